@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# meshforge build.  `make` builds the BPF objects and their skeletons, the
+# agent and mfctl; `make check` builds and runs the whole test suite;
+# `make demo` installs what is missing and runs the two-node demo.
+# V=1 shows full commands.
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+O	?= build
+ARCH	?= x86
+CLANG	?= clang
+BPFTOOL	?= bpftool
+CC	?= cc
+
+ifeq ($(V),1)
+Q	:=
+msg	=
+else
+Q	:= @
+msg	= @printf '  %-7s %s\n' '$(1)' '$(2)';
+endif
+
+# wolfSSL: the project-local build from Debian's source package when
+# scripts/deps.sh made one, else Debian's libwolfssl-dev.
+WOLFSSL_PREFIX := $(CURDIR)/build/wolfssl
+ifneq ($(wildcard $(WOLFSSL_PREFIX)/.meshforge-built),)
+WOLFSSL_CFLAGS	:= -I$(WOLFSSL_PREFIX)/include
+WOLFSSL_LIBS	:= -L$(WOLFSSL_PREFIX)/lib -Wl,-rpath,$(WOLFSSL_PREFIX)/lib -lwolfssl
+else
+WOLFSSL_CFLAGS	:= $(shell pkg-config --cflags wolfssl 2>/dev/null)
+WOLFSSL_LIBS	:= $(shell pkg-config --libs wolfssl 2>/dev/null || echo -lwolfssl)
+endif
+
+WARN	:= -Wall -Wextra -Werror
+CFLAGS	?= -O2 -g
+CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
+	   -Iinclude -Ilib -I$(O)/bpf $(WOLFSSL_CFLAGS) -MMD -MP
+LDLIBS	:= -lbpf -lelf -lz -luring -lyaml -lmnl $(WOLFSSL_LIBS) -lpthread
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	      -Ivmlinux/$(ARCH) -Iinclude -Ibpf
+
+# ---- BPF: .bpf.c -> .bpf.o -> .skel.h ----------------------------------
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.skel.h,$(BPF_SRCS))
+BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/meshforge/*.h)
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(O)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+# ---- user space ----------------------------------------------------------
+LIB_SRCS   := $(wildcard lib/*.c)
+AGENT_SRCS := $(wildcard agent/*.c)
+CTL_SRCS   := $(wildcard ctl/*.c)
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+LIB_OBJS   := $(call obj,$(LIB_SRCS))
+AGENT_OBJS := $(call obj,$(AGENT_SRCS))
+CTL_OBJS   := $(call obj,$(CTL_SRCS))
+
+# Everything but the two main()s, for tests to link against.  Tests may
+# #include a .c file to reach its statics; the archive then leaves that
+# member out because nothing is left unresolved.
+ARCHIVE := $(O)/libmeshforge.a
+ARCHIVE_OBJS := $(LIB_OBJS) $(filter-out %/main.o,$(AGENT_OBJS) $(CTL_OBJS))
+
+$(O)/obj/%.o: %.c $(BPF_SKELS)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(ARCHIVE): $(ARCHIVE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+AGENT := $(O)/bin/meshforge-agent
+MFCTL := $(O)/bin/mfctl
+
+$(AGENT): $(O)/obj/agent/main.o $(ARCHIVE) | $(O)/bin
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(MFCTL): $(O)/obj/ctl/main.o $(ARCHIVE) | $(O)/bin
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- tests ---------------------------------------------------------------
+TEST_C_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
+TEST_BINS   := $(patsubst %.c,$(O)/%,$(TEST_C_SRCS))
+
+$(O)/tests/%: tests/%.c tests/lib/test.h $(ARCHIVE) $(BPF_SKELS)
+	@mkdir -p $(dir $@)
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -MF $@.d -o $@ $< $(ARCHIVE) $(LDLIBS)
+
+$(O)/bpf $(O)/bin:
+	$(Q)mkdir -p $@
+
+# ---- goals ---------------------------------------------------------------
+.PHONY: all bpf agent mfctl tests check demo deps clean
+all: bpf $(AGENT) $(MFCTL)
+bpf: $(BPF_OBJS) $(BPF_SKELS)
+agent: $(AGENT)
+mfctl: $(MFCTL)
+tests: all $(TEST_BINS)
+
+# The suite: unit tests, BPF_PROG_TEST_RUN tests, then the testbed tests.
+check: tests
+	$(Q)O=$(O) tests/run.sh
+
+deps:
+	$(Q)scripts/deps.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)O=$(O) scripts/demo.sh
+
+clean:
+	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(ARCHIVE)
+
+-include $(shell find $(O)/obj $(O)/tests -name '*.d' 2>/dev/null)

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Mutual TLS 1.3 between agents, over memory: wolfSSL never touches a socket.
+ * Its I/O callbacks read ciphertext that the event loop fed in and append
+ * ciphertext to an output queue that the event loop drains with io_uring.
+ *
+ * Profile: TLS 1.3 only, ECDSA P-256 certificates, X25519 key exchange,
+ * TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256, peer certificate
+ * required on both sides and verified to the mesh CA.
+ */
+#ifndef MF_TLS_H
+#define MF_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "meshforge/abi.h"
+
+struct tls_ctx;		/* one identity (cert + key) + the CA, client or server */
+struct tls_sess;	/* one TLS connection */
+
+enum tls_role {
+	TLS_ROLE_CLIENT = 1,
+	TLS_ROLE_SERVER = 2,
+};
+
+/* Once per process.  Returns 0 or -errno. */
+int tls_global_init(void);
+void tls_global_fini(void);
+
+/* Loads @ca_file, @cert_file and @key_file (PEM).  Returns 0 and *out
+ * (caller owns, free with tls_ctx_free), or -errno. */
+int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
+		const char *cert_file, const char *key_file);
+void tls_ctx_free(struct tls_ctx *ctx);
+
+/* A session on @ctx (which must outlive it).  Returns 0 or -errno. */
+int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx);
+void tls_sess_free(struct tls_sess *s);
+
+/* Hands @n bytes of received ciphertext to the session (copied).
+ * Returns 0 or -ENOBUFS when the session's input queue is full. */
+int tls_feed(struct tls_sess *s, const void *cipher, size_t n);
+
+/* Ciphertext waiting to go out: sets *p and returns its length (0: none). */
+size_t tls_out_pending(struct tls_sess *s, const void **p);
+/* Marks @n bytes of that ciphertext as sent. */
+void tls_out_consume(struct tls_sess *s, size_t n);
+
+/* Drives the handshake.  Returns 0 when complete, -EAGAIN when it needs more
+ * input (send tls_out_pending() first), other -errno on failure (the reason
+ * is in tls_last_error()). */
+int tls_handshake(struct tls_sess *s);
+
+/* Decrypts into @buf.  Returns >0 bytes, 0 when the peer sent close_notify,
+ * -EAGAIN when more ciphertext is needed, other -errno on failure. */
+ssize_t tls_read(struct tls_sess *s, void *buf, size_t n);
+
+/* Encrypts @n bytes into the output queue.  Returns bytes taken (all of them
+ * unless the output queue is full: then possibly fewer, or -EAGAIN), or
+ * -errno on failure. */
+ssize_t tls_write(struct tls_sess *s, const void *buf, size_t n);
+
+/* Queues close_notify (our half-close).  Returns 0 or -errno. */
+int tls_close_notify(struct tls_sess *s);
+
+/* The peer's SPIFFE ID (URI SAN of its verified leaf certificate) into @buf.
+ * Returns 0, -ENOENT when the certificate has no spiffe:// URI SAN,
+ * -EINVAL when it has more than one, -ENAMETOOLONG when it does not fit. */
+int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n);
+
+/* A short human-readable reason for the last failure of @s. */
+const char *tls_last_error(struct tls_sess *s);
+
+#endif /* MF_TLS_H */

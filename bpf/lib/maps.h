@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The pinned maps of the node-local policy map.  Every BPF object that
+ * includes this file shares the same pinned instances: libbpf reuses a map
+ * already pinned under the pin root, or creates and pins it.
+ */
+#ifndef MF_BPF_MAPS_H
+#define MF_BPF_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "meshforge/abi.h"
+
+/* Applied policy: epoch, mesh and trust domain.  Mmapable so the agent reads
+ * the epoch without a syscall. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct mf_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_config SEC(".maps");
+
+/* Service VIP:port:proto -> service; the interception decision. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MF_MAX_SERVICES);
+	__type(key, struct mf_service_key);
+	__type(value, struct mf_service);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_services SEC(".maps");
+
+/* Workload IP -> workload (service, identity, node). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MF_MAX_ENDPOINTS);
+	__type(key, struct mf_endpoint_key);
+	__type(value, struct mf_endpoint);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_endpoints SEC(".maps");
+
+/* Node name -> agent tunnel address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MF_MAX_NODES);
+	__type(key, struct mf_node_key);
+	__type(value, struct mf_node);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_nodes SEC(".maps");
+
+/* Identity id -> SPIFFE ID. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MF_MAX_IDENTITIES);
+	__type(key, __u32);
+	__type(value, struct mf_identity);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_identities SEC(".maps");
+
+/* (destination service, rule index) -> compiled permission rule. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MF_MAX_AUTHZ);
+	__type(key, struct mf_authz_key);
+	__type(value, struct mf_authz_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_authz SEC(".maps");
+
+/* Per-CPU counters, enum mf_stat. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MF_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_stats SEC(".maps");
+
+#endif /* MF_BPF_MAPS_H */

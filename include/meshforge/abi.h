@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The ABI between bpf/, agent/ and ctl/: the node-local policy map.
+ *
+ * Every map is pinned by name under the pin root (MF_PIN_ROOT_DEFAULT unless
+ * overridden) and carries BTF, so `bpftool map dump pinned <root>/<map>`
+ * shows decoded keys and values.  Only fixed-width types appear here.
+ *
+ * Conventions:
+ *  - IPv4 addresses are stored as 4 bytes in network order (__u8[4]) so the
+ *    kernel can memcpy them straight from the header and bpftool prints them
+ *    as four readable octets.
+ *  - Ports are stored in host order.
+ *  - Strings are NUL-terminated and NUL-padded to their full size, so a record
+ *    compares equal byte for byte when its content is equal.
+ */
+#ifndef MESHFORGE_ABI_H
+#define MESHFORGE_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define MF_PIN_ROOT_DEFAULT	"/sys/fs/bpf/meshforge"
+#define MF_CONFIG_DIR_DEFAULT	"/etc/meshforge"
+#define MF_RUN_DIR_DEFAULT	"/run/meshforge"
+
+#define MF_PORT_ADMIN		15000
+#define MF_PORT_OUTBOUND	15001
+#define MF_PORT_TUNNEL		15008
+
+#define MF_NAME_MAX		64	/* object names, node names, trust domain */
+#define MF_SPIFFE_MAX		256	/* a SPIFFE ID, "spiffe://" included */
+
+/* Map names: the pinned file name is the map name. */
+#define MF_MAP_CONFIG		"mf_config"
+#define MF_MAP_SERVICES		"mf_services"
+#define MF_MAP_ENDPOINTS	"mf_endpoints"
+#define MF_MAP_NODES		"mf_nodes"
+#define MF_MAP_IDENTITIES	"mf_identities"
+#define MF_MAP_AUTHZ		"mf_authz"
+#define MF_MAP_STATS		"mf_stats"
+
+/* Capacities.  A full map is an error mfctl reports, never an eviction. */
+#define MF_MAX_SERVICES		16384
+#define MF_MAX_ENDPOINTS	65536
+#define MF_MAX_NODES		1024
+#define MF_MAX_IDENTITIES	65536
+#define MF_MAX_AUTHZ		65536
+
+/* mf_config: a single-entry array (key 0) describing the applied policy. */
+struct mf_config {
+	__u64 epoch;			/* bumped once by every successful apply */
+	__u32 flags;			/* MF_CONFIG_F_* */
+	__u32 _pad;
+	char mesh[MF_NAME_MAX];		/* Mesh object name, "" before any apply */
+	char trust_domain[MF_NAME_MAX];	/* e.g. "mesh.local" */
+};
+
+enum mf_config_flags {
+	MF_CONFIG_F_MESH = 1u << 0,	/* a Mesh object has been applied */
+};
+
+enum mf_proto {
+	MF_PROTO_TCP = 6,		/* IPPROTO_TCP */
+};
+
+/* mf_services: VIP:port:proto -> service. */
+struct mf_service_key {
+	__u8 vip[4];
+	__u16 port;
+	__u8 proto;			/* enum mf_proto */
+	__u8 _pad;
+};
+
+struct mf_service {
+	__u32 id;			/* stable within one epoch, > 0 */
+	__u32 authz_rules;		/* how many mf_authz rules name it */
+	char name[MF_NAME_MAX];
+};
+
+/* mf_endpoints: workload IP -> the workload behind it. */
+struct mf_endpoint_key {
+	__u8 ip[4];
+};
+
+struct mf_endpoint {
+	__u32 service_id;		/* mf_service.id it serves */
+	__u32 identity_id;		/* key into mf_identities */
+	__u8 node_ip[4];		/* tunnel address of its node's agent */
+	__u16 port;			/* the port the workload listens on */
+	__u16 _pad;
+	char name[MF_NAME_MAX];		/* Workload object name */
+	char node[MF_NAME_MAX];		/* Node object name */
+};
+
+/* mf_nodes: node name -> address of that node's agent. */
+struct mf_node_key {
+	char name[MF_NAME_MAX];
+};
+
+struct mf_node {
+	__u8 ip[4];
+	__u16 tunnel_port;
+	__u16 _pad;
+};
+
+/* mf_identities: identity id -> SPIFFE ID. */
+struct mf_identity {
+	char spiffe[MF_SPIFFE_MAX];
+};
+
+/*
+ * mf_authz: the compiled MeshTrafficPermission rules, keyed by destination
+ * service and a dense index 0..mf_service.authz_rules-1.  Semantics (also in
+ * docs/policy.md): a service no rule names admits every mesh identity; once a
+ * rule names it, the most specific matching rule decides (exact beats prefix,
+ * a longer prefix beats a shorter one, Deny beats Allow at equal specificity),
+ * and no matching rule means deny.
+ */
+struct mf_authz_key {
+	__u32 service_id;
+	__u32 index;
+};
+
+enum mf_authz_action {
+	MF_AUTHZ_ALLOW = 1,
+	MF_AUTHZ_DENY = 2,
+};
+
+enum mf_authz_match {
+	MF_AUTHZ_MATCH_EXACT = 1,	/* the SPIFFE ID equals spiffe */
+	MF_AUTHZ_MATCH_PREFIX = 2,	/* the SPIFFE ID starts with spiffe */
+};
+
+struct mf_authz_rule {
+	__u8 action;			/* enum mf_authz_action */
+	__u8 match;			/* enum mf_authz_match */
+	__u16 _pad;
+	__u32 _pad2;
+	char policy[MF_NAME_MAX];	/* MeshTrafficPermission name */
+	char spiffe[MF_SPIFFE_MAX];
+};
+
+/* mf_stats: per-CPU counters indexed by enum mf_stat. */
+enum mf_stat {
+	MF_STAT_POD_PACKETS = 0,	/* packets seen from pods */
+	MF_STAT_POD_STEERED,		/* assigned to the agent listener */
+	MF_STAT_POD_ESTABLISHED,	/* assigned to an established agent socket */
+	MF_STAT_POD_PASSED,		/* not a mesh destination, untouched */
+	MF_STAT_DROP_NO_LISTENER,	/* mesh destination, but no agent listening */
+	MF_STAT_DROP_ASSIGN,		/* bpf_sk_assign() refused */
+	MF_STAT_MAX,
+};
+
+#endif /* MESHFORGE_ABI_H */
