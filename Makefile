@@ -81,7 +81,7 @@ $(O)/obj/%.o: %.c $(BPF_SKELS)
 
 $(ARCHIVE): $(ARCHIVE_OBJS)
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && $(AR) rcs $@ $^
+	$(Q)rm -f $@.tmp$$$$ && $(AR) rcs $@.tmp$$$$ $^ && mv -f $@.tmp$$$$ $@
 
 AGENT := $(O)/bin/meshforge-agent
 MFCTL := $(O)/bin/mfctl
@@ -103,6 +103,16 @@ $(O)/tests/%: tests/%.c tests/lib/test.h $(ARCHIVE) $(BPF_SKELS)
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -MF $@.d -o $@ $< $(ARCHIVE) $(LDLIBS)
 
+# Helper programs for the integration tests (load generator, ...): plain
+# C programs on their own, nothing from the archive.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst %.c,$(O)/%,$(TOOL_SRCS))
+
+$(O)/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC-TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< -lpthread
+
 $(O)/bpf $(O)/bin:
 	$(Q)mkdir -p $@
 
@@ -112,7 +122,7 @@ all: bpf $(AGENT) $(MFCTL)
 bpf: $(BPF_OBJS) $(BPF_SKELS)
 agent: $(AGENT)
 mfctl: $(MFCTL)
-tests: all $(TEST_BINS)
+tests: all $(TEST_BINS) $(TOOL_BINS)
 
 # The suite: unit tests, BPF_PROG_TEST_RUN tests, then the testbed tests.
 check: tests

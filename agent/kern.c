@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kern.h"
+#include "log.h"
+#include "mf_pod.skel.h"
+
+/* One interface this struct kern attached to. */
+struct kern_hook {
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+};
+
+struct kern {
+	struct mf_pod *skel;		/* owned */
+	uint32_t prog_id;		/* to recognise our own filters */
+	struct kern_hook *hooks;	/* owned array of n_hooks */
+	size_t n_hooks;
+	size_t cap_hooks;
+};
+
+/*
+ * mkdir -p @path, mode 0700.  bpffs needs no intermediate directories in the
+ * usual layout, but a pin root may be nested (tests, several agents).
+ * Returns 0 or -errno.
+ */
+static int kern_mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	char *p;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_root);
+	struct bpf_prog_info info;
+	__u32 info_len = sizeof(info);
+	struct statfs sfs;
+	struct kern *k;
+	int err;
+
+	*out = NULL;
+	err = kern_mkdir_p(pin_root);
+	if (err) {
+		log_error("event=kern_open_failed step=mkdir root=%s err=%s",
+			  pin_root, strerror(-err));
+		return err;
+	}
+	/* libbpf would fail to pin with a bare EPERM/EINVAL on another file
+	 * system; say what is wrong instead. */
+	if (statfs(pin_root, &sfs) < 0) {
+		err = -errno;
+		log_error("event=kern_open_failed step=statfs root=%s err=%s",
+			  pin_root, strerror(-err));
+		return err;
+	}
+	if (sfs.f_type != BPF_FS_MAGIC) {
+		log_error("event=kern_open_failed step=statfs root=%s err=\"not on bpffs (mount -t bpf bpf /sys/fs/bpf)\"",
+			  pin_root);
+		return -ENOTSUP;
+	}
+
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+
+	k->skel = mf_pod__open_opts(&oopts);
+	if (!k->skel) {
+		err = -errno;
+		log_error("event=kern_open_failed step=open root=%s err=%s",
+			  pin_root, strerror(-err));
+		goto err_free;
+	}
+	k->skel->rodata->mf_outbound_port = outbound_port;
+
+	err = mf_pod__load(k->skel);
+	if (err) {
+		log_error("event=kern_open_failed step=load root=%s err=%s",
+			  pin_root, strerror(-err));
+		goto err_destroy;
+	}
+
+	memset(&info, 0, sizeof(info));
+	err = bpf_obj_get_info_by_fd(bpf_program__fd(k->skel->progs.mf_pod_ingress),
+				     &info, &info_len);
+	if (err) {
+		log_error("event=kern_open_failed step=prog_info err=%s",
+			  strerror(-err));
+		goto err_destroy;
+	}
+	k->prog_id = info.id;
+
+	log_info("event=kern_open root=%s outbound_port=%u prog_id=%u",
+		 pin_root, outbound_port, k->prog_id);
+	*out = k;
+	return 0;
+
+err_destroy:
+	mf_pod__destroy(k->skel);
+err_free:
+	free(k);
+	return err;
+}
+
+int kern_prog_fd(const struct kern *k)
+{
+	return bpf_program__fd(k->skel->progs.mf_pod_ingress);
+}
+
+/* Records @ifindex as attached, once.  Returns 0 or -ENOMEM. */
+static int kern_hook_add(struct kern *k, int ifindex, const char *ifname)
+{
+	struct kern_hook *h;
+	size_t i;
+
+	for (i = 0; i < k->n_hooks; i++)
+		if (k->hooks[i].ifindex == ifindex)
+			return 0;
+	if (k->n_hooks == k->cap_hooks) {
+		size_t cap = k->cap_hooks ? k->cap_hooks * 2 : 8;
+
+		h = reallocarray(k->hooks, cap, sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		k->hooks = h;
+		k->cap_hooks = cap;
+	}
+	h = &k->hooks[k->n_hooks++];
+	h->ifindex = ifindex;
+	snprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
+	return 0;
+}
+
+int kern_attach_pod(struct kern *k, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, topts, .handle = KERN_TC_HANDLE,
+		    .priority = KERN_TC_PRIORITY,
+		    .flags = BPF_TC_F_REPLACE);
+	int ifindex, err;
+
+	ifindex = if_nametoindex(ifname);
+	if (ifindex == 0) {
+		err = -errno;
+		log_error("event=kern_attach_failed iface=%s step=ifindex err=%s",
+			  ifname, strerror(-err));
+		return err;
+	}
+	hook.ifindex = ifindex;
+
+	/* Creates clsact; one already there (ours from a previous run, or
+	 * another user's) is shared. */
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		log_error("event=kern_attach_failed iface=%s step=clsact err=%s",
+			  ifname, strerror(-err));
+		return err;
+	}
+
+	topts.prog_fd = kern_prog_fd(k);
+	err = bpf_tc_attach(&hook, &topts);
+	if (err) {
+		log_error("event=kern_attach_failed iface=%s step=filter err=%s",
+			  ifname, strerror(-err));
+		return err;
+	}
+
+	err = kern_hook_add(k, ifindex, ifname);
+	if (err) {
+		/* Untracked, it would outlive kern_close: take it back now. */
+		topts.prog_fd = 0;
+		topts.prog_id = 0;
+		topts.flags = 0;
+		bpf_tc_detach(&hook, &topts);
+		log_error("event=kern_attach_failed iface=%s step=track err=%s",
+			  ifname, strerror(-err));
+		return err;
+	}
+	log_info("event=kern_attach iface=%s ifindex=%d hook=ingress handle=0x%x prio=%u prog_id=%u",
+		 ifname, ifindex, KERN_TC_HANDLE, KERN_TC_PRIORITY, k->prog_id);
+	return 0;
+}
+
+/* Detaches our filter from @h if it is still ours. */
+static void kern_hook_detach(const struct kern *k, const struct kern_hook *h)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, topts, .handle = KERN_TC_HANDLE,
+		    .priority = KERN_TC_PRIORITY);
+	int err;
+
+	/* The interface may be gone with its pod, or a newer agent may have
+	 * replaced our filter: detach only what is ours. */
+	err = bpf_tc_query(&hook, &topts);
+	if (err) {
+		log_debug("event=kern_detach_skip iface=%s ifindex=%d err=%s",
+			  h->ifname, h->ifindex, strerror(-err));
+		return;
+	}
+	if (topts.prog_id != k->prog_id) {
+		log_info("event=kern_detach_skip iface=%s ifindex=%d reason=not_ours prog_id=%u",
+			 h->ifname, h->ifindex, topts.prog_id);
+		return;
+	}
+	/* bpf_tc_detach wants only handle and priority set. */
+	topts.prog_fd = 0;
+	topts.prog_id = 0;
+	topts.flags = 0;
+	err = bpf_tc_detach(&hook, &topts);
+	if (err)
+		log_warn("event=kern_detach_failed iface=%s ifindex=%d err=%s",
+			 h->ifname, h->ifindex, strerror(-err));
+	else
+		log_info("event=kern_detach iface=%s ifindex=%d",
+			 h->ifname, h->ifindex);
+}
+
+void kern_close(struct kern *k)
+{
+	size_t i;
+
+	if (!k)
+		return;
+	for (i = 0; i < k->n_hooks; i++)
+		kern_hook_detach(k, &k->hooks[i]);
+	free(k->hooks);
+	k->hooks = NULL;
+	mf_pod__destroy(k->skel);
+	k->skel = NULL;
+	free(k);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's kernel side: loads the mf_pod TC program against the pinned
+ * node-local policy map and attaches it at TC ingress of pod veths.
+ *
+ * The maps are pinned by name under the pin root and outlive the agent; the
+ * TC filters belong to the struct kern that attached them and go with it.
+ * Filters sit at handle KERN_TC_HANDLE, priority KERN_TC_PRIORITY of the
+ * clsact ingress hook (`tc filter show dev <if> ingress`).
+ */
+#ifndef MF_KERN_H
+#define MF_KERN_H
+
+#include <stdint.h>
+
+#define KERN_TC_HANDLE		0x6d66	/* "mf" */
+#define KERN_TC_PRIORITY	1
+
+struct kern;
+
+/*
+ * Opens and loads mf_pod with its maps under @pin_root (created if missing:
+ * maps already pinned there are reused, the others are created and pinned),
+ * the program steering to the agent's listener on @outbound_port.  bpffs must
+ * be mounted at @pin_root or above.  Returns 0 and *out (caller owns it, ends
+ * it with kern_close), or -errno.
+ */
+int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port);
+
+/*
+ * Attaches the program at TC ingress of @ifname, creating its clsact qdisc
+ * when missing.  A filter already at KERN_TC_HANDLE/KERN_TC_PRIORITY (a
+ * previous agent's) is replaced.  Attaching an interface twice replaces the
+ * filter once.  Returns 0 or -errno (-ENODEV: no such interface).
+ */
+int kern_attach_pod(struct kern *k, const char *ifname);
+
+/* Program fd (for tests and introspection); @k keeps ownership. */
+int kern_prog_fd(const struct kern *k);
+
+/*
+ * Detaches every filter @k attached that is still its own (an interface that
+ * has gone, or whose filter a newer agent replaced, is left alone), unloads
+ * the program and frees @k.  The maps stay pinned, the clsact qdiscs stay
+ * (other filters may use them).  NULL is a no-op.
+ */
+void kern_close(struct kern *k);
+
+#endif /* MF_KERN_H */
