@@ -16,8 +16,37 @@
 
 struct policy;
 
-/* Reads every policy map.  Returns 0 and *out (refcount 1), or -errno. */
+/* Reads every policy map.  Returns 0 and *out (refcount 1), or -errno
+ * (-EAGAIN when the epoch kept changing while it read). */
 int policy_load(struct policy **out, const struct pmap *pm);
+
+/*
+ * The content of the policy maps as parallel key/value arrays, for building
+ * a snapshot without BPF (tests, tools).  Arrays may be NULL when their
+ * count is 0.  policy_load() builds one of these from the maps.
+ */
+struct policy_records {
+	struct mf_config config;
+	const struct mf_service_key *svc_keys;
+	const struct mf_service *svcs;
+	size_t n_svcs;
+	const struct mf_endpoint_key *ep_keys;
+	const struct mf_endpoint *eps;
+	size_t n_eps;
+	const struct mf_node_key *node_keys;
+	const struct mf_node *nodes;
+	size_t n_nodes;
+	const __u32 *ident_keys;
+	const struct mf_identity *idents;
+	size_t n_idents;
+	const struct mf_authz_key *authz_keys;
+	const struct mf_authz_rule *authz;
+	size_t n_authz;
+};
+
+/* Builds a snapshot from @r (copied; @r may go after).  Returns 0 and *out
+ * (refcount 1), or -ENOMEM. */
+int policy_from_records(struct policy **out, const struct policy_records *r);
 
 struct policy *policy_get(struct policy *p);	/* +1 reference */
 void policy_put(struct policy *p);		/* -1; frees at zero */
@@ -34,8 +63,16 @@ const struct mf_service *policy_service_by_id(const struct policy *p,
 /* @ip in network order.  NULL when no workload has that IP. */
 const struct mf_endpoint *policy_endpoint_by_ip(const struct policy *p,
 						uint32_t ip);
+/* The IP (network order) of endpoint @ep, which must have come from @p
+ * (struct mf_endpoint does not carry its own key).  Needed by the outbound
+ * flow for the PROXY v2 destination after policy_pick_endpoint(). */
+uint32_t policy_endpoint_ip(const struct policy *p,
+			    const struct mf_endpoint *ep);
 /* NULL when unknown. */
 const char *policy_identity(const struct policy *p, uint32_t identity_id);
+/* The node called @name (its agent's address and tunnel port; a zero
+ * tunnel_port means MF_PORT_TUNNEL).  NULL when unknown. */
+const struct mf_node *policy_node(const struct policy *p, const char *name);
 
 /* Round robin over the service's endpoints.  Returns NULL when it has none.
  * The cursor is the only mutable state of a snapshot. */

@@ -35,6 +35,10 @@ int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 		const char *cert_file, const char *key_file);
 void tls_ctx_free(struct tls_ctx *ctx);
 
+/* The SPIFFE ID in @ctx's own certificate (our identity), same returns as
+ * tls_peer_spiffe().  For logs and for checking a loaded certificate. */
+int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n);
+
 /* A session on @ctx (which must outlive it).  Returns 0 or -errno. */
 int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx);
 void tls_sess_free(struct tls_sess *s);
@@ -42,24 +46,40 @@ void tls_sess_free(struct tls_sess *s);
 /* Hands @n bytes of received ciphertext to the session (copied).
  * Returns 0 or -ENOBUFS when the session's input queue is full. */
 int tls_feed(struct tls_sess *s, const void *cipher, size_t n);
+/* How many bytes tls_feed() accepts right now (the input queue holds at most
+ * 256 KiB; tls_read() and tls_handshake() drain it). */
+size_t tls_in_space(const struct tls_sess *s);
 
-/* Ciphertext waiting to go out: sets *p and returns its length (0: none). */
+/* Ciphertext waiting to go out: sets *p and returns its length (0: none).
+ * The bytes at *p never move: the pointer stays valid, e.g. for an
+ * io_uring send in flight, until tls_out_consume() covers them or the
+ * session is freed, whatever else is called meanwhile.  There may be more
+ * pending after these: call again after consuming. */
 size_t tls_out_pending(struct tls_sess *s, const void **p);
 /* Marks @n bytes of that ciphertext as sent. */
 void tls_out_consume(struct tls_sess *s, size_t n);
 
 /* Drives the handshake.  Returns 0 when complete, -EAGAIN when it needs more
  * input (send tls_out_pending() first), other -errno on failure (the reason
- * is in tls_last_error()). */
+ * is in tls_last_error()): -EACCES when a certificate was refused, -EPROTO
+ * otherwise.  After a failure the output queue may hold an alert for the
+ * peer: sending it before closing tells the peer why.  A TLS 1.3 client
+ * completes before the server has checked the client's certificate; a
+ * refusal then reaches the client as an error from its first tls_read().
+ * tls_read(), tls_write() and tls_close_notify() return -ENOTCONN before
+ * the handshake completed. */
 int tls_handshake(struct tls_sess *s);
 
 /* Decrypts into @buf.  Returns >0 bytes, 0 when the peer sent close_notify,
- * -EAGAIN when more ciphertext is needed, other -errno on failure. */
+ * -EAGAIN when more ciphertext is needed, other -errno on failure.
+ * Decrypted bytes may stay buffered inside: call until -EAGAIN (or 0).
+ * Reading still works after our own tls_close_notify() (half-close). */
 ssize_t tls_read(struct tls_sess *s, void *buf, size_t n);
 
 /* Encrypts @n bytes into the output queue.  Returns bytes taken (all of them
  * unless the output queue is full: then possibly fewer, or -EAGAIN), or
- * -errno on failure. */
+ * -errno on failure (-EPIPE after tls_close_notify()).  The output queue
+ * holds about 256 KiB; drain it and call again with the rest. */
 ssize_t tls_write(struct tls_sess *s, const void *buf, size_t n);
 
 /* Queues close_notify (our half-close).  Returns 0 or -errno. */
@@ -67,10 +87,18 @@ int tls_close_notify(struct tls_sess *s);
 
 /* The peer's SPIFFE ID (URI SAN of its verified leaf certificate) into @buf.
  * Returns 0, -ENOENT when the certificate has no spiffe:// URI SAN,
- * -EINVAL when it has more than one, -ENAMETOOLONG when it does not fit. */
+ * -EINVAL when it has more than one URI SAN (an X.509-SVID has exactly
+ * one), -ENAMETOOLONG when it does not fit, -EBADMSG when the certificate
+ * cannot be walked, -ENOTCONN before the handshake completed. */
 int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n);
 
 /* A short human-readable reason for the last failure of @s. */
 const char *tls_last_error(struct tls_sess *s);
+
+/* For logs, after the handshake: "TLSv1.3", the cipher suite name, the key
+ * exchange group ("X25519").  Static strings. */
+const char *tls_version_name(struct tls_sess *s);
+const char *tls_cipher_name(struct tls_sess *s);
+const char *tls_group_name(struct tls_sess *s);
 
 #endif /* MF_TLS_H */

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The identity store: TLS contexts for the workload and node identities
+ * whose certificates sit in the config dir (layout in docs / plan):
+ *   <config_dir>/ca.crt                 mesh root CA (PEM)
+ *   <config_dir>/certs/<stem>.crt|.key  leaf and key, stem from
+ *                                       spiffe_file_stem()
+ * A context is loaded on first use and cached by (SPIFFE ID, role) for the
+ * life of the store, which owns it.  Loading reads files: the first
+ * connection of an identity pays for it, later ones do not.
+ * Thread-safe: contexts may be looked up from several loop threads.
+ */
+#ifndef MF_CERTS_H
+#define MF_CERTS_H
+
+#include "tls.h"
+
+struct certs;
+
+/* Opens the store over @config_dir (copied).  Returns 0 and *out (caller
+ * owns, certs_close()), -ENOENT when <config_dir>/ca.crt is not readable,
+ * -ENAMETOOLONG, -ENOMEM. */
+int certs_open(struct certs **out, const char *config_dir);
+
+/*
+ * The context for acting as @spiffe in the client (server) role.  *out is
+ * owned by the store and valid until certs_close().  The certificate's own
+ * URI SAN must be @spiffe.  Returns 0, -EINVAL (not a SPIFFE ID, or the
+ * certificate names another identity, or cert and key do not match),
+ * -ENOENT (no certificate or key for it), -ENOMEM.
+ */
+int certs_client_ctx(struct certs *c, const char *spiffe, struct tls_ctx **out);
+int certs_server_ctx(struct certs *c, const char *spiffe, struct tls_ctx **out);
+
+/* Frees every cached context, then the store.  NULL is a no-op. */
+void certs_close(struct certs *c);
+
+#endif /* MF_CERTS_H */

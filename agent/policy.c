@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Policy snapshots.  A snapshot copies every policy map into sorted arrays
+ * once, so the data path answers each question with a binary search over
+ * memory and never makes a bpf() syscall:
+ *   services   sorted by (vip, port, proto)     policy_service_by_vip()
+ *   svc_by_id  indexes into services, by id     policy_service_by_id()
+ *   eps        sorted by ip                     policy_endpoint_by_ip()
+ *   ep_by_svc  endpoint indexes sorted by (service id, ip): each service
+ *              owns a contiguous run, walked round robin
+ *   idents     sorted by id;  nodes  sorted by name
+ *   rules      sorted by (service id, index): each service's rules are a
+ *              contiguous run found by bisection
+ *
+ * Authorization (policy_authorize) follows include/meshforge/abi.h.  A
+ * prefix rule is a plain string prefix, as "prefix*" reads in Kuma and
+ * Istio: "spiffe://mesh.local/ns/def" matches ".../ns/default/sa/x" too.
+ * Authors who mean a namespace write the trailing '/' (".../ns/default/"),
+ * which is what `kind: Mesh` compiles to ("spiffe://<td>/").  Everything
+ * that cannot be decided cleanly (an unknown service, a rule of unknown
+ * kind, no identity) is denied.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "log.h"
+#include "policy.h"
+#include "spiffe.h"
+
+struct pol_svc {
+	struct mf_service_key key;
+	struct mf_service svc;
+	uint32_t ep_first, ep_count;	/* run in ep_by_svc */
+	uint32_t rr;			/* round robin cursor (atomic) */
+};
+
+struct pol_ep {
+	struct mf_endpoint_key key;
+	struct mf_endpoint ep;
+};
+
+struct pol_ident {
+	uint32_t id;
+	struct mf_identity v;
+};
+
+struct pol_node {
+	struct mf_node_key key;
+	struct mf_node v;
+};
+
+struct pol_rule {
+	struct mf_authz_key key;
+	struct mf_authz_rule r;
+	size_t len;			/* strlen(r.spiffe) */
+	const char *why;		/* "policy=<name> rule=<spiffe>" */
+};
+
+struct policy {
+	int refs;			/* atomic */
+	struct mf_config config;
+	struct pol_svc *svcs;
+	uint32_t *svc_by_id;
+	size_t n_svcs;
+	struct pol_ep *eps;
+	uint32_t *ep_by_svc;
+	size_t n_eps;
+	struct pol_ident *idents;
+	size_t n_idents;
+	struct pol_node *nodes;
+	size_t n_nodes;
+	struct pol_rule *rules;
+	size_t n_rules;
+	char *why_pool;			/* the rules' why strings */
+};
+
+/* ---- building ------------------------------------------------------------ */
+
+static int cmp_svc(const void *a, const void *b)
+{
+	const struct pol_svc *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+static int cmp_ep(const void *a, const void *b)
+{
+	const struct pol_ep *x = a, *y = b;
+
+	return memcmp(x->key.ip, y->key.ip, 4);
+}
+
+static int cmp_ident(const void *a, const void *b)
+{
+	const struct pol_ident *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	const struct pol_node *x = a, *y = b;
+
+	return strcmp(x->key.name, y->key.name);
+}
+
+static int cmp_rule(const void *a, const void *b)
+{
+	const struct pol_rule *x = a, *y = b;
+
+	if (x->key.service_id != y->key.service_id)
+		return x->key.service_id < y->key.service_id ? -1 : 1;
+	return x->key.index < y->key.index ? -1 : x->key.index > y->key.index;
+}
+
+/* Orders of indexes into the snapshot's arrays (glibc qsort_r). */
+static int cmp_svc_id(const void *a, const void *b, void *arg)
+{
+	const struct policy *p = arg;
+	uint32_t x = p->svcs[*(const uint32_t *)a].svc.id;
+	uint32_t y = p->svcs[*(const uint32_t *)b].svc.id;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_ep_svc(const void *a, const void *b, void *arg)
+{
+	const struct policy *p = arg;
+	const struct pol_ep *x = &p->eps[*(const uint32_t *)a];
+	const struct pol_ep *y = &p->eps[*(const uint32_t *)b];
+
+	if (x->ep.service_id != y->ep.service_id)
+		return x->ep.service_id < y->ep.service_id ? -1 : 1;
+	return memcmp(x->key.ip, y->key.ip, 4);
+}
+
+/* Forces NUL termination: map contents come from another process. */
+#define POL_TERMINATE(s) ((s)[sizeof(s) - 1] = '\0')
+
+/* Sorts @n elements of @size at @v with @cmp and drops adjacent duplicates
+ * (a hash map walked while it changed can yield a key twice).  Returns the
+ * new count. */
+static size_t pol_sort_unique(void *v, size_t n, size_t size,
+			      int (*cmp)(const void *, const void *))
+{
+	char *base = v;
+	size_t i, out = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(base, n, size, cmp);
+	for (i = 1; i < n; i++) {
+		if (cmp(base + out * size, base + i * size) == 0)
+			continue;
+		out++;
+		if (out != i)
+			memcpy(base + out * size, base + i * size, size);
+	}
+	return out + 1;
+}
+
+static void policy_free(struct policy *p)
+{
+	free(p->svcs);
+	free(p->svc_by_id);
+	free(p->eps);
+	free(p->ep_by_svc);
+	free(p->idents);
+	free(p->nodes);
+	free(p->rules);
+	free(p->why_pool);
+	free(p);
+}
+
+/* Allocates @n elements of @size, at least one so that NULL means ENOMEM. */
+static void *pol_alloc(size_t n, size_t size)
+{
+	return calloc(n ? n : 1, size);
+}
+
+static int policy_build_rules(struct policy *p, const struct policy_records *r)
+{
+	size_t i, pool = 0, off = 0;
+
+	p->rules = pol_alloc(r->n_authz, sizeof(*p->rules));
+	if (!p->rules)
+		return -ENOMEM;
+	for (i = 0; i < r->n_authz; i++) {
+		struct pol_rule *x = &p->rules[i];
+
+		x->key = r->authz_keys[i];
+		x->r = r->authz[i];
+		POL_TERMINATE(x->r.policy);
+		POL_TERMINATE(x->r.spiffe);
+		x->len = strlen(x->r.spiffe);
+	}
+	p->n_rules = pol_sort_unique(p->rules, r->n_authz, sizeof(*p->rules),
+				     cmp_rule);
+	for (i = 0; i < p->n_rules; i++)
+		pool += strlen(p->rules[i].r.policy) + p->rules[i].len +
+			sizeof("policy= rule=");
+	p->why_pool = malloc(pool ? pool : 1);
+	if (!p->why_pool)
+		return -ENOMEM;
+	for (i = 0; i < p->n_rules; i++) {
+		struct pol_rule *x = &p->rules[i];
+
+		x->why = p->why_pool + off;
+		off += sprintf(p->why_pool + off, "policy=%s rule=%s",
+			       x->r.policy, x->r.spiffe) + 1;
+	}
+	return 0;
+}
+
+int policy_from_records(struct policy **out, const struct policy_records *r)
+{
+	struct policy *p;
+	size_t i, j;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->refs = 1;
+	p->config = r->config;
+	POL_TERMINATE(p->config.mesh);
+	POL_TERMINATE(p->config.trust_domain);
+
+	p->svcs = pol_alloc(r->n_svcs, sizeof(*p->svcs));
+	p->svc_by_id = pol_alloc(r->n_svcs, sizeof(*p->svc_by_id));
+	p->eps = pol_alloc(r->n_eps, sizeof(*p->eps));
+	p->ep_by_svc = pol_alloc(r->n_eps, sizeof(*p->ep_by_svc));
+	p->idents = pol_alloc(r->n_idents, sizeof(*p->idents));
+	p->nodes = pol_alloc(r->n_nodes, sizeof(*p->nodes));
+	if (!p->svcs || !p->svc_by_id || !p->eps || !p->ep_by_svc ||
+	    !p->idents || !p->nodes)
+		goto err;
+
+	for (i = 0; i < r->n_svcs; i++) {
+		p->svcs[i].key = r->svc_keys[i];
+		p->svcs[i].svc = r->svcs[i];
+		POL_TERMINATE(p->svcs[i].svc.name);
+	}
+	p->n_svcs = pol_sort_unique(p->svcs, r->n_svcs, sizeof(*p->svcs),
+				    cmp_svc);
+	for (i = 0; i < r->n_eps; i++) {
+		p->eps[i].key = r->ep_keys[i];
+		p->eps[i].ep = r->eps[i];
+		POL_TERMINATE(p->eps[i].ep.name);
+		POL_TERMINATE(p->eps[i].ep.node);
+	}
+	p->n_eps = pol_sort_unique(p->eps, r->n_eps, sizeof(*p->eps), cmp_ep);
+	for (i = 0; i < r->n_idents; i++) {
+		p->idents[i].id = r->ident_keys[i];
+		p->idents[i].v = r->idents[i];
+		POL_TERMINATE(p->idents[i].v.spiffe);
+	}
+	p->n_idents = pol_sort_unique(p->idents, r->n_idents,
+				      sizeof(*p->idents), cmp_ident);
+	for (i = 0; i < r->n_nodes; i++) {
+		p->nodes[i].key = r->node_keys[i];
+		p->nodes[i].v = r->nodes[i];
+		POL_TERMINATE(p->nodes[i].key.name);
+	}
+	p->n_nodes = pol_sort_unique(p->nodes, r->n_nodes, sizeof(*p->nodes),
+				     cmp_node);
+	if (policy_build_rules(p, r) < 0)
+		goto err;
+
+	/* Secondary orders, then each service's run of endpoints. */
+	for (i = 0; i < p->n_svcs; i++)
+		p->svc_by_id[i] = i;
+	qsort_r(p->svc_by_id, p->n_svcs, sizeof(*p->svc_by_id), cmp_svc_id, p);
+	for (i = 0; i < p->n_eps; i++)
+		p->ep_by_svc[i] = i;
+	qsort_r(p->ep_by_svc, p->n_eps, sizeof(*p->ep_by_svc), cmp_ep_svc, p);
+	for (i = 0, j = 0; i < p->n_svcs; i++) {
+		struct pol_svc *s = &p->svcs[p->svc_by_id[i]];
+
+		/* Both lists ascend by service id: merge them. */
+		while (j < p->n_eps &&
+		       p->eps[p->ep_by_svc[j]].ep.service_id < s->svc.id)
+			j++;
+		s->ep_first = j;
+		while (j < p->n_eps &&
+		       p->eps[p->ep_by_svc[j]].ep.service_id == s->svc.id)
+			j++;
+		s->ep_count = j - s->ep_first;
+	}
+	*out = p;
+	return 0;
+err:
+	policy_free(p);
+	return -ENOMEM;
+}
+
+/* ---- loading from the maps ---------------------------------------------- */
+
+/* One map's content: parallel key and value arrays. */
+struct pol_dump {
+	void *keys, *vals;
+	size_t n;
+};
+
+/*
+ * Reads every entry of map @fd.  A key that vanishes between get_next_key
+ * and lookup is skipped; a walk that restarts because its key vanished is
+ * cut off at twice @max entries (the epoch check in policy_load() then sees
+ * the change).  Returns 0 or -errno.
+ */
+static int pol_dump_map(int fd, size_t ksz, size_t vsz, size_t max,
+			struct pol_dump *d)
+{
+	size_t cap = 0, steps = 0;
+	uint8_t key[512], next[512];
+	void *prev = NULL;
+	int ret = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (ksz > sizeof(key))
+		return -EINVAL;
+	for (;;) {
+		if (bpf_map_get_next_key(fd, prev, next)) {
+			if (errno == ENOENT)
+				break;
+			ret = -errno;
+			goto err;
+		}
+		if (++steps > 2 * max)
+			break;
+		memcpy(key, next, ksz);
+		prev = key;
+		if (d->n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *k = realloc(d->keys, ncap * ksz);
+
+			if (!k) {
+				ret = -ENOMEM;
+				goto err;
+			}
+			d->keys = k;
+			k = realloc(d->vals, ncap * vsz);
+			if (!k) {
+				ret = -ENOMEM;
+				goto err;
+			}
+			d->vals = k;
+			cap = ncap;
+		}
+		if (bpf_map_lookup_elem(fd, key,
+					(char *)d->vals + d->n * vsz)) {
+			if (errno == ENOENT)
+				continue;
+			ret = -errno;
+			goto err;
+		}
+		memcpy((char *)d->keys + d->n * ksz, key, ksz);
+		d->n++;
+	}
+	return 0;
+err:
+	free(d->keys);
+	free(d->vals);
+	memset(d, 0, sizeof(*d));
+	return ret;
+}
+
+static int policy_load_once(struct policy **out, const struct pmap *pm,
+			    const struct mf_config *cfg)
+{
+	struct pol_dump svc, ep, node, ident, authz;
+	struct policy_records r;
+	int ret;
+
+	memset(&svc, 0, sizeof(svc));
+	memset(&ep, 0, sizeof(ep));
+	memset(&node, 0, sizeof(node));
+	memset(&ident, 0, sizeof(ident));
+	memset(&authz, 0, sizeof(authz));
+	ret = pol_dump_map(pm->services_fd, sizeof(struct mf_service_key),
+			   sizeof(struct mf_service), MF_MAX_SERVICES, &svc);
+	if (!ret)
+		ret = pol_dump_map(pm->endpoints_fd,
+				   sizeof(struct mf_endpoint_key),
+				   sizeof(struct mf_endpoint),
+				   MF_MAX_ENDPOINTS, &ep);
+	if (!ret)
+		ret = pol_dump_map(pm->nodes_fd, sizeof(struct mf_node_key),
+				   sizeof(struct mf_node), MF_MAX_NODES, &node);
+	if (!ret)
+		ret = pol_dump_map(pm->identities_fd, sizeof(__u32),
+				   sizeof(struct mf_identity),
+				   MF_MAX_IDENTITIES, &ident);
+	if (!ret)
+		ret = pol_dump_map(pm->authz_fd, sizeof(struct mf_authz_key),
+				   sizeof(struct mf_authz_rule), MF_MAX_AUTHZ,
+				   &authz);
+	if (ret)
+		goto out;
+
+	memset(&r, 0, sizeof(r));
+	r.config = *cfg;
+	r.svc_keys = svc.keys;
+	r.svcs = svc.vals;
+	r.n_svcs = svc.n;
+	r.ep_keys = ep.keys;
+	r.eps = ep.vals;
+	r.n_eps = ep.n;
+	r.node_keys = node.keys;
+	r.nodes = node.vals;
+	r.n_nodes = node.n;
+	r.ident_keys = ident.keys;
+	r.idents = ident.vals;
+	r.n_idents = ident.n;
+	r.authz_keys = authz.keys;
+	r.authz = authz.vals;
+	r.n_authz = authz.n;
+	ret = policy_from_records(out, &r);
+out:
+	free(svc.keys);
+	free(svc.vals);
+	free(ep.keys);
+	free(ep.vals);
+	free(node.keys);
+	free(node.vals);
+	free(ident.keys);
+	free(ident.vals);
+	free(authz.keys);
+	free(authz.vals);
+	return ret;
+}
+
+int policy_load(struct policy **out, const struct pmap *pm)
+{
+	struct mf_config before, after;
+	struct policy *p;
+	int ret, tries;
+
+	/* An apply that lands while we read would give a mix of two epochs:
+	 * read again until the epoch is the same on both sides. */
+	for (tries = 0; tries < 5; tries++) {
+		ret = pmap_config_read(pm, &before);
+		if (ret)
+			return ret;
+		ret = policy_load_once(&p, pm, &before);
+		if (ret)
+			return ret;
+		ret = pmap_config_read(pm, &after);
+		if (ret) {
+			policy_put(p);
+			return ret;
+		}
+		if (before.epoch == after.epoch) {
+			log_info("event=policy_loaded epoch=%llu services=%zu "
+				 "endpoints=%zu identities=%zu rules=%zu",
+				 (unsigned long long)p->config.epoch,
+				 p->n_svcs, p->n_eps, p->n_idents, p->n_rules);
+			*out = p;
+			return 0;
+		}
+		policy_put(p);
+	}
+	log_warn("event=policy_load_unstable tries=%d", tries);
+	return -EAGAIN;
+}
+
+/* ---- references ---------------------------------------------------------- */
+
+struct policy *policy_get(struct policy *p)
+{
+	__atomic_fetch_add(&p->refs, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+void policy_put(struct policy *p)
+{
+	if (!p)
+		return;
+	/* Release pairs with the acquire below so the last owner sees every
+	 * earlier owner's reads finished before it frees. */
+	if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_RELEASE) == 0) {
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		policy_free(p);
+	}
+}
+
+/* ---- lookups ------------------------------------------------------------- */
+
+uint64_t policy_epoch(const struct policy *p)
+{
+	return p->config.epoch;
+}
+
+const char *policy_trust_domain(const struct policy *p)
+{
+	return p->config.trust_domain;
+}
+
+const struct mf_service *policy_service_by_vip(const struct policy *p,
+					       uint32_t vip, uint16_t port)
+{
+	struct pol_svc k;
+	const struct pol_svc *s;
+
+	memset(&k.key, 0, sizeof(k.key));
+	memcpy(k.key.vip, &vip, 4);
+	k.key.port = port;
+	k.key.proto = MF_PROTO_TCP;
+	s = bsearch(&k, p->svcs, p->n_svcs, sizeof(*p->svcs), cmp_svc);
+	return s ? &s->svc : NULL;
+}
+
+/* The snapshot's entry for service @id, or NULL. */
+static struct pol_svc *pol_svc_by_id(const struct policy *p, uint32_t id)
+{
+	size_t lo = 0, hi = p->n_svcs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct pol_svc *s = &p->svcs[p->svc_by_id[mid]];
+
+		if (s->svc.id == id)
+			return s;
+		if (s->svc.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct mf_service *policy_service_by_id(const struct policy *p,
+					      uint32_t id)
+{
+	const struct pol_svc *s = pol_svc_by_id(p, id);
+
+	return s ? &s->svc : NULL;
+}
+
+const struct mf_endpoint *policy_endpoint_by_ip(const struct policy *p,
+						uint32_t ip)
+{
+	struct pol_ep k;
+	const struct pol_ep *e;
+
+	memcpy(k.key.ip, &ip, 4);
+	e = bsearch(&k, p->eps, p->n_eps, sizeof(*p->eps), cmp_ep);
+	return e ? &e->ep : NULL;
+}
+
+uint32_t policy_endpoint_ip(const struct policy *p,
+			    const struct mf_endpoint *ep)
+{
+	const struct pol_ep *e;
+	uintptr_t a = (uintptr_t)ep, lo = (uintptr_t)p->eps;
+	uint32_t ip;
+
+	/* Only pointers this snapshot handed out have a key next to them. */
+	if (a < lo || a >= (uintptr_t)(p->eps + p->n_eps) ||
+	    (a - lo) % sizeof(*p->eps) != offsetof(struct pol_ep, ep))
+		return 0;
+	e = (const struct pol_ep *)(a - offsetof(struct pol_ep, ep));
+	memcpy(&ip, e->key.ip, 4);
+	return ip;
+}
+
+const char *policy_identity(const struct policy *p, uint32_t identity_id)
+{
+	struct pol_ident k = { .id = identity_id };
+	const struct pol_ident *e;
+
+	e = bsearch(&k, p->idents, p->n_idents, sizeof(*p->idents),
+		    cmp_ident);
+	return e ? e->v.spiffe : NULL;
+}
+
+const struct mf_node *policy_node(const struct policy *p, const char *name)
+{
+	struct pol_node k;
+	const struct pol_node *e;
+
+	if (strlen(name) >= sizeof(k.key.name))
+		return NULL;
+	strcpy(k.key.name, name);
+	e = bsearch(&k, p->nodes, p->n_nodes, sizeof(*p->nodes), cmp_node);
+	return e ? &e->v : NULL;
+}
+
+const struct mf_endpoint *policy_pick_endpoint(struct policy *p,
+					       uint32_t service_id)
+{
+	struct pol_svc *s = pol_svc_by_id(p, service_id);
+	uint32_t i;
+
+	if (!s || s->ep_count == 0)
+		return NULL;
+	/* Threads sharing a snapshot share the cursor; relaxed is enough,
+	 * each caller only needs a distinct ticket. */
+	i = __atomic_fetch_add(&s->rr, 1, __ATOMIC_RELAXED) % s->ep_count;
+	return &p->eps[p->ep_by_svc[s->ep_first + i]].ep;
+}
+
+/* ---- authorization ------------------------------------------------------- */
+
+/* First rule of service @id in p->rules (or where it would be). */
+static size_t pol_rules_first(const struct policy *p, uint32_t id)
+{
+	size_t lo = 0, hi = p->n_rules;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->rules[mid].key.service_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+enum mf_authz_action policy_authorize(const struct policy *p,
+				      uint32_t service_id, const char *spiffe,
+				      const char **why)
+{
+	const struct pol_rule *best = NULL;
+	size_t i, best_spec = 0, nrules;
+	const struct pol_svc *s;
+	const char *reason;
+	enum mf_authz_action act = MF_AUTHZ_DENY;
+
+	s = pol_svc_by_id(p, service_id);
+	if (!s) {
+		reason = "unknown-service";
+		goto out;
+	}
+	if (!spiffe || !spiffe[0]) {
+		reason = "no-identity";
+		goto out;
+	}
+	i = pol_rules_first(p, service_id);
+	for (nrules = 0; i + nrules < p->n_rules &&
+	     p->rules[i + nrules].key.service_id == service_id; nrules++)
+		;
+	/* The service's own count says rules exist even if the walk found
+	 * none: then they went missing, and missing rules must not open the
+	 * service to everyone. */
+	if (nrules == 0 && s->svc.authz_rules == 0) {
+		const char *td = p->config.trust_domain;
+
+		if (td[0] && !spiffe_in_trust_domain(spiffe, td)) {
+			reason = "foreign-trust-domain";
+			goto out;
+		}
+		reason = "no-permissions";
+		act = MF_AUTHZ_ALLOW;
+		goto out;
+	}
+	for (; nrules > 0; i++, nrules--) {
+		const struct pol_rule *r = &p->rules[i];
+		size_t spec;
+
+		if (r->r.match == MF_AUTHZ_MATCH_EXACT) {
+			if (strcmp(spiffe, r->r.spiffe) != 0)
+				continue;
+			spec = SIZE_MAX;	/* exact beats any prefix */
+		} else if (r->r.match == MF_AUTHZ_MATCH_PREFIX) {
+			if (strncmp(spiffe, r->r.spiffe, r->len) != 0)
+				continue;
+			spec = r->len;
+		} else {
+			/* A rule we cannot read might have been a Deny. */
+			reason = "invalid-rule";
+			goto out;
+		}
+		if (!best || spec > best_spec ||
+		    (spec == best_spec && r->r.action != MF_AUTHZ_ALLOW &&
+		     best->r.action == MF_AUTHZ_ALLOW)) {
+			best = r;
+			best_spec = spec;
+		}
+	}
+	if (!best) {
+		reason = "no-matching-rule";
+		goto out;
+	}
+	reason = best->why;
+	/* Anything but an explicit Allow denies. */
+	act = best->r.action == MF_AUTHZ_ALLOW ? MF_AUTHZ_ALLOW : MF_AUTHZ_DENY;
+out:
+	if (why)
+		*why = reason;
+	return act;
+}

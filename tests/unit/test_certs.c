@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The identity store over a config dir made at test time with the openssl
+ * CLI (removed at the end): lookups, caching, refusals, thread safety, and
+ * that its contexts complete a mutual handshake.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "lib/test.h"
+#include "../../agent/certs.h"
+
+#define ID_WEB	"spiffe://mesh.local/ns/default/sa/web"
+#define ID_NODE	"spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
+#define ID_GONE	"spiffe://mesh.local/ns/default/sa/nobody"
+#define ID_LIAR	"spiffe://mesh.local/ns/default/sa/liar"
+
+static char dir[64];
+static bool have_openssl, have_certs;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* certs/<stem>.crt|.key for a leaf signed by ca, whose URI SAN is @san. */
+static int make_leaf(const char *stem, const char *san)
+{
+	return sh("cd %s && printf 'subjectAltName=URI:%s\\n"
+		  "basicConstraints=critical,CA:FALSE\\n"
+		  "keyUsage=critical,digitalSignature\\n"
+		  "extendedKeyUsage=serverAuth,clientAuth\\n' > leaf.ext && "
+		  "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+		  "-nodes -keyout certs/%s.key -out leaf.csr -subj /CN=leaf "
+		  ">/dev/null 2>&1 && "
+		  "openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key "
+		  "-CAcreateserial -days 2 -out certs/%s.crt -extfile leaf.ext "
+		  ">/dev/null 2>&1", dir, san, stem, stem);
+}
+
+static bool setup(void)
+{
+	have_openssl = sh("openssl version >/dev/null 2>&1") == 0;
+	if (!have_openssl)
+		return false;
+	snprintf(dir, sizeof(dir), "/tmp/mf-test-certs-XXXXXX");
+	if (!mkdtemp(dir))
+		return false;
+	return sh("cd %s && mkdir certs && openssl req -x509 -newkey ec "
+		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+		  "-out ca.crt -days 2 -subj /CN=mf-test-ca "
+		  "-addext basicConstraints=critical,CA:TRUE "
+		  "-addext keyUsage=critical,keyCertSign,cRLSign "
+		  ">/dev/null 2>&1", dir) == 0 &&
+	       make_leaf("mesh.local+ns+default+sa+web", ID_WEB) == 0 &&
+	       make_leaf("mesh.local+ns+meshforge-system+sa+mf-node-b",
+			 ID_NODE) == 0 &&
+	       /* Filed as "liar" but carrying the web identity. */
+	       make_leaf("mesh.local+ns+default+sa+liar", ID_WEB) == 0;
+}
+
+static bool test_open_needs_ca(void)
+{
+	struct certs *c = NULL;
+	char empty[] = "/tmp/mf-test-certs-empty-XXXXXX";
+	int ret;
+
+	if (!mkdtemp(empty))
+		return ASSERT_TRUE(false);
+	ret = certs_open(&c, empty);
+	rmdir(empty);
+	return ASSERT_EQ(ret, -ENOENT) &&
+	       ASSERT_EQ(certs_open(&c, "/nonexistent/mf"), -ENOENT);
+}
+
+static bool test_lookup_and_cache(void)
+{
+	struct tls_ctx *a = NULL, *b = NULL, *s = NULL;
+	struct certs *c = NULL;
+	char id[MF_SPIFFE_MAX];
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+		return false;
+	if (!ASSERT_EQ(certs_client_ctx(c, ID_WEB, &a), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, &b), 0) ||
+	    !ASSERT_TRUE(a == b) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_WEB, &s), 0) ||
+	    !ASSERT_TRUE(s != a))
+		goto out;
+	if (!ASSERT_EQ(tls_ctx_spiffe(a, id, sizeof(id)), 0) ||
+	    !ASSERT_STREQ(id, ID_WEB))
+		goto out;
+	/* Cached: the files may go, the context stays. */
+	if (!ASSERT_EQ(sh("mv %s/certs/mesh.local+ns+default+sa+web.crt %s/web.bak",
+			  dir, dir), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, &b), 0) ||
+	    !ASSERT_TRUE(a == b) ||
+	    !ASSERT_EQ(sh("mv %s/web.bak %s/certs/mesh.local+ns+default+sa+web.crt",
+			  dir, dir), 0))
+		goto out;
+	ok = true;
+out:
+	certs_close(c);
+	return ok;
+}
+
+static bool test_refusals(void)
+{
+	struct tls_ctx *x = NULL;
+	struct certs *c = NULL;
+	bool ok;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+		return false;
+	ok = ASSERT_EQ(certs_client_ctx(c, ID_GONE, &x), -ENOENT) &&
+	     ASSERT_EQ(certs_server_ctx(c, ID_GONE, &x), -ENOENT) &&
+	     ASSERT_EQ(certs_client_ctx(c, "not-a-spiffe-id", &x), -EINVAL) &&
+	     ASSERT_EQ(certs_client_ctx(c, "spiffe://mesh.local/../etc", &x),
+		       -EINVAL) &&
+	     /* The certificate filed under "liar" names someone else. */
+	     ASSERT_EQ(certs_client_ctx(c, ID_LIAR, &x), -EINVAL) &&
+	     ASSERT_TRUE(x == NULL);
+	certs_close(c);
+	return ok;
+}
+
+struct race {
+	struct certs *c;
+	struct tls_ctx *got[50];
+	int err;
+};
+
+static void *race_fn(void *arg)
+{
+	struct race *r = arg;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		int ret = certs_server_ctx(r->c, i % 2 ? ID_WEB : ID_NODE,
+					   &r->got[i]);
+
+		if (ret)
+			r->err = ret;
+	}
+	return NULL;
+}
+
+/* Threads asking at once each load once and all get the same contexts. */
+static bool test_threads_share(void)
+{
+	struct race r[4];
+	pthread_t t[4];
+	struct certs *c = NULL;
+	bool ok = true;
+	int i, j;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+		return false;
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 4; i++) {
+		r[i].c = c;
+		pthread_create(&t[i], NULL, race_fn, &r[i]);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 4 && ok; i++) {
+		ok = ASSERT_EQ(r[i].err, 0);
+		for (j = 0; j < 50 && ok; j++)
+			ok = ASSERT_TRUE(r[i].got[j] == r[0].got[j % 2]);
+	}
+	ok = ok && ASSERT_TRUE(r[0].got[0] != r[0].got[1]);
+	certs_close(c);
+	return ok;
+}
+
+static size_t pump(struct tls_sess *a, struct tls_sess *b)
+{
+	size_t moved = 0, n;
+	const void *p;
+
+	while ((n = tls_out_pending(a, &p)) > 0 && tls_feed(b, p, n) == 0) {
+		tls_out_consume(a, n);
+		moved += n;
+	}
+	return moved;
+}
+
+/* A workload client context and a node server context from the store talk
+ * to each other, and each learns the other's identity. */
+static bool test_contexts_handshake(void)
+{
+	struct tls_ctx *cc = NULL, *sc = NULL;
+	struct tls_sess *cs = NULL, *ss = NULL;
+	struct certs *c = NULL;
+	char id[MF_SPIFFE_MAX];
+	int rc = -EAGAIN, rs = -EAGAIN, i;
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+		return false;
+	if (!ASSERT_EQ(certs_client_ctx(c, ID_WEB, &cc), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, &sc), 0) ||
+	    !ASSERT_EQ(tls_sess_new(&cs, cc), 0) ||
+	    !ASSERT_EQ(tls_sess_new(&ss, sc), 0))
+		goto out;
+	for (i = 0; i < 10 && (rc == -EAGAIN || rs == -EAGAIN); i++) {
+		if (rc == -EAGAIN)
+			rc = tls_handshake(cs);
+		pump(cs, ss);
+		if (rs == -EAGAIN)
+			rs = tls_handshake(ss);
+		pump(ss, cs);
+	}
+	if (!ASSERT_EQ(rc, 0) || !ASSERT_EQ(rs, 0))
+		goto out;
+	ok = ASSERT_EQ(tls_peer_spiffe(ss, id, sizeof(id)), 0) &&
+	     ASSERT_STREQ(id, ID_WEB) &&
+	     ASSERT_EQ(tls_peer_spiffe(cs, id, sizeof(id)), 0) &&
+	     ASSERT_STREQ(id, ID_NODE);
+out:
+	tls_sess_free(cs);
+	tls_sess_free(ss);
+	certs_close(c);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN("test_certs");
+	if (tls_global_init() != 0) {
+		printf("FAIL: test_certs/global_init\n");
+		return 1;
+	}
+	have_certs = setup();
+	if (have_openssl && !have_certs) {
+		printf("FAIL: test_certs/setup\n");
+		test_failed_count++;
+	}
+	TEST_RUN(test_open_needs_ca);
+	TEST_RUN(test_lookup_and_cache);
+	TEST_RUN(test_refusals);
+	TEST_RUN(test_threads_share);
+	TEST_RUN(test_contexts_handshake);
+	tls_global_fini();
+	if (dir[0] && strncmp(dir, "/tmp/mf-test-certs-", 19) == 0)
+		sh("rm -rf '%s'", dir);
+	TEST_MAIN_END();
+}

@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Policy snapshots: lookups, round robin, authorization semantics (from
+ * records built in memory), and one load from real pinned maps under a pin
+ * root of the test's own, removed at the end.
+ */
+#include <arpa/inet.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <linux/magic.h>
+
+#include "lib/test.h"
+#include "../../agent/policy.h"
+
+#define TD "spiffe://mesh.local/"
+#define ID_CLIENT TD "ns/default/sa/client"
+
+static uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+/* ---- the records --------------------------------------------------------- */
+
+#define MAX 64
+
+struct recs {
+	struct policy_records r;
+	struct mf_service_key sk[MAX];
+	struct mf_service sv[MAX];
+	struct mf_endpoint_key ek[MAX];
+	struct mf_endpoint ev[MAX];
+	struct mf_node_key nk[MAX];
+	struct mf_node nv[MAX];
+	__u32 ik[MAX];
+	struct mf_identity iv[MAX];
+	struct mf_authz_key ak[MAX];
+	struct mf_authz_rule av[MAX];
+};
+
+static void add_svc(struct recs *x, uint32_t id, const char *name,
+		    const char *vip, uint16_t port, uint32_t nrules)
+{
+	size_t i = x->r.n_svcs++;
+
+	memset(&x->sk[i], 0, sizeof(x->sk[i]));
+	memset(&x->sv[i], 0, sizeof(x->sv[i]));
+	*(uint32_t *)x->sk[i].vip = ip4(vip);
+	x->sk[i].port = port;
+	x->sk[i].proto = MF_PROTO_TCP;
+	x->sv[i].id = id;
+	x->sv[i].authz_rules = nrules;
+	strcpy(x->sv[i].name, name);
+}
+
+static void add_ep(struct recs *x, const char *ip, uint32_t svc,
+		   uint32_t ident, const char *name, const char *node,
+		   const char *node_ip, uint16_t port)
+{
+	size_t i = x->r.n_eps++;
+
+	memset(&x->ek[i], 0, sizeof(x->ek[i]));
+	memset(&x->ev[i], 0, sizeof(x->ev[i]));
+	*(uint32_t *)x->ek[i].ip = ip4(ip);
+	x->ev[i].service_id = svc;
+	x->ev[i].identity_id = ident;
+	*(uint32_t *)x->ev[i].node_ip = ip4(node_ip);
+	x->ev[i].port = port;
+	strcpy(x->ev[i].name, name);
+	strcpy(x->ev[i].node, node);
+}
+
+static void add_ident(struct recs *x, uint32_t id, const char *spiffe)
+{
+	size_t i = x->r.n_idents++;
+
+	x->ik[i] = id;
+	memset(&x->iv[i], 0, sizeof(x->iv[i]));
+	strcpy(x->iv[i].spiffe, spiffe);
+}
+
+static void add_node(struct recs *x, const char *name, const char *ip,
+		     uint16_t port)
+{
+	size_t i = x->r.n_nodes++;
+
+	memset(&x->nk[i], 0, sizeof(x->nk[i]));
+	memset(&x->nv[i], 0, sizeof(x->nv[i]));
+	strcpy(x->nk[i].name, name);
+	*(uint32_t *)x->nv[i].ip = ip4(ip);
+	x->nv[i].tunnel_port = port;
+}
+
+static void add_rule(struct recs *x, uint32_t svc, uint32_t index,
+		     uint8_t action, uint8_t match, const char *policy,
+		     const char *spiffe)
+{
+	size_t i = x->r.n_authz++;
+
+	x->ak[i].service_id = svc;
+	x->ak[i].index = index;
+	memset(&x->av[i], 0, sizeof(x->av[i]));
+	x->av[i].action = action;
+	x->av[i].match = match;
+	strcpy(x->av[i].policy, policy);
+	strcpy(x->av[i].spiffe, spiffe);
+}
+
+#define ALLOW MF_AUTHZ_ALLOW
+#define DENY MF_AUTHZ_DENY
+#define EXACT MF_AUTHZ_MATCH_EXACT
+#define PREFIX MF_AUTHZ_MATCH_PREFIX
+
+/* Service ids of the authorization cases. */
+enum {
+	S_WEB = 1,		/* no rules */
+	S_API = 2,
+	S_DB = 3,
+	S_EMPTY = 4,
+	S_EXACT = 10,		/* Allow exact client */
+	S_PREFIX = 11,		/* Allow prefix ns/default/ */
+	S_TIE_PREFIX_A = 12,	/* Allow P, Deny P */
+	S_TIE_PREFIX_B = 13,	/* Deny P, Allow P */
+	S_TIE_EXACT = 14,	/* Allow X, Deny X */
+	S_EXACT_OVER = 15,	/* Deny prefixes ns/default/ and client,
+				 * Allow exact client */
+	S_LONGER = 16,		/* mesh Allow, batch Deny, batch/sa/trusted Allow */
+	S_SEGMENT = 17,		/* Allow prefix ".../ns/def" */
+	S_MISSING = 18,		/* says 2 rules, none present */
+	S_INVALID = 19,		/* a rule with an unknown match kind */
+};
+
+static void build(struct recs *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->r.svc_keys = x->sk;
+	x->r.svcs = x->sv;
+	x->r.ep_keys = x->ek;
+	x->r.eps = x->ev;
+	x->r.node_keys = x->nk;
+	x->r.nodes = x->nv;
+	x->r.ident_keys = x->ik;
+	x->r.idents = x->iv;
+	x->r.authz_keys = x->ak;
+	x->r.authz = x->av;
+	x->r.config.epoch = 7;
+	x->r.config.flags = MF_CONFIG_F_MESH;
+	strcpy(x->r.config.mesh, "default");
+	strcpy(x->r.config.trust_domain, "mesh.local");
+
+	add_svc(x, S_WEB, "web", "10.96.0.10", 80, 0);
+	add_svc(x, S_API, "api", "10.96.0.11", 8080, 0);
+	add_svc(x, S_DB, "db", "10.96.0.10", 5432, 0);	/* same VIP as web */
+	add_svc(x, S_EMPTY, "empty", "10.96.0.12", 80, 0);
+	add_svc(x, S_EXACT, "exact", "10.96.1.10", 80, 1);
+	add_svc(x, S_PREFIX, "prefix", "10.96.1.11", 80, 1);
+	add_svc(x, S_TIE_PREFIX_A, "tie-a", "10.96.1.12", 80, 2);
+	add_svc(x, S_TIE_PREFIX_B, "tie-b", "10.96.1.13", 80, 2);
+	add_svc(x, S_TIE_EXACT, "tie-exact", "10.96.1.14", 80, 2);
+	add_svc(x, S_EXACT_OVER, "exact-over", "10.96.1.15", 80, 3);
+	add_svc(x, S_LONGER, "longer", "10.96.1.16", 80, 3);
+	add_svc(x, S_SEGMENT, "segment", "10.96.1.17", 80, 1);
+	add_svc(x, S_MISSING, "missing", "10.96.1.18", 80, 2);
+	add_svc(x, S_INVALID, "invalid", "10.96.1.19", 80, 2);
+
+	/* web's endpoints, deliberately not in IP order. */
+	add_ep(x, "10.78.2.12", S_WEB, 2, "b2", "mf-node-b", "10.77.0.2", 8080);
+	add_ep(x, "10.78.1.12", S_WEB, 2, "a2", "mf-node-a", "10.77.0.1", 8080);
+	add_ep(x, "10.78.2.11", S_WEB, 2, "b1", "mf-node-b", "10.77.0.2", 8080);
+	add_ep(x, "10.78.1.11", S_API, 1, "a1", "mf-node-a", "10.77.0.1", 9090);
+	add_ep(x, "10.78.3.1", S_DB, 3, "db1", "mf-node-a", "10.77.0.1", 5432);
+
+	add_ident(x, 2, TD "ns/default/sa/web");
+	add_ident(x, 1, ID_CLIENT);
+	add_ident(x, 3, TD "ns/data/sa/db");
+
+	add_node(x, "mf-node-b", "10.77.0.2", 15008);
+	add_node(x, "mf-node-a", "10.77.0.1", 0);
+
+	add_rule(x, S_EXACT, 0, ALLOW, EXACT, "p-exact", ID_CLIENT);
+	add_rule(x, S_PREFIX, 0, ALLOW, PREFIX, "p-prefix", TD "ns/default/");
+	add_rule(x, S_TIE_PREFIX_A, 0, ALLOW, PREFIX, "p-allow", TD "ns/default/");
+	add_rule(x, S_TIE_PREFIX_A, 1, DENY, PREFIX, "p-deny", TD "ns/default/");
+	add_rule(x, S_TIE_PREFIX_B, 0, DENY, PREFIX, "p-deny", TD "ns/default/");
+	add_rule(x, S_TIE_PREFIX_B, 1, ALLOW, PREFIX, "p-allow", TD "ns/default/");
+	add_rule(x, S_TIE_EXACT, 0, ALLOW, EXACT, "p-allow", ID_CLIENT);
+	add_rule(x, S_TIE_EXACT, 1, DENY, EXACT, "p-deny", ID_CLIENT);
+	add_rule(x, S_EXACT_OVER, 0, DENY, PREFIX, "p-deny", TD "ns/default/");
+	add_rule(x, S_EXACT_OVER, 1, ALLOW, EXACT, "p-allow", ID_CLIENT);
+	/* A prefix as long as the whole ID is still less specific. */
+	add_rule(x, S_EXACT_OVER, 2, DENY, PREFIX, "p-deny-all", ID_CLIENT);
+	/* Out of index order on purpose. */
+	add_rule(x, S_LONGER, 2, ALLOW, PREFIX, "p-trusted",
+		 TD "ns/batch/sa/trusted");
+	add_rule(x, S_LONGER, 0, ALLOW, PREFIX, "p-mesh", TD);
+	add_rule(x, S_LONGER, 1, DENY, PREFIX, "p-batch", TD "ns/batch/");
+	add_rule(x, S_SEGMENT, 0, ALLOW, PREFIX, "p-seg", TD "ns/def");
+	add_rule(x, S_INVALID, 0, ALLOW, PREFIX, "p-mesh", TD);
+	add_rule(x, S_INVALID, 1, DENY, 9, "p-weird", TD "ns/batch/");
+}
+
+static struct policy *snapshot(void)
+{
+	static struct recs x;
+	struct policy *p = NULL;
+
+	build(&x);
+	if (policy_from_records(&p, &x.r) != 0)
+		return NULL;
+	return p;
+}
+
+/* ---- lookups ------------------------------------------------------------- */
+
+static bool test_lookups(void)
+{
+	const struct mf_service *s;
+	const struct mf_endpoint *e;
+	const struct mf_node *n;
+	struct policy *p = snapshot();
+	bool ok = false;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	if (!ASSERT_EQ(policy_epoch(p), 7) ||
+	    !ASSERT_STREQ(policy_trust_domain(p), "mesh.local"))
+		goto out;
+	s = policy_service_by_vip(p, ip4("10.96.0.10"), 80);
+	if (!ASSERT_TRUE(s) || !ASSERT_EQ(s->id, S_WEB) ||
+	    !ASSERT_STREQ(s->name, "web"))
+		goto out;
+	s = policy_service_by_vip(p, ip4("10.96.0.10"), 5432);
+	if (!ASSERT_TRUE(s) || !ASSERT_EQ(s->id, S_DB))
+		goto out;
+	if (!ASSERT_TRUE(!policy_service_by_vip(p, ip4("10.96.0.10"), 81)) ||
+	    !ASSERT_TRUE(!policy_service_by_vip(p, ip4("10.96.0.99"), 80)))
+		goto out;
+	s = policy_service_by_id(p, S_API);
+	if (!ASSERT_TRUE(s) || !ASSERT_STREQ(s->name, "api") ||
+	    !ASSERT_TRUE(!policy_service_by_id(p, 999)) ||
+	    !ASSERT_TRUE(!policy_service_by_id(p, 0)))
+		goto out;
+	e = policy_endpoint_by_ip(p, ip4("10.78.1.11"));
+	if (!ASSERT_TRUE(e) || !ASSERT_STREQ(e->name, "a1") ||
+	    !ASSERT_EQ(e->port, 9090) || !ASSERT_EQ(e->service_id, S_API) ||
+	    !ASSERT_EQ(policy_endpoint_ip(p, e), ip4("10.78.1.11")) ||
+	    !ASSERT_TRUE(!policy_endpoint_by_ip(p, ip4("10.78.9.9"))))
+		goto out;
+	/* A pointer that is not one of ours gives no address. */
+	if (!ASSERT_EQ(policy_endpoint_ip(p, (const void *)p), 0))
+		goto out;
+	if (!ASSERT_STREQ(policy_identity(p, 1), ID_CLIENT) ||
+	    !ASSERT_STREQ(policy_identity(p, 3), TD "ns/data/sa/db") ||
+	    !ASSERT_TRUE(!policy_identity(p, 4)))
+		goto out;
+	n = policy_node(p, "mf-node-b");
+	if (!ASSERT_TRUE(n) || !ASSERT_EQ(n->tunnel_port, 15008) ||
+	    !ASSERT_EQ(*(uint32_t *)n->ip, ip4("10.77.0.2")))
+		goto out;
+	n = policy_node(p, "mf-node-a");
+	if (!ASSERT_TRUE(n) || !ASSERT_EQ(n->tunnel_port, 0) ||
+	    !ASSERT_TRUE(!policy_node(p, "mf-node-c")))
+		goto out;
+	ok = true;
+out:
+	policy_put(p);
+	return ok;
+}
+
+static bool test_round_robin(void)
+{
+	static const char *const want[] = {
+		"10.78.1.12", "10.78.2.11", "10.78.2.12",	/* by IP */
+		"10.78.1.12", "10.78.2.11", "10.78.2.12",	/* wraps */
+		"10.78.1.12",
+	};
+	struct policy *p = snapshot();
+	const struct mf_endpoint *e;
+	bool ok = false;
+	size_t i;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		e = policy_pick_endpoint(p, S_WEB);
+		if (!ASSERT_TRUE(e) ||
+		    !ASSERT_EQ(policy_endpoint_ip(p, e), ip4(want[i])) ||
+		    !ASSERT_EQ(e->service_id, S_WEB))
+			goto out;
+	}
+	/* A service with one endpoint always gets it. */
+	for (i = 0; i < 3; i++) {
+		e = policy_pick_endpoint(p, S_API);
+		if (!ASSERT_TRUE(e) || !ASSERT_STREQ(e->name, "a1"))
+			goto out;
+	}
+	ok = ASSERT_TRUE(!policy_pick_endpoint(p, S_EMPTY)) &&
+	     ASSERT_TRUE(!policy_pick_endpoint(p, 999));
+out:
+	policy_put(p);
+	return ok;
+}
+
+/* ---- authorization --------------------------------------------------------- */
+
+static bool expect(struct policy *p, uint32_t svc, const char *id,
+		   enum mf_authz_action want, const char *want_why)
+{
+	const char *why = NULL;
+	enum mf_authz_action got = policy_authorize(p, svc, id, &why);
+
+	if (!ASSERT_EQ(got, want) || !ASSERT_STREQ(why, want_why)) {
+		fprintf(stderr, "  service %u identity %s\n", svc, id);
+		return false;
+	}
+	return true;
+}
+
+static bool test_authz_no_rules(void)
+{
+	struct policy *p = snapshot();
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	ok = expect(p, S_WEB, ID_CLIENT, ALLOW, "no-permissions") &&
+	     expect(p, S_WEB, TD "ns/batch/sa/x", ALLOW, "no-permissions") &&
+	     /* Only the mesh's own trust domain is admitted. */
+	     expect(p, S_WEB, "spiffe://other.td/ns/default/sa/client", DENY,
+		    "foreign-trust-domain") &&
+	     expect(p, S_WEB, "spiffe://mesh.local.evil/ns/a/sa/b", DENY,
+		    "foreign-trust-domain") &&
+	     expect(p, S_WEB, "", DENY, "no-identity") &&
+	     expect(p, S_WEB, NULL, DENY, "no-identity") &&
+	     expect(p, 999, ID_CLIENT, DENY, "unknown-service");
+	/* why may be NULL. */
+	ok = ok && ASSERT_EQ(policy_authorize(p, S_WEB, ID_CLIENT, NULL),
+			     ALLOW);
+	policy_put(p);
+	return ok;
+}
+
+static bool test_authz_exact_and_prefix(void)
+{
+	struct policy *p = snapshot();
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	ok = expect(p, S_EXACT, ID_CLIENT, ALLOW,
+		    "policy=p-exact rule=" ID_CLIENT) &&
+	     expect(p, S_EXACT, ID_CLIENT "2", DENY, "no-matching-rule") &&
+	     expect(p, S_EXACT, TD "ns/default/sa/clien", DENY,
+		    "no-matching-rule") &&
+	     expect(p, S_PREFIX, TD "ns/default/sa/anything", ALLOW,
+		    "policy=p-prefix rule=" TD "ns/default/") &&
+	     expect(p, S_PREFIX, TD "ns/batch/sa/x", DENY, "no-matching-rule");
+	policy_put(p);
+	return ok;
+}
+
+static bool test_authz_deny_wins_ties(void)
+{
+	struct policy *p = snapshot();
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	/* Whatever the rule order. */
+	ok = expect(p, S_TIE_PREFIX_A, ID_CLIENT, DENY,
+		    "policy=p-deny rule=" TD "ns/default/") &&
+	     expect(p, S_TIE_PREFIX_B, ID_CLIENT, DENY,
+		    "policy=p-deny rule=" TD "ns/default/") &&
+	     expect(p, S_TIE_EXACT, ID_CLIENT, DENY,
+		    "policy=p-deny rule=" ID_CLIENT);
+	policy_put(p);
+	return ok;
+}
+
+static bool test_authz_specificity(void)
+{
+	struct policy *p = snapshot();
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	ok = /* exact Allow beats prefix Deny */
+	     expect(p, S_EXACT_OVER, ID_CLIENT, ALLOW,
+		    "policy=p-allow rule=" ID_CLIENT) &&
+	     expect(p, S_EXACT_OVER, TD "ns/default/sa/other", DENY,
+		    "policy=p-deny rule=" TD "ns/default/") &&
+	     /* longer prefix beats shorter, both ways */
+	     expect(p, S_LONGER, TD "ns/default/sa/x", ALLOW,
+		    "policy=p-mesh rule=" TD) &&
+	     expect(p, S_LONGER, TD "ns/batch/sa/x", DENY,
+		    "policy=p-batch rule=" TD "ns/batch/") &&
+	     expect(p, S_LONGER, TD "ns/batch/sa/trusted", ALLOW,
+		    "policy=p-trusted rule=" TD "ns/batch/sa/trusted") &&
+	     /* ...as a plain string prefix: "trusted-2" matches "trusted" */
+	     expect(p, S_LONGER, TD "ns/batch/sa/trusted-2", ALLOW,
+		    "policy=p-trusted rule=" TD "ns/batch/sa/trusted") &&
+	     /* no rule matches another trust domain */
+	     expect(p, S_LONGER, "spiffe://other.td/ns/a/sa/b", DENY,
+		    "no-matching-rule");
+	policy_put(p);
+	return ok;
+}
+
+/* Documented choice: a prefix is a plain string prefix, not a path-segment
+ * prefix, so ".../ns/def" admits ".../ns/default/...". */
+static bool test_authz_prefix_not_segment_bound(void)
+{
+	struct policy *p = snapshot();
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	ok = expect(p, S_SEGMENT, TD "ns/default/sa/x", ALLOW,
+		    "policy=p-seg rule=" TD "ns/def") &&
+	     expect(p, S_SEGMENT, TD "ns/def/sa/x", ALLOW,
+		    "policy=p-seg rule=" TD "ns/def") &&
+	     expect(p, S_SEGMENT, TD "ns/de/sa/x", DENY, "no-matching-rule");
+	policy_put(p);
+	return ok;
+}
+
+static bool test_authz_fails_closed(void)
+{
+	struct policy *p = snapshot();
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	/* The service says it has rules, the snapshot has none: not open. */
+	ok = expect(p, S_MISSING, ID_CLIENT, DENY, "no-matching-rule") &&
+	     /* A rule of unknown kind might have been the deny that mattered. */
+	     expect(p, S_INVALID, ID_CLIENT, DENY, "invalid-rule");
+	policy_put(p);
+	return ok;
+}
+
+static bool test_refcount_and_duplicates(void)
+{
+	static struct recs x;
+	struct policy *p = NULL, *q;
+	const struct mf_endpoint *e;
+	bool ok;
+
+	build(&x);
+	/* The same key twice (a hash map walked while it changed). */
+	x.sk[x.r.n_svcs] = x.sk[0];
+	x.sv[x.r.n_svcs++] = x.sv[0];
+	x.ek[x.r.n_eps] = x.ek[0];
+	x.ev[x.r.n_eps++] = x.ev[0];
+	if (!ASSERT_EQ(policy_from_records(&p, &x.r), 0))
+		return false;
+	/* The records may go once the snapshot exists. */
+	memset(&x, 0xee, sizeof(x));
+	q = policy_get(p);
+	policy_put(p);
+	/* Still alive through q: web has its three endpoints, not four. */
+	e = policy_pick_endpoint(q, S_WEB);
+	ok = ASSERT_TRUE(e) && ASSERT_STREQ(e->name, "a2") &&
+	     ASSERT_STREQ(policy_pick_endpoint(q, S_WEB)->name, "b1") &&
+	     ASSERT_STREQ(policy_pick_endpoint(q, S_WEB)->name, "b2") &&
+	     ASSERT_STREQ(policy_pick_endpoint(q, S_WEB)->name, "a2") &&
+	     ASSERT_STREQ(policy_service_by_id(q, S_WEB)->name, "web");
+	policy_put(q);
+	return ok;
+}
+
+static bool test_empty_snapshot(void)
+{
+	struct policy_records r;
+	struct policy *p = NULL;
+	bool ok;
+
+	memset(&r, 0, sizeof(r));
+	if (!ASSERT_EQ(policy_from_records(&p, &r), 0))
+		return false;
+	ok = ASSERT_EQ(policy_epoch(p), 0) &&
+	     ASSERT_STREQ(policy_trust_domain(p), "") &&
+	     ASSERT_TRUE(!policy_service_by_vip(p, ip4("10.96.0.10"), 80)) &&
+	     ASSERT_TRUE(!policy_pick_endpoint(p, 1)) &&
+	     ASSERT_EQ(policy_authorize(p, 1, ID_CLIENT, NULL), DENY);
+	policy_put(p);
+	return ok;
+}
+
+/* ---- from pinned maps ---------------------------------------------------- */
+
+static bool bpffs_ready(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return true;
+	return mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) == 0;
+}
+
+static bool fill_maps(const struct pmap *pm, const struct recs *x)
+{
+	__u32 zero = 0;
+	size_t i;
+
+	for (i = 0; i < x->r.n_svcs; i++)
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->services_fd, &x->sk[i],
+						   &x->sv[i], BPF_ANY), 0))
+			return false;
+	for (i = 0; i < x->r.n_eps; i++)
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->endpoints_fd, &x->ek[i],
+						   &x->ev[i], BPF_ANY), 0))
+			return false;
+	for (i = 0; i < x->r.n_nodes; i++)
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->nodes_fd, &x->nk[i],
+						   &x->nv[i], BPF_ANY), 0))
+			return false;
+	for (i = 0; i < x->r.n_idents; i++)
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->identities_fd, &x->ik[i],
+						   &x->iv[i], BPF_ANY), 0))
+			return false;
+	for (i = 0; i < x->r.n_authz; i++)
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->authz_fd, &x->ak[i],
+						   &x->av[i], BPF_ANY), 0))
+			return false;
+	return ASSERT_EQ(bpf_map_update_elem(pm->config_fd, &zero,
+					     &x->r.config, BPF_ANY), 0);
+}
+
+static bool test_load_from_pinned_maps(void)
+{
+	static struct recs x;
+	char root[128];
+	struct pmap pm;
+	struct policy *p = NULL;
+	const struct mf_service *s;
+	const struct mf_endpoint *e;
+	bool ok = false;
+
+	if (geteuid() != 0)
+		TEST_SKIP("needs root for bpf()");
+	if (!bpffs_ready())
+		TEST_SKIP("bpffs is not mounted and cannot be mounted");
+	snprintf(root, sizeof(root), "/sys/fs/bpf/mf-test-policy-%d",
+		 (int)getpid());
+	pmap_unpin_all(root);
+	if (!ASSERT_EQ(pmap_open(&pm, root, true), 0))
+		goto out_unpin;
+	build(&x);
+	if (!fill_maps(&pm, &x))
+		goto out;
+	if (!ASSERT_EQ(policy_load(&p, &pm), 0))
+		goto out;
+	if (!ASSERT_EQ(policy_epoch(p), 7) ||
+	    !ASSERT_STREQ(policy_trust_domain(p), "mesh.local"))
+		goto out;
+	s = policy_service_by_vip(p, ip4("10.96.0.10"), 80);
+	if (!ASSERT_TRUE(s) || !ASSERT_EQ(s->id, S_WEB))
+		goto out;
+	e = policy_pick_endpoint(p, S_WEB);
+	if (!ASSERT_TRUE(e) ||
+	    !ASSERT_EQ(policy_endpoint_ip(p, e), ip4("10.78.1.12")) ||
+	    !ASSERT_STREQ(policy_identity(p, e->identity_id),
+			  TD "ns/default/sa/web") ||
+	    !ASSERT_TRUE(policy_node(p, "mf-node-b")))
+		goto out;
+	if (!expect(p, S_LONGER, TD "ns/batch/sa/x", DENY,
+		    "policy=p-batch rule=" TD "ns/batch/") ||
+	    !expect(p, S_EXACT_OVER, ID_CLIENT, ALLOW,
+		    "policy=p-allow rule=" ID_CLIENT))
+		goto out;
+	ok = true;
+out:
+	policy_put(p);
+	pmap_close(&pm);
+out_unpin:
+	if (!ASSERT_EQ(pmap_unpin_all(root), 0))
+		ok = false;
+	if (access(root, F_OK) == 0) {
+		fprintf(stderr, "pin root %s left behind\n", root);
+		ok = false;
+	}
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN("test_policy");
+	TEST_RUN(test_lookups);
+	TEST_RUN(test_round_robin);
+	TEST_RUN(test_authz_no_rules);
+	TEST_RUN(test_authz_exact_and_prefix);
+	TEST_RUN(test_authz_deny_wins_ties);
+	TEST_RUN(test_authz_specificity);
+	TEST_RUN(test_authz_prefix_not_segment_bound);
+	TEST_RUN(test_authz_fails_closed);
+	TEST_RUN(test_refcount_and_duplicates);
+	TEST_RUN(test_empty_snapshot);
+	TEST_RUN(test_load_from_pinned_maps);
+	TEST_MAIN_END();
+}
