@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `mfctl apply -f FILE|DIR|-`: upsert objects by (kind, name) into the
+ * applied policy.
+ *
+ * The whole input is parsed and checked before the maps are touched, then
+ * merged over the applied state (read back from the maps), the merged set
+ * is validated and compiled, and only then is anything written: changed
+ * records, stale records deleted, and mf_config with epoch + 1 last.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compile.h"
+#include "ctl.h"
+#include "doc.h"
+#include "fsio.h"
+#include "mapio.h"
+#include "state.h"
+#include "validate.h"
+
+const char ctl_usage_apply[] =
+	"usage: mfctl [--bpf-root DIR] apply -f FILE|DIR|- [-f ...] [--dry-run]\n"
+	"\n"
+	"Applies policy objects (YAML, several documents per file) to the\n"
+	"node-local policy map: each object replaces the applied object of the\n"
+	"same kind and name, or is added.  Everything is validated first;\n"
+	"nothing is written when anything is wrong.\n"
+	"\n"
+	"  -f, --filename F  a YAML file, a directory (its *.yaml and *.yml\n"
+	"                    files, in name order) or - for standard input\n"
+	"  --dry-run         validate and compile against the applied state,\n"
+	"                    report what would change, write nothing\n"
+	"\n"
+	"Kinds (apiVersion meshforge.io/v1alpha1 or kuma.io/v1alpha1): Mesh,\n"
+	"Node, Service, Workload, MeshTrafficPermission.\n";
+
+static int apply_is_yaml(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+
+	if (de->d_name[0] == '.')
+		return 0;
+	return (n > 5 && !strcmp(de->d_name + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(de->d_name + n - 4, ".yml"));
+}
+
+/* Parses one -f argument into @set.  Returns 0, -EINVAL (problems in @d)
+ * or another -errno (system error, also in @d). */
+static int apply_parse_arg(struct model_set *set, const char *arg,
+			   struct diag *d)
+{
+	struct dirent **ents;
+	struct stat st;
+	int n, err = 0;
+
+	if (strcmp(arg, "-") && !stat(arg, &st) && S_ISDIR(st.st_mode)) {
+		n = scandir(arg, &ents, apply_is_yaml, alphasort);
+		if (n < 0) {
+			err = -errno;
+			diag_add(d, NULL, NULL, arg, "cannot list: %s",
+				 strerror(-err));
+			return err;
+		}
+		for (int i = 0; i < n; i++) {
+			char path[PATH_MAX];
+			int e = fsio_pathf(path, sizeof(path), "%s/%s", arg,
+					   ents[i]->d_name);
+
+			if (e)
+				diag_add(d, NULL, NULL, ents[i]->d_name,
+					 "path too long");
+			else
+				e = doc_parse_file(set, path, d);
+			/* Keep going on input problems, to report them
+			 * all; a system error wins. */
+			if (e && (!err || err == -EINVAL))
+				err = e;
+			free(ents[i]);
+		}
+		free(ents);
+		return err;
+	}
+	return doc_parse_file(set, arg, d);
+}
+
+/*
+ * The set to apply: every object of @input, plus every applied object that
+ * @input does not replace.  Objects are copied; locations keep pointing at
+ * @input's file names.  Returns 0 or -ENOMEM.
+ */
+static int apply_merge(const struct model_set *input,
+		       const struct model_set *applied, struct model_set *out)
+{
+	const struct model_obj **in_sorted;
+	int err = 0;
+
+	model_set_init(out);
+	in_sorted = calloc(input->n ? input->n : 1, sizeof(*in_sorted));
+	if (!in_sorted)
+		return -ENOMEM;
+	model_set_sorted(input, in_sorted);
+	for (size_t i = 0; i < input->n && !err; i++)
+		err = model_set_add_copy(out, &input->objs[i]);
+	for (size_t i = 0; i < applied->n && !err; i++) {
+		const struct model_obj *o = &applied->objs[i];
+
+		if (!model_sorted_find(in_sorted, input->n, o->kind, o->name))
+			err = model_set_add_copy(out, o);
+	}
+	free(in_sorted);
+	return err;
+}
+
+static void apply_report(const char *what, __u64 epoch,
+			 const struct rec_diff *st)
+{
+	printf("%s epoch %llu: %zu created, %zu updated, %zu deleted, "
+	       "%zu unchanged\n", what, (unsigned long long)epoch, st->created,
+	       st->updated, st->deleted, st->unchanged);
+}
+
+int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "filename", required_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct model_set input, merged;
+	struct rec_set want;
+	struct rec_diff diff;
+	struct state st;
+	struct diag d;
+	const char **files = NULL;
+	size_t nfiles = 0;
+	bool dry_run = false;
+	int c, err, rc = CTL_EXIT_SYSTEM;
+
+	files = calloc((size_t)argc, sizeof(*files));
+	if (!files) {
+		ctl_err("out of memory");
+		return CTL_EXIT_SYSTEM;
+	}
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			files[nfiles++] = optarg;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			fputs(ctl_usage_apply, stdout);
+			free(files);
+			return CTL_EXIT_OK;
+		default:
+			fputs(ctl_usage_apply, stderr);
+			free(files);
+			return CTL_EXIT_INVALID;
+		}
+	}
+	if (optind != argc || !nfiles) {
+		if (optind != argc)
+			ctl_err("unexpected argument \"%s\"", argv[optind]);
+		else
+			ctl_err("apply needs -f FILE");
+		fputs(ctl_usage_apply, stderr);
+		free(files);
+		return CTL_EXIT_INVALID;
+	}
+
+	diag_init(&d);
+	model_set_init(&input);
+	model_set_init(&merged);
+	rec_set_init(&want);
+	memset(&st, 0, sizeof(st));
+	st.lock_fd = -1;
+
+	/* 1. The input, alone. */
+	err = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		int e = apply_parse_arg(&input, files[i], &d);
+
+		if (e && (!err || err == -EINVAL))
+			err = e;
+	}
+	if (err) {
+		diag_sort(&d);
+		diag_print(&d, stderr);
+		if (err == -EINVAL)
+			ctl_err("%zu problem%s found; nothing applied",
+				diag_count(&d), diag_count(&d) == 1 ? "" : "s");
+		rc = ctl_exit_for(err);
+		goto out;
+	}
+
+	/* 2. The applied state.  A dry run creates nothing. */
+	err = state_load(&st, o->bpf_root, !dry_run, !dry_run, &d);
+	if (err && !(dry_run && err == -ENOENT)) {
+		diag_print(&d, stderr);
+		if (err == -EBADMSG)
+			ctl_err("the applied state under %s is inconsistent; "
+				"remove the pins there to start over",
+				o->bpf_root);
+		goto out;
+	}
+
+	/* 3. Merge, validate, compile. */
+	err = apply_merge(&input, &st.objs, &merged);
+	if (!err)
+		err = validate_set(&merged, &d);
+	if (err) {
+		diag_sort(&d);
+		diag_print(&d, stderr);
+		if (err == -EINVAL)
+			ctl_err("%zu problem%s found; nothing applied",
+				diag_count(&d), diag_count(&d) == 1 ? "" : "s");
+		rc = ctl_exit_for(err);
+		goto out;
+	}
+	err = compile_set(&merged, &st.have, &want, &d);
+	if (err) {
+		diag_print(&d, stderr);
+		ctl_err("cannot compile: %s; nothing applied",
+			err == -ENOSPC ? "a policy map would be over capacity" :
+			strerror(-err));
+		goto out;
+	}
+	want.config.epoch = st.have.config.epoch + 1;
+
+	/* 4. Write. */
+	if (dry_run) {
+		rec_diff(&st.have, &want, &diff);
+		apply_report("dry run: would apply", want.config.epoch, &diff);
+		rc = CTL_EXIT_OK;
+		goto out;
+	}
+	err = mapio_write(&st.pm, &st.have, &want, &diff, &d);
+	if (err) {
+		diag_print(&d, stderr);
+		ctl_err("apply failed part way: the maps under %s may hold a "
+			"mix of old and new records (epoch not bumped); "
+			"apply again", o->bpf_root);
+		goto out;
+	}
+	apply_report("applied", want.config.epoch, &diff);
+	rc = CTL_EXIT_OK;
+out:
+	state_close(&st);
+	rec_set_free(&want);
+	model_set_free(&merged);
+	model_set_free(&input);
+	diag_free(&d);
+	free(files);
+	return rc;
+}

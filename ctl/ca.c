@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `mfctl ca init`: the mesh root CA.  Writes <config-dir>/ca.key (0600),
+ * ca.crt (0644) and trust-domain (0644).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "fsio.h"
+#include "pki.h"
+#include "spiffe.h"
+
+const char ctl_usage_ca_init[] =
+	"usage: mfctl [--config-dir DIR] ca init --trust-domain TD [--force]\n"
+	"\n"
+	"Creates the mesh root CA (ECDSA P-256, valid 10 years) in the config\n"
+	"directory: ca.crt, ca.key (0600) and trust-domain.\n"
+	"\n"
+	"  --trust-domain TD  the SPIFFE trust domain, e.g. mesh.local\n"
+	"  --force            replace an existing CA (certificates it issued\n"
+	"                     stop verifying)\n";
+
+/* The subject CN names the trust domain when that fits the 64 characters
+ * X.520 allows for a commonName. */
+static void ca_common_name(char *buf, size_t n, const char *td)
+{
+	if (snprintf(buf, n, "meshforge root CA %s", td) > 64)
+		snprintf(buf, n, "meshforge root CA");
+}
+
+/*
+ * Creates the CA files in @dir.  Returns 0 or -errno; what failed is said
+ * on stderr.
+ */
+static int ca_create(const char *dir, const char *td)
+{
+	char path[PATH_MAX], cn[128], *key_pem = NULL, *crt_pem = NULL;
+	struct pki_key key;
+	size_t key_len, crt_len;
+	uint8_t *der = NULL;
+	size_t der_len;
+	WC_RNG rng;
+	bool rng_ok = false;
+	time_t now = time(NULL);
+	char td_line[MF_NAME_MAX + 2];
+	struct pki_cert_req req = {
+		.is_ca = true,
+		.common_name = cn,
+		.not_before = now - PKI_BACKDATE,
+		.not_after = now + (time_t)PKI_CA_DAYS * 86400,
+	};
+	int err;
+
+	memset(&key, 0, sizeof(key));
+	ca_common_name(cn, sizeof(cn), td);
+	if (wc_InitRng(&rng)) {
+		err = -EIO;
+		ctl_err("cannot initialise the random generator");
+		goto out;
+	}
+	rng_ok = true;
+	err = pki_key_generate(&key, &rng);
+	if (err) {
+		ctl_err("cannot generate the CA key");
+		goto out;
+	}
+	err = pki_cert_make(&req, &key, &key, &rng, &der, &der_len);
+	if (!err)
+		err = pki_cert_pem(der, der_len, &crt_pem, &crt_len);
+	if (!err)
+		err = pki_key_pem(&key, &key_pem, &key_len);
+	if (err) {
+		ctl_err("cannot make the CA certificate: %s", strerror(-err));
+		goto out;
+	}
+
+	/* The key first: a certificate must never be on disk without the
+	 * key that matches it. */
+	snprintf(td_line, sizeof(td_line), "%s\n", td);
+	err = fsio_pathf(path, sizeof(path), "%s/ca.key", dir);
+	if (!err)
+		err = fsio_write_atomic(path, key_pem, key_len, 0600);
+	if (!err)
+		err = fsio_pathf(path, sizeof(path), "%s/ca.crt", dir);
+	if (!err)
+		err = fsio_write_atomic(path, crt_pem, crt_len, 0644);
+	if (!err)
+		err = fsio_pathf(path, sizeof(path), "%s/trust-domain", dir);
+	if (!err)
+		err = fsio_write_atomic(path, td_line, strlen(td_line), 0644);
+	if (err) {
+		ctl_err("cannot write %s: %s", path, strerror(-err));
+		goto out;
+	}
+	printf("created CA \"%s\" in %s (ca.crt, ca.key, trust-domain)\n", cn,
+	       dir);
+out:
+	if (key_pem) {
+		memset(key_pem, 0, key_len);
+		free(key_pem);
+	}
+	free(crt_pem);
+	free(der);
+	pki_key_free(&key);
+	if (rng_ok)
+		wc_FreeRng(&rng);
+	return err;
+}
+
+int ctl_cmd_ca_init(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "trust-domain", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *td = NULL;
+	char crt[PATH_MAX], key[PATH_MAX];
+	bool force = false;
+	int c, err;
+
+	optind = 0;	/* glibc: rescan from argv[1] with fresh state */
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			td = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			fputs(ctl_usage_ca_init, stdout);
+			return CTL_EXIT_OK;
+		default:
+			fputs(ctl_usage_ca_init, stderr);
+			return CTL_EXIT_INVALID;
+		}
+	}
+	if (optind != argc) {
+		ctl_err("unexpected argument \"%s\"", argv[optind]);
+		fputs(ctl_usage_ca_init, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	if (!td) {
+		ctl_err("ca init needs --trust-domain");
+		fputs(ctl_usage_ca_init, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	if (spiffe_check_trust_domain(td)) {
+		ctl_err("invalid trust domain \"%s\": use 1..63 characters of "
+			"a-z, 0-9, '.', '-' and '_'", td);
+		return CTL_EXIT_INVALID;
+	}
+	if (fsio_pathf(crt, sizeof(crt), "%s/ca.crt", o->config_dir) ||
+	    fsio_pathf(key, sizeof(key), "%s/ca.key", o->config_dir)) {
+		ctl_err("config directory path too long");
+		return CTL_EXIT_INVALID;
+	}
+	if (!force && (fsio_exists(crt) || fsio_exists(key))) {
+		ctl_err("a CA already exists in %s; use --force to replace "
+			"it (certificates it issued will stop verifying)",
+			o->config_dir);
+		return CTL_EXIT_INVALID;
+	}
+	err = fsio_mkdirs(o->config_dir, 0755);
+	if (err) {
+		ctl_err("cannot create %s: %s", o->config_dir, strerror(-err));
+		return CTL_EXIT_SYSTEM;
+	}
+	err = ca_create(o->config_dir, td);
+	return err ? CTL_EXIT_SYSTEM : CTL_EXIT_OK;
+}

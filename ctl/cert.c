@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `mfctl cert issue`: a workload or node certificate (an X509-SVID) signed
+ * by the mesh CA, written as <out>/certs/<stem>.crt and .key, stem =
+ * spiffe_file_stem(id).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "fsio.h"
+#include "pki.h"
+#include "spiffe.h"
+
+const char ctl_usage_cert_issue[] =
+	"usage: mfctl [--config-dir DIR] cert issue --identity spiffe://TD/PATH\n"
+	"                                [--out DIR] [--days N]\n"
+	"\n"
+	"Issues a certificate for a SPIFFE identity (its only URI SAN), signed\n"
+	"by the CA in the config directory.  Writes OUT/certs/<stem>.crt and\n"
+	"<stem>.key (0600), stem = the ID without spiffe:// and '/' -> '+'.\n"
+	"When OUT is not the config directory, ca.crt and trust-domain are\n"
+	"copied there too, so OUT is a complete agent config directory.\n"
+	"\n"
+	"  --identity ID  spiffe://<trust-domain>/ns/<ns>/sa/<sa>, in the CA's\n"
+	"                 trust domain\n"
+	"  --out DIR      where to write (default: the config directory)\n"
+	"  --days N       validity, 1..3650 days (default 365)\n";
+
+/* Reads the trust-domain file of @dir into @td.  Returns 0, -ENOENT, or
+ * -EBADMSG when it does not hold a valid trust domain. */
+static int cert_read_td(const char *dir, char td[MF_NAME_MAX])
+{
+	char path[PATH_MAX], *buf;
+	size_t len;
+	int err;
+
+	err = fsio_pathf(path, sizeof(path), "%s/trust-domain", dir);
+	if (!err)
+		err = fsio_read_all(path, &buf, &len);
+	if (err)
+		return err;
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+		       buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	if (len >= MF_NAME_MAX || spiffe_check_trust_domain(buf)) {
+		free(buf);
+		return -EBADMSG;
+	}
+	strcpy(td, buf);
+	free(buf);
+	return 0;
+}
+
+/* Copies @name from @from to @to with @mode, unless it is already there
+ * with the same content.  Returns 0 or -errno. */
+static int cert_copy(const char *from, const char *to, const char *name,
+		     mode_t mode)
+{
+	char src[PATH_MAX], dst[PATH_MAX], *a, *b = NULL;
+	size_t alen, blen;
+	int err;
+
+	err = fsio_pathf(src, sizeof(src), "%s/%s", from, name);
+	if (!err)
+		err = fsio_pathf(dst, sizeof(dst), "%s/%s", to, name);
+	if (!err)
+		err = fsio_read_all(src, &a, &alen);
+	if (err)
+		return err;
+	if (!fsio_read_all(dst, &b, &blen) && blen == alen &&
+	    !memcmp(a, b, alen))
+		goto out;
+	err = fsio_write_atomic(dst, a, alen, mode);
+out:
+	free(b);
+	free(a);
+	return err;
+}
+
+/* The CA's key and certificate facts, loaded from @dir.  Returns 0 or a
+ * CTL_EXIT_* code after saying what is wrong. */
+static int cert_load_ca(const char *dir, struct pki_key *key, uint8_t **der,
+			size_t *der_len, struct pki_cert_info *info)
+{
+	char path[PATH_MAX];
+	uint8_t spki[256];
+	int n, err;
+
+	err = fsio_pathf(path, sizeof(path), "%s/ca.key", dir);
+	if (!err)
+		err = pki_key_load(key, path);
+	if (err) {
+		ctl_err("cannot load the CA key %s: %s", path,
+			err == -EBADMSG ? "not a PEM P-256 private key" :
+			strerror(-err));
+		return err == -ENOENT ? CTL_EXIT_INVALID : CTL_EXIT_SYSTEM;
+	}
+	err = fsio_pathf(path, sizeof(path), "%s/ca.crt", dir);
+	if (!err)
+		err = pki_cert_load(path, der, der_len);
+	if (!err)
+		err = pki_cert_parse(*der, *der_len, info);
+	if (err) {
+		ctl_err("cannot load the CA certificate %s: %s", path,
+			err == -EBADMSG ? "not a PEM X.509 certificate" :
+			strerror(-err));
+		return err == -ENOENT ? CTL_EXIT_INVALID : CTL_EXIT_SYSTEM;
+	}
+	n = pki_key_spki(key, spki, sizeof(spki));
+	if (n < 0 || (size_t)n != info->spki_len ||
+	    memcmp(spki, info->spki, info->spki_len)) {
+		ctl_err("%s/ca.crt does not belong to %s/ca.key", dir, dir);
+		return CTL_EXIT_SYSTEM;
+	}
+	if (!info->is_ca) {
+		ctl_err("%s/ca.crt is not a CA certificate", dir);
+		return CTL_EXIT_SYSTEM;
+	}
+	/* A CA made elsewhere may identify its key by another method; the
+	 * chain needs AKID == the CA's SKID only when the CA has one. */
+	if (!info->has_key_id && pki_key_id(key, info->key_id))
+		return CTL_EXIT_SYSTEM;
+	return 0;
+}
+
+/*
+ * Issues the certificate for @id into @out.  Returns a CTL_EXIT_* code.
+ */
+static int cert_issue(const char *config_dir, const char *out, const char *id,
+		      unsigned days)
+{
+	char stem[MF_SPIFFE_MAX], path[PATH_MAX], certs[PATH_MAX];
+	char *crt_pem = NULL, *key_pem = NULL;
+	size_t crt_len = 0, key_len = 0, ca_len = 0, der_len = 0;
+	uint8_t *ca_der = NULL, *der = NULL;
+	struct pki_key ca_key, key;
+	struct pki_cert_info ca;
+	struct pki_cert_req req;
+	struct spiffe_id sid;
+	time_t now = time(NULL);
+	WC_RNG rng;
+	bool rng_ok = false;
+	int rc, err;
+
+	memset(&ca_key, 0, sizeof(ca_key));
+	memset(&key, 0, sizeof(key));
+	spiffe_parse(id, &sid);		/* checked by the caller */
+	spiffe_file_stem(id, stem, sizeof(stem));
+
+	rc = cert_load_ca(config_dir, &ca_key, &ca_der, &ca_len, &ca);
+	if (rc)
+		goto out;
+	rc = CTL_EXIT_SYSTEM;
+	if (wc_InitRng(&rng)) {
+		ctl_err("cannot initialise the random generator");
+		goto out;
+	}
+	rng_ok = true;
+	err = pki_key_generate(&key, &rng);
+	if (err) {
+		ctl_err("cannot generate a key");
+		goto out;
+	}
+	/* CN = the ID's path when it fits a commonName's 64 characters;
+	 * else an empty subject, and the SAN alone names the workload. */
+	memset(&req, 0, sizeof(req));
+	req.common_name = strlen(sid.path) <= 64 ? sid.path : NULL;
+	req.uri_san = id;
+	req.not_before = now - PKI_BACKDATE;
+	req.not_after = now + (time_t)days * 86400;
+	req.issuer_name = ca.subject;
+	req.issuer_name_len = ca.subject_len;
+	req.issuer_key_id = ca.key_id;
+	err = pki_cert_make(&req, &key, &ca_key, &rng, &der, &der_len);
+	if (!err)
+		err = pki_cert_pem(der, der_len, &crt_pem, &crt_len);
+	if (!err)
+		err = pki_key_pem(&key, &key_pem, &key_len);
+	if (err) {
+		ctl_err("cannot make the certificate: %s", strerror(-err));
+		goto out;
+	}
+
+	err = fsio_pathf(certs, sizeof(certs), "%s/certs", out);
+	if (!err)
+		err = fsio_mkdirs(certs, 0755);
+	if (err) {
+		ctl_err("cannot create %s: %s", certs, strerror(-err));
+		goto out;
+	}
+	err = fsio_pathf(path, sizeof(path), "%s/%s.key", certs, stem);
+	if (!err)
+		err = fsio_write_atomic(path, key_pem, key_len, 0600);
+	if (!err)
+		err = fsio_pathf(path, sizeof(path), "%s/%s.crt", certs, stem);
+	if (!err)
+		err = fsio_write_atomic(path, crt_pem, crt_len, 0644);
+	if (err) {
+		ctl_err("cannot write %s: %s", path, strerror(-err));
+		goto out;
+	}
+	if (!fsio_same_dir(out, config_dir)) {
+		err = cert_copy(config_dir, out, "ca.crt", 0644);
+		if (!err)
+			err = cert_copy(config_dir, out, "trust-domain", 0644);
+		if (err) {
+			ctl_err("cannot copy the CA files to %s: %s", out,
+				strerror(-err));
+			goto out;
+		}
+	}
+	printf("issued %s: %s/%s.crt, %s/%s.key (valid %u days)\n", id, certs,
+	       stem, certs, stem, days);
+	rc = CTL_EXIT_OK;
+out:
+	if (key_pem) {
+		memset(key_pem, 0, key_len);
+		free(key_pem);
+	}
+	free(crt_pem);
+	free(der);
+	free(ca_der);
+	pki_key_free(&key);
+	pki_key_free(&ca_key);
+	if (rng_ok)
+		wc_FreeRng(&rng);
+	return rc;
+}
+
+int ctl_cmd_cert_issue(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "identity", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *id = NULL, *out = NULL;
+	char td[MF_NAME_MAX];
+	unsigned long days = PKI_LEAF_DAYS;
+	char *end;
+	int c, err;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			id = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'd':
+			errno = 0;
+			days = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || days < 1 ||
+			    days > PKI_MAX_DAYS || optarg[0] == '-') {
+				ctl_err("--days must be 1..%d", PKI_MAX_DAYS);
+				return CTL_EXIT_INVALID;
+			}
+			break;
+		case 'h':
+			fputs(ctl_usage_cert_issue, stdout);
+			return CTL_EXIT_OK;
+		default:
+			fputs(ctl_usage_cert_issue, stderr);
+			return CTL_EXIT_INVALID;
+		}
+	}
+	if (optind != argc) {
+		ctl_err("unexpected argument \"%s\"", argv[optind]);
+		fputs(ctl_usage_cert_issue, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	if (!id) {
+		ctl_err("cert issue needs --identity");
+		fputs(ctl_usage_cert_issue, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	err = spiffe_parse(id, NULL);
+	if (err) {
+		ctl_err("invalid SPIFFE ID \"%s\": %s", id,
+			err == -ENAMETOOLONG ? "longer than 255 characters" :
+			"want spiffe://<trust-domain>/<path>");
+		return CTL_EXIT_INVALID;
+	}
+	err = cert_read_td(o->config_dir, td);
+	if (err) {
+		if (err == -ENOENT)
+			ctl_err("no CA in %s (run mfctl ca init first)",
+				o->config_dir);
+		else
+			ctl_err("cannot read %s/trust-domain: %s",
+				o->config_dir, err == -EBADMSG ?
+				"not a valid trust domain" : strerror(-err));
+		return err == -ENOENT ? CTL_EXIT_INVALID : CTL_EXIT_SYSTEM;
+	}
+	if (!spiffe_in_trust_domain(id, td)) {
+		ctl_err("identity %s is outside the CA's trust domain \"%s\"",
+			id, td);
+		return CTL_EXIT_INVALID;
+	}
+	if (!out)
+		out = o->config_dir;
+	err = fsio_mkdirs(out, 0755);
+	if (err) {
+		ctl_err("cannot create %s: %s", out, strerror(-err));
+		return CTL_EXIT_SYSTEM;
+	}
+	return cert_issue(o->config_dir, out, id, (unsigned)days);
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+
+/* A name (service name or SPIFFE ID) and its id, for sorted lookups. */
+struct cmp_id {
+	const char *name;
+	__u32 id;
+};
+
+static int cmp_id_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cmp_id *)a)->name,
+		      ((const struct cmp_id *)b)->name);
+}
+
+static const struct cmp_id *cmp_id_find(const struct cmp_id *v, size_t n,
+					const char *name)
+{
+	struct cmp_id k = { .name = name };
+
+	return n ? bsearch(&k, v, n, sizeof(*v), cmp_id_cmp) : NULL;
+}
+
+/* The object named @name among @n objects sorted by name, or NULL. */
+static const struct model_obj *cmp_find_obj(const struct model_obj **v,
+					    size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(v[mid]->name, name);
+
+		if (r == 0)
+			return v[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * The (name, id) pairs of @prev's map @m, sorted by name, into *out (caller
+ * frees), and the highest id into *max.  Names point into @prev.
+ */
+static int cmp_prev_ids(const struct rec_set *prev, enum rec_map m,
+			struct cmp_id **out, size_t *n, __u32 *max)
+{
+	size_t cnt = prev ? rec_count(prev, m) : 0;
+	struct cmp_id *v;
+
+	*out = NULL;
+	*n = 0;
+	*max = 0;
+	if (!cnt)
+		return 0;
+	v = calloc(cnt, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		if (m == REC_SERVICES) {
+			const struct mf_service *s = rec_val(prev, m, i);
+
+			v[i].name = s->name;
+			v[i].id = s->id;
+		} else {
+			const struct mf_identity *id = rec_val(prev, m, i);
+
+			v[i].name = id->spiffe;
+			v[i].id = *(const __u32 *)rec_key(prev, m, i);
+		}
+		if (v[i].id > *max)
+			*max = v[i].id;
+	}
+	qsort(v, cnt, sizeof(*v), cmp_id_cmp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/*
+ * Gives each of @names (sorted, distinct) its id from @prev_ids, or the
+ * next one above @max.
+ */
+static void cmp_assign(struct cmp_id *names, size_t n,
+		       const struct cmp_id *prev_ids, size_t nprev, __u32 max)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct cmp_id *p = cmp_id_find(prev_ids, nprev,
+						     names[i].name);
+
+		names[i].id = p ? p->id : ++max;
+	}
+}
+
+static int cmp_capacity(const struct rec_set *out, struct diag *d)
+{
+	int err = 0;
+
+	for (int m = 0; m < REC_MAP_MAX; m++) {
+		const struct rec_map_info *mi = rec_map_info(m);
+
+		if (rec_count(out, m) > mi->max_entries) {
+			diag_add(d, NULL, NULL, mi->name,
+				 "%zu records do not fit: the map holds %zu",
+				 rec_count(out, m), mi->max_entries);
+			err = -ENOSPC;
+		}
+	}
+	return err;
+}
+
+int compile_set(const struct model_set *set, const struct rec_set *prev,
+		struct rec_set *out, struct diag *d)
+{
+	const struct model_obj **sorted = NULL;
+	struct cmp_id *svc = NULL, *ids = NULL, *prev_svc = NULL;
+	struct cmp_id *prev_ids = NULL;
+	size_t nsvc = 0, nids = 0, nprev_svc = 0, nprev_ids = 0;
+	size_t first[MODEL_KIND_MAX] = { 0 }, cnt[MODEL_KIND_MAX] = { 0 };
+	__u32 *rules = NULL;	/* authz rules per service, as svc[] */
+	__u32 max_svc, max_id;
+	const char *td = "";
+	int err;
+
+	rec_set_init(out);
+	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	model_set_sorted(set, sorted);
+	for (size_t i = set->n; i-- > 0;) {
+		first[sorted[i]->kind] = i;
+		cnt[sorted[i]->kind]++;
+	}
+
+	/* mf_config */
+	if (cnt[MODEL_MESH]) {
+		const struct model_obj *m = sorted[first[MODEL_MESH]];
+
+		out->config.flags = MF_CONFIG_F_MESH;
+		strcpy(out->config.mesh, m->name);
+		strcpy(out->config.trust_domain, m->u.mesh.trust_domain);
+		td = m->u.mesh.trust_domain;
+	}
+
+	/* mf_nodes */
+	for (size_t i = 0; i < cnt[MODEL_NODE]; i++) {
+		const struct model_obj *o = sorted[first[MODEL_NODE] + i];
+		struct mf_node_key k;
+		struct mf_node v;
+
+		memset(&k, 0, sizeof(k));
+		memset(&v, 0, sizeof(v));
+		strcpy(k.name, o->name);
+		memcpy(v.ip, o->u.node.ip, 4);
+		v.tunnel_port = o->u.node.tunnel_port;
+		err = rec_add(out, REC_NODES, &k, &v);
+		if (err)
+			goto out;
+	}
+
+	/* Service ids, in name order (the order `sorted` has them in). */
+	err = cmp_prev_ids(prev, REC_SERVICES, &prev_svc, &nprev_svc, &max_svc);
+	if (err)
+		goto out;
+	nsvc = cnt[MODEL_SERVICE];
+	svc = calloc(nsvc ? nsvc : 1, sizeof(*svc));
+	rules = calloc(nsvc ? nsvc : 1, sizeof(*rules));
+	if (!svc || !rules) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nsvc; i++)
+		svc[i].name = sorted[first[MODEL_SERVICE] + i]->name;
+	cmp_assign(svc, nsvc, prev_svc, nprev_svc, max_svc);
+
+	/* Identity ids: the distinct workload identities, sorted. */
+	err = cmp_prev_ids(prev, REC_IDENTITIES, &prev_ids, &nprev_ids,
+			   &max_id);
+	if (err)
+		goto out;
+	ids = calloc(cnt[MODEL_WORKLOAD] ? cnt[MODEL_WORKLOAD] : 1,
+		     sizeof(*ids));
+	if (!ids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
+		ids[i].name = sorted[first[MODEL_WORKLOAD] + i]->u.workload.identity;
+	if (cnt[MODEL_WORKLOAD])
+		qsort(ids, cnt[MODEL_WORKLOAD], sizeof(*ids), cmp_id_cmp);
+	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
+		if (nids == 0 || strcmp(ids[nids - 1].name, ids[i].name))
+			ids[nids++] = ids[i];
+	cmp_assign(ids, nids, prev_ids, nprev_ids, max_id);
+
+	/* mf_identities */
+	for (size_t i = 0; i < nids; i++) {
+		struct mf_identity v;
+
+		memset(&v, 0, sizeof(v));
+		strcpy(v.spiffe, ids[i].name);
+		err = rec_add(out, REC_IDENTITIES, &ids[i].id, &v);
+		if (err)
+			goto out;
+	}
+
+	/* mf_authz, policies in name order. */
+	for (size_t i = 0; i < cnt[MODEL_MTP]; i++) {
+		const struct model_obj *o = sorted[first[MODEL_MTP] + i];
+		const struct cmp_id *s = cmp_id_find(svc, nsvc,
+						     o->u.mtp.target);
+		size_t si;
+
+		if (!s) {	/* validate_set() rules this out */
+			err = -EINVAL;
+			goto out;
+		}
+		si = (size_t)(s - svc);
+		for (size_t j = 0; j < o->u.mtp.nfrom; j++) {
+			const struct model_from *f = &o->u.mtp.from[j];
+			struct mf_authz_key k;
+			struct mf_authz_rule v;
+
+			memset(&k, 0, sizeof(k));
+			memset(&v, 0, sizeof(v));
+			k.service_id = s->id;
+			k.index = rules[si]++;
+			v.action = f->action;
+			strcpy(v.policy, o->name);
+			if (f->kind == MODEL_FROM_SPIFFE_ID) {
+				v.match = MF_AUTHZ_MATCH_EXACT;
+				strcpy(v.spiffe, f->name);
+			} else if (f->kind == MODEL_FROM_SPIFFE_PREFIX) {
+				v.match = MF_AUTHZ_MATCH_PREFIX;
+				strcpy(v.spiffe, f->name);
+			} else {
+				v.match = MF_AUTHZ_MATCH_PREFIX;
+				snprintf(v.spiffe, sizeof(v.spiffe),
+					 "spiffe://%s/", td);
+			}
+			err = rec_add(out, REC_AUTHZ, &k, &v);
+			if (err)
+				goto out;
+		}
+	}
+
+	/* mf_services, now that each one's rule count is known. */
+	for (size_t i = 0; i < nsvc; i++) {
+		const struct model_obj *o = sorted[first[MODEL_SERVICE] + i];
+		struct mf_service_key k;
+		struct mf_service v;
+
+		memset(&k, 0, sizeof(k));
+		memset(&v, 0, sizeof(v));
+		memcpy(k.vip, o->u.service.vip, 4);
+		k.port = o->u.service.port;
+		k.proto = o->u.service.proto;
+		v.id = svc[i].id;
+		v.authz_rules = rules[i];
+		strcpy(v.name, o->name);
+		err = rec_add(out, REC_SERVICES, &k, &v);
+		if (err)
+			goto out;
+	}
+
+	/* mf_endpoints */
+	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++) {
+		const struct model_obj *o = sorted[first[MODEL_WORKLOAD] + i];
+		const struct model_workload *w = &o->u.workload;
+		const struct model_obj *node = NULL;
+		const struct cmp_id *s, *id;
+		struct mf_endpoint_key k;
+		struct mf_endpoint v;
+
+		s = cmp_id_find(svc, nsvc, w->service);
+		id = cmp_id_find(ids, nids, w->identity);
+		node = cmp_find_obj(sorted + first[MODEL_NODE],
+				    cnt[MODEL_NODE], w->node);
+		if (!s || !id || !node) {	/* validated before */
+			err = -EINVAL;
+			goto out;
+		}
+		memset(&k, 0, sizeof(k));
+		memset(&v, 0, sizeof(v));
+		memcpy(k.ip, w->ip, 4);
+		v.service_id = s->id;
+		v.identity_id = id->id;
+		memcpy(v.node_ip, node->u.node.ip, 4);
+		v.port = w->port;
+		strcpy(v.name, o->name);
+		strcpy(v.node, w->node);
+		err = rec_add(out, REC_ENDPOINTS, &k, &v);
+		if (err)
+			goto out;
+	}
+
+	for (int m = 0; m < REC_MAP_MAX; m++)
+		rec_sort(out, m);
+	err = cmp_capacity(out, d);
+out:
+	free(rules);
+	free(ids);
+	free(prev_ids);
+	free(svc);
+	free(prev_svc);
+	free(sorted);
+	return err;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mfctl's commands.  main.c parses the global options and calls one of
+ * these with the command's own arguments (argv[0] is the command name);
+ * each returns the process exit code.
+ */
+#ifndef CTL_CTL_H
+#define CTL_CTL_H
+
+#include <stdio.h>
+
+/* Exit codes. */
+enum ctl_exit {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_INVALID = 1,	/* bad input: usage, YAML, policy, identity */
+	CTL_EXIT_SYSTEM = 2,	/* the system failed: files, maps, crypto */
+};
+
+struct ctl_opts {
+	const char *config_dir;	/* --config-dir, $MF_CONFIG_DIR, default */
+	const char *bpf_root;	/* --bpf-root, $MF_BPF_ROOT, default */
+};
+
+int ctl_cmd_ca_init(const struct ctl_opts *o, int argc, char **argv);
+int ctl_cmd_cert_issue(const struct ctl_opts *o, int argc, char **argv);
+int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv);
+int ctl_cmd_get(const struct ctl_opts *o, int argc, char **argv);
+
+/* Usage text of each command, for --help and for usage errors. */
+extern const char ctl_usage_ca_init[];
+extern const char ctl_usage_cert_issue[];
+extern const char ctl_usage_apply[];
+extern const char ctl_usage_get[];
+
+/* Prints "mfctl: <msg>" to stderr: the one format for errors that are not
+ * about a position in a policy file. */
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Maps an -errno from a lower layer to an exit code: input problems
+ * (-EINVAL) are CTL_EXIT_INVALID, everything else CTL_EXIT_SYSTEM. */
+int ctl_exit_for(int err);
+
+#endif /* CTL_CTL_H */

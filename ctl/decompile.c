@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decompile.h"
+
+struct dc_ctx {
+	const struct rec_set *rs;
+	struct diag *d;
+	unsigned errors;
+};
+
+static void dc_err(struct dc_ctx *c, const char *map, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void dc_err(struct dc_ctx *c, const char *map, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(c->d, NULL, "applied state", map, "%s", msg);
+	c->errors++;
+}
+
+/* True when the fixed-size string field @s (of @n bytes) ends in a NUL. */
+static bool dc_terminated(const char *s, size_t n)
+{
+	return memchr(s, '\0', n) != NULL;
+}
+
+/* Service records sorted by id, for lookups from endpoints and rules. */
+struct dc_svc {
+	__u32 id;
+	const struct mf_service *s;
+};
+
+static int dc_svc_cmp(const void *a, const void *b)
+{
+	__u32 x = ((const struct dc_svc *)a)->id;
+	__u32 y = ((const struct dc_svc *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static const struct mf_service *dc_svc_find(const struct dc_svc *v, size_t n,
+					    __u32 id)
+{
+	struct dc_svc k = { .id = id }, *r;
+
+	r = n ? bsearch(&k, v, n, sizeof(*v), dc_svc_cmp) : NULL;
+	return r ? r->s : NULL;
+}
+
+static const struct mf_identity *dc_identity(const struct rec_set *rs,
+					     __u32 id)
+{
+	/* Identity keys are plain __u32s; rec_find() compares key bytes,
+	 * which finds equal keys whatever order the sort left them in. */
+	long i = rec_find(rs, REC_IDENTITIES, &id);
+
+	return i < 0 ? NULL : rec_val(rs, REC_IDENTITIES, (size_t)i);
+}
+
+/* Authz rules in (policy, service id, index) order: each policy's rules
+ * adjacent and in the order its `from` entries were written. */
+struct dc_rule {
+	const struct mf_authz_key *k;
+	const struct mf_authz_rule *v;
+};
+
+static int dc_rule_cmp(const void *a, const void *b)
+{
+	const struct dc_rule *x = a, *y = b;
+	/* Unterminated names are rejected before use; compare within the
+	 * field so the sort itself never reads past it. */
+	int r = strncmp(x->v->policy, y->v->policy, sizeof(x->v->policy));
+
+	if (r)
+		return r;
+	if (x->k->service_id != y->k->service_id)
+		return x->k->service_id < y->k->service_id ? -1 : 1;
+	return x->k->index < y->k->index ? -1 : x->k->index > y->k->index;
+}
+
+static int dc_policies(struct dc_ctx *c, struct model_set *set,
+		       const struct dc_svc *svcs, size_t nsvc)
+{
+	const struct rec_set *rs = c->rs;
+	size_t n = rec_count(rs, REC_AUTHZ);
+	struct dc_rule *r;
+	char mesh_prefix[MF_NAME_MAX + 16] = "";
+	size_t last = SIZE_MAX;	/* index in @set of the current policy */
+	int err = 0;
+
+	if (!n)
+		return 0;
+	if (rs->config.flags & MF_CONFIG_F_MESH)
+		snprintf(mesh_prefix, sizeof(mesh_prefix), "spiffe://%s/",
+			 rs->config.trust_domain);
+	r = calloc(n, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		r[i].k = rec_key(rs, REC_AUTHZ, i);
+		r[i].v = rec_val(rs, REC_AUTHZ, i);
+	}
+	qsort(r, n, sizeof(*r), dc_rule_cmp);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_authz_rule *v = r[i].v;
+		const struct mf_service *s;
+		struct model_obj *o;
+		struct model_from *f, *nf;
+
+		if (!dc_terminated(v->policy, sizeof(v->policy)) ||
+		    !dc_terminated(v->spiffe, sizeof(v->spiffe))) {
+			dc_err(c, MF_MAP_AUTHZ, "rule %u/%u: unterminated string",
+			       r[i].k->service_id, r[i].k->index);
+			continue;
+		}
+		s = dc_svc_find(svcs, nsvc, r[i].k->service_id);
+		if (!s) {
+			dc_err(c, MF_MAP_AUTHZ,
+			       "rule %u/%u of policy \"%s\": no service has "
+			       "id %u", r[i].k->service_id, r[i].k->index,
+			       v->policy, r[i].k->service_id);
+			continue;
+		}
+		if ((v->action != MF_AUTHZ_ALLOW && v->action != MF_AUTHZ_DENY) ||
+		    (v->match != MF_AUTHZ_MATCH_EXACT &&
+		     v->match != MF_AUTHZ_MATCH_PREFIX)) {
+			dc_err(c, MF_MAP_AUTHZ,
+			       "rule %u/%u: action %u or match %u is unknown",
+			       r[i].k->service_id, r[i].k->index, v->action,
+			       v->match);
+			continue;
+		}
+		/* Sorted by policy: a new name starts a new object. */
+		o = last != SIZE_MAX && !strcmp(set->objs[last].name, v->policy) ?
+			&set->objs[last] : NULL;
+		if (!o) {
+			o = model_set_add(set, MODEL_MTP);
+			if (!o) {
+				err = -ENOMEM;
+				break;
+			}
+			strcpy(o->name, v->policy);
+			strcpy(o->u.mtp.target, s->name);
+			last = (size_t)(o - set->objs);
+		}
+		if (strcmp(o->u.mtp.target, s->name)) {
+			dc_err(c, MF_MAP_AUTHZ,
+			       "policy \"%s\" has rules for services \"%s\" "
+			       "and \"%s\"", v->policy, o->u.mtp.target,
+			       s->name);
+			continue;
+		}
+		nf = realloc(o->u.mtp.from,
+			     (o->u.mtp.nfrom + 1) * sizeof(*nf));
+		if (!nf) {
+			err = -ENOMEM;
+			break;
+		}
+		o->u.mtp.from = nf;
+		f = &nf[o->u.mtp.nfrom++];
+		memset(f, 0, sizeof(*f));
+		f->action = v->action;
+		if (v->match == MF_AUTHZ_MATCH_EXACT) {
+			f->kind = MODEL_FROM_SPIFFE_ID;
+			strcpy(f->name, v->spiffe);
+		} else if (*mesh_prefix && !strcmp(v->spiffe, mesh_prefix)) {
+			f->kind = MODEL_FROM_MESH;
+		} else {
+			f->kind = MODEL_FROM_SPIFFE_PREFIX;
+			strcpy(f->name, v->spiffe);
+		}
+	}
+	free(r);
+	return err;
+}
+
+int decompile_records(const struct rec_set *rs, struct model_set *set,
+		      struct diag *d)
+{
+	struct dc_ctx c = { .rs = rs, .d = d };
+	const struct mf_config *cfg = &rs->config;
+	size_t nsvc = rec_count(rs, REC_SERVICES);
+	struct dc_svc *svcs;
+	struct model_obj *o;
+	int err = 0;
+
+	svcs = calloc(nsvc ? nsvc : 1, sizeof(*svcs));
+	if (!svcs)
+		return -ENOMEM;
+
+	if (cfg->flags & MF_CONFIG_F_MESH) {
+		if (!dc_terminated(cfg->mesh, sizeof(cfg->mesh)) ||
+		    !dc_terminated(cfg->trust_domain,
+				   sizeof(cfg->trust_domain))) {
+			dc_err(&c, MF_MAP_CONFIG, "unterminated string");
+		} else {
+			o = model_set_add(set, MODEL_MESH);
+			if (!o) {
+				err = -ENOMEM;
+				goto out;
+			}
+			strcpy(o->name, cfg->mesh);
+			strcpy(o->u.mesh.trust_domain, cfg->trust_domain);
+		}
+	}
+
+	for (size_t i = 0; i < rec_count(rs, REC_NODES); i++) {
+		const struct mf_node_key *k = rec_key(rs, REC_NODES, i);
+		const struct mf_node *v = rec_val(rs, REC_NODES, i);
+
+		if (!dc_terminated(k->name, sizeof(k->name))) {
+			dc_err(&c, MF_MAP_NODES, "unterminated node name");
+			continue;
+		}
+		o = model_set_add(set, MODEL_NODE);
+		if (!o) {
+			err = -ENOMEM;
+			goto out;
+		}
+		strcpy(o->name, k->name);
+		memcpy(o->u.node.ip, v->ip, 4);
+		o->u.node.tunnel_port = v->tunnel_port;
+	}
+
+	for (size_t i = 0; i < nsvc; i++) {
+		const struct mf_service_key *k = rec_key(rs, REC_SERVICES, i);
+		const struct mf_service *v = rec_val(rs, REC_SERVICES, i);
+
+		svcs[i].id = v->id;
+		svcs[i].s = v;
+		if (!dc_terminated(v->name, sizeof(v->name))) {
+			dc_err(&c, MF_MAP_SERVICES, "unterminated service name");
+			continue;
+		}
+		if (k->proto != MF_PROTO_TCP) {
+			dc_err(&c, MF_MAP_SERVICES,
+			       "service \"%s\": protocol %u is not tcp",
+			       v->name, k->proto);
+			continue;
+		}
+		o = model_set_add(set, MODEL_SERVICE);
+		if (!o) {
+			err = -ENOMEM;
+			goto out;
+		}
+		strcpy(o->name, v->name);
+		memcpy(o->u.service.vip, k->vip, 4);
+		o->u.service.port = k->port;
+		o->u.service.proto = k->proto;
+	}
+	qsort(svcs, nsvc, sizeof(*svcs), dc_svc_cmp);
+	for (size_t i = 1; i < nsvc; i++)
+		if (svcs[i].id == svcs[i - 1].id)
+			dc_err(&c, MF_MAP_SERVICES,
+			       "services \"%s\" and \"%s\" share id %u",
+			       svcs[i - 1].s->name, svcs[i].s->name,
+			       svcs[i].id);
+
+	for (size_t i = 0; i < rec_count(rs, REC_IDENTITIES); i++) {
+		const struct mf_identity *v = rec_val(rs, REC_IDENTITIES, i);
+
+		if (!dc_terminated(v->spiffe, sizeof(v->spiffe)))
+			dc_err(&c, MF_MAP_IDENTITIES,
+			       "identity %u: unterminated string",
+			       *(const __u32 *)rec_key(rs, REC_IDENTITIES, i));
+	}
+
+	for (size_t i = 0; i < rec_count(rs, REC_ENDPOINTS); i++) {
+		const struct mf_endpoint_key *k = rec_key(rs, REC_ENDPOINTS, i);
+		const struct mf_endpoint *v = rec_val(rs, REC_ENDPOINTS, i);
+		const struct mf_service *s;
+		const struct mf_identity *id;
+
+		if (!dc_terminated(v->name, sizeof(v->name)) ||
+		    !dc_terminated(v->node, sizeof(v->node))) {
+			dc_err(&c, MF_MAP_ENDPOINTS, "unterminated string");
+			continue;
+		}
+		s = dc_svc_find(svcs, nsvc, v->service_id);
+		id = dc_identity(rs, v->identity_id);
+		if (!s || !id) {
+			dc_err(&c, MF_MAP_ENDPOINTS,
+			       "workload \"%s\": no %s has id %u", v->name,
+			       !s ? "service" : "identity",
+			       !s ? v->service_id : v->identity_id);
+			continue;
+		}
+		o = model_set_add(set, MODEL_WORKLOAD);
+		if (!o) {
+			err = -ENOMEM;
+			goto out;
+		}
+		strcpy(o->name, v->name);
+		strcpy(o->u.workload.node, v->node);
+		memcpy(o->u.workload.ip, k->ip, 4);
+		o->u.workload.port = v->port;
+		strcpy(o->u.workload.service, s->name);
+		strcpy(o->u.workload.identity, id->spiffe);
+	}
+
+	err = dc_policies(&c, set, svcs, nsvc);
+out:
+	free(svcs);
+	if (err)
+		return err;
+	return c.errors ? -EBADMSG : 0;
+}

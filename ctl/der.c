@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "der.h"
+
+void der_init(struct der *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void der_free(struct der *d)
+{
+	free(d->p);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Room for @n more bytes.  Returns false (and sets d->err) on ENOMEM. */
+static bool der_room(struct der *d, size_t n)
+{
+	if (d->err)
+		return false;
+	if (d->cap - d->len < n) {
+		size_t cap = d->cap ? d->cap : 256;
+		uint8_t *p;
+
+		while (cap - d->len < n)
+			cap *= 2;
+		p = realloc(d->p, cap);
+		if (!p) {
+			d->err = -ENOMEM;
+			return false;
+		}
+		d->p = p;
+		d->cap = cap;
+	}
+	return true;
+}
+
+void der_raw(struct der *d, const void *p, size_t n)
+{
+	if (!n || !der_room(d, n))
+		return;
+	memcpy(d->p + d->len, p, n);
+	d->len += n;
+}
+
+size_t der_begin(struct der *d, uint8_t tag)
+{
+	/* One length byte for now; der_end() widens it when needed. */
+	uint8_t hdr[2] = { tag, 0 };
+
+	der_raw(d, hdr, 2);
+	return d->len;
+}
+
+void der_end(struct der *d, size_t mark)
+{
+	size_t n, k = 0;
+
+	if (d->err)
+		return;
+	n = d->len - mark;
+	if (n < 0x80) {
+		d->p[mark - 1] = (uint8_t)n;
+		return;
+	}
+	for (size_t v = n; v; v >>= 8)
+		k++;
+	if (!der_room(d, k))
+		return;
+	memmove(d->p + mark + k, d->p + mark, n);
+	d->p[mark - 1] = (uint8_t)(0x80 | k);
+	for (size_t i = 0; i < k; i++)
+		d->p[mark + i] = (uint8_t)(n >> (8 * (k - 1 - i)));
+	d->len += k;
+}
+
+void der_tlv(struct der *d, uint8_t tag, const void *p, size_t n)
+{
+	size_t m = der_begin(d, tag);
+
+	der_raw(d, p, n);
+	der_end(d, m);
+}
+
+void der_uint_bytes(struct der *d, const uint8_t *p, size_t n)
+{
+	size_t m;
+
+	while (n > 1 && p[0] == 0) {
+		p++;
+		n--;
+	}
+	m = der_begin(d, DER_INTEGER);
+	/* A set top bit would read as negative. */
+	if (n == 0 || p[0] & 0x80)
+		der_raw(d, "\0", 1);
+	der_raw(d, p, n);
+	der_end(d, m);
+}
+
+void der_uint(struct der *d, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+	der_uint_bytes(d, b, sizeof(b));
+}
+
+void der_bool(struct der *d, bool v)
+{
+	uint8_t b = v ? 0xff : 0x00;
+
+	der_tlv(d, DER_BOOLEAN, &b, 1);
+}
+
+void der_bits(struct der *d, const uint8_t *p, size_t n, unsigned unused)
+{
+	size_t m = der_begin(d, DER_BIT_STRING);
+	uint8_t u = (uint8_t)unused;
+
+	der_raw(d, &u, 1);
+	der_raw(d, p, n);
+	der_end(d, m);
+}
+
+void der_time(struct der *d, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+	int year;
+
+	if (!gmtime_r(&t, &tm)) {
+		d->err = d->err ? d->err : -EOVERFLOW;
+		return;
+	}
+	year = tm.tm_year + 1900;
+	if (year >= 1950 && year < 2050) {
+		snprintf(buf, sizeof(buf), "%02d%02d%02d%02d%02d%02dZ",
+			 year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min, tm.tm_sec);
+		der_tlv(d, DER_UTC_TIME, buf, strlen(buf));
+	} else {
+		snprintf(buf, sizeof(buf), "%04d%02d%02d%02d%02d%02dZ",
+			 year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min, tm.tm_sec);
+		der_tlv(d, DER_GEN_TIME, buf, strlen(buf));
+	}
+}
+
+int der_next(struct der_rd *r, uint8_t *tag, struct der_rd *content,
+	     struct der_rd *whole)
+{
+	size_t hdr = 2, n;
+
+	if (r->len < 2)
+		return -EBADMSG;
+	n = r->p[1];
+	if (n & 0x80) {
+		size_t k = n & 0x7f;
+
+		/* 0x80 alone is BER's indefinite length, not DER. */
+		if (k == 0 || k > 4 || r->len < 2 + k)
+			return -EBADMSG;
+		n = 0;
+		for (size_t i = 0; i < k; i++)
+			n = n << 8 | r->p[2 + i];
+		hdr += k;
+	}
+	if (n > r->len - hdr)
+		return -EBADMSG;
+	*tag = r->p[0];
+	content->p = r->p + hdr;
+	content->len = n;
+	if (whole) {
+		whole->p = r->p;
+		whole->len = hdr + n;
+	}
+	r->p += hdr + n;
+	r->len -= hdr + n;
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Just enough DER (X.690) to write an X.509 TBSCertificate and to walk one.
+ *
+ * mfctl encodes certificates itself instead of through wc_MakeCert()
+ * because wolfSSL 5.5.4 (without the ASN template code) cannot mark
+ * basicConstraints critical, which RFC 5280 4.2.1.9 requires of a CA, and
+ * always backdates notBefore by a day.  wolfCrypt still does every
+ * cryptographic step (keys, hashes, signatures).
+ */
+#ifndef CTL_DER_H
+#define CTL_DER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define DER_BOOLEAN	0x01
+#define DER_INTEGER	0x02
+#define DER_BIT_STRING	0x03
+#define DER_OCTET_STRING 0x04
+#define DER_OID		0x06
+#define DER_UTF8_STRING	0x0c
+#define DER_UTC_TIME	0x17
+#define DER_GEN_TIME	0x18
+#define DER_SEQUENCE	0x30
+#define DER_SET		0x31
+#define DER_CTX(n)	(0xa0 | (n))	/* [n] constructed (EXPLICIT) */
+#define DER_CTX_PRIM(n)	(0x80 | (n))	/* [n] primitive (IMPLICIT) */
+
+/*
+ * A growing output buffer.  Writers never fail on their own: the first
+ * allocation failure sticks in @err and every later write is a no-op, so
+ * an encoder checks once at the end.
+ */
+struct der {
+	uint8_t *p;		/* owned */
+	size_t len, cap;
+	int err;		/* 0, -ENOMEM, or -EOVERFLOW from der_time() */
+};
+
+void der_init(struct der *d);
+void der_free(struct der *d);
+
+/* Opens a constructed TLV (or any TLV whose content follows) with @tag.
+ * Returns the mark der_end() needs. */
+size_t der_begin(struct der *d, uint8_t tag);
+/* Closes the TLV opened at @mark, writing its final length. */
+void der_end(struct der *d, size_t mark);
+
+void der_raw(struct der *d, const void *p, size_t n);
+void der_tlv(struct der *d, uint8_t tag, const void *p, size_t n);
+/* A non-negative INTEGER from big-endian bytes (minimal encoding). */
+void der_uint_bytes(struct der *d, const uint8_t *p, size_t n);
+void der_uint(struct der *d, uint64_t v);
+void der_bool(struct der *d, bool v);
+/* A BIT STRING of whole bytes; @unused trailing bits of the last byte. */
+void der_bits(struct der *d, const uint8_t *p, size_t n, unsigned unused);
+/* UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
+void der_time(struct der *d, time_t t);
+
+/* A read cursor over DER. */
+struct der_rd {
+	const uint8_t *p;
+	size_t len;
+};
+
+/*
+ * Takes the next TLV off @r: its tag, its content in *content, and the
+ * whole TLV (header included) in *whole (may be NULL).  Returns 0, or
+ * -EBADMSG for a malformed or indefinite-length encoding or at the end.
+ */
+int der_next(struct der_rd *r, uint8_t *tag, struct der_rd *content,
+	     struct der_rd *whole);
+
+#endif /* CTL_DER_H */

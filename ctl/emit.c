@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "emit.h"
+
+/*
+ * True when @s reads back as the same string when written unquoted: a YAML
+ * reader would take "null", "true", "1e3" or "0x10" as something other than
+ * a string (ours does not, but other tools will read this output too).
+ */
+static bool emit_plain_ok(const char *s)
+{
+	static const char *const words[] = { "null", "true", "false", "yes",
+					     "no", "on", "off", "y", "n", NULL };
+
+	if (!*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		      *p == '_'))
+			return false;
+	for (const char *const *w = words; *w; w++)
+		if (!strcasecmp(s, *w))
+			return false;
+	return true;
+}
+
+/* A string scalar: plain when safe, else double-quoted (the strings we
+ * print never hold '"', '\\' or control characters: names and SPIFFE IDs
+ * are checked on the way in). */
+static void emit_str(FILE *f, const char *s)
+{
+	if (emit_plain_ok(s))
+		fputs(s, f);
+	else
+		fprintf(f, "\"%s\"", s);
+}
+
+static void emit_ip(FILE *f, const uint8_t ip[4])
+{
+	fprintf(f, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+}
+
+static void emit_head(FILE *f, const struct model_obj *o)
+{
+	fprintf(f, "---\napiVersion: %s\nkind: %s\nmetadata:\n  name: ",
+		MODEL_API_MESHFORGE, model_kind_name(o->kind));
+	emit_str(f, o->name);
+	fputs("\nspec:\n", f);
+}
+
+static void emit_obj(FILE *f, const struct model_obj *o)
+{
+	emit_head(f, o);
+	switch (o->kind) {
+	case MODEL_MESH:
+		fputs("  trustDomain: ", f);
+		emit_str(f, o->u.mesh.trust_domain);
+		fputc('\n', f);
+		break;
+	case MODEL_NODE:
+		fputs("  address: ", f);
+		emit_ip(f, o->u.node.ip);
+		fprintf(f, "\n  tunnelPort: %u\n", o->u.node.tunnel_port);
+		break;
+	case MODEL_SERVICE:
+		fputs("  vip: ", f);
+		emit_ip(f, o->u.service.vip);
+		fprintf(f, "\n  port: %u\n  protocol: tcp\n",
+			o->u.service.port);
+		break;
+	case MODEL_WORKLOAD: {
+		const struct model_workload *w = &o->u.workload;
+
+		fputs("  node: ", f);
+		emit_str(f, w->node);
+		fputs("\n  ip: ", f);
+		emit_ip(f, w->ip);
+		fprintf(f, "\n  port: %u\n  service: ", w->port);
+		emit_str(f, w->service);
+		fputs("\n  identity: ", f);
+		emit_str(f, w->identity);
+		fputc('\n', f);
+		break;
+	}
+	case MODEL_MTP: {
+		const struct model_mtp *m = &o->u.mtp;
+
+		fputs("  targetRef:\n    kind: MeshService\n    name: ", f);
+		emit_str(f, m->target);
+		fputs("\n  from:\n", f);
+		for (size_t i = 0; i < m->nfrom; i++) {
+			const struct model_from *fr = &m->from[i];
+
+			fprintf(f, "    - targetRef:\n        kind: %s\n",
+				model_from_kind_name(fr->kind));
+			if (fr->kind != MODEL_FROM_MESH) {
+				fputs("        name: ", f);
+				emit_str(f, fr->name);
+				fputc('\n', f);
+			}
+			fprintf(f, "      default:\n        action: %s\n",
+				model_action_name(fr->action));
+		}
+		break;
+	}
+	case MODEL_KIND_MAX:
+		break;
+	}
+}
+
+int emit_set(FILE *f, const struct model_set *set, unsigned kinds)
+{
+	const struct model_obj **sorted;
+
+	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	model_set_sorted(set, sorted);
+	for (size_t i = 0; i < set->n; i++)
+		if (kinds & (1u << sorted[i]->kind))
+			emit_obj(f, sorted[i]);
+	free(sorted);
+	if (fflush(f) || ferror(f))
+		return -EIO;
+	return 0;
+}

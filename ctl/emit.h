@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Objects -> YAML, in exactly the format `apply` reads: one document per
+ * object, kinds in enum model_kind order, names sorted, every field written
+ * (defaults too), so the output of `get` is stable and `get | apply -f -`
+ * changes nothing but the epoch.
+ */
+#ifndef CTL_EMIT_H
+#define CTL_EMIT_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+/* Writes the objects of @set whose kind bit (1u << kind) is in @kinds.
+ * Returns 0 or -errno (a write error, or -ENOMEM). */
+int emit_set(FILE *f, const struct model_set *set, unsigned kinds);
+
+#define EMIT_ALL_KINDS ((1u << MODEL_KIND_MAX) - 1)
+
+#endif /* CTL_EMIT_H */

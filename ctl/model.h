@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The policy object model: what a YAML document means once parsed, and what
+ * the applied state decompiles back to.  Values here are already checked
+ * field by field (doc.c); cross-object rules live in validate.c.
+ *
+ * Ownership: a model_set owns its objects, each object owns its `from`
+ * array, and the set owns the file names its objects' locations point at.
+ */
+#ifndef CTL_MODEL_H
+#define CTL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "meshforge/abi.h"
+
+#define MODEL_API_MESHFORGE	"meshforge.io/v1alpha1"
+#define MODEL_API_KUMA		"kuma.io/v1alpha1"
+
+/* In the order `mfctl get` prints them. */
+enum model_kind {
+	MODEL_MESH = 0,
+	MODEL_NODE,
+	MODEL_SERVICE,
+	MODEL_WORKLOAD,
+	MODEL_MTP,		/* MeshTrafficPermission */
+	MODEL_KIND_MAX,
+};
+
+struct model_mesh {
+	char trust_domain[MF_NAME_MAX];
+	struct diag_loc trust_domain_loc;
+};
+
+struct model_node {
+	uint8_t ip[4];			/* network order */
+	uint16_t tunnel_port;
+	struct diag_loc address_loc;
+};
+
+struct model_service {
+	uint8_t vip[4];			/* network order */
+	uint16_t port;
+	uint8_t proto;			/* enum mf_proto */
+	struct diag_loc vip_loc;
+};
+
+struct model_workload {
+	char node[MF_NAME_MAX];
+	uint8_t ip[4];			/* network order */
+	uint16_t port;
+	char service[MF_NAME_MAX];
+	char identity[MF_SPIFFE_MAX];
+	struct diag_loc node_loc, ip_loc, service_loc, identity_loc;
+};
+
+/* What a `from` entry of a MeshTrafficPermission matches. */
+enum model_from_kind {
+	MODEL_FROM_SPIFFE_ID = 1,	/* exactly this identity */
+	MODEL_FROM_SPIFFE_PREFIX,	/* identities under this prefix */
+	MODEL_FROM_MESH,		/* every identity of the trust domain */
+};
+
+struct model_from {
+	enum model_from_kind kind;
+	char name[MF_SPIFFE_MAX];	/* "" for MODEL_FROM_MESH */
+	uint8_t action;			/* enum mf_authz_action */
+	struct diag_loc loc;		/* the entry */
+	struct diag_loc name_loc;	/* its targetRef.name, else the entry */
+};
+
+struct model_mtp {
+	char target[MF_NAME_MAX];	/* the MeshService it protects */
+	struct diag_loc target_loc;
+	struct model_from *from;	/* owned */
+	size_t nfrom;
+};
+
+struct model_obj {
+	enum model_kind kind;
+	char name[MF_NAME_MAX];
+	struct diag_loc loc;		/* the document; file NULL: applied state */
+	struct diag_loc name_loc;	/* metadata.name */
+	union {
+		struct model_mesh mesh;
+		struct model_node node;
+		struct model_service service;
+		struct model_workload workload;
+		struct model_mtp mtp;
+	} u;
+};
+
+struct model_set {
+	struct model_obj *objs;		/* owned */
+	size_t n, cap;
+	char **files;			/* owned: names objects' locs point at */
+	size_t nfiles;
+};
+
+void model_set_init(struct model_set *s);
+void model_set_free(struct model_set *s);
+
+/* Keeps a copy of @name for the set's lifetime and returns it, or NULL on
+ * ENOMEM. */
+const char *model_set_file(struct model_set *s, const char *name);
+
+/* Appends a zeroed object of @kind and returns it (owned by the set, valid
+ * until the next append), or NULL on ENOMEM. */
+struct model_obj *model_set_add(struct model_set *s, enum model_kind kind);
+
+/* Appends a deep copy of @o (locations keep pointing at @o's file names, so
+ * the set they came from must outlive @s, unless they are NULL).  Returns 0
+ * or -ENOMEM. */
+int model_set_add_copy(struct model_set *s, const struct model_obj *o);
+
+/* The object of @kind named @name, or NULL. */
+struct model_obj *model_set_find(const struct model_set *s,
+				 enum model_kind kind, const char *name);
+
+/*
+ * Fills @out with pointers to the objects of @s, ordered by kind (enum
+ * order) then name, which is the order `get` prints and compile() emits in.
+ * @out has room for s->n entries.
+ */
+void model_set_sorted(const struct model_set *s,
+		      const struct model_obj **out);
+
+/* The object of @kind named @name among @n objects ordered as
+ * model_set_sorted() orders them, or NULL.  O(log n). */
+const struct model_obj *model_sorted_find(const struct model_obj **sorted,
+					  size_t n, enum model_kind kind,
+					  const char *name);
+
+/* "Mesh", "Node", ... "MeshTrafficPermission". */
+const char *model_kind_name(enum model_kind kind);
+/* Exact kind name -> kind, or -1. */
+int model_kind_parse(const char *name);
+
+const char *model_from_kind_name(enum model_from_kind kind);
+const char *model_action_name(uint8_t action);
+
+/* True when both objects say the same thing (locations are ignored). */
+bool model_obj_equal(const struct model_obj *a, const struct model_obj *b);
+
+#endif /* CTL_MODEL_H */

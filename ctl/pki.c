@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include "der.h"
+#include "fsio.h"
+#include "pki.h"
+
+/* Object identifiers, content octets only. */
+static const uint8_t pki_oid_ecdsa_sha256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
+						0x04, 0x03, 0x02 };
+static const uint8_t pki_oid_cn[] = { 0x55, 0x04, 0x03 };
+static const uint8_t pki_oid_skid[] = { 0x55, 0x1d, 0x0e };
+static const uint8_t pki_oid_key_usage[] = { 0x55, 0x1d, 0x0f };
+static const uint8_t pki_oid_san[] = { 0x55, 0x1d, 0x11 };
+static const uint8_t pki_oid_basic[] = { 0x55, 0x1d, 0x13 };
+static const uint8_t pki_oid_akid[] = { 0x55, 0x1d, 0x23 };
+static const uint8_t pki_oid_eku[] = { 0x55, 0x1d, 0x25 };
+static const uint8_t pki_oid_server_auth[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
+					       0x07, 0x03, 0x01 };
+static const uint8_t pki_oid_client_auth[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
+					       0x07, 0x03, 0x02 };
+
+/* keyUsage bits (RFC 5280 4.2.1.3), as the first byte of the BIT STRING. */
+#define PKI_KU_DIGITAL_SIGNATURE 0x80
+#define PKI_KU_KEY_CERT_SIGN	0x04
+#define PKI_KU_CRL_SIGN		0x02
+
+int pki_key_generate(struct pki_key *key, WC_RNG *rng)
+{
+	if (wc_ecc_init(&key->k))
+		return -EIO;
+	key->init = true;
+	if (wc_ecc_make_key_ex(rng, 32, &key->k, ECC_SECP256R1))
+		return -EIO;
+	return 0;
+}
+
+void pki_key_free(struct pki_key *key)
+{
+	if (key->init)
+		wc_ecc_free(&key->k);
+	key->init = false;
+}
+
+int pki_key_load(struct pki_key *key, const char *path)
+{
+	uint8_t *der = NULL;
+	char *pem = NULL;
+	size_t pem_len;
+	word32 idx = 0;
+	int n, err;
+
+	err = fsio_read_all(path, &pem, &pem_len);
+	if (err)
+		return err;
+	der = malloc(pem_len + 1);
+	if (!der) {
+		err = -ENOMEM;
+		goto out;
+	}
+	n = wc_KeyPemToDer((const unsigned char *)pem, (int)pem_len, der,
+			   (int)pem_len + 1, NULL);
+	if (n <= 0) {
+		err = -EBADMSG;
+		goto out;
+	}
+	if (wc_ecc_init(&key->k)) {
+		err = -EIO;
+		goto out;
+	}
+	key->init = true;
+	if (wc_EccPrivateKeyDecode(der, &idx, &key->k, (word32)n) ||
+	    wc_ecc_get_curve_id(key->k.idx) != ECC_SECP256R1)
+		err = -EBADMSG;
+out:
+	/* The DER and PEM hold the private key: wipe before freeing. */
+	if (der)
+		memset(der, 0, pem_len + 1);
+	if (pem)
+		memset(pem, 0, pem_len);
+	free(der);
+	free(pem);
+	return err;
+}
+
+int pki_key_pem(struct pki_key *key, char **pem, size_t *len)
+{
+	uint8_t der[256];
+	size_t cap;
+	char *out;
+	int n, m;
+
+	n = wc_EccKeyToDer(&key->k, der, sizeof(der));
+	if (n <= 0)
+		return -EIO;
+	cap = (size_t)n * 2 + 128;
+	out = malloc(cap);
+	if (!out) {
+		memset(der, 0, sizeof(der));
+		return -ENOMEM;
+	}
+	m = wc_DerToPem(der, (word32)n, (byte *)out, (word32)cap - 1,
+			ECC_PRIVATEKEY_TYPE);
+	memset(der, 0, sizeof(der));
+	if (m <= 0) {
+		free(out);
+		return -EIO;
+	}
+	out[m] = '\0';
+	*pem = out;
+	*len = (size_t)m;
+	return 0;
+}
+
+int pki_key_spki(struct pki_key *key, uint8_t *out, size_t cap)
+{
+	int n = wc_EccPublicKeyToDer(&key->k, out, (word32)cap, 1);
+
+	return n > 0 ? n : -EIO;
+}
+
+int pki_key_id(struct pki_key *key, uint8_t id[PKI_KEY_ID_LEN])
+{
+	uint8_t point[1 + 2 * 32];
+	word32 len = sizeof(point);
+
+	if (wc_ecc_export_x963(&key->k, point, &len))
+		return -EIO;
+	if (wc_ShaHash(point, len, id))
+		return -EIO;
+	return 0;
+}
+
+/* Name: one RDN with one commonName, or the empty sequence. */
+static void pki_name(struct der *d, const char *cn)
+{
+	size_t seq = der_begin(d, DER_SEQUENCE);
+
+	if (cn) {
+		size_t set = der_begin(d, DER_SET);
+		size_t atv = der_begin(d, DER_SEQUENCE);
+
+		der_tlv(d, DER_OID, pki_oid_cn, sizeof(pki_oid_cn));
+		der_tlv(d, DER_UTF8_STRING, cn, strlen(cn));
+		der_end(d, atv);
+		der_end(d, set);
+	}
+	der_end(d, seq);
+}
+
+/* Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE, extnValue };
+ * opens the OCTET STRING that holds the value and returns both marks. */
+static void pki_ext_begin(struct der *d, const uint8_t *oid, size_t oid_len,
+			  bool critical, size_t marks[2])
+{
+	marks[0] = der_begin(d, DER_SEQUENCE);
+	der_tlv(d, DER_OID, oid, oid_len);
+	if (critical)	/* DER leaves out a value equal to the DEFAULT */
+		der_bool(d, true);
+	marks[1] = der_begin(d, DER_OCTET_STRING);
+}
+
+static void pki_ext_end(struct der *d, size_t marks[2])
+{
+	der_end(d, marks[1]);
+	der_end(d, marks[0]);
+}
+
+static void pki_extensions(struct der *d, const struct pki_cert_req *req,
+			   const uint8_t key_id[PKI_KEY_ID_LEN])
+{
+	size_t ctx, seq, m[2], inner;
+	uint8_t ku;
+
+	ctx = der_begin(d, DER_CTX(3));
+	seq = der_begin(d, DER_SEQUENCE);
+
+	/* basicConstraints, critical for CA and leaf alike. */
+	pki_ext_begin(d, pki_oid_basic, sizeof(pki_oid_basic), true, m);
+	inner = der_begin(d, DER_SEQUENCE);
+	if (req->is_ca)
+		der_bool(d, true);
+	der_end(d, inner);
+	pki_ext_end(d, m);
+
+	/* keyUsage, critical.  The BIT STRING drops trailing zero bits:
+	 * digitalSignature alone leaves 7 unused, keyCertSign|cRLSign 1. */
+	pki_ext_begin(d, pki_oid_key_usage, sizeof(pki_oid_key_usage), true, m);
+	if (req->is_ca) {
+		ku = PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN;
+		der_bits(d, &ku, 1, 1);
+	} else {
+		ku = PKI_KU_DIGITAL_SIGNATURE;
+		der_bits(d, &ku, 1, 7);
+	}
+	pki_ext_end(d, m);
+
+	if (!req->is_ca) {
+		pki_ext_begin(d, pki_oid_eku, sizeof(pki_oid_eku), false, m);
+		inner = der_begin(d, DER_SEQUENCE);
+		der_tlv(d, DER_OID, pki_oid_server_auth,
+			sizeof(pki_oid_server_auth));
+		der_tlv(d, DER_OID, pki_oid_client_auth,
+			sizeof(pki_oid_client_auth));
+		der_end(d, inner);
+		pki_ext_end(d, m);
+	}
+
+	/* subjectAltName: GeneralNames with one uniformResourceIdentifier
+	 * ([6] IMPLICIT IA5String).  Critical when the subject is empty
+	 * (RFC 5280 4.2.1.6). */
+	if (req->uri_san) {
+		pki_ext_begin(d, pki_oid_san, sizeof(pki_oid_san),
+			      !req->common_name, m);
+		inner = der_begin(d, DER_SEQUENCE);
+		der_tlv(d, DER_CTX_PRIM(6), req->uri_san, strlen(req->uri_san));
+		der_end(d, inner);
+		pki_ext_end(d, m);
+	}
+
+	pki_ext_begin(d, pki_oid_skid, sizeof(pki_oid_skid), false, m);
+	der_tlv(d, DER_OCTET_STRING, key_id, PKI_KEY_ID_LEN);
+	pki_ext_end(d, m);
+
+	/* authorityKeyIdentifier { keyIdentifier [0] }; a self-signed
+	 * certificate names itself through its subjectKeyIdentifier. */
+	if (req->issuer_key_id) {
+		pki_ext_begin(d, pki_oid_akid, sizeof(pki_oid_akid), false, m);
+		inner = der_begin(d, DER_SEQUENCE);
+		der_tlv(d, DER_CTX_PRIM(0), req->issuer_key_id,
+			PKI_KEY_ID_LEN);
+		der_end(d, inner);
+		pki_ext_end(d, m);
+	}
+
+	der_end(d, seq);
+	der_end(d, ctx);
+}
+
+static void pki_sig_alg(struct der *d)
+{
+	size_t m = der_begin(d, DER_SEQUENCE);
+
+	/* ecdsa-with-SHA256 takes no parameters (RFC 5758 3.2). */
+	der_tlv(d, DER_OID, pki_oid_ecdsa_sha256, sizeof(pki_oid_ecdsa_sha256));
+	der_end(d, m);
+}
+
+int pki_cert_make(const struct pki_cert_req *req, struct pki_key *subject,
+		  struct pki_key *signer, WC_RNG *rng, uint8_t **der_out,
+		  size_t *len_out)
+{
+	uint8_t serial[16], key_id[PKI_KEY_ID_LEN], spki[256];
+	uint8_t hash[32], sig[128];
+	word32 sig_len = sizeof(sig);
+	struct der tbs, cert;
+	size_t m, v;
+	int spki_len, err;
+
+	der_init(&tbs);
+	der_init(&cert);
+	spki_len = pki_key_spki(subject, spki, sizeof(spki));
+	if (spki_len < 0)
+		return spki_len;
+	err = pki_key_id(subject, key_id);
+	if (err)
+		return err;
+	if (wc_RNG_GenerateBlock(rng, serial, sizeof(serial)))
+		return -EIO;
+	/* Positive (top bit clear) and minimal (first byte non-zero). */
+	serial[0] = (serial[0] & 0x7f) | 0x40;
+
+	m = der_begin(&tbs, DER_SEQUENCE);
+	v = der_begin(&tbs, DER_CTX(0));
+	der_uint(&tbs, 2);			/* v3 */
+	der_end(&tbs, v);
+	der_uint_bytes(&tbs, serial, sizeof(serial));
+	pki_sig_alg(&tbs);
+	if (req->issuer_name)
+		der_raw(&tbs, req->issuer_name, req->issuer_name_len);
+	else
+		pki_name(&tbs, req->common_name);
+	v = der_begin(&tbs, DER_SEQUENCE);
+	der_time(&tbs, req->not_before);
+	der_time(&tbs, req->not_after);
+	der_end(&tbs, v);
+	pki_name(&tbs, req->common_name);
+	der_raw(&tbs, spki, (size_t)spki_len);
+	pki_extensions(&tbs, req, key_id);
+	der_end(&tbs, m);
+	if (tbs.err) {
+		err = tbs.err;
+		goto out;
+	}
+
+	if (wc_Sha256Hash(tbs.p, (word32)tbs.len, hash) ||
+	    wc_ecc_sign_hash(hash, sizeof(hash), sig, &sig_len, rng,
+			     &signer->k)) {
+		err = -EIO;
+		goto out;
+	}
+
+	m = der_begin(&cert, DER_SEQUENCE);
+	der_raw(&cert, tbs.p, tbs.len);
+	pki_sig_alg(&cert);
+	der_bits(&cert, sig, sig_len, 0);
+	der_end(&cert, m);
+	if (cert.err) {
+		err = cert.err;
+		goto out;
+	}
+	/* Ownership of the buffer moves to the caller. */
+	*der_out = cert.p;
+	*len_out = cert.len;
+	cert.p = NULL;
+out:
+	der_free(&cert);
+	der_free(&tbs);
+	return err;
+}
+
+int pki_cert_pem(const uint8_t *der, size_t len, char **pem, size_t *pem_len)
+{
+	size_t cap = len * 2 + 128;
+	char *out = malloc(cap);
+	int n;
+
+	if (!out)
+		return -ENOMEM;
+	n = wc_DerToPem(der, (word32)len, (byte *)out, (word32)cap - 1,
+			CERT_TYPE);
+	if (n <= 0) {
+		free(out);
+		return -EIO;
+	}
+	out[n] = '\0';
+	*pem = out;
+	*pem_len = (size_t)n;
+	return 0;
+}
+
+int pki_cert_load(const char *path, uint8_t **der_out, size_t *len_out)
+{
+	size_t pem_len;
+	uint8_t *der;
+	char *pem;
+	int n, err;
+
+	err = fsio_read_all(path, &pem, &pem_len);
+	if (err)
+		return err;
+	der = malloc(pem_len + 1);
+	if (!der) {
+		free(pem);
+		return -ENOMEM;
+	}
+	n = wc_CertPemToDer((const unsigned char *)pem, (int)pem_len, der,
+			    (int)pem_len + 1, CERT_TYPE);
+	free(pem);
+	if (n <= 0) {
+		free(der);
+		return -EBADMSG;
+	}
+	*der_out = der;
+	*len_out = (size_t)n;
+	return 0;
+}
+
+/* Reads one extension (SEQUENCE content) into @info when it is one we
+ * need. */
+static int pki_parse_ext(struct der_rd ext, struct pki_cert_info *info)
+{
+	struct der_rd oid, val, in, inner;
+	uint8_t tag;
+
+	if (der_next(&ext, &tag, &oid, NULL) || tag != DER_OID)
+		return -EBADMSG;
+	if (der_next(&ext, &tag, &val, NULL))
+		return -EBADMSG;
+	if (tag == DER_BOOLEAN && der_next(&ext, &tag, &val, NULL))
+		return -EBADMSG;
+	if (tag != DER_OCTET_STRING)
+		return -EBADMSG;
+
+	if (oid.len == sizeof(pki_oid_skid) &&
+	    !memcmp(oid.p, pki_oid_skid, oid.len)) {
+		if (der_next(&val, &tag, &in, NULL) ||
+		    tag != DER_OCTET_STRING || in.len != PKI_KEY_ID_LEN)
+			return 0;	/* another method: compute our own */
+		memcpy(info->key_id, in.p, PKI_KEY_ID_LEN);
+		info->has_key_id = true;
+	} else if (oid.len == sizeof(pki_oid_basic) &&
+		   !memcmp(oid.p, pki_oid_basic, oid.len)) {
+		if (der_next(&val, &tag, &in, NULL) || tag != DER_SEQUENCE)
+			return -EBADMSG;
+		if (!der_next(&in, &tag, &inner, NULL) &&
+		    tag == DER_BOOLEAN && inner.len == 1 && inner.p[0])
+			info->is_ca = true;
+	}
+	return 0;
+}
+
+int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *info)
+{
+	struct der_rd r = { der, len }, cert, tbs, f, whole;
+	uint8_t tag;
+
+	memset(info, 0, sizeof(*info));
+	if (der_next(&r, &tag, &cert, NULL) || tag != DER_SEQUENCE)
+		return -EBADMSG;
+	if (der_next(&cert, &tag, &tbs, NULL) || tag != DER_SEQUENCE)
+		return -EBADMSG;
+	if (der_next(&tbs, &tag, &f, NULL))
+		return -EBADMSG;
+	if (tag == DER_CTX(0) && der_next(&tbs, &tag, &f, NULL))	/* serial */
+		return -EBADMSG;
+	if (tag != DER_INTEGER)
+		return -EBADMSG;
+	if (der_next(&tbs, &tag, &f, NULL) || tag != DER_SEQUENCE)	/* sig */
+		return -EBADMSG;
+	if (der_next(&tbs, &tag, &f, NULL) || tag != DER_SEQUENCE)	/* issuer */
+		return -EBADMSG;
+	if (der_next(&tbs, &tag, &f, NULL) || tag != DER_SEQUENCE)	/* validity */
+		return -EBADMSG;
+	if (der_next(&tbs, &tag, &f, &whole) || tag != DER_SEQUENCE)
+		return -EBADMSG;
+	info->subject = whole.p;
+	info->subject_len = whole.len;
+	if (der_next(&tbs, &tag, &f, &whole) || tag != DER_SEQUENCE)
+		return -EBADMSG;
+	info->spki = whole.p;
+	info->spki_len = whole.len;
+	while (tbs.len) {
+		struct der_rd exts, ext;
+
+		if (der_next(&tbs, &tag, &f, NULL))
+			return -EBADMSG;
+		if (tag != DER_CTX(3))
+			continue;	/* issuer/subject unique IDs */
+		if (der_next(&f, &tag, &exts, NULL) || tag != DER_SEQUENCE)
+			return -EBADMSG;
+		while (exts.len) {
+			if (der_next(&exts, &tag, &ext, NULL) ||
+			    tag != DER_SEQUENCE || pki_parse_ext(ext, info))
+				return -EBADMSG;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records.h"
+
+static const struct rec_map_info rec_maps[REC_MAP_MAX] = {
+	[REC_IDENTITIES] = { MF_MAP_IDENTITIES, sizeof(__u32),
+			     sizeof(struct mf_identity), MF_MAX_IDENTITIES },
+	[REC_NODES] = { MF_MAP_NODES, sizeof(struct mf_node_key),
+			sizeof(struct mf_node), MF_MAX_NODES },
+	[REC_AUTHZ] = { MF_MAP_AUTHZ, sizeof(struct mf_authz_key),
+			sizeof(struct mf_authz_rule), MF_MAX_AUTHZ },
+	[REC_SERVICES] = { MF_MAP_SERVICES, sizeof(struct mf_service_key),
+			   sizeof(struct mf_service), MF_MAX_SERVICES },
+	[REC_ENDPOINTS] = { MF_MAP_ENDPOINTS, sizeof(struct mf_endpoint_key),
+			    sizeof(struct mf_endpoint), MF_MAX_ENDPOINTS },
+};
+
+const struct rec_map_info *rec_map_info(enum rec_map m)
+{
+	return &rec_maps[m];
+}
+
+static size_t rec_size(enum rec_map m)
+{
+	return rec_maps[m].key_size + rec_maps[m].val_size;
+}
+
+void rec_set_init(struct rec_set *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+}
+
+void rec_set_free(struct rec_set *rs)
+{
+	for (int m = 0; m < REC_MAP_MAX; m++)
+		free(rs->t[m].data);
+	memset(rs, 0, sizeof(*rs));
+}
+
+int rec_add(struct rec_set *rs, enum rec_map m, const void *key,
+	    const void *val)
+{
+	struct rec_table *t = &rs->t[m];
+	size_t sz = rec_size(m);
+	uint8_t *p;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+
+		p = realloc(t->data, cap * sz);
+		if (!p)
+			return -ENOMEM;
+		t->data = p;
+		t->cap = cap;
+	}
+	p = t->data + t->n * sz;
+	memcpy(p, key, rec_maps[m].key_size);
+	memcpy(p + rec_maps[m].key_size, val, rec_maps[m].val_size);
+	t->n++;
+	return 0;
+}
+
+void *rec_key(const struct rec_set *rs, enum rec_map m, size_t i)
+{
+	return rs->t[m].data + i * rec_size(m);
+}
+
+void *rec_val(const struct rec_set *rs, enum rec_map m, size_t i)
+{
+	return (uint8_t *)rec_key(rs, m, i) + rec_maps[m].key_size;
+}
+
+/* Records start with their key, so comparing records compares keys. */
+static int rec_cmp(const void *a, const void *b, void *key_size)
+{
+	return memcmp(a, b, *(const size_t *)key_size);
+}
+
+void rec_sort(struct rec_set *rs, enum rec_map m)
+{
+	size_t key_size = rec_maps[m].key_size;
+
+	if (rs->t[m].n < 2)
+		return;
+	qsort_r(rs->t[m].data, rs->t[m].n, rec_size(m), rec_cmp, &key_size);
+}
+
+long rec_find(const struct rec_set *rs, enum rec_map m, const void *key)
+{
+	size_t lo = 0, hi = rs->t[m].n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(rec_key(rs, m, mid), key, rec_maps[m].key_size);
+
+		if (r == 0)
+			return (long)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+bool rec_set_equal(const struct rec_set *a, const struct rec_set *b)
+{
+	struct mf_config ca = a->config, cb = b->config;
+
+	ca.epoch = 0;
+	cb.epoch = 0;
+	if (memcmp(&ca, &cb, sizeof(ca)))
+		return false;
+	for (int m = 0; m < REC_MAP_MAX; m++) {
+		if (a->t[m].n != b->t[m].n)
+			return false;
+		if (a->t[m].n &&
+		    memcmp(a->t[m].data, b->t[m].data, a->t[m].n * rec_size(m)))
+			return false;
+	}
+	return true;
+}
+
+void rec_diff(const struct rec_set *have, const struct rec_set *want,
+	      struct rec_diff *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int m = 0; m < REC_MAP_MAX; m++) {
+		for (size_t i = 0; i < rec_count(want, m); i++) {
+			long h = rec_find(have, m, rec_key(want, m, i));
+
+			if (h < 0)
+				out->created++;
+			else if (memcmp(rec_val(have, m, (size_t)h),
+					rec_val(want, m, i),
+					rec_maps[m].val_size))
+				out->updated++;
+			else
+				out->unchanged++;
+		}
+		for (size_t i = 0; i < rec_count(have, m); i++)
+			if (rec_find(want, m, rec_key(have, m, i)) < 0)
+				out->deleted++;
+	}
+}

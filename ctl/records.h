@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The compiled form of a policy: exactly the key/value records of each
+ * policy map, held in memory.  compile.c produces them from objects,
+ * mapio.c reads them from and writes them to the pinned maps, and
+ * decompile.c turns them back into objects, so everything but mapio.c works
+ * (and is tested) without a kernel.
+ *
+ * Every key and value is zeroed before it is filled (strings NUL-padded),
+ * so two records with the same content compare equal byte for byte.
+ */
+#ifndef CTL_RECORDS_H
+#define CTL_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshforge/abi.h"
+
+/* The hash maps, in the order they are written. */
+enum rec_map {
+	REC_IDENTITIES = 0,
+	REC_NODES,
+	REC_AUTHZ,
+	REC_SERVICES,
+	REC_ENDPOINTS,
+	REC_MAP_MAX,
+};
+
+/* One map's records: n entries of key_size + val_size bytes each. */
+struct rec_table {
+	uint8_t *data;			/* owned */
+	size_t n, cap;
+};
+
+struct rec_set {
+	struct mf_config config;	/* mf_config[0] */
+	struct rec_table t[REC_MAP_MAX];
+};
+
+/* What each map holds. */
+struct rec_map_info {
+	const char *name;		/* MF_MAP_* */
+	size_t key_size;
+	size_t val_size;
+	size_t max_entries;		/* MF_MAX_* */
+};
+
+const struct rec_map_info *rec_map_info(enum rec_map m);
+
+void rec_set_init(struct rec_set *rs);
+void rec_set_free(struct rec_set *rs);
+
+/* Appends a record (copied).  Returns 0 or -ENOMEM.  Callers check keys
+ * for uniqueness; rec_sort() orders the table. */
+int rec_add(struct rec_set *rs, enum rec_map m, const void *key,
+	    const void *val);
+
+static inline size_t rec_count(const struct rec_set *rs, enum rec_map m)
+{
+	return rs->t[m].n;
+}
+
+/* Key and value of record @i of map @m. */
+void *rec_key(const struct rec_set *rs, enum rec_map m, size_t i);
+void *rec_val(const struct rec_set *rs, enum rec_map m, size_t i);
+
+/* Sorts map @m's records by key bytes, so equal sets of records are equal
+ * tables and lookups can bsearch.  */
+void rec_sort(struct rec_set *rs, enum rec_map m);
+
+/* Index of the record with @key in sorted map @m, or -1. */
+long rec_find(const struct rec_set *rs, enum rec_map m, const void *key);
+
+/* How two record sets differ, counted in records (mf_config apart). */
+struct rec_diff {
+	size_t created, updated, deleted, unchanged;
+};
+
+/* Counts what turning @have into @want changes; both sorted. */
+void rec_diff(const struct rec_set *have, const struct rec_set *want,
+	      struct rec_diff *out);
+
+/* True when both sets hold the same records in every map and the same
+ * config apart from the epoch.  Both must be sorted. */
+bool rec_set_equal(const struct rec_set *a, const struct rec_set *b);
+
+#endif /* CTL_RECORDS_H */

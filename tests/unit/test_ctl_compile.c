@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * mfctl's policy pipeline without a kernel: parse -> validate -> compile
+ * gives the expected map records for every kind; records -> decompile ->
+ * YAML -> parse gives the same objects and the same records; apply's merge
+ * keeps ids stable and drops stale records; cross-object problems give
+ * exact messages.
+ */
+#include <arpa/inet.h>
+
+#include "lib/test.h"
+
+/* apply.c for its static apply_merge(), the merge `mfctl apply` does. */
+#include "../../ctl/apply.c"
+#include "../../ctl/decompile.h"
+#include "../../ctl/emit.h"
+
+#define API "apiVersion: meshforge.io/v1alpha1\n"
+
+static const char policy[] =
+	"---\n" API
+	"kind: Mesh\nmetadata: {name: default}\nspec: {trustDomain: mesh.local}\n"
+	"---\n" API
+	"kind: Node\nmetadata: {name: mf-node-a}\nspec: {address: 10.77.0.1}\n"
+	"---\n" API
+	"kind: Node\nmetadata: {name: mf-node-b}\nspec: {address: 10.77.0.2, tunnelPort: 15009}\n"
+	"---\n" API
+	"kind: Service\nmetadata: {name: web}\nspec: {vip: 10.96.0.10, port: 80}\n"
+	"---\n" API
+	"kind: Service\nmetadata: {name: api}\nspec: {vip: 10.96.0.11, port: 8080, protocol: tcp}\n"
+	"---\n" API
+	"kind: Workload\nmetadata: {name: b1}\n"
+	"spec: {node: mf-node-b, ip: 10.78.2.11, port: 8080, service: web, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
+	"---\n" API
+	"kind: Workload\nmetadata: {name: b2}\n"
+	"spec: {node: mf-node-b, ip: 10.78.2.12, port: 8080, service: web, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
+	"---\n" API
+	"kind: Workload\nmetadata: {name: a1}\n"
+	"spec: {node: mf-node-a, ip: 10.78.1.11, port: 9090, service: api, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/client\"}\n"
+	"---\n" API
+	"kind: MeshTrafficPermission\n"
+	"metadata: {name: web-allow}\n"
+	"spec:\n"
+	"  targetRef: {kind: MeshService, name: web}\n"
+	"  from:\n"
+	"    - targetRef: {kind: SpiffeID, name: \"spiffe://mesh.local/ns/default/sa/client\"}\n"
+	"      default: {action: Allow}\n"
+	"    - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://mesh.local/ns/batch/\"}\n"
+	"      default: {action: Deny}\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default: {action: Allow}\n";
+
+static void ip4(uint8_t out[4], const char *s)
+{
+	inet_pton(AF_INET, s, out);
+}
+
+static void print_diag(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "  diag: %s\n", d->msgs[i]);
+}
+
+/* Parses, validates and compiles @yaml over @prev (may be NULL). */
+static bool build(const char *yaml, const struct rec_set *prev,
+		  struct model_set *set, struct rec_set *rs)
+{
+	struct diag d;
+	bool ok;
+
+	model_set_init(set);
+	rec_set_init(rs);
+	diag_init(&d);
+	ok = ASSERT_EQ(doc_parse_buffer(set, "p.yaml", yaml, strlen(yaml), &d),
+		       0) &&
+	     ASSERT_EQ(validate_set(set, &d), 0) &&
+	     ASSERT_EQ(compile_set(set, prev, rs, &d), 0);
+	if (!ok)
+		print_diag(&d);
+	diag_free(&d);
+	return ok;
+}
+
+static bool test_compile_config_and_nodes(void)
+{
+	struct model_set set;
+	struct rec_set rs;
+	struct mf_config cfg;
+	struct mf_node_key nk;
+	struct mf_node nv;
+	long i;
+	bool ok;
+
+	if (!build(policy, NULL, &set, &rs))
+		return false;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.flags = MF_CONFIG_F_MESH;
+	strcpy(cfg.mesh, "default");
+	strcpy(cfg.trust_domain, "mesh.local");
+	memset(&nk, 0, sizeof(nk));
+	strcpy(nk.name, "mf-node-b");
+	memset(&nv, 0, sizeof(nv));
+	ip4(nv.ip, "10.77.0.2");
+	nv.tunnel_port = 15009;
+	i = rec_find(&rs, REC_NODES, &nk);
+	ok = ASSERT_MEMEQ(&rs.config, &cfg, sizeof(cfg)) &&
+	     ASSERT_EQ(rec_count(&rs, REC_NODES), 2) && ASSERT_GE(i, 0) &&
+	     ASSERT_MEMEQ(rec_val(&rs, REC_NODES, (size_t)i), &nv, sizeof(nv));
+	strcpy(nk.name, "mf-node-a");
+	i = rec_find(&rs, REC_NODES, &nk);
+	ok = ok && ASSERT_GE(i, 0) &&
+	     ASSERT_EQ(((struct mf_node *)rec_val(&rs, REC_NODES, (size_t)i))->tunnel_port,
+		       MF_PORT_TUNNEL);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+static bool test_compile_services_identities_endpoints(void)
+{
+	struct model_set set;
+	struct rec_set rs;
+	struct mf_service_key sk;
+	struct mf_service sv;
+	struct mf_endpoint_key ek;
+	struct mf_endpoint ev;
+	struct mf_identity iv;
+	__u32 id;
+	long i;
+	bool ok;
+
+	if (!build(policy, NULL, &set, &rs))
+		return false;
+	/* Ids in name order from 1: api = 1, web = 2; client = 1, web = 2. */
+	memset(&sk, 0, sizeof(sk));
+	ip4(sk.vip, "10.96.0.10");
+	sk.port = 80;
+	sk.proto = MF_PROTO_TCP;
+	memset(&sv, 0, sizeof(sv));
+	sv.id = 2;
+	sv.authz_rules = 3;
+	strcpy(sv.name, "web");
+	i = rec_find(&rs, REC_SERVICES, &sk);
+	ok = ASSERT_EQ(rec_count(&rs, REC_SERVICES), 2) && ASSERT_GE(i, 0) &&
+	     ASSERT_MEMEQ(rec_val(&rs, REC_SERVICES, (size_t)i), &sv,
+			  sizeof(sv));
+	ip4(sk.vip, "10.96.0.11");
+	sk.port = 8080;
+	sv.id = 1;
+	sv.authz_rules = 0;
+	strcpy(sv.name, "api");
+	memset(sv.name + 3, 0, sizeof(sv.name) - 3);
+	i = rec_find(&rs, REC_SERVICES, &sk);
+	ok = ok && ASSERT_GE(i, 0) &&
+	     ASSERT_MEMEQ(rec_val(&rs, REC_SERVICES, (size_t)i), &sv,
+			  sizeof(sv));
+
+	/* Two workloads share one identity: two identities in all. */
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_IDENTITIES), 2);
+	memset(&iv, 0, sizeof(iv));
+	strcpy(iv.spiffe, "spiffe://mesh.local/ns/default/sa/web");
+	id = 2;
+	i = rec_find(&rs, REC_IDENTITIES, &id);
+	ok = ok && ASSERT_GE(i, 0) &&
+	     ASSERT_MEMEQ(rec_val(&rs, REC_IDENTITIES, (size_t)i), &iv,
+			  sizeof(iv));
+
+	memset(&ek, 0, sizeof(ek));
+	ip4(ek.ip, "10.78.2.12");
+	memset(&ev, 0, sizeof(ev));
+	ev.service_id = 2;
+	ev.identity_id = 2;
+	ip4(ev.node_ip, "10.77.0.2");
+	ev.port = 8080;
+	strcpy(ev.name, "b2");
+	strcpy(ev.node, "mf-node-b");
+	i = rec_find(&rs, REC_ENDPOINTS, &ek);
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_ENDPOINTS), 3) &&
+	     ASSERT_GE(i, 0) &&
+	     ASSERT_MEMEQ(rec_val(&rs, REC_ENDPOINTS, (size_t)i), &ev,
+			  sizeof(ev));
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+static bool authz_is(const struct rec_set *rs, __u32 svc, __u32 index,
+		     __u8 action, __u8 match, const char *spiffe)
+{
+	struct mf_authz_key k = { .service_id = svc, .index = index };
+	struct mf_authz_rule v;
+	long i = rec_find(rs, REC_AUTHZ, &k);
+
+	memset(&v, 0, sizeof(v));
+	v.action = action;
+	v.match = match;
+	strcpy(v.policy, "web-allow");
+	strcpy(v.spiffe, spiffe);
+	return ASSERT_GE(i, 0) &&
+	       ASSERT_MEMEQ(rec_val(rs, REC_AUTHZ, (size_t)i), &v, sizeof(v));
+}
+
+static bool test_compile_authz(void)
+{
+	struct model_set set;
+	struct rec_set rs;
+	bool ok;
+
+	if (!build(policy, NULL, &set, &rs))
+		return false;
+	ok = ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 3) &&
+	     authz_is(&rs, 2, 0, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_EXACT,
+		      "spiffe://mesh.local/ns/default/sa/client") &&
+	     authz_is(&rs, 2, 1, MF_AUTHZ_DENY, MF_AUTHZ_MATCH_PREFIX,
+		      "spiffe://mesh.local/ns/batch/") &&
+	     /* A `Mesh` entry is the trust domain's prefix. */
+	     authz_is(&rs, 2, 2, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_PREFIX,
+		      "spiffe://mesh.local/");
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+/* Two policies on one service: indexes continue across them, policies in
+ * name order. */
+static bool test_compile_two_policies_one_service(void)
+{
+	static const char extra[] =
+		"---\n" API "kind: MeshTrafficPermission\nmetadata: {name: a-first}\n"
+		"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"
+		"    - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://mesh.local/ns/x\"}\n"
+		"      default: {action: Deny}\n";
+	char yaml[sizeof(policy) + sizeof(extra)];
+	struct mf_authz_key k = { .service_id = 2, .index = 0 };
+	struct model_set set;
+	struct rec_set rs;
+	const struct mf_authz_rule *r;
+	bool ok;
+	long i;
+
+	snprintf(yaml, sizeof(yaml), "%s%s", policy, extra);
+	if (!build(yaml, NULL, &set, &rs))
+		return false;
+	i = rec_find(&rs, REC_AUTHZ, &k);
+	r = i >= 0 ? rec_val(&rs, REC_AUTHZ, (size_t)i) : NULL;
+	k.index = 3;
+	ok = ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 4) && ASSERT_TRUE(r) &&
+	     ASSERT_STREQ(r->policy, "a-first") &&
+	     ASSERT_STREQ(r->spiffe, "spiffe://mesh.local/ns/x") &&
+	     ASSERT_GE(rec_find(&rs, REC_AUTHZ, &k), 0);
+	for (size_t j = 0; ok && j < rec_count(&rs, REC_SERVICES); j++) {
+		const struct mf_service *s = rec_val(&rs, REC_SERVICES, j);
+
+		ok = ASSERT_EQ(s->authz_rules, s->id == 2 ? 4 : 0);
+	}
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+/* Records -> objects -> the same objects; -> YAML -> the same records;
+ * and the YAML is stable. */
+static bool test_decompile_emit_round_trip(void)
+{
+	struct model_set set, back, again;
+	struct rec_set rs, rs2;
+	struct diag d;
+	char *y1 = NULL, *y2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	FILE *f;
+	bool ok;
+
+	if (!build(policy, NULL, &set, &rs))
+		return false;
+	model_set_init(&back);
+	diag_init(&d);
+	ok = ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ASSERT_EQ(back.n, set.n);
+	for (size_t i = 0; ok && i < set.n; i++) {
+		const struct model_obj *o = &set.objs[i];
+		const struct model_obj *b = model_set_find(&back, o->kind,
+							   o->name);
+
+		ok = ASSERT_TRUE(b) && ASSERT_TRUE(model_obj_equal(o, b));
+		if (!ok)
+			fprintf(stderr, "  differs: %s %s\n",
+				model_kind_name(o->kind), o->name);
+	}
+
+	f = open_memstream(&y1, &n1);
+	ok = ok && ASSERT_EQ(emit_set(f, &back, EMIT_ALL_KINDS), 0);
+	fclose(f);
+	ok = ok && build(y1, &rs, &again, &rs2) &&
+	     ASSERT_TRUE(rec_set_equal(&rs, &rs2));
+	f = open_memstream(&y2, &n2);
+	ok = ok && ASSERT_EQ(emit_set(f, &again, EMIT_ALL_KINDS), 0);
+	fclose(f);
+	ok = ok && ASSERT_EQ(n1, n2) && ASSERT_STREQ(y1, y2) &&
+	     /* Kind order, then name order. */
+	     ASSERT_TRUE(strstr(y1, "kind: Mesh\n") < strstr(y1, "kind: Node\n")) &&
+	     ASSERT_TRUE(strstr(y1, "name: api\n") < strstr(y1, "name: web\n")) &&
+	     ASSERT_TRUE(strstr(y1, "kind: Workload\n") <
+			 strstr(y1, "kind: MeshTrafficPermission\n"));
+	if (!ok && y1)
+		fprintf(stderr, "%s", y1);
+	free(y1);
+	free(y2);
+	rec_set_free(&rs2);
+	model_set_free(&again);
+	diag_free(&d);
+	model_set_free(&back);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+/* get -> YAML: exactly this text for one object of each kind. */
+static bool test_emit_format(void)
+{
+	static const char want[] =
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\n"
+		"metadata:\n  name: default\nspec:\n  trustDomain: mesh.local\n"
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Node\n"
+		"metadata:\n  name: mf-node-a\nspec:\n  address: 10.77.0.1\n"
+		"  tunnelPort: 15008\n";
+	struct model_set set;
+	struct rec_set rs;
+	char *y = NULL;
+	size_t n = 0;
+	FILE *f;
+	bool ok;
+
+	if (!build(policy, NULL, &set, &rs))
+		return false;
+	f = open_memstream(&y, &n);
+	ok = ASSERT_EQ(emit_set(f, &set, 1u << MODEL_MESH), 0);
+	fclose(f);
+	ok = ok && ASSERT_TRUE(!strncmp(y, want, strlen("---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\nmetadata:\n  name: default\nspec:\n  trustDomain: mesh.local\n"))) &&
+	     ASSERT_EQ(n, strlen("---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\nmetadata:\n  name: default\nspec:\n  trustDomain: mesh.local\n"));
+	free(y);
+	y = NULL;
+	f = open_memstream(&y, &n);
+	ok = ok && ASSERT_EQ(emit_set(f, &set, (1u << MODEL_MESH) |
+				      (1u << MODEL_NODE)), 0);
+	fclose(f);
+	ok = ok && ASSERT_TRUE(!strncmp(y, want, strlen(want)));
+	free(y);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+/* What `apply` does over an applied state, without maps: ids of existing
+ * names stay, new ones go above the maximum, replaced and unreferenced
+ * records go. */
+static bool test_merge_keeps_ids_and_drops_stale(void)
+{
+	static const char update[] =
+		API "kind: Workload\nmetadata: {name: b2}\n"
+		"spec: {node: mf-node-a, ip: 10.78.1.12, port: 8080, service: web, "
+		"identity: \"spiffe://mesh.local/ns/default/sa/b2\"}\n"
+		"---\n" API "kind: Service\nmetadata: {name: aaa}\n"
+		"spec: {vip: 10.96.0.9, port: 80}\n"
+		"---\n" API "kind: Workload\nmetadata: {name: a1}\n"
+		"spec: {node: mf-node-a, ip: 10.78.1.11, port: 9090, service: aaa, "
+		"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n";
+	struct model_set set, applied, input, merged;
+	struct rec_set have, want;
+	struct rec_diff diff;
+	struct diag d;
+	struct mf_endpoint_key ek;
+	const struct mf_endpoint *ev;
+	bool ok;
+	long i;
+
+	if (!build(policy, NULL, &set, &have))
+		return false;
+	model_set_init(&applied);
+	model_set_init(&input);
+	rec_set_init(&want);
+	diag_init(&d);
+	ok = ASSERT_EQ(decompile_records(&have, &applied, &d), 0) &&
+	     ASSERT_EQ(doc_parse_buffer(&input, "u.yaml", update,
+					strlen(update), &d), 0) &&
+	     ASSERT_EQ(apply_merge(&input, &applied, &merged), 0) &&
+	     ASSERT_EQ(merged.n, set.n + 1) &&
+	     ASSERT_EQ(validate_set(&merged, &d), 0) &&
+	     ASSERT_EQ(compile_set(&merged, &have, &want, &d), 0);
+	if (!ok) {
+		print_diag(&d);
+		goto out;
+	}
+	/* web keeps 2, api keeps 1, the new aaa gets 3 (not 1: name
+	 * order only orders new ids). */
+	for (size_t j = 0; ok && j < rec_count(&want, REC_SERVICES); j++) {
+		const struct mf_service *s = rec_val(&want, REC_SERVICES, j);
+
+		ok = ASSERT_EQ(s->id, !strcmp(s->name, "web") ? 2 :
+			       !strcmp(s->name, "api") ? 1 : 3);
+	}
+	/* b2 moved: its old IP is gone, the new one has the new identity,
+	 * which gets id 3; "client" lost its last workload and is gone. */
+	memset(&ek, 0, sizeof(ek));
+	ip4(ek.ip, "10.78.2.12");
+	ok = ok && ASSERT_EQ(rec_find(&want, REC_ENDPOINTS, &ek), -1);
+	ip4(ek.ip, "10.78.1.12");
+	i = rec_find(&want, REC_ENDPOINTS, &ek);
+	ev = i >= 0 ? rec_val(&want, REC_ENDPOINTS, (size_t)i) : NULL;
+	ok = ok && ASSERT_TRUE(ev) && ASSERT_EQ(ev->identity_id, 3) &&
+	     ASSERT_STREQ(ev->node, "mf-node-a") &&
+	     ASSERT_EQ(ev->node_ip[3], 1) &&
+	     ASSERT_EQ(rec_count(&want, REC_IDENTITIES), 2);
+	rec_diff(&have, &want, &diff);
+	/* created: endpoint 10.78.1.12, identity 3, service aaa;
+	 * updated: endpoint a1 (service and identity);
+	 * deleted: endpoint 10.78.2.12, identity 1 (client). */
+	ok = ok && ASSERT_EQ(diff.created, 3) && ASSERT_EQ(diff.updated, 1) &&
+	     ASSERT_EQ(diff.deleted, 2);
+	model_set_free(&merged);
+out:
+	diag_free(&d);
+	rec_set_free(&want);
+	model_set_free(&input);
+	model_set_free(&applied);
+	rec_set_free(&have);
+	model_set_free(&set);
+	return ok;
+}
+
+/* Validates @yaml merged over the applied @state_yaml (may be NULL) and
+ * expects exactly the messages @want (NULL-terminated), sorted. */
+static bool expect_invalid(const char *state_yaml, const char *yaml,
+			   const char *const *want)
+{
+	struct model_set state, applied, input, merged;
+	struct rec_set have;
+	struct diag d;
+	size_t n = 0;
+	bool ok = true;
+
+	model_set_init(&applied);
+	model_set_init(&input);
+	model_set_init(&merged);
+	rec_set_init(&have);
+	if (state_yaml) {
+		ok = build(state_yaml, NULL, &state, &have);
+		model_set_free(&state);
+	}
+	diag_init(&d);
+	ok = ok && ASSERT_EQ(decompile_records(&have, &applied, &d), 0) &&
+	     ASSERT_EQ(doc_parse_buffer(&input, "v.yaml", yaml, strlen(yaml),
+					&d), 0) &&
+	     ASSERT_EQ(apply_merge(&input, &applied, &merged), 0) &&
+	     ASSERT_EQ(validate_set(&merged, &d), -EINVAL);
+	diag_sort(&d);
+	while (want[n])
+		n++;
+	ok = ok && ASSERT_EQ(d.n, n);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = ASSERT_STREQ(d.msgs[i], want[i]);
+	if (!ok)
+		print_diag(&d);
+	diag_free(&d);
+	model_set_free(&merged);
+	model_set_free(&input);
+	model_set_free(&applied);
+	rec_set_free(&have);
+	return ok;
+}
+
+static const char base[] =
+	API "kind: Mesh\nmetadata: {name: default}\nspec: {trustDomain: mesh.local}\n"
+	"---\n" API "kind: Node\nmetadata: {name: n1}\nspec: {address: 10.77.0.1}\n"
+	"---\n" API "kind: Service\nmetadata: {name: web}\nspec: {vip: 10.96.0.10, port: 80}\n"
+	"---\n" API "kind: Workload\nmetadata: {name: w1}\n"
+	"spec: {node: n1, ip: 10.78.1.11, port: 80, service: web, "
+	"identity: \"spiffe://mesh.local/ns/a/sa/b\"}\n";
+
+static bool test_invalid_references(void)
+{
+	static const char *const want[] = {
+		"v.yaml:4:27: spec.service: no Service \"nope\" is defined or applied",
+		"v.yaml:10:9: spec.node: no Node \"n9\" is defined or applied",
+		"v.yaml:20:40: spec.targetRef.name: no Service \"gone\" is defined or applied",
+		NULL,
+	};
+	return expect_invalid(base,
+		API "kind: Workload\nmetadata: {name: w2}\n"
+		"spec: {node: n1, service: nope, ip: 10.78.1.12, port: 80, "
+		"identity: \"spiffe://mesh.local/ns/a/sa/b\"}\n"
+		"---\n" API "kind: Workload\nmetadata: {name: w3}\nspec:\n"
+		"  node: n9\n  service: web\n  ip: 10.78.1.13\n  port: 80\n"
+		"  identity: \"spiffe://mesh.local/ns/a/sa/b\"\n"
+		"---\n" API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
+		"spec:\n  targetRef: {kind: MeshService, name: gone}\n"
+		"  from: [{targetRef: {kind: Mesh}, default: {action: Allow}}]\n",
+		want);
+}
+
+static bool test_invalid_duplicates(void)
+{
+	/* s3's VIP:port is free here. */
+	static const char *const want[] = {
+		"v.yaml:4:13: spec.vip: 10.96.0.10:80 is already used by Service \"web\" (applied)",
+		"v.yaml:9:36: spec.ip: 10.78.1.11 is already used by Workload \"w1\" (applied)",
+		NULL,
+	};
+	return expect_invalid(base,
+		API "kind: Service\nmetadata: {name: s2}\n"
+		"spec: {vip: 10.96.0.10, port: 80}\n"
+		"---\n" API "kind: Workload\nmetadata: {name: w2}\n"
+		"spec: {node: n1, service: web, ip: 10.78.1.11, port: 80, "
+		"identity: \"spiffe://mesh.local/ns/a/sa/b\"}\n"
+		"---\n" API "kind: Service\nmetadata: {name: s3}\n"
+		"spec: {vip: 10.96.0.20, port: 443}\n",
+		want) &&
+	       /* s2 and s3 in one input, and the same VIP at another
+		* port is fine. */
+	       expect_invalid(NULL,
+		API "kind: Service\nmetadata: {name: s2}\n"
+		"spec: {vip: 10.96.0.20, port: 443}\n"
+		"---\n" API "kind: Service\nmetadata: {name: s4}\n"
+		"spec: {vip: 10.96.0.20, port: 80}\n"
+		"---\n" API "kind: Service\nmetadata: {name: s3}\n"
+		"spec: {vip: 10.96.0.20, port: 443}\n",
+		(const char *const[]){
+			"v.yaml:14:13: spec.vip: 10.96.0.20:443 is already used by Service \"s2\" (at v.yaml:1:1)",
+			NULL });
+}
+
+static bool test_invalid_trust_domain(void)
+{
+	static const char *const want[] = {
+		"v.yaml:4:68: spec.identity: must be in the Mesh's trust domain \"mesh.local\"",
+		"v.yaml:12:39: spec.from[0].targetRef.name: must be in the Mesh's trust domain \"mesh.local\"",
+		"v.yaml:14:45: spec.from[1].targetRef.name: must start with \"spiffe://mesh.local/\" (the Mesh's trust domain)",
+		NULL,
+	};
+	return expect_invalid(base,
+		API "kind: Workload\nmetadata: {name: w2}\n"
+		"spec: {node: n1, service: web, ip: 10.78.1.12, port: 80, "
+		"identity: \"spiffe://other/ns/a/sa/b\"}\n"
+		"---\n" API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
+		"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"
+		"  - targetRef: {kind: SpiffeID, name: \"spiffe://other/x\"}\n"
+		"    default: {action: Allow}\n"
+		"  - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://mesh.localx/\"}\n"
+		"    default: {action: Deny}\n",
+		want);
+}
+
+/* A new Mesh with another trust domain invalidates the applied
+ * workloads: they have no file position, so they are named. */
+static bool test_invalid_applied_objects_named(void)
+{
+	static const char *const want[] = {
+		"v.yaml:3:18: metadata.name: only one Mesh is supported, and Mesh \"default\" is also defined (applied)",
+		NULL,
+	};
+	static const char *const want2[] = {
+		"applied Workload w1: spec.identity: must be in the Mesh's trust domain \"other\"",
+		NULL,
+	};
+	return expect_invalid(base,
+		API "kind: Mesh\nmetadata: {name: two}\nspec: {trustDomain: other}\n",
+		want) &&
+	       expect_invalid(base,
+		API "kind: Mesh\nmetadata: {name: default}\nspec: {trustDomain: other}\n",
+		want2);
+}
+
+static bool test_invalid_no_mesh(void)
+{
+	static const char *const want[] = {
+		"v.yaml:19:13: spec.identity: needs the trust domain of a Mesh, and no Mesh is defined or applied",
+		NULL,
+	};
+	return expect_invalid(NULL,
+		API "kind: Node\nmetadata: {name: n1}\nspec: {address: 10.77.0.1}\n"
+		"---\n" API "kind: Service\nmetadata: {name: web}\n"
+		"spec: {vip: 10.96.0.10, port: 80}\n"
+		"---\n" API "kind: Workload\nmetadata: {name: w1}\nspec:\n"
+		"  node: n1\n  service: web\n  ip: 10.78.1.12\n  port: 80\n"
+		"  identity: spiffe://x/y\n"
+		"---\n" API "kind: Workload\nmetadata: {name: w2}\nspec:\n"
+		"  node: n1\n  service: web\n  ip: 10.78.1.13\n  port: 80\n"
+		"  identity: spiffe://x/y\n",
+		want);
+}
+
+/* More records than a map holds: a clear error, not a silent cut. */
+static bool test_capacity(void)
+{
+	struct model_set set;
+	struct rec_set rs;
+	struct diag d;
+	bool ok = true;
+
+	model_set_init(&set);
+	diag_init(&d);
+	for (unsigned i = 0; ok && i <= MF_MAX_NODES; i++) {
+		struct model_obj *o = model_set_add(&set, MODEL_NODE);
+
+		ok = ASSERT_TRUE(o);
+		if (!ok)
+			break;
+		snprintf(o->name, sizeof(o->name), "n%u", i);
+		o->u.node.ip[0] = 10;
+		o->u.node.ip[2] = (uint8_t)(i >> 8);
+		o->u.node.ip[3] = (uint8_t)i;
+		o->u.node.tunnel_port = 15008;
+	}
+	ok = ok && ASSERT_EQ(compile_set(&set, NULL, &rs, &d), -ENOSPC) &&
+	     ASSERT_EQ(d.n, 1) &&
+	     ASSERT_STREQ(d.msgs[0], "mf_nodes: 1025 records do not fit: "
+			  "the map holds 1024");
+	rec_set_free(&rs);
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
+/* Records that contradict each other are reported, not guessed at. */
+static bool test_decompile_inconsistent(void)
+{
+	struct model_set set, back;
+	struct rec_set rs;
+	struct diag d;
+	bool ok;
+
+	if (!build(policy, NULL, &set, &rs))
+		return false;
+	for (size_t i = 0; i < rec_count(&rs, REC_ENDPOINTS); i++) {
+		struct mf_endpoint *e = rec_val(&rs, REC_ENDPOINTS, i);
+
+		if (!strcmp(e->name, "a1"))
+			e->service_id = 9;
+	}
+	model_set_init(&back);
+	diag_init(&d);
+	ok = ASSERT_EQ(decompile_records(&rs, &back, &d), -EBADMSG) &&
+	     ASSERT_EQ(d.n, 1) &&
+	     ASSERT_STREQ(d.msgs[0], "applied state: mf_endpoints: workload "
+			  "\"a1\": no service has id 9");
+	diag_free(&d);
+	model_set_free(&back);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN("test_ctl_compile");
+	TEST_RUN(test_compile_config_and_nodes);
+	TEST_RUN(test_compile_services_identities_endpoints);
+	TEST_RUN(test_compile_authz);
+	TEST_RUN(test_compile_two_policies_one_service);
+	TEST_RUN(test_decompile_emit_round_trip);
+	TEST_RUN(test_emit_format);
+	TEST_RUN(test_merge_keeps_ids_and_drops_stale);
+	TEST_RUN(test_invalid_references);
+	TEST_RUN(test_invalid_duplicates);
+	TEST_RUN(test_invalid_trust_domain);
+	TEST_RUN(test_invalid_applied_objects_named);
+	TEST_RUN(test_invalid_no_mesh);
+	TEST_RUN(test_capacity);
+	TEST_RUN(test_decompile_inconsistent);
+	TEST_MAIN_END();
+}

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * mfctl's policy reader: YAML -> objects, field by field.  Valid documents
+ * of every kind give the expected objects; every class of invalid input
+ * gives exactly the expected "file:line:col: field.path: message".
+ */
+#include <arpa/inet.h>
+
+#include "lib/test.h"
+
+#include "../../ctl/diag.h"
+#include "../../ctl/doc.h"
+#include "../../ctl/model.h"
+#include "../../ctl/ytree.h"
+
+#define API "apiVersion: meshforge.io/v1alpha1\n"
+
+static int parse(const char *yaml, struct model_set *set, struct diag *d)
+{
+	return doc_parse_buffer(set, "t.yaml", yaml, strlen(yaml), d);
+}
+
+/* Parses @yaml, which must fail with exactly the one message @want. */
+static bool expect1(const char *yaml, const char *want)
+{
+	struct model_set set;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ASSERT_EQ(parse(yaml, &set, &d), -EINVAL) &&
+	     ASSERT_EQ(diag_count(&d), 1) && ASSERT_STREQ(d.msgs[0], want);
+	if (!ok)
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "  got: %s\n", d.msgs[i]);
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
+/* Parses valid @yaml into @set. */
+static bool parse_ok(const char *yaml, struct model_set *set)
+{
+	struct diag d;
+	int err;
+
+	model_set_init(set);
+	diag_init(&d);
+	err = parse(yaml, set, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "  unexpected: %s\n", d.msgs[i]);
+	diag_free(&d);
+	return ASSERT_EQ(err, 0);
+}
+
+static bool ip_is(const uint8_t ip[4], const char *want)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, want, &a);
+	return ASSERT_MEMEQ(ip, &a, 4);
+}
+
+static bool test_mesh(void)
+{
+	struct model_set s;
+	bool ok;
+
+	if (!parse_ok(API "kind: Mesh\nmetadata: {name: default}\n"
+		      "spec: {trustDomain: mesh.local}\n", &s))
+		return false;
+	ok = ASSERT_EQ(s.n, 1) && ASSERT_EQ(s.objs[0].kind, MODEL_MESH) &&
+	     ASSERT_STREQ(s.objs[0].name, "default") &&
+	     ASSERT_STREQ(s.objs[0].u.mesh.trust_domain, "mesh.local") &&
+	     ASSERT_STREQ(s.objs[0].loc.file, "t.yaml") &&
+	     ASSERT_EQ(s.objs[0].name_loc.line, 3) &&
+	     ASSERT_EQ(s.objs[0].name_loc.col, 18);
+	model_set_free(&s);
+	return ok;
+}
+
+static bool test_node_default_port(void)
+{
+	struct model_set s;
+	bool ok;
+
+	if (!parse_ok(API "kind: Node\nmetadata: {name: mf-node-a}\n"
+		      "spec: {address: 10.77.0.1}\n---\n"
+		      API "kind: Node\nmetadata: {name: mf-node-b}\n"
+		      "spec: {address: 10.77.0.2, tunnelPort: 16008}\n", &s))
+		return false;
+	ok = ASSERT_EQ(s.n, 2) && ASSERT_EQ(s.objs[0].kind, MODEL_NODE) &&
+	     ip_is(s.objs[0].u.node.ip, "10.77.0.1") &&
+	     ASSERT_EQ(s.objs[0].u.node.tunnel_port, 15008) &&
+	     ip_is(s.objs[1].u.node.ip, "10.77.0.2") &&
+	     ASSERT_EQ(s.objs[1].u.node.tunnel_port, 16008);
+	model_set_free(&s);
+	return ok;
+}
+
+static bool test_service(void)
+{
+	struct model_set s;
+	bool ok;
+
+	if (!parse_ok(API "kind: Service\nmetadata: {name: web}\n"
+		      "spec: {vip: 10.96.0.10, port: 80}\n---\n"
+		      API "kind: Service\nmetadata: {name: api}\n"
+		      "spec: {vip: 10.96.0.11, port: 8080, protocol: tcp}\n",
+		      &s))
+		return false;
+	ok = ASSERT_EQ(s.n, 2) && ASSERT_EQ(s.objs[0].kind, MODEL_SERVICE) &&
+	     ip_is(s.objs[0].u.service.vip, "10.96.0.10") &&
+	     ASSERT_EQ(s.objs[0].u.service.port, 80) &&
+	     ASSERT_EQ(s.objs[0].u.service.proto, MF_PROTO_TCP) &&
+	     ASSERT_EQ(s.objs[0].u.service.vip_loc.line, 4) &&
+	     ASSERT_EQ(s.objs[0].u.service.vip_loc.col, 13) &&
+	     ASSERT_EQ(s.objs[1].u.service.port, 8080);
+	model_set_free(&s);
+	return ok;
+}
+
+static bool test_workload_block_style_kuma(void)
+{
+	struct model_set s;
+	const struct model_workload *w;
+	bool ok;
+
+	if (!parse_ok("# a comment\n"
+		      "apiVersion: kuma.io/v1alpha1\n"
+		      "kind: Workload\n"
+		      "metadata:\n"
+		      "  name: b1\n"
+		      "spec:\n"
+		      "  node: mf-node-b\n"
+		      "  ip: 10.78.2.11\n"
+		      "  port: 8080\n"
+		      "  service: web\n"
+		      "  identity: spiffe://mesh.local/ns/default/sa/web\n",
+		      &s))
+		return false;
+	w = &s.objs[0].u.workload;
+	ok = ASSERT_EQ(s.n, 1) && ASSERT_EQ(s.objs[0].kind, MODEL_WORKLOAD) &&
+	     ASSERT_STREQ(s.objs[0].name, "b1") &&
+	     ASSERT_STREQ(w->node, "mf-node-b") && ip_is(w->ip, "10.78.2.11") &&
+	     ASSERT_EQ(w->port, 8080) && ASSERT_STREQ(w->service, "web") &&
+	     ASSERT_STREQ(w->identity, "spiffe://mesh.local/ns/default/sa/web") &&
+	     ASSERT_EQ(w->identity_loc.line, 11) &&
+	     ASSERT_EQ(w->identity_loc.col, 13);
+	model_set_free(&s);
+	return ok;
+}
+
+static const char mtp_yaml[] =
+	API
+	"kind: MeshTrafficPermission\n"
+	"metadata:\n"
+	"  name: web-allow\n"
+	"spec:\n"
+	"  targetRef: {kind: MeshService, name: web}\n"
+	"  from:\n"
+	"    - targetRef: {kind: SpiffeID, name: \"spiffe://mesh.local/ns/default/sa/client\"}\n"
+	"      default: {action: Allow}\n"
+	"    - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://mesh.local/ns/batch/\"}\n"
+	"      default: {action: Deny}\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default: {action: Allow}\n";
+
+static bool test_mtp(void)
+{
+	struct model_set s;
+	const struct model_mtp *m;
+	bool ok;
+
+	if (!parse_ok(mtp_yaml, &s))
+		return false;
+	m = &s.objs[0].u.mtp;
+	ok = ASSERT_EQ(s.n, 1) && ASSERT_EQ(s.objs[0].kind, MODEL_MTP) &&
+	     ASSERT_STREQ(m->target, "web") && ASSERT_EQ(m->nfrom, 3) &&
+	     ASSERT_EQ(m->from[0].kind, MODEL_FROM_SPIFFE_ID) &&
+	     ASSERT_STREQ(m->from[0].name,
+			  "spiffe://mesh.local/ns/default/sa/client") &&
+	     ASSERT_EQ(m->from[0].action, MF_AUTHZ_ALLOW) &&
+	     ASSERT_EQ(m->from[1].kind, MODEL_FROM_SPIFFE_PREFIX) &&
+	     ASSERT_STREQ(m->from[1].name, "spiffe://mesh.local/ns/batch/") &&
+	     ASSERT_EQ(m->from[1].action, MF_AUTHZ_DENY) &&
+	     ASSERT_EQ(m->from[2].kind, MODEL_FROM_MESH) &&
+	     ASSERT_STREQ(m->from[2].name, "") &&
+	     ASSERT_EQ(m->from[2].action, MF_AUTHZ_ALLOW) &&
+	     ASSERT_EQ(m->from[1].name_loc.line, 10) &&
+	     ASSERT_EQ(m->from[1].name_loc.col, 47);
+	model_set_free(&s);
+	return ok;
+}
+
+/* Empty documents, a leading "---", comments and a trailing "---". */
+static bool test_empty_documents(void)
+{
+	struct model_set s;
+	bool ok;
+
+	if (!parse_ok("---\n# nothing\n---\n" API
+		      "kind: Mesh\nmetadata: {name: m}\nspec: {trustDomain: td}\n"
+		      "---\n---\n", &s))
+		return false;
+	ok = ASSERT_EQ(s.n, 1);
+	model_set_free(&s);
+	if (!ok || !parse_ok("", &s))
+		return false;
+	ok = ASSERT_EQ(s.n, 0);
+	model_set_free(&s);
+	return ok;
+}
+
+#define SVC(spec) API "kind: Service\nmetadata: {name: web}\nspec:\n" spec
+
+static bool test_bad_ports(void)
+{
+	return expect1(SVC("  vip: 10.96.0.10\n  port: 70000\n"),
+		       "t.yaml:6:9: spec.port: must be 1..65535") &&
+	       expect1(SVC("  vip: 10.96.0.10\n  port: 0\n"),
+		       "t.yaml:6:9: spec.port: must be 1..65535") &&
+	       expect1(SVC("  vip: 10.96.0.10\n  port: \"80\"\n"),
+		       "t.yaml:6:9: spec.port: must be an integer 1..65535") &&
+	       expect1(SVC("  vip: 10.96.0.10\n  port: 080\n"),
+		       "t.yaml:6:9: spec.port: must be an integer 1..65535") &&
+	       expect1(SVC("  vip: 10.96.0.10\n  port: -1\n"),
+		       "t.yaml:6:9: spec.port: must be an integer 1..65535") &&
+	       expect1(SVC("  vip: 10.96.0.10\n  port: 99999999999999999999999\n"),
+		       "t.yaml:6:9: spec.port: must be 1..65535") &&
+	       expect1(SVC("  vip: 10.96.0.10\n  port: [80]\n"),
+		       "t.yaml:6:9: spec.port: must be an integer 1..65535") &&
+	       expect1(API "kind: Node\nmetadata: {name: n}\n"
+		       "spec: {address: 10.0.0.1, tunnelPort: 65536}\n",
+		       "t.yaml:4:39: spec.tunnelPort: must be 1..65535");
+}
+
+static bool test_bad_addresses(void)
+{
+	return expect1(SVC("  vip: 10.96.0\n  port: 80\n"),
+		       "t.yaml:5:8: spec.vip: must be an IPv4 address (a.b.c.d)") &&
+	       expect1(SVC("  vip: 10.96.0.010\n  port: 80\n"),
+		       "t.yaml:5:8: spec.vip: must be an IPv4 address (a.b.c.d)") &&
+	       expect1(SVC("  vip: 224.0.0.1\n  port: 80\n"),
+		       "t.yaml:5:8: spec.vip: must be a unicast address outside 0/8 and 127/8") &&
+	       expect1(SVC("  vip: 127.0.0.1\n  port: 80\n"),
+		       "t.yaml:5:8: spec.vip: must be a unicast address outside 0/8 and 127/8") &&
+	       expect1(API "kind: Node\nmetadata: {name: n}\nspec: {address: {a: 1}}\n",
+		       "t.yaml:4:17: spec.address: must be an IPv4 address (a.b.c.d)");
+}
+
+static bool test_unknown_fields(void)
+{
+	return expect1(SVC("  vip: 10.96.0.10\n  port: 80\n  colour: blue\n"),
+		       "t.yaml:7:3: spec.colour: unknown field") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: m, namespace: x}\n"
+		       "spec: {trustDomain: td}\n",
+		       "t.yaml:3:21: metadata.namespace: unknown field") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: m}\n"
+		       "spec: {trustDomain: td}\nstatus: {}\n",
+		       "t.yaml:5:1: status: unknown field") &&
+	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
+		       "spec:\n  targetRef: {kind: MeshService, name: web}\n"
+		       "  from:\n  - targetRef: {kind: Mesh}\n"
+		       "    default: {action: Allow, weight: 1}\n",
+		       "t.yaml:8:30: spec.from[0].default.weight: unknown field");
+}
+
+static bool test_document_shape(void)
+{
+	return expect1("- a\n- b\n",
+		       "t.yaml:1:1: a document must be a mapping with "
+		       "apiVersion, kind, metadata and spec") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: m}\nspec: [1]\n",
+		       "t.yaml:4:7: spec: must be a mapping, not a list") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: m}\n",
+		       "t.yaml:1:1: spec: is required") &&
+	       expect1(API "kind: Mesh\nmetadata: {}\nspec: {trustDomain: td}\n",
+		       "t.yaml:3:11: metadata.name: is required") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: }\nspec: {trustDomain: td}\n",
+		       "t.yaml:3:11: metadata.name: is required") &&
+	       expect1("kind: Mesh\nmetadata: {name: m}\nspec: {trustDomain: td}\n",
+		       "t.yaml:1:1: apiVersion: is required") &&
+	       expect1("apiVersion: v1\nkind: Mesh\nmetadata: {name: m}\n"
+		       "spec: {trustDomain: td}\n",
+		       "t.yaml:1:13: apiVersion: must be meshforge.io/v1alpha1 "
+		       "or kuma.io/v1alpha1") &&
+	       expect1(API "kind: Dataplane\nmetadata: {name: m}\nspec: {}\n",
+		       "t.yaml:2:7: kind: unknown kind \"Dataplane\" (want Mesh, "
+		       "Node, Service, Workload or MeshTrafficPermission)") &&
+	       expect1(API "kind: Mesh\nkind: Mesh\nmetadata: {name: m}\n"
+		       "spec: {trustDomain: td}\n",
+		       "t.yaml:3:1: kind: duplicate key (first at line 2)") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: m}\n"
+		       "spec: {trustDomain: td}\n? [a]\n: b\n",
+		       "t.yaml:5:3: keys must be scalars, not a list");
+}
+
+static bool test_bad_names(void)
+{
+	return expect1(API "kind: Mesh\nmetadata: {name: Default}\n"
+		       "spec: {trustDomain: td}\n",
+		       "t.yaml:3:18: metadata.name: must be 1..63 characters of "
+		       "a-z, 0-9, '-' and '.', starting and ending with a letter "
+		       "or digit") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: -x}\n"
+		       "spec: {trustDomain: td}\n",
+		       "t.yaml:3:18: metadata.name: must be 1..63 characters of "
+		       "a-z, 0-9, '-' and '.', starting and ending with a letter "
+		       "or digit") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: "
+		       "a234567890123456789012345678901234567890123456789012345678901234}\n"
+		       "spec: {trustDomain: td}\n",
+		       "t.yaml:3:18: metadata.name: must be 1..63 characters of "
+		       "a-z, 0-9, '-' and '.', starting and ending with a letter "
+		       "or digit") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: \"a\\0b\"}\n"
+		       "spec: {trustDomain: td}\n",
+		       "t.yaml:3:18: metadata.name: must not contain a NUL "
+		       "character");
+}
+
+static bool test_bad_mesh(void)
+{
+	return expect1(API "kind: Mesh\nmetadata: {name: m}\n"
+		       "spec: {trustDomain: Mesh.Local}\n",
+		       "t.yaml:4:21: spec.trustDomain: must be a trust domain: "
+		       "a-z, 0-9, '.', '-' and '_' only") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: m}\nspec: {}\n",
+		       "t.yaml:4:7: spec.trustDomain: is required");
+}
+
+#define WL(spec) API "kind: Workload\nmetadata: {name: w}\nspec:\n" spec
+
+static bool test_bad_workload(void)
+{
+	return expect1(WL("  node: n\n  ip: 10.1.1.1\n  port: 1\n"
+			  "  service: s\n  identity: spiffe://td/\n"),
+		       "t.yaml:9:13: spec.identity: must be a SPIFFE ID "
+		       "(spiffe://<trust-domain>/<path>)") &&
+	       expect1(WL("  node: n\n  ip: 10.1.1.1\n  port: 1\n"
+			  "  service: s\n  identity: https://td/x\n"),
+		       "t.yaml:9:13: spec.identity: must be a SPIFFE ID "
+		       "(spiffe://<trust-domain>/<path>)") &&
+	       expect1(WL("  node: n\n  ip: 10.1.1.1\n  port: 1\n"
+			  "  identity: spiffe://td/x\n"),
+		       "t.yaml:5:3: spec.service: is required") &&
+	       expect1(WL("  node: N\n  ip: 10.1.1.1\n  port: 1\n"
+			  "  service: s\n  identity: spiffe://td/x\n"),
+		       "t.yaml:5:9: spec.node: must be 1..63 characters of "
+		       "a-z, 0-9, '-' and '.', starting and ending with a letter "
+		       "or digit");
+}
+
+#define MTP(from) API "kind: MeshTrafficPermission\nmetadata: {name: p}\n" \
+	"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n" from
+
+static bool test_bad_mtp(void)
+{
+	return expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
+		       "spec:\n  targetRef: {kind: Mesh, name: web}\n  from:\n"
+		       "  - targetRef: {kind: Mesh}\n    default: {action: Allow}\n",
+		       "t.yaml:5:21: spec.targetRef.kind: must be MeshService") &&
+	       expect1(MTP("  - targetRef: {kind: MeshSubset, name: x}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:23: spec.from[0].targetRef.kind: must be "
+		       "SpiffeID, SpiffeIDPrefix or Mesh") &&
+	       expect1(MTP("  - targetRef: {kind: Mesh, name: x}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:35: spec.from[0].targetRef.name: must not be "
+		       "set for kind Mesh") &&
+	       expect1(MTP("  - targetRef: {kind: Mesh}\n"
+			   "    default: {action: Allow}\n"
+			   "  - targetRef: {kind: SpiffeID}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:9:16: spec.from[1].targetRef.name: is required "
+		       "for kind SpiffeID") &&
+	       expect1(MTP("  - targetRef: {kind: SpiffeID, name: \"spiffe://td/a/\"}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:39: spec.from[0].targetRef.name: must be a "
+		       "SPIFFE ID (spiffe://<trust-domain>/<path>)") &&
+	       expect1(MTP("  - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://td\"}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:45: spec.from[0].targetRef.name: must be a "
+		       "SPIFFE ID prefix (spiffe://<trust-domain>/...)") &&
+	       expect1(MTP("  - targetRef: {kind: Mesh}\n"
+			   "    default: {action: allow}\n"),
+		       "t.yaml:8:23: spec.from[0].default.action: must be Allow "
+		       "or Deny") &&
+	       expect1(MTP("  - targetRef: {kind: Mesh}\n"),
+		       "t.yaml:7:5: spec.from[0].default: is required") &&
+	       expect1(MTP("    []\n"),
+		       "t.yaml:7:5: spec.from: must have at least one entry") &&
+	       expect1(MTP("    targetRef: {kind: Mesh}\n"),
+		       "t.yaml:7:5: spec.from: must be a list, not a mapping");
+}
+
+static bool test_bad_protocol(void)
+{
+	return expect1(SVC("  vip: 10.96.0.10\n  port: 53\n  protocol: udp\n"),
+		       "t.yaml:7:13: spec.protocol: must be tcp");
+}
+
+static bool test_defined_twice(void)
+{
+	return expect1(API "kind: Service\nmetadata: {name: web}\n"
+		       "spec: {vip: 10.96.0.10, port: 80}\n---\n"
+		       API "kind: Service\nmetadata: {name: web}\n"
+		       "spec: {vip: 10.96.0.11, port: 80}\n",
+		       "t.yaml:8:18: metadata.name: Service \"web\" is defined "
+		       "twice (first at t.yaml:1:1)");
+}
+
+static bool test_yaml_errors(void)
+{
+	return expect1(API "kind: [Mesh\n",
+		       "t.yaml:3:1: YAML: while parsing a flow sequence: did not "
+		       "find expected ',' or ']'") &&
+	       expect1(API "kind: &k Mesh\nmetadata: {name: *k}\n"
+		       "spec: {trustDomain: td}\n",
+		       "t.yaml:3:18: YAML: aliases (*k) are not supported") &&
+	       expect1("a: \"\\q\"\n",
+		       "t.yaml:1:5: YAML: while parsing a quoted scalar: found "
+		       "unknown escape character");
+}
+
+/* One problem per field, all reported in one run, in reading order. */
+static bool test_all_problems_reported(void)
+{
+	struct model_set set;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ASSERT_EQ(parse(SVC("  vip: 300.1.1.1\n  port: 0\n  x: 1\n"
+				 "---\n" API "kind: Node\nmetadata: {name: n}\n"
+				 "spec: {address: 10.0.0.1}\n"), &set, &d),
+		       -EINVAL);
+	diag_sort(&d);
+	ok = ok && ASSERT_EQ(diag_count(&d), 3) &&
+	     ASSERT_STREQ(d.msgs[0], "t.yaml:5:8: spec.vip: must be an IPv4 "
+			  "address (a.b.c.d)") &&
+	     ASSERT_STREQ(d.msgs[1], "t.yaml:6:9: spec.port: must be 1..65535") &&
+	     ASSERT_STREQ(d.msgs[2], "t.yaml:7:3: spec.x: unknown field") &&
+	     /* The valid document after the broken one still parses. */
+	     ASSERT_EQ(set.n, 1) && ASSERT_EQ(set.objs[0].kind, MODEL_NODE);
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
+static bool test_deep_nesting_refused(void)
+{
+	char buf[512];
+	size_t n = 0;
+
+	for (int i = 0; i <= YTREE_MAX_DEPTH; i++)
+		buf[n++] = '[';
+	buf[n] = '\0';
+	return expect1(buf, "t.yaml:1:65: YAML: nested deeper than 64 levels");
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN("test_ctl_doc");
+	TEST_RUN(test_mesh);
+	TEST_RUN(test_node_default_port);
+	TEST_RUN(test_service);
+	TEST_RUN(test_workload_block_style_kuma);
+	TEST_RUN(test_mtp);
+	TEST_RUN(test_empty_documents);
+	TEST_RUN(test_bad_ports);
+	TEST_RUN(test_bad_addresses);
+	TEST_RUN(test_unknown_fields);
+	TEST_RUN(test_document_shape);
+	TEST_RUN(test_bad_names);
+	TEST_RUN(test_bad_mesh);
+	TEST_RUN(test_bad_workload);
+	TEST_RUN(test_bad_mtp);
+	TEST_RUN(test_bad_protocol);
+	TEST_RUN(test_defined_twice);
+	TEST_RUN(test_yaml_errors);
+	TEST_RUN(test_all_problems_reported);
+	TEST_RUN(test_deep_nesting_refused);
+	TEST_MAIN_END();
+}

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `mfctl ca init` and `mfctl cert issue` into a temporary directory: the
+ * files and their modes, the certificate contents (URI SAN = the SPIFFE
+ * ID, CA basicConstraints critical), the chain verifying with wolfSSL and
+ * with the openssl CLI, the key loading into a wolfSSL context as the
+ * agent will load it, and every refusal with its exit code.  Also the DER
+ * writer's length and integer encodings.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn.h>
+
+#include "lib/test.h"
+
+#include "../../ctl/ctl.h"
+#include "../../ctl/der.h"
+#include "../../ctl/fsio.h"
+
+#ifndef GEN_URI
+#define GEN_URI 6
+#endif
+
+#define ID_WEB "spiffe://mesh.local/ns/default/sa/web"
+#define STEM_WEB "mesh.local+ns+default+sa+web"
+
+static char dir[64];		/* the config dir of this run */
+
+static int run_cmd(int (*fn)(const struct ctl_opts *, int, char **),
+		   const char *cfg, char **argv)
+{
+	struct ctl_opts o = { .config_dir = cfg, .bpf_root = "/nonexistent" };
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	return fn(&o, argc, argv);
+}
+
+static int ca_init(const char *cfg, const char *td, bool force)
+{
+	char *argv[] = { "init", "--trust-domain", (char *)td,
+			 force ? "--force" : NULL, NULL };
+
+	return run_cmd(ctl_cmd_ca_init, cfg, argv);
+}
+
+static int cert_issue(const char *cfg, const char *id, const char *out,
+		      const char *days)
+{
+	char *argv[8] = { "issue", "--identity", (char *)id };
+	int n = 3;
+
+	if (out) {
+		argv[n++] = "--out";
+		argv[n++] = (char *)out;
+	}
+	if (days) {
+		argv[n++] = "--days";
+		argv[n++] = (char *)days;
+	}
+	return run_cmd(ctl_cmd_cert_issue, cfg, argv);
+}
+
+static int file_mode(const char *dirname, const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dirname, name);
+	if (stat(path, &st))
+		return -1;
+	return st.st_mode & 07777;
+}
+
+/* Runs @cmd through the shell; returns its exit status and the first
+ * @n - 1 bytes of its standard output in @out. */
+static int shell(const char *cmd, char *out, size_t n)
+{
+	FILE *p = popen(cmd, "r");
+	size_t got = 0;
+	int st;
+
+	if (!p)
+		return -1;
+	if (out && n) {
+		got = fread(out, 1, n - 1, p);
+		out[got] = '\0';
+	}
+	while (fgetc(p) != EOF)
+		;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool have_openssl(void)
+{
+	return shell("command -v openssl >/dev/null 2>&1", NULL, 0) == 0;
+}
+
+static bool test_ca_init(void)
+{
+	char path[128], text[1024], *td = NULL;
+	size_t len;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/trust-domain", dir);
+	ok = ASSERT_EQ(ca_init(dir, "mesh.local", false), CTL_EXIT_OK) &&
+	     ASSERT_EQ(file_mode(dir, "ca.crt"), 0644) &&
+	     ASSERT_EQ(file_mode(dir, "ca.key"), 0600) &&
+	     ASSERT_EQ(file_mode(dir, "trust-domain"), 0644) &&
+	     ASSERT_EQ(fsio_read_all(path, &td, &len), 0) &&
+	     ASSERT_STREQ(td, "mesh.local\n");
+	free(td);
+	if (!ok || !have_openssl())
+		return ok;
+	snprintf(path, sizeof(path),
+		 "openssl x509 -noout -subject -ext basicConstraints,keyUsage "
+		 "-in %s/ca.crt", dir);
+	ok = ASSERT_EQ(shell(path, text, sizeof(text)), 0) &&
+	     ASSERT_TRUE(strstr(text, "CN = meshforge root CA mesh.local")) &&
+	     ASSERT_TRUE(strstr(text, "Basic Constraints: critical\n    CA:TRUE")) &&
+	     ASSERT_TRUE(strstr(text, "Key Usage: critical\n    Certificate Sign, CRL Sign"));
+	if (!ok)
+		fprintf(stderr, "%s\n", text);
+	return ok;
+}
+
+static bool test_ca_init_refuses_overwrite(void)
+{
+	char path[128], *before = NULL, *after = NULL;
+	size_t lb, la;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	ok = ASSERT_EQ(fsio_read_all(path, &before, &lb), 0) &&
+	     ASSERT_EQ(ca_init(dir, "mesh.local", false), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(fsio_read_all(path, &after, &la), 0) &&
+	     ASSERT_TRUE(la == lb && !memcmp(before, after, la));
+	free(after);
+	after = NULL;
+	/* --force replaces it. */
+	ok = ok && ASSERT_EQ(ca_init(dir, "mesh.local", true), CTL_EXIT_OK) &&
+	     ASSERT_EQ(fsio_read_all(path, &after, &la), 0) &&
+	     ASSERT_FALSE(la == lb && !memcmp(before, after, la));
+	free(after);
+	free(before);
+	return ok;
+}
+
+static bool test_ca_init_bad_trust_domain(void)
+{
+	char other[80];
+
+	snprintf(other, sizeof(other), "%s/other", dir);
+	return ASSERT_EQ(ca_init(other, "Mesh.Local", false), CTL_EXIT_INVALID) &&
+	       ASSERT_EQ(ca_init(other, "a/b", false), CTL_EXIT_INVALID) &&
+	       ASSERT_FALSE(fsio_exists(other));
+}
+
+/* The URI SANs of @der, via wolfSSL: must be exactly @want. */
+static bool check_san(const char *pem_path, const char *want)
+{
+	WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(pem_path,
+							     WOLFSSL_FILETYPE_PEM);
+	WOLFSSL_STACK *names;
+	bool ok;
+
+	if (!ASSERT_TRUE(x))
+		return false;
+	names = wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	ok = ASSERT_TRUE(names) &&
+	     ASSERT_EQ(wolfSSL_sk_GENERAL_NAME_num(names), 1);
+	if (ok) {
+		WOLFSSL_GENERAL_NAME *gn = wolfSSL_sk_GENERAL_NAME_value(names, 0);
+		WOLFSSL_ASN1_STRING *s = gn->d.uniformResourceIdentifier;
+		char buf[300] = "";
+		int n;
+
+		ok = ASSERT_EQ(gn->type, GEN_URI);
+		n = ok ? wolfSSL_ASN1_STRING_length(s) : 0;
+		if (ok && ASSERT_TRUE(n > 0 && n < (int)sizeof(buf)))
+			memcpy(buf, wolfSSL_ASN1_STRING_data(s), (size_t)n);
+		ok = ok && ASSERT_STREQ(buf, want);
+	}
+	if (names)
+		wolfSSL_GENERAL_NAMES_free(names);
+	wolfSSL_X509_free(x);
+	return ok;
+}
+
+/* The chain verifies with wolfSSL's certificate manager. */
+static bool check_chain_wolfssl(const char *ca, const char *leaf)
+{
+	WOLFSSL_CERT_MANAGER *cm = wolfSSL_CertManagerNew();
+	bool ok;
+
+	if (!ASSERT_TRUE(cm))
+		return false;
+	ok = ASSERT_EQ(wolfSSL_CertManagerLoadCA(cm, ca, NULL), WOLFSSL_SUCCESS) &&
+	     ASSERT_EQ(wolfSSL_CertManagerVerify(cm, leaf, WOLFSSL_FILETYPE_PEM),
+		       WOLFSSL_SUCCESS);
+	wolfSSL_CertManagerFree(cm);
+	return ok;
+}
+
+/* The agent loads cert + key into a TLS context; the key must match. */
+static bool check_loads_in_ctx(const char *crt, const char *key)
+{
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfTLSv1_3_server_method());
+	bool ok;
+
+	if (!ASSERT_TRUE(ctx))
+		return false;
+	ok = ASSERT_EQ(wolfSSL_CTX_use_certificate_file(ctx, crt,
+							WOLFSSL_FILETYPE_PEM),
+		       WOLFSSL_SUCCESS) &&
+	     ASSERT_EQ(wolfSSL_CTX_use_PrivateKey_file(ctx, key,
+						       WOLFSSL_FILETYPE_PEM),
+		       WOLFSSL_SUCCESS) &&
+	     ASSERT_EQ(wolfSSL_CTX_check_private_key(ctx), WOLFSSL_SUCCESS);
+	wolfSSL_CTX_free(ctx);
+	return ok;
+}
+
+static bool test_cert_issue(void)
+{
+	char ca[128], crt[160], key[160], cmd[1024], text[2048];
+	bool ok;
+
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", dir);
+	snprintf(key, sizeof(key), "%s/certs/" STEM_WEB ".key", dir);
+	ok = ASSERT_EQ(cert_issue(dir, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	     ASSERT_EQ(file_mode(dir, "certs/" STEM_WEB ".key"), 0600) &&
+	     ASSERT_EQ(file_mode(dir, "certs/" STEM_WEB ".crt"), 0644) &&
+	     check_san(crt, ID_WEB) && check_chain_wolfssl(ca, crt) &&
+	     check_loads_in_ctx(crt, key);
+	if (!ok)
+		return false;
+	if (!have_openssl()) {
+		TEST_SKIP("openssl CLI not installed (wolfSSL checks passed)");
+	}
+	snprintf(cmd, sizeof(cmd), "openssl verify -x509_strict -purpose sslclient "
+		 "-CAfile %s %s && openssl verify -purpose sslserver -CAfile %s %s",
+		 ca, crt, ca, crt);
+	ok = ASSERT_EQ(shell(cmd, NULL, 0), 0);
+	snprintf(cmd, sizeof(cmd), "openssl x509 -noout -subject -ext "
+		 "subjectAltName,basicConstraints,keyUsage,extendedKeyUsage "
+		 "-in %s", crt);
+	ok = ok && ASSERT_EQ(shell(cmd, text, sizeof(text)), 0) &&
+	     ASSERT_TRUE(strstr(text, "URI:" ID_WEB "\n")) &&
+	     ASSERT_TRUE(strstr(text, "subject=CN = /ns/default/sa/web")) &&
+	     ASSERT_TRUE(strstr(text, "Basic Constraints: critical\n    CA:FALSE")) &&
+	     ASSERT_TRUE(strstr(text, "Key Usage: critical\n    Digital Signature\n")) &&
+	     ASSERT_TRUE(strstr(text, "TLS Web Server Authentication, TLS Web Client Authentication"));
+	if (!ok)
+		fprintf(stderr, "%s\n", text);
+	return ok;
+}
+
+/* --out elsewhere: a complete agent config dir (ca.crt, trust-domain,
+ * certs/), and --days sets the validity. */
+static bool test_cert_issue_out_dir(void)
+{
+	char out[96], ca[128], crt[200], cmd[1024], text[256];
+	bool ok;
+
+	snprintf(out, sizeof(out), "%s/node-b", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", out);
+	snprintf(crt, sizeof(crt),
+		 "%s/certs/mesh.local+ns+meshforge-system+sa+mf-node-b.crt", out);
+	ok = ASSERT_EQ(cert_issue(dir, "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b",
+				  out, "2"), CTL_EXIT_OK) &&
+	     ASSERT_EQ(file_mode(out, "ca.crt"), 0644) &&
+	     ASSERT_EQ(file_mode(out, "trust-domain"), 0644) &&
+	     check_chain_wolfssl(ca, crt) &&
+	     check_san(crt, "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b");
+	if (!ok || !have_openssl())
+		return ok;
+	/* Valid for 2 days and 5 minutes, from 5 minutes ago. */
+	snprintf(cmd, sizeof(cmd),
+		 "openssl x509 -noout -checkend %d -in %s && "
+		 "! openssl x509 -noout -checkend %d -in %s", 2 * 86400 - 60,
+		 crt, 2 * 86400 + 60, crt);
+	ok = ASSERT_EQ(shell(cmd, text, sizeof(text)), 0);
+	return ok;
+}
+
+static bool test_cert_issue_refusals(void)
+{
+	char empty[96];
+
+	snprintf(empty, sizeof(empty), "%s/empty", dir);
+	return ASSERT_EQ(cert_issue(dir, "spiffe://other.td/ns/a/sa/b", NULL, NULL),
+			 CTL_EXIT_INVALID) &&
+	       ASSERT_EQ(cert_issue(dir, "spiffe://mesh.local", NULL, NULL),
+			 CTL_EXIT_INVALID) &&
+	       ASSERT_EQ(cert_issue(dir, "http://mesh.local/a", NULL, NULL),
+			 CTL_EXIT_INVALID) &&
+	       ASSERT_EQ(cert_issue(dir, ID_WEB, NULL, "0"), CTL_EXIT_INVALID) &&
+	       ASSERT_EQ(cert_issue(dir, ID_WEB, NULL, "3651"), CTL_EXIT_INVALID) &&
+	       ASSERT_EQ(cert_issue(dir, ID_WEB, NULL, "1x"), CTL_EXIT_INVALID) &&
+	       /* No CA in that config dir. */
+	       ASSERT_EQ(cert_issue(empty, ID_WEB, NULL, NULL), CTL_EXIT_INVALID);
+}
+
+/* A CA that does not match its key is a broken install: system error. */
+static bool test_cert_issue_mismatched_ca(void)
+{
+	char other[96], cmd[300];
+
+	snprintf(other, sizeof(other), "%s/mismatch", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s/ca.key %s/ca.key", dir, other);
+	return ASSERT_EQ(ca_init(other, "mesh.local", false), CTL_EXIT_OK) &&
+	       ASSERT_EQ(shell(cmd, NULL, 0), 0) &&
+	       ASSERT_EQ(cert_issue(other, ID_WEB, NULL, NULL), CTL_EXIT_SYSTEM);
+}
+
+static bool test_der_lengths(void)
+{
+	static const uint8_t z[300];
+	struct der d;
+	bool ok;
+
+	der_init(&d);
+	der_tlv(&d, DER_OCTET_STRING, z, 127);
+	ok = ASSERT_EQ(d.len, 129) && ASSERT_EQ(d.p[1], 127);
+	der_free(&d);
+	der_tlv(&d, DER_OCTET_STRING, z, 200);
+	ok = ok && ASSERT_EQ(d.len, 203) && ASSERT_EQ(d.p[1], 0x81) &&
+	     ASSERT_EQ(d.p[2], 200);
+	der_free(&d);
+	/* Nested: the outer length grows after the inner one did. */
+	size_t m = der_begin(&d, DER_SEQUENCE);
+
+	der_tlv(&d, DER_OCTET_STRING, z, 300);
+	der_end(&d, m);
+	ok = ok && ASSERT_EQ(d.err, 0) && ASSERT_EQ(d.len, 4 + 4 + 300) &&
+	     ASSERT_EQ(d.p[0], 0x30) && ASSERT_EQ(d.p[1], 0x82) &&
+	     ASSERT_EQ(d.p[2], 0x01) && ASSERT_EQ(d.p[3], 0x30) &&
+	     ASSERT_EQ(d.p[4], 0x04) && ASSERT_EQ(d.p[5], 0x82) &&
+	     ASSERT_EQ(d.p[6], 0x01) && ASSERT_EQ(d.p[7], 0x2c);
+	struct der_rd r = { d.p, d.len }, c, in;
+	uint8_t tag;
+
+	ok = ok && ASSERT_EQ(der_next(&r, &tag, &c, NULL), 0) &&
+	     ASSERT_EQ(tag, DER_SEQUENCE) && ASSERT_EQ(c.len, 304) &&
+	     ASSERT_EQ(der_next(&c, &tag, &in, NULL), 0) &&
+	     ASSERT_EQ(in.len, 300) && ASSERT_EQ(r.len, 0) &&
+	     ASSERT_EQ(der_next(&r, &tag, &c, NULL), -EBADMSG);
+	der_free(&d);
+	return ok;
+}
+
+static bool test_der_integers_and_times(void)
+{
+	static const uint8_t high[] = { 0x00, 0x00, 0x80, 0x01 };
+	static const uint8_t want_high[] = { 0x02, 0x03, 0x00, 0x80, 0x01 };
+	static const uint8_t want_zero[] = { 0x02, 0x01, 0x00 };
+	static const uint8_t want_two[] = { 0x02, 0x01, 0x02 };
+	struct der d;
+	bool ok;
+
+	der_init(&d);
+	der_uint_bytes(&d, high, sizeof(high));
+	ok = ASSERT_EQ(d.len, sizeof(want_high)) &&
+	     ASSERT_MEMEQ(d.p, want_high, sizeof(want_high));
+	der_free(&d);
+	der_uint(&d, 0);
+	ok = ok && ASSERT_EQ(d.len, 3) && ASSERT_MEMEQ(d.p, want_zero, 3);
+	der_free(&d);
+	der_uint(&d, 2);
+	ok = ok && ASSERT_EQ(d.len, 3) && ASSERT_MEMEQ(d.p, want_two, 3);
+	der_free(&d);
+	/* 2049-12-31T23:59:59Z is the last UTCTime. */
+	der_time(&d, (time_t)2524607999);
+	ok = ok && ASSERT_EQ(d.p[0], DER_UTC_TIME) &&
+	     ASSERT_EQ(d.len, 15) && ASSERT_MEMEQ(d.p + 2, "491231235959Z", 13);
+	der_free(&d);
+	der_time(&d, (time_t)2524608000);
+	ok = ok && ASSERT_EQ(d.p[0], DER_GEN_TIME) &&
+	     ASSERT_EQ(d.len, 17) &&
+	     ASSERT_MEMEQ(d.p + 2, "20500101000000Z", 15);
+	der_free(&d);
+	return ok;
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	TEST_MAIN_BEGIN("test_ctl_pki");
+	strcpy(dir, "/tmp/mf-test-ctl-pki.XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	wolfSSL_Init();
+	TEST_RUN(test_ca_init);
+	TEST_RUN(test_ca_init_refuses_overwrite);
+	TEST_RUN(test_ca_init_bad_trust_domain);
+	TEST_RUN(test_cert_issue);
+	TEST_RUN(test_cert_issue_out_dir);
+	TEST_RUN(test_cert_issue_refusals);
+	TEST_RUN(test_cert_issue_mismatched_ca);
+	TEST_RUN(test_der_lengths);
+	TEST_RUN(test_der_integers_and_times);
+	wolfSSL_Cleanup();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", dir);
+	TEST_MAIN_END();
+}
