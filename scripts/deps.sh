@@ -73,7 +73,7 @@ SRC
 		# session tickets, TLS 1.3); then the assembly that makes AES-GCM fast.
 		./configure -q --enable-distro --enable-aesni --enable-intelasm \
 			--enable-sp-asm --enable-certgen --enable-certext \
-			--enable-altnames --enable-session-ticket --enable-tls13 \
+			--enable-session-ticket --enable-tls13 \
 			--disable-examples --disable-crypttests \
 			--prefix="$prefix" >/dev/null
 		make -s -j"$(nproc)" >/dev/null 2>&1
