@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * meshforge-agent: the per-node dataplane daemon.
+ *
+ *   meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]
+ *       [--pod-iface IFNAME]... [--outbound-port 15001]
+ *       [--tunnel-port 15008] [--log-level info|debug]
+ *
+ * Opens (creating if needed) the pinned policy maps, loads the TC program
+ * and attaches it to every --pod-iface, opens the certificate store, then
+ * runs the event loop until SIGINT or SIGTERM, and detaches the TC filters
+ * on the way out.  Exit codes: 0 clean stop, 1 bad command line, 2 system
+ * error (missing maps, certificates, bpffs, ports in use...).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs.h"
+#include "kern.h"
+#include "log.h"
+#include "loop.h"
+#include "meshforge/abi.h"
+#include "pmap.h"
+#include "spiffe.h"
+#include "tls.h"
+
+#define MAIN_EXIT_USAGE	1
+#define MAIN_EXIT_SYSTEM 2
+#define MAIN_MAX_IFACES	256
+
+struct main_opts {
+	const char *node;
+	const char *bpf_root;
+	const char *config_dir;
+	const char *ifaces[MAIN_MAX_IFACES];
+	int n_ifaces;
+	uint16_t outbound_port;
+	uint16_t tunnel_port;
+};
+
+static void main_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]\n"
+		"                       [--pod-iface IFNAME]... [--outbound-port PORT]\n"
+		"                       [--tunnel-port PORT] [--log-level info|debug]\n"
+		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
+		"  --config-dir  CA, trust domain and certificates (default %s)\n",
+		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT);
+}
+
+static int main_port(const char *s, uint16_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 1 || v > 65535)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* Returns 0, or an exit code after printing why. */
+static int main_parse(int argc, char **argv, struct main_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "node", required_argument, NULL, 'n' },
+		{ "bpf-root", required_argument, NULL, 'b' },
+		{ "config-dir", required_argument, NULL, 'c' },
+		{ "pod-iface", required_argument, NULL, 'i' },
+		{ "outbound-port", required_argument, NULL, 'o' },
+		{ "tunnel-port", required_argument, NULL, 't' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *env;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	env = getenv("MF_BPF_ROOT");
+	o->bpf_root = env && *env ? env : MF_PIN_ROOT_DEFAULT;
+	o->config_dir = MF_CONFIG_DIR_DEFAULT;
+	o->outbound_port = MF_PORT_OUTBOUND;
+	o->tunnel_port = MF_PORT_TUNNEL;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			o->node = optarg;
+			break;
+		case 'b':
+			o->bpf_root = optarg;
+			break;
+		case 'c':
+			o->config_dir = optarg;
+			break;
+		case 'i':
+			if (o->n_ifaces == MAIN_MAX_IFACES) {
+				fprintf(stderr, "meshforge-agent: more than %d --pod-iface\n",
+					MAIN_MAX_IFACES);
+				return MAIN_EXIT_USAGE;
+			}
+			o->ifaces[o->n_ifaces++] = optarg;
+			break;
+		case 'o':
+		case 't':
+			if (main_port(optarg, opt == 'o' ? &o->outbound_port :
+							   &o->tunnel_port)) {
+				fprintf(stderr, "meshforge-agent: bad port '%s'\n",
+					optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'l':
+			if (!strcmp(optarg, "info")) {
+				log_level_max = LOG_LVL_INFO;
+			} else if (!strcmp(optarg, "debug")) {
+				log_level_max = LOG_LVL_DEBUG;
+			} else {
+				fprintf(stderr, "meshforge-agent: --log-level is info or debug\n");
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			main_usage(stdout);
+			exit(0);
+		default:
+			main_usage(stderr);
+			return MAIN_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "meshforge-agent: unexpected argument '%s'\n",
+			argv[optind]);
+		return MAIN_EXIT_USAGE;
+	}
+	if (!o->node || !o->node[0] || strlen(o->node) >= MF_NAME_MAX) {
+		fprintf(stderr, "meshforge-agent: --node NAME is required (at most %d bytes)\n",
+			MF_NAME_MAX - 1);
+		return MAIN_EXIT_USAGE;
+	}
+	if (o->outbound_port == o->tunnel_port) {
+		fprintf(stderr, "meshforge-agent: outbound and tunnel ports must differ\n");
+		return MAIN_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Reads <config_dir>/trust-domain (one line) into @td.  Returns 0 or
+ * -errno. */
+static int main_trust_domain(const char *config_dir, char *td, size_t n)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	size_t len;
+	int err = 0;
+
+	if (snprintf(path, sizeof(path), "%s/trust-domain", config_dir) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(td, (int)n, f))
+		err = -EINVAL;
+	fclose(f);
+	if (err)
+		return err;
+	len = strcspn(td, "\r\n");
+	td[len] = '\0';
+	return spiffe_check_trust_domain(td);
+}
+
+/*
+ * Checks that this node's own certificate (its tunnel server identity) is
+ * there, so a missing certificate stops the agent at start rather than
+ * refusing every tunnel later.  Returns 0 or an exit code.
+ */
+static int main_check_node_cert(const struct main_opts *o, struct certs *certs)
+{
+	char td[MF_NAME_MAX + 2], id[MF_SPIFFE_MAX];
+	struct tls_ctx *ctx;
+	int err;
+
+	err = main_trust_domain(o->config_dir, td, sizeof(td));
+	if (err) {
+		log_error("event=startup_failed what=trust_domain config_dir=%s "
+			  "err=\"%s\"", o->config_dir, strerror(-err));
+		return MAIN_EXIT_SYSTEM;
+	}
+	if (snprintf(id, sizeof(id), "spiffe://%s/ns/meshforge-system/sa/%s",
+		     td, o->node) >= (int)sizeof(id)) {
+		log_error("event=startup_failed what=node_identity err=too_long");
+		return MAIN_EXIT_SYSTEM;
+	}
+	err = certs_server_ctx(certs, id, &ctx);
+	if (err) {
+		log_error("event=startup_failed what=node_certificate identity=%s "
+			  "config_dir=%s err=\"%s\"", id, o->config_dir,
+			  strerror(-err));
+		return MAIN_EXIT_SYSTEM;
+	}
+	log_info("event=node_identity spiffe=%s", id);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct loop_config cfg;
+	struct main_opts o;
+	struct certs *certs = NULL;
+	struct kern *kern = NULL;
+	struct pmap pm;
+	struct loop l;
+	sigset_t set;
+	int rc, err;
+
+	rc = main_parse(argc, argv, &o);
+	if (rc)
+		return rc;
+
+	/* From here on SIGINT/SIGTERM wait for the loop's signalfd, so a stop
+	 * during startup still detaches what was attached. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* Sends use MSG_NOSIGNAL; this covers anything else. */
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = MAIN_EXIT_SYSTEM;
+	err = tls_global_init();
+	if (err) {
+		log_error("event=startup_failed what=tls_init err=\"%s\"",
+			  strerror(-err));
+		return rc;
+	}
+	err = pmap_open(&pm, o.bpf_root, true);
+	if (err) {
+		log_error("event=startup_failed what=maps bpf_root=%s err=\"%s\"",
+			  o.bpf_root, strerror(-err));
+		goto out_tls;
+	}
+	err = certs_open(&certs, o.config_dir);
+	if (err) {
+		log_error("event=startup_failed what=certs config_dir=%s "
+			  "err=\"%s\"", o.config_dir, strerror(-err));
+		goto out_pmap;
+	}
+	if (main_check_node_cert(&o, certs))
+		goto out_certs;
+	err = kern_open(&kern, o.bpf_root, o.outbound_port);
+	if (err) {
+		log_error("event=startup_failed what=bpf_load bpf_root=%s "
+			  "err=\"%s\"", o.bpf_root, strerror(-err));
+		goto out_certs;
+	}
+	for (int i = 0; i < o.n_ifaces; i++) {
+		err = kern_attach_pod(kern, o.ifaces[i]);
+		if (err) {
+			log_error("event=startup_failed what=tc_attach iface=%s "
+				  "err=\"%s\"", o.ifaces[i], strerror(-err));
+			goto out_kern;
+		}
+		log_info("event=tc_attached iface=%s", o.ifaces[i]);
+	}
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.node = o.node;
+	cfg.pmap = &pm;
+	cfg.certs = certs;
+	cfg.listen_addr = htonl(INADDR_ANY);
+	cfg.outbound_port = o.outbound_port;
+	cfg.tunnel_port = o.tunnel_port;
+	cfg.handle_signals = true;
+	err = loop_init(&l, &cfg);
+	if (err) {
+		log_error("event=startup_failed what=loop err=\"%s\"",
+			  strerror(-err));
+		goto out_kern;
+	}
+	log_info("event=ready node=%s outbound_port=%u tunnel_port=%u "
+		 "pod_ifaces=%d bpf_root=%s config_dir=%s", o.node,
+		 o.outbound_port, o.tunnel_port, o.n_ifaces, o.bpf_root,
+		 o.config_dir);
+	err = loop_run(&l);
+	rc = err ? MAIN_EXIT_SYSTEM : 0;
+	log_info("event=stopping accepted=%llu relayed=%llu refused=%llu "
+		 "aborted=%llu finished=%llu", (unsigned long long)l.stats.accepted,
+		 (unsigned long long)l.stats.relayed,
+		 (unsigned long long)l.stats.refused,
+		 (unsigned long long)l.stats.aborted,
+		 (unsigned long long)l.stats.finished);
+	loop_fini(&l);
+out_kern:
+	kern_close(kern);
+out_certs:
+	certs_close(certs);
+out_pmap:
+	pmap_close(&pm);
+out_tls:
+	tls_global_fini();
+	if (rc == 0)
+		log_info("event=stopped");
+	return rc;
+}

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Connection setup: the outbound, inbound and forward flows (tunnel.h).
+ *
+ * Policy decisions are taken against the snapshot the connection took a
+ * reference on at accept, so pointers into it (endpoint, identity) stay
+ * valid for the connection's life whatever mfctl applies meanwhile.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "certs.h"
+#include "conn.h"
+#include "log.h"
+#include "policy.h"
+#include "proxyv2.h"
+#include "spiffe.h"
+#include "tls.h"
+#include "tunnel.h"
+
+/* Namespace of node agent identities: spiffe://<td>/ns/<this>/sa/<node>. */
+#define TUNNEL_NODE_NS	"meshforge-system"
+
+/* Where the TLS session lives for each flow. */
+static enum conn_side tunnel_tls_side(const struct conn *c)
+{
+	return c->kind == CONN_KIND_OUTBOUND ? CONN_UP : CONN_DOWN;
+}
+
+/* Logs a refusal of connection @c and resets it. */
+static void tunnel_refuse(struct loop *l, struct conn *c, const char *reason)
+{
+	char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN];
+
+	log_warn("event=refused conn=%llu kind=%s src=%s dst=%s reason=\"%s\"",
+		 (unsigned long long)c->id, conn_kind_str(c->kind),
+		 conn_addr_str(&c->down_peer, src),
+		 conn_addr_str(&c->down_local, dst), reason);
+	conn_abort(l, c, NULL);
+}
+
+/* Logs an authorization denial on the inbound side and resets. */
+static void tunnel_deny(struct loop *l, struct conn *c, const char *service,
+			const struct sockaddr_in *dst, const char *reason)
+{
+	char d[CONN_ADDR_STRLEN];
+
+	log_warn("event=denied conn=%llu src_spiffe=%s service=%s dst=%s "
+		 "req_id=%llu reason=\"%s\"", (unsigned long long)c->id,
+		 c->peer_spiffe[0] ? c->peer_spiffe : "-", service,
+		 dst ? conn_addr_str(dst, d) : "-",
+		 (unsigned long long)c->peer_req_id, reason);
+	conn_abort(l, c, NULL);
+}
+
+/* Node agent identity of @node in trust domain @td into @buf. */
+static int tunnel_node_spiffe(char *buf, size_t n, const char *td,
+			      const char *node)
+{
+	int len = snprintf(buf, n, "spiffe://%s/ns/" TUNNEL_NODE_NS "/sa/%s",
+			   td, node);
+
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+/* Creates the up socket and submits its connect to c->up_addr, linked to
+ * the setup deadline. */
+static void tunnel_connect(struct loop *l, struct conn *c)
+{
+	struct io_uring_sqe *sqe;
+	char reason[64];
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(reason, sizeof(reason), "socket: %s", strerror(errno));
+		conn_abort(l, c, reason);
+		return;
+	}
+	/* The relay writes whole chunks as they arrive; Nagle would only add
+	 * latency to small request/response exchanges. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->end[CONN_UP].fd = fd;
+	c->state = CONN_STATE_CONNECTING;
+
+	sqe = loop_sqe(l, 2);
+	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&c->up_addr,
+			      sizeof(c->up_addr));
+	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_CONNECT, CONN_UP));
+	sqe->flags |= IOSQE_IO_LINK;
+	c->inflight++;
+	sqe = loop_sqe(l, 1);
+	io_uring_prep_link_timeout(sqe, &c->deadline, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_LINK_TIMEOUT, CONN_UP));
+	c->inflight++;
+}
+
+/* Tunnel port of node @name; MF_PORT_TUNNEL when unknown or unset. */
+static uint16_t tunnel_node_port(const struct policy *p, const char *name)
+{
+	const struct mf_node *node = policy_node(p, name);
+
+	return node && node->tunnel_port ? node->tunnel_port : MF_PORT_TUNNEL;
+}
+
+/* ---- outbound ------------------------------------------------------------ */
+
+static void tunnel_outbound_accept(struct loop *l, struct conn *c)
+{
+	const struct mf_endpoint *src_ep, *ep;
+	const struct mf_service *svc;
+	struct policy *p;
+	const char *src_id;
+	char reason[128];
+	int err;
+
+	p = loop_policy(l);
+	if (!p) {
+		tunnel_refuse(l, c, "no policy loaded");
+		return;
+	}
+	c->policy = policy_get(p);
+	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
+				    ntohs(c->down_local.sin_port));
+	if (!svc) {
+		tunnel_refuse(l, c, "unknown service");
+		return;
+	}
+	c->service_id = svc->id;
+	src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
+	if (!src_ep) {
+		tunnel_refuse(l, c, "unknown source workload");
+		return;
+	}
+	src_id = policy_identity(p, src_ep->identity_id);
+	if (!src_id || !src_id[0]) {
+		tunnel_refuse(l, c, "source workload has no identity");
+		return;
+	}
+	if (!policy_trust_domain(p)[0]) {
+		tunnel_refuse(l, c, "no mesh trust domain applied");
+		return;
+	}
+	ep = policy_pick_endpoint(p, svc->id);
+	if (!ep) {
+		snprintf(reason, sizeof(reason), "service %s has no endpoints",
+			 svc->name);
+		tunnel_refuse(l, c, reason);
+		return;
+	}
+	err = certs_client_ctx(l->certs, src_id, &c->tls_ctx);
+	if (err) {
+		snprintf(reason, sizeof(reason),
+			 "no certificate for source identity: %s",
+			 strerror(-err));
+		tunnel_refuse(l, c, reason);
+		return;
+	}
+	c->src_spiffe = src_id;
+	c->endpoint = ep;
+	c->up_addr.sin_family = AF_INET;
+	memcpy(&c->up_addr.sin_addr.s_addr, ep->node_ip, 4);
+	c->up_addr.sin_port = htons(tunnel_node_port(p, ep->node));
+	if (log_level_max >= LOG_LVL_DEBUG) {
+		char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN],
+		     up[CONN_ADDR_STRLEN];
+
+		log_debug("event=outbound conn=%llu src=%s dst=%s service=%s "
+			  "src_spiffe=%s endpoint=%s node=%s tunnel=%s",
+			  (unsigned long long)c->id,
+			  conn_addr_str(&c->down_peer, src),
+			  conn_addr_str(&c->down_local, dst), svc->name,
+			  src_id, ep->name, ep->node,
+			  conn_addr_str(&c->up_addr, up));
+	}
+	tunnel_connect(l, c);
+}
+
+/* Outbound handshake done: check the server is the node we dialled, send
+ * the PROXY v2 header and relay. */
+static void tunnel_outbound_ready(struct loop *l, struct conn *c)
+{
+	struct conn_end *e = &c->end[CONN_UP];
+	char want[MF_SPIFFE_MAX], reason[MF_SPIFFE_MAX * 2 + 64];
+	uint8_t hdr[PP2_MAX_HEADER];
+	struct pp2_info info;
+	ssize_t n, w;
+	int err;
+
+	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
+	if (err) {
+		snprintf(reason, sizeof(reason),
+			 "tunnel server has no usable SPIFFE ID: %s",
+			 strerror(-err));
+		conn_abort(l, c, reason);
+		return;
+	}
+	err = tunnel_node_spiffe(want, sizeof(want),
+				 policy_trust_domain(c->policy),
+				 c->endpoint->node);
+	if (err || strcmp(want, c->peer_spiffe) != 0) {
+		snprintf(reason, sizeof(reason),
+			 "tunnel server identity mismatch: got %s want %s",
+			 c->peer_spiffe, want);
+		conn_abort(l, c, reason);
+		return;
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.src = c->down_peer;
+	info.dst.sin_family = AF_INET;
+	info.dst.sin_addr.s_addr = policy_endpoint_ip(c->policy, c->endpoint);
+	info.dst.sin_port = htons(c->endpoint->port);
+	info.orig_dst = c->down_local;
+	info.has_orig_dst = true;
+	info.req_id = c->id;
+	info.has_req_id = true;
+	n = pp2_encode(&info, hdr, sizeof(hdr));
+	if (n < 0) {
+		conn_abort(l, c, "proxy header does not fit");
+		return;
+	}
+	/* A fresh session's queue takes a few hundred bytes whole. */
+	w = tls_write(e->tls, hdr, (size_t)n);
+	if (w != n) {
+		snprintf(reason, sizeof(reason), "tls write of proxy header: %s",
+			 w < 0 ? tls_last_error(e->tls) : "short write");
+		conn_abort(l, c, reason);
+		return;
+	}
+	conn_tls_flush(l, c, CONN_UP);
+	conn_start_relay(l, c);
+}
+
+/* ---- inbound ------------------------------------------------------------- */
+
+static void tunnel_inbound_accept(struct loop *l, struct conn *c)
+{
+	struct tls_ctx *ctx;
+	struct policy *p;
+	const char *td;
+	char id[MF_SPIFFE_MAX], reason[128];
+	int err;
+
+	p = loop_policy(l);
+	if (!p) {
+		tunnel_refuse(l, c, "no policy loaded");
+		return;
+	}
+	c->policy = policy_get(p);
+	td = policy_trust_domain(p);
+	if (!td[0]) {
+		tunnel_refuse(l, c, "no mesh trust domain applied");
+		return;
+	}
+	err = tunnel_node_spiffe(id, sizeof(id), td, l->node);
+	if (!err)
+		err = certs_server_ctx(l->certs, id, &ctx);
+	if (err) {
+		snprintf(reason, sizeof(reason),
+			 "no certificate for node identity: %s", strerror(-err));
+		tunnel_refuse(l, c, reason);
+		return;
+	}
+	err = tls_sess_new(&c->end[CONN_DOWN].tls, ctx);
+	if (err) {
+		snprintf(reason, sizeof(reason), "tls session: %s",
+			 strerror(-err));
+		tunnel_refuse(l, c, reason);
+		return;
+	}
+	c->state = CONN_STATE_HANDSHAKE;
+	tunnel_setup_step(l, c);
+}
+
+/* Inbound handshake done: the peer must be a mesh identity. */
+static bool tunnel_inbound_peer_ok(struct loop *l, struct conn *c)
+{
+	struct conn_end *e = &c->end[CONN_DOWN];
+	char reason[64];
+	int err;
+
+	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
+	if (err) {
+		c->peer_spiffe[0] = '\0';
+		snprintf(reason, sizeof(reason), "peer has no usable SPIFFE ID: %s",
+			 strerror(-err));
+		tunnel_deny(l, c, "-", NULL, reason);
+		return false;
+	}
+	if (!spiffe_in_trust_domain(c->peer_spiffe,
+				    policy_trust_domain(c->policy))) {
+		tunnel_deny(l, c, "-", NULL, "peer outside the trust domain");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The PROXY v2 header is complete (@hdr_len bytes of dir pbuf): check the
+ * destination is a workload of this node on its own port, authorize the
+ * peer for its service, and connect to it.
+ */
+static void tunnel_inbound_header(struct loop *l, struct conn *c,
+				  const struct pp2_info *info, size_t hdr_len)
+{
+	const struct mf_endpoint *ep;
+	const struct mf_service *svc;
+	struct conn_dir *d = &c->dir[CONN_DOWN];
+	const char *why = NULL, *svc_name;
+	char dst[CONN_ADDR_STRLEN], src[CONN_ADDR_STRLEN];
+
+	if (info->has_req_id)
+		c->peer_req_id = info->req_id;
+	ep = policy_endpoint_by_ip(c->policy, info->dst.sin_addr.s_addr);
+	if (!ep) {
+		tunnel_deny(l, c, "-", &info->dst, "unknown destination");
+		return;
+	}
+	svc = policy_service_by_id(c->policy, ep->service_id);
+	svc_name = svc ? svc->name : "-";
+	if (strcmp(ep->node, l->node) != 0) {
+		tunnel_deny(l, c, svc_name, &info->dst,
+			    "destination is not on this node");
+		return;
+	}
+	if (ep->port != ntohs(info->dst.sin_port)) {
+		tunnel_deny(l, c, svc_name, &info->dst,
+			    "destination port is not the workload's");
+		return;
+	}
+	c->service_id = ep->service_id;
+	if (policy_authorize(c->policy, ep->service_id, c->peer_spiffe,
+			     &why) != MF_AUTHZ_ALLOW) {
+		tunnel_deny(l, c, svc_name, &info->dst,
+			    why ? why : "denied");
+		return;
+	}
+	log_info("event=authorized conn=%llu src_spiffe=%s service=%s dst=%s "
+		 "src=%s req_id=%llu rule=\"%s\"", (unsigned long long)c->id,
+		 c->peer_spiffe, svc_name, conn_addr_str(&info->dst, dst),
+		 conn_addr_str(&info->src, src),
+		 (unsigned long long)c->peer_req_id, why ? why : "-");
+
+	/* Whatever followed the header is the client's first bytes. */
+	d->data = d->pbuf;
+	d->off = (uint32_t)hdr_len;
+	d->len = c->hdr_fill;
+	c->up_addr = info->dst;
+	tunnel_connect(l, c);
+}
+
+/* PROXY_HDR: decrypts until a whole header is in; bounded by
+ * PP2_MAX_HEADER and by the setup deadline of the recvs. */
+static void tunnel_inbound_read_header(struct loop *l, struct conn *c)
+{
+	struct conn_end *e = &c->end[CONN_DOWN];
+	struct conn_dir *d = &c->dir[CONN_DOWN];
+	struct pp2_info info;
+	char reason[256];
+	ssize_t n, used;
+
+	for (;;) {
+		n = tls_read(e->tls, d->pbuf + c->hdr_fill,
+			     CONN_PBUF_SIZE - c->hdr_fill);
+		conn_tls_flush(l, c, CONN_DOWN);
+		if (n == -EAGAIN) {
+			if (!e->recv_busy && !e->bufwait)
+				conn_submit_recv(l, c, CONN_DOWN, true);
+			return;
+		}
+		if (n == 0) {
+			conn_abort(l, c, "peer closed before the proxy header");
+			return;
+		}
+		if (n < 0) {
+			snprintf(reason, sizeof(reason), "tls read: %s",
+				 tls_last_error(e->tls));
+			conn_abort(l, c, reason);
+			return;
+		}
+		c->hdr_fill += (uint32_t)n;
+		used = pp2_decode(d->pbuf, c->hdr_fill, &info);
+		if (used < 0) {
+			tunnel_deny(l, c, "-", NULL, "malformed proxy header");
+			return;
+		}
+		if (used > 0) {
+			tunnel_inbound_header(l, c, &info, (size_t)used);
+			return;
+		}
+		if (c->hdr_fill >= PP2_MAX_HEADER) {
+			tunnel_deny(l, c, "-", NULL, "proxy header too long");
+			return;
+		}
+	}
+}
+
+void tunnel_setup_step(struct loop *l, struct conn *c)
+{
+	enum conn_side side = tunnel_tls_side(c);
+	struct conn_end *e = &c->end[side];
+	char reason[256];
+	int err;
+
+	if (c->state == CONN_STATE_HANDSHAKE) {
+		err = tls_handshake(e->tls);
+		conn_tls_flush(l, c, side);
+		if (err == -EAGAIN) {
+			if (!e->recv_busy && !e->bufwait)
+				conn_submit_recv(l, c, side, true);
+			return;
+		}
+		if (err) {
+			snprintf(reason, sizeof(reason), "tls handshake: %s",
+				 tls_last_error(e->tls));
+			if (c->kind == CONN_KIND_INBOUND)
+				tunnel_deny(l, c, "-", NULL, reason);
+			else
+				conn_abort(l, c, reason);
+			return;
+		}
+		if (c->kind == CONN_KIND_OUTBOUND) {
+			tunnel_outbound_ready(l, c);
+			return;
+		}
+		if (!tunnel_inbound_peer_ok(l, c))
+			return;
+		c->dir[CONN_DOWN].pbuf = malloc(CONN_PBUF_SIZE);
+		if (!c->dir[CONN_DOWN].pbuf) {
+			conn_abort(l, c, "out of memory");
+			return;
+		}
+		c->hdr_fill = 0;
+		c->state = CONN_STATE_PROXY_HDR;
+	}
+	if (c->state == CONN_STATE_PROXY_HDR)
+		tunnel_inbound_read_header(l, c);
+}
+
+void tunnel_on_connect(struct loop *l, struct conn *c, int res)
+{
+	char reason[96];
+	int err;
+
+	if (c->state != CONN_STATE_CONNECTING)
+		return;		/* CLOSING: the abort said it all */
+	if (res < 0) {
+		snprintf(reason, sizeof(reason), "connect: %s",
+			 res == -ECANCELED ? "timed out" : strerror(-res));
+		conn_abort(l, c, reason);
+		return;
+	}
+	if (c->kind != CONN_KIND_OUTBOUND) {
+		conn_start_relay(l, c);
+		return;
+	}
+	err = tls_sess_new(&c->end[CONN_UP].tls, c->tls_ctx);
+	if (err) {
+		snprintf(reason, sizeof(reason), "tls session: %s",
+			 strerror(-err));
+		conn_abort(l, c, reason);
+		return;
+	}
+	c->state = CONN_STATE_HANDSHAKE;
+	tunnel_setup_step(l, c);
+}
+
+struct conn *tunnel_accept(struct loop *l, enum loop_listener which, int fd)
+{
+	static const enum conn_kind kinds[LOOP_LISTEN_MAX] = {
+		[LOOP_LISTEN_OUTBOUND] = CONN_KIND_OUTBOUND,
+		[LOOP_LISTEN_TUNNEL] = CONN_KIND_INBOUND,
+		[LOOP_LISTEN_FORWARD] = CONN_KIND_FORWARD,
+	};
+	socklen_t len;
+	struct timespec now;
+	struct conn *c;
+	uint64_t ns;
+
+	c = conn_new(l, kinds[which], fd);
+	if (!c) {
+		log_warn("event=refused kind=%s reason=\"connection table full\"",
+			 conn_kind_str(kinds[which]));
+		return NULL;
+	}
+	len = sizeof(c->down_local);
+	if (getsockname(fd, (struct sockaddr *)&c->down_local, &len) < 0) {
+		conn_abort(l, c, "getsockname failed");
+		return c;
+	}
+	len = sizeof(c->down_peer);
+	if (getpeername(fd, (struct sockaddr *)&c->down_peer, &len) < 0) {
+		/* The client is gone already (reset before we got to it). */
+		conn_abort(l, c, NULL);
+		return c;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_nsec + (uint64_t)l->setup_timeout_ms * 1000000u;
+	c->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
+	c->deadline.tv_nsec = (long long)(ns % 1000000000u);
+
+	switch (c->kind) {
+	case CONN_KIND_OUTBOUND:
+		tunnel_outbound_accept(l, c);
+		break;
+	case CONN_KIND_INBOUND:
+		tunnel_inbound_accept(l, c);
+		break;
+	case CONN_KIND_FORWARD:
+		c->up_addr = l->forward_to;
+		tunnel_connect(l, c);
+		break;
+	}
+	return c;
+}

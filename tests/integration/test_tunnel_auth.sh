@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Who may speak to an agent's tunnel port (node b, 10.77.0.2:15008), tried
+# from node a with `openssl s_client` sending what a source agent sends (a
+# PROXY v2 header for pod b1, then an HTTP request):
+#  - a client certificate from the mesh CA completes the handshake and the
+#    request reaches b1 (so the refusals below are refusals, not a broken
+#    setup), and the server presents node b's SPIFFE identity;
+#  - a certificate from another CA, for the same identity, is refused;
+#  - no client certificate at all is refused.
+# shellcheck source=tests/lib/testlib.sh
+. "$(dirname "$0")/../lib/testlib.sh"
+tl_init test_tunnel_auth
+tl_require_testbed
+tl_require_cmd openssl timeout
+tl_require_built "$MFCTL" "$AGENT"
+
+CLIENT_ID=spiffe://mesh.local/ns/default/sa/client
+NODE_B_ID=spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b
+CA=$TL_STATE/mf-node-a/ca.crt
+GOOD_CRT=$TL_STATE/mf-node-a/certs/mesh.local+ns+default+sa+client.crt
+GOOD_KEY=$TL_STATE/mf-node-a/certs/mesh.local+ns+default+sa+client.key
+
+tl_bed_up --apply "$TL_TOP/tests/integration/policy.yaml" --agents
+tl_httpd b1 || { fail httpd_b1 "server did not start"; tl_finish; }
+
+# A second CA with the same trust domain, and a certificate for the very
+# identity that policy allows: only the chain tells it apart.
+EVIL=$TL_TMP/evil
+if "$MFCTL" --config-dir "$EVIL" ca init --trust-domain mesh.local >/dev/null &&
+	"$MFCTL" --config-dir "$EVIL" cert issue --identity "$CLIENT_ID" --out "$EVIL" >/dev/null; then
+	pass second_ca_made
+else
+	fail second_ca_made "mfctl ca init / cert issue into $EVIL failed"
+fi
+EVIL_CRT=$EVIL/certs/mesh.local+ns+default+sa+client.crt
+EVIL_KEY=$EVIL/certs/mesh.local+ns+default+sa+client.key
+if [ -f "$EVIL_CRT" ] && ! openssl verify -CAfile "$CA" "$EVIL_CRT" >/dev/null 2>&1; then
+	pass second_ca_cert_is_foreign
+else
+	fail second_ca_cert_is_foreign "$EVIL_CRT missing or verifies against the mesh CA"
+fi
+
+# tls_try NAME [s_client options]: one tunnel attempt; output in $TL_TMP/NAME.out.
+# -ign_eof: keep reading after our request until the server closes, so a
+# refusal (an alert) and an answer both arrive before s_client exits.
+tls_try() {
+	local name=$1
+	shift
+	"$TL_PY" "$TL_TOOLS/mf_pp2.py" --src 10.78.1.11:41000 --dst 10.78.2.11:8080 \
+		--orig 10.96.0.10:80 --req-id 4242 --payload 'GET /whoami HTTP/1.0\r\n\r\n' |
+		timeout 10 "$TB" exec a openssl s_client -connect 10.77.0.2:15008 -tls1_3 \
+			-CAfile "$CA" -verify_return_error -ign_eof "$@" >"$TL_TMP/$name.out" 2>&1
+}
+
+# The one line a refusal shows in s_client's output, for the log.
+why() { grep -m1 -iE 'alert|error|errno|closed' "$TL_TMP/$1.out"; }
+
+tls_try good -cert "$GOOD_CRT" -key "$GOOD_KEY"
+rc=$?
+if grep -q '^pod=mf-pod-b1 node=mf-node-b ' "$TL_TMP/good.out"; then
+	pass mesh_ca_cert_accepted
+else
+	fail mesh_ca_cert_accepted "s_client exit $rc; $(tail -n 5 "$TL_TMP/good.out")"
+fi
+san=$(openssl x509 -noout -ext subjectAltName <"$TL_TMP/good.out" 2>/dev/null)
+if grep -qF "URI:$NODE_B_ID" <<<"$san"; then
+	pass server_presents_node_b_identity
+else
+	fail server_presents_node_b_identity "server SAN: $san"
+fi
+
+tls_try evil -cert "$EVIL_CRT" -key "$EVIL_KEY"
+rc=$?
+if ! grep -q '^pod=' "$TL_TMP/evil.out" && { [ "$rc" -ne 0 ] || why evil >/dev/null; }; then
+	tl_log "other CA: s_client exit $rc: $(why evil)"
+	pass other_ca_cert_refused
+else
+	fail other_ca_cert_refused "s_client exit $rc; $(tail -n 5 "$TL_TMP/evil.out")"
+fi
+
+tls_try nocert
+rc=$?
+if ! grep -q '^pod=' "$TL_TMP/nocert.out" && { [ "$rc" -ne 0 ] || why nocert >/dev/null; }; then
+	tl_log "no cert: s_client exit $rc: $(why nocert)"
+	pass no_client_cert_refused
+else
+	fail no_client_cert_refused "s_client exit $rc; $(tail -n 5 "$TL_TMP/nocert.out")"
+fi
+
+# The refusals did not cost the agent its life or its service.
+tls_try again -cert "$GOOD_CRT" -key "$GOOD_KEY"
+pid_b=$("$TB" pid b)
+if [ -n "$pid_b" ] && grep -q '^pod=mf-pod-b1 ' "$TL_TMP/again.out"; then
+	pass agent_serves_after_refusals
+else
+	fail agent_serves_after_refusals "agent b pid '$pid_b'; $(tail -n 5 "$TL_TMP/again.out")"
+fi
+
+tl_finish
