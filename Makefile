@@ -113,16 +113,39 @@ $(O)/tests/tools/%: tests/tools/%.c
 	$(call msg,CC-TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< -lpthread
 
+# Fuzz targets (tests/fuzz/fuzz_<name>.c): `make check` runs each over its
+# seed corpus (tests/fuzz/seeds/<name>/) as a regression test; `make fuzz`
+# builds them with libFuzzer and ASan into $(O)/fuzz/, with every source
+# instrumented, for `$(O)/fuzz/fuzz_<name> tests/fuzz/seeds/<name>`.
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+SEED_BINS  := $(patsubst %,$(O)/tests/fuzz/test_fuzz_%,$(FUZZ_NAMES))
+FUZZ_BINS  := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZ_NAMES))
+
+$(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIVE)
+	@mkdir -p $(dir $@)
+	$(call msg,CC-SEED,$@)
+	$(Q)$(CC) $(CFLAGS) -MF $@.d -DFUZZ_NAME='"$*"' \
+		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ $< tests/fuzz/seed_main.c \
+		$(ARCHIVE) $(LDLIBS)
+
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ARCHIVE_OBJS) $(BPF_SKELS)
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(LIB_SRCS) $(filter-out %/main.c,$(AGENT_SRCS) $(CTL_SRCS)) $(LDLIBS)
+
 $(O)/bpf $(O)/bin:
 	$(Q)mkdir -p $@
 
 # ---- goals ---------------------------------------------------------------
-.PHONY: all bpf agent mfctl tests check demo deps clean
+.PHONY: all bpf agent mfctl tests check demo deps clean fuzz
 all: bpf $(AGENT) $(MFCTL)
 bpf: $(BPF_OBJS) $(BPF_SKELS)
 agent: $(AGENT)
 mfctl: $(MFCTL)
-tests: all $(TEST_BINS) $(TOOL_BINS)
+tests: all $(TEST_BINS) $(TOOL_BINS) $(SEED_BINS)
+fuzz: $(FUZZ_BINS)
 
 # The suite: unit tests, BPF_PROG_TEST_RUN tests, then the testbed tests.
 check: tests
@@ -136,6 +159,6 @@ demo: deps
 	$(Q)O=$(O) scripts/demo.sh
 
 clean:
-	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(ARCHIVE)
+	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(ARCHIVE)
 
 -include $(shell find $(O)/obj $(O)/tests -name '*.d' 2>/dev/null)
