@@ -4,13 +4,11 @@
  *
  * The relay of one direction is driven by conn_dir_pump(), the only place
  * that moves a direction forward: every completion that may unblock a
- * direction (its recv, a send on its sink, a buffer coming back) calls it,
- * and it does whatever the direction's state allows, so calling it again is
- * always harmless.
+ * direction (its recv, a send on its sink) calls it, and it does whatever
+ * the direction's state allows, so calling it again is always harmless.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,15 +117,6 @@ struct conn *conn_from_ud(struct loop *l, uint64_t ud)
 	return c;
 }
 
-static void conn_set_linger_rst(int fd)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	/* Not a blocking call; failure only loses the RST (the peer then
-	 * sees a FIN), which is not worth failing over. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-}
-
 /* Cancels every op in flight on both fds, so CLOSING can complete. */
 static void conn_cancel_all(struct loop *l, struct conn *c)
 {
@@ -144,32 +133,49 @@ static void conn_cancel_all(struct loop *l, struct conn *c)
 	}
 }
 
-void conn_abort(struct loop *l, struct conn *c, const char *reason)
+/* conn_abort() with the level to log @reason at. */
+static void conn_abort_lvl(struct loop *l, struct conn *c,
+			   enum log_level lvl, const char *reason)
 {
 	char down[CONN_ADDR_STRLEN], up[CONN_ADDR_STRLEN];
 
 	if (c->state == CONN_STATE_CLOSING || c->state == CONN_STATE_FREE)
 		return;
 	if (reason)
-		log_warn("event=conn_abort conn=%llu kind=%s state=%s "
-			 "down=%s up=%s up_state=%s down_state=%s reason=\"%s\"",
-			 (unsigned long long)c->id, conn_kind_str(c->kind),
-			 conn_state_str(c->state),
-			 conn_addr_str(&c->down_peer, down),
-			 conn_addr_str(&c->up_addr, up),
-			 conn_dir_state_str(c->dir[CONN_DOWN].state),
-			 conn_dir_state_str(c->dir[CONN_UP].state), reason);
+		log_msg(lvl, "event=conn_abort conn=%llu kind=%s state=%s "
+			"down=%s up=%s down_state=%s up_state=%s reason=\"%s\"",
+			(unsigned long long)c->id, conn_kind_str(c->kind),
+			conn_state_str(c->state),
+			conn_addr_str(&c->down_peer, down),
+			conn_addr_str(&c->up_addr, up),
+			conn_dir_state_str(c->dir[CONN_DOWN].state),
+			conn_dir_state_str(c->dir[CONN_UP].state), reason);
 	if (c->state == CONN_STATE_RELAY)
 		l->stats.aborted++;
 	else
 		l->stats.refused++;
 	c->state = CONN_STATE_CLOSING;
-	c->reset = true;
 	for (int i = 0; i < 2; i++)
 		if (c->end[i].fd >= 0)
-			conn_set_linger_rst(c->end[i].fd);
+			loop_set_rst(c->end[i].fd);
 	if (c->inflight > 0)
 		conn_cancel_all(l, c);
+}
+
+void conn_abort(struct loop *l, struct conn *c, const char *reason)
+{
+	conn_abort_lvl(l, c, LOG_LVL_WARN, reason);
+}
+
+/* A socket error while relaying: usually a peer that reset or went away,
+ * which is the peer's business rather than ours, so it logs at info. */
+static void conn_abort_io(struct loop *l, struct conn *c, const char *reason,
+			  int err)
+{
+	bool peer = c->state == CONN_STATE_RELAY &&
+		    (err == ECONNRESET || err == EPIPE);
+
+	conn_abort_lvl(l, c, peer ? LOG_LVL_INFO : LOG_LVL_WARN, reason);
 }
 
 /* Both directions are DONE: close both sockets without RST. */
@@ -198,10 +204,12 @@ void conn_reap(struct loop *l, struct conn *c)
 
 		tls_sess_free(e->tls);
 		e->tls = NULL;
+		loop_pbuf_put(l, e->rbuf);
+		e->rbuf = NULL;
 		if (e->fd >= 0)
 			loop_close_fd(l, e->fd, false);	/* linger set already */
 		e->fd = -1;
-		free(d->pbuf);
+		loop_pbuf_put(l, d->pbuf);
 		d->pbuf = NULL;
 		if (d->bid >= 0) {
 			int bid = d->bid;
@@ -222,17 +230,26 @@ void conn_reap(struct loop *l, struct conn *c)
 	l->stats.conns--;
 }
 
-void conn_submit_recv(struct loop *l, struct conn *c, enum conn_side side,
-		      bool deadline)
+/* Submits a recv on end @side: into a ring buffer the kernel selects, or
+ * with @own_buf into the end's rbuf.  With @deadline it is linked to
+ * c->deadline. */
+static void conn_submit_recv_into(struct loop *l, struct conn *c,
+				  enum conn_side side, bool deadline,
+				  bool own_buf)
 {
 	struct conn_end *e = &c->end[side];
 	struct io_uring_sqe *sqe;
 
 	sqe = loop_sqe(l, deadline ? 2 : 1);
-	io_uring_prep_recv(sqe, e->fd, NULL, l->buf_size, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = LOOP_BGID;
-	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_RECV, side));
+	if (own_buf) {
+		io_uring_prep_recv(sqe, e->fd, e->rbuf, CONN_PBUF_SIZE, 0);
+	} else {
+		io_uring_prep_recv(sqe, e->fd, NULL, l->buf_size, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = LOOP_BGID;
+	}
+	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_RECV,
+					     side | (own_buf ? LOOP_RECV_OWN_BUF : 0)));
 	c->inflight++;
 	e->recv_busy = true;
 	e->setup_recv = deadline;
@@ -247,6 +264,12 @@ void conn_submit_recv(struct loop *l, struct conn *c, enum conn_side side,
 	c->inflight++;
 }
 
+void conn_submit_recv(struct loop *l, struct conn *c, enum conn_side side,
+		      bool deadline)
+{
+	conn_submit_recv_into(l, c, side, deadline, false);
+}
+
 /* Submits a send of @len bytes at @p on end @side. */
 static void conn_submit_send(struct loop *l, struct conn *c,
 			     enum conn_side side, const void *p, uint32_t len)
@@ -258,7 +281,6 @@ static void conn_submit_send(struct loop *l, struct conn *c,
 	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_SEND, side));
 	c->inflight++;
 	e->send_busy = true;
-	e->send_len = len;
 }
 
 void conn_tls_flush(struct loop *l, struct conn *c, enum conn_side side)
@@ -366,12 +388,16 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 				conn_tls_flush(l, c, !side);
 				continue;
 			}
-			/* The chunk is all with the sink. */
+			/* The chunk is all with the sink: its buffer goes
+			 * back (pbuf is kept for the next tls_read). */
 			if (d->bid >= 0) {
 				int bid = d->bid;
 
 				d->bid = -1;
 				loop_buf_put(l, (uint16_t)bid);
+			} else if (src->rbuf && d->data == src->rbuf) {
+				loop_pbuf_put(l, src->rbuf);
+				src->rbuf = NULL;
 			}
 			d->data = NULL;
 			d->off = d->len = 0;
@@ -380,6 +406,12 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 			if (sink->tls && conn_tls_busy(sink))
 				return;
 			if (src->tls) {
+				if (!d->pbuf)
+					d->pbuf = loop_pbuf_get(l);
+				if (!d->pbuf) {
+					conn_abort(l, c, "out of memory");
+					return;
+				}
 				n = tls_read(src->tls, d->pbuf, CONN_PBUF_SIZE);
 				/* Reading may queue records of its own
 				 * (alerts, key updates). */
@@ -389,6 +421,10 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 					d->len = (uint32_t)n;
 					continue;
 				}
+				/* Nothing to decrypt for now: an idle
+				 * connection holds no plaintext buffer. */
+				loop_pbuf_put(l, d->pbuf);
+				d->pbuf = NULL;
 				if (n == 0) {
 					conn_dir_eof(l, c, side);
 					continue;
@@ -428,18 +464,8 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 
 void conn_start_relay(struct loop *l, struct conn *c)
 {
-	for (int i = 0; i < 2; i++) {
-		struct conn_dir *d = &c->dir[i];
-
-		if (c->end[i].tls && !d->pbuf) {
-			d->pbuf = malloc(CONN_PBUF_SIZE);
-			if (!d->pbuf) {
-				conn_abort(l, c, "out of memory");
-				return;
-			}
-		}
-		d->state = CONN_DIR_SEND;
-	}
+	for (int i = 0; i < 2; i++)
+		c->dir[i].state = CONN_DIR_SEND;
 	c->state = CONN_STATE_RELAY;
 	l->stats.relayed++;
 	conn_dir_pump(l, c, CONN_DOWN);
@@ -452,11 +478,12 @@ static const char *conn_side_str(enum conn_side side)
 }
 
 void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
-		  int res, int bid)
+		  int res, int bid, bool own_buf)
 {
 	struct conn_end *e = &c->end[side];
 	struct conn_dir *d = &c->dir[side];
 	char reason[96];
+	uint8_t *buf;
 	int err;
 
 	e->recv_busy = false;
@@ -465,10 +492,21 @@ void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
 			loop_buf_put(l, (uint16_t)bid);
 		return;
 	}
-	if (res == -ENOBUFS && bid < 0) {
-		/* The ring ran dry: wait for a buffer to come back. */
-		e->bufwait = true;
-		loop_bufwait_add(l, conn_ud(c, LOOP_OP_RECV, side));
+	if (res == -ENOBUFS && bid < 0 && !own_buf) {
+		/*
+		 * The ring ran dry: ring buffers are held by directions whose
+		 * sink is slow to take data.  Waiting for one to come back
+		 * would let a few stalled peers stall everybody, so this recv
+		 * reads into a buffer of the end's own instead.
+		 */
+		l->stats.ring_empty++;
+		if (!e->rbuf)
+			e->rbuf = loop_pbuf_get(l);
+		if (!e->rbuf) {
+			conn_abort(l, c, "out of memory");
+			return;
+		}
+		conn_submit_recv_into(l, c, side, e->setup_recv, true);
 		return;
 	}
 	if (res <= 0) {
@@ -490,17 +528,26 @@ void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
 		else
 			snprintf(reason, sizeof(reason), "recv %s: %s",
 				 conn_side_str(side), strerror(-res));
-		conn_abort(l, c, reason);
+		conn_abort_io(l, c, reason, -res);
 		return;
 	}
-	if (bid < 0) {
+	if (bid >= 0) {
+		buf = loop_buf(l, (uint16_t)bid);
+	} else if (own_buf) {
+		buf = e->rbuf;
+	} else {
 		conn_abort(l, c, "recv completed without a buffer");
 		return;
 	}
 	if (e->tls) {
-		/* Ciphertext: wolfSSL copies it, the buffer goes back now. */
-		err = tls_feed(e->tls, loop_buf(l, (uint16_t)bid), (size_t)res);
-		loop_buf_put(l, (uint16_t)bid);
+		/* Ciphertext: wolfSSL copies it, the buffer is free again. */
+		err = tls_feed(e->tls, buf, (size_t)res);
+		if (bid >= 0) {
+			loop_buf_put(l, (uint16_t)bid);
+		} else {
+			loop_pbuf_put(l, e->rbuf);
+			e->rbuf = NULL;
+		}
 		if (err < 0) {
 			snprintf(reason, sizeof(reason), "tls feed: %s",
 				 strerror(-err));
@@ -516,13 +563,15 @@ void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
 		return;
 	}
 	if (c->state != CONN_STATE_RELAY) {
-		loop_buf_put(l, (uint16_t)bid);
-		conn_abort(l, c, "plaintext recv before relay");
+		if (bid >= 0)
+			loop_buf_put(l, (uint16_t)bid);
+		conn_abort(l, c, "plaintext recv before relay");	/* reap frees rbuf */
 		return;
 	}
-	/* Plaintext: the provided buffer itself is the chunk, sent as is. */
+	/* Plaintext: the buffer itself is the chunk, sent as is, and given
+	 * back once all sent (before the next recv). */
 	d->bid = bid;
-	d->data = loop_buf(l, (uint16_t)bid);
+	d->data = buf;
 	d->off = 0;
 	d->len = (uint32_t)res;
 	d->state = CONN_DIR_SEND;
@@ -539,10 +588,13 @@ void conn_on_send(struct loop *l, struct conn *c, enum conn_side side,
 	e->send_busy = false;
 	if (c->state == CONN_STATE_CLOSING)
 		return;
-	if (res < 0) {
+	if (res <= 0) {
+		/* A send of a non-empty buffer that moved nothing would only
+		 * be resubmitted forever. */
 		snprintf(reason, sizeof(reason), "send %s: %s",
-			 conn_side_str(side), strerror(-res));
-		conn_abort(l, c, reason);
+			 conn_side_str(side),
+			 res ? strerror(-res) : "no progress");
+		conn_abort_io(l, c, reason, -res);
 		return;
 	}
 	if (e->tls) {
@@ -573,16 +625,4 @@ void conn_on_shutdown(struct loop *l, struct conn *c, enum conn_side side,
 	if (c->dir[CONN_DOWN].state == CONN_DIR_DONE &&
 	    c->dir[CONN_UP].state == CONN_DIR_DONE)
 		conn_finish(l, c);
-}
-
-void conn_bufwait_resume(struct loop *l, struct conn *c, enum conn_side side)
-{
-	struct conn_end *e = &c->end[side];
-
-	if (!e->bufwait)
-		return;
-	e->bufwait = false;
-	if (c->state == CONN_STATE_CLOSING || e->fd < 0)
-		return;
-	conn_submit_recv(l, c, side, e->setup_recv);
 }

@@ -8,8 +8,10 @@
  * carries client-to-server bytes and dir[CONN_UP] server-to-client bytes.
  * A direction holds at most one chunk of data at a time and asks for the
  * next recv only when that chunk is fully handed to the other end, and for
- * a TLS end only when its ciphertext queue has drained: that is the
- * backpressure.  A recv'd EOF (or close_notify) travels as shutdown(SHUT_WR)
+ * a TLS sink only when its ciphertext queue has drained: that is the
+ * backpressure.  A plaintext chunk is sent straight from the ring buffer it
+ * was received into (no copy); ciphertext is handed to wolfSSL and its ring
+ * buffer returned at once.  A recv'd EOF (or close_notify) travels as shutdown(SHUT_WR)
  * (or close_notify, then shutdown) on the other end; the connection ends
  * cleanly once both directions are DONE.  Any error aborts: both sockets are
  * closed with SO_LINGER {1, 0}, which sends RST.
@@ -28,11 +30,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "loop.h"
 #include "meshforge/abi.h"
 
 /* Plaintext buffer of a direction whose source speaks TLS: one full
  * record's worth, so each tls_read() can return a whole record. */
-#define CONN_PBUF_SIZE	(16 * 1024)
+#define CONN_PBUF_SIZE	LOOP_PBUF_SIZE
 
 struct loop;
 struct policy;
@@ -79,11 +82,12 @@ enum conn_dir_state {
 struct conn_end {
 	int fd;			/* -1 when not open */
 	struct tls_sess *tls;	/* NULL: plaintext end.  Owned */
-	uint32_t send_len;	/* bytes the in-flight send was given */
+	uint8_t *rbuf;		/* loop_pbuf_get() buffer for a recv when the
+				 * ring is empty, held until its bytes are
+				 * consumed.  Owned */
 	bool recv_busy;		/* a recv is in flight */
 	bool send_busy;		/* a send is in flight */
 	bool wr_shut;		/* shutdown(SHUT_WR) submitted: no more sends */
-	bool bufwait;		/* queued on the loop's buffer wait list */
 	bool setup_recv;	/* the in-flight recv is a setup recv (TLS
 				 * handshake or PROXY header) */
 };
@@ -92,10 +96,13 @@ struct conn_dir {
 	enum conn_dir_state state;
 	int32_t bid;		/* provided buffer holding data[], or -1 */
 	uint8_t *data;		/* the chunk being relayed: a provided buffer
-				 * (plaintext source) or pbuf (TLS source) */
+				 * or the source's rbuf (plaintext source), or
+				 * pbuf (TLS source) */
 	uint32_t off;		/* bytes of data[] already handed to the sink */
 	uint32_t len;		/* bytes in data[] */
-	uint8_t *pbuf;		/* plaintext out of a TLS source.  Owned */
+	uint8_t *pbuf;		/* plaintext out of a TLS source, from
+				 * loop_pbuf_get(), held only while there is
+				 * plaintext to decrypt or send.  Owned */
 	uint64_t bytes;		/* plaintext bytes relayed */
 };
 
@@ -105,7 +112,6 @@ struct conn {
 	uint32_t slot;
 	uint32_t gen;		/* bumped at release: stale completions */
 	uint32_t inflight;	/* ops submitted and not yet completed */
-	bool reset;		/* closing with RST */
 	uint64_t id;		/* per-agent connection id (PROXY v2 req id) */
 	struct conn_end end[2];
 	struct conn_dir dir[2];
@@ -171,16 +177,14 @@ void conn_submit_recv(struct loop *l, struct conn *c, enum conn_side side,
 void conn_tls_flush(struct loop *l, struct conn *c, enum conn_side side);
 
 /* Completion handlers, called by the dispatcher with the completion's
- * result; @bid is the selected buffer or -1. */
+ * result; @bid is the selected ring buffer or -1, @own_buf says the recv
+ * read into the end's rbuf. */
 void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
-		  int res, int bid);
+		  int res, int bid, bool own_buf);
 void conn_on_send(struct loop *l, struct conn *c, enum conn_side side,
 		  int res);
 void conn_on_shutdown(struct loop *l, struct conn *c, enum conn_side side,
 		      int res);
-
-/* Re-arms the recv of an end that waited for a buffer. */
-void conn_bufwait_resume(struct loop *l, struct conn *c, enum conn_side side);
 
 /* "a.b.c.d:port" of @sa into @buf (at least 22 bytes); returns @buf. */
 const char *conn_addr_str(const struct sockaddr_in *sa, char *buf);

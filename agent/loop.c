@@ -51,15 +51,21 @@ struct io_uring_sqe *loop_sqe(struct loop *l, unsigned int need)
 	return sqe;
 }
 
+void loop_set_rst(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	/* Not a blocking call.  Failure only loses the RST (the peer then
+	 * sees a FIN), which is not worth failing over. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
 void loop_close_fd(struct loop *l, int fd, bool rst)
 {
 	struct io_uring_sqe *sqe;
 
-	if (rst) {
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	}
+	if (rst)
+		loop_set_rst(fd);
 	sqe = loop_sqe(l, 1);
 	io_uring_prep_close(sqe, fd);
 	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_CLOSE, 0, 0, 0));
@@ -109,20 +115,7 @@ static int loop_bufs_init(struct loop *l)
 				      (int)i);
 	io_uring_buf_ring_advance(l->br, (int)l->nbufs);
 
-	l->bufwait_cap = 2 * l->max_conns;
-	l->bufwait = calloc(l->bufwait_cap, sizeof(*l->bufwait));
-	if (!l->bufwait)
-		return -ENOMEM;
 	return 0;
-}
-
-void loop_bufwait_add(struct loop *l, uint64_t recv_ud)
-{
-	/* Each end is queued at most once (conn_end.bufwait), so two per
-	 * slot always fit. */
-	l->bufwait[(l->bufwait_head + l->bufwait_len) % l->bufwait_cap] =
-		recv_ud;
-	l->bufwait_len++;
 }
 
 void loop_buf_put(struct loop *l, uint16_t bid)
@@ -131,20 +124,23 @@ void loop_buf_put(struct loop *l, uint16_t bid)
 			      l->br_mask, 0);
 	io_uring_buf_ring_advance(l->br, 1);
 	l->stats.bufs_out--;
+}
 
-	/* One buffer back: one waiting end may try again. */
-	while (l->bufwait_len > 0) {
-		uint64_t ud = l->bufwait[l->bufwait_head];
-		struct conn *c;
+uint8_t *loop_pbuf_get(struct loop *l)
+{
+	if (l->pbuf_cached > 0)
+		return l->pbuf_cache[--l->pbuf_cached];
+	return malloc(LOOP_PBUF_SIZE);
+}
 
-		l->bufwait_head = (l->bufwait_head + 1) % l->bufwait_cap;
-		l->bufwait_len--;
-		c = conn_from_ud(l, ud);
-		if (c && c->end[loop_ud_aux(ud) & 1].bufwait) {
-			conn_bufwait_resume(l, c, loop_ud_aux(ud) & 1);
-			break;
-		}
-	}
+void loop_pbuf_put(struct loop *l, uint8_t *p)
+{
+	if (!p)
+		return;
+	if (l->pbuf_cache && l->pbuf_cached < LOOP_PBUF_CACHE)
+		l->pbuf_cache[l->pbuf_cached++] = p;
+	else
+		free(p);
 }
 
 /* ---- listeners and signals ---------------------------------------------- */
@@ -163,10 +159,10 @@ static int loop_listen(uint32_t addr, uint16_t port)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* SO_REUSEPORT too: a restarted agent (or later, one loop per core)
-	 * binds next to the old listener. */
+	/* No SO_REUSEPORT yet: with one loop it would only let a second
+	 * agent start silently next to the first and split its traffic.  It
+	 * comes with one loop per core and listener hand-over. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
 	    /* Accepted sockets inherit it. */
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
@@ -178,6 +174,36 @@ static int loop_listen(uint32_t addr, uint16_t port)
 	return fd;
 }
 
+/* Opens the listeners @cfg asks for.  Returns 0 or -errno (logged). */
+static int loop_listeners_open(struct loop *l, const struct loop_config *cfg)
+{
+	const uint16_t ports[LOOP_LISTEN_MAX] = {
+		[LOOP_LISTEN_OUTBOUND] = cfg->outbound_port,
+		[LOOP_LISTEN_TUNNEL] = cfg->tunnel_port,
+		[LOOP_LISTEN_FORWARD] = cfg->forward_port,
+	};
+	const bool on[LOOP_LISTEN_MAX] = {
+		[LOOP_LISTEN_OUTBOUND] = cfg->outbound_port != 0,
+		[LOOP_LISTEN_TUNNEL] = cfg->tunnel_port != 0,
+		[LOOP_LISTEN_FORWARD] = cfg->forward_to.sin_family == AF_INET,
+	};
+	int fd;
+
+	for (int i = 0; i < LOOP_LISTEN_MAX; i++) {
+		if (!on[i])
+			continue;
+		fd = loop_listen(cfg->listen_addr, ports[i]);
+		if (fd < 0) {
+			log_error("event=listen_failed listener=%s port=%u "
+				  "err=\"%s\"", loop_listener_names[i], ports[i],
+				  strerror(-fd));
+			return fd;
+		}
+		l->listen_fd[i] = fd;
+	}
+	return 0;
+}
+
 static void loop_arm_accept(struct loop *l, enum loop_listener which)
 {
 	struct io_uring_sqe *sqe = loop_sqe(l, 1);
@@ -185,6 +211,7 @@ static void loop_arm_accept(struct loop *l, enum loop_listener which)
 	io_uring_prep_multishot_accept(sqe, l->listen_fd[which], NULL, NULL,
 				       SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_ACCEPT, which, 0, 0));
+	l->accept_armed[which] = true;
 }
 
 static void loop_arm_signal(struct loop *l)
@@ -194,6 +221,7 @@ static void loop_arm_signal(struct loop *l)
 	io_uring_prep_read(sqe, l->signal_fd, &l->siginfo, sizeof(l->siginfo),
 			   0);
 	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_SIGNAL, 0, 0, 0));
+	l->signal_armed = true;
 }
 
 uint16_t loop_listen_port(const struct loop *l, enum loop_listener which)
@@ -235,7 +263,7 @@ struct policy *loop_policy(struct loop *l)
 	int err;
 
 	if (!l->pmap)
-		return NULL;
+		return l->policy;
 	if (l->config_mm) {
 		epoch = l->config_mm->epoch;
 	} else {
@@ -255,8 +283,8 @@ struct policy *loop_policy(struct loop *l)
 	if (l->policy)
 		policy_put(l->policy);
 	l->policy = np;
-	log_info("event=policy_loaded epoch=%llu trust_domain=%s",
-		 (unsigned long long)policy_epoch(np), policy_trust_domain(np));
+	log_debug("event=policy_switch epoch=%llu trust_domain=%s",
+		  (unsigned long long)policy_epoch(np), policy_trust_domain(np));
 	return np;
 }
 
@@ -311,7 +339,7 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 	if (l->nbufs > 32768 || (l->nbufs & (l->nbufs - 1)) ||
 	    l->max_conns > LOOP_MAX_CONNS ||
 	    ((cfg->outbound_port || cfg->tunnel_port) &&
-	     (!cfg->pmap || !cfg->certs || !cfg->node)))
+	     ((!cfg->pmap && !cfg->policy) || !cfg->certs || !cfg->node)))
 		return -EINVAL;
 
 	err = loop_ring_init(l);
@@ -324,17 +352,19 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 
 	l->conns = calloc(l->max_conns, sizeof(*l->conns));
 	l->free_slots = calloc(l->max_conns, sizeof(*l->free_slots));
-	if (!l->conns || !l->free_slots) {
+	l->pbuf_cache = calloc(LOOP_PBUF_CACHE, sizeof(*l->pbuf_cache));
+	if (!l->conns || !l->free_slots || !l->pbuf_cache) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	/* Lowest slots first. */
-	for (uint32_t i = 0; i < l->max_conns; i++) {
-		l->conns[i].slot = i;
+	/* Lowest slots first, so a quiet agent touches few pages of the
+	 * table (calloc'ed: untouched slots cost no memory). */
+	for (uint32_t i = 0; i < l->max_conns; i++)
 		l->free_slots[i] = l->max_conns - 1 - i;
-	}
 	l->nfree = l->max_conns;
 
+	if (!l->pmap && cfg->policy)
+		l->policy = policy_get(cfg->policy);
 	if (l->pmap) {
 		loop_config_mmap(l);
 		if (!loop_policy(l)) {
@@ -343,24 +373,9 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 		}
 	}
 
-	if (cfg->outbound_port) {
-		err = loop_listen(cfg->listen_addr, cfg->outbound_port);
-		if (err < 0)
-			goto fail_listen;
-		l->listen_fd[LOOP_LISTEN_OUTBOUND] = err;
-	}
-	if (cfg->tunnel_port) {
-		err = loop_listen(cfg->listen_addr, cfg->tunnel_port);
-		if (err < 0)
-			goto fail_listen;
-		l->listen_fd[LOOP_LISTEN_TUNNEL] = err;
-	}
-	if (cfg->forward_to.sin_family == AF_INET) {
-		err = loop_listen(cfg->listen_addr, cfg->forward_port);
-		if (err < 0)
-			goto fail_listen;
-		l->listen_fd[LOOP_LISTEN_FORWARD] = err;
-	}
+	err = loop_listeners_open(l, cfg);
+	if (err)
+		goto fail;
 
 	if (cfg->handle_signals) {
 		sigemptyset(&set);
@@ -382,8 +397,6 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 	io_uring_submit(&l->ring);
 	return 0;
 
-fail_listen:
-	log_error("event=listen_failed err=%s", strerror(-err));
 fail:
 	if (ring_up)
 		loop_fini(l);
@@ -412,7 +425,10 @@ static void loop_on_accept(struct loop *l, enum loop_listener which, int res,
 		log_warn("event=accept_error listener=%s err=%s",
 			 loop_listener_names[which], strerror(-res));
 	}
-	if (more || l->stopping)
+	if (more)
+		return;
+	l->accept_armed[which] = false;
+	if (l->stopping)
 		return;
 	/* Multishot ended (an error, or the kernel's own reasons): ask
 	 * again, after a pause when the error means "out of resources". */
@@ -430,6 +446,7 @@ static void loop_on_accept(struct loop *l, enum loop_listener which, int res,
 
 static void loop_on_signal(struct loop *l, int res)
 {
+	l->signal_armed = false;
 	if (res == (int)sizeof(l->siginfo)) {
 		log_info("event=signal signo=%u", l->siginfo.ssi_signo);
 		l->stopping = true;
@@ -497,7 +514,7 @@ static void loop_dispatch(struct loop *l, const struct io_uring_cqe *cqe)
 		tunnel_on_connect(l, c, res);
 		break;
 	case LOOP_OP_RECV:
-		conn_on_recv(l, c, aux & 1, res, bid);
+		conn_on_recv(l, c, aux & 1, res, bid, aux & LOOP_RECV_OWN_BUF);
 		break;
 	case LOOP_OP_SEND:
 		conn_on_send(l, c, aux & 1, res);
@@ -554,9 +571,9 @@ void loop_stop(struct loop *l)
 static bool loop_fixed_ops_pending(const struct loop *l)
 {
 	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
-		if (l->accept_retry_armed[i])
+		if (l->accept_armed[i] || l->accept_retry_armed[i])
 			return true;
-	return false;
+	return l->signal_armed;
 }
 
 void loop_fini(struct loop *l)
@@ -576,13 +593,15 @@ void loop_fini(struct loop *l)
 			conn_reap(l, c);
 		}
 	}
-	/* Cancel what is left (accepts, the signal read, timers) and give
-	 * the cancellations a moment to land, so no op still refers to our
-	 * memory when it goes. */
+	/* Cancel what is left (accepts, the signal read, timers) and wait
+	 * for the cancellations to land: an accept in flight holds its
+	 * listener open past close(), and a listener that lingers would keep
+	 * its port (EADDRINUSE for a successor) and take connections only to
+	 * reset them. */
 	sqe = loop_sqe(l, 1);
 	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
 	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_CLOSE, 0, 0, 0));
-	for (int tries = 0; tries < 20; tries++) {
+	for (int tries = 0; tries < 50; tries++) {
 		if (l->stats.conns == 0 && !loop_fixed_ops_pending(l))
 			break;
 		io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
@@ -613,9 +632,11 @@ void loop_fini(struct loop *l)
 		munmap(l->bufs, (size_t)l->nbufs * l->buf_size);
 	if (l->br)
 		munmap(l->br, l->br_bytes);
-	free(l->bufwait);
 	free(l->free_slots);
 	free(l->conns);
+	while (l->pbuf_cached > 0)
+		free(l->pbuf_cache[--l->pbuf_cached]);
+	free(l->pbuf_cache);
 	if (l->policy)
 		policy_put(l->policy);
 	if (l->config_mm)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "certs.h"
 #include "kern.h"
@@ -155,6 +156,37 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 	return 0;
 }
 
+/*
+ * Every proxied connection takes two fds (both ends), and a common default
+ * soft limit of 1024 would cap the agent near 500 connections: raise the
+ * limit to what a full connection table needs, the hard limit too when we
+ * may (root).  Failure is logged, not fatal: the agent then refuses what it
+ * cannot take (accept fails with EMFILE and is retried).
+ */
+static void main_raise_nofile(void)
+{
+	const rlim_t want = 2 * (rlim_t)LOOP_DEFAULT_MAX_CONNS + 1024;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max < want) {
+		struct rlimit up = { .rlim_cur = want, .rlim_max = want };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
+	}
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		log_warn("event=rlimit_nofile err=\"%s\"", strerror(errno));
+	if (rl.rlim_cur < want)
+		log_warn("event=rlimit_nofile limit=%llu want=%llu",
+			 (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)want);
+}
+
 /* Reads <config_dir>/trust-domain (one line) into @td.  Returns 0 or
  * -errno. */
 static int main_trust_domain(const char *config_dir, char *td, size_t n)
@@ -236,6 +268,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	/* Sends use MSG_NOSIGNAL; this covers anything else. */
 	signal(SIGPIPE, SIG_IGN);
+	main_raise_nofile();
 
 	rc = MAIN_EXIT_SYSTEM;
 	err = tls_global_init();
@@ -244,25 +277,27 @@ int main(int argc, char **argv)
 			  strerror(-err));
 		return rc;
 	}
-	err = pmap_open(&pm, o.bpf_root, true);
-	if (err) {
-		log_error("event=startup_failed what=maps bpf_root=%s err=\"%s\"",
-			  o.bpf_root, strerror(-err));
-		goto out_tls;
-	}
+	/* Certificates first: checking them changes nothing on the node,
+	 * while opening the maps may create and pin them. */
 	err = certs_open(&certs, o.config_dir);
 	if (err) {
 		log_error("event=startup_failed what=certs config_dir=%s "
 			  "err=\"%s\"", o.config_dir, strerror(-err));
-		goto out_pmap;
+		goto out_tls;
 	}
 	if (main_check_node_cert(&o, certs))
 		goto out_certs;
+	err = pmap_open(&pm, o.bpf_root, true);
+	if (err) {
+		log_error("event=startup_failed what=maps bpf_root=%s err=\"%s\"",
+			  o.bpf_root, strerror(-err));
+		goto out_certs;
+	}
 	err = kern_open(&kern, o.bpf_root, o.outbound_port);
 	if (err) {
 		log_error("event=startup_failed what=bpf_load bpf_root=%s "
 			  "err=\"%s\"", o.bpf_root, strerror(-err));
-		goto out_certs;
+		goto out_pmap;
 	}
 	for (int i = 0; i < o.n_ifaces; i++) {
 		err = kern_attach_pod(kern, o.ifaces[i]);
@@ -303,10 +338,10 @@ int main(int argc, char **argv)
 	loop_fini(&l);
 out_kern:
 	kern_close(kern);
-out_certs:
-	certs_close(certs);
 out_pmap:
 	pmap_close(&pm);
+out_certs:
+	certs_close(certs);
 out_tls:
 	tls_global_fini();
 	if (rc == 0)

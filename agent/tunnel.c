@@ -372,7 +372,7 @@ static void tunnel_inbound_read_header(struct loop *l, struct conn *c)
 			     CONN_PBUF_SIZE - c->hdr_fill);
 		conn_tls_flush(l, c, CONN_DOWN);
 		if (n == -EAGAIN) {
-			if (!e->recv_busy && !e->bufwait)
+			if (!e->recv_busy)
 				conn_submit_recv(l, c, CONN_DOWN, true);
 			return;
 		}
@@ -414,7 +414,7 @@ void tunnel_setup_step(struct loop *l, struct conn *c)
 		err = tls_handshake(e->tls);
 		conn_tls_flush(l, c, side);
 		if (err == -EAGAIN) {
-			if (!e->recv_busy && !e->bufwait)
+			if (!e->recv_busy)
 				conn_submit_recv(l, c, side, true);
 			return;
 		}
@@ -433,7 +433,7 @@ void tunnel_setup_step(struct loop *l, struct conn *c)
 		}
 		if (!tunnel_inbound_peer_ok(l, c))
 			return;
-		c->dir[CONN_DOWN].pbuf = malloc(CONN_PBUF_SIZE);
+		c->dir[CONN_DOWN].pbuf = loop_pbuf_get(l);
 		if (!c->dir[CONN_DOWN].pbuf) {
 			conn_abort(l, c, "out of memory");
 			return;

@@ -1,0 +1,891 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The outbound and inbound flows in one process, on loopback, without BPF:
+ * one loop plays the agent of node "node-t" with a fixed policy snapshot and
+ * certificates made at test time with the openssl CLI (removed at the end).
+ * A client bound to a workload's address dials "VIP:port" (the outbound
+ * listener on a 127.0.0.x address), the loop tunnels over mTLS to its own
+ * tunnel listener, which authorizes and connects to the upstream server.
+ *
+ * Also drives the tunnel listener directly with a TLS client built from the
+ * agent's own tls/certs modules, to send PROXY headers the outbound side
+ * would never send.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/test.h"
+#include "../../agent/certs.h"
+#include "../../agent/conn.h"
+#include "../../agent/loop.h"
+#include "../../agent/policy.h"
+#include "../../agent/tls.h"
+#include "log.h"
+#include "proxyv2.h"
+
+#define TD		"mesh.local"
+#define ID_CLIENT	"spiffe://" TD "/ns/default/sa/client"
+#define ID_INTRUDER	"spiffe://" TD "/ns/default/sa/intruder"
+#define ID_WEB		"spiffe://" TD "/ns/default/sa/web"
+#define ID_NODE		"spiffe://" TD "/ns/meshforge-system/sa/node-t"
+
+/* Addresses: all of 127.0.0.0/8 is local on Linux. */
+#define IP_CLIENT	"127.0.0.11"	/* workload with ID_CLIENT */
+#define IP_INTRUDER	"127.0.0.12"	/* workload with ID_INTRUDER */
+#define IP_STRANGER	"127.0.0.99"	/* no workload */
+#define IP_WEB		"127.0.0.21"	/* web endpoint on node-t */
+#define IP_STRAY	"127.0.0.31"	/* endpoint on node-x */
+#define VIP_WEB		"127.0.0.5"	/* service web */
+#define VIP_STRAY	"127.0.0.6"	/* service stray: its node lies */
+#define VIP_EMPTY	"127.0.0.7"	/* service with no endpoints */
+#define VIP_NONE	"127.0.0.8"	/* not a service */
+
+static char dir[64];
+static bool have_certs;
+static uint16_t port_out, port_tun, port_srv;
+static struct policy *pol;
+static struct certs *certs;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static int make_leaf(const char *stem, const char *san)
+{
+	return sh("cd %s && printf 'subjectAltName=URI:%s\\n"
+		  "basicConstraints=critical,CA:FALSE\\n"
+		  "keyUsage=critical,digitalSignature\\n"
+		  "extendedKeyUsage=serverAuth,clientAuth\\n' > leaf.ext && "
+		  "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+		  "-nodes -keyout certs/%s.key -out leaf.csr -subj /CN=leaf "
+		  ">/dev/null 2>&1 && "
+		  "openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key "
+		  "-CAcreateserial -days 2 -out certs/%s.crt -extfile leaf.ext "
+		  ">/dev/null 2>&1", dir, san, stem, stem);
+}
+
+static bool make_certs(void)
+{
+	if (sh("openssl version >/dev/null 2>&1") != 0)
+		return false;
+	snprintf(dir, sizeof(dir), "/tmp/mf-test-tunnel-XXXXXX");
+	if (!mkdtemp(dir))
+		return false;
+	return sh("cd %s && mkdir certs && openssl req -x509 -newkey ec "
+		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+		  "-out ca.crt -days 2 -subj /CN=mf-test-ca "
+		  "-addext basicConstraints=critical,CA:TRUE "
+		  "-addext keyUsage=critical,keyCertSign,cRLSign "
+		  ">/dev/null 2>&1", dir) == 0 &&
+	       make_leaf("mesh.local+ns+default+sa+client", ID_CLIENT) == 0 &&
+	       make_leaf("mesh.local+ns+default+sa+intruder", ID_INTRUDER) == 0 &&
+	       make_leaf("mesh.local+ns+meshforge-system+sa+node-t", ID_NODE) == 0;
+}
+
+/* A port that was free a moment ago. */
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port = 0;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static void ip4(const char *s, __u8 out[4])
+{
+	inet_pton(AF_INET, s, out);
+}
+
+static struct mf_endpoint ep(uint32_t svc, uint32_t ident, uint16_t port,
+			     const char *name, const char *node)
+{
+	struct mf_endpoint e;
+
+	memset(&e, 0, sizeof(e));
+	e.service_id = svc;
+	e.identity_id = ident;
+	ip4("127.0.0.1", e.node_ip);
+	e.port = port;
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	snprintf(e.node, sizeof(e.node), "%s", node);
+	return e;
+}
+
+/* The mesh the tests run in (see the addresses above). */
+static int make_policy(void)
+{
+	struct mf_service_key sk[4];
+	struct mf_service sv[4];
+	struct mf_endpoint_key ek[4];
+	struct mf_endpoint ev[4];
+	struct mf_node_key nk[2];
+	struct mf_node nv[2];
+	__u32 ik[3] = { 1, 2, 3 };
+	struct mf_identity iv[3];
+	struct mf_authz_key ak[1] = { { .service_id = 1, .index = 0 } };
+	struct mf_authz_rule av[1];
+	struct policy_records r;
+	const char *vips[4] = { VIP_WEB, VIP_STRAY, VIP_EMPTY, "127.0.0.9" };
+	const char *names[4] = { "web", "stray", "empty", "clients" };
+
+	memset(&r, 0, sizeof(r));
+	memset(sk, 0, sizeof(sk));
+	memset(sv, 0, sizeof(sv));
+	memset(ek, 0, sizeof(ek));
+	memset(nk, 0, sizeof(nk));
+	memset(nv, 0, sizeof(nv));
+	memset(iv, 0, sizeof(iv));
+	memset(av, 0, sizeof(av));
+	r.config.epoch = 1;
+	r.config.flags = MF_CONFIG_F_MESH;
+	strcpy(r.config.mesh, "default");
+	strcpy(r.config.trust_domain, TD);
+
+	for (int i = 0; i < 4; i++) {
+		ip4(vips[i], sk[i].vip);
+		sk[i].port = port_out;
+		sk[i].proto = MF_PROTO_TCP;
+		sv[i].id = (uint32_t)i + 1;
+		snprintf(sv[i].name, sizeof(sv[i].name), "%s", names[i]);
+	}
+	sv[0].authz_rules = 1;
+	r.svc_keys = sk;
+	r.svcs = sv;
+	r.n_svcs = 4;
+
+	ip4(IP_CLIENT, ek[0].ip);
+	ev[0] = ep(4, 1, 9, "client", "node-t");
+	ip4(IP_INTRUDER, ek[1].ip);
+	ev[1] = ep(4, 2, 9, "intruder", "node-t");
+	ip4(IP_WEB, ek[2].ip);
+	ev[2] = ep(1, 3, port_srv, "web1", "node-t");
+	ip4(IP_STRAY, ek[3].ip);
+	ev[3] = ep(2, 3, port_srv, "stray1", "node-x");
+	r.ep_keys = ek;
+	r.eps = ev;
+	r.n_eps = 4;
+
+	strcpy(nk[0].name, "node-t");
+	strcpy(nk[1].name, "node-x");
+	for (int i = 0; i < 2; i++) {
+		ip4("127.0.0.1", nv[i].ip);
+		nv[i].tunnel_port = port_tun;
+	}
+	r.node_keys = nk;
+	r.nodes = nv;
+	r.n_nodes = 2;
+
+	strcpy(iv[0].spiffe, ID_CLIENT);
+	strcpy(iv[1].spiffe, ID_INTRUDER);
+	strcpy(iv[2].spiffe, ID_WEB);
+	r.ident_keys = ik;
+	r.idents = iv;
+	r.n_idents = 3;
+
+	av[0].action = MF_AUTHZ_ALLOW;
+	av[0].match = MF_AUTHZ_MATCH_EXACT;
+	strcpy(av[0].policy, "web-allow");
+	strcpy(av[0].spiffe, ID_CLIENT);
+	r.authz_keys = ak;
+	r.authz = av;
+	r.n_authz = 1;
+	return policy_from_records(&pol, &r);
+}
+
+/* ---- the loop in a thread ------------------------------------------------ */
+
+struct harness {
+	struct loop_config cfg;
+	pthread_t thread;
+	int init_err;
+	struct loop_stats stats;
+	int ready_pipe[2];
+};
+
+static void *loop_thread(void *arg)
+{
+	struct harness *h = arg;
+	struct loop l;
+	char c = 0;
+
+	h->init_err = loop_init(&l, &h->cfg);
+	if (write(h->ready_pipe[1], &c, 1) != 1)
+		abort();
+	if (h->init_err)
+		return NULL;
+	loop_run(&l);
+	h->stats = l.stats;
+	loop_fini(&l);
+	return NULL;
+}
+
+static bool start(struct harness *h)
+{
+	char c;
+
+	memset(h, 0, sizeof(*h));
+	h->cfg.node = "node-t";
+	h->cfg.policy = pol;
+	h->cfg.certs = certs;
+	h->cfg.listen_addr = htonl(INADDR_ANY);
+	h->cfg.outbound_port = port_out;
+	h->cfg.tunnel_port = port_tun;
+	h->cfg.handle_signals = true;
+	h->cfg.max_conns = 256;
+	h->cfg.setup_timeout_ms = 500;
+	if (pipe(h->ready_pipe) || pthread_create(&h->thread, NULL, loop_thread, h))
+		return false;
+	if (read(h->ready_pipe[0], &c, 1) != 1)
+		return false;
+	close(h->ready_pipe[0]);
+	close(h->ready_pipe[1]);
+	if (!ASSERT_EQ(h->init_err, 0)) {
+		pthread_join(h->thread, NULL);
+		return false;
+	}
+	return true;
+}
+
+static void stop(struct harness *h)
+{
+	kill(getpid(), SIGTERM);
+	pthread_join(h->thread, NULL);
+}
+
+/* ---- sockets ------------------------------------------------------------- */
+
+static void set_timeout(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Connects from @src (port chosen by the kernel) to @dst:@port. */
+static int dial(const char *src, const char *dst, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in da = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, src, &sa.sin_addr);
+	inet_pton(AF_INET, dst, &da.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    connect(fd, (struct sockaddr *)&da, sizeof(da))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	set_timeout(fd, 5000);
+	return fd;
+}
+
+static int server_listener(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port_srv) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	inet_pton(AF_INET, IP_WEB, &sa.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, 64))
+		return -1;
+	return fd;
+}
+
+static int accept_timeout(int lfd, int ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int fd;
+
+	if (poll(&p, 1, ms) != 1)
+		return -1;
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		set_timeout(fd, 5000);
+	return fd;
+}
+
+static bool read_exact(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+static int recv_err(int fd)
+{
+	char b;
+	ssize_t r = recv(fd, &b, 1, 0);
+
+	return r < 0 ? -errno : (int)r;
+}
+
+static uint8_t pattern(size_t i)
+{
+	return (uint8_t)(i * 13 + (i >> 11));
+}
+
+/* @n pattern bytes from @src to @dst through the mesh, with poll. */
+static bool pump_bytes(int src, int dst, size_t n)
+{
+	static uint8_t out[65536], in[65536];
+	size_t sent = 0, got = 0;
+
+	fcntl(src, F_SETFL, fcntl(src, F_GETFL) | O_NONBLOCK);
+	while (got < n) {
+		struct pollfd p[2] = {
+			{ .fd = dst, .events = POLLIN },
+			{ .fd = src, .events = sent < n ? POLLOUT : 0 },
+		};
+
+		if (poll(p, 2, 5000) <= 0)
+			return ASSERT_TRUE(!"mesh stalled");
+		if (p[1].revents & POLLOUT) {
+			size_t k = n - sent < sizeof(out) ? n - sent : sizeof(out);
+			ssize_t w;
+
+			for (size_t i = 0; i < k; i++)
+				out[i] = pattern(sent + i);
+			w = write(src, out, k);
+			if (w > 0)
+				sent += (size_t)w;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r = read(dst, in, sizeof(in));
+
+			if (r <= 0)
+				return ASSERT_TRUE(!"early EOF or error");
+			for (ssize_t i = 0; i < r; i++)
+				if (in[i] != pattern(got + (size_t)i))
+					return ASSERT_TRUE(!"corrupted byte");
+			got += (size_t)r;
+		}
+	}
+	fcntl(src, F_SETFL, fcntl(src, F_GETFL) & ~O_NONBLOCK);
+	return true;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+/* ---- a TLS client talking to the tunnel port directly -------------------- */
+
+static bool tc_flush(struct tls_sess *s, int fd)
+{
+	const void *p;
+	size_t n;
+
+	while ((n = tls_out_pending(s, &p)) > 0) {
+		if (send(fd, p, n, MSG_NOSIGNAL) != (ssize_t)n)
+			return false;
+		tls_out_consume(s, n);
+	}
+	return true;
+}
+
+/* Handshakes with the tunnel listener as @id.  Returns the session and
+ * *fd, or NULL. */
+static struct tls_sess *tc_open(const char *id, int *fd)
+{
+	struct tls_ctx *ctx;
+	struct tls_sess *s = NULL;
+	uint8_t buf[16384];
+	int r;
+
+	*fd = dial("127.0.0.1", "127.0.0.1", port_tun);
+	if (*fd < 0 || certs_client_ctx(certs, id, &ctx) ||
+	    tls_sess_new(&s, ctx))
+		goto fail;
+	for (;;) {
+		ssize_t n;
+
+		r = tls_handshake(s);
+		if (!tc_flush(s, *fd))
+			goto fail;
+		if (r == 0)
+			return s;
+		if (r != -EAGAIN)
+			goto fail;
+		n = recv(*fd, buf, sizeof(buf), 0);
+		if (n <= 0 || tls_feed(s, buf, (size_t)n))
+			goto fail;
+	}
+fail:
+	tls_sess_free(s);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return NULL;
+}
+
+/* Sends a PROXY header for src IP_CLIENT, dst @dst:@port through @s. */
+static bool tc_send_header(struct tls_sess *s, int fd, const char *dst,
+			   uint16_t port)
+{
+	struct pp2_info info;
+	uint8_t hdr[PP2_MAX_HEADER];
+	ssize_t n;
+
+	memset(&info, 0, sizeof(info));
+	info.src.sin_family = AF_INET;
+	inet_pton(AF_INET, IP_CLIENT, &info.src.sin_addr);
+	info.src.sin_port = htons(40000);
+	info.dst.sin_family = AF_INET;
+	inet_pton(AF_INET, dst, &info.dst.sin_addr);
+	info.dst.sin_port = htons(port);
+	n = pp2_encode(&info, hdr, sizeof(hdr));
+	return n > 0 && tls_write(s, hdr, (size_t)n) == n && tc_flush(s, fd);
+}
+
+/* ---- cases ---------------------------------------------------------------- */
+
+/* The allowed path end to end: bytes both ways, big transfers, and a
+ * half-close that crosses the tunnel as close_notify and comes out as FIN. */
+static bool test_allowed_relay(void)
+{
+	struct harness h;
+	int lfd, c = -1, s = -1;
+	char buf[16];
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	lfd = server_listener();
+	if (!ASSERT_GE(lfd, 0) || !start(&h))
+		return false;
+	c = dial(IP_CLIENT, VIP_WEB, port_out);
+	/* Bytes sent before the tunnel is up must wait, not vanish. */
+	if (!ASSERT_GE(c, 0) || !ASSERT_EQ(write(c, "early", 5), 5))
+		goto out;
+	s = accept_timeout(lfd, 5000);
+	if (!ASSERT_GE(s, 0) || !ASSERT_TRUE(read_exact(s, buf, 5)) ||
+	    !ASSERT_MEMEQ(buf, "early", 5) ||
+	    !ASSERT_EQ(write(s, "hi", 2), 2) ||
+	    !ASSERT_TRUE(read_exact(c, buf, 2)) ||
+	    !ASSERT_MEMEQ(buf, "hi", 2))
+		goto out;
+	if (!pump_bytes(c, s, 8u << 20) || !pump_bytes(s, c, 8u << 20))
+		goto out;
+	if (!ASSERT_EQ(shutdown(c, SHUT_WR), 0) ||
+	    !ASSERT_EQ(read(s, buf, sizeof(buf)), 0) ||
+	    !ASSERT_EQ(write(s, "bye", 3), 3) ||
+	    !ASSERT_TRUE(read_exact(c, buf, 3)) ||
+	    !ASSERT_MEMEQ(buf, "bye", 3))
+		goto out;
+	close(s);
+	s = -1;
+	if (!ASSERT_EQ(recv_err(c), 0))
+		goto out;
+	ok = true;
+out:
+	if (c >= 0)
+		close(c);
+	if (s >= 0)
+		close(s);
+	stop(&h);
+	close(lfd);
+	/* Two connections: the outbound one and the inbound one. */
+	return ok && ASSERT_EQ(h.stats.relayed, 2) &&
+	       ASSERT_EQ(h.stats.finished, 2) && ASSERT_EQ(h.stats.aborted, 0);
+}
+
+/* A reset at either end comes out of the tunnel as a reset at the other. */
+static bool test_resets_cross_tunnel(void)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct harness h;
+	int lfd, c = -1, s = -1;
+	bool ok = false;
+	char b;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	lfd = server_listener();
+	if (!ASSERT_GE(lfd, 0) || !start(&h))
+		return false;
+	for (int round = 0; round < 2; round++) {
+		int *killer = round ? &s : &c, *victim = round ? &c : &s;
+
+		c = dial(IP_CLIENT, VIP_WEB, port_out);
+		s = accept_timeout(lfd, 5000);
+		if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0) ||
+		    !ASSERT_EQ(write(c, "x", 1), 1) ||
+		    !ASSERT_TRUE(read_exact(s, &b, 1)))
+			goto out;
+		setsockopt(*killer, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(*killer);
+		*killer = -1;
+		if (!ASSERT_EQ(recv_err(*victim), -ECONNRESET))
+			goto out;
+		close(*victim);
+		*victim = -1;
+	}
+	ok = true;
+out:
+	if (c >= 0)
+		close(c);
+	if (s >= 0)
+		close(s);
+	stop(&h);
+	close(lfd);
+	return ok && ASSERT_EQ(h.stats.aborted, 4);
+}
+
+/* A server that stops reading: the writer is held back through both hops
+ * and the tunnel, with no more than one ring buffer per direction held at
+ * any time, and nothing is lost once the server reads again. */
+static bool test_tunnel_backpressure(void)
+{
+	static uint8_t out[65536], in[65536];
+	struct harness h;
+	int lfd, c = -1, s = -1;
+	size_t sent = 0, got = 0;
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	lfd = server_listener();
+	if (!ASSERT_GE(lfd, 0) || !start(&h))
+		return false;
+	c = dial(IP_CLIENT, VIP_WEB, port_out);
+	s = accept_timeout(lfd, 5000);
+	if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0))
+		goto out;
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	for (int idle = 0; idle < 20;) {
+		ssize_t w;
+
+		for (size_t i = 0; i < sizeof(out); i++)
+			out[i] = pattern(sent + i);
+		w = write(c, out, sizeof(out));
+		if (w > 0) {
+			sent += (size_t)w;
+			idle = 0;
+		} else {
+			idle++;
+			usleep(5 * 1000);
+		}
+		if (!ASSERT_TRUE(sent < (256u << 20)))
+			goto out;
+	}
+	while (got < sent) {
+		ssize_t r = read(s, in, sizeof(in));
+
+		if (!ASSERT_TRUE(r > 0))
+			goto out;
+		for (ssize_t i = 0; i < r; i++)
+			if (!ASSERT_EQ(in[i], pattern(got + (size_t)i)))
+				goto out;
+		got += (size_t)r;
+	}
+	ok = true;
+out:
+	if (c >= 0)
+		close(c);
+	if (s >= 0)
+		close(s);
+	stop(&h);
+	close(lfd);
+	/* Two connections (outbound, inbound), two directions each. */
+	return ok && ASSERT_TRUE(h.stats.bufs_out_max <= 4);
+}
+
+/* Refusals on the outbound side: each a reset, and the loop carries on. */
+static bool test_outbound_refusals(void)
+{
+	static const struct { const char *src, *dst; } cases[] = {
+		{ IP_STRANGER, VIP_WEB },	/* unknown source */
+		{ IP_CLIENT, VIP_NONE },	/* unknown service */
+		{ IP_CLIENT, VIP_EMPTY },	/* no endpoints */
+		{ IP_CLIENT, VIP_STRAY },	/* node-x answers as node-t */
+		{ IP_INTRUDER, VIP_WEB },	/* not authorized on the far side */
+	};
+	struct harness h;
+	int lfd, c, s;
+	bool ok = true;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	lfd = server_listener();
+	if (!ASSERT_GE(lfd, 0) || !start(&h))
+		return false;
+	for (size_t i = 0; ok && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		c = dial(cases[i].src, cases[i].dst, port_out);
+		if (!ASSERT_GE(c, 0)) {
+			ok = false;
+			break;
+		}
+		if (!ASSERT_EQ(recv_err(c), -ECONNRESET)) {
+			fprintf(stderr, "case %zu: %s -> %s\n", i, cases[i].src,
+				cases[i].dst);
+			ok = false;
+		}
+		close(c);
+	}
+	/* None of them reached the server. */
+	s = accept_timeout(lfd, 100);
+	if (s >= 0) {
+		close(s);
+		ok = ASSERT_TRUE(!"a refused connection reached the server");
+	}
+	/* And the allowed one still does. */
+	c = dial(IP_CLIENT, VIP_WEB, port_out);
+	s = accept_timeout(lfd, 5000);
+	if (!ASSERT_GE(s, 0) || !ASSERT_EQ(write(c, "x", 1), 1) ||
+	    !ASSERT_EQ(recv(s, (char[1]){0}, 1, 0), 1))
+		ok = false;
+	if (c >= 0)
+		close(c);
+	if (s >= 0)
+		close(s);
+	stop(&h);
+	close(lfd);
+	return ok;
+}
+
+/* Inbound checks against PROXY headers no honest agent sends. */
+static bool test_inbound_header_checks(void)
+{
+	static const struct { const char *dst; int port; } cases[] = {
+		{ IP_STRAY, -1 },	/* a workload of another node */
+		{ IP_WEB, 1 },		/* a port the workload does not serve */
+		{ "127.0.0.77", -1 },	/* no workload at all */
+	};
+	struct harness h;
+	struct tls_sess *t;
+	int lfd, fd, s;
+	bool ok = true;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	lfd = server_listener();
+	if (!ASSERT_GE(lfd, 0) || !start(&h))
+		return false;
+	for (size_t i = 0; ok && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint16_t port = cases[i].port < 0 ? port_srv : (uint16_t)cases[i].port;
+
+		t = tc_open(ID_CLIENT, &fd);
+		if (!ASSERT_TRUE(t != NULL)) {
+			ok = false;
+			break;
+		}
+		if (!ASSERT_TRUE(tc_send_header(t, fd, cases[i].dst, port)) ||
+		    !ASSERT_EQ(recv_err(fd), -ECONNRESET))
+			ok = false;
+		tls_sess_free(t);
+		close(fd);
+	}
+	/* Garbage instead of a header. */
+	t = tc_open(ID_CLIENT, &fd);
+	if (ASSERT_TRUE(t != NULL)) {
+		if (!ASSERT_EQ(tls_write(t, "GET / HTTP/1.1\r\n\r\n", 18), 18) ||
+		    !ASSERT_TRUE(tc_flush(t, fd)) ||
+		    !ASSERT_EQ(recv_err(fd), -ECONNRESET))
+			ok = false;
+		tls_sess_free(t);
+		close(fd);
+	} else {
+		ok = false;
+	}
+	/* An honest header does get through, bytes after it included. */
+	t = tc_open(ID_CLIENT, &fd);
+	if (ASSERT_TRUE(t != NULL)) {
+		char b[4];
+
+		if (!ASSERT_TRUE(tc_send_header(t, fd, IP_WEB, port_srv)) ||
+		    !ASSERT_EQ(tls_write(t, "data", 4), 4) ||
+		    !ASSERT_TRUE(tc_flush(t, fd)))
+			ok = false;
+		s = accept_timeout(lfd, 5000);
+		if (!ASSERT_GE(s, 0) || !ASSERT_TRUE(read_exact(s, b, 4)) ||
+		    !ASSERT_MEMEQ(b, "data", 4))
+			ok = false;
+		if (s >= 0)
+			close(s);
+		tls_sess_free(t);
+		close(fd);
+	} else {
+		ok = false;
+	}
+	stop(&h);
+	close(lfd);
+	return ok;
+}
+
+/* A tunnel client that connects and says nothing is reset at the setup
+ * deadline; one that sends plaintext is reset at once. */
+static bool test_tunnel_stalls_and_garbage(void)
+{
+	struct harness h;
+	struct timespec t0, t1;
+	int fd, fd2;
+	long ms;
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!start(&h))
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fd = dial("127.0.0.1", "127.0.0.1", port_tun);
+	fd2 = dial("127.0.0.1", "127.0.0.1", port_tun);
+	if (!ASSERT_GE(fd, 0) || !ASSERT_GE(fd2, 0) ||
+	    !ASSERT_EQ(write(fd2, "GET / HTTP/1.0\r\n\r\n", 18), 18) ||
+	    /* The garbage gets a reset (maybe after a TLS alert). */
+	    !ASSERT_TRUE(recv_err(fd2) <= 0))
+		goto out;
+	if (!ASSERT_EQ(recv_err(fd), -ECONNRESET))
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (!ASSERT_GE(ms, 400) || !ASSERT_GE(3000, ms))
+		goto out;
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (fd2 >= 0)
+		close(fd2);
+	stop(&h);
+	return ok && ASSERT_EQ(h.stats.relayed, 0);
+}
+
+/* Many tunnelled connections at once, then closed: every fd comes back. */
+static bool test_fds_released(void)
+{
+	enum { N = 50 };
+	struct harness h;
+	int lfd, base, now = -1, c[N], s[N];
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	for (int i = 0; i < N; i++)
+		c[i] = s[i] = -1;
+	lfd = server_listener();
+	if (!ASSERT_GE(lfd, 0) || !start(&h))
+		return false;
+	/* Warm the certificate cache: its contexts are kept for good. */
+	c[0] = dial(IP_CLIENT, VIP_WEB, port_out);
+	s[0] = accept_timeout(lfd, 5000);
+	if (!ASSERT_GE(c[0], 0) || !ASSERT_GE(s[0], 0))
+		goto out;
+	close(c[0]);
+	close(s[0]);
+	c[0] = s[0] = -1;
+	usleep(100 * 1000);
+	base = count_fds();
+	for (int i = 0; i < N; i++) {
+		char b;
+
+		c[i] = dial(IP_CLIENT, VIP_WEB, port_out);
+		s[i] = accept_timeout(lfd, 5000);
+		if (!ASSERT_GE(c[i], 0) || !ASSERT_GE(s[i], 0) ||
+		    !ASSERT_EQ(write(c[i], "a", 1), 1) ||
+		    !ASSERT_TRUE(read_exact(s[i], &b, 1)))
+			goto out;
+	}
+	for (int i = 0; i < N; i++) {
+		close(c[i]);
+		close(s[i]);
+		c[i] = s[i] = -1;
+	}
+	for (int tries = 0; tries < 300; tries++) {
+		now = count_fds();
+		if (now == base)
+			break;
+		usleep(10 * 1000);
+	}
+	if (!ASSERT_EQ(now, base))
+		goto out;
+	ok = true;
+out:
+	for (int i = 0; i < N; i++) {
+		if (c[i] >= 0)
+			close(c[i]);
+		if (s[i] >= 0)
+			close(s[i]);
+	}
+	stop(&h);
+	close(lfd);
+	return ok && ASSERT_EQ(h.stats.conns, 0);
+}
+
+int main(void)
+{
+	sigset_t set;
+
+	TEST_MAIN_BEGIN("test_tunnel");
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	log_level_max = getenv("MF_TEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERROR;
+
+	port_out = free_port();
+	port_tun = free_port();
+	port_srv = free_port();
+	have_certs = make_certs() && tls_global_init() == 0 &&
+		     certs_open(&certs, dir) == 0 && make_policy() == 0;
+
+	TEST_RUN(test_allowed_relay);
+	TEST_RUN(test_resets_cross_tunnel);
+	TEST_RUN(test_tunnel_backpressure);
+	TEST_RUN(test_outbound_refusals);
+	TEST_RUN(test_inbound_header_checks);
+	TEST_RUN(test_tunnel_stalls_and_garbage);
+	TEST_RUN(test_fds_released);
+
+	if (pol)
+		policy_put(pol);
+	certs_close(certs);
+	if (dir[0])
+		sh("rm -rf %s", dir);
+	TEST_MAIN_END();
+}
