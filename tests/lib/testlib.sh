@@ -147,10 +147,11 @@ tl_require_built() {
 	done
 }
 
-# One testbed at a time on this machine: hold a lock on testbed.sh itself (a
-# file that always exists, so nothing is left behind) for the whole test.
+# One testbed at a time on this machine, whichever checkout runs it: hold
+# the machine-wide testbed lock for the whole test.  The lock file is the
+# one thing a run leaves in place: removing it would race the next holder.
 tl_lock() {
-	exec 9<"$TB"
+	exec 9>>/run/mf-testbed.lock
 	flock -w 600 9 || skip "another testbed run held the lock for 10 minutes"
 }
 
