@@ -135,11 +135,19 @@ $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ARCHIVE_OBJS) $(BPF_SKELS)
 	$(Q)$(CLANG) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(LIB_SRCS) $(filter-out %/main.c,$(AGENT_SRCS) $(CTL_SRCS)) $(LDLIBS)
 
+# The benchmark's load generator (tests/bench/, `make bench` only).
+BENCH_LOAD := $(O)/tests/bench/mf_httpload
+
+$(BENCH_LOAD): tests/bench/mf_httpload.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC-TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< -luring
+
 $(O)/bpf $(O)/bin:
 	$(Q)mkdir -p $@
 
 # ---- goals ---------------------------------------------------------------
-.PHONY: all bpf agent mfctl tests check demo deps clean fuzz
+.PHONY: all bpf agent mfctl tests check demo deps clean fuzz bench bench-deps
 all: bpf $(AGENT) $(MFCTL)
 bpf: $(BPF_OBJS) $(BPF_SKELS)
 agent: $(AGENT)
@@ -157,6 +165,15 @@ deps:
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)O=$(O) scripts/demo.sh
+
+# Benchmarks against direct, nginx and HAProxy (docs/benchmarks.md); not
+# part of check.  Results in $(O)/bench/.
+bench-deps:
+	$(Q)scripts/deps.sh --bench
+
+bench: bench-deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_LOAD)
+	$(Q)O=$(O) scripts/bench.sh
 
 clean:
 	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(ARCHIVE)

@@ -5,7 +5,20 @@
 #  - wolfSSL built from Debian's source package with AES-NI and Intel
 #    assembly into build/wolfssl (31x faster AES-GCM than the binary package).
 #    If that build fails we say so loudly and fall back to libwolfssl-dev.
+#  - with --bench, also the benchmark peers and tools (`make bench`):
+#    nginx, haproxy, wrk and gnuplot-nox, without letting their packages
+#    start a service in the host's namespace.
+#
+# usage: deps.sh [--bench]
 set -euo pipefail
+
+bench=0
+for arg in "$@"; do
+	case "$arg" in
+	--bench) bench=1 ;;
+	*) echo "usage: deps.sh [--bench]" >&2; exit 2 ;;
+	esac
+done
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 prefix="$top/build/wolfssl"
@@ -101,4 +114,66 @@ LOUD
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libwolfssl-dev
 	fi
 fi
+
+# ---- benchmark peers (--bench) ---------------------------------------------
+bench_pkgs=(nginx haproxy wrk gnuplot-nox)
+policy_rc=/usr/sbin/policy-rc.d
+policy_saved=$policy_rc.meshforge-saved
+policy_ours=0
+
+# pids of the nginx and haproxy binaries running now, one per line.
+peer_pids() {
+	local p exe
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		case "$exe" in
+		/usr/sbin/nginx | /usr/sbin/haproxy) echo "${p#/proc/}" ;;
+		esac
+	done
+	return 0
+}
+
+policy_restore() {
+	[ "$policy_ours" = 1 ] || return 0
+	rm -f "$policy_rc"
+	if [ -e "$policy_saved" ]; then mv -f "$policy_saved" "$policy_rc"; fi
+	policy_ours=0
+}
+
+install_bench() {
+	local before after pid
+	need_install "${bench_pkgs[@]}" || return 0
+	# Debian's nginx and haproxy start their service from postinst; a
+	# policy-rc.d answering 101 ("action forbidden") stops that.  Keep a
+	# policy that already forbids everything; otherwise put ours in its
+	# place for the install and give the old one back after.
+	if ! { [ -x "$policy_rc" ] && { "$policy_rc" nginx start >/dev/null 2>&1; [ $? = 101 ]; }; }; then
+		if [ -e "$policy_rc" ]; then mv -f "$policy_rc" "$policy_saved"; fi
+		policy_ours=1
+		trap policy_restore EXIT
+		printf '#!/bin/sh\n# meshforge deps.sh: no service starts during the install\nexit 101\n' >"$policy_rc"
+		chmod 0755 "$policy_rc"
+	fi
+	before=$(peer_pids)
+	apt_update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${bench_pkgs[@]}"
+	policy_restore
+	# Belt and braces: a server the install started anyway (an init system
+	# that ignores policy-rc.d) must not stay in the host's namespace.
+	# Only pids that were not there before, so nobody else's server dies.
+	after=$(peer_pids)
+	for pid in $after; do
+		grep -qx "$pid" <<<"$before" && continue
+		[ "$(readlink "/proc/$pid/ns/net")" = "$(readlink /proc/self/ns/net)" ] || continue
+		log "stopping $(readlink "/proc/$pid/exe") (pid $pid) that the install started"
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	# The packages enable their services for the next boot; this machine's
+	# nginx and haproxy are benchmark peers only, started by scripts/bench.sh.
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		systemctl disable --now nginx haproxy >/dev/null 2>&1 || true
+	fi
+}
+
+[ "$bench" = 1 ] && install_bench
 log "ready"

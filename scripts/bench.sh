@@ -1,0 +1,547 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# `make bench`: meshforge against a direct connection and two well-known
+# proxy pairs on the two-node testbed (scripts/testbed.sh), all measured in
+# one run.  Paths, from pod a1 to the origin server (nginx) in pod b1:
+#
+#   direct     a1 -> 10.78.2.11:8080, plaintext, no proxy
+#   meshforge  a1 -> VIP 10.96.0.10:80 -> agent a =mTLS= agent b -> b1 (L4)
+#   nginx      a1 -> 10.78.1.1:18080 nginx (node a) =mTLS= nginx 10.77.0.2:18443 (node b) -> b1
+#   haproxy    a1 -> 10.78.1.1:18081 HAProxy (node a) =mTLS= HAProxy 10.77.0.2:18444 (node b) -> b1
+#
+# (meshforge L7 is listed as not available until its engine exists.)  The
+# configurations are tests/bench/*.conf, *.cfg and policy.yaml; the
+# certificates are the testbed's (mfctl, ECDSA P-256).  Every proxy runs one
+# worker/thread.  CPU pinning (taskset): the proxies of both nodes get CPU
+# $MF_BENCH_CPU_PROXY (1) to themselves; the load generator and the origin,
+# the same on every path, share CPU $MF_BENCH_CPU_LOAD / _ORIGIN (0).
+#
+# Two phases, each repeated with the paths interleaved (rep 1: A B C D,
+# rep 2: A B C D, ...), every path started fresh for each repetition:
+#   capacity: RSS idle; max requests/s (closed loop, keep-alive, 1 KiB) with
+#             the proxies' CPU time; new connections/s (one request each);
+#             a 100 MiB download; RSS with $MF_BENCH_IDLE_CONNS idle
+#             connections open through the path; for the nginx and HAProxy
+#             pairs, new connections/s again with upstream reuse off, so
+#             that each one costs an mTLS handshake as it does in meshforge;
+#   latency:  open loop at 25% and 50% of the direct path's median maximum.
+# Raw results go to $O/bench/raw.jsonl; tests/bench/bench_report.py turns
+# them into results.json, results.md (printed) and chart.png in $O/bench.
+#
+# usage: scripts/bench.sh      (as root, after make; `make bench` does both)
+# Environment (defaults): MF_BENCH_DURATION (8 s per measured run),
+# MF_BENCH_WARMUP (2 s, excluded), MF_BENCH_REPS (3), MF_BENCH_CONNS (64),
+# MF_BENCH_NEWCONN_DURATION (5 s), MF_BENCH_NEWCONN_CONNS (16),
+# MF_BENCH_IDLE_CONNS (10000), MF_BENCH_IDLE_STEP (1500 connections opened at once),
+# MF_BENCH_PATHS ("direct meshforge nginx haproxy"), MF_BENCH_CPU_LOAD (0),
+# MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_HTTPLOAD (the load
+# generator binary).
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+O=${O:-build}
+case "$O" in /*) ;; *) O="$top/$O" ;; esac
+export O
+TB=$top/scripts/testbed.sh
+BENCH=$top/tests/bench
+OUT=$O/bench
+RUN=$OUT/run
+RAW=$OUT/raw.jsonl
+PY=/usr/bin/python3
+REPORT=$BENCH/bench_report.py
+LOAD=${MF_HTTPLOAD:-$O/tests/bench/mf_httpload}
+STATE=/run/mf-testbed
+
+DURATION=${MF_BENCH_DURATION:-8}
+WARMUP=${MF_BENCH_WARMUP:-2}
+REPS=${MF_BENCH_REPS:-3}
+CONNS=${MF_BENCH_CONNS:-64}
+NEWCONN_DURATION=${MF_BENCH_NEWCONN_DURATION:-5}
+NEWCONN_CONNS=${MF_BENCH_NEWCONN_CONNS:-16}
+IDLE_CONNS=${MF_BENCH_IDLE_CONNS:-10000}
+IDLE_STEP=${MF_BENCH_IDLE_STEP:-1500}
+# The load generator holds idle connections until we stop it, or this long.
+IDLE_HOLD_MAX=300
+PATHS=${MF_BENCH_PATHS:-direct meshforge nginx haproxy}
+CPU_LOAD=${MF_BENCH_CPU_LOAD:-0}
+CPU_ORIGIN=${MF_BENCH_CPU_ORIGIN:-0}
+CPU_PROXY=${MF_BENCH_CPU_PROXY:-1}
+# 1: the outbound proxies of the nginx and HAProxy pairs reuse upstream
+# mTLS connections (the normal configuration); 0 for the handshake run.
+REUSE=1
+# Every process of the run inherits the descriptor limit: 10,000
+# connections through an L4 proxy hold 20,000 descriptors in each agent
+# (both ends), the load generator and the origin 10,000 each.
+NOFILE=65536
+
+ORIGIN_IP=10.78.2.11
+ORIGIN_PORT=8080
+BODY_SMALL=/1k
+BODY_BULK=/100m
+BULK_BYTES=104857600
+
+declare -A URL=(
+	[direct]=http://$ORIGIN_IP:$ORIGIN_PORT
+	[meshforge]=http://10.96.0.10:80
+	[nginx]=http://10.78.1.1:18080
+	[haproxy]=http://10.78.1.1:18081
+)
+
+# The pids of the running path's proxies, top-level processes only (nginx
+# workers are found as their children).
+PATH_PIDS=()
+ORIGIN_PID=""
+BED=0
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# wait_for TIMEOUT_S CMD...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+alive() {
+	local st
+	st=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Stops one process we started, by its pid: TERM, then KILL after 5 s.
+stop_pid() {
+	local pid=$1 n=50
+	alive "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	while alive "$pid" && [ "$n" -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	local rc=$?
+	trap '' INT TERM
+	path_stop
+	[ -n "$ORIGIN_PID" ] && stop_pid "$ORIGIN_PID"
+	rm -f "$RUN/www/100m"
+	if [ "$BED" = 1 ]; then
+		"$TB" down >&2 || log "testbed down reported errors"
+	fi
+	exit "$rc"
+}
+
+# ---- processes: CPU time and memory ----------------------------------------
+
+# The pids $@ and all their descendants.
+proc_tree() {
+	local pid kid
+	for pid in "$@"; do
+		alive "$pid" || continue
+		echo "$pid"
+		# shellcheck disable=SC2013 # the file is a list of pids
+		for kid in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+			proc_tree "$kid"
+		done
+	done
+}
+
+# utime + stime of every thread of the processes $@ and their children, in
+# clock ticks (USER_HZ).  The fields after the ")" of the command name:
+# state is 1, utime 12 and stime 13.
+cpu_ticks() {
+	local pid sum=0 f
+	for pid in $(proc_tree "$@"); do
+		f=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+		read -r -a f <<<"$f"
+		sum=$((sum + f[11] + f[12]))
+	done
+	echo "$sum"
+}
+
+# Resident set size of the processes $@ and their children, in KiB.
+rss_kib() {
+	local pid sum=0 kb
+	for pid in $(proc_tree "$@"); do
+		kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+		sum=$((sum + ${kb:-0}))
+	done
+	echo "$sum"
+}
+
+fd_count() {
+	local pid n=0
+	for pid in $(proc_tree "$@"); do
+		n=$((n + $(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)))
+	done
+	echo "$n"
+}
+
+# ---- the testbed and the origin ----------------------------------------------
+
+# Replaces the @NAME@ tokens of tests/bench/$1 into $RUN/$1.
+render() {
+	local a_crt b_crt
+	a_crt=$(certfile mf-node-a crt) b_crt=$(certfile mf-node-b crt)
+	sed -e "s|@RUN@|$RUN|g" -e "s|@WWW@|$RUN/www|g" \
+		-e "s|@CA@|$STATE/ca/ca.crt|g" \
+		-e "s|@A_CRT@|$a_crt|g" -e "s|@A_KEY@|${a_crt%.crt}.key|g" \
+		-e "s|@B_CRT@|$b_crt|g" -e "s|@B_KEY@|${b_crt%.crt}.key|g" \
+		-e "s|@A_PEM@|$RUN/mf-node-a.pem|g" -e "s|@B_PEM@|$RUN/mf-node-b.pem|g" \
+		-e "s|@MAXCONN@|$((IDLE_CONNS + 128))|g" \
+		-e "s|@UPSTREAM_KEEPALIVE@|$([ "$REUSE" = 1 ] && echo 'keepalive 256;' || echo '# no upstream keep-alive: handshake run')|g" \
+		-e "s|@HTTP_REUSE@|$([ "$REUSE" = 1 ] && echo always || echo never)|g" \
+		"$BENCH/$1" >"$RUN/$1"
+}
+
+# The node certificate file of node $1 (its .crt; .key beside it).
+certfile() {
+	echo "$STATE/$1/certs/mesh.local+ns+meshforge-system+sa+$1.$2"
+}
+
+bed_up() {
+	local ns
+	BED=1
+	"$TB" up --apply "$BENCH/policy.yaml" >"$RUN/testbed-up.log" 2>&1 ||
+		{ cat "$RUN/testbed-up.log" >&2; die "testbed up failed"; }
+	# New-connection runs open thousands of connections a second: let a
+	# client port in TIME_WAIT be reused (it needs timestamps, on by
+	# default), and give the idle run room for 10,000 ports from one pod,
+	# above every port a server of the run listens on.
+	for ns in mf-pod-a1 mf-node-a mf-node-b; do
+		nsenter --net="/run/netns/$ns" -- sysctl -qw net.ipv4.tcp_tw_reuse=1 \
+			net.ipv4.ip_local_port_range="20000 64999" ||
+			die "sysctl in $ns failed"
+	done
+	# HAProxy wants certificate and key in one file.
+	for ns in mf-node-a mf-node-b; do
+		cat "$(certfile "$ns" crt)" "$(certfile "$ns" key)" >"$RUN/$ns.pem" || die "no certs for $ns"
+		chmod 0600 "$RUN/$ns.pem"
+	done
+}
+
+origin_start() {
+	local f
+	mkdir -p "$RUN/www" "$RUN/origin-tmp"
+	# The same bytes on every path: a fixed 1 KiB text and 100 MiB of
+	# random data made once per run.
+	head -c 1024 /dev/zero | tr '\0' 'm' >"$RUN/www/1k"
+	head -c "$BULK_BYTES" /dev/urandom >"$RUN/www/100m"
+	render origin-nginx.conf
+	f=$RUN/origin-nginx.conf
+	"$TB" exec b1 taskset -c "$CPU_ORIGIN" nginx -e "$RUN/origin.error.log" -c "$f" \
+		>"$RUN/origin.log" 2>&1 </dev/null 9<&- &
+	ORIGIN_PID=$!
+	wait_for 10 "$TB" exec b curl -fs -o /dev/null -m 2 "${URL[direct]}$BODY_SMALL" ||
+		{ cat "$RUN/origin.log" "$RUN/origin.error.log" >&2 2>/dev/null; die "origin did not start"; }
+}
+
+# ---- the paths ---------------------------------------------------------------
+
+# start_proxy NODE NAME CMD...: a proxy in NODE's namespace on CPU_PROXY.
+start_proxy() {
+	local node=$1 name=$2
+	shift 2
+	"$TB" exec "$node" taskset -c "$CPU_PROXY" "$@" >"$RUN/$name.log" 2>&1 </dev/null 9<&- &
+	PATH_PIDS+=("$!")
+}
+
+# path_start PATH: starts the proxies of PATH and waits until a request
+# goes through.  Returns 1 (proxies stopped) when the path does not work.
+path_start() {
+	local path=$1 pid
+	PATH_PIDS=()
+	case "$path" in
+	direct) ;;
+	meshforge)
+		# The agents inherit the CPU mask (and the descriptor limit).
+		taskset -c "$CPU_PROXY" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
+			{ cat "$RUN/agents-start.log" >&2; return 1; }
+		PATH_PIDS=("$("$TB" pid a)" "$("$TB" pid b)")
+		;;
+	nginx)
+		mkdir -p "$RUN/nginx-out-tmp" "$RUN/nginx-in-tmp"
+		render nginx-out.conf
+		render nginx-in.conf
+		start_proxy b nginx-in nginx -e "$RUN/nginx-in.error.log" -c "$RUN/nginx-in.conf"
+		start_proxy a nginx-out nginx -e "$RUN/nginx-out.error.log" -c "$RUN/nginx-out.conf"
+		;;
+	haproxy)
+		render haproxy-out.cfg
+		render haproxy-in.cfg
+		start_proxy b haproxy-in haproxy -db -f "$RUN/haproxy-in.cfg"
+		start_proxy a haproxy-out haproxy -db -f "$RUN/haproxy-out.cfg"
+		;;
+	*) log "unknown path $path"; return 1 ;;
+	esac
+	# Pin every thread, io_uring workers included, whatever they inherited.
+	for pid in $(proc_tree "${PATH_PIDS[@]}"); do
+		taskset -a -p -c "$CPU_PROXY" "$pid" >/dev/null 2>&1
+	done
+	if ! wait_for 10 "$TB" exec a1 curl -fs -o /dev/null -m 2 "${URL[$path]}$BODY_SMALL"; then
+		log "path $path does not answer; logs:"
+		tail -n 5 "$RUN"/*.error.log "$RUN"/*-out.log "$RUN"/*-in.log "$STATE"/mf-node-*/agent.log 2>/dev/null >&2
+		path_stop
+		return 1
+	fi
+	return 0
+}
+
+# path_check PATH REP: records a proxy of PATH that is gone before we
+# stopped it (a crash: its figures of this repetition are suspect).
+path_check() {
+	local pid
+	for pid in "${PATH_PIDS[@]}"; do
+		alive "$pid" && continue
+		log "path $1: proxy pid $pid exited during repetition $2"
+		record "$1" crash "$2" /dev/null pid="$pid"
+	done
+}
+
+path_stop() {
+	local pid node
+	if [ -n "$("$TB" pid a 2>/dev/null)$("$TB" pid b 2>/dev/null)" ]; then
+		"$TB" agents-stop >/dev/null 2>&1
+		# testbed down removes the agents' logs with its state dir.
+		for node in mf-node-a mf-node-b; do
+			cat "$STATE/$node/agent.log" >>"$RUN/agent-$node.log" 2>/dev/null
+			: >"$STATE/$node/agent.log"
+		done
+	fi
+	for pid in "${PATH_PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	PATH_PIDS=()
+}
+
+# ---- measurements ------------------------------------------------------------
+
+# record PATH TEST REP RESULT_FILE [KEY=NUMBER...]: one line of raw.jsonl.
+record() {
+	"$PY" "$REPORT" record --path "$1" --test "$2" --rep "$3" --result "$4" "${@:5}" >>"$RAW"
+}
+
+# load OUTFILE ARGS...: the load generator in pod a1 on CPU_LOAD.
+load() {
+	local out=$1
+	shift
+	"$TB" exec a1 taskset -c "$CPU_LOAD" "$LOAD" "$@" >"$out" 2>"$out.err" </dev/null 9<&-
+}
+
+# measure_loaded PATH TEST REP ARGS...: a load generator run with the
+# proxies' CPU time sampled across its measured part (after the warm-up).
+measure_loaded() {
+	local path=$1 test=$2 rep=$3 out c0 c1 lpid rc
+	shift 3
+	out=$RUN/$path-$test-$rep.json
+	load "$out" "$@" &
+	lpid=$!
+	sleep "$WARMUP"
+	c0=$(cpu_ticks "${PATH_PIDS[@]}")
+	wait "$lpid"
+	rc=$?
+	c1=$(cpu_ticks "${PATH_PIDS[@]}")
+	record "$path" "$test" "$rep" "$out" cpu_ticks=$((c1 - c0)) \
+		clk_tck="$(getconf CLK_TCK)" load_exit="$rc"
+}
+
+measure_bulk() {
+	local path=$1 rep=$2 out
+	out=$RUN/$path-bulk-$rep.txt
+	"$TB" exec a1 taskset -c "$CPU_LOAD" curl -s -o /dev/null -m 120 \
+		-w '{"http_code": %{http_code}, "size_download": %{size_download}, "time_total": %{time_total}}' \
+		"${URL[$path]}$BODY_BULK" >"$out" 2>"$out.err" </dev/null 9<&-
+	record "$path" bulk "$rep" "$out" curl_exit=$? expect_bytes="$BULK_BYTES"
+}
+
+# settle PIDS...: waits (up to 120 s) until the descriptor count of PIDS
+# has held still for 1.5 s; prints it.
+settle() {
+	local prev=-1 n=0 fds=0 deadline=$((SECONDS + 120))
+	while [ "$n" -lt 3 ] && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.5
+		fds=$(fd_count "$@")
+		if [ "$fds" = "$prev" ]; then n=$((n + 1)); else n=0; fi
+		prev=$fds
+	done
+	echo "$fds"
+}
+
+# The RSS of the path's proxies with IDLE_CONNS connections open through
+# it, against the RSS just before.  The connections are opened in steps of
+# IDLE_STEP, one load generator each, the next step only once the proxies'
+# descriptor count has settled: a load generator's connect completes at the
+# first proxy, and an L4 proxy then still sets up the rest of the path
+# (mTLS handshake, upstream connect) under a deadline.  A burst of 10,000
+# handshakes would measure that deadline, not memory.
+measure_idle() {
+	local path=$1 rep=$2 out rss0 rss1=0 fds0 fds1=0 left step i=0 ok=1 lpids=() files=() f rc=0 r
+	out=$RUN/$path-idle-$rep.txt
+	rss0=$(rss_kib "${PATH_PIDS[@]}")
+	fds0=$(fd_count "${PATH_PIDS[@]}")
+	left=$IDLE_CONNS
+	while [ "$left" -gt 0 ]; do
+		step=$((left < IDLE_STEP ? left : IDLE_STEP))
+		left=$((left - step))
+		i=$((i + 1))
+		f=$out.$i
+		# Started here, not through load(): $! must be the load
+		# generator itself (testbed.sh, nsenter and taskset exec it).
+		"$TB" exec a1 taskset -c "$CPU_LOAD" "$LOAD" --url "${URL[$path]}$BODY_SMALL" \
+			--idle "$step" --hold "$IDLE_HOLD_MAX" --timeout 30 \
+			>"$f" 2>"$f.err" </dev/null 9<&- &
+		lpids+=("$!")
+		files+=("$f")
+		until grep -qs '^idle_open=' "$f" || ! alive "$!"; do
+			sleep 0.1
+		done
+		grep -qs '^idle_open=' "$f" || { ok=0; break; }
+		fds1=$(settle "${PATH_PIDS[@]}")
+	done
+	[ "$ok" = 1 ] && rss1=$(rss_kib "${PATH_PIDS[@]}")
+	for f in "${lpids[@]}"; do
+		kill -TERM "$f" 2>/dev/null
+	done
+	for f in "${lpids[@]}"; do
+		wait "$f"
+		r=$?
+		[ "$r" = 0 ] || rc=$r
+	done
+	# One summary for the report: the steps' counts added up.
+	"$PY" "$REPORT" idle-sum "${files[@]}" >"$out" 2>"$out.err"
+	record "$path" idle "$rep" "$out" rss_before_kib="$rss0" rss_open_kib="$rss1" \
+		fds_before="$fds0" fds_open="$fds1" load_exit="$rc" conns="$IDLE_CONNS" steps="$i"
+}
+
+capacity_rep() {
+	local path=$1 rep=$2 url=${URL[$1]}
+	log "capacity rep $rep: $path"
+	if ! path_start "$path"; then
+		record "$path" start "$rep" /dev/null failed=1
+		return
+	fi
+	# One request so TLS contexts and first-connection setup are in the
+	# idle figure, as they would be in a proxy that has served before.
+	"$TB" exec a1 curl -fs -o /dev/null -m 5 "$url$BODY_SMALL"
+	[ "${#PATH_PIDS[@]}" -gt 0 ] &&
+		record "$path" rss_idle "$rep" /dev/null rss_kib="$(rss_kib "${PATH_PIDS[@]}")" \
+			fds="$(fd_count "${PATH_PIDS[@]}")"
+	measure_loaded "$path" max "$rep" --url "$url$BODY_SMALL" --max --conns "$CONNS" \
+		--duration "$DURATION" --warmup "$WARMUP"
+	measure_loaded "$path" newconn "$rep" --url "$url$BODY_SMALL" --new-conn \
+		--conns "$NEWCONN_CONNS" --duration "$NEWCONN_DURATION" --warmup "$WARMUP"
+	measure_bulk "$path" "$rep"
+	[ "${#PATH_PIDS[@]}" -gt 0 ] && measure_idle "$path" "$rep"
+	path_check "$path" "$rep"
+	path_stop
+	case "$path" in
+	nginx | haproxy)
+		REUSE=0
+		if path_start "$path"; then
+			measure_loaded "$path" newconn_mtls "$rep" --url "$url$BODY_SMALL" --new-conn \
+				--conns "$NEWCONN_CONNS" --duration "$NEWCONN_DURATION" --warmup "$WARMUP"
+			path_check "$path" "$rep"
+			path_stop
+		else
+			record "$path" start "$rep" /dev/null failed=1 phase=3
+		fi
+		REUSE=1
+		;;
+	esac
+}
+
+latency_rep() {
+	local path=$1 rep=$2 rate25=$3 rate50=$4 url=${URL[$1]}
+	log "latency rep $rep: $path ($rate25/s, $rate50/s)"
+	if ! path_start "$path"; then
+		record "$path" start "$rep" /dev/null failed=1 phase=2
+		return
+	fi
+	measure_loaded "$path" lat25 "$rep" --url "$url$BODY_SMALL" --rate "$rate25" \
+		--conns "$CONNS" --duration "$DURATION" --warmup "$WARMUP"
+	measure_loaded "$path" lat50 "$rep" --url "$url$BODY_SMALL" --rate "$rate50" \
+		--conns "$CONNS" --duration "$DURATION" --warmup "$WARMUP"
+	path_check "$path" "$rep"
+	path_stop
+}
+
+# ---- main --------------------------------------------------------------------
+
+[ "$(id -u)" = 0 ] || die "must run as root"
+for path in $PATHS; do
+	[ -n "${URL[$path]+set}" ] || die "unknown path '$path' in MF_BENCH_PATHS (${!URL[*]})"
+done
+for b in "$O/bin/mfctl" "$O/bin/meshforge-agent" "$LOAD"; do
+	[ -x "$b" ] || die "$b is not built (make bench builds it)"
+done
+for c in ip nsenter flock taskset curl nginx haproxy gnuplot "$PY"; do
+	command -v "$c" >/dev/null || die "missing $c (scripts/deps.sh --bench installs it)"
+done
+# Raising the hard limit needs CAP_SYS_RESOURCE; without it the soft limit
+# goes up to the hard one, and the idle run shrinks to what fits, saying so.
+ulimit -Hn "$NOFILE" 2>/dev/null
+ulimit -n "$(ulimit -Hn)" || die "cannot raise the descriptor limit"
+fit=$((($(ulimit -n) - 512) / 2))
+if [ "$IDLE_CONNS" -gt "$fit" ]; then
+	log "descriptor limit $(ulimit -n) (hard; raising it needs CAP_SYS_RESOURCE):" \
+		"an L4 proxy holds two per connection, so the idle run uses $fit connections, not $IDLE_CONNS"
+	IDLE_CONNS=$fit
+fi
+
+# One testbed user at a time: the same lock as the tests (tests/lib/testlib.sh).
+exec 9>>/run/mf-testbed.lock
+log "waiting for the testbed lock"
+flock -w 900 9 || die "another testbed run held the lock for 15 minutes"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rm -rf "$RUN" "$RAW"
+mkdir -p "$RUN" || die "cannot create $RUN"
+# The binaries under test, copied: a rebuild during the run must not give
+# one repetition another agent than the next.
+cp "$O/bin/meshforge-agent" "$O/bin/mfctl" "$RUN/" || die "cannot copy the binaries"
+export AGENT=$RUN/meshforge-agent MFCTL=$RUN/mfctl
+start=$SECONDS
+log "paths: $PATHS; $REPS reps; ${DURATION}s runs after ${WARMUP}s warm-up; CPU: load $CPU_LOAD, origin $CPU_ORIGIN, proxies $CPU_PROXY"
+bed_up
+origin_start
+
+for rep in $(seq 1 "$REPS"); do
+	for path in $PATHS; do
+		capacity_rep "$path" "$rep"
+	done
+done
+
+if ! rates=$("$PY" "$REPORT" rates "$RAW"); then
+	log "no maximum for the direct path: the latency phase is skipped"
+else
+	read -r rate25 rate50 <<<"$rates"
+	for rep in $(seq 1 "$REPS"); do
+		for path in $PATHS; do
+			latency_rep "$path" "$rep" "$rate25" "$rate50"
+		done
+	done
+fi
+
+settings="runs ${DURATION} s after ${WARMUP} s warm-up, $CONNS connections"
+settings+="; new connections: $NEWCONN_CONNS concurrent for ${NEWCONN_DURATION} s"
+settings+="; idle: $IDLE_CONNS connections"
+settings+="; CPUs: proxies of both nodes $CPU_PROXY, load generator $CPU_LOAD, origin $CPU_ORIGIN"
+"$PY" "$REPORT" report "$RAW" --out "$OUT" --seconds $((SECONDS - start)) \
+	--command "${MF_BENCH_COMMAND:-make bench}" --settings "$settings" --agent "$AGENT" ||
+	die "report failed"
+if gnuplot -e "datafile='$OUT/chart.dat'; outfile='$OUT/chart.png'" "$BENCH/chart.gp" 2>"$RUN/gnuplot.log"; then
+	log "chart: $OUT/chart.png"
+else
+	log "gnuplot failed: $(cat "$RUN/gnuplot.log")"
+fi
+cat "$OUT/results.md"
+log "results: $OUT/results.md, $OUT/results.json, raw runs $RAW ($((SECONDS - start)) s)"

@@ -1,0 +1,544 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Raw results of `make bench` (scripts/bench.sh) in, tables and chart data out.
+
+    bench_report.py record --path P --test T --rep N --result FILE [KEY=NUM ...]
+        prints one line of raw.jsonl: the load generator's (or curl's) JSON
+        from FILE, the idle_open=<n> count if FILE has one, and KEY=NUM extras.
+    bench_report.py idle-sum FILE...
+        adds up the outputs of the load generators of one stepped idle run.
+    bench_report.py rates RAW
+        prints "R25 R50": 25% and 50% of the direct path's median max req/s.
+    bench_report.py report RAW --out DIR [--seconds N] [--command CMD]
+        writes DIR/results.json, DIR/results.md and DIR/chart.dat.
+
+A figure is the median of its repetitions with their spread (min..max).
+A figure whose runs saw more than 0.1% failed requests (non-2xx answers,
+connection errors, timeouts) is reported as failed, with its error count,
+never as a number.
+"""
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+PATHS = ["direct", "meshforge", "nginx", "haproxy"]
+LABEL = {"direct": "direct", "meshforge": "meshforge L4", "nginx": "nginx pair",
+         "haproxy": "HAProxy pair"}
+L7_NOTE = "not available (L7 engine not built)"
+MAX_ERROR_RATE = 0.001
+# An open-loop run that delivered less than this share of its target rate
+# was saturated: its latencies are those of a queue, not of the path.
+SATURATED = 0.95
+
+
+def parse_json_in(text):
+    """The last JSON object in text (a tool may print lines before it)."""
+    end = text.rfind("}")
+    while end >= 0:
+        start = text.rfind("{", 0, end)
+        while start >= 0:
+            try:
+                return json.loads(text[start:end + 1])
+            except ValueError:
+                start = text.rfind("{", 0, start)
+        end = text.rfind("}", 0, end)
+    return None
+
+
+def cmd_record(args):
+    line = {"path": args.path, "test": args.test, "rep": args.rep, "time": time.time()}
+    text = ""
+    if args.result and args.result != "/dev/null":
+        try:
+            with open(args.result, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            line["read_error"] = str(e)
+        err = args.result + ".err"
+        if os.path.exists(err):
+            with open(err, encoding="utf-8", errors="replace") as f:
+                tail = f.read()[-400:].strip()
+            if tail:
+                line["stderr_tail"] = tail
+    line["result"] = parse_json_in(text) if text else None
+    m = re.search(r"^idle_open=(\d+)(?: idle_failed=(\d+))?", text, re.M)
+    if m:
+        line["idle_open"] = int(m.group(1))
+        if m.group(2) is not None:
+            line["idle_failed"] = int(m.group(2))
+    for kv in args.extra:
+        k, _, v = kv.partition("=")
+        try:
+            line[k] = int(v)
+        except ValueError:
+            try:
+                line[k] = float(v)
+            except ValueError:
+                line[k] = v
+    print(json.dumps(line, sort_keys=True))
+
+
+IDLE_KEYS = ("target_conns", "established", "connect_failed", "dropped_before_ready",
+             "open_at_ready", "dropped_during_hold", "open_at_end")
+
+
+def cmd_idle_sum(args):
+    """Adds up the idle-mode outputs of the steps of one idle run."""
+    total = {k: 0 for k in IDLE_KEYS}
+    opened = failed = 0
+    tails = []
+    for name in args.files:
+        with open(name, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        m = re.search(r"^idle_open=(\d+) idle_failed=(\d+)", text, re.M)
+        if m:
+            opened += int(m.group(1))
+            failed += int(m.group(2))
+        r = parse_json_in(text)
+        if not isinstance(r, dict):
+            tails.append("%s: no result" % name)
+            continue
+        for k in IDLE_KEYS:
+            total[k] += int(r.get(k, 0))
+    print("idle_open=%d idle_failed=%d" % (opened, failed))
+    total["mode"] = "idle"
+    total["steps"] = len(args.files)
+    print(json.dumps(total, sort_keys=True))
+    for t in tails:
+        print(t, file=sys.stderr)
+    return 0
+
+
+def load_raw(path):
+    runs = []
+    with open(path, encoding="utf-8") as f:
+        for ln in f:
+            ln = ln.strip()
+            if ln:
+                runs.append(json.loads(ln))
+    return runs
+
+
+def load_counts(run):
+    """(attempts, failures) of a load generator run, or None without JSON."""
+    r = run.get("result")
+    if not isinstance(r, dict):
+        return None
+    ok = int(r.get("ok_2xx", 0))
+    bad = int(r.get("non_2xx", 0)) + int(r.get("errors", 0))
+    return ok + bad, bad
+
+
+def median_spread(values):
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "n": len(values), "values": values}
+
+
+class Figure:
+    """One figure of one path: the per-repetition values and the verdict."""
+
+    def __init__(self):
+        self.values = []
+        self.attempts = 0
+        self.failures = 0
+        self.problems = []   # why a repetition gave no value
+        self.notes = []
+
+    def as_dict(self):
+        d = {"attempts": self.attempts, "failures": self.failures}
+        if self.attempts:
+            d["error_rate"] = self.failures / self.attempts
+        if self.failed():
+            d["failed"] = self.why_failed()
+        else:
+            d.update(median_spread(self.values))
+        if self.notes:
+            d["notes"] = self.notes
+        return d
+
+    def failed(self):
+        if self.attempts and self.failures / self.attempts > MAX_ERROR_RATE:
+            return True
+        return not self.values
+
+    def why_failed(self):
+        if self.attempts and self.failures / self.attempts > MAX_ERROR_RATE:
+            return "%d of %d requests failed (%.2f%%)" % (
+                self.failures, self.attempts, 100.0 * self.failures / self.attempts)
+        return "; ".join(sorted(set(self.problems))) or "no result"
+
+
+def figures_of(runs):
+    """path -> figure name -> Figure."""
+    out = {p: {} for p in PATHS}
+
+    def fig(path, name):
+        return out.setdefault(path, {}).setdefault(name, Figure())
+
+    for run in runs:
+        path, test = run["path"], run["test"]
+        if test == "crash":
+            continue
+        if test == "start":
+            latency = run.get("phase") == 2
+            for name, *_ in ROWS:
+                if name.startswith("lat") == latency:
+                    fig(path, name).problems.append("path did not start")
+            continue
+        if test in ("max", "newconn", "newconn_mtls", "lat25", "lat50"):
+            counts = load_counts(run)
+            names = {"max": ["max_rps", "cpu_us_per_req"],
+                     "newconn": ["newconn_rps", "cpu_us_per_newconn"],
+                     "newconn_mtls": ["mtls_rps", "cpu_us_per_mtls"],
+                     "lat25": ["lat25_p50", "lat25_p99", "lat25_p999"],
+                     "lat50": ["lat50_p50", "lat50_p99", "lat50_p999"]}[test]
+            # meshforge L4 has no connection reuse to turn off: each of
+            # its new connections is an mTLS handshake.
+            if test == "newconn" and path == "meshforge":
+                names = names + ["mtls_rps", "cpu_us_per_mtls"]
+            if counts is None:
+                for n in names:
+                    fig(path, n).problems.append(
+                        "no result from the load generator (exit %s)" % run.get("load_exit"))
+                continue
+            attempts, failures = counts
+            r = run["result"]
+            for n in names:
+                f = fig(path, n)
+                f.attempts += attempts
+                f.failures += failures
+            if not test.startswith("lat"):
+                # Responses completed in the measured window, the one the
+                # CPU time was sampled across.
+                reqs = float(r.get("rps", 0)) * float(r.get("duration_s", 0))
+                for rps_name, cpu_name in zip(names[0::2], names[1::2]):
+                    fig(path, rps_name).values.append(float(r["rps"]))
+                    if path != "direct" and reqs > 0 and "cpu_ticks" in run:
+                        us = run["cpu_ticks"] * 1e6 / run.get("clk_tck", 100) / reqs
+                        fig(path, cpu_name).values.append(us)
+            else:
+                lat = r.get("latency_us", {})
+                target = float(r.get("target_rate", 0) or 0)
+                achieved = float(r.get("achieved_rate", r.get("rps", 0)) or 0)
+                for n, key in zip(names, ("p50", "p99", "p999")):
+                    if key in lat:
+                        fig(path, n).values.append(float(lat[key]))
+                if target > 0 and achieved < SATURATED * target:
+                    note = "saturated: %.0f of %.0f req/s" % (achieved, target)
+                    for n in names:
+                        fig(path, n).notes.append(note)
+        elif test == "bulk":
+            r = run.get("result") or {}
+            f = fig(path, "bulk_mbps")
+            f.attempts += 1
+            ok = (run.get("curl_exit") == 0 and r.get("http_code") == 200 and
+                  int(r.get("size_download", -1)) == run.get("expect_bytes"))
+            if not ok:
+                f.failures += 1
+                f.problems.append("download failed (curl exit %s, http %s, %s bytes)" % (
+                    run.get("curl_exit"), r.get("http_code"), r.get("size_download")))
+            elif float(r.get("time_total", 0)) > 0:
+                f.values.append(r["size_download"] / float(r["time_total"]) / 1e6)
+        elif test == "rss_idle":
+            fig(path, "rss_idle_kib").values.append(float(run["rss_kib"]))
+        elif test == "idle":
+            want = int(run.get("conns", 0))
+            got = int(run.get("idle_open", 0))
+            r = run.get("result")
+            # Connections that stayed open to the end were open when the
+            # RSS was sampled; a drop during the hold counts as a failure.
+            if isinstance(r, dict) and "open_at_end" in r:
+                got = min(got, int(r["open_at_end"]))
+            f_open = fig(path, "rss_conns_kib")
+            f_per = fig(path, "bytes_per_conn")
+            for f in (f_open, f_per):
+                f.attempts += want
+                f.failures += max(0, want - got)
+            if got <= 0 or run.get("rss_open_kib", 0) <= 0:
+                for f in (f_open, f_per):
+                    f.problems.append("idle connections did not open (exit %s%s)" % (
+                        run.get("load_exit"),
+                        ": " + run["stderr_tail"][-120:] if run.get("stderr_tail") else ""))
+                continue
+            f_open.values.append(float(run["rss_open_kib"]))
+            f_per.values.append((run["rss_open_kib"] - run["rss_before_kib"]) * 1024.0 / got)
+            # How much of the path each connection holds open: a check
+            # that an L4 path really set up both ends of every connection.
+            if "fds_open" in run:
+                fig(path, "fds_per_conn").values.append(
+                    (run["fds_open"] - run["fds_before"]) / float(got))
+    return out
+
+
+def rates(runs):
+    f = figures_of(runs)["direct"].get("max_rps")
+    if f is None or f.failed():
+        return None
+    m = statistics.median(f.values)
+    return int(m * 0.25), int(m * 0.50)
+
+
+def cmd_rates(args):
+    r = rates(load_raw(args.raw))
+    if r is None:
+        return 1
+    print("%d %d" % r)
+    return 0
+
+
+# Figure name -> (row label, unit, format, better: "high" or "low").
+ROWS = [
+    ("max_rps", "max requests/s (keep-alive, 1 KiB)", "", "{:,.0f}", "high"),
+    ("lat25_p50", "p50 latency at 25% load", "ms", "{:.3f}", "low"),
+    ("lat25_p99", "p99 latency at 25% load", "ms", "{:.3f}", "low"),
+    ("lat25_p999", "p99.9 latency at 25% load", "ms", "{:.3f}", "low"),
+    ("lat50_p50", "p50 latency at 50% load", "ms", "{:.3f}", "low"),
+    ("lat50_p99", "p99 latency at 50% load", "ms", "{:.3f}", "low"),
+    ("lat50_p999", "p99.9 latency at 50% load", "ms", "{:.3f}", "low"),
+    ("cpu_us_per_req", "proxy CPU per request (both nodes)", "µs", "{:.1f}", "low"),
+    ("newconn_rps", "new connections/s (1 request each)", "", "{:,.0f}", "high"),
+    ("cpu_us_per_newconn", "proxy CPU per new connection", "µs", "{:.1f}", "low"),
+    ("mtls_rps", "new mTLS connections/s (a handshake each)", "", "{:,.0f}", "high"),
+    ("cpu_us_per_mtls", "proxy CPU per new mTLS connection", "µs", "{:.1f}", "low"),
+    ("bulk_mbps", "100 MiB download", "MB/s", "{:,.0f}", "high"),
+    ("rss_idle_kib", "proxy RSS idle (both nodes)", "MiB", "{:.1f}", "low"),
+    ("rss_conns_kib", "proxy RSS with idle connections", "MiB", "{:.1f}", "low"),
+    ("bytes_per_conn", "memory per idle connection", "KiB", "{:.1f}", "low"),
+    ("fds_per_conn", "proxy descriptors per idle connection", "", "{:.2f}", "low"),
+]
+SCALE = {"ms": 1e-3, "MiB": 1 / 1024.0, "KiB": 1 / 1024.0}
+
+
+def cell(fig, unit, fmt, reps=0, with_spread=True):
+    if fig is None:
+        return "—"
+    if fig.failed():
+        return "**failed**: " + fig.why_failed()
+    s = SCALE.get(unit, 1.0)
+    v = statistics.median(fig.values) * s
+    txt = fmt.format(v)
+    if with_spread and len(fig.values) > 1:
+        txt += " (%s..%s)" % (fmt.format(min(fig.values) * s), fmt.format(max(fig.values) * s))
+    if reps and len(fig.values) < reps:
+        txt += " [%d of %d runs]" % (len(fig.values), reps)
+    errs = ""
+    if fig.failures:
+        errs = " [%d err]" % fig.failures
+    notes = ""
+    if fig.notes:
+        notes = " *" + sorted(set(fig.notes))[0] + "*"
+    return txt + errs + notes
+
+
+def med(figs, path, name):
+    f = figs.get(path, {}).get(name)
+    if f is None or f.failed():
+        return None
+    return statistics.median(f.values)
+
+
+def ratio_cell(a, b):
+    if a is None or b is None or b == 0:
+        return "—"
+    r = a / b
+    return ("%.2fx" if r >= 0.1 else "%.2gx") % r
+
+
+def saturated(figs, path, name):
+    f = figs.get(path, {}).get(name)
+    return f is not None and any(n.startswith("saturated") for n in f.notes)
+
+
+def machine(agent=None):
+    info = {"nproc": os.cpu_count(), "kernel": platform.release()}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            info["cpu"] = m.group(1).strip() if m else "unknown"
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            m = re.search(r"^MemTotal:\s*(\d+) kB", f.read(), re.M)
+            info["memory_gib"] = round(int(m.group(1)) / 1048576.0, 1) if m else None
+    except OSError:
+        pass
+
+    def version(cmd):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            return (p.stdout + p.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return "unknown"
+
+    info["nginx"] = version(["nginx", "-v"])
+    info["haproxy"] = version(["haproxy", "-v"])
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    info["meshforge"] = version(["git", "-C", top, "describe", "--always", "--dirty"])
+    if agent:
+        try:
+            with open(agent, "rb") as f:
+                info["agent_sha256"] = hashlib.sha256(f.read()).hexdigest()[:16]
+        except OSError:
+            pass
+    return info
+
+
+def cmd_report(args):
+    runs = load_raw(args.raw)
+    figs = figures_of(runs)
+    r = rates(runs)
+    info = machine(args.agent)
+    present = [p for p in PATHS if any(run["path"] == p for run in runs)]
+    reps = max([run["rep"] for run in runs] or [0])
+
+    res = {"machine": info, "command": args.command, "seconds": args.seconds,
+           "repetitions": reps, "rates": {"lat25": r[0], "lat50": r[1]} if r else None,
+           "paths": {p: {n: f.as_dict() for n, f in figs[p].items()} for p in present},
+           "meshforge_l7": L7_NOTE, "settings": args.settings}
+
+    md = []
+    md.append("Machine: %s, %s CPUs, %s GiB, kernel %s; %s; %s; meshforge %s (agent %s)." % (
+        info.get("cpu"), info.get("nproc"), info.get("memory_gib"), info.get("kernel"),
+        info.get("nginx"), info.get("haproxy"), info.get("meshforge"),
+        info.get("agent_sha256", "?")))
+    md.append("")
+    md.append("Command: `%s` (%s s, %d repetitions per figure, interleaved; median (min..max))."
+              % (args.command, args.seconds, reps))
+    if args.settings:
+        md.append("Settings: %s." % args.settings)
+    if r:
+        md.append("Fixed rates for the latency rows: %d and %d requests/s (25%% and 50%% of "
+                  "the direct path's median maximum)." % r)
+    md.append("")
+    head = ["figure"] + [LABEL[p] for p in present] + ["meshforge L7"]
+    md.append("| " + " | ".join(head) + " |")
+    md.append("|" + "---|" * len(head))
+    for name, label, unit, fmt, _ in ROWS:
+        row = [label + (" (%s)" % unit if unit else "")]
+        for p in present:
+            if p == "direct" and name in ("cpu_us_per_req", "cpu_us_per_newconn", "mtls_rps",
+                                          "cpu_us_per_mtls", "rss_idle_kib", "rss_conns_kib",
+                                          "bytes_per_conn", "fds_per_conn"):
+                row.append("n/a (no proxy)")
+            else:
+                row.append(cell(figs[p].get(name), unit, fmt, reps))
+        row.append("n/a")
+        md.append("| " + " | ".join(row) + " |")
+    md.append("")
+    md.append("meshforge L7: %s." % L7_NOTE)
+    md.append("")
+    crashes = [run for run in runs if run["test"] == "crash"]
+    for run in crashes:
+        md.append("**%s: a proxy process (pid %s) exited during repetition %d**; "
+                  "that repetition's figures are suspect." % (
+                      LABEL.get(run["path"], run["path"]), run.get("pid"), run["rep"]))
+    if crashes:
+        md.append("")
+    res["crashes"] = [{"path": r["path"], "rep": r["rep"], "pid": r.get("pid")} for r in crashes]
+
+    # Ratios of the medians, meshforge over each other path.
+    others = [p for p in ("direct", "nginx", "haproxy") if p in present]
+    ratios = {}
+    if "meshforge" in present and others:
+        md.append("| meshforge L4 ratio | " + " | ".join("/ " + LABEL[p] for p in others) + " |")
+        md.append("|---|" + "---|" * len(others))
+        for name, label, unit, fmt, better in ROWS:
+            row = [label + (" (%s better)" % ("higher" if better == "high" else "lower"))]
+            a = med(figs, "meshforge", name)
+            for p in others:
+                rt = ratio_cell(a, med(figs, p, name))
+                if rt != "—":
+                    ratios.setdefault(name, {})[p] = float(rt[:-1])
+                    # A ratio against a queue says little about the path.
+                    sat = [LABEL[q] for q in ("meshforge", p) if saturated(figs, q, name)]
+                    if sat:
+                        rt += " (%s saturated)" % " and ".join(sat)
+                row.append(rt)
+            md.append("| " + " | ".join(row) + " |")
+        md.append("")
+    res["ratios"] = ratios
+
+    # The goals of the issue, met or not, from the same medians.
+    goals = []
+    mf, ng, hp = (med(figs, p, "max_rps") for p in ("meshforge", "nginx", "haproxy"))
+    if mf and ng:
+        goals.append(("max requests/s >= 1.2x nginx", "%.2fx" % (mf / ng), mf >= 1.2 * ng))
+    if mf and hp:
+        goals.append(("max requests/s >= 1.0x HAProxy", "%.2fx" % (mf / hp), mf >= hp))
+    mp, dp = med(figs, "meshforge", "lat25_p99"), med(figs, "direct", "lat25_p99")
+    if mp is not None and dp is not None:
+        added = (mp - dp) / 1000.0
+        goals.append(("p99 added over direct at 25% load <= 0.2 ms", "%+.3f ms" % added,
+                      added <= 0.2))
+    bpc = med(figs, "meshforge", "bytes_per_conn")
+    if bpc is not None:
+        goals.append(("memory per idle mTLS connection <= 20 KiB", "%.1f KiB" % (bpc / 1024),
+                      bpc <= 20 * 1024))
+    if goals:
+        md.append("| goal | meshforge L4 | met |")
+        md.append("|---|---|---|")
+        for g, v, ok in goals:
+            md.append("| %s | %s | %s |" % (g, v, "yes" if ok else "**no**"))
+        md.append("")
+    res["goals"] = [{"goal": g, "value": v, "met": ok} for g, v, ok in goals]
+
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(res, f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(md))
+
+    # chart.dat for tests/bench/chart.gp: one line per path; "?" = missing.
+    cols = [("max_rps", 1.0), ("lat25_p99", 1e-3), ("lat50_p99", 1e-3),
+            ("newconn_rps", 1.0), ("cpu_us_per_req", 1.0), ("bytes_per_conn", 1 / 1024.0),
+            ("mtls_rps", 1.0), ("bulk_mbps", 1.0)]
+    with open(os.path.join(args.out, "chart.dat"), "w", encoding="utf-8") as f:
+        f.write("# path " + " ".join("%s_med %s_min %s_max" % (c, c, c) for c, _ in cols) + "\n")
+        for p in present:
+            vals = []
+            for c, s in cols:
+                fg = figs[p].get(c)
+                if fg is None or fg.failed():
+                    vals += ["?", "?", "?"]
+                else:
+                    vals += ["%.6g" % (statistics.median(fg.values) * s),
+                             "%.6g" % (min(fg.values) * s), "%.6g" % (max(fg.values) * s)]
+            f.write('"%s" %s\n' % (LABEL[p], " ".join(vals)))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("record")
+    a.add_argument("--path", required=True)
+    a.add_argument("--test", required=True)
+    a.add_argument("--rep", type=int, required=True)
+    a.add_argument("--result", default="")
+    a.add_argument("extra", nargs="*")
+    a = sub.add_parser("idle-sum")
+    a.add_argument("files", nargs="+")
+    a = sub.add_parser("rates")
+    a.add_argument("raw")
+    a = sub.add_parser("report")
+    a.add_argument("raw")
+    a.add_argument("--out", required=True)
+    a.add_argument("--seconds", type=int, default=0)
+    a.add_argument("--command", default="make bench")
+    a.add_argument("--settings", default="")
+    a.add_argument("--agent", default="", help="the agent binary measured")
+    args = ap.parse_args()
+    return {"record": cmd_record, "idle-sum": cmd_idle_sum, "rates": cmd_rates,
+            "report": cmd_report}[args.cmd](args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
