@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Mutual TLS 1.3 between agents, over memory: wolfSSL never touches a socket.
- * Its I/O callbacks read ciphertext that the event loop fed in and append
- * ciphertext to an output queue that the event loop drains with io_uring.
+ * Mutual TLS 1.3 between agents, over memory: nothing here touches a socket.
+ * The event loop feeds in received ciphertext and drains an output queue
+ * with io_uring.  wolfSSL runs the handshake; after it, tls.c runs the
+ * record layer itself and the session keeps about 3 KB (see tls.c).  A
+ * peer's KeyUpdate is not supported: it fails the session.
  *
  * Profile: TLS 1.3 only, ECDSA P-256 certificates, X25519 key exchange,
  * TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256, peer certificate
@@ -71,7 +73,8 @@ void tls_out_consume(struct tls_sess *s, size_t n);
 int tls_handshake(struct tls_sess *s);
 
 /* Decrypts into @buf.  Returns >0 bytes, 0 when the peer sent close_notify,
- * -EAGAIN when more ciphertext is needed, other -errno on failure.
+ * -EAGAIN when more ciphertext is needed, other -errno on failure (-EACCES
+ * when the peer's alert says it refused our certificate).
  * Decrypted bytes may stay buffered inside: call until -EAGAIN (or 0).
  * Reading still works after our own tls_close_notify() (half-close). */
 ssize_t tls_read(struct tls_sess *s, void *buf, size_t n);

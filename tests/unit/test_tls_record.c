@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The record layer tls.c takes over from wolfSSL after the handshake.
+ *
+ * The strongest check that it speaks TLS 1.3 is wolfSSL's own record
+ * layer: a "raw" peer is a session whose WOLFSSL the test drives directly
+ * (wolfSSL_accept/connect/read/write), so it never hands over.  Data,
+ * close_notify and alerts must cross between the two in both roles and
+ * with both cipher suites.  Then what the record layer must refuse:
+ * tampered, reordered and unprotected records, and key updates, which it
+ * does not support.
+ *
+ * Includes tls.c to reach the session internals and the raw WOLFSSL.
+ */
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "lib/test.h"
+#include "../../agent/tls.c"
+
+#define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
+#define ID_SERVER "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
+#define CHACHA	  "TLS13-CHACHA20-POLY1305-SHA256"
+#define AESGCM	  "TLS13-AES128-GCM-SHA256"
+
+static char dir[64];
+static bool have_certs;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static int make_leaf(const char *name, const char *san)
+{
+	return sh("cd %s && printf 'subjectAltName=URI:%s\\n"
+		  "basicConstraints=critical,CA:FALSE\\n"
+		  "keyUsage=critical,digitalSignature\\n"
+		  "extendedKeyUsage=serverAuth,clientAuth\\n' >%s.ext && "
+		  "openssl req -new -newkey ec "
+		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key "
+		  "-out %s.csr -subj /CN=%s >/dev/null 2>&1 && "
+		  "openssl x509 -req -in %s.csr -CA ca.crt -CAkey ca.key "
+		  "-CAcreateserial -days 2 -out %s.crt -extfile %s.ext "
+		  ">/dev/null 2>&1",
+		  dir, san, name, name, name, name, name, name, name);
+}
+
+static bool setup(void)
+{
+	if (sh("openssl version >/dev/null 2>&1") != 0)
+		return false;
+	snprintf(dir, sizeof(dir), "/tmp/mf-test-tls-rec-XXXXXX");
+	if (!mkdtemp(dir))
+		return false;
+	return sh("cd %s && openssl req -x509 -newkey ec "
+		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+		  "-out ca.crt -days 2 -subj /CN=ca "
+		  "-addext basicConstraints=critical,CA:TRUE "
+		  "-addext keyUsage=critical,keyCertSign,cRLSign "
+		  ">/dev/null 2>&1", dir) == 0 &&
+	       make_leaf("client", ID_CLIENT) == 0 &&
+	       make_leaf("server", ID_SERVER) == 0;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+struct pair {
+	struct tls_ctx *cctx, *sctx;
+	struct tls_sess *c, *s;
+	bool raw_c, raw_s;	/* driven through wolfSSL directly */
+};
+
+static int ctx_for(struct tls_ctx **out, enum tls_role role, const char *leaf,
+		   const char *ciphers)
+{
+	char ca[128], crt[128], key[128];
+	int ret;
+
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	snprintf(crt, sizeof(crt), "%s/%s.crt", dir, leaf);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, leaf);
+	ret = tls_ctx_new(out, role, ca, crt, key);
+	if (ret == 0 && ciphers &&
+	    wolfSSL_CTX_set_cipher_list((*out)->wctx, ciphers) !=
+	    WOLFSSL_SUCCESS)
+		ret = -EINVAL;
+	return ret;
+}
+
+static bool pair_open(struct pair *p, bool raw_c, bool raw_s,
+		      const char *client_ciphers)
+{
+	memset(p, 0, sizeof(*p));
+	p->raw_c = raw_c;
+	p->raw_s = raw_s;
+	return ASSERT_EQ(ctx_for(&p->cctx, TLS_ROLE_CLIENT, "client",
+				 client_ciphers), 0) &&
+	       ASSERT_EQ(ctx_for(&p->sctx, TLS_ROLE_SERVER, "server", NULL),
+			 0) &&
+	       ASSERT_EQ(tls_sess_new(&p->c, p->cctx), 0) &&
+	       ASSERT_EQ(tls_sess_new(&p->s, p->sctx), 0);
+}
+
+static void pair_close(struct pair *p)
+{
+	tls_sess_free(p->c);
+	tls_sess_free(p->s);
+	tls_ctx_free(p->cctx);
+	tls_ctx_free(p->sctx);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Moves all ciphertext from @a to @b, @step bytes per feed (0: as much
+ * as is contiguous).  Returns bytes moved. */
+static size_t pump_step(struct tls_sess *a, struct tls_sess *b, size_t step)
+{
+	size_t moved = 0, n;
+	const void *p;
+
+	while ((n = tls_out_pending(a, &p)) > 0) {
+		if (step && n > step)
+			n = step;
+		if (n > tls_in_space(b) || tls_feed(b, p, n) != 0)
+			break;
+		tls_out_consume(a, n);
+		moved += n;
+	}
+	return moved;
+}
+
+static size_t pump(struct tls_sess *a, struct tls_sess *b)
+{
+	return pump_step(a, b, 0);
+}
+
+/* One handshake step of @s: ours, or wolfSSL's for a raw end. */
+static int hs_step(struct tls_sess *s, bool raw)
+{
+	int ret;
+
+	if (!raw)
+		return tls_handshake(s);
+	ret = s->ctx->role == TLS_ROLE_CLIENT ? wolfSSL_connect(s->ssl) :
+						wolfSSL_accept(s->ssl);
+	if (ret == WOLFSSL_SUCCESS)
+		return 0;
+	ret = wolfSSL_get_error(s->ssl, ret);
+	return ret == WOLFSSL_ERROR_WANT_READ ? -EAGAIN : -EPROTO;
+}
+
+static bool handshake(struct pair *p)
+{
+	int rc = -EAGAIN, rs = -EAGAIN, i;
+
+	for (i = 0; i < 20 && (rc == -EAGAIN || rs == -EAGAIN); i++) {
+		if (rc == -EAGAIN)
+			rc = hs_step(p->c, p->raw_c);
+		pump(p->c, p->s);
+		if (rs == -EAGAIN)
+			rs = hs_step(p->s, p->raw_s);
+		pump(p->s, p->c);
+	}
+	return ASSERT_EQ(rc, 0) && ASSERT_EQ(rs, 0);
+}
+
+/* Writes @n bytes through @s, ours or raw.  Returns bytes taken or <0. */
+static ssize_t xwrite(struct tls_sess *s, bool raw, const void *buf, size_t n)
+{
+	int ret;
+
+	if (!raw)
+		return tls_write(s, buf, n);
+	ret = wolfSSL_write(s->ssl, buf, (int)n);
+	return ret > 0 ? ret : -EPROTO;
+}
+
+/* Reads into @buf, ours or raw: >0, 0 on close_notify, -EAGAIN, -EPROTO. */
+static ssize_t xread(struct tls_sess *s, bool raw, void *buf, size_t n)
+{
+	int ret;
+
+	if (!raw)
+		return tls_read(s, buf, n);
+	ret = wolfSSL_read(s->ssl, buf, (int)n);
+	if (ret > 0)
+		return ret;
+	ret = wolfSSL_get_error(s->ssl, ret);
+	if (ret == WOLFSSL_ERROR_WANT_READ)
+		return -EAGAIN;
+	return ret == WOLFSSL_ERROR_ZERO_RETURN ? 0 : -EPROTO;
+}
+
+static uint8_t pattern(size_t i, unsigned seed)
+{
+	return (uint8_t)((i * 2654435761u) >> 13) ^ (uint8_t)seed;
+}
+
+/*
+ * Sends @total bytes from @a to @b in writes of up to @wchunk, fed @step
+ * bytes at a time and read with a @rbuf-byte buffer, and checks them.
+ */
+static bool transfer(struct tls_sess *a, bool raw_a, struct tls_sess *b,
+		     bool raw_b, size_t total, size_t wchunk, size_t step,
+		     size_t rbuf, unsigned seed)
+{
+	static uint8_t wbuf[70000], r[70000];
+	size_t sent = 0, got = 0, i;
+	int rounds = 0;
+	ssize_t n;
+
+	while (got < total && rounds++ < 100000) {
+		if (sent < total) {
+			size_t k = total - sent < wchunk ? total - sent : wchunk;
+
+			for (i = 0; i < k; i++)
+				wbuf[i] = pattern(sent + i, seed);
+			n = xwrite(a, raw_a, wbuf, k);
+			if (n != -EAGAIN && !ASSERT_TRUE(n > 0))
+				return false;
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		pump_step(a, b, step);
+		while ((n = xread(b, raw_b, r, rbuf)) > 0) {
+			for (i = 0; i < (size_t)n; i++)
+				if (!ASSERT_EQ(r[i], pattern(got + i, seed)))
+					return false;
+			got += (size_t)n;
+		}
+		if (!ASSERT_EQ(n, -EAGAIN))
+			return false;
+		/* A raw reader may answer (nothing expected, but deliver). */
+		pump(b, a);
+	}
+	return ASSERT_EQ(got, total);
+}
+
+/* @a closes; @b reads 0 and answers with its own close_notify. */
+static bool close_both(struct tls_sess *a, bool raw_a, struct tls_sess *b,
+		       bool raw_b)
+{
+	uint8_t buf[64];
+	int ret;
+
+	if (raw_a) {
+		ret = wolfSSL_shutdown(a->ssl);
+		if (!ASSERT_TRUE(ret == WOLFSSL_SHUTDOWN_NOT_DONE ||
+				 ret == WOLFSSL_SUCCESS))
+			return false;
+	} else if (!ASSERT_EQ(tls_close_notify(a), 0)) {
+		return false;
+	}
+	pump(a, b);
+	if (!ASSERT_EQ(xread(b, raw_b, buf, sizeof(buf)), 0))
+		return false;
+	if (raw_b) {
+		ret = wolfSSL_shutdown(b->ssl);
+		if (!ASSERT_TRUE(ret == WOLFSSL_SHUTDOWN_NOT_DONE ||
+				 ret == WOLFSSL_SUCCESS))
+			return false;
+	} else if (!ASSERT_EQ(tls_close_notify(b), 0)) {
+		return false;
+	}
+	pump(b, a);
+	return ASSERT_EQ(xread(a, raw_a, buf, sizeof(buf)), 0);
+}
+
+/* Our end @ours against wolfSSL's record layer at the other end. */
+static bool interop(bool our_client, const char *ciphers)
+{
+	struct pair p;
+	bool ok = false;
+	struct tls_sess *ours, *raw;
+	char id[MF_SPIFFE_MAX];
+
+	if (!have_certs)
+		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
+	if (!pair_open(&p, !our_client, our_client, ciphers) || !handshake(&p))
+		goto out;
+	ours = our_client ? p.c : p.s;
+	raw = our_client ? p.s : p.c;
+	/* Ours has handed over and freed its WOLFSSL; the raw one has not. */
+	if (!ASSERT_TRUE(ours->ssl == NULL && ours->keys) ||
+	    !ASSERT_TRUE(raw->ssl != NULL && !raw->keys) ||
+	    !ASSERT_STREQ(tls_cipher_name(ours), ciphers) ||
+	    !ASSERT_STREQ(tls_version_name(ours), "TLSv1.3") ||
+	    !ASSERT_STREQ(tls_group_name(ours), "X25519") ||
+	    !ASSERT_EQ(tls_peer_spiffe(ours, id, sizeof(id)), 0) ||
+	    !ASSERT_STREQ(id, our_client ? ID_SERVER : ID_CLIENT))
+		goto out;
+	/* Small, record-sized and multi-record writes, each way, read with
+	 * big and tiny buffers and fed whole or byte by byte. */
+	ok = transfer(ours, false, raw, true, 1, 1, 0, 4096, 1) &&
+	     transfer(raw, true, ours, false, 1, 1, 0, 4096, 2) &&
+	     transfer(ours, false, raw, true, 200000, 65536, 0, 65536, 3) &&
+	     transfer(raw, true, ours, false, 200000, 16384, 0, 16384, 4) &&
+	     transfer(raw, true, ours, false, 50000, 20000, 0, 7, 5) &&
+	     transfer(raw, true, ours, false, 3000, 1000, 1, 16384, 6) &&
+	     transfer(ours, false, raw, true, 3000, 1000, 1, 999, 7) &&
+	     close_both(ours, false, raw, true);
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static bool test_interop_our_client_aesgcm(void)
+{
+	return interop(true, AESGCM);
+}
+
+static bool test_interop_our_server_aesgcm(void)
+{
+	return interop(false, AESGCM);
+}
+
+static bool test_interop_our_client_chacha(void)
+{
+	return interop(true, CHACHA);
+}
+
+static bool test_interop_our_server_chacha(void)
+{
+	return interop(false, CHACHA);
+}
+
+/* Both ends ours, ChaCha20-Poly1305, with a close by the raw end's rules
+ * replaced by ours: the same as test_tls's AES-GCM runs. */
+static bool test_ours_both_chacha(void)
+{
+	struct pair p;
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
+	if (!pair_open(&p, false, false, CHACHA) || !handshake(&p))
+		goto out;
+	ok = ASSERT_STREQ(tls_cipher_name(p.c), CHACHA) &&
+	     ASSERT_STREQ(tls_cipher_name(p.s), CHACHA) &&
+	     transfer(p.c, false, p.s, false, 300000, 70000, 0, 16384, 8) &&
+	     transfer(p.s, false, p.c, false, 300000, 70000, 0, 100, 9) &&
+	     close_both(p.s, false, p.c, false);
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* The client writes the moment its handshake ends, so the server gets the
+ * client's Finished and application data in one feed: wolfSSL must stop
+ * at the Finished record and leave the data to the record layer. */
+static bool test_data_right_after_finished(void)
+{
+	struct pair p;
+	uint8_t buf[256];
+	int rc, rs = -EAGAIN;
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
+	if (!pair_open(&p, false, false, NULL))
+		goto out;
+	rc = tls_handshake(p.c);			/* ClientHello */
+	pump(p.c, p.s);
+	rs = tls_handshake(p.s);			/* ServerHello.. */
+	pump(p.s, p.c);
+	if (!ASSERT_EQ(rc, -EAGAIN) || !ASSERT_EQ(rs, -EAGAIN) ||
+	    !ASSERT_EQ(tls_handshake(p.c), 0) ||	/* ..Finished */
+	    !ASSERT_EQ(tls_write(p.c, "early bird", 10), 10) ||
+	    !ASSERT_EQ(tls_close_notify(p.c), 0))
+		goto out;
+	pump(p.c, p.s);		/* Finished, data, close_notify: one feed */
+	if (!ASSERT_EQ(tls_handshake(p.s), 0) ||
+	    !ASSERT_EQ(tls_read(p.s, buf, sizeof(buf)), 10) ||
+	    !ASSERT_MEMEQ(buf, "early bird", 10) ||
+	    !ASSERT_EQ(tls_read(p.s, buf, sizeof(buf)), 0))
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* A flipped bit in a record: the reader fails (bad_record_mac), keeps
+ * failing, and tells the peer with a fatal alert wolfSSL understands. */
+static bool test_tampered_record_refused(void)
+{
+	struct pair p;
+	uint8_t buf[256];
+	WOLFSSL_ALERT_HISTORY ah;
+	const void *q;
+	size_t n;
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
+	/* Raw client, our server. */
+	if (!pair_open(&p, true, false, NULL) || !handshake(&p))
+		goto out;
+	if (!ASSERT_EQ(xwrite(p.c, true, "hello", 5), 5))
+		goto out;
+	n = tls_out_pending(p.c, &q);
+	if (!ASSERT_TRUE(n > 20))
+		goto out;
+	((uint8_t *)q)[n - 3] ^= 0x01;	/* in the tag */
+	pump(p.c, p.s);
+	if (!ASSERT_EQ(tls_read(p.s, buf, sizeof(buf)), -EPROTO) ||
+	    !ASSERT_TRUE(strstr(tls_last_error(p.s), "authentication")) ||
+	    !ASSERT_EQ(tls_read(p.s, buf, sizeof(buf)), -EPROTO) ||
+	    !ASSERT_EQ(tls_write(p.s, "x", 1), -EPROTO))
+		goto out;
+	/* The alert reaches wolfSSL as bad_record_mac (20). */
+	if (!ASSERT_TRUE(pump(p.s, p.c) > 0) ||
+	    !ASSERT_EQ(xread(p.c, true, buf, sizeof(buf)), -EPROTO))
+		goto out;
+	memset(&ah, 0, sizeof(ah));
+	wolfSSL_get_alert_history(p.c->ssl, &ah);
+	ok = ASSERT_EQ(ah.last_rx.code, 20) &&
+	     ASSERT_EQ(ah.last_rx.level, alert_fatal);
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* Records delivered out of order fail: each is bound to its sequence
+ * number through the nonce. */
+static bool test_reordered_records_refused(void)
+{
+	struct pair p;
+	uint8_t buf[256], first[64];
+	const void *q;
+	size_t n1, n2;
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
+	if (!pair_open(&p, false, false, NULL) || !handshake(&p))
+		goto out;
+	if (!ASSERT_EQ(tls_write(p.c, "one", 3), 3))
+		goto out;
+	n1 = tls_out_pending(p.c, &q);
+	if (!ASSERT_TRUE(n1 <= sizeof(first)))
+		goto out;
+	memcpy(first, q, n1);
+	tls_out_consume(p.c, n1);
+	if (!ASSERT_EQ(tls_write(p.c, "two", 3), 3))
+		goto out;
+	n2 = pump(p.c, p.s);		/* "two" first */
+	if (!ASSERT_EQ(n2, n1) ||
+	    !ASSERT_EQ(tls_feed(p.s, first, n1), 0) ||
+	    !ASSERT_EQ(tls_read(p.s, buf, sizeof(buf)), -EPROTO))
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* A plaintext record after the handshake (e.g. an injected unprotected
+ * alert) is refused, not obeyed. */
+static bool test_unprotected_record_refused(void)
+{
+	static const uint8_t close_alert[] = { 21, 3, 3, 0, 2, 1, 0 };
+	struct pair p;
+	uint8_t buf[64];
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
+	if (!pair_open(&p, false, false, NULL) || !handshake(&p))
+		goto out;
+	if (!ASSERT_EQ(tls_feed(p.c, close_alert, sizeof(close_alert)), 0) ||
+	    !ASSERT_EQ(tls_read(p.c, buf, sizeof(buf)), -EPROTO) ||
+	    !ASSERT_TRUE(strstr(tls_last_error(p.c), "unprotected")))
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* A KeyUpdate from the peer fails the session with a clear reason: we do
+ * not have the traffic secrets to follow it. */
+static bool test_key_update_refused(void)
+{
+	struct pair p;
+	uint8_t buf[64];
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
+	/* Raw server, our client. */
+	if (!pair_open(&p, false, true, NULL) || !handshake(&p))
+		goto out;
+	if (!ASSERT_EQ(wolfSSL_update_keys(p.s->ssl), WOLFSSL_SUCCESS))
+		goto out;
+	pump(p.s, p.c);
+	if (!ASSERT_EQ(tls_read(p.c, buf, sizeof(buf)), -EPROTO) ||
+	    !ASSERT_TRUE(strstr(tls_last_error(p.c), "key update")))
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* A traffic key protects at most TLS_KEY_RECORDS_MAX records each way:
+ * the record that reaches the limit goes through, the next one fails the
+ * session on the writer and on the reader, since nothing here can rekey. */
+static bool test_key_record_limit(void)
+{
+	struct pair p;
+	uint8_t buf[64];
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
+	if (!pair_open(&p, false, false, NULL) || !handshake(&p))
+		goto out;
+	/* Jump both ends to the last record the key may protect; the nonces
+	 * stay in step because both sides count the same records. */
+	p.c->rec.wr.seq = TLS_KEY_RECORDS_MAX - 1;
+	p.s->rec.rd.seq = TLS_KEY_RECORDS_MAX - 1;
+	if (!ASSERT_EQ(tls_write(p.c, "last", 4), 4))
+		goto out;
+	pump(p.c, p.s);
+	if (!ASSERT_EQ(tls_read(p.s, buf, sizeof(buf)), 4) ||
+	    !ASSERT_MEMEQ(buf, "last", 4) ||
+	    !ASSERT_EQ(tls_write(p.c, "over", 4), -EKEYEXPIRED) ||
+	    !ASSERT_TRUE(strstr(tls_last_error(p.c), "record limit")))
+		goto out;
+	/* The writer stays failed. */
+	if (!ASSERT_TRUE(tls_write(p.c, "more", 4) < 0))
+		goto out;
+	pair_close(&p);
+	/* A reader whose key has opened its last record refuses the next,
+	 * whatever it holds (a writer that failed to stop). */
+	if (!pair_open(&p, false, false, NULL) || !handshake(&p))
+		goto out;
+	p.s->rec.rd.seq = TLS_KEY_RECORDS_MAX;
+	if (!ASSERT_EQ(tls_write(p.c, "more", 4), 4))
+		goto out;
+	pump(p.c, p.s);
+	if (!ASSERT_EQ(tls_read(p.s, buf, sizeof(buf)), -EKEYEXPIRED) ||
+	    !ASSERT_TRUE(strstr(tls_last_error(p.s), "record limit")))
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN("test_tls_record");
+	if (tls_global_init() != 0) {
+		printf("FAIL: test_tls_record/tls_global_init\n");
+		return 1;
+	}
+	have_certs = setup();
+	TEST_RUN(test_interop_our_client_aesgcm);
+	TEST_RUN(test_interop_our_server_aesgcm);
+	TEST_RUN(test_interop_our_client_chacha);
+	TEST_RUN(test_interop_our_server_chacha);
+	TEST_RUN(test_ours_both_chacha);
+	TEST_RUN(test_data_right_after_finished);
+	TEST_RUN(test_tampered_record_refused);
+	TEST_RUN(test_reordered_records_refused);
+	TEST_RUN(test_unprotected_record_refused);
+	TEST_RUN(test_key_update_refused);
+	TEST_RUN(test_key_record_limit);
+	tls_global_fini();
+	if (dir[0] && strncmp(dir, "/tmp/mf-test-tls-rec-", 21) == 0)
+		sh("rm -rf '%s'", dir);
+	TEST_MAIN_END();
+}
