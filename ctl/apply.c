@@ -8,19 +8,15 @@
  * is validated and compiled, and only then is anything written: changed
  * records, stale records deleted, and mf_config with epoch + 1 last.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "compile.h"
 #include "ctl.h"
-#include "doc.h"
-#include "fsio.h"
+#include "input.h"
 #include "mapio.h"
 #include "state.h"
 #include "validate.h"
@@ -40,83 +36,6 @@ const char ctl_usage_apply[] =
 	"\n"
 	"Kinds (apiVersion meshforge.io/v1alpha1 or kuma.io/v1alpha1): Mesh,\n"
 	"Node, Service, Workload, MeshTrafficPermission.\n";
-
-static int apply_is_yaml(const struct dirent *de)
-{
-	size_t n = strlen(de->d_name);
-
-	if (de->d_name[0] == '.')
-		return 0;
-	return (n > 5 && !strcmp(de->d_name + n - 5, ".yaml")) ||
-	       (n > 4 && !strcmp(de->d_name + n - 4, ".yml"));
-}
-
-/* Parses one -f argument into @set.  Returns 0, -EINVAL (problems in @d)
- * or another -errno (system error, also in @d). */
-static int apply_parse_arg(struct model_set *set, const char *arg,
-			   struct diag *d)
-{
-	struct dirent **ents;
-	struct stat st;
-	int n, err = 0;
-
-	if (strcmp(arg, "-") && !stat(arg, &st) && S_ISDIR(st.st_mode)) {
-		n = scandir(arg, &ents, apply_is_yaml, alphasort);
-		if (n < 0) {
-			err = -errno;
-			diag_add(d, NULL, NULL, arg, "cannot list: %s",
-				 strerror(-err));
-			return err;
-		}
-		for (int i = 0; i < n; i++) {
-			char path[PATH_MAX];
-			int e = fsio_pathf(path, sizeof(path), "%s/%s", arg,
-					   ents[i]->d_name);
-
-			if (e)
-				diag_add(d, NULL, NULL, ents[i]->d_name,
-					 "path too long");
-			else
-				e = doc_parse_file(set, path, d);
-			/* Keep going on input problems, to report them
-			 * all; a system error wins. */
-			if (e && (!err || err == -EINVAL))
-				err = e;
-			free(ents[i]);
-		}
-		free(ents);
-		return err;
-	}
-	return doc_parse_file(set, arg, d);
-}
-
-/*
- * The set to apply: every object of @input, plus every applied object that
- * @input does not replace.  Objects are copied; locations keep pointing at
- * @input's file names.  Returns 0 or -ENOMEM.
- */
-static int apply_merge(const struct model_set *input,
-		       const struct model_set *applied, struct model_set *out)
-{
-	const struct model_obj **in_sorted;
-	int err = 0;
-
-	model_set_init(out);
-	in_sorted = calloc(input->n ? input->n : 1, sizeof(*in_sorted));
-	if (!in_sorted)
-		return -ENOMEM;
-	model_set_sorted(input, in_sorted);
-	for (size_t i = 0; i < input->n && !err; i++)
-		err = model_set_add_copy(out, &input->objs[i]);
-	for (size_t i = 0; i < applied->n && !err; i++) {
-		const struct model_obj *o = &applied->objs[i];
-
-		if (!model_sorted_find(in_sorted, input->n, o->kind, o->name))
-			err = model_set_add_copy(out, o);
-	}
-	free(in_sorted);
-	return err;
-}
 
 static void apply_report(const char *what, __u64 epoch,
 			 const struct rec_diff *st)
@@ -188,7 +107,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	/* 1. The input, alone. */
 	err = 0;
 	for (size_t i = 0; i < nfiles; i++) {
-		int e = apply_parse_arg(&input, files[i], &d);
+		int e = input_parse_arg(&input, files[i], &d);
 
 		if (e && (!err || err == -EINVAL))
 			err = e;
@@ -215,7 +134,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	}
 
 	/* 3. Merge, validate, compile. */
-	err = apply_merge(&input, &st.objs, &merged);
+	err = input_merge(&input, &st.objs, &merged);
 	if (!err)
 		err = validate_set(&merged, &d);
 	if (err) {

@@ -14,7 +14,15 @@ enum ctl_exit {
 	CTL_EXIT_OK = 0,
 	CTL_EXIT_INVALID = 1,	/* bad input: usage, YAML, policy, identity */
 	CTL_EXIT_SYSTEM = 2,	/* the system failed: files, maps, crypto */
+	/* `diff` only: the input is valid and applying it would change
+	 * something.  Not 1 as kubectl diff has it, because 1 already means
+	 * invalid input here and a script must tell the two apart. */
+	CTL_EXIT_CHANGES = 3,
 };
+
+/* mfctl's version.  A constant here rather than a Makefile define so the
+ * ctl sources build on their own; bump it with releases. */
+#define CTL_VERSION "0.1.0"
 
 struct ctl_opts {
 	const char *config_dir;	/* --config-dir, $MF_CONFIG_DIR, default */
@@ -25,12 +33,20 @@ int ctl_cmd_ca_init(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_cert_issue(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_get(const struct ctl_opts *o, int argc, char **argv);
+int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv);
+int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv);
+int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv);
+int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv);
 
 /* Usage text of each command, for --help and for usage errors. */
 extern const char ctl_usage_ca_init[];
 extern const char ctl_usage_cert_issue[];
 extern const char ctl_usage_apply[];
 extern const char ctl_usage_get[];
+extern const char ctl_usage_delete[];
+extern const char ctl_usage_diff[];
+extern const char ctl_usage_inspect[];
+extern const char ctl_usage_status[];
 
 /* Prints "mfctl: <msg>" to stderr: the one format for errors that are not
  * about a position in a policy file. */

@@ -129,3 +129,11 @@ int emit_set(FILE *f, const struct model_set *set, unsigned kinds)
 		return -EIO;
 	return 0;
 }
+
+int emit_one(FILE *f, const struct model_obj *o)
+{
+	emit_obj(f, o);
+	if (fflush(f) || ferror(f))
+		return -EIO;
+	return 0;
+}

@@ -1,55 +1,58 @@
 // SPDX-License-Identifier: Apache-2.0
-/* `mfctl get [KIND]`: the applied policy as YAML that `apply` takes. */
+/* `mfctl get [KIND [NAME]] [-o yaml|json|table]`: the applied policy. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ctl.h"
 #include "emit.h"
+#include "input.h"
+#include "output.h"
 #include "state.h"
 
 const char ctl_usage_get[] =
-	"usage: mfctl [--bpf-root DIR] get [KIND]\n"
+	"usage: mfctl [--bpf-root DIR] get [KIND [NAME]] [-o yaml|json|table]\n"
 	"\n"
-	"Prints the applied policy as YAML documents, in the format apply\n"
-	"takes: kinds in the order Mesh, Node, Service, Workload,\n"
-	"MeshTrafficPermission, names sorted.  KIND (case-insensitive, plural\n"
-	"accepted, \"mtp\" for MeshTrafficPermission) prints one kind only.\n";
-
-/* KIND argument -> kind bit, or 0. */
-static unsigned get_kind_bits(const char *arg)
-{
-	char plural[64];
-
-	if (!strcasecmp(arg, "mtp") || !strcasecmp(arg, "mtps"))
-		return 1u << MODEL_MTP;
-	if (!strcasecmp(arg, "meshes"))
-		return 1u << MODEL_MESH;
-	for (int k = 0; k < MODEL_KIND_MAX; k++) {
-		snprintf(plural, sizeof(plural), "%ss", model_kind_name(k));
-		if (!strcasecmp(arg, model_kind_name(k)) ||
-		    !strcasecmp(arg, plural))
-			return 1u << k;
-	}
-	return 0;
-}
+	"Prints the applied policy: kinds in the order Mesh, Node, Service,\n"
+	"Workload, MeshTrafficPermission, names sorted.  KIND (case-insensitive,\n"
+	"plural accepted, \"svc\" for Service, \"mtp\" for\n"
+	"MeshTrafficPermission) prints one kind only; NAME one object of it\n"
+	"(exit 1 when there is none).\n"
+	"\n"
+	"  -o, --output F  yaml (default): documents in the format apply takes\n"
+	"                  json: one JSON array of objects, same fields as YAML\n"
+	"                  table: aligned columns, one table per kind\n"
+	"\n"
+	"Exit codes: 0 ok, 1 invalid input or no such object, 2 system error.\n";
 
 int ctl_cmd_get(const struct ctl_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	unsigned kinds = EMIT_ALL_KINDS;
+	enum output_format fmt = OUTPUT_YAML;
+	const char *name = NULL;
 	struct state st;
 	struct diag d;
-	int c, err, rc = CTL_EXIT_SYSTEM;
+	int c, k, err, rc = CTL_EXIT_SYSTEM;
 
+	/* No "+": options may follow KIND NAME, as with kubectl. */
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'o':
+			k = output_format_parse(optarg);
+			if (k < 0) {
+				ctl_err("unknown output format \"%s\" (want "
+					"yaml, json or table)", optarg);
+				return CTL_EXIT_INVALID;
+			}
+			fmt = (enum output_format)k;
+			break;
 		case 'h':
 			fputs(ctl_usage_get, stdout);
 			return CTL_EXIT_OK;
@@ -58,35 +61,54 @@ int ctl_cmd_get(const struct ctl_opts *o, int argc, char **argv)
 			return CTL_EXIT_INVALID;
 		}
 	}
-	if (argc - optind > 1) {
-		ctl_err("get takes at most one KIND");
+	if (argc - optind > 2) {
+		ctl_err("get takes at most KIND and NAME");
 		fputs(ctl_usage_get, stderr);
 		return CTL_EXIT_INVALID;
 	}
 	if (optind < argc) {
-		kinds = get_kind_bits(argv[optind]);
-		if (!kinds) {
+		k = input_kind_arg(argv[optind]);
+		if (k < 0) {
 			ctl_err("unknown kind \"%s\" (want Mesh, Node, Service, "
 				"Workload or MeshTrafficPermission)",
 				argv[optind]);
 			return CTL_EXIT_INVALID;
 		}
+		kinds = 1u << k;
+		if (optind + 1 < argc)
+			name = argv[optind + 1];
 	}
 
 	diag_init(&d);
 	err = state_load(&st, o->bpf_root, false, false, &d);
 	if (err == -ENOENT) {
-		/* Nothing applied yet on this node: an empty policy. */
+		/* Nothing applied yet on this node: an empty policy, in
+		 * which a named object does not exist. */
 		fprintf(stderr, "mfctl: no policy maps under %s (nothing "
 			"applied yet)\n", o->bpf_root);
+		if (name) {
+			ctl_err("%s \"%s\" not found",
+				model_kind_name(k), name);
+			rc = CTL_EXIT_INVALID;
+			goto out;
+		}
+		/* Still one valid JSON document for scripts. */
 		rc = CTL_EXIT_OK;
+		if (fmt == OUTPUT_JSON &&
+		    output_write(stdout, &st.objs, kinds, NULL, fmt))
+			rc = CTL_EXIT_SYSTEM;
 		goto out;
 	}
 	if (err) {
 		diag_print(&d, stderr);
 		goto out;
 	}
-	err = emit_set(stdout, &st.objs, kinds);
+	if (name && !model_set_find(&st.objs, k, name)) {
+		ctl_err("%s \"%s\" not found", model_kind_name(k), name);
+		rc = CTL_EXIT_INVALID;
+		goto out;
+	}
+	err = output_write(stdout, &st.objs, kinds, name, fmt);
 	if (err) {
 		ctl_err("cannot write the output: %s", strerror(-err));
 		goto out;

@@ -5,9 +5,14 @@
  *   mfctl [--config-dir DIR] ca init --trust-domain TD [--force]
  *   mfctl [--config-dir DIR] cert issue --identity spiffe://... [--out DIR] [--days N]
  *   mfctl [--bpf-root DIR] apply -f FILE|DIR|- [--dry-run]
- *   mfctl [--bpf-root DIR] get [KIND]
+ *   mfctl [--bpf-root DIR] get [KIND [NAME]] [-o yaml|json|table]
+ *   mfctl [--bpf-root DIR] delete -f FILE|DIR|- | KIND NAME [--ignore-not-found]
+ *   mfctl [--bpf-root DIR] diff -f FILE|DIR|-
+ *   mfctl [--bpf-root DIR] inspect [--summary]
+ *   mfctl [--bpf-root DIR] status
  *
- * Exit codes: 0 ok, 1 invalid input, 2 system error.
+ * Exit codes: 0 ok, 1 invalid input, 2 system error; diff also 3 (changes
+ * exist).
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -28,7 +33,11 @@ static const char main_usage[] =
 	"  ca init      create the mesh root CA\n"
 	"  cert issue   issue a certificate for a SPIFFE identity\n"
 	"  apply        apply policy YAML to the node-local policy map\n"
-	"  get          print the applied policy as YAML\n"
+	"  get          print the applied policy (YAML, JSON or a table)\n"
+	"  delete       delete policy objects by kind and name\n"
+	"  diff         show what apply -f would change, writing nothing\n"
+	"  inspect      decode every pinned map, with usage and counters\n"
+	"  status       agent process, epoch in force, mesh, object counts\n"
 	"  help [CMD]   show help (also: mfctl CMD --help)\n"
 	"\n"
 	"Global options:\n"
@@ -38,7 +47,10 @@ static const char main_usage[] =
 	"                    else " MF_PIN_ROOT_DEFAULT ")\n"
 	"  -h, --help        this text\n"
 	"\n"
-	"Exit codes: 0 ok, 1 invalid input, 2 system error.\n";
+	"Exit codes: 0 ok, 1 invalid input, 2 system error; diff: 3 when\n"
+	"applying would change something.\n"
+	"\n"
+	"mfctl version " CTL_VERSION "\n";
 
 struct main_cmd {
 	const char *word1, *word2;	/* "ca" "init"; word2 NULL: one word */
@@ -51,6 +63,10 @@ static const struct main_cmd main_cmds[] = {
 	{ "cert", "issue", ctl_cmd_cert_issue, ctl_usage_cert_issue },
 	{ "apply", NULL, ctl_cmd_apply, ctl_usage_apply },
 	{ "get", NULL, ctl_cmd_get, ctl_usage_get },
+	{ "delete", NULL, ctl_cmd_delete, ctl_usage_delete },
+	{ "diff", NULL, ctl_cmd_diff, ctl_usage_diff },
+	{ "inspect", NULL, ctl_cmd_inspect, ctl_usage_inspect },
+	{ "status", NULL, ctl_cmd_status, ctl_usage_status },
 };
 
 #define MAIN_NCMDS (sizeof(main_cmds) / sizeof(main_cmds[0]))

@@ -10,8 +10,12 @@
 
 #include "lib/test.h"
 
-/* apply.c for its static apply_merge(), the merge `mfctl apply` does. */
-#include "../../ctl/apply.c"
+#include "../../ctl/compile.h"
+#include "../../ctl/ctl.h"
+#include "../../ctl/doc.h"
+/* input_merge(): the merge `mfctl apply` (and `diff`) does. */
+#include "../../ctl/input.h"
+#include "../../ctl/validate.h"
 #include "../../ctl/decompile.h"
 #include "../../ctl/emit.h"
 
@@ -385,7 +389,7 @@ static bool test_merge_keeps_ids_and_drops_stale(void)
 	ok = ASSERT_EQ(decompile_records(&have, &applied, &d), 0) &&
 	     ASSERT_EQ(doc_parse_buffer(&input, "u.yaml", update,
 					strlen(update), &d), 0) &&
-	     ASSERT_EQ(apply_merge(&input, &applied, &merged), 0) &&
+	     ASSERT_EQ(input_merge(&input, &applied, &merged), 0) &&
 	     ASSERT_EQ(merged.n, set.n + 1) &&
 	     ASSERT_EQ(validate_set(&merged, &d), 0) &&
 	     ASSERT_EQ(compile_set(&merged, &have, &want, &d), 0);
@@ -453,7 +457,7 @@ static bool expect_invalid(const char *state_yaml, const char *yaml,
 	ok = ok && ASSERT_EQ(decompile_records(&have, &applied, &d), 0) &&
 	     ASSERT_EQ(doc_parse_buffer(&input, "v.yaml", yaml, strlen(yaml),
 					&d), 0) &&
-	     ASSERT_EQ(apply_merge(&input, &applied, &merged), 0) &&
+	     ASSERT_EQ(input_merge(&input, &applied, &merged), 0) &&
 	     ASSERT_EQ(validate_set(&merged, &d), -EINVAL);
 	diag_sort(&d);
 	while (want[n])

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `mfctl inspect`: every pinned map of the pin root, decoded.  For each:
+ * its name, type, entries used against max_entries (from the kernel, via
+ * bpf_obj_get_info_by_fd, not from this build's constants, so a map pinned
+ * by another build shows what it really is), then its entries.  mf_stats is
+ * summed over the CPUs.  Reads only; takes no lock.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ctl.h"
+#include "state.h"
+
+const char ctl_usage_inspect[] =
+	"usage: mfctl [--bpf-root DIR] inspect [--summary]\n"
+	"\n"
+	"Prints every map under the pin root: name, type, entries used /\n"
+	"capacity (max_entries) and percent, then the entries decoded.\n"
+	"mf_stats is shown summed over all CPUs.\n"
+	"\n"
+	"  --summary  the header line of each map only\n"
+	"\n"
+	"Exit codes: 0 ok, 1 invalid input, 2 system error (no maps pinned\n"
+	"there included).\n";
+
+static const char *const insp_stat_names[MF_STAT_MAX] = {
+	[MF_STAT_POD_PACKETS] = "pod_packets",
+	[MF_STAT_POD_STEERED] = "pod_steered",
+	[MF_STAT_POD_ESTABLISHED] = "pod_established",
+	[MF_STAT_POD_PASSED] = "pod_passed",
+	[MF_STAT_DROP_NO_LISTENER] = "drop_no_listener",
+	[MF_STAT_DROP_ASSIGN] = "drop_assign",
+};
+
+static void insp_ip(char *buf, size_t n, const __u8 ip[4])
+{
+	snprintf(buf, n, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+}
+
+static const char *insp_action(__u8 a)
+{
+	return a == MF_AUTHZ_ALLOW ? "allow" : a == MF_AUTHZ_DENY ? "deny" : "?";
+}
+
+static const char *insp_match(__u8 m)
+{
+	return m == MF_AUTHZ_MATCH_EXACT ? "exact" :
+	       m == MF_AUTHZ_MATCH_PREFIX ? "prefix" : "?";
+}
+
+/* Strings from a map may be unterminated (inspect is what one runs when
+ * something is wrong): print at most the field. */
+#define INSP_S(field) (int)strnlen((field), sizeof(field)), (field)
+
+/* The header line of a map; @used < 0: an array, whose every slot is in
+ * use.  Returns 0 or -errno. */
+static int insp_head(int fd, const char *name, long used,
+		     struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
+		int err = -errno;
+
+		ctl_err("%s: cannot query the map: %s", name, strerror(-err));
+		return err;
+	}
+	if (used < 0)
+		used = info->max_entries;
+	printf("%s  type %s  key %u  value %u  entries %ld/%u (%.1f%%)\n",
+	       name, libbpf_bpf_map_type_str(info->type) ?: "?",
+	       info->key_size, info->value_size, used, info->max_entries,
+	       info->max_entries ? 100.0 * (double)used / info->max_entries :
+	       0.0);
+	return 0;
+}
+
+static void insp_entries(const struct rec_set *rs, enum rec_map m)
+{
+	char a[16], b[16];
+
+	for (size_t i = 0; i < rec_count(rs, m); i++) {
+		const void *k = rec_key(rs, m, i), *v = rec_val(rs, m, i);
+
+		switch (m) {
+		case REC_IDENTITIES: {
+			const struct mf_identity *id = v;
+
+			printf("  %u -> %.*s\n", *(const __u32 *)k,
+			       INSP_S(id->spiffe));
+			break;
+		}
+		case REC_NODES: {
+			const struct mf_node_key *nk = k;
+			const struct mf_node *nv = v;
+
+			insp_ip(a, sizeof(a), nv->ip);
+			printf("  %.*s -> %s:%u\n", INSP_S(nk->name), a,
+			       nv->tunnel_port);
+			break;
+		}
+		case REC_AUTHZ: {
+			const struct mf_authz_key *ak = k;
+			const struct mf_authz_rule *r = v;
+
+			printf("  service %u rule %u -> %s %s %.*s (policy "
+			       "%.*s)\n", ak->service_id, ak->index,
+			       insp_action(r->action), insp_match(r->match),
+			       INSP_S(r->spiffe), INSP_S(r->policy));
+			break;
+		}
+		case REC_SERVICES: {
+			const struct mf_service_key *sk = k;
+			const struct mf_service *s = v;
+
+			insp_ip(a, sizeof(a), sk->vip);
+			printf("  %s:%u/%s -> id %u name %.*s authz_rules %u\n",
+			       a, sk->port, sk->proto == MF_PROTO_TCP ? "tcp" :
+			       "?", s->id, INSP_S(s->name), s->authz_rules);
+			break;
+		}
+		case REC_ENDPOINTS: {
+			const struct mf_endpoint_key *ek = k;
+			const struct mf_endpoint *e = v;
+
+			insp_ip(a, sizeof(a), ek->ip);
+			insp_ip(b, sizeof(b), e->node_ip);
+			printf("  %s -> name %.*s port %u service %u identity "
+			       "%u node %.*s (%s)\n", a, INSP_S(e->name),
+			       e->port, e->service_id, e->identity_id,
+			       INSP_S(e->node), b);
+			break;
+		}
+		case REC_MAP_MAX:
+			break;
+		}
+	}
+}
+
+static int insp_fd(const struct pmap *pm, enum rec_map m)
+{
+	switch (m) {
+	case REC_IDENTITIES:
+		return pm->identities_fd;
+	case REC_NODES:
+		return pm->nodes_fd;
+	case REC_AUTHZ:
+		return pm->authz_fd;
+	case REC_SERVICES:
+		return pm->services_fd;
+	case REC_ENDPOINTS:
+		return pm->endpoints_fd;
+	case REC_MAP_MAX:
+		break;
+	}
+	return -1;
+}
+
+/* mf_stats: one __u64 per CPU per counter, summed.  Returns 0 or -errno. */
+static int insp_stats(int fd, bool summary)
+{
+	struct bpf_map_info info;
+	int ncpu = libbpf_num_possible_cpus(), err;
+	__u64 *vals;
+
+	err = insp_head(fd, MF_MAP_STATS, -1, &info);
+	if (err)
+		return err;
+	if (summary)
+		return 0;
+	if (ncpu <= 0 || info.value_size != sizeof(__u64)) {
+		ctl_err("%s: cannot read per-CPU values (value size %u)",
+			MF_MAP_STATS, info.value_size);
+		return -EPROTO;
+	}
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < info.max_entries; k++) {
+		unsigned long long sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &k, vals)) {
+			err = -errno;
+			ctl_err("%s: cannot read %u: %s", MF_MAP_STATS, k,
+				strerror(-err));
+			break;
+		}
+		for (int c = 0; c < ncpu; c++)
+			sum += vals[c];
+		printf("  %-18s %llu\n", k < MF_STAT_MAX ? insp_stat_names[k] :
+		       "?", sum);
+	}
+	free(vals);
+	return err;
+}
+
+int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "summary", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bpf_map_info info;
+	bool summary = false;
+	struct state st;
+	struct diag d;
+	int c, err, rc = CTL_EXIT_SYSTEM;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			summary = true;
+			break;
+		case 'h':
+			fputs(ctl_usage_inspect, stdout);
+			return CTL_EXIT_OK;
+		default:
+			fputs(ctl_usage_inspect, stderr);
+			return CTL_EXIT_INVALID;
+		}
+	}
+	if (optind != argc) {
+		ctl_err("inspect takes no arguments");
+		fputs(ctl_usage_inspect, stderr);
+		return CTL_EXIT_INVALID;
+	}
+
+	diag_init(&d);
+	err = state_load(&st, o->bpf_root, false, false, &d);
+	if (err == -ENOENT) {
+		ctl_err("no policy maps under %s", o->bpf_root);
+		goto out;
+	}
+	/* Records that do not decompile are still worth showing: that is
+	 * when one runs inspect.  Any other failure left nothing read. */
+	if (err && err != -EBADMSG) {
+		diag_print(&d, stderr);
+		goto out;
+	}
+	printf("pin root %s\n\n", o->bpf_root);
+	if (insp_head(st.pm.config_fd, MF_MAP_CONFIG, -1, &info))
+		goto out;
+	if (!summary)
+		printf("  epoch %llu flags 0x%x mesh %.*s trust_domain %.*s\n",
+		       (unsigned long long)st.have.config.epoch,
+		       st.have.config.flags, INSP_S(st.have.config.mesh),
+		       INSP_S(st.have.config.trust_domain));
+	for (int m = 0; m < REC_MAP_MAX; m++) {
+		putchar('\n');
+		if (insp_head(insp_fd(&st.pm, m), rec_map_info(m)->name,
+			      (long)rec_count(&st.have, m), &info))
+			goto out;
+		if (!summary)
+			insp_entries(&st.have, m);
+	}
+	putchar('\n');
+	if (insp_stats(st.pm.stats_fd, summary))
+		goto out;
+	if (err == -EBADMSG) {
+		fputc('\n', stdout);
+		fflush(stdout);
+		diag_print(&d, stderr);
+		ctl_err("the records above are inconsistent (see above)");
+		goto out;
+	}
+	rc = CTL_EXIT_OK;
+out:
+	fflush(stdout);
+	state_close(&st);
+	diag_free(&d);
+	return rc;
+}

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "output.h"
+
+int output_format_parse(const char *arg)
+{
+	if (!strcmp(arg, "yaml"))
+		return OUTPUT_YAML;
+	if (!strcmp(arg, "json"))
+		return OUTPUT_JSON;
+	if (!strcmp(arg, "table") || !strcmp(arg, "wide"))
+		return OUTPUT_TABLE;
+	return -1;
+}
+
+/* ---- JSON ------------------------------------------------------------ */
+
+/* A JSON string.  Names and SPIFFE IDs are checked on the way in, but
+ * escaping everything that needs it keeps the output valid whatever. */
+static void out_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void out_json_ip(FILE *f, const uint8_t ip[4])
+{
+	fprintf(f, "\"%u.%u.%u.%u\"", ip[0], ip[1], ip[2], ip[3]);
+}
+
+static void out_json_obj(FILE *f, const struct model_obj *o)
+{
+	fprintf(f, "  {\n    \"apiVersion\": \"%s\",\n    \"kind\": \"%s\",\n"
+		"    \"metadata\": {\"name\": ", MODEL_API_MESHFORGE,
+		model_kind_name(o->kind));
+	out_json_str(f, o->name);
+	fputs("},\n    \"spec\": {", f);
+	switch (o->kind) {
+	case MODEL_MESH:
+		fputs("\"trustDomain\": ", f);
+		out_json_str(f, o->u.mesh.trust_domain);
+		break;
+	case MODEL_NODE:
+		fputs("\"address\": ", f);
+		out_json_ip(f, o->u.node.ip);
+		fprintf(f, ", \"tunnelPort\": %u", o->u.node.tunnel_port);
+		break;
+	case MODEL_SERVICE:
+		fputs("\"vip\": ", f);
+		out_json_ip(f, o->u.service.vip);
+		fprintf(f, ", \"port\": %u, \"protocol\": \"tcp\"",
+			o->u.service.port);
+		break;
+	case MODEL_WORKLOAD: {
+		const struct model_workload *w = &o->u.workload;
+
+		fputs("\"node\": ", f);
+		out_json_str(f, w->node);
+		fputs(", \"ip\": ", f);
+		out_json_ip(f, w->ip);
+		fprintf(f, ", \"port\": %u, \"service\": ", w->port);
+		out_json_str(f, w->service);
+		fputs(", \"identity\": ", f);
+		out_json_str(f, w->identity);
+		break;
+	}
+	case MODEL_MTP: {
+		const struct model_mtp *m = &o->u.mtp;
+
+		fputs("\"targetRef\": {\"kind\": \"MeshService\", \"name\": ", f);
+		out_json_str(f, m->target);
+		fputs("}, \"from\": [", f);
+		for (size_t i = 0; i < m->nfrom; i++) {
+			const struct model_from *fr = &m->from[i];
+
+			fprintf(f, "%s\n      {\"targetRef\": {\"kind\": \"%s\"",
+				i ? "," : "", model_from_kind_name(fr->kind));
+			if (fr->kind != MODEL_FROM_MESH) {
+				fputs(", \"name\": ", f);
+				out_json_str(f, fr->name);
+			}
+			fprintf(f, "}, \"default\": {\"action\": \"%s\"}}",
+				model_action_name(fr->action));
+		}
+		fputs(m->nfrom ? "\n    ]" : "]", f);
+		break;
+	}
+	case MODEL_KIND_MAX:
+		break;
+	}
+	fputs("}\n  }", f);
+}
+
+static void out_json(FILE *f, const struct model_obj **objs, size_t n)
+{
+	fputs("[", f);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n" : "\n", f);
+		out_json_obj(f, objs[i]);
+	}
+	fputs(n ? "\n]\n" : "]\n", f);
+}
+
+/* ---- tables ---------------------------------------------------------- */
+
+#define OUT_MAX_COLS 8
+
+/* One kind's table: a header and rows of cells, all owned here. */
+struct out_table {
+	const char *head[OUT_MAX_COLS];
+	size_t ncols;
+	char **cells;		/* nrows * ncols, each malloc'ed */
+	size_t nrows, cap;
+	bool oom;
+};
+
+static void out_table_free(struct out_table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+/* Appends a row of t->ncols malloc'ed cells and takes them over; a NULL
+ * cell (ENOMEM while formatting it) marks the table failed and frees the
+ * row. */
+static void out_table_row(struct out_table *t, char **row)
+{
+	if (t->oom)
+		goto drop;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
+
+		if (!c)
+			goto drop;
+		t->cells = c;
+		t->cap = cap;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!row[i])
+			goto drop;
+		t->cells[t->nrows * t->ncols + i] = row[i];
+	}
+	t->nrows++;
+	return;
+drop:
+	t->oom = true;
+	for (size_t i = 0; i < t->ncols; i++)
+		free(row[i]);
+}
+
+static char *out_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A malloc'ed formatted cell, or NULL on ENOMEM. */
+static char *out_fmt(const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+static char *out_ip(const uint8_t ip[4])
+{
+	return out_fmt("%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+}
+
+static void out_table_print(FILE *f, const struct out_table *t)
+{
+	size_t w[OUT_MAX_COLS];
+
+	for (size_t c = 0; c < t->ncols; c++) {
+		w[c] = strlen(t->head[c]);
+		for (size_t r = 0; r < t->nrows; r++) {
+			size_t l = strlen(t->cells[r * t->ncols + c]);
+
+			if (l > w[c])
+				w[c] = l;
+		}
+	}
+	/* The last column is not padded: no trailing blanks. */
+	for (size_t c = 0; c < t->ncols; c++)
+		fprintf(f, c + 1 < t->ncols ? "%-*s   " : "%.*s\n",
+			c + 1 < t->ncols ? (int)w[c] : (int)strlen(t->head[c]),
+			t->head[c]);
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+
+			if (c + 1 < t->ncols)
+				fprintf(f, "%-*s   ", (int)w[c], s);
+			else
+				fprintf(f, "%s\n", s);
+		}
+}
+
+static size_t out_endpoints(const struct model_set *set, const char *svc)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->objs[i].kind == MODEL_WORKLOAD &&
+		    !strcmp(set->objs[i].u.workload.service, svc))
+			n++;
+	return n;
+}
+
+static void out_table_head(struct out_table *t, enum model_kind k)
+{
+	static const char *const heads[MODEL_KIND_MAX][OUT_MAX_COLS] = {
+		[MODEL_MESH] = { "NAME", "TRUST-DOMAIN" },
+		[MODEL_NODE] = { "NAME", "ADDRESS", "TUNNEL-PORT" },
+		[MODEL_SERVICE] = { "NAME", "VIP", "PORT", "PROTOCOL",
+				    "ENDPOINTS" },
+		[MODEL_WORKLOAD] = { "NAME", "NODE", "IP", "PORT", "SERVICE",
+				     "IDENTITY" },
+		[MODEL_MTP] = { "NAME", "TARGET", "RULES", "FROM" },
+	};
+
+	memset(t, 0, sizeof(*t));
+	for (t->ncols = 0; t->ncols < OUT_MAX_COLS && heads[k][t->ncols];
+	     t->ncols++)
+		t->head[t->ncols] = heads[k][t->ncols];
+}
+
+/* "SpiffeID:spiffe://...=Allow,Mesh=Deny": the rules in one cell. */
+static char *out_mtp_from(const struct model_mtp *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < m->nfrom; i++) {
+		const struct model_from *fr = &m->from[i];
+
+		fprintf(f, "%s%s%s%s=%s", i ? "," : "",
+			model_from_kind_name(fr->kind),
+			fr->kind == MODEL_FROM_MESH ? "" : ":", fr->name,
+			model_action_name(fr->action));
+	}
+	if (!m->nfrom)
+		fputs("-", f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void out_table_add(struct out_table *t, const struct model_set *set,
+			  const struct model_obj *o)
+{
+	char *row[OUT_MAX_COLS] = { 0 };
+
+	row[0] = strdup(o->name);
+	switch (o->kind) {
+	case MODEL_MESH:
+		row[1] = strdup(o->u.mesh.trust_domain);
+		break;
+	case MODEL_NODE:
+		row[1] = out_ip(o->u.node.ip);
+		row[2] = out_fmt("%u", o->u.node.tunnel_port);
+		break;
+	case MODEL_SERVICE:
+		row[1] = out_ip(o->u.service.vip);
+		row[2] = out_fmt("%u", o->u.service.port);
+		row[3] = strdup("tcp");
+		row[4] = out_fmt("%zu", out_endpoints(set, o->name));
+		break;
+	case MODEL_WORKLOAD:
+		row[1] = strdup(o->u.workload.node);
+		row[2] = out_ip(o->u.workload.ip);
+		row[3] = out_fmt("%u", o->u.workload.port);
+		row[4] = strdup(o->u.workload.service);
+		row[5] = strdup(o->u.workload.identity);
+		break;
+	case MODEL_MTP:
+		row[1] = strdup(o->u.mtp.target);
+		row[2] = out_fmt("%zu", o->u.mtp.nfrom);
+		row[3] = out_mtp_from(&o->u.mtp);
+		break;
+	case MODEL_KIND_MAX:
+		break;
+	}
+	out_table_row(t, row);
+}
+
+/* One table per kind that has objects; kinds separated by a blank line. */
+static int out_tables(FILE *f, const struct model_set *set,
+		      const struct model_obj **objs, size_t n)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < n;) {
+		enum model_kind k = objs[i]->kind;
+		struct out_table t;
+		bool oom;
+
+		out_table_head(&t, k);
+		for (; i < n && objs[i]->kind == k; i++)
+			out_table_add(&t, set, objs[i]);
+		oom = t.oom;
+		if (!oom) {
+			if (!first)
+				fputc('\n', f);
+			out_table_print(f, &t);
+		}
+		first = false;
+		out_table_free(&t);
+		if (oom)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int output_write(FILE *f, const struct model_set *set, unsigned kinds,
+		 const char *name, enum output_format fmt)
+{
+	const struct model_obj **sorted;
+	size_t n = 0;
+	int err = 0;
+
+	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	model_set_sorted(set, sorted);
+	/* Keep the selected ones, in order, at the front. */
+	for (size_t i = 0; i < set->n; i++)
+		if ((kinds & (1u << sorted[i]->kind)) &&
+		    (!name || !strcmp(sorted[i]->name, name)))
+			sorted[n++] = sorted[i];
+	switch (fmt) {
+	case OUTPUT_YAML:
+		for (size_t i = 0; i < n && !err; i++)
+			err = emit_one(f, sorted[i]);
+		break;
+	case OUTPUT_JSON:
+		out_json(f, sorted, n);
+		break;
+	case OUTPUT_TABLE:
+		err = out_tables(f, set, sorted, n);
+		break;
+	}
+	free(sorted);
+	if (!err && (fflush(f) || ferror(f)))
+		err = -EIO;
+	return err;
+}

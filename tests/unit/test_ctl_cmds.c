@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `mfctl delete`, `get -o json|table`, `diff`, `inspect` and `status`
+ * against real pinned maps under a pin root of the test's own
+ * (/sys/fs/bpf/mf-test-ctl-<pid>, removed at exit even when a test
+ * fails).  The tests run in order over one applied policy.
+ */
+#include <fcntl.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "lib/test.h"
+
+#include "../../ctl/ctl.h"
+#include "../../ctl/fsio.h"
+#include "../../ctl/mapio.h"
+#include "pmap.h"
+
+#define BPF_FS_MAGIC_ 0xcafe4a11
+
+#define API "apiVersion: meshforge.io/v1alpha1\n"
+
+static char root[64];
+static char tmpdir[64];
+static const char *skip_reason;
+
+static const char policy[] =
+	API "kind: Mesh\nmetadata: {name: default}\nspec: {trustDomain: mesh.local}\n"
+	"---\n" API "kind: Node\nmetadata: {name: mf-node-a}\nspec: {address: 10.77.0.1}\n"
+	"---\n" API "kind: Node\nmetadata: {name: mf-node-b}\nspec: {address: 10.77.0.2}\n"
+	"---\n" API "kind: Service\nmetadata: {name: web}\nspec: {vip: 10.96.0.10, port: 80}\n"
+	"---\n" API "kind: Service\nmetadata: {name: api}\nspec: {vip: 10.96.0.11, port: 81}\n"
+	"---\n" API "kind: Workload\nmetadata: {name: b1}\n"
+	"spec: {node: mf-node-b, ip: 10.78.2.11, port: 8080, service: web, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
+	"---\n" API "kind: Workload\nmetadata: {name: b2}\n"
+	"spec: {node: mf-node-b, ip: 10.78.2.12, port: 8081, service: api, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/api\"}\n"
+	"---\n" API "kind: MeshTrafficPermission\nmetadata: {name: web-allow}\n"
+	"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"
+	"    - targetRef: {kind: SpiffeID, name: \"spiffe://mesh.local/ns/default/sa/client\"}\n"
+	"      default: {action: Allow}\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default: {action: Deny}\n";
+
+static void cleanup(void)
+{
+	char cmd[128];
+
+	pmap_unpin_all(root);
+	if (tmpdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd))
+			fprintf(stderr, "cannot remove %s\n", tmpdir);
+		tmpdir[0] = '\0';
+	}
+}
+
+static bool write_file(const char *name, const char *text, char *path,
+		       size_t n)
+{
+	snprintf(path, n, "%s/%s", tmpdir, name);
+	return ASSERT_EQ(fsio_write_atomic(path, text, strlen(text), 0644), 0);
+}
+
+/* What a command printed: its standard output and standard error. */
+struct run {
+	int rc;
+	char *out, *err;	/* owned, NUL-terminated */
+};
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool redirect(int target, const char *path, int *saved)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	*saved = dup(target);
+	if (fd < 0 || *saved < 0)
+		return false;
+	dup2(fd, target);
+	close(fd);
+	return true;
+}
+
+static void restore(int target, int saved)
+{
+	dup2(saved, target);
+	close(saved);
+}
+
+/* Runs @fn with argv @args (NULL-terminated), capturing its output. */
+static bool run(int (*fn)(const struct ctl_opts *, int, char **),
+		char **args, struct run *r)
+{
+	struct ctl_opts o = { .config_dir = tmpdir, .bpf_root = root };
+	char out[128], err[128];
+	int argc = 0, so, se;
+	size_t n;
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	while (args[argc])
+		argc++;
+	snprintf(out, sizeof(out), "%s/stdout", tmpdir);
+	snprintf(err, sizeof(err), "%s/stderr", tmpdir);
+	fflush(stdout);
+	fflush(stderr);
+	if (!redirect(STDOUT_FILENO, out, &so))
+		return ASSERT_TRUE(false);
+	if (!redirect(STDERR_FILENO, err, &se)) {
+		restore(STDOUT_FILENO, so);
+		return ASSERT_TRUE(false);
+	}
+	r->rc = fn(&o, argc, args);
+	fflush(stdout);
+	fflush(stderr);
+	restore(STDERR_FILENO, se);
+	restore(STDOUT_FILENO, so);
+	ok = ASSERT_EQ(fsio_read_all(out, &r->out, &n), 0) &&
+	     ASSERT_EQ(fsio_read_all(err, &r->err, &n), 0);
+	return ok;
+}
+
+static bool read_maps(struct rec_set *rs)
+{
+	struct pmap pm;
+	struct diag d;
+	bool ok;
+
+	diag_init(&d);
+	ok = ASSERT_EQ(pmap_open(&pm, root, false), 0);
+	ok = ok && ASSERT_EQ(mapio_read(&pm, rs, &d), 0);
+	if (ok)
+		pmap_close(&pm);
+	diag_free(&d);
+	return ok;
+}
+
+/* Every map's entries equal byte for byte, mf_config (epoch) included. */
+static bool maps_identical(const struct rec_set *a, const struct rec_set *b)
+{
+	bool ok = ASSERT_MEMEQ(&a->config, &b->config, sizeof(a->config));
+
+	for (int m = 0; m < REC_MAP_MAX && ok; m++) {
+		const struct rec_map_info *mi = rec_map_info(m);
+
+		ok = ASSERT_EQ(rec_count(a, m), rec_count(b, m));
+		for (size_t i = 0; ok && i < rec_count(a, m); i++)
+			ok = ASSERT_MEMEQ(rec_key(a, m, i), rec_key(b, m, i),
+					  mi->key_size + mi->val_size);
+	}
+	return ok;
+}
+
+static __u64 epoch_now(void)
+{
+	struct rec_set rs;
+	__u64 e = 0;
+
+	rec_set_init(&rs);
+	if (read_maps(&rs))
+		e = rs.config.epoch;
+	rec_set_free(&rs);
+	return e;
+}
+
+static bool test_setup_apply(void)
+{
+	char path[128], *args[] = { "apply", "-f", path, NULL };
+	struct run r;
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	ok = write_file("policy.yaml", policy, path, sizeof(path)) &&
+	     run(ctl_cmd_apply, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	     ASSERT_EQ(epoch_now(), 1);
+	run_free(&r);
+	return ok;
+}
+
+/* Deleting a Service that a Workload and a MeshTrafficPermission name is
+ * refused, naming both, and leaves every map as it was. */
+static bool test_delete_referenced_refused(void)
+{
+	char *args[] = { "delete", "Service", "web", NULL };
+	struct rec_set before, after;
+	struct run r = { 0 };
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	rec_set_init(&before);
+	rec_set_init(&after);
+	ok = read_maps(&before) && run(ctl_cmd_delete, args, &r) &&
+	     ASSERT_EQ(r.rc, CTL_EXIT_INVALID) &&
+	     ASSERT_TRUE(strstr(r.err, "applied Workload b1: spec.service: "
+				"no Service \"web\"")) &&
+	     ASSERT_TRUE(strstr(r.err, "applied MeshTrafficPermission "
+				"web-allow: spec.targetRef.name")) &&
+	     ASSERT_TRUE(strstr(r.err, "nothing deleted")) &&
+	     read_maps(&after) && maps_identical(&before, &after);
+	run_free(&r);
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
+/* delete KIND NAME: gone, epoch + 1; again: not found (1), with
+ * --ignore-not-found: 0 and nothing written. */
+static bool test_delete_by_kind_name(void)
+{
+	char *args[] = { "delete", "workload", "b2", NULL };
+	char *args2[] = { "delete", "Workload", "b2", NULL };
+	char *args3[] = { "delete", "--ignore-not-found", "Workload", "b2",
+			  NULL };
+	struct mf_endpoint_key k = { .ip = { 10, 78, 2, 12 } };
+	struct rec_set after;
+	struct run r = { 0 }, r2 = { 0 }, r3 = { 0 };
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	rec_set_init(&after);
+	ok = run(ctl_cmd_delete, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	     read_maps(&after) && ASSERT_EQ(after.config.epoch, 2) &&
+	     ASSERT_EQ(rec_find(&after, REC_ENDPOINTS, &k), -1) &&
+	     ASSERT_EQ(rec_count(&after, REC_ENDPOINTS), 1) &&
+	     /* Its identity went with it; api stays. */
+	     ASSERT_EQ(rec_count(&after, REC_IDENTITIES), 1) &&
+	     ASSERT_EQ(rec_count(&after, REC_SERVICES), 2) &&
+	     run(ctl_cmd_delete, args2, &r2) &&
+	     ASSERT_EQ(r2.rc, CTL_EXIT_INVALID) &&
+	     ASSERT_TRUE(strstr(r2.err, "Workload \"b2\" not found")) &&
+	     run(ctl_cmd_delete, args3, &r3) && ASSERT_EQ(r3.rc, CTL_EXIT_OK) &&
+	     ASSERT_EQ(epoch_now(), 2);
+	run_free(&r3);
+	run_free(&r2);
+	run_free(&r);
+	rec_set_free(&after);
+	return ok;
+}
+
+/* delete -f: the objects the documents name, whatever their spec says. */
+static bool test_delete_by_file(void)
+{
+	static const char del[] =
+		API "kind: Service\nmetadata: {name: api}\nspec: {vip: 10.96.0.99, port: 1}\n"
+		"---\n" API "kind: MeshTrafficPermission\nmetadata: {name: web-allow}\n"
+		"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"
+		"    - targetRef: {kind: Mesh}\n      default: {action: Allow}\n";
+	char path[128], *args[] = { "delete", "-f", path, NULL };
+	struct rec_set after;
+	struct run r = { 0 };
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	rec_set_init(&after);
+	ok = write_file("del.yaml", del, path, sizeof(path)) &&
+	     run(ctl_cmd_delete, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	     ASSERT_TRUE(strstr(r.out, "2 objects deleted")) &&
+	     read_maps(&after) && ASSERT_EQ(after.config.epoch, 3) &&
+	     ASSERT_EQ(rec_count(&after, REC_SERVICES), 1) &&
+	     ASSERT_EQ(rec_count(&after, REC_AUTHZ), 0) &&
+	     ASSERT_EQ(((struct mf_service *)rec_val(&after, REC_SERVICES, 0))
+			       ->authz_rules, 0);
+	run_free(&r);
+	rec_set_free(&after);
+	return ok;
+}
+
+/* Outside strings, every bracket closes in order and nothing is left. */
+static bool json_balanced(const char *s)
+{
+	char stack[64];
+	size_t depth = 0;
+	bool in_str = false;
+
+	for (; *s; s++) {
+		if (in_str) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == '"')
+				in_str = false;
+			continue;
+		}
+		if (*s == '"') {
+			in_str = true;
+		} else if (*s == '[' || *s == '{') {
+			if (depth == sizeof(stack))
+				return false;
+			stack[depth++] = *s;
+		} else if (*s == ']' || *s == '}') {
+			if (!depth || stack[--depth] != (*s == ']' ? '[' : '{'))
+				return false;
+		}
+	}
+	return !in_str && depth == 0;
+}
+
+static bool test_get_json(void)
+{
+	char *args[] = { "get", "-o", "json", NULL };
+	char *one[] = { "get", "Service", "web", "-o", "json", NULL };
+	char *missing[] = { "get", "Service", "nope", NULL };
+	struct run r = { 0 }, r1 = { 0 }, r2 = { 0 };
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	ok = run(ctl_cmd_get, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	     ASSERT_EQ(r.out[0], '[') &&
+	     ASSERT_STREQ(r.out + strlen(r.out) - 2, "]\n") &&
+	     ASSERT_TRUE(json_balanced(r.out)) &&
+	     ASSERT_TRUE(strstr(r.out, "\"kind\": \"Mesh\"")) &&
+	     ASSERT_TRUE(strstr(r.out, "\"trustDomain\": \"mesh.local\"")) &&
+	     ASSERT_TRUE(strstr(r.out, "\"kind\": \"Workload\"")) &&
+	     ASSERT_TRUE(strstr(r.out, "\"identity\": "
+				"\"spiffe://mesh.local/ns/default/sa/web\"")) &&
+	     ASSERT_TRUE(strstr(r.out, "\"metadata\": {\"name\": \"web\"}")) &&
+	     ASSERT_TRUE(strstr(r.out, "\"vip\": \"10.96.0.10\", \"port\": 80")) &&
+	     run(ctl_cmd_get, one, &r1) && ASSERT_EQ(r1.rc, CTL_EXIT_OK) &&
+	     ASSERT_TRUE(json_balanced(r1.out)) &&
+	     ASSERT_TRUE(strstr(r1.out, "\"kind\": \"Service\"")) &&
+	     ASSERT_FALSE(strstr(r1.out, "\"kind\": \"Workload\"")) &&
+	     run(ctl_cmd_get, missing, &r2) &&
+	     ASSERT_EQ(r2.rc, CTL_EXIT_INVALID) &&
+	     ASSERT_TRUE(strstr(r2.err, "Service \"nope\" not found")) &&
+	     ASSERT_STREQ(r2.out, "");
+	run_free(&r2);
+	run_free(&r1);
+	run_free(&r);
+	return ok;
+}
+
+static bool test_get_table(void)
+{
+	char *args[] = { "get", "-o", "table", NULL };
+	struct run r = { 0 };
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	ok = run(ctl_cmd_get, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	     ASSERT_TRUE(strstr(r.out, "NAME   VIP          PORT   PROTOCOL   "
+				"ENDPOINTS\n"
+				"web    10.96.0.10   80     tcp        1\n")) &&
+	     ASSERT_TRUE(strstr(r.out, "NAME   NODE        IP           PORT   "
+				"SERVICE   IDENTITY\n"
+				"b1     mf-node-b   10.78.2.11   8080   web       "
+				"spiffe://mesh.local/ns/default/sa/web\n")) &&
+	     ASSERT_TRUE(strstr(r.out, "NAME        ADDRESS     TUNNEL-PORT\n"
+				"mf-node-a   10.77.0.1   15008\n"
+				"mf-node-b   10.77.0.2   15008\n"));
+	run_free(&r);
+	return ok;
+}
+
+static bool test_diff(void)
+{
+	static const char changed[] =
+		API "kind: Service\nmetadata: {name: web}\nspec: {vip: 10.96.0.10, port: 8080}\n"
+		"---\n" API "kind: Service\nmetadata: {name: fresh}\nspec: {vip: 10.96.0.12, port: 80}\n"
+		"---\n" API "kind: Node\nmetadata: {name: mf-node-a}\nspec: {address: 10.77.0.1}\n";
+	char same[128], path[128];
+	char *get[] = { "get", NULL };
+	char *d_same[] = { "diff", "-f", same, NULL };
+	char *d_changed[] = { "diff", "-f", path, NULL };
+	struct rec_set before, after;
+	struct run g = { 0 }, r1 = { 0 }, r2 = { 0 };
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	rec_set_init(&before);
+	rec_set_init(&after);
+	ok = read_maps(&before) && run(ctl_cmd_get, get, &g) &&
+	     ASSERT_EQ(g.rc, CTL_EXIT_OK) &&
+	     write_file("same.yaml", g.out, same, sizeof(same)) &&
+	     run(ctl_cmd_diff, d_same, &r1) && ASSERT_EQ(r1.rc, CTL_EXIT_OK) &&
+	     ASSERT_STREQ(r1.out, "") &&
+	     write_file("changed.yaml", changed, path, sizeof(path)) &&
+	     run(ctl_cmd_diff, d_changed, &r2) &&
+	     ASSERT_EQ(r2.rc, CTL_EXIT_CHANGES) &&
+	     ASSERT_STREQ(r2.out, "+ Service/fresh\n"
+			  "~ Service/web\n"
+			  "    -  port: 80\n"
+			  "    +  port: 8080\n") &&
+	     read_maps(&after) && maps_identical(&before, &after);
+	run_free(&r2);
+	run_free(&r1);
+	run_free(&g);
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
+/* diff refuses what apply would refuse, with apply's exit code. */
+static bool test_diff_invalid(void)
+{
+	static const char bad[] =
+		API "kind: Workload\nmetadata: {name: b9}\n"
+		"spec: {node: nowhere, ip: 10.78.2.19, port: 8080, service: web, "
+		"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n";
+	char path[128], *args[] = { "diff", "-f", path, NULL };
+	struct run r = { 0 };
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	ok = write_file("bad.yaml", bad, path, sizeof(path)) &&
+	     run(ctl_cmd_diff, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_INVALID) &&
+	     ASSERT_TRUE(strstr(r.err, "no Node \"nowhere\""));
+	run_free(&r);
+	return ok;
+}
+
+static bool test_inspect(void)
+{
+	static const char *const want[] = {
+		"mf_config  type array  key 4  value 144  entries 1/1 (100.0%)\n"
+		"  epoch 3 flags 0x1 mesh default trust_domain mesh.local\n",
+		"\nmf_nodes  type hash  key 64  value 8  entries 2/1024 (0.2%)\n",
+		"  mf-node-b -> 10.77.0.2:15008\n",
+		"\nmf_identities  type hash  key 4  value 256  entries 1/65536 (0.0%)\n"
+		"  2 -> spiffe://mesh.local/ns/default/sa/web\n",
+		"\nmf_authz  type hash  key 8  value 328  entries 0/65536 (0.0%)\n",
+		"\nmf_services  type hash  key 8  value 72  entries 1/16384 (0.0%)\n",
+		/* api took id 1 (ids go in name order) and is deleted. */
+		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0\n",
+		"\nmf_endpoints  type hash  key 4  value 144  entries 1/65536 (0.0%)\n",
+		"  10.78.2.11 -> name b1 port 8080 service 2 identity 2 node "
+		"mf-node-b (10.77.0.2)\n",
+		"\nmf_stats  type percpu_array  key 4  value 8  entries 6/6 (100.0%)\n",
+		"  pod_packets ", "  drop_assign ",
+	};
+	char *args[] = { "inspect", NULL };
+	struct run r = { 0 };
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	ok = run(ctl_cmd_inspect, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK);
+	for (size_t i = 0; ok && i < sizeof(want) / sizeof(want[0]); i++)
+		ok = ASSERT_TRUE(strstr(r.out, want[i]));
+	if (!ok && r.out)
+		fprintf(stderr, "inspect printed:\n%s", r.out);
+	run_free(&r);
+	return ok;
+}
+
+static bool test_status(void)
+{
+	char *args[] = { "status", NULL };
+	char epoch[64];
+	struct run r = { 0 };
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	snprintf(epoch, sizeof(epoch), "\nepoch:     %llu\n",
+		 (unsigned long long)epoch_now());
+	ok = run(ctl_cmd_status, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	     ASSERT_TRUE(strstr(r.out, epoch)) &&
+	     ASSERT_TRUE(strstr(r.out, "mfctl:     " CTL_VERSION "\n")) &&
+	     ASSERT_TRUE(strstr(r.out, "mesh:      default (trust domain "
+				"mesh.local)\n")) &&
+	     ASSERT_TRUE(strstr(r.out, "objects:   Mesh 1, Node 2, Service 1, "
+				"Workload 1, MeshTrafficPermission 0\n")) &&
+	     ASSERT_TRUE(strstr(r.out, root)) &&
+	     ASSERT_TRUE(strstr(r.out, "\nagent:     "));
+	run_free(&r);
+	return ok;
+}
+
+/* --help: usage on stdout, exit 0; a bad option: exit 1.  Needs no maps. */
+static bool test_help_and_usage_errors(void)
+{
+	int (*fns[])(const struct ctl_opts *, int, char **) = {
+		ctl_cmd_delete, ctl_cmd_diff, ctl_cmd_inspect, ctl_cmd_status,
+		ctl_cmd_get,
+	};
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < sizeof(fns) / sizeof(fns[0]); i++) {
+		char *help[] = { "cmd", "--help", NULL };
+		char *bad[] = { "cmd", "--no-such-option", NULL };
+		struct run r = { 0 }, r2 = { 0 };
+
+		ok = run(fns[i], help, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+		     ASSERT_TRUE(!strncmp(r.out, "usage: mfctl", 12)) &&
+		     run(fns[i], bad, &r2) &&
+		     ASSERT_EQ(r2.rc, CTL_EXIT_INVALID);
+		run_free(&r2);
+		run_free(&r);
+	}
+	return ok;
+}
+
+int main(void)
+{
+	struct statfs sfs;
+
+	TEST_MAIN_BEGIN("test_ctl_cmds");
+	snprintf(root, sizeof(root), "/sys/fs/bpf/mf-test-ctl-%d", (int)getpid());
+	strcpy(tmpdir, "/tmp/mf-test-ctl-cmds.XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	atexit(cleanup);
+	if (geteuid() != 0)
+		skip_reason = "needs root for bpffs";
+	else if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC_)
+		skip_reason = "bpffs not mounted at /sys/fs/bpf";
+	pmap_unpin_all(root);
+
+	TEST_RUN(test_help_and_usage_errors);
+	TEST_RUN(test_setup_apply);
+	TEST_RUN(test_delete_referenced_refused);
+	TEST_RUN(test_delete_by_kind_name);
+	TEST_RUN(test_delete_by_file);
+	TEST_RUN(test_get_json);
+	TEST_RUN(test_get_table);
+	TEST_RUN(test_diff);
+	TEST_RUN(test_diff_invalid);
+	TEST_RUN(test_inspect);
+	TEST_RUN(test_status);
+
+	cleanup();
+	TEST_MAIN_END();
+}
