@@ -4,9 +4,11 @@
  *
  *   meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]
  *       [--pod-iface IFNAME]... [--outbound-port 15001]
- *       [--tunnel-port 15008] [--log-level info|debug]
+ *       [--tunnel-port 15008] [--log-level info|debug] [--state-dir DIR]
  *
- * Opens (creating if needed) the pinned policy maps, loads the TC program
+ * When nothing is pinned under the pin root (after a reboot) and mfctl
+ * saved a policy under the state dir, restores it first.  Opens (creating
+ * if needed) the pinned policy maps, loads the TC program
  * and attaches it to every --pod-iface, opens the certificate store, then
  * runs the event loop until SIGINT or SIGTERM, and detaches the TC filters
  * on the way out.  Exit codes: 0 clean stop, 1 bad command line, 2 system
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "../ctl/ctl.h"
 #include "certs.h"
 #include "kern.h"
 #include "log.h"
@@ -39,6 +42,7 @@ struct main_opts {
 	const char *node;
 	const char *bpf_root;
 	const char *config_dir;
+	const char *state_dir;
 	const char *ifaces[MAIN_MAX_IFACES];
 	int n_ifaces;
 	uint16_t outbound_port;
@@ -51,9 +55,12 @@ static void main_usage(FILE *f)
 		"usage: meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]\n"
 		"                       [--pod-iface IFNAME]... [--outbound-port PORT]\n"
 		"                       [--tunnel-port PORT] [--log-level info|debug]\n"
+		"                       [--state-dir DIR]\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
-		"  --config-dir  CA, trust domain and certificates (default %s)\n",
-		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT);
+		"  --config-dir  CA, trust domain and certificates (default %s)\n"
+		"  --state-dir   policy saved by mfctl, restored at start when nothing\n"
+		"                is pinned (default $MF_STATE_DIR or %s)\n",
+		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT);
 }
 
 static int main_port(const char *s, uint16_t *out)
@@ -80,6 +87,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "outbound-port", required_argument, NULL, 'o' },
 		{ "tunnel-port", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "state-dir", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -90,6 +98,8 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 	env = getenv("MF_BPF_ROOT");
 	o->bpf_root = env && *env ? env : MF_PIN_ROOT_DEFAULT;
 	o->config_dir = MF_CONFIG_DIR_DEFAULT;
+	env = getenv("MF_STATE_DIR");
+	o->state_dir = env && *env ? env : MF_STATE_DIR_DEFAULT;
 	o->outbound_port = MF_PORT_OUTBOUND;
 	o->tunnel_port = MF_PORT_TUNNEL;
 
@@ -103,6 +113,9 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			break;
 		case 'c':
 			o->config_dir = optarg;
+			break;
+		case 's':
+			o->state_dir = optarg;
 			break;
 		case 'i':
 			if (o->n_ifaces == MAIN_MAX_IFACES) {
@@ -245,6 +258,46 @@ static int main_check_node_cert(const struct main_opts *o, struct certs *certs)
 	return 0;
 }
 
+/*
+ * Pinned maps outlive the agent but not a reboot: when nothing is pinned
+ * under the pin root and mfctl saved a policy under the state dir, rebuild
+ * the maps from it before anything reads them, so the node enforces its
+ * last policy rather than none.  No saved state: nothing to do (empty
+ * maps, as before any apply).  A saved state that cannot be restored
+ * stops the agent: running without the policy the operator applied would
+ * be silently wrong.  Returns 0 or an exit code.
+ */
+static int main_restore_policy(const struct main_opts *o)
+{
+	struct ctl_restore_info info;
+	struct pmap pm;
+	int err;
+
+	err = pmap_open(&pm, o->bpf_root, false);
+	if (err != -ENOENT) {
+		/* Pinned (or another error, which the pmap_open() that
+		 * creates will report). */
+		if (!err)
+			pmap_close(&pm);
+		return 0;
+	}
+	err = ctl_restore(o->bpf_root, o->state_dir, false, stderr, &info);
+	if (err == -ENOENT) {
+		log_info("event=policy_not_restored reason=no_saved_state "
+			 "state_dir=%s", o->state_dir);
+		return 0;
+	}
+	if (err) {
+		log_error("event=startup_failed what=policy_restore bpf_root=%s "
+			  "state_dir=%s err=\"%s\"", o->bpf_root, o->state_dir,
+			  strerror(-err));
+		return MAIN_EXIT_SYSTEM;
+	}
+	log_info("event=policy_restored epoch=%llu objects=%zu state_dir=%s",
+		 (unsigned long long)info.epoch, info.objects, o->state_dir);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct loop_config cfg;
@@ -286,6 +339,8 @@ int main(int argc, char **argv)
 		goto out_tls;
 	}
 	if (main_check_node_cert(&o, certs))
+		goto out_certs;
+	if (main_restore_policy(&o))
 		goto out_certs;
 	err = pmap_open(&pm, o.bpf_root, true);
 	if (err) {

@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "input.h"
 #include "mapio.h"
+#include "saved.h"
 #include "state.h"
 #include "validate.h"
 
@@ -27,7 +28,9 @@ const char ctl_usage_apply[] =
 	"Applies policy objects (YAML, several documents per file) to the\n"
 	"node-local policy map: each object replaces the applied object of the\n"
 	"same kind and name, or is added.  Everything is validated first;\n"
-	"nothing is written when anything is wrong.\n"
+	"nothing is written when anything is wrong.  After the write, the\n"
+	"applied state (what `get` prints) is saved to <state-dir>/policy.yaml\n"
+	"for `mfctl restore`.\n"
 	"\n"
 	"  -f, --filename F  a YAML file, a directory (its *.yaml and *.yml\n"
 	"                    files, in name order) or - for standard input\n"
@@ -35,7 +38,11 @@ const char ctl_usage_apply[] =
 	"                    report what would change, write nothing\n"
 	"\n"
 	"Kinds (apiVersion meshforge.io/v1alpha1 or kuma.io/v1alpha1): Mesh,\n"
-	"Node, Service, Workload, MeshTrafficPermission.\n";
+	"Node, Service, Workload, MeshTrafficPermission.\n"
+	"\n"
+	"Exit codes: 0 ok, 1 invalid input, 2 system error (also when the maps\n"
+	"were written but the state could not be saved; the maps are not\n"
+	"rolled back then).\n";
 
 static void apply_report(const char *what, __u64 epoch,
 			 const struct rec_diff *st)
@@ -172,7 +179,8 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 		goto out;
 	}
 	apply_report("applied", want.config.epoch, &diff);
-	rc = CTL_EXIT_OK;
+	/* Still under the pin root's lock. */
+	rc = saved_after_write(o, &st.pm, "apply", want.config.epoch);
 out:
 	state_close(&st);
 	rec_set_free(&want);

@@ -7,6 +7,9 @@
 #ifndef CTL_CTL_H
 #define CTL_CTL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes. */
@@ -27,6 +30,11 @@ enum ctl_exit {
 struct ctl_opts {
 	const char *config_dir;	/* --config-dir, $MF_CONFIG_DIR, default */
 	const char *bpf_root;	/* --bpf-root, $MF_BPF_ROOT, default */
+	/* --state-dir, $MF_STATE_DIR, default: where apply and delete save
+	 * the applied state and restore reads it.  main() always sets it;
+	 * NULL (tests that do not exercise it) means apply and delete save
+	 * nothing, so they never touch the real /var/lib/meshforge. */
+	const char *state_dir;
 };
 
 int ctl_cmd_ca_init(const struct ctl_opts *o, int argc, char **argv);
@@ -37,6 +45,7 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv);
+int ctl_cmd_restore(const struct ctl_opts *o, int argc, char **argv);
 
 /* Usage text of each command, for --help and for usage errors. */
 extern const char ctl_usage_ca_init[];
@@ -47,6 +56,7 @@ extern const char ctl_usage_delete[];
 extern const char ctl_usage_diff[];
 extern const char ctl_usage_inspect[];
 extern const char ctl_usage_status[];
+extern const char ctl_usage_restore[];
 
 /* Prints "mfctl: <msg>" to stderr: the one format for errors that are not
  * about a position in a policy file. */
@@ -55,5 +65,32 @@ void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Maps an -errno from a lower layer to an exit code: input problems
  * (-EINVAL) are CTL_EXIT_INVALID, everything else CTL_EXIT_SYSTEM. */
 int ctl_exit_for(int err);
+
+/* What ctl_restore() restored. */
+struct ctl_restore_info {
+	uint64_t epoch;		/* the epoch the restore wrote */
+	size_t objects;		/* objects in the saved state */
+};
+
+/*
+ * Rebuilds the policy maps under @bpf_root (creating and pinning them when
+ * missing) from the saved state <@state_dir>/policy.yaml, as a full
+ * replacement: afterwards the maps hold exactly the saved objects, at the
+ * epoch in force + 1.  Without @force it refuses when the maps already
+ * hold a policy (mf_config epoch > 0): restore is for the empty maps of a
+ * node after a reboot, not for undoing an apply.  Problems are written to
+ * @log, one "mfctl: ..." line each (diagnostics of an invalid file as
+ * "file:line:col: ..."); nothing goes to stdout.  Fills @info on success
+ * (may be NULL).  Shared by `mfctl restore` and the agent at start, which
+ * is why it returns -errno, not an exit code.  Returns 0, -ENOENT when
+ * there is no saved state (and only then; nothing is written to @log, as
+ * for the agent that is the normal case of a node never applied to),
+ * -EEXIST when refused for the
+ * reason above, -EINVAL when the saved state is not a valid policy, or
+ * another -errno (system error; nothing written unless the message says
+ * the write failed part way).
+ */
+int ctl_restore(const char *bpf_root, const char *state_dir, bool force,
+		FILE *log, struct ctl_restore_info *info);
 
 #endif /* CTL_CTL_H */

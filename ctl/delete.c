@@ -21,6 +21,7 @@
 #include "ctl.h"
 #include "input.h"
 #include "mapio.h"
+#include "saved.h"
 #include "state.h"
 #include "validate.h"
 
@@ -34,7 +35,8 @@ const char ctl_usage_delete[] =
 	"map: those the documents of the files name, or KIND NAME.  What is\n"
 	"left must still be valid: deleting a Service that a Workload or a\n"
 	"MeshTrafficPermission names is refused, and says which.  Nothing is\n"
-	"written when anything is wrong.\n"
+	"written when anything is wrong.  After the write, the applied state\n"
+	"is saved to <state-dir>/policy.yaml for `mfctl restore`.\n"
 	"\n"
 	"  -f, --filename F    a YAML file, a directory (its *.yaml and *.yml\n"
 	"                      files) or - for standard input\n"
@@ -42,7 +44,8 @@ const char ctl_usage_delete[] =
 	"  --dry-run           check and report, write nothing\n"
 	"\n"
 	"Exit codes: 0 ok, 1 invalid input (an object not found included),\n"
-	"2 system error.\n";
+	"2 system error (also when the maps were written but the state could\n"
+	"not be saved; the maps are not rolled back then).\n";
 
 /* One object to delete; @name points into the parsed input or argv. */
 struct del_target {
@@ -267,7 +270,8 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv)
 		goto out;
 	}
 	del_report("deleted at", want.config.epoch, ndeleted, &diff);
-	rc = CTL_EXIT_OK;
+	/* Still under the pin root's lock. */
+	rc = saved_after_write(o, &st.pm, "delete", want.config.epoch);
 out:
 	state_close(&st);
 	rec_set_free(&want);

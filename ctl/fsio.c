@@ -132,6 +132,19 @@ out_unlink:
 	return err;
 }
 
+int fsio_fsync_dir(const char *dir)
+{
+	int fd, err = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int fsio_mkdirs(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];

@@ -29,6 +29,10 @@ int fsio_read_all(const char *path, char **buf, size_t *len);
 int fsio_write_atomic(const char *path, const void *buf, size_t len,
 		      mode_t mode);
 
+/* fsync()s the directory @dir, so a rename into it survives a crash.
+ * Returns 0 or -errno. */
+int fsio_fsync_dir(const char *dir);
+
 /* mkdir -p with @mode for the directories it creates.  Returns 0 or
  * -errno. */
 int fsio_mkdirs(const char *path, mode_t mode);

@@ -10,6 +10,7 @@
  *   mfctl [--bpf-root DIR] diff -f FILE|DIR|-
  *   mfctl [--bpf-root DIR] inspect [--summary]
  *   mfctl [--bpf-root DIR] status
+ *   mfctl [--bpf-root DIR] [--state-dir DIR] restore [--force]
  *
  * Exit codes: 0 ok, 1 invalid input, 2 system error; diff also 3 (changes
  * exist).
@@ -27,7 +28,8 @@
 #include "meshforge/abi.h"
 
 static const char main_usage[] =
-	"usage: mfctl [--config-dir DIR] [--bpf-root DIR] COMMAND [ARGS]\n"
+	"usage: mfctl [--config-dir DIR] [--bpf-root DIR] [--state-dir DIR]\n"
+	"             COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
 	"  ca init      create the mesh root CA\n"
@@ -38,6 +40,7 @@ static const char main_usage[] =
 	"  diff         show what apply -f would change, writing nothing\n"
 	"  inspect      decode every pinned map, with usage and counters\n"
 	"  status       agent process, epoch in force, mesh, object counts\n"
+	"  restore      rebuild the policy maps from the saved state\n"
 	"  help [CMD]   show help (also: mfctl CMD --help)\n"
 	"\n"
 	"Global options:\n"
@@ -45,6 +48,9 @@ static const char main_usage[] =
 	"                    " MF_CONFIG_DIR_DEFAULT ")\n"
 	"  --bpf-root DIR    pin root of the policy maps (default $MF_BPF_ROOT,\n"
 	"                    else " MF_PIN_ROOT_DEFAULT ")\n"
+	"  --state-dir DIR   where apply and delete save the applied policy\n"
+	"                    and restore reads it (default $MF_STATE_DIR,\n"
+	"                    else " MF_STATE_DIR_DEFAULT ")\n"
 	"  -h, --help        this text\n"
 	"\n"
 	"Exit codes: 0 ok, 1 invalid input, 2 system error; diff: 3 when\n"
@@ -67,6 +73,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "diff", NULL, ctl_cmd_diff, ctl_usage_diff },
 	{ "inspect", NULL, ctl_cmd_inspect, ctl_usage_inspect },
 	{ "status", NULL, ctl_cmd_status, ctl_usage_status },
+	{ "restore", NULL, ctl_cmd_restore, ctl_usage_restore },
 };
 
 #define MAIN_NCMDS (sizeof(main_cmds) / sizeof(main_cmds[0]))
@@ -148,6 +155,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, 'c' },
 		{ "bpf-root", required_argument, NULL, 'b' },
+		{ "state-dir", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -163,6 +171,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			o.bpf_root = optarg;
+			break;
+		case 's':
+			o.state_dir = optarg;
 			break;
 		case 'h':
 			fputs(main_usage, stdout);
@@ -180,6 +191,10 @@ int main(int argc, char **argv)
 		o.bpf_root = getenv("MF_BPF_ROOT");
 	if (!o.bpf_root || !*o.bpf_root)
 		o.bpf_root = MF_PIN_ROOT_DEFAULT;
+	if (!o.state_dir)
+		o.state_dir = getenv("MF_STATE_DIR");
+	if (!o.state_dir || !*o.state_dir)
+		o.state_dir = MF_STATE_DIR_DEFAULT;
 
 	argc -= optind;
 	argv += optind;

@@ -307,7 +307,10 @@ cmd_agents_start() {
 		# The log is appended to across restarts: only lines after this
 		# one count as this agent's.
 		from[$node]=$(($( (wc -l <"$log") 2>/dev/null || echo 0) + 1))
-		args=(--node "$node" --bpf-root "$TB_BPFFS/$node" --config-dir "$TB_STATE/$node")
+		# Each node keeps its own last-applied policy, as a real node
+		# does in /var/lib/meshforge.
+		args=(--node "$node" --bpf-root "$TB_BPFFS/$node" --config-dir "$TB_STATE/$node"
+			--state-dir "$TB_STATE/$node/state")
 		for iface in $(tb_node_pod_ifaces "$node"); do
 			args+=(--pod-iface "$iface")
 		done
@@ -350,7 +353,8 @@ cmd_apply() {
 	[ -x "$MFCTL" ] || tb_die "$MFCTL is not built (make mfctl)"
 	tb_bpffs || tb_die "bpffs is not mounted at $TB_BPFFS"
 	for node in "${TB_NODES[@]}"; do
-		tb_run "$MFCTL" --bpf-root "$TB_BPFFS/$node" apply -f "$file"
+		tb_run "$MFCTL" --bpf-root "$TB_BPFFS/$node" \
+			--state-dir "$TB_STATE/$node/state" apply -f "$file"
 	done
 }
 

@@ -24,6 +24,7 @@
 #define MF_PIN_ROOT_DEFAULT	"/sys/fs/bpf/meshforge"
 #define MF_CONFIG_DIR_DEFAULT	"/etc/meshforge"
 #define MF_RUN_DIR_DEFAULT	"/run/meshforge"
+#define MF_STATE_DIR_DEFAULT	"/var/lib/meshforge"
 
 #define MF_PORT_ADMIN		15000
 #define MF_PORT_OUTBOUND	15001
