@@ -175,6 +175,12 @@ bench: bench-deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_LOAD)
 	$(Q)O=$(O) scripts/bench.sh
 
+# Policy-map scale: 10k services / 100k workloads through mfctl and the
+# agent's snapshot load (scripts/bench-policy.sh); $(O)/bench/policy.json.
+.PHONY: bench-policy
+bench-policy: all $(O)/tests/unit/test_ctl_scale
+	$(Q)O=$(O) scripts/bench-policy.sh
+
 clean:
 	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(ARCHIVE)
 

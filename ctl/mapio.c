@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 
 #include "mapio.h"
+
+/* The kernel's ENOTSUPP (524), which batch operations return for map types
+ * without them; not in the uapi errno list. */
+#define ENOTSUPP_ 524
 
 static int mapio_fd(const struct pmap *pm, enum rec_map m)
 {
@@ -70,8 +75,14 @@ union mapio_val {
 	struct mf_authz_rule authz;
 };
 
-static int mapio_read_map(int fd, enum rec_map m, struct rec_set *rs,
-			  struct diag *d)
+/* Records per batch syscall: large enough that the syscalls stop
+ * mattering, small enough that the buffers stay under a few MiB. */
+#define MAPIO_BATCH 4096
+
+/* Walks map @fd one key at a time: the fallback for kernels without batch
+ * operations on this map type.  Appends to @rs. */
+static int mapio_read_each(int fd, enum rec_map m, struct rec_set *rs,
+			   struct diag *d)
 {
 	const struct rec_map_info *mi = rec_map_info(m);
 	union mapio_key key, next;
@@ -79,9 +90,6 @@ static int mapio_read_map(int fd, enum rec_map m, struct rec_set *rs,
 	bool first = true;
 	int err;
 
-	err = mapio_check(fd, mi->name, mi->key_size, mi->val_size, d);
-	if (err)
-		return err;
 	for (;;) {
 		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 			if (errno == ENOENT)
@@ -106,6 +114,82 @@ static int mapio_read_map(int fd, enum rec_map m, struct rec_set *rs,
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+/*
+ * Reads map @fd with BPF_MAP_LOOKUP_BATCH, MAPIO_BATCH records per call:
+ * two syscalls per record become one per batch, which is most of the cost
+ * of reading 100k records.  Appends to @rs.  Returns 0, -EOPNOTSUPP when
+ * the kernel has no batch lookup for this map (nothing appended then), or
+ * -errno.
+ */
+static int mapio_read_batch(int fd, enum rec_map m, struct rec_set *rs,
+			    struct diag *d)
+{
+	const struct rec_map_info *mi = rec_map_info(m);
+	union mapio_key token_in, token_out;	/* opaque batch cursor */
+	bool first = true, done = false;
+	uint8_t *keys, *vals;
+	int err = 0;
+
+	keys = malloc(MAPIO_BATCH * mi->key_size);
+	vals = malloc(MAPIO_BATCH * mi->val_size);
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!done) {
+		__u32 count = MAPIO_BATCH;
+
+		if (bpf_map_lookup_batch(fd, first ? NULL : &token_in,
+					 &token_out, keys, vals, &count,
+					 NULL)) {
+			err = -errno;
+			if (err == -ENOENT) {
+				/* The last batch, possibly with records. */
+				done = true;
+				err = 0;
+			} else if (first && (err == -EINVAL ||
+					     err == -EOPNOTSUPP ||
+					     err == -ENOTSUPP_)) {
+				err = -EOPNOTSUPP;
+				goto out;
+			} else {
+				diag_add(d, NULL, NULL, mi->name,
+					 "cannot read: %s", strerror(-err));
+				goto out;
+			}
+		}
+		first = false;
+		token_in = token_out;
+		for (__u32 i = 0; i < count; i++) {
+			err = rec_add(rs, m, keys + i * mi->key_size,
+				      vals + i * mi->val_size);
+			if (err)
+				goto out;
+		}
+	}
+out:
+	free(vals);
+	free(keys);
+	return err;
+}
+
+static int mapio_read_map(int fd, enum rec_map m, struct rec_set *rs,
+			  struct diag *d)
+{
+	const struct rec_map_info *mi = rec_map_info(m);
+	int err;
+
+	err = mapio_check(fd, mi->name, mi->key_size, mi->val_size, d);
+	if (err)
+		return err;
+	err = mapio_read_batch(fd, m, rs, d);
+	if (err == -EOPNOTSUPP)
+		err = mapio_read_each(fd, m, rs, d);
+	if (err)
+		return err;
 	rec_sort(rs, m);
 	return 0;
 }
@@ -159,48 +243,149 @@ static int mapio_delete_stale(int fd, enum rec_map m,
 	return 0;
 }
 
+/* Writes the records @idx[0..n) of @want's map @m one syscall each: the
+ * fallback for kernels without batch updates.  Sets *@done to how many
+ * were written; on failure the failing one is idx[*done]. */
+static int mapio_update_each(int fd, enum rec_map m,
+			     const struct rec_set *want, const size_t *idx,
+			     size_t n, size_t *done)
+{
+	for (*done = 0; *done < n; (*done)++) {
+		size_t i = idx[*done];
+
+		if (bpf_map_update_elem(fd, rec_key(want, m, i),
+					rec_val(want, m, i), BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Writes the records @idx[0..n) of @want's map @m with
+ * BPF_MAP_UPDATE_BATCH, MAPIO_BATCH per call (keys and values gathered
+ * into the separate arrays the call takes).  Sets *@done as above.
+ * Returns 0, -EOPNOTSUPP when the kernel has no batch update for this map
+ * and nothing was written, or -errno.
+ */
+static int mapio_update_batch(int fd, enum rec_map m,
+			      const struct rec_set *want, const size_t *idx,
+			      size_t n, size_t *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	const struct rec_map_info *mi = rec_map_info(m);
+	uint8_t *keys, *vals;
+	int err = 0;
+
+	*done = 0;
+	keys = malloc(MAPIO_BATCH * mi->key_size);
+	vals = malloc(MAPIO_BATCH * mi->val_size);
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (*done < n) {
+		__u32 count = n - *done < MAPIO_BATCH ? (__u32)(n - *done) :
+							 MAPIO_BATCH;
+
+		for (__u32 j = 0; j < count; j++) {
+			size_t i = idx[*done + j];
+
+			memcpy(keys + j * mi->key_size, rec_key(want, m, i),
+			       mi->key_size);
+			memcpy(vals + j * mi->val_size, rec_val(want, m, i),
+			       mi->val_size);
+		}
+		if (!bpf_map_update_batch(fd, keys, vals, &count, &opts)) {
+			*done += count;
+			continue;
+		}
+		err = -errno;
+		/* On failure count says how many went in before it. */
+		if (count > MAPIO_BATCH)
+			count = 0;
+		*done += count;
+		if (*done == 0 && (err == -EINVAL || err == -EOPNOTSUPP ||
+				   err == -ENOTSUPP_))
+			err = -EOPNOTSUPP;
+		break;
+	}
+out:
+	free(vals);
+	free(keys);
+	return err;
+}
+
 static int mapio_upsert(int fd, enum rec_map m, const struct rec_set *have,
 			const struct rec_set *want, bool *stale_done,
 			struct rec_diff *st, struct diag *d)
 {
 	const struct rec_map_info *mi = rec_map_info(m);
-	int err;
+	size_t n = 0, pos = 0, done, nw = rec_count(want, m);
+	bool *is_new = NULL, batch = true;
+	size_t *idx = NULL;
+	int err = 0;
 
-	for (size_t i = 0; i < rec_count(want, m); i++) {
-		const void *key = rec_key(want, m, i);
-		const void *val = rec_val(want, m, i);
-		long h = rec_find(have, m, key);
+	/* The records that differ from what the map holds, in key order. */
+	idx = malloc((nw ? nw : 1) * sizeof(*idx));
+	is_new = malloc((nw ? nw : 1) * sizeof(*is_new));
+	if (!idx || !is_new) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nw; i++) {
+		long h = rec_find(have, m, rec_key(want, m, i));
 
-		if (h >= 0 && !memcmp(rec_val(have, m, (size_t)h), val,
-				      mi->val_size)) {
+		if (h >= 0 && !memcmp(rec_val(have, m, (size_t)h),
+				      rec_val(want, m, i), mi->val_size)) {
 			st->unchanged++;
 			continue;
 		}
-		if (!bpf_map_update_elem(fd, key, val, BPF_ANY)) {
-			h >= 0 ? st->updated++ : st->created++;
-			continue;
+		is_new[n] = h < 0;
+		idx[n++] = i;
+	}
+
+	while (pos < n) {
+		if (batch) {
+			err = mapio_update_batch(fd, m, want, idx + pos,
+						 n - pos, &done);
+			if (err == -EOPNOTSUPP) {
+				batch = false;
+				continue;
+			}
+		} else {
+			err = mapio_update_each(fd, m, want, idx + pos,
+						n - pos, &done);
 		}
-		err = -errno;
+		for (size_t j = pos; j < pos + done; j++)
+			is_new[j] ? st->created++ : st->updated++;
+		pos += done;
+		if (!err)
+			break;
 		/* Full while stale records still hold slots: the new set
 		 * fits (compile checked), so make room early and retry. */
 		if (err == -E2BIG && !*stale_done) {
 			err = mapio_delete_stale(fd, m, have, want, st, d);
 			if (err)
-				return err;
+				goto out;
 			*stale_done = true;
-			i--;
 			continue;
 		}
 		if (err == -E2BIG) {
 			diag_add(d, NULL, NULL, mi->name,
 				 "map is full (%zu entries)", mi->max_entries);
-			return -ENOSPC;
+			err = -ENOSPC;
+			goto out;
 		}
-		diag_add(d, NULL, NULL, mi->name, "cannot update: %s",
-			 strerror(-err));
-		return err;
+		if (err != -ENOMEM)
+			diag_add(d, NULL, NULL, mi->name, "cannot update: %s",
+				 strerror(-err));
+		goto out;
 	}
-	return 0;
+	err = 0;
+out:
+	free(is_new);
+	free(idx);
+	return err;
 }
 
 int mapio_write(const struct pmap *pm, const struct rec_set *have,

@@ -21,7 +21,16 @@ int state_load(struct state *st, const char *root, bool create, bool lock,
 
 	err = pmap_open(&st->pm, root, create);
 	if (err) {
-		if (err != -ENOENT || create)
+		/* libbpf refuses to reuse a pinned map whose definition
+		 * (capacity, flags) differs from this build's, e.g. pins made
+		 * before the capacities grew: say what to do about it. */
+		if (err == -EINVAL && create)
+			diag_add(d, NULL, NULL, root,
+				 "cannot open the policy maps: a map pinned "
+				 "there has another definition (capacity or "
+				 "flags) than this build's; remove the pins "
+				 "(rm -r %s) and apply again", root);
+		else if (err != -ENOENT || create)
 			diag_add(d, NULL, NULL, root,
 				 "cannot open the policy maps: %s",
 				 strerror(-err));

@@ -5,8 +5,10 @@
  * YTREE_MAX_DEPTH and not by the C stack.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -39,11 +41,12 @@ bool ynode_is_null(const struct ynode *n)
 	       !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
 }
 
-static struct diag_loc ytree_loc(const char *file, yaml_mark_t m)
+static struct diag_loc ytree_loc(const char *file, yaml_mark_t m,
+				    unsigned line0)
 {
 	struct diag_loc loc = {
 		.file = file,
-		.line = (unsigned)m.line + 1,
+		.line = line0 + (unsigned)m.line + 1,
 		.col = (unsigned)m.column + 1,
 	};
 	return loc;
@@ -55,22 +58,32 @@ static int ynode_append(struct ynode *parent, struct ynode *kid)
 {
 	struct ynode **k;
 
-	k = realloc(parent->kids, (parent->nkids + 1) * sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	k[parent->nkids++] = kid;
-	parent->kids = k;
+	/* Capacity doubles at each power of two, so no field for it. */
+	if (!parent->nkids || !(parent->nkids & (parent->nkids - 1))) {
+		size_t cap = parent->nkids ? parent->nkids * 2 : 4;
+
+		if (parent->nkids < 4 && parent->kids)
+			cap = 0;	/* still within the first 4 */
+		if (cap) {
+			k = realloc(parent->kids, cap * sizeof(*k));
+			if (!k)
+				return -ENOMEM;
+			parent->kids = k;
+		}
+	}
+	parent->kids[parent->nkids++] = kid;
 	return 0;
 }
 
 /* A new node for event @ev, or NULL on ENOMEM.  Caller owns it. */
-static struct ynode *ynode_new(const char *file, const yaml_event_t *ev)
+static struct ynode *ynode_new(const char *file, const yaml_event_t *ev,
+			       unsigned line0)
 {
 	struct ynode *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
-	n->loc = ytree_loc(file, ev->start_mark);
+	n->loc = ytree_loc(file, ev->start_mark, line0);
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		n->type = YNODE_SCALAR;
@@ -100,20 +113,26 @@ static int ytree_add_doc(struct ytree *t, struct ynode *root,
 {
 	struct ytree_doc *d;
 
-	d = realloc(t->docs, (t->ndocs + 1) * sizeof(*d));
-	if (!d)
-		return -ENOMEM;
-	d[t->ndocs].root = root;
-	d[t->ndocs].loc = loc;
-	t->docs = d;
+	/* Doubling, as in ynode_append(): 100k documents must not mean 100k
+	 * reallocs of a growing array. */
+	if (!t->ndocs || !(t->ndocs & (t->ndocs - 1))) {
+		size_t cap = t->ndocs ? t->ndocs * 2 : 1;
+
+		d = realloc(t->docs, cap * sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		t->docs = d;
+	}
+	t->docs[t->ndocs].root = root;
+	t->docs[t->ndocs].loc = loc;
 	t->ndocs++;
 	return 0;
 }
 
 static void ytree_syntax_error(const yaml_parser_t *p, const char *file,
-			       struct diag *d)
+			       unsigned line0, struct diag *d)
 {
-	struct diag_loc loc = ytree_loc(file, p->problem_mark);
+	struct diag_loc loc = ytree_loc(file, p->problem_mark, line0);
 
 	if (p->error == YAML_READER_ERROR) {
 		/* The reader reports a byte offset, not a mark. */
@@ -129,12 +148,14 @@ static void ytree_syntax_error(const yaml_parser_t *p, const char *file,
 		 p->problem ? p->problem : "syntax error");
 }
 
-int ytree_parse(struct ytree *t, const char *file, const char *buf,
-		size_t len, struct diag *d)
+/* Parses @buf as ytree_parse() does, with every line number @line0 more
+ * than libyaml counts (for a piece cut from a larger input). */
+static int ytree_parse_one(struct ytree *t, const char *file, const char *buf,
+			   size_t len, unsigned line0, struct diag *d)
 {
 	struct ynode *stack[YTREE_MAX_DEPTH];
 	struct ynode *root = NULL;	/* the open document's root, owned */
-	struct diag_loc doc_loc = { .file = file, .line = 1, .col = 1 };
+	struct diag_loc doc_loc = { .file = file, .line = line0 + 1, .col = 1 };
 	size_t depth = 0;
 	yaml_parser_t p;
 	yaml_event_t ev;
@@ -153,7 +174,7 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 			if (p.error == YAML_MEMORY_ERROR) {
 				err = -ENOMEM;
 			} else {
-				ytree_syntax_error(&p, file, d);
+				ytree_syntax_error(&p, file, line0, d);
 				err = -EINVAL;
 			}
 			break;
@@ -163,7 +184,7 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 			done = true;
 			break;
 		case YAML_DOCUMENT_START_EVENT:
-			doc_loc = ytree_loc(file, ev.start_mark);
+			doc_loc = ytree_loc(file, ev.start_mark, line0);
 			break;
 		case YAML_DOCUMENT_END_EVENT:
 			/* libyaml gives every document a root, an empty
@@ -175,7 +196,7 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 			}
 			break;
 		case YAML_ALIAS_EVENT: {
-			struct diag_loc loc = ytree_loc(file, ev.start_mark);
+			struct diag_loc loc = ytree_loc(file, ev.start_mark, line0);
 
 			diag_add(d, &loc, NULL, NULL,
 				 "YAML: aliases (*%s) are not supported",
@@ -189,7 +210,7 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 			if (ev.type != YAML_SCALAR_EVENT &&
 			    depth == YTREE_MAX_DEPTH) {
 				struct diag_loc loc =
-					ytree_loc(file, ev.start_mark);
+					ytree_loc(file, ev.start_mark, line0);
 
 				diag_add(d, &loc, NULL, NULL,
 					 "YAML: nested deeper than %d levels",
@@ -197,7 +218,7 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 				err = -EINVAL;
 				break;
 			}
-			n = ynode_new(file, &ev);
+			n = ynode_new(file, &ev, line0);
 			if (!n) {
 				err = -ENOMEM;
 				break;
@@ -227,4 +248,186 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 	if (err)
 		ytree_free(t);
 	return err;
+}
+
+/*
+ * Large inputs are parsed in pieces on several threads: libyaml's scanner
+ * is most of the time `mfctl apply` spends on a 100k-object policy, and
+ * documents are independent.  A piece boundary is a line that starts with
+ * "---" followed by a space, a tab or the end of the line: the YAML spec
+ * forbids such a line inside any content (libyaml reports it as an error
+ * in a quoted or flow context), so it always starts a document and the
+ * pieces parse to exactly the documents of the whole.  Inputs with
+ * directives ("%YAML") or a non-UTF-8 encoding are parsed whole.  Any
+ * problem in any piece makes the whole input be parsed again on one
+ * thread, so error reports are the same as without pieces.
+ */
+#define YTREE_PIECE_MIN		(512u * 1024)	/* bytes per piece, at least */
+#define YTREE_PIECES_MAX	8
+
+struct ytree_piece {
+	const char *file;
+	const char *buf;
+	size_t len;
+	unsigned line0;
+	struct ytree t;
+	int err;
+	pthread_t th;
+	bool started;
+};
+
+static void *ytree_piece_run(void *arg)
+{
+	struct ytree_piece *pc = arg;
+	struct diag d;
+
+	/* Problems are thrown away: the caller re-parses to report them. */
+	diag_init(&d);
+	pc->err = ytree_parse_one(&pc->t, pc->file, pc->buf, pc->len,
+				  pc->line0, &d);
+	diag_free(&d);
+	return NULL;
+}
+
+/* True when the line at @p (of @end) is a document start marker. */
+static bool ytree_is_doc_start(const char *p, const char *end)
+{
+	return end - p >= 3 && !memcmp(p, "---", 3) &&
+	       (end - p == 3 || p[3] == ' ' || p[3] == '\t' || p[3] == '\n' ||
+		p[3] == '\r');
+}
+
+/* True when the input may be cut into pieces at all. */
+static bool ytree_splittable(const char *buf, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)buf;
+
+	/* A UTF-16/32 byte order mark or a NUL: not plain UTF-8. */
+	if (len < 2 || u[0] == 0xfe || u[0] == 0xff || u[0] == 0 || u[1] == 0)
+		return false;
+	if (buf[0] == '%')
+		return false;
+	for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf)));) {
+		p++;
+		if (p < buf + len && *p == '%')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Cuts @buf into at most @max pieces at document start lines, the first
+ * cut at or after len/@max bytes and so on.  Fills @pcs (buf, len, line0)
+ * and returns how many pieces.
+ */
+static size_t ytree_cut(const char *buf, size_t len, struct ytree_piece *pcs,
+			size_t max)
+{
+	const char *end = buf + len, *start = buf, *p = buf;
+	unsigned line = 0;	/* newlines before p */
+	unsigned line_start = 0;
+	size_t n = 0;
+
+	for (size_t k = 1; k < max; k++) {
+		const char *target = buf + len / max * k;
+
+		if (target <= start)
+			continue;
+		/* Count lines up to the target, then find the next marker. */
+		for (;;) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			if (!nl) {
+				p = end;
+				break;
+			}
+			p = nl + 1;
+			line++;
+			if (p >= target && ytree_is_doc_start(p, end))
+				break;
+		}
+		if (p >= end)
+			break;
+		pcs[n].buf = start;
+		pcs[n].len = (size_t)(p - start);
+		pcs[n].line0 = line_start;
+		n++;
+		start = p;
+		line_start = line;
+	}
+	pcs[n].buf = start;
+	pcs[n].len = (size_t)(end - start);
+	pcs[n].line0 = line_start;
+	return n + 1;
+}
+
+/* Moves the documents of @from to the end of @to.  Returns 0 or -ENOMEM
+ * (nothing moved then). */
+static int ytree_take(struct ytree *to, struct ytree *from)
+{
+	struct ytree_doc *d;
+
+	if (!from->ndocs)
+		return 0;
+	d = realloc(to->docs, (to->ndocs + from->ndocs) * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	memcpy(d + to->ndocs, from->docs, from->ndocs * sizeof(*d));
+	to->docs = d;
+	to->ndocs += from->ndocs;
+	free(from->docs);
+	memset(from, 0, sizeof(*from));
+	return 0;
+}
+
+int ytree_parse(struct ytree *t, const char *file, const char *buf,
+		size_t len, struct diag *d)
+{
+	struct ytree_piece pcs[YTREE_PIECES_MAX];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t max = len / YTREE_PIECE_MIN, n;
+	int err = 0;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	if (max > (size_t)ncpu)
+		max = (size_t)ncpu;
+	if (max > YTREE_PIECES_MAX)
+		max = YTREE_PIECES_MAX;
+	if (max < 2 || !ytree_splittable(buf, len))
+		return ytree_parse_one(t, file, buf, len, 0, d);
+
+	memset(pcs, 0, sizeof(pcs));
+	n = ytree_cut(buf, len, pcs, max);
+	if (n < 2)
+		return ytree_parse_one(t, file, buf, len, 0, d);
+	for (size_t i = 0; i < n; i++)
+		pcs[i].file = file;
+	/* Piece 0 on this thread, the others on their own. */
+	for (size_t i = 1; i < n; i++)
+		pcs[i].started = !pthread_create(&pcs[i].th, NULL,
+						 ytree_piece_run, &pcs[i]);
+	ytree_piece_run(&pcs[0]);
+	for (size_t i = 1; i < n; i++) {
+		if (pcs[i].started)
+			pthread_join(pcs[i].th, NULL);
+		else
+			ytree_piece_run(&pcs[i]);
+	}
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < n; i++)
+		if (pcs[i].err && !err)
+			err = pcs[i].err;
+	for (size_t i = 0; i < n && !err; i++)
+		err = ytree_take(t, &pcs[i].t);
+	for (size_t i = 0; i < n; i++)
+		ytree_free(&pcs[i].t);
+	if (!err)
+		return 0;
+	ytree_free(t);
+	if (err == -ENOMEM)
+		return err;
+	/* Report the problem exactly as a whole-input parse would. */
+	return ytree_parse_one(t, file, buf, len, 0, d);
 }

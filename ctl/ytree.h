@@ -55,7 +55,9 @@ struct ytree {
  * diagnostics and in every node's loc: the caller keeps it alive as long as
  * the tree.  Returns 0 with *t filled (caller frees with ytree_free), or
  * -EINVAL after adding a diagnostic for a syntax error (*t is then empty),
- * or -ENOMEM.
+ * or -ENOMEM.  Inputs over a MiB are parsed in pieces, cut at "---" lines,
+ * on up to one thread per CPU; the result, locations and diagnostics are
+ * the same as from one pass.
  */
 int ytree_parse(struct ytree *t, const char *file, const char *buf,
 		size_t len, struct diag *d);

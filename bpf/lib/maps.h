@@ -31,10 +31,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mf_services SEC(".maps");
 
-/* Workload IP -> workload (service, identity, node). */
+/* Workload IP -> workload (service, identity, node).  The three large
+ * hashes are BPF_F_NO_PREALLOC: preallocated at their capacities they would
+ * pin ~100 MiB whatever the policy; this way memory follows the entries.
+ * Lookups stay lock-free; only updates (mfctl, rare) pay the allocation. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MF_MAX_ENDPOINTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mf_endpoint_key);
 	__type(value, struct mf_endpoint);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -53,6 +57,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MF_MAX_IDENTITIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct mf_identity);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -62,6 +67,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MF_MAX_AUTHZ);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mf_authz_key);
 	__type(value, struct mf_authz_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

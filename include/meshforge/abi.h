@@ -42,11 +42,16 @@
 #define MF_MAP_AUTHZ		"mf_authz"
 #define MF_MAP_STATS		"mf_stats"
 
-/* Capacities.  A full map is an error mfctl reports, never an eviction. */
+/*
+ * Capacities.  A full map is an error mfctl reports, never an eviction.
+ * Sized for 10k services and 100k workloads with room to spare; the large
+ * hashes are not preallocated (bpf/lib/maps.h), so their memory follows the
+ * entries, and these are ceilings, not costs.
+ */
 #define MF_MAX_SERVICES		16384
-#define MF_MAX_ENDPOINTS	65536
+#define MF_MAX_ENDPOINTS	131072
 #define MF_MAX_NODES		1024
-#define MF_MAX_IDENTITIES	65536
+#define MF_MAX_IDENTITIES	131072
 #define MF_MAX_AUTHZ		65536
 
 /* mf_config: a single-entry array (key 0) describing the applied policy. */

@@ -429,13 +429,13 @@ static bool test_inspect(void)
 		"  epoch 3 flags 0x1 mesh default trust_domain mesh.local\n",
 		"\nmf_nodes  type hash  key 64  value 8  entries 2/1024 (0.2%)\n",
 		"  mf-node-b -> 10.77.0.2:15008\n",
-		"\nmf_identities  type hash  key 4  value 256  entries 1/65536 (0.0%)\n"
+		"\nmf_identities  type hash  key 4  value 256  entries 1/131072 (0.0%)\n"
 		"  2 -> spiffe://mesh.local/ns/default/sa/web\n",
 		"\nmf_authz  type hash  key 8  value 328  entries 0/65536 (0.0%)\n",
 		"\nmf_services  type hash  key 8  value 72  entries 1/16384 (0.0%)\n",
 		/* api took id 1 (ids go in name order) and is deleted. */
 		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0\n",
-		"\nmf_endpoints  type hash  key 4  value 144  entries 1/65536 (0.0%)\n",
+		"\nmf_endpoints  type hash  key 4  value 144  entries 1/131072 (0.0%)\n",
 		"  10.78.2.11 -> name b1 port 8080 service 2 identity 2 node "
 		"mf-node-b (10.77.0.2)\n",
 		"\nmf_stats  type percpu_array  key 4  value 8  entries 6/6 (100.0%)\n",
