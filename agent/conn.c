@@ -385,6 +385,7 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 				}
 				d->off += (uint32_t)n;
 				d->bytes += (uint64_t)n;
+				l->stats.relay_bytes[side] += (uint64_t)n;
 				conn_tls_flush(l, c, !side);
 				continue;
 			}
@@ -603,6 +604,7 @@ void conn_on_send(struct loop *l, struct conn *c, enum conn_side side,
 	} else {
 		d->off += (uint32_t)res;
 		d->bytes += (uint64_t)res;
+		l->stats.relay_bytes[!side] += (uint64_t)res;
 	}
 	/* The direction writing to this end may have been waiting for it. */
 	conn_dir_pump(l, c, !side);

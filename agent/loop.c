@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "conn.h"
 #include "log.h"
 #include "loop.h"
@@ -32,7 +33,32 @@ static const char *const loop_listener_names[LOOP_LISTEN_MAX] = {
 	[LOOP_LISTEN_OUTBOUND] = "outbound",
 	[LOOP_LISTEN_TUNNEL] = "tunnel",
 	[LOOP_LISTEN_FORWARD] = "forward",
+	[LOOP_LISTEN_ADMIN] = "admin",
 };
+
+static const char *const loop_refuse_names[LOOP_REFUSE_MAX] = {
+	[LOOP_REFUSE_NO_POLICY] = "no_policy",
+	[LOOP_REFUSE_UNKNOWN_SERVICE] = "unknown_service",
+	[LOOP_REFUSE_UNKNOWN_SOURCE] = "unknown_source",
+	[LOOP_REFUSE_NO_IDENTITY] = "no_identity",
+	[LOOP_REFUSE_NO_TRUST_DOMAIN] = "no_trust_domain",
+	[LOOP_REFUSE_NO_ENDPOINTS] = "no_endpoints",
+	[LOOP_REFUSE_NO_CERTIFICATE] = "no_certificate",
+	[LOOP_REFUSE_TLS_SESSION] = "tls_session",
+	[LOOP_REFUSE_TABLE_FULL] = "table_full",
+};
+
+const char *loop_refuse_name(enum loop_refuse r)
+{
+	return (unsigned int)r < LOOP_REFUSE_MAX ? loop_refuse_names[r] :
+						     "other";
+}
+
+const char *loop_listener_name(enum loop_listener which)
+{
+	return (unsigned int)which < LOOP_LISTEN_MAX ?
+	       loop_listener_names[which] : "?";
+}
 
 struct io_uring_sqe *loop_sqe(struct loop *l, unsigned int need)
 {
@@ -181,18 +207,24 @@ static int loop_listeners_open(struct loop *l, const struct loop_config *cfg)
 		[LOOP_LISTEN_OUTBOUND] = cfg->outbound_port,
 		[LOOP_LISTEN_TUNNEL] = cfg->tunnel_port,
 		[LOOP_LISTEN_FORWARD] = cfg->forward_port,
+		[LOOP_LISTEN_ADMIN] = cfg->admin_port,
 	};
 	const bool on[LOOP_LISTEN_MAX] = {
 		[LOOP_LISTEN_OUTBOUND] = cfg->outbound_port != 0,
 		[LOOP_LISTEN_TUNNEL] = cfg->tunnel_port != 0,
 		[LOOP_LISTEN_FORWARD] = cfg->forward_to.sin_family == AF_INET,
+		[LOOP_LISTEN_ADMIN] = cfg->admin_on,
 	};
 	int fd;
 
 	for (int i = 0; i < LOOP_LISTEN_MAX; i++) {
 		if (!on[i])
 			continue;
-		fd = loop_listen(cfg->listen_addr, ports[i]);
+		/* The admin endpoint answers the node only, whatever
+		 * address the data path listens on. */
+		fd = loop_listen(i == LOOP_LISTEN_ADMIN ?
+				 htonl(INADDR_LOOPBACK) : cfg->listen_addr,
+				 ports[i]);
 		if (fd < 0) {
 			log_error("event=listen_failed listener=%s port=%u "
 				  "err=\"%s\"", loop_listener_names[i], ports[i],
@@ -373,6 +405,11 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 		}
 	}
 
+	if (cfg->admin_on) {
+		err = admin_init(l, cfg->admin_timeout_ms);
+		if (err)
+			goto fail;
+	}
 	err = loop_listeners_open(l, cfg);
 	if (err)
 		goto fail;
@@ -414,8 +451,11 @@ static void loop_on_accept(struct loop *l, enum loop_listener which, int res,
 	struct conn *c;
 
 	if (res >= 0) {
+		l->stats.accepted_by[which]++;
 		if (l->stopping) {
 			loop_close_fd(l, res, true);
+		} else if (which == LOOP_LISTEN_ADMIN) {
+			admin_accept(l, res);
 		} else {
 			c = tunnel_accept(l, which, res);
 			if (c)
@@ -485,6 +525,9 @@ static void loop_dispatch(struct loop *l, const struct io_uring_cqe *cqe)
 	case LOOP_OP_CLOSE:
 		if (res < 0)
 			log_debug("event=close_error err=%s", strerror(-res));
+		return;
+	case LOOP_OP_ADMIN:
+		admin_on_cqe(l, ud, res);
 		return;
 	case LOOP_OP_NONE:
 		log_error("event=unknown_completion user_data=%llu res=%d",
@@ -573,7 +616,7 @@ static bool loop_fixed_ops_pending(const struct loop *l)
 	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
 		if (l->accept_armed[i] || l->accept_retry_armed[i])
 			return true;
-	return l->signal_armed;
+	return l->signal_armed || admin_pending(l);
 }
 
 void loop_fini(struct loop *l)
@@ -593,6 +636,7 @@ void loop_fini(struct loop *l)
 			conn_reap(l, c);
 		}
 	}
+	admin_abort_all(l);
 	/* Cancel what is left (accepts, the signal read, timers) and wait
 	 * for the cancellations to land: an accept in flight holds its
 	 * listener open past close(), and a listener that lingers would keep
@@ -628,6 +672,8 @@ void loop_fini(struct loop *l)
 	if (l->br)
 		io_uring_unregister_buf_ring(&l->ring, LOOP_BGID);
 	io_uring_queue_exit(&l->ring);
+	/* After the ring: no recv can land in an admin buffer any more. */
+	admin_fini(l);
 	if (l->bufs)
 		munmap(l->bufs, (size_t)l->nbufs * l->buf_size);
 	if (l->br)

@@ -26,6 +26,7 @@
 #include "meshforge/abi.h"
 #include "pmap.h"
 
+struct admin;
 struct certs;
 struct conn;
 struct policy;
@@ -45,6 +46,9 @@ enum loop_op {
 	LOOP_OP_LINK_TIMEOUT,	/* deadline linked to a connect or a setup recv */
 	LOOP_OP_CANCEL,		/* cancel of every op on a connection end's fd */
 	LOOP_OP_CLOSE,		/* close of a released connection's fd: untracked */
+	LOOP_OP_ADMIN,		/* an op of an admin connection (admin.h);
+				 * aux = enum admin_op, slot and generation
+				 * index the admin table, not the conn table */
 };
 
 /* The listeners.  The values index loop.listen_fd and go in user_data. */
@@ -53,10 +57,29 @@ enum loop_listener {
 	LOOP_LISTEN_TUNNEL,		/* mTLS from other agents */
 	LOOP_LISTEN_FORWARD,		/* plaintext relay to a fixed address:
 					 * tests and benchmarks, no policy */
+	LOOP_LISTEN_ADMIN,		/* HTTP admin endpoint, 127.0.0.1 only */
 	LOOP_LISTEN_MAX,
 };
 
 #define LOOP_RECV_OWN_BUF	0x2
+
+/* Why a connection was refused before any relaying, for the counters
+ * (loop_stats.refused_by); names from loop_refuse_name(). */
+enum loop_refuse {
+	LOOP_REFUSE_NO_POLICY = 0,	/* no policy snapshot loaded */
+	LOOP_REFUSE_UNKNOWN_SERVICE,	/* destination is not a service VIP */
+	LOOP_REFUSE_UNKNOWN_SOURCE,	/* source IP is not a workload */
+	LOOP_REFUSE_NO_IDENTITY,	/* source workload has no identity */
+	LOOP_REFUSE_NO_TRUST_DOMAIN,	/* no Mesh applied */
+	LOOP_REFUSE_NO_ENDPOINTS,	/* service has no endpoints */
+	LOOP_REFUSE_NO_CERTIFICATE,	/* no certificate for the identity */
+	LOOP_REFUSE_TLS_SESSION,	/* TLS session could not be made */
+	LOOP_REFUSE_TABLE_FULL,		/* connection table full */
+	LOOP_REFUSE_MAX,
+};
+
+/* "no_policy", ...: a Prometheus label value.  "other" when out of range. */
+const char *loop_refuse_name(enum loop_refuse r);
 
 /* user_data layout: op 8 bits | aux 8 bits | slot 24 bits | generation 24. */
 #define LOOP_UD_SLOT_BITS	24
@@ -100,6 +123,11 @@ struct loop_config {
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */
 	uint32_t buf_size;		/* bytes each; 0: default */
 	uint32_t setup_timeout_ms;	/* connect + handshake + header; 0: default */
+	/* The admin endpoint (admin.h) listens on 127.0.0.1:admin_port
+	 * when admin_on (admin_port 0 then picks an ephemeral port). */
+	bool admin_on;
+	uint16_t admin_port;
+	uint32_t admin_timeout_ms;	/* whole request deadline; 0: default */
 };
 
 /* 16 MiB of ring buffers.  64 KiB recvs halve the loop iterations of 16
@@ -124,6 +152,17 @@ struct loop_stats {
 	uint32_t bufs_out;		/* provided buffers held by the agent now */
 	uint32_t bufs_out_max;		/* ... and at most so far */
 	uint32_t conns;			/* connections open now */
+	uint64_t accepted_by[LOOP_LISTEN_MAX];	/* accepts per listener */
+	uint64_t refused_by[LOOP_REFUSE_MAX];	/* policy refusals by reason */
+	uint64_t authorized;		/* inbound tunnels admitted */
+	uint64_t denied;		/* inbound tunnels refused (authz, peer
+					 * identity, PROXY header) */
+	uint64_t tls_ok;		/* TLS handshakes completed */
+	uint64_t tls_failed;		/* TLS handshakes that failed */
+	uint64_t relay_bytes[2];	/* plaintext relayed, by direction
+					 * (index enum conn_side of the
+					 * source: CONN_DOWN = client to
+					 * server) */
 };
 
 struct loop {
@@ -172,6 +211,8 @@ struct loop {
 	uint32_t setup_timeout_ms;
 	uint64_t next_conn_id;		/* per-agent id, the PROXY v2 req id */
 	struct loop_stats stats;
+	struct admin *admin;		/* NULL when the admin endpoint is off.
+					 * Owned */
 };
 
 /* Provided buffer group id. */
@@ -198,6 +239,9 @@ void loop_stop(struct loop *l);
 
 /* Aborts every connection, closes the listeners and frees everything. */
 void loop_fini(struct loop *l);
+
+/* "outbound", "tunnel", "forward", "admin". */
+const char *loop_listener_name(enum loop_listener which);
 
 /* The port a listener is bound to (host order), 0 when it is off. */
 uint16_t loop_listen_port(const struct loop *l, enum loop_listener which);

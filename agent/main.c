@@ -4,7 +4,8 @@
  *
  *   meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]
  *       [--pod-iface IFNAME]... [--outbound-port 15001]
- *       [--tunnel-port 15008] [--log-level info|debug] [--state-dir DIR]
+ *       [--tunnel-port 15008] [--admin-port 15000] [--log-level info|debug]
+ *       [--state-dir DIR]
  *
  * When nothing is pinned under the pin root (after a reboot) and mfctl
  * saved a policy under the state dir, restores it first.  Opens (creating
@@ -47,6 +48,7 @@ struct main_opts {
 	int n_ifaces;
 	uint16_t outbound_port;
 	uint16_t tunnel_port;
+	uint16_t admin_port;		/* 127.0.0.1 only; 0: no admin endpoint */
 };
 
 static void main_usage(FILE *f)
@@ -54,13 +56,16 @@ static void main_usage(FILE *f)
 	fprintf(f,
 		"usage: meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]\n"
 		"                       [--pod-iface IFNAME]... [--outbound-port PORT]\n"
-		"                       [--tunnel-port PORT] [--log-level info|debug]\n"
-		"                       [--state-dir DIR]\n"
+		"                       [--tunnel-port PORT] [--admin-port PORT]\n"
+		"                       [--log-level info|debug] [--state-dir DIR]\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default %s)\n"
 		"  --state-dir   policy saved by mfctl, restored at start when nothing\n"
-		"                is pinned (default $MF_STATE_DIR or %s)\n",
-		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT);
+		"                is pinned (default $MF_STATE_DIR or %s)\n"
+		"  --admin-port  admin endpoint on 127.0.0.1 (/ready, /metrics,\n"
+		"                /config_dump); 0 disables it (default %d)\n",
+		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT,
+		MF_PORT_ADMIN);
 }
 
 static int main_port(const char *s, uint16_t *out)
@@ -86,6 +91,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "pod-iface", required_argument, NULL, 'i' },
 		{ "outbound-port", required_argument, NULL, 'o' },
 		{ "tunnel-port", required_argument, NULL, 't' },
+		{ "admin-port", required_argument, NULL, 'a' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -102,6 +108,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 	o->state_dir = env && *env ? env : MF_STATE_DIR_DEFAULT;
 	o->outbound_port = MF_PORT_OUTBOUND;
 	o->tunnel_port = MF_PORT_TUNNEL;
+	o->admin_port = MF_PORT_ADMIN;
 
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -129,6 +136,16 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		case 't':
 			if (main_port(optarg, opt == 'o' ? &o->outbound_port :
 							   &o->tunnel_port)) {
+				fprintf(stderr, "meshforge-agent: bad port '%s'\n",
+					optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'a':
+			/* "0" turns the endpoint off. */
+			if (strcmp(optarg, "0") == 0) {
+				o->admin_port = 0;
+			} else if (main_port(optarg, &o->admin_port)) {
 				fprintf(stderr, "meshforge-agent: bad port '%s'\n",
 					optarg);
 				return MAIN_EXIT_USAGE;
@@ -164,6 +181,11 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 	}
 	if (o->outbound_port == o->tunnel_port) {
 		fprintf(stderr, "meshforge-agent: outbound and tunnel ports must differ\n");
+		return MAIN_EXIT_USAGE;
+	}
+	if (o->admin_port && (o->admin_port == o->outbound_port ||
+			      o->admin_port == o->tunnel_port)) {
+		fprintf(stderr, "meshforge-agent: the admin port must differ from the others\n");
 		return MAIN_EXIT_USAGE;
 	}
 	return 0;
@@ -371,6 +393,8 @@ int main(int argc, char **argv)
 	cfg.listen_addr = htonl(INADDR_ANY);
 	cfg.outbound_port = o.outbound_port;
 	cfg.tunnel_port = o.tunnel_port;
+	cfg.admin_on = o.admin_port != 0;
+	cfg.admin_port = o.admin_port;
 	cfg.handle_signals = true;
 	err = loop_init(&l, &cfg);
 	if (err) {
@@ -379,9 +403,9 @@ int main(int argc, char **argv)
 		goto out_kern;
 	}
 	log_info("event=ready node=%s outbound_port=%u tunnel_port=%u "
-		 "pod_ifaces=%d bpf_root=%s config_dir=%s", o.node,
-		 o.outbound_port, o.tunnel_port, o.n_ifaces, o.bpf_root,
-		 o.config_dir);
+		 "admin_port=%u pod_ifaces=%d bpf_root=%s config_dir=%s", o.node,
+		 o.outbound_port, o.tunnel_port, o.admin_port, o.n_ifaces,
+		 o.bpf_root, o.config_dir);
 	err = loop_run(&l);
 	rc = err ? MAIN_EXIT_SYSTEM : 0;
 	log_info("event=stopping accepted=%llu relayed=%llu refused=%llu "

@@ -695,3 +695,55 @@ out:
 		*why = reason;
 	return act;
 }
+
+/* ---- iteration (admin config dump) ---------------------------------------- */
+
+const char *policy_mesh(const struct policy *p)
+{
+	return p->config.mesh;
+}
+
+size_t policy_service_count(const struct policy *p)
+{
+	return p->n_svcs;
+}
+
+const struct mf_service *policy_service_at(const struct policy *p, size_t i,
+					   struct mf_service_key *key)
+{
+	if (i >= p->n_svcs)
+		return NULL;
+	if (key)
+		*key = p->svcs[i].key;
+	return &p->svcs[i].svc;
+}
+
+size_t policy_service_endpoint_count(const struct policy *p,
+				     uint32_t service_id)
+{
+	const struct pol_svc *s = pol_svc_by_id(p, service_id);
+
+	return s ? s->ep_count : 0;
+}
+
+const struct mf_endpoint *policy_service_endpoint_at(const struct policy *p,
+						     uint32_t service_id,
+						     size_t i)
+{
+	const struct pol_svc *s = pol_svc_by_id(p, service_id);
+
+	if (!s || i >= s->ep_count)
+		return NULL;
+	return &p->eps[p->ep_by_svc[s->ep_first + i]].ep;
+}
+
+const struct mf_authz_rule *policy_authz_rule_at(const struct policy *p,
+						 uint32_t service_id, size_t i)
+{
+	size_t first = pol_rules_first(p, service_id);
+
+	if (first + i >= p->n_rules ||
+	    p->rules[first + i].key.service_id != service_id)
+		return NULL;
+	return &p->rules[first + i].r;
+}

@@ -9,6 +9,7 @@
 #define MF_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "meshforge/abi.h"
@@ -54,6 +55,8 @@ void policy_put(struct policy *p);		/* -1; frees at zero */
 uint64_t policy_epoch(const struct policy *p);
 /* "" when no Mesh has been applied. */
 const char *policy_trust_domain(const struct policy *p);
+/* The Mesh object's name; "" when no Mesh has been applied. */
+const char *policy_mesh(const struct policy *p);
 
 /* @vip is in network order, @port in host order.  NULL when not a service. */
 const struct mf_service *policy_service_by_vip(const struct policy *p,
@@ -89,5 +92,27 @@ const struct mf_endpoint *policy_pick_endpoint(struct policy *p,
 enum mf_authz_action policy_authorize(const struct policy *p,
 				      uint32_t service_id, const char *spiffe,
 				      const char **why);
+
+/*
+ * Iteration over a snapshot, for the admin endpoint's config dump (never on
+ * the data path).  Every pointer returned is owned by @p and lives as long
+ * as the caller's reference to it.
+ */
+size_t policy_service_count(const struct policy *p);
+/* Service @i (0..count-1, in (vip, port, proto) order), its key into *key
+ * (may be NULL).  NULL when @i is out of range. */
+const struct mf_service *policy_service_at(const struct policy *p, size_t i,
+					   struct mf_service_key *key);
+/* The endpoints of service @service_id, in IP order (policy_endpoint_ip()
+ * gives each one's address).  NULL when @i is out of range. */
+size_t policy_service_endpoint_count(const struct policy *p,
+				     uint32_t service_id);
+const struct mf_endpoint *policy_service_endpoint_at(const struct policy *p,
+						     uint32_t service_id,
+						     size_t i);
+/* Authorization rule @i of service @service_id, in index order; NULL past
+ * the last one. */
+const struct mf_authz_rule *policy_authz_rule_at(const struct policy *p,
+						 uint32_t service_id, size_t i);
 
 #endif /* MF_POLICY_H */

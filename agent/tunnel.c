@@ -34,11 +34,13 @@ static enum conn_side tunnel_tls_side(const struct conn *c)
 	return c->kind == CONN_KIND_OUTBOUND ? CONN_UP : CONN_DOWN;
 }
 
-/* Logs a refusal of connection @c and resets it. */
-static void tunnel_refuse(struct loop *l, struct conn *c, const char *reason)
+/* Logs a refusal of connection @c, counts it under @why and resets it. */
+static void tunnel_refuse(struct loop *l, struct conn *c, enum loop_refuse why,
+			  const char *reason)
 {
 	char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN];
 
+	l->stats.refused_by[why]++;
 	log_warn("event=refused conn=%llu kind=%s src=%s dst=%s reason=\"%s\"",
 		 (unsigned long long)c->id, conn_kind_str(c->kind),
 		 conn_addr_str(&c->down_peer, src),
@@ -52,6 +54,7 @@ static void tunnel_deny(struct loop *l, struct conn *c, const char *service,
 {
 	char d[CONN_ADDR_STRLEN];
 
+	l->stats.denied++;
 	log_warn("event=denied conn=%llu src_spiffe=%s service=%s dst=%s "
 		 "req_id=%llu reason=\"%s\"", (unsigned long long)c->id,
 		 c->peer_spiffe[0] ? c->peer_spiffe : "-", service,
@@ -123,36 +126,39 @@ static void tunnel_outbound_accept(struct loop *l, struct conn *c)
 
 	p = loop_policy(l);
 	if (!p) {
-		tunnel_refuse(l, c, "no policy loaded");
+		tunnel_refuse(l, c, LOOP_REFUSE_NO_POLICY, "no policy loaded");
 		return;
 	}
 	c->policy = policy_get(p);
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
 	if (!svc) {
-		tunnel_refuse(l, c, "unknown service");
+		tunnel_refuse(l, c, LOOP_REFUSE_UNKNOWN_SERVICE, "unknown service");
 		return;
 	}
 	c->service_id = svc->id;
 	src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
 	if (!src_ep) {
-		tunnel_refuse(l, c, "unknown source workload");
+		tunnel_refuse(l, c, LOOP_REFUSE_UNKNOWN_SOURCE,
+			      "unknown source workload");
 		return;
 	}
 	src_id = policy_identity(p, src_ep->identity_id);
 	if (!src_id || !src_id[0]) {
-		tunnel_refuse(l, c, "source workload has no identity");
+		tunnel_refuse(l, c, LOOP_REFUSE_NO_IDENTITY,
+			      "source workload has no identity");
 		return;
 	}
 	if (!policy_trust_domain(p)[0]) {
-		tunnel_refuse(l, c, "no mesh trust domain applied");
+		tunnel_refuse(l, c, LOOP_REFUSE_NO_TRUST_DOMAIN,
+			      "no mesh trust domain applied");
 		return;
 	}
 	ep = policy_pick_endpoint(p, svc->id);
 	if (!ep) {
 		snprintf(reason, sizeof(reason), "service %s has no endpoints",
 			 svc->name);
-		tunnel_refuse(l, c, reason);
+		tunnel_refuse(l, c, LOOP_REFUSE_NO_ENDPOINTS, reason);
 		return;
 	}
 	err = certs_client_ctx(l->certs, src_id, &c->tls_ctx);
@@ -160,7 +166,7 @@ static void tunnel_outbound_accept(struct loop *l, struct conn *c)
 		snprintf(reason, sizeof(reason),
 			 "no certificate for source identity: %s",
 			 strerror(-err));
-		tunnel_refuse(l, c, reason);
+		tunnel_refuse(l, c, LOOP_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}
 	c->src_spiffe = src_id;
@@ -251,13 +257,14 @@ static void tunnel_inbound_accept(struct loop *l, struct conn *c)
 
 	p = loop_policy(l);
 	if (!p) {
-		tunnel_refuse(l, c, "no policy loaded");
+		tunnel_refuse(l, c, LOOP_REFUSE_NO_POLICY, "no policy loaded");
 		return;
 	}
 	c->policy = policy_get(p);
 	td = policy_trust_domain(p);
 	if (!td[0]) {
-		tunnel_refuse(l, c, "no mesh trust domain applied");
+		tunnel_refuse(l, c, LOOP_REFUSE_NO_TRUST_DOMAIN,
+			      "no mesh trust domain applied");
 		return;
 	}
 	err = tunnel_node_spiffe(id, sizeof(id), td, l->node);
@@ -266,14 +273,14 @@ static void tunnel_inbound_accept(struct loop *l, struct conn *c)
 	if (err) {
 		snprintf(reason, sizeof(reason),
 			 "no certificate for node identity: %s", strerror(-err));
-		tunnel_refuse(l, c, reason);
+		tunnel_refuse(l, c, LOOP_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}
 	err = tls_sess_new(&c->end[CONN_DOWN].tls, ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
 			 strerror(-err));
-		tunnel_refuse(l, c, reason);
+		tunnel_refuse(l, c, LOOP_REFUSE_TLS_SESSION, reason);
 		return;
 	}
 	c->state = CONN_STATE_HANDSHAKE;
@@ -343,6 +350,7 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 			    why ? why : "denied");
 		return;
 	}
+	l->stats.authorized++;
 	log_info("event=authorized conn=%llu src_spiffe=%s service=%s dst=%s "
 		 "src=%s req_id=%llu rule=\"%s\"", (unsigned long long)c->id,
 		 c->peer_spiffe, svc_name, conn_addr_str(&info->dst, dst),
@@ -419,6 +427,7 @@ void tunnel_setup_step(struct loop *l, struct conn *c)
 			return;
 		}
 		if (err) {
+			l->stats.tls_failed++;
 			snprintf(reason, sizeof(reason), "tls handshake: %s",
 				 tls_last_error(e->tls));
 			if (c->kind == CONN_KIND_INBOUND)
@@ -427,6 +436,7 @@ void tunnel_setup_step(struct loop *l, struct conn *c)
 				conn_abort(l, c, reason);
 			return;
 		}
+		l->stats.tls_ok++;
 		if (c->kind == CONN_KIND_OUTBOUND) {
 			tunnel_outbound_ready(l, c);
 			return;
@@ -479,6 +489,7 @@ struct conn *tunnel_accept(struct loop *l, enum loop_listener which, int fd)
 		[LOOP_LISTEN_OUTBOUND] = CONN_KIND_OUTBOUND,
 		[LOOP_LISTEN_TUNNEL] = CONN_KIND_INBOUND,
 		[LOOP_LISTEN_FORWARD] = CONN_KIND_FORWARD,
+		/* LOOP_LISTEN_ADMIN never comes here (admin.c). */
 	};
 	socklen_t len;
 	struct timespec now;
@@ -487,6 +498,7 @@ struct conn *tunnel_accept(struct loop *l, enum loop_listener which, int fd)
 
 	c = conn_new(l, kinds[which], fd);
 	if (!c) {
+		l->stats.refused_by[LOOP_REFUSE_TABLE_FULL]++;
 		log_warn("event=refused kind=%s reason=\"connection table full\"",
 			 conn_kind_str(kinds[which]));
 		return NULL;

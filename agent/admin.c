@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The admin endpoint (admin.h): connection handling on the loop's ring,
+ * the strict request parser, and the three pages.
+ *
+ * An admin connection takes at most three ops at once: its deadline timer
+ * (armed at accept), and a recv or a send.  It is released only when all
+ * of them have completed, so no completion finds a reused slot; the
+ * generation in user_data is the safety net, as for the conn table.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/time_types.h>
+
+#include "admin.h"
+#include "log.h"
+#include "loop.h"
+#include "meshforge/abi.h"
+#include "policy.h"
+
+struct admin_conn {
+	int fd;			/* -1: the slot is free.  Owned */
+	uint32_t gen;		/* bumped at release: stale completions */
+	uint32_t inflight;	/* ops submitted and not completed */
+	bool recv_busy;
+	bool send_busy;
+	bool timer_armed;
+	bool closing;		/* waiting for inflight to drain */
+	bool rst;		/* close with RST */
+	struct __kernel_timespec deadline;	/* CLOCK_MONOTONIC, absolute */
+	char *resp;		/* the whole response.  Owned */
+	size_t resp_len;
+	size_t resp_off;	/* bytes of it sent */
+	size_t req_len;		/* bytes of req[] received */
+	char req[ADMIN_HEAD_MAX];
+};
+
+struct admin {
+	uint32_t timeout_ms;
+	uint32_t nconns;	/* slots in use */
+	int ncpu;		/* possible CPUs (per-CPU map values) */
+	struct admin_conn conns[ADMIN_MAX_CONNS];
+};
+
+static const char *const admin_stat_names[MF_STAT_MAX] = {
+	[MF_STAT_POD_PACKETS] = "pod_packets",
+	[MF_STAT_POD_STEERED] = "pod_steered",
+	[MF_STAT_POD_ESTABLISHED] = "pod_established",
+	[MF_STAT_POD_PASSED] = "pod_passed",
+	[MF_STAT_DROP_NO_LISTENER] = "drop_no_listener",
+	[MF_STAT_DROP_ASSIGN] = "drop_assign",
+};
+
+/* ---- a growing string ---------------------------------------------------- */
+
+/* Appends never fail visibly: an allocation failure sets @oom and later
+ * appends are dropped, so builders check once at the end. */
+struct admin_sb {
+	char *p;		/* NUL-terminated while !oom.  Owned */
+	size_t len;
+	size_t cap;
+	bool oom;
+};
+
+static void admin_sb_reserve(struct admin_sb *b, size_t more)
+{
+	size_t cap;
+	char *np;
+
+	if (b->oom || b->len + more + 1 <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	np = realloc(b->p, cap);
+	if (!np) {
+		b->oom = true;
+		return;
+	}
+	b->p = np;
+	b->cap = cap;
+}
+
+static void admin_sb_printf(struct admin_sb *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void admin_sb_printf(struct admin_sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	admin_sb_reserve(b, (size_t)n);
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* @s as a JSON string, quotes included. */
+static void admin_sb_json_str(struct admin_sb *b, const char *s)
+{
+	admin_sb_printf(b, "\"");
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			admin_sb_printf(b, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			admin_sb_printf(b, "\\u%04x", ch);
+		else
+			admin_sb_printf(b, "%c", ch);
+	}
+	admin_sb_printf(b, "\"");
+}
+
+/* ---- the pages ----------------------------------------------------------- */
+
+/* Listeners up (every configured one has its accept armed, or a retry of
+ * it pending) and a policy snapshot loaded. */
+static bool admin_is_ready(struct loop *l)
+{
+	for (int i = 0; i < LOOP_LISTEN_MAX; i++) {
+		if (l->listen_fd[i] < 0)
+			continue;
+		if (!l->accept_armed[i] && !l->accept_retry_armed[i])
+			return false;
+	}
+	return loop_policy(l) != NULL;
+}
+
+static void admin_metric_head(struct admin_sb *b, const char *name,
+			      const char *type, const char *help)
+{
+	admin_sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+			type);
+}
+
+/* The kernel's per-CPU counters, summed.  Omitted when the map cannot be
+ * read (no pinned maps: tests, or a map of another layout). */
+static void admin_metrics_kernel(struct loop *l, struct admin_sb *b)
+{
+	struct admin *a = l->admin;
+	unsigned long long sums[MF_STAT_MAX];
+	__u64 *vals;
+
+	if (!l->pmap || l->pmap->stats_fd < 0 || a->ncpu <= 0)
+		return;
+	vals = calloc((size_t)a->ncpu, sizeof(*vals));
+	if (!vals) {
+		b->oom = true;
+		return;
+	}
+	for (__u32 k = 0; k < MF_STAT_MAX; k++) {
+		sums[k] = 0;
+		if (bpf_map_lookup_elem(l->pmap->stats_fd, &k, vals)) {
+			log_debug("event=admin_stats_unreadable err=%s",
+				  strerror(errno));
+			free(vals);
+			return;
+		}
+		for (int c = 0; c < a->ncpu; c++)
+			sums[k] += vals[c];
+	}
+	free(vals);
+	admin_metric_head(b, "meshforge_pod_packets_total", "counter",
+			  "Packets from pods seen by the TC program, by outcome (mf_stats).");
+	for (int k = 0; k < MF_STAT_MAX; k++) {
+		/* A counter added to the ABI but not named here yet still
+		 * shows, by number. */
+		if (admin_stat_names[k])
+			admin_sb_printf(b, "meshforge_pod_packets_total{reason=\"%s\"} %llu\n",
+					admin_stat_names[k], sums[k]);
+		else
+			admin_sb_printf(b, "meshforge_pod_packets_total{reason=\"stat_%d\"} %llu\n",
+					k, sums[k]);
+	}
+}
+
+static void admin_metrics(struct loop *l, struct admin_sb *b)
+{
+	const struct loop_stats *st = &l->stats;
+	struct policy *p = loop_policy(l);
+
+	admin_metric_head(b, "meshforge_connections_accepted_total", "counter",
+			  "Connections accepted, by listener.");
+	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
+		if (l->listen_fd[i] >= 0)
+			admin_sb_printf(b, "meshforge_connections_accepted_total{listener=\"%s\"} %llu\n",
+					loop_listener_name(i),
+					(unsigned long long)st->accepted_by[i]);
+	admin_metric_head(b, "meshforge_connections_active", "gauge",
+			  "Proxied connections open now.");
+	admin_sb_printf(b, "meshforge_connections_active %u\n", st->conns);
+	admin_metric_head(b, "meshforge_connections_refused_total", "counter",
+			  "Connections refused by policy or capacity before any relaying, by reason.");
+	for (int i = 0; i < LOOP_REFUSE_MAX; i++)
+		admin_sb_printf(b, "meshforge_connections_refused_total{reason=\"%s\"} %llu\n",
+				loop_refuse_name(i),
+				(unsigned long long)st->refused_by[i]);
+	admin_metric_head(b, "meshforge_connections_setup_failed_total", "counter",
+			  "Connections reset before relaying, any cause (refusals, denials, connect and handshake failures).");
+	admin_sb_printf(b, "meshforge_connections_setup_failed_total %llu\n",
+			(unsigned long long)st->refused);
+	admin_metric_head(b, "meshforge_connections_relayed_total", "counter",
+			  "Connections that reached the relay state.");
+	admin_sb_printf(b, "meshforge_connections_relayed_total %llu\n",
+			(unsigned long long)st->relayed);
+	admin_metric_head(b, "meshforge_connections_closed_total", "counter",
+			  "Relayed connections ended, by how (clean: both halves closed; reset: aborted).");
+	admin_sb_printf(b, "meshforge_connections_closed_total{how=\"clean\"} %llu\n",
+			(unsigned long long)st->finished);
+	admin_sb_printf(b, "meshforge_connections_closed_total{how=\"reset\"} %llu\n",
+			(unsigned long long)st->aborted);
+	admin_metric_head(b, "meshforge_authz_decisions_total", "counter",
+			  "Inbound tunnel connections authorized or denied.");
+	admin_sb_printf(b, "meshforge_authz_decisions_total{decision=\"allow\"} %llu\n",
+			(unsigned long long)st->authorized);
+	admin_sb_printf(b, "meshforge_authz_decisions_total{decision=\"deny\"} %llu\n",
+			(unsigned long long)st->denied);
+	admin_metric_head(b, "meshforge_relayed_bytes_total", "counter",
+			  "Plaintext bytes relayed, by direction.");
+	admin_sb_printf(b, "meshforge_relayed_bytes_total{direction=\"client_to_server\"} %llu\n",
+			(unsigned long long)st->relay_bytes[0]);
+	admin_sb_printf(b, "meshforge_relayed_bytes_total{direction=\"server_to_client\"} %llu\n",
+			(unsigned long long)st->relay_bytes[1]);
+	admin_metric_head(b, "meshforge_tls_handshakes_total", "counter",
+			  "TLS handshakes of tunnel connections, by result.");
+	admin_sb_printf(b, "meshforge_tls_handshakes_total{result=\"ok\"} %llu\n",
+			(unsigned long long)st->tls_ok);
+	admin_sb_printf(b, "meshforge_tls_handshakes_total{result=\"failed\"} %llu\n",
+			(unsigned long long)st->tls_failed);
+	admin_metric_head(b, "meshforge_policy_epoch", "gauge",
+			  "Epoch of the policy snapshot in force (0: none loaded).");
+	admin_sb_printf(b, "meshforge_policy_epoch %llu\n",
+			(unsigned long long)(p ? policy_epoch(p) : 0));
+	admin_metrics_kernel(l, b);
+}
+
+static void admin_ip_str(const void *ip4, char *buf)
+{
+	if (!inet_ntop(AF_INET, ip4, buf, INET_ADDRSTRLEN))
+		strcpy(buf, "0.0.0.0");
+}
+
+static void admin_dump_service(struct admin_sb *b, const struct policy *p,
+			       const struct mf_service_key *k,
+			       const struct mf_service *svc)
+{
+	const struct mf_authz_rule *r;
+	const struct mf_endpoint *ep;
+	char ip[INET_ADDRSTRLEN];
+	const char *id;
+	uint32_t epip;
+
+	admin_ip_str(k->vip, ip);
+	admin_sb_printf(b, "{\"name\":");
+	admin_sb_json_str(b, svc->name);
+	admin_sb_printf(b, ",\"id\":%u,\"vip\":\"%s\",\"port\":%u,"
+			"\"protocol\":\"%s\",\"endpoints\":[", svc->id, ip,
+			k->port, k->proto == MF_PROTO_TCP ? "tcp" : "other");
+	for (size_t j = 0; (ep = policy_service_endpoint_at(p, svc->id, j)); j++) {
+		epip = policy_endpoint_ip(p, ep);
+		admin_ip_str(&epip, ip);
+		id = policy_identity(p, ep->identity_id);
+		admin_sb_printf(b, "%s{\"name\":", j ? "," : "");
+		admin_sb_json_str(b, ep->name);
+		admin_sb_printf(b, ",\"ip\":\"%s\",\"port\":%u,\"node\":", ip,
+				ep->port);
+		admin_sb_json_str(b, ep->node);
+		admin_sb_printf(b, ",\"identity\":");
+		admin_sb_json_str(b, id ? id : "");
+		admin_sb_printf(b, "}");
+	}
+	admin_sb_printf(b, "],\"authz\":[");
+	for (size_t j = 0; (r = policy_authz_rule_at(p, svc->id, j)); j++) {
+		admin_sb_printf(b, "%s{\"policy\":", j ? "," : "");
+		admin_sb_json_str(b, r->policy);
+		admin_sb_printf(b, ",\"action\":\"%s\",\"match\":\"%s\",\"spiffe\":",
+				r->action == MF_AUTHZ_ALLOW ? "allow" :
+				r->action == MF_AUTHZ_DENY ? "deny" : "unknown",
+				r->match == MF_AUTHZ_MATCH_EXACT ? "exact" :
+				r->match == MF_AUTHZ_MATCH_PREFIX ? "prefix" :
+				"unknown");
+		admin_sb_json_str(b, r->spiffe);
+		admin_sb_printf(b, "}");
+	}
+	admin_sb_printf(b, "]}");
+}
+
+/* The snapshot as JSON into @b.  Returns false when there is none. */
+static bool admin_config_dump(struct loop *l, struct admin_sb *b)
+{
+	struct policy *p = loop_policy(l);
+	const struct mf_service *svc;
+	struct mf_service_key k;
+
+	if (!p) {
+		admin_sb_printf(b, "{\"error\":\"no policy loaded\"}\n");
+		return false;
+	}
+	admin_sb_printf(b, "{\"epoch\":%llu,\"mesh\":",
+			(unsigned long long)policy_epoch(p));
+	admin_sb_json_str(b, policy_mesh(p));
+	admin_sb_printf(b, ",\"trust_domain\":");
+	admin_sb_json_str(b, policy_trust_domain(p));
+	admin_sb_printf(b, ",\"node\":");
+	admin_sb_json_str(b, l->node);
+	admin_sb_printf(b, ",\"services\":[");
+	for (size_t i = 0; (svc = policy_service_at(p, i, &k)); i++) {
+		if (i)
+			admin_sb_printf(b, ",");
+		admin_dump_service(b, p, &k, svc);
+	}
+	admin_sb_printf(b, "]}\n");
+	return true;
+}
+
+/* ---- the request --------------------------------------------------------- */
+
+static bool admin_tchar(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+static bool admin_name_is(const char *s, size_t n, const char *want)
+{
+	return strlen(want) == n && strncasecmp(s, want, n) == 0;
+}
+
+/*
+ * Parses request head @h (@len bytes, ending in CRLFCRLF): method and path
+ * (the target up to '?') point into @h.  Returns 0 or -EPROTO.
+ */
+static int admin_parse(const char *h, size_t len, const char **method,
+		       size_t *mlen, const char **path, size_t *plen)
+{
+	const char *p = h, *end = h + len, *eol, *colon, *v;
+	bool http11, host = false;
+	size_t n;
+
+	eol = p;
+	while (eol + 1 < end && !(eol[0] == '\r' && eol[1] == '\n'))
+		eol++;
+	if (eol + 1 >= end)
+		return -EPROTO;
+	/* method SP target SP HTTP/1.x */
+	for (n = 0; p + n < eol && p[n] >= 'A' && p[n] <= 'Z'; n++)
+		;
+	if (n == 0 || n > 16 || p + n >= eol || p[n] != ' ')
+		return -EPROTO;
+	*method = p;
+	*mlen = n;
+	p += n + 1;
+	if (p >= eol || *p != '/')
+		return -EPROTO;
+	for (n = 0; p + n < eol && p[n] > 0x20 && p[n] < 0x7f; n++)
+		;
+	if (p + n >= eol || p[n] != ' ')
+		return -EPROTO;
+	*path = p;
+	*plen = n;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '?') {
+			*plen = i;
+			break;
+		}
+	p += n + 1;
+	if ((size_t)(eol - p) != 8 || (memcmp(p, "HTTP/1.1", 8) != 0 &&
+				       memcmp(p, "HTTP/1.0", 8) != 0))
+		return -EPROTO;
+	http11 = p[7] == '1';
+	p = eol + 2;
+
+	/* Header fields, up to the empty line. */
+	for (;;) {
+		eol = p;
+		while (eol + 1 < end && !(eol[0] == '\r' && eol[1] == '\n'))
+			eol++;
+		if (eol + 1 >= end)
+			return -EPROTO;
+		if (eol == p)
+			break;
+		for (colon = p; colon < eol && admin_tchar((unsigned char)*colon);
+		     colon++)
+			;
+		/* No name, or a space before the colon, or obs-fold. */
+		if (colon == p || colon >= eol || *colon != ':')
+			return -EPROTO;
+		for (v = colon + 1; v < eol; v++)
+			if ((unsigned char)*v < 0x20 && *v != '\t')
+				return -EPROTO;
+			else if ((unsigned char)*v == 0x7f)
+				return -EPROTO;
+		n = (size_t)(colon - p);
+		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		if (admin_name_is(p, n, "host"))
+			host = true;
+		/* GET has no body here: one would be unread bytes of an
+		 * unknown length, so refuse rather than guess. */
+		if (admin_name_is(p, n, "transfer-encoding"))
+			return -EPROTO;
+		if (admin_name_is(p, n, "content-length") &&
+		    !(eol - v >= 1 && *v == '0' &&
+		      (eol - v == 1 || v[1] == ' ' || v[1] == '\t')))
+			return -EPROTO;
+		p = eol + 2;
+	}
+	/* RFC 9112 3.2: an HTTP/1.1 request without Host is bad. */
+	if (http11 && !host)
+		return -EPROTO;
+	return 0;
+}
+
+int admin_respond(struct loop *l, const char *head, size_t len, char **out,
+		  size_t *out_len)
+{
+	struct admin_sb body = { 0 }, resp = { 0 };
+	const char *method, *path, *status = "200 OK",
+		   *ctype = "text/plain; charset=utf-8", *extra = "";
+	size_t mlen, plen;
+	int err;
+
+	err = admin_parse(head, len, &method, &mlen, &path, &plen);
+	if (err)
+		return err;
+	if (mlen != 3 || memcmp(method, "GET", 3)) {
+		status = "405 Method Not Allowed";
+		extra = "Allow: GET\r\n";
+		admin_sb_printf(&body, "method not allowed\n");
+	} else if (plen == 6 && !memcmp(path, "/ready", 6)) {
+		if (admin_is_ready(l)) {
+			admin_sb_printf(&body, "ready\n");
+		} else {
+			status = "503 Service Unavailable";
+			admin_sb_printf(&body, "not ready\n");
+		}
+	} else if (plen == 8 && !memcmp(path, "/metrics", 8)) {
+		ctype = "text/plain; version=0.0.4; charset=utf-8";
+		admin_metrics(l, &body);
+	} else if (plen == 12 && !memcmp(path, "/config_dump", 12)) {
+		ctype = "application/json";
+		if (!admin_config_dump(l, &body))
+			status = "503 Service Unavailable";
+	} else {
+		status = "404 Not Found";
+		admin_sb_printf(&body, "not found\n");
+	}
+	admin_sb_printf(&resp, "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
+			"Content-Length: %zu\r\n%sConnection: close\r\n"
+			"Cache-Control: no-store\r\n\r\n", status, ctype,
+			body.len, extra);
+	if (!body.oom && body.len) {
+		admin_sb_reserve(&resp, body.len);
+		if (!resp.oom) {
+			memcpy(resp.p + resp.len, body.p, body.len);
+			resp.len += body.len;
+		}
+	}
+	if (body.oom || resp.oom) {
+		free(body.p);
+		free(resp.p);
+		return -ENOMEM;
+	}
+	free(body.p);
+	*out = resp.p;
+	*out_len = resp.len;
+	return 0;
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static uint64_t admin_ud(const struct admin *a, const struct admin_conn *ac,
+			 enum admin_op op)
+{
+	return loop_ud(LOOP_OP_ADMIN, op, (uint32_t)(ac - a->conns), ac->gen);
+}
+
+static void admin_submit_recv(struct loop *l, struct admin_conn *ac)
+{
+	struct io_uring_sqe *sqe = loop_sqe(l, 1);
+
+	io_uring_prep_recv(sqe, ac->fd, ac->req + ac->req_len,
+			   sizeof(ac->req) - ac->req_len, 0);
+	io_uring_sqe_set_data64(sqe, admin_ud(l->admin, ac, ADMIN_OP_RECV));
+	ac->recv_busy = true;
+	ac->inflight++;
+}
+
+static void admin_submit_send(struct loop *l, struct admin_conn *ac)
+{
+	struct io_uring_sqe *sqe = loop_sqe(l, 1);
+
+	io_uring_prep_send(sqe, ac->fd, ac->resp + ac->resp_off,
+			   ac->resp_len - ac->resp_off, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, admin_ud(l->admin, ac, ADMIN_OP_SEND));
+	ac->send_busy = true;
+	ac->inflight++;
+}
+
+/* Ends @ac: cancels its ops; the slot goes once they have completed
+ * (admin_reap()).  Idempotent. */
+static void admin_close(struct loop *l, struct admin_conn *ac, bool rst)
+{
+	struct io_uring_sqe *sqe;
+
+	if (ac->closing)
+		return;
+	ac->closing = true;
+	ac->rst = rst;
+	if (ac->recv_busy || ac->send_busy) {
+		sqe = loop_sqe(l, 1);
+		io_uring_prep_cancel_fd(sqe, ac->fd, IORING_ASYNC_CANCEL_ALL);
+		io_uring_sqe_set_data64(sqe, admin_ud(l->admin, ac,
+						      ADMIN_OP_CANCEL));
+		ac->inflight++;
+	}
+	if (ac->timer_armed) {
+		sqe = loop_sqe(l, 1);
+		io_uring_prep_timeout_remove(sqe, admin_ud(l->admin, ac,
+							   ADMIN_OP_TIMEOUT), 0);
+		io_uring_sqe_set_data64(sqe, admin_ud(l->admin, ac,
+						      ADMIN_OP_CANCEL));
+		ac->inflight++;
+	}
+}
+
+static void admin_reap(struct loop *l, struct admin_conn *ac)
+{
+	if (!ac->closing || ac->inflight)
+		return;
+	loop_close_fd(l, ac->fd, ac->rst);
+	free(ac->resp);
+	ac->resp = NULL;
+	ac->fd = -1;
+	ac->gen = (ac->gen + 1) & LOOP_UD_GEN_MASK;
+	l->admin->nconns--;
+}
+
+int admin_init(struct loop *l, uint32_t timeout_ms)
+{
+	struct admin *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
+	a->ncpu = libbpf_num_possible_cpus();
+	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
+		a->conns[i].fd = -1;
+	l->admin = a;
+	return 0;
+}
+
+void admin_accept(struct loop *l, int fd)
+{
+	struct admin *a = l->admin;
+	struct admin_conn *ac = NULL;
+	struct io_uring_sqe *sqe;
+	struct timespec now;
+	uint64_t ns;
+
+	for (int i = 0; a && i < ADMIN_MAX_CONNS; i++)
+		if (a->conns[i].fd < 0) {
+			ac = &a->conns[i];
+			break;
+		}
+	if (!ac) {
+		log_warn("event=admin_refused reason=table_full");
+		loop_close_fd(l, fd, true);
+		return;
+	}
+	ac->fd = fd;
+	ac->inflight = 0;
+	ac->recv_busy = ac->send_busy = ac->closing = ac->rst = false;
+	ac->resp = NULL;
+	ac->resp_len = ac->resp_off = ac->req_len = 0;
+	a->nconns++;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_nsec + (uint64_t)a->timeout_ms * 1000000u;
+	ac->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
+	ac->deadline.tv_nsec = (long long)(ns % 1000000000u);
+	sqe = loop_sqe(l, 1);
+	io_uring_prep_timeout(sqe, &ac->deadline, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, admin_ud(a, ac, ADMIN_OP_TIMEOUT));
+	ac->timer_armed = true;
+	ac->inflight++;
+	admin_submit_recv(l, ac);
+}
+
+static void admin_on_recv(struct loop *l, struct admin_conn *ac, int res)
+{
+	size_t from, i, head = 0;
+	int err;
+
+	if (ac->closing)
+		return;
+	if (res <= 0) {
+		/* Gone, or an error, before a whole head arrived. */
+		admin_close(l, ac, true);
+		return;
+	}
+	from = ac->req_len >= 3 ? ac->req_len - 3 : 0;
+	ac->req_len += (size_t)res;
+	for (i = from; i + 4 <= ac->req_len; i++)
+		if (!memcmp(ac->req + i, "\r\n\r\n", 4)) {
+			head = i + 4;
+			break;
+		}
+	if (!head) {
+		if (ac->req_len == sizeof(ac->req)) {
+			log_warn("event=admin_refused reason=head_too_large");
+			admin_close(l, ac, true);
+			return;
+		}
+		admin_submit_recv(l, ac);
+		return;
+	}
+	err = admin_respond(l, ac->req, head, &ac->resp, &ac->resp_len);
+	if (err) {
+		log_warn("event=admin_refused reason=%s",
+			 err == -EPROTO ? "malformed_request" : "out_of_memory");
+		admin_close(l, ac, true);
+		return;
+	}
+	ac->resp_off = 0;
+	admin_submit_send(l, ac);
+}
+
+static void admin_on_send(struct loop *l, struct admin_conn *ac, int res)
+{
+	if (ac->closing)
+		return;
+	if (res <= 0) {
+		admin_close(l, ac, true);
+		return;
+	}
+	ac->resp_off += (size_t)res;
+	if (ac->resp_off < ac->resp_len) {
+		admin_submit_send(l, ac);
+		return;
+	}
+	/* All out: a plain close sends FIN after the response. */
+	admin_close(l, ac, false);
+}
+
+void admin_on_cqe(struct loop *l, uint64_t ud, int res)
+{
+	struct admin *a = l->admin;
+	uint32_t slot = loop_ud_slot(ud);
+	struct admin_conn *ac;
+
+	if (!a || slot >= ADMIN_MAX_CONNS)
+		return;
+	ac = &a->conns[slot];
+	if (ac->fd < 0 || ac->gen != loop_ud_gen(ud)) {
+		l->stats.stale_cqes++;
+		return;
+	}
+	ac->inflight--;
+	switch (loop_ud_aux(ud)) {
+	case ADMIN_OP_RECV:
+		ac->recv_busy = false;
+		admin_on_recv(l, ac, res);
+		break;
+	case ADMIN_OP_SEND:
+		ac->send_busy = false;
+		admin_on_send(l, ac, res);
+		break;
+	case ADMIN_OP_TIMEOUT:
+		ac->timer_armed = false;
+		if (res == -ETIME && !ac->closing) {
+			log_warn("event=admin_refused reason=timeout "
+				 "bytes_received=%zu", ac->req_len);
+			admin_close(l, ac, true);
+		}
+		break;
+	case ADMIN_OP_CANCEL:
+		/* A kernel without cancel-by-fd: a shutdown completes the
+		 * recv or send instead (the peer then sees FIN before the
+		 * RST, which is still an end without an answer). */
+		if (res == -EINVAL && (ac->recv_busy || ac->send_busy))
+			shutdown(ac->fd, SHUT_RDWR);
+		break;
+	default:
+		break;
+	}
+	admin_reap(l, ac);
+}
+
+void admin_abort_all(struct loop *l)
+{
+	struct admin *a = l->admin;
+
+	for (int i = 0; a && i < ADMIN_MAX_CONNS; i++) {
+		if (a->conns[i].fd < 0)
+			continue;
+		admin_close(l, &a->conns[i], true);
+		admin_reap(l, &a->conns[i]);
+	}
+}
+
+bool admin_pending(const struct loop *l)
+{
+	return l->admin && l->admin->nconns > 0;
+}
+
+void admin_fini(struct loop *l)
+{
+	struct admin *a = l->admin;
+
+	if (!a)
+		return;
+	/* Normally empty by now (loop_fini() waited); anything left has an
+	 * op the kernel never completed, and its fd goes synchronously. */
+	for (int i = 0; i < ADMIN_MAX_CONNS; i++) {
+		struct admin_conn *ac = &a->conns[i];
+
+		if (ac->fd < 0)
+			continue;
+		log_warn("event=admin_conn_leak slot=%d inflight=%u", i,
+			 ac->inflight);
+		loop_set_rst(ac->fd);
+		close(ac->fd);
+		free(ac->resp);
+	}
+	free(a);
+	l->admin = NULL;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The admin endpoint: a minimal, strict HTTP/1.1 server on 127.0.0.1
+ * (MF_PORT_ADMIN by default), served by the agent's own io_uring loop.
+ *
+ *   GET /ready        200 "ready\n" once the listeners are up and a policy
+ *                     snapshot is loaded, 503 otherwise
+ *   GET /metrics      Prometheus text format 0.0.4: loop counters, the
+ *                     policy epoch, the kernel's mf_stats summed over CPUs
+ *   GET /config_dump  the policy snapshot in force, as JSON
+ *   other paths 404, other methods 405.
+ *
+ * One request per connection, answered with "Connection: close".  It can
+ * never disturb the data path: admin connections live in their own small
+ * table (a full table resets new ones), read into their own buffers (never
+ * the provided buffer ring), and each has a deadline from accept to the
+ * last byte sent.  A request head over ADMIN_HEAD_MAX bytes, anything that
+ * is not a well-formed GET head, a request with a body and a missed
+ * deadline all end in RST without an answer.
+ */
+#ifndef MF_ADMIN_H
+#define MF_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+
+#define ADMIN_HEAD_MAX		8192	/* request line + headers + CRLFCRLF */
+#define ADMIN_MAX_CONNS		16
+#define ADMIN_DEFAULT_TIMEOUT_MS 2000
+
+/* Sub-operations, the aux byte of a LOOP_OP_ADMIN user_data. */
+enum admin_op {
+	ADMIN_OP_RECV = 1,
+	ADMIN_OP_SEND,
+	ADMIN_OP_TIMEOUT,	/* the connection's deadline */
+	ADMIN_OP_CANCEL,	/* cancel of its socket ops or of its timer */
+};
+
+/* Makes l->admin (owned by the loop) with a deadline of @timeout_ms per
+ * connection (0: ADMIN_DEFAULT_TIMEOUT_MS).  Returns 0 or -ENOMEM. */
+int admin_init(struct loop *l, uint32_t timeout_ms);
+
+/* Takes ownership of accepted socket @fd: serves it, or resets it when the
+ * admin table is full. */
+void admin_accept(struct loop *l, int fd);
+
+/* Dispatches a LOOP_OP_ADMIN completion. */
+void admin_on_cqe(struct loop *l, uint64_t ud, int res);
+
+/* Resets every admin connection (loop teardown); they are released as
+ * their ops complete. */
+void admin_abort_all(struct loop *l);
+
+/* True while an admin op may still complete. */
+bool admin_pending(const struct loop *l);
+
+/* Releases whatever is left and frees l->admin.  NULL-safe. */
+void admin_fini(struct loop *l);
+
+/*
+ * Builds the whole HTTP response to request head @head (@len bytes, ending
+ * in CRLFCRLF) into *out (malloc'ed, the caller owns it) and its length
+ * into *out_len.  Returns 0, -EPROTO for a malformed head (the caller
+ * resets the connection instead of answering), or -ENOMEM.
+ */
+int admin_respond(struct loop *l, const char *head, size_t len, char **out,
+		  size_t *out_len);
+
+#endif /* MF_ADMIN_H */
