@@ -21,6 +21,7 @@
  * kind, no identity) is denied.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,69 +304,154 @@ err:
 /* One map's content: parallel key and value arrays. */
 struct pol_dump {
 	void *keys, *vals;
-	size_t n;
+	size_t n, cap;
 };
 
-/*
- * Reads every entry of map @fd.  A key that vanishes between get_next_key
- * and lookup is skipped; a walk that restarts because its key vanished is
- * cut off at twice @max entries (the epoch check in policy_load() then sees
- * the change).  Returns 0 or -errno.
- */
-static int pol_dump_map(int fd, size_t ksz, size_t vsz, size_t max,
-			struct pol_dump *d)
+/* Records per BPF_MAP_LOOKUP_BATCH call: one syscall per 4096 records
+ * instead of two per record, with buffers of a few MiB at most.  A test
+ * may define it smaller to reach the -ENOSPC path. */
+#ifndef POL_BATCH
+#define POL_BATCH 4096
+#endif
+
+/* The kernel's ENOTSUPP (524), which batch operations return for map types
+ * without them; it is not in the uapi errno list. */
+#define POL_ENOTSUPP 524
+
+/* Makes room for @more records after d->n (capacity doubles, so appending
+ * stays linear).  Returns 0 or -ENOMEM; @d keeps its arrays either way. */
+static int pol_dump_reserve(struct pol_dump *d, size_t ksz, size_t vsz,
+			    size_t more)
 {
-	size_t cap = 0, steps = 0;
+	size_t ncap = d->cap ? d->cap : 64;
+	void *k;
+
+	if (d->n + more <= d->cap)
+		return 0;
+	while (ncap < d->n + more)
+		ncap *= 2;
+	k = realloc(d->keys, ncap * ksz);
+	if (!k)
+		return -ENOMEM;
+	d->keys = k;
+	k = realloc(d->vals, ncap * vsz);
+	if (!k)
+		return -ENOMEM;
+	d->vals = k;
+	d->cap = ncap;
+	return 0;
+}
+
+/*
+ * Appends every entry of map @fd to @d one key at a time (get_next_key,
+ * then lookup): the fallback for map types without batch lookup.  A key
+ * that vanishes between the two calls is skipped; a walk that restarts
+ * because its key vanished is cut off at twice @max entries (the epoch
+ * check in policy_load() then sees the change).  Returns 0 or -errno.
+ */
+static int pol_dump_each(int fd, size_t ksz, size_t vsz, size_t max,
+			 struct pol_dump *d)
+{
 	uint8_t key[512], next[512];
 	void *prev = NULL;
-	int ret = 0;
+	size_t steps = 0;
+	int ret;
 
-	memset(d, 0, sizeof(*d));
-	if (ksz > sizeof(key))
-		return -EINVAL;
 	for (;;) {
-		if (bpf_map_get_next_key(fd, prev, next)) {
-			if (errno == ENOENT)
-				break;
-			ret = -errno;
-			goto err;
-		}
+		if (bpf_map_get_next_key(fd, prev, next))
+			return errno == ENOENT ? 0 : -errno;
 		if (++steps > 2 * max)
-			break;
+			return 0;
 		memcpy(key, next, ksz);
 		prev = key;
-		if (d->n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			void *k = realloc(d->keys, ncap * ksz);
-
-			if (!k) {
-				ret = -ENOMEM;
-				goto err;
-			}
-			d->keys = k;
-			k = realloc(d->vals, ncap * vsz);
-			if (!k) {
-				ret = -ENOMEM;
-				goto err;
-			}
-			d->vals = k;
-			cap = ncap;
-		}
+		ret = pol_dump_reserve(d, ksz, vsz, 1);
+		if (ret)
+			return ret;
 		if (bpf_map_lookup_elem(fd, key,
 					(char *)d->vals + d->n * vsz)) {
 			if (errno == ENOENT)
 				continue;
-			ret = -errno;
-			goto err;
+			return -errno;
 		}
 		memcpy((char *)d->keys + d->n * ksz, key, ksz);
 		d->n++;
 	}
-	return 0;
-err:
-	free(d->keys);
-	free(d->vals);
+}
+
+/*
+ * Appends every entry of map @fd to @d with BPF_MAP_LOOKUP_BATCH, straight
+ * into @d's arrays.  The kernel walks a hash map bucket by bucket and the
+ * cursor is a bucket index, so the walk ends even while the map changes.
+ * Returns 0, -EOPNOTSUPP when the kernel has no batch lookup for this map
+ * (nothing appended then), or -errno.
+ */
+static int pol_dump_batch(int fd, size_t ksz, size_t vsz, size_t max,
+			  struct pol_dump *d)
+{
+	/* The cursor is opaque: a u32 for hash maps, a key for others. */
+	uint8_t tok_in[512], tok_out[512];
+	size_t chunk = POL_BATCH;
+	bool first = true;
+	int ret;
+
+	for (;;) {
+		__u32 count;
+
+		ret = pol_dump_reserve(d, ksz, vsz, chunk);
+		if (ret)
+			return ret;
+		count = chunk;
+		if (!bpf_map_lookup_batch(fd, first ? NULL : tok_in, tok_out,
+					  (char *)d->keys + d->n * ksz,
+					  (char *)d->vals + d->n * vsz,
+					  &count, NULL)) {
+			d->n += count;
+		} else if (errno == ENOENT) {
+			/* The end; this last call may still have records. */
+			d->n += count;
+			return 0;
+		} else if (errno == ENOSPC && chunk < max) {
+			/* The next bucket alone holds more than @chunk
+			 * records and none were copied: retry the same
+			 * cursor with room for more (a smaller chunk could
+			 * never fit that bucket). */
+			chunk *= 2;
+			continue;
+		} else if (first && (errno == EINVAL || errno == EOPNOTSUPP ||
+				     errno == POL_ENOTSUPP)) {
+			return -EOPNOTSUPP;
+		} else {
+			return -errno;
+		}
+		first = false;
+		memcpy(tok_in, tok_out, sizeof(tok_in));
+		/* Records re-added behind the cursor while we walk could
+		 * otherwise grow the arrays without bound; the epoch check
+		 * in policy_load() sees such a change anyway. */
+		if (d->n > 2 * max)
+			return 0;
+	}
+}
+
+/* Reads every entry of map @fd into @d (zeroed first; on success the
+ * caller owns d->keys and d->vals), in batches when the kernel can.
+ * Returns 0 or -errno (@d empty then). */
+static int pol_dump_map(int fd, size_t ksz, size_t vsz, size_t max,
+			struct pol_dump *d)
+{
+	int ret;
+
 	memset(d, 0, sizeof(*d));
+	if (ksz > 512)
+		return -EINVAL;
+	ret = pol_dump_batch(fd, ksz, vsz, max, d);
+	if (ret == -EOPNOTSUPP)
+		ret = pol_dump_each(fd, ksz, vsz, max, d);
+	if (ret) {
+		free(d->keys);
+		free(d->vals);
+		memset(d, 0, sizeof(*d));
+	}
 	return ret;
 }
 
