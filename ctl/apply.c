@@ -112,19 +112,8 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	st.lock_fd = -1;
 
 	/* 1. The input, alone. */
-	err = 0;
-	for (size_t i = 0; i < nfiles; i++) {
-		int e = input_parse_arg(&input, files[i], &d);
-
-		if (e && (!err || err == -EINVAL))
-			err = e;
-	}
+	err = input_parse_all(&input, files, nfiles, &d, "nothing applied");
 	if (err) {
-		diag_sort(&d);
-		diag_print(&d, stderr);
-		if (err == -EINVAL)
-			ctl_err("%zu problem%s found; nothing applied",
-				diag_count(&d), diag_count(&d) == 1 ? "" : "s");
 		rc = ctl_exit_for(err);
 		goto out;
 	}

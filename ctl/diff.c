@@ -220,19 +220,8 @@ int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	st.lock_fd = -1;
 
-	err = 0;
-	for (size_t i = 0; i < nfiles; i++) {
-		int e = input_parse_arg(&input, files[i], &d);
-
-		if (e && (!err || err == -EINVAL))
-			err = e;
-	}
+	err = input_parse_all(&input, files, nfiles, &d, "apply would refuse this");
 	if (err) {
-		diag_sort(&d);
-		diag_print(&d, stderr);
-		if (err == -EINVAL)
-			ctl_err("%zu problem%s found; apply would refuse this",
-				diag_count(&d), diag_count(&d) == 1 ? "" : "s");
 		rc = ctl_exit_for(err);
 		goto out;
 	}

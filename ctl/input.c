@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "ctl.h"
 #include "doc.h"
 #include "fsio.h"
 #include "input.h"
@@ -98,4 +99,27 @@ int input_kind_arg(const char *arg)
 			return k;
 	}
 	return -1;
+}
+
+int input_parse_all(struct model_set *set, const char *const *files,
+		    size_t n, struct diag *d, const char *consequence)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int e = input_parse_arg(set, files[i], d);
+
+		/* Keep parsing after bad input, so every problem is reported
+		 * at once; a system error is the one to return. */
+		if (e && (!err || err == -EINVAL))
+			err = e;
+	}
+	if (err) {
+		diag_sort(d);
+		diag_print(d, stderr);
+		if (err == -EINVAL)
+			ctl_err("%zu problem%s found; %s", diag_count(d),
+				diag_count(d) == 1 ? "" : "s", consequence);
+	}
+	return err;
 }

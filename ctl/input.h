@@ -19,6 +19,15 @@
 int input_parse_arg(struct model_set *set, const char *arg, struct diag *d);
 
 /*
+ * Parses all @n -f arguments into @set, as input_parse_arg() does each.
+ * Returns 0, -EINVAL, or another -errno (a system error wins over input
+ * problems).  On failure it has printed the sorted diagnostics to stderr
+ * and, for input problems, "N problems found; @consequence".
+ */
+int input_parse_all(struct model_set *set, const char *const *files,
+		    size_t n, struct diag *d, const char *consequence);
+
+/*
  * The set an apply of @input makes: every object of @input, plus every
  * object of @applied that @input does not replace (same kind and name).
  * Objects are copied into @out (initialised here; the caller frees it
