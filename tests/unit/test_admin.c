@@ -8,14 +8,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/test.h"
+#include "lib/loop_harness.h"
 #include "../../agent/admin.h"
 #include "../../agent/loop.h"
 #include "../../agent/policy.h"
@@ -28,36 +27,6 @@
 #define TIMEOUT_MS	300
 /* At least one byte of answer. */
 #define ASSERT_GT0(x)	ASSERT_GE((x), 1)
-
-struct harness {
-	struct loop_config cfg;
-	pthread_t thread;
-	int init_err;
-	uint16_t admin_port, fwd_port;
-	struct loop_stats stats;
-	int ready_pipe[2];
-};
-
-static void *loop_thread(void *arg)
-{
-	struct harness *h = arg;
-	struct loop l;
-	char c = 0;
-
-	h->init_err = loop_init(&l, &h->cfg);
-	if (!h->init_err) {
-		h->admin_port = loop_listen_port(&l, LOOP_LISTEN_ADMIN);
-		h->fwd_port = loop_listen_port(&l, LOOP_LISTEN_FORWARD);
-	}
-	if (write(h->ready_pipe[1], &c, 1) != 1)
-		abort();
-	if (h->init_err)
-		return NULL;
-	loop_run(&l);
-	h->stats = l.stats;
-	loop_fini(&l);
-	return NULL;
-}
 
 static void ip4(const char *s, __u8 out[4])
 {
@@ -138,26 +107,10 @@ static struct policy *make_policy(void)
 	return p;
 }
 
-static int listener(uint16_t *port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(fd, 16) || getsockname(fd, (struct sockaddr *)&sa, &len))
-		return -1;
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 /* Starts a loop with the admin endpoint, forwarding data connections to
  * 127.0.0.1:@to_port, serving @pol (may be NULL: no snapshot). */
-static bool start(struct harness *h, uint16_t to_port, struct policy *pol)
+static bool start(struct lh_loop *h, uint16_t to_port, struct policy *pol)
 {
-	char c;
-
 	memset(h, 0, sizeof(*h));
 	h->cfg.node = "node-t";
 	h->cfg.policy = pol;
@@ -169,42 +122,22 @@ static bool start(struct harness *h, uint16_t to_port, struct policy *pol)
 	h->cfg.max_conns = 64;
 	h->cfg.admin_on = true;
 	h->cfg.admin_timeout_ms = TIMEOUT_MS;
-	if (pipe(h->ready_pipe))
+	if (!lh_loop_start(h))
 		return false;
-	if (pthread_create(&h->thread, NULL, loop_thread, h))
-		return false;
-	if (read(h->ready_pipe[0], &c, 1) != 1)
-		return false;
-	close(h->ready_pipe[0]);
-	close(h->ready_pipe[1]);
-	if (!ASSERT_EQ(h->init_err, 0) || !ASSERT_TRUE(h->admin_port != 0)) {
+	if (!ASSERT_TRUE(h->admin_port != 0)) {
 		pthread_join(h->thread, NULL);
 		return false;
 	}
 	return true;
 }
 
-static void stop(struct harness *h)
-{
-	kill(getpid(), SIGTERM);
-	pthread_join(h->thread, NULL);
-}
-
+/* A client of 127.0.0.1:@port with 5 s I/O timeouts, or -1. */
 static int client(uint16_t port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { .tv_sec = 5 };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = lh_client(port);
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (fd >= 0)
+		lh_set_timeout(fd, 5000);
 	return fd;
 }
 
@@ -233,7 +166,7 @@ static ssize_t read_all(int fd, char *buf, size_t cap)
 
 /* Sends @req on a new admin connection and reads the answer into @resp.
  * Returns what read_all() returned (-1 when it could not connect). */
-static ssize_t http(const struct harness *h, const char *req, size_t len,
+static ssize_t http(const struct lh_loop *h, const char *req, size_t len,
 		    char *resp, size_t cap)
 {
 	int fd = client(h->admin_port);
@@ -252,7 +185,7 @@ static ssize_t http(const struct harness *h, const char *req, size_t len,
 	return r;
 }
 
-static ssize_t get(const struct harness *h, const char *path, char *resp,
+static ssize_t get(const struct lh_loop *h, const char *path, char *resp,
 		   size_t cap)
 {
 	char req[256];
@@ -280,7 +213,7 @@ static char resp[1 << 16];
 static bool test_ready(void)
 {
 	struct policy *pol = make_policy();
-	struct harness h;
+	struct lh_loop h;
 	bool ok;
 
 	if (!ASSERT_TRUE(pol != NULL) || !start(&h, 9, pol))
@@ -290,7 +223,7 @@ static bool test_ready(void)
 	     ASSERT_TRUE(strstr(resp, "\r\nConnection: close\r\n") != NULL) &&
 	     ASSERT_TRUE(strstr(resp, "\r\nContent-Length: 6\r\n") != NULL) &&
 	     ASSERT_STREQ(body_of(resp), "ready\n");
-	stop(&h);
+	lh_loop_stop(&h);
 	policy_put(pol);
 	if (!ok)
 		return false;
@@ -302,7 +235,7 @@ static bool test_ready(void)
 	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 503 ")) &&
 	     ASSERT_GT0(get(&h, "/config_dump", resp, sizeof(resp))) &&
 	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 503 "));
-	stop(&h);
+	lh_loop_stop(&h);
 	return ok;
 }
 
@@ -412,12 +345,12 @@ static bool promtool_ok(const char *text)
 static bool test_metrics(void)
 {
 	struct policy *pol = make_policy();
-	struct harness h;
+	struct lh_loop h;
 	uint16_t up_port;
 	int lfd, c = -1, s = -1;
 	bool ok = false;
 
-	lfd = listener(&up_port);
+	lfd = lh_listener(&up_port, 16);
 	if (!ASSERT_TRUE(pol != NULL) || !ASSERT_GE(lfd, 0) ||
 	    !start(&h, up_port, pol))
 		return false;
@@ -455,7 +388,7 @@ out:
 		close(c);
 	if (s >= 0)
 		close(s);
-	stop(&h);
+	lh_loop_stop(&h);
 	close(lfd);
 	policy_put(pol);
 	return ok;
@@ -464,7 +397,7 @@ out:
 static bool test_config_dump(void)
 {
 	struct policy *pol = make_policy();
-	struct harness h;
+	struct lh_loop h;
 	const char *b;
 	bool ok;
 
@@ -492,7 +425,7 @@ static bool test_config_dump(void)
 				"\"port\":8080,\"protocol\":\"tcp\","
 				"\"endpoints\":[],\"authz\":[]}") != NULL) &&
 	     ASSERT_TRUE(strstr(b, "]}\n") != NULL);
-	stop(&h);
+	lh_loop_stop(&h);
 	policy_put(pol);
 	return ok;
 }
@@ -502,7 +435,7 @@ static bool test_not_found_and_method(void)
 	static const char post[] = "POST /ready HTTP/1.1\r\nHost: x\r\n"
 				   "Content-Length: 0\r\n\r\n";
 	static const char head10[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
-	struct harness h;
+	struct lh_loop h;
 	bool ok;
 
 	if (!start(&h, 9, NULL))
@@ -519,7 +452,7 @@ static bool test_not_found_and_method(void)
 	     ASSERT_TRUE(strstr(resp, "\r\nAllow: GET\r\n") != NULL) &&
 	     ASSERT_GT0(http(&h, head10, sizeof(head10) - 1, resp, sizeof(resp))) &&
 	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 405 "));
-	stop(&h);
+	lh_loop_stop(&h);
 	return ok;
 }
 
@@ -539,7 +472,7 @@ static bool test_malformed_reset(void)
 		"GET /ready HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
 		"GET  /ready HTTP/1.1\r\nHost: x\r\n\r\n",
 	};
-	struct harness h;
+	struct lh_loop h;
 	bool ok = true;
 
 	if (!start(&h, 9, NULL))
@@ -551,7 +484,7 @@ static bool test_malformed_reset(void)
 		if (!ok)
 			fprintf(stderr, "  request %zu\n", i);
 	}
-	stop(&h);
+	lh_loop_stop(&h);
 	return ok;
 }
 
@@ -560,7 +493,7 @@ static bool test_head_limit(void)
 {
 	static char req[ADMIN_HEAD_MAX + 64];
 	static const char start_line[] = "GET /ready HTTP/1.1\r\nHost: x\r\nX-Pad: ";
-	struct harness h;
+	struct lh_loop h;
 	size_t pad;
 	bool ok;
 
@@ -580,7 +513,7 @@ static bool test_head_limit(void)
 	     ASSERT_EQ(http(&h, req, ADMIN_HEAD_MAX + 1, resp, sizeof(resp)),
 		       -ECONNRESET) &&
 	     ASSERT_STREQ(resp, "");
-	stop(&h);
+	lh_loop_stop(&h);
 	policy_put(h.cfg.policy);
 	return ok;
 }
@@ -604,7 +537,7 @@ static bool test_timeout_and_data_path(void)
 	enum { N = ADMIN_MAX_CONNS + 4 };
 	struct policy *pol = make_policy();
 	struct timespec t0;
-	struct harness h;
+	struct lh_loop h;
 	uint16_t up_port;
 	int lfd, a[N], c = -1, s = -1;
 	char buf[8];
@@ -613,7 +546,7 @@ static bool test_timeout_and_data_path(void)
 
 	for (int i = 0; i < N; i++)
 		a[i] = -1;
-	lfd = listener(&up_port);
+	lfd = lh_listener(&up_port, 16);
 	if (!ASSERT_TRUE(pol != NULL) || !ASSERT_GE(lfd, 0) ||
 	    !start(&h, up_port, pol))
 		return false;
@@ -658,7 +591,7 @@ out:
 		close(c);
 	if (s >= 0)
 		close(s);
-	stop(&h);
+	lh_loop_stop(&h);
 	close(lfd);
 	policy_put(pol);
 	return ok && ASSERT_EQ(h.stats.stale_cqes, 0);
@@ -666,14 +599,8 @@ out:
 
 int main(void)
 {
-	sigset_t set;
-
 	TEST_MAIN_BEGIN("test_admin");
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	lh_signals_setup();
 	log_level_max = LOG_LVL_ERROR;
 
 	TEST_RUN(test_ready);

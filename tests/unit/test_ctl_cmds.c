@@ -5,24 +5,17 @@
  * (/sys/fs/bpf/mf-test-ctl-<pid>, removed at exit even when a test
  * fails).  The tests run in order over one applied policy.
  */
-#include <fcntl.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "lib/test.h"
+#include "lib/ctl_harness.h"
 
 #include "../../ctl/ctl.h"
 #include "../../ctl/fsio.h"
 #include "../../ctl/mapio.h"
 #include "pmap.h"
 
-#define BPF_FS_MAGIC_ 0xcafe4a11
-
 #define API "apiVersion: meshforge.io/v1alpha1\n"
-
-static char root[64];
-static char tmpdir[64];
-static const char *skip_reason;
 
 static const char policy[] =
 	API "kind: Mesh\nmetadata: {name: default}\nspec: {trustDomain: mesh.local}\n"
@@ -43,88 +36,13 @@ static const char policy[] =
 	"    - targetRef: {kind: Mesh}\n"
 	"      default: {action: Deny}\n";
 
-static void cleanup(void)
-{
-	char cmd[128];
-
-	pmap_unpin_all(root);
-	if (tmpdir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd))
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		tmpdir[0] = '\0';
-	}
-}
-
-static bool write_file(const char *name, const char *text, char *path,
-		       size_t n)
-{
-	snprintf(path, n, "%s/%s", tmpdir, name);
-	return ASSERT_EQ(fsio_write_atomic(path, text, strlen(text), 0644), 0);
-}
-
-/* What a command printed: its standard output and standard error. */
-struct run {
-	int rc;
-	char *out, *err;	/* owned, NUL-terminated */
-};
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-static bool redirect(int target, const char *path, int *saved)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	*saved = dup(target);
-	if (fd < 0 || *saved < 0)
-		return false;
-	dup2(fd, target);
-	close(fd);
-	return true;
-}
-
-static void restore(int target, int saved)
-{
-	dup2(saved, target);
-	close(saved);
-}
-
 /* Runs @fn with argv @args (NULL-terminated), capturing its output. */
 static bool run(int (*fn)(const struct ctl_opts *, int, char **),
-		char **args, struct run *r)
+		char **args, struct ch_run *r)
 {
-	struct ctl_opts o = { .config_dir = tmpdir, .bpf_root = root };
-	char out[128], err[128];
-	int argc = 0, so, se;
-	size_t n;
-	bool ok;
+	struct ctl_opts o = { .config_dir = ch_tmpdir, .bpf_root = ch_root };
 
-	memset(r, 0, sizeof(*r));
-	while (args[argc])
-		argc++;
-	snprintf(out, sizeof(out), "%s/stdout", tmpdir);
-	snprintf(err, sizeof(err), "%s/stderr", tmpdir);
-	fflush(stdout);
-	fflush(stderr);
-	if (!redirect(STDOUT_FILENO, out, &so))
-		return ASSERT_TRUE(false);
-	if (!redirect(STDERR_FILENO, err, &se)) {
-		restore(STDOUT_FILENO, so);
-		return ASSERT_TRUE(false);
-	}
-	r->rc = fn(&o, argc, args);
-	fflush(stdout);
-	fflush(stderr);
-	restore(STDERR_FILENO, se);
-	restore(STDOUT_FILENO, so);
-	ok = ASSERT_EQ(fsio_read_all(out, &r->out, &n), 0) &&
-	     ASSERT_EQ(fsio_read_all(err, &r->err, &n), 0);
-	return ok;
+	return ch_capture(fn, &o, args, r);
 }
 
 static bool read_maps(struct rec_set *rs)
@@ -134,7 +52,7 @@ static bool read_maps(struct rec_set *rs)
 	bool ok;
 
 	diag_init(&d);
-	ok = ASSERT_EQ(pmap_open(&pm, root, false), 0);
+	ok = ASSERT_EQ(pmap_open(&pm, ch_root, false), 0);
 	ok = ok && ASSERT_EQ(mapio_read(&pm, rs, &d), 0);
 	if (ok)
 		pmap_close(&pm);
@@ -173,15 +91,15 @@ static __u64 epoch_now(void)
 static bool test_setup_apply(void)
 {
 	char path[128], *args[] = { "apply", "-f", path, NULL };
-	struct run r;
+	struct ch_run r;
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
-	ok = write_file("policy.yaml", policy, path, sizeof(path)) &&
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
+	ok = ch_write_file("policy.yaml", policy, path, sizeof(path)) &&
 	     run(ctl_cmd_apply, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_EQ(epoch_now(), 1);
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -191,11 +109,11 @@ static bool test_delete_referenced_refused(void)
 {
 	char *args[] = { "delete", "Service", "web", NULL };
 	struct rec_set before, after;
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	rec_set_init(&before);
 	rec_set_init(&after);
 	ok = read_maps(&before) && run(ctl_cmd_delete, args, &r) &&
@@ -206,7 +124,7 @@ static bool test_delete_referenced_refused(void)
 				"web-allow: spec.targetRef.name")) &&
 	     ASSERT_TRUE(strstr(r.err, "nothing deleted")) &&
 	     read_maps(&after) && maps_identical(&before, &after);
-	run_free(&r);
+	ch_run_free(&r);
 	rec_set_free(&after);
 	rec_set_free(&before);
 	return ok;
@@ -222,11 +140,11 @@ static bool test_delete_by_kind_name(void)
 			  NULL };
 	struct mf_endpoint_key k = { .ip = { 10, 78, 2, 12 } };
 	struct rec_set after;
-	struct run r = { 0 }, r2 = { 0 }, r3 = { 0 };
+	struct ch_run r = { 0 }, r2 = { 0 }, r3 = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	rec_set_init(&after);
 	ok = run(ctl_cmd_delete, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     read_maps(&after) && ASSERT_EQ(after.config.epoch, 2) &&
@@ -240,9 +158,9 @@ static bool test_delete_by_kind_name(void)
 	     ASSERT_TRUE(strstr(r2.err, "Workload \"b2\" not found")) &&
 	     run(ctl_cmd_delete, args3, &r3) && ASSERT_EQ(r3.rc, CTL_EXIT_OK) &&
 	     ASSERT_EQ(epoch_now(), 2);
-	run_free(&r3);
-	run_free(&r2);
-	run_free(&r);
+	ch_run_free(&r3);
+	ch_run_free(&r2);
+	ch_run_free(&r);
 	rec_set_free(&after);
 	return ok;
 }
@@ -257,13 +175,13 @@ static bool test_delete_by_file(void)
 		"    - targetRef: {kind: Mesh}\n      default: {action: Allow}\n";
 	char path[128], *args[] = { "delete", "-f", path, NULL };
 	struct rec_set after;
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	rec_set_init(&after);
-	ok = write_file("del.yaml", del, path, sizeof(path)) &&
+	ok = ch_write_file("del.yaml", del, path, sizeof(path)) &&
 	     run(ctl_cmd_delete, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_TRUE(strstr(r.out, "2 objects deleted")) &&
 	     read_maps(&after) && ASSERT_EQ(after.config.epoch, 3) &&
@@ -271,7 +189,7 @@ static bool test_delete_by_file(void)
 	     ASSERT_EQ(rec_count(&after, REC_AUTHZ), 0) &&
 	     ASSERT_EQ(((struct mf_service *)rec_val(&after, REC_SERVICES, 0))
 			       ->authz_rules, 0);
-	run_free(&r);
+	ch_run_free(&r);
 	rec_set_free(&after);
 	return ok;
 }
@@ -310,11 +228,11 @@ static bool test_get_json(void)
 	char *args[] = { "get", "-o", "json", NULL };
 	char *one[] = { "get", "Service", "web", "-o", "json", NULL };
 	char *missing[] = { "get", "Service", "nope", NULL };
-	struct run r = { 0 }, r1 = { 0 }, r2 = { 0 };
+	struct ch_run r = { 0 }, r1 = { 0 }, r2 = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	ok = run(ctl_cmd_get, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_EQ(r.out[0], '[') &&
 	     ASSERT_STREQ(r.out + strlen(r.out) - 2, "]\n") &&
@@ -334,20 +252,20 @@ static bool test_get_json(void)
 	     ASSERT_EQ(r2.rc, CTL_EXIT_INVALID) &&
 	     ASSERT_TRUE(strstr(r2.err, "Service \"nope\" not found")) &&
 	     ASSERT_STREQ(r2.out, "");
-	run_free(&r2);
-	run_free(&r1);
-	run_free(&r);
+	ch_run_free(&r2);
+	ch_run_free(&r1);
+	ch_run_free(&r);
 	return ok;
 }
 
 static bool test_get_table(void)
 {
 	char *args[] = { "get", "-o", "table", NULL };
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	ok = run(ctl_cmd_get, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_TRUE(strstr(r.out, "NAME   VIP          PORT   PROTOCOL   "
 				"ENDPOINTS\n"
@@ -359,7 +277,7 @@ static bool test_get_table(void)
 	     ASSERT_TRUE(strstr(r.out, "NAME        ADDRESS     TUNNEL-PORT\n"
 				"mf-node-a   10.77.0.1   15008\n"
 				"mf-node-b   10.77.0.2   15008\n"));
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -374,19 +292,19 @@ static bool test_diff(void)
 	char *d_same[] = { "diff", "-f", same, NULL };
 	char *d_changed[] = { "diff", "-f", path, NULL };
 	struct rec_set before, after;
-	struct run g = { 0 }, r1 = { 0 }, r2 = { 0 };
+	struct ch_run g = { 0 }, r1 = { 0 }, r2 = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	rec_set_init(&before);
 	rec_set_init(&after);
 	ok = read_maps(&before) && run(ctl_cmd_get, get, &g) &&
 	     ASSERT_EQ(g.rc, CTL_EXIT_OK) &&
-	     write_file("same.yaml", g.out, same, sizeof(same)) &&
+	     ch_write_file("same.yaml", g.out, same, sizeof(same)) &&
 	     run(ctl_cmd_diff, d_same, &r1) && ASSERT_EQ(r1.rc, CTL_EXIT_OK) &&
 	     ASSERT_STREQ(r1.out, "") &&
-	     write_file("changed.yaml", changed, path, sizeof(path)) &&
+	     ch_write_file("changed.yaml", changed, path, sizeof(path)) &&
 	     run(ctl_cmd_diff, d_changed, &r2) &&
 	     ASSERT_EQ(r2.rc, CTL_EXIT_CHANGES) &&
 	     ASSERT_STREQ(r2.out, "+ Service/fresh\n"
@@ -394,9 +312,9 @@ static bool test_diff(void)
 			  "    -  port: 80\n"
 			  "    +  port: 8080\n") &&
 	     read_maps(&after) && maps_identical(&before, &after);
-	run_free(&r2);
-	run_free(&r1);
-	run_free(&g);
+	ch_run_free(&r2);
+	ch_run_free(&r1);
+	ch_run_free(&g);
 	rec_set_free(&after);
 	rec_set_free(&before);
 	return ok;
@@ -410,15 +328,15 @@ static bool test_diff_invalid(void)
 		"spec: {node: nowhere, ip: 10.78.2.19, port: 8080, service: web, "
 		"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n";
 	char path[128], *args[] = { "diff", "-f", path, NULL };
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
-	ok = write_file("bad.yaml", bad, path, sizeof(path)) &&
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
+	ok = ch_write_file("bad.yaml", bad, path, sizeof(path)) &&
 	     run(ctl_cmd_diff, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_INVALID) &&
 	     ASSERT_TRUE(strstr(r.err, "no Node \"nowhere\""));
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -442,17 +360,17 @@ static bool test_inspect(void)
 		"  pod_packets ", "  drop_assign ",
 	};
 	char *args[] = { "inspect", NULL };
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	ok = run(ctl_cmd_inspect, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK);
 	for (size_t i = 0; ok && i < sizeof(want) / sizeof(want[0]); i++)
 		ok = ASSERT_TRUE(strstr(r.out, want[i]));
 	if (!ok && r.out)
 		fprintf(stderr, "inspect printed:\n%s", r.out);
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -460,11 +378,11 @@ static bool test_status(void)
 {
 	char *args[] = { "status", NULL };
 	char epoch[64];
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	snprintf(epoch, sizeof(epoch), "\nepoch:     %llu\n",
 		 (unsigned long long)epoch_now());
 	ok = run(ctl_cmd_status, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
@@ -474,9 +392,9 @@ static bool test_status(void)
 				"mesh.local)\n")) &&
 	     ASSERT_TRUE(strstr(r.out, "objects:   Mesh 1, Node 2, Service 1, "
 				"Workload 1, MeshTrafficPermission 0\n")) &&
-	     ASSERT_TRUE(strstr(r.out, root)) &&
+	     ASSERT_TRUE(strstr(r.out, ch_root)) &&
 	     ASSERT_TRUE(strstr(r.out, "\nagent:     "));
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -492,35 +410,23 @@ static bool test_help_and_usage_errors(void)
 	for (size_t i = 0; ok && i < sizeof(fns) / sizeof(fns[0]); i++) {
 		char *help[] = { "cmd", "--help", NULL };
 		char *bad[] = { "cmd", "--no-such-option", NULL };
-		struct run r = { 0 }, r2 = { 0 };
+		struct ch_run r = { 0 }, r2 = { 0 };
 
 		ok = run(fns[i], help, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 		     ASSERT_TRUE(!strncmp(r.out, "usage: mfctl", 12)) &&
 		     run(fns[i], bad, &r2) &&
 		     ASSERT_EQ(r2.rc, CTL_EXIT_INVALID);
-		run_free(&r2);
-		run_free(&r);
+		ch_run_free(&r2);
+		ch_run_free(&r);
 	}
 	return ok;
 }
 
 int main(void)
 {
-	struct statfs sfs;
-
 	TEST_MAIN_BEGIN("test_ctl_cmds");
-	snprintf(root, sizeof(root), "/sys/fs/bpf/mf-test-ctl-%d", (int)getpid());
-	strcpy(tmpdir, "/tmp/mf-test-ctl-cmds.XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (ch_setup("/sys/fs/bpf/mf-test-ctl", "/tmp/mf-test-ctl-cmds.XXXXXX"))
 		return 1;
-	}
-	atexit(cleanup);
-	if (geteuid() != 0)
-		skip_reason = "needs root for bpffs";
-	else if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC_)
-		skip_reason = "bpffs not mounted at /sys/fs/bpf";
-	pmap_unpin_all(root);
 
 	TEST_RUN(test_help_and_usage_errors);
 	TEST_RUN(test_setup_apply);
@@ -534,6 +440,6 @@ int main(void)
 	TEST_RUN(test_inspect);
 	TEST_RUN(test_status);
 
-	cleanup();
+	ch_cleanup();
 	TEST_MAIN_END();
 }

@@ -9,12 +9,11 @@
  * maps that hold a policy, and the agent's start-up path (agent/main.c,
  * included) restores only when nothing is pinned.
  */
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "lib/test.h"
+#include "lib/ctl_harness.h"
 
 #include "../../ctl/ctl.h"
 #include "../../ctl/fsio.h"
@@ -27,15 +26,10 @@
 #include "../../agent/main.c"
 #undef main
 
-#define BPF_FS_MAGIC_ 0xcafe4a11
-
 #define API "apiVersion: meshforge.io/v1alpha1\n"
 
-static char root[64];
-static char tmpdir[64];
 static char state_dir[96];	/* <tmpdir>/state, made by the first apply */
 static char state_file[128];
-static const char *skip_reason;
 
 static const char policy[] =
 	API "kind: Mesh\nmetadata: {name: default}\nspec: {trustDomain: mesh.local}\n"
@@ -55,92 +49,19 @@ static const char policy[] =
 	"    - targetRef: {kind: Mesh}\n"
 	"      default: {action: Deny}\n";
 
-static void cleanup(void)
-{
-	char cmd[128];
-
-	pmap_unpin_all(root);
-	if (tmpdir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd))
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		tmpdir[0] = '\0';
-	}
-}
-
-static bool write_file(const char *name, const char *text, char *path,
-		       size_t n)
-{
-	snprintf(path, n, "%s/%s", tmpdir, name);
-	return ASSERT_EQ(fsio_write_atomic(path, text, strlen(text), 0644), 0);
-}
-
-/* What a command printed: its standard output and standard error. */
-struct run {
-	int rc;
-	char *out, *err;	/* owned, NUL-terminated */
-};
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-static bool redirect(int target, const char *path, int *saved)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	*saved = dup(target);
-	if (fd < 0 || *saved < 0)
-		return false;
-	dup2(fd, target);
-	close(fd);
-	return true;
-}
-
-static void put_back(int target, int saved)
-{
-	dup2(saved, target);
-	close(saved);
-}
-
 /* Runs @fn with argv @args (NULL-terminated) and state dir @sdir,
  * capturing its output. */
 static bool run_in(int (*fn)(const struct ctl_opts *, int, char **),
-		   const char *sdir, char **args, struct run *r)
+		   const char *sdir, char **args, struct ch_run *r)
 {
-	struct ctl_opts o = { .config_dir = tmpdir, .bpf_root = root,
+	struct ctl_opts o = { .config_dir = ch_tmpdir, .bpf_root = ch_root,
 			      .state_dir = sdir };
-	char out[128], err[128];
-	int argc = 0, so, se;
-	size_t n;
 
-	memset(r, 0, sizeof(*r));
-	while (args[argc])
-		argc++;
-	snprintf(out, sizeof(out), "%s/stdout", tmpdir);
-	snprintf(err, sizeof(err), "%s/stderr", tmpdir);
-	fflush(stdout);
-	fflush(stderr);
-	if (!redirect(STDOUT_FILENO, out, &so))
-		return ASSERT_TRUE(false);
-	if (!redirect(STDERR_FILENO, err, &se)) {
-		put_back(STDOUT_FILENO, so);
-		return ASSERT_TRUE(false);
-	}
-	r->rc = fn(&o, argc, args);
-	fflush(stdout);
-	fflush(stderr);
-	put_back(STDERR_FILENO, se);
-	put_back(STDOUT_FILENO, so);
-	return ASSERT_EQ(fsio_read_all(out, &r->out, &n), 0) &&
-	       ASSERT_EQ(fsio_read_all(err, &r->err, &n), 0);
+	return ch_capture(fn, &o, args, r);
 }
 
 static bool run(int (*fn)(const struct ctl_opts *, int, char **),
-		char **args, struct run *r)
+		char **args, struct ch_run *r)
 {
 	return run_in(fn, state_dir, args, r);
 }
@@ -158,14 +79,14 @@ static bool read_saved(char **text)
 static bool saved_equals_get(void)
 {
 	char *get[] = { "get", NULL };
-	struct run g = { 0 };
+	struct ch_run g = { 0 };
 	char *saved = NULL;
 	bool ok;
 
 	ok = run(ctl_cmd_get, get, &g) && ASSERT_EQ(g.rc, CTL_EXIT_OK) &&
 	     read_saved(&saved) && ASSERT_STREQ(saved, g.out);
 	free(saved);
-	run_free(&g);
+	ch_run_free(&g);
 	return ok;
 }
 
@@ -175,7 +96,7 @@ static __u64 epoch_now(void)
 	struct pmap pm;
 	__u64 e = (__u64)-1;
 
-	if (pmap_open(&pm, root, false))
+	if (pmap_open(&pm, ch_root, false))
 		return e;
 	if (!pmap_config_read(&pm, &cfg))
 		e = cfg.epoch;
@@ -186,7 +107,7 @@ static __u64 epoch_now(void)
 static bool nothing_pinned(void)
 {
 	struct pmap pm;
-	int err = pmap_open(&pm, root, false);
+	int err = pmap_open(&pm, ch_root, false);
 
 	if (!err)
 		pmap_close(&pm);
@@ -198,14 +119,14 @@ static bool nothing_pinned(void)
 static bool test_apply_saves(void)
 {
 	char path[128], *args[] = { "apply", "-f", path, NULL };
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	struct stat sd, sf;
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	ok = ASSERT_FALSE(fsio_exists(state_dir)) &&
-	     write_file("policy-in.yaml", policy, path, sizeof(path)) &&
+	     ch_write_file("policy-in.yaml", policy, path, sizeof(path)) &&
 	     run(ctl_cmd_apply, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_EQ(epoch_now(), 1) &&
 	     ASSERT_EQ(stat(state_dir, &sd), 0) &&
@@ -214,7 +135,7 @@ static bool test_apply_saves(void)
 	     ASSERT_EQ(sf.st_mode & 07777, 0600) &&
 	     saved_equals_get() &&
 	     ASSERT_TRUE(sf.st_size > 0);
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -224,12 +145,12 @@ static bool test_delete_updates(void)
 {
 	char *dry[] = { "delete", "--dry-run", "Workload", "b2", NULL };
 	char *del[] = { "delete", "Workload", "b2", NULL };
-	struct run r1 = { 0 }, r2 = { 0 };
+	struct ch_run r1 = { 0 }, r2 = { 0 };
 	char *before = NULL, *after = NULL;
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	ok = read_saved(&before) && ASSERT_TRUE(strstr(before, "name: b2\n")) &&
 	     run(ctl_cmd_delete, dry, &r1) && ASSERT_EQ(r1.rc, CTL_EXIT_OK) &&
 	     read_saved(&after) && ASSERT_STREQ(after, before) &&
@@ -242,8 +163,8 @@ static bool test_delete_updates(void)
 	     ASSERT_TRUE(strstr(after, "name: b1\n"));
 	free(after);
 	free(before);
-	run_free(&r2);
-	run_free(&r1);
+	ch_run_free(&r2);
+	ch_run_free(&r1);
 	return ok;
 }
 
@@ -256,20 +177,20 @@ static bool test_failed_apply_keeps_file(void)
 		"service: nope, identity: \"spiffe://mesh.local/ns/default/sa/x\"}\n";
 	char path[128], *args[] = { "apply", "-f", path, NULL };
 	char *before = NULL, *after = NULL;
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	ok = read_saved(&before) &&
-	     write_file("bad.yaml", bad, path, sizeof(path)) &&
+	     ch_write_file("bad.yaml", bad, path, sizeof(path)) &&
 	     run(ctl_cmd_apply, args, &r) &&
 	     ASSERT_EQ(r.rc, CTL_EXIT_INVALID) && ASSERT_EQ(epoch_now(), 2) &&
 	     read_saved(&after) && ASSERT_EQ(strlen(after), strlen(before)) &&
 	     ASSERT_MEMEQ(after, before, strlen(before));
 	free(after);
 	free(before);
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -282,16 +203,16 @@ static bool test_save_failure_reported(void)
 	char path[128], blocker[128], bad_dir[160];
 	char *args[] = { "apply", "-f", path, NULL };
 	char *del[] = { "delete", "Service", "extra", NULL };
-	struct run r = { 0 }, r2 = { 0 };
+	struct ch_run r = { 0 }, r2 = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	/* A regular file where a directory would have to be: ENOTDIR even
 	 * for root. */
-	snprintf(bad_dir, sizeof(bad_dir), "%s/blocker/state", tmpdir);
-	ok = write_file("blocker", "x", blocker, sizeof(blocker)) &&
-	     write_file("extra.yaml", svc, path, sizeof(path)) &&
+	snprintf(bad_dir, sizeof(bad_dir), "%s/blocker/state", ch_tmpdir);
+	ok = ch_write_file("blocker", "x", blocker, sizeof(blocker)) &&
+	     ch_write_file("extra.yaml", svc, path, sizeof(path)) &&
 	     run_in(ctl_cmd_apply, bad_dir, args, &r) &&
 	     ASSERT_EQ(r.rc, CTL_EXIT_SYSTEM) &&
 	     ASSERT_TRUE(strstr(r.err, "not rolled back")) &&
@@ -299,8 +220,8 @@ static bool test_save_failure_reported(void)
 	     /* Back to what the real state dir holds. */
 	     run(ctl_cmd_delete, del, &r2) && ASSERT_EQ(r2.rc, CTL_EXIT_OK) &&
 	     ASSERT_EQ(epoch_now(), 4) && saved_equals_get();
-	run_free(&r2);
-	run_free(&r);
+	ch_run_free(&r2);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -310,12 +231,12 @@ static bool test_restore_after_unpin(void)
 {
 	char *args[] = { "restore", NULL };
 	char *before = NULL;
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
-	ok = read_saved(&before) && ASSERT_EQ(pmap_unpin_all(root), 0) &&
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
+	ok = read_saved(&before) && ASSERT_EQ(pmap_unpin_all(ch_root), 0) &&
 	     nothing_pinned() &&
 	     run(ctl_cmd_restore, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_TRUE(strstr(r.out, "restored epoch 1: 6 objects")) &&
@@ -328,7 +249,7 @@ static bool test_restore_after_unpin(void)
 		free(after);
 	}
 	free(before);
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -343,16 +264,16 @@ static bool test_restore_refuses_without_force(void)
 	char *force[] = { "restore", "--force", NULL };
 	char *get[] = { "get", NULL };
 	char *saved = NULL;
-	struct run a = { 0 }, r1 = { 0 }, r2 = { 0 }, g = { 0 };
+	struct ch_run a = { 0 }, r1 = { 0 }, r2 = { 0 }, g = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	/* Applied without a state dir, so the maps move on (epoch 2, one
 	 * more Service) while the saved state stays what it was: --force
 	 * must bring the maps back to it. */
 	ok = read_saved(&saved) &&
-	     write_file("extra.yaml", svc, path, sizeof(path)) &&
+	     ch_write_file("extra.yaml", svc, path, sizeof(path)) &&
 	     run_in(ctl_cmd_apply, NULL, apply, &a) &&
 	     ASSERT_EQ(a.rc, CTL_EXIT_OK) && ASSERT_EQ(epoch_now(), 2) &&
 	     run(ctl_cmd_restore, plain, &r1) &&
@@ -364,15 +285,15 @@ static bool test_restore_refuses_without_force(void)
 	     ASSERT_TRUE(strstr(g.out, "name: extra\n")) &&
 	     run(ctl_cmd_restore, force, &r2) && ASSERT_EQ(r2.rc, CTL_EXIT_OK) &&
 	     ASSERT_EQ(epoch_now(), 3) && saved_equals_get();
-	run_free(&g);
+	ch_run_free(&g);
 	ok = ok && run(ctl_cmd_get, get, &g) &&
 	     ASSERT_FALSE(strstr(g.out, "name: extra\n")) &&
 	     ASSERT_STREQ(g.out, saved);
 	free(saved);
-	run_free(&g);
-	run_free(&r2);
-	run_free(&r1);
-	run_free(&a);
+	ch_run_free(&g);
+	ch_run_free(&r2);
+	ch_run_free(&r1);
+	ch_run_free(&a);
 	return ok;
 }
 
@@ -381,18 +302,18 @@ static bool test_restore_missing_state(void)
 {
 	char *args[] = { "restore", NULL };
 	char missing[128];
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
-	snprintf(missing, sizeof(missing), "%s/no-such-state", tmpdir);
-	ok = ASSERT_EQ(pmap_unpin_all(root), 0) &&
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
+	snprintf(missing, sizeof(missing), "%s/no-such-state", ch_tmpdir);
+	ok = ASSERT_EQ(pmap_unpin_all(ch_root), 0) &&
 	     run_in(ctl_cmd_restore, missing, args, &r) &&
 	     ASSERT_EQ(r.rc, CTL_EXIT_INVALID) &&
 	     ASSERT_TRUE(strstr(r.err, "no saved state at")) &&
 	     ASSERT_STREQ(r.out, "") && nothing_pinned();
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -400,12 +321,12 @@ static bool test_restore_missing_state(void)
 static bool test_restore_invalid_state(void)
 {
 	char dir[128], path[160], *args[] = { "restore", NULL };
-	struct run r = { 0 };
+	struct ch_run r = { 0 };
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
-	snprintf(dir, sizeof(dir), "%s/bad-state", tmpdir);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
+	snprintf(dir, sizeof(dir), "%s/bad-state", ch_tmpdir);
 	snprintf(path, sizeof(path), "%s/policy.yaml", dir);
 	ok = ASSERT_EQ(fsio_mkdirs(dir, 0700), 0) &&
 	     ASSERT_EQ(fsio_write_atomic(path, "kind: Nope\n", 11, 0600), 0) &&
@@ -413,7 +334,7 @@ static bool test_restore_invalid_state(void)
 	     ASSERT_EQ(r.rc, CTL_EXIT_INVALID) &&
 	     ASSERT_TRUE(strstr(r.err, "is not a valid policy")) &&
 	     nothing_pinned();
-	run_free(&r);
+	ch_run_free(&r);
 	return ok;
 }
 
@@ -430,14 +351,14 @@ static bool test_agent_start_restore(void)
 	char missing[128], bad[128];
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
+	if (ch_skip_reason)
+		TEST_SKIP(ch_skip_reason);
 	memset(&ao, 0, sizeof(ao));
-	ao.bpf_root = root;
-	snprintf(missing, sizeof(missing), "%s/no-such-state", tmpdir);
-	snprintf(bad, sizeof(bad), "%s/bad-state", tmpdir);
+	ao.bpf_root = ch_root;
+	snprintf(missing, sizeof(missing), "%s/no-such-state", ch_tmpdir);
+	snprintf(bad, sizeof(bad), "%s/bad-state", ch_tmpdir);
 
-	ok = ASSERT_EQ(pmap_unpin_all(root), 0);
+	ok = ASSERT_EQ(pmap_unpin_all(ch_root), 0);
 	ao.state_dir = missing;
 	ok = ok && ASSERT_EQ(main_restore_policy(&ao), 0) && nothing_pinned();
 	ao.state_dir = bad;
@@ -451,11 +372,11 @@ static bool test_agent_start_restore(void)
 	     ASSERT_EQ(epoch_now(), 1);
 	/* Even pinned but empty (epoch 0, as the agent creates them with
 	 * no saved state): never overwritten at start. */
-	ok = ok && ASSERT_EQ(pmap_unpin_all(root), 0);
+	ok = ok && ASSERT_EQ(pmap_unpin_all(ch_root), 0);
 	if (ok) {
 		struct pmap pm;
 
-		ok = ASSERT_EQ(pmap_open(&pm, root, true), 0);
+		ok = ASSERT_EQ(pmap_open(&pm, ch_root, true), 0);
 		if (ok)
 			pmap_close(&pm);
 	}
@@ -470,7 +391,7 @@ static bool test_restore_usage(void)
 	char *help[] = { "restore", "--help", NULL };
 	char *bad[] = { "restore", "--no-such-option", NULL };
 	char *extra[] = { "restore", "now", NULL };
-	struct run r = { 0 }, r2 = { 0 }, r3 = { 0 };
+	struct ch_run r = { 0 }, r2 = { 0 }, r3 = { 0 };
 	bool ok;
 
 	ok = run(ctl_cmd_restore, help, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
@@ -480,32 +401,19 @@ static bool test_restore_usage(void)
 	     ASSERT_EQ(r2.rc, CTL_EXIT_INVALID) &&
 	     run(ctl_cmd_restore, extra, &r3) &&
 	     ASSERT_EQ(r3.rc, CTL_EXIT_INVALID);
-	run_free(&r3);
-	run_free(&r2);
-	run_free(&r);
+	ch_run_free(&r3);
+	ch_run_free(&r2);
+	ch_run_free(&r);
 	return ok;
 }
 
 int main(void)
 {
-	struct statfs sfs;
-
 	TEST_MAIN_BEGIN("test_ctl_state");
-	snprintf(root, sizeof(root), "/sys/fs/bpf/mf-test-state-%d",
-		 (int)getpid());
-	strcpy(tmpdir, "/tmp/mf-test-state-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (ch_setup("/sys/fs/bpf/mf-test-state", "/tmp/mf-test-state-XXXXXX"))
 		return 1;
-	}
-	atexit(cleanup);
-	snprintf(state_dir, sizeof(state_dir), "%s/state", tmpdir);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", ch_tmpdir);
 	snprintf(state_file, sizeof(state_file), "%s/policy.yaml", state_dir);
-	if (geteuid() != 0)
-		skip_reason = "needs root for bpffs";
-	else if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC_)
-		skip_reason = "bpffs not mounted at /sys/fs/bpf";
-	pmap_unpin_all(root);
 
 	TEST_RUN(test_restore_usage);
 	TEST_RUN(test_apply_saves);
@@ -518,6 +426,6 @@ int main(void)
 	TEST_RUN(test_restore_invalid_state);
 	TEST_RUN(test_agent_start_restore);
 
-	cleanup();
+	ch_cleanup();
 	TEST_MAIN_END();
 }

@@ -12,17 +12,14 @@
  * would never send.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/test.h"
+#include "lib/loop_harness.h"
 #include "../../agent/certs.h"
 #include "../../agent/conn.h"
 #include "../../agent/loop.h"
@@ -217,35 +214,8 @@ static int make_policy(void)
 
 /* ---- the loop in a thread ------------------------------------------------ */
 
-struct harness {
-	struct loop_config cfg;
-	pthread_t thread;
-	int init_err;
-	struct loop_stats stats;
-	int ready_pipe[2];
-};
-
-static void *loop_thread(void *arg)
+static bool start(struct lh_loop *h)
 {
-	struct harness *h = arg;
-	struct loop l;
-	char c = 0;
-
-	h->init_err = loop_init(&l, &h->cfg);
-	if (write(h->ready_pipe[1], &c, 1) != 1)
-		abort();
-	if (h->init_err)
-		return NULL;
-	loop_run(&l);
-	h->stats = l.stats;
-	loop_fini(&l);
-	return NULL;
-}
-
-static bool start(struct harness *h)
-{
-	char c;
-
 	memset(h, 0, sizeof(*h));
 	h->cfg.node = "node-t";
 	h->cfg.policy = pol;
@@ -256,34 +226,10 @@ static bool start(struct harness *h)
 	h->cfg.handle_signals = true;
 	h->cfg.max_conns = 256;
 	h->cfg.setup_timeout_ms = 500;
-	if (pipe(h->ready_pipe) || pthread_create(&h->thread, NULL, loop_thread, h))
-		return false;
-	if (read(h->ready_pipe[0], &c, 1) != 1)
-		return false;
-	close(h->ready_pipe[0]);
-	close(h->ready_pipe[1]);
-	if (!ASSERT_EQ(h->init_err, 0)) {
-		pthread_join(h->thread, NULL);
-		return false;
-	}
-	return true;
-}
-
-static void stop(struct harness *h)
-{
-	kill(getpid(), SIGTERM);
-	pthread_join(h->thread, NULL);
+	return lh_loop_start(h);
 }
 
 /* ---- sockets ------------------------------------------------------------- */
-
-static void set_timeout(int fd, int ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
 
 /* Connects from @src (port chosen by the kernel) to @dst:@port. */
 static int dial(const char *src, const char *dst, uint16_t port)
@@ -300,7 +246,7 @@ static int dial(const char *src, const char *dst, uint16_t port)
 			close(fd);
 		return -1;
 	}
-	set_timeout(fd, 5000);
+	lh_set_timeout(fd, 5000);
 	return fd;
 }
 
@@ -318,99 +264,9 @@ static int server_listener(void)
 	return fd;
 }
 
-static int accept_timeout(int lfd, int ms)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-	int fd;
-
-	if (poll(&p, 1, ms) != 1)
-		return -1;
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		set_timeout(fd, 5000);
-	return fd;
-}
-
-static bool read_exact(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-
-		if (r <= 0)
-			return false;
-		got += (size_t)r;
-	}
-	return true;
-}
-
-static int recv_err(int fd)
-{
-	char b;
-	ssize_t r = recv(fd, &b, 1, 0);
-
-	return r < 0 ? -errno : (int)r;
-}
-
 static uint8_t pattern(size_t i)
 {
 	return (uint8_t)(i * 13 + (i >> 11));
-}
-
-/* @n pattern bytes from @src to @dst through the mesh, with poll. */
-static bool pump_bytes(int src, int dst, size_t n)
-{
-	static uint8_t out[65536], in[65536];
-	size_t sent = 0, got = 0;
-
-	fcntl(src, F_SETFL, fcntl(src, F_GETFL) | O_NONBLOCK);
-	while (got < n) {
-		struct pollfd p[2] = {
-			{ .fd = dst, .events = POLLIN },
-			{ .fd = src, .events = sent < n ? POLLOUT : 0 },
-		};
-
-		if (poll(p, 2, 5000) <= 0)
-			return ASSERT_TRUE(!"mesh stalled");
-		if (p[1].revents & POLLOUT) {
-			size_t k = n - sent < sizeof(out) ? n - sent : sizeof(out);
-			ssize_t w;
-
-			for (size_t i = 0; i < k; i++)
-				out[i] = pattern(sent + i);
-			w = write(src, out, k);
-			if (w > 0)
-				sent += (size_t)w;
-		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t r = read(dst, in, sizeof(in));
-
-			if (r <= 0)
-				return ASSERT_TRUE(!"early EOF or error");
-			for (ssize_t i = 0; i < r; i++)
-				if (in[i] != pattern(got + (size_t)i))
-					return ASSERT_TRUE(!"corrupted byte");
-			got += (size_t)r;
-		}
-	}
-	fcntl(src, F_SETFL, fcntl(src, F_GETFL) & ~O_NONBLOCK);
-	return true;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
 }
 
 /* ---- a TLS client talking to the tunnel port directly -------------------- */
@@ -488,7 +344,7 @@ static bool tc_send_header(struct tls_sess *s, int fd, const char *dst,
  * half-close that crosses the tunnel as close_notify and comes out as FIN. */
 static bool test_allowed_relay(void)
 {
-	struct harness h;
+	struct lh_loop h;
 	int lfd, c = -1, s = -1;
 	char buf[16];
 	bool ok = false;
@@ -502,24 +358,25 @@ static bool test_allowed_relay(void)
 	/* Bytes sent before the tunnel is up must wait, not vanish. */
 	if (!ASSERT_GE(c, 0) || !ASSERT_EQ(write(c, "early", 5), 5))
 		goto out;
-	s = accept_timeout(lfd, 5000);
-	if (!ASSERT_GE(s, 0) || !ASSERT_TRUE(read_exact(s, buf, 5)) ||
+	s = lh_accept_timeout(lfd, 5000);
+	if (!ASSERT_GE(s, 0) || !ASSERT_TRUE(lh_read_exact(s, buf, 5)) ||
 	    !ASSERT_MEMEQ(buf, "early", 5) ||
 	    !ASSERT_EQ(write(s, "hi", 2), 2) ||
-	    !ASSERT_TRUE(read_exact(c, buf, 2)) ||
+	    !ASSERT_TRUE(lh_read_exact(c, buf, 2)) ||
 	    !ASSERT_MEMEQ(buf, "hi", 2))
 		goto out;
-	if (!pump_bytes(c, s, 8u << 20) || !pump_bytes(s, c, 8u << 20))
+	if (!lh_pump_bytes(c, s, 8u << 20, pattern) ||
+	    !lh_pump_bytes(s, c, 8u << 20, pattern))
 		goto out;
 	if (!ASSERT_EQ(shutdown(c, SHUT_WR), 0) ||
 	    !ASSERT_EQ(read(s, buf, sizeof(buf)), 0) ||
 	    !ASSERT_EQ(write(s, "bye", 3), 3) ||
-	    !ASSERT_TRUE(read_exact(c, buf, 3)) ||
+	    !ASSERT_TRUE(lh_read_exact(c, buf, 3)) ||
 	    !ASSERT_MEMEQ(buf, "bye", 3))
 		goto out;
 	close(s);
 	s = -1;
-	if (!ASSERT_EQ(recv_err(c), 0))
+	if (!ASSERT_EQ(lh_recv_err(c), 0))
 		goto out;
 	ok = true;
 out:
@@ -527,7 +384,7 @@ out:
 		close(c);
 	if (s >= 0)
 		close(s);
-	stop(&h);
+	lh_loop_stop(&h);
 	close(lfd);
 	/* Two connections: the outbound one and the inbound one. */
 	return ok && ASSERT_EQ(h.stats.relayed, 2) &&
@@ -538,7 +395,7 @@ out:
 static bool test_resets_cross_tunnel(void)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	struct harness h;
+	struct lh_loop h;
 	int lfd, c = -1, s = -1;
 	bool ok = false;
 	char b;
@@ -552,15 +409,15 @@ static bool test_resets_cross_tunnel(void)
 		int *killer = round ? &s : &c, *victim = round ? &c : &s;
 
 		c = dial(IP_CLIENT, VIP_WEB, port_out);
-		s = accept_timeout(lfd, 5000);
+		s = lh_accept_timeout(lfd, 5000);
 		if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0) ||
 		    !ASSERT_EQ(write(c, "x", 1), 1) ||
-		    !ASSERT_TRUE(read_exact(s, &b, 1)))
+		    !ASSERT_TRUE(lh_read_exact(s, &b, 1)))
 			goto out;
 		setsockopt(*killer, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(*killer);
 		*killer = -1;
-		if (!ASSERT_EQ(recv_err(*victim), -ECONNRESET))
+		if (!ASSERT_EQ(lh_recv_err(*victim), -ECONNRESET))
 			goto out;
 		close(*victim);
 		*victim = -1;
@@ -571,7 +428,7 @@ out:
 		close(c);
 	if (s >= 0)
 		close(s);
-	stop(&h);
+	lh_loop_stop(&h);
 	close(lfd);
 	return ok && ASSERT_EQ(h.stats.aborted, 4);
 }
@@ -582,7 +439,7 @@ out:
 static bool test_tunnel_backpressure(void)
 {
 	static uint8_t out[65536], in[65536];
-	struct harness h;
+	struct lh_loop h;
 	int lfd, c = -1, s = -1;
 	size_t sent = 0, got = 0;
 	bool ok = false;
@@ -593,7 +450,7 @@ static bool test_tunnel_backpressure(void)
 	if (!ASSERT_GE(lfd, 0) || !start(&h))
 		return false;
 	c = dial(IP_CLIENT, VIP_WEB, port_out);
-	s = accept_timeout(lfd, 5000);
+	s = lh_accept_timeout(lfd, 5000);
 	if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0))
 		goto out;
 	fcntl(c, F_SETFL, O_NONBLOCK);
@@ -629,7 +486,7 @@ out:
 		close(c);
 	if (s >= 0)
 		close(s);
-	stop(&h);
+	lh_loop_stop(&h);
 	close(lfd);
 	/* Two connections (outbound, inbound), two directions each. */
 	return ok && ASSERT_TRUE(h.stats.bufs_out_max <= 4);
@@ -645,7 +502,7 @@ static bool test_outbound_refusals(void)
 		{ IP_CLIENT, VIP_STRAY },	/* node-x answers as node-t */
 		{ IP_INTRUDER, VIP_WEB },	/* not authorized on the far side */
 	};
-	struct harness h;
+	struct lh_loop h;
 	int lfd, c, s;
 	bool ok = true;
 
@@ -660,7 +517,7 @@ static bool test_outbound_refusals(void)
 			ok = false;
 			break;
 		}
-		if (!ASSERT_EQ(recv_err(c), -ECONNRESET)) {
+		if (!ASSERT_EQ(lh_recv_err(c), -ECONNRESET)) {
 			fprintf(stderr, "case %zu: %s -> %s\n", i, cases[i].src,
 				cases[i].dst);
 			ok = false;
@@ -668,14 +525,14 @@ static bool test_outbound_refusals(void)
 		close(c);
 	}
 	/* None of them reached the server. */
-	s = accept_timeout(lfd, 100);
+	s = lh_accept_timeout(lfd, 100);
 	if (s >= 0) {
 		close(s);
 		ok = ASSERT_TRUE(!"a refused connection reached the server");
 	}
 	/* And the allowed one still does. */
 	c = dial(IP_CLIENT, VIP_WEB, port_out);
-	s = accept_timeout(lfd, 5000);
+	s = lh_accept_timeout(lfd, 5000);
 	if (!ASSERT_GE(s, 0) || !ASSERT_EQ(write(c, "x", 1), 1) ||
 	    !ASSERT_EQ(recv(s, (char[1]){0}, 1, 0), 1))
 		ok = false;
@@ -683,7 +540,7 @@ static bool test_outbound_refusals(void)
 		close(c);
 	if (s >= 0)
 		close(s);
-	stop(&h);
+	lh_loop_stop(&h);
 	close(lfd);
 	return ok;
 }
@@ -696,7 +553,7 @@ static bool test_inbound_header_checks(void)
 		{ IP_WEB, 1 },		/* a port the workload does not serve */
 		{ "127.0.0.77", -1 },	/* no workload at all */
 	};
-	struct harness h;
+	struct lh_loop h;
 	struct tls_sess *t;
 	int lfd, fd, s;
 	bool ok = true;
@@ -715,7 +572,7 @@ static bool test_inbound_header_checks(void)
 			break;
 		}
 		if (!ASSERT_TRUE(tc_send_header(t, fd, cases[i].dst, port)) ||
-		    !ASSERT_EQ(recv_err(fd), -ECONNRESET))
+		    !ASSERT_EQ(lh_recv_err(fd), -ECONNRESET))
 			ok = false;
 		tls_sess_free(t);
 		close(fd);
@@ -725,7 +582,7 @@ static bool test_inbound_header_checks(void)
 	if (ASSERT_TRUE(t != NULL)) {
 		if (!ASSERT_EQ(tls_write(t, "GET / HTTP/1.1\r\n\r\n", 18), 18) ||
 		    !ASSERT_TRUE(tc_flush(t, fd)) ||
-		    !ASSERT_EQ(recv_err(fd), -ECONNRESET))
+		    !ASSERT_EQ(lh_recv_err(fd), -ECONNRESET))
 			ok = false;
 		tls_sess_free(t);
 		close(fd);
@@ -741,8 +598,8 @@ static bool test_inbound_header_checks(void)
 		    !ASSERT_EQ(tls_write(t, "data", 4), 4) ||
 		    !ASSERT_TRUE(tc_flush(t, fd)))
 			ok = false;
-		s = accept_timeout(lfd, 5000);
-		if (!ASSERT_GE(s, 0) || !ASSERT_TRUE(read_exact(s, b, 4)) ||
+		s = lh_accept_timeout(lfd, 5000);
+		if (!ASSERT_GE(s, 0) || !ASSERT_TRUE(lh_read_exact(s, b, 4)) ||
 		    !ASSERT_MEMEQ(b, "data", 4))
 			ok = false;
 		if (s >= 0)
@@ -752,7 +609,7 @@ static bool test_inbound_header_checks(void)
 	} else {
 		ok = false;
 	}
-	stop(&h);
+	lh_loop_stop(&h);
 	close(lfd);
 	return ok;
 }
@@ -761,7 +618,7 @@ static bool test_inbound_header_checks(void)
  * deadline; one that sends plaintext is reset at once. */
 static bool test_tunnel_stalls_and_garbage(void)
 {
-	struct harness h;
+	struct lh_loop h;
 	struct timespec t0, t1;
 	int fd, fd2;
 	long ms;
@@ -777,9 +634,9 @@ static bool test_tunnel_stalls_and_garbage(void)
 	if (!ASSERT_GE(fd, 0) || !ASSERT_GE(fd2, 0) ||
 	    !ASSERT_EQ(write(fd2, "GET / HTTP/1.0\r\n\r\n", 18), 18) ||
 	    /* The garbage gets a reset (maybe after a TLS alert). */
-	    !ASSERT_TRUE(recv_err(fd2) <= 0))
+	    !ASSERT_TRUE(lh_recv_err(fd2) <= 0))
 		goto out;
-	if (!ASSERT_EQ(recv_err(fd), -ECONNRESET))
+	if (!ASSERT_EQ(lh_recv_err(fd), -ECONNRESET))
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
@@ -791,7 +648,7 @@ out:
 		close(fd);
 	if (fd2 >= 0)
 		close(fd2);
-	stop(&h);
+	lh_loop_stop(&h);
 	return ok && ASSERT_EQ(h.stats.relayed, 0);
 }
 
@@ -799,7 +656,7 @@ out:
 static bool test_fds_released(void)
 {
 	enum { N = 50 };
-	struct harness h;
+	struct lh_loop h;
 	int lfd, base, now = -1, c[N], s[N];
 	bool ok = false;
 
@@ -812,22 +669,22 @@ static bool test_fds_released(void)
 		return false;
 	/* Warm the certificate cache: its contexts are kept for good. */
 	c[0] = dial(IP_CLIENT, VIP_WEB, port_out);
-	s[0] = accept_timeout(lfd, 5000);
+	s[0] = lh_accept_timeout(lfd, 5000);
 	if (!ASSERT_GE(c[0], 0) || !ASSERT_GE(s[0], 0))
 		goto out;
 	close(c[0]);
 	close(s[0]);
 	c[0] = s[0] = -1;
 	usleep(100 * 1000);
-	base = count_fds();
+	base = lh_count_fds();
 	for (int i = 0; i < N; i++) {
 		char b;
 
 		c[i] = dial(IP_CLIENT, VIP_WEB, port_out);
-		s[i] = accept_timeout(lfd, 5000);
+		s[i] = lh_accept_timeout(lfd, 5000);
 		if (!ASSERT_GE(c[i], 0) || !ASSERT_GE(s[i], 0) ||
 		    !ASSERT_EQ(write(c[i], "a", 1), 1) ||
-		    !ASSERT_TRUE(read_exact(s[i], &b, 1)))
+		    !ASSERT_TRUE(lh_read_exact(s[i], &b, 1)))
 			goto out;
 	}
 	for (int i = 0; i < N; i++) {
@@ -835,12 +692,7 @@ static bool test_fds_released(void)
 		close(s[i]);
 		c[i] = s[i] = -1;
 	}
-	for (int tries = 0; tries < 300; tries++) {
-		now = count_fds();
-		if (now == base)
-			break;
-		usleep(10 * 1000);
-	}
+	now = lh_wait_fds(base, 300);
 	if (!ASSERT_EQ(now, base))
 		goto out;
 	ok = true;
@@ -851,21 +703,15 @@ out:
 		if (s[i] >= 0)
 			close(s[i]);
 	}
-	stop(&h);
+	lh_loop_stop(&h);
 	close(lfd);
 	return ok && ASSERT_EQ(h.stats.conns, 0);
 }
 
 int main(void)
 {
-	sigset_t set;
-
 	TEST_MAIN_BEGIN("test_tunnel");
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	lh_signals_setup();
 	log_level_max = getenv("MF_TEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERROR;
 
 	port_out = free_port();

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The in-process harness the loop tests share (test_relay, test_tunnel,
+ * test_admin): the agent's io_uring loop run in its own thread with a
+ * config the test fills in (lh_loop_start / lh_loop_stop, the listener
+ * ports and the loop's stats read back), plus the plain-socket helpers
+ * those tests drive it with: loopback listeners and clients, socket
+ * timeouts, accept and read with a deadline so a broken loop fails a test
+ * rather than hanging it, moving checked pattern bytes through the loop,
+ * counting this process's open fds to catch leaks, and the signal setup
+ * that lets lh_loop_stop() stop a loop with SIGTERM.
+ *
+ * Include after "lib/test.h".  Everything is static inline so a test that
+ * uses only part of it still builds with -Werror.
+ */
+#ifndef MF_LOOP_HARNESS_H
+#define MF_LOOP_HARNESS_H
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "lib/test.h"
+#include "../../agent/loop.h"
+
+/* One loop in its own thread.  The test owns the struct; cfg is read by
+ * the loop thread from lh_loop_start() until lh_loop_stop() returns. */
+struct lh_loop {
+	struct loop_config cfg;
+	pthread_t thread;
+	int init_err;
+	uint16_t fwd_port;		/* forward listener, 0 when off */
+	uint16_t admin_port;		/* admin listener, 0 when off */
+	struct loop_stats stats;	/* copied when the loop stopped */
+	int ready_pipe[2];
+};
+
+static inline void *lh_loop_thread(void *arg)
+{
+	struct lh_loop *h = arg;
+	struct loop l;
+	char c = 0;
+
+	h->init_err = loop_init(&l, &h->cfg);
+	if (!h->init_err) {
+		h->admin_port = loop_listen_port(&l, LOOP_LISTEN_ADMIN);
+		h->fwd_port = loop_listen_port(&l, LOOP_LISTEN_FORWARD);
+	}
+	/* The starter waits for this byte, so it sees init_err and the
+	 * ports only once they are final. */
+	if (write(h->ready_pipe[1], &c, 1) != 1)
+		abort();
+	if (h->init_err)
+		return NULL;
+	loop_run(&l);
+	h->stats = l.stats;
+	loop_fini(&l);
+	return NULL;
+}
+
+/* Starts the loop of @h with the config the caller put in h->cfg and waits
+ * until loop_init() is done.  True when it runs (stop it with
+ * lh_loop_stop()); false, with the thread joined when it got that far,
+ * when it could not start or loop_init() failed (an assertion). */
+static inline bool lh_loop_start(struct lh_loop *h)
+{
+	char c;
+
+	if (pipe(h->ready_pipe))
+		return false;
+	if (pthread_create(&h->thread, NULL, lh_loop_thread, h))
+		return false;
+	if (read(h->ready_pipe[0], &c, 1) != 1)
+		return false;
+	close(h->ready_pipe[0]);
+	close(h->ready_pipe[1]);
+	if (!ASSERT_EQ(h->init_err, 0)) {
+		pthread_join(h->thread, NULL);
+		return false;
+	}
+	return true;
+}
+
+/* Stops the loop through its signalfd, as SIGTERM stops the agent, and
+ * joins it; h->stats then holds its final counters. */
+static inline void lh_loop_stop(struct lh_loop *h)
+{
+	kill(getpid(), SIGTERM);
+	pthread_join(h->thread, NULL);
+}
+
+/* A listening socket on 127.0.0.1, ephemeral port stored in @port.
+ * Returns the fd (the caller closes it) or -1. */
+static inline int lh_listener(uint16_t *port, int backlog)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, backlog) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len))
+		return -1;
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* A blocking socket connected to 127.0.0.1:@port (the caller closes it),
+ * or -1. */
+static inline int lh_client(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send and receive timeouts of @ms on @fd. */
+static inline void lh_set_timeout(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* accept() with a timeout, so a broken loop fails the test, not hangs it.
+ * The accepted fd (caller closes it) gets 5 s I/O timeouts; -1 when none
+ * came within @ms. */
+static inline int lh_accept_timeout(int lfd, int ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int fd;
+
+	if (poll(&p, 1, ms) != 1)
+		return -1;
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		lh_set_timeout(fd, 5000);
+	return fd;
+}
+
+/* True when exactly @n bytes were read from @fd into @buf. */
+static inline bool lh_read_exact(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/* Moves @n bytes of @pattern from @src to @dst through the loop, with poll
+ * so neither side blocks the other.  True when every byte arrived intact;
+ * each way it can fail is an assertion. */
+static inline bool lh_pump_bytes(int src, int dst, size_t n,
+				 uint8_t (*pattern)(size_t))
+{
+	static uint8_t out[65536], in[65536];
+	size_t sent = 0, got = 0;
+
+	fcntl(src, F_SETFL, fcntl(src, F_GETFL) | O_NONBLOCK);
+	while (got < n) {
+		struct pollfd p[2] = {
+			{ .fd = dst, .events = POLLIN },
+			{ .fd = src, .events = sent < n ? POLLOUT : 0 },
+		};
+
+		if (poll(p, 2, 5000) <= 0)
+			return ASSERT_TRUE(!"bytes stalled in the loop");
+		if (p[1].revents & POLLOUT) {
+			size_t k = n - sent < sizeof(out) ? n - sent : sizeof(out);
+			ssize_t w;
+
+			for (size_t i = 0; i < k; i++)
+				out[i] = pattern(sent + i);
+			w = write(src, out, k);
+			if (w > 0)
+				sent += (size_t)w;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r = read(dst, in, sizeof(in));
+
+			if (r <= 0)
+				return ASSERT_TRUE(!"early EOF or error");
+			for (ssize_t i = 0; i < r; i++)
+				if (in[i] != pattern(got + (size_t)i))
+					return ASSERT_TRUE(!"corrupted byte");
+			got += (size_t)r;
+		}
+	}
+	fcntl(src, F_SETFL, fcntl(src, F_GETFL) & ~O_NONBLOCK);
+	return true;
+}
+
+/* recv() result on a socket the loop should have reset: -ECONNRESET. */
+static inline int lh_recv_err(int fd)
+{
+	char b;
+	ssize_t r = recv(fd, &b, 1, 0);
+
+	return r < 0 ? -errno : (int)r;
+}
+
+/* How many fds this process has open, or -1. */
+static inline int lh_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the DIR's own fd */
+}
+
+/* Waits, bounded by @tries polls 10 ms apart, for this process's fd count
+ * to come back to @want: the loop closes asynchronously.  Returns the last
+ * count seen, for the caller to assert on. */
+static inline int lh_wait_fds(int want, int tries)
+{
+	int now = -1;
+
+	for (int i = 0; i < tries; i++) {
+		now = lh_count_fds();
+		if (now == want)
+			break;
+		usleep(10 * 1000);
+	}
+	return now;
+}
+
+/* Process setup for a test that runs loops: SIGTERM and SIGINT blocked in
+ * every thread (threads inherit the mask), so lh_loop_stop()'s SIGTERM
+ * reaches only the loop's signalfd, and SIGPIPE ignored so a write to a
+ * reset socket fails instead of killing the test.  Call first in main(). */
+static inline void lh_signals_setup(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+#endif /* MF_LOOP_HARNESS_H */
