@@ -5,10 +5,10 @@
  * that its contexts complete a mutual handshake.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <unistd.h>
 
 #include "lib/test.h"
+#include "lib/pki_harness.h"
 #include "../../agent/certs.h"
 
 #define ID_WEB	"spiffe://mesh.local/ns/default/sa/web"
@@ -19,47 +19,31 @@
 static char dir[64];
 static bool have_openssl, have_certs;
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-/* certs/<stem>.crt|.key for a leaf signed by ca, whose URI SAN is @san. */
+/* certs/<stem>.crt|.key (subject /CN=leaf) for a leaf signed by ca, whose
+ * URI SAN is @san. */
 static int make_leaf(const char *stem, const char *san)
 {
-	return sh("cd %s && printf 'subjectAltName=URI:%s\\n"
-		  "basicConstraints=critical,CA:FALSE\\n"
-		  "keyUsage=critical,digitalSignature\\n"
-		  "extendedKeyUsage=serverAuth,clientAuth\\n' > leaf.ext && "
-		  "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-		  "-nodes -keyout certs/%s.key -out leaf.csr -subj /CN=leaf "
-		  ">/dev/null 2>&1 && "
-		  "openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key "
-		  "-CAcreateserial -days 2 -out certs/%s.crt -extfile leaf.ext "
-		  ">/dev/null 2>&1", dir, san, stem, stem);
+	char out[192], uri[192];
+	int n, m;
+
+	n = snprintf(out, sizeof(out), "certs/%s", stem);
+	m = snprintf(uri, sizeof(uri), "URI:%s", san);
+	if (n < 0 || (size_t)n >= sizeof(out) || m < 0 ||
+	    (size_t)m >= sizeof(uri))
+		return -1;
+	return ph_make_leaf(dir, "ca", out, "leaf", uri);
 }
 
 static bool setup(void)
 {
-	have_openssl = sh("openssl version >/dev/null 2>&1") == 0;
+	have_openssl = ph_have_openssl();
 	if (!have_openssl)
 		return false;
 	snprintf(dir, sizeof(dir), "/tmp/mf-test-certs-XXXXXX");
 	if (!mkdtemp(dir))
 		return false;
-	return sh("cd %s && mkdir certs && openssl req -x509 -newkey ec "
-		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-		  "-out ca.crt -days 2 -subj /CN=mf-test-ca "
-		  "-addext basicConstraints=critical,CA:TRUE "
-		  "-addext keyUsage=critical,keyCertSign,cRLSign "
-		  ">/dev/null 2>&1", dir) == 0 &&
+	return ph_sh("cd %s && mkdir certs", dir) == 0 &&
+	       ph_make_ca(dir, "ca", "mf-test-ca") == 0 &&
 	       make_leaf("mesh.local+ns+default+sa+web", ID_WEB) == 0 &&
 	       make_leaf("mesh.local+ns+meshforge-system+sa+mf-node-b",
 			 ID_NODE) == 0 &&
@@ -102,12 +86,12 @@ static bool test_lookup_and_cache(void)
 	    !ASSERT_STREQ(id, ID_WEB))
 		goto out;
 	/* Cached: the files may go, the context stays. */
-	if (!ASSERT_EQ(sh("mv %s/certs/mesh.local+ns+default+sa+web.crt %s/web.bak",
-			  dir, dir), 0) ||
+	if (!ASSERT_EQ(ph_sh("mv %s/certs/mesh.local+ns+default+sa+web.crt %s/web.bak",
+			     dir, dir), 0) ||
 	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, &b), 0) ||
 	    !ASSERT_TRUE(a == b) ||
-	    !ASSERT_EQ(sh("mv %s/web.bak %s/certs/mesh.local+ns+default+sa+web.crt",
-			  dir, dir), 0))
+	    !ASSERT_EQ(ph_sh("mv %s/web.bak %s/certs/mesh.local+ns+default+sa+web.crt",
+			     dir, dir), 0))
 		goto out;
 	ok = true;
 out:
@@ -260,6 +244,6 @@ int main(void)
 	TEST_RUN(test_contexts_handshake);
 	tls_global_fini();
 	if (dir[0] && strncmp(dir, "/tmp/mf-test-certs-", 19) == 0)
-		sh("rm -rf '%s'", dir);
+		ph_sh("rm -rf '%s'", dir);
 	TEST_MAIN_END();
 }

@@ -7,10 +7,10 @@
  * Includes tls.c to build contexts the public API refuses to build (no
  * client certificate, TLS 1.2 only) and to reach the DER walker.
  */
-#include <stdarg.h>
 #include <unistd.h>
 
 #include "lib/test.h"
+#include "lib/pki_harness.h"
 #include "../../agent/tls.c"
 
 #define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
@@ -18,18 +18,6 @@
 
 static char dir[64];
 static bool have_openssl, have_certs;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static const char *path(const char *name)
 {
@@ -41,45 +29,23 @@ static const char *path(const char *name)
 	return b;
 }
 
+/* CA @name (subject /CN=@name) in dir. */
 static int make_ca(const char *name)
 {
-	return sh("cd %s && openssl req -x509 -newkey ec "
-		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key "
-		  "-out %s.crt -days 2 -subj /CN=%s "
-		  "-addext basicConstraints=critical,CA:TRUE "
-		  "-addext keyUsage=critical,keyCertSign,cRLSign "
-		  ">/dev/null 2>&1", dir, name, name, name);
+	return ph_make_ca(dir, name, name);
 }
 
-/* A leaf @name signed by CA @ca, with subjectAltName @san (openssl syntax,
- * e.g. "URI:spiffe://..."), or none when @san is NULL. */
+/* A leaf @name (subject /CN=@name) signed by CA @ca, with subjectAltName
+ * @san (openssl syntax, e.g. "URI:spiffe://..."), or none when @san is
+ * NULL. */
 static int make_leaf(const char *name, const char *ca, const char *san)
 {
-	FILE *f;
-	char ext[256];
-
-	snprintf(ext, sizeof(ext), "%s/%s.ext", dir, name);
-	f = fopen(ext, "w");
-	if (!f)
-		return -1;
-	if (san)
-		fprintf(f, "subjectAltName=%s\n", san);
-	fprintf(f, "basicConstraints=critical,CA:FALSE\n"
-		   "keyUsage=critical,digitalSignature\n"
-		   "extendedKeyUsage=serverAuth,clientAuth\n");
-	fclose(f);
-	return sh("cd %s && openssl req -new -newkey ec "
-		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key "
-		  "-out %s.csr -subj /CN=%s >/dev/null 2>&1 && "
-		  "openssl x509 -req -in %s.csr -CA %s.crt -CAkey %s.key "
-		  "-CAcreateserial -days 2 -out %s.crt -extfile %s.ext "
-		  ">/dev/null 2>&1",
-		  dir, name, name, name, name, ca, ca, name, name);
+	return ph_make_leaf(dir, ca, name, name, san);
 }
 
 static bool setup(void)
 {
-	have_openssl = sh("openssl version >/dev/null 2>&1") == 0;
+	have_openssl = ph_have_openssl();
 	if (!have_openssl)
 		return false;
 	snprintf(dir, sizeof(dir), "/tmp/mf-test-tls-XXXXXX");
@@ -95,7 +61,7 @@ static bool setup(void)
 	       make_leaf("no-san", "ca", NULL) == 0 &&
 	       make_leaf("https-uri", "ca",
 			 "DNS:a.example,URI:https://mesh.local/x") == 0 &&
-	       sh("cd %s && openssl x509 -in client.crt -outform der "
+	       ph_sh("cd %s && openssl x509 -in client.crt -outform der "
 		  "-out client.der", dir) == 0;
 }
 
@@ -730,6 +696,6 @@ int main(void)
 	TEST_RUN(test_der_walker_robust);
 	tls_global_fini();
 	if (dir[0] && strncmp(dir, "/tmp/mf-test-tls-", 17) == 0)
-		sh("rm -rf '%s'", dir);
+		ph_sh("rm -rf '%s'", dir);
 	TEST_MAIN_END();
 }

@@ -30,12 +30,12 @@
  */
 #include <malloc.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/test.h"
+#include "lib/pki_harness.h"
 #include "../../agent/tls.h"
 
 #define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
@@ -71,48 +71,19 @@ static bool have_certs;
 /* Frame buffers, touched before any measurement. */
 static uint8_t rx[TLS_MEM_FRAME], tx[TLS_MEM_FRAME];
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static int make_leaf(const char *name, const char *san)
-{
-	return sh("cd %s && printf 'subjectAltName=URI:%s\\n"
-		  "basicConstraints=critical,CA:FALSE\\n"
-		  "keyUsage=critical,digitalSignature\\n"
-		  "extendedKeyUsage=serverAuth,clientAuth\\n' >%s.ext && "
-		  "openssl req -new -newkey ec "
-		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key "
-		  "-out %s.csr -subj /CN=%s >/dev/null 2>&1 && "
-		  "openssl x509 -req -in %s.csr -CA ca.crt -CAkey ca.key "
-		  "-CAcreateserial -days 2 -out %s.crt -extfile %s.ext "
-		  ">/dev/null 2>&1",
-		  dir, san, name, name, name, name, name, name, name);
-}
-
 static bool setup(void)
 {
-	if (sh("openssl version >/dev/null 2>&1") != 0)
+	if (!ph_have_openssl())
 		return false;
 	snprintf(dir, sizeof(dir), "/tmp/mf-test-tls-mem-XXXXXX");
 	if (!mkdtemp(dir))
 		return false;
-	return sh("cd %s && openssl req -x509 -newkey ec "
-		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-		  "-out ca.crt -days 2 -subj /CN=ca "
-		  "-addext basicConstraints=critical,CA:TRUE "
-		  "-addext keyUsage=critical,keyCertSign,cRLSign "
-		  ">/dev/null 2>&1", dir) == 0 &&
-	       make_leaf("client", ID_CLIENT) == 0 &&
-	       make_leaf("server", ID_SERVER) == 0;
+	/* CA ca (/CN=ca); leaves <name>.crt|.key with /CN=<name>. */
+	return ph_make_ca(dir, "ca", "ca") == 0 &&
+	       ph_make_leaf(dir, "ca", "client", "client",
+			    "URI:" ID_CLIENT) == 0 &&
+	       ph_make_leaf(dir, "ca", "server", "server",
+			    "URI:" ID_SERVER) == 0;
 }
 
 static int ctx_for(struct tls_ctx **out, enum tls_role role, const char *leaf)
@@ -509,6 +480,6 @@ int main(void)
 	TEST_RUN(test_idle_session_memory);
 	tls_global_fini();
 	if (dir[0] && strncmp(dir, "/tmp/mf-test-tls-mem-", 21) == 0)
-		sh("rm -rf '%s'", dir);
+		ph_sh("rm -rf '%s'", dir);
 	TEST_MAIN_END();
 }

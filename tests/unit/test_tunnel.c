@@ -14,11 +14,11 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/test.h"
+#include "lib/pki_harness.h"
 #include "lib/loop_harness.h"
 #include "../../agent/certs.h"
 #include "../../agent/conn.h"
@@ -51,45 +51,30 @@ static uint16_t port_out, port_tun, port_srv;
 static struct policy *pol;
 static struct certs *certs;
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
+/* certs/<stem>.crt|.key (subject /CN=leaf) for a leaf signed by ca, whose
+ * URI SAN is @san. */
 static int make_leaf(const char *stem, const char *san)
 {
-	return sh("cd %s && printf 'subjectAltName=URI:%s\\n"
-		  "basicConstraints=critical,CA:FALSE\\n"
-		  "keyUsage=critical,digitalSignature\\n"
-		  "extendedKeyUsage=serverAuth,clientAuth\\n' > leaf.ext && "
-		  "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-		  "-nodes -keyout certs/%s.key -out leaf.csr -subj /CN=leaf "
-		  ">/dev/null 2>&1 && "
-		  "openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key "
-		  "-CAcreateserial -days 2 -out certs/%s.crt -extfile leaf.ext "
-		  ">/dev/null 2>&1", dir, san, stem, stem);
+	char out[192], uri[192];
+	int n, m;
+
+	n = snprintf(out, sizeof(out), "certs/%s", stem);
+	m = snprintf(uri, sizeof(uri), "URI:%s", san);
+	if (n < 0 || (size_t)n >= sizeof(out) || m < 0 ||
+	    (size_t)m >= sizeof(uri))
+		return -1;
+	return ph_make_leaf(dir, "ca", out, "leaf", uri);
 }
 
 static bool make_certs(void)
 {
-	if (sh("openssl version >/dev/null 2>&1") != 0)
+	if (!ph_have_openssl())
 		return false;
 	snprintf(dir, sizeof(dir), "/tmp/mf-test-tunnel-XXXXXX");
 	if (!mkdtemp(dir))
 		return false;
-	return sh("cd %s && mkdir certs && openssl req -x509 -newkey ec "
-		  "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-		  "-out ca.crt -days 2 -subj /CN=mf-test-ca "
-		  "-addext basicConstraints=critical,CA:TRUE "
-		  "-addext keyUsage=critical,keyCertSign,cRLSign "
-		  ">/dev/null 2>&1", dir) == 0 &&
+	return ph_sh("cd %s && mkdir certs", dir) == 0 &&
+	       ph_make_ca(dir, "ca", "mf-test-ca") == 0 &&
 	       make_leaf("mesh.local+ns+default+sa+client", ID_CLIENT) == 0 &&
 	       make_leaf("mesh.local+ns+default+sa+intruder", ID_INTRUDER) == 0 &&
 	       make_leaf("mesh.local+ns+meshforge-system+sa+node-t", ID_NODE) == 0;
@@ -732,6 +717,6 @@ int main(void)
 		policy_put(pol);
 	certs_close(certs);
 	if (dir[0])
-		sh("rm -rf %s", dir);
+		ph_sh("rm -rf %s", dir);
 	TEST_MAIN_END();
 }
