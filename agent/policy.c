@@ -256,7 +256,7 @@ int policy_from_records(struct policy **out, const struct policy_records *r)
 	}
 	p->n_eps = pol_sort_unique(p->eps, r->n_eps, sizeof(*p->eps), cmp_ep);
 	for (i = 0; i < r->n_idents; i++) {
-		p->idents[i].id = r->ident_keys[i];
+		p->idents[i].id = r->ident_keys[i].id;
 		p->idents[i].v = r->idents[i];
 		POL_TERMINATE(p->idents[i].v.spiffe);
 	}
@@ -478,7 +478,7 @@ static int policy_load_once(struct policy **out, const struct pmap *pm,
 		ret = pol_dump_map(pm->nodes_fd, sizeof(struct mf_node_key),
 				   sizeof(struct mf_node), MF_MAX_NODES, &node);
 	if (!ret)
-		ret = pol_dump_map(pm->identities_fd, sizeof(__u32),
+		ret = pol_dump_map(pm->identities_fd, sizeof(struct mf_identity_key),
 				   sizeof(struct mf_identity),
 				   MF_MAX_IDENTITIES, &ident);
 	if (!ret)

@@ -37,7 +37,7 @@ struct policy_records {
 	const struct mf_node_key *node_keys;
 	const struct mf_node *nodes;
 	size_t n_nodes;
-	const __u32 *ident_keys;
+	const struct mf_identity_key *ident_keys;
 	const struct mf_identity *idents;
 	size_t n_idents;
 	const struct mf_authz_key *authz_keys;

@@ -74,7 +74,9 @@ static int cmp_prev_ids(const struct rec_set *prev, enum rec_map m,
 			const struct mf_identity *id = rec_val(prev, m, i);
 
 			v[i].name = id->spiffe;
-			v[i].id = *(const __u32 *)rec_key(prev, m, i);
+			const struct mf_identity_key *k = rec_key(prev, m, i);
+
+			v[i].id = k->id;
 		}
 		if (v[i].id > *max)
 			*max = v[i].id;
@@ -203,11 +205,12 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 	/* mf_identities */
 	for (size_t i = 0; i < nids; i++) {
+		struct mf_identity_key k = { .id = ids[i].id };
 		struct mf_identity v;
 
 		memset(&v, 0, sizeof(v));
 		strcpy(v.spiffe, ids[i].name);
-		err = rec_add(out, REC_IDENTITIES, &ids[i].id, &v);
+		err = rec_add(out, REC_IDENTITIES, &k, &v);
 		if (err)
 			goto out;
 	}

@@ -61,9 +61,10 @@ static const struct mf_service *dc_svc_find(const struct dc_svc *v, size_t n,
 static const struct mf_identity *dc_identity(const struct rec_set *rs,
 					     __u32 id)
 {
-	/* Identity keys are plain __u32s; rec_find() compares key bytes,
-	 * which finds equal keys whatever order the sort left them in. */
-	long i = rec_find(rs, REC_IDENTITIES, &id);
+	/* rec_find() compares key bytes, which finds equal keys whatever
+	 * order the sort left them in. */
+	struct mf_identity_key k = { .id = id };
+	long i = rec_find(rs, REC_IDENTITIES, &k);
 
 	return i < 0 ? NULL : rec_val(rs, REC_IDENTITIES, (size_t)i);
 }
@@ -274,7 +275,8 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		if (!dc_terminated(v->spiffe, sizeof(v->spiffe)))
 			dc_err(&c, MF_MAP_IDENTITIES,
 			       "identity %u: unterminated string",
-			       *(const __u32 *)rec_key(rs, REC_IDENTITIES, i));
+			       ((const struct mf_identity_key *)
+					rec_key(rs, REC_IDENTITIES, i))->id);
 	}
 
 	for (size_t i = 0; i < rec_count(rs, REC_ENDPOINTS); i++) {

@@ -76,7 +76,7 @@ static int del_remove(const struct model_set *applied,
 				gone = true;
 			}
 		if (!gone)
-			err = model_set_add_copy(out, o);
+			err = model_set_add_copy(out, applied, o);
 	}
 	return err;
 }

@@ -113,7 +113,7 @@ static int diff_print_lines(FILE *f, char **a, size_t na, char **b, size_t nb)
 }
 
 /* The YAML of @o without its "---" line, malloc'ed, or NULL. */
-static char *diff_yaml(const struct model_obj *o)
+static char *diff_yaml(const struct model_set *set, const struct model_obj *o)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -121,7 +121,7 @@ static char *diff_yaml(const struct model_obj *o)
 
 	if (!f)
 		return NULL;
-	if (emit_one(f, o)) {
+	if (emit_one(f, set, o)) {
 		fclose(f);
 		free(buf);
 		return NULL;
@@ -135,9 +135,10 @@ static char *diff_yaml(const struct model_obj *o)
 	return buf;
 }
 
-/* Prints the change from @old to @new (either may be NULL only for
- * @old: a creation).  Returns 0 or -ENOMEM. */
-static int diff_obj(FILE *f, const struct model_obj *old,
+/* Prints the change from @old (an object of @olds, NULL for a creation)
+ * to @new (an object of @news).  Returns 0 or -ENOMEM. */
+static int diff_obj(FILE *f, const struct model_set *olds,
+		    const struct model_obj *old, const struct model_set *news,
 		    const struct model_obj *new)
 {
 	char *ya, *yb, **la = NULL, **lb = NULL;
@@ -149,8 +150,8 @@ static int diff_obj(FILE *f, const struct model_obj *old,
 		return 0;
 	}
 	fprintf(f, "~ %s/%s\n", model_kind_name(new->kind), new->name);
-	ya = diff_yaml(old);
-	yb = diff_yaml(new);
+	ya = diff_yaml(olds, old);
+	yb = diff_yaml(news, new);
 	if (!ya || !yb)
 		goto out;
 	na = diff_lines(ya, &la);
@@ -267,7 +268,7 @@ int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv)
 		if (old && model_obj_equal(old, sorted[i]))
 			continue;
 		changes++;
-		if (diff_obj(stdout, old, sorted[i])) {
+		if (diff_obj(stdout, &st.objs, old, &input, sorted[i])) {
 			ctl_err("out of memory");
 			goto out;
 		}

@@ -19,281 +19,194 @@
 #include "spiffe.h"
 #include "ytree.h"
 
-#define DOC_PATH_MAX 256
+#include "docfield.h"
+#include "pdoc.h"
 
-/* One document being read: where problems go and how many it had. */
-struct doc_ctx {
-	struct diag *d;
-	unsigned errors;
-};
-
-static void doc_err(struct doc_ctx *c, const struct ynode *at,
-		    const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void doc_err(struct doc_ctx *c, const struct ynode *at,
-		    const char *path, const char *fmt, ...)
+/*
+ * A certificate lifetime such as "1d", "12h", "90m" or "3600s" (Kuma
+ * writes dpCert.rotation.expiration in days or hours), into seconds.
+ */
+static bool doc_lifetime(struct doc_ctx *c, const struct ynode *v,
+			 const char *path, uint32_t *secs)
 {
-	char msg[512];
-	va_list ap;
+	unsigned long n = 0, unit;
+	const char *p;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	diag_add(c->d, &at->loc, NULL, path, "%s", msg);
-	c->errors++;
-}
-
-/* "@prefix.@key", or "@key" at the root. */
-static const char *doc_path(char *buf, const char *prefix, const char *key)
-{
-	int n;
-
-	if (!prefix || !*prefix)
-		n = snprintf(buf, DOC_PATH_MAX, "%s", key);
+	if (v->type != YNODE_SCALAR || !v->len || v->str[0] < '0' ||
+	    v->str[0] > '9')
+		goto bad;
+	for (p = v->str; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (unsigned long)(*p - '0');
+		if (n > 100000000ul)
+			goto bad;
+	}
+	if (!strcmp(p, "d"))
+		unit = 86400;
+	else if (!strcmp(p, "h"))
+		unit = 3600;
+	else if (!strcmp(p, "m"))
+		unit = 60;
+	else if (!strcmp(p, "s"))
+		unit = 1;
 	else
-		n = snprintf(buf, DOC_PATH_MAX, "%s.%s", prefix, key);
-	/* Only a hostile key gets this long; show that it was cut. */
-	if (n >= DOC_PATH_MAX)
-		strcpy(buf + DOC_PATH_MAX - 4, "...");
-	return buf;
+		goto bad;
+	if (n == 0 || n * unit > 10ul * 365 * 86400)
+		goto bad;
+	*secs = (uint32_t)(n * unit);
+	return true;
+bad:
+	doc_err(c, v, path,
+		"must be a lifetime such as 1d, 12h, 90m or 3600s "
+		"(1s to 10 years)");
+	return false;
 }
 
-static const char *doc_kind_str(enum ynode_type t)
+/* A Kuma data source; meshforge reads files only: {file: PATH}. */
+static void doc_file_source(struct doc_ctx *c, const struct ynode *v,
+			    const char *path, char out[MF_PATH_MAX])
 {
-	switch (t) {
-	case YNODE_SCALAR:
-		return "a scalar";
-	case YNODE_MAP:
-		return "a mapping";
-	case YNODE_SEQ:
-		return "a list";
-	}
-	return "?";
-}
-
-/*
- * Checks the keys of mapping @map (at @path): each must be a scalar, appear
- * once and be one of @known (NULL-terminated).  Returns true when @map is a
- * mapping at all (so its fields can be read), after reporting its problems.
- */
-static bool doc_check_map(struct doc_ctx *c, const struct ynode *map,
-			  const char *path, const char *const *known)
-{
+	static const char *const known[] = { "file", NULL };
 	char p[DOC_PATH_MAX];
+	const struct ynode *f;
 
-	if (map->type != YNODE_MAP) {
-		doc_err(c, map, path, "must be a mapping, not %s",
-			doc_kind_str(map->type));
-		return false;
-	}
-	for (size_t i = 0; i < ynode_map_len(map); i++) {
-		const struct ynode *k = map->kids[2 * i];
-		bool ok = false;
-
-		if (k->type != YNODE_SCALAR) {
-			doc_err(c, k, path, "keys must be scalars, not %s",
-				doc_kind_str(k->type));
-			continue;
-		}
-		for (size_t j = 0; j < i; j++) {
-			const struct ynode *prev = map->kids[2 * j];
-
-			if (prev->type == YNODE_SCALAR &&
-			    !strcmp(prev->str, k->str)) {
-				doc_err(c, k, doc_path(p, path, k->str),
-					"duplicate key (first at line %u)",
-					prev->loc.line);
-				ok = true;	/* reported once is enough */
-				break;
-			}
-		}
-		if (ok)
-			continue;
-		for (const char *const *kn = known; *kn; kn++)
-			if (!strcmp(*kn, k->str))
-				ok = true;
-		if (!ok)
-			doc_err(c, k, doc_path(p, path, k->str),
-				"unknown field");
-	}
-	return true;
+	if (!doc_check_map(c, v, path, known))
+		return;
+	f = doc_need(c, v, path, "file");
+	if (f && doc_str(c, f, doc_path(p, path, "file"), out, MF_PATH_MAX) &&
+	    out[0] != '/')
+		doc_err(c, f, p, "must be an absolute path");
 }
 
-/* The value of @key in mapping @map, or NULL (also for a YAML null). */
-static const struct ynode *doc_get(const struct ynode *map, const char *key)
+/* One entry of spec.mtls.backends. */
+static void doc_mtls_backend(struct doc_ctx *c, const struct ynode *e,
+			     const char *path, struct mf_mtls_backend *b)
 {
-	for (size_t i = 0; i < ynode_map_len(map); i++) {
-		const struct ynode *k = map->kids[2 * i];
+	static const char *const known[] = { "name", "type", "mode", "dpCert",
+					     "conf", NULL };
+	static const char *const dp_known[] = { "rotation", NULL };
+	static const char *const rot_known[] = { "expiration", NULL };
+	static const char *const conf_known[] = { "cert", "key", NULL };
+	char p[DOC_PATH_MAX], q[DOC_PATH_MAX], tmp[32];
+	const struct ynode *v, *w;
 
-		if (k->type == YNODE_SCALAR && !strcmp(k->str, key)) {
-			const struct ynode *v = map->kids[2 * i + 1];
-
-			return ynode_is_null(v) ? NULL : v;
-		}
+	if (!doc_check_map(c, e, path, known))
+		return;
+	v = doc_need(c, e, path, "name");
+	if (v)
+		doc_name(c, v, doc_path(p, path, "name"), b->name);
+	v = doc_need(c, e, path, "type");
+	if (v && doc_str(c, v, doc_path(p, path, "type"), tmp, sizeof(tmp))) {
+		if (!strcmp(tmp, "builtin"))
+			b->type = MF_MTLS_BUILTIN;
+		else if (!strcmp(tmp, "provided"))
+			b->type = MF_MTLS_PROVIDED;
+		else
+			doc_err(c, v, p, "must be builtin or provided");
 	}
-	return NULL;
+	b->mode = MF_MTLS_STRICT;
+	v = doc_get(e, "mode");
+	if (v && doc_str(c, v, doc_path(p, path, "mode"), tmp, sizeof(tmp))) {
+		if (!strcmp(tmp, "STRICT"))
+			b->mode = MF_MTLS_STRICT;
+		else if (!strcmp(tmp, "PERMISSIVE"))
+			b->mode = MF_MTLS_PERMISSIVE;
+		else
+			doc_err(c, v, p, "must be STRICT or PERMISSIVE");
+	}
+	v = doc_get(e, "dpCert");
+	if (v && doc_check_map(c, v, doc_path(p, path, "dpCert"), dp_known) &&
+	    (w = doc_get(v, "rotation")) &&
+	    doc_check_map(c, w, doc_path(q, p, "rotation"), rot_known) &&
+	    (v = doc_get(w, "expiration")))
+		doc_lifetime(c, v, doc_path(p, q, "expiration"),
+			     &b->cert_validity_s);
+	v = doc_get(e, "conf");
+	if (b->type == MF_MTLS_BUILTIN && v) {
+		doc_err(c, v, doc_path(p, path, "conf"),
+			"builtin backends take no conf (the mesh CA is made "
+			"by `mfctl ca init`)");
+	} else if (b->type == MF_MTLS_PROVIDED) {
+		if (!v) {
+			doc_err(c, e, doc_path(p, path, "conf"),
+				"is required for a provided backend");
+			return;
+		}
+		if (!doc_check_map(c, v, doc_path(p, path, "conf"), conf_known))
+			return;
+		w = doc_need(c, v, p, "cert");
+		if (w)
+			doc_file_source(c, w, doc_path(q, p, "cert"),
+					b->cert_file);
+		w = doc_need(c, v, p, "key");
+		if (w)
+			doc_file_source(c, w, doc_path(q, p, "key"),
+					b->key_file);
+	}
 }
 
-/* The value of required field @key, or NULL after reporting it missing. */
-static const struct ynode *doc_need(struct doc_ctx *c, const struct ynode *map,
-				    const char *path, const char *key)
+/* Mesh spec.mtls: enabledBackend names one of backends. */
+static void doc_mtls(struct doc_ctx *c, const struct ynode *m,
+		     struct model_mesh *mesh)
 {
-	const struct ynode *v = doc_get(map, key);
+	static const char *const known[] = { "enabledBackend", "backends",
+					     NULL };
 	char p[DOC_PATH_MAX];
+	const struct ynode *v, *en;
+	bool found = false;
 
-	if (!v)
-		doc_err(c, map, doc_path(p, path, key), "is required");
-	return v;
-}
+	if (!doc_check_map(c, m, "spec.mtls", known))
+		return;
+	v = doc_get(m, "backends");
+	if (v && v->type != YNODE_SEQ) {
+		doc_err(c, v, "spec.mtls.backends", "must be a list");
+	} else if (v) {
+		if (v->nkids > MF_MTLS_BACKENDS_MAX)
+			doc_err(c, v, "spec.mtls.backends",
+				"must have at most %d entries",
+				MF_MTLS_BACKENDS_MAX);
+		for (size_t i = 0; i < v->nkids && i < MF_MTLS_BACKENDS_MAX;
+		     i++) {
+			struct mf_mtls_backend *b = &mesh->mtls[i];
 
-/*
- * Copies string value @v into @out (@outsz bytes, NUL-padded).  Returns
- * true, or false after reporting a non-scalar, a NUL byte or an overlong
- * value.
- */
-static bool doc_str(struct doc_ctx *c, const struct ynode *v, const char *path,
-		    char *out, size_t outsz)
-{
-	if (v->type != YNODE_SCALAR) {
-		doc_err(c, v, path, "must be a string, not %s",
-			doc_kind_str(v->type));
-		return false;
+			snprintf(p, sizeof(p), "spec.mtls.backends[%zu]", i);
+			doc_mtls_backend(c, v->kids[i], p, b);
+			for (size_t j = 0; j < i; j++)
+				if (b->name[0] &&
+				    !strcmp(mesh->mtls[j].name, b->name))
+					doc_err(c, v->kids[i], p,
+						"backend \"%s\" is defined "
+						"twice", b->name);
+		}
+		mesh->mtls_nbackends = v->nkids < MF_MTLS_BACKENDS_MAX ?
+					       (uint32_t)v->nkids :
+					       MF_MTLS_BACKENDS_MAX;
 	}
-	if (strlen(v->str) != v->len) {
-		doc_err(c, v, path, "must not contain a NUL character");
-		return false;
-	}
-	if (v->len >= outsz) {
-		doc_err(c, v, path, "must be at most %zu characters", outsz - 1);
-		return false;
-	}
-	memset(out, 0, outsz);
-	memcpy(out, v->str, v->len);
-	return true;
-}
-
-/* Object names: what Kubernetes calls a DNS subdomain, capped to fit the
- * map's name fields. */
-static bool doc_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= MF_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-
-		if (!alnum && ((i == 0 || i == n - 1) ||
-			       (ch != '-' && ch != '.')))
-			return false;
-	}
-	return true;
-}
-
-#define DOC_NAME_RULE                                                         \
-	"must be 1..63 characters of a-z, 0-9, '-' and '.', starting and "    \
-	"ending with a letter or digit"
-
-/* A name field (metadata.name, or a reference to a named object). */
-static bool doc_name(struct doc_ctx *c, const struct ynode *v,
-		     const char *path, char out[MF_NAME_MAX])
-{
-	char tmp[DOC_PATH_MAX];
-
-	/* Read into a roomy buffer first so an overlong name gets the
-	 * name rule, not a bare length complaint. */
-	if (!doc_str(c, v, path, tmp, sizeof(tmp)))
-		return false;
-	if (!doc_name_ok(tmp)) {
-		doc_err(c, v, path, DOC_NAME_RULE);
-		return false;
-	}
-	memset(out, 0, MF_NAME_MAX);
-	strcpy(out, tmp);
-	return true;
-}
-
-/* An unsigned decimal integer in [@min, @max], written plain (80, not
- * "80": a quoted number is a string in YAML). */
-static bool doc_uint(struct doc_ctx *c, const struct ynode *v,
-		     const char *path, unsigned long min, unsigned long max,
-		     unsigned long *out)
-{
-	unsigned long val = 0;
-	bool digits = v->type == YNODE_SCALAR && v->plain && v->len > 0 &&
-		      v->len == strlen(v->str);
-
-	for (size_t i = 0; digits && i < v->len; i++) {
-		if (v->str[i] < '0' || v->str[i] > '9')
-			digits = false;
-		else if (val <= max)	/* stops growing once out of range */
-			val = val * 10 + (unsigned long)(v->str[i] - '0');
-	}
-	/* "08" is octal to some YAML readers and decimal to others. */
-	if (digits && v->len > 1 && v->str[0] == '0')
-		digits = false;
-	if (!digits) {
-		doc_err(c, v, path, "must be an integer %lu..%lu", min, max);
-		return false;
-	}
-	if (val < min || val > max) {
-		doc_err(c, v, path, "must be %lu..%lu", min, max);
-		return false;
-	}
-	*out = val;
-	return true;
-}
-
-static bool doc_port(struct doc_ctx *c, const struct ynode *v,
-		     const char *path, uint16_t *out)
-{
-	unsigned long val;
-
-	if (!doc_uint(c, v, path, 1, 65535, &val))
-		return false;
-	*out = (uint16_t)val;
-	return true;
-}
-
-/* A dotted-quad unicast IPv4 address, into network order. */
-static bool doc_ipv4(struct doc_ctx *c, const struct ynode *v,
-		     const char *path, uint8_t out[4])
-{
-	char tmp[32];
-	struct in_addr a;
-
-	if (v->type != YNODE_SCALAR || v->len >= sizeof(tmp) ||
-	    strlen(v->str) != v->len) {
-		doc_err(c, v, path, "must be an IPv4 address (a.b.c.d)");
-		return false;
-	}
-	strcpy(tmp, v->str);
-	/* inet_pton() takes only the strict dotted quad: no octal, no
-	 * shorthand like "10.1". */
-	if (inet_pton(AF_INET, tmp, &a) != 1) {
-		doc_err(c, v, path, "must be an IPv4 address (a.b.c.d)");
-		return false;
-	}
-	memcpy(out, &a, 4);
-	if (out[0] == 0 || out[0] >= 224 || out[0] == 127) {
-		doc_err(c, v, path,
-			"must be a unicast address outside 0/8 and 127/8");
-		return false;
-	}
-	return true;
+	en = doc_get(m, "enabledBackend");
+	if (!en)
+		return;
+	if (!doc_name(c, en, "spec.mtls.enabledBackend", mesh->mtls_enabled))
+		return;
+	mesh->mtls_enabled_loc = en->loc;
+	for (uint32_t i = 0; i < mesh->mtls_nbackends; i++)
+		if (!strcmp(mesh->mtls[i].name, mesh->mtls_enabled))
+			found = true;
+	if (!found)
+		doc_err(c, en, "spec.mtls.enabledBackend",
+			"names no backend of spec.mtls.backends");
 }
 
 /* Mesh spec. */
 static void doc_mesh(struct doc_ctx *c, const struct ynode *spec,
 		     struct model_obj *o)
 {
-	static const char *const known[] = { "trustDomain", NULL };
+	static const char *const known[] = { "trustDomain", "mtls", NULL };
 	const struct ynode *v;
 
 	if (!doc_check_map(c, spec, "spec", known))
 		return;
+	v = doc_get(spec, "mtls");
+	if (v)
+		doc_mtls(c, v, &o->u.mesh);
 	v = doc_need(c, spec, "spec", "trustDomain");
 	if (v && doc_str(c, v, "spec.trustDomain", o->u.mesh.trust_domain,
 			 sizeof(o->u.mesh.trust_domain))) {
@@ -344,17 +257,23 @@ static void doc_service(struct doc_ctx *c, const struct ynode *spec,
 		doc_err(c, v, "spec.protocol", "must be tcp");
 }
 
-static void doc_workload(struct doc_ctx *c, const struct ynode *spec,
-			 struct model_obj *o)
+static int doc_workload(struct doc_ctx *c, struct model_set *set,
+			const struct ynode *spec, struct model_obj *o)
 {
 	static const char *const known[] = { "node", "ip", "port", "service",
-					     "identity", NULL };
+					     "identity", "tags", NULL };
 	struct model_workload *w = &o->u.workload;
 	const struct ynode *v;
 	int err;
 
 	if (!doc_check_map(c, spec, "spec", known))
-		return;
+		return 0;
+	v = doc_get(spec, "tags");
+	if (v) {
+		err = pdoc_tags(c, set, v, "spec.tags", &w->tags);
+		if (err)
+			return err;
+	}
 	v = doc_need(c, spec, "spec", "node");
 	if (v && doc_name(c, v, "spec.node", w->node))
 		w->node_loc = v->loc;
@@ -377,6 +296,7 @@ static void doc_workload(struct doc_ctx *c, const struct ynode *spec,
 				"(spiffe://<trust-domain>/<path>)");
 		w->identity_loc = v->loc;
 	}
+	return 0;
 }
 
 /* One entry of a MeshTrafficPermission's spec.from. */
@@ -541,10 +461,8 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 	if (v && doc_str(c, v, "kind", tmp, sizeof(tmp))) {
 		kind = model_kind_parse(tmp);
 		if (kind < 0)
-			doc_err(c, v, "kind",
-				"unknown kind \"%s\" (want Mesh, Node, "
-				"Service, Workload or MeshTrafficPermission)",
-				tmp);
+			doc_err(c, v, "kind", "unknown kind \"%s\" (%s)", tmp,
+				MODEL_KINDS_WANT);
 	}
 
 	meta = doc_need(c, root, "", "metadata");
@@ -569,12 +487,13 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 		doc_service(c, spec, &obj);
 		break;
 	case MODEL_WORKLOAD:
-		doc_workload(c, spec, &obj);
+		err = doc_workload(c, set, spec, &obj);
 		break;
 	case MODEL_MTP:
 		err = doc_mtp(c, spec, &obj);
 		break;
-	case MODEL_KIND_MAX:
+	default:
+		err = pdoc_parse(c, set, &obj, spec);
 		break;
 	}
 	if (err || c->errors != before)
@@ -594,6 +513,10 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 out:
 	if (obj.kind == MODEL_MTP)
 		free(obj.u.mtp.from);
+	if (obj.kind >= MODEL_GEN_FIRST) {
+		free(obj.u.pol.recs);
+		free(obj.u.pol.refs);
+	}
 	return err;
 }
 

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "emit.h"
+#include "pemit.h"
 
 /*
  * True when @s reads back as the same string when written unquoted: a YAML
@@ -53,7 +54,45 @@ static void emit_head(FILE *f, const struct model_obj *o)
 	fputs("\nspec:\n", f);
 }
 
-static void emit_obj(FILE *f, const struct model_obj *o)
+/* Mesh spec.mtls, when there is one. */
+static void emit_mtls(FILE *f, const struct model_mesh *m)
+{
+	if (!m->mtls_nbackends && !m->mtls_enabled[0])
+		return;
+	fputs("  mtls:\n", f);
+	if (m->mtls_enabled[0]) {
+		fputs("    enabledBackend: ", f);
+		emit_str(f, m->mtls_enabled);
+		fputc('\n', f);
+	}
+	if (!m->mtls_nbackends)
+		return;
+	fputs("    backends:\n", f);
+	for (uint32_t i = 0; i < m->mtls_nbackends; i++) {
+		const struct mf_mtls_backend *b = &m->mtls[i];
+
+		fputs("      - name: ", f);
+		emit_str(f, b->name);
+		fprintf(f, "\n        type: %s\n        mode: %s\n",
+			b->type == MF_MTLS_PROVIDED ? "provided" : "builtin",
+			b->mode == MF_MTLS_PERMISSIVE ? "PERMISSIVE" : "STRICT");
+		if (b->cert_validity_s)
+			fprintf(f, "        dpCert:\n          rotation:\n"
+				   "            expiration: %us\n",
+				b->cert_validity_s);
+		if (b->type == MF_MTLS_PROVIDED) {
+			fputs("        conf:\n          cert:\n            file: ",
+			      f);
+			emit_str(f, b->cert_file);
+			fputs("\n          key:\n            file: ", f);
+			emit_str(f, b->key_file);
+			fputc('\n', f);
+		}
+	}
+}
+
+static void emit_obj(FILE *f, const struct model_set *set,
+		     const struct model_obj *o)
 {
 	emit_head(f, o);
 	switch (o->kind) {
@@ -61,6 +100,7 @@ static void emit_obj(FILE *f, const struct model_obj *o)
 		fputs("  trustDomain: ", f);
 		emit_str(f, o->u.mesh.trust_domain);
 		fputc('\n', f);
+		emit_mtls(f, &o->u.mesh);
 		break;
 	case MODEL_NODE:
 		fputs("  address: ", f);
@@ -85,6 +125,10 @@ static void emit_obj(FILE *f, const struct model_obj *o)
 		fputs("\n  identity: ", f);
 		emit_str(f, w->identity);
 		fputc('\n', f);
+		if (w->tags) {
+			fputs("  tags:\n", f);
+			pemit_tags_yaml(f, set, w->tags, 4);
+		}
 		break;
 	}
 	case MODEL_MTP: {
@@ -108,7 +152,8 @@ static void emit_obj(FILE *f, const struct model_obj *o)
 		}
 		break;
 	}
-	case MODEL_KIND_MAX:
+	default:
+		pemit_yaml(f, set, o);
 		break;
 	}
 }
@@ -123,16 +168,16 @@ int emit_set(FILE *f, const struct model_set *set, unsigned kinds)
 	model_set_sorted(set, sorted);
 	for (size_t i = 0; i < set->n; i++)
 		if (kinds & (1u << sorted[i]->kind))
-			emit_obj(f, sorted[i]);
+			emit_obj(f, set, sorted[i]);
 	free(sorted);
 	if (fflush(f) || ferror(f))
 		return -EIO;
 	return 0;
 }
 
-int emit_one(FILE *f, const struct model_obj *o)
+int emit_one(FILE *f, const struct model_set *set, const struct model_obj *o)
 {
-	emit_obj(f, o);
+	emit_obj(f, set, o);
 	if (fflush(f) || ferror(f))
 		return -EIO;
 	return 0;

@@ -16,8 +16,8 @@
  * Returns 0 or -errno (a write error, or -ENOMEM). */
 int emit_set(FILE *f, const struct model_set *set, unsigned kinds);
 
-/* Writes one object as one document.  Returns 0 or -EIO. */
-int emit_one(FILE *f, const struct model_obj *o);
+/* Writes one object of @set as one document.  Returns 0 or -EIO. */
+int emit_one(FILE *f, const struct model_set *set, const struct model_obj *o);
 
 #define EMIT_ALL_KINDS ((1u << MODEL_KIND_MAX) - 1)
 

@@ -71,12 +71,12 @@ int input_merge(const struct model_set *input, const struct model_set *applied,
 		return -ENOMEM;
 	model_set_sorted(input, in_sorted);
 	for (size_t i = 0; i < input->n && !err; i++)
-		err = model_set_add_copy(out, &input->objs[i]);
+		err = model_set_add_copy(out, input, &input->objs[i]);
 	for (size_t i = 0; i < applied->n && !err; i++) {
 		const struct model_obj *o = &applied->objs[i];
 
 		if (!model_sorted_find(in_sorted, input->n, o->kind, o->name))
-			err = model_set_add_copy(out, o);
+			err = model_set_add_copy(out, applied, o);
 	}
 	free(in_sorted);
 	return err;

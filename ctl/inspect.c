@@ -16,6 +16,8 @@
 #include <bpf/libbpf.h>
 
 #include "ctl.h"
+#include "kinds.h"
+#include "mapio.h"
 #include "state.h"
 
 const char ctl_usage_inspect[] =
@@ -83,6 +85,36 @@ static int insp_head(int fd, const char *name, long used,
 	return 0;
 }
 
+static void insp_write(void *arg, const char *buf, size_t n)
+{
+	fwrite(buf, 1, n, arg);
+}
+
+/* One record of a schema-driven kind: the policy, which entry, its
+ * targets and its conf as JSON. */
+static void insp_policy(const struct mf_pol_key *k, const void *v,
+			const struct kind_desc *kd)
+{
+	static const char *const sections[] = { "?", "to", "from", "default",
+						"conf" };
+	const struct mf_pol_hdr *h = v;
+	const struct sch_sink out = { insp_write, stdout, NULL };
+	const char *tk = h->target.kind < MF_REF_KIND_MAX ?
+				 sch_ref_kind_names[h->target.kind] : NULL;
+	const char *rk = h->ref.kind < MF_REF_KIND_MAX ?
+				 sch_ref_kind_names[h->ref.kind] : NULL;
+
+	printf("  %.*s[%u] %s target %s%s%.*s", INSP_S(k->name), k->index,
+	       h->section < 5 ? sections[h->section] : "?", tk ? tk : "-",
+	       h->target.name[0] ? ":" : "", INSP_S(h->target.name));
+	if (rk)
+		printf(" ref %s%s%.*s", rk, h->ref.name[0] ? ":" : "",
+		       INSP_S(h->ref.name));
+	fputs(" conf ", stdout);
+	sch_json(&out, kd->conf, (const uint8_t *)v + kd->conf_off);
+	putchar('\n');
+}
+
 static void insp_entries(const struct rec_set *rs, enum rec_map m)
 {
 	char a[16], b[16];
@@ -94,7 +126,8 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 		case REC_IDENTITIES: {
 			const struct mf_identity *id = v;
 
-			printf("  %u -> %.*s\n", *(const __u32 *)k,
+			printf("  %u -> %.*s\n",
+			       ((const struct mf_identity_key *)k)->id,
 			       INSP_S(id->spiffe));
 			break;
 		}
@@ -139,29 +172,22 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			       INSP_S(e->node), b);
 			break;
 		}
-		case REC_MAP_MAX:
+		case REC_TAGSETS: {
+			const struct mf_tagset_key *tk = k;
+			const struct mf_tagset *ts = v;
+
+			printf("  %u ->", tk->id);
+			for (__u32 j = 0; j < ts->n && j < MF_TAGS_MAX; j++)
+				printf(" %.*s=%.*s", INSP_S(ts->tags[j].key),
+				       INSP_S(ts->tags[j].value));
+			putchar('\n');
+			break;
+		}
+		default:
+			insp_policy(k, v, kinds_all[m - REC_GEN_FIRST]);
 			break;
 		}
 	}
-}
-
-static int insp_fd(const struct pmap *pm, enum rec_map m)
-{
-	switch (m) {
-	case REC_IDENTITIES:
-		return pm->identities_fd;
-	case REC_NODES:
-		return pm->nodes_fd;
-	case REC_AUTHZ:
-		return pm->authz_fd;
-	case REC_SERVICES:
-		return pm->services_fd;
-	case REC_ENDPOINTS:
-		return pm->endpoints_fd;
-	case REC_MAP_MAX:
-		break;
-	}
-	return -1;
 }
 
 /* mf_stats: one __u64 per CPU per counter, summed.  Returns 0 or -errno. */
@@ -257,7 +283,7 @@ int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv)
 		       INSP_S(st.have.config.trust_domain));
 	for (int m = 0; m < REC_MAP_MAX; m++) {
 		putchar('\n');
-		if (insp_head(insp_fd(&st.pm, m), rec_map_info(m)->name,
+		if (insp_head(mapio_map_fd(&st.pm, m), rec_map_info(m)->name,
 			      (long)rec_count(&st.have, m), &info))
 			goto out;
 		if (!summary)

@@ -13,9 +13,13 @@
  * without them; not in the uapi errno list. */
 #define ENOTSUPP_ 524
 
-static int mapio_fd(const struct pmap *pm, enum rec_map m)
+int mapio_map_fd(const struct pmap *pm, enum rec_map m)
 {
+	if (m >= REC_GEN_FIRST && m < REC_MAP_MAX)
+		return pm->kind_fds[m - REC_GEN_FIRST];
 	switch (m) {
+	case REC_TAGSETS:
+		return pm->tagsets_fd;
 	case REC_IDENTITIES:
 		return pm->identities_fd;
 	case REC_NODES:
@@ -26,7 +30,7 @@ static int mapio_fd(const struct pmap *pm, enum rec_map m)
 		return pm->services_fd;
 	case REC_ENDPOINTS:
 		return pm->endpoints_fd;
-	case REC_MAP_MAX:
+	default:
 		break;
 	}
 	return -1;
@@ -65,6 +69,8 @@ union mapio_key {
 	struct mf_service_key service;
 	struct mf_endpoint_key endpoint;
 	struct mf_authz_key authz;
+	struct mf_tagset_key tagset;
+	struct mf_pol_key pol;
 };
 
 union mapio_val {
@@ -73,6 +79,9 @@ union mapio_val {
 	struct mf_service service;
 	struct mf_endpoint endpoint;
 	struct mf_authz_rule authz;
+	/* every other value: the kinds' records are below 4 KiB (records.c
+	 * sizes, checked by test_ctl_kinds) */
+	uint8_t any[4096];
 };
 
 /* Records per batch syscall: large enough that the syscalls stop
@@ -211,7 +220,7 @@ int mapio_read(const struct pmap *pm, struct rec_set *rs, struct diag *d)
 		return err;
 	}
 	for (int m = 0; m < REC_MAP_MAX; m++) {
-		err = mapio_read_map(mapio_fd(pm, m), m, rs, d);
+		err = mapio_read_map(mapio_map_fd(pm, m), m, rs, d);
 		if (err)
 			return err;
 	}
@@ -398,7 +407,7 @@ int mapio_write(const struct pmap *pm, const struct rec_set *have,
 
 	memset(st, 0, sizeof(*st));
 	for (int m = 0; m < REC_MAP_MAX; m++) {
-		err = mapio_upsert(mapio_fd(pm, m), m, have, want,
+		err = mapio_upsert(mapio_map_fd(pm, m), m, have, want,
 				   &stale_done[m], st, d);
 		if (err)
 			return err;
@@ -406,7 +415,7 @@ int mapio_write(const struct pmap *pm, const struct rec_set *have,
 	for (int m = REC_MAP_MAX; m-- > 0;) {
 		if (stale_done[m])
 			continue;
-		err = mapio_delete_stale(mapio_fd(pm, m), m, have, want, st, d);
+		err = mapio_delete_stale(mapio_map_fd(pm, m), m, have, want, st, d);
 		if (err)
 			return err;
 	}

@@ -12,6 +12,9 @@
 #include "pmap.h"
 #include "records.h"
 
+/* The fd of map @m in @pm. */
+int mapio_map_fd(const struct pmap *pm, enum rec_map m);
+
 /*
  * Reads mf_config[0] and every record of the policy maps of @pm into @rs
  * (initialised here, sorted; the caller frees it whatever this returns).

@@ -15,13 +15,15 @@ static const char *const model_kind_names[MODEL_KIND_MAX] = {
 
 const char *model_kind_name(enum model_kind kind)
 {
-	return (unsigned)kind < MODEL_KIND_MAX ? model_kind_names[kind] : "?";
+	if (kind >= MODEL_GEN_FIRST && kind < MODEL_KIND_MAX)
+		return model_kind_desc(kind)->name;
+	return (unsigned)kind < MODEL_GEN_FIRST ? model_kind_names[kind] : "?";
 }
 
 int model_kind_parse(const char *name)
 {
 	for (int k = 0; k < MODEL_KIND_MAX; k++)
-		if (!strcmp(name, model_kind_names[k]))
+		if (!strcmp(name, model_kind_name(k)))
 			return k;
 	return -1;
 }
@@ -61,6 +63,12 @@ static void model_obj_release(struct model_obj *o)
 		free(o->u.mtp.from);
 		o->u.mtp.from = NULL;
 		o->u.mtp.nfrom = 0;
+	} else if (o->kind >= MODEL_GEN_FIRST) {
+		free(o->u.pol.recs);
+		free(o->u.pol.refs);
+		o->u.pol.recs = NULL;
+		o->u.pol.refs = NULL;
+		o->u.pol.n = o->u.pol.nrefs = 0;
 	}
 }
 
@@ -72,6 +80,8 @@ void model_set_free(struct model_set *s)
 	for (size_t i = 0; i < s->nfiles; i++)
 		free(s->files[i]);
 	free(s->files);
+	free(s->tags.sets);
+	free(s->tags.ids);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -114,27 +124,227 @@ struct model_obj *model_set_add(struct model_set *s, enum model_kind kind)
 	return o;
 }
 
-int model_set_add_copy(struct model_set *s, const struct model_obj *src)
+/* Copies tag set @id of @from into @s (same id: the content is the
+ * same).  Returns 0 or -ENOMEM; an id @from lacks is left to validation. */
+static int model_tags_copy(struct model_set *s, const struct model_set *from,
+			   uint32_t id)
 {
-	struct model_from *from = NULL;
+	const struct mf_tagset *ts;
+
+	if (!id || !(ts = model_tags_get(from, id)))
+		return 0;
+	return model_tags_intern(s, ts) ? 0 : -ENOMEM;
+}
+
+struct model_copy_walk {
+	struct model_set *s;
+	const struct model_set *from;
+	int err;
+};
+
+static void model_copy_tags_cb(void *arg, const struct sch_field *f,
+			       const uint32_t *tags_id, const struct mf_ref *ref)
+{
+	struct model_copy_walk *w = arg;
+	int err;
+
+	(void)f;
+	err = model_tags_copy(w->s, w->from, tags_id ? *tags_id : ref->tags);
+	if (err)
+		w->err = err;
+}
+
+/* The tag sets a schema-driven policy refers to, into @s. */
+static int model_pol_copy_tags(struct model_set *s,
+			       const struct model_set *from,
+			       const struct model_policy *p)
+{
+	struct model_copy_walk w = { s, from, 0 };
+
+	for (size_t i = 0; i < p->n; i++) {
+		const uint8_t *rec = p->recs + i * p->kd->val_size;
+		const struct mf_pol_hdr *h = (const void *)rec;
+
+		model_copy_tags_cb(&w, NULL, NULL, &h->target);
+		model_copy_tags_cb(&w, NULL, NULL, &h->ref);
+		for (unsigned j = 0; j < h->nsources && j < MF_SELECTORS_MAX; j++)
+			model_copy_tags_cb(&w, NULL, &h->sources[j], NULL);
+		for (unsigned j = 0;
+		     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
+			model_copy_tags_cb(&w, NULL, &h->destinations[j], NULL);
+		sch_walk(p->kd->conf, rec + p->kd->conf_off,
+			 model_copy_tags_cb, &w);
+	}
+	return w.err;
+}
+
+int model_set_add_copy(struct model_set *s, const struct model_set *from,
+		       const struct model_obj *src)
+{
+	struct model_from *fromv = NULL;
 	struct model_obj *o;
+	uint8_t *recs = NULL;
+	struct model_ref_loc *refs = NULL;
+	int err = 0;
 
 	if (src->kind == MODEL_MTP && src->u.mtp.nfrom) {
-		from = calloc(src->u.mtp.nfrom, sizeof(*from));
-		if (!from)
+		fromv = calloc(src->u.mtp.nfrom, sizeof(*fromv));
+		if (!fromv)
 			return -ENOMEM;
-		memcpy(from, src->u.mtp.from,
-		       src->u.mtp.nfrom * sizeof(*from));
+		memcpy(fromv, src->u.mtp.from,
+		       src->u.mtp.nfrom * sizeof(*fromv));
 	}
+	if (src->kind == MODEL_WORKLOAD)
+		err = model_tags_copy(s, from, src->u.workload.tags);
+	if (src->kind >= MODEL_GEN_FIRST) {
+		const struct model_policy *p = &src->u.pol;
+
+		recs = malloc(p->n ? p->n * p->kd->val_size : 1);
+		refs = malloc(p->nrefs ? p->nrefs * sizeof(*refs) : 1);
+		if (!recs || !refs) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		memcpy(recs, p->recs, p->n * p->kd->val_size);
+		memcpy(refs, p->refs, p->nrefs * sizeof(*refs));
+		err = model_pol_copy_tags(s, from, p);
+	}
+	if (err)
+		goto fail;
 	o = model_set_add(s, src->kind);
 	if (!o) {
-		free(from);
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto fail;
 	}
 	*o = *src;
+	/* ownership of the copies moves to the set */
 	if (src->kind == MODEL_MTP)
-		o->u.mtp.from = from;	/* ownership moves to the set */
+		o->u.mtp.from = fromv;
+	if (src->kind >= MODEL_GEN_FIRST) {
+		o->u.pol.recs = recs;
+		o->u.pol.refs = refs;
+	}
 	return 0;
+fail:
+	free(refs);
+	free(recs);
+	free(fromv);
+	return err;
+}
+
+/* FNV-1a over the canonical bytes: cheap, and ids only need to be stable
+ * and rarely collide (a collision costs a probe, not correctness). */
+static uint32_t model_tags_hash(const struct mf_tagset *ts)
+{
+	const uint8_t *p = (const uint8_t *)ts;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*ts); i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h ? h : 1;
+}
+
+static int model_tag_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct mf_tag *)a)->key,
+		      ((const struct mf_tag *)b)->key);
+}
+
+int model_tags_canon(struct mf_tagset *ts)
+{
+	struct mf_tagset c;
+
+	if (ts->n > MF_TAGS_MAX)
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	c.n = ts->n;
+	for (uint32_t i = 0; i < ts->n; i++) {
+		/* strncpy on purpose: it NUL-pads the rest of the field */
+		strncpy(c.tags[i].key, ts->tags[i].key, MF_TAG_KEY_MAX - 1);
+		strncpy(c.tags[i].value, ts->tags[i].value,
+			MF_TAG_VALUE_MAX - 1);
+	}
+	qsort(c.tags, c.n, sizeof(c.tags[0]), model_tag_cmp);
+	for (uint32_t i = 1; i < c.n; i++)
+		if (!strcmp(c.tags[i - 1].key, c.tags[i].key))
+			return -EINVAL;
+	*ts = c;
+	return 0;
+}
+
+static int model_tags_grow(struct model_tags *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64;
+	struct mf_tagset *sets = calloc(cap, sizeof(*sets));
+	uint32_t *ids = calloc(cap, sizeof(*ids));
+
+	if (!sets || !ids) {
+		free(sets);
+		free(ids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t j;
+
+		if (!t->ids[i])
+			continue;
+		for (j = t->ids[i] & (cap - 1); ids[j]; j = (j + 1) & (cap - 1))
+			;
+		ids[j] = t->ids[i];
+		sets[j] = t->sets[i];
+	}
+	free(t->sets);
+	free(t->ids);
+	t->sets = sets;
+	t->ids = ids;
+	t->cap = cap;
+	return 0;
+}
+
+/* The slot holding @id, or the free slot where it would go. */
+static size_t model_tags_slot(const struct model_tags *t, uint32_t id)
+{
+	size_t j;
+
+	for (j = id & (t->cap - 1); t->ids[j] && t->ids[j] != id;
+	     j = (j + 1) & (t->cap - 1))
+		;
+	return j;
+}
+
+uint32_t model_tags_intern(struct model_set *s, const struct mf_tagset *ts)
+{
+	struct model_tags *t = &s->tags;
+	uint32_t id = model_tags_hash(ts);
+
+	if ((t->n + 1) * 2 > t->cap && model_tags_grow(t))
+		return 0;
+	for (;;) {
+		size_t j = model_tags_slot(t, id);
+
+		if (!t->ids[j]) {
+			t->ids[j] = id;
+			t->sets[j] = *ts;
+			t->n++;
+			return id;
+		}
+		if (!memcmp(&t->sets[j], ts, sizeof(*ts)))
+			return id;
+		id = id + 1 ? id + 1 : 1;	/* collision: next id */
+	}
+}
+
+const struct mf_tagset *model_tags_get(const struct model_set *s,
+				       uint32_t id)
+{
+	size_t j;
+
+	if (!id || !s->tags.cap)
+		return NULL;
+	j = model_tags_slot(&s->tags, id);
+	return s->tags.ids[j] ? &s->tags.sets[j] : NULL;
 }
 
 struct model_obj *model_set_find(const struct model_set *s,
@@ -193,7 +403,11 @@ bool model_obj_equal(const struct model_obj *a, const struct model_obj *b)
 		return false;
 	switch (a->kind) {
 	case MODEL_MESH:
-		return !strcmp(a->u.mesh.trust_domain, b->u.mesh.trust_domain);
+		return !strcmp(a->u.mesh.trust_domain, b->u.mesh.trust_domain) &&
+		       !strcmp(a->u.mesh.mtls_enabled, b->u.mesh.mtls_enabled) &&
+		       a->u.mesh.mtls_nbackends == b->u.mesh.mtls_nbackends &&
+		       !memcmp(a->u.mesh.mtls, b->u.mesh.mtls,
+			       sizeof(a->u.mesh.mtls));
 	case MODEL_NODE:
 		return !memcmp(a->u.node.ip, b->u.node.ip, 4) &&
 		       a->u.node.tunnel_port == b->u.node.tunnel_port;
@@ -207,7 +421,7 @@ bool model_obj_equal(const struct model_obj *a, const struct model_obj *b)
 
 		return !strcmp(x->node, y->node) && !memcmp(x->ip, y->ip, 4) &&
 		       x->port == y->port && !strcmp(x->service, y->service) &&
-		       !strcmp(x->identity, y->identity);
+		       !strcmp(x->identity, y->identity) && x->tags == y->tags;
 	}
 	case MODEL_MTP: {
 		const struct model_mtp *x = &a->u.mtp, *y = &b->u.mtp;
@@ -219,8 +433,14 @@ bool model_obj_equal(const struct model_obj *a, const struct model_obj *b)
 				return false;
 		return true;
 	}
-	case MODEL_KIND_MAX:
+	default:
 		break;
+	}
+	if (a->kind >= MODEL_GEN_FIRST && a->kind < MODEL_KIND_MAX) {
+		const struct model_policy *x = &a->u.pol, *y = &b->u.pol;
+
+		return x->n == y->n &&
+		       !memcmp(x->recs, y->recs, x->n * x->kd->val_size);
 	}
 	return false;
 }

@@ -15,10 +15,14 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "kinds.h"
 #include "meshforge/abi.h"
 
 #define MODEL_API_MESHFORGE	"meshforge.io/v1alpha1"
 #define MODEL_API_KUMA		"kuma.io/v1alpha1"
+
+/* How many kinds lib/kinds.c has (checked by test_ctl_kinds). */
+#define MODEL_GEN_COUNT 16
 
 /* In the order `mfctl get` prints them. */
 enum model_kind {
@@ -27,12 +31,19 @@ enum model_kind {
 	MODEL_SERVICE,
 	MODEL_WORKLOAD,
 	MODEL_MTP,		/* MeshTrafficPermission */
-	MODEL_KIND_MAX,
+	/* kinds_all[k - MODEL_GEN_FIRST]: the schema-driven kinds */
+	MODEL_GEN_FIRST,
+	MODEL_KIND_MAX = MODEL_GEN_FIRST + MODEL_GEN_COUNT,
 };
 
 struct model_mesh {
 	char trust_domain[MF_NAME_MAX];
 	struct diag_loc trust_domain_loc;
+	/* spec.mtls, as mf_config holds it */
+	char mtls_enabled[MF_NAME_MAX];	/* enabledBackend, "": none */
+	struct diag_loc mtls_enabled_loc;
+	uint32_t mtls_nbackends;
+	struct mf_mtls_backend mtls[MF_MTLS_BACKENDS_MAX];
 };
 
 struct model_node {
@@ -54,6 +65,7 @@ struct model_workload {
 	uint16_t port;
 	char service[MF_NAME_MAX];
 	char identity[MF_SPIFFE_MAX];
+	uint32_t tags;			/* tagset id in the set, 0: none */
 	struct diag_loc node_loc, ip_loc, service_loc, identity_loc;
 };
 
@@ -79,6 +91,26 @@ struct model_mtp {
 	size_t nfrom;
 };
 
+/* Where a reference of a schema-driven policy was written, so validation
+ * can point at it: the mf_ref at byte @off of record @rec. */
+struct model_ref_loc {
+	uint32_t rec;
+	uint32_t off;
+	struct diag_loc loc;
+	char path[96];			/* "spec.to[0].targetRef" */
+};
+
+/* A policy of a schema-driven kind: its records, as the map holds them
+ * (struct mf_pol_key apart: index i is record i, the name is the
+ * object's). */
+struct model_policy {
+	const struct kind_desc *kd;
+	uint8_t *recs;			/* owned: n * kd->val_size bytes */
+	size_t n;
+	struct model_ref_loc *refs;	/* owned; none for applied state */
+	size_t nrefs;
+};
+
 struct model_obj {
 	enum model_kind kind;
 	char name[MF_NAME_MAX];
@@ -90,7 +122,19 @@ struct model_obj {
 		struct model_service service;
 		struct model_workload workload;
 		struct model_mtp mtp;
+		struct model_policy pol;	/* kind >= MODEL_GEN_FIRST */
 	} u;
+};
+
+/*
+ * The tag sets objects of a set refer to, by id.  Ids are a hash of the
+ * content (model_tags_id()), so the same tags have the same id in every
+ * set and every apply, and objects compare equal across sets by id.
+ */
+struct model_tags {
+	struct mf_tagset *sets;		/* owned; open addressing by id */
+	uint32_t *ids;			/* owned; 0: free slot */
+	size_t n, cap;			/* cap: a power of two, or 0 */
 };
 
 struct model_set {
@@ -98,6 +142,7 @@ struct model_set {
 	size_t n, cap;
 	char **files;			/* owned: names objects' locs point at */
 	size_t nfiles;
+	struct model_tags tags;
 };
 
 void model_set_init(struct model_set *s);
@@ -111,10 +156,34 @@ const char *model_set_file(struct model_set *s, const char *name);
  * until the next append), or NULL on ENOMEM. */
 struct model_obj *model_set_add(struct model_set *s, enum model_kind kind);
 
-/* Appends a deep copy of @o (locations keep pointing at @o's file names, so
- * the set they came from must outlive @s, unless they are NULL).  Returns 0
- * or -ENOMEM. */
-int model_set_add_copy(struct model_set *s, const struct model_obj *o);
+/* Appends a deep copy of @o, an object of @from, with the tag sets it
+ * refers to (locations keep pointing at @o's file names, so @from must
+ * outlive @s, unless they are NULL).  Returns 0 or -ENOMEM. */
+int model_set_add_copy(struct model_set *s, const struct model_set *from,
+		       const struct model_obj *o);
+
+/*
+ * Interns tag set @ts (its tags sorted by key, every byte past the content
+ * zero) into @s.  Returns its id (> 0), or 0 on ENOMEM.  Two sets with the
+ * same content get the same id; on the (rare) collision of two contents'
+ * hashes the later one takes the next free id.
+ */
+uint32_t model_tags_intern(struct model_set *s, const struct mf_tagset *ts);
+
+/* The tag set @id of @s, or NULL. */
+const struct mf_tagset *model_tags_get(const struct model_set *s,
+				       uint32_t id);
+
+/* Sorts the tags of @ts by key and zeroes every unused byte, so equal
+ * content is equal bytes.  Returns -EINVAL when a key repeats. */
+int model_tags_canon(struct mf_tagset *ts);
+
+/* The kind descriptor of a schema-driven kind, or NULL for a core kind. */
+static inline const struct kind_desc *model_kind_desc(enum model_kind k)
+{
+	return k >= MODEL_GEN_FIRST && k < MODEL_KIND_MAX ?
+		       kinds_all[k - MODEL_GEN_FIRST] : NULL;
+}
 
 /* The object of @kind named @name, or NULL. */
 struct model_obj *model_set_find(const struct model_set *s,
@@ -134,7 +203,16 @@ const struct model_obj *model_sorted_find(const struct model_obj **sorted,
 					  size_t n, enum model_kind kind,
 					  const char *name);
 
-/* "Mesh", "Node", ... "MeshTrafficPermission". */
+/* For "unknown kind" messages. */
+#define MODEL_KINDS_WANT                                                      \
+	"want Mesh, Node, Service, Workload, MeshTrafficPermission, "         \
+	"MeshTimeout, MeshRetry, MeshCircuitBreaker, MeshHealthCheck, "       \
+	"MeshLoadBalancingStrategy, MeshFaultInjection, MeshAccessLog, "      \
+	"MeshTrace, MeshMetric, MeshRateLimit, MeshHTTPRoute, MeshTCPRoute, " \
+	"TrafficRoute, RateLimit, MeshGateway or MeshGatewayRoute"
+
+/* "Mesh", "Node", ... "MeshTrafficPermission", then the kinds of
+ * lib/kinds.c. */
 const char *model_kind_name(enum model_kind kind);
 /* Exact kind name -> kind, or -1. */
 int model_kind_parse(const char *name);

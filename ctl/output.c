@@ -7,6 +7,7 @@
 
 #include "emit.h"
 #include "output.h"
+#include "pemit.h"
 
 int output_format_parse(const char *arg)
 {
@@ -42,17 +43,57 @@ static void out_json_ip(FILE *f, const uint8_t ip[4])
 	fprintf(f, "\"%u.%u.%u.%u\"", ip[0], ip[1], ip[2], ip[3]);
 }
 
-static void out_json_obj(FILE *f, const struct model_obj *o)
+/* Mesh spec.mtls as JSON members (after trustDomain). */
+static void out_json_mtls(FILE *f, const struct model_mesh *m)
+{
+	if (!m->mtls_nbackends && !m->mtls_enabled[0])
+		return;
+	fputs(", \"mtls\": {\"enabledBackend\": ", f);
+	out_json_str(f, m->mtls_enabled);
+	fputs(", \"backends\": [", f);
+	for (uint32_t i = 0; i < m->mtls_nbackends; i++) {
+		const struct mf_mtls_backend *b = &m->mtls[i];
+
+		fputs(i ? ", {\"name\": " : "{\"name\": ", f);
+		out_json_str(f, b->name);
+		fprintf(f, ", \"type\": \"%s\", \"mode\": \"%s\"",
+			b->type == MF_MTLS_PROVIDED ? "provided" : "builtin",
+			b->mode == MF_MTLS_PERMISSIVE ? "PERMISSIVE" : "STRICT");
+		if (b->cert_validity_s)
+			fprintf(f, ", \"dpCert\": {\"rotation\": "
+				   "{\"expiration\": \"%us\"}}",
+				b->cert_validity_s);
+		if (b->type == MF_MTLS_PROVIDED) {
+			fputs(", \"conf\": {\"cert\": {\"file\": ", f);
+			out_json_str(f, b->cert_file);
+			fputs("}, \"key\": {\"file\": ", f);
+			out_json_str(f, b->key_file);
+			fputs("}}", f);
+		}
+		fputs("}", f);
+	}
+	fputs("]}", f);
+}
+
+static void out_json_obj(FILE *f, const struct model_set *set,
+			 const struct model_obj *o)
 {
 	fprintf(f, "  {\n    \"apiVersion\": \"%s\",\n    \"kind\": \"%s\",\n"
 		"    \"metadata\": {\"name\": ", MODEL_API_MESHFORGE,
 		model_kind_name(o->kind));
 	out_json_str(f, o->name);
-	fputs("},\n    \"spec\": {", f);
+	fputs("},\n    \"spec\": ", f);
+	if (o->kind >= MODEL_GEN_FIRST) {
+		pemit_json(f, set, o);
+		fputs("\n  }", f);
+		return;
+	}
+	fputc('{', f);
 	switch (o->kind) {
 	case MODEL_MESH:
 		fputs("\"trustDomain\": ", f);
 		out_json_str(f, o->u.mesh.trust_domain);
+		out_json_mtls(f, &o->u.mesh);
 		break;
 	case MODEL_NODE:
 		fputs("\"address\": ", f);
@@ -76,6 +117,10 @@ static void out_json_obj(FILE *f, const struct model_obj *o)
 		out_json_str(f, w->service);
 		fputs(", \"identity\": ", f);
 		out_json_str(f, w->identity);
+		if (w->tags) {
+			fputs(", \"tags\": ", f);
+			pemit_tags_json(f, set, w->tags);
+		}
 		break;
 	}
 	case MODEL_MTP: {
@@ -99,18 +144,19 @@ static void out_json_obj(FILE *f, const struct model_obj *o)
 		fputs(m->nfrom ? "\n    ]" : "]", f);
 		break;
 	}
-	case MODEL_KIND_MAX:
+	default:
 		break;
 	}
 	fputs("}\n  }", f);
 }
 
-static void out_json(FILE *f, const struct model_obj **objs, size_t n)
+static void out_json(FILE *f, const struct model_set *set,
+		     const struct model_obj **objs, size_t n)
 {
 	fputs("[", f);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n" : "\n", f);
-		out_json_obj(f, objs[i]);
+		out_json_obj(f, set, objs[i]);
 	}
 	fputs(n ? "\n]\n" : "]\n", f);
 }
@@ -235,11 +281,14 @@ static void out_table_head(struct out_table *t, enum model_kind k)
 				     "IDENTITY" },
 		[MODEL_MTP] = { "NAME", "TARGET", "RULES", "FROM" },
 	};
+	static const char *const gen_head[OUT_MAX_COLS] = { "NAME", "TARGET",
+							    "ENTRIES" };
 
 	memset(t, 0, sizeof(*t));
-	for (t->ncols = 0; t->ncols < OUT_MAX_COLS && heads[k][t->ncols];
-	     t->ncols++)
-		t->head[t->ncols] = heads[k][t->ncols];
+	const char *const *h = k >= MODEL_GEN_FIRST ? gen_head : heads[k];
+
+	for (t->ncols = 0; t->ncols < OUT_MAX_COLS && h[t->ncols]; t->ncols++)
+		t->head[t->ncols] = h[t->ncols];
 }
 
 /* "SpiffeID:spiffe://...=Allow,Mesh=Deny": the rules in one cell. */
@@ -300,8 +349,19 @@ static void out_table_add(struct out_table *t, const struct model_set *set,
 		row[2] = out_fmt("%zu", o->u.mtp.nfrom);
 		row[3] = out_mtp_from(&o->u.mtp);
 		break;
-	case MODEL_KIND_MAX:
+	default: {
+		const struct model_policy *p = &o->u.pol;
+		const struct mf_ref *r = p->n ?
+			&((const struct mf_pol_hdr *)p->recs)->target : NULL;
+
+		if (r && r->kind && r->kind < MF_REF_KIND_MAX)
+			row[1] = out_fmt("%s%s%s", sch_ref_kind_names[r->kind],
+					 r->name[0] ? ":" : "", r->name);
+		else
+			row[1] = strdup("-");
+		row[2] = out_fmt("%zu", p->n);
 		break;
+	}
 	}
 	out_table_row(t, row);
 }
@@ -353,10 +413,10 @@ int output_write(FILE *f, const struct model_set *set, unsigned kinds,
 	switch (fmt) {
 	case OUTPUT_YAML:
 		for (size_t i = 0; i < n && !err; i++)
-			err = emit_one(f, sorted[i]);
+			err = emit_one(f, set, sorted[i]);
 		break;
 	case OUTPUT_JSON:
-		out_json(f, sorted, n);
+		out_json(f, set, sorted, n);
 		break;
 	case OUTPUT_TABLE:
 		err = out_tables(f, set, sorted, n);

@@ -20,12 +20,15 @@
 
 /* The hash maps, in the order they are written. */
 enum rec_map {
-	REC_IDENTITIES = 0,
+	REC_TAGSETS = 0,
+	REC_IDENTITIES,
 	REC_NODES,
 	REC_AUTHZ,
 	REC_SERVICES,
 	REC_ENDPOINTS,
-	REC_MAP_MAX,
+	/* the maps of lib/kinds.c, in kinds_all order */
+	REC_GEN_FIRST,
+	REC_MAP_MAX = REC_GEN_FIRST + 16,
 };
 
 /* One map's records: n entries of key_size + val_size bytes each. */

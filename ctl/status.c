@@ -158,9 +158,21 @@ int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	for (size_t i = 0; i < st.objs.n; i++)
 		counts[st.objs.objs[i].kind]++;
 	printf("objects:  ");
-	for (int k = 0; k < MODEL_KIND_MAX; k++)
+	for (int k = 0; k < MODEL_GEN_FIRST; k++)
 		printf(" %s %zu%s", model_kind_name(k), counts[k],
-		       k + 1 < MODEL_KIND_MAX ? "," : "\n");
+		       k + 1 < MODEL_GEN_FIRST ? "," : "\n");
+	/* The policy kinds only when there are some: sixteen zeros say
+	 * nothing. */
+	printf("policies: ");
+	for (int k = MODEL_GEN_FIRST, first = 1; k < MODEL_KIND_MAX; k++) {
+		if (counts[k]) {
+			printf("%s %s %zu", first ? "" : ",", model_kind_name(k),
+			       counts[k]);
+			first = 0;
+		}
+		if (k + 1 == MODEL_KIND_MAX)
+			printf("%s\n", first ? " none" : "");
+	}
 	if (err == -EBADMSG) {
 		fflush(stdout);
 		diag_print(&d, stderr);

@@ -15,6 +15,9 @@
 
 #include "meshforge/abi.h"
 
+/* How many maps lib/kinds.c has; test_ctl_kinds checks. */
+#define PMAP_KIND_MAPS 16
+
 struct pmap {
 	char root[PATH_MAX];
 	int config_fd;
@@ -24,6 +27,8 @@ struct pmap {
 	int identities_fd;
 	int authz_fd;
 	int stats_fd;
+	int tagsets_fd;
+	int kind_fds[PMAP_KIND_MAPS];	/* lib/kinds.c's maps, in order */
 };
 
 /* Returns 0, or -errno (-ENOENT: not pinned and !create).  On failure every

@@ -58,7 +58,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MF_MAX_IDENTITIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
+	__type(key, struct mf_identity_key);
 	__type(value, struct mf_identity);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mf_identities SEC(".maps");
@@ -81,5 +81,44 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mf_stats SEC(".maps");
+
+/* Interned tag sets (struct mf_tagset_key: half, content-hash id). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * MF_MAX_TAGSETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mf_tagset_key);
+	__type(value, struct mf_tagset);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_tagsets SEC(".maps");
+
+/* The policy kinds of abi_policy.h: one hash per kind, room for two
+ * halves (the one in force and the one an apply stages). */
+#define MF_POLICY_MAP(map, val, max)					\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_HASH);			\
+		__uint(max_entries, 2 * (max));				\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__type(key, struct mf_pol_key);				\
+		__type(value, val);					\
+		__uint(pinning, LIBBPF_PIN_BY_NAME);			\
+	} map SEC(".maps")
+
+MF_POLICY_MAP(mf_timeouts, struct mf_timeout, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_retries, struct mf_retry, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_breakers, struct mf_breaker, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_healthchecks, struct mf_healthcheck, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_lbstrategies, struct mf_lbstrategy, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_faults, struct mf_fault, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_accesslogs, struct mf_accesslog, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_traces, struct mf_trace, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_metrics, struct mf_metric, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_ratelimits, struct mf_ratelimit, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_http_routes, struct mf_http_route, MF_MAX_ROUTE_RECORDS);
+MF_POLICY_MAP(mf_tcp_routes, struct mf_tcp_route, MF_MAX_ROUTE_RECORDS);
+MF_POLICY_MAP(mf_traffic_routes, struct mf_traffic_route, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_legacy_ratelimits, struct mf_legacy_ratelimit, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_gateways, struct mf_gateway, MF_MAX_POLICY_RECORDS);
+MF_POLICY_MAP(mf_gateway_routes, struct mf_gateway_route, MF_MAX_POLICY_RECORDS);
 
 #endif /* MF_BPF_MAPS_H */

@@ -41,6 +41,7 @@
 #define MF_MAP_IDENTITIES	"mf_identities"
 #define MF_MAP_AUTHZ		"mf_authz"
 #define MF_MAP_STATS		"mf_stats"
+#define MF_MAP_TAGSETS		"mf_tagsets"
 
 /*
  * Capacities.  A full map is an error mfctl reports, never an eviction.
@@ -55,12 +56,40 @@
 #define MF_MAX_AUTHZ		65536
 
 /* mf_config: a single-entry array (key 0) describing the applied policy. */
+#define MF_MTLS_BACKENDS_MAX	4
+#define MF_PATH_MAX		128	/* file paths, URLs, HTTP paths */
+
+enum mf_mtls_backend_type {
+	MF_MTLS_BUILTIN = 1,		/* the mesh CA `mfctl ca init` made */
+	MF_MTLS_PROVIDED = 2,		/* a CA certificate and key from files */
+};
+
+enum mf_mtls_mode {
+	MF_MTLS_STRICT = 1,		/* only mTLS from mesh identities */
+	MF_MTLS_PERMISSIVE = 2,		/* mTLS and plaintext both accepted */
+};
+
+/* One entry of Mesh spec.mtls.backends. */
+struct mf_mtls_backend {
+	char name[MF_NAME_MAX];
+	__u8 type;			/* enum mf_mtls_backend_type */
+	__u8 mode;			/* enum mf_mtls_mode */
+	__u16 _pad;
+	__u32 cert_validity_s;		/* dpCert.rotation.expiration, 0: default */
+	char cert_file[MF_PATH_MAX];	/* provided: conf.cert.file */
+	char key_file[MF_PATH_MAX];	/* provided: conf.key.file */
+};
+
 struct mf_config {
 	__u64 epoch;			/* bumped once by every successful apply */
 	__u32 flags;			/* MF_CONFIG_F_* */
-	__u32 _pad;
+	__u32 active;			/* the half of every policy map in force */
 	char mesh[MF_NAME_MAX];		/* Mesh object name, "" before any apply */
 	char trust_domain[MF_NAME_MAX];	/* e.g. "mesh.local" */
+	char mtls_enabled[MF_NAME_MAX];	/* spec.mtls.enabledBackend, "": off */
+	__u32 mtls_nbackends;
+	__u32 _pad2;
+	struct mf_mtls_backend mtls[MF_MTLS_BACKENDS_MAX];
 };
 
 enum mf_config_flags {
@@ -71,8 +100,18 @@ enum mf_proto {
 	MF_PROTO_TCP = 6,		/* IPPROTO_TCP */
 };
 
+/*
+ * Two halves.  Every policy map's key starts with `__u32 half`: the
+ * records of the policy in force are those whose half equals
+ * mf_config.active.  `mfctl apply` writes the new policy into the other
+ * half, then flips mf_config (epoch and active) in one update, waits until
+ * no BPF program can still be reading the old half, and clears it.  So a
+ * reader (kernel or agent) sees one whole policy or the next, never a mix.
+ */
+
 /* mf_services: VIP:port:proto -> service. */
 struct mf_service_key {
+	__u32 half;
 	__u8 vip[4];
 	__u16 port;
 	__u8 proto;			/* enum mf_proto */
@@ -87,6 +126,7 @@ struct mf_service {
 
 /* mf_endpoints: workload IP -> the workload behind it. */
 struct mf_endpoint_key {
+	__u32 half;
 	__u8 ip[4];
 };
 
@@ -98,10 +138,13 @@ struct mf_endpoint {
 	__u16 _pad;
 	char name[MF_NAME_MAX];		/* Workload object name */
 	char node[MF_NAME_MAX];		/* Node object name */
+	__u32 tags;			/* mf_tagsets id of its tags, 0: none */
+	__u32 _pad2;
 };
 
 /* mf_nodes: node name -> address of that node's agent. */
 struct mf_node_key {
+	__u32 half;
 	char name[MF_NAME_MAX];
 };
 
@@ -112,6 +155,11 @@ struct mf_node {
 };
 
 /* mf_identities: identity id -> SPIFFE ID. */
+struct mf_identity_key {
+	__u32 half;
+	__u32 id;
+};
+
 struct mf_identity {
 	char spiffe[MF_SPIFFE_MAX];
 };
@@ -125,6 +173,7 @@ struct mf_identity {
  * and no matching rule means deny.
  */
 struct mf_authz_key {
+	__u32 half;
 	__u32 service_id;
 	__u32 index;
 };
@@ -147,6 +196,36 @@ struct mf_authz_rule {
 	char policy[MF_NAME_MAX];	/* MeshTrafficPermission name */
 	char spiffe[MF_SPIFFE_MAX];
 };
+
+/*
+ * mf_tagsets: interned tag sets (Workload tags, MeshSubset tags, legacy
+ * selectors).  The id is a hash of the content (struct mf_tagset bytes), so
+ * the same tags get the same id in every apply and on every node; records
+ * refer to tags by id to stay small.  Tags are sorted by key; a value of
+ * "*" matches any value.
+ */
+#define MF_TAGS_MAX		8
+#define MF_TAG_KEY_MAX		64
+#define MF_TAG_VALUE_MAX	64
+#define MF_MAX_TAGSETS		16384
+
+struct mf_tagset_key {
+	__u32 half;
+	__u32 id;			/* > 0 */
+};
+
+struct mf_tag {
+	char key[MF_TAG_KEY_MAX];
+	char value[MF_TAG_VALUE_MAX];
+};
+
+struct mf_tagset {
+	__u32 n;
+	__u32 _pad;
+	struct mf_tag tags[MF_TAGS_MAX];
+};
+
+#include "meshforge/abi_policy.h"
 
 /* mf_stats: per-CPU counters indexed by enum mf_stat. */
 enum mf_stat {

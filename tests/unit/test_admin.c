@@ -41,7 +41,7 @@ static struct policy *make_policy(void)
 	struct mf_service sv[2];
 	struct mf_endpoint_key ek[2];
 	struct mf_endpoint ev[2];
-	__u32 ik[1] = { 1 };
+	struct mf_identity_key ik[1] = { { .id = 1 } };
 	struct mf_identity iv[1];
 	struct mf_authz_key ak[1] = { { .service_id = 1, .index = 0 } };
 	struct mf_authz_rule av[1];

@@ -343,17 +343,17 @@ static bool test_diff_invalid(void)
 static bool test_inspect(void)
 {
 	static const char *const want[] = {
-		"mf_config  type array  key 4  value 144  entries 1/1 (100.0%)\n"
+		"mf_config  type array  key 4  value 1528  entries 1/1 (100.0%)\n"
 		"  epoch 3 flags 0x1 mesh default trust_domain mesh.local\n",
-		"\nmf_nodes  type hash  key 64  value 8  entries 2/1024 (0.2%)\n",
+		"\nmf_nodes  type hash  key 68  value 8  entries 2/1024 (0.2%)\n",
 		"  mf-node-b -> 10.77.0.2:15008\n",
-		"\nmf_identities  type hash  key 4  value 256  entries 1/131072 (0.0%)\n"
+		"\nmf_identities  type hash  key 8  value 256  entries 1/131072 (0.0%)\n"
 		"  2 -> spiffe://mesh.local/ns/default/sa/web\n",
-		"\nmf_authz  type hash  key 8  value 328  entries 0/65536 (0.0%)\n",
-		"\nmf_services  type hash  key 8  value 72  entries 1/16384 (0.0%)\n",
+		"\nmf_authz  type hash  key 12  value 328  entries 0/65536 (0.0%)\n",
+		"\nmf_services  type hash  key 12  value 72  entries 1/16384 (0.0%)\n",
 		/* api took id 1 (ids go in name order) and is deleted. */
 		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0\n",
-		"\nmf_endpoints  type hash  key 4  value 144  entries 1/131072 (0.0%)\n",
+		"\nmf_endpoints  type hash  key 8  value 152  entries 1/131072 (0.0%)\n",
 		"  10.78.2.11 -> name b1 port 8080 service 2 identity 2 node "
 		"mf-node-b (10.77.0.2)\n",
 		"\nmf_stats  type percpu_array  key 4  value 8  entries 6/6 (100.0%)\n",
@@ -391,7 +391,8 @@ static bool test_status(void)
 	     ASSERT_TRUE(strstr(r.out, "mesh:      default (trust domain "
 				"mesh.local)\n")) &&
 	     ASSERT_TRUE(strstr(r.out, "objects:   Mesh 1, Node 2, Service 1, "
-				"Workload 1, MeshTrafficPermission 0\n")) &&
+				"Workload 1, MeshTrafficPermission 0\n"
+				"policies:  none\n")) &&
 	     ASSERT_TRUE(strstr(r.out, ch_root)) &&
 	     ASSERT_TRUE(strstr(r.out, "\nagent:     "));
 	ch_run_free(&r);

@@ -132,7 +132,7 @@ static bool test_compile_services_identities_endpoints(void)
 	struct mf_endpoint_key ek;
 	struct mf_endpoint ev;
 	struct mf_identity iv;
-	__u32 id;
+	struct mf_identity_key id = { 0 };
 	long i;
 	bool ok;
 
@@ -166,7 +166,7 @@ static bool test_compile_services_identities_endpoints(void)
 	ok = ok && ASSERT_EQ(rec_count(&rs, REC_IDENTITIES), 2);
 	memset(&iv, 0, sizeof(iv));
 	strcpy(iv.spiffe, "spiffe://mesh.local/ns/default/sa/web");
-	id = 2;
+	id.id = 2;
 	i = rec_find(&rs, REC_IDENTITIES, &id);
 	ok = ok && ASSERT_GE(i, 0) &&
 	     ASSERT_MEMEQ(rec_val(&rs, REC_IDENTITIES, (size_t)i), &iv,

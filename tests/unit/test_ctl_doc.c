@@ -287,8 +287,8 @@ static bool test_document_shape(void)
 		       "t.yaml:1:13: apiVersion: must be meshforge.io/v1alpha1 "
 		       "or kuma.io/v1alpha1") &&
 	       expect1(API "kind: Dataplane\nmetadata: {name: m}\nspec: {}\n",
-		       "t.yaml:2:7: kind: unknown kind \"Dataplane\" (want Mesh, "
-		       "Node, Service, Workload or MeshTrafficPermission)") &&
+		       "t.yaml:2:7: kind: unknown kind \"Dataplane\" ("
+		       MODEL_KINDS_WANT ")") &&
 	       expect1(API "kind: Mesh\nkind: Mesh\nmetadata: {name: m}\n"
 		       "spec: {trustDomain: td}\n",
 		       "t.yaml:3:1: kind: duplicate key (first at line 2)") &&

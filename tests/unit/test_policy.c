@@ -38,7 +38,7 @@ struct recs {
 	struct mf_endpoint ev[MAX];
 	struct mf_node_key nk[MAX];
 	struct mf_node nv[MAX];
-	__u32 ik[MAX];
+	struct mf_identity_key ik[MAX];
 	struct mf_identity iv[MAX];
 	struct mf_authz_key ak[MAX];
 	struct mf_authz_rule av[MAX];
@@ -80,7 +80,7 @@ static void add_ident(struct recs *x, uint32_t id, const char *spiffe)
 {
 	size_t i = x->r.n_idents++;
 
-	x->ik[i] = id;
+	x->ik[i].id = id;
 	memset(&x->iv[i], 0, sizeof(x->iv[i]));
 	strcpy(x->iv[i].spiffe, spiffe);
 }

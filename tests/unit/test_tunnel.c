@@ -125,7 +125,7 @@ static int make_policy(void)
 	struct mf_endpoint ev[4];
 	struct mf_node_key nk[2];
 	struct mf_node nv[2];
-	__u32 ik[3] = { 1, 2, 3 };
+	struct mf_identity_key ik[3] = { { .id = 1 }, { .id = 2 }, { .id = 3 } };
 	struct mf_identity iv[3];
 	struct mf_authz_key ak[1] = { { .service_id = 1, .index = 0 } };
 	struct mf_authz_rule av[1];

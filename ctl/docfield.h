@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reading one YAML value of a policy document: each reader checks the
+ * value, and on a problem adds "file:line:col: path: message" to the
+ * document's diagnostics and counts it.  Paths name the field from the
+ * document root ("spec.from[1].targetRef.name").
+ */
+#ifndef CTL_DOCFIELD_H
+#define CTL_DOCFIELD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "meshforge/abi.h"
+#include "ytree.h"
+
+#define DOC_PATH_MAX 256
+
+#define DOC_NAME_RULE                                                         \
+	"must be 1..63 characters of a-z, 0-9, '-' and '.', starting and "    \
+	"ending with a letter or digit"
+
+/* One document being read: where problems go and how many it had. */
+struct doc_ctx {
+	struct diag *d;
+	unsigned errors;
+};
+
+void doc_err(struct doc_ctx *c, const struct ynode *at, const char *path,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* "@prefix.@key", or "@key" at the root, into @buf (DOC_PATH_MAX). */
+const char *doc_path(char *buf, const char *prefix, const char *key);
+
+/* "a scalar", "a mapping", "a list". */
+const char *doc_kind_str(enum ynode_type t);
+
+/*
+ * Checks the keys of mapping @map (at @path): each must be a scalar, appear
+ * once and be one of @known (NULL-terminated).  Returns true when @map is a
+ * mapping at all (so its fields can be read), after reporting its problems.
+ */
+bool doc_check_map(struct doc_ctx *c, const struct ynode *map,
+		   const char *path, const char *const *known);
+
+/* The value of @key in mapping @map, or NULL (also for a YAML null). */
+const struct ynode *doc_get(const struct ynode *map, const char *key);
+
+/* The value of required field @key, or NULL after reporting it missing. */
+const struct ynode *doc_need(struct doc_ctx *c, const struct ynode *map,
+			     const char *path, const char *key);
+
+/* A string into @out (@outsz bytes, NUL-padded); false after reporting a
+ * non-scalar, a NUL byte or an overlong value. */
+bool doc_str(struct doc_ctx *c, const struct ynode *v, const char *path,
+	     char *out, size_t outsz);
+
+/* Object names: DNS-subdomain-like, 1..63 characters (DOC_NAME_RULE). */
+bool doc_name_ok(const char *s);
+bool doc_name(struct doc_ctx *c, const struct ynode *v, const char *path,
+	      char out[MF_NAME_MAX]);
+
+/* An unsigned decimal integer in [@min, @max], written plain (80, not
+ * "80": a quoted number is a string in YAML). */
+bool doc_uint(struct doc_ctx *c, const struct ynode *v, const char *path,
+	      unsigned long min, unsigned long max, unsigned long *out);
+bool doc_port(struct doc_ctx *c, const struct ynode *v, const char *path,
+	      uint16_t *out);
+/* A dotted-quad unicast IPv4 address, into network order. */
+bool doc_ipv4(struct doc_ctx *c, const struct ynode *v, const char *path,
+	      uint8_t out[4]);
+
+#endif /* CTL_DOCFIELD_H */

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+/* RateLimit: placeholder until its schema lands. */
+#include <stddef.h>
+
+#include "kinds.h"
+
+static const struct sch_object stub_conf = { .name = "RateLimit" };
+
+const struct kind_desc kind_rate_limit = {
+	.name = "RateLimit",
+	.plural = "ratelimits",
+	.map = MF_MAP_LEGACY_RLS,
+	.form = KIND_FORM_SOURCES,
+	.sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.target_kinds = KIND_REF(MF_REF_MESH),
+	.to_kinds = KIND_REF(MF_REF_MESH),
+	.from_kinds = KIND_REF(MF_REF_MESH),
+	.val_size = sizeof(struct mf_legacy_ratelimit),
+	.conf_off = offsetof(struct mf_legacy_ratelimit, conf),
+	.conf = &stub_conf,
+	.max_records = MF_MAX_POLICY_RECORDS,
+};

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Schemas of the policy kinds' records: which YAML field is which bytes of
+ * which ABI struct (include/meshforge/abi_policy.h).  One table per struct
+ * drives everything that reads or writes those records, so a field is
+ * described once:
+ *   - ctl/pdoc.c    YAML -> record bytes, with file:line:col diagnostics
+ *   - ctl/pemit.c   record bytes -> YAML, the form `apply` reads back
+ *   - sch_json()    record bytes -> JSON (mfctl get -o json, the agent's
+ *                   /config_dump)
+ *   - sch_merge()   Kuma's merge of confs: later policies override the
+ *                   fields they set
+ *
+ * Layout rules the tables rely on (checked by tests/unit/test_schema.c for
+ * every kind):
+ *   - Every struct a sch_object describes (not scalar list items) starts
+ *     with `__u32 present`; field i of the object sets bit i (so at most 32
+ *     fields per object).
+ *   - A list's count is a __u8 in the enclosing object (count_off).
+ *   - Fields of one object may share storage (a C union) when the object's
+ *     check() allows only one of them to be present.
+ */
+#ifndef MF_SCHEMA_H
+#define MF_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshforge/abi.h"
+
+enum sch_type {
+	SCH_BOOL = 1,	/* __u8 0/1; YAML true/false */
+	SCH_INT,	/* unsigned, size 1, 2, 4 or 8; in [min, max] */
+	SCH_DURATION,	/* __u32 ms; YAML "10s", "1m30s", "250ms", "1h" */
+	SCH_PERCENT,	/* __u32 thousandths of a percent, 0..100000;
+			 * YAML 50, 12.5 or "12.5" */
+	SCH_DECIMAL,	/* __u32 thousandths; YAML 1.9 or "1.9"; [min, max]
+			 * in thousandths */
+	SCH_BANDWIDTH,	/* __u64 bits/s; YAML "10kbps", "5Mbps", "1Gbps",
+			 * "800bps" */
+	SCH_STRING,	/* char[size], NUL-padded; non-empty; check() */
+	SCH_ENUM,	/* __u8: 1 + index of the name in names, 0: unset */
+	SCH_FLAGS,	/* __u32: YAML list of names, bit i = names[i] */
+	SCH_OBJECT,	/* nested mapping described by sub, at off */
+	SCH_LIST,	/* YAML list; items of item_size at off, up to
+			 * max_items, count at count_off; each item is a
+			 * mapping described by sub, or a scalar when
+			 * sub->scalar */
+	SCH_TAGS,	/* YAML mapping of tag -> value; __u32 tagset id */
+	SCH_REF,	/* a targetRef {kind, name, tags}; struct mf_ref;
+			 * kinds allowed in ref_kinds */
+};
+
+struct sch_object;
+
+struct sch_field {
+	const char *name;		/* YAML key (Kuma's spelling) */
+	enum sch_type type;
+	uint16_t off;			/* from the start of the object */
+	uint16_t size;			/* SCH_INT: 1/2/4/8; SCH_STRING: the
+					 * array; others: implied */
+	bool required;
+	uint64_t min, max;		/* SCH_INT, SCH_DURATION (ms),
+					 * SCH_DECIMAL; 0/0: no bound */
+	const char *const *names;	/* SCH_ENUM, SCH_FLAGS: NULL-ended */
+	const struct sch_object *sub;	/* SCH_OBJECT, SCH_LIST */
+	uint16_t count_off;		/* SCH_LIST */
+	uint16_t item_size;		/* SCH_LIST */
+	uint16_t max_items;		/* SCH_LIST */
+	uint32_t ref_kinds;		/* SCH_REF: 1u << enum mf_ref_kind */
+	/* SCH_STRING: extra rule.  Returns NULL, or why @s is wrong. */
+	const char *(*check)(const char *s);
+};
+
+struct sch_object {
+	const char *name;		/* for messages: "MeshTimeout default" */
+	const struct sch_field *fields;
+	size_t nfields;			/* <= 32 */
+	/* A list of scalars: one field (name NULL, off 0) is the item. */
+	bool scalar;
+	/* Rules across fields (exactly one of, min <= max...).  Returns NULL,
+	 * or why the object is wrong; called after its fields parsed. */
+	const char *(*check)(const void *obj);
+};
+
+#define SCH_NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The presence mask of an object (not of a scalar item). */
+static inline uint32_t sch_present(const void *obj)
+{
+	return *(const uint32_t *)obj;
+}
+
+static inline bool sch_has(const void *obj, size_t field)
+{
+	return sch_present(obj) & (1u << field);
+}
+
+/* Names of enum mf_ref_kind, index = value ("Mesh", "MeshSubset", ...,
+ * "Dataplane" for MF_REF_WORKLOAD).  [0] is NULL. */
+extern const char *const sch_ref_kind_names[MF_REF_KIND_MAX];
+
+/* Output of sch_json(): bytes go to write(). */
+struct sch_sink {
+	void (*write)(void *arg, const char *buf, size_t n);
+	void *arg;
+	/* Resolves a tagset id for printing; NULL or a NULL result prints
+	 * the id as a number. */
+	const struct mf_tagset *(*tags)(void *arg, uint32_t id);
+};
+
+/*
+ * Writes @obj (described by @s) as one JSON object: only the fields that
+ * are present, in schema order, durations as "10s" strings, percentages
+ * and decimals as numbers, tags as objects, refs as {"kind":..,"name":..}.
+ */
+void sch_json(const struct sch_sink *out, const struct sch_object *s,
+	      const void *obj);
+
+/*
+ * Merges @src over @dst (both described by @s): every field present in
+ * @src replaces @dst's, except nested objects, which merge field by field;
+ * lists are replaced whole.  This is how Kuma combines the confs of the
+ * policies that select the same proxy.
+ */
+void sch_merge(const struct sch_object *s, void *dst, const void *src);
+
+/* Calls @fn for every SCH_TAGS id and every SCH_REF of @obj (present ones
+ * only), for reference checks and for collecting the tagsets to write.
+ * @tags_id is NULL for a ref and @ref NULL for a tags field. */
+void sch_walk(const struct sch_object *s, const void *obj,
+	      void (*fn)(void *arg, const struct sch_field *f,
+			 const uint32_t *tags_id, const struct mf_ref *ref),
+	      void *arg);
+
+/* Formats @ms as the shortest Go-style duration that says it exactly
+ * ("1h", "90s", "1500ms", "0s").  Returns @buf. */
+const char *sch_fmt_duration(char *buf, size_t n, uint32_t ms);
+/* Parses a Go-style duration ("1m30s", "250ms", "2h"; units h, m, s, ms)
+ * into milliseconds.  Returns 0, or -EINVAL (malformed, or a part below a
+ * millisecond), -ERANGE (over UINT32_MAX ms). */
+int sch_parse_duration(const char *s, uint32_t *ms);
+
+/* Thousandths -> "12.5", "100", "0.001".  Returns @buf. */
+const char *sch_fmt_milli(char *buf, size_t n, uint32_t v);
+/* "12.5" / "12" -> 12500 / 12000, at most 3 decimals.  Returns 0, -EINVAL
+ * or -ERANGE. */
+int sch_parse_milli(const char *s, uint32_t *v);
+
+/* Bits/s -> "10kbps", "5Mbps", "1Gbps", "800bps" (largest exact unit,
+ * units of 1000).  Returns @buf. */
+const char *sch_fmt_bandwidth(char *buf, size_t n, uint64_t bps);
+int sch_parse_bandwidth(const char *s, uint64_t *bps);
+
+#endif /* MF_SCHEMA_H */
