@@ -44,6 +44,9 @@ struct main_opts {
 	const char *bpf_root;
 	const char *config_dir;
 	const char *state_dir;
+	/* mfctl's run dir (its writers' lock), for the restore at start:
+	 * $MF_RUN_DIR, else MF_RUN_DIR_DEFAULT, as mfctl takes it. */
+	const char *run_dir;
 	const char *ifaces[MAIN_MAX_IFACES];
 	int n_ifaces;
 	uint16_t outbound_port;
@@ -61,7 +64,8 @@ static void main_usage(FILE *f)
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default %s)\n"
 		"  --state-dir   policy saved by mfctl, restored at start when nothing\n"
-		"                is pinned (default $MF_STATE_DIR or %s)\n"
+		"                is pinned (default $MF_STATE_DIR or %s), under mfctl's\n"
+		"                lock in $MF_RUN_DIR (default " MF_RUN_DIR_DEFAULT ")\n"
 		"  --admin-port  admin endpoint on 127.0.0.1 (/ready, /metrics,\n"
 		"                /config_dump); 0 disables it (default %d)\n",
 		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT,
@@ -106,6 +110,8 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 	o->config_dir = MF_CONFIG_DIR_DEFAULT;
 	env = getenv("MF_STATE_DIR");
 	o->state_dir = env && *env ? env : MF_STATE_DIR_DEFAULT;
+	env = getenv("MF_RUN_DIR");
+	o->run_dir = env && *env ? env : MF_RUN_DIR_DEFAULT;
 	o->outbound_port = MF_PORT_OUTBOUND;
 	o->tunnel_port = MF_PORT_TUNNEL;
 	o->admin_port = MF_PORT_ADMIN;
@@ -303,7 +309,9 @@ static int main_restore_policy(const struct main_opts *o)
 			pmap_close(&pm);
 		return 0;
 	}
-	err = ctl_restore(o->bpf_root, o->state_dir, false, stderr, &info);
+	/* Under mfctl's writers' lock: an apply racing the restore waits. */
+	err = ctl_restore(o->bpf_root, o->state_dir, o->run_dir, false, stderr,
+			  &info);
 	if (err == -ENOENT) {
 		log_info("event=policy_not_restored reason=no_saved_state "
 			 "state_dir=%s", o->state_dir);

@@ -455,6 +455,48 @@ static int pol_dump_map(int fd, size_t ksz, size_t vsz, size_t max,
 	return ret;
 }
 
+/*
+ * Keeps the records of @d in half @half, with the half field (the first
+ * __u32 of every key, abi.h "Two halves") zeroed so the snapshot compares
+ * keys as before, and drops the others: the half being staged by an apply
+ * or cleared after one, never the policy in force.  Compacts in place.
+ */
+static void pol_dump_half(struct pol_dump *d, size_t ksz, size_t vsz,
+			  __u32 half)
+{
+	const __u32 zero = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n; i++) {
+		char *k = (char *)d->keys + i * ksz;
+		__u32 h;
+
+		memcpy(&h, k, sizeof(h));
+		if (h != half)
+			continue;
+		memcpy(k, &zero, sizeof(zero));
+		if (n != i) {
+			memcpy((char *)d->keys + n * ksz, k, ksz);
+			memcpy((char *)d->vals + n * vsz,
+			       (char *)d->vals + i * vsz, vsz);
+		}
+		n++;
+	}
+	d->n = n;
+}
+
+/* Reads one map of the policy (@max records a half) into @d, keeping the
+ * records of half @half.  Returns 0 or -errno (@d empty then). */
+static int pol_dump_policy_map(int fd, size_t ksz, size_t vsz, size_t max,
+			       __u32 half, struct pol_dump *d)
+{
+	int ret = pol_dump_map(fd, ksz, vsz, 2 * max, d);
+
+	if (!ret)
+		pol_dump_half(d, ksz, vsz, half);
+	return ret;
+}
+
 static int policy_load_once(struct policy **out, const struct pmap *pm,
 			    const struct mf_config *cfg)
 {
@@ -467,24 +509,31 @@ static int policy_load_once(struct policy **out, const struct pmap *pm,
 	memset(&node, 0, sizeof(node));
 	memset(&ident, 0, sizeof(ident));
 	memset(&authz, 0, sizeof(authz));
-	ret = pol_dump_map(pm->services_fd, sizeof(struct mf_service_key),
-			   sizeof(struct mf_service), MF_MAX_SERVICES, &svc);
+	ret = pol_dump_policy_map(pm->services_fd,
+				  sizeof(struct mf_service_key),
+				  sizeof(struct mf_service), MF_MAX_SERVICES,
+				  cfg->active, &svc);
 	if (!ret)
-		ret = pol_dump_map(pm->endpoints_fd,
-				   sizeof(struct mf_endpoint_key),
-				   sizeof(struct mf_endpoint),
-				   MF_MAX_ENDPOINTS, &ep);
+		ret = pol_dump_policy_map(pm->endpoints_fd,
+					  sizeof(struct mf_endpoint_key),
+					  sizeof(struct mf_endpoint),
+					  MF_MAX_ENDPOINTS, cfg->active, &ep);
 	if (!ret)
-		ret = pol_dump_map(pm->nodes_fd, sizeof(struct mf_node_key),
-				   sizeof(struct mf_node), MF_MAX_NODES, &node);
+		ret = pol_dump_policy_map(pm->nodes_fd,
+					  sizeof(struct mf_node_key),
+					  sizeof(struct mf_node), MF_MAX_NODES,
+					  cfg->active, &node);
 	if (!ret)
-		ret = pol_dump_map(pm->identities_fd, sizeof(struct mf_identity_key),
-				   sizeof(struct mf_identity),
-				   MF_MAX_IDENTITIES, &ident);
+		ret = pol_dump_policy_map(pm->identities_fd,
+					  sizeof(struct mf_identity_key),
+					  sizeof(struct mf_identity),
+					  MF_MAX_IDENTITIES, cfg->active,
+					  &ident);
 	if (!ret)
-		ret = pol_dump_map(pm->authz_fd, sizeof(struct mf_authz_key),
-				   sizeof(struct mf_authz_rule), MF_MAX_AUTHZ,
-				   &authz);
+		ret = pol_dump_policy_map(pm->authz_fd,
+					  sizeof(struct mf_authz_key),
+					  sizeof(struct mf_authz_rule),
+					  MF_MAX_AUTHZ, cfg->active, &authz);
 	if (ret)
 		goto out;
 
@@ -540,7 +589,10 @@ int policy_load(struct policy **out, const struct pmap *pm)
 			policy_put(p);
 			return ret;
 		}
-		if (before.epoch == after.epoch) {
+		/* mfctl never writes the half in force (ctl/mapio.h): an
+		 * unchanged mf_config means the half read was whole. */
+		if (before.epoch == after.epoch &&
+		    before.active == after.active) {
 			log_info("event=policy_loaded epoch=%llu services=%zu "
 				 "endpoints=%zu identities=%zu rules=%zu",
 				 (unsigned long long)p->config.epoch,

@@ -96,7 +96,9 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 {
 	struct mf_service_key key = {};
 	struct bpf_sock_tuple tuple = {};
+	const struct mf_config *cfg;
 	struct parse_cursor c;
+	__u32 zero = 0;
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct tcphdr *th;
@@ -129,6 +131,14 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	if (parse_tcphdr(&c, &th) < 0)
 		return VERDICT_CONTINUE;
 
+	/* The policy in force is the half mf_config names (abi.h, "Two
+	 * halves"); mfctl keeps the other half's records out of sight
+	 * until it flips this, and clears them only after every program
+	 * that may have read the old value has finished. */
+	cfg = bpf_map_lookup_elem(&mf_config, &zero);
+	if (!cfg)
+		return VERDICT_CONTINUE;
+	key.half = cfg->active;
 	__builtin_memcpy(key.vip, &iph->daddr, sizeof(key.vip));
 	key.port = bpf_ntohs(th->dest);
 	key.proto = MF_PROTO_TCP;

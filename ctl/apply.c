@@ -5,8 +5,9 @@
  *
  * The whole input is parsed and checked before the maps are touched, then
  * merged over the applied state (read back from the maps), the merged set
- * is validated and compiled, and only then is anything written: changed
- * records, stale records deleted, and mf_config with epoch + 1 last.
+ * is validated and compiled, and only then is anything written: the whole
+ * policy into the maps' other half, then mf_config (epoch + 1, active
+ * half) flipped in one update (ctl/mapio.h), all under the writers' lock.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,12 +24,16 @@
 #include "validate.h"
 
 const char ctl_usage_apply[] =
-	"usage: mfctl [--bpf-root DIR] apply -f FILE|DIR|- [-f ...] [--dry-run]\n"
+	"usage: mfctl [--bpf-root DIR] [--run-dir DIR] apply -f FILE|DIR|- [-f ...]\n"
+	"                                               [--dry-run]\n"
 	"\n"
 	"Applies policy objects (YAML, several documents per file) to the\n"
 	"node-local policy map: each object replaces the applied object of the\n"
 	"same kind and name, or is added.  Everything is validated first;\n"
-	"nothing is written when anything is wrong.  After the write, the\n"
+	"nothing is written when anything is wrong.  The new policy takes\n"
+	"effect at once, whole: readers see the old one or the new one.\n"
+	"Concurrent applies, deletes and restores wait for each other\n"
+	"(<run-dir>/mfctl.lock).  After the write, the\n"
 	"applied state (what `get` prints) is saved to <state-dir>/policy.yaml\n"
 	"for `mfctl restore`.\n"
 	"\n"
@@ -40,9 +45,9 @@ const char ctl_usage_apply[] =
 	"Kinds (apiVersion meshforge.io/v1alpha1 or kuma.io/v1alpha1): Mesh,\n"
 	"Node, Service, Workload, MeshTrafficPermission.\n"
 	"\n"
-	"Exit codes: 0 ok, 1 invalid input, 2 system error (also when the maps\n"
-	"were written but the state could not be saved; the maps are not\n"
-	"rolled back then).\n";
+	"Exit codes: 0 ok, 1 invalid input, 2 system error (the policy in\n"
+	"force unchanged, but also when the maps were written and the state\n"
+	"could not be saved; the maps are not rolled back then).\n";
 
 static void apply_report(const char *what, __u64 epoch,
 			 const struct rec_diff *st)
@@ -119,7 +124,8 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	}
 
 	/* 2. The applied state.  A dry run creates nothing. */
-	err = state_load(&st, o->bpf_root, !dry_run, !dry_run, &d);
+	err = state_load(&st, o->bpf_root, !dry_run,
+			 !dry_run ? o->run_dir : NULL, &d);
 	if (err && !(dry_run && err == -ENOENT)) {
 		diag_print(&d, stderr);
 		if (err == -EBADMSG)
@@ -162,13 +168,16 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	err = mapio_write(&st.pm, &st.have, &want, &diff, &d);
 	if (err) {
 		diag_print(&d, stderr);
-		ctl_err("apply failed part way: the maps under %s may hold a "
-			"mix of old and new records (epoch not bumped); "
-			"apply again", o->bpf_root);
+		ctl_err("apply failed: the policy in force under %s is "
+			"unchanged (epoch %llu); nothing applied", o->bpf_root,
+			(unsigned long long)st.have.config.epoch);
 		goto out;
 	}
+	/* Old-half records left behind: said, not an error (mapio.h). */
+	if (diag_count(&d))
+		diag_print(&d, stderr);
 	apply_report("applied", want.config.epoch, &diff);
-	/* Still under the pin root's lock. */
+	/* Still under the writers' lock. */
 	rc = saved_after_write(o, &st.pm, "apply", want.config.epoch);
 out:
 	state_close(&st);

@@ -119,6 +119,143 @@ static int cmp_capacity(const struct rec_set *out, struct diag *d)
 	return err;
 }
 
+/* The rules of MeshTrafficPermission @o for service @id, indexes from
+ * *next on. */
+static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
+			 const char *td, __u32 id, __u32 *next)
+{
+	const struct model_mtp *mtp = &o->u.mtp;
+
+	for (size_t j = 0; j < mtp->nfrom; j++) {
+		const struct model_from *f = &mtp->from[j];
+		struct mf_authz_key k;
+		struct mf_authz_rule v;
+		int err;
+
+		memset(&k, 0, sizeof(k));
+		memset(&v, 0, sizeof(v));
+		k.service_id = id;
+		k.index = (*next)++;
+		v.action = f->action;
+		v.flags = (mtp->rules_form ? MF_AUTHZ_F_RULES : 0) |
+			  (mtp->mesh_target ? MF_AUTHZ_F_MESH_TARGET : 0);
+		strcpy(v.policy, o->name);
+		if (f->kind == MODEL_FROM_SPIFFE_ID) {
+			v.match = MF_AUTHZ_MATCH_EXACT;
+			strcpy(v.spiffe, f->name);
+		} else if (f->kind == MODEL_FROM_SPIFFE_PREFIX) {
+			v.match = MF_AUTHZ_MATCH_PREFIX;
+			strcpy(v.spiffe, f->name);
+		} else {
+			v.match = MF_AUTHZ_MATCH_PREFIX;
+			snprintf(v.spiffe, sizeof(v.spiffe), "spiffe://%s/",
+				 td);
+		}
+		err = rec_add(out, REC_AUTHZ, &k, &v);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* mf_tagsets: one record per tag set an object refers to.  A set
+ * referred to twice is written once: rec_sort() puts the copies side by
+ * side and cmp_tagsets_dedup() drops them. */
+struct cmp_tag_walk {
+	const struct model_set *set;
+	struct rec_set *out;
+	int err;
+};
+
+static void cmp_tag_add(struct cmp_tag_walk *w, uint32_t id)
+{
+	struct mf_tagset_key k = { .id = id };
+	const struct mf_tagset *ts;
+	int err;
+
+	if (!id || w->err)
+		return;
+	ts = model_tags_get(w->set, id);
+	if (!ts) {		/* validate_set() rules this out */
+		w->err = -EINVAL;
+		return;
+	}
+	err = rec_add(w->out, REC_TAGSETS, &k, ts);
+	if (err)
+		w->err = err;
+}
+
+static void cmp_tag_cb(void *arg, const struct sch_field *f,
+		       const uint32_t *tags_id, const struct mf_ref *ref)
+{
+	(void)f;
+	cmp_tag_add(arg, tags_id ? *tags_id : ref->tags);
+}
+
+static void cmp_tagsets_dedup(struct rec_set *out)
+{
+	struct rec_table *t = &out->t[REC_TAGSETS];
+	const struct rec_map_info *mi = rec_map_info(REC_TAGSETS);
+	size_t sz = mi->key_size + mi->val_size, n = 0;
+
+	rec_sort(out, REC_TAGSETS);
+	for (size_t i = 0; i < t->n; i++) {
+		if (n && !memcmp(t->data + (n - 1) * sz, t->data + i * sz,
+				 mi->key_size))
+			continue;
+		if (n != i)
+			memcpy(t->data + n * sz, t->data + i * sz, sz);
+		n++;
+	}
+	t->n = n;
+}
+
+/* The records of the schema-driven policies, and the tag sets they and
+ * the workloads refer to. */
+static int cmp_policies(const struct model_set *set,
+			const struct model_obj **sorted, size_t n,
+			struct rec_set *out)
+{
+	struct cmp_tag_walk w = { .set = set, .out = out };
+
+	for (size_t i = 0; i < n && !w.err; i++) {
+		const struct model_obj *o = sorted[i];
+		const struct model_policy *p = &o->u.pol;
+
+		if (o->kind == MODEL_WORKLOAD) {
+			cmp_tag_add(&w, o->u.workload.tags);
+			continue;
+		}
+		if (o->kind < MODEL_GEN_FIRST)
+			continue;
+		for (size_t r = 0; r < p->n && !w.err; r++) {
+			const uint8_t *rec = p->recs + r * p->kd->val_size;
+			const struct mf_pol_hdr *h = (const void *)rec;
+			struct mf_pol_key k;
+
+			memset(&k, 0, sizeof(k));
+			k.index = (__u32)r;
+			strcpy(k.name, o->name);
+			w.err = rec_add(out, REC_GEN_FIRST +
+						     (o->kind - MODEL_GEN_FIRST),
+					&k, rec);
+			cmp_tag_add(&w, h->target.tags);
+			cmp_tag_add(&w, h->ref.tags);
+			for (unsigned j = 0; j < h->nsources &&
+					     j < MF_SELECTORS_MAX; j++)
+				cmp_tag_add(&w, h->sources[j]);
+			for (unsigned j = 0; j < h->ndestinations &&
+					     j < MF_SELECTORS_MAX; j++)
+				cmp_tag_add(&w, h->destinations[j]);
+			sch_walk(p->kd->conf, rec + p->kd->conf_off,
+				 cmp_tag_cb, &w);
+		}
+	}
+	if (!w.err)
+		cmp_tagsets_dedup(out);
+	return w.err;
+}
+
 int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct rec_set *out, struct diag *d)
 {
@@ -149,6 +286,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		out->config.flags = MF_CONFIG_F_MESH;
 		strcpy(out->config.mesh, m->name);
 		strcpy(out->config.trust_domain, m->u.mesh.trust_domain);
+		strcpy(out->config.mtls_enabled, m->u.mesh.mtls_enabled);
+		out->config.mtls_nbackends = m->u.mesh.mtls_nbackends;
+		memcpy(out->config.mtls, m->u.mesh.mtls,
+		       sizeof(out->config.mtls));
 		td = m->u.mesh.trust_domain;
 	}
 
@@ -215,41 +356,26 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			goto out;
 	}
 
-	/* mf_authz, policies in name order. */
+	/* mf_authz, policies in name order; a Mesh-wide policy's rules go
+	 * to every service. */
 	for (size_t i = 0; i < cnt[MODEL_MTP]; i++) {
 		const struct model_obj *o = sorted[first[MODEL_MTP] + i];
-		const struct cmp_id *s = cmp_id_find(svc, nsvc,
-						     o->u.mtp.target);
-		size_t si;
+		const struct model_mtp *mtp = &o->u.mtp;
+		size_t s_first = 0, s_end = nsvc;
 
-		if (!s) {	/* validate_set() rules this out */
-			err = -EINVAL;
-			goto out;
-		}
-		si = (size_t)(s - svc);
-		for (size_t j = 0; j < o->u.mtp.nfrom; j++) {
-			const struct model_from *f = &o->u.mtp.from[j];
-			struct mf_authz_key k;
-			struct mf_authz_rule v;
+		if (!mtp->mesh_target) {
+			const struct cmp_id *s = cmp_id_find(svc, nsvc,
+							     mtp->target);
 
-			memset(&k, 0, sizeof(k));
-			memset(&v, 0, sizeof(v));
-			k.service_id = s->id;
-			k.index = rules[si]++;
-			v.action = f->action;
-			strcpy(v.policy, o->name);
-			if (f->kind == MODEL_FROM_SPIFFE_ID) {
-				v.match = MF_AUTHZ_MATCH_EXACT;
-				strcpy(v.spiffe, f->name);
-			} else if (f->kind == MODEL_FROM_SPIFFE_PREFIX) {
-				v.match = MF_AUTHZ_MATCH_PREFIX;
-				strcpy(v.spiffe, f->name);
-			} else {
-				v.match = MF_AUTHZ_MATCH_PREFIX;
-				snprintf(v.spiffe, sizeof(v.spiffe),
-					 "spiffe://%s/", td);
+			if (!s) {	/* validate_set() rules this out */
+				err = -EINVAL;
+				goto out;
 			}
-			err = rec_add(out, REC_AUTHZ, &k, &v);
+			s_first = (size_t)(s - svc);
+			s_end = s_first + 1;
+		}
+		for (size_t si = s_first; si < s_end; si++) {
+			err = cmp_mtp_rules(out, o, td, svc[si].id, &rules[si]);
 			if (err)
 				goto out;
 		}
@@ -300,10 +426,15 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		v.port = w->port;
 		strcpy(v.name, o->name);
 		strcpy(v.node, w->node);
+		v.tags = w->tags;
 		err = rec_add(out, REC_ENDPOINTS, &k, &v);
 		if (err)
 			goto out;
 	}
+
+	err = cmp_policies(set, sorted, set->n, out);
+	if (err)
+		goto out;
 
 	for (int m = 0; m < REC_MAP_MAX; m++)
 		rec_sort(out, m);

@@ -35,6 +35,10 @@ struct ctl_opts {
 	 * NULL (tests that do not exercise it) means apply and delete save
 	 * nothing, so they never touch the real /var/lib/meshforge. */
 	const char *state_dir;
+	/* --run-dir, $MF_RUN_DIR, default: where apply, delete and restore
+	 * take the writers' lock (<run-dir>/mfctl.lock).  main() always sets
+	 * it; NULL (tests that do not exercise it) means no lock. */
+	const char *run_dir;
 };
 
 int ctl_cmd_ca_init(const struct ctl_opts *o, int argc, char **argv);
@@ -74,7 +78,8 @@ struct ctl_restore_info {
 
 /*
  * Rebuilds the policy maps under @bpf_root (creating and pinning them when
- * missing) from the saved state <@state_dir>/policy.yaml, as a full
+ * missing) from the saved state <@state_dir>/policy.yaml, holding the
+ * writers' lock under @run_dir (NULL: none), as a full
  * replacement: afterwards the maps hold exactly the saved objects, at the
  * epoch in force + 1.  Without @force it refuses when the maps already
  * hold a policy (mf_config epoch > 0): restore is for the empty maps of a
@@ -90,7 +95,8 @@ struct ctl_restore_info {
  * another -errno (system error; nothing written unless the message says
  * the write failed part way).
  */
-int ctl_restore(const char *bpf_root, const char *state_dir, bool force,
-		FILE *log, struct ctl_restore_info *info);
+int ctl_restore(const char *bpf_root, const char *state_dir,
+		const char *run_dir, bool force, FILE *log,
+		struct ctl_restore_info *info);
 
 #endif /* CTL_CTL_H */

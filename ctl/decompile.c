@@ -98,6 +98,7 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 	struct dc_rule *r;
 	char mesh_prefix[MF_NAME_MAX + 16] = "";
 	size_t last = SIZE_MAX;	/* index in @set of the current policy */
+	__u32 first_svc = 0;	/* its first service */
 	int err = 0;
 
 	if (!n)
@@ -134,13 +135,16 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 			       v->policy, r[i].k->service_id);
 			continue;
 		}
-		if ((v->action != MF_AUTHZ_ALLOW && v->action != MF_AUTHZ_DENY) ||
+		if ((v->action != MF_AUTHZ_ALLOW && v->action != MF_AUTHZ_DENY &&
+		     v->action != MF_AUTHZ_ALLOW_SHADOW_DENY) ||
 		    (v->match != MF_AUTHZ_MATCH_EXACT &&
-		     v->match != MF_AUTHZ_MATCH_PREFIX)) {
+		     v->match != MF_AUTHZ_MATCH_PREFIX) ||
+		    (v->flags & ~(MF_AUTHZ_F_RULES |
+				  MF_AUTHZ_F_MESH_TARGET))) {
 			dc_err(c, MF_MAP_AUTHZ,
-			       "rule %u/%u: action %u or match %u is unknown",
-			       r[i].k->service_id, r[i].k->index, v->action,
-			       v->match);
+			       "rule %u/%u: action %u, match %u or flags %#x "
+			       "is unknown", r[i].k->service_id, r[i].k->index,
+			       v->action, v->match, v->flags);
 			continue;
 		}
 		/* Sorted by policy: a new name starts a new object. */
@@ -154,9 +158,18 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 			}
 			strcpy(o->name, v->policy);
 			strcpy(o->u.mtp.target, s->name);
+			o->u.mtp.rules_form = v->flags & MF_AUTHZ_F_RULES;
+			o->u.mtp.mesh_target = v->flags &
+					       MF_AUTHZ_F_MESH_TARGET;
+			first_svc = r[i].k->service_id;
 			last = (size_t)(o - set->objs);
 		}
-		if (strcmp(o->u.mtp.target, s->name)) {
+		/* A Mesh-wide policy repeats its rules for every service:
+		 * the first service's copy is the policy. */
+		if (o->u.mtp.mesh_target) {
+			if (r[i].k->service_id != first_svc)
+				continue;
+		} else if (strcmp(o->u.mtp.target, s->name)) {
 			dc_err(c, MF_MAP_AUTHZ,
 			       "policy \"%s\" has rules for services \"%s\" "
 			       "and \"%s\"", v->policy, o->u.mtp.target,
@@ -176,7 +189,10 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 		if (v->match == MF_AUTHZ_MATCH_EXACT) {
 			f->kind = MODEL_FROM_SPIFFE_ID;
 			strcpy(f->name, v->spiffe);
-		} else if (*mesh_prefix && !strcmp(v->spiffe, mesh_prefix)) {
+		} else if (*mesh_prefix && !strcmp(v->spiffe, mesh_prefix) &&
+			   !(v->flags & MF_AUTHZ_F_RULES)) {
+			/* `rules` has no Mesh match: there it is the
+			 * Prefix it was written as. */
 			f->kind = MODEL_FROM_MESH;
 		} else {
 			f->kind = MODEL_FROM_SPIFFE_PREFIX;
@@ -184,6 +200,113 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 		}
 	}
 	free(r);
+	/* A Mesh-wide policy names no service. */
+	for (size_t i = 0; i < set->n; i++)
+		if (set->objs[i].kind == MODEL_MTP &&
+		    set->objs[i].u.mtp.mesh_target)
+			set->objs[i].u.mtp.target[0] = '\0';
+	return err;
+}
+
+/* Schema-driven policy records of map @m in (name, index) order. */
+struct dc_pol {
+	const struct mf_pol_key *k;
+	const uint8_t *v;
+};
+
+static int dc_pol_cmp(const void *a, const void *b)
+{
+	const struct dc_pol *x = a, *y = b;
+	int r = strncmp(x->k->name, y->k->name, sizeof(x->k->name));
+
+	if (r)
+		return r;
+	return x->k->index < y->k->index ? -1 : x->k->index > y->k->index;
+}
+
+/* One policy from its records r[0..n) (same name, sorted by index). */
+static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
+		      enum model_kind kind, const struct dc_pol *r, size_t n)
+{
+	const struct kind_desc *kd = model_kind_desc(kind);
+	struct model_obj *o;
+	uint8_t *recs;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_pol_hdr *h = (const void *)r[i].v;
+		const char *why;
+
+		if (r[i].k->index != i) {
+			dc_err(c, kd->map, "policy \"%s\": record %zu is "
+			       "missing", r[0].k->name, i);
+			return 0;
+		}
+		why = sch_check(kd->conf, r[i].v + kd->conf_off);
+		if (!why && (h->target.kind >= MF_REF_KIND_MAX ||
+			     h->ref.kind >= MF_REF_KIND_MAX ||
+			     !memchr(h->target.name, 0, MF_NAME_MAX) ||
+			     !memchr(h->ref.name, 0, MF_NAME_MAX) ||
+			     h->nsources > MF_SELECTORS_MAX ||
+			     h->ndestinations > MF_SELECTORS_MAX))
+			why = "its header is malformed";
+		if (why) {
+			dc_err(c, kd->map, "policy \"%s\" record %zu: %s",
+			       r[0].k->name, i, why);
+			return 0;
+		}
+	}
+	recs = malloc(n * kd->val_size);
+	if (!recs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		memcpy(recs + i * kd->val_size, r[i].v, kd->val_size);
+	o = model_set_add(set, kind);
+	if (!o) {
+		free(recs);
+		return -ENOMEM;
+	}
+	strcpy(o->name, r[0].k->name);
+	o->u.pol.kd = kd;
+	o->u.pol.recs = recs;	/* the set owns it now */
+	o->u.pol.n = n;
+	return 0;
+}
+
+/* The policies of every schema-driven kind. */
+static int dc_gen_policies(struct dc_ctx *c, struct model_set *set)
+{
+	const struct rec_set *rs = c->rs;
+	int err = 0;
+
+	for (int k = MODEL_GEN_FIRST; k < MODEL_KIND_MAX && !err; k++) {
+		enum rec_map m = REC_GEN_FIRST + (k - MODEL_GEN_FIRST);
+		size_t n = rec_count(rs, m), used = 0;
+		struct dc_pol *r;
+
+		if (!n)
+			continue;
+		r = calloc(n, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			r[i].k = rec_key(rs, m, i);
+			r[i].v = rec_val(rs, m, i);
+			if (!dc_terminated(r[i].k->name, sizeof(r[i].k->name)))
+				dc_err(c, rec_map_info(m)->name,
+				       "unterminated policy name");
+			else
+				r[used++] = r[i];
+		}
+		qsort(r, used, sizeof(*r), dc_pol_cmp);
+		for (size_t i = 0, j; i < used && !err; i = j) {
+			for (j = i + 1; j < used && !strcmp(r[j].k->name,
+							    r[i].k->name); j++)
+				;
+			err = dc_pol_obj(c, set, (enum model_kind)k, r + i,
+					 j - i);
+		}
+		free(r);
+	}
 	return err;
 }
 
@@ -214,7 +337,40 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			}
 			strcpy(o->name, cfg->mesh);
 			strcpy(o->u.mesh.trust_domain, cfg->trust_domain);
+			if (dc_terminated(cfg->mtls_enabled,
+					  sizeof(cfg->mtls_enabled)) &&
+			    cfg->mtls_nbackends <= MF_MTLS_BACKENDS_MAX) {
+				strcpy(o->u.mesh.mtls_enabled,
+				       cfg->mtls_enabled);
+				o->u.mesh.mtls_nbackends = cfg->mtls_nbackends;
+				memcpy(o->u.mesh.mtls, cfg->mtls,
+				       sizeof(cfg->mtls));
+			} else {
+				dc_err(&c, MF_MAP_CONFIG, "mtls is malformed");
+			}
 		}
+	}
+
+	for (size_t i = 0; i < rec_count(rs, REC_TAGSETS); i++) {
+		const struct mf_tagset_key *k = rec_key(rs, REC_TAGSETS, i);
+		struct mf_tagset ts = *(const struct mf_tagset *)
+					       rec_val(rs, REC_TAGSETS, i);
+		struct mf_tagset canon = ts;
+
+		/* Only canonical sets can be what apply wrote. */
+		if (model_tags_canon(&canon) ||
+		    memcmp(&canon, &ts, sizeof(ts))) {
+			dc_err(&c, MF_MAP_TAGSETS, "tag set %u is malformed",
+			       k->id);
+			continue;
+		}
+		err = model_tags_insert(set, k->id, &ts);
+		if (err == -ENOMEM)
+			goto out;
+		if (err)
+			dc_err(&c, MF_MAP_TAGSETS, "tag set %u: %s", k->id,
+			       strerror(-err));
+		err = 0;
 	}
 
 	for (size_t i = 0; i < rec_count(rs, REC_NODES); i++) {
@@ -310,9 +466,16 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		o->u.workload.port = v->port;
 		strcpy(o->u.workload.service, s->name);
 		strcpy(o->u.workload.identity, id->spiffe);
+		o->u.workload.tags = v->tags;
+		if (v->tags && !model_tags_get(set, v->tags))
+			dc_err(&c, MF_MAP_ENDPOINTS,
+			       "workload \"%s\": no tag set has id %u",
+			       v->name, v->tags);
 	}
 
 	err = dc_policies(&c, set, svcs, nsvc);
+	if (!err)
+		err = dc_gen_policies(&c, set);
 out:
 	free(svcs);
 	if (err)

@@ -6,8 +6,8 @@
  * The same pipeline as apply: the applied state is read back, the named
  * objects are taken out, what is left is validated (so deleting a Service
  * that a Workload or a MeshTrafficPermission still names is refused, naming
- * the referrer) and compiled, and only then are the maps written, with
- * mf_config and epoch + 1 last.  With -f, only the kind and name of each
+ * the referrer) and compiled, and only then are the maps written, as by
+ * apply: the other half, then one flip of mf_config with epoch + 1.  With -f, only the kind and name of each
  * document count, but the documents must still be valid: a file that apply
  * would refuse is refused here too, so a typo never deletes the wrong thing.
  */
@@ -26,7 +26,7 @@
 #include "validate.h"
 
 const char ctl_usage_delete[] =
-	"usage: mfctl [--bpf-root DIR] delete -f FILE|DIR|- [-f ...]\n"
+	"usage: mfctl [--bpf-root DIR] [--run-dir DIR] delete -f FILE|DIR|- [-f ...]\n"
 	"                                     [--ignore-not-found] [--dry-run]\n"
 	"       mfctl [--bpf-root DIR] delete KIND NAME [--ignore-not-found]\n"
 	"                                     [--dry-run]\n"
@@ -187,7 +187,8 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv)
 	}
 
 	/* 2. The applied state.  Nothing pinned: nothing to delete. */
-	err = state_load(&st, o->bpf_root, false, !dry_run, &d);
+	err = state_load(&st, o->bpf_root, false,
+			 !dry_run ? o->run_dir : NULL, &d);
 	if (err && err != -ENOENT) {
 		diag_print(&d, stderr);
 		if (err == -EBADMSG)
@@ -253,13 +254,16 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv)
 	err = mapio_write(&st.pm, &st.have, &want, &diff, &d);
 	if (err) {
 		diag_print(&d, stderr);
-		ctl_err("delete failed part way: the maps under %s may hold a "
-			"mix of old and new records (epoch not bumped); "
-			"delete again", o->bpf_root);
+		ctl_err("delete failed: the policy in force under %s is "
+			"unchanged (epoch %llu); nothing deleted", o->bpf_root,
+			(unsigned long long)st.have.config.epoch);
 		goto out;
 	}
+	/* Old-half records left behind: said, not an error (mapio.h). */
+	if (diag_count(&d))
+		diag_print(&d, stderr);
 	del_report("deleted at", want.config.epoch, ndeleted, &diff);
-	/* Still under the pin root's lock. */
+	/* Still under the writers' lock. */
 	rc = saved_after_write(o, &st.pm, "delete", want.config.epoch);
 out:
 	state_close(&st);

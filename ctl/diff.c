@@ -229,7 +229,7 @@ int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv)
 
 	/* Read only, no lock, nothing created: nothing pinned is an empty
 	 * applied state, and everything is new. */
-	err = state_load(&st, o->bpf_root, false, false, &d);
+	err = state_load(&st, o->bpf_root, false, NULL, &d);
 	if (err && err != -ENOENT) {
 		diag_print(&d, stderr);
 		goto out;

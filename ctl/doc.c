@@ -369,20 +369,158 @@ static void doc_from(struct doc_ctx *c, const struct ynode *e,
 				f->action = MF_AUTHZ_ALLOW;
 			else if (!strcmp(tmp, "Deny"))
 				f->action = MF_AUTHZ_DENY;
+			else if (!strcmp(tmp, "AllowWithShadowDeny"))
+				f->action = MF_AUTHZ_ALLOW_SHADOW_DENY;
 			else
-				doc_err(c, v, p, "must be Allow or Deny");
+				doc_err(c, v, p, "must be Allow, Deny or "
+					"AllowWithShadowDeny");
 		}
 	}
+}
+
+/*
+ * One match of Kuma's `rules` form: {spiffeID: {type: Exact|Prefix,
+ * value}}, into @f with @action.
+ */
+static void doc_rule_match(struct doc_ctx *c, const struct ynode *e,
+			   const char *path, uint8_t action,
+			   struct model_from *f)
+{
+	static const char *const known[] = { "spiffeID", NULL };
+	static const char *const id_known[] = { "type", "value", NULL };
+	char p[DOC_PATH_MAX], q[DOC_PATH_MAX], tmp[32];
+	const struct ynode *id, *v;
+
+	f->loc = e->loc;
+	f->name_loc = e->loc;
+	f->action = action;
+	if (!doc_check_map(c, e, path, known))
+		return;
+	id = doc_need(c, e, path, "spiffeID");
+	doc_path(p, path, "spiffeID");
+	if (!id || !doc_check_map(c, id, p, id_known))
+		return;
+	v = doc_need(c, id, p, "type");
+	if (v && doc_str(c, v, doc_path(q, p, "type"), tmp, sizeof(tmp))) {
+		if (!strcmp(tmp, "Exact"))
+			f->kind = MODEL_FROM_SPIFFE_ID;
+		else if (!strcmp(tmp, "Prefix"))
+			f->kind = MODEL_FROM_SPIFFE_PREFIX;
+		else
+			doc_err(c, v, q, "must be Exact or Prefix");
+	}
+	v = doc_need(c, id, p, "value");
+	doc_path(q, p, "value");
+	if (!v || !doc_str(c, v, q, f->name, sizeof(f->name)))
+		return;
+	f->name_loc = v->loc;
+	if (f->kind == MODEL_FROM_SPIFFE_ID && spiffe_parse(f->name, NULL))
+		doc_err(c, v, q,
+			"must be a SPIFFE ID (spiffe://<trust-domain>/<path>)");
+	if (f->kind == MODEL_FROM_SPIFFE_PREFIX && spiffe_check_prefix(f->name))
+		doc_err(c, v, q,
+			"must be a SPIFFE ID prefix (spiffe://<trust-domain>/"
+			"...)");
+}
+
+/* The action lists of a `rules` entry's default, in the order rules are
+ * compiled (so a rules-form policy reads back the same). */
+static const struct {
+	const char *key;
+	uint8_t action;
+} doc_rule_lists[] = {
+	{ "allow", MF_AUTHZ_ALLOW },
+	{ "deny", MF_AUTHZ_DENY },
+	{ "allowWithShadowDeny", MF_AUTHZ_ALLOW_SHADOW_DENY },
+};
+
+/*
+ * Kuma's `rules` form: [{default: {allow: [...], deny: [...],
+ * allowWithShadowDeny: [...]}}].  Entries go into m->from grouped by
+ * action (allow, deny, shadow), each group in the order written across
+ * rules.  Returns 0 or -ENOMEM.
+ */
+static int doc_mtp_rules(struct doc_ctx *c, const struct ynode *rules,
+			 struct model_mtp *m)
+{
+	static const char *const known[] = { "default", NULL };
+	static const char *const def_known[] = { "allow", "deny",
+						 "allowWithShadowDeny", NULL };
+	char p[DOC_PATH_MAX], q[DOC_PATH_MAX];
+	size_t total = 0;
+
+	if (rules->type != YNODE_SEQ) {
+		doc_err(c, rules, "spec.rules", "must be a list, not %s",
+			doc_kind_str(rules->type));
+		return 0;
+	}
+	/* First pass: check shapes and count. */
+	for (size_t i = 0; i < rules->nkids; i++) {
+		const struct ynode *r = rules->kids[i], *def, *l;
+
+		snprintf(p, sizeof(p), "spec.rules[%zu]", i);
+		if (!doc_check_map(c, r, p, known))
+			continue;
+		def = doc_need(c, r, p, "default");
+		doc_path(q, p, "default");
+		if (!def || !doc_check_map(c, def, q, def_known))
+			continue;
+		for (size_t a = 0; a < 3; a++) {
+			l = doc_get(def, doc_rule_lists[a].key);
+			if (!l)
+				continue;
+			if (l->type != YNODE_SEQ)
+				doc_err(c, l, doc_path(p, q,
+						       doc_rule_lists[a].key),
+					"must be a list, not %s",
+					doc_kind_str(l->type));
+			else
+				total += l->nkids;
+		}
+	}
+	if (!total) {
+		/* A policy with no rules would compile to nothing and so
+		 * vanish from the applied state. */
+		doc_err(c, rules, "spec.rules",
+			"must have at least one allow, deny or "
+			"allowWithShadowDeny entry");
+		return 0;
+	}
+	m->from = calloc(total, sizeof(*m->from));
+	if (!m->from)
+		return -ENOMEM;
+	m->rules_form = true;
+	for (size_t a = 0; a < 3; a++)
+		for (size_t i = 0; i < rules->nkids; i++) {
+			const struct ynode *def, *l;
+
+			if (rules->kids[i]->type != YNODE_MAP ||
+			    !(def = doc_get(rules->kids[i], "default")) ||
+			    def->type != YNODE_MAP ||
+			    !(l = doc_get(def, doc_rule_lists[a].key)) ||
+			    l->type != YNODE_SEQ)
+				continue;
+			for (size_t j = 0; j < l->nkids; j++) {
+				snprintf(p, sizeof(p),
+					 "spec.rules[%zu].default.%s[%zu]", i,
+					 doc_rule_lists[a].key, j);
+				doc_rule_match(c, l->kids[j], p,
+					       doc_rule_lists[a].action,
+					       &m->from[m->nfrom++]);
+			}
+		}
+	return 0;
 }
 
 /* Returns 0 or -ENOMEM; problems go to @c. */
 static int doc_mtp(struct doc_ctx *c, const struct ynode *spec,
 		   struct model_obj *o)
 {
-	static const char *const known[] = { "targetRef", "from", NULL };
+	static const char *const known[] = { "targetRef", "from", "rules",
+					     NULL };
 	static const char *const ref_known[] = { "kind", "name", NULL };
 	struct model_mtp *m = &o->u.mtp;
-	const struct ynode *ref, *from, *v;
+	const struct ynode *ref, *from, *rules, *v, *name;
 	char tmp[DOC_PATH_MAX];
 
 	if (!doc_check_map(c, spec, "spec", known))
@@ -390,14 +528,33 @@ static int doc_mtp(struct doc_ctx *c, const struct ynode *spec,
 	ref = doc_need(c, spec, "spec", "targetRef");
 	if (ref && doc_check_map(c, ref, "spec.targetRef", ref_known)) {
 		v = doc_need(c, ref, "spec.targetRef", "kind");
+		name = doc_get(ref, "name");
 		if (v && doc_str(c, v, "spec.targetRef.kind", tmp,
-				 sizeof(tmp)) && strcmp(tmp, "MeshService"))
-			doc_err(c, v, "spec.targetRef.kind",
-				"must be MeshService");
-		v = doc_need(c, ref, "spec.targetRef", "name");
-		if (v && doc_name(c, v, "spec.targetRef.name", m->target))
-			m->target_loc = v->loc;
+				 sizeof(tmp))) {
+			if (!strcmp(tmp, "Mesh"))
+				m->mesh_target = true;
+			else if (strcmp(tmp, "MeshService"))
+				doc_err(c, v, "spec.targetRef.kind",
+					"must be Mesh or MeshService");
+		}
+		if (m->mesh_target && name)
+			doc_err(c, name, "spec.targetRef.name",
+				"must not be set for kind Mesh");
+		else if (!m->mesh_target && !name)
+			doc_err(c, ref, "spec.targetRef.name", "is required");
+		else if (name && doc_name(c, name, "spec.targetRef.name",
+					  m->target))
+			m->target_loc = name->loc;
 	}
+	from = doc_get(spec, "from");
+	rules = doc_get(spec, "rules");
+	if (from && rules) {
+		doc_err(c, rules, "spec.rules", "cannot be used with spec.from "
+			"in one policy");
+		return 0;
+	}
+	if (rules)
+		return doc_mtp_rules(c, rules, m);
 	from = doc_need(c, spec, "spec", "from");
 	if (!from)
 		return 0;

@@ -91,6 +91,69 @@ static void emit_mtls(FILE *f, const struct model_mesh *m)
 	}
 }
 
+/* The `rules` form: one rule, its lists in compile order. */
+static void emit_mtp_rules(FILE *f, const struct model_mtp *m)
+{
+	static const struct {
+		uint8_t action;
+		const char *key;
+	} lists[] = {
+		{ MF_AUTHZ_ALLOW, "allow" },
+		{ MF_AUTHZ_DENY, "deny" },
+		{ MF_AUTHZ_ALLOW_SHADOW_DENY, "allowWithShadowDeny" },
+	};
+
+	fputs("  rules:\n    - default:\n", f);
+	for (size_t l = 0; l < 3; l++) {
+		bool head = false;
+
+		for (size_t i = 0; i < m->nfrom; i++) {
+			const struct model_from *fr = &m->from[i];
+
+			if (fr->action != lists[l].action)
+				continue;
+			if (!head)
+				fprintf(f, "        %s:\n", lists[l].key);
+			head = true;
+			fprintf(f, "          - spiffeID:\n              type: %s\n"
+				   "              value: ",
+				fr->kind == MODEL_FROM_SPIFFE_ID ? "Exact" :
+								   "Prefix");
+			emit_str(f, fr->name);
+			fputc('\n', f);
+		}
+	}
+}
+
+static void emit_mtp(FILE *f, const struct model_mtp *m)
+{
+	if (m->mesh_target) {
+		fputs("  targetRef:\n    kind: Mesh\n", f);
+	} else {
+		fputs("  targetRef:\n    kind: MeshService\n    name: ", f);
+		emit_str(f, m->target);
+		fputc('\n', f);
+	}
+	if (m->rules_form) {
+		emit_mtp_rules(f, m);
+		return;
+	}
+	fputs("  from:\n", f);
+	for (size_t i = 0; i < m->nfrom; i++) {
+		const struct model_from *fr = &m->from[i];
+
+		fprintf(f, "    - targetRef:\n        kind: %s\n",
+			model_from_kind_name(fr->kind));
+		if (fr->kind != MODEL_FROM_MESH) {
+			fputs("        name: ", f);
+			emit_str(f, fr->name);
+			fputc('\n', f);
+		}
+		fprintf(f, "      default:\n        action: %s\n",
+			model_action_name(fr->action));
+	}
+}
+
 static void emit_obj(FILE *f, const struct model_set *set,
 		     const struct model_obj *o)
 {
@@ -131,27 +194,9 @@ static void emit_obj(FILE *f, const struct model_set *set,
 		}
 		break;
 	}
-	case MODEL_MTP: {
-		const struct model_mtp *m = &o->u.mtp;
-
-		fputs("  targetRef:\n    kind: MeshService\n    name: ", f);
-		emit_str(f, m->target);
-		fputs("\n  from:\n", f);
-		for (size_t i = 0; i < m->nfrom; i++) {
-			const struct model_from *fr = &m->from[i];
-
-			fprintf(f, "    - targetRef:\n        kind: %s\n",
-				model_from_kind_name(fr->kind));
-			if (fr->kind != MODEL_FROM_MESH) {
-				fputs("        name: ", f);
-				emit_str(f, fr->name);
-				fputc('\n', f);
-			}
-			fprintf(f, "      default:\n        action: %s\n",
-				model_action_name(fr->action));
-		}
+	case MODEL_MTP:
+		emit_mtp(f, &o->u.mtp);
 		break;
-	}
 	default:
 		pemit_yaml(f, set, o);
 		break;

@@ -69,9 +69,8 @@ int ctl_cmd_get(const struct ctl_opts *o, int argc, char **argv)
 	if (optind < argc) {
 		k = input_kind_arg(argv[optind]);
 		if (k < 0) {
-			ctl_err("unknown kind \"%s\" (want Mesh, Node, Service, "
-				"Workload or MeshTrafficPermission)",
-				argv[optind]);
+			ctl_err("unknown kind \"%s\" (%s)", argv[optind],
+				MODEL_KINDS_WANT);
 			return CTL_EXIT_INVALID;
 		}
 		kinds = 1u << k;
@@ -80,7 +79,7 @@ int ctl_cmd_get(const struct ctl_opts *o, int argc, char **argv)
 	}
 
 	diag_init(&d);
-	err = state_load(&st, o->bpf_root, false, false, &d);
+	err = state_load(&st, o->bpf_root, false, NULL, &d);
 	if (err == -ENOENT) {
 		/* Nothing applied yet on this node: an empty policy, in
 		 * which a named object does not exist. */

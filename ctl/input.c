@@ -93,9 +93,14 @@ int input_kind_arg(const char *arg)
 	if (!strcasecmp(arg, "meshes"))
 		return MODEL_MESH;
 	for (int k = 0; k < MODEL_KIND_MAX; k++) {
+		const struct kind_desc *kd = model_kind_desc(k);
+
 		snprintf(plural, sizeof(plural), "%ss", model_kind_name(k));
 		if (!strcasecmp(arg, model_kind_name(k)) ||
 		    !strcasecmp(arg, plural))
+			return k;
+		if (kd && ((kd->plural && !strcasecmp(arg, kd->plural)) ||
+			   (kd->short_name && !strcasecmp(arg, kd->short_name))))
 			return k;
 	}
 	return -1;

@@ -3,8 +3,9 @@
  * `mfctl inspect`: every pinned map of the pin root, decoded.  For each:
  * its name, type, entries used against max_entries (from the kernel, via
  * bpf_obj_get_info_by_fd, not from this build's constants, so a map pinned
- * by another build shows what it really is), then its entries.  mf_stats is
- * summed over the CPUs.  Reads only; takes no lock.
+ * by another build shows what it really is; both halves count), then the
+ * entries of the half in force.  mf_stats is summed over the CPUs.  Reads
+ * only; takes no lock.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,7 +25,10 @@ const char ctl_usage_inspect[] =
 	"usage: mfctl [--bpf-root DIR] inspect [--summary]\n"
 	"\n"
 	"Prints every map under the pin root: name, type, entries used /\n"
-	"capacity (max_entries) and percent, then the entries decoded.\n"
+	"capacity (max_entries) and percent, then the entries of the policy\n"
+	"in force decoded.  Every policy map holds two halves, the one in\n"
+	"force (mf_config's active half) and the one an apply stages; the\n"
+	"capacity is for both.\n"
 	"mf_stats is shown summed over all CPUs.\n"
 	"\n"
 	"  --summary  the header line of each map only\n"
@@ -237,6 +241,7 @@ int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv)
 	};
 	struct bpf_map_info info;
 	bool summary = false;
+	size_t left;
 	struct state st;
 	struct diag d;
 	int c, err, rc = CTL_EXIT_SYSTEM;
@@ -262,7 +267,7 @@ int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv)
 	}
 
 	diag_init(&d);
-	err = state_load(&st, o->bpf_root, false, false, &d);
+	err = state_load(&st, o->bpf_root, false, NULL, &d);
 	if (err == -ENOENT) {
 		ctl_err("no policy maps under %s", o->bpf_root);
 		goto out;
@@ -277,15 +282,27 @@ int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv)
 	if (insp_head(st.pm.config_fd, MF_MAP_CONFIG, -1, &info))
 		goto out;
 	if (!summary)
-		printf("  epoch %llu flags 0x%x mesh %.*s trust_domain %.*s\n",
+		printf("  epoch %llu active half %u flags 0x%x mesh %.*s "
+		       "trust_domain %.*s\n",
 		       (unsigned long long)st.have.config.epoch,
-		       st.have.config.flags, INSP_S(st.have.config.mesh),
+		       st.have.config.active, st.have.config.flags,
+		       INSP_S(st.have.config.mesh),
 		       INSP_S(st.have.config.trust_domain));
+	left = rec_other_count(&st.have);
+	if (left)
+		printf("  other half: %zu leftover record%s of an apply that "
+		       "did not finish (not in force; the next apply deletes "
+		       "them)\n", left, left == 1 ? "" : "s");
 	for (int m = 0; m < REC_MAP_MAX; m++) {
 		putchar('\n');
+		/* Usage counts both halves: both take slots. */
 		if (insp_head(mapio_map_fd(&st.pm, m), rec_map_info(m)->name,
-			      (long)rec_count(&st.have, m), &info))
+			      (long)(rec_count(&st.have, m) +
+				     st.have.other[m].n), &info))
 			goto out;
+		if (st.have.other[m].n)
+			printf("  (%zu of them leftovers in the other half)\n",
+			       st.have.other[m].n);
 		if (!summary)
 			insp_entries(&st.have, m);
 	}

@@ -12,6 +12,8 @@
  *   mfctl [--bpf-root DIR] status
  *   mfctl [--bpf-root DIR] [--state-dir DIR] restore [--force]
  *
+ * apply, delete and restore also take --run-dir DIR: the writers' lock.
+ *
  * Exit codes: 0 ok, 1 invalid input, 2 system error; diff also 3 (changes
  * exist).
  */
@@ -29,7 +31,7 @@
 
 static const char main_usage[] =
 	"usage: mfctl [--config-dir DIR] [--bpf-root DIR] [--state-dir DIR]\n"
-	"             COMMAND [ARGS]\n"
+	"             [--run-dir DIR] COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
 	"  ca init      create the mesh root CA\n"
@@ -51,6 +53,9 @@ static const char main_usage[] =
 	"  --state-dir DIR   where apply and delete save the applied policy\n"
 	"                    and restore reads it (default $MF_STATE_DIR,\n"
 	"                    else " MF_STATE_DIR_DEFAULT ")\n"
+	"  --run-dir DIR     where apply, delete and restore take the lock that\n"
+	"                    serializes them, DIR/mfctl.lock (default\n"
+	"                    $MF_RUN_DIR, else " MF_RUN_DIR_DEFAULT ")\n"
 	"  -h, --help        this text\n"
 	"\n"
 	"Exit codes: 0 ok, 1 invalid input, 2 system error; diff: 3 when\n"
@@ -156,6 +161,7 @@ int main(int argc, char **argv)
 		{ "config-dir", required_argument, NULL, 'c' },
 		{ "bpf-root", required_argument, NULL, 'b' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "run-dir", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -174,6 +180,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			o.state_dir = optarg;
+			break;
+		case 'r':
+			o.run_dir = optarg;
 			break;
 		case 'h':
 			fputs(main_usage, stdout);
@@ -195,6 +204,10 @@ int main(int argc, char **argv)
 		o.state_dir = getenv("MF_STATE_DIR");
 	if (!o.state_dir || !*o.state_dir)
 		o.state_dir = MF_STATE_DIR_DEFAULT;
+	if (!o.run_dir)
+		o.run_dir = getenv("MF_RUN_DIR");
+	if (!o.run_dir || !*o.run_dir)
+		o.run_dir = MF_RUN_DIR_DEFAULT;
 
 	argc -= optind;
 	argv += optind;

@@ -2,6 +2,10 @@
 /*
  * Records <-> the pinned policy maps.  The only part of the apply path that
  * touches the kernel.
+ *
+ * Every policy map holds two halves (include/meshforge/abi.h, "Two
+ * halves"); records in memory are half-agnostic (half 0), and this module
+ * alone knows which half a key lands in.
  */
 #ifndef CTL_MAPIO_H
 #define CTL_MAPIO_H
@@ -16,23 +20,41 @@
 int mapio_map_fd(const struct pmap *pm, enum rec_map m);
 
 /*
- * Reads mf_config[0] and every record of the policy maps of @pm into @rs
- * (initialised here, sorted; the caller frees it whatever this returns).
- * First checks that each pinned map has the key and value sizes this mfctl
- * was built with.  Returns 0, -EPROTO on a size mismatch (said in @d), or
+ * Reads mf_config[0] and the records of the half in force
+ * (mf_config.active) of every policy map of @pm into @rs (initialised
+ * here, sorted, half fields zeroed; the caller frees it whatever this
+ * returns).  The records of the other half go, as they are, to
+ * rs->other (rec_other_count() says how many: leftovers of an apply that
+ * died part way).  One consistent policy: when mf_config moved while the
+ * maps were read (an apply flipped without holding off this reader), the
+ * read starts over, a few times at most.  First checks that each pinned
+ * map has the type and key and value sizes this mfctl was built with.
+ * Returns 0, -EPROTO on a layout mismatch or an mf_config.active other
+ * than 0 or 1 (said in @d), -EAGAIN when the policy kept changing, or
  * -errno.
  */
 int mapio_read(const struct pmap *pm, struct rec_set *rs, struct diag *d);
 
 /*
- * Makes the maps of @pm hold exactly @want, given that they hold @have (as
- * mapio_read() returned them; both sorted).  Records that are equal byte
- * for byte are left alone.  Order, so a reader never follows a reference to
- * a record that is not there yet: upserts go identities, nodes, authz,
- * services, endpoints; then stale records are deleted in the reverse order;
- * mf_config (with @want's epoch) is written last, as the signal that the
- * new policy is complete.  Returns 0, -ENOSPC when a map is full (said in
- * @d, naming it), or -errno.
+ * Makes @want the policy in force in the maps of @pm, given that they hold
+ * @have (as mapio_read() returned it: the half in force and the leftovers
+ * of the other).  Never writes the half in force; in order:
+ *   1. deletes the leftovers (have->other) of the other half, the stage;
+ *   2. writes every record of @want into the stage half;
+ *   3. flips: one update of mf_config to @want's config (the caller's
+ *      epoch) with active = the stage half;
+ *   4. waits until no BPF program can still be running with the old
+ *      mf_config (an RCU grace period, through membarrier);
+ *   5. deletes every record of the old half.
+ * A reader sees @have's policy up to step 3 and @want's after, never a
+ * mix.  @st gets the records changed, counted as @have -> @want.
+ *
+ * Returns 0 once @want is in force (step 3 done).  Records of the old half
+ * that step 5 could not delete are then said in @d (the caller shows it
+ * as a warning; the next write deletes them as leftovers).  On a failure
+ * before the flip, what was staged is deleted again, so every map holds
+ * what it held before (leftovers apart), and it returns -ENOSPC when a map
+ * is full (said in @d, naming it) or -errno (said in @d).
  */
 int mapio_write(const struct pmap *pm, const struct rec_set *have,
 		const struct rec_set *want, struct rec_diff *st,

@@ -48,6 +48,8 @@ const char *model_action_name(uint8_t action)
 		return "Allow";
 	case MF_AUTHZ_DENY:
 		return "Deny";
+	case MF_AUTHZ_ALLOW_SHADOW_DENY:
+		return "AllowWithShadowDeny";
 	}
 	return "?";
 }
@@ -336,6 +338,25 @@ uint32_t model_tags_intern(struct model_set *s, const struct mf_tagset *ts)
 	}
 }
 
+int model_tags_insert(struct model_set *s, uint32_t id,
+		      const struct mf_tagset *ts)
+{
+	struct model_tags *t = &s->tags;
+	size_t j;
+
+	if (!id)
+		return -EINVAL;
+	if ((t->n + 1) * 2 > t->cap && model_tags_grow(t))
+		return -ENOMEM;
+	j = model_tags_slot(t, id);
+	if (t->ids[j])
+		return memcmp(&t->sets[j], ts, sizeof(*ts)) ? -EEXIST : 0;
+	t->ids[j] = id;
+	t->sets[j] = *ts;
+	t->n++;
+	return 0;
+}
+
 const struct mf_tagset *model_tags_get(const struct model_set *s,
 				       uint32_t id)
 {
@@ -426,7 +447,9 @@ bool model_obj_equal(const struct model_obj *a, const struct model_obj *b)
 	case MODEL_MTP: {
 		const struct model_mtp *x = &a->u.mtp, *y = &b->u.mtp;
 
-		if (strcmp(x->target, y->target) || x->nfrom != y->nfrom)
+		if (strcmp(x->target, y->target) || x->nfrom != y->nfrom ||
+		    x->mesh_target != y->mesh_target ||
+		    x->rules_form != y->rules_form)
 			return false;
 		for (size_t i = 0; i < x->nfrom; i++)
 			if (!model_from_equal(&x->from[i], &y->from[i]))

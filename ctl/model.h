@@ -85,6 +85,8 @@ struct model_from {
 };
 
 struct model_mtp {
+	bool mesh_target;		/* targetRef kind Mesh: every service */
+	bool rules_form;		/* written as `rules`, not `from` */
 	char target[MF_NAME_MAX];	/* the MeshService it protects */
 	struct diag_loc target_loc;
 	struct model_from *from;	/* owned */
@@ -169,6 +171,12 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
  * hashes the later one takes the next free id.
  */
 uint32_t model_tags_intern(struct model_set *s, const struct mf_tagset *ts);
+
+/* Puts tag set @ts into @s under @id as the maps hold it (decompiling:
+ * the id was made by model_tags_intern() at apply time and must stay).
+ * Returns 0, -EEXIST when @id holds other content, or -ENOMEM. */
+int model_tags_insert(struct model_set *s, uint32_t id,
+		      const struct mf_tagset *ts);
 
 /* The tag set @id of @s, or NULL. */
 const struct mf_tagset *model_tags_get(const struct model_set *s,

@@ -75,6 +75,45 @@ static void out_json_mtls(FILE *f, const struct model_mesh *m)
 	fputs("]}", f);
 }
 
+/* MeshTrafficPermission `rules` form, after its targetRef. */
+static void out_json_mtp_rules(FILE *f, const struct model_mtp *m)
+{
+	static const struct {
+		uint8_t action;
+		const char *key;
+	} lists[] = {
+		{ MF_AUTHZ_ALLOW, "allow" },
+		{ MF_AUTHZ_DENY, "deny" },
+		{ MF_AUTHZ_ALLOW_SHADOW_DENY, "allowWithShadowDeny" },
+	};
+	bool first_list = true;
+
+	fputs(", \"rules\": [{\"default\": {", f);
+	for (size_t l = 0; l < 3; l++) {
+		bool first = true;
+
+		for (size_t i = 0; i < m->nfrom; i++) {
+			const struct model_from *fr = &m->from[i];
+
+			if (fr->action != lists[l].action)
+				continue;
+			if (first)
+				fprintf(f, "%s\"%s\": [", first_list ? "" : ", ",
+					lists[l].key);
+			fprintf(f, "%s{\"spiffeID\": {\"type\": \"%s\", "
+				   "\"value\": ", first ? "" : ", ",
+				fr->kind == MODEL_FROM_SPIFFE_ID ? "Exact" :
+								   "Prefix");
+			out_json_str(f, fr->name);
+			fputs("}}", f);
+			first = first_list = false;
+		}
+		if (!first)
+			fputs("]", f);
+	}
+	fputs("}}]", f);
+}
+
 static void out_json_obj(FILE *f, const struct model_set *set,
 			 const struct model_obj *o)
 {
@@ -126,9 +165,19 @@ static void out_json_obj(FILE *f, const struct model_set *set,
 	case MODEL_MTP: {
 		const struct model_mtp *m = &o->u.mtp;
 
-		fputs("\"targetRef\": {\"kind\": \"MeshService\", \"name\": ", f);
-		out_json_str(f, m->target);
-		fputs("}, \"from\": [", f);
+		if (m->mesh_target) {
+			fputs("\"targetRef\": {\"kind\": \"Mesh\"}", f);
+		} else {
+			fputs("\"targetRef\": {\"kind\": \"MeshService\", "
+			      "\"name\": ", f);
+			out_json_str(f, m->target);
+			fputs("}", f);
+		}
+		if (m->rules_form) {
+			out_json_mtp_rules(f, m);
+			break;
+		}
+		fputs(", \"from\": [", f);
 		for (size_t i = 0; i < m->nfrom; i++) {
 			const struct model_from *fr = &m->from[i];
 
@@ -345,7 +394,7 @@ static void out_table_add(struct out_table *t, const struct model_set *set,
 		row[5] = strdup(o->u.workload.identity);
 		break;
 	case MODEL_MTP:
-		row[1] = strdup(o->u.mtp.target);
+		row[1] = strdup(o->u.mtp.mesh_target ? "Mesh" : o->u.mtp.target);
 		row[2] = out_fmt("%zu", o->u.mtp.nfrom);
 		row[3] = out_mtp_from(&o->u.mtp);
 		break;

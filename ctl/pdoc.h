@@ -24,7 +24,8 @@
 
 /*
  * Reads @spec (the value of the document's `spec`) of policy @o, whose
- * kind (>= MODEL_GEN_FIRST), name and locations are set, into o->u.pol:
+ * kind (>= MODEL_GEN_FIRST), name and locations are set (and o->u.pol.kd
+ * NULL, or a kind_desc to use instead of the kind's), into o->u.pol:
  * the records (owned by @o; every byte not written by a field is zero)
  * and where each mf_ref was written (refs).  Tags are interned into @set.
  * Each problem is reported through @c at its position with its path.

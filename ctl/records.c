@@ -66,15 +66,17 @@ void rec_set_init(struct rec_set *rs)
 
 void rec_set_free(struct rec_set *rs)
 {
-	for (int m = 0; m < REC_MAP_MAX; m++)
+	for (int m = 0; m < REC_MAP_MAX; m++) {
 		free(rs->t[m].data);
+		free(rs->other[m].data);
+	}
 	memset(rs, 0, sizeof(*rs));
 }
 
-int rec_add(struct rec_set *rs, enum rec_map m, const void *key,
-	    const void *val)
+/* Appends a copy of (@key, @val), records of map @m, to @t. */
+static int rec_table_add(struct rec_table *t, enum rec_map m, const void *key,
+			 const void *val)
 {
-	struct rec_table *t = &rs->t[m];
 	size_t sz = rec_size(m);
 	uint8_t *p;
 
@@ -92,6 +94,32 @@ int rec_add(struct rec_set *rs, enum rec_map m, const void *key,
 	memcpy(p + rec_maps[m].key_size, val, rec_maps[m].val_size);
 	t->n++;
 	return 0;
+}
+
+int rec_add(struct rec_set *rs, enum rec_map m, const void *key,
+	    const void *val)
+{
+	return rec_table_add(&rs->t[m], m, key, val);
+}
+
+int rec_add_other(struct rec_set *rs, enum rec_map m, const void *key,
+		  const void *val)
+{
+	return rec_table_add(&rs->other[m], m, key, val);
+}
+
+void *rec_other_key(const struct rec_set *rs, enum rec_map m, size_t i)
+{
+	return rs->other[m].data + i * rec_size(m);
+}
+
+size_t rec_other_count(const struct rec_set *rs)
+{
+	size_t n = 0;
+
+	for (int m = 0; m < REC_MAP_MAX; m++)
+		n += rs->other[m].n;
+	return n;
 }
 
 void *rec_key(const struct rec_set *rs, enum rec_map m, size_t i)
@@ -141,8 +169,11 @@ bool rec_set_equal(const struct rec_set *a, const struct rec_set *b)
 {
 	struct mf_config ca = a->config, cb = b->config;
 
+	/* Neither the epoch nor the half it sits in is content. */
 	ca.epoch = 0;
 	cb.epoch = 0;
+	ca.active = 0;
+	cb.active = 0;
 	if (memcmp(&ca, &cb, sizeof(ca)))
 		return false;
 	for (int m = 0; m < REC_MAP_MAX; m++) {

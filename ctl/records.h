@@ -37,9 +37,20 @@ struct rec_table {
 	size_t n, cap;
 };
 
+/*
+ * The records of one policy.  Keys in @t are half-agnostic: their leading
+ * `__u32 half` (abi.h, "Two halves") is always 0 in memory; mapio.c sets
+ * it to the half it reads from or writes to.
+ */
 struct rec_set {
 	struct mf_config config;	/* mf_config[0] */
 	struct rec_table t[REC_MAP_MAX];
+	/* Set by mapio_read() only (empty elsewhere): the records it found
+	 * in the half not in force, keys as in the map (half field kept).
+	 * Normally none; some are the leftovers of an apply that died
+	 * between staging and clearing, and the next mapio_write() deletes
+	 * them before it stages.  Not compared, diffed or decompiled. */
+	struct rec_table other[REC_MAP_MAX];
 };
 
 /* What each map holds. */
@@ -65,6 +76,17 @@ static inline size_t rec_count(const struct rec_set *rs, enum rec_map m)
 	return rs->t[m].n;
 }
 
+/* Appends a record of the half not in force to rs->other[m] (copied).
+ * Returns 0 or -ENOMEM. */
+int rec_add_other(struct rec_set *rs, enum rec_map m, const void *key,
+		  const void *val);
+
+/* Key of record @i of rs->other[m]. */
+void *rec_other_key(const struct rec_set *rs, enum rec_map m, size_t i);
+
+/* How many records rs->other holds, over every map. */
+size_t rec_other_count(const struct rec_set *rs);
+
 /* Key and value of record @i of map @m. */
 void *rec_key(const struct rec_set *rs, enum rec_map m, size_t i);
 void *rec_val(const struct rec_set *rs, enum rec_map m, size_t i);
@@ -86,7 +108,7 @@ void rec_diff(const struct rec_set *have, const struct rec_set *want,
 	      struct rec_diff *out);
 
 /* True when both sets hold the same records in every map and the same
- * config apart from the epoch.  Both must be sorted. */
+ * config apart from the epoch and the active half.  Both must be sorted. */
 bool rec_set_equal(const struct rec_set *a, const struct rec_set *b);
 
 #endif /* CTL_RECORDS_H */

@@ -22,7 +22,8 @@
 #include "validate.h"
 
 const char ctl_usage_restore[] =
-	"usage: mfctl [--bpf-root DIR] [--state-dir DIR] restore [--force]\n"
+	"usage: mfctl [--bpf-root DIR] [--state-dir DIR] [--run-dir DIR]\n"
+	"             restore [--force]\n"
 	"\n"
 	"Rebuilds the node-local policy maps from the saved state,\n"
 	"<state-dir>/policy.yaml (written by every apply and delete), as a\n"
@@ -62,8 +63,9 @@ static int restore_parse(const char *path, struct model_set *objs,
 	return validate_set(objs, d);
 }
 
-int ctl_restore(const char *bpf_root, const char *state_dir, bool force,
-		FILE *log, struct ctl_restore_info *info)
+int ctl_restore(const char *bpf_root, const char *state_dir,
+		const char *run_dir, bool force, FILE *log,
+		struct ctl_restore_info *info)
 {
 	char path[PATH_MAX];
 	struct model_set objs;
@@ -98,7 +100,7 @@ int ctl_restore(const char *bpf_root, const char *state_dir, bool force,
 	}
 
 	/* 2. The maps, created when missing, locked against an apply. */
-	err = state_load(&st, bpf_root, true, true, &d);
+	err = state_load(&st, bpf_root, true, run_dir, &d);
 	/* Records that contradict each other are read whole all the same:
 	 * with --force, replacing them all is the way out. */
 	if (err == -EBADMSG && force && st.open) {
@@ -142,13 +144,16 @@ int ctl_restore(const char *bpf_root, const char *state_dir, bool force,
 	err = mapio_write(&st.pm, &st.have, &want, &diff, &d);
 	if (err) {
 		diag_print(&d, log);
-		fprintf(log, "mfctl: restore failed part way: the maps under %s "
-			"may hold a mix of old and saved records (epoch not "
-			"bumped); restore --force again\n", bpf_root);
+		fprintf(log, "mfctl: restore failed: the policy in force under "
+			"%s is unchanged (epoch %llu); nothing restored\n",
+			bpf_root, (unsigned long long)st.have.config.epoch);
 		if (err == -ENOENT)
 			err = -EIO;
 		goto out;
 	}
+	/* Left behind in the old half: said, not an error (mapio.h). */
+	if (diag_count(&d))
+		diag_print(&d, log);
 	if (info) {
 		info->epoch = want.config.epoch;
 		info->objects = objs.n;
@@ -195,7 +200,8 @@ int ctl_cmd_restore(const struct ctl_opts *o, int argc, char **argv)
 		ctl_err("restore needs a state dir (--state-dir)");
 		return CTL_EXIT_INVALID;
 	}
-	err = ctl_restore(o->bpf_root, o->state_dir, force, stderr, &info);
+	err = ctl_restore(o->bpf_root, o->state_dir, o->run_dir, force, stderr,
+			  &info);
 	switch (err) {
 	case 0:
 		printf("restored epoch %llu: %zu object%s from %s/" SAVED_FILE

@@ -134,7 +134,7 @@ int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	printf("pin root:  %s\n", o->bpf_root);
 
 	diag_init(&d);
-	err = state_load(&st, o->bpf_root, false, false, &d);
+	err = state_load(&st, o->bpf_root, false, NULL, &d);
 	if (err == -ENOENT) {
 		printf("policy:    nothing applied (no maps pinned)\n");
 		rc = CTL_EXIT_OK;

@@ -245,7 +245,12 @@ static void val_mtp(struct val_ctx *c, const struct model_obj *o)
 	const struct model_mtp *m = &o->u.mtp;
 	char path[64], prefix[MF_NAME_MAX + 16];
 
-	if (!val_find(c, MODEL_SERVICE, m->target))
+	/* Its rules are stored per service: with none, the policy would
+	 * vanish from the applied state. */
+	if (m->mesh_target && !c->kind_n[MODEL_SERVICE])
+		val_err(c, o, &o->loc, "spec.targetRef",
+			"a Mesh-wide policy needs at least one Service");
+	if (!m->mesh_target && !val_find(c, MODEL_SERVICE, m->target))
 		val_err(c, o, &m->target_loc, "spec.targetRef.name",
 			"no Service \"%s\" is defined or applied", m->target);
 	for (size_t i = 0; i < m->nfrom; i++) {
@@ -268,6 +273,112 @@ static void val_mtp(struct val_ctx *c, const struct model_obj *o)
 			val_err(c, o, &f->name_loc, path,
 				"must start with \"%s\" (the Mesh's trust "
 				"domain)", prefix);
+	}
+}
+
+/* Where ref @off of record @rec of @p was written, if the input says. */
+static const struct model_ref_loc *val_ref_loc(const struct model_policy *p,
+					       size_t rec, size_t off)
+{
+	for (size_t i = 0; i < p->nrefs; i++)
+		if (p->refs[i].rec == rec && p->refs[i].off == off)
+			return &p->refs[i];
+	return NULL;
+}
+
+struct val_pol_walk {
+	struct val_ctx *c;
+	const struct model_obj *o;
+	const uint8_t *rec;
+	size_t index;
+};
+
+/* One targetRef of a policy: what it names must exist. */
+static void val_pol_ref(struct val_pol_walk *w, const struct mf_ref *r)
+{
+	const struct model_ref_loc *rl;
+	int want;
+	const char *what;
+	char path[128];
+
+	switch (r->kind) {
+	case MF_REF_MESH_SERVICE:
+	case MF_REF_MESH_SERVICE_SUBSET:
+		want = MODEL_SERVICE;
+		what = "Service";
+		break;
+	case MF_REF_WORKLOAD:
+		want = MODEL_WORKLOAD;
+		what = "Workload";
+		break;
+	case MF_REF_MESH_GATEWAY:
+		what = "MeshGateway";
+		want = model_kind_parse(what);
+		break;
+	case MF_REF_MESH_HTTP_ROUTE:
+		what = "MeshHTTPRoute";
+		want = model_kind_parse(what);
+		break;
+	default:
+		return;
+	}
+	if (r->tags && !model_tags_get(w->c->set, r->tags)) {
+		val_err(w->c, w->o, NULL, NULL,
+			"record %zu refers to tag set %u, which is not there",
+			w->index, r->tags);
+	}
+	if (want >= 0 && val_find(w->c, (enum model_kind)want, r->name))
+		return;
+	rl = val_ref_loc(&w->o->u.pol, w->index,
+			 (size_t)((const uint8_t *)r - w->rec));
+	if (rl) {
+		snprintf(path, sizeof(path), "%s.name", rl->path);
+		val_err(w->c, w->o, &rl->loc, path,
+			"no %s \"%s\" is defined or applied", what, r->name);
+	} else {
+		val_err(w->c, w->o, NULL, NULL,
+			"entry %zu names %s \"%s\", which is not defined or "
+			"applied", w->index, what, r->name);
+	}
+}
+
+static void val_pol_walk_cb(void *arg, const struct sch_field *f,
+			    const uint32_t *tags_id, const struct mf_ref *ref)
+{
+	struct val_pol_walk *w = arg;
+
+	(void)f;
+	if (ref)
+		val_pol_ref(w, ref);
+	else if (*tags_id && !model_tags_get(w->c->set, *tags_id))
+		val_err(w->c, w->o, NULL, NULL,
+			"record %zu refers to tag set %u, which is not there",
+			w->index, *tags_id);
+}
+
+/* A schema-driven policy: every object its targetRefs (top level,
+ * to/from entries, and inside its conf, such as backendRefs) name
+ * exists, and so does every tag set. */
+static void val_policy(struct val_ctx *c, const struct model_obj *o)
+{
+	const struct model_policy *p = &o->u.pol;
+	struct val_pol_walk w = { .c = c, .o = o };
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct mf_pol_hdr *h;
+
+		w.rec = p->recs + i * p->kd->val_size;
+		w.index = i;
+		h = (const struct mf_pol_hdr *)w.rec;
+		val_pol_ref(&w, &h->target);
+		val_pol_ref(&w, &h->ref);
+		for (unsigned j = 0; j < h->nsources && j < MF_SELECTORS_MAX; j++)
+			val_pol_walk_cb(&w, NULL, &h->sources[j], NULL);
+		for (unsigned j = 0;
+		     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
+			val_pol_walk_cb(&w, NULL, &h->destinations[j], NULL);
+		sch_walk(p->kd->conf, w.rec + p->kd->conf_off, val_pol_walk_cb,
+			 &w);
 	}
 }
 
@@ -303,6 +414,8 @@ int validate_set(const struct model_set *set, struct diag *d)
 			val_workload(&c, o);
 		else if (o->kind == MODEL_MTP)
 			val_mtp(&c, o);
+		else if (o->kind >= MODEL_GEN_FIRST)
+			val_policy(&c, o);
 	}
 	free(c.sorted);
 	if (err)

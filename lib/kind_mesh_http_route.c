@@ -1,22 +1,735 @@
 // SPDX-License-Identifier: Apache-2.0
-/* MeshHTTPRoute: placeholder until its schema lands. */
+/*
+ * MeshHTTPRoute: how HTTP requests to a destination are matched, changed
+ * and split between backends.  One record per rule of every to[] entry;
+ * hdr.entry and hdr.rule say which.
+ *
+ *   apiVersion: kuma.io/v1alpha1
+ *   kind: MeshHTTPRoute
+ *   metadata: {name: web-to-backend}
+ *   spec:
+ *     targetRef: {kind: MeshService, name: web}
+ *     to:
+ *       - targetRef: {kind: MeshService, name: backend}
+ *         rules:
+ *           - matches:
+ *               - path: {type: PathPrefix, value: /api}
+ *                 method: GET
+ *                 headers:
+ *                   - {type: Exact, name: x-canary, value: "on"}
+ *                   - {type: Present, name: x-trace}
+ *                 queryParams:
+ *                   - {type: RegularExpression, name: v, value: "^[0-9]+$"}
+ *             default:
+ *               filters:
+ *                 - type: RequestHeaderModifier
+ *                   requestHeaderModifier:
+ *                     set: [{name: x-route, value: api}]
+ *                     add: [{name: x-via, value: mesh}]
+ *                     remove: [x-debug]
+ *                 - type: URLRewrite
+ *                   urlRewrite:
+ *                     hostname: backend.internal
+ *                     path: {type: ReplacePrefixMatch,
+ *                            replacePrefixMatch: /v2/api}
+ *               backendRefs:
+ *                 - {kind: MeshServiceSubset, name: backend,
+ *                    tags: {version: v2}, weight: 90}
+ *                 - {kind: MeshService, name: backend, port: 8080,
+ *                    weight: 10}
+ *           - matches: [{path: {type: Exact, value: /old}}]
+ *             default:
+ *               filters:
+ *                 - type: RequestRedirect
+ *                   requestRedirect:
+ *                     scheme: https
+ *                     hostname: web.example.com
+ *                     path: {type: ReplaceFullPath, replaceFullPath: /new}
+ *                     port: 443
+ *                     statusCode: 301
+ *                 - type: RequestMirror
+ *                   requestMirror:
+ *                     percentage: 12.5
+ *                     backendRef: {kind: MeshService, name: shadow}
+ *
+ * Values follow Kuma (and the Gateway API it borrows from): paths start
+ * with '/', a PathPrefix has no trailing '/' (a prefix matches whole path
+ * segments), a backendRef's weight defaults to 1.  Regular expressions are
+ * checked with POSIX extended syntax, the closest the C library has to
+ * Envoy's RE2.
+ *
+ * The backendRef schema is shared with MeshTCPRoute (route_backend_ref,
+ * route_backends_weighted()).
+ */
+#include <regex.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "kinds.h"
 
-static const struct sch_object stub_conf = { .name = "MeshHTTPRoute" };
+/* Weights are added up per rule; this bound keeps four of them far from
+ * overflowing the __u32 sum the data path computes. */
+#define ROUTE_WEIGHT_MAX 1000000
+
+/* ---- string rules ------------------------------------------------------ */
+
+/* Returns NULL when @s compiles as a POSIX extended regular expression. */
+static const char *route_regex_check(const char *s)
+{
+	regex_t re;
+
+	if (regcomp(&re, s, REG_EXTENDED | REG_NOSUB))
+		return "is not a valid regular expression";
+	regfree(&re);
+	return NULL;
+}
+
+/* HTTP field names are RFC 9110 tokens. */
+static const char *route_header_name_check(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr(extra, ch)))
+			return "must be an HTTP header name (letters, digits "
+			       "and !#$%&'*+-.^_`|~)";
+	}
+	return NULL;
+}
+
+static const char *route_abs_path_check(const char *s)
+{
+	return s[0] == '/' ? NULL : "must start with '/'";
+}
+
+/* A DNS name: dot-separated labels of a-z, 0-9 and '-', each starting and
+ * ending with a letter or digit. */
+static const char *route_hostname_check(const char *s)
+{
+	size_t label = 0;
+
+	for (; *s; s++) {
+		char ch = *s;
+
+		if (ch == '.') {
+			if (!label || s[-1] == '-')
+				goto bad;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      (ch == '-' && label)))
+			goto bad;
+		label++;
+	}
+	if (label && s[-1] != '-')
+		return NULL;
+bad:
+	return "must be a DNS name: labels of a-z, 0-9 and '-' separated "
+	       "by dots";
+}
+
+static const char *route_scheme_check(const char *s)
+{
+	return strcmp(s, "http") && strcmp(s, "https") ?
+		       "must be http or https" : NULL;
+}
+
+/* ---- matches ----------------------------------------------------------- */
+
+static const char *const route_path_types[] = {
+	"Exact", "PathPrefix", "RegularExpression", NULL,
+};
+
+/* Index + 1 == enum mf_value_match. */
+static const char *const route_value_types[] = {
+	"Exact", "Present", "RegularExpression", "Absent", "Prefix", NULL,
+};
+
+static const char *const route_methods[] = {
+	"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST",
+	"PUT", "TRACE", NULL,
+};
+
+static const struct sch_field route_path_fields[] = {
+	{ .name = "type", .type = SCH_ENUM, .required = true,
+	  .off = offsetof(struct mf_route_path, type),
+	  .names = route_path_types },
+	{ .name = "value", .type = SCH_STRING, .required = true,
+	  .off = offsetof(struct mf_route_path, value),
+	  .size = MF_ROUTE_PATH_MAX },
+};
+
+/* The rules on value depend on type, so they are the object's. */
+static const char *route_path_check(const void *obj)
+{
+	const struct mf_route_path *p = obj;
+	size_t n = strlen(p->value);
+
+	switch (p->type) {
+	case MF_PATH_EXACT:
+		if (p->value[0] != '/')
+			return "value must start with '/'";
+		break;
+	case MF_PATH_PREFIX:
+		if (p->value[0] != '/')
+			return "value must start with '/'";
+		if (n > 1 && p->value[n - 1] == '/')
+			return "a PathPrefix value must not end with '/' "
+			       "(except \"/\")";
+		break;
+	case MF_PATH_REGEX:
+		if (route_regex_check(p->value))
+			return "value is not a valid regular expression";
+		break;
+	}
+	return NULL;
+}
+
+static const struct sch_object route_path = {
+	.name = "MeshHTTPRoute path match",
+	.fields = route_path_fields,
+	.nfields = SCH_NFIELDS(route_path_fields),
+	.check = route_path_check,
+};
+
+/* Headers and query parameters share the struct; query parameters need a
+ * type and a value. */
+#define ROUTE_KV_FIELDS(type_required)                                        \
+	{ .name = "type", .type = SCH_ENUM, .required = type_required,        \
+	  .off = offsetof(struct mf_route_kv_match, type),                    \
+	  .names = route_value_types },                                       \
+	{ .name = "name", .type = SCH_STRING, .required = true,               \
+	  .off = offsetof(struct mf_route_kv_match, name),                    \
+	  .size = MF_HDR_NAME_MAX, .check = route_header_name_check },        \
+	{ .name = "value", .type = SCH_STRING,                                \
+	  .required = type_required,                                          \
+	  .off = offsetof(struct mf_route_kv_match, value),                   \
+	  .size = MF_HDR_VALUE_MAX }
+
+static const struct sch_field route_header_fields[] = {
+	ROUTE_KV_FIELDS(false),
+};
+
+static const struct sch_field route_query_fields[] = {
+	ROUTE_KV_FIELDS(true),
+};
+
+enum { ROUTE_KV_TYPE, ROUTE_KV_NAME, ROUTE_KV_VALUE };
+
+/* Kuma's header match type defaults to Exact; Present and Absent test the
+ * name only, every other type compares a value. */
+static const char *route_header_check(const void *obj)
+{
+	const struct mf_route_kv_match *m = obj;
+	uint8_t type = sch_has(m, ROUTE_KV_TYPE) ? m->type : MF_MATCH_EXACT;
+	bool has_value = sch_has(m, ROUTE_KV_VALUE);
+
+	if (type == MF_MATCH_PRESENT || type == MF_MATCH_ABSENT) {
+		if (has_value)
+			return "type Present and Absent take no value";
+		return NULL;
+	}
+	if (!has_value)
+		return "value is required for type Exact, RegularExpression "
+		       "and Prefix";
+	if (type == MF_MATCH_REGEX && route_regex_check(m->value))
+		return "value is not a valid regular expression";
+	return NULL;
+}
+
+static const char *route_query_check(const void *obj)
+{
+	const struct mf_route_kv_match *m = obj;
+
+	if (!sch_has(m, ROUTE_KV_TYPE) || !sch_has(m, ROUTE_KV_VALUE))
+		return NULL;	/* reported as missing */
+	if (m->type != MF_MATCH_EXACT && m->type != MF_MATCH_REGEX)
+		return "type must be Exact or RegularExpression";
+	if (m->type == MF_MATCH_REGEX && route_regex_check(m->value))
+		return "value is not a valid regular expression";
+	return NULL;
+}
+
+static const struct sch_object route_header = {
+	.name = "MeshHTTPRoute header match",
+	.fields = route_header_fields,
+	.nfields = SCH_NFIELDS(route_header_fields),
+	.check = route_header_check,
+};
+
+static const struct sch_object route_query = {
+	.name = "MeshHTTPRoute query match",
+	.fields = route_query_fields,
+	.nfields = SCH_NFIELDS(route_query_fields),
+	.check = route_query_check,
+};
+
+enum { ROUTE_MATCH_PATH, ROUTE_MATCH_METHOD, ROUTE_MATCH_HEADERS,
+       ROUTE_MATCH_QUERY };
+
+static const struct sch_field route_match_fields[] = {
+	[ROUTE_MATCH_PATH] = {
+		.name = "path", .type = SCH_OBJECT,
+		.off = offsetof(struct mf_route_match, path),
+		.sub = &route_path },
+	[ROUTE_MATCH_METHOD] = {
+		.name = "method", .type = SCH_ENUM,
+		.off = offsetof(struct mf_route_match, method),
+		.names = route_methods },
+	[ROUTE_MATCH_HEADERS] = {
+		.name = "headers", .type = SCH_LIST,
+		.off = offsetof(struct mf_route_match, headers),
+		.sub = &route_header,
+		.count_off = offsetof(struct mf_route_match, nheaders),
+		.item_size = sizeof(struct mf_route_kv_match),
+		.max_items = MF_HEADERS_MAX },
+	[ROUTE_MATCH_QUERY] = {
+		.name = "queryParams", .type = SCH_LIST,
+		.off = offsetof(struct mf_route_match, query_params),
+		.sub = &route_query,
+		.count_off = offsetof(struct mf_route_match, nquery_params),
+		.item_size = sizeof(struct mf_route_kv_match),
+		.max_items = 1 },
+};
+
+static const struct sch_object route_match = {
+	.name = "MeshHTTPRoute match",
+	.fields = route_match_fields,
+	.nfields = SCH_NFIELDS(route_match_fields),
+};
+
+/* ---- backendRefs ------------------------------------------------------- */
+
+enum { ROUTE_BE_REF, ROUTE_BE_PORT, ROUTE_BE_WEIGHT };
+
+/* Kuma writes a backendRef flat ({kind, name, tags, port, weight}), so its
+ * mf_ref is an inline ref (no name): kind, name and tags are keys of the
+ * backendRef itself. */
+static const struct sch_field route_backend_fields[] = {
+	[ROUTE_BE_REF] = {
+		.type = SCH_REF, .required = true,
+		.off = offsetof(struct mf_route_backend, ref),
+		.ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
+			     KIND_REF(MF_REF_MESH_SERVICE_SUBSET) },
+	[ROUTE_BE_PORT] = {
+		.name = "port", .type = SCH_INT, .size = 2,
+		.off = offsetof(struct mf_route_backend, port),
+		.min = 1, .max = 65535 },
+	[ROUTE_BE_WEIGHT] = {
+		.name = "weight", .type = SCH_INT, .size = 4,
+		.off = offsetof(struct mf_route_backend, weight),
+		.min = 0, .max = ROUTE_WEIGHT_MAX },
+};
+
+static const char *route_backend_check(const void *obj)
+{
+	const struct mf_route_backend *b = obj;
+
+	/* The ref reader refuses tags on a MeshService; a subset without
+	 * tags would be the whole service, so Kuma asks for them. */
+	if (b->ref.kind == MF_REF_MESH_SERVICE_SUBSET && !b->ref.tags)
+		return "kind MeshServiceSubset needs tags";
+	return NULL;
+}
+
+extern const struct sch_object route_backend_ref;
+const struct sch_object route_backend_ref = {
+	.name = "backendRef",
+	.fields = route_backend_fields,
+	.nfields = SCH_NFIELDS(route_backend_fields),
+	.check = route_backend_check,
+};
+
+/* ---- filters ----------------------------------------------------------- */
+
+static const struct sch_field route_header_value_fields[] = {
+	{ .name = "name", .type = SCH_STRING, .required = true,
+	  .off = offsetof(struct mf_header_value, name),
+	  .size = MF_HDR_NAME_MAX, .check = route_header_name_check },
+	{ .name = "value", .type = SCH_STRING, .required = true,
+	  .off = offsetof(struct mf_header_value, value),
+	  .size = MF_HDR_VALUE_MAX },
+};
+
+static const struct sch_object route_header_value = {
+	.name = "header",
+	.fields = route_header_value_fields,
+	.nfields = SCH_NFIELDS(route_header_value_fields),
+};
+
+static const struct sch_field route_header_name_item[] = {
+	{ .type = SCH_STRING, .size = MF_HDR_NAME_MAX,
+	  .check = route_header_name_check },
+};
+
+static const struct sch_object route_header_names = {
+	.name = "header name",
+	.fields = route_header_name_item,
+	.nfields = 1,
+	.scalar = true,
+};
+
+static const struct sch_field route_header_mod_fields[] = {
+	{ .name = "set", .type = SCH_LIST,
+	  .off = offsetof(struct mf_header_mod, set),
+	  .sub = &route_header_value,
+	  .count_off = offsetof(struct mf_header_mod, nset),
+	  .item_size = sizeof(struct mf_header_value),
+	  .max_items = MF_HEADERS_MAX },
+	{ .name = "add", .type = SCH_LIST,
+	  .off = offsetof(struct mf_header_mod, add),
+	  .sub = &route_header_value,
+	  .count_off = offsetof(struct mf_header_mod, nadd),
+	  .item_size = sizeof(struct mf_header_value),
+	  .max_items = MF_HEADERS_MAX },
+	{ .name = "remove", .type = SCH_LIST,
+	  .off = offsetof(struct mf_header_mod, remove),
+	  .sub = &route_header_names,
+	  .count_off = offsetof(struct mf_header_mod, nremove),
+	  .item_size = MF_HDR_NAME_MAX,
+	  .max_items = MF_HEADERS_MAX },
+};
+
+static const char *route_header_mod_check(const void *obj)
+{
+	return sch_present(obj) ? NULL : "needs set, add or remove";
+}
+
+static const struct sch_object route_header_mod = {
+	.name = "header modifier",
+	.fields = route_header_mod_fields,
+	.nfields = SCH_NFIELDS(route_header_mod_fields),
+	.check = route_header_mod_check,
+};
+
+static const char *const route_rewrite_types[] = {
+	"ReplaceFullPath", "ReplacePrefixMatch", NULL,
+};
+
+enum { ROUTE_RW_TYPE, ROUTE_RW_FULL, ROUTE_RW_PREFIX };
+
+static const struct sch_field route_path_rewrite_fields[] = {
+	[ROUTE_RW_TYPE] = {
+		.name = "type", .type = SCH_ENUM, .required = true,
+		.off = offsetof(struct mf_route_path_rewrite, type),
+		.names = route_rewrite_types },
+	[ROUTE_RW_FULL] = {
+		.name = "replaceFullPath", .type = SCH_STRING,
+		.off = offsetof(struct mf_route_path_rewrite,
+				replace_full_path),
+		.size = MF_ROUTE_PATH_MAX, .check = route_abs_path_check },
+	[ROUTE_RW_PREFIX] = {
+		.name = "replacePrefixMatch", .type = SCH_STRING,
+		.off = offsetof(struct mf_route_path_rewrite,
+				replace_prefix_match),
+		.size = MF_ROUTE_PATH_MAX, .check = route_abs_path_check },
+};
+
+/* The value field is the one `type` names, and only that one. */
+static const char *route_path_rewrite_check(const void *obj)
+{
+	const struct mf_route_path_rewrite *p = obj;
+	uint32_t want = p->type == MF_REWRITE_FULL_PATH ?
+				1u << ROUTE_RW_FULL : 1u << ROUTE_RW_PREFIX;
+	uint32_t got = sch_present(p) &
+		       (1u << ROUTE_RW_FULL | 1u << ROUTE_RW_PREFIX);
+
+	if (got == want)
+		return NULL;
+	return p->type == MF_REWRITE_FULL_PATH ?
+		       "type ReplaceFullPath needs replaceFullPath and only "
+		       "that" :
+		       "type ReplacePrefixMatch needs replacePrefixMatch and "
+		       "only that";
+}
+
+static const struct sch_object route_path_rewrite = {
+	.name = "path rewrite",
+	.fields = route_path_rewrite_fields,
+	.nfields = SCH_NFIELDS(route_path_rewrite_fields),
+	.check = route_path_rewrite_check,
+};
+
+enum { ROUTE_RD_SCHEME, ROUTE_RD_HOSTNAME, ROUTE_RD_PATH, ROUTE_RD_PORT,
+       ROUTE_RD_STATUS };
+
+static const struct sch_field route_redirect_fields[] = {
+	[ROUTE_RD_SCHEME] = {
+		.name = "scheme", .type = SCH_STRING,
+		.off = offsetof(struct mf_route_redirect, scheme),
+		.size = sizeof(((struct mf_route_redirect *)0)->scheme),
+		.check = route_scheme_check },
+	[ROUTE_RD_HOSTNAME] = {
+		.name = "hostname", .type = SCH_STRING,
+		.off = offsetof(struct mf_route_redirect, hostname),
+		.size = MF_NAME_MAX, .check = route_hostname_check },
+	[ROUTE_RD_PATH] = {
+		.name = "path", .type = SCH_OBJECT,
+		.off = offsetof(struct mf_route_redirect, path),
+		.sub = &route_path_rewrite },
+	[ROUTE_RD_PORT] = {
+		.name = "port", .type = SCH_INT, .size = 2,
+		.off = offsetof(struct mf_route_redirect, port),
+		.min = 1, .max = 65535 },
+	[ROUTE_RD_STATUS] = {
+		.name = "statusCode", .type = SCH_INT, .size = 2,
+		.off = offsetof(struct mf_route_redirect, status_code),
+		.min = 301, .max = 308 },
+};
+
+/* The redirect codes Envoy (and the Gateway API) can send. */
+static const char *route_redirect_check(const void *obj)
+{
+	const struct mf_route_redirect *r = obj;
+
+	if (sch_has(r, ROUTE_RD_STATUS) && r->status_code != 301 &&
+	    r->status_code != 302 && r->status_code != 303 &&
+	    r->status_code != 307 && r->status_code != 308)
+		return "statusCode must be 301, 302, 303, 307 or 308";
+	return NULL;
+}
+
+static const struct sch_object route_redirect = {
+	.name = "requestRedirect",
+	.fields = route_redirect_fields,
+	.nfields = SCH_NFIELDS(route_redirect_fields),
+	.check = route_redirect_check,
+};
+
+enum { ROUTE_UR_HOSTNAME, ROUTE_UR_PATH };
+
+static const struct sch_field route_rewrite_fields[] = {
+	[ROUTE_UR_HOSTNAME] = { .name = "hostname", .type = SCH_STRING,
+	  .off = offsetof(struct mf_route_rewrite, hostname),
+	  .size = MF_NAME_MAX, .check = route_hostname_check },
+	[ROUTE_UR_PATH] = { .name = "path", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_route_rewrite, path),
+	  .sub = &route_path_rewrite },
+};
+
+static const struct sch_object route_rewrite = {
+	.name = "urlRewrite",
+	.fields = route_rewrite_fields,
+	.nfields = SCH_NFIELDS(route_rewrite_fields),
+};
+
+static const struct sch_field route_mirror_fields[] = {
+	{ .name = "percentage", .type = SCH_PERCENT,
+	  .off = offsetof(struct mf_route_mirror, percentage) },
+	{ .name = "backendRef", .type = SCH_OBJECT, .required = true,
+	  .off = offsetof(struct mf_route_mirror, backend_ref),
+	  .sub = &route_backend_ref },
+};
+
+static const struct sch_object route_mirror = {
+	.name = "requestMirror",
+	.fields = route_mirror_fields,
+	.nfields = SCH_NFIELDS(route_mirror_fields),
+};
+
+static const char *const route_filter_types[] = {
+	"RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect",
+	"URLRewrite", "RequestMirror", NULL,
+};
+
+/* Field i (1..5) is the object of filter type i (enum mf_filter_type). */
+static const struct sch_field route_filter_fields[] = {
+	{ .name = "type", .type = SCH_ENUM, .required = true,
+	  .off = offsetof(struct mf_route_filter, type),
+	  .names = route_filter_types },
+	{ .name = "requestHeaderModifier", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_route_filter, request_header_modifier),
+	  .sub = &route_header_mod },
+	{ .name = "responseHeaderModifier", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_route_filter, response_header_modifier),
+	  .sub = &route_header_mod },
+	{ .name = "requestRedirect", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_route_filter, request_redirect),
+	  .sub = &route_redirect },
+	{ .name = "urlRewrite", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_route_filter, url_rewrite),
+	  .sub = &route_rewrite },
+	{ .name = "requestMirror", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_route_filter, request_mirror),
+	  .sub = &route_mirror },
+};
+
+/* The filter objects share one union, so exactly the one `type` names may
+ * be written: a second would have overwritten the first. */
+static const char *route_filter_check(const void *obj)
+{
+	static const char *const want[] = {
+		[MF_FILTER_REQUEST_HEADER_MODIFIER] =
+			"type RequestHeaderModifier needs "
+			"requestHeaderModifier and no other filter object",
+		[MF_FILTER_RESPONSE_HEADER_MODIFIER] =
+			"type ResponseHeaderModifier needs "
+			"responseHeaderModifier and no other filter object",
+		[MF_FILTER_REQUEST_REDIRECT] =
+			"type RequestRedirect needs requestRedirect and no "
+			"other filter object",
+		[MF_FILTER_URL_REWRITE] =
+			"type URLRewrite needs urlRewrite and no other filter "
+			"object",
+		[MF_FILTER_REQUEST_MIRROR] =
+			"type RequestMirror needs requestMirror and no other "
+			"filter object",
+	};
+	const struct mf_route_filter *f = obj;
+
+	/* A missing type is the required field's message already. */
+	if (f->type < MF_FILTER_REQUEST_HEADER_MODIFIER ||
+	    f->type > MF_FILTER_REQUEST_MIRROR)
+		return NULL;
+	if ((sch_present(f) & ~1u) != 1u << f->type)
+		return want[f->type];
+	return NULL;
+}
+
+static const struct sch_object route_filter = {
+	.name = "filter",
+	.fields = route_filter_fields,
+	.nfields = SCH_NFIELDS(route_filter_fields),
+	.check = route_filter_check,
+};
+
+/* ---- rule -------------------------------------------------------------- */
+
+/* True when one of the @n backendRefs at @b gets traffic: a backendRef
+ * without weight has Kuma's default weight, 1.  Shared with MeshTCPRoute. */
+bool route_backends_weighted(const struct mf_route_backend *b, unsigned n);
+bool route_backends_weighted(const struct mf_route_backend *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!sch_has(&b[i], ROUTE_BE_WEIGHT) || b[i].weight)
+			return true;
+	return false;
+}
+
+enum { ROUTE_DEF_FILTERS, ROUTE_DEF_BACKENDS };
+
+static const struct sch_field route_default_fields[] = {
+	[ROUTE_DEF_FILTERS] = {
+		.name = "filters", .type = SCH_LIST,
+		.off = offsetof(struct mf_route_default, filters),
+		.sub = &route_filter,
+		.count_off = offsetof(struct mf_route_default, nfilters),
+		.item_size = sizeof(struct mf_route_filter),
+		.max_items = MF_ROUTE_FILTERS_MAX },
+	[ROUTE_DEF_BACKENDS] = {
+		.name = "backendRefs", .type = SCH_LIST,
+		.off = offsetof(struct mf_route_default, backend_refs),
+		.sub = &route_backend_ref,
+		.count_off = offsetof(struct mf_route_default, nbackend_refs),
+		.item_size = sizeof(struct mf_route_backend),
+		.max_items = MF_ROUTE_BACKENDS_MAX },
+};
+
+static const char *route_default_check(const void *obj)
+{
+	const struct mf_route_default *d = obj;
+	unsigned redirect = 0, rewrite = 0;
+
+	for (unsigned i = 0; i < d->nfilters; i++) {
+		redirect += d->filters[i].type == MF_FILTER_REQUEST_REDIRECT;
+		rewrite += d->filters[i].type == MF_FILTER_URL_REWRITE;
+	}
+	/* Both decide the request's new URL: the Gateway API forbids the
+	 * pair, and one of each at most. */
+	if (redirect && rewrite)
+		return "filters RequestRedirect and URLRewrite cannot be used "
+		       "together";
+	if (redirect > 1 || rewrite > 1)
+		return "filters RequestRedirect and URLRewrite may appear "
+		       "once each";
+	if (sch_has(d, ROUTE_DEF_BACKENDS) &&
+	    !route_backends_weighted(d->backend_refs, d->nbackend_refs))
+		return "backendRefs need at least one weight above 0";
+	return NULL;
+}
+
+static const struct sch_object route_default = {
+	.name = "MeshHTTPRoute default",
+	.fields = route_default_fields,
+	.nfields = SCH_NFIELDS(route_default_fields),
+	.check = route_default_check,
+};
+
+static const struct sch_field route_rule_fields[] = {
+	{ .name = "matches", .type = SCH_LIST, .required = true,
+	  .off = offsetof(struct mf_route_rule, matches),
+	  .sub = &route_match,
+	  .count_off = offsetof(struct mf_route_rule, nmatches),
+	  .item_size = sizeof(struct mf_route_match),
+	  .max_items = MF_ROUTE_MATCHES_MAX },
+	{ .name = "default", .type = SCH_OBJECT, .required = true,
+	  .off = offsetof(struct mf_route_rule, def),
+	  .sub = &route_default },
+};
+
+static bool route_filters_replace_prefix(const struct mf_route_default *d)
+{
+	for (unsigned i = 0; i < d->nfilters; i++) {
+		const struct mf_route_filter *f = &d->filters[i];
+		const struct mf_route_path_rewrite *p = NULL;
+
+		if (f->type == MF_FILTER_REQUEST_REDIRECT &&
+		    sch_has(&f->request_redirect, ROUTE_RD_PATH))
+			p = &f->request_redirect.path;
+		else if (f->type == MF_FILTER_URL_REWRITE &&
+			 sch_has(&f->url_rewrite, ROUTE_UR_PATH))
+			p = &f->url_rewrite.path;
+		if (p && p->type == MF_REWRITE_PREFIX)
+			return true;
+	}
+	return false;
+}
+
+/* ReplacePrefixMatch replaces the prefix a match matched, so every match
+ * of the rule has to be a PathPrefix one (Kuma and the Gateway API). */
+static const char *route_rule_check(const void *obj)
+{
+	const struct mf_route_rule *r = obj;
+
+	if (!route_filters_replace_prefix(&r->def))
+		return NULL;
+	for (unsigned i = 0; i < r->nmatches; i++) {
+		const struct mf_route_match *m = &r->matches[i];
+
+		if (!sch_has(m, ROUTE_MATCH_PATH) ||
+		    m->path.type != MF_PATH_PREFIX)
+			return "ReplacePrefixMatch needs every match to have "
+			       "a PathPrefix path";
+	}
+	return NULL;
+}
+
+static const struct sch_object route_rule = {
+	.name = "MeshHTTPRoute rule",
+	.fields = route_rule_fields,
+	.nfields = SCH_NFIELDS(route_rule_fields),
+	.check = route_rule_check,
+};
 
 const struct kind_desc kind_mesh_http_route = {
 	.name = "MeshHTTPRoute",
 	.plural = "meshhttproutes",
 	.map = MF_MAP_HTTP_ROUTES,
 	.form = KIND_FORM_ROUTE,
-	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_REF(MF_REF_MESH),
-	.to_kinds = KIND_REF(MF_REF_MESH),
-	.from_kinds = KIND_REF(MF_REF_MESH),
+	.sections = KIND_SEC_TO,
+	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
+			KIND_REF(MF_REF_MESH_SERVICE) |
+			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
+			KIND_REF(MF_REF_WORKLOAD) |
+			KIND_REF(MF_REF_MESH_GATEWAY),
+	/* Mesh: every destination of a targeted MeshGateway. */
+	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
 	.val_size = sizeof(struct mf_http_route),
 	.conf_off = offsetof(struct mf_http_route, rule),
-	.conf = &stub_conf,
+	.conf = &route_rule,
 	.max_records = MF_MAX_ROUTE_RECORDS,
 };

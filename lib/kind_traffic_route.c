@@ -1,22 +1,229 @@
 // SPDX-License-Identifier: Apache-2.0
-/* TrafficRoute: placeholder until its schema lands. */
+/*
+ * TrafficRoute (legacy, source/destination selectors): where the selected
+ * sources' traffic to the selected destinations goes, and how it is
+ * balanced.
+ *
+ *   apiVersion: kuma.io/v1alpha1
+ *   kind: TrafficRoute
+ *   metadata: {name: web-split}
+ *   spec:
+ *     sources:
+ *       - match: {kuma.io/service: '*'}
+ *     destinations:
+ *       - match: {kuma.io/service: web}
+ *     conf:
+ *       split:
+ *         - weight: 90
+ *           destination: {kuma.io/service: web, version: v1}
+ *         - weight: 10
+ *           destination: {kuma.io/service: web, version: v2}
+ *       loadBalancer:
+ *         ringHash:
+ *           hashFunction: MURMUR_HASH_2
+ *           minRingSize: 64
+ *           maxRingSize: 1024
+ *
+ * Instead of split, `destination: {kuma.io/service: web}` sends everything
+ * to one subset.  As in Kuma: exactly one of split and destination; every
+ * split entry needs weight and destination; weights are relative (they
+ * need not sum to 100) and at least one must be above 0.  Kuma bounds no
+ * single weight; here their sum must fit in 32 bits, as the proxy's total
+ * weight must.  loadBalancer, when given, is exactly one of roundRobin: {},
+ * leastRequest: {choiceCount >= 2}, ringHash: {hashFunction XX_HASH or
+ * MURMUR_HASH_2 (required, as Kuma checks it), minRingSize <= maxRingSize,
+ * each 1..8388608}, random: {}, maglev: {tableSize: a prime <= 5000011}.
+ * Kuma's conf.http (per-route matches) is not in the record and is not
+ * read.  That split destinations name kuma.io/service is left to
+ * validation, which can read tag sets.
+ */
 #include <stddef.h>
 
 #include "kinds.h"
 
-static const struct sch_object stub_conf = { .name = "TrafficRoute" };
+#define TR_RING_MAX 8388608u	/* the proxy's limit on ring entries */
+#define TR_MAGLEV_MAX 5000011u	/* the proxy's largest Maglev table */
 
+static const char *const tr_hash_functions[] = { "XX_HASH", "MURMUR_HASH_2",
+						 NULL };
+
+static const struct sch_object tr_empty = {
+	.name = "TrafficRoute loadBalancer (no settings)",
+};
+
+static const struct sch_field tr_least_fields[] = {
+	{ .name = "choiceCount", .type = SCH_INT,
+	  .off = offsetof(struct mf_lb_least_request, choice_count),
+	  .size = 4, .min = 2, .max = UINT32_MAX },
+};
+
+static const struct sch_object tr_least = {
+	.name = "TrafficRoute leastRequest",
+	.fields = tr_least_fields,
+	.nfields = SCH_NFIELDS(tr_least_fields),
+};
+
+enum { TR_RING_HASH, TR_RING_MIN, TR_RING_MAXSZ };
+
+static const char *tr_ring_check(const void *obj)
+{
+	const struct mf_lb_ring_hash *r = obj;
+
+	if (sch_has(obj, TR_RING_MIN) && sch_has(obj, TR_RING_MAXSZ) &&
+	    r->min_ring_size > r->max_ring_size)
+		return "minRingSize must not be above maxRingSize";
+	return NULL;
+}
+
+static const struct sch_field tr_ring_fields[] = {
+	[TR_RING_HASH] = { .name = "hashFunction", .type = SCH_ENUM,
+			   .required = true,
+			   .off = offsetof(struct mf_lb_ring_hash,
+					   hash_function),
+			   .names = tr_hash_functions },
+	[TR_RING_MIN] = { .name = "minRingSize", .type = SCH_INT,
+			  .off = offsetof(struct mf_lb_ring_hash,
+					  min_ring_size),
+			  .size = 4, .min = 1, .max = TR_RING_MAX },
+	[TR_RING_MAXSZ] = { .name = "maxRingSize", .type = SCH_INT,
+			    .off = offsetof(struct mf_lb_ring_hash,
+					    max_ring_size),
+			    .size = 4, .min = 1, .max = TR_RING_MAX },
+};
+
+static const struct sch_object tr_ring = {
+	.name = "TrafficRoute ringHash",
+	.fields = tr_ring_fields,
+	.nfields = SCH_NFIELDS(tr_ring_fields),
+	.check = tr_ring_check,
+};
+
+/* Maglev needs a prime table size (the proxy refuses others). */
+static const char *tr_maglev_check(const void *obj)
+{
+	const struct mf_lb_maglev *m = obj;
+
+	if (!sch_has(obj, 0))
+		return NULL;
+	if (m->table_size < 2)
+		return "tableSize must be a prime number";
+	for (uint32_t d = 2; d <= m->table_size / d; d++)
+		if (m->table_size % d == 0)
+			return "tableSize must be a prime number";
+	return NULL;
+}
+
+static const struct sch_field tr_maglev_fields[] = {
+	{ .name = "tableSize", .type = SCH_INT,
+	  .off = offsetof(struct mf_lb_maglev, table_size), .size = 4,
+	  .min = 2, .max = TR_MAGLEV_MAX },
+};
+
+static const struct sch_object tr_maglev = {
+	.name = "TrafficRoute maglev",
+	.fields = tr_maglev_fields,
+	.nfields = SCH_NFIELDS(tr_maglev_fields),
+	.check = tr_maglev_check,
+};
+
+static const char *tr_balancer_check(const void *obj)
+{
+	uint32_t p = sch_present(obj);
+
+	if (!p || (p & (p - 1)))
+		return "must have exactly one of roundRobin, leastRequest, "
+		       "ringHash, random, maglev";
+	return NULL;
+}
+
+static const struct sch_field tr_balancer_fields[] = {
+	{ .name = "roundRobin", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_tr_balancer, round_robin),
+	  .sub = &tr_empty },
+	{ .name = "leastRequest", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_tr_balancer, least_request),
+	  .sub = &tr_least },
+	{ .name = "ringHash", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_tr_balancer, ring_hash),
+	  .sub = &tr_ring },
+	{ .name = "random", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_tr_balancer, random), .sub = &tr_empty },
+	{ .name = "maglev", .type = SCH_OBJECT,
+	  .off = offsetof(struct mf_tr_balancer, maglev), .sub = &tr_maglev },
+};
+
+static const struct sch_object tr_balancer = {
+	.name = "TrafficRoute loadBalancer",
+	.fields = tr_balancer_fields,
+	.nfields = SCH_NFIELDS(tr_balancer_fields),
+	.check = tr_balancer_check,
+};
+
+static const struct sch_field tr_split_fields[] = {
+	{ .name = "weight", .type = SCH_INT, .required = true,
+	  .off = offsetof(struct mf_tr_split, weight), .size = 4,
+	  .min = 0, .max = UINT32_MAX },
+	{ .name = "destination", .type = SCH_TAGS, .required = true,
+	  .off = offsetof(struct mf_tr_split, destination) },
+};
+
+static const struct sch_object tr_split = {
+	.name = "TrafficRoute split entry",
+	.fields = tr_split_fields,
+	.nfields = SCH_NFIELDS(tr_split_fields),
+};
+
+enum { TR_SPLIT, TR_DESTINATION, TR_BALANCER };
+
+static const char *tr_conf_check(const void *obj)
+{
+	const struct mf_tr_conf *c = obj;
+	uint64_t total = 0;
+
+	if (sch_has(obj, TR_SPLIT) == sch_has(obj, TR_DESTINATION))
+		return "must have exactly one of split, destination";
+	if (!sch_has(obj, TR_SPLIT))
+		return NULL;
+	if (!c->nsplit)
+		return "split must have at least one entry";
+	for (unsigned i = 0; i < c->nsplit && i < MF_SPLIT_MAX; i++)
+		total += c->split[i].weight;
+	if (!total)
+		return "split must have at least one weight above 0";
+	if (total > UINT32_MAX)
+		return "split weights must sum to at most 4294967295";
+	return NULL;
+}
+
+static const struct sch_field tr_conf_fields[] = {
+	[TR_SPLIT] = { .name = "split", .type = SCH_LIST,
+		       .off = offsetof(struct mf_tr_conf, split),
+		       .count_off = offsetof(struct mf_tr_conf, nsplit),
+		       .item_size = sizeof(struct mf_tr_split),
+		       .max_items = MF_SPLIT_MAX, .sub = &tr_split },
+	[TR_DESTINATION] = { .name = "destination", .type = SCH_TAGS,
+			     .off = offsetof(struct mf_tr_conf, destination) },
+	[TR_BALANCER] = { .name = "loadBalancer", .type = SCH_OBJECT,
+			  .off = offsetof(struct mf_tr_conf, load_balancer),
+			  .sub = &tr_balancer },
+};
+
+static const struct sch_object tr_conf = {
+	.name = "TrafficRoute conf",
+	.fields = tr_conf_fields,
+	.nfields = SCH_NFIELDS(tr_conf_fields),
+	.check = tr_conf_check,
+};
+
+/* KIND_FORM_SOURCES: selectors instead of targetRefs, so no sections and
+ * no ref kinds. */
 const struct kind_desc kind_traffic_route = {
 	.name = "TrafficRoute",
 	.plural = "trafficroutes",
 	.map = MF_MAP_TRAFFIC_ROUTES,
 	.form = KIND_FORM_SOURCES,
-	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_REF(MF_REF_MESH),
-	.to_kinds = KIND_REF(MF_REF_MESH),
-	.from_kinds = KIND_REF(MF_REF_MESH),
 	.val_size = sizeof(struct mf_traffic_route),
 	.conf_off = offsetof(struct mf_traffic_route, conf),
-	.conf = &stub_conf,
+	.conf = &tr_conf,
 	.max_records = MF_MAX_POLICY_RECORDS,
 };

@@ -1,5 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Placeholder until the schema engine lands. */
+/*
+ * The schema engine's record side: JSON output, Kuma's merge, the walk over
+ * tags and refs, and the text forms of durations, decimals and bandwidths.
+ * Records may come straight from a map (mfctl inspect, the agent), so
+ * nothing here trusts a count, an enum value or a string terminator in
+ * them: counts are clamped to the schema, strings to their arrays.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "schema.h"
 
 const char *const sch_ref_kind_names[MF_REF_KIND_MAX] = {
@@ -12,21 +22,597 @@ const char *const sch_ref_kind_names[MF_REF_KIND_MAX] = {
 	[MF_REF_MESH_HTTP_ROUTE] = "MeshHTTPRoute",
 };
 
-void sch_walk(const struct sch_object *s, const void *obj,
-	      void (*fn)(void *arg, const struct sch_field *f,
-			 const uint32_t *tags_id, const struct mf_ref *ref),
-	      void *arg)
+/* ---- layout ------------------------------------------------------------ */
+
+size_t sch_object_size(const struct sch_object *s)
 {
-	(void)s;
-	(void)obj;
-	(void)fn;
-	(void)arg;
+	size_t end = s->scalar ? 0 : sizeof(uint32_t);
+
+	for (size_t i = 0; i < s->nfields; i++) {
+		size_t e = s->fields[i].off + sch_field_size(&s->fields[i]);
+
+		if (e > end)
+			end = e;
+	}
+	return end;
+}
+
+size_t sch_field_size(const struct sch_field *f)
+{
+	switch (f->type) {
+	case SCH_BOOL:
+	case SCH_ENUM:
+		return f->size ? f->size : 1;
+	case SCH_INT:
+	case SCH_STRING:
+		return f->size;
+	case SCH_DURATION:
+	case SCH_PERCENT:
+	case SCH_DECIMAL:
+	case SCH_FLAGS:
+	case SCH_TAGS:
+		return sizeof(uint32_t);
+	case SCH_BANDWIDTH:
+		return sizeof(uint64_t);
+	case SCH_OBJECT:
+		return f->sub ? sch_object_size(f->sub) : 0;
+	case SCH_LIST:
+		return (size_t)f->item_size * f->max_items;
+	case SCH_REF:
+		return sizeof(struct mf_ref);
+	}
+	return 0;
+}
+
+uint64_t sch_get_uint(const void *p, size_t size)
+{
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+
+	/* memcpy: fields of packed-looking structs need not be aligned for
+	 * every size the schema allows. */
+	switch (size) {
+	case 1:
+		memcpy(&u8, p, 1);
+		return u8;
+	case 2:
+		memcpy(&u16, p, 2);
+		return u16;
+	case 4:
+		memcpy(&u32, p, 4);
+		return u32;
+	case 8:
+		memcpy(&u64, p, 8);
+		return u64;
+	}
+	return 0;
+}
+
+void sch_put_uint(void *p, size_t size, uint64_t v)
+{
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+
+	switch (size) {
+	case 1:
+		memcpy(p, &u8, 1);
+		break;
+	case 2:
+		memcpy(p, &u16, 2);
+		break;
+	case 4:
+		memcpy(p, &u32, 4);
+		break;
+	case 8:
+		memcpy(p, &v, 8);
+		break;
+	}
+}
+
+/* Items a list field holds, clamped to the schema. */
+static size_t sch_list_count(const struct sch_field *f, const uint8_t *obj)
+{
+	size_t n;
+
+	if (!obj)	/* a list cannot be a scalar list's item */
+		return 0;
+	n = obj[f->count_off];
+
+	return n < f->max_items ? n : f->max_items;
+}
+
+/* ---- text forms -------------------------------------------------------- */
+
+const char *sch_fmt_duration(char *buf, size_t n, uint32_t ms)
+{
+	if (ms == 0)
+		snprintf(buf, n, "0s");
+	else if (ms % 3600000 == 0)
+		snprintf(buf, n, "%uh", ms / 3600000);
+	else if (ms % 60000 == 0)
+		snprintf(buf, n, "%um", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(buf, n, "%us", ms / 1000);
+	else
+		snprintf(buf, n, "%ums", ms);
+	return buf;
+}
+
+/*
+ * Go's time.ParseDuration, restricted to what a millisecond count can
+ * hold: parts of [digits][.digits]unit, unit h, m, s or ms; "0" alone is
+ * zero as in Go.  A fraction must come out in whole milliseconds.
+ */
+int sch_parse_duration(const char *s, uint32_t *ms)
+{
+	static const uint64_t pow10[] = { 1, 10, 100, 1000, 10000, 100000,
+					   1000000, 10000000, 100000000,
+					   1000000000 };
+	uint64_t total = 0;
+	bool range = false;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	while (*p) {
+		uint64_t whole = 0, frac = 0, mult, part;
+		unsigned nd = 0, nf = 0;
+
+		for (; *p >= '0' && *p <= '9'; p++, nd++) {
+			/* Saturate: anything this big is out of range. */
+			if (whole < 10000000000000ull)
+				whole = whole * 10 + (uint64_t)(*p - '0');
+			else
+				range = true;
+		}
+		if (*p == '.') {
+			for (p++; *p >= '0' && *p <= '9'; p++, nf++) {
+				if (nf >= 9)
+					return -EINVAL;
+				frac = frac * 10 + (uint64_t)(*p - '0');
+			}
+		}
+		if (nd + nf == 0)
+			return -EINVAL;
+		if (p[0] == 'm' && p[1] == 's') {
+			mult = 1;
+			p += 2;
+		} else if (*p == 'h') {
+			mult = 3600000;
+			p++;
+		} else if (*p == 'm') {
+			mult = 60000;
+			p++;
+		} else if (*p == 's') {
+			mult = 1000;
+			p++;
+		} else {
+			return -EINVAL;
+		}
+		if ((frac * mult) % pow10[nf])
+			return -EINVAL;	/* a part below a millisecond */
+		part = whole * mult + frac * mult / pow10[nf];
+		if (whole > UINT32_MAX || part > UINT32_MAX)
+			range = true;
+		else
+			total += part;
+		if (total > UINT32_MAX)
+			range = true;
+	}
+	if (range)
+		return -ERANGE;
+	*ms = (uint32_t)total;
+	return 0;
+}
+
+const char *sch_fmt_milli(char *buf, size_t n, uint32_t v)
+{
+	uint32_t frac = v % 1000;
+
+	if (!frac) {
+		snprintf(buf, n, "%u", v / 1000);
+	} else {
+		unsigned digits = 3;
+
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		snprintf(buf, n, "%u.%0*u", v / 1000, (int)digits, frac);
+	}
+	return buf;
+}
+
+int sch_parse_milli(const char *s, uint32_t *v)
+{
+	uint64_t whole = 0, frac = 0;
+	unsigned nd = 0, nf = 0;
+	const char *p = s;
+
+	if (!s)
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++, nd++)
+		if (whole <= UINT32_MAX)
+			whole = whole * 10 + (uint64_t)(*p - '0');
+	if (!nd)
+		return -EINVAL;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, nf++)
+			frac = frac * 10 + (uint64_t)(*p - '0');
+		if (nf == 0 || nf > 3)
+			return -EINVAL;
+	}
+	if (*p)
+		return -EINVAL;
+	while (nf++ < 3)
+		frac *= 10;
+	if (whole > UINT32_MAX / 1000 ||
+	    whole * 1000 + frac > UINT32_MAX)
+		return -ERANGE;
+	*v = (uint32_t)(whole * 1000 + frac);
+	return 0;
+}
+
+static const struct {
+	const char *unit;
+	uint64_t mult;
+} sch_bw_units[] = {
+	{ "Gbps", 1000000000ull }, { "gbps", 1000000000ull },
+	{ "Mbps", 1000000ull },	   { "mbps", 1000000ull },
+	{ "kbps", 1000ull },	   { "Kbps", 1000ull },
+	{ "bps", 1ull },
+};
+
+const char *sch_fmt_bandwidth(char *buf, size_t n, uint64_t bps)
+{
+	if (bps && bps % 1000000000ull == 0)
+		snprintf(buf, n, "%lluGbps",
+			 (unsigned long long)(bps / 1000000000ull));
+	else if (bps && bps % 1000000ull == 0)
+		snprintf(buf, n, "%lluMbps",
+			 (unsigned long long)(bps / 1000000ull));
+	else if (bps && bps % 1000ull == 0)
+		snprintf(buf, n, "%llukbps", (unsigned long long)(bps / 1000));
+	else
+		snprintf(buf, n, "%llubps", (unsigned long long)bps);
+	return buf;
+}
+
+int sch_parse_bandwidth(const char *s, uint64_t *bps)
+{
+	uint64_t v = 0;
+	bool range = false;
+	const char *p = s;
+
+	if (!s || *p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			range = true;
+		else
+			v = v * 10 + d;
+	}
+	for (size_t i = 0; i < sizeof(sch_bw_units) / sizeof(sch_bw_units[0]);
+	     i++) {
+		if (strcmp(p, sch_bw_units[i].unit))
+			continue;
+		if (range || v > UINT64_MAX / sch_bw_units[i].mult)
+			return -ERANGE;
+		*bps = v * sch_bw_units[i].mult;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void js_put(const struct sch_sink *out, const char *s)
+{
+	out->write(out->arg, s, strlen(s));
+}
+
+/* A JSON string of at most @max bytes of @s (map bytes may lack a NUL). */
+static void js_str(const struct sch_sink *out, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max), run = 0;
+	char esc[8];
+
+	js_put(out, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch != '"' && ch != '\\' && ch >= 0x20) {
+			run++;
+			continue;
+		}
+		if (run)
+			out->write(out->arg, s + i - run, run);
+		run = 0;
+		if (ch == '"' || ch == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", ch);
+		else
+			snprintf(esc, sizeof(esc), "\\u%04x", ch);
+		js_put(out, esc);
+	}
+	if (run)
+		out->write(out->arg, s + n - run, run);
+	js_put(out, "\"");
+}
+
+static void js_uint(const struct sch_sink *out, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	js_put(out, buf);
+}
+
+static size_t sch_names_count(const char *const *names)
+{
+	size_t n = 0;
+
+	while (names && names[n])
+		n++;
+	return n;
+}
+
+static void js_tags(const struct sch_sink *out, uint32_t id)
+{
+	const struct mf_tagset *ts = out->tags ? out->tags(out->arg, id) : NULL;
+
+	if (!ts) {
+		js_uint(out, id);
+		return;
+	}
+	js_put(out, "{");
+	for (uint32_t i = 0; i < ts->n && i < MF_TAGS_MAX; i++) {
+		if (i)
+			js_put(out, ", ");
+		js_str(out, ts->tags[i].key, MF_TAG_KEY_MAX);
+		js_put(out, ": ");
+		js_str(out, ts->tags[i].value, MF_TAG_VALUE_MAX);
+	}
+	js_put(out, "}");
+}
+
+/* The members of a ref ("kind": .., "name": .., "tags": ..), after
+ * @first members were written. */
+static void js_ref_members(const struct sch_sink *out, const struct mf_ref *r,
+			   bool first)
+{
+	js_put(out, first ? "\"kind\": " : ", \"kind\": ");
+	if (r->kind && r->kind < MF_REF_KIND_MAX)
+		js_str(out, sch_ref_kind_names[r->kind], 64);
+	else
+		js_uint(out, r->kind);
+	if (r->name[0]) {
+		js_put(out, ", \"name\": ");
+		js_str(out, r->name, sizeof(r->name));
+	}
+	if (r->tags) {
+		js_put(out, ", \"tags\": ");
+		js_tags(out, r->tags);
+	}
+}
+
+static void js_object(const struct sch_sink *out, const struct sch_object *s,
+		      const uint8_t *obj);
+
+/* The value of field @f stored at @p (not an inline ref). */
+static void js_value(const struct sch_sink *out, const struct sch_field *f,
+		     const uint8_t *p, const uint8_t *obj)
+{
+	char buf[48];
+	uint64_t v;
+
+	switch (f->type) {
+	case SCH_BOOL:
+		js_put(out, sch_get_uint(p, sch_field_size(f)) ? "true" :
+								   "false");
+		break;
+	case SCH_INT:
+		js_uint(out, sch_get_uint(p, f->size));
+		break;
+	case SCH_DURATION:
+		js_put(out, "\"");
+		js_put(out, sch_fmt_duration(buf, sizeof(buf),
+					     (uint32_t)sch_get_uint(p, 4)));
+		js_put(out, "\"");
+		break;
+	case SCH_PERCENT:
+	case SCH_DECIMAL:
+		js_put(out, sch_fmt_milli(buf, sizeof(buf),
+					  (uint32_t)sch_get_uint(p, 4)));
+		break;
+	case SCH_BANDWIDTH:
+		js_put(out, "\"");
+		js_put(out, sch_fmt_bandwidth(buf, sizeof(buf),
+					      sch_get_uint(p, 8)));
+		js_put(out, "\"");
+		break;
+	case SCH_STRING:
+		js_str(out, (const char *)p, f->size);
+		break;
+	case SCH_ENUM:
+		v = sch_get_uint(p, sch_field_size(f));
+		if (v >= 1 && v <= sch_names_count(f->names))
+			js_str(out, f->names[v - 1], 256);
+		else
+			js_uint(out, v);
+		break;
+	case SCH_FLAGS: {
+		bool first = true;
+
+		v = sch_get_uint(p, 4);
+		js_put(out, "[");
+		for (size_t i = 0; i < sch_names_count(f->names) && i < 32;
+		     i++) {
+			if (!(v & (1ull << i)))
+				continue;
+			if (!first)
+				js_put(out, ", ");
+			first = false;
+			js_str(out, f->names[i], 256);
+		}
+		js_put(out, "]");
+		break;
+	}
+	case SCH_OBJECT:
+		js_object(out, f->sub, p);
+		break;
+	case SCH_LIST: {
+		size_t n = sch_list_count(f, obj);
+
+		js_put(out, "[");
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *item = p + i * f->item_size;
+
+			if (i)
+				js_put(out, ", ");
+			if (f->sub->scalar)
+				js_value(out, &f->sub->fields[0], item, NULL);
+			else
+				js_object(out, f->sub, item);
+		}
+		js_put(out, "]");
+		break;
+	}
+	case SCH_TAGS:
+		js_tags(out, (uint32_t)sch_get_uint(p, 4));
+		break;
+	case SCH_REF:
+		js_put(out, "{");
+		js_ref_members(out, (const struct mf_ref *)p, true);
+		js_put(out, "}");
+		break;
+	}
+}
+
+static void js_object(const struct sch_sink *out, const struct sch_object *s,
+		      const uint8_t *obj)
+{
+	bool first = true;
+
+	js_put(out, "{");
+	for (size_t i = 0; i < s->nfields && i < 32; i++) {
+		const struct sch_field *f = &s->fields[i];
+
+		if (!sch_has(obj, i))
+			continue;
+		if (f->type == SCH_REF && !f->name) {
+			js_ref_members(out,
+				       (const struct mf_ref *)(obj + f->off),
+				       first);
+			first = false;
+			continue;
+		}
+		if (!first)
+			js_put(out, ", ");
+		first = false;
+		js_str(out, f->name, 256);
+		js_put(out, ": ");
+		js_value(out, f, obj + f->off, obj);
+	}
+	js_put(out, "}");
 }
 
 void sch_json(const struct sch_sink *out, const struct sch_object *s,
 	      const void *obj)
 {
-	(void)s;
-	(void)obj;
-	out->write(out->arg, "{}", 2);
+	js_object(out, s, obj);
+}
+
+/* ---- merge and walk ---------------------------------------------------- */
+
+/* True when fields @a and @b of one object share bytes (a C union). */
+static bool sch_overlap(const struct sch_field *a, const struct sch_field *b)
+{
+	size_t ae = a->off + sch_field_size(a), be = b->off + sch_field_size(b);
+
+	return a->off < be && b->off < ae;
+}
+
+void sch_merge(const struct sch_object *s, void *dstv, const void *srcv)
+{
+	uint8_t *dst = dstv;
+	const uint8_t *src = srcv;
+	uint32_t dmask = sch_present(dst);
+
+	for (size_t i = 0; i < s->nfields && i < 32; i++) {
+		const struct sch_field *f = &s->fields[i];
+
+		if (!sch_has(src, i))
+			continue;
+		/* A union member replaces whichever member dst had. */
+		for (size_t j = 0; j < s->nfields && j < 32; j++)
+			if (j != i && (dmask & (1u << j)) &&
+			    sch_overlap(f, &s->fields[j]))
+				dmask &= ~(1u << j);
+		if (f->type == SCH_OBJECT && (dmask & (1u << i))) {
+			sch_merge(f->sub, dst + f->off, src + f->off);
+		} else {
+			memcpy(dst + f->off, src + f->off, sch_field_size(f));
+			if (f->type == SCH_LIST)
+				dst[f->count_off] = src[f->count_off];
+		}
+		dmask |= 1u << i;
+	}
+	memcpy(dst, &dmask, sizeof(dmask));
+}
+
+static void sch_walk_value(const struct sch_field *f, const uint8_t *p,
+			   const uint8_t *obj,
+			   void (*fn)(void *, const struct sch_field *,
+				      const uint32_t *, const struct mf_ref *),
+			   void *arg)
+{
+	switch (f->type) {
+	case SCH_TAGS:
+		fn(arg, f, (const uint32_t *)p, NULL);
+		break;
+	case SCH_REF:
+		fn(arg, f, NULL, (const struct mf_ref *)p);
+		break;
+	case SCH_OBJECT:
+		sch_walk(f->sub, p, fn, arg);
+		break;
+	case SCH_LIST: {
+		size_t n = sch_list_count(f, obj);
+
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *item = p + i * f->item_size;
+
+			if (f->sub->scalar)
+				sch_walk_value(&f->sub->fields[0], item, NULL,
+					       fn, arg);
+			else
+				sch_walk(f->sub, item, fn, arg);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void sch_walk(const struct sch_object *s, const void *objv,
+	      void (*fn)(void *arg, const struct sch_field *f,
+			 const uint32_t *tags_id, const struct mf_ref *ref),
+	      void *arg)
+{
+	const uint8_t *obj = objv;
+
+	for (size_t i = 0; i < s->nfields && i < 32; i++)
+		if (sch_has(obj, i))
+			sch_walk_value(&s->fields[i], obj + s->fields[i].off,
+				       obj, fn, arg);
 }

@@ -49,7 +49,9 @@ enum sch_type {
 			 * sub->scalar */
 	SCH_TAGS,	/* YAML mapping of tag -> value; __u32 tagset id */
 	SCH_REF,	/* a targetRef {kind, name, tags}; struct mf_ref;
-			 * kinds allowed in ref_kinds */
+			 * kinds allowed in ref_kinds.  With name NULL the
+			 * ref is inline: kind, name and tags are keys of the
+			 * enclosing mapping (Kuma's backendRefs items) */
 };
 
 struct sch_object;
@@ -97,6 +99,17 @@ static inline bool sch_has(const void *obj, size_t field)
 	return sch_present(obj) & (1u << field);
 }
 
+/* Bytes field @f takes at f->off: SCH_OBJECT up to the end of its last
+ * field, SCH_LIST the whole array (its count is elsewhere), SCH_BOOL and
+ * SCH_ENUM f->size or 1. */
+size_t sch_field_size(const struct sch_field *f);
+/* Bytes an object of @s takes up to the end of its last field (at least
+ * the presence mask). */
+size_t sch_object_size(const struct sch_object *s);
+/* An unsigned integer of @size bytes (1, 2, 4 or 8) at @p, unaligned. */
+uint64_t sch_get_uint(const void *p, size_t size);
+void sch_put_uint(void *p, size_t size, uint64_t v);
+
 /* Names of enum mf_ref_kind, index = value ("Mesh", "MeshSubset", ...,
  * "Dataplane" for MF_REF_WORKLOAD).  [0] is NULL. */
 extern const char *const sch_ref_kind_names[MF_REF_KIND_MAX];
@@ -133,6 +146,15 @@ void sch_walk(const struct sch_object *s, const void *obj,
 	      void (*fn)(void *arg, const struct sch_field *f,
 			 const uint32_t *tags_id, const struct mf_ref *ref),
 	      void *arg);
+
+/*
+ * Checks that @obj's bytes are something the parser could have produced:
+ * list counts within max_items, enum values named, flags known, strings
+ * NUL-terminated, ref kinds allowed, recursively.  For records read back
+ * from the maps, before anything walks or prints them.  Returns NULL, or
+ * a static description of the first problem.
+ */
+const char *sch_check(const struct sch_object *s, const void *obj);
 
 /* Formats @ms as the shortest Go-style duration that says it exactly
  * ("1h", "90s", "1500ms", "0s").  Returns @buf. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Policy-map scale benchmark: generates a policy (scripts/gen-policy.py,
-# default 10,000 services x 10 workloads on 100 nodes), then times, against a
+# default 10,000 services x 10 workloads on 100 nodes and 10,000 HTTP
+# routes), then times, against a
 # fresh pin root of its own (/sys/fs/bpf/mf-scale-<pid>):
 #   apply fresh, re-apply of the same file, a one-service change on top,
 #   `mfctl get`, and the agent's snapshot load (policy_load(), best of 5);
@@ -10,18 +11,20 @@
 # $O/bench/policy.json.  Needs root, bpffs and a built tree (`make tests`).
 #
 #   scripts/bench-policy.sh [--services N] [--workloads-per-service K] [--nodes M]
+#                           [--http-routes R]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build}
 case "$O" in /*) ;; *) O="$top/$O" ;; esac
 
-services=10000 per=10 nodes=100
+services=10000 per=10 nodes=100 routes=10000
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--services) services=$2; shift 2 ;;
 	--workloads-per-service) per=$2; shift 2 ;;
 	--nodes) nodes=$2; shift 2 ;;
-	*) echo "usage: $0 [--services N] [--workloads-per-service K] [--nodes M]" >&2; exit 2 ;;
+	--http-routes) routes=$2; shift 2 ;;
+	*) echo "usage: $0 [--services N] [--workloads-per-service K] [--nodes M] [--http-routes R]" >&2; exit 2 ;;
 	esac
 done
 
@@ -50,7 +53,8 @@ elapsed() {
 }
 
 python3 "$top/scripts/gen-policy.py" --services "$services" \
-	--workloads-per-service "$per" --nodes "$nodes" -o "$tmp/gen.yaml"
+	--workloads-per-service "$per" --nodes "$nodes" --http-routes "$routes" \
+	-o "$tmp/gen.yaml"
 # svc-7 moved to another port: one Service replaced on top of the rest.
 cat >"$tmp/change.yaml" <<'EOF'
 apiVersion: meshforge.io/v1alpha1
@@ -59,7 +63,7 @@ metadata: {name: svc-7}
 spec: {vip: 10.96.0.4, port: 9090}
 EOF
 
-ctl=("$mfctl" --bpf-root "$root" --state-dir "$tmp/state")
+ctl=("$mfctl" --bpf-root "$root" --state-dir "$tmp/state" --run-dir "$tmp/run")
 t_fresh=$(elapsed "${ctl[@]}" apply -f "$tmp/gen.yaml")
 t_again=$(elapsed "${ctl[@]}" apply -f "$tmp/gen.yaml")
 t_change=$(elapsed "${ctl[@]}" apply -f "$tmp/change.yaml")
@@ -75,7 +79,7 @@ done
 mem_mib=$(awk -v b="$mem" 'BEGIN { printf "%.1f", b / 1048576 }')
 
 workloads=$((services * per))
-echo "### Policy scale: $services services, $workloads workloads, $nodes nodes"
+echo "### Policy scale: $services services, $workloads workloads, $nodes nodes, $routes HTTP routes"
 echo
 echo "| step | time |"
 echo "|---|---|"
@@ -89,6 +93,7 @@ echo "| policy map memory (memlock) | ${mem_mib} MiB |"
 mkdir -p "$O/bench"
 cat >"$O/bench/policy.json" <<EOF
 {"services": $services, "workloads": $workloads, "nodes": $nodes,
+ "http_routes": $routes,
  "apply_fresh_s": $t_fresh, "apply_again_s": $t_again,
  "apply_change_s": $t_change, "get_s": $t_get,
  "agent_load_ms": ${load_ms:-null}, "map_memory_bytes": $mem}

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Writes a large, valid, deterministic meshforge policy for scale tests.
 
-    scripts/gen-policy.py --services N --workloads-per-service K --nodes M [-o FILE]
+    scripts/gen-policy.py --services N --workloads-per-service K --nodes M
+                          [--http-routes R] [-o FILE]
 
 Objects: one Mesh (trust domain mesh.local), M Nodes (10.77.x.y), N Services,
-N*K Workloads and one MeshTrafficPermission per 10 services.  Service VIPs
+N*K Workloads, one MeshTrafficPermission per 10 services and R
+MeshHTTPRoutes (route-i: requests for svc-(i mod N) under /api/v<i> split
+90/10 between two services).  Service VIPs
 walk 10.96.0.0/16 and then the /16s after it; every VIP carries two ports
 (80 and 8080) so that VIP:port pairs stay unique while using half as many
 addresses.  Workload IPs walk 10.128.0.0/9 (a range nothing else uses), so
@@ -29,6 +32,7 @@ def main():
     ap.add_argument("--services", type=int, required=True)
     ap.add_argument("--workloads-per-service", type=int, required=True)
     ap.add_argument("--nodes", type=int, required=True)
+    ap.add_argument("--http-routes", type=int, default=0)
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
     if a.services < 1 or a.workloads_per_service < 0 or not 1 <= a.nodes <= 65000:
@@ -73,6 +77,19 @@ def main():
           "    - targetRef: {kind: Mesh}\n"
           "      default: {action: Allow}\n"
           % (p, s, TD, (s + 1) // 100, s + 1, TD))
+    for r in range(a.http_routes):
+        s = r % a.services
+        w("---\napiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\n"
+          "metadata: {name: route-%d}\nspec:\n"
+          "  targetRef: {kind: Mesh}\n  to:\n"
+          "    - targetRef: {kind: MeshService, name: svc-%d}\n"
+          "      rules:\n"
+          "        - matches: [{path: {type: PathPrefix, value: /api/v%d}}]\n"
+          "          default:\n"
+          "            backendRefs:\n"
+          "              - {kind: MeshService, name: svc-%d, weight: 90}\n"
+          "              - {kind: MeshService, name: svc-%d, weight: 10}\n"
+          % (r, s, r, s, (s + 1) % a.services))
     text = "".join(out)
     if a.output == "-":
         sys.stdout.write(text)

@@ -36,6 +36,7 @@ MFCTL=${MFCTL:-$O/bin/mfctl}
 AGENT=${AGENT:-$O/bin/meshforge-agent}
 
 TB_STATE=/run/mf-testbed
+TB_RUN=$TB_STATE/run		# mfctl's run dir (its writers' lock), and the agents'
 TB_BPFFS=/sys/fs/bpf
 TB_CG_OWN=/run/meshforge/cgroup	# our cgroup2 mount when the host has none
 TB_TD=mesh.local
@@ -317,7 +318,9 @@ cmd_agents_start() {
 		# shellcheck disable=SC2206 # MF_AGENT_ARGS is split on purpose
 		args+=(${MF_AGENT_ARGS:-})
 		# fd 9 may be a caller's lock; the agent must not keep it held.
-		nsenter --net="/run/netns/$node" -- "$AGENT" "${args[@]}" \
+		# The agents' restore at start takes mfctl's lock in the
+		# testbed's run dir, not the host's /run/meshforge.
+		MF_RUN_DIR=$TB_RUN nsenter --net="/run/netns/$node" -- "$AGENT" "${args[@]}" \
 			>>"$log" 2>&1 </dev/null 9<&- &
 		echo $! >"$TB_STATE/$node/agent.pid"
 	done
@@ -354,7 +357,8 @@ cmd_apply() {
 	tb_bpffs || tb_die "bpffs is not mounted at $TB_BPFFS"
 	for node in "${TB_NODES[@]}"; do
 		tb_run "$MFCTL" --bpf-root "$TB_BPFFS/$node" \
-			--state-dir "$TB_STATE/$node/state" apply -f "$file"
+			--state-dir "$TB_STATE/$node/state" --run-dir "$TB_RUN" \
+			apply -f "$file"
 	done
 }
 

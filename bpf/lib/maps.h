@@ -22,10 +22,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mf_config SEC(".maps");
 
+/*
+ * The policy hashes below hold two halves (abi.h, "Two halves"): the one
+ * in force and the one an apply stages, so each has room for twice the
+ * per-half capacity MF_MAX_* that mfctl's compile enforces.
+ */
+
 /* Service VIP:port:proto -> service; the interception decision. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MF_MAX_SERVICES);
+	__uint(max_entries, 2 * MF_MAX_SERVICES);
 	__type(key, struct mf_service_key);
 	__type(value, struct mf_service);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -37,7 +43,7 @@ struct {
  * Lookups stay lock-free; only updates (mfctl, rare) pay the allocation. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MF_MAX_ENDPOINTS);
+	__uint(max_entries, 2 * MF_MAX_ENDPOINTS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mf_endpoint_key);
 	__type(value, struct mf_endpoint);
@@ -47,7 +53,7 @@ struct {
 /* Node name -> agent tunnel address. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MF_MAX_NODES);
+	__uint(max_entries, 2 * MF_MAX_NODES);
 	__type(key, struct mf_node_key);
 	__type(value, struct mf_node);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -56,7 +62,7 @@ struct {
 /* Identity id -> SPIFFE ID. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MF_MAX_IDENTITIES);
+	__uint(max_entries, 2 * MF_MAX_IDENTITIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mf_identity_key);
 	__type(value, struct mf_identity);
@@ -66,7 +72,7 @@ struct {
 /* (destination service, rule index) -> compiled permission rule. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MF_MAX_AUTHZ);
+	__uint(max_entries, 2 * MF_MAX_AUTHZ);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mf_authz_key);
 	__type(value, struct mf_authz_rule);

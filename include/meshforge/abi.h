@@ -181,6 +181,18 @@ struct mf_authz_key {
 enum mf_authz_action {
 	MF_AUTHZ_ALLOW = 1,
 	MF_AUTHZ_DENY = 2,
+	/* Admitted like Allow, and logged as the denial it would be: for
+	 * trying a deny before enforcing it.  Ranks as Allow. */
+	MF_AUTHZ_ALLOW_SHADOW_DENY = 3,
+};
+
+enum mf_authz_flags {
+	/* The policy was written as Kuma's `rules` (allow/deny lists), not
+	 * `from`: kept so `mfctl get` prints it back the same way. */
+	MF_AUTHZ_F_RULES = 1u << 0,
+	/* The policy's targetRef is the whole Mesh: the rule is repeated
+	 * for every service. */
+	MF_AUTHZ_F_MESH_TARGET = 1u << 1,
 };
 
 enum mf_authz_match {
@@ -191,7 +203,8 @@ enum mf_authz_match {
 struct mf_authz_rule {
 	__u8 action;			/* enum mf_authz_action */
 	__u8 match;			/* enum mf_authz_match */
-	__u16 _pad;
+	__u8 flags;			/* enum mf_authz_flags */
+	__u8 _pad;
 	__u32 _pad2;
 	char policy[MF_NAME_MAX];	/* MeshTrafficPermission name */
 	char spiffe[MF_SPIFFE_MAX];

@@ -420,10 +420,19 @@ struct mf_log_otel {
 	char body[MF_LOG_PLAIN_MAX];
 };
 
-/* Exactly one of file, tcp and openTelemetry: they share the storage. */
+/* Exactly one of file, tcp and openTelemetry: they share the storage.
+ * `type` is optional (Kuma 2.x writes it, earlier Kumas do not); when set
+ * it names the object that is present. */
+enum mf_log_backend_type {
+	MF_LOG_FILE = 1,
+	MF_LOG_TCP,
+	MF_LOG_OTEL,
+};
+
 struct mf_log_backend {
 	__u32 present;
-	__u32 _pad;
+	__u8 type;			/* enum mf_log_backend_type, 0: unset */
+	__u8 _pad[3];
 	union {
 		struct mf_log_file file;
 		struct mf_log_tcp tcp;
@@ -467,10 +476,18 @@ struct mf_trace_otel {
 	char endpoint[MF_PATH_MAX];
 };
 
-/* Exactly one of zipkin, datadog and openTelemetry. */
+/* Exactly one of zipkin, datadog and openTelemetry; `type` as in
+ * mf_log_backend. */
+enum mf_trace_backend_type {
+	MF_TRACE_ZIPKIN = 1,
+	MF_TRACE_DATADOG,
+	MF_TRACE_OTEL,
+};
+
 struct mf_trace_backend {
 	__u32 present;
-	__u32 _pad;
+	__u8 type;			/* enum mf_trace_backend_type, 0: unset */
+	__u8 _pad[3];
 	union {
 		struct mf_trace_zipkin zipkin;
 		struct mf_trace_datadog datadog;
@@ -945,8 +962,10 @@ struct mf_gateway {
 
 enum mf_gwr_match {
 	MF_GWR_EXACT = 1,
-	MF_GWR_PREFIX,
+	MF_GWR_PREFIX,			/* paths only */
 	MF_GWR_REGEX,
+	MF_GWR_ABSENT,			/* headers only: no value */
+	MF_GWR_PRESENT,			/* headers only: no value */
 };
 
 struct mf_gwr_path {

@@ -58,6 +58,7 @@
 #define TEST_VIP_NOLS	"10.96.0.12"	/* registered, port 80; only used
 					   when no listener is open */
 #define TEST_VIP_OTHER	"10.96.0.11"	/* not registered */
+#define TEST_VIP_HALF1	"10.96.0.13"	/* registered in half 1 only */
 #define TEST_POD	"10.78.1.11"
 #define TEST_VIP_NET	"10.96.0.0"
 #define TEST_VIP_PLEN	16
@@ -211,6 +212,32 @@ static int listener_open(uint16_t port)
 }
 
 /* ---- maps -------------------------------------------------------------- */
+
+/* A service at @vip:@port in half @half of mf_services. */
+static int service_add_half(const char *vip, uint16_t port, __u32 half)
+{
+	struct mf_service_key k = { .half = half, .port = port,
+				    .proto = MF_PROTO_TCP };
+	struct mf_service v = { .id = port, .name = "test" };
+
+	inet_pton(AF_INET, vip, k.vip);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.mf_services), &k,
+				   &v, BPF_ANY);
+}
+
+/* Sets mf_config[0].active, the half in force.  True when done (an
+ * assertion). */
+static bool config_set_active(__u32 active)
+{
+	int fd = bpf_map__fd(skel->maps.mf_config);
+	struct mf_config cfg;
+	__u32 zero = 0;
+
+	if (!ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, &cfg), 0))
+		return false;
+	cfg.active = active;
+	return ASSERT_EQ(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+}
 
 static int service_add(const char *vip, uint16_t port)
 {
@@ -642,6 +669,45 @@ static bool test_no_listener_dropped(void)
 	return true;
 }
 
+/*
+ * The program looks services up in the half mf_config.active names: a
+ * service only in half 1 is passed while half 0 is in force and steered
+ * once half 1 is, and then a service only in half 0 is passed.
+ */
+static bool test_active_half_honored(void)
+{
+	struct pkt p;
+	struct run r;
+	bool ok = false;
+	int lfd;
+
+	CASE_PROLOGUE();
+	lfd = listener_open(TEST_PORT);
+	if (!ASSERT_GE(lfd, 0))
+		return false;
+	if (!ASSERT_EQ(service_add_half(TEST_VIP_HALF1, 80, 1), 0) ||
+	    !config_set_active(0))
+		goto out;
+	pkt_syn(&p, TEST_VIP_HALF1, 80);
+	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
+		goto out;
+	if (!config_set_active(1))
+		goto out;
+	pkt_syn(&p, TEST_VIP_HALF1, 80);
+	if (!run_prog(&p, &r) || !assert_steered(&r))
+		goto out;
+	pkt_syn(&p, TEST_VIP, 80);
+	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
+		goto out;
+	ok = true;
+out:
+	/* The other cases run with half 0 in force. */
+	if (!config_set_active(0))
+		ok = false;
+	close(lfd);
+	return ok;
+}
+
 /* ---- real TC ingress --------------------------------------------------- */
 
 /* Waits up to TEST_TIMEOUT_MS for @events on @fd. */
@@ -1015,6 +1081,7 @@ int main(void)
 	TEST_RUN(test_truncated_passes);
 	TEST_RUN(test_fragment_passes);
 	TEST_RUN(test_no_listener_dropped);
+	TEST_RUN(test_active_half_honored);
 	TEST_RUN(test_lo_intercepts_connect);
 	TEST_RUN(test_lo_syn_over_time_wait);
 	TEST_RUN(test_kern_attach_missing_iface);

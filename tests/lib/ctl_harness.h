@@ -2,7 +2,9 @@
 /*
  * The setup the mfctl command tests share (test_ctl_cmds, test_ctl_state):
  * a pin root of the test's own under /sys/fs/bpf and a temporary config
- * directory, both made by ch_setup() and removed by ch_cleanup() at exit
+ * directory (with the run dir, for the writers' lock, inside it: parallel
+ * test programs never wait for each other), both made by ch_setup() and
+ * removed by ch_cleanup() at exit
  * even when a test fails; the reason every bpffs case skips when the
  * machine cannot pin (not root, no bpffs); files written into the temp
  * dir; and running an mfctl command function in process with its stdout
@@ -27,6 +29,7 @@
 
 static char ch_root[64];		/* the pin root */
 static char ch_tmpdir[64];		/* config dir; "" once removed */
+static char ch_run_dir[80];		/* <ch_tmpdir>/run: --run-dir */
 static const char *ch_skip_reason;	/* set when bpffs cases must skip */
 
 /* Unpins everything under the pin root and removes the temp dir.  Safe to
@@ -59,6 +62,7 @@ static inline int ch_setup(const char *root_prefix, const char *tmp_template)
 		perror("mkdtemp");
 		return -1;
 	}
+	snprintf(ch_run_dir, sizeof(ch_run_dir), "%s/run", ch_tmpdir);
 	atexit(ch_cleanup);
 	if (geteuid() != 0)
 		ch_skip_reason = "needs root for bpffs";

@@ -26,6 +26,7 @@
 
 static char root[64];
 static char tmpdir[64];
+static char run_dir[80];	/* <tmpdir>/run: the writers' lock */
 static const char *skip_reason;
 
 static const char policy[] =
@@ -55,7 +56,8 @@ static bool write_file(const char *name, const char *text, char *path,
 
 static int apply(const char *path, bool dry_run)
 {
-	struct ctl_opts o = { .config_dir = tmpdir, .bpf_root = root };
+	struct ctl_opts o = { .config_dir = tmpdir, .bpf_root = root,
+			      .run_dir = run_dir };
 	char *argv[] = { "apply", "-f", (char *)path,
 			 dry_run ? "--dry-run" : NULL, NULL };
 
@@ -279,6 +281,7 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	snprintf(run_dir, sizeof(run_dir), "%s/run", tmpdir);
 	if (geteuid() != 0)
 		skip_reason = "needs root for bpffs";
 	else if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC_)

@@ -40,7 +40,8 @@ static const char policy[] =
 static bool run(int (*fn)(const struct ctl_opts *, int, char **),
 		char **args, struct ch_run *r)
 {
-	struct ctl_opts o = { .config_dir = ch_tmpdir, .bpf_root = ch_root };
+	struct ctl_opts o = { .config_dir = ch_tmpdir, .bpf_root = ch_root,
+			      .run_dir = ch_run_dir };
 
 	return ch_capture(fn, &o, args, r);
 }
@@ -344,16 +345,19 @@ static bool test_inspect(void)
 {
 	static const char *const want[] = {
 		"mf_config  type array  key 4  value 1528  entries 1/1 (100.0%)\n"
-		"  epoch 3 flags 0x1 mesh default trust_domain mesh.local\n",
-		"\nmf_nodes  type hash  key 68  value 8  entries 2/1024 (0.2%)\n",
+		/* apply, delete, delete: the third write is in half 1. */
+		"  epoch 3 active half 1 flags 0x1 mesh default trust_domain "
+		"mesh.local\n",
+		/* Capacities cover both halves. */
+		"\nmf_nodes  type hash  key 68  value 8  entries 2/2048 (0.1%)\n",
 		"  mf-node-b -> 10.77.0.2:15008\n",
-		"\nmf_identities  type hash  key 8  value 256  entries 1/131072 (0.0%)\n"
+		"\nmf_identities  type hash  key 8  value 256  entries 1/262144 (0.0%)\n"
 		"  2 -> spiffe://mesh.local/ns/default/sa/web\n",
-		"\nmf_authz  type hash  key 12  value 328  entries 0/65536 (0.0%)\n",
-		"\nmf_services  type hash  key 12  value 72  entries 1/16384 (0.0%)\n",
+		"\nmf_authz  type hash  key 12  value 328  entries 0/131072 (0.0%)\n",
+		"\nmf_services  type hash  key 12  value 72  entries 1/32768 (0.0%)\n",
 		/* api took id 1 (ids go in name order) and is deleted. */
 		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0\n",
-		"\nmf_endpoints  type hash  key 8  value 152  entries 1/131072 (0.0%)\n",
+		"\nmf_endpoints  type hash  key 8  value 152  entries 1/262144 (0.0%)\n",
 		"  10.78.2.11 -> name b1 port 8080 service 2 identity 2 node "
 		"mf-node-b (10.77.0.2)\n",
 		"\nmf_stats  type percpu_array  key 4  value 8  entries 6/6 (100.0%)\n",
@@ -368,6 +372,8 @@ static bool test_inspect(void)
 	ok = run(ctl_cmd_inspect, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK);
 	for (size_t i = 0; ok && i < sizeof(want) / sizeof(want[0]); i++)
 		ok = ASSERT_TRUE(strstr(r.out, want[i]));
+	/* Every write cleared the half it left. */
+	ok = ok && ASSERT_FALSE(strstr(r.out, "leftover"));
 	if (!ok && r.out)
 		fprintf(stderr, "inspect printed:\n%s", r.out);
 	ch_run_free(&r);

@@ -359,9 +359,36 @@ static bool test_bad_workload(void)
 static bool test_bad_mtp(void)
 {
 	return expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
+		       "spec:\n  targetRef: {kind: MeshSubset, name: web}\n  from:\n"
+		       "  - targetRef: {kind: Mesh}\n    default: {action: Allow}\n",
+		       "t.yaml:5:21: spec.targetRef.kind: must be Mesh or "
+		       "MeshService") &&
+	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
 		       "spec:\n  targetRef: {kind: Mesh, name: web}\n  from:\n"
 		       "  - targetRef: {kind: Mesh}\n    default: {action: Allow}\n",
-		       "t.yaml:5:21: spec.targetRef.kind: must be MeshService") &&
+		       "t.yaml:5:33: spec.targetRef.name: must not be set for "
+		       "kind Mesh") &&
+	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
+		       "spec:\n  targetRef: {kind: MeshService}\n  from:\n"
+		       "  - targetRef: {kind: Mesh}\n    default: {action: Allow}\n",
+		       "t.yaml:5:14: spec.targetRef.name: is required") &&
+	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
+		       "spec:\n  targetRef: {kind: Mesh}\n"
+		       "  from: [{targetRef: {kind: Mesh}, default: {action: Allow}}]\n"
+		       "  rules: [{default: {allow: []}}]\n",
+		       "t.yaml:7:10: spec.rules: cannot be used with spec.from "
+		       "in one policy") &&
+	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
+		       "spec:\n  targetRef: {kind: Mesh}\n"
+		       "  rules: [{default: {deny: []}}]\n",
+		       "t.yaml:6:10: spec.rules: must have at least one allow, "
+		       "deny or allowWithShadowDeny entry") &&
+	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
+		       "spec:\n  targetRef: {kind: Mesh}\n"
+		       "  rules: [{default: {deny: [{spiffeID: {type: Regex, "
+		       "value: x}}]}}]\n",
+		       "t.yaml:6:47: spec.rules[0].default.deny[0].spiffeID.type: "
+		       "must be Exact or Prefix") &&
 	       expect1(MTP("  - targetRef: {kind: MeshSubset, name: x}\n"
 			   "    default: {action: Allow}\n"),
 		       "t.yaml:7:23: spec.from[0].targetRef.kind: must be "
@@ -386,8 +413,8 @@ static bool test_bad_mtp(void)
 		       "SPIFFE ID prefix (spiffe://<trust-domain>/...)") &&
 	       expect1(MTP("  - targetRef: {kind: Mesh}\n"
 			   "    default: {action: allow}\n"),
-		       "t.yaml:8:23: spec.from[0].default.action: must be Allow "
-		       "or Deny") &&
+		       "t.yaml:8:23: spec.from[0].default.action: must be Allow, "
+		       "Deny or AllowWithShadowDeny") &&
 	       expect1(MTP("  - targetRef: {kind: Mesh}\n"),
 		       "t.yaml:7:5: spec.from[0].default: is required") &&
 	       expect1(MTP("    []\n"),

@@ -48,12 +48,13 @@ static double now_ms(void)
 
 static int apply(const char *path)
 {
-	char state[128];
+	char state[128], run[128];
 	struct ctl_opts o = { .config_dir = tmpdir, .bpf_root = root,
-			      .state_dir = state };
+			      .state_dir = state, .run_dir = run };
 	char *argv[] = { "apply", "-f", (char *)path, NULL };
 
 	snprintf(state, sizeof(state), "%s/state", tmpdir);
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
 	return ctl_cmd_apply(&o, 3, argv);
 }
 

@@ -55,7 +55,7 @@ static bool run_in(int (*fn)(const struct ctl_opts *, int, char **),
 		   const char *sdir, char **args, struct ch_run *r)
 {
 	struct ctl_opts o = { .config_dir = ch_tmpdir, .bpf_root = ch_root,
-			      .state_dir = sdir };
+			      .state_dir = sdir, .run_dir = ch_run_dir };
 
 	return ch_capture(fn, &o, args, r);
 }
@@ -355,6 +355,7 @@ static bool test_agent_start_restore(void)
 		TEST_SKIP(ch_skip_reason);
 	memset(&ao, 0, sizeof(ao));
 	ao.bpf_root = ch_root;
+	ao.run_dir = ch_run_dir;
 	snprintf(missing, sizeof(missing), "%s/no-such-state", ch_tmpdir);
 	snprintf(bad, sizeof(bad), "%s/bad-state", ch_tmpdir);
 

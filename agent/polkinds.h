@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The schema-driven policy kinds (lib/kinds.h) in an agent snapshot: every
+ * record of the half in force, per kind, sorted by (policy name, index),
+ * and the tag sets they refer to, sorted by id.  Immutable once built; a
+ * struct policy owns one.
+ *
+ * HTTP routes are also indexed by the destination they apply to (the
+ * to[].targetRef name; "" for a Mesh-wide entry), so finding the routes of
+ * a service is a binary search, O(log n) in the number of route records.
+ */
+#ifndef MF_POLKINDS_H
+#define MF_POLKINDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kinds.h"
+#include "meshforge/abi.h"
+
+struct polkinds;
+
+/* One kind's records as read from its map: parallel arrays of @n keys
+ * and values (kd->val_size each).  Records of the other half must have
+ * been dropped, and every key's half zeroed, by the reader. */
+struct polkinds_input {
+	const struct mf_pol_key *keys;
+	const uint8_t *vals;
+	size_t n;
+};
+
+/*
+ * Builds the store from @in[kinds_count] and @ntags tag sets (@tag_keys,
+ * @tags).  Records that fail their schema check (sch_check) are dropped
+ * with a log line, never trusted.  Returns 0 and *out (caller frees with
+ * polkinds_free), or -ENOMEM.
+ */
+int polkinds_build(struct polkinds **out, const struct polkinds_input *in,
+		   const struct mf_tagset_key *tag_keys,
+		   const struct mf_tagset *tags, size_t ntags);
+
+void polkinds_free(struct polkinds *k);
+
+/* Records of kind @kind (index into kinds_all). */
+size_t polkinds_count(const struct polkinds *k, size_t kind);
+/* Record @i of kind @kind, in (name, index) order; its key into *key. */
+const void *polkinds_record(const struct polkinds *k, size_t kind, size_t i,
+			    const struct mf_pol_key **key);
+
+/* The tag set @id, or NULL. */
+const struct mf_tagset *polkinds_tags(const struct polkinds *k, uint32_t id);
+
+/*
+ * The HTTP route records whose to[].targetRef names @service (exactly),
+ * as a run of record indexes into MeshHTTPRoute's records: *first and the
+ * return value (the count).  O(log n).
+ */
+size_t polkinds_http_routes(const struct polkinds *k, const char *service,
+			    const uint32_t **idx);
+
+/*
+ * Writes every record as JSON to @out: an object with one member per kind
+ * that has records, each an array of {"policy", "index", "section",
+ * "targetRef", "entryRef", "entry", "rule", "sources", "destinations",
+ * "conf"} objects (members only where they apply), tags resolved.
+ */
+void polkinds_json(const struct polkinds *k, const struct sch_sink *out);
+
+#endif /* MF_POLKINDS_H */

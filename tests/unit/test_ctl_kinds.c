@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Every policy kind through the whole of mfctl's pipeline without a
+ * kernel: YAML -> objects -> validate -> compile to records (in its own
+ * map) -> decompile -> YAML -> the same records and the same text.  Also:
+ * the kind registry agrees with the map tables, workload tags become
+ * shared tag sets, Mesh mTLS round-trips, and references to missing
+ * objects are refused with their position.
+ */
+#include <arpa/inet.h>
+
+#include "lib/test.h"
+
+#include "../../ctl/compile.h"
+#include "../../ctl/decompile.h"
+#include "../../ctl/doc.h"
+#include "../../ctl/emit.h"
+#include "../../ctl/input.h"
+#include "../../ctl/validate.h"
+#include "pmap.h"
+
+#define API "apiVersion: meshforge.io/v1alpha1\n"
+#define KUMA "apiVersion: kuma.io/v1alpha1\n"
+
+static const char base[] =
+	"---\n" API
+	"kind: Mesh\nmetadata: {name: default}\n"
+	"spec:\n"
+	"  trustDomain: mesh.local\n"
+	"  mtls:\n"
+	"    enabledBackend: ca-1\n"
+	"    backends:\n"
+	"      - name: ca-1\n"
+	"        type: builtin\n"
+	"        mode: PERMISSIVE\n"
+	"        dpCert: {rotation: {expiration: 1d}}\n"
+	"      - name: ca-2\n"
+	"        type: provided\n"
+	"        conf: {cert: {file: /etc/ca.crt}, key: {file: /etc/ca.key}}\n"
+	"---\n" API
+	"kind: Node\nmetadata: {name: n1}\nspec: {address: 10.77.0.1}\n"
+	"---\n" API
+	"kind: Service\nmetadata: {name: web}\nspec: {vip: 10.96.0.10, port: 80}\n"
+	"---\n" API
+	"kind: Service\nmetadata: {name: api}\nspec: {vip: 10.96.0.11, port: 80}\n"
+	"---\n" API
+	"kind: Workload\nmetadata: {name: web-1}\n"
+	"spec: {node: n1, ip: 10.78.1.11, port: 8080, service: web,\n"
+	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"
+	"       tags: {version: v1, zone: a}}\n"
+	"---\n" API
+	"kind: Workload\nmetadata: {name: web-2}\n"
+	"spec: {node: n1, ip: 10.78.1.12, port: 8080, service: web,\n"
+	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"
+	"       tags: {zone: a, version: v1}}\n"
+	"---\n" API
+	"kind: Workload\nmetadata: {name: web-3}\n"
+	"spec: {node: n1, ip: 10.78.1.13, port: 8080, service: web,\n"
+	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"
+	"       tags: {version: v2}}\n";
+
+/* One object of every schema-driven kind, in Kuma's own words. */
+static const char kinds_yaml[] =
+	"---\n" KUMA
+	"kind: MeshTimeout\nmetadata: {name: mt}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  to:\n"
+	"    - targetRef: {kind: MeshService, name: web}\n"
+	"      default: {connectionTimeout: 2s, http: {requestTimeout: 15s}}\n"
+	"  from:\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default: {idleTimeout: 1h}\n"
+	"---\n" KUMA
+	"kind: MeshRetry\nmetadata: {name: mr}\n"
+	"spec:\n"
+	"  targetRef: {kind: MeshService, name: api}\n"
+	"  to:\n"
+	"    - targetRef: {kind: MeshService, name: web}\n"
+	"      default:\n"
+	"        http: {numRetries: 3, perTryTimeout: 500ms,\n"
+	"               retryOn: [5XX, Reset]}\n"
+	"---\n" KUMA
+	"kind: MeshCircuitBreaker\nmetadata: {name: mcb}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  to:\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default:\n"
+	"        connectionLimits: {maxConnections: 1024}\n"
+	"        outlierDetection:\n"
+	"          interval: 5s\n"
+	"          detectors: {totalFailures: {consecutive: 5}}\n"
+	"---\n" KUMA
+	"kind: MeshHealthCheck\nmetadata: {name: mhc}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  to:\n"
+	"    - targetRef: {kind: MeshService, name: web}\n"
+	"      default:\n"
+	"        interval: 10s\n"
+	"        timeout: 2s\n"
+	"        unhealthyThreshold: 3\n"
+	"        healthyThreshold: 1\n"
+	"        http: {path: /health, expectedStatuses: [200, 204]}\n"
+	"---\n" KUMA
+	"kind: MeshLoadBalancingStrategy\nmetadata: {name: mlbs}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  to:\n"
+	"    - targetRef: {kind: MeshService, name: web}\n"
+	"      default:\n"
+	"        loadBalancer: {type: LeastRequest, leastRequest: {choiceCount: 3}}\n"
+	"---\n" KUMA
+	"kind: MeshFaultInjection\nmetadata: {name: mfi}\n"
+	"spec:\n"
+	"  targetRef: {kind: MeshService, name: web}\n"
+	"  from:\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default:\n"
+	"        http:\n"
+	"          - abort: {httpStatus: 503, percentage: 12.5}\n"
+	"          - delay: {value: 2s, percentage: 50}\n"
+	"---\n" KUMA
+	"kind: MeshAccessLog\nmetadata: {name: mal}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  from:\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default:\n"
+	"        backends:\n"
+	"          - file: {path: /var/log/mesh.log}\n"
+	"---\n" KUMA
+	"kind: MeshTrace\nmetadata: {name: mtr}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  default:\n"
+	"    backends:\n"
+	"      - zipkin: {url: \"http://zipkin:9411/api/v2/spans\"}\n"
+	"    sampling: {overall: 80}\n"
+	"---\n" KUMA
+	"kind: MeshMetric\nmetadata: {name: mm}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  default:\n"
+	"    backends:\n"
+	"      - type: Prometheus\n"
+	"        prometheus: {port: 5670, path: /metrics}\n"
+	"---\n" KUMA
+	"kind: MeshRateLimit\nmetadata: {name: mrl}\n"
+	"spec:\n"
+	"  targetRef: {kind: MeshService, name: web}\n"
+	"  from:\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default:\n"
+	"        local:\n"
+	"          http:\n"
+	"            requestRate: {num: 100, interval: 1s}\n"
+	"            onRateLimit: {status: 429}\n"
+	"          tcp:\n"
+	"            connectionRate: {num: 10, interval: 1s}\n"
+	"---\n" KUMA
+	"kind: MeshHTTPRoute\nmetadata: {name: web-split}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  to:\n"
+	"    - targetRef: {kind: MeshService, name: web}\n"
+	"      rules:\n"
+	"        - matches: [{path: {type: PathPrefix, value: /api}}]\n"
+	"          default:\n"
+	"            backendRefs:\n"
+	"              - {kind: MeshServiceSubset, name: web, tags: {version: v1}, weight: 90}\n"
+	"              - {kind: MeshServiceSubset, name: web, tags: {version: v2}, weight: 10}\n"
+	"        - matches: [{path: {type: Exact, value: /health}}]\n"
+	"          default:\n"
+	"            backendRefs: [{kind: MeshService, name: api, weight: 1}]\n"
+	"---\n" KUMA
+	"kind: MeshTCPRoute\nmetadata: {name: tcp}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  to:\n"
+	"    - targetRef: {kind: MeshService, name: api}\n"
+	"      rules:\n"
+	"        - default:\n"
+	"            backendRefs: [{kind: MeshService, name: web, weight: 1}]\n"
+	"---\n" KUMA
+	"kind: TrafficRoute\nmetadata: {name: tr}\n"
+	"spec:\n"
+	"  sources: [{match: {kuma.io/service: '*'}}]\n"
+	"  destinations: [{match: {kuma.io/service: web}}]\n"
+	"  conf:\n"
+	"    split:\n"
+	"      - {weight: 90, destination: {kuma.io/service: web, version: v1}}\n"
+	"      - {weight: 10, destination: {kuma.io/service: web, version: v2}}\n"
+	"---\n" KUMA
+	"kind: RateLimit\nmetadata: {name: rl}\n"
+	"spec:\n"
+	"  sources: [{match: {kuma.io/service: '*'}}]\n"
+	"  destinations: [{match: {kuma.io/service: api}}]\n"
+	"  conf:\n"
+	"    http:\n"
+	"      requests: 5\n"
+	"      interval: 10s\n"
+	"      onRateLimit:\n"
+	"        status: 423\n"
+	"        headers: [{key: x-limited, value: \"true\", append: true}]\n"
+	"---\n" KUMA
+	"kind: MeshGateway\nmetadata: {name: edge}\n"
+	"spec:\n"
+	"  selectors: [{match: {kuma.io/service: edge}}]\n"
+	"  conf:\n"
+	"    listeners:\n"
+	"      - {port: 8080, protocol: HTTP, hostname: foo.example.com}\n"
+	"---\n" KUMA
+	"kind: MeshGatewayRoute\nmetadata: {name: edge-route}\n"
+	"spec:\n"
+	"  selectors: [{match: {kuma.io/service: edge}}]\n"
+	"  conf:\n"
+	"    http:\n"
+	"      rules:\n"
+	"        - matches: [{path: {match: PREFIX, value: /}}]\n"
+	"          backends: [{destination: {kuma.io/service: web}, weight: 1}]\n";
+
+static void print_diag(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "  diag: %s\n", d->msgs[i]);
+}
+
+/* Parses, validates and compiles @yaml; diagnostics go to @d. */
+static int build_d(const char *yaml, struct model_set *set,
+		   struct rec_set *rs, struct diag *d)
+{
+	int err;
+
+	model_set_init(set);
+	rec_set_init(rs);
+	err = doc_parse_buffer(set, "p.yaml", yaml, strlen(yaml), d);
+	if (!err)
+		err = validate_set(set, d);
+	if (!err)
+		err = compile_set(set, NULL, rs, d);
+	return err;
+}
+
+static bool build(const char *yaml, struct model_set *set, struct rec_set *rs)
+{
+	struct diag d;
+	bool ok;
+
+	diag_init(&d);
+	ok = ASSERT_EQ(build_d(yaml, set, rs, &d), 0);
+	if (!ok)
+		print_diag(&d);
+	diag_free(&d);
+	return ok;
+}
+
+static char *concat(const char *a, const char *b)
+{
+	char *s = malloc(strlen(a) + strlen(b) + 1);
+
+	if (s) {
+		strcpy(s, a);
+		strcat(s, b);
+	}
+	return s;
+}
+
+static bool test_registry_consistent(void)
+{
+	bool ok = ASSERT_EQ(kinds_count, MODEL_GEN_COUNT) &&
+		  ASSERT_EQ(kinds_count, PMAP_KIND_MAPS) &&
+		  ASSERT_EQ(REC_MAP_MAX - REC_GEN_FIRST, (int)kinds_count);
+
+	for (size_t k = 0; ok && k < kinds_count; k++) {
+		const struct kind_desc *kd = kinds_all[k];
+		const struct rec_map_info *mi = rec_map_info(REC_GEN_FIRST + k);
+
+		ok = ASSERT_STREQ(mi->name, kd->map) &&
+		     ASSERT_EQ(mi->val_size, kd->val_size) &&
+		     ASSERT_EQ(mi->key_size, sizeof(struct mf_pol_key)) &&
+		     ASSERT_EQ(mi->max_entries, kd->max_records) &&
+		     /* mapio's value buffer */
+		     ASSERT_TRUE(kd->val_size <= 4096) &&
+		     ASSERT_EQ(model_kind_parse(kd->name),
+			       (int)(MODEL_GEN_FIRST + k)) &&
+		     ASSERT_EQ(input_kind_arg(kd->plural),
+			       (int)(MODEL_GEN_FIRST + k)) &&
+		     ASSERT_TRUE(kinds_find(kd->name) == kd) &&
+		     ASSERT_TRUE(strstr(MODEL_KINDS_WANT, kd->name));
+		if (!ok)
+			fprintf(stderr, "  kind %zu %s\n", k, kd->name);
+	}
+	return ok;
+}
+
+/* The whole pipeline for one object of every kind. */
+static bool test_every_kind_round_trip(void)
+{
+	char *yaml = concat(base, kinds_yaml), *y1 = NULL, *y2 = NULL;
+	struct model_set set, back, again;
+	struct rec_set rs, rs2;
+	size_t n1 = 0, n2 = 0;
+	struct diag d;
+	FILE *f;
+	bool ok;
+
+	model_set_init(&back);
+	model_set_init(&again);
+	rec_set_init(&rs2);
+	diag_init(&d);
+	ok = ASSERT_TRUE(yaml) && build(yaml, &set, &rs);
+	for (size_t k = 0; ok && k < kinds_count; k++) {
+		enum rec_map m = REC_GEN_FIRST + k;
+		const struct mf_pol_key *key;
+
+		ok = ASSERT_GE(rec_count(&rs, m), 1);
+		if (!ok) {
+			fprintf(stderr, "  no records for %s\n",
+				kinds_all[k]->name);
+			break;
+		}
+		key = rec_key(&rs, m, 0);
+		ok = ASSERT_EQ(key->half, 0) && ASSERT_TRUE(key->name[0]);
+	}
+	/* MeshHTTPRoute web-split: two rules of one to[] entry. */
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_GEN_FIRST + 10), 2);
+	/* MeshTimeout mt: one to and one from entry. */
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_GEN_FIRST + 0), 2);
+
+	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ASSERT_EQ(back.n, set.n);
+	if (!ok)
+		print_diag(&d);
+	for (size_t i = 0; ok && i < set.n; i++) {
+		const struct model_obj *o = &set.objs[i];
+		const struct model_obj *b = model_set_find(&back, o->kind,
+							   o->name);
+
+		ok = ASSERT_TRUE(b) && ASSERT_TRUE(model_obj_equal(o, b));
+		if (!ok)
+			fprintf(stderr, "  differs: %s %s\n",
+				model_kind_name(o->kind), o->name);
+	}
+	f = open_memstream(&y1, &n1);
+	ok = ok && ASSERT_EQ(emit_set(f, &back, EMIT_ALL_KINDS), 0);
+	fclose(f);
+	ok = ok && build(y1, &again, &rs2) &&
+	     ASSERT_TRUE(rec_set_equal(&rs, &rs2));
+	f = open_memstream(&y2, &n2);
+	ok = ok && ASSERT_EQ(emit_set(f, &again, EMIT_ALL_KINDS), 0);
+	fclose(f);
+	ok = ok && ASSERT_STREQ(y1, y2);
+	if (!ok && y1)
+		fprintf(stderr, "%s", y1);
+	free(y1);
+	free(y2);
+	free(yaml);
+	diag_free(&d);
+	rec_set_free(&rs2);
+	rec_set_free(&rs);
+	model_set_free(&again);
+	model_set_free(&back);
+	model_set_free(&set);
+	return ok;
+}
+
+/* web-1 and web-2 write the same tags in another order: one tag set,
+ * whose id is the same in any set that interns it. */
+static bool test_workload_tags_shared(void)
+{
+	struct model_set set, other;
+	struct rec_set rs;
+	const struct model_obj *w1, *w2, *w3;
+	struct mf_tagset ts;
+	bool ok;
+
+	model_set_init(&other);
+	ok = build(base, &set, &rs);
+	w1 = ok ? model_set_find(&set, MODEL_WORKLOAD, "web-1") : NULL;
+	w2 = ok ? model_set_find(&set, MODEL_WORKLOAD, "web-2") : NULL;
+	w3 = ok ? model_set_find(&set, MODEL_WORKLOAD, "web-3") : NULL;
+	ok = ok && ASSERT_TRUE(w1 && w2 && w3) &&
+	     ASSERT_NE(w1->u.workload.tags, 0) &&
+	     ASSERT_EQ(w1->u.workload.tags, w2->u.workload.tags) &&
+	     ASSERT_NE(w1->u.workload.tags, w3->u.workload.tags) &&
+	     ASSERT_EQ(rec_count(&rs, REC_TAGSETS), 2);
+	memset(&ts, 0, sizeof(ts));
+	ts.n = 2;
+	strcpy(ts.tags[0].key, "zone");
+	strcpy(ts.tags[0].value, "a");
+	strcpy(ts.tags[1].key, "version");
+	strcpy(ts.tags[1].value, "v1");
+	ok = ok && ASSERT_EQ(model_tags_canon(&ts), 0) &&
+	     ASSERT_STREQ(ts.tags[0].key, "version") &&
+	     ASSERT_EQ(model_tags_intern(&other, &ts), w1->u.workload.tags);
+	rec_set_free(&rs);
+	model_set_free(&other);
+	model_set_free(&set);
+	return ok;
+}
+
+static bool test_mesh_mtls(void)
+{
+	struct model_set set;
+	struct rec_set rs;
+	const struct mf_config *c = &rs.config;
+	bool ok;
+
+	ok = build(base, &set, &rs) &&
+	     ASSERT_STREQ(c->mtls_enabled, "ca-1") &&
+	     ASSERT_EQ(c->mtls_nbackends, 2) &&
+	     ASSERT_EQ(c->mtls[0].type, MF_MTLS_BUILTIN) &&
+	     ASSERT_EQ(c->mtls[0].mode, MF_MTLS_PERMISSIVE) &&
+	     ASSERT_EQ(c->mtls[0].cert_validity_s, 86400) &&
+	     ASSERT_EQ(c->mtls[1].type, MF_MTLS_PROVIDED) &&
+	     ASSERT_EQ(c->mtls[1].mode, MF_MTLS_STRICT) &&
+	     ASSERT_STREQ(c->mtls[1].cert_file, "/etc/ca.crt") &&
+	     ASSERT_STREQ(c->mtls[1].key_file, "/etc/ca.key");
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+/* @yaml (after base) fails with exactly @want among its diagnostics. */
+static bool expect_problem(const char *yaml, const char *want)
+{
+	char *all = concat(base, yaml);
+	struct model_set set;
+	struct rec_set rs;
+	struct diag d;
+	bool ok, found = false;
+
+	diag_init(&d);
+	ok = ASSERT_TRUE(all) && ASSERT_NE(build_d(all, &set, &rs, &d), 0);
+	for (size_t i = 0; i < d.n; i++)
+		if (!strcmp(d.msgs[i], want))
+			found = true;
+	ok = ok && ASSERT_TRUE(found);
+	if (!found) {
+		fprintf(stderr, "  wanted: %s\n", want);
+		print_diag(&d);
+	}
+	free(all);
+	diag_free(&d);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+static bool test_missing_references(void)
+{
+	/* base is 52 lines; the document starts at line 53. */
+	return expect_problem(
+		       "---\n" KUMA
+		       "kind: MeshTimeout\nmetadata: {name: t}\n"
+		       "spec:\n"
+		       "  to:\n"
+		       "    - targetRef: {kind: MeshService, name: nope}\n"
+		       "      default: {idleTimeout: 1s}\n",
+		       "p.yaml:59:18: spec.to[0].targetRef.name: no Service "
+		       "\"nope\" is defined or applied") &&
+	       expect_problem(
+		       "---\n" KUMA
+		       "kind: MeshTimeout\nmetadata: {name: t}\n"
+		       "spec:\n"
+		       "  targetRef: {kind: Dataplane, name: web-9}\n"
+		       "  from:\n"
+		       "    - targetRef: {kind: Mesh}\n"
+		       "      default: {idleTimeout: 1s}\n",
+		       "p.yaml:58:14: spec.targetRef.name: no Workload "
+		       "\"web-9\" is defined or applied");
+}
+
+/* MeshTrafficPermission in Kuma's `rules` form, Mesh-wide, with a shadow
+ * deny: one rule set per service, flagged so it reads back as written. */
+static bool test_mtp_rules_mesh_wide(void)
+{
+	static const char mtp[] =
+		"---\n" KUMA
+		"kind: MeshTrafficPermission\nmetadata: {name: all}\n"
+		"spec:\n"
+		"  targetRef: {kind: Mesh}\n"
+		"  rules:\n"
+		"    - default:\n"
+		"        deny:\n"
+		"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/ns/batch/\"}\n"
+		"        allowWithShadowDeny:\n"
+		"          - spiffeID: {type: Exact, value: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
+		"        allow:\n"
+		"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/\"}\n";
+	char *yaml = concat(base, mtp), *y1 = NULL;
+	struct model_set set, back, again;
+	struct rec_set rs, rs2;
+	size_t n1 = 0;
+	struct diag d;
+	FILE *f;
+	bool ok;
+
+	model_set_init(&back);
+	model_set_init(&again);
+	rec_set_init(&rs2);
+	diag_init(&d);
+	ok = ASSERT_TRUE(yaml) && build(yaml, &set, &rs) &&
+	     /* three rules for each of the two services */
+	     ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 6);
+	for (size_t i = 0; ok && i < rec_count(&rs, REC_AUTHZ); i++) {
+		const struct mf_authz_key *k = rec_key(&rs, REC_AUTHZ, i);
+		const struct mf_authz_rule *r = rec_val(&rs, REC_AUTHZ, i);
+		/* compile order: allow, deny, then shadow */
+		static const uint8_t want[] = { MF_AUTHZ_ALLOW, MF_AUTHZ_DENY,
+						MF_AUTHZ_ALLOW_SHADOW_DENY };
+
+		ok = ASSERT_EQ(r->flags,
+			       MF_AUTHZ_F_RULES | MF_AUTHZ_F_MESH_TARGET) &&
+		     ASSERT_TRUE(k->index < 3) &&
+		     ASSERT_EQ(r->action, want[k->index]);
+	}
+	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0);
+	if (ok) {
+		const struct model_obj *o = model_set_find(&back, MODEL_MTP,
+							   "all");
+
+		ok = ASSERT_TRUE(o) && ASSERT_TRUE(o->u.mtp.mesh_target) &&
+		     ASSERT_TRUE(o->u.mtp.rules_form) &&
+		     ASSERT_EQ(o->u.mtp.nfrom, 3) &&
+		     ASSERT_TRUE(model_obj_equal(
+			     o, model_set_find(&set, MODEL_MTP, "all")));
+	}
+	f = open_memstream(&y1, &n1);
+	ok = ok && ASSERT_EQ(emit_set(f, &back, 1u << MODEL_MTP), 0);
+	fclose(f);
+	ok = ok && ASSERT_TRUE(strstr(y1, "  targetRef:\n    kind: Mesh\n"
+					  "  rules:\n    - default:\n"
+					  "        allow:\n")) &&
+	     ASSERT_TRUE(strstr(y1, "        allowWithShadowDeny:\n"));
+	free(yaml);
+	yaml = ok ? concat(base, y1) : NULL;
+	ok = ok && build(yaml, &again, &rs2) &&
+	     ASSERT_TRUE(rec_set_equal(&rs, &rs2));
+	if (!ok) {
+		print_diag(&d);
+		if (y1)
+			fprintf(stderr, "%s", y1);
+	}
+	free(y1);
+	free(yaml);
+	diag_free(&d);
+	rec_set_free(&rs2);
+	rec_set_free(&rs);
+	model_set_free(&again);
+	model_set_free(&back);
+	model_set_free(&set);
+	return ok;
+}
+
+static bool test_bad_mtls(void)
+{
+	static const char head[] =
+		"---\n" API "kind: Mesh\nmetadata: {name: default}\n";
+	char *a = concat(head, "spec:\n  trustDomain: td\n  mtls:\n"
+			       "    enabledBackend: nope\n"
+			       "    backends: [{name: b, type: builtin}]\n");
+	char *b = concat(head, "spec:\n  trustDomain: td\n  mtls:\n"
+			       "    backends: [{name: b, type: provided}]\n");
+	char *c = concat(head, "spec:\n  trustDomain: td\n  mtls:\n"
+			       "    backends: [{name: b, type: builtin,\n"
+			       "                conf: {cert: {file: /x}}}]\n");
+	char *e = concat(head, "spec:\n  trustDomain: td\n  mtls:\n"
+			       "    backends: [{name: b, type: builtin, "
+			       "mode: LAX}]\n");
+	struct model_set set;
+	struct diag d;
+	bool ok = true;
+	struct {
+		const char *yaml, *want;
+	} cases[] = {
+		{ a, "m.yaml:8:21: spec.mtls.enabledBackend: names no backend "
+		     "of spec.mtls.backends" },
+		{ b, "m.yaml:8:16: spec.mtls.backends[0].conf: is required "
+		     "for a provided backend" },
+		{ c, "m.yaml:9:23: spec.mtls.backends[0].conf: builtin "
+		     "backends take no conf (the mesh CA is made by `mfctl "
+		     "ca init`)" },
+		{ e, "m.yaml:8:47: spec.mtls.backends[0].mode: must be "
+		     "STRICT or PERMISSIVE" },
+	};
+
+	for (size_t i = 0; ok && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		model_set_init(&set);
+		diag_init(&d);
+		ok = ASSERT_TRUE(cases[i].yaml) &&
+		     ASSERT_EQ(doc_parse_buffer(&set, "m.yaml", cases[i].yaml,
+						strlen(cases[i].yaml), &d),
+			       -EINVAL) &&
+		     ASSERT_EQ(d.n, 1) && ASSERT_STREQ(d.msgs[0], cases[i].want);
+		if (!ok)
+			print_diag(&d);
+		diag_free(&d);
+		model_set_free(&set);
+	}
+	free(a);
+	free(b);
+	free(c);
+	free(e);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN("test_ctl_kinds");
+	TEST_RUN(test_registry_consistent);
+	TEST_RUN(test_workload_tags_shared);
+	TEST_RUN(test_mesh_mtls);
+	TEST_RUN(test_bad_mtls);
+	TEST_RUN(test_mtp_rules_mesh_wide);
+	TEST_RUN(test_every_kind_round_trip);
+	TEST_RUN(test_missing_references);
+	TEST_MAIN_END();
+}

@@ -1,0 +1,1625 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The schema engine: the text forms of durations, decimals and bandwidths;
+ * YAML -> records (ctl/pdoc.c) with every class of problem giving its exact
+ * "file:line:col: path: message"; records -> YAML (ctl/pemit.c) that reads
+ * back to the same bytes; records -> JSON; Kuma's merge; the walk over tags
+ * and refs; and the layout rules every kind's tables must keep.
+ *
+ * Most cases use a test kind of their own (every field type once), so they
+ * do not move when a real kind's table changes; MeshTimeout goes through
+ * the whole document path.
+ */
+#include <stddef.h>
+
+#include "lib/test.h"
+
+#include "../../ctl/diag.h"
+#include "../../ctl/doc.h"
+#include "../../ctl/docfield.h"
+#include "../../ctl/model.h"
+#include "../../ctl/pdoc.h"
+#include "../../ctl/pemit.h"
+#include "../../ctl/ytree.h"
+#include "kinds.h"
+#include "schema.h"
+
+/* ---- the test kind ----------------------------------------------------- */
+
+struct t_sub {
+	uint32_t present;
+	uint8_t active;
+	uint8_t _pad[3];
+	uint32_t limit;
+};
+
+struct t_item {
+	uint32_t present;
+	struct mf_ref ref;
+	uint16_t port;
+	uint16_t _pad;
+	uint32_t weight;
+};
+
+struct t_conf {
+	uint32_t present;
+	uint8_t enabled;
+	uint8_t mode;
+	uint16_t port;
+	uint32_t timeout;
+	uint32_t percent;
+	uint32_t factor;
+	uint32_t retry_on;
+	uint64_t rate;
+	uint32_t match;
+	char path[16];
+	struct t_sub sub;
+	uint8_t nbackends, nnames, _pad[2];
+	struct t_item backends[2];
+	char names[3][8];
+	struct mf_ref peer;
+	uint64_t big;
+	uint32_t idle;
+};
+
+struct t_rec {
+	struct mf_pol_hdr hdr;
+	struct t_conf conf;
+};
+
+static const char *t_path_check(const char *s)
+{
+	return s[0] == '/' ? NULL : "must start with /";
+}
+
+static const struct sch_field t_sub_fields[] = {
+	{ .name = "active", .type = SCH_BOOL,
+	  .off = offsetof(struct t_sub, active) },
+	{ .name = "limit", .type = SCH_INT, .size = 4,
+	  .off = offsetof(struct t_sub, limit) },
+};
+
+static const char *t_sub_check(const void *obj)
+{
+	return sch_has(obj, 1) && !sch_has(obj, 0) ? "limit requires active" :
+						     NULL;
+}
+
+static const struct sch_object t_sub_obj = {
+	.name = "sub", .fields = t_sub_fields,
+	.nfields = SCH_NFIELDS(t_sub_fields), .check = t_sub_check,
+};
+
+static const struct sch_field t_item_fields[] = {
+	{ .type = SCH_REF, .required = true,
+	  .off = offsetof(struct t_item, ref),
+	  .ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
+		       KIND_REF(MF_REF_MESH_SERVICE_SUBSET) },
+	{ .name = "port", .type = SCH_INT, .size = 2,
+	  .off = offsetof(struct t_item, port) },
+	{ .name = "weight", .type = SCH_INT, .size = 4, .min = 1, .max = 100,
+	  .off = offsetof(struct t_item, weight) },
+};
+
+static const struct sch_object t_item_obj = {
+	.name = "backend", .fields = t_item_fields,
+	.nfields = SCH_NFIELDS(t_item_fields),
+};
+
+static const struct sch_field t_name_item[] = {
+	{ .type = SCH_STRING, .size = 8 },
+};
+
+static const struct sch_object t_names_obj = {
+	.name = "name", .fields = t_name_item, .nfields = 1, .scalar = true,
+};
+
+static const char *const t_modes[] = { "Fast", "Slow", NULL };
+static const char *const t_retry_on[] = { "5xx", "reset", "connect-failure",
+					  NULL };
+
+#define TOFF(m) offsetof(struct t_conf, m)
+
+static const struct sch_field t_conf_fields[] = {
+	{ .name = "enabled", .type = SCH_BOOL, .off = TOFF(enabled) },
+	{ .name = "mode", .type = SCH_ENUM, .off = TOFF(mode),
+	  .names = t_modes },
+	{ .name = "port", .type = SCH_INT, .size = 2, .off = TOFF(port),
+	  .min = 1, .max = 65535 },
+	{ .name = "timeout", .type = SCH_DURATION, .off = TOFF(timeout),
+	  .min = 1000, .max = 3600000 },
+	{ .name = "percent", .type = SCH_PERCENT, .off = TOFF(percent) },
+	{ .name = "factor", .type = SCH_DECIMAL, .off = TOFF(factor),
+	  .min = 1000, .max = 10000 },
+	{ .name = "rate", .type = SCH_BANDWIDTH, .off = TOFF(rate) },
+	{ .name = "retryOn", .type = SCH_FLAGS, .off = TOFF(retry_on),
+	  .names = t_retry_on },
+	{ .name = "match", .type = SCH_TAGS, .off = TOFF(match) },
+	{ .name = "path", .type = SCH_STRING, .off = TOFF(path), .size = 16,
+	  .check = t_path_check },
+	{ .name = "sub", .type = SCH_OBJECT, .off = TOFF(sub),
+	  .sub = &t_sub_obj },
+	{ .name = "backends", .type = SCH_LIST, .off = TOFF(backends),
+	  .sub = &t_item_obj, .count_off = TOFF(nbackends),
+	  .item_size = sizeof(struct t_item), .max_items = 2 },
+	{ .name = "names", .type = SCH_LIST, .off = TOFF(names),
+	  .sub = &t_names_obj, .count_off = TOFF(nnames), .item_size = 8,
+	  .max_items = 3 },
+	{ .name = "peer", .type = SCH_REF, .off = TOFF(peer),
+	  .ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
+		       KIND_REF(MF_REF_MESH_SUBSET) },
+	{ .name = "big", .type = SCH_INT, .size = 8, .off = TOFF(big) },
+	{ .name = "idle", .type = SCH_DURATION, .off = TOFF(idle) },
+};
+
+static const struct sch_object t_conf_obj = {
+	.name = "TestKind default", .fields = t_conf_fields,
+	.nfields = SCH_NFIELDS(t_conf_fields),
+};
+
+static const struct kind_desc t_kind = {
+	.name = "TestKind",
+	.plural = "testkinds",
+	.form = KIND_FORM_TO_FROM,
+	.sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
+			KIND_REF(MF_REF_MESH_SERVICE) |
+			KIND_REF(MF_REF_WORKLOAD),
+	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
+	.from_kinds = KIND_REF(MF_REF_MESH),
+	.val_size = sizeof(struct t_rec),
+	.conf_off = offsetof(struct t_rec, conf),
+	.conf = &t_conf_obj,
+	.max_records = 16,
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* Parses @yaml (a document with a `spec`) as a policy of @kd into @o. */
+static int t_parse(const struct kind_desc *kd, const char *yaml,
+		   struct model_set *set, struct model_obj *o, struct diag *d)
+{
+	struct doc_ctx c = { .d = d };
+	struct ytree t;
+	const struct ynode *spec;
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	o->kind = MODEL_GEN_FIRST;
+	strcpy(o->name, "p");
+	o->u.pol.kd = kd;
+	err = ytree_parse(&t, "s.yaml", yaml, strlen(yaml), d);
+	if (err)
+		return err;
+	spec = doc_get(t.docs[0].root, "spec");
+	err = spec ? pdoc_parse(&c, set, o, spec) : -EINVAL;
+	ytree_free(&t);
+	if (err)
+		return err;
+	return c.errors ? -EINVAL : 0;
+}
+
+static void t_pol_free(struct model_obj *o)
+{
+	free(o->u.pol.recs);
+	free(o->u.pol.refs);
+	o->u.pol.recs = NULL;
+	o->u.pol.refs = NULL;
+}
+
+static void t_print_diag(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "  got: %s\n", d->msgs[i]);
+}
+
+/* @yaml fails for @kd with exactly the one message @want. */
+static bool t_expect(const struct kind_desc *kd, const char *yaml,
+		     const char *want)
+{
+	struct model_set set;
+	struct model_obj o;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ASSERT_EQ(t_parse(kd, yaml, &set, &o, &d), -EINVAL) &&
+	     ASSERT_EQ(diag_count(&d), 1) && ASSERT_STREQ(d.msgs[0], want);
+	if (!ok) {
+		fprintf(stderr, "  want: %s\n", want);
+		t_print_diag(&d);
+	}
+	t_pol_free(&o);
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
+/* @yaml parses for @kd into @o without any problem. */
+static bool t_ok(const struct kind_desc *kd, const char *yaml,
+		 struct model_set *set, struct model_obj *o)
+{
+	struct diag d;
+	int err;
+
+	diag_init(&d);
+	err = t_parse(kd, yaml, set, o, &d);
+	t_print_diag(&d);
+	diag_free(&d);
+	return ASSERT_EQ(err, 0);
+}
+
+/* pemit_yaml / pemit_json of @o into a malloc'ed string. */
+static char *t_emit(const struct model_set *set, const struct model_obj *o,
+		    bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	if (json)
+		pemit_json(f, set, o);
+	else
+		pemit_yaml(f, set, o);
+	fclose(f);
+	return buf;
+}
+
+/* "spec:\n" + @body, malloc'ed. */
+static char *t_spec(const char *body)
+{
+	char *s = malloc(strlen(body) + 8);
+
+	if (s) {
+		strcpy(s, "spec:\n");
+		strcat(s, body);
+	}
+	return s;
+}
+
+/*
+ * @yaml parses for @kd; its YAML reads back to the same records, and that
+ * YAML's own YAML is the same text.  *@text gets the first emitted YAML
+ * (caller frees) when @text is not NULL.
+ */
+static bool t_round_trip(const struct kind_desc *kd, const char *yaml,
+			 char **text)
+{
+	struct model_set set;
+	struct model_obj a, b;
+	char *y1 = NULL, *y2 = NULL, *doc = NULL;
+	bool ok;
+
+	model_set_init(&set);
+	memset(&b, 0, sizeof(b));
+	ok = t_ok(kd, yaml, &set, &a);
+	y1 = ok ? t_emit(&set, &a, false) : NULL;
+	doc = y1 ? t_spec(y1) : NULL;
+	ok = ok && ASSERT_TRUE(doc) && t_ok(kd, doc, &set, &b) &&
+	     ASSERT_EQ(a.u.pol.n, b.u.pol.n) &&
+	     ASSERT_MEMEQ(a.u.pol.recs, b.u.pol.recs,
+			  a.u.pol.n * kd->val_size);
+	y2 = ok ? t_emit(&set, &b, false) : NULL;
+	ok = ok && ASSERT_TRUE(y2) && ASSERT_STREQ(y1, y2);
+	if (!ok && y1)
+		fprintf(stderr, "  emitted:\n%s", y1);
+	if (ok && text) {
+		*text = y1;
+		y1 = NULL;
+	}
+	free(y1);
+	free(y2);
+	free(doc);
+	t_pol_free(&a);
+	t_pol_free(&b);
+	model_set_free(&set);
+	return ok;
+}
+
+/* ---- text forms -------------------------------------------------------- */
+
+static bool test_duration(void)
+{
+	static const struct {
+		const char *s;
+		int err;
+		uint32_t ms;
+	} cases[] = {
+		{ "10s", 0, 10000 },	    { "1m30s", 0, 90000 },
+		{ "250ms", 0, 250 },	    { "1h", 0, 3600000 },
+		{ "0s", 0, 0 },		    { "0", 0, 0 },
+		{ "1h1m1s1ms", 0, 3661001 }, { "1.5s", 0, 1500 },
+		{ "0.5h", 0, 1800000 },	    { "4294967295ms", 0, UINT32_MAX },
+		{ "4294967296ms", -ERANGE, 0 }, { "1194h", -ERANGE, 0 },
+		{ "99999999999999999999h", -ERANGE, 0 },
+		{ "", -EINVAL, 0 },	    { "10", -EINVAL, 0 },
+		{ "s", -EINVAL, 0 },	    { "1.5ms", -EINVAL, 0 },
+		{ "0.0001s", -EINVAL, 0 },	    { "10us", -EINVAL, 0 },
+		{ "-1s", -EINVAL, 0 },	    { "1d", -EINVAL, 0 },
+		{ "1s ", -EINVAL, 0 },	    { " 1s", -EINVAL, 0 },
+		{ "1 s", -EINVAL, 0 },	    { "1m30", -EINVAL, 0 },
+	};
+	static const struct {
+		uint32_t ms;
+		const char *s;
+	} fmt[] = {
+		{ 3600000, "1h" }, { 90000, "90s" }, { 1500, "1500ms" },
+		{ 0, "0s" }, { 60000, "1m" }, { 5400000, "90m" },
+		{ 7200000, "2h" }, { 1000, "1s" }, { 1, "1ms" },
+		{ UINT32_MAX, "4294967295ms" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t ms = 7;
+		int err = sch_parse_duration(cases[i].s, &ms);
+
+		if (!ASSERT_EQ(err, cases[i].err) ||
+		    (!err && !ASSERT_EQ(ms, cases[i].ms))) {
+			fprintf(stderr, "  case \"%s\"\n", cases[i].s);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		uint32_t back;
+
+		if (!ASSERT_STREQ(sch_fmt_duration(buf, sizeof(buf), fmt[i].ms),
+				  fmt[i].s) ||
+		    !ASSERT_EQ(sch_parse_duration(buf, &back), 0) ||
+		    !ASSERT_EQ(back, fmt[i].ms))
+			return false;
+	}
+	return true;
+}
+
+static bool test_milli(void)
+{
+	static const struct {
+		const char *s;
+		int err;
+		uint32_t v;
+	} cases[] = {
+		{ "12.5", 0, 12500 },	{ "12", 0, 12000 },
+		{ "0.001", 0, 1 },	{ "100", 0, 100000 },
+		{ "1.25", 0, 1250 },	{ "0", 0, 0 },
+		{ "4294967.295", 0, UINT32_MAX },
+		{ "4294967.296", -ERANGE, 0 }, { "99999999999", -ERANGE, 0 },
+		{ "1.2345", -EINVAL, 0 },	{ "", -EINVAL, 0 },
+		{ ".5", -EINVAL, 0 },	{ "5.", -EINVAL, 0 },
+		{ "-1", -EINVAL, 0 },	{ "1e3", -EINVAL, 0 },
+		{ "12%", -EINVAL, 0 },	{ "1.2.3", -EINVAL, 0 },
+	};
+	static const struct {
+		uint32_t v;
+		const char *s;
+	} fmt[] = {
+		{ 12500, "12.5" }, { 100000, "100" }, { 1, "0.001" },
+		{ 1900, "1.9" },   { 0, "0" },	      { 1230, "1.23" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t v = 7;
+		int err = sch_parse_milli(cases[i].s, &v);
+
+		if (!ASSERT_EQ(err, cases[i].err) ||
+		    (!err && !ASSERT_EQ(v, cases[i].v))) {
+			fprintf(stderr, "  case \"%s\"\n", cases[i].s);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++)
+		if (!ASSERT_STREQ(sch_fmt_milli(buf, sizeof(buf), fmt[i].v),
+				  fmt[i].s))
+			return false;
+	return true;
+}
+
+static bool test_bandwidth(void)
+{
+	static const struct {
+		const char *s;
+		int err;
+		uint64_t v;
+	} cases[] = {
+		{ "10kbps", 0, 10000 },	      { "5Mbps", 0, 5000000 },
+		{ "1Gbps", 0, 1000000000 },   { "800bps", 0, 800 },
+		{ "0bps", 0, 0 },	      { "5mbps", 0, 5000000 },
+		{ "18446744073709551615bps", 0, UINT64_MAX },
+		{ "18446744073709551616bps", -ERANGE, 0 },
+		{ "18446744074Gbps", -ERANGE, 0 },
+		{ "5", -EINVAL, 0 },	      { "Mbps", -EINVAL, 0 },
+		{ "5 Mbps", -EINVAL, 0 },	      { "5MB", -EINVAL, 0 },
+		{ "1.5Mbps", -EINVAL, 0 },	      { "", -EINVAL, 0 },
+	};
+	static const struct {
+		uint64_t v;
+		const char *s;
+	} fmt[] = {
+		{ 10000, "10kbps" },	 { 5000000, "5Mbps" },
+		{ 1000000000, "1Gbps" }, { 800, "800bps" },
+		{ 0, "0bps" },		 { 1500000, "1500kbps" },
+		{ 2000000000000ull, "2000Gbps" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 7;
+		int err = sch_parse_bandwidth(cases[i].s, &v);
+
+		if (!ASSERT_EQ(err, cases[i].err) ||
+		    (!err && !ASSERT_TRUE(v == cases[i].v))) {
+			fprintf(stderr, "  case \"%s\"\n", cases[i].s);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++)
+		if (!ASSERT_STREQ(sch_fmt_bandwidth(buf, sizeof(buf), fmt[i].v),
+				  fmt[i].s))
+			return false;
+	return true;
+}
+
+/* ---- parse, emit, JSON ------------------------------------------------- */
+
+static const char t_full[] =
+	"spec:\n"
+	"  targetRef:\n"
+	"    kind: MeshSubset\n"
+	"    tags: {zone: a, version: v1}\n"
+	"  to:\n"
+	"    - targetRef: {kind: MeshService, name: web}\n"
+	"      default:\n"
+	"        enabled: true\n"
+	"        mode: Slow\n"
+	"        port: 8080\n"
+	"        timeout: 1m30s\n"
+	"        percent: 12.5\n"
+	"        factor: \"1.9\"\n"
+	"        rate: 5Mbps\n"
+	"        retryOn: [reset, 5xx]\n"
+	"        match: {kuma.io/service: web, version: \"*\"}\n"
+	"        path: /api\n"
+	"        sub: {active: false, limit: 7}\n"
+	"        backends:\n"
+	"          - {kind: MeshService, name: b1, weight: 90}\n"
+	"          - {kind: MeshServiceSubset, name: b2,\n"
+	"             tags: {version: v2}, port: 81, weight: 10}\n"
+	"        names: [a, \"b c\"]\n"
+	"        peer: {kind: MeshService, name: peer}\n"
+	"        big: 18446744073709551615\n"
+	"        idle: 0s\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default: {sub: {}, backends: []}\n"
+	"  from:\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default: {}\n";
+
+static bool test_parse_records(void)
+{
+	struct model_set set;
+	struct model_obj o;
+	const struct t_rec *r;
+	const struct mf_tagset *ts;
+	bool ok;
+
+	model_set_init(&set);
+	ok = t_ok(&t_kind, t_full, &set, &o) && ASSERT_EQ(o.u.pol.n, 3);
+	if (!ok)
+		goto out;
+	r = (const struct t_rec *)o.u.pol.recs;
+	ts = model_tags_get(&set, r[0].hdr.target.tags);
+	ok = ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
+	     ASSERT_EQ(r[0].hdr.entry, 0) &&
+	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH_SUBSET) &&
+	     ASSERT_TRUE(ts) && ASSERT_EQ(ts->n, 2) &&
+	     ASSERT_STREQ(ts->tags[0].key, "version") &&
+	     ASSERT_EQ(r[0].hdr.ref.kind, MF_REF_MESH_SERVICE) &&
+	     ASSERT_STREQ(r[0].hdr.ref.name, "web") &&
+	     ASSERT_EQ(r[0].conf.present, 0xffff) &&
+	     ASSERT_EQ(r[0].conf.enabled, 1) && ASSERT_EQ(r[0].conf.mode, 2) &&
+	     ASSERT_EQ(r[0].conf.port, 8080) &&
+	     ASSERT_EQ(r[0].conf.timeout, 90000) &&
+	     ASSERT_EQ(r[0].conf.percent, 12500) &&
+	     ASSERT_EQ(r[0].conf.factor, 1900) &&
+	     ASSERT_EQ(r[0].conf.rate, 5000000) &&
+	     ASSERT_EQ(r[0].conf.retry_on, 3) &&
+	     ASSERT_NE(r[0].conf.match, 0) &&
+	     ASSERT_STREQ(r[0].conf.path, "/api") &&
+	     ASSERT_EQ(r[0].conf.sub.present, 3) &&
+	     ASSERT_EQ(r[0].conf.sub.active, 0) &&
+	     ASSERT_EQ(r[0].conf.sub.limit, 7) &&
+	     ASSERT_EQ(r[0].conf.nbackends, 2) &&
+	     ASSERT_EQ(r[0].conf.backends[0].present, 5) &&
+	     ASSERT_STREQ(r[0].conf.backends[0].ref.name, "b1") &&
+	     ASSERT_EQ(r[0].conf.backends[1].present, 7) &&
+	     ASSERT_EQ(r[0].conf.backends[1].ref.kind,
+		       MF_REF_MESH_SERVICE_SUBSET) &&
+	     ASSERT_NE(r[0].conf.backends[1].ref.tags, 0) &&
+	     ASSERT_EQ(r[0].conf.backends[1].port, 81) &&
+	     ASSERT_EQ(r[0].conf.nnames, 2) &&
+	     ASSERT_STREQ(r[0].conf.names[1], "b c") &&
+	     ASSERT_STREQ(r[0].conf.peer.name, "peer") &&
+	     ASSERT_TRUE(r[0].conf.big == UINT64_MAX) &&
+	     ASSERT_EQ(r[0].conf.idle, 0) &&
+	     /* to[1]: an empty object and an empty list are present */
+	     ASSERT_EQ(r[1].hdr.entry, 1) &&
+	     ASSERT_EQ(r[1].conf.present, (1u << 10) | (1u << 11)) &&
+	     ASSERT_EQ(r[2].hdr.section, MF_SEC_FROM) &&
+	     ASSERT_EQ(r[2].hdr.entry, 0) && ASSERT_EQ(r[2].conf.present, 0) &&
+	     /* spec.targetRef is in every record */
+	     ASSERT_EQ(r[2].hdr.target.tags, r[0].hdr.target.tags);
+	if (!ok)
+		goto out;
+	/* Where each ref was written: target + entry ref per record, then
+	 * the 3 refs of record 0's conf. */
+	ok = ASSERT_EQ(o.u.pol.nrefs, 9);
+	for (size_t i = 0; ok && i < o.u.pol.nrefs; i++) {
+		const struct model_ref_loc *l = &o.u.pol.refs[i];
+
+		if (l->rec == 0 && l->off == offsetof(struct t_rec, hdr.target))
+			ok = ASSERT_STREQ(l->path, "spec.targetRef") &&
+			     ASSERT_EQ(l->loc.line, 3) &&
+			     ASSERT_EQ(l->loc.col, 5);
+		if (l->rec == 0 && l->off == offsetof(struct t_rec, hdr.ref))
+			ok = ASSERT_STREQ(l->path, "spec.to[0].targetRef") &&
+			     ASSERT_EQ(l->loc.line, 6) &&
+			     ASSERT_EQ(l->loc.col, 18);
+		if (l->rec == 0 &&
+		    l->off == offsetof(struct t_rec, conf.backends[1].ref))
+			ok = ASSERT_STREQ(l->path,
+					  "spec.to[0].default.backends[1]") &&
+			     ASSERT_EQ(l->loc.line, 21) &&
+			     ASSERT_EQ(l->loc.col, 13);
+		if (l->rec == 0 && l->off == offsetof(struct t_rec, conf.peer))
+			ok = ASSERT_STREQ(l->path, "spec.to[0].default.peer");
+		if (l->rec == 2 && l->off == offsetof(struct t_rec, hdr.ref))
+			ok = ASSERT_STREQ(l->path, "spec.from[0].targetRef");
+	}
+out:
+	t_pol_free(&o);
+	model_set_free(&set);
+	return ok;
+}
+
+static bool test_emit_yaml(void)
+{
+	static const char want[] =
+		"  targetRef:\n"
+		"    kind: MeshSubset\n"
+		"    tags:\n"
+		"      version: v1\n"
+		"      zone: a\n"
+		"  to:\n"
+		"    - targetRef:\n"
+		"        kind: MeshService\n"
+		"        name: web\n"
+		"      default:\n"
+		"        enabled: true\n"
+		"        mode: Slow\n"
+		"        port: 8080\n"
+		"        timeout: 90s\n"
+		"        percent: 12.5\n"
+		"        factor: 1.9\n"
+		"        rate: 5Mbps\n"
+		"        retryOn:\n"
+		"          - \"5xx\"\n"
+		"          - reset\n"
+		"        match:\n"
+		"          kuma.io/service: web\n"
+		"          version: \"*\"\n"
+		"        path: /api\n"
+		"        sub:\n"
+		"          active: false\n"
+		"          limit: 7\n"
+		"        backends:\n"
+		"          - kind: MeshService\n"
+		"            name: b1\n"
+		"            weight: 90\n"
+		"          - kind: MeshServiceSubset\n"
+		"            name: b2\n"
+		"            tags:\n"
+		"              version: v2\n"
+		"            port: 81\n"
+		"            weight: 10\n"
+		"        names:\n"
+		"          - a\n"
+		"          - \"b c\"\n"
+		"        peer:\n"
+		"          kind: MeshService\n"
+		"          name: peer\n"
+		"        big: 18446744073709551615\n"
+		"        idle: 0s\n"
+		"    - targetRef:\n"
+		"        kind: Mesh\n"
+		"      default:\n"
+		"        sub: {}\n"
+		"        backends: []\n"
+		"  from:\n"
+		"    - targetRef:\n"
+		"        kind: Mesh\n"
+		"      default: {}\n";
+	char *text = NULL;
+	bool ok;
+
+	ok = t_round_trip(&t_kind, t_full, &text) && ASSERT_STREQ(text, want);
+	if (!ok && text)
+		fprintf(stderr, "%s", text);
+	free(text);
+	return ok;
+}
+
+static bool test_emit_json(void)
+{
+	static const char want[] =
+		"{\"targetRef\": {\"kind\": \"MeshSubset\", \"tags\": "
+		"{\"version\": \"v1\", \"zone\": \"a\"}}, \"to\": ["
+		"{\"targetRef\": {\"kind\": \"MeshService\", \"name\": \"web\"}, "
+		"\"default\": {\"enabled\": true, \"mode\": \"Slow\", "
+		"\"port\": 8080, \"timeout\": \"90s\", \"percent\": 12.5, "
+		"\"factor\": 1.9, \"rate\": \"5Mbps\", "
+		"\"retryOn\": [\"5xx\", \"reset\"], \"match\": "
+		"{\"kuma.io/service\": \"web\", \"version\": \"*\"}, "
+		"\"path\": \"/api\", \"sub\": {\"active\": false, \"limit\": 7}, "
+		"\"backends\": [{\"kind\": \"MeshService\", \"name\": \"b1\", "
+		"\"weight\": 90}, {\"kind\": \"MeshServiceSubset\", "
+		"\"name\": \"b2\", \"tags\": {\"version\": \"v2\"}, "
+		"\"port\": 81, \"weight\": 10}], \"names\": [\"a\", \"b c\"], "
+		"\"peer\": {\"kind\": \"MeshService\", \"name\": \"peer\"}, "
+		"\"big\": 18446744073709551615, \"idle\": \"0s\"}}, "
+		"{\"targetRef\": {\"kind\": \"Mesh\"}, \"default\": "
+		"{\"sub\": {}, \"backends\": []}}], "
+		"\"from\": [{\"targetRef\": {\"kind\": \"Mesh\"}, "
+		"\"default\": {}}]}";
+	struct model_set set;
+	struct model_obj o;
+	char *text = NULL;
+	bool ok;
+
+	model_set_init(&set);
+	ok = t_ok(&t_kind, t_full, &set, &o) &&
+	     ASSERT_TRUE(text = t_emit(&set, &o, true)) &&
+	     ASSERT_STREQ(text, want);
+	free(text);
+	t_pol_free(&o);
+	model_set_free(&set);
+	return ok;
+}
+
+static void t_write(void *arg, const char *b, size_t n)
+{
+	fwrite(b, 1, n, arg);
+}
+
+/* sch_json escapes strings and, without a tags resolver, prints ids. */
+static bool test_json_escape(void)
+{
+	struct t_conf c;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const struct sch_sink out = { t_write, f, NULL };
+	bool ok;
+
+	memset(&c, 0, sizeof(c));
+	c.present = (1u << 9) | (1u << 8) | (1u << 1);
+	strcpy(c.path, "/a\"b\\c\n");
+	c.match = 42;
+	c.mode = 9;	/* not a name: printed as the number */
+	if (!ASSERT_TRUE(f))
+		return false;
+	sch_json(&out, &t_conf_obj, &c);
+	fclose(f);
+	ok = ASSERT_STREQ(buf, "{\"mode\": 9, \"match\": 42, "
+			       "\"path\": \"/a\\\"b\\\\c\\u000a\"}");
+	free(buf);
+	return ok;
+}
+
+/* A string that needs quotes and escapes reads back the same. */
+static bool test_emit_quoting(void)
+{
+	char *text = NULL;
+	bool ok;
+
+	ok = t_round_trip(&t_kind,
+			  "spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+			  "      default:\n"
+			  "        path: \"/a: b\\\"#\\t\"\n"
+			  "        names: [\"true\", \"12\", \"y\"]\n",
+			  &text) &&
+	     ASSERT_TRUE(strstr(text, "path: \"/a: b\\\"#\\x09\"\n")) &&
+	     ASSERT_TRUE(strstr(text, "- \"true\"\n")) &&
+	     ASSERT_TRUE(strstr(text, "- \"12\"\n")) &&
+	     ASSERT_TRUE(strstr(text, "- \"y\"\n"));
+	free(text);
+	return ok;
+}
+
+/* Every form writes YAML that reads back to the same records. */
+static bool test_forms_round_trip(void)
+{
+	struct kind_desc route = t_kind, def = t_kind, src = t_kind,
+			 sel = t_kind;
+	char *text = NULL;
+	bool ok;
+
+	route.form = KIND_FORM_ROUTE;
+	def.form = KIND_FORM_DEFAULT;
+	src.form = KIND_FORM_SOURCES;
+	sel.form = KIND_FORM_SELECTORS;
+	ok = t_round_trip(&route,
+			  "spec:\n  targetRef: {kind: Workload, name: w-1}\n"
+			  "  to:\n"
+			  "    - targetRef: {kind: MeshService, name: a}\n"
+			  "      rules:\n"
+			  "        - {port: 1, sub: {active: true}}\n"
+			  "        - {}\n"
+			  "    - targetRef: {kind: Mesh}\n"
+			  "      rules: [{names: [x]}]\n",
+			  &text) &&
+	     ASSERT_STREQ(text,
+			  "  targetRef:\n"
+			  "    kind: Dataplane\n"
+			  "    name: w-1\n"
+			  "  to:\n"
+			  "    - targetRef:\n"
+			  "        kind: MeshService\n"
+			  "        name: a\n"
+			  "      rules:\n"
+			  "        - port: 1\n"
+			  "          sub:\n"
+			  "            active: true\n"
+			  "        - {}\n"
+			  "    - targetRef:\n"
+			  "        kind: Mesh\n"
+			  "      rules:\n"
+			  "        - names:\n"
+			  "            - x\n");
+	free(text);
+	text = NULL;
+	ok = ok &&
+	     t_round_trip(&def, "spec:\n  default: {port: 9}\n", &text) &&
+	     ASSERT_STREQ(text, "  targetRef:\n    kind: Mesh\n"
+				"  default:\n    port: 9\n");
+	free(text);
+	text = NULL;
+	ok = ok &&
+	     t_round_trip(&src,
+			  "spec:\n  sources: [{match: {a: b}}, {match: {c: d}}]\n"
+			  "  destinations: [{match: {e: f}}]\n"
+			  "  conf: {port: 9}\n",
+			  &text) &&
+	     ASSERT_STREQ(text, "  sources:\n"
+				"    - match:\n        a: b\n"
+				"    - match:\n        c: d\n"
+				"  destinations:\n"
+				"    - match:\n        e: f\n"
+				"  conf:\n    port: 9\n");
+	free(text);
+	text = NULL;
+	ok = ok && t_round_trip(&sel,
+				"spec:\n  selectors: [{match: {a: b}}]\n"
+				"  conf: {}\n",
+				&text) &&
+	     ASSERT_STREQ(text, "  selectors:\n    - match:\n        a: b\n"
+				"  conf: {}\n");
+	free(text);
+	return ok;
+}
+
+/* The records of each form: headers, sections, indices. */
+static bool test_forms_records(void)
+{
+	struct kind_desc route = t_kind, src = t_kind;
+	struct model_set set;
+	struct model_obj o, p;
+	const struct t_rec *r;
+	bool ok;
+
+	route.form = KIND_FORM_ROUTE;
+	src.form = KIND_FORM_SOURCES;
+	model_set_init(&set);
+	memset(&p, 0, sizeof(p));
+	ok = t_ok(&route,
+		  "spec:\n  to:\n"
+		  "    - targetRef: {kind: MeshService, name: a}\n"
+		  "      rules: [{port: 1}, {port: 2}]\n"
+		  "    - targetRef: {kind: Mesh}\n"
+		  "      rules: [{port: 3}]\n",
+		  &set, &o) &&
+	     ASSERT_EQ(o.u.pol.n, 3);
+	r = ok ? (const struct t_rec *)o.u.pol.recs : NULL;
+	ok = ok && ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH) &&
+	     ASSERT_EQ(r[1].hdr.entry, 0) && ASSERT_EQ(r[1].hdr.rule, 1) &&
+	     ASSERT_STREQ(r[1].hdr.ref.name, "a") &&
+	     ASSERT_EQ(r[1].conf.port, 2) && ASSERT_EQ(r[2].hdr.entry, 1) &&
+	     ASSERT_EQ(r[2].hdr.rule, 0) &&
+	     ASSERT_EQ(r[2].hdr.ref.kind, MF_REF_MESH) &&
+	     ASSERT_EQ(r[2].hdr.section, MF_SEC_TO);
+	ok = ok && t_ok(&src,
+			"spec:\n  sources: [{match: {a: b}}, {match: {c: d}}]\n"
+			"  destinations: [{match: {a: b}}]\n  conf: {}\n",
+			&set, &p) &&
+	     ASSERT_EQ(p.u.pol.n, 1);
+	r = ok ? (const struct t_rec *)p.u.pol.recs : NULL;
+	ok = ok && ASSERT_EQ(r->hdr.section, MF_SEC_CONF) &&
+	     ASSERT_EQ(r->hdr.nsources, 2) &&
+	     ASSERT_EQ(r->hdr.ndestinations, 1) &&
+	     ASSERT_EQ(r->hdr.sources[0], r->hdr.destinations[0]) &&
+	     ASSERT_NE(r->hdr.sources[0], r->hdr.sources[1]) &&
+	     ASSERT_EQ(r->hdr.target.kind, 0);
+	t_pol_free(&o);
+	t_pol_free(&p);
+	model_set_free(&set);
+	return ok;
+}
+
+/* ---- MeshTimeout through the whole document path ----------------------- */
+
+static const char mt_doc[] =
+	"apiVersion: kuma.io/v1alpha1\n"
+	"kind: MeshTimeout\n"
+	"metadata: {name: t1}\n"
+	"spec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  to:\n"
+	"    - targetRef: {kind: MeshService, name: web}\n"
+	"      default:\n"
+	"        connectionTimeout: 2s\n"
+	"        idleTimeout: 1h\n"
+	"        http: {requestTimeout: 15s, streamIdleTimeout: 30m,\n"
+	"               maxStreamDuration: 1500ms}\n"
+	"  from:\n"
+	"    - targetRef: {kind: Mesh}\n"
+	"      default: {idleTimeout: 90s}\n";
+
+static int mt_parse(const char *yaml, struct model_set *set, struct diag *d)
+{
+	return doc_parse_buffer(set, "t.yaml", yaml, strlen(yaml), d);
+}
+
+static bool test_mesh_timeout_round_trip(void)
+{
+	static const char want[] =
+		"  targetRef:\n"
+		"    kind: Mesh\n"
+		"  to:\n"
+		"    - targetRef:\n"
+		"        kind: MeshService\n"
+		"        name: web\n"
+		"      default:\n"
+		"        connectionTimeout: 2s\n"
+		"        idleTimeout: 1h\n"
+		"        http:\n"
+		"          requestTimeout: 15s\n"
+		"          streamIdleTimeout: 30m\n"
+		"          maxStreamDuration: 1500ms\n"
+		"  from:\n"
+		"    - targetRef:\n"
+		"        kind: Mesh\n"
+		"      default:\n"
+		"        idleTimeout: 90s\n";
+	struct model_set a, b;
+	struct diag d;
+	char *y1 = NULL, *y2 = NULL, *doc = NULL;
+	const struct mf_timeout *r;
+	bool ok;
+
+	model_set_init(&a);
+	model_set_init(&b);
+	diag_init(&d);
+	ok = ASSERT_EQ(mt_parse(mt_doc, &a, &d), 0) && ASSERT_EQ(a.n, 1) &&
+	     ASSERT_EQ(a.objs[0].u.pol.n, 2);
+	t_print_diag(&d);
+	if (!ok)
+		goto out;
+	r = (const struct mf_timeout *)a.objs[0].u.pol.recs;
+	ok = ASSERT_EQ(r[0].conf.connection_timeout, 2000) &&
+	     ASSERT_EQ(r[0].conf.idle_timeout, 3600000) &&
+	     ASSERT_EQ(r[0].conf.http.request_timeout, 15000) &&
+	     ASSERT_EQ(r[0].conf.http.stream_idle_timeout, 1800000) &&
+	     ASSERT_EQ(r[0].conf.http.max_stream_duration, 1500) &&
+	     ASSERT_EQ(r[0].conf.http.present, 7) &&
+	     ASSERT_EQ(r[0].conf.present, 7) &&
+	     ASSERT_EQ(r[1].hdr.section, MF_SEC_FROM) &&
+	     ASSERT_EQ(r[1].conf.present, 2) &&
+	     ASSERT_EQ(r[1].conf.idle_timeout, 90000);
+	ok = ok && ASSERT_TRUE(y1 = t_emit(&a, &a.objs[0], false)) &&
+	     ASSERT_STREQ(y1, want);
+	if (!ok)
+		goto out;
+	doc = malloc(strlen(y1) + 128);
+	if (!ASSERT_TRUE(doc))
+		goto out;
+	sprintf(doc, "apiVersion: meshforge.io/v1alpha1\nkind: MeshTimeout\n"
+		     "metadata:\n  name: t1\nspec:\n%s", y1);
+	ok = ASSERT_EQ(mt_parse(doc, &b, &d), 0) && ASSERT_EQ(b.n, 1) &&
+	     ASSERT_EQ(b.objs[0].u.pol.n, 2) &&
+	     ASSERT_MEMEQ(b.objs[0].u.pol.recs, a.objs[0].u.pol.recs,
+			  2 * sizeof(struct mf_timeout)) &&
+	     ASSERT_TRUE(model_obj_equal(&a.objs[0], &b.objs[0])) &&
+	     ASSERT_TRUE(y2 = t_emit(&b, &b.objs[0], false)) &&
+	     ASSERT_STREQ(y1, y2);
+	t_print_diag(&d);
+out:
+	free(y1);
+	free(y2);
+	free(doc);
+	diag_free(&d);
+	model_set_free(&a);
+	model_set_free(&b);
+	return ok;
+}
+
+static bool test_mesh_timeout_json(void)
+{
+	struct model_set a;
+	struct diag d;
+	char *j = NULL;
+	bool ok;
+
+	model_set_init(&a);
+	diag_init(&d);
+	ok = ASSERT_EQ(mt_parse(mt_doc, &a, &d), 0) &&
+	     ASSERT_TRUE(j = t_emit(&a, &a.objs[0], true)) &&
+	     ASSERT_STREQ(j,
+			  "{\"targetRef\": {\"kind\": \"Mesh\"}, \"to\": ["
+			  "{\"targetRef\": {\"kind\": \"MeshService\", "
+			  "\"name\": \"web\"}, \"default\": "
+			  "{\"connectionTimeout\": \"2s\", "
+			  "\"idleTimeout\": \"1h\", \"http\": "
+			  "{\"requestTimeout\": \"15s\", "
+			  "\"streamIdleTimeout\": \"30m\", "
+			  "\"maxStreamDuration\": \"1500ms\"}}}], "
+			  "\"from\": [{\"targetRef\": {\"kind\": \"Mesh\"}, "
+			  "\"default\": {\"idleTimeout\": \"90s\"}}]}");
+	free(j);
+	diag_free(&d);
+	model_set_free(&a);
+	return ok;
+}
+
+static bool test_mesh_timeout_errors(void)
+{
+	struct model_set s;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&s);
+	diag_init(&d);
+	ok = ASSERT_EQ(mt_parse("apiVersion: kuma.io/v1alpha1\n"
+				"kind: MeshTimeout\n"
+				"metadata: {name: t1}\n"
+				"spec:\n"
+				"  to:\n"
+				"    - targetRef: {kind: Mesh}\n"
+				"      default: {connectionTimeout: 10}\n",
+				&s, &d),
+		       -EINVAL) &&
+	     ASSERT_EQ(diag_count(&d), 1) &&
+	     ASSERT_STREQ(d.msgs[0],
+			  "t.yaml:7:36: spec.to[0].default.connectionTimeout: "
+			  "must be a duration such as 10s, 1m30s or 250ms") &&
+	     ASSERT_EQ(s.n, 0);
+	if (!ok)
+		t_print_diag(&d);
+	diag_free(&d);
+	model_set_free(&s);
+	return ok;
+}
+
+/* Workload tags go through pdoc_tags (doc.c). */
+static bool test_workload_tags(void)
+{
+	struct model_set s;
+	struct diag d;
+	const struct mf_tagset *ts;
+	bool ok;
+
+	model_set_init(&s);
+	diag_init(&d);
+	ok = ASSERT_EQ(mt_parse("apiVersion: meshforge.io/v1alpha1\n"
+				"kind: Workload\n"
+				"metadata: {name: w1}\n"
+				"spec: {node: n1, ip: 10.0.0.1, port: 80,\n"
+				"       service: web,\n"
+				"       identity: \"spiffe://m/web\",\n"
+				"       tags: {zone: b, version: v1}}\n",
+				&s, &d),
+		       0) &&
+	     ASSERT_EQ(s.n, 1) &&
+	     ASSERT_TRUE(ts = model_tags_get(&s, s.objs[0].u.workload.tags)) &&
+	     ASSERT_EQ(ts->n, 2) && ASSERT_STREQ(ts->tags[0].key, "version") &&
+	     ASSERT_STREQ(ts->tags[1].value, "b");
+	t_print_diag(&d);
+	diag_free(&d);
+	model_set_free(&s);
+	return ok;
+}
+
+/* ---- problems ---------------------------------------------------------- */
+
+/* A document whose to[0].default is @conf (lines at 8 spaces, the first
+ * on line 5). */
+#define T_CONF(conf)                                                          \
+	"spec:\n  to:\n    - targetRef: {kind: Mesh}\n      default:\n" conf
+
+#define P "s.yaml:5:"
+
+static bool test_errors_fields(void)
+{
+	return t_expect(&t_kind, T_CONF("        bogus: 1\n"),
+			P "9: spec.to[0].default.bogus: unknown field") &&
+	       t_expect(&t_kind, T_CONF("        enabled: yes\n"),
+			P "18: spec.to[0].default.enabled: must be true or "
+			  "false") &&
+	       t_expect(&t_kind, T_CONF("        enabled: \"true\"\n"),
+			P "18: spec.to[0].default.enabled: must be true or "
+			  "false") &&
+	       t_expect(&t_kind, T_CONF("        port: 0\n"),
+			P "15: spec.to[0].default.port: must be 1..65535") &&
+	       t_expect(&t_kind, T_CONF("        port: \"80\"\n"),
+			P "15: spec.to[0].default.port: must be an integer "
+			  "1..65535") &&
+	       t_expect(&t_kind, T_CONF("        port: {a: 1}\n"),
+			P "15: spec.to[0].default.port: must be an integer "
+			  "1..65535") &&
+	       t_expect(&t_kind, T_CONF("        big: 18446744073709551616\n"),
+			P "14: spec.to[0].default.big: must be "
+			  "0..18446744073709551615") &&
+	       t_expect(&t_kind, T_CONF("        sub: {limit: 4294967296, "
+					"active: true}\n"),
+			P "22: spec.to[0].default.sub.limit: must be "
+			  "0..4294967295") &&
+	       t_expect(&t_kind, T_CONF("        timeout: 10\n"),
+			P "18: spec.to[0].default.timeout: must be a duration "
+			  "such as 10s, 1m30s or 250ms") &&
+	       t_expect(&t_kind, T_CONF("        timeout: [1s]\n"),
+			P "18: spec.to[0].default.timeout: must be a duration "
+			  "such as 10s, 1m30s or 250ms") &&
+	       t_expect(&t_kind, T_CONF("        timeout: 2h\n"),
+			P "18: spec.to[0].default.timeout: must be 1s..1h") &&
+	       t_expect(&t_kind, T_CONF("        timeout: 999ms\n"),
+			P "18: spec.to[0].default.timeout: must be 1s..1h") &&
+	       t_expect(&t_kind, T_CONF("        idle: 5000000h\n"),
+			P "15: spec.to[0].default.idle: must be "
+			  "0s..4294967295ms") &&
+	       t_expect(&t_kind, T_CONF("        percent: 100.5\n"),
+			P "18: spec.to[0].default.percent: must be a "
+			  "percentage 0..100 with at most 3 decimals") &&
+	       t_expect(&t_kind, T_CONF("        percent: \"1.2345\"\n"),
+			P "18: spec.to[0].default.percent: must be a "
+			  "percentage 0..100 with at most 3 decimals") &&
+	       t_expect(&t_kind, T_CONF("        factor: 0.5\n"),
+			P "17: spec.to[0].default.factor: must be 1..10") &&
+	       t_expect(&t_kind, T_CONF("        factor: abc\n"),
+			P "17: spec.to[0].default.factor: must be a number "
+			  "such as 1.9 (at most 3 decimals)") &&
+	       t_expect(&t_kind, T_CONF("        rate: 5MB\n"),
+			P "15: spec.to[0].default.rate: must be a bandwidth "
+			  "such as 800bps, 10kbps, 5Mbps or 1Gbps") &&
+	       t_expect(&t_kind, T_CONF("        mode: Medium\n"),
+			P "15: spec.to[0].default.mode: must be Fast or Slow") &&
+	       t_expect(&t_kind, T_CONF("        retryOn: [reset, bogus]\n"),
+			P "26: spec.to[0].default.retryOn[1]: must be 5xx, "
+			  "reset or connect-failure") &&
+	       t_expect(&t_kind, T_CONF("        retryOn: reset\n"),
+			P "18: spec.to[0].default.retryOn: must be a list of "
+			  "5xx, reset or connect-failure, not a scalar") &&
+	       t_expect(&t_kind, T_CONF("        path: api\n"),
+			P "15: spec.to[0].default.path: must start with /") &&
+	       t_expect(&t_kind, T_CONF("        path: \"\"\n"),
+			P "15: spec.to[0].default.path: must not be empty") &&
+	       t_expect(&t_kind, T_CONF("        path: /0123456789abcde\n"),
+			P "15: spec.to[0].default.path: must be at most 15 "
+			  "characters");
+}
+
+static bool test_errors_structure(void)
+{
+	return t_expect(&t_kind, T_CONF("        sub: {limit: 3}\n"),
+			P "14: spec.to[0].default.sub: limit requires active") &&
+	       t_expect(&t_kind, T_CONF("        sub: [1]\n"),
+			P "14: spec.to[0].default.sub: must be a mapping, not "
+			  "a list") &&
+	       t_expect(&t_kind, T_CONF("        sub: {active: true, x: 1}\n"),
+			P "29: spec.to[0].default.sub.x: unknown field") &&
+	       t_expect(&t_kind, T_CONF("        names: [a, b, c, d]\n"),
+			P "16: spec.to[0].default.names: must have at most 3 "
+			  "entries") &&
+	       t_expect(&t_kind, T_CONF("        names: a\n"),
+			P "16: spec.to[0].default.names: must be a list, not "
+			  "a scalar") &&
+	       t_expect(&t_kind, T_CONF("        names: [a, toolongname]\n"),
+			P "20: spec.to[0].default.names[1]: must be at most 7 "
+			  "characters") &&
+	       t_expect(&t_kind, T_CONF("        backends: [{weight: 1}]\n"),
+			P "20: spec.to[0].default.backends[0].kind: is "
+			  "required") &&
+	       t_expect(&t_kind,
+			T_CONF("        backends: [{kind: MeshService, name: a, "
+			       "weight: 0}]\n"),
+			P "57: spec.to[0].default.backends[0].weight: must be "
+			  "1..100") &&
+	       t_expect(&t_kind,
+			T_CONF("        backends: [{kind: MeshService, name: a, "
+			       "x: 0}]\n"),
+			P "49: spec.to[0].default.backends[0].x: unknown "
+			  "field") &&
+	       t_expect(&t_kind, T_CONF("        match: {\"bad key!\": v}\n"),
+			P "17: spec.to[0].default.match.bad key!: tag keys "
+			  "must be 1..63 characters of A-Z, a-z, 0-9, '.', "
+			  "'_', '/' and '-'") &&
+	       t_expect(&t_kind, T_CONF("        match: {a: \"b c\"}\n"),
+			P "20: spec.to[0].default.match.a: tag values must be "
+			  "\"*\" or 1..63 characters of A-Z, a-z, 0-9, '.', "
+			  "'_', '/', ':' and '-'") &&
+	       t_expect(&t_kind, T_CONF("        match: {}\n"),
+			P "16: spec.to[0].default.match: must have 1..8 "
+			  "tags") &&
+	       t_expect(&t_kind, T_CONF("        match: {a: b, a: c}\n"),
+			P "23: spec.to[0].default.match.a: duplicate key "
+			  "(first at line 5)") &&
+	       t_expect(&t_kind, T_CONF("        match: [a]\n"),
+			P "16: spec.to[0].default.match: must be a mapping of "
+			  "tags, not a list");
+}
+
+static bool test_errors_refs(void)
+{
+	return t_expect(&t_kind, T_CONF("        peer: {kind: Mesh}\n"),
+			P "22: spec.to[0].default.peer.kind: must be "
+			  "MeshSubset or MeshService") &&
+	       t_expect(&t_kind, T_CONF("        peer: {kind: Service}\n"),
+			P "22: spec.to[0].default.peer.kind: must be "
+			  "MeshSubset or MeshService") &&
+	       t_expect(&t_kind, T_CONF("        peer: {name: a}\n"),
+			P "15: spec.to[0].default.peer.kind: is required") &&
+	       t_expect(&t_kind, T_CONF("        peer: {kind: MeshService}\n"),
+			P "15: spec.to[0].default.peer.name: is required for "
+			  "kind MeshService") &&
+	       t_expect(&t_kind,
+			T_CONF("        peer: {kind: MeshService, name: Web}\n"),
+			P "41: spec.to[0].default.peer.name: " DOC_NAME_RULE) &&
+	       t_expect(&t_kind,
+			T_CONF("        peer: {kind: MeshSubset, name: a, "
+			       "tags: {a: b}}\n"),
+			P "40: spec.to[0].default.peer.name: must not be set "
+			  "for kind MeshSubset") &&
+	       t_expect(&t_kind, T_CONF("        peer: {kind: MeshSubset}\n"),
+			P "15: spec.to[0].default.peer.tags: is required for "
+			  "kind MeshSubset") &&
+	       t_expect(&t_kind,
+			T_CONF("        peer: {kind: MeshService, name: a, "
+			       "tags: {a: b}}\n"),
+			P "50: spec.to[0].default.peer.tags: must not be set "
+			  "for kind MeshService") &&
+	       t_expect(&t_kind,
+			T_CONF("        peer: {kind: MeshService, name: a, "
+			       "port: 1}\n"),
+			P "44: spec.to[0].default.peer.port: unknown field") &&
+	       t_expect(&t_kind,
+			"spec:\n  targetRef: {kind: MeshGateway, name: g}\n"
+			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
+			"s.yaml:2:21: spec.targetRef.kind: must be Mesh, "
+			"MeshSubset, MeshService or Dataplane") &&
+	       t_expect(&t_kind,
+			"spec:\n  targetRef: {kind: Workload}\n"
+			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
+			"s.yaml:2:14: spec.targetRef.name: is required for "
+			"kind Dataplane") &&
+	       t_expect(&t_kind,
+			"spec:\n  to:\n"
+			"    - targetRef: {kind: MeshSubset, tags: {a: b}}\n"
+			"      default: {}\n",
+			"s.yaml:3:25: spec.to[0].targetRef.kind: must be Mesh "
+			"or MeshService") &&
+	       t_expect(&t_kind,
+			"spec:\n  from:\n"
+			"    - targetRef: {kind: MeshService, name: a}\n"
+			"      default: {}\n",
+			"s.yaml:3:25: spec.from[0].targetRef.kind: must be "
+			"Mesh");
+}
+
+static bool test_errors_spec(void)
+{
+	struct kind_desc from_only = t_kind, to_only = t_kind,
+			 route = t_kind, def = t_kind, src = t_kind,
+			 sel = t_kind;
+
+	from_only.sections = KIND_SEC_FROM;
+	to_only.sections = KIND_SEC_TO;
+	route.form = KIND_FORM_ROUTE;
+	def.form = KIND_FORM_DEFAULT;
+	src.form = KIND_FORM_SOURCES;
+	sel.form = KIND_FORM_SELECTORS;
+	return t_expect(&t_kind, "spec: {}\n",
+			"s.yaml:1:7: spec: must have at least one of to, "
+			"from") &&
+	       t_expect(&t_kind, "spec: {to: [], from: []}\n",
+			"s.yaml:1:7: spec: must have at least one of to, "
+			"from") &&
+	       t_expect(&to_only, "spec: {}\n",
+			"s.yaml:1:7: spec: must have at least one to entry") &&
+	       t_expect(&t_kind, "spec: []\n",
+			"s.yaml:1:7: spec: must be a mapping, not a list") &&
+	       t_expect(&t_kind,
+			"spec:\n  bogus: 1\n"
+			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
+			"s.yaml:2:3: spec.bogus: unknown field") &&
+	       t_expect(&from_only,
+			"spec:\n  to: [{targetRef: {kind: Mesh}, default: {}}]\n"
+			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
+			"s.yaml:2:7: spec.to: is not allowed in a TestKind "
+			"(it has only from)") &&
+	       t_expect(&t_kind, "spec:\n  to: {a: b}\n",
+			"s.yaml:2:7: spec.to: must be a list, not a mapping") &&
+	       t_expect(&t_kind, "spec:\n  to:\n    - default: {}\n",
+			"s.yaml:3:7: spec.to[0].targetRef: is required") &&
+	       t_expect(&t_kind, "spec:\n  to:\n    - targetRef: {kind: Mesh}\n",
+			"s.yaml:3:7: spec.to[0].default: is required") &&
+	       t_expect(&t_kind,
+			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+			"      default: {}\n      rules: []\n",
+			"s.yaml:5:7: spec.to[0].rules: unknown field") &&
+	       t_expect(&route, "spec: {}\n",
+			"s.yaml:1:7: spec: must have at least one to entry") &&
+	       t_expect(&route, "spec: {to: []}\n",
+			"s.yaml:1:12: spec.to: must have at least one entry") &&
+	       t_expect(&route,
+			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+			"      rules: []\n",
+			"s.yaml:4:14: spec.to[0].rules: must have at least one "
+			"entry") &&
+	       t_expect(&route,
+			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+			"      rules: [{port: 0}]\n",
+			"s.yaml:4:22: spec.to[0].rules[0].port: must be "
+			"1..65535") &&
+	       t_expect(&route,
+			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+			"      rules: [{}]\n      default: {}\n",
+			"s.yaml:5:7: spec.to[0].default: unknown field") &&
+	       t_expect(&def, "spec: {targetRef: {kind: Mesh}}\n",
+			"s.yaml:1:7: spec.default: is required") &&
+	       t_expect(&src,
+			"spec:\n  sources: [{match: {a: b}}]\n  conf: {}\n",
+			"s.yaml:2:3: spec.destinations: is required") &&
+	       t_expect(&src,
+			"spec:\n  sources: []\n  destinations: [{match: {a: b}}]\n"
+			"  conf: {}\n",
+			"s.yaml:2:12: spec.sources: must have 1..4 entries") &&
+	       t_expect(&sel,
+			"spec:\n  selectors: [{match: {a: b}}, {match: {a: b}},\n"
+			"    {match: {a: b}}, {match: {a: b}}, {match: {a: b}}]\n"
+			"  conf: {}\n",
+			"s.yaml:2:14: spec.selectors: must have 1..4 entries") &&
+	       t_expect(&sel, "spec:\n  selectors: [{}]\n  conf: {}\n",
+			"s.yaml:2:15: spec.selectors[0].match: is required") &&
+	       t_expect(&sel, "spec:\n  selectors: [{match: {a: b}}]\n",
+			"s.yaml:2:3: spec.conf: is required") &&
+	       t_expect(&sel,
+			"spec:\n  targetRef: {kind: Mesh}\n"
+			"  selectors: [{match: {a: b}}]\n  conf: {}\n",
+			"s.yaml:2:3: spec.targetRef: unknown field");
+}
+
+/* At most 1024 records per policy; 1024 itself is fine. */
+static bool test_errors_too_many(void)
+{
+	static const char head[] = "spec:\n  from:\n";
+	static const char entry[] =
+		"    - {targetRef: {kind: Mesh}, default: {}}\n";
+	size_t n = 1025;
+	char *yaml = malloc(sizeof(head) + n * (sizeof(entry) - 1));
+	struct model_set set;
+	struct model_obj o;
+	bool ok;
+
+	if (!ASSERT_TRUE(yaml))
+		return false;
+	strcpy(yaml, head);
+	for (size_t i = 0; i < n; i++)
+		strcat(yaml, entry);
+	ok = t_expect(&t_kind, yaml,
+		      "s.yaml:1027:7: spec.from[1024]: is one entry too many: "
+		      "a policy makes at most 1024 records (to/from entries, "
+		      "route rules)");
+	/* drop the last entry: exactly 1024 */
+	yaml[strlen(yaml) - (sizeof(entry) - 1)] = 0;
+	model_set_init(&set);
+	ok = ok && t_ok(&t_kind, yaml, &set, &o) &&
+	     ASSERT_EQ(o.u.pol.n, 1024);
+	t_pol_free(&o);
+	model_set_free(&set);
+	free(yaml);
+	return ok;
+}
+
+/* ---- merge and walk ---------------------------------------------------- */
+
+static bool test_merge(void)
+{
+	struct t_conf dst, src, want;
+
+	memset(&dst, 0, sizeof(dst));
+	memset(&src, 0, sizeof(src));
+	/* dst: timeout, sub.active, 2 backends, names */
+	dst.present = (1u << 3) | (1u << 10) | (1u << 11) | (1u << 12);
+	dst.timeout = 5000;
+	dst.sub.present = 1;
+	dst.sub.active = 1;
+	dst.nbackends = 2;
+	dst.backends[0].present = 4;
+	dst.backends[0].weight = 1;
+	dst.backends[1].present = 4;
+	dst.backends[1].weight = 2;
+	dst.nnames = 1;
+	strcpy(dst.names[0], "d");
+	/* src: percent, sub.limit, 1 backend, no names */
+	src.present = (1u << 4) | (1u << 10) | (1u << 11);
+	src.percent = 50000;
+	src.sub.present = 2;
+	src.sub.limit = 9;
+	src.nbackends = 1;
+	src.backends[0].present = 4;
+	src.backends[0].weight = 7;
+
+	want = dst;
+	want.present |= src.present;
+	want.percent = 50000;
+	want.sub.present = 3;	/* objects merge field by field */
+	want.sub.limit = 9;
+	want.nbackends = 1;	/* lists are replaced whole */
+	memcpy(want.backends, src.backends, sizeof(want.backends));
+	sch_merge(&t_conf_obj, &dst, &src);
+	if (!ASSERT_MEMEQ(&dst, &want, sizeof(want)))
+		return false;
+
+	/* an absent dst object takes src's; a present src field that is
+	 * 0 still overrides */
+	memset(&dst, 0, sizeof(dst));
+	dst.present = 1u << 2;
+	dst.port = 80;
+	src.present = (1u << 2) | (1u << 10);
+	src.port = 0;
+	sch_merge(&t_conf_obj, &dst, &src);
+	return ASSERT_EQ(dst.present, (1u << 2) | (1u << 10)) &&
+	       ASSERT_EQ(dst.port, 0) && ASSERT_EQ(dst.sub.present, 2) &&
+	       ASSERT_EQ(dst.sub.limit, 9);
+}
+
+/* Union members: the one src sets replaces the one dst had. */
+struct t_union {
+	uint32_t present;
+	union {
+		struct t_sub a;
+		struct t_sub b;
+	};
+};
+
+static const struct sch_field t_union_fields[] = {
+	{ .name = "a", .type = SCH_OBJECT, .off = offsetof(struct t_union, a),
+	  .sub = &t_sub_obj },
+	{ .name = "b", .type = SCH_OBJECT, .off = offsetof(struct t_union, b),
+	  .sub = &t_sub_obj },
+};
+
+static const struct sch_object t_union_obj = {
+	.name = "union", .fields = t_union_fields, .nfields = 2,
+};
+
+static bool test_merge_union(void)
+{
+	struct t_union dst, src;
+
+	memset(&dst, 0, sizeof(dst));
+	memset(&src, 0, sizeof(src));
+	dst.present = 1;
+	dst.a.present = 1;
+	dst.a.active = 1;
+	src.present = 2;
+	src.b.present = 2;
+	src.b.limit = 4;
+	sch_merge(&t_union_obj, &dst, &src);
+	return ASSERT_EQ(dst.present, 2) && ASSERT_EQ(dst.b.present, 2) &&
+	       ASSERT_EQ(dst.b.limit, 4) && ASSERT_EQ(dst.b.active, 0);
+}
+
+struct t_walk {
+	unsigned tags, refs;
+	uint32_t ids[8];
+	char names[8][MF_NAME_MAX];
+};
+
+static void t_walk_cb(void *arg, const struct sch_field *f,
+		      const uint32_t *tags_id, const struct mf_ref *ref)
+{
+	struct t_walk *w = arg;
+
+	(void)f;
+	if (tags_id && w->tags < 8)
+		w->ids[w->tags++] = *tags_id;
+	if (ref && w->refs < 8)
+		strcpy(w->names[w->refs++], ref->name);
+}
+
+static bool test_walk(void)
+{
+	struct t_conf c;
+	struct t_walk w;
+
+	memset(&c, 0, sizeof(c));
+	memset(&w, 0, sizeof(w));
+	c.present = (1u << 8) | (1u << 11) | (1u << 13);
+	c.match = 5;
+	c.nbackends = 2;
+	c.backends[0].present = 1;
+	strcpy(c.backends[0].ref.name, "b0");
+	c.backends[1].present = 4;	/* no ref: not walked */
+	strcpy(c.backends[1].ref.name, "b1");
+	c.backends[1].ref.kind = MF_REF_MESH_SERVICE;
+	strcpy(c.peer.name, "p");
+	strcpy(c.backends[0].ref.name, "b0");
+	sch_walk(&t_conf_obj, &c, t_walk_cb, &w);
+	if (!ASSERT_EQ(w.tags, 1) || !ASSERT_EQ(w.ids[0], 5) ||
+	    !ASSERT_EQ(w.refs, 2) || !ASSERT_STREQ(w.names[0], "b0") ||
+	    !ASSERT_STREQ(w.names[1], "p"))
+		return false;
+	/* a count beyond max_items is clamped; absent fields are skipped */
+	memset(&w, 0, sizeof(w));
+	c.present = 1u << 11;
+	c.nbackends = 200;
+	c.backends[1].present = 1;
+	sch_walk(&t_conf_obj, &c, t_walk_cb, &w);
+	return ASSERT_EQ(w.tags, 0) && ASSERT_EQ(w.refs, 2);
+}
+
+/* ---- layout of every kind's tables ------------------------------------- */
+
+static bool lay_object(const struct kind_desc *kd, const struct sch_object *s,
+		       size_t size, int depth);
+
+/* Field @f of an object of @size bytes. */
+static bool lay_field(const struct kind_desc *kd, const struct sch_object *s,
+		      const struct sch_field *f, size_t size, int depth)
+{
+	size_t fs = sch_field_size(f);
+	bool ok = true;
+
+	if (!ASSERT_TRUE(f->off + fs <= size))
+		ok = false;
+	if (!s->scalar && !ASSERT_GE(f->off, 4))
+		ok = false;	/* the presence mask is not a field */
+	switch (f->type) {
+	case SCH_INT:
+		ok = ok && ASSERT_TRUE(f->size == 1 || f->size == 2 ||
+				       f->size == 4 || f->size == 8);
+		break;
+	case SCH_STRING:
+		ok = ok && ASSERT_GE(f->size, 2);
+		break;
+	case SCH_ENUM:
+	case SCH_FLAGS:
+		ok = ok && ASSERT_TRUE(f->names && f->names[0]);
+		break;
+	case SCH_REF:
+		ok = ok && ASSERT_NE(f->ref_kinds, 0) &&
+		     ASSERT_EQ(f->ref_kinds & ~((1u << MF_REF_KIND_MAX) - 2), 0);
+		break;
+	case SCH_OBJECT:
+		ok = ok && ASSERT_TRUE(f->sub && !f->sub->scalar) &&
+		     lay_object(kd, f->sub, size - f->off, depth + 1);
+		break;
+	case SCH_LIST:
+		ok = ok && ASSERT_TRUE(f->sub) && ASSERT_GE(f->max_items, 1) &&
+		     ASSERT_TRUE(f->max_items <= 255) &&
+		     ASSERT_TRUE(f->count_off + 1u <= size) &&
+		     ASSERT_TRUE(!s->scalar) &&
+		     lay_object(kd, f->sub, f->item_size, depth + 1);
+		break;
+	default:
+		break;
+	}
+	if (!ok)
+		fprintf(stderr, "  %s: %s.%s (off %u size %zu in %zu)\n",
+			kd->name, s->name ? s->name : "?",
+			f->name ? f->name : "(inline)", f->off, fs, size);
+	return ok;
+}
+
+static bool lay_object(const struct kind_desc *kd, const struct sch_object *s,
+		       size_t size, int depth)
+{
+	const char *names[32 + 3];
+	size_t nn = 0;
+
+	if (!ASSERT_TRUE(depth < 16) || !ASSERT_TRUE(s->nfields <= 32) ||
+	    !ASSERT_TRUE(s->nfields == 0 || s->fields))
+		return false;
+	if (s->scalar)
+		return ASSERT_EQ(s->nfields, 1) &&
+		       ASSERT_TRUE(!s->fields[0].name) &&
+		       ASSERT_EQ(s->fields[0].off, 0) &&
+		       ASSERT_TRUE(s->fields[0].type != SCH_OBJECT &&
+				   s->fields[0].type != SCH_LIST) &&
+		       lay_field(kd, s, &s->fields[0], size, depth);
+	if (!ASSERT_GE(size, 4))
+		return false;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct sch_field *f = &s->fields[i];
+
+		if (!f->name && !ASSERT_EQ(f->type, SCH_REF))
+			return false;
+		if (f->name) {
+			names[nn++] = f->name;
+		} else {
+			names[nn++] = "kind";
+			names[nn++] = "name";
+			names[nn++] = "tags";
+		}
+		if (!lay_field(kd, s, f, size, depth))
+			return false;
+	}
+	for (size_t i = 0; i < nn && i < 35; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!ASSERT_TRUE(strcmp(names[i], names[j]))) {
+				fprintf(stderr, "  %s: %s: \"%s\" twice\n",
+					kd->name, s->name, names[i]);
+				return false;
+			}
+	return true;
+}
+
+static bool test_layout_all_kinds(void)
+{
+	if (!ASSERT_TRUE(lay_object(&t_kind, t_kind.conf,
+				    t_kind.val_size - t_kind.conf_off, 0)))
+		return false;
+	for (size_t k = 0; k < kinds_count; k++) {
+		const struct kind_desc *kd = kinds_all[k];
+
+		if (!ASSERT_TRUE(kd->conf) ||
+		    !ASSERT_TRUE(kd->conf_off >= sizeof(struct mf_pol_hdr)) ||
+		    !ASSERT_TRUE(kd->val_size > kd->conf_off) ||
+		    !lay_object(kd, kd->conf, kd->val_size - kd->conf_off, 0)) {
+			fprintf(stderr, "  kind %s\n", kd->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN("test_schema");
+	TEST_RUN(test_duration);
+	TEST_RUN(test_milli);
+	TEST_RUN(test_bandwidth);
+	TEST_RUN(test_parse_records);
+	TEST_RUN(test_emit_yaml);
+	TEST_RUN(test_emit_json);
+	TEST_RUN(test_json_escape);
+	TEST_RUN(test_emit_quoting);
+	TEST_RUN(test_forms_round_trip);
+	TEST_RUN(test_forms_records);
+	TEST_RUN(test_mesh_timeout_round_trip);
+	TEST_RUN(test_mesh_timeout_json);
+	TEST_RUN(test_mesh_timeout_errors);
+	TEST_RUN(test_workload_tags);
+	TEST_RUN(test_errors_fields);
+	TEST_RUN(test_errors_structure);
+	TEST_RUN(test_errors_refs);
+	TEST_RUN(test_errors_spec);
+	TEST_RUN(test_errors_too_many);
+	TEST_RUN(test_merge);
+	TEST_RUN(test_merge_union);
+	TEST_RUN(test_walk);
+	TEST_RUN(test_layout_all_kinds);
+	TEST_MAIN_END();
+}

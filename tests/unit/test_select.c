@@ -1,0 +1,821 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Policy selection and precedence (lib/select.c): every rule of
+ * docs/policy.md "Selecting and merging policies" with a case, and the
+ * worked examples of that section, on hand-built MeshTimeout and
+ * TrafficRoute records.
+ */
+#include <stdarg.h>
+
+#include "lib/test.h"
+
+#include "kinds.h"
+#include "select.h"
+
+/* ---- a tiny tagset store: ids 1.. ------------------------------------- */
+#define TSTORE_MAX 64
+
+static struct mf_tagset tstore[TSTORE_MAX];
+static uint32_t ntstore;
+
+/* Interns the tags given as key, value, ..., NULL; returns the id. */
+static uint32_t T(const char *key, ...)
+{
+	struct mf_tagset *ts;
+	va_list ap;
+
+	if (ntstore >= TSTORE_MAX) {
+		fprintf(stderr, "test_select: tagset store full\n");
+		exit(2);
+	}
+	ts = &tstore[ntstore];
+	memset(ts, 0, sizeof(*ts));
+	va_start(ap, key);
+	for (const char *k = key; k; k = va_arg(ap, const char *)) {
+		const char *v = va_arg(ap, const char *);
+
+		snprintf(ts->tags[ts->n].key, MF_TAG_KEY_MAX, "%s", k);
+		snprintf(ts->tags[ts->n].value, MF_TAG_VALUE_MAX, "%s", v);
+		ts->n++;
+	}
+	va_end(ap);
+	return ++ntstore;
+}
+
+static const struct mf_tagset *tags_cb(void *arg, uint32_t id)
+{
+	(void)arg;
+	return id >= 1 && id <= ntstore ? &tstore[id - 1] : NULL;
+}
+
+static const struct mf_tagset *TS(uint32_t id)
+{
+	return tags_cb(NULL, id);
+}
+
+/* The MeshHTTPRoute "web-api" targets the proxies of service web. */
+static const struct mf_ref route_web_api = {
+	.kind = MF_REF_MESH_SERVICE, .name = "web",
+};
+
+static const struct mf_ref *route_cb(void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "web-api") == 0 ? &route_web_api : NULL;
+}
+
+static const struct sel_ctx ctx = { .tags = tags_cb };
+static const struct sel_ctx ctx_routes = {
+	.tags = tags_cb, .route_target = route_cb,
+};
+
+static struct mf_ref ref(uint8_t kind, const char *name, uint32_t tags)
+{
+	struct mf_ref r = { .kind = kind, .tags = tags };
+
+	if (name)
+		snprintf(r.name, sizeof(r.name), "%s", name);
+	return r;
+}
+
+/* ---- MeshTimeout records ---------------------------------------------- */
+#define CT	(1u << 0)	/* connectionTimeout */
+#define IDLE	(1u << 1)	/* idleTimeout */
+#define HTTP	(1u << 2)	/* http */
+#define REQ	(1u << 0)	/* http.requestTimeout */
+
+static struct mf_timeout mt(struct mf_ref target, uint8_t section,
+			    struct mf_ref entry)
+{
+	struct mf_timeout r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.target = target;
+	r.hdr.ref = entry;
+	r.hdr.section = section;
+	return r;
+}
+
+static void set_ct(struct mf_timeout *r, uint32_t ms)
+{
+	r->conf.present |= CT;
+	r->conf.connection_timeout = ms;
+}
+
+static void set_idle(struct mf_timeout *r, uint32_t ms)
+{
+	r->conf.present |= IDLE;
+	r->conf.idle_timeout = ms;
+}
+
+static void set_req(struct mf_timeout *r, uint32_t ms)
+{
+	r->conf.present |= HTTP;
+	r->conf.http.present |= REQ;
+	r->conf.http.request_timeout = ms;
+}
+
+static int eff(const struct sel_cand *c, size_t n,
+	       const struct sel_workload *self, uint8_t section,
+	       const struct sel_workload *peer, struct mf_timeout_conf *out,
+	       const char **names, size_t max_names)
+{
+	struct sel_query q = { .self = self, .section = section, .peer = peer };
+
+	/* Garbage first: the result must not depend on what was there. */
+	memset(out, 0xa5, sizeof(*out));
+	return sel_effective(&kind_mesh_timeout, c, n, &q, &ctx, out, names,
+			     max_names);
+}
+
+#define MESH		ref(MF_REF_MESH, NULL, 0)
+#define SVC(n)		ref(MF_REF_MESH_SERVICE, n, 0)
+
+/* Services web, api, backend; workloads web-1 (version v1, team a),
+ * web-2 (version v2), api-1 (no tags). */
+static uint32_t tags_web1, tags_web2;
+static struct sel_workload web1, web2, api1;
+static const struct sel_workload dest_web = { .service = "web" };
+static const struct sel_workload dest_api = { .service = "api" };
+static const struct sel_workload dest_backend = { .service = "backend" };
+
+static void setup(void)
+{
+	tags_web1 = T("team", "a", "version", "v1", NULL);
+	tags_web2 = T("version", "v2", NULL);
+	web1 = (struct sel_workload){ "web-1", "web", TS(tags_web1), NULL };
+	web2 = (struct sel_workload){ "web-2", "web", TS(tags_web2), NULL };
+	api1 = (struct sel_workload){ "api-1", "api", NULL, NULL };
+}
+
+/* ---- targetRef kinds: selecting and not selecting --------------------- */
+static bool test_kind_rank_order(void)
+{
+	static const uint8_t order[] = {
+		MF_REF_MESH, MF_REF_MESH_SUBSET, MF_REF_MESH_GATEWAY,
+		MF_REF_MESH_SERVICE, MF_REF_MESH_SERVICE_SUBSET,
+		MF_REF_WORKLOAD, MF_REF_MESH_HTTP_ROUTE,
+	};
+
+	for (size_t i = 0; i < sizeof(order); i++)
+		if (!ASSERT_EQ(sel_kind_rank(order[i]), (int)i + 1))
+			return false;
+	return ASSERT_EQ(sel_kind_rank(0), 0) &&
+	       ASSERT_EQ(sel_kind_rank(MF_REF_KIND_MAX), 0);
+}
+
+static bool test_ref_mesh(void)
+{
+	struct mf_ref r = MESH;
+
+	return ASSERT_TRUE(sel_ref_selects(&r, &web1, NULL, &ctx)) &&
+	       ASSERT_TRUE(sel_ref_selects(&r, &api1, NULL, &ctx)) &&
+	       ASSERT_TRUE(sel_ref_selects(&r, &dest_backend, NULL, &ctx)) &&
+	       ASSERT_TRUE(sel_ref_selects(&r, NULL, NULL, &ctx));
+}
+
+static bool test_ref_absent_kind(void)
+{
+	struct mf_ref r = ref(0, NULL, 0);
+
+	return ASSERT_FALSE(sel_ref_selects(&r, &web1, NULL, &ctx));
+}
+
+static bool test_ref_mesh_subset(void)
+{
+	struct mf_ref team_a = ref(MF_REF_MESH_SUBSET, NULL, T("team", "a", NULL));
+	struct mf_ref both = ref(MF_REF_MESH_SUBSET, NULL,
+				 T("team", "a", "version", "v1", NULL));
+	struct mf_ref v2 = ref(MF_REF_MESH_SUBSET, NULL, T("version", "v2", NULL));
+	struct mf_ref none = ref(MF_REF_MESH_SUBSET, NULL, 0);
+	struct mf_ref unknown = ref(MF_REF_MESH_SUBSET, NULL, 999);
+
+	return ASSERT_TRUE(sel_ref_selects(&team_a, &web1, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&team_a, &web2, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&team_a, &api1, NULL, &ctx)) &&
+	       ASSERT_TRUE(sel_ref_selects(&both, &web1, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&v2, &web1, NULL, &ctx)) &&
+	       ASSERT_TRUE(sel_ref_selects(&v2, &web2, NULL, &ctx)) &&
+	       /* no tags: every workload; unresolvable tags: none */
+	       ASSERT_TRUE(sel_ref_selects(&none, &api1, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&unknown, &web1, NULL, &ctx));
+}
+
+static bool test_ref_star_value(void)
+{
+	struct mf_ref any_version = ref(MF_REF_MESH_SUBSET, NULL,
+					T("version", "*", NULL));
+
+	/* "*" matches any value of the key, but the key must be there. */
+	return ASSERT_TRUE(sel_ref_selects(&any_version, &web1, NULL, &ctx)) &&
+	       ASSERT_TRUE(sel_ref_selects(&any_version, &web2, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&any_version, &api1, NULL, &ctx));
+}
+
+static bool test_implicit_service_tag(void)
+{
+	struct mf_ref svc_web = ref(MF_REF_MESH_SUBSET, NULL,
+				    T(SEL_SERVICE_TAG, "web", NULL));
+	struct mf_ref svc_any = ref(MF_REF_MESH_SUBSET, NULL,
+				    T(SEL_SERVICE_TAG, "*", NULL));
+	/* A workload whose own tags claim another service: the Service it
+	 * belongs to is what counts. */
+	struct sel_workload liar = {
+		"web-3", "web", TS(T(SEL_SERVICE_TAG, "api", NULL)), NULL,
+	};
+	struct sel_workload serviceless = { "lone", NULL, NULL, NULL };
+
+	return ASSERT_TRUE(sel_ref_selects(&svc_web, &web2, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&svc_web, &api1, NULL, &ctx)) &&
+	       /* api-1 has no tags at all, only the implicit one */
+	       ASSERT_TRUE(sel_ref_selects(&svc_any, &api1, NULL, &ctx)) &&
+	       ASSERT_TRUE(sel_ref_selects(&svc_web, &liar, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&svc_any, &serviceless, NULL, &ctx)) &&
+	       /* a service-level destination carries the tag too */
+	       ASSERT_TRUE(sel_ref_selects(&svc_web, &dest_web, NULL, &ctx));
+}
+
+static bool test_ref_mesh_service(void)
+{
+	struct mf_ref r = SVC("web");
+
+	return ASSERT_TRUE(sel_ref_selects(&r, &web1, NULL, &ctx)) &&
+	       ASSERT_TRUE(sel_ref_selects(&r, &dest_web, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, &api1, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, &dest_api, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, NULL, NULL, &ctx));
+}
+
+static bool test_ref_mesh_service_subset(void)
+{
+	struct mf_ref web_v1 = ref(MF_REF_MESH_SERVICE_SUBSET, "web",
+				   T("version", "v1", NULL));
+	struct mf_ref api_v1 = ref(MF_REF_MESH_SERVICE_SUBSET, "api",
+				   T("version", "v1", NULL));
+
+	return ASSERT_TRUE(sel_ref_selects(&web_v1, &web1, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&web_v1, &web2, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&api_v1, &web1, NULL, &ctx));
+}
+
+static bool test_ref_workload(void)
+{
+	struct mf_ref r = ref(MF_REF_WORKLOAD, "web-1", 0);
+	struct mf_ref tagged = ref(MF_REF_WORKLOAD, "web-1",
+				   T("version", "v2", NULL));
+
+	return ASSERT_TRUE(sel_ref_selects(&r, &web1, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, &web2, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, &dest_web, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&tagged, &web1, NULL, &ctx));
+}
+
+static bool test_ref_mesh_gateway(void)
+{
+	struct mf_ref r = ref(MF_REF_MESH_GATEWAY, "edge", 0);
+	struct sel_workload gw = { "edge-1", "edge-gw", NULL, "edge" };
+	struct sel_workload other = { "int-1", "int-gw", NULL, "internal" };
+
+	return ASSERT_TRUE(sel_ref_selects(&r, &gw, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, &other, NULL, &ctx)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, &web1, NULL, &ctx));
+}
+
+static bool test_ref_mesh_http_route(void)
+{
+	struct mf_ref r = ref(MF_REF_MESH_HTTP_ROUTE, "web-api", 0);
+
+	/* Only on that route's traffic, and (resolved) only on the proxies
+	 * the route itself targets. */
+	return ASSERT_TRUE(sel_ref_selects(&r, &web1, "web-api", &ctx_routes)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, &web1, NULL, &ctx_routes)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, &web1, "other", &ctx_routes)) &&
+	       ASSERT_FALSE(sel_ref_selects(&r, &api1, "web-api", &ctx_routes)) &&
+	       /* without a resolver the route name alone decides */
+	       ASSERT_TRUE(sel_ref_selects(&r, &api1, "web-api", &ctx));
+}
+
+/* ---- precedence ------------------------------------------------------- */
+static bool test_cmp_keys(void)
+{
+	struct sel_rank mesh_b = { 1, 1, "b", 0 }, mesh_a = { 1, 1, "a", 0 };
+	struct sel_rank svc_z = { 4, 1, "z", 0 }, mesh_a_svc = { 1, 4, "z", 0 };
+	struct sel_rank a1 = { 1, 1, "a", 1 };
+
+	return ASSERT_TRUE(sel_cmp(&mesh_b, &mesh_a) < 0) &&	/* a wins */
+	       ASSERT_TRUE(sel_cmp(&mesh_a, &svc_z) < 0) &&	/* target */
+	       ASSERT_TRUE(sel_cmp(&mesh_a, &mesh_a_svc) < 0) &&	/* entry */
+	       ASSERT_TRUE(sel_cmp(&mesh_a_svc, &svc_z) < 0) &&	/* target 1st */
+	       ASSERT_TRUE(sel_cmp(&mesh_a, &a1) < 0) &&	/* index */
+	       ASSERT_EQ(sel_cmp(&a1, &a1), 0);
+}
+
+static bool test_specificity_order(void)
+{
+	struct mf_timeout r[5];
+	struct sel_cand c[5];
+	struct mf_timeout_conf out;
+	const char *names[5];
+	int n;
+
+	/* Listed most specific first to show input order does not matter. */
+	r[0] = mt(ref(MF_REF_WORKLOAD, "web-1", 0), MF_SEC_TO, MESH);
+	r[1] = mt(ref(MF_REF_MESH_SERVICE_SUBSET, "web", T("version", "v1", NULL)),
+		  MF_SEC_TO, MESH);
+	r[2] = mt(SVC("web"), MF_SEC_TO, MESH);
+	r[3] = mt(ref(MF_REF_MESH_SUBSET, NULL, T("team", "a", NULL)),
+		  MF_SEC_TO, MESH);
+	r[4] = mt(MESH, MF_SEC_TO, MESH);
+	for (int i = 0; i < 5; i++) {
+		set_ct(&r[i], 1000u * (uint32_t)(5 - i));	/* 5s .. 1s */
+		c[i] = (struct sel_cand){ &r[i], NULL, 0 };
+	}
+	/* Names against the specificity order: a name never beats it. */
+	c[0].name = "z-dataplane";
+	c[1].name = "y-subset";
+	c[2].name = "x-service";
+	c[3].name = "b-team";
+	c[4].name = "a-mesh";
+	n = eff(c, 5, &web1, MF_SEC_TO, &dest_api, &out, names, 5);
+	if (!ASSERT_EQ(n, 5) || !ASSERT_EQ(out.connection_timeout, 5000) ||
+	    !ASSERT_STREQ(names[0], "a-mesh") ||
+	    !ASSERT_STREQ(names[1], "b-team") ||
+	    !ASSERT_STREQ(names[2], "x-service") ||
+	    !ASSERT_STREQ(names[3], "y-subset") ||
+	    !ASSERT_STREQ(names[4], "z-dataplane"))
+		return false;
+	/* web-2: only Mesh and MeshService select it. */
+	n = eff(c, 5, &web2, MF_SEC_TO, &dest_api, &out, names, 5);
+	if (!ASSERT_EQ(n, 2) || !ASSERT_EQ(out.connection_timeout, 3000) ||
+	    !ASSERT_STREQ(names[1], "x-service"))
+		return false;
+	/* api-1: only Mesh. */
+	n = eff(c, 5, &api1, MF_SEC_TO, &dest_web, &out, names, 5);
+	return ASSERT_EQ(n, 1) && ASSERT_EQ(out.connection_timeout, 1000) &&
+	       ASSERT_STREQ(names[0], "a-mesh");
+}
+
+static bool test_equal_specificity_by_name(void)
+{
+	struct mf_timeout a = mt(MESH, MF_SEC_TO, MESH);
+	struct mf_timeout b = mt(MESH, MF_SEC_TO, MESH);
+	struct mf_timeout_conf out;
+	const char *names[2];
+	int n;
+
+	set_idle(&a, 600000);		/* a-timeouts: 10m */
+	set_idle(&b, 1800000);		/* b-timeouts: 30m */
+	set_ct(&b, 3000);		/* only b sets it */
+	{
+		struct sel_cand fwd[] = {
+			{ &a, "a-timeouts", 0 }, { &b, "b-timeouts", 0 },
+		};
+		struct sel_cand rev[] = {
+			{ &b, "b-timeouts", 0 }, { &a, "a-timeouts", 0 },
+		};
+
+		n = eff(fwd, 2, &web1, MF_SEC_TO, &dest_api, &out, names, 2);
+		if (!ASSERT_EQ(n, 2) ||
+		    !ASSERT_EQ(out.idle_timeout, 600000) ||	/* a wins */
+		    !ASSERT_EQ(out.connection_timeout, 3000) ||
+		    !ASSERT_STREQ(names[0], "b-timeouts") ||
+		    !ASSERT_STREQ(names[1], "a-timeouts"))
+			return false;
+		n = eff(rev, 2, &web1, MF_SEC_TO, &dest_api, &out, names, 2);
+		return ASSERT_EQ(n, 2) && ASSERT_EQ(out.idle_timeout, 600000) &&
+		       ASSERT_STREQ(names[1], "a-timeouts");
+	}
+}
+
+/* ---- to/from entries -------------------------------------------------- */
+static bool test_to_entries_match_destination(void)
+{
+	struct mf_timeout r[2] = {
+		mt(MESH, MF_SEC_TO, SVC("web")),
+		mt(MESH, MF_SEC_TO, SVC("api")),
+	};
+	struct sel_cand c[] = { { &r[0], "p", 0 }, { &r[1], "p", 1 } };
+	struct mf_timeout_conf out;
+
+	set_ct(&r[0], 1000);
+	set_ct(&r[1], 2000);
+	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(out.connection_timeout, 1000) &&
+	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(out.connection_timeout, 2000) &&
+	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 0) &&
+	       ASSERT_EQ(out.present, 0) &&
+	       /* unknown peer: only Mesh entries could match */
+	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, NULL, &out, NULL, 0), 0);
+}
+
+static bool test_to_entries_own_specificity(void)
+{
+	/* One policy: the MeshService entry comes first in to[], yet it
+	 * wins for backend because it is more specific than Mesh. */
+	struct mf_timeout r[2] = {
+		mt(MESH, MF_SEC_TO, SVC("backend")),
+		mt(MESH, MF_SEC_TO, MESH),
+	};
+	struct sel_cand c[] = {
+		{ &r[0], "backend-slow", 0 }, { &r[1], "backend-slow", 1 },
+	};
+	/* Two policies, same top level: the entry's kind beats the name. */
+	struct mf_timeout s[2] = {
+		mt(MESH, MF_SEC_TO, MESH),
+		mt(MESH, MF_SEC_TO, SVC("backend")),
+	};
+	struct sel_cand d[] = { { &s[0], "aaa", 0 }, { &s[1], "bbb", 0 } };
+	/* But the top-level kind comes before the entry's. */
+	struct mf_timeout u[2] = {
+		mt(SVC("web"), MF_SEC_TO, MESH),
+		mt(MESH, MF_SEC_TO, SVC("backend")),
+	};
+	struct sel_cand e[] = { { &u[0], "web-out", 0 }, { &u[1], "to-be", 0 } };
+	struct mf_timeout_conf out;
+
+	set_req(&r[0], 60000);
+	set_req(&r[1], 15000);
+	set_ct(&s[0], 5000);
+	set_ct(&s[1], 1000);
+	set_ct(&u[0], 7000);
+	set_ct(&u[1], 1000);
+	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(out.http.request_timeout, 60000) &&
+	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(out.http.request_timeout, 15000) &&
+	       ASSERT_EQ(eff(d, 2, &web1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(out.connection_timeout, 1000) &&
+	       ASSERT_EQ(eff(e, 2, &web1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(out.connection_timeout, 7000) &&
+	       ASSERT_EQ(eff(e, 2, &api1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(out.connection_timeout, 1000);
+}
+
+static bool test_later_entry_wins_in_policy(void)
+{
+	struct mf_timeout r[2] = {
+		mt(MESH, MF_SEC_TO, MESH), mt(MESH, MF_SEC_TO, MESH),
+	};
+	struct sel_cand c[] = { { &r[1], "p", 1 }, { &r[0], "p", 0 } };
+	struct mf_timeout_conf out;
+
+	set_ct(&r[0], 1000);
+	set_ct(&r[1], 2000);
+	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(out.connection_timeout, 2000);
+}
+
+static bool test_from_entries_match_source(void)
+{
+	struct mf_timeout r[3] = {
+		mt(SVC("api"), MF_SEC_FROM, MESH),
+		mt(SVC("api"), MF_SEC_FROM,
+		   ref(MF_REF_MESH_SUBSET, NULL, T("team", "a", NULL))),
+		mt(SVC("api"), MF_SEC_TO, MESH),	/* outbound only */
+	};
+	struct sel_cand c[] = {
+		{ &r[0], "api-in", 0 }, { &r[1], "api-in", 1 },
+		{ &r[2], "api-in", 2 },
+	};
+	struct mf_timeout_conf out;
+
+	set_idle(&r[0], 60000);
+	set_idle(&r[1], 5000);
+	set_idle(&r[2], 1);
+	return ASSERT_EQ(eff(c, 3, &api1, MF_SEC_FROM, &web1, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(out.idle_timeout, 5000) &&
+	       ASSERT_EQ(eff(c, 3, &api1, MF_SEC_FROM, &web2, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(out.idle_timeout, 60000) &&
+	       /* web-1 is not an api proxy: nothing selects it inbound */
+	       ASSERT_EQ(eff(c, 3, &web1, MF_SEC_FROM, &web2, &out, NULL, 0), 0);
+}
+
+static bool test_absent_target_is_mesh(void)
+{
+	struct mf_timeout r = mt(ref(0, NULL, 0), MF_SEC_TO, MESH);
+	struct mf_timeout s = mt(MESH, MF_SEC_TO, MESH);
+	struct sel_cand c[] = { { &r, "b", 0 }, { &s, "a", 0 } };
+	struct mf_timeout_conf out;
+
+	set_ct(&r, 1000);
+	set_ct(&s, 2000);
+	/* Same rank as Mesh, so the name decides: "a" wins. */
+	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(out.connection_timeout, 2000);
+}
+
+static bool test_default_form(void)
+{
+	struct kind_desc kd = kind_mesh_timeout;
+	struct mf_timeout r[2] = {
+		mt(MESH, MF_SEC_DEFAULT, ref(0, NULL, 0)),
+		mt(SVC("web"), MF_SEC_DEFAULT, ref(0, NULL, 0)),
+	};
+	struct sel_cand c[] = { { &r[1], "web", 0 }, { &r[0], "all", 0 } };
+	struct sel_query q = { .self = &web1, .section = MF_SEC_DEFAULT };
+	struct mf_timeout_conf out;
+
+	/* A kind whose whole spec is one `default` (MeshTrace, MeshMetric);
+	 * MeshTimeout's schema stands in for theirs. */
+	kd.form = KIND_FORM_DEFAULT;
+	set_ct(&r[0], 1000);
+	set_idle(&r[0], 2000);
+	set_ct(&r[1], 3000);
+	if (!ASSERT_EQ(sel_effective(&kd, c, 2, &q, &ctx, &out, NULL, 0), 2) ||
+	    !ASSERT_EQ(out.connection_timeout, 3000) ||
+	    !ASSERT_EQ(out.idle_timeout, 2000))
+		return false;
+	q.self = &api1;
+	return ASSERT_EQ(sel_effective(&kd, c, 2, &q, &ctx, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(out.connection_timeout, 1000);
+}
+
+static bool test_bad_queries(void)
+{
+	struct mf_timeout r = mt(MESH, MF_SEC_TO, MESH);
+	struct sel_cand c[] = { { &r, "p", 0 } };
+	struct sel_query q = { .self = &web1, .section = MF_SEC_DEFAULT };
+	struct mf_timeout_conf out;
+	size_t order[1];
+
+	if (!ASSERT_EQ(sel_effective(&kind_mesh_timeout, c, 1, &q, &ctx, &out,
+				     NULL, 0), -EINVAL))
+		return false;
+	q.section = MF_SEC_TO;
+	if (!ASSERT_EQ(sel_select(&kind_traffic_route, c, 1, &q, &ctx, order),
+		       -EINVAL))
+		return false;
+	q.self = NULL;
+	return ASSERT_EQ(sel_select(&kind_mesh_timeout, c, 1, &q, &ctx, order),
+			 -EINVAL);
+}
+
+/* ---- merging ---------------------------------------------------------- */
+static bool test_merge_field_by_field(void)
+{
+	/* docs/policy.md, example 1. */
+	struct mf_timeout mesh = mt(MESH, MF_SEC_TO, MESH);
+	struct mf_timeout web = mt(SVC("web"), MF_SEC_TO, MESH);
+	struct sel_cand c[] = { { &web, "web-connect", 0 }, { &mesh, "mesh-defaults", 0 } };
+	struct mf_timeout_conf out;
+	const char *names[2];
+
+	set_ct(&mesh, 5000);
+	set_idle(&mesh, 3600000);
+	set_req(&mesh, 15000);
+	set_ct(&web, 2000);
+	if (!ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api, &out, names, 2), 2) ||
+	    !ASSERT_EQ(out.present, CT | IDLE | HTTP) ||
+	    !ASSERT_EQ(out.connection_timeout, 2000) ||	/* the service's */
+	    !ASSERT_EQ(out.idle_timeout, 3600000) ||	/* the mesh's */
+	    !ASSERT_EQ(out.http.request_timeout, 15000) ||
+	    !ASSERT_STREQ(names[0], "mesh-defaults") ||
+	    !ASSERT_STREQ(names[1], "web-connect"))
+		return false;
+	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web, &out, names, 2), 1) &&
+	       ASSERT_EQ(out.connection_timeout, 5000) &&
+	       ASSERT_EQ(out.idle_timeout, 3600000);
+}
+
+static bool test_merge_nested_object(void)
+{
+	struct mf_timeout mesh = mt(MESH, MF_SEC_TO, MESH);
+	struct mf_timeout web = mt(SVC("web"), MF_SEC_TO, MESH);
+	struct sel_cand c[] = { { &mesh, "m", 0 }, { &web, "w", 0 } };
+	struct mf_timeout_conf out;
+
+	/* http.requestTimeout from the mesh, http.streamIdleTimeout from the
+	 * service: the http object merges, it is not replaced. */
+	set_req(&mesh, 15000);
+	web.conf.present |= HTTP;
+	web.conf.http.present |= 1u << 1;
+	web.conf.http.stream_idle_timeout = 1800000;
+	return ASSERT_EQ(eff(c, 2, &web2, MF_SEC_TO, &dest_api, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(out.http.present, (1u << 0) | (1u << 1)) &&
+	       ASSERT_EQ(out.http.request_timeout, 15000) &&
+	       ASSERT_EQ(out.http.stream_idle_timeout, 1800000);
+}
+
+static bool test_names_bounded(void)
+{
+	struct mf_timeout r[3] = {
+		mt(MESH, MF_SEC_TO, MESH), mt(MESH, MF_SEC_TO, MESH),
+		mt(MESH, MF_SEC_TO, MESH),
+	};
+	struct sel_cand c[] = { { &r[0], "c", 0 }, { &r[1], "b", 0 }, { &r[2], "a", 0 } };
+	const char *names[3] = { NULL, NULL, "sentinel" };
+	struct mf_timeout_conf out;
+
+	return ASSERT_EQ(eff(c, 3, &web1, MF_SEC_TO, &dest_api, &out, names, 2), 3) &&
+	       ASSERT_STREQ(names[0], "c") && ASSERT_STREQ(names[1], "b") &&
+	       ASSERT_STREQ(names[2], "sentinel");
+}
+
+static bool test_no_policy(void)
+{
+	struct mf_timeout_conf out;
+
+	return ASSERT_EQ(eff(NULL, 0, &web1, MF_SEC_TO, &dest_api, &out, NULL, 0), 0) &&
+	       ASSERT_EQ(out.present, 0) && ASSERT_EQ(out.connection_timeout, 0);
+}
+
+/* docs/policy.md, example 3: a MeshSubset with "*" and the implicit
+ * service tag on inbound traffic, overridden for one workload. */
+static bool test_doc_example_subset(void)
+{
+	struct mf_timeout r[2] = {
+		mt(ref(MF_REF_MESH_SUBSET, NULL,
+		       T(SEL_SERVICE_TAG, "web", "version", "*", NULL)),
+		   MF_SEC_FROM, MESH),
+		mt(ref(MF_REF_WORKLOAD, "web-2", 0), MF_SEC_FROM, MESH),
+	};
+	struct sel_cand c[] = { { &r[0], "web-inbound", 0 }, { &r[1], "web-2-debug", 0 } };
+	struct sel_workload web3 = { "web-3", "web", NULL, NULL };
+	struct mf_timeout_conf out;
+
+	set_idle(&r[0], 300000);
+	set_req(&r[0], 10000);
+	set_req(&r[1], 120000);
+	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_FROM, &api1, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(out.idle_timeout, 300000) &&
+	       ASSERT_EQ(out.http.request_timeout, 10000) &&
+	       ASSERT_EQ(eff(c, 2, &web2, MF_SEC_FROM, &api1, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(out.idle_timeout, 300000) &&
+	       ASSERT_EQ(out.http.request_timeout, 120000) &&
+	       /* web-3 has no version tag: "*" needs the key */
+	       ASSERT_EQ(eff(c, 2, &web3, MF_SEC_FROM, &api1, &out, NULL, 0), 0);
+}
+
+/* ---- legacy ranking --------------------------------------------------- */
+static struct mf_traffic_route tr(uint32_t src, uint32_t dst)
+{
+	struct mf_traffic_route r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.section = MF_SEC_CONF;
+	r.hdr.nsources = 1;
+	r.hdr.sources[0] = src;
+	r.hdr.ndestinations = 1;
+	r.hdr.destinations[0] = dst;
+	return r;
+}
+
+static bool test_legacy_more_tags_win(void)
+{
+	uint32_t to_backend = T(SEL_SERVICE_TAG, "backend", NULL);
+	struct mf_traffic_route all = tr(T(SEL_SERVICE_TAG, "*", NULL), to_backend);
+	struct mf_traffic_route teamed = tr(T(SEL_SERVICE_TAG, "*", "team", "*",
+					      "version", "*", NULL), to_backend);
+	struct mf_traffic_route exact = tr(T(SEL_SERVICE_TAG, "web", NULL), to_backend);
+	struct sel_cand c[] = { { &all, "all", 0 }, { &exact, "exact", 0 },
+				{ &teamed, "teamed", 0 } };
+	struct sel_legacy_rank rk;
+
+	/* 3 wildcard tags beat 1 exact tag: the count comes first. */
+	return ASSERT_EQ(sel_legacy_best(c, 3, &web1, &dest_backend, &ctx, &rk), 2) &&
+	       ASSERT_EQ(rk.tags, 4) && ASSERT_EQ(rk.exact, 1) &&
+	       /* web-2 has no team tag: exact beats '*' */
+	       ASSERT_EQ(sel_legacy_best(c, 3, &web2, &dest_backend, &ctx, NULL), 1) &&
+	       /* api-1: only the catch-all */
+	       ASSERT_EQ(sel_legacy_best(c, 3, &api1, &dest_backend, &ctx, NULL), 0);
+}
+
+static bool test_legacy_exact_beats_star(void)
+{
+	uint32_t to_backend = T(SEL_SERVICE_TAG, "backend", NULL);
+	struct mf_traffic_route star = tr(T(SEL_SERVICE_TAG, "web", "version", "*", NULL),
+					  to_backend);
+	struct mf_traffic_route v1 = tr(T(SEL_SERVICE_TAG, "web", "version", "v1", NULL),
+					to_backend);
+	struct sel_cand c[] = { { &v1, "v1", 0 }, { &star, "any-version", 0 } };
+
+	return ASSERT_EQ(sel_legacy_best(c, 2, &web1, &dest_backend, &ctx, NULL), 0) &&
+	       ASSERT_EQ(sel_legacy_best(c, 2, &web2, &dest_backend, &ctx, NULL), 1);
+}
+
+static bool test_legacy_tie_by_name(void)
+{
+	uint32_t any = T(SEL_SERVICE_TAG, "*", NULL);
+	struct mf_traffic_route a = tr(any, any), b = tr(any, any);
+	struct sel_cand fwd[] = { { &a, "alpha", 0 }, { &b, "zeta", 0 } };
+	struct sel_cand rev[] = { { &b, "zeta", 0 }, { &a, "alpha", 0 } };
+
+	return ASSERT_EQ(sel_legacy_best(fwd, 2, &web1, &dest_api, &ctx, NULL), 0) &&
+	       ASSERT_EQ(sel_legacy_best(rev, 2, &web1, &dest_api, &ctx, NULL), 1);
+}
+
+static bool test_legacy_destination_and_sources(void)
+{
+	uint32_t any = T(SEL_SERVICE_TAG, "*", NULL);
+	struct mf_traffic_route r = tr(T(SEL_SERVICE_TAG, "api", NULL),
+				       T(SEL_SERVICE_TAG, "backend", NULL));
+	struct mf_traffic_route none = tr(any, any);
+	struct sel_cand c[] = { { &r, "r", 0 } };
+
+	/* Second source selector matches web. */
+	r.hdr.nsources = 2;
+	r.hdr.sources[1] = T(SEL_SERVICE_TAG, "web", NULL);
+	none.hdr.ndestinations = 0;
+	{
+		struct sel_cand d[] = { { &none, "no-dest", 0 } };
+
+		return ASSERT_EQ(sel_legacy_best(c, 1, &web1, &dest_backend, &ctx, NULL), 0) &&
+		       ASSERT_EQ(sel_legacy_best(c, 1, &web1, &dest_api, &ctx, NULL), -ENOENT) &&
+		       ASSERT_EQ(sel_legacy_best(c, 1, &web2, &dest_api, &ctx, NULL), -ENOENT) &&
+		       /* a checked side without selectors never matches */
+		       ASSERT_EQ(sel_legacy_best(d, 1, &web1, &dest_api, &ctx, NULL), -ENOENT) &&
+		       ASSERT_EQ(sel_legacy_best(NULL, 0, &web1, &dest_api, &ctx, NULL), -ENOENT);
+	}
+}
+
+static bool test_legacy_selectors_form(void)
+{
+	/* MeshGateway-style: selectors in hdr.sources, no destination. */
+	struct mf_gateway g1, g2;
+	struct sel_workload gw = {
+		"edge-1", "edge", TS(T("zone", "east", NULL)), NULL,
+	};
+	struct sel_cand c[] = { { &g1, "edge-any", 0 }, { &g2, "edge-east", 0 } };
+
+	memset(&g1, 0, sizeof(g1));
+	memset(&g2, 0, sizeof(g2));
+	g1.hdr.nsources = 1;
+	g1.hdr.sources[0] = T(SEL_SERVICE_TAG, "edge", NULL);
+	g2.hdr.nsources = 1;
+	g2.hdr.sources[0] = T(SEL_SERVICE_TAG, "edge", "zone", "east", NULL);
+	return ASSERT_EQ(sel_legacy_best(c, 2, &gw, NULL, &ctx, NULL), 1) &&
+	       ASSERT_EQ(sel_legacy_best(c, 2, &web1, NULL, &ctx, NULL), -ENOENT);
+}
+
+static bool test_legacy_best_selector_of_record(void)
+{
+	uint32_t any = T(SEL_SERVICE_TAG, "*", NULL);
+	uint32_t web = T(SEL_SERVICE_TAG, "web", NULL);
+	struct mf_traffic_route multi = tr(any, any);
+	struct mf_traffic_route single = tr(web, any);
+	struct sel_cand c[] = { { &single, "b-single", 0 }, { &multi, "a-multi", 0 } };
+
+	/* multi's rank is that of its best source selector (exact "web"),
+	 * not of the first that matches: equal to single's, so the name
+	 * decides. */
+	multi.hdr.nsources = 2;
+	multi.hdr.sources[1] = web;
+	return ASSERT_EQ(sel_legacy_best(c, 2, &web1, &dest_api, &ctx, NULL), 1);
+}
+
+/* docs/policy.md, legacy example. */
+static bool test_doc_example_legacy(void)
+{
+	uint32_t any = T(SEL_SERVICE_TAG, "*", NULL);
+	uint32_t backend = T(SEL_SERVICE_TAG, "backend", NULL);
+	struct mf_traffic_route catch_all = tr(any, any);
+	struct mf_traffic_route web_v1 = tr(T(SEL_SERVICE_TAG, "web", "version", "v1", NULL),
+					    backend);
+	struct sel_cand c[] = { { &catch_all, "route-all", 0 },
+				{ &web_v1, "web-v1-to-backend", 0 } };
+
+	return ASSERT_EQ(sel_legacy_best(c, 2, &web1, &dest_backend, &ctx, NULL), 1) &&
+	       ASSERT_EQ(sel_legacy_best(c, 2, &web2, &dest_backend, &ctx, NULL), 0) &&
+	       ASSERT_EQ(sel_legacy_best(c, 2, &web1, &dest_api, &ctx, NULL), 0);
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN("select");
+	setup();
+	TEST_RUN(test_kind_rank_order);
+	TEST_RUN(test_ref_mesh);
+	TEST_RUN(test_ref_absent_kind);
+	TEST_RUN(test_ref_mesh_subset);
+	TEST_RUN(test_ref_star_value);
+	TEST_RUN(test_implicit_service_tag);
+	TEST_RUN(test_ref_mesh_service);
+	TEST_RUN(test_ref_mesh_service_subset);
+	TEST_RUN(test_ref_workload);
+	TEST_RUN(test_ref_mesh_gateway);
+	TEST_RUN(test_ref_mesh_http_route);
+	TEST_RUN(test_cmp_keys);
+	TEST_RUN(test_specificity_order);
+	TEST_RUN(test_equal_specificity_by_name);
+	TEST_RUN(test_to_entries_match_destination);
+	TEST_RUN(test_to_entries_own_specificity);
+	TEST_RUN(test_later_entry_wins_in_policy);
+	TEST_RUN(test_from_entries_match_source);
+	TEST_RUN(test_absent_target_is_mesh);
+	TEST_RUN(test_default_form);
+	TEST_RUN(test_bad_queries);
+	TEST_RUN(test_merge_field_by_field);
+	TEST_RUN(test_merge_nested_object);
+	TEST_RUN(test_names_bounded);
+	TEST_RUN(test_no_policy);
+	TEST_RUN(test_doc_example_subset);
+	TEST_RUN(test_legacy_more_tags_win);
+	TEST_RUN(test_legacy_exact_beats_star);
+	TEST_RUN(test_legacy_tie_by_name);
+	TEST_RUN(test_legacy_destination_and_sources);
+	TEST_RUN(test_legacy_selectors_form);
+	TEST_RUN(test_legacy_best_selector_of_record);
+	TEST_RUN(test_doc_example_legacy);
+	TEST_MAIN_END();
+}
