@@ -235,6 +235,11 @@ static void admin_metrics(struct loop *l, struct admin_sb *b)
 			(unsigned long long)st->authorized);
 	admin_sb_printf(b, "meshforge_authz_decisions_total{decision=\"deny\"} %llu\n",
 			(unsigned long long)st->denied);
+	admin_metric_head(b, "meshforge_authz_shadow_denied_total", "counter",
+			  "Inbound tunnels admitted by AllowWithShadowDeny: "
+			  "they would be denied (counted in allow too).");
+	admin_sb_printf(b, "meshforge_authz_shadow_denied_total %llu\n",
+			(unsigned long long)st->shadow_denied);
 	admin_metric_head(b, "meshforge_relayed_bytes_total", "counter",
 			  "Plaintext bytes relayed, by direction.");
 	admin_sb_printf(b, "meshforge_relayed_bytes_total{direction=\"client_to_server\"} %llu\n",
@@ -305,6 +310,18 @@ static void admin_dump_service(struct admin_sb *b, const struct policy *p,
 	admin_sb_printf(b, "]}");
 }
 
+static void admin_sb_write(void *arg, const char *buf, size_t n)
+{
+	struct admin_sb *b = arg;
+
+	admin_sb_reserve(b, n);
+	if (b->oom)
+		return;
+	memcpy(b->p + b->len, buf, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
 /* The snapshot as JSON into @b.  Returns false when there is none. */
 static bool admin_config_dump(struct loop *l, struct admin_sb *b)
 {
@@ -329,7 +346,10 @@ static bool admin_config_dump(struct loop *l, struct admin_sb *b)
 			admin_sb_printf(b, ",");
 		admin_dump_service(b, p, &k, svc);
 	}
-	admin_sb_printf(b, "]}\n");
+	admin_sb_printf(b, "],\"policies\":");
+	polkinds_json(policy_kinds(p), &(const struct sch_sink){
+					       admin_sb_write, b, NULL });
+	admin_sb_printf(b, "}\n");
 	return true;
 }
 

@@ -155,6 +155,7 @@ struct loop_stats {
 	uint64_t accepted_by[LOOP_LISTEN_MAX];	/* accepts per listener */
 	uint64_t refused_by[LOOP_REFUSE_MAX];	/* policy refusals by reason */
 	uint64_t authorized;		/* inbound tunnels admitted */
+	uint64_t shadow_denied;		/* admitted by AllowWithShadowDeny */
 	uint64_t denied;		/* inbound tunnels refused (authz, peer
 					 * identity, PROXY header) */
 	uint64_t tls_ok;		/* TLS handshakes completed */

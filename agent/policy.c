@@ -31,6 +31,7 @@
 
 #include "log.h"
 #include "policy.h"
+#include "polkinds.h"
 #include "spiffe.h"
 
 struct pol_svc {
@@ -78,6 +79,7 @@ struct policy {
 	struct pol_rule *rules;
 	size_t n_rules;
 	char *why_pool;			/* the rules' why strings */
+	struct polkinds *kinds;		/* the schema-driven kinds, owned */
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -175,6 +177,7 @@ static void policy_free(struct policy *p)
 	free(p->nodes);
 	free(p->rules);
 	free(p->why_pool);
+	polkinds_free(p->kinds);
 	free(p);
 }
 
@@ -291,6 +294,19 @@ int policy_from_records(struct policy **out, const struct policy_records *r)
 		       p->eps[p->ep_by_svc[j]].ep.service_id == s->svc.id)
 			j++;
 		s->ep_count = j - s->ep_first;
+	}
+	/* The kinds: none when the caller has no such records. */
+	{
+		struct polkinds_input none[PMAP_KIND_MAPS];
+		int err;
+
+		memset(none, 0, sizeof(none));
+		err = polkinds_build(&p->kinds, r->kinds ? r->kinds : none,
+				     r->tag_keys, r->tags, r->n_tags);
+		if (err) {
+			policy_free(p);
+			return err;
+		}
 	}
 	*out = p;
 	return 0;
@@ -500,10 +516,15 @@ static int pol_dump_policy_map(int fd, size_t ksz, size_t vsz, size_t max,
 static int policy_load_once(struct policy **out, const struct pmap *pm,
 			    const struct mf_config *cfg)
 {
-	struct pol_dump svc, ep, node, ident, authz;
+	struct pol_dump svc, ep, node, ident, authz, tags;
+	struct pol_dump kd[PMAP_KIND_MAPS];
+	struct polkinds_input kin[PMAP_KIND_MAPS];
 	struct policy_records r;
 	int ret;
 
+	memset(kd, 0, sizeof(kd));
+	memset(kin, 0, sizeof(kin));
+	memset(&tags, 0, sizeof(tags));
 	memset(&svc, 0, sizeof(svc));
 	memset(&ep, 0, sizeof(ep));
 	memset(&node, 0, sizeof(node));
@@ -534,11 +555,30 @@ static int policy_load_once(struct policy **out, const struct pmap *pm,
 					  sizeof(struct mf_authz_key),
 					  sizeof(struct mf_authz_rule),
 					  MF_MAX_AUTHZ, cfg->active, &authz);
+	if (!ret)
+		ret = pol_dump_policy_map(pm->tagsets_fd,
+					  sizeof(struct mf_tagset_key),
+					  sizeof(struct mf_tagset),
+					  MF_MAX_TAGSETS, cfg->active, &tags);
+	for (size_t k = 0; !ret && k < kinds_count; k++) {
+		ret = pol_dump_policy_map(pm->kind_fds[k],
+					  sizeof(struct mf_pol_key),
+					  kinds_all[k]->val_size,
+					  kinds_all[k]->max_records,
+					  cfg->active, &kd[k]);
+		kin[k].keys = kd[k].keys;
+		kin[k].vals = kd[k].vals;
+		kin[k].n = kd[k].n;
+	}
 	if (ret)
 		goto out;
 
 	memset(&r, 0, sizeof(r));
 	r.config = *cfg;
+	r.kinds = kin;
+	r.tag_keys = tags.keys;
+	r.tags = tags.vals;
+	r.n_tags = tags.n;
 	r.svc_keys = svc.keys;
 	r.svcs = svc.vals;
 	r.n_svcs = svc.n;
@@ -566,6 +606,12 @@ out:
 	free(ident.vals);
 	free(authz.keys);
 	free(authz.vals);
+	free(tags.keys);
+	free(tags.vals);
+	for (size_t k = 0; k < PMAP_KIND_MAPS; k++) {
+		free(kd[k].keys);
+		free(kd[k].vals);
+	}
 	return ret;
 }
 
@@ -760,6 +806,20 @@ static size_t pol_rules_first(const struct policy *p, uint32_t id)
 	return lo;
 }
 
+/* At equal specificity the stricter rule decides: Deny over a shadow deny
+ * over Allow; an unknown action counts as Deny. */
+static int pol_action_rank(uint8_t action)
+{
+	switch (action) {
+	case MF_AUTHZ_ALLOW:
+		return 0;
+	case MF_AUTHZ_ALLOW_SHADOW_DENY:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
 enum mf_authz_action policy_authorize(const struct policy *p,
 				      uint32_t service_id, const char *spiffe,
 				      const char **why)
@@ -815,8 +875,9 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 			goto out;
 		}
 		if (!best || spec > best_spec ||
-		    (spec == best_spec && r->r.action != MF_AUTHZ_ALLOW &&
-		     best->r.action == MF_AUTHZ_ALLOW)) {
+		    (spec == best_spec &&
+		     pol_action_rank(r->r.action) >
+			     pol_action_rank(best->r.action))) {
 			best = r;
 			best_spec = spec;
 		}
@@ -826,8 +887,12 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 		goto out;
 	}
 	reason = best->why;
-	/* Anything but an explicit Allow denies. */
-	act = best->r.action == MF_AUTHZ_ALLOW ? MF_AUTHZ_ALLOW : MF_AUTHZ_DENY;
+	/* Anything but an explicit Allow (or a shadow deny, which admits)
+	 * denies. */
+	act = best->r.action == MF_AUTHZ_ALLOW ||
+		      best->r.action == MF_AUTHZ_ALLOW_SHADOW_DENY ?
+		      (enum mf_authz_action)best->r.action :
+		      MF_AUTHZ_DENY;
 out:
 	if (why)
 		*why = reason;
@@ -835,6 +900,11 @@ out:
 }
 
 /* ---- iteration (admin config dump) ---------------------------------------- */
+
+const struct polkinds *policy_kinds(const struct policy *p)
+{
+	return p->kinds;
+}
 
 const char *policy_mesh(const struct policy *p)
 {

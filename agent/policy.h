@@ -14,6 +14,7 @@
 
 #include "meshforge/abi.h"
 #include "pmap.h"
+#include "polkinds.h"
 
 struct policy;
 
@@ -43,6 +44,12 @@ struct policy_records {
 	const struct mf_authz_key *authz_keys;
 	const struct mf_authz_rule *authz;
 	size_t n_authz;
+	/* The schema-driven kinds, kinds_count entries (NULL: none), and
+	 * the tag sets they refer to. */
+	const struct polkinds_input *kinds;
+	const struct mf_tagset_key *tag_keys;
+	const struct mf_tagset *tags;
+	size_t n_tags;
 };
 
 /* Builds a snapshot from @r (copied; @r may go after).  Returns 0 and *out
@@ -92,6 +99,9 @@ const struct mf_endpoint *policy_pick_endpoint(struct policy *p,
 enum mf_authz_action policy_authorize(const struct policy *p,
 				      uint32_t service_id, const char *spiffe,
 				      const char **why);
+
+/* The schema-driven policy kinds of the snapshot (owned by @p). */
+const struct polkinds *policy_kinds(const struct policy *p);
 
 /*
  * Iteration over a snapshot, for the admin endpoint's config dump (never on

@@ -322,6 +322,7 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 	const struct mf_service *svc;
 	struct conn_dir *d = &c->dir[CONN_DOWN];
 	const char *why = NULL, *svc_name;
+	enum mf_authz_action act;
 	char dst[CONN_ADDR_STRLEN], src[CONN_ADDR_STRLEN];
 
 	if (info->has_req_id)
@@ -344,8 +345,17 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 		return;
 	}
 	c->service_id = ep->service_id;
-	if (policy_authorize(c->policy, ep->service_id, c->peer_spiffe,
-			     &why) != MF_AUTHZ_ALLOW) {
+	act = policy_authorize(c->policy, ep->service_id, c->peer_spiffe,
+			       &why);
+	if (act == MF_AUTHZ_ALLOW_SHADOW_DENY) {
+		/* Admitted; the log says it would have been denied, which is
+		 * what a shadow deny is for. */
+		l->stats.shadow_denied++;
+		log_info("event=shadow_denied conn=%llu src_spiffe=%s "
+			 "service=%s dst=%s rule=\"%s\"",
+			 (unsigned long long)c->id, c->peer_spiffe, svc_name,
+			 conn_addr_str(&info->dst, dst), why ? why : "-");
+	} else if (act != MF_AUTHZ_ALLOW) {
 		tunnel_deny(l, c, svc_name, &info->dst,
 			    why ? why : "denied");
 		return;

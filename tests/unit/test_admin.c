@@ -47,6 +47,10 @@ static struct policy *make_policy(void)
 	struct mf_authz_rule av[1];
 	struct policy_records r;
 	struct policy *p = NULL;
+	/* One MeshTimeout entry: to MeshService web, connectionTimeout 2s. */
+	struct polkinds_input kin[PMAP_KIND_MAPS];
+	struct mf_pol_key tk = { .index = 0, .name = "mt" };
+	struct mf_timeout tv;
 
 	memset(&r, 0, sizeof(r));
 	memset(sk, 0, sizeof(sk));
@@ -101,6 +105,19 @@ static struct policy *make_policy(void)
 	r.authz_keys = ak;
 	r.authz = av;
 	r.n_authz = 1;
+
+	memset(kin, 0, sizeof(kin));
+	memset(&tv, 0, sizeof(tv));
+	tv.hdr.target.kind = MF_REF_MESH;
+	tv.hdr.ref.kind = MF_REF_MESH_SERVICE;
+	strcpy(tv.hdr.ref.name, "web");
+	tv.hdr.section = MF_SEC_TO;
+	tv.conf.present = 1u << 0;	/* connectionTimeout */
+	tv.conf.connection_timeout = 2000;
+	kin[0].keys = &tk;		/* kinds_all[0] is MeshTimeout */
+	kin[0].vals = (const uint8_t *)&tv;
+	kin[0].n = 1;
+	r.kinds = kin;
 
 	if (policy_from_records(&p, &r))
 		return NULL;
@@ -424,7 +441,16 @@ static bool test_config_dump(void)
 	     ASSERT_TRUE(strstr(b, "{\"name\":\"api\",\"id\":2,\"vip\":\"10.96.0.11\","
 				"\"port\":8080,\"protocol\":\"tcp\","
 				"\"endpoints\":[],\"authz\":[]}") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "]}\n") != NULL);
+	     ASSERT_TRUE(strstr(b, "],\"policies\":{\"MeshTimeout\":[{"
+				"\"policy\":\"mt\",\"index\":0,"
+				"\"section\":\"to\","
+				"\"targetRef\":{\"kind\":\"Mesh\"},"
+				"\"entryRef\":{\"kind\":\"MeshService\","
+				"\"name\":\"web\"},"
+				"\"conf\":{\"connectionTimeout\": \"2s\"}}]}}\n")
+			 != NULL);
+	if (!ok)
+		fprintf(stderr, "config_dump: %s\n", b);
 	lh_loop_stop(&h);
 	policy_put(pol);
 	return ok;
