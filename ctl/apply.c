@@ -67,6 +67,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	};
 	struct model_set input, merged;
 	struct rec_set want;
+	struct saved_job job;
 	struct rec_diff diff;
 	struct state st;
 	struct diag d;
@@ -165,8 +166,10 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 		rc = CTL_EXIT_OK;
 		goto out;
 	}
+	saved_job_start(&job, o, &want);
 	err = mapio_write(&st.pm, &st.have, &want, &diff, &d);
 	if (err) {
+		saved_job_cancel(&job);
 		diag_print(&d, stderr);
 		ctl_err("apply failed: the policy in force under %s is "
 			"unchanged (epoch %llu); nothing applied", o->bpf_root,
@@ -178,7 +181,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 		diag_print(&d, stderr);
 	apply_report("applied", want.config.epoch, &diff);
 	/* Still under the writers' lock. */
-	rc = saved_after_write(o, &st.pm, "apply", want.config.epoch);
+	rc = saved_job_finish(&job, o, "apply", want.config.epoch);
 out:
 	state_close(&st);
 	rec_set_free(&want);

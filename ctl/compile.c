@@ -286,10 +286,14 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		out->config.flags = MF_CONFIG_F_MESH;
 		strcpy(out->config.mesh, m->name);
 		strcpy(out->config.trust_domain, m->u.mesh.trust_domain);
-		strcpy(out->config.mtls_enabled, m->u.mesh.mtls_enabled);
-		out->config.mtls_nbackends = m->u.mesh.mtls_nbackends;
-		memcpy(out->config.mtls, m->u.mesh.mtls,
-		       sizeof(out->config.mtls));
+		if (m->u.mesh.mtls) {
+			const struct model_mtls *t = m->u.mesh.mtls;
+
+			strcpy(out->config.mtls_enabled, t->enabled);
+			out->config.mtls_nbackends = t->nbackends;
+			memcpy(out->config.mtls, t->backends,
+			       sizeof(out->config.mtls));
+		}
 		td = m->u.mesh.trust_domain;
 	}
 

@@ -323,6 +323,18 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	svcs = calloc(nsvc ? nsvc : 1, sizeof(*svcs));
 	if (!svcs)
 		return -ENOMEM;
+	/* At most one object per record (and the Mesh): one allocation. */
+	{
+		size_t total = 1;
+
+		for (int m = 0; m < REC_MAP_MAX; m++)
+			if (m != REC_TAGSETS && m != REC_IDENTITIES &&
+			    m != REC_AUTHZ)
+				total += rec_count(rs, m);
+		err = model_set_reserve(set, total);
+		if (err)
+			goto out;
+	}
 
 	if (cfg->flags & MF_CONFIG_F_MESH) {
 		if (!dc_terminated(cfg->mesh, sizeof(cfg->mesh)) ||
@@ -337,16 +349,23 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			}
 			strcpy(o->name, cfg->mesh);
 			strcpy(o->u.mesh.trust_domain, cfg->trust_domain);
-			if (dc_terminated(cfg->mtls_enabled,
-					  sizeof(cfg->mtls_enabled)) &&
-			    cfg->mtls_nbackends <= MF_MTLS_BACKENDS_MAX) {
-				strcpy(o->u.mesh.mtls_enabled,
-				       cfg->mtls_enabled);
-				o->u.mesh.mtls_nbackends = cfg->mtls_nbackends;
-				memcpy(o->u.mesh.mtls, cfg->mtls,
-				       sizeof(cfg->mtls));
-			} else {
+			if (!dc_terminated(cfg->mtls_enabled,
+					   sizeof(cfg->mtls_enabled)) ||
+			    cfg->mtls_nbackends > MF_MTLS_BACKENDS_MAX) {
 				dc_err(&c, MF_MAP_CONFIG, "mtls is malformed");
+			} else if (cfg->mtls_enabled[0] ||
+				   cfg->mtls_nbackends) {
+				struct model_mtls *t = calloc(1, sizeof(*t));
+
+				if (!t) {
+					err = -ENOMEM;
+					goto out;
+				}
+				strcpy(t->enabled, cfg->mtls_enabled);
+				t->nbackends = cfg->mtls_nbackends;
+				memcpy(t->backends, cfg->mtls,
+				       sizeof(t->backends));
+				o->u.mesh.mtls = t;
 			}
 		}
 	}

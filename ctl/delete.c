@@ -103,6 +103,7 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv)
 	bool *found = NULL;
 	size_t ntargets = 0, ndeleted = 0;
 	struct rec_set want;
+	struct saved_job job;
 	struct rec_diff diff;
 	struct state st;
 	struct diag d;
@@ -251,8 +252,10 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv)
 		rc = CTL_EXIT_OK;
 		goto out;
 	}
+	saved_job_start(&job, o, &want);
 	err = mapio_write(&st.pm, &st.have, &want, &diff, &d);
 	if (err) {
+		saved_job_cancel(&job);
 		diag_print(&d, stderr);
 		ctl_err("delete failed: the policy in force under %s is "
 			"unchanged (epoch %llu); nothing deleted", o->bpf_root,
@@ -264,7 +267,7 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv)
 		diag_print(&d, stderr);
 	del_report("deleted at", want.config.epoch, ndeleted, &diff);
 	/* Still under the writers' lock. */
-	rc = saved_after_write(o, &st.pm, "delete", want.config.epoch);
+	rc = saved_job_finish(&job, o, "delete", want.config.epoch);
 out:
 	state_close(&st);
 	rec_set_free(&want);

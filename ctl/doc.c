@@ -146,7 +146,7 @@ static void doc_mtls_backend(struct doc_ctx *c, const struct ynode *e,
 
 /* Mesh spec.mtls: enabledBackend names one of backends. */
 static void doc_mtls(struct doc_ctx *c, const struct ynode *m,
-		     struct model_mesh *mesh)
+		     struct model_mtls *mesh)
 {
 	static const char *const known[] = { "enabledBackend", "backends",
 					     NULL };
@@ -166,47 +166,51 @@ static void doc_mtls(struct doc_ctx *c, const struct ynode *m,
 				MF_MTLS_BACKENDS_MAX);
 		for (size_t i = 0; i < v->nkids && i < MF_MTLS_BACKENDS_MAX;
 		     i++) {
-			struct mf_mtls_backend *b = &mesh->mtls[i];
+			struct mf_mtls_backend *b = &mesh->backends[i];
 
 			snprintf(p, sizeof(p), "spec.mtls.backends[%zu]", i);
 			doc_mtls_backend(c, v->kids[i], p, b);
 			for (size_t j = 0; j < i; j++)
 				if (b->name[0] &&
-				    !strcmp(mesh->mtls[j].name, b->name))
+				    !strcmp(mesh->backends[j].name, b->name))
 					doc_err(c, v->kids[i], p,
 						"backend \"%s\" is defined "
 						"twice", b->name);
 		}
-		mesh->mtls_nbackends = v->nkids < MF_MTLS_BACKENDS_MAX ?
+		mesh->nbackends = v->nkids < MF_MTLS_BACKENDS_MAX ?
 					       (uint32_t)v->nkids :
 					       MF_MTLS_BACKENDS_MAX;
 	}
 	en = doc_get(m, "enabledBackend");
 	if (!en)
 		return;
-	if (!doc_name(c, en, "spec.mtls.enabledBackend", mesh->mtls_enabled))
+	if (!doc_name(c, en, "spec.mtls.enabledBackend", mesh->enabled))
 		return;
-	mesh->mtls_enabled_loc = en->loc;
-	for (uint32_t i = 0; i < mesh->mtls_nbackends; i++)
-		if (!strcmp(mesh->mtls[i].name, mesh->mtls_enabled))
+	mesh->enabled_loc = en->loc;
+	for (uint32_t i = 0; i < mesh->nbackends; i++)
+		if (!strcmp(mesh->backends[i].name, mesh->enabled))
 			found = true;
 	if (!found)
 		doc_err(c, en, "spec.mtls.enabledBackend",
 			"names no backend of spec.mtls.backends");
 }
 
-/* Mesh spec. */
-static void doc_mesh(struct doc_ctx *c, const struct ynode *spec,
+/* Mesh spec.  Returns 0 or -ENOMEM; problems go to @c. */
+static int doc_mesh(struct doc_ctx *c, const struct ynode *spec,
 		     struct model_obj *o)
 {
 	static const char *const known[] = { "trustDomain", "mtls", NULL };
 	const struct ynode *v;
 
 	if (!doc_check_map(c, spec, "spec", known))
-		return;
+		return 0;
 	v = doc_get(spec, "mtls");
-	if (v)
-		doc_mtls(c, v, &o->u.mesh);
+	if (v) {
+		o->u.mesh.mtls = calloc(1, sizeof(*o->u.mesh.mtls));
+		if (!o->u.mesh.mtls)
+			return -ENOMEM;
+		doc_mtls(c, v, o->u.mesh.mtls);
+	}
 	v = doc_need(c, spec, "spec", "trustDomain");
 	if (v && doc_str(c, v, "spec.trustDomain", o->u.mesh.trust_domain,
 			 sizeof(o->u.mesh.trust_domain))) {
@@ -216,6 +220,7 @@ static void doc_mesh(struct doc_ctx *c, const struct ynode *spec,
 				"and '_' only");
 		o->u.mesh.trust_domain_loc = v->loc;
 	}
+	return 0;
 }
 
 static void doc_node(struct doc_ctx *c, const struct ynode *spec,
@@ -635,7 +640,7 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 	obj.kind = kind;
 	switch (obj.kind) {
 	case MODEL_MESH:
-		doc_mesh(c, spec, &obj);
+		err = doc_mesh(c, spec, &obj);
 		break;
 	case MODEL_NODE:
 		doc_node(c, spec, &obj);
@@ -670,6 +675,8 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 out:
 	if (obj.kind == MODEL_MTP)
 		free(obj.u.mtp.from);
+	if (obj.kind == MODEL_MESH)
+		free(obj.u.mesh.mtls);
 	if (obj.kind >= MODEL_GEN_FIRST) {
 		free(obj.u.pol.recs);
 		free(obj.u.pol.refs);

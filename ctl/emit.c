@@ -55,21 +55,21 @@ static void emit_head(FILE *f, const struct model_obj *o)
 }
 
 /* Mesh spec.mtls, when there is one. */
-static void emit_mtls(FILE *f, const struct model_mesh *m)
+static void emit_mtls(FILE *f, const struct model_mtls *m)
 {
-	if (!m->mtls_nbackends && !m->mtls_enabled[0])
+	if (!m || (!m->nbackends && !m->enabled[0]))
 		return;
 	fputs("  mtls:\n", f);
-	if (m->mtls_enabled[0]) {
+	if (m->enabled[0]) {
 		fputs("    enabledBackend: ", f);
-		emit_str(f, m->mtls_enabled);
+		emit_str(f, m->enabled);
 		fputc('\n', f);
 	}
-	if (!m->mtls_nbackends)
+	if (!m->nbackends)
 		return;
 	fputs("    backends:\n", f);
-	for (uint32_t i = 0; i < m->mtls_nbackends; i++) {
-		const struct mf_mtls_backend *b = &m->mtls[i];
+	for (uint32_t i = 0; i < m->nbackends; i++) {
+		const struct mf_mtls_backend *b = &m->backends[i];
 
 		fputs("      - name: ", f);
 		emit_str(f, b->name);
@@ -163,7 +163,7 @@ static void emit_obj(FILE *f, const struct model_set *set,
 		fputs("  trustDomain: ", f);
 		emit_str(f, o->u.mesh.trust_domain);
 		fputc('\n', f);
-		emit_mtls(f, &o->u.mesh);
+		emit_mtls(f, o->u.mesh.mtls);
 		break;
 	case MODEL_NODE:
 		fputs("  address: ", f);

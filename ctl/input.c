@@ -70,6 +70,7 @@ int input_merge(const struct model_set *input, const struct model_set *applied,
 	if (!in_sorted)
 		return -ENOMEM;
 	model_set_sorted(input, in_sorted);
+	err = model_set_reserve(out, input->n + applied->n);
 	for (size_t i = 0; i < input->n && !err; i++)
 		err = model_set_add_copy(out, input, &input->objs[i]);
 	for (size_t i = 0; i < applied->n && !err; i++) {

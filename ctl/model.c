@@ -61,7 +61,10 @@ void model_set_init(struct model_set *s)
 
 static void model_obj_release(struct model_obj *o)
 {
-	if (o->kind == MODEL_MTP) {
+	if (o->kind == MODEL_MESH) {
+		free(o->u.mesh.mtls);
+		o->u.mesh.mtls = NULL;
+	} else if (o->kind == MODEL_MTP) {
 		free(o->u.mtp.from);
 		o->u.mtp.from = NULL;
 		o->u.mtp.nfrom = 0;
@@ -105,6 +108,20 @@ const char *model_set_file(struct model_set *s, const char *name)
 	files[s->nfiles++] = copy;
 	s->files = files;
 	return copy;
+}
+
+int model_set_reserve(struct model_set *s, size_t n)
+{
+	struct model_obj *o;
+
+	if (s->cap - s->n >= n)
+		return 0;
+	o = realloc(s->objs, (s->n + n) * sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	s->objs = o;
+	s->cap = s->n + n;
+	return 0;
 }
 
 struct model_obj *model_set_add(struct model_set *s, enum model_kind kind)
@@ -187,6 +204,7 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 	struct model_obj *o;
 	uint8_t *recs = NULL;
 	struct model_ref_loc *refs = NULL;
+	struct model_mtls *mtls = NULL;
 	int err = 0;
 
 	if (src->kind == MODEL_MTP && src->u.mtp.nfrom) {
@@ -198,6 +216,14 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 	}
 	if (src->kind == MODEL_WORKLOAD)
 		err = model_tags_copy(s, from, src->u.workload.tags);
+	if (src->kind == MODEL_MESH && src->u.mesh.mtls) {
+		mtls = malloc(sizeof(*mtls));
+		if (!mtls) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		*mtls = *src->u.mesh.mtls;
+	}
 	if (src->kind >= MODEL_GEN_FIRST) {
 		const struct model_policy *p = &src->u.pol;
 
@@ -220,6 +246,8 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 	}
 	*o = *src;
 	/* ownership of the copies moves to the set */
+	if (src->kind == MODEL_MESH)
+		o->u.mesh.mtls = mtls;
 	if (src->kind == MODEL_MTP)
 		o->u.mtp.from = fromv;
 	if (src->kind >= MODEL_GEN_FIRST) {
@@ -228,6 +256,7 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 	}
 	return 0;
 fail:
+	free(mtls);
 	free(refs);
 	free(recs);
 	free(fromv);
@@ -418,6 +447,19 @@ static bool model_from_equal(const struct model_from *a,
 	       !strcmp(a->name, b->name);
 }
 
+/* Locations apart; no spec.mtls equals one that says nothing. */
+static bool model_mtls_equal(const struct model_mtls *a,
+			     const struct model_mtls *b)
+{
+	static const struct model_mtls none;
+
+	a = a ? a : &none;
+	b = b ? b : &none;
+	return !strcmp(a->enabled, b->enabled) &&
+	       a->nbackends == b->nbackends &&
+	       !memcmp(a->backends, b->backends, sizeof(a->backends));
+}
+
 bool model_obj_equal(const struct model_obj *a, const struct model_obj *b)
 {
 	if (a->kind != b->kind || strcmp(a->name, b->name))
@@ -425,10 +467,7 @@ bool model_obj_equal(const struct model_obj *a, const struct model_obj *b)
 	switch (a->kind) {
 	case MODEL_MESH:
 		return !strcmp(a->u.mesh.trust_domain, b->u.mesh.trust_domain) &&
-		       !strcmp(a->u.mesh.mtls_enabled, b->u.mesh.mtls_enabled) &&
-		       a->u.mesh.mtls_nbackends == b->u.mesh.mtls_nbackends &&
-		       !memcmp(a->u.mesh.mtls, b->u.mesh.mtls,
-			       sizeof(a->u.mesh.mtls));
+		       model_mtls_equal(a->u.mesh.mtls, b->u.mesh.mtls);
 	case MODEL_NODE:
 		return !memcmp(a->u.node.ip, b->u.node.ip, 4) &&
 		       a->u.node.tunnel_port == b->u.node.tunnel_port;

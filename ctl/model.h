@@ -36,14 +36,20 @@ enum model_kind {
 	MODEL_KIND_MAX = MODEL_GEN_FIRST + MODEL_GEN_COUNT,
 };
 
+/* Mesh spec.mtls, as mf_config holds it.  Kept out of line: it is most
+ * of a Mesh's size, and every object of a set is as large as the largest
+ * kind. */
+struct model_mtls {
+	char enabled[MF_NAME_MAX];	/* enabledBackend, "": none */
+	struct diag_loc enabled_loc;
+	uint32_t nbackends;
+	struct mf_mtls_backend backends[MF_MTLS_BACKENDS_MAX];
+};
+
 struct model_mesh {
 	char trust_domain[MF_NAME_MAX];
 	struct diag_loc trust_domain_loc;
-	/* spec.mtls, as mf_config holds it */
-	char mtls_enabled[MF_NAME_MAX];	/* enabledBackend, "": none */
-	struct diag_loc mtls_enabled_loc;
-	uint32_t mtls_nbackends;
-	struct mf_mtls_backend mtls[MF_MTLS_BACKENDS_MAX];
+	struct model_mtls *mtls;	/* owned; NULL: no spec.mtls */
 };
 
 struct model_node {
@@ -153,6 +159,10 @@ void model_set_free(struct model_set *s);
 /* Keeps a copy of @name for the set's lifetime and returns it, or NULL on
  * ENOMEM. */
 const char *model_set_file(struct model_set *s, const char *name);
+
+/* Makes room for @n more objects, so a caller that knows the count
+ * appends without regrowing.  Returns 0 or -ENOMEM. */
+int model_set_reserve(struct model_set *s, size_t n);
 
 /* Appends a zeroed object of @kind and returns it (owned by the set, valid
  * until the next append), or NULL on ENOMEM. */

@@ -44,15 +44,15 @@ static void out_json_ip(FILE *f, const uint8_t ip[4])
 }
 
 /* Mesh spec.mtls as JSON members (after trustDomain). */
-static void out_json_mtls(FILE *f, const struct model_mesh *m)
+static void out_json_mtls(FILE *f, const struct model_mtls *m)
 {
-	if (!m->mtls_nbackends && !m->mtls_enabled[0])
+	if (!m || (!m->nbackends && !m->enabled[0]))
 		return;
 	fputs(", \"mtls\": {\"enabledBackend\": ", f);
-	out_json_str(f, m->mtls_enabled);
+	out_json_str(f, m->enabled);
 	fputs(", \"backends\": [", f);
-	for (uint32_t i = 0; i < m->mtls_nbackends; i++) {
-		const struct mf_mtls_backend *b = &m->mtls[i];
+	for (uint32_t i = 0; i < m->nbackends; i++) {
+		const struct mf_mtls_backend *b = &m->backends[i];
 
 		fputs(i ? ", {\"name\": " : "{\"name\": ", f);
 		out_json_str(f, b->name);
@@ -132,7 +132,7 @@ static void out_json_obj(FILE *f, const struct model_set *set,
 	case MODEL_MESH:
 		fputs("\"trustDomain\": ", f);
 		out_json_str(f, o->u.mesh.trust_domain);
-		out_json_mtls(f, &o->u.mesh);
+		out_json_mtls(f, o->u.mesh.mtls);
 		break;
 	case MODEL_NODE:
 		fputs("\"address\": ", f);

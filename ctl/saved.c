@@ -16,24 +16,19 @@ int saved_path(char *buf, size_t n, const char *state_dir)
 	return fsio_pathf(buf, n, "%s/" SAVED_FILE, state_dir);
 }
 
-/* The YAML `get` prints for the maps of @pm, into *@text (malloc'ed, the
+/* The YAML `get` prints for records @rs, into *@text (malloc'ed, the
  * caller frees it) and *@len.  Returns 0 or -errno (said in @d). */
-static int saved_render(const struct pmap *pm, char **text, size_t *len,
+static int saved_render(const struct rec_set *rs, char **text, size_t *len,
 			struct diag *d)
 {
 	struct model_set objs;
-	struct rec_set rs;
 	FILE *f;
 	int err;
 
 	*text = NULL;
 	*len = 0;
 	model_set_init(&objs);
-	/* Read back rather than reuse what the caller meant to write: the
-	 * file must be what `get` prints now, whatever the write did. */
-	err = mapio_read(pm, &rs, d);
-	if (!err)
-		err = decompile_records(&rs, &objs, d);
+	err = decompile_records(rs, &objs, d);
 	if (err)
 		goto out;
 	f = open_memstream(text, len);
@@ -54,16 +49,15 @@ static int saved_render(const struct pmap *pm, char **text, size_t *len,
 		*text = NULL;
 	}
 out:
-	rec_set_free(&rs);
 	model_set_free(&objs);
 	return err;
 }
 
-int saved_write(const char *state_dir, const struct pmap *pm, struct diag *d)
+/* Writes @text to <@state_dir>/policy.yaml, atomically and durably. */
+static int saved_store(const char *state_dir, const char *text, size_t len,
+		       struct diag *d)
 {
 	char path[PATH_MAX];
-	char *text = NULL;
-	size_t len;
 	int err;
 
 	err = saved_path(path, sizeof(path), state_dir);
@@ -71,49 +65,102 @@ int saved_write(const char *state_dir, const struct pmap *pm, struct diag *d)
 		diag_add(d, NULL, NULL, state_dir, "path too long");
 		return err;
 	}
-	err = saved_render(pm, &text, &len, d);
-	if (err)
-		return err;
 	err = fsio_mkdirs(state_dir, 0700);
 	if (err) {
 		diag_add(d, NULL, NULL, state_dir, "cannot create: %s",
 			 strerror(-err));
-		goto out;
+		return err;
 	}
 	err = fsio_write_atomic(path, text, len, 0600);
 	if (err) {
 		diag_add(d, NULL, NULL, path, "cannot write: %s",
 			 strerror(-err));
-		goto out;
+		return err;
 	}
 	/* The rename is only durable once the directory is. */
 	err = fsio_fsync_dir(state_dir);
 	if (err)
 		diag_add(d, NULL, NULL, state_dir, "cannot fsync: %s",
 			 strerror(-err));
-out:
-	free(text);
 	return err;
 }
 
-int saved_after_write(const struct ctl_opts *o, const struct pmap *pm,
-		      const char *what, unsigned long long epoch)
+int saved_write(const char *state_dir, const struct pmap *pm, struct diag *d)
 {
-	struct diag d;
+	struct rec_set rs;
+	char *text = NULL;
+	size_t len;
 	int err;
 
+	err = mapio_read(pm, &rs, d);
+	if (!err)
+		err = saved_render(&rs, &text, &len, d);
+	if (!err)
+		err = saved_store(state_dir, text, len, d);
+	free(text);
+	rec_set_free(&rs);
+	return err;
+}
+
+static void *saved_job_run(void *arg)
+{
+	struct saved_job *j = arg;
+
+	j->err = saved_render(j->rs, &j->text, &j->len, &j->d);
+	return NULL;
+}
+
+void saved_job_start(struct saved_job *j, const struct ctl_opts *o,
+		     const struct rec_set *want)
+{
+	memset(j, 0, sizeof(*j));
+	diag_init(&j->d);
+	j->rs = want;
 	if (!o->state_dir)
+		return;
+	j->active = true;
+	/* On a thread: rendering overlaps the map writes, and neither
+	 * touches what the other does (@want is only read). */
+	if (pthread_create(&j->thread, NULL, saved_job_run, j)) {
+		j->threaded = false;
+		saved_job_run(j);
+	} else {
+		j->threaded = true;
+	}
+}
+
+void saved_job_cancel(struct saved_job *j)
+{
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	free(j->text);
+	diag_free(&j->d);
+	memset(j, 0, sizeof(*j));
+}
+
+int saved_job_finish(struct saved_job *j, const struct ctl_opts *o,
+		     const char *what, unsigned long long epoch)
+{
+	int err;
+
+	if (!j->active) {
+		saved_job_cancel(j);
 		return CTL_EXIT_OK;
-	diag_init(&d);
-	err = saved_write(o->state_dir, pm, &d);
+	}
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	j->threaded = false;
+	err = j->err;
+	if (!err)
+		err = saved_store(o->state_dir, j->text, j->len, &j->d);
 	if (err) {
-		diag_print(&d, stderr);
+		diag_print(&j->d, stderr);
 		ctl_err("the %s is in force (epoch %llu) but the state could "
 			"not be saved under %s; the maps were not rolled back, "
 			"and a restore (after a reboot) would bring back an "
 			"older policy: fix the cause and apply again", what,
 			epoch, o->state_dir);
 	}
-	diag_free(&d);
+	saved_job_cancel(j);
 	return err ? CTL_EXIT_SYSTEM : CTL_EXIT_OK;
 }

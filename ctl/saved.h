@@ -8,11 +8,14 @@
 #ifndef CTL_SAVED_H
 #define CTL_SAVED_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ctl.h"
 #include "diag.h"
 #include "pmap.h"
+#include "records.h"
 
 #define SAVED_FILE "policy.yaml"
 
@@ -31,13 +34,32 @@ int saved_path(char *buf, size_t n, const char *state_dir);
 int saved_write(const char *state_dir, const struct pmap *pm, struct diag *d);
 
 /*
- * For apply and delete, right after the maps were written (under the pin
- * root's lock, so two saves land in the order of their writes): saves the
- * state when @o has a state directory.  @what ("apply", "delete") and
- * @epoch go into the message on failure, which says that the maps were
- * not rolled back.  Returns CTL_EXIT_OK or CTL_EXIT_SYSTEM.
+ * Saving after apply and delete.  saved_job_start() renders @want (the
+ * records about to be written; the maps hold exactly them once
+ * mapio_write() succeeds, so this is what `get` will print) on a thread
+ * while the caller writes the maps; saved_job_finish(), called after a
+ * successful write and still under the writers' lock (so two saves land
+ * in the order of their writes), stores it.  Without a state directory
+ * both do nothing.  @what ("apply", "delete") and @epoch go into the
+ * message on failure, which says that the maps were not rolled back.
+ * saved_job_finish() returns CTL_EXIT_OK or CTL_EXIT_SYSTEM; after a
+ * failed write, saved_job_cancel() instead.  @want must outlive the job.
  */
-int saved_after_write(const struct ctl_opts *o, const struct pmap *pm,
-		      const char *what, unsigned long long epoch);
+struct saved_job {
+	const struct rec_set *rs;
+	pthread_t thread;
+	bool active;		/* there is a state directory */
+	bool threaded;		/* thread is running or to be joined */
+	char *text;		/* owned: the rendered YAML */
+	size_t len;
+	int err;
+	struct diag d;
+};
+
+void saved_job_start(struct saved_job *j, const struct ctl_opts *o,
+		     const struct rec_set *want);
+int saved_job_finish(struct saved_job *j, const struct ctl_opts *o,
+		     const char *what, unsigned long long epoch);
+void saved_job_cancel(struct saved_job *j);
 
 #endif /* CTL_SAVED_H */

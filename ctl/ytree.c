@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,21 +15,47 @@
 
 #include "ytree.h"
 
-static void ynode_free(struct ynode *n)
+/* ---- the tree's arena ---------------------------------------------------- */
+
+#define YTREE_CHUNK_SIZE (256u * 1024)
+
+struct ytree_chunk {
+	struct ytree_chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+/* @n bytes (aligned for any type, not zeroed) owned by @t's arena, or
+ * NULL on ENOMEM. */
+static void *ytree_alloc(struct ytree *t, size_t n)
 {
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->nkids; i++)
-		ynode_free(n->kids[i]);
-	free(n->kids);
-	free(n->str);
-	free(n);
+	struct ytree_chunk *c = t->chunks;
+	size_t a = sizeof(max_align_t);
+
+	n = (n + a - 1) / a * a;
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > YTREE_CHUNK_SIZE ? n : YTREE_CHUNK_SIZE;
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->used = 0;
+		c->cap = cap;
+		c->next = t->chunks;
+		t->chunks = c;
+	}
+	c->used += n;
+	return (char *)c->data + c->used - n;
 }
 
 void ytree_free(struct ytree *t)
 {
-	for (size_t i = 0; i < t->ndocs; i++)
-		ynode_free(t->docs[i].root);
+	while (t->chunks) {
+		struct ytree_chunk *next = t->chunks->next;
+
+		free(t->chunks);
+		t->chunks = next;
+	}
 	free(t->docs);
 	memset(t, 0, sizeof(*t));
 }
@@ -52,22 +79,26 @@ static struct diag_loc ytree_loc(const char *file, yaml_mark_t m,
 	return loc;
 }
 
-/* Appends @kid to collection @parent, which takes ownership.  Returns 0 or
- * -ENOMEM (the caller still owns @kid then). */
-static int ynode_append(struct ynode *parent, struct ynode *kid)
+/* Appends @kid to collection @parent.  Returns 0 or -ENOMEM. */
+static int ynode_append(struct ytree *t, struct ynode *parent,
+			struct ynode *kid)
 {
 	struct ynode **k;
 
-	/* Capacity doubles at each power of two, so no field for it. */
+	/* Capacity doubles at each power of two, so no field for it; an
+	 * outgrown array stays in the arena until the tree goes. */
 	if (!parent->nkids || !(parent->nkids & (parent->nkids - 1))) {
 		size_t cap = parent->nkids ? parent->nkids * 2 : 4;
 
 		if (parent->nkids < 4 && parent->kids)
 			cap = 0;	/* still within the first 4 */
 		if (cap) {
-			k = realloc(parent->kids, cap * sizeof(*k));
+			k = ytree_alloc(t, cap * sizeof(*k));
 			if (!k)
 				return -ENOMEM;
+			if (parent->nkids)
+				memcpy(k, parent->kids,
+				       parent->nkids * sizeof(*k));
 			parent->kids = k;
 		}
 	}
@@ -75,24 +106,23 @@ static int ynode_append(struct ynode *parent, struct ynode *kid)
 	return 0;
 }
 
-/* A new node for event @ev, or NULL on ENOMEM.  Caller owns it. */
-static struct ynode *ynode_new(const char *file, const yaml_event_t *ev,
-			       unsigned line0)
+/* A new node of @t for event @ev, or NULL on ENOMEM. */
+static struct ynode *ynode_new(struct ytree *t, const char *file,
+			       const yaml_event_t *ev, unsigned line0)
 {
-	struct ynode *n = calloc(1, sizeof(*n));
+	struct ynode *n = ytree_alloc(t, sizeof(*n));
 
 	if (!n)
 		return NULL;
+	memset(n, 0, sizeof(*n));
 	n->loc = ytree_loc(file, ev->start_mark, line0);
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		n->type = YNODE_SCALAR;
 		n->len = ev->data.scalar.length;
-		n->str = malloc(n->len + 1);
-		if (!n->str) {
-			free(n);
+		n->str = ytree_alloc(t, n->len + 1);
+		if (!n->str)
 			return NULL;
-		}
 		memcpy(n->str, ev->data.scalar.value, n->len);
 		n->str[n->len] = '\0';
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
@@ -154,7 +184,7 @@ static int ytree_parse_one(struct ytree *t, const char *file, const char *buf,
 			   size_t len, unsigned line0, struct diag *d)
 {
 	struct ynode *stack[YTREE_MAX_DEPTH];
-	struct ynode *root = NULL;	/* the open document's root, owned */
+	struct ynode *root = NULL;	/* the open document's root */
 	struct diag_loc doc_loc = { .file = file, .line = line0 + 1, .col = 1 };
 	size_t depth = 0;
 	yaml_parser_t p;
@@ -218,15 +248,14 @@ static int ytree_parse_one(struct ytree *t, const char *file, const char *buf,
 				err = -EINVAL;
 				break;
 			}
-			n = ynode_new(file, &ev, line0);
+			n = ynode_new(t, file, &ev, line0);
 			if (!n) {
 				err = -ENOMEM;
 				break;
 			}
 			if (depth == 0) {
 				root = n;
-			} else if (ynode_append(stack[depth - 1], n)) {
-				ynode_free(n);
+			} else if (ynode_append(t, stack[depth - 1], n)) {
 				err = -ENOMEM;
 				break;
 			}
@@ -244,7 +273,8 @@ static int ytree_parse_one(struct ytree *t, const char *file, const char *buf,
 	}
 
 	yaml_parser_delete(&p);
-	ynode_free(root);
+	/* An unfinished document's nodes stay in the arena until the tree
+	 * goes. */
 	if (err)
 		ytree_free(t);
 	return err;
@@ -361,20 +391,30 @@ static size_t ytree_cut(const char *buf, size_t len, struct ytree_piece *pcs,
 	return n + 1;
 }
 
-/* Moves the documents of @from to the end of @to.  Returns 0 or -ENOMEM
- * (nothing moved then). */
+/* Moves the documents of @from, and the arena they live in, to the end
+ * of @to.  Returns 0 or -ENOMEM (nothing moved then). */
 static int ytree_take(struct ytree *to, struct ytree *from)
 {
+	struct ytree_chunk **tail = &from->chunks;
 	struct ytree_doc *d;
 
-	if (!from->ndocs)
-		return 0;
-	d = realloc(to->docs, (to->ndocs + from->ndocs) * sizeof(*d));
-	if (!d)
-		return -ENOMEM;
-	memcpy(d + to->ndocs, from->docs, from->ndocs * sizeof(*d));
-	to->docs = d;
-	to->ndocs += from->ndocs;
+	if (from->ndocs) {
+		d = realloc(to->docs, (to->ndocs + from->ndocs) * sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		memcpy(d + to->ndocs, from->docs, from->ndocs * sizeof(*d));
+		to->docs = d;
+		to->ndocs += from->ndocs;
+	}
+	/* New allocations go to the head chunk of @to: keep it first. */
+	while (*tail)
+		tail = &(*tail)->next;
+	if (to->chunks) {
+		*tail = to->chunks->next;
+		to->chunks->next = from->chunks;
+	} else {
+		to->chunks = from->chunks;
+	}
 	free(from->docs);
 	memset(from, 0, sizeof(*from));
 	return 0;

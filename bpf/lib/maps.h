@@ -28,10 +28,13 @@ struct {
  * per-half capacity MF_MAX_* that mfctl's compile enforces.
  */
 
-/* Service VIP:port:proto -> service; the interception decision. */
+/* Service VIP:port:proto -> service; the interception decision.  Not
+ * preallocated either: lookups cost the same, and two preallocated halves
+ * would hold ~5 MiB whatever the policy. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 2 * MF_MAX_SERVICES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mf_service_key);
 	__type(value, struct mf_service);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

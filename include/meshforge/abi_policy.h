@@ -43,8 +43,8 @@
 
 /* Records per kind map and half; routes get more (10k routes, several
  * rules each). */
-#define MF_MAX_POLICY_RECORDS	16384
-#define MF_MAX_ROUTE_RECORDS	65536
+#define MF_MAX_POLICY_RECORDS	4096
+#define MF_MAX_ROUTE_RECORDS	32768
 
 #define MF_SELECTORS_MAX	4	/* legacy sources/destinations/selectors */
 #define MF_HDR_NAME_MAX		40	/* HTTP header and query names */
