@@ -23,6 +23,7 @@
 #include <linux/time_types.h>
 
 #include "admin.h"
+#include "meshforge/version.h"
 #include "log.h"
 #include "loop.h"
 #include "meshforge/abi.h"
@@ -252,6 +253,10 @@ static void admin_metrics(struct loop *l, struct admin_sb *b)
 			(unsigned long long)st->tls_ok);
 	admin_sb_printf(b, "meshforge_tls_handshakes_total{result=\"failed\"} %llu\n",
 			(unsigned long long)st->tls_failed);
+	admin_metric_head(b, "meshforge_build_info", "gauge",
+			  "The agent's version, as a label (value 1).");
+	admin_sb_printf(b, "meshforge_build_info{version=\"%s\"} 1\n",
+			MF_VERSION);
 	admin_metric_head(b, "meshforge_policy_epoch", "gauge",
 			  "Epoch of the policy snapshot in force (0: none loaded).");
 	admin_sb_printf(b, "meshforge_policy_epoch %llu\n",
@@ -272,7 +277,7 @@ static void admin_dump_service(struct admin_sb *b, const struct policy *p,
 	const struct mf_authz_rule *r;
 	const struct mf_endpoint *ep;
 	char ip[INET_ADDRSTRLEN];
-	const char *id;
+	const char *id, *node;
 	uint32_t epip;
 
 	admin_ip_str(k->vip, ip);
@@ -289,7 +294,10 @@ static void admin_dump_service(struct admin_sb *b, const struct policy *p,
 		admin_sb_json_str(b, ep->name);
 		admin_sb_printf(b, ",\"ip\":\"%s\",\"port\":%u,\"node\":", ip,
 				ep->port);
-		admin_sb_json_str(b, ep->node);
+		/* The record names its node by address; the dump keeps
+		 * showing the name ("" when no node has that address). */
+		node = policy_node_name_by_ip(p, ep->node_ip);
+		admin_sb_json_str(b, node ? node : "");
 		admin_sb_printf(b, ",\"identity\":");
 		admin_sb_json_str(b, id ? id : "");
 		admin_sb_printf(b, "}");

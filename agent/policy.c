@@ -9,6 +9,8 @@
  *   ep_by_svc  endpoint indexes sorted by (service id, ip): each service
  *              owns a contiguous run, walked round robin
  *   idents     sorted by id;  nodes  sorted by name
+ *   node_by_ip indexes into nodes, by (ip, name): an endpoint names its
+ *              node by address               policy_node_name_by_ip()
  *   rules      sorted by (service id, index): each service's rules are a
  *              contiguous run found by bisection
  *
@@ -75,6 +77,7 @@ struct policy {
 	struct pol_ident *idents;
 	size_t n_idents;
 	struct pol_node *nodes;
+	uint32_t *node_by_ip;
 	size_t n_nodes;
 	struct pol_rule *rules;
 	size_t n_rules;
@@ -131,6 +134,16 @@ static int cmp_svc_id(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
+static int cmp_node_ip(const void *a, const void *b, void *arg)
+{
+	const struct policy *p = arg;
+	const struct pol_node *x = &p->nodes[*(const uint32_t *)a];
+	const struct pol_node *y = &p->nodes[*(const uint32_t *)b];
+	int r = memcmp(x->v.ip, y->v.ip, 4);
+
+	return r ? r : strcmp(x->key.name, y->key.name);
+}
+
 static int cmp_ep_svc(const void *a, const void *b, void *arg)
 {
 	const struct policy *p = arg;
@@ -175,6 +188,7 @@ static void policy_free(struct policy *p)
 	free(p->ep_by_svc);
 	free(p->idents);
 	free(p->nodes);
+	free(p->node_by_ip);
 	free(p->rules);
 	free(p->why_pool);
 	polkinds_free(p->kinds);
@@ -240,8 +254,9 @@ int policy_from_records(struct policy **out, const struct policy_records *r)
 	p->ep_by_svc = pol_alloc(r->n_eps, sizeof(*p->ep_by_svc));
 	p->idents = pol_alloc(r->n_idents, sizeof(*p->idents));
 	p->nodes = pol_alloc(r->n_nodes, sizeof(*p->nodes));
+	p->node_by_ip = pol_alloc(r->n_nodes, sizeof(*p->node_by_ip));
 	if (!p->svcs || !p->svc_by_id || !p->eps || !p->ep_by_svc ||
-	    !p->idents || !p->nodes)
+	    !p->idents || !p->nodes || !p->node_by_ip)
 		goto err;
 
 	for (i = 0; i < r->n_svcs; i++) {
@@ -255,7 +270,6 @@ int policy_from_records(struct policy **out, const struct policy_records *r)
 		p->eps[i].key = r->ep_keys[i];
 		p->eps[i].ep = r->eps[i];
 		POL_TERMINATE(p->eps[i].ep.name);
-		POL_TERMINATE(p->eps[i].ep.node);
 	}
 	p->n_eps = pol_sort_unique(p->eps, r->n_eps, sizeof(*p->eps), cmp_ep);
 	for (i = 0; i < r->n_idents; i++) {
@@ -282,6 +296,10 @@ int policy_from_records(struct policy **out, const struct policy_records *r)
 	for (i = 0; i < p->n_eps; i++)
 		p->ep_by_svc[i] = i;
 	qsort_r(p->ep_by_svc, p->n_eps, sizeof(*p->ep_by_svc), cmp_ep_svc, p);
+	for (i = 0; i < p->n_nodes; i++)
+		p->node_by_ip[i] = i;
+	qsort_r(p->node_by_ip, p->n_nodes, sizeof(*p->node_by_ip),
+		cmp_node_ip, p);
 	for (i = 0, j = 0; i < p->n_svcs; i++) {
 		struct pol_svc *s = &p->svcs[p->svc_by_id[i]];
 
@@ -772,6 +790,27 @@ const struct mf_node *policy_node(const struct policy *p, const char *name)
 	strcpy(k.key.name, name);
 	e = bsearch(&k, p->nodes, p->n_nodes, sizeof(*p->nodes), cmp_node);
 	return e ? &e->v : NULL;
+}
+
+const char *policy_node_name_by_ip(const struct policy *p,
+				   const uint8_t ip[4])
+{
+	size_t lo = 0, hi = p->n_nodes;
+
+	/* The first of (ip, name) order at or after @ip: with two Nodes on
+	 * one address (mfctl refuses that) the answer is still stable. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(p->nodes[p->node_by_ip[mid]].v.ip, ip, 4) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == p->n_nodes ||
+	    memcmp(p->nodes[p->node_by_ip[lo]].v.ip, ip, 4))
+		return NULL;
+	return p->nodes[p->node_by_ip[lo]].key.name;
 }
 
 const struct mf_endpoint *policy_pick_endpoint(struct policy *p,

@@ -83,6 +83,11 @@ const char *policy_identity(const struct policy *p, uint32_t identity_id);
 /* The node called @name (its agent's address and tunnel port; a zero
  * tunnel_port means MF_PORT_TUNNEL).  NULL when unknown. */
 const struct mf_node *policy_node(const struct policy *p, const char *name);
+/* The name of the node whose address is @ip (4 bytes, network order, as
+ * mf_endpoint.node_ip): an endpoint names its node that way.  O(log n).
+ * The string is owned by @p.  NULL when no node has that address. */
+const char *policy_node_name_by_ip(const struct policy *p,
+				   const uint8_t ip[4]);
 
 /* Round robin over the service's endpoints.  Returns NULL when it has none.
  * The cursor is the only mutable state of a snapshot. */

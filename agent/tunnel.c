@@ -105,14 +105,6 @@ static void tunnel_connect(struct loop *l, struct conn *c)
 	c->inflight++;
 }
 
-/* Tunnel port of node @name; MF_PORT_TUNNEL when unknown or unset. */
-static uint16_t tunnel_node_port(const struct policy *p, const char *name)
-{
-	const struct mf_node *node = policy_node(p, name);
-
-	return node && node->tunnel_port ? node->tunnel_port : MF_PORT_TUNNEL;
-}
-
 /* ---- outbound ------------------------------------------------------------ */
 
 static void tunnel_outbound_accept(struct loop *l, struct conn *c)
@@ -173,17 +165,20 @@ static void tunnel_outbound_accept(struct loop *l, struct conn *c)
 	c->endpoint = ep;
 	c->up_addr.sin_family = AF_INET;
 	memcpy(&c->up_addr.sin_addr.s_addr, ep->node_ip, 4);
-	c->up_addr.sin_port = htons(tunnel_node_port(p, ep->node));
+	/* The record carries its node's tunnel port: no lookup by node. */
+	c->up_addr.sin_port = htons(ep->tunnel_port ? ep->tunnel_port :
+				    MF_PORT_TUNNEL);
 	if (log_level_max >= LOG_LVL_DEBUG) {
 		char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN],
 		     up[CONN_ADDR_STRLEN];
+		const char *node = policy_node_name_by_ip(p, ep->node_ip);
 
 		log_debug("event=outbound conn=%llu src=%s dst=%s service=%s "
 			  "src_spiffe=%s endpoint=%s node=%s tunnel=%s",
 			  (unsigned long long)c->id,
 			  conn_addr_str(&c->down_peer, src),
 			  conn_addr_str(&c->down_local, dst), svc->name,
-			  src_id, ep->name, ep->node,
+			  src_id, ep->name, node ? node : "-",
 			  conn_addr_str(&c->up_addr, up));
 	}
 	tunnel_connect(l, c);
@@ -195,6 +190,7 @@ static void tunnel_outbound_ready(struct loop *l, struct conn *c)
 {
 	struct conn_end *e = &c->end[CONN_UP];
 	char want[MF_SPIFFE_MAX], reason[MF_SPIFFE_MAX * 2 + 64];
+	const char *node;
 	uint8_t hdr[PP2_MAX_HEADER];
 	struct pp2_info info;
 	ssize_t n, w;
@@ -208,9 +204,22 @@ static void tunnel_outbound_ready(struct loop *l, struct conn *c)
 		conn_abort(l, c, reason);
 		return;
 	}
+	/* The endpoint names its node by address; the node's name is what
+	 * its identity carries.  No node at that address: no identity to
+	 * expect, so nothing the server presents can be accepted. */
+	node = policy_node_name_by_ip(c->policy, c->endpoint->node_ip);
+	if (!node) {
+		snprintf(reason, sizeof(reason),
+			 "tunnel server identity mismatch: got %s want the "
+			 "node at %u.%u.%u.%u, which the policy does not name",
+			 c->peer_spiffe, c->endpoint->node_ip[0],
+			 c->endpoint->node_ip[1], c->endpoint->node_ip[2],
+			 c->endpoint->node_ip[3]);
+		conn_abort(l, c, reason);
+		return;
+	}
 	err = tunnel_node_spiffe(want, sizeof(want),
-				 policy_trust_domain(c->policy),
-				 c->endpoint->node);
+				 policy_trust_domain(c->policy), node);
 	if (err || strcmp(want, c->peer_spiffe) != 0) {
 		snprintf(reason, sizeof(reason),
 			 "tunnel server identity mismatch: got %s want %s",
@@ -319,6 +328,7 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 				  const struct pp2_info *info, size_t hdr_len)
 {
 	const struct mf_endpoint *ep;
+	const struct mf_node *self;
 	const struct mf_service *svc;
 	struct conn_dir *d = &c->dir[CONN_DOWN];
 	const char *why = NULL, *svc_name;
@@ -334,7 +344,11 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 	}
 	svc = policy_service_by_id(c->policy, ep->service_id);
 	svc_name = svc ? svc->name : "-";
-	if (strcmp(ep->node, l->node) != 0) {
+	/* Endpoints name their node by address: compare with this node's
+	 * own, which the policy gives by name.  A node the policy does not
+	 * name has no workloads. */
+	self = policy_node(c->policy, l->node);
+	if (!self || memcmp(self->ip, ep->node_ip, 4) != 0) {
 		tunnel_deny(l, c, svc_name, &info->dst,
 			    "destination is not on this node");
 		return;

@@ -428,8 +428,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		v.identity_id = id->id;
 		memcpy(v.node_ip, node->u.node.ip, 4);
 		v.port = w->port;
+		v.tunnel_port = node->u.node.tunnel_port;
 		strcpy(v.name, o->name);
-		strcpy(v.node, w->node);
 		v.tags = w->tags;
 		err = rec_add(out, REC_ENDPOINTS, &k, &v);
 		if (err)

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "meshforge/version.h"
+
 /* Exit codes. */
 enum ctl_exit {
 	CTL_EXIT_OK = 0,
@@ -25,7 +27,7 @@ enum ctl_exit {
 
 /* mfctl's version.  A constant here rather than a Makefile define so the
  * ctl sources build on their own; bump it with releases. */
-#define CTL_VERSION "0.1.0"
+#define CTL_VERSION MF_VERSION
 
 struct ctl_opts {
 	const char *config_dir;	/* --config-dir, $MF_CONFIG_DIR, default */

@@ -69,6 +69,50 @@ static const struct mf_identity *dc_identity(const struct rec_set *rs,
 	return i < 0 ? NULL : rec_val(rs, REC_IDENTITIES, (size_t)i);
 }
 
+/* Decompiled Nodes sorted by address: an endpoint names its node by
+ * node_ip, and there are up to MF_MAX_ENDPOINTS endpoints to resolve.
+ * @obj indexes the set's objects (a pointer would not survive its growth). */
+struct dc_node {
+	__u8 ip[4];
+	size_t obj;
+};
+
+static int dc_node_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct dc_node *)a)->ip,
+		      ((const struct dc_node *)b)->ip, 4);
+}
+
+/*
+ * The one Node in @v (@n entries, sorted) whose address is @ip.  Returns
+ * it (an object of @set), or NULL with *@count set to how many have that
+ * address (0, or 2 when more than one does).
+ */
+static const struct model_obj *dc_node_find(const struct model_set *set,
+					    const struct dc_node *v, size_t n,
+					    const __u8 ip[4], unsigned *count)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(v[mid].ip, ip, 4) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*count = 0;
+	if (lo == n || memcmp(v[lo].ip, ip, 4))
+		return NULL;
+	if (lo + 1 < n && !memcmp(v[lo + 1].ip, ip, 4)) {
+		*count = 2;
+		return NULL;
+	}
+	*count = 1;
+	return &set->objs[v[lo].obj];
+}
+
 /* Authz rules in (policy, service id, index) order: each policy's rules
  * adjacent and in the order its `from` entries were written. */
 struct dc_rule {
@@ -316,13 +360,20 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	struct dc_ctx c = { .rs = rs, .d = d };
 	const struct mf_config *cfg = &rs->config;
 	size_t nsvc = rec_count(rs, REC_SERVICES);
+	size_t nnodes = 0;
 	struct dc_svc *svcs;
+	struct dc_node *nodes;
 	struct model_obj *o;
 	int err = 0;
 
 	svcs = calloc(nsvc ? nsvc : 1, sizeof(*svcs));
 	if (!svcs)
 		return -ENOMEM;
+	nodes = calloc(rec_count(rs, REC_NODES) + 1, sizeof(*nodes));
+	if (!nodes) {
+		free(svcs);
+		return -ENOMEM;
+	}
 	/* At most one object per record (and the Mesh): one allocation. */
 	{
 		size_t total = 1;
@@ -408,7 +459,10 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		strcpy(o->name, k->name);
 		memcpy(o->u.node.ip, v->ip, 4);
 		o->u.node.tunnel_port = v->tunnel_port;
+		memcpy(nodes[nnodes].ip, v->ip, 4);
+		nodes[nnodes++].obj = (size_t)(o - set->objs);
 	}
+	qsort(nodes, nnodes, sizeof(*nodes), dc_node_cmp);
 
 	for (size_t i = 0; i < nsvc; i++) {
 		const struct mf_service_key *k = rec_key(rs, REC_SERVICES, i);
@@ -459,12 +513,32 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		const struct mf_endpoint *v = rec_val(rs, REC_ENDPOINTS, i);
 		const struct mf_service *s;
 		const struct mf_identity *id;
+		const struct model_obj *node;
+		char node_name[MF_NAME_MAX];
+		unsigned nmatch;
 
-		if (!dc_terminated(v->name, sizeof(v->name)) ||
-		    !dc_terminated(v->node, sizeof(v->node))) {
+		if (!dc_terminated(v->name, sizeof(v->name))) {
 			dc_err(&c, MF_MAP_ENDPOINTS, "unterminated string");
 			continue;
 		}
+		node = dc_node_find(set, nodes, nnodes, v->node_ip, &nmatch);
+		if (!node) {
+			dc_err(&c, MF_MAP_ENDPOINTS,
+			       "workload \"%s\": %s node has address "
+			       "%u.%u.%u.%u", v->name, nmatch ? "more than one"
+			       : "no", v->node_ip[0], v->node_ip[1],
+			       v->node_ip[2], v->node_ip[3]);
+			continue;
+		}
+		if (v->tunnel_port != node->u.node.tunnel_port) {
+			dc_err(&c, MF_MAP_ENDPOINTS,
+			       "workload \"%s\": tunnel port %u, but its "
+			       "node \"%s\" has %u", v->name, v->tunnel_port,
+			       node->name, node->u.node.tunnel_port);
+			continue;
+		}
+		/* Copied: adding the Workload may move the set's objects. */
+		strcpy(node_name, node->name);
 		s = dc_svc_find(svcs, nsvc, v->service_id);
 		id = dc_identity(rs, v->identity_id);
 		if (!s || !id) {
@@ -480,7 +554,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			goto out;
 		}
 		strcpy(o->name, v->name);
-		strcpy(o->u.workload.node, v->node);
+		strcpy(o->u.workload.node, node_name);
 		memcpy(o->u.workload.ip, k->ip, 4);
 		o->u.workload.port = v->port;
 		strcpy(o->u.workload.service, s->name);
@@ -496,6 +570,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	if (!err)
 		err = dc_gen_policies(&c, set);
 out:
+	free(nodes);
 	free(svcs);
 	if (err)
 		return err;

@@ -170,10 +170,12 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 
 			insp_ip(a, sizeof(a), ek->ip);
 			insp_ip(b, sizeof(b), e->node_ip);
+			/* The record names its node by address; the
+			 * tunnel port is shown raw (0: the default). */
 			printf("  %s -> name %.*s port %u service %u identity "
-			       "%u node %.*s (%s)\n", a, INSP_S(e->name),
-			       e->port, e->service_id, e->identity_id,
-			       INSP_S(e->node), b);
+			       "%u node %s:%u\n", a, INSP_S(e->name),
+			       e->port, e->service_id, e->identity_id, b,
+			       e->tunnel_port);
 			break;
 		}
 		case REC_TAGSETS: {

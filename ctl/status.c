@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agentq.h"
 #include "ctl.h"
 #include "state.h"
 
@@ -23,12 +24,14 @@
 #define STATUS_MAX_PIDS 16
 
 const char ctl_usage_status[] =
-	"usage: mfctl [--bpf-root DIR] status\n"
+	"usage: mfctl [--bpf-root DIR] status [--admin ADDR:PORT]\n"
 	"\n"
 	"Prints whether a meshforge-agent process runs on this machine (by its\n"
-	"executable's name; its health is not checked), the policy epoch in\n"
-	"force in the kernel maps, the mesh and its trust domain, how many\n"
-	"objects of each kind are applied, the pin root, and mfctl's version.\n"
+	"executable's name), the epoch and version the agent serves (asked at\n"
+	"its admin endpoint, --admin, default 127.0.0.1:15000), the policy\n"
+	"epoch in force in the kernel maps, the mesh and its trust domain, how\n"
+	"many objects of each kind are applied, the pin root, and mfctl's\n"
+	"version.\n"
 	"\n"
 	"Exit codes: 0 ok (also when no agent runs or nothing is applied),\n"
 	"1 invalid input, 2 system error.\n";
@@ -87,9 +90,13 @@ static int status_pid_cmp(const void *a, const void *b)
 int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "admin", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	const char *admin = "127.0.0.1:15000";
+	struct agentq_info ai;
+	int aerr;
 	long pids[STATUS_MAX_PIDS];
 	size_t counts[MODEL_KIND_MAX] = { 0 };
 	struct state st;
@@ -97,8 +104,11 @@ int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	int c, n, err, rc = CTL_EXIT_SYSTEM;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			admin = optarg;
+			break;
 		case 'h':
 			fputs(ctl_usage_status, stdout);
 			return CTL_EXIT_OK;
@@ -131,6 +141,20 @@ int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 			printf(" and %d more", n - shown);
 		putchar('\n');
 	}
+	/* The agent's own view: what it serves may lag the maps until its
+	 * next connection, which is when it reloads. */
+	aerr = agentq_fetch(admin, 1000, &ai);
+	if (aerr == -EINVAL) {
+		ctl_err("--admin must be IPv4:PORT, not \"%s\"", admin);
+		return CTL_EXIT_INVALID;
+	}
+	if (aerr)
+		printf("agent epoch: unknown (%s: %s)\n", admin,
+		       strerror(-aerr));
+	else
+		printf("agent epoch: %llu (agent version %s)\n",
+		       (unsigned long long)ai.epoch,
+		       ai.version[0] ? ai.version : "unknown");
 	printf("pin root:  %s\n", o->bpf_root);
 
 	diag_init(&d);
@@ -146,7 +170,11 @@ int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 		diag_print(&d, stderr);
 		goto out;
 	}
-	printf("epoch:     %llu\n", (unsigned long long)st.have.config.epoch);
+	printf("epoch:     %llu%s\n", (unsigned long long)st.have.config.epoch,
+	       aerr ? "" : ai.epoch == st.have.config.epoch ?
+			   " (the agent serves it)" :
+			   " (the agent serves another; it reloads at its next "
+			   "connection)");
 	if (st.have.config.flags & MF_CONFIG_F_MESH)
 		printf("mesh:      %.*s (trust domain %.*s)\n",
 		       (int)strnlen(st.have.config.mesh, MF_NAME_MAX),

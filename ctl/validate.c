@@ -218,9 +218,22 @@ static const struct diag_loc *val_workload_loc(const struct model_obj *o)
 	return &o->u.workload.ip_loc;
 }
 
-static void val_workload_describe(const uint8_t key[8], char *buf, size_t n)
+static void val_ip_describe(const uint8_t key[8], char *buf, size_t n)
 {
 	snprintf(buf, n, "%u.%u.%u.%u", key[0], key[1], key[2], key[3]);
+}
+
+/* A Node's address names it in mf_endpoint records (node_ip): two Nodes
+ * with one address could not be told apart there. */
+static void val_node_key(const struct model_obj *o, uint8_t key[8])
+{
+	memset(key, 0, 8);
+	memcpy(key, o->u.node.ip, 4);
+}
+
+static const struct diag_loc *val_node_loc(const struct model_obj *o)
+{
+	return &o->u.node.address_loc;
 }
 
 static void val_workload(struct val_ctx *c, const struct model_obj *o)
@@ -406,7 +419,10 @@ int validate_set(const struct model_set *set, struct diag *d)
 	if (!err)
 		err = val_unique(&c, MODEL_WORKLOAD, val_workload_key,
 				 "spec.ip", val_workload_loc,
-				 val_workload_describe);
+				 val_ip_describe);
+	if (!err)
+		err = val_unique(&c, MODEL_NODE, val_node_key, "spec.address",
+				 val_node_loc, val_ip_describe);
 	for (size_t i = 0; i < set->n && !err; i++) {
 		const struct model_obj *o = &set->objs[i];
 

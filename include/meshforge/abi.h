@@ -124,7 +124,12 @@ struct mf_service {
 	char name[MF_NAME_MAX];
 };
 
-/* mf_endpoints: workload IP -> the workload behind it. */
+/*
+ * mf_endpoints: workload IP -> the workload behind it.  Its node is named
+ * by address, not by name: Node addresses are unique (mfctl validates
+ * it), and a name would cost MF_NAME_MAX bytes in each of up to
+ * MF_MAX_ENDPOINTS records.  mf_nodes maps a name to that address.
+ */
 struct mf_endpoint_key {
 	__u32 half;
 	__u8 ip[4];
@@ -133,11 +138,11 @@ struct mf_endpoint_key {
 struct mf_endpoint {
 	__u32 service_id;		/* mf_service.id it serves */
 	__u32 identity_id;		/* key into mf_identities */
-	__u8 node_ip[4];		/* tunnel address of its node's agent */
+	__u8 node_ip[4];		/* its Node's address (its agent's) */
 	__u16 port;			/* the port the workload listens on */
-	__u16 _pad;
+	__u16 tunnel_port;		/* its node's agent tunnel port,
+					 * 0: MF_PORT_TUNNEL */
 	char name[MF_NAME_MAX];		/* Workload object name */
-	char node[MF_NAME_MAX];		/* Node object name */
 	__u32 tags;			/* mf_tagsets id of its tags, 0: none */
 	__u32 _pad2;
 };

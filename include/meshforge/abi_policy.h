@@ -48,7 +48,7 @@
 
 #define MF_SELECTORS_MAX	4	/* legacy sources/destinations/selectors */
 #define MF_HDR_NAME_MAX		40	/* HTTP header and query names */
-#define MF_HDR_VALUE_MAX	80	/* HTTP header and query values */
+#define MF_HDR_VALUE_MAX	64	/* HTTP header and query values */
 #define MF_ROUTE_PATH_MAX	100	/* route match paths */
 
 /* targetRef kinds.  Specificity, least to most, is the enum order from

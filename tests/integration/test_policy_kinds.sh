@@ -6,7 +6,8 @@
 # `mfctl get` prints them back as YAML that re-applies to no change and as
 # JSON, bpftool decodes their records, a delete takes one out of the
 # agent, and a MeshTrafficPermission shadow deny admits the intruder while
-# node b logs the denial it would have made.
+# node b logs the denial it would have made; `mfctl status` on node b shows
+# the epoch its agent serves next to the kernel's.
 # shellcheck source=tests/lib/testlib.sh
 . "$(dirname "$0")/../lib/testlib.sh"
 tl_init test_policy_kinds
@@ -52,7 +53,16 @@ if "$TB" apply "$TL_TOP/tests/integration/kinds/all-kinds.yaml" >"$TL_TMP/apply.
 	pass apply_all_kinds
 else
 	fail apply_all_kinds "$(cat "$TL_TMP/apply.out")"
-	tl_finish
+	# status, run on node b: the epoch in the maps and the one its agent serves.
+tb_exec b "$MFCTL" --bpf-root "$TB_BPFFS/mf-node-b" status >"$TL_TMP/status.out" 2>&1
+if grep -q '^agent epoch: 4 (agent version [0-9]' "$TL_TMP/status.out" &&
+	grep -q '^epoch:     4 (the agent serves it)$' "$TL_TMP/status.out"; then
+	pass status_shows_agent_epoch
+else
+	fail status_shows_agent_epoch "$(cat "$TL_TMP/status.out")"
+fi
+
+tl_finish
 fi
 await_epoch 2 || fail agent_reloaded "node b serves epoch '$(agent_epoch)', want 2"
 
@@ -157,6 +167,15 @@ if [ "${shadow:-0}" -ge 1 ] 2>/dev/null; then
 	pass shadow_deny_counted
 else
 	fail shadow_deny_counted "meshforge_authz_shadow_denied_total '${shadow}'"
+fi
+
+# status, run on node b: the epoch in the maps and the one its agent serves.
+tb_exec b "$MFCTL" --bpf-root "$TB_BPFFS/mf-node-b" status >"$TL_TMP/status.out" 2>&1
+if grep -q '^agent epoch: 4 (agent version [0-9]' "$TL_TMP/status.out" &&
+	grep -q '^epoch:     4 (the agent serves it)$' "$TL_TMP/status.out"; then
+	pass status_shows_agent_epoch
+else
+	fail status_shows_agent_epoch "$(cat "$TL_TMP/status.out")"
 fi
 
 tl_finish

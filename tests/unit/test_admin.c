@@ -41,6 +41,8 @@ static struct policy *make_policy(void)
 	struct mf_service sv[2];
 	struct mf_endpoint_key ek[2];
 	struct mf_endpoint ev[2];
+	struct mf_node_key nk[2];
+	struct mf_node nv[2];
 	struct mf_identity_key ik[1] = { { .id = 1 } };
 	struct mf_identity iv[1];
 	struct mf_authz_key ak[1] = { { .service_id = 1, .index = 0 } };
@@ -57,6 +59,8 @@ static struct policy *make_policy(void)
 	memset(sv, 0, sizeof(sv));
 	memset(ek, 0, sizeof(ek));
 	memset(ev, 0, sizeof(ev));
+	memset(nk, 0, sizeof(nk));
+	memset(nv, 0, sizeof(nv));
 	memset(iv, 0, sizeof(iv));
 	memset(av, 0, sizeof(av));
 	r.config.epoch = EPOCH;
@@ -85,13 +89,19 @@ static struct policy *make_policy(void)
 		ip4(i ? "10.77.0.2" : "10.77.0.1", ev[i].node_ip);
 		ev[i].port = 8080;
 		snprintf(ev[i].name, sizeof(ev[i].name), "web%d", i + 1);
-		snprintf(ev[i].node, sizeof(ev[i].node), "mf-node-%c", 'a' + i);
+		/* Endpoints name their node by address; the dump shows the
+		 * name of the node record with that address. */
+		snprintf(nk[i].name, sizeof(nk[i].name), "mf-node-%c", 'a' + i);
+		memcpy(nv[i].ip, ev[i].node_ip, 4);
 	}
 	ip4("10.78.1.11", ek[0].ip);
 	ip4("10.78.2.11", ek[1].ip);
 	r.ep_keys = ek;
 	r.eps = ev;
 	r.n_eps = 2;
+	r.node_keys = nk;
+	r.nodes = nv;
+	r.n_nodes = 2;
 
 	strcpy(iv[0].spiffe, ID_WEB);
 	r.ident_keys = ik;

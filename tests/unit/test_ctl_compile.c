@@ -177,10 +177,11 @@ static bool test_compile_services_identities_endpoints(void)
 	memset(&ev, 0, sizeof(ev));
 	ev.service_id = 2;
 	ev.identity_id = 2;
+	/* On mf-node-b: its address and its tunnelPort name it. */
 	ip4(ev.node_ip, "10.77.0.2");
 	ev.port = 8080;
+	ev.tunnel_port = 15009;
 	strcpy(ev.name, "b2");
-	strcpy(ev.node, "mf-node-b");
 	i = rec_find(&rs, REC_ENDPOINTS, &ek);
 	ok = ok && ASSERT_EQ(rec_count(&rs, REC_ENDPOINTS), 3) &&
 	     ASSERT_GE(i, 0) &&
@@ -413,9 +414,11 @@ static bool test_merge_keeps_ids_and_drops_stale(void)
 	ip4(ek.ip, "10.78.1.12");
 	i = rec_find(&want, REC_ENDPOINTS, &ek);
 	ev = i >= 0 ? rec_val(&want, REC_ENDPOINTS, (size_t)i) : NULL;
+	/* On mf-node-a: 10.77.0.1, default tunnel port. */
 	ok = ok && ASSERT_TRUE(ev) && ASSERT_EQ(ev->identity_id, 3) &&
-	     ASSERT_STREQ(ev->node, "mf-node-a") &&
-	     ASSERT_EQ(ev->node_ip[3], 1) &&
+	     ASSERT_MEMEQ(ev->node_ip, ((const uint8_t[4]){ 10, 77, 0, 1 }),
+			  4) &&
+	     ASSERT_EQ(ev->tunnel_port, MF_PORT_TUNNEL) &&
 	     ASSERT_EQ(rec_count(&want, REC_IDENTITIES), 2);
 	rec_diff(&have, &want, &diff);
 	/* created: endpoint 10.78.1.12, identity 3, service aaa;
@@ -532,6 +535,19 @@ static bool test_invalid_duplicates(void)
 		"spec: {vip: 10.96.0.20, port: 443}\n",
 		(const char *const[]){
 			"v.yaml:14:13: spec.vip: 10.96.0.20:443 is already used by Service \"s2\" (at v.yaml:1:1)",
+			NULL }) &&
+	       /* A Node's address names it in endpoint records: no two
+		* Nodes share one, whatever their tunnel ports. */
+	       expect_invalid(base,
+		API "kind: Node\nmetadata: {name: n2}\n"
+		"spec: {address: 10.77.0.1}\n"
+		"---\n" API "kind: Node\nmetadata: {name: n3}\n"
+		"spec: {address: 10.77.0.3}\n"
+		"---\n" API "kind: Node\nmetadata: {name: n4}\n"
+		"spec: {address: 10.77.0.3, tunnelPort: 15009}\n",
+		(const char *const[]){
+			"v.yaml:4:17: spec.address: 10.77.0.1 is already used by Node \"n1\" (applied)",
+			"v.yaml:14:17: spec.address: 10.77.0.3 is already used by Node \"n3\" (at v.yaml:6:1)",
 			NULL });
 }
 
@@ -656,6 +672,46 @@ static bool test_decompile_inconsistent(void)
 	return ok;
 }
 
+/* An endpoint names its node by address and carries its tunnel port: no
+ * node there, or another port than the node's, is a contradiction. */
+static bool test_decompile_endpoint_node(void)
+{
+	static const char *const want[] = {
+		"applied state: mf_endpoints: workload \"a1\": no node has "
+		"address 10.77.0.9",
+		"applied state: mf_endpoints: workload \"b1\": tunnel port "
+		"15008, but its node \"mf-node-b\" has 15009",
+	};
+	struct model_set set, back;
+	struct rec_set rs;
+	struct diag d;
+	bool ok;
+
+	if (!build(policy, NULL, &set, &rs))
+		return false;
+	for (size_t i = 0; i < rec_count(&rs, REC_ENDPOINTS); i++) {
+		struct mf_endpoint *e = rec_val(&rs, REC_ENDPOINTS, i);
+
+		if (!strcmp(e->name, "a1"))
+			e->node_ip[3] = 9;
+		if (!strcmp(e->name, "b1"))
+			e->tunnel_port = 15008;
+	}
+	model_set_init(&back);
+	diag_init(&d);
+	ok = ASSERT_EQ(decompile_records(&rs, &back, &d), -EBADMSG);
+	diag_sort(&d);
+	ok = ok && ASSERT_EQ(d.n, 2) && ASSERT_STREQ(d.msgs[0], want[0]) &&
+	     ASSERT_STREQ(d.msgs[1], want[1]);
+	if (!ok)
+		print_diag(&d);
+	diag_free(&d);
+	model_set_free(&back);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN("test_ctl_compile");
@@ -673,5 +729,6 @@ int main(void)
 	TEST_RUN(test_invalid_no_mesh);
 	TEST_RUN(test_capacity);
 	TEST_RUN(test_decompile_inconsistent);
+	TEST_RUN(test_decompile_endpoint_node);
 	TEST_MAIN_END();
 }

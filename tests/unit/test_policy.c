@@ -60,8 +60,8 @@ static void add_svc(struct recs *x, uint32_t id, const char *name,
 }
 
 static void add_ep(struct recs *x, const char *ip, uint32_t svc,
-		   uint32_t ident, const char *name, const char *node,
-		   const char *node_ip, uint16_t port)
+		   uint32_t ident, const char *name, const char *node_ip,
+		   uint16_t tunnel_port, uint16_t port)
 {
 	size_t i = x->r.n_eps++;
 
@@ -72,8 +72,8 @@ static void add_ep(struct recs *x, const char *ip, uint32_t svc,
 	x->ev[i].identity_id = ident;
 	*(uint32_t *)x->ev[i].node_ip = ip4(node_ip);
 	x->ev[i].port = port;
+	x->ev[i].tunnel_port = tunnel_port;
 	strcpy(x->ev[i].name, name);
-	strcpy(x->ev[i].node, node);
 }
 
 static void add_ident(struct recs *x, uint32_t id, const char *spiffe)
@@ -170,11 +170,11 @@ static void build(struct recs *x)
 	add_svc(x, S_INVALID, "invalid", "10.96.1.19", 80, 2);
 
 	/* web's endpoints, deliberately not in IP order. */
-	add_ep(x, "10.78.2.12", S_WEB, 2, "b2", "mf-node-b", "10.77.0.2", 8080);
-	add_ep(x, "10.78.1.12", S_WEB, 2, "a2", "mf-node-a", "10.77.0.1", 8080);
-	add_ep(x, "10.78.2.11", S_WEB, 2, "b1", "mf-node-b", "10.77.0.2", 8080);
-	add_ep(x, "10.78.1.11", S_API, 1, "a1", "mf-node-a", "10.77.0.1", 9090);
-	add_ep(x, "10.78.3.1", S_DB, 3, "db1", "mf-node-a", "10.77.0.1", 5432);
+	add_ep(x, "10.78.2.12", S_WEB, 2, "b2", "10.77.0.2", 15008, 8080);
+	add_ep(x, "10.78.1.12", S_WEB, 2, "a2", "10.77.0.1", 0, 8080);
+	add_ep(x, "10.78.2.11", S_WEB, 2, "b1", "10.77.0.2", 15008, 8080);
+	add_ep(x, "10.78.1.11", S_API, 1, "a1", "10.77.0.1", 0, 9090);
+	add_ep(x, "10.78.3.1", S_DB, 3, "db1", "10.77.0.1", 0, 5432);
 
 	add_ident(x, 2, TD "ns/default/sa/web");
 	add_ident(x, 1, ID_CLIENT);
@@ -266,6 +266,20 @@ static bool test_lookups(void)
 	n = policy_node(p, "mf-node-a");
 	if (!ASSERT_TRUE(n) || !ASSERT_EQ(n->tunnel_port, 0) ||
 	    !ASSERT_TRUE(!policy_node(p, "mf-node-c")))
+		goto out;
+	/* Endpoints name their node by address: back to the name. */
+	e = policy_endpoint_by_ip(p, ip4("10.78.2.11"));
+	if (!ASSERT_TRUE(e) ||
+	    !ASSERT_STREQ(policy_node_name_by_ip(p, e->node_ip), "mf-node-b") ||
+	    !ASSERT_EQ(e->tunnel_port, 15008))
+		goto out;
+	e = policy_endpoint_by_ip(p, ip4("10.78.1.11"));
+	if (!ASSERT_TRUE(e) ||
+	    !ASSERT_STREQ(policy_node_name_by_ip(p, e->node_ip), "mf-node-a") ||
+	    !ASSERT_TRUE(!policy_node_name_by_ip(p,
+				(const uint8_t[4]){ 10, 77, 0, 3 })) ||
+	    !ASSERT_TRUE(!policy_node_name_by_ip(p,
+				(const uint8_t[4]){ 0, 0, 0, 0 })))
 		goto out;
 	ok = true;
 out:

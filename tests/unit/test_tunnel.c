@@ -40,6 +40,8 @@
 #define IP_STRANGER	"127.0.0.99"	/* no workload */
 #define IP_WEB		"127.0.0.21"	/* web endpoint on node-t */
 #define IP_STRAY	"127.0.0.31"	/* endpoint on node-x */
+#define IP_NODE_T	"127.0.0.1"	/* node-t's address (this agent) */
+#define IP_NODE_X	"127.0.0.2"	/* node-x's: also reaches this agent */
 #define VIP_WEB		"127.0.0.5"	/* service web */
 #define VIP_STRAY	"127.0.0.6"	/* service stray: its node lies */
 #define VIP_EMPTY	"127.0.0.7"	/* service with no endpoints */
@@ -101,18 +103,19 @@ static void ip4(const char *s, __u8 out[4])
 	inet_pton(AF_INET, s, out);
 }
 
+/* An endpoint on the node at @node_ip (its node is named by address). */
 static struct mf_endpoint ep(uint32_t svc, uint32_t ident, uint16_t port,
-			     const char *name, const char *node)
+			     const char *name, const char *node_ip)
 {
 	struct mf_endpoint e;
 
 	memset(&e, 0, sizeof(e));
 	e.service_id = svc;
 	e.identity_id = ident;
-	ip4("127.0.0.1", e.node_ip);
+	ip4(node_ip, e.node_ip);
 	e.port = port;
+	e.tunnel_port = port_tun;
 	snprintf(e.name, sizeof(e.name), "%s", name);
-	snprintf(e.node, sizeof(e.node), "%s", node);
 	return e;
 }
 
@@ -159,13 +162,13 @@ static int make_policy(void)
 	r.n_svcs = 4;
 
 	ip4(IP_CLIENT, ek[0].ip);
-	ev[0] = ep(4, 1, 9, "client", "node-t");
+	ev[0] = ep(4, 1, 9, "client", IP_NODE_T);
 	ip4(IP_INTRUDER, ek[1].ip);
-	ev[1] = ep(4, 2, 9, "intruder", "node-t");
+	ev[1] = ep(4, 2, 9, "intruder", IP_NODE_T);
 	ip4(IP_WEB, ek[2].ip);
-	ev[2] = ep(1, 3, port_srv, "web1", "node-t");
+	ev[2] = ep(1, 3, port_srv, "web1", IP_NODE_T);
 	ip4(IP_STRAY, ek[3].ip);
-	ev[3] = ep(2, 3, port_srv, "stray1", "node-x");
+	ev[3] = ep(2, 3, port_srv, "stray1", IP_NODE_X);
 	r.ep_keys = ek;
 	r.eps = ev;
 	r.n_eps = 4;
@@ -173,7 +176,7 @@ static int make_policy(void)
 	strcpy(nk[0].name, "node-t");
 	strcpy(nk[1].name, "node-x");
 	for (int i = 0; i < 2; i++) {
-		ip4("127.0.0.1", nv[i].ip);
+		ip4(i ? IP_NODE_X : IP_NODE_T, nv[i].ip);
 		nv[i].tunnel_port = port_tun;
 	}
 	r.node_keys = nk;
@@ -484,7 +487,9 @@ static bool test_outbound_refusals(void)
 		{ IP_STRANGER, VIP_WEB },	/* unknown source */
 		{ IP_CLIENT, VIP_NONE },	/* unknown service */
 		{ IP_CLIENT, VIP_EMPTY },	/* no endpoints */
-		{ IP_CLIENT, VIP_STRAY },	/* node-x answers as node-t */
+		/* node-x's address reaches this agent, which answers as
+		 * node-t. */
+		{ IP_CLIENT, VIP_STRAY },
 		{ IP_INTRUDER, VIP_WEB },	/* not authorized on the far side */
 	};
 	struct lh_loop h;
@@ -534,7 +539,9 @@ static bool test_outbound_refusals(void)
 static bool test_inbound_header_checks(void)
 {
 	static const struct { const char *dst; int port; } cases[] = {
-		{ IP_STRAY, -1 },	/* a workload of another node */
+		/* A workload of another node: its node_ip is node-x's,
+		 * not this node's. */
+		{ IP_STRAY, -1 },
 		{ IP_WEB, 1 },		/* a port the workload does not serve */
 		{ "127.0.0.77", -1 },	/* no workload at all */
 	};

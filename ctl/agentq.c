@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agentq.h"
+
+/* Enough for the agent's metrics page, which is a few KiB. */
+#define AGENTQ_MAX (256u * 1024)
+
+static int agentq_addr(const char *addr, struct sockaddr_in *sa)
+{
+	char host[64];
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long port;
+
+	if (!colon || (size_t)(colon - addr) >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535)
+		return -EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+static long agentq_left_ms(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* Waits for @events on @fd until @deadline.  Returns 0 or -ETIMEDOUT. */
+static int agentq_wait(int fd, short events, const struct timespec *deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	long left = agentq_left_ms(deadline);
+
+	if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* The metrics lines we need, from body @b. */
+static int agentq_parse(const char *b, struct agentq_info *out)
+{
+	const char *p;
+
+	memset(out, 0, sizeof(*out));
+	for (p = b; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		unsigned long long v;
+		const char *q;
+
+		if (!strncmp(p, "meshforge_policy_epoch ", 23) &&
+		    sscanf(p + 23, "%llu", &v) == 1) {
+			out->epoch = v;
+			out->has_epoch = true;
+		} else if (!strncmp(p, "meshforge_build_info{version=\"", 30)) {
+			q = strchr(p + 30, '"');
+			if (q && (size_t)(q - (p + 30)) < sizeof(out->version))
+				memcpy(out->version, p + 30,
+				       (size_t)(q - (p + 30)));
+		}
+	}
+	return out->has_epoch ? 0 : -EPROTO;
+}
+
+int agentq_fetch(const char *addr, int timeout_ms, struct agentq_info *out)
+{
+	static const char req[] = "GET /metrics HTTP/1.0\r\nHost: agent\r\n\r\n";
+	struct timespec deadline;
+	struct sockaddr_in sa;
+	size_t len = 0, off = 0;
+	char *buf = NULL;
+	int fd, err;
+	socklen_t elen = sizeof(err);
+
+	err = agentq_addr(addr, &sa);
+	if (err)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    errno != EINPROGRESS) {
+		err = -errno;
+		goto out;
+	}
+	err = agentq_wait(fd, POLLOUT, &deadline);
+	if (err)
+		goto out;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) || err) {
+		err = err ? -err : -errno;
+		goto out;
+	}
+	/* The request is tiny: one send fits in any socket buffer. */
+	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) !=
+	    (ssize_t)(sizeof(req) - 1)) {
+		err = -EPROTO;
+		goto out;
+	}
+	buf = malloc(AGENTQ_MAX + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		err = agentq_wait(fd, POLLIN, &deadline);
+		if (err)
+			goto out;
+		n = recv(fd, buf + len, AGENTQ_MAX - len, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == AGENTQ_MAX)
+			break;
+	}
+	buf[len] = '\0';
+	if (strncmp(buf, "HTTP/1.", 7) || strncmp(buf + 8, " 200", 4)) {
+		err = -EPROTO;
+		goto out;
+	}
+	{
+		const char *body = strstr(buf, "\r\n\r\n");
+
+		off = body ? (size_t)(body - buf) + 4 : len;
+	}
+	err = agentq_parse(buf + off, out);
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
