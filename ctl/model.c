@@ -87,6 +87,7 @@ void model_set_free(struct model_set *s)
 	free(s->files);
 	free(s->tags.sets);
 	free(s->tags.ids);
+	free(s->order);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -140,6 +141,7 @@ struct model_obj *model_set_add(struct model_set *s, enum model_kind kind)
 	o = &s->objs[s->n++];
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
+	s->norder = 0;		/* the remembered order is stale */
 	return o;
 }
 
@@ -419,10 +421,28 @@ static int model_cmp(const void *a, const void *b)
 void model_set_sorted(const struct model_set *s,
 		      const struct model_obj **out)
 {
+	/* The cache is not part of the set's value: a const set may fill
+	 * it. */
+	struct model_set *w = (struct model_set *)s;
+	size_t *order;
+
+	if (s->n && s->norder == s->n) {
+		for (size_t i = 0; i < s->n; i++)
+			out[i] = &s->objs[s->order[i]];
+		return;
+	}
 	for (size_t i = 0; i < s->n; i++)
 		out[i] = &s->objs[i];
-	if (s->n)
-		qsort(out, s->n, sizeof(*out), model_cmp);
+	if (!s->n)
+		return;
+	qsort(out, s->n, sizeof(*out), model_cmp);
+	order = realloc(w->order, s->n * sizeof(*order));
+	if (!order)
+		return;		/* no cache: the next call sorts again */
+	for (size_t i = 0; i < s->n; i++)
+		order[i] = (size_t)(out[i] - s->objs);
+	w->order = order;
+	w->norder = s->n;
 }
 
 const struct model_obj *model_sorted_find(const struct model_obj **sorted,

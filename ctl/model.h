@@ -151,6 +151,11 @@ struct model_set {
 	char **files;			/* owned: names objects' locs point at */
 	size_t nfiles;
 	struct model_tags tags;
+	/* model_set_sorted()'s last answer, as indexes (owned): valid
+	 * while norder == n.  apply sorts one set several times (validate,
+	 * compile), and at 100k objects each sort shows. */
+	size_t *order;
+	size_t norder;
 };
 
 void model_set_init(struct model_set *s);
@@ -210,7 +215,8 @@ struct model_obj *model_set_find(const struct model_set *s,
 /*
  * Fills @out with pointers to the objects of @s, ordered by kind (enum
  * order) then name, which is the order `get` prints and compile() emits in.
- * @out has room for s->n entries.
+ * @out has room for s->n entries.  The order is remembered until the next
+ * append (objects must not be renamed in between).
  */
 void model_set_sorted(const struct model_set *s,
 		      const struct model_obj **out);
