@@ -17,6 +17,7 @@
 
 #include "kinds.h"
 #include "meshforge/abi.h"
+#include "pmap.h"
 
 struct polkinds;
 

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The agent's store of policy-kind records: records come out in (policy,
+ * index) order whatever order the map gave them, HTTP routes are found by
+ * destination with a binary search, a record that fails its schema check
+ * is dropped rather than trusted, and the JSON dump resolves tags.
+ */
+#include "lib/test.h"
+
+#include "../../agent/polkinds.h"
+
+static size_t http_kind(void)
+{
+	for (size_t k = 0; k < kinds_count; k++)
+		if (kinds_all[k] == &kind_mesh_http_route)
+			return k;
+	return SIZE_MAX;
+}
+
+/* A route rule record of policy @name, entry to @dest ("" = Mesh). */
+static void route(struct mf_pol_key *k, struct mf_http_route *v,
+		  const char *name, uint32_t index, const char *dest)
+{
+	memset(k, 0, sizeof(*k));
+	memset(v, 0, sizeof(*v));
+	strcpy(k->name, name);
+	k->index = index;
+	v->hdr.target.kind = MF_REF_MESH;
+	v->hdr.section = MF_SEC_TO;
+	v->hdr.rule = (uint16_t)index;
+	if (*dest) {
+		v->hdr.ref.kind = MF_REF_MESH_SERVICE;
+		strcpy(v->hdr.ref.name, dest);
+	} else {
+		v->hdr.ref.kind = MF_REF_MESH;
+	}
+}
+
+struct sink {
+	char buf[8192];
+	size_t len;
+};
+
+static void sink_write(void *arg, const char *b, size_t n)
+{
+	struct sink *s = arg;
+
+	if (s->len + n < sizeof(s->buf)) {
+		memcpy(s->buf + s->len, b, n);
+		s->len += n;
+		s->buf[s->len] = '\0';
+	}
+}
+
+static bool test_routes_by_destination(void)
+{
+	/* Given out of order, as a hash map walk gives them. */
+	struct mf_pol_key keys[6];
+	struct mf_http_route vals[6];
+	struct polkinds_input in[PMAP_KIND_MAPS];
+	struct mf_tagset_key tk = { .id = 7 };
+	struct mf_tagset ts;
+	const struct mf_pol_key *key;
+	const uint32_t *idx;
+	struct polkinds *pk = NULL;
+	size_t hk = http_kind(), n;
+	struct sink out = { .len = 0 };
+	const struct sch_sink s = { sink_write, &out, NULL };
+	bool ok;
+
+	route(&keys[0], &vals[0], "web-b", 0, "web");
+	route(&keys[1], &vals[1], "api-a", 0, "api");
+	route(&keys[2], &vals[2], "web-a", 1, "web");
+	route(&keys[3], &vals[3], "mesh-all", 0, "");
+	route(&keys[4], &vals[4], "web-a", 0, "web");
+	/* A record no apply could write: more matches than there is room
+	 * for.  It must be dropped, not indexed. */
+	route(&keys[5], &vals[5], "bad", 0, "web");
+	vals[5].rule.present = 1u << 0;
+	vals[5].rule.nmatches = 200;
+	/* web-a rule 0 goes to a subset: its tags resolve in the dump. */
+	vals[4].rule.present = 1u << 1;
+	vals[4].rule.def.present = 1u << 1;
+	vals[4].rule.def.nbackend_refs = 1;
+	vals[4].rule.def.backend_refs[0].present = 1u << 0;
+	vals[4].rule.def.backend_refs[0].weight = 5;
+	vals[4].rule.def.backend_refs[0].ref.kind = MF_REF_MESH_SERVICE_SUBSET;
+	strcpy(vals[4].rule.def.backend_refs[0].ref.name, "web");
+	vals[4].rule.def.backend_refs[0].ref.tags = 7;
+	memset(&ts, 0, sizeof(ts));
+	ts.n = 1;
+	strcpy(ts.tags[0].key, "version");
+	strcpy(ts.tags[0].value, "v2");
+
+	memset(in, 0, sizeof(in));
+	in[hk].keys = keys;
+	in[hk].vals = (const uint8_t *)vals;
+	in[hk].n = 6;
+	ok = ASSERT_TRUE(hk != SIZE_MAX) &&
+	     ASSERT_EQ(polkinds_build(&pk, in, &tk, &ts, 1), 0) &&
+	     /* the bad record is gone */
+	     ASSERT_EQ(polkinds_count(pk, hk), 5);
+	/* (policy, index) order */
+	ok = ok && ASSERT_TRUE(polkinds_record(pk, hk, 0, &key)) &&
+	     ASSERT_STREQ(key->name, "api-a") &&
+	     ASSERT_TRUE(polkinds_record(pk, hk, 2, &key)) &&
+	     ASSERT_STREQ(key->name, "web-a") && ASSERT_EQ(key->index, 0) &&
+	     ASSERT_TRUE(polkinds_record(pk, hk, 3, &key)) &&
+	     ASSERT_STREQ(key->name, "web-a") && ASSERT_EQ(key->index, 1) &&
+	     ASSERT_TRUE(!polkinds_record(pk, hk, 5, NULL));
+	n = ok ? polkinds_http_routes(pk, "web", &idx) : 0;
+	ok = ok && ASSERT_EQ(n, 3);
+	for (size_t i = 0; ok && i < n; i++) {
+		ok = ASSERT_TRUE(polkinds_record(pk, hk, idx[i], &key)) &&
+		     ASSERT_TRUE(!strncmp(key->name, "web-", 4));
+	}
+	ok = ok && ASSERT_EQ(polkinds_http_routes(pk, "api", &idx), 1) &&
+	     ASSERT_EQ(polkinds_http_routes(pk, "", &idx), 1) &&
+	     ASSERT_TRUE(polkinds_record(pk, hk, idx[0], &key)) &&
+	     ASSERT_STREQ(key->name, "mesh-all") &&
+	     ASSERT_EQ(polkinds_http_routes(pk, "nope", &idx), 0) &&
+	     ASSERT_TRUE(idx == NULL) &&
+	     ASSERT_EQ(polkinds_http_routes(pk, "zzz", &idx), 0);
+	if (ok)
+		polkinds_json(pk, &s);
+	ok = ok && ASSERT_TRUE(strstr(out.buf, "{\"MeshHTTPRoute\":[")) &&
+	     ASSERT_TRUE(strstr(out.buf, "\"version\": \"v2\"") ||
+			 strstr(out.buf, "\"version\":\"v2\"")) &&
+	     ASSERT_TRUE(!strstr(out.buf, "\"bad\""));
+	if (!ok)
+		fprintf(stderr, "dump: %s\n", out.buf);
+	polkinds_free(pk);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN("test_polkinds");
+	TEST_RUN(test_routes_by_destination);
+	TEST_MAIN_END();
+}
