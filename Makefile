@@ -166,17 +166,20 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)O=$(O) scripts/demo.sh
 
-# Benchmarks against direct, nginx and HAProxy (docs/benchmarks.md); not
-# part of check.  Results in $(O)/bench/.
+# Benchmarks against direct, nginx and HAProxy, then the policy-map scale
+# (docs/benchmarks.md); not part of check.  Results in $(O)/bench/.
 bench-deps:
 	$(Q)scripts/deps.sh --bench
 
 bench: bench-deps
-	$(Q)$(MAKE) --no-print-directory all $(BENCH_LOAD)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_LOAD) \
+		$(O)/tests/unit/test_ctl_scale
 	$(Q)O=$(O) scripts/bench.sh
+	$(Q)O=$(O) scripts/bench-policy.sh
 
-# Policy-map scale: 10k services / 100k workloads through mfctl and the
-# agent's snapshot load (scripts/bench-policy.sh); $(O)/bench/policy.json.
+# Policy-map scale alone: 10k services / 100k workloads / 10k HTTP routes
+# through mfctl and the agent's snapshot load (scripts/bench-policy.sh);
+# $(O)/bench/policy.json.
 .PHONY: bench-policy
 bench-policy: all $(O)/tests/unit/test_ctl_scale
 	$(Q)O=$(O) scripts/bench-policy.sh
