@@ -89,20 +89,32 @@ static int insp_head(int fd, const char *name, long used,
 	return 0;
 }
 
+/* The conf's JSON goes to stdout; its tags resolve among the tag sets
+ * read with it. */
 static void insp_write(void *arg, const char *buf, size_t n)
 {
-	fwrite(buf, 1, n, arg);
+	(void)arg;
+	fwrite(buf, 1, n, stdout);
+}
+
+static const struct mf_tagset *insp_tags(void *arg, uint32_t id)
+{
+	const struct rec_set *rs = arg;
+	struct mf_tagset_key k = { .id = id };
+	long i = rec_find(rs, REC_TAGSETS, &k);
+
+	return i < 0 ? NULL : rec_val(rs, REC_TAGSETS, (size_t)i);
 }
 
 /* One record of a schema-driven kind: the policy, which entry, its
  * targets and its conf as JSON. */
-static void insp_policy(const struct mf_pol_key *k, const void *v,
-			const struct kind_desc *kd)
+static void insp_policy(const struct rec_set *rs, const struct mf_pol_key *k,
+			const void *v, const struct kind_desc *kd)
 {
 	static const char *const sections[] = { "?", "to", "from", "default",
 						"conf" };
 	const struct mf_pol_hdr *h = v;
-	const struct sch_sink out = { insp_write, stdout, NULL };
+	const struct sch_sink out = { insp_write, (void *)rs, insp_tags };
 	const char *tk = h->target.kind < MF_REF_KIND_MAX ?
 				 sch_ref_kind_names[h->target.kind] : NULL;
 	const char *rk = h->ref.kind < MF_REF_KIND_MAX ?
@@ -190,7 +202,7 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			break;
 		}
 		default:
-			insp_policy(k, v, kinds_all[m - REC_GEN_FIRST]);
+			insp_policy(rs, k, v, kinds_all[m - REC_GEN_FIRST]);
 			break;
 		}
 	}

@@ -125,6 +125,13 @@ else
 	fail bpftool_decodes_route "$(cat "$TL_TMP/bpftool.err") $(head -c 600 "$TL_TMP/bpftool.json")"
 fi
 
+# inspect decodes the same record, its tags resolved.
+if ctl_b inspect 2>&1 | grep -q '^  web-split\[0\] to target Mesh ref MeshService:web conf .*"tags": {"version": "v1"}, "weight": 90'; then
+	pass inspect_decodes_route
+else
+	fail inspect_decodes_route "$(ctl_b inspect 2>&1 | grep -A2 '^mf_http_routes')"
+fi
+
 # A delete takes the policy out of the agent's snapshot.
 for n in a b; do
 	"$MFCTL" --bpf-root "$TB_BPFFS/mf-node-$n" --state-dir "$TL_STATE/mf-node-$n/state" \
