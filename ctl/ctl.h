@@ -51,6 +51,7 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv);
+int ctl_cmd_effective(const struct ctl_opts *o, int argc, char **argv);
 int ctl_cmd_restore(const struct ctl_opts *o, int argc, char **argv);
 
 /* Usage text of each command, for --help and for usage errors. */
@@ -62,6 +63,7 @@ extern const char ctl_usage_delete[];
 extern const char ctl_usage_diff[];
 extern const char ctl_usage_inspect[];
 extern const char ctl_usage_status[];
+extern const char ctl_usage_effective[];
 extern const char ctl_usage_restore[];
 
 /* Prints "mfctl: <msg>" to stderr: the one format for errors that are not

@@ -42,6 +42,7 @@ static const char main_usage[] =
 	"  diff         show what apply -f would change, writing nothing\n"
 	"  inspect      decode every pinned map, with usage and counters\n"
 	"  status       agent process, epoch in force, mesh, object counts\n"
+	"  effective    what the applied policies add up to for one workload\n"
 	"  restore      rebuild the policy maps from the saved state\n"
 	"  help [CMD]   show help (also: mfctl CMD --help)\n"
 	"\n"
@@ -78,6 +79,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "diff", NULL, ctl_cmd_diff, ctl_usage_diff },
 	{ "inspect", NULL, ctl_cmd_inspect, ctl_usage_inspect },
 	{ "status", NULL, ctl_cmd_status, ctl_usage_status },
+	{ "effective", NULL, ctl_cmd_effective, ctl_usage_effective },
 	{ "restore", NULL, ctl_cmd_restore, ctl_usage_restore },
 };
 

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "effective.h"
+#include "select.h"
+#include "state.h"
+
+const char ctl_usage_effective[] =
+	"usage: mfctl [--bpf-root DIR] effective WORKLOAD [--from SERVICE]\n"
+	"\n"
+	"Prints what the applied policies add up to for WORKLOAD: for each\n"
+	"policy kind, which policies select it (Kuma's rules, docs/policy.md)\n"
+	"and their merged conf, per destination Service for `to` entries, for\n"
+	"`from` entries (only Mesh-wide ones unless --from names the source\n"
+	"Service), and for `default`.  Policies are listed in merge order: the\n"
+	"last one won every field it set.  Routes list their rules; legacy\n"
+	"kinds (TrafficRoute, RateLimit) the single best match.\n"
+	"\n"
+	"Exit codes: 0 ok, 1 invalid input or no such workload, 2 system error.\n";
+
+/* Writes go to a FILE; tags resolve in the set. */
+struct eff_ctx {
+	const struct model_set *set;
+	FILE *f;
+};
+
+static void eff_write(void *arg, const char *buf, size_t n)
+{
+	fwrite(buf, 1, n, ((struct eff_ctx *)arg)->f);
+}
+
+static const struct mf_tagset *eff_tags(void *arg, uint32_t id)
+{
+	return model_tags_get(((struct eff_ctx *)arg)->set, id);
+}
+
+/* The candidates of kind @kd: every record of every policy of it. */
+static struct sel_cand *eff_cands(const struct model_set *set,
+				  enum model_kind k, size_t *n)
+{
+	const struct kind_desc *kd = model_kind_desc(k);
+	struct sel_cand *c;
+	size_t cnt = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < set->n; i++)
+		if (set->objs[i].kind == k)
+			cnt += set->objs[i].u.pol.n;
+	c = calloc(cnt ? cnt : 1, sizeof(*c));
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct model_obj *o = &set->objs[i];
+
+		if (o->kind != k)
+			continue;
+		for (size_t r = 0; r < o->u.pol.n; r++) {
+			c[*n].val = o->u.pol.recs + r * kd->val_size;
+			c[*n].name = o->name;
+			c[*n].index = (uint32_t)r;
+			(*n)++;
+		}
+	}
+	return c;
+}
+
+/* One line: kind, section and peer, contributing policies, and either the
+ * merged conf or the number of rules. */
+static int eff_line(struct eff_ctx *e, const struct kind_desc *kd,
+		    const struct sel_cand *c, size_t n,
+		    const struct sel_query *q, const char *what,
+		    const struct sel_ctx *sctx)
+{
+	const struct sch_sink out = { eff_write, e, eff_tags };
+	const char *names[64];
+	size_t *order;
+	uint8_t *conf;
+	int got;
+
+	if (kd->form == KIND_FORM_ROUTE) {
+		order = calloc(n ? n : 1, sizeof(*order));
+		if (!order)
+			return -ENOMEM;
+		got = sel_select(kd, c, n, q, sctx, order);
+		if (got > 0) {
+			fprintf(e->f, "%s %s:", kd->name, what);
+			for (int i = 0; i < got; i++)
+				fprintf(e->f, " %s[%u]", c[order[i]].name,
+					c[order[i]].index);
+			fprintf(e->f, " (%d rule%s)\n", got,
+				got == 1 ? "" : "s");
+		}
+		free(order);
+		return got < 0 ? got : 0;
+	}
+	conf = calloc(1, kd->val_size - kd->conf_off);
+	if (!conf)
+		return -ENOMEM;
+	got = sel_effective(kd, c, n, q, sctx, conf, names, 64);
+	if (got > 0) {
+		fprintf(e->f, "%s %s:", kd->name, what);
+		for (int i = 0; i < got && i < 64; i++)
+			/* a policy with two entries that apply shows twice */
+			if (!i || strcmp(names[i], names[i - 1]))
+				fprintf(e->f, "%s %s", i ? "," : "", names[i]);
+		fputc(' ', e->f);
+		sch_json(&out, kd->conf, conf);
+		fputc('\n', e->f);
+	}
+	free(conf);
+	return got < 0 ? got : 0;
+}
+
+/* Legacy kinds: the best source/destination match per destination. */
+static void eff_legacy(struct eff_ctx *e, const struct kind_desc *kd,
+		       const struct sel_cand *c, size_t n,
+		       const struct sel_workload *self,
+		       const struct sel_workload *dst, const char *what,
+		       const struct sel_ctx *sctx)
+{
+	struct sel_legacy_rank rank;
+	int best;
+
+	if (kd->form == KIND_FORM_SELECTORS)
+		best = sel_legacy_best(c, n, self, NULL, sctx, &rank);
+	else
+		best = sel_legacy_best(c, n, self, dst, sctx, &rank);
+	if (best >= 0)
+		fprintf(e->f, "%s %s: %s\n", kd->name, what, c[best].name);
+}
+
+int effective_print(FILE *f, const struct model_set *set, const char *name,
+		    const char *from)
+{
+	struct eff_ctx e = { set, f };
+	const struct sel_ctx sctx = { eff_tags, NULL, &e };
+	const struct model_obj *w = model_set_find(set, MODEL_WORKLOAD, name);
+	struct sel_workload self, src;
+	const struct model_obj **sorted;
+	int err = 0;
+
+	if (!w || (from && !model_set_find(set, MODEL_SERVICE, from)))
+		return -ENOENT;
+	self = (struct sel_workload){ .name = w->name,
+				      .service = w->u.workload.service,
+				      .tags = model_tags_get(set,
+							     w->u.workload.tags) };
+	src = (struct sel_workload){ .service = from };
+	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	model_set_sorted(set, sorted);
+
+	fprintf(f, "Workload %s (service %s, node %s)\n", w->name,
+		w->u.workload.service, w->u.workload.node);
+	for (int k = MODEL_GEN_FIRST; k < MODEL_KIND_MAX && !err; k++) {
+		const struct kind_desc *kd = model_kind_desc(k);
+		struct sel_cand *c;
+		size_t n;
+
+		c = eff_cands(set, k, &n);
+		if (!c) {
+			err = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; n && i < set->n && !err; i++) {
+			const struct model_obj *s = sorted[i];
+			struct sel_workload dst = { .service = s->name };
+			struct sel_query q = { .self = &self,
+					       .section = MF_SEC_TO,
+					       .peer = &dst };
+			char what[MF_NAME_MAX + 8];
+
+			if (s->kind != MODEL_SERVICE)
+				continue;
+			snprintf(what, sizeof(what), "to %s", s->name);
+			if (kd->form == KIND_FORM_SOURCES ||
+			    kd->form == KIND_FORM_SELECTORS) {
+				if (kd->form == KIND_FORM_SOURCES)
+					eff_legacy(&e, kd, c, n, &self, &dst,
+						   what, &sctx);
+				continue;
+			}
+			if (kd->form != KIND_FORM_DEFAULT &&
+			    (kd->sections & KIND_SEC_TO))
+				err = eff_line(&e, kd, c, n, &q, what, &sctx);
+		}
+		if (n && !err && kd->form == KIND_FORM_SELECTORS)
+			eff_legacy(&e, kd, c, n, &self, NULL, "selects it",
+				   &sctx);
+		if (n && !err && kd->form == KIND_FORM_TO_FROM &&
+		    (kd->sections & KIND_SEC_FROM)) {
+			struct sel_query q = { .self = &self,
+					       .section = MF_SEC_FROM,
+					       .peer = from ? &src : NULL };
+			char what[MF_NAME_MAX + 8];
+
+			snprintf(what, sizeof(what), "from %s",
+				 from ? from : "any");
+			err = eff_line(&e, kd, c, n, &q, what, &sctx);
+		}
+		if (n && !err && kd->form == KIND_FORM_DEFAULT) {
+			struct sel_query q = { .self = &self,
+					       .section = MF_SEC_DEFAULT };
+
+			err = eff_line(&e, kd, c, n, &q, "default", &sctx);
+		}
+		free(c);
+	}
+	free(sorted);
+	return err;
+}
+
+int ctl_cmd_effective(const struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *from = NULL, *name;
+	struct state st;
+	struct diag d;
+	int c, err, rc = CTL_EXIT_SYSTEM;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			from = optarg;
+			break;
+		case 'h':
+			fputs(ctl_usage_effective, stdout);
+			return CTL_EXIT_OK;
+		default:
+			fputs(ctl_usage_effective, stderr);
+			return CTL_EXIT_INVALID;
+		}
+	}
+	if (optind + 1 != argc) {
+		ctl_err("effective needs one WORKLOAD");
+		fputs(ctl_usage_effective, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	name = argv[optind];
+	diag_init(&d);
+	err = state_load(&st, o->bpf_root, false, NULL, &d);
+	if (err == -ENOENT) {
+		ctl_err("nothing is applied under %s", o->bpf_root);
+		rc = CTL_EXIT_INVALID;
+		goto out;
+	}
+	if (err) {
+		diag_print(&d, stderr);
+		goto out;
+	}
+	err = effective_print(stdout, &st.objs, name, from);
+	if (err == -ENOENT) {
+		ctl_err(from && model_set_find(&st.objs, MODEL_WORKLOAD, name) ?
+				"no Service \"%s\" is applied" :
+				"no Workload \"%s\" is applied",
+			from && model_set_find(&st.objs, MODEL_WORKLOAD, name) ?
+				from : name);
+		rc = CTL_EXIT_INVALID;
+		goto out;
+	}
+	if (err || fflush(stdout) || ferror(stdout)) {
+		ctl_err("cannot write the output");
+		goto out;
+	}
+	rc = CTL_EXIT_OK;
+out:
+	state_close(&st);
+	diag_free(&d);
+	return rc;
+}
