@@ -55,31 +55,18 @@ static const char *log_check_path(const char *s)
 static const char *log_check_address(const char *s)
 {
 	const char *colon = strrchr(s, ':');
-	unsigned long port = 0;
+	long port;
 
 	if (!colon || colon == s || !colon[1])
 		return "must be host:port";
-	for (const char *p = colon + 1; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return "must be host:port";
-		port = port * 10 + (unsigned long)(*p - '0');
-		if (port > 65535)
-			break;
-	}
+	port = kind_parse_port(colon + 1);
+	if (port < 0)
+		return "must be host:port";
 	if (port < 1 || port > 65535)
 		return "port must be 1..65535";
 	for (const char *p = s; p < colon; p++)
 		if (*p <= ' ' || *p == '/')
 			return "must be host:port";
-	return NULL;
-}
-
-/* Endpoints are handed to the proxy verbatim: no spaces or controls. */
-static const char *log_check_endpoint(const char *s)
-{
-	for (; *s; s++)
-		if (*s <= ' ' || *s == 0x7f)
-			return "must not contain spaces or control characters";
 	return NULL;
 }
 
@@ -188,7 +175,7 @@ static const struct sch_object log_tcp = {
 static const struct sch_field log_otel_fields[] = {
 	{ .name = "endpoint", .type = SCH_STRING, .required = true,
 	  .off = offsetof(struct mf_log_otel, endpoint), .size = MF_PATH_MAX,
-	  .check = log_check_endpoint },
+	  .check = kind_check_no_space },
 	{ .name = "body", .type = SCH_STRING,
 	  .off = offsetof(struct mf_log_otel, body),
 	  .size = MF_LOG_PLAIN_MAX },
@@ -207,15 +194,13 @@ enum { LOG_BE_TYPE, LOG_BE_FILE, LOG_BE_TCP, LOG_BE_OTEL };
 static const char *log_backend_check(const void *obj)
 {
 	const struct mf_log_backend *b = obj;
-	uint32_t objs = sch_present(obj) &
-			((1u << LOG_BE_FILE) | (1u << LOG_BE_TCP) |
-			 (1u << LOG_BE_OTEL));
 
-	if (!objs || (objs & (objs - 1)))
-		return "must have exactly one of file, tcp, openTelemetry";
-	if (sch_has(obj, LOG_BE_TYPE) && !(objs & (1u << b->type)))
-		return "type must name the backend that is set";
-	return NULL;
+	return kind_check_typed_one(obj, (1u << LOG_BE_FILE) |
+					 (1u << LOG_BE_TCP) |
+					 (1u << LOG_BE_OTEL),
+				    LOG_BE_TYPE, b->type,
+				    "must have exactly one of file, tcp, "
+				    "openTelemetry");
 }
 
 static const struct sch_field log_backend_fields[] = {
@@ -261,13 +246,8 @@ const struct kind_desc kind_mesh_access_log = {
 	.map = MF_MAP_ACCESSLOGS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY),
-	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE) |
-		    KIND_REF(MF_REF_MESH_HTTP_ROUTE),
+	.target_kinds = KIND_TARGETS_GATEWAY,
+	.to_kinds = KIND_TO_SERVICE | KIND_REF(MF_REF_MESH_HTTP_ROUTE),
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	.val_size = sizeof(struct mf_accesslog),
 	.conf_off = offsetof(struct mf_accesslog, conf),

@@ -207,12 +207,8 @@ const struct kind_desc kind_mesh_circuit_breaker = {
 	.map = MF_MAP_BREAKERS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY),
-	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
+	.target_kinds = KIND_TARGETS_GATEWAY,
+	.to_kinds = KIND_TO_SERVICE,
 	/* Inbound limits apply to every caller alike. */
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	.val_size = sizeof(struct mf_breaker),

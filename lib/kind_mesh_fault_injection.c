@@ -126,10 +126,7 @@ const struct kind_desc kind_mesh_fault_injection = {
 	/* Kuma takes `to` only for a MeshGateway target, whose faults this
 	 * dataplane does not inject; so `from` only. */
 	.sections = KIND_SEC_FROM,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD),
+	.target_kinds = KIND_TARGETS_PROXY,
 	/* Faults may be aimed at some callers only. */
 	.from_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
 		      KIND_REF(MF_REF_MESH_SERVICE) |

@@ -41,30 +41,12 @@
 /* "*", or a DNS name whose first label may be "*". */
 static const char *gw_hostname_check(const char *s)
 {
-	size_t label = 0;
-
 	if (!strcmp(s, "*"))
 		return NULL;
 	if (!strncmp(s, "*.", 2))
 		s += 2;
-	for (; *s; s++) {
-		char ch = *s;
-
-		if (ch == '.') {
-			if (!label || s[-1] == '-')
-				goto bad;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      (ch == '-' && label)))
-			goto bad;
-		label++;
-	}
-	if (label && s[-1] != '-')
-		return NULL;
-bad:
-	return "must be \"*\" or a DNS name (labels of a-z, 0-9 and '-'), "
+	return kind_dns_name_ok(s) ? NULL :
+	       "must be \"*\" or a DNS name (labels of a-z, 0-9 and '-'), "
 	       "optionally starting with \"*.\"";
 }
 

@@ -38,7 +38,6 @@
  * weight defaults to 1 and some backend of a rule must get traffic.
  * Regular expressions are checked with POSIX extended syntax.
  */
-#include <regex.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -46,57 +45,13 @@
 
 #define GWR_WEIGHT_MAX 1000000
 
-static bool gwr_regex_ok(const char *s)
-{
-	regex_t re;
-
-	if (regcomp(&re, s, REG_EXTENDED | REG_NOSUB))
-		return false;
-	regfree(&re);
-	return true;
-}
-
-/* RFC 9110 token. */
-static const char *gwr_header_name_check(const char *s)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || strchr(extra, ch)))
-			return "must be an HTTP header name (letters, digits "
-			       "and !#$%&'*+-.^_`|~)";
-	}
-	return NULL;
-}
-
 /* A DNS name whose first label may be "*". */
 static const char *gwr_hostname_check(const char *s)
 {
-	size_t label = 0;
-
 	if (!strncmp(s, "*.", 2))
 		s += 2;
-	for (; *s; s++) {
-		char ch = *s;
-
-		if (ch == '.') {
-			if (!label || s[-1] == '-')
-				goto bad;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      (ch == '-' && label)))
-			goto bad;
-		label++;
-	}
-	if (label && s[-1] != '-')
-		return NULL;
-bad:
-	return "must be a DNS name (labels of a-z, 0-9 and '-'), optionally "
+	return kind_dns_name_ok(s) ? NULL :
+	       "must be a DNS name (labels of a-z, 0-9 and '-'), optionally "
 	       "starting with \"*.\"";
 }
 
@@ -130,7 +85,7 @@ static const char *gwr_path_check(const void *obj)
 	if (!p->value[0])
 		return NULL;	/* reported as missing */
 	if (p->match == MF_GWR_REGEX)
-		return gwr_regex_ok(p->value) ?
+		return kind_regex_ok(p->value) ?
 			       NULL :
 			       "value is not a valid regular expression";
 	return p->value[0] == '/' ? NULL : "value must start with '/'";
@@ -153,7 +108,7 @@ static const struct sch_field gwr_header_fields[] = {
 	[GWR_H_NAME] = {
 		.name = "name", .type = SCH_STRING, .required = true,
 		.off = offsetof(struct mf_gwr_header, name),
-		.size = MF_HDR_NAME_MAX, .check = gwr_header_name_check },
+		.size = MF_HDR_NAME_MAX, .check = kind_check_header_name },
 	[GWR_H_VALUE] = {
 		.name = "value", .type = SCH_STRING,
 		.off = offsetof(struct mf_gwr_header, value),
@@ -176,7 +131,7 @@ static const char *gwr_header_check(const void *obj)
 	}
 	if (!has_value)
 		return "value is required for match EXACT and REGEX";
-	if (match == MF_GWR_REGEX && !gwr_regex_ok(h->value))
+	if (match == MF_GWR_REGEX && !kind_regex_ok(h->value))
 		return "value is not a valid regular expression";
 	return NULL;
 }

@@ -50,12 +50,6 @@
 #define HC_BOOL(yaml, st, field)                                        \
 	{ .name = yaml, .type = SCH_BOOL, .off = offsetof(st, field) }
 
-/* An HTTP path is absolute: Envoy sends it as the request target. */
-static const char *hc_path_check(const char *s)
-{
-	return s[0] == '/' ? NULL : "must start with '/'";
-}
-
 /* Standard base64 with '=' padding, whole quanta only. */
 static const char *hc_base64_check(const char *s)
 {
@@ -96,7 +90,7 @@ static const struct sch_field hc_http_fields[] = {
 	{ .name = "path", .type = SCH_STRING,
 	  .off = offsetof(struct mf_hc_http, path),
 	  .size = sizeof(((struct mf_hc_http *)0)->path),
-	  .check = hc_path_check },
+	  .check = kind_check_abs_path },
 	{ .name = "expectedStatuses", .type = SCH_LIST,
 	  .off = offsetof(struct mf_hc_http, expected_statuses),
 	  .sub = &hc_status,
@@ -195,12 +189,8 @@ const struct kind_desc kind_mesh_health_check = {
 	.map = MF_MAP_HEALTHCHECKS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY),
-	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
+	.target_kinds = KIND_TARGETS_GATEWAY,
+	.to_kinds = KIND_TO_SERVICE,
 	.val_size = sizeof(struct mf_healthcheck),
 	.conf_off = offsetof(struct mf_healthcheck, conf),
 	.conf = &hc_conf,

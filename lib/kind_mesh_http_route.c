@@ -58,77 +58,20 @@
  * checked with POSIX extended syntax, the closest the C library has to
  * Envoy's RE2.
  *
- * The backendRef schema is shared with MeshTCPRoute (route_backend_ref,
- * route_backends_weighted()).
+ * The backendRef schema is shared with MeshTCPRoute (kind_route_backend_ref
+ * and kind_route_backends_weighted(), lib/kind_common.c).
  */
-#include <regex.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "kinds.h"
 
-/* Weights are added up per rule; this bound keeps four of them far from
- * overflowing the __u32 sum the data path computes. */
-#define ROUTE_WEIGHT_MAX 1000000
-
 /* ---- string rules ------------------------------------------------------ */
 
-/* Returns NULL when @s compiles as a POSIX extended regular expression. */
-static const char *route_regex_check(const char *s)
-{
-	regex_t re;
-
-	if (regcomp(&re, s, REG_EXTENDED | REG_NOSUB))
-		return "is not a valid regular expression";
-	regfree(&re);
-	return NULL;
-}
-
-/* HTTP field names are RFC 9110 tokens. */
-static const char *route_header_name_check(const char *s)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || strchr(extra, ch)))
-			return "must be an HTTP header name (letters, digits "
-			       "and !#$%&'*+-.^_`|~)";
-	}
-	return NULL;
-}
-
-static const char *route_abs_path_check(const char *s)
-{
-	return s[0] == '/' ? NULL : "must start with '/'";
-}
-
-/* A DNS name: dot-separated labels of a-z, 0-9 and '-', each starting and
- * ending with a letter or digit. */
 static const char *route_hostname_check(const char *s)
 {
-	size_t label = 0;
-
-	for (; *s; s++) {
-		char ch = *s;
-
-		if (ch == '.') {
-			if (!label || s[-1] == '-')
-				goto bad;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      (ch == '-' && label)))
-			goto bad;
-		label++;
-	}
-	if (label && s[-1] != '-')
-		return NULL;
-bad:
-	return "must be a DNS name: labels of a-z, 0-9 and '-' separated "
+	return kind_dns_name_ok(s) ? NULL :
+	       "must be a DNS name: labels of a-z, 0-9 and '-' separated "
 	       "by dots";
 }
 
@@ -182,7 +125,7 @@ static const char *route_path_check(const void *obj)
 			       "(except \"/\")";
 		break;
 	case MF_PATH_REGEX:
-		if (route_regex_check(p->value))
+		if (!kind_regex_ok(p->value))
 			return "value is not a valid regular expression";
 		break;
 	}
@@ -204,7 +147,7 @@ static const struct sch_object route_path = {
 	  .names = route_value_types },                                       \
 	{ .name = "name", .type = SCH_STRING, .required = true,               \
 	  .off = offsetof(struct mf_route_kv_match, name),                    \
-	  .size = MF_HDR_NAME_MAX, .check = route_header_name_check },        \
+	  .size = MF_HDR_NAME_MAX, .check = kind_check_header_name },        \
 	{ .name = "value", .type = SCH_STRING,                                \
 	  .required = type_required,                                          \
 	  .off = offsetof(struct mf_route_kv_match, value),                   \
@@ -236,7 +179,7 @@ static const char *route_header_check(const void *obj)
 	if (!has_value)
 		return "value is required for type Exact, RegularExpression "
 		       "and Prefix";
-	if (type == MF_MATCH_REGEX && route_regex_check(m->value))
+	if (type == MF_MATCH_REGEX && !kind_regex_ok(m->value))
 		return "value is not a valid regular expression";
 	return NULL;
 }
@@ -249,7 +192,7 @@ static const char *route_query_check(const void *obj)
 		return NULL;	/* reported as missing */
 	if (m->type != MF_MATCH_EXACT && m->type != MF_MATCH_REGEX)
 		return "type must be Exact or RegularExpression";
-	if (m->type == MF_MATCH_REGEX && route_regex_check(m->value))
+	if (m->type == MF_MATCH_REGEX && !kind_regex_ok(m->value))
 		return "value is not a valid regular expression";
 	return NULL;
 }
@@ -304,52 +247,12 @@ static const struct sch_object route_match = {
 
 /* ---- backendRefs ------------------------------------------------------- */
 
-enum { ROUTE_BE_REF, ROUTE_BE_PORT, ROUTE_BE_WEIGHT };
-
-/* Kuma writes a backendRef flat ({kind, name, tags, port, weight}), so its
- * mf_ref is an inline ref (no name): kind, name and tags are keys of the
- * backendRef itself. */
-static const struct sch_field route_backend_fields[] = {
-	[ROUTE_BE_REF] = {
-		.type = SCH_REF, .required = true,
-		.off = offsetof(struct mf_route_backend, ref),
-		.ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
-			     KIND_REF(MF_REF_MESH_SERVICE_SUBSET) },
-	[ROUTE_BE_PORT] = {
-		.name = "port", .type = SCH_INT, .size = 2,
-		.off = offsetof(struct mf_route_backend, port),
-		.min = 1, .max = 65535 },
-	[ROUTE_BE_WEIGHT] = {
-		.name = "weight", .type = SCH_INT, .size = 4,
-		.off = offsetof(struct mf_route_backend, weight),
-		.min = 0, .max = ROUTE_WEIGHT_MAX },
-};
-
-static const char *route_backend_check(const void *obj)
-{
-	const struct mf_route_backend *b = obj;
-
-	/* The ref reader refuses tags on a MeshService; a subset without
-	 * tags would be the whole service, so Kuma asks for them. */
-	if (b->ref.kind == MF_REF_MESH_SERVICE_SUBSET && !b->ref.tags)
-		return "kind MeshServiceSubset needs tags";
-	return NULL;
-}
-
-extern const struct sch_object route_backend_ref;
-const struct sch_object route_backend_ref = {
-	.name = "backendRef",
-	.fields = route_backend_fields,
-	.nfields = SCH_NFIELDS(route_backend_fields),
-	.check = route_backend_check,
-};
-
 /* ---- filters ----------------------------------------------------------- */
 
 static const struct sch_field route_header_value_fields[] = {
 	{ .name = "name", .type = SCH_STRING, .required = true,
 	  .off = offsetof(struct mf_header_value, name),
-	  .size = MF_HDR_NAME_MAX, .check = route_header_name_check },
+	  .size = MF_HDR_NAME_MAX, .check = kind_check_header_name },
 	{ .name = "value", .type = SCH_STRING, .required = true,
 	  .off = offsetof(struct mf_header_value, value),
 	  .size = MF_HDR_VALUE_MAX },
@@ -363,7 +266,7 @@ static const struct sch_object route_header_value = {
 
 static const struct sch_field route_header_name_item[] = {
 	{ .type = SCH_STRING, .size = MF_HDR_NAME_MAX,
-	  .check = route_header_name_check },
+	  .check = kind_check_header_name },
 };
 
 static const struct sch_object route_header_names = {
@@ -374,18 +277,7 @@ static const struct sch_object route_header_names = {
 };
 
 static const struct sch_field route_header_mod_fields[] = {
-	{ .name = "set", .type = SCH_LIST,
-	  .off = offsetof(struct mf_header_mod, set),
-	  .sub = &route_header_value,
-	  .count_off = offsetof(struct mf_header_mod, nset),
-	  .item_size = sizeof(struct mf_header_value),
-	  .max_items = MF_HEADERS_MAX },
-	{ .name = "add", .type = SCH_LIST,
-	  .off = offsetof(struct mf_header_mod, add),
-	  .sub = &route_header_value,
-	  .count_off = offsetof(struct mf_header_mod, nadd),
-	  .item_size = sizeof(struct mf_header_value),
-	  .max_items = MF_HEADERS_MAX },
+	KIND_HEADER_SET_ADD(&route_header_value),
 	{ .name = "remove", .type = SCH_LIST,
 	  .off = offsetof(struct mf_header_mod, remove),
 	  .sub = &route_header_names,
@@ -421,12 +313,12 @@ static const struct sch_field route_path_rewrite_fields[] = {
 		.name = "replaceFullPath", .type = SCH_STRING,
 		.off = offsetof(struct mf_route_path_rewrite,
 				replace_full_path),
-		.size = MF_ROUTE_PATH_MAX, .check = route_abs_path_check },
+		.size = MF_ROUTE_PATH_MAX, .check = kind_check_abs_path },
 	[ROUTE_RW_PREFIX] = {
 		.name = "replacePrefixMatch", .type = SCH_STRING,
 		.off = offsetof(struct mf_route_path_rewrite,
 				replace_prefix_match),
-		.size = MF_ROUTE_PATH_MAX, .check = route_abs_path_check },
+		.size = MF_ROUTE_PATH_MAX, .check = kind_check_abs_path },
 };
 
 /* The value field is the one `type` names, and only that one. */
@@ -522,7 +414,7 @@ static const struct sch_field route_mirror_fields[] = {
 	  .off = offsetof(struct mf_route_mirror, percentage) },
 	{ .name = "backendRef", .type = SCH_OBJECT, .required = true,
 	  .off = offsetof(struct mf_route_mirror, backend_ref),
-	  .sub = &route_backend_ref },
+	  .sub = &kind_route_backend_ref },
 };
 
 static const struct sch_object route_mirror = {
@@ -599,17 +491,6 @@ static const struct sch_object route_filter = {
 
 /* ---- rule -------------------------------------------------------------- */
 
-/* True when one of the @n backendRefs at @b gets traffic: a backendRef
- * without weight has Kuma's default weight, 1.  Shared with MeshTCPRoute. */
-bool route_backends_weighted(const struct mf_route_backend *b, unsigned n);
-bool route_backends_weighted(const struct mf_route_backend *b, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (!sch_has(&b[i], ROUTE_BE_WEIGHT) || b[i].weight)
-			return true;
-	return false;
-}
-
 enum { ROUTE_DEF_FILTERS, ROUTE_DEF_BACKENDS };
 
 static const struct sch_field route_default_fields[] = {
@@ -623,7 +504,7 @@ static const struct sch_field route_default_fields[] = {
 	[ROUTE_DEF_BACKENDS] = {
 		.name = "backendRefs", .type = SCH_LIST,
 		.off = offsetof(struct mf_route_default, backend_refs),
-		.sub = &route_backend_ref,
+		.sub = &kind_route_backend_ref,
 		.count_off = offsetof(struct mf_route_default, nbackend_refs),
 		.item_size = sizeof(struct mf_route_backend),
 		.max_items = MF_ROUTE_BACKENDS_MAX },
@@ -647,7 +528,7 @@ static const char *route_default_check(const void *obj)
 		return "filters RequestRedirect and URLRewrite may appear "
 		       "once each";
 	if (sch_has(d, ROUTE_DEF_BACKENDS) &&
-	    !route_backends_weighted(d->backend_refs, d->nbackend_refs))
+	    !kind_route_backends_weighted(d->backend_refs, d->nbackend_refs))
 		return "backendRefs need at least one weight above 0";
 	return NULL;
 }
@@ -721,13 +602,9 @@ const struct kind_desc kind_mesh_http_route = {
 	.map = MF_MAP_HTTP_ROUTES,
 	.form = KIND_FORM_ROUTE,
 	.sections = KIND_SEC_TO,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY),
+	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* Mesh: every destination of a targeted MeshGateway. */
-	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
+	.to_kinds = KIND_TO_SERVICE,
 	.val_size = sizeof(struct mf_http_route),
 	.conf_off = offsetof(struct mf_http_route, rule),
 	.conf = &route_rule,

@@ -101,19 +101,15 @@ static const struct sch_field lb_maglev_fields[] = {
 };
 
 /* Envoy refuses a Maglev table whose size is not prime; say so here, where
- * the user can see the line, rather than in the proxy's log.  Trial
- * division up to sqrt(5000011) is about 2236 steps. */
+ * the user can see the line, rather than in the proxy's log. */
 static const char *lb_maglev_check(const void *obj)
 {
 	const struct mf_lb_maglev *m = obj;
-	uint32_t n = m->table_size;
 
-	if (!sch_has(m, 0) || n < 2)
+	if (!sch_has(m, 0) || m->table_size < 2)
 		return NULL;	/* range errors are the field's to report */
-	for (uint32_t d = 2; d <= n / d; d++)
-		if (n % d == 0)
-			return "tableSize must be a prime number";
-	return NULL;
+	return kind_is_prime(m->table_size) ? NULL :
+	       "tableSize must be a prime number";
 }
 
 static const struct sch_object lb_maglev = {
@@ -197,12 +193,8 @@ const struct kind_desc kind_mesh_lb_strategy = {
 	.map = MF_MAP_LBSTRATEGIES,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY),
-	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
+	.target_kinds = KIND_TARGETS_GATEWAY,
+	.to_kinds = KIND_TO_SERVICE,
 	.val_size = sizeof(struct mf_lbstrategy),
 	.conf_off = offsetof(struct mf_lbstrategy, conf),
 	.conf = &lb_conf,

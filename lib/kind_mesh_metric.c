@@ -35,20 +35,9 @@
 /* Scrape paths are HTTP paths. */
 static const char *metric_check_path(const char *s)
 {
-	if (s[0] != '/')
-		return "must start with '/'";
-	for (; *s; s++)
-		if (*s <= ' ' || *s == 0x7f)
-			return "must not contain spaces or control characters";
-	return NULL;
-}
+	const char *err = kind_check_abs_path(s);
 
-static const char *metric_check_verbatim(const char *s)
-{
-	for (; *s; s++)
-		if (*s <= ' ' || *s == 0x7f)
-			return "must not contain spaces or control characters";
-	return NULL;
+	return err ? err : kind_check_no_space(s);
 }
 
 static const char *const metric_profile_names[] = { "All", "Basic", "None",
@@ -107,7 +96,7 @@ static const struct sch_field metric_app_fields[] = {
 	  .min = 1, .max = 65535 },
 	{ .name = "address", .type = SCH_STRING,
 	  .off = offsetof(struct mf_metric_app, address),
-	  .size = MF_NAME_MAX, .check = metric_check_verbatim },
+	  .size = MF_NAME_MAX, .check = kind_check_no_space },
 };
 
 static const struct sch_object metric_app = {
@@ -137,7 +126,7 @@ static const struct sch_object metric_prom = {
 static const struct sch_field metric_otel_fields[] = {
 	{ .name = "endpoint", .type = SCH_STRING, .required = true,
 	  .off = offsetof(struct mf_metric_otel, endpoint),
-	  .size = MF_PATH_MAX, .check = metric_check_verbatim },
+	  .size = MF_PATH_MAX, .check = kind_check_no_space },
 	{ .name = "refreshInterval", .type = SCH_DURATION,
 	  .off = offsetof(struct mf_metric_otel, refresh_interval),
 	  .min = 1, .max = UINT32_MAX },
@@ -223,11 +212,7 @@ const struct kind_desc kind_mesh_metric = {
 	.plural = "meshmetrics",
 	.map = MF_MAP_METRICS,
 	.form = KIND_FORM_DEFAULT,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY),
+	.target_kinds = KIND_TARGETS_GATEWAY,
 	.val_size = sizeof(struct mf_metric),
 	.conf_off = offsetof(struct mf_metric, conf),
 	.conf = &metric_conf,

@@ -33,41 +33,16 @@
  * a local reply).
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "kinds.h"
-
-/* HTTP header names: RFC 9110 token characters. */
-static const char *mrl_check_header_name(const char *s)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	for (; *s; s++) {
-		char c = *s;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') ||
-		      (c && strchr(extra, c))))
-			return "must be an HTTP header name (token characters)";
-	}
-	return NULL;
-}
-
-static const char *mrl_check_header_value(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < ' ' || *s == 0x7f)
-			return "must not contain control characters";
-	return NULL;
-}
 
 static const struct sch_field mrl_header_fields[] = {
 	{ .name = "name", .type = SCH_STRING, .required = true,
 	  .off = offsetof(struct mf_header_value, name),
-	  .size = MF_HDR_NAME_MAX, .check = mrl_check_header_name },
+	  .size = MF_HDR_NAME_MAX, .check = kind_check_header_token },
 	{ .name = "value", .type = SCH_STRING, .required = true,
 	  .off = offsetof(struct mf_header_value, value),
-	  .size = MF_HDR_VALUE_MAX, .check = mrl_check_header_value },
+	  .size = MF_HDR_VALUE_MAX, .check = kind_check_header_value },
 };
 
 static const struct sch_object mrl_header = {
@@ -78,16 +53,7 @@ static const struct sch_object mrl_header = {
 
 /* Same bit order as the route filters' header modifiers (set, add). */
 static const struct sch_field mrl_headers_fields[] = {
-	{ .name = "set", .type = SCH_LIST,
-	  .off = offsetof(struct mf_header_mod, set),
-	  .count_off = offsetof(struct mf_header_mod, nset),
-	  .item_size = sizeof(struct mf_header_value),
-	  .max_items = MF_HEADERS_MAX, .sub = &mrl_header },
-	{ .name = "add", .type = SCH_LIST,
-	  .off = offsetof(struct mf_header_mod, add),
-	  .count_off = offsetof(struct mf_header_mod, nadd),
-	  .item_size = sizeof(struct mf_header_value),
-	  .max_items = MF_HEADERS_MAX, .sub = &mrl_header },
+	KIND_HEADER_SET_ADD(&mrl_header),
 };
 
 static const struct sch_object mrl_headers = {
@@ -210,12 +176,7 @@ const struct kind_desc kind_mesh_rate_limit = {
 	.map = MF_MAP_RATELIMITS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY) |
-			KIND_REF(MF_REF_MESH_HTTP_ROUTE),
+	.target_kinds = KIND_TARGETS_ROUTE,
 	.to_kinds = KIND_REF(MF_REF_MESH),
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	.val_size = sizeof(struct mf_ratelimit),

@@ -158,13 +158,8 @@ const struct kind_desc kind_mesh_retry = {
 	.sections = KIND_SEC_TO,
 	/* Retries are route-level settings in Envoy, so Kuma also lets a
 	 * MeshRetry target a gateway or a single MeshHTTPRoute. */
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY) |
-			KIND_REF(MF_REF_MESH_HTTP_ROUTE),
-	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
+	.target_kinds = KIND_TARGETS_ROUTE,
+	.to_kinds = KIND_TO_SERVICE,
 	.val_size = sizeof(struct mf_retry),
 	.conf_off = offsetof(struct mf_retry, conf),
 	.conf = &retry_conf,

@@ -30,17 +30,12 @@
 
 #include "kinds.h"
 
-/* Defined in kind_mesh_http_route.c: both route kinds read backendRefs
- * with the same rules, so the schema is written once. */
-extern const struct sch_object route_backend_ref;
-bool route_backends_weighted(const struct mf_route_backend *b, unsigned n);
-
 static const char *tcp_default_check(const void *obj)
 {
 	const struct mf_tcp_route_default *d = obj;
 
 	if (sch_has(d, 0) &&
-	    !route_backends_weighted(d->backend_refs, d->nbackend_refs))
+	    !kind_route_backends_weighted(d->backend_refs, d->nbackend_refs))
 		return "backendRefs need at least one weight above 0";
 	return NULL;
 }
@@ -48,7 +43,7 @@ static const char *tcp_default_check(const void *obj)
 static const struct sch_field tcp_default_fields[] = {
 	{ .name = "backendRefs", .type = SCH_LIST,
 	  .off = offsetof(struct mf_tcp_route_default, backend_refs),
-	  .sub = &route_backend_ref,
+	  .sub = &kind_route_backend_ref,
 	  .count_off = offsetof(struct mf_tcp_route_default, nbackend_refs),
 	  .item_size = sizeof(struct mf_route_backend),
 	  .max_items = MF_ROUTE_BACKENDS_MAX },
@@ -79,13 +74,9 @@ const struct kind_desc kind_mesh_tcp_route = {
 	.map = MF_MAP_TCP_ROUTES,
 	.form = KIND_FORM_ROUTE,
 	.sections = KIND_SEC_TO,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY),
+	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* Mesh: every destination of a targeted MeshGateway. */
-	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
+	.to_kinds = KIND_TO_SERVICE,
 	.val_size = sizeof(struct mf_tcp_route),
 	.conf_off = offsetof(struct mf_tcp_route, rule),
 	.conf = &tcp_rule,

@@ -54,13 +54,8 @@ const struct kind_desc kind_mesh_timeout = {
 	.map = MF_MAP_TIMEOUTS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY) |
-			KIND_REF(MF_REF_MESH_HTTP_ROUTE),
-	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
+	.target_kinds = KIND_TARGETS_ROUTE,
+	.to_kinds = KIND_TO_SERVICE,
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	.val_size = sizeof(struct mf_timeout),
 	.conf_off = offsetof(struct mf_timeout, conf),

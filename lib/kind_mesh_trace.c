@@ -36,14 +36,6 @@
 
 #include "kinds.h"
 
-static bool trace_no_space(const char *s)
-{
-	for (; *s; s++)
-		if (*s <= ' ' || *s == 0x7f)
-			return false;
-	return true;
-}
-
 /* Zipkin collector: an http(s) URL with a host. */
 static const char *trace_check_url(const char *s)
 {
@@ -55,7 +47,7 @@ static const char *trace_check_url(const char *s)
 		host = s + 8;
 	else
 		return "must be an http:// or https:// URL";
-	if (!*host || *host == '/' || !trace_no_space(s))
+	if (!*host || *host == '/' || kind_check_no_space(s))
 		return "must be an http:// or https:// URL";
 	return NULL;
 }
@@ -64,34 +56,22 @@ static const char *trace_check_url(const char *s)
 static const char *trace_check_datadog_url(const char *s)
 {
 	const char *host = s + 7, *colon;
-	unsigned long port = 0;
+	long port;
 
-	if (strncmp(s, "http://", 7) || !trace_no_space(s))
+	if (strncmp(s, "http://", 7) || kind_check_no_space(s))
 		return "must be http://host:port";
 	colon = strrchr(host, ':');
 	if (!colon || colon == host || !colon[1])
 		return "must be http://host:port";
-	for (const char *p = colon + 1; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return "must be http://host:port";
-		port = port * 10 + (unsigned long)(*p - '0');
-		if (port > 65535)
-			break;
-	}
+	port = kind_parse_port(colon + 1);
+	if (port < 0)
+		return "must be http://host:port";
 	if (port < 1 || port > 65535)
 		return "port must be 1..65535";
 	for (const char *p = host; p < colon; p++)
 		if (*p == '/' || *p == '?' || *p == '#' || *p == '@')
 			return "must be http://host:port";
 	return NULL;
-}
-
-/* OpenTelemetry collector: host:port (gRPC) or a URL, given verbatim. */
-static const char *trace_check_endpoint(const char *s)
-{
-	return trace_no_space(s) ?
-		       NULL :
-		       "must not contain spaces or control characters";
 }
 
 static const char *const trace_backend_types[] = { "Zipkin", "Datadog",
@@ -133,9 +113,10 @@ static const struct sch_object trace_datadog = {
 };
 
 static const struct sch_field trace_otel_fields[] = {
+	/* host:port (gRPC) or a URL, given verbatim. */
 	{ .name = "endpoint", .type = SCH_STRING, .required = true,
 	  .off = offsetof(struct mf_trace_otel, endpoint),
-	  .size = MF_PATH_MAX, .check = trace_check_endpoint },
+	  .size = MF_PATH_MAX, .check = kind_check_no_space },
 };
 
 static const struct sch_object trace_otel = {
@@ -151,16 +132,13 @@ enum { TRACE_BE_TYPE, TRACE_BE_ZIPKIN, TRACE_BE_DATADOG, TRACE_BE_OTEL };
 static const char *trace_backend_check(const void *obj)
 {
 	const struct mf_trace_backend *b = obj;
-	uint32_t objs = sch_present(obj) &
-			((1u << TRACE_BE_ZIPKIN) | (1u << TRACE_BE_DATADOG) |
-			 (1u << TRACE_BE_OTEL));
 
-	if (!objs || (objs & (objs - 1)))
-		return "must have exactly one of zipkin, datadog, "
-		       "openTelemetry";
-	if (sch_has(obj, TRACE_BE_TYPE) && !(objs & (1u << b->type)))
-		return "type must name the backend that is set";
-	return NULL;
+	return kind_check_typed_one(obj, (1u << TRACE_BE_ZIPKIN) |
+					 (1u << TRACE_BE_DATADOG) |
+					 (1u << TRACE_BE_OTEL),
+				    TRACE_BE_TYPE, b->type,
+				    "must have exactly one of zipkin, datadog, "
+				    "openTelemetry");
 }
 
 static const struct sch_field trace_backend_fields[] = {
@@ -275,11 +253,7 @@ const struct kind_desc kind_mesh_trace = {
 	.plural = "meshtraces",
 	.map = MF_MAP_TRACES,
 	.form = KIND_FORM_DEFAULT,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
-			KIND_REF(MF_REF_WORKLOAD) |
-			KIND_REF(MF_REF_MESH_GATEWAY),
+	.target_kinds = KIND_TARGETS_GATEWAY,
 	.val_size = sizeof(struct mf_trace),
 	.conf_off = offsetof(struct mf_trace, conf),
 	.conf = &trace_conf,

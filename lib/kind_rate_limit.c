@@ -26,40 +26,16 @@
  * onRateLimit.status is 100..599; headers need key and value.
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "kinds.h"
-
-/* HTTP header names: RFC 9110 token characters. */
-static const char *rl_check_header_name(const char *s)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	for (; *s; s++) {
-		char c = *s;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr(extra, c)))
-			return "must be an HTTP header name (token characters)";
-	}
-	return NULL;
-}
-
-static const char *rl_check_header_value(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < ' ' || *s == 0x7f)
-			return "must not contain control characters";
-	return NULL;
-}
 
 static const struct sch_field rl_header_fields[] = {
 	{ .name = "key", .type = SCH_STRING, .required = true,
 	  .off = offsetof(struct mf_rl_header, key), .size = MF_HDR_NAME_MAX,
-	  .check = rl_check_header_name },
+	  .check = kind_check_header_token },
 	{ .name = "value", .type = SCH_STRING, .required = true,
 	  .off = offsetof(struct mf_rl_header, value),
-	  .size = MF_HDR_VALUE_MAX, .check = rl_check_header_value },
+	  .size = MF_HDR_VALUE_MAX, .check = kind_check_header_value },
 	{ .name = "append", .type = SCH_BOOL,
 	  .off = offsetof(struct mf_rl_header, append) },
 };

@@ -103,14 +103,9 @@ static const char *tr_maglev_check(const void *obj)
 {
 	const struct mf_lb_maglev *m = obj;
 
-	if (!sch_has(obj, 0))
+	if (!sch_has(obj, 0) || kind_is_prime(m->table_size))
 		return NULL;
-	if (m->table_size < 2)
-		return "tableSize must be a prime number";
-	for (uint32_t d = 2; d <= m->table_size / d; d++)
-		if (m->table_size % d == 0)
-			return "tableSize must be a prime number";
-	return NULL;
+	return "tableSize must be a prime number";
 }
 
 static const struct sch_field tr_maglev_fields[] = {

@@ -12,6 +12,7 @@
 #ifndef MF_KINDS_H
 #define MF_KINDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,85 @@ struct kind_desc {
 
 /* Bits for target_kinds and friends. */
 #define KIND_REF(k) (1u << (k))
+
+/* The targetRef kind sets most kinds share, named so that a kind says
+ * which proxies it may select rather than spelling out the bits. */
+/* Any sidecar: the mesh, a subset, a service, a service subset, one
+ * Dataplane. */
+#define KIND_TARGETS_PROXY                                                   \
+	(KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |              \
+	 KIND_REF(MF_REF_MESH_SERVICE) |                                     \
+	 KIND_REF(MF_REF_MESH_SERVICE_SUBSET) | KIND_REF(MF_REF_WORKLOAD))
+/* ... and builtin gateways too. */
+#define KIND_TARGETS_GATEWAY                                                 \
+	(KIND_TARGETS_PROXY | KIND_REF(MF_REF_MESH_GATEWAY))
+/* ... and single MeshHTTPRoutes (route-level settings in Envoy). */
+#define KIND_TARGETS_ROUTE                                                   \
+	(KIND_TARGETS_GATEWAY | KIND_REF(MF_REF_MESH_HTTP_ROUTE))
+/* to[].targetRef of most outbound kinds: every destination or one. */
+#define KIND_TO_SERVICE (KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE))
+
+/*
+ * Schema pieces and string rules several kinds share (lib/kind_common.c).
+ * The check functions return NULL or a static message, as sch_field.check
+ * wants; the predicates are for kinds whose messages differ.
+ */
+/* "must start with '/'" unless @s is an absolute path. */
+const char *kind_check_abs_path(const char *s);
+/* "must not contain spaces or control characters": values handed to the
+ * proxy verbatim (endpoints, addresses). */
+const char *kind_check_no_space(const char *s);
+/* "must not contain control characters": HTTP header values. */
+const char *kind_check_header_value(const char *s);
+/* Unless @s is an RFC 9110 token (an HTTP header name): the routes'
+ * message ("must be an HTTP header name (letters, digits and
+ * !#$%&'*+-.^_`|~)") and the rate limits' one ("... (token
+ * characters)").  One rule, worded two ways: tests pin both. */
+const char *kind_check_header_name(const char *s);
+const char *kind_check_header_token(const char *s);
+/* True when @s compiles as a POSIX extended regular expression, the
+ * closest the C library has to Envoy's RE2. */
+bool kind_regex_ok(const char *s);
+/* True when @s is a DNS name: dot-separated labels of a-z, 0-9 and '-',
+ * each starting and ending with a letter or digit. */
+bool kind_dns_name_ok(const char *s);
+/* True when @n is a prime number (Maglev table sizes). */
+bool kind_is_prime(uint32_t n);
+/* The decimal port at @digits (after a host's ':'): -1 when a non-digit
+ * comes first, else the value, stopping once it is over 65535 (so the
+ * caller reports a range error). */
+long kind_parse_port(const char *digits);
+/* For a mapping whose objects @objs (bits of the presence mask) share
+ * storage and whose enum field @type_field, if present, must name one of
+ * them (enum value i == field i): @one_msg unless exactly one object is
+ * present, "type must name the backend that is set" when the type names
+ * another, else NULL. */
+const char *kind_check_typed_one(const void *obj, uint32_t objs,
+				 unsigned type_field, unsigned type,
+				 const char *one_msg);
+
+/* A header set/add pair (struct mf_header_mod's first two fields, in
+ * that order, bits 0 and 1), each a list of @item (struct
+ * mf_header_value). */
+#define KIND_HEADER_SET_ADD(item)                                            \
+	{ .name = "set", .type = SCH_LIST,                                   \
+	  .off = offsetof(struct mf_header_mod, set), .sub = (item),         \
+	  .count_off = offsetof(struct mf_header_mod, nset),                 \
+	  .item_size = sizeof(struct mf_header_value),                       \
+	  .max_items = MF_HEADERS_MAX },                                     \
+	{ .name = "add", .type = SCH_LIST,                                   \
+	  .off = offsetof(struct mf_header_mod, add), .sub = (item),         \
+	  .count_off = offsetof(struct mf_header_mod, nadd),                 \
+	  .item_size = sizeof(struct mf_header_value),                       \
+	  .max_items = MF_HEADERS_MAX }
+
+/* A route backendRef, Kuma's flat {kind, name, tags, port, weight}
+ * (MeshHTTPRoute and MeshTCPRoute, and MeshHTTPRoute's requestMirror). */
+extern const struct sch_object kind_route_backend_ref;
+/* True when one of the @n backendRefs at @b gets traffic: a backendRef
+ * without weight has Kuma's default weight, 1. */
+bool kind_route_backends_weighted(const struct mf_route_backend *b,
+				  unsigned n);
 
 /* Every kind of this table, in the order `mfctl get` prints them. */
 extern const struct kind_desc *const kinds_all[];

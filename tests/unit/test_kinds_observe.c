@@ -9,119 +9,7 @@
 #include <stdio.h>
 
 #include "lib/test.h"
-
-#include "../../ctl/diag.h"
-#include "../../ctl/doc.h"
-#include "../../ctl/model.h"
-#include "../../ctl/pemit.h"
-
-#define API "apiVersion: kuma.io/v1alpha1\n"
-
-static int parse(const char *yaml, struct model_set *set, struct diag *d)
-{
-	return doc_parse_buffer(set, "t.yaml", yaml, strlen(yaml), d);
-}
-
-/* Parses valid @yaml into @set (initialized here), with no diagnostics. */
-static bool parse_ok(const char *yaml, struct model_set *set)
-{
-	struct diag d;
-	int err;
-
-	model_set_init(set);
-	diag_init(&d);
-	err = parse(yaml, set, &d);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "  unexpected: %s\n", d.msgs[i]);
-	err = ASSERT_EQ(err, 0) && ASSERT_EQ(diag_count(&d), 0) &&
-	      ASSERT_EQ(set->n, 1) ? 0 : -1;
-	diag_free(&d);
-	if (err)
-		model_set_free(set);
-	return !err;
-}
-
-/* Parses @yaml, which must fail with exactly the one message @want. */
-static bool expect1(const char *yaml, const char *want)
-{
-	struct model_set set;
-	struct diag d;
-	bool ok;
-
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_EQ(parse(yaml, &set, &d), -EINVAL) &&
-	     ASSERT_EQ(diag_count(&d), 1) && ASSERT_STREQ(d.msgs[0], want);
-	if (!ok)
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "  got: %s\n", d.msgs[i]);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
-}
-
-struct bad {
-	const char *yaml;
-	const char *want;	/* the one diagnostic it gives */
-};
-
-/* Runs every case of @bad (not stopping at the first failure, so one run
- * shows them all).  Returns true when each gave exactly its message. */
-static bool expect_all(const struct bad *bad, size_t n)
-{
-	bool ok = true;
-
-	for (size_t i = 0; i < n; i++)
-		if (!expect1(bad[i].yaml, bad[i].want)) {
-			fprintf(stderr, "  case %zu\n", i);
-			ok = false;
-		}
-	return ok;
-}
-
-#define EXPECT_ALL(bad) expect_all((bad), sizeof(bad) / sizeof((bad)[0]))
-
-/*
- * Prints the spec of the only object of @set with pemit_yaml(), wraps it
- * in a document and parses that: the records must come back byte for byte
- * (tag set ids are content hashes, so they are equal across sets).
- */
-static bool round_trip(const struct model_set *set)
-{
-	const struct model_obj *o = &set->objs[0];
-	const struct kind_desc *kd = o->u.pol.kd;
-	struct model_set back;
-	char *spec = NULL, *doc = NULL;
-	size_t speclen = 0;
-	FILE *f;
-	bool ok;
-
-	f = open_memstream(&spec, &speclen);
-	if (!ASSERT_TRUE(f != NULL))
-		return false;
-	pemit_yaml(f, set, o);
-	fclose(f);
-	if (!ASSERT_TRUE(asprintf(&doc, API "kind: %s\nmetadata:\n  name: %s\n"
-				  "spec:\n%s", kd->name, o->name, spec) > 0)) {
-		free(spec);
-		return false;
-	}
-	ok = parse_ok(doc, &back);
-	if (ok) {
-		const struct model_obj *b = &back.objs[0];
-
-		ok = ASSERT_EQ(b->kind, o->kind) &&
-		     ASSERT_EQ(b->u.pol.n, o->u.pol.n) &&
-		     ASSERT_MEMEQ(b->u.pol.recs, o->u.pol.recs,
-				  o->u.pol.n * kd->val_size);
-		model_set_free(&back);
-	}
-	if (!ok)
-		fprintf(stderr, "  printed:\n%s", doc);
-	free(doc);
-	free(spec);
-	return ok;
-}
+#include "lib/kinds_harness.h"
 
 /* True when tag set @id of @set is exactly the @n pairs of @kv (in key
  * order). */
@@ -141,7 +29,7 @@ static bool tags_are(const struct model_set *set, uint32_t id,
 
 /* ---- MeshAccessLog ------------------------------------------------------ */
 
-#define MAL_HEAD API "kind: MeshAccessLog\nmetadata:\n  name: logs\nspec:\n"
+#define MAL_HEAD KH_API "kind: MeshAccessLog\nmetadata:\n  name: logs\nspec:\n"
 
 static const char mal_full[] =
 	MAL_HEAD
@@ -184,7 +72,7 @@ static bool test_access_log_full(void)
 	const struct mf_log_backend *b;
 	bool ok;
 
-	if (!parse_ok(mal_full, &s))
+	if (!kh_parse_one(mal_full, &s))
 		return false;
 	r = (const struct mf_accesslog *)s.objs[0].u.pol.recs;
 	b = r[0].conf.backends;
@@ -213,7 +101,7 @@ static bool test_access_log_full(void)
 			  "otel-collector:4317") &&
 	     ASSERT_STREQ(r[1].conf.backends[0].open_telemetry.body,
 			  "%KUMA_MESH%") &&
-	     round_trip(&s);
+	     kh_round_trip(&s, &s.objs[0]);
 	model_set_free(&s);
 	return ok;
 }
@@ -226,7 +114,7 @@ static bool test_access_log_full(void)
 		 "        backends:\n"                                        \
 		 "          - " backend "\n"
 
-static const struct bad access_log_bad[] = {
+static const struct kh_bad access_log_bad[] = {
 	{ MAL_TO("{file: {path: /a.log}, tcp: {address: "
 	         "'1.2.3.4:5'}}"),
 	  "t.yaml:11:13: spec.to[0].default.backends[0]: "
@@ -255,12 +143,12 @@ static const struct bad access_log_bad[] = {
 
 static bool test_access_log_invalid(void)
 {
-	return EXPECT_ALL(access_log_bad);
+	return KH_EXPECT_ALL(access_log_bad);
 }
 
 /* ---- MeshTrace ---------------------------------------------------------- */
 
-#define MT_HEAD API "kind: MeshTrace\nmetadata:\n  name: traces\nspec:\n"
+#define MT_HEAD KH_API "kind: MeshTrace\nmetadata:\n  name: traces\nspec:\n"
 
 static const char mt_full[] =
 	MT_HEAD
@@ -292,7 +180,7 @@ static bool test_trace_full(void)
 	static const char *const team[] = { "team", "core" };
 	bool ok;
 
-	if (!parse_ok(mt_full, &s))
+	if (!kh_parse_one(mt_full, &s))
 		return false;
 	r = (const struct mf_trace *)s.objs[0].u.pol.recs;
 	c = &r->conf;
@@ -316,7 +204,7 @@ static bool test_trace_full(void)
 	     ASSERT_EQ(c->sampling.overall, 80000) &&
 	     ASSERT_EQ(c->sampling.client, 50000) &&
 	     ASSERT_EQ(c->sampling.random, 12500) &&
-	     round_trip(&s);
+	     kh_round_trip(&s, &s.objs[0]);
 	model_set_free(&s);
 	return ok;
 }
@@ -328,7 +216,7 @@ static bool test_trace_other_backends(void)
 	const struct mf_trace *r;
 	bool ok;
 
-	if (!parse_ok(MT_HEAD "  default:\n    backends:\n"
+	if (!kh_parse_one(MT_HEAD "  default:\n    backends:\n"
 		      "      - datadog: {url: 'http://127.0.0.1:8126', "
 		      "splitService: true}\n", &s))
 		return false;
@@ -338,9 +226,9 @@ static bool test_trace_other_backends(void)
 	     ASSERT_STREQ(r->conf.backends[0].datadog.url,
 			  "http://127.0.0.1:8126") &&
 	     ASSERT_EQ(r->conf.backends[0].datadog.split_service, 1) &&
-	     round_trip(&s);
+	     kh_round_trip(&s, &s.objs[0]);
 	model_set_free(&s);
-	if (!ok || !parse_ok(MT_HEAD "  default:\n    backends:\n"
+	if (!ok || !kh_parse_one(MT_HEAD "  default:\n    backends:\n"
 			     "      - type: OpenTelemetry\n"
 			     "        openTelemetry: {endpoint: otel:4317}\n",
 			     &s))
@@ -349,14 +237,14 @@ static bool test_trace_other_backends(void)
 	ok = ASSERT_EQ(r->conf.backends[0].type, MF_TRACE_OTEL) &&
 	     ASSERT_STREQ(r->conf.backends[0].open_telemetry.endpoint,
 			  "otel:4317") &&
-	     round_trip(&s);
+	     kh_round_trip(&s, &s.objs[0]);
 	model_set_free(&s);
 	return ok;
 }
 
 #define MT_DEF(body) MT_HEAD "  default:\n" body
 
-static const struct bad trace_bad[] = {
+static const struct kh_bad trace_bad[] = {
 	{ MT_DEF("    backends:\n"
 	         "      - zipkin: {url: 'http://z:9411'}\n"
 	         "      - zipkin: {url: 'http://y:9411'}\n"),
@@ -397,12 +285,12 @@ static const struct bad trace_bad[] = {
 
 static bool test_trace_invalid(void)
 {
-	return EXPECT_ALL(trace_bad);
+	return KH_EXPECT_ALL(trace_bad);
 }
 
 /* ---- MeshMetric --------------------------------------------------------- */
 
-#define MM_HEAD API "kind: MeshMetric\nmetadata:\n  name: metrics\nspec:\n"
+#define MM_HEAD KH_API "kind: MeshMetric\nmetadata:\n  name: metrics\nspec:\n"
 
 static const char mm_full[] =
 	MM_HEAD
@@ -435,7 +323,7 @@ static bool test_metric_full(void)
 	const struct mf_metric_conf *c;
 	bool ok;
 
-	if (!parse_ok(mm_full, &s))
+	if (!kh_parse_one(mm_full, &s))
 		return false;
 	r = (const struct mf_metric *)s.objs[0].u.pol.recs;
 	c = &r->conf;
@@ -463,14 +351,14 @@ static bool test_metric_full(void)
 	     ASSERT_STREQ(c->backends[1].open_telemetry.endpoint,
 			  "otel-collector.observability:4317") &&
 	     ASSERT_EQ(c->backends[1].open_telemetry.refresh_interval, 90000) &&
-	     round_trip(&s);
+	     kh_round_trip(&s, &s.objs[0]);
 	model_set_free(&s);
 	return ok;
 }
 
 #define MM_DEF(body) MM_HEAD "  default:\n" body
 
-static const struct bad metric_bad[] = {
+static const struct kh_bad metric_bad[] = {
 	{ MM_DEF("    backends:\n"
 	         "      - type: Prometheus\n"),
 	  "t.yaml:8:9: spec.default.backends[0]: "
@@ -502,12 +390,12 @@ static const struct bad metric_bad[] = {
 
 static bool test_metric_invalid(void)
 {
-	return EXPECT_ALL(metric_bad);
+	return KH_EXPECT_ALL(metric_bad);
 }
 
 /* ---- MeshRateLimit ------------------------------------------------------ */
 
-#define MRL_HEAD API "kind: MeshRateLimit\nmetadata:\n  name: limit\nspec:\n"
+#define MRL_HEAD KH_API "kind: MeshRateLimit\nmetadata:\n  name: limit\nspec:\n"
 
 static const char mrl_full[] =
 	MRL_HEAD
@@ -539,7 +427,7 @@ static bool test_mesh_rate_limit_full(void)
 	const struct mf_mrl_local *l;
 	bool ok;
 
-	if (!parse_ok(mrl_full, &s))
+	if (!kh_parse_one(mrl_full, &s))
 		return false;
 	r = (const struct mf_ratelimit *)s.objs[0].u.pol.recs;
 	l = &r[0].conf.local;
@@ -561,7 +449,7 @@ static bool test_mesh_rate_limit_full(void)
 	     ASSERT_EQ(r[1].hdr.section, MF_SEC_FROM) &&
 	     ASSERT_EQ(r[1].conf.local.present, 1u << 1) &&
 	     ASSERT_EQ(r[1].conf.local.tcp.disabled, 1) &&
-	     round_trip(&s);
+	     kh_round_trip(&s, &s.objs[0]);
 	model_set_free(&s);
 	return ok;
 }
@@ -571,7 +459,7 @@ static bool test_mesh_rate_limit_full(void)
 		 "    - targetRef: {kind: Mesh}\n"                            \
 		 "      default:\n" local
 
-static const struct bad mesh_rate_limit_bad[] = {
+static const struct kh_bad mesh_rate_limit_bad[] = {
 	{ MRL_FROM("        local:\n"
 	           "          http:\n"
 	           "            requestRate: {num: 5, interval: 10ms}\n"),
@@ -606,12 +494,12 @@ static const struct bad mesh_rate_limit_bad[] = {
 
 static bool test_mesh_rate_limit_invalid(void)
 {
-	return EXPECT_ALL(mesh_rate_limit_bad);
+	return KH_EXPECT_ALL(mesh_rate_limit_bad);
 }
 
 /* ---- RateLimit (legacy) ------------------------------------------------- */
 
-#define RL_HEAD API "kind: RateLimit\nmetadata:\n  name: rl\nspec:\n"
+#define RL_HEAD KH_API "kind: RateLimit\nmetadata:\n  name: rl\nspec:\n"
 
 static const char rl_full[] =
 	RL_HEAD
@@ -644,7 +532,7 @@ static bool test_rate_limit_full(void)
 					   "version", "v2" };
 	bool ok;
 
-	if (!parse_ok(rl_full, &s))
+	if (!kh_parse_one(rl_full, &s))
 		return false;
 	r = (const struct mf_legacy_ratelimit *)s.objs[0].u.pol.recs;
 	h = &r->conf.http;
@@ -662,7 +550,7 @@ static bool test_rate_limit_full(void)
 	     ASSERT_EQ(h->on_rate_limit.headers[0].append, 1) &&
 	     ASSERT_STREQ(h->on_rate_limit.headers[1].value, "10") &&
 	     ASSERT_EQ(h->on_rate_limit.headers[1].present, 3) &&
-	     round_trip(&s);
+	     kh_round_trip(&s, &s.objs[0]);
 	model_set_free(&s);
 	return ok;
 }
@@ -672,7 +560,7 @@ static bool test_rate_limit_full(void)
 		"  destinations:\n    - match: {kuma.io/service: b}\n"        \
 		"  conf:\n" conf
 
-static const struct bad rate_limit_bad[] = {
+static const struct kh_bad rate_limit_bad[] = {
 	{ RL_CONF("    http: {requests: 0, interval: 1s}\n"),
 	  "t.yaml:11:22: spec.conf.http.requests: "
 	  "must be 1..4294967295" },
@@ -703,12 +591,12 @@ static const struct bad rate_limit_bad[] = {
 
 static bool test_rate_limit_invalid(void)
 {
-	return EXPECT_ALL(rate_limit_bad);
+	return KH_EXPECT_ALL(rate_limit_bad);
 }
 
 /* ---- TrafficRoute (legacy) ---------------------------------------------- */
 
-#define TR_HEAD API "kind: TrafficRoute\nmetadata:\n  name: route\nspec:\n"
+#define TR_HEAD KH_API "kind: TrafficRoute\nmetadata:\n  name: route\nspec:\n"
 
 static const char tr_full[] =
 	TR_HEAD
@@ -750,7 +638,7 @@ static bool test_traffic_route_full(void)
 					  "version", "v2" };
 	bool ok;
 
-	if (!parse_ok(tr_full, &s))
+	if (!kh_parse_one(tr_full, &s))
 		return false;
 	r = (const struct mf_traffic_route *)s.objs[0].u.pol.recs;
 	c = &r->conf;
@@ -773,7 +661,7 @@ static bool test_traffic_route_full(void)
 		       MF_LB_HASH_MURMUR2) &&
 	     ASSERT_EQ(c->load_balancer.ring_hash.min_ring_size, 64) &&
 	     ASSERT_EQ(c->load_balancer.ring_hash.max_ring_size, 1024) &&
-	     round_trip(&s);
+	     kh_round_trip(&s, &s.objs[0]);
 	model_set_free(&s);
 	return ok;
 }
@@ -800,7 +688,7 @@ static bool test_traffic_route_destination(void)
 				"    destination: {kuma.io/service: web}\n"
 				"    loadBalancer: {%s}\n", lbs[i]) > 0))
 			return false;
-		ok = parse_ok(doc, &s);
+		ok = kh_parse_one(doc, &s);
 		free(doc);
 		if (!ok)
 			return false;
@@ -809,7 +697,7 @@ static bool test_traffic_route_destination(void)
 		     ASSERT_EQ(r->conf.nsplit, 0) &&
 		     ASSERT_EQ(__builtin_popcount(
 				       r->conf.load_balancer.present), 1) &&
-		     round_trip(&s);
+		     kh_round_trip(&s, &s.objs[0]);
 		model_set_free(&s);
 		if (!ok)
 			return false;
@@ -822,7 +710,7 @@ static bool test_traffic_route_destination(void)
 		"  destinations:\n    - match: {kuma.io/service: web}\n"      \
 		"  conf:\n" conf
 
-static const struct bad traffic_route_bad[] = {
+static const struct kh_bad traffic_route_bad[] = {
 	{ TR_CONF("    destination: {kuma.io/service: web}\n"
 	          "    split:\n"
 	          "      - {weight: 1, destination: {kuma.io/service: web}}\n"),
@@ -875,7 +763,7 @@ static const struct bad traffic_route_bad[] = {
 
 static bool test_traffic_route_invalid(void)
 {
-	return EXPECT_ALL(traffic_route_bad);
+	return KH_EXPECT_ALL(traffic_route_bad);
 }
 
 int main(void)

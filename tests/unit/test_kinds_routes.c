@@ -10,128 +10,11 @@
  */
 #include <stdio.h>
 
+#define KH_FILE "r.yaml"
 #include "lib/test.h"
+#include "lib/kinds_harness.h"
 
-#include "../../ctl/doc.h"
-#include "../../ctl/model.h"
-#include "../../ctl/pemit.h"
 #include "../../ctl/validate.h"
-
-#define KUMA "apiVersion: kuma.io/v1alpha1\n"
-
-static void print_diag(const struct diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "  diag: %s\n", d->msgs[i]);
-}
-
-/* Parses @yaml, which must be valid, into @set (initialised here). */
-static bool parse_ok(const char *yaml, struct model_set *set)
-{
-	struct diag d;
-	bool ok;
-
-	model_set_init(set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(set, "r.yaml", yaml, strlen(yaml), &d),
-		       0) &&
-	     ASSERT_EQ(diag_count(&d), 0);
-	if (!ok)
-		print_diag(&d);
-	diag_free(&d);
-	return ok;
-}
-
-/* Parses @yaml, which must fail with exactly the one message @want. */
-static bool expect1(const char *yaml, const char *want)
-{
-	struct model_set set;
-	struct diag d;
-	bool ok;
-
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(&set, "r.yaml", yaml, strlen(yaml), &d),
-		       -EINVAL) &&
-	     ASSERT_EQ(diag_count(&d), 1) && ASSERT_STREQ(d.msgs[0], want);
-	if (!ok)
-		print_diag(&d);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
-}
-
-#define N_CASES(a) (sizeof(a) / sizeof((a)[0]))
-
-struct bad_case {
-	const char *yaml;
-	const char *want;
-};
-
-/* Every case of @cases fails with its one message (all are run, so one
- * failure does not hide the next). */
-static bool expect_all(const struct bad_case *cases, size_t n)
-{
-	bool ok = true;
-
-	for (size_t i = 0; i < n; i++)
-		if (!expect1(cases[i].yaml, cases[i].want)) {
-			fprintf(stderr, "  in case %zu\n", i);
-			ok = false;
-		}
-	return ok;
-}
-
-/* The one policy of @kind named @name in @set. */
-static const struct model_obj *find(const struct model_set *set,
-				    const char *kind, const char *name)
-{
-	int k = model_kind_parse(kind);
-
-	return k < 0 ? NULL : model_set_find(set, (enum model_kind)k, name);
-}
-
-/*
- * Prints @o's spec with pemit_yaml(), wraps it in a document and parses
- * that: the records must be the same bytes.
- */
-static bool round_trip(const struct model_set *set, const struct model_obj *o)
-{
-	struct model_set back;
-	const struct model_obj *b;
-	char *spec = NULL, *doc = NULL;
-	size_t n = 0;
-	FILE *f;
-	bool ok;
-
-	model_set_init(&back);
-	f = open_memstream(&spec, &n);
-	if (!ASSERT_TRUE(f))
-		return false;
-	pemit_yaml(f, set, o);
-	fclose(f);
-	ok = ASSERT_TRUE(asprintf(&doc, KUMA "kind: %s\nmetadata: {name: %s}\n"
-				  "spec:\n%s", model_kind_name(o->kind),
-				  o->name, spec) > 0);
-	ok = ok && parse_ok(doc, &back);
-	b = ok ? model_set_find(&back, o->kind, o->name) : NULL;
-	/* What the maps would hold reads back as valid (sch_check). */
-	for (size_t i = 0; ok && i < o->u.pol.n; i++)
-		ok = ASSERT_TRUE(!sch_check(o->u.pol.kd->conf,
-					    o->u.pol.recs +
-						    i * o->u.pol.kd->val_size +
-						    o->u.pol.kd->conf_off));
-	ok = ok && ASSERT_TRUE(b) && ASSERT_EQ(b->u.pol.n, o->u.pol.n) &&
-	     ASSERT_EQ(b->u.pol.kd->val_size, o->u.pol.kd->val_size) &&
-	     ASSERT_MEMEQ(b->u.pol.recs, o->u.pol.recs,
-			  o->u.pol.n * o->u.pol.kd->val_size);
-	if (!ok && doc)
-		fprintf(stderr, "%s", doc);
-	model_set_free(&back);
-	free(doc);
-	free(spec);
-	return ok;
-}
 
 /* Tag @key of tag set @id of @set, or NULL. */
 static const char *tag(const struct model_set *set, uint32_t id,
@@ -148,7 +31,7 @@ static const char *tag(const struct model_set *set, uint32_t id,
 /* ---- MeshHTTPRoute ----------------------------------------------------- */
 
 static const char http_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshHTTPRoute\n"
 	"metadata: {name: web-to-backend}\n"
 	"spec:\n"
@@ -210,9 +93,9 @@ static bool test_http_full(void)
 	const struct mf_route_rule *x;
 	bool ok;
 
-	if (!parse_ok(http_yaml, &s))
+	if (!kh_parse_ok(http_yaml, &s))
 		return false;
-	o = find(&s, "MeshHTTPRoute", "web-to-backend");
+	o = kh_find(&s, "MeshHTTPRoute", "web-to-backend");
 	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->u.pol.n, 3);
 	if (!ok)
 		goto out;
@@ -299,20 +182,20 @@ static bool test_http_full(void)
 	     ASSERT_STREQ(x->def.filters[0].response_header_modifier.remove[1],
 			  "x-powered-by") &&
 	     ASSERT_EQ(x->def.backend_refs[0].weight, 0) &&
-	     round_trip(&s, o);
+	     kh_round_trip(&s, o);
 out:
 	model_set_free(&s);
 	return ok;
 }
 
 #define HTTP_HEAD                                                             \
-	KUMA "kind: MeshHTTPRoute\nmetadata: {name: r}\n"                     \
+	KH_API "kind: MeshHTTPRoute\nmetadata: {name: r}\n"                     \
 	"spec:\n"                                                             \
 	"  to:\n"                                                             \
 	"    - targetRef: {kind: MeshService, name: backend}\n"               \
 	"      rules:\n"
 
-static const struct bad_case http_invalid_cases[] = {
+static const struct kh_bad http_invalid_cases[] = {
 	{ HTTP_HEAD
 	  "        - matches: [{path: {type: PathPrefix, value: /api/}}]\n"
 	  "          default: {}\n",
@@ -394,7 +277,7 @@ static const struct bad_case http_invalid_cases[] = {
 
 static bool test_http_invalid(void)
 {
-	return expect_all(http_invalid_cases, N_CASES(http_invalid_cases));
+	return kh_expect_all(http_invalid_cases, KH_NCASES(http_invalid_cases));
 }
 
 /* backendRefs are references: validation finds a missing Service and
@@ -402,7 +285,7 @@ static bool test_http_invalid(void)
 static bool test_http_backend_ref_checked(void)
 {
 	static const char yaml[] =
-		KUMA "kind: Service\nmetadata: {name: backend}\n"
+		KH_API "kind: Service\nmetadata: {name: backend}\n"
 		"spec: {vip: 10.96.0.10, port: 80}\n"
 		"---\n"
 		HTTP_HEAD
@@ -415,7 +298,7 @@ static bool test_http_backend_ref_checked(void)
 	struct diag d;
 	bool ok;
 
-	if (!parse_ok(yaml, &s))
+	if (!kh_parse_ok(yaml, &s))
 		return false;
 	diag_init(&d);
 	ok = ASSERT_EQ(validate_set(&s, &d), -EINVAL) &&
@@ -425,7 +308,7 @@ static bool test_http_backend_ref_checked(void)
 			  "backendRefs[1].name: no Service \"nope\" is "
 			  "defined or applied");
 	if (!ok)
-		print_diag(&d);
+		kh_print_diag(&d);
 	diag_free(&d);
 	model_set_free(&s);
 	return ok;
@@ -434,7 +317,7 @@ static bool test_http_backend_ref_checked(void)
 /* ---- MeshTCPRoute ------------------------------------------------------ */
 
 static const char tcp_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshTCPRoute\n"
 	"metadata: {name: web-to-db}\n"
 	"spec:\n"
@@ -460,9 +343,9 @@ static bool test_tcp_full(void)
 	const struct mf_tcp_route *r;
 	bool ok;
 
-	if (!parse_ok(tcp_yaml, &s))
+	if (!kh_parse_ok(tcp_yaml, &s))
 		return false;
-	o = find(&s, "MeshTCPRoute", "web-to-db");
+	o = kh_find(&s, "MeshTCPRoute", "web-to-db");
 	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->u.pol.n, 3);
 	if (!ok)
 		goto out;
@@ -480,20 +363,20 @@ static bool test_tcp_full(void)
 	     ASSERT_EQ(r[2].hdr.entry, 1) && ASSERT_EQ(r[2].hdr.rule, 0) &&
 	     ASSERT_STREQ(r[2].hdr.ref.name, "cache") &&
 	     ASSERT_EQ(r[2].rule.def.backend_refs[0].port, 6379) &&
-	     round_trip(&s, o);
+	     kh_round_trip(&s, o);
 out:
 	model_set_free(&s);
 	return ok;
 }
 
 #define TCP_HEAD                                                              \
-	KUMA "kind: MeshTCPRoute\nmetadata: {name: t}\n"                      \
+	KH_API "kind: MeshTCPRoute\nmetadata: {name: t}\n"                      \
 	"spec:\n"                                                             \
 	"  to:\n"                                                             \
 	"    - targetRef: {kind: MeshService, name: db}\n"                    \
 	"      rules:\n"
 
-static const struct bad_case tcp_invalid_cases[] = {
+static const struct kh_bad tcp_invalid_cases[] = {
 	{ TCP_HEAD
 	  "        - default:\n"
 	  "            backendRefs: [{kind: MeshService, name: a, weight: 0}]\n",
@@ -519,13 +402,13 @@ static const struct bad_case tcp_invalid_cases[] = {
 
 static bool test_tcp_invalid(void)
 {
-	return expect_all(tcp_invalid_cases, N_CASES(tcp_invalid_cases));
+	return kh_expect_all(tcp_invalid_cases, KH_NCASES(tcp_invalid_cases));
 }
 
 /* ---- MeshGateway ------------------------------------------------------- */
 
 static const char gw_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshGateway\n"
 	"metadata: {name: edge}\n"
 	"spec:\n"
@@ -558,9 +441,9 @@ static bool test_gateway_full(void)
 	const struct mf_gw_conf *c;
 	bool ok;
 
-	if (!parse_ok(gw_yaml, &s))
+	if (!kh_parse_ok(gw_yaml, &s))
 		return false;
-	o = find(&s, "MeshGateway", "edge");
+	o = kh_find(&s, "MeshGateway", "edge");
 	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->u.pol.n, 1);
 	if (!ok)
 		goto out;
@@ -589,20 +472,20 @@ static bool test_gateway_full(void)
 	     ASSERT_EQ(c->listeners[3].port, 5432) &&
 	     ASSERT_EQ(c->listeners[3].protocol, MF_GW_TCP) &&
 	     ASSERT_STREQ(c->listeners[3].hostname, "") &&
-	     round_trip(&s, o);
+	     kh_round_trip(&s, o);
 out:
 	model_set_free(&s);
 	return ok;
 }
 
 #define GW_HEAD                                                               \
-	KUMA "kind: MeshGateway\nmetadata: {name: g}\n"                       \
+	KH_API "kind: MeshGateway\nmetadata: {name: g}\n"                       \
 	"spec:\n"                                                             \
 	"  selectors: [{match: {kuma.io/service: gw}}]\n"                     \
 	"  conf:\n"                                                           \
 	"    listeners:\n"
 
-static const struct bad_case gateway_invalid_cases[] = {
+static const struct kh_bad gateway_invalid_cases[] = {
 	{ GW_HEAD
 	  "      - {port: 443, protocol: HTTPS}\n",
 	  "r.yaml:8:9: spec.conf.listeners[0]: protocol HTTPS needs tls" },
@@ -639,13 +522,13 @@ static const struct bad_case gateway_invalid_cases[] = {
 
 static bool test_gateway_invalid(void)
 {
-	return expect_all(gateway_invalid_cases, N_CASES(gateway_invalid_cases));
+	return kh_expect_all(gateway_invalid_cases, KH_NCASES(gateway_invalid_cases));
 }
 
 /* ---- MeshGatewayRoute -------------------------------------------------- */
 
 static const char gwr_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshGatewayRoute\n"
 	"metadata: {name: foo-routes}\n"
 	"spec:\n"
@@ -669,7 +552,7 @@ static const char gwr_yaml[] =
 	"          backends: [{destination: {kuma.io/service: cdn}}]\n";
 
 static const char gwr_tcp_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshGatewayRoute\n"
 	"metadata: {name: db-route}\n"
 	"spec:\n"
@@ -690,9 +573,9 @@ static bool test_gateway_route_full(void)
 	const struct mf_gwr_http *h;
 	bool ok;
 
-	if (!parse_ok(gwr_yaml, &s))
+	if (!kh_parse_ok(gwr_yaml, &s))
 		return false;
-	o = find(&s, "MeshGatewayRoute", "foo-routes");
+	o = kh_find(&s, "MeshGatewayRoute", "foo-routes");
 	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->u.pol.n, 1);
 	if (!ok)
 		goto out;
@@ -720,11 +603,11 @@ static bool test_gateway_route_full(void)
 	     ASSERT_EQ(h->rules[1].matches[0].path.match, MF_GWR_REGEX) &&
 	     ASSERT_STREQ(tag(&s, h->rules[1].backends[0].destination,
 			      "kuma.io/service"), "cdn") &&
-	     round_trip(&s, o);
+	     kh_round_trip(&s, o);
 	model_set_free(&s);
-	if (!ok || !parse_ok(gwr_tcp_yaml, &s))
+	if (!ok || !kh_parse_ok(gwr_tcp_yaml, &s))
 		return false;
-	t = find(&s, "MeshGatewayRoute", "db-route");
+	t = kh_find(&s, "MeshGatewayRoute", "db-route");
 	ok = ASSERT_TRUE(t) && ASSERT_EQ(t->u.pol.n, 1);
 	if (!ok)
 		goto out;
@@ -735,21 +618,21 @@ static bool test_gateway_route_full(void)
 	     ASSERT_EQ(gt->conf.tcp.rules[1].backends[1].weight, 3) &&
 	     ASSERT_STREQ(tag(&s, gt->conf.tcp.rules[0].backends[0].destination,
 			      "kuma.io/service"), "db") &&
-	     round_trip(&s, t);
+	     kh_round_trip(&s, t);
 out:
 	model_set_free(&s);
 	return ok;
 }
 
 #define GWR_HEAD                                                              \
-	KUMA "kind: MeshGatewayRoute\nmetadata: {name: gr}\n"                 \
+	KH_API "kind: MeshGatewayRoute\nmetadata: {name: gr}\n"                 \
 	"spec:\n"                                                             \
 	"  selectors: [{match: {kuma.io/service: gw}}]\n"                     \
 	"  conf:\n"
 
 #define GWR_BACKENDS "          backends: [{destination: {kuma.io/service: a}}]\n"
 
-static const struct bad_case gateway_route_invalid_cases[] = {
+static const struct kh_bad gateway_route_invalid_cases[] = {
 	{ GWR_HEAD
 	  "    http:\n"
 	  "      rules:\n"
@@ -803,7 +686,7 @@ static const struct bad_case gateway_route_invalid_cases[] = {
 
 static bool test_gateway_route_invalid(void)
 {
-	return expect_all(gateway_route_invalid_cases, N_CASES(gateway_route_invalid_cases));
+	return kh_expect_all(gateway_route_invalid_cases, KH_NCASES(gateway_route_invalid_cases));
 }
 
 int main(void)

@@ -8,138 +8,11 @@
  * cross-field rules each give exactly the expected diagnostic line.
  */
 #include "lib/test.h"
-
-#include "../../ctl/doc.h"
-#include "../../ctl/model.h"
-#include "../../ctl/pemit.h"
-
-#define KUMA "apiVersion: kuma.io/v1alpha1\n"
-
-static void print_diag(const struct diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "  diag: %s\n", d->msgs[i]);
-}
-
-/* Parses @yaml into @set (initialized here; the caller frees it), which
- * must give no diagnostic at all. */
-static bool parse_ok(const char *yaml, struct model_set *set)
-{
-	struct diag d;
-	bool ok;
-
-	model_set_init(set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(set, "t.yaml", yaml, strlen(yaml), &d),
-		       0) &&
-	     ASSERT_EQ(diag_count(&d), 0);
-	if (!ok)
-		print_diag(&d);
-	diag_free(&d);
-	return ok;
-}
-
-/* Parses @yaml, which must fail with exactly the one message @want. */
-static bool expect1(const char *yaml, const char *want)
-{
-	struct model_set set;
-	struct diag d;
-	bool ok;
-
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml), &d),
-		       -EINVAL) &&
-	     ASSERT_EQ(diag_count(&d), 1) && ASSERT_STREQ(d.msgs[0], want);
-	if (!ok) {
-		fprintf(stderr, "  wanted: %s\n", want);
-		print_diag(&d);
-	}
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
-}
-
-/* The one object of @set, which must be a policy of kind @kd with @n
- * records. */
-static const struct model_obj *only_policy(const struct model_set *set,
-					   const struct kind_desc *kd,
-					   size_t n)
-{
-	const struct model_obj *o = set->n == 1 ? &set->objs[0] : NULL;
-
-	if (!ASSERT_EQ(set->n, 1) || !ASSERT_TRUE(o->u.pol.kd == kd) ||
-	    !ASSERT_EQ(o->kind, model_kind_parse(kd->name)) ||
-	    !ASSERT_EQ(o->u.pol.n, n))
-		return NULL;
-	return o;
-}
-
-/* The spec pemit_yaml() writes for @o, in a document of its own, parses
- * back to byte-identical records; and writing those again gives the same
- * text. */
-static bool round_trip(const struct model_set *set, const struct model_obj *o)
-{
-	const struct kind_desc *kd = o->u.pol.kd;
-	char *doc = NULL, *again = NULL;
-	size_t ndoc = 0, nagain = 0;
-	struct model_set back;
-	FILE *f;
-	bool ok;
-
-	f = open_memstream(&doc, &ndoc);
-	if (!ASSERT_TRUE(f))
-		return false;
-	fprintf(f, KUMA "kind: %s\nmetadata: {name: %s}\nspec:\n", kd->name,
-		o->name);
-	pemit_yaml(f, set, o);
-	fclose(f);
-	ok = parse_ok(doc, &back) && ASSERT_EQ(back.n, 1) &&
-	     ASSERT_EQ(back.objs[0].u.pol.n, o->u.pol.n) &&
-	     ASSERT_MEMEQ(back.objs[0].u.pol.recs, o->u.pol.recs,
-			  o->u.pol.n * kd->val_size);
-	if (ok) {
-		f = open_memstream(&again, &nagain);
-		ok = ASSERT_TRUE(f);
-		if (ok) {
-			fprintf(f, KUMA "kind: %s\nmetadata: {name: %s}\n"
-				"spec:\n", kd->name, o->name);
-			pemit_yaml(f, &back, &back.objs[0]);
-			fclose(f);
-			ok = ASSERT_STREQ(again, doc);
-		}
-	}
-	if (!ok && doc)
-		fprintf(stderr, "--- emitted:\n%s---\n", doc);
-	free(again);
-	free(doc);
-	model_set_free(&back);
-	return ok;
-}
-
-struct bad_case {
-	const char *yaml;
-	const char *want;
-};
-
-static bool expect_all(const struct bad_case *c, size_t n)
-{
-	bool ok = true;
-
-	/* Every case runs, so one run shows every mismatch. */
-	for (size_t i = 0; i < n; i++)
-		if (!expect1(c[i].yaml, c[i].want)) {
-			fprintf(stderr, "  case %zu\n", i);
-			ok = false;
-		}
-	return ok;
-}
-
-#define NCASES(a) (sizeof(a) / sizeof((a)[0]))
+#include "lib/kinds_harness.h"
 
 /* ---- MeshRetry ---------------------------------------------------------- */
 static const char retry_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshRetry\n"
 	"metadata: {name: web-to-backend}\n"
 	"spec:\n"
@@ -166,9 +39,9 @@ static bool test_retry_parse(void)
 	const struct mf_retry *r;
 	bool ok;
 
-	if (!parse_ok(retry_yaml, &set))
+	if (!kh_parse_ok(retry_yaml, &set))
 		return false;
-	o = only_policy(&set, &kind_mesh_retry, 2);
+	o = kh_only_policy(&set, &kind_mesh_retry, 2);
 	r = o ? (const struct mf_retry *)o->u.pol.recs : NULL;
 	ok = ASSERT_TRUE(r) &&
 	     ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
@@ -193,13 +66,13 @@ static bool test_retry_parse(void)
 	     ASSERT_EQ(r[1].conf.present, 0x2) &&
 	     ASSERT_EQ(r[1].conf.http.present, 0x1) &&
 	     ASSERT_EQ(r[1].conf.http.num_retries, 0) &&
-	     round_trip(&set, o);
+	     kh_round_trip(&set, o);
 	model_set_free(&set);
 	return ok;
 }
 
 #define RETRY_HEAD                                                      \
-	KUMA "kind: MeshRetry\nmetadata: {name: r}\nspec:\n"            \
+	KH_API "kind: MeshRetry\nmetadata: {name: r}\nspec:\n"            \
 	"  targetRef: {kind: Mesh}\n"                                   \
 	"  to:\n"                                                       \
 	"    - targetRef: {kind: Mesh}\n"                               \
@@ -208,7 +81,7 @@ static bool test_retry_parse(void)
 
 static bool test_retry_invalid(void)
 {
-	static const struct bad_case cases[] = {
+	static const struct kh_bad cases[] = {
 		{ RETRY_HEAD "        http: {numRetries: 1001}\n",
 		  "t.yaml:9:28: spec.to[0].default.http.numRetries: must be 0..1000" },
 		{ RETRY_HEAD "        http: {retryOn: [5XX, 5xx]}\n",
@@ -231,7 +104,7 @@ static bool test_retry_invalid(void)
 		{ RETRY_HEAD "        http: {}\n",
 		  "t.yaml:9:15: spec.to[0].default.http: needs at least one "
 		  "of numRetries, perTryTimeout, backOff, retryOn" },
-		{ KUMA "kind: MeshRetry\nmetadata: {name: r}\nspec:\n"
+		{ KH_API "kind: MeshRetry\nmetadata: {name: r}\nspec:\n"
 		       "  targetRef: {kind: Mesh}\n"
 		       "  to:\n"
 		       "    - targetRef: {kind: Mesh}\n"
@@ -243,12 +116,12 @@ static bool test_retry_invalid(void)
 		  "has only to)" },
 	};
 
-	return expect_all(cases, NCASES(cases));
+	return kh_expect_all(cases, KH_NCASES(cases));
 }
 
 /* ---- MeshCircuitBreaker ------------------------------------------------- */
 static const char breaker_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshCircuitBreaker\n"
 	"metadata: {name: web-to-backend}\n"
 	"spec:\n"
@@ -293,9 +166,9 @@ static bool test_breaker_parse(void)
 	const struct mf_cb_outlier *od;
 	bool ok;
 
-	if (!parse_ok(breaker_yaml, &set))
+	if (!kh_parse_ok(breaker_yaml, &set))
 		return false;
-	o = only_policy(&set, &kind_mesh_circuit_breaker, 2);
+	o = kh_only_policy(&set, &kind_mesh_circuit_breaker, 2);
 	r = o ? (const struct mf_breaker *)o->u.pol.recs : NULL;
 	od = r ? &r[0].conf.outlier_detection : NULL;
 	ok = ASSERT_TRUE(r) &&
@@ -331,13 +204,13 @@ static bool test_breaker_parse(void)
 	     ASSERT_EQ(r[1].conf.present, 0x1) &&
 	     ASSERT_EQ(r[1].conf.connection_limits.present, 0x1) &&
 	     ASSERT_EQ(r[1].conf.connection_limits.max_connections, 4096) &&
-	     round_trip(&set, o);
+	     kh_round_trip(&set, o);
 	model_set_free(&set);
 	return ok;
 }
 
 #define BREAKER_HEAD                                                    \
-	KUMA "kind: MeshCircuitBreaker\nmetadata: {name: b}\nspec:\n"   \
+	KH_API "kind: MeshCircuitBreaker\nmetadata: {name: b}\nspec:\n"   \
 	"  targetRef: {kind: Mesh}\n"                                   \
 	"  to:\n"                                                       \
 	"    - targetRef: {kind: Mesh}\n"                               \
@@ -345,7 +218,7 @@ static bool test_breaker_parse(void)
 
 static bool test_breaker_invalid(void)
 {
-	static const struct bad_case cases[] = {
+	static const struct kh_bad cases[] = {
 		{ BREAKER_HEAD "        outlierDetection:\n"
 			       "          maxEjectionPercent: 101\n"
 			       "          detectors: {totalFailures: "
@@ -376,12 +249,12 @@ static bool test_breaker_invalid(void)
 		  "outlierDetection" },
 	};
 
-	return expect_all(cases, NCASES(cases));
+	return kh_expect_all(cases, KH_NCASES(cases));
 }
 
 /* ---- MeshHealthCheck ---------------------------------------------------- */
 static const char health_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshHealthCheck\n"
 	"metadata: {name: web-to-backend}\n"
 	"spec:\n"
@@ -419,9 +292,9 @@ static bool test_health_parse(void)
 	const struct mf_tagset *ts;
 	bool ok;
 
-	if (!parse_ok(health_yaml, &set))
+	if (!kh_parse_ok(health_yaml, &set))
 		return false;
-	o = only_policy(&set, &kind_mesh_health_check, 1);
+	o = kh_only_policy(&set, &kind_mesh_health_check, 1);
 	r = o ? (const struct mf_healthcheck *)o->u.pol.recs : NULL;
 	c = r ? &r->conf : NULL;
 	ts = r ? model_tags_get(&set, r->hdr.target.tags) : NULL;
@@ -456,13 +329,13 @@ static bool test_health_parse(void)
 	     ASSERT_EQ(c->tcp.nreceive, 2) &&
 	     ASSERT_STREQ(c->tcp.receive[0], "YmFy") &&
 	     ASSERT_STREQ(c->tcp.receive[1], "YQ==") &&
-	     round_trip(&set, o);
+	     kh_round_trip(&set, o);
 	model_set_free(&set);
 	return ok;
 }
 
 #define HEALTH_HEAD                                                     \
-	KUMA "kind: MeshHealthCheck\nmetadata: {name: h}\nspec:\n"      \
+	KH_API "kind: MeshHealthCheck\nmetadata: {name: h}\nspec:\n"      \
 	"  targetRef: {kind: Mesh}\n"                                   \
 	"  to:\n"                                                       \
 	"    - targetRef: {kind: Mesh}\n"                               \
@@ -470,7 +343,7 @@ static bool test_health_parse(void)
 
 static bool test_health_invalid(void)
 {
-	static const struct bad_case cases[] = {
+	static const struct kh_bad cases[] = {
 		{ HEALTH_HEAD "        http: {expectedStatuses: [200, 600]}\n",
 		  "t.yaml:9:40: spec.to[0].default.http.expectedStatuses[1]: "
 		  "must be 100..599" },
@@ -494,12 +367,12 @@ static bool test_health_invalid(void)
 		  "must have at most 8 entries" },
 	};
 
-	return expect_all(cases, NCASES(cases));
+	return kh_expect_all(cases, KH_NCASES(cases));
 }
 
 /* ---- MeshLoadBalancingStrategy ----------------------------------------- */
 static const char lb_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshLoadBalancingStrategy\n"
 	"metadata: {name: lb}\n"
 	"spec:\n"
@@ -532,9 +405,9 @@ static bool test_lb_parse(void)
 	const struct mf_lbstrategy *r;
 	bool ok;
 
-	if (!parse_ok(lb_yaml, &set))
+	if (!kh_parse_ok(lb_yaml, &set))
 		return false;
-	o = only_policy(&set, &kind_mesh_lb_strategy, 3);
+	o = kh_only_policy(&set, &kind_mesh_lb_strategy, 3);
 	r = o ? (const struct mf_lbstrategy *)o->u.pol.recs : NULL;
 	ok = ASSERT_TRUE(r) &&
 	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_WORKLOAD) &&
@@ -559,13 +432,13 @@ static bool test_lb_parse(void)
 	     ASSERT_EQ(r[2].conf.load_balancer.present, 0x3) &&
 	     ASSERT_EQ(r[2].conf.load_balancer.type, MF_LB_LEAST_REQUEST) &&
 	     ASSERT_EQ(r[2].conf.load_balancer.least_request.choice_count, 2) &&
-	     round_trip(&set, o);
+	     kh_round_trip(&set, o);
 	model_set_free(&set);
 	return ok;
 }
 
 #define LB_HEAD                                                         \
-	KUMA "kind: MeshLoadBalancingStrategy\nmetadata: {name: l}\n"   \
+	KH_API "kind: MeshLoadBalancingStrategy\nmetadata: {name: l}\n"   \
 	"spec:\n"                                                       \
 	"  targetRef: {kind: Mesh}\n"                                   \
 	"  to:\n"                                                       \
@@ -576,7 +449,7 @@ static bool test_lb_parse(void)
 
 static bool test_lb_invalid(void)
 {
-	static const struct bad_case cases[] = {
+	static const struct kh_bad cases[] = {
 		{ LB_HEAD "          type: WeightedRoundRobin\n",
 		  "t.yaml:10:17: spec.to[0].default.loadBalancer.type: must be "
 		  "RoundRobin, LeastRequest, RingHash, Random or Maglev" },
@@ -606,12 +479,12 @@ static bool test_lb_invalid(void)
 		  "maxRingSize: must be 1..8388608" },
 	};
 
-	return expect_all(cases, NCASES(cases));
+	return kh_expect_all(cases, KH_NCASES(cases));
 }
 
 /* ---- MeshFaultInjection ------------------------------------------------- */
 static const char fault_yaml[] =
-	KUMA
+	KH_API
 	"kind: MeshFaultInjection\n"
 	"metadata: {name: backend-chaos}\n"
 	"spec:\n"
@@ -640,9 +513,9 @@ static bool test_fault_parse(void)
 	const struct mf_tagset *ts;
 	bool ok;
 
-	if (!parse_ok(fault_yaml, &set))
+	if (!kh_parse_ok(fault_yaml, &set))
 		return false;
-	o = only_policy(&set, &kind_mesh_fault_injection, 2);
+	o = kh_only_policy(&set, &kind_mesh_fault_injection, 2);
 	r = o ? (const struct mf_fault *)o->u.pol.recs : NULL;
 	h = r ? r[0].conf.http : NULL;
 	ts = r ? model_tags_get(&set, r[0].hdr.ref.tags) : NULL;
@@ -673,13 +546,13 @@ static bool test_fault_parse(void)
 	     ASSERT_EQ(r[1].conf.http[0].delay.percentage, 100000) &&
 	     ASSERT_EQ(r[1].conf.http[1].present, 0x4) &&
 	     ASSERT_EQ(r[1].conf.http[1].response_bandwidth.limit, 800000) &&
-	     round_trip(&set, o);
+	     kh_round_trip(&set, o);
 	model_set_free(&set);
 	return ok;
 }
 
 #define FAULT_HEAD                                                      \
-	KUMA "kind: MeshFaultInjection\nmetadata: {name: f}\nspec:\n"   \
+	KH_API "kind: MeshFaultInjection\nmetadata: {name: f}\nspec:\n"   \
 	"  targetRef: {kind: Mesh}\n"                                   \
 	"  from:\n"                                                     \
 	"    - targetRef: {kind: Mesh}\n"                               \
@@ -689,7 +562,7 @@ static bool test_fault_parse(void)
 
 static bool test_fault_invalid(void)
 {
-	static const struct bad_case cases[] = {
+	static const struct kh_bad cases[] = {
 		{ FAULT_HEAD "          - abort: {httpStatus: 600, "
 			     "percentage: 1}\n",
 		  "t.yaml:10:33: spec.from[0].default.http[0].abort."
@@ -717,7 +590,7 @@ static bool test_fault_invalid(void)
 			     "          - delay: {value: 1s, percentage: 1}\n",
 		  "t.yaml:10:11: spec.from[0].default.http: must have at most 4 "
 		  "entries" },
-		{ KUMA "kind: MeshFaultInjection\nmetadata: {name: f}\n"
+		{ KH_API "kind: MeshFaultInjection\nmetadata: {name: f}\n"
 		       "spec:\n"
 		       "  targetRef: {kind: Mesh}\n"
 		       "  from:\n"
@@ -730,7 +603,7 @@ static bool test_fault_invalid(void)
 		       "percentage: 1}}]}\n",
 		  "t.yaml:10:5: spec.to: is not allowed in a MeshFaultInjection "
 		  "(it has only from)" },
-		{ KUMA "kind: MeshFaultInjection\nmetadata: {name: f}\n"
+		{ KH_API "kind: MeshFaultInjection\nmetadata: {name: f}\n"
 		       "spec:\n"
 		       "  targetRef: {kind: MeshGateway, name: edge}\n"
 		       "  from:\n"
@@ -741,7 +614,7 @@ static bool test_fault_invalid(void)
 		  "MeshService, MeshServiceSubset or Dataplane" },
 	};
 
-	return expect_all(cases, NCASES(cases));
+	return kh_expect_all(cases, KH_NCASES(cases));
 }
 
 /* ---- layout ------------------------------------------------------------- */
@@ -792,7 +665,7 @@ static bool test_layout(void)
 	};
 	bool ok = true;
 
-	for (size_t k = 0; ok && k < NCASES(kinds); k++) {
+	for (size_t k = 0; ok && k < KH_NCASES(kinds); k++) {
 		const struct kind_desc *kd = kinds[k];
 		struct model_set set;
 
@@ -802,7 +675,7 @@ static bool test_layout(void)
 		/* What the parser writes passes the check records read back
 		 * from a map go through. */
 		if (ok) {
-			ok = parse_ok(examples[k], &set);
+			ok = kh_parse_ok(examples[k], &set);
 			for (size_t i = 0; ok && i < set.objs[0].u.pol.n; i++) {
 				const uint8_t *rec = set.objs[0].u.pol.recs +
 						     i * kd->val_size;

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * What several policy kinds share: string rules for sch_field.check (or
+ * predicates, where kinds word their messages differently), and the route
+ * backendRef schema of MeshHTTPRoute and MeshTCPRoute.  Written once here
+ * so that a rule cannot drift between kinds that mean the same thing.
+ * Declared in lib/kinds.h.
+ */
+#include <regex.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "kinds.h"
+
+/* Weights are added up per rule; this bound keeps four of them far from
+ * overflowing the __u32 sum the data path computes. */
+#define KIND_ROUTE_WEIGHT_MAX 1000000
+
+/* ---- string rules ------------------------------------------------------ */
+
+const char *kind_check_abs_path(const char *s)
+{
+	return s[0] == '/' ? NULL : "must start with '/'";
+}
+
+const char *kind_check_no_space(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= ' ' || *s == 0x7f)
+			return "must not contain spaces or control characters";
+	return NULL;
+}
+
+const char *kind_check_header_value(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return "must not contain control characters";
+	return NULL;
+}
+
+static bool kind_http_token(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr(extra, ch)))
+			return false;
+	}
+	return true;
+}
+
+const char *kind_check_header_name(const char *s)
+{
+	return kind_http_token(s) ? NULL :
+	       "must be an HTTP header name (letters, digits and "
+	       "!#$%&'*+-.^_`|~)";
+}
+
+const char *kind_check_header_token(const char *s)
+{
+	return kind_http_token(s) ? NULL :
+	       "must be an HTTP header name (token characters)";
+}
+
+bool kind_regex_ok(const char *s)
+{
+	regex_t re;
+
+	if (regcomp(&re, s, REG_EXTENDED | REG_NOSUB))
+		return false;
+	regfree(&re);
+	return true;
+}
+
+bool kind_dns_name_ok(const char *s)
+{
+	size_t label = 0;
+
+	for (; *s; s++) {
+		char ch = *s;
+
+		if (ch == '.') {
+			if (!label || s[-1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      (ch == '-' && label)))
+			return false;
+		label++;
+	}
+	return label && s[-1] != '-';
+}
+
+/* Trial division: up to sqrt(5000011), the largest Maglev table, is about
+ * 2236 steps. */
+bool kind_is_prime(uint32_t n)
+{
+	if (n < 2)
+		return false;
+	for (uint32_t d = 2; d <= n / d; d++)
+		if (n % d == 0)
+			return false;
+	return true;
+}
+
+long kind_parse_port(const char *digits)
+{
+	long port = 0;
+
+	for (const char *p = digits; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		port = port * 10 + (*p - '0');
+		if (port > 65535)
+			break;
+	}
+	return port;
+}
+
+const char *kind_check_typed_one(const void *obj, uint32_t objs,
+				 unsigned type_field, unsigned type,
+				 const char *one_msg)
+{
+	uint32_t got = sch_present(obj) & objs;
+
+	if (!got || (got & (got - 1)))
+		return one_msg;
+	if (sch_has(obj, type_field) && !(got & (1u << type)))
+		return "type must name the backend that is set";
+	return NULL;
+}
+
+/* ---- route backendRef -------------------------------------------------- */
+
+enum { ROUTE_BE_REF, ROUTE_BE_PORT, ROUTE_BE_WEIGHT };
+
+/* Kuma writes a backendRef flat ({kind, name, tags, port, weight}), so its
+ * mf_ref is an inline ref (no name): kind, name and tags are keys of the
+ * backendRef itself. */
+static const struct sch_field route_backend_fields[] = {
+	[ROUTE_BE_REF] = {
+		.type = SCH_REF, .required = true,
+		.off = offsetof(struct mf_route_backend, ref),
+		.ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
+			     KIND_REF(MF_REF_MESH_SERVICE_SUBSET) },
+	[ROUTE_BE_PORT] = {
+		.name = "port", .type = SCH_INT, .size = 2,
+		.off = offsetof(struct mf_route_backend, port),
+		.min = 1, .max = 65535 },
+	[ROUTE_BE_WEIGHT] = {
+		.name = "weight", .type = SCH_INT, .size = 4,
+		.off = offsetof(struct mf_route_backend, weight),
+		.min = 0, .max = KIND_ROUTE_WEIGHT_MAX },
+};
+
+static const char *route_backend_check(const void *obj)
+{
+	const struct mf_route_backend *b = obj;
+
+	/* The ref reader refuses tags on a MeshService; a subset without
+	 * tags would be the whole service, so Kuma asks for them. */
+	if (b->ref.kind == MF_REF_MESH_SERVICE_SUBSET && !b->ref.tags)
+		return "kind MeshServiceSubset needs tags";
+	return NULL;
+}
+
+const struct sch_object kind_route_backend_ref = {
+	.name = "backendRef",
+	.fields = route_backend_fields,
+	.nfields = SCH_NFIELDS(route_backend_fields),
+	.check = route_backend_check,
+};
+
+bool kind_route_backends_weighted(const struct mf_route_backend *b,
+				  unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!sch_has(&b[i], ROUTE_BE_WEIGHT) || b[i].weight)
+			return true;
+	return false;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the policy-kind schema tests (test_kinds_*) share: reading a
+ * Kuma-style document through mfctl's reader, that must be valid or must
+ * fail with exactly one diagnostic; a table of such failures, all run so
+ * that one failure does not hide the next; finding a policy in a set; and
+ * the round trip through pemit_yaml(), which must give back the same
+ * record bytes, records sch_check() accepts, and the same text again.
+ *
+ * Diagnostics name the buffer KH_FILE ("t.yaml" unless the test defines it
+ * before the include), as in "t.yaml:7:11: spec.to[0]...: message".
+ * Include after "lib/test.h".
+ */
+#ifndef MF_KINDS_HARNESS_H
+#define MF_KINDS_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/test.h"
+#include "../../ctl/diag.h"
+#include "../../ctl/doc.h"
+#include "../../ctl/model.h"
+#include "../../ctl/pemit.h"
+
+#ifndef KH_FILE
+#define KH_FILE "t.yaml"
+#endif
+
+#define KH_API "apiVersion: kuma.io/v1alpha1\n"
+
+/* Cases in a static array @a. */
+#define KH_NCASES(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void kh_print_diag(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "  diag: %s\n", d->msgs[i]);
+}
+
+/* Parses @yaml, which must give no diagnostic at all, into @set
+ * (initialised here).  On success the caller frees @set; on failure it is
+ * freed (and empty) already. */
+static inline bool kh_parse_ok(const char *yaml, struct model_set *set)
+{
+	struct diag d;
+	bool ok;
+
+	model_set_init(set);
+	diag_init(&d);
+	ok = ASSERT_EQ(doc_parse_buffer(set, KH_FILE, yaml, strlen(yaml), &d),
+		       0) &&
+	     ASSERT_EQ(diag_count(&d), 0);
+	if (!ok) {
+		kh_print_diag(&d);
+		model_set_free(set);
+	}
+	diag_free(&d);
+	return ok;
+}
+
+/* kh_parse_ok(), and the document holds exactly one object. */
+static inline bool kh_parse_one(const char *yaml, struct model_set *set)
+{
+	if (!kh_parse_ok(yaml, set))
+		return false;
+	if (ASSERT_EQ(set->n, 1))
+		return true;
+	model_set_free(set);
+	return false;
+}
+
+/* Parses @yaml, which must fail with exactly the one message @want. */
+static inline bool kh_expect1(const char *yaml, const char *want)
+{
+	struct model_set set;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ASSERT_EQ(doc_parse_buffer(&set, KH_FILE, yaml, strlen(yaml), &d),
+		       -EINVAL) &&
+	     ASSERT_EQ(diag_count(&d), 1) && ASSERT_STREQ(d.msgs[0], want);
+	if (!ok) {
+		fprintf(stderr, "  wanted: %s\n", want);
+		kh_print_diag(&d);
+	}
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
+struct kh_bad {
+	const char *yaml;
+	const char *want;	/* the one diagnostic it gives */
+};
+
+/* Every case of @cases fails with its one message.  All are run, so one
+ * run shows every mismatch. */
+static inline bool kh_expect_all(const struct kh_bad *cases, size_t n)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++)
+		if (!kh_expect1(cases[i].yaml, cases[i].want)) {
+			fprintf(stderr, "  in case %zu\n", i);
+			ok = false;
+		}
+	return ok;
+}
+
+#define KH_EXPECT_ALL(a) kh_expect_all((a), KH_NCASES(a))
+
+/* The policy of kind @kind named @name in @set, or NULL. */
+static inline const struct model_obj *kh_find(const struct model_set *set,
+					      const char *kind,
+					      const char *name)
+{
+	int k = model_kind_parse(kind);
+
+	return k < 0 ? NULL : model_set_find(set, (enum model_kind)k, name);
+}
+
+/* The one object of @set, which must be a policy of kind @kd with @n
+ * records; else NULL. */
+static inline const struct model_obj *
+kh_only_policy(const struct model_set *set, const struct kind_desc *kd,
+	       size_t n)
+{
+	const struct model_obj *o = set->n == 1 ? &set->objs[0] : NULL;
+
+	if (!ASSERT_EQ(set->n, 1) || !ASSERT_TRUE(o->u.pol.kd == kd) ||
+	    !ASSERT_EQ(o->kind, model_kind_parse(kd->name)) ||
+	    !ASSERT_EQ(o->u.pol.n, n))
+		return NULL;
+	return o;
+}
+
+/* @o of @set as a document of its own: its spec as pemit_yaml() writes
+ * it.  Returns a malloc'd string the caller frees, or NULL. */
+static inline char *kh_emit_doc(const struct model_set *set,
+				const struct model_obj *o)
+{
+	char *doc = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&doc, &n);
+
+	if (!ASSERT_TRUE(f != NULL))
+		return NULL;
+	fprintf(f, KH_API "kind: %s\nmetadata: {name: %s}\nspec:\n",
+		o->u.pol.kd->name, o->name);
+	pemit_yaml(f, set, o);
+	fclose(f);
+	return doc;
+}
+
+/*
+ * The spec pemit_yaml() writes for policy @o of @set parses back to the
+ * same record bytes (tag set ids are content hashes, so they are equal
+ * across sets); what the maps would hold reads back as valid (sch_check);
+ * and writing the parsed copy again gives the same text.
+ */
+static inline bool kh_round_trip(const struct model_set *set,
+				 const struct model_obj *o)
+{
+	const struct kind_desc *kd = o->u.pol.kd;
+	const struct model_obj *b = NULL;
+	char *doc = kh_emit_doc(set, o), *again = NULL;
+	struct model_set back;
+	bool ok;
+
+	if (!doc)
+		return false;
+	for (size_t i = 0; i < o->u.pol.n; i++)
+		if (!ASSERT_TRUE(!sch_check(kd->conf, o->u.pol.recs +
+						      i * kd->val_size +
+						      kd->conf_off)))
+			goto fail;
+	if (!kh_parse_ok(doc, &back))
+		goto fail;
+	b = model_set_find(&back, o->kind, o->name);
+	ok = ASSERT_EQ(back.n, 1) && ASSERT_TRUE(b != NULL) &&
+	     ASSERT_TRUE(b->u.pol.kd == kd) &&
+	     ASSERT_EQ(b->u.pol.n, o->u.pol.n) &&
+	     ASSERT_MEMEQ(b->u.pol.recs, o->u.pol.recs,
+			  o->u.pol.n * kd->val_size);
+	if (ok) {
+		again = kh_emit_doc(&back, b);
+		ok = ASSERT_TRUE(again != NULL) && ASSERT_STREQ(again, doc);
+	}
+	model_set_free(&back);
+	if (!ok)
+		goto fail;
+	free(again);
+	free(doc);
+	return true;
+fail:
+	fprintf(stderr, "--- emitted:\n%s---\n", doc);
+	free(again);
+	free(doc);
+	return false;
+}
+
+#endif /* MF_KINDS_HARNESS_H */
