@@ -428,17 +428,6 @@ static void doc_rule_match(struct doc_ctx *c, const struct ynode *e,
 			"...)");
 }
 
-/* The action lists of a `rules` entry's default, in the order rules are
- * compiled (so a rules-form policy reads back the same). */
-static const struct {
-	const char *key;
-	uint8_t action;
-} doc_rule_lists[] = {
-	{ "allow", MF_AUTHZ_ALLOW },
-	{ "deny", MF_AUTHZ_DENY },
-	{ "allowWithShadowDeny", MF_AUTHZ_ALLOW_SHADOW_DENY },
-};
-
 /*
  * Kuma's `rules` form: [{default: {allow: [...], deny: [...],
  * allowWithShadowDeny: [...]}}].  Entries go into m->from grouped by
@@ -470,13 +459,13 @@ static int doc_mtp_rules(struct doc_ctx *c, const struct ynode *rules,
 		doc_path(q, p, "default");
 		if (!def || !doc_check_map(c, def, q, def_known))
 			continue;
-		for (size_t a = 0; a < 3; a++) {
-			l = doc_get(def, doc_rule_lists[a].key);
+		for (size_t a = 0; a < MODEL_RULE_LISTS; a++) {
+			l = doc_get(def, model_rule_lists[a].key);
 			if (!l)
 				continue;
 			if (l->type != YNODE_SEQ)
 				doc_err(c, l, doc_path(p, q,
-						       doc_rule_lists[a].key),
+						       model_rule_lists[a].key),
 					"must be a list, not %s",
 					doc_kind_str(l->type));
 			else
@@ -495,22 +484,22 @@ static int doc_mtp_rules(struct doc_ctx *c, const struct ynode *rules,
 	if (!m->from)
 		return -ENOMEM;
 	m->rules_form = true;
-	for (size_t a = 0; a < 3; a++)
+	for (size_t a = 0; a < MODEL_RULE_LISTS; a++)
 		for (size_t i = 0; i < rules->nkids; i++) {
 			const struct ynode *def, *l;
 
 			if (rules->kids[i]->type != YNODE_MAP ||
 			    !(def = doc_get(rules->kids[i], "default")) ||
 			    def->type != YNODE_MAP ||
-			    !(l = doc_get(def, doc_rule_lists[a].key)) ||
+			    !(l = doc_get(def, model_rule_lists[a].key)) ||
 			    l->type != YNODE_SEQ)
 				continue;
 			for (size_t j = 0; j < l->nkids; j++) {
 				snprintf(p, sizeof(p),
 					 "spec.rules[%zu].default.%s[%zu]", i,
-					 doc_rule_lists[a].key, j);
+					 model_rule_lists[a].key, j);
 				doc_rule_match(c, l->kids[j], p,
-					       doc_rule_lists[a].action,
+					       model_rule_lists[a].action,
 					       &m->from[m->nfrom++]);
 			}
 		}

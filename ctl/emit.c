@@ -94,17 +94,10 @@ static void emit_mtls(FILE *f, const struct model_mtls *m)
 /* The `rules` form: one rule, its lists in compile order. */
 static void emit_mtp_rules(FILE *f, const struct model_mtp *m)
 {
-	static const struct {
-		uint8_t action;
-		const char *key;
-	} lists[] = {
-		{ MF_AUTHZ_ALLOW, "allow" },
-		{ MF_AUTHZ_DENY, "deny" },
-		{ MF_AUTHZ_ALLOW_SHADOW_DENY, "allowWithShadowDeny" },
-	};
+	const struct model_rule_list *lists = model_rule_lists;
 
 	fputs("  rules:\n    - default:\n", f);
-	for (size_t l = 0; l < 3; l++) {
+	for (size_t l = 0; l < MODEL_RULE_LISTS; l++) {
 		bool head = false;
 
 		for (size_t i = 0; i < m->nfrom; i++) {

@@ -41,6 +41,12 @@ const char *model_from_kind_name(enum model_from_kind kind)
 	return "?";
 }
 
+const struct model_rule_list model_rule_lists[MODEL_RULE_LISTS] = {
+	{ "allow", MF_AUTHZ_ALLOW },
+	{ "deny", MF_AUTHZ_DENY },
+	{ "allowWithShadowDeny", MF_AUTHZ_ALLOW_SHADOW_DENY },
+};
+
 const char *model_action_name(uint8_t action)
 {
 	switch (action) {

@@ -242,6 +242,15 @@ const char *model_kind_name(enum model_kind kind);
 int model_kind_parse(const char *name);
 
 const char *model_from_kind_name(enum model_from_kind kind);
+
+/* The action lists of a MeshTrafficPermission `rules` entry, in the order
+ * its rules are compiled and printed (allow, deny, allowWithShadowDeny). */
+struct model_rule_list {
+	const char *key;
+	uint8_t action;			/* enum mf_authz_action */
+};
+#define MODEL_RULE_LISTS 3
+extern const struct model_rule_list model_rule_lists[MODEL_RULE_LISTS];
 const char *model_action_name(uint8_t action);
 
 /* True when both objects say the same thing (locations are ignored). */

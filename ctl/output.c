@@ -78,18 +78,11 @@ static void out_json_mtls(FILE *f, const struct model_mtls *m)
 /* MeshTrafficPermission `rules` form, after its targetRef. */
 static void out_json_mtp_rules(FILE *f, const struct model_mtp *m)
 {
-	static const struct {
-		uint8_t action;
-		const char *key;
-	} lists[] = {
-		{ MF_AUTHZ_ALLOW, "allow" },
-		{ MF_AUTHZ_DENY, "deny" },
-		{ MF_AUTHZ_ALLOW_SHADOW_DENY, "allowWithShadowDeny" },
-	};
+	const struct model_rule_list *lists = model_rule_lists;
 	bool first_list = true;
 
 	fputs(", \"rules\": [{\"default\": {", f);
-	for (size_t l = 0; l < 3; l++) {
+	for (size_t l = 0; l < MODEL_RULE_LISTS; l++) {
 		bool first = true;
 
 		for (size_t i = 0; i < m->nfrom; i++) {
