@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,28 @@ static void apply_report(const char *what, __u64 epoch,
 	       st->updated, st->deleted, st->unchanged);
 }
 
+/* The applied state, read on a thread while the input parses: both take
+ * a good part of an apply at scale, and neither needs the other. */
+struct apply_load {
+	struct state st;
+	struct diag d;
+	const char *root;
+	const char *lock_dir;
+	int err;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *apply_load_run(void *arg)
+{
+	struct apply_load *l = arg;
+
+	/* Nothing is created here: an input that turns out invalid must
+	 * leave a fresh pin root as empty as it found it. */
+	l->err = state_load(&l->st, l->root, false, l->lock_dir, &l->d);
+	return NULL;
+}
+
 int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -69,6 +93,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	struct rec_set want;
 	struct saved_job job;
 	struct rec_diff diff;
+	struct apply_load ld;
 	struct state st;
 	struct diag d;
 	const char **files = NULL;
@@ -116,19 +141,35 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	rec_set_init(&want);
 	memset(&st, 0, sizeof(st));
 	st.lock_fd = -1;
+	memset(&ld, 0, sizeof(ld));
+	diag_init(&ld.d);
+	ld.root = o->bpf_root;
+	ld.lock_dir = !dry_run ? o->run_dir : NULL;
+	ld.threaded = !pthread_create(&ld.thread, NULL, apply_load_run, &ld);
 
-	/* 1. The input, alone. */
+	/* 1. The input, alone (and 2., the applied state, meanwhile). */
 	err = input_parse_all(&input, files, nfiles, &d, "nothing applied");
+	if (ld.threaded)
+		pthread_join(ld.thread, NULL);
+	else
+		apply_load_run(&ld);
+	st = ld.st;
 	if (err) {
 		rc = ctl_exit_for(err);
 		goto out;
 	}
 
-	/* 2. The applied state.  A dry run creates nothing. */
-	err = state_load(&st, o->bpf_root, !dry_run,
-			 !dry_run ? o->run_dir : NULL, &d);
+	/* 2. Nothing pinned yet: now that the input is valid, make the
+	 * maps.  A dry run creates nothing. */
+	err = ld.err;
+	if (err == -ENOENT && !dry_run) {
+		state_close(&st);
+		diag_free(&ld.d);
+		diag_init(&ld.d);
+		err = state_load(&st, o->bpf_root, true, o->run_dir, &ld.d);
+	}
 	if (err && !(dry_run && err == -ENOENT)) {
-		diag_print(&d, stderr);
+		diag_print(&ld.d, stderr);
 		if (err == -EBADMSG)
 			ctl_err("the applied state under %s is inconsistent; "
 				"remove the pins there to start over",
@@ -167,7 +208,12 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 		goto out;
 	}
 	saved_job_start(&job, o, &want);
-	err = mapio_write(&st.pm, &st.have, &want, &diff, &d);
+	err = mapio_flip(&st.pm, &st.have, &want, &diff, &d);
+	if (!err) {
+		/* In force: store the saved state while the old half goes. */
+		saved_job_stored(&job);
+		mapio_retire(&st.pm, &st.have, &d);
+	}
 	if (err) {
 		saved_job_cancel(&job);
 		diag_print(&d, stderr);
@@ -183,6 +229,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	/* Still under the writers' lock. */
 	rc = saved_job_finish(&job, o, "apply", want.config.epoch);
 out:
+	diag_free(&ld.d);
 	state_close(&st);
 	rec_set_free(&want);
 	model_set_free(&merged);

@@ -508,9 +508,9 @@ static void mapio_wait_readers(void)
 		;
 }
 
-int mapio_write(const struct pmap *pm, const struct rec_set *have,
-		const struct rec_set *want, struct rec_diff *st,
-		struct diag *d)
+int mapio_flip(const struct pmap *pm, const struct rec_set *have,
+	       const struct rec_set *want, struct rec_diff *st,
+	       struct diag *d)
 {
 	const __u32 old = have->config.active, stage = old ? 0 : 1;
 	bool batch[REC_MAP_MAX];
@@ -554,19 +554,6 @@ int mapio_write(const struct pmap *pm, const struct rec_set *have,
 	/* 4. A program that read the old mf_config may still be looking at
 	 * the old half. */
 	mapio_wait_readers();
-
-	/* 5. Clear the old half.  The new policy is in force whatever
-	 * happens here; what is left is the next write's leftovers. */
-	for (m = REC_MAP_MAX; m-- > 0;)
-		if (mapio_delete(mapio_map_fd(pm, m), m, &have->t[m],
-				 have->t[m].n, old, &batch[m], d))
-			err = -EIO;
-	if (err)
-		diag_add(d, NULL, NULL, NULL,
-			 "the new policy is in force (epoch %llu), but records "
-			 "of the previous one are left in the other half; the "
-			 "next apply deletes them",
-			 (unsigned long long)cfg.epoch);
 	return 0;
 
 unstage:
@@ -576,5 +563,37 @@ unstage:
 	for (m = 0; m < REC_MAP_MAX; m++)
 		mapio_delete(mapio_map_fd(pm, m), m, &want->t[m], staged[m],
 			     stage, &batch[m], d);
+	return err;
+}
+
+void mapio_retire(const struct pmap *pm, const struct rec_set *have,
+		  struct diag *d)
+{
+	const __u32 old = have->config.active;
+	bool batch = true, failed = false;
+
+	/* 5. Clear the old half.  The new policy is in force whatever
+	 * happens here; what is left is the next write's leftovers. */
+	for (int m = REC_MAP_MAX; m-- > 0;) {
+		batch = true;
+		if (mapio_delete(mapio_map_fd(pm, m), m, &have->t[m],
+				 have->t[m].n, old, &batch, d))
+			failed = true;
+	}
+	if (failed)
+		diag_add(d, NULL, NULL, NULL,
+			 "the new policy is in force, but records of the "
+			 "previous one are left in the other half; the next "
+			 "apply deletes them");
+}
+
+int mapio_write(const struct pmap *pm, const struct rec_set *have,
+		const struct rec_set *want, struct rec_diff *st,
+		struct diag *d)
+{
+	int err = mapio_flip(pm, have, want, st, d);
+
+	if (!err)
+		mapio_retire(pm, have, d);
 	return err;
 }

@@ -60,4 +60,17 @@ int mapio_write(const struct pmap *pm, const struct rec_set *have,
 		const struct rec_set *want, struct rec_diff *st,
 		struct diag *d);
 
+/*
+ * mapio_write() in two calls, for a caller with work to do between the
+ * flip and the end (apply stores its saved state while the old half is
+ * deleted): mapio_flip() is steps 1-4 and returns as mapio_write() does;
+ * after it succeeded, mapio_retire() is step 5 (its problems in @d, never
+ * an error: @want is in force).
+ */
+int mapio_flip(const struct pmap *pm, const struct rec_set *have,
+	       const struct rec_set *want, struct rec_diff *st,
+	       struct diag *d);
+void mapio_retire(const struct pmap *pm, const struct rec_set *have,
+		  struct diag *d);
+
 #endif /* CTL_MAPIO_H */

@@ -102,12 +102,32 @@ int saved_write(const char *state_dir, const struct pmap *pm, struct diag *d)
 	return err;
 }
 
+/* The job's thread: render, then wait for the write's outcome, and
+ * store only once the new policy is in force. */
 static void *saved_job_run(void *arg)
 {
 	struct saved_job *j = arg;
+	int go;
 
 	j->err = saved_render(j->rs, &j->text, &j->len, &j->d);
+	pthread_mutex_lock(&j->mu);
+	while (!j->go)
+		pthread_cond_wait(&j->cv, &j->mu);
+	go = j->go;
+	pthread_mutex_unlock(&j->mu);
+	if (go > 0 && !j->err)
+		j->err = saved_store(j->state_dir, j->text, j->len, &j->d);
 	return NULL;
+}
+
+/* Tells the thread what became of the write: @go 1 store, -1 drop. */
+static void saved_job_signal(struct saved_job *j, int go)
+{
+	pthread_mutex_lock(&j->mu);
+	if (!j->go)
+		j->go = go;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
 }
 
 void saved_job_start(struct saved_job *j, const struct ctl_opts *o,
@@ -119,20 +139,40 @@ void saved_job_start(struct saved_job *j, const struct ctl_opts *o,
 	if (!o->state_dir)
 		return;
 	j->active = true;
-	/* On a thread: rendering overlaps the map writes, and neither
-	 * touches what the other does (@want is only read). */
-	if (pthread_create(&j->thread, NULL, saved_job_run, j)) {
-		j->threaded = false;
-		saved_job_run(j);
-	} else {
-		j->threaded = true;
+	j->state_dir = o->state_dir;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	/* On a thread: rendering overlaps the map writes, and the store
+	 * the old half's deletion; neither touches what the other does
+	 * (@want is only read). */
+	j->threaded = !pthread_create(&j->thread, NULL, saved_job_run, j);
+}
+
+void saved_job_stored(struct saved_job *j)
+{
+	if (!j->active)
+		return;
+	if (j->threaded) {
+		saved_job_signal(j, 1);
+		return;
 	}
+	/* No thread: do it all here. */
+	j->err = saved_render(j->rs, &j->text, &j->len, &j->d);
+	if (!j->err)
+		j->err = saved_store(j->state_dir, j->text, j->len, &j->d);
+	j->go = 1;
 }
 
 void saved_job_cancel(struct saved_job *j)
 {
-	if (j->threaded)
+	if (j->threaded) {
+		saved_job_signal(j, -1);
 		pthread_join(j->thread, NULL);
+	}
+	if (j->active) {
+		pthread_cond_destroy(&j->cv);
+		pthread_mutex_destroy(&j->mu);
+	}
 	free(j->text);
 	diag_free(&j->d);
 	memset(j, 0, sizeof(*j));
@@ -147,12 +187,12 @@ int saved_job_finish(struct saved_job *j, const struct ctl_opts *o,
 		saved_job_cancel(j);
 		return CTL_EXIT_OK;
 	}
+	if (!j->go)
+		saved_job_stored(j);
 	if (j->threaded)
 		pthread_join(j->thread, NULL);
 	j->threaded = false;
 	err = j->err;
-	if (!err)
-		err = saved_store(o->state_dir, j->text, j->len, &j->d);
 	if (err) {
 		diag_print(&j->d, stderr);
 		ctl_err("the %s is in force (epoch %llu) but the state could "

@@ -35,19 +35,26 @@ int saved_write(const char *state_dir, const struct pmap *pm, struct diag *d);
 
 /*
  * Saving after apply and delete.  saved_job_start() renders @want (the
- * records about to be written; the maps hold exactly them once
- * mapio_write() succeeds, so this is what `get` will print) on a thread
- * while the caller writes the maps; saved_job_finish(), called after a
- * successful write and still under the writers' lock (so two saves land
- * in the order of their writes), stores it.  Without a state directory
- * both do nothing.  @what ("apply", "delete") and @epoch go into the
- * message on failure, which says that the maps were not rolled back.
- * saved_job_finish() returns CTL_EXIT_OK or CTL_EXIT_SYSTEM; after a
- * failed write, saved_job_cancel() instead.  @want must outlive the job.
+ * records about to be written; the maps hold exactly them once the write
+ * succeeded, so this is what `get` will print) on a thread while the
+ * caller writes the maps.  Once the new policy is in force (after
+ * mapio_flip(), still under the writers' lock, so two saves land in the
+ * order of their writes), saved_job_stored() lets the thread store it
+ * while the caller finishes the write (mapio_retire());
+ * saved_job_finish() waits for it and reports.  After a failed write,
+ * saved_job_cancel() instead: nothing is stored.  Without a state
+ * directory all do nothing.  @what ("apply", "delete") and @epoch go
+ * into the message on failure, which says that the maps were not rolled
+ * back.  saved_job_finish() returns CTL_EXIT_OK or CTL_EXIT_SYSTEM.
+ * @want must outlive the job.
  */
 struct saved_job {
 	const struct rec_set *rs;
+	const char *state_dir;
 	pthread_t thread;
+	pthread_mutex_t mu;	/* guards go */
+	pthread_cond_t cv;
+	int go;			/* 0 wait, 1 store, -1 drop */
 	bool active;		/* there is a state directory */
 	bool threaded;		/* thread is running or to be joined */
 	char *text;		/* owned: the rendered YAML */
@@ -58,6 +65,7 @@ struct saved_job {
 
 void saved_job_start(struct saved_job *j, const struct ctl_opts *o,
 		     const struct rec_set *want);
+void saved_job_stored(struct saved_job *j);
 int saved_job_finish(struct saved_job *j, const struct ctl_opts *o,
 		     const char *what, unsigned long long epoch);
 void saved_job_cancel(struct saved_job *j);
