@@ -178,7 +178,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	}
 
 	/* 3. Merge, validate, compile. */
-	err = input_merge(&input, &st.objs, &merged);
+	err = input_merge_take(&input, &st.objs, &merged);
 	if (!err)
 		err = validate_set(&merged, &d);
 	if (err) {

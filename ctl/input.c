@@ -83,6 +83,42 @@ int input_merge(const struct model_set *input, const struct model_set *applied,
 	return err;
 }
 
+int input_merge_take(struct model_set *input, const struct model_set *applied,
+		     struct model_set *out)
+{
+	const struct model_obj **in_sorted;
+	int err;
+
+	model_set_init(out);
+	in_sorted = calloc(input->n ? input->n : 1, sizeof(*in_sorted));
+	if (!in_sorted)
+		return -ENOMEM;
+	model_set_sorted(input, in_sorted);
+	/* Which applied objects stay, decided before @input moves. */
+	err = model_set_reserve(out, input->n + applied->n);
+	for (size_t i = 0; i < applied->n && !err; i++) {
+		const struct model_obj *o = &applied->objs[i];
+
+		if (!model_sorted_find(in_sorted, input->n, o->kind, o->name))
+			err = model_set_add_copy(out, applied, o);
+	}
+	free(in_sorted);
+	if (err)
+		return err;
+	/* The input's objects, moved (the room is reserved): each owns its
+	 * arrays, which now belong to @out; its tag sets join @out's. */
+	memcpy(out->objs + out->n, input->objs, input->n * sizeof(*out->objs));
+	out->n += input->n;
+	out->norder = 0;
+	input->n = 0;
+	input->norder = 0;
+	for (size_t i = 0; i < input->tags.cap && !err; i++)
+		if (input->tags.ids[i] &&
+		    !model_tags_intern(out, &input->tags.sets[i]))
+			err = -ENOMEM;
+	return err;
+}
+
 int input_kind_arg(const char *arg)
 {
 	char plural[64];
