@@ -30,15 +30,28 @@ static bool emit_plain_ok(const char *s)
 	return true;
 }
 
-/* A string scalar: plain when safe, else double-quoted (the strings we
- * print never hold '"', '\\' or control characters: names and SPIFFE IDs
- * are checked on the way in). */
+/* A string scalar: plain when safe, else double-quoted with YAML escapes
+ * (names and SPIFFE IDs never need them, but file paths and other free
+ * text may hold a backslash, a quote or a control character, and must
+ * read back as they were). */
 static void emit_str(FILE *f, const char *s)
 {
-	if (emit_plain_ok(s))
+	if (emit_plain_ok(s)) {
 		fputs(s, f);
-	else
-		fprintf(f, "\"%s\"", s);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
 }
 
 static void emit_ip(FILE *f, const uint8_t ip[4])
