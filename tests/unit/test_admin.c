@@ -575,6 +575,7 @@ static bool test_timeout_and_data_path(void)
 	struct timespec t0;
 	struct lh_loop h;
 	uint16_t up_port;
+	bool reset_seen[N] = { false };
 	int lfd, a[N], c = -1, s = -1;
 	char buf[8];
 	bool ok = false;
@@ -592,9 +593,21 @@ static bool test_timeout_and_data_path(void)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < N; i++) {
+		ssize_t w;
+
 		a[i] = client(h.admin_port);
-		if (!ASSERT_GE(a[i], 0) ||
-		    !ASSERT_EQ(write(a[i], "GET /rea", 8), 8))
+		if (!ASSERT_GE(a[i], 0))
+			goto out;
+		w = send(a[i], "GET /rea", 8, MSG_NOSIGNAL);
+		/* The connections the full table cannot take are reset at
+		 * once, which may land before this write does: then the
+		 * write is what sees the reset. */
+		if (w < 0 && i >= ADMIN_MAX_CONNS &&
+		    (errno == ECONNRESET || errno == EPIPE)) {
+			reset_seen[i] = true;
+			continue;
+		}
+		if (!ASSERT_EQ(w, 8))
 			goto out;
 	}
 	/* The data path answers at once, stalled admin clients or not. */
@@ -607,7 +620,8 @@ static bool test_timeout_and_data_path(void)
 	/* Every stalled admin connection is reset: at the deadline, or at
 	 * once for those the full table could not take. */
 	for (int i = 0; i < N; i++)
-		if (!ASSERT_EQ(read_all(a[i], resp, sizeof(resp)), -ECONNRESET))
+		if (!reset_seen[i] &&
+		    !ASSERT_EQ(read_all(a[i], resp, sizeof(resp)), -ECONNRESET))
 			goto out;
 	ms = ms_since(&t0);
 	if (!ASSERT_GE(ms, TIMEOUT_MS - 50) || !ASSERT_GE(3000, ms))
