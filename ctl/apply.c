@@ -45,7 +45,8 @@ const char ctl_usage_apply[] =
 	"                    report what would change, write nothing\n"
 	"\n"
 	"Kinds (apiVersion meshforge.io/v1alpha1 or kuma.io/v1alpha1): Mesh,\n"
-	"Node, Service, Workload, MeshTrafficPermission.\n"
+	"Node, Service, Workload, MeshTrafficPermission, and Kuma's policy\n"
+	"kinds from MeshTimeout to MeshGatewayRoute (docs/policy.md).\n"
 	"\n"
 	"Exit codes: 0 ok, 1 invalid input, 2 system error (the policy in\n"
 	"force unchanged, but also when the maps were written and the state\n"
@@ -125,12 +126,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 			return CTL_EXIT_INVALID;
 		}
 	}
-	if (optind != argc || !nfiles) {
-		if (optind != argc)
-			ctl_err("unexpected argument \"%s\"", argv[optind]);
-		else
-			ctl_err("apply needs -f FILE");
-		fputs(ctl_usage_apply, stderr);
+	if (!input_args_ok(argc, argv, nfiles, "apply", ctl_usage_apply)) {
 		free(files);
 		return CTL_EXIT_INVALID;
 	}

@@ -204,12 +204,7 @@ int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv)
 			return CTL_EXIT_INVALID;
 		}
 	}
-	if (optind != argc || !nfiles) {
-		if (optind != argc)
-			ctl_err("unexpected argument \"%s\"", argv[optind]);
-		else
-			ctl_err("diff needs -f FILE");
-		fputs(ctl_usage_diff, stderr);
+	if (!input_args_ok(argc, argv, nfiles, "diff", ctl_usage_diff)) {
 		free(files);
 		return CTL_EXIT_INVALID;
 	}

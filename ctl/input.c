@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,19 @@ int input_merge_take(struct model_set *input, const struct model_set *applied,
 		    !model_tags_intern(out, &input->tags.sets[i]))
 			err = -ENOMEM;
 	return err;
+}
+
+bool input_args_ok(int argc, char **argv, size_t nfiles, const char *cmd,
+		   const char *usage)
+{
+	if (optind == argc && nfiles)
+		return true;
+	if (optind != argc)
+		ctl_err("unexpected argument \"%s\"", argv[optind]);
+	else
+		ctl_err("%s needs -f FILE", cmd);
+	fputs(usage, stderr);
+	return false;
 }
 
 int input_kind_arg(const char *arg)

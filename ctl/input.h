@@ -7,6 +7,9 @@
 #ifndef CTL_INPUT_H
 #define CTL_INPUT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "diag.h"
 #include "model.h"
 
@@ -36,6 +39,15 @@ int input_parse_all(struct model_set *set, const char *const *files,
  */
 int input_merge(const struct model_set *input, const struct model_set *applied,
 		struct model_set *out);
+
+/*
+ * The end of a command line that takes only -f arguments: true when every
+ * argument was an option (optind == @argc) and there was at least one -f.
+ * Else says what is wrong ("unexpected argument", "@cmd needs -f FILE"),
+ * prints @usage to stderr and returns false.
+ */
+bool input_args_ok(int argc, char **argv, size_t nfiles, const char *cmd,
+		   const char *usage);
 
 /*
  * input_merge() for a caller done with @input: its objects and tag sets
