@@ -9,7 +9,13 @@
 .DEFAULT_GOAL := all
 .SUFFIXES:
 
+# SANITIZE=1 builds everything with ASan and UBSan (any error aborts) into
+# its own tree, so sanitized and plain objects never mix.
+ifeq ($(SANITIZE),1)
+O	?= build-san
+else
 O	?= build
+endif
 ARCH	?= x86
 CLANG	?= clang
 BPFTOOL	?= bpftool
@@ -36,6 +42,15 @@ endif
 
 WARN	:= -Wall -Wextra -Werror
 CFLAGS	?= -O2 -g
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+# GCC's flow-based warnings (stringop-overread...) misfire on sanitized
+# code; the plain build keeps every warning an error.
+WARN	:= -Wall -Wextra
+CFLAGS	+= $(SAN_FLAGS)
+LDFLAGS	+= $(SAN_FLAGS)
+endif
 CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	   -Iinclude -Ilib -I$(O)/bpf $(WOLFSSL_CFLAGS) -MMD -MP
 LDLIBS	:= -lbpf -lelf -lz -luring -lyaml -lmnl $(WOLFSSL_LIBS) -lpthread
@@ -95,13 +110,15 @@ $(MFCTL): $(O)/obj/ctl/main.o $(ARCHIVE) | $(O)/bin
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------
-TEST_C_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
+TEST_C_SRCS := $(wildcard tests/bpf/*.c tests/lib/*.c tests/agent/*.c \
+		 tests/ctl/*.c tests/unit/*.c tests/bench/test_*.c)
 TEST_BINS   := $(patsubst %.c,$(O)/%,$(TEST_C_SRCS))
 
-$(O)/tests/%: tests/%.c tests/lib/test.h $(ARCHIVE) $(BPF_SKELS)
+$(O)/tests/%: tests/%.c tests/harness/test.h $(ARCHIVE) $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests -MF $@.d -o $@ $< $(ARCHIVE) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests -DTEST_NAME='"$*"' -MF $@.d -o $@ $< \
+		$(ARCHIVE) $(LDLIBS)
 
 # Helper programs for the integration tests (load generator, ...): plain
 # C programs on their own, nothing from the archive.
@@ -147,7 +164,8 @@ $(O)/bpf $(O)/bin:
 	$(Q)mkdir -p $@
 
 # ---- goals ---------------------------------------------------------------
-.PHONY: all bpf agent mfctl tests check demo deps clean fuzz bench bench-deps
+.PHONY: all bpf agent mfctl tests check check-unit demo deps clean fuzz bench \
+	bench-deps
 all: bpf $(AGENT) $(MFCTL)
 bpf: $(BPF_OBJS) $(BPF_SKELS)
 agent: $(AGENT)
@@ -156,8 +174,16 @@ tests: all $(TEST_BINS) $(TOOL_BINS) $(SEED_BINS)
 fuzz: $(FUZZ_BINS)
 
 # The suite: unit tests, BPF_PROG_TEST_RUN tests, then the testbed tests.
-check: tests
+# Like demo, check first installs what is missing (scripts/deps.sh is
+# idempotent), then builds in a second make that sees what deps built.
+# check-unit: the C test programs alone (CI runs them under SANITIZE=1).
+check: deps
+	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)O=$(O) tests/run.sh
+
+check-unit: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)O=$(O) tests/run.sh --unit
 
 deps:
 	$(Q)scripts/deps.sh
@@ -185,6 +211,7 @@ bench-policy: all $(O)/tests/unit/test_ctl_scale
 	$(Q)O=$(O) scripts/bench-policy.sh
 
 clean:
-	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(ARCHIVE)
+	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(ARCHIVE) \
+		build-san
 
 -include $(shell find $(O)/obj $(O)/tests -name '*.d' 2>/dev/null)

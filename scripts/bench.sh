@@ -496,7 +496,7 @@ if [ "$IDLE_CONNS" -gt "$fit" ]; then
 	IDLE_CONNS=$fit
 fi
 
-# One testbed user at a time: the same lock as the tests (tests/lib/testlib.sh).
+# One testbed user at a time: the same lock as the tests (tests/harness/testlib.sh).
 exec 9>>/run/mf-testbed.lock
 log "waiting for the testbed lock"
 flock -w 900 9 || die "another testbed run held the lock for 15 minutes"

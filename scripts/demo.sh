@@ -52,7 +52,7 @@ done
 for c in ip nsenter flock curl tcpdump "$PY"; do
 	command -v "$c" >/dev/null || { echo "demo: missing $c (scripts/deps.sh installs it)" >&2; exit 1; }
 done
-# One testbed at a time: the tests hold the same lock (tests/lib/testlib.sh).
+# One testbed at a time: the tests hold the same lock (tests/harness/testlib.sh).
 exec 9>>/run/mf-testbed.lock
 flock -w 600 9 || { echo "demo: another testbed run holds the lock" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/mf-demo.XXXXXX) || exit 1

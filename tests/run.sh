@@ -5,7 +5,10 @@
 #   PASS: name | FAIL: name | SKIP: name: reason
 # A program that exits non-zero without printing a FAIL line counts as one
 # failure of its own.  Ends with the line "N passed, N failed, N skipped".
+# With --unit, only the C test programs run (no testbed).
 set -u
+unit_only=0
+[ "${1:-}" = --unit ] && unit_only=1
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build}
 case "$O" in /*) ;; *) O="$top/$O" ;; esac
@@ -43,6 +46,7 @@ for t in $(find "$O/tests" -type f -perm -u+x -name 'test_*' 2>/dev/null | sort)
 	run_one "${t#"$O/tests/"}" "$t"
 done
 for t in tests/integration/test_*.sh; do
+	[ "$unit_only" = 1 ] && break
 	[ -f "$t" ] || continue
 	run_one "${t#tests/}" bash "$t"
 done

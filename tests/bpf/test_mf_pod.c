@@ -47,7 +47,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 #include "meshforge/abi.h"
 #include "../agent/kern.h"
 #include "mf_pod.skel.h"
@@ -1069,7 +1069,7 @@ static void setup(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("mf_pod");
+	TEST_MAIN_BEGIN();
 	setup();
 	TEST_RUN(test_syn_to_service_is_steered);
 	TEST_RUN(test_ip_options_steered);

@@ -6,8 +6,8 @@
 # steered packets, the agents the authorized connection and the policy
 # epoch), /config_dump shows the applied service, and the port is not
 # reachable from the wire.
-# shellcheck source=tests/lib/testlib.sh
-. "$(dirname "$0")/../lib/testlib.sh"
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_admin
 tl_require_testbed
 tl_require_built "$MFCTL" "$AGENT"

@@ -6,8 +6,8 @@
 # server in b1 and b2 (tests/tools/mf_load.c compares every byte and the
 # checksums).  Afterwards both agents must give back every file descriptor
 # the connections took, and still serve.
-# shellcheck source=tests/lib/testlib.sh
-. "$(dirname "$0")/../lib/testlib.sh"
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_load
 tl_require_testbed
 LOAD=$O/tests/tools/mf_load

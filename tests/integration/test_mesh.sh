@@ -13,8 +13,8 @@
 #    denial with its reason, while a1 still gets through;
 #  - traffic to a pod IP (no VIP) is untouched by the agents;
 #  - garbage at the tunnel port does not hurt node b's agent.
-# shellcheck source=tests/lib/testlib.sh
-. "$(dirname "$0")/../lib/testlib.sh"
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_mesh
 tl_require_testbed
 tl_require_cmd tcpdump

@@ -6,8 +6,8 @@
 # started with), and the next connection after `mfctl apply` returns is
 # served by the new policy.  The change: a2's identity, denied before, is
 # allowed to reach web.
-# shellcheck source=tests/lib/testlib.sh
-. "$(dirname "$0")/../lib/testlib.sh"
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_policy_epoch
 tl_require_testbed
 LOAD=$O/tests/tools/mf_load

@@ -8,8 +8,8 @@
 # agent, and a MeshTrafficPermission shadow deny admits the intruder while
 # node b logs the denial it would have made; `mfctl status` on node b shows
 # the epoch its agent serves next to the kernel's.
-# shellcheck source=tests/lib/testlib.sh
-. "$(dirname "$0")/../lib/testlib.sh"
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_policy_kinds
 tl_require_testbed
 tl_require_built "$MFCTL" "$AGENT"

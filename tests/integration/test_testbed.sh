@@ -6,8 +6,8 @@
 # the pod's cgroup and keeps bpffs visible, `up` issues certificates signed
 # by the mesh CA with the right SPIFFE IDs, the load tool notices corruption,
 # and `down` leaves nothing behind (twice in a row, and after a half-built bed).
-# shellcheck source=tests/lib/testlib.sh
-. "$(dirname "$0")/../lib/testlib.sh"
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_testbed
 tl_require_testbed
 tl_require_cmd openssl

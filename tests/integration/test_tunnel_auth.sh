@@ -9,8 +9,8 @@
 #    setup), and the server presents node b's SPIFFE identity;
 #  - a certificate from another CA, for the same identity, is refused;
 #  - no client certificate at all is refused.
-# shellcheck source=tests/lib/testlib.sh
-. "$(dirname "$0")/../lib/testlib.sh"
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_tunnel_auth
 tl_require_testbed
 tl_require_cmd openssl timeout

@@ -8,7 +8,7 @@
  */
 #include <arpa/inet.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "../../ctl/compile.h"
 #include "../../ctl/ctl.h"
@@ -714,7 +714,7 @@ static bool test_decompile_endpoint_node(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_ctl_compile");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_compile_config_and_nodes);
 	TEST_RUN(test_compile_services_identities_endpoints);
 	TEST_RUN(test_compile_authz);

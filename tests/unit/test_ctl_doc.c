@@ -6,7 +6,7 @@
  */
 #include <arpa/inet.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "../../ctl/diag.h"
 #include "../../ctl/doc.h"
@@ -491,7 +491,7 @@ static bool test_deep_nesting_refused(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_ctl_doc");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_mesh);
 	TEST_RUN(test_node_default_port);
 	TEST_RUN(test_service);

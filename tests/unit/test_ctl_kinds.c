@@ -9,7 +9,7 @@
  */
 #include <arpa/inet.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "../../ctl/compile.h"
 #include "../../ctl/decompile.h"
@@ -609,7 +609,7 @@ static bool test_bad_mtls(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_ctl_kinds");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_registry_consistent);
 	TEST_RUN(test_workload_tags_shared);
 	TEST_RUN(test_mesh_mtls);

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "../../agent/policy.h"
 #include "../../ctl/ctl.h"
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--load-root"))
 		return load_only(argv[2]);
 
-	TEST_MAIN_BEGIN("test_ctl_scale");
+	TEST_MAIN_BEGIN();
 	snprintf(root, sizeof(root), "/sys/fs/bpf/mf-test-scale-%d",
 		 (int)getpid());
 	strcpy(tmpdir, "/tmp/mf-test-ctl-scale.XXXXXX");

@@ -24,8 +24,8 @@
 
 #include <bpf/bpf.h>
 
-#include "lib/test.h"
-#include "lib/ctl_harness.h"
+#include "harness/test.h"
+#include "harness/ctl_harness.h"
 
 #include "../../ctl/compile.h"
 #include "../../ctl/ctl.h"
@@ -626,7 +626,7 @@ static bool test_kernel_refusal_changes_nothing(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_ctl_stage");
+	TEST_MAIN_BEGIN();
 	if (ch_setup("/sys/fs/bpf/mf-test-stage", "/tmp/mf-test-stage.XXXXXX"))
 		return 1;
 

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/test.h"
-#include "lib/ctl_harness.h"
+#include "harness/test.h"
+#include "harness/ctl_harness.h"
 
 #include "../../ctl/ctl.h"
 #include "../../ctl/fsio.h"
@@ -410,7 +410,7 @@ static bool test_restore_usage(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_ctl_state");
+	TEST_MAIN_BEGIN();
 	if (ch_setup("/sys/fs/bpf/mf-test-state", "/tmp/mf-test-state-XXXXXX"))
 		return 1;
 	snprintf(state_dir, sizeof(state_dir), "%s/state", ch_tmpdir);

@@ -55,7 +55,12 @@ static const char *test_skip_reason;
 		fflush(stdout);                                               \
 	} while (0)
 
-#define TEST_MAIN_BEGIN(name) test_prog_name = (name)
+/* TEST_NAME is the program's path under tests/ ("agent/test_conn"), which
+ * the Makefile passes, so a case's name says which file to open. */
+#ifndef TEST_NAME
+#define TEST_NAME "test"
+#endif
+#define TEST_MAIN_BEGIN() test_prog_name = TEST_NAME
 #define TEST_MAIN_END() return test_failed_count ? 1 : 0
 
 #define ASSERT_TRUE(cond)                                                     \

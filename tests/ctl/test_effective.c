@@ -4,7 +4,7 @@
  * to a parsed policy, as a user reads them: which policies select a
  * workload, in which order, and the merged conf per destination.
  */
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "../../ctl/doc.h"
 #include "../../ctl/effective.h"
@@ -141,7 +141,7 @@ static bool test_unknown(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_effective");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_merge_by_specificity);
 	TEST_RUN(test_name_order_and_dataplane);
 	TEST_RUN(test_unknown);

@@ -2,7 +2,7 @@
 /* PROXY protocol v2 codec: wire bytes, round trip, truncation, rejection. */
 #include <arpa/inet.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 #include "proxyv2.h"
 
 static struct sockaddr_in sin4(const char *ip, uint16_t port)
@@ -321,7 +321,7 @@ static bool test_random_mutations_keep_contract(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_proxyv2");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_encode_exact_bytes);
 	TEST_RUN(test_encode_nospace);
 	TEST_RUN(test_round_trip);

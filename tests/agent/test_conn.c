@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/test.h"
-#include "lib/loop_harness.h"
+#include "harness/test.h"
+#include "harness/loop_harness.h"
 #include "../../agent/conn.h"
 #include "../../agent/loop.h"
 #include "log.h"
@@ -455,7 +455,7 @@ static bool test_user_data_roundtrip(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_relay");
+	TEST_MAIN_BEGIN();
 	lh_signals_setup();
 	log_level_max = LOG_LVL_WARN;
 

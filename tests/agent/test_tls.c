@@ -9,8 +9,8 @@
  */
 #include <unistd.h>
 
-#include "lib/test.h"
-#include "lib/pki_harness.h"
+#include "harness/test.h"
+#include "harness/pki_harness.h"
 #include "../../agent/tls.c"
 
 #define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
@@ -671,7 +671,7 @@ static bool test_der_walker_robust(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_tls");
+	TEST_MAIN_BEGIN();
 	if (tls_global_init() != 0) {
 		printf("FAIL: test_tls/global_init\n");
 		return 1;

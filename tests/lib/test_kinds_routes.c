@@ -11,8 +11,8 @@
 #include <stdio.h>
 
 #define KH_FILE "r.yaml"
-#include "lib/test.h"
-#include "lib/kinds_harness.h"
+#include "harness/test.h"
+#include "harness/kinds_harness.h"
 
 #include "../../ctl/validate.h"
 
@@ -691,7 +691,7 @@ static bool test_gateway_route_invalid(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_kinds_routes");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_http_full);
 	TEST_RUN(test_http_invalid);
 	TEST_RUN(test_http_backend_ref_checked);

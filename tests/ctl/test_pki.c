@@ -15,7 +15,7 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/asn.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "../../ctl/ctl.h"
 #include "../../ctl/der.h"
@@ -394,7 +394,7 @@ int main(void)
 {
 	char cmd[128];
 
-	TEST_MAIN_BEGIN("test_ctl_pki");
+	TEST_MAIN_BEGIN();
 	strcpy(dir, "/tmp/mf-test-ctl-pki.XXXXXX");
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");

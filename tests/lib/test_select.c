@@ -7,7 +7,7 @@
  */
 #include <stdarg.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "kinds.h"
 #include "select.h"
@@ -782,7 +782,7 @@ static bool test_doc_example_legacy(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("select");
+	TEST_MAIN_BEGIN();
 	setup();
 	TEST_RUN(test_kind_rank_order);
 	TEST_RUN(test_ref_mesh);

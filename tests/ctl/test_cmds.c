@@ -7,8 +7,8 @@
  */
 #include <unistd.h>
 
-#include "lib/test.h"
-#include "lib/ctl_harness.h"
+#include "harness/test.h"
+#include "harness/ctl_harness.h"
 
 #include "../../ctl/ctl.h"
 #include "../../ctl/fsio.h"
@@ -434,7 +434,7 @@ static bool test_help_and_usage_errors(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_ctl_cmds");
+	TEST_MAIN_BEGIN();
 	if (ch_setup("/sys/fs/bpf/mf-test-ctl", "/tmp/mf-test-ctl-cmds.XXXXXX"))
 		return 1;
 

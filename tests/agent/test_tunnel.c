@@ -17,9 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lib/test.h"
-#include "lib/pki_harness.h"
-#include "lib/loop_harness.h"
+#include "harness/test.h"
+#include "harness/pki_harness.h"
+#include "harness/loop_harness.h"
 #include "../../agent/certs.h"
 #include "../../agent/conn.h"
 #include "../../agent/loop.h"
@@ -702,7 +702,7 @@ out:
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_tunnel");
+	TEST_MAIN_BEGIN();
 	lh_signals_setup();
 	log_level_max = getenv("MF_TEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERROR;
 

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/test.h"
-#include "lib/loop_harness.h"
+#include "harness/test.h"
+#include "harness/loop_harness.h"
 #include "../../agent/admin.h"
 #include "../../agent/loop.h"
 #include "../../agent/policy.h"
@@ -649,7 +649,7 @@ out:
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_admin");
+	TEST_MAIN_BEGIN();
 	lh_signals_setup();
 	log_level_max = LOG_LVL_ERROR;
 

@@ -7,8 +7,8 @@
  * bytes; and invalid values, unknown fields, bad enum names and broken
  * cross-field rules each give exactly the expected diagnostic line.
  */
-#include "lib/test.h"
-#include "lib/kinds_harness.h"
+#include "harness/test.h"
+#include "harness/kinds_harness.h"
 
 /* ---- MeshRetry ---------------------------------------------------------- */
 static const char retry_yaml[] =
@@ -697,7 +697,7 @@ static bool test_layout(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_kinds_traffic");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_retry_parse);
 	TEST_RUN(test_retry_invalid);
 	TEST_RUN(test_breaker_parse);

@@ -14,8 +14,8 @@
  */
 #include <unistd.h>
 
-#include "lib/test.h"
-#include "lib/pki_harness.h"
+#include "harness/test.h"
+#include "harness/pki_harness.h"
 #include "../../agent/tls.c"
 
 #define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
@@ -531,7 +531,7 @@ out:
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_tls_record");
+	TEST_MAIN_BEGIN();
 	if (tls_global_init() != 0) {
 		printf("FAIL: test_tls_record/tls_global_init\n");
 		return 1;

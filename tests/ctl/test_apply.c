@@ -10,7 +10,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "../../ctl/compile.h"
 #include "../../ctl/ctl.h"
@@ -274,7 +274,7 @@ int main(void)
 	struct statfs sfs;
 	char cmd[128];
 
-	TEST_MAIN_BEGIN("test_ctl_apply");
+	TEST_MAIN_BEGIN();
 	snprintf(root, sizeof(root), "/sys/fs/bpf/mf-test-ctl-%d", (int)getpid());
 	strcpy(tmpdir, "/tmp/mf-test-ctl-apply.XXXXXX");
 	if (!mkdtemp(tmpdir)) {

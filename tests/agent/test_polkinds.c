@@ -5,7 +5,7 @@
  * destination with a binary search, a record that fails its schema check
  * is dropped rather than trusted, and the JSON dump resolves tags.
  */
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "../../agent/polkinds.h"
 
@@ -135,7 +135,7 @@ static bool test_routes_by_destination(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_polkinds");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_routes_by_destination);
 	TEST_MAIN_END();
 }

@@ -10,7 +10,7 @@
  * dir; and running an mfctl command function in process with its stdout
  * and stderr captured.
  *
- * Include after "lib/test.h".  One test program per include: the pin root
+ * Include after "harness/test.h".  One test program per include: the pin root
  * and temp dir are this file's statics.
  */
 #ifndef MF_CTL_HARNESS_H
@@ -20,7 +20,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 #include "../../ctl/ctl.h"
 #include "../../ctl/fsio.h"
 #include "pmap.h"

@@ -34,8 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/test.h"
-#include "lib/pki_harness.h"
+#include "harness/test.h"
+#include "harness/pki_harness.h"
 #include "../../agent/tls.h"
 
 #define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
@@ -471,7 +471,7 @@ out:
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_tls_mem");
+	TEST_MAIN_BEGIN();
 	if (tls_global_init() != 0) {
 		printf("FAIL: test_tls_mem/tls_global_init\n");
 		return 1;

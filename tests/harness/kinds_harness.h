@@ -9,7 +9,7 @@
  *
  * Diagnostics name the buffer KH_FILE ("t.yaml" unless the test defines it
  * before the include), as in "t.yaml:7:11: spec.to[0]...: message".
- * Include after "lib/test.h".
+ * Include after "harness/test.h".
  */
 #ifndef MF_KINDS_HARNESS_H
 #define MF_KINDS_HARNESS_H
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 #include "../../ctl/diag.h"
 #include "../../ctl/doc.h"
 #include "../../ctl/model.h"

@@ -12,7 +12,7 @@
  */
 #include <stddef.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 
 #include "../../ctl/diag.h"
 #include "../../ctl/doc.h"
@@ -1597,7 +1597,7 @@ static bool test_layout_all_kinds(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_schema");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_duration);
 	TEST_RUN(test_milli);
 	TEST_RUN(test_bandwidth);

@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <linux/magic.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 #include "../../agent/policy.h"
 
 #define TD "spiffe://mesh.local/"
@@ -605,7 +605,7 @@ out_unpin:
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_policy");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_lookups);
 	TEST_RUN(test_round_robin);
 	TEST_RUN(test_authz_no_rules);

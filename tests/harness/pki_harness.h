@@ -13,7 +13,7 @@
  * Both certificates are valid for 2 days.  Paths are relative to the dir,
  * so a leaf may be written to certs/<stem> (the identity-store layout).
  *
- * Include after "lib/test.h".  Everything is static inline so a test that
+ * Include after "harness/test.h".  Everything is static inline so a test that
  * uses only part of it still builds with -Werror.
  */
 #ifndef MF_PKI_HARNESS_H

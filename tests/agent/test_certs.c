@@ -7,8 +7,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "lib/test.h"
-#include "lib/pki_harness.h"
+#include "harness/test.h"
+#include "harness/pki_harness.h"
 #include "../../agent/certs.h"
 
 #define ID_WEB	"spiffe://mesh.local/ns/default/sa/web"
@@ -227,7 +227,7 @@ out:
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_certs");
+	TEST_MAIN_BEGIN();
 	if (tls_global_init() != 0) {
 		printf("FAIL: test_certs/global_init\n");
 		return 1;

@@ -10,7 +10,7 @@
  * counting this process's open fds to catch leaks, and the signal setup
  * that lets lh_loop_stop() stop a loop with SIGTERM.
  *
- * Include after "lib/test.h".  Everything is static inline so a test that
+ * Include after "harness/test.h".  Everything is static inline so a test that
  * uses only part of it still builds with -Werror.
  */
 #ifndef MF_LOOP_HARNESS_H
@@ -27,7 +27,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 #include "../../agent/loop.h"
 
 /* One loop in its own thread.  The test owns the struct; cfg is read by

@@ -8,8 +8,8 @@
  */
 #include <stdio.h>
 
-#include "lib/test.h"
-#include "lib/kinds_harness.h"
+#include "harness/test.h"
+#include "harness/kinds_harness.h"
 
 /* True when tag set @id of @set is exactly the @n pairs of @kv (in key
  * order). */
@@ -768,7 +768,7 @@ static bool test_traffic_route_invalid(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_kinds_observe");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_access_log_full);
 	TEST_RUN(test_access_log_invalid);
 	TEST_RUN(test_trace_full);

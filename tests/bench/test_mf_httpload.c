@@ -10,7 +10,7 @@
  */
 #include <pthread.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 
 /* The tool's main() becomes an ordinary function; all its statics are ours. */
 #define main hl_tool_main
@@ -792,7 +792,7 @@ static bool test_loop_idle_sees_server_close(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("test_httpload");
+	TEST_MAIN_BEGIN();
 	signal(SIGPIPE, SIG_IGN);
 	TEST_RUN(test_hist_bucket_bounds);
 	TEST_RUN(test_hist_exact_small_values);

@@ -4,7 +4,7 @@
 # Helpers for the testbed integration tests (tests/integration/test_*.sh).
 # Source it, then call tl_init with the test's name:
 #
-#	. "$(dirname "$0")/../lib/testlib.sh"
+#	. "$(dirname "$0")/../harness/testlib.sh"
 #	tl_init test_mesh
 #	tl_require_testbed            # skips unless root + netns/veth/bpffs/cgroup2
 #	tl_bed_up --agents            # testbed up; a trap takes it down on any exit

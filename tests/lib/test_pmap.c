@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <linux/magic.h>
 
-#include "lib/test.h"
+#include "harness/test.h"
 #include "pmap.h"
 
 static char root[128];
@@ -102,7 +102,7 @@ static bool test_unpin_all(void)
 int main(void)
 {
 	snprintf(root, sizeof(root), "/sys/fs/bpf/mf-test-pmap-%d", getpid());
-	TEST_MAIN_BEGIN("pmap");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_create_and_reopen);
 	TEST_RUN(test_bpftool_decodes);
 	TEST_RUN(test_unpin_all);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "lib/test.h"
+#include "harness/test.h"
 #include "spiffe.h"
 
 static bool test_parse_valid(void)
@@ -95,7 +95,7 @@ static bool test_file_stem(void)
 
 int main(void)
 {
-	TEST_MAIN_BEGIN("spiffe");
+	TEST_MAIN_BEGIN();
 	TEST_RUN(test_parse_valid);
 	TEST_RUN(test_parse_invalid);
 	TEST_RUN(test_parse_too_long);
