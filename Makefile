@@ -73,7 +73,9 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
 # ---- user space ----------------------------------------------------------
-LIB_SRCS   := $(wildcard lib/*.c)
+# lib/ is what both binaries use (the policy library included); agent/ and
+# ctl/ each link lib/ and nothing of the other.
+LIB_SRCS   := $(wildcard lib/*.c lib/policy/*.c)
 AGENT_SRCS := $(wildcard agent/*.c)
 CTL_SRCS   := $(wildcard ctl/*.c)
 
@@ -83,29 +85,33 @@ LIB_OBJS   := $(call obj,$(LIB_SRCS))
 AGENT_OBJS := $(call obj,$(AGENT_SRCS))
 CTL_OBJS   := $(call obj,$(CTL_SRCS))
 
-# Everything but the two main()s, for tests to link against.  Tests may
-# #include a .c file to reach its statics; the archive then leaves that
-# member out because nothing is left unresolved.
-ARCHIVE := $(O)/libmeshforge.a
-ARCHIVE_OBJS := $(LIB_OBJS) $(filter-out %/main.o,$(AGENT_OBJS) $(CTL_OBJS))
+# One archive per tree, main()s apart, for the binaries and the tests to
+# link against.  Tests may #include a .c file to reach its statics; the
+# archive then leaves that member out because nothing is left unresolved.
+LIB_A   := $(O)/libmeshforge.a
+AGENT_A := $(O)/libmfagent.a
+CTL_A   := $(O)/libmfctl.a
 
 $(O)/obj/%.o: %.c $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(ARCHIVE): $(ARCHIVE_OBJS)
+$(LIB_A): $(LIB_OBJS)
+$(AGENT_A): $(filter-out %/main.o,$(AGENT_OBJS))
+$(CTL_A): $(filter-out %/main.o,$(CTL_OBJS))
+$(LIB_A) $(AGENT_A) $(CTL_A):
 	$(call msg,AR,$@)
 	$(Q)rm -f $@.tmp$$$$ && $(AR) rcs $@.tmp$$$$ $^ && mv -f $@.tmp$$$$ $@
 
 AGENT := $(O)/bin/meshforge-agent
 MFCTL := $(O)/bin/mfctl
 
-$(AGENT): $(O)/obj/agent/main.o $(ARCHIVE) | $(O)/bin
+$(AGENT): $(O)/obj/agent/main.o $(AGENT_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(MFCTL): $(O)/obj/ctl/main.o $(ARCHIVE) | $(O)/bin
+$(MFCTL): $(O)/obj/ctl/main.o $(CTL_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -114,11 +120,13 @@ TEST_C_SRCS := $(wildcard tests/bpf/*.c tests/lib/*.c tests/agent/*.c \
 		 tests/ctl/*.c tests/unit/*.c tests/bench/test_*.c)
 TEST_BINS   := $(patsubst %.c,$(O)/%,$(TEST_C_SRCS))
 
-$(O)/tests/%: tests/%.c tests/harness/test.h $(ARCHIVE) $(BPF_SKELS)
+ARCHIVES := $(AGENT_A) $(CTL_A) $(LIB_A)
+
+$(O)/tests/%: tests/%.c tests/harness/test.h $(ARCHIVES) $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -DTEST_NAME='"$*"' -MF $@.d -o $@ $< \
-		$(ARCHIVE) $(LDLIBS)
+		$(ARCHIVES) $(LDLIBS)
 
 # Helper programs for the integration tests (load generator, ...): plain
 # C programs on their own, nothing from the archive.
@@ -139,18 +147,18 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 SEED_BINS  := $(patsubst %,$(O)/tests/fuzz/test_fuzz_%,$(FUZZ_NAMES))
 FUZZ_BINS  := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
-$(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIVE)
+$(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(call msg,CC-SEED,$@)
 	$(Q)$(CC) $(CFLAGS) -MF $@.d -DFUZZ_NAME='"$*"' \
 		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ $< tests/fuzz/seed_main.c \
-		$(ARCHIVE) $(LDLIBS)
+		$(ARCHIVES) $(LDLIBS)
 
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(ARCHIVE_OBJS) $(BPF_SKELS)
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(LIB_SRCS) $(filter-out %/main.c,$(AGENT_SRCS) $(CTL_SRCS)) $(LDLIBS)
+		-o $@ $< $(LIB_SRCS) $(LDLIBS)
 
 # The benchmark's load generator (tests/bench/, `make bench` only).
 BENCH_LOAD := $(O)/tests/bench/mf_httpload
@@ -211,7 +219,7 @@ bench-policy: all $(O)/tests/unit/test_ctl_scale
 	$(Q)O=$(O) scripts/bench-policy.sh
 
 clean:
-	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(ARCHIVE) \
+	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(O)/*.a \
 		build-san
 
 -include $(shell find $(O)/obj $(O)/tests -name '*.d' 2>/dev/null)

@@ -25,13 +25,13 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../ctl/ctl.h"
 #include "certs.h"
 #include "kern.h"
 #include "log.h"
 #include "loop.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
+#include "policy/saved.h"
 #include "spiffe.h"
 #include "tls.h"
 
@@ -297,7 +297,7 @@ static int main_check_node_cert(const struct main_opts *o, struct certs *certs)
  */
 static int main_restore_policy(const struct main_opts *o)
 {
-	struct ctl_restore_info info;
+	struct saved_restore_info info;
 	struct pmap pm;
 	int err;
 
@@ -310,8 +310,8 @@ static int main_restore_policy(const struct main_opts *o)
 		return 0;
 	}
 	/* Under mfctl's writers' lock: an apply racing the restore waits. */
-	err = ctl_restore(o->bpf_root, o->state_dir, o->run_dir, false, stderr,
-			  &info);
+	err = saved_restore(o->bpf_root, o->state_dir, o->run_dir, false,
+			    stderr, &info);
 	if (err == -ENOENT) {
 		log_info("event=policy_not_restored reason=no_saved_state "
 			 "state_dir=%s", o->state_dir);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kinds.h"
+#include "policy/kinds.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
 

@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
+#include "policy/compile.h"
 #include "ctl.h"
-#include "input.h"
-#include "mapio.h"
-#include "saved.h"
-#include "state.h"
-#include "validate.h"
+#include "policy/input.h"
+#include "policy/mapio.h"
+#include "policy/saved.h"
+#include "policy/state.h"
+#include "policy/validate.h"
 
 const char ctl_usage_apply[] =
 	"usage: mfctl [--bpf-root DIR] [--run-dir DIR] apply -f FILE|DIR|- [-f ...]\n"
@@ -126,7 +126,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 			return CTL_EXIT_INVALID;
 		}
 	}
-	if (!input_args_ok(argc, argv, nfiles, "apply", ctl_usage_apply)) {
+	if (!ctl_args_ok(argc, argv, nfiles, "apply", ctl_usage_apply)) {
 		free(files);
 		return CTL_EXIT_INVALID;
 	}
@@ -144,7 +144,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 	ld.threaded = !pthread_create(&ld.thread, NULL, apply_load_run, &ld);
 
 	/* 1. The input, alone (and 2., the applied state, meanwhile). */
-	err = input_parse_all(&input, files, nfiles, &d, "nothing applied");
+	err = ctl_parse_inputs(&input, files, nfiles, &d, "nothing applied");
 	if (ld.threaded)
 		pthread_join(ld.thread, NULL);
 	else
@@ -203,7 +203,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 		rc = CTL_EXIT_OK;
 		goto out;
 	}
-	saved_job_start(&job, o, &want);
+	saved_job_start(&job, o->state_dir, &want);
 	err = mapio_flip(&st.pm, &st.have, &want, &diff, &d);
 	if (!err) {
 		/* In force: store the saved state while the old half goes. */
@@ -223,7 +223,7 @@ int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv)
 		diag_print(&d, stderr);
 	apply_report("applied", want.config.epoch, &diff);
 	/* Still under the writers' lock. */
-	rc = saved_job_finish(&job, o, "apply", want.config.epoch);
+	rc = ctl_saved_finish(&job, o, "apply", want.config.epoch);
 out:
 	diag_free(&ld.d);
 	state_close(&st);

@@ -74,33 +74,33 @@ void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (-EINVAL) are CTL_EXIT_INVALID, everything else CTL_EXIT_SYSTEM. */
 int ctl_exit_for(int err);
 
-/* What ctl_restore() restored. */
-struct ctl_restore_info {
-	uint64_t epoch;		/* the epoch the restore wrote */
-	size_t objects;		/* objects in the saved state */
-};
+struct model_set;
+struct diag;
 
 /*
- * Rebuilds the policy maps under @bpf_root (creating and pinning them when
- * missing) from the saved state <@state_dir>/policy.yaml, holding the
- * writers' lock under @run_dir (NULL: none), as a full
- * replacement: afterwards the maps hold exactly the saved objects, at the
- * epoch in force + 1.  Without @force it refuses when the maps already
- * hold a policy (mf_config epoch > 0): restore is for the empty maps of a
- * node after a reboot, not for undoing an apply.  Problems are written to
- * @log, one "mfctl: ..." line each (diagnostics of an invalid file as
- * "file:line:col: ..."); nothing goes to stdout.  Fills @info on success
- * (may be NULL).  Shared by `mfctl restore` and the agent at start, which
- * is why it returns -errno, not an exit code.  Returns 0, -ENOENT when
- * there is no saved state (and only then; nothing is written to @log, as
- * for the agent that is the normal case of a node never applied to),
- * -EEXIST when refused for the
- * reason above, -EINVAL when the saved state is not a valid policy, or
- * another -errno (system error; nothing written unless the message says
- * the write failed part way).
+ * The end of a command line that takes only -f arguments: true when every
+ * argument was an option (optind == @argc) and there was at least one -f.
+ * Else says what is wrong ("unexpected argument", "@cmd needs -f FILE"),
+ * prints @usage to stderr and returns false.
  */
-int ctl_restore(const char *bpf_root, const char *state_dir,
-		const char *run_dir, bool force, FILE *log,
-		struct ctl_restore_info *info);
+bool ctl_args_ok(int argc, char **argv, size_t nfiles, const char *cmd,
+		 const char *usage);
+
+/*
+ * Parses all @n -f arguments into @set, as input_parse_arg() does each.
+ * Returns 0, -EINVAL, or another -errno (a system error wins over input
+ * problems).  On failure it has printed the sorted diagnostics to stderr
+ * and, for input problems, "N problems found; @consequence".
+ */
+int ctl_parse_inputs(struct model_set *set, const char *const *files,
+		     size_t n, struct diag *d, const char *consequence);
+
+struct saved_job;
+
+/* Waits for the save of an apply or delete (@what) at @epoch; on failure
+ * says so, and that the maps were not rolled back.  Returns CTL_EXIT_OK
+ * or CTL_EXIT_SYSTEM. */
+int ctl_saved_finish(struct saved_job *j, const struct ctl_opts *o,
+		     const char *what, unsigned long long epoch);
 
 #endif /* CTL_CTL_H */

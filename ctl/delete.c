@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
+#include "policy/compile.h"
 #include "ctl.h"
-#include "input.h"
-#include "mapio.h"
-#include "saved.h"
-#include "state.h"
-#include "validate.h"
+#include "policy/input.h"
+#include "policy/mapio.h"
+#include "policy/saved.h"
+#include "policy/state.h"
+#include "policy/validate.h"
 
 const char ctl_usage_delete[] =
 	"usage: mfctl [--bpf-root DIR] [--run-dir DIR] delete -f FILE|DIR|- [-f ...]\n"
@@ -155,7 +155,7 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv)
 	st.lock_fd = -1;
 
 	/* 1. What to delete. */
-	err = input_parse_all(&input, files, nfiles, &d, "nothing deleted");
+	err = ctl_parse_inputs(&input, files, nfiles, &d, "nothing deleted");
 	if (err) {
 		rc = ctl_exit_for(err);
 		goto out;
@@ -252,7 +252,7 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv)
 		rc = CTL_EXIT_OK;
 		goto out;
 	}
-	saved_job_start(&job, o, &want);
+	saved_job_start(&job, o->state_dir, &want);
 	err = mapio_write(&st.pm, &st.have, &want, &diff, &d);
 	if (err) {
 		saved_job_cancel(&job);
@@ -267,7 +267,7 @@ int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv)
 		diag_print(&d, stderr);
 	del_report("deleted at", want.config.epoch, ndeleted, &diff);
 	/* Still under the writers' lock. */
-	rc = saved_job_finish(&job, o, "delete", want.config.epoch);
+	rc = ctl_saved_finish(&job, o, "delete", want.config.epoch);
 out:
 	state_close(&st);
 	rec_set_free(&want);

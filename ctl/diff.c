@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
+#include "policy/compile.h"
 #include "ctl.h"
-#include "emit.h"
-#include "input.h"
-#include "state.h"
-#include "validate.h"
+#include "policy/emit.h"
+#include "policy/input.h"
+#include "policy/state.h"
+#include "policy/validate.h"
 
 const char ctl_usage_diff[] =
 	"usage: mfctl [--bpf-root DIR] diff -f FILE|DIR|- [-f ...]\n"
@@ -204,7 +204,7 @@ int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv)
 			return CTL_EXIT_INVALID;
 		}
 	}
-	if (!input_args_ok(argc, argv, nfiles, "diff", ctl_usage_diff)) {
+	if (!ctl_args_ok(argc, argv, nfiles, "diff", ctl_usage_diff)) {
 		free(files);
 		return CTL_EXIT_INVALID;
 	}
@@ -216,7 +216,7 @@ int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	st.lock_fd = -1;
 
-	err = input_parse_all(&input, files, nfiles, &d, "apply would refuse this");
+	err = ctl_parse_inputs(&input, files, nfiles, &d, "apply would refuse this");
 	if (err) {
 		rc = ctl_exit_for(err);
 		goto out;

@@ -6,8 +6,8 @@
 
 #include "ctl.h"
 #include "effective.h"
-#include "select.h"
-#include "state.h"
+#include "policy/select.h"
+#include "policy/state.h"
 
 const char ctl_usage_effective[] =
 	"usage: mfctl [--bpf-root DIR] effective WORKLOAD [--from SERVICE]\n"

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 /*
  * Writes the effective policy of Workload @name of @set to @f, one line per

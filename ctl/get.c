@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "emit.h"
-#include "input.h"
+#include "policy/emit.h"
+#include "policy/input.h"
 #include "output.h"
-#include "state.h"
+#include "policy/state.h"
 
 const char ctl_usage_get[] =
 	"usage: mfctl [--bpf-root DIR] get [KIND [NAME]] [-o yaml|json|table]\n"

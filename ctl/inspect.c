@@ -17,9 +17,9 @@
 #include <bpf/libbpf.h>
 
 #include "ctl.h"
-#include "kinds.h"
-#include "mapio.h"
-#include "state.h"
+#include "policy/kinds.h"
+#include "policy/mapio.h"
+#include "policy/state.h"
 
 const char ctl_usage_inspect[] =
 	"usage: mfctl [--bpf-root DIR] inspect [--summary]\n"

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emit.h"
+#include "policy/emit.h"
 #include "output.h"
-#include "pemit.h"
+#include "policy/pemit.h"
 
 int output_format_parse(const char *arg)
 {

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "model.h"
+#include "policy/model.h"
 
 enum output_format {
 	OUTPUT_YAML = 0,

@@ -18,7 +18,7 @@
 
 #include "agentq.h"
 #include "ctl.h"
-#include "state.h"
+#include "policy/state.h"
 
 #define STATUS_AGENT_EXE "meshforge-agent"
 #define STATUS_MAX_PIDS 16

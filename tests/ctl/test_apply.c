@@ -12,12 +12,12 @@
 
 #include "harness/test.h"
 
-#include "../../ctl/compile.h"
+#include "policy/compile.h"
 #include "../../ctl/ctl.h"
-#include "../../ctl/doc.h"
-#include "../../ctl/fsio.h"
-#include "../../ctl/mapio.h"
-#include "../../ctl/validate.h"
+#include "policy/doc.h"
+#include "fsio.h"
+#include "policy/mapio.h"
+#include "policy/validate.h"
 #include "pmap.h"
 
 #define BPF_FS_MAGIC_ 0xcafe4a11

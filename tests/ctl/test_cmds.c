@@ -11,8 +11,8 @@
 #include "harness/ctl_harness.h"
 
 #include "../../ctl/ctl.h"
-#include "../../ctl/fsio.h"
-#include "../../ctl/mapio.h"
+#include "fsio.h"
+#include "policy/mapio.h"
 #include "pmap.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"

@@ -6,9 +6,9 @@
  */
 #include "harness/test.h"
 
-#include "../../ctl/doc.h"
+#include "policy/doc.h"
 #include "../../ctl/effective.h"
-#include "../../ctl/validate.h"
+#include "policy/validate.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
 #define KUMA "apiVersion: kuma.io/v1alpha1\n"

@@ -19,7 +19,7 @@
 
 #include "../../ctl/ctl.h"
 #include "../../ctl/der.h"
-#include "../../ctl/fsio.h"
+#include "fsio.h"
 
 #ifndef GEN_URI
 #define GEN_URI 6

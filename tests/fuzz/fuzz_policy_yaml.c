@@ -12,14 +12,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../ctl/compile.h"
-#include "../ctl/decompile.h"
-#include "../ctl/emit.h"
-#include "../ctl/diag.h"
-#include "../ctl/doc.h"
-#include "../ctl/model.h"
-#include "../ctl/records.h"
-#include "../ctl/validate.h"
+#include "policy/compile.h"
+#include "policy/decompile.h"
+#include "policy/emit.h"
+#include "policy/diag.h"
+#include "policy/doc.h"
+#include "policy/model.h"
+#include "policy/records.h"
+#include "policy/validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,7 +22,7 @@
 
 #include "harness/test.h"
 #include "../../ctl/ctl.h"
-#include "../../ctl/fsio.h"
+#include "fsio.h"
 #include "pmap.h"
 
 #define CH_BPF_FS_MAGIC 0xcafe4a11

@@ -19,10 +19,10 @@
 #include <string.h>
 
 #include "harness/test.h"
-#include "../../ctl/diag.h"
-#include "../../ctl/doc.h"
-#include "../../ctl/model.h"
-#include "../../ctl/pemit.h"
+#include "policy/diag.h"
+#include "policy/doc.h"
+#include "policy/model.h"
+#include "policy/pemit.h"
 
 #ifndef KH_FILE
 #define KH_FILE "t.yaml"

@@ -14,7 +14,7 @@
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
 
-#include "../../ctl/validate.h"
+#include "policy/validate.h"
 
 /* Tag @key of tag set @id of @set, or NULL. */
 static const char *tag(const struct model_set *set, uint32_t id,

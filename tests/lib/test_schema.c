@@ -14,15 +14,15 @@
 
 #include "harness/test.h"
 
-#include "../../ctl/diag.h"
-#include "../../ctl/doc.h"
-#include "../../ctl/docfield.h"
-#include "../../ctl/model.h"
-#include "../../ctl/pdoc.h"
-#include "../../ctl/pemit.h"
-#include "../../ctl/ytree.h"
-#include "kinds.h"
-#include "schema.h"
+#include "policy/diag.h"
+#include "policy/doc.h"
+#include "policy/docfield.h"
+#include "policy/model.h"
+#include "policy/pdoc.h"
+#include "policy/pemit.h"
+#include "policy/ytree.h"
+#include "policy/kinds.h"
+#include "policy/schema.h"
 
 /* ---- the test kind ----------------------------------------------------- */
 

@@ -9,8 +9,8 @@
 
 #include "harness/test.h"
 
-#include "kinds.h"
-#include "select.h"
+#include "policy/kinds.h"
+#include "policy/select.h"
 
 /* ---- a tiny tagset store: ids 1.. ------------------------------------- */
 #define TSTORE_MAX 64

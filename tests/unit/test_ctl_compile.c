@@ -10,14 +10,14 @@
 
 #include "harness/test.h"
 
-#include "../../ctl/compile.h"
+#include "policy/compile.h"
 #include "../../ctl/ctl.h"
-#include "../../ctl/doc.h"
+#include "policy/doc.h"
 /* input_merge(): the merge `mfctl apply` (and `diff`) does. */
-#include "../../ctl/input.h"
-#include "../../ctl/validate.h"
-#include "../../ctl/decompile.h"
-#include "../../ctl/emit.h"
+#include "policy/input.h"
+#include "policy/validate.h"
+#include "policy/decompile.h"
+#include "policy/emit.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
 

@@ -8,10 +8,10 @@
 
 #include "harness/test.h"
 
-#include "../../ctl/diag.h"
-#include "../../ctl/doc.h"
-#include "../../ctl/model.h"
-#include "../../ctl/ytree.h"
+#include "policy/diag.h"
+#include "policy/doc.h"
+#include "policy/model.h"
+#include "policy/ytree.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
 

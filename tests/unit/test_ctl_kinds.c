@@ -11,12 +11,12 @@
 
 #include "harness/test.h"
 
-#include "../../ctl/compile.h"
-#include "../../ctl/decompile.h"
-#include "../../ctl/doc.h"
-#include "../../ctl/emit.h"
-#include "../../ctl/input.h"
-#include "../../ctl/validate.h"
+#include "policy/compile.h"
+#include "policy/decompile.h"
+#include "policy/doc.h"
+#include "policy/emit.h"
+#include "policy/input.h"
+#include "policy/validate.h"
 #include "pmap.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"

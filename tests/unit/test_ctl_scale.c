@@ -22,8 +22,8 @@
 
 #include "../../agent/policy.h"
 #include "../../ctl/ctl.h"
-#include "../../ctl/doc.h"
-#include "../../ctl/fsio.h"
+#include "policy/doc.h"
+#include "fsio.h"
 #include "pmap.h"
 
 #define BPF_FS_MAGIC_ 0xcafe4a11

@@ -27,12 +27,12 @@
 #include "harness/test.h"
 #include "harness/ctl_harness.h"
 
-#include "../../ctl/compile.h"
+#include "policy/compile.h"
 #include "../../ctl/ctl.h"
-#include "../../ctl/doc.h"
-#include "../../ctl/mapio.h"
-#include "../../ctl/state.h"
-#include "../../ctl/validate.h"
+#include "policy/doc.h"
+#include "policy/mapio.h"
+#include "policy/state.h"
+#include "policy/validate.h"
 #include "pmap.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"

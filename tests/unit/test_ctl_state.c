@@ -16,8 +16,8 @@
 #include "harness/ctl_harness.h"
 
 #include "../../ctl/ctl.h"
-#include "../../ctl/fsio.h"
-#include "../../ctl/mapio.h"
+#include "fsio.h"
+#include "policy/mapio.h"
 #include "pmap.h"
 
 /* The agent's own start-up code, its main() renamed out of the way, so the

@@ -22,15 +22,6 @@
 int input_parse_arg(struct model_set *set, const char *arg, struct diag *d);
 
 /*
- * Parses all @n -f arguments into @set, as input_parse_arg() does each.
- * Returns 0, -EINVAL, or another -errno (a system error wins over input
- * problems).  On failure it has printed the sorted diagnostics to stderr
- * and, for input problems, "N problems found; @consequence".
- */
-int input_parse_all(struct model_set *set, const char *const *files,
-		    size_t n, struct diag *d, const char *consequence);
-
-/*
  * The set an apply of @input makes: every object of @input, plus every
  * object of @applied that @input does not replace (same kind and name).
  * Objects are copied into @out (initialised here; the caller frees it
@@ -39,15 +30,6 @@ int input_parse_all(struct model_set *set, const char *const *files,
  */
 int input_merge(const struct model_set *input, const struct model_set *applied,
 		struct model_set *out);
-
-/*
- * The end of a command line that takes only -f arguments: true when every
- * argument was an option (optind == @argc) and there was at least one -f.
- * Else says what is wrong ("unexpected argument", "@cmd needs -f FILE"),
- * prints @usage to stderr and returns false.
- */
-bool input_args_ok(int argc, char **argv, size_t nfiles, const char *cmd,
-		   const char *usage);
 
 /*
  * input_merge() for a caller done with @input: its objects and tag sets

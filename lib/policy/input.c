@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +8,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "ctl.h"
 #include "doc.h"
 #include "fsio.h"
 #include "input.h"
@@ -120,19 +118,6 @@ int input_merge_take(struct model_set *input, const struct model_set *applied,
 	return err;
 }
 
-bool input_args_ok(int argc, char **argv, size_t nfiles, const char *cmd,
-		   const char *usage)
-{
-	if (optind == argc && nfiles)
-		return true;
-	if (optind != argc)
-		ctl_err("unexpected argument \"%s\"", argv[optind]);
-	else
-		ctl_err("%s needs -f FILE", cmd);
-	fputs(usage, stderr);
-	return false;
-}
-
 int input_kind_arg(const char *arg)
 {
 	char plural[64];
@@ -155,27 +140,4 @@ int input_kind_arg(const char *arg)
 			return k;
 	}
 	return -1;
-}
-
-int input_parse_all(struct model_set *set, const char *const *files,
-		    size_t n, struct diag *d, const char *consequence)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int e = input_parse_arg(set, files[i], d);
-
-		/* Keep parsing after bad input, so every problem is reported
-		 * at once; a system error is the one to return. */
-		if (e && (!err || err == -EINVAL))
-			err = e;
-	}
-	if (err) {
-		diag_sort(d);
-		diag_print(d, stderr);
-		if (err == -EINVAL)
-			ctl_err("%zu problem%s found; %s", diag_count(d),
-				diag_count(d) == 1 ? "" : "s", consequence);
-	}
-	return err;
 }

@@ -11,8 +11,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-#include "ctl.h"
 #include "diag.h"
 #include "pmap.h"
 #include "records.h"
@@ -43,9 +44,8 @@ int saved_write(const char *state_dir, const struct pmap *pm, struct diag *d);
  * while the caller finishes the write (mapio_retire());
  * saved_job_finish() waits for it and reports.  After a failed write,
  * saved_job_cancel() instead: nothing is stored.  Without a state
- * directory all do nothing.  @what ("apply", "delete") and @epoch go
- * into the message on failure, which says that the maps were not rolled
- * back.  saved_job_finish() returns CTL_EXIT_OK or CTL_EXIT_SYSTEM.
+ * directory all do nothing.  saved_job_finish() returns 0 or the -errno
+ * of the save, whose problems it adds to @d.
  * @want must outlive the job.
  */
 struct saved_job {
@@ -63,11 +63,38 @@ struct saved_job {
 	struct diag d;
 };
 
-void saved_job_start(struct saved_job *j, const struct ctl_opts *o,
+void saved_job_start(struct saved_job *j, const char *state_dir,
 		     const struct rec_set *want);
 void saved_job_stored(struct saved_job *j);
-int saved_job_finish(struct saved_job *j, const struct ctl_opts *o,
-		     const char *what, unsigned long long epoch);
+int saved_job_finish(struct saved_job *j, struct diag *d);
 void saved_job_cancel(struct saved_job *j);
+
+/* What saved_restore() restored. */
+struct saved_restore_info {
+	uint64_t epoch;		/* the epoch the restore wrote */
+	size_t objects;		/* objects in the saved state */
+};
+
+/*
+ * Rebuilds the policy maps under @bpf_root (creating and pinning them when
+ * missing) from the saved state <@state_dir>/policy.yaml, holding the
+ * writers' lock under @run_dir (NULL: none), as a full
+ * replacement: afterwards the maps hold exactly the saved objects, at the
+ * epoch in force + 1.  Without @force it refuses when the maps already
+ * hold a policy (mf_config epoch > 0): restore is for the empty maps of a
+ * node after a reboot, not for undoing an apply.  Problems are written to
+ * @log, one "mfctl: ..." line each (diagnostics of an invalid file as
+ * "file:line:col: ..."); nothing goes to stdout.  Fills @info on success
+ * (may be NULL).  Shared by `mfctl restore` and the agent at start, which
+ * is why it returns -errno, not an exit code.  Returns 0, -ENOENT when
+ * there is no saved state (and only then; nothing is written to @log, as
+ * for the agent that is the normal case of a node never applied to),
+ * -EEXIST when refused for the reason above, -EINVAL when the saved state
+ * is not a valid policy, or another -errno (system error; nothing written
+ * unless the message says the write failed part way).
+ */
+int saved_restore(const char *bpf_root, const char *state_dir,
+		  const char *run_dir, bool force, FILE *log,
+		  struct saved_restore_info *info);
 
 #endif /* CTL_SAVED_H */
