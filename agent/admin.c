@@ -22,7 +22,9 @@
 #include <bpf/libbpf.h>
 #include <linux/time_types.h>
 
+#include "abi_names.h"
 #include "admin.h"
+#include "emit.h"
 #include "meshforge/version.h"
 #include "log.h"
 #include "loop.h"
@@ -51,15 +53,6 @@ struct admin {
 	uint32_t nconns;	/* slots in use */
 	int ncpu;		/* possible CPUs (per-CPU map values) */
 	struct admin_conn conns[ADMIN_MAX_CONNS];
-};
-
-static const char *const admin_stat_names[MF_STAT_MAX] = {
-	[MF_STAT_POD_PACKETS] = "pod_packets",
-	[MF_STAT_POD_STEERED] = "pod_steered",
-	[MF_STAT_POD_ESTABLISHED] = "pod_established",
-	[MF_STAT_POD_PASSED] = "pod_passed",
-	[MF_STAT_DROP_NO_LISTENER] = "drop_no_listener",
-	[MF_STAT_DROP_ASSIGN] = "drop_assign",
 };
 
 /* ---- a growing string ---------------------------------------------------- */
@@ -115,23 +108,6 @@ static void admin_sb_printf(struct admin_sb *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* @s as a JSON string, quotes included. */
-static void admin_sb_json_str(struct admin_sb *b, const char *s)
-{
-	admin_sb_printf(b, "\"");
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			admin_sb_printf(b, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			admin_sb_printf(b, "\\u%04x", ch);
-		else
-			admin_sb_printf(b, "%c", ch);
-	}
-	admin_sb_printf(b, "\"");
-}
-
 /* ---- the pages ----------------------------------------------------------- */
 
 /* Listeners up (every configured one has its accept armed, or a retry of
@@ -184,14 +160,8 @@ static void admin_metrics_kernel(struct loop *l, struct admin_sb *b)
 	admin_metric_head(b, "meshforge_pod_packets_total", "counter",
 			  "Packets from pods seen by the TC program, by outcome (mf_stats).");
 	for (int k = 0; k < MF_STAT_MAX; k++) {
-		/* A counter added to the ABI but not named here yet still
-		 * shows, by number. */
-		if (admin_stat_names[k])
-			admin_sb_printf(b, "meshforge_pod_packets_total{reason=\"%s\"} %llu\n",
-					admin_stat_names[k], sums[k]);
-		else
-			admin_sb_printf(b, "meshforge_pod_packets_total{reason=\"stat_%d\"} %llu\n",
-					k, sums[k]);
+		admin_sb_printf(b, "meshforge_pod_packets_total{reason=\"%s\"} %llu\n",
+				abi_name_or(&abi_stat, k), sums[k]);
 	}
 }
 
@@ -264,60 +234,6 @@ static void admin_metrics(struct loop *l, struct admin_sb *b)
 	admin_metrics_kernel(l, b);
 }
 
-static void admin_ip_str(const void *ip4, char *buf)
-{
-	if (!inet_ntop(AF_INET, ip4, buf, INET_ADDRSTRLEN))
-		strcpy(buf, "0.0.0.0");
-}
-
-static void admin_dump_service(struct admin_sb *b, const struct policy *p,
-			       const struct mf_service_key *k,
-			       const struct mf_service *svc)
-{
-	const struct mf_authz_rule *r;
-	const struct mf_endpoint *ep;
-	char ip[INET_ADDRSTRLEN];
-	const char *id, *node;
-	uint32_t epip;
-
-	admin_ip_str(k->vip, ip);
-	admin_sb_printf(b, "{\"name\":");
-	admin_sb_json_str(b, svc->name);
-	admin_sb_printf(b, ",\"id\":%u,\"vip\":\"%s\",\"port\":%u,"
-			"\"protocol\":\"%s\",\"endpoints\":[", svc->id, ip,
-			k->port, k->proto == MF_PROTO_TCP ? "tcp" : "other");
-	for (size_t j = 0; (ep = policy_service_endpoint_at(p, svc->id, j)); j++) {
-		epip = policy_endpoint_ip(p, ep);
-		admin_ip_str(&epip, ip);
-		id = policy_identity(p, ep->identity_id);
-		admin_sb_printf(b, "%s{\"name\":", j ? "," : "");
-		admin_sb_json_str(b, ep->name);
-		admin_sb_printf(b, ",\"ip\":\"%s\",\"port\":%u,\"node\":", ip,
-				ep->port);
-		/* The record names its node by address; the dump keeps
-		 * showing the name ("" when no node has that address). */
-		node = policy_node_name_by_ip(p, ep->node_ip);
-		admin_sb_json_str(b, node ? node : "");
-		admin_sb_printf(b, ",\"identity\":");
-		admin_sb_json_str(b, id ? id : "");
-		admin_sb_printf(b, "}");
-	}
-	admin_sb_printf(b, "],\"authz\":[");
-	for (size_t j = 0; (r = policy_authz_rule_at(p, svc->id, j)); j++) {
-		admin_sb_printf(b, "%s{\"policy\":", j ? "," : "");
-		admin_sb_json_str(b, r->policy);
-		admin_sb_printf(b, ",\"action\":\"%s\",\"match\":\"%s\",\"spiffe\":",
-				r->action == MF_AUTHZ_ALLOW ? "allow" :
-				r->action == MF_AUTHZ_DENY ? "deny" : "unknown",
-				r->match == MF_AUTHZ_MATCH_EXACT ? "exact" :
-				r->match == MF_AUTHZ_MATCH_PREFIX ? "prefix" :
-				"unknown");
-		admin_sb_json_str(b, r->spiffe);
-		admin_sb_printf(b, "}");
-	}
-	admin_sb_printf(b, "]}");
-}
-
 static void admin_sb_write(void *arg, const char *buf, size_t n)
 {
 	struct admin_sb *b = arg;
@@ -330,34 +246,101 @@ static void admin_sb_write(void *arg, const char *buf, size_t n)
 	b->p[b->len] = '\0';
 }
 
+static void admin_emit_ip(struct emit *e, const void *ip4)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	if (!inet_ntop(AF_INET, ip4, buf, sizeof(buf)))
+		strcpy(buf, "0.0.0.0");
+	emit_str(e, buf);
+}
+
+/* A string key/value pair of a dump object. */
+static void admin_emit_kv(struct emit *e, const char *key, const char *val)
+{
+	emit_key(e, key);
+	emit_str(e, val ? val : "");
+}
+
+static void admin_dump_service(struct emit *e, const struct policy *p,
+			       const struct mf_service_key *k,
+			       const struct mf_service *svc)
+{
+	const struct mf_authz_rule *r;
+	const struct mf_endpoint *ep;
+	uint32_t epip;
+
+	emit_map_begin(e);
+	admin_emit_kv(e, "name", svc->name);
+	emit_key(e, "id");
+	emit_uint(e, svc->id);
+	emit_key(e, "vip");
+	admin_emit_ip(e, k->vip);
+	emit_key(e, "port");
+	emit_uint(e, k->port);
+	admin_emit_kv(e, "protocol", abi_name_or(&abi_proto, k->proto));
+	emit_key(e, "endpoints");
+	emit_list_begin(e);
+	for (size_t j = 0; (ep = policy_service_endpoint_at(p, svc->id, j)); j++) {
+		epip = policy_endpoint_ip(p, ep);
+		emit_map_begin(e);
+		admin_emit_kv(e, "name", ep->name);
+		emit_key(e, "ip");
+		admin_emit_ip(e, &epip);
+		emit_key(e, "port");
+		emit_uint(e, ep->port);
+		/* The record names its node by address; the dump keeps
+		 * showing the name ("" when no node has that address). */
+		admin_emit_kv(e, "node", policy_node_name_by_ip(p, ep->node_ip));
+		admin_emit_kv(e, "identity", policy_identity(p, ep->identity_id));
+		emit_map_end(e);
+	}
+	emit_list_end(e);
+	emit_key(e, "authz");
+	emit_list_begin(e);
+	for (size_t j = 0; (r = policy_authz_rule_at(p, svc->id, j)); j++) {
+		emit_map_begin(e);
+		admin_emit_kv(e, "policy", r->policy);
+		admin_emit_kv(e, "action",
+			      abi_name_or(&abi_authz_action, r->action));
+		admin_emit_kv(e, "match", abi_name_or(&abi_authz_match, r->match));
+		admin_emit_kv(e, "spiffe", r->spiffe);
+		emit_map_end(e);
+	}
+	emit_list_end(e);
+	emit_map_end(e);
+}
+
 /* The snapshot as JSON into @b.  Returns false when there is none. */
 static bool admin_config_dump(struct loop *l, struct admin_sb *b)
 {
 	struct policy *p = loop_policy(l);
 	const struct mf_service *svc;
 	struct mf_service_key k;
+	struct emit e;
 
+	emit_init(&e, EMIT_JSON, admin_sb_write, b);
+	emit_map_begin(&e);
 	if (!p) {
-		admin_sb_printf(b, "{\"error\":\"no policy loaded\"}\n");
+		admin_emit_kv(&e, "error", "no policy loaded");
+		emit_map_end(&e);
+		admin_sb_write(b, "\n", 1);
 		return false;
 	}
-	admin_sb_printf(b, "{\"epoch\":%llu,\"mesh\":",
-			(unsigned long long)policy_epoch(p));
-	admin_sb_json_str(b, policy_mesh(p));
-	admin_sb_printf(b, ",\"trust_domain\":");
-	admin_sb_json_str(b, policy_trust_domain(p));
-	admin_sb_printf(b, ",\"node\":");
-	admin_sb_json_str(b, l->node);
-	admin_sb_printf(b, ",\"services\":[");
-	for (size_t i = 0; (svc = policy_service_at(p, i, &k)); i++) {
-		if (i)
-			admin_sb_printf(b, ",");
-		admin_dump_service(b, p, &k, svc);
-	}
-	admin_sb_printf(b, "],\"policies\":");
-	polkinds_json(policy_kinds(p), &(const struct sch_sink){
-					       admin_sb_write, b, NULL });
-	admin_sb_printf(b, "}\n");
+	emit_key(&e, "epoch");
+	emit_uint(&e, policy_epoch(p));
+	admin_emit_kv(&e, "mesh", policy_mesh(p));
+	admin_emit_kv(&e, "trust_domain", policy_trust_domain(p));
+	admin_emit_kv(&e, "node", l->node);
+	emit_key(&e, "services");
+	emit_list_begin(&e);
+	for (size_t i = 0; (svc = policy_service_at(p, i, &k)); i++)
+		admin_dump_service(&e, p, &k, svc);
+	emit_list_end(&e);
+	emit_key(&e, "policies");
+	polkinds_emit(policy_kinds(p), &e);
+	emit_map_end(&e);
+	admin_sb_write(b, "\n", 1);
 	return true;
 }
 

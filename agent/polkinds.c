@@ -8,6 +8,7 @@
 #include "log.h"
 #include "pmap.h"
 #include "polkinds.h"
+#include "policy/render.h"
 
 struct pk_kind {
 	struct mf_pol_key *keys;	/* owned */
@@ -231,163 +232,30 @@ size_t polkinds_http_routes(const struct polkinds *k, const char *service,
 	return lo - first;
 }
 
-/* ---- JSON ------------------------------------------------------------- */
+/* ---- rendering ------------------------------------------------------- */
 
-static void pk_puts(const struct sch_sink *o, const char *s)
+static const struct mf_tagset *pk_tags_get(void *arg, uint32_t id)
 {
-	o->write(o->arg, s, strlen(s));
+	return polkinds_tags(arg, id);
 }
 
-static void pk_str(const struct sch_sink *o, const char *s)
+void polkinds_emit(const struct polkinds *k, struct emit *e)
 {
-	char esc[8];
+	const struct sch_tags tags = { pk_tags_get, (void *)k };
 
-	pk_puts(o, "\"");
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)ch;
-			o->write(o->arg, esc, 2);
-		} else if (ch < 0x20 || ch == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", ch);
-			pk_puts(o, esc);
-		} else {
-			o->write(o->arg, s, 1);
-		}
-	}
-	pk_puts(o, "\"");
-}
-
-static void pk_tags(const struct sch_sink *o, const struct polkinds *k,
-		    uint32_t id)
-{
-	const struct mf_tagset *ts = polkinds_tags(k, id);
-	char num[16];
-
-	if (!ts) {
-		snprintf(num, sizeof(num), "%u", id);
-		pk_puts(o, num);
-		return;
-	}
-	pk_puts(o, "{");
-	for (uint32_t i = 0; i < ts->n && i < MF_TAGS_MAX; i++) {
-		pk_puts(o, i ? "," : "");
-		pk_str(o, ts->tags[i].key);
-		pk_puts(o, ":");
-		pk_str(o, ts->tags[i].value);
-	}
-	pk_puts(o, "}");
-}
-
-static void pk_ref(const struct sch_sink *o, const struct polkinds *k,
-		   const char *member, const struct mf_ref *r)
-{
-	if (!r->kind || r->kind >= MF_REF_KIND_MAX)
-		return;
-	pk_puts(o, ",");
-	pk_str(o, member);
-	pk_puts(o, ":{\"kind\":");
-	pk_str(o, sch_ref_kind_names[r->kind]);
-	if (r->name[0]) {
-		pk_puts(o, ",\"name\":");
-		pk_str(o, r->name);
-	}
-	if (r->tags) {
-		pk_puts(o, ",\"tags\":");
-		pk_tags(o, k, r->tags);
-	}
-	pk_puts(o, "}");
-}
-
-static void pk_selectors(const struct sch_sink *o, const struct polkinds *k,
-			 const char *member, const uint32_t *ids, unsigned n)
-{
-	if (!n)
-		return;
-	pk_puts(o, ",");
-	pk_str(o, member);
-	pk_puts(o, ":[");
-	for (unsigned i = 0; i < n && i < MF_SELECTORS_MAX; i++) {
-		pk_puts(o, i ? "," : "");
-		pk_tags(o, k, ids[i]);
-	}
-	pk_puts(o, "]");
-}
-
-/* The sink sch_json() writes a conf through: the caller's output, with
- * tags resolved in this snapshot. */
-struct pk_conf_sink {
-	const struct sch_sink *out;
-	const struct polkinds *k;
-};
-
-static void pk_sink_write(void *arg, const char *buf, size_t n)
-{
-	const struct pk_conf_sink *c = arg;
-
-	c->out->write(c->out->arg, buf, n);
-}
-
-static const struct mf_tagset *pk_sink_tags(void *arg, uint32_t id)
-{
-	const struct pk_conf_sink *c = arg;
-
-	return polkinds_tags(c->k, id);
-}
-
-void polkinds_json(const struct polkinds *k, const struct sch_sink *out)
-{
-	static const char *const sections[] = { "", "to", "from", "default",
-						"conf" };
-	struct pk_conf_sink cs = { out, k };
-	const struct sch_sink conf_out = { pk_sink_write, &cs, pk_sink_tags };
-	bool first_kind = true;
-	char num[64];
-
-	pk_puts(out, "{");
+	emit_map_begin(e);
 	for (size_t kind = 0; k && kind < kinds_count; kind++) {
 		const struct kind_desc *kd = kinds_all[kind];
 		const struct pk_kind *pk = &k->kinds[kind];
 
 		if (!pk->n)
 			continue;
-		pk_puts(out, first_kind ? "" : ",");
-		first_kind = false;
-		pk_str(out, kd->name);
-		pk_puts(out, ":[");
-		for (size_t i = 0; i < pk->n; i++) {
-			const uint8_t *v = pk->vals + i * kd->val_size;
-			const struct mf_pol_hdr *h = (const void *)v;
-
-			pk_puts(out, i ? ",{\"policy\":" : "{\"policy\":");
-			pk_str(out, pk->keys[i].name);
-			snprintf(num, sizeof(num), ",\"index\":%u",
-				 pk->keys[i].index);
-			pk_puts(out, num);
-			if (h->section && h->section < 5) {
-				pk_puts(out, ",\"section\":");
-				pk_str(out, sections[h->section]);
-			}
-			pk_ref(out, k, "targetRef", &h->target);
-			pk_ref(out, k, "entryRef", &h->ref);
-			if (kd->form == KIND_FORM_ROUTE) {
-				snprintf(num, sizeof(num),
-					 ",\"entry\":%u,\"rule\":%u", h->entry,
-					 h->rule);
-				pk_puts(out, num);
-			}
-			pk_selectors(out, k, kd->form == KIND_FORM_SELECTORS ?
-					 "selectors" : "sources",
-				     h->sources, h->nsources);
-			pk_selectors(out, k, "destinations", h->destinations,
-				     h->ndestinations);
-			pk_puts(out, ",\"conf\":");
-			sch_json(&conf_out, kd->conf, v + kd->conf_off);
-			pk_puts(out, "}");
-		}
-		pk_puts(out, "]");
+		emit_key(e, kd->name);
+		emit_list_begin(e);
+		for (size_t i = 0; i < pk->n; i++)
+			render_record(e, kd, &pk->keys[i],
+				      pk->vals + i * kd->val_size, &tags);
+		emit_list_end(e);
 	}
-	pk_puts(out, "}");
+	emit_map_end(e);
 }

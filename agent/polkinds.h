@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "emit.h"
 #include "policy/kinds.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
@@ -60,11 +61,10 @@ size_t polkinds_http_routes(const struct polkinds *k, const char *service,
 			    const uint32_t **idx);
 
 /*
- * Writes every record as JSON to @out: an object with one member per kind
- * that has records, each an array of {"policy", "index", "section",
- * "targetRef", "entryRef", "entry", "rule", "sources", "destinations",
- * "conf"} objects (members only where they apply), tags resolved.
+ * Renders every record through @e: a map with one member per kind that
+ * has records, each a list of records as render_record() shows them, tags
+ * resolved.
  */
-void polkinds_json(const struct polkinds *k, const struct sch_sink *out);
+void polkinds_emit(const struct polkinds *k, struct emit *e);
 
 #endif /* MF_POLKINDS_H */

@@ -18,7 +18,7 @@
 
 #include "policy/compile.h"
 #include "ctl.h"
-#include "policy/emit.h"
+#include "policy/render.h"
 #include "policy/input.h"
 #include "policy/state.h"
 #include "policy/validate.h"
@@ -112,26 +112,22 @@ static int diff_print_lines(FILE *f, char **a, size_t na, char **b, size_t nb)
 	return 0;
 }
 
-/* The YAML of @o without its "---" line, malloc'ed, or NULL. */
+/* The YAML of @o (no "---" line), malloc'ed, or NULL. */
 static char *diff_yaml(const struct model_set *set, const struct model_obj *o)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	struct emit e;
 
 	if (!f)
 		return NULL;
-	if (emit_one(f, set, o)) {
-		fclose(f);
+	emit_init(&e, EMIT_YAML, emit_to_file, f);
+	render_obj(&e, set, o);
+	if (fclose(f) || e.err) {
 		free(buf);
 		return NULL;
 	}
-	if (fclose(f)) {
-		free(buf);
-		return NULL;
-	}
-	if (!strncmp(buf, "---\n", 4))
-		memmove(buf, buf + 4, len - 4 + 1);
 	return buf;
 }
 

@@ -28,11 +28,6 @@ struct eff_ctx {
 	FILE *f;
 };
 
-static void eff_write(void *arg, const char *buf, size_t n)
-{
-	fwrite(buf, 1, n, ((struct eff_ctx *)arg)->f);
-}
-
 static const struct mf_tagset *eff_tags(void *arg, uint32_t id)
 {
 	return model_tags_get(((struct eff_ctx *)arg)->set, id);
@@ -75,7 +70,8 @@ static int eff_line(struct eff_ctx *e, const struct kind_desc *kd,
 		    const struct sel_query *q, const char *what,
 		    const struct sel_ctx *sctx)
 {
-	const struct sch_sink out = { eff_write, e, eff_tags };
+	const struct sch_tags tags = { eff_tags, e };
+	struct emit em;
 	const char *names[64];
 	size_t *order;
 	uint8_t *conf;
@@ -108,7 +104,8 @@ static int eff_line(struct eff_ctx *e, const struct kind_desc *kd,
 			if (!i || strcmp(names[i], names[i - 1]))
 				fprintf(e->f, "%s %s", i ? "," : "", names[i]);
 		fputc(' ', e->f);
-		sch_json(&out, kd->conf, conf);
+		emit_init(&em, EMIT_JSON, emit_to_file, e->f);
+		sch_emit(&em, kd->conf, conf, &tags);
 		fputc('\n', e->f);
 	}
 	free(conf);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "policy/emit.h"
+#include "policy/render.h"
 #include "policy/input.h"
 #include "output.h"
 #include "policy/state.h"
@@ -34,7 +34,7 @@ int ctl_cmd_get(const struct ctl_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	unsigned kinds = EMIT_ALL_KINDS;
+	unsigned kinds = RENDER_ALL_KINDS;
 	enum output_format fmt = OUTPUT_YAML;
 	const char *name = NULL;
 	struct state st;

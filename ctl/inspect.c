@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "ctl.h"
+#include "abi_names.h"
 #include "policy/kinds.h"
 #include "policy/mapio.h"
 #include "policy/state.h"
@@ -36,29 +37,9 @@ const char ctl_usage_inspect[] =
 	"Exit codes: 0 ok, 1 invalid input, 2 system error (no maps pinned\n"
 	"there included).\n";
 
-static const char *const insp_stat_names[MF_STAT_MAX] = {
-	[MF_STAT_POD_PACKETS] = "pod_packets",
-	[MF_STAT_POD_STEERED] = "pod_steered",
-	[MF_STAT_POD_ESTABLISHED] = "pod_established",
-	[MF_STAT_POD_PASSED] = "pod_passed",
-	[MF_STAT_DROP_NO_LISTENER] = "drop_no_listener",
-	[MF_STAT_DROP_ASSIGN] = "drop_assign",
-};
-
 static void insp_ip(char *buf, size_t n, const __u8 ip[4])
 {
 	snprintf(buf, n, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
-}
-
-static const char *insp_action(__u8 a)
-{
-	return a == MF_AUTHZ_ALLOW ? "allow" : a == MF_AUTHZ_DENY ? "deny" : "?";
-}
-
-static const char *insp_match(__u8 m)
-{
-	return m == MF_AUTHZ_MATCH_EXACT ? "exact" :
-	       m == MF_AUTHZ_MATCH_PREFIX ? "prefix" : "?";
 }
 
 /* Strings from a map may be unterminated (inspect is what one runs when
@@ -91,12 +72,6 @@ static int insp_head(int fd, const char *name, long used,
 
 /* The conf's JSON goes to stdout; its tags resolve among the tag sets
  * read with it. */
-static void insp_write(void *arg, const char *buf, size_t n)
-{
-	(void)arg;
-	fwrite(buf, 1, n, stdout);
-}
-
 static const struct mf_tagset *insp_tags(void *arg, uint32_t id)
 {
 	const struct rec_set *rs = arg;
@@ -111,23 +86,21 @@ static const struct mf_tagset *insp_tags(void *arg, uint32_t id)
 static void insp_policy(const struct rec_set *rs, const struct mf_pol_key *k,
 			const void *v, const struct kind_desc *kd)
 {
-	static const char *const sections[] = { "?", "to", "from", "default",
-						"conf" };
 	const struct mf_pol_hdr *h = v;
-	const struct sch_sink out = { insp_write, (void *)rs, insp_tags };
-	const char *tk = h->target.kind < MF_REF_KIND_MAX ?
-				 sch_ref_kind_names[h->target.kind] : NULL;
-	const char *rk = h->ref.kind < MF_REF_KIND_MAX ?
-				 sch_ref_kind_names[h->ref.kind] : NULL;
+	const struct sch_tags tags = { insp_tags, (void *)rs };
+	struct emit em;
+	const char *tk = abi_name(&abi_ref_kind, h->target.kind);
+	const char *rk = abi_name(&abi_ref_kind, h->ref.kind);
 
 	printf("  %.*s[%u] %s target %s%s%.*s", INSP_S(k->name), k->index,
-	       h->section < 5 ? sections[h->section] : "?", tk ? tk : "-",
+	       abi_name_or(&abi_section, h->section), tk ? tk : "-",
 	       h->target.name[0] ? ":" : "", INSP_S(h->target.name));
 	if (rk)
 		printf(" ref %s%s%.*s", rk, h->ref.name[0] ? ":" : "",
 		       INSP_S(h->ref.name));
 	fputs(" conf ", stdout);
-	sch_json(&out, kd->conf, (const uint8_t *)v + kd->conf_off);
+	emit_init(&em, EMIT_JSON, emit_to_file, stdout);
+	sch_emit(&em, kd->conf, (const uint8_t *)v + kd->conf_off, &tags);
 	putchar('\n');
 }
 
@@ -162,7 +135,8 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 
 			printf("  service %u rule %u -> %s %s %.*s (policy "
 			       "%.*s)\n", ak->service_id, ak->index,
-			       insp_action(r->action), insp_match(r->match),
+			       abi_name_or(&abi_authz_action, r->action),
+			       abi_name_or(&abi_authz_match, r->match),
 			       INSP_S(r->spiffe), INSP_S(r->policy));
 			break;
 		}
@@ -172,8 +146,7 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 
 			insp_ip(a, sizeof(a), sk->vip);
 			printf("  %s:%u/%s -> id %u name %.*s authz_rules %u\n",
-			       a, sk->port, sk->proto == MF_PROTO_TCP ? "tcp" :
-			       "?", s->id, INSP_S(s->name), s->authz_rules);
+			       a, sk->port, abi_name_or(&abi_proto, sk->proto), s->id, INSP_S(s->name), s->authz_rules);
 			break;
 		}
 		case REC_ENDPOINTS: {
@@ -239,8 +212,7 @@ static int insp_stats(int fd, bool summary)
 		}
 		for (int c = 0; c < ncpu; c++)
 			sum += vals[c];
-		printf("  %-18s %llu\n", k < MF_STAT_MAX ? insp_stat_names[k] :
-		       "?", sum);
+		printf("  %-18s %llu\n", abi_name_or(&abi_stat, k), sum);
 	}
 	free(vals);
 	return err;

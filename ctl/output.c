@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/emit.h"
+#include "abi_names.h"
 #include "output.h"
-#include "policy/pemit.h"
+#include "policy/render.h"
 
 int output_format_parse(const char *arg)
 {
@@ -18,189 +18,6 @@ int output_format_parse(const char *arg)
 	if (!strcmp(arg, "table") || !strcmp(arg, "wide"))
 		return OUTPUT_TABLE;
 	return -1;
-}
-
-/* ---- JSON ------------------------------------------------------------ */
-
-/* A JSON string.  Names and SPIFFE IDs are checked on the way in, but
- * escaping everything that needs it keeps the output valid whatever. */
-static void out_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
-static void out_json_ip(FILE *f, const uint8_t ip[4])
-{
-	fprintf(f, "\"%u.%u.%u.%u\"", ip[0], ip[1], ip[2], ip[3]);
-}
-
-/* Mesh spec.mtls as JSON members (after trustDomain). */
-static void out_json_mtls(FILE *f, const struct model_mtls *m)
-{
-	if (!m || (!m->nbackends && !m->enabled[0]))
-		return;
-	fputs(", \"mtls\": {\"enabledBackend\": ", f);
-	out_json_str(f, m->enabled);
-	fputs(", \"backends\": [", f);
-	for (uint32_t i = 0; i < m->nbackends; i++) {
-		const struct mf_mtls_backend *b = &m->backends[i];
-
-		fputs(i ? ", {\"name\": " : "{\"name\": ", f);
-		out_json_str(f, b->name);
-		fprintf(f, ", \"type\": \"%s\", \"mode\": \"%s\"",
-			b->type == MF_MTLS_PROVIDED ? "provided" : "builtin",
-			b->mode == MF_MTLS_PERMISSIVE ? "PERMISSIVE" : "STRICT");
-		if (b->cert_validity_s)
-			fprintf(f, ", \"dpCert\": {\"rotation\": "
-				   "{\"expiration\": \"%us\"}}",
-				b->cert_validity_s);
-		if (b->type == MF_MTLS_PROVIDED) {
-			fputs(", \"conf\": {\"cert\": {\"file\": ", f);
-			out_json_str(f, b->cert_file);
-			fputs("}, \"key\": {\"file\": ", f);
-			out_json_str(f, b->key_file);
-			fputs("}}", f);
-		}
-		fputs("}", f);
-	}
-	fputs("]}", f);
-}
-
-/* MeshTrafficPermission `rules` form, after its targetRef. */
-static void out_json_mtp_rules(FILE *f, const struct model_mtp *m)
-{
-	const struct model_rule_list *lists = model_rule_lists;
-	bool first_list = true;
-
-	fputs(", \"rules\": [{\"default\": {", f);
-	for (size_t l = 0; l < MODEL_RULE_LISTS; l++) {
-		bool first = true;
-
-		for (size_t i = 0; i < m->nfrom; i++) {
-			const struct model_from *fr = &m->from[i];
-
-			if (fr->action != lists[l].action)
-				continue;
-			if (first)
-				fprintf(f, "%s\"%s\": [", first_list ? "" : ", ",
-					lists[l].key);
-			fprintf(f, "%s{\"spiffeID\": {\"type\": \"%s\", "
-				   "\"value\": ", first ? "" : ", ",
-				fr->kind == MODEL_FROM_SPIFFE_ID ? "Exact" :
-								   "Prefix");
-			out_json_str(f, fr->name);
-			fputs("}}", f);
-			first = first_list = false;
-		}
-		if (!first)
-			fputs("]", f);
-	}
-	fputs("}}]", f);
-}
-
-static void out_json_obj(FILE *f, const struct model_set *set,
-			 const struct model_obj *o)
-{
-	fprintf(f, "  {\n    \"apiVersion\": \"%s\",\n    \"kind\": \"%s\",\n"
-		"    \"metadata\": {\"name\": ", MODEL_API_MESHFORGE,
-		model_kind_name(o->kind));
-	out_json_str(f, o->name);
-	fputs("},\n    \"spec\": ", f);
-	if (o->kind >= MODEL_GEN_FIRST) {
-		pemit_json(f, set, o);
-		fputs("\n  }", f);
-		return;
-	}
-	fputc('{', f);
-	switch (o->kind) {
-	case MODEL_MESH:
-		fputs("\"trustDomain\": ", f);
-		out_json_str(f, o->u.mesh.trust_domain);
-		out_json_mtls(f, o->u.mesh.mtls);
-		break;
-	case MODEL_NODE:
-		fputs("\"address\": ", f);
-		out_json_ip(f, o->u.node.ip);
-		fprintf(f, ", \"tunnelPort\": %u", o->u.node.tunnel_port);
-		break;
-	case MODEL_SERVICE:
-		fputs("\"vip\": ", f);
-		out_json_ip(f, o->u.service.vip);
-		fprintf(f, ", \"port\": %u, \"protocol\": \"tcp\"",
-			o->u.service.port);
-		break;
-	case MODEL_WORKLOAD: {
-		const struct model_workload *w = &o->u.workload;
-
-		fputs("\"node\": ", f);
-		out_json_str(f, w->node);
-		fputs(", \"ip\": ", f);
-		out_json_ip(f, w->ip);
-		fprintf(f, ", \"port\": %u, \"service\": ", w->port);
-		out_json_str(f, w->service);
-		fputs(", \"identity\": ", f);
-		out_json_str(f, w->identity);
-		if (w->tags) {
-			fputs(", \"tags\": ", f);
-			pemit_tags_json(f, set, w->tags);
-		}
-		break;
-	}
-	case MODEL_MTP: {
-		const struct model_mtp *m = &o->u.mtp;
-
-		if (m->mesh_target) {
-			fputs("\"targetRef\": {\"kind\": \"Mesh\"}", f);
-		} else {
-			fputs("\"targetRef\": {\"kind\": \"MeshService\", "
-			      "\"name\": ", f);
-			out_json_str(f, m->target);
-			fputs("}", f);
-		}
-		if (m->rules_form) {
-			out_json_mtp_rules(f, m);
-			break;
-		}
-		fputs(", \"from\": [", f);
-		for (size_t i = 0; i < m->nfrom; i++) {
-			const struct model_from *fr = &m->from[i];
-
-			fprintf(f, "%s\n      {\"targetRef\": {\"kind\": \"%s\"",
-				i ? "," : "", model_from_kind_name(fr->kind));
-			if (fr->kind != MODEL_FROM_MESH) {
-				fputs(", \"name\": ", f);
-				out_json_str(f, fr->name);
-			}
-			fprintf(f, "}, \"default\": {\"action\": \"%s\"}}",
-				model_action_name(fr->action));
-		}
-		fputs(m->nfrom ? "\n    ]" : "]", f);
-		break;
-	}
-	default:
-		break;
-	}
-	fputs("}\n  }", f);
-}
-
-static void out_json(FILE *f, const struct model_set *set,
-		     const struct model_obj **objs, size_t n)
-{
-	fputs("[", f);
-	for (size_t i = 0; i < n; i++) {
-		fputs(i ? ",\n" : "\n", f);
-		out_json_obj(f, set, objs[i]);
-	}
-	fputs(n ? "\n]\n" : "]\n", f);
 }
 
 /* ---- tables ---------------------------------------------------------- */
@@ -348,7 +165,7 @@ static char *out_mtp_from(const struct model_mtp *m)
 		fprintf(f, "%s%s%s%s=%s", i ? "," : "",
 			model_from_kind_name(fr->kind),
 			fr->kind == MODEL_FROM_MESH ? "" : ":", fr->name,
-			model_action_name(fr->action));
+			abi_name_or(&abi_authz_action, fr->action));
 	}
 	if (!m->nfrom)
 		fputs("-", f);
@@ -396,8 +213,9 @@ static void out_table_add(struct out_table *t, const struct model_set *set,
 		const struct mf_ref *r = p->n ?
 			&((const struct mf_pol_hdr *)p->recs)->target : NULL;
 
-		if (r && r->kind && r->kind < MF_REF_KIND_MAX)
-			row[1] = out_fmt("%s%s%s", sch_ref_kind_names[r->kind],
+		if (r && abi_name(&abi_ref_kind, r->kind))
+			row[1] = out_fmt("%s%s%s",
+					 abi_name(&abi_ref_kind, r->kind),
 					 r->name[0] ? ":" : "", r->name);
 		else
 			row[1] = strdup("-");
@@ -441,8 +259,11 @@ int output_write(FILE *f, const struct model_set *set, unsigned kinds,
 {
 	const struct model_obj **sorted;
 	size_t n = 0;
-	int err = 0;
+	int err;
 
+	if (fmt != OUTPUT_TABLE)
+		return render_set(f, fmt == OUTPUT_JSON ? EMIT_JSON : EMIT_YAML,
+				  set, kinds, name);
 	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
 	if (!sorted)
 		return -ENOMEM;
@@ -452,18 +273,7 @@ int output_write(FILE *f, const struct model_set *set, unsigned kinds,
 		if ((kinds & (1u << sorted[i]->kind)) &&
 		    (!name || !strcmp(sorted[i]->name, name)))
 			sorted[n++] = sorted[i];
-	switch (fmt) {
-	case OUTPUT_YAML:
-		for (size_t i = 0; i < n && !err; i++)
-			err = emit_one(f, set, sorted[i]);
-		break;
-	case OUTPUT_JSON:
-		out_json(f, set, sorted, n);
-		break;
-	case OUTPUT_TABLE:
-		err = out_tables(f, set, sorted, n);
-		break;
-	}
+	err = out_tables(f, set, sorted, n);
 	free(sorted);
 	if (!err && (fflush(f) || ferror(f)))
 		err = -EIO;

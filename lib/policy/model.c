@@ -47,19 +47,6 @@ const struct model_rule_list model_rule_lists[MODEL_RULE_LISTS] = {
 	{ "allowWithShadowDeny", MF_AUTHZ_ALLOW_SHADOW_DENY },
 };
 
-const char *model_action_name(uint8_t action)
-{
-	switch (action) {
-	case MF_AUTHZ_ALLOW:
-		return "Allow";
-	case MF_AUTHZ_DENY:
-		return "Deny";
-	case MF_AUTHZ_ALLOW_SHADOW_DENY:
-		return "AllowWithShadowDeny";
-	}
-	return "?";
-}
-
 void model_set_init(struct model_set *s)
 {
 	memset(s, 0, sizeof(*s));

@@ -251,7 +251,6 @@ struct model_rule_list {
 };
 #define MODEL_RULE_LISTS 3
 extern const struct model_rule_list model_rule_lists[MODEL_RULE_LISTS];
-const char *model_action_name(uint8_t action);
 
 /* True when both objects say the same thing (locations are ignored). */
 bool model_obj_equal(const struct model_obj *a, const struct model_obj *b);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi_names.h"
 #include "pdoc.h"
 
 /* Records one policy may make (to/from entries, route rules): beyond this
@@ -174,7 +175,7 @@ static const char *pd_kind_list(char *buf, size_t n, uint32_t mask)
 		len += (size_t)snprintf(buf + len, n - len, "%s%s",
 					seen == 1 ? "" :
 					seen == total ? " or " : ", ",
-					sch_ref_kind_names[k]);
+					abi_name(&abi_ref_kind, k));
 	}
 	return buf;
 }
@@ -200,10 +201,7 @@ static int pd_ref_kind_parse(const char *s)
 {
 	if (!strcmp(s, "Workload"))	/* meshforge's name for a Dataplane */
 		return MF_REF_WORKLOAD;
-	for (int k = 1; k < MF_REF_KIND_MAX; k++)
-		if (!strcmp(s, sch_ref_kind_names[k]))
-			return k;
-	return -1;
+	return abi_value(&abi_ref_kind, s);
 }
 
 static bool pd_ref_needs_name(int k)
@@ -250,10 +248,10 @@ static int pd_ref(struct pd *pd, const struct ynode *m, const char *path,
 	doc_path(p, path, "name");
 	if (pd_ref_needs_name(k) && !nv) {
 		doc_err(c, m, p, "is required for kind %s",
-			sch_ref_kind_names[k]);
+			abi_name(&abi_ref_kind, k));
 	} else if (!pd_ref_needs_name(k) && nv) {
 		doc_err(c, nv, p, "must not be set for kind %s",
-			sch_ref_kind_names[k]);
+			abi_name(&abi_ref_kind, k));
 	} else if (nv) {
 		doc_name(c, nv, p, r->ref.name);
 	}
@@ -261,11 +259,11 @@ static int pd_ref(struct pd *pd, const struct ynode *m, const char *path,
 	doc_path(p, path, "tags");
 	if (k == MF_REF_MESH_SUBSET && !tv)
 		doc_err(c, m, p, "is required for kind %s",
-			sch_ref_kind_names[k]);
+			abi_name(&abi_ref_kind, k));
 	else if (tv && k != MF_REF_MESH_SUBSET &&
 		 k != MF_REF_MESH_SERVICE_SUBSET && k != MF_REF_WORKLOAD)
 		doc_err(c, tv, p, "must not be set for kind %s",
-			sch_ref_kind_names[k]);
+			abi_name(&abi_ref_kind, k));
 	else if (tv)
 		return pdoc_tags(c, pd->set, tv, p, &r->ref.tags);
 	return 0;

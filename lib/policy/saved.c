@@ -8,7 +8,7 @@
 #include "compile.h"
 #include "decompile.h"
 #include "doc.h"
-#include "emit.h"
+#include "render.h"
 #include "fsio.h"
 #include "mapio.h"
 #include "saved.h"
@@ -42,7 +42,7 @@ static int saved_render(const struct rec_set *rs, char **text, size_t *len,
 			 strerror(-err));
 		goto out;
 	}
-	err = emit_set(f, &objs, EMIT_ALL_KINDS);
+	err = render_set(f, EMIT_YAML, &objs, RENDER_ALL_KINDS, NULL);
 	/* fclose() finalises *text and *len. */
 	if (fclose(f) && !err)
 		err = -EIO;

@@ -10,17 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "abi_names.h"
 #include "schema.h"
 
-const char *const sch_ref_kind_names[MF_REF_KIND_MAX] = {
-	[MF_REF_MESH] = "Mesh",
-	[MF_REF_MESH_SUBSET] = "MeshSubset",
-	[MF_REF_MESH_SERVICE] = "MeshService",
-	[MF_REF_MESH_SERVICE_SUBSET] = "MeshServiceSubset",
-	[MF_REF_WORKLOAD] = "Dataplane",
-	[MF_REF_MESH_GATEWAY] = "MeshGateway",
-	[MF_REF_MESH_HTTP_ROUTE] = "MeshHTTPRoute",
-};
 
 /* ---- layout ------------------------------------------------------------ */
 
@@ -313,48 +305,7 @@ int sch_parse_bandwidth(const char *s, uint64_t *bps)
 	return -EINVAL;
 }
 
-/* ---- JSON -------------------------------------------------------------- */
-
-static void js_put(const struct sch_sink *out, const char *s)
-{
-	out->write(out->arg, s, strlen(s));
-}
-
-/* A JSON string of at most @max bytes of @s (map bytes may lack a NUL). */
-static void js_str(const struct sch_sink *out, const char *s, size_t max)
-{
-	size_t n = strnlen(s, max), run = 0;
-	char esc[8];
-
-	js_put(out, "\"");
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch != '"' && ch != '\\' && ch >= 0x20) {
-			run++;
-			continue;
-		}
-		if (run)
-			out->write(out->arg, s + i - run, run);
-		run = 0;
-		if (ch == '"' || ch == '\\')
-			snprintf(esc, sizeof(esc), "\\%c", ch);
-		else
-			snprintf(esc, sizeof(esc), "\\u%04x", ch);
-		js_put(out, esc);
-	}
-	if (run)
-		out->write(out->arg, s + n - run, run);
-	js_put(out, "\"");
-}
-
-static void js_uint(const struct sch_sink *out, uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	js_put(out, buf);
-}
+/* ---- rendering --------------------------------------------------------- */
 
 static size_t sch_names_count(const char *const *names)
 {
@@ -365,170 +316,151 @@ static size_t sch_names_count(const char *const *names)
 	return n;
 }
 
-static void js_tags(const struct sch_sink *out, uint32_t id)
+void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_tags *t)
 {
-	const struct mf_tagset *ts = out->tags ? out->tags(out->arg, id) : NULL;
+	const struct mf_tagset *ts = t && t->get ? t->get(t->arg, id) : NULL;
 
+	/* A tag set the reader cannot resolve shows as its id. */
 	if (!ts) {
-		js_uint(out, id);
+		emit_uint(e, id);
 		return;
 	}
-	js_put(out, "{");
+	emit_map_begin(e);
 	for (uint32_t i = 0; i < ts->n && i < MF_TAGS_MAX; i++) {
-		if (i)
-			js_put(out, ", ");
-		js_str(out, ts->tags[i].key, MF_TAG_KEY_MAX);
-		js_put(out, ": ");
-		js_str(out, ts->tags[i].value, MF_TAG_VALUE_MAX);
+		char key[MF_TAG_KEY_MAX];
+
+		memcpy(key, ts->tags[i].key, sizeof(key));
+		key[sizeof(key) - 1] = 0;
+		emit_key(e, key);
+		emit_strn(e, ts->tags[i].value, MF_TAG_VALUE_MAX);
 	}
-	js_put(out, "}");
+	emit_map_end(e);
 }
 
-/* The members of a ref ("kind": .., "name": .., "tags": ..), after
- * @first members were written. */
-static void js_ref_members(const struct sch_sink *out, const struct mf_ref *r,
-			   bool first)
+/* The keys of ref @r (kind, name, tags) in the map being written. */
+static void sch_emit_ref_keys(struct emit *e, const struct mf_ref *r,
+			      const struct sch_tags *t)
 {
-	js_put(out, first ? "\"kind\": " : ", \"kind\": ");
+	emit_key(e, "kind");
 	if (r->kind && r->kind < MF_REF_KIND_MAX)
-		js_str(out, sch_ref_kind_names[r->kind], 64);
+		emit_str(e, abi_name(&abi_ref_kind, r->kind));
 	else
-		js_uint(out, r->kind);
+		emit_uint(e, r->kind);
 	if (r->name[0]) {
-		js_put(out, ", \"name\": ");
-		js_str(out, r->name, sizeof(r->name));
+		emit_key(e, "name");
+		emit_strn(e, r->name, sizeof(r->name));
 	}
 	if (r->tags) {
-		js_put(out, ", \"tags\": ");
-		js_tags(out, r->tags);
+		emit_key(e, "tags");
+		sch_emit_tags(e, r->tags, t);
 	}
 }
 
-static void js_object(const struct sch_sink *out, const struct sch_object *s,
-		      const uint8_t *obj);
+void sch_emit_ref(struct emit *e, const struct mf_ref *r,
+		  const struct sch_tags *t)
+{
+	emit_map_begin(e);
+	sch_emit_ref_keys(e, r, t);
+	emit_map_end(e);
+}
 
-/* The value of field @f stored at @p (not an inline ref). */
-static void js_value(const struct sch_sink *out, const struct sch_field *f,
-		     const uint8_t *p, const uint8_t *obj)
+/* The value of field @f stored at @p, in object @obj (not an inline
+ * ref).  Durations and bandwidths are strings ("10s", "5Mbps"),
+ * percentages and decimals numbers. */
+static void sch_emit_value(struct emit *e, const struct sch_field *f,
+			   const uint8_t *p, const uint8_t *obj,
+			   const struct sch_tags *t)
 {
 	char buf[48];
 	uint64_t v;
 
 	switch (f->type) {
 	case SCH_BOOL:
-		js_put(out, sch_get_uint(p, sch_field_size(f)) ? "true" :
-								   "false");
+		emit_bool(e, sch_get_uint(p, sch_field_size(f)));
 		break;
 	case SCH_INT:
-		js_uint(out, sch_get_uint(p, f->size));
+		emit_uint(e, sch_get_uint(p, f->size));
 		break;
 	case SCH_DURATION:
-		js_put(out, "\"");
-		js_put(out, sch_fmt_duration(buf, sizeof(buf),
+		emit_str(e, sch_fmt_duration(buf, sizeof(buf),
 					     (uint32_t)sch_get_uint(p, 4)));
-		js_put(out, "\"");
 		break;
 	case SCH_PERCENT:
 	case SCH_DECIMAL:
-		js_put(out, sch_fmt_milli(buf, sizeof(buf),
+		emit_num(e, sch_fmt_milli(buf, sizeof(buf),
 					  (uint32_t)sch_get_uint(p, 4)));
 		break;
 	case SCH_BANDWIDTH:
-		js_put(out, "\"");
-		js_put(out, sch_fmt_bandwidth(buf, sizeof(buf),
+		emit_str(e, sch_fmt_bandwidth(buf, sizeof(buf),
 					      sch_get_uint(p, 8)));
-		js_put(out, "\"");
 		break;
 	case SCH_STRING:
-		js_str(out, (const char *)p, f->size);
+		emit_strn(e, (const char *)p, f->size);
 		break;
 	case SCH_ENUM:
 		v = sch_get_uint(p, sch_field_size(f));
 		if (v >= 1 && v <= sch_names_count(f->names))
-			js_str(out, f->names[v - 1], 256);
+			emit_str(e, f->names[v - 1]);
 		else
-			js_uint(out, v);
+			emit_uint(e, v);	/* not a name: corrupt */
 		break;
-	case SCH_FLAGS: {
-		bool first = true;
-
+	case SCH_FLAGS:
 		v = sch_get_uint(p, 4);
-		js_put(out, "[");
+		emit_list_begin(e);
 		for (size_t i = 0; i < sch_names_count(f->names) && i < 32;
-		     i++) {
-			if (!(v & (1ull << i)))
-				continue;
-			if (!first)
-				js_put(out, ", ");
-			first = false;
-			js_str(out, f->names[i], 256);
-		}
-		js_put(out, "]");
+		     i++)
+			if (v & (1ull << i))
+				emit_str(e, f->names[i]);
+		emit_list_end(e);
 		break;
-	}
 	case SCH_OBJECT:
-		js_object(out, f->sub, p);
+		sch_emit(e, f->sub, p, t);
 		break;
 	case SCH_LIST: {
 		size_t n = sch_list_count(f, obj);
 
-		js_put(out, "[");
+		emit_list_begin(e);
 		for (size_t i = 0; i < n; i++) {
 			const uint8_t *item = p + i * f->item_size;
 
-			if (i)
-				js_put(out, ", ");
 			if (f->sub->scalar)
-				js_value(out, &f->sub->fields[0], item, NULL);
+				sch_emit_value(e, &f->sub->fields[0], item,
+					       NULL, t);
 			else
-				js_object(out, f->sub, item);
+				sch_emit(e, f->sub, item, t);
 		}
-		js_put(out, "]");
+		emit_list_end(e);
 		break;
 	}
 	case SCH_TAGS:
-		js_tags(out, (uint32_t)sch_get_uint(p, 4));
+		sch_emit_tags(e, (uint32_t)sch_get_uint(p, 4), t);
 		break;
 	case SCH_REF:
-		js_put(out, "{");
-		js_ref_members(out, (const struct mf_ref *)p, true);
-		js_put(out, "}");
+		sch_emit_ref(e, (const struct mf_ref *)p, t);
 		break;
 	}
 }
 
-static void js_object(const struct sch_sink *out, const struct sch_object *s,
-		      const uint8_t *obj)
+void sch_emit(struct emit *e, const struct sch_object *s, const void *objv,
+	      const struct sch_tags *t)
 {
-	bool first = true;
+	const uint8_t *obj = objv;
 
-	js_put(out, "{");
+	emit_map_begin(e);
 	for (size_t i = 0; i < s->nfields && i < 32; i++) {
 		const struct sch_field *f = &s->fields[i];
 
 		if (!sch_has(obj, i))
 			continue;
 		if (f->type == SCH_REF && !f->name) {
-			js_ref_members(out,
-				       (const struct mf_ref *)(obj + f->off),
-				       first);
-			first = false;
+			sch_emit_ref_keys(e, (const struct mf_ref *)(obj + f->off),
+					  t);
 			continue;
 		}
-		if (!first)
-			js_put(out, ", ");
-		first = false;
-		js_str(out, f->name, 256);
-		js_put(out, ": ");
-		js_value(out, f, obj + f->off, obj);
+		emit_key(e, f->name);
+		sch_emit_value(e, f, obj + f->off, obj, t);
 	}
-	js_put(out, "}");
-}
-
-void sch_json(const struct sch_sink *out, const struct sch_object *s,
-	      const void *obj)
-{
-	js_object(out, s, obj);
+	emit_map_end(e);
 }
 
 /* ---- merge and walk ---------------------------------------------------- */

@@ -4,10 +4,9 @@
  * which ABI struct (include/meshforge/abi_policy.h).  One table per struct
  * drives everything that reads or writes those records, so a field is
  * described once:
- *   - ctl/pdoc.c    YAML -> record bytes, with file:line:col diagnostics
- *   - ctl/pemit.c   record bytes -> YAML, the form `apply` reads back
- *   - sch_json()    record bytes -> JSON (mfctl get -o json, the agent's
- *                   /config_dump)
+ *   - pdoc.c        YAML -> record bytes, with file:line:col diagnostics
+ *   - sch_emit()    record bytes -> YAML or JSON (mfctl get, the saved
+ *                   state, the agent's /config_dump)
  *   - sch_merge()   Kuma's merge of confs: later policies override the
  *                   fields they set
  *
@@ -27,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "emit.h"
 #include "meshforge/abi.h"
 
 enum sch_type {
@@ -110,26 +110,26 @@ size_t sch_object_size(const struct sch_object *s);
 uint64_t sch_get_uint(const void *p, size_t size);
 void sch_put_uint(void *p, size_t size, uint64_t v);
 
-/* Names of enum mf_ref_kind, index = value ("Mesh", "MeshSubset", ...,
- * "Dataplane" for MF_REF_WORKLOAD).  [0] is NULL. */
-extern const char *const sch_ref_kind_names[MF_REF_KIND_MAX];
-
-/* Output of sch_json(): bytes go to write(). */
-struct sch_sink {
-	void (*write)(void *arg, const char *buf, size_t n);
+/* Resolves a tag set id for rendering; a NULL get or result renders the
+ * id as a number. */
+struct sch_tags {
+	const struct mf_tagset *(*get)(void *arg, uint32_t id);
 	void *arg;
-	/* Resolves a tagset id for printing; NULL or a NULL result prints
-	 * the id as a number. */
-	const struct mf_tagset *(*tags)(void *arg, uint32_t id);
 };
 
 /*
- * Writes @obj (described by @s) as one JSON object: only the fields that
- * are present, in schema order, durations as "10s" strings, percentages
- * and decimals as numbers, tags as objects, refs as {"kind":..,"name":..}.
+ * Renders @obj (described by @s) as one map through @e: only the fields
+ * that are present, in schema order, durations and bandwidths as strings
+ * ("10s", "5Mbps"), percentages and decimals as numbers, tags as maps,
+ * refs as {kind, name, tags}.  The same walk makes the YAML `apply` reads
+ * back and the JSON of `get -o json` and the agent's /config_dump.
  */
-void sch_json(const struct sch_sink *out, const struct sch_object *s,
-	      const void *obj);
+void sch_emit(struct emit *e, const struct sch_object *s, const void *obj,
+	      const struct sch_tags *t);
+/* A targetRef as a map {kind, name, tags}, and a tag set as a map. */
+void sch_emit_ref(struct emit *e, const struct mf_ref *r,
+		  const struct sch_tags *t);
+void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_tags *t);
 
 /*
  * Merges @src over @dst (both described by @s): every field present in

@@ -435,29 +435,31 @@ static bool test_config_dump(void)
 	     ASSERT_TRUE(strstr(resp, "\r\nContent-Type: application/json\r\n") != NULL);
 	b = body_of(resp);
 	ok = ok &&
-	     ASSERT_TRUE(starts_with(b, "{\"epoch\":7,\"mesh\":\"default\","
-				 "\"trust_domain\":\"mesh.local\","
-				 "\"node\":\"node-t\",\"services\":[")) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\":\"web\",\"id\":1,\"vip\":\"10.96.0.10\","
-				"\"port\":80,\"protocol\":\"tcp\",\"endpoints\":[") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\":\"web1\",\"ip\":\"10.78.1.11\","
-				"\"port\":8080,\"node\":\"mf-node-a\","
-				"\"identity\":\"" ID_WEB "\"}") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\":\"web2\",\"ip\":\"10.78.2.11\","
-				"\"port\":8080,\"node\":\"mf-node-b\"") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "\"authz\":[{\"policy\":\"web-allow\","
-				"\"action\":\"allow\",\"match\":\"exact\","
-				"\"spiffe\":\"" ID_CLIENT "\"}]") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\":\"api\",\"id\":2,\"vip\":\"10.96.0.11\","
-				"\"port\":8080,\"protocol\":\"tcp\","
-				"\"endpoints\":[],\"authz\":[]}") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "],\"policies\":{\"MeshTimeout\":[{"
-				"\"policy\":\"mt\",\"index\":0,"
-				"\"section\":\"to\","
-				"\"targetRef\":{\"kind\":\"Mesh\"},"
-				"\"entryRef\":{\"kind\":\"MeshService\","
-				"\"name\":\"web\"},"
-				"\"conf\":{\"connectionTimeout\": \"2s\"}}]}}\n")
+	     ASSERT_TRUE(starts_with(b, "{\"epoch\": 7, \"mesh\": \"default\", "
+				 "\"trust_domain\": \"mesh.local\", "
+				 "\"node\": \"node-t\", \"services\": [")) &&
+	     ASSERT_TRUE(strstr(b, "{\"name\": \"web\", \"id\": 1, "
+				"\"vip\": \"10.96.0.10\", \"port\": 80, "
+				"\"protocol\": \"tcp\", \"endpoints\": [") != NULL) &&
+	     ASSERT_TRUE(strstr(b, "{\"name\": \"web1\", \"ip\": \"10.78.1.11\", "
+				"\"port\": 8080, \"node\": \"mf-node-a\", "
+				"\"identity\": \"" ID_WEB "\"}") != NULL) &&
+	     ASSERT_TRUE(strstr(b, "{\"name\": \"web2\", \"ip\": \"10.78.2.11\", "
+				"\"port\": 8080, \"node\": \"mf-node-b\"") != NULL) &&
+	     ASSERT_TRUE(strstr(b, "\"authz\": [{\"policy\": \"web-allow\", "
+				"\"action\": \"Allow\", \"match\": \"Exact\", "
+				"\"spiffe\": \"" ID_CLIENT "\"}]") != NULL) &&
+	     ASSERT_TRUE(strstr(b, "{\"name\": \"api\", \"id\": 2, "
+				"\"vip\": \"10.96.0.11\", \"port\": 8080, "
+				"\"protocol\": \"tcp\", "
+				"\"endpoints\": [], \"authz\": []}") != NULL) &&
+	     ASSERT_TRUE(strstr(b, "], \"policies\": {\"MeshTimeout\": [{"
+				"\"policy\": \"mt\", \"index\": 0, "
+				"\"section\": \"to\", "
+				"\"targetRef\": {\"kind\": \"Mesh\"}, "
+				"\"entryRef\": {\"kind\": \"MeshService\", "
+				"\"name\": \"web\"}, "
+				"\"conf\": {\"connectionTimeout\": \"2s\"}}]}}\n")
 			 != NULL);
 	if (!ok)
 		fprintf(stderr, "config_dump: %s\n", b);

@@ -14,7 +14,7 @@
 
 #include "policy/compile.h"
 #include "policy/decompile.h"
-#include "policy/emit.h"
+#include "policy/render.h"
 #include "policy/diag.h"
 #include "policy/doc.h"
 #include "policy/model.h"
@@ -44,7 +44,7 @@ static void fuzz_round_trip(const struct rec_set *recs)
 	if (decompile_records(recs, &back, &d))
 		abort();
 	f = open_memstream(&yaml, &len);
-	if (!f || emit_set(f, &back, EMIT_ALL_KINDS))
+	if (!f || render_set(f, EMIT_YAML, &back, RENDER_ALL_KINDS, NULL))
 		abort();
 	fclose(f);
 	if (doc_parse_buffer(&again, "again.yaml", yaml, len, &d) ||

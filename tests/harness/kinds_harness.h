@@ -22,7 +22,7 @@
 #include "policy/diag.h"
 #include "policy/doc.h"
 #include "policy/model.h"
-#include "policy/pemit.h"
+#include "policy/render.h"
 
 #ifndef KH_FILE
 #define KH_FILE "t.yaml"
@@ -138,26 +138,27 @@ kh_only_policy(const struct model_set *set, const struct kind_desc *kd,
 	return o;
 }
 
-/* @o of @set as a document of its own: its spec as pemit_yaml() writes
- * it.  Returns a malloc'd string the caller frees, or NULL. */
+/* @o of @set as a document of its own, as render_obj() writes it.
+ * Returns a malloc'd string the caller frees, or NULL. */
 static inline char *kh_emit_doc(const struct model_set *set,
 				const struct model_obj *o)
 {
 	char *doc = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&doc, &n);
+	struct emit e;
 
 	if (!ASSERT_TRUE(f != NULL))
 		return NULL;
-	fprintf(f, KH_API "kind: %s\nmetadata: {name: %s}\nspec:\n",
-		o->u.pol.kd->name, o->name);
-	pemit_yaml(f, set, o);
+	emit_init(&e, EMIT_YAML, emit_to_file, f);
+	emit_doc(&e);
+	render_obj(&e, set, o);
 	fclose(f);
 	return doc;
 }
 
 /*
- * The spec pemit_yaml() writes for policy @o of @set parses back to the
+ * The YAML render_obj() writes for policy @o of @set parses back to the
  * same record bytes (tag set ids are content hashes, so they are equal
  * across sets); what the maps would hold reads back as valid (sch_check);
  * and writing the parsed copy again gives the same text.

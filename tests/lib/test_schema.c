@@ -19,7 +19,7 @@
 #include "policy/docfield.h"
 #include "policy/model.h"
 #include "policy/pdoc.h"
-#include "policy/pemit.h"
+#include "policy/render.h"
 #include "policy/ytree.h"
 #include "policy/kinds.h"
 #include "policy/schema.h"
@@ -250,21 +250,29 @@ static bool t_ok(const struct kind_desc *kd, const char *yaml,
 	return ASSERT_EQ(err, 0);
 }
 
-/* pemit_yaml / pemit_json of @o into a malloc'ed string. */
+/* The spec of @o, rendered, into a malloc'ed string: JSON, or the YAML
+ * lines under "spec:" (indented). */
 static char *t_emit(const struct model_set *set, const struct model_obj *o,
 		    bool json)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	struct emit e;
 
 	if (!f)
 		return NULL;
-	if (json)
-		pemit_json(f, set, o);
-	else
-		pemit_yaml(f, set, o);
+	emit_init(&e, json ? EMIT_JSON : EMIT_YAML, emit_to_file, f);
+	if (!json) {
+		emit_map_begin(&e);
+		emit_key(&e, "spec");
+	}
+	render_spec(&e, set, o);
+	if (!json)
+		emit_map_end(&e);
 	fclose(f);
+	if (!json && buf && !strncmp(buf, "spec:\n", 6))
+		memmove(buf, buf + 6, strlen(buf + 6) + 1);
 	return buf;
 }
 
@@ -606,7 +614,7 @@ static bool test_emit_yaml(void)
 		"        factor: 1.9\n"
 		"        rate: 5Mbps\n"
 		"        retryOn:\n"
-		"          - \"5xx\"\n"
+		"          - 5xx\n"
 		"          - reset\n"
 		"        match:\n"
 		"          kuma.io/service: web\n"
@@ -689,19 +697,14 @@ static bool test_emit_json(void)
 	return ok;
 }
 
-static void t_write(void *arg, const char *b, size_t n)
-{
-	fwrite(b, 1, n, arg);
-}
-
-/* sch_json escapes strings and, without a tags resolver, prints ids. */
+/* sch_emit escapes strings and, without a tags resolver, prints ids. */
 static bool test_json_escape(void)
 {
 	struct t_conf c;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	const struct sch_sink out = { t_write, f, NULL };
+	struct emit e;
 	bool ok;
 
 	memset(&c, 0, sizeof(c));
@@ -711,7 +714,8 @@ static bool test_json_escape(void)
 	c.mode = 9;	/* not a name: printed as the number */
 	if (!ASSERT_TRUE(f))
 		return false;
-	sch_json(&out, &t_conf_obj, &c);
+	emit_init(&e, EMIT_JSON, emit_to_file, f);
+	sch_emit(&e, &t_conf_obj, &c, NULL);
 	fclose(f);
 	ok = ASSERT_STREQ(buf, "{\"mode\": 9, \"match\": 42, "
 			       "\"path\": \"/a\\\"b\\\\c\\u000a\"}");

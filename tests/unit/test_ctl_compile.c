@@ -17,7 +17,7 @@
 #include "policy/input.h"
 #include "policy/validate.h"
 #include "policy/decompile.h"
-#include "policy/emit.h"
+#include "policy/render.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
 
@@ -296,12 +296,14 @@ static bool test_decompile_emit_round_trip(void)
 	}
 
 	f = open_memstream(&y1, &n1);
-	ok = ok && ASSERT_EQ(emit_set(f, &back, EMIT_ALL_KINDS), 0);
+	ok = ok && ASSERT_EQ(render_set(f, EMIT_YAML, &back, RENDER_ALL_KINDS,
+						 NULL), 0);
 	fclose(f);
 	ok = ok && build(y1, &rs, &again, &rs2) &&
 	     ASSERT_TRUE(rec_set_equal(&rs, &rs2));
 	f = open_memstream(&y2, &n2);
-	ok = ok && ASSERT_EQ(emit_set(f, &again, EMIT_ALL_KINDS), 0);
+	ok = ok && ASSERT_EQ(render_set(f, EMIT_YAML, &again, RENDER_ALL_KINDS,
+						 NULL), 0);
 	fclose(f);
 	ok = ok && ASSERT_EQ(n1, n2) && ASSERT_STREQ(y1, y2) &&
 	     /* Kind order, then name order. */
@@ -341,15 +343,16 @@ static bool test_emit_format(void)
 	if (!build(policy, NULL, &set, &rs))
 		return false;
 	f = open_memstream(&y, &n);
-	ok = ASSERT_EQ(emit_set(f, &set, 1u << MODEL_MESH), 0);
+	ok = ASSERT_EQ(render_set(f, EMIT_YAML, &set, 1u << MODEL_MESH, NULL),
+		      0);
 	fclose(f);
 	ok = ok && ASSERT_TRUE(!strncmp(y, want, strlen("---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\nmetadata:\n  name: default\nspec:\n  trustDomain: mesh.local\n"))) &&
 	     ASSERT_EQ(n, strlen("---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\nmetadata:\n  name: default\nspec:\n  trustDomain: mesh.local\n"));
 	free(y);
 	y = NULL;
 	f = open_memstream(&y, &n);
-	ok = ok && ASSERT_EQ(emit_set(f, &set, (1u << MODEL_MESH) |
-				      (1u << MODEL_NODE)), 0);
+	ok = ok && ASSERT_EQ(render_set(f, EMIT_YAML, &set, (1u << MODEL_MESH) |
+					  (1u << MODEL_NODE), NULL), 0);
 	fclose(f);
 	ok = ok && ASSERT_TRUE(!strncmp(y, want, strlen(want)));
 	free(y);

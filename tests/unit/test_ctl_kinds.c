@@ -14,7 +14,7 @@
 #include "policy/compile.h"
 #include "policy/decompile.h"
 #include "policy/doc.h"
-#include "policy/emit.h"
+#include "policy/render.h"
 #include "policy/input.h"
 #include "policy/validate.h"
 #include "pmap.h"
@@ -344,12 +344,14 @@ static bool test_every_kind_round_trip(void)
 				model_kind_name(o->kind), o->name);
 	}
 	f = open_memstream(&y1, &n1);
-	ok = ok && ASSERT_EQ(emit_set(f, &back, EMIT_ALL_KINDS), 0);
+	ok = ok && ASSERT_EQ(render_set(f, EMIT_YAML, &back, RENDER_ALL_KINDS,
+						 NULL), 0);
 	fclose(f);
 	ok = ok && build(y1, &again, &rs2) &&
 	     ASSERT_TRUE(rec_set_equal(&rs, &rs2));
 	f = open_memstream(&y2, &n2);
-	ok = ok && ASSERT_EQ(emit_set(f, &again, EMIT_ALL_KINDS), 0);
+	ok = ok && ASSERT_EQ(render_set(f, EMIT_YAML, &again, RENDER_ALL_KINDS,
+						 NULL), 0);
 	fclose(f);
 	ok = ok && ASSERT_STREQ(y1, y2);
 	if (!ok && y1)
@@ -529,7 +531,8 @@ static bool test_mtp_rules_mesh_wide(void)
 			     o, model_set_find(&set, MODEL_MTP, "all")));
 	}
 	f = open_memstream(&y1, &n1);
-	ok = ok && ASSERT_EQ(emit_set(f, &back, 1u << MODEL_MTP), 0);
+	ok = ok && ASSERT_EQ(render_set(f, EMIT_YAML, &back, 1u << MODEL_MTP,
+						 NULL), 0);
 	fclose(f);
 	ok = ok && ASSERT_TRUE(strstr(y1, "  targetRef:\n    kind: Mesh\n"
 					  "  rules:\n    - default:\n"

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <string.h>
+
+#include "abi_names.h"
+
+#define ABI_ENUM(var, desc, ...)                                              \
+	static const char *const var##_names[] = { __VA_ARGS__ };            \
+	const struct abi_enum var = {                                        \
+		.what = desc,                                                \
+		.names = var##_names,                                        \
+		.count = sizeof(var##_names) / sizeof(var##_names[0]),       \
+	}
+
+ABI_ENUM(abi_authz_action, "authz action",
+	 [MF_AUTHZ_ALLOW] = "Allow",
+	 [MF_AUTHZ_DENY] = "Deny",
+	 [MF_AUTHZ_ALLOW_SHADOW_DENY] = "AllowWithShadowDeny");
+
+ABI_ENUM(abi_authz_match, "authz match",
+	 [MF_AUTHZ_MATCH_EXACT] = "Exact",
+	 [MF_AUTHZ_MATCH_PREFIX] = "Prefix");
+
+ABI_ENUM(abi_mtls_type, "mTLS backend type",
+	 [MF_MTLS_BUILTIN] = "builtin",
+	 [MF_MTLS_PROVIDED] = "provided");
+
+ABI_ENUM(abi_mtls_mode, "mTLS mode",
+	 [MF_MTLS_STRICT] = "STRICT",
+	 [MF_MTLS_PERMISSIVE] = "PERMISSIVE");
+
+ABI_ENUM(abi_proto, "protocol",
+	 [MF_PROTO_TCP] = "tcp");
+
+ABI_ENUM(abi_ref_kind, "targetRef kind",
+	 [MF_REF_MESH] = "Mesh",
+	 [MF_REF_MESH_SUBSET] = "MeshSubset",
+	 [MF_REF_MESH_SERVICE] = "MeshService",
+	 [MF_REF_MESH_SERVICE_SUBSET] = "MeshServiceSubset",
+	 [MF_REF_WORKLOAD] = "Dataplane",
+	 [MF_REF_MESH_GATEWAY] = "MeshGateway",
+	 [MF_REF_MESH_HTTP_ROUTE] = "MeshHTTPRoute");
+
+ABI_ENUM(abi_section, "policy section",
+	 [MF_SEC_TO] = "to",
+	 [MF_SEC_FROM] = "from",
+	 [MF_SEC_DEFAULT] = "default",
+	 [MF_SEC_CONF] = "conf");
+
+ABI_ENUM(abi_stat, "kernel counter",
+	 [MF_STAT_POD_PACKETS] = "pod_packets",
+	 [MF_STAT_POD_STEERED] = "pod_steered",
+	 [MF_STAT_POD_ESTABLISHED] = "pod_established",
+	 [MF_STAT_POD_PASSED] = "pod_passed",
+	 [MF_STAT_DROP_NO_LISTENER] = "drop_no_listener",
+	 [MF_STAT_DROP_ASSIGN] = "drop_assign");
+
+const char *abi_name(const struct abi_enum *t, unsigned v)
+{
+	return v < t->count ? t->names[v] : NULL;
+}
+
+const char *abi_name_or(const struct abi_enum *t, unsigned v)
+{
+	const char *s = abi_name(t, v);
+
+	return s ? s : "?";
+}
+
+int abi_value(const struct abi_enum *t, const char *name)
+{
+	for (unsigned v = 0; v < t->count; v++)
+		if (t->names[v] && !strcmp(t->names[v], name))
+			return (int)v;
+	return -1;
+}
+
+/* Every value up to the enum's end has its name. */
+_Static_assert(sizeof(abi_ref_kind_names) / sizeof(abi_ref_kind_names[0]) ==
+	       MF_REF_KIND_MAX, "abi_ref_kind");
+_Static_assert(sizeof(abi_stat_names) / sizeof(abi_stat_names[0]) ==
+	       MF_STAT_MAX, "abi_stat");

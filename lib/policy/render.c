@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * One walk per shape, whatever the format: the document head, the spec of
+ * each core kind, and the five forms of the schema-driven kinds (pdoc.h),
+ * whose entries sch_emit() renders field by field.  Records may come from
+ * the maps, so counts are clamped to their arrays here as in schema.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi_names.h"
+#include "render.h"
+
+static const struct mf_tagset *render_tag_get(void *arg, uint32_t id)
+{
+	return model_tags_get(arg, id);
+}
+
+struct sch_tags render_tags(const struct model_set *set)
+{
+	return (struct sch_tags){ render_tag_get, (void *)set };
+}
+
+static void render_ip(struct emit *e, const uint8_t ip[4])
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+	emit_str(e, buf);
+}
+
+/* ---- the core kinds ----------------------------------------------------- */
+
+static void render_mtls(struct emit *e, const struct model_mtls *m)
+{
+	char buf[24];
+
+	if (!m || (!m->nbackends && !m->enabled[0]))
+		return;
+	emit_key(e, "mtls");
+	emit_map_begin(e);
+	if (m->enabled[0]) {
+		emit_key(e, "enabledBackend");
+		emit_strn(e, m->enabled, sizeof(m->enabled));
+	}
+	emit_key(e, "backends");
+	emit_list_begin(e);
+	for (uint32_t i = 0; i < m->nbackends && i < MF_MTLS_BACKENDS_MAX; i++) {
+		const struct mf_mtls_backend *b = &m->backends[i];
+
+		emit_map_begin(e);
+		emit_key(e, "name");
+		emit_strn(e, b->name, sizeof(b->name));
+		emit_key(e, "type");
+		emit_str(e, abi_name_or(&abi_mtls_type, b->type));
+		emit_key(e, "mode");
+		emit_str(e, abi_name_or(&abi_mtls_mode, b->mode));
+		if (b->cert_validity_s) {
+			snprintf(buf, sizeof(buf), "%us", b->cert_validity_s);
+			emit_key(e, "dpCert");
+			emit_map_begin(e);
+			emit_key(e, "rotation");
+			emit_map_begin(e);
+			emit_key(e, "expiration");
+			emit_str(e, buf);
+			emit_map_end(e);
+			emit_map_end(e);
+		}
+		if (b->type == MF_MTLS_PROVIDED) {
+			emit_key(e, "conf");
+			emit_map_begin(e);
+			emit_key(e, "cert");
+			emit_map_begin(e);
+			emit_key(e, "file");
+			emit_strn(e, b->cert_file, sizeof(b->cert_file));
+			emit_map_end(e);
+			emit_key(e, "key");
+			emit_map_begin(e);
+			emit_key(e, "file");
+			emit_strn(e, b->key_file, sizeof(b->key_file));
+			emit_map_end(e);
+			emit_map_end(e);
+		}
+		emit_map_end(e);
+	}
+	emit_list_end(e);
+	emit_map_end(e);
+}
+
+/* A MeshTrafficPermission's `rules` form: one rule, its lists in the
+ * order they compile. */
+static void render_mtp_rules(struct emit *e, const struct model_mtp *m)
+{
+	emit_key(e, "rules");
+	emit_list_begin(e);
+	emit_map_begin(e);
+	emit_key(e, "default");
+	emit_map_begin(e);
+	for (size_t l = 0; l < MODEL_RULE_LISTS; l++) {
+		bool head = false;
+
+		for (size_t i = 0; i < m->nfrom; i++) {
+			const struct model_from *fr = &m->from[i];
+
+			if (fr->action != model_rule_lists[l].action)
+				continue;
+			if (!head) {
+				emit_key(e, model_rule_lists[l].key);
+				emit_list_begin(e);
+			}
+			head = true;
+			emit_map_begin(e);
+			emit_key(e, "spiffeID");
+			emit_map_begin(e);
+			emit_key(e, "type");
+			emit_str(e, fr->kind == MODEL_FROM_SPIFFE_ID ? "Exact" :
+								       "Prefix");
+			emit_key(e, "value");
+			emit_str(e, fr->name);
+			emit_map_end(e);
+			emit_map_end(e);
+		}
+		if (head)
+			emit_list_end(e);
+	}
+	emit_map_end(e);
+	emit_map_end(e);
+	emit_list_end(e);
+}
+
+static void render_mtp(struct emit *e, const struct model_mtp *m)
+{
+	emit_key(e, "targetRef");
+	emit_map_begin(e);
+	emit_key(e, "kind");
+	emit_str(e, m->mesh_target ? "Mesh" : "MeshService");
+	if (!m->mesh_target) {
+		emit_key(e, "name");
+		emit_str(e, m->target);
+	}
+	emit_map_end(e);
+	if (m->rules_form) {
+		render_mtp_rules(e, m);
+		return;
+	}
+	emit_key(e, "from");
+	emit_list_begin(e);
+	for (size_t i = 0; i < m->nfrom; i++) {
+		const struct model_from *fr = &m->from[i];
+
+		emit_map_begin(e);
+		emit_key(e, "targetRef");
+		emit_map_begin(e);
+		emit_key(e, "kind");
+		emit_str(e, model_from_kind_name(fr->kind));
+		if (fr->kind != MODEL_FROM_MESH) {
+			emit_key(e, "name");
+			emit_str(e, fr->name);
+		}
+		emit_map_end(e);
+		emit_key(e, "default");
+		emit_map_begin(e);
+		emit_key(e, "action");
+		emit_str(e, abi_name_or(&abi_authz_action, fr->action));
+		emit_map_end(e);
+		emit_map_end(e);
+	}
+	emit_list_end(e);
+}
+
+static void render_core(struct emit *e, const struct model_set *set,
+			const struct model_obj *o)
+{
+	const struct sch_tags tags = render_tags(set);
+
+	switch (o->kind) {
+	case MODEL_MESH:
+		emit_key(e, "trustDomain");
+		emit_str(e, o->u.mesh.trust_domain);
+		render_mtls(e, o->u.mesh.mtls);
+		break;
+	case MODEL_NODE:
+		emit_key(e, "address");
+		render_ip(e, o->u.node.ip);
+		emit_key(e, "tunnelPort");
+		emit_uint(e, o->u.node.tunnel_port);
+		break;
+	case MODEL_SERVICE:
+		emit_key(e, "vip");
+		render_ip(e, o->u.service.vip);
+		emit_key(e, "port");
+		emit_uint(e, o->u.service.port);
+		emit_key(e, "protocol");
+		emit_str(e, abi_name_or(&abi_proto, o->u.service.proto));
+		break;
+	case MODEL_WORKLOAD: {
+		const struct model_workload *w = &o->u.workload;
+
+		emit_key(e, "node");
+		emit_str(e, w->node);
+		emit_key(e, "ip");
+		render_ip(e, w->ip);
+		emit_key(e, "port");
+		emit_uint(e, w->port);
+		emit_key(e, "service");
+		emit_str(e, w->service);
+		emit_key(e, "identity");
+		emit_str(e, w->identity);
+		if (w->tags) {
+			emit_key(e, "tags");
+			sch_emit_tags(e, w->tags, &tags);
+		}
+		break;
+	}
+	case MODEL_MTP:
+		render_mtp(e, &o->u.mtp);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the forms of the schema-driven kinds ------------------------------ */
+
+static const struct mf_pol_hdr *render_hdr(const struct model_policy *p,
+					   size_t i)
+{
+	return (const struct mf_pol_hdr *)(p->recs + i * p->kd->val_size);
+}
+
+/* spec.<key>: the tag sets of selectors @ids as [{match: TAGS}]. */
+static void render_selectors(struct emit *e, const char *key,
+			     const uint32_t *ids, unsigned n,
+			     const struct sch_tags *t)
+{
+	if (n > MF_SELECTORS_MAX)
+		n = MF_SELECTORS_MAX;
+	emit_key(e, key);
+	emit_list_begin(e);
+	for (unsigned i = 0; i < n; i++) {
+		emit_map_begin(e);
+		emit_key(e, "match");
+		sch_emit_tags(e, ids[i], t);
+		emit_map_end(e);
+	}
+	emit_list_end(e);
+}
+
+/* "key": the conf of record @rec. */
+static void render_conf(struct emit *e, const char *key,
+			const struct kind_desc *kd, const uint8_t *rec,
+			const struct sch_tags *t)
+{
+	emit_key(e, key);
+	sch_emit(e, kd->conf, rec + kd->conf_off, t);
+}
+
+/* spec.to / spec.from: an entry per record of section @sec, or per run
+ * of records of one entry for a route (its rules, in order). */
+static void render_section(struct emit *e, const struct model_policy *p,
+			   uint8_t sec, const struct sch_tags *t)
+{
+	const struct kind_desc *kd = p->kd;
+	bool any = false;
+	long entry = -1;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct mf_pol_hdr *h = render_hdr(p, i);
+		const uint8_t *rec = p->recs + i * kd->val_size;
+
+		if (h->section != sec)
+			continue;
+		if (!any) {
+			emit_key(e, sec == MF_SEC_TO ? "to" : "from");
+			emit_list_begin(e);
+		}
+		any = true;
+		if (kd->form != KIND_FORM_ROUTE) {
+			emit_map_begin(e);
+			emit_key(e, "targetRef");
+			sch_emit_ref(e, &h->ref, t);
+			render_conf(e, "default", kd, rec, t);
+			emit_map_end(e);
+			continue;
+		}
+		if (h->entry != entry) {
+			if (entry >= 0) {
+				emit_list_end(e);
+				emit_map_end(e);
+			}
+			entry = h->entry;
+			emit_map_begin(e);
+			emit_key(e, "targetRef");
+			sch_emit_ref(e, &h->ref, t);
+			emit_key(e, "rules");
+			emit_list_begin(e);
+		}
+		sch_emit(e, kd->conf, rec + kd->conf_off, t);
+	}
+	if (entry >= 0) {
+		emit_list_end(e);
+		emit_map_end(e);
+	}
+	if (any)
+		emit_list_end(e);
+}
+
+static void render_policy(struct emit *e, const struct model_set *set,
+			  const struct model_obj *o)
+{
+	static const struct mf_ref mesh = { .kind = MF_REF_MESH };
+	static const struct mf_pol_hdr none;
+	const struct model_policy *p = &o->u.pol;
+	const struct kind_desc *kd = p->kd;
+	const struct sch_tags t = render_tags(set);
+	const struct mf_pol_hdr *h0 = p->n ? render_hdr(p, 0) : &none;
+
+	if (!kd)
+		return;
+	if (kd->form == KIND_FORM_SOURCES) {
+		render_selectors(e, "sources", h0->sources, h0->nsources, &t);
+		render_selectors(e, "destinations", h0->destinations,
+				 h0->ndestinations, &t);
+	} else if (kd->form == KIND_FORM_SELECTORS) {
+		render_selectors(e, "selectors", h0->sources, h0->nsources,
+				 &t);
+	} else {
+		emit_key(e, "targetRef");
+		sch_emit_ref(e, p->n ? &h0->target : &mesh, &t);
+	}
+	switch (kd->form) {
+	case KIND_FORM_SOURCES:
+	case KIND_FORM_SELECTORS:
+		if (p->n)
+			render_conf(e, "conf", kd, p->recs, &t);
+		break;
+	case KIND_FORM_DEFAULT:
+		if (p->n)
+			render_conf(e, "default", kd, p->recs, &t);
+		break;
+	case KIND_FORM_TO_FROM:
+	case KIND_FORM_ROUTE:
+		render_section(e, p, MF_SEC_TO, &t);
+		render_section(e, p, MF_SEC_FROM, &t);
+		break;
+	}
+}
+
+/* Selectors as a list of tag sets, when there are any. */
+static void render_tag_list(struct emit *e, const char *key,
+			    const uint32_t *ids, unsigned n,
+			    const struct sch_tags *t)
+{
+	if (!n)
+		return;
+	emit_key(e, key);
+	emit_list_begin(e);
+	for (unsigned i = 0; i < n && i < MF_SELECTORS_MAX; i++)
+		sch_emit_tags(e, ids[i], t);
+	emit_list_end(e);
+}
+
+void render_record(struct emit *e, const struct kind_desc *kd,
+		   const struct mf_pol_key *k, const void *val,
+		   const struct sch_tags *t)
+{
+	const struct mf_pol_hdr *h = val;
+	const char *sec = abi_name(&abi_section, h->section);
+
+	emit_map_begin(e);
+	emit_key(e, "policy");
+	emit_strn(e, k->name, sizeof(k->name));
+	emit_key(e, "index");
+	emit_uint(e, k->index);
+	if (sec) {
+		emit_key(e, "section");
+		emit_str(e, sec);
+	}
+	if (h->target.kind) {
+		emit_key(e, "targetRef");
+		sch_emit_ref(e, &h->target, t);
+	}
+	if (h->ref.kind) {
+		emit_key(e, "entryRef");
+		sch_emit_ref(e, &h->ref, t);
+	}
+	if (kd->form == KIND_FORM_ROUTE) {
+		emit_key(e, "entry");
+		emit_uint(e, h->entry);
+		emit_key(e, "rule");
+		emit_uint(e, h->rule);
+	}
+	render_tag_list(e, kd->form == KIND_FORM_SELECTORS ? "selectors" :
+							    "sources",
+			h->sources, h->nsources, t);
+	render_tag_list(e, "destinations", h->destinations, h->ndestinations,
+			t);
+	emit_key(e, "conf");
+	sch_emit(e, kd->conf, (const uint8_t *)val + kd->conf_off, t);
+	emit_map_end(e);
+}
+
+/* ---- objects ----------------------------------------------------------- */
+
+void render_spec(struct emit *e, const struct model_set *set,
+		 const struct model_obj *o)
+{
+	emit_map_begin(e);
+	if (o->kind >= MODEL_GEN_FIRST)
+		render_policy(e, set, o);
+	else
+		render_core(e, set, o);
+	emit_map_end(e);
+}
+
+void render_obj(struct emit *e, const struct model_set *set,
+		const struct model_obj *o)
+{
+	emit_map_begin(e);
+	emit_key(e, "apiVersion");
+	emit_str(e, MODEL_API_MESHFORGE);
+	emit_key(e, "kind");
+	emit_str(e, model_kind_name(o->kind));
+	emit_key(e, "metadata");
+	emit_map_begin(e);
+	emit_key(e, "name");
+	emit_str(e, o->name);
+	emit_map_end(e);
+	emit_key(e, "spec");
+	render_spec(e, set, o);
+	emit_map_end(e);
+}
+
+int render_set(FILE *f, enum emit_fmt fmt, const struct model_set *set,
+	       unsigned kinds, const char *name)
+{
+	const struct model_obj **sorted;
+	struct emit e;
+
+	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	model_set_sorted(set, sorted);
+	emit_init(&e, fmt, emit_to_file, f);
+	e.json_break = 1;
+	if (fmt == EMIT_JSON)
+		emit_list_begin(&e);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct model_obj *o = sorted[i];
+
+		if (!(kinds & (1u << o->kind)) ||
+		    (name && strcmp(o->name, name)))
+			continue;
+		emit_doc(&e);
+		render_obj(&e, set, o);
+	}
+	if (fmt == EMIT_JSON)
+		emit_list_end(&e);
+	free(sorted);
+	if (e.err)
+		return e.err;
+	if (fflush(f) || ferror(f))
+		return -EIO;
+	return 0;
+}

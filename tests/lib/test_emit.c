@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The emitter: the one JSON escaper and the one YAML quoting rule, byte by
+ * byte over 0x00..0xff, YAML strings read back by libyaml as written, and
+ * the block and JSON layouts of nested and empty containers.
+ */
+#include <yaml.h>
+
+#include "harness/test.h"
+
+#include "emit.h"
+
+struct buf {
+	char s[4096];
+	size_t n;
+};
+
+static void buf_write(void *arg, const char *p, size_t n)
+{
+	struct buf *b = arg;
+
+	if (b->n + n >= sizeof(b->s))
+		n = sizeof(b->s) - 1 - b->n;
+	memcpy(b->s + b->n, p, n);
+	b->n += n;
+	b->s[b->n] = 0;
+}
+
+/* What each byte becomes, alone, in a JSON string and in a YAML double
+ * quoted string: ranges of bytes, and the format of their escape ("%c":
+ * the byte itself). */
+struct esc_range {
+	unsigned lo, hi;
+	const char *json, *yaml;
+};
+
+static const struct esc_range esc_table[] = {
+	{ 0x00, 0x1f, "\\u%04x", "\\x%02x" },
+	{ 0x20, 0x21, "%c", "%c" },
+	{ 0x22, 0x22, "\\\"", "\\\"" },
+	{ 0x23, 0x5b, "%c", "%c" },
+	{ 0x5c, 0x5c, "\\\\", "\\\\" },
+	{ 0x5d, 0x7e, "%c", "%c" },
+	{ 0x7f, 0x7f, "\\u007f", "\\x7f" },
+	/* Alone, a byte >= 0x80 is never valid UTF-8. */
+	{ 0x80, 0xff, "\\ufffd", "\\x%02x" },
+};
+
+static bool test_escape_every_byte(void)
+{
+	unsigned seen = 0;
+
+	for (size_t r = 0; r < sizeof(esc_table) / sizeof(esc_table[0]); r++) {
+		const struct esc_range *t = &esc_table[r];
+
+		for (unsigned b = t->lo; b <= t->hi; b++, seen++) {
+			char in = (char)b, want[16];
+			struct buf j = { .n = 0 }, y = { .n = 0 };
+
+			emit_json_escape(buf_write, &j, &in, 1);
+			emit_yaml_escape(buf_write, &y, &in, 1);
+			snprintf(want, sizeof(want), t->json, b);
+			if (!ASSERT_STREQ(j.s, want))
+				return printf("byte 0x%02x\n", b), false;
+			snprintf(want, sizeof(want), t->yaml, b);
+			if (!ASSERT_STREQ(y.s, want))
+				return printf("byte 0x%02x\n", b), false;
+		}
+	}
+	return ASSERT_EQ(seen, 256);
+}
+
+static bool test_escape_utf8(void)
+{
+	static const struct {
+		const char *in, *json;
+	} cases[] = {
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },		/* é */
+		{ "\xe2\x82\xac", "\xe2\x82\xac" },		/* € */
+		{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },	/* U+1F600 */
+		{ "\xc0\xaf", "\\ufffd\\ufffd" },		/* overlong / */
+		{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd" },	/* surrogate */
+		{ "\xe2\x82", "\\ufffd\\ufffd" },		/* cut short */
+		{ "a\"b\\c\n", "a\\\"b\\\\c\\u000a" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf j = { .n = 0 };
+
+		emit_json_escape(buf_write, &j, cases[i].in,
+				 strlen(cases[i].in));
+		if (!ASSERT_STREQ(j.s, cases[i].json))
+			return false;
+	}
+	return true;
+}
+
+/* Which strings of one byte, and which "a<byte>a", go plain. */
+static bool test_yaml_plain_every_byte(void)
+{
+	for (unsigned b = 0; b < 256; b++) {
+		bool word = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+			    (b >= '0' && b <= '9') || b == '_' || b == '/' ||
+			    b == '-' || b == '.';
+		/* Alone: digits are numbers, 'y'/'n' booleans, '-' and '.'
+		 * indicators. */
+		bool alone = word && !(b >= '0' && b <= '9') && b != 'y' &&
+			     b != 'Y' && b != 'n' && b != 'N' && b != '-' &&
+			     b != '.';
+		char one = (char)b, three[3] = { 'a', (char)b, 'a' };
+
+		if (!ASSERT_EQ(emit_yaml_plain(&one, 1), alone) ||
+		    !ASSERT_EQ(emit_yaml_plain(three, 3), word))
+			return printf("byte 0x%02x\n", b), false;
+	}
+	return true;
+}
+
+static bool test_yaml_plain_words(void)
+{
+	static const char *const plain[] = {
+		"web", "10s", "1h30m", "5Mbps", "10.0.0.1", "/api", "v1.2",
+		"kuma.io/service", "a-b_c", "1e", "0x", "1.2.3", NULL,
+	};
+	static const char *const quoted[] = {
+		"", "80", "-1", "+1", "1.5", ".5", "1e3", "1E-3", "0x1f",
+		"0o17", "0b1", "true", "False", "YES", "no", "On", "off",
+		"null", "Null", "~", "a b", "a:b", "spiffe://td/x", "-x",
+		".hidden", "#c", "caf\xc3\xa9", NULL,
+	};
+
+	for (size_t i = 0; plain[i]; i++)
+		if (!ASSERT_TRUE(emit_yaml_plain(plain[i], strlen(plain[i]))))
+			return printf("%s\n", plain[i]), false;
+	for (size_t i = 0; quoted[i]; i++)
+		if (!ASSERT_FALSE(emit_yaml_plain(quoted[i],
+						  strlen(quoted[i]))))
+			return printf("%s\n", quoted[i]), false;
+	return true;
+}
+
+/* The scalar value of "k: <text>" as libyaml reads it, into @out. */
+static bool yaml_read_back(const char *text, char *out, size_t outsz)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	bool found = false, done = false, ok = true;
+	int scalars = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return false;
+	yaml_parser_set_input_string(&p, (const unsigned char *)text,
+				     strlen(text));
+	while (!done && ok) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			ok = false;
+			break;
+		}
+		if (ev.type == YAML_SCALAR_EVENT && ++scalars == 2 &&
+		    ev.data.scalar.length < outsz) {
+			memcpy(out, ev.data.scalar.value,
+			       ev.data.scalar.length + 1);
+			found = true;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return ok && found;
+}
+
+/* Every string a policy can hold (ASCII without NUL, and UTF-8) reads
+ * back from the emitter's YAML as written, quoted or not. */
+static bool test_yaml_round_trip(void)
+{
+	static const char *const extra[] = {
+		"10s", "80", "true", "~", "a: b", "- x", "#x", "'q'",
+		"caf\xc3\xa9 \xe2\x82\xac", "", " lead", "trail ", NULL,
+	};
+	char in[8], back[64];
+
+	for (unsigned b = 1; b < 0x80; b++) {
+		for (int form = 0; form < 2; form++) {
+			struct emit e;
+			struct buf out = { .n = 0 };
+
+			snprintf(in, sizeof(in), form ? "a%cb" : "%c", b);
+			emit_init(&e, EMIT_YAML, buf_write, &out);
+			emit_map_begin(&e);
+			emit_key(&e, "k");
+			emit_str(&e, in);
+			emit_map_end(&e);
+			if (!ASSERT_TRUE(yaml_read_back(out.s, back,
+							sizeof(back))) ||
+			    !ASSERT_STREQ(back, in))
+				return printf("byte 0x%02x: %s", b, out.s),
+				       false;
+		}
+	}
+	for (size_t i = 0; extra[i]; i++) {
+		struct emit e;
+		struct buf out = { .n = 0 };
+
+		emit_init(&e, EMIT_YAML, buf_write, &out);
+		emit_map_begin(&e);
+		emit_key(&e, "k");
+		emit_str(&e, extra[i]);
+		emit_map_end(&e);
+		if (!ASSERT_TRUE(yaml_read_back(out.s, back, sizeof(back))) ||
+		    !ASSERT_STREQ(back, extra[i]))
+			return false;
+	}
+	return true;
+}
+
+/* One document with every kind of container, empty ones included. */
+static void sample(struct emit *e)
+{
+	emit_map_begin(e);
+	emit_key(e, "name");
+	emit_str(e, "web");
+	emit_key(e, "port");
+	emit_uint(e, 80);
+	emit_key(e, "spec");
+	emit_map_begin(e);
+	emit_key(e, "to");
+	emit_list_begin(e);
+	emit_map_begin(e);
+	emit_key(e, "targetRef");
+	emit_map_begin(e);
+	emit_key(e, "kind");
+	emit_str(e, "Mesh");
+	emit_map_end(e);
+	emit_key(e, "default");
+	emit_map_begin(e);
+	emit_map_end(e);
+	emit_map_end(e);
+	emit_map_begin(e);
+	emit_map_end(e);
+	emit_str(e, "x y");
+	emit_list_end(e);
+	emit_key(e, "none");
+	emit_list_begin(e);
+	emit_list_end(e);
+	emit_key(e, "enabled");
+	emit_bool(e, true);
+	emit_key(e, "ratio");
+	emit_num(e, "12.5");
+	emit_map_end(e);
+	emit_map_end(e);
+}
+
+static bool test_layouts(void)
+{
+	struct buf y = { .n = 0 }, j = { .n = 0 }, l = { .n = 0 };
+	struct emit e;
+
+	emit_init(&e, EMIT_YAML, buf_write, &y);
+	emit_doc(&e);
+	sample(&e);
+	if (!ASSERT_EQ(e.err, 0) ||
+	    !ASSERT_STREQ(y.s, "---\n"
+			       "name: web\n"
+			       "port: 80\n"
+			       "spec:\n"
+			       "  to:\n"
+			       "    - targetRef:\n"
+			       "        kind: Mesh\n"
+			       "      default: {}\n"
+			       "    - {}\n"
+			       "    - \"x y\"\n"
+			       "  none: []\n"
+			       "  enabled: true\n"
+			       "  ratio: 12.5\n"))
+		return false;
+	emit_init(&e, EMIT_JSON, buf_write, &j);
+	sample(&e);
+	if (!ASSERT_EQ(e.err, 0) ||
+	    !ASSERT_STREQ(j.s, "{\"name\": \"web\", \"port\": 80, \"spec\": "
+			       "{\"to\": [{\"targetRef\": {\"kind\": \"Mesh\"}, "
+			       "\"default\": {}}, {}, \"x y\"], \"none\": [], "
+			       "\"enabled\": true, \"ratio\": 12.5}}"))
+		return false;
+	/* A list of documents, one per line. */
+	emit_init(&e, EMIT_JSON, buf_write, &l);
+	e.json_break = 1;
+	emit_list_begin(&e);
+	sample(&e);
+	emit_map_begin(&e);
+	emit_map_end(&e);
+	emit_list_end(&e);
+	return ASSERT_EQ(e.err, 0) &&
+	       ASSERT_TRUE(!strncmp(l.s, "[\n  {\"name\": \"web\", ", 20)) &&
+	       ASSERT_TRUE(strstr(l.s, "12.5}},\n  {}\n]\n") != NULL);
+}
+
+static bool test_misuse_flagged(void)
+{
+	struct buf b = { .n = 0 };
+	struct emit e;
+
+	emit_init(&e, EMIT_JSON, buf_write, &b);
+	emit_map_begin(&e);
+	emit_str(&e, "no key");
+	if (!ASSERT_EQ(e.err, -EINVAL))
+		return false;
+	emit_init(&e, EMIT_YAML, buf_write, &b);
+	emit_list_begin(&e);
+	emit_key(&e, "k");
+	if (!ASSERT_EQ(e.err, -EINVAL))
+		return false;
+	emit_init(&e, EMIT_YAML, buf_write, &b);
+	emit_map_begin(&e);
+	emit_list_end(&e);
+	return ASSERT_EQ(e.err, -EINVAL);
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN();
+	TEST_RUN(test_escape_every_byte);
+	TEST_RUN(test_escape_utf8);
+	TEST_RUN(test_yaml_plain_every_byte);
+	TEST_RUN(test_yaml_plain_words);
+	TEST_RUN(test_yaml_round_trip);
+	TEST_RUN(test_layouts);
+	TEST_RUN(test_misuse_flagged);
+	TEST_MAIN_END();
+}
