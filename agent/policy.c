@@ -29,11 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-
 #include "log.h"
 #include "policy.h"
 #include "polkinds.h"
+#include "policy/mapio.h"
 #include "spiffe.h"
 
 struct pol_svc {
@@ -201,24 +200,27 @@ static void *pol_alloc(size_t n, size_t size)
 	return calloc(n ? n : 1, size);
 }
 
-static int policy_build_rules(struct policy *p, const struct policy_records *r)
-{
-	size_t i, pool = 0, off = 0;
+/* Record @i of map @m of @rs, as key and value of their types. */
+#define POL_KEY(rs, m, i) rec_key((rs), (m), (i))
+#define POL_VAL(rs, m, i) rec_val((rs), (m), (i))
 
-	p->rules = pol_alloc(r->n_authz, sizeof(*p->rules));
+static int policy_build_rules(struct policy *p, const struct rec_set *rs)
+{
+	size_t i, n = rec_count(rs, REC_AUTHZ), pool = 0, off = 0;
+
+	p->rules = pol_alloc(n, sizeof(*p->rules));
 	if (!p->rules)
 		return -ENOMEM;
-	for (i = 0; i < r->n_authz; i++) {
+	for (i = 0; i < n; i++) {
 		struct pol_rule *x = &p->rules[i];
 
-		x->key = r->authz_keys[i];
-		x->r = r->authz[i];
+		memcpy(&x->key, POL_KEY(rs, REC_AUTHZ, i), sizeof(x->key));
+		memcpy(&x->r, POL_VAL(rs, REC_AUTHZ, i), sizeof(x->r));
 		POL_TERMINATE(x->r.policy);
 		POL_TERMINATE(x->r.spiffe);
 		x->len = strlen(x->r.spiffe);
 	}
-	p->n_rules = pol_sort_unique(p->rules, r->n_authz, sizeof(*p->rules),
-				     cmp_rule);
+	p->n_rules = pol_sort_unique(p->rules, n, sizeof(*p->rules), cmp_rule);
 	for (i = 0; i < p->n_rules; i++)
 		pool += strlen(p->rules[i].r.policy) + p->rules[i].len +
 			sizeof("policy= rule=");
@@ -235,58 +237,71 @@ static int policy_build_rules(struct policy *p, const struct policy_records *r)
 	return 0;
 }
 
-int policy_from_records(struct policy **out, const struct policy_records *r)
+int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 {
+	size_t n_svcs = rec_count(rs, REC_SERVICES);
+	size_t n_eps = rec_count(rs, REC_ENDPOINTS);
+	size_t n_idents = rec_count(rs, REC_IDENTITIES);
+	size_t n_nodes = rec_count(rs, REC_NODES);
 	struct policy *p;
 	size_t i, j;
+	int err;
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->refs = 1;
-	p->config = r->config;
+	p->config = rs->config;
 	POL_TERMINATE(p->config.mesh);
 	POL_TERMINATE(p->config.trust_domain);
 
-	p->svcs = pol_alloc(r->n_svcs, sizeof(*p->svcs));
-	p->svc_by_id = pol_alloc(r->n_svcs, sizeof(*p->svc_by_id));
-	p->eps = pol_alloc(r->n_eps, sizeof(*p->eps));
-	p->ep_by_svc = pol_alloc(r->n_eps, sizeof(*p->ep_by_svc));
-	p->idents = pol_alloc(r->n_idents, sizeof(*p->idents));
-	p->nodes = pol_alloc(r->n_nodes, sizeof(*p->nodes));
-	p->node_by_ip = pol_alloc(r->n_nodes, sizeof(*p->node_by_ip));
+	p->svcs = pol_alloc(n_svcs, sizeof(*p->svcs));
+	p->svc_by_id = pol_alloc(n_svcs, sizeof(*p->svc_by_id));
+	p->eps = pol_alloc(n_eps, sizeof(*p->eps));
+	p->ep_by_svc = pol_alloc(n_eps, sizeof(*p->ep_by_svc));
+	p->idents = pol_alloc(n_idents, sizeof(*p->idents));
+	p->nodes = pol_alloc(n_nodes, sizeof(*p->nodes));
+	p->node_by_ip = pol_alloc(n_nodes, sizeof(*p->node_by_ip));
 	if (!p->svcs || !p->svc_by_id || !p->eps || !p->ep_by_svc ||
 	    !p->idents || !p->nodes || !p->node_by_ip)
 		goto err;
 
-	for (i = 0; i < r->n_svcs; i++) {
-		p->svcs[i].key = r->svc_keys[i];
-		p->svcs[i].svc = r->svcs[i];
+	for (i = 0; i < n_svcs; i++) {
+		memcpy(&p->svcs[i].key, POL_KEY(rs, REC_SERVICES, i),
+		       sizeof(p->svcs[i].key));
+		memcpy(&p->svcs[i].svc, POL_VAL(rs, REC_SERVICES, i),
+		       sizeof(p->svcs[i].svc));
 		POL_TERMINATE(p->svcs[i].svc.name);
 	}
-	p->n_svcs = pol_sort_unique(p->svcs, r->n_svcs, sizeof(*p->svcs),
-				    cmp_svc);
-	for (i = 0; i < r->n_eps; i++) {
-		p->eps[i].key = r->ep_keys[i];
-		p->eps[i].ep = r->eps[i];
+	p->n_svcs = pol_sort_unique(p->svcs, n_svcs, sizeof(*p->svcs), cmp_svc);
+	for (i = 0; i < n_eps; i++) {
+		memcpy(&p->eps[i].key, POL_KEY(rs, REC_ENDPOINTS, i),
+		       sizeof(p->eps[i].key));
+		memcpy(&p->eps[i].ep, POL_VAL(rs, REC_ENDPOINTS, i),
+		       sizeof(p->eps[i].ep));
 		POL_TERMINATE(p->eps[i].ep.name);
 	}
-	p->n_eps = pol_sort_unique(p->eps, r->n_eps, sizeof(*p->eps), cmp_ep);
-	for (i = 0; i < r->n_idents; i++) {
-		p->idents[i].id = r->ident_keys[i].id;
-		p->idents[i].v = r->idents[i];
+	p->n_eps = pol_sort_unique(p->eps, n_eps, sizeof(*p->eps), cmp_ep);
+	for (i = 0; i < n_idents; i++) {
+		const struct mf_identity_key *k = POL_KEY(rs, REC_IDENTITIES, i);
+
+		p->idents[i].id = k->id;
+		memcpy(&p->idents[i].v, POL_VAL(rs, REC_IDENTITIES, i),
+		       sizeof(p->idents[i].v));
 		POL_TERMINATE(p->idents[i].v.spiffe);
 	}
-	p->n_idents = pol_sort_unique(p->idents, r->n_idents,
-				      sizeof(*p->idents), cmp_ident);
-	for (i = 0; i < r->n_nodes; i++) {
-		p->nodes[i].key = r->node_keys[i];
-		p->nodes[i].v = r->nodes[i];
+	p->n_idents = pol_sort_unique(p->idents, n_idents, sizeof(*p->idents),
+				      cmp_ident);
+	for (i = 0; i < n_nodes; i++) {
+		memcpy(&p->nodes[i].key, POL_KEY(rs, REC_NODES, i),
+		       sizeof(p->nodes[i].key));
+		memcpy(&p->nodes[i].v, POL_VAL(rs, REC_NODES, i),
+		       sizeof(p->nodes[i].v));
 		POL_TERMINATE(p->nodes[i].key.name);
 	}
-	p->n_nodes = pol_sort_unique(p->nodes, r->n_nodes, sizeof(*p->nodes),
+	p->n_nodes = pol_sort_unique(p->nodes, n_nodes, sizeof(*p->nodes),
 				     cmp_node);
-	if (policy_build_rules(p, r) < 0)
+	if (policy_build_rules(p, rs) < 0)
 		goto err;
 
 	/* Secondary orders, then each service's run of endpoints. */
@@ -313,18 +328,10 @@ int policy_from_records(struct policy **out, const struct policy_records *r)
 			j++;
 		s->ep_count = j - s->ep_first;
 	}
-	/* The kinds: none when the caller has no such records. */
-	{
-		struct polkinds_input none[PMAP_KIND_MAPS];
-		int err;
-
-		memset(none, 0, sizeof(none));
-		err = polkinds_build(&p->kinds, r->kinds ? r->kinds : none,
-				     r->tag_keys, r->tags, r->n_tags);
-		if (err) {
-			policy_free(p);
-			return err;
-		}
+	err = polkinds_build(&p->kinds, rs);
+	if (err) {
+		policy_free(p);
+		return err;
 	}
 	*out = p;
 	return 0;
@@ -333,341 +340,62 @@ err:
 	return -ENOMEM;
 }
 
+int policy_from_records(struct policy **out, const struct policy_records *r)
+{
+	struct rec_set rs;
+	int err = 0;
+
+	rec_set_init(&rs);
+	rs.config = r->config;
+#define POL_ADD(m, keys, vals, n)                                             \
+	for (size_t i = 0; i < (n) && !err; i++)                              \
+		err = rec_add(&rs, (m), &(keys)[i], &(vals)[i])
+	POL_ADD(REC_SERVICES, r->svc_keys, r->svcs, r->n_svcs);
+	POL_ADD(REC_ENDPOINTS, r->ep_keys, r->eps, r->n_eps);
+	POL_ADD(REC_NODES, r->node_keys, r->nodes, r->n_nodes);
+	POL_ADD(REC_IDENTITIES, r->ident_keys, r->idents, r->n_idents);
+	POL_ADD(REC_AUTHZ, r->authz_keys, r->authz, r->n_authz);
+	POL_ADD(REC_TAGSETS, r->tag_keys, r->tags, r->n_tags);
+#undef POL_ADD
+	for (size_t k = 0; r->kinds && k < kinds_count && !err; k++) {
+		const struct polkinds_input *in = &r->kinds[k];
+
+		for (size_t i = 0; i < in->n && !err; i++)
+			err = rec_add(&rs, REC_KIND_FIRST + k, &in->keys[i],
+				      in->vals + i * kinds_all[k]->val_size);
+	}
+	if (!err)
+		err = policy_from_rec_set(out, &rs);
+	rec_set_free(&rs);
+	return err;
+}
+
 /* ---- loading from the maps ---------------------------------------------- */
-
-/* One map's content: parallel key and value arrays. */
-struct pol_dump {
-	void *keys, *vals;
-	size_t n, cap;
-};
-
-/* Records per BPF_MAP_LOOKUP_BATCH call: one syscall per 4096 records
- * instead of two per record, with buffers of a few MiB at most.  A test
- * may define it smaller to reach the -ENOSPC path. */
-#ifndef POL_BATCH
-#define POL_BATCH 4096
-#endif
-
-/* The kernel's ENOTSUPP (524), which batch operations return for map types
- * without them; it is not in the uapi errno list. */
-#define POL_ENOTSUPP 524
-
-/* Makes room for @more records after d->n (capacity doubles, so appending
- * stays linear).  Returns 0 or -ENOMEM; @d keeps its arrays either way. */
-static int pol_dump_reserve(struct pol_dump *d, size_t ksz, size_t vsz,
-			    size_t more)
-{
-	size_t ncap = d->cap ? d->cap : 64;
-	void *k;
-
-	if (d->n + more <= d->cap)
-		return 0;
-	while (ncap < d->n + more)
-		ncap *= 2;
-	k = realloc(d->keys, ncap * ksz);
-	if (!k)
-		return -ENOMEM;
-	d->keys = k;
-	k = realloc(d->vals, ncap * vsz);
-	if (!k)
-		return -ENOMEM;
-	d->vals = k;
-	d->cap = ncap;
-	return 0;
-}
-
-/*
- * Appends every entry of map @fd to @d one key at a time (get_next_key,
- * then lookup): the fallback for map types without batch lookup.  A key
- * that vanishes between the two calls is skipped; a walk that restarts
- * because its key vanished is cut off at twice @max entries (the epoch
- * check in policy_load() then sees the change).  Returns 0 or -errno.
- */
-static int pol_dump_each(int fd, size_t ksz, size_t vsz, size_t max,
-			 struct pol_dump *d)
-{
-	uint8_t key[512], next[512];
-	void *prev = NULL;
-	size_t steps = 0;
-	int ret;
-
-	for (;;) {
-		if (bpf_map_get_next_key(fd, prev, next))
-			return errno == ENOENT ? 0 : -errno;
-		if (++steps > 2 * max)
-			return 0;
-		memcpy(key, next, ksz);
-		prev = key;
-		ret = pol_dump_reserve(d, ksz, vsz, 1);
-		if (ret)
-			return ret;
-		if (bpf_map_lookup_elem(fd, key,
-					(char *)d->vals + d->n * vsz)) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
-		memcpy((char *)d->keys + d->n * ksz, key, ksz);
-		d->n++;
-	}
-}
-
-/*
- * Appends every entry of map @fd to @d with BPF_MAP_LOOKUP_BATCH, straight
- * into @d's arrays.  The kernel walks a hash map bucket by bucket and the
- * cursor is a bucket index, so the walk ends even while the map changes.
- * Returns 0, -EOPNOTSUPP when the kernel has no batch lookup for this map
- * (nothing appended then), or -errno.
- */
-static int pol_dump_batch(int fd, size_t ksz, size_t vsz, size_t max,
-			  struct pol_dump *d)
-{
-	/* The cursor is opaque: a u32 for hash maps, a key for others. */
-	uint8_t tok_in[512], tok_out[512];
-	size_t chunk = POL_BATCH;
-	bool first = true;
-	int ret;
-
-	for (;;) {
-		__u32 count;
-
-		ret = pol_dump_reserve(d, ksz, vsz, chunk);
-		if (ret)
-			return ret;
-		count = chunk;
-		if (!bpf_map_lookup_batch(fd, first ? NULL : tok_in, tok_out,
-					  (char *)d->keys + d->n * ksz,
-					  (char *)d->vals + d->n * vsz,
-					  &count, NULL)) {
-			d->n += count;
-		} else if (errno == ENOENT) {
-			/* The end; this last call may still have records. */
-			d->n += count;
-			return 0;
-		} else if (errno == ENOSPC && chunk < max) {
-			/* The next bucket alone holds more than @chunk
-			 * records and none were copied: retry the same
-			 * cursor with room for more (a smaller chunk could
-			 * never fit that bucket). */
-			chunk *= 2;
-			continue;
-		} else if (first && (errno == EINVAL || errno == EOPNOTSUPP ||
-				     errno == POL_ENOTSUPP)) {
-			return -EOPNOTSUPP;
-		} else {
-			return -errno;
-		}
-		first = false;
-		memcpy(tok_in, tok_out, sizeof(tok_in));
-		/* Records re-added behind the cursor while we walk could
-		 * otherwise grow the arrays without bound; the epoch check
-		 * in policy_load() sees such a change anyway. */
-		if (d->n > 2 * max)
-			return 0;
-	}
-}
-
-/* Reads every entry of map @fd into @d (zeroed first; on success the
- * caller owns d->keys and d->vals), in batches when the kernel can.
- * Returns 0 or -errno (@d empty then). */
-static int pol_dump_map(int fd, size_t ksz, size_t vsz, size_t max,
-			struct pol_dump *d)
-{
-	int ret;
-
-	memset(d, 0, sizeof(*d));
-	if (ksz > 512)
-		return -EINVAL;
-	ret = pol_dump_batch(fd, ksz, vsz, max, d);
-	if (ret == -EOPNOTSUPP)
-		ret = pol_dump_each(fd, ksz, vsz, max, d);
-	if (ret) {
-		free(d->keys);
-		free(d->vals);
-		memset(d, 0, sizeof(*d));
-	}
-	return ret;
-}
-
-/*
- * Keeps the records of @d in half @half, with the half field (the first
- * __u32 of every key, abi.h "Two halves") zeroed so the snapshot compares
- * keys as before, and drops the others: the half being staged by an apply
- * or cleared after one, never the policy in force.  Compacts in place.
- */
-static void pol_dump_half(struct pol_dump *d, size_t ksz, size_t vsz,
-			  __u32 half)
-{
-	const __u32 zero = 0;
-	size_t i, n = 0;
-
-	for (i = 0; i < d->n; i++) {
-		char *k = (char *)d->keys + i * ksz;
-		__u32 h;
-
-		memcpy(&h, k, sizeof(h));
-		if (h != half)
-			continue;
-		memcpy(k, &zero, sizeof(zero));
-		if (n != i) {
-			memcpy((char *)d->keys + n * ksz, k, ksz);
-			memcpy((char *)d->vals + n * vsz,
-			       (char *)d->vals + i * vsz, vsz);
-		}
-		n++;
-	}
-	d->n = n;
-}
-
-/* Reads one map of the policy (@max records a half) into @d, keeping the
- * records of half @half.  Returns 0 or -errno (@d empty then). */
-static int pol_dump_policy_map(int fd, size_t ksz, size_t vsz, size_t max,
-			       __u32 half, struct pol_dump *d)
-{
-	int ret = pol_dump_map(fd, ksz, vsz, 2 * max, d);
-
-	if (!ret)
-		pol_dump_half(d, ksz, vsz, half);
-	return ret;
-}
-
-static int policy_load_once(struct policy **out, const struct pmap *pm,
-			    const struct mf_config *cfg)
-{
-	struct pol_dump svc, ep, node, ident, authz, tags;
-	struct pol_dump kd[PMAP_KIND_MAPS];
-	struct polkinds_input kin[PMAP_KIND_MAPS];
-	struct policy_records r;
-	int ret;
-
-	memset(kd, 0, sizeof(kd));
-	memset(kin, 0, sizeof(kin));
-	memset(&tags, 0, sizeof(tags));
-	memset(&svc, 0, sizeof(svc));
-	memset(&ep, 0, sizeof(ep));
-	memset(&node, 0, sizeof(node));
-	memset(&ident, 0, sizeof(ident));
-	memset(&authz, 0, sizeof(authz));
-	ret = pol_dump_policy_map(pm->services_fd,
-				  sizeof(struct mf_service_key),
-				  sizeof(struct mf_service), MF_MAX_SERVICES,
-				  cfg->active, &svc);
-	if (!ret)
-		ret = pol_dump_policy_map(pm->endpoints_fd,
-					  sizeof(struct mf_endpoint_key),
-					  sizeof(struct mf_endpoint),
-					  MF_MAX_ENDPOINTS, cfg->active, &ep);
-	if (!ret)
-		ret = pol_dump_policy_map(pm->nodes_fd,
-					  sizeof(struct mf_node_key),
-					  sizeof(struct mf_node), MF_MAX_NODES,
-					  cfg->active, &node);
-	if (!ret)
-		ret = pol_dump_policy_map(pm->identities_fd,
-					  sizeof(struct mf_identity_key),
-					  sizeof(struct mf_identity),
-					  MF_MAX_IDENTITIES, cfg->active,
-					  &ident);
-	if (!ret)
-		ret = pol_dump_policy_map(pm->authz_fd,
-					  sizeof(struct mf_authz_key),
-					  sizeof(struct mf_authz_rule),
-					  MF_MAX_AUTHZ, cfg->active, &authz);
-	if (!ret)
-		ret = pol_dump_policy_map(pm->tagsets_fd,
-					  sizeof(struct mf_tagset_key),
-					  sizeof(struct mf_tagset),
-					  MF_MAX_TAGSETS, cfg->active, &tags);
-	for (size_t k = 0; !ret && k < kinds_count; k++) {
-		ret = pol_dump_policy_map(pm->kind_fds[k],
-					  sizeof(struct mf_pol_key),
-					  kinds_all[k]->val_size,
-					  kinds_all[k]->max_records,
-					  cfg->active, &kd[k]);
-		kin[k].keys = kd[k].keys;
-		kin[k].vals = kd[k].vals;
-		kin[k].n = kd[k].n;
-	}
-	if (ret)
-		goto out;
-
-	memset(&r, 0, sizeof(r));
-	r.config = *cfg;
-	r.kinds = kin;
-	r.tag_keys = tags.keys;
-	r.tags = tags.vals;
-	r.n_tags = tags.n;
-	r.svc_keys = svc.keys;
-	r.svcs = svc.vals;
-	r.n_svcs = svc.n;
-	r.ep_keys = ep.keys;
-	r.eps = ep.vals;
-	r.n_eps = ep.n;
-	r.node_keys = node.keys;
-	r.nodes = node.vals;
-	r.n_nodes = node.n;
-	r.ident_keys = ident.keys;
-	r.idents = ident.vals;
-	r.n_idents = ident.n;
-	r.authz_keys = authz.keys;
-	r.authz = authz.vals;
-	r.n_authz = authz.n;
-	ret = policy_from_records(out, &r);
-out:
-	free(svc.keys);
-	free(svc.vals);
-	free(ep.keys);
-	free(ep.vals);
-	free(node.keys);
-	free(node.vals);
-	free(ident.keys);
-	free(ident.vals);
-	free(authz.keys);
-	free(authz.vals);
-	free(tags.keys);
-	free(tags.vals);
-	for (size_t k = 0; k < PMAP_KIND_MAPS; k++) {
-		free(kd[k].keys);
-		free(kd[k].vals);
-	}
-	return ret;
-}
 
 int policy_load(struct policy **out, const struct pmap *pm)
 {
-	struct mf_config before, after;
+	struct rec_set rs;
+	struct diag d;
 	struct policy *p;
-	int ret, tries;
+	int err;
 
-	/* An apply that lands while we read would give a mix of two epochs:
-	 * read again until the epoch is the same on both sides. */
-	for (tries = 0; tries < 5; tries++) {
-		ret = pmap_config_read(pm, &before);
-		if (ret)
-			return ret;
-		ret = policy_load_once(&p, pm, &before);
-		if (ret)
-			return ret;
-		ret = pmap_config_read(pm, &after);
-		if (ret) {
-			policy_put(p);
-			return ret;
-		}
-		/* mfctl never writes the half in force (ctl/mapio.h): an
-		 * unchanged mf_config means the half read was whole. */
-		if (before.epoch == after.epoch &&
-		    before.active == after.active) {
-			log_info("event=policy_loaded epoch=%llu services=%zu "
-				 "endpoints=%zu identities=%zu rules=%zu",
-				 (unsigned long long)p->config.epoch,
-				 p->n_svcs, p->n_eps, p->n_idents, p->n_rules);
-			*out = p;
-			return 0;
-		}
-		policy_put(p);
-	}
-	log_warn("event=policy_load_unstable tries=%d", tries);
-	return -EAGAIN;
+	/* The one reader of the two halves (lib/policy/mapio.h): the half
+	 * in force, read again when an apply flipped while it read. */
+	diag_init(&d);
+	err = mapio_read(pm, &rs, &d);
+	if (!err)
+		err = policy_from_rec_set(&p, &rs);
+	rec_set_free(&rs);
+	for (size_t i = 0; err && i < d.n; i++)
+		log_warn("event=policy_load_failed reason=\"%s\"", d.msgs[i]);
+	diag_free(&d);
+	if (err)
+		return err;
+	log_info("event=policy_loaded epoch=%llu services=%zu endpoints=%zu "
+		 "identities=%zu rules=%zu", (unsigned long long)p->config.epoch,
+		 p->n_svcs, p->n_eps, p->n_idents, p->n_rules);
+	*out = p;
+	return 0;
 }
 
 /* ---- references ---------------------------------------------------------- */

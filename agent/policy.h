@@ -14,18 +14,24 @@
 
 #include "meshforge/abi.h"
 #include "pmap.h"
+#include "policy/records.h"
 #include "polkinds.h"
 
 struct policy;
 
-/* Reads every policy map.  Returns 0 and *out (refcount 1), or -errno
- * (-EAGAIN when the epoch kept changing while it read). */
+/* Reads the half in force of every policy map through the one reader of
+ * the two halves (mapio_read()).  Returns 0 and *out (refcount 1), or
+ * -errno (-EAGAIN when the epoch kept changing while it read). */
 int policy_load(struct policy **out, const struct pmap *pm);
 
+/* Builds a snapshot from the records of one policy (copied; @rs may go
+ * after).  Returns 0 and *out (refcount 1), or -ENOMEM. */
+int policy_from_rec_set(struct policy **out, const struct rec_set *rs);
+
 /*
- * The content of the policy maps as parallel key/value arrays, for building
- * a snapshot without BPF (tests, tools).  Arrays may be NULL when their
- * count is 0.  policy_load() builds one of these from the maps.
+ * The content of the policy maps as parallel key/value arrays, for tests
+ * that build a snapshot by hand.  Arrays may be NULL when their count is
+ * 0.
  */
 struct policy_records {
 	struct mf_config config;
@@ -52,7 +58,7 @@ struct policy_records {
 	size_t n_tags;
 };
 
-/* Builds a snapshot from @r (copied; @r may go after).  Returns 0 and *out
+/* policy_from_rec_set() of the records of @r.  Returns 0 and *out
  * (refcount 1), or -ENOMEM. */
 int policy_from_records(struct policy **out, const struct policy_records *r);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ struct pk_tag {
 };
 
 struct polkinds {
-	struct pk_kind kinds[PMAP_KIND_MAPS];
+	struct pk_kind kinds[MF_KIND_MAP_COUNT];
 	struct pk_tag *tags;		/* owned, sorted by id */
 	size_t ntags;
 	uint32_t *routes;		/* owned: HTTP route record indexes,
@@ -31,13 +32,13 @@ struct polkinds {
 	size_t http_kind;		/* index of MeshHTTPRoute */
 };
 
-/* Sorting records through an index array keeps keys and values in
- * step; the context is the kind being sorted. */
+/* Sorting records through an index array; the context is the table. */
 static int pk_key_cmp(const void *a, const void *b, void *arg)
 {
-	const struct mf_pol_key *keys = arg;
-	const struct mf_pol_key *x = &keys[*(const uint32_t *)a];
-	const struct mf_pol_key *y = &keys[*(const uint32_t *)b];
+	const struct rec_set *rs = ((const void **)arg)[0];
+	enum rec_map m = (enum rec_map)(uintptr_t)((const void **)arg)[1];
+	const struct mf_pol_key *x = rec_key(rs, m, *(const uint32_t *)a);
+	const struct mf_pol_key *y = rec_key(rs, m, *(const uint32_t *)b);
 	int r = strncmp(x->name, y->name, sizeof(x->name));
 
 	if (r)
@@ -52,41 +53,44 @@ static int pk_tag_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Copies one kind's valid records in (name, index) order. */
+/* Copies the valid records of map @m of @rs, kind @kd, in (name, index)
+ * order. */
 static int pk_kind_build(struct pk_kind *pk, const struct kind_desc *kd,
-			 const struct polkinds_input *in)
+			 const struct rec_set *rs, enum rec_map m)
 {
+	size_t total = rec_count(rs, m), n = 0;
+	const void *ctx[2] = { rs, (const void *)(uintptr_t)m };
 	uint32_t *order;
-	size_t n = 0;
 
-	if (!in->n)
+	if (!total)
 		return 0;
-	order = malloc(in->n * sizeof(*order));
-	pk->keys = malloc(in->n * sizeof(*pk->keys));
-	pk->vals = malloc(in->n * kd->val_size);
+	order = malloc(total * sizeof(*order));
+	pk->keys = malloc(total * sizeof(*pk->keys));
+	pk->vals = malloc(total * kd->val_size);
 	if (!order || !pk->keys || !pk->vals) {
 		free(order);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < in->n; i++) {
-		const uint8_t *v = in->vals + i * kd->val_size;
+	for (size_t i = 0; i < total; i++) {
+		const struct mf_pol_key *k = rec_key(rs, m, i);
+		const uint8_t *v = rec_val(rs, m, i);
 		const char *why = sch_check(kd->conf, v + kd->conf_off);
 
-		if (!why && !memchr(in->keys[i].name, 0, MF_NAME_MAX))
+		if (!why && !memchr(k->name, 0, MF_NAME_MAX))
 			why = "unterminated policy name";
 		if (why) {
 			log_warn("event=policy_record_dropped kind=%s "
 				 "index=%u reason=\"%s\"", kd->name,
-				 in->keys[i].index, why);
+				 k->index, why);
 			continue;
 		}
 		order[n++] = (uint32_t)i;
 	}
-	qsort_r(order, n, sizeof(*order), pk_key_cmp, (void *)in->keys);
+	qsort_r(order, n, sizeof(*order), pk_key_cmp, ctx);
 	for (size_t i = 0; i < n; i++) {
-		pk->keys[i] = in->keys[order[i]];
-		memcpy(pk->vals + i * kd->val_size,
-		       in->vals + (size_t)order[i] * kd->val_size,
+		memcpy(&pk->keys[i], rec_key(rs, m, order[i]),
+		       sizeof(pk->keys[i]));
+		memcpy(pk->vals + i * kd->val_size, rec_val(rs, m, order[i]),
 		       kd->val_size);
 	}
 	pk->n = n;
@@ -114,21 +118,21 @@ static int pk_route_cmp(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-int polkinds_build(struct polkinds **out, const struct polkinds_input *in,
-		   const struct mf_tagset_key *tag_keys,
-		   const struct mf_tagset *tags, size_t ntags)
+int polkinds_build(struct polkinds **out, const struct rec_set *rs)
 {
 	struct polkinds *k = calloc(1, sizeof(*k));
+	size_t ntags = rec_count(rs, REC_TAGSETS);
 	const struct pk_kind *http;
 	int err = -ENOMEM;
 
 	*out = NULL;
 	if (!k)
 		return -ENOMEM;
-	for (size_t i = 0; i < kinds_count && i < PMAP_KIND_MAPS; i++) {
+	for (size_t i = 0; i < kinds_count; i++) {
 		if (kinds_all[i] == &kind_mesh_http_route)
 			k->http_kind = i;
-		err = pk_kind_build(&k->kinds[i], kinds_all[i], &in[i]);
+		err = pk_kind_build(&k->kinds[i], kinds_all[i], rs,
+				    REC_KIND_FIRST + i);
 		if (err)
 			goto fail;
 	}
@@ -136,8 +140,11 @@ int polkinds_build(struct polkinds **out, const struct polkinds_input *in,
 	if (!k->tags)
 		goto fail;
 	for (size_t i = 0; i < ntags; i++) {
-		k->tags[i].id = tag_keys[i].id;
-		k->tags[i].ts = tags[i];
+		const struct mf_tagset_key *tk = rec_key(rs, REC_TAGSETS, i);
+
+		k->tags[i].id = tk->id;
+		memcpy(&k->tags[i].ts, rec_val(rs, REC_TAGSETS, i),
+		       sizeof(k->tags[i].ts));
 	}
 	k->ntags = ntags;
 	qsort(k->tags, ntags, sizeof(*k->tags), pk_tag_cmp);
@@ -161,7 +168,7 @@ void polkinds_free(struct polkinds *k)
 {
 	if (!k)
 		return;
-	for (size_t i = 0; i < PMAP_KIND_MAPS; i++) {
+	for (size_t i = 0; i < MF_KIND_MAP_COUNT; i++) {
 		free(k->kinds[i].keys);
 		free(k->kinds[i].vals);
 	}

@@ -17,14 +17,14 @@
 
 #include "emit.h"
 #include "policy/kinds.h"
+#include "policy/records.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
 
 struct polkinds;
 
-/* One kind's records as read from its map: parallel arrays of @n keys
- * and values (kd->val_size each).  Records of the other half must have
- * been dropped, and every key's half zeroed, by the reader. */
+/* One kind's records given by hand (tests, policy_records): parallel
+ * arrays of @n keys and values (kd->val_size each). */
 struct polkinds_input {
 	const struct mf_pol_key *keys;
 	const uint8_t *vals;
@@ -32,14 +32,12 @@ struct polkinds_input {
 };
 
 /*
- * Builds the store from @in[kinds_count] and @ntags tag sets (@tag_keys,
- * @tags).  Records that fail their schema check (sch_check) are dropped
- * with a log line, never trusted.  Returns 0 and *out (caller frees with
- * polkinds_free), or -ENOMEM.
+ * Builds the store from the kinds' maps and the tag sets of @rs (one
+ * policy, as mapio_read() gives it).  Records that fail their schema
+ * check (sch_check) are dropped with a log line, never trusted.  Returns
+ * 0 and *out (caller frees with polkinds_free), or -ENOMEM.
  */
-int polkinds_build(struct polkinds **out, const struct polkinds_input *in,
-		   const struct mf_tagset_key *tag_keys,
-		   const struct mf_tagset *tags, size_t ntags);
+int polkinds_build(struct polkinds **out, const struct rec_set *rs);
 
 void polkinds_free(struct polkinds *k);
 

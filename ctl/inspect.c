@@ -175,7 +175,7 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			break;
 		}
 		default:
-			insp_policy(rs, k, v, kinds_all[m - REC_GEN_FIRST]);
+			insp_policy(rs, k, v, kinds_all[m - REC_KIND_FIRST]);
 			break;
 		}
 	}

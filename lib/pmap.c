@@ -20,39 +20,19 @@
 #include "mf_maps.skel.h"
 #include "pmap.h"
 
+/* Every pinned map: its file name and its fd in struct pmap. */
 struct pmap_slot {
 	const char *name;
 	size_t fd_off;
 };
 
 #define PMAP_SLOT(n, field) { n, offsetof(struct pmap, field) }
+#define PMAP_LIST_SLOT(ID, map, ...) PMAP_SLOT(#map, fds[PMAP_##ID]),
 
 static const struct pmap_slot pmap_slots[] = {
 	PMAP_SLOT(MF_MAP_CONFIG, config_fd),
-	PMAP_SLOT(MF_MAP_SERVICES, services_fd),
-	PMAP_SLOT(MF_MAP_ENDPOINTS, endpoints_fd),
-	PMAP_SLOT(MF_MAP_NODES, nodes_fd),
-	PMAP_SLOT(MF_MAP_IDENTITIES, identities_fd),
-	PMAP_SLOT(MF_MAP_AUTHZ, authz_fd),
 	PMAP_SLOT(MF_MAP_STATS, stats_fd),
-	PMAP_SLOT(MF_MAP_TAGSETS, tagsets_fd),
-	/* Same order as kinds_all (lib/kinds.c). */
-	PMAP_SLOT(MF_MAP_TIMEOUTS, kind_fds[0]),
-	PMAP_SLOT(MF_MAP_RETRIES, kind_fds[1]),
-	PMAP_SLOT(MF_MAP_BREAKERS, kind_fds[2]),
-	PMAP_SLOT(MF_MAP_HEALTHCHECKS, kind_fds[3]),
-	PMAP_SLOT(MF_MAP_LBSTRATEGIES, kind_fds[4]),
-	PMAP_SLOT(MF_MAP_FAULTS, kind_fds[5]),
-	PMAP_SLOT(MF_MAP_ACCESSLOGS, kind_fds[6]),
-	PMAP_SLOT(MF_MAP_TRACES, kind_fds[7]),
-	PMAP_SLOT(MF_MAP_METRICS, kind_fds[8]),
-	PMAP_SLOT(MF_MAP_RATELIMITS, kind_fds[9]),
-	PMAP_SLOT(MF_MAP_HTTP_ROUTES, kind_fds[10]),
-	PMAP_SLOT(MF_MAP_TCP_ROUTES, kind_fds[11]),
-	PMAP_SLOT(MF_MAP_TRAFFIC_ROUTES, kind_fds[12]),
-	PMAP_SLOT(MF_MAP_LEGACY_RLS, kind_fds[13]),
-	PMAP_SLOT(MF_MAP_GATEWAYS, kind_fds[14]),
-	PMAP_SLOT(MF_MAP_GATEWAY_ROUTES, kind_fds[15]),
+	MF_POLICY_MAPS(PMAP_LIST_SLOT, PMAP_LIST_SLOT)
 };
 
 #define PMAP_NSLOTS (sizeof(pmap_slots) / sizeof(pmap_slots[0]))

@@ -14,21 +14,21 @@
 #include <stdbool.h>
 
 #include "meshforge/abi.h"
+#include "meshforge/policy_maps.h"
 
-/* How many maps lib/kinds.c has; test_ctl_kinds checks. */
-#define PMAP_KIND_MAPS 16
+/* The policy maps, in the order of include/meshforge/policy_maps.h. */
+enum pmap_map {
+#define PMAP_ENUM(ID, ...) PMAP_##ID,
+	MF_POLICY_MAPS(PMAP_ENUM, PMAP_ENUM)
+#undef PMAP_ENUM
+	PMAP_NMAPS,
+};
 
 struct pmap {
 	char root[PATH_MAX];
 	int config_fd;
-	int services_fd;
-	int endpoints_fd;
-	int nodes_fd;
-	int identities_fd;
-	int authz_fd;
 	int stats_fd;
-	int tagsets_fd;
-	int kind_fds[PMAP_KIND_MAPS];	/* lib/kinds.c's maps, in order */
+	int fds[PMAP_NMAPS];		/* enum pmap_map */
 };
 
 /* Returns 0, or -errno (-ENOENT: not pinned and !create).  On failure every

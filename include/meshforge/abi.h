@@ -33,15 +33,10 @@
 #define MF_NAME_MAX		64	/* object names, node names, trust domain */
 #define MF_SPIFFE_MAX		256	/* a SPIFFE ID, "spiffe://" included */
 
-/* Map names: the pinned file name is the map name. */
+/* Map names: the pinned file name is the map name.  The policy maps are
+ * named in policy_maps.h. */
 #define MF_MAP_CONFIG		"mf_config"
-#define MF_MAP_SERVICES		"mf_services"
-#define MF_MAP_ENDPOINTS	"mf_endpoints"
-#define MF_MAP_NODES		"mf_nodes"
-#define MF_MAP_IDENTITIES	"mf_identities"
-#define MF_MAP_AUTHZ		"mf_authz"
 #define MF_MAP_STATS		"mf_stats"
-#define MF_MAP_TAGSETS		"mf_tagsets"
 
 /*
  * Capacities.  A full map is an error mfctl reports, never an eviction.

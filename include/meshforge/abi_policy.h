@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The policy kinds beyond the core maps: one pinned hash per kind (map
- * names MF_MAP_* below), one record per entry of a policy (a `to` or `from`
+ * The policy kinds beyond the core maps: one pinned hash per kind (named
+ * in policy_maps.h), one record per entry of a policy (a `to` or `from`
  * entry, a route rule, or the whole `default`/`conf`).  Included by abi.h.
  *
  * Every record is
@@ -23,23 +23,6 @@
  */
 #ifndef MESHFORGE_ABI_POLICY_H
 #define MESHFORGE_ABI_POLICY_H
-
-#define MF_MAP_TIMEOUTS		"mf_timeouts"
-#define MF_MAP_RETRIES		"mf_retries"
-#define MF_MAP_BREAKERS		"mf_breakers"
-#define MF_MAP_HEALTHCHECKS	"mf_healthchecks"
-#define MF_MAP_LBSTRATEGIES	"mf_lbstrategies"
-#define MF_MAP_FAULTS		"mf_faults"
-#define MF_MAP_ACCESSLOGS	"mf_accesslogs"
-#define MF_MAP_TRACES		"mf_traces"
-#define MF_MAP_METRICS		"mf_metrics"
-#define MF_MAP_RATELIMITS	"mf_ratelimits"
-#define MF_MAP_HTTP_ROUTES	"mf_http_routes"
-#define MF_MAP_TCP_ROUTES	"mf_tcp_routes"
-#define MF_MAP_TRAFFIC_ROUTES	"mf_traffic_routes"
-#define MF_MAP_LEGACY_RLS	"mf_legacy_ratelimits"
-#define MF_MAP_GATEWAYS		"mf_gateways"
-#define MF_MAP_GATEWAY_ROUTES	"mf_gateway_routes"
 
 /* Records per kind map and half; routes get more (10k routes, several
  * rules each). */

@@ -236,7 +236,7 @@ static int cmp_policies(const struct model_set *set,
 			memset(&k, 0, sizeof(k));
 			k.index = (__u32)r;
 			strcpy(k.name, o->name);
-			w.err = rec_add(out, REC_GEN_FIRST +
+			w.err = rec_add(out, REC_KIND_FIRST +
 						     (o->kind - MODEL_GEN_FIRST),
 					&k, rec);
 			cmp_tag_add(&w, h->target.tags);

@@ -167,13 +167,13 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 
 		if (!dc_terminated(v->policy, sizeof(v->policy)) ||
 		    !dc_terminated(v->spiffe, sizeof(v->spiffe))) {
-			dc_err(c, MF_MAP_AUTHZ, "rule %u/%u: unterminated string",
+			dc_err(c, rec_map_info(REC_AUTHZ)->name, "rule %u/%u: unterminated string",
 			       r[i].k->service_id, r[i].k->index);
 			continue;
 		}
 		s = dc_svc_find(svcs, nsvc, r[i].k->service_id);
 		if (!s) {
-			dc_err(c, MF_MAP_AUTHZ,
+			dc_err(c, rec_map_info(REC_AUTHZ)->name,
 			       "rule %u/%u of policy \"%s\": no service has "
 			       "id %u", r[i].k->service_id, r[i].k->index,
 			       v->policy, r[i].k->service_id);
@@ -185,7 +185,7 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 		     v->match != MF_AUTHZ_MATCH_PREFIX) ||
 		    (v->flags & ~(MF_AUTHZ_F_RULES |
 				  MF_AUTHZ_F_MESH_TARGET))) {
-			dc_err(c, MF_MAP_AUTHZ,
+			dc_err(c, rec_map_info(REC_AUTHZ)->name,
 			       "rule %u/%u: action %u, match %u or flags %#x "
 			       "is unknown", r[i].k->service_id, r[i].k->index,
 			       v->action, v->match, v->flags);
@@ -214,7 +214,7 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 			if (r[i].k->service_id != first_svc)
 				continue;
 		} else if (strcmp(o->u.mtp.target, s->name)) {
-			dc_err(c, MF_MAP_AUTHZ,
+			dc_err(c, rec_map_info(REC_AUTHZ)->name,
 			       "policy \"%s\" has rules for services \"%s\" "
 			       "and \"%s\"", v->policy, o->u.mtp.target,
 			       s->name);
@@ -273,6 +273,8 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 		      enum model_kind kind, const struct dc_pol *r, size_t n)
 {
 	const struct kind_desc *kd = model_kind_desc(kind);
+	const char *map = rec_map_info(REC_KIND_FIRST +
+				       (kind - MODEL_GEN_FIRST))->name;
 	struct model_obj *o;
 	uint8_t *recs;
 
@@ -281,7 +283,7 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 		const char *why;
 
 		if (r[i].k->index != i) {
-			dc_err(c, kd->map, "policy \"%s\": record %zu is "
+			dc_err(c, map, "policy \"%s\": record %zu is "
 			       "missing", r[0].k->name, i);
 			return 0;
 		}
@@ -294,7 +296,7 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 			     h->ndestinations > MF_SELECTORS_MAX))
 			why = "its header is malformed";
 		if (why) {
-			dc_err(c, kd->map, "policy \"%s\" record %zu: %s",
+			dc_err(c, map, "policy \"%s\" record %zu: %s",
 			       r[0].k->name, i, why);
 			return 0;
 		}
@@ -323,7 +325,7 @@ static int dc_gen_policies(struct dc_ctx *c, struct model_set *set)
 	int err = 0;
 
 	for (int k = MODEL_GEN_FIRST; k < MODEL_KIND_MAX && !err; k++) {
-		enum rec_map m = REC_GEN_FIRST + (k - MODEL_GEN_FIRST);
+		enum rec_map m = REC_KIND_FIRST + (k - MODEL_GEN_FIRST);
 		size_t n = rec_count(rs, m), used = 0;
 		struct dc_pol *r;
 
@@ -430,7 +432,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		/* Only canonical sets can be what apply wrote. */
 		if (model_tags_canon(&canon) ||
 		    memcmp(&canon, &ts, sizeof(ts))) {
-			dc_err(&c, MF_MAP_TAGSETS, "tag set %u is malformed",
+			dc_err(&c, rec_map_info(REC_TAGSETS)->name, "tag set %u is malformed",
 			       k->id);
 			continue;
 		}
@@ -438,7 +440,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		if (err == -ENOMEM)
 			goto out;
 		if (err)
-			dc_err(&c, MF_MAP_TAGSETS, "tag set %u: %s", k->id,
+			dc_err(&c, rec_map_info(REC_TAGSETS)->name, "tag set %u: %s", k->id,
 			       strerror(-err));
 		err = 0;
 	}
@@ -448,7 +450,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		const struct mf_node *v = rec_val(rs, REC_NODES, i);
 
 		if (!dc_terminated(k->name, sizeof(k->name))) {
-			dc_err(&c, MF_MAP_NODES, "unterminated node name");
+			dc_err(&c, rec_map_info(REC_NODES)->name, "unterminated node name");
 			continue;
 		}
 		o = model_set_add(set, MODEL_NODE);
@@ -471,11 +473,11 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		svcs[i].id = v->id;
 		svcs[i].s = v;
 		if (!dc_terminated(v->name, sizeof(v->name))) {
-			dc_err(&c, MF_MAP_SERVICES, "unterminated service name");
+			dc_err(&c, rec_map_info(REC_SERVICES)->name, "unterminated service name");
 			continue;
 		}
 		if (k->proto != MF_PROTO_TCP) {
-			dc_err(&c, MF_MAP_SERVICES,
+			dc_err(&c, rec_map_info(REC_SERVICES)->name,
 			       "service \"%s\": protocol %u is not tcp",
 			       v->name, k->proto);
 			continue;
@@ -493,7 +495,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	qsort(svcs, nsvc, sizeof(*svcs), dc_svc_cmp);
 	for (size_t i = 1; i < nsvc; i++)
 		if (svcs[i].id == svcs[i - 1].id)
-			dc_err(&c, MF_MAP_SERVICES,
+			dc_err(&c, rec_map_info(REC_SERVICES)->name,
 			       "services \"%s\" and \"%s\" share id %u",
 			       svcs[i - 1].s->name, svcs[i].s->name,
 			       svcs[i].id);
@@ -502,7 +504,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		const struct mf_identity *v = rec_val(rs, REC_IDENTITIES, i);
 
 		if (!dc_terminated(v->spiffe, sizeof(v->spiffe)))
-			dc_err(&c, MF_MAP_IDENTITIES,
+			dc_err(&c, rec_map_info(REC_IDENTITIES)->name,
 			       "identity %u: unterminated string",
 			       ((const struct mf_identity_key *)
 					rec_key(rs, REC_IDENTITIES, i))->id);
@@ -518,12 +520,12 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		unsigned nmatch;
 
 		if (!dc_terminated(v->name, sizeof(v->name))) {
-			dc_err(&c, MF_MAP_ENDPOINTS, "unterminated string");
+			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name, "unterminated string");
 			continue;
 		}
 		node = dc_node_find(set, nodes, nnodes, v->node_ip, &nmatch);
 		if (!node) {
-			dc_err(&c, MF_MAP_ENDPOINTS,
+			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name,
 			       "workload \"%s\": %s node has address "
 			       "%u.%u.%u.%u", v->name, nmatch ? "more than one"
 			       : "no", v->node_ip[0], v->node_ip[1],
@@ -531,7 +533,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			continue;
 		}
 		if (v->tunnel_port != node->u.node.tunnel_port) {
-			dc_err(&c, MF_MAP_ENDPOINTS,
+			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name,
 			       "workload \"%s\": tunnel port %u, but its "
 			       "node \"%s\" has %u", v->name, v->tunnel_port,
 			       node->name, node->u.node.tunnel_port);
@@ -542,7 +544,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		s = dc_svc_find(svcs, nsvc, v->service_id);
 		id = dc_identity(rs, v->identity_id);
 		if (!s || !id) {
-			dc_err(&c, MF_MAP_ENDPOINTS,
+			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name,
 			       "workload \"%s\": no %s has id %u", v->name,
 			       !s ? "service" : "identity",
 			       !s ? v->service_id : v->identity_id);
@@ -561,7 +563,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		strcpy(o->u.workload.identity, id->spiffe);
 		o->u.workload.tags = v->tags;
 		if (v->tags && !model_tags_get(set, v->tags))
-			dc_err(&c, MF_MAP_ENDPOINTS,
+			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name,
 			       "workload \"%s\": no tag set has id %u",
 			       v->name, v->tags);
 	}

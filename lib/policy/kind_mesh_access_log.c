@@ -243,7 +243,6 @@ static const struct sch_object log_conf = {
 const struct kind_desc kind_mesh_access_log = {
 	.name = "MeshAccessLog",
 	.plural = "meshaccesslogs",
-	.map = MF_MAP_ACCESSLOGS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM,
 	.target_kinds = KIND_TARGETS_GATEWAY,
@@ -252,5 +251,4 @@ const struct kind_desc kind_mesh_access_log = {
 	.val_size = sizeof(struct mf_accesslog),
 	.conf_off = offsetof(struct mf_accesslog, conf),
 	.conf = &log_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

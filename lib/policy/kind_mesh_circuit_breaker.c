@@ -204,7 +204,6 @@ static const struct sch_object cb_conf = {
 const struct kind_desc kind_mesh_circuit_breaker = {
 	.name = "MeshCircuitBreaker",
 	.plural = "meshcircuitbreakers",
-	.map = MF_MAP_BREAKERS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM,
 	.target_kinds = KIND_TARGETS_GATEWAY,
@@ -214,5 +213,4 @@ const struct kind_desc kind_mesh_circuit_breaker = {
 	.val_size = sizeof(struct mf_breaker),
 	.conf_off = offsetof(struct mf_breaker, conf),
 	.conf = &cb_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

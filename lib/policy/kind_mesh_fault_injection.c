@@ -121,7 +121,6 @@ static const struct sch_object fault_conf = {
 const struct kind_desc kind_mesh_fault_injection = {
 	.name = "MeshFaultInjection",
 	.plural = "meshfaultinjections",
-	.map = MF_MAP_FAULTS,
 	.form = KIND_FORM_TO_FROM,
 	/* Kuma takes `to` only for a MeshGateway target, whose faults this
 	 * dataplane does not inject; so `from` only. */
@@ -134,5 +133,4 @@ const struct kind_desc kind_mesh_fault_injection = {
 	.val_size = sizeof(struct mf_fault),
 	.conf_off = offsetof(struct mf_fault, conf),
 	.conf = &fault_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

@@ -233,10 +233,8 @@ static const struct sch_object gw_conf = {
 const struct kind_desc kind_mesh_gateway = {
 	.name = "MeshGateway",
 	.plural = "meshgateways",
-	.map = MF_MAP_GATEWAYS,
 	.form = KIND_FORM_SELECTORS,
 	.val_size = sizeof(struct mf_gateway),
 	.conf_off = offsetof(struct mf_gateway, conf),
 	.conf = &gw_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

@@ -313,10 +313,8 @@ static const struct sch_object gwr_conf = {
 const struct kind_desc kind_mesh_gateway_route = {
 	.name = "MeshGatewayRoute",
 	.plural = "meshgatewayroutes",
-	.map = MF_MAP_GATEWAY_ROUTES,
 	.form = KIND_FORM_SELECTORS,
 	.val_size = sizeof(struct mf_gateway_route),
 	.conf_off = offsetof(struct mf_gateway_route, conf),
 	.conf = &gwr_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

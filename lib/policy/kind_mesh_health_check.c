@@ -186,7 +186,6 @@ static const struct sch_object hc_conf = {
 const struct kind_desc kind_mesh_health_check = {
 	.name = "MeshHealthCheck",
 	.plural = "meshhealthchecks",
-	.map = MF_MAP_HEALTHCHECKS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY,
@@ -194,5 +193,4 @@ const struct kind_desc kind_mesh_health_check = {
 	.val_size = sizeof(struct mf_healthcheck),
 	.conf_off = offsetof(struct mf_healthcheck, conf),
 	.conf = &hc_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

@@ -599,7 +599,6 @@ static const struct sch_object route_rule = {
 const struct kind_desc kind_mesh_http_route = {
 	.name = "MeshHTTPRoute",
 	.plural = "meshhttproutes",
-	.map = MF_MAP_HTTP_ROUTES,
 	.form = KIND_FORM_ROUTE,
 	.sections = KIND_SEC_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY,
@@ -608,5 +607,4 @@ const struct kind_desc kind_mesh_http_route = {
 	.val_size = sizeof(struct mf_http_route),
 	.conf_off = offsetof(struct mf_http_route, rule),
 	.conf = &route_rule,
-	.max_records = MF_MAX_ROUTE_RECORDS,
 };

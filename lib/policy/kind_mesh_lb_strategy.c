@@ -190,7 +190,6 @@ static const struct sch_object lb_conf = {
 const struct kind_desc kind_mesh_lb_strategy = {
 	.name = "MeshLoadBalancingStrategy",
 	.plural = "meshloadbalancingstrategies",
-	.map = MF_MAP_LBSTRATEGIES,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY,
@@ -198,5 +197,4 @@ const struct kind_desc kind_mesh_lb_strategy = {
 	.val_size = sizeof(struct mf_lbstrategy),
 	.conf_off = offsetof(struct mf_lbstrategy, conf),
 	.conf = &lb_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

@@ -210,11 +210,9 @@ static const struct sch_object metric_conf = {
 const struct kind_desc kind_mesh_metric = {
 	.name = "MeshMetric",
 	.plural = "meshmetrics",
-	.map = MF_MAP_METRICS,
 	.form = KIND_FORM_DEFAULT,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	.val_size = sizeof(struct mf_metric),
 	.conf_off = offsetof(struct mf_metric, conf),
 	.conf = &metric_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

@@ -173,7 +173,6 @@ static const struct sch_object mrl_conf = {
 const struct kind_desc kind_mesh_rate_limit = {
 	.name = "MeshRateLimit",
 	.plural = "meshratelimits",
-	.map = MF_MAP_RATELIMITS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM,
 	.target_kinds = KIND_TARGETS_ROUTE,
@@ -182,5 +181,4 @@ const struct kind_desc kind_mesh_rate_limit = {
 	.val_size = sizeof(struct mf_ratelimit),
 	.conf_off = offsetof(struct mf_ratelimit, conf),
 	.conf = &mrl_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

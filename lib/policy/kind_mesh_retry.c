@@ -153,7 +153,6 @@ static const struct sch_object retry_conf = {
 const struct kind_desc kind_mesh_retry = {
 	.name = "MeshRetry",
 	.plural = "meshretries",
-	.map = MF_MAP_RETRIES,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO,
 	/* Retries are route-level settings in Envoy, so Kuma also lets a
@@ -163,5 +162,4 @@ const struct kind_desc kind_mesh_retry = {
 	.val_size = sizeof(struct mf_retry),
 	.conf_off = offsetof(struct mf_retry, conf),
 	.conf = &retry_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

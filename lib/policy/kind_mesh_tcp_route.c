@@ -71,7 +71,6 @@ static const struct sch_object tcp_rule = {
 const struct kind_desc kind_mesh_tcp_route = {
 	.name = "MeshTCPRoute",
 	.plural = "meshtcproutes",
-	.map = MF_MAP_TCP_ROUTES,
 	.form = KIND_FORM_ROUTE,
 	.sections = KIND_SEC_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY,
@@ -80,5 +79,4 @@ const struct kind_desc kind_mesh_tcp_route = {
 	.val_size = sizeof(struct mf_tcp_route),
 	.conf_off = offsetof(struct mf_tcp_route, rule),
 	.conf = &tcp_rule,
-	.max_records = MF_MAX_ROUTE_RECORDS,
 };

@@ -51,7 +51,6 @@ static const struct sch_object timeout_conf = {
 const struct kind_desc kind_mesh_timeout = {
 	.name = "MeshTimeout",
 	.plural = "meshtimeouts",
-	.map = MF_MAP_TIMEOUTS,
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM,
 	.target_kinds = KIND_TARGETS_ROUTE,
@@ -60,5 +59,4 @@ const struct kind_desc kind_mesh_timeout = {
 	.val_size = sizeof(struct mf_timeout),
 	.conf_off = offsetof(struct mf_timeout, conf),
 	.conf = &timeout_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

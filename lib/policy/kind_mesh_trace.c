@@ -251,11 +251,9 @@ static const struct sch_object trace_conf = {
 const struct kind_desc kind_mesh_trace = {
 	.name = "MeshTrace",
 	.plural = "meshtraces",
-	.map = MF_MAP_TRACES,
 	.form = KIND_FORM_DEFAULT,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	.val_size = sizeof(struct mf_trace),
 	.conf_off = offsetof(struct mf_trace, conf),
 	.conf = &trace_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

@@ -97,10 +97,8 @@ static const struct sch_object rl_conf = {
 const struct kind_desc kind_rate_limit = {
 	.name = "RateLimit",
 	.plural = "ratelimits",
-	.map = MF_MAP_LEGACY_RLS,
 	.form = KIND_FORM_SOURCES,
 	.val_size = sizeof(struct mf_legacy_ratelimit),
 	.conf_off = offsetof(struct mf_legacy_ratelimit, conf),
 	.conf = &rl_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

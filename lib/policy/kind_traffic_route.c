@@ -215,10 +215,8 @@ static const struct sch_object tr_conf = {
 const struct kind_desc kind_traffic_route = {
 	.name = "TrafficRoute",
 	.plural = "trafficroutes",
-	.map = MF_MAP_TRAFFIC_ROUTES,
 	.form = KIND_FORM_SOURCES,
 	.val_size = sizeof(struct mf_traffic_route),
 	.conf_off = offsetof(struct mf_traffic_route, conf),
 	.conf = &tr_conf,
-	.max_records = MF_MAX_POLICY_RECORDS,
 };

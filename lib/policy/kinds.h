@@ -4,7 +4,7 @@
  * its YAML shape, its map and the schema of its conf.  mfctl parses,
  * validates, compiles, prints and deletes them through this table, and the
  * agent loads and dumps them through it, so adding a kind is a struct in
- * abi_policy.h, a map in bpf/lib/maps.h and a lib/kind_<name>.c.
+ * abi_policy.h, a line in policy_maps.h and a lib/policy/kind_<name>.c.
  *
  * The core kinds (Mesh, Node, Service, Workload, MeshTrafficPermission)
  * have hand-written paths and are not in this table.
@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meshforge/policy_maps.h"
 #include "schema.h"
 
 /* The YAML shape of a kind's spec, and which record each part becomes. */
@@ -47,7 +48,6 @@ struct kind_desc {
 	const char *name;		/* "MeshTimeout" */
 	const char *plural;		/* "meshtimeouts", for the CLI */
 	const char *short_name;		/* "mtimeout" or NULL, for the CLI */
-	const char *map;		/* MF_MAP_TIMEOUTS */
 	enum kind_form form;
 	unsigned sections;		/* TO_FROM: KIND_SEC_* allowed */
 	uint32_t target_kinds;		/* spec.targetRef kinds (1u << kind) */
@@ -56,7 +56,6 @@ struct kind_desc {
 	size_t val_size;		/* sizeof(struct mf_<kind>) */
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */
 	const struct sch_object *conf;	/* the default/rule/conf mapping */
-	uint32_t max_records;		/* MF_MAX_*_RECORDS (one half) */
 };
 
 /* Bits for target_kinds and friends. */
@@ -141,29 +140,17 @@ extern const struct sch_object kind_route_backend_ref;
 bool kind_route_backends_weighted(const struct mf_route_backend *b,
 				  unsigned n);
 
-/* Every kind of this table, in the order `mfctl get` prints them. */
+/* Every kind of this table, in the order of policy_maps.h (the order
+ * `mfctl get` prints them); kind i's map is REC_KIND_FIRST + i. */
 extern const struct kind_desc *const kinds_all[];
 extern const size_t kinds_count;
 
 /* The kind called @name exactly, or NULL. */
 const struct kind_desc *kinds_find(const char *name);
 
-/* One definition per kind, in lib/kind_<name>.c. */
-extern const struct kind_desc kind_mesh_timeout;
-extern const struct kind_desc kind_mesh_retry;
-extern const struct kind_desc kind_mesh_circuit_breaker;
-extern const struct kind_desc kind_mesh_health_check;
-extern const struct kind_desc kind_mesh_lb_strategy;
-extern const struct kind_desc kind_mesh_fault_injection;
-extern const struct kind_desc kind_mesh_access_log;
-extern const struct kind_desc kind_mesh_trace;
-extern const struct kind_desc kind_mesh_metric;
-extern const struct kind_desc kind_mesh_rate_limit;
-extern const struct kind_desc kind_mesh_http_route;
-extern const struct kind_desc kind_mesh_tcp_route;
-extern const struct kind_desc kind_traffic_route;
-extern const struct kind_desc kind_rate_limit;
-extern const struct kind_desc kind_mesh_gateway;
-extern const struct kind_desc kind_mesh_gateway_route;
+/* One definition per kind, in lib/policy/kind_<name>.c. */
+#define KINDS_EXTERN(ID, map, val, max, desc) extern const struct kind_desc desc;
+MF_POLICY_MAPS(MF_MAP_IGNORE, KINDS_EXTERN)
+#undef KINDS_EXTERN
 
 #endif /* MF_KINDS_H */

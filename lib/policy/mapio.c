@@ -35,25 +35,8 @@
 
 int mapio_map_fd(const struct pmap *pm, enum rec_map m)
 {
-	if (m >= REC_GEN_FIRST && m < REC_MAP_MAX)
-		return pm->kind_fds[m - REC_GEN_FIRST];
-	switch (m) {
-	case REC_TAGSETS:
-		return pm->tagsets_fd;
-	case REC_IDENTITIES:
-		return pm->identities_fd;
-	case REC_NODES:
-		return pm->nodes_fd;
-	case REC_AUTHZ:
-		return pm->authz_fd;
-	case REC_SERVICES:
-		return pm->services_fd;
-	case REC_ENDPOINTS:
-		return pm->endpoints_fd;
-	default:
-		break;
-	}
-	return -1;
+	/* enum rec_map and enum pmap_map come from one list. */
+	return (unsigned)m < REC_MAP_MAX ? pm->fds[m] : -1;
 }
 
 static __u32 mapio_half(const void *key)
@@ -198,18 +181,27 @@ static int mapio_read_batch(int fd, enum rec_map m, __u32 active,
 	const struct rec_map_info *mi = rec_map_info(m);
 	union mapio_key token_in, token_out;	/* opaque batch cursor */
 	bool first = true, done = false;
-	uint8_t *keys, *vals;
+	uint8_t *keys = NULL, *vals = NULL;
+	size_t chunk = MAPIO_BATCH / 2;
+	bool grow = true;
 	int err = 0;
 
-	keys = malloc(MAPIO_BATCH * mi->key_size);
-	vals = malloc(MAPIO_BATCH * mi->val_size);
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
 	while (!done) {
-		__u32 count = MAPIO_BATCH;
+		__u32 count;
 
+		if (grow) {
+			chunk *= 2;
+			free(keys);
+			free(vals);
+			keys = malloc(chunk * mi->key_size);
+			vals = malloc(chunk * mi->val_size);
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				goto out;
+			}
+			grow = false;
+		}
+		count = (__u32)chunk;
 		if (bpf_map_lookup_batch(fd, first ? NULL : &token_in,
 					 &token_out, keys, vals, &count,
 					 NULL)) {
@@ -218,6 +210,13 @@ static int mapio_read_batch(int fd, enum rec_map m, __u32 active,
 				/* The last batch, possibly with records. */
 				done = true;
 				err = 0;
+			} else if (err == -ENOSPC && chunk < 2 * mi->max_entries) {
+				/* The next bucket alone holds more records than
+				 * fit and none were copied: the same cursor
+				 * again, with room for more. */
+				grow = true;
+				err = 0;
+				continue;
 			} else if (first && (err == -EINVAL ||
 					     err == -EOPNOTSUPP ||
 					     err == -ENOTSUPP_)) {

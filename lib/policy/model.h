@@ -21,8 +21,8 @@
 #define MODEL_API_MESHFORGE	"meshforge.io/v1alpha1"
 #define MODEL_API_KUMA		"kuma.io/v1alpha1"
 
-/* How many kinds lib/kinds.c has (checked by test_ctl_kinds). */
-#define MODEL_GEN_COUNT 16
+/* How many kinds have a schema and a map (policy_maps.h). */
+#define MODEL_GEN_COUNT MF_KIND_MAP_COUNT
 
 /* In the order `mfctl get` prints them. */
 enum model_kind {

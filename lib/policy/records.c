@@ -5,48 +5,13 @@
 
 #include "records.h"
 
-#define REC_POLICY(map, val, max)                                             \
-	{ map, sizeof(struct mf_pol_key), sizeof(val), max }
+#define REC_CORE_INFO(ID, map, key, val, max, flags)                          \
+	[REC_##ID] = { #map, sizeof(key), sizeof(val), max },
+#define REC_KIND_INFO(ID, map, val, max, desc)                                \
+	[REC_##ID] = { #map, sizeof(struct mf_pol_key), sizeof(val), max },
 
 static const struct rec_map_info rec_maps[REC_MAP_MAX] = {
-	[REC_TAGSETS] = { MF_MAP_TAGSETS, sizeof(struct mf_tagset_key),
-			  sizeof(struct mf_tagset), MF_MAX_TAGSETS },
-	[REC_IDENTITIES] = { MF_MAP_IDENTITIES, sizeof(struct mf_identity_key),
-			     sizeof(struct mf_identity), MF_MAX_IDENTITIES },
-	[REC_NODES] = { MF_MAP_NODES, sizeof(struct mf_node_key),
-			sizeof(struct mf_node), MF_MAX_NODES },
-	[REC_AUTHZ] = { MF_MAP_AUTHZ, sizeof(struct mf_authz_key),
-			sizeof(struct mf_authz_rule), MF_MAX_AUTHZ },
-	[REC_SERVICES] = { MF_MAP_SERVICES, sizeof(struct mf_service_key),
-			   sizeof(struct mf_service), MF_MAX_SERVICES },
-	[REC_ENDPOINTS] = { MF_MAP_ENDPOINTS, sizeof(struct mf_endpoint_key),
-			    sizeof(struct mf_endpoint), MF_MAX_ENDPOINTS },
-	/* Same order as kinds_all (lib/kinds.c); test_ctl_kinds checks. */
-	REC_POLICY(MF_MAP_TIMEOUTS, struct mf_timeout, MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_RETRIES, struct mf_retry, MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_BREAKERS, struct mf_breaker, MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_HEALTHCHECKS, struct mf_healthcheck,
-		   MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_LBSTRATEGIES, struct mf_lbstrategy,
-		   MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_FAULTS, struct mf_fault, MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_ACCESSLOGS, struct mf_accesslog,
-		   MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_TRACES, struct mf_trace, MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_METRICS, struct mf_metric, MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_RATELIMITS, struct mf_ratelimit,
-		   MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_HTTP_ROUTES, struct mf_http_route,
-		   MF_MAX_ROUTE_RECORDS),
-	REC_POLICY(MF_MAP_TCP_ROUTES, struct mf_tcp_route,
-		   MF_MAX_ROUTE_RECORDS),
-	REC_POLICY(MF_MAP_TRAFFIC_ROUTES, struct mf_traffic_route,
-		   MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_LEGACY_RLS, struct mf_legacy_ratelimit,
-		   MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_GATEWAYS, struct mf_gateway, MF_MAX_POLICY_RECORDS),
-	REC_POLICY(MF_MAP_GATEWAY_ROUTES, struct mf_gateway_route,
-		   MF_MAX_POLICY_RECORDS),
+	MF_POLICY_MAPS(REC_CORE_INFO, REC_KIND_INFO)
 };
 
 const struct rec_map_info *rec_map_info(enum rec_map m)

@@ -17,18 +17,16 @@
 #include <stdint.h>
 
 #include "meshforge/abi.h"
+#include "pmap.h"
 
-/* The hash maps, in the order they are written. */
+/* The hash maps, in the order they are written (policy_maps.h): the
+ * core maps, then one per schema-driven kind, in kinds_all order. */
 enum rec_map {
-	REC_TAGSETS = 0,
-	REC_IDENTITIES,
-	REC_NODES,
-	REC_AUTHZ,
-	REC_SERVICES,
-	REC_ENDPOINTS,
-	/* the maps of lib/kinds.c, in kinds_all order */
-	REC_GEN_FIRST,
-	REC_MAP_MAX = REC_GEN_FIRST + 16,
+#define REC_ENUM(ID, ...) REC_##ID = PMAP_##ID,
+	MF_POLICY_MAPS(REC_ENUM, REC_ENUM)
+#undef REC_ENUM
+	REC_MAP_MAX,
+	REC_KIND_FIRST = MF_CORE_MAP_COUNT,
 };
 
 /* One map's records: n entries of key_size + val_size bytes each. */

@@ -50,7 +50,7 @@ static struct policy *make_policy(void)
 	struct policy_records r;
 	struct policy *p = NULL;
 	/* One MeshTimeout entry: to MeshService web, connectionTimeout 2s. */
-	struct polkinds_input kin[PMAP_KIND_MAPS];
+	struct polkinds_input kin[MF_KIND_MAP_COUNT];
 	struct mf_pol_key tk = { .index = 0, .name = "mt" };
 	struct mf_timeout tv;
 

@@ -524,23 +524,23 @@ static bool fill_maps(const struct pmap *pm, const struct recs *x)
 	size_t i;
 
 	for (i = 0; i < x->r.n_svcs; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->services_fd, &x->sk[i],
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_SERVICES], &x->sk[i],
 						   &x->sv[i], BPF_ANY), 0))
 			return false;
 	for (i = 0; i < x->r.n_eps; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->endpoints_fd, &x->ek[i],
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_ENDPOINTS], &x->ek[i],
 						   &x->ev[i], BPF_ANY), 0))
 			return false;
 	for (i = 0; i < x->r.n_nodes; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->nodes_fd, &x->nk[i],
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_NODES], &x->nk[i],
 						   &x->nv[i], BPF_ANY), 0))
 			return false;
 	for (i = 0; i < x->r.n_idents; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->identities_fd, &x->ik[i],
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_IDENTITIES], &x->ik[i],
 						   &x->iv[i], BPF_ANY), 0))
 			return false;
 	for (i = 0; i < x->r.n_authz; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->authz_fd, &x->ak[i],
+		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_AUTHZ], &x->ak[i],
 						   &x->av[i], BPF_ANY), 0))
 			return false;
 	return ASSERT_EQ(bpf_map_update_elem(pm->config_fd, &zero,

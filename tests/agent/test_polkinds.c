@@ -57,7 +57,7 @@ static bool test_routes_by_destination(void)
 	/* Given out of order, as a hash map walk gives them. */
 	struct mf_pol_key keys[6];
 	struct mf_http_route vals[6];
-	struct polkinds_input in[PMAP_KIND_MAPS];
+	struct rec_set rs;
 	struct mf_tagset_key tk = { .id = 7 };
 	struct mf_tagset ts;
 	const struct mf_pol_key *key;
@@ -92,12 +92,13 @@ static bool test_routes_by_destination(void)
 	strcpy(ts.tags[0].key, "version");
 	strcpy(ts.tags[0].value, "v2");
 
-	memset(in, 0, sizeof(in));
-	in[hk].keys = keys;
-	in[hk].vals = (const uint8_t *)vals;
-	in[hk].n = 6;
+	rec_set_init(&rs);
 	ok = ASSERT_TRUE(hk != SIZE_MAX) &&
-	     ASSERT_EQ(polkinds_build(&pk, in, &tk, &ts, 1), 0) &&
+	     ASSERT_EQ(rec_add(&rs, REC_TAGSETS, &tk, &ts), 0);
+	for (size_t i = 0; ok && i < 6; i++)
+		ok = ASSERT_EQ(rec_add(&rs, REC_KIND_FIRST + hk, &keys[i],
+				       &vals[i]), 0);
+	ok = ok && ASSERT_EQ(polkinds_build(&pk, &rs), 0) &&
 	     /* the bad record is gone */
 	     ASSERT_EQ(polkinds_count(pk, hk), 5);
 	/* (policy, index) order */
@@ -130,6 +131,7 @@ static bool test_routes_by_destination(void)
 	if (!ok)
 		fprintf(stderr, "dump: %s\n", out.buf);
 	polkinds_free(pk);
+	rec_set_free(&rs);
 	return ok;
 }
 

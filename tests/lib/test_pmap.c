@@ -42,13 +42,13 @@ static bool test_create_and_reopen(void)
 		return false;
 	if (!ASSERT_EQ(pmap_open(&a, root, true), 0))
 		return false;
-	if (!ASSERT_EQ(bpf_map_update_elem(a.services_fd, &k, &v, BPF_NOEXIST), 0))
+	if (!ASSERT_EQ(bpf_map_update_elem(a.fds[PMAP_SERVICES], &k, &v, BPF_NOEXIST), 0))
 		goto out_a;
 	/* A second open finds the same pinned map, with the entry in it. */
 	if (!ASSERT_EQ(pmap_open(&b, root, true), 0))
 		goto out_a;
 	memset(&got, 0, sizeof(got));
-	if (!ASSERT_EQ(bpf_map_lookup_elem(b.services_fd, &k, &got), 0))
+	if (!ASSERT_EQ(bpf_map_lookup_elem(b.fds[PMAP_SERVICES], &k, &got), 0))
 		goto out_b;
 	if (!ASSERT_MEMEQ(&got, &v, sizeof(v)))
 		goto out_b;

@@ -170,7 +170,6 @@ static const struct kind_desc t_kind = {
 	.val_size = sizeof(struct t_rec),
 	.conf_off = offsetof(struct t_rec, conf),
 	.conf = &t_conf_obj,
-	.max_records = 16,
 };
 
 /* ---- helpers ----------------------------------------------------------- */

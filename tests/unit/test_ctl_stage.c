@@ -570,11 +570,11 @@ static bool endpoints_shrink(void)
 	int old, fd;
 	bool ok;
 
-	snprintf(path, sizeof(path), "%s/" MF_MAP_ENDPOINTS, ch_root);
+	snprintf(path, sizeof(path), "%s/mf_endpoints", ch_root);
 	old = bpf_obj_get(path);
 	if (!ASSERT_GE(old, 0))
 		return false;
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, MF_MAP_ENDPOINTS, sizeof(key),
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "mf_endpoints", sizeof(key),
 			    sizeof(val), STAGE_SMALL_MAP, &opts);
 	ok = ASSERT_GE(fd, 0);
 	while (ok && !bpf_map_get_next_key(old, prev, &next)) {
