@@ -117,7 +117,7 @@ $(MFCTL): $(O)/obj/ctl/main.o $(CTL_A) $(LIB_A) | $(O)/bin
 
 # ---- tests ---------------------------------------------------------------
 TEST_C_SRCS := $(wildcard tests/bpf/*.c tests/lib/*.c tests/agent/*.c \
-		 tests/ctl/*.c tests/unit/*.c tests/bench/test_*.c)
+		 tests/ctl/*.c tests/bench/test_*.c)
 TEST_BINS   := $(patsubst %.c,$(O)/%,$(TEST_C_SRCS))
 
 ARCHIVES := $(AGENT_A) $(CTL_A) $(LIB_A)
@@ -160,13 +160,20 @@ $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(BPF_SKELS)
 	$(Q)$(CLANG) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(LIB_SRCS) $(LDLIBS)
 
-# The benchmark's load generator (tests/bench/, `make bench` only).
+# The benchmark's load generator and the snapshot-load timer (tests/bench/,
+# `make bench` only).
 BENCH_LOAD := $(O)/tests/bench/mf_httpload
+BENCH_POLICY_LOAD := $(O)/tests/bench/mf_policy_load
 
 $(BENCH_LOAD): tests/bench/mf_httpload.c
 	@mkdir -p $(dir $@)
 	$(call msg,CC-TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< -luring
+
+$(BENCH_POLICY_LOAD): tests/bench/mf_policy_load.c $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(call msg,CC-TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< $(ARCHIVES) $(LDLIBS)
 
 $(O)/bpf $(O)/bin:
 	$(Q)mkdir -p $@
@@ -206,8 +213,7 @@ bench-deps:
 	$(Q)scripts/deps.sh --bench
 
 bench: bench-deps
-	$(Q)$(MAKE) --no-print-directory all $(BENCH_LOAD) \
-		$(O)/tests/unit/test_ctl_scale
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_LOAD) $(BENCH_POLICY_LOAD)
 	$(Q)O=$(O) scripts/bench.sh
 	$(Q)O=$(O) scripts/bench-policy.sh
 
@@ -215,7 +221,7 @@ bench: bench-deps
 # through mfctl and the agent's snapshot load (scripts/bench-policy.sh);
 # $(O)/bench/policy.json.
 .PHONY: bench-policy
-bench-policy: all $(O)/tests/unit/test_ctl_scale
+bench-policy: all $(BENCH_POLICY_LOAD)
 	$(Q)O=$(O) scripts/bench-policy.sh
 
 clean:

@@ -31,7 +31,8 @@
 #include "loop.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
-#include "policy/saved.h"
+#include "paths.h"
+#include "policy/txn.h"
 #include "spiffe.h"
 #include "tls.h"
 
@@ -62,7 +63,8 @@ static void main_usage(FILE *f)
 		"                       [--tunnel-port PORT] [--admin-port PORT]\n"
 		"                       [--log-level info|debug] [--state-dir DIR]\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
-		"  --config-dir  CA, trust domain and certificates (default %s)\n"
+		"  --config-dir  CA, trust domain and certificates (default\n"
+		"                $MF_CONFIG_DIR or %s)\n"
 		"  --state-dir   policy saved by mfctl, restored at start when nothing\n"
 		"                is pinned (default $MF_STATE_DIR or %s), under mfctl's\n"
 		"                lock in $MF_RUN_DIR (default " MF_RUN_DIR_DEFAULT ")\n"
@@ -101,17 +103,16 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *env;
+	struct mf_paths p;
 	int opt;
 
 	memset(o, 0, sizeof(*o));
-	env = getenv("MF_BPF_ROOT");
-	o->bpf_root = env && *env ? env : MF_PIN_ROOT_DEFAULT;
-	o->config_dir = MF_CONFIG_DIR_DEFAULT;
-	env = getenv("MF_STATE_DIR");
-	o->state_dir = env && *env ? env : MF_STATE_DIR_DEFAULT;
-	env = getenv("MF_RUN_DIR");
-	o->run_dir = env && *env ? env : MF_RUN_DIR_DEFAULT;
+	/* The same places mfctl finds, from the same variables. */
+	mf_paths_default(&p);
+	o->bpf_root = p.bpf_root;
+	o->config_dir = p.config_dir;
+	o->state_dir = p.state_dir;
+	o->run_dir = p.run_dir;
 	o->outbound_port = MF_PORT_OUTBOUND;
 	o->tunnel_port = MF_PORT_TUNNEL;
 	o->admin_port = MF_PORT_ADMIN;
@@ -297,8 +298,14 @@ static int main_check_node_cert(const struct main_opts *o, struct certs *certs)
  */
 static int main_restore_policy(const struct main_opts *o)
 {
-	struct saved_restore_info info;
+	const struct txn_opts to = {
+		.bpf_root = o->bpf_root,
+		.state_dir = o->state_dir,
+		.run_dir = o->run_dir,
+	};
+	struct txn_restore_info info;
 	struct pmap pm;
+	struct txn t;
 	int err;
 
 	err = pmap_open(&pm, o->bpf_root, false);
@@ -310,8 +317,11 @@ static int main_restore_policy(const struct main_opts *o)
 		return 0;
 	}
 	/* Under mfctl's writers' lock: an apply racing the restore waits. */
-	err = saved_restore(o->bpf_root, o->state_dir, o->run_dir, false,
-			    stderr, &info);
+	err = txn_restore(&t, &to, false, &info);
+	for (size_t i = 0; err && err != -ENOENT && i < t.d.n; i++)
+		log_error("event=policy_restore_problem msg=\"%s\"",
+			  t.d.msgs[i]);
+	txn_close(&t);
 	if (err == -ENOENT) {
 		log_info("event=policy_not_restored reason=no_saved_state "
 			 "state_dir=%s", o->state_dir);

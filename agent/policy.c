@@ -33,6 +33,7 @@
 #include "policy.h"
 #include "polkinds.h"
 #include "policy/mapio.h"
+#include "policy/store.h"
 #include "spiffe.h"
 
 struct pol_svc {
@@ -374,6 +375,7 @@ int policy_from_records(struct policy **out, const struct policy_records *r)
 
 int policy_load(struct policy **out, const struct pmap *pm)
 {
+	struct store *s;
 	struct rec_set rs;
 	struct diag d;
 	struct policy *p;
@@ -382,7 +384,12 @@ int policy_load(struct policy **out, const struct pmap *pm)
 	/* The one reader of the two halves (lib/policy/mapio.h): the half
 	 * in force, read again when an apply flipped while it read. */
 	diag_init(&d);
-	err = mapio_read(pm, &rs, &d);
+	rec_set_init(&rs);
+	err = store_bpf_wrap(&s, pm);
+	if (!err) {
+		err = mapio_read(s, &rs, &d);
+		store_close(s);
+	}
 	if (!err)
 		err = policy_from_rec_set(&p, &rs);
 	rec_set_free(&rs);

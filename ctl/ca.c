@@ -4,7 +4,6 @@
  * ca.crt (0644) and trust-domain (0644).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +14,6 @@
 #include "fsio.h"
 #include "pki.h"
 #include "spiffe.h"
-
-const char ctl_usage_ca_init[] =
-	"usage: mfctl [--config-dir DIR] ca init --trust-domain TD [--force]\n"
-	"\n"
-	"Creates the mesh root CA (ECDSA P-256, valid 10 years) in the config\n"
-	"directory: ca.crt, ca.key (0600) and trust-domain.\n"
-	"\n"
-	"  --trust-domain TD  the SPIFFE trust domain, e.g. mesh.local\n"
-	"  --force            replace an existing CA (certificates it issued\n"
-	"                     stop verifying)\n";
 
 /* The subject CN names the trust domain when that fits the 64 characters
  * X.520 allows for a commonName. */
@@ -113,44 +102,15 @@ out:
 	return err;
 }
 
-int ctl_cmd_ca_init(const struct ctl_opts *o, int argc, char **argv)
+int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		{ "trust-domain", required_argument, NULL, 't' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *td = NULL;
+	const char *td = a->val[CTL_OPT_TRUST_DOMAIN];
 	char crt[PATH_MAX], key[PATH_MAX];
-	bool force = false;
-	int c, err;
+	int err;
 
-	optind = 0;	/* glibc: rescan from argv[1] with fresh state */
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			td = optarg;
-			break;
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			fputs(ctl_usage_ca_init, stdout);
-			return CTL_EXIT_OK;
-		default:
-			fputs(ctl_usage_ca_init, stderr);
-			return CTL_EXIT_INVALID;
-		}
-	}
-	if (optind != argc) {
-		ctl_err("unexpected argument \"%s\"", argv[optind]);
-		fputs(ctl_usage_ca_init, stderr);
-		return CTL_EXIT_INVALID;
-	}
 	if (!td) {
 		ctl_err("ca init needs --trust-domain");
-		fputs(ctl_usage_ca_init, stderr);
+		ctl_usage(a->cmd, stderr);
 		return CTL_EXIT_INVALID;
 	}
 	if (spiffe_check_trust_domain(td)) {
@@ -163,7 +123,8 @@ int ctl_cmd_ca_init(const struct ctl_opts *o, int argc, char **argv)
 		ctl_err("config directory path too long");
 		return CTL_EXIT_INVALID;
 	}
-	if (!force && (fsio_exists(crt) || fsio_exists(key))) {
+	if (!a->set[CTL_OPT_FORCE] &&
+	    (fsio_exists(crt) || fsio_exists(key))) {
 		ctl_err("a CA already exists in %s; use --force to replace "
 			"it (certificates it issued will stop verifying)",
 			o->config_dir);

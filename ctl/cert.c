@@ -5,7 +5,6 @@
  * spiffe_file_stem(id).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,21 +15,6 @@
 #include "fsio.h"
 #include "pki.h"
 #include "spiffe.h"
-
-const char ctl_usage_cert_issue[] =
-	"usage: mfctl [--config-dir DIR] cert issue --identity spiffe://TD/PATH\n"
-	"                                [--out DIR] [--days N]\n"
-	"\n"
-	"Issues a certificate for a SPIFFE identity (its only URI SAN), signed\n"
-	"by the CA in the config directory.  Writes OUT/certs/<stem>.crt and\n"
-	"<stem>.key (0600), stem = the ID without spiffe:// and '/' -> '+'.\n"
-	"When OUT is not the config directory, ca.crt and trust-domain are\n"
-	"copied there too, so OUT is a complete agent config directory.\n"
-	"\n"
-	"  --identity ID  spiffe://<trust-domain>/ns/<ns>/sa/<sa>, in the CA's\n"
-	"                 trust domain\n"
-	"  --out DIR      where to write (default: the config directory)\n"
-	"  --days N       validity, 1..3650 days (default 365)\n";
 
 /* Reads the trust-domain file of @dir into @td.  Returns 0, -ENOENT, or
  * -EBADMSG when it does not hold a valid trust domain. */
@@ -233,55 +217,27 @@ out:
 	return rc;
 }
 
-int ctl_cmd_cert_issue(const struct ctl_opts *o, int argc, char **argv)
+int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		{ "identity", required_argument, NULL, 'i' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *id = NULL, *out = NULL;
+	const char *id = a->val[CTL_OPT_IDENTITY], *out = a->val[CTL_OPT_OUT];
+	const char *ds = a->val[CTL_OPT_DAYS];
 	char td[MF_NAME_MAX];
 	unsigned long days = PKI_LEAF_DAYS;
 	char *end;
-	int c, err;
+	int err;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			id = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'd':
-			errno = 0;
-			days = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || days < 1 ||
-			    days > PKI_MAX_DAYS || optarg[0] == '-') {
-				ctl_err("--days must be 1..%d", PKI_MAX_DAYS);
-				return CTL_EXIT_INVALID;
-			}
-			break;
-		case 'h':
-			fputs(ctl_usage_cert_issue, stdout);
-			return CTL_EXIT_OK;
-		default:
-			fputs(ctl_usage_cert_issue, stderr);
+	if (ds) {
+		errno = 0;
+		days = strtoul(ds, &end, 10);
+		if (errno || *end || end == ds || days < 1 ||
+		    days > PKI_MAX_DAYS || ds[0] == '-') {
+			ctl_err("--days must be 1..%d", PKI_MAX_DAYS);
 			return CTL_EXIT_INVALID;
 		}
 	}
-	if (optind != argc) {
-		ctl_err("unexpected argument \"%s\"", argv[optind]);
-		fputs(ctl_usage_cert_issue, stderr);
-		return CTL_EXIT_INVALID;
-	}
 	if (!id) {
 		ctl_err("cert issue needs --identity");
-		fputs(ctl_usage_cert_issue, stderr);
+		ctl_usage(a->cmd, stderr);
 		return CTL_EXIT_INVALID;
 	}
 	err = spiffe_parse(id, NULL);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mfctl's commands.  main.c parses the global options and calls one of
- * these with the command's own arguments (argv[0] is the command name);
- * each returns the process exit code.
+ * mfctl's commands, declared in one table (commands.c): each its name,
+ * synopsis, options with their help, and handler.  cli.c parses a command
+ * line against that table (ctl_run()), prints usage from it, and calls the
+ * handler with what it parsed; the handler returns the exit code.
  */
 #ifndef CTL_CTL_H
 #define CTL_CTL_H
@@ -29,42 +30,97 @@ enum ctl_exit {
  * ctl sources build on their own; bump it with releases. */
 #define CTL_VERSION MF_VERSION
 
+struct store;
+
+/* The global options: mf_paths_default(), then the command line. */
 struct ctl_opts {
-	const char *config_dir;	/* --config-dir, $MF_CONFIG_DIR, default */
-	const char *bpf_root;	/* --bpf-root, $MF_BPF_ROOT, default */
-	/* --state-dir, $MF_STATE_DIR, default: where apply and delete save
-	 * the applied state and restore reads it.  main() always sets it;
-	 * NULL (tests that do not exercise it) means apply and delete save
-	 * nothing, so they never touch the real /var/lib/meshforge. */
+	const char *config_dir;	/* --config-dir */
+	const char *bpf_root;	/* --bpf-root */
+	/* --state-dir: where apply and delete save the applied state and
+	 * restore reads it.  NULL (tests that do not exercise it): apply
+	 * and delete save nothing. */
 	const char *state_dir;
-	/* --run-dir, $MF_RUN_DIR, default: where apply, delete and restore
-	 * take the writers' lock (<run-dir>/mfctl.lock).  main() always sets
-	 * it; NULL (tests that do not exercise it) means no lock. */
+	/* --run-dir: where the writers take their lock.  NULL: no lock. */
 	const char *run_dir;
+	/* Tests: the policy maps in this store instead of under bpf_root. */
+	struct store *store;
 };
 
-int ctl_cmd_ca_init(const struct ctl_opts *o, int argc, char **argv);
-int ctl_cmd_cert_issue(const struct ctl_opts *o, int argc, char **argv);
-int ctl_cmd_apply(const struct ctl_opts *o, int argc, char **argv);
-int ctl_cmd_get(const struct ctl_opts *o, int argc, char **argv);
-int ctl_cmd_delete(const struct ctl_opts *o, int argc, char **argv);
-int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv);
-int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv);
-int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv);
-int ctl_cmd_effective(const struct ctl_opts *o, int argc, char **argv);
-int ctl_cmd_restore(const struct ctl_opts *o, int argc, char **argv);
+/* The options a command may take (each declared once, in cli.c, with its
+ * long name, short letter and argument). */
+enum ctl_opt {
+	CTL_OPT_FILE = 1,	/* -f, --filename F (repeatable) */
+	CTL_OPT_OUTPUT,		/* -o, --output F */
+	CTL_OPT_DRY_RUN,	/* --dry-run */
+	CTL_OPT_FORCE,		/* --force */
+	CTL_OPT_IGNORE,		/* --ignore-not-found */
+	CTL_OPT_SUMMARY,	/* --summary */
+	CTL_OPT_ADMIN,		/* --admin ADDR:PORT */
+	CTL_OPT_TRUST_DOMAIN,	/* --trust-domain TD */
+	CTL_OPT_IDENTITY,	/* --identity ID */
+	CTL_OPT_OUT,		/* --out DIR */
+	CTL_OPT_DAYS,		/* --days N */
+	CTL_OPT_FROM,		/* --from SERVICE */
+	CTL_OPT_MAX,
+};
 
-/* Usage text of each command, for --help and for usage errors. */
-extern const char ctl_usage_ca_init[];
-extern const char ctl_usage_cert_issue[];
-extern const char ctl_usage_apply[];
-extern const char ctl_usage_get[];
-extern const char ctl_usage_delete[];
-extern const char ctl_usage_diff[];
-extern const char ctl_usage_inspect[];
-extern const char ctl_usage_status[];
-extern const char ctl_usage_effective[];
-extern const char ctl_usage_restore[];
+struct ctl_cmd;
+
+/* What a command line gave a command. */
+struct ctl_args {
+	const struct ctl_cmd *cmd;	/* the command it names */
+	const char **files;	/* -f, in order (owned by the parser) */
+	size_t nfiles;
+	const char *val[CTL_OPT_MAX];	/* options with a value */
+	bool set[CTL_OPT_MAX];		/* options given */
+	char **words;		/* the arguments after the options */
+	int nwords;
+};
+
+/* One option of a command, with its help there (wrapped lines may
+ * follow "\n"). */
+struct ctl_cmd_opt {
+	enum ctl_opt opt;
+	const char *help;
+};
+
+#define CTL_CMD_OPTS_MAX 4
+
+struct ctl_cmd {
+	const char *name;	/* "apply", "ca init" */
+	const char *synopsis;	/* the usage line(s) */
+	const char *about;	/* what it does */
+	struct ctl_cmd_opt opts[CTL_CMD_OPTS_MAX];
+	int min_words, max_words;	/* arguments after the options */
+	const char *footer;	/* exit codes and notes */
+	int (*run)(const struct ctl_opts *o, const struct ctl_args *a);
+};
+
+/* The table (commands.c), in the order `mfctl --help` lists them. */
+extern const struct ctl_cmd ctl_cmds[];
+extern const size_t ctl_ncmds;
+
+/* The handlers. */
+int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_apply(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_get(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_diff(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_inspect(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_status(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_effective(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_restore(const struct ctl_opts *o, const struct ctl_args *a);
+
+/*
+ * Runs the command that @argv (@argc words after the global options)
+ * names: parses its options and arguments against the table, answers
+ * --help and "help CMD", and calls the handler.  Returns the exit code.
+ */
+int ctl_run(const struct ctl_opts *o, int argc, char **argv);
+
+/* Prints the usage of @c to @f. */
+void ctl_usage(const struct ctl_cmd *c, FILE *f);
 
 /* Prints "mfctl: <msg>" to stderr: the one format for errors that are not
  * about a position in a policy file. */
@@ -76,31 +132,28 @@ int ctl_exit_for(int err);
 
 struct model_set;
 struct diag;
+struct txn;
 
 /*
- * The end of a command line that takes only -f arguments: true when every
- * argument was an option (optind == @argc) and there was at least one -f.
- * Else says what is wrong ("unexpected argument", "@cmd needs -f FILE"),
- * prints @usage to stderr and returns false.
+ * Parses all -f arguments of @a into @set, as input_parse_arg() does
+ * each.  Returns 0, -EINVAL, or another -errno (a system error wins over
+ * input problems).  On failure it has printed the sorted diagnostics to
+ * stderr and, for input problems, "N problems found; @consequence".
  */
-bool ctl_args_ok(int argc, char **argv, size_t nfiles, const char *cmd,
-		 const char *usage);
+int ctl_parse_inputs(struct model_set *set, const struct ctl_args *a,
+		     struct diag *d, const char *consequence);
+
+/* Opens the transaction of a command from the global options (@write:
+ * a writer, under the lock, saving to the state dir). */
+int ctl_txn_open(struct txn *t, const struct ctl_opts *o, bool write);
 
 /*
- * Parses all @n -f arguments into @set, as input_parse_arg() does each.
- * Returns 0, -EINVAL, or another -errno (a system error wins over input
- * problems).  On failure it has printed the sorted diagnostics to stderr
- * and, for input problems, "N problems found; @consequence".
+ * Says why transaction @t of command @what failed with @err, at the stage
+ * it records: its problems, then one line that says what became of the
+ * policy in force (@consequence, "nothing applied", or that it is in
+ * force but not saved).  Returns the exit code.
  */
-int ctl_parse_inputs(struct model_set *set, const char *const *files,
-		     size_t n, struct diag *d, const char *consequence);
-
-struct saved_job;
-
-/* Waits for the save of an apply or delete (@what) at @epoch; on failure
- * says so, and that the maps were not rolled back.  Returns CTL_EXIT_OK
- * or CTL_EXIT_SYSTEM. */
-int ctl_saved_finish(struct saved_job *j, const struct ctl_opts *o,
-		     const char *what, unsigned long long epoch);
+int ctl_txn_fail(const struct txn *t, int err, const char *what,
+		 const char *consequence);
 
 #endif /* CTL_CTL_H */

@@ -11,33 +11,14 @@
  * an upsert, so nothing is ever "-".
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/compile.h"
 #include "ctl.h"
 #include "policy/render.h"
 #include "policy/input.h"
-#include "policy/state.h"
-#include "policy/validate.h"
-
-const char ctl_usage_diff[] =
-	"usage: mfctl [--bpf-root DIR] diff -f FILE|DIR|- [-f ...]\n"
-	"\n"
-	"Shows what `apply -f` of the same input would change, writing\n"
-	"nothing: one line per changed object, \"+ Kind/name\" (created) or\n"
-	"\"~ Kind/name\" (changed, followed by a line diff of its YAML: \"-\"\n"
-	"the applied line, \"+\" the new one).  Apply is an upsert: objects the\n"
-	"input does not name stay, so nothing is ever shown as removed.\n"
-	"\n"
-	"  -f, --filename F  a YAML file, a directory (its *.yaml and *.yml\n"
-	"                    files) or - for standard input\n"
-	"\n"
-	"Exit codes: 0 no change, 1 invalid input (apply would refuse it),\n"
-	"2 system error, 3 changes exist.  (kubectl diff uses 1 for changes;\n"
-	"here 1 already means invalid input, so changes are 3.)\n";
+#include "policy/txn.h"
 
 /* Splits the malloc'ed text @buf in place into lines.  *lines is malloc'ed
  * (the caller frees it; the strings stay in @buf).  Returns the count, or
@@ -163,88 +144,43 @@ out:
 	return err;
 }
 
-int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv)
+int ctl_diff(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		{ "filename", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct model_set input, merged;
+	static const char consequence[] = "apply would refuse this";
 	const struct model_obj **sorted = NULL;
-	struct rec_set want;
-	struct state st;
+	struct model_set input;
+	size_t changes = 0;
 	struct diag d;
-	const char **files = NULL;
-	size_t nfiles = 0, changes = 0;
-	int c, err, rc = CTL_EXIT_SYSTEM;
+	struct txn t;
+	int err, rc = CTL_EXIT_SYSTEM;
 
-	files = calloc((size_t)argc, sizeof(*files));
-	if (!files) {
-		ctl_err("out of memory");
-		return CTL_EXIT_SYSTEM;
-	}
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			files[nfiles++] = optarg;
-			break;
-		case 'h':
-			fputs(ctl_usage_diff, stdout);
-			free(files);
-			return CTL_EXIT_OK;
-		default:
-			fputs(ctl_usage_diff, stderr);
-			free(files);
-			return CTL_EXIT_INVALID;
-		}
-	}
-	if (!ctl_args_ok(argc, argv, nfiles, "diff", ctl_usage_diff)) {
-		free(files);
+	if (!a->nfiles) {
+		ctl_err("diff needs -f FILE");
+		ctl_usage(a->cmd, stderr);
 		return CTL_EXIT_INVALID;
 	}
-
 	diag_init(&d);
 	model_set_init(&input);
-	model_set_init(&merged);
-	rec_set_init(&want);
-	memset(&st, 0, sizeof(st));
-	st.lock_fd = -1;
-
-	err = ctl_parse_inputs(&input, files, nfiles, &d, "apply would refuse this");
+	memset(&t, 0, sizeof(t));
+	t.lock_fd = -1;
+	err = ctl_parse_inputs(&input, a, &d, consequence);
 	if (err) {
 		rc = ctl_exit_for(err);
 		goto out;
 	}
-
-	/* Read only, no lock, nothing created: nothing pinned is an empty
-	 * applied state, and everything is new. */
-	err = state_load(&st, o->bpf_root, false, NULL, &d);
-	if (err && err != -ENOENT) {
-		diag_print(&d, stderr);
-		goto out;
-	}
-	err = input_merge(&input, &st.objs, &merged);
+	/* The whole apply pipeline, read only: no lock, nothing created;
+	 * nothing pinned is an empty policy in force, and all is new. */
+	err = ctl_txn_open(&t, o, false);
+	if (err == -ENOENT)
+		err = 0;
 	if (!err)
-		err = validate_set(&merged, &d);
+		err = input_merge(&input, &t.applied, &t.next);
+	if (!err)
+		err = txn_plan(&t);
 	if (err) {
-		diag_sort(&d);
-		diag_print(&d, stderr);
-		if (err == -EINVAL)
-			ctl_err("%zu problem%s found; apply would refuse this",
-				diag_count(&d), diag_count(&d) == 1 ? "" : "s");
-		rc = ctl_exit_for(err);
+		rc = ctl_txn_fail(&t, err, "diff", consequence);
 		goto out;
 	}
-	err = compile_set(&merged, &st.have, &want, &d);
-	if (err) {
-		diag_print(&d, stderr);
-		ctl_err("cannot compile: %s", err == -ENOSPC ?
-			"a policy map would be over capacity" : strerror(-err));
-		goto out;
-	}
-
 	sorted = calloc(input.n ? input.n : 1, sizeof(*sorted));
 	if (!sorted) {
 		ctl_err("out of memory");
@@ -253,13 +189,13 @@ int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv)
 	model_set_sorted(&input, sorted);
 	for (size_t i = 0; i < input.n; i++) {
 		const struct model_obj *old =
-			model_set_find(&st.objs, sorted[i]->kind,
+			model_set_find(&t.applied, sorted[i]->kind,
 				       sorted[i]->name);
 
 		if (old && model_obj_equal(old, sorted[i]))
 			continue;
 		changes++;
-		if (diff_obj(stdout, &st.objs, old, &input, sorted[i])) {
+		if (diff_obj(stdout, &t.applied, old, &input, sorted[i])) {
 			ctl_err("out of memory");
 			goto out;
 		}
@@ -271,11 +207,8 @@ int ctl_cmd_diff(const struct ctl_opts *o, int argc, char **argv)
 	rc = changes ? CTL_EXIT_CHANGES : CTL_EXIT_OK;
 out:
 	free(sorted);
-	state_close(&st);
-	rec_set_free(&want);
-	model_set_free(&merged);
+	txn_close(&t);
 	model_set_free(&input);
 	diag_free(&d);
-	free(files);
 	return rc;
 }

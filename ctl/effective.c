@@ -1,26 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
 #include "effective.h"
 #include "policy/select.h"
-#include "policy/state.h"
-
-const char ctl_usage_effective[] =
-	"usage: mfctl [--bpf-root DIR] effective WORKLOAD [--from SERVICE]\n"
-	"\n"
-	"Prints what the applied policies add up to for WORKLOAD: for each\n"
-	"policy kind, which policies select it (Kuma's rules, docs/policy.md)\n"
-	"and their merged conf, per destination Service for `to` entries, for\n"
-	"`from` entries (only Mesh-wide ones unless --from names the source\n"
-	"Service), and for `default`.  Policies are listed in merge order: the\n"
-	"last one won every field it set.  Routes list their rules; legacy\n"
-	"kinds (TrafficRoute, RateLimit) the single best match.\n"
-	"\n"
-	"Exit codes: 0 ok, 1 invalid input or no such workload, 2 system error.\n";
+#include "policy/txn.h"
 
 /* Writes go to a FILE; tags resolve in the set. */
 struct eff_ctx {
@@ -212,56 +198,29 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 	return err;
 }
 
-int ctl_cmd_effective(const struct ctl_opts *o, int argc, char **argv)
+int ctl_effective(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *from = NULL, *name;
-	struct state st;
-	struct diag d;
-	int c, err, rc = CTL_EXIT_SYSTEM;
+	const char *from = a->val[CTL_OPT_FROM], *name = a->words[0];
+	struct txn t;
+	int err, rc = CTL_EXIT_SYSTEM;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			from = optarg;
-			break;
-		case 'h':
-			fputs(ctl_usage_effective, stdout);
-			return CTL_EXIT_OK;
-		default:
-			fputs(ctl_usage_effective, stderr);
-			return CTL_EXIT_INVALID;
-		}
-	}
-	if (optind + 1 != argc) {
-		ctl_err("effective needs one WORKLOAD");
-		fputs(ctl_usage_effective, stderr);
-		return CTL_EXIT_INVALID;
-	}
-	name = argv[optind];
-	diag_init(&d);
-	err = state_load(&st, o->bpf_root, false, NULL, &d);
+	err = ctl_txn_open(&t, o, false);
 	if (err == -ENOENT) {
 		ctl_err("nothing is applied under %s", o->bpf_root);
 		rc = CTL_EXIT_INVALID;
 		goto out;
 	}
 	if (err) {
-		diag_print(&d, stderr);
+		rc = ctl_txn_fail(&t, err, "effective", "nothing shown");
 		goto out;
 	}
-	err = effective_print(stdout, &st.objs, name, from);
+	err = effective_print(stdout, &t.applied, name, from);
 	if (err == -ENOENT) {
-		ctl_err(from && model_set_find(&st.objs, MODEL_WORKLOAD, name) ?
-				"no Service \"%s\" is applied" :
-				"no Workload \"%s\" is applied",
-			from && model_set_find(&st.objs, MODEL_WORKLOAD, name) ?
-				from : name);
+		bool wl = model_set_find(&t.applied, MODEL_WORKLOAD, name);
+
+		ctl_err(from && wl ? "no Service \"%s\" is applied" :
+				     "no Workload \"%s\" is applied",
+			from && wl ? from : name);
 		rc = CTL_EXIT_INVALID;
 		goto out;
 	}
@@ -271,7 +230,6 @@ int ctl_cmd_effective(const struct ctl_opts *o, int argc, char **argv)
 	}
 	rc = CTL_EXIT_OK;
 out:
-	state_close(&st);
-	diag_free(&d);
+	txn_close(&t);
 	return rc;
 }

@@ -1,41 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * `mfctl inspect`: every pinned map of the pin root, decoded.  For each:
- * its name, type, entries used against max_entries (from the kernel, via
- * bpf_obj_get_info_by_fd, not from this build's constants, so a map pinned
+ * its name, type, entries used against max_entries (as the store says:
+ * for pinned maps the kernel, not this build's constants, so a map pinned
  * by another build shows what it really is; both halves count), then the
  * entries of the half in force.  mf_stats is summed over the CPUs.  Reads
  * only; takes no lock.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "ctl.h"
 #include "abi_names.h"
 #include "policy/kinds.h"
-#include "policy/mapio.h"
-#include "policy/state.h"
-
-const char ctl_usage_inspect[] =
-	"usage: mfctl [--bpf-root DIR] inspect [--summary]\n"
-	"\n"
-	"Prints every map under the pin root: name, type, entries used /\n"
-	"capacity (max_entries) and percent, then the entries of the policy\n"
-	"in force decoded.  Every policy map holds two halves, the one in\n"
-	"force (mf_config's active half) and the one an apply stages; the\n"
-	"capacity is for both.\n"
-	"mf_stats is shown summed over all CPUs.\n"
-	"\n"
-	"  --summary  the header line of each map only\n"
-	"\n"
-	"Exit codes: 0 ok, 1 invalid input, 2 system error (no maps pinned\n"
-	"there included).\n";
+#include "policy/txn.h"
 
 static void insp_ip(char *buf, size_t n, const __u8 ip[4])
 {
@@ -46,27 +26,23 @@ static void insp_ip(char *buf, size_t n, const __u8 ip[4])
  * something is wrong): print at most the field. */
 #define INSP_S(field) (int)strnlen((field), sizeof(field)), (field)
 
-/* The header line of a map; @used < 0: an array, whose every slot is in
- * use.  Returns 0 or -errno. */
-static int insp_head(int fd, const char *name, long used,
-		     struct bpf_map_info *info)
+/* The header line of map @m of @st; @used < 0: an array, whose every slot
+ * is in use.  Returns 0 or -errno. */
+static int insp_head(struct store *st, int m, const char *name, long used)
 {
-	__u32 len = sizeof(*info);
+	struct store_map_info info;
+	int err = st->ops->info(st, m, &info);
 
-	memset(info, 0, sizeof(*info));
-	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
-		int err = -errno;
-
+	if (err) {
 		ctl_err("%s: cannot query the map: %s", name, strerror(-err));
 		return err;
 	}
 	if (used < 0)
-		used = info->max_entries;
+		used = info.max_entries;
 	printf("%s  type %s  key %u  value %u  entries %ld/%u (%.1f%%)\n",
-	       name, libbpf_bpf_map_type_str(info->type) ?: "?",
-	       info->key_size, info->value_size, used, info->max_entries,
-	       info->max_entries ? 100.0 * (double)used / info->max_entries :
-	       0.0);
+	       name, info.type, info.key_size, info.val_size, used,
+	       info.max_entries, info.max_entries ?
+	       100.0 * (double)used / info.max_entries : 0.0);
 	return 0;
 }
 
@@ -181,79 +157,33 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 	}
 }
 
-/* mf_stats: one __u64 per CPU per counter, summed.  Returns 0 or -errno. */
-static int insp_stats(int fd, bool summary)
+/* mf_stats, summed over the CPUs.  Returns 0 or -errno. */
+static int insp_stats(struct store *st, bool summary)
 {
-	struct bpf_map_info info;
-	int ncpu = libbpf_num_possible_cpus(), err;
-	__u64 *vals;
+	uint64_t sums[MF_STAT_MAX];
+	int err = insp_head(st, STORE_STATS, MF_MAP_STATS, -1);
 
-	err = insp_head(fd, MF_MAP_STATS, -1, &info);
-	if (err)
+	if (err || summary)
 		return err;
-	if (summary)
-		return 0;
-	if (ncpu <= 0 || info.value_size != sizeof(__u64)) {
-		ctl_err("%s: cannot read per-CPU values (value size %u)",
-			MF_MAP_STATS, info.value_size);
-		return -EPROTO;
+	err = st->ops->stats(st, sums, MF_STAT_MAX);
+	if (err) {
+		ctl_err("%s: cannot read: %s", MF_MAP_STATS, strerror(-err));
+		return err;
 	}
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (__u32 k = 0; k < info.max_entries; k++) {
-		unsigned long long sum = 0;
-
-		if (bpf_map_lookup_elem(fd, &k, vals)) {
-			err = -errno;
-			ctl_err("%s: cannot read %u: %s", MF_MAP_STATS, k,
-				strerror(-err));
-			break;
-		}
-		for (int c = 0; c < ncpu; c++)
-			sum += vals[c];
-		printf("  %-18s %llu\n", abi_name_or(&abi_stat, k), sum);
-	}
-	free(vals);
-	return err;
+	for (unsigned k = 0; k < MF_STAT_MAX; k++)
+		printf("  %-18s %llu\n", abi_name_or(&abi_stat, k),
+		       (unsigned long long)sums[k]);
+	return 0;
 }
 
-int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv)
+int ctl_inspect(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		{ "summary", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct bpf_map_info info;
-	bool summary = false;
+	const bool summary = a->set[CTL_OPT_SUMMARY];
 	size_t left;
-	struct state st;
-	struct diag d;
-	int c, err, rc = CTL_EXIT_SYSTEM;
+	struct txn t;
+	int err, rc = CTL_EXIT_SYSTEM;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			summary = true;
-			break;
-		case 'h':
-			fputs(ctl_usage_inspect, stdout);
-			return CTL_EXIT_OK;
-		default:
-			fputs(ctl_usage_inspect, stderr);
-			return CTL_EXIT_INVALID;
-		}
-	}
-	if (optind != argc) {
-		ctl_err("inspect takes no arguments");
-		fputs(ctl_usage_inspect, stderr);
-		return CTL_EXIT_INVALID;
-	}
-
-	diag_init(&d);
-	err = state_load(&st, o->bpf_root, false, NULL, &d);
+	err = ctl_txn_open(&t, o, false);
 	if (err == -ENOENT) {
 		ctl_err("no policy maps under %s", o->bpf_root);
 		goto out;
@@ -261,20 +191,20 @@ int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv)
 	/* Records that do not decompile are still worth showing: that is
 	 * when one runs inspect.  Any other failure left nothing read. */
 	if (err && err != -EBADMSG) {
-		diag_print(&d, stderr);
+		rc = ctl_txn_fail(&t, err, "inspect", "nothing shown");
 		goto out;
 	}
-	printf("pin root %s\n\n", o->bpf_root);
-	if (insp_head(st.pm.config_fd, MF_MAP_CONFIG, -1, &info))
+	printf("pin root %s\n\n", t.store->where);
+	if (insp_head(t.store, STORE_CONFIG, MF_MAP_CONFIG, -1))
 		goto out;
 	if (!summary)
 		printf("  epoch %llu active half %u flags 0x%x mesh %.*s "
 		       "trust_domain %.*s\n",
-		       (unsigned long long)st.have.config.epoch,
-		       st.have.config.active, st.have.config.flags,
-		       INSP_S(st.have.config.mesh),
-		       INSP_S(st.have.config.trust_domain));
-	left = rec_other_count(&st.have);
+		       (unsigned long long)t.have.config.epoch,
+		       t.have.config.active, t.have.config.flags,
+		       INSP_S(t.have.config.mesh),
+		       INSP_S(t.have.config.trust_domain));
+	left = rec_other_count(&t.have);
 	if (left)
 		printf("  other half: %zu leftover record%s of an apply that "
 		       "did not finish (not in force; the next apply deletes "
@@ -282,30 +212,29 @@ int ctl_cmd_inspect(const struct ctl_opts *o, int argc, char **argv)
 	for (int m = 0; m < REC_MAP_MAX; m++) {
 		putchar('\n');
 		/* Usage counts both halves: both take slots. */
-		if (insp_head(mapio_map_fd(&st.pm, m), rec_map_info(m)->name,
-			      (long)(rec_count(&st.have, m) +
-				     st.have.other[m].n), &info))
+		if (insp_head(t.store, m, rec_map_info(m)->name,
+			      (long)(rec_count(&t.have, m) +
+				     t.have.other[m].n)))
 			goto out;
-		if (st.have.other[m].n)
+		if (t.have.other[m].n)
 			printf("  (%zu of them leftovers in the other half)\n",
-			       st.have.other[m].n);
+			       t.have.other[m].n);
 		if (!summary)
-			insp_entries(&st.have, m);
+			insp_entries(&t.have, m);
 	}
 	putchar('\n');
-	if (insp_stats(st.pm.stats_fd, summary))
+	if (insp_stats(t.store, summary))
 		goto out;
 	if (err == -EBADMSG) {
 		fputc('\n', stdout);
 		fflush(stdout);
-		diag_print(&d, stderr);
+		diag_print(&t.d, stderr);
 		ctl_err("the records above are inconsistent (see above)");
 		goto out;
 	}
 	rc = CTL_EXIT_OK;
 out:
 	fflush(stdout);
-	state_close(&st);
-	diag_free(&d);
+	txn_close(&t);
 	return rc;
 }

@@ -9,7 +9,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,23 +17,10 @@
 
 #include "agentq.h"
 #include "ctl.h"
-#include "policy/state.h"
+#include "policy/txn.h"
 
 #define STATUS_AGENT_EXE "meshforge-agent"
 #define STATUS_MAX_PIDS 16
-
-const char ctl_usage_status[] =
-	"usage: mfctl [--bpf-root DIR] status [--admin ADDR:PORT]\n"
-	"\n"
-	"Prints whether a meshforge-agent process runs on this machine (by its\n"
-	"executable's name), the epoch and version the agent serves (asked at\n"
-	"its admin endpoint, --admin, default 127.0.0.1:15000), the policy\n"
-	"epoch in force in the kernel maps, the mesh and its trust domain, how\n"
-	"many objects of each kind are applied, the pin root, and mfctl's\n"
-	"version.\n"
-	"\n"
-	"Exit codes: 0 ok (also when no agent runs or nothing is applied),\n"
-	"1 invalid input, 2 system error.\n";
 
 /* True when /proc/@pid/exe is a file named STATUS_AGENT_EXE.  A process
  * we may not look at (another user's, without root) does not count. */
@@ -87,41 +73,16 @@ static int status_pid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
+int ctl_status(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		{ "admin", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *admin = "127.0.0.1:15000";
+	const char *admin = a->val[CTL_OPT_ADMIN] ? a->val[CTL_OPT_ADMIN] :
+						    "127.0.0.1:15000";
 	struct agentq_info ai;
 	int aerr;
 	long pids[STATUS_MAX_PIDS];
 	size_t counts[MODEL_KIND_MAX] = { 0 };
-	struct state st;
-	struct diag d;
-	int c, n, err, rc = CTL_EXIT_SYSTEM;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "a:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			admin = optarg;
-			break;
-		case 'h':
-			fputs(ctl_usage_status, stdout);
-			return CTL_EXIT_OK;
-		default:
-			fputs(ctl_usage_status, stderr);
-			return CTL_EXIT_INVALID;
-		}
-	}
-	if (optind != argc) {
-		ctl_err("status takes no arguments");
-		fputs(ctl_usage_status, stderr);
-		return CTL_EXIT_INVALID;
-	}
+	struct txn t;
+	int n, err, rc = CTL_EXIT_SYSTEM;
 
 	printf("mfctl:     %s\n", CTL_VERSION);
 	n = status_agents(pids, STATUS_MAX_PIDS);
@@ -157,8 +118,7 @@ int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 		       ai.version[0] ? ai.version : "unknown");
 	printf("pin root:  %s\n", o->bpf_root);
 
-	diag_init(&d);
-	err = state_load(&st, o->bpf_root, false, NULL, &d);
+	err = ctl_txn_open(&t, o, false);
 	if (err == -ENOENT) {
 		printf("policy:    nothing applied (no maps pinned)\n");
 		rc = CTL_EXIT_OK;
@@ -167,24 +127,24 @@ int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	/* -EBADMSG: the config record is still good to report. */
 	if (err && err != -EBADMSG) {
 		fflush(stdout);
-		diag_print(&d, stderr);
+		rc = ctl_txn_fail(&t, err, "status", "nothing shown");
 		goto out;
 	}
-	printf("epoch:     %llu%s\n", (unsigned long long)st.have.config.epoch,
-	       aerr ? "" : ai.epoch == st.have.config.epoch ?
+	printf("epoch:     %llu%s\n", (unsigned long long)t.have.config.epoch,
+	       aerr ? "" : ai.epoch == t.have.config.epoch ?
 			   " (the agent serves it)" :
 			   " (the agent serves another; it reloads at its next "
 			   "connection)");
-	if (st.have.config.flags & MF_CONFIG_F_MESH)
+	if (t.have.config.flags & MF_CONFIG_F_MESH)
 		printf("mesh:      %.*s (trust domain %.*s)\n",
-		       (int)strnlen(st.have.config.mesh, MF_NAME_MAX),
-		       st.have.config.mesh,
-		       (int)strnlen(st.have.config.trust_domain, MF_NAME_MAX),
-		       st.have.config.trust_domain);
+		       (int)strnlen(t.have.config.mesh, MF_NAME_MAX),
+		       t.have.config.mesh,
+		       (int)strnlen(t.have.config.trust_domain, MF_NAME_MAX),
+		       t.have.config.trust_domain);
 	else
 		printf("mesh:      none applied\n");
-	for (size_t i = 0; i < st.objs.n; i++)
-		counts[st.objs.objs[i].kind]++;
+	for (size_t i = 0; i < t.applied.n; i++)
+		counts[t.applied.objs[i].kind]++;
 	printf("objects:  ");
 	for (int k = 0; k < MODEL_GEN_FIRST; k++)
 		printf(" %s %zu%s", model_kind_name(k), counts[k],
@@ -203,7 +163,7 @@ int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if (err == -EBADMSG) {
 		fflush(stdout);
-		diag_print(&d, stderr);
+		diag_print(&t.d, stderr);
 		ctl_err("the applied state is inconsistent: counts are of what "
 			"could be decoded (mfctl inspect shows the records)");
 		goto out;
@@ -211,7 +171,6 @@ int ctl_cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	rc = CTL_EXIT_OK;
 out:
 	fflush(stdout);
-	state_close(&st);
-	diag_free(&d);
+	txn_close(&t);
 	return rc;
 }

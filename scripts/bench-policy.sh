@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
 done
 
 mfctl="$O/bin/mfctl"
-loader="$O/tests/unit/test_ctl_scale"
+loader="$O/tests/bench/mf_policy_load"
 for f in "$mfctl" "$loader"; do
 	[ -x "$f" ] || { echo "bench-policy: $f missing; run make tests" >&2; exit 2; }
 done
@@ -69,7 +69,7 @@ t_again=$(elapsed "${ctl[@]}" apply -f "$tmp/gen.yaml")
 t_change=$(elapsed "${ctl[@]}" apply -f "$tmp/change.yaml")
 t_get=$(elapsed "${ctl[@]}" get)
 grep -q '^  port: 9090$' "$tmp/out" || { echo "bench-policy: change not applied" >&2; exit 1; }
-load_ms=$("$loader" --load-root "$root" 2>/dev/null | sed -n 's/^policy_load_ms=//p')
+load_ms=$("$loader" "$root" 2>/dev/null | sed -n 's/^policy_load_ms=//p')
 
 mem=0
 for f in "$root"/mf_*; do

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Records <-> the pinned policy maps.  The only part of the apply path that
- * touches the kernel.
+ * Records <-> the policy maps of a store: the one reader and writer of
+ * the two halves, for mfctl and the agent.
  *
  * Every policy map holds two halves (include/meshforge/abi.h, "Two
  * halves"); records in memory are half-agnostic (half 0), and this module
@@ -13,15 +13,12 @@
 #include <stddef.h>
 
 #include "diag.h"
-#include "pmap.h"
 #include "records.h"
-
-/* The fd of map @m in @pm. */
-int mapio_map_fd(const struct pmap *pm, enum rec_map m);
+#include "store.h"
 
 /*
  * Reads mf_config[0] and the records of the half in force
- * (mf_config.active) of every policy map of @pm into @rs (initialised
+ * (mf_config.active) of every policy map of @s into @rs (initialised
  * here, sorted, half fields zeroed; the caller frees it whatever this
  * returns).  The records of the other half go, as they are, to
  * rs->other (rec_other_count() says how many: leftovers of an apply that
@@ -33,10 +30,10 @@ int mapio_map_fd(const struct pmap *pm, enum rec_map m);
  * than 0 or 1 (said in @d), -EAGAIN when the policy kept changing, or
  * -errno.
  */
-int mapio_read(const struct pmap *pm, struct rec_set *rs, struct diag *d);
+int mapio_read(struct store *s, struct rec_set *rs, struct diag *d);
 
 /*
- * Makes @want the policy in force in the maps of @pm, given that they hold
+ * Makes @want the policy in force in the maps of @s, given that they hold
  * @have (as mapio_read() returned it: the half in force and the leftovers
  * of the other).  Never writes the half in force; in order:
  *   1. deletes the leftovers (have->other) of the other half, the stage;
@@ -56,7 +53,7 @@ int mapio_read(const struct pmap *pm, struct rec_set *rs, struct diag *d);
  * what it held before (leftovers apart), and it returns -ENOSPC when a map
  * is full (said in @d, naming it) or -errno (said in @d).
  */
-int mapio_write(const struct pmap *pm, const struct rec_set *have,
+int mapio_write(struct store *s, const struct rec_set *have,
 		const struct rec_set *want, struct rec_diff *st,
 		struct diag *d);
 
@@ -67,10 +64,10 @@ int mapio_write(const struct pmap *pm, const struct rec_set *have,
  * after it succeeded, mapio_retire() is step 5 (its problems in @d, never
  * an error: @want is in force).
  */
-int mapio_flip(const struct pmap *pm, const struct rec_set *have,
+int mapio_flip(struct store *s, const struct rec_set *have,
 	       const struct rec_set *want, struct rec_diff *st,
 	       struct diag *d);
-void mapio_retire(const struct pmap *pm, const struct rec_set *have,
+void mapio_retire(struct store *s, const struct rec_set *have,
 		  struct diag *d);
 
 #endif /* CTL_MAPIO_H */

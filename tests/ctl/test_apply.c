@@ -1,33 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * `mfctl apply` and `mfctl get` against real pinned maps under a pin root
- * of the test's own (/sys/fs/bpf/mf-test-ctl-<pid>, removed at the end):
- * records land byte for byte as compiled, the epoch goes up by one per
+ * `mfctl apply` and `mfctl get` against the memory store (no root, no
+ * bpffs): records land byte for byte as compiled, the epoch goes up by one per
  * apply, stale records are deleted, invalid input writes nothing, and
  * `get | apply -f -` changes nothing but the epoch.
  */
-#include <fcntl.h>
-#include <sys/statfs.h>
-#include <unistd.h>
-
 #include "harness/test.h"
+#include "harness/ctl_harness.h"
 
 #include "policy/compile.h"
-#include "../../ctl/ctl.h"
 #include "policy/doc.h"
-#include "fsio.h"
-#include "policy/mapio.h"
 #include "policy/validate.h"
-#include "pmap.h"
-
-#define BPF_FS_MAGIC_ 0xcafe4a11
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
-
-static char root[64];
-static char tmpdir[64];
-static char run_dir[80];	/* <tmpdir>/run: the writers' lock */
-static const char *skip_reason;
 
 static const char policy[] =
 	API "kind: Mesh\nmetadata: {name: default}\nspec: {trustDomain: mesh.local}\n"
@@ -47,58 +32,42 @@ static const char policy[] =
 	"    - targetRef: {kind: Mesh}\n"
 	"      default: {action: Deny}\n";
 
-static bool write_file(const char *name, const char *text, char *path,
-		       size_t n)
-{
-	snprintf(path, n, "%s/%s", tmpdir, name);
-	return ASSERT_EQ(fsio_write_atomic(path, text, strlen(text), 0644), 0);
-}
-
 static int apply(const char *path, bool dry_run)
 {
-	struct ctl_opts o = { .config_dir = tmpdir, .bpf_root = root,
-			      .run_dir = run_dir };
+	struct ctl_opts o = ch_opts(true);
 	char *argv[] = { "apply", "-f", (char *)path,
 			 dry_run ? "--dry-run" : NULL, NULL };
+	struct ch_run r;
+	int rc = -1;
 
-	return ctl_cmd_apply(&o, dry_run ? 4 : 3, argv);
-}
-
-/* Runs `get [kind]` with its standard output going to @path. */
-static int get_to(const char *path, const char *kind, const char *bpf_root)
-{
-	struct ctl_opts o = { .config_dir = tmpdir, .bpf_root = bpf_root };
-	char *argv[] = { "get", (char *)kind, NULL };
-	int saved, fd, rc;
-
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (saved < 0 || fd < 0)
-		return -1;
-	dup2(fd, STDOUT_FILENO);
-	close(fd);
-	rc = ctl_cmd_get(&o, kind ? 2 : 1, argv);
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
+	if (ch_capture(&o, argv, &r))
+		rc = r.rc;
+	ch_run_free(&r);
 	return rc;
 }
 
-/* The records in the maps now. */
+/* Runs `get [kind]` (against the pin root @bpf_root when not NULL, else
+ * the memory store) with its standard output going to @path. */
+static int get_to(const char *path, const char *kind, const char *bpf_root)
+{
+	struct ctl_opts o = ch_opts(!bpf_root);
+	char *argv[] = { "get", (char *)kind, NULL };
+	struct ch_run r;
+	int rc = -1;
+
+	if (bpf_root)
+		o.bpf_root = bpf_root;
+	if (ch_capture(&o, argv, &r) &&
+	    !fsio_write_atomic(path, r.out, strlen(r.out), 0644))
+		rc = r.rc;
+	ch_run_free(&r);
+	return rc;
+}
+
+/* The records in the store now. */
 static bool read_maps(struct rec_set *rs)
 {
-	struct pmap pm;
-	struct diag d;
-	bool ok;
-
-	diag_init(&d);
-	ok = ASSERT_EQ(pmap_open(&pm, root, false), 0);
-	ok = ok && ASSERT_EQ(mapio_read(&pm, rs, &d), 0);
-	if (ok)
-		pmap_close(&pm);
-	diag_free(&d);
-	return ok;
+	return ch_read(true, rs);
 }
 
 /* What compile makes of @yaml on an empty state. */
@@ -124,11 +93,9 @@ static bool test_apply_writes_compiled_records(void)
 	char path[128];
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
 	rec_set_init(&got);
 	rec_set_init(&want);
-	ok = write_file("policy.yaml", policy, path, sizeof(path)) &&
+	ok = ch_write_file("policy.yaml", policy, path, sizeof(path)) &&
 	     ASSERT_EQ(apply(path, false), CTL_EXIT_OK) &&
 	     read_maps(&got) && compile_yaml(policy, &want) &&
 	     ASSERT_EQ(got.config.epoch, 1) &&
@@ -153,12 +120,10 @@ static bool test_apply_upserts_and_deletes_stale(void)
 	char path[128];
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
 	rec_set_init(&before);
 	rec_set_init(&after);
 	ok = read_maps(&before) &&
-	     write_file("update.yaml", update, path, sizeof(path)) &&
+	     ch_write_file("update.yaml", update, path, sizeof(path)) &&
 	     ASSERT_EQ(apply(path, false), CTL_EXIT_OK) && read_maps(&after) &&
 	     ASSERT_EQ(after.config.epoch, before.config.epoch + 1) &&
 	     ASSERT_EQ(rec_find(&after, REC_ENDPOINTS, &k), -1) &&
@@ -192,13 +157,11 @@ static bool test_invalid_and_dry_run_write_nothing(void)
 	char p1[128], p2[128], p3[128];
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
 	rec_set_init(&before);
 	rec_set_init(&after);
-	ok = read_maps(&before) && write_file("bad.yaml", bad, p1, sizeof(p1)) &&
-	     write_file("badref.yaml", bad_ref, p2, sizeof(p2)) &&
-	     write_file("good.yaml", good, p3, sizeof(p3)) &&
+	ok = read_maps(&before) && ch_write_file("bad.yaml", bad, p1, sizeof(p1)) &&
+	     ch_write_file("badref.yaml", bad_ref, p2, sizeof(p2)) &&
+	     ch_write_file("good.yaml", good, p3, sizeof(p3)) &&
 	     ASSERT_EQ(apply(p1, false), CTL_EXIT_INVALID) &&
 	     ASSERT_EQ(apply(p2, false), CTL_EXIT_INVALID) &&
 	     ASSERT_EQ(apply(p3, true), CTL_EXIT_OK) &&
@@ -220,18 +183,16 @@ static bool test_get_apply_round_trip(void)
 	size_t n1, n2;
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
-	snprintf(out1, sizeof(out1), "%s/get1.yaml", tmpdir);
-	snprintf(out2, sizeof(out2), "%s/get2.yaml", tmpdir);
+	snprintf(out1, sizeof(out1), "%s/get1.yaml", ch_tmpdir);
+	snprintf(out2, sizeof(out2), "%s/get2.yaml", ch_tmpdir);
 	rec_set_init(&before);
 	rec_set_init(&after);
 	ok = read_maps(&before) &&
-	     ASSERT_EQ(get_to(out1, NULL, root), CTL_EXIT_OK) &&
+	     ASSERT_EQ(get_to(out1, NULL, NULL), CTL_EXIT_OK) &&
 	     ASSERT_EQ(apply(out1, false), CTL_EXIT_OK) && read_maps(&after) &&
 	     ASSERT_EQ(after.config.epoch, before.config.epoch + 1) &&
 	     ASSERT_TRUE(rec_set_equal(&before, &after)) &&
-	     ASSERT_EQ(get_to(out2, NULL, root), CTL_EXIT_OK) &&
+	     ASSERT_EQ(get_to(out2, NULL, NULL), CTL_EXIT_OK) &&
 	     ASSERT_EQ(fsio_read_all(out1, &y1, &n1), 0) &&
 	     ASSERT_EQ(fsio_read_all(out2, &y2, &n2), 0) &&
 	     ASSERT_EQ(n1, n2) && ASSERT_STREQ(y1, y2) &&
@@ -240,11 +201,11 @@ static bool test_get_apply_round_trip(void)
 	free(y2);
 	y1 = NULL;
 	/* One kind only. */
-	ok = ok && ASSERT_EQ(get_to(out1, "nodes", root), CTL_EXIT_OK) &&
+	ok = ok && ASSERT_EQ(get_to(out1, "nodes", NULL), CTL_EXIT_OK) &&
 	     ASSERT_EQ(fsio_read_all(out1, &y1, &n1), 0) &&
 	     ASSERT_TRUE(strstr(y1, "kind: Node\n")) &&
 	     ASSERT_FALSE(strstr(y1, "kind: Service\n")) &&
-	     ASSERT_EQ(get_to(out1, "Gadget", root), CTL_EXIT_INVALID);
+	     ASSERT_EQ(get_to(out1, "Gadget", NULL), CTL_EXIT_INVALID);
 	free(y1);
 	rec_set_free(&after);
 	rec_set_free(&before);
@@ -258,10 +219,8 @@ static bool test_get_nothing_applied(void)
 	size_t n = 1;
 	bool ok;
 
-	if (skip_reason)
-		TEST_SKIP(skip_reason);
-	snprintf(out, sizeof(out), "%s/empty.yaml", tmpdir);
-	snprintf(missing, sizeof(missing), "%s-missing", root);
+	snprintf(out, sizeof(out), "%s/empty.yaml", ch_tmpdir);
+	snprintf(missing, sizeof(missing), "%s-missing", ch_root);
 	ok = ASSERT_EQ(get_to(out, NULL, missing), CTL_EXIT_OK) &&
 	     ASSERT_EQ(fsio_read_all(out, &y, &n), 0) && ASSERT_EQ(n, 0) &&
 	     ASSERT_FALSE(fsio_exists(missing));
@@ -271,32 +230,14 @@ static bool test_get_nothing_applied(void)
 
 int main(void)
 {
-	struct statfs sfs;
-	char cmd[128];
-
 	TEST_MAIN_BEGIN();
-	snprintf(root, sizeof(root), "/sys/fs/bpf/mf-test-ctl-%d", (int)getpid());
-	strcpy(tmpdir, "/tmp/mf-test-ctl-apply.XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (ch_setup("/sys/fs/bpf/mf-test-ctl", "/tmp/mf-test-ctl-apply.XXXXXX"))
 		return 1;
-	}
-	snprintf(run_dir, sizeof(run_dir), "%s/run", tmpdir);
-	if (geteuid() != 0)
-		skip_reason = "needs root for bpffs";
-	else if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC_)
-		skip_reason = "bpffs not mounted at /sys/fs/bpf";
-	pmap_unpin_all(root);
-
 	TEST_RUN(test_apply_writes_compiled_records);
 	TEST_RUN(test_apply_upserts_and_deletes_stale);
 	TEST_RUN(test_invalid_and_dry_run_write_nothing);
 	TEST_RUN(test_get_apply_round_trip);
 	TEST_RUN(test_get_nothing_applied);
-
-	pmap_unpin_all(root);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd))
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	ch_cleanup();
 	TEST_MAIN_END();
 }

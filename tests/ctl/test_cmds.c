@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * `mfctl delete`, `get -o json|table`, `diff`, `inspect` and `status`
- * against real pinned maps under a pin root of the test's own
- * (/sys/fs/bpf/mf-test-ctl-<pid>, removed at exit even when a test
- * fails).  The tests run in order over one applied policy.
+ * against the memory store: no root, no bpffs.  The tests run in order
+ * over one applied policy.
  */
 #include <unistd.h>
 
@@ -12,8 +11,6 @@
 
 #include "../../ctl/ctl.h"
 #include "fsio.h"
-#include "policy/mapio.h"
-#include "pmap.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
 
@@ -36,29 +33,18 @@ static const char policy[] =
 	"    - targetRef: {kind: Mesh}\n"
 	"      default: {action: Deny}\n";
 
-/* Runs @fn with argv @args (NULL-terminated), capturing its output. */
-static bool run(int (*fn)(const struct ctl_opts *, int, char **),
-		char **args, struct ch_run *r)
+/* Runs the command line @args against the memory store, capturing its
+ * output. */
+static bool run(char **args, struct ch_run *r)
 {
-	struct ctl_opts o = { .config_dir = ch_tmpdir, .bpf_root = ch_root,
-			      .run_dir = ch_run_dir };
+	struct ctl_opts o = ch_opts(true);
 
-	return ch_capture(fn, &o, args, r);
+	return ch_capture(&o, args, r);
 }
 
 static bool read_maps(struct rec_set *rs)
 {
-	struct pmap pm;
-	struct diag d;
-	bool ok;
-
-	diag_init(&d);
-	ok = ASSERT_EQ(pmap_open(&pm, ch_root, false), 0);
-	ok = ok && ASSERT_EQ(mapio_read(&pm, rs, &d), 0);
-	if (ok)
-		pmap_close(&pm);
-	diag_free(&d);
-	return ok;
+	return ch_read(true, rs);
 }
 
 /* Every map's entries equal byte for byte, mf_config (epoch) included. */
@@ -95,10 +81,8 @@ static bool test_setup_apply(void)
 	struct ch_run r;
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
 	ok = ch_write_file("policy.yaml", policy, path, sizeof(path)) &&
-	     run(ctl_cmd_apply, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	     run(args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_EQ(epoch_now(), 1);
 	ch_run_free(&r);
 	return ok;
@@ -113,11 +97,9 @@ static bool test_delete_referenced_refused(void)
 	struct ch_run r = { 0 };
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
 	rec_set_init(&before);
 	rec_set_init(&after);
-	ok = read_maps(&before) && run(ctl_cmd_delete, args, &r) &&
+	ok = read_maps(&before) && run(args, &r) &&
 	     ASSERT_EQ(r.rc, CTL_EXIT_INVALID) &&
 	     ASSERT_TRUE(strstr(r.err, "applied Workload b1: spec.service: "
 				"no Service \"web\"")) &&
@@ -144,20 +126,18 @@ static bool test_delete_by_kind_name(void)
 	struct ch_run r = { 0 }, r2 = { 0 }, r3 = { 0 };
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
 	rec_set_init(&after);
-	ok = run(ctl_cmd_delete, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	ok = run(args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     read_maps(&after) && ASSERT_EQ(after.config.epoch, 2) &&
 	     ASSERT_EQ(rec_find(&after, REC_ENDPOINTS, &k), -1) &&
 	     ASSERT_EQ(rec_count(&after, REC_ENDPOINTS), 1) &&
 	     /* Its identity went with it; api stays. */
 	     ASSERT_EQ(rec_count(&after, REC_IDENTITIES), 1) &&
 	     ASSERT_EQ(rec_count(&after, REC_SERVICES), 2) &&
-	     run(ctl_cmd_delete, args2, &r2) &&
+	     run(args2, &r2) &&
 	     ASSERT_EQ(r2.rc, CTL_EXIT_INVALID) &&
 	     ASSERT_TRUE(strstr(r2.err, "Workload \"b2\" not found")) &&
-	     run(ctl_cmd_delete, args3, &r3) && ASSERT_EQ(r3.rc, CTL_EXIT_OK) &&
+	     run(args3, &r3) && ASSERT_EQ(r3.rc, CTL_EXIT_OK) &&
 	     ASSERT_EQ(epoch_now(), 2);
 	ch_run_free(&r3);
 	ch_run_free(&r2);
@@ -179,11 +159,9 @@ static bool test_delete_by_file(void)
 	struct ch_run r = { 0 };
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
 	rec_set_init(&after);
 	ok = ch_write_file("del.yaml", del, path, sizeof(path)) &&
-	     run(ctl_cmd_delete, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	     run(args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_TRUE(strstr(r.out, "2 objects deleted")) &&
 	     read_maps(&after) && ASSERT_EQ(after.config.epoch, 3) &&
 	     ASSERT_EQ(rec_count(&after, REC_SERVICES), 1) &&
@@ -232,9 +210,7 @@ static bool test_get_json(void)
 	struct ch_run r = { 0 }, r1 = { 0 }, r2 = { 0 };
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
-	ok = run(ctl_cmd_get, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	ok = run(args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_EQ(r.out[0], '[') &&
 	     ASSERT_STREQ(r.out + strlen(r.out) - 2, "]\n") &&
 	     ASSERT_TRUE(json_balanced(r.out)) &&
@@ -245,11 +221,11 @@ static bool test_get_json(void)
 				"\"spiffe://mesh.local/ns/default/sa/web\"")) &&
 	     ASSERT_TRUE(strstr(r.out, "\"metadata\": {\"name\": \"web\"}")) &&
 	     ASSERT_TRUE(strstr(r.out, "\"vip\": \"10.96.0.10\", \"port\": 80")) &&
-	     run(ctl_cmd_get, one, &r1) && ASSERT_EQ(r1.rc, CTL_EXIT_OK) &&
+	     run(one, &r1) && ASSERT_EQ(r1.rc, CTL_EXIT_OK) &&
 	     ASSERT_TRUE(json_balanced(r1.out)) &&
 	     ASSERT_TRUE(strstr(r1.out, "\"kind\": \"Service\"")) &&
 	     ASSERT_FALSE(strstr(r1.out, "\"kind\": \"Workload\"")) &&
-	     run(ctl_cmd_get, missing, &r2) &&
+	     run(missing, &r2) &&
 	     ASSERT_EQ(r2.rc, CTL_EXIT_INVALID) &&
 	     ASSERT_TRUE(strstr(r2.err, "Service \"nope\" not found")) &&
 	     ASSERT_STREQ(r2.out, "");
@@ -265,9 +241,7 @@ static bool test_get_table(void)
 	struct ch_run r = { 0 };
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
-	ok = run(ctl_cmd_get, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	ok = run(args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_TRUE(strstr(r.out, "NAME   VIP          PORT   PROTOCOL   "
 				"ENDPOINTS\n"
 				"web    10.96.0.10   80     tcp        1\n")) &&
@@ -296,17 +270,15 @@ static bool test_diff(void)
 	struct ch_run g = { 0 }, r1 = { 0 }, r2 = { 0 };
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
 	rec_set_init(&before);
 	rec_set_init(&after);
-	ok = read_maps(&before) && run(ctl_cmd_get, get, &g) &&
+	ok = read_maps(&before) && run(get, &g) &&
 	     ASSERT_EQ(g.rc, CTL_EXIT_OK) &&
 	     ch_write_file("same.yaml", g.out, same, sizeof(same)) &&
-	     run(ctl_cmd_diff, d_same, &r1) && ASSERT_EQ(r1.rc, CTL_EXIT_OK) &&
+	     run(d_same, &r1) && ASSERT_EQ(r1.rc, CTL_EXIT_OK) &&
 	     ASSERT_STREQ(r1.out, "") &&
 	     ch_write_file("changed.yaml", changed, path, sizeof(path)) &&
-	     run(ctl_cmd_diff, d_changed, &r2) &&
+	     run(d_changed, &r2) &&
 	     ASSERT_EQ(r2.rc, CTL_EXIT_CHANGES) &&
 	     ASSERT_STREQ(r2.out, "+ Service/fresh\n"
 			  "~ Service/web\n"
@@ -332,10 +304,8 @@ static bool test_diff_invalid(void)
 	struct ch_run r = { 0 };
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
 	ok = ch_write_file("bad.yaml", bad, path, sizeof(path)) &&
-	     run(ctl_cmd_diff, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_INVALID) &&
+	     run(args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_INVALID) &&
 	     ASSERT_TRUE(strstr(r.err, "no Node \"nowhere\""));
 	ch_run_free(&r);
 	return ok;
@@ -368,9 +338,7 @@ static bool test_inspect(void)
 	struct ch_run r = { 0 };
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
-	ok = run(ctl_cmd_inspect, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK);
+	ok = run(args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK);
 	for (size_t i = 0; ok && i < sizeof(want) / sizeof(want[0]); i++)
 		ok = ASSERT_TRUE(strstr(r.out, want[i]));
 	/* Every write cleared the half it left. */
@@ -388,11 +356,9 @@ static bool test_status(void)
 	struct ch_run r = { 0 };
 	bool ok;
 
-	if (ch_skip_reason)
-		TEST_SKIP(ch_skip_reason);
 	snprintf(epoch, sizeof(epoch), "\nepoch:     %llu\n",
 		 (unsigned long long)epoch_now());
-	ok = run(ctl_cmd_status, args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+	ok = run(args, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 	     ASSERT_TRUE(strstr(r.out, epoch)) &&
 	     ASSERT_TRUE(strstr(r.out, "mfctl:     " CTL_VERSION "\n")) &&
 	     /* nothing listens on this port: the agent's view is unknown */
@@ -408,24 +374,38 @@ static bool test_status(void)
 	return ok;
 }
 
-/* --help: usage on stdout, exit 0; a bad option: exit 1.  Needs no maps. */
+/* Every command of the table: --help prints its usage on stdout, exit 0;
+ * a bad option exits 1 with the usage on stderr; "help CMD" prints the
+ * same usage.  Needs no maps. */
 static bool test_help_and_usage_errors(void)
 {
-	int (*fns[])(const struct ctl_opts *, int, char **) = {
-		ctl_cmd_delete, ctl_cmd_diff, ctl_cmd_inspect, ctl_cmd_status,
-		ctl_cmd_get,
-	};
 	bool ok = true;
 
-	for (size_t i = 0; ok && i < sizeof(fns) / sizeof(fns[0]); i++) {
-		char *help[] = { "cmd", "--help", NULL };
-		char *bad[] = { "cmd", "--no-such-option", NULL };
-		struct ch_run r = { 0 }, r2 = { 0 };
+	for (size_t i = 0; ok && i < ctl_ncmds; i++) {
+		char name[32], *sp, *help[5] = { 0 }, *bad[5] = { 0 };
+		char *via_help[5] = { "help" };
+		struct ch_run r = { 0 }, r2 = { 0 }, r3 = { 0 };
+		int n = 0;
 
-		ok = run(fns[i], help, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
+		snprintf(name, sizeof(name), "%s", ctl_cmds[i].name);
+		sp = strchr(name, ' ');
+		help[n] = bad[n] = via_help[n + 1] = name;
+		n++;
+		if (sp) {
+			*sp = '\0';
+			help[n] = bad[n] = via_help[n + 1] = sp + 1;
+			n++;
+		}
+		help[n] = "--help";
+		bad[n] = "--no-such-option";
+		ok = run(help, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK) &&
 		     ASSERT_TRUE(!strncmp(r.out, "usage: mfctl", 12)) &&
-		     run(fns[i], bad, &r2) &&
-		     ASSERT_EQ(r2.rc, CTL_EXIT_INVALID);
+		     run(bad, &r2) && ASSERT_EQ(r2.rc, CTL_EXIT_INVALID) &&
+		     ASSERT_TRUE(strstr(r2.err, "usage: mfctl") != NULL) &&
+		     run(via_help, &r3) && ASSERT_STREQ(r3.out, r.out);
+		if (!ok)
+			fprintf(stderr, "command %s\n", ctl_cmds[i].name);
+		ch_run_free(&r3);
 		ch_run_free(&r2);
 		ch_run_free(&r);
 	}

@@ -30,30 +30,30 @@
 
 static char dir[64];		/* the config dir of this run */
 
-static int run_cmd(int (*fn)(const struct ctl_opts *, int, char **),
-		   const char *cfg, char **argv)
+/* Runs the mfctl command line @argv with config dir @cfg. */
+static int run_cmd(const char *cfg, char **argv)
 {
 	struct ctl_opts o = { .config_dir = cfg, .bpf_root = "/nonexistent" };
 	int argc = 0;
 
 	while (argv[argc])
 		argc++;
-	return fn(&o, argc, argv);
+	return ctl_run(&o, argc, argv);
 }
 
 static int ca_init(const char *cfg, const char *td, bool force)
 {
-	char *argv[] = { "init", "--trust-domain", (char *)td,
+	char *argv[] = { "ca", "init", "--trust-domain", (char *)td,
 			 force ? "--force" : NULL, NULL };
 
-	return run_cmd(ctl_cmd_ca_init, cfg, argv);
+	return run_cmd(cfg, argv);
 }
 
 static int cert_issue(const char *cfg, const char *id, const char *out,
 		      const char *days)
 {
-	char *argv[8] = { "issue", "--identity", (char *)id };
-	int n = 3;
+	char *argv[9] = { "cert", "issue", "--identity", (char *)id };
+	int n = 4;
 
 	if (out) {
 		argv[n++] = "--out";
@@ -63,7 +63,7 @@ static int cert_issue(const char *cfg, const char *id, const char *out,
 		argv[n++] = "--days";
 		argv[n++] = (char *)days;
 	}
-	return run_cmd(ctl_cmd_cert_issue, cfg, argv);
+	return run_cmd(cfg, argv);
 }
 
 static int file_mode(const char *dirname, const char *name)

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The setup the mfctl command tests share (test_ctl_cmds, test_ctl_state):
- * a pin root of the test's own under /sys/fs/bpf and a temporary config
- * directory (with the run dir, for the writers' lock, inside it: parallel
- * test programs never wait for each other), both made by ch_setup() and
- * removed by ch_cleanup() at exit
- * even when a test fails; the reason every bpffs case skips when the
- * machine cannot pin (not root, no bpffs); files written into the temp
- * dir; and running an mfctl command function in process with its stdout
- * and stderr captured.
+ * The setup the mfctl command tests share: a memory store (store.h) for
+ * the tests that need no kernel, a pin root of the test's own under
+ * /sys/fs/bpf for those that do, and a temporary config directory (with
+ * the run dir, for the writers' lock, inside it: parallel test programs
+ * never wait for each other), all made by ch_setup() and removed by
+ * ch_cleanup() at exit even when a test fails; the reason every bpffs case
+ * skips when the machine cannot pin (not root, no bpffs); files written
+ * into the temp dir; and running an mfctl command line in process with
+ * its stdout and stderr captured.
  *
  * Include after "harness/test.h".  One test program per include: the pin root
  * and temp dir are this file's statics.
@@ -24,6 +24,8 @@
 #include "../../ctl/ctl.h"
 #include "fsio.h"
 #include "pmap.h"
+#include "policy/mapio.h"
+#include "policy/store.h"
 
 #define CH_BPF_FS_MAGIC 0xcafe4a11
 
@@ -31,6 +33,7 @@ static char ch_root[64];		/* the pin root */
 static char ch_tmpdir[64];		/* config dir; "" once removed */
 static char ch_run_dir[80];		/* <ch_tmpdir>/run: --run-dir */
 static const char *ch_skip_reason;	/* set when bpffs cases must skip */
+static struct store *ch_mem;		/* the memory store */
 
 /* Unpins everything under the pin root and removes the temp dir.  Safe to
  * call twice (main calls it, then atexit). */
@@ -39,6 +42,8 @@ static inline void ch_cleanup(void)
 	char cmd[128];
 
 	pmap_unpin_all(ch_root);
+	store_close(ch_mem);
+	ch_mem = NULL;
 	if (ch_tmpdir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", ch_tmpdir);
 		if (system(cmd))
@@ -64,6 +69,8 @@ static inline int ch_setup(const char *root_prefix, const char *tmp_template)
 	}
 	snprintf(ch_run_dir, sizeof(ch_run_dir), "%s/run", ch_tmpdir);
 	atexit(ch_cleanup);
+	if (store_mem_new(&ch_mem))
+		return -1;
 	if (geteuid() != 0)
 		ch_skip_reason = "needs root for bpffs";
 	else if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != CH_BPF_FS_MAGIC)
@@ -114,12 +121,49 @@ static inline void ch_put_back(int target, int saved)
 	close(saved);
 }
 
-/* Runs command @fn with options @o and argv @args (NULL-terminated),
- * capturing its output through files in the temp dir into @r (the caller
- * frees it with ch_run_free()).  True when the output was captured (the
- * exit code is in r->rc); each way it can fail is an assertion. */
-static inline bool ch_capture(int (*fn)(const struct ctl_opts *, int, char **),
-			      const struct ctl_opts *o, char **args,
+/* The global options of a command run against the memory store (@mem)
+ * or the pin root, with the temp dir as config dir. */
+static inline struct ctl_opts ch_opts(bool mem)
+{
+	return (struct ctl_opts){ .config_dir = ch_tmpdir,
+				  .bpf_root = ch_root,
+				  .run_dir = ch_run_dir,
+				  .store = mem ? ch_mem : NULL };
+}
+
+/* Replaces the memory store with an empty one (a node after a reboot). */
+static inline bool ch_mem_reset(void)
+{
+	store_close(ch_mem);
+	ch_mem = NULL;
+	return ASSERT_EQ(store_mem_new(&ch_mem), 0);
+}
+
+/* The policy in force in the memory store (@mem) or under the pin root,
+ * through the one reader, into @rs (the caller frees it). */
+static inline bool ch_read(bool mem, struct rec_set *rs)
+{
+	struct store *s = ch_mem;
+	struct diag d;
+	bool ok = true;
+
+	diag_init(&d);
+	rec_set_init(rs);
+	if (!mem)
+		ok = ASSERT_EQ(store_bpf_open(&s, ch_root, false), 0);
+	ok = ok && ASSERT_EQ(mapio_read(s, rs, &d), 0);
+	if (!mem && ok)
+		store_close(s);
+	diag_free(&d);
+	return ok;
+}
+
+/* Runs the mfctl command line @args (NULL-terminated, the command's name
+ * first, as after the global options) with options @o, capturing its
+ * output through files in the temp dir into @r (the caller frees it with
+ * ch_run_free()).  True when the output was captured (the exit code is in
+ * r->rc); each way it can fail is an assertion. */
+static inline bool ch_capture(const struct ctl_opts *o, char **args,
 			      struct ch_run *r)
 {
 	char out[128], err[128];
@@ -139,7 +183,7 @@ static inline bool ch_capture(int (*fn)(const struct ctl_opts *, int, char **),
 		ch_put_back(STDOUT_FILENO, so);
 		return ASSERT_TRUE(false);
 	}
-	r->rc = fn(o, argc, args);
+	r->rc = ctl_run(o, argc, args);
 	fflush(stdout);
 	fflush(stderr);
 	ch_put_back(STDERR_FILENO, se);

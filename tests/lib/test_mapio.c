@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Two halves and one flip (ctl/mapio.h) against real pinned maps under a
+ * Two halves and one flip (lib/policy/mapio.h) against real pinned maps
+ * (the kernel's own atomicity is what is tested) under a
  * pin root of the test's own (/sys/fs/bpf/mf-test-stage-<pid>, removed at
  * exit even when a case fails), with the writers' lock in a run dir of its
  * own under the temp dir:
@@ -8,8 +9,9 @@
  *     bumps the epoch by one;
  *   - an apply the kernel refuses part way (a map full) changes no byte of
  *     any map; neither does one that compile refuses;
- *   - a reader looping over mapio_read() while A and B are applied in turn
- *     sees exactly A or exactly B, never a mix;
+ *   - the agent's reader (policy_load(), which reads through
+ *     mapio_read()) looping while A and B are applied in turn builds
+ *     snapshots of exactly A or exactly B, never a mix;
  *   - a second writer waits for the lock under the run dir.
  * The cases run in order; the last one replaces a pinned map.
  */
@@ -31,7 +33,8 @@
 #include "../../ctl/ctl.h"
 #include "policy/doc.h"
 #include "policy/mapio.h"
-#include "policy/state.h"
+#include "policy/txn.h"
+#include "../../agent/policy.h"
 #include "policy/validate.h"
 #include "pmap.h"
 
@@ -123,7 +126,7 @@ static bool apply_text(const char *name, const char *text, struct ch_run *r)
 	stage_opts(&o);
 	memset(r, 0, sizeof(*r));
 	return ASSERT_TRUE(text) && ch_write_file(name, text, path, sizeof(path)) &&
-	       ch_capture(ctl_cmd_apply, &o, args, r);
+	       ch_capture(&o, args, r);
 }
 
 /* Applies policy @variant with @n workloads; true when it applied. */
@@ -145,21 +148,7 @@ static bool apply_policy(int variant, int n)
 /* The policy in force, through mapio_read(). */
 static bool read_maps(struct rec_set *rs)
 {
-	struct pmap pm;
-	struct diag d;
-	bool ok;
-
-	diag_init(&d);
-	rec_set_init(rs);
-	ok = ASSERT_EQ(pmap_open(&pm, ch_root, false), 0);
-	if (ok) {
-		ok = ASSERT_EQ(mapio_read(&pm, rs, &d), 0);
-		pmap_close(&pm);
-	}
-	if (!ok)
-		diag_print(&d, stderr);
-	diag_free(&d);
-	return ok;
+	return ch_read(false, rs);
 }
 
 /* What apply makes of @text over the applied @have: parse, validate and
@@ -227,7 +216,7 @@ static bool raw_take(struct raw *r)
 	for (int m = 0; ok && m < REC_MAP_MAX; m++) {
 		const struct rec_map_info *mi = rec_map_info(m);
 		struct raw_map *rm = &r->m[m];
-		int fd = mapio_map_fd(&pm, m);
+		int fd = pm.fds[m];
 		size_t cap = 0;
 		void *prev = NULL;
 
@@ -340,36 +329,55 @@ struct reader {
 	char why[128];			/* the first failure */
 };
 
+/* True when snapshot @p is policy @variant whole: its Service on the
+ * variant's port, and every workload of the variant, none of the other. */
+static bool reader_is(struct policy *p, int variant)
+{
+	const uint8_t vip[4] = { 10, 96, 0, 10 };
+	uint32_t v;
+
+	memcpy(&v, vip, 4);
+	if (!policy_service_by_vip(p, v, variant ? 8080 : 80) ||
+	    policy_service_by_vip(p, v, variant ? 80 : 8080))
+		return false;
+	for (int i = 0; i < STAGE_WORKLOADS; i++) {
+		uint8_t mine[4] = { 10, 78, variant + 1, i + 10 };
+		uint8_t theirs[4] = { 10, 78, 2 - variant, i + 10 };
+		uint32_t a, b;
+
+		memcpy(&a, mine, 4);
+		memcpy(&b, theirs, 4);
+		if (!policy_endpoint_by_ip(p, a) || policy_endpoint_by_ip(p, b))
+			return false;
+	}
+	return true;
+}
+
 static void *reader_main(void *arg)
 {
 	struct reader *rd = arg;
 
 	while (!__atomic_load_n(&rd->stop, __ATOMIC_ACQUIRE)) {
-		struct rec_set rs;
-		struct diag d;
-		int err;
+		struct policy *p = NULL;
+		int err = policy_load(&p, rd->pm);
 
-		diag_init(&d);
-		err = mapio_read(rd->pm, &rs, &d);
 		if (err == -EAGAIN) {
 			rd->retried++;
 		} else if (err) {
 			rd->mixed++;
-			snprintf(rd->why, sizeof(rd->why), "mapio_read: %s",
+			snprintf(rd->why, sizeof(rd->why), "policy_load: %s",
 				 strerror(-err));
-		} else if (rec_set_equal(&rs, &exp_a)) {
+		} else if (reader_is(p, 0)) {
 			rd->seen_a++;
-		} else if (rec_set_equal(&rs, &exp_b)) {
+		} else if (reader_is(p, 1)) {
 			rd->seen_b++;
 		} else {
 			rd->mixed++;
-			snprintf(rd->why, sizeof(rd->why), "epoch %llu: %zu "
-				 "endpoints, neither A nor B",
-				 (unsigned long long)rs.config.epoch,
-				 rec_count(&rs, REC_ENDPOINTS));
+			snprintf(rd->why, sizeof(rd->why), "epoch %llu: "
+				 "neither A nor B",
+				 (unsigned long long)policy_epoch(p));
 		}
-		rec_set_free(&rs);
-		diag_free(&d);
+		policy_put(p);
 	}
 	return NULL;
 }
@@ -399,11 +407,11 @@ static bool test_reader_never_sees_a_mix(void)
 	__atomic_store_n(&rd.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	pmap_close(&pm);
-	fprintf(stderr, "reader: %zu reads of A, %zu of B, %zu retried, "
+	fprintf(stderr, "reader: %zu snapshots of A, %zu of B, %zu retried, "
 		"%zu neither\n", rd.seen_a, rd.seen_b, rd.retried, rd.mixed);
 	if (rd.mixed)
 		fprintf(stderr, "first: %s\n", rd.why);
-	/* Reads of both, during the flips, and none of anything else. */
+	/* Snapshots of both, during the flips, and none of anything else. */
 	return ok && ASSERT_EQ(rd.mixed, 0) && ASSERT_TRUE(rd.seen_a > 0) &&
 	       ASSERT_TRUE(rd.seen_b > 0);
 }
@@ -464,7 +472,7 @@ static bool test_second_writer_waits_for_lock(void)
 		free(text);
 		TEST_SKIP(ch_skip_reason);
 	}
-	snprintf(lock, sizeof(lock), "%s/" STATE_LOCK_FILE, ch_run_dir);
+	snprintf(lock, sizeof(lock), "%s/" TXN_LOCK_FILE, ch_run_dir);
 	/* The lock lives in the run dir, not in the pin root. */
 	ok = ASSERT_EQ(stat(ch_run_dir, &sd), 0) &&
 	     ASSERT_EQ(sd.st_mode & 07777, 0755) &&
@@ -495,7 +503,7 @@ static bool test_second_writer_waits_for_lock(void)
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 		stage_opts(&o);
-		_exit(ctl_cmd_apply(&o, 3, args));
+		_exit(ctl_run(&o, 3, args));
 	}
 	if (!ASSERT_GE(pid, 0)) {
 		close(fd);

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The command line: every option declared once, a command's options and
+ * arguments parsed against its table entry, usage printed from it, and
+ * what every command says about a policy transaction that failed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "policy/input.h"
+#include "policy/txn.h"
+
+struct ctl_optdef {
+	const char *name;	/* long name */
+	char letter;		/* short name, or 0 */
+	const char *arg;	/* its argument in usage, NULL: a flag */
+};
+
+static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
+	[CTL_OPT_FILE] = { "filename", 'f', "F" },
+	[CTL_OPT_OUTPUT] = { "output", 'o', "F" },
+	[CTL_OPT_DRY_RUN] = { "dry-run", 0, NULL },
+	[CTL_OPT_FORCE] = { "force", 0, NULL },
+	[CTL_OPT_IGNORE] = { "ignore-not-found", 0, NULL },
+	[CTL_OPT_SUMMARY] = { "summary", 0, NULL },
+	[CTL_OPT_ADMIN] = { "admin", 0, "ADDR:PORT" },
+	[CTL_OPT_TRUST_DOMAIN] = { "trust-domain", 0, "TD" },
+	[CTL_OPT_IDENTITY] = { "identity", 0, "ID" },
+	[CTL_OPT_OUT] = { "out", 0, "DIR" },
+	[CTL_OPT_DAYS] = { "days", 0, "N" },
+	[CTL_OPT_FROM] = { "from", 0, "SERVICE" },
+};
+
+/* getopt_long's value for --help. */
+#define CTL_HELP CTL_OPT_MAX
+
+void ctl_err(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "mfctl: %s\n", msg);
+}
+
+int ctl_exit_for(int err)
+{
+	if (!err)
+		return CTL_EXIT_OK;
+	return err == -EINVAL ? CTL_EXIT_INVALID : CTL_EXIT_SYSTEM;
+}
+
+/* "  -f, --filename F  help", the help's own lines aligned under it. */
+static void ctl_usage_opt(FILE *f, const struct ctl_cmd_opt *co)
+{
+	const struct ctl_optdef *od = &ctl_optdefs[co->opt];
+	char head[48];
+	const char *p = co->help;
+	int n;
+
+	if (od->letter)
+		n = snprintf(head, sizeof(head), "  -%c, --%s%s%s",
+			     od->letter, od->name, od->arg ? " " : "",
+			     od->arg ? od->arg : "");
+	else
+		n = snprintf(head, sizeof(head), "  --%s%s%s", od->name,
+			     od->arg ? " " : "", od->arg ? od->arg : "");
+	fprintf(f, "%-20s", head);
+	if (n >= 20)
+		fprintf(f, "\n%20s", "");
+	while (p) {
+		const char *nl = strchr(p, '\n');
+
+		fprintf(f, "%.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
+		p = nl ? nl + 1 : NULL;
+		if (p)
+			fprintf(f, "%20s", "");
+	}
+}
+
+void ctl_usage(const struct ctl_cmd *c, FILE *f)
+{
+	fprintf(f, "usage: %s\n\n%s\n", c->synopsis, c->about);
+	if (c->opts[0].opt)
+		fputc('\n', f);
+	for (size_t i = 0; i < CTL_CMD_OPTS_MAX && c->opts[i].opt; i++)
+		ctl_usage_opt(f, &c->opts[i]);
+	if (c->footer)
+		fprintf(f, "\n%s\n", c->footer);
+}
+
+static const char ctl_main_usage[] =
+	"usage: mfctl [--config-dir DIR] [--bpf-root DIR] [--state-dir DIR]\n"
+	"             [--run-dir DIR] COMMAND [ARGS]\n"
+	"\n"
+	"Commands:\n";
+
+static void ctl_main_help(FILE *f)
+{
+	fputs(ctl_main_usage, f);
+	for (size_t i = 0; i < ctl_ncmds; i++) {
+		const char *dot = strchr(ctl_cmds[i].about, '.');
+		int n = dot ? (int)(dot - ctl_cmds[i].about) : 60;
+
+		fprintf(f, "  %-12s %.*s\n", ctl_cmds[i].name, n,
+			ctl_cmds[i].about);
+	}
+	fputs("  help [CMD]   this text, or the usage of CMD\n"
+	      "\n"
+	      "Global options (each also from $MF_CONFIG_DIR, $MF_BPF_ROOT,\n"
+	      "$MF_STATE_DIR, $MF_RUN_DIR; defaults " MF_CONFIG_DIR_DEFAULT ",\n"
+	      MF_PIN_ROOT_DEFAULT ", " MF_STATE_DIR_DEFAULT ",\n"
+	      MF_RUN_DIR_DEFAULT "):\n"
+	      "  --config-dir DIR  CA and certificates\n"
+	      "  --bpf-root DIR    pin root of the policy maps\n"
+	      "  --state-dir DIR   where apply and delete save the applied\n"
+	      "                    policy and restore reads it\n"
+	      "  --run-dir DIR     where apply, delete and restore take the\n"
+	      "                    lock that serializes them (DIR/mfctl.lock)\n"
+	      "  -h, --help        this text\n"
+	      "\n"
+	      "Exit codes: 0 ok, 1 invalid input, 2 system error; diff: 3 when\n"
+	      "applying would change something.\n"
+	      "\n"
+	      "mfctl version " CTL_VERSION "\n", f);
+}
+
+/* The command whose name @argv starts with (one or two words), or NULL;
+ * *words gets how many words its name took. */
+static const struct ctl_cmd *ctl_find(int argc, char **argv, int *words)
+{
+	for (size_t i = 0; i < ctl_ncmds; i++) {
+		const char *name = ctl_cmds[i].name, *sp = strchr(name, ' ');
+
+		if (!sp && !strcmp(argv[0], name)) {
+			*words = 1;
+			return &ctl_cmds[i];
+		}
+		if (sp && argc > 1 && !strncmp(argv[0], name, sp - name) &&
+		    !argv[0][sp - name] && !strcmp(argv[1], sp + 1)) {
+			*words = 2;
+			return &ctl_cmds[i];
+		}
+	}
+	return NULL;
+}
+
+/* The two-word command whose first word is @w, or NULL. */
+static const struct ctl_cmd *ctl_find_group(const char *w)
+{
+	for (size_t i = 0; i < ctl_ncmds; i++) {
+		const char *sp = strchr(ctl_cmds[i].name, ' ');
+
+		if (sp && !strncmp(w, ctl_cmds[i].name, sp - ctl_cmds[i].name) &&
+		    !w[sp - ctl_cmds[i].name])
+			return &ctl_cmds[i];
+	}
+	return NULL;
+}
+
+/* `mfctl help [CMD...]` */
+static int ctl_help(int argc, char **argv)
+{
+	const struct ctl_cmd *c;
+	int words;
+
+	if (argc < 2) {
+		ctl_main_help(stdout);
+		return CTL_EXIT_OK;
+	}
+	c = ctl_find(argc - 1, argv + 1, &words);
+	if (!c)
+		c = ctl_find_group(argv[1]);
+	if (!c) {
+		ctl_err("unknown command \"%s\"", argv[1]);
+		return CTL_EXIT_INVALID;
+	}
+	ctl_usage(c, stdout);
+	return CTL_EXIT_OK;
+}
+
+/* Parses the options and words of @c from @argv (its name at argv[0]). */
+static int ctl_parse(const struct ctl_cmd *c, int argc, char **argv,
+		     struct ctl_args *a)
+{
+	struct option lo[CTL_CMD_OPTS_MAX + 2];
+	char so[2 * CTL_CMD_OPTS_MAX + 1];
+	size_t nl = 0, ns = 0;
+	int ch;
+
+	memset(lo, 0, sizeof(lo));
+	for (size_t i = 0; i < CTL_CMD_OPTS_MAX && c->opts[i].opt; i++) {
+		const struct ctl_optdef *od = &ctl_optdefs[c->opts[i].opt];
+
+		lo[nl++] = (struct option){ od->name,
+					    od->arg ? required_argument :
+						      no_argument,
+					    NULL, c->opts[i].opt };
+		if (od->letter) {
+			so[ns++] = od->letter;
+			if (od->arg)
+				so[ns++] = ':';
+		}
+	}
+	lo[nl] = (struct option){ "help", no_argument, NULL, CTL_HELP };
+	so[ns] = 0;
+	a->files = calloc((size_t)argc + 1, sizeof(*a->files));
+	if (!a->files) {
+		ctl_err("out of memory");
+		return CTL_EXIT_SYSTEM;
+	}
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		for (int k = 1; k < CTL_OPT_MAX; k++)
+			if (ctl_optdefs[k].letter && ch == ctl_optdefs[k].letter)
+				ch = k;
+		if (ch == CTL_HELP) {
+			ctl_usage(c, stdout);
+			return -1;
+		}
+		if (ch <= 0 || ch >= CTL_OPT_MAX) {
+			ctl_usage(c, stderr);
+			return CTL_EXIT_INVALID;
+		}
+		a->set[ch] = true;
+		a->val[ch] = optarg;
+		if (ch == CTL_OPT_FILE)
+			a->files[a->nfiles++] = optarg;
+	}
+	a->words = argv + optind;
+	a->nwords = argc - optind;
+	if (a->nwords > c->max_words) {
+		ctl_err("unexpected argument \"%s\"", a->words[c->max_words]);
+		ctl_usage(c, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	if (a->nwords < c->min_words) {
+		ctl_err("%s needs more arguments", c->name);
+		ctl_usage(c, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	return CTL_EXIT_OK;
+}
+
+int ctl_run(const struct ctl_opts *o, int argc, char **argv)
+{
+	const struct ctl_cmd *c;
+	struct ctl_args a;
+	int words, rc;
+
+	if (argc == 0) {
+		ctl_main_help(stderr);
+		return CTL_EXIT_INVALID;
+	}
+	if (!strcmp(argv[0], "help"))
+		return ctl_help(argc, argv);
+	c = ctl_find(argc, argv, &words);
+	if (!c) {
+		/* "mfctl ca" or "mfctl ca --help": the group's command. */
+		c = ctl_find_group(argv[0]);
+		if (c && argc > 1 && (!strcmp(argv[1], "--help") ||
+				      !strcmp(argv[1], "-h"))) {
+			ctl_usage(c, stdout);
+			return CTL_EXIT_OK;
+		}
+		if (c) {
+			ctl_err("\"%s\" needs a subcommand: %s", argv[0],
+				c->name);
+			ctl_usage(c, stderr);
+		} else {
+			ctl_err("unknown command \"%s\" (see mfctl --help)",
+				argv[0]);
+		}
+		return CTL_EXIT_INVALID;
+	}
+	memset(&a, 0, sizeof(a));
+	a.cmd = c;
+	/* The command sees its own name as argv[0], as getopt expects. */
+	rc = ctl_parse(c, argc - words + 1, argv + words - 1, &a);
+	if (rc == CTL_EXIT_OK)
+		rc = c->run(o, &a);
+	else if (rc < 0)
+		rc = CTL_EXIT_OK;	/* --help */
+	free(a.files);
+	return rc;
+}
+
+int ctl_parse_inputs(struct model_set *set, const struct ctl_args *a,
+		     struct diag *d, const char *consequence)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < a->nfiles; i++) {
+		int e = input_parse_arg(set, a->files[i], d);
+
+		/* Keep parsing after bad input, so every problem is reported
+		 * at once; a system error is the one to return. */
+		if (e && (!err || err == -EINVAL))
+			err = e;
+	}
+	if (err) {
+		diag_sort(d);
+		diag_print(d, stderr);
+		if (err == -EINVAL)
+			ctl_err("%zu problem%s found; %s", diag_count(d),
+				diag_count(d) == 1 ? "" : "s", consequence);
+	}
+	return err;
+}
+
+int ctl_txn_open(struct txn *t, const struct ctl_opts *o, bool write)
+{
+	const struct txn_opts to = {
+		.bpf_root = o->bpf_root,
+		.store = o->store,
+		.state_dir = write ? o->state_dir : NULL,
+		.run_dir = write ? o->run_dir : NULL,
+		.write = write,
+	};
+
+	return txn_open(t, &to);
+}
+
+int ctl_txn_fail(const struct txn *t, int err, const char *what,
+		 const char *consequence)
+{
+	const char *where = t->store ? t->store->where : t->o.bpf_root;
+	unsigned long long epoch = t->have.config.epoch;
+
+	diag_print(&t->d, stderr);
+	switch (t->stage) {
+	case TXN_OPENED:
+	case TXN_FAILED_OPEN:
+		if (err == -EBADMSG)
+			ctl_err("the applied state under %s is inconsistent; "
+				"remove the pins there to start over", where);
+		break;
+	case TXN_FAILED_PLAN:
+		if (err == -EINVAL)
+			ctl_err("%zu problem%s found; %s", diag_count(&t->d),
+				diag_count(&t->d) == 1 ? "" : "s", consequence);
+		break;
+	case TXN_FAILED_COMPILE:
+		ctl_err("cannot compile: %s; %s",
+			err == -ENOSPC ? "a policy map would be over capacity" :
+					 strerror(-err), consequence);
+		break;
+	case TXN_FAILED_WRITE:
+		if (err != -EEXIST)
+			ctl_err("%s failed: the policy in force under %s is "
+				"unchanged (epoch %llu); %s", what, where, epoch,
+				consequence);
+		else
+			ctl_err("%s", consequence);
+		break;
+	case TXN_FAILED_SAVE:
+		ctl_err("the %s is in force (epoch %llu) but the state could "
+			"not be saved under %s; the maps were not rolled back, "
+			"and a restore (after a reboot) would bring back an "
+			"older policy: fix the cause and apply again", what,
+			(unsigned long long)t->want.config.epoch,
+			t->o.state_dir);
+		return CTL_EXIT_SYSTEM;
+	}
+	return err == -EINVAL || err == -EEXIST ? CTL_EXIT_INVALID :
+						  CTL_EXIT_SYSTEM;
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Every mfctl command: name, usage, options with their help, handler. */
+#include "ctl.h"
+
+#define CTL_FILES_HELP                                                         \
+	"a YAML file, a directory (its *.yaml and *.yml\n"                     \
+	"files, in name order) or - for standard input"
+
+const struct ctl_cmd ctl_cmds[] = {
+	{
+		.name = "ca init",
+		.synopsis = "mfctl [--config-dir DIR] ca init --trust-domain TD "
+			    "[--force]",
+		.about = "Creates the mesh root CA (ECDSA P-256, valid 10 "
+			 "years) in the config\ndirectory: ca.crt, ca.key "
+			 "(0600) and trust-domain.",
+		.opts = {
+			{ CTL_OPT_TRUST_DOMAIN,
+			  "the SPIFFE trust domain, e.g. mesh.local" },
+			{ CTL_OPT_FORCE,
+			  "replace an existing CA (certificates it issued\n"
+			  "stop verifying)" },
+		},
+		.run = ctl_ca_init,
+	},
+	{
+		.name = "cert issue",
+		.synopsis = "mfctl [--config-dir DIR] cert issue --identity "
+			    "spiffe://TD/PATH\n"
+			    "                                [--out DIR] "
+			    "[--days N]",
+		.about = "Issues a certificate for a SPIFFE identity (its only "
+			 "URI SAN), signed\nby the CA in the config directory.  "
+			 "Writes OUT/certs/<stem>.crt and\n<stem>.key (0600), "
+			 "stem = the ID without spiffe:// and '/' -> '+'.\nWhen "
+			 "OUT is not the config directory, ca.crt and "
+			 "trust-domain are\ncopied there too, so OUT is a "
+			 "complete agent config directory.",
+		.opts = {
+			{ CTL_OPT_IDENTITY,
+			  "spiffe://<trust-domain>/ns/<ns>/sa/<sa>, in the\n"
+			  "CA's trust domain" },
+			{ CTL_OPT_OUT,
+			  "where to write (default: the config directory)" },
+			{ CTL_OPT_DAYS, "validity, 1..3650 days (default 365)" },
+		},
+		.run = ctl_cert_issue,
+	},
+	{
+		.name = "apply",
+		.synopsis = "mfctl [--bpf-root DIR] [--run-dir DIR] apply "
+			    "-f FILE|DIR|- [-f ...]\n"
+			    "                                               "
+			    "[--dry-run]",
+		.about = "Applies policy objects (YAML, several documents per "
+			 "file) to the\nnode-local policy map: each object "
+			 "replaces the applied object of the\nsame kind and "
+			 "name, or is added.  Everything is validated first;\n"
+			 "nothing is written when anything is wrong.  The new "
+			 "policy takes\neffect at once, whole: readers see the "
+			 "old one or the new one.\nConcurrent applies, deletes "
+			 "and restores wait for each other\n(<run-dir>/"
+			 "mfctl.lock).  After the write, the applied state "
+			 "(what\n`get` prints) is saved to <state-dir>/"
+			 "policy.yaml for `mfctl restore`.",
+		.opts = {
+			{ CTL_OPT_FILE, CTL_FILES_HELP },
+			{ CTL_OPT_DRY_RUN,
+			  "validate and compile against the applied state,\n"
+			  "report what would change, write nothing" },
+		},
+		.footer = "Kinds (apiVersion meshforge.io/v1alpha1 or "
+			  "kuma.io/v1alpha1): Mesh,\nNode, Service, Workload, "
+			  "MeshTrafficPermission, and Kuma's policy\nkinds from "
+			  "MeshTimeout to MeshGatewayRoute (docs/policy.md).\n"
+			  "\nExit codes: 0 ok, 1 invalid input, 2 system error "
+			  "(the policy in\nforce unchanged, but also when the "
+			  "maps were written and the state\ncould not be saved; "
+			  "the maps are not rolled back then).",
+		.run = ctl_apply,
+	},
+	{
+		.name = "get",
+		.synopsis = "mfctl [--bpf-root DIR] get [KIND [NAME]] "
+			    "[-o yaml|json|table]",
+		.about = "Prints the applied policy: kinds in the order Mesh, "
+			 "Node, Service,\nWorkload, MeshTrafficPermission, then "
+			 "the policy kinds (MeshTimeout\n... MeshGatewayRoute), "
+			 "names sorted.  KIND (case-insensitive, plural\n"
+			 "accepted, \"svc\" for Service, \"mtp\" for "
+			 "MeshTrafficPermission)\nprints one kind only; NAME "
+			 "one object of it (exit 1 when there is\nnone).",
+		.opts = {
+			{ CTL_OPT_OUTPUT,
+			  "yaml (default): documents in the format apply\n"
+			  "takes; json: one JSON array of objects, the\n"
+			  "fields of the YAML; table: aligned columns, one\n"
+			  "table per kind" },
+		},
+		.max_words = 2,
+		.footer = "Exit codes: 0 ok, 1 invalid input or no such "
+			  "object, 2 system error.",
+		.run = ctl_get,
+	},
+	{
+		.name = "delete",
+		.synopsis = "mfctl [--bpf-root DIR] [--run-dir DIR] delete "
+			    "-f FILE|DIR|- [-f ...]\n"
+			    "                                     "
+			    "[--ignore-not-found] [--dry-run]\n"
+			    "       mfctl [--bpf-root DIR] delete KIND NAME "
+			    "[--ignore-not-found]\n"
+			    "                                     [--dry-run]",
+		.about = "Deletes policy objects, by kind and name, from the "
+			 "node-local policy\nmap: those the documents of the "
+			 "files name, or KIND NAME.  What is\nleft must still "
+			 "be valid: deleting a Service that a Workload or a\n"
+			 "MeshTrafficPermission names is refused, and says "
+			 "which.  Nothing is\nwritten when anything is wrong.  "
+			 "After the write, the applied state\nis saved to "
+			 "<state-dir>/policy.yaml for `mfctl restore`.",
+		.opts = {
+			{ CTL_OPT_FILE, CTL_FILES_HELP },
+			{ CTL_OPT_IGNORE,
+			  "an object that is not applied is not an error" },
+			{ CTL_OPT_DRY_RUN, "check and report, write nothing" },
+		},
+		.max_words = 2,
+		.footer = "Exit codes: 0 ok, 1 invalid input (an object not "
+			  "found included),\n2 system error (also when the maps "
+			  "were written but the state could\nnot be saved; the "
+			  "maps are not rolled back then).",
+		.run = ctl_delete,
+	},
+	{
+		.name = "diff",
+		.synopsis = "mfctl [--bpf-root DIR] diff -f FILE|DIR|- "
+			    "[-f ...]",
+		.about = "Shows what `apply -f` of the same input would "
+			 "change, writing\nnothing: one line per changed "
+			 "object, \"+ Kind/name\" (created) or\n\"~ Kind/name\" "
+			 "(changed, followed by a line diff of its YAML: \"-\"\n"
+			 "the applied line, \"+\" the new one).  Apply is an "
+			 "upsert: objects the\ninput does not name stay, so "
+			 "nothing is ever shown as removed.",
+		.opts = { { CTL_OPT_FILE, CTL_FILES_HELP } },
+		.footer = "Exit codes: 0 no change, 1 invalid input (apply "
+			  "would refuse it),\n2 system error, 3 changes exist.  "
+			  "(kubectl diff uses 1 for changes;\nhere 1 already "
+			  "means invalid input, so changes are 3.)",
+		.run = ctl_diff,
+	},
+	{
+		.name = "inspect",
+		.synopsis = "mfctl [--bpf-root DIR] inspect [--summary]",
+		.about = "Prints every map under the pin root: name, type, "
+			 "entries used /\ncapacity (max_entries) and percent, "
+			 "then the entries of the policy\nin force decoded.  "
+			 "Every policy map holds two halves, the one in\nforce "
+			 "(mf_config's active half) and the one an apply "
+			 "stages; the\ncapacity is for both.  mf_stats is shown "
+			 "summed over all CPUs.",
+		.opts = { { CTL_OPT_SUMMARY,
+			    "the header line of each map only" } },
+		.footer = "Exit codes: 0 ok, 1 invalid input, 2 system error "
+			  "(no maps pinned\nthere included).",
+		.run = ctl_inspect,
+	},
+	{
+		.name = "status",
+		.synopsis = "mfctl [--bpf-root DIR] status [--admin "
+			    "ADDR:PORT]",
+		.about = "Prints whether a meshforge-agent process runs on this "
+			 "machine (by its\nexecutable's name), the epoch and "
+			 "version the agent serves (asked at\nits admin "
+			 "endpoint, --admin, default 127.0.0.1:15000), the "
+			 "policy\nepoch in force in the kernel maps, the mesh "
+			 "and its trust domain, how\nmany objects of each kind "
+			 "are applied, the pin root, and mfctl's\nversion.",
+		.opts = { { CTL_OPT_ADMIN,
+			    "the agent's admin endpoint" } },
+		.footer = "Exit codes: 0 ok (also when no agent runs or "
+			  "nothing is applied),\n1 invalid input, 2 system "
+			  "error.",
+		.run = ctl_status,
+	},
+	{
+		.name = "effective",
+		.synopsis = "mfctl [--bpf-root DIR] effective WORKLOAD "
+			    "[--from SERVICE]",
+		.about = "Prints what the applied policies add up to for "
+			 "WORKLOAD: for each\npolicy kind, which policies "
+			 "select it (Kuma's rules, docs/policy.md)\nand their "
+			 "merged conf, per destination Service for `to` "
+			 "entries, for\n`from` entries (only Mesh-wide ones "
+			 "unless --from names the source\nService), and for "
+			 "`default`.  Policies are listed in merge order: the\n"
+			 "last one won every field it set.  Routes list their "
+			 "rules; legacy\nkinds (TrafficRoute, RateLimit) the "
+			 "single best match.",
+		.opts = { { CTL_OPT_FROM,
+			    "the source Service of `from` entries" } },
+		.min_words = 1,
+		.max_words = 1,
+		.footer = "Exit codes: 0 ok, 1 invalid input or no such "
+			  "workload, 2 system error.",
+		.run = ctl_effective,
+	},
+	{
+		.name = "restore",
+		.synopsis = "mfctl [--bpf-root DIR] [--state-dir DIR] "
+			    "[--run-dir DIR]\n             restore [--force]",
+		.about = "Rebuilds the node-local policy maps from the saved "
+			 "state,\n<state-dir>/policy.yaml (written by every "
+			 "apply and delete), as a\nfull replacement: afterwards "
+			 "the maps hold exactly the saved objects.\nMaps that "
+			 "are not pinned are created.  The agent does the same "
+			 "at\nstart when nothing is pinned (after a reboot).",
+		.opts = { { CTL_OPT_FORCE,
+			    "replace a policy the maps already hold; without\n"
+			    "it, restore refuses when the maps hold one\n"
+			    "(epoch > 0): it is meant for the empty maps of\n"
+			    "a node after a reboot" } },
+		.footer = "Exit codes: 0 ok, 1 no saved state, the maps "
+			  "already hold a policy\n(without --force), or the "
+			  "saved state is invalid; 2 system error.",
+		.run = ctl_restore,
+	},
+};
+
+const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);

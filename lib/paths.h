@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Where meshforge keeps things on a node, as mfctl and the agent both
+ * find them: each from its environment variable when set and not empty,
+ * else the default.  Command-line options override these.
+ */
+#ifndef MF_PATHS_H
+#define MF_PATHS_H
+
+struct mf_paths {
+	const char *config_dir;	/* $MF_CONFIG_DIR: CA, certificates */
+	const char *bpf_root;	/* $MF_BPF_ROOT: the pinned maps */
+	const char *state_dir;	/* $MF_STATE_DIR: the saved policy */
+	const char *run_dir;	/* $MF_RUN_DIR: the writers' lock */
+};
+
+void mf_paths_default(struct mf_paths *p);
+
+#endif /* MF_PATHS_H */
