@@ -30,7 +30,7 @@ static struct sel_cand *eff_cands(const struct model_set *set,
 	*n = 0;
 	for (size_t i = 0; i < set->n; i++)
 		if (set->objs[i].kind == k)
-			cnt += set->objs[i].u.pol.n;
+			cnt += set->objs[i].pol.n;
 	c = calloc(cnt ? cnt : 1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -39,8 +39,8 @@ static struct sel_cand *eff_cands(const struct model_set *set,
 
 		if (o->kind != k)
 			continue;
-		for (size_t r = 0; r < o->u.pol.n; r++) {
-			c[*n].val = o->u.pol.recs + r * kd->val_size;
+		for (size_t r = 0; r < o->pol.n; r++) {
+			c[*n].val = o->pol.recs + r * kd->val_size;
 			c[*n].name = o->name;
 			c[*n].index = (uint32_t)r;
 			(*n)++;
@@ -123,15 +123,15 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 	const struct sel_ctx sctx = { eff_tags, NULL, &e };
 	const struct model_obj *w = model_set_find(set, MODEL_WORKLOAD, name);
 	struct sel_workload self, src;
+	const struct core_workload *ws;
 	const struct model_obj **sorted;
 	int err = 0;
 
 	if (!w || (from && !model_set_find(set, MODEL_SERVICE, from)))
 		return -ENOENT;
-	self = (struct sel_workload){ .name = w->name,
-				      .service = w->u.workload.service,
-				      .tags = model_tags_get(set,
-							     w->u.workload.tags) };
+	ws = model_spec(w);
+	self = (struct sel_workload){ .name = w->name, .service = ws->service,
+				      .tags = model_tags_get(set, ws->tags) };
 	src = (struct sel_workload){ .service = from };
 	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
 	if (!sorted)
@@ -139,7 +139,7 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 	model_set_sorted(set, sorted);
 
 	fprintf(f, "Workload %s (service %s, node %s)\n", w->name,
-		w->u.workload.service, w->u.workload.node);
+		ws->service, ws->node);
 	for (int k = MODEL_GEN_FIRST; k < MODEL_KIND_MAX && !err; k++) {
 		const struct kind_desc *kd = model_kind_desc(k);
 		struct sel_cand *c;

@@ -124,50 +124,105 @@ static size_t out_endpoints(const struct model_set *set, const char *svc)
 
 	for (size_t i = 0; i < set->n; i++)
 		if (set->objs[i].kind == MODEL_WORKLOAD &&
-		    !strcmp(set->objs[i].u.workload.service, svc))
+		    !strcmp(((const struct core_workload *)
+				     model_spec(&set->objs[i]))->service, svc))
 			n++;
 	return n;
 }
 
+/* The columns of a core kind's table: NAME, then every scalar field of its
+ * spec, headed by its name ("tunnelPort": TUNNEL-PORT). */
+static bool out_column(const struct sch_field *f)
+{
+	return f->type == SCH_IPV4 || f->type == SCH_INT ||
+	       f->type == SCH_STRING || f->type == SCH_NAME ||
+	       f->type == SCH_ENUM;
+}
+
 static void out_table_head(struct out_table *t, enum model_kind k)
 {
-	static const char *const heads[MODEL_KIND_MAX][OUT_MAX_COLS] = {
-		[MODEL_MESH] = { "NAME", "TRUST-DOMAIN" },
-		[MODEL_NODE] = { "NAME", "ADDRESS", "TUNNEL-PORT" },
-		[MODEL_SERVICE] = { "NAME", "VIP", "PORT", "PROTOCOL",
-				    "ENDPOINTS" },
-		[MODEL_WORKLOAD] = { "NAME", "NODE", "IP", "PORT", "SERVICE",
-				     "IDENTITY" },
-		[MODEL_MTP] = { "NAME", "TARGET", "RULES", "FROM" },
-	};
-	static const char *const gen_head[OUT_MAX_COLS] = { "NAME", "TARGET",
-							    "ENTRIES" };
+	static char heads[MODEL_KIND_MAX][OUT_MAX_COLS][24];
+	static const char *const mtp_head[] = { "NAME", "TARGET", "RULES",
+						"FROM", NULL };
+	static const char *const gen_head[] = { "NAME", "TARGET", "ENTRIES",
+						NULL };
+	const struct kind_desc *kd = model_kind_desc(k);
+	const char *const *h = kd->form == KIND_FORM_PERMISSION ? mtp_head :
+			       gen_head;
 
 	memset(t, 0, sizeof(*t));
-	const char *const *h = k >= MODEL_GEN_FIRST ? gen_head : heads[k];
+	if (kd->form != KIND_FORM_SPEC) {
+		for (; t->ncols < OUT_MAX_COLS && h[t->ncols]; t->ncols++)
+			t->head[t->ncols] = h[t->ncols];
+		return;
+	}
+	t->head[t->ncols++] = "NAME";
+	for (size_t i = 0; i < kd->conf->nfields && t->ncols < OUT_MAX_COLS;
+	     i++) {
+		const char *name = kd->conf->fields[i].name;
+		char *p = heads[k][t->ncols];
 
-	for (t->ncols = 0; t->ncols < OUT_MAX_COLS && h[t->ncols]; t->ncols++)
-		t->head[t->ncols] = h[t->ncols];
+		if (!out_column(&kd->conf->fields[i]))
+			continue;
+		for (size_t j = 0; name[j] && p - heads[k][t->ncols] < 22; j++) {
+			if (name[j] >= 'A' && name[j] <= 'Z')
+				*p++ = '-';
+			*p++ = (char)(name[j] >= 'a' && name[j] <= 'z' ?
+				      name[j] - 'a' + 'A' : name[j]);
+		}
+		*p = 0;
+		t->head[t->ncols] = heads[k][t->ncols];
+		t->ncols++;
+	}
+	if (k == MODEL_SERVICE && t->ncols < OUT_MAX_COLS)
+		t->head[t->ncols++] = "ENDPOINTS";
+}
+
+/* A scalar field of a core kind's record as a cell. */
+static char *out_cell(const struct sch_field *f, const uint8_t *rec)
+{
+	const uint8_t *p = rec + f->off;
+	uint64_t v;
+
+	switch (f->type) {
+	case SCH_IPV4:
+		return out_ip(p);
+	case SCH_INT:
+		return out_fmt("%llu",
+			       (unsigned long long)sch_get_uint(p, f->size));
+	case SCH_ENUM:
+		v = sch_get_uint(p, sch_field_size(f));
+		return strdup(v ? f->names[v - 1] : "-");
+	default:
+		return strndup((const char *)p, sch_field_size(f));
+	}
 }
 
 /* "SpiffeID:spiffe://...=Allow,Mesh=Deny": the rules in one cell. */
-static char *out_mtp_from(const struct model_mtp *m)
+static char *out_mtp_from(const struct model_obj *o)
 {
+	const struct core_mtp *r = (const void *)o->pol.recs;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return NULL;
-	for (size_t i = 0; i < m->nfrom; i++) {
-		const struct model_from *fr = &m->from[i];
+	for (size_t i = 0; i < o->pol.n; i++) {
+		const struct core_mtp_conf *c = &r[i].conf;
+		bool rules = r[i].hdr.section == CORE_MTP_SEC_RULES;
 
 		fprintf(f, "%s%s%s%s=%s", i ? "," : "",
-			model_from_kind_name(fr->kind),
-			fr->kind == MODEL_FROM_MESH ? "" : ":", fr->name,
-			abi_name_or(&abi_authz_action, fr->action));
+			rules ? abi_name_or(&abi_authz_match,
+					    c->spiffe_id.type) :
+			c->target_ref.kind == CORE_MTP_SPIFFE_ID ? "SpiffeID" :
+			c->target_ref.kind == CORE_MTP_MESH ? "Mesh" :
+			"SpiffeIDPrefix",
+			!rules && c->target_ref.kind == CORE_MTP_MESH ? "" : ":",
+			rules ? c->spiffe_id.value : c->target_ref.name,
+			abi_name_or(&abi_authz_action, c->def.action));
 	}
-	if (!m->nfrom)
+	if (!o->pol.n)
 		fputs("-", f);
 	if (fclose(f)) {
 		free(buf);
@@ -179,49 +234,31 @@ static char *out_mtp_from(const struct model_mtp *m)
 static void out_table_add(struct out_table *t, const struct model_set *set,
 			  const struct model_obj *o)
 {
+	const struct model_policy *p = &o->pol;
+	const struct mf_ref *r = p->n && kind_has_hdr(p->kd) ?
+		&((const struct mf_pol_hdr *)p->recs)->target : NULL;
 	char *row[OUT_MAX_COLS] = { 0 };
+	size_t c = 1;
 
 	row[0] = strdup(o->name);
-	switch (o->kind) {
-	case MODEL_MESH:
-		row[1] = strdup(o->u.mesh.trust_domain);
-		break;
-	case MODEL_NODE:
-		row[1] = out_ip(o->u.node.ip);
-		row[2] = out_fmt("%u", o->u.node.tunnel_port);
-		break;
-	case MODEL_SERVICE:
-		row[1] = out_ip(o->u.service.vip);
-		row[2] = out_fmt("%u", o->u.service.port);
-		row[3] = strdup("tcp");
-		row[4] = out_fmt("%zu", out_endpoints(set, o->name));
-		break;
-	case MODEL_WORKLOAD:
-		row[1] = strdup(o->u.workload.node);
-		row[2] = out_ip(o->u.workload.ip);
-		row[3] = out_fmt("%u", o->u.workload.port);
-		row[4] = strdup(o->u.workload.service);
-		row[5] = strdup(o->u.workload.identity);
-		break;
-	case MODEL_MTP:
-		row[1] = strdup(o->u.mtp.mesh_target ? "Mesh" : o->u.mtp.target);
-		row[2] = out_fmt("%zu", o->u.mtp.nfrom);
-		row[3] = out_mtp_from(&o->u.mtp);
-		break;
-	default: {
-		const struct model_policy *p = &o->u.pol;
-		const struct mf_ref *r = p->n ?
-			&((const struct mf_pol_hdr *)p->recs)->target : NULL;
-
+	if (p->kd->form == KIND_FORM_SPEC) {
+		for (size_t i = 0; i < p->kd->conf->nfields && c < t->ncols;
+		     i++)
+			if (out_column(&p->kd->conf->fields[i]))
+				row[c++] = out_cell(&p->kd->conf->fields[i],
+						    p->recs);
+		if (o->kind == MODEL_SERVICE)
+			row[c++] = out_fmt("%zu", out_endpoints(set, o->name));
+	} else {
 		if (r && abi_name(&abi_ref_kind, r->kind))
-			row[1] = out_fmt("%s%s%s",
-					 abi_name(&abi_ref_kind, r->kind),
-					 r->name[0] ? ":" : "", r->name);
+			row[c++] = out_fmt("%s%s%s",
+					   abi_name(&abi_ref_kind, r->kind),
+					   r->name[0] ? ":" : "", r->name);
 		else
-			row[1] = strdup("-");
-		row[2] = out_fmt("%zu", p->n);
-		break;
-	}
+			row[c++] = strdup("-");
+		row[c++] = out_fmt("%zu", p->n);
+		if (p->kd->form == KIND_FORM_PERMISSION)
+			row[c++] = out_mtp_from(o);
 	}
 	out_table_row(t, row);
 }

@@ -3,12 +3,14 @@
 
 #include "abi_names.h"
 
+/* The names, index = value, and a NULL after the last: from value 1 on,
+ * a list the schemas' enums take as it is (abi_names.h). */
 #define ABI_ENUM(var, desc, ...)                                              \
-	static const char *const var##_names[] = { __VA_ARGS__ };            \
+	const char *const var##_names[] = { __VA_ARGS__, NULL };             \
 	const struct abi_enum var = {                                        \
 		.what = desc,                                                \
 		.names = var##_names,                                        \
-		.count = sizeof(var##_names) / sizeof(var##_names[0]),       \
+		.count = sizeof(var##_names) / sizeof(var##_names[0]) - 1,   \
 	}
 
 ABI_ENUM(abi_authz_action, "authz action",
@@ -76,6 +78,6 @@ int abi_value(const struct abi_enum *t, const char *name)
 
 /* Every value up to the enum's end has its name. */
 _Static_assert(sizeof(abi_ref_kind_names) / sizeof(abi_ref_kind_names[0]) ==
-	       MF_REF_KIND_MAX, "abi_ref_kind");
+	       MF_REF_KIND_MAX + 1, "abi_ref_kind");
 _Static_assert(sizeof(abi_stat_names) / sizeof(abi_stat_names[0]) ==
-	       MF_STAT_MAX, "abi_stat");
+	       MF_STAT_MAX + 1, "abi_stat");

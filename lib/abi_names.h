@@ -12,7 +12,10 @@
 
 struct abi_enum {
 	const char *what;		/* "authz action", for messages */
-	const char *const *names;	/* index = value; NULL: no name */
+	/* index = value; NULL: no name; a NULL after the last, so that for
+	 * an enum whose values run from 1 without gaps, names + 1 is the
+	 * NULL-ended list a schema enum (schema.h) takes */
+	const char *const *names;
 	unsigned count;			/* values 0..count-1 */
 };
 
@@ -40,5 +43,13 @@ extern const struct abi_enum abi_ref_kind;
 extern const struct abi_enum abi_section;
 /* enum mf_stat: pod_packets, ... (Prometheus label values) */
 extern const struct abi_enum abi_stat;
+
+/* The tables' name lists, for schema enums (names + 1). */
+#define ABI_NAMES_EXTERN(var) extern const char *const var##_names[]
+ABI_NAMES_EXTERN(abi_authz_action);
+ABI_NAMES_EXTERN(abi_authz_match);
+ABI_NAMES_EXTERN(abi_mtls_type);
+ABI_NAMES_EXTERN(abi_mtls_mode);
+#undef ABI_NAMES_EXTERN
 
 #endif /* MF_ABI_NAMES_H */

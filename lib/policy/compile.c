@@ -120,14 +120,15 @@ static int cmp_capacity(const struct rec_set *out, struct diag *d)
 }
 
 /* The rules of MeshTrafficPermission @o for service @id, indexes from
- * *next on. */
+ * *next on: one per record, as written. */
 static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 			 const char *td, __u32 id, __u32 *next)
 {
-	const struct model_mtp *mtp = &o->u.mtp;
+	const struct core_mtp *r = (const void *)o->pol.recs;
 
-	for (size_t j = 0; j < mtp->nfrom; j++) {
-		const struct model_from *f = &mtp->from[j];
+	for (size_t j = 0; j < o->pol.n; j++) {
+		const struct core_mtp_conf *f = &r[j].conf;
+		bool rules = r[j].hdr.section == CORE_MTP_SEC_RULES;
 		struct mf_authz_key k;
 		struct mf_authz_rule v;
 		int err;
@@ -136,20 +137,23 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 		memset(&v, 0, sizeof(v));
 		k.service_id = id;
 		k.index = (*next)++;
-		v.action = f->action;
-		v.flags = (mtp->rules_form ? MF_AUTHZ_F_RULES : 0) |
-			  (mtp->mesh_target ? MF_AUTHZ_F_MESH_TARGET : 0);
+		v.action = f->def.action;
+		v.flags = (rules ? MF_AUTHZ_F_RULES : 0) |
+			  (r[j].hdr.target.kind == MF_REF_MESH ?
+			   MF_AUTHZ_F_MESH_TARGET : 0);
 		strcpy(v.policy, o->name);
-		if (f->kind == MODEL_FROM_SPIFFE_ID) {
-			v.match = MF_AUTHZ_MATCH_EXACT;
-			strcpy(v.spiffe, f->name);
-		} else if (f->kind == MODEL_FROM_SPIFFE_PREFIX) {
-			v.match = MF_AUTHZ_MATCH_PREFIX;
-			strcpy(v.spiffe, f->name);
-		} else {
+		if (rules) {
+			v.match = f->spiffe_id.type;
+			strcpy(v.spiffe, f->spiffe_id.value);
+		} else if (f->target_ref.kind == CORE_MTP_MESH) {
 			v.match = MF_AUTHZ_MATCH_PREFIX;
 			snprintf(v.spiffe, sizeof(v.spiffe), "spiffe://%s/",
 				 td);
+		} else {
+			v.match = f->target_ref.kind == CORE_MTP_SPIFFE_ID ?
+					  MF_AUTHZ_MATCH_EXACT :
+					  MF_AUTHZ_MATCH_PREFIX;
+			strcpy(v.spiffe, f->target_ref.name);
 		}
 		err = rec_add(out, REC_AUTHZ, &k, &v);
 		if (err)
@@ -185,11 +189,12 @@ static void cmp_tag_add(struct cmp_tag_walk *w, uint32_t id)
 		w->err = err;
 }
 
-static void cmp_tag_cb(void *arg, const struct sch_field *f,
-		       const uint32_t *tags_id, const struct mf_ref *ref)
+static void cmp_tag_cb(void *arg, const struct sch_field *f, const void *p)
 {
-	(void)f;
-	cmp_tag_add(arg, tags_id ? *tags_id : ref->tags);
+	if (f->type == SCH_TAGS)
+		cmp_tag_add(arg, *(const uint32_t *)p);
+	else if (f->type == SCH_REF)
+		cmp_tag_add(arg, ((const struct mf_ref *)p)->tags);
 }
 
 static void cmp_tagsets_dedup(struct rec_set *out)
@@ -220,10 +225,11 @@ static int cmp_policies(const struct model_set *set,
 
 	for (size_t i = 0; i < n && !w.err; i++) {
 		const struct model_obj *o = sorted[i];
-		const struct model_policy *p = &o->u.pol;
+		const struct model_policy *p = &o->pol;
 
 		if (o->kind == MODEL_WORKLOAD) {
-			cmp_tag_add(&w, o->u.workload.tags);
+			cmp_tag_add(&w, ((const struct core_workload *)
+						 model_spec(o))->tags);
 			continue;
 		}
 		if (o->kind < MODEL_GEN_FIRST)
@@ -256,6 +262,30 @@ static int cmp_policies(const struct model_set *set,
 	return w.err;
 }
 
+/* mf_config of Mesh @m. */
+static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
+{
+	const struct core_mesh *cm = model_spec(m);
+	const struct core_mtls *t = &cm->mtls;
+
+	cfg->flags = MF_CONFIG_F_MESH;
+	strcpy(cfg->mesh, m->name);
+	strcpy(cfg->trust_domain, cm->trust_domain);
+	strcpy(cfg->mtls_enabled, t->enabled_backend);
+	cfg->mtls_nbackends = t->nbackends;
+	for (unsigned i = 0; i < t->nbackends && i < MF_MTLS_BACKENDS_MAX; i++) {
+		const struct core_backend *b = &t->backends[i];
+		struct mf_mtls_backend *c = &cfg->mtls[i];
+
+		strcpy(c->name, b->name);
+		c->type = b->type;
+		c->mode = b->mode;
+		c->cert_validity_s = b->dp_cert.rotation.expiration;
+		strcpy(c->cert_file, b->conf.cert.file);
+		strcpy(c->key_file, b->conf.key.file);
+	}
+}
+
 int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct rec_set *out, struct diag *d)
 {
@@ -283,18 +313,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	if (cnt[MODEL_MESH]) {
 		const struct model_obj *m = sorted[first[MODEL_MESH]];
 
-		out->config.flags = MF_CONFIG_F_MESH;
-		strcpy(out->config.mesh, m->name);
-		strcpy(out->config.trust_domain, m->u.mesh.trust_domain);
-		if (m->u.mesh.mtls) {
-			const struct model_mtls *t = m->u.mesh.mtls;
-
-			strcpy(out->config.mtls_enabled, t->enabled);
-			out->config.mtls_nbackends = t->nbackends;
-			memcpy(out->config.mtls, t->backends,
-			       sizeof(out->config.mtls));
-		}
-		td = m->u.mesh.trust_domain;
+		cmp_mesh(&out->config, m);
+		td = ((const struct core_mesh *)model_spec(m))->trust_domain;
 	}
 
 	/* mf_nodes */
@@ -303,11 +323,13 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct mf_node_key k;
 		struct mf_node v;
 
+		const struct core_node *cn = model_spec(o);
+
 		memset(&k, 0, sizeof(k));
 		memset(&v, 0, sizeof(v));
 		strcpy(k.name, o->name);
-		memcpy(v.ip, o->u.node.ip, 4);
-		v.tunnel_port = o->u.node.tunnel_port;
+		memcpy(v.ip, cn->address, 4);
+		v.tunnel_port = cn->tunnel_port;
 		err = rec_add(out, REC_NODES, &k, &v);
 		if (err)
 			goto out;
@@ -340,7 +362,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		goto out;
 	}
 	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
-		ids[i].name = sorted[first[MODEL_WORKLOAD] + i]->u.workload.identity;
+		ids[i].name = ((const struct core_workload *)model_spec(
+				       sorted[first[MODEL_WORKLOAD] + i]))->identity;
 	if (cnt[MODEL_WORKLOAD])
 		qsort(ids, cnt[MODEL_WORKLOAD], sizeof(*ids), cmp_id_cmp);
 	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
@@ -364,12 +387,13 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	 * to every service. */
 	for (size_t i = 0; i < cnt[MODEL_MTP]; i++) {
 		const struct model_obj *o = sorted[first[MODEL_MTP] + i];
-		const struct model_mtp *mtp = &o->u.mtp;
+		const struct mf_ref *target = &((const struct core_mtp *)
+						       o->pol.recs)->hdr.target;
 		size_t s_first = 0, s_end = nsvc;
 
-		if (!mtp->mesh_target) {
+		if (target->kind != MF_REF_MESH) {
 			const struct cmp_id *s = cmp_id_find(svc, nsvc,
-							     mtp->target);
+							     target->name);
 
 			if (!s) {	/* validate_set() rules this out */
 				err = -EINVAL;
@@ -388,14 +412,15 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	/* mf_services, now that each one's rule count is known. */
 	for (size_t i = 0; i < nsvc; i++) {
 		const struct model_obj *o = sorted[first[MODEL_SERVICE] + i];
+		const struct core_service *cs = model_spec(o);
 		struct mf_service_key k;
 		struct mf_service v;
 
 		memset(&k, 0, sizeof(k));
 		memset(&v, 0, sizeof(v));
-		memcpy(k.vip, o->u.service.vip, 4);
-		k.port = o->u.service.port;
-		k.proto = o->u.service.proto;
+		memcpy(k.vip, cs->vip, 4);
+		k.port = cs->port;
+		k.proto = MF_PROTO_TCP;	/* the one protocol there is */
 		v.id = svc[i].id;
 		v.authz_rules = rules[i];
 		strcpy(v.name, o->name);
@@ -407,8 +432,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	/* mf_endpoints */
 	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++) {
 		const struct model_obj *o = sorted[first[MODEL_WORKLOAD] + i];
-		const struct model_workload *w = &o->u.workload;
+		const struct core_workload *w = model_spec(o);
 		const struct model_obj *node = NULL;
+		const struct core_node *cn;
 		const struct cmp_id *s, *id;
 		struct mf_endpoint_key k;
 		struct mf_endpoint v;
@@ -421,14 +447,15 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			err = -EINVAL;
 			goto out;
 		}
+		cn = model_spec(node);
 		memset(&k, 0, sizeof(k));
 		memset(&v, 0, sizeof(v));
 		memcpy(k.ip, w->ip, 4);
 		v.service_id = s->id;
 		v.identity_id = id->id;
-		memcpy(v.node_ip, node->u.node.ip, 4);
+		memcpy(v.node_ip, cn->address, 4);
 		v.port = w->port;
-		v.tunnel_port = node->u.node.tunnel_port;
+		v.tunnel_port = cn->tunnel_port;
 		strcpy(v.name, o->name);
 		v.tags = w->tags;
 		err = rec_add(out, REC_ENDPOINTS, &k, &v);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi_names.h"
 #include "decompile.h"
 
 struct dc_ctx {
@@ -27,6 +28,37 @@ static void dc_err(struct dc_ctx *c, const char *map, const char *fmt, ...)
 	va_end(ap);
 	diag_add(c->d, NULL, "applied state", map, "%s", msg);
 	c->errors++;
+}
+
+/* A new object of @kind named @name with one zeroed record (the spec of
+ * a core kind), or NULL on ENOMEM. */
+static struct model_obj *dc_obj(struct model_set *set, enum model_kind kind,
+				const char *name)
+{
+	struct model_obj *o;
+	uint8_t *rec = calloc(1, model_kind_desc(kind)->val_size);
+
+	if (!rec || !(o = model_set_add(set, kind))) {
+		free(rec);
+		return NULL;
+	}
+	strcpy(o->name, name);
+	o->pol.recs = rec;	/* the set owns it now */
+	o->pol.n = 1;
+	return o;
+}
+
+/* Appends a zeroed record to @o.  Returns it, or NULL on ENOMEM. */
+static void *dc_rec_add(struct model_obj *o)
+{
+	size_t sz = o->pol.kd->val_size;
+	uint8_t *recs = realloc(o->pol.recs, (o->pol.n + 1) * sz);
+
+	if (!recs)
+		return NULL;
+	o->pol.recs = recs;
+	memset(recs + o->pol.n * sz, 0, sz);
+	return recs + o->pol.n++ * sz;
 }
 
 /* True when the fixed-size string field @s (of @n bytes) ends in a NUL. */
@@ -163,7 +195,8 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 		const struct mf_authz_rule *v = r[i].v;
 		const struct mf_service *s;
 		struct model_obj *o;
-		struct model_from *f, *nf;
+		struct core_mtp *rec, *r0;
+		bool rules = v->flags & MF_AUTHZ_F_RULES;
 
 		if (!dc_terminated(v->policy, sizeof(v->policy)) ||
 		    !dc_terminated(v->spiffe, sizeof(v->spiffe))) {
@@ -179,10 +212,8 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 			       v->policy, r[i].k->service_id);
 			continue;
 		}
-		if ((v->action != MF_AUTHZ_ALLOW && v->action != MF_AUTHZ_DENY &&
-		     v->action != MF_AUTHZ_ALLOW_SHADOW_DENY) ||
-		    (v->match != MF_AUTHZ_MATCH_EXACT &&
-		     v->match != MF_AUTHZ_MATCH_PREFIX) ||
+		if (!abi_name(&abi_authz_action, v->action) ||
+		    !abi_name(&abi_authz_match, v->match) ||
 		    (v->flags & ~(MF_AUTHZ_F_RULES |
 				  MF_AUTHZ_F_MESH_TARGET))) {
 			dc_err(c, rec_map_info(REC_AUTHZ)->name,
@@ -201,54 +232,61 @@ static int dc_policies(struct dc_ctx *c, struct model_set *set,
 				break;
 			}
 			strcpy(o->name, v->policy);
-			strcpy(o->u.mtp.target, s->name);
-			o->u.mtp.rules_form = v->flags & MF_AUTHZ_F_RULES;
-			o->u.mtp.mesh_target = v->flags &
-					       MF_AUTHZ_F_MESH_TARGET;
 			first_svc = r[i].k->service_id;
 			last = (size_t)(o - set->objs);
 		}
+		r0 = o->pol.n ? (struct core_mtp *)o->pol.recs : NULL;
 		/* A Mesh-wide policy repeats its rules for every service:
 		 * the first service's copy is the policy. */
-		if (o->u.mtp.mesh_target) {
+		if (r0 && r0->hdr.target.kind == MF_REF_MESH) {
 			if (r[i].k->service_id != first_svc)
 				continue;
-		} else if (strcmp(o->u.mtp.target, s->name)) {
+		} else if (r0 && strcmp(r0->hdr.target.name, s->name)) {
 			dc_err(c, rec_map_info(REC_AUTHZ)->name,
 			       "policy \"%s\" has rules for services \"%s\" "
-			       "and \"%s\"", v->policy, o->u.mtp.target,
+			       "and \"%s\"", v->policy, r0->hdr.target.name,
 			       s->name);
 			continue;
 		}
-		nf = realloc(o->u.mtp.from,
-			     (o->u.mtp.nfrom + 1) * sizeof(*nf));
-		if (!nf) {
+		rec = dc_rec_add(o);
+		if (!rec) {
 			err = -ENOMEM;
 			break;
 		}
-		o->u.mtp.from = nf;
-		f = &nf[o->u.mtp.nfrom++];
-		memset(f, 0, sizeof(*f));
-		f->action = v->action;
+		/* The bytes parsing the policy as written makes (pdoc.c). */
+		if (v->flags & MF_AUTHZ_F_MESH_TARGET) {
+			rec->hdr.target.kind = MF_REF_MESH;
+		} else {
+			rec->hdr.target.kind = MF_REF_MESH_SERVICE;
+			strcpy(rec->hdr.target.name, s->name);
+		}
+		rec->conf.def.action = v->action;
+		if (rules) {
+			rec->hdr.section = CORE_MTP_SEC_RULES;
+			rec->conf.present = 1u << 0;
+			rec->conf.spiffe_id.present = 3;
+			rec->conf.spiffe_id.type = v->match;
+			strcpy(rec->conf.spiffe_id.value, v->spiffe);
+			continue;
+		}
+		rec->hdr.section = MF_SEC_FROM;
+		rec->conf.present = 3;
+		rec->conf.def.present = 1;
+		rec->conf.target_ref.present = 1;
 		if (v->match == MF_AUTHZ_MATCH_EXACT) {
-			f->kind = MODEL_FROM_SPIFFE_ID;
-			strcpy(f->name, v->spiffe);
-		} else if (*mesh_prefix && !strcmp(v->spiffe, mesh_prefix) &&
-			   !(v->flags & MF_AUTHZ_F_RULES)) {
+			rec->conf.target_ref.kind = CORE_MTP_SPIFFE_ID;
+		} else if (*mesh_prefix && !strcmp(v->spiffe, mesh_prefix)) {
 			/* `rules` has no Mesh match: there it is the
 			 * Prefix it was written as. */
-			f->kind = MODEL_FROM_MESH;
+			rec->conf.target_ref.kind = CORE_MTP_MESH;
+			continue;
 		} else {
-			f->kind = MODEL_FROM_SPIFFE_PREFIX;
-			strcpy(f->name, v->spiffe);
+			rec->conf.target_ref.kind = CORE_MTP_SPIFFE_PREFIX;
 		}
+		rec->conf.target_ref.present |= 2;
+		strcpy(rec->conf.target_ref.name, v->spiffe);
 	}
 	free(r);
-	/* A Mesh-wide policy names no service. */
-	for (size_t i = 0; i < set->n; i++)
-		if (set->objs[i].kind == MODEL_MTP &&
-		    set->objs[i].u.mtp.mesh_target)
-			set->objs[i].u.mtp.target[0] = '\0';
 	return err;
 }
 
@@ -312,9 +350,9 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 		return -ENOMEM;
 	}
 	strcpy(o->name, r[0].k->name);
-	o->u.pol.kd = kd;
-	o->u.pol.recs = recs;	/* the set owns it now */
-	o->u.pol.n = n;
+	o->pol.kd = kd;
+	o->pol.recs = recs;	/* the set owns it now */
+	o->pol.n = n;
 	return 0;
 }
 
@@ -356,6 +394,53 @@ static int dc_gen_policies(struct dc_ctx *c, struct model_set *set)
 	return err;
 }
 
+/* The Mesh record mf_config @cfg stands for: the bytes parsing it would
+ * have made (the presence bits of what `get` prints). */
+static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
+{
+	struct core_mtls *t = &m->mtls;
+
+	m->present = 1;
+	strcpy(m->trust_domain, cfg->trust_domain);
+	if (!cfg->mtls_enabled[0] && !cfg->mtls_nbackends)
+		return;
+	m->present |= 2;
+	if (cfg->mtls_enabled[0]) {
+		t->present |= 1;
+		strcpy(t->enabled_backend, cfg->mtls_enabled);
+	}
+	if (cfg->mtls_nbackends)
+		t->present |= 2;
+	t->nbackends = (uint8_t)cfg->mtls_nbackends;
+	for (unsigned i = 0; i < t->nbackends; i++) {
+		const struct mf_mtls_backend *c = &cfg->mtls[i];
+		struct core_backend *b = &t->backends[i];
+
+		b->present = 7;		/* name, type, mode */
+		memcpy(b->name, c->name, sizeof(b->name));
+		b->name[sizeof(b->name) - 1] = 0;
+		b->type = c->type;
+		b->mode = c->mode;
+		if (c->cert_validity_s) {
+			b->present |= 1u << 3;
+			b->dp_cert.present = 1;
+			b->dp_cert.rotation.present = 1;
+			b->dp_cert.rotation.expiration = c->cert_validity_s;
+		}
+		if (c->type == MF_MTLS_PROVIDED) {
+			b->present |= 1u << 4;
+			b->conf.present = 3;
+			b->conf.cert.present = b->conf.key.present = 1;
+			memcpy(b->conf.cert.file, c->cert_file,
+			       sizeof(b->conf.cert.file));
+			memcpy(b->conf.key.file, c->key_file,
+			       sizeof(b->conf.key.file));
+			b->conf.cert.file[MF_PATH_MAX - 1] = 0;
+			b->conf.key.file[MF_PATH_MAX - 1] = 0;
+		}
+	}
+}
+
 int decompile_records(const struct rec_set *rs, struct model_set *set,
 		      struct diag *d)
 {
@@ -365,6 +450,9 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	size_t nnodes = 0;
 	struct dc_svc *svcs;
 	struct dc_node *nodes;
+	struct core_service *cs;
+	struct core_workload *w;
+	struct core_node *cn;
 	struct model_obj *o;
 	int err = 0;
 
@@ -392,34 +480,18 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	if (cfg->flags & MF_CONFIG_F_MESH) {
 		if (!dc_terminated(cfg->mesh, sizeof(cfg->mesh)) ||
 		    !dc_terminated(cfg->trust_domain,
-				   sizeof(cfg->trust_domain))) {
-			dc_err(&c, MF_MAP_CONFIG, "unterminated string");
+				   sizeof(cfg->trust_domain)) ||
+		    !dc_terminated(cfg->mtls_enabled,
+				   sizeof(cfg->mtls_enabled)) ||
+		    cfg->mtls_nbackends > MF_MTLS_BACKENDS_MAX) {
+			dc_err(&c, MF_MAP_CONFIG, "malformed");
 		} else {
-			o = model_set_add(set, MODEL_MESH);
+			o = dc_obj(set, MODEL_MESH, cfg->mesh);
 			if (!o) {
 				err = -ENOMEM;
 				goto out;
 			}
-			strcpy(o->name, cfg->mesh);
-			strcpy(o->u.mesh.trust_domain, cfg->trust_domain);
-			if (!dc_terminated(cfg->mtls_enabled,
-					   sizeof(cfg->mtls_enabled)) ||
-			    cfg->mtls_nbackends > MF_MTLS_BACKENDS_MAX) {
-				dc_err(&c, MF_MAP_CONFIG, "mtls is malformed");
-			} else if (cfg->mtls_enabled[0] ||
-				   cfg->mtls_nbackends) {
-				struct model_mtls *t = calloc(1, sizeof(*t));
-
-				if (!t) {
-					err = -ENOMEM;
-					goto out;
-				}
-				strcpy(t->enabled, cfg->mtls_enabled);
-				t->nbackends = cfg->mtls_nbackends;
-				memcpy(t->backends, cfg->mtls,
-				       sizeof(t->backends));
-				o->u.mesh.mtls = t;
-			}
+			dc_mesh(model_spec(o), cfg);
 		}
 	}
 
@@ -453,14 +525,15 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			dc_err(&c, rec_map_info(REC_NODES)->name, "unterminated node name");
 			continue;
 		}
-		o = model_set_add(set, MODEL_NODE);
+		o = dc_obj(set, MODEL_NODE, k->name);
 		if (!o) {
 			err = -ENOMEM;
 			goto out;
 		}
-		strcpy(o->name, k->name);
-		memcpy(o->u.node.ip, v->ip, 4);
-		o->u.node.tunnel_port = v->tunnel_port;
+		cn = model_spec(o);
+		cn->present = 3;
+		memcpy(cn->address, v->ip, 4);
+		cn->tunnel_port = v->tunnel_port;
 		memcpy(nodes[nnodes].ip, v->ip, 4);
 		nodes[nnodes++].obj = (size_t)(o - set->objs);
 	}
@@ -482,15 +555,16 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			       v->name, k->proto);
 			continue;
 		}
-		o = model_set_add(set, MODEL_SERVICE);
+		o = dc_obj(set, MODEL_SERVICE, v->name);
 		if (!o) {
 			err = -ENOMEM;
 			goto out;
 		}
-		strcpy(o->name, v->name);
-		memcpy(o->u.service.vip, k->vip, 4);
-		o->u.service.port = k->port;
-		o->u.service.proto = k->proto;
+		cs = model_spec(o);
+		cs->present = 7;
+		memcpy(cs->vip, k->vip, 4);
+		cs->port = k->port;
+		cs->protocol = 1;	/* tcp */
 	}
 	qsort(svcs, nsvc, sizeof(*svcs), dc_svc_cmp);
 	for (size_t i = 1; i < nsvc; i++)
@@ -532,11 +606,12 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			       v->node_ip[2], v->node_ip[3]);
 			continue;
 		}
-		if (v->tunnel_port != node->u.node.tunnel_port) {
+		cn = model_spec(node);
+		if (v->tunnel_port != cn->tunnel_port) {
 			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name,
 			       "workload \"%s\": tunnel port %u, but its "
 			       "node \"%s\" has %u", v->name, v->tunnel_port,
-			       node->name, node->u.node.tunnel_port);
+			       node->name, cn->tunnel_port);
 			continue;
 		}
 		/* Copied: adding the Workload may move the set's objects. */
@@ -550,18 +625,19 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			       !s ? v->service_id : v->identity_id);
 			continue;
 		}
-		o = model_set_add(set, MODEL_WORKLOAD);
+		o = dc_obj(set, MODEL_WORKLOAD, v->name);
 		if (!o) {
 			err = -ENOMEM;
 			goto out;
 		}
-		strcpy(o->name, v->name);
-		strcpy(o->u.workload.node, node_name);
-		memcpy(o->u.workload.ip, k->ip, 4);
-		o->u.workload.port = v->port;
-		strcpy(o->u.workload.service, s->name);
-		strcpy(o->u.workload.identity, id->spiffe);
-		o->u.workload.tags = v->tags;
+		w = model_spec(o);
+		w->present = v->tags ? 0x3f : 0x1f;
+		strcpy(w->node, node_name);
+		memcpy(w->ip, k->ip, 4);
+		w->port = v->port;
+		strcpy(w->service, s->name);
+		strcpy(w->identity, id->spiffe);
+		w->tags = v->tags;
 		if (v->tags && !model_tags_get(set, v->tags))
 			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name,
 			       "workload \"%s\": no tag set has id %u",

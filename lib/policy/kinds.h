@@ -37,6 +37,15 @@ enum kind_form {
 	/* Legacy: spec.selectors[].match, spec.conf: <conf>: one record;
 	 * selectors go in hdr.sources (MeshGateway, MeshGatewayRoute). */
 	KIND_FORM_SELECTORS,
+	/* The core kinds Mesh, Node, Service and Workload: the whole spec is
+	 * the conf of one record, which has no struct mf_pol_hdr (conf_off
+	 * 0; lib/policy/core.h). */
+	KIND_FORM_SPEC,
+	/* MeshTrafficPermission: spec.targetRef, then spec.from[] entries
+	 * {targetRef, default} (the conf), or Kuma's spec.rules[].default.
+	 * {allow, deny, allowWithShadowDeny}[] items {spiffeID} (alt): one
+	 * record per entry or item (struct core_mtp). */
+	KIND_FORM_PERMISSION,
 };
 
 enum kind_section_bits {
@@ -56,6 +65,11 @@ struct kind_desc {
 	size_t val_size;		/* sizeof(struct mf_<kind>) */
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */
 	const struct sch_object *conf;	/* the default/rule/conf mapping */
+	const struct sch_object *alt;	/* PERMISSION: a `rules` item */
+	/* SPEC: fields whose values together no two objects of the kind
+	 * may share (a Service's VIP and port), by index; nunique 0: none. */
+	uint8_t unique[2];
+	uint8_t nunique;
 };
 
 /* Bits for target_kinds and friends. */
@@ -139,6 +153,25 @@ extern const struct sch_object kind_route_backend_ref;
  * without weight has Kuma's default weight, 1. */
 bool kind_route_backends_weighted(const struct mf_route_backend *b,
 				  unsigned n);
+
+/* True when records of @kd start with a struct mf_pol_hdr. */
+static inline bool kind_has_hdr(const struct kind_desc *kd)
+{
+	return kd->form != KIND_FORM_SPEC;
+}
+
+/* The core kinds, in the order `mfctl get` prints them (before the
+ * others): what enum model_kind counts first. */
+#define KINDS_CORE(X)                                                         \
+	X(MESH, kind_mesh)                                                    \
+	X(NODE, kind_node)                                                    \
+	X(SERVICE, kind_service)                                              \
+	X(WORKLOAD, kind_workload)                                            \
+	X(MTP, kind_mtp)
+
+#define KINDS_CORE_EXTERN(ID, desc) extern const struct kind_desc desc;
+KINDS_CORE(KINDS_CORE_EXTERN)
+#undef KINDS_CORE_EXTERN
 
 /* Every kind of this table, in the order of policy_maps.h (the order
  * `mfctl get` prints them); kind i's map is REC_KIND_FIRST + i. */

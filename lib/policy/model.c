@@ -5,19 +5,29 @@
 
 #include "model.h"
 
-static const char *const model_kind_names[MODEL_KIND_MAX] = {
-	[MODEL_MESH] = "Mesh",
-	[MODEL_NODE] = "Node",
-	[MODEL_SERVICE] = "Service",
-	[MODEL_WORKLOAD] = "Workload",
-	[MODEL_MTP] = "MeshTrafficPermission",
+static const struct kind_desc *const model_core_kinds[] = {
+#define MODEL_CORE_DESC(ID, desc) &desc,
+	KINDS_CORE(MODEL_CORE_DESC)
+#undef MODEL_CORE_DESC
 };
+
+_Static_assert(sizeof(model_core_kinds) / sizeof(model_core_kinds[0]) ==
+	       MODEL_GEN_FIRST, "enum model_kind counts the core kinds");
+
+const struct kind_desc *model_kind_desc(enum model_kind k)
+{
+	if ((unsigned)k < MODEL_GEN_FIRST)
+		return model_core_kinds[k];
+	if (k < MODEL_KIND_MAX)
+		return kinds_all[k - MODEL_GEN_FIRST];
+	return NULL;
+}
 
 const char *model_kind_name(enum model_kind kind)
 {
-	if (kind >= MODEL_GEN_FIRST && kind < MODEL_KIND_MAX)
-		return model_kind_desc(kind)->name;
-	return (unsigned)kind < MODEL_GEN_FIRST ? model_kind_names[kind] : "?";
+	const struct kind_desc *kd = model_kind_desc(kind);
+
+	return kd ? kd->name : "?";
 }
 
 int model_kind_parse(const char *name)
@@ -26,19 +36,6 @@ int model_kind_parse(const char *name)
 		if (!strcmp(name, model_kind_name(k)))
 			return k;
 	return -1;
-}
-
-const char *model_from_kind_name(enum model_from_kind kind)
-{
-	switch (kind) {
-	case MODEL_FROM_SPIFFE_ID:
-		return "SpiffeID";
-	case MODEL_FROM_SPIFFE_PREFIX:
-		return "SpiffeIDPrefix";
-	case MODEL_FROM_MESH:
-		return "Mesh";
-	}
-	return "?";
 }
 
 const struct model_rule_list model_rule_lists[MODEL_RULE_LISTS] = {
@@ -54,20 +51,11 @@ void model_set_init(struct model_set *s)
 
 static void model_obj_release(struct model_obj *o)
 {
-	if (o->kind == MODEL_MESH) {
-		free(o->u.mesh.mtls);
-		o->u.mesh.mtls = NULL;
-	} else if (o->kind == MODEL_MTP) {
-		free(o->u.mtp.from);
-		o->u.mtp.from = NULL;
-		o->u.mtp.nfrom = 0;
-	} else if (o->kind >= MODEL_GEN_FIRST) {
-		free(o->u.pol.recs);
-		free(o->u.pol.refs);
-		o->u.pol.recs = NULL;
-		o->u.pol.refs = NULL;
-		o->u.pol.n = o->u.pol.nrefs = 0;
-	}
+	free(o->pol.recs);
+	free(o->pol.refs);
+	o->pol.recs = NULL;
+	o->pol.refs = NULL;
+	o->pol.n = o->pol.nrefs = 0;
 }
 
 void model_set_free(struct model_set *s)
@@ -134,6 +122,7 @@ struct model_obj *model_set_add(struct model_set *s, enum model_kind kind)
 	o = &s->objs[s->n++];
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
+	o->pol.kd = model_kind_desc(kind);
 	s->norder = 0;		/* the remembered order is stale */
 	return o;
 }
@@ -156,19 +145,24 @@ struct model_copy_walk {
 	int err;
 };
 
-static void model_copy_tags_cb(void *arg, const struct sch_field *f,
-			       const uint32_t *tags_id, const struct mf_ref *ref)
+static void model_copy_tag(struct model_copy_walk *w, uint32_t id)
 {
-	struct model_copy_walk *w = arg;
-	int err;
+	int err = model_tags_copy(w->s, w->from, id);
 
-	(void)f;
-	err = model_tags_copy(w->s, w->from, tags_id ? *tags_id : ref->tags);
 	if (err)
 		w->err = err;
 }
 
-/* The tag sets a schema-driven policy refers to, into @s. */
+static void model_copy_tags_cb(void *arg, const struct sch_field *f,
+			       const void *p)
+{
+	if (f->type == SCH_TAGS)
+		model_copy_tag(arg, *(const uint32_t *)p);
+	else if (f->type == SCH_REF)
+		model_copy_tag(arg, ((const struct mf_ref *)p)->tags);
+}
+
+/* The tag sets an object refers to, into @s. */
 static int model_pol_copy_tags(struct model_set *s,
 			       const struct model_set *from,
 			       const struct model_policy *p)
@@ -179,13 +173,16 @@ static int model_pol_copy_tags(struct model_set *s,
 		const uint8_t *rec = p->recs + i * p->kd->val_size;
 		const struct mf_pol_hdr *h = (const void *)rec;
 
-		model_copy_tags_cb(&w, NULL, NULL, &h->target);
-		model_copy_tags_cb(&w, NULL, NULL, &h->ref);
-		for (unsigned j = 0; j < h->nsources && j < MF_SELECTORS_MAX; j++)
-			model_copy_tags_cb(&w, NULL, &h->sources[j], NULL);
-		for (unsigned j = 0;
-		     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
-			model_copy_tags_cb(&w, NULL, &h->destinations[j], NULL);
+		if (kind_has_hdr(p->kd)) {
+			model_copy_tag(&w, h->target.tags);
+			model_copy_tag(&w, h->ref.tags);
+			for (unsigned j = 0;
+			     j < h->nsources && j < MF_SELECTORS_MAX; j++)
+				model_copy_tag(&w, h->sources[j]);
+			for (unsigned j = 0;
+			     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
+				model_copy_tag(&w, h->destinations[j]);
+		}
 		sch_walk(p->kd->conf, rec + p->kd->conf_off,
 			 model_copy_tags_cb, &w);
 	}
@@ -195,43 +192,21 @@ static int model_pol_copy_tags(struct model_set *s,
 int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		       const struct model_obj *src)
 {
-	struct model_from *fromv = NULL;
+	const struct model_policy *p = &src->pol;
+	struct model_ref_loc *refs;
 	struct model_obj *o;
-	uint8_t *recs = NULL;
-	struct model_ref_loc *refs = NULL;
-	struct model_mtls *mtls = NULL;
-	int err = 0;
+	uint8_t *recs;
+	int err;
 
-	if (src->kind == MODEL_MTP && src->u.mtp.nfrom) {
-		fromv = calloc(src->u.mtp.nfrom, sizeof(*fromv));
-		if (!fromv)
-			return -ENOMEM;
-		memcpy(fromv, src->u.mtp.from,
-		       src->u.mtp.nfrom * sizeof(*fromv));
+	recs = malloc(p->n ? p->n * p->kd->val_size : 1);
+	refs = malloc(p->nrefs ? p->nrefs * sizeof(*refs) : 1);
+	if (!recs || !refs) {
+		err = -ENOMEM;
+		goto fail;
 	}
-	if (src->kind == MODEL_WORKLOAD)
-		err = model_tags_copy(s, from, src->u.workload.tags);
-	if (src->kind == MODEL_MESH && src->u.mesh.mtls) {
-		mtls = malloc(sizeof(*mtls));
-		if (!mtls) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		*mtls = *src->u.mesh.mtls;
-	}
-	if (src->kind >= MODEL_GEN_FIRST) {
-		const struct model_policy *p = &src->u.pol;
-
-		recs = malloc(p->n ? p->n * p->kd->val_size : 1);
-		refs = malloc(p->nrefs ? p->nrefs * sizeof(*refs) : 1);
-		if (!recs || !refs) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		memcpy(recs, p->recs, p->n * p->kd->val_size);
-		memcpy(refs, p->refs, p->nrefs * sizeof(*refs));
-		err = model_pol_copy_tags(s, from, p);
-	}
+	memcpy(recs, p->recs, p->n * p->kd->val_size);
+	memcpy(refs, p->refs, p->nrefs * sizeof(*refs));
+	err = model_pol_copy_tags(s, from, p);
 	if (err)
 		goto fail;
 	o = model_set_add(s, src->kind);
@@ -241,21 +216,22 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 	}
 	*o = *src;
 	/* ownership of the copies moves to the set */
-	if (src->kind == MODEL_MESH)
-		o->u.mesh.mtls = mtls;
-	if (src->kind == MODEL_MTP)
-		o->u.mtp.from = fromv;
-	if (src->kind >= MODEL_GEN_FIRST) {
-		o->u.pol.recs = recs;
-		o->u.pol.refs = refs;
-	}
+	o->pol.recs = recs;
+	o->pol.refs = refs;
 	return 0;
 fail:
-	free(mtls);
 	free(refs);
 	free(recs);
-	free(fromv);
 	return err;
+}
+
+const struct model_ref_loc *model_note(const struct model_obj *o,
+				       size_t rec, size_t off)
+{
+	for (size_t i = 0; i < o->pol.nrefs; i++)
+		if (o->pol.refs[i].rec == rec && o->pol.refs[i].off == off)
+			return &o->pol.refs[i];
+	return NULL;
 }
 
 /* FNV-1a over the canonical bytes: cheap, and ids only need to be stable
@@ -453,69 +429,13 @@ const struct model_obj *model_sorted_find(const struct model_obj **sorted,
 	return r ? *r : NULL;
 }
 
-static bool model_from_equal(const struct model_from *a,
-			     const struct model_from *b)
-{
-	return a->kind == b->kind && a->action == b->action &&
-	       !strcmp(a->name, b->name);
-}
-
-/* Locations apart; no spec.mtls equals one that says nothing. */
-static bool model_mtls_equal(const struct model_mtls *a,
-			     const struct model_mtls *b)
-{
-	static const struct model_mtls none;
-
-	a = a ? a : &none;
-	b = b ? b : &none;
-	return !strcmp(a->enabled, b->enabled) &&
-	       a->nbackends == b->nbackends &&
-	       !memcmp(a->backends, b->backends, sizeof(a->backends));
-}
-
 bool model_obj_equal(const struct model_obj *a, const struct model_obj *b)
 {
-	if (a->kind != b->kind || strcmp(a->name, b->name))
-		return false;
-	switch (a->kind) {
-	case MODEL_MESH:
-		return !strcmp(a->u.mesh.trust_domain, b->u.mesh.trust_domain) &&
-		       model_mtls_equal(a->u.mesh.mtls, b->u.mesh.mtls);
-	case MODEL_NODE:
-		return !memcmp(a->u.node.ip, b->u.node.ip, 4) &&
-		       a->u.node.tunnel_port == b->u.node.tunnel_port;
-	case MODEL_SERVICE:
-		return !memcmp(a->u.service.vip, b->u.service.vip, 4) &&
-		       a->u.service.port == b->u.service.port &&
-		       a->u.service.proto == b->u.service.proto;
-	case MODEL_WORKLOAD: {
-		const struct model_workload *x = &a->u.workload;
-		const struct model_workload *y = &b->u.workload;
+	const struct model_policy *x = &a->pol, *y = &b->pol;
 
-		return !strcmp(x->node, y->node) && !memcmp(x->ip, y->ip, 4) &&
-		       x->port == y->port && !strcmp(x->service, y->service) &&
-		       !strcmp(x->identity, y->identity) && x->tags == y->tags;
-	}
-	case MODEL_MTP: {
-		const struct model_mtp *x = &a->u.mtp, *y = &b->u.mtp;
-
-		if (strcmp(x->target, y->target) || x->nfrom != y->nfrom ||
-		    x->mesh_target != y->mesh_target ||
-		    x->rules_form != y->rules_form)
-			return false;
-		for (size_t i = 0; i < x->nfrom; i++)
-			if (!model_from_equal(&x->from[i], &y->from[i]))
-				return false;
-		return true;
-	}
-	default:
-		break;
-	}
-	if (a->kind >= MODEL_GEN_FIRST && a->kind < MODEL_KIND_MAX) {
-		const struct model_policy *x = &a->u.pol, *y = &b->u.pol;
-
-		return x->n == y->n &&
-		       !memcmp(x->recs, y->recs, x->n * x->kd->val_size);
-	}
-	return false;
+	/* Records are zeroed before they are filled (pdoc.h): equal content
+	 * is equal bytes. */
+	return a->kind == b->kind && !strcmp(a->name, b->name) &&
+	       x->kd == y->kd && x->n == y->n &&
+	       !memcmp(x->recs, y->recs, x->n * x->kd->val_size);
 }

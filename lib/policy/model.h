@@ -4,8 +4,9 @@
  * the applied state decompiles back to.  Values here are already checked
  * field by field (doc.c); cross-object rules live in validate.c.
  *
- * Ownership: a model_set owns its objects, each object owns its `from`
- * array, and the set owns the file names its objects' locations point at.
+ * Ownership: a model_set owns its objects, each object owns its records
+ * and notes, and the set owns the file names its objects' locations point
+ * at.
  */
 #ifndef CTL_MODEL_H
 #define CTL_MODEL_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "core.h"
 #include "kinds.h"
 #include "meshforge/abi.h"
 
@@ -36,81 +38,19 @@ enum model_kind {
 	MODEL_KIND_MAX = MODEL_GEN_FIRST + MODEL_GEN_COUNT,
 };
 
-/* Mesh spec.mtls, as mf_config holds it.  Kept out of line: it is most
- * of a Mesh's size, and every object of a set is as large as the largest
- * kind. */
-struct model_mtls {
-	char enabled[MF_NAME_MAX];	/* enabledBackend, "": none */
-	struct diag_loc enabled_loc;
-	uint32_t nbackends;
-	struct mf_mtls_backend backends[MF_MTLS_BACKENDS_MAX];
-};
-
-struct model_mesh {
-	char trust_domain[MF_NAME_MAX];
-	struct diag_loc trust_domain_loc;
-	struct model_mtls *mtls;	/* owned; NULL: no spec.mtls */
-};
-
-struct model_node {
-	uint8_t ip[4];			/* network order */
-	uint16_t tunnel_port;
-	struct diag_loc address_loc;
-};
-
-struct model_service {
-	uint8_t vip[4];			/* network order */
-	uint16_t port;
-	uint8_t proto;			/* enum mf_proto */
-	struct diag_loc vip_loc;
-};
-
-struct model_workload {
-	char node[MF_NAME_MAX];
-	uint8_t ip[4];			/* network order */
-	uint16_t port;
-	char service[MF_NAME_MAX];
-	char identity[MF_SPIFFE_MAX];
-	uint32_t tags;			/* tagset id in the set, 0: none */
-	struct diag_loc node_loc, ip_loc, service_loc, identity_loc;
-};
-
-/* What a `from` entry of a MeshTrafficPermission matches. */
-enum model_from_kind {
-	MODEL_FROM_SPIFFE_ID = 1,	/* exactly this identity */
-	MODEL_FROM_SPIFFE_PREFIX,	/* identities under this prefix */
-	MODEL_FROM_MESH,		/* every identity of the trust domain */
-};
-
-struct model_from {
-	enum model_from_kind kind;
-	char name[MF_SPIFFE_MAX];	/* "" for MODEL_FROM_MESH */
-	uint8_t action;			/* enum mf_authz_action */
-	struct diag_loc loc;		/* the entry */
-	struct diag_loc name_loc;	/* its targetRef.name, else the entry */
-};
-
-struct model_mtp {
-	bool mesh_target;		/* targetRef kind Mesh: every service */
-	bool rules_form;		/* written as `rules`, not `from` */
-	char target[MF_NAME_MAX];	/* the MeshService it protects */
-	struct diag_loc target_loc;
-	struct model_from *from;	/* owned */
-	size_t nfrom;
-};
-
-/* Where a reference of a schema-driven policy was written, so validation
- * can point at it: the mf_ref at byte @off of record @rec. */
+/* Where a value that validation may point at was written: a reference
+ * (SCH_REF, SCH_NAME with refers) or a noted field (sch_field.note) at
+ * byte @off of record @rec. */
 struct model_ref_loc {
 	uint32_t rec;
 	uint32_t off;
 	struct diag_loc loc;
-	char path[96];			/* "spec.to[0].targetRef" */
+	char path[64];			/* "spec.to[0].targetRef" */
 };
 
-/* A policy of a schema-driven kind: its records, as the map holds them
- * (struct mf_pol_key apart: index i is record i, the name is the
- * object's). */
+/* An object's spec: its records, as the kind's schema describes them
+ * (for kinds with a map, as the map holds them, struct mf_pol_key apart:
+ * index i is record i, the name is the object's). */
 struct model_policy {
 	const struct kind_desc *kd;
 	uint8_t *recs;			/* owned: n * kd->val_size bytes */
@@ -124,15 +64,20 @@ struct model_obj {
 	char name[MF_NAME_MAX];
 	struct diag_loc loc;		/* the document; file NULL: applied state */
 	struct diag_loc name_loc;	/* metadata.name */
-	union {
-		struct model_mesh mesh;
-		struct model_node node;
-		struct model_service service;
-		struct model_workload workload;
-		struct model_mtp mtp;
-		struct model_policy pol;	/* kind >= MODEL_GEN_FIRST */
-	} u;
+	struct model_policy pol;
 };
+
+/* The record of an object of a core kind of the spec form (one record):
+ * struct core_mesh, core_node, ... (core.h). */
+static inline void *model_spec(const struct model_obj *o)
+{
+	return o->pol.recs;
+}
+
+/* Where field @field (bytes @off into record @rec) of @o was written, if
+ * the input said so: a note of the parser, or NULL. */
+const struct model_ref_loc *model_note(const struct model_obj *o,
+				       size_t rec, size_t off);
 
 /*
  * The tag sets objects of a set refer to, by id.  Ids are a hash of the
@@ -201,12 +146,8 @@ const struct mf_tagset *model_tags_get(const struct model_set *s,
  * content is equal bytes.  Returns -EINVAL when a key repeats. */
 int model_tags_canon(struct mf_tagset *ts);
 
-/* The kind descriptor of a schema-driven kind, or NULL for a core kind. */
-static inline const struct kind_desc *model_kind_desc(enum model_kind k)
-{
-	return k >= MODEL_GEN_FIRST && k < MODEL_KIND_MAX ?
-		       kinds_all[k - MODEL_GEN_FIRST] : NULL;
-}
+/* The kind descriptor of @k (NULL out of range). */
+const struct kind_desc *model_kind_desc(enum model_kind k);
 
 /* The object of @kind named @name, or NULL. */
 struct model_obj *model_set_find(const struct model_set *s,
@@ -235,13 +176,10 @@ const struct model_obj *model_sorted_find(const struct model_obj **sorted,
 	"MeshTrace, MeshMetric, MeshRateLimit, MeshHTTPRoute, MeshTCPRoute, " \
 	"TrafficRoute, RateLimit, MeshGateway or MeshGatewayRoute"
 
-/* "Mesh", "Node", ... "MeshTrafficPermission", then the kinds of
- * lib/kinds.c. */
+/* The kind's name ("Mesh", ... "MeshGatewayRoute"). */
 const char *model_kind_name(enum model_kind kind);
 /* Exact kind name -> kind, or -1. */
 int model_kind_parse(const char *name);
-
-const char *model_from_kind_name(enum model_from_kind kind);
 
 /* The action lists of a MeshTrafficPermission `rules` entry, in the order
  * its rules are compiled and printed (allow, deny, allowWithShadowDeny). */

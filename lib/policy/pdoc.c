@@ -269,17 +269,15 @@ static int pd_ref(struct pd *pd, const struct ynode *m, const char *path,
 	return 0;
 }
 
-/* Notes that record @rec holds at byte @at the ref read as @r, so
- * validation can point at it.  Returns 0 or -ENOMEM. */
-static int pd_note_ref(struct pd *pd, uint32_t rec, const void *at,
-		       const struct pd_ref *r)
+/* Notes that the record being read holds at byte @at a value written at
+ * @loc (@path), so validation can point at it.  Returns 0 or -ENOMEM. */
+static int pd_note(struct pd *pd, const void *at, const struct diag_loc *loc,
+		   const char *path)
 {
-	struct model_policy *pol = &pd->o->u.pol;
+	struct model_policy *pol = &pd->o->pol;
 	struct model_ref_loc *l;
 	size_t len;
 
-	if (!r->set)
-		return 0;
 	if (pol->nrefs == pd->refs_cap) {
 		size_t cap = pd->refs_cap ? pd->refs_cap * 2 : 8;
 
@@ -291,14 +289,20 @@ static int pd_note_ref(struct pd *pd, uint32_t rec, const void *at,
 	}
 	l = &pol->refs[pol->nrefs++];
 	memset(l, 0, sizeof(*l));
-	l->rec = rec;
+	l->rec = (uint32_t)pol->n;
 	l->off = (uint32_t)((const uint8_t *)at - pd->rec);
-	l->loc = r->loc;
+	l->loc = *loc;
 	/* A cut path still locates the problem; the position says it all. */
-	len = strnlen(r->path, sizeof(l->path) - 1);
-	memcpy(l->path, r->path, len);
+	len = strnlen(path, sizeof(l->path) - 1);
+	memcpy(l->path, path, len);
 	l->path[len] = 0;
 	return 0;
+}
+
+/* Notes the ref read as @r at byte @at of the record being read. */
+static int pd_note_ref(struct pd *pd, const void *at, const struct pd_ref *r)
+{
+	return r->set ? pd_note(pd, at, &r->loc, r->path) : 0;
 }
 
 /* ---- values ------------------------------------------------------------ */
@@ -400,6 +404,40 @@ static void pd_milli(struct pd *pd, const struct sch_field *f,
 		return;
 	}
 	sch_put_uint(p, 4, val);
+}
+
+/*
+ * A certificate lifetime such as "1d", "12h", "90m" or "3600s" (Kuma
+ * writes dpCert.rotation.expiration in days or hours), into seconds.
+ */
+static void pd_lifetime(struct pd *pd, const struct ynode *v,
+			const char *path, uint8_t *p)
+{
+	static const struct {
+		char unit;
+		unsigned long secs;
+	} units[] = { { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
+	unsigned long n = 0;
+	const char *s = v->str;
+
+	if (v->type != YNODE_SCALAR || !v->len || *s < '0' || *s > '9')
+		goto bad;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		n = n * 10 + (unsigned long)(*s - '0');
+		if (n > 100000000ul)
+			goto bad;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (s[0] != units[i].unit || s[1] || !n ||
+		    n * units[i].secs > 10ul * 365 * 86400)
+			continue;
+		sch_put_uint(p, 4, n * units[i].secs);
+		return;
+	}
+bad:
+	doc_err(pd->c, v, path,
+		"must be a lifetime such as 1d, 12h, 90m or 3600s "
+		"(1s to 10 years)");
 }
 
 static void pd_bandwidth(struct pd *pd, const struct ynode *v,
@@ -583,7 +621,16 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 		if (err)
 			return err;
 		memcpy(p, &r.ref, sizeof(r.ref));
-		return pd_note_ref(pd, pd->o->u.pol.n, p, &r);
+		return pd_note_ref(pd, p, &r);
+	case SCH_IPV4:
+		doc_ipv4(pd->c, v, path, p);
+		return 0;
+	case SCH_NAME:
+		doc_name(pd->c, v, path, (char *)p);
+		return 0;
+	case SCH_LIFETIME:
+		pd_lifetime(pd, v, path, p);
+		return 0;
 	}
 	return 0;
 }
@@ -593,9 +640,10 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 static int pd_object(struct pd *pd, const struct sch_object *s,
 		     const struct ynode *m, const char *path, uint8_t *obj)
 {
+	const struct ynode *vals[32] = { NULL };
 	const char *known[32 + 4];
 	size_t nk = 0;
-	unsigned before = pd->c->errors;
+	unsigned before = pd->c->errors, at = 0;
 	uint32_t present = 0;
 	char fp[DOC_PATH_MAX];
 	const char *why;
@@ -629,29 +677,40 @@ static int pd_object(struct pd *pd, const struct sch_object *s,
 			if (err)
 				break;
 			memcpy(obj + f->off, &r.ref, sizeof(r.ref));
-			err = pd_note_ref(pd, pd->o->u.pol.n, obj + f->off,
-					  &r);
+			err = pd_note_ref(pd, obj + f->off, &r);
 			present |= 1u << i;
 			continue;
 		}
 		if (!f->name)
 			continue;
-		v = doc_get(m, f->name);
+		v = vals[i] = doc_get(m, f->name);
 		if (!v) {
 			if (f->required)
 				doc_err(pd->c, m, doc_path(fp, path, f->name),
 					"is required");
+			else if (f->def) {
+				sch_put_uint(obj + f->off, sch_field_size(f),
+					     f->def);
+				present |= 1u << i;
+			}
 			continue;
 		}
 		err = pd_value(pd, f, v, doc_path(fp, path, f->name),
 			       obj + f->off, obj);
+		if (!err && (f->note || (f->type == SCH_NAME && f->refers)))
+			err = pd_note(pd, obj + f->off, &v->loc, fp);
 		present |= 1u << i;
 	}
 	memcpy(obj, &present, sizeof(present));
 	/* Rules across fields only make sense once every field read. */
-	if (!err && pd->c->errors == before && s->check &&
-	    (why = s->check(obj)))
+	if (err || pd->c->errors != before)
+		return err;
+	if (s->check && (why = s->check(obj)))
 		doc_err(pd->c, m, path, "%s", why);
+	else if (s->check_field && (why = s->check_field(obj, &at)) &&
+		 at < s->nfields)
+		doc_err(pd->c, vals[at] ? vals[at] : m,
+			doc_path(fp, path, s->fields[at].name), "%s", why);
 	return err;
 }
 
@@ -663,7 +722,7 @@ static int pd_object(struct pd *pd, const struct sch_object *s,
 static uint8_t *pd_rec_begin(struct pd *pd, const struct ynode *at,
 			     const char *path)
 {
-	if (pd->o->u.pol.n >= PDOC_MAX_RECORDS) {
+	if (pd->o->pol.n >= PDOC_MAX_RECORDS) {
 		if (!pd->too_many)
 			doc_err(pd->c, at, path,
 				"is one entry too many: a policy makes at "
@@ -681,7 +740,7 @@ static uint8_t *pd_rec_begin(struct pd *pd, const struct ynode *at,
 /* Appends the record being filled to the policy.  Returns 0 or -ENOMEM. */
 static int pd_rec_end(struct pd *pd)
 {
-	struct model_policy *pol = &pd->o->u.pol;
+	struct model_policy *pol = &pd->o->pol;
 	size_t sz = pd->kd->val_size;
 	uint8_t *recs;
 
@@ -709,11 +768,11 @@ static int pd_rec_refs(struct pd *pd, const struct pd_ref *target,
 
 	if (target) {
 		h->target = target->ref;
-		err = pd_note_ref(pd, pd->o->u.pol.n, &h->target, target);
+		err = pd_note_ref(pd, &h->target, target);
 	}
 	if (ref && !err) {
 		h->ref = ref->ref;
-		err = pd_note_ref(pd, pd->o->u.pol.n, &h->ref, ref);
+		err = pd_note_ref(pd, &h->ref, ref);
 	}
 	return err;
 }
@@ -1004,20 +1063,185 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 	return pd_rec_end(pd);
 }
 
+/* KIND_FORM_SPEC: the spec is the conf of one record. */
+static int pd_spec(struct pd *pd, const struct ynode *spec)
+{
+	int err;
+
+	if (!pd_rec_begin(pd, spec, "spec"))
+		return pd->err;
+	err = pd_object(pd, pd->kd->conf, spec, "spec", pd->rec);
+	if (err) {
+		free(pd->rec);
+		return err;
+	}
+	return pd_rec_end(pd);
+}
+
+/* A record of a MeshTrafficPermission: @e read by @s as its conf (with
+ * the action of @list for a `rules` item), into section @sec. */
+static int pd_mtp_rec(struct pd *pd, const struct pd_ref *target,
+		      const struct sch_object *s, const struct ynode *e,
+		      const char *path, uint8_t sec,
+		      const struct model_rule_list *list)
+{
+	struct core_mtp *r;
+	int err;
+
+	if (!pd_rec_begin(pd, e, path))
+		return pd->err;
+	r = (struct core_mtp *)pd->rec;
+	r->hdr.section = sec;
+	if (list)
+		r->conf.def.action = list->action;
+	err = pd_rec_refs(pd, target, NULL);
+	if (!err)
+		err = pd_object(pd, s, e, path, pd->rec + pd->kd->conf_off);
+	if (err) {
+		free(pd->rec);
+		return err;
+	}
+	return pd_rec_end(pd);
+}
+
+/*
+ * Kuma's `rules` form: [{default: {allow: [...], deny: [...],
+ * allowWithShadowDeny: [...]}}].  Records go grouped by action (allow,
+ * deny, shadow), each group in the order written across rules, which is
+ * the order they compile in and print back.
+ */
+static int pd_mtp_rules(struct pd *pd, const struct pd_ref *target,
+			const struct ynode *rules)
+{
+	static const char *const known[] = { "default", NULL };
+	static const char *const def_known[] = { "allow", "deny",
+						 "allowWithShadowDeny", NULL };
+	char p[DOC_PATH_MAX], q[DOC_PATH_MAX];
+	size_t total = 0;
+	int err = 0;
+
+	if (rules->type != YNODE_SEQ) {
+		doc_err(pd->c, rules, "spec.rules", "must be a list, not %s",
+			doc_kind_str(rules->type));
+		return 0;
+	}
+	/* First pass: check shapes and count. */
+	for (size_t i = 0; i < rules->nkids; i++) {
+		const struct ynode *r = rules->kids[i], *def, *l;
+
+		snprintf(p, sizeof(p), "spec.rules[%zu]", i);
+		if (!doc_check_map(pd->c, r, p, known))
+			continue;
+		def = doc_need(pd->c, r, p, "default");
+		doc_path(q, p, "default");
+		if (!def || !doc_check_map(pd->c, def, q, def_known))
+			continue;
+		for (size_t a = 0; a < MODEL_RULE_LISTS; a++) {
+			l = doc_get(def, model_rule_lists[a].key);
+			if (l && l->type != YNODE_SEQ)
+				doc_err(pd->c, l,
+					doc_path(p, q, model_rule_lists[a].key),
+					"must be a list, not %s",
+					doc_kind_str(l->type));
+			else if (l)
+				total += l->nkids;
+		}
+	}
+	if (!total) {
+		/* A policy with no rules would compile to nothing and so
+		 * vanish from the applied state. */
+		doc_err(pd->c, rules, "spec.rules",
+			"must have at least one allow, deny or "
+			"allowWithShadowDeny entry");
+		return 0;
+	}
+	for (size_t a = 0; a < MODEL_RULE_LISTS && !err; a++)
+		for (size_t i = 0; i < rules->nkids && !err; i++) {
+			const struct ynode *def, *l;
+
+			if (rules->kids[i]->type != YNODE_MAP ||
+			    !(def = doc_get(rules->kids[i], "default")) ||
+			    def->type != YNODE_MAP ||
+			    !(l = doc_get(def, model_rule_lists[a].key)) ||
+			    l->type != YNODE_SEQ)
+				continue;
+			for (size_t j = 0; j < l->nkids && !err; j++) {
+				snprintf(p, sizeof(p),
+					 "spec.rules[%zu].default.%s[%zu]", i,
+					 model_rule_lists[a].key, j);
+				err = pd_mtp_rec(pd, target, pd->kd->alt,
+						 l->kids[j], p,
+						 CORE_MTP_SEC_RULES,
+						 &model_rule_lists[a]);
+			}
+		}
+	return err;
+}
+
+/* KIND_FORM_PERMISSION: spec.targetRef and spec.from or spec.rules. */
+static int pd_permission(struct pd *pd, const struct ynode *spec)
+{
+	static const char *const known[] = { "targetRef", "from", "rules",
+					     NULL };
+	const struct ynode *from, *rules, *v;
+	char p[DOC_PATH_MAX];
+	struct pd_ref target;
+	int err = 0;
+
+	if (!doc_check_map(pd->c, spec, "spec", known))
+		return 0;
+	memset(&target, 0, sizeof(target));
+	v = doc_need(pd->c, spec, "spec", "targetRef");
+	if (v)
+		err = pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
+			     false, &target);
+	from = doc_get(spec, "from");
+	rules = doc_get(spec, "rules");
+	if (err || (from && rules)) {
+		if (!err)
+			doc_err(pd->c, rules, "spec.rules", "cannot be used "
+				"with spec.from in one policy");
+		return err;
+	}
+	if (rules)
+		return pd_mtp_rules(pd, &target, rules);
+	from = doc_need(pd->c, spec, "spec", "from");
+	if (!from)
+		return 0;
+	if (from->type != YNODE_SEQ || !from->nkids) {
+		/* A policy with no rules would compile to nothing and so
+		 * vanish from the applied state. */
+		if (from->type != YNODE_SEQ)
+			doc_err(pd->c, from, "spec.from",
+				"must be a list, not %s",
+				doc_kind_str(from->type));
+		else
+			doc_err(pd->c, from, "spec.from",
+				"must have at least one entry");
+		return 0;
+	}
+	for (size_t i = 0; i < from->nkids && !err; i++) {
+		pd_item_path(p, "spec.from", i);
+		err = pd_mtp_rec(pd, &target, pd->kd->conf, from->kids[i], p,
+				 MF_SEC_FROM, NULL);
+	}
+	return err;
+}
+
 int pdoc_parse(struct doc_ctx *c, struct model_set *set, struct model_obj *o,
 	       const struct ynode *spec)
 {
 	struct pd pd = { .c = c, .set = set, .o = o };
 
 	/* A kd already set wins: tests parse kinds of their own. */
-	pd.kd = o->u.pol.kd ? o->u.pol.kd : model_kind_desc(o->kind);
+	pd.kd = o->pol.kd ? o->pol.kd : model_kind_desc(o->kind);
 	if (!pd.kd) {
 		doc_err(c, spec, "spec", "kind %s has no schema",
 			model_kind_name(o->kind));
 		return 0;
 	}
-	memset(&o->u.pol, 0, sizeof(o->u.pol));
-	o->u.pol.kd = pd.kd;
+	memset(&o->pol, 0, sizeof(o->pol));
+	o->pol.kd = pd.kd;
 	switch (pd.kd->form) {
 	case KIND_FORM_TO_FROM:
 		return pd_to_from(&pd, spec);
@@ -1029,6 +1253,10 @@ int pdoc_parse(struct doc_ctx *c, struct model_set *set, struct model_obj *o,
 		return pd_legacy(&pd, spec, true);
 	case KIND_FORM_SELECTORS:
 		return pd_legacy(&pd, spec, false);
+	case KIND_FORM_SPEC:
+		return pd_spec(&pd, spec);
+	case KIND_FORM_PERMISSION:
+		return pd_permission(&pd, spec);
 	}
 	doc_err(c, spec, "spec", "kind %s has an unknown form",
 		pd.kd->name);

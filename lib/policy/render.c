@@ -22,205 +22,6 @@ struct sch_tags render_tags(const struct model_set *set)
 	return (struct sch_tags){ render_tag_get, (void *)set };
 }
 
-static void render_ip(struct emit *e, const uint8_t ip[4])
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
-	emit_str(e, buf);
-}
-
-/* ---- the core kinds ----------------------------------------------------- */
-
-static void render_mtls(struct emit *e, const struct model_mtls *m)
-{
-	char buf[24];
-
-	if (!m || (!m->nbackends && !m->enabled[0]))
-		return;
-	emit_key(e, "mtls");
-	emit_map_begin(e);
-	if (m->enabled[0]) {
-		emit_key(e, "enabledBackend");
-		emit_strn(e, m->enabled, sizeof(m->enabled));
-	}
-	emit_key(e, "backends");
-	emit_list_begin(e);
-	for (uint32_t i = 0; i < m->nbackends && i < MF_MTLS_BACKENDS_MAX; i++) {
-		const struct mf_mtls_backend *b = &m->backends[i];
-
-		emit_map_begin(e);
-		emit_key(e, "name");
-		emit_strn(e, b->name, sizeof(b->name));
-		emit_key(e, "type");
-		emit_str(e, abi_name_or(&abi_mtls_type, b->type));
-		emit_key(e, "mode");
-		emit_str(e, abi_name_or(&abi_mtls_mode, b->mode));
-		if (b->cert_validity_s) {
-			snprintf(buf, sizeof(buf), "%us", b->cert_validity_s);
-			emit_key(e, "dpCert");
-			emit_map_begin(e);
-			emit_key(e, "rotation");
-			emit_map_begin(e);
-			emit_key(e, "expiration");
-			emit_str(e, buf);
-			emit_map_end(e);
-			emit_map_end(e);
-		}
-		if (b->type == MF_MTLS_PROVIDED) {
-			emit_key(e, "conf");
-			emit_map_begin(e);
-			emit_key(e, "cert");
-			emit_map_begin(e);
-			emit_key(e, "file");
-			emit_strn(e, b->cert_file, sizeof(b->cert_file));
-			emit_map_end(e);
-			emit_key(e, "key");
-			emit_map_begin(e);
-			emit_key(e, "file");
-			emit_strn(e, b->key_file, sizeof(b->key_file));
-			emit_map_end(e);
-			emit_map_end(e);
-		}
-		emit_map_end(e);
-	}
-	emit_list_end(e);
-	emit_map_end(e);
-}
-
-/* A MeshTrafficPermission's `rules` form: one rule, its lists in the
- * order they compile. */
-static void render_mtp_rules(struct emit *e, const struct model_mtp *m)
-{
-	emit_key(e, "rules");
-	emit_list_begin(e);
-	emit_map_begin(e);
-	emit_key(e, "default");
-	emit_map_begin(e);
-	for (size_t l = 0; l < MODEL_RULE_LISTS; l++) {
-		bool head = false;
-
-		for (size_t i = 0; i < m->nfrom; i++) {
-			const struct model_from *fr = &m->from[i];
-
-			if (fr->action != model_rule_lists[l].action)
-				continue;
-			if (!head) {
-				emit_key(e, model_rule_lists[l].key);
-				emit_list_begin(e);
-			}
-			head = true;
-			emit_map_begin(e);
-			emit_key(e, "spiffeID");
-			emit_map_begin(e);
-			emit_key(e, "type");
-			emit_str(e, fr->kind == MODEL_FROM_SPIFFE_ID ? "Exact" :
-								       "Prefix");
-			emit_key(e, "value");
-			emit_str(e, fr->name);
-			emit_map_end(e);
-			emit_map_end(e);
-		}
-		if (head)
-			emit_list_end(e);
-	}
-	emit_map_end(e);
-	emit_map_end(e);
-	emit_list_end(e);
-}
-
-static void render_mtp(struct emit *e, const struct model_mtp *m)
-{
-	emit_key(e, "targetRef");
-	emit_map_begin(e);
-	emit_key(e, "kind");
-	emit_str(e, m->mesh_target ? "Mesh" : "MeshService");
-	if (!m->mesh_target) {
-		emit_key(e, "name");
-		emit_str(e, m->target);
-	}
-	emit_map_end(e);
-	if (m->rules_form) {
-		render_mtp_rules(e, m);
-		return;
-	}
-	emit_key(e, "from");
-	emit_list_begin(e);
-	for (size_t i = 0; i < m->nfrom; i++) {
-		const struct model_from *fr = &m->from[i];
-
-		emit_map_begin(e);
-		emit_key(e, "targetRef");
-		emit_map_begin(e);
-		emit_key(e, "kind");
-		emit_str(e, model_from_kind_name(fr->kind));
-		if (fr->kind != MODEL_FROM_MESH) {
-			emit_key(e, "name");
-			emit_str(e, fr->name);
-		}
-		emit_map_end(e);
-		emit_key(e, "default");
-		emit_map_begin(e);
-		emit_key(e, "action");
-		emit_str(e, abi_name_or(&abi_authz_action, fr->action));
-		emit_map_end(e);
-		emit_map_end(e);
-	}
-	emit_list_end(e);
-}
-
-static void render_core(struct emit *e, const struct model_set *set,
-			const struct model_obj *o)
-{
-	const struct sch_tags tags = render_tags(set);
-
-	switch (o->kind) {
-	case MODEL_MESH:
-		emit_key(e, "trustDomain");
-		emit_str(e, o->u.mesh.trust_domain);
-		render_mtls(e, o->u.mesh.mtls);
-		break;
-	case MODEL_NODE:
-		emit_key(e, "address");
-		render_ip(e, o->u.node.ip);
-		emit_key(e, "tunnelPort");
-		emit_uint(e, o->u.node.tunnel_port);
-		break;
-	case MODEL_SERVICE:
-		emit_key(e, "vip");
-		render_ip(e, o->u.service.vip);
-		emit_key(e, "port");
-		emit_uint(e, o->u.service.port);
-		emit_key(e, "protocol");
-		emit_str(e, abi_name_or(&abi_proto, o->u.service.proto));
-		break;
-	case MODEL_WORKLOAD: {
-		const struct model_workload *w = &o->u.workload;
-
-		emit_key(e, "node");
-		emit_str(e, w->node);
-		emit_key(e, "ip");
-		render_ip(e, w->ip);
-		emit_key(e, "port");
-		emit_uint(e, w->port);
-		emit_key(e, "service");
-		emit_str(e, w->service);
-		emit_key(e, "identity");
-		emit_str(e, w->identity);
-		if (w->tags) {
-			emit_key(e, "tags");
-			sch_emit_tags(e, w->tags, &tags);
-		}
-		break;
-	}
-	case MODEL_MTP:
-		render_mtp(e, &o->u.mtp);
-		break;
-	default:
-		break;
-	}
-}
-
 /* ---- the forms of the schema-driven kinds ------------------------------ */
 
 static const struct mf_pol_hdr *render_hdr(const struct model_policy *p,
@@ -306,18 +107,68 @@ static void render_section(struct emit *e, const struct model_policy *p,
 		emit_list_end(e);
 }
 
+/* KIND_FORM_PERMISSION: `from` entries, or the `rules` form as one rule
+ * whose lists hold its records in order (pdoc.c groups them so). */
+static void render_permission(struct emit *e, const struct model_policy *p,
+			      const struct sch_tags *t)
+{
+	const struct kind_desc *kd = p->kd;
+	const struct core_mtp *r = (const void *)p->recs;
+	bool rules = p->n && r->hdr.section == CORE_MTP_SEC_RULES;
+
+	if (!rules) {
+		emit_key(e, "from");
+		emit_list_begin(e);
+		for (size_t i = 0; i < p->n; i++)
+			sch_emit(e, kd->conf, &r[i].conf, t);
+		emit_list_end(e);
+		return;
+	}
+	emit_key(e, "rules");
+	emit_list_begin(e);
+	emit_map_begin(e);
+	emit_key(e, "default");
+	emit_map_begin(e);
+	for (size_t l = 0; l < MODEL_RULE_LISTS; l++) {
+		bool head = false;
+
+		for (size_t i = 0; i < p->n; i++) {
+			if (r[i].conf.def.action != model_rule_lists[l].action)
+				continue;
+			if (!head) {
+				emit_key(e, model_rule_lists[l].key);
+				emit_list_begin(e);
+			}
+			head = true;
+			sch_emit(e, kd->alt, &r[i].conf, t);
+		}
+		if (head)
+			emit_list_end(e);
+	}
+	emit_map_end(e);
+	emit_map_end(e);
+	emit_list_end(e);
+}
+
 static void render_policy(struct emit *e, const struct model_set *set,
 			  const struct model_obj *o)
 {
 	static const struct mf_ref mesh = { .kind = MF_REF_MESH };
 	static const struct mf_pol_hdr none;
-	const struct model_policy *p = &o->u.pol;
+	const struct model_policy *p = &o->pol;
 	const struct kind_desc *kd = p->kd;
 	const struct sch_tags t = render_tags(set);
 	const struct mf_pol_hdr *h0 = p->n ? render_hdr(p, 0) : &none;
 
 	if (!kd)
 		return;
+	if (kd->form == KIND_FORM_SPEC) {
+		/* The spec is the record: its fields are the map's keys, and
+		 * the caller has opened the map. */
+		if (p->n)
+			sch_emit_fields(e, kd->conf, p->recs, &t);
+		return;
+	}
 	if (kd->form == KIND_FORM_SOURCES) {
 		render_selectors(e, "sources", h0->sources, h0->nsources, &t);
 		render_selectors(e, "destinations", h0->destinations,
@@ -343,6 +194,11 @@ static void render_policy(struct emit *e, const struct model_set *set,
 	case KIND_FORM_ROUTE:
 		render_section(e, p, MF_SEC_TO, &t);
 		render_section(e, p, MF_SEC_FROM, &t);
+		break;
+	case KIND_FORM_PERMISSION:
+		render_permission(e, p, &t);
+		break;
+	default:
 		break;
 	}
 }
@@ -407,10 +263,7 @@ void render_spec(struct emit *e, const struct model_set *set,
 		 const struct model_obj *o)
 {
 	emit_map_begin(e);
-	if (o->kind >= MODEL_GEN_FIRST)
-		render_policy(e, set, o);
-	else
-		render_core(e, set, o);
+	render_policy(e, set, o);
 	emit_map_end(e);
 }
 

@@ -43,7 +43,11 @@ size_t sch_field_size(const struct sch_field *f)
 	case SCH_DECIMAL:
 	case SCH_FLAGS:
 	case SCH_TAGS:
+	case SCH_IPV4:
+	case SCH_LIFETIME:
 		return sizeof(uint32_t);
+	case SCH_NAME:
+		return MF_NAME_MAX;
 	case SCH_BANDWIDTH:
 		return sizeof(uint64_t);
 	case SCH_OBJECT:
@@ -438,15 +442,35 @@ static void sch_emit_value(struct emit *e, const struct sch_field *f,
 	case SCH_REF:
 		sch_emit_ref(e, (const struct mf_ref *)p, t);
 		break;
+	case SCH_IPV4:
+		snprintf(buf, sizeof(buf), "%u.%u.%u.%u", p[0], p[1], p[2],
+			 p[3]);
+		emit_str(e, buf);
+		break;
+	case SCH_NAME:
+		emit_strn(e, (const char *)p, MF_NAME_MAX);
+		break;
+	case SCH_LIFETIME:
+		snprintf(buf, sizeof(buf), "%us",
+			 (uint32_t)sch_get_uint(p, 4));
+		emit_str(e, buf);
+		break;
 	}
 }
 
-void sch_emit(struct emit *e, const struct sch_object *s, const void *objv,
+void sch_emit(struct emit *e, const struct sch_object *s, const void *obj,
 	      const struct sch_tags *t)
+{
+	emit_map_begin(e);
+	sch_emit_fields(e, s, obj, t);
+	emit_map_end(e);
+}
+
+void sch_emit_fields(struct emit *e, const struct sch_object *s,
+		     const void *objv, const struct sch_tags *t)
 {
 	const uint8_t *obj = objv;
 
-	emit_map_begin(e);
 	for (size_t i = 0; i < s->nfields && i < 32; i++) {
 		const struct sch_field *f = &s->fields[i];
 
@@ -460,7 +484,6 @@ void sch_emit(struct emit *e, const struct sch_object *s, const void *objv,
 		emit_key(e, f->name);
 		sch_emit_value(e, f, obj + f->off, obj, t);
 	}
-	emit_map_end(e);
 }
 
 /* ---- merge and walk ---------------------------------------------------- */
@@ -502,17 +525,13 @@ void sch_merge(const struct sch_object *s, void *dstv, const void *srcv)
 }
 
 static void sch_walk_value(const struct sch_field *f, const uint8_t *p,
-			   const uint8_t *obj,
-			   void (*fn)(void *, const struct sch_field *,
-				      const uint32_t *, const struct mf_ref *),
-			   void *arg)
+			   const uint8_t *obj, sch_walk_fn *fn, void *arg)
 {
 	switch (f->type) {
 	case SCH_TAGS:
-		fn(arg, f, (const uint32_t *)p, NULL);
-		break;
 	case SCH_REF:
-		fn(arg, f, NULL, (const struct mf_ref *)p);
+	case SCH_NAME:
+		fn(arg, f, p);
 		break;
 	case SCH_OBJECT:
 		sch_walk(f->sub, p, fn, arg);
@@ -536,9 +555,7 @@ static void sch_walk_value(const struct sch_field *f, const uint8_t *p,
 	}
 }
 
-void sch_walk(const struct sch_object *s, const void *objv,
-	      void (*fn)(void *arg, const struct sch_field *f,
-			 const uint32_t *tags_id, const struct mf_ref *ref),
+void sch_walk(const struct sch_object *s, const void *objv, sch_walk_fn *fn,
 	      void *arg)
 {
 	const uint8_t *obj = objv;

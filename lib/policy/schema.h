@@ -52,6 +52,12 @@ enum sch_type {
 			 * kinds allowed in ref_kinds.  With name NULL the
 			 * ref is inline: kind, name and tags are keys of the
 			 * enclosing mapping (Kuma's backendRefs items) */
+	SCH_IPV4,	/* __u8[4], network order; YAML a unicast dotted
+			 * quad */
+	SCH_NAME,	/* char[MF_NAME_MAX]: an object name (1..63 of
+			 * a-z, 0-9, '-', '.'); with refers, the name of an
+			 * object of that kind, which must exist */
+	SCH_LIFETIME,	/* __u32 seconds; YAML "1d", "12h", "90m", "3600s" */
 };
 
 struct sch_object;
@@ -73,6 +79,15 @@ struct sch_field {
 	uint32_t ref_kinds;		/* SCH_REF: 1u << enum mf_ref_kind */
 	/* SCH_STRING: extra rule.  Returns NULL, or why @s is wrong. */
 	const char *(*check)(const char *s);
+	/* SCH_INT, SCH_ENUM (1 + index), SCH_BOOL: the value an absent
+	 * field takes (then present); 0: none. */
+	uint64_t def;
+	/* SCH_NAME: the kind of the object it names ("Node"). */
+	const char *refers;
+	/* The parser notes where the value was written (model_ref_loc), for
+	 * checks across objects that point at it; SCH_REF and SCH_NAME with
+	 * refers always are. */
+	bool note;
 };
 
 struct sch_object {
@@ -84,6 +99,10 @@ struct sch_object {
 	/* Rules across fields (exactly one of, min <= max...).  Returns NULL,
 	 * or why the object is wrong; called after its fields parsed. */
 	const char *(*check)(const void *obj);
+	/* The same, for a rule that blames one field: *field gets its index,
+	 * and the message points at its value (at the mapping, when the
+	 * field is absent). */
+	const char *(*check_field)(const void *obj, unsigned *field);
 };
 
 #define SCH_NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -126,6 +145,9 @@ struct sch_tags {
  */
 void sch_emit(struct emit *e, const struct sch_object *s, const void *obj,
 	      const struct sch_tags *t);
+/* The same fields, into the map the caller has open. */
+void sch_emit_fields(struct emit *e, const struct sch_object *s,
+		     const void *obj, const struct sch_tags *t);
 /* A targetRef as a map {kind, name, tags}, and a tag set as a map. */
 void sch_emit_ref(struct emit *e, const struct mf_ref *r,
 		  const struct sch_tags *t);
@@ -139,12 +161,12 @@ void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_tags *t);
  */
 void sch_merge(const struct sch_object *s, void *dst, const void *src);
 
-/* Calls @fn for every SCH_TAGS id and every SCH_REF of @obj (present ones
- * only), for reference checks and for collecting the tagsets to write.
- * @tags_id is NULL for a ref and @ref NULL for a tags field. */
-void sch_walk(const struct sch_object *s, const void *obj,
-	      void (*fn)(void *arg, const struct sch_field *f,
-			 const uint32_t *tags_id, const struct mf_ref *ref),
+/* Calls @fn for every SCH_TAGS, SCH_REF and SCH_NAME value of @obj
+ * (present ones only), for reference checks and for collecting the tag
+ * sets to write; @p points at the value (__u32 tag set id, struct mf_ref,
+ * char[] name). */
+typedef void sch_walk_fn(void *arg, const struct sch_field *f, const void *p);
+void sch_walk(const struct sch_object *s, const void *obj, sch_walk_fn *fn,
 	      void *arg);
 
 /*

@@ -55,6 +55,10 @@ static const char *sch_check_field(const struct sch_field *f,
 		if (!memchr(p, '\0', f->size))
 			return "a string is not terminated";
 		break;
+	case SCH_NAME:
+		if (!memchr(p, '\0', MF_NAME_MAX))
+			return "a name is not terminated";
+		break;
 	case SCH_ENUM:
 		if (*p > sch_nnames(f->names))
 			return "an enum value is unknown";

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +78,8 @@ const char *validate_trust_domain(const struct model_set *set)
 {
 	for (size_t i = 0; i < set->n; i++)
 		if (set->objs[i].kind == MODEL_MESH)
-			return set->objs[i].u.mesh.trust_domain;
+			return ((const struct core_mesh *)
+					model_spec(&set->objs[i]))->trust_domain;
 	return NULL;
 }
 
@@ -146,157 +148,138 @@ static int val_keyed_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* The key of kind @kd's unique fields in record @rec (an address, and a
+ * port after it), and how it reads ("10.96.0.10:80"). */
+static void val_key(const struct kind_desc *kd, const uint8_t *rec,
+		    uint8_t key[8], char *text, size_t n)
+{
+	size_t at = 0, len = 0;
+
+	memset(key, 0, 8);
+	text[0] = 0;
+	for (unsigned i = 0; i < kd->nunique; i++) {
+		const struct sch_field *f = &kd->conf->fields[kd->unique[i]];
+		const uint8_t *p = rec + f->off;
+		size_t sz = sch_field_size(f);
+
+		memcpy(key + at, p, sz);
+		at += sz;
+		if (f->type == SCH_IPV4)
+			len += (size_t)snprintf(text + len, n - len,
+						"%u.%u.%u.%u", p[0], p[1],
+						p[2], p[3]);
+		else
+			len += (size_t)snprintf(text + len, n - len, ":%llu",
+						(unsigned long long)
+							sch_get_uint(p, sz));
+	}
+}
+
 /*
- * Reports objects of @kind whose key (from @keyof) another object of that
+ * Reports objects of @kind whose unique fields another object of that
  * kind already has.  Returns 0 or -ENOMEM.
  */
-static int val_unique(struct val_ctx *c, enum model_kind kind,
-		      void (*keyof)(const struct model_obj *, uint8_t[8]),
-		      const char *path,
-		      const struct diag_loc *(*locof)(const struct model_obj *),
-		      void (*describe)(const uint8_t[8], char *, size_t))
+static int val_unique(struct val_ctx *c, enum model_kind kind)
 {
+	const struct kind_desc *kd = model_kind_desc(kind);
 	size_t first = c->kind_first[kind], n = c->kind_n[kind];
+	const struct sch_field *f0 = &kd->conf->fields[kd->unique[0]];
 	struct val_keyed *k;
-	char where[300], key[64];
+	char where[300], text[64], path[64];
 
-	if (n < 2)
+	if (n < 2 || !kd->nunique)
 		return 0;
 	k = calloc(n, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		k[i].o = c->sorted[first + i];
-		keyof(k[i].o, k[i].key);
+		val_key(kd, model_spec(k[i].o), k[i].key, text, sizeof(text));
 		/* Input order: position in the set. */
 		k[i].order = (size_t)(k[i].o - c->set->objs);
 	}
 	qsort(k, n, sizeof(*k), val_keyed_cmp);
+	snprintf(path, sizeof(path), "spec.%s", f0->name);
 	for (size_t i = 1, g = 0; i < n; i++) {
+		const struct model_ref_loc *at;
+
 		if (memcmp(k[i].key, k[g].key, sizeof(k[g].key))) {
 			g = i;
 			continue;
 		}
-		describe(k[i].key, key, sizeof(key));
-		val_err(c, k[i].o, locof(k[i].o), path,
-			"%s is already used by %s \"%s\" (%s)", key,
-			model_kind_name(kind), k[g].o->name,
+		val_key(kd, model_spec(k[i].o), k[i].key, text, sizeof(text));
+		at = model_note(k[i].o, 0, f0->off);
+		val_err(c, k[i].o, at ? &at->loc : NULL, path,
+			"%s is already used by %s \"%s\" (%s)", text,
+			kd->name, k[g].o->name,
 			val_where(k[g].o, where, sizeof(where)));
 	}
 	free(k);
 	return 0;
 }
 
-static void val_service_key(const struct model_obj *o, uint8_t key[8])
+/* @spiffe (an identity, or with @prefix the start of some) is in the
+ * trust domain of the Mesh; else says so at where it was written. */
+static void val_in_td(struct val_ctx *c, const struct model_obj *o,
+		      const struct model_ref_loc *at, const char *path,
+		      const char *spiffe, bool prefix)
 {
-	memset(key, 0, 8);
-	memcpy(key, o->u.service.vip, 4);
-	key[4] = o->u.service.port >> 8;
-	key[5] = o->u.service.port & 0xff;
-	key[6] = o->u.service.proto;
-}
+	char want[MF_NAME_MAX + 16];
+	const char *td = val_need_td(c, o, at ? &at->loc : NULL,
+				     at ? at->path : path);
 
-static const struct diag_loc *val_service_loc(const struct model_obj *o)
-{
-	return &o->u.service.vip_loc;
-}
-
-static void val_service_describe(const uint8_t key[8], char *buf, size_t n)
-{
-	snprintf(buf, n, "%u.%u.%u.%u:%u", key[0], key[1], key[2], key[3],
-		 (unsigned)key[4] << 8 | key[5]);
-}
-
-static void val_workload_key(const struct model_obj *o, uint8_t key[8])
-{
-	memset(key, 0, 8);
-	memcpy(key, o->u.workload.ip, 4);
-}
-
-static const struct diag_loc *val_workload_loc(const struct model_obj *o)
-{
-	return &o->u.workload.ip_loc;
-}
-
-static void val_ip_describe(const uint8_t key[8], char *buf, size_t n)
-{
-	snprintf(buf, n, "%u.%u.%u.%u", key[0], key[1], key[2], key[3]);
-}
-
-/* A Node's address names it in mf_endpoint records (node_ip): two Nodes
- * with one address could not be told apart there. */
-static void val_node_key(const struct model_obj *o, uint8_t key[8])
-{
-	memset(key, 0, 8);
-	memcpy(key, o->u.node.ip, 4);
-}
-
-static const struct diag_loc *val_node_loc(const struct model_obj *o)
-{
-	return &o->u.node.address_loc;
+	if (!td)
+		return;
+	snprintf(want, sizeof(want), "spiffe://%s/", td);
+	if (!prefix && !spiffe_in_trust_domain(spiffe, td))
+		val_err(c, o, at ? &at->loc : NULL, at ? at->path : path,
+			"must be in the Mesh's trust domain \"%s\"", td);
+	if (prefix && strncmp(spiffe, want, strlen(want)))
+		val_err(c, o, at ? &at->loc : NULL, at ? at->path : path,
+			"must start with \"%s\" (the Mesh's trust domain)",
+			want);
 }
 
 static void val_workload(struct val_ctx *c, const struct model_obj *o)
 {
-	const struct model_workload *w = &o->u.workload;
-	const char *td;
+	const struct core_workload *w = model_spec(o);
 
-	if (!val_find(c, MODEL_NODE, w->node))
-		val_err(c, o, &w->node_loc, "spec.node",
-			"no Node \"%s\" is defined or applied", w->node);
-	if (!val_find(c, MODEL_SERVICE, w->service))
-		val_err(c, o, &w->service_loc, "spec.service",
-			"no Service \"%s\" is defined or applied", w->service);
-	td = val_need_td(c, o, &w->identity_loc, "spec.identity");
-	if (td && !spiffe_in_trust_domain(w->identity, td))
-		val_err(c, o, &w->identity_loc, "spec.identity",
-			"must be in the Mesh's trust domain \"%s\"", td);
+	val_in_td(c, o, model_note(o, 0, offsetof(struct core_workload,
+						  identity)),
+		  "spec.identity", w->identity, false);
 }
 
+/* Every identity a permission names is of the mesh's trust domain; its
+ * rules are stored per Service, so a Mesh-wide one needs a Service. */
 static void val_mtp(struct val_ctx *c, const struct model_obj *o)
 {
-	const struct model_mtp *m = &o->u.mtp;
-	char path[64], prefix[MF_NAME_MAX + 16];
+	const struct core_mtp *r = (const void *)o->pol.recs;
+	char path[64];
 
-	/* Its rules are stored per service: with none, the policy would
-	 * vanish from the applied state. */
-	if (m->mesh_target && !c->kind_n[MODEL_SERVICE])
+	if (o->pol.n && r->hdr.target.kind == MF_REF_MESH &&
+	    !c->kind_n[MODEL_SERVICE])
 		val_err(c, o, &o->loc, "spec.targetRef",
 			"a Mesh-wide policy needs at least one Service");
-	if (!m->mesh_target && !val_find(c, MODEL_SERVICE, m->target))
-		val_err(c, o, &m->target_loc, "spec.targetRef.name",
-			"no Service \"%s\" is defined or applied", m->target);
-	for (size_t i = 0; i < m->nfrom; i++) {
-		const struct model_from *f = &m->from[i];
-		const char *td;
+	for (size_t i = 0; i < o->pol.n; i++) {
+		const struct core_mtp_conf *f = &r[i].conf;
 
-		snprintf(path, sizeof(path), "spec.from[%zu].targetRef%s", i,
-			 f->kind == MODEL_FROM_MESH ? ".kind" : ".name");
-		td = val_need_td(c, o, &f->name_loc, path);
-		if (!td)
+		if (r[i].hdr.section == CORE_MTP_SEC_RULES) {
+			val_in_td(c, o, model_note(o, i, offsetof(struct core_mtp,
+				  conf.spiffe_id.value)), "spec.rules",
+				  f->spiffe_id.value,
+				  f->spiffe_id.type == MF_AUTHZ_MATCH_PREFIX);
 			continue;
-		snprintf(prefix, sizeof(prefix), "spiffe://%s/", td);
-		if (f->kind == MODEL_FROM_SPIFFE_ID &&
-		    !spiffe_in_trust_domain(f->name, td))
-			val_err(c, o, &f->name_loc, path,
-				"must be in the Mesh's trust domain \"%s\"",
-				td);
-		if (f->kind == MODEL_FROM_SPIFFE_PREFIX &&
-		    strncmp(f->name, prefix, strlen(prefix)))
-			val_err(c, o, &f->name_loc, path,
-				"must start with \"%s\" (the Mesh's trust "
-				"domain)", prefix);
+		}
+		snprintf(path, sizeof(path), "spec.from[%zu].targetRef.%s", i,
+			 f->target_ref.kind == CORE_MTP_MESH ? "kind" : "name");
+		if (f->target_ref.kind == CORE_MTP_MESH)
+			val_need_td(c, o, NULL, path);
+		else
+			val_in_td(c, o, model_note(o, i, offsetof(struct core_mtp,
+				  conf.target_ref.name)), path,
+				  f->target_ref.name,
+				  f->target_ref.kind == CORE_MTP_SPIFFE_PREFIX);
 	}
-}
-
-/* Where ref @off of record @rec of @p was written, if the input says. */
-static const struct model_ref_loc *val_ref_loc(const struct model_policy *p,
-					       size_t rec, size_t off)
-{
-	for (size_t i = 0; i < p->nrefs; i++)
-		if (p->refs[i].rec == rec && p->refs[i].off == off)
-			return &p->refs[i];
-	return NULL;
 }
 
 struct val_pol_walk {
@@ -306,75 +289,84 @@ struct val_pol_walk {
 	size_t index;
 };
 
-/* One targetRef of a policy: what it names must exist. */
-static void val_pol_ref(struct val_pol_walk *w, const struct mf_ref *r)
+/* What a reference names must exist: @what named @name, at byte @p of
+ * the record being walked; @where is its path when the input did not
+ * note one (applied state), if known. */
+static void val_exists(struct val_pol_walk *w, const char *what,
+		       const char *name, const void *p, bool ref,
+		       const char *where)
 {
 	const struct model_ref_loc *rl;
-	int want;
-	const char *what;
-	char path[128];
+	int want = model_kind_parse(what);
+	char path[96];
 
-	switch (r->kind) {
-	case MF_REF_MESH_SERVICE:
-	case MF_REF_MESH_SERVICE_SUBSET:
-		want = MODEL_SERVICE;
-		what = "Service";
-		break;
-	case MF_REF_WORKLOAD:
-		want = MODEL_WORKLOAD;
-		what = "Workload";
-		break;
-	case MF_REF_MESH_GATEWAY:
-		what = "MeshGateway";
-		want = model_kind_parse(what);
-		break;
-	case MF_REF_MESH_HTTP_ROUTE:
-		what = "MeshHTTPRoute";
-		want = model_kind_parse(what);
-		break;
-	default:
+	if (want >= 0 && val_find(w->c, (enum model_kind)want, name))
 		return;
-	}
-	if (r->tags && !model_tags_get(w->c->set, r->tags)) {
-		val_err(w->c, w->o, NULL, NULL,
-			"record %zu refers to tag set %u, which is not there",
-			w->index, r->tags);
-	}
-	if (want >= 0 && val_find(w->c, (enum model_kind)want, r->name))
-		return;
-	rl = val_ref_loc(&w->o->u.pol, w->index,
-			 (size_t)((const uint8_t *)r - w->rec));
-	if (rl) {
-		snprintf(path, sizeof(path), "%s.name", rl->path);
-		val_err(w->c, w->o, &rl->loc, path,
-			"no %s \"%s\" is defined or applied", what, r->name);
+	rl = model_note(w->o, w->index, (size_t)((const uint8_t *)p - w->rec));
+	if (rl || where) {
+		snprintf(path, sizeof(path), "%s%s", rl ? rl->path : where,
+			 ref ? ".name" : "");
+		val_err(w->c, w->o, rl ? &rl->loc : NULL, path,
+			"no %s \"%s\" is defined or applied", what, name);
 	} else {
 		val_err(w->c, w->o, NULL, NULL,
 			"entry %zu names %s \"%s\", which is not defined or "
-			"applied", w->index, what, r->name);
+			"applied", w->index, what, name);
 	}
 }
 
+static void val_tags(struct val_pol_walk *w, uint32_t id)
+{
+	if (id && !model_tags_get(w->c->set, id))
+		val_err(w->c, w->o, NULL, NULL,
+			"record %zu refers to tag set %u, which is not there",
+			w->index, id);
+}
+
+/* One targetRef of a policy: what it names must exist. */
+static void val_pol_ref(struct val_pol_walk *w, const struct mf_ref *r)
+{
+	static const char *const what[MF_REF_KIND_MAX] = {
+		[MF_REF_MESH_SERVICE] = "Service",
+		[MF_REF_MESH_SERVICE_SUBSET] = "Service",
+		[MF_REF_WORKLOAD] = "Workload",
+		[MF_REF_MESH_GATEWAY] = "MeshGateway",
+		[MF_REF_MESH_HTTP_ROUTE] = "MeshHTTPRoute",
+	};
+
+	if (r->kind >= MF_REF_KIND_MAX || !what[r->kind])
+		return;
+	val_tags(w, r->tags);
+	/* A permission's own targetRef has one place to be. */
+	val_exists(w, what[r->kind], r->name, r, true,
+		   w->o->kind == MODEL_MTP ? "spec.targetRef" : NULL);
+}
+
 static void val_pol_walk_cb(void *arg, const struct sch_field *f,
-			    const uint32_t *tags_id, const struct mf_ref *ref)
+			    const void *p)
 {
 	struct val_pol_walk *w = arg;
 
-	(void)f;
-	if (ref)
-		val_pol_ref(w, ref);
-	else if (*tags_id && !model_tags_get(w->c->set, *tags_id))
-		val_err(w->c, w->o, NULL, NULL,
-			"record %zu refers to tag set %u, which is not there",
-			w->index, *tags_id);
+	if (f->type == SCH_REF)
+		val_pol_ref(w, p);
+	else if (f->type == SCH_TAGS)
+		val_tags(w, *(const uint32_t *)p);
+	else if (f->type == SCH_NAME && f->refers) {
+		char path[64];
+
+		/* The core kinds' names are top-level fields of the spec. */
+		snprintf(path, sizeof(path), "spec.%s", f->name);
+		val_exists(w, f->refers, p, p, false,
+			   w->o->pol.kd->form == KIND_FORM_SPEC ? path : NULL);
+	}
 }
 
-/* A schema-driven policy: every object its targetRefs (top level,
- * to/from entries, and inside its conf, such as backendRefs) name
- * exists, and so does every tag set. */
+/* Every object its references (targetRefs at the top, of to/from
+ * entries, inside the conf such as backendRefs, names of other objects)
+ * name exists, and so does every tag set. */
 static void val_policy(struct val_ctx *c, const struct model_obj *o)
 {
-	const struct model_policy *p = &o->u.pol;
+	const struct model_policy *p = &o->pol;
 	struct val_pol_walk w = { .c = c, .o = o };
 
 	for (size_t i = 0; i < p->n; i++) {
@@ -383,13 +375,16 @@ static void val_policy(struct val_ctx *c, const struct model_obj *o)
 		w.rec = p->recs + i * p->kd->val_size;
 		w.index = i;
 		h = (const struct mf_pol_hdr *)w.rec;
-		val_pol_ref(&w, &h->target);
-		val_pol_ref(&w, &h->ref);
-		for (unsigned j = 0; j < h->nsources && j < MF_SELECTORS_MAX; j++)
-			val_pol_walk_cb(&w, NULL, &h->sources[j], NULL);
-		for (unsigned j = 0;
-		     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
-			val_pol_walk_cb(&w, NULL, &h->destinations[j], NULL);
+		if (kind_has_hdr(p->kd)) {
+			val_pol_ref(&w, &h->target);
+			val_pol_ref(&w, &h->ref);
+			for (unsigned j = 0;
+			     j < h->nsources && j < MF_SELECTORS_MAX; j++)
+				val_tags(&w, h->sources[j]);
+			for (unsigned j = 0;
+			     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
+				val_tags(&w, h->destinations[j]);
+		}
 		sch_walk(p->kd->conf, w.rec + p->kd->conf_off, val_pol_walk_cb,
 			 &w);
 	}
@@ -414,24 +409,16 @@ int validate_set(const struct model_set *set, struct diag *d)
 	c.mesh_missing_reported = c.kind_n[MODEL_MESH] > 1;
 
 	val_meshes(&c);
-	err = val_unique(&c, MODEL_SERVICE, val_service_key, "spec.vip",
-			 val_service_loc, val_service_describe);
-	if (!err)
-		err = val_unique(&c, MODEL_WORKLOAD, val_workload_key,
-				 "spec.ip", val_workload_loc,
-				 val_ip_describe);
-	if (!err)
-		err = val_unique(&c, MODEL_NODE, val_node_key, "spec.address",
-				 val_node_loc, val_ip_describe);
+	for (int k = 0; k < MODEL_KIND_MAX && !err; k++)
+		err = val_unique(&c, k);
 	for (size_t i = 0; i < set->n && !err; i++) {
 		const struct model_obj *o = &set->objs[i];
 
+		val_policy(&c, o);
 		if (o->kind == MODEL_WORKLOAD)
 			val_workload(&c, o);
 		else if (o->kind == MODEL_MTP)
 			val_mtp(&c, o);
-		else if (o->kind >= MODEL_GEN_FIRST)
-			val_policy(&c, o);
 	}
 	free(c.sorted);
 	if (err)

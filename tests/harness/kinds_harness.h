@@ -131,9 +131,9 @@ kh_only_policy(const struct model_set *set, const struct kind_desc *kd,
 {
 	const struct model_obj *o = set->n == 1 ? &set->objs[0] : NULL;
 
-	if (!ASSERT_EQ(set->n, 1) || !ASSERT_TRUE(o->u.pol.kd == kd) ||
+	if (!ASSERT_EQ(set->n, 1) || !ASSERT_TRUE(o->pol.kd == kd) ||
 	    !ASSERT_EQ(o->kind, model_kind_parse(kd->name)) ||
-	    !ASSERT_EQ(o->u.pol.n, n))
+	    !ASSERT_EQ(o->pol.n, n))
 		return NULL;
 	return o;
 }
@@ -166,7 +166,7 @@ static inline char *kh_emit_doc(const struct model_set *set,
 static inline bool kh_round_trip(const struct model_set *set,
 				 const struct model_obj *o)
 {
-	const struct kind_desc *kd = o->u.pol.kd;
+	const struct kind_desc *kd = o->pol.kd;
 	const struct model_obj *b = NULL;
 	char *doc = kh_emit_doc(set, o), *again = NULL;
 	struct model_set back;
@@ -174,8 +174,8 @@ static inline bool kh_round_trip(const struct model_set *set,
 
 	if (!doc)
 		return false;
-	for (size_t i = 0; i < o->u.pol.n; i++)
-		if (!ASSERT_TRUE(!sch_check(kd->conf, o->u.pol.recs +
+	for (size_t i = 0; i < o->pol.n; i++)
+		if (!ASSERT_TRUE(!sch_check(kd->conf, o->pol.recs +
 						      i * kd->val_size +
 						      kd->conf_off)))
 			goto fail;
@@ -183,10 +183,10 @@ static inline bool kh_round_trip(const struct model_set *set,
 		goto fail;
 	b = model_set_find(&back, o->kind, o->name);
 	ok = ASSERT_EQ(back.n, 1) && ASSERT_TRUE(b != NULL) &&
-	     ASSERT_TRUE(b->u.pol.kd == kd) &&
-	     ASSERT_EQ(b->u.pol.n, o->u.pol.n) &&
-	     ASSERT_MEMEQ(b->u.pol.recs, o->u.pol.recs,
-			  o->u.pol.n * kd->val_size);
+	     ASSERT_TRUE(b->pol.kd == kd) &&
+	     ASSERT_EQ(b->pol.n, o->pol.n) &&
+	     ASSERT_MEMEQ(b->pol.recs, o->pol.recs,
+			  o->pol.n * kd->val_size);
 	if (ok) {
 		again = kh_emit_doc(&back, b);
 		ok = ASSERT_TRUE(again != NULL) && ASSERT_STREQ(again, doc);

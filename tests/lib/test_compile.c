@@ -494,7 +494,7 @@ static bool test_invalid_references(void)
 	static const char *const want[] = {
 		"v.yaml:4:27: spec.service: no Service \"nope\" is defined or applied",
 		"v.yaml:10:9: spec.node: no Node \"n9\" is defined or applied",
-		"v.yaml:20:40: spec.targetRef.name: no Service \"gone\" is defined or applied",
+		"v.yaml:20:14: spec.targetRef.name: no Service \"gone\" is defined or applied",
 		NULL,
 	};
 	return expect_invalid(base,
@@ -626,15 +626,21 @@ static bool test_capacity(void)
 	diag_init(&d);
 	for (unsigned i = 0; ok && i <= MF_MAX_NODES; i++) {
 		struct model_obj *o = model_set_add(&set, MODEL_NODE);
+		struct core_node *n = calloc(1, sizeof(*n));
 
-		ok = ASSERT_TRUE(o);
-		if (!ok)
+		ok = ASSERT_TRUE(o) && ASSERT_TRUE(n);
+		if (!ok) {
+			free(n);
 			break;
+		}
 		snprintf(o->name, sizeof(o->name), "n%u", i);
-		o->u.node.ip[0] = 10;
-		o->u.node.ip[2] = (uint8_t)(i >> 8);
-		o->u.node.ip[3] = (uint8_t)i;
-		o->u.node.tunnel_port = 15008;
+		o->pol.recs = (uint8_t *)n;
+		o->pol.n = 1;
+		n->present = 3;
+		n->address[0] = 10;
+		n->address[2] = (uint8_t)(i >> 8);
+		n->address[3] = (uint8_t)i;
+		n->tunnel_port = 15008;
 	}
 	ok = ok && ASSERT_EQ(compile_set(&set, NULL, &rs, &d), -ENOSPC) &&
 	     ASSERT_EQ(d.n, 1) &&

@@ -72,7 +72,8 @@ static bool test_mesh(void)
 		return false;
 	ok = ASSERT_EQ(s.n, 1) && ASSERT_EQ(s.objs[0].kind, MODEL_MESH) &&
 	     ASSERT_STREQ(s.objs[0].name, "default") &&
-	     ASSERT_STREQ(s.objs[0].u.mesh.trust_domain, "mesh.local") &&
+	     ASSERT_STREQ(((struct core_mesh *)model_spec(&s.objs[0]))
+			  ->trust_domain, "mesh.local") &&
 	     ASSERT_STREQ(s.objs[0].loc.file, "t.yaml") &&
 	     ASSERT_EQ(s.objs[0].name_loc.line, 3) &&
 	     ASSERT_EQ(s.objs[0].name_loc.col, 18);
@@ -90,11 +91,14 @@ static bool test_node_default_port(void)
 		      API "kind: Node\nmetadata: {name: mf-node-b}\n"
 		      "spec: {address: 10.77.0.2, tunnelPort: 16008}\n", &s))
 		return false;
+	const struct core_node *n0 = model_spec(&s.objs[0]);
+	const struct core_node *n1 = model_spec(&s.objs[1]);
+
 	ok = ASSERT_EQ(s.n, 2) && ASSERT_EQ(s.objs[0].kind, MODEL_NODE) &&
-	     ip_is(s.objs[0].u.node.ip, "10.77.0.1") &&
-	     ASSERT_EQ(s.objs[0].u.node.tunnel_port, 15008) &&
-	     ip_is(s.objs[1].u.node.ip, "10.77.0.2") &&
-	     ASSERT_EQ(s.objs[1].u.node.tunnel_port, 16008);
+	     ip_is(n0->address, "10.77.0.1") &&
+	     ASSERT_EQ(n0->tunnel_port, 15008) &&
+	     ip_is(n1->address, "10.77.0.2") &&
+	     ASSERT_EQ(n1->tunnel_port, 16008);
 	model_set_free(&s);
 	return ok;
 }
@@ -110,13 +114,16 @@ static bool test_service(void)
 		      "spec: {vip: 10.96.0.11, port: 8080, protocol: tcp}\n",
 		      &s))
 		return false;
+	const struct core_service *s0 = model_spec(&s.objs[0]);
+	const struct core_service *s1 = model_spec(&s.objs[1]);
+	const struct model_ref_loc *vip =
+		model_note(&s.objs[0], 0, offsetof(struct core_service, vip));
+
 	ok = ASSERT_EQ(s.n, 2) && ASSERT_EQ(s.objs[0].kind, MODEL_SERVICE) &&
-	     ip_is(s.objs[0].u.service.vip, "10.96.0.10") &&
-	     ASSERT_EQ(s.objs[0].u.service.port, 80) &&
-	     ASSERT_EQ(s.objs[0].u.service.proto, MF_PROTO_TCP) &&
-	     ASSERT_EQ(s.objs[0].u.service.vip_loc.line, 4) &&
-	     ASSERT_EQ(s.objs[0].u.service.vip_loc.col, 13) &&
-	     ASSERT_EQ(s.objs[1].u.service.port, 8080);
+	     ip_is(s0->vip, "10.96.0.10") && ASSERT_EQ(s0->port, 80) &&
+	     ASSERT_EQ(s0->protocol, 1) &&	/* tcp, the default */
+	     ASSERT_TRUE(vip != NULL) && ASSERT_EQ(vip->loc.line, 4) &&
+	     ASSERT_EQ(vip->loc.col, 13) && ASSERT_EQ(s1->port, 8080);
 	model_set_free(&s);
 	return ok;
 }
@@ -124,7 +131,8 @@ static bool test_service(void)
 static bool test_workload_block_style_kuma(void)
 {
 	struct model_set s;
-	const struct model_workload *w;
+	const struct core_workload *w;
+	const struct model_ref_loc *id;
 	bool ok;
 
 	if (!parse_ok("# a comment\n"
@@ -140,14 +148,16 @@ static bool test_workload_block_style_kuma(void)
 		      "  identity: spiffe://mesh.local/ns/default/sa/web\n",
 		      &s))
 		return false;
-	w = &s.objs[0].u.workload;
+	w = model_spec(&s.objs[0]);
+	id = model_note(&s.objs[0], 0, offsetof(struct core_workload,
+						 identity));
 	ok = ASSERT_EQ(s.n, 1) && ASSERT_EQ(s.objs[0].kind, MODEL_WORKLOAD) &&
 	     ASSERT_STREQ(s.objs[0].name, "b1") &&
 	     ASSERT_STREQ(w->node, "mf-node-b") && ip_is(w->ip, "10.78.2.11") &&
 	     ASSERT_EQ(w->port, 8080) && ASSERT_STREQ(w->service, "web") &&
 	     ASSERT_STREQ(w->identity, "spiffe://mesh.local/ns/default/sa/web") &&
-	     ASSERT_EQ(w->identity_loc.line, 11) &&
-	     ASSERT_EQ(w->identity_loc.col, 13);
+	     ASSERT_TRUE(id != NULL) && ASSERT_EQ(id->loc.line, 11) &&
+	     ASSERT_EQ(id->loc.col, 13);
 	model_set_free(&s);
 	return ok;
 }
@@ -170,26 +180,32 @@ static const char mtp_yaml[] =
 static bool test_mtp(void)
 {
 	struct model_set s;
-	const struct model_mtp *m;
+	const struct core_mtp *m;
+	const struct model_ref_loc *n1;
 	bool ok;
 
 	if (!parse_ok(mtp_yaml, &s))
 		return false;
-	m = &s.objs[0].u.mtp;
+	m = (const struct core_mtp *)s.objs[0].pol.recs;
+	n1 = model_note(&s.objs[0], 1, offsetof(struct core_mtp,
+						 conf.target_ref.name));
 	ok = ASSERT_EQ(s.n, 1) && ASSERT_EQ(s.objs[0].kind, MODEL_MTP) &&
-	     ASSERT_STREQ(m->target, "web") && ASSERT_EQ(m->nfrom, 3) &&
-	     ASSERT_EQ(m->from[0].kind, MODEL_FROM_SPIFFE_ID) &&
-	     ASSERT_STREQ(m->from[0].name,
+	     ASSERT_EQ(m[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
+	     ASSERT_STREQ(m[0].hdr.target.name, "web") &&
+	     ASSERT_EQ(s.objs[0].pol.n, 3) &&
+	     ASSERT_EQ(m[0].conf.target_ref.kind, CORE_MTP_SPIFFE_ID) &&
+	     ASSERT_STREQ(m[0].conf.target_ref.name,
 			  "spiffe://mesh.local/ns/default/sa/client") &&
-	     ASSERT_EQ(m->from[0].action, MF_AUTHZ_ALLOW) &&
-	     ASSERT_EQ(m->from[1].kind, MODEL_FROM_SPIFFE_PREFIX) &&
-	     ASSERT_STREQ(m->from[1].name, "spiffe://mesh.local/ns/batch/") &&
-	     ASSERT_EQ(m->from[1].action, MF_AUTHZ_DENY) &&
-	     ASSERT_EQ(m->from[2].kind, MODEL_FROM_MESH) &&
-	     ASSERT_STREQ(m->from[2].name, "") &&
-	     ASSERT_EQ(m->from[2].action, MF_AUTHZ_ALLOW) &&
-	     ASSERT_EQ(m->from[1].name_loc.line, 10) &&
-	     ASSERT_EQ(m->from[1].name_loc.col, 47);
+	     ASSERT_EQ(m[0].conf.def.action, MF_AUTHZ_ALLOW) &&
+	     ASSERT_EQ(m[1].conf.target_ref.kind, CORE_MTP_SPIFFE_PREFIX) &&
+	     ASSERT_STREQ(m[1].conf.target_ref.name,
+			  "spiffe://mesh.local/ns/batch/") &&
+	     ASSERT_EQ(m[1].conf.def.action, MF_AUTHZ_DENY) &&
+	     ASSERT_EQ(m[2].conf.target_ref.kind, CORE_MTP_MESH) &&
+	     ASSERT_STREQ(m[2].conf.target_ref.name, "") &&
+	     ASSERT_EQ(m[2].conf.def.action, MF_AUTHZ_ALLOW) &&
+	     ASSERT_TRUE(n1 != NULL) && ASSERT_EQ(n1->loc.line, 10) &&
+	     ASSERT_EQ(n1->loc.col, 47);
 	model_set_free(&s);
 	return ok;
 }
@@ -371,7 +387,8 @@ static bool test_bad_mtp(void)
 	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
 		       "spec:\n  targetRef: {kind: MeshService}\n  from:\n"
 		       "  - targetRef: {kind: Mesh}\n    default: {action: Allow}\n",
-		       "t.yaml:5:14: spec.targetRef.name: is required") &&
+		       "t.yaml:5:14: spec.targetRef.name: is required for "
+		       "kind MeshService") &&
 	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
 		       "spec:\n  targetRef: {kind: Mesh}\n"
 		       "  from: [{targetRef: {kind: Mesh}, default: {action: Allow}}]\n"

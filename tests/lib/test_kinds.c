@@ -367,6 +367,9 @@ static bool test_every_kind_round_trip(void)
 	return ok;
 }
 
+/* The tag set id of Workload @o. */
+#define TAGS(o) (((const struct core_workload *)model_spec(o))->tags)
+
 /* web-1 and web-2 write the same tags in another order: one tag set,
  * whose id is the same in any set that interns it. */
 static bool test_workload_tags_shared(void)
@@ -383,9 +386,8 @@ static bool test_workload_tags_shared(void)
 	w2 = ok ? model_set_find(&set, MODEL_WORKLOAD, "web-2") : NULL;
 	w3 = ok ? model_set_find(&set, MODEL_WORKLOAD, "web-3") : NULL;
 	ok = ok && ASSERT_TRUE(w1 && w2 && w3) &&
-	     ASSERT_NE(w1->u.workload.tags, 0) &&
-	     ASSERT_EQ(w1->u.workload.tags, w2->u.workload.tags) &&
-	     ASSERT_NE(w1->u.workload.tags, w3->u.workload.tags) &&
+	     ASSERT_NE(TAGS(w1), 0) && ASSERT_EQ(TAGS(w1), TAGS(w2)) &&
+	     ASSERT_NE(TAGS(w1), TAGS(w3)) &&
 	     ASSERT_EQ(rec_count(&rs, REC_TAGSETS), 2);
 	memset(&ts, 0, sizeof(ts));
 	ts.n = 2;
@@ -395,7 +397,7 @@ static bool test_workload_tags_shared(void)
 	strcpy(ts.tags[1].value, "v1");
 	ok = ok && ASSERT_EQ(model_tags_canon(&ts), 0) &&
 	     ASSERT_STREQ(ts.tags[0].key, "version") &&
-	     ASSERT_EQ(model_tags_intern(&other, &ts), w1->u.workload.tags);
+	     ASSERT_EQ(model_tags_intern(&other, &ts), TAGS(w1));
 	rec_set_free(&rs);
 	model_set_free(&other);
 	model_set_free(&set);
@@ -523,9 +525,13 @@ static bool test_mtp_rules_mesh_wide(void)
 		const struct model_obj *o = model_set_find(&back, MODEL_MTP,
 							   "all");
 
-		ok = ASSERT_TRUE(o) && ASSERT_TRUE(o->u.mtp.mesh_target) &&
-		     ASSERT_TRUE(o->u.mtp.rules_form) &&
-		     ASSERT_EQ(o->u.mtp.nfrom, 3) &&
+		const struct core_mtp *r = o ? (const void *)o->pol.recs :
+					       NULL;
+
+		ok = ASSERT_TRUE(o) &&
+		     ASSERT_EQ(r->hdr.target.kind, MF_REF_MESH) &&
+		     ASSERT_EQ(r->hdr.section, CORE_MTP_SEC_RULES) &&
+		     ASSERT_EQ(o->pol.n, 3) &&
 		     ASSERT_TRUE(model_obj_equal(
 			     o, model_set_find(&set, MODEL_MTP, "all")));
 	}
@@ -568,7 +574,8 @@ static bool test_bad_mtls(void)
 			       "    backends: [{name: b, type: provided}]\n");
 	char *c = concat(head, "spec:\n  trustDomain: td\n  mtls:\n"
 			       "    backends: [{name: b, type: builtin,\n"
-			       "                conf: {cert: {file: /x}}}]\n");
+			       "                conf: {cert: {file: /x}, "
+			       "key: {file: /y}}}]\n");
 	char *e = concat(head, "spec:\n  trustDomain: td\n  mtls:\n"
 			       "    backends: [{name: b, type: builtin, "
 			       "mode: LAX}]\n");

@@ -74,10 +74,10 @@ static bool test_access_log_full(void)
 
 	if (!kh_parse_one(mal_full, &s))
 		return false;
-	r = (const struct mf_accesslog *)s.objs[0].u.pol.recs;
+	r = (const struct mf_accesslog *)s.objs[0].pol.recs;
 	b = r[0].conf.backends;
-	ok = ASSERT_TRUE(s.objs[0].u.pol.kd == &kind_mesh_access_log) &&
-	     ASSERT_EQ(s.objs[0].u.pol.n, 2) &&
+	ok = ASSERT_TRUE(s.objs[0].pol.kd == &kind_mesh_access_log) &&
+	     ASSERT_EQ(s.objs[0].pol.n, 2) &&
 	     ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
 	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
 	     ASSERT_STREQ(r[0].hdr.target.name, "web") &&
@@ -182,9 +182,9 @@ static bool test_trace_full(void)
 
 	if (!kh_parse_one(mt_full, &s))
 		return false;
-	r = (const struct mf_trace *)s.objs[0].u.pol.recs;
+	r = (const struct mf_trace *)s.objs[0].pol.recs;
 	c = &r->conf;
-	ok = ASSERT_EQ(s.objs[0].u.pol.n, 1) &&
+	ok = ASSERT_EQ(s.objs[0].pol.n, 1) &&
 	     ASSERT_EQ(r->hdr.section, MF_SEC_DEFAULT) &&
 	     ASSERT_EQ(r->hdr.target.kind, MF_REF_MESH_SUBSET) &&
 	     tags_are(&s, r->hdr.target.tags, team, 1) &&
@@ -220,7 +220,7 @@ static bool test_trace_other_backends(void)
 		      "      - datadog: {url: 'http://127.0.0.1:8126', "
 		      "splitService: true}\n", &s))
 		return false;
-	r = (const struct mf_trace *)s.objs[0].u.pol.recs;
+	r = (const struct mf_trace *)s.objs[0].pol.recs;
 	ok = ASSERT_EQ(r->hdr.target.kind, MF_REF_MESH) &&
 	     ASSERT_EQ(r->conf.backends[0].type, 0) &&
 	     ASSERT_STREQ(r->conf.backends[0].datadog.url,
@@ -233,7 +233,7 @@ static bool test_trace_other_backends(void)
 			     "        openTelemetry: {endpoint: otel:4317}\n",
 			     &s))
 		return false;
-	r = (const struct mf_trace *)s.objs[0].u.pol.recs;
+	r = (const struct mf_trace *)s.objs[0].pol.recs;
 	ok = ASSERT_EQ(r->conf.backends[0].type, MF_TRACE_OTEL) &&
 	     ASSERT_STREQ(r->conf.backends[0].open_telemetry.endpoint,
 			  "otel:4317") &&
@@ -325,9 +325,9 @@ static bool test_metric_full(void)
 
 	if (!kh_parse_one(mm_full, &s))
 		return false;
-	r = (const struct mf_metric *)s.objs[0].u.pol.recs;
+	r = (const struct mf_metric *)s.objs[0].pol.recs;
 	c = &r->conf;
-	ok = ASSERT_EQ(s.objs[0].u.pol.n, 1) &&
+	ok = ASSERT_EQ(s.objs[0].pol.n, 1) &&
 	     ASSERT_EQ(r->hdr.section, MF_SEC_DEFAULT) &&
 	     ASSERT_EQ(c->sidecar.include_unused, 0) &&
 	     ASSERT_EQ(c->sidecar.present, 3) &&
@@ -429,9 +429,9 @@ static bool test_mesh_rate_limit_full(void)
 
 	if (!kh_parse_one(mrl_full, &s))
 		return false;
-	r = (const struct mf_ratelimit *)s.objs[0].u.pol.recs;
+	r = (const struct mf_ratelimit *)s.objs[0].pol.recs;
 	l = &r[0].conf.local;
-	ok = ASSERT_EQ(s.objs[0].u.pol.n, 2) &&
+	ok = ASSERT_EQ(s.objs[0].pol.n, 2) &&
 	     ASSERT_EQ(r[0].hdr.section, MF_SEC_FROM) &&
 	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
 	     ASSERT_EQ(l->http.request_rate.num, 100) &&
@@ -534,9 +534,9 @@ static bool test_rate_limit_full(void)
 
 	if (!kh_parse_one(rl_full, &s))
 		return false;
-	r = (const struct mf_legacy_ratelimit *)s.objs[0].u.pol.recs;
+	r = (const struct mf_legacy_ratelimit *)s.objs[0].pol.recs;
 	h = &r->conf.http;
-	ok = ASSERT_EQ(s.objs[0].u.pol.n, 1) &&
+	ok = ASSERT_EQ(s.objs[0].pol.n, 1) &&
 	     ASSERT_EQ(r->hdr.section, MF_SEC_CONF) &&
 	     ASSERT_EQ(r->hdr.nsources, 1) &&
 	     ASSERT_EQ(r->hdr.ndestinations, 1) &&
@@ -640,9 +640,9 @@ static bool test_traffic_route_full(void)
 
 	if (!kh_parse_one(tr_full, &s))
 		return false;
-	r = (const struct mf_traffic_route *)s.objs[0].u.pol.recs;
+	r = (const struct mf_traffic_route *)s.objs[0].pol.recs;
 	c = &r->conf;
-	ok = ASSERT_EQ(s.objs[0].u.pol.n, 1) &&
+	ok = ASSERT_EQ(s.objs[0].pol.n, 1) &&
 	     ASSERT_EQ(r->hdr.section, MF_SEC_CONF) &&
 	     ASSERT_EQ(r->hdr.nsources, 2) &&
 	     ASSERT_EQ(r->hdr.ndestinations, 1) &&
@@ -692,7 +692,7 @@ static bool test_traffic_route_destination(void)
 		free(doc);
 		if (!ok)
 			return false;
-		r = (const struct mf_traffic_route *)s.objs[0].u.pol.recs;
+		r = (const struct mf_traffic_route *)s.objs[0].pol.recs;
 		ok = tags_are(&s, r->conf.destination, web, 1) &&
 		     ASSERT_EQ(r->conf.nsplit, 0) &&
 		     ASSERT_EQ(__builtin_popcount(

@@ -96,10 +96,10 @@ static bool test_http_full(void)
 	if (!kh_parse_ok(http_yaml, &s))
 		return false;
 	o = kh_find(&s, "MeshHTTPRoute", "web-to-backend");
-	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->u.pol.n, 3);
+	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->pol.n, 3);
 	if (!ok)
 		goto out;
-	r = (const struct mf_http_route *)o->u.pol.recs;
+	r = (const struct mf_http_route *)o->pol.recs;
 
 	/* to[0].rules[0] */
 	x = &r[0].rule;
@@ -346,10 +346,10 @@ static bool test_tcp_full(void)
 	if (!kh_parse_ok(tcp_yaml, &s))
 		return false;
 	o = kh_find(&s, "MeshTCPRoute", "web-to-db");
-	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->u.pol.n, 3);
+	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->pol.n, 3);
 	if (!ok)
 		goto out;
-	r = (const struct mf_tcp_route *)o->u.pol.recs;
+	r = (const struct mf_tcp_route *)o->pol.recs;
 	ok = ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH_SUBSET) &&
 	     ASSERT_STREQ(tag(&s, r[0].hdr.target.tags, "app"), "web") &&
 	     ASSERT_EQ(r[0].hdr.entry, 0) && ASSERT_EQ(r[0].hdr.rule, 0) &&
@@ -444,10 +444,10 @@ static bool test_gateway_full(void)
 	if (!kh_parse_ok(gw_yaml, &s))
 		return false;
 	o = kh_find(&s, "MeshGateway", "edge");
-	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->u.pol.n, 1);
+	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->pol.n, 1);
 	if (!ok)
 		goto out;
-	g = (const struct mf_gateway *)o->u.pol.recs;
+	g = (const struct mf_gateway *)o->pol.recs;
 	c = &g->conf;
 	ok = ASSERT_EQ(g->hdr.section, MF_SEC_CONF) &&
 	     ASSERT_EQ(g->hdr.nsources, 2) &&
@@ -576,10 +576,10 @@ static bool test_gateway_route_full(void)
 	if (!kh_parse_ok(gwr_yaml, &s))
 		return false;
 	o = kh_find(&s, "MeshGatewayRoute", "foo-routes");
-	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->u.pol.n, 1);
+	ok = ASSERT_TRUE(o) && ASSERT_EQ(o->pol.n, 1);
 	if (!ok)
 		goto out;
-	g = (const struct mf_gateway_route *)o->u.pol.recs;
+	g = (const struct mf_gateway_route *)o->pol.recs;
 	h = &g->conf.http;
 	ok = ASSERT_EQ(g->hdr.nsources, 1) &&
 	     ASSERT_STREQ(tag(&s, g->hdr.sources[0], "vhost"),
@@ -608,10 +608,10 @@ static bool test_gateway_route_full(void)
 	if (!ok || !kh_parse_ok(gwr_tcp_yaml, &s))
 		return false;
 	t = kh_find(&s, "MeshGatewayRoute", "db-route");
-	ok = ASSERT_TRUE(t) && ASSERT_EQ(t->u.pol.n, 1);
+	ok = ASSERT_TRUE(t) && ASSERT_EQ(t->pol.n, 1);
 	if (!ok)
 		goto out;
-	gt = (const struct mf_gateway_route *)t->u.pol.recs;
+	gt = (const struct mf_gateway_route *)t->pol.recs;
 	ok = ASSERT_EQ(gt->conf.http.present, 0) &&
 	     ASSERT_EQ(gt->conf.tcp.nrules, 2) &&
 	     ASSERT_EQ(gt->conf.tcp.rules[1].nbackends, 2) &&

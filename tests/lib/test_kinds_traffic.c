@@ -42,7 +42,7 @@ static bool test_retry_parse(void)
 	if (!kh_parse_ok(retry_yaml, &set))
 		return false;
 	o = kh_only_policy(&set, &kind_mesh_retry, 2);
-	r = o ? (const struct mf_retry *)o->u.pol.recs : NULL;
+	r = o ? (const struct mf_retry *)o->pol.recs : NULL;
 	ok = ASSERT_TRUE(r) &&
 	     ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
 	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
@@ -169,7 +169,7 @@ static bool test_breaker_parse(void)
 	if (!kh_parse_ok(breaker_yaml, &set))
 		return false;
 	o = kh_only_policy(&set, &kind_mesh_circuit_breaker, 2);
-	r = o ? (const struct mf_breaker *)o->u.pol.recs : NULL;
+	r = o ? (const struct mf_breaker *)o->pol.recs : NULL;
 	od = r ? &r[0].conf.outlier_detection : NULL;
 	ok = ASSERT_TRUE(r) &&
 	     ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
@@ -295,7 +295,7 @@ static bool test_health_parse(void)
 	if (!kh_parse_ok(health_yaml, &set))
 		return false;
 	o = kh_only_policy(&set, &kind_mesh_health_check, 1);
-	r = o ? (const struct mf_healthcheck *)o->u.pol.recs : NULL;
+	r = o ? (const struct mf_healthcheck *)o->pol.recs : NULL;
 	c = r ? &r->conf : NULL;
 	ts = r ? model_tags_get(&set, r->hdr.target.tags) : NULL;
 	ok = ASSERT_TRUE(r) &&
@@ -408,7 +408,7 @@ static bool test_lb_parse(void)
 	if (!kh_parse_ok(lb_yaml, &set))
 		return false;
 	o = kh_only_policy(&set, &kind_mesh_lb_strategy, 3);
-	r = o ? (const struct mf_lbstrategy *)o->u.pol.recs : NULL;
+	r = o ? (const struct mf_lbstrategy *)o->pol.recs : NULL;
 	ok = ASSERT_TRUE(r) &&
 	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_WORKLOAD) &&
 	     ASSERT_STREQ(r[0].hdr.target.name, "web-1") &&
@@ -516,7 +516,7 @@ static bool test_fault_parse(void)
 	if (!kh_parse_ok(fault_yaml, &set))
 		return false;
 	o = kh_only_policy(&set, &kind_mesh_fault_injection, 2);
-	r = o ? (const struct mf_fault *)o->u.pol.recs : NULL;
+	r = o ? (const struct mf_fault *)o->pol.recs : NULL;
 	h = r ? r[0].conf.http : NULL;
 	ts = r ? model_tags_get(&set, r[0].hdr.ref.tags) : NULL;
 	ok = ASSERT_TRUE(r) &&
@@ -676,8 +676,8 @@ static bool test_layout(void)
 		 * from a map go through. */
 		if (ok) {
 			ok = kh_parse_ok(examples[k], &set);
-			for (size_t i = 0; ok && i < set.objs[0].u.pol.n; i++) {
-				const uint8_t *rec = set.objs[0].u.pol.recs +
+			for (size_t i = 0; ok && i < set.objs[0].pol.n; i++) {
+				const uint8_t *rec = set.objs[0].pol.recs +
 						     i * kd->val_size;
 				const char *why = sch_check(kd->conf,
 							    rec + kd->conf_off);

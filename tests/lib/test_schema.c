@@ -186,7 +186,7 @@ static int t_parse(const struct kind_desc *kd, const char *yaml,
 	memset(o, 0, sizeof(*o));
 	o->kind = MODEL_GEN_FIRST;
 	strcpy(o->name, "p");
-	o->u.pol.kd = kd;
+	o->pol.kd = kd;
 	err = ytree_parse(&t, "s.yaml", yaml, strlen(yaml), d);
 	if (err)
 		return err;
@@ -200,10 +200,10 @@ static int t_parse(const struct kind_desc *kd, const char *yaml,
 
 static void t_pol_free(struct model_obj *o)
 {
-	free(o->u.pol.recs);
-	free(o->u.pol.refs);
-	o->u.pol.recs = NULL;
-	o->u.pol.refs = NULL;
+	free(o->pol.recs);
+	free(o->pol.refs);
+	o->pol.recs = NULL;
+	o->pol.refs = NULL;
 }
 
 static void t_print_diag(const struct diag *d)
@@ -306,9 +306,9 @@ static bool t_round_trip(const struct kind_desc *kd, const char *yaml,
 	y1 = ok ? t_emit(&set, &a, false) : NULL;
 	doc = y1 ? t_spec(y1) : NULL;
 	ok = ok && ASSERT_TRUE(doc) && t_ok(kd, doc, &set, &b) &&
-	     ASSERT_EQ(a.u.pol.n, b.u.pol.n) &&
-	     ASSERT_MEMEQ(a.u.pol.recs, b.u.pol.recs,
-			  a.u.pol.n * kd->val_size);
+	     ASSERT_EQ(a.pol.n, b.pol.n) &&
+	     ASSERT_MEMEQ(a.pol.recs, b.pol.recs,
+			  a.pol.n * kd->val_size);
 	y2 = ok ? t_emit(&set, &b, false) : NULL;
 	ok = ok && ASSERT_TRUE(y2) && ASSERT_STREQ(y1, y2);
 	if (!ok && y1)
@@ -514,10 +514,10 @@ static bool test_parse_records(void)
 	bool ok;
 
 	model_set_init(&set);
-	ok = t_ok(&t_kind, t_full, &set, &o) && ASSERT_EQ(o.u.pol.n, 3);
+	ok = t_ok(&t_kind, t_full, &set, &o) && ASSERT_EQ(o.pol.n, 3);
 	if (!ok)
 		goto out;
-	r = (const struct t_rec *)o.u.pol.recs;
+	r = (const struct t_rec *)o.pol.recs;
 	ts = model_tags_get(&set, r[0].hdr.target.tags);
 	ok = ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
 	     ASSERT_EQ(r[0].hdr.entry, 0) &&
@@ -563,9 +563,9 @@ static bool test_parse_records(void)
 		goto out;
 	/* Where each ref was written: target + entry ref per record, then
 	 * the 3 refs of record 0's conf. */
-	ok = ASSERT_EQ(o.u.pol.nrefs, 9);
-	for (size_t i = 0; ok && i < o.u.pol.nrefs; i++) {
-		const struct model_ref_loc *l = &o.u.pol.refs[i];
+	ok = ASSERT_EQ(o.pol.nrefs, 9);
+	for (size_t i = 0; ok && i < o.pol.nrefs; i++) {
+		const struct model_ref_loc *l = &o.pol.refs[i];
 
 		if (l->rec == 0 && l->off == offsetof(struct t_rec, hdr.target))
 			ok = ASSERT_STREQ(l->path, "spec.targetRef") &&
@@ -834,8 +834,8 @@ static bool test_forms_records(void)
 		  "    - targetRef: {kind: Mesh}\n"
 		  "      rules: [{port: 3}]\n",
 		  &set, &o) &&
-	     ASSERT_EQ(o.u.pol.n, 3);
-	r = ok ? (const struct t_rec *)o.u.pol.recs : NULL;
+	     ASSERT_EQ(o.pol.n, 3);
+	r = ok ? (const struct t_rec *)o.pol.recs : NULL;
 	ok = ok && ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH) &&
 	     ASSERT_EQ(r[1].hdr.entry, 0) && ASSERT_EQ(r[1].hdr.rule, 1) &&
 	     ASSERT_STREQ(r[1].hdr.ref.name, "a") &&
@@ -847,8 +847,8 @@ static bool test_forms_records(void)
 			"spec:\n  sources: [{match: {a: b}}, {match: {c: d}}]\n"
 			"  destinations: [{match: {a: b}}]\n  conf: {}\n",
 			&set, &p) &&
-	     ASSERT_EQ(p.u.pol.n, 1);
-	r = ok ? (const struct t_rec *)p.u.pol.recs : NULL;
+	     ASSERT_EQ(p.pol.n, 1);
+	r = ok ? (const struct t_rec *)p.pol.recs : NULL;
 	ok = ok && ASSERT_EQ(r->hdr.section, MF_SEC_CONF) &&
 	     ASSERT_EQ(r->hdr.nsources, 2) &&
 	     ASSERT_EQ(r->hdr.ndestinations, 1) &&
@@ -916,11 +916,11 @@ static bool test_mesh_timeout_round_trip(void)
 	model_set_init(&b);
 	diag_init(&d);
 	ok = ASSERT_EQ(mt_parse(mt_doc, &a, &d), 0) && ASSERT_EQ(a.n, 1) &&
-	     ASSERT_EQ(a.objs[0].u.pol.n, 2);
+	     ASSERT_EQ(a.objs[0].pol.n, 2);
 	t_print_diag(&d);
 	if (!ok)
 		goto out;
-	r = (const struct mf_timeout *)a.objs[0].u.pol.recs;
+	r = (const struct mf_timeout *)a.objs[0].pol.recs;
 	ok = ASSERT_EQ(r[0].conf.connection_timeout, 2000) &&
 	     ASSERT_EQ(r[0].conf.idle_timeout, 3600000) &&
 	     ASSERT_EQ(r[0].conf.http.request_timeout, 15000) &&
@@ -941,8 +941,8 @@ static bool test_mesh_timeout_round_trip(void)
 	sprintf(doc, "apiVersion: meshforge.io/v1alpha1\nkind: MeshTimeout\n"
 		     "metadata:\n  name: t1\nspec:\n%s", y1);
 	ok = ASSERT_EQ(mt_parse(doc, &b, &d), 0) && ASSERT_EQ(b.n, 1) &&
-	     ASSERT_EQ(b.objs[0].u.pol.n, 2) &&
-	     ASSERT_MEMEQ(b.objs[0].u.pol.recs, a.objs[0].u.pol.recs,
+	     ASSERT_EQ(b.objs[0].pol.n, 2) &&
+	     ASSERT_MEMEQ(b.objs[0].pol.recs, a.objs[0].pol.recs,
 			  2 * sizeof(struct mf_timeout)) &&
 	     ASSERT_TRUE(model_obj_equal(&a.objs[0], &b.objs[0])) &&
 	     ASSERT_TRUE(y2 = t_emit(&b, &b.objs[0], false)) &&
@@ -1035,7 +1035,8 @@ static bool test_workload_tags(void)
 				&s, &d),
 		       0) &&
 	     ASSERT_EQ(s.n, 1) &&
-	     ASSERT_TRUE(ts = model_tags_get(&s, s.objs[0].u.workload.tags)) &&
+	     ASSERT_TRUE(ts = model_tags_get(&s, ((const struct core_workload *)
+						  model_spec(&s.objs[0]))->tags)) &&
 	     ASSERT_EQ(ts->n, 2) && ASSERT_STREQ(ts->tags[0].key, "version") &&
 	     ASSERT_STREQ(ts->tags[1].value, "b");
 	t_print_diag(&d);
@@ -1337,7 +1338,7 @@ static bool test_errors_too_many(void)
 	yaml[strlen(yaml) - (sizeof(entry) - 1)] = 0;
 	model_set_init(&set);
 	ok = ok && t_ok(&t_kind, yaml, &set, &o) &&
-	     ASSERT_EQ(o.u.pol.n, 1024);
+	     ASSERT_EQ(o.pol.n, 1024);
 	t_pol_free(&o);
 	model_set_free(&set);
 	free(yaml);
@@ -1440,16 +1441,14 @@ struct t_walk {
 	char names[8][MF_NAME_MAX];
 };
 
-static void t_walk_cb(void *arg, const struct sch_field *f,
-		      const uint32_t *tags_id, const struct mf_ref *ref)
+static void t_walk_cb(void *arg, const struct sch_field *f, const void *p)
 {
 	struct t_walk *w = arg;
 
-	(void)f;
-	if (tags_id && w->tags < 8)
-		w->ids[w->tags++] = *tags_id;
-	if (ref && w->refs < 8)
-		strcpy(w->names[w->refs++], ref->name);
+	if (f->type == SCH_TAGS && w->tags < 8)
+		w->ids[w->tags++] = *(const uint32_t *)p;
+	if (f->type == SCH_REF && w->refs < 8)
+		strcpy(w->names[w->refs++], ((const struct mf_ref *)p)->name);
 }
 
 static bool test_walk(void)
