@@ -80,6 +80,7 @@
 #include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "der.h"
 #include "log.h"
 #include "tls.h"
 
@@ -744,162 +745,7 @@ void tls_ctx_free(struct tls_ctx *ctx)
 	free(ctx);
 }
 
-/* ---- SPIFFE ID from a certificate ---------------------------------------- */
-
-/*
- * A bounds-checked DER cursor: just enough ASN.1 to walk a certificate to
- * its subjectAltName extension.  Each read either advances within [p, end)
- * or fails; nothing is trusted about lengths.
- */
-struct der {
-	const uint8_t *p, *end;
-};
-
-/* Reads one TLV.  Returns 0 and its tag and value, or -EBADMSG. */
-static int der_next(struct der *d, uint8_t *tag, struct der *val)
-{
-	size_t avail = d->end - d->p, len, nlen, i;
-	const uint8_t *p = d->p;
-
-	if (avail < 2)
-		return -EBADMSG;
-	*tag = p[0];
-	if ((*tag & 0x1f) == 0x1f)	/* high tag numbers: not in X.509 */
-		return -EBADMSG;
-	len = p[1];
-	p += 2;
-	avail -= 2;
-	if (len & 0x80) {
-		nlen = len & 0x7f;
-		/* 0x80 is BER's indefinite length, never valid DER. */
-		if (nlen == 0 || nlen > 4 || nlen > avail)
-			return -EBADMSG;
-		len = 0;
-		for (i = 0; i < nlen; i++)
-			len = len << 8 | p[i];
-		p += nlen;
-		avail -= nlen;
-	}
-	if (len > avail)
-		return -EBADMSG;
-	val->p = p;
-	val->end = p + len;
-	d->p = p + len;
-	return 0;
-}
-
-/* Enters the next TLV, which must have tag @want. */
-static int der_expect(struct der *d, uint8_t want, struct der *val)
-{
-	uint8_t tag;
-	int ret = der_next(d, &tag, val);
-
-	if (ret < 0)
-		return ret;
-	return tag == want ? 0 : -EBADMSG;
-}
-
-#define DER_SEQUENCE	0x30
-#define DER_OID		0x06
-#define DER_BOOLEAN	0x01
-#define DER_OCTETS	0x04
-#define DER_EXTENSIONS	0xa3	/* [3] EXPLICIT, constructed */
-#define DER_GN_URI	0x86	/* GeneralName uniformResourceIdentifier [6] */
-
-/* id-ce-subjectAltName, 2.5.29.17 */
-static const uint8_t oid_san[] = { 0x55, 0x1d, 0x11 };
-
-/* Counts URI SANs in a GeneralNames value; copies the first spiffe:// one
- * into @id.  Returns 0 or -EBADMSG. */
-static int san_uris(struct der gns, int *n_uri, int *n_spiffe, char *id,
-		    size_t n)
-{
-	struct der seq, v;
-	uint8_t tag;
-
-	if (der_expect(&gns, DER_SEQUENCE, &seq) < 0)
-		return -EBADMSG;
-	while (seq.p < seq.end) {
-		size_t len;
-
-		if (der_next(&seq, &tag, &v) < 0)
-			return -EBADMSG;
-		if (tag != DER_GN_URI)
-			continue;
-		(*n_uri)++;
-		len = v.end - v.p;
-		if (len < 9 || memcmp(v.p, "spiffe://", 9) != 0)
-			continue;
-		if ((*n_spiffe)++ == 0) {
-			/* An embedded NUL would let "spiffe://a\0..." pass
-			 * as a shorter ID: refuse it. */
-			if (memchr(v.p, 0, len))
-				return -EBADMSG;
-			if (len >= n) {
-				id[0] = '\0';
-				*n_spiffe = -1;	/* too long, reported below */
-				return 0;
-			}
-			memcpy(id, v.p, len);
-			id[len] = '\0';
-		}
-	}
-	return 0;
-}
-
-/*
- * The SPIFFE ID of certificate @der (@len bytes) into @buf.  An X.509-SVID
- * has exactly one URI SAN, and it is the SPIFFE ID.  Returns 0, -ENOENT
- * (no spiffe:// URI SAN), -EINVAL (more than one URI SAN), -ENAMETOOLONG,
- * or -EBADMSG for a certificate we cannot walk.
- */
-static int tls_der_spiffe(const uint8_t *der, size_t len, char *buf, size_t n)
-{
-	struct der d = { der, der + len }, cert, tbs, v, exts, ext;
-	int n_uri = 0, n_spiffe = 0;
-	uint8_t tag;
-
-	if (der_expect(&d, DER_SEQUENCE, &cert) < 0 ||
-	    der_expect(&cert, DER_SEQUENCE, &tbs) < 0)
-		return -EBADMSG;
-	/* Skip version, serial, signature, issuer, validity, subject, spki
-	 * and the optional unique IDs: the extensions are the only [3]. */
-	for (;;) {
-		if (tbs.p >= tbs.end)
-			return -ENOENT;	/* no extensions at all */
-		if (der_next(&tbs, &tag, &v) < 0)
-			return -EBADMSG;
-		if (tag == DER_EXTENSIONS)
-			break;
-	}
-	if (der_expect(&v, DER_SEQUENCE, &exts) < 0)
-		return -EBADMSG;
-	while (exts.p < exts.end) {
-		struct der oid, val;
-
-		if (der_expect(&exts, DER_SEQUENCE, &ext) < 0 ||
-		    der_expect(&ext, DER_OID, &oid) < 0)
-			return -EBADMSG;
-		if ((size_t)(oid.end - oid.p) != sizeof(oid_san) ||
-		    memcmp(oid.p, oid_san, sizeof(oid_san)) != 0)
-			continue;
-		if (der_next(&ext, &tag, &val) < 0)
-			return -EBADMSG;
-		if (tag == DER_BOOLEAN && der_next(&ext, &tag, &val) < 0)
-			return -EBADMSG;
-		if (tag != DER_OCTETS)
-			return -EBADMSG;
-		if (san_uris(val, &n_uri, &n_spiffe, buf, n) < 0)
-			return -EBADMSG;
-	}
-	if (n_spiffe < 0)
-		return n_uri > 1 ? -EINVAL : -ENAMETOOLONG;
-	if (n_uri > 1)
-		return -EINVAL;
-	if (n_spiffe == 0)
-		return -ENOENT;
-	return 0;
-}
+/* ---- identities ---------------------------------------------------------- */
 
 int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n)
 {
@@ -914,9 +760,8 @@ int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n)
 	der = wolfSSL_X509_get_der(x, &len);
 	if (!der || len <= 0)
 		return -ENOENT;
-	return tls_der_spiffe(der, (size_t)len, buf, n);
+	return der_cert_spiffe(der, (size_t)len, buf, n);
 }
-
 
 /* ---- sessions ------------------------------------------------------------ */
 
@@ -1469,8 +1314,8 @@ static int tls_handoff(struct tls_sess *s)
 		der = wolfSSL_get_chain_cert(chain, 0);
 		len = wolfSSL_get_chain_length(chain, 0);
 		s->peer_rc = der && len > 0 ?
-			tls_der_spiffe(der, (size_t)len, s->peer_id,
-				       sizeof(s->peer_id)) : -ENOENT;
+			der_cert_spiffe(der, (size_t)len, s->peer_id,
+					sizeof(s->peer_id)) : -ENOENT;
 	} else {
 		s->peer_rc = -ENOENT;
 	}
