@@ -18,9 +18,9 @@
  * application data, alerts, or post-handshake handshake messages.
  *
  * Where the memory goes matters as much as how much: sessions live in
- * slabs of their own (see "session pool"), and the heap that bursts of
- * handshakes grow is trimmed once a burst is over, so that an agent's
- * resident size follows its idle sessions, not its busiest second.
+ * slabs of their own (slab.h), and the heap that bursts of handshakes grow
+ * is trimmed once a burst is over (heap.h), so that an agent's resident
+ * size follows its idle sessions, not its busiest second.
  *
  * For the handover to be exact, wolfSSL must not read past the record that
  * completes its handshake, so that whatever follows (application data the
@@ -64,14 +64,11 @@
  * enforced.
  */
 #include <errno.h>
-#include <malloc.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -81,7 +78,9 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "der.h"
+#include "heap.h"
 #include "log.h"
+#include "slab.h"
 #include "tls.h"
 
 #define TLS_CIPHERS	"TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256"
@@ -184,53 +183,6 @@ struct tls_sess {
 	char peer_id[MF_SPIFFE_MAX];	/* when peer_rc == 0 */
 };
 
-/* ---- transient heap ------------------------------------------------------ */
-
-/*
- * What a session takes from the malloc heap is transient: its WOLFSSL for
- * the handshake (~80 KB for a few milliseconds), its queue buffers while
- * data is on its way.  A burst of new connections grows the heap by that
- * many times over, and free() only gives back the top of the heap, while
- * the burst's memory is mostly below what was allocated meanwhile: without
- * help an agent would keep the size of its busiest second for ever, and an
- * agent's resident size with thousands of idle connections would say more
- * about how they were opened than about what they hold.
- *
- * So the bytes held this way are counted (handshakes at an estimate), and
- * when they fall to a sixteenth of a peak of at least TLS_TRIM_PEAK, the
- * burst is over: malloc_trim() returns the free pages to the system.  A
- * trim needs a new peak of that size after it, which bounds how often it
- * can happen to far less than the allocations it follows.
- */
-#define TLS_HS_HEAP	(80u * 1024)
-#define TLS_TRIM_PEAK	(8u << 20)
-
-static size_t tls_heap_live, tls_heap_peak;
-
-static void tls_heap_grow(size_t n)
-{
-	size_t live = __atomic_add_fetch(&tls_heap_live, n, __ATOMIC_RELAXED);
-	size_t peak = __atomic_load_n(&tls_heap_peak, __ATOMIC_RELAXED);
-
-	while (live > peak &&
-	       !__atomic_compare_exchange_n(&tls_heap_peak, &peak, live, true,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-}
-
-static void tls_heap_shrink(size_t n)
-{
-	size_t live = __atomic_sub_fetch(&tls_heap_live, n, __ATOMIC_RELAXED);
-	size_t peak = __atomic_load_n(&tls_heap_peak, __ATOMIC_RELAXED);
-
-	if (peak < TLS_TRIM_PEAK || live > peak / 16)
-		return;
-	/* The thread that resets the peak trims. */
-	if (__atomic_compare_exchange_n(&tls_heap_peak, &peak, live, false,
-					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		malloc_trim(0);
-}
-
 /* ---- queues -------------------------------------------------------------- */
 
 static size_t tls_inq_len(const struct tls_inq *q)
@@ -264,7 +216,7 @@ static int tls_inq_put(struct tls_inq *q, const void *p, size_t n)
 		nb = realloc(q->buf, cap);
 		if (!nb)
 			return -ENOMEM;
-		tls_heap_grow(cap - q->cap);
+		heap_grow(cap - q->cap);
 		q->buf = nb;
 		q->cap = cap;
 	}
@@ -277,7 +229,7 @@ static void tls_inq_free(struct tls_inq *q)
 {
 	if (q->buf) {
 		free(q->buf);
-		tls_heap_shrink(q->cap);
+		heap_shrink(q->cap);
 	}
 	memset(q, 0, sizeof(*q));
 }
@@ -314,7 +266,7 @@ static struct tls_chunk *tls_chunk_get(struct tls_outq *q)
 	} else {
 		c = malloc(sizeof(*c));
 		if (c)
-			tls_heap_grow(sizeof(*c));
+			heap_grow(sizeof(*c));
 	}
 	if (c) {
 		c->next = NULL;
@@ -328,7 +280,7 @@ static void tls_chunk_free(struct tls_chunk *c)
 	if (!c)
 		return;
 	free(c);
-	tls_heap_shrink(sizeof(*c));
+	heap_shrink(sizeof(*c));
 }
 
 static void tls_chunk_put(struct tls_outq *q, struct tls_chunk *c)
@@ -445,138 +397,13 @@ static void tls_outq_free(struct tls_outq *q)
 
 /* ---- session pool -------------------------------------------------------- */
 
-/*
- * Sessions live in slabs mmap'ed for them, not on the malloc heap.  A
- * handshake takes ~80 KB from the heap for a few milliseconds, so a burst
- * of handshakes grows the heap by that many times; sessions that outlive
- * the burst, if malloc'ed in the middle of it, would pin the pages around
- * them and the heap could not shrink back.  Packed in their own slabs they
- * cost their size, and the heap only holds what is transient, which is
- * trimmed once a burst is over (see tls_heap_shrink()).
- *
- * A slab is TLS_SLAB_SIZE bytes aligned to its size, so the slab of an
- * object is found by masking its address.  Objects are carved from a slab
- * as needed (untouched pages stay unpopulated) and recycled through a free
- * list; a slab that empties is unmapped, but for one kept to absorb churn.
- * The lock makes this safe with several loop threads; it is taken once per
- * session creation and release, next to work that costs far more.
- */
-#define TLS_SLAB_SIZE	(256u * 1024)
-#define TLS_OBJ_SIZE	((sizeof(struct tls_sess) + 63) & ~(size_t)63)
-#define TLS_SLAB_HDR	((sizeof(struct tls_slab) + 63) & ~(size_t)63)
-#define TLS_SLAB_OBJS	((TLS_SLAB_SIZE - TLS_SLAB_HDR) / TLS_OBJ_SIZE)
+/* What a handshake holds on the heap, counted as transient (heap.h): the
+ * WOLFSSL with its session, peer certificate and handshake state. */
+#define TLS_HS_HEAP	(80u * 1024)
 
-struct tls_slab {
-	struct tls_slab *prev, *next;	/* on tls_pool.avail while not full */
-	void *free;		/* released objects, linked through their
-				 * first word */
-	size_t carved;		/* objects taken from fresh memory so far */
-	size_t used;		/* objects live */
-};
-
-static struct {
-	pthread_mutex_t lock;
-	struct tls_slab *avail;	/* slabs with room */
-	struct tls_slab *spare;	/* an empty slab kept mapped */
-} tls_pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-/* A new slab, aligned to its size.  NULL on ENOMEM. */
-static struct tls_slab *tls_slab_new(void)
-{
-	size_t len = 2 * TLS_SLAB_SIZE, lead;
-	uint8_t *p, *slab;
-
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	/* Keep the aligned TLS_SLAB_SIZE in the middle, give back the rest. */
-	slab = (uint8_t *)(((uintptr_t)p + TLS_SLAB_SIZE - 1) &
-			   ~(uintptr_t)(TLS_SLAB_SIZE - 1));
-	lead = (size_t)(slab - p);
-	if (lead)
-		munmap(p, lead);
-	if (len - lead - TLS_SLAB_SIZE)
-		munmap(slab + TLS_SLAB_SIZE, len - lead - TLS_SLAB_SIZE);
-	memset(slab, 0, sizeof(struct tls_slab));
-	return (struct tls_slab *)slab;
-}
-
-static void tls_slab_link(struct tls_slab *sl)
-{
-	sl->prev = NULL;
-	sl->next = tls_pool.avail;
-	if (sl->next)
-		sl->next->prev = sl;
-	tls_pool.avail = sl;
-}
-
-static void tls_slab_unlink(struct tls_slab *sl)
-{
-	if (sl->prev)
-		sl->prev->next = sl->next;
-	else
-		tls_pool.avail = sl->next;
-	if (sl->next)
-		sl->next->prev = sl->prev;
-	sl->prev = sl->next = NULL;
-}
-
-/* A zeroed session.  NULL on ENOMEM. */
-static struct tls_sess *tls_pool_get(void)
-{
-	struct tls_slab *sl;
-	void *obj;
-
-	pthread_mutex_lock(&tls_pool.lock);
-	sl = tls_pool.avail;
-	if (!sl) {
-		sl = tls_pool.spare;
-		tls_pool.spare = NULL;
-		if (!sl)
-			sl = tls_slab_new();
-		if (!sl) {
-			pthread_mutex_unlock(&tls_pool.lock);
-			return NULL;
-		}
-		tls_slab_link(sl);
-	}
-	if (sl->free) {
-		obj = sl->free;
-		sl->free = *(void **)obj;
-	} else {
-		obj = (uint8_t *)sl + TLS_SLAB_HDR + sl->carved++ * TLS_OBJ_SIZE;
-	}
-	if (++sl->used == TLS_SLAB_OBJS)
-		tls_slab_unlink(sl);
-	pthread_mutex_unlock(&tls_pool.lock);
-	memset(obj, 0, sizeof(struct tls_sess));
-	return obj;
-}
-
-static void tls_pool_put(struct tls_sess *s)
-{
-	struct tls_slab *sl = (struct tls_slab *)((uintptr_t)s &
-					~(uintptr_t)(TLS_SLAB_SIZE - 1));
-
-	pthread_mutex_lock(&tls_pool.lock);
-	if (sl->used == TLS_SLAB_OBJS)
-		tls_slab_link(sl);	/* was full: has room again */
-	*(void **)s = sl->free;
-	sl->free = s;
-	if (--sl->used == 0) {
-		tls_slab_unlink(sl);
-		if (!tls_pool.spare) {
-			/* Reused from the start: no free list to walk. */
-			sl->free = NULL;
-			sl->carved = 0;
-			tls_pool.spare = sl;
-		} else {
-			munmap(sl, TLS_SLAB_SIZE);
-		}
-	}
-	pthread_mutex_unlock(&tls_pool.lock);
-}
+/* Sessions outlive the bursts of handshakes that open them: off the heap
+ * (slab.h). */
+static struct slab_pool tls_pool = SLAB_POOL_INIT(sizeof(struct tls_sess));
 
 /* ---- errors -------------------------------------------------------------- */
 
@@ -769,17 +596,17 @@ int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx)
 {
 	struct tls_sess *s;
 
-	s = tls_pool_get();
+	s = slab_get(&tls_pool);
 	if (!s)
 		return -ENOMEM;
 	s->ctx = ctx;
 	s->peer_rc = -ENOTCONN;
 	s->ssl = wolfSSL_new(ctx->wctx);
 	if (!s->ssl) {
-		tls_pool_put(s);
+		slab_put(&tls_pool, s);
 		return -ENOMEM;
 	}
-	tls_heap_grow(TLS_HS_HEAP);
+	heap_grow(TLS_HS_HEAP);
 	wolfSSL_SetIOReadCtx(s->ssl, s);
 	wolfSSL_SetIOWriteCtx(s->ssl, s);
 	if (ctx->role == TLS_ROLE_CLIENT &&
@@ -787,8 +614,8 @@ int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx)
 		/* Without it the first flight could carry a share for a group
 		 * the server refuses, costing a HelloRetryRequest. */
 		wolfSSL_free(s->ssl);
-		tls_heap_shrink(TLS_HS_HEAP);
-		tls_pool_put(s);
+		heap_shrink(TLS_HS_HEAP);
+		slab_put(&tls_pool, s);
 		return -ENOMEM;
 	}
 	*out = s;
@@ -801,7 +628,7 @@ void tls_sess_free(struct tls_sess *s)
 		return;
 	if (s->ssl) {
 		wolfSSL_free(s->ssl);
-		tls_heap_shrink(TLS_HS_HEAP);
+		heap_shrink(TLS_HS_HEAP);
 	}
 	if (s->keys && s->rec.cipher == wolfssl_aes_gcm) {
 		wc_AesFree(&s->rec.rd.k.aes);
@@ -812,7 +639,7 @@ void tls_sess_free(struct tls_sess *s)
 	tls_inq_free(&s->in);
 	tls_outq_free(&s->out);
 	free(s->err);
-	tls_pool_put(s);
+	slab_put(&tls_pool, s);
 }
 
 int tls_feed(struct tls_sess *s, const void *cipher, size_t n)
@@ -1325,7 +1152,7 @@ static int tls_handoff(struct tls_sess *s)
 
 	wolfSSL_free(ssl);	/* zeroes its copies of the keys */
 	s->ssl = NULL;
-	tls_heap_shrink(TLS_HS_HEAP);
+	heap_shrink(TLS_HS_HEAP);
 	return 0;
 }
 
