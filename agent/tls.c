@@ -31,22 +31,16 @@
  * whatever a wolfSSL version does, and the handover checks that no record
  * was left half-read.
  *
- * Queues the session owns:
+ * Queues the session owns (bufq.h, which says how they keep bytes in
+ * place and give memory back):
  *  - in:  ciphertext the event loop received, appended by tls_feed();
  *         read by wolfSSL's receive callback during the handshake, and by
  *         tls_read() after, which decrypts in place or straight into the
  *         caller's buffer;
  *  - out: ciphertext to send, appended by wolfSSL's send callback during
- *         the handshake and by our record writer after; drained by the
- *         loop through tls_out_pending()/tls_out_consume().
- * Both give their memory back when they drain: an idle session holds no
- * buffer.
- *
- * The output queue is a list of fixed-size chunks, so that bytes never move
- * once written: the pointer tls_out_pending() hands out stays valid while an
- * io_uring send of it is in flight, even if more records are appended
- * meanwhile.  A chunk is freed only when all of it has been consumed.  A
- * record is always whole inside one chunk: it is sealed in place there.
+ *         the handshake and by our record writer after, which seals each
+ *         record in place, whole inside one chunk; drained by the loop
+ *         through tls_out_pending()/tls_out_consume().
  *
  * Output is bounded twice.  tls_write() stops at TLS_OUT_SOFT_MAX, sizing
  * each record so it fits; control messages (alerts, the handshake,
@@ -77,6 +71,7 @@
 #include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "bufq.h"
 #include "der.h"
 #include "heap.h"
 #include "log.h"
@@ -88,7 +83,6 @@
 #define TLS_IN_MAX		(256u * 1024)
 #define TLS_OUT_SOFT_MAX	(256u * 1024)
 #define TLS_OUT_HARD_MAX	(TLS_OUT_SOFT_MAX + 64u * 1024)
-#define TLS_OUT_CHUNK		(32u * 1024)
 
 /* TLS 1.3 record layer (RFC 8446 5.1, 5.2). */
 #define TLS_HDR_LEN		5u
@@ -125,27 +119,6 @@ struct tls_ctx {
 	enum tls_role role;
 };
 
-/* Contiguous FIFO for received ciphertext.  After the handshake its first
- * plain_left bytes may be plaintext already decrypted in place, followed by
- * plain_skip bytes of that record to drop (inner type, padding, tag). */
-struct tls_inq {
-	uint8_t *buf;
-	size_t head, tail, cap;
-};
-
-struct tls_chunk {
-	struct tls_chunk *next;
-	size_t head, tail;	/* unconsumed bytes are data[head..tail) */
-	uint8_t data[TLS_OUT_CHUNK];
-};
-
-/* FIFO of chunks for ciphertext to send. */
-struct tls_outq {
-	struct tls_chunk *first, *last;
-	struct tls_chunk *spare;	/* one free chunk kept while streaming */
-	size_t len;			/* unconsumed bytes over all chunks */
-};
-
 /* One direction of the record layer after the handshake. */
 struct tls_dir {
 	union {
@@ -164,11 +137,15 @@ struct tls_rec {
 struct tls_sess {
 	WOLFSSL *ssl;		/* until the handshake completes */
 	struct tls_ctx *ctx;
-	struct tls_inq in;
-	struct tls_outq out;
+	struct bufq_in in;	/* ciphertext received; after the handshake
+				 * its first plain_left bytes may be plaintext
+				 * decrypted in place, followed by plain_skip
+				 * bytes of that record to drop (inner type,
+				 * padding, tag) */
+	struct bufq_out out;	/* ciphertext to send */
 	size_t rec_left;	/* handshake: bytes of the current record not
 				 * yet handed to wolfSSL */
-	size_t plain_left;	/* see struct tls_inq */
+	size_t plain_left;	/* see in */
 	size_t plain_skip;
 	bool hs_done;
 	bool peer_closed;	/* peer's close_notify seen */
@@ -182,218 +159,6 @@ struct tls_sess {
 	struct tls_rec rec;	/* keys, valid once hs_done */
 	char peer_id[MF_SPIFFE_MAX];	/* when peer_rc == 0 */
 };
-
-/* ---- queues -------------------------------------------------------------- */
-
-static size_t tls_inq_len(const struct tls_inq *q)
-{
-	return q->tail - q->head;
-}
-
-static int tls_inq_put(struct tls_inq *q, const void *p, size_t n)
-{
-	size_t len = tls_inq_len(q);
-
-	if (n > TLS_IN_MAX - len)
-		return -ENOBUFS;
-	if (n == 0)
-		return 0;
-	if (q->tail + n > q->cap && q->head > 0) {
-		memmove(q->buf, q->buf + q->head, len);
-		q->head = 0;
-		q->tail = len;
-	}
-	if (q->tail + n > q->cap) {
-		/* Small first: a handshake flight or a request is a
-		 * few hundred bytes. */
-		size_t cap = q->cap ? q->cap : 4096;
-		uint8_t *nb;
-
-		while (cap < q->tail + n)
-			cap *= 2;
-		if (cap > TLS_IN_MAX)
-			cap = TLS_IN_MAX;
-		nb = realloc(q->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		heap_grow(cap - q->cap);
-		q->buf = nb;
-		q->cap = cap;
-	}
-	memcpy(q->buf + q->tail, p, n);
-	q->tail += n;
-	return 0;
-}
-
-static void tls_inq_free(struct tls_inq *q)
-{
-	if (q->buf) {
-		free(q->buf);
-		heap_shrink(q->cap);
-	}
-	memset(q, 0, sizeof(*q));
-}
-
-/* Drops @n bytes from the front (n <= length). */
-static void tls_inq_drop(struct tls_inq *q, size_t n)
-{
-	q->head += n;
-	/* Drained: give the memory back, idle sessions hold none. */
-	if (q->head == q->tail)
-		tls_inq_free(q);
-}
-
-static size_t tls_inq_take(struct tls_inq *q, void *p, size_t n)
-{
-	size_t len = tls_inq_len(q);
-
-	if (n > len)
-		n = len;
-	if (n == 0)
-		return 0;
-	memcpy(p, q->buf + q->head, n);
-	tls_inq_drop(q, n);
-	return n;
-}
-
-/* A fresh empty chunk: the spare if there is one.  NULL on ENOMEM. */
-static struct tls_chunk *tls_chunk_get(struct tls_outq *q)
-{
-	struct tls_chunk *c = q->spare;
-
-	if (c) {
-		q->spare = NULL;
-	} else {
-		c = malloc(sizeof(*c));
-		if (c)
-			heap_grow(sizeof(*c));
-	}
-	if (c) {
-		c->next = NULL;
-		c->head = c->tail = 0;
-	}
-	return c;
-}
-
-static void tls_chunk_free(struct tls_chunk *c)
-{
-	if (!c)
-		return;
-	free(c);
-	heap_shrink(sizeof(*c));
-}
-
-static void tls_chunk_put(struct tls_outq *q, struct tls_chunk *c)
-{
-	if (!q->spare)
-		q->spare = c;
-	else
-		tls_chunk_free(c);
-}
-
-/*
- * Appends @n bytes (wolfSSL's handshake output, which may be bigger than a
- * chunk).  Every chunk needed is obtained before any byte is queued, so a
- * record is queued whole or not at all: a half-queued record would corrupt
- * the stream.  Returns 0 or -ENOMEM.
- */
-static int tls_outq_put(struct tls_outq *q, const uint8_t *p, size_t n)
-{
-	struct tls_chunk *fresh = NULL, **tailp = &fresh, *c;
-	size_t room = q->last ? TLS_OUT_CHUNK - q->last->tail : 0, need = 0;
-
-	if (n > room)
-		need = (n - room + TLS_OUT_CHUNK - 1) / TLS_OUT_CHUNK;
-	while (need-- > 0) {
-		c = tls_chunk_get(q);
-		if (!c) {
-			while (fresh) {
-				c = fresh->next;
-				tls_chunk_free(fresh);
-				fresh = c;
-			}
-			return -ENOMEM;
-		}
-		*tailp = c;
-		tailp = &c->next;
-	}
-
-	c = q->last;
-	while (n > 0) {
-		size_t k;
-
-		if (!c || c->tail == TLS_OUT_CHUNK) {
-			struct tls_chunk *nc = fresh;
-
-			fresh = nc->next;
-			nc->next = NULL;
-			if (c)
-				c->next = nc;
-			else
-				q->first = nc;
-			q->last = c = nc;
-		}
-		k = TLS_OUT_CHUNK - c->tail;
-		if (k > n)
-			k = n;
-		memcpy(c->data + c->tail, p, k);
-		c->tail += k;
-		q->len += k;
-		p += k;
-		n -= k;
-	}
-	return 0;
-}
-
-/* Contiguous room at the end of the last chunk. */
-static size_t tls_outq_room(const struct tls_outq *q)
-{
-	return q->last ? TLS_OUT_CHUNK - q->last->tail : 0;
-}
-
-/*
- * Room for @n (<= TLS_OUT_CHUNK) contiguous bytes at the end of the queue:
- * in the last chunk when they fit there, else in a fresh chunk returned in
- * *fresh, which tls_outq_commit() links.  Returns where to write, or NULL
- * on ENOMEM.
- */
-static uint8_t *tls_outq_reserve(struct tls_outq *q, size_t n,
-				 struct tls_chunk **fresh)
-{
-	*fresh = NULL;
-	if (tls_outq_room(q) >= n)
-		return q->last->data + q->last->tail;
-	*fresh = tls_chunk_get(q);
-	return *fresh ? (*fresh)->data : NULL;
-}
-
-/* Queues the @n bytes written where tls_outq_reserve() said. */
-static void tls_outq_commit(struct tls_outq *q, struct tls_chunk *fresh,
-			    size_t n)
-{
-	if (fresh) {
-		if (q->last)
-			q->last->next = fresh;
-		else
-			q->first = fresh;
-		q->last = fresh;
-	}
-	q->last->tail += n;
-	q->len += n;
-}
-
-static void tls_outq_free(struct tls_outq *q)
-{
-	struct tls_chunk *c = q->first, *next;
-
-	while (c) {
-		next = c->next;
-		tls_chunk_free(c);
-		c = next;
-	}
-	tls_chunk_free(q->spare);
-	memset(q, 0, sizeof(*q));
-}
 
 /* ---- session pool -------------------------------------------------------- */
 
@@ -429,8 +194,8 @@ static void tls_set_err(struct tls_sess *s, const char *fmt, ...)
 static int tls_cb_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 {
 	struct tls_sess *s = arg;
-	struct tls_inq *q = &s->in;
-	size_t n = tls_inq_len(q);
+	struct bufq_in *q = &s->in;
+	size_t n = bufq_in_len(q);
 
 	(void)ssl;
 	if (sz <= 0)
@@ -438,14 +203,14 @@ static int tls_cb_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 	if (s->rec_left == 0) {
 		if (n < TLS_HDR_LEN)
 			return WOLFSSL_CBIO_ERR_WANT_READ;
-		s->rec_left = TLS_HDR_LEN +
-			((size_t)q->buf[q->head + 3] << 8 | q->buf[q->head + 4]);
+		s->rec_left = TLS_HDR_LEN + ((size_t)bufq_in_data(q)[3] << 8 |
+					     bufq_in_data(q)[4]);
 	}
 	if (n > s->rec_left)
 		n = s->rec_left;
 	if (n > (size_t)sz)
 		n = (size_t)sz;
-	n = tls_inq_take(q, buf, n);
+	n = bufq_in_take(q, buf, n);
 	s->rec_left -= n;
 	return n ? (int)n : WOLFSSL_CBIO_ERR_WANT_READ;
 }
@@ -459,7 +224,7 @@ static int tls_cb_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 		return 0;
 	if (s->out.len + (size_t)sz > TLS_OUT_HARD_MAX)
 		return WOLFSSL_CBIO_ERR_WANT_WRITE;
-	if (tls_outq_put(&s->out, (const uint8_t *)buf, (size_t)sz) < 0)
+	if (bufq_out_put(&s->out, buf, (size_t)sz) < 0)
 		return WOLFSSL_CBIO_ERR_GENERAL;
 	return sz;
 }
@@ -636,60 +401,30 @@ void tls_sess_free(struct tls_sess *s)
 	}
 	/* Traffic keys: do not leave them in freed memory. */
 	explicit_bzero(&s->rec, sizeof(s->rec));
-	tls_inq_free(&s->in);
-	tls_outq_free(&s->out);
+	bufq_in_free(&s->in);
+	bufq_out_free(&s->out);
 	free(s->err);
 	slab_put(&tls_pool, s);
 }
 
 int tls_feed(struct tls_sess *s, const void *cipher, size_t n)
 {
-	return tls_inq_put(&s->in, cipher, n);
+	return bufq_in_put(&s->in, cipher, n, TLS_IN_MAX);
 }
 
 size_t tls_in_space(const struct tls_sess *s)
 {
-	return TLS_IN_MAX - tls_inq_len(&s->in);
+	return TLS_IN_MAX - bufq_in_len(&s->in);
 }
 
 size_t tls_out_pending(struct tls_sess *s, const void **p)
 {
-	struct tls_chunk *c = s->out.first;
-
-	if (!c || c->head == c->tail) {
-		*p = NULL;
-		return 0;
-	}
-	*p = c->data + c->head;
-	return c->tail - c->head;
+	return bufq_out_peek(&s->out, p);
 }
 
 void tls_out_consume(struct tls_sess *s, size_t n)
 {
-	struct tls_outq *q = &s->out;
-
-	while (n > 0 && q->first) {
-		struct tls_chunk *c = q->first;
-		size_t k = c->tail - c->head;
-
-		if (k > n)
-			k = n;
-		c->head += k;
-		q->len -= k;
-		n -= k;
-		if (c->head < c->tail)
-			break;
-		/* Drained: keep one chunk as the spare while more is queued
-		 * (streaming), free the rest. */
-		q->first = c->next;
-		if (!q->first)
-			q->last = NULL;
-		tls_chunk_put(q, c);
-	}
-	/* An idle connection holds no buffers: thousands of them wait most
-	 * of the time. */
-	if (q->len == 0)
-		tls_outq_free(q);
+	bufq_out_consume(&s->out, n);
 }
 
 static bool tls_err_is_cert(int err)
@@ -826,11 +561,11 @@ static int tls_write_record(struct tls_sess *s, uint8_t type, const void *p,
 			    size_t n)
 {
 	size_t blen = n + 1 + TLS_TAG_LEN, total = TLS_HDR_LEN + blen;
-	struct tls_chunk *fresh;
+	struct bufq_chunk *fresh;
 	uint8_t *dst;
 	int ret;
 
-	dst = tls_outq_reserve(&s->out, total, &fresh);
+	dst = bufq_out_reserve(&s->out, total, &fresh);
 	if (!dst)
 		return -ENOMEM;
 	dst[0] = TLS_CT_APPDATA;	/* the outer type of every record */
@@ -842,13 +577,12 @@ static int tls_write_record(struct tls_sess *s, uint8_t type, const void *p,
 	dst[TLS_HDR_LEN + n] = type;
 	ret = tls_seal(&s->rec, dst, dst + TLS_HDR_LEN, n + 1);
 	if (ret < 0) {
-		if (fresh)
-			tls_chunk_put(&s->out, fresh);
+		bufq_out_recycle(&s->out, fresh);
 		if (ret == -EKEYEXPIRED)
 			tls_set_err(s, "write: the traffic key reached its record limit");
 		return ret;
 	}
-	tls_outq_commit(&s->out, fresh, total);
+	bufq_out_commit(&s->out, fresh, total);
 	return 0;
 }
 
@@ -966,15 +700,15 @@ static int tls_on_handshake(struct tls_sess *s, const uint8_t *p, size_t len)
  */
 static ssize_t tls_read_record(struct tls_sess *s, uint8_t *dst, size_t room)
 {
-	struct tls_inq *q = &s->in;
-	size_t avail = tls_inq_len(q), blen, ctlen, len;
+	struct bufq_in *q = &s->in;
+	size_t avail = bufq_in_len(q), blen, ctlen, len;
 	uint8_t *hdr, *body, *pt, type;
 	bool direct;
 	int ret;
 
 	if (avail < TLS_HDR_LEN)
 		return -EAGAIN;
-	hdr = q->buf + q->head;
+	hdr = bufq_in_data(q);
 	blen = (size_t)hdr[3] << 8 | hdr[4];
 	/* After the handshake every record is protected (5.2); the legacy
 	 * version is not checked (5.1) but authenticated as part of @hdr. */
@@ -1014,15 +748,15 @@ static ssize_t tls_read_record(struct tls_sess *s, uint8_t *dst, size_t room)
 	switch (type) {
 	case TLS_CT_APPDATA:
 		if (direct) {
-			tls_inq_drop(q, TLS_HDR_LEN + blen);
+			bufq_in_drop(q, TLS_HDR_LEN + blen);
 			return (ssize_t)len;
 		}
 		if (len == 0) {
-			tls_inq_drop(q, TLS_HDR_LEN + blen);
+			bufq_in_drop(q, TLS_HDR_LEN + blen);
 			return 0;
 		}
 		/* Cannot drain the queue: the record is still behind. */
-		tls_inq_drop(q, TLS_HDR_LEN);
+		bufq_in_drop(q, TLS_HDR_LEN);
 		s->plain_left = len;
 		s->plain_skip = blen - len;
 		return 0;
@@ -1038,7 +772,7 @@ static ssize_t tls_read_record(struct tls_sess *s, uint8_t *dst, size_t room)
 	}
 	if (ret < 0)
 		return ret;
-	tls_inq_drop(q, TLS_HDR_LEN + blen);
+	bufq_in_drop(q, TLS_HDR_LEN + blen);
 	return 0;
 }
 
@@ -1179,7 +913,7 @@ int tls_handshake(struct tls_sess *s)
 
 ssize_t tls_read(struct tls_sess *s, void *buf, size_t n)
 {
-	struct tls_inq *q = &s->in;
+	struct bufq_in *q = &s->in;
 	uint8_t *out = buf;
 	size_t done = 0;
 	ssize_t r;
@@ -1195,14 +929,14 @@ ssize_t tls_read(struct tls_sess *s, void *buf, size_t n)
 			size_t k = s->plain_left < n - done ?
 				   s->plain_left : n - done;
 
-			memcpy(out + done, q->buf + q->head, k);
+			memcpy(out + done, bufq_in_data(q), k);
 			done += k;
 			s->plain_left -= k;
 			if (s->plain_left == 0) {
 				k += s->plain_skip;
 				s->plain_skip = 0;
 			}
-			tls_inq_drop(q, k);
+			bufq_in_drop(q, k);
 			continue;
 		}
 		r = tls_read_record(s, out + done, n - done);
@@ -1244,7 +978,7 @@ ssize_t tls_write(struct tls_sess *s, const void *buf, size_t n)
 			k = room;
 		/* A record lives in one chunk: rather than leave the end of
 		 * the last chunk empty, fill it with a shorter record. */
-		tail = tls_outq_room(&s->out);
+		tail = bufq_out_room(&s->out);
 		tail = tail > TLS_RECORD_OVERHEAD ?
 			tail - TLS_RECORD_OVERHEAD : 0;
 		if (k > tail && tail >= TLS_WRITE_MIN)

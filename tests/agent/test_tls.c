@@ -504,7 +504,7 @@ out:
 /* The output queue is bounded, and bytes handed out never move. */
 static bool test_output_bounded_and_stable(void)
 {
-	static uint8_t big[1u << 20], copy[TLS_OUT_CHUNK];
+	static uint8_t big[1u << 20], copy[BUFQ_CHUNK];
 	size_t n, got = 0, total = 0;
 	const void *q;
 	struct pair p;
