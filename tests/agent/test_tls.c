@@ -4,14 +4,14 @@
  * shuttled by hand.  Certificates are made at test time with the openssl
  * CLI in a temporary directory that is removed at the end.
  *
- * Includes tls.c to build contexts the public API refuses to build (no
- * client certificate, TLS 1.2 only).
+ * Reaches inside (tls-int.h) to build contexts the public API refuses to
+ * build (no client certificate, TLS 1.2 only) and to see the queues.
  */
 #include <unistd.h>
 
 #include "harness/test.h"
 #include "harness/pki_harness.h"
-#include "../../agent/tls.c"
+#include "../../agent/tls-int.h"
 
 #define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
 #define ID_SERVER "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The record layer tls.c takes over from wolfSSL after the handshake.
+ * The record layer that takes over from wolfSSL after the handshake.
  *
  * The strongest check that it speaks TLS 1.3 is wolfSSL's own record
  * layer: a "raw" peer is a session whose WOLFSSL the test drives directly
@@ -10,13 +10,13 @@
  * tampered, reordered and unprotected records, and key updates, which it
  * does not support.
  *
- * Includes tls.c to reach the session internals and the raw WOLFSSL.
+ * Reaches the session internals and the raw WOLFSSL through tls-int.h.
  */
 #include <unistd.h>
 
 #include "harness/test.h"
 #include "harness/pki_harness.h"
-#include "../../agent/tls.c"
+#include "../../agent/tls-int.h"
 
 #define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
 #define ID_SERVER "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
