@@ -7,16 +7,12 @@
  * Reaches inside (tls-int.h) to build contexts the public API refuses to
  * build (no client certificate, TLS 1.2 only) and to see the queues.
  */
-#include <unistd.h>
-
 #include "harness/test.h"
 #include "harness/pki_harness.h"
 #include "../../agent/tls-int.h"
+#include "harness/tls_harness.h"
 
-#define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
-#define ID_SERVER "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
 
-static char dir[64];
 static bool have_openssl, have_certs;
 
 static const char *path(const char *name)
@@ -25,14 +21,8 @@ static const char *path(const char *name)
 	static int i;
 	char *b = bufs[i++ % 8];
 
-	snprintf(b, 256, "%s/%s", dir, name);
+	snprintf(b, 256, "%s/%s", th_dir, name);
 	return b;
-}
-
-/* CA @name (subject /CN=@name) in dir. */
-static int make_ca(const char *name)
-{
-	return ph_make_ca(dir, name, name);
 }
 
 /* A leaf @name (subject /CN=@name) signed by CA @ca, with subjectAltName
@@ -40,23 +30,18 @@ static int make_ca(const char *name)
  * NULL. */
 static int make_leaf(const char *name, const char *ca, const char *san)
 {
-	return ph_make_leaf(dir, ca, name, name, san);
+	return ph_make_leaf(th_dir, ca, name, name, san);
 }
 
 static bool setup(void)
 {
 	have_openssl = ph_have_openssl();
-	if (!have_openssl)
-		return false;
-	snprintf(dir, sizeof(dir), "/tmp/mf-test-tls-XXXXXX");
-	if (!mkdtemp(dir))
-		return false;
-	return make_ca("ca") == 0 && make_ca("ca2") == 0 &&
-	       make_leaf("client", "ca", "URI:" ID_CLIENT) == 0 &&
-	       make_leaf("server", "ca", "URI:" ID_SERVER) == 0 &&
-	       make_leaf("rogue-client", "ca2", "URI:" ID_CLIENT) == 0 &&
-	       make_leaf("rogue-server", "ca2", "URI:" ID_SERVER) == 0 &&
-	       make_leaf("two-uris", "ca", "URI:" ID_CLIENT ",URI:" ID_SERVER) == 0 &&
+	return ph_make_pki(th_dir, sizeof(th_dir), "tls") &&
+	       ph_make_ca(th_dir, "ca2", "ca2") == 0 &&
+	       make_leaf("rogue-client", "ca2", "URI:" PH_ID_CLIENT) == 0 &&
+	       make_leaf("rogue-server", "ca2", "URI:" PH_ID_SERVER) == 0 &&
+	       make_leaf("two-uris", "ca",
+			 "URI:" PH_ID_CLIENT ",URI:" PH_ID_SERVER) == 0 &&
 	       make_leaf("dns-only", "ca", "DNS:client.mesh.local") == 0 &&
 	       make_leaf("no-san", "ca", NULL) == 0 &&
 	       make_leaf("https-uri", "ca",
@@ -65,94 +50,22 @@ static bool setup(void)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-struct pair {
-	struct tls_ctx *cctx, *sctx;
-	struct tls_sess *c, *s;
-};
-
-static int ctx_for(struct tls_ctx **out, enum tls_role role, const char *ca,
-		   const char *leaf)
+/* Opens @p with the client @cleaf and the server @sleaf, each trusting
+ * CA "ca", and runs the handshake, which must succeed. */
+static bool connect_pair(struct th_pair *p, const char *cleaf,
+			 const char *sleaf)
 {
-	char crt[256], key[256];
+	int rc, rs;
 
-	snprintf(crt, sizeof(crt), "%s/%s.crt", dir, leaf);
-	snprintf(key, sizeof(key), "%s/%s.key", dir, leaf);
-	return tls_ctx_new(out, role, path(ca), crt, key);
-}
-
-static bool pair_open(struct pair *p, const char *client_leaf,
-		      const char *client_ca, const char *server_leaf,
-		      const char *server_ca)
-{
-	memset(p, 0, sizeof(*p));
-	if (!ASSERT_EQ(ctx_for(&p->cctx, TLS_ROLE_CLIENT, client_ca,
-			       client_leaf), 0) ||
-	    !ASSERT_EQ(ctx_for(&p->sctx, TLS_ROLE_SERVER, server_ca,
-			       server_leaf), 0) ||
-	    !ASSERT_EQ(tls_sess_new(&p->c, p->cctx), 0) ||
-	    !ASSERT_EQ(tls_sess_new(&p->s, p->sctx), 0))
+	if (!th_pair_open(p, "ca", cleaf, "ca", sleaf, NULL))
 		return false;
-	return true;
+	th_handshake(p, &rc, &rs);
+	return ASSERT_EQ(rc, 0) && ASSERT_EQ(rs, 0);
 }
 
-static void pair_close(struct pair *p)
-{
-	tls_sess_free(p->c);
-	tls_sess_free(p->s);
-	tls_ctx_free(p->cctx);
-	tls_ctx_free(p->sctx);
-	memset(p, 0, sizeof(*p));
-}
-
-/* Moves ciphertext from @a to @b, as much as @b takes.  Returns bytes. */
 static size_t pump(struct tls_sess *a, struct tls_sess *b)
 {
-	size_t moved = 0, n, room;
-	const void *p;
-
-	while ((n = tls_out_pending(a, &p)) > 0) {
-		room = tls_in_space(b);
-		if (n > room)
-			n = room;
-		if (n == 0 || tls_feed(b, p, n) != 0)
-			break;
-		tls_out_consume(a, n);
-		moved += n;
-	}
-	return moved;
-}
-
-/* Client flights seen by the last handshake(): 2 in a full TLS 1.3
- * handshake (ClientHello; Certificate..Finished), 3 after a retry. */
-static int client_flights;
-
-/* Runs the handshake to its end.  Returns the client's and the server's
- * last results in *rc, *rs. */
-static void handshake(struct pair *p, int *rc, int *rs)
-{
-	int i;
-
-	*rc = *rs = -EAGAIN;
-	client_flights = 0;
-	for (i = 0; i < 20; i++) {
-		size_t moved;
-
-		if (*rc == -EAGAIN)
-			*rc = tls_handshake(p->c);
-		moved = pump(p->c, p->s);
-		if (moved)
-			client_flights++;
-		if (*rs == -EAGAIN)
-			*rs = tls_handshake(p->s);
-		moved += pump(p->s, p->c);
-		if (*rc != -EAGAIN && *rs != -EAGAIN && moved == 0)
-			break;
-	}
-}
-
-static uint8_t pattern(size_t i, unsigned seed)
-{
-	return (uint8_t)((i * 2654435761u) >> 13) ^ (uint8_t)seed;
+	return th_pump(a, b, 0);
 }
 
 /* Reads everything @s has decrypted, checking it against the pattern and
@@ -166,7 +79,7 @@ static ssize_t drain_check(struct tls_sess *s, size_t *got, unsigned seed,
 
 	while ((r = tls_read(s, buf, sizeof(buf))) > 0) {
 		for (i = 0; i < (size_t)r; i++) {
-			if (buf[i] != pattern(*got + i, seed)) {
+			if (buf[i] != th_pattern(*got + i, seed)) {
 				fprintf(stderr, "mismatch at %zu\n", *got + i);
 				*ok = false;
 				return -EBADMSG;
@@ -182,7 +95,7 @@ static size_t fill(uint8_t *buf, size_t off, size_t n, unsigned seed)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		buf[i] = pattern(off + i, seed);
+		buf[i] = th_pattern(off + i, seed);
 	return n;
 }
 
@@ -190,19 +103,19 @@ static size_t fill(uint8_t *buf, size_t off, size_t n, unsigned seed)
 
 static bool test_handshake_profile_and_identities(void)
 {
-	struct pair p;
+	struct th_pair p;
 	char id[MF_SPIFFE_MAX];
 	int rc, rs;
 	bool ok = false;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!pair_open(&p, "client", "ca.crt", "server", "ca.crt"))
+	if (!th_pair_open(&p, "ca", "client", "ca", "server", NULL))
 		goto out;
 	/* Before the handshake there is no peer. */
 	if (!ASSERT_EQ(tls_peer_spiffe(p.s, id, sizeof(id)), -ENOTCONN))
 		goto out;
-	handshake(&p, &rc, &rs);
+	th_handshake(&p, &rc, &rs);
 	if (!ASSERT_EQ(rc, 0) || !ASSERT_EQ(rs, 0))
 		goto out;
 	if (!ASSERT_STREQ(tls_version_name(p.c), "TLSv1.3") ||
@@ -213,19 +126,19 @@ static bool test_handshake_profile_and_identities(void)
 	    !ASSERT_STREQ(tls_cipher_name(p.s), "TLS13-AES128-GCM-SHA256"))
 		goto out;
 	if (!ASSERT_EQ(tls_peer_spiffe(p.s, id, sizeof(id)), 0) ||
-	    !ASSERT_STREQ(id, ID_CLIENT) ||
+	    !ASSERT_STREQ(id, PH_ID_CLIENT) ||
 	    !ASSERT_EQ(tls_peer_spiffe(p.c, id, sizeof(id)), 0) ||
-	    !ASSERT_STREQ(id, ID_SERVER))
+	    !ASSERT_STREQ(id, PH_ID_SERVER))
 		goto out;
-	if (!ASSERT_EQ(tls_peer_spiffe(p.c, id, strlen(ID_SERVER)),
+	if (!ASSERT_EQ(tls_peer_spiffe(p.c, id, strlen(PH_ID_SERVER)),
 		       -ENAMETOOLONG))
 		goto out;
 	/* No HelloRetryRequest: the client's first share was X25519. */
-	if (!ASSERT_EQ(client_flights, 2))
+	if (!ASSERT_EQ(p.client_flights, 2))
 		goto out;
 	ok = true;
 out:
-	pair_close(&p);
+	th_pair_close(&p);
 	return ok;
 }
 
@@ -235,16 +148,13 @@ static bool test_bulk_both_ways(void)
 	const size_t total = 1u << 20;
 	static uint8_t wbuf[70000];
 	size_t c_sent = 0, s_sent = 0, c_got = 0, s_got = 0;
-	struct pair p;
-	int rc, rs, rounds = 0;
+	struct th_pair p;
+	int rounds = 0;
 	bool ok = false, data_ok = true;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!pair_open(&p, "client", "ca.crt", "server", "ca.crt"))
-		goto out;
-	handshake(&p, &rc, &rs);
-	if (!ASSERT_EQ(rc, 0) || !ASSERT_EQ(rs, 0))
+	if (!connect_pair(&p, "client", "server"))
 		goto out;
 	while ((c_got < total || s_got < total) && rounds++ < 10000) {
 		ssize_t w;
@@ -280,14 +190,14 @@ static bool test_bulk_both_ways(void)
 	     ASSERT_TRUE(!p.c->out.first && !p.c->out.spare && !p.c->in.buf) &&
 	     ASSERT_TRUE(!p.s->out.first && !p.s->out.spare && !p.s->in.buf);
 out:
-	pair_close(&p);
+	th_pair_close(&p);
 	return ok;
 }
 
 /* @first closes, then keeps reading what @second still sends; then @second
  * closes.  Both see 0 from tls_read on the other's close_notify. */
 static bool half_close(struct tls_sess *first, struct tls_sess *second,
-		       struct pair *p)
+		       struct th_pair *p)
 {
 	uint8_t buf[4096];
 	size_t got = 0;
@@ -321,57 +231,49 @@ static bool half_close(struct tls_sess *first, struct tls_sess *second,
 
 static bool test_half_close_client_first(void)
 {
-	struct pair p;
-	int rc, rs;
+	struct th_pair p;
 	bool ok = false;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!pair_open(&p, "client", "ca.crt", "server", "ca.crt"))
-		goto out;
-	handshake(&p, &rc, &rs);
-	if (!ASSERT_EQ(rc, 0) || !ASSERT_EQ(rs, 0))
+	if (!connect_pair(&p, "client", "server"))
 		goto out;
 	ok = half_close(p.c, p.s, &p);
 out:
-	pair_close(&p);
+	th_pair_close(&p);
 	return ok;
 }
 
 static bool test_half_close_server_first(void)
 {
-	struct pair p;
+	struct th_pair p;
 	char id[MF_SPIFFE_MAX];
-	int rc, rs;
 	bool ok = false;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!pair_open(&p, "client", "ca.crt", "server", "ca.crt"))
-		goto out;
-	handshake(&p, &rc, &rs);
-	if (!ASSERT_EQ(rc, 0) || !ASSERT_EQ(rs, 0))
+	if (!connect_pair(&p, "client", "server"))
 		goto out;
 	ok = half_close(p.s, p.c, &p) &&
 	     /* Closing after the peer resets wolfSSL's state inside; the
 	      * identity must survive that. */
 	     ASSERT_EQ(tls_peer_spiffe(p.s, id, sizeof(id)), 0) &&
-	     ASSERT_STREQ(id, ID_CLIENT);
+	     ASSERT_STREQ(id, PH_ID_CLIENT);
 out:
-	pair_close(&p);
+	th_pair_close(&p);
 	return ok;
 }
 
 /* The server refuses the client: the server's handshake fails, and the
  * client, whose TLS 1.3 handshake ends before the server has checked its
  * certificate, gets the server's alert on its first read. */
-static bool refused_by_server(struct pair *p, int want_server_err)
+static bool refused_by_server(struct th_pair *p, int want_server_err)
 {
 	uint8_t buf[64];
 	int rc, rs;
 	ssize_t r;
 
-	handshake(p, &rc, &rs);
+	th_handshake(p, &rc, &rs);
 	if (!ASSERT_EQ(rs, want_server_err))
 		return false;
 	fprintf(stderr, "  server: %s\n", tls_last_error(p->s));
@@ -389,58 +291,75 @@ static bool refused_by_server(struct pair *p, int want_server_err)
 	       ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -ENOTCONN);
 }
 
+/* Replaces @p's client by one on a context the API refuses to make,
+ * *ctx (the caller frees it after the pair): @method's, trusting CA
+ * "ca", with the client's certificate when @cert. */
+static bool swap_client(struct th_pair *p, WOLFSSL_METHOD *method, bool cert,
+			struct tls_ctx **ctx)
+{
+	struct tls_ctx *x = calloc(1, sizeof(*x));
+
+	*ctx = x;
+	if (!ASSERT_TRUE(x))
+		return false;
+	x->role = TLS_ROLE_CLIENT;
+	x->wctx = wolfSSL_CTX_new(method);
+	if (!ASSERT_TRUE(x->wctx) ||
+	    !ASSERT_EQ(wolfSSL_CTX_load_verify_locations(x->wctx,
+			path("ca.crt"), NULL), WOLFSSL_SUCCESS) ||
+	    (cert && (!ASSERT_EQ(wolfSSL_CTX_use_certificate_file(x->wctx,
+				path("client.crt"), WOLFSSL_FILETYPE_PEM),
+				 WOLFSSL_SUCCESS) ||
+		      !ASSERT_EQ(wolfSSL_CTX_use_PrivateKey_file(x->wctx,
+				path("client.key"), WOLFSSL_FILETYPE_PEM),
+				 WOLFSSL_SUCCESS))))
+		return false;
+	wolfSSL_CTX_SetIORecv(x->wctx, tls_cb_recv);
+	wolfSSL_CTX_SetIOSend(x->wctx, tls_cb_send);
+	tls_sess_free(p->c);
+	p->c = NULL;
+	return ASSERT_EQ(tls_sess_new(&p->c, x), 0);
+}
+
 static bool test_client_from_other_ca_refused(void)
 {
-	struct pair p;
+	struct th_pair p;
 	bool ok = false;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	/* The rogue client trusts our server, our server does not trust it. */
-	if (!pair_open(&p, "rogue-client", "ca.crt", "server", "ca.crt"))
+	if (!th_pair_open(&p, "ca", "rogue-client", "ca", "server", NULL))
 		goto out;
 	ok = refused_by_server(&p, -EACCES);
 out:
-	pair_close(&p);
+	th_pair_close(&p);
 	return ok;
 }
 
 static bool test_client_without_cert_refused(void)
 {
 	struct tls_ctx *bare = NULL;
-	struct pair p;
+	struct th_pair p;
 	bool ok = false;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!pair_open(&p, "client", "ca.crt", "server", "ca.crt"))
+	if (!th_pair_open(&p, "ca", "client", "ca", "server", NULL))
 		goto out;
-	/* Swap in a client context that trusts the CA but has no cert. */
-	bare = calloc(1, sizeof(*bare));
-	if (!ASSERT_TRUE(bare))
-		goto out;
-	bare->role = TLS_ROLE_CLIENT;
-	bare->wctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
-	if (!ASSERT_TRUE(bare->wctx) ||
-	    !ASSERT_EQ(wolfSSL_CTX_load_verify_locations(bare->wctx,
-			path("ca.crt"), NULL), WOLFSSL_SUCCESS))
-		goto out;
-	wolfSSL_CTX_SetIORecv(bare->wctx, tls_cb_recv);
-	wolfSSL_CTX_SetIOSend(bare->wctx, tls_cb_send);
-	tls_sess_free(p.c);
-	p.c = NULL;
-	if (!ASSERT_EQ(tls_sess_new(&p.c, bare), 0))
+	/* A client context that trusts the CA but has no cert. */
+	if (!swap_client(&p, wolfTLSv1_3_client_method(), false, &bare))
 		goto out;
 	ok = refused_by_server(&p, -EACCES);
 out:
-	pair_close(&p);
+	th_pair_close(&p);
 	tls_ctx_free(bare);
 	return ok;
 }
 
 static bool test_server_from_other_ca_refused(void)
 {
-	struct pair p;
+	struct th_pair p;
 	char id[MF_SPIFFE_MAX];
 	int rc, rs;
 	bool ok = false;
@@ -448,55 +367,36 @@ static bool test_server_from_other_ca_refused(void)
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	/* The rogue server trusts our client; our client does not trust it. */
-	if (!pair_open(&p, "client", "ca.crt", "rogue-server", "ca.crt"))
+	if (!th_pair_open(&p, "ca", "client", "ca", "rogue-server", NULL))
 		goto out;
-	handshake(&p, &rc, &rs);
+	th_handshake(&p, &rc, &rs);
 	fprintf(stderr, "  client: %s\n", tls_last_error(p.c));
 	ok = ASSERT_EQ(rc, -EACCES) && ASSERT_TRUE(rs < 0 && rs != -EAGAIN) &&
 	     ASSERT_EQ(tls_peer_spiffe(p.c, id, sizeof(id)), -ENOTCONN);
 out:
-	pair_close(&p);
+	th_pair_close(&p);
 	return ok;
 }
 
 static bool test_tls12_client_refused(void)
 {
 	struct tls_ctx *old = NULL;
-	struct pair p;
+	struct th_pair p;
 	int rc, rs;
 	bool ok = false;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!pair_open(&p, "client", "ca.crt", "server", "ca.crt"))
+	if (!th_pair_open(&p, "ca", "client", "ca", "server", NULL))
 		goto out;
-	old = calloc(1, sizeof(*old));
-	if (!ASSERT_TRUE(old))
+	if (!swap_client(&p, wolfTLSv1_2_client_method(), true, &old))
 		goto out;
-	old->role = TLS_ROLE_CLIENT;
-	old->wctx = wolfSSL_CTX_new(wolfTLSv1_2_client_method());
-	if (!ASSERT_TRUE(old->wctx) ||
-	    !ASSERT_EQ(wolfSSL_CTX_load_verify_locations(old->wctx,
-			path("ca.crt"), NULL), WOLFSSL_SUCCESS) ||
-	    !ASSERT_EQ(wolfSSL_CTX_use_certificate_file(old->wctx,
-			path("client.crt"), WOLFSSL_FILETYPE_PEM),
-		       WOLFSSL_SUCCESS) ||
-	    !ASSERT_EQ(wolfSSL_CTX_use_PrivateKey_file(old->wctx,
-			path("client.key"), WOLFSSL_FILETYPE_PEM),
-		       WOLFSSL_SUCCESS))
-		goto out;
-	wolfSSL_CTX_SetIORecv(old->wctx, tls_cb_recv);
-	wolfSSL_CTX_SetIOSend(old->wctx, tls_cb_send);
-	tls_sess_free(p.c);
-	p.c = NULL;
-	if (!ASSERT_EQ(tls_sess_new(&p.c, old), 0))
-		goto out;
-	handshake(&p, &rc, &rs);
+	th_handshake(&p, &rc, &rs);
 	fprintf(stderr, "  server: %s\n", tls_last_error(p.s));
 	ok = ASSERT_TRUE(rs < 0 && rs != -EAGAIN) &&
 	     ASSERT_TRUE(rc < 0 && rc != -EAGAIN);
 out:
-	pair_close(&p);
+	th_pair_close(&p);
 	tls_ctx_free(old);
 	return ok;
 }
@@ -507,17 +407,13 @@ static bool test_output_bounded_and_stable(void)
 	static uint8_t big[1u << 20], copy[BUFQ_CHUNK];
 	size_t n, got = 0, total = 0;
 	const void *q;
-	struct pair p;
+	struct th_pair p;
 	bool ok = false, data_ok = true;
 	ssize_t w;
-	int rc, rs;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!pair_open(&p, "client", "ca.crt", "server", "ca.crt"))
-		goto out;
-	handshake(&p, &rc, &rs);
-	if (!ASSERT_EQ(rc, 0) || !ASSERT_EQ(rs, 0))
+	if (!connect_pair(&p, "client", "server"))
 		goto out;
 	fill(big, 0, sizeof(big), 3);
 	w = tls_write(p.c, big, 1000);
@@ -567,7 +463,7 @@ static bool test_output_bounded_and_stable(void)
 	}
 	ok = ASSERT_TRUE(data_ok) && ASSERT_EQ(got, total);
 out:
-	pair_close(&p);
+	th_pair_close(&p);
 	return ok;
 }
 
@@ -597,7 +493,7 @@ static bool test_ctx_errors(void)
 static int own_id(const char *leaf, char *buf, size_t n)
 {
 	struct tls_ctx *ctx;
-	int ret = ctx_for(&ctx, TLS_ROLE_CLIENT, "ca.crt", leaf);
+	int ret = th_ctx(&ctx, TLS_ROLE_CLIENT, "ca", leaf, NULL);
 
 	if (ret < 0)
 		return -1000 + ret;
@@ -613,9 +509,9 @@ static bool test_spiffe_from_san(void)
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	return ASSERT_EQ(own_id("client", id, sizeof(id)), 0) &&
-	       ASSERT_STREQ(id, ID_CLIENT) &&
-	       ASSERT_EQ(own_id("client", id, strlen(ID_CLIENT) + 1), 0) &&
-	       ASSERT_EQ(own_id("client", id, strlen(ID_CLIENT)),
+	       ASSERT_STREQ(id, PH_ID_CLIENT) &&
+	       ASSERT_EQ(own_id("client", id, strlen(PH_ID_CLIENT) + 1), 0) &&
+	       ASSERT_EQ(own_id("client", id, strlen(PH_ID_CLIENT)),
 			 -ENAMETOOLONG) &&
 	       ASSERT_EQ(own_id("two-uris", id, sizeof(id)), -EINVAL) &&
 	       ASSERT_EQ(own_id("dns-only", id, sizeof(id)), -ENOENT) &&
@@ -648,7 +544,6 @@ int main(void)
 	TEST_RUN(test_ctx_errors);
 	TEST_RUN(test_spiffe_from_san);
 	tls_global_fini();
-	if (dir[0] && strncmp(dir, "/tmp/mf-test-tls-", 17) == 0)
-		ph_sh("rm -rf '%s'", dir);
+	ph_remove(th_dir);
 	TEST_MAIN_END();
 }

@@ -4,28 +4,18 @@
  * a certificate the openssl CLI made (in a temporary directory removed at
  * the end), whole, truncated and corrupted byte by byte.
  */
-#include <unistd.h>
-
 #include "harness/test.h"
 #include "harness/pki_harness.h"
 #include "der.h"
 #include "meshforge/abi.h"
 
-#define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
 
 static char dir[64];
 static bool have_cert;
 
 static bool setup(void)
 {
-	if (!ph_have_openssl())
-		return false;
-	snprintf(dir, sizeof(dir), "/tmp/mf-test-der-XXXXXX");
-	if (!mkdtemp(dir))
-		return false;
-	return ph_make_ca(dir, "ca", "ca") == 0 &&
-	       ph_make_leaf(dir, "ca", "client", "client",
-			    "URI:" ID_CLIENT) == 0 &&
+	return ph_make_pki(dir, sizeof(dir), "der") &&
 	       ph_sh("cd %s && openssl x509 -in client.crt -outform der "
 		     "-out client.der", dir) == 0;
 }
@@ -103,13 +93,13 @@ static bool test_der_integers_and_times(void)
  * The SPIFFE ID of every truncation of a real certificate, and of it with
  * each byte in turn flipped.  A truncation is refused.  A flip is refused
  * (-EBADMSG, -ENOENT) or yields the URI SAN as the flipped certificate
- * spells it, which is ID_CLIENT unless the flip hit one of its bytes:
+ * spells it, which is PH_ID_CLIENT unless the flip hit one of its bytes:
  * never another ID, never a read past the end (the truncations are
  * exact-size heap copies, so under ASan an overrun is caught too).
  */
 static bool test_der_walker_robust(void)
 {
-	char id[MF_SPIFFE_MAX], want[sizeof(ID_CLIENT)];
+	char id[MF_SPIFFE_MAX], want[sizeof(PH_ID_CLIENT)];
 	uint8_t der[4096], *cp;
 	const uint8_t *uri;
 	size_t len, i, at;
@@ -126,10 +116,10 @@ static bool test_der_walker_robust(void)
 		return false;
 	len = fread(der, 1, sizeof(der), f);
 	fclose(f);
-	uri = memmem(der, len, ID_CLIENT, strlen(ID_CLIENT));
+	uri = memmem(der, len, PH_ID_CLIENT, strlen(PH_ID_CLIENT));
 	if (!ASSERT_TRUE(uri) ||
 	    !ASSERT_EQ(der_cert_spiffe(der, len, id, sizeof(id)), 0) ||
-	    !ASSERT_STREQ(id, ID_CLIENT))
+	    !ASSERT_STREQ(id, PH_ID_CLIENT))
 		return false;
 	for (i = 0; i < len; i++) {
 		cp = malloc(i ? i : 1);
@@ -142,9 +132,9 @@ static bool test_der_walker_robust(void)
 			return false;
 	}
 	for (i = 0; i < len; i++) {
-		memcpy(want, ID_CLIENT, sizeof(want));
+		memcpy(want, PH_ID_CLIENT, sizeof(want));
 		at = i - (size_t)(uri - der);	/* wraps when before it */
-		if (at < strlen(ID_CLIENT))
+		if (at < strlen(PH_ID_CLIENT))
 			want[at] ^= 0xff;
 		der[i] ^= 0xff;
 		ret = der_cert_spiffe(der, len, id, sizeof(id));
@@ -175,7 +165,6 @@ int main(void)
 	TEST_RUN(test_der_lengths);
 	TEST_RUN(test_der_integers_and_times);
 	TEST_RUN(test_der_walker_robust);
-	if (dir[0] && strncmp(dir, "/tmp/mf-test-der-", 17) == 0)
-		ph_sh("rm -rf '%s'", dir);
+	ph_remove(dir);
 	TEST_MAIN_END();
 }
