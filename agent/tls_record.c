@@ -297,14 +297,10 @@ static int tls_on_handshake(struct tls_sess *s, const uint8_t *p, size_t len)
 		return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
 				    "empty handshake record");
 	while (len > 0) {
-		size_t mlen;
+		size_t mlen = len < 4 ? 0 :
+			      (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
 
-		if (len < 4)
-			return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED,
-					    "read", "handshake message split "
-					    "over records (unsupported)");
-		mlen = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-		if (mlen > len - 4)
+		if (len < 4 || mlen > len - 4)
 			return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED,
 					    "read", "handshake message split "
 					    "over records (unsupported)");

@@ -39,13 +39,10 @@
 #include "../../agent/tls.h"
 
 /* ASan's allocator pads every block and holds freed ones in quarantine:
- * under it, resident size measures ASan, not the sessions. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TLS_MEM_ASAN	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TLS_MEM_ASAN	1
-#endif
+ * under it, resident size measures ASan, not the sessions.  GCC says so
+ * with __SANITIZE_ADDRESS__, clang with __has_feature(). */
+#ifndef __has_feature
+#define __has_feature(x) 0
 #endif
 
 #define TLS_MEM_PAIRS	2000
@@ -386,7 +383,7 @@ static bool test_idle_session_memory(void)
 	int sv[2] = { -1, -1 }, status = 0;
 	pid_t pid;
 
-#ifdef TLS_MEM_ASAN
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
 	TEST_SKIP("built with AddressSanitizer, whose allocator makes resident "
 		  "size meaningless");
 #endif
