@@ -67,7 +67,7 @@ static bool test_handshake_profile_and_identities(void)
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!th_pair_open(&p, "ca", "client", "ca", "server", NULL))
+	if (!th_pair_open(&p, "client", "server", NULL))
 		goto out;
 	/* Before the handshake there is no peer. */
 	if (!ASSERT_EQ(tls_peer_spiffe(p.s, id, sizeof(id)), -ENOTCONN))
@@ -164,7 +164,7 @@ static bool test_client_from_other_ca_refused(void)
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	/* The rogue client trusts our server, our server does not trust it. */
-	if (!th_pair_open(&p, "ca", "rogue-client", "ca", "server", NULL))
+	if (!th_pair_open(&p, "rogue-client", "server", NULL))
 		goto out;
 	ok = refused_by_server(&p, -EACCES);
 out:
@@ -180,7 +180,7 @@ static bool test_client_without_cert_refused(void)
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!th_pair_open(&p, "ca", "client", "ca", "server", NULL))
+	if (!th_pair_open(&p, "client", "server", NULL))
 		goto out;
 	/* A client context that trusts the CA but has no cert. */
 	if (!swap_client(&p, wolfTLSv1_3_client_method(), false, &bare))
@@ -202,7 +202,7 @@ static bool test_server_from_other_ca_refused(void)
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	/* The rogue server trusts our client; our client does not trust it. */
-	if (!th_pair_open(&p, "ca", "client", "ca", "rogue-server", NULL))
+	if (!th_pair_open(&p, "client", "rogue-server", NULL))
 		goto out;
 	th_handshake(&p, &rc, &rs);
 	fprintf(stderr, "  client: %s\n", tls_last_error(p.c));
@@ -222,7 +222,7 @@ static bool test_tls12_client_refused(void)
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!th_pair_open(&p, "ca", "client", "ca", "server", NULL))
+	if (!th_pair_open(&p, "client", "server", NULL))
 		goto out;
 	if (!swap_client(&p, wolfTLSv1_2_client_method(), true, &old))
 		goto out;
@@ -262,7 +262,7 @@ static bool test_ctx_errors(void)
 static int own_id(const char *leaf, char *buf, size_t n)
 {
 	struct tls_ctx *ctx;
-	int ret = th_ctx(&ctx, TLS_ROLE_CLIENT, "ca", leaf, NULL);
+	int ret = th_ctx(&ctx, TLS_ROLE_CLIENT, leaf, NULL);
 
 	if (ret < 0)
 		return -1000 + ret;

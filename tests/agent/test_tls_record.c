@@ -29,7 +29,7 @@ static bool have_certs;
 static bool pair_open(struct th_pair *p, bool raw_c, bool raw_s,
 		      const char *client_ciphers)
 {
-	if (!th_pair_open(p, "ca", "client", "ca", "server", client_ciphers))
+	if (!th_pair_open(p, "client", "server", client_ciphers))
 		return false;
 	p->raw_c = raw_c;
 	p->raw_s = raw_s;

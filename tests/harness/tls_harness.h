@@ -4,7 +4,7 @@
  * them (test_tls, test_tls_record), over the test PKI of pki_harness.h in
  * th_dir:
  *   th_pair_open()  a client and a server session on contexts made from
- *                   CA and leaf stems of th_dir; th_pair_close() frees all.
+ *                   leaf stems of th_dir; th_pair_close() frees all.
  *   th_pump()       moves ciphertext from one session to the other.
  *   th_handshake()  runs the handshake to its end; an end marked raw is
  *                   driven through its WOLFSSL directly, so it never hands
@@ -25,18 +25,18 @@ struct th_pair {
 				 * TLS 1.3 handshake, 3 after a retry */
 };
 
-/* A context for @role with CA @ca, leaf @leaf (stems in th_dir) and cipher
- * list @ciphers (NULL: the profile's).  Returns 0 or -errno. */
+/* A context for @role with leaf @leaf (a stem in th_dir), trusting CA
+ * "ca", offering @ciphers (NULL: the profile's).  Returns 0 or -errno. */
 static inline int th_ctx(struct tls_ctx **out, enum tls_role role,
-			 const char *ca, const char *leaf, const char *ciphers)
+			 const char *leaf, const char *ciphers)
 {
-	char cafile[128], crt[128], key[128];
+	char ca[128], crt[128], key[128];
 	int ret;
 
-	snprintf(cafile, sizeof(cafile), "%s/%s.crt", th_dir, ca);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", th_dir);
 	snprintf(crt, sizeof(crt), "%s/%s.crt", th_dir, leaf);
 	snprintf(key, sizeof(key), "%s/%s.key", th_dir, leaf);
-	ret = tls_ctx_new(out, role, cafile, crt, key);
+	ret = tls_ctx_new(out, role, ca, crt, key);
 	if (ret == 0 && ciphers &&
 	    wolfSSL_CTX_set_cipher_list((*out)->wctx, ciphers) !=
 	    WOLFSSL_SUCCESS)
@@ -44,17 +44,15 @@ static inline int th_ctx(struct tls_ctx **out, enum tls_role role,
 	return ret;
 }
 
-/* The client: leaf @cleaf trusting CA @cca, offering @ciphers (NULL: the
- * profile's); the server: leaf @sleaf trusting CA @sca. */
-static inline bool th_pair_open(struct th_pair *p, const char *cca,
-				const char *cleaf, const char *sca,
+/* The client with leaf @cleaf, offering @ciphers (NULL: the profile's),
+ * and the server with leaf @sleaf. */
+static inline bool th_pair_open(struct th_pair *p, const char *cleaf,
 				const char *sleaf, const char *ciphers)
 {
 	memset(p, 0, sizeof(*p));
-	return ASSERT_EQ(th_ctx(&p->cctx, TLS_ROLE_CLIENT, cca, cleaf,
-				ciphers), 0) &&
-	       ASSERT_EQ(th_ctx(&p->sctx, TLS_ROLE_SERVER, sca, sleaf, NULL),
+	return ASSERT_EQ(th_ctx(&p->cctx, TLS_ROLE_CLIENT, cleaf, ciphers),
 			 0) &&
+	       ASSERT_EQ(th_ctx(&p->sctx, TLS_ROLE_SERVER, sleaf, NULL), 0) &&
 	       ASSERT_EQ(tls_sess_new(&p->c, p->cctx), 0) &&
 	       ASSERT_EQ(tls_sess_new(&p->s, p->sctx), 0);
 }
