@@ -13,14 +13,12 @@
  * traffic keys, IVs and sequence numbers (wolfSSL's ATOMIC_USER accessors),
  * cache the peer's SPIFFE ID and the names for logs, and free the WOLFSSL.
  * What stays per session is struct tls_sess, about 2.8 KB, most of it the
- * two AEAD contexts.  The record layer after the handover is TLS 1.3
- * (RFC 8446 section 5): AEAD records of type application_data carrying
- * application data, alerts, or post-handshake handshake messages.
+ * two AEAD contexts of the record layer that takes over (tls_record.c).
  *
  * Where the memory goes matters as much as how much: sessions live in
- * slabs of their own (see "session pool"), and the heap that bursts of
- * handshakes grow is trimmed once a burst is over, so that an agent's
- * resident size follows its idle sessions, not its busiest second.
+ * slabs of their own (slab.h), and the heap that bursts of handshakes grow
+ * is trimmed once a burst is over (heap.h), so that an agent's resident
+ * size follows its idle sessions, not its busiest second.
  *
  * For the handover to be exact, wolfSSL must not read past the record that
  * completes its handshake, so that whatever follows (application data the
@@ -31,561 +29,50 @@
  * whatever a wolfSSL version does, and the handover checks that no record
  * was left half-read.
  *
- * Queues the session owns:
+ * Queues the session owns (bufq.h):
  *  - in:  ciphertext the event loop received, appended by tls_feed();
  *         read by wolfSSL's receive callback during the handshake, and by
- *         tls_read() after, which decrypts in place or straight into the
- *         caller's buffer;
+ *         the record layer (tls_record.c) after;
  *  - out: ciphertext to send, appended by wolfSSL's send callback during
- *         the handshake and by our record writer after; drained by the
- *         loop through tls_out_pending()/tls_out_consume().
- * Both give their memory back when they drain: an idle session holds no
- * buffer.
- *
- * The output queue is a list of fixed-size chunks, so that bytes never move
- * once written: the pointer tls_out_pending() hands out stays valid while an
- * io_uring send of it is in flight, even if more records are appended
- * meanwhile.  A chunk is freed only when all of it has been consumed.  A
- * record is always whole inside one chunk: it is sealed in place there.
- *
- * Output is bounded twice.  tls_write() stops at TLS_OUT_SOFT_MAX, sizing
- * each record so it fits; control messages (alerts, the handshake,
- * close_notify) may go up to TLS_OUT_HARD_MAX.  During the handshake the
- * send callback says WANT_WRITE only past the hard bound.
- *
- * Not supported after the handshake (our agents never send them): KeyUpdate
- * (wolfSSL does not give out the traffic secrets it would need; wolfSSL
- * itself sends one only when asked to), post-handshake authentication, and
- * handshake messages split over records.  Each fails the session with a
- * clear reason rather than being misread.  So a connection's keys never
- * change: as before the handover (wolfSSL never updates keys on its own),
- * AES-GCM's usage limit of 2^24.5 records per key (RFC 8446 5.5, about
- * 390 GB of full records in one direction of one connection) is not
- * enforced.
+ *         the handshake, which says WANT_WRITE only past TLS_OUT_HARD_MAX,
+ *         and by the record layer after; drained by the loop through
+ *         tls_out_pending()/tls_out_consume().
  */
 #include <errno.h>
-#include <malloc.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <wolfssl/options.h>
-#include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
-#include <wolfssl/wolfcrypt/aes.h>
-#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "der.h"
+#include "heap.h"
 #include "log.h"
-#include "tls.h"
+#include "slab.h"
+#include "tls-int.h"
 
 #define TLS_CIPHERS	"TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256"
 
-#define TLS_IN_MAX		(256u * 1024)
-#define TLS_OUT_SOFT_MAX	(256u * 1024)
-#define TLS_OUT_HARD_MAX	(TLS_OUT_SOFT_MAX + 64u * 1024)
-#define TLS_OUT_CHUNK		(32u * 1024)
-
-/* TLS 1.3 record layer (RFC 8446 5.1, 5.2). */
-#define TLS_HDR_LEN		5u
-#define TLS_TAG_LEN		16u
-#define TLS_NONCE_LEN		12u
-/* Largest plaintext of one record. */
-#define TLS_RECORD_MAX		16384u
-/* Largest protected record body the peer may send: 2^14 + 256. */
-#define TLS_CIPHER_MAX		(TLS_RECORD_MAX + 256u)
-/* What a record adds to its plaintext: header, inner content type, tag. */
-#define TLS_RECORD_OVERHEAD	(TLS_HDR_LEN + 1u + TLS_TAG_LEN)
-/* Do not cut a write into records smaller than this when the queue is
- * nearly full: wait for it to drain instead. */
-#define TLS_WRITE_MIN		1024u
-
-/* Content types and alerts we deal in. */
-#define TLS_CT_ALERT		21
-#define TLS_CT_HANDSHAKE	22
-#define TLS_CT_APPDATA		23
-#define TLS_ALERT_WARNING	1
-#define TLS_ALERT_FATAL		2
-#define TLS_AD_CLOSE_NOTIFY	0
-#define TLS_AD_UNEXPECTED	10
-#define TLS_AD_BAD_RECORD_MAC	20
-#define TLS_AD_RECORD_OVERFLOW	22
-#define TLS_AD_DECODE_ERROR	50
-#define TLS_AD_INTERNAL_ERROR	80
-#define TLS_AD_USER_CANCELED	90
-#define TLS_HS_NEW_TICKET	4
-#define TLS_HS_KEY_UPDATE	24
-
-struct tls_ctx {
-	WOLFSSL_CTX *wctx;
-	enum tls_role role;
-};
-
-/* Contiguous FIFO for received ciphertext.  After the handshake its first
- * plain_left bytes may be plaintext already decrypted in place, followed by
- * plain_skip bytes of that record to drop (inner type, padding, tag). */
-struct tls_inq {
-	uint8_t *buf;
-	size_t head, tail, cap;
-};
-
-struct tls_chunk {
-	struct tls_chunk *next;
-	size_t head, tail;	/* unconsumed bytes are data[head..tail) */
-	uint8_t data[TLS_OUT_CHUNK];
-};
-
-/* FIFO of chunks for ciphertext to send. */
-struct tls_outq {
-	struct tls_chunk *first, *last;
-	struct tls_chunk *spare;	/* one free chunk kept while streaming */
-	size_t len;			/* unconsumed bytes over all chunks */
-};
-
-/* One direction of the record layer after the handshake. */
-struct tls_dir {
-	union {
-		Aes aes;	/* AES-GCM: the expanded key */
-		uint8_t key[CHACHA20_POLY1305_AEAD_KEYSIZE];
-	} k;
-	uint8_t iv[TLS_NONCE_LEN];	/* per-direction static IV */
-	uint64_t seq;			/* next record's sequence number */
-};
-
-struct tls_rec {
-	int cipher;			/* wolfssl_aes_gcm or wolfssl_chacha */
-	struct tls_dir rd, wr;
-};
-
-struct tls_sess {
-	WOLFSSL *ssl;		/* until the handshake completes */
-	struct tls_ctx *ctx;
-	struct tls_inq in;
-	struct tls_outq out;
-	size_t rec_left;	/* handshake: bytes of the current record not
-				 * yet handed to wolfSSL */
-	size_t plain_left;	/* see struct tls_inq */
-	size_t plain_skip;
-	bool hs_done;
-	bool peer_closed;	/* peer's close_notify seen */
-	bool sent_close;	/* our close_notify queued */
-	bool failed;		/* fatal error: the session is unusable */
-	bool keys;		/* rec holds set-up keys (free them) */
-	int peer_rc;		/* result of the SPIFFE ID extraction */
-	/* For logs after the WOLFSSL is gone; wolfSSL's static strings. */
-	const char *version_name, *cipher_name, *group_name;
-	char *err;		/* why it failed; NULL until then.  Owned */
-	struct tls_rec rec;	/* keys, valid once hs_done */
-	char peer_id[MF_SPIFFE_MAX];	/* when peer_rc == 0 */
-};
-
-/* ---- transient heap ------------------------------------------------------ */
-
-/*
- * What a session takes from the malloc heap is transient: its WOLFSSL for
- * the handshake (~80 KB for a few milliseconds), its queue buffers while
- * data is on its way.  A burst of new connections grows the heap by that
- * many times over, and free() only gives back the top of the heap, while
- * the burst's memory is mostly below what was allocated meanwhile: without
- * help an agent would keep the size of its busiest second for ever, and an
- * agent's resident size with thousands of idle connections would say more
- * about how they were opened than about what they hold.
- *
- * So the bytes held this way are counted (handshakes at an estimate), and
- * when they fall to a sixteenth of a peak of at least TLS_TRIM_PEAK, the
- * burst is over: malloc_trim() returns the free pages to the system.  A
- * trim needs a new peak of that size after it, which bounds how often it
- * can happen to far less than the allocations it follows.
- */
-#define TLS_HS_HEAP	(80u * 1024)
-#define TLS_TRIM_PEAK	(8u << 20)
-
-static size_t tls_heap_live, tls_heap_peak;
-
-static void tls_heap_grow(size_t n)
-{
-	size_t live = __atomic_add_fetch(&tls_heap_live, n, __ATOMIC_RELAXED);
-	size_t peak = __atomic_load_n(&tls_heap_peak, __ATOMIC_RELAXED);
-
-	while (live > peak &&
-	       !__atomic_compare_exchange_n(&tls_heap_peak, &peak, live, true,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-}
-
-static void tls_heap_shrink(size_t n)
-{
-	size_t live = __atomic_sub_fetch(&tls_heap_live, n, __ATOMIC_RELAXED);
-	size_t peak = __atomic_load_n(&tls_heap_peak, __ATOMIC_RELAXED);
-
-	if (peak < TLS_TRIM_PEAK || live > peak / 16)
-		return;
-	/* The thread that resets the peak trims. */
-	if (__atomic_compare_exchange_n(&tls_heap_peak, &peak, live, false,
-					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		malloc_trim(0);
-}
-
-/* ---- queues -------------------------------------------------------------- */
-
-static size_t tls_inq_len(const struct tls_inq *q)
-{
-	return q->tail - q->head;
-}
-
-static int tls_inq_put(struct tls_inq *q, const void *p, size_t n)
-{
-	size_t len = tls_inq_len(q);
-
-	if (n > TLS_IN_MAX - len)
-		return -ENOBUFS;
-	if (n == 0)
-		return 0;
-	if (q->tail + n > q->cap && q->head > 0) {
-		memmove(q->buf, q->buf + q->head, len);
-		q->head = 0;
-		q->tail = len;
-	}
-	if (q->tail + n > q->cap) {
-		/* Small first: a handshake flight or a request is a
-		 * few hundred bytes. */
-		size_t cap = q->cap ? q->cap : 4096;
-		uint8_t *nb;
-
-		while (cap < q->tail + n)
-			cap *= 2;
-		if (cap > TLS_IN_MAX)
-			cap = TLS_IN_MAX;
-		nb = realloc(q->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		tls_heap_grow(cap - q->cap);
-		q->buf = nb;
-		q->cap = cap;
-	}
-	memcpy(q->buf + q->tail, p, n);
-	q->tail += n;
-	return 0;
-}
-
-static void tls_inq_free(struct tls_inq *q)
-{
-	if (q->buf) {
-		free(q->buf);
-		tls_heap_shrink(q->cap);
-	}
-	memset(q, 0, sizeof(*q));
-}
-
-/* Drops @n bytes from the front (n <= length). */
-static void tls_inq_drop(struct tls_inq *q, size_t n)
-{
-	q->head += n;
-	/* Drained: give the memory back, idle sessions hold none. */
-	if (q->head == q->tail)
-		tls_inq_free(q);
-}
-
-static size_t tls_inq_take(struct tls_inq *q, void *p, size_t n)
-{
-	size_t len = tls_inq_len(q);
-
-	if (n > len)
-		n = len;
-	if (n == 0)
-		return 0;
-	memcpy(p, q->buf + q->head, n);
-	tls_inq_drop(q, n);
-	return n;
-}
-
-/* A fresh empty chunk: the spare if there is one.  NULL on ENOMEM. */
-static struct tls_chunk *tls_chunk_get(struct tls_outq *q)
-{
-	struct tls_chunk *c = q->spare;
-
-	if (c) {
-		q->spare = NULL;
-	} else {
-		c = malloc(sizeof(*c));
-		if (c)
-			tls_heap_grow(sizeof(*c));
-	}
-	if (c) {
-		c->next = NULL;
-		c->head = c->tail = 0;
-	}
-	return c;
-}
-
-static void tls_chunk_free(struct tls_chunk *c)
-{
-	if (!c)
-		return;
-	free(c);
-	tls_heap_shrink(sizeof(*c));
-}
-
-static void tls_chunk_put(struct tls_outq *q, struct tls_chunk *c)
-{
-	if (!q->spare)
-		q->spare = c;
-	else
-		tls_chunk_free(c);
-}
-
-/*
- * Appends @n bytes (wolfSSL's handshake output, which may be bigger than a
- * chunk).  Every chunk needed is obtained before any byte is queued, so a
- * record is queued whole or not at all: a half-queued record would corrupt
- * the stream.  Returns 0 or -ENOMEM.
- */
-static int tls_outq_put(struct tls_outq *q, const uint8_t *p, size_t n)
-{
-	struct tls_chunk *fresh = NULL, **tailp = &fresh, *c;
-	size_t room = q->last ? TLS_OUT_CHUNK - q->last->tail : 0, need = 0;
-
-	if (n > room)
-		need = (n - room + TLS_OUT_CHUNK - 1) / TLS_OUT_CHUNK;
-	while (need-- > 0) {
-		c = tls_chunk_get(q);
-		if (!c) {
-			while (fresh) {
-				c = fresh->next;
-				tls_chunk_free(fresh);
-				fresh = c;
-			}
-			return -ENOMEM;
-		}
-		*tailp = c;
-		tailp = &c->next;
-	}
-
-	c = q->last;
-	while (n > 0) {
-		size_t k;
-
-		if (!c || c->tail == TLS_OUT_CHUNK) {
-			struct tls_chunk *nc = fresh;
-
-			fresh = nc->next;
-			nc->next = NULL;
-			if (c)
-				c->next = nc;
-			else
-				q->first = nc;
-			q->last = c = nc;
-		}
-		k = TLS_OUT_CHUNK - c->tail;
-		if (k > n)
-			k = n;
-		memcpy(c->data + c->tail, p, k);
-		c->tail += k;
-		q->len += k;
-		p += k;
-		n -= k;
-	}
-	return 0;
-}
-
-/* Contiguous room at the end of the last chunk. */
-static size_t tls_outq_room(const struct tls_outq *q)
-{
-	return q->last ? TLS_OUT_CHUNK - q->last->tail : 0;
-}
-
-/*
- * Room for @n (<= TLS_OUT_CHUNK) contiguous bytes at the end of the queue:
- * in the last chunk when they fit there, else in a fresh chunk returned in
- * *fresh, which tls_outq_commit() links.  Returns where to write, or NULL
- * on ENOMEM.
- */
-static uint8_t *tls_outq_reserve(struct tls_outq *q, size_t n,
-				 struct tls_chunk **fresh)
-{
-	*fresh = NULL;
-	if (tls_outq_room(q) >= n)
-		return q->last->data + q->last->tail;
-	*fresh = tls_chunk_get(q);
-	return *fresh ? (*fresh)->data : NULL;
-}
-
-/* Queues the @n bytes written where tls_outq_reserve() said. */
-static void tls_outq_commit(struct tls_outq *q, struct tls_chunk *fresh,
-			    size_t n)
-{
-	if (fresh) {
-		if (q->last)
-			q->last->next = fresh;
-		else
-			q->first = fresh;
-		q->last = fresh;
-	}
-	q->last->tail += n;
-	q->len += n;
-}
-
-static void tls_outq_free(struct tls_outq *q)
-{
-	struct tls_chunk *c = q->first, *next;
-
-	while (c) {
-		next = c->next;
-		tls_chunk_free(c);
-		c = next;
-	}
-	tls_chunk_free(q->spare);
-	memset(q, 0, sizeof(*q));
-}
-
 /* ---- session pool -------------------------------------------------------- */
 
-/*
- * Sessions live in slabs mmap'ed for them, not on the malloc heap.  A
- * handshake takes ~80 KB from the heap for a few milliseconds, so a burst
- * of handshakes grows the heap by that many times; sessions that outlive
- * the burst, if malloc'ed in the middle of it, would pin the pages around
- * them and the heap could not shrink back.  Packed in their own slabs they
- * cost their size, and the heap only holds what is transient, which is
- * trimmed once a burst is over (see tls_heap_shrink()).
- *
- * A slab is TLS_SLAB_SIZE bytes aligned to its size, so the slab of an
- * object is found by masking its address.  Objects are carved from a slab
- * as needed (untouched pages stay unpopulated) and recycled through a free
- * list; a slab that empties is unmapped, but for one kept to absorb churn.
- * The lock makes this safe with several loop threads; it is taken once per
- * session creation and release, next to work that costs far more.
- */
-#define TLS_SLAB_SIZE	(256u * 1024)
-#define TLS_OBJ_SIZE	((sizeof(struct tls_sess) + 63) & ~(size_t)63)
-#define TLS_SLAB_HDR	((sizeof(struct tls_slab) + 63) & ~(size_t)63)
-#define TLS_SLAB_OBJS	((TLS_SLAB_SIZE - TLS_SLAB_HDR) / TLS_OBJ_SIZE)
+/* What a handshake holds on the heap, counted as transient (heap.h): the
+ * WOLFSSL with its session, peer certificate and handshake state. */
+#define TLS_HS_HEAP	(80u * 1024)
 
-struct tls_slab {
-	struct tls_slab *prev, *next;	/* on tls_pool.avail while not full */
-	void *free;		/* released objects, linked through their
-				 * first word */
-	size_t carved;		/* objects taken from fresh memory so far */
-	size_t used;		/* objects live */
-};
-
-static struct {
-	pthread_mutex_t lock;
-	struct tls_slab *avail;	/* slabs with room */
-	struct tls_slab *spare;	/* an empty slab kept mapped */
-} tls_pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-/* A new slab, aligned to its size.  NULL on ENOMEM. */
-static struct tls_slab *tls_slab_new(void)
-{
-	size_t len = 2 * TLS_SLAB_SIZE, lead;
-	uint8_t *p, *slab;
-
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	/* Keep the aligned TLS_SLAB_SIZE in the middle, give back the rest. */
-	slab = (uint8_t *)(((uintptr_t)p + TLS_SLAB_SIZE - 1) &
-			   ~(uintptr_t)(TLS_SLAB_SIZE - 1));
-	lead = (size_t)(slab - p);
-	if (lead)
-		munmap(p, lead);
-	if (len - lead - TLS_SLAB_SIZE)
-		munmap(slab + TLS_SLAB_SIZE, len - lead - TLS_SLAB_SIZE);
-	memset(slab, 0, sizeof(struct tls_slab));
-	return (struct tls_slab *)slab;
-}
-
-static void tls_slab_link(struct tls_slab *sl)
-{
-	sl->prev = NULL;
-	sl->next = tls_pool.avail;
-	if (sl->next)
-		sl->next->prev = sl;
-	tls_pool.avail = sl;
-}
-
-static void tls_slab_unlink(struct tls_slab *sl)
-{
-	if (sl->prev)
-		sl->prev->next = sl->next;
-	else
-		tls_pool.avail = sl->next;
-	if (sl->next)
-		sl->next->prev = sl->prev;
-	sl->prev = sl->next = NULL;
-}
-
-/* A zeroed session.  NULL on ENOMEM. */
-static struct tls_sess *tls_pool_get(void)
-{
-	struct tls_slab *sl;
-	void *obj;
-
-	pthread_mutex_lock(&tls_pool.lock);
-	sl = tls_pool.avail;
-	if (!sl) {
-		sl = tls_pool.spare;
-		tls_pool.spare = NULL;
-		if (!sl)
-			sl = tls_slab_new();
-		if (!sl) {
-			pthread_mutex_unlock(&tls_pool.lock);
-			return NULL;
-		}
-		tls_slab_link(sl);
-	}
-	if (sl->free) {
-		obj = sl->free;
-		sl->free = *(void **)obj;
-	} else {
-		obj = (uint8_t *)sl + TLS_SLAB_HDR + sl->carved++ * TLS_OBJ_SIZE;
-	}
-	if (++sl->used == TLS_SLAB_OBJS)
-		tls_slab_unlink(sl);
-	pthread_mutex_unlock(&tls_pool.lock);
-	memset(obj, 0, sizeof(struct tls_sess));
-	return obj;
-}
-
-static void tls_pool_put(struct tls_sess *s)
-{
-	struct tls_slab *sl = (struct tls_slab *)((uintptr_t)s &
-					~(uintptr_t)(TLS_SLAB_SIZE - 1));
-
-	pthread_mutex_lock(&tls_pool.lock);
-	if (sl->used == TLS_SLAB_OBJS)
-		tls_slab_link(sl);	/* was full: has room again */
-	*(void **)s = sl->free;
-	sl->free = s;
-	if (--sl->used == 0) {
-		tls_slab_unlink(sl);
-		if (!tls_pool.spare) {
-			/* Reused from the start: no free list to walk. */
-			sl->free = NULL;
-			sl->carved = 0;
-			tls_pool.spare = sl;
-		} else {
-			munmap(sl, TLS_SLAB_SIZE);
-		}
-	}
-	pthread_mutex_unlock(&tls_pool.lock);
-}
+/* Sessions outlive the bursts of handshakes that open them: off the heap
+ * (slab.h). */
+static struct slab_pool tls_pool = SLAB_POOL_INIT(sizeof(struct tls_sess));
 
 /* ---- errors -------------------------------------------------------------- */
 
-/* Records why @s failed (the first reason wins: later ones are fallout). */
-static void tls_set_err(struct tls_sess *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void tls_set_err(struct tls_sess *s, const char *fmt, ...)
+void tls_failf(struct tls_sess *s, const char *fmt, ...)
 {
 	va_list ap;
 
+	s->failed = true;
 	if (s->err)
 		return;
 	va_start(ap, fmt);
@@ -598,11 +85,11 @@ static void tls_set_err(struct tls_sess *s, const char *fmt, ...)
 
 /* Hands wolfSSL ciphertext, never past the end of the current record: see
  * the top of the file for why. */
-static int tls_cb_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
+int tls_cb_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 {
 	struct tls_sess *s = arg;
-	struct tls_inq *q = &s->in;
-	size_t n = tls_inq_len(q);
+	struct bufq_in *q = &s->in;
+	size_t n = bufq_in_len(q);
 
 	(void)ssl;
 	if (sz <= 0)
@@ -610,19 +97,19 @@ static int tls_cb_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 	if (s->rec_left == 0) {
 		if (n < TLS_HDR_LEN)
 			return WOLFSSL_CBIO_ERR_WANT_READ;
-		s->rec_left = TLS_HDR_LEN +
-			((size_t)q->buf[q->head + 3] << 8 | q->buf[q->head + 4]);
+		s->rec_left = TLS_HDR_LEN + ((size_t)bufq_in_data(q)[3] << 8 |
+					     bufq_in_data(q)[4]);
 	}
 	if (n > s->rec_left)
 		n = s->rec_left;
 	if (n > (size_t)sz)
 		n = (size_t)sz;
-	n = tls_inq_take(q, buf, n);
+	n = bufq_in_take(q, buf, n);
 	s->rec_left -= n;
 	return n ? (int)n : WOLFSSL_CBIO_ERR_WANT_READ;
 }
 
-static int tls_cb_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
+int tls_cb_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 {
 	struct tls_sess *s = arg;
 
@@ -631,7 +118,7 @@ static int tls_cb_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 		return 0;
 	if (s->out.len + (size_t)sz > TLS_OUT_HARD_MAX)
 		return WOLFSSL_CBIO_ERR_WANT_WRITE;
-	if (tls_outq_put(&s->out, (const uint8_t *)buf, (size_t)sz) < 0)
+	if (bufq_out_put(&s->out, buf, (size_t)sz) < 0)
 		return WOLFSSL_CBIO_ERR_GENERAL;
 	return sz;
 }
@@ -744,162 +231,7 @@ void tls_ctx_free(struct tls_ctx *ctx)
 	free(ctx);
 }
 
-/* ---- SPIFFE ID from a certificate ---------------------------------------- */
-
-/*
- * A bounds-checked DER cursor: just enough ASN.1 to walk a certificate to
- * its subjectAltName extension.  Each read either advances within [p, end)
- * or fails; nothing is trusted about lengths.
- */
-struct der {
-	const uint8_t *p, *end;
-};
-
-/* Reads one TLV.  Returns 0 and its tag and value, or -EBADMSG. */
-static int der_next(struct der *d, uint8_t *tag, struct der *val)
-{
-	size_t avail = d->end - d->p, len, nlen, i;
-	const uint8_t *p = d->p;
-
-	if (avail < 2)
-		return -EBADMSG;
-	*tag = p[0];
-	if ((*tag & 0x1f) == 0x1f)	/* high tag numbers: not in X.509 */
-		return -EBADMSG;
-	len = p[1];
-	p += 2;
-	avail -= 2;
-	if (len & 0x80) {
-		nlen = len & 0x7f;
-		/* 0x80 is BER's indefinite length, never valid DER. */
-		if (nlen == 0 || nlen > 4 || nlen > avail)
-			return -EBADMSG;
-		len = 0;
-		for (i = 0; i < nlen; i++)
-			len = len << 8 | p[i];
-		p += nlen;
-		avail -= nlen;
-	}
-	if (len > avail)
-		return -EBADMSG;
-	val->p = p;
-	val->end = p + len;
-	d->p = p + len;
-	return 0;
-}
-
-/* Enters the next TLV, which must have tag @want. */
-static int der_expect(struct der *d, uint8_t want, struct der *val)
-{
-	uint8_t tag;
-	int ret = der_next(d, &tag, val);
-
-	if (ret < 0)
-		return ret;
-	return tag == want ? 0 : -EBADMSG;
-}
-
-#define DER_SEQUENCE	0x30
-#define DER_OID		0x06
-#define DER_BOOLEAN	0x01
-#define DER_OCTETS	0x04
-#define DER_EXTENSIONS	0xa3	/* [3] EXPLICIT, constructed */
-#define DER_GN_URI	0x86	/* GeneralName uniformResourceIdentifier [6] */
-
-/* id-ce-subjectAltName, 2.5.29.17 */
-static const uint8_t oid_san[] = { 0x55, 0x1d, 0x11 };
-
-/* Counts URI SANs in a GeneralNames value; copies the first spiffe:// one
- * into @id.  Returns 0 or -EBADMSG. */
-static int san_uris(struct der gns, int *n_uri, int *n_spiffe, char *id,
-		    size_t n)
-{
-	struct der seq, v;
-	uint8_t tag;
-
-	if (der_expect(&gns, DER_SEQUENCE, &seq) < 0)
-		return -EBADMSG;
-	while (seq.p < seq.end) {
-		size_t len;
-
-		if (der_next(&seq, &tag, &v) < 0)
-			return -EBADMSG;
-		if (tag != DER_GN_URI)
-			continue;
-		(*n_uri)++;
-		len = v.end - v.p;
-		if (len < 9 || memcmp(v.p, "spiffe://", 9) != 0)
-			continue;
-		if ((*n_spiffe)++ == 0) {
-			/* An embedded NUL would let "spiffe://a\0..." pass
-			 * as a shorter ID: refuse it. */
-			if (memchr(v.p, 0, len))
-				return -EBADMSG;
-			if (len >= n) {
-				id[0] = '\0';
-				*n_spiffe = -1;	/* too long, reported below */
-				return 0;
-			}
-			memcpy(id, v.p, len);
-			id[len] = '\0';
-		}
-	}
-	return 0;
-}
-
-/*
- * The SPIFFE ID of certificate @der (@len bytes) into @buf.  An X.509-SVID
- * has exactly one URI SAN, and it is the SPIFFE ID.  Returns 0, -ENOENT
- * (no spiffe:// URI SAN), -EINVAL (more than one URI SAN), -ENAMETOOLONG,
- * or -EBADMSG for a certificate we cannot walk.
- */
-static int tls_der_spiffe(const uint8_t *der, size_t len, char *buf, size_t n)
-{
-	struct der d = { der, der + len }, cert, tbs, v, exts, ext;
-	int n_uri = 0, n_spiffe = 0;
-	uint8_t tag;
-
-	if (der_expect(&d, DER_SEQUENCE, &cert) < 0 ||
-	    der_expect(&cert, DER_SEQUENCE, &tbs) < 0)
-		return -EBADMSG;
-	/* Skip version, serial, signature, issuer, validity, subject, spki
-	 * and the optional unique IDs: the extensions are the only [3]. */
-	for (;;) {
-		if (tbs.p >= tbs.end)
-			return -ENOENT;	/* no extensions at all */
-		if (der_next(&tbs, &tag, &v) < 0)
-			return -EBADMSG;
-		if (tag == DER_EXTENSIONS)
-			break;
-	}
-	if (der_expect(&v, DER_SEQUENCE, &exts) < 0)
-		return -EBADMSG;
-	while (exts.p < exts.end) {
-		struct der oid, val;
-
-		if (der_expect(&exts, DER_SEQUENCE, &ext) < 0 ||
-		    der_expect(&ext, DER_OID, &oid) < 0)
-			return -EBADMSG;
-		if ((size_t)(oid.end - oid.p) != sizeof(oid_san) ||
-		    memcmp(oid.p, oid_san, sizeof(oid_san)) != 0)
-			continue;
-		if (der_next(&ext, &tag, &val) < 0)
-			return -EBADMSG;
-		if (tag == DER_BOOLEAN && der_next(&ext, &tag, &val) < 0)
-			return -EBADMSG;
-		if (tag != DER_OCTETS)
-			return -EBADMSG;
-		if (san_uris(val, &n_uri, &n_spiffe, buf, n) < 0)
-			return -EBADMSG;
-	}
-	if (n_spiffe < 0)
-		return n_uri > 1 ? -EINVAL : -ENAMETOOLONG;
-	if (n_uri > 1)
-		return -EINVAL;
-	if (n_spiffe == 0)
-		return -ENOENT;
-	return 0;
-}
+/* ---- identities ---------------------------------------------------------- */
 
 int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n)
 {
@@ -914,9 +246,8 @@ int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n)
 	der = wolfSSL_X509_get_der(x, &len);
 	if (!der || len <= 0)
 		return -ENOENT;
-	return tls_der_spiffe(der, (size_t)len, buf, n);
+	return der_cert_spiffe(der, (size_t)len, buf, n);
 }
-
 
 /* ---- sessions ------------------------------------------------------------ */
 
@@ -924,17 +255,17 @@ int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx)
 {
 	struct tls_sess *s;
 
-	s = tls_pool_get();
+	s = slab_get(&tls_pool);
 	if (!s)
 		return -ENOMEM;
 	s->ctx = ctx;
 	s->peer_rc = -ENOTCONN;
 	s->ssl = wolfSSL_new(ctx->wctx);
 	if (!s->ssl) {
-		tls_pool_put(s);
+		slab_put(&tls_pool, s);
 		return -ENOMEM;
 	}
-	tls_heap_grow(TLS_HS_HEAP);
+	heap_grow(TLS_HS_HEAP);
 	wolfSSL_SetIOReadCtx(s->ssl, s);
 	wolfSSL_SetIOWriteCtx(s->ssl, s);
 	if (ctx->role == TLS_ROLE_CLIENT &&
@@ -942,8 +273,8 @@ int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx)
 		/* Without it the first flight could carry a share for a group
 		 * the server refuses, costing a HelloRetryRequest. */
 		wolfSSL_free(s->ssl);
-		tls_heap_shrink(TLS_HS_HEAP);
-		tls_pool_put(s);
+		heap_shrink(TLS_HS_HEAP);
+		slab_put(&tls_pool, s);
 		return -ENOMEM;
 	}
 	*out = s;
@@ -956,68 +287,33 @@ void tls_sess_free(struct tls_sess *s)
 		return;
 	if (s->ssl) {
 		wolfSSL_free(s->ssl);
-		tls_heap_shrink(TLS_HS_HEAP);
+		heap_shrink(TLS_HS_HEAP);
 	}
-	if (s->keys && s->rec.cipher == wolfssl_aes_gcm) {
-		wc_AesFree(&s->rec.rd.k.aes);
-		wc_AesFree(&s->rec.wr.k.aes);
-	}
-	/* Traffic keys: do not leave them in freed memory. */
-	explicit_bzero(&s->rec, sizeof(s->rec));
-	tls_inq_free(&s->in);
-	tls_outq_free(&s->out);
+	tls_rec_free(&s->rec, s->keys);
+	bufq_in_free(&s->in);
+	bufq_out_free(&s->out);
 	free(s->err);
-	tls_pool_put(s);
+	slab_put(&tls_pool, s);
 }
 
 int tls_feed(struct tls_sess *s, const void *cipher, size_t n)
 {
-	return tls_inq_put(&s->in, cipher, n);
+	return bufq_in_put(&s->in, cipher, n, TLS_IN_MAX);
 }
 
 size_t tls_in_space(const struct tls_sess *s)
 {
-	return TLS_IN_MAX - tls_inq_len(&s->in);
+	return TLS_IN_MAX - bufq_in_len(&s->in);
 }
 
 size_t tls_out_pending(struct tls_sess *s, const void **p)
 {
-	struct tls_chunk *c = s->out.first;
-
-	if (!c || c->head == c->tail) {
-		*p = NULL;
-		return 0;
-	}
-	*p = c->data + c->head;
-	return c->tail - c->head;
+	return bufq_out_peek(&s->out, p);
 }
 
 void tls_out_consume(struct tls_sess *s, size_t n)
 {
-	struct tls_outq *q = &s->out;
-
-	while (n > 0 && q->first) {
-		struct tls_chunk *c = q->first;
-		size_t k = c->tail - c->head;
-
-		if (k > n)
-			k = n;
-		c->head += k;
-		q->len -= k;
-		n -= k;
-		if (c->head < c->tail)
-			break;
-		/* Drained: keep one chunk as the spare while more is queued
-		 * (streaming), free the rest. */
-		q->first = c->next;
-		if (!q->first)
-			q->last = NULL;
-		tls_chunk_put(q, c);
-	}
-	/* An idle connection holds no buffers: thousands of them wait most
-	 * of the time. */
-	if (q->len == 0)
-		tls_outq_free(q);
+	bufq_out_consume(&s->out, n);
 }
 
 static bool tls_err_is_cert(int err)
@@ -1057,12 +353,11 @@ static int tls_fail(struct tls_sess *s, int ret, const char *what)
 	if (ah.last_rx.code > 0 && ah.last_rx.level == alert_fatal) {
 		const char *desc = wolfSSL_alert_desc_string_long(ah.last_rx.code);
 
-		tls_set_err(s, "%s: %s (%d); peer alert: %s (%d)", what, msg,
-			    err, desc ? desc : "?", ah.last_rx.code);
+		tls_failf(s, "%s: %s (%d); peer alert: %s (%d)", what, msg,
+			  err, desc ? desc : "?", ah.last_rx.code);
 	} else {
-		tls_set_err(s, "%s: %s (%d)", what, msg, err);
+		tls_failf(s, "%s: %s (%d)", what, msg, err);
 	}
-	s->failed = true;
 	if (tls_err_is_cert(err))
 		return -EACCES;
 	if (err == WOLFSSL_ERROR_ZERO_RETURN || err == ZERO_RETURN ||
@@ -1071,322 +366,7 @@ static int tls_fail(struct tls_sess *s, int ret, const char *what)
 	return -EPROTO;
 }
 
-/* ---- record layer after the handshake ------------------------------------ */
-
-/*
- * Records one traffic key may protect.  RFC 8446 5.5 lets AES-GCM protect
- * 2^24.5 full-size records per key and expects a KeyUpdate before that.
- * This record layer cannot rekey, so a session fails, in either direction,
- * once its key has protected 2^24 records (256 GiB of full records): the
- * connection ends with an error rather than wearing the key out.
- */
-#define TLS_KEY_RECORDS_MAX (1ull << 24)
-
-/* The per-record nonce: the static IV XOR the sequence number (5.3). */
-static void tls_nonce(const struct tls_dir *d, uint8_t nonce[TLS_NONCE_LEN])
-{
-	int i;
-
-	memcpy(nonce, d->iv, TLS_NONCE_LEN);
-	for (i = 0; i < 8; i++)
-		nonce[TLS_NONCE_LEN - 1 - i] ^= (uint8_t)(d->seq >> (8 * i));
-}
-
-/* Encrypts the @n bytes at @p in place and puts the tag right after them;
- * @hdr (TLS_HDR_LEN bytes) is the additional data.  Returns 0, -EIO, or
- * -EKEYEXPIRED when the key has protected TLS_KEY_RECORDS_MAX records. */
-static int tls_seal(struct tls_rec *r, const uint8_t *hdr, uint8_t *p,
-		    size_t n)
-{
-	uint8_t nonce[TLS_NONCE_LEN];
-	int ret;
-
-	if (r->wr.seq >= TLS_KEY_RECORDS_MAX)
-		return -EKEYEXPIRED;
-	tls_nonce(&r->wr, nonce);
-	if (r->cipher == wolfssl_aes_gcm)
-		ret = wc_AesGcmEncrypt(&r->wr.k.aes, p, p, (word32)n, nonce,
-				       TLS_NONCE_LEN, p + n, TLS_TAG_LEN, hdr,
-				       TLS_HDR_LEN);
-	else
-		ret = wc_ChaCha20Poly1305_Encrypt(r->wr.k.key, nonce, hdr,
-						  TLS_HDR_LEN, p, (word32)n, p,
-						  p + n);
-	if (ret != 0)
-		return -EIO;
-	r->wr.seq++;
-	return 0;
-}
-
-/* Decrypts the @n bytes at @in (tag right after them) into @out, which may
- * be @in.  Returns 0, -EBADMSG when they are not authentic (then @out
- * holds garbage), or -EKEYEXPIRED when the key has opened
- * TLS_KEY_RECORDS_MAX records. */
-static int tls_open(struct tls_rec *r, const uint8_t *hdr, const uint8_t *in,
-		    size_t n, uint8_t *out)
-{
-	uint8_t nonce[TLS_NONCE_LEN];
-	int ret;
-
-	if (r->rd.seq >= TLS_KEY_RECORDS_MAX)
-		return -EKEYEXPIRED;
-	tls_nonce(&r->rd, nonce);
-	if (r->cipher == wolfssl_aes_gcm)
-		ret = wc_AesGcmDecrypt(&r->rd.k.aes, out, in, (word32)n, nonce,
-				       TLS_NONCE_LEN, in + n, TLS_TAG_LEN, hdr,
-				       TLS_HDR_LEN);
-	else
-		ret = wc_ChaCha20Poly1305_Decrypt(r->rd.k.key, nonce, hdr,
-						  TLS_HDR_LEN, in, (word32)n,
-						  in + n, out);
-	if (ret != 0)
-		return -EBADMSG;
-	r->rd.seq++;
-	return 0;
-}
-
-/*
- * Queues one record of content @type with the @n (<= TLS_RECORD_MAX)
- * bytes at @p, sealed in place in the output queue: one copy, no
- * intermediate buffer.  Queued whole or not at all.  Returns 0 or -errno.
- */
-static int tls_write_record(struct tls_sess *s, uint8_t type, const void *p,
-			    size_t n)
-{
-	size_t blen = n + 1 + TLS_TAG_LEN, total = TLS_HDR_LEN + blen;
-	struct tls_chunk *fresh;
-	uint8_t *dst;
-	int ret;
-
-	dst = tls_outq_reserve(&s->out, total, &fresh);
-	if (!dst)
-		return -ENOMEM;
-	dst[0] = TLS_CT_APPDATA;	/* the outer type of every record */
-	dst[1] = 0x03;
-	dst[2] = 0x03;
-	dst[3] = (uint8_t)(blen >> 8);
-	dst[4] = (uint8_t)blen;
-	memcpy(dst + TLS_HDR_LEN, p, n);
-	dst[TLS_HDR_LEN + n] = type;
-	ret = tls_seal(&s->rec, dst, dst + TLS_HDR_LEN, n + 1);
-	if (ret < 0) {
-		if (fresh)
-			tls_chunk_put(&s->out, fresh);
-		if (ret == -EKEYEXPIRED)
-			tls_set_err(s, "write: the traffic key reached its record limit");
-		return ret;
-	}
-	tls_outq_commit(&s->out, fresh, total);
-	return 0;
-}
-
-/*
- * Fails @s after the handshake: records "@what: @why", queues the fatal
- * alert @desc for the peer unless @desc is 0 (best effort: the session is
- * lost anyway), and returns @ret.
- */
-static int tls_rec_fail(struct tls_sess *s, int ret, uint8_t desc,
-			const char *what, const char *why)
-{
-	if (desc && !s->failed && !s->sent_close) {
-		uint8_t alert[2] = { TLS_ALERT_FATAL, desc };
-
-		(void)tls_write_record(s, TLS_CT_ALERT, alert, sizeof(alert));
-	}
-	tls_set_err(s, "%s: %s", what, why);
-	s->failed = true;
-	return ret;
-}
-
-static bool tls_alert_is_cert(uint8_t desc)
-{
-	switch (desc) {
-	case 42:	/* bad_certificate */
-	case 43:	/* unsupported_certificate */
-	case 44:	/* certificate_revoked */
-	case 45:	/* certificate_expired */
-	case 46:	/* certificate_unknown */
-	case 48:	/* unknown_ca */
-	case 49:	/* access_denied */
-	case 116:	/* certificate_required */
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* An alert from the peer.  Returns 0 or -errno. */
-static int tls_on_alert(struct tls_sess *s, const uint8_t *p, size_t len)
-{
-	const char *desc;
-
-	/* Alerts are never fragmented nor coalesced (5.1). */
-	if (len != 2)
-		return tls_rec_fail(s, -EPROTO, TLS_AD_DECODE_ERROR, "read",
-				    "malformed alert");
-	if (p[1] == TLS_AD_CLOSE_NOTIFY) {
-		s->peer_closed = true;
-		return 0;
-	}
-	if (p[1] == TLS_AD_USER_CANCELED)
-		return 0;	/* a close_notify follows (6.1) */
-	/* Every other alert is fatal in TLS 1.3 whatever its level (6). */
-	desc = wolfSSL_alert_desc_string_long(p[1]);
-	if (!desc && p[1] == 116)	/* TLS 1.3's, unknown to wolfSSL */
-		desc = "certificate_required";
-	tls_set_err(s, "read: peer alert: %s (%u)", desc ? desc : "?", p[1]);
-	s->failed = true;
-	return tls_alert_is_cert(p[1]) ? -EACCES : -EPROTO;
-}
-
-/* Post-handshake handshake messages, @len bytes at @p.  Returns 0 or
- * -errno. */
-static int tls_on_handshake(struct tls_sess *s, const uint8_t *p, size_t len)
-{
-	char why[96];
-
-	if (len == 0)
-		return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
-				    "empty handshake record");
-	while (len > 0) {
-		size_t mlen;
-
-		if (len < 4)
-			return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED,
-					    "read", "handshake message split "
-					    "over records (unsupported)");
-		mlen = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-		if (mlen > len - 4)
-			return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED,
-					    "read", "handshake message split "
-					    "over records (unsupported)");
-		switch (p[0]) {
-		case TLS_HS_NEW_TICKET:
-			/* Nothing resumes (see tls_ctx_new): a ticket is of
-			 * no use; a server never receives one. */
-			if (s->ctx->role == TLS_ROLE_CLIENT)
-				break;
-			/* fallthrough */
-		default:
-			snprintf(why, sizeof(why),
-				 "unexpected post-handshake message %u", p[0]);
-			return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED,
-					    "read", why);
-		case TLS_HS_KEY_UPDATE:
-			return tls_rec_fail(s, -EPROTO, TLS_AD_INTERNAL_ERROR,
-					    "read", "peer key update "
-					    "(unsupported)");
-		}
-		p += 4 + mlen;
-		len -= 4 + mlen;
-	}
-	return 0;
-}
-
-/*
- * Opens the record at the front of the input queue.  Application data goes
- * straight into @dst when its @room holds the whole record (the common
- * case with 16 KiB read buffers), else it is decrypted in place and left
- * in the queue as the plaintext window (s->plain_left).  Returns the bytes
- * put in @dst (possibly 0: a control record, an empty record, or data left
- * in the window), -EAGAIN when no whole record is queued, other -errno on
- * failure.
- */
-static ssize_t tls_read_record(struct tls_sess *s, uint8_t *dst, size_t room)
-{
-	struct tls_inq *q = &s->in;
-	size_t avail = tls_inq_len(q), blen, ctlen, len;
-	uint8_t *hdr, *body, *pt, type;
-	bool direct;
-	int ret;
-
-	if (avail < TLS_HDR_LEN)
-		return -EAGAIN;
-	hdr = q->buf + q->head;
-	blen = (size_t)hdr[3] << 8 | hdr[4];
-	/* After the handshake every record is protected (5.2); the legacy
-	 * version is not checked (5.1) but authenticated as part of @hdr. */
-	if (hdr[0] != TLS_CT_APPDATA)
-		return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
-				    "unprotected record after the handshake");
-	if (blen > TLS_CIPHER_MAX)
-		return tls_rec_fail(s, -EPROTO, TLS_AD_RECORD_OVERFLOW, "read",
-				    "record too long");
-	if (blen < TLS_TAG_LEN + 1)
-		return tls_rec_fail(s, -EPROTO, TLS_AD_DECODE_ERROR, "read",
-				    "record too short");
-	if (avail < TLS_HDR_LEN + blen)
-		return -EAGAIN;
-	body = hdr + TLS_HDR_LEN;
-	ctlen = blen - TLS_TAG_LEN;
-	direct = room >= ctlen;
-	pt = direct ? dst : body;
-	ret = tls_open(&s->rec, hdr, body, ctlen, pt);
-	if (ret == -EKEYEXPIRED)
-		return tls_rec_fail(s, -EKEYEXPIRED, 0, "read",
-				    "the traffic key reached its record limit");
-	if (ret < 0)
-		return tls_rec_fail(s, -EPROTO, TLS_AD_BAD_RECORD_MAC, "read",
-				    "record authentication failed");
-	/* TLSInnerPlaintext: content, type, zero padding (5.2). */
-	len = ctlen;
-	while (len > 0 && pt[len - 1] == 0)
-		len--;
-	if (len == 0)
-		return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
-				    "record without a content type");
-	type = pt[--len];
-	if (len > TLS_RECORD_MAX)
-		return tls_rec_fail(s, -EPROTO, TLS_AD_RECORD_OVERFLOW, "read",
-				    "record plaintext too long");
-	switch (type) {
-	case TLS_CT_APPDATA:
-		if (direct) {
-			tls_inq_drop(q, TLS_HDR_LEN + blen);
-			return (ssize_t)len;
-		}
-		if (len == 0) {
-			tls_inq_drop(q, TLS_HDR_LEN + blen);
-			return 0;
-		}
-		/* Cannot drain the queue: the record is still behind. */
-		tls_inq_drop(q, TLS_HDR_LEN);
-		s->plain_left = len;
-		s->plain_skip = blen - len;
-		return 0;
-	case TLS_CT_ALERT:
-		ret = tls_on_alert(s, pt, len);
-		break;
-	case TLS_CT_HANDSHAKE:
-		ret = tls_on_handshake(s, pt, len);
-		break;
-	default:
-		return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
-				    "unexpected content type");
-	}
-	if (ret < 0)
-		return ret;
-	tls_inq_drop(q, TLS_HDR_LEN + blen);
-	return 0;
-}
-
-static int tls_dir_init(struct tls_dir *d, int cipher, const uint8_t *key,
-			int klen, const uint8_t *iv, uint64_t seq)
-{
-	memcpy(d->iv, iv, TLS_NONCE_LEN);
-	d->seq = seq;
-	if (cipher != wolfssl_aes_gcm) {
-		memcpy(d->k.key, key, (size_t)klen);
-		return 0;
-	}
-	if (wc_AesInit(&d->k.aes, NULL, INVALID_DEVID) != 0)
-		return -EIO;
-	if (wc_AesGcmSetKey(&d->k.aes, key, (word32)klen) != 0) {
-		wc_AesFree(&d->k.aes);
-		return -EIO;
-	}
-	return 0;
-}
+/* ---- hand-over ----------------------------------------------------------- */
 
 /*
  * The handshake of @s just completed: takes the record layer over from
@@ -1402,7 +382,6 @@ static int tls_handoff(struct tls_sess *s)
 	int cipher, klen, len;
 	word64 rseq = 0, wseq = 0;
 	bool client = s->ctx->role == TLS_ROLE_CLIENT;
-	struct tls_rec *r = &s->rec;
 
 	cipher = wolfSSL_GetBulkCipher(ssl);
 	klen = wolfSSL_GetKeySize(ssl);
@@ -1416,18 +395,16 @@ static int tls_handoff(struct tls_sess *s)
 	       klen == CHACHA20_POLY1305_AEAD_KEYSIZE)) ||
 	    wolfSSL_GetSide(ssl) !=
 		(client ? WOLFSSL_CLIENT_END : WOLFSSL_SERVER_END)) {
-		tls_set_err(s, "handshake: cannot take over the record layer "
-			    "(version %s, cipher %s)", wolfSSL_get_version(ssl),
-			    wolfSSL_get_cipher_name(ssl));
-		s->failed = true;
+		tls_failf(s, "handshake: cannot take over the record layer "
+			  "(version %s, cipher %s)", wolfSSL_get_version(ssl),
+			  wolfSSL_get_cipher_name(ssl));
 		return -EPROTO;
 	}
 	/* wolfSSL must hold nothing of the stream: no decrypted data, no
 	 * part of a record. */
 	if (wolfSSL_has_pending(ssl) || s->rec_left != 0) {
-		tls_set_err(s, "handshake: data inside wolfSSL at the end of "
-			    "the handshake");
-		s->failed = true;
+		tls_failf(s, "handshake: data inside wolfSSL at the end of "
+			  "the handshake");
 		return -EPROTO;
 	}
 	wolfSSL_GetSequenceNumber(ssl, &wseq);
@@ -1444,21 +421,12 @@ static int tls_handoff(struct tls_sess *s)
 		riv = wolfSSL_GetClientWriteIV(ssl);
 	}
 	if (!wkey || !wiv || !rkey || !riv) {
-		tls_set_err(s, "handshake: no traffic keys");
-		s->failed = true;
+		tls_failf(s, "handshake: no traffic keys");
 		return -EPROTO;
 	}
-	r->cipher = cipher;
-	if (tls_dir_init(&r->rd, cipher, rkey, klen, riv, rseq) < 0) {
-		tls_set_err(s, "handshake: cannot set up the traffic keys");
-		s->failed = true;
-		return -EIO;
-	}
-	if (tls_dir_init(&r->wr, cipher, wkey, klen, wiv, wseq) < 0) {
-		if (cipher == wolfssl_aes_gcm)
-			wc_AesFree(&r->rd.k.aes);
-		tls_set_err(s, "handshake: cannot set up the traffic keys");
-		s->failed = true;
+	if (tls_rec_keys(&s->rec, cipher, klen, rkey, riv, rseq, wkey, wiv,
+			 wseq) < 0) {
+		tls_failf(s, "handshake: cannot set up the traffic keys");
 		return -EIO;
 	}
 	s->keys = true;
@@ -1469,8 +437,8 @@ static int tls_handoff(struct tls_sess *s)
 		der = wolfSSL_get_chain_cert(chain, 0);
 		len = wolfSSL_get_chain_length(chain, 0);
 		s->peer_rc = der && len > 0 ?
-			tls_der_spiffe(der, (size_t)len, s->peer_id,
-				       sizeof(s->peer_id)) : -ENOENT;
+			der_cert_spiffe(der, (size_t)len, s->peer_id,
+					sizeof(s->peer_id)) : -ENOENT;
 	} else {
 		s->peer_rc = -ENOENT;
 	}
@@ -1480,7 +448,7 @@ static int tls_handoff(struct tls_sess *s)
 
 	wolfSSL_free(ssl);	/* zeroes its copies of the keys */
 	s->ssl = NULL;
-	tls_heap_shrink(TLS_HS_HEAP);
+	heap_shrink(TLS_HS_HEAP);
 	return 0;
 }
 
@@ -1507,108 +475,29 @@ int tls_handshake(struct tls_sess *s)
 
 ssize_t tls_read(struct tls_sess *s, void *buf, size_t n)
 {
-	struct tls_inq *q = &s->in;
-	uint8_t *out = buf;
-	size_t done = 0;
-	ssize_t r;
-
 	if (s->peer_closed)
 		return 0;
 	if (!s->hs_done)
 		return -ENOTCONN;
-	if (s->failed)
-		return -EPROTO;
-	while (done < n && !s->peer_closed) {
-		if (s->plain_left > 0) {
-			size_t k = s->plain_left < n - done ?
-				   s->plain_left : n - done;
-
-			memcpy(out + done, q->buf + q->head, k);
-			done += k;
-			s->plain_left -= k;
-			if (s->plain_left == 0) {
-				k += s->plain_skip;
-				s->plain_skip = 0;
-			}
-			tls_inq_drop(q, k);
-			continue;
-		}
-		r = tls_read_record(s, out + done, n - done);
-		if (r == -EAGAIN)
-			break;
-		if (r < 0) {
-			/* What came before the failure is good: hand it
-			 * out; the next call reports the failure. */
-			return done ? (ssize_t)done : r;
-		}
-		done += (size_t)r;
-	}
-	if (done > 0)
-		return (ssize_t)done;
-	return s->peer_closed ? 0 : -EAGAIN;
+	return s->failed ? -EPROTO : tls_rec_read(s, buf, n);
 }
 
 ssize_t tls_write(struct tls_sess *s, const void *buf, size_t n)
 {
-	const uint8_t *p = buf;
-	size_t done = 0;
-
 	if (!s->hs_done)
 		return -ENOTCONN;
 	if (s->sent_close)
 		return -EPIPE;
-	if (s->failed)
-		return -EPROTO;
-	while (done < n) {
-		size_t want = n - done, room, tail, k;
-		int ret;
-
-		room = s->out.len < TLS_OUT_SOFT_MAX ?
-			TLS_OUT_SOFT_MAX - s->out.len : 0;
-		room = room > TLS_RECORD_OVERHEAD ?
-			room - TLS_RECORD_OVERHEAD : 0;
-		k = want < TLS_RECORD_MAX ? want : TLS_RECORD_MAX;
-		if (k > room)
-			k = room;
-		/* A record lives in one chunk: rather than leave the end of
-		 * the last chunk empty, fill it with a shorter record. */
-		tail = tls_outq_room(&s->out);
-		tail = tail > TLS_RECORD_OVERHEAD ?
-			tail - TLS_RECORD_OVERHEAD : 0;
-		if (k > tail && tail >= TLS_WRITE_MIN)
-			k = tail;
-		if (k == 0 || (k < want && k < TLS_WRITE_MIN))
-			break;
-		ret = tls_write_record(s, TLS_CT_APPDATA, p + done, k);
-		if (ret < 0) {
-			tls_rec_fail(s, ret, 0, "write", ret == -ENOMEM ?
-				     "out of memory" : "encryption failed");
-			return done ? (ssize_t)done : ret;
-		}
-		done += k;
-	}
-	return done ? (ssize_t)done : -EAGAIN;
+	return s->failed ? -EPROTO : tls_rec_write(s, buf, n);
 }
 
 int tls_close_notify(struct tls_sess *s)
 {
-	static const uint8_t alert[2] = { TLS_ALERT_WARNING,
-					  TLS_AD_CLOSE_NOTIFY };
-	int ret;
-
 	if (s->sent_close)
 		return 0;
 	if (!s->hs_done)
 		return -ENOTCONN;
-	if (s->failed)
-		return -EPROTO;
-	ret = tls_write_record(s, TLS_CT_ALERT, alert, sizeof(alert));
-	if (ret < 0)
-		return tls_rec_fail(s, ret, 0, "close_notify",
-				    ret == -ENOMEM ? "out of memory" :
-				    "encryption failed");
-	s->sent_close = true;
-	return 0;
+	return s->failed ? -EPROTO : tls_rec_close(s);
 }
 
 int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n)

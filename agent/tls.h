@@ -2,8 +2,8 @@
 /*
  * Mutual TLS 1.3 between agents, over memory: nothing here touches a socket.
  * The event loop feeds in received ciphertext and drains an output queue
- * with io_uring.  wolfSSL runs the handshake; after it, tls.c runs the
- * record layer itself and the session keeps about 3 KB (see tls.c).  A
+ * with io_uring.  wolfSSL runs the handshake (tls.c); after it,
+ * tls_record.c runs the record layer and the session keeps about 3 KB.  A
  * peer's KeyUpdate is not supported: it fails the session.
  *
  * Profile: TLS 1.3 only, ECDSA P-256 certificates, X25519 key exchange,

@@ -19,7 +19,6 @@ static const uint8_t pki_oid_ecdsa_sha256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
 static const uint8_t pki_oid_cn[] = { 0x55, 0x04, 0x03 };
 static const uint8_t pki_oid_skid[] = { 0x55, 0x1d, 0x0e };
 static const uint8_t pki_oid_key_usage[] = { 0x55, 0x1d, 0x0f };
-static const uint8_t pki_oid_san[] = { 0x55, 0x1d, 0x11 };
 static const uint8_t pki_oid_basic[] = { 0x55, 0x1d, 0x13 };
 static const uint8_t pki_oid_akid[] = { 0x55, 0x1d, 0x23 };
 static const uint8_t pki_oid_eku[] = { 0x55, 0x1d, 0x25 };
@@ -218,7 +217,7 @@ static void pki_extensions(struct der *d, const struct pki_cert_req *req,
 	 * ([6] IMPLICIT IA5String).  Critical when the subject is empty
 	 * (RFC 5280 4.2.1.6). */
 	if (req->uri_san) {
-		pki_ext_begin(d, pki_oid_san, sizeof(pki_oid_san),
+		pki_ext_begin(d, der_oid_san, sizeof(der_oid_san),
 			      !req->common_name, m);
 		inner = der_begin(d, DER_SEQUENCE);
 		der_tlv(d, DER_CTX_PRIM(6), req->uri_san, strlen(req->uri_san));
@@ -374,84 +373,36 @@ int pki_cert_load(const char *path, uint8_t **der_out, size_t *len_out)
 	return 0;
 }
 
-/* Reads one extension (SEQUENCE content) into @info when it is one we
- * need. */
-static int pki_parse_ext(struct der_rd ext, struct pki_cert_info *info)
-{
-	struct der_rd oid, val, in, inner;
-	uint8_t tag;
-
-	if (der_next(&ext, &tag, &oid, NULL) || tag != DER_OID)
-		return -EBADMSG;
-	if (der_next(&ext, &tag, &val, NULL))
-		return -EBADMSG;
-	if (tag == DER_BOOLEAN && der_next(&ext, &tag, &val, NULL))
-		return -EBADMSG;
-	if (tag != DER_OCTET_STRING)
-		return -EBADMSG;
-
-	if (oid.len == sizeof(pki_oid_skid) &&
-	    !memcmp(oid.p, pki_oid_skid, oid.len)) {
-		if (der_next(&val, &tag, &in, NULL) ||
-		    tag != DER_OCTET_STRING || in.len != PKI_KEY_ID_LEN)
-			return 0;	/* another method: compute our own */
-		memcpy(info->key_id, in.p, PKI_KEY_ID_LEN);
-		info->has_key_id = true;
-	} else if (oid.len == sizeof(pki_oid_basic) &&
-		   !memcmp(oid.p, pki_oid_basic, oid.len)) {
-		if (der_next(&val, &tag, &in, NULL) || tag != DER_SEQUENCE)
-			return -EBADMSG;
-		if (!der_next(&in, &tag, &inner, NULL) &&
-		    tag == DER_BOOLEAN && inner.len == 1 && inner.p[0])
-			info->is_ca = true;
-	}
-	return 0;
-}
-
 int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *info)
 {
-	struct der_rd r = { der, len }, cert, tbs, f, whole;
-	uint8_t tag;
+	struct der_rd oid, val, in, inner;
+	struct der_cert c;
+	int ret;
 
 	memset(info, 0, sizeof(*info));
-	if (der_next(&r, &tag, &cert, NULL) || tag != DER_SEQUENCE)
+	if (der_cert_parse(der, len, &c))
 		return -EBADMSG;
-	if (der_next(&cert, &tag, &tbs, NULL) || tag != DER_SEQUENCE)
-		return -EBADMSG;
-	if (der_next(&tbs, &tag, &f, NULL))
-		return -EBADMSG;
-	if (tag == DER_CTX(0) && der_next(&tbs, &tag, &f, NULL))	/* serial */
-		return -EBADMSG;
-	if (tag != DER_INTEGER)
-		return -EBADMSG;
-	if (der_next(&tbs, &tag, &f, NULL) || tag != DER_SEQUENCE)	/* sig */
-		return -EBADMSG;
-	if (der_next(&tbs, &tag, &f, NULL) || tag != DER_SEQUENCE)	/* issuer */
-		return -EBADMSG;
-	if (der_next(&tbs, &tag, &f, NULL) || tag != DER_SEQUENCE)	/* validity */
-		return -EBADMSG;
-	if (der_next(&tbs, &tag, &f, &whole) || tag != DER_SEQUENCE)
-		return -EBADMSG;
-	info->subject = whole.p;
-	info->subject_len = whole.len;
-	if (der_next(&tbs, &tag, &f, &whole) || tag != DER_SEQUENCE)
-		return -EBADMSG;
-	info->spki = whole.p;
-	info->spki_len = whole.len;
-	while (tbs.len) {
-		struct der_rd exts, ext;
-
-		if (der_next(&tbs, &tag, &f, NULL))
-			return -EBADMSG;
-		if (tag != DER_CTX(3))
-			continue;	/* issuer/subject unique IDs */
-		if (der_next(&f, &tag, &exts, NULL) || tag != DER_SEQUENCE)
-			return -EBADMSG;
-		while (exts.len) {
-			if (der_next(&exts, &tag, &ext, NULL) ||
-			    tag != DER_SEQUENCE || pki_parse_ext(ext, info))
+	info->subject = c.subject.p;
+	info->subject_len = c.subject.len;
+	info->spki = c.spki.p;
+	info->spki_len = c.spki.len;
+	while ((ret = der_cert_ext(&c.exts, &oid, &val)) > 0) {
+		if (der_oid_is(oid, pki_oid_skid, sizeof(pki_oid_skid))) {
+			/* Another form than ours: issuing computes its own. */
+			if (der_expect(&val, DER_OCTET_STRING, &in) ||
+			    in.len != PKI_KEY_ID_LEN)
+				continue;
+			memcpy(info->key_id, in.p, PKI_KEY_ID_LEN);
+			info->has_key_id = true;
+		} else if (der_oid_is(oid, pki_oid_basic,
+				      sizeof(pki_oid_basic))) {
+			if (der_expect(&val, DER_SEQUENCE, &in))
 				return -EBADMSG;
+			/* cA is absent (DEFAULT FALSE) from a leaf's. */
+			if (!der_expect(&in, DER_BOOLEAN, &inner) &&
+			    inner.len == 1 && inner.p[0])
+				info->is_ca = true;
 		}
 	}
-	return 0;
+	return ret < 0 ? ret : 0;
 }

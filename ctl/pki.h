@@ -2,7 +2,8 @@
 /*
  * The mesh PKI: ECDSA P-256 keys and X.509 certificates for the root CA and
  * for workload and node identities (SPIFFE X509-SVIDs: the SPIFFE ID is the
- * only URI SAN).  Certificates are encoded by der.c and signed by wolfCrypt.
+ * only URI SAN).  Certificates are encoded by lib/der.c and signed by
+ * wolfCrypt.
  */
 #ifndef CTL_PKI_H
 #define CTL_PKI_H

@@ -38,8 +38,12 @@
 #include "harness/pki_harness.h"
 #include "../../agent/tls.h"
 
-#define ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
-#define ID_SERVER "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
+/* ASan's allocator pads every block and holds freed ones in quarantine:
+ * under it, resident size measures ASan, not the sessions.  GCC says so
+ * with __SANITIZE_ADDRESS__, clang with __has_feature(). */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
 
 #define TLS_MEM_PAIRS	2000
 #define TLS_MEM_BATCH	250
@@ -70,21 +74,6 @@ static char dir[64];
 static bool have_certs;
 /* Frame buffers, touched before any measurement. */
 static uint8_t rx[TLS_MEM_FRAME], tx[TLS_MEM_FRAME];
-
-static bool setup(void)
-{
-	if (!ph_have_openssl())
-		return false;
-	snprintf(dir, sizeof(dir), "/tmp/mf-test-tls-mem-XXXXXX");
-	if (!mkdtemp(dir))
-		return false;
-	/* CA ca (/CN=ca); leaves <name>.crt|.key with /CN=<name>. */
-	return ph_make_ca(dir, "ca", "ca") == 0 &&
-	       ph_make_leaf(dir, "ca", "client", "client",
-			    "URI:" ID_CLIENT) == 0 &&
-	       ph_make_leaf(dir, "ca", "server", "server",
-			    "URI:" ID_SERVER) == 0;
-}
 
 static int ctx_for(struct tls_ctx **out, enum tls_role role, const char *leaf)
 {
@@ -394,6 +383,10 @@ static bool test_idle_session_memory(void)
 	int sv[2] = { -1, -1 }, status = 0;
 	pid_t pid;
 
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+	TEST_SKIP("built with AddressSanitizer, whose allocator makes resident "
+		  "size meaningless");
+#endif
 	if (!have_certs)
 		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
 	if (!ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0))
@@ -476,10 +469,9 @@ int main(void)
 		printf("FAIL: test_tls_mem/tls_global_init\n");
 		return 1;
 	}
-	have_certs = setup();
+	have_certs = ph_make_pki(dir, sizeof(dir), "tls-mem");
 	TEST_RUN(test_idle_session_memory);
 	tls_global_fini();
-	if (dir[0] && strncmp(dir, "/tmp/mf-test-tls-mem-", 21) == 0)
-		ph_sh("rm -rf '%s'", dir);
+	ph_remove(dir);
 	TEST_MAIN_END();
 }

@@ -4,8 +4,8 @@
  * files and their modes, the certificate contents (URI SAN = the SPIFFE
  * ID, CA basicConstraints critical), the chain verifying with wolfSSL and
  * with the openssl CLI, the key loading into a wolfSSL context as the
- * agent will load it, and every refusal with its exit code.  Also the DER
- * writer's length and integer encodings.
+ * agent will load it, and every refusal with its exit code.  The DER
+ * writer's own encodings are tests/lib/test_der.c's.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,7 +18,6 @@
 #include "harness/test.h"
 
 #include "../../ctl/ctl.h"
-#include "../../ctl/der.h"
 #include "fsio.h"
 
 #ifndef GEN_URI
@@ -321,75 +320,6 @@ static bool test_cert_issue_mismatched_ca(void)
 	       ASSERT_EQ(cert_issue(other, ID_WEB, NULL, NULL), CTL_EXIT_SYSTEM);
 }
 
-static bool test_der_lengths(void)
-{
-	static const uint8_t z[300];
-	struct der d;
-	bool ok;
-
-	der_init(&d);
-	der_tlv(&d, DER_OCTET_STRING, z, 127);
-	ok = ASSERT_EQ(d.len, 129) && ASSERT_EQ(d.p[1], 127);
-	der_free(&d);
-	der_tlv(&d, DER_OCTET_STRING, z, 200);
-	ok = ok && ASSERT_EQ(d.len, 203) && ASSERT_EQ(d.p[1], 0x81) &&
-	     ASSERT_EQ(d.p[2], 200);
-	der_free(&d);
-	/* Nested: the outer length grows after the inner one did. */
-	size_t m = der_begin(&d, DER_SEQUENCE);
-
-	der_tlv(&d, DER_OCTET_STRING, z, 300);
-	der_end(&d, m);
-	ok = ok && ASSERT_EQ(d.err, 0) && ASSERT_EQ(d.len, 4 + 4 + 300) &&
-	     ASSERT_EQ(d.p[0], 0x30) && ASSERT_EQ(d.p[1], 0x82) &&
-	     ASSERT_EQ(d.p[2], 0x01) && ASSERT_EQ(d.p[3], 0x30) &&
-	     ASSERT_EQ(d.p[4], 0x04) && ASSERT_EQ(d.p[5], 0x82) &&
-	     ASSERT_EQ(d.p[6], 0x01) && ASSERT_EQ(d.p[7], 0x2c);
-	struct der_rd r = { d.p, d.len }, c, in;
-	uint8_t tag;
-
-	ok = ok && ASSERT_EQ(der_next(&r, &tag, &c, NULL), 0) &&
-	     ASSERT_EQ(tag, DER_SEQUENCE) && ASSERT_EQ(c.len, 304) &&
-	     ASSERT_EQ(der_next(&c, &tag, &in, NULL), 0) &&
-	     ASSERT_EQ(in.len, 300) && ASSERT_EQ(r.len, 0) &&
-	     ASSERT_EQ(der_next(&r, &tag, &c, NULL), -EBADMSG);
-	der_free(&d);
-	return ok;
-}
-
-static bool test_der_integers_and_times(void)
-{
-	static const uint8_t high[] = { 0x00, 0x00, 0x80, 0x01 };
-	static const uint8_t want_high[] = { 0x02, 0x03, 0x00, 0x80, 0x01 };
-	static const uint8_t want_zero[] = { 0x02, 0x01, 0x00 };
-	static const uint8_t want_two[] = { 0x02, 0x01, 0x02 };
-	struct der d;
-	bool ok;
-
-	der_init(&d);
-	der_uint_bytes(&d, high, sizeof(high));
-	ok = ASSERT_EQ(d.len, sizeof(want_high)) &&
-	     ASSERT_MEMEQ(d.p, want_high, sizeof(want_high));
-	der_free(&d);
-	der_uint(&d, 0);
-	ok = ok && ASSERT_EQ(d.len, 3) && ASSERT_MEMEQ(d.p, want_zero, 3);
-	der_free(&d);
-	der_uint(&d, 2);
-	ok = ok && ASSERT_EQ(d.len, 3) && ASSERT_MEMEQ(d.p, want_two, 3);
-	der_free(&d);
-	/* 2049-12-31T23:59:59Z is the last UTCTime. */
-	der_time(&d, (time_t)2524607999);
-	ok = ok && ASSERT_EQ(d.p[0], DER_UTC_TIME) &&
-	     ASSERT_EQ(d.len, 15) && ASSERT_MEMEQ(d.p + 2, "491231235959Z", 13);
-	der_free(&d);
-	der_time(&d, (time_t)2524608000);
-	ok = ok && ASSERT_EQ(d.p[0], DER_GEN_TIME) &&
-	     ASSERT_EQ(d.len, 17) &&
-	     ASSERT_MEMEQ(d.p + 2, "20500101000000Z", 15);
-	der_free(&d);
-	return ok;
-}
-
 int main(void)
 {
 	char cmd[128];
@@ -408,8 +338,6 @@ int main(void)
 	TEST_RUN(test_cert_issue_out_dir);
 	TEST_RUN(test_cert_issue_refusals);
 	TEST_RUN(test_cert_issue_mismatched_ca);
-	TEST_RUN(test_der_lengths);
-	TEST_RUN(test_der_integers_and_times);
 	wolfSSL_Cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))

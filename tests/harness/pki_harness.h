@@ -10,6 +10,9 @@
  *   ph_make_leaf()     an ECDSA P-256 leaf signed by a CA of that dir, with
  *                      a subjectAltName (URI SANs for SPIFFE ids), usable
  *                      as both TLS client and server.
+ *   ph_make_pki()      the usual set in a new dir: CA "ca", leaves "client"
+ *                      (PH_ID_CLIENT) and "server" (PH_ID_SERVER);
+ *                      ph_remove() removes the dir.
  * Both certificates are valid for 2 days.  Paths are relative to the dir,
  * so a leaf may be written to certs/<stem> (the identity-store layout).
  *
@@ -23,6 +26,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PH_ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
+#define PH_ID_SERVER "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
 
 /* Runs the command @fmt formats through the shell.  Returns system()'s
  * status (0 when the command succeeded), or -1 when the command does not
@@ -98,6 +106,29 @@ static inline int ph_make_leaf(const char *dir, const char *ca_stem,
 		     "-CAcreateserial -days 2 -out %s.crt -extfile %s.ext "
 		     ">/dev/null 2>&1",
 		     dir, out_stem, cn, cn, cn, ca_stem, ca_stem, out_stem, cn);
+}
+
+/* Makes /tmp/mf-test-@name-XXXXXX, its path in @dir (@n bytes), with CA
+ * "ca" and leaves "client" and "server" (SANs PH_ID_CLIENT, PH_ID_SERVER).
+ * Returns true, or false when openssl is missing or fails. */
+static inline bool ph_make_pki(char *dir, size_t n, const char *name)
+{
+	if (!ph_have_openssl() ||
+	    (size_t)snprintf(dir, n, "/tmp/mf-test-%s-XXXXXX", name) >= n ||
+	    !mkdtemp(dir))
+		return false;
+	return ph_make_ca(dir, "ca", "ca") == 0 &&
+	       ph_make_leaf(dir, "ca", "client", "client",
+			    "URI:" PH_ID_CLIENT) == 0 &&
+	       ph_make_leaf(dir, "ca", "server", "server",
+			    "URI:" PH_ID_SERVER) == 0;
+}
+
+/* Removes a directory ph_make_pki() made (nothing else). */
+static inline void ph_remove(const char *dir)
+{
+	if (strncmp(dir, "/tmp/mf-test-", 13) == 0)
+		ph_sh("rm -rf '%s'", dir);
 }
 
 #endif /* MF_PKI_HARNESS_H */

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Just enough DER (X.690) to write an X.509 TBSCertificate and to walk one.
+ * Just enough DER (X.690) and X.509 (RFC 5280) for meshforge, the one copy
+ * both binaries use: mfctl writes certificates and reads its CA back, the
+ * agent reads the SPIFFE ID out of a certificate.
  *
  * mfctl encodes certificates itself instead of through wc_MakeCert()
  * because wolfSSL 5.5.4 (without the ASN template code) cannot mark
  * basicConstraints critical, which RFC 5280 4.2.1.9 requires of a CA, and
  * always backdates notBefore by a day.  wolfCrypt still does every
  * cryptographic step (keys, hashes, signatures).
+ *
+ * Reading trusts no length: every read stays inside its cursor or fails
+ * with -EBADMSG, so a certificate can be walked before anything verified
+ * it.  Only the structure is checked, never a signature.
  */
-#ifndef CTL_DER_H
-#define CTL_DER_H
+#ifndef MF_DER_H
+#define MF_DER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,6 +66,9 @@ void der_bits(struct der *d, const uint8_t *p, size_t n, unsigned unused);
 /* UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
 void der_time(struct der *d, time_t t);
 
+/* id-ce-subjectAltName (2.5.29.17), content octets. */
+extern const uint8_t der_oid_san[3];
+
 /* A read cursor over DER. */
 struct der_rd {
 	const uint8_t *p;
@@ -69,9 +78,41 @@ struct der_rd {
 /*
  * Takes the next TLV off @r: its tag, its content in *content, and the
  * whole TLV (header included) in *whole (may be NULL).  Returns 0, or
- * -EBADMSG for a malformed or indefinite-length encoding or at the end.
+ * -EBADMSG for a malformed, high-tag or indefinite-length encoding or at
+ * the end.
  */
 int der_next(struct der_rd *r, uint8_t *tag, struct der_rd *content,
 	     struct der_rd *whole);
+/* der_next() of a TLV that must have tag @want.  Returns 0 or -EBADMSG. */
+int der_expect(struct der_rd *r, uint8_t want, struct der_rd *content);
+/* True when OBJECT IDENTIFIER content @oid is the @n bytes at @want. */
+bool der_oid_is(struct der_rd oid, const uint8_t *want, size_t n);
 
-#endif /* CTL_DER_H */
+/* Where the fields a certificate's readers need are, in its DER. */
+struct der_cert {
+	struct der_rd subject;	/* Name, whole TLV */
+	struct der_rd spki;	/* SubjectPublicKeyInfo, whole TLV */
+	struct der_rd exts;	/* the Extension items; empty without any */
+};
+
+/* Walks certificate @der (@len bytes) to its fields.  Returns 0 or
+ * -EBADMSG. */
+int der_cert_parse(const uint8_t *der, size_t len, struct der_cert *out);
+
+/*
+ * Takes the next Extension off @exts (from der_cert_parse()): its extnID
+ * content in *oid and its extnValue content in *val; whether it is
+ * critical does not matter to any reader here.  Returns 1, 0 when @exts is
+ * used up, or -EBADMSG.
+ */
+int der_cert_ext(struct der_rd *exts, struct der_rd *oid, struct der_rd *val);
+
+/*
+ * The SPIFFE ID of certificate @der into @buf (@n bytes): its URI SAN, of
+ * which an X.509-SVID has exactly one.  Returns 0, -ENOENT (no spiffe://
+ * URI SAN), -EINVAL (more than one URI SAN), -ENAMETOOLONG (does not fit
+ * @n with its NUL), or -EBADMSG for a certificate that cannot be walked.
+ */
+int der_cert_spiffe(const uint8_t *der, size_t len, char *buf, size_t n);
+
+#endif /* MF_DER_H */

@@ -6,6 +6,8 @@
 
 #include "der.h"
 
+const uint8_t der_oid_san[3] = { 0x55, 0x1d, 0x11 };
+
 void der_init(struct der *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -157,7 +159,8 @@ int der_next(struct der_rd *r, uint8_t *tag, struct der_rd *content,
 {
 	size_t hdr = 2, n;
 
-	if (r->len < 2)
+	/* High tag numbers (low bits all set) never occur in X.509. */
+	if (r->len < 2 || (r->p[0] & 0x1f) == 0x1f)
 		return -EBADMSG;
 	n = r->p[1];
 	if (n & 0x80) {
@@ -183,4 +186,115 @@ int der_next(struct der_rd *r, uint8_t *tag, struct der_rd *content,
 	r->p += hdr + n;
 	r->len -= hdr + n;
 	return 0;
+}
+
+int der_expect(struct der_rd *r, uint8_t want, struct der_rd *content)
+{
+	uint8_t tag;
+
+	if (der_next(r, &tag, content, NULL) || tag != want)
+		return -EBADMSG;
+	return 0;
+}
+
+bool der_oid_is(struct der_rd oid, const uint8_t *want, size_t n)
+{
+	return oid.len == n && memcmp(oid.p, want, n) == 0;
+}
+
+int der_cert_parse(const uint8_t *der, size_t len, struct der_cert *out)
+{
+	struct der_rd r = { der, len }, cert, tbs, f;
+	uint8_t tag;
+
+	memset(out, 0, sizeof(*out));
+	if (der_expect(&r, DER_SEQUENCE, &cert) ||
+	    der_expect(&cert, DER_SEQUENCE, &tbs) ||
+	    der_next(&tbs, &tag, &f, NULL))
+		return -EBADMSG;
+	/* version [0] is absent from a v1 certificate; the serial follows. */
+	if (tag == DER_CTX(0) && der_next(&tbs, &tag, &f, NULL))
+		return -EBADMSG;
+	if (tag != DER_INTEGER ||
+	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* signature */
+	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* issuer */
+	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* validity */
+	    der_next(&tbs, &tag, &f, &out->subject) || tag != DER_SEQUENCE ||
+	    der_next(&tbs, &tag, &f, &out->spki) || tag != DER_SEQUENCE)
+		return -EBADMSG;
+	/* Then the optional unique IDs [1] [2] and extensions [3]: once,
+	 * holding exactly one SEQUENCE, else which one counts is unclear. */
+	while (tbs.len) {
+		if (der_next(&tbs, &tag, &f, NULL))
+			return -EBADMSG;
+		if (tag == DER_CTX(3) &&
+		    (out->exts.p || der_expect(&f, DER_SEQUENCE, &out->exts) ||
+		     f.len))
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+int der_cert_ext(struct der_rd *exts, struct der_rd *oid, struct der_rd *val)
+{
+	struct der_rd ext;
+	uint8_t tag;
+
+	if (!exts->len)
+		return 0;
+	/* Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE,
+	 * extnValue OCTET STRING } */
+	if (der_expect(exts, DER_SEQUENCE, &ext) ||
+	    der_expect(&ext, DER_OID, oid) ||
+	    der_next(&ext, &tag, val, NULL) ||
+	    (tag == DER_BOOLEAN && der_next(&ext, &tag, val, NULL)) ||
+	    tag != DER_OCTET_STRING || ext.len)
+		return -EBADMSG;
+	return 1;
+}
+
+int der_cert_spiffe(const uint8_t *der, size_t len, char *buf, size_t n)
+{
+	struct der_rd oid, val, names, gn;
+	int n_uri = 0, n_spiffe = 0, ret;
+	bool fits = false;
+	struct der_cert c;
+	uint8_t tag;
+
+	if (der_cert_parse(der, len, &c))
+		return -EBADMSG;
+	while ((ret = der_cert_ext(&c.exts, &oid, &val)) > 0) {
+		if (!der_oid_is(oid, der_oid_san, sizeof(der_oid_san)))
+			continue;
+		/* GeneralNames: every uniformResourceIdentifier [6] counts,
+		 * in every SAN extension. */
+		if (der_expect(&val, DER_SEQUENCE, &names))
+			return -EBADMSG;
+		while (names.len) {
+			if (der_next(&names, &tag, &gn, NULL))
+				return -EBADMSG;
+			if (tag != DER_CTX_PRIM(6))
+				continue;
+			n_uri++;
+			if (gn.len < 9 || memcmp(gn.p, "spiffe://", 9) != 0 ||
+			    n_spiffe++)
+				continue;
+			/* An embedded NUL would let "spiffe://a\0..." pass as
+			 * a shorter ID: refuse it. */
+			if (memchr(gn.p, 0, gn.len))
+				return -EBADMSG;
+			fits = gn.len < n;
+			if (fits) {
+				memcpy(buf, gn.p, gn.len);
+				buf[gn.len] = '\0';
+			}
+		}
+	}
+	if (ret < 0)
+		return ret;
+	if (n_uri > 1)
+		return -EINVAL;
+	if (n_spiffe == 0)
+		return -ENOENT;
+	return fits ? 0 : -ENAMETOOLONG;
 }

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The TLS 1.3 record layer (RFC 8446 section 5) of a session after wolfSSL
+ * handed it over (tls.c): AEAD records of type application_data carrying
+ * application data, alerts, or post-handshake handshake messages, sealed
+ * and opened here with wolfCrypt's AES-GCM or ChaCha20-Poly1305.
+ *
+ * A received record is opened where it lies in the input queue: straight
+ * into the caller's buffer when that holds it whole, else in place, the
+ * plaintext then read from the queue.  A record to send is sealed in place
+ * in the output queue, whole inside one of its chunks (bufq.h).
+ *
+ * Not supported (our agents never send them): KeyUpdate (wolfSSL does not
+ * give out the traffic secrets it would need; wolfSSL itself sends one
+ * only when asked to), post-handshake authentication, and handshake
+ * messages split over records.  Each fails the session with a clear
+ * reason rather than being misread.  So a connection's keys never change,
+ * and it fails once a key has protected TLS_KEY_RECORDS_MAX records.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tls-int.h"
+
+/* Largest plaintext of one record. */
+#define TLS_RECORD_MAX		16384u
+/* Largest protected record body the peer may send: 2^14 + 256. */
+#define TLS_CIPHER_MAX		(TLS_RECORD_MAX + 256u)
+/* What a record adds to its plaintext: header, inner content type, tag. */
+#define TLS_RECORD_OVERHEAD	(TLS_HDR_LEN + 1u + TLS_TAG_LEN)
+/* Do not cut a write into records smaller than this when the queue is
+ * nearly full: wait for it to drain instead. */
+#define TLS_WRITE_MIN		1024u
+
+/* Content types and alerts we deal in. */
+#define TLS_CT_ALERT		21
+#define TLS_CT_HANDSHAKE	22
+#define TLS_CT_APPDATA		23
+#define TLS_ALERT_WARNING	1
+#define TLS_ALERT_FATAL		2
+#define TLS_AD_CLOSE_NOTIFY	0
+#define TLS_AD_UNEXPECTED	10
+#define TLS_AD_BAD_RECORD_MAC	20
+#define TLS_AD_RECORD_OVERFLOW	22
+#define TLS_AD_DECODE_ERROR	50
+#define TLS_AD_INTERNAL_ERROR	80
+#define TLS_AD_USER_CANCELED	90
+#define TLS_HS_NEW_TICKET	4
+#define TLS_HS_KEY_UPDATE	24
+
+/* ---- keys and AEAD ------------------------------------------------------- */
+
+static int tls_dir_init(struct tls_dir *d, int cipher, const uint8_t *key,
+			int klen, const uint8_t *iv, uint64_t seq)
+{
+	memcpy(d->iv, iv, TLS_NONCE_LEN);
+	d->seq = seq;
+	if (cipher != wolfssl_aes_gcm) {
+		memcpy(d->k.key, key, (size_t)klen);
+		return 0;
+	}
+	if (wc_AesInit(&d->k.aes, NULL, INVALID_DEVID) != 0)
+		return -EIO;
+	if (wc_AesGcmSetKey(&d->k.aes, key, (word32)klen) != 0) {
+		wc_AesFree(&d->k.aes);
+		return -EIO;
+	}
+	return 0;
+}
+
+int tls_rec_keys(struct tls_rec *r, int cipher, int klen,
+		 const uint8_t *rkey, const uint8_t *riv, uint64_t rseq,
+		 const uint8_t *wkey, const uint8_t *wiv, uint64_t wseq)
+{
+	int ret;
+
+	r->cipher = cipher;
+	ret = tls_dir_init(&r->rd, cipher, rkey, klen, riv, rseq);
+	if (ret == 0) {
+		ret = tls_dir_init(&r->wr, cipher, wkey, klen, wiv, wseq);
+		if (ret < 0 && cipher == wolfssl_aes_gcm)
+			wc_AesFree(&r->rd.k.aes);
+	}
+	return ret;
+}
+
+void tls_rec_free(struct tls_rec *r, bool keys)
+{
+	if (keys && r->cipher == wolfssl_aes_gcm) {
+		wc_AesFree(&r->rd.k.aes);
+		wc_AesFree(&r->wr.k.aes);
+	}
+	/* Traffic keys: do not leave them in freed memory. */
+	explicit_bzero(r, sizeof(*r));
+}
+
+/*
+ * Seals or opens one record with the next nonce of its direction: @seal
+ * encrypts the @n bytes at @in into @out and puts the tag right after
+ * them, else the @n bytes at @in, tag right after them, are decrypted into
+ * @out.  @out may be @in; @hdr (TLS_HDR_LEN bytes) is the additional data.
+ * Returns 0, -EKEYEXPIRED when the key has protected TLS_KEY_RECORDS_MAX
+ * records, -EIO when sealing fails, -EBADMSG when the record is not
+ * authentic (then @out holds garbage).
+ */
+static int tls_crypt(struct tls_rec *r, bool seal, const uint8_t *hdr,
+		     const uint8_t *in, size_t n, uint8_t *out)
+{
+	struct tls_dir *d = seal ? &r->wr : &r->rd;
+	uint8_t nonce[TLS_NONCE_LEN];
+	int i, ret;
+
+	if (d->seq >= TLS_KEY_RECORDS_MAX)
+		return -EKEYEXPIRED;
+	/* The static IV XOR the sequence number (5.3). */
+	memcpy(nonce, d->iv, TLS_NONCE_LEN);
+	for (i = 0; i < 8; i++)
+		nonce[TLS_NONCE_LEN - 1 - i] ^= (uint8_t)(d->seq >> (8 * i));
+	if (r->cipher == wolfssl_aes_gcm && seal)
+		ret = wc_AesGcmEncrypt(&d->k.aes, out, in, (word32)n, nonce,
+				       TLS_NONCE_LEN, out + n, TLS_TAG_LEN, hdr,
+				       TLS_HDR_LEN);
+	else if (r->cipher == wolfssl_aes_gcm)
+		ret = wc_AesGcmDecrypt(&d->k.aes, out, in, (word32)n, nonce,
+				       TLS_NONCE_LEN, in + n, TLS_TAG_LEN, hdr,
+				       TLS_HDR_LEN);
+	else if (seal)
+		ret = wc_ChaCha20Poly1305_Encrypt(d->k.key, nonce, hdr,
+						  TLS_HDR_LEN, in, (word32)n,
+						  out, out + n);
+	else
+		ret = wc_ChaCha20Poly1305_Decrypt(d->k.key, nonce, hdr,
+						  TLS_HDR_LEN, in, (word32)n,
+						  in + n, out);
+	if (ret != 0)
+		return seal ? -EIO : -EBADMSG;
+	d->seq++;
+	return 0;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+/*
+ * Queues one record of content @type with the @n (<= TLS_RECORD_MAX)
+ * bytes at @p, sealed in place in the output queue: one copy, no
+ * intermediate buffer.  Queued whole or not at all.  Returns 0 or -errno.
+ */
+static int tls_write_record(struct tls_sess *s, uint8_t type, const void *p,
+			    size_t n)
+{
+	size_t blen = n + 1 + TLS_TAG_LEN, total = TLS_HDR_LEN + blen;
+	struct bufq_chunk *fresh;
+	uint8_t *dst;
+	int ret;
+
+	dst = bufq_out_reserve(&s->out, total, &fresh);
+	if (!dst)
+		return -ENOMEM;
+	dst[0] = TLS_CT_APPDATA;	/* the outer type of every record */
+	dst[1] = 0x03;
+	dst[2] = 0x03;
+	dst[3] = (uint8_t)(blen >> 8);
+	dst[4] = (uint8_t)blen;
+	memcpy(dst + TLS_HDR_LEN, p, n);
+	dst[TLS_HDR_LEN + n] = type;
+	ret = tls_crypt(&s->rec, true, dst, dst + TLS_HDR_LEN, n + 1,
+			dst + TLS_HDR_LEN);
+	if (ret < 0) {
+		bufq_out_recycle(&s->out, fresh);
+		if (ret == -EKEYEXPIRED)
+			tls_failf(s, "write: the traffic key reached its "
+				  "record limit");
+		return ret;
+	}
+	bufq_out_commit(&s->out, fresh, total);
+	return 0;
+}
+
+/*
+ * Fails @s after the handshake: records "@what: @why", queues the fatal
+ * alert @desc for the peer unless @desc is 0 (best effort: the session is
+ * lost anyway), and returns @ret.
+ */
+static int tls_rec_fail(struct tls_sess *s, int ret, uint8_t desc,
+			const char *what, const char *why)
+{
+	if (desc && !s->failed && !s->sent_close) {
+		uint8_t alert[2] = { TLS_ALERT_FATAL, desc };
+
+		(void)tls_write_record(s, TLS_CT_ALERT, alert, sizeof(alert));
+	}
+	tls_failf(s, "%s: %s", what, why);
+	return ret;
+}
+
+ssize_t tls_rec_write(struct tls_sess *s, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < n) {
+		size_t want = n - done, room, tail, k;
+		int ret;
+
+		room = s->out.len < TLS_OUT_SOFT_MAX ?
+			TLS_OUT_SOFT_MAX - s->out.len : 0;
+		room = room > TLS_RECORD_OVERHEAD ?
+			room - TLS_RECORD_OVERHEAD : 0;
+		k = want < TLS_RECORD_MAX ? want : TLS_RECORD_MAX;
+		if (k > room)
+			k = room;
+		/* A record lives in one chunk: rather than leave the end of
+		 * the last chunk empty, fill it with a shorter record. */
+		tail = bufq_out_room(&s->out);
+		tail = tail > TLS_RECORD_OVERHEAD ?
+			tail - TLS_RECORD_OVERHEAD : 0;
+		if (k > tail && tail >= TLS_WRITE_MIN)
+			k = tail;
+		if (k == 0 || (k < want && k < TLS_WRITE_MIN))
+			break;
+		ret = tls_write_record(s, TLS_CT_APPDATA, p + done, k);
+		if (ret < 0) {
+			tls_rec_fail(s, ret, 0, "write", ret == -ENOMEM ?
+				     "out of memory" : "encryption failed");
+			return done ? (ssize_t)done : ret;
+		}
+		done += k;
+	}
+	return done ? (ssize_t)done : -EAGAIN;
+}
+
+int tls_rec_close(struct tls_sess *s)
+{
+	static const uint8_t alert[2] = { TLS_ALERT_WARNING,
+					  TLS_AD_CLOSE_NOTIFY };
+	int ret;
+
+	ret = tls_write_record(s, TLS_CT_ALERT, alert, sizeof(alert));
+	if (ret < 0)
+		return tls_rec_fail(s, ret, 0, "close_notify",
+				    ret == -ENOMEM ? "out of memory" :
+				    "encryption failed");
+	s->sent_close = true;
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static bool tls_alert_is_cert(uint8_t desc)
+{
+	switch (desc) {
+	case 42:	/* bad_certificate */
+	case 43:	/* unsupported_certificate */
+	case 44:	/* certificate_revoked */
+	case 45:	/* certificate_expired */
+	case 46:	/* certificate_unknown */
+	case 48:	/* unknown_ca */
+	case 49:	/* access_denied */
+	case 116:	/* certificate_required */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* An alert from the peer.  Returns 0 or -errno. */
+static int tls_on_alert(struct tls_sess *s, const uint8_t *p, size_t len)
+{
+	const char *desc;
+
+	/* Alerts are never fragmented nor coalesced (5.1). */
+	if (len != 2)
+		return tls_rec_fail(s, -EPROTO, TLS_AD_DECODE_ERROR, "read",
+				    "malformed alert");
+	if (p[1] == TLS_AD_CLOSE_NOTIFY) {
+		s->peer_closed = true;
+		return 0;
+	}
+	if (p[1] == TLS_AD_USER_CANCELED)
+		return 0;	/* a close_notify follows (6.1) */
+	/* Every other alert is fatal in TLS 1.3 whatever its level (6). */
+	desc = wolfSSL_alert_desc_string_long(p[1]);
+	if (!desc && p[1] == 116)	/* TLS 1.3's, unknown to wolfSSL */
+		desc = "certificate_required";
+	tls_failf(s, "read: peer alert: %s (%u)", desc ? desc : "?", p[1]);
+	return tls_alert_is_cert(p[1]) ? -EACCES : -EPROTO;
+}
+
+/* Post-handshake handshake messages, @len bytes at @p.  Returns 0 or
+ * -errno. */
+static int tls_on_handshake(struct tls_sess *s, const uint8_t *p, size_t len)
+{
+	char why[96];
+
+	if (len == 0)
+		return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
+				    "empty handshake record");
+	while (len > 0) {
+		size_t mlen = len < 4 ? 0 :
+			      (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+
+		if (len < 4 || mlen > len - 4)
+			return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED,
+					    "read", "handshake message split "
+					    "over records (unsupported)");
+		switch (p[0]) {
+		case TLS_HS_NEW_TICKET:
+			/* Nothing resumes (see tls_ctx_new): a ticket is of
+			 * no use; a server never receives one. */
+			if (s->ctx->role == TLS_ROLE_CLIENT)
+				break;
+			/* fallthrough */
+		default:
+			snprintf(why, sizeof(why),
+				 "unexpected post-handshake message %u", p[0]);
+			return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED,
+					    "read", why);
+		case TLS_HS_KEY_UPDATE:
+			return tls_rec_fail(s, -EPROTO, TLS_AD_INTERNAL_ERROR,
+					    "read", "peer key update "
+					    "(unsupported)");
+		}
+		p += 4 + mlen;
+		len -= 4 + mlen;
+	}
+	return 0;
+}
+
+/*
+ * Opens the record at the front of the input queue.  Application data goes
+ * straight into @dst when its @room holds the whole record (the common
+ * case with 16 KiB read buffers), else it is decrypted in place and left
+ * in the queue as the plaintext window (s->plain_left).  Returns the bytes
+ * put in @dst (possibly 0: a control record, an empty record, or data left
+ * in the window), -EAGAIN when no whole record is queued, other -errno on
+ * failure.
+ */
+static ssize_t tls_read_record(struct tls_sess *s, uint8_t *dst, size_t room)
+{
+	struct bufq_in *q = &s->in;
+	size_t avail = bufq_in_len(q), blen, ctlen, len;
+	uint8_t *hdr, *body, *pt, type;
+	bool direct;
+	int ret;
+
+	if (avail < TLS_HDR_LEN)
+		return -EAGAIN;
+	hdr = bufq_in_data(q);
+	blen = (size_t)hdr[3] << 8 | hdr[4];
+	/* After the handshake every record is protected (5.2); the legacy
+	 * version is not checked (5.1) but authenticated as part of @hdr. */
+	if (hdr[0] != TLS_CT_APPDATA)
+		return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
+				    "unprotected record after the handshake");
+	if (blen > TLS_CIPHER_MAX)
+		return tls_rec_fail(s, -EPROTO, TLS_AD_RECORD_OVERFLOW, "read",
+				    "record too long");
+	if (blen < TLS_TAG_LEN + 1)
+		return tls_rec_fail(s, -EPROTO, TLS_AD_DECODE_ERROR, "read",
+				    "record too short");
+	if (avail < TLS_HDR_LEN + blen)
+		return -EAGAIN;
+	body = hdr + TLS_HDR_LEN;
+	ctlen = blen - TLS_TAG_LEN;
+	direct = room >= ctlen;
+	pt = direct ? dst : body;
+	ret = tls_crypt(&s->rec, false, hdr, body, ctlen, pt);
+	if (ret == -EKEYEXPIRED)
+		return tls_rec_fail(s, -EKEYEXPIRED, 0, "read",
+				    "the traffic key reached its record limit");
+	if (ret < 0)
+		return tls_rec_fail(s, -EPROTO, TLS_AD_BAD_RECORD_MAC, "read",
+				    "record authentication failed");
+	/* TLSInnerPlaintext: content, type, zero padding (5.2). */
+	len = ctlen;
+	while (len > 0 && pt[len - 1] == 0)
+		len--;
+	if (len == 0)
+		return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
+				    "record without a content type");
+	type = pt[--len];
+	if (len > TLS_RECORD_MAX)
+		return tls_rec_fail(s, -EPROTO, TLS_AD_RECORD_OVERFLOW, "read",
+				    "record plaintext too long");
+	switch (type) {
+	case TLS_CT_APPDATA:
+		if (direct) {
+			bufq_in_drop(q, TLS_HDR_LEN + blen);
+			return (ssize_t)len;
+		}
+		if (len == 0) {
+			bufq_in_drop(q, TLS_HDR_LEN + blen);
+			return 0;
+		}
+		/* Cannot drain the queue: the record is still behind. */
+		bufq_in_drop(q, TLS_HDR_LEN);
+		s->plain_left = len;
+		s->plain_skip = blen - len;
+		return 0;
+	case TLS_CT_ALERT:
+		ret = tls_on_alert(s, pt, len);
+		break;
+	case TLS_CT_HANDSHAKE:
+		ret = tls_on_handshake(s, pt, len);
+		break;
+	default:
+		return tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
+				    "unexpected content type");
+	}
+	if (ret < 0)
+		return ret;
+	bufq_in_drop(q, TLS_HDR_LEN + blen);
+	return 0;
+}
+
+ssize_t tls_rec_read(struct tls_sess *s, void *buf, size_t n)
+{
+	struct bufq_in *q = &s->in;
+	uint8_t *out = buf;
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n && !s->peer_closed) {
+		if (s->plain_left > 0) {
+			size_t k = s->plain_left < n - done ?
+				   s->plain_left : n - done;
+
+			memcpy(out + done, bufq_in_data(q), k);
+			done += k;
+			s->plain_left -= k;
+			if (s->plain_left == 0) {
+				k += s->plain_skip;
+				s->plain_skip = 0;
+			}
+			bufq_in_drop(q, k);
+			continue;
+		}
+		r = tls_read_record(s, out + done, n - done);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0) {
+			/* What came before the failure is good: hand it
+			 * out; the next call reports the failure. */
+			return done ? (ssize_t)done : r;
+		}
+		done += (size_t)r;
+	}
+	if (done > 0)
+		return (ssize_t)done;
+	return s->peer_closed ? 0 : -EAGAIN;
+}
