@@ -204,8 +204,12 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		err = -ENOMEM;
 		goto fail;
 	}
-	memcpy(recs, p->recs, p->n * p->kd->val_size);
-	memcpy(refs, p->refs, p->nrefs * sizeof(*refs));
+	/* The arrays may be NULL when empty (decompiled objects have no
+	 * notes), and memcpy() wants pointers even for 0 bytes. */
+	if (p->n)
+		memcpy(recs, p->recs, p->n * p->kd->val_size);
+	if (p->nrefs)
+		memcpy(refs, p->refs, p->nrefs * sizeof(*refs));
 	err = model_pol_copy_tags(s, from, p);
 	if (err)
 		goto fail;

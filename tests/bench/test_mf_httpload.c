@@ -509,7 +509,6 @@ static void *t_srv_accept(void *arg)
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 128 * 1024);
 	for (;;) {
 		struct t_conn_arg *a;
 		pthread_t t;

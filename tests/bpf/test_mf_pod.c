@@ -284,9 +284,13 @@ static struct stats stats_delta(const struct stats *before,
 
 /* ---- packets ----------------------------------------------------------- */
 
+/* The frame starts 2 bytes into an aligned struct, as the kernel puts
+ * it (NET_IP_ALIGN), so the IP header behind the 14-byte Ethernet
+ * header is 4-byte aligned for the struct iphdr accesses below. */
 struct pkt {
-	unsigned char b[256];
 	size_t len;
+	unsigned char pad[2];
+	unsigned char b[256];
 };
 
 static __u16 ip_csum(const void *p, size_t n)

@@ -119,9 +119,12 @@ static const char *test_skip_reason;
 		c_;                                                           \
 	})
 
+/* Empty ranges compare equal whatever their pointers (memcmp() wants
+ * valid ones even for 0 bytes). */
 #define ASSERT_MEMEQ(a, b, n)                                                 \
 	({                                                                    \
-		bool c_ = memcmp((a), (b), (n)) == 0;                         \
+		size_t n_ = (n);                                              \
+		bool c_ = !n_ || memcmp((a), (b), n_) == 0;                   \
 		if (!c_)                                                      \
 			fprintf(stderr, "%s:%d: ASSERT_MEMEQ(%s, %s, %s) failed\n", \
 				__FILE__, __LINE__, #a, #b, #n);              \
