@@ -197,7 +197,7 @@ static void admin_metrics_kernel(struct loop *l, struct admin_sb *b)
 
 static void admin_metrics(struct loop *l, struct admin_sb *b)
 {
-	const struct loop_stats *st = &l->stats;
+	const struct stats *st = &l->cstats;
 	struct policy *p = loop_policy(l);
 
 	admin_metric_head(b, "meshforge_connections_accepted_total", "counter",
@@ -206,15 +206,15 @@ static void admin_metrics(struct loop *l, struct admin_sb *b)
 		if (l->listen_fd[i] >= 0)
 			admin_sb_printf(b, "meshforge_connections_accepted_total{listener=\"%s\"} %llu\n",
 					loop_listener_name(i),
-					(unsigned long long)st->accepted_by[i]);
+					(unsigned long long)l->stats.accepted_by[i]);
 	admin_metric_head(b, "meshforge_connections_active", "gauge",
 			  "Proxied connections open now.");
 	admin_sb_printf(b, "meshforge_connections_active %u\n", st->conns);
 	admin_metric_head(b, "meshforge_connections_refused_total", "counter",
 			  "Connections refused by policy or capacity before any relaying, by reason.");
-	for (int i = 0; i < LOOP_REFUSE_MAX; i++)
+	for (int i = 0; i < STATS_REFUSE_MAX; i++)
 		admin_sb_printf(b, "meshforge_connections_refused_total{reason=\"%s\"} %llu\n",
-				loop_refuse_name(i),
+				stats_refuse_name(i),
 				(unsigned long long)st->refused_by[i]);
 	admin_metric_head(b, "meshforge_connections_setup_failed_total", "counter",
 			  "Connections reset before relaying, any cause (refusals, denials, connect and handshake failures).");

@@ -98,8 +98,8 @@ struct conn *conn_new(struct loop *l, enum conn_kind kind, int fd)
 		c->dir[i].state = CONN_DIR_IDLE;
 		c->dir[i].bid = -1;
 	}
-	l->stats.conns++;
-	l->stats.accepted++;
+	l->cstats.conns++;
+	l->cstats.accepted++;
 	return c;
 }
 
@@ -151,9 +151,9 @@ static void conn_abort_lvl(struct loop *l, struct conn *c,
 			conn_dir_state_str(c->dir[CONN_DOWN].state),
 			conn_dir_state_str(c->dir[CONN_UP].state), reason);
 	if (c->state == CONN_STATE_RELAY)
-		l->stats.aborted++;
+		l->cstats.aborted++;
 	else
-		l->stats.refused++;
+		l->cstats.refused++;
 	c->state = CONN_STATE_CLOSING;
 	for (int i = 0; i < 2; i++)
 		if (c->end[i].fd >= 0)
@@ -186,7 +186,7 @@ static void conn_finish(struct loop *l, struct conn *c)
 		  conn_kind_str(c->kind),
 		  (unsigned long long)c->dir[CONN_DOWN].bytes,
 		  (unsigned long long)c->dir[CONN_UP].bytes);
-	l->stats.finished++;
+	l->cstats.finished++;
 	c->state = CONN_STATE_CLOSING;
 	/* Nothing should be in flight with both directions done; if a TLS
 	 * flush still is, it has nowhere to go. */
@@ -227,7 +227,7 @@ void conn_reap(struct loop *l, struct conn *c)
 	c->state = CONN_STATE_FREE;
 	c->gen = (c->gen + 1) & LOOP_UD_GEN_MASK;
 	l->free_slots[l->nfree++] = c->slot;
-	l->stats.conns--;
+	l->cstats.conns--;
 }
 
 /* Submits a recv on end @side: into a ring buffer the kernel selects, or
@@ -385,7 +385,7 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 				}
 				d->off += (uint32_t)n;
 				d->bytes += (uint64_t)n;
-				l->stats.relay_bytes[side] += (uint64_t)n;
+				l->cstats.relay_bytes[side] += (uint64_t)n;
 				conn_tls_flush(l, c, !side);
 				continue;
 			}
@@ -468,7 +468,7 @@ void conn_start_relay(struct loop *l, struct conn *c)
 	for (int i = 0; i < 2; i++)
 		c->dir[i].state = CONN_DIR_SEND;
 	c->state = CONN_STATE_RELAY;
-	l->stats.relayed++;
+	l->cstats.relayed++;
 	conn_dir_pump(l, c, CONN_DOWN);
 	conn_dir_pump(l, c, CONN_UP);
 }
@@ -500,7 +500,7 @@ void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
 		 * would let a few stalled peers stall everybody, so this recv
 		 * reads into a buffer of the end's own instead.
 		 */
-		l->stats.ring_empty++;
+		l->cstats.ring_empty++;
 		if (!e->rbuf)
 			e->rbuf = loop_pbuf_get(l);
 		if (!e->rbuf) {
@@ -604,7 +604,7 @@ void conn_on_send(struct loop *l, struct conn *c, enum conn_side side,
 	} else {
 		d->off += (uint32_t)res;
 		d->bytes += (uint64_t)res;
-		l->stats.relay_bytes[!side] += (uint64_t)res;
+		l->cstats.relay_bytes[!side] += (uint64_t)res;
 	}
 	/* The direction writing to this end may have been waiting for it. */
 	conn_dir_pump(l, c, !side);

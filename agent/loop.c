@@ -36,24 +36,6 @@ static const char *const loop_listener_names[LOOP_LISTEN_MAX] = {
 	[LOOP_LISTEN_ADMIN] = "admin",
 };
 
-static const char *const loop_refuse_names[LOOP_REFUSE_MAX] = {
-	[LOOP_REFUSE_NO_POLICY] = "no_policy",
-	[LOOP_REFUSE_UNKNOWN_SERVICE] = "unknown_service",
-	[LOOP_REFUSE_UNKNOWN_SOURCE] = "unknown_source",
-	[LOOP_REFUSE_NO_IDENTITY] = "no_identity",
-	[LOOP_REFUSE_NO_TRUST_DOMAIN] = "no_trust_domain",
-	[LOOP_REFUSE_NO_ENDPOINTS] = "no_endpoints",
-	[LOOP_REFUSE_NO_CERTIFICATE] = "no_certificate",
-	[LOOP_REFUSE_TLS_SESSION] = "tls_session",
-	[LOOP_REFUSE_TABLE_FULL] = "table_full",
-};
-
-const char *loop_refuse_name(enum loop_refuse r)
-{
-	return (unsigned int)r < LOOP_REFUSE_MAX ? loop_refuse_names[r] :
-						     "other";
-}
-
 const char *loop_listener_name(enum loop_listener which)
 {
 	return (unsigned int)which < LOOP_LISTEN_MAX ?
@@ -646,7 +628,7 @@ void loop_fini(struct loop *l)
 	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
 	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_CLOSE, 0, 0, 0));
 	for (int tries = 0; tries < 50; tries++) {
-		if (l->stats.conns == 0 && !loop_fixed_ops_pending(l))
+		if (l->cstats.conns == 0 && !loop_fixed_ops_pending(l))
 			break;
 		io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
 		loop_drain(l);

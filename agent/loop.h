@@ -25,6 +25,7 @@
 
 #include "meshforge/abi.h"
 #include "pmap.h"
+#include "stats.h"
 
 struct admin;
 struct certs;
@@ -62,24 +63,6 @@ enum loop_listener {
 };
 
 #define LOOP_RECV_OWN_BUF	0x2
-
-/* Why a connection was refused before any relaying, for the counters
- * (loop_stats.refused_by); names from loop_refuse_name(). */
-enum loop_refuse {
-	LOOP_REFUSE_NO_POLICY = 0,	/* no policy snapshot loaded */
-	LOOP_REFUSE_UNKNOWN_SERVICE,	/* destination is not a service VIP */
-	LOOP_REFUSE_UNKNOWN_SOURCE,	/* source IP is not a workload */
-	LOOP_REFUSE_NO_IDENTITY,	/* source workload has no identity */
-	LOOP_REFUSE_NO_TRUST_DOMAIN,	/* no Mesh applied */
-	LOOP_REFUSE_NO_ENDPOINTS,	/* service has no endpoints */
-	LOOP_REFUSE_NO_CERTIFICATE,	/* no certificate for the identity */
-	LOOP_REFUSE_TLS_SESSION,	/* TLS session could not be made */
-	LOOP_REFUSE_TABLE_FULL,		/* connection table full */
-	LOOP_REFUSE_MAX,
-};
-
-/* "no_policy", ...: a Prometheus label value.  "other" when out of range. */
-const char *loop_refuse_name(enum loop_refuse r);
 
 /* user_data layout: op 8 bits | aux 8 bits | slot 24 bits | generation 24. */
 #define LOOP_UD_SLOT_BITS	24
@@ -140,30 +123,12 @@ struct loop_config {
 #define LOOP_DEFAULT_BUF_SIZE		(64 * 1024)
 #define LOOP_DEFAULT_SETUP_TIMEOUT_MS	5000
 
-/* Counters, for logs and tests. */
+/* The loop's own counters (the connections' are struct stats). */
 struct loop_stats {
-	uint64_t accepted;		/* connections accepted */
-	uint64_t refused;		/* closed with RST before relaying */
-	uint64_t relayed;		/* reached the relay state */
-	uint64_t aborted;		/* ended with RST after relay began */
-	uint64_t finished;		/* ended cleanly, both halves closed */
 	uint64_t stale_cqes;		/* completions for a reused slot */
-	uint64_t ring_empty;		/* recvs that found no ring buffer */
 	uint32_t bufs_out;		/* provided buffers held by the agent now */
 	uint32_t bufs_out_max;		/* ... and at most so far */
-	uint32_t conns;			/* connections open now */
 	uint64_t accepted_by[LOOP_LISTEN_MAX];	/* accepts per listener */
-	uint64_t refused_by[LOOP_REFUSE_MAX];	/* policy refusals by reason */
-	uint64_t authorized;		/* inbound tunnels admitted */
-	uint64_t shadow_denied;		/* admitted by AllowWithShadowDeny */
-	uint64_t denied;		/* inbound tunnels refused (authz, peer
-					 * identity, PROXY header) */
-	uint64_t tls_ok;		/* TLS handshakes completed */
-	uint64_t tls_failed;		/* TLS handshakes that failed */
-	uint64_t relay_bytes[2];	/* plaintext relayed, by direction
-					 * (index enum conn_side of the
-					 * source: CONN_DOWN = client to
-					 * server) */
 };
 
 struct loop {
@@ -212,6 +177,7 @@ struct loop {
 	uint32_t setup_timeout_ms;
 	uint64_t next_conn_id;		/* per-agent id, the PROXY v2 req id */
 	struct loop_stats stats;
+	struct stats cstats;		/* the connections' counters */
 	struct admin *admin;		/* NULL when the admin endpoint is off.
 					 * Owned */
 };

@@ -417,11 +417,11 @@ int main(int argc, char **argv)
 	err = loop_run(&l);
 	rc = err ? MAIN_EXIT_SYSTEM : 0;
 	log_info("event=stopping accepted=%llu relayed=%llu refused=%llu "
-		 "aborted=%llu finished=%llu", (unsigned long long)l.stats.accepted,
-		 (unsigned long long)l.stats.relayed,
-		 (unsigned long long)l.stats.refused,
-		 (unsigned long long)l.stats.aborted,
-		 (unsigned long long)l.stats.finished);
+		 "aborted=%llu finished=%llu", (unsigned long long)l.cstats.accepted,
+		 (unsigned long long)l.cstats.relayed,
+		 (unsigned long long)l.cstats.refused,
+		 (unsigned long long)l.cstats.aborted,
+		 (unsigned long long)l.cstats.finished);
 	loop_fini(&l);
 out_kern:
 	kern_close(kern);

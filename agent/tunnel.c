@@ -35,12 +35,12 @@ static enum conn_side tunnel_tls_side(const struct conn *c)
 }
 
 /* Logs a refusal of connection @c, counts it under @why and resets it. */
-static void tunnel_refuse(struct loop *l, struct conn *c, enum loop_refuse why,
+static void tunnel_refuse(struct loop *l, struct conn *c, enum stats_refuse why,
 			  const char *reason)
 {
 	char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN];
 
-	l->stats.refused_by[why]++;
+	l->cstats.refused_by[why]++;
 	log_warn("event=refused conn=%llu kind=%s src=%s dst=%s reason=\"%s\"",
 		 (unsigned long long)c->id, conn_kind_str(c->kind),
 		 conn_addr_str(&c->down_peer, src),
@@ -54,7 +54,7 @@ static void tunnel_deny(struct loop *l, struct conn *c, const char *service,
 {
 	char d[CONN_ADDR_STRLEN];
 
-	l->stats.denied++;
+	l->cstats.denied++;
 	log_warn("event=denied conn=%llu src_spiffe=%s service=%s dst=%s "
 		 "req_id=%llu reason=\"%s\"", (unsigned long long)c->id,
 		 c->peer_spiffe[0] ? c->peer_spiffe : "-", service,
@@ -118,31 +118,31 @@ static void tunnel_outbound_accept(struct loop *l, struct conn *c)
 
 	p = loop_policy(l);
 	if (!p) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_POLICY, "no policy loaded");
+		tunnel_refuse(l, c, STATS_REFUSE_NO_POLICY, "no policy loaded");
 		return;
 	}
 	c->policy = policy_get(p);
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
 	if (!svc) {
-		tunnel_refuse(l, c, LOOP_REFUSE_UNKNOWN_SERVICE, "unknown service");
+		tunnel_refuse(l, c, STATS_REFUSE_UNKNOWN_SERVICE, "unknown service");
 		return;
 	}
 	c->service_id = svc->id;
 	src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
 	if (!src_ep) {
-		tunnel_refuse(l, c, LOOP_REFUSE_UNKNOWN_SOURCE,
+		tunnel_refuse(l, c, STATS_REFUSE_UNKNOWN_SOURCE,
 			      "unknown source workload");
 		return;
 	}
 	src_id = policy_identity(p, src_ep->identity_id);
 	if (!src_id || !src_id[0]) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_IDENTITY,
+		tunnel_refuse(l, c, STATS_REFUSE_NO_IDENTITY,
 			      "source workload has no identity");
 		return;
 	}
 	if (!policy_trust_domain(p)[0]) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_TRUST_DOMAIN,
+		tunnel_refuse(l, c, STATS_REFUSE_NO_TRUST_DOMAIN,
 			      "no mesh trust domain applied");
 		return;
 	}
@@ -150,7 +150,7 @@ static void tunnel_outbound_accept(struct loop *l, struct conn *c)
 	if (!ep) {
 		snprintf(reason, sizeof(reason), "service %s has no endpoints",
 			 svc->name);
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_ENDPOINTS, reason);
+		tunnel_refuse(l, c, STATS_REFUSE_NO_ENDPOINTS, reason);
 		return;
 	}
 	err = certs_client_ctx(l->certs, src_id, &c->tls_ctx);
@@ -158,7 +158,7 @@ static void tunnel_outbound_accept(struct loop *l, struct conn *c)
 		snprintf(reason, sizeof(reason),
 			 "no certificate for source identity: %s",
 			 strerror(-err));
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_CERTIFICATE, reason);
+		tunnel_refuse(l, c, STATS_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}
 	c->src_spiffe = src_id;
@@ -266,13 +266,13 @@ static void tunnel_inbound_accept(struct loop *l, struct conn *c)
 
 	p = loop_policy(l);
 	if (!p) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_POLICY, "no policy loaded");
+		tunnel_refuse(l, c, STATS_REFUSE_NO_POLICY, "no policy loaded");
 		return;
 	}
 	c->policy = policy_get(p);
 	td = policy_trust_domain(p);
 	if (!td[0]) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_TRUST_DOMAIN,
+		tunnel_refuse(l, c, STATS_REFUSE_NO_TRUST_DOMAIN,
 			      "no mesh trust domain applied");
 		return;
 	}
@@ -282,14 +282,14 @@ static void tunnel_inbound_accept(struct loop *l, struct conn *c)
 	if (err) {
 		snprintf(reason, sizeof(reason),
 			 "no certificate for node identity: %s", strerror(-err));
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_CERTIFICATE, reason);
+		tunnel_refuse(l, c, STATS_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}
 	err = tls_sess_new(&c->end[CONN_DOWN].tls, ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
 			 strerror(-err));
-		tunnel_refuse(l, c, LOOP_REFUSE_TLS_SESSION, reason);
+		tunnel_refuse(l, c, STATS_REFUSE_TLS_SESSION, reason);
 		return;
 	}
 	c->state = CONN_STATE_HANDSHAKE;
@@ -364,7 +364,7 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 	if (act == MF_AUTHZ_ALLOW_SHADOW_DENY) {
 		/* Admitted; the log says it would have been denied, which is
 		 * what a shadow deny is for. */
-		l->stats.shadow_denied++;
+		l->cstats.shadow_denied++;
 		log_info("event=shadow_denied conn=%llu src_spiffe=%s "
 			 "service=%s dst=%s rule=\"%s\"",
 			 (unsigned long long)c->id, c->peer_spiffe, svc_name,
@@ -374,7 +374,7 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 			    why ? why : "denied");
 		return;
 	}
-	l->stats.authorized++;
+	l->cstats.authorized++;
 	log_info("event=authorized conn=%llu src_spiffe=%s service=%s dst=%s "
 		 "src=%s req_id=%llu rule=\"%s\"", (unsigned long long)c->id,
 		 c->peer_spiffe, svc_name, conn_addr_str(&info->dst, dst),
@@ -451,7 +451,7 @@ void tunnel_setup_step(struct loop *l, struct conn *c)
 			return;
 		}
 		if (err) {
-			l->stats.tls_failed++;
+			l->cstats.tls_failed++;
 			snprintf(reason, sizeof(reason), "tls handshake: %s",
 				 tls_last_error(e->tls));
 			if (c->kind == CONN_KIND_INBOUND)
@@ -460,7 +460,7 @@ void tunnel_setup_step(struct loop *l, struct conn *c)
 				conn_abort(l, c, reason);
 			return;
 		}
-		l->stats.tls_ok++;
+		l->cstats.tls_ok++;
 		if (c->kind == CONN_KIND_OUTBOUND) {
 			tunnel_outbound_ready(l, c);
 			return;
@@ -522,7 +522,7 @@ struct conn *tunnel_accept(struct loop *l, enum loop_listener which, int fd)
 
 	c = conn_new(l, kinds[which], fd);
 	if (!c) {
-		l->stats.refused_by[LOOP_REFUSE_TABLE_FULL]++;
+		l->cstats.refused_by[STATS_REFUSE_TABLE_FULL]++;
 		log_warn("event=refused kind=%s reason=\"connection table full\"",
 			 conn_kind_str(kinds[which]));
 		return NULL;

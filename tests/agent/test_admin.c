@@ -644,7 +644,7 @@ out:
 	lh_loop_stop(&h);
 	close(lfd);
 	policy_put(pol);
-	return ok && ASSERT_EQ(h.stats.stale_cqes, 0);
+	return ok && ASSERT_EQ(h.loop_stats.stale_cqes, 0);
 }
 
 int main(void)

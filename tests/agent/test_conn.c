@@ -122,7 +122,7 @@ out:
 	lh_loop_stop(&h);
 	close(lfd);
 	return ok && ASSERT_EQ(h.stats.relayed, 1) &&
-	       ASSERT_EQ(h.stats.stale_cqes, 0);
+	       ASSERT_EQ(h.loop_stats.stale_cqes, 0);
 }
 
 /* EOF travels as FIN one way while the other way keeps flowing. */
@@ -323,7 +323,7 @@ out:
 		close(s);
 	lh_loop_stop(&h);
 	close(lfd);
-	return ok && ASSERT_TRUE(h.stats.bufs_out_max <= 2);
+	return ok && ASSERT_TRUE(h.loop_stats.bufs_out_max <= 2);
 }
 
 /*
@@ -375,7 +375,7 @@ out:
 	}
 	lh_loop_stop(&h);
 	close(lfd);
-	return ok && ASSERT_TRUE(h.stats.bufs_out_max <= 4) &&
+	return ok && ASSERT_TRUE(h.loop_stats.bufs_out_max <= 4) &&
 	       ASSERT_TRUE(h.stats.ring_empty > 0);
 }
 

@@ -38,7 +38,9 @@ struct lh_loop {
 	int init_err;
 	uint16_t fwd_port;		/* forward listener, 0 when off */
 	uint16_t admin_port;		/* admin listener, 0 when off */
-	struct loop_stats stats;	/* copied when the loop stopped */
+	struct stats stats;		/* copied when the loop stopped: the
+					 * connections' counters ... */
+	struct loop_stats loop_stats;	/* ... and the loop's own */
 	int ready_pipe[2];
 };
 
@@ -60,7 +62,8 @@ static inline void *lh_loop_thread(void *arg)
 	if (h->init_err)
 		return NULL;
 	loop_run(&l);
-	h->stats = l.stats;
+	h->stats = l.cstats;
+	h->loop_stats = l.stats;
 	loop_fini(&l);
 	return NULL;
 }
@@ -89,7 +92,7 @@ static inline bool lh_loop_start(struct lh_loop *h)
 }
 
 /* Stops the loop through its signalfd, as SIGTERM stops the agent, and
- * joins it; h->stats then holds its final counters. */
+ * joins it; h->stats and h->loop_stats then hold its final counters. */
 static inline void lh_loop_stop(struct lh_loop *h)
 {
 	kill(getpid(), SIGTERM);
