@@ -19,7 +19,7 @@
 #include "conn.h"
 #include "log.h"
 #include "loop.h"
-#include "policy.h"
+#include "reload.h"
 #include "tunnel.h"
 
 #define LOOP_SQ_ENTRIES		1024
@@ -251,55 +251,9 @@ uint16_t loop_listen_port(const struct loop *l, enum loop_listener which)
 
 /* ---- policy -------------------------------------------------------------- */
 
-/* Maps mf_config read-only (it is BPF_F_MMAPABLE) so each accept compares
- * the epoch without a syscall.  Failure is not fatal: we fall back to
- * reading the map. */
-static void loop_config_mmap(struct loop *l)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	size_t len = (sizeof(struct mf_config) + page - 1) & ~((size_t)page - 1);
-	void *p;
-
-	p = mmap(NULL, len, PROT_READ, MAP_SHARED, l->pmap->config_fd, 0);
-	if (p == MAP_FAILED) {
-		log_info("event=config_mmap_unavailable err=%s", strerror(errno));
-		return;
-	}
-	l->config_mm = p;
-	l->config_mm_len = len;
-}
-
 struct policy *loop_policy(struct loop *l)
 {
-	struct mf_config cfg;
-	struct policy *np;
-	uint64_t epoch;
-	int err;
-
-	if (!l->pmap)
-		return l->policy;
-	if (l->config_mm) {
-		epoch = l->config_mm->epoch;
-	} else {
-		err = pmap_config_read(l->pmap, &cfg);
-		if (err)
-			return l->policy;
-		epoch = cfg.epoch;
-	}
-	if (l->policy && policy_epoch(l->policy) == epoch)
-		return l->policy;
-	err = policy_load(&np, l->pmap);
-	if (err) {
-		log_error("event=policy_load_failed epoch=%llu err=%s",
-			  (unsigned long long)epoch, strerror(-err));
-		return l->policy;
-	}
-	if (l->policy)
-		policy_put(l->policy);
-	l->policy = np;
-	log_debug("event=policy_switch epoch=%llu trust_domain=%s",
-		  (unsigned long long)policy_epoch(np), policy_trust_domain(np));
-	return np;
+	return reload_current(l->reload);
 }
 
 /* ---- setup and teardown ------------------------------------------------- */
@@ -377,15 +331,9 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 		l->free_slots[i] = l->max_conns - 1 - i;
 	l->nfree = l->max_conns;
 
-	if (!l->pmap && cfg->policy)
-		l->policy = policy_get(cfg->policy);
-	if (l->pmap) {
-		loop_config_mmap(l);
-		if (!loop_policy(l)) {
-			err = -EIO;
-			goto fail;
-		}
-	}
+	err = reload_open(&l->reload, cfg->pmap, cfg->policy);
+	if (err)
+		goto fail;
 
 	if (cfg->admin_on) {
 		err = admin_init(l, cfg->admin_timeout_ms);
@@ -665,10 +613,7 @@ void loop_fini(struct loop *l)
 	while (l->pbuf_cached > 0)
 		free(l->pbuf_cache[--l->pbuf_cached]);
 	free(l->pbuf_cache);
-	if (l->policy)
-		policy_put(l->policy);
-	if (l->config_mm)
-		munmap((void *)l->config_mm, l->config_mm_len);
+	reload_close(l->reload);
 	memset(l, 0, sizeof(*l));
 	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
 		l->listen_fd[i] = -1;

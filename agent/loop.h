@@ -31,6 +31,7 @@ struct admin;
 struct certs;
 struct conn;
 struct policy;
+struct reload;
 
 /* What a completion belongs to. */
 enum loop_op {
@@ -164,12 +165,8 @@ struct loop {
 	uint32_t nfree;
 	uint32_t max_conns;
 
-	/* Policy: the snapshot new connections get, and the epoch to compare
-	 * it with, read from the mmap'ed mf_config when possible. */
 	const struct pmap *pmap;
-	const volatile struct mf_config *config_mm;
-	size_t config_mm_len;
-	struct policy *policy;
+	struct reload *reload;		/* the policy snapshots.  Owned */
 	struct certs *certs;
 
 	char node[MF_NAME_MAX];
@@ -241,9 +238,8 @@ void loop_set_rst(int fd);
 /* Closes @fd through the ring (untracked), with RST when @rst. */
 void loop_close_fd(struct loop *l, int fd, bool rst);
 
-/* Refreshes the policy snapshot when mf_config.epoch changed (never for a
- * fixed snapshot).  Returns the current snapshot (borrowed; NULL when none
- * could be loaded). */
+/* The current policy snapshot (reload_current(): borrowed, never waits;
+ * NULL when none could be loaded). */
 struct policy *loop_policy(struct loop *l);
 
 #endif /* MF_LOOP_H */
