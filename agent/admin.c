@@ -252,6 +252,10 @@ static void admin_metrics(struct admin *a, struct admin_sb *b)
 			(unsigned long long)st->tls_ok);
 	admin_sb_printf(b, "meshforge_tls_handshakes_total{result=\"failed\"} %llu\n",
 			(unsigned long long)st->tls_failed);
+	admin_metric_head(b, "meshforge_loop_stall_seconds_max", "gauge",
+			  "Longest time one loop iteration spent handling its completions since start: every connection waited that long.");
+	admin_sb_printf(b, "meshforge_loop_stall_seconds_max %.6f\n",
+			(double)l->stats.stall_max_ns / 1e9);
 	admin_metric_head(b, "meshforge_build_info", "gauge",
 			  "The agent's version, as a label (value 1).");
 	admin_sb_printf(b, "meshforge_build_info{version=\"%s\"} 1\n",

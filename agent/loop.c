@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -436,8 +437,17 @@ fail:
 	return err;
 }
 
+static uint64_t loop_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int loop_run(struct loop *l)
 {
+	uint64_t t0, dt;
 	int ret;
 
 	while (!l->stopping) {
@@ -447,7 +457,12 @@ int loop_run(struct loop *l)
 			log_error("event=ring_error err=%s", strerror(-ret));
 			return ret;
 		}
+		/* Two vDSO clock reads an iteration: the stall gauge. */
+		t0 = loop_now_ns();
 		loop_drain(l);
+		dt = loop_now_ns() - t0;
+		if (dt > l->stats.stall_max_ns)
+			l->stats.stall_max_ns = dt;
 	}
 	return 0;
 }

@@ -127,6 +127,9 @@ struct loop_stats {
 	uint64_t stale_cqes;		/* completions for a reused slot */
 	uint32_t bufs_out;		/* provided buffers held by the agent now */
 	uint32_t bufs_out_max;		/* ... and at most so far */
+	/* The longest time one iteration spent on its completions: how
+	 * long, at worst, every other connection waited meanwhile. */
+	uint64_t stall_max_ns;
 };
 
 struct loop {

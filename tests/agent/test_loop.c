@@ -177,6 +177,34 @@ out:
 	return ok;
 }
 
+/* The longest iteration shows in the stall gauge. */
+static void on_slow_cqe(void *arg, const struct io_uring_cqe *cqe)
+{
+	usleep(20 * 1000);
+	on_cqe(arg, cqe);
+}
+
+static bool test_stall_gauge(void)
+{
+	struct seen guard, s = { 0 };
+	struct loop l;
+	bool ok;
+	int op;
+
+	if (!start(&l, &guard))
+		return false;
+	s.l = &l;
+	s.stop_after = 1;
+	op = loop_op_add(&l, "slow", on_slow_cqe, &s);
+	if (ASSERT_GE(op, LOOP_OP_FIRST_FREE))
+		nop(&l, loop_ud((unsigned int)op, 0, 0, 0));
+	ok = ASSERT_EQ(l.stats.stall_max_ns, 0) &&
+	     ASSERT_EQ(loop_run(&l), 0) && ASSERT_EQ(s.calls, 1) &&
+	     ASSERT_GE(l.stats.stall_max_ns, 20 * 1000000ull);
+	loop_fini(&l);
+	return ok;
+}
+
 /* A module with an op in flight at teardown. */
 struct user {
 	struct loop *l;
@@ -369,6 +397,7 @@ int main(void)
 	TEST_RUN(test_dispatch_by_op);
 	TEST_RUN(test_listener_handlers);
 	TEST_RUN(test_teardown_waits_for_users);
+	TEST_RUN(test_stall_gauge);
 	TEST_RUN(test_fixed_snapshot);
 	TEST_RUN(test_handover);
 	TEST_RUN(test_thread_follows_epoch);
