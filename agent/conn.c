@@ -19,7 +19,6 @@
 #include "conn.h"
 #include "log.h"
 #include "loop.h"
-#include "policy.h"
 #include "tls.h"
 
 const char *conn_state_str(enum conn_state s)
@@ -208,8 +207,8 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 		e->tls = NULL;
 		loop_pbuf_put(t->loop, e->rbuf);
 		e->rbuf = NULL;
+		/* SO_LINGER is set already when it is to reset. */
 		if (e->fd >= 0)
-			/* SO_LINGER is set already when it is to reset. */
 			loop_close_fd(t->loop, e->fd, false);
 		e->fd = -1;
 		loop_pbuf_put(t->loop, d->pbuf);
@@ -221,10 +220,8 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 			loop_buf_put(t->loop, (uint16_t)bid);
 		}
 	}
-	if (c->policy) {
-		policy_put(c->policy);
-		c->policy = NULL;
-	}
+	if (c->flow->ops->release)
+		c->flow->ops->release(c->flow->arg, c);
 	c->endpoint = NULL;
 	c->src_spiffe = NULL;
 	c->state = CONN_STATE_FREE;

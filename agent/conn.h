@@ -25,9 +25,9 @@
  *
  * Lifetime: a connection lives in a slot of its table from accept to
  * release.  Every submitted op counts in @inflight; the slot is released
- * (fds closed, TLS sessions, buffers and the policy reference dropped) only
- * when the connection is CLOSING and nothing is in flight, so no completion
- * or kernel write can land in released memory.
+ * (fds closed, TLS sessions and buffers freed, the flow's "release" step
+ * run) only when the connection is CLOSING and nothing is in flight, so no
+ * completion or kernel write can land in released memory.
  */
 #ifndef MF_CONN_H
 #define MF_CONN_H
@@ -122,6 +122,9 @@ struct conn_flow_ops {
 	/* Ciphertext was fed to a TLS end in a setup state after the
 	 * handshake (a header to read).  NULL: nothing to do then. */
 	void (*setup_recv)(void *arg, struct conn *c);
+	/* The connection is released: drop what the flow holds for it (its
+	 * policy reference).  NULL: nothing. */
+	void (*release)(void *arg, struct conn *c);
 };
 
 struct conn_flow {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The policy reloader (reload.h): its thread, and the hand-over of
- * snapshots between that thread and the loop's through two pointers, each
- * only ever exchanged atomically, so that a snapshot always has exactly one
- * side that may drop it.
+ * references between that thread and the loop's, one way through a pointer
+ * only ever exchanged atomically, back through a single-producer
+ * single-consumer ring, so that each reference always has exactly one
+ * thread that may drop it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +25,9 @@
  * try again this much later rather than read maps that cannot be read
  * every tick. */
 #define RELOAD_RETRY_MS	1000
+/* References the loop hands back between two ticks; more are dropped on
+ * the loop (a burst of ends after a switch, each one cheap unless last). */
+#define RELOAD_RETIRE_MAX	256
 /* The reloader's niceness: when it shares a CPU with the loop, the loop
  * runs first, and the snapshot is late rather than connections. */
 #define RELOAD_NICE	10
@@ -37,11 +41,16 @@ struct reload {
 	pthread_t thread;
 	bool thread_up;
 	bool stop;			/* atomic: the thread is to leave */
-	/* The hand-over, exchanged atomically by both threads. */
-	struct policy *fresh;		/* published, not taken yet: the
-					 * reloader's reference */
-	struct policy *retired;		/* let go of by the loop: the
-					 * reloader's reference to drop */
+	/* Published, not taken yet: the reloader's reference.  Exchanged
+	 * atomically by both threads. */
+	struct policy *fresh;
+	/* References the loop let go of, for the reloader to drop: a
+	 * single-producer single-consumer ring.  The loop writes the slots
+	 * and publishes them by moving retire_head, the reloader empties
+	 * them and moves retire_tail; each index is written by one thread. */
+	struct policy *retire[RELOAD_RETIRE_MAX];
+	unsigned int retire_head;
+	unsigned int retire_tail;
 	struct policy *cur;		/* loop thread only: what new
 					 * connections get.  Reference */
 	uint64_t built;			/* reloader thread only: epoch of the
@@ -89,6 +98,18 @@ static void reload_publish(struct reload *r, struct policy *np)
 	policy_put(__atomic_exchange_n(&r->fresh, np, __ATOMIC_ACQ_REL));
 }
 
+/* Drops every reference the loop handed back (reloader thread, or any
+ * thread once the reloader is gone). */
+static void reload_drain_retired(struct reload *r)
+{
+	unsigned int tail = r->retire_tail;
+	unsigned int head = __atomic_load_n(&r->retire_head, __ATOMIC_ACQUIRE);
+
+	for (; tail != head; tail++)
+		policy_put(r->retire[tail % RELOAD_RETIRE_MAX]);
+	__atomic_store_n(&r->retire_tail, tail, __ATOMIC_RELEASE);
+}
+
 static void *reload_thread(void *arg)
 {
 	const struct timespec tick = { .tv_nsec = RELOAD_POLL_MS * 1000000L };
@@ -102,8 +123,7 @@ static void *reload_thread(void *arg)
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		/* When the loop let go of the last reference, the free
 		 * happens here. */
-		policy_put(__atomic_exchange_n(&r->retired, NULL,
-					       __ATOMIC_ACQUIRE));
+		reload_drain_retired(r);
 		if (idle > 0) {
 			idle--;
 		} else if (reload_epoch(r, &epoch) == 0 && epoch != r->built) {
@@ -174,7 +194,7 @@ err_unmap:
 
 struct policy *reload_current(struct reload *r)
 {
-	struct policy *np;
+	struct policy *np, *old;
 
 	/* A plain load first: the exchange, a locked instruction, only when
 	 * there is something to take. */
@@ -183,16 +203,33 @@ struct policy *reload_current(struct reload *r)
 	np = __atomic_exchange_n(&r->fresh, NULL, __ATOMIC_ACQUIRE);
 	if (!np)
 		return r->cur;
-	/* The old one goes to the reloader, which frees it if we held the
-	 * last reference.  One it has not collected yet (two switches within
-	 * a tick) is dropped here. */
-	if (r->cur)
-		policy_put(__atomic_exchange_n(&r->retired, r->cur,
-					       __ATOMIC_ACQ_REL));
+	old = r->cur;
 	r->cur = np;
+	/* The old one goes to the reloader, which frees it if we held the
+	 * last reference. */
+	reload_release(r, old);
 	log_debug("event=policy_switch epoch=%llu trust_domain=%s",
 		  (unsigned long long)policy_epoch(np), policy_trust_domain(np));
 	return np;
+}
+
+void reload_release(struct reload *r, struct policy *p)
+{
+	unsigned int head = r->retire_head;
+
+	if (!p)
+		return;
+	/* The current snapshot holds a reference of its own: this one is
+	 * not the last.  A full ring (never emptied before close without a
+	 * reloader thread) cannot wait either. */
+	if (p == r->cur ||
+	    head - __atomic_load_n(&r->retire_tail, __ATOMIC_ACQUIRE) ==
+	    RELOAD_RETIRE_MAX) {
+		policy_put(p);
+		return;
+	}
+	r->retire[head % RELOAD_RETIRE_MAX] = p;
+	__atomic_store_n(&r->retire_head, head + 1, __ATOMIC_RELEASE);
 }
 
 void reload_close(struct reload *r)
@@ -203,8 +240,8 @@ void reload_close(struct reload *r)
 		__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
 		pthread_join(r->thread, NULL);
 	}
+	reload_drain_retired(r);
 	policy_put(r->fresh);
-	policy_put(r->retired);
 	policy_put(r->cur);
 	if (r->config_mm)
 		munmap((void *)r->config_mm, r->config_mm_len);

@@ -13,9 +13,11 @@
  *
  * Ownership: the loop thread holds one reference to the current snapshot;
  * one that is published but not taken yet belongs to the reloader, which
- * drops it when it publishes a newer one.  A snapshot the loop lets go of
- * goes back to the reloader thread, so that when no connection holds it
- * any more it is freed there, off the loop as well.
+ * drops it when it publishes a newer one.  References the loop drops to
+ * older snapshots (its own at a switch, its connections' when they end)
+ * go back to the reloader thread (reload_release()), so the last one, and
+ * the free of a snapshot that can take milliseconds at 10k services,
+ * happens there too, off the loop.
  *
  * Without maps the snapshot is fixed (tests): the one given, or none.
  */
@@ -50,6 +52,11 @@ int reload_open(struct reload **out, const struct pmap *pm,
  * Never blocks.  Only one thread, the loop's, may call it.
  */
 struct policy *reload_current(struct reload *r);
+
+/* Drops a reference to @p (NULL: none) that the loop thread held (a
+ * connection's): at once when @p is current (never the last reference
+ * then), else by the reloader thread.  Loop thread only. */
+void reload_release(struct reload *r, struct policy *p);
 
 /* Stops and joins the reloader thread and drops every snapshot it holds.
  * Call from the thread that called reload_current().  NULL-safe. */

@@ -471,6 +471,16 @@ static void tunnel_inbound_setup_recv(void *arg, struct conn *c)
 		tunnel_inbound_read_header(arg, c);
 }
 
+/* The connection goes: its snapshot goes back through the reloader, which
+ * frees it off the loop if this was the last reference. */
+static void tunnel_release(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+
+	reload_release(tu->ctx->reload, c->policy);
+	c->policy = NULL;
+}
+
 /* ---- forward ------------------------------------------------------------- */
 
 static void tunnel_forward_accepted(void *arg, struct conn *c)
@@ -488,6 +498,7 @@ static const struct conn_flow_ops tunnel_outbound_ops = {
 	.accepted = tunnel_outbound_accepted,
 	.connected = tunnel_outbound_connected,
 	.handshake_done = tunnel_outbound_handshake_done,
+	.release = tunnel_release,
 };
 
 static const struct conn_flow_ops tunnel_inbound_ops = {
@@ -496,6 +507,7 @@ static const struct conn_flow_ops tunnel_inbound_ops = {
 	.connected = tunnel_connected_relay,
 	.handshake_done = tunnel_inbound_handshake_done,
 	.setup_recv = tunnel_inbound_setup_recv,
+	.release = tunnel_release,
 };
 
 static const struct conn_flow_ops tunnel_forward_ops = {

@@ -289,12 +289,19 @@ static bool test_fixed_snapshot(void)
 	return ok;
 }
 
+/* References handed back and not dropped yet. */
+static unsigned int retired(const struct reload *r)
+{
+	return r->retire_head - r->retire_tail;
+}
+
 /*
  * Snapshots published by hand (no thread): the loop takes the newest, a
  * connection's reference outlives the switch, one never taken is dropped
- * by the publisher, and the loop's old one waits in "retired" for the
- * reloader.  Every reference is accounted for: the sanitizer build fails
- * on a leak or a double put.
+ * by the publisher, and the references the loop lets go of wait in the
+ * retire ring for the reloader, unless they are to the current snapshot.
+ * Every reference is accounted for: the sanitizer build fails on a leak or
+ * a double put.
  */
 static bool test_handover(void)
 {
@@ -308,7 +315,7 @@ static bool test_handover(void)
 	held = policy_get(reload_current(r));	/* a connection's */
 	reload_publish(r, snap(2));
 	if (!ASSERT_EQ(policy_epoch(reload_current(r)), 2) ||
-	    !ASSERT_TRUE(r->retired == a) ||
+	    !ASSERT_EQ(retired(r), 1) || !ASSERT_TRUE(r->retire[0] == a) ||
 	    !ASSERT_TRUE(r->fresh == NULL))
 		goto out;
 	/* Two publications before the loop looks: 3 is never seen. */
@@ -316,14 +323,26 @@ static bool test_handover(void)
 	reload_publish(r, snap(4));
 	if (!ASSERT_EQ(policy_epoch(r->fresh), 4) ||
 	    !ASSERT_EQ(policy_epoch(reload_current(r)), 4) ||
-	    /* The reloader had not collected 1: the loop dropped it, and 2
-	     * waits now. */
-	    !ASSERT_EQ(policy_epoch(r->retired), 2) ||
+	    !ASSERT_EQ(retired(r), 2) ||
+	    !ASSERT_EQ(policy_epoch(r->retire[1]), 2) ||
 	    /* Nothing new: the same snapshot, no exchange. */
-	    !ASSERT_EQ(policy_epoch(reload_current(r)), 4))
+	    !ASSERT_EQ(policy_epoch(reload_current(r)), 4) ||
+	    /* The connection's snapshot is still whole. */
+	    !ASSERT_EQ(policy_epoch(held), 1))
 		goto out;
-	/* The connection's snapshot is still whole. */
-	ok = ASSERT_EQ(policy_epoch(held), 1);
+	/* A connection's reference to an old snapshot goes to the ring, one
+	 * to the current snapshot is dropped at once. */
+	reload_release(r, held);
+	held = NULL;
+	reload_release(r, policy_get(reload_current(r)));
+	reload_release(r, NULL);
+	if (!ASSERT_EQ(retired(r), 3))
+		goto out;
+	/* A full ring cannot wait: the loop drops the reference itself. */
+	while (retired(r) < RELOAD_RETIRE_MAX)
+		reload_release(r, policy_get(r->retire[1]));
+	reload_release(r, policy_get(r->retire[1]));
+	ok = ASSERT_EQ(retired(r), RELOAD_RETIRE_MAX);
 out:
 	policy_put(held);
 	reload_close(r);
