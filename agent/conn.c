@@ -483,6 +483,7 @@ static void conn_handshake_step(struct conn_table *t, struct conn *c,
 				enum conn_side side)
 {
 	struct conn_end *e = &c->end[side];
+	char reason[256];
 	int err;
 
 	err = tls_handshake(e->tls);
@@ -492,11 +493,15 @@ static void conn_handshake_step(struct conn_table *t, struct conn *c,
 			conn_submit_recv(t, c, side, true);
 		return;
 	}
-	if (err)
-		t->stats->tls_failed++;
-	else
+	if (!err) {
 		t->stats->tls_ok++;
-	c->flow->ops->handshake_done(c->flow->arg, c, err);
+		c->flow->ops->handshake_done(c->flow->arg, c, NULL);
+		return;
+	}
+	t->stats->tls_failed++;
+	snprintf(reason, sizeof(reason), "tls handshake: %s",
+		 tls_last_error(e->tls));
+	c->flow->ops->handshake_done(c->flow->arg, c, reason);
 }
 
 void conn_handshake_start(struct conn_table *t, struct conn *c,

@@ -115,10 +115,10 @@ struct conn_flow_ops {
 	void (*accepted)(void *arg, struct conn *c);
 	/* The up end's connect succeeded (failures abort in conn.c). */
 	void (*connected)(void *arg, struct conn *c);
-	/* The handshake of conn_handshake_start() ended: @err is 0, or <0
-	 * (tls_last_error() of the end's session says why).  NULL for a flow
-	 * without TLS. */
-	void (*handshake_done)(void *arg, struct conn *c, int err);
+	/* The handshake of conn_handshake_start() ended: @failed is NULL,
+	 * or why it failed (the flow resets the connection).  NULL for a
+	 * flow without TLS. */
+	void (*handshake_done)(void *arg, struct conn *c, const char *failed);
 	/* Ciphertext was fed to a TLS end in a setup state after the
 	 * handshake (a header to read).  NULL: nothing to do then. */
 	void (*setup_recv)(void *arg, struct conn *c);

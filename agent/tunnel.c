@@ -149,16 +149,22 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 
 /* Outbound handshake done: check the server is the node we dialled, send
  * the PROXY v2 header and relay. */
-static void tunnel_outbound_ready(struct tunnel *tu, struct conn *c)
+static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
+					   const char *failed)
 {
 	struct conn_end *e = &c->end[CONN_UP];
 	char want[MF_SPIFFE_MAX], reason[MF_SPIFFE_MAX * 2 + 64];
+	struct tunnel *tu = arg;
 	const char *node;
 	uint8_t hdr[PP2_MAX_HEADER];
 	struct pp2_info info;
 	ssize_t n, w;
 	int err;
 
+	if (failed) {
+		conn_abort(tu->conns, c, failed);
+		return;
+	}
 	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
 	if (err) {
 		snprintf(reason, sizeof(reason),
@@ -259,29 +265,6 @@ static void tunnel_inbound_accepted(void *arg, struct conn *c)
 		return;
 	}
 	conn_handshake_start(tu->conns, c, CONN_DOWN);
-}
-
-/* Inbound handshake done: the peer must be a mesh identity. */
-static bool tunnel_inbound_peer_ok(struct tunnel *tu, struct conn *c)
-{
-	struct conn_end *e = &c->end[CONN_DOWN];
-	char reason[64];
-	int err;
-
-	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
-	if (err) {
-		c->peer_spiffe[0] = '\0';
-		snprintf(reason, sizeof(reason), "peer has no usable SPIFFE ID: %s",
-			 strerror(-err));
-		tunnel_deny(tu, c, "-", NULL, reason);
-		return false;
-	}
-	if (!spiffe_in_trust_domain(c->peer_spiffe,
-				    policy_trust_domain(c->policy))) {
-		tunnel_deny(tu, c, "-", NULL, "peer outside the trust domain");
-		return false;
-	}
-	return true;
 }
 
 /*
@@ -418,20 +401,6 @@ static void tunnel_outbound_connected(void *arg, struct conn *c)
 	conn_handshake_start(tu->conns, c, CONN_UP);
 }
 
-static void tunnel_outbound_handshake_done(void *arg, struct conn *c, int err)
-{
-	struct tunnel *tu = arg;
-	char reason[256];
-
-	if (err) {
-		snprintf(reason, sizeof(reason), "tls handshake: %s",
-			 tls_last_error(c->end[CONN_UP].tls));
-		conn_abort(tu->conns, c, reason);
-		return;
-	}
-	tunnel_outbound_ready(tu, c);
-}
-
 /* Connected to the pod: relay, the bytes after the header first. */
 static void tunnel_connected_relay(void *arg, struct conn *c)
 {
@@ -442,19 +411,31 @@ static void tunnel_connected_relay(void *arg, struct conn *c)
 
 /* Inbound handshake done: the peer must be a mesh identity, then the
  * PROXY v2 header comes. */
-static void tunnel_inbound_handshake_done(void *arg, struct conn *c, int err)
+static void tunnel_inbound_handshake_done(void *arg, struct conn *c,
+					  const char *failed)
 {
+	struct conn_end *e = &c->end[CONN_DOWN];
 	struct tunnel *tu = arg;
-	char reason[256];
+	char reason[64];
+	int err;
 
+	if (failed) {
+		tunnel_deny(tu, c, "-", NULL, failed);
+		return;
+	}
+	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
 	if (err) {
-		snprintf(reason, sizeof(reason), "tls handshake: %s",
-			 tls_last_error(c->end[CONN_DOWN].tls));
+		c->peer_spiffe[0] = '\0';
+		snprintf(reason, sizeof(reason), "peer has no usable SPIFFE ID: %s",
+			 strerror(-err));
 		tunnel_deny(tu, c, "-", NULL, reason);
 		return;
 	}
-	if (!tunnel_inbound_peer_ok(tu, c))
+	if (!spiffe_in_trust_domain(c->peer_spiffe,
+				    policy_trust_domain(c->policy))) {
+		tunnel_deny(tu, c, "-", NULL, "peer outside the trust domain");
 		return;
+	}
 	c->dir[CONN_DOWN].pbuf = loop_pbuf_get(tu->conns->loop);
 	if (!c->dir[CONN_DOWN].pbuf) {
 		conn_abort(tu->conns, c, "out of memory");
