@@ -208,7 +208,8 @@ demo: deps
 	$(Q)O=$(O) scripts/demo.sh
 
 # Benchmarks against direct, nginx and HAProxy, then the policy-map scale
-# (docs/benchmarks.md); not part of check.  Results in $(O)/bench/.
+# and the loop stall while it is applied (docs/benchmarks.md); not part of
+# check.  Results in $(O)/bench/.
 bench-deps:
 	$(Q)scripts/deps.sh --bench
 
@@ -216,6 +217,7 @@ bench: bench-deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_LOAD) $(BENCH_POLICY_LOAD)
 	$(Q)O=$(O) scripts/bench.sh
 	$(Q)O=$(O) scripts/bench-policy.sh
+	$(Q)O=$(O) scripts/bench-stall.sh
 
 # Policy-map scale alone: 10k services / 100k workloads / 10k HTTP routes
 # through mfctl and the agent's snapshot load (scripts/bench-policy.sh);
@@ -223,6 +225,12 @@ bench: bench-deps
 .PHONY: bench-policy
 bench-policy: all $(BENCH_POLICY_LOAD)
 	$(Q)O=$(O) scripts/bench-policy.sh
+
+# The agents' longest loop stall while a 10k-service policy is applied under
+# load, alone (scripts/bench-stall.sh); $(O)/bench/stall.json.
+.PHONY: bench-stall
+bench-stall: all $(BENCH_LOAD)
+	$(Q)O=$(O) scripts/bench-stall.sh
 
 clean:
 	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(O)/*.a \

@@ -24,12 +24,14 @@
 
 #include "abi_names.h"
 #include "admin.h"
+#include "ctx.h"
 #include "emit.h"
 #include "meshforge/version.h"
 #include "log.h"
 #include "loop.h"
 #include "meshforge/abi.h"
 #include "policy.h"
+#include "reload.h"
 
 struct admin_conn {
 	int fd;			/* -1: the slot is free.  Owned */
@@ -49,6 +51,9 @@ struct admin_conn {
 };
 
 struct admin {
+	struct loop *loop;		/* borrowed */
+	struct ctx *ctx;		/* borrowed */
+	uint8_t op;			/* the loop operation of admin ops */
 	uint32_t timeout_ms;
 	uint32_t nconns;	/* slots in use */
 	int ncpu;		/* possible CPUs (per-CPU map values) */
@@ -110,17 +115,11 @@ static void admin_sb_printf(struct admin_sb *b, const char *fmt, ...)
 
 /* ---- the pages ----------------------------------------------------------- */
 
-/* Listeners up (every configured one has its accept armed, or a retry of
- * it pending) and a policy snapshot loaded. */
-static bool admin_is_ready(struct loop *l)
+/* Listeners up (every one has its accept armed, or a retry of it
+ * pending) and a policy snapshot loaded. */
+static bool admin_is_ready(struct admin *a)
 {
-	for (int i = 0; i < LOOP_LISTEN_MAX; i++) {
-		if (l->listen_fd[i] < 0)
-			continue;
-		if (!l->accept_armed[i] && !l->accept_retry_armed[i])
-			return false;
-	}
-	return loop_policy(l) != NULL;
+	return loop_listening(a->loop) && reload_current(a->ctx->reload);
 }
 
 static void admin_metric_head(struct admin_sb *b, const char *name,
@@ -132,13 +131,13 @@ static void admin_metric_head(struct admin_sb *b, const char *name,
 
 /* The kernel's per-CPU counters, summed.  Omitted when the map cannot be
  * read (no pinned maps: tests, or a map of another layout). */
-static void admin_metrics_kernel(struct loop *l, struct admin_sb *b)
+static void admin_metrics_kernel(struct admin *a, struct admin_sb *b)
 {
-	struct admin *a = l->admin;
+	const struct pmap *pm = a->ctx->pmap;
 	unsigned long long sums[MF_STAT_MAX];
 	__u64 *vals;
 
-	if (!l->pmap || l->pmap->stats_fd < 0 || a->ncpu <= 0)
+	if (!pm || pm->stats_fd < 0 || a->ncpu <= 0)
 		return;
 	vals = calloc((size_t)a->ncpu, sizeof(*vals));
 	if (!vals) {
@@ -147,7 +146,7 @@ static void admin_metrics_kernel(struct loop *l, struct admin_sb *b)
 	}
 	for (__u32 k = 0; k < MF_STAT_MAX; k++) {
 		sums[k] = 0;
-		if (bpf_map_lookup_elem(l->pmap->stats_fd, &k, vals)) {
+		if (bpf_map_lookup_elem(pm->stats_fd, &k, vals)) {
 			log_debug("event=admin_stats_unreadable err=%s",
 				  strerror(errno));
 			free(vals);
@@ -165,26 +164,26 @@ static void admin_metrics_kernel(struct loop *l, struct admin_sb *b)
 	}
 }
 
-static void admin_metrics(struct loop *l, struct admin_sb *b)
+static void admin_metrics(struct admin *a, struct admin_sb *b)
 {
-	const struct loop_stats *st = &l->stats;
-	struct policy *p = loop_policy(l);
+	const struct stats *st = &a->ctx->stats;
+	struct policy *p = reload_current(a->ctx->reload);
+	const struct loop *l = a->loop;
 
 	admin_metric_head(b, "meshforge_connections_accepted_total", "counter",
 			  "Connections accepted, by listener.");
-	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
-		if (l->listen_fd[i] >= 0)
-			admin_sb_printf(b, "meshforge_connections_accepted_total{listener=\"%s\"} %llu\n",
-					loop_listener_name(i),
-					(unsigned long long)st->accepted_by[i]);
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		admin_sb_printf(b, "meshforge_connections_accepted_total{listener=\"%s\"} %llu\n",
+				l->listeners[i].name,
+				(unsigned long long)l->listeners[i].accepted);
 	admin_metric_head(b, "meshforge_connections_active", "gauge",
 			  "Proxied connections open now.");
 	admin_sb_printf(b, "meshforge_connections_active %u\n", st->conns);
 	admin_metric_head(b, "meshforge_connections_refused_total", "counter",
 			  "Connections refused by policy or capacity before any relaying, by reason.");
-	for (int i = 0; i < LOOP_REFUSE_MAX; i++)
+	for (int i = 0; i < STATS_REFUSE_MAX; i++)
 		admin_sb_printf(b, "meshforge_connections_refused_total{reason=\"%s\"} %llu\n",
-				loop_refuse_name(i),
+				stats_refuse_name(i),
 				(unsigned long long)st->refused_by[i]);
 	admin_metric_head(b, "meshforge_connections_setup_failed_total", "counter",
 			  "Connections reset before relaying, any cause (refusals, denials, connect and handshake failures).");
@@ -223,6 +222,10 @@ static void admin_metrics(struct loop *l, struct admin_sb *b)
 			(unsigned long long)st->tls_ok);
 	admin_sb_printf(b, "meshforge_tls_handshakes_total{result=\"failed\"} %llu\n",
 			(unsigned long long)st->tls_failed);
+	admin_metric_head(b, "meshforge_loop_stall_seconds_max", "gauge",
+			  "Longest time one loop iteration spent handling its completions since start: every connection waited that long.");
+	admin_sb_printf(b, "meshforge_loop_stall_seconds_max %.6f\n",
+			(double)l->stats.stall_max_ns / 1e9);
 	admin_metric_head(b, "meshforge_build_info", "gauge",
 			  "The agent's version, as a label (value 1).");
 	admin_sb_printf(b, "meshforge_build_info{version=\"%s\"} 1\n",
@@ -231,7 +234,7 @@ static void admin_metrics(struct loop *l, struct admin_sb *b)
 			  "Epoch of the policy snapshot in force (0: none loaded).");
 	admin_sb_printf(b, "meshforge_policy_epoch %llu\n",
 			(unsigned long long)(p ? policy_epoch(p) : 0));
-	admin_metrics_kernel(l, b);
+	admin_metrics_kernel(a, b);
 }
 
 static void admin_sb_write(void *arg, const char *buf, size_t n)
@@ -312,9 +315,9 @@ static void admin_dump_service(struct emit *e, const struct policy *p,
 }
 
 /* The snapshot as JSON into @b.  Returns false when there is none. */
-static bool admin_config_dump(struct loop *l, struct admin_sb *b)
+static bool admin_config_dump(struct policy *p, const char *node,
+			      struct admin_sb *b)
 {
-	struct policy *p = loop_policy(l);
 	const struct mf_service *svc;
 	struct mf_service_key k;
 	struct emit e;
@@ -331,7 +334,7 @@ static bool admin_config_dump(struct loop *l, struct admin_sb *b)
 	emit_uint(&e, policy_epoch(p));
 	admin_emit_kv(&e, "mesh", policy_mesh(p));
 	admin_emit_kv(&e, "trust_domain", policy_trust_domain(p));
-	admin_emit_kv(&e, "node", l->node);
+	admin_emit_kv(&e, "node", node);
 	emit_key(&e, "services");
 	emit_list_begin(&e);
 	for (size_t i = 0; (svc = policy_service_at(p, i, &k)); i++)
@@ -442,7 +445,7 @@ static int admin_parse(const char *h, size_t len, const char **method,
 	return 0;
 }
 
-int admin_respond(struct loop *l, const char *head, size_t len, char **out,
+int admin_respond(struct admin *a, const char *head, size_t len, char **out,
 		  size_t *out_len)
 {
 	struct admin_sb body = { 0 }, resp = { 0 };
@@ -459,7 +462,7 @@ int admin_respond(struct loop *l, const char *head, size_t len, char **out,
 		extra = "Allow: GET\r\n";
 		admin_sb_printf(&body, "method not allowed\n");
 	} else if (plen == 6 && !memcmp(path, "/ready", 6)) {
-		if (admin_is_ready(l)) {
+		if (admin_is_ready(a)) {
 			admin_sb_printf(&body, "ready\n");
 		} else {
 			status = "503 Service Unavailable";
@@ -467,10 +470,11 @@ int admin_respond(struct loop *l, const char *head, size_t len, char **out,
 		}
 	} else if (plen == 8 && !memcmp(path, "/metrics", 8)) {
 		ctype = "text/plain; version=0.0.4; charset=utf-8";
-		admin_metrics(l, &body);
+		admin_metrics(a, &body);
 	} else if (plen == 12 && !memcmp(path, "/config_dump", 12)) {
 		ctype = "application/json";
-		if (!admin_config_dump(l, &body))
+		if (!admin_config_dump(reload_current(a->ctx->reload),
+				       a->ctx->node, &body))
 			status = "503 Service Unavailable";
 	} else {
 		status = "404 Not Found";
@@ -503,34 +507,35 @@ int admin_respond(struct loop *l, const char *head, size_t len, char **out,
 static uint64_t admin_ud(const struct admin *a, const struct admin_conn *ac,
 			 enum admin_op op)
 {
-	return loop_ud(LOOP_OP_ADMIN, op, (uint32_t)(ac - a->conns), ac->gen);
+	return loop_ud(a->op, op, (uint32_t)(ac - a->conns), ac->gen);
 }
 
-static void admin_submit_recv(struct loop *l, struct admin_conn *ac)
+static void admin_submit_recv(struct admin *a, struct admin_conn *ac)
 {
-	struct io_uring_sqe *sqe = loop_sqe(l, 1);
+	struct io_uring_sqe *sqe = loop_sqe(a->loop, 1);
 
 	io_uring_prep_recv(sqe, ac->fd, ac->req + ac->req_len,
 			   sizeof(ac->req) - ac->req_len, 0);
-	io_uring_sqe_set_data64(sqe, admin_ud(l->admin, ac, ADMIN_OP_RECV));
+	io_uring_sqe_set_data64(sqe, admin_ud(a, ac, ADMIN_OP_RECV));
 	ac->recv_busy = true;
 	ac->inflight++;
 }
 
-static void admin_submit_send(struct loop *l, struct admin_conn *ac)
+static void admin_submit_send(struct admin *a, struct admin_conn *ac)
 {
-	struct io_uring_sqe *sqe = loop_sqe(l, 1);
+	struct io_uring_sqe *sqe = loop_sqe(a->loop, 1);
 
 	io_uring_prep_send(sqe, ac->fd, ac->resp + ac->resp_off,
 			   ac->resp_len - ac->resp_off, MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, admin_ud(l->admin, ac, ADMIN_OP_SEND));
+	io_uring_sqe_set_data64(sqe, admin_ud(a, ac, ADMIN_OP_SEND));
 	ac->send_busy = true;
 	ac->inflight++;
 }
 
 /* Ends @ac: cancels its ops; the slot goes once they have completed
  * (admin_reap()).  Idempotent. */
-static void admin_close(struct loop *l, struct admin_conn *ac, bool rst)
+static void admin_conn_close(struct admin *a, struct admin_conn *ac,
+			     bool rst)
 {
 	struct io_uring_sqe *sqe;
 
@@ -539,64 +544,52 @@ static void admin_close(struct loop *l, struct admin_conn *ac, bool rst)
 	ac->closing = true;
 	ac->rst = rst;
 	if (ac->recv_busy || ac->send_busy) {
-		sqe = loop_sqe(l, 1);
+		sqe = loop_sqe(a->loop, 1);
 		io_uring_prep_cancel_fd(sqe, ac->fd, IORING_ASYNC_CANCEL_ALL);
-		io_uring_sqe_set_data64(sqe, admin_ud(l->admin, ac,
+		io_uring_sqe_set_data64(sqe, admin_ud(a, ac,
 						      ADMIN_OP_CANCEL));
 		ac->inflight++;
 	}
 	if (ac->timer_armed) {
-		sqe = loop_sqe(l, 1);
-		io_uring_prep_timeout_remove(sqe, admin_ud(l->admin, ac,
+		sqe = loop_sqe(a->loop, 1);
+		io_uring_prep_timeout_remove(sqe, admin_ud(a, ac,
 							   ADMIN_OP_TIMEOUT), 0);
-		io_uring_sqe_set_data64(sqe, admin_ud(l->admin, ac,
+		io_uring_sqe_set_data64(sqe, admin_ud(a, ac,
 						      ADMIN_OP_CANCEL));
 		ac->inflight++;
 	}
 }
 
-static void admin_reap(struct loop *l, struct admin_conn *ac)
+static void admin_reap(struct admin *a, struct admin_conn *ac)
 {
 	if (!ac->closing || ac->inflight)
 		return;
-	loop_close_fd(l, ac->fd, ac->rst);
+	loop_close_fd(a->loop, ac->fd, ac->rst);
 	free(ac->resp);
 	ac->resp = NULL;
 	ac->fd = -1;
 	ac->gen = (ac->gen + 1) & LOOP_UD_GEN_MASK;
-	l->admin->nconns--;
+	a->nconns--;
 }
 
-int admin_init(struct loop *l, uint32_t timeout_ms)
+/* The listener's accept handler: serves @fd, or resets it when the table is
+ * full. */
+static void admin_accept(void *arg, int fd)
 {
-	struct admin *a = calloc(1, sizeof(*a));
-
-	if (!a)
-		return -ENOMEM;
-	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
-	a->ncpu = libbpf_num_possible_cpus();
-	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
-		a->conns[i].fd = -1;
-	l->admin = a;
-	return 0;
-}
-
-void admin_accept(struct loop *l, int fd)
-{
-	struct admin *a = l->admin;
+	struct admin *a = arg;
 	struct admin_conn *ac = NULL;
 	struct io_uring_sqe *sqe;
 	struct timespec now;
 	uint64_t ns;
 
-	for (int i = 0; a && i < ADMIN_MAX_CONNS; i++)
+	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
 		if (a->conns[i].fd < 0) {
 			ac = &a->conns[i];
 			break;
 		}
 	if (!ac) {
 		log_warn("event=admin_refused reason=table_full");
-		loop_close_fd(l, fd, true);
+		loop_close_fd(a->loop, fd, true);
 		return;
 	}
 	ac->fd = fd;
@@ -610,15 +603,15 @@ void admin_accept(struct loop *l, int fd)
 	ns = (uint64_t)now.tv_nsec + (uint64_t)a->timeout_ms * 1000000u;
 	ac->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
 	ac->deadline.tv_nsec = (long long)(ns % 1000000000u);
-	sqe = loop_sqe(l, 1);
+	sqe = loop_sqe(a->loop, 1);
 	io_uring_prep_timeout(sqe, &ac->deadline, 0, IORING_TIMEOUT_ABS);
 	io_uring_sqe_set_data64(sqe, admin_ud(a, ac, ADMIN_OP_TIMEOUT));
 	ac->timer_armed = true;
 	ac->inflight++;
-	admin_submit_recv(l, ac);
+	admin_submit_recv(a, ac);
 }
 
-static void admin_on_recv(struct loop *l, struct admin_conn *ac, int res)
+static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
 {
 	size_t from, i, head = 0;
 	int err;
@@ -627,7 +620,7 @@ static void admin_on_recv(struct loop *l, struct admin_conn *ac, int res)
 		return;
 	if (res <= 0) {
 		/* Gone, or an error, before a whole head arrived. */
-		admin_close(l, ac, true);
+		admin_conn_close(a, ac, true);
 		return;
 	}
 	from = ac->req_len >= 3 ? ac->req_len - 3 : 0;
@@ -640,69 +633,72 @@ static void admin_on_recv(struct loop *l, struct admin_conn *ac, int res)
 	if (!head) {
 		if (ac->req_len == sizeof(ac->req)) {
 			log_warn("event=admin_refused reason=head_too_large");
-			admin_close(l, ac, true);
+			admin_conn_close(a, ac, true);
 			return;
 		}
-		admin_submit_recv(l, ac);
+		admin_submit_recv(a, ac);
 		return;
 	}
-	err = admin_respond(l, ac->req, head, &ac->resp, &ac->resp_len);
+	err = admin_respond(a, ac->req, head, &ac->resp, &ac->resp_len);
 	if (err) {
 		log_warn("event=admin_refused reason=%s",
 			 err == -EPROTO ? "malformed_request" : "out_of_memory");
-		admin_close(l, ac, true);
+		admin_conn_close(a, ac, true);
 		return;
 	}
 	ac->resp_off = 0;
-	admin_submit_send(l, ac);
+	admin_submit_send(a, ac);
 }
 
-static void admin_on_send(struct loop *l, struct admin_conn *ac, int res)
+static void admin_on_send(struct admin *a, struct admin_conn *ac, int res)
 {
 	if (ac->closing)
 		return;
 	if (res <= 0) {
-		admin_close(l, ac, true);
+		admin_conn_close(a, ac, true);
 		return;
 	}
 	ac->resp_off += (size_t)res;
 	if (ac->resp_off < ac->resp_len) {
-		admin_submit_send(l, ac);
+		admin_submit_send(a, ac);
 		return;
 	}
 	/* All out: a plain close sends FIN after the response. */
-	admin_close(l, ac, false);
+	admin_conn_close(a, ac, false);
 }
 
-void admin_on_cqe(struct loop *l, uint64_t ud, int res)
+/* The handler of the admin operation: aux is the enum admin_op. */
+static void admin_on_cqe(void *arg, const struct io_uring_cqe *cqe)
 {
-	struct admin *a = l->admin;
+	struct admin *a = arg;
+	uint64_t ud = cqe->user_data;
 	uint32_t slot = loop_ud_slot(ud);
 	struct admin_conn *ac;
+	int res = cqe->res;
 
-	if (!a || slot >= ADMIN_MAX_CONNS)
+	if (slot >= ADMIN_MAX_CONNS)
 		return;
 	ac = &a->conns[slot];
 	if (ac->fd < 0 || ac->gen != loop_ud_gen(ud)) {
-		l->stats.stale_cqes++;
+		a->loop->stats.stale_cqes++;
 		return;
 	}
 	ac->inflight--;
 	switch (loop_ud_aux(ud)) {
 	case ADMIN_OP_RECV:
 		ac->recv_busy = false;
-		admin_on_recv(l, ac, res);
+		admin_on_recv(a, ac, res);
 		break;
 	case ADMIN_OP_SEND:
 		ac->send_busy = false;
-		admin_on_send(l, ac, res);
+		admin_on_send(a, ac, res);
 		break;
 	case ADMIN_OP_TIMEOUT:
 		ac->timer_armed = false;
 		if (res == -ETIME && !ac->closing) {
 			log_warn("event=admin_refused reason=timeout "
 				 "bytes_received=%zu", ac->req_len);
-			admin_close(l, ac, true);
+			admin_conn_close(a, ac, true);
 		}
 		break;
 	case ADMIN_OP_CANCEL:
@@ -715,30 +711,72 @@ void admin_on_cqe(struct loop *l, uint64_t ud, int res)
 	default:
 		break;
 	}
-	admin_reap(l, ac);
+	admin_reap(a, ac);
 }
 
-void admin_abort_all(struct loop *l)
+/* loop_user: the loop is going away. */
+static void admin_abort_all(void *arg)
 {
-	struct admin *a = l->admin;
+	struct admin *a = arg;
 
-	for (int i = 0; a && i < ADMIN_MAX_CONNS; i++) {
+	for (int i = 0; i < ADMIN_MAX_CONNS; i++) {
 		if (a->conns[i].fd < 0)
 			continue;
-		admin_close(l, &a->conns[i], true);
-		admin_reap(l, &a->conns[i]);
+		admin_conn_close(a, &a->conns[i], true);
+		admin_reap(a, &a->conns[i]);
 	}
 }
 
-bool admin_pending(const struct loop *l)
+static bool admin_busy(void *arg)
 {
-	return l->admin && l->admin->nconns > 0;
+	const struct admin *a = arg;
+
+	return a->nconns > 0;
 }
 
-void admin_fini(struct loop *l)
+int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
+	       uint16_t port, uint32_t timeout_ms)
 {
-	struct admin *a = l->admin;
+	struct loop_user u = {
+		.abort_all = admin_abort_all, .busy = admin_busy,
+	};
+	struct admin *a;
+	int err;
 
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->loop = l;
+	a->ctx = ctx;
+	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
+	a->ncpu = libbpf_num_possible_cpus();
+	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
+		a->conns[i].fd = -1;
+	u.arg = a;
+	err = loop_op_add(l, "admin", admin_on_cqe, a);
+	if (err < 0)
+		goto fail;
+	a->op = (uint8_t)err;
+	err = loop_user_add(l, &u);
+	if (err)
+		goto fail;
+	/* The admin endpoint answers the node only, whatever address the
+	 * data path listens on. */
+	err = loop_listen(l, "admin", htonl(INADDR_LOOPBACK), port,
+			  admin_accept, a);
+	if (err < 0)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	/* What was registered stays in the loop until loop_fini(), which
+	 * the caller runs next, and finds the admin table empty. */
+	*out = a;
+	return err;
+}
+
+void admin_close(struct admin *a)
+{
 	if (!a)
 		return;
 	/* Normally empty by now (loop_fini() waited); anything left has an
@@ -755,5 +793,4 @@ void admin_fini(struct loop *l)
 		free(ac->resp);
 	}
 	free(a);
-	l->admin = NULL;
 }

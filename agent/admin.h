@@ -21,17 +21,18 @@
 #ifndef MF_ADMIN_H
 #define MF_ADMIN_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+struct admin;
+struct ctx;
 struct loop;
 
 #define ADMIN_HEAD_MAX		8192	/* request line + headers + CRLFCRLF */
 #define ADMIN_MAX_CONNS		16
 #define ADMIN_DEFAULT_TIMEOUT_MS 2000
 
-/* Sub-operations, the aux byte of a LOOP_OP_ADMIN user_data. */
+/* Sub-operations, the aux byte of an admin op's user_data. */
 enum admin_op {
 	ADMIN_OP_RECV = 1,
 	ADMIN_OP_SEND,
@@ -39,26 +40,20 @@ enum admin_op {
 	ADMIN_OP_CANCEL,	/* cancel of its socket ops or of its timer */
 };
 
-/* Makes l->admin (owned by the loop) with a deadline of @timeout_ms per
- * connection (0: ADMIN_DEFAULT_TIMEOUT_MS).  Returns 0 or -ENOMEM. */
-int admin_init(struct loop *l, uint32_t timeout_ms);
+/*
+ * Registers the endpoint with loop @l: its operation, its teardown and its
+ * listener on 127.0.0.1:@port (0: ephemeral), with a deadline of
+ * @timeout_ms per connection (0: ADMIN_DEFAULT_TIMEOUT_MS).  The pages read
+ * @ctx (node, pinned maps, policy, counters).  Returns 0 or -errno; *out is
+ * set either way, since the loop keeps pointers to it until loop_fini():
+ * the caller frees it with admin_close() after that.
+ */
+int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
+	       uint16_t port, uint32_t timeout_ms);
 
-/* Takes ownership of accepted socket @fd: serves it, or resets it when the
- * admin table is full. */
-void admin_accept(struct loop *l, int fd);
-
-/* Dispatches a LOOP_OP_ADMIN completion. */
-void admin_on_cqe(struct loop *l, uint64_t ud, int res);
-
-/* Resets every admin connection (loop teardown); they are released as
- * their ops complete. */
-void admin_abort_all(struct loop *l);
-
-/* True while an admin op may still complete. */
-bool admin_pending(const struct loop *l);
-
-/* Releases whatever is left and frees l->admin.  NULL-safe. */
-void admin_fini(struct loop *l);
+/* Frees @a (NULL-safe), closing what loop_fini() could not.  After
+ * loop_fini(): no recv can land in an admin buffer any more. */
+void admin_close(struct admin *a);
 
 /*
  * Builds the whole HTTP response to request head @head (@len bytes, ending
@@ -66,7 +61,7 @@ void admin_fini(struct loop *l);
  * into *out_len.  Returns 0, -EPROTO for a malformed head (the caller
  * resets the connection instead of answering), or -ENOMEM.
  */
-int admin_respond(struct loop *l, const char *head, size_t len, char **out,
+int admin_respond(struct admin *a, const char *head, size_t len, char **out,
 		  size_t *out_len);
 
 #endif /* MF_ADMIN_H */

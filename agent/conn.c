@@ -12,14 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "conn.h"
 #include "log.h"
 #include "loop.h"
-#include "policy.h"
 #include "tls.h"
-#include "tunnel.h"
 
 const char *conn_state_str(enum conn_state s)
 {
@@ -48,16 +48,6 @@ const char *conn_dir_state_str(enum conn_dir_state s)
 	return "?";
 }
 
-const char *conn_kind_str(enum conn_kind k)
-{
-	switch (k) {
-	case CONN_KIND_OUTBOUND:	return "outbound";
-	case CONN_KIND_INBOUND:		return "inbound";
-	case CONN_KIND_FORWARD:		return "forward";
-	}
-	return "?";
-}
-
 const char *conn_addr_str(const struct sockaddr_in *sa, char *buf)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -69,48 +59,57 @@ const char *conn_addr_str(const struct sockaddr_in *sa, char *buf)
 	return buf;
 }
 
-uint64_t conn_ud(const struct conn *c, int op, unsigned int aux)
+/* user_data for op @op of @c. */
+static uint64_t conn_ud(const struct conn_table *t, const struct conn *c,
+			enum conn_op op, unsigned int aux)
 {
-	return loop_ud(op, aux, c->slot, c->gen);
+	return loop_ud(t->op[op], aux, c->slot, c->gen);
 }
 
-struct conn *conn_new(struct loop *l, enum conn_kind kind, int fd)
+/* Takes a free slot for socket @fd, accepted on a listener of @flow
+ * (ownership of @fd passes to the connection even on failure: then it is
+ * closed with RST here).  Returns the connection in CONN_STATE_ACCEPTED,
+ * or NULL when the table is full. */
+static struct conn *conn_new(struct conn_table *t,
+			     const struct conn_flow *flow, int fd)
 {
 	struct conn *c;
 	uint32_t slot, gen;
 
-	if (l->nfree == 0) {
-		loop_close_fd(l, fd, true);
+	if (t->nfree == 0) {
+		loop_close_fd(t->loop, fd, true);
 		return NULL;
 	}
-	slot = l->free_slots[--l->nfree];
-	c = &l->conns[slot];
+	slot = t->free_slots[--t->nfree];
+	c = &t->conns[slot];
 	gen = c->gen;
 	memset(c, 0, sizeof(*c));
 	c->slot = slot;
 	c->gen = gen;
-	c->kind = kind;
+	c->flow = flow;
 	c->state = CONN_STATE_ACCEPTED;
-	c->id = ++l->next_conn_id;
+	c->id = ++t->next_conn_id;
 	c->end[CONN_DOWN].fd = fd;
 	c->end[CONN_UP].fd = -1;
 	for (int i = 0; i < 2; i++) {
 		c->dir[i].state = CONN_DIR_IDLE;
 		c->dir[i].bid = -1;
 	}
-	l->stats.conns++;
-	l->stats.accepted++;
+	t->stats->conns++;
+	t->stats->accepted++;
 	return c;
 }
 
-struct conn *conn_from_ud(struct loop *l, uint64_t ud)
+/* The connection a completion's user_data names, or NULL when the slot is
+ * free or has been reused since (a stale completion). */
+static struct conn *conn_from_ud(struct conn_table *t, uint64_t ud)
 {
 	uint32_t slot = loop_ud_slot(ud);
 	struct conn *c;
 
-	if (slot >= l->max_conns)
+	if (slot >= t->max_conns)
 		return NULL;
-	c = &l->conns[slot];
+	c = &t->conns[slot];
 	if (c->state == CONN_STATE_FREE ||
 	    (c->gen & LOOP_UD_GEN_MASK) != loop_ud_gen(ud))
 		return NULL;
@@ -118,7 +117,7 @@ struct conn *conn_from_ud(struct loop *l, uint64_t ud)
 }
 
 /* Cancels every op in flight on both fds, so CLOSING can complete. */
-static void conn_cancel_all(struct loop *l, struct conn *c)
+static void conn_cancel_all(struct conn_table *t, struct conn *c)
 {
 	for (int i = 0; i < 2; i++) {
 		struct conn_end *e = &c->end[i];
@@ -126,15 +125,15 @@ static void conn_cancel_all(struct loop *l, struct conn *c)
 
 		if (e->fd < 0)
 			continue;
-		sqe = loop_sqe(l, 1);
+		sqe = loop_sqe(t->loop, 1);
 		io_uring_prep_cancel_fd(sqe, e->fd, IORING_ASYNC_CANCEL_ALL);
-		io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_CANCEL, i));
+		io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_CANCEL, i));
 		c->inflight++;
 	}
 }
 
 /* conn_abort() with the level to log @reason at. */
-static void conn_abort_lvl(struct loop *l, struct conn *c,
+static void conn_abort_lvl(struct conn_table *t, struct conn *c,
 			   enum log_level lvl, const char *reason)
 {
 	char down[CONN_ADDR_STRLEN], up[CONN_ADDR_STRLEN];
@@ -144,57 +143,59 @@ static void conn_abort_lvl(struct loop *l, struct conn *c,
 	if (reason)
 		log_msg(lvl, "event=conn_abort conn=%llu kind=%s state=%s "
 			"down=%s up=%s down_state=%s up_state=%s reason=\"%s\"",
-			(unsigned long long)c->id, conn_kind_str(c->kind),
+			(unsigned long long)c->id, conn_flow_name(c),
 			conn_state_str(c->state),
 			conn_addr_str(&c->down_peer, down),
 			conn_addr_str(&c->up_addr, up),
 			conn_dir_state_str(c->dir[CONN_DOWN].state),
 			conn_dir_state_str(c->dir[CONN_UP].state), reason);
 	if (c->state == CONN_STATE_RELAY)
-		l->stats.aborted++;
+		t->stats->aborted++;
 	else
-		l->stats.refused++;
+		t->stats->refused++;
 	c->state = CONN_STATE_CLOSING;
 	for (int i = 0; i < 2; i++)
 		if (c->end[i].fd >= 0)
 			loop_set_rst(c->end[i].fd);
 	if (c->inflight > 0)
-		conn_cancel_all(l, c);
+		conn_cancel_all(t, c);
 }
 
-void conn_abort(struct loop *l, struct conn *c, const char *reason)
+void conn_abort(struct conn_table *t, struct conn *c, const char *reason)
 {
-	conn_abort_lvl(l, c, LOG_LVL_WARN, reason);
+	conn_abort_lvl(t, c, LOG_LVL_WARN, reason);
 }
 
 /* A socket error while relaying: usually a peer that reset or went away,
  * which is the peer's business rather than ours, so it logs at info. */
-static void conn_abort_io(struct loop *l, struct conn *c, const char *reason,
-			  int err)
+static void conn_abort_io(struct conn_table *t, struct conn *c,
+			  const char *reason, int err)
 {
 	bool peer = c->state == CONN_STATE_RELAY &&
 		    (err == ECONNRESET || err == EPIPE);
 
-	conn_abort_lvl(l, c, peer ? LOG_LVL_INFO : LOG_LVL_WARN, reason);
+	conn_abort_lvl(t, c, peer ? LOG_LVL_INFO : LOG_LVL_WARN, reason);
 }
 
 /* Both directions are DONE: close both sockets without RST. */
-static void conn_finish(struct loop *l, struct conn *c)
+static void conn_finish(struct conn_table *t, struct conn *c)
 {
 	log_debug("event=conn_done conn=%llu kind=%s bytes_down_up=%llu "
 		  "bytes_up_down=%llu", (unsigned long long)c->id,
-		  conn_kind_str(c->kind),
+		  conn_flow_name(c),
 		  (unsigned long long)c->dir[CONN_DOWN].bytes,
 		  (unsigned long long)c->dir[CONN_UP].bytes);
-	l->stats.finished++;
+	t->stats->finished++;
 	c->state = CONN_STATE_CLOSING;
 	/* Nothing should be in flight with both directions done; if a TLS
 	 * flush still is, it has nowhere to go. */
 	if (c->inflight > 0)
-		conn_cancel_all(l, c);
+		conn_cancel_all(t, c);
 }
 
-void conn_reap(struct loop *l, struct conn *c)
+/* Releases @c if it is CLOSING and nothing is in flight.  Called after
+ * every completion and accept. */
+static void conn_reap(struct conn_table *t, struct conn *c)
 {
 	if (c->state != CONN_STATE_CLOSING || c->inflight > 0)
 		return;
@@ -204,86 +205,85 @@ void conn_reap(struct loop *l, struct conn *c)
 
 		tls_sess_free(e->tls);
 		e->tls = NULL;
-		loop_pbuf_put(l, e->rbuf);
+		loop_pbuf_put(t->loop, e->rbuf);
 		e->rbuf = NULL;
+		/* SO_LINGER is set already when it is to reset. */
 		if (e->fd >= 0)
-			loop_close_fd(l, e->fd, false);	/* linger set already */
+			loop_close_fd(t->loop, e->fd, false);
 		e->fd = -1;
-		loop_pbuf_put(l, d->pbuf);
+		loop_pbuf_put(t->loop, d->pbuf);
 		d->pbuf = NULL;
 		if (d->bid >= 0) {
 			int bid = d->bid;
 
 			d->bid = -1;
-			loop_buf_put(l, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid);
 		}
 	}
-	if (c->policy) {
-		policy_put(c->policy);
-		c->policy = NULL;
-	}
+	if (c->flow->ops->release)
+		c->flow->ops->release(c->flow->arg, c);
 	c->endpoint = NULL;
 	c->src_spiffe = NULL;
 	c->state = CONN_STATE_FREE;
 	c->gen = (c->gen + 1) & LOOP_UD_GEN_MASK;
-	l->free_slots[l->nfree++] = c->slot;
-	l->stats.conns--;
+	t->free_slots[t->nfree++] = c->slot;
+	t->stats->conns--;
 }
 
 /* Submits a recv on end @side: into a ring buffer the kernel selects, or
  * with @own_buf into the end's rbuf.  With @deadline it is linked to
  * c->deadline. */
-static void conn_submit_recv_into(struct loop *l, struct conn *c,
+static void conn_submit_recv_into(struct conn_table *t, struct conn *c,
 				  enum conn_side side, bool deadline,
 				  bool own_buf)
 {
 	struct conn_end *e = &c->end[side];
 	struct io_uring_sqe *sqe;
 
-	sqe = loop_sqe(l, deadline ? 2 : 1);
+	sqe = loop_sqe(t->loop, deadline ? 2 : 1);
 	if (own_buf) {
 		io_uring_prep_recv(sqe, e->fd, e->rbuf, CONN_PBUF_SIZE, 0);
 	} else {
-		io_uring_prep_recv(sqe, e->fd, NULL, l->buf_size, 0);
+		io_uring_prep_recv(sqe, e->fd, NULL, t->loop->buf_size, 0);
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = LOOP_BGID;
 	}
-	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_RECV,
-					     side | (own_buf ? LOOP_RECV_OWN_BUF : 0)));
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_RECV,
+					     side | (own_buf ? CONN_RECV_OWN_BUF : 0)));
 	c->inflight++;
 	e->recv_busy = true;
 	e->setup_recv = deadline;
 	if (!deadline)
 		return;
-	/* loop_sqe(l, 2) left room for both: the link cannot be split by a
+	/* loop_sqe(.., 2) left room for both: the link cannot be split by a
 	 * submit in between. */
 	sqe->flags |= IOSQE_IO_LINK;
-	sqe = loop_sqe(l, 1);
+	sqe = loop_sqe(t->loop, 1);
 	io_uring_prep_link_timeout(sqe, &c->deadline, IORING_TIMEOUT_ABS);
-	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_LINK_TIMEOUT, side));
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_LINK_TIMEOUT, side));
 	c->inflight++;
 }
 
-void conn_submit_recv(struct loop *l, struct conn *c, enum conn_side side,
+void conn_submit_recv(struct conn_table *t, struct conn *c, enum conn_side side,
 		      bool deadline)
 {
-	conn_submit_recv_into(l, c, side, deadline, false);
+	conn_submit_recv_into(t, c, side, deadline, false);
 }
 
 /* Submits a send of @len bytes at @p on end @side. */
-static void conn_submit_send(struct loop *l, struct conn *c,
+static void conn_submit_send(struct conn_table *t, struct conn *c,
 			     enum conn_side side, const void *p, uint32_t len)
 {
 	struct conn_end *e = &c->end[side];
-	struct io_uring_sqe *sqe = loop_sqe(l, 1);
+	struct io_uring_sqe *sqe = loop_sqe(t->loop, 1);
 
 	io_uring_prep_send(sqe, e->fd, p, len, MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_SEND, side));
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SEND, side));
 	c->inflight++;
 	e->send_busy = true;
 }
 
-void conn_tls_flush(struct loop *l, struct conn *c, enum conn_side side)
+void conn_tls_flush(struct conn_table *t, struct conn *c, enum conn_side side)
 {
 	struct conn_end *e = &c->end[side];
 	const void *p;
@@ -306,7 +306,7 @@ void conn_tls_flush(struct loop *l, struct conn *c, enum conn_side side)
 	}
 	if (n > UINT32_MAX)
 		n = UINT32_MAX;
-	conn_submit_send(l, c, side, p, (uint32_t)n);
+	conn_submit_send(t, c, side, p, (uint32_t)n);
 }
 
 /* True while end @e has ciphertext queued or on its way out. */
@@ -317,19 +317,20 @@ static bool conn_tls_busy(struct conn_end *e)
 	return e->send_busy || tls_out_pending(e->tls, &p) > 0;
 }
 
-static void conn_dir_abort_tls(struct loop *l, struct conn *c,
+static void conn_dir_abort_tls(struct conn_table *t, struct conn *c,
 			       struct conn_end *e, const char *what)
 {
 	char reason[256];
 
 	snprintf(reason, sizeof(reason), "%s: %s", what,
 		 tls_last_error(e->tls));
-	conn_abort(l, c, reason);
+	conn_abort(t, c, reason);
 }
 
 /* The source of direction @side reached its end: queue the sink's
  * close_notify when it speaks TLS and move to FLUSH. */
-static void conn_dir_eof(struct loop *l, struct conn *c, enum conn_side side)
+static void conn_dir_eof(struct conn_table *t, struct conn *c,
+			 enum conn_side side)
 {
 	struct conn_end *sink = &c->end[!side];
 	int err;
@@ -338,10 +339,10 @@ static void conn_dir_eof(struct loop *l, struct conn *c, enum conn_side side)
 	if (sink->tls) {
 		err = tls_close_notify(sink->tls);
 		if (err < 0) {
-			conn_dir_abort_tls(l, c, sink, "close_notify");
+			conn_dir_abort_tls(t, c, sink, "close_notify");
 			return;
 		}
-		conn_tls_flush(l, c, !side);
+		conn_tls_flush(t, c, !side);
 	}
 }
 
@@ -351,7 +352,8 @@ static void conn_dir_eof(struct loop *l, struct conn *c, enum conn_side side)
  * TLS source already has before asking the socket for more), and turns an
  * EOF into a shutdown of the sink.  Stops at the first thing to wait for.
  */
-static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
+static void conn_dir_pump(struct conn_table *t, struct conn *c,
+			  enum conn_side side)
 {
 	struct conn_dir *d = &c->dir[side];
 	struct conn_end *src = &c->end[side], *sink = &c->end[!side];
@@ -366,7 +368,7 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 			if (d->off < d->len) {
 				if (!sink->tls) {
 					if (!sink->send_busy)
-						conn_submit_send(l, c, !side,
+						conn_submit_send(t, c, !side,
 								 d->data + d->off,
 								 d->len - d->off);
 					return;
@@ -376,17 +378,17 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 				if (n == -EAGAIN) {
 					/* Queue full: resumes when a send
 					 * of the sink completes. */
-					conn_tls_flush(l, c, !side);
+					conn_tls_flush(t, c, !side);
 					return;
 				}
 				if (n < 0) {
-					conn_dir_abort_tls(l, c, sink, "tls write");
+					conn_dir_abort_tls(t, c, sink, "tls write");
 					return;
 				}
 				d->off += (uint32_t)n;
 				d->bytes += (uint64_t)n;
-				l->stats.relay_bytes[side] += (uint64_t)n;
-				conn_tls_flush(l, c, !side);
+				t->stats->relay_bytes[side] += (uint64_t)n;
+				conn_tls_flush(t, c, !side);
 				continue;
 			}
 			/* The chunk is all with the sink: its buffer goes
@@ -395,9 +397,9 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 				int bid = d->bid;
 
 				d->bid = -1;
-				loop_buf_put(l, (uint16_t)bid);
+				loop_buf_put(t->loop, (uint16_t)bid);
 			} else if (src->rbuf && d->data == src->rbuf) {
-				loop_pbuf_put(l, src->rbuf);
+				loop_pbuf_put(t->loop, src->rbuf);
 				src->rbuf = NULL;
 			}
 			d->data = NULL;
@@ -408,15 +410,15 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 				return;
 			if (src->tls) {
 				if (!d->pbuf)
-					d->pbuf = loop_pbuf_get(l);
+					d->pbuf = loop_pbuf_get(t->loop);
 				if (!d->pbuf) {
-					conn_abort(l, c, "out of memory");
+					conn_abort(t, c, "out of memory");
 					return;
 				}
 				n = tls_read(src->tls, d->pbuf, CONN_PBUF_SIZE);
 				/* Reading may queue records of its own
 				 * (alerts, key updates). */
-				conn_tls_flush(l, c, side);
+				conn_tls_flush(t, c, side);
 				if (n > 0) {
 					d->data = d->pbuf;
 					d->len = (uint32_t)n;
@@ -424,29 +426,29 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 				}
 				/* Nothing to decrypt for now: an idle
 				 * connection holds no plaintext buffer. */
-				loop_pbuf_put(l, d->pbuf);
+				loop_pbuf_put(t->loop, d->pbuf);
 				d->pbuf = NULL;
 				if (n == 0) {
-					conn_dir_eof(l, c, side);
+					conn_dir_eof(t, c, side);
 					continue;
 				}
 				if (n != -EAGAIN) {
-					conn_dir_abort_tls(l, c, src, "tls read");
+					conn_dir_abort_tls(t, c, src, "tls read");
 					return;
 				}
 			}
 			d->state = CONN_DIR_RECV;
-			conn_submit_recv(l, c, side, false);
+			conn_submit_recv(t, c, side, false);
 			return;
 		case CONN_DIR_FLUSH:
 			if (sink->send_busy ||
 			    (sink->tls && conn_tls_busy(sink))) {
-				conn_tls_flush(l, c, !side);
+				conn_tls_flush(t, c, !side);
 				return;
 			}
-			sqe = loop_sqe(l, 1);
+			sqe = loop_sqe(t->loop, 1);
 			io_uring_prep_shutdown(sqe, sink->fd, SHUT_WR);
-			io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_SHUTDOWN,
+			io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SHUTDOWN,
 							     !side));
 			c->inflight++;
 			sink->wr_shut = true;
@@ -463,14 +465,147 @@ static void conn_dir_pump(struct loop *l, struct conn *c, enum conn_side side)
 	}
 }
 
-void conn_start_relay(struct loop *l, struct conn *c)
+void conn_start_relay(struct conn_table *t, struct conn *c)
 {
 	for (int i = 0; i < 2; i++)
 		c->dir[i].state = CONN_DIR_SEND;
 	c->state = CONN_STATE_RELAY;
-	l->stats.relayed++;
-	conn_dir_pump(l, c, CONN_DOWN);
-	conn_dir_pump(l, c, CONN_UP);
+	t->stats->relayed++;
+	conn_dir_pump(t, c, CONN_DOWN);
+	conn_dir_pump(t, c, CONN_UP);
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+/* One step of the TLS handshake of end @side: on to the flow when it
+ * ended, else another setup recv. */
+static void conn_handshake_step(struct conn_table *t, struct conn *c,
+				enum conn_side side)
+{
+	struct conn_end *e = &c->end[side];
+	char reason[256];
+	int err;
+
+	err = tls_handshake(e->tls);
+	conn_tls_flush(t, c, side);
+	if (err == -EAGAIN) {
+		if (!e->recv_busy)
+			conn_submit_recv(t, c, side, true);
+		return;
+	}
+	if (!err) {
+		t->stats->tls_ok++;
+		c->flow->ops->handshake_done(c->flow->arg, c, NULL);
+		return;
+	}
+	t->stats->tls_failed++;
+	snprintf(reason, sizeof(reason), "tls handshake: %s",
+		 tls_last_error(e->tls));
+	c->flow->ops->handshake_done(c->flow->arg, c, reason);
+}
+
+void conn_handshake_start(struct conn_table *t, struct conn *c,
+			  enum conn_side side)
+{
+	c->state = CONN_STATE_HANDSHAKE;
+	conn_handshake_step(t, c, side);
+}
+
+/* Ciphertext was fed to end @side before the relay: the handshake's, or
+ * the flow's own after it. */
+static void conn_setup_recv(struct conn_table *t, struct conn *c,
+			    enum conn_side side)
+{
+	if (c->state == CONN_STATE_HANDSHAKE)
+		conn_handshake_step(t, c, side);
+	else if (c->flow->ops->setup_recv)
+		c->flow->ops->setup_recv(c->flow->arg, c);
+}
+
+void conn_connect(struct conn_table *t, struct conn *c)
+{
+	struct io_uring_sqe *sqe;
+	char reason[64];
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(reason, sizeof(reason), "socket: %s", strerror(errno));
+		conn_abort(t, c, reason);
+		return;
+	}
+	/* The relay writes whole chunks as they arrive; Nagle would only add
+	 * latency to small request/response exchanges. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->end[CONN_UP].fd = fd;
+	c->state = CONN_STATE_CONNECTING;
+
+	sqe = loop_sqe(t->loop, 2);
+	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&c->up_addr,
+			      sizeof(c->up_addr));
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_CONNECT, CONN_UP));
+	sqe->flags |= IOSQE_IO_LINK;
+	c->inflight++;
+	sqe = loop_sqe(t->loop, 1);
+	io_uring_prep_link_timeout(sqe, &c->deadline, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_LINK_TIMEOUT,
+					     CONN_UP));
+	c->inflight++;
+}
+
+static void conn_on_connect(struct conn_table *t, struct conn *c,
+			    const struct io_uring_cqe *cqe)
+{
+	char reason[96];
+
+	if (c->state != CONN_STATE_CONNECTING)
+		return;		/* CLOSING: the abort said it all */
+	if (cqe->res < 0) {
+		snprintf(reason, sizeof(reason), "connect: %s",
+			 cqe->res == -ECANCELED ? "timed out" :
+						  strerror(-cqe->res));
+		conn_abort(t, c, reason);
+		return;
+	}
+	c->flow->ops->connected(c->flow->arg, c);
+}
+
+/* The accept handler of every conn_listen() listener (@arg: its flow):
+ * a slot, the addresses and the setup deadline, then the flow decides. */
+static void conn_accept(void *arg, int fd)
+{
+	const struct conn_flow *f = arg;
+	struct conn_table *t = f->table;
+	struct timespec now;
+	socklen_t len;
+	struct conn *c;
+	uint64_t ns;
+
+	c = conn_new(t, f, fd);
+	if (!c) {
+		t->stats->refused_by[STATS_REFUSE_TABLE_FULL]++;
+		log_warn("event=refused kind=%s reason=\"connection table full\"",
+			 f->ops->name);
+		return;
+	}
+	len = sizeof(c->down_local);
+	if (getsockname(fd, (struct sockaddr *)&c->down_local, &len) < 0) {
+		conn_abort(t, c, "getsockname failed");
+		goto out;
+	}
+	len = sizeof(c->down_peer);
+	if (getpeername(fd, (struct sockaddr *)&c->down_peer, &len) < 0) {
+		/* The client is gone already (reset before we got to it). */
+		conn_abort(t, c, NULL);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_nsec + (uint64_t)t->setup_timeout_ms * 1000000u;
+	c->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
+	c->deadline.tv_nsec = (long long)(ns % 1000000000u);
+	f->ops->accepted(f->arg, c);
+out:
+	conn_reap(t, c);
 }
 
 static const char *conn_side_str(enum conn_side side)
@@ -478,9 +613,15 @@ static const char *conn_side_str(enum conn_side side)
 	return side == CONN_DOWN ? "down" : "up";
 }
 
-void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
-		  int res, int bid, bool own_buf)
+/* A recv completed: data for a direction, ciphertext for a setup step,
+ * EOF, or an error. */
+static void conn_on_recv(struct conn_table *t, struct conn *c,
+			 const struct io_uring_cqe *cqe)
 {
+	unsigned int aux = loop_ud_aux(cqe->user_data);
+	enum conn_side side = aux & 1;
+	bool own_buf = aux & CONN_RECV_OWN_BUF;
+	int res = cqe->res, bid = loop_cqe_bid(cqe);
 	struct conn_end *e = &c->end[side];
 	struct conn_dir *d = &c->dir[side];
 	char reason[96];
@@ -490,7 +631,7 @@ void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
 	e->recv_busy = false;
 	if (c->state == CONN_STATE_CLOSING) {
 		if (bid >= 0)
-			loop_buf_put(l, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid);
 		return;
 	}
 	if (res == -ENOBUFS && bid < 0 && !own_buf) {
@@ -500,22 +641,22 @@ void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
 		 * would let a few stalled peers stall everybody, so this recv
 		 * reads into a buffer of the end's own instead.
 		 */
-		l->stats.ring_empty++;
+		t->stats->ring_empty++;
 		if (!e->rbuf)
-			e->rbuf = loop_pbuf_get(l);
+			e->rbuf = loop_pbuf_get(t->loop);
 		if (!e->rbuf) {
-			conn_abort(l, c, "out of memory");
+			conn_abort(t, c, "out of memory");
 			return;
 		}
-		conn_submit_recv_into(l, c, side, e->setup_recv, true);
+		conn_submit_recv_into(t, c, side, e->setup_recv, true);
 		return;
 	}
 	if (res <= 0) {
 		if (bid >= 0)
-			loop_buf_put(l, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid);
 		if (res == 0 && c->state == CONN_STATE_RELAY && !e->tls) {
-			conn_dir_eof(l, c, side);
-			conn_dir_pump(l, c, side);
+			conn_dir_eof(t, c, side);
+			conn_dir_pump(t, c, side);
 			return;
 		}
 		if (res == 0)
@@ -529,44 +670,44 @@ void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
 		else
 			snprintf(reason, sizeof(reason), "recv %s: %s",
 				 conn_side_str(side), strerror(-res));
-		conn_abort_io(l, c, reason, -res);
+		conn_abort_io(t, c, reason, -res);
 		return;
 	}
 	if (bid >= 0) {
-		buf = loop_buf(l, (uint16_t)bid);
+		buf = loop_buf(t->loop, (uint16_t)bid);
 	} else if (own_buf) {
 		buf = e->rbuf;
 	} else {
-		conn_abort(l, c, "recv completed without a buffer");
+		conn_abort(t, c, "recv completed without a buffer");
 		return;
 	}
 	if (e->tls) {
 		/* Ciphertext: wolfSSL copies it, the buffer is free again. */
 		err = tls_feed(e->tls, buf, (size_t)res);
 		if (bid >= 0) {
-			loop_buf_put(l, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid);
 		} else {
-			loop_pbuf_put(l, e->rbuf);
+			loop_pbuf_put(t->loop, e->rbuf);
 			e->rbuf = NULL;
 		}
 		if (err < 0) {
 			snprintf(reason, sizeof(reason), "tls feed: %s",
 				 strerror(-err));
-			conn_abort(l, c, reason);
+			conn_abort(t, c, reason);
 			return;
 		}
 		if (c->state == CONN_STATE_RELAY) {
 			d->state = CONN_DIR_SEND;
-			conn_dir_pump(l, c, side);
+			conn_dir_pump(t, c, side);
 		} else {
-			tunnel_setup_step(l, c);
+			conn_setup_recv(t, c, side);
 		}
 		return;
 	}
 	if (c->state != CONN_STATE_RELAY) {
 		if (bid >= 0)
-			loop_buf_put(l, (uint16_t)bid);
-		conn_abort(l, c, "plaintext recv before relay");	/* reap frees rbuf */
+			loop_buf_put(t->loop, (uint16_t)bid);
+		conn_abort(t, c, "plaintext recv before relay");	/* reap frees rbuf */
 		return;
 	}
 	/* Plaintext: the buffer itself is the chunk, sent as is, and given
@@ -576,12 +717,14 @@ void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
 	d->off = 0;
 	d->len = (uint32_t)res;
 	d->state = CONN_DIR_SEND;
-	conn_dir_pump(l, c, side);
+	conn_dir_pump(t, c, side);
 }
 
-void conn_on_send(struct loop *l, struct conn *c, enum conn_side side,
-		  int res)
+static void conn_on_send(struct conn_table *t, struct conn *c,
+			 const struct io_uring_cqe *cqe)
 {
+	enum conn_side side = loop_ud_aux(cqe->user_data) & 1;
+	int res = cqe->res;
 	struct conn_end *e = &c->end[side];
 	struct conn_dir *d = &c->dir[!side];
 	char reason[96];
@@ -595,24 +738,26 @@ void conn_on_send(struct loop *l, struct conn *c, enum conn_side side,
 		snprintf(reason, sizeof(reason), "send %s: %s",
 			 conn_side_str(side),
 			 res ? strerror(-res) : "no progress");
-		conn_abort_io(l, c, reason, -res);
+		conn_abort_io(t, c, reason, -res);
 		return;
 	}
 	if (e->tls) {
 		tls_out_consume(e->tls, (size_t)res);
-		conn_tls_flush(l, c, side);
+		conn_tls_flush(t, c, side);
 	} else {
 		d->off += (uint32_t)res;
 		d->bytes += (uint64_t)res;
-		l->stats.relay_bytes[!side] += (uint64_t)res;
+		t->stats->relay_bytes[!side] += (uint64_t)res;
 	}
 	/* The direction writing to this end may have been waiting for it. */
-	conn_dir_pump(l, c, !side);
+	conn_dir_pump(t, c, !side);
 }
 
-void conn_on_shutdown(struct loop *l, struct conn *c, enum conn_side side,
-		      int res)
+static void conn_on_shutdown(struct conn_table *t, struct conn *c,
+			     const struct io_uring_cqe *cqe)
 {
+	enum conn_side side = loop_ud_aux(cqe->user_data) & 1;
+	int res = cqe->res;
 	char reason[96];
 
 	if (c->state == CONN_STATE_CLOSING)
@@ -620,11 +765,153 @@ void conn_on_shutdown(struct loop *l, struct conn *c, enum conn_side side,
 	if (res < 0) {
 		snprintf(reason, sizeof(reason), "shutdown %s: %s",
 			 conn_side_str(side), strerror(-res));
-		conn_abort(l, c, reason);
+		conn_abort(t, c, reason);
 		return;
 	}
 	c->dir[!side].state = CONN_DIR_DONE;
 	if (c->dir[CONN_DOWN].state == CONN_DIR_DONE &&
 	    c->dir[CONN_UP].state == CONN_DIR_DONE)
-		conn_finish(l, c);
+		conn_finish(t, c);
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+/* The handler of every conn op (@arg: the op's slot): the connection, its
+ * op counted off, the op's own handler, and the release when that was the
+ * last thing in flight of a closing connection. */
+static void conn_cqe(void *arg, const struct io_uring_cqe *cqe)
+{
+	const struct conn_op_slot *s = arg;
+	struct conn *c = conn_from_ud(s->t, cqe->user_data);
+	int bid;
+
+	if (!c) {
+		/* Cannot happen while every op is counted in inflight; kept
+		 * as the safety net the generation is for. */
+		s->t->loop->stats.stale_cqes++;
+		bid = loop_cqe_bid(cqe);
+		if (bid >= 0)
+			loop_buf_put(s->t->loop, (uint16_t)bid);
+		return;
+	}
+	c->inflight--;
+	/* No handler: a linked timeout (-ETIME: it fired, and its target
+	 * completes with -ECANCELED, whose handler reports the timeout) or a
+	 * cancel, which only needed counting. */
+	if (s->fn)
+		s->fn(s->t, c, cqe);
+	conn_reap(s->t, c);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(struct conn_table *t, struct conn *c,
+		   const struct io_uring_cqe *cqe);
+} conn_ops[CONN_OP_MAX] = {
+	[CONN_OP_CONNECT] = { "conn_connect", conn_on_connect },
+	[CONN_OP_RECV] = { "conn_recv", conn_on_recv },
+	[CONN_OP_SEND] = { "conn_send", conn_on_send },
+	[CONN_OP_SHUTDOWN] = { "conn_shutdown", conn_on_shutdown },
+	[CONN_OP_LINK_TIMEOUT] = { "conn_link_timeout", NULL },
+	[CONN_OP_CANCEL] = { "conn_cancel", NULL },
+};
+
+/* loop_user: the loop is going away. */
+static void conn_abort_all(void *arg)
+{
+	struct conn_table *t = arg;
+
+	for (uint32_t i = 0; i < t->max_conns; i++) {
+		struct conn *c = &t->conns[i];
+
+		if (c->state == CONN_STATE_FREE)
+			continue;
+		conn_abort(t, c, NULL);
+		conn_reap(t, c);
+	}
+}
+
+static bool conn_busy(void *arg)
+{
+	const struct conn_table *t = arg;
+
+	return t->stats->conns > 0;
+}
+
+/* Ops the kernel never completed: release the slots all the same. */
+static void conn_forget(void *arg)
+{
+	struct conn_table *t = arg;
+
+	for (uint32_t i = 0; i < t->max_conns; i++) {
+		struct conn *c = &t->conns[i];
+
+		if (c->state == CONN_STATE_FREE)
+			continue;
+		log_warn("event=conn_leak conn=%llu inflight=%u",
+			 (unsigned long long)c->id, c->inflight);
+		c->inflight = 0;
+		conn_reap(t, c);
+	}
+}
+
+int conn_table_init(struct conn_table *t, struct loop *l, struct stats *st,
+		    const struct conn_table_config *cfg)
+{
+	const struct loop_user user = {
+		.arg = t, .abort_all = conn_abort_all, .busy = conn_busy,
+		.forget = conn_forget,
+	};
+	int op;
+
+	memset(t, 0, sizeof(*t));
+	t->loop = l;
+	t->stats = st;
+	t->max_conns = cfg->max_conns ? cfg->max_conns : CONN_DEFAULT_MAX_CONNS;
+	t->setup_timeout_ms = cfg->setup_timeout_ms ? cfg->setup_timeout_ms :
+			      CONN_DEFAULT_SETUP_TIMEOUT_MS;
+	if (t->max_conns > LOOP_MAX_SLOTS)
+		return -EINVAL;
+	t->conns = calloc(t->max_conns, sizeof(*t->conns));
+	t->free_slots = calloc(t->max_conns, sizeof(*t->free_slots));
+	if (!t->conns || !t->free_slots)
+		return -ENOMEM;
+	/* Lowest slots first, so a quiet agent touches few pages of the
+	 * table (calloc'ed: untouched slots cost no memory). */
+	for (uint32_t i = 0; i < t->max_conns; i++)
+		t->free_slots[i] = t->max_conns - 1 - i;
+	t->nfree = t->max_conns;
+	for (int i = 0; i < CONN_OP_MAX; i++) {
+		t->op_slot[i].t = t;
+		t->op_slot[i].fn = conn_ops[i].fn;
+		op = loop_op_add(l, conn_ops[i].name, conn_cqe, &t->op_slot[i]);
+		if (op < 0)
+			return op;
+		t->op[i] = (uint8_t)op;
+	}
+	return loop_user_add(l, &user);
+}
+
+void conn_table_fini(struct conn_table *t)
+{
+	free(t->conns);
+	t->conns = NULL;
+	free(t->free_slots);
+	t->free_slots = NULL;
+}
+
+int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
+		uint16_t port, const struct conn_flow_ops *ops, void *arg)
+{
+	struct conn_flow *f;
+	int id;
+
+	if (t->nflows >= CONN_FLOWS_MAX)
+		return -ENOSPC;
+	f = &t->flows[t->nflows];
+	*f = (struct conn_flow){ .ops = ops, .arg = arg, .table = t };
+	id = loop_listen(t->loop, name, addr, port, conn_accept, f);
+	if (id >= 0)
+		t->nflows++;
+	return id;
 }

@@ -16,11 +16,18 @@
  * cleanly once both directions are DONE.  Any error aborts: both sockets are
  * closed with SO_LINGER {1, 0}, which sends RST.
  *
- * Lifetime: a connection lives in a slot of the loop's table from accept to
+ * Setup: each listener's connections follow a flow (struct conn_flow_ops)
+ * that another module registers with conn_listen(): conn.c accepts, runs
+ * connects, TLS handshakes and setup recvs under the setup deadline, and
+ * calls the flow's steps ("accepted": decide where it goes; "connected";
+ * "handshake_done"; "setup_recv"), which call back into conn.c to connect,
+ * handshake, relay or refuse.  conn.c knows no flow by name.
+ *
+ * Lifetime: a connection lives in a slot of its table from accept to
  * release.  Every submitted op counts in @inflight; the slot is released
- * (fds closed, TLS sessions, buffers and the policy reference dropped) only
- * when the connection is CLOSING and nothing is in flight, so no completion
- * or kernel write can land in released memory.
+ * (fds closed, TLS sessions and buffers freed, the flow's "release" step
+ * run) only when the connection is CLOSING and nothing is in flight, so no
+ * completion or kernel write can land in released memory.
  */
 #ifndef MF_CONN_H
 #define MF_CONN_H
@@ -32,12 +39,22 @@
 
 #include "loop.h"
 #include "meshforge/abi.h"
+#include "stats.h"
 
 /* Plaintext buffer of a direction whose source speaks TLS: one full
  * record's worth, so each tls_read() can return a whole record. */
 #define CONN_PBUF_SIZE	LOOP_PBUF_SIZE
 
-struct loop;
+/* Set in a recv's aux byte (with the side) when it reads into the end's own
+ * buffer instead of the ring. */
+#define CONN_RECV_OWN_BUF	0x2
+
+#define CONN_DEFAULT_MAX_CONNS		16384
+#define CONN_DEFAULT_SETUP_TIMEOUT_MS	5000
+#define CONN_FLOWS_MAX			4
+
+struct conn;
+struct conn_table;
 struct policy;
 struct tls_ctx;
 struct tls_sess;
@@ -45,13 +62,6 @@ struct tls_sess;
 enum conn_side {
 	CONN_DOWN = 0,		/* the accepted socket */
 	CONN_UP = 1,		/* the socket we connected */
-};
-
-/* Which flow the connection follows (and so which setup steps it takes). */
-enum conn_kind {
-	CONN_KIND_OUTBOUND = 0,	/* pod -> this agent -> mTLS tunnel to a node */
-	CONN_KIND_INBOUND,	/* mTLS tunnel from an agent -> local pod */
-	CONN_KIND_FORWARD,	/* plaintext to a fixed address (tests) */
 };
 
 /* The connection as a whole. */
@@ -77,6 +87,50 @@ enum conn_dir_state {
 				 * bytes (close_notify included) to go out */
 	CONN_DIR_SHUTDOWN,	/* shutdown(SHUT_WR) of the sink in flight */
 	CONN_DIR_DONE,		/* EOF delivered to the sink: finished */
+};
+
+/* The ops a connection submits; each has its loop operation (conn_table.op)
+ * and handler. */
+enum conn_op {
+	CONN_OP_CONNECT = 0,	/* connect of the up end */
+	CONN_OP_RECV,		/* aux = side | CONN_RECV_OWN_BUF */
+	CONN_OP_SEND,		/* aux = side */
+	CONN_OP_SHUTDOWN,	/* shutdown(SHUT_WR) of an end; aux = side */
+	CONN_OP_LINK_TIMEOUT,	/* deadline linked to a connect or setup recv */
+	CONN_OP_CANCEL,		/* cancel of every op on an end's fd */
+	CONN_OP_MAX,
+};
+
+/*
+ * How one kind of connection is set up before it relays: the steps a flow
+ * module registers (conn_listen()), called with the @arg it registered.
+ * Each step either moves the connection on (conn_connect(),
+ * conn_handshake_start(), conn_start_relay(), conn_submit_recv()) or ends
+ * it (conn_abort()).
+ */
+struct conn_flow_ops {
+	const char *name;	/* "outbound", ...: the kind in logs */
+	/* Accepted; addresses and setup deadline known: decide where it
+	 * goes. */
+	void (*accepted)(void *arg, struct conn *c);
+	/* The up end's connect succeeded (failures abort in conn.c). */
+	void (*connected)(void *arg, struct conn *c);
+	/* The handshake of conn_handshake_start() ended: @failed is NULL,
+	 * or why it failed (the flow resets the connection).  NULL for a
+	 * flow without TLS. */
+	void (*handshake_done)(void *arg, struct conn *c, const char *failed);
+	/* Ciphertext was fed to a TLS end in a setup state after the
+	 * handshake (a header to read).  NULL: nothing to do then. */
+	void (*setup_recv)(void *arg, struct conn *c);
+	/* The connection is released: drop what the flow holds for it (its
+	 * policy reference).  NULL: nothing. */
+	void (*release)(void *arg, struct conn *c);
+};
+
+struct conn_flow {
+	const struct conn_flow_ops *ops;
+	void *arg;
+	struct conn_table *table;
 };
 
 struct conn_end {
@@ -108,7 +162,7 @@ struct conn_dir {
 
 struct conn {
 	enum conn_state state;
-	enum conn_kind kind;
+	const struct conn_flow *flow;	/* its listener's */
 	uint32_t slot;
 	uint32_t gen;		/* bumped at release: stale completions */
 	uint32_t inflight;	/* ops submitted and not yet completed */
@@ -128,63 +182,96 @@ struct conn {
 	 * into @policy, which the connection holds. */
 	const struct mf_endpoint *endpoint;
 	const char *src_spiffe;
-	struct tls_ctx *tls_ctx;	/* borrowed from the loop's certs */
+	struct tls_ctx *tls_ctx;	/* borrowed from the certificates */
 	char peer_spiffe[MF_SPIFFE_MAX];	/* verified TLS peer identity */
 };
 
-const char *conn_state_str(enum conn_state s);
-const char *conn_dir_state_str(enum conn_dir_state s);
-const char *conn_kind_str(enum conn_kind k);
+/* The connections of one loop. */
+struct conn_table {
+	struct loop *loop;
+	struct stats *stats;		/* borrowed */
+	struct conn *conns;		/* max_conns slots.  Owned */
+	uint32_t *free_slots;		/* a stack of free slots.  Owned */
+	uint32_t nfree;
+	uint32_t max_conns;
+	uint32_t setup_timeout_ms;
+	uint64_t next_conn_id;
+	uint8_t op[CONN_OP_MAX];	/* loop operation of each conn_op */
+	/* What the loop calls for each op: this table and the op's own
+	 * handler (conn.c). */
+	struct conn_op_slot {
+		struct conn_table *t;
+		void (*fn)(struct conn_table *t, struct conn *c,
+			   const struct io_uring_cqe *cqe);
+	} op_slot[CONN_OP_MAX];
+	struct conn_flow flows[CONN_FLOWS_MAX];	/* by listener registered */
+	unsigned int nflows;
+};
+
+struct conn_table_config {
+	uint32_t max_conns;		/* 0: default */
+	uint32_t setup_timeout_ms;	/* connect + handshake + header; 0:
+					 * default */
+};
 
 /*
- * Takes a free slot for an accepted socket @fd (ownership of @fd passes to
- * the connection even on failure: then it is closed with RST here).
- * Returns the connection in CONN_STATE_ACCEPTED, or NULL when the table is
- * full.
+ * Allocates the table per @cfg and registers its ops and teardown with
+ * loop @l; counts into @st.  Both must outlive the table.  Returns 0 or
+ * -errno (the caller then still calls conn_table_fini()).
  */
-struct conn *conn_new(struct loop *l, enum conn_kind kind, int fd);
+int conn_table_init(struct conn_table *t, struct loop *l, struct stats *st,
+		    const struct conn_table_config *cfg);
 
-/* The connection a completion's user_data names, or NULL when the slot is
- * free or has been reused since (a stale completion). */
-struct conn *conn_from_ud(struct loop *l, uint64_t ud);
+/* Frees the table; after loop_fini(), which has ended every connection. */
+void conn_table_fini(struct conn_table *t);
 
-/* user_data for an op on @c. */
-uint64_t conn_ud(const struct conn *c, int op, unsigned int aux);
+/*
+ * Listens on @addr:@port (loop_listen(); @name for logs and metrics): its
+ * connections follow @ops with @arg, which must outlive the table.
+ * Returns the listener id or -errno.
+ */
+int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
+		uint16_t port, const struct conn_flow_ops *ops, void *arg);
+
+const char *conn_state_str(enum conn_state s);
+const char *conn_dir_state_str(enum conn_dir_state s);
+
+/* The connection's flow: "outbound", ... */
+static inline const char *conn_flow_name(const struct conn *c)
+{
+	return c->flow->ops->name;
+}
 
 /*
  * Ends @c with RST on both sockets, logging @reason (at warn unless the
  * connection is refused on purpose: the caller logs those itself and passes
  * NULL).  Cancels everything in flight; the slot is released once the
- * cancellations complete (conn_reap()).  Idempotent.
+ * cancellations complete.  Idempotent.
  */
-void conn_abort(struct loop *l, struct conn *c, const char *reason);
+void conn_abort(struct conn_table *t, struct conn *c, const char *reason);
 
-/* Releases @c if it is CLOSING and nothing is in flight.  Called by the
- * dispatcher after every completion and accept. */
-void conn_reap(struct loop *l, struct conn *c);
+/* Creates the up socket and connects it to c->up_addr, under the setup
+ * deadline; the flow's "connected" step follows. */
+void conn_connect(struct conn_table *t, struct conn *c);
+
+/* Starts the TLS handshake of end @side, whose session the flow made: the
+ * first flight goes out, setup recvs follow under the deadline, and the
+ * flow's "handshake_done" step gets the outcome. */
+void conn_handshake_start(struct conn_table *t, struct conn *c,
+			  enum conn_side side);
 
 /* Moves @c (both ends open, TLS done) into RELAY and starts both
  * directions.  Bytes already in dir[i] (pbuf, off < len) go out first. */
-void conn_start_relay(struct loop *l, struct conn *c);
+void conn_start_relay(struct conn_table *t, struct conn *c);
 
 /* Submits a recv on end @side selecting a provided buffer; when @deadline,
  * it is linked to c->deadline (setup phase).  */
-void conn_submit_recv(struct loop *l, struct conn *c, enum conn_side side,
-		      bool deadline);
+void conn_submit_recv(struct conn_table *t, struct conn *c,
+		      enum conn_side side, bool deadline);
 
 /* Sends whatever ciphertext end @side's TLS session has queued, unless a
  * send is in flight already or the write side is shut. */
-void conn_tls_flush(struct loop *l, struct conn *c, enum conn_side side);
-
-/* Completion handlers, called by the dispatcher with the completion's
- * result; @bid is the selected ring buffer or -1, @own_buf says the recv
- * read into the end's rbuf. */
-void conn_on_recv(struct loop *l, struct conn *c, enum conn_side side,
-		  int res, int bid, bool own_buf);
-void conn_on_send(struct loop *l, struct conn *c, enum conn_side side,
-		  int res);
-void conn_on_shutdown(struct loop *l, struct conn *c, enum conn_side side,
-		      int res);
+void conn_tls_flush(struct conn_table *t, struct conn *c, enum conn_side side);
 
 /* "a.b.c.d:port" of @sa into @buf (at least 22 bytes); returns @buf. */
 const char *conn_addr_str(const struct sockaddr_in *sa, char *buf);

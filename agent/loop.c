@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The io_uring event loop (loop.h): ring and provided buffer ring setup,
- * listeners, the completion dispatcher and the policy snapshot.
+ * the handler table and the completion dispatcher, listeners, signals and
+ * teardown.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,12 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin.h"
-#include "conn.h"
 #include "log.h"
 #include "loop.h"
-#include "policy.h"
-#include "tunnel.h"
 
 #define LOOP_SQ_ENTRIES		1024
 #define LOOP_CQ_ENTRIES		8192
@@ -28,37 +26,6 @@
 /* After an accept failed for lack of fds or memory, wait this long before
  * asking again instead of spinning on the same error. */
 #define LOOP_ACCEPT_RETRY_MS	100
-
-static const char *const loop_listener_names[LOOP_LISTEN_MAX] = {
-	[LOOP_LISTEN_OUTBOUND] = "outbound",
-	[LOOP_LISTEN_TUNNEL] = "tunnel",
-	[LOOP_LISTEN_FORWARD] = "forward",
-	[LOOP_LISTEN_ADMIN] = "admin",
-};
-
-static const char *const loop_refuse_names[LOOP_REFUSE_MAX] = {
-	[LOOP_REFUSE_NO_POLICY] = "no_policy",
-	[LOOP_REFUSE_UNKNOWN_SERVICE] = "unknown_service",
-	[LOOP_REFUSE_UNKNOWN_SOURCE] = "unknown_source",
-	[LOOP_REFUSE_NO_IDENTITY] = "no_identity",
-	[LOOP_REFUSE_NO_TRUST_DOMAIN] = "no_trust_domain",
-	[LOOP_REFUSE_NO_ENDPOINTS] = "no_endpoints",
-	[LOOP_REFUSE_NO_CERTIFICATE] = "no_certificate",
-	[LOOP_REFUSE_TLS_SESSION] = "tls_session",
-	[LOOP_REFUSE_TABLE_FULL] = "table_full",
-};
-
-const char *loop_refuse_name(enum loop_refuse r)
-{
-	return (unsigned int)r < LOOP_REFUSE_MAX ? loop_refuse_names[r] :
-						     "other";
-}
-
-const char *loop_listener_name(enum loop_listener which)
-{
-	return (unsigned int)which < LOOP_LISTEN_MAX ?
-	       loop_listener_names[which] : "?";
-}
 
 struct io_uring_sqe *loop_sqe(struct loop *l, unsigned int need)
 {
@@ -169,11 +136,60 @@ void loop_pbuf_put(struct loop *l, uint8_t *p)
 		free(p);
 }
 
-/* ---- listeners and signals ---------------------------------------------- */
+/* ---- the handler table -------------------------------------------------- */
+
+int loop_op_add(struct loop *l, const char *name, loop_cqe_fn *fn, void *arg)
+{
+	if (l->nops >= LOOP_OPS_MAX)
+		return -ENOSPC;
+	l->ops[l->nops] = (struct loop_handler){ fn, arg, name };
+	return (int)l->nops++;
+}
+
+int loop_user_add(struct loop *l, const struct loop_user *u)
+{
+	if (l->nusers >= LOOP_USERS_MAX)
+		return -ENOSPC;
+	l->users[l->nusers++] = *u;
+	return 0;
+}
+
+static void loop_dispatch(struct loop *l, const struct io_uring_cqe *cqe)
+{
+	unsigned int op = loop_ud_op(cqe->user_data);
+	int bid = loop_cqe_bid(cqe);
+
+	if (bid >= 0 && ++l->stats.bufs_out > l->stats.bufs_out_max)
+		l->stats.bufs_out_max = l->stats.bufs_out;
+	if (op >= l->nops || !l->ops[op].fn) {
+		log_error("event=unknown_completion user_data=%llu res=%d",
+			  (unsigned long long)cqe->user_data, cqe->res);
+		if (bid >= 0)
+			loop_buf_put(l, (uint16_t)bid);
+		return;
+	}
+	l->ops[op].fn(l->ops[op].arg, cqe);
+}
+
+/* Drains every completion that is ready.  Returns how many. */
+static unsigned int loop_drain(struct loop *l)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	io_uring_for_each_cqe(&l->ring, head, cqe) {
+		loop_dispatch(l, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&l->ring, n);
+	return n;
+}
+
+/* ---- listeners ----------------------------------------------------------- */
 
 /* A listening socket on @addr:@port (network order address, host order
  * port).  Returns the fd or -errno. */
-static int loop_listen(uint32_t addr, uint16_t port)
+static int loop_socket_listen(uint32_t addr, uint16_t port)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,
@@ -200,51 +216,107 @@ static int loop_listen(uint32_t addr, uint16_t port)
 	return fd;
 }
 
-/* Opens the listeners @cfg asks for.  Returns 0 or -errno (logged). */
-static int loop_listeners_open(struct loop *l, const struct loop_config *cfg)
-{
-	const uint16_t ports[LOOP_LISTEN_MAX] = {
-		[LOOP_LISTEN_OUTBOUND] = cfg->outbound_port,
-		[LOOP_LISTEN_TUNNEL] = cfg->tunnel_port,
-		[LOOP_LISTEN_FORWARD] = cfg->forward_port,
-		[LOOP_LISTEN_ADMIN] = cfg->admin_port,
-	};
-	const bool on[LOOP_LISTEN_MAX] = {
-		[LOOP_LISTEN_OUTBOUND] = cfg->outbound_port != 0,
-		[LOOP_LISTEN_TUNNEL] = cfg->tunnel_port != 0,
-		[LOOP_LISTEN_FORWARD] = cfg->forward_to.sin_family == AF_INET,
-		[LOOP_LISTEN_ADMIN] = cfg->admin_on,
-	};
-	int fd;
-
-	for (int i = 0; i < LOOP_LISTEN_MAX; i++) {
-		if (!on[i])
-			continue;
-		/* The admin endpoint answers the node only, whatever
-		 * address the data path listens on. */
-		fd = loop_listen(i == LOOP_LISTEN_ADMIN ?
-				 htonl(INADDR_LOOPBACK) : cfg->listen_addr,
-				 ports[i]);
-		if (fd < 0) {
-			log_error("event=listen_failed listener=%s port=%u "
-				  "err=\"%s\"", loop_listener_names[i], ports[i],
-				  strerror(-fd));
-			return fd;
-		}
-		l->listen_fd[i] = fd;
-	}
-	return 0;
-}
-
-static void loop_arm_accept(struct loop *l, enum loop_listener which)
+static void loop_arm_accept(struct loop *l, unsigned int id)
 {
 	struct io_uring_sqe *sqe = loop_sqe(l, 1);
 
-	io_uring_prep_multishot_accept(sqe, l->listen_fd[which], NULL, NULL,
+	io_uring_prep_multishot_accept(sqe, l->listeners[id].fd, NULL, NULL,
 				       SOCK_CLOEXEC);
-	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_ACCEPT, which, 0, 0));
-	l->accept_armed[which] = true;
+	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_ACCEPT, id, 0, 0));
+	l->listeners[id].armed = true;
 }
+
+int loop_listen(struct loop *l, const char *name, uint32_t addr,
+		uint16_t port, loop_accept_fn *fn, void *arg)
+{
+	unsigned int id = l->nlisteners;
+	int fd;
+
+	if (id >= LOOP_LISTENERS_MAX)
+		return -ENOSPC;
+	fd = loop_socket_listen(addr, port);
+	if (fd < 0) {
+		log_error("event=listen_failed listener=%s port=%u err=\"%s\"",
+			  name, port, strerror(-fd));
+		return fd;
+	}
+	l->listeners[id] = (struct loop_listener){
+		.name = name, .fd = fd, .accept = fn, .arg = arg,
+	};
+	l->nlisteners++;
+	loop_arm_accept(l, id);
+	return (int)id;
+}
+
+uint16_t loop_listen_port(const struct loop *l, const char *name)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		if (!strcmp(l->listeners[i].name, name) &&
+		    !getsockname(l->listeners[i].fd, (struct sockaddr *)&sa,
+				 &len))
+			return ntohs(sa.sin_port);
+	return 0;
+}
+
+bool loop_listening(const struct loop *l)
+{
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		if (!l->listeners[i].armed && !l->listeners[i].retry_armed)
+			return false;
+	return true;
+}
+
+static void loop_cqe_accept(void *arg, const struct io_uring_cqe *cqe)
+{
+	struct loop *l = arg;
+	unsigned int id = loop_ud_aux(cqe->user_data);
+	struct loop_listener *ls = &l->listeners[id];
+	struct io_uring_sqe *sqe;
+	int res = cqe->res;
+
+	if (res >= 0) {
+		ls->accepted++;
+		if (l->stopping)
+			loop_close_fd(l, res, true);
+		else
+			ls->accept(ls->arg, res);
+	} else if (res != -ECANCELED) {
+		log_warn("event=accept_error listener=%s err=%s", ls->name,
+			 strerror(-res));
+	}
+	if (cqe->flags & IORING_CQE_F_MORE)
+		return;
+	ls->armed = false;
+	if (l->stopping)
+		return;
+	/* Multishot ended (an error, or the kernel's own reasons): ask
+	 * again, after a pause when the error means "out of resources". */
+	if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS ||
+	    res == -ENOMEM) {
+		sqe = loop_sqe(l, 1);
+		io_uring_prep_timeout(sqe, &l->accept_retry_ts, 0, 0);
+		io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_ACCEPT_RETRY, id,
+						     0, 0));
+		ls->retry_armed = true;
+		return;
+	}
+	loop_arm_accept(l, id);
+}
+
+static void loop_cqe_accept_retry(void *arg, const struct io_uring_cqe *cqe)
+{
+	struct loop *l = arg;
+	unsigned int id = loop_ud_aux(cqe->user_data);
+
+	l->listeners[id].retry_armed = false;
+	if (!l->stopping)
+		loop_arm_accept(l, id);
+}
+
+/* ---- signals ------------------------------------------------------------- */
 
 static void loop_arm_signal(struct loop *l)
 {
@@ -256,68 +328,26 @@ static void loop_arm_signal(struct loop *l)
 	l->signal_armed = true;
 }
 
-uint16_t loop_listen_port(const struct loop *l, enum loop_listener which)
+static void loop_cqe_signal(void *arg, const struct io_uring_cqe *cqe)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
+	struct loop *l = arg;
 
-	if (l->listen_fd[which] < 0 ||
-	    getsockname(l->listen_fd[which], (struct sockaddr *)&sa, &len))
-		return 0;
-	return ntohs(sa.sin_port);
-}
-
-/* ---- policy -------------------------------------------------------------- */
-
-/* Maps mf_config read-only (it is BPF_F_MMAPABLE) so each accept compares
- * the epoch without a syscall.  Failure is not fatal: we fall back to
- * reading the map. */
-static void loop_config_mmap(struct loop *l)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	size_t len = (sizeof(struct mf_config) + page - 1) & ~((size_t)page - 1);
-	void *p;
-
-	p = mmap(NULL, len, PROT_READ, MAP_SHARED, l->pmap->config_fd, 0);
-	if (p == MAP_FAILED) {
-		log_info("event=config_mmap_unavailable err=%s", strerror(errno));
+	l->signal_armed = false;
+	if (cqe->res == (int)sizeof(l->siginfo)) {
+		log_info("event=signal signo=%u", l->siginfo.ssi_signo);
+		l->stopping = true;
 		return;
 	}
-	l->config_mm = p;
-	l->config_mm_len = len;
+	if (cqe->res == -ECANCELED || l->stopping)
+		return;
+	loop_arm_signal(l);
 }
 
-struct policy *loop_policy(struct loop *l)
+static void loop_cqe_close(void *arg, const struct io_uring_cqe *cqe)
 {
-	struct mf_config cfg;
-	struct policy *np;
-	uint64_t epoch;
-	int err;
-
-	if (!l->pmap)
-		return l->policy;
-	if (l->config_mm) {
-		epoch = l->config_mm->epoch;
-	} else {
-		err = pmap_config_read(l->pmap, &cfg);
-		if (err)
-			return l->policy;
-		epoch = cfg.epoch;
-	}
-	if (l->policy && policy_epoch(l->policy) == epoch)
-		return l->policy;
-	err = policy_load(&np, l->pmap);
-	if (err) {
-		log_error("event=policy_load_failed epoch=%llu err=%s",
-			  (unsigned long long)epoch, strerror(-err));
-		return l->policy;
-	}
-	if (l->policy)
-		policy_put(l->policy);
-	l->policy = np;
-	log_debug("event=policy_switch epoch=%llu trust_domain=%s",
-		  (unsigned long long)policy_epoch(np), policy_trust_domain(np));
-	return np;
+	(void)arg;
+	if (cqe->res < 0)
+		log_debug("event=close_error err=%s", strerror(-cqe->res));
 }
 
 /* ---- setup and teardown ------------------------------------------------- */
@@ -352,26 +382,22 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 	int err;
 
 	memset(l, 0, sizeof(*l));
-	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
-		l->listen_fd[i] = -1;
 	l->signal_fd = -1;
-	l->pmap = cfg->pmap;
-	l->certs = cfg->certs;
-	if (cfg->node)
-		snprintf(l->node, sizeof(l->node), "%s", cfg->node);
-	l->forward_to = cfg->forward_to;
-	l->max_conns = cfg->max_conns ? cfg->max_conns : LOOP_DEFAULT_MAX_CONNS;
 	l->nbufs = cfg->nbufs ? cfg->nbufs : LOOP_DEFAULT_NBUFS;
 	l->buf_size = cfg->buf_size ? cfg->buf_size : LOOP_DEFAULT_BUF_SIZE;
-	l->setup_timeout_ms = cfg->setup_timeout_ms ? cfg->setup_timeout_ms :
-				LOOP_DEFAULT_SETUP_TIMEOUT_MS;
 	l->accept_retry_ts.tv_nsec = LOOP_ACCEPT_RETRY_MS * 1000000LL;
+	l->ops[LOOP_OP_ACCEPT] = (struct loop_handler){ loop_cqe_accept, l,
+							"accept" };
+	l->ops[LOOP_OP_ACCEPT_RETRY] = (struct loop_handler){
+		loop_cqe_accept_retry, l, "accept_retry" };
+	l->ops[LOOP_OP_SIGNAL] = (struct loop_handler){ loop_cqe_signal, l,
+							"signal" };
+	l->ops[LOOP_OP_CLOSE] = (struct loop_handler){ loop_cqe_close, l,
+						       "close" };
+	l->nops = LOOP_OP_FIRST_FREE;
 
 	/* Buffer ids are 16 bits and the ring size a power of two. */
-	if (l->nbufs > 32768 || (l->nbufs & (l->nbufs - 1)) ||
-	    l->max_conns > LOOP_MAX_CONNS ||
-	    ((cfg->outbound_port || cfg->tunnel_port) &&
-	     ((!cfg->pmap && !cfg->policy) || !cfg->certs || !cfg->node)))
+	if (l->nbufs > 32768 || (l->nbufs & (l->nbufs - 1)))
 		return -EINVAL;
 
 	err = loop_ring_init(l);
@@ -381,38 +407,11 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 	err = loop_bufs_init(l);
 	if (err)
 		goto fail;
-
-	l->conns = calloc(l->max_conns, sizeof(*l->conns));
-	l->free_slots = calloc(l->max_conns, sizeof(*l->free_slots));
 	l->pbuf_cache = calloc(LOOP_PBUF_CACHE, sizeof(*l->pbuf_cache));
-	if (!l->conns || !l->free_slots || !l->pbuf_cache) {
+	if (!l->pbuf_cache) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	/* Lowest slots first, so a quiet agent touches few pages of the
-	 * table (calloc'ed: untouched slots cost no memory). */
-	for (uint32_t i = 0; i < l->max_conns; i++)
-		l->free_slots[i] = l->max_conns - 1 - i;
-	l->nfree = l->max_conns;
-
-	if (!l->pmap && cfg->policy)
-		l->policy = policy_get(cfg->policy);
-	if (l->pmap) {
-		loop_config_mmap(l);
-		if (!loop_policy(l)) {
-			err = -EIO;
-			goto fail;
-		}
-	}
-
-	if (cfg->admin_on) {
-		err = admin_init(l, cfg->admin_timeout_ms);
-		if (err)
-			goto fail;
-	}
-	err = loop_listeners_open(l, cfg);
-	if (err)
-		goto fail;
 
 	if (cfg->handle_signals) {
 		sigemptyset(&set);
@@ -428,10 +427,6 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 		}
 		loop_arm_signal(l);
 	}
-	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
-		if (l->listen_fd[i] >= 0)
-			loop_arm_accept(l, i);
-	io_uring_submit(&l->ring);
 	return 0;
 
 fail:
@@ -442,155 +437,17 @@ fail:
 	return err;
 }
 
-/* ---- dispatch ------------------------------------------------------------ */
-
-static void loop_on_accept(struct loop *l, enum loop_listener which, int res,
-			   bool more)
+static uint64_t loop_now_ns(void)
 {
-	struct io_uring_sqe *sqe;
-	struct conn *c;
+	struct timespec ts;
 
-	if (res >= 0) {
-		l->stats.accepted_by[which]++;
-		if (l->stopping) {
-			loop_close_fd(l, res, true);
-		} else if (which == LOOP_LISTEN_ADMIN) {
-			admin_accept(l, res);
-		} else {
-			c = tunnel_accept(l, which, res);
-			if (c)
-				conn_reap(l, c);
-		}
-	} else if (res != -ECANCELED) {
-		log_warn("event=accept_error listener=%s err=%s",
-			 loop_listener_names[which], strerror(-res));
-	}
-	if (more)
-		return;
-	l->accept_armed[which] = false;
-	if (l->stopping)
-		return;
-	/* Multishot ended (an error, or the kernel's own reasons): ask
-	 * again, after a pause when the error means "out of resources". */
-	if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS ||
-	    res == -ENOMEM) {
-		sqe = loop_sqe(l, 1);
-		io_uring_prep_timeout(sqe, &l->accept_retry_ts, 0, 0);
-		io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_ACCEPT_RETRY,
-						     which, 0, 0));
-		l->accept_retry_armed[which] = true;
-		return;
-	}
-	loop_arm_accept(l, which);
-}
-
-static void loop_on_signal(struct loop *l, int res)
-{
-	l->signal_armed = false;
-	if (res == (int)sizeof(l->siginfo)) {
-		log_info("event=signal signo=%u", l->siginfo.ssi_signo);
-		l->stopping = true;
-		return;
-	}
-	if (res == -ECANCELED || l->stopping)
-		return;
-	loop_arm_signal(l);
-}
-
-static void loop_dispatch(struct loop *l, const struct io_uring_cqe *cqe)
-{
-	uint64_t ud = cqe->user_data;
-	unsigned int aux = loop_ud_aux(ud);
-	int res = cqe->res, bid = -1;
-	struct conn *c;
-
-	if (cqe->flags & IORING_CQE_F_BUFFER) {
-		bid = (int)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-		if (++l->stats.bufs_out > l->stats.bufs_out_max)
-			l->stats.bufs_out_max = l->stats.bufs_out;
-	}
-
-	switch (loop_ud_op(ud)) {
-	case LOOP_OP_ACCEPT:
-		loop_on_accept(l, aux, res, cqe->flags & IORING_CQE_F_MORE);
-		return;
-	case LOOP_OP_ACCEPT_RETRY:
-		l->accept_retry_armed[aux] = false;
-		if (!l->stopping)
-			loop_arm_accept(l, aux);
-		return;
-	case LOOP_OP_SIGNAL:
-		loop_on_signal(l, res);
-		return;
-	case LOOP_OP_CLOSE:
-		if (res < 0)
-			log_debug("event=close_error err=%s", strerror(-res));
-		return;
-	case LOOP_OP_ADMIN:
-		admin_on_cqe(l, ud, res);
-		return;
-	case LOOP_OP_NONE:
-		log_error("event=unknown_completion user_data=%llu res=%d",
-			  (unsigned long long)ud, res);
-		return;
-	case LOOP_OP_CONNECT:
-	case LOOP_OP_RECV:
-	case LOOP_OP_SEND:
-	case LOOP_OP_SHUTDOWN:
-	case LOOP_OP_LINK_TIMEOUT:
-	case LOOP_OP_CANCEL:
-		break;
-	}
-
-	c = conn_from_ud(l, ud);
-	if (!c) {
-		/* Cannot happen while every op is counted in inflight; kept
-		 * as the safety net the generation is for. */
-		l->stats.stale_cqes++;
-		if (bid >= 0)
-			loop_buf_put(l, (uint16_t)bid);
-		return;
-	}
-	c->inflight--;
-	switch (loop_ud_op(ud)) {
-	case LOOP_OP_CONNECT:
-		tunnel_on_connect(l, c, res);
-		break;
-	case LOOP_OP_RECV:
-		conn_on_recv(l, c, aux & 1, res, bid, aux & LOOP_RECV_OWN_BUF);
-		break;
-	case LOOP_OP_SEND:
-		conn_on_send(l, c, aux & 1, res);
-		break;
-	case LOOP_OP_SHUTDOWN:
-		conn_on_shutdown(l, c, aux & 1, res);
-		break;
-	case LOOP_OP_LINK_TIMEOUT:
-		/* -ETIME: it fired, and its target completes with
-		 * -ECANCELED, whose handler reports the timeout. */
-	case LOOP_OP_CANCEL:
-	default:
-		break;
-	}
-	conn_reap(l, c);
-}
-
-/* Drains every completion that is ready.  Returns how many. */
-static unsigned int loop_drain(struct loop *l)
-{
-	struct io_uring_cqe *cqe;
-	unsigned int head, n = 0;
-
-	io_uring_for_each_cqe(&l->ring, head, cqe) {
-		loop_dispatch(l, cqe);
-		n++;
-	}
-	io_uring_cq_advance(&l->ring, n);
-	return n;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 int loop_run(struct loop *l)
 {
+	uint64_t t0, dt;
 	int ret;
 
 	while (!l->stopping) {
@@ -600,7 +457,12 @@ int loop_run(struct loop *l)
 			log_error("event=ring_error err=%s", strerror(-ret));
 			return ret;
 		}
+		/* Two vDSO clock reads an iteration: the stall gauge. */
+		t0 = loop_now_ns();
 		loop_drain(l);
+		dt = loop_now_ns() - t0;
+		if (dt > l->stats.stall_max_ns)
+			l->stats.stall_max_ns = dt;
 	}
 	return 0;
 }
@@ -610,13 +472,17 @@ void loop_stop(struct loop *l)
 	l->stopping = true;
 }
 
-/* True while a listener, signal or timer op may still complete. */
-static bool loop_fixed_ops_pending(const struct loop *l)
+/* True while a listener, signal or timer op, or a user's, may still
+ * complete. */
+static bool loop_pending(const struct loop *l)
 {
-	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
-		if (l->accept_armed[i] || l->accept_retry_armed[i])
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		if (l->listeners[i].armed || l->listeners[i].retry_armed)
 			return true;
-	return l->signal_armed || admin_pending(l);
+	for (unsigned int i = 0; i < l->nusers; i++)
+		if (l->users[i].busy(l->users[i].arg))
+			return true;
+	return l->signal_armed;
 }
 
 void loop_fini(struct loop *l)
@@ -626,17 +492,8 @@ void loop_fini(struct loop *l)
 	struct io_uring_cqe *cqe;
 
 	l->stopping = true;
-	if (l->conns) {
-		for (uint32_t i = 0; i < l->max_conns; i++) {
-			struct conn *c = &l->conns[i];
-
-			if (c->state == CONN_STATE_FREE)
-				continue;
-			conn_abort(l, c, NULL);
-			conn_reap(l, c);
-		}
-	}
-	admin_abort_all(l);
+	for (unsigned int i = 0; i < l->nusers; i++)
+		l->users[i].abort_all(l->users[i].arg);
 	/* Cancel what is left (accepts, the signal read, timers) and wait
 	 * for the cancellations to land: an accept in flight holds its
 	 * listener open past close(), and a listener that lingers would keep
@@ -645,50 +502,28 @@ void loop_fini(struct loop *l)
 	sqe = loop_sqe(l, 1);
 	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
 	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_CLOSE, 0, 0, 0));
-	for (int tries = 0; tries < 50; tries++) {
-		if (l->stats.conns == 0 && !loop_fixed_ops_pending(l))
-			break;
+	for (int tries = 0; tries < 50 && loop_pending(l); tries++) {
 		io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
 		loop_drain(l);
 	}
-	if (l->conns) {
-		for (uint32_t i = 0; i < l->max_conns; i++) {
-			struct conn *c = &l->conns[i];
-
-			if (c->state == CONN_STATE_FREE)
-				continue;
-			log_warn("event=conn_leak conn=%llu inflight=%u",
-				 (unsigned long long)c->id, c->inflight);
-			c->inflight = 0;
-			conn_reap(l, c);
-		}
-	}
+	for (unsigned int i = 0; i < l->nusers; i++)
+		if (l->users[i].forget && l->users[i].busy(l->users[i].arg))
+			l->users[i].forget(l->users[i].arg);
 	io_uring_submit(&l->ring);
-	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
-		if (l->listen_fd[i] >= 0)
-			close(l->listen_fd[i]);
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		close(l->listeners[i].fd);
 	if (l->signal_fd >= 0)
 		close(l->signal_fd);
 	if (l->br)
 		io_uring_unregister_buf_ring(&l->ring, LOOP_BGID);
 	io_uring_queue_exit(&l->ring);
-	/* After the ring: no recv can land in an admin buffer any more. */
-	admin_fini(l);
 	if (l->bufs)
 		munmap(l->bufs, (size_t)l->nbufs * l->buf_size);
 	if (l->br)
 		munmap(l->br, l->br_bytes);
-	free(l->free_slots);
-	free(l->conns);
 	while (l->pbuf_cached > 0)
 		free(l->pbuf_cache[--l->pbuf_cached]);
 	free(l->pbuf_cache);
-	if (l->policy)
-		policy_put(l->policy);
-	if (l->config_mm)
-		munmap((void *)l->config_mm, l->config_mm_len);
 	memset(l, 0, sizeof(*l));
-	for (int i = 0; i < LOOP_LISTEN_MAX; i++)
-		l->listen_fd[i] = -1;
 	l->signal_fd = -1;
 }

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The agent's event loop: one io_uring (SINGLE_ISSUER | DEFER_TASKRUN when
- * the kernel has them), multishot accept on the listeners, one provided
- * buffer ring every recv selects from, and a fixed table of connections.
+ * the kernel has them), one provided buffer ring every recv selects from,
+ * multishot accept on the listeners, and a table of completion handlers by
+ * operation.
  *
- * Every submission carries a user_data that packs the operation, an
- * auxiliary byte (a connection side or a listener id), the connection slot
- * and the slot's generation, so a completion finds its connection without a
- * pointer in flight and a completion for a slot that has been reused since is
- * recognised and dropped.  Completions are drained in batches and dispatched
- * by one switch; each operation's handler owns its error handling.
+ * The loop knows no connection, flow or page.  A module that submits ops
+ * registers a handler for each of its operations (loop_op_add()), listens
+ * with an accept handler of its own (loop_listen()) and says how to end
+ * its work at teardown (loop_user_add()).  Every submission carries a
+ * user_data that packs the operation, an auxiliary byte, a slot and the
+ * slot's generation (the module's to define: a connection side, a
+ * listener id; an index into its table), so a completion finds its object
+ * without a pointer in flight and one for a slot reused since is
+ * recognised and dropped.  Completions are drained in batches and
+ * dispatched through the table; each operation's handler owns its error
+ * handling.
  *
  * All loop state lives in struct loop, so a thread-per-core agent can run one
  * loop per thread later.  Only the thread that ran loop_init() may use it.
@@ -18,116 +24,94 @@
 #define MF_LOOP_H
 
 #include <liburing.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/signalfd.h>
 
-#include "meshforge/abi.h"
-#include "pmap.h"
-
-struct admin;
-struct certs;
-struct conn;
-struct policy;
-
-/* What a completion belongs to. */
+/* The loop's own operations; the modules' come from loop_op_add(). */
 enum loop_op {
 	LOOP_OP_NONE = 0,	/* never submitted: a zeroed user_data */
-	LOOP_OP_ACCEPT,		/* multishot accept; aux = enum loop_listener */
+	LOOP_OP_ACCEPT,		/* multishot accept; aux = listener id */
 	LOOP_OP_ACCEPT_RETRY,	/* pause before re-arming a failed accept */
 	LOOP_OP_SIGNAL,		/* read of the signalfd */
-	LOOP_OP_CONNECT,	/* connect of a connection's upstream end */
-	LOOP_OP_RECV,		/* recv on a connection end; aux = side, plus
-				 * LOOP_RECV_OWN_BUF when it reads into the
-				 * end's own buffer instead of the ring */
-	LOOP_OP_SEND,		/* send on a connection end; aux = side */
-	LOOP_OP_SHUTDOWN,	/* shutdown(SHUT_WR) of a connection end; aux = side */
-	LOOP_OP_LINK_TIMEOUT,	/* deadline linked to a connect or a setup recv */
-	LOOP_OP_CANCEL,		/* cancel of every op on a connection end's fd */
-	LOOP_OP_CLOSE,		/* close of a released connection's fd: untracked */
-	LOOP_OP_ADMIN,		/* an op of an admin connection (admin.h);
-				 * aux = enum admin_op, slot and generation
-				 * index the admin table, not the conn table */
+	LOOP_OP_CLOSE,		/* close of a released fd: untracked */
+	LOOP_OP_FIRST_FREE,	/* the first one loop_op_add() hands out */
 };
 
-/* The listeners.  The values index loop.listen_fd and go in user_data. */
-enum loop_listener {
-	LOOP_LISTEN_OUTBOUND = 0,	/* pod traffic steered by mf_pod */
-	LOOP_LISTEN_TUNNEL,		/* mTLS from other agents */
-	LOOP_LISTEN_FORWARD,		/* plaintext relay to a fixed address:
-					 * tests and benchmarks, no policy */
-	LOOP_LISTEN_ADMIN,		/* HTTP admin endpoint, 127.0.0.1 only */
-	LOOP_LISTEN_MAX,
-};
-
-#define LOOP_RECV_OWN_BUF	0x2
-
-/* Why a connection was refused before any relaying, for the counters
- * (loop_stats.refused_by); names from loop_refuse_name(). */
-enum loop_refuse {
-	LOOP_REFUSE_NO_POLICY = 0,	/* no policy snapshot loaded */
-	LOOP_REFUSE_UNKNOWN_SERVICE,	/* destination is not a service VIP */
-	LOOP_REFUSE_UNKNOWN_SOURCE,	/* source IP is not a workload */
-	LOOP_REFUSE_NO_IDENTITY,	/* source workload has no identity */
-	LOOP_REFUSE_NO_TRUST_DOMAIN,	/* no Mesh applied */
-	LOOP_REFUSE_NO_ENDPOINTS,	/* service has no endpoints */
-	LOOP_REFUSE_NO_CERTIFICATE,	/* no certificate for the identity */
-	LOOP_REFUSE_TLS_SESSION,	/* TLS session could not be made */
-	LOOP_REFUSE_TABLE_FULL,		/* connection table full */
-	LOOP_REFUSE_MAX,
-};
-
-/* "no_policy", ...: a Prometheus label value.  "other" when out of range. */
-const char *loop_refuse_name(enum loop_refuse r);
+#define LOOP_OPS_MAX		32
+#define LOOP_LISTENERS_MAX	8
+#define LOOP_USERS_MAX		4
 
 /* user_data layout: op 8 bits | aux 8 bits | slot 24 bits | generation 24. */
 #define LOOP_UD_SLOT_BITS	24
 #define LOOP_UD_GEN_MASK	0xffffffu
-#define LOOP_MAX_CONNS		(1u << LOOP_UD_SLOT_BITS)
+#define LOOP_MAX_SLOTS		(1u << LOOP_UD_SLOT_BITS)
 
-static inline uint64_t loop_ud(enum loop_op op, unsigned int aux,
+static inline uint64_t loop_ud(unsigned int op, unsigned int aux,
 			       uint32_t slot, uint32_t gen)
 {
 	return (uint64_t)(op & 0xff) | (uint64_t)(aux & 0xff) << 8 |
-	       (uint64_t)(slot & (LOOP_MAX_CONNS - 1)) << 16 |
+	       (uint64_t)(slot & (LOOP_MAX_SLOTS - 1)) << 16 |
 	       (uint64_t)(gen & LOOP_UD_GEN_MASK) << 40;
 }
 
-static inline enum loop_op loop_ud_op(uint64_t ud) { return ud & 0xff; }
+static inline unsigned int loop_ud_op(uint64_t ud) { return ud & 0xff; }
 static inline unsigned int loop_ud_aux(uint64_t ud) { return (ud >> 8) & 0xff; }
 static inline uint32_t loop_ud_slot(uint64_t ud)
 {
-	return (ud >> 16) & (LOOP_MAX_CONNS - 1);
+	return (ud >> 16) & (LOOP_MAX_SLOTS - 1);
 }
 static inline uint32_t loop_ud_gen(uint64_t ud) { return ud >> 40; }
 
-/* What the loop is asked to do.  Zero ports mean "no such listener". */
+/* The provided buffer a completion selected, or -1. */
+static inline int loop_cqe_bid(const struct io_uring_cqe *cqe)
+{
+	return cqe->flags & IORING_CQE_F_BUFFER ?
+	       (int)(cqe->flags >> IORING_CQE_BUFFER_SHIFT) : -1;
+}
+
+struct loop;
+
+/* A completion handler: @arg as registered.  A provided buffer the
+ * completion selected (loop_cqe_bid()) is the handler's to give back. */
+typedef void loop_cqe_fn(void *arg, const struct io_uring_cqe *cqe);
+
+/* A listener's accept handler: @fd, the accepted socket, is the
+ * handler's. */
+typedef void loop_accept_fn(void *arg, int fd);
+
+/* What a module that submits ops does when the loop is torn down. */
+struct loop_user {
+	void *arg;
+	/* End everything (with RST): called once, ring still up. */
+	void (*abort_all)(void *arg);
+	/* True while one of its ops may still complete. */
+	bool (*busy)(void *arg);
+	/* Its ops did not all complete in time: release what is left
+	 * anyway, ring still up.  NULL: nothing to do before the ring goes. */
+	void (*forget)(void *arg);
+};
+
+struct loop_handler {
+	loop_cqe_fn *fn;	/* NULL: no such op */
+	void *arg;
+	const char *name;
+};
+
+struct loop_listener {
+	const char *name;	/* "outbound", ...: logs and metrics */
+	int fd;
+	loop_accept_fn *accept;
+	void *arg;
+	bool armed;		/* multishot accept live */
+	bool retry_armed;	/* pause before re-arming it */
+	uint64_t accepted;	/* accepts so far */
+};
+
 struct loop_config {
-	const char *node;		/* this node's name (tunnel identity) */
-	/* The outbound and tunnel listeners need a node name, certificates,
-	 * and policy: the pinned maps, followed by epoch, or else a fixed
-	 * snapshot (tests; the loop takes its own reference). */
-	const struct pmap *pmap;
-	struct policy *policy;
-	struct certs *certs;
-	uint32_t listen_addr;		/* network order; INADDR_ANY normally */
-	uint16_t outbound_port;
-	uint16_t tunnel_port;
-	/* LOOP_LISTEN_FORWARD is on when forward_to.sin_family is AF_INET;
-	 * forward_port 0 then picks an ephemeral port (loop_listen_port()). */
-	uint16_t forward_port;
-	struct sockaddr_in forward_to;
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */
-	uint32_t max_conns;		/* 0: default */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */
 	uint32_t buf_size;		/* bytes each; 0: default */
-	uint32_t setup_timeout_ms;	/* connect + handshake + header; 0: default */
-	/* The admin endpoint (admin.h) listens on 127.0.0.1:admin_port
-	 * when admin_on (admin_port 0 then picks an ephemeral port). */
-	bool admin_on;
-	uint16_t admin_port;
-	uint32_t admin_timeout_ms;	/* whole request deadline; 0: default */
 };
 
 /* 16 MiB of ring buffers.  64 KiB recvs halve the loop iterations of 16
@@ -135,35 +119,17 @@ struct loop_config {
  * 4.1 s -> 2.1 s); a ring buffer is held only while a plaintext chunk waits
  * for its sink, and a connection that finds the ring empty reads into a
  * loop_pbuf_get() buffer instead (conn_end.rbuf), so 256 go a long way. */
-#define LOOP_DEFAULT_MAX_CONNS		16384
 #define LOOP_DEFAULT_NBUFS		256
 #define LOOP_DEFAULT_BUF_SIZE		(64 * 1024)
-#define LOOP_DEFAULT_SETUP_TIMEOUT_MS	5000
 
-/* Counters, for logs and tests. */
+/* The loop's own counters (the connections' are struct stats). */
 struct loop_stats {
-	uint64_t accepted;		/* connections accepted */
-	uint64_t refused;		/* closed with RST before relaying */
-	uint64_t relayed;		/* reached the relay state */
-	uint64_t aborted;		/* ended with RST after relay began */
-	uint64_t finished;		/* ended cleanly, both halves closed */
 	uint64_t stale_cqes;		/* completions for a reused slot */
-	uint64_t ring_empty;		/* recvs that found no ring buffer */
 	uint32_t bufs_out;		/* provided buffers held by the agent now */
 	uint32_t bufs_out_max;		/* ... and at most so far */
-	uint32_t conns;			/* connections open now */
-	uint64_t accepted_by[LOOP_LISTEN_MAX];	/* accepts per listener */
-	uint64_t refused_by[LOOP_REFUSE_MAX];	/* policy refusals by reason */
-	uint64_t authorized;		/* inbound tunnels admitted */
-	uint64_t shadow_denied;		/* admitted by AllowWithShadowDeny */
-	uint64_t denied;		/* inbound tunnels refused (authz, peer
-					 * identity, PROXY header) */
-	uint64_t tls_ok;		/* TLS handshakes completed */
-	uint64_t tls_failed;		/* TLS handshakes that failed */
-	uint64_t relay_bytes[2];	/* plaintext relayed, by direction
-					 * (index enum conn_side of the
-					 * source: CONN_DOWN = client to
-					 * server) */
+	/* The longest time one iteration spent on its completions: how
+	 * long, at worst, every other connection waited meanwhile. */
+	uint64_t stall_max_ns;
 };
 
 struct loop {
@@ -184,36 +150,20 @@ struct loop {
 	uint8_t **pbuf_cache;
 	uint32_t pbuf_cached;
 
-	int listen_fd[LOOP_LISTEN_MAX];
+	struct loop_handler ops[LOOP_OPS_MAX];	/* by enum loop_op and
+						 * loop_op_add() */
+	unsigned int nops;
+	struct loop_listener listeners[LOOP_LISTENERS_MAX];	/* by id */
+	unsigned int nlisteners;
+	struct loop_user users[LOOP_USERS_MAX];
+	unsigned int nusers;
 	struct __kernel_timespec accept_retry_ts;
-	bool accept_armed[LOOP_LISTEN_MAX];	/* multishot accept live */
-	bool accept_retry_armed[LOOP_LISTEN_MAX];
 
 	int signal_fd;
 	bool signal_armed;			/* read of it in flight */
 	struct signalfd_siginfo siginfo;	/* target of the signalfd read */
 
-	/* The connection table: slots, their free list (a stack). */
-	struct conn *conns;
-	uint32_t *free_slots;
-	uint32_t nfree;
-	uint32_t max_conns;
-
-	/* Policy: the snapshot new connections get, and the epoch to compare
-	 * it with, read from the mmap'ed mf_config when possible. */
-	const struct pmap *pmap;
-	const volatile struct mf_config *config_mm;
-	size_t config_mm_len;
-	struct policy *policy;
-	struct certs *certs;
-
-	char node[MF_NAME_MAX];
-	struct sockaddr_in forward_to;
-	uint32_t setup_timeout_ms;
-	uint64_t next_conn_id;		/* per-agent id, the PROXY v2 req id */
 	struct loop_stats stats;
-	struct admin *admin;		/* NULL when the admin endpoint is off.
-					 * Owned */
 };
 
 /* Provided buffer group id. */
@@ -225,11 +175,30 @@ struct loop {
 #define LOOP_PBUF_CACHE		256
 
 /*
- * Sets up the ring, buffers, connection table and listeners per @cfg (which
- * is copied; cfg->pmap and cfg->certs stay the caller's and must outlive the
- * loop).  Returns 0, or -errno with everything released.
+ * Sets up the ring, the buffers and, when asked, the signalfd per @cfg.
+ * Returns 0, or -errno with everything released.
  */
 int loop_init(struct loop *l, const struct loop_config *cfg);
+
+/*
+ * Adds @fn(@arg, cqe) to the handler table under a new operation, named
+ * @name (a static string) in logs.  Returns the operation, for
+ * loop_ud(), or -ENOSPC.
+ */
+int loop_op_add(struct loop *l, const char *name, loop_cqe_fn *fn, void *arg);
+
+/*
+ * Listens on @addr:@port (network order address, host order port; port 0
+ * picks an ephemeral one) and arms a multishot accept whose sockets go to
+ * @fn(@arg, fd).  @name (a static string) names the listener in logs and
+ * metrics.  Returns the listener id, or -errno (logged).
+ */
+int loop_listen(struct loop *l, const char *name, uint32_t addr,
+		uint16_t port, loop_accept_fn *fn, void *arg);
+
+/* Registers what @u->arg's module does at teardown (copied).  Returns 0 or
+ * -ENOSPC. */
+int loop_user_add(struct loop *l, const struct loop_user *u);
 
 /* Runs until loop_stop() or a signal.  Returns 0 or -errno on a ring
  * failure. */
@@ -238,14 +207,18 @@ int loop_run(struct loop *l);
 /* Makes loop_run() return after the current batch. */
 void loop_stop(struct loop *l);
 
-/* Aborts every connection, closes the listeners and frees everything. */
+/* Ends every user's work (loop_user), waits, bounded, for their ops,
+ * closes the listeners and frees everything.  The users' own memory stays
+ * theirs to free afterwards, when the kernel can no longer write into it. */
 void loop_fini(struct loop *l);
 
-/* "outbound", "tunnel", "forward", "admin". */
-const char *loop_listener_name(enum loop_listener which);
+/* The port listener @name is bound to (host order), 0 when there is no
+ * such listener. */
+uint16_t loop_listen_port(const struct loop *l, const char *name);
 
-/* The port a listener is bound to (host order), 0 when it is off. */
-uint16_t loop_listen_port(const struct loop *l, enum loop_listener which);
+/* True when every listener has its accept armed (or a retry of it
+ * pending). */
+bool loop_listening(const struct loop *l);
 
 /*
  * An SQE, submitting what is queued first when the SQ is full.  @need is
@@ -274,10 +247,5 @@ void loop_set_rst(int fd);
 
 /* Closes @fd through the ring (untracked), with RST when @rst. */
 void loop_close_fd(struct loop *l, int fd, bool rst);
-
-/* Refreshes the policy snapshot when mf_config.epoch changed (never for a
- * fixed snapshot).  Returns the current snapshot (borrowed; NULL when none
- * could be loaded). */
-struct policy *loop_policy(struct loop *l);
 
 #endif /* MF_LOOP_H */

@@ -26,9 +26,9 @@
 #include <sys/resource.h>
 
 #include "certs.h"
+#include "agent.h"
 #include "kern.h"
 #include "log.h"
-#include "loop.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
 #include "paths.h"
@@ -207,7 +207,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
  */
 static void main_raise_nofile(void)
 {
-	const rlim_t want = 2 * (rlim_t)LOOP_DEFAULT_MAX_CONNS + 1024;
+	const rlim_t want = 2 * (rlim_t)CONN_DEFAULT_MAX_CONNS + 1024;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
@@ -340,12 +340,12 @@ static int main_restore_policy(const struct main_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct loop_config cfg;
+	struct agent_config cfg;
 	struct main_opts o;
 	struct certs *certs = NULL;
 	struct kern *kern = NULL;
 	struct pmap pm;
-	struct loop l;
+	struct agent ag;
 	sigset_t set;
 	int rc, err;
 
@@ -414,7 +414,7 @@ int main(int argc, char **argv)
 	cfg.admin_on = o.admin_port != 0;
 	cfg.admin_port = o.admin_port;
 	cfg.handle_signals = true;
-	err = loop_init(&l, &cfg);
+	err = agent_init(&ag, &cfg);
 	if (err) {
 		log_error("event=startup_failed what=loop err=\"%s\"",
 			  strerror(-err));
@@ -424,15 +424,16 @@ int main(int argc, char **argv)
 		 "admin_port=%u pod_ifaces=%d bpf_root=%s config_dir=%s", o.node,
 		 o.outbound_port, o.tunnel_port, o.admin_port, o.n_ifaces,
 		 o.bpf_root, o.config_dir);
-	err = loop_run(&l);
+	err = loop_run(&ag.loop);
 	rc = err ? MAIN_EXIT_SYSTEM : 0;
 	log_info("event=stopping accepted=%llu relayed=%llu refused=%llu "
-		 "aborted=%llu finished=%llu", (unsigned long long)l.stats.accepted,
-		 (unsigned long long)l.stats.relayed,
-		 (unsigned long long)l.stats.refused,
-		 (unsigned long long)l.stats.aborted,
-		 (unsigned long long)l.stats.finished);
-	loop_fini(&l);
+		 "aborted=%llu finished=%llu",
+		 (unsigned long long)ag.ctx.stats.accepted,
+		 (unsigned long long)ag.ctx.stats.relayed,
+		 (unsigned long long)ag.ctx.stats.refused,
+		 (unsigned long long)ag.ctx.stats.aborted,
+		 (unsigned long long)ag.ctx.stats.finished);
+	agent_fini(&ag);
 out_kern:
 	kern_close(kern);
 out_pmap:

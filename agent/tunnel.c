@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Connection setup: the outbound, inbound and forward flows (tunnel.h).
+ * Connection setup: the outbound, inbound and forward flows (tunnel.h),
+ * each a set of steps conn.c calls.
  *
  * Policy decisions are taken against the snapshot the connection took a
  * reference on at accept, so pointers into it (endpoint, identity) stay
@@ -8,19 +9,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "certs.h"
 #include "conn.h"
 #include "log.h"
 #include "policy.h"
 #include "proxyv2.h"
+#include "reload.h"
 #include "spiffe.h"
 #include "tls.h"
 #include "tunnel.h"
@@ -28,39 +25,33 @@
 /* Namespace of node agent identities: spiffe://<td>/ns/<this>/sa/<node>. */
 #define TUNNEL_NODE_NS	"meshforge-system"
 
-/* Where the TLS session lives for each flow. */
-static enum conn_side tunnel_tls_side(const struct conn *c)
-{
-	return c->kind == CONN_KIND_OUTBOUND ? CONN_UP : CONN_DOWN;
-}
-
 /* Logs a refusal of connection @c, counts it under @why and resets it. */
-static void tunnel_refuse(struct loop *l, struct conn *c, enum loop_refuse why,
-			  const char *reason)
+static void tunnel_refuse(struct tunnel *tu, struct conn *c,
+			  enum stats_refuse why, const char *reason)
 {
 	char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN];
 
-	l->stats.refused_by[why]++;
+	tu->ctx->stats.refused_by[why]++;
 	log_warn("event=refused conn=%llu kind=%s src=%s dst=%s reason=\"%s\"",
-		 (unsigned long long)c->id, conn_kind_str(c->kind),
+		 (unsigned long long)c->id, conn_flow_name(c),
 		 conn_addr_str(&c->down_peer, src),
 		 conn_addr_str(&c->down_local, dst), reason);
-	conn_abort(l, c, NULL);
+	conn_abort(tu->conns, c, NULL);
 }
 
 /* Logs an authorization denial on the inbound side and resets. */
-static void tunnel_deny(struct loop *l, struct conn *c, const char *service,
+static void tunnel_deny(struct tunnel *tu, struct conn *c, const char *service,
 			const struct sockaddr_in *dst, const char *reason)
 {
 	char d[CONN_ADDR_STRLEN];
 
-	l->stats.denied++;
+	tu->ctx->stats.denied++;
 	log_warn("event=denied conn=%llu src_spiffe=%s service=%s dst=%s "
 		 "req_id=%llu reason=\"%s\"", (unsigned long long)c->id,
 		 c->peer_spiffe[0] ? c->peer_spiffe : "-", service,
 		 dst ? conn_addr_str(dst, d) : "-",
 		 (unsigned long long)c->peer_req_id, reason);
-	conn_abort(l, c, NULL);
+	conn_abort(tu->conns, c, NULL);
 }
 
 /* Node agent identity of @node in trust domain @td into @buf. */
@@ -73,42 +64,12 @@ static int tunnel_node_spiffe(char *buf, size_t n, const char *td,
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
 
-/* Creates the up socket and submits its connect to c->up_addr, linked to
- * the setup deadline. */
-static void tunnel_connect(struct loop *l, struct conn *c)
-{
-	struct io_uring_sqe *sqe;
-	char reason[64];
-	int fd, one = 1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(reason, sizeof(reason), "socket: %s", strerror(errno));
-		conn_abort(l, c, reason);
-		return;
-	}
-	/* The relay writes whole chunks as they arrive; Nagle would only add
-	 * latency to small request/response exchanges. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->end[CONN_UP].fd = fd;
-	c->state = CONN_STATE_CONNECTING;
-
-	sqe = loop_sqe(l, 2);
-	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&c->up_addr,
-			      sizeof(c->up_addr));
-	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_CONNECT, CONN_UP));
-	sqe->flags |= IOSQE_IO_LINK;
-	c->inflight++;
-	sqe = loop_sqe(l, 1);
-	io_uring_prep_link_timeout(sqe, &c->deadline, IORING_TIMEOUT_ABS);
-	io_uring_sqe_set_data64(sqe, conn_ud(c, LOOP_OP_LINK_TIMEOUT, CONN_UP));
-	c->inflight++;
-}
-
 /* ---- outbound ------------------------------------------------------------ */
 
-static void tunnel_outbound_accept(struct loop *l, struct conn *c)
+/* Accepted: decide where it goes. */
+static void tunnel_outbound_accepted(void *arg, struct conn *c)
 {
+	struct tunnel *tu = arg;
 	const struct mf_endpoint *src_ep, *ep;
 	const struct mf_service *svc;
 	struct policy *p;
@@ -116,33 +77,35 @@ static void tunnel_outbound_accept(struct loop *l, struct conn *c)
 	char reason[128];
 	int err;
 
-	p = loop_policy(l);
+	p = reload_current(tu->ctx->reload);
 	if (!p) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_POLICY, "no policy loaded");
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_POLICY,
+			      "no policy loaded");
 		return;
 	}
 	c->policy = policy_get(p);
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
 	if (!svc) {
-		tunnel_refuse(l, c, LOOP_REFUSE_UNKNOWN_SERVICE, "unknown service");
+		tunnel_refuse(tu, c, STATS_REFUSE_UNKNOWN_SERVICE,
+			      "unknown service");
 		return;
 	}
 	c->service_id = svc->id;
 	src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
 	if (!src_ep) {
-		tunnel_refuse(l, c, LOOP_REFUSE_UNKNOWN_SOURCE,
+		tunnel_refuse(tu, c, STATS_REFUSE_UNKNOWN_SOURCE,
 			      "unknown source workload");
 		return;
 	}
 	src_id = policy_identity(p, src_ep->identity_id);
 	if (!src_id || !src_id[0]) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_IDENTITY,
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_IDENTITY,
 			      "source workload has no identity");
 		return;
 	}
 	if (!policy_trust_domain(p)[0]) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_TRUST_DOMAIN,
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_TRUST_DOMAIN,
 			      "no mesh trust domain applied");
 		return;
 	}
@@ -150,15 +113,15 @@ static void tunnel_outbound_accept(struct loop *l, struct conn *c)
 	if (!ep) {
 		snprintf(reason, sizeof(reason), "service %s has no endpoints",
 			 svc->name);
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_ENDPOINTS, reason);
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
 		return;
 	}
-	err = certs_client_ctx(l->certs, src_id, &c->tls_ctx);
+	err = certs_client_ctx(tu->ctx->certs, src_id, &c->tls_ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason),
 			 "no certificate for source identity: %s",
 			 strerror(-err));
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_CERTIFICATE, reason);
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}
 	c->src_spiffe = src_id;
@@ -181,27 +144,33 @@ static void tunnel_outbound_accept(struct loop *l, struct conn *c)
 			  src_id, ep->name, node ? node : "-",
 			  conn_addr_str(&c->up_addr, up));
 	}
-	tunnel_connect(l, c);
+	conn_connect(tu->conns, c);
 }
 
 /* Outbound handshake done: check the server is the node we dialled, send
  * the PROXY v2 header and relay. */
-static void tunnel_outbound_ready(struct loop *l, struct conn *c)
+static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
+					   const char *failed)
 {
 	struct conn_end *e = &c->end[CONN_UP];
 	char want[MF_SPIFFE_MAX], reason[MF_SPIFFE_MAX * 2 + 64];
+	struct tunnel *tu = arg;
 	const char *node;
 	uint8_t hdr[PP2_MAX_HEADER];
 	struct pp2_info info;
 	ssize_t n, w;
 	int err;
 
+	if (failed) {
+		conn_abort(tu->conns, c, failed);
+		return;
+	}
 	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
 	if (err) {
 		snprintf(reason, sizeof(reason),
 			 "tunnel server has no usable SPIFFE ID: %s",
 			 strerror(-err));
-		conn_abort(l, c, reason);
+		conn_abort(tu->conns, c, reason);
 		return;
 	}
 	/* The endpoint names its node by address; the node's name is what
@@ -215,7 +184,7 @@ static void tunnel_outbound_ready(struct loop *l, struct conn *c)
 			 c->peer_spiffe, c->endpoint->node_ip[0],
 			 c->endpoint->node_ip[1], c->endpoint->node_ip[2],
 			 c->endpoint->node_ip[3]);
-		conn_abort(l, c, reason);
+		conn_abort(tu->conns, c, reason);
 		return;
 	}
 	err = tunnel_node_spiffe(want, sizeof(want),
@@ -224,7 +193,7 @@ static void tunnel_outbound_ready(struct loop *l, struct conn *c)
 		snprintf(reason, sizeof(reason),
 			 "tunnel server identity mismatch: got %s want %s",
 			 c->peer_spiffe, want);
-		conn_abort(l, c, reason);
+		conn_abort(tu->conns, c, reason);
 		return;
 	}
 
@@ -239,7 +208,7 @@ static void tunnel_outbound_ready(struct loop *l, struct conn *c)
 	info.has_req_id = true;
 	n = pp2_encode(&info, hdr, sizeof(hdr));
 	if (n < 0) {
-		conn_abort(l, c, "proxy header does not fit");
+		conn_abort(tu->conns, c, "proxy header does not fit");
 		return;
 	}
 	/* A fresh session's queue takes a few hundred bytes whole. */
@@ -247,76 +216,55 @@ static void tunnel_outbound_ready(struct loop *l, struct conn *c)
 	if (w != n) {
 		snprintf(reason, sizeof(reason), "tls write of proxy header: %s",
 			 w < 0 ? tls_last_error(e->tls) : "short write");
-		conn_abort(l, c, reason);
+		conn_abort(tu->conns, c, reason);
 		return;
 	}
-	conn_tls_flush(l, c, CONN_UP);
-	conn_start_relay(l, c);
+	conn_tls_flush(tu->conns, c, CONN_UP);
+	conn_start_relay(tu->conns, c);
 }
 
 /* ---- inbound ------------------------------------------------------------- */
 
-static void tunnel_inbound_accept(struct loop *l, struct conn *c)
+/* Accepted: decide where it goes. */
+static void tunnel_inbound_accepted(void *arg, struct conn *c)
 {
+	struct tunnel *tu = arg;
 	struct tls_ctx *ctx;
 	struct policy *p;
 	const char *td;
 	char id[MF_SPIFFE_MAX], reason[128];
 	int err;
 
-	p = loop_policy(l);
+	p = reload_current(tu->ctx->reload);
 	if (!p) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_POLICY, "no policy loaded");
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_POLICY,
+			      "no policy loaded");
 		return;
 	}
 	c->policy = policy_get(p);
 	td = policy_trust_domain(p);
 	if (!td[0]) {
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_TRUST_DOMAIN,
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_TRUST_DOMAIN,
 			      "no mesh trust domain applied");
 		return;
 	}
-	err = tunnel_node_spiffe(id, sizeof(id), td, l->node);
+	err = tunnel_node_spiffe(id, sizeof(id), td, tu->ctx->node);
 	if (!err)
-		err = certs_server_ctx(l->certs, id, &ctx);
+		err = certs_server_ctx(tu->ctx->certs, id, &ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason),
 			 "no certificate for node identity: %s", strerror(-err));
-		tunnel_refuse(l, c, LOOP_REFUSE_NO_CERTIFICATE, reason);
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}
 	err = tls_sess_new(&c->end[CONN_DOWN].tls, ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
 			 strerror(-err));
-		tunnel_refuse(l, c, LOOP_REFUSE_TLS_SESSION, reason);
+		tunnel_refuse(tu, c, STATS_REFUSE_TLS_SESSION, reason);
 		return;
 	}
-	c->state = CONN_STATE_HANDSHAKE;
-	tunnel_setup_step(l, c);
-}
-
-/* Inbound handshake done: the peer must be a mesh identity. */
-static bool tunnel_inbound_peer_ok(struct loop *l, struct conn *c)
-{
-	struct conn_end *e = &c->end[CONN_DOWN];
-	char reason[64];
-	int err;
-
-	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
-	if (err) {
-		c->peer_spiffe[0] = '\0';
-		snprintf(reason, sizeof(reason), "peer has no usable SPIFFE ID: %s",
-			 strerror(-err));
-		tunnel_deny(l, c, "-", NULL, reason);
-		return false;
-	}
-	if (!spiffe_in_trust_domain(c->peer_spiffe,
-				    policy_trust_domain(c->policy))) {
-		tunnel_deny(l, c, "-", NULL, "peer outside the trust domain");
-		return false;
-	}
-	return true;
+	conn_handshake_start(tu->conns, c, CONN_DOWN);
 }
 
 /*
@@ -324,7 +272,7 @@ static bool tunnel_inbound_peer_ok(struct loop *l, struct conn *c)
  * destination is a workload of this node on its own port, authorize the
  * peer for its service, and connect to it.
  */
-static void tunnel_inbound_header(struct loop *l, struct conn *c,
+static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 				  const struct pp2_info *info, size_t hdr_len)
 {
 	const struct mf_endpoint *ep;
@@ -339,7 +287,7 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 		c->peer_req_id = info->req_id;
 	ep = policy_endpoint_by_ip(c->policy, info->dst.sin_addr.s_addr);
 	if (!ep) {
-		tunnel_deny(l, c, "-", &info->dst, "unknown destination");
+		tunnel_deny(tu, c, "-", &info->dst, "unknown destination");
 		return;
 	}
 	svc = policy_service_by_id(c->policy, ep->service_id);
@@ -347,14 +295,14 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 	/* Endpoints name their node by address: compare with this node's
 	 * own, which the policy gives by name.  A node the policy does not
 	 * name has no workloads. */
-	self = policy_node(c->policy, l->node);
+	self = policy_node(c->policy, tu->ctx->node);
 	if (!self || memcmp(self->ip, ep->node_ip, 4) != 0) {
-		tunnel_deny(l, c, svc_name, &info->dst,
+		tunnel_deny(tu, c, svc_name, &info->dst,
 			    "destination is not on this node");
 		return;
 	}
 	if (ep->port != ntohs(info->dst.sin_port)) {
-		tunnel_deny(l, c, svc_name, &info->dst,
+		tunnel_deny(tu, c, svc_name, &info->dst,
 			    "destination port is not the workload's");
 		return;
 	}
@@ -364,17 +312,17 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 	if (act == MF_AUTHZ_ALLOW_SHADOW_DENY) {
 		/* Admitted; the log says it would have been denied, which is
 		 * what a shadow deny is for. */
-		l->stats.shadow_denied++;
+		tu->ctx->stats.shadow_denied++;
 		log_info("event=shadow_denied conn=%llu src_spiffe=%s "
 			 "service=%s dst=%s rule=\"%s\"",
 			 (unsigned long long)c->id, c->peer_spiffe, svc_name,
 			 conn_addr_str(&info->dst, dst), why ? why : "-");
 	} else if (act != MF_AUTHZ_ALLOW) {
-		tunnel_deny(l, c, svc_name, &info->dst,
+		tunnel_deny(tu, c, svc_name, &info->dst,
 			    why ? why : "denied");
 		return;
 	}
-	l->stats.authorized++;
+	tu->ctx->stats.authorized++;
 	log_info("event=authorized conn=%llu src_spiffe=%s service=%s dst=%s "
 		 "src=%s req_id=%llu rule=\"%s\"", (unsigned long long)c->id,
 		 c->peer_spiffe, svc_name, conn_addr_str(&info->dst, dst),
@@ -386,12 +334,12 @@ static void tunnel_inbound_header(struct loop *l, struct conn *c,
 	d->off = (uint32_t)hdr_len;
 	d->len = c->hdr_fill;
 	c->up_addr = info->dst;
-	tunnel_connect(l, c);
+	conn_connect(tu->conns, c);
 }
 
 /* PROXY_HDR: decrypts until a whole header is in; bounded by
  * PP2_MAX_HEADER and by the setup deadline of the recvs. */
-static void tunnel_inbound_read_header(struct loop *l, struct conn *c)
+static void tunnel_inbound_read_header(struct tunnel *tu, struct conn *c)
 {
 	struct conn_end *e = &c->end[CONN_DOWN];
 	struct conn_dir *d = &c->dir[CONN_DOWN];
@@ -402,158 +350,169 @@ static void tunnel_inbound_read_header(struct loop *l, struct conn *c)
 	for (;;) {
 		n = tls_read(e->tls, d->pbuf + c->hdr_fill,
 			     CONN_PBUF_SIZE - c->hdr_fill);
-		conn_tls_flush(l, c, CONN_DOWN);
+		conn_tls_flush(tu->conns, c, CONN_DOWN);
 		if (n == -EAGAIN) {
 			if (!e->recv_busy)
-				conn_submit_recv(l, c, CONN_DOWN, true);
+				conn_submit_recv(tu->conns, c, CONN_DOWN, true);
 			return;
 		}
 		if (n == 0) {
-			conn_abort(l, c, "peer closed before the proxy header");
+			conn_abort(tu->conns, c,
+				   "peer closed before the proxy header");
 			return;
 		}
 		if (n < 0) {
 			snprintf(reason, sizeof(reason), "tls read: %s",
 				 tls_last_error(e->tls));
-			conn_abort(l, c, reason);
+			conn_abort(tu->conns, c, reason);
 			return;
 		}
 		c->hdr_fill += (uint32_t)n;
 		used = pp2_decode(d->pbuf, c->hdr_fill, &info);
 		if (used < 0) {
-			tunnel_deny(l, c, "-", NULL, "malformed proxy header");
+			tunnel_deny(tu, c, "-", NULL, "malformed proxy header");
 			return;
 		}
 		if (used > 0) {
-			tunnel_inbound_header(l, c, &info, (size_t)used);
+			tunnel_inbound_header(tu, c, &info, (size_t)used);
 			return;
 		}
 		if (c->hdr_fill >= PP2_MAX_HEADER) {
-			tunnel_deny(l, c, "-", NULL, "proxy header too long");
+			tunnel_deny(tu, c, "-", NULL, "proxy header too long");
 			return;
 		}
 	}
 }
 
-void tunnel_setup_step(struct loop *l, struct conn *c)
+/* Connected to the node's agent: the TLS client with the pod's identity. */
+static void tunnel_outbound_connected(void *arg, struct conn *c)
 {
-	enum conn_side side = tunnel_tls_side(c);
-	struct conn_end *e = &c->end[side];
-	char reason[256];
-	int err;
-
-	if (c->state == CONN_STATE_HANDSHAKE) {
-		err = tls_handshake(e->tls);
-		conn_tls_flush(l, c, side);
-		if (err == -EAGAIN) {
-			if (!e->recv_busy)
-				conn_submit_recv(l, c, side, true);
-			return;
-		}
-		if (err) {
-			l->stats.tls_failed++;
-			snprintf(reason, sizeof(reason), "tls handshake: %s",
-				 tls_last_error(e->tls));
-			if (c->kind == CONN_KIND_INBOUND)
-				tunnel_deny(l, c, "-", NULL, reason);
-			else
-				conn_abort(l, c, reason);
-			return;
-		}
-		l->stats.tls_ok++;
-		if (c->kind == CONN_KIND_OUTBOUND) {
-			tunnel_outbound_ready(l, c);
-			return;
-		}
-		if (!tunnel_inbound_peer_ok(l, c))
-			return;
-		c->dir[CONN_DOWN].pbuf = loop_pbuf_get(l);
-		if (!c->dir[CONN_DOWN].pbuf) {
-			conn_abort(l, c, "out of memory");
-			return;
-		}
-		c->hdr_fill = 0;
-		c->state = CONN_STATE_PROXY_HDR;
-	}
-	if (c->state == CONN_STATE_PROXY_HDR)
-		tunnel_inbound_read_header(l, c);
-}
-
-void tunnel_on_connect(struct loop *l, struct conn *c, int res)
-{
+	struct tunnel *tu = arg;
 	char reason[96];
 	int err;
 
-	if (c->state != CONN_STATE_CONNECTING)
-		return;		/* CLOSING: the abort said it all */
-	if (res < 0) {
-		snprintf(reason, sizeof(reason), "connect: %s",
-			 res == -ECANCELED ? "timed out" : strerror(-res));
-		conn_abort(l, c, reason);
-		return;
-	}
-	if (c->kind != CONN_KIND_OUTBOUND) {
-		conn_start_relay(l, c);
-		return;
-	}
 	err = tls_sess_new(&c->end[CONN_UP].tls, c->tls_ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
 			 strerror(-err));
-		conn_abort(l, c, reason);
+		conn_abort(tu->conns, c, reason);
 		return;
 	}
-	c->state = CONN_STATE_HANDSHAKE;
-	tunnel_setup_step(l, c);
+	conn_handshake_start(tu->conns, c, CONN_UP);
 }
 
-struct conn *tunnel_accept(struct loop *l, enum loop_listener which, int fd)
+/* Connected to the pod: relay, the bytes after the header first. */
+static void tunnel_connected_relay(void *arg, struct conn *c)
 {
-	static const enum conn_kind kinds[LOOP_LISTEN_MAX] = {
-		[LOOP_LISTEN_OUTBOUND] = CONN_KIND_OUTBOUND,
-		[LOOP_LISTEN_TUNNEL] = CONN_KIND_INBOUND,
-		[LOOP_LISTEN_FORWARD] = CONN_KIND_FORWARD,
-		/* LOOP_LISTEN_ADMIN never comes here (admin.c). */
-	};
-	socklen_t len;
-	struct timespec now;
-	struct conn *c;
-	uint64_t ns;
+	struct tunnel *tu = arg;
 
-	c = conn_new(l, kinds[which], fd);
-	if (!c) {
-		l->stats.refused_by[LOOP_REFUSE_TABLE_FULL]++;
-		log_warn("event=refused kind=%s reason=\"connection table full\"",
-			 conn_kind_str(kinds[which]));
-		return NULL;
-	}
-	len = sizeof(c->down_local);
-	if (getsockname(fd, (struct sockaddr *)&c->down_local, &len) < 0) {
-		conn_abort(l, c, "getsockname failed");
-		return c;
-	}
-	len = sizeof(c->down_peer);
-	if (getpeername(fd, (struct sockaddr *)&c->down_peer, &len) < 0) {
-		/* The client is gone already (reset before we got to it). */
-		conn_abort(l, c, NULL);
-		return c;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (uint64_t)now.tv_nsec + (uint64_t)l->setup_timeout_ms * 1000000u;
-	c->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
-	c->deadline.tv_nsec = (long long)(ns % 1000000000u);
+	conn_start_relay(tu->conns, c);
+}
 
-	switch (c->kind) {
-	case CONN_KIND_OUTBOUND:
-		tunnel_outbound_accept(l, c);
-		break;
-	case CONN_KIND_INBOUND:
-		tunnel_inbound_accept(l, c);
-		break;
-	case CONN_KIND_FORWARD:
-		c->up_addr = l->forward_to;
-		tunnel_connect(l, c);
-		break;
+/* Inbound handshake done: the peer must be a mesh identity, then the
+ * PROXY v2 header comes. */
+static void tunnel_inbound_handshake_done(void *arg, struct conn *c,
+					  const char *failed)
+{
+	struct conn_end *e = &c->end[CONN_DOWN];
+	struct tunnel *tu = arg;
+	char reason[64];
+	int err;
+
+	if (failed) {
+		tunnel_deny(tu, c, "-", NULL, failed);
+		return;
 	}
-	return c;
+	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
+	if (err) {
+		c->peer_spiffe[0] = '\0';
+		snprintf(reason, sizeof(reason), "peer has no usable SPIFFE ID: %s",
+			 strerror(-err));
+		tunnel_deny(tu, c, "-", NULL, reason);
+		return;
+	}
+	if (!spiffe_in_trust_domain(c->peer_spiffe,
+				    policy_trust_domain(c->policy))) {
+		tunnel_deny(tu, c, "-", NULL, "peer outside the trust domain");
+		return;
+	}
+	c->dir[CONN_DOWN].pbuf = loop_pbuf_get(tu->conns->loop);
+	if (!c->dir[CONN_DOWN].pbuf) {
+		conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
+	c->hdr_fill = 0;
+	c->state = CONN_STATE_PROXY_HDR;
+	tunnel_inbound_read_header(tu, c);
+}
+
+static void tunnel_inbound_setup_recv(void *arg, struct conn *c)
+{
+	if (c->state == CONN_STATE_PROXY_HDR)
+		tunnel_inbound_read_header(arg, c);
+}
+
+/* The connection goes: its snapshot goes back through the reloader, which
+ * frees it off the loop if this was the last reference. */
+static void tunnel_release(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+
+	reload_release(tu->ctx->reload, c->policy);
+	c->policy = NULL;
+}
+
+/* ---- forward ------------------------------------------------------------- */
+
+static void tunnel_forward_accepted(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+
+	c->up_addr = tu->forward_to;
+	conn_connect(tu->conns, c);
+}
+
+/* ---- registration -------------------------------------------------------- */
+
+static const struct conn_flow_ops tunnel_outbound_ops = {
+	.name = "outbound",
+	.accepted = tunnel_outbound_accepted,
+	.connected = tunnel_outbound_connected,
+	.handshake_done = tunnel_outbound_handshake_done,
+	.release = tunnel_release,
+};
+
+static const struct conn_flow_ops tunnel_inbound_ops = {
+	.name = "inbound",
+	.accepted = tunnel_inbound_accepted,
+	.connected = tunnel_connected_relay,
+	.handshake_done = tunnel_inbound_handshake_done,
+	.setup_recv = tunnel_inbound_setup_recv,
+	.release = tunnel_release,
+};
+
+static const struct conn_flow_ops tunnel_forward_ops = {
+	.name = "forward",
+	.accepted = tunnel_forward_accepted,
+	.connected = tunnel_connected_relay,
+};
+
+int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
+		const struct tunnel_config *cfg)
+{
+	int id = 0;
+
+	tu->conns = t;
+	tu->ctx = ctx;
+	tu->forward_to = cfg->forward_to;
+	if (cfg->outbound_port)
+		id = conn_listen(t, "outbound", cfg->listen_addr,
+				 cfg->outbound_port, &tunnel_outbound_ops, tu);
+	if (id >= 0 && cfg->tunnel_port)
+		id = conn_listen(t, "tunnel", cfg->listen_addr,
+				 cfg->tunnel_port, &tunnel_inbound_ops, tu);
+	if (id >= 0 && cfg->forward_to.sin_family == AF_INET)
+		id = conn_listen(t, "forward", cfg->listen_addr,
+				 cfg->forward_port, &tunnel_forward_ops, tu);
+	return id < 0 ? id : 0;
 }

@@ -21,23 +21,44 @@
  * Forward (tests, benchmarks): connect to a fixed address, relay plaintext.
  *
  * Every refusal closes the client connection with RST and logs its reason.
+ *
+ * Each flow is a struct conn_flow_ops that tunnel_init() registers with the
+ * connection table along with its listener; conn.c drives the connections
+ * and calls back the flow's steps.
  */
 #ifndef MF_TUNNEL_H
 #define MF_TUNNEL_H
 
-#include "loop.h"
+#include <netinet/in.h>
+#include <stdint.h>
 
-struct conn;
+#include "conn.h"
+#include "ctx.h"
 
-/* Takes socket @fd accepted on listener @which (ownership passes).
- * Returns the connection, for the dispatcher to reap, or NULL. */
-struct conn *tunnel_accept(struct loop *l, enum loop_listener which, int fd);
+struct tunnel_config {
+	uint32_t listen_addr;		/* network order; INADDR_ANY normally */
+	uint16_t outbound_port;		/* 0: no outbound listener */
+	uint16_t tunnel_port;		/* 0: no tunnel listener */
+	/* The forward listener is on when forward_to.sin_family is AF_INET;
+	 * forward_port 0 then picks an ephemeral port. */
+	uint16_t forward_port;
+	struct sockaddr_in forward_to;
+};
 
-/* The connect of the up end completed with @res. */
-void tunnel_on_connect(struct loop *l, struct conn *c, int res);
+struct tunnel {
+	struct conn_table *conns;	/* borrowed */
+	struct ctx *ctx;		/* node, certificates, policy, counters.
+					 * Borrowed */
+	struct sockaddr_in forward_to;
+};
 
-/* Ciphertext was fed to the tunnel end during HANDSHAKE or PROXY_HDR:
- * continue the handshake or the header. */
-void tunnel_setup_step(struct loop *l, struct conn *c);
+/*
+ * Registers the flows @cfg asks for, with their listeners ("outbound",
+ * "tunnel", "forward"), on table @t.  The outbound and tunnel flows need
+ * ctx->node, ctx->certs and ctx->reload.  @t and @ctx must outlive the
+ * table's listeners.  Returns 0 or -errno.
+ */
+int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
+		const struct tunnel_config *cfg);
 
 #endif /* MF_TUNNEL_H */

@@ -401,7 +401,9 @@ static bool test_metrics(void)
 	    !ASSERT_TRUE(strstr(resp, "\nmeshforge_connections_active 1\n") != NULL) ||
 	    !ASSERT_TRUE(strstr(resp, "\nmeshforge_relayed_bytes_total"
 				"{direction=\"client_to_server\"} 5\n") != NULL) ||
-	    !ASSERT_TRUE(strstr(resp, "{reason=\"no_policy\"} 0\n") != NULL))
+	    !ASSERT_TRUE(strstr(resp, "{reason=\"no_policy\"} 0\n") != NULL) ||
+	    !ASSERT_TRUE(strstr(resp, "\n# TYPE meshforge_loop_stall_seconds_max gauge\n"
+				"meshforge_loop_stall_seconds_max ") != NULL))
 		goto out;
 	/* No pinned maps here: no kernel counters rather than zeros. */
 	if (!ASSERT_TRUE(strstr(resp, "meshforge_pod_packets_total") == NULL))
@@ -646,7 +648,7 @@ out:
 	lh_loop_stop(&h);
 	close(lfd);
 	policy_put(pol);
-	return ok && ASSERT_EQ(h.stats.stale_cqes, 0);
+	return ok && ASSERT_EQ(h.loop_stats.stale_cqes, 0);
 }
 
 int main(void)

@@ -477,7 +477,7 @@ out:
 	lh_loop_stop(&h);
 	close(lfd);
 	/* Two connections (outbound, inbound), two directions each. */
-	return ok && ASSERT_TRUE(h.stats.bufs_out_max <= 4);
+	return ok && ASSERT_TRUE(h.loop_stats.bufs_out_max <= 4);
 }
 
 /* Refusals on the outbound side: each a reset, and the loop carries on. */

@@ -28,30 +28,32 @@
 #include <unistd.h>
 
 #include "harness/test.h"
-#include "../../agent/loop.h"
+#include "../../agent/agent.h"
 
 /* One loop in its own thread.  The test owns the struct; cfg is read by
  * the loop thread from lh_loop_start() until lh_loop_stop() returns. */
 struct lh_loop {
-	struct loop_config cfg;
+	struct agent_config cfg;
 	pthread_t thread;
 	int init_err;
 	uint16_t fwd_port;		/* forward listener, 0 when off */
 	uint16_t admin_port;		/* admin listener, 0 when off */
-	struct loop_stats stats;	/* copied when the loop stopped */
+	struct stats stats;		/* copied when the loop stopped: the
+					 * connections' counters ... */
+	struct loop_stats loop_stats;	/* ... and the loop's own */
 	int ready_pipe[2];
 };
 
 static inline void *lh_loop_thread(void *arg)
 {
 	struct lh_loop *h = arg;
-	struct loop l;
+	struct agent a;
 	char c = 0;
 
-	h->init_err = loop_init(&l, &h->cfg);
+	h->init_err = agent_init(&a, &h->cfg);
 	if (!h->init_err) {
-		h->admin_port = loop_listen_port(&l, LOOP_LISTEN_ADMIN);
-		h->fwd_port = loop_listen_port(&l, LOOP_LISTEN_FORWARD);
+		h->admin_port = loop_listen_port(&a.loop, "admin");
+		h->fwd_port = loop_listen_port(&a.loop, "forward");
 	}
 	/* The starter waits for this byte, so it sees init_err and the
 	 * ports only once they are final. */
@@ -59,9 +61,10 @@ static inline void *lh_loop_thread(void *arg)
 		abort();
 	if (h->init_err)
 		return NULL;
-	loop_run(&l);
-	h->stats = l.stats;
-	loop_fini(&l);
+	loop_run(&a.loop);
+	h->stats = a.ctx.stats;
+	h->loop_stats = a.loop.stats;
+	agent_fini(&a);
 	return NULL;
 }
 
@@ -89,7 +92,7 @@ static inline bool lh_loop_start(struct lh_loop *h)
 }
 
 /* Stops the loop through its signalfd, as SIGTERM stops the agent, and
- * joins it; h->stats then holds its final counters. */
+ * joins it; h->stats and h->loop_stats then hold its final counters. */
 static inline void lh_loop_stop(struct lh_loop *h)
 {
 	kill(getpid(), SIGTERM);

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The wiring of the agent's modules (agent.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+#include "agent.h"
+#include "reload.h"
+
+int agent_init(struct agent *a, const struct agent_config *cfg)
+{
+	const struct loop_config lc = {
+		.handle_signals = cfg->handle_signals,
+		.nbufs = cfg->nbufs,
+		.buf_size = cfg->buf_size,
+	};
+	const struct conn_table_config tc = {
+		.max_conns = cfg->max_conns,
+		.setup_timeout_ms = cfg->setup_timeout_ms,
+	};
+	const struct tunnel_config tuc = {
+		.listen_addr = cfg->listen_addr,
+		.outbound_port = cfg->outbound_port,
+		.tunnel_port = cfg->tunnel_port,
+		.forward_port = cfg->forward_port,
+		.forward_to = cfg->forward_to,
+	};
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	if ((cfg->outbound_port || cfg->tunnel_port) &&
+	    ((!cfg->pmap && !cfg->policy) || !cfg->certs || !cfg->node))
+		return -EINVAL;
+	if (cfg->node)
+		snprintf(a->ctx.node, sizeof(a->ctx.node), "%s", cfg->node);
+	a->ctx.certs = cfg->certs;
+	a->ctx.pmap = cfg->pmap;
+	err = reload_open(&a->ctx.reload, cfg->pmap, cfg->policy);
+	if (err)
+		return err;
+	err = loop_init(&a->loop, &lc);
+	if (err)
+		goto fail;
+	a->loop_up = true;
+	err = conn_table_init(&a->conns, &a->loop, &a->ctx.stats, &tc);
+	if (err)
+		goto fail;
+	/* The listeners last: a connection may come as soon as one is up. */
+	err = tunnel_init(&a->tunnel, &a->conns, &a->ctx, &tuc);
+	if (err)
+		goto fail;
+	if (cfg->admin_on) {
+		err = admin_open(&a->admin, &a->loop, &a->ctx, cfg->admin_port,
+				 cfg->admin_timeout_ms);
+		if (err)
+			goto fail;
+	}
+	return 0;
+
+fail:
+	agent_fini(a);
+	return err;
+}
+
+void agent_fini(struct agent *a)
+{
+	if (a->loop_up)
+		loop_fini(&a->loop);
+	admin_close(a->admin);
+	conn_table_fini(&a->conns);
+	/* Last: every connection has dropped its snapshot by now. */
+	reload_close(a->ctx.reload);
+	memset(a, 0, sizeof(*a));
+}

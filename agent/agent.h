@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's modules wired together, as meshforge-agent runs them and the
+ * loop tests do: the context (ctx.h: node, certificates, the policy
+ * reloader, the counters), the event loop, the connection table, the
+ * tunnel's flows and the admin endpoint.
+ *
+ * Only agent.c knows every module.  The others depend one way:
+ * loop <- conn <- tunnel, loop <- admin, with ctx.h, stats.h and reload.h
+ * as leaves they share.
+ */
+#ifndef MF_AGENT_H
+#define MF_AGENT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "ctx.h"
+#include "loop.h"
+#include "tunnel.h"
+
+struct admin;
+struct certs;
+struct pmap;
+struct policy;
+
+/* What the agent is asked to do.  Zero ports mean "no such listener". */
+struct agent_config {
+	const char *node;		/* this node's name (tunnel identity) */
+	/* The outbound and tunnel listeners need a node name, certificates,
+	 * and policy: the pinned maps, followed by epoch, or else a fixed
+	 * snapshot (tests; the agent takes its own reference). */
+	const struct pmap *pmap;
+	struct policy *policy;
+	struct certs *certs;
+	uint32_t listen_addr;		/* network order; INADDR_ANY normally */
+	uint16_t outbound_port;
+	uint16_t tunnel_port;
+	/* The forward listener is on when forward_to.sin_family is AF_INET;
+	 * forward_port 0 then picks an ephemeral port. */
+	uint16_t forward_port;
+	struct sockaddr_in forward_to;
+	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */
+	uint32_t max_conns;		/* 0: default */
+	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */
+	uint32_t buf_size;		/* bytes each; 0: default */
+	uint32_t setup_timeout_ms;	/* connect + handshake + header; 0: default */
+	/* The admin endpoint (admin.h) listens on 127.0.0.1:admin_port
+	 * when admin_on (admin_port 0 then picks an ephemeral port). */
+	bool admin_on;
+	uint16_t admin_port;
+	uint32_t admin_timeout_ms;	/* whole request deadline; 0: default */
+};
+
+struct agent {
+	struct ctx ctx;
+	struct loop loop;
+	struct conn_table conns;
+	struct tunnel tunnel;
+	struct admin *admin;		/* NULL when off.  Owned */
+	bool loop_up;
+};
+
+/*
+ * Loads the first policy snapshot and starts the reloader, sets up the
+ * loop and registers every module per @cfg (copied; cfg->pmap and
+ * cfg->certs stay the caller's and must outlive the agent).  Run it with
+ * loop_run(&a->loop).  Returns 0, or -errno with everything released.
+ */
+int agent_init(struct agent *a, const struct agent_config *cfg);
+
+/* Ends every connection, stops the loop and the reloader, frees
+ * everything, in the order the kernel needs: the modules' memory only
+ * once the ring is gone. */
+void agent_fini(struct agent *a);
+
+#endif /* MF_AGENT_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's connection counters, and why a connection is refused before
+ * it relays.  A leaf header: the modules that count (conn, tunnel) and the
+ * one that shows the counts (admin) all include it, none of them each
+ * other.
+ */
+#ifndef MF_STATS_H
+#define MF_STATS_H
+
+#include <stdint.h>
+
+/* Why a connection was refused before any relaying (stats.refused_by);
+ * names from stats_refuse_name(). */
+enum stats_refuse {
+	STATS_REFUSE_NO_POLICY = 0,	/* no policy snapshot loaded */
+	STATS_REFUSE_UNKNOWN_SERVICE,	/* destination is not a service VIP */
+	STATS_REFUSE_UNKNOWN_SOURCE,	/* source IP is not a workload */
+	STATS_REFUSE_NO_IDENTITY,	/* source workload has no identity */
+	STATS_REFUSE_NO_TRUST_DOMAIN,	/* no Mesh applied */
+	STATS_REFUSE_NO_ENDPOINTS,	/* service has no endpoints */
+	STATS_REFUSE_NO_CERTIFICATE,	/* no certificate for the identity */
+	STATS_REFUSE_TLS_SESSION,	/* TLS session could not be made */
+	STATS_REFUSE_TABLE_FULL,	/* connection table full */
+	STATS_REFUSE_MAX,
+};
+
+/* "no_policy", ...: a Prometheus label value.  "other" when out of range.
+ * A function-local table, so the header defines no object of its own. */
+static inline const char *stats_refuse_name(enum stats_refuse r)
+{
+	static const char *const names[STATS_REFUSE_MAX] = {
+		[STATS_REFUSE_NO_POLICY] = "no_policy",
+		[STATS_REFUSE_UNKNOWN_SERVICE] = "unknown_service",
+		[STATS_REFUSE_UNKNOWN_SOURCE] = "unknown_source",
+		[STATS_REFUSE_NO_IDENTITY] = "no_identity",
+		[STATS_REFUSE_NO_TRUST_DOMAIN] = "no_trust_domain",
+		[STATS_REFUSE_NO_ENDPOINTS] = "no_endpoints",
+		[STATS_REFUSE_NO_CERTIFICATE] = "no_certificate",
+		[STATS_REFUSE_TLS_SESSION] = "tls_session",
+		[STATS_REFUSE_TABLE_FULL] = "table_full",
+	};
+
+	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";
+}
+
+/* Connection counters, for /metrics, logs and tests.  Written by the loop
+ * thread only. */
+struct stats {
+	uint64_t accepted;		/* connections accepted */
+	uint64_t refused;		/* closed with RST before relaying */
+	uint64_t relayed;		/* reached the relay state */
+	uint64_t aborted;		/* ended with RST after relay began */
+	uint64_t finished;		/* ended cleanly, both halves closed */
+	uint64_t ring_empty;		/* recvs that found no ring buffer */
+	uint32_t conns;			/* connections open now */
+	uint64_t refused_by[STATS_REFUSE_MAX];	/* policy refusals by reason */
+	uint64_t authorized;		/* inbound tunnels admitted */
+	uint64_t shadow_denied;		/* admitted by AllowWithShadowDeny */
+	uint64_t denied;		/* inbound tunnels refused (authz, peer
+					 * identity, PROXY header) */
+	uint64_t tls_ok;		/* TLS handshakes completed */
+	uint64_t tls_failed;		/* TLS handshakes that failed */
+	uint64_t relay_bytes[2];	/* plaintext relayed, by direction
+					 * (index enum conn_side of the
+					 * source: CONN_DOWN = client to
+					 * server) */
+};
+
+#endif /* MF_STATS_H */
