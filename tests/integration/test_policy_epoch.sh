@@ -49,10 +49,11 @@ log_ms_after() {
 }
 
 # 1. Idle: the first connection after `mfctl apply` returns is served by
-# the new policy, and the time from the return to node b's authorization
-# (read off its log) is within 100 ms.  The figure is an upper bound on the
-# switch itself: it also holds starting the client in a2 and the
-# connection's setup through agent a and the mTLS handshake.
+# the new policy.  The time from the return to node b's authorization
+# (read off its log) is logged, not bounded: timing lives in `make bench`
+# (make bench-stall), and this machine is shared.  The figure is an upper
+# bound on the switch itself: it also holds starting the client in a2 and
+# the connection's setup through agent a and the mTLS handshake.
 mark=$(tl_log_mark mf-node-b)
 if "$TB" apply "$NEW" >"$TL_TMP/apply.out" 2>&1; then
 	t0=$(($(date +%s%N) / 1000000))
@@ -60,11 +61,10 @@ if "$TB" apply "$NEW" >"$TL_TMP/apply.out" 2>&1; then
 		t1=$(log_ms_after "$mark" 'event=authorized .*sa/intruder')
 		ms=$((${t1:-0} - t0))
 		tl_log "apply returned -> node b authorized a2 under epoch 2 after $ms ms"
-		pass first_connection_after_apply_uses_new_policy
-		if [ -n "$t1" ] && [ "$ms" -le 100 ]; then
-			pass new_policy_served_within_100ms
+		if [ -n "$t1" ]; then
+			pass first_connection_after_apply_uses_new_policy
 		else
-			fail new_policy_served_within_100ms "${ms} ms (log ts '${t1}')"
+			fail first_connection_after_apply_uses_new_policy "node b logged no authorization of a2"
 		fi
 	else
 		fail first_connection_after_apply_uses_new_policy "$(tail -n 3 "$TL_TMP/a2.out")"
