@@ -49,44 +49,64 @@ void pki_key_free(struct pki_key *key)
 	key->init = false;
 }
 
-int pki_key_load(struct pki_key *key, const char *path)
+/* The first PEM block of @type in @path, as DER; *@cap is the size of the
+ * buffer, wiped by a caller that loaded a key. */
+static int pki_pem_load(const char *path, int type, uint8_t **der_out,
+			size_t *len_out, size_t *cap)
 {
-	uint8_t *der = NULL;
-	char *pem = NULL;
+	uint8_t *der;
+	char *pem;
 	size_t pem_len;
-	word32 idx = 0;
 	int n, err;
 
 	err = fsio_read_all(path, &pem, &pem_len);
 	if (err)
 		return err;
 	der = malloc(pem_len + 1);
-	if (!der) {
-		err = -ENOMEM;
-		goto out;
-	}
-	n = wc_KeyPemToDer((const unsigned char *)pem, (int)pem_len, der,
-			   (int)pem_len + 1, NULL);
+	if (!der)
+		n = -ENOMEM;
+	else if (type == PRIVATEKEY_TYPE)
+		n = wc_KeyPemToDer((const unsigned char *)pem, (int)pem_len,
+				   der, (int)pem_len + 1, NULL);
+	else
+		n = wc_CertPemToDer((const unsigned char *)pem, (int)pem_len,
+				    der, (int)pem_len + 1, type);
+	/* The PEM of a key holds the key: wipe it before freeing. */
+	memset(pem, 0, pem_len);
+	free(pem);
 	if (n <= 0) {
-		err = -EBADMSG;
-		goto out;
+		if (der)
+			memset(der, 0, pem_len + 1);
+		free(der);
+		return n == -ENOMEM ? n : -EBADMSG;
 	}
+	*der_out = der;
+	*len_out = (size_t)n;
+	*cap = pem_len + 1;
+	return 0;
+}
+
+int pki_key_load(struct pki_key *key, const char *path)
+{
+	uint8_t *der;
+	size_t len, cap;
+	word32 idx = 0;
+	int err;
+
+	err = pki_pem_load(path, PRIVATEKEY_TYPE, &der, &len, &cap);
+	if (err)
+		return err;
 	if (wc_ecc_init(&key->k)) {
 		err = -EIO;
 		goto out;
 	}
 	key->init = true;
-	if (wc_EccPrivateKeyDecode(der, &idx, &key->k, (word32)n) ||
+	if (wc_EccPrivateKeyDecode(der, &idx, &key->k, (word32)len) ||
 	    wc_ecc_get_curve_id(key->k.idx) != ECC_SECP256R1)
 		err = -EBADMSG;
 out:
-	/* The DER and PEM hold the private key: wipe before freeing. */
-	if (der)
-		memset(der, 0, pem_len + 1);
-	if (pem)
-		memset(pem, 0, pem_len);
+	memset(der, 0, cap);
 	free(der);
-	free(pem);
 	return err;
 }
 
@@ -346,31 +366,11 @@ int pki_cert_pem(const uint8_t *der, size_t len, char **pem, size_t *pem_len)
 	return 0;
 }
 
-int pki_cert_load(const char *path, uint8_t **der_out, size_t *len_out)
+int pki_cert_load(const char *path, uint8_t **der, size_t *len)
 {
-	size_t pem_len;
-	uint8_t *der;
-	char *pem;
-	int n, err;
+	size_t cap;
 
-	err = fsio_read_all(path, &pem, &pem_len);
-	if (err)
-		return err;
-	der = malloc(pem_len + 1);
-	if (!der) {
-		free(pem);
-		return -ENOMEM;
-	}
-	n = wc_CertPemToDer((const unsigned char *)pem, (int)pem_len, der,
-			    (int)pem_len + 1, CERT_TYPE);
-	free(pem);
-	if (n <= 0) {
-		free(der);
-		return -EBADMSG;
-	}
-	*der_out = der;
-	*len_out = (size_t)n;
-	return 0;
+	return pki_pem_load(path, CERT_TYPE, der, len, &cap);
 }
 
 int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *info)
