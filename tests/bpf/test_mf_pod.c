@@ -293,6 +293,27 @@ struct pkt {
 	unsigned char b[256];
 };
 
+/*
+ * A test-run frame: Ethernet + IPv4 + an L4 header from TEST_POD:40000.  A
+ * field left zero takes the default in its comment, so { } is a SYN to
+ * TEST_VIP:80.  The fields below l4_len, where non-zero, overwrite the built
+ * frame after its checksum, to make it malformed or other than IPv4.
+ */
+struct frame {
+	int proto;		/* IPPROTO_TCP */
+	const char *daddr;	/* TEST_VIP */
+	uint16_t dport;		/* 80 */
+	int opt_words;		/* 32-bit words of NOP options: none */
+	size_t l4_len;		/* sizeof(struct tcphdr) */
+
+	uint16_t h_proto;	/* ethertype */
+	uint8_t version;	/* the IP version nibble */
+	uint8_t ihl;
+	uint16_t frag_off;	/* flags and offset, host order */
+	uint8_t doff;		/* TCP data offset */
+	size_t len;		/* of the frame: cuts it short */
+};
+
 static __u16 ip_csum(const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -307,18 +328,19 @@ static __u16 ip_csum(const void *p, size_t n)
 }
 
 /*
- * Ethernet + IPv4 (@opt_words 32-bit words of NOP options) + @l4_len bytes of
- * an L4 header of protocol @proto with ports @sport/@dport.  For TCP the data
- * offset says 20 bytes and SYN is set.  Everything else is zero.
+ * @f into @p.  A TCP header says 20 bytes of header and has SYN set; a UDP
+ * one covers @f->l4_len.  Everything else is zero.
  */
-static void pkt_build(struct pkt *p, int proto, const char *saddr,
-		      const char *daddr, uint16_t sport, uint16_t dport,
-		      int opt_words, size_t l4_len)
+static void pkt_build(struct pkt *p, const struct frame *f)
 {
 	struct ethhdr *eth = (struct ethhdr *)p->b;
 	struct iphdr *iph = (struct iphdr *)(eth + 1);
-	size_t ihl = 5 + opt_words;
+	size_t ihl = 5 + f->opt_words;
 	unsigned char *l4 = (unsigned char *)iph + ihl * 4;
+	struct tcphdr *th = (struct tcphdr *)l4;
+	int proto = f->proto ?: IPPROTO_TCP;
+	uint16_t dport = f->dport ?: 80;
+	size_t l4_len = f->l4_len ?: sizeof(*th);
 
 	memset(p, 0, sizeof(*p));
 	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
@@ -330,15 +352,13 @@ static void pkt_build(struct pkt *p, int proto, const char *saddr,
 	iph->protocol = proto;
 	iph->tot_len = htons(ihl * 4 + l4_len);
 	iph->frag_off = htons(TEST_IP_DF);
-	inet_pton(AF_INET, saddr, &iph->saddr);
-	inet_pton(AF_INET, daddr, &iph->daddr);
-	memset(iph + 1, IPOPT_NOP, opt_words * 4);
+	inet_pton(AF_INET, TEST_POD, &iph->saddr);
+	inet_pton(AF_INET, f->daddr ?: TEST_VIP, &iph->daddr);
+	memset(iph + 1, IPOPT_NOP, f->opt_words * 4);
 	iph->check = ip_csum(iph, ihl * 4);
 
 	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = (struct tcphdr *)l4;
-
-		th->source = htons(sport);
+		th->source = htons(40000);
 		th->dest = htons(dport);
 		th->seq = htonl(1);
 		th->doff = 5;
@@ -347,7 +367,7 @@ static void pkt_build(struct pkt *p, int proto, const char *saddr,
 	} else if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = (struct udphdr *)l4;
 
-		uh->source = htons(sport);
+		uh->source = htons(40000);
 		uh->dest = htons(dport);
 		uh->len = htons(l4_len);
 		/* Make the bytes also look like a valid TCP header (data
@@ -355,13 +375,18 @@ static void pkt_build(struct pkt *p, int proto, const char *saddr,
 		 * this datagram from being steered. */
 		l4[12] = 0x50;
 	}
-	p->len = sizeof(*eth) + ihl * 4 + l4_len;
-}
+	p->len = f->len ?: sizeof(*eth) + ihl * 4 + l4_len;
 
-static void pkt_syn(struct pkt *p, const char *daddr, uint16_t dport)
-{
-	pkt_build(p, IPPROTO_TCP, TEST_POD, daddr, 40000, dport, 0,
-		  sizeof(struct tcphdr));
+	if (f->h_proto)
+		eth->h_proto = htons(f->h_proto);
+	if (f->version)
+		iph->version = f->version;
+	if (f->ihl)
+		iph->ihl = f->ihl;
+	if (f->frag_off)
+		iph->frag_off = htons(f->frag_off);
+	if (f->doff)
+		th->doff = f->doff;
 }
 
 struct run {
@@ -394,20 +419,13 @@ static bool run_prog(const struct pkt *p, struct run *r)
 	return true;
 }
 
-/* A pass: TC_ACT_UNSPEC (on to later filters), bytes unchanged, counted PACKETS and PASSED only. */
-static bool assert_passed(const struct pkt *p, const struct run *r)
+/* The run counted its one packet in @a and @b, and in no other counter. */
+static bool assert_counted(const struct run *r, int a, int b)
 {
 	int i;
 
-	if (!ASSERT_EQ(r->retval, TC_ACT_UNSPEC) ||
-	    !ASSERT_EQ(r->out_len, p->len) ||
-	    !ASSERT_MEMEQ(r->out, p->b, p->len))
-		return false;
 	for (i = 0; i < MF_STAT_MAX; i++) {
-		__u64 want = (i == MF_STAT_POD_PACKETS ||
-			      i == MF_STAT_POD_PASSED) ? 1 : 0;
-
-		if (!ASSERT_EQ(r->d.v[i], want)) {
+		if (!ASSERT_EQ(r->d.v[i], i == a || i == b)) {
 			fprintf(stderr, "  (counter %d)\n", i);
 			return false;
 		}
@@ -432,6 +450,43 @@ static bool assert_steered(const struct run *r)
 	       ASSERT_EQ(r->d.v[MF_STAT_POD_STEERED], 0);
 }
 
+/* What the program must do with a frame. */
+enum expect {
+	/* TC_ACT_UNSPEC (on to later filters), bytes unchanged, counted
+	 * PACKETS and PASSED only. */
+	EXPECT_PASSED,
+	/* To a listener: assert_steered. */
+	EXPECT_STEERED,
+	/* TC_ACT_SHOT, counted PACKETS and DROP_NO_LISTENER only. */
+	EXPECT_NO_LISTENER,
+};
+
+/* Builds @f, runs the program on it once and asserts @want. */
+static bool frame_expect(const struct frame *f, enum expect want)
+{
+	struct pkt p;
+	struct run r;
+
+	pkt_build(&p, f);
+	if (!run_prog(&p, &r))
+		return false;
+	switch (want) {
+	case EXPECT_PASSED:
+		return ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+		       ASSERT_EQ(r.out_len, p.len) &&
+		       ASSERT_MEMEQ(r.out, p.b, p.len) &&
+		       assert_counted(&r, MF_STAT_POD_PACKETS,
+				      MF_STAT_POD_PASSED);
+	case EXPECT_STEERED:
+		return assert_steered(&r);
+	case EXPECT_NO_LISTENER:
+		return ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
+		       assert_counted(&r, MF_STAT_POD_PACKETS,
+				      MF_STAT_DROP_NO_LISTENER);
+	}
+	return false;
+}
+
 /* ---- test-run cases ---------------------------------------------------- */
 
 #define CASE_PROLOGUE()                                                       \
@@ -442,235 +497,131 @@ static bool assert_steered(const struct run *r)
 			return false;                                         \
 	} while (0)
 
-static bool test_syn_to_service_is_steered(void)
+/*
+ * A case of its own: frame_expect on each of the @n frames @f, @want of
+ * them all, while a listener on @port is open (none when @port is 0).
+ */
+static bool frames_expect(uint16_t port, const struct frame *f, size_t n,
+			  enum expect want)
 {
-	struct pkt p;
-	struct run r;
-	bool ok;
-	int lfd;
+	bool ok = true;
+	int lfd = -1;
+	size_t i;
 
 	CASE_PROLOGUE();
-	lfd = listener_open(TEST_PORT);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-	pkt_syn(&p, TEST_VIP, 80);
-	ok = run_prog(&p, &r) && assert_steered(&r);
-	close(lfd);
+	if (port) {
+		lfd = listener_open(port);
+		if (!ASSERT_GE(lfd, 0))
+			return false;
+	}
+	for (i = 0; ok && i < n; i++) {
+		ok = frame_expect(&f[i], want);
+		if (!ok)
+			fprintf(stderr, "  (frame %zu)\n", i);
+	}
+	if (lfd >= 0)
+		close(lfd);
 	return ok;
+}
+
+#define FRAMES_EXPECT(port, frames, want)                                     \
+	frames_expect((port), (frames),                                      \
+		      sizeof(frames) / sizeof((frames)[0]), (want))
+
+static bool test_syn_to_service_is_steered(void)
+{
+	const struct frame f[] = { {} };
+
+	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_STEERED);
 }
 
 /* IPv4 options move the TCP header: a parser that ignored IHL would read
  * the ports from the options and pass the packet. */
 static bool test_ip_options_steered(void)
 {
-	struct pkt p;
-	struct run r;
-	bool ok;
-	int lfd;
+	const struct frame f[] = { { .opt_words = 3 } };
 
-	CASE_PROLOGUE();
-	lfd = listener_open(TEST_PORT);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-	pkt_build(&p, IPPROTO_TCP, TEST_POD, TEST_VIP, 40000, 80, 3,
-		  sizeof(struct tcphdr));
-	ok = run_prog(&p, &r) && assert_steered(&r);
-	close(lfd);
-	return ok;
+	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_STEERED);
 }
 
 /* The listener is looked up on the loader's port, not on the default. */
 static bool test_listener_on_default_port_not_used(void)
 {
-	struct pkt p;
-	struct run r;
-	bool ok;
-	int lfd;
+	const struct frame f[] = { { .daddr = TEST_VIP_NOLS } };
 
-	CASE_PROLOGUE();
-	lfd = listener_open(MF_PORT_OUTBOUND);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-	pkt_syn(&p, TEST_VIP_NOLS, 80);
-	ok = run_prog(&p, &r) && ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
-	     ASSERT_EQ(r.d.v[MF_STAT_DROP_NO_LISTENER], 1);
-	close(lfd);
-	return ok;
+	return FRAMES_EXPECT(MF_PORT_OUTBOUND, f, EXPECT_NO_LISTENER);
 }
 
+/* A listener is open, so only the service lookup can decide. */
 static bool test_unregistered_dst_passes(void)
 {
-	struct pkt p;
-	struct run r;
-	bool ok;
-	int lfd;
+	const struct frame f[] = { { .daddr = TEST_VIP_OTHER } };
 
-	CASE_PROLOGUE();
-	/* A listener is open, so only the service lookup can decide. */
-	lfd = listener_open(TEST_PORT);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-	pkt_syn(&p, TEST_VIP_OTHER, 80);
-	ok = run_prog(&p, &r) && assert_passed(&p, &r);
-	close(lfd);
-	return ok;
+	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
 }
 
 static bool test_same_vip_other_port_passes(void)
 {
-	struct pkt p;
-	struct run r;
-	bool ok;
-	int lfd;
+	const struct frame f[] = { { .dport = 443 } };
 
-	CASE_PROLOGUE();
-	lfd = listener_open(TEST_PORT);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-	pkt_syn(&p, TEST_VIP, 443);
-	ok = run_prog(&p, &r) && assert_passed(&p, &r);
-	close(lfd);
-	return ok;
+	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
 }
 
 static bool test_udp_passes(void)
 {
-	struct pkt p;
-	struct run r;
-	bool ok;
-	int lfd;
+	const struct frame f[] = { { .proto = IPPROTO_UDP, .l4_len = 32 } };
 
-	CASE_PROLOGUE();
-	lfd = listener_open(TEST_PORT);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-	pkt_build(&p, IPPROTO_UDP, TEST_POD, TEST_VIP, 40000, 80, 0, 32);
-	ok = run_prog(&p, &r) && assert_passed(&p, &r);
-	close(lfd);
-	return ok;
+	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
 }
 
 static bool test_non_ipv4_passes(void)
 {
-	struct pkt p;
-	struct run r;
-	bool ok = false;
-	int lfd;
+	const struct frame f[] = {
+		/* An IPv6 ethertype in front of what would be a steered
+		 * SYN. */
+		{ .h_proto = ETH_P_IPV6 },
+		/* ARP. */
+		{ .h_proto = ETH_P_ARP },
+		/* IPv4 ethertype, but the version nibble says 6. */
+		{ .version = 6 },
+	};
 
-	CASE_PROLOGUE();
-	lfd = listener_open(TEST_PORT);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-
-	/* An IPv6 ethertype in front of what would be a steered SYN. */
-	pkt_syn(&p, TEST_VIP, 80);
-	((struct ethhdr *)p.b)->h_proto = htons(ETH_P_IPV6);
-	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
-		goto out;
-
-	/* ARP. */
-	pkt_syn(&p, TEST_VIP, 80);
-	((struct ethhdr *)p.b)->h_proto = htons(ETH_P_ARP);
-	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
-		goto out;
-
-	/* IPv4 ethertype, but the version nibble says 6. */
-	pkt_syn(&p, TEST_VIP, 80);
-	((struct iphdr *)(p.b + ETH_HLEN))->version = 6;
-	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
-		goto out;
-	ok = true;
-out:
-	close(lfd);
-	return ok;
+	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
 }
 
+/* (A frame cut inside its 20-byte IPv4 header cannot be tried: test-run
+ * refuses an IPv4 skb shorter than that with -EINVAL.) */
 static bool test_truncated_passes(void)
 {
-	const size_t ip_end = ETH_HLEN + sizeof(struct iphdr);
-	struct pkt p;
-	struct run r;
-	bool ok = false;
-	int lfd;
+	const struct frame f[] = {
+		/* Cut inside the TCP header, after the ports. */
+		{ .len = ETH_HLEN + sizeof(struct iphdr) + 10 },
+		/* IHL claims 60 bytes the packet does not have. */
+		{ .ihl = 15 },
+		/* IHL below the minimum. */
+		{ .ihl = 4 },
+		/* TCP data offset claims 60 bytes of header, 20 are there. */
+		{ .doff = 15 },
+	};
 
-	CASE_PROLOGUE();
-	lfd = listener_open(TEST_PORT);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-
-	/* (A frame cut inside its 20-byte IPv4 header cannot be tried:
-	 * test-run refuses an IPv4 skb shorter than that with -EINVAL.) */
-
-	/* Cut inside the TCP header, after the ports. */
-	pkt_syn(&p, TEST_VIP, 80);
-	p.len = ip_end + 10;
-	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
-		goto out;
-
-	/* IHL claims 60 bytes the packet does not have. */
-	pkt_syn(&p, TEST_VIP, 80);
-	((struct iphdr *)(p.b + ETH_HLEN))->ihl = 15;
-	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
-		goto out;
-
-	/* IHL below the minimum. */
-	pkt_syn(&p, TEST_VIP, 80);
-	((struct iphdr *)(p.b + ETH_HLEN))->ihl = 4;
-	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
-		goto out;
-
-	/* TCP data offset claims 60 bytes of header, 20 are there. */
-	pkt_syn(&p, TEST_VIP, 80);
-	((struct tcphdr *)(p.b + ip_end))->doff = 15;
-	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
-		goto out;
-	ok = true;
-out:
-	close(lfd);
-	return ok;
+	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
 }
 
 static bool test_fragment_passes(void)
 {
-	struct pkt p;
-	struct run r;
-	bool ok;
-	int lfd;
-
-	CASE_PROLOGUE();
-	lfd = listener_open(TEST_PORT);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-	pkt_syn(&p, TEST_VIP, 80);
 	/* First fragment: more fragments set, offset 0. */
-	((struct iphdr *)(p.b + ETH_HLEN))->frag_off = htons(TEST_IP_MF);
-	ok = run_prog(&p, &r) && assert_passed(&p, &r);
-	close(lfd);
-	return ok;
+	const struct frame f[] = { { .frag_off = TEST_IP_MF } };
+
+	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
 }
 
+/* No listener on TEST_PORT exists outside the cases that open one and close
+ * it before returning. */
 static bool test_no_listener_dropped(void)
 {
-	struct pkt p;
-	struct run r;
-	int i;
+	const struct frame f[] = { { .daddr = TEST_VIP_NOLS } };
 
-	CASE_PROLOGUE();
-	/* No listener on TEST_PORT exists outside the cases that open one
-	 * and close it before returning. */
-	pkt_syn(&p, TEST_VIP_NOLS, 80);
-	if (!run_prog(&p, &r) || !ASSERT_EQ(r.retval, TC_ACT_SHOT))
-		return false;
-	for (i = 0; i < MF_STAT_MAX; i++) {
-		__u64 want = (i == MF_STAT_POD_PACKETS ||
-			      i == MF_STAT_DROP_NO_LISTENER) ? 1 : 0;
-
-		if (!ASSERT_EQ(r.d.v[i], want)) {
-			fprintf(stderr, "  (counter %d)\n", i);
-			return false;
-		}
-	}
-	return true;
+	return FRAMES_EXPECT(0, f, EXPECT_NO_LISTENER);
 }
 
 /*
@@ -680,8 +631,7 @@ static bool test_no_listener_dropped(void)
  */
 static bool test_active_half_honored(void)
 {
-	struct pkt p;
-	struct run r;
+	const struct frame half1 = { .daddr = TEST_VIP_HALF1 }, half0 = {};
 	bool ok = false;
 	int lfd;
 
@@ -690,18 +640,11 @@ static bool test_active_half_honored(void)
 	if (!ASSERT_GE(lfd, 0))
 		return false;
 	if (!ASSERT_EQ(service_add_half(TEST_VIP_HALF1, 80, 1), 0) ||
-	    !config_set_active(0))
-		goto out;
-	pkt_syn(&p, TEST_VIP_HALF1, 80);
-	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
-		goto out;
-	if (!config_set_active(1))
-		goto out;
-	pkt_syn(&p, TEST_VIP_HALF1, 80);
-	if (!run_prog(&p, &r) || !assert_steered(&r))
-		goto out;
-	pkt_syn(&p, TEST_VIP, 80);
-	if (!run_prog(&p, &r) || !assert_passed(&p, &r))
+	    !config_set_active(0) ||
+	    !frame_expect(&half1, EXPECT_PASSED) ||
+	    !config_set_active(1) ||
+	    !frame_expect(&half1, EXPECT_STEERED) ||
+	    !frame_expect(&half0, EXPECT_PASSED))
 		goto out;
 	ok = true;
 out:
