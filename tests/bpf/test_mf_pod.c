@@ -381,32 +381,13 @@ static void pkt_build(struct pkt *p, const struct frame *f)
 		th->doff = f->doff;
 }
 
+/* What one run of the program did. */
 struct run {
 	int retval;
 	unsigned char out[sizeof(((struct pkt *)0)->b)];
 	__u32 out_len;
 	struct stats d;	/* counter deltas over the run */
 };
-
-/* Runs the program once on @p.  Returns false on a syscall failure. */
-static bool run_prog(const struct pkt *p, struct run *r)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = p->b,
-		    .data_size_in = p->len, .data_out = r->out,
-		    .data_size_out = sizeof(r->out), .repeat = 1);
-	struct stats before;
-
-	memset(r, 0, sizeof(*r));
-	if (!ASSERT_TRUE(stats_read(&before)))
-		return false;
-	if (!ASSERT_EQ(bpf_prog_test_run_opts(
-			       bpf_program__fd(skel->progs.mf_pod_ingress),
-			       &topts), 0))
-		return false;
-	r->retval = (int)topts.retval;
-	r->out_len = topts.data_size_out;
-	return stats_since(&before, &r->d);
-}
 
 /* The run counted its one packet in @a and @b, and in no other counter. */
 static bool assert_counted(const struct run *r, int a, int b)
@@ -454,11 +435,23 @@ enum expect {
 static bool frame_expect(const struct frame *f, enum expect want)
 {
 	struct pkt p;
-	struct run r;
+	struct run r = {};
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = p.b,
+		    .data_out = r.out, .data_size_out = sizeof(r.out),
+		    .repeat = 1);
+	struct stats before;
 
 	pkt_build(&p, f);
-	if (!run_prog(&p, &r))
+	topts.data_size_in = p.len;
+	if (!ASSERT_TRUE(stats_read(&before)) ||
+	    !ASSERT_EQ(bpf_prog_test_run_opts(
+			       bpf_program__fd(skel->progs.mf_pod_ingress),
+			       &topts), 0) ||
+	    !stats_since(&before, &r.d))
 		return false;
+	r.retval = (int)topts.retval;
+	r.out_len = topts.data_size_out;
+
 	switch (want) {
 	case EXPECT_PASSED:
 		return ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
@@ -486,12 +479,10 @@ static bool frame_expect(const struct frame *f, enum expect want)
 			return false;                                         \
 	} while (0)
 
-/*
- * A case of its own: frame_expect on each of the @n frames @f, @want of
- * them all, while a listener on @port is open (none when @port is 0).
- */
-static bool frames_expect(uint16_t port, const struct frame *f, size_t n,
-			  enum expect want)
+/* frame_expect() of @want on each of the @n frames @f, while a listener on
+ * @port is open (none when @port is 0). */
+static bool frames_expect(uint16_t port, enum expect want,
+			  const struct frame *f, size_t n)
 {
 	bool ok = true;
 	int lfd = -1;
@@ -513,105 +504,68 @@ static bool frames_expect(uint16_t port, const struct frame *f, size_t n,
 	return ok;
 }
 
-#define FRAMES_EXPECT(port, frames, want)                                     \
-	frames_expect((port), (frames),                                      \
-		      sizeof(frames) / sizeof((frames)[0]), (want))
+/*
+ * Defines the case @name: frames_expect(@port, @want) on the frames that
+ * follow, a table of struct frame.
+ */
+#define FRAME_CASE(name, port, want, ...)                                     \
+	static bool name(void)                                                \
+	{                                                                     \
+		static const struct frame f[] = { __VA_ARGS__ };              \
+									      \
+		return frames_expect(port, want, f,                          \
+				     sizeof(f) / sizeof(f[0]));               \
+	}
 
-static bool test_syn_to_service_is_steered(void)
-{
-	const struct frame f[] = { {} };
-
-	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_STEERED);
-}
+FRAME_CASE(test_syn_to_service_is_steered, TEST_PORT, EXPECT_STEERED, {})
 
 /* IPv4 options move the TCP header: a parser that ignored IHL would read
  * the ports from the options and pass the packet. */
-static bool test_ip_options_steered(void)
-{
-	const struct frame f[] = { { .opt_words = 3 } };
-
-	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_STEERED);
-}
+FRAME_CASE(test_ip_options_steered, TEST_PORT, EXPECT_STEERED,
+	   { .opt_words = 3 })
 
 /* The listener is looked up on the loader's port, not on the default. */
-static bool test_listener_on_default_port_not_used(void)
-{
-	const struct frame f[] = { { .daddr = TEST_VIP_NOLS } };
-
-	return FRAMES_EXPECT(MF_PORT_OUTBOUND, f, EXPECT_NO_LISTENER);
-}
+FRAME_CASE(test_listener_on_default_port_not_used, MF_PORT_OUTBOUND,
+	   EXPECT_NO_LISTENER, { .daddr = TEST_VIP_NOLS })
 
 /* A listener is open, so only the service lookup can decide. */
-static bool test_unregistered_dst_passes(void)
-{
-	const struct frame f[] = { { .daddr = TEST_VIP_OTHER } };
+FRAME_CASE(test_unregistered_dst_passes, TEST_PORT, EXPECT_PASSED,
+	   { .daddr = TEST_VIP_OTHER })
 
-	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
-}
+FRAME_CASE(test_same_vip_other_port_passes, TEST_PORT, EXPECT_PASSED,
+	   { .dport = 443 })
 
-static bool test_same_vip_other_port_passes(void)
-{
-	const struct frame f[] = { { .dport = 443 } };
+FRAME_CASE(test_udp_passes, TEST_PORT, EXPECT_PASSED,
+	   { .proto = IPPROTO_UDP, .l4_len = 32 })
 
-	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
-}
-
-static bool test_udp_passes(void)
-{
-	const struct frame f[] = { { .proto = IPPROTO_UDP, .l4_len = 32 } };
-
-	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
-}
-
-static bool test_non_ipv4_passes(void)
-{
-	const struct frame f[] = {
-		/* An IPv6 ethertype in front of what would be a steered
-		 * SYN. */
-		{ .h_proto = ETH_P_IPV6 },
-		/* ARP. */
-		{ .h_proto = ETH_P_ARP },
-		/* IPv4 ethertype, but the version nibble says 6. */
-		{ .version = 6 },
-	};
-
-	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
-}
+FRAME_CASE(test_non_ipv4_passes, TEST_PORT, EXPECT_PASSED,
+	   /* An IPv6 ethertype in front of what would be a steered SYN. */
+	   { .h_proto = ETH_P_IPV6 },
+	   /* ARP. */
+	   { .h_proto = ETH_P_ARP },
+	   /* IPv4 ethertype, but the version nibble says 6. */
+	   { .version = 6 })
 
 /* (A frame cut inside its 20-byte IPv4 header cannot be tried: test-run
  * refuses an IPv4 skb shorter than that with -EINVAL.) */
-static bool test_truncated_passes(void)
-{
-	const struct frame f[] = {
-		/* Cut inside the TCP header, after the ports. */
-		{ .len = ETH_HLEN + sizeof(struct iphdr) + 10 },
-		/* IHL claims 60 bytes the packet does not have. */
-		{ .ihl = 15 },
-		/* IHL below the minimum. */
-		{ .ihl = 4 },
-		/* TCP data offset claims 60 bytes of header, 20 are there. */
-		{ .doff = 15 },
-	};
+FRAME_CASE(test_truncated_passes, TEST_PORT, EXPECT_PASSED,
+	   /* Cut inside the TCP header, after the ports. */
+	   { .len = ETH_HLEN + sizeof(struct iphdr) + 10 },
+	   /* IHL claims 60 bytes the packet does not have. */
+	   { .ihl = 15 },
+	   /* IHL below the minimum. */
+	   { .ihl = 4 },
+	   /* TCP data offset claims 60 bytes of header, 20 are there. */
+	   { .doff = 15 })
 
-	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
-}
-
-static bool test_fragment_passes(void)
-{
-	/* First fragment: more fragments set, offset 0. */
-	const struct frame f[] = { { .frag_off = TEST_IP_MF } };
-
-	return FRAMES_EXPECT(TEST_PORT, f, EXPECT_PASSED);
-}
+/* First fragment: more fragments set, offset 0. */
+FRAME_CASE(test_fragment_passes, TEST_PORT, EXPECT_PASSED,
+	   { .frag_off = TEST_IP_MF })
 
 /* No listener on TEST_PORT exists outside the cases that open one and close
  * it before returning. */
-static bool test_no_listener_dropped(void)
-{
-	const struct frame f[] = { { .daddr = TEST_VIP_NOLS } };
-
-	return FRAMES_EXPECT(0, f, EXPECT_NO_LISTENER);
-}
+FRAME_CASE(test_no_listener_dropped, 0, EXPECT_NO_LISTENER,
+	   { .daddr = TEST_VIP_NOLS })
 
 /*
  * The program looks services up in the half mf_config.active names: a
