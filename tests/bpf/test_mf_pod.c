@@ -692,8 +692,8 @@ static void lo_close(struct lo_conn *c)
  * (assertions). */
 static bool lo_connect(struct lo_conn *c, uint16_t sport)
 {
-	struct sockaddr_in local;
-	socklen_t alen = sizeof(local);
+	struct sockaddr_in local, peer, cl;
+	socklen_t len = sizeof(local);
 
 	c->cfd = connect_wait(TEST_VIP, 80, sport);
 	if (!ASSERT_GE(c->cfd, 0) || !ASSERT_TRUE(wait_fd(c->lfd, POLLIN)))
@@ -701,11 +701,15 @@ static bool lo_connect(struct lo_conn *c, uint16_t sport)
 	c->afd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (!ASSERT_GE(c->afd, 0))
 		return false;
-	/* The original destination, recovered with no NAT. */
-	return ASSERT_EQ(getsockname(c->afd, (struct sockaddr *)&local,
-				     &alen), 0) &&
+	/* The original destination, recovered with no NAT, and the client as
+	 * the peer. */
+	return ASSERT_EQ(getsockname(c->afd, (void *)&local, &len), 0) &&
 	       ASSERT_STREQ(inet_ntoa(local.sin_addr), TEST_VIP) &&
-	       ASSERT_EQ(ntohs(local.sin_port), 80);
+	       ASSERT_EQ(ntohs(local.sin_port), 80) &&
+	       ASSERT_EQ(getpeername(c->afd, (void *)&peer, &len), 0) &&
+	       ASSERT_EQ(getsockname(c->cfd, (void *)&cl, &len), 0) &&
+	       ASSERT_EQ(peer.sin_addr.s_addr, cl.sin_addr.s_addr) &&
+	       ASSERT_EQ(peer.sin_port, cl.sin_port);
 }
 
 /* @msg, sent by the client, arrives at the accepted socket. */
@@ -733,15 +737,13 @@ static bool assert_lo_counted(const struct stats *before, int established)
 	       ASSERT_EQ(d.v[MF_STAT_DROP_ASSIGN], 0);
 }
 
-/* The listener on TEST_PORT accepts a connect() to VIP:80, and its accepted
- * socket has VIP:80 as its local address. */
+/* The listener on TEST_PORT accepts a connect() to VIP:80 as if it were
+ * VIP:80; then kern_close detaches and leaves the maps. */
 static bool test_lo_intercepts_connect(void)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, topts, .handle = KERN_TC_HANDLE,
 		    .priority = KERN_TC_PRIORITY);
-	struct sockaddr_in peer, cl;
-	socklen_t plen = sizeof(peer), clen = sizeof(cl);
 	struct stats before;
 	struct lo_conn c;
 	int pfd, err;
@@ -752,13 +754,6 @@ static bool test_lo_intercepts_connect(void)
 	/* A second attach replaces the filter in place. */
 	if (!lo_open(&c) || !ASSERT_EQ(kern_attach_pod(c.k, "lo"), 0) ||
 	    !ASSERT_TRUE(stats_read(&before)) || !lo_connect(&c, 0))
-		goto out;
-	/* ... and the peer is the client. */
-	if (!ASSERT_EQ(getpeername(c.afd, (struct sockaddr *)&peer, &plen),
-		       0) ||
-	    !ASSERT_EQ(getsockname(c.cfd, (struct sockaddr *)&cl, &clen), 0) ||
-	    !ASSERT_EQ(peer.sin_addr.s_addr, cl.sin_addr.s_addr) ||
-	    !ASSERT_EQ(peer.sin_port, cl.sin_port))
 		goto out;
 
 	/* Data after the handshake rides the established-socket path: one
@@ -794,21 +789,19 @@ out:
 }
 
 /* True once /proc/net/tcp (this namespace) shows a TIME_WAIT socket with
- * local @laddr:@lport and remote @raddr:@rport, within TEST_TIMEOUT_MS. */
-static bool wait_time_wait(const char *laddr, uint16_t lport,
-			   const char *raddr, uint16_t rport)
+ * local TEST_VIP:80 and remote TEST_VIP:@sport, within TEST_TIMEOUT_MS. */
+static bool wait_time_wait(uint16_t sport)
 {
-	struct in_addr la, ra;
 	char want[64], line[256];
 	struct timespec t0, now;
+	struct in_addr vip;
 	bool found = false;
 	FILE *f;
 
-	inet_pton(AF_INET, laddr, &la);
-	inet_pton(AF_INET, raddr, &ra);
+	inet_pton(AF_INET, TEST_VIP, &vip);
 	/* /proc/net/tcp prints the address as the in-memory __be32 in hex. */
-	snprintf(want, sizeof(want), "%08X:%04X %08X:%04X 06 ", la.s_addr,
-		 lport, ra.s_addr, rport);
+	snprintf(want, sizeof(want), "%08X:%04X %08X:%04X 06 ", vip.s_addr,
+		 80, vip.s_addr, sport);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		f = fopen("/proc/net/tcp", "r");
@@ -853,7 +846,7 @@ static bool test_lo_syn_over_time_wait(void)
 	    !ASSERT_EQ(recv(c.cfd, &ch, 1, 0), 0))
 		goto out;
 	fd_close(&c.cfd);
-	if (!ASSERT_TRUE(wait_time_wait(TEST_VIP, 80, TEST_VIP, sport)))
+	if (!ASSERT_TRUE(wait_time_wait(sport)))
 		goto out;
 
 	/* Same tuple again.  The first SYN goes to the TIME_WAIT socket (see
@@ -887,27 +880,19 @@ static void setup(void)
 				.sa_flags = SA_RESETHAND };
 	int err;
 
-	if (geteuid() != 0) {
-		setup_skip = "needs root (bpf, netns, bpffs)";
-		return;
-	}
-	if (unshare(CLONE_NEWNET) < 0) {
-		setup_skip = "cannot create a network namespace";
-		return;
-	}
-	if (lo_up() < 0) {
-		setup_skip = "cannot bring lo up in the test namespace";
-		return;
-	}
-	if (!bpffs_ready()) {
-		setup_skip = "bpffs is not mounted and cannot be mounted";
-		return;
-	}
 	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0) {
+	if (geteuid() != 0)
+		setup_skip = "needs root (bpf, netns, bpffs)";
+	else if (unshare(CLONE_NEWNET) < 0)
+		setup_skip = "cannot create a network namespace";
+	else if (lo_up() < 0)
+		setup_skip = "cannot bring lo up in the test namespace";
+	else if (!bpffs_ready())
+		setup_skip = "bpffs is not mounted and cannot be mounted";
+	else if (ncpus <= 0)
 		setup_skip = "cannot count possible CPUs";
+	if (setup_skip)
 		return;
-	}
 
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/mf-test-pod-%d",
 		 (int)getpid());
@@ -930,9 +915,7 @@ static void setup(void)
 	err = mf_pod__load(skel);
 	if (err) {
 		fprintf(stderr, "mf_pod__load: %s\n", strerror(-err));
-		mf_pod__destroy(skel);
-		skel = NULL;
-		return;
+		goto fail;
 	}
 	err = route_add_local_vips();
 	if (err)
@@ -941,9 +924,12 @@ static void setup(void)
 	if (service_add(TEST_VIP, 80, 0) ||
 	    service_add(TEST_VIP_NOLS, 80, 0)) {
 		fprintf(stderr, "mf_services update: %s\n", strerror(errno));
-		mf_pod__destroy(skel);
-		skel = NULL;
+		goto fail;
 	}
+	return;
+fail:
+	mf_pod__destroy(skel);
+	skel = NULL;
 }
 
 int main(void)
