@@ -320,8 +320,8 @@ static __u16 ip_csum(const void *p, size_t n)
 }
 
 /*
- * @f into @p.  A TCP header says 20 bytes of header and has SYN set; a UDP
- * one covers @f->l4_len.  Everything else is zero.
+ * @f into @p, for TCP or UDP.  A TCP header says 20 bytes of header and has
+ * SYN set; a UDP one covers @f->l4_len.  Everything else is zero.
  */
 static void pkt_build(struct pkt *p, const struct frame *f)
 {
@@ -331,7 +331,6 @@ static void pkt_build(struct pkt *p, const struct frame *f)
 	unsigned char *l4 = (unsigned char *)iph + ihl * 4;
 	struct tcphdr *th = (struct tcphdr *)l4;
 	int proto = f->proto ?: IPPROTO_TCP;
-	uint16_t dport = f->dport ?: 80;
 	size_t l4_len = f->l4_len ?: sizeof(*th);
 
 	memset(p, 0, sizeof(*p));
@@ -349,19 +348,16 @@ static void pkt_build(struct pkt *p, const struct frame *f)
 	memset(iph + 1, IPOPT_NOP, f->opt_words * 4);
 	iph->check = ip_csum(iph, ihl * 4);
 
+	/* TCP and UDP headers both start with the two ports. */
+	th->source = htons(40000);
+	th->dest = htons(f->dport ?: 80);
 	if (proto == IPPROTO_TCP) {
-		th->source = htons(40000);
-		th->dest = htons(dport);
 		th->seq = htonl(1);
 		th->doff = 5;
 		th->syn = 1;
 		th->window = htons(65535);
-	} else if (proto == IPPROTO_UDP) {
-		struct udphdr *uh = (struct udphdr *)l4;
-
-		uh->source = htons(40000);
-		uh->dest = htons(dport);
-		uh->len = htons(l4_len);
+	} else {
+		((struct udphdr *)l4)->len = htons(l4_len);
 		/* Make the bytes also look like a valid TCP header (data
 		 * offset 5 at byte 12), so only the protocol check keeps
 		 * this datagram from being steered. */
@@ -624,27 +620,18 @@ static int connect_wait(const char *addr, uint16_t port, uint16_t sport)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (sport &&
-	    (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	     bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)) {
+	if ((sport &&
+	     (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	      bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)) ||
+	    (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 &&
+	     errno != EINPROGRESS))
 		soerr = errno;
-		goto fail;
-	}
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 &&
-	    errno != EINPROGRESS) {
-		soerr = errno;
-		goto fail;
-	}
-	if (!wait_fd(fd, POLLOUT)) {
+	else if (!wait_fd(fd, POLLOUT))
 		soerr = ETIMEDOUT;
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 		soerr = errno;
-	if (soerr)
-		goto fail;
-	return fd;
-fail:
+	if (!soerr)
+		return fd;
 	close(fd);
 	return -soerr;
 }
