@@ -509,7 +509,7 @@ static bool frames_expect(uint16_t port, enum expect want,
 	{                                                                     \
 		static const struct frame f[] = { __VA_ARGS__ };              \
 									      \
-		return frames_expect(port, want, f,                          \
+		return frames_expect(port, want, f,                           \
 				     sizeof(f) / sizeof(f[0]));               \
 	}
 
@@ -571,22 +571,19 @@ FRAME_CASE(test_no_listener_dropped, 0, EXPECT_NO_LISTENER,
 static bool test_active_half_honored(void)
 {
 	const struct frame half1 = { .daddr = TEST_VIP_HALF1 }, half0 = {};
-	bool ok = false;
+	bool ok;
 	int lfd;
 
 	CASE_PROLOGUE();
 	lfd = listener_open(TEST_PORT);
 	if (!ASSERT_GE(lfd, 0))
 		return false;
-	if (!ASSERT_EQ(service_add(TEST_VIP_HALF1, 80, 1), 0) ||
-	    !config_set_active(0) ||
-	    !frame_expect(&half1, EXPECT_PASSED) ||
-	    !config_set_active(1) ||
-	    !frame_expect(&half1, EXPECT_STEERED) ||
-	    !frame_expect(&half0, EXPECT_PASSED))
-		goto out;
-	ok = true;
-out:
+	ok = ASSERT_EQ(service_add(TEST_VIP_HALF1, 80, 1), 0) &&
+	     config_set_active(0) &&
+	     frame_expect(&half1, EXPECT_PASSED) &&
+	     config_set_active(1) &&
+	     frame_expect(&half1, EXPECT_STEERED) &&
+	     frame_expect(&half0, EXPECT_PASSED);
 	/* The other cases run with half 0 in force. */
 	if (!config_set_active(0))
 		ok = false;
