@@ -583,42 +583,53 @@ static bool t_have_uring(void)
 	return true;
 }
 
-static void t_cfg(struct hl_cfg *cfg, const struct t_srv *s, enum hl_mode mode)
+static void t_cfg(struct hl_cfg *cfg, enum hl_mode mode)
 {
-	char url[64];
-
 	hl_cfg_defaults(cfg);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/bench", s->port);
-	hl_parse_url(cfg, url);
 	cfg->mode = mode;
 }
 
-static void t_show(const struct hl_cfg *cfg, const struct hl_result *res)
-{
-	/* The figures go to stderr: run.sh shows them when a case fails. */
-	hl_print_json(stderr, cfg, res);
-}
-
 static struct hl_result t_res;
+
+/*
+ * Starts @s, points @cfg at it and runs @cfg into t_res, then stops @s.
+ * With @ready, the line idle mode prints once its connections settle must
+ * be exactly that.  The figures go to stderr: run.sh shows them when a
+ * case fails.
+ */
+static bool t_run(struct t_srv *s, struct hl_cfg *cfg, const char *ready)
+{
+	char url[64], *out = NULL;
+	size_t len = 0;
+	bool ok;
+
+	if (!ASSERT_TRUE(t_srv_start(s)))
+		return false;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/bench", s->port);
+	hl_parse_url(cfg, url);
+	cfg->ready_out = open_memstream(&out, &len);
+	ok = ASSERT_TRUE(cfg->ready_out) && ASSERT_EQ(hl_run(cfg, &t_res), 0);
+	if (cfg->ready_out)
+		fclose(cfg->ready_out);
+	t_srv_stop(s);
+	hl_print_json(stderr, cfg, &t_res);
+	ok = ok && (!ready || ASSERT_STREQ(out, ready));
+	free(out);
+	return ok;
+}
 
 static bool test_loop_max(void)
 {
 	struct t_srv s = { 0 };
 	struct hl_cfg cfg;
-	bool ok;
 
 	if (!t_have_uring())
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_MAX);
+	t_cfg(&cfg, HL_MODE_MAX);
 	cfg.conns = 4;
 	cfg.warmup_s = 0.1;
 	cfg.duration_s = 0.5;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
-	return ok && ASSERT_TRUE(t_res.requests > 100) &&
+	return t_run(&s, &cfg, NULL) && ASSERT_TRUE(t_res.requests > 100) &&
 	       ASSERT_EQ(t_res.ok_2xx, t_res.requests) && ASSERT_EQ(hl_errors(&t_res), 0) &&
 	       ASSERT_EQ(t_res.lat.count, t_res.ok_2xx) &&
 	       ASSERT_EQ(t_res.body_bytes, t_res.ok_2xx * T_BODY_LEN) &&
@@ -630,24 +641,21 @@ static bool test_loop_rate_hits_target(void)
 	struct t_srv s = { 0 };
 	struct hl_cfg cfg;
 	double achieved, rps;
-	bool ok;
 
 	if (!t_have_uring())
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_RATE);
+	t_cfg(&cfg, HL_MODE_RATE);
 	cfg.rate = 2000;
 	cfg.conns = 8;
 	cfg.warmup_s = 0.3;
 	cfg.duration_s = 1.5;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
+	if (!t_run(&s, &cfg, NULL))
+		return false;
 	achieved = (double)t_res.sent_in_window / t_res.window_s;
 	rps = (double)t_res.done_in_window / t_res.window_s;
 	/* Due times are i/rate exactly: the window holds 3000 of them. */
-	return ok && ASSERT_EQ(t_res.requests, 3000) && ASSERT_EQ(t_res.ok_2xx, 3000) &&
+	return ASSERT_EQ(t_res.requests, 3000) &&
+	       ASSERT_EQ(t_res.ok_2xx, 3000) &&
 	       ASSERT_EQ(hl_errors(&t_res), 0) &&
 	       ASSERT_TRUE(achieved > 1980 && achieved < 2020) &&
 	       ASSERT_TRUE(rps > 1980 && rps < 2020);
@@ -657,25 +665,20 @@ static bool test_loop_stall_charged_to_tail(void)
 {
 	struct t_srv s = { .stall_at = 800, .stall_ms = 200 };
 	struct hl_cfg cfg;
-	bool ok;
 
 	if (!t_have_uring())
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
 	/* 1000/s: request 800 is due at 0.8 s, inside the window.  During the
 	 * 200 ms stall ~200 requests fall due: their latency from the due time
 	 * spans 0..200 ms, ~13 % of the window, so p99 must be far above
 	 * 100 ms.  Only the 8 on the wire see it as service time (< 1 %). */
-	t_cfg(&cfg, &s, HL_MODE_RATE);
+	t_cfg(&cfg, HL_MODE_RATE);
 	cfg.rate = 1000;
 	cfg.conns = 8;
 	cfg.warmup_s = 0.3;
 	cfg.duration_s = 1.2;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
-	return ok && ASSERT_EQ(hl_errors(&t_res), 0) && ASSERT_EQ(t_res.ok_2xx, 1200) &&
+	return t_run(&s, &cfg, NULL) && ASSERT_EQ(hl_errors(&t_res), 0) &&
+	       ASSERT_EQ(t_res.ok_2xx, 1200) &&
 	       ASSERT_TRUE(hl_hist_quantile(&t_res.lat, 1.0) >= 190 * 1000000ull) &&
 	       ASSERT_TRUE(hl_hist_quantile(&t_res.lat, 0.99) >= 100 * 1000000ull) &&
 	       ASSERT_TRUE(hl_hist_quantile(&t_res.svc, 0.99) < 50 * 1000000ull) &&
@@ -686,20 +689,14 @@ static bool test_loop_new_conn(void)
 {
 	struct t_srv s = { 0 };
 	struct hl_cfg cfg;
-	bool ok;
 
 	if (!t_have_uring())
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_NEWCONN);
+	t_cfg(&cfg, HL_MODE_NEWCONN);
 	cfg.conns = 4;
 	cfg.warmup_s = 0.1;
 	cfg.duration_s = 0.5;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
-	return ok && ASSERT_TRUE(t_res.requests > 50) &&
+	return t_run(&s, &cfg, NULL) && ASSERT_TRUE(t_res.requests > 50) &&
 	       ASSERT_EQ(t_res.ok_2xx, t_res.requests) && ASSERT_EQ(hl_errors(&t_res), 0) &&
 	       ASSERT_EQ(t_res.conn_errors, 0);
 }
@@ -708,24 +705,19 @@ static bool test_loop_timeout_counted(void)
 {
 	struct t_srv s = { .silent = true };
 	struct hl_cfg cfg;
-	bool ok;
 
 	if (!t_have_uring())
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_RATE);
+	t_cfg(&cfg, HL_MODE_RATE);
 	cfg.rate = 100;
 	cfg.conns = 2;
 	cfg.warmup_s = 0;
 	cfg.duration_s = 0.3;
 	cfg.timeout_s = 0.2;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
 	/* Every request fails: timed out on the wire, or never sent. */
-	return ok && ASSERT_EQ(t_res.requests, 30) && ASSERT_EQ(t_res.ok_2xx, 0) &&
-	       ASSERT_EQ(hl_errors(&t_res), 30) && ASSERT_TRUE(t_res.err[HL_ERR_TIMEOUT] >= 2) &&
+	return t_run(&s, &cfg, NULL) && ASSERT_EQ(t_res.requests, 30) &&
+	       ASSERT_EQ(t_res.ok_2xx, 0) && ASSERT_EQ(hl_errors(&t_res), 30) &&
+	       ASSERT_TRUE(t_res.err[HL_ERR_TIMEOUT] >= 2) &&
 	       ASSERT_EQ(t_res.lat.count, 0);
 }
 
@@ -733,60 +725,36 @@ static bool test_loop_idle_holds(void)
 {
 	struct t_srv s = { .silent = true };
 	struct hl_cfg cfg;
-	char *out = NULL;
-	size_t len = 0;
-	bool ok;
 
 	if (!t_have_uring())
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_IDLE);
+	t_cfg(&cfg, HL_MODE_IDLE);
 	cfg.idle_conns = 300;
 	cfg.connect_batch = 50;
 	cfg.settle_s = 0.2;
 	cfg.hold_s = 0.2;
-	cfg.ready_out = open_memstream(&out, &len);
-	ok = ASSERT_TRUE(cfg.ready_out) && ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	if (cfg.ready_out)
-		fclose(cfg.ready_out);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
-	ok = ok && ASSERT_STREQ(out, "idle_open=300 idle_failed=0\n") &&
-	     ASSERT_EQ(t_res.idle_established, 300) && ASSERT_EQ(t_res.idle_open_end, 300) &&
-	     ASSERT_EQ(t_res.idle_dropped_settle + t_res.idle_dropped_hold, 0);
-	free(out);
-	return ok;
+	return t_run(&s, &cfg, "idle_open=300 idle_failed=0\n") &&
+	       ASSERT_EQ(t_res.idle_established, 300) &&
+	       ASSERT_EQ(t_res.idle_open_end, 300) &&
+	       ASSERT_EQ(t_res.idle_dropped_settle +
+			 t_res.idle_dropped_hold, 0);
 }
 
 static bool test_loop_idle_sees_server_close(void)
 {
 	struct t_srv s = { .close_at_accept = true };
 	struct hl_cfg cfg;
-	char *out = NULL;
-	size_t len = 0;
-	bool ok;
 
 	if (!t_have_uring())
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_IDLE);
+	t_cfg(&cfg, HL_MODE_IDLE);
 	cfg.idle_conns = 100;
 	cfg.settle_s = 0.2;
 	cfg.hold_s = 0.01;
-	cfg.ready_out = open_memstream(&out, &len);
-	ok = ASSERT_TRUE(cfg.ready_out) && ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	if (cfg.ready_out)
-		fclose(cfg.ready_out);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
 	/* Accepted, then closed: none may be reported open. */
-	ok = ok && ASSERT_STREQ(out, "idle_open=0 idle_failed=100\n") &&
-	     ASSERT_EQ(t_res.idle_open_ready, 0) &&
-	     ASSERT_EQ(t_res.idle_failed + t_res.idle_dropped_settle, 100);
-	free(out);
-	return ok;
+	return t_run(&s, &cfg, "idle_open=0 idle_failed=100\n") &&
+	       ASSERT_EQ(t_res.idle_open_ready, 0) &&
+	       ASSERT_EQ(t_res.idle_failed + t_res.idle_dropped_settle, 100);
 }
 
 int main(void)
