@@ -758,6 +758,25 @@ static struct hl_conn *hl_fifo_pop(struct hl_loop *l)
 
 static int hl_conn_open(struct hl_loop *l, struct hl_conn *c);
 
+/* The slot @c has no socket: it tries again HL_RETRY_NS after @now. */
+static void hl_conn_retry(struct hl_conn *c, uint64_t now)
+{
+	c->state = HL_C_RETRY;
+	c->retry_at = now + HL_RETRY_NS;
+}
+
+/* Puts the socketless slot @c back to work: new-conn queues it for the
+ * next request, the keep-alive modes reconnect it. */
+static void hl_conn_reuse(struct hl_loop *l, struct hl_conn *c, uint64_t now)
+{
+	if (l->cfg->mode == HL_MODE_NEWCONN) {
+		c->state = HL_C_FREE;
+		hl_fifo_push(l, c);
+	} else if (hl_conn_open(l, c)) {
+		hl_conn_retry(c, now);
+	}
+}
+
 /* Closes the socket of a CLOSING slot once no operation refers to it, then
  * decides what the slot does next. */
 static void hl_conn_reap(struct hl_loop *l, struct hl_conn *c)
@@ -766,19 +785,12 @@ static void hl_conn_reap(struct hl_loop *l, struct hl_conn *c)
 		return;
 	close(c->fd);
 	c->fd = -1;
-	if (l->cfg->mode == HL_MODE_IDLE || l->stopping) {
+	if (l->cfg->mode == HL_MODE_IDLE || l->stopping)
 		c->state = HL_C_DEAD;
-	} else if (c->backoff) {
-		/* A failed connect: do not hammer a target that refuses. */
-		c->state = HL_C_RETRY;
-		c->retry_at = hl_now() + HL_RETRY_NS;
-	} else if (l->cfg->mode == HL_MODE_NEWCONN) {
-		c->state = HL_C_FREE;
-		hl_fifo_push(l, c);
-	} else if (hl_conn_open(l, c)) {
-		c->state = HL_C_RETRY;
-		c->retry_at = hl_now() + HL_RETRY_NS;
-	}
+	else if (c->backoff)	/* a failed connect: do not hammer a refuser */
+		hl_conn_retry(c, hl_now());
+	else
+		hl_conn_reuse(l, c, hl_now());
 }
 
 /* Shuts the connection down; shutdown() wakes its armed recv, and the slot
@@ -876,19 +888,25 @@ static int hl_conn_open(struct hl_loop *l, struct hl_conn *c)
 	return 0;
 }
 
-/* Puts a request due at @t_due on the open connection @c. */
-static void hl_req_start(struct hl_loop *l, struct hl_conn *c, uint64_t t_due,
+/* Makes @c carry a request due at @t_due that starts out at @now. */
+static void hl_req_begin(struct hl_loop *l, struct hl_conn *c, uint64_t t_due,
 			 uint64_t now)
 {
 	c->busy = true;
 	c->measured = hl_in_window(l, t_due);
 	c->t_due = t_due;
 	c->t_sent = now;
-	c->req_off = 0;
-	hl_resp_reset(&c->resp);
 	l->busy++;
 	if (c->measured && now < l->we)
 		l->res->sent_in_window++;
+}
+
+/* Puts the request of the open connection @c on the wire at @now. */
+static void hl_req_send(struct hl_loop *l, struct hl_conn *c, uint64_t now)
+{
+	c->t_sent = now;
+	c->req_off = 0;
+	hl_resp_reset(&c->resp);
 	if (hl_send(l, c))
 		hl_conn_fail(l, c, HL_ERR_IO, false);
 }
@@ -943,31 +961,22 @@ static void hl_on_connect(struct hl_loop *l, struct hl_conn *c, int res)
 		hl_conn_reap(l, c);
 		return;
 	}
-	if (res < 0) {
+	if (res < 0)
 		hl_warn(l, "connect", res == -ECANCELED ? ETIMEDOUT : -res);
+	if (res < 0 || hl_arm_recv(l, c)) {
 		if (l->cfg->mode == HL_MODE_IDLE)
 			l->res->idle_failed++;
 		hl_conn_fail(l, c, HL_ERR_CONNECT, true);
 		return;
 	}
 	c->state = HL_C_OPEN;
-	if (hl_arm_recv(l, c)) {
-		if (l->cfg->mode == HL_MODE_IDLE)
-			l->res->idle_failed++;
-		hl_conn_fail(l, c, HL_ERR_CONNECT, true);
-		return;
-	}
 	switch (l->cfg->mode) {
 	case HL_MODE_IDLE:
 		l->res->idle_established++;
 		break;
 	case HL_MODE_NEWCONN:
 		/* The request began with the connect (t_due); now it goes out. */
-		c->t_sent = hl_now();
-		c->req_off = 0;
-		hl_resp_reset(&c->resp);
-		if (hl_send(l, c))
-			hl_conn_fail(l, c, HL_ERR_IO, false);
+		hl_req_send(l, c, hl_now());
 		break;
 	default:
 		hl_fifo_push(l, c);
@@ -1275,8 +1284,7 @@ static void hl_open_more(struct hl_loop *l)
 			c->state = HL_C_DEAD;
 		} else {
 			l->res->conn_errors++;
-			c->state = HL_C_RETRY;
-			c->retry_at = hl_now() + HL_RETRY_NS;
+			hl_conn_retry(c, hl_now());
 		}
 	}
 }
@@ -1301,12 +1309,7 @@ static void hl_scan(struct hl_loop *l, uint64_t now)
 		} else if (c->state == HL_C_LINGER && now > c->t_sent + l->timeout_ns) {
 			hl_conn_close(l, c, false);
 		} else if (c->state == HL_C_RETRY && now >= c->retry_at && !l->stopping) {
-			if (l->cfg->mode == HL_MODE_NEWCONN) {
-				c->state = HL_C_FREE;
-				hl_fifo_push(l, c);
-			} else if (hl_conn_open(l, c)) {
-				c->retry_at = now + HL_RETRY_NS;
-			}
+			hl_conn_reuse(l, c, now);
 		}
 	}
 }
@@ -1348,6 +1351,13 @@ out:
 	return 0;
 }
 
+/* Rate mode: when request @i of a run started at @t0 falls due, @gap_ns
+ * after request i - 1. */
+static uint64_t hl_due(uint64_t t0, double gap_ns, uint64_t i)
+{
+	return t0 + (uint64_t)((double)i * gap_ns);
+}
+
 /* Rate, max and new-conn.  Returns 0, or -ENOTCONN when no keep-alive
  * connection could be opened at all. */
 static int hl_run_load(struct hl_loop *l)
@@ -1355,7 +1365,7 @@ static int hl_run_load(struct hl_loop *l)
 	const struct hl_cfg *cfg = l->cfg;
 	struct hl_result *res = l->res;
 	enum hl_mode mode = cfg->mode;
-	double ns_per_req = mode == HL_MODE_RATE ? 1e9 / cfg->rate : 0;
+	double gap_ns = mode == HL_MODE_RATE ? 1e9 / cfg->rate : 0;
 	uint64_t t0, now, next_scan, deadline = UINT64_MAX;
 	uint64_t next_gen = 0, next_send = 0;	/* rate: queue = [next_send, next_gen) */
 	bool gen_done = false, draining = false;
@@ -1403,7 +1413,7 @@ static int hl_run_load(struct hl_loop *l)
 		switch (mode) {
 		case HL_MODE_RATE:
 			while (!gen_done) {
-				uint64_t t = t0 + (uint64_t)((double)next_gen * ns_per_req);
+				uint64_t t = hl_due(t0, gap_ns, next_gen);
 
 				if (t > now)
 					break;
@@ -1415,39 +1425,30 @@ static int hl_run_load(struct hl_loop *l)
 				next_gen++;
 			}
 			while (next_send < next_gen && (c = hl_fifo_pop(l))) {
-				hl_req_start(l, c, t0 + (uint64_t)((double)next_send * ns_per_req),
-					     now);
-				next_send++;
+				uint64_t t = hl_due(t0, gap_ns, next_send++);
+
+				hl_req_begin(l, c, t, now);
+				hl_req_send(l, c, now);
 			}
 			break;
 		case HL_MODE_MAX:
 			while (now < l->we && (c = hl_fifo_pop(l))) {
 				res->requests += hl_in_window(l, now);
-				hl_req_start(l, c, now, now);
+				hl_req_begin(l, c, now, now);
+				hl_req_send(l, c, now);
 			}
 			gen_done = now >= l->we;
 			break;
 		case HL_MODE_NEWCONN:
 			while (now < l->we && (c = hl_fifo_pop(l))) {
-				int err;
-
-				c->busy = true;
-				c->measured = hl_in_window(l, now);
-				c->t_due = c->t_sent = now;
-				l->busy++;
+				/* The request starts with the connect. */
+				hl_req_begin(l, c, now, now);
 				res->requests += c->measured;
-				if (c->measured)
-					res->sent_in_window++;
-				err = hl_conn_open(l, c);
-				if (err) {
-					/* No socket: fail it and retry the slot later. */
-					c->busy = false;
-					l->busy--;
-					if (c->measured)
-						res->err[HL_ERR_CONNECT]++;
-					c->state = HL_C_RETRY;
-					c->retry_at = now + HL_RETRY_NS;
-				}
+				if (hl_conn_open(l, c) == 0)
+					continue;
+				/* No socket: fail it, retry the slot later. */
+				hl_conn_fail(l, c, HL_ERR_CONNECT, false);
+				hl_conn_retry(c, now);
 			}
 			gen_done = now >= l->we;
 			break;
@@ -1467,8 +1468,8 @@ static int hl_run_load(struct hl_loop *l)
 				if (l->conns[i].busy)
 					hl_conn_fail(l, &l->conns[i], HL_ERR_TIMEOUT, false);
 			for (; next_send < next_gen; next_send++)
-				res->err[HL_ERR_UNSENT] +=
-					t0 + (uint64_t)((double)next_send * ns_per_req) >= l->ws;
+				if (hl_due(t0, gap_ns, next_send) >= l->ws)
+					res->err[HL_ERR_UNSENT]++;
 			break;
 		}
 		if (now >= next_scan) {
@@ -1477,7 +1478,7 @@ static int hl_run_load(struct hl_loop *l)
 		}
 		wake = next_scan;
 		if (mode == HL_MODE_RATE && !gen_done) {
-			uint64_t t = t0 + (uint64_t)((double)next_gen * ns_per_req);
+			uint64_t t = hl_due(t0, gap_ns, next_gen);
 
 			if (t < wake)
 				wake = t;
