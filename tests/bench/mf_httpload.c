@@ -67,6 +67,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1623,116 +1624,114 @@ static void hl_usage(FILE *f)
 		"         --connect-batch K (256)  --spin-us N (0: poll when due within N us)\n");
 }
 
-static int hl_num(const char *s, double lo, double hi, double *out)
+/* What an option does with its argument; those before HL_ARG_URL take none. */
+enum hl_arg {
+	HL_ARG_MODE,		/* picks its mode, nothing more */
+	HL_ARG_HELP,
+	HL_ARG_URL,
+	HL_ARG_HOST,
+	HL_ARG_NUM,		/* a double in [lo, hi] */
+	HL_ARG_COUNT,		/* a number in [lo, hi], kept as a uint32_t */
+};
+
+#define HL_AT(field)	offsetof(struct hl_cfg, field)
+
+/* getopt_long()'s options in this order, each with the range of its
+ * number and where in struct hl_cfg that goes, and the mode it picks
+ * (0: none). */
+static const struct hl_opt {
+	const char *name;
+	enum hl_arg arg;
+	double lo, hi;
+	size_t off;
+	enum hl_mode mode;
+} hl_opts[] = {
+	{ "url", HL_ARG_URL, 0, 0, 0, 0 },
+	{ "host", HL_ARG_HOST, 0, 0, 0, 0 },
+	{ "rate", HL_ARG_NUM, 0.001, 1e8, HL_AT(rate), HL_MODE_RATE },
+	{ "max", HL_ARG_MODE, 0, 0, 0, HL_MODE_MAX },
+	{ "new-conn", HL_ARG_MODE, 0, 0, 0, HL_MODE_NEWCONN },
+	{ "idle", HL_ARG_COUNT, 1, 4e6, HL_AT(idle_conns), HL_MODE_IDLE },
+	{ "hold", HL_ARG_NUM, 0, 1e7, HL_AT(hold_s), 0 },
+	{ "conns", HL_ARG_COUNT, 1, 1e6, HL_AT(conns), 0 },
+	{ "duration", HL_ARG_NUM, 0.001, 1e7, HL_AT(duration_s), 0 },
+	{ "warmup", HL_ARG_NUM, 0, 1e7, HL_AT(warmup_s), 0 },
+	{ "timeout", HL_ARG_NUM, 0.001, 3600, HL_AT(timeout_s), 0 },
+	{ "connect-batch", HL_ARG_COUNT, 1, 1e6, HL_AT(connect_batch), 0 },
+	{ "settle", HL_ARG_NUM, 0, 3600, HL_AT(settle_s), 0 },
+	{ "spin-us", HL_ARG_NUM, 0, 1e6, HL_AT(spin_us), 0 },
+	{ "help", HL_ARG_HELP, 0, 0, 0, 0 },
+	{ 0 },
+};
+
+/* Stores @s, the argument of the numeric option @opt, in @cfg. */
+static int hl_num(const struct hl_opt *opt, const char *s, struct hl_cfg *cfg)
 {
-	char *end;
+	char *field = (char *)cfg + opt->off, *end;
 	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi))
+	if (errno || end == s || *end || !(v >= opt->lo && v <= opt->hi))
 		return -EINVAL;
-	*out = v;
+	if (opt->arg == HL_ARG_COUNT)
+		*(uint32_t *)field = (uint32_t)v;
+	else
+		*(double *)field = v;
 	return 0;
 }
 
 /* Parses argv into @cfg.  Returns 0, or -EINVAL after printing why. */
 static int hl_parse_args(int argc, char **argv, struct hl_cfg *cfg)
 {
-	enum { O_URL = 256, O_HOST, O_RATE, O_MAX, O_NEWCONN, O_IDLE, O_HOLD,
-	       O_CONNS, O_DURATION, O_WARMUP, O_TIMEOUT, O_BATCH, O_SETTLE, O_SPIN, O_HELP };
-	static const struct option opts[] = {
-		{ "url", required_argument, NULL, O_URL },
-		{ "host", required_argument, NULL, O_HOST },
-		{ "rate", required_argument, NULL, O_RATE },
-		{ "max", no_argument, NULL, O_MAX },
-		{ "new-conn", no_argument, NULL, O_NEWCONN },
-		{ "idle", required_argument, NULL, O_IDLE },
-		{ "hold", required_argument, NULL, O_HOLD },
-		{ "conns", required_argument, NULL, O_CONNS },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "warmup", required_argument, NULL, O_WARMUP },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "connect-batch", required_argument, NULL, O_BATCH },
-		{ "settle", required_argument, NULL, O_SETTLE },
-		{ "spin-us", required_argument, NULL, O_SPIN },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
+	/* The all-zero entry after the last ends the table, as it must. */
+	struct option lopts[sizeof(hl_opts) / sizeof(hl_opts[0])] = { { 0 } };
 	const char *url = NULL;
 	int modes = 0, o;
-	double v;
 
+	for (int i = 0; hl_opts[i].name; i++) {
+		lopts[i].name = hl_opts[i].name;
+		lopts[i].has_arg = hl_opts[i].arg < HL_ARG_URL ? no_argument :
+				   required_argument;
+		lopts[i].val = 256 + i;		/* past every short option */
+	}
 	hl_cfg_defaults(cfg);
 	optind = 0;	/* glibc: 0 re-initialises, so a second parse works */
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		const struct hl_opt *opt;
 		int err = 0;
 
-		switch (o) {
-		case O_URL:
+		if (o < 256) {
+			hl_usage(stderr);
+			return -EINVAL;
+		}
+		opt = &hl_opts[o - 256];
+		if (opt->mode) {
+			cfg->mode = opt->mode;
+			modes++;
+		}
+		switch (opt->arg) {
+		case HL_ARG_MODE:
+			break;
+		case HL_ARG_HELP:
+			hl_usage(stdout);
+			exit(0);
+		case HL_ARG_URL:
 			url = optarg;
 			break;
-		case O_HOST:
+		case HL_ARG_HOST:
 			if (strlen(optarg) >= sizeof(cfg->host) || strpbrk(optarg, "\r\n"))
 				err = -EINVAL;
 			else
 				snprintf(cfg->host, sizeof(cfg->host), "%s", optarg);
 			break;
-		case O_RATE:
-			cfg->mode = HL_MODE_RATE;
-			modes++;
-			err = hl_num(optarg, 0.001, 1e8, &cfg->rate);
-			break;
-		case O_MAX:
-			cfg->mode = HL_MODE_MAX;
-			modes++;
-			break;
-		case O_NEWCONN:
-			cfg->mode = HL_MODE_NEWCONN;
-			modes++;
-			break;
-		case O_IDLE:
-			cfg->mode = HL_MODE_IDLE;
-			modes++;
-			err = hl_num(optarg, 1, 4e6, &v);
-			cfg->idle_conns = (uint32_t)v;
-			break;
-		case O_HOLD:
-			err = hl_num(optarg, 0, 1e7, &cfg->hold_s);
-			break;
-		case O_CONNS:
-			err = hl_num(optarg, 1, 1e6, &v);
-			cfg->conns = (uint32_t)v;
-			break;
-		case O_DURATION:
-			err = hl_num(optarg, 0.001, 1e7, &cfg->duration_s);
-			break;
-		case O_WARMUP:
-			err = hl_num(optarg, 0, 1e7, &cfg->warmup_s);
-			break;
-		case O_TIMEOUT:
-			err = hl_num(optarg, 0.001, 3600, &cfg->timeout_s);
-			break;
-		case O_BATCH:
-			err = hl_num(optarg, 1, 1e6, &v);
-			cfg->connect_batch = (uint32_t)v;
-			break;
-		case O_SETTLE:
-			err = hl_num(optarg, 0, 3600, &cfg->settle_s);
-			break;
-		case O_SPIN:
-			err = hl_num(optarg, 0, 1e6, &cfg->spin_us);
-			break;
-		case O_HELP:
-			hl_usage(stdout);
-			exit(0);
 		default:
-			hl_usage(stderr);
-			return -EINVAL;
+			err = hl_num(opt, optarg, cfg);
+			break;
 		}
 		if (err) {
 			fprintf(stderr, "mf_httpload: bad value for --%s: %s\n",
-				opts[o - O_URL].name, optarg);
+				opt->name, optarg);
 			return -EINVAL;
 		}
 	}
