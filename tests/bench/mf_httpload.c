@@ -236,13 +236,9 @@ struct hl_resp {
 
 static void hl_resp_reset(struct hl_resp *r)
 {
-	/* line[] needs no clearing: line_len says how much of it is valid. */
-	r->state = HL_RS_STATUS;
-	r->status = 0;
-	r->http10 = r->has_len = r->chunked = false;
-	r->hdr_close = r->hdr_keep_alive = r->close = false;
-	r->line_len = r->line_total = r->head_bytes = 0;
-	r->content_length = r->body_left = r->body_bytes = 0;
+	/* All zero is HL_RS_STATUS with nothing seen.  line[] needs no
+	 * clearing: line_len says how much of it is valid. */
+	memset(r, 0, offsetof(struct hl_resp, line));
 }
 
 static int hl_resp_status_line(struct hl_resp *r, const char *s, size_t n)
@@ -1190,13 +1186,23 @@ static uint32_t hl_pow2_at_least(uint32_t v)
 	return p;
 }
 
+/* A ring for HL_SQ_ENTRIES submissions and HL_CQ_ENTRIES completions. */
+static int hl_ring_init(struct io_uring *ring, unsigned int flags)
+{
+	struct io_uring_params p = {
+		.flags = flags | IORING_SETUP_CQSIZE,
+		.cq_entries = HL_CQ_ENTRIES,
+	};
+
+	return io_uring_queue_init_params(HL_SQ_ENTRIES, ring, &p);
+}
+
 /* Sets up @l for @cfg: ring, buffer ring, @nconns slots, the request.  On
  * failure returns -errno; hl_loop_free() releases what was made either way. */
 static int hl_loop_init(struct hl_loop *l, const struct hl_cfg *cfg,
 			struct hl_result *res, uint32_t nconns)
 {
-	struct io_uring_params p;
-	struct io_uring_buf_reg reg;
+	struct io_uring_buf_reg reg = { 0 };
 	void *mem = NULL;
 	int err, n;
 
@@ -1240,23 +1246,16 @@ static int hl_loop_init(struct hl_loop *l, const struct hl_cfg *cfg,
 		return -ENOMEM;
 
 	/* One issuer, and completions handled only when we wait: the kernel
-	 * does not interrupt the thread for task work between waits. */
-	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-		  IORING_SETUP_CQSIZE;
-	p.cq_entries = HL_CQ_ENTRIES;
-	err = io_uring_queue_init_params(HL_SQ_ENTRIES, &l->ring, &p);
-	if (err == -EINVAL) {
-		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_CQSIZE;
-		p.cq_entries = HL_CQ_ENTRIES;
-		err = io_uring_queue_init_params(HL_SQ_ENTRIES, &l->ring, &p);
-	}
+	 * does not interrupt the thread for task work between waits.  A
+	 * kernel without those flags gets a plain ring. */
+	err = hl_ring_init(&l->ring, IORING_SETUP_SINGLE_ISSUER |
+				     IORING_SETUP_DEFER_TASKRUN);
+	if (err == -EINVAL)
+		err = hl_ring_init(&l->ring, 0);
 	if (err)
 		return err;
 	l->ring_up = true;
 
-	memset(&reg, 0, sizeof(reg));
 	reg.ring_addr = (uint64_t)(uintptr_t)l->br;
 	reg.ring_entries = l->nbufs;
 	reg.bgid = HL_BGID;
@@ -1287,6 +1286,17 @@ static void hl_open_more(struct hl_loop *l)
 			l->res->conn_errors++;
 			hl_conn_retry(c, hl_now());
 		}
+	}
+}
+
+/* Runs the opener until every slot's connect has resolved, @give_up has
+ * passed or a signal came. */
+static void hl_open_all(struct hl_loop *l, uint64_t give_up)
+{
+	while (!hl_stop_requests && hl_now() < give_up &&
+	       (l->next_open < l->nconns || l->connecting)) {
+		hl_open_more(l);
+		hl_wait(l, hl_now() + HL_IDLE_TICK_NS);
 	}
 }
 
@@ -1323,10 +1333,7 @@ static int hl_run_idle(struct hl_loop *l)
 	struct hl_result *res = l->res;
 	uint64_t t_start = hl_now(), t_ready, t_end, now;
 
-	while (!hl_stop_requests && (l->next_open < l->nconns || l->connecting)) {
-		hl_open_more(l);
-		hl_wait(l, hl_now() + HL_IDLE_TICK_NS);
-	}
+	hl_open_all(l, UINT64_MAX);
 	now = hl_now();
 	res->idle_connect_s = (double)(now - t_start) / 1e9;
 	/* Settle: a proxy that accepts and then drops (policy, limits) does so
@@ -1373,13 +1380,7 @@ static int hl_run_load(struct hl_loop *l)
 	int stops_seen = 0;
 
 	if (hl_keepalive(l)) {
-		uint64_t give_up = hl_now() + l->timeout_ns + HL_NS;
-
-		while (!hl_stop_requests && (l->next_open < l->nconns || l->connecting) &&
-		       hl_now() < give_up) {
-			hl_open_more(l);
-			hl_wait(l, hl_now() + HL_IDLE_TICK_NS);
-		}
+		hl_open_all(l, hl_now() + l->timeout_ns + HL_NS);
 		res->conns_open = hl_count_state(l, HL_C_OPEN);
 		if (!res->conns_open) {
 			fprintf(stderr, "mf_httpload: no connection to %s could be opened\n",
@@ -1572,6 +1573,9 @@ static uint64_t hl_errors(const struct hl_result *res)
 
 static void hl_print_json(FILE *f, const struct hl_cfg *cfg, const struct hl_result *res)
 {
+	double rps = res->window_s > 0 ?
+		     (double)res->done_in_window / res->window_s : 0;
+
 	fprintf(f, "{\"mode\":\"%s\",\"url\":", hl_mode_names[cfg->mode]);
 	hl_json_string(f, cfg->url);
 	if (cfg->mode == HL_MODE_IDLE) {
@@ -1589,11 +1593,9 @@ static void hl_print_json(FILE *f, const struct hl_cfg *cfg, const struct hl_res
 	if (cfg->mode == HL_MODE_RATE)
 		fprintf(f, ",\"target_rate\":%.3f,\"achieved_rate\":%.3f", cfg->rate,
 			res->window_s > 0 ? (double)res->sent_in_window / res->window_s : 0);
-	fprintf(f, ",\"rps\":%.3f", res->window_s > 0 ?
-		(double)res->done_in_window / res->window_s : 0);
-	if (cfg->mode == HL_MODE_NEWCONN)
-		fprintf(f, ",\"cps\":%.3f", res->window_s > 0 ?
-			(double)res->done_in_window / res->window_s : 0);
+	fprintf(f, ",\"rps\":%.3f", rps);
+	if (cfg->mode == HL_MODE_NEWCONN)	/* one request per connection */
+		fprintf(f, ",\"cps\":%.3f", rps);
 	fprintf(f, ",\"duration_s\":%.3f,\"warmup_s\":%.3f,\"requests\":%" PRIu64
 		",\"ok_2xx\":%" PRIu64 ",\"non_2xx\":%" PRIu64 ",\"errors\":%" PRIu64
 		",\"error_kinds\":{", res->window_s, cfg->warmup_s, res->requests,
