@@ -133,25 +133,17 @@ static bool t_check_dist(enum t_dist d, size_t n)
 	return ok;
 }
 
-static bool test_hist_percentiles_log_uniform(void)
-{
-	return t_check_dist(T_LOG_UNIFORM, 300000);
-}
+/* test_hist_percentiles_<name>: @n samples of @dist, a case of its own. */
+#define T_DIST_CASE(name, dist, n)					\
+	static bool test_hist_percentiles_##name(void)			\
+	{								\
+		return t_check_dist(dist, n);				\
+	}
 
-static bool test_hist_percentiles_pareto(void)
-{
-	return t_check_dist(T_PARETO, 300000);
-}
-
-static bool test_hist_percentiles_bimodal(void)
-{
-	return t_check_dist(T_BIMODAL, 300000);
-}
-
-static bool test_hist_percentiles_constant(void)
-{
-	return t_check_dist(T_CONSTANT, 1000);
-}
+T_DIST_CASE(log_uniform, T_LOG_UNIFORM, 300000)
+T_DIST_CASE(pareto, T_PARETO, 300000)
+T_DIST_CASE(bimodal, T_BIMODAL, 300000)
+T_DIST_CASE(constant, T_CONSTANT, 1000)
 
 static bool test_hist_over_range_clamps(void)
 {
@@ -434,8 +426,7 @@ struct t_srv {
 	bool silent;		/* read requests, never answer */
 	pthread_mutex_t mu;
 	long served;
-	char resp[256];
-	char resp_close[256];
+	char resp[2][256];	/* [1]: the answer to "Connection: close" */
 };
 
 #define T_BODY_LEN 100
@@ -477,19 +468,17 @@ static void *t_srv_conn(void *arg)
 		while ((end = memmem(buf, len, "\r\n\r\n", 4))) {
 			size_t used = (size_t)(end + 4 - buf);
 			bool close_it = memmem(buf, used, "Connection: close", 17) != NULL;
-			long k;
+			const char *reply = a.s->resp[close_it];
 
 			memmove(buf, buf + used, len - used);
 			len -= used;
 			if (a.s->silent)
 				continue;
 			pthread_mutex_lock(&a.s->mu);
-			k = ++a.s->served;
-			if (k == a.s->stall_at)
+			if (++a.s->served == a.s->stall_at)
 				usleep((useconds_t)a.s->stall_ms * 1000);
 			pthread_mutex_unlock(&a.s->mu);
-			if (!t_send_all(a.fd, close_it ? a.s->resp_close : a.s->resp,
-					strlen(close_it ? a.s->resp_close : a.s->resp)))
+			if (!t_send_all(a.fd, reply, strlen(reply)))
 				goto out;
 			if (close_it)
 				shutdown(a.fd, SHUT_WR);	/* then wait for the client's close */
@@ -548,9 +537,9 @@ static bool t_srv_start(struct t_srv *s)
 
 	memset(body, 'b', T_BODY_LEN);
 	body[T_BODY_LEN] = '\0';
-	snprintf(s->resp, sizeof(s->resp),
+	snprintf(s->resp[0], sizeof(s->resp[0]),
 		 "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", T_BODY_LEN, body);
-	snprintf(s->resp_close, sizeof(s->resp_close),
+	snprintf(s->resp[1], sizeof(s->resp[1]),
 		 "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
 		 T_BODY_LEN, body);
 	pthread_mutex_init(&s->mu, NULL);
