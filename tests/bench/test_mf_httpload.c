@@ -562,20 +562,18 @@ static void t_srv_stop(struct t_srv *s)
 	close(s->lfd);
 }
 
-static bool t_have_uring(void)
+/* Sets @cfg to the defaults in @mode.  False when the kernel has no
+ * io_uring, which every loopback run needs. */
+static bool t_cfg(struct hl_cfg *cfg, enum hl_mode mode)
 {
 	struct io_uring ring;
 
+	hl_cfg_defaults(cfg);
+	cfg->mode = mode;
 	if (io_uring_queue_init(2, &ring, 0))
 		return false;
 	io_uring_queue_exit(&ring);
 	return true;
-}
-
-static void t_cfg(struct hl_cfg *cfg, enum hl_mode mode)
-{
-	hl_cfg_defaults(cfg);
-	cfg->mode = mode;
 }
 
 static struct hl_result t_res;
@@ -612,9 +610,8 @@ static bool test_loop_max(void)
 	struct t_srv s = { 0 };
 	struct hl_cfg cfg;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_MAX))
 		TEST_SKIP("io_uring unavailable");
-	t_cfg(&cfg, HL_MODE_MAX);
 	cfg.conns = 4;
 	cfg.warmup_s = 0.1;
 	cfg.duration_s = 0.5;
@@ -631,9 +628,8 @@ static bool test_loop_rate_hits_target(void)
 	struct hl_cfg cfg;
 	double achieved, rps;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_RATE))
 		TEST_SKIP("io_uring unavailable");
-	t_cfg(&cfg, HL_MODE_RATE);
 	cfg.rate = 2000;
 	cfg.conns = 8;
 	cfg.warmup_s = 0.3;
@@ -655,13 +651,12 @@ static bool test_loop_stall_charged_to_tail(void)
 	struct t_srv s = { .stall_at = 800, .stall_ms = 200 };
 	struct hl_cfg cfg;
 
-	if (!t_have_uring())
-		TEST_SKIP("io_uring unavailable");
 	/* 1000/s: request 800 is due at 0.8 s, inside the window.  During the
 	 * 200 ms stall ~200 requests fall due: their latency from the due time
 	 * spans 0..200 ms, ~13 % of the window, so p99 must be far above
 	 * 100 ms.  Only the 8 on the wire see it as service time (< 1 %). */
-	t_cfg(&cfg, HL_MODE_RATE);
+	if (!t_cfg(&cfg, HL_MODE_RATE))
+		TEST_SKIP("io_uring unavailable");
 	cfg.rate = 1000;
 	cfg.conns = 8;
 	cfg.warmup_s = 0.3;
@@ -679,9 +674,8 @@ static bool test_loop_new_conn(void)
 	struct t_srv s = { 0 };
 	struct hl_cfg cfg;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_NEWCONN))
 		TEST_SKIP("io_uring unavailable");
-	t_cfg(&cfg, HL_MODE_NEWCONN);
 	cfg.conns = 4;
 	cfg.warmup_s = 0.1;
 	cfg.duration_s = 0.5;
@@ -695,9 +689,8 @@ static bool test_loop_timeout_counted(void)
 	struct t_srv s = { .silent = true };
 	struct hl_cfg cfg;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_RATE))
 		TEST_SKIP("io_uring unavailable");
-	t_cfg(&cfg, HL_MODE_RATE);
 	cfg.rate = 100;
 	cfg.conns = 2;
 	cfg.warmup_s = 0;
@@ -715,9 +708,8 @@ static bool test_loop_idle_holds(void)
 	struct t_srv s = { .silent = true };
 	struct hl_cfg cfg;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_IDLE))
 		TEST_SKIP("io_uring unavailable");
-	t_cfg(&cfg, HL_MODE_IDLE);
 	cfg.idle_conns = 300;
 	cfg.connect_batch = 50;
 	cfg.settle_s = 0.2;
@@ -734,9 +726,8 @@ static bool test_loop_idle_sees_server_close(void)
 	struct t_srv s = { .close_at_accept = true };
 	struct hl_cfg cfg;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_IDLE))
 		TEST_SKIP("io_uring unavailable");
-	t_cfg(&cfg, HL_MODE_IDLE);
 	cfg.idle_conns = 100;
 	cfg.settle_s = 0.2;
 	cfg.hold_s = 0.01;
