@@ -236,8 +236,7 @@ struct hl_resp {
 
 static void hl_resp_reset(struct hl_resp *r)
 {
-	/* All zero is HL_RS_STATUS with nothing seen.  line[] needs no
-	 * clearing: line_len says how much of it is valid. */
+	/* Zero is HL_RS_STATUS; line_len says how much of line[] is valid. */
 	memset(r, 0, offsetof(struct hl_resp, line));
 }
 
@@ -1289,8 +1288,7 @@ static void hl_open_more(struct hl_loop *l)
 	}
 }
 
-/* Runs the opener until every slot's connect has resolved, @give_up has
- * passed or a signal came. */
+/* Opens slots until all have resolved, @give_up passes or a signal comes. */
 static void hl_open_all(struct hl_loop *l, uint64_t give_up)
 {
 	while (!hl_stop_requests && hl_now() < give_up &&
@@ -1359,8 +1357,7 @@ out:
 	return 0;
 }
 
-/* Rate mode: when request @i of a run started at @t0 falls due, @gap_ns
- * after request i - 1. */
+/* Rate mode: request @i falls due at @t0 + @i * @gap_ns. */
 static uint64_t hl_due(uint64_t t0, double gap_ns, uint64_t i)
 {
 	return t0 + (uint64_t)((double)i * gap_ns);
