@@ -67,6 +67,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,13 +236,8 @@ struct hl_resp {
 
 static void hl_resp_reset(struct hl_resp *r)
 {
-	/* line[] needs no clearing: line_len says how much of it is valid. */
-	r->state = HL_RS_STATUS;
-	r->status = 0;
-	r->http10 = r->has_len = r->chunked = false;
-	r->hdr_close = r->hdr_keep_alive = r->close = false;
-	r->line_len = r->line_total = r->head_bytes = 0;
-	r->content_length = r->body_left = r->body_bytes = 0;
+	/* Zero is HL_RS_STATUS; line_len says how much of line[] is valid. */
+	memset(r, 0, offsetof(struct hl_resp, line));
 }
 
 static int hl_resp_status_line(struct hl_resp *r, const char *s, size_t n)
@@ -758,6 +754,25 @@ static struct hl_conn *hl_fifo_pop(struct hl_loop *l)
 
 static int hl_conn_open(struct hl_loop *l, struct hl_conn *c);
 
+/* The slot @c has no socket: it tries again HL_RETRY_NS after @now. */
+static void hl_conn_retry(struct hl_conn *c, uint64_t now)
+{
+	c->state = HL_C_RETRY;
+	c->retry_at = now + HL_RETRY_NS;
+}
+
+/* Puts the socketless slot @c back to work: new-conn queues it for the
+ * next request, the keep-alive modes reconnect it. */
+static void hl_conn_reuse(struct hl_loop *l, struct hl_conn *c, uint64_t now)
+{
+	if (l->cfg->mode == HL_MODE_NEWCONN) {
+		c->state = HL_C_FREE;
+		hl_fifo_push(l, c);
+	} else if (hl_conn_open(l, c)) {
+		hl_conn_retry(c, now);
+	}
+}
+
 /* Closes the socket of a CLOSING slot once no operation refers to it, then
  * decides what the slot does next. */
 static void hl_conn_reap(struct hl_loop *l, struct hl_conn *c)
@@ -766,19 +781,12 @@ static void hl_conn_reap(struct hl_loop *l, struct hl_conn *c)
 		return;
 	close(c->fd);
 	c->fd = -1;
-	if (l->cfg->mode == HL_MODE_IDLE || l->stopping) {
+	if (l->cfg->mode == HL_MODE_IDLE || l->stopping)
 		c->state = HL_C_DEAD;
-	} else if (c->backoff) {
-		/* A failed connect: do not hammer a target that refuses. */
-		c->state = HL_C_RETRY;
-		c->retry_at = hl_now() + HL_RETRY_NS;
-	} else if (l->cfg->mode == HL_MODE_NEWCONN) {
-		c->state = HL_C_FREE;
-		hl_fifo_push(l, c);
-	} else if (hl_conn_open(l, c)) {
-		c->state = HL_C_RETRY;
-		c->retry_at = hl_now() + HL_RETRY_NS;
-	}
+	else if (c->backoff)	/* a failed connect: do not hammer a refuser */
+		hl_conn_retry(c, hl_now());
+	else
+		hl_conn_reuse(l, c, hl_now());
 }
 
 /* Shuts the connection down; shutdown() wakes its armed recv, and the slot
@@ -876,19 +884,25 @@ static int hl_conn_open(struct hl_loop *l, struct hl_conn *c)
 	return 0;
 }
 
-/* Puts a request due at @t_due on the open connection @c. */
-static void hl_req_start(struct hl_loop *l, struct hl_conn *c, uint64_t t_due,
+/* Makes @c carry a request due at @t_due that starts out at @now. */
+static void hl_req_begin(struct hl_loop *l, struct hl_conn *c, uint64_t t_due,
 			 uint64_t now)
 {
 	c->busy = true;
 	c->measured = hl_in_window(l, t_due);
 	c->t_due = t_due;
 	c->t_sent = now;
-	c->req_off = 0;
-	hl_resp_reset(&c->resp);
 	l->busy++;
 	if (c->measured && now < l->we)
 		l->res->sent_in_window++;
+}
+
+/* Puts the request of the open connection @c on the wire at @now. */
+static void hl_req_send(struct hl_loop *l, struct hl_conn *c, uint64_t now)
+{
+	c->t_sent = now;
+	c->req_off = 0;
+	hl_resp_reset(&c->resp);
 	if (hl_send(l, c))
 		hl_conn_fail(l, c, HL_ERR_IO, false);
 }
@@ -943,31 +957,22 @@ static void hl_on_connect(struct hl_loop *l, struct hl_conn *c, int res)
 		hl_conn_reap(l, c);
 		return;
 	}
-	if (res < 0) {
+	if (res < 0)
 		hl_warn(l, "connect", res == -ECANCELED ? ETIMEDOUT : -res);
+	if (res < 0 || hl_arm_recv(l, c)) {
 		if (l->cfg->mode == HL_MODE_IDLE)
 			l->res->idle_failed++;
 		hl_conn_fail(l, c, HL_ERR_CONNECT, true);
 		return;
 	}
 	c->state = HL_C_OPEN;
-	if (hl_arm_recv(l, c)) {
-		if (l->cfg->mode == HL_MODE_IDLE)
-			l->res->idle_failed++;
-		hl_conn_fail(l, c, HL_ERR_CONNECT, true);
-		return;
-	}
 	switch (l->cfg->mode) {
 	case HL_MODE_IDLE:
 		l->res->idle_established++;
 		break;
 	case HL_MODE_NEWCONN:
 		/* The request began with the connect (t_due); now it goes out. */
-		c->t_sent = hl_now();
-		c->req_off = 0;
-		hl_resp_reset(&c->resp);
-		if (hl_send(l, c))
-			hl_conn_fail(l, c, HL_ERR_IO, false);
+		hl_req_send(l, c, hl_now());
 		break;
 	default:
 		hl_fifo_push(l, c);
@@ -1180,13 +1185,23 @@ static uint32_t hl_pow2_at_least(uint32_t v)
 	return p;
 }
 
+/* A ring for HL_SQ_ENTRIES submissions and HL_CQ_ENTRIES completions. */
+static int hl_ring_init(struct io_uring *ring, unsigned int flags)
+{
+	struct io_uring_params p = {
+		.flags = flags | IORING_SETUP_CQSIZE,
+		.cq_entries = HL_CQ_ENTRIES,
+	};
+
+	return io_uring_queue_init_params(HL_SQ_ENTRIES, ring, &p);
+}
+
 /* Sets up @l for @cfg: ring, buffer ring, @nconns slots, the request.  On
  * failure returns -errno; hl_loop_free() releases what was made either way. */
 static int hl_loop_init(struct hl_loop *l, const struct hl_cfg *cfg,
 			struct hl_result *res, uint32_t nconns)
 {
-	struct io_uring_params p;
-	struct io_uring_buf_reg reg;
+	struct io_uring_buf_reg reg = { 0 };
 	void *mem = NULL;
 	int err, n;
 
@@ -1230,23 +1245,16 @@ static int hl_loop_init(struct hl_loop *l, const struct hl_cfg *cfg,
 		return -ENOMEM;
 
 	/* One issuer, and completions handled only when we wait: the kernel
-	 * does not interrupt the thread for task work between waits. */
-	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-		  IORING_SETUP_CQSIZE;
-	p.cq_entries = HL_CQ_ENTRIES;
-	err = io_uring_queue_init_params(HL_SQ_ENTRIES, &l->ring, &p);
-	if (err == -EINVAL) {
-		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_CQSIZE;
-		p.cq_entries = HL_CQ_ENTRIES;
-		err = io_uring_queue_init_params(HL_SQ_ENTRIES, &l->ring, &p);
-	}
+	 * does not interrupt the thread for task work between waits.  A
+	 * kernel without those flags gets a plain ring. */
+	err = hl_ring_init(&l->ring, IORING_SETUP_SINGLE_ISSUER |
+				     IORING_SETUP_DEFER_TASKRUN);
+	if (err == -EINVAL)
+		err = hl_ring_init(&l->ring, 0);
 	if (err)
 		return err;
 	l->ring_up = true;
 
-	memset(&reg, 0, sizeof(reg));
 	reg.ring_addr = (uint64_t)(uintptr_t)l->br;
 	reg.ring_entries = l->nbufs;
 	reg.bgid = HL_BGID;
@@ -1275,9 +1283,18 @@ static void hl_open_more(struct hl_loop *l)
 			c->state = HL_C_DEAD;
 		} else {
 			l->res->conn_errors++;
-			c->state = HL_C_RETRY;
-			c->retry_at = hl_now() + HL_RETRY_NS;
+			hl_conn_retry(c, hl_now());
 		}
+	}
+}
+
+/* Opens slots until all have resolved, @give_up passes or a signal comes. */
+static void hl_open_all(struct hl_loop *l, uint64_t give_up)
+{
+	while (!hl_stop_requests && hl_now() < give_up &&
+	       (l->next_open < l->nconns || l->connecting)) {
+		hl_open_more(l);
+		hl_wait(l, hl_now() + HL_IDLE_TICK_NS);
 	}
 }
 
@@ -1301,12 +1318,7 @@ static void hl_scan(struct hl_loop *l, uint64_t now)
 		} else if (c->state == HL_C_LINGER && now > c->t_sent + l->timeout_ns) {
 			hl_conn_close(l, c, false);
 		} else if (c->state == HL_C_RETRY && now >= c->retry_at && !l->stopping) {
-			if (l->cfg->mode == HL_MODE_NEWCONN) {
-				c->state = HL_C_FREE;
-				hl_fifo_push(l, c);
-			} else if (hl_conn_open(l, c)) {
-				c->retry_at = now + HL_RETRY_NS;
-			}
+			hl_conn_reuse(l, c, now);
 		}
 	}
 }
@@ -1319,10 +1331,7 @@ static int hl_run_idle(struct hl_loop *l)
 	struct hl_result *res = l->res;
 	uint64_t t_start = hl_now(), t_ready, t_end, now;
 
-	while (!hl_stop_requests && (l->next_open < l->nconns || l->connecting)) {
-		hl_open_more(l);
-		hl_wait(l, hl_now() + HL_IDLE_TICK_NS);
-	}
+	hl_open_all(l, UINT64_MAX);
 	now = hl_now();
 	res->idle_connect_s = (double)(now - t_start) / 1e9;
 	/* Settle: a proxy that accepts and then drops (policy, limits) does so
@@ -1348,6 +1357,12 @@ out:
 	return 0;
 }
 
+/* Rate mode: request @i falls due at @t0 + @i * @gap_ns. */
+static uint64_t hl_due(uint64_t t0, double gap_ns, uint64_t i)
+{
+	return t0 + (uint64_t)((double)i * gap_ns);
+}
+
 /* Rate, max and new-conn.  Returns 0, or -ENOTCONN when no keep-alive
  * connection could be opened at all. */
 static int hl_run_load(struct hl_loop *l)
@@ -1355,20 +1370,14 @@ static int hl_run_load(struct hl_loop *l)
 	const struct hl_cfg *cfg = l->cfg;
 	struct hl_result *res = l->res;
 	enum hl_mode mode = cfg->mode;
-	double ns_per_req = mode == HL_MODE_RATE ? 1e9 / cfg->rate : 0;
+	double gap_ns = mode == HL_MODE_RATE ? 1e9 / cfg->rate : 0;
 	uint64_t t0, now, next_scan, deadline = UINT64_MAX;
 	uint64_t next_gen = 0, next_send = 0;	/* rate: queue = [next_send, next_gen) */
 	bool gen_done = false, draining = false;
 	int stops_seen = 0;
 
 	if (hl_keepalive(l)) {
-		uint64_t give_up = hl_now() + l->timeout_ns + HL_NS;
-
-		while (!hl_stop_requests && (l->next_open < l->nconns || l->connecting) &&
-		       hl_now() < give_up) {
-			hl_open_more(l);
-			hl_wait(l, hl_now() + HL_IDLE_TICK_NS);
-		}
+		hl_open_all(l, hl_now() + l->timeout_ns + HL_NS);
 		res->conns_open = hl_count_state(l, HL_C_OPEN);
 		if (!res->conns_open) {
 			fprintf(stderr, "mf_httpload: no connection to %s could be opened\n",
@@ -1403,7 +1412,7 @@ static int hl_run_load(struct hl_loop *l)
 		switch (mode) {
 		case HL_MODE_RATE:
 			while (!gen_done) {
-				uint64_t t = t0 + (uint64_t)((double)next_gen * ns_per_req);
+				uint64_t t = hl_due(t0, gap_ns, next_gen);
 
 				if (t > now)
 					break;
@@ -1415,39 +1424,30 @@ static int hl_run_load(struct hl_loop *l)
 				next_gen++;
 			}
 			while (next_send < next_gen && (c = hl_fifo_pop(l))) {
-				hl_req_start(l, c, t0 + (uint64_t)((double)next_send * ns_per_req),
-					     now);
-				next_send++;
+				uint64_t t = hl_due(t0, gap_ns, next_send++);
+
+				hl_req_begin(l, c, t, now);
+				hl_req_send(l, c, now);
 			}
 			break;
 		case HL_MODE_MAX:
 			while (now < l->we && (c = hl_fifo_pop(l))) {
 				res->requests += hl_in_window(l, now);
-				hl_req_start(l, c, now, now);
+				hl_req_begin(l, c, now, now);
+				hl_req_send(l, c, now);
 			}
 			gen_done = now >= l->we;
 			break;
 		case HL_MODE_NEWCONN:
 			while (now < l->we && (c = hl_fifo_pop(l))) {
-				int err;
-
-				c->busy = true;
-				c->measured = hl_in_window(l, now);
-				c->t_due = c->t_sent = now;
-				l->busy++;
+				/* The request starts with the connect. */
+				hl_req_begin(l, c, now, now);
 				res->requests += c->measured;
-				if (c->measured)
-					res->sent_in_window++;
-				err = hl_conn_open(l, c);
-				if (err) {
-					/* No socket: fail it and retry the slot later. */
-					c->busy = false;
-					l->busy--;
-					if (c->measured)
-						res->err[HL_ERR_CONNECT]++;
-					c->state = HL_C_RETRY;
-					c->retry_at = now + HL_RETRY_NS;
-				}
+				if (hl_conn_open(l, c) == 0)
+					continue;
+				/* No socket: fail it, retry the slot later. */
+				hl_conn_fail(l, c, HL_ERR_CONNECT, false);
+				hl_conn_retry(c, now);
 			}
 			gen_done = now >= l->we;
 			break;
@@ -1467,8 +1467,8 @@ static int hl_run_load(struct hl_loop *l)
 				if (l->conns[i].busy)
 					hl_conn_fail(l, &l->conns[i], HL_ERR_TIMEOUT, false);
 			for (; next_send < next_gen; next_send++)
-				res->err[HL_ERR_UNSENT] +=
-					t0 + (uint64_t)((double)next_send * ns_per_req) >= l->ws;
+				if (hl_due(t0, gap_ns, next_send) >= l->ws)
+					res->err[HL_ERR_UNSENT]++;
 			break;
 		}
 		if (now >= next_scan) {
@@ -1477,7 +1477,7 @@ static int hl_run_load(struct hl_loop *l)
 		}
 		wake = next_scan;
 		if (mode == HL_MODE_RATE && !gen_done) {
-			uint64_t t = t0 + (uint64_t)((double)next_gen * ns_per_req);
+			uint64_t t = hl_due(t0, gap_ns, next_gen);
 
 			if (t < wake)
 				wake = t;
@@ -1570,6 +1570,9 @@ static uint64_t hl_errors(const struct hl_result *res)
 
 static void hl_print_json(FILE *f, const struct hl_cfg *cfg, const struct hl_result *res)
 {
+	double rps = res->window_s > 0 ?
+		     (double)res->done_in_window / res->window_s : 0;
+
 	fprintf(f, "{\"mode\":\"%s\",\"url\":", hl_mode_names[cfg->mode]);
 	hl_json_string(f, cfg->url);
 	if (cfg->mode == HL_MODE_IDLE) {
@@ -1587,11 +1590,9 @@ static void hl_print_json(FILE *f, const struct hl_cfg *cfg, const struct hl_res
 	if (cfg->mode == HL_MODE_RATE)
 		fprintf(f, ",\"target_rate\":%.3f,\"achieved_rate\":%.3f", cfg->rate,
 			res->window_s > 0 ? (double)res->sent_in_window / res->window_s : 0);
-	fprintf(f, ",\"rps\":%.3f", res->window_s > 0 ?
-		(double)res->done_in_window / res->window_s : 0);
-	if (cfg->mode == HL_MODE_NEWCONN)
-		fprintf(f, ",\"cps\":%.3f", res->window_s > 0 ?
-			(double)res->done_in_window / res->window_s : 0);
+	fprintf(f, ",\"rps\":%.3f", rps);
+	if (cfg->mode == HL_MODE_NEWCONN)	/* one request per connection */
+		fprintf(f, ",\"cps\":%.3f", rps);
 	fprintf(f, ",\"duration_s\":%.3f,\"warmup_s\":%.3f,\"requests\":%" PRIu64
 		",\"ok_2xx\":%" PRIu64 ",\"non_2xx\":%" PRIu64 ",\"errors\":%" PRIu64
 		",\"error_kinds\":{", res->window_s, cfg->warmup_s, res->requests,
@@ -1622,116 +1623,114 @@ static void hl_usage(FILE *f)
 		"         --connect-batch K (256)  --spin-us N (0: poll when due within N us)\n");
 }
 
-static int hl_num(const char *s, double lo, double hi, double *out)
+/* What an option does with its argument; those before HL_ARG_URL take none. */
+enum hl_arg {
+	HL_ARG_MODE,		/* picks its mode, nothing more */
+	HL_ARG_HELP,
+	HL_ARG_URL,
+	HL_ARG_HOST,
+	HL_ARG_NUM,		/* a double in [lo, hi] */
+	HL_ARG_COUNT,		/* a number in [lo, hi], kept as a uint32_t */
+};
+
+#define HL_AT(field)	offsetof(struct hl_cfg, field)
+
+/* getopt_long()'s options in this order, each with the range of its
+ * number and where in struct hl_cfg that goes, and the mode it picks
+ * (0: none). */
+static const struct hl_opt {
+	const char *name;
+	enum hl_arg arg;
+	double lo, hi;
+	size_t off;
+	enum hl_mode mode;
+} hl_opts[] = {
+	{ "url", HL_ARG_URL, 0, 0, 0, 0 },
+	{ "host", HL_ARG_HOST, 0, 0, 0, 0 },
+	{ "rate", HL_ARG_NUM, 0.001, 1e8, HL_AT(rate), HL_MODE_RATE },
+	{ "max", HL_ARG_MODE, 0, 0, 0, HL_MODE_MAX },
+	{ "new-conn", HL_ARG_MODE, 0, 0, 0, HL_MODE_NEWCONN },
+	{ "idle", HL_ARG_COUNT, 1, 4e6, HL_AT(idle_conns), HL_MODE_IDLE },
+	{ "hold", HL_ARG_NUM, 0, 1e7, HL_AT(hold_s), 0 },
+	{ "conns", HL_ARG_COUNT, 1, 1e6, HL_AT(conns), 0 },
+	{ "duration", HL_ARG_NUM, 0.001, 1e7, HL_AT(duration_s), 0 },
+	{ "warmup", HL_ARG_NUM, 0, 1e7, HL_AT(warmup_s), 0 },
+	{ "timeout", HL_ARG_NUM, 0.001, 3600, HL_AT(timeout_s), 0 },
+	{ "connect-batch", HL_ARG_COUNT, 1, 1e6, HL_AT(connect_batch), 0 },
+	{ "settle", HL_ARG_NUM, 0, 3600, HL_AT(settle_s), 0 },
+	{ "spin-us", HL_ARG_NUM, 0, 1e6, HL_AT(spin_us), 0 },
+	{ "help", HL_ARG_HELP, 0, 0, 0, 0 },
+	{ 0 },
+};
+
+/* Stores @s, the argument of the numeric option @opt, in @cfg. */
+static int hl_num(const struct hl_opt *opt, const char *s, struct hl_cfg *cfg)
 {
-	char *end;
+	char *field = (char *)cfg + opt->off, *end;
 	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi))
+	if (errno || end == s || *end || !(v >= opt->lo && v <= opt->hi))
 		return -EINVAL;
-	*out = v;
+	if (opt->arg == HL_ARG_COUNT)
+		*(uint32_t *)field = (uint32_t)v;
+	else
+		*(double *)field = v;
 	return 0;
 }
 
 /* Parses argv into @cfg.  Returns 0, or -EINVAL after printing why. */
 static int hl_parse_args(int argc, char **argv, struct hl_cfg *cfg)
 {
-	enum { O_URL = 256, O_HOST, O_RATE, O_MAX, O_NEWCONN, O_IDLE, O_HOLD,
-	       O_CONNS, O_DURATION, O_WARMUP, O_TIMEOUT, O_BATCH, O_SETTLE, O_SPIN, O_HELP };
-	static const struct option opts[] = {
-		{ "url", required_argument, NULL, O_URL },
-		{ "host", required_argument, NULL, O_HOST },
-		{ "rate", required_argument, NULL, O_RATE },
-		{ "max", no_argument, NULL, O_MAX },
-		{ "new-conn", no_argument, NULL, O_NEWCONN },
-		{ "idle", required_argument, NULL, O_IDLE },
-		{ "hold", required_argument, NULL, O_HOLD },
-		{ "conns", required_argument, NULL, O_CONNS },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "warmup", required_argument, NULL, O_WARMUP },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "connect-batch", required_argument, NULL, O_BATCH },
-		{ "settle", required_argument, NULL, O_SETTLE },
-		{ "spin-us", required_argument, NULL, O_SPIN },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
+	/* The all-zero entry after the last ends the table, as it must. */
+	struct option lopts[sizeof(hl_opts) / sizeof(hl_opts[0])] = { { 0 } };
 	const char *url = NULL;
 	int modes = 0, o;
-	double v;
 
+	for (int i = 0; hl_opts[i].name; i++) {
+		lopts[i].name = hl_opts[i].name;
+		lopts[i].has_arg = hl_opts[i].arg < HL_ARG_URL ? no_argument :
+				   required_argument;
+		lopts[i].val = 256 + i;		/* past every short option */
+	}
 	hl_cfg_defaults(cfg);
 	optind = 0;	/* glibc: 0 re-initialises, so a second parse works */
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		const struct hl_opt *opt;
 		int err = 0;
 
-		switch (o) {
-		case O_URL:
+		if (o < 256) {
+			hl_usage(stderr);
+			return -EINVAL;
+		}
+		opt = &hl_opts[o - 256];
+		if (opt->mode) {
+			cfg->mode = opt->mode;
+			modes++;
+		}
+		switch (opt->arg) {
+		case HL_ARG_MODE:
+			break;
+		case HL_ARG_HELP:
+			hl_usage(stdout);
+			exit(0);
+		case HL_ARG_URL:
 			url = optarg;
 			break;
-		case O_HOST:
+		case HL_ARG_HOST:
 			if (strlen(optarg) >= sizeof(cfg->host) || strpbrk(optarg, "\r\n"))
 				err = -EINVAL;
 			else
 				snprintf(cfg->host, sizeof(cfg->host), "%s", optarg);
 			break;
-		case O_RATE:
-			cfg->mode = HL_MODE_RATE;
-			modes++;
-			err = hl_num(optarg, 0.001, 1e8, &cfg->rate);
-			break;
-		case O_MAX:
-			cfg->mode = HL_MODE_MAX;
-			modes++;
-			break;
-		case O_NEWCONN:
-			cfg->mode = HL_MODE_NEWCONN;
-			modes++;
-			break;
-		case O_IDLE:
-			cfg->mode = HL_MODE_IDLE;
-			modes++;
-			err = hl_num(optarg, 1, 4e6, &v);
-			cfg->idle_conns = (uint32_t)v;
-			break;
-		case O_HOLD:
-			err = hl_num(optarg, 0, 1e7, &cfg->hold_s);
-			break;
-		case O_CONNS:
-			err = hl_num(optarg, 1, 1e6, &v);
-			cfg->conns = (uint32_t)v;
-			break;
-		case O_DURATION:
-			err = hl_num(optarg, 0.001, 1e7, &cfg->duration_s);
-			break;
-		case O_WARMUP:
-			err = hl_num(optarg, 0, 1e7, &cfg->warmup_s);
-			break;
-		case O_TIMEOUT:
-			err = hl_num(optarg, 0.001, 3600, &cfg->timeout_s);
-			break;
-		case O_BATCH:
-			err = hl_num(optarg, 1, 1e6, &v);
-			cfg->connect_batch = (uint32_t)v;
-			break;
-		case O_SETTLE:
-			err = hl_num(optarg, 0, 3600, &cfg->settle_s);
-			break;
-		case O_SPIN:
-			err = hl_num(optarg, 0, 1e6, &cfg->spin_us);
-			break;
-		case O_HELP:
-			hl_usage(stdout);
-			exit(0);
 		default:
-			hl_usage(stderr);
-			return -EINVAL;
+			err = hl_num(opt, optarg, cfg);
+			break;
 		}
 		if (err) {
 			fprintf(stderr, "mf_httpload: bad value for --%s: %s\n",
-				opts[o - O_URL].name, optarg);
+				opt->name, optarg);
 			return -EINVAL;
 		}
 	}

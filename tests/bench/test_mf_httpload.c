@@ -133,25 +133,17 @@ static bool t_check_dist(enum t_dist d, size_t n)
 	return ok;
 }
 
-static bool test_hist_percentiles_log_uniform(void)
-{
-	return t_check_dist(T_LOG_UNIFORM, 300000);
-}
+/* test_hist_percentiles_<name>: @n samples of @dist, a case of its own. */
+#define T_DIST_CASE(name, dist, n)					\
+	static bool test_hist_percentiles_##name(void)			\
+	{								\
+		return t_check_dist(dist, n);				\
+	}
 
-static bool test_hist_percentiles_pareto(void)
-{
-	return t_check_dist(T_PARETO, 300000);
-}
-
-static bool test_hist_percentiles_bimodal(void)
-{
-	return t_check_dist(T_BIMODAL, 300000);
-}
-
-static bool test_hist_percentiles_constant(void)
-{
-	return t_check_dist(T_CONSTANT, 1000);
-}
+T_DIST_CASE(log_uniform, T_LOG_UNIFORM, 300000)
+T_DIST_CASE(pareto, T_PARETO, 300000)
+T_DIST_CASE(bimodal, T_BIMODAL, 300000)
+T_DIST_CASE(constant, T_CONSTANT, 1000)
 
 static bool test_hist_over_range_clamps(void)
 {
@@ -434,8 +426,7 @@ struct t_srv {
 	bool silent;		/* read requests, never answer */
 	pthread_mutex_t mu;
 	long served;
-	char resp[256];
-	char resp_close[256];
+	char resp[2][256];	/* [1]: the answer to "Connection: close" */
 };
 
 #define T_BODY_LEN 100
@@ -477,19 +468,17 @@ static void *t_srv_conn(void *arg)
 		while ((end = memmem(buf, len, "\r\n\r\n", 4))) {
 			size_t used = (size_t)(end + 4 - buf);
 			bool close_it = memmem(buf, used, "Connection: close", 17) != NULL;
-			long k;
+			const char *reply = a.s->resp[close_it];
 
 			memmove(buf, buf + used, len - used);
 			len -= used;
 			if (a.s->silent)
 				continue;
 			pthread_mutex_lock(&a.s->mu);
-			k = ++a.s->served;
-			if (k == a.s->stall_at)
+			if (++a.s->served == a.s->stall_at)
 				usleep((useconds_t)a.s->stall_ms * 1000);
 			pthread_mutex_unlock(&a.s->mu);
-			if (!t_send_all(a.fd, close_it ? a.s->resp_close : a.s->resp,
-					strlen(close_it ? a.s->resp_close : a.s->resp)))
+			if (!t_send_all(a.fd, reply, strlen(reply)))
 				goto out;
 			if (close_it)
 				shutdown(a.fd, SHUT_WR);	/* then wait for the client's close */
@@ -548,9 +537,9 @@ static bool t_srv_start(struct t_srv *s)
 
 	memset(body, 'b', T_BODY_LEN);
 	body[T_BODY_LEN] = '\0';
-	snprintf(s->resp, sizeof(s->resp),
+	snprintf(s->resp[0], sizeof(s->resp[0]),
 		 "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", T_BODY_LEN, body);
-	snprintf(s->resp_close, sizeof(s->resp_close),
+	snprintf(s->resp[1], sizeof(s->resp[1]),
 		 "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
 		 T_BODY_LEN, body);
 	pthread_mutex_init(&s->mu, NULL);
@@ -573,52 +562,60 @@ static void t_srv_stop(struct t_srv *s)
 	close(s->lfd);
 }
 
-static bool t_have_uring(void)
+/* Sets @cfg to the defaults in @mode.  False when the kernel has no
+ * io_uring, which every loopback run needs. */
+static bool t_cfg(struct hl_cfg *cfg, enum hl_mode mode)
 {
 	struct io_uring ring;
 
+	hl_cfg_defaults(cfg);
+	cfg->mode = mode;
 	if (io_uring_queue_init(2, &ring, 0))
 		return false;
 	io_uring_queue_exit(&ring);
 	return true;
 }
 
-static void t_cfg(struct hl_cfg *cfg, const struct t_srv *s, enum hl_mode mode)
-{
-	char url[64];
+static struct hl_result t_res;
 
-	hl_cfg_defaults(cfg);
+/*
+ * Starts @s, points @cfg at it and runs @cfg into t_res, then stops @s.
+ * With @ready, the line idle mode prints once its connections settle must
+ * be exactly that.  The figures go to stderr: run.sh shows them when a
+ * case fails.
+ */
+static bool t_run(struct t_srv *s, struct hl_cfg *cfg, const char *ready)
+{
+	char url[64], *out = NULL;
+	size_t len = 0;
+	bool ok;
+
+	if (!ASSERT_TRUE(t_srv_start(s)))
+		return false;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/bench", s->port);
 	hl_parse_url(cfg, url);
-	cfg->mode = mode;
+	cfg->ready_out = open_memstream(&out, &len);
+	ok = ASSERT_TRUE(cfg->ready_out) && ASSERT_EQ(hl_run(cfg, &t_res), 0);
+	if (cfg->ready_out)
+		fclose(cfg->ready_out);
+	t_srv_stop(s);
+	hl_print_json(stderr, cfg, &t_res);
+	ok = ok && (!ready || ASSERT_STREQ(out, ready));
+	free(out);
+	return ok;
 }
-
-static void t_show(const struct hl_cfg *cfg, const struct hl_result *res)
-{
-	/* The figures go to stderr: run.sh shows them when a case fails. */
-	hl_print_json(stderr, cfg, res);
-}
-
-static struct hl_result t_res;
 
 static bool test_loop_max(void)
 {
 	struct t_srv s = { 0 };
 	struct hl_cfg cfg;
-	bool ok;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_MAX))
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_MAX);
 	cfg.conns = 4;
 	cfg.warmup_s = 0.1;
 	cfg.duration_s = 0.5;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
-	return ok && ASSERT_TRUE(t_res.requests > 100) &&
+	return t_run(&s, &cfg, NULL) && ASSERT_TRUE(t_res.requests > 100) &&
 	       ASSERT_EQ(t_res.ok_2xx, t_res.requests) && ASSERT_EQ(hl_errors(&t_res), 0) &&
 	       ASSERT_EQ(t_res.lat.count, t_res.ok_2xx) &&
 	       ASSERT_EQ(t_res.body_bytes, t_res.ok_2xx * T_BODY_LEN) &&
@@ -630,24 +627,20 @@ static bool test_loop_rate_hits_target(void)
 	struct t_srv s = { 0 };
 	struct hl_cfg cfg;
 	double achieved, rps;
-	bool ok;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_RATE))
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_RATE);
 	cfg.rate = 2000;
 	cfg.conns = 8;
 	cfg.warmup_s = 0.3;
 	cfg.duration_s = 1.5;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
+	if (!t_run(&s, &cfg, NULL))
+		return false;
 	achieved = (double)t_res.sent_in_window / t_res.window_s;
 	rps = (double)t_res.done_in_window / t_res.window_s;
 	/* Due times are i/rate exactly: the window holds 3000 of them. */
-	return ok && ASSERT_EQ(t_res.requests, 3000) && ASSERT_EQ(t_res.ok_2xx, 3000) &&
+	return ASSERT_EQ(t_res.requests, 3000) &&
+	       ASSERT_EQ(t_res.ok_2xx, 3000) &&
 	       ASSERT_EQ(hl_errors(&t_res), 0) &&
 	       ASSERT_TRUE(achieved > 1980 && achieved < 2020) &&
 	       ASSERT_TRUE(rps > 1980 && rps < 2020);
@@ -657,25 +650,19 @@ static bool test_loop_stall_charged_to_tail(void)
 {
 	struct t_srv s = { .stall_at = 800, .stall_ms = 200 };
 	struct hl_cfg cfg;
-	bool ok;
 
-	if (!t_have_uring())
-		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
 	/* 1000/s: request 800 is due at 0.8 s, inside the window.  During the
 	 * 200 ms stall ~200 requests fall due: their latency from the due time
 	 * spans 0..200 ms, ~13 % of the window, so p99 must be far above
 	 * 100 ms.  Only the 8 on the wire see it as service time (< 1 %). */
-	t_cfg(&cfg, &s, HL_MODE_RATE);
+	if (!t_cfg(&cfg, HL_MODE_RATE))
+		TEST_SKIP("io_uring unavailable");
 	cfg.rate = 1000;
 	cfg.conns = 8;
 	cfg.warmup_s = 0.3;
 	cfg.duration_s = 1.2;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
-	return ok && ASSERT_EQ(hl_errors(&t_res), 0) && ASSERT_EQ(t_res.ok_2xx, 1200) &&
+	return t_run(&s, &cfg, NULL) && ASSERT_EQ(hl_errors(&t_res), 0) &&
+	       ASSERT_EQ(t_res.ok_2xx, 1200) &&
 	       ASSERT_TRUE(hl_hist_quantile(&t_res.lat, 1.0) >= 190 * 1000000ull) &&
 	       ASSERT_TRUE(hl_hist_quantile(&t_res.lat, 0.99) >= 100 * 1000000ull) &&
 	       ASSERT_TRUE(hl_hist_quantile(&t_res.svc, 0.99) < 50 * 1000000ull) &&
@@ -686,20 +673,13 @@ static bool test_loop_new_conn(void)
 {
 	struct t_srv s = { 0 };
 	struct hl_cfg cfg;
-	bool ok;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_NEWCONN))
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_NEWCONN);
 	cfg.conns = 4;
 	cfg.warmup_s = 0.1;
 	cfg.duration_s = 0.5;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
-	return ok && ASSERT_TRUE(t_res.requests > 50) &&
+	return t_run(&s, &cfg, NULL) && ASSERT_TRUE(t_res.requests > 50) &&
 	       ASSERT_EQ(t_res.ok_2xx, t_res.requests) && ASSERT_EQ(hl_errors(&t_res), 0) &&
 	       ASSERT_EQ(t_res.conn_errors, 0);
 }
@@ -708,24 +688,18 @@ static bool test_loop_timeout_counted(void)
 {
 	struct t_srv s = { .silent = true };
 	struct hl_cfg cfg;
-	bool ok;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_RATE))
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_RATE);
 	cfg.rate = 100;
 	cfg.conns = 2;
 	cfg.warmup_s = 0;
 	cfg.duration_s = 0.3;
 	cfg.timeout_s = 0.2;
-	ok = ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
 	/* Every request fails: timed out on the wire, or never sent. */
-	return ok && ASSERT_EQ(t_res.requests, 30) && ASSERT_EQ(t_res.ok_2xx, 0) &&
-	       ASSERT_EQ(hl_errors(&t_res), 30) && ASSERT_TRUE(t_res.err[HL_ERR_TIMEOUT] >= 2) &&
+	return t_run(&s, &cfg, NULL) && ASSERT_EQ(t_res.requests, 30) &&
+	       ASSERT_EQ(t_res.ok_2xx, 0) && ASSERT_EQ(hl_errors(&t_res), 30) &&
+	       ASSERT_TRUE(t_res.err[HL_ERR_TIMEOUT] >= 2) &&
 	       ASSERT_EQ(t_res.lat.count, 0);
 }
 
@@ -733,60 +707,34 @@ static bool test_loop_idle_holds(void)
 {
 	struct t_srv s = { .silent = true };
 	struct hl_cfg cfg;
-	char *out = NULL;
-	size_t len = 0;
-	bool ok;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_IDLE))
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_IDLE);
 	cfg.idle_conns = 300;
 	cfg.connect_batch = 50;
 	cfg.settle_s = 0.2;
 	cfg.hold_s = 0.2;
-	cfg.ready_out = open_memstream(&out, &len);
-	ok = ASSERT_TRUE(cfg.ready_out) && ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	if (cfg.ready_out)
-		fclose(cfg.ready_out);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
-	ok = ok && ASSERT_STREQ(out, "idle_open=300 idle_failed=0\n") &&
-	     ASSERT_EQ(t_res.idle_established, 300) && ASSERT_EQ(t_res.idle_open_end, 300) &&
-	     ASSERT_EQ(t_res.idle_dropped_settle + t_res.idle_dropped_hold, 0);
-	free(out);
-	return ok;
+	return t_run(&s, &cfg, "idle_open=300 idle_failed=0\n") &&
+	       ASSERT_EQ(t_res.idle_established, 300) &&
+	       ASSERT_EQ(t_res.idle_open_end, 300) &&
+	       ASSERT_EQ(t_res.idle_dropped_settle +
+			 t_res.idle_dropped_hold, 0);
 }
 
 static bool test_loop_idle_sees_server_close(void)
 {
 	struct t_srv s = { .close_at_accept = true };
 	struct hl_cfg cfg;
-	char *out = NULL;
-	size_t len = 0;
-	bool ok;
 
-	if (!t_have_uring())
+	if (!t_cfg(&cfg, HL_MODE_IDLE))
 		TEST_SKIP("io_uring unavailable");
-	if (!ASSERT_TRUE(t_srv_start(&s)))
-		return false;
-	t_cfg(&cfg, &s, HL_MODE_IDLE);
 	cfg.idle_conns = 100;
 	cfg.settle_s = 0.2;
 	cfg.hold_s = 0.01;
-	cfg.ready_out = open_memstream(&out, &len);
-	ok = ASSERT_TRUE(cfg.ready_out) && ASSERT_EQ(hl_run(&cfg, &t_res), 0);
-	if (cfg.ready_out)
-		fclose(cfg.ready_out);
-	t_srv_stop(&s);
-	t_show(&cfg, &t_res);
 	/* Accepted, then closed: none may be reported open. */
-	ok = ok && ASSERT_STREQ(out, "idle_open=0 idle_failed=100\n") &&
-	     ASSERT_EQ(t_res.idle_open_ready, 0) &&
-	     ASSERT_EQ(t_res.idle_failed + t_res.idle_dropped_settle, 100);
-	free(out);
-	return ok;
+	return t_run(&s, &cfg, "idle_open=0 idle_failed=100\n") &&
+	       ASSERT_EQ(t_res.idle_open_ready, 0) &&
+	       ASSERT_EQ(t_res.idle_failed + t_res.idle_dropped_settle, 100);
 }
 
 int main(void)
