@@ -34,9 +34,12 @@
 #include "policy/validate.h"
 #include "../../agent/policy.h"
 
-/* The apiVersion line of a meshforge (and of a Kuma) document. */
-#define RH_API "apiVersion: meshforge.io/v1alpha1\n"
-#define RH_KUMA "apiVersion: kuma.io/v1alpha1\n"
+/* The head of a YAML document for rh_compile(), up to its spec:
+ *   RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"
+ * ("---" starts every document, the first one too). */
+#define RH_DOC(kind, name)                                                    \
+	"---\napiVersion: meshforge.io/v1alpha1\nkind: " kind "\n"           \
+	"metadata: {name: " name "}\n"
 
 /* Copies @src into the field @dst of @size bytes; it must fit, NUL
  * included, since a cut name would test something else. */
