@@ -263,7 +263,7 @@ static struct policy *snap(uint64_t epoch)
 
 	rec_set_init(&rs);
 	rs.config.epoch = epoch;
-	return rh_snapshot(&rs);
+	return rh_snapshot(&rs, true);
 }
 
 static bool test_fixed_snapshot(void)

@@ -204,13 +204,14 @@ static inline bool rh_compile(const char *yaml, struct rec_set *rs)
 	return ok;
 }
 
-/* A snapshot of @rs, which it frees: the snapshot keeps a copy of its
- * own.  Returns it (refcount 1, the caller puts it), or NULL. */
-static inline struct policy *rh_snapshot(struct rec_set *rs)
+/* A snapshot of @rs when @ok (its records all went in), NULL otherwise;
+ * @rs is freed either way, the snapshot keeps a copy of its own.  The
+ * caller puts the snapshot (refcount 1). */
+static inline struct policy *rh_snapshot(struct rec_set *rs, bool ok)
 {
 	struct policy *p = NULL;
-	bool ok = ASSERT_EQ(policy_from_rec_set(&p, rs), 0);
 
+	ok = ok && ASSERT_EQ(policy_from_rec_set(&p, rs), 0);
 	rec_set_free(rs);
 	return ok ? p : NULL;
 }
@@ -220,13 +221,10 @@ static inline struct policy *rh_yaml_snapshot(const char *yaml,
 					      uint64_t epoch)
 {
 	struct rec_set rs;
+	bool ok = rh_compile(yaml, &rs);
 
-	if (!rh_compile(yaml, &rs)) {
-		rec_set_free(&rs);
-		return NULL;
-	}
 	rs.config.epoch = epoch;
-	return rh_snapshot(&rs);
+	return rh_snapshot(&rs, ok);
 }
 
 #endif /* MF_RECORDS_HARNESS_H */
