@@ -14,6 +14,9 @@
  *
  * rh_snapshot() turns the records into a snapshot; rh_yaml_snapshot() does
  * both steps at once.  IPs are dotted quads, ports are in host order.
+ * Records are zeroed before they are filled, as records.h wants: the
+ * initializers zero every member, and the ABI structs have no implicit
+ * padding.
  *
  * Include after "harness/test.h".  Everything is static inline so a test that
  * uses only part of it still builds with -Werror.
