@@ -341,36 +341,6 @@ err:
 	return -ENOMEM;
 }
 
-int policy_from_records(struct policy **out, const struct policy_records *r)
-{
-	struct rec_set rs;
-	int err = 0;
-
-	rec_set_init(&rs);
-	rs.config = r->config;
-#define POL_ADD(m, keys, vals, n)                                             \
-	for (size_t i = 0; i < (n) && !err; i++)                              \
-		err = rec_add(&rs, (m), &(keys)[i], &(vals)[i])
-	POL_ADD(REC_SERVICES, r->svc_keys, r->svcs, r->n_svcs);
-	POL_ADD(REC_ENDPOINTS, r->ep_keys, r->eps, r->n_eps);
-	POL_ADD(REC_NODES, r->node_keys, r->nodes, r->n_nodes);
-	POL_ADD(REC_IDENTITIES, r->ident_keys, r->idents, r->n_idents);
-	POL_ADD(REC_AUTHZ, r->authz_keys, r->authz, r->n_authz);
-	POL_ADD(REC_TAGSETS, r->tag_keys, r->tags, r->n_tags);
-#undef POL_ADD
-	for (size_t k = 0; r->kinds && k < kinds_count && !err; k++) {
-		const struct polkinds_input *in = &r->kinds[k];
-
-		for (size_t i = 0; i < in->n && !err; i++)
-			err = rec_add(&rs, REC_KIND_FIRST + k, &in->keys[i],
-				      in->vals + i * kinds_all[k]->val_size);
-	}
-	if (!err)
-		err = policy_from_rec_set(out, &rs);
-	rec_set_free(&rs);
-	return err;
-}
-
 /* ---- loading from the maps ---------------------------------------------- */
 
 int policy_load(struct policy **out, const struct pmap *pm)

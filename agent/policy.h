@@ -28,40 +28,6 @@ int policy_load(struct policy **out, const struct pmap *pm);
  * after).  Returns 0 and *out (refcount 1), or -ENOMEM. */
 int policy_from_rec_set(struct policy **out, const struct rec_set *rs);
 
-/*
- * The content of the policy maps as parallel key/value arrays, for tests
- * that build a snapshot by hand.  Arrays may be NULL when their count is
- * 0.
- */
-struct policy_records {
-	struct mf_config config;
-	const struct mf_service_key *svc_keys;
-	const struct mf_service *svcs;
-	size_t n_svcs;
-	const struct mf_endpoint_key *ep_keys;
-	const struct mf_endpoint *eps;
-	size_t n_eps;
-	const struct mf_node_key *node_keys;
-	const struct mf_node *nodes;
-	size_t n_nodes;
-	const struct mf_identity_key *ident_keys;
-	const struct mf_identity *idents;
-	size_t n_idents;
-	const struct mf_authz_key *authz_keys;
-	const struct mf_authz_rule *authz;
-	size_t n_authz;
-	/* The schema-driven kinds, kinds_count entries (NULL: none), and
-	 * the tag sets they refer to. */
-	const struct polkinds_input *kinds;
-	const struct mf_tagset_key *tag_keys;
-	const struct mf_tagset *tags;
-	size_t n_tags;
-};
-
-/* policy_from_rec_set() of the records of @r.  Returns 0 and *out
- * (refcount 1), or -ENOMEM. */
-int policy_from_records(struct policy **out, const struct policy_records *r);
-
 struct policy *policy_get(struct policy *p);	/* +1 reference */
 void policy_put(struct policy *p);		/* -1; frees at zero */
 

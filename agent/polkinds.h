@@ -23,14 +23,6 @@
 
 struct polkinds;
 
-/* One kind's records given by hand (tests, policy_records): parallel
- * arrays of @n keys and values (kd->val_size each). */
-struct polkinds_input {
-	const struct mf_pol_key *keys;
-	const uint8_t *vals;
-	size_t n;
-};
-
 /*
  * Builds the store from the kinds' maps and the tag sets of @rs (one
  * policy, as mapio_read() gives it).  Records that fail their schema

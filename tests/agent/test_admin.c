@@ -5,7 +5,6 @@
  * data path to check it is never disturbed) and a fixed policy snapshot.
  * The test speaks raw HTTP/1.1 over ordinary sockets.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -15,9 +14,9 @@
 
 #include "harness/test.h"
 #include "harness/loop_harness.h"
+#include "harness/records_harness.h"
 #include "../../agent/admin.h"
 #include "../../agent/loop.h"
-#include "../../agent/policy.h"
 #include "log.h"
 
 #define TD		"mesh.local"
@@ -28,110 +27,33 @@
 /* At least one byte of answer. */
 #define ASSERT_GT0(x)	ASSERT_GE((x), 1)
 
-static void ip4(const char *s, __u8 out[4])
-{
-	inet_pton(AF_INET, s, out);
-}
-
 /* Services web (10.96.0.10:80, two endpoints, one rule) and api
- * (10.96.0.11:8080, no endpoints, no rule). */
+ * (10.96.0.11:8080, no endpoints, no rule), ids in name order as mfctl
+ * gives them (api 1, web 2), and one MeshTimeout entry.  Endpoints name
+ * their node by address; the dump shows the name of the node record with
+ * that address. */
+static const char policy_yaml[] =
+	RH_DOC("Mesh", "default") "spec: {trustDomain: " TD "}\n"
+	RH_DOC("Node", "mf-node-a") "spec: {address: 10.77.0.1}\n"
+	RH_DOC("Node", "mf-node-b") "spec: {address: 10.77.0.2}\n"
+	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"
+	RH_DOC("Service", "api") "spec: {vip: 10.96.0.11, port: 8080}\n"
+	RH_DOC("Workload", "web1") "spec: {node: mf-node-a, ip: 10.78.1.11, "
+	"port: 8080, service: web, identity: \"" ID_WEB "\"}\n"
+	RH_DOC("Workload", "web2") "spec: {node: mf-node-b, ip: 10.78.2.11, "
+	"port: 8080, service: web, identity: \"" ID_WEB "\"}\n"
+	RH_DOC("MeshTrafficPermission", "web-allow")
+	"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"
+	"    - targetRef: {kind: SpiffeID, name: \"" ID_CLIENT "\"}\n"
+	"      default: {action: Allow}\n"
+	RH_DOC("MeshTimeout", "mt")
+	"spec:\n  targetRef: {kind: Mesh}\n  to:\n"
+	"    - targetRef: {kind: MeshService, name: web}\n"
+	"      default: {connectionTimeout: 2s}\n";
+
 static struct policy *make_policy(void)
 {
-	struct mf_service_key sk[2];
-	struct mf_service sv[2];
-	struct mf_endpoint_key ek[2];
-	struct mf_endpoint ev[2];
-	struct mf_node_key nk[2];
-	struct mf_node nv[2];
-	struct mf_identity_key ik[1] = { { .id = 1 } };
-	struct mf_identity iv[1];
-	struct mf_authz_key ak[1] = { { .service_id = 1, .index = 0 } };
-	struct mf_authz_rule av[1];
-	struct policy_records r;
-	struct policy *p = NULL;
-	/* One MeshTimeout entry: to MeshService web, connectionTimeout 2s. */
-	struct polkinds_input kin[MF_KIND_MAP_COUNT];
-	struct mf_pol_key tk = { .index = 0, .name = "mt" };
-	struct mf_timeout tv;
-
-	memset(&r, 0, sizeof(r));
-	memset(sk, 0, sizeof(sk));
-	memset(sv, 0, sizeof(sv));
-	memset(ek, 0, sizeof(ek));
-	memset(ev, 0, sizeof(ev));
-	memset(nk, 0, sizeof(nk));
-	memset(nv, 0, sizeof(nv));
-	memset(iv, 0, sizeof(iv));
-	memset(av, 0, sizeof(av));
-	r.config.epoch = EPOCH;
-	r.config.flags = MF_CONFIG_F_MESH;
-	strcpy(r.config.mesh, "default");
-	strcpy(r.config.trust_domain, TD);
-
-	ip4("10.96.0.10", sk[0].vip);
-	sk[0].port = 80;
-	sk[0].proto = MF_PROTO_TCP;
-	sv[0].id = 1;
-	sv[0].authz_rules = 1;
-	strcpy(sv[0].name, "web");
-	ip4("10.96.0.11", sk[1].vip);
-	sk[1].port = 8080;
-	sk[1].proto = MF_PROTO_TCP;
-	sv[1].id = 2;
-	strcpy(sv[1].name, "api");
-	r.svc_keys = sk;
-	r.svcs = sv;
-	r.n_svcs = 2;
-
-	for (int i = 0; i < 2; i++) {
-		ev[i].service_id = 1;
-		ev[i].identity_id = 1;
-		ip4(i ? "10.77.0.2" : "10.77.0.1", ev[i].node_ip);
-		ev[i].port = 8080;
-		snprintf(ev[i].name, sizeof(ev[i].name), "web%d", i + 1);
-		/* Endpoints name their node by address; the dump shows the
-		 * name of the node record with that address. */
-		snprintf(nk[i].name, sizeof(nk[i].name), "mf-node-%c", 'a' + i);
-		memcpy(nv[i].ip, ev[i].node_ip, 4);
-	}
-	ip4("10.78.1.11", ek[0].ip);
-	ip4("10.78.2.11", ek[1].ip);
-	r.ep_keys = ek;
-	r.eps = ev;
-	r.n_eps = 2;
-	r.node_keys = nk;
-	r.nodes = nv;
-	r.n_nodes = 2;
-
-	strcpy(iv[0].spiffe, ID_WEB);
-	r.ident_keys = ik;
-	r.idents = iv;
-	r.n_idents = 1;
-
-	av[0].action = MF_AUTHZ_ALLOW;
-	av[0].match = MF_AUTHZ_MATCH_EXACT;
-	strcpy(av[0].policy, "web-allow");
-	strcpy(av[0].spiffe, ID_CLIENT);
-	r.authz_keys = ak;
-	r.authz = av;
-	r.n_authz = 1;
-
-	memset(kin, 0, sizeof(kin));
-	memset(&tv, 0, sizeof(tv));
-	tv.hdr.target.kind = MF_REF_MESH;
-	tv.hdr.ref.kind = MF_REF_MESH_SERVICE;
-	strcpy(tv.hdr.ref.name, "web");
-	tv.hdr.section = MF_SEC_TO;
-	tv.conf.present = 1u << 0;	/* connectionTimeout */
-	tv.conf.connection_timeout = 2000;
-	kin[0].keys = &tk;		/* kinds_all[0] is MeshTimeout */
-	kin[0].vals = (const uint8_t *)&tv;
-	kin[0].n = 1;
-	r.kinds = kin;
-
-	if (policy_from_records(&p, &r))
-		return NULL;
-	return p;
+	return rh_yaml_snapshot(policy_yaml, EPOCH);
 }
 
 /* Starts a loop with the admin endpoint, forwarding data connections to
@@ -440,7 +362,7 @@ static bool test_config_dump(void)
 	     ASSERT_TRUE(starts_with(b, "{\"epoch\": 7, \"mesh\": \"default\", "
 				 "\"trust_domain\": \"mesh.local\", "
 				 "\"node\": \"node-t\", \"services\": [")) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\": \"web\", \"id\": 1, "
+	     ASSERT_TRUE(strstr(b, "{\"name\": \"web\", \"id\": 2, "
 				"\"vip\": \"10.96.0.10\", \"port\": 80, "
 				"\"protocol\": \"tcp\", \"endpoints\": [") != NULL) &&
 	     ASSERT_TRUE(strstr(b, "{\"name\": \"web1\", \"ip\": \"10.78.1.11\", "
@@ -451,7 +373,7 @@ static bool test_config_dump(void)
 	     ASSERT_TRUE(strstr(b, "\"authz\": [{\"policy\": \"web-allow\", "
 				"\"action\": \"Allow\", \"match\": \"Exact\", "
 				"\"spiffe\": \"" ID_CLIENT "\"}]") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\": \"api\", \"id\": 2, "
+	     ASSERT_TRUE(strstr(b, "{\"name\": \"api\", \"id\": 1, "
 				"\"vip\": \"10.96.0.11\", \"port\": 8080, "
 				"\"protocol\": \"tcp\", "
 				"\"endpoints\": [], \"authz\": []}") != NULL) &&

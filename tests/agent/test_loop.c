@@ -17,6 +17,7 @@
 #include <linux/magic.h>
 
 #include "harness/test.h"
+#include "harness/records_harness.h"
 #include "../../agent/loop.h"
 #include "../../agent/reload.c"
 
@@ -258,14 +259,11 @@ static bool test_teardown_waits_for_users(void)
 /* An empty snapshot of epoch @epoch. */
 static struct policy *snap(uint64_t epoch)
 {
-	struct policy_records r;
-	struct policy *p = NULL;
+	struct rec_set rs;
 
-	memset(&r, 0, sizeof(r));
-	r.config.epoch = epoch;
-	if (policy_from_records(&p, &r))
-		return NULL;
-	return p;
+	rec_set_init(&rs);
+	rs.config.epoch = epoch;
+	return rh_snapshot(&rs, true);
 }
 
 static bool test_fixed_snapshot(void)

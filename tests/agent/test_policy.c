@@ -13,10 +13,11 @@
 #include <linux/magic.h>
 
 #include "harness/test.h"
-#include "../../agent/policy.h"
+#include "harness/records_harness.h"
 
 #define TD "spiffe://mesh.local/"
 #define ID_CLIENT TD "ns/default/sa/client"
+#define NS_DEF TD "ns/default/"
 
 static uint32_t ip4(const char *s)
 {
@@ -27,90 +28,6 @@ static uint32_t ip4(const char *s)
 }
 
 /* ---- the records --------------------------------------------------------- */
-
-#define MAX 64
-
-struct recs {
-	struct policy_records r;
-	struct mf_service_key sk[MAX];
-	struct mf_service sv[MAX];
-	struct mf_endpoint_key ek[MAX];
-	struct mf_endpoint ev[MAX];
-	struct mf_node_key nk[MAX];
-	struct mf_node nv[MAX];
-	struct mf_identity_key ik[MAX];
-	struct mf_identity iv[MAX];
-	struct mf_authz_key ak[MAX];
-	struct mf_authz_rule av[MAX];
-};
-
-static void add_svc(struct recs *x, uint32_t id, const char *name,
-		    const char *vip, uint16_t port, uint32_t nrules)
-{
-	size_t i = x->r.n_svcs++;
-
-	memset(&x->sk[i], 0, sizeof(x->sk[i]));
-	memset(&x->sv[i], 0, sizeof(x->sv[i]));
-	*(uint32_t *)x->sk[i].vip = ip4(vip);
-	x->sk[i].port = port;
-	x->sk[i].proto = MF_PROTO_TCP;
-	x->sv[i].id = id;
-	x->sv[i].authz_rules = nrules;
-	strcpy(x->sv[i].name, name);
-}
-
-static void add_ep(struct recs *x, const char *ip, uint32_t svc,
-		   uint32_t ident, const char *name, const char *node_ip,
-		   uint16_t tunnel_port, uint16_t port)
-{
-	size_t i = x->r.n_eps++;
-
-	memset(&x->ek[i], 0, sizeof(x->ek[i]));
-	memset(&x->ev[i], 0, sizeof(x->ev[i]));
-	*(uint32_t *)x->ek[i].ip = ip4(ip);
-	x->ev[i].service_id = svc;
-	x->ev[i].identity_id = ident;
-	*(uint32_t *)x->ev[i].node_ip = ip4(node_ip);
-	x->ev[i].port = port;
-	x->ev[i].tunnel_port = tunnel_port;
-	strcpy(x->ev[i].name, name);
-}
-
-static void add_ident(struct recs *x, uint32_t id, const char *spiffe)
-{
-	size_t i = x->r.n_idents++;
-
-	x->ik[i].id = id;
-	memset(&x->iv[i], 0, sizeof(x->iv[i]));
-	strcpy(x->iv[i].spiffe, spiffe);
-}
-
-static void add_node(struct recs *x, const char *name, const char *ip,
-		     uint16_t port)
-{
-	size_t i = x->r.n_nodes++;
-
-	memset(&x->nk[i], 0, sizeof(x->nk[i]));
-	memset(&x->nv[i], 0, sizeof(x->nv[i]));
-	strcpy(x->nk[i].name, name);
-	*(uint32_t *)x->nv[i].ip = ip4(ip);
-	x->nv[i].tunnel_port = port;
-}
-
-static void add_rule(struct recs *x, uint32_t svc, uint32_t index,
-		     uint8_t action, uint8_t match, const char *policy,
-		     const char *spiffe)
-{
-	size_t i = x->r.n_authz++;
-
-	x->ak[i].service_id = svc;
-	x->ak[i].index = index;
-	memset(&x->av[i], 0, sizeof(x->av[i]));
-	x->av[i].action = action;
-	x->av[i].match = match;
-	strcpy(x->av[i].policy, policy);
-	strcpy(x->av[i].spiffe, spiffe);
-}
 
 #define ALLOW MF_AUTHZ_ALLOW
 #define DENY MF_AUTHZ_DENY
@@ -136,84 +53,74 @@ enum {
 	S_INVALID = 19,		/* a rule with an unknown match kind */
 };
 
-static void build(struct recs *x)
+/* The records of every case into @rs (initialised here; the caller frees
+ * it whatever this returns).  Hand-built: some are records mfctl would
+ * never write. */
+static bool build(struct rec_set *rs)
 {
-	memset(x, 0, sizeof(*x));
-	x->r.svc_keys = x->sk;
-	x->r.svcs = x->sv;
-	x->r.ep_keys = x->ek;
-	x->r.eps = x->ev;
-	x->r.node_keys = x->nk;
-	x->r.nodes = x->nv;
-	x->r.ident_keys = x->ik;
-	x->r.idents = x->iv;
-	x->r.authz_keys = x->ak;
-	x->r.authz = x->av;
-	x->r.config.epoch = 7;
-	x->r.config.flags = MF_CONFIG_F_MESH;
-	strcpy(x->r.config.mesh, "default");
-	strcpy(x->r.config.trust_domain, "mesh.local");
-
-	add_svc(x, S_WEB, "web", "10.96.0.10", 80, 0);
-	add_svc(x, S_API, "api", "10.96.0.11", 8080, 0);
-	add_svc(x, S_DB, "db", "10.96.0.10", 5432, 0);	/* same VIP as web */
-	add_svc(x, S_EMPTY, "empty", "10.96.0.12", 80, 0);
-	add_svc(x, S_EXACT, "exact", "10.96.1.10", 80, 1);
-	add_svc(x, S_PREFIX, "prefix", "10.96.1.11", 80, 1);
-	add_svc(x, S_TIE_PREFIX_A, "tie-a", "10.96.1.12", 80, 2);
-	add_svc(x, S_TIE_PREFIX_B, "tie-b", "10.96.1.13", 80, 2);
-	add_svc(x, S_TIE_EXACT, "tie-exact", "10.96.1.14", 80, 2);
-	add_svc(x, S_EXACT_OVER, "exact-over", "10.96.1.15", 80, 3);
-	add_svc(x, S_LONGER, "longer", "10.96.1.16", 80, 3);
-	add_svc(x, S_SEGMENT, "segment", "10.96.1.17", 80, 1);
-	add_svc(x, S_MISSING, "missing", "10.96.1.18", 80, 2);
-	add_svc(x, S_INVALID, "invalid", "10.96.1.19", 80, 2);
-
-	/* web's endpoints, deliberately not in IP order. */
-	add_ep(x, "10.78.2.12", S_WEB, 2, "b2", "10.77.0.2", 15008, 8080);
-	add_ep(x, "10.78.1.12", S_WEB, 2, "a2", "10.77.0.1", 0, 8080);
-	add_ep(x, "10.78.2.11", S_WEB, 2, "b1", "10.77.0.2", 15008, 8080);
-	add_ep(x, "10.78.1.11", S_API, 1, "a1", "10.77.0.1", 0, 9090);
-	add_ep(x, "10.78.3.1", S_DB, 3, "db1", "10.77.0.1", 0, 5432);
-
-	add_ident(x, 2, TD "ns/default/sa/web");
-	add_ident(x, 1, ID_CLIENT);
-	add_ident(x, 3, TD "ns/data/sa/db");
-
-	add_node(x, "mf-node-b", "10.77.0.2", 15008);
-	add_node(x, "mf-node-a", "10.77.0.1", 0);
-
-	add_rule(x, S_EXACT, 0, ALLOW, EXACT, "p-exact", ID_CLIENT);
-	add_rule(x, S_PREFIX, 0, ALLOW, PREFIX, "p-prefix", TD "ns/default/");
-	add_rule(x, S_TIE_PREFIX_A, 0, ALLOW, PREFIX, "p-allow", TD "ns/default/");
-	add_rule(x, S_TIE_PREFIX_A, 1, DENY, PREFIX, "p-deny", TD "ns/default/");
-	add_rule(x, S_TIE_PREFIX_B, 0, DENY, PREFIX, "p-deny", TD "ns/default/");
-	add_rule(x, S_TIE_PREFIX_B, 1, ALLOW, PREFIX, "p-allow", TD "ns/default/");
-	add_rule(x, S_TIE_EXACT, 0, ALLOW, EXACT, "p-allow", ID_CLIENT);
-	add_rule(x, S_TIE_EXACT, 1, DENY, EXACT, "p-deny", ID_CLIENT);
-	add_rule(x, S_EXACT_OVER, 0, DENY, PREFIX, "p-deny", TD "ns/default/");
-	add_rule(x, S_EXACT_OVER, 1, ALLOW, EXACT, "p-allow", ID_CLIENT);
-	/* A prefix as long as the whole ID is still less specific. */
-	add_rule(x, S_EXACT_OVER, 2, DENY, PREFIX, "p-deny-all", ID_CLIENT);
-	/* Out of index order on purpose. */
-	add_rule(x, S_LONGER, 2, ALLOW, PREFIX, "p-trusted",
-		 TD "ns/batch/sa/trusted");
-	add_rule(x, S_LONGER, 0, ALLOW, PREFIX, "p-mesh", TD);
-	add_rule(x, S_LONGER, 1, DENY, PREFIX, "p-batch", TD "ns/batch/");
-	add_rule(x, S_SEGMENT, 0, ALLOW, PREFIX, "p-seg", TD "ns/def");
-	add_rule(x, S_INVALID, 0, ALLOW, PREFIX, "p-mesh", TD);
-	add_rule(x, S_INVALID, 1, DENY, 9, "p-weird", TD "ns/batch/");
+	rec_set_init(rs);
+	return rh_mesh(rs, 7, "default", "mesh.local") &&
+	       rh_service(rs, S_WEB, "web", "10.96.0.10", 80, 0) &&
+	       rh_service(rs, S_API, "api", "10.96.0.11", 8080, 0) &&
+	       /* same VIP as web */
+	       rh_service(rs, S_DB, "db", "10.96.0.10", 5432, 0) &&
+	       rh_service(rs, S_EMPTY, "empty", "10.96.0.12", 80, 0) &&
+	       rh_service(rs, S_EXACT, "exact", "10.96.1.10", 80, 1) &&
+	       rh_service(rs, S_PREFIX, "prefix", "10.96.1.11", 80, 1) &&
+	       rh_service(rs, S_TIE_PREFIX_A, "tie-a", "10.96.1.12", 80, 2) &&
+	       rh_service(rs, S_TIE_PREFIX_B, "tie-b", "10.96.1.13", 80, 2) &&
+	       rh_service(rs, S_TIE_EXACT, "tie-exact", "10.96.1.14", 80, 2) &&
+	       rh_service(rs, S_EXACT_OVER, "exact-over", "10.96.1.15", 80, 3) &&
+	       rh_service(rs, S_LONGER, "longer", "10.96.1.16", 80, 3) &&
+	       rh_service(rs, S_SEGMENT, "segment", "10.96.1.17", 80, 1) &&
+	       rh_service(rs, S_MISSING, "missing", "10.96.1.18", 80, 2) &&
+	       rh_service(rs, S_INVALID, "invalid", "10.96.1.19", 80, 2) &&
+	       /* web's endpoints, deliberately not in IP order. */
+	       rh_endpoint(rs, "10.78.2.12", 8080, "b2", S_WEB, 2,
+			   "10.77.0.2", 15008) &&
+	       rh_endpoint(rs, "10.78.1.12", 8080, "a2", S_WEB, 2,
+			   "10.77.0.1", 0) &&
+	       rh_endpoint(rs, "10.78.2.11", 8080, "b1", S_WEB, 2,
+			   "10.77.0.2", 15008) &&
+	       rh_endpoint(rs, "10.78.1.11", 9090, "a1", S_API, 1,
+			   "10.77.0.1", 0) &&
+	       rh_endpoint(rs, "10.78.3.1", 5432, "db1", S_DB, 3,
+			   "10.77.0.1", 0) &&
+	       rh_identity(rs, 2, TD "ns/default/sa/web") &&
+	       rh_identity(rs, 1, ID_CLIENT) &&
+	       rh_identity(rs, 3, TD "ns/data/sa/db") &&
+	       rh_node(rs, "mf-node-b", "10.77.0.2", 15008) &&
+	       rh_node(rs, "mf-node-a", "10.77.0.1", 0) &&
+	       rh_rule(rs, S_EXACT, 0, ALLOW, EXACT, "p-exact", ID_CLIENT) &&
+	       rh_rule(rs, S_PREFIX, 0, ALLOW, PREFIX, "p-prefix", NS_DEF) &&
+	       rh_rule(rs, S_TIE_PREFIX_A, 0, ALLOW, PREFIX, "p-allow", NS_DEF) &&
+	       rh_rule(rs, S_TIE_PREFIX_A, 1, DENY, PREFIX, "p-deny", NS_DEF) &&
+	       rh_rule(rs, S_TIE_PREFIX_B, 0, DENY, PREFIX, "p-deny", NS_DEF) &&
+	       rh_rule(rs, S_TIE_PREFIX_B, 1, ALLOW, PREFIX, "p-allow", NS_DEF) &&
+	       rh_rule(rs, S_TIE_EXACT, 0, ALLOW, EXACT, "p-allow", ID_CLIENT) &&
+	       rh_rule(rs, S_TIE_EXACT, 1, DENY, EXACT, "p-deny", ID_CLIENT) &&
+	       rh_rule(rs, S_EXACT_OVER, 0, DENY, PREFIX, "p-deny", NS_DEF) &&
+	       rh_rule(rs, S_EXACT_OVER, 1, ALLOW, EXACT, "p-allow", ID_CLIENT) &&
+	       /* A prefix as long as the whole ID is still less specific. */
+	       rh_rule(rs, S_EXACT_OVER, 2, DENY, PREFIX, "p-deny-all",
+		       ID_CLIENT) &&
+	       /* Out of index order on purpose. */
+	       rh_rule(rs, S_LONGER, 2, ALLOW, PREFIX, "p-trusted",
+		       TD "ns/batch/sa/trusted") &&
+	       rh_rule(rs, S_LONGER, 0, ALLOW, PREFIX, "p-mesh", TD) &&
+	       rh_rule(rs, S_LONGER, 1, DENY, PREFIX, "p-batch",
+		       TD "ns/batch/") &&
+	       rh_rule(rs, S_SEGMENT, 0, ALLOW, PREFIX, "p-seg", TD "ns/def") &&
+	       rh_rule(rs, S_INVALID, 0, ALLOW, PREFIX, "p-mesh", TD) &&
+	       rh_rule(rs, S_INVALID, 1, DENY, 9, "p-weird", TD "ns/batch/");
 }
 
 static struct policy *snapshot(void)
 {
-	static struct recs x;
-	struct policy *p = NULL;
+	struct rec_set rs;
+	bool ok = build(&rs);
 
-	build(&x);
-	if (policy_from_records(&p, &x.r) != 0)
-		return NULL;
-	return p;
+	return rh_snapshot(&rs, ok);
 }
 
 /* ---- lookups ------------------------------------------------------------- */
@@ -461,21 +368,26 @@ static bool test_authz_fails_closed(void)
 
 static bool test_refcount_and_duplicates(void)
 {
-	static struct recs x;
 	struct policy *p = NULL, *q;
 	const struct mf_endpoint *e;
+	struct rec_set rs;
 	bool ok;
 
-	build(&x);
 	/* The same key twice (a hash map walked while it changed). */
-	x.sk[x.r.n_svcs] = x.sk[0];
-	x.sv[x.r.n_svcs++] = x.sv[0];
-	x.ek[x.r.n_eps] = x.ek[0];
-	x.ev[x.r.n_eps++] = x.ev[0];
-	if (!ASSERT_EQ(policy_from_records(&p, &x.r), 0))
-		return false;
+	ok = build(&rs) &&
+	     rh_service(&rs, S_WEB, "web", "10.96.0.10", 80, 0) &&
+	     rh_endpoint(&rs, "10.78.2.12", 8080, "b2", S_WEB, 2, "10.77.0.2",
+			 15008) &&
+	     ASSERT_EQ(policy_from_rec_set(&p, &rs), 0);
 	/* The records may go once the snapshot exists. */
-	memset(&x, 0xee, sizeof(x));
+	for (int m = 0; m < REC_MAP_MAX; m++)
+		if (rec_count(&rs, m))
+			memset(rs.t[m].data, 0xee, rec_count(&rs, m) *
+			       (rec_map_info(m)->key_size +
+				rec_map_info(m)->val_size));
+	rec_set_free(&rs);
+	if (!ok)
+		return false;
 	q = policy_get(p);
 	policy_put(p);
 	/* Still alive through q: web has its three endpoints, not four. */
@@ -491,12 +403,13 @@ static bool test_refcount_and_duplicates(void)
 
 static bool test_empty_snapshot(void)
 {
-	struct policy_records r;
-	struct policy *p = NULL;
+	struct rec_set rs;
+	struct policy *p;
 	bool ok;
 
-	memset(&r, 0, sizeof(r));
-	if (!ASSERT_EQ(policy_from_records(&p, &r), 0))
+	rec_set_init(&rs);
+	p = rh_snapshot(&rs, true);
+	if (!p)
 		return false;
 	ok = ASSERT_EQ(policy_epoch(p), 0) &&
 	     ASSERT_STREQ(policy_trust_domain(p), "") &&
@@ -518,44 +431,32 @@ static bool bpffs_ready(void)
 	return mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) == 0;
 }
 
-static bool fill_maps(const struct pmap *pm, const struct recs *x)
+/* Writes every record of @rs into the maps of @pm as they are (half 0,
+ * the half in force), and its config. */
+static bool fill_maps(const struct pmap *pm, const struct rec_set *rs)
 {
 	__u32 zero = 0;
-	size_t i;
 
-	for (i = 0; i < x->r.n_svcs; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_SERVICES], &x->sk[i],
-						   &x->sv[i], BPF_ANY), 0))
-			return false;
-	for (i = 0; i < x->r.n_eps; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_ENDPOINTS], &x->ek[i],
-						   &x->ev[i], BPF_ANY), 0))
-			return false;
-	for (i = 0; i < x->r.n_nodes; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_NODES], &x->nk[i],
-						   &x->nv[i], BPF_ANY), 0))
-			return false;
-	for (i = 0; i < x->r.n_idents; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_IDENTITIES], &x->ik[i],
-						   &x->iv[i], BPF_ANY), 0))
-			return false;
-	for (i = 0; i < x->r.n_authz; i++)
-		if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[PMAP_AUTHZ], &x->ak[i],
-						   &x->av[i], BPF_ANY), 0))
-			return false;
+	for (int m = 0; m < REC_MAP_MAX; m++)
+		for (size_t i = 0; i < rec_count(rs, m); i++)
+			if (!ASSERT_EQ(bpf_map_update_elem(pm->fds[m],
+							   rec_key(rs, m, i),
+							   rec_val(rs, m, i),
+							   BPF_ANY), 0))
+				return false;
 	return ASSERT_EQ(bpf_map_update_elem(pm->config_fd, &zero,
-					     &x->r.config, BPF_ANY), 0);
+					     &rs->config, BPF_ANY), 0);
 }
 
 static bool test_load_from_pinned_maps(void)
 {
-	static struct recs x;
+	struct rec_set rs;
 	char root[128];
 	struct pmap pm;
 	struct policy *p = NULL;
 	const struct mf_service *s;
 	const struct mf_endpoint *e;
-	bool ok = false;
+	bool filled, ok = false;
 
 	if (geteuid() != 0)
 		TEST_SKIP("needs root for bpf()");
@@ -566,8 +467,9 @@ static bool test_load_from_pinned_maps(void)
 	pmap_unpin_all(root);
 	if (!ASSERT_EQ(pmap_open(&pm, root, true), 0))
 		goto out_unpin;
-	build(&x);
-	if (!fill_maps(&pm, &x))
+	filled = build(&rs) && fill_maps(&pm, &rs);
+	rec_set_free(&rs);
+	if (!filled)
 		goto out;
 	if (!ASSERT_EQ(policy_load(&p, &pm), 0))
 		goto out;

@@ -6,16 +6,9 @@
  * is dropped rather than trusted, and the JSON dump resolves tags.
  */
 #include "harness/test.h"
+#include "harness/records_harness.h"
 
 #include "../../agent/polkinds.h"
-
-static size_t http_kind(void)
-{
-	for (size_t k = 0; k < kinds_count; k++)
-		if (kinds_all[k] == &kind_mesh_http_route)
-			return k;
-	return SIZE_MAX;
-}
 
 /* A route rule record of policy @name, entry to @dest ("" = Mesh). */
 static void route(struct mf_pol_key *k, struct mf_http_route *v,
@@ -58,12 +51,10 @@ static bool test_routes_by_destination(void)
 	struct mf_pol_key keys[6];
 	struct mf_http_route vals[6];
 	struct rec_set rs;
-	struct mf_tagset_key tk = { .id = 7 };
-	struct mf_tagset ts;
 	const struct mf_pol_key *key;
 	const uint32_t *idx;
 	struct polkinds *pk = NULL;
-	size_t hk = http_kind(), n;
+	size_t hk = rh_kind_index(&kind_mesh_http_route), n;
 	struct sink out = { .len = 0 };
 	struct emit e;
 	bool ok;
@@ -87,17 +78,12 @@ static bool test_routes_by_destination(void)
 	vals[4].rule.def.backend_refs[0].ref.kind = MF_REF_MESH_SERVICE_SUBSET;
 	strcpy(vals[4].rule.def.backend_refs[0].ref.name, "web");
 	vals[4].rule.def.backend_refs[0].ref.tags = 7;
-	memset(&ts, 0, sizeof(ts));
-	ts.n = 1;
-	strcpy(ts.tags[0].key, "version");
-	strcpy(ts.tags[0].value, "v2");
 
 	rec_set_init(&rs);
-	ok = ASSERT_TRUE(hk != SIZE_MAX) &&
-	     ASSERT_EQ(rec_add(&rs, REC_TAGSETS, &tk, &ts), 0);
+	ok = rh_tagset(&rs, 7, 1, (const char *const[]){ "version", "v2" });
 	for (size_t i = 0; ok && i < 6; i++)
-		ok = ASSERT_EQ(rec_add(&rs, REC_KIND_FIRST + hk, &keys[i],
-				       &vals[i]), 0);
+		ok = rh_kind(&rs, &kind_mesh_http_route, keys[i].name,
+			     keys[i].index, &vals[i]);
 	ok = ok && ASSERT_EQ(polkinds_build(&pk, &rs), 0) &&
 	     /* the bad record is gone */
 	     ASSERT_EQ(polkinds_count(pk, hk), 5);
