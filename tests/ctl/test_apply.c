@@ -8,9 +8,7 @@
 #include "harness/test.h"
 #include "harness/ctl_harness.h"
 
-#include "policy/compile.h"
-#include "policy/doc.h"
-#include "policy/validate.h"
+#include "harness/records_harness.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
 
@@ -70,23 +68,6 @@ static bool read_maps(struct rec_set *rs)
 	return ch_read(true, rs);
 }
 
-/* What compile makes of @yaml on an empty state. */
-static bool compile_yaml(const char *yaml, struct rec_set *rs)
-{
-	struct model_set set;
-	struct diag d;
-	bool ok;
-
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(&set, "x.yaml", yaml, strlen(yaml), &d), 0) &&
-	     ASSERT_EQ(validate_set(&set, &d), 0) &&
-	     ASSERT_EQ(compile_set(&set, NULL, rs, &d), 0);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
-}
-
 static bool test_apply_writes_compiled_records(void)
 {
 	struct rec_set got, want;
@@ -97,7 +78,7 @@ static bool test_apply_writes_compiled_records(void)
 	rec_set_init(&want);
 	ok = ch_write_file("policy.yaml", policy, path, sizeof(path)) &&
 	     ASSERT_EQ(apply(path, false), CTL_EXIT_OK) &&
-	     read_maps(&got) && compile_yaml(policy, &want) &&
+	     read_maps(&got) && rh_compile(policy, NULL, &want) &&
 	     ASSERT_EQ(got.config.epoch, 1) &&
 	     ASSERT_EQ(rec_count(&got, REC_ENDPOINTS), 2) &&
 	     ASSERT_EQ(rec_count(&got, REC_AUTHZ), 2) &&

@@ -185,9 +185,11 @@ static inline bool rh_kind(struct rec_set *rs, const struct kind_desc *kd,
 	       rh_add(rs, REC_KIND_FIRST + i, &k, val);
 }
 
-/* The records of policy @yaml, which must be valid, into @rs (initialised
- * here; the caller frees it whatever this returns).  The epoch is 0. */
-static inline bool rh_compile(const char *yaml, struct rec_set *rs)
+/* The records of policy @yaml, which must be valid, compiled over the
+ * applied @have (NULL: an empty state) into @rs (initialised here; the
+ * caller frees it whatever this returns).  The epoch is 0. */
+static inline bool rh_compile(const char *yaml, const struct rec_set *have,
+			      struct rec_set *rs)
 {
 	struct model_set set;
 	struct diag d;
@@ -196,10 +198,11 @@ static inline bool rh_compile(const char *yaml, struct rec_set *rs)
 	rec_set_init(rs);
 	model_set_init(&set);
 	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(&set, "rh.yaml", yaml, strlen(yaml),
+	ok = ASSERT_TRUE(yaml) &&
+	     ASSERT_EQ(doc_parse_buffer(&set, "rh.yaml", yaml, strlen(yaml),
 					&d), 0) &&
 	     ASSERT_EQ(validate_set(&set, &d), 0) &&
-	     ASSERT_EQ(compile_set(&set, NULL, rs, &d), 0);
+	     ASSERT_EQ(compile_set(&set, have, rs, &d), 0);
 	if (!ok)
 		diag_print(&d, stderr);
 	diag_free(&d);
@@ -224,7 +227,7 @@ static inline struct policy *rh_yaml_snapshot(const char *yaml,
 					      uint64_t epoch)
 {
 	struct rec_set rs;
-	bool ok = rh_compile(yaml, &rs);
+	bool ok = rh_compile(yaml, NULL, &rs);
 
 	rs.config.epoch = epoch;
 	return rh_snapshot(&rs, ok);

@@ -29,13 +29,10 @@
 #include "harness/test.h"
 #include "harness/ctl_harness.h"
 
-#include "policy/compile.h"
+#include "harness/records_harness.h"
 #include "../../ctl/ctl.h"
-#include "policy/doc.h"
 #include "policy/mapio.h"
 #include "policy/txn.h"
-#include "../../agent/policy.h"
-#include "policy/validate.h"
 #include "pmap.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
@@ -149,30 +146,6 @@ static bool apply_policy(int variant, int n)
 static bool read_maps(struct rec_set *rs)
 {
 	return ch_read(false, rs);
-}
-
-/* What apply makes of @text over the applied @have: parse, validate and
- * compile, as ctl/apply.c does when the input replaces every object. */
-static bool compile_text(const char *text, const struct rec_set *have,
-			 struct rec_set *rs)
-{
-	struct model_set set;
-	struct diag d;
-	bool ok;
-
-	model_set_init(&set);
-	diag_init(&d);
-	rec_set_init(rs);
-	ok = ASSERT_TRUE(text) &&
-	     ASSERT_EQ(doc_parse_buffer(&set, "x.yaml", text, strlen(text), &d),
-		       0) &&
-	     ASSERT_EQ(validate_set(&set, &d), 0) &&
-	     ASSERT_EQ(compile_set(&set, have, rs, &d), 0);
-	if (!ok)
-		diag_print(&d, stderr);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
 }
 
 /* ---- raw map content ------------------------------------------------------ */
@@ -297,7 +270,7 @@ static bool test_each_apply_flips(void)
 		char *text = policy_text(variant, STAGE_WORKLOADS);
 
 		ok = read_maps(&before) &&
-		     compile_text(text, &before, &want) &&
+		     rh_compile(text, &before, &want) &&
 		     apply_policy(variant, STAGE_WORKLOADS) &&
 		     read_maps(&after) &&
 		     ASSERT_EQ(after.config.epoch, before.config.epoch + 1) &&
