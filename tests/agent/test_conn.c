@@ -99,6 +99,9 @@ struct relay {
 	int c[RELAY_MAX], s[RELAY_MAX];
 };
 
+/* The relay of the case that runs: one at a time. */
+static struct relay relay;
+
 /* Opens connections 0 to @n - 1 through @r's loop, each accepted by the
  * upstream, the client's end with 5 s timeouts. */
 static bool relay_connect(struct relay *r, int n)
@@ -114,14 +117,14 @@ static bool relay_connect(struct relay *r, int n)
 }
 
 /*
- * Runs @body over @n connections through a new loop with @nbufs ring
- * buffers (0: the default) forwarding to an upstream listener of @r's,
- * then closes what is open and stops the loop, whose final counters stay
- * in r->h.  The verdict of all of it.
+ * Runs @body on relay over @n connections through a new loop with @nbufs
+ * ring buffers (0: the default) forwarding to an upstream listener of its
+ * own, then closes what is open and stops the loop, whose final counters
+ * stay in relay.h.  The verdict of all of it.
  */
-static bool relay_run(struct relay *r, int n, uint32_t nbufs,
-		      bool (*body)(struct relay *r))
+static bool relay_run(int n, uint32_t nbufs, bool (*body)(struct relay *r))
 {
+	struct relay *r = &relay;
 	uint16_t up_port;
 	bool ok;
 
@@ -187,11 +190,9 @@ static bool relay_both_ways(struct relay *r)
 
 static bool test_relay_both_ways(void)
 {
-	struct relay r;
-
-	return relay_run(&r, 1, 0, relay_both_ways) &&
-	       ASSERT_EQ(r.h.stats.relayed, 1) &&
-	       ASSERT_EQ(r.h.loop_stats.stale_cqes, 0);
+	return relay_run(1, 0, relay_both_ways) &&
+	       ASSERT_EQ(relay.h.stats.relayed, 1) &&
+	       ASSERT_EQ(relay.h.loop_stats.stale_cqes, 0);
 }
 
 /* EOF travels as FIN one way while the other way keeps flowing. */
@@ -218,11 +219,9 @@ static bool half_close(struct relay *r)
 
 static bool test_half_close(void)
 {
-	struct relay r;
-
-	return relay_run(&r, 1, 0, half_close) &&
-	       ASSERT_EQ(r.h.stats.finished, 1) &&
-	       ASSERT_EQ(r.h.stats.aborted, 0);
+	return relay_run(1, 0, half_close) &&
+	       ASSERT_EQ(relay.h.stats.finished, 1) &&
+	       ASSERT_EQ(relay.h.stats.aborted, 0);
 }
 
 /* A reset on one side becomes a reset on the other. */
@@ -239,10 +238,8 @@ static bool reset_propagates(struct relay *r)
 
 static bool test_reset_propagates(void)
 {
-	struct relay r;
-
-	return relay_run(&r, 1, 0, reset_propagates) &&
-	       ASSERT_EQ(r.h.stats.aborted, 1);
+	return relay_run(1, 0, reset_propagates) &&
+	       ASSERT_EQ(relay.h.stats.aborted, 1);
 }
 
 /* Nothing listens upstream: the client is reset, the loop carries on. */
@@ -263,10 +260,8 @@ static bool connect_refused(struct relay *r)
 
 static bool test_connect_refused(void)
 {
-	struct relay r;
-
-	return relay_run(&r, 0, 0, connect_refused) &&
-	       ASSERT_EQ(r.h.stats.refused, 2);
+	return relay_run(0, 0, connect_refused) &&
+	       ASSERT_EQ(relay.h.stats.refused, 2);
 }
 
 /* An upstream that never answers the SYN: reset after the setup timeout. */
@@ -334,10 +329,8 @@ static bool backpressure(struct relay *r)
 
 static bool test_backpressure(void)
 {
-	struct relay r;
-
-	return relay_run(&r, 1, 0, backpressure) &&
-	       ASSERT_TRUE(r.h.loop_stats.bufs_out_max <= 2);
+	return relay_run(1, 0, backpressure) &&
+	       ASSERT_TRUE(relay.h.loop_stats.bufs_out_max <= 2);
 }
 
 /* Connections stalled by test_ring_exhaustion. */
@@ -365,11 +358,9 @@ static bool ring_exhaustion(struct relay *r)
 
 static bool test_ring_exhaustion(void)
 {
-	struct relay r;
-
-	return relay_run(&r, RING_STALLED + 1, 4, ring_exhaustion) &&
-	       ASSERT_TRUE(r.h.loop_stats.bufs_out_max <= 4) &&
-	       ASSERT_TRUE(r.h.stats.ring_empty > 0);
+	return relay_run(RING_STALLED + 1, 4, ring_exhaustion) &&
+	       ASSERT_TRUE(relay.h.loop_stats.bufs_out_max <= 4) &&
+	       ASSERT_TRUE(relay.h.stats.ring_empty > 0);
 }
 
 /* 200 concurrent connections, then all closed: every fd the relay opened
@@ -398,12 +389,10 @@ static bool fds_released(struct relay *r)
 
 static bool test_fds_released(void)
 {
-	struct relay r;
-
 	/* fds_released() connects once it has counted the fds. */
-	return relay_run(&r, 0, 0, fds_released) &&
-	       ASSERT_EQ(r.h.stats.conns, 0) &&
-	       ASSERT_EQ(r.h.stats.accepted, RELAY_MAX);
+	return relay_run(0, 0, fds_released) &&
+	       ASSERT_EQ(relay.h.stats.conns, 0) &&
+	       ASSERT_EQ(relay.h.stats.accepted, RELAY_MAX);
 }
 
 int main(void)
