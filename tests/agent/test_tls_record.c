@@ -83,7 +83,8 @@ static bool write_next(struct tls_sess *s, bool raw, size_t *sent,
 
 /* Reads everything @s (ours or raw) has decrypted, @rbuf bytes at a time,
  * checking it against the pattern and advancing *got.  Returns the last
- * read's result (-EAGAIN, 0 or an error), -EBADMSG on a wrong byte. */
+ * read's result (-EAGAIN, 0 or an error), or -EBADMSG after a failed
+ * check of a byte. */
 static ssize_t drain(struct tls_sess *s, bool raw, size_t rbuf, size_t *got,
 		     unsigned seed)
 {
@@ -92,12 +93,9 @@ static ssize_t drain(struct tls_sess *s, bool raw, size_t rbuf, size_t *got,
 	size_t i;
 
 	while ((r = xread(s, raw, buf, rbuf)) > 0) {
-		for (i = 0; i < (size_t)r; i++) {
-			if (buf[i] != th_pattern(*got + i, seed)) {
-				fprintf(stderr, "mismatch at %zu\n", *got + i);
+		for (i = 0; i < (size_t)r; i++)
+			if (!ASSERT_EQ(buf[i], th_pattern(*got + i, seed)))
 				return -EBADMSG;
-			}
-		}
 		*got += (size_t)r;
 	}
 	return r;
