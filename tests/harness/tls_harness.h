@@ -2,7 +2,7 @@
 /*
  * Pairs of TLS sessions in one process, for the tests that look inside
  * them (test_tls, test_tls_record), over the test PKI of pki_harness.h in
- * th_dir:
+ * th_dir (test_tls_mem takes the contexts alone):
  *   th_pair_open()  a client and a server session on contexts made from
  *                   leaf stems of th_dir; th_pair_close() frees all.
  *   th_pump()       moves ciphertext from one session to the other.
