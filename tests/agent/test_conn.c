@@ -21,22 +21,6 @@
 #include "../../agent/loop.h"
 #include "log.h"
 
-/* Starts a loop forwarding to 127.0.0.1:@to_port. */
-static bool start(struct lh_loop *h, uint16_t to_port, uint32_t nbufs,
-		  uint32_t timeout_ms)
-{
-	memset(h, 0, sizeof(*h));
-	h->cfg.listen_addr = htonl(INADDR_LOOPBACK);
-	h->cfg.forward_to.sin_family = AF_INET;
-	h->cfg.forward_to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	h->cfg.forward_to.sin_port = htons(to_port);
-	h->cfg.handle_signals = true;
-	h->cfg.nbufs = nbufs;
-	h->cfg.max_conns = 1024;
-	h->cfg.setup_timeout_ms = timeout_ms;
-	return lh_loop_start(h);
-}
-
 static uint8_t pattern(size_t i)
 {
 	return (uint8_t)(i * 7 + (i >> 13));
@@ -89,12 +73,13 @@ static bool read_pattern(int fd, size_t n)
 #define RELAY_MAX	200
 
 /*
- * A loop forwarding to an upstream listener of the test's, and the
- * connections opened through it: c[i] the client's end, s[i] the end the
- * upstream accepted, -1 when not open.
+ * A loop forwarding to an upstream listener of the test's on up_port, and
+ * the connections opened through it: c[i] the client's end, s[i] the end
+ * the upstream accepted, -1 when not open.
  */
 struct relay {
 	struct lh_loop h;
+	uint16_t up_port;
 	int lfd;
 	int c[RELAY_MAX], s[RELAY_MAX];
 };
@@ -117,23 +102,34 @@ static bool relay_connect(struct relay *r, int n)
 }
 
 /*
- * Runs @body on relay over @n connections through a new loop with @nbufs
- * ring buffers (0: the default) forwarding to an upstream listener of its
- * own, then closes what is open and stops the loop, whose final counters
- * stay in relay.h.  The verdict of all of it.
+ * Runs @body on relay over @n connections through a new loop forwarding
+ * to an upstream listener of its own, with @nbufs ring buffers and a
+ * connection setup timeout of @setup_ms (0: the defaults).  Then closes
+ * what is open and stops the loop, whose final counters stay in relay.h.
+ * The verdict of all of it.
  */
-static bool relay_run(int n, uint32_t nbufs, bool (*body)(struct relay *r))
+static bool relay_run(int n, uint32_t nbufs, uint32_t setup_ms,
+		      bool (*body)(struct relay *r))
 {
 	struct relay *r = &relay;
-	uint16_t up_port;
+	struct agent_config *cfg = &r->h.cfg;
 	bool ok;
 
 	for (int i = 0; i < RELAY_MAX; i++)
 		r->c[i] = r->s[i] = -1;
-	r->lfd = lh_listener(&up_port, RELAY_MAX);
+	r->lfd = lh_listener(&r->up_port, RELAY_MAX);
 	if (!ASSERT_GE(r->lfd, 0))
 		return false;
-	if (!start(&r->h, up_port, nbufs, 0)) {
+	memset(&r->h, 0, sizeof(r->h));
+	cfg->listen_addr = htonl(INADDR_LOOPBACK);
+	cfg->forward_to.sin_family = AF_INET;
+	cfg->forward_to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfg->forward_to.sin_port = htons(r->up_port);
+	cfg->handle_signals = true;
+	cfg->nbufs = nbufs;
+	cfg->max_conns = 1024;
+	cfg->setup_timeout_ms = setup_ms;
+	if (!lh_loop_start(&r->h)) {
 		close(r->lfd);
 		return false;
 	}
@@ -190,7 +186,7 @@ static bool relay_both_ways(struct relay *r)
 
 static bool test_relay_both_ways(void)
 {
-	return relay_run(1, 0, relay_both_ways) &&
+	return relay_run(1, 0, 0, relay_both_ways) &&
 	       ASSERT_EQ(relay.h.stats.relayed, 1) &&
 	       ASSERT_EQ(relay.h.loop_stats.stale_cqes, 0);
 }
@@ -219,7 +215,7 @@ static bool half_close(struct relay *r)
 
 static bool test_half_close(void)
 {
-	return relay_run(1, 0, half_close) &&
+	return relay_run(1, 0, 0, half_close) &&
 	       ASSERT_EQ(relay.h.stats.finished, 1) &&
 	       ASSERT_EQ(relay.h.stats.aborted, 0);
 }
@@ -238,7 +234,7 @@ static bool reset_propagates(struct relay *r)
 
 static bool test_reset_propagates(void)
 {
-	return relay_run(1, 0, reset_propagates) &&
+	return relay_run(1, 0, 0, reset_propagates) &&
 	       ASSERT_EQ(relay.h.stats.aborted, 1);
 }
 
@@ -260,56 +256,44 @@ static bool connect_refused(struct relay *r)
 
 static bool test_connect_refused(void)
 {
-	return relay_run(0, 0, connect_refused) &&
+	return relay_run(0, 0, 0, connect_refused) &&
 	       ASSERT_EQ(relay.h.stats.refused, 2);
 }
 
 /* An upstream that never answers the SYN: reset after the setup timeout. */
-static bool test_connect_timeout(void)
+static bool connect_timeout(struct relay *r)
 {
+	struct sockaddr_in up = { .sin_family = AF_INET,
+				  .sin_port = htons(r->up_port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timespec t0, t1;
-	struct lh_loop h;
-	uint16_t up_port;
-	int lfd, fill[4], c = -1;
-	bool ok = false;
 	long ms;
 
-	/* A listener that never accepts, its queue full: SYNs are dropped. */
-	lfd = lh_listener(&up_port, 0);
-	if (!ASSERT_GE(lfd, 0))
+	/* The upstream never accepts, and its queue, cut to the least (a
+	 * second listen() only sets the backlog), is full of connections
+	 * straight to it, c[1] to c[4]: SYNs are dropped. */
+	if (!ASSERT_EQ(listen(r->lfd, 0), 0))
 		return false;
-	for (int i = 0; i < 4; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET,
-					  .sin_port = htons(up_port),
-					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-
-		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	for (int i = 1; i <= 4; i++) {
+		r->c[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(r->c[i], (struct sockaddr *)&up, sizeof(up));
 	}
 	usleep(100 * 1000);
-	if (!start(&h, up_port, 0, 300))
-		goto out_fill;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	c = lh_client(h.fwd_port);
-	if (!ASSERT_GE(c, 0))
-		goto out;
-	lh_set_timeout(c, 5000);
-	if (!ASSERT_EQ(lh_recv_err(c), -ECONNRESET))
-		goto out;
+	r->c[0] = lh_client(r->h.fwd_port);
+	if (!ASSERT_GE(r->c[0], 0))
+		return false;
+	lh_set_timeout(r->c[0], 5000);
+	if (!ASSERT_EQ(lh_recv_err(r->c[0]), -ECONNRESET))
+		return false;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	if (!ASSERT_GE(ms, 250) || !ASSERT_GE(3000, ms))
-		goto out;
-	ok = true;
-out:
-	if (c >= 0)
-		close(c);
-	lh_loop_stop(&h);
-out_fill:
-	for (int i = 0; i < 4; i++)
-		close(fill[i]);
-	close(lfd);
-	return ok;
+	return ASSERT_GE(ms, 250) && ASSERT_GE(3000, ms);
+}
+
+static bool test_connect_timeout(void)
+{
+	return relay_run(0, 0, 300, connect_timeout);
 }
 
 /*
@@ -329,7 +313,7 @@ static bool backpressure(struct relay *r)
 
 static bool test_backpressure(void)
 {
-	return relay_run(1, 0, backpressure) &&
+	return relay_run(1, 0, 0, backpressure) &&
 	       ASSERT_TRUE(relay.h.loop_stats.bufs_out_max <= 2);
 }
 
@@ -358,7 +342,7 @@ static bool ring_exhaustion(struct relay *r)
 
 static bool test_ring_exhaustion(void)
 {
-	return relay_run(RING_STALLED + 1, 4, ring_exhaustion) &&
+	return relay_run(RING_STALLED + 1, 4, 0, ring_exhaustion) &&
 	       ASSERT_TRUE(relay.h.loop_stats.bufs_out_max <= 4) &&
 	       ASSERT_TRUE(relay.h.stats.ring_empty > 0);
 }
@@ -390,7 +374,7 @@ static bool fds_released(struct relay *r)
 static bool test_fds_released(void)
 {
 	/* fds_released() connects once it has counted the fds. */
-	return relay_run(0, 0, fds_released) &&
+	return relay_run(0, 0, 0, fds_released) &&
 	       ASSERT_EQ(relay.h.stats.conns, 0) &&
 	       ASSERT_EQ(relay.h.stats.accepted, RELAY_MAX);
 }
