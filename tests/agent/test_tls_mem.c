@@ -378,7 +378,7 @@ static bool test_idle_session_memory(void)
 {
 	static struct end ends[TLS_MEM_PAIRS];
 	struct tls_ctx *ctx = NULL;
-	long c[3][2], s[3][2];	/* client's and server's: see within_budget() */
+	long c[3][2], s[3][2];	/* each role's, as within_budget() reads */
 	bool ok = false;
 	int sv[2] = { -1, -1 }, status = 0;
 	pid_t pid;
