@@ -21,22 +21,6 @@
 #include "../../agent/loop.h"
 #include "log.h"
 
-/* Starts a loop forwarding to 127.0.0.1:@to_port. */
-static bool start(struct lh_loop *h, uint16_t to_port, uint32_t nbufs,
-		  uint32_t timeout_ms)
-{
-	memset(h, 0, sizeof(*h));
-	h->cfg.listen_addr = htonl(INADDR_LOOPBACK);
-	h->cfg.forward_to.sin_family = AF_INET;
-	h->cfg.forward_to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	h->cfg.forward_to.sin_port = htons(to_port);
-	h->cfg.handle_signals = true;
-	h->cfg.nbufs = nbufs;
-	h->cfg.max_conns = 1024;
-	h->cfg.setup_timeout_ms = timeout_ms;
-	return lh_loop_start(h);
-}
-
 static uint8_t pattern(size_t i)
 {
 	return (uint8_t)(i * 7 + (i >> 13));
@@ -85,208 +69,231 @@ static bool read_pattern(int fd, size_t n)
 	return true;
 }
 
-static bool test_relay_both_ways(void)
-{
+/* The most connections a case opens through one loop. */
+#define RELAY_MAX	200
+
+/*
+ * A loop forwarding to an upstream listener of the test's on up_port, and
+ * the connections opened through it: c[i] the client's end, s[i] the end
+ * the upstream accepted, -1 when not open.
+ */
+struct relay {
 	struct lh_loop h;
 	uint16_t up_port;
-	int lfd, c = -1, s = -1;
-	char buf[16];
-	bool ok = false;
+	int lfd;
+	int c[RELAY_MAX], s[RELAY_MAX];
+};
 
-	lfd = lh_listener(&up_port, 16);
-	if (!ASSERT_GE(lfd, 0) || !start(&h, up_port, 0, 0))
+/* The relay of the case that runs: one at a time. */
+static struct relay relay;
+
+/* Opens connections 0 to @n - 1 through @r's loop, each accepted by the
+ * upstream, the client's end with 5 s timeouts. */
+static bool relay_connect(struct relay *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		r->c[i] = lh_client(r->h.fwd_port);
+		r->s[i] = lh_accept_timeout(r->lfd, 5000);
+		if (!ASSERT_GE(r->c[i], 0) || !ASSERT_GE(r->s[i], 0))
+			return false;
+		lh_set_timeout(r->c[i], 5000);
+	}
+	return true;
+}
+
+/*
+ * Runs @body on relay over @n connections through a new loop forwarding
+ * to an upstream listener of its own, with @nbufs ring buffers and a
+ * connection setup timeout of @setup_ms (0: the defaults).  Then closes
+ * what is open and stops the loop, whose final counters stay in relay.h.
+ * The verdict of all of it.
+ */
+static bool relay_run(int n, uint32_t nbufs, uint32_t setup_ms,
+		      bool (*body)(struct relay *r))
+{
+	struct relay *r = &relay;
+	struct agent_config *cfg = &r->h.cfg;
+	bool ok;
+
+	for (int i = 0; i < RELAY_MAX; i++)
+		r->c[i] = r->s[i] = -1;
+	r->lfd = lh_listener(&r->up_port, RELAY_MAX);
+	if (!ASSERT_GE(r->lfd, 0))
 		return false;
-	c = lh_client(h.fwd_port);
-	if (!ASSERT_GE(c, 0))
-		goto out;
-	lh_set_timeout(c, 5000);
-	s = lh_accept_timeout(lfd, 5000);
-	if (!ASSERT_GE(s, 0))
-		goto out;
-	if (!ASSERT_EQ(write(c, "ping", 4), 4) ||
-	    !ASSERT_TRUE(lh_read_exact(s, buf, 4)) ||
-	    !ASSERT_MEMEQ(buf, "ping", 4) ||
-	    !ASSERT_EQ(write(s, "pong!", 5), 5) ||
-	    !ASSERT_TRUE(lh_read_exact(c, buf, 5)) ||
-	    !ASSERT_MEMEQ(buf, "pong!", 5))
-		goto out;
-	if (!lh_pump_bytes(c, s, 16u << 20, pattern) ||
-	    !lh_pump_bytes(s, c, 16u << 20, pattern))
-		goto out;
-	ok = true;
-out:
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
-	return ok && ASSERT_EQ(h.stats.relayed, 1) &&
-	       ASSERT_EQ(h.loop_stats.stale_cqes, 0);
+	memset(&r->h, 0, sizeof(r->h));
+	cfg->listen_addr = htonl(INADDR_LOOPBACK);
+	cfg->forward_to.sin_family = AF_INET;
+	cfg->forward_to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfg->forward_to.sin_port = htons(r->up_port);
+	cfg->handle_signals = true;
+	cfg->nbufs = nbufs;
+	cfg->max_conns = 1024;
+	cfg->setup_timeout_ms = setup_ms;
+	if (!lh_loop_start(&r->h)) {
+		close(r->lfd);
+		return false;
+	}
+	ok = relay_connect(r, n) && body(r);
+	for (int i = 0; i < RELAY_MAX; i++) {
+		if (r->c[i] >= 0)
+			close(r->c[i]);
+		if (r->s[i] >= 0)
+			close(r->s[i]);
+	}
+	lh_loop_stop(&r->h);
+	if (r->lfd >= 0)
+		close(r->lfd);
+	return ok;
+}
+
+/* Closes upstream end @i of @r: with a reset rather than a FIN when
+ * @rst. */
+static void close_upstream(struct relay *r, int i, bool rst)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (rst)
+		setsockopt(r->s[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(r->s[i]);
+	r->s[i] = -1;
+}
+
+/* @req from client end @c to upstream end @s, and @resp back, each
+ * checked as it arrives. */
+static bool round_trip(int c, int s, const char *req, const char *resp)
+{
+	size_t nq = strlen(req), np = strlen(resp);
+	char buf[16];
+
+	return ASSERT_EQ(write(c, req, nq), nq) &&
+	       ASSERT_TRUE(lh_read_exact(s, buf, nq)) &&
+	       ASSERT_MEMEQ(buf, req, nq) &&
+	       ASSERT_EQ(write(s, resp, np), np) &&
+	       ASSERT_TRUE(lh_read_exact(c, buf, np)) &&
+	       ASSERT_MEMEQ(buf, resp, np);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static bool relay_both_ways(struct relay *r)
+{
+	int c = r->c[0], s = r->s[0];
+
+	return round_trip(c, s, "ping", "pong!") &&
+	       lh_pump_bytes(c, s, 16u << 20, pattern) &&
+	       lh_pump_bytes(s, c, 16u << 20, pattern);
+}
+
+static bool test_relay_both_ways(void)
+{
+	return relay_run(1, 0, 0, relay_both_ways) &&
+	       ASSERT_EQ(relay.h.stats.relayed, 1) &&
+	       ASSERT_EQ(relay.h.loop_stats.stale_cqes, 0);
 }
 
 /* EOF travels as FIN one way while the other way keeps flowing. */
-static bool test_half_close(void)
+static bool half_close(struct relay *r)
 {
-	struct lh_loop h;
-	uint16_t up_port;
-	int lfd, c = -1, s = -1;
+	int c = r->c[0], s = r->s[0];
 	char buf[16];
-	bool ok = false;
 
-	lfd = lh_listener(&up_port, 16);
-	if (!ASSERT_GE(lfd, 0) || !start(&h, up_port, 0, 0))
-		return false;
-	c = lh_client(h.fwd_port);
-	s = lh_accept_timeout(lfd, 5000);
-	if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0))
-		goto out;
-	lh_set_timeout(c, 5000);
 	if (!ASSERT_EQ(write(c, "request", 7), 7) ||
 	    !ASSERT_EQ(shutdown(c, SHUT_WR), 0) ||
 	    !ASSERT_TRUE(lh_read_exact(s, buf, 7)) ||
 	    /* The server sees the client's EOF ... */
 	    !ASSERT_EQ(read(s, buf, sizeof(buf)), 0))
-		goto out;
+		return false;
 	/* ... and can still answer through the open half. */
 	if (!ASSERT_EQ(write(s, "response", 8), 8) ||
 	    !ASSERT_TRUE(lh_read_exact(c, buf, 8)) ||
 	    !ASSERT_MEMEQ(buf, "response", 8))
-		goto out;
-	close(s);
-	s = -1;
+		return false;
+	close_upstream(r, 0, false);
 	/* A clean FIN, not a reset. */
-	if (!ASSERT_EQ(lh_recv_err(c), 0))
-		goto out;
-	ok = true;
-out:
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
-	return ok && ASSERT_EQ(h.stats.finished, 1) &&
-	       ASSERT_EQ(h.stats.aborted, 0);
+	return ASSERT_EQ(lh_recv_err(c), 0);
+}
+
+static bool test_half_close(void)
+{
+	return relay_run(1, 0, 0, half_close) &&
+	       ASSERT_EQ(relay.h.stats.finished, 1) &&
+	       ASSERT_EQ(relay.h.stats.aborted, 0);
 }
 
 /* A reset on one side becomes a reset on the other. */
+static bool reset_propagates(struct relay *r)
+{
+	char buf[4];
+
+	if (!ASSERT_EQ(write(r->c[0], "x", 1), 1) ||
+	    !ASSERT_TRUE(lh_read_exact(r->s[0], buf, 1)))
+		return false;
+	close_upstream(r, 0, true);
+	return ASSERT_EQ(lh_recv_err(r->c[0]), -ECONNRESET);
+}
+
 static bool test_reset_propagates(void)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	struct lh_loop h;
-	uint16_t up_port;
-	int lfd, c = -1, s = -1;
-	char buf[4];
-	bool ok = false;
-
-	lfd = lh_listener(&up_port, 16);
-	if (!ASSERT_GE(lfd, 0) || !start(&h, up_port, 0, 0))
-		return false;
-	c = lh_client(h.fwd_port);
-	s = lh_accept_timeout(lfd, 5000);
-	if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0))
-		goto out;
-	lh_set_timeout(c, 5000);
-	if (!ASSERT_EQ(write(c, "x", 1), 1) ||
-	    !ASSERT_TRUE(lh_read_exact(s, buf, 1)))
-		goto out;
-	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(s);
-	s = -1;
-	if (!ASSERT_EQ(lh_recv_err(c), -ECONNRESET))
-		goto out;
-	ok = true;
-out:
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
-	return ok && ASSERT_EQ(h.stats.aborted, 1);
+	return relay_run(1, 0, 0, reset_propagates) &&
+	       ASSERT_EQ(relay.h.stats.aborted, 1);
 }
 
 /* Nothing listens upstream: the client is reset, the loop carries on. */
+static bool connect_refused(struct relay *r)
+{
+	/* The port the loop forwards to was just free. */
+	close(r->lfd);
+	r->lfd = -1;
+	for (int i = 0; i < 2; i++) {
+		r->c[i] = lh_client(r->h.fwd_port);
+		if (!ASSERT_GE(r->c[i], 0))
+			return false;
+		lh_set_timeout(r->c[i], 5000);
+	}
+	return ASSERT_EQ(lh_recv_err(r->c[0]), -ECONNRESET) &&
+	       ASSERT_EQ(lh_recv_err(r->c[1]), -ECONNRESET);
+}
+
 static bool test_connect_refused(void)
 {
-	struct lh_loop h;
-	uint16_t dead_port;
-	int lfd, c1 = -1, c2 = -1;
-	bool ok = false;
-
-	/* A port that was just free: bind, note it, close. */
-	lfd = lh_listener(&dead_port, 1);
-	if (!ASSERT_GE(lfd, 0))
-		return false;
-	close(lfd);
-	if (!start(&h, dead_port, 0, 0))
-		return false;
-	c1 = lh_client(h.fwd_port);
-	c2 = lh_client(h.fwd_port);
-	if (!ASSERT_GE(c1, 0) || !ASSERT_GE(c2, 0))
-		goto out;
-	lh_set_timeout(c1, 5000);
-	lh_set_timeout(c2, 5000);
-	if (!ASSERT_EQ(lh_recv_err(c1), -ECONNRESET) ||
-	    !ASSERT_EQ(lh_recv_err(c2), -ECONNRESET))
-		goto out;
-	ok = true;
-out:
-	if (c1 >= 0)
-		close(c1);
-	if (c2 >= 0)
-		close(c2);
-	lh_loop_stop(&h);
-	return ok && ASSERT_EQ(h.stats.refused, 2);
+	return relay_run(0, 0, 0, connect_refused) &&
+	       ASSERT_EQ(relay.h.stats.refused, 2);
 }
 
 /* An upstream that never answers the SYN: reset after the setup timeout. */
-static bool test_connect_timeout(void)
+static bool connect_timeout(struct relay *r)
 {
+	struct sockaddr_in up = { .sin_family = AF_INET,
+				  .sin_port = htons(r->up_port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timespec t0, t1;
-	struct lh_loop h;
-	uint16_t up_port;
-	int lfd, fill[4], c = -1;
-	bool ok = false;
 	long ms;
 
-	/* A listener that never accepts, its queue full: SYNs are dropped. */
-	lfd = lh_listener(&up_port, 0);
-	if (!ASSERT_GE(lfd, 0))
+	/* The upstream never accepts, and its queue, cut to the least (a
+	 * second listen() only sets the backlog), is full of connections
+	 * straight to it, c[1] to c[4]: SYNs are dropped. */
+	if (!ASSERT_EQ(listen(r->lfd, 0), 0))
 		return false;
-	for (int i = 0; i < 4; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET,
-					  .sin_port = htons(up_port),
-					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-
-		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	for (int i = 1; i <= 4; i++) {
+		r->c[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(r->c[i], (struct sockaddr *)&up, sizeof(up));
 	}
 	usleep(100 * 1000);
-	if (!start(&h, up_port, 0, 300))
-		goto out_fill;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	c = lh_client(h.fwd_port);
-	if (!ASSERT_GE(c, 0))
-		goto out;
-	lh_set_timeout(c, 5000);
-	if (!ASSERT_EQ(lh_recv_err(c), -ECONNRESET))
-		goto out;
+	r->c[0] = lh_client(r->h.fwd_port);
+	if (!ASSERT_GE(r->c[0], 0))
+		return false;
+	lh_set_timeout(r->c[0], 5000);
+	if (!ASSERT_EQ(lh_recv_err(r->c[0]), -ECONNRESET))
+		return false;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	if (!ASSERT_GE(ms, 250) || !ASSERT_GE(3000, ms))
-		goto out;
-	ok = true;
-out:
-	if (c >= 0)
-		close(c);
-	lh_loop_stop(&h);
-out_fill:
-	for (int i = 0; i < 4; i++)
-		close(fill[i]);
-	close(lfd);
-	return ok;
+	return ASSERT_GE(ms, 250) && ASSERT_GE(3000, ms);
+}
+
+static bool test_connect_timeout(void)
+{
+	return relay_run(0, 0, 300, connect_timeout);
 }
 
 /*
@@ -294,37 +301,24 @@ out_fill:
  * rather than buffer.  At most one provided buffer per direction is ever
  * held, and everything arrives once the reader reads.
  */
-static bool test_backpressure(void)
+static bool backpressure(struct relay *r)
 {
-	struct lh_loop h;
-	uint16_t up_port;
-	int lfd, c = -1, s = -1;
-	size_t sent;
-	bool ok = false;
-
-	lfd = lh_listener(&up_port, 16);
-	if (!ASSERT_GE(lfd, 0) || !start(&h, up_port, 0, 0))
-		return false;
-	c = lh_client(h.fwd_port);
-	s = lh_accept_timeout(lfd, 5000);
-	if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0))
-		goto out;
 	/* Fill the whole path (two socket buffer pairs and the relay) until
 	 * it stays full, then let the reader catch up. */
-	sent = fill_path(c);
-	if (!ASSERT_TRUE(sent > 0) || !ASSERT_TRUE(sent < (256u << 20)) ||
-	    !read_pattern(s, sent))
-		goto out;
-	ok = true;
-out:
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
-	return ok && ASSERT_TRUE(h.loop_stats.bufs_out_max <= 2);
+	size_t sent = fill_path(r->c[0]);
+
+	return ASSERT_TRUE(sent > 0) && ASSERT_TRUE(sent < (256u << 20)) &&
+	       read_pattern(r->s[0], sent);
 }
+
+static bool test_backpressure(void)
+{
+	return relay_run(1, 0, 0, backpressure) &&
+	       ASSERT_TRUE(relay.h.loop_stats.bufs_out_max <= 2);
+}
+
+/* Connections stalled by test_ring_exhaustion. */
+#define RING_STALLED	8
 
 /*
  * Four ring buffers, and eight connections whose readers stall, each
@@ -332,115 +326,57 @@ out:
  * relay reads into a connection's own buffer when the ring is empty rather
  * than wait for a stalled one), and the stalled ones lose nothing.
  */
+static bool ring_exhaustion(struct relay *r)
+{
+	size_t sent[RING_STALLED];
+
+	for (int i = 0; i < RING_STALLED; i++)
+		sent[i] = fill_path(r->c[i]);
+	if (!round_trip(r->c[RING_STALLED], r->s[RING_STALLED], "ping", "pong"))
+		return false;
+	for (int i = 0; i < RING_STALLED; i++)
+		if (!read_pattern(r->s[i], sent[i]))
+			return false;
+	return true;
+}
+
 static bool test_ring_exhaustion(void)
 {
-	enum { N = 8 };
-	struct lh_loop h;
-	uint16_t up_port;
-	int lfd, c[N + 1], s[N + 1];
-	size_t sent[N];
-	char buf[8];
-	bool ok = false;
-
-	for (int i = 0; i <= N; i++)
-		c[i] = s[i] = -1;
-	lfd = lh_listener(&up_port, N + 1);
-	if (!ASSERT_GE(lfd, 0) || !start(&h, up_port, 4, 0))
-		return false;
-	for (int i = 0; i <= N; i++) {
-		c[i] = lh_client(h.fwd_port);
-		s[i] = lh_accept_timeout(lfd, 5000);
-		if (!ASSERT_GE(c[i], 0) || !ASSERT_GE(s[i], 0))
-			goto out;
-		lh_set_timeout(c[i], 5000);
-	}
-	for (int i = 0; i < N; i++)
-		sent[i] = fill_path(c[i]);
-	if (!ASSERT_EQ(write(c[N], "ping", 4), 4) ||
-	    !ASSERT_TRUE(lh_read_exact(s[N], buf, 4)) ||
-	    !ASSERT_EQ(write(s[N], "pong", 4), 4) ||
-	    !ASSERT_TRUE(lh_read_exact(c[N], buf, 4)) ||
-	    !ASSERT_MEMEQ(buf, "pong", 4))
-		goto out;
-	for (int i = 0; i < N; i++)
-		if (!read_pattern(s[i], sent[i]))
-			goto out;
-	ok = true;
-out:
-	for (int i = 0; i <= N; i++) {
-		if (c[i] >= 0)
-			close(c[i]);
-		if (s[i] >= 0)
-			close(s[i]);
-	}
-	lh_loop_stop(&h);
-	close(lfd);
-	return ok && ASSERT_TRUE(h.loop_stats.bufs_out_max <= 4) &&
-	       ASSERT_TRUE(h.stats.ring_empty > 0);
+	return relay_run(RING_STALLED + 1, 4, 0, ring_exhaustion) &&
+	       ASSERT_TRUE(relay.h.loop_stats.bufs_out_max <= 4) &&
+	       ASSERT_TRUE(relay.h.stats.ring_empty > 0);
 }
 
 /* 200 concurrent connections, then all closed: every fd the relay opened
  * is closed again, the table is empty. */
-static bool test_fds_released(void)
+static bool fds_released(struct relay *r)
 {
-	enum { N = 200 };
-	struct lh_loop h;
-	uint16_t up_port;
-	int lfd, base, now = -1, c[N], s[N];
-	bool ok = false;
+	int base = lh_count_fds();
 
-	for (int i = 0; i < N; i++)
-		c[i] = s[i] = -1;
-	lfd = lh_listener(&up_port, N);
-	if (!ASSERT_GE(lfd, 0) || !start(&h, up_port, 0, 0))
+	if (!relay_connect(r, RELAY_MAX))
 		return false;
-	base = lh_count_fds();
-	for (int i = 0; i < N; i++) {
-		c[i] = lh_client(h.fwd_port);
-		s[i] = lh_accept_timeout(lfd, 5000);
-		if (!ASSERT_GE(c[i], 0) || !ASSERT_GE(s[i], 0))
-			goto out;
-		lh_set_timeout(c[i], 5000);
-	}
 	/* Every connection carries a byte each way; half of them end with a
 	 * FIN from the client, half with a reset from the server. */
-	for (int i = 0; i < N; i++) {
-		char b;
-
-		if (!ASSERT_EQ(write(c[i], "a", 1), 1) ||
-		    !ASSERT_TRUE(lh_read_exact(s[i], &b, 1)) ||
-		    !ASSERT_EQ(write(s[i], "b", 1), 1) ||
-		    !ASSERT_TRUE(lh_read_exact(c[i], &b, 1)))
-			goto out;
-	}
-	if (!ASSERT_GE(lh_count_fds(), base + 3 * N))
-		goto out;
-	for (int i = 0; i < N; i++) {
-		if (i % 2) {
-			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-			setsockopt(s[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		}
-		close(c[i]);
-		close(s[i]);
-		c[i] = s[i] = -1;
+	for (int i = 0; i < RELAY_MAX; i++)
+		if (!round_trip(r->c[i], r->s[i], "a", "b"))
+			return false;
+	if (!ASSERT_GE(lh_count_fds(), base + 3 * RELAY_MAX))
+		return false;
+	for (int i = 0; i < RELAY_MAX; i++) {
+		close(r->c[i]);
+		r->c[i] = -1;
+		close_upstream(r, i, i % 2);
 	}
 	/* The relay closes asynchronously: wait for it, bounded. */
-	now = lh_wait_fds(base, 200);
-	if (!ASSERT_EQ(now, base))
-		goto out;
-	ok = true;
-out:
-	for (int i = 0; i < N; i++) {
-		if (c[i] >= 0)
-			close(c[i]);
-		if (s[i] >= 0)
-			close(s[i]);
-	}
-	lh_loop_stop(&h);
-	close(lfd);
-	return ok && ASSERT_EQ(h.stats.conns, 0) &&
-	       ASSERT_EQ(h.stats.accepted, N);
+	return ASSERT_EQ(lh_wait_fds(base, 200), base);
+}
+
+static bool test_fds_released(void)
+{
+	/* fds_released() connects once it has counted the fds. */
+	return relay_run(0, 0, 0, fds_released) &&
+	       ASSERT_EQ(relay.h.stats.conns, 0) &&
+	       ASSERT_EQ(relay.h.stats.accepted, RELAY_MAX);
 }
 
 int main(void)

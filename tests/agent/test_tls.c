@@ -14,7 +14,7 @@
 #include "../../agent/tls-int.h"
 #include "harness/tls_harness.h"
 
-static bool have_openssl, have_certs;
+static bool have_openssl;
 
 static const char *path(const char *name)
 {
@@ -49,71 +49,54 @@ static bool setup(void)
 			 "DNS:a.example,URI:https://mesh.local/x") == 0;
 }
 
-/* ---- helpers ----------------------------------------------------------- */
-
-static size_t pump(struct tls_sess *a, struct tls_sess *b)
-{
-	return th_pump(a, b, 0);
-}
-
 /* ---- tests ------------------------------------------------------------- */
 
-static bool test_handshake_profile_and_identities(void)
+static bool handshake_profile_and_identities(struct th_pair *p)
 {
-	struct th_pair p;
 	char id[MF_SPIFFE_MAX];
 	int rc, rs;
-	bool ok = false;
 
-	if (!have_certs)
-		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!th_pair_open(&p, "client", "server", NULL))
-		goto out;
 	/* Before the handshake there is no peer. */
-	if (!ASSERT_EQ(tls_peer_spiffe(p.s, id, sizeof(id)), -ENOTCONN))
-		goto out;
-	th_handshake(&p, &rc, &rs);
+	if (!ASSERT_EQ(tls_peer_spiffe(p->s, id, sizeof(id)), -ENOTCONN))
+		return false;
+	th_handshake(p, &rc, &rs);
 	if (!ASSERT_EQ(rc, 0) || !ASSERT_EQ(rs, 0))
-		goto out;
-	if (!ASSERT_STREQ(tls_version_name(p.c), "TLSv1.3") ||
-	    !ASSERT_STREQ(tls_version_name(p.s), "TLSv1.3") ||
-	    !ASSERT_STREQ(tls_group_name(p.c), "X25519") ||
-	    !ASSERT_STREQ(tls_group_name(p.s), "X25519") ||
-	    !ASSERT_STREQ(tls_cipher_name(p.c), "TLS13-AES128-GCM-SHA256") ||
-	    !ASSERT_STREQ(tls_cipher_name(p.s), "TLS13-AES128-GCM-SHA256"))
-		goto out;
-	if (!ASSERT_EQ(tls_peer_spiffe(p.s, id, sizeof(id)), 0) ||
+		return false;
+	if (!ASSERT_STREQ(tls_version_name(p->c), "TLSv1.3") ||
+	    !ASSERT_STREQ(tls_version_name(p->s), "TLSv1.3") ||
+	    !ASSERT_STREQ(tls_group_name(p->c), "X25519") ||
+	    !ASSERT_STREQ(tls_group_name(p->s), "X25519") ||
+	    !ASSERT_STREQ(tls_cipher_name(p->c), "TLS13-AES128-GCM-SHA256") ||
+	    !ASSERT_STREQ(tls_cipher_name(p->s), "TLS13-AES128-GCM-SHA256"))
+		return false;
+	if (!ASSERT_EQ(tls_peer_spiffe(p->s, id, sizeof(id)), 0) ||
 	    !ASSERT_STREQ(id, PH_ID_CLIENT) ||
-	    !ASSERT_EQ(tls_peer_spiffe(p.c, id, sizeof(id)), 0) ||
+	    !ASSERT_EQ(tls_peer_spiffe(p->c, id, sizeof(id)), 0) ||
 	    !ASSERT_STREQ(id, PH_ID_SERVER))
-		goto out;
-	if (!ASSERT_EQ(tls_peer_spiffe(p.c, id, strlen(PH_ID_SERVER)),
-		       -ENAMETOOLONG))
-		goto out;
-	/* No HelloRetryRequest: the client's first share was X25519. */
-	if (!ASSERT_EQ(p.client_flights, 2))
-		goto out;
-	ok = true;
-out:
-	th_pair_close(&p);
-	return ok;
+		return false;
+	return ASSERT_EQ(tls_peer_spiffe(p->c, id, strlen(PH_ID_SERVER)),
+			 -ENAMETOOLONG) &&
+	       /* No HelloRetryRequest: the client's first share was X25519. */
+	       ASSERT_EQ(p->client_flights, 2);
 }
+
+TH_CASE(handshake_profile_and_identities, NULL, 0)
 
 /* The server refuses the client: the server's handshake fails, and the
  * client, whose TLS 1.3 handshake ends before the server has checked its
  * certificate, gets the server's alert on its first read. */
-static bool refused_by_server(struct th_pair *p, int want_server_err)
+static bool refused_by_server(struct th_pair *p)
 {
 	uint8_t buf[64];
 	int rc, rs;
 	ssize_t r;
 
 	th_handshake(p, &rc, &rs);
-	if (!ASSERT_EQ(rs, want_server_err))
+	if (!ASSERT_EQ(rs, -EACCES))
 		return false;
 	fprintf(stderr, "  server: %s\n", tls_last_error(p->s));
 	if (rc == 0) {
-		pump(p->s, p->c);
+		th_pump(p->s, p->c, 0);
 		r = tls_read(p->c, buf, sizeof(buf));
 		if (!ASSERT_TRUE(r < 0 && r != -EAGAIN))
 			return false;
@@ -126,15 +109,13 @@ static bool refused_by_server(struct th_pair *p, int want_server_err)
 	       ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -ENOTCONN);
 }
 
-/* Replaces @p's client by one on a context the API refuses to make,
- * *ctx (the caller frees it after the pair): @method's, trusting CA
- * "ca", with the client's certificate when @cert. */
-static bool swap_client(struct th_pair *p, WOLFSSL_METHOD *method, bool cert,
-			struct tls_ctx **ctx)
+/* Replaces @p's client by one on a context the API refuses to make (the
+ * pair frees it): @method's, trusting CA "ca", with the client's
+ * certificate when @cert. */
+static bool swap_client(struct th_pair *p, WOLFSSL_METHOD *method, bool cert)
 {
 	struct tls_ctx *x = calloc(1, sizeof(*x));
 
-	*ctx = x;
 	if (!ASSERT_TRUE(x))
 		return false;
 	x->role = TLS_ROLE_CLIENT;
@@ -147,100 +128,71 @@ static bool swap_client(struct th_pair *p, WOLFSSL_METHOD *method, bool cert,
 				 WOLFSSL_SUCCESS) ||
 		      !ASSERT_EQ(wolfSSL_CTX_use_PrivateKey_file(x->wctx,
 				path("client.key"), WOLFSSL_FILETYPE_PEM),
-				 WOLFSSL_SUCCESS))))
+				 WOLFSSL_SUCCESS)))) {
+		tls_ctx_free(x);
 		return false;
+	}
 	wolfSSL_CTX_SetIORecv(x->wctx, tls_cb_recv);
 	wolfSSL_CTX_SetIOSend(x->wctx, tls_cb_send);
 	tls_sess_free(p->c);
+	tls_ctx_free(p->cctx);
 	p->c = NULL;
+	p->cctx = x;
 	return ASSERT_EQ(tls_sess_new(&p->c, x), 0);
 }
 
 static bool test_client_from_other_ca_refused(void)
 {
-	struct th_pair p;
-	bool ok = false;
-
-	if (!have_certs)
-		TEST_SKIP("no certificates (openssl CLI missing?)");
 	/* The rogue client trusts our server, our server does not trust it. */
-	if (!th_pair_open(&p, "rogue-client", "server", NULL))
-		goto out;
-	ok = refused_by_server(&p, -EACCES);
-out:
-	th_pair_close(&p);
-	return ok;
+	return th_run("rogue-client", "server", NULL, 0, refused_by_server);
 }
 
-static bool test_client_without_cert_refused(void)
+static bool client_without_cert_refused(struct th_pair *p)
 {
-	struct tls_ctx *bare = NULL;
-	struct th_pair p;
-	bool ok = false;
-
-	if (!have_certs)
-		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!th_pair_open(&p, "client", "server", NULL))
-		goto out;
 	/* A client context that trusts the CA but has no cert. */
-	if (!swap_client(&p, wolfTLSv1_3_client_method(), false, &bare))
-		goto out;
-	ok = refused_by_server(&p, -EACCES);
-out:
-	th_pair_close(&p);
-	tls_ctx_free(bare);
-	return ok;
+	return swap_client(p, wolfTLSv1_3_client_method(), false) &&
+	       refused_by_server(p);
+}
+
+TH_CASE(client_without_cert_refused, NULL, 0)
+
+static bool server_from_other_ca_refused(struct th_pair *p)
+{
+	char id[MF_SPIFFE_MAX];
+	int rc, rs;
+
+	th_handshake(p, &rc, &rs);
+	fprintf(stderr, "  client: %s\n", tls_last_error(p->c));
+	return ASSERT_EQ(rc, -EACCES) && ASSERT_TRUE(rs < 0 && rs != -EAGAIN) &&
+	       ASSERT_EQ(tls_peer_spiffe(p->c, id, sizeof(id)), -ENOTCONN);
 }
 
 static bool test_server_from_other_ca_refused(void)
 {
-	struct th_pair p;
-	char id[MF_SPIFFE_MAX];
-	int rc, rs;
-	bool ok = false;
-
-	if (!have_certs)
-		TEST_SKIP("no certificates (openssl CLI missing?)");
 	/* The rogue server trusts our client; our client does not trust it. */
-	if (!th_pair_open(&p, "client", "rogue-server", NULL))
-		goto out;
-	th_handshake(&p, &rc, &rs);
-	fprintf(stderr, "  client: %s\n", tls_last_error(p.c));
-	ok = ASSERT_EQ(rc, -EACCES) && ASSERT_TRUE(rs < 0 && rs != -EAGAIN) &&
-	     ASSERT_EQ(tls_peer_spiffe(p.c, id, sizeof(id)), -ENOTCONN);
-out:
-	th_pair_close(&p);
-	return ok;
+	return th_run("client", "rogue-server", NULL, 0,
+		      server_from_other_ca_refused);
 }
 
-static bool test_tls12_client_refused(void)
+static bool tls12_client_refused(struct th_pair *p)
 {
-	struct tls_ctx *old = NULL;
-	struct th_pair p;
 	int rc, rs;
-	bool ok = false;
 
-	if (!have_certs)
-		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!th_pair_open(&p, "client", "server", NULL))
-		goto out;
-	if (!swap_client(&p, wolfTLSv1_2_client_method(), true, &old))
-		goto out;
-	th_handshake(&p, &rc, &rs);
-	fprintf(stderr, "  server: %s\n", tls_last_error(p.s));
-	ok = ASSERT_TRUE(rs < 0 && rs != -EAGAIN) &&
-	     ASSERT_TRUE(rc < 0 && rc != -EAGAIN);
-out:
-	th_pair_close(&p);
-	tls_ctx_free(old);
-	return ok;
+	if (!swap_client(p, wolfTLSv1_2_client_method(), true))
+		return false;
+	th_handshake(p, &rc, &rs);
+	fprintf(stderr, "  server: %s\n", tls_last_error(p->s));
+	return ASSERT_TRUE(rs < 0 && rs != -EAGAIN) &&
+	       ASSERT_TRUE(rc < 0 && rc != -EAGAIN);
 }
+
+TH_CASE(tls12_client_refused, NULL, 0)
 
 static bool test_ctx_errors(void)
 {
 	struct tls_ctx *ctx = NULL;
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	if (!ASSERT_EQ(tls_ctx_new(&ctx, TLS_ROLE_SERVER, path("nope.crt"),
 				   path("server.crt"), path("server.key")),
@@ -275,7 +227,7 @@ static bool test_spiffe_from_san(void)
 {
 	char id[MF_SPIFFE_MAX];
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	return ASSERT_EQ(own_id("client", id, sizeof(id)), 0) &&
 	       ASSERT_STREQ(id, PH_ID_CLIENT) &&
@@ -295,8 +247,8 @@ int main(void)
 		printf("FAIL: test_tls/global_init\n");
 		return 1;
 	}
-	have_certs = setup();
-	if (have_openssl && !have_certs) {
+	th_have_certs = setup();
+	if (have_openssl && !th_have_certs) {
 		/* openssl is there, so not making certificates is a bug. */
 		printf("FAIL: test_tls/setup\n");
 		test_failed_count++;

@@ -36,7 +36,9 @@
 
 #include "harness/test.h"
 #include "harness/pki_harness.h"
-#include "../../agent/tls.h"
+/* Only for tls_harness.h's th_ctx(): the sessions use tls.h's API alone. */
+#include "../../agent/tls-int.h"
+#include "harness/tls_harness.h"
 
 /* ASan's allocator pads every block and holds freed ones in quarantine:
  * under it, resident size measures ASan, not the sessions.  GCC says so
@@ -70,39 +72,25 @@ struct entry_hdr {
 	uint32_t len;
 };
 
-static char dir[64];
-static bool have_certs;
 /* Frame buffers, touched before any measurement. */
 static uint8_t rx[TLS_MEM_FRAME], tx[TLS_MEM_FRAME];
 
-static int ctx_for(struct tls_ctx **out, enum tls_role role, const char *leaf)
-{
-	char ca[128], crt[128], key[128];
+/* What one process uses: resident bytes, and heap bytes in use. */
+enum { RSS, HEAP };
 
-	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
-	snprintf(crt, sizeof(crt), "%s/%s.crt", dir, leaf);
-	snprintf(key, sizeof(key), "%s/%s.key", dir, leaf);
-	return tls_ctx_new(out, role, ca, crt, key);
-}
-
-static long rss_bytes(void)
+static void measure(long m[2])
 {
 	long size = 0, resident = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
+	struct mallinfo2 mi;
 
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+	if (!f || fscanf(f, "%ld %ld", &size, &resident) != 2)
 		resident = -1;
-	fclose(f);
-	return resident * sysconf(_SC_PAGESIZE);
-}
-
-static long heap_bytes(void)
-{
-	struct mallinfo2 mi = mallinfo2();
-
-	return (long)(mi.uordblks + mi.hblkhd);
+	if (f)
+		fclose(f);
+	m[RSS] = resident * sysconf(_SC_PAGESIZE);
+	mi = mallinfo2();
+	m[HEAP] = (long)(mi.uordblks + mi.hblkhd);
 }
 
 /* ---- frames -------------------------------------------------------------- */
@@ -201,21 +189,19 @@ static bool end_step(struct end *e, enum tls_role role)
 		}
 		e->hs = true;
 	}
-	if (client && !e->sent) {
-		memset(msg, 'q', TLS_MEM_REQ);
-		if (tls_write(e->s, msg, TLS_MEM_REQ) != TLS_MEM_REQ)
-			return false;
-		e->sent = true;
-	}
 	while ((r = tls_read(e->s, buf, sizeof(buf))) > 0)
 		e->got += (uint32_t)r;
 	if (r != -EAGAIN || e->got > want) {
 		fprintf(stderr, "read: %zd %s\n", r, tls_last_error(e->s));
 		return false;
 	}
-	if (!client && e->got == want && !e->sent) {
-		memset(msg, 'r', TLS_MEM_RESP);
-		if (tls_write(e->s, msg, TLS_MEM_RESP) != TLS_MEM_RESP)
+	/* The request goes once the handshake is done, the response once the
+	 * whole request is in. */
+	if (!e->sent && (client || e->got == want)) {
+		ssize_t n = client ? TLS_MEM_REQ : TLS_MEM_RESP;
+
+		memset(msg, client ? 'q' : 'r', n);
+		if (tls_write(e->s, msg, n) != n)
 			return false;
 		e->sent = true;
 	}
@@ -267,13 +253,17 @@ static long ends_collect(struct end *ends, uint32_t from, uint32_t to)
 	return off;
 }
 
-static void ends_free(struct end *ends, uint32_t n)
+/* Frees the sessions of @ends, and with @trim gives back what the
+ * allocator kept for reuse: that is not theirs. */
+static void ends_free(struct end *ends, uint32_t n, bool trim)
 {
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
 		tls_sess_free(ends[i].s);
 	memset(ends, 0, n * sizeof(*ends));
+	if (trim)
+		malloc_trim(0);
 }
 
 /* The server process: answers every frame until EOF.  Exit status 0 when
@@ -286,14 +276,14 @@ static int server_main(int fd)
 	long rep[2];
 
 	memset(tx, 0, sizeof(tx));
-	if (ctx_for(&ctx, TLS_ROLE_SERVER, "server") != 0)
+	if (th_ctx(&ctx, TLS_ROLE_SERVER, "server", NULL) != 0)
 		return 2;
 	for (;;) {
 		long out;
 
 		switch (frame_recv(fd, &len)) {
 		case 0:
-			ends_free(ends, TLS_MEM_PAIRS);
+			ends_free(ends, TLS_MEM_PAIRS, false);
 			tls_ctx_free(ctx);
 			return 0;
 		case CMD_DATA:
@@ -306,13 +296,10 @@ static int server_main(int fd)
 				return 4;
 			break;
 		case CMD_FREE:
-			ends_free(ends, TLS_MEM_PAIRS);
-			/* What the allocator keeps for reuse is not ours. */
-			malloc_trim(0);
+			ends_free(ends, TLS_MEM_PAIRS, true);
 			/* fallthrough */
 		case CMD_MEASURE:
-			rep[0] = rss_bytes();
-			rep[1] = heap_bytes();
+			measure(rep);
 			if (!frame_send(fd, CMD_REPORT, rep, sizeof(rep)))
 				return 5;
 			break;
@@ -373,12 +360,25 @@ static bool server_report(int fd, uint32_t cmd, long rep[2])
 
 /* ---- the test ------------------------------------------------------------ */
 
+/* One role's figures, m[0] before the sessions, m[1] with them idle and
+ * m[2] after they were freed, are within the budget. */
+static bool within_budget(long m[3][2])
+{
+	long per_session = (m[1][RSS] - m[0][RSS]) / TLS_MEM_PAIRS;
+
+	return ASSERT_TRUE(per_session > 0 && per_session <= TLS_MEM_BUDGET) &&
+	       /* Freed sessions give their memory back: nothing stays in
+		* use on the heap, and little stays resident (a spare slab,
+		* partly used pages). */
+	       ASSERT_TRUE(m[2][HEAP] - m[0][HEAP] <= 64 * 1024) &&
+	       ASSERT_TRUE(m[2][RSS] - m[0][RSS] <= 1024 * 1024);
+}
+
 static bool test_idle_session_memory(void)
 {
 	static struct end ends[TLS_MEM_PAIRS];
 	struct tls_ctx *ctx = NULL;
-	long c0, c1, c2, ch0, ch1, ch2, s0[2], s1[2], s2[2];
-	long client, server;
+	long c[3][2], s[3][2];	/* each role's, as within_budget() reads */
 	bool ok = false;
 	int sv[2] = { -1, -1 }, status = 0;
 	pid_t pid;
@@ -387,7 +387,7 @@ static bool test_idle_session_memory(void)
 	TEST_SKIP("built with AddressSanitizer, whose allocator makes resident "
 		  "size meaningless");
 #endif
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
 	if (!ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0))
 		return false;
@@ -402,52 +402,41 @@ static bool test_idle_session_memory(void)
 	if (!ASSERT_TRUE(pid > 0))
 		goto out;
 	memset(tx, 0, sizeof(tx));
-	if (!ASSERT_EQ(ctx_for(&ctx, TLS_ROLE_CLIENT, "client"), 0))
+	if (!ASSERT_EQ(th_ctx(&ctx, TLS_ROLE_CLIENT, "client", NULL), 0))
 		goto out;
 	/* A first batch, freed before the baseline: what wolfSSL and the
 	 * allocator set up once per process is not a per-session cost. */
 	if (!open_pairs(sv[0], ctx, ends, TLS_MEM_BATCH, TLS_MEM_BATCH) ||
-	    !ASSERT_TRUE(server_report(sv[0], CMD_FREE, s0)))
+	    !ASSERT_TRUE(server_report(sv[0], CMD_FREE, s[0])))
 		goto out;
-	ends_free(ends, TLS_MEM_BATCH);
-	malloc_trim(0);
-	c0 = rss_bytes();
-	ch0 = heap_bytes();
+	ends_free(ends, TLS_MEM_BATCH, true);
+	measure(c[0]);
 
 	if (!open_pairs(sv[0], ctx, ends, TLS_MEM_PAIRS, TLS_MEM_BATCH) ||
-	    !ASSERT_TRUE(server_report(sv[0], CMD_MEASURE, s1)))
+	    !ASSERT_TRUE(server_report(sv[0], CMD_MEASURE, s[1])))
 		goto out;
-	c1 = rss_bytes();
-	ch1 = heap_bytes();
-	ends_free(ends, TLS_MEM_PAIRS);
-	malloc_trim(0);
-	c2 = rss_bytes();
-	ch2 = heap_bytes();
-	if (!ASSERT_TRUE(server_report(sv[0], CMD_FREE, s2)))
+	measure(c[1]);
+	ends_free(ends, TLS_MEM_PAIRS, true);
+	measure(c[2]);
+	if (!ASSERT_TRUE(server_report(sv[0], CMD_FREE, s[2])))
 		goto out;
 
-	client = (c1 - c0) / TLS_MEM_PAIRS;
-	server = (s1[0] - s0[0]) / TLS_MEM_PAIRS;
 	printf("tls_mem: pairs=%d batch=%d per_idle_session_bytes: "
 	       "client=%ld server=%ld (heap client=%ld server=%ld) "
 	       "left_after_free_kib: client=%ld server=%ld "
 	       "heap_left_after_free_bytes: client=%ld server=%ld "
 	       "budget=%d\n",
-	       TLS_MEM_PAIRS, TLS_MEM_BATCH, client, server,
-	       (ch1 - ch0) / TLS_MEM_PAIRS, (s1[1] - s0[1]) / TLS_MEM_PAIRS,
-	       (c2 - c0) / 1024, (s2[0] - s0[0]) / 1024, ch2 - ch0,
-	       s2[1] - s0[1], TLS_MEM_BUDGET);
-	ok = ASSERT_TRUE(client > 0 && client <= TLS_MEM_BUDGET) &&
-	     ASSERT_TRUE(server > 0 && server <= TLS_MEM_BUDGET) &&
-	     /* Freed sessions give their memory back: nothing stays in
-	      * use on the heap, and little stays resident (a spare slab,
-	      * partly used pages). */
-	     ASSERT_TRUE(ch2 - ch0 <= 64 * 1024) &&
-	     ASSERT_TRUE(s2[1] - s0[1] <= 64 * 1024) &&
-	     ASSERT_TRUE(c2 - c0 <= 1024 * 1024) &&
-	     ASSERT_TRUE(s2[0] - s0[0] <= 1024 * 1024);
+	       TLS_MEM_PAIRS, TLS_MEM_BATCH,
+	       (c[1][RSS] - c[0][RSS]) / TLS_MEM_PAIRS,
+	       (s[1][RSS] - s[0][RSS]) / TLS_MEM_PAIRS,
+	       (c[1][HEAP] - c[0][HEAP]) / TLS_MEM_PAIRS,
+	       (s[1][HEAP] - s[0][HEAP]) / TLS_MEM_PAIRS,
+	       (c[2][RSS] - c[0][RSS]) / 1024, (s[2][RSS] - s[0][RSS]) / 1024,
+	       c[2][HEAP] - c[0][HEAP], s[2][HEAP] - s[0][HEAP],
+	       TLS_MEM_BUDGET);
+	ok = within_budget(c) && within_budget(s);
 out:
-	ends_free(ends, TLS_MEM_PAIRS);
+	ends_free(ends, TLS_MEM_PAIRS, false);
 	tls_ctx_free(ctx);
 	if (sv[0] >= 0)
 		close(sv[0]);	/* EOF: the server exits */
@@ -469,9 +458,9 @@ int main(void)
 		printf("FAIL: test_tls_mem/tls_global_init\n");
 		return 1;
 	}
-	have_certs = ph_make_pki(dir, sizeof(dir), "tls-mem");
+	th_have_certs = ph_make_pki(th_dir, sizeof(th_dir), "tls-mem");
 	TEST_RUN(test_idle_session_memory);
 	tls_global_fini();
-	ph_remove(dir);
+	ph_remove(th_dir);
 	TEST_MAIN_END();
 }

@@ -2,13 +2,17 @@
 /*
  * Pairs of TLS sessions in one process, for the tests that look inside
  * them (test_tls, test_tls_record), over the test PKI of pki_harness.h in
- * th_dir:
+ * th_dir (test_tls_mem takes the contexts alone):
  *   th_pair_open()  a client and a server session on contexts made from
  *                   leaf stems of th_dir; th_pair_close() frees all.
  *   th_pump()       moves ciphertext from one session to the other.
  *   th_handshake()  runs the handshake to its end; an end marked raw is
  *                   driven through its WOLFSSL directly, so it never hands
  *                   over to the record layer.
+ *   th_run()        one case: a pair opened, maybe past its handshake, the
+ *                   case's body run on it, the pair closed; the case
+ *                   skips when setup could not make the PKI.  TH_CASE()
+ *                   defines the test function of such a case.
  *   th_pattern()    the bytes tests send and check.
  * Include after harness/test.h, harness/pki_harness.h and agent/tls-int.h.
  */
@@ -16,10 +20,12 @@
 #define MF_TLS_HARNESS_H
 
 static char th_dir[64];
+static bool th_have_certs;	/* setup made the PKI in th_dir */
 
 struct th_pair {
 	struct tls_ctx *cctx, *sctx;
 	struct tls_sess *c, *s;
+	const char *ciphers;	/* the client's; NULL: the profile's */
 	bool raw_c, raw_s;	/* driven through wolfSSL directly */
 	int client_flights;	/* of the last th_handshake(): 2 in a full
 				 * TLS 1.3 handshake, 3 after a retry */
@@ -50,6 +56,7 @@ static inline bool th_pair_open(struct th_pair *p, const char *cleaf,
 				const char *sleaf, const char *ciphers)
 {
 	memset(p, 0, sizeof(*p));
+	p->ciphers = ciphers;
 	return ASSERT_EQ(th_ctx(&p->cctx, TLS_ROLE_CLIENT, cleaf, ciphers),
 			 0) &&
 	       ASSERT_EQ(th_ctx(&p->sctx, TLS_ROLE_SERVER, sleaf, NULL), 0) &&
@@ -126,6 +133,45 @@ static inline void th_handshake(struct th_pair *p, int *rc, int *rs)
 			break;
 	}
 }
+
+/* th_run() flags: the client or the server is raw (th_handshake()); the
+ * body starts after a handshake both ends completed. */
+#define TH_RAW_C	(1u << 0)
+#define TH_RAW_S	(1u << 1)
+#define TH_SHAKEN	(1u << 2)
+
+/* Runs @body on a pair of @cleaf and @sleaf (th_pair_open()), as @flags
+ * say, then closes the pair.  Returns the verdict of all of it. */
+static inline bool th_run(const char *cleaf, const char *sleaf,
+			  const char *ciphers, unsigned int flags,
+			  bool (*body)(struct th_pair *p))
+{
+	struct th_pair p;
+	int rc, rs;
+	bool ok;
+
+	if (!th_have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	ok = th_pair_open(&p, cleaf, sleaf, ciphers);
+	p.raw_c = flags & TH_RAW_C;
+	p.raw_s = flags & TH_RAW_S;
+	if (ok && (flags & TH_SHAKEN)) {
+		th_handshake(&p, &rc, &rs);
+		ok = ASSERT_EQ(rc, 0) && ASSERT_EQ(rs, 0);
+	}
+	ok = ok && body(&p);
+	th_pair_close(&p);
+	return ok;
+}
+
+/* Defines test_@name(), which runs @body through th_run() on a pair of
+ * the leaves "client" and "server"; TH_CASE() names it after @body. */
+#define TH_CASE_AS(name, body, ciphers, flags)				\
+	static bool test_##name(void)					\
+	{								\
+		return th_run("client", "server", ciphers, flags, body); \
+	}
+#define TH_CASE(body, ciphers, flags) TH_CASE_AS(body, body, ciphers, flags)
 
 static inline uint8_t th_pattern(size_t i, unsigned seed)
 {
