@@ -26,49 +26,6 @@ static uint8_t pattern(size_t i)
 	return (uint8_t)(i * 7 + (i >> 13));
 }
 
-/* Writes pattern bytes to non-blocking @fd until the path stays full.
- * Returns how many were written. */
-static size_t fill_path(int fd)
-{
-	static uint8_t out[65536];
-	size_t sent = 0;
-
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	for (int idle = 0; idle < 20;) {
-		ssize_t w;
-
-		for (size_t i = 0; i < sizeof(out); i++)
-			out[i] = pattern(sent + i);
-		w = write(fd, out, sizeof(out));
-		if (w > 0) {
-			sent += (size_t)w;
-			idle = 0;
-		} else {
-			idle++;
-			usleep(5 * 1000);
-		}
-	}
-	return sent;
-}
-
-static bool read_pattern(int fd, size_t n)
-{
-	static uint8_t in[65536];
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = read(fd, in, sizeof(in));
-
-		if (!ASSERT_TRUE(r > 0))
-			return false;
-		for (ssize_t i = 0; i < r; i++)
-			if (in[i] != pattern(got + (size_t)i))
-				return ASSERT_TRUE(!"corrupted byte");
-		got += (size_t)r;
-	}
-	return true;
-}
-
 /* The most connections a case opens through one loop. */
 #define RELAY_MAX	200
 
@@ -305,10 +262,10 @@ static bool backpressure(struct relay *r)
 {
 	/* Fill the whole path (two socket buffer pairs and the relay) until
 	 * it stays full, then let the reader catch up. */
-	size_t sent = fill_path(r->c[0]);
+	size_t sent = lh_fill(r->c[0], pattern);
 
 	return ASSERT_TRUE(sent > 0) && ASSERT_TRUE(sent < (256u << 20)) &&
-	       read_pattern(r->s[0], sent);
+	       lh_read_pattern(r->s[0], sent, pattern);
 }
 
 static bool test_backpressure(void)
@@ -331,11 +288,11 @@ static bool ring_exhaustion(struct relay *r)
 	size_t sent[RING_STALLED];
 
 	for (int i = 0; i < RING_STALLED; i++)
-		sent[i] = fill_path(r->c[i]);
+		sent[i] = lh_fill(r->c[i], pattern);
 	if (!round_trip(r->c[RING_STALLED], r->s[RING_STALLED], "ping", "pong"))
 		return false;
 	for (int i = 0; i < RING_STALLED; i++)
-		if (!read_pattern(r->s[i], sent[i]))
+		if (!lh_read_pattern(r->s[i], sent[i], pattern))
 			return false;
 	return true;
 }

@@ -359,10 +359,9 @@ out:
  * any time, and nothing is lost once the server reads again. */
 static bool test_tunnel_backpressure(void)
 {
-	static uint8_t out[65536], in[65536];
 	struct lh_loop h;
 	int lfd, c = -1, s = -1;
-	size_t sent = 0, got = 0;
+	size_t sent;
 	bool ok = false;
 
 	if (!have_certs)
@@ -374,33 +373,10 @@ static bool test_tunnel_backpressure(void)
 	s = lh_accept_timeout(lfd, 5000);
 	if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0))
 		goto out;
-	fcntl(c, F_SETFL, O_NONBLOCK);
-	for (int idle = 0; idle < 20;) {
-		ssize_t w;
-
-		for (size_t i = 0; i < sizeof(out); i++)
-			out[i] = pattern(sent + i);
-		w = write(c, out, sizeof(out));
-		if (w > 0) {
-			sent += (size_t)w;
-			idle = 0;
-		} else {
-			idle++;
-			usleep(5 * 1000);
-		}
-		if (!ASSERT_TRUE(sent < (256u << 20)))
-			goto out;
-	}
-	while (got < sent) {
-		ssize_t r = read(s, in, sizeof(in));
-
-		if (!ASSERT_TRUE(r > 0))
-			goto out;
-		for (ssize_t i = 0; i < r; i++)
-			if (!ASSERT_EQ(in[i], pattern(got + (size_t)i)))
-				goto out;
-		got += (size_t)r;
-	}
+	sent = lh_fill(c, pattern);
+	if (!ASSERT_TRUE(sent > 0) || !ASSERT_TRUE(sent < (256u << 20)) ||
+	    !lh_read_pattern(s, sent, pattern))
+		goto out;
 	ok = true;
 out:
 	if (c >= 0)

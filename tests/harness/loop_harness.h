@@ -216,6 +216,52 @@ static inline bool lh_pump_bytes(int src, int dst, size_t n,
 	return true;
 }
 
+/* Writes @pattern bytes to @fd, made non-blocking, until the path behind
+ * it stays full (100 ms without progress) or 256 MiB went in: a path that
+ * takes that much holds no bound.  Returns how many were written. */
+static inline size_t lh_fill(int fd, uint8_t (*pattern)(size_t))
+{
+	static uint8_t out[65536];
+	size_t sent = 0;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	for (int idle = 0; idle < 20 && sent < (256u << 20);) {
+		ssize_t w;
+
+		for (size_t i = 0; i < sizeof(out); i++)
+			out[i] = pattern(sent + i);
+		w = write(fd, out, sizeof(out));
+		if (w > 0) {
+			sent += (size_t)w;
+			idle = 0;
+		} else {
+			idle++;
+			usleep(5 * 1000);
+		}
+	}
+	return sent;
+}
+
+/* Reads @n bytes of @pattern from blocking @fd, each checked. */
+static inline bool lh_read_pattern(int fd, size_t n,
+				   uint8_t (*pattern)(size_t))
+{
+	static uint8_t in[65536];
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, in, sizeof(in));
+
+		if (!ASSERT_TRUE(r > 0))
+			return false;
+		for (ssize_t i = 0; i < r; i++)
+			if (!ASSERT_EQ(in[i], pattern(got + (size_t)i)))
+				return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
 /* recv() result on a socket the loop should have reset: -ECONNRESET. */
 static inline int lh_recv_err(int fd)
 {
