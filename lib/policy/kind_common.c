@@ -169,15 +169,14 @@ long kind_parse_port(const char *digits)
 	return port;
 }
 
-const char *kind_check_typed_one(const void *obj, uint32_t objs,
-				 unsigned type_field, unsigned type,
-				 const char *one_msg)
+const char *kind_check_typed_one(const void *obj, unsigned type,
+				 unsigned nobjs, const char *one_msg)
 {
-	uint32_t got = sch_present(obj) & objs;
+	uint32_t got = sch_present(obj) & (((1u << nobjs) - 1) << 1);
 
 	if (!got || (got & (got - 1)))
 		return one_msg;
-	if (sch_has(obj, type_field) && !(got & (1u << type)))
+	if (sch_has(obj, 0) && !(got & (1u << type)))
 		return "type must name the backend that is set";
 	return NULL;
 }

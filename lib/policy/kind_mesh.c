@@ -131,9 +131,7 @@ static const struct sch_field mesh_spec_fields[] = {
 SCH_OBJECT_DEF(mesh_spec, "Mesh spec");
 
 const struct kind_desc kind_mesh = {
-	.name = "Mesh",
-	.plural = "meshes",
+	.name = "Mesh", .plural = "meshes",
 	.form = KIND_FORM_SPEC,
-	.val_size = sizeof(struct core_mesh),
-	.conf = &mesh_spec,
+	.val_size = sizeof(struct core_mesh), .conf = &mesh_spec,
 };

@@ -133,12 +133,8 @@ static const char *log_backend_check(const void *obj)
 {
 	const struct mf_log_backend *b = obj;
 
-	return kind_check_typed_one(obj, (1u << LOG_BE_FILE) |
-					 (1u << LOG_BE_TCP) |
-					 (1u << LOG_BE_OTEL),
-				    LOG_BE_TYPE, b->type,
-				    "must have exactly one of file, tcp, "
-				    "openTelemetry");
+	return kind_check_typed_one(b, b->type, LOG_BE_OTEL, "must have "
+				    "exactly one of file, tcp, openTelemetry");
 }
 
 static const struct sch_field log_backend_fields[] = {
@@ -159,10 +155,8 @@ static const struct sch_field log_conf_fields[] = {
 SCH_OBJECT_DEF(log_conf, "MeshAccessLog default");
 
 const struct kind_desc kind_mesh_access_log = {
-	.name = "MeshAccessLog",
-	.plural = "meshaccesslogs",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.name = "MeshAccessLog", .plural = "meshaccesslogs",
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	.to_kinds = KIND_TO_SERVICE | KIND_REF(MF_REF_MESH_HTTP_ROUTE),
 	.from_kinds = KIND_REF(MF_REF_MESH),

@@ -74,8 +74,7 @@ static const struct sch_field fault_conf_fields[] = {
 SCH_OBJECT_DEF(fault_conf, "MeshFaultInjection default");
 
 const struct kind_desc kind_mesh_fault_injection = {
-	.name = "MeshFaultInjection",
-	.plural = "meshfaultinjections",
+	.name = "MeshFaultInjection", .plural = "meshfaultinjections",
 	.form = KIND_FORM_TO_FROM,
 	/* Kuma takes `to` only for a MeshGateway target, whose faults this
 	 * dataplane does not inject; so `from` only. */

@@ -184,8 +184,7 @@ static const char *gw_conf_check(const void *obj)
 SCH_OBJECT_DEF(gw_conf, "MeshGateway conf", .check = gw_conf_check);
 
 const struct kind_desc kind_mesh_gateway = {
-	.name = "MeshGateway",
-	.plural = "meshgateways",
+	.name = "MeshGateway", .plural = "meshgateways",
 	.form = KIND_FORM_SELECTORS,
 	KIND_RECORD(mf_gateway, conf, &gw_conf),
 };

@@ -135,28 +135,28 @@ static const struct sch_field gwr_backend_fields[] = {
 SCH_OBJECT_DEF(gwr_backend, "MeshGatewayRoute backend");
 
 /* Kuma: "a weight of 0 means that the destination will be ignored", so a
- * rule whose weights are all 0 sends nowhere.  An absent weight is 1. */
-static const char *gwr_backends_check(const struct mf_gwr_backend *b,
-				      unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (!sch_has(&b[i], GWR_B_WEIGHT) || b[i].weight)
-			return NULL;
-	return n ? "backends need at least one weight above 0" : NULL;
-}
+ * rule whose weights are all 0 sends nowhere.  An absent weight is 1.  The
+ * check of rule struct @st (the http and the tcp one) with backends[]. */
+#define GWR_RULE_CHECK(fn, st)                                                \
+	static const char *fn(const void *obj)                                \
+	{                                                                     \
+		const struct st *r = obj;                                     \
+                                                                              \
+		for (unsigned i = 0; i < r->nbackends; i++)                   \
+			if (!sch_has(&r->backends[i], GWR_B_WEIGHT) ||        \
+			    r->backends[i].weight)                            \
+				return NULL;                                  \
+		return r->nbackends ?                                         \
+			       "backends need at least one weight above 0" :  \
+			       NULL;                                          \
+	}
 
 static const struct sch_field gwr_rule_fields[] = {
 	SCH_F_LIST("matches", mf_gwr_rule, matches, &gwr_match, SCH_REQUIRED),
 	SCH_F_LIST("backends", mf_gwr_rule, backends, &gwr_backend,
 		   SCH_REQUIRED),
 };
-
-static const char *gwr_rule_check(const void *obj)
-{
-	const struct mf_gwr_rule *r = obj;
-
-	return gwr_backends_check(r->backends, r->nbackends);
-}
+GWR_RULE_CHECK(gwr_rule_check, mf_gwr_rule)
 SCH_OBJECT_DEF(gwr_rule, "MeshGatewayRoute http rule",
 	       .check = gwr_rule_check);
 
@@ -175,13 +175,7 @@ static const struct sch_field gwr_tcp_rule_fields[] = {
 	SCH_F_LIST("backends", mf_gwr_tcp_rule, backends, &gwr_backend,
 		   SCH_REQUIRED),
 };
-
-static const char *gwr_tcp_rule_check(const void *obj)
-{
-	const struct mf_gwr_tcp_rule *r = obj;
-
-	return gwr_backends_check(r->backends, r->nbackends);
-}
+GWR_RULE_CHECK(gwr_tcp_rule_check, mf_gwr_tcp_rule)
 SCH_OBJECT_DEF(gwr_tcp_rule, "MeshGatewayRoute tcp rule",
 	       .check = gwr_tcp_rule_check);
 
@@ -206,8 +200,7 @@ static const char *gwr_conf_check(const void *obj)
 SCH_OBJECT_DEF(gwr_conf, "MeshGatewayRoute conf", .check = gwr_conf_check);
 
 const struct kind_desc kind_mesh_gateway_route = {
-	.name = "MeshGatewayRoute",
-	.plural = "meshgatewayroutes",
+	.name = "MeshGatewayRoute", .plural = "meshgatewayroutes",
 	.form = KIND_FORM_SELECTORS,
 	KIND_RECORD(mf_gateway_route, conf, &gwr_conf),
 };

@@ -447,10 +447,8 @@ static const char *route_rule_check(const void *obj)
 SCH_OBJECT_DEF(route_rule, "MeshHTTPRoute rule", .check = route_rule_check);
 
 const struct kind_desc kind_mesh_http_route = {
-	.name = "MeshHTTPRoute",
-	.plural = "meshhttproutes",
-	.form = KIND_FORM_ROUTE,
-	.sections = KIND_SEC_TO,
+	.name = "MeshHTTPRoute", .plural = "meshhttproutes",
+	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* Mesh: every destination of a targeted MeshGateway. */
 	.to_kinds = KIND_TO_SERVICE,

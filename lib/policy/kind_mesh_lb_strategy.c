@@ -146,9 +146,7 @@ SCH_OBJECT_DEF(lb_conf, "MeshLoadBalancingStrategy default");
 const struct kind_desc kind_mesh_lb_strategy = {
 	.name = "MeshLoadBalancingStrategy",
 	.plural = "meshloadbalancingstrategies",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO,
-	.target_kinds = KIND_TARGETS_GATEWAY,
-	.to_kinds = KIND_TO_SERVICE,
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO,
+	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_SERVICE,
 	KIND_RECORD(mf_lbstrategy, conf, &lb_conf),
 };

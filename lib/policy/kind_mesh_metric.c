@@ -133,8 +133,7 @@ SCH_OBJECT_DEF(metric_conf, "MeshMetric default");
 
 /* KIND_FORM_DEFAULT: no to/from entries, so no sections or entry kinds. */
 const struct kind_desc kind_mesh_metric = {
-	.name = "MeshMetric",
-	.plural = "meshmetrics",
+	.name = "MeshMetric", .plural = "meshmetrics",
 	.form = KIND_FORM_DEFAULT,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	KIND_RECORD(mf_metric, conf, &metric_conf),

@@ -95,12 +95,9 @@ static const struct sch_field mrl_conf_fields[] = {
 SCH_OBJECT_DEF(mrl_conf, "MeshRateLimit default");
 
 const struct kind_desc kind_mesh_rate_limit = {
-	.name = "MeshRateLimit",
-	.plural = "meshratelimits",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_TARGETS_ROUTE,
-	.to_kinds = KIND_REF(MF_REF_MESH),
+	.name = "MeshRateLimit", .plural = "meshratelimits",
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_REF(MF_REF_MESH),
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_ratelimit, conf, &mrl_conf),
 };

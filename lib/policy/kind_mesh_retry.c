@@ -108,13 +108,10 @@ SCH_CHECK_NOT_EMPTY(retry_conf_check, "needs tcp or http")
 SCH_OBJECT_DEF(retry_conf, "MeshRetry default", .check = retry_conf_check);
 
 const struct kind_desc kind_mesh_retry = {
-	.name = "MeshRetry",
-	.plural = "meshretries",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO,
+	.name = "MeshRetry", .plural = "meshretries",
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO,
 	/* Retries are route-level settings in Envoy, so Kuma also lets a
 	 * MeshRetry target a gateway or a single MeshHTTPRoute. */
-	.target_kinds = KIND_TARGETS_ROUTE,
-	.to_kinds = KIND_TO_SERVICE,
+	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_TO_SERVICE,
 	KIND_RECORD(mf_retry, conf, &retry_conf),
 };

@@ -53,10 +53,8 @@ static const struct sch_field tcp_rule_fields[] = {
 SCH_OBJECT_DEF(tcp_rule, "MeshTCPRoute rule");
 
 const struct kind_desc kind_mesh_tcp_route = {
-	.name = "MeshTCPRoute",
-	.plural = "meshtcproutes",
-	.form = KIND_FORM_ROUTE,
-	.sections = KIND_SEC_TO,
+	.name = "MeshTCPRoute", .plural = "meshtcproutes",
+	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* Mesh: every destination of a targeted MeshGateway. */
 	.to_kinds = KIND_TO_SERVICE,

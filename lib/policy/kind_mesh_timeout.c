@@ -38,12 +38,9 @@ static const struct sch_field timeout_conf_fields[] = {
 SCH_OBJECT_DEF(timeout_conf, "MeshTimeout default");
 
 const struct kind_desc kind_mesh_timeout = {
-	.name = "MeshTimeout",
-	.plural = "meshtimeouts",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_TARGETS_ROUTE,
-	.to_kinds = KIND_TO_SERVICE,
+	.name = "MeshTimeout", .plural = "meshtimeouts",
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_TO_SERVICE,
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_timeout, conf, &timeout_conf),
 };

@@ -97,11 +97,8 @@ static const char *trace_backend_check(const void *obj)
 {
 	const struct mf_trace_backend *b = obj;
 
-	return kind_check_typed_one(obj, (1u << TRACE_BE_ZIPKIN) |
-					 (1u << TRACE_BE_DATADOG) |
-					 (1u << TRACE_BE_OTEL),
-				    TRACE_BE_TYPE, b->type,
-				    "must have exactly one of zipkin, datadog, "
+	return kind_check_typed_one(b, b->type, TRACE_BE_OTEL, "must have "
+				    "exactly one of zipkin, datadog, "
 				    "openTelemetry");
 }
 
@@ -160,8 +157,7 @@ SCH_OBJECT_DEF(trace_conf, "MeshTrace default");
 
 /* KIND_FORM_DEFAULT: no to/from entries, so no sections or entry kinds. */
 const struct kind_desc kind_mesh_trace = {
-	.name = "MeshTrace",
-	.plural = "meshtraces",
+	.name = "MeshTrace", .plural = "meshtraces",
 	.form = KIND_FORM_DEFAULT,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	KIND_RECORD(mf_trace, conf, &trace_conf),

@@ -110,8 +110,7 @@ static const struct sch_field rules_item_fields[] = {
 SCH_OBJECT_DEF(rules_item, "MeshTrafficPermission rule");
 
 const struct kind_desc kind_mtp = {
-	.name = "MeshTrafficPermission",
-	.plural = "meshtrafficpermissions",
+	.name = "MeshTrafficPermission", .plural = "meshtrafficpermissions",
 	.short_name = "mtp",
 	.form = KIND_FORM_PERMISSION,
 	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),

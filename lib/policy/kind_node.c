@@ -22,11 +22,8 @@ static const struct sch_field node_spec_fields[] = {
 SCH_OBJECT_DEF(node_spec, "Node spec");
 
 const struct kind_desc kind_node = {
-	.name = "Node",
-	.plural = "nodes",
+	.name = "Node", .plural = "nodes",
 	.form = KIND_FORM_SPEC,
-	.val_size = sizeof(struct core_node),
-	.conf = &node_spec,
-	.unique = { 0 },
-	.nunique = 1,
+	.val_size = sizeof(struct core_node), .conf = &node_spec,
+	.unique = { 0 }, .nunique = 1,
 };

@@ -61,8 +61,7 @@ SCH_OBJECT_DEF(rl_conf, "RateLimit conf");
 /* KIND_FORM_SOURCES: selectors instead of targetRefs, so no sections and
  * no ref kinds. */
 const struct kind_desc kind_rate_limit = {
-	.name = "RateLimit",
-	.plural = "ratelimits",
+	.name = "RateLimit", .plural = "ratelimits",
 	.form = KIND_FORM_SOURCES,
 	KIND_RECORD(mf_legacy_ratelimit, conf, &rl_conf),
 };

@@ -25,12 +25,8 @@ static const struct sch_field service_spec_fields[] = {
 SCH_OBJECT_DEF(service_spec, "Service spec");
 
 const struct kind_desc kind_service = {
-	.name = "Service",
-	.plural = "services",
-	.short_name = "svc",
+	.name = "Service", .plural = "services", .short_name = "svc",
 	.form = KIND_FORM_SPEC,
-	.val_size = sizeof(struct core_service),
-	.conf = &service_spec,
-	.unique = { 0, 1 },
-	.nunique = 2,
+	.val_size = sizeof(struct core_service), .conf = &service_spec,
+	.unique = { 0, 1 }, .nunique = 2,
 };

@@ -155,8 +155,7 @@ SCH_OBJECT_DEF(tr_conf, "TrafficRoute conf", .check = tr_conf_check);
 /* KIND_FORM_SOURCES: selectors instead of targetRefs, so no sections and
  * no ref kinds. */
 const struct kind_desc kind_traffic_route = {
-	.name = "TrafficRoute",
-	.plural = "trafficroutes",
+	.name = "TrafficRoute", .plural = "trafficroutes",
 	.form = KIND_FORM_SOURCES,
 	KIND_RECORD(mf_traffic_route, conf, &tr_conf),
 };

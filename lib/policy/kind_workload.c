@@ -35,11 +35,8 @@ static const struct sch_field workload_spec_fields[] = {
 SCH_OBJECT_DEF(workload_spec, "Workload spec");
 
 const struct kind_desc kind_workload = {
-	.name = "Workload",
-	.plural = "workloads",
+	.name = "Workload", .plural = "workloads",
 	.form = KIND_FORM_SPEC,
-	.val_size = sizeof(struct core_workload),
-	.conf = &workload_spec,
-	.unique = { 1 },
-	.nunique = 1,
+	.val_size = sizeof(struct core_workload), .conf = &workload_spec,
+	.unique = { 1 }, .nunique = 1,
 };

@@ -136,14 +136,13 @@ bool kind_is_prime(uint32_t n);
  * comes first, else the value, stopping once it is over 65535 (so the
  * caller reports a range error). */
 long kind_parse_port(const char *digits);
-/* For a mapping whose objects @objs (bits of the presence mask) share
- * storage and whose enum field @type_field, if present, must name one of
- * them (enum value i == field i): @one_msg unless exactly one object is
- * present, "type must name the backend that is set" when the type names
- * another, else NULL. */
-const char *kind_check_typed_one(const void *obj, uint32_t objs,
-				 unsigned type_field, unsigned type,
-				 const char *one_msg);
+/* For a backend whose field 0 is an optional enum `type` (value @type)
+ * and whose fields 1..@nobjs are objects sharing storage, enum value i
+ * naming field i: @one_msg unless exactly one object is present, "type
+ * must name the backend that is set" when the type names another, else
+ * NULL. */
+const char *kind_check_typed_one(const void *obj, unsigned type,
+				 unsigned nobjs, const char *one_msg);
 
 /* A header set/add pair (struct mf_header_mod's first two fields, in
  * that order, bits 0 and 1), each a list of @item (struct
