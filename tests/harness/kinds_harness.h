@@ -72,17 +72,6 @@ static inline bool kh_parse_ok(const char *yaml, struct model_set *set)
 	return ok;
 }
 
-/* kh_parse_ok(), and the document holds exactly one object. */
-static inline bool kh_parse_one(const char *yaml, struct model_set *set)
-{
-	if (!kh_parse_ok(yaml, set))
-		return false;
-	if (ASSERT_EQ(set->n, 1))
-		return true;
-	model_set_free(set);
-	return false;
-}
-
 /* Parses @yaml, which must fail with exactly the one message @want. */
 static inline bool kh_expect1(const char *yaml, const char *want)
 {
@@ -134,16 +123,6 @@ static inline bool kh_expect_all(const struct kh_bad *cases, size_t n)
                                                                               \
 		return KH_EXPECT_ALL(cases_);                                 \
 	}
-
-/* The policy of kind @kind named @name in @set, or NULL. */
-static inline const struct model_obj *kh_find(const struct model_set *set,
-					      const char *kind,
-					      const char *name)
-{
-	int k = model_kind_parse(kind);
-
-	return k < 0 ? NULL : model_set_find(set, (enum model_kind)k, name);
-}
 
 /* The one object of @set, which must be a policy of kind @kd with @n
  * records; else NULL. */
