@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * What several policy kinds share: string rules for sch_field.check (or
- * predicates, where kinds word their messages differently), and the route
- * backendRef schema of MeshHTTPRoute and MeshTCPRoute.  Written once here
- * so that a rule cannot drift between kinds that mean the same thing.
- * Declared in lib/kinds.h.
+ * predicates, where kinds word their messages differently), the HTTP
+ * method names, and the route backendRef schema of MeshHTTPRoute and
+ * MeshTCPRoute.  Written once here so that a rule cannot drift between
+ * kinds that mean the same thing.  Declared in lib/kinds.h.
  */
 #include <regex.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "kinds.h"
+#include "spiffe.h"
 
 /* Weights are added up per rule; this bound keeps four of them far from
  * overflowing the __u32 sum the data path computes. */
@@ -66,6 +67,46 @@ const char *kind_check_header_token(const char *s)
 	       "must be an HTTP header name (token characters)";
 }
 
+/* Kuma's IsFilePath on Linux. */
+const char *kind_check_file_path(const char *s)
+{
+	return s[0] == '/' ? NULL : "must be an absolute path";
+}
+
+const char *kind_check_spiffe_id(const char *s)
+{
+	return spiffe_parse(s, NULL) ?
+		       "must be a SPIFFE ID (spiffe://<trust-domain>/<path>)" :
+		       NULL;
+}
+
+const char *kind_check_spiffe_prefix(const char *s)
+{
+	return spiffe_check_prefix(s) ?
+		       "must be a SPIFFE ID prefix "
+		       "(spiffe://<trust-domain>/...)" : NULL;
+}
+
+/* The port is judged before the host, so that "host:99999" says why. */
+const char *kind_check_host_port(const char *host, const char *reject,
+				 const char *bad)
+{
+	const char *colon = strrchr(host, ':');
+	long port;
+
+	if (!colon || colon == host || !colon[1])
+		return bad;
+	port = kind_parse_port(colon + 1);
+	if (port < 0)
+		return bad;
+	if (port < 1 || port > 65535)
+		return "port must be 1..65535";
+	for (const char *p = host; p < colon; p++)
+		if (*p <= ' ' || strchr(reject, *p))
+			return bad;
+	return NULL;
+}
+
 bool kind_regex_ok(const char *s)
 {
 	regex_t re;
@@ -97,6 +138,11 @@ bool kind_dns_name_ok(const char *s)
 	return label && s[-1] != '-';
 }
 
+const char *const kind_http_methods[] = {
+	"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST",
+	"PUT", "TRACE", NULL,
+};
+
 /* Trial division: up to sqrt(5000011), the largest Maglev table, is about
  * 2236 steps. */
 bool kind_is_prime(uint32_t n)
@@ -123,15 +169,14 @@ long kind_parse_port(const char *digits)
 	return port;
 }
 
-const char *kind_check_typed_one(const void *obj, uint32_t objs,
-				 unsigned type_field, unsigned type,
-				 const char *one_msg)
+const char *kind_check_typed_one(const void *obj, unsigned type,
+				 unsigned nobjs, const char *one_msg)
 {
-	uint32_t got = sch_present(obj) & objs;
+	uint32_t got = sch_present(obj) & (((1u << nobjs) - 1) << 1);
 
 	if (!got || (got & (got - 1)))
 		return one_msg;
-	if (sch_has(obj, type_field) && !(got & (1u << type)))
+	if (sch_has(obj, 0) && !(got & (1u << type)))
 		return "type must name the backend that is set";
 	return NULL;
 }
@@ -144,19 +189,13 @@ enum { ROUTE_BE_REF, ROUTE_BE_PORT, ROUTE_BE_WEIGHT };
  * mf_ref is an inline ref (no name): kind, name and tags are keys of the
  * backendRef itself. */
 static const struct sch_field route_backend_fields[] = {
-	[ROUTE_BE_REF] = {
-		.type = SCH_REF, .required = true,
-		.off = offsetof(struct mf_route_backend, ref),
-		.ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
-			     KIND_REF(MF_REF_MESH_SERVICE_SUBSET) },
-	[ROUTE_BE_PORT] = {
-		.name = "port", .type = SCH_INT, .size = 2,
-		.off = offsetof(struct mf_route_backend, port),
-		.min = 1, .max = 65535 },
-	[ROUTE_BE_WEIGHT] = {
-		.name = "weight", .type = SCH_INT, .size = 4,
-		.off = offsetof(struct mf_route_backend, weight),
-		.min = 0, .max = KIND_ROUTE_WEIGHT_MAX },
+	[ROUTE_BE_REF] = { .type = SCH_REF, SCH_REQUIRED,
+			   .off = SCH_OFF(mf_route_backend, ref),
+			   .ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
+					KIND_REF(MF_REF_MESH_SERVICE_SUBSET) },
+	[ROUTE_BE_PORT] = SCH_F_PORT("port", mf_route_backend, port),
+	[ROUTE_BE_WEIGHT] = SCH_F_INT("weight", mf_route_backend, weight, 0,
+				      KIND_ROUTE_WEIGHT_MAX),
 };
 
 static const char *route_backend_check(const void *obj)
@@ -170,18 +209,15 @@ static const char *route_backend_check(const void *obj)
 	return NULL;
 }
 
-const struct sch_object kind_route_backend_ref = {
-	.name = "backendRef",
-	.fields = route_backend_fields,
-	.nfields = SCH_NFIELDS(route_backend_fields),
-	.check = route_backend_check,
-};
+const struct sch_object kind_route_backend_ref =
+	SCH_OBJECT_INIT("backendRef", route_backend_fields,
+			.check = route_backend_check);
 
-bool kind_route_backends_weighted(const struct mf_route_backend *b,
-				  unsigned n)
+const char *kind_check_route_backends(const struct mf_route_backend *b,
+				      unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (!sch_has(&b[i], ROUTE_BE_WEIGHT) || b[i].weight)
-			return true;
-	return false;
+			return NULL;
+	return "backendRefs need at least one weight above 0";
 }

@@ -37,57 +37,29 @@ static const char *mesh_check_td(const char *s)
 		       "only" : NULL;
 }
 
-static const char *mesh_check_file(const char *s)
-{
-	return s[0] == '/' ? NULL : "must be an absolute path";
-}
-
-static const struct sch_field file_fields[] = {
-	{ .name = "file", .type = SCH_STRING, .size = MF_PATH_MAX,
-	  .required = true, .check = mesh_check_file,
-	  .off = offsetof(struct core_file, file) },
+static const struct sch_field file_source_fields[] = {
+	SCH_F_STRING("file", core_file, file, SCH_REQUIRED,
+		     .check = kind_check_file_path),
 };
-
-static const struct sch_object file_source = {
-	.name = "data source",
-	.fields = file_fields,
-	.nfields = SCH_NFIELDS(file_fields),
-};
+SCH_OBJECT_DEF(file_source, "data source");
 
 static const struct sch_field backend_conf_fields[] = {
-	{ .name = "cert", .type = SCH_OBJECT, .sub = &file_source,
-	  .required = true, .off = offsetof(struct core_backend_conf, cert) },
-	{ .name = "key", .type = SCH_OBJECT, .sub = &file_source,
-	  .required = true, .off = offsetof(struct core_backend_conf, key) },
+	SCH_F_OBJECT("cert", core_backend_conf, cert, &file_source,
+		     SCH_REQUIRED),
+	SCH_F_OBJECT("key", core_backend_conf, key, &file_source,
+		     SCH_REQUIRED),
 };
-
-static const struct sch_object backend_conf = {
-	.name = "provided backend conf",
-	.fields = backend_conf_fields,
-	.nfields = SCH_NFIELDS(backend_conf_fields),
-};
+SCH_OBJECT_DEF(backend_conf, "provided backend conf");
 
 static const struct sch_field rotation_fields[] = {
-	{ .name = "expiration", .type = SCH_LIFETIME,
-	  .off = offsetof(struct core_rotation, expiration) },
+	SCH_F("expiration", SCH_LIFETIME, core_rotation, expiration),
 };
-
-static const struct sch_object rotation = {
-	.name = "rotation",
-	.fields = rotation_fields,
-	.nfields = SCH_NFIELDS(rotation_fields),
-};
+SCH_OBJECT_DEF(rotation, "rotation");
 
 static const struct sch_field dp_cert_fields[] = {
-	{ .name = "rotation", .type = SCH_OBJECT, .sub = &rotation,
-	  .off = offsetof(struct core_dp_cert, rotation) },
+	SCH_F_OBJECT("rotation", core_dp_cert, rotation, &rotation),
 };
-
-static const struct sch_object dp_cert = {
-	.name = "dpCert",
-	.fields = dp_cert_fields,
-	.nfields = SCH_NFIELDS(dp_cert_fields),
-};
+SCH_OBJECT_DEF(dp_cert, "dpCert");
 
 enum { BACKEND_TYPE = 1, BACKEND_CONF = 4 };	/* field indexes */
 
@@ -106,26 +78,16 @@ static const char *backend_check(const void *obj, unsigned *field)
 }
 
 static const struct sch_field backend_fields[] = {
-	{ .name = "name", .type = SCH_NAME, .required = true,
-	  .off = offsetof(struct core_backend, name) },
-	{ .name = "type", .type = SCH_ENUM, .required = true,
-	  .names = abi_mtls_type_names + 1,
-	  .off = offsetof(struct core_backend, type) },
-	{ .name = "mode", .type = SCH_ENUM, .def = MF_MTLS_STRICT,
-	  .names = abi_mtls_mode_names + 1,
-	  .off = offsetof(struct core_backend, mode) },
-	{ .name = "dpCert", .type = SCH_OBJECT, .sub = &dp_cert,
-	  .off = offsetof(struct core_backend, dp_cert) },
-	{ .name = "conf", .type = SCH_OBJECT, .sub = &backend_conf,
-	  .off = offsetof(struct core_backend, conf) },
+	SCH_F_NAME("name", core_backend, name, SCH_REQUIRED),
+	[BACKEND_TYPE] = SCH_F_ENUM("type", core_backend, type,
+				    abi_mtls_type_names + 1, SCH_REQUIRED),
+	SCH_F_ENUM("mode", core_backend, mode, abi_mtls_mode_names + 1,
+		   .def = MF_MTLS_STRICT),
+	SCH_F_OBJECT("dpCert", core_backend, dp_cert, &dp_cert),
+	[BACKEND_CONF] = SCH_F_OBJECT("conf", core_backend, conf,
+				      &backend_conf),
 };
-
-static const struct sch_object backend = {
-	.name = "mTLS backend",
-	.fields = backend_fields,
-	.nfields = SCH_NFIELDS(backend_fields),
-	.check_field = backend_check,
-};
+SCH_OBJECT_DEF(backend, "mTLS backend", .check_field = backend_check);
 
 enum { MTLS_ENABLED = 0, MTLS_BACKENDS = 1 };	/* field indexes */
 
@@ -154,40 +116,22 @@ static const char *mtls_check(const void *obj, unsigned *field)
 }
 
 static const struct sch_field mtls_fields[] = {
-	{ .name = "enabledBackend", .type = SCH_NAME,
-	  .off = offsetof(struct core_mtls, enabled_backend) },
-	{ .name = "backends", .type = SCH_LIST, .sub = &backend,
-	  .off = offsetof(struct core_mtls, backends),
-	  .count_off = offsetof(struct core_mtls, nbackends),
-	  .item_size = sizeof(struct core_backend),
-	  .max_items = MF_MTLS_BACKENDS_MAX },
+	[MTLS_ENABLED] = SCH_F_NAME("enabledBackend", core_mtls,
+				    enabled_backend),
+	[MTLS_BACKENDS] = SCH_F_LIST("backends", core_mtls, backends,
+				     &backend),
 };
+SCH_OBJECT_DEF(mtls, "Mesh mtls", .check_field = mtls_check);
 
-static const struct sch_object mtls = {
-	.name = "Mesh mtls",
-	.fields = mtls_fields,
-	.nfields = SCH_NFIELDS(mtls_fields),
-	.check_field = mtls_check,
+static const struct sch_field mesh_spec_fields[] = {
+	SCH_F_STRING("trustDomain", core_mesh, trust_domain, SCH_REQUIRED,
+		     .check = mesh_check_td),
+	SCH_F_OBJECT("mtls", core_mesh, mtls, &mtls),
 };
-
-static const struct sch_field mesh_fields[] = {
-	{ .name = "trustDomain", .type = SCH_STRING, .size = MF_NAME_MAX,
-	  .required = true, .check = mesh_check_td,
-	  .off = offsetof(struct core_mesh, trust_domain) },
-	{ .name = "mtls", .type = SCH_OBJECT, .sub = &mtls,
-	  .off = offsetof(struct core_mesh, mtls) },
-};
-
-static const struct sch_object mesh_spec = {
-	.name = "Mesh spec",
-	.fields = mesh_fields,
-	.nfields = SCH_NFIELDS(mesh_fields),
-};
+SCH_OBJECT_DEF(mesh_spec, "Mesh spec");
 
 const struct kind_desc kind_mesh = {
-	.name = "Mesh",
-	.plural = "meshes",
+	.name = "Mesh", .plural = "meshes",
 	.form = KIND_FORM_SPEC,
-	.val_size = sizeof(struct core_mesh),
-	.conf = &mesh_spec,
+	.val_size = sizeof(struct core_mesh), .conf = &mesh_spec,
 };

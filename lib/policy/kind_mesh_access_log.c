@@ -41,33 +41,13 @@
  * openTelemetry.body is kept as a string (Kuma also takes an OTLP value).
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "kinds.h"
-
-/* A file path: absolute, as Kuma's IsFilePath wants on Linux. */
-static const char *log_check_path(const char *s)
-{
-	return s[0] == '/' ? NULL : "must be an absolute path";
-}
 
 /* A TCP collector: "host:port" with a port in 1..65535. */
 static const char *log_check_address(const char *s)
 {
-	const char *colon = strrchr(s, ':');
-	long port;
-
-	if (!colon || colon == s || !colon[1])
-		return "must be host:port";
-	port = kind_parse_port(colon + 1);
-	if (port < 0)
-		return "must be host:port";
-	if (port < 1 || port > 65535)
-		return "port must be 1..65535";
-	for (const char *p = s; p < colon; p++)
-		if (*p <= ' ' || *p == '/')
-			return "must be host:port";
-	return NULL;
+	return kind_check_host_port(s, "/", "must be host:port");
 }
 
 /* A json format key or value ends up inside a JSON string literal, so
@@ -86,19 +66,12 @@ static const char *const log_backend_types[] = { "File", "Tcp",
 						 "OpenTelemetry", NULL };
 
 static const struct sch_field log_json_fields[] = {
-	{ .name = "key", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_log_json_field, key),
-	  .size = MF_HDR_NAME_MAX, .check = log_check_json_text },
-	{ .name = "value", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_log_json_field, value),
-	  .size = MF_HDR_VALUE_MAX, .check = log_check_json_text },
+	SCH_F_STRING("key", mf_log_json_field, key, SCH_REQUIRED,
+		     .check = log_check_json_text),
+	SCH_F_STRING("value", mf_log_json_field, value, SCH_REQUIRED,
+		     .check = log_check_json_text),
 };
-
-static const struct sch_object log_json = {
-	.name = "MeshAccessLog format json entry",
-	.fields = log_json_fields,
-	.nfields = SCH_NFIELDS(log_json_fields),
-};
+SCH_OBJECT_DEF(log_json, "MeshAccessLog format json entry");
 
 enum { LOG_FMT_TYPE, LOG_FMT_PLAIN, LOG_FMT_JSON, LOG_FMT_OMIT };
 
@@ -121,71 +94,36 @@ static const char *log_format_check(const void *obj)
 }
 
 static const struct sch_field log_format_fields[] = {
-	[LOG_FMT_TYPE] = { .name = "type", .type = SCH_ENUM,
-			   .off = offsetof(struct mf_log_format, type),
-			   .names = log_format_types },
-	[LOG_FMT_PLAIN] = { .name = "plain", .type = SCH_STRING,
-			    .off = offsetof(struct mf_log_format, plain),
-			    .size = MF_LOG_PLAIN_MAX },
-	[LOG_FMT_JSON] = { .name = "json", .type = SCH_LIST,
-			   .off = offsetof(struct mf_log_format, json),
-			   .count_off = offsetof(struct mf_log_format, njson),
-			   .item_size = sizeof(struct mf_log_json_field),
-			   .max_items = MF_LOG_JSON_MAX, .sub = &log_json },
-	[LOG_FMT_OMIT] = { .name = "omitEmptyValues", .type = SCH_BOOL,
-			   .off = offsetof(struct mf_log_format,
-					   omit_empty_values) },
+	[LOG_FMT_TYPE] = SCH_F_ENUM("type", mf_log_format, type,
+				    log_format_types),
+	[LOG_FMT_PLAIN] = SCH_F_STRING("plain", mf_log_format, plain),
+	[LOG_FMT_JSON] = SCH_F_LIST("json", mf_log_format, json, &log_json),
+	[LOG_FMT_OMIT] = SCH_F_BOOL("omitEmptyValues", mf_log_format,
+				    omit_empty_values),
 };
-
-static const struct sch_object log_format = {
-	.name = "MeshAccessLog format",
-	.fields = log_format_fields,
-	.nfields = SCH_NFIELDS(log_format_fields),
-	.check = log_format_check,
-};
+SCH_OBJECT_DEF(log_format, "MeshAccessLog format",
+	       .check = log_format_check);
 
 static const struct sch_field log_file_fields[] = {
-	{ .name = "path", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_log_file, path), .size = MF_PATH_MAX,
-	  .check = log_check_path },
-	{ .name = "format", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_log_file, format), .sub = &log_format },
+	SCH_F_STRING("path", mf_log_file, path, SCH_REQUIRED,
+		     .check = kind_check_file_path),
+	SCH_F_OBJECT("format", mf_log_file, format, &log_format),
 };
-
-static const struct sch_object log_file = {
-	.name = "MeshAccessLog file backend",
-	.fields = log_file_fields,
-	.nfields = SCH_NFIELDS(log_file_fields),
-};
+SCH_OBJECT_DEF(log_file, "MeshAccessLog file backend");
 
 static const struct sch_field log_tcp_fields[] = {
-	{ .name = "address", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_log_tcp, address), .size = MF_PATH_MAX,
-	  .check = log_check_address },
-	{ .name = "format", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_log_tcp, format), .sub = &log_format },
+	SCH_F_STRING("address", mf_log_tcp, address, SCH_REQUIRED,
+		     .check = log_check_address),
+	SCH_F_OBJECT("format", mf_log_tcp, format, &log_format),
 };
-
-static const struct sch_object log_tcp = {
-	.name = "MeshAccessLog tcp backend",
-	.fields = log_tcp_fields,
-	.nfields = SCH_NFIELDS(log_tcp_fields),
-};
+SCH_OBJECT_DEF(log_tcp, "MeshAccessLog tcp backend");
 
 static const struct sch_field log_otel_fields[] = {
-	{ .name = "endpoint", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_log_otel, endpoint), .size = MF_PATH_MAX,
-	  .check = kind_check_no_space },
-	{ .name = "body", .type = SCH_STRING,
-	  .off = offsetof(struct mf_log_otel, body),
-	  .size = MF_LOG_PLAIN_MAX },
+	SCH_F_STRING("endpoint", mf_log_otel, endpoint, SCH_REQUIRED,
+		     .check = kind_check_no_space),
+	SCH_F_STRING("body", mf_log_otel, body),
 };
-
-static const struct sch_object log_otel = {
-	.name = "MeshAccessLog openTelemetry backend",
-	.fields = log_otel_fields,
-	.nfields = SCH_NFIELDS(log_otel_fields),
-};
+SCH_OBJECT_DEF(log_otel, "MeshAccessLog openTelemetry backend");
 
 /* Field i (1..3) is the object enum mf_log_backend_type i names. */
 enum { LOG_BE_TYPE, LOG_BE_FILE, LOG_BE_TCP, LOG_BE_OTEL };
@@ -195,60 +133,32 @@ static const char *log_backend_check(const void *obj)
 {
 	const struct mf_log_backend *b = obj;
 
-	return kind_check_typed_one(obj, (1u << LOG_BE_FILE) |
-					 (1u << LOG_BE_TCP) |
-					 (1u << LOG_BE_OTEL),
-				    LOG_BE_TYPE, b->type,
-				    "must have exactly one of file, tcp, "
-				    "openTelemetry");
+	return kind_check_typed_one(b, b->type, LOG_BE_OTEL, "must have "
+				    "exactly one of file, tcp, openTelemetry");
 }
 
 static const struct sch_field log_backend_fields[] = {
-	[LOG_BE_TYPE] = { .name = "type", .type = SCH_ENUM,
-			  .off = offsetof(struct mf_log_backend, type),
-			  .names = log_backend_types },
-	[LOG_BE_FILE] = { .name = "file", .type = SCH_OBJECT,
-			  .off = offsetof(struct mf_log_backend, file),
-			  .sub = &log_file },
-	[LOG_BE_TCP] = { .name = "tcp", .type = SCH_OBJECT,
-			 .off = offsetof(struct mf_log_backend, tcp),
-			 .sub = &log_tcp },
-	[LOG_BE_OTEL] = { .name = "openTelemetry", .type = SCH_OBJECT,
-			  .off = offsetof(struct mf_log_backend,
-					  open_telemetry),
-			  .sub = &log_otel },
+	[LOG_BE_TYPE] = SCH_F_ENUM("type", mf_log_backend, type,
+				   log_backend_types),
+	[LOG_BE_FILE] = SCH_F_OBJECT("file", mf_log_backend, file, &log_file),
+	[LOG_BE_TCP] = SCH_F_OBJECT("tcp", mf_log_backend, tcp, &log_tcp),
+	[LOG_BE_OTEL] = SCH_F_OBJECT("openTelemetry", mf_log_backend,
+				     open_telemetry, &log_otel),
 };
-
-static const struct sch_object log_backend = {
-	.name = "MeshAccessLog backend",
-	.fields = log_backend_fields,
-	.nfields = SCH_NFIELDS(log_backend_fields),
-	.check = log_backend_check,
-};
+SCH_OBJECT_DEF(log_backend, "MeshAccessLog backend",
+	       .check = log_backend_check);
 
 static const struct sch_field log_conf_fields[] = {
-	{ .name = "backends", .type = SCH_LIST, .required = true,
-	  .off = offsetof(struct mf_log_conf, backends),
-	  .count_off = offsetof(struct mf_log_conf, nbackends),
-	  .item_size = sizeof(struct mf_log_backend),
-	  .max_items = MF_LOG_BACKENDS_MAX, .sub = &log_backend },
+	SCH_F_LIST("backends", mf_log_conf, backends, &log_backend,
+		   SCH_REQUIRED),
 };
-
-static const struct sch_object log_conf = {
-	.name = "MeshAccessLog default",
-	.fields = log_conf_fields,
-	.nfields = SCH_NFIELDS(log_conf_fields),
-};
+SCH_OBJECT_DEF(log_conf, "MeshAccessLog default");
 
 const struct kind_desc kind_mesh_access_log = {
-	.name = "MeshAccessLog",
-	.plural = "meshaccesslogs",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.name = "MeshAccessLog", .plural = "meshaccesslogs",
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	.to_kinds = KIND_TO_SERVICE | KIND_REF(MF_REF_MESH_HTTP_ROUTE),
 	.from_kinds = KIND_REF(MF_REF_MESH),
-	.val_size = sizeof(struct mf_accesslog),
-	.conf_off = offsetof(struct mf_accesslog, conf),
-	.conf = &log_conf,
+	KIND_RECORD(mf_accesslog, conf, &log_conf),
 };

@@ -33,94 +33,48 @@
 
 /* ---- abort -------------------------------------------------------------- */
 static const struct sch_field fault_abort_fields[] = {
-	{ .name = "httpStatus", .type = SCH_INT,
-	  .off = offsetof(struct mf_fault_abort, http_status),
-	  .size = sizeof(__u32), .required = true, .min = 100, .max = 599 },
-	{ .name = "percentage", .type = SCH_PERCENT,
-	  .off = offsetof(struct mf_fault_abort, percentage),
-	  .required = true },
+	SCH_F_INT("httpStatus", mf_fault_abort, http_status, 100, 599,
+		  SCH_REQUIRED),
+	SCH_F_PERCENT("percentage", mf_fault_abort, percentage, SCH_REQUIRED),
 };
-
-static const struct sch_object fault_abort = {
-	.name = "MeshFaultInjection abort",
-	.fields = fault_abort_fields,
-	.nfields = SCH_NFIELDS(fault_abort_fields),
-};
+SCH_OBJECT_DEF(fault_abort, "MeshFaultInjection abort");
 
 /* ---- delay -------------------------------------------------------------- */
 static const struct sch_field fault_delay_fields[] = {
-	{ .name = "value", .type = SCH_DURATION,
-	  .off = offsetof(struct mf_fault_delay, value), .required = true },
-	{ .name = "percentage", .type = SCH_PERCENT,
-	  .off = offsetof(struct mf_fault_delay, percentage),
-	  .required = true },
+	SCH_F_DURATION("value", mf_fault_delay, value, SCH_REQUIRED),
+	SCH_F_PERCENT("percentage", mf_fault_delay, percentage, SCH_REQUIRED),
 };
-
-static const struct sch_object fault_delay = {
-	.name = "MeshFaultInjection delay",
-	.fields = fault_delay_fields,
-	.nfields = SCH_NFIELDS(fault_delay_fields),
-};
+SCH_OBJECT_DEF(fault_delay, "MeshFaultInjection delay");
 
 /* ---- responseBandwidth -------------------------------------------------- */
 static const struct sch_field fault_bw_fields[] = {
-	{ .name = "limit", .type = SCH_BANDWIDTH,
-	  .off = offsetof(struct mf_fault_bandwidth, limit),
-	  .required = true },
-	{ .name = "percentage", .type = SCH_PERCENT,
-	  .off = offsetof(struct mf_fault_bandwidth, percentage),
-	  .required = true },
+	SCH_F_BANDWIDTH("limit", mf_fault_bandwidth, limit, SCH_REQUIRED),
+	SCH_F_PERCENT("percentage", mf_fault_bandwidth, percentage,
+		      SCH_REQUIRED),
 };
-
-static const struct sch_object fault_bw = {
-	.name = "MeshFaultInjection responseBandwidth",
-	.fields = fault_bw_fields,
-	.nfields = SCH_NFIELDS(fault_bw_fields),
-};
+SCH_OBJECT_DEF(fault_bw, "MeshFaultInjection responseBandwidth");
 
 /* ---- http[] ------------------------------------------------------------- */
 static const struct sch_field fault_http_fields[] = {
-	{ .name = "abort", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_fault_http, abort), .sub = &fault_abort },
-	{ .name = "delay", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_fault_http, delay), .sub = &fault_delay },
-	{ .name = "responseBandwidth", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_fault_http, response_bandwidth),
-	  .sub = &fault_bw },
+	SCH_F_OBJECT("abort", mf_fault_http, abort, &fault_abort),
+	SCH_F_OBJECT("delay", mf_fault_http, delay, &fault_delay),
+	SCH_F_OBJECT("responseBandwidth", mf_fault_http, response_bandwidth,
+		     &fault_bw),
 };
-
 /* An empty fault would take a list slot and inject nothing. */
-static const char *fault_http_check(const void *obj)
-{
-	return sch_present(obj) ? NULL :
-	       "needs at least one of abort, delay, responseBandwidth";
-}
-
-static const struct sch_object fault_http = {
-	.name = "MeshFaultInjection fault",
-	.fields = fault_http_fields,
-	.nfields = SCH_NFIELDS(fault_http_fields),
-	.check = fault_http_check,
-};
+SCH_CHECK_NOT_EMPTY(fault_http_check,
+		    "needs at least one of abort, delay, responseBandwidth")
+SCH_OBJECT_DEF(fault_http, "MeshFaultInjection fault",
+	       .check = fault_http_check);
 
 /* ---- default ------------------------------------------------------------ */
 static const struct sch_field fault_conf_fields[] = {
-	{ .name = "http", .type = SCH_LIST,
-	  .off = offsetof(struct mf_fault_conf, http), .sub = &fault_http,
-	  .count_off = offsetof(struct mf_fault_conf, nhttp),
-	  .item_size = sizeof(struct mf_fault_http),
-	  .max_items = MF_FAULTS_MAX },
+	SCH_F_LIST("http", mf_fault_conf, http, &fault_http),
 };
-
-static const struct sch_object fault_conf = {
-	.name = "MeshFaultInjection default",
-	.fields = fault_conf_fields,
-	.nfields = SCH_NFIELDS(fault_conf_fields),
-};
+SCH_OBJECT_DEF(fault_conf, "MeshFaultInjection default");
 
 const struct kind_desc kind_mesh_fault_injection = {
-	.name = "MeshFaultInjection",
-	.plural = "meshfaultinjections",
+	.name = "MeshFaultInjection", .plural = "meshfaultinjections",
 	.form = KIND_FORM_TO_FROM,
 	/* Kuma takes `to` only for a MeshGateway target, whose faults this
 	 * dataplane does not inject; so `from` only. */
@@ -130,7 +84,5 @@ const struct kind_desc kind_mesh_fault_injection = {
 	.from_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
 		      KIND_REF(MF_REF_MESH_SERVICE) |
 		      KIND_REF(MF_REF_MESH_SERVICE_SUBSET),
-	.val_size = sizeof(struct mf_fault),
-	.conf_off = offsetof(struct mf_fault, conf),
-	.conf = &fault_conf,
+	KIND_RECORD(mf_fault, conf, &fault_conf),
 };

@@ -71,33 +71,19 @@ bad:
 }
 
 static const struct sch_field gw_cert_fields[] = {
-	{ .name = "secret", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_gw_cert, secret),
-	  .size = MF_NAME_MAX, .check = gw_secret_check },
+	SCH_F_STRING("secret", mf_gw_cert, secret, SCH_REQUIRED,
+		     .check = gw_secret_check),
 };
-
-static const struct sch_object gw_cert = {
-	.name = "MeshGateway certificate",
-	.fields = gw_cert_fields,
-	.nfields = SCH_NFIELDS(gw_cert_fields),
-};
+SCH_OBJECT_DEF(gw_cert, "MeshGateway certificate");
 
 static const char *const gw_tls_modes[] = { "TERMINATE", "PASSTHROUGH", NULL };
 
 enum { GW_TLS_MODE, GW_TLS_CERTS };
 
 static const struct sch_field gw_tls_fields[] = {
-	[GW_TLS_MODE] = {
-		.name = "mode", .type = SCH_ENUM,
-		.off = offsetof(struct mf_gw_tls, mode),
-		.names = gw_tls_modes },
-	[GW_TLS_CERTS] = {
-		.name = "certificates", .type = SCH_LIST,
-		.off = offsetof(struct mf_gw_tls, certificates),
-		.sub = &gw_cert,
-		.count_off = offsetof(struct mf_gw_tls, ncertificates),
-		.item_size = sizeof(struct mf_gw_cert),
-		.max_items = 2 },
+	[GW_TLS_MODE] = SCH_F_ENUM("mode", mf_gw_tls, mode, gw_tls_modes),
+	[GW_TLS_CERTS] = SCH_F_LIST("certificates", mf_gw_tls, certificates,
+				    &gw_cert),
 };
 
 /* Kuma's mode defaults to TERMINATE, which needs a certificate to present;
@@ -115,13 +101,7 @@ static const char *gw_tls_check(const void *obj)
 	}
 	return NULL;
 }
-
-static const struct sch_object gw_tls = {
-	.name = "MeshGateway tls",
-	.fields = gw_tls_fields,
-	.nfields = SCH_NFIELDS(gw_tls_fields),
-	.check = gw_tls_check,
-};
+SCH_OBJECT_DEF(gw_tls, "MeshGateway tls", .check = gw_tls_check);
 
 static const char *const gw_protocols[] = {
 	"HTTP", "HTTPS", "TCP", "TLS", NULL,
@@ -130,25 +110,13 @@ static const char *const gw_protocols[] = {
 enum { GW_L_PORT, GW_L_PROTOCOL, GW_L_HOSTNAME, GW_L_TAGS, GW_L_TLS };
 
 static const struct sch_field gw_listener_fields[] = {
-	[GW_L_PORT] = {
-		.name = "port", .type = SCH_INT, .size = 2, .required = true,
-		.off = offsetof(struct mf_gw_listener, port),
-		.min = 1, .max = 65535 },
-	[GW_L_PROTOCOL] = {
-		.name = "protocol", .type = SCH_ENUM, .required = true,
-		.off = offsetof(struct mf_gw_listener, protocol),
-		.names = gw_protocols },
-	[GW_L_HOSTNAME] = {
-		.name = "hostname", .type = SCH_STRING,
-		.off = offsetof(struct mf_gw_listener, hostname),
-		.size = MF_NAME_MAX, .check = gw_hostname_check },
-	[GW_L_TAGS] = {
-		.name = "tags", .type = SCH_TAGS,
-		.off = offsetof(struct mf_gw_listener, tags) },
-	[GW_L_TLS] = {
-		.name = "tls", .type = SCH_OBJECT,
-		.off = offsetof(struct mf_gw_listener, tls),
-		.sub = &gw_tls },
+	[GW_L_PORT] = SCH_F_PORT("port", mf_gw_listener, port, SCH_REQUIRED),
+	[GW_L_PROTOCOL] = SCH_F_ENUM("protocol", mf_gw_listener, protocol,
+				     gw_protocols, SCH_REQUIRED),
+	[GW_L_HOSTNAME] = SCH_F_STRING("hostname", mf_gw_listener, hostname,
+				       .check = gw_hostname_check),
+	[GW_L_TAGS] = SCH_F_TAGS("tags", mf_gw_listener, tags),
+	[GW_L_TLS] = SCH_F_OBJECT("tls", mf_gw_listener, tls, &gw_tls),
 };
 
 static const char *gw_listener_check(const void *obj)
@@ -176,21 +144,12 @@ static const char *gw_listener_check(const void *obj)
 	}
 	return NULL;
 }
-
-static const struct sch_object gw_listener = {
-	.name = "MeshGateway listener",
-	.fields = gw_listener_fields,
-	.nfields = SCH_NFIELDS(gw_listener_fields),
-	.check = gw_listener_check,
-};
+SCH_OBJECT_DEF(gw_listener, "MeshGateway listener",
+	       .check = gw_listener_check);
 
 static const struct sch_field gw_conf_fields[] = {
-	{ .name = "listeners", .type = SCH_LIST, .required = true,
-	  .off = offsetof(struct mf_gw_conf, listeners),
-	  .sub = &gw_listener,
-	  .count_off = offsetof(struct mf_gw_conf, nlisteners),
-	  .item_size = sizeof(struct mf_gw_listener),
-	  .max_items = MF_GW_LISTENERS_MAX },
+	SCH_F_LIST("listeners", mf_gw_conf, listeners, &gw_listener,
+		   SCH_REQUIRED),
 };
 
 static const char *gw_listener_host(const struct mf_gw_listener *l)
@@ -222,19 +181,10 @@ static const char *gw_conf_check(const void *obj)
 	}
 	return NULL;
 }
-
-static const struct sch_object gw_conf = {
-	.name = "MeshGateway conf",
-	.fields = gw_conf_fields,
-	.nfields = SCH_NFIELDS(gw_conf_fields),
-	.check = gw_conf_check,
-};
+SCH_OBJECT_DEF(gw_conf, "MeshGateway conf", .check = gw_conf_check);
 
 const struct kind_desc kind_mesh_gateway = {
-	.name = "MeshGateway",
-	.plural = "meshgateways",
+	.name = "MeshGateway", .plural = "meshgateways",
 	.form = KIND_FORM_SELECTORS,
-	.val_size = sizeof(struct mf_gateway),
-	.conf_off = offsetof(struct mf_gateway, conf),
-	.conf = &gw_conf,
+	KIND_RECORD(mf_gateway, conf, &gw_conf),
 };

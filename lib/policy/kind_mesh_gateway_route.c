@@ -64,18 +64,9 @@ static const char *const gwr_header_matches[] = {
 	"EXACT", "PREFIX", "REGEX", "ABSENT", "PRESENT", NULL,
 };
 
-static const char *const gwr_methods[] = {
-	"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST",
-	"PUT", "TRACE", NULL,
-};
-
 static const struct sch_field gwr_path_fields[] = {
-	{ .name = "match", .type = SCH_ENUM,
-	  .off = offsetof(struct mf_gwr_path, match),
-	  .names = gwr_path_matches },
-	{ .name = "value", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_gwr_path, value),
-	  .size = MF_ROUTE_PATH_MAX },
+	SCH_F_ENUM("match", mf_gwr_path, match, gwr_path_matches),
+	SCH_F_STRING("value", mf_gwr_path, value, SCH_REQUIRED),
 };
 
 static const char *gwr_path_check(const void *obj)
@@ -90,29 +81,17 @@ static const char *gwr_path_check(const void *obj)
 			       "value is not a valid regular expression";
 	return p->value[0] == '/' ? NULL : "value must start with '/'";
 }
-
-static const struct sch_object gwr_path = {
-	.name = "MeshGatewayRoute path match",
-	.fields = gwr_path_fields,
-	.nfields = SCH_NFIELDS(gwr_path_fields),
-	.check = gwr_path_check,
-};
+SCH_OBJECT_DEF(gwr_path, "MeshGatewayRoute path match",
+	       .check = gwr_path_check);
 
 enum { GWR_H_MATCH, GWR_H_NAME, GWR_H_VALUE };
 
 static const struct sch_field gwr_header_fields[] = {
-	[GWR_H_MATCH] = {
-		.name = "match", .type = SCH_ENUM,
-		.off = offsetof(struct mf_gwr_header, match),
-		.names = gwr_header_matches },
-	[GWR_H_NAME] = {
-		.name = "name", .type = SCH_STRING, .required = true,
-		.off = offsetof(struct mf_gwr_header, name),
-		.size = MF_HDR_NAME_MAX, .check = kind_check_header_name },
-	[GWR_H_VALUE] = {
-		.name = "value", .type = SCH_STRING,
-		.off = offsetof(struct mf_gwr_header, value),
-		.size = MF_HDR_VALUE_MAX },
+	[GWR_H_MATCH] = SCH_F_ENUM("match", mf_gwr_header, match,
+				   gwr_header_matches),
+	[GWR_H_NAME] = SCH_F_STRING("name", mf_gwr_header, name, SCH_REQUIRED,
+				    .check = kind_check_header_name),
+	[GWR_H_VALUE] = SCH_F_STRING("value", mf_gwr_header, value),
 };
 
 static const char *gwr_header_check(const void *obj)
@@ -135,165 +114,81 @@ static const char *gwr_header_check(const void *obj)
 		return "value is not a valid regular expression";
 	return NULL;
 }
-
-static const struct sch_object gwr_header = {
-	.name = "MeshGatewayRoute header match",
-	.fields = gwr_header_fields,
-	.nfields = SCH_NFIELDS(gwr_header_fields),
-	.check = gwr_header_check,
-};
+SCH_OBJECT_DEF(gwr_header, "MeshGatewayRoute header match",
+	       .check = gwr_header_check);
 
 static const struct sch_field gwr_match_fields[] = {
-	{ .name = "path", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_gwr_match_s, path), .sub = &gwr_path },
-	{ .name = "method", .type = SCH_ENUM,
-	  .off = offsetof(struct mf_gwr_match_s, method),
-	  .names = gwr_methods },
-	{ .name = "headers", .type = SCH_LIST,
-	  .off = offsetof(struct mf_gwr_match_s, headers),
-	  .sub = &gwr_header,
-	  .count_off = offsetof(struct mf_gwr_match_s, nheaders),
-	  .item_size = sizeof(struct mf_gwr_header),
-	  .max_items = MF_HEADERS_MAX },
+	SCH_F_OBJECT("path", mf_gwr_match_s, path, &gwr_path),
+	SCH_F_ENUM("method", mf_gwr_match_s, method, kind_http_methods),
+	SCH_F_LIST("headers", mf_gwr_match_s, headers, &gwr_header),
 };
-
-static const struct sch_object gwr_match = {
-	.name = "MeshGatewayRoute match",
-	.fields = gwr_match_fields,
-	.nfields = SCH_NFIELDS(gwr_match_fields),
-};
+SCH_OBJECT_DEF(gwr_match, "MeshGatewayRoute match");
 
 enum { GWR_B_DESTINATION, GWR_B_WEIGHT };
 
 static const struct sch_field gwr_backend_fields[] = {
-	[GWR_B_DESTINATION] = {
-		.name = "destination", .type = SCH_TAGS, .required = true,
-		.off = offsetof(struct mf_gwr_backend, destination) },
-	[GWR_B_WEIGHT] = {
-		.name = "weight", .type = SCH_INT, .size = 4,
-		.off = offsetof(struct mf_gwr_backend, weight),
-		.min = 0, .max = GWR_WEIGHT_MAX },
+	[GWR_B_DESTINATION] = SCH_F_TAGS("destination", mf_gwr_backend,
+					 destination, SCH_REQUIRED),
+	[GWR_B_WEIGHT] = SCH_F_INT("weight", mf_gwr_backend, weight, 0,
+				   GWR_WEIGHT_MAX),
 };
-
-static const struct sch_object gwr_backend = {
-	.name = "MeshGatewayRoute backend",
-	.fields = gwr_backend_fields,
-	.nfields = SCH_NFIELDS(gwr_backend_fields),
-};
+SCH_OBJECT_DEF(gwr_backend, "MeshGatewayRoute backend");
 
 /* Kuma: "a weight of 0 means that the destination will be ignored", so a
- * rule whose weights are all 0 sends nowhere.  An absent weight is 1. */
-static const char *gwr_backends_check(const struct mf_gwr_backend *b,
-				      unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (!sch_has(&b[i], GWR_B_WEIGHT) || b[i].weight)
-			return NULL;
-	return n ? "backends need at least one weight above 0" : NULL;
-}
-
-#define GWR_BACKENDS(st)                                                      \
-	{ .name = "backends", .type = SCH_LIST, .required = true,             \
-	  .off = offsetof(st, backends), .sub = &gwr_backend,                 \
-	  .count_off = offsetof(st, nbackends),                               \
-	  .item_size = sizeof(struct mf_gwr_backend),                         \
-	  .max_items = MF_ROUTE_BACKENDS_MAX }
+ * rule whose weights are all 0 sends nowhere.  An absent weight is 1.  The
+ * check of rule struct @st (the http and the tcp one) with backends[]. */
+#define GWR_RULE_CHECK(fn, st)                                                \
+	static const char *fn(const void *obj)                                \
+	{                                                                     \
+		const struct st *r = obj;                                     \
+                                                                              \
+		for (unsigned i = 0; i < r->nbackends; i++)                   \
+			if (!sch_has(&r->backends[i], GWR_B_WEIGHT) ||        \
+			    r->backends[i].weight)                            \
+				return NULL;                                  \
+		return r->nbackends ?                                         \
+			       "backends need at least one weight above 0" :  \
+			       NULL;                                          \
+	}
 
 static const struct sch_field gwr_rule_fields[] = {
-	{ .name = "matches", .type = SCH_LIST, .required = true,
-	  .off = offsetof(struct mf_gwr_rule, matches), .sub = &gwr_match,
-	  .count_off = offsetof(struct mf_gwr_rule, nmatches),
-	  .item_size = sizeof(struct mf_gwr_match_s),
-	  .max_items = MF_ROUTE_MATCHES_MAX },
-	GWR_BACKENDS(struct mf_gwr_rule),
+	SCH_F_LIST("matches", mf_gwr_rule, matches, &gwr_match, SCH_REQUIRED),
+	SCH_F_LIST("backends", mf_gwr_rule, backends, &gwr_backend,
+		   SCH_REQUIRED),
 };
+GWR_RULE_CHECK(gwr_rule_check, mf_gwr_rule)
+SCH_OBJECT_DEF(gwr_rule, "MeshGatewayRoute http rule",
+	       .check = gwr_rule_check);
 
-static const char *gwr_rule_check(const void *obj)
-{
-	const struct mf_gwr_rule *r = obj;
-
-	return gwr_backends_check(r->backends, r->nbackends);
-}
-
-static const struct sch_object gwr_rule = {
-	.name = "MeshGatewayRoute http rule",
-	.fields = gwr_rule_fields,
-	.nfields = SCH_NFIELDS(gwr_rule_fields),
-	.check = gwr_rule_check,
+static const struct sch_field gwr_hostnames_fields[] = {
+	SCH_ITEM(SCH_STRING, MF_NAME_MAX, .check = gwr_hostname_check),
 };
-
-static const struct sch_field gwr_hostname_item[] = {
-	{ .type = SCH_STRING, .size = MF_NAME_MAX,
-	  .check = gwr_hostname_check },
-};
-
-static const struct sch_object gwr_hostnames = {
-	.name = "hostname",
-	.fields = gwr_hostname_item,
-	.nfields = 1,
-	.scalar = true,
-};
+SCH_OBJECT_DEF(gwr_hostnames, "hostname", .scalar = true);
 
 static const struct sch_field gwr_http_fields[] = {
-	{ .name = "hostnames", .type = SCH_LIST,
-	  .off = offsetof(struct mf_gwr_http, hostnames),
-	  .sub = &gwr_hostnames,
-	  .count_off = offsetof(struct mf_gwr_http, nhostnames),
-	  .item_size = MF_NAME_MAX, .max_items = 2 },
-	{ .name = "rules", .type = SCH_LIST, .required = true,
-	  .off = offsetof(struct mf_gwr_http, rules), .sub = &gwr_rule,
-	  .count_off = offsetof(struct mf_gwr_http, nrules),
-	  .item_size = sizeof(struct mf_gwr_rule),
-	  .max_items = MF_GWR_RULES_MAX },
+	SCH_F_LIST("hostnames", mf_gwr_http, hostnames, &gwr_hostnames),
+	SCH_F_LIST("rules", mf_gwr_http, rules, &gwr_rule, SCH_REQUIRED),
 };
-
-static const struct sch_object gwr_http = {
-	.name = "MeshGatewayRoute http",
-	.fields = gwr_http_fields,
-	.nfields = SCH_NFIELDS(gwr_http_fields),
-};
+SCH_OBJECT_DEF(gwr_http, "MeshGatewayRoute http");
 
 static const struct sch_field gwr_tcp_rule_fields[] = {
-	GWR_BACKENDS(struct mf_gwr_tcp_rule),
+	SCH_F_LIST("backends", mf_gwr_tcp_rule, backends, &gwr_backend,
+		   SCH_REQUIRED),
 };
-
-static const char *gwr_tcp_rule_check(const void *obj)
-{
-	const struct mf_gwr_tcp_rule *r = obj;
-
-	return gwr_backends_check(r->backends, r->nbackends);
-}
-
-static const struct sch_object gwr_tcp_rule = {
-	.name = "MeshGatewayRoute tcp rule",
-	.fields = gwr_tcp_rule_fields,
-	.nfields = SCH_NFIELDS(gwr_tcp_rule_fields),
-	.check = gwr_tcp_rule_check,
-};
+GWR_RULE_CHECK(gwr_tcp_rule_check, mf_gwr_tcp_rule)
+SCH_OBJECT_DEF(gwr_tcp_rule, "MeshGatewayRoute tcp rule",
+	       .check = gwr_tcp_rule_check);
 
 static const struct sch_field gwr_tcp_fields[] = {
-	{ .name = "rules", .type = SCH_LIST, .required = true,
-	  .off = offsetof(struct mf_gwr_tcp, rules), .sub = &gwr_tcp_rule,
-	  .count_off = offsetof(struct mf_gwr_tcp, nrules),
-	  .item_size = sizeof(struct mf_gwr_tcp_rule),
-	  .max_items = MF_GWR_RULES_MAX },
+	SCH_F_LIST("rules", mf_gwr_tcp, rules, &gwr_tcp_rule, SCH_REQUIRED),
 };
-
-static const struct sch_object gwr_tcp = {
-	.name = "MeshGatewayRoute tcp",
-	.fields = gwr_tcp_fields,
-	.nfields = SCH_NFIELDS(gwr_tcp_fields),
-};
+SCH_OBJECT_DEF(gwr_tcp, "MeshGatewayRoute tcp");
 
 enum { GWR_C_HTTP, GWR_C_TCP };
 
 static const struct sch_field gwr_conf_fields[] = {
-	[GWR_C_HTTP] = {
-		.name = "http", .type = SCH_OBJECT,
-		.off = offsetof(struct mf_gwr_conf, http), .sub = &gwr_http },
-	[GWR_C_TCP] = {
-		.name = "tcp", .type = SCH_OBJECT,
-		.off = offsetof(struct mf_gwr_conf, tcp), .sub = &gwr_tcp },
+	[GWR_C_HTTP] = SCH_F_OBJECT("http", mf_gwr_conf, http, &gwr_http),
+	[GWR_C_TCP] = SCH_F_OBJECT("tcp", mf_gwr_conf, tcp, &gwr_tcp),
 };
 
 /* A route serves one listener protocol. */
@@ -302,19 +197,10 @@ static const char *gwr_conf_check(const void *obj)
 	return sch_has(obj, GWR_C_HTTP) == sch_has(obj, GWR_C_TCP) ?
 		       "needs exactly one of http and tcp" : NULL;
 }
-
-static const struct sch_object gwr_conf = {
-	.name = "MeshGatewayRoute conf",
-	.fields = gwr_conf_fields,
-	.nfields = SCH_NFIELDS(gwr_conf_fields),
-	.check = gwr_conf_check,
-};
+SCH_OBJECT_DEF(gwr_conf, "MeshGatewayRoute conf", .check = gwr_conf_check);
 
 const struct kind_desc kind_mesh_gateway_route = {
-	.name = "MeshGatewayRoute",
-	.plural = "meshgatewayroutes",
+	.name = "MeshGatewayRoute", .plural = "meshgatewayroutes",
 	.form = KIND_FORM_SELECTORS,
-	.val_size = sizeof(struct mf_gateway_route),
-	.conf_off = offsetof(struct mf_gateway_route, conf),
-	.conf = &gwr_conf,
+	KIND_RECORD(mf_gateway_route, conf, &gwr_conf),
 };

@@ -43,13 +43,6 @@
 
 #include "kinds.h"
 
-#define HC_DUR(yaml, field)                                             \
-	{ .name = yaml, .type = SCH_DURATION,                          \
-	  .off = offsetof(struct mf_hc_conf, field),                   \
-	  .min = 1, .max = UINT32_MAX }
-#define HC_BOOL(yaml, st, field)                                        \
-	{ .name = yaml, .type = SCH_BOOL, .off = offsetof(st, field) }
-
 /* Standard base64 with '=' padding, whole quanta only. */
 static const char *hc_base64_check(const char *s)
 {
@@ -75,98 +68,57 @@ static const char *hc_base64_check(const char *s)
 
 /* ---- http --------------------------------------------------------------- */
 static const struct sch_field hc_status_fields[] = {
-	{ .type = SCH_INT, .size = sizeof(__u16), .min = 100, .max = 599 },
+	SCH_ITEM(SCH_INT, sizeof(__u16), SCH_RANGE(100, 599)),
 };
-
-static const struct sch_object hc_status = {
-	.name = "MeshHealthCheck expected status",
-	.fields = hc_status_fields,
-	.nfields = SCH_NFIELDS(hc_status_fields),
-	.scalar = true,
-};
+SCH_OBJECT_DEF(hc_status, "MeshHealthCheck expected status", .scalar = true);
 
 static const struct sch_field hc_http_fields[] = {
-	HC_BOOL("disabled", struct mf_hc_http, disabled),
-	{ .name = "path", .type = SCH_STRING,
-	  .off = offsetof(struct mf_hc_http, path),
-	  .size = sizeof(((struct mf_hc_http *)0)->path),
-	  .check = kind_check_abs_path },
-	{ .name = "expectedStatuses", .type = SCH_LIST,
-	  .off = offsetof(struct mf_hc_http, expected_statuses),
-	  .sub = &hc_status,
-	  .count_off = offsetof(struct mf_hc_http, nexpected_statuses),
-	  .item_size = sizeof(__u16), .max_items = MF_STATUSES_MAX },
+	SCH_F_BOOL("disabled", mf_hc_http, disabled),
+	SCH_F_STRING("path", mf_hc_http, path, .check = kind_check_abs_path),
+	SCH_F_LIST("expectedStatuses", mf_hc_http, expected_statuses,
+		   &hc_status),
 };
-
-static const struct sch_object hc_http = {
-	.name = "MeshHealthCheck http",
-	.fields = hc_http_fields,
-	.nfields = SCH_NFIELDS(hc_http_fields),
-};
+SCH_OBJECT_DEF(hc_http, "MeshHealthCheck http");
 
 /* ---- tcp ---------------------------------------------------------------- */
 static const struct sch_field hc_receive_fields[] = {
-	{ .type = SCH_STRING, .size = MF_NAME_MAX,
-	  .check = hc_base64_check },
+	SCH_ITEM(SCH_STRING, MF_NAME_MAX, .check = hc_base64_check),
 };
-
-static const struct sch_object hc_receive = {
-	.name = "MeshHealthCheck receive",
-	.fields = hc_receive_fields,
-	.nfields = SCH_NFIELDS(hc_receive_fields),
-	.scalar = true,
-};
+SCH_OBJECT_DEF(hc_receive, "MeshHealthCheck receive", .scalar = true);
 
 static const struct sch_field hc_tcp_fields[] = {
-	HC_BOOL("disabled", struct mf_hc_tcp, disabled),
-	{ .name = "send", .type = SCH_STRING,
-	  .off = offsetof(struct mf_hc_tcp, send),
-	  .size = sizeof(((struct mf_hc_tcp *)0)->send),
-	  .check = hc_base64_check },
-	{ .name = "receive", .type = SCH_LIST,
-	  .off = offsetof(struct mf_hc_tcp, receive),
-	  .sub = &hc_receive,
-	  .count_off = offsetof(struct mf_hc_tcp, nreceive),
-	  .item_size = MF_NAME_MAX,
-	  .max_items = sizeof(((struct mf_hc_tcp *)0)->receive) /
-		       MF_NAME_MAX },
+	SCH_F_BOOL("disabled", mf_hc_tcp, disabled),
+	SCH_F_STRING("send", mf_hc_tcp, send, .check = hc_base64_check),
+	SCH_F_LIST("receive", mf_hc_tcp, receive, &hc_receive),
 };
-
-static const struct sch_object hc_tcp = {
-	.name = "MeshHealthCheck tcp",
-	.fields = hc_tcp_fields,
-	.nfields = SCH_NFIELDS(hc_tcp_fields),
-};
+SCH_OBJECT_DEF(hc_tcp, "MeshHealthCheck tcp");
 
 /* ---- default ------------------------------------------------------------ */
 enum { HC_HTTP = 12, HC_TCP = 13 };
 
 static const struct sch_field hc_conf_fields[] = {
-	HC_DUR("interval", interval),
-	HC_DUR("timeout", timeout),
-	{ .name = "unhealthyThreshold", .type = SCH_INT,
-	  .off = offsetof(struct mf_hc_conf, unhealthy_threshold),
-	  .size = sizeof(__u32), .min = 1, .max = UINT32_MAX },
-	{ .name = "healthyThreshold", .type = SCH_INT,
-	  .off = offsetof(struct mf_hc_conf, healthy_threshold),
-	  .size = sizeof(__u32), .min = 1, .max = UINT32_MAX },
-	HC_DUR("initialJitter", initial_jitter),
-	HC_DUR("intervalJitter", interval_jitter),
-	{ .name = "intervalJitterPercent", .type = SCH_INT,
-	  .off = offsetof(struct mf_hc_conf, interval_jitter_percent),
-	  .size = sizeof(__u32), .min = 0, .max = 100 },
-	{ .name = "healthyPanicThreshold", .type = SCH_PERCENT,
-	  .off = offsetof(struct mf_hc_conf, healthy_panic_threshold) },
-	HC_BOOL("failTrafficOnPanic", struct mf_hc_conf,
-		fail_traffic_on_panic),
-	HC_DUR("noTrafficInterval", no_traffic_interval),
-	HC_BOOL("alwaysLogHealthCheckFailures", struct mf_hc_conf,
-		always_log_health_check_failures),
-	HC_BOOL("reuseConnection", struct mf_hc_conf, reuse_connection),
-	[HC_HTTP] = { .name = "http", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_hc_conf, http), .sub = &hc_http },
-	[HC_TCP] = { .name = "tcp", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_hc_conf, tcp), .sub = &hc_tcp },
+	SCH_F_DURATION("interval", mf_hc_conf, interval, SCH_AT_LEAST(1)),
+	SCH_F_DURATION("timeout", mf_hc_conf, timeout, SCH_AT_LEAST(1)),
+	SCH_F_INT("unhealthyThreshold", mf_hc_conf, unhealthy_threshold, 1,
+		  UINT32_MAX),
+	SCH_F_INT("healthyThreshold", mf_hc_conf, healthy_threshold, 1,
+		  UINT32_MAX),
+	SCH_F_DURATION("initialJitter", mf_hc_conf, initial_jitter,
+		       SCH_AT_LEAST(1)),
+	SCH_F_DURATION("intervalJitter", mf_hc_conf, interval_jitter,
+		       SCH_AT_LEAST(1)),
+	SCH_F_INT("intervalJitterPercent", mf_hc_conf, interval_jitter_percent,
+		  0, 100),
+	SCH_F_PERCENT("healthyPanicThreshold", mf_hc_conf,
+		      healthy_panic_threshold),
+	SCH_F_BOOL("failTrafficOnPanic", mf_hc_conf, fail_traffic_on_panic),
+	SCH_F_DURATION("noTrafficInterval", mf_hc_conf, no_traffic_interval,
+		       SCH_AT_LEAST(1)),
+	SCH_F_BOOL("alwaysLogHealthCheckFailures", mf_hc_conf,
+		   always_log_health_check_failures),
+	SCH_F_BOOL("reuseConnection", mf_hc_conf, reuse_connection),
+	[HC_HTTP] = SCH_F_OBJECT("http", mf_hc_conf, http, &hc_http),
+	[HC_TCP] = SCH_F_OBJECT("tcp", mf_hc_conf, tcp, &hc_tcp),
 };
 
 /* Kuma: a health check must say how to probe. */
@@ -175,22 +127,11 @@ static const char *hc_conf_check(const void *obj)
 	return sch_has(obj, HC_HTTP) || sch_has(obj, HC_TCP) ? NULL :
 	       "needs http or tcp";
 }
-
-static const struct sch_object hc_conf = {
-	.name = "MeshHealthCheck default",
-	.fields = hc_conf_fields,
-	.nfields = SCH_NFIELDS(hc_conf_fields),
-	.check = hc_conf_check,
-};
+SCH_OBJECT_DEF(hc_conf, "MeshHealthCheck default", .check = hc_conf_check);
 
 const struct kind_desc kind_mesh_health_check = {
-	.name = "MeshHealthCheck",
-	.plural = "meshhealthchecks",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO,
-	.target_kinds = KIND_TARGETS_GATEWAY,
-	.to_kinds = KIND_TO_SERVICE,
-	.val_size = sizeof(struct mf_healthcheck),
-	.conf_off = offsetof(struct mf_healthcheck, conf),
-	.conf = &hc_conf,
+	.name = "MeshHealthCheck", .plural = "meshhealthchecks",
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO,
+	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_SERVICE,
+	KIND_RECORD(mf_healthcheck, conf, &hc_conf),
 };

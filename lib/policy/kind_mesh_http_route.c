@@ -59,7 +59,7 @@
  * Envoy's RE2.
  *
  * The backendRef schema is shared with MeshTCPRoute (kind_route_backend_ref
- * and kind_route_backends_weighted(), lib/kind_common.c).
+ * and kind_check_route_backends(), lib/kind_common.c).
  */
 #include <stddef.h>
 #include <string.h>
@@ -92,18 +92,10 @@ static const char *const route_value_types[] = {
 	"Exact", "Present", "RegularExpression", "Absent", "Prefix", NULL,
 };
 
-static const char *const route_methods[] = {
-	"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST",
-	"PUT", "TRACE", NULL,
-};
-
 static const struct sch_field route_path_fields[] = {
-	{ .name = "type", .type = SCH_ENUM, .required = true,
-	  .off = offsetof(struct mf_route_path, type),
-	  .names = route_path_types },
-	{ .name = "value", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_route_path, value),
-	  .size = MF_ROUTE_PATH_MAX },
+	SCH_F_ENUM("type", mf_route_path, type, route_path_types,
+		   SCH_REQUIRED),
+	SCH_F_STRING("value", mf_route_path, value, SCH_REQUIRED),
 };
 
 /* The rules on value depend on type, so they are the object's. */
@@ -131,27 +123,22 @@ static const char *route_path_check(const void *obj)
 	}
 	return NULL;
 }
+SCH_OBJECT_DEF(route_path, "MeshHTTPRoute path match",
+	       .check = route_path_check);
 
-static const struct sch_object route_path = {
-	.name = "MeshHTTPRoute path match",
-	.fields = route_path_fields,
-	.nfields = SCH_NFIELDS(route_path_fields),
-	.check = route_path_check,
-};
+enum { ROUTE_KV_TYPE, ROUTE_KV_NAME, ROUTE_KV_VALUE };
 
 /* Headers and query parameters share the struct; query parameters need a
  * type and a value. */
 #define ROUTE_KV_FIELDS(type_required)                                        \
-	{ .name = "type", .type = SCH_ENUM, .required = type_required,        \
-	  .off = offsetof(struct mf_route_kv_match, type),                    \
-	  .names = route_value_types },                                       \
-	{ .name = "name", .type = SCH_STRING, .required = true,               \
-	  .off = offsetof(struct mf_route_kv_match, name),                    \
-	  .size = MF_HDR_NAME_MAX, .check = kind_check_header_name },        \
-	{ .name = "value", .type = SCH_STRING,                                \
-	  .required = type_required,                                          \
-	  .off = offsetof(struct mf_route_kv_match, value),                   \
-	  .size = MF_HDR_VALUE_MAX }
+	[ROUTE_KV_TYPE] = SCH_F_ENUM("type", mf_route_kv_match, type,         \
+				     route_value_types,                       \
+				     .required = type_required),              \
+	[ROUTE_KV_NAME] = SCH_F_STRING("name", mf_route_kv_match, name,       \
+				       SCH_REQUIRED,                          \
+				       .check = kind_check_header_name),      \
+	[ROUTE_KV_VALUE] = SCH_F_STRING("value", mf_route_kv_match, value,    \
+					.required = type_required)
 
 static const struct sch_field route_header_fields[] = {
 	ROUTE_KV_FIELDS(false),
@@ -160,8 +147,6 @@ static const struct sch_field route_header_fields[] = {
 static const struct sch_field route_query_fields[] = {
 	ROUTE_KV_FIELDS(true),
 };
-
-enum { ROUTE_KV_TYPE, ROUTE_KV_NAME, ROUTE_KV_VALUE };
 
 /* Kuma's header match type defaults to Exact; Present and Absent test the
  * name only, every other type compares a value. */
@@ -196,107 +181,47 @@ static const char *route_query_check(const void *obj)
 		return "value is not a valid regular expression";
 	return NULL;
 }
-
-static const struct sch_object route_header = {
-	.name = "MeshHTTPRoute header match",
-	.fields = route_header_fields,
-	.nfields = SCH_NFIELDS(route_header_fields),
-	.check = route_header_check,
-};
-
-static const struct sch_object route_query = {
-	.name = "MeshHTTPRoute query match",
-	.fields = route_query_fields,
-	.nfields = SCH_NFIELDS(route_query_fields),
-	.check = route_query_check,
-};
+SCH_OBJECT_DEF(route_header, "MeshHTTPRoute header match",
+	       .check = route_header_check);
+SCH_OBJECT_DEF(route_query, "MeshHTTPRoute query match",
+	       .check = route_query_check);
 
 enum { ROUTE_MATCH_PATH, ROUTE_MATCH_METHOD, ROUTE_MATCH_HEADERS,
        ROUTE_MATCH_QUERY };
 
 static const struct sch_field route_match_fields[] = {
-	[ROUTE_MATCH_PATH] = {
-		.name = "path", .type = SCH_OBJECT,
-		.off = offsetof(struct mf_route_match, path),
-		.sub = &route_path },
-	[ROUTE_MATCH_METHOD] = {
-		.name = "method", .type = SCH_ENUM,
-		.off = offsetof(struct mf_route_match, method),
-		.names = route_methods },
-	[ROUTE_MATCH_HEADERS] = {
-		.name = "headers", .type = SCH_LIST,
-		.off = offsetof(struct mf_route_match, headers),
-		.sub = &route_header,
-		.count_off = offsetof(struct mf_route_match, nheaders),
-		.item_size = sizeof(struct mf_route_kv_match),
-		.max_items = MF_HEADERS_MAX },
-	[ROUTE_MATCH_QUERY] = {
-		.name = "queryParams", .type = SCH_LIST,
-		.off = offsetof(struct mf_route_match, query_params),
-		.sub = &route_query,
-		.count_off = offsetof(struct mf_route_match, nquery_params),
-		.item_size = sizeof(struct mf_route_kv_match),
-		.max_items = 1 },
+	[ROUTE_MATCH_PATH] = SCH_F_OBJECT("path", mf_route_match, path,
+					  &route_path),
+	[ROUTE_MATCH_METHOD] = SCH_F_ENUM("method", mf_route_match, method,
+					  kind_http_methods),
+	[ROUTE_MATCH_HEADERS] = SCH_F_LIST("headers", mf_route_match, headers,
+					   &route_header),
+	[ROUTE_MATCH_QUERY] = SCH_F_LIST("queryParams", mf_route_match,
+					 query_params, &route_query),
 };
-
-static const struct sch_object route_match = {
-	.name = "MeshHTTPRoute match",
-	.fields = route_match_fields,
-	.nfields = SCH_NFIELDS(route_match_fields),
-};
-
-/* ---- backendRefs ------------------------------------------------------- */
+SCH_OBJECT_DEF(route_match, "MeshHTTPRoute match");
 
 /* ---- filters ----------------------------------------------------------- */
 
 static const struct sch_field route_header_value_fields[] = {
-	{ .name = "name", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_header_value, name),
-	  .size = MF_HDR_NAME_MAX, .check = kind_check_header_name },
-	{ .name = "value", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_header_value, value),
-	  .size = MF_HDR_VALUE_MAX },
+	SCH_F_STRING("name", mf_header_value, name, SCH_REQUIRED,
+		     .check = kind_check_header_name),
+	SCH_F_STRING("value", mf_header_value, value, SCH_REQUIRED),
 };
+SCH_OBJECT_DEF(route_header_value, "header");
 
-static const struct sch_object route_header_value = {
-	.name = "header",
-	.fields = route_header_value_fields,
-	.nfields = SCH_NFIELDS(route_header_value_fields),
+static const struct sch_field route_header_names_fields[] = {
+	SCH_ITEM(SCH_STRING, MF_HDR_NAME_MAX, .check = kind_check_header_name),
 };
-
-static const struct sch_field route_header_name_item[] = {
-	{ .type = SCH_STRING, .size = MF_HDR_NAME_MAX,
-	  .check = kind_check_header_name },
-};
-
-static const struct sch_object route_header_names = {
-	.name = "header name",
-	.fields = route_header_name_item,
-	.nfields = 1,
-	.scalar = true,
-};
+SCH_OBJECT_DEF(route_header_names, "header name", .scalar = true);
 
 static const struct sch_field route_header_mod_fields[] = {
 	KIND_HEADER_SET_ADD(&route_header_value),
-	{ .name = "remove", .type = SCH_LIST,
-	  .off = offsetof(struct mf_header_mod, remove),
-	  .sub = &route_header_names,
-	  .count_off = offsetof(struct mf_header_mod, nremove),
-	  .item_size = MF_HDR_NAME_MAX,
-	  .max_items = MF_HEADERS_MAX },
+	SCH_F_LIST("remove", mf_header_mod, remove, &route_header_names),
 };
-
-static const char *route_header_mod_check(const void *obj)
-{
-	return sch_present(obj) ? NULL : "needs set, add or remove";
-}
-
-static const struct sch_object route_header_mod = {
-	.name = "header modifier",
-	.fields = route_header_mod_fields,
-	.nfields = SCH_NFIELDS(route_header_mod_fields),
-	.check = route_header_mod_check,
-};
+SCH_CHECK_NOT_EMPTY(route_header_mod_check, "needs set, add or remove")
+SCH_OBJECT_DEF(route_header_mod, "header modifier",
+	       .check = route_header_mod_check);
 
 static const char *const route_rewrite_types[] = {
 	"ReplaceFullPath", "ReplacePrefixMatch", NULL,
@@ -305,20 +230,16 @@ static const char *const route_rewrite_types[] = {
 enum { ROUTE_RW_TYPE, ROUTE_RW_FULL, ROUTE_RW_PREFIX };
 
 static const struct sch_field route_path_rewrite_fields[] = {
-	[ROUTE_RW_TYPE] = {
-		.name = "type", .type = SCH_ENUM, .required = true,
-		.off = offsetof(struct mf_route_path_rewrite, type),
-		.names = route_rewrite_types },
-	[ROUTE_RW_FULL] = {
-		.name = "replaceFullPath", .type = SCH_STRING,
-		.off = offsetof(struct mf_route_path_rewrite,
-				replace_full_path),
-		.size = MF_ROUTE_PATH_MAX, .check = kind_check_abs_path },
-	[ROUTE_RW_PREFIX] = {
-		.name = "replacePrefixMatch", .type = SCH_STRING,
-		.off = offsetof(struct mf_route_path_rewrite,
-				replace_prefix_match),
-		.size = MF_ROUTE_PATH_MAX, .check = kind_check_abs_path },
+	[ROUTE_RW_TYPE] = SCH_F_ENUM("type", mf_route_path_rewrite, type,
+				     route_rewrite_types, SCH_REQUIRED),
+	[ROUTE_RW_FULL] = SCH_F_STRING("replaceFullPath",
+				       mf_route_path_rewrite,
+				       replace_full_path,
+				       .check = kind_check_abs_path),
+	[ROUTE_RW_PREFIX] = SCH_F_STRING("replacePrefixMatch",
+					 mf_route_path_rewrite,
+					 replace_prefix_match,
+					 .check = kind_check_abs_path),
 };
 
 /* The value field is the one `type` names, and only that one. */
@@ -338,39 +259,23 @@ static const char *route_path_rewrite_check(const void *obj)
 		       "type ReplacePrefixMatch needs replacePrefixMatch and "
 		       "only that";
 }
-
-static const struct sch_object route_path_rewrite = {
-	.name = "path rewrite",
-	.fields = route_path_rewrite_fields,
-	.nfields = SCH_NFIELDS(route_path_rewrite_fields),
-	.check = route_path_rewrite_check,
-};
+SCH_OBJECT_DEF(route_path_rewrite, "path rewrite",
+	       .check = route_path_rewrite_check);
 
 enum { ROUTE_RD_SCHEME, ROUTE_RD_HOSTNAME, ROUTE_RD_PATH, ROUTE_RD_PORT,
        ROUTE_RD_STATUS };
 
 static const struct sch_field route_redirect_fields[] = {
-	[ROUTE_RD_SCHEME] = {
-		.name = "scheme", .type = SCH_STRING,
-		.off = offsetof(struct mf_route_redirect, scheme),
-		.size = sizeof(((struct mf_route_redirect *)0)->scheme),
-		.check = route_scheme_check },
-	[ROUTE_RD_HOSTNAME] = {
-		.name = "hostname", .type = SCH_STRING,
-		.off = offsetof(struct mf_route_redirect, hostname),
-		.size = MF_NAME_MAX, .check = route_hostname_check },
-	[ROUTE_RD_PATH] = {
-		.name = "path", .type = SCH_OBJECT,
-		.off = offsetof(struct mf_route_redirect, path),
-		.sub = &route_path_rewrite },
-	[ROUTE_RD_PORT] = {
-		.name = "port", .type = SCH_INT, .size = 2,
-		.off = offsetof(struct mf_route_redirect, port),
-		.min = 1, .max = 65535 },
-	[ROUTE_RD_STATUS] = {
-		.name = "statusCode", .type = SCH_INT, .size = 2,
-		.off = offsetof(struct mf_route_redirect, status_code),
-		.min = 301, .max = 308 },
+	[ROUTE_RD_SCHEME] = SCH_F_STRING("scheme", mf_route_redirect, scheme,
+					 .check = route_scheme_check),
+	[ROUTE_RD_HOSTNAME] = SCH_F_STRING("hostname", mf_route_redirect,
+					   hostname,
+					   .check = route_hostname_check),
+	[ROUTE_RD_PATH] = SCH_F_OBJECT("path", mf_route_redirect, path,
+				       &route_path_rewrite),
+	[ROUTE_RD_PORT] = SCH_F_PORT("port", mf_route_redirect, port),
+	[ROUTE_RD_STATUS] = SCH_F_INT("statusCode", mf_route_redirect,
+				      status_code, 301, 308),
 };
 
 /* The redirect codes Envoy (and the Gateway API) can send. */
@@ -384,44 +289,26 @@ static const char *route_redirect_check(const void *obj)
 		return "statusCode must be 301, 302, 303, 307 or 308";
 	return NULL;
 }
-
-static const struct sch_object route_redirect = {
-	.name = "requestRedirect",
-	.fields = route_redirect_fields,
-	.nfields = SCH_NFIELDS(route_redirect_fields),
-	.check = route_redirect_check,
-};
+SCH_OBJECT_DEF(route_redirect, "requestRedirect",
+	       .check = route_redirect_check);
 
 enum { ROUTE_UR_HOSTNAME, ROUTE_UR_PATH };
 
 static const struct sch_field route_rewrite_fields[] = {
-	[ROUTE_UR_HOSTNAME] = { .name = "hostname", .type = SCH_STRING,
-	  .off = offsetof(struct mf_route_rewrite, hostname),
-	  .size = MF_NAME_MAX, .check = route_hostname_check },
-	[ROUTE_UR_PATH] = { .name = "path", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_route_rewrite, path),
-	  .sub = &route_path_rewrite },
+	[ROUTE_UR_HOSTNAME] = SCH_F_STRING("hostname", mf_route_rewrite,
+					   hostname,
+					   .check = route_hostname_check),
+	[ROUTE_UR_PATH] = SCH_F_OBJECT("path", mf_route_rewrite, path,
+				       &route_path_rewrite),
 };
-
-static const struct sch_object route_rewrite = {
-	.name = "urlRewrite",
-	.fields = route_rewrite_fields,
-	.nfields = SCH_NFIELDS(route_rewrite_fields),
-};
+SCH_OBJECT_DEF(route_rewrite, "urlRewrite");
 
 static const struct sch_field route_mirror_fields[] = {
-	{ .name = "percentage", .type = SCH_PERCENT,
-	  .off = offsetof(struct mf_route_mirror, percentage) },
-	{ .name = "backendRef", .type = SCH_OBJECT, .required = true,
-	  .off = offsetof(struct mf_route_mirror, backend_ref),
-	  .sub = &kind_route_backend_ref },
+	SCH_F_PERCENT("percentage", mf_route_mirror, percentage),
+	SCH_F_OBJECT("backendRef", mf_route_mirror, backend_ref,
+		     &kind_route_backend_ref, SCH_REQUIRED),
 };
-
-static const struct sch_object route_mirror = {
-	.name = "requestMirror",
-	.fields = route_mirror_fields,
-	.nfields = SCH_NFIELDS(route_mirror_fields),
-};
+SCH_OBJECT_DEF(route_mirror, "requestMirror");
 
 static const char *const route_filter_types[] = {
 	"RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect",
@@ -430,24 +317,18 @@ static const char *const route_filter_types[] = {
 
 /* Field i (1..5) is the object of filter type i (enum mf_filter_type). */
 static const struct sch_field route_filter_fields[] = {
-	{ .name = "type", .type = SCH_ENUM, .required = true,
-	  .off = offsetof(struct mf_route_filter, type),
-	  .names = route_filter_types },
-	{ .name = "requestHeaderModifier", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_route_filter, request_header_modifier),
-	  .sub = &route_header_mod },
-	{ .name = "responseHeaderModifier", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_route_filter, response_header_modifier),
-	  .sub = &route_header_mod },
-	{ .name = "requestRedirect", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_route_filter, request_redirect),
-	  .sub = &route_redirect },
-	{ .name = "urlRewrite", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_route_filter, url_rewrite),
-	  .sub = &route_rewrite },
-	{ .name = "requestMirror", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_route_filter, request_mirror),
-	  .sub = &route_mirror },
+	SCH_F_ENUM("type", mf_route_filter, type, route_filter_types,
+		   SCH_REQUIRED),
+	SCH_F_OBJECT("requestHeaderModifier", mf_route_filter,
+		     request_header_modifier, &route_header_mod),
+	SCH_F_OBJECT("responseHeaderModifier", mf_route_filter,
+		     response_header_modifier, &route_header_mod),
+	SCH_F_OBJECT("requestRedirect", mf_route_filter, request_redirect,
+		     &route_redirect),
+	SCH_F_OBJECT("urlRewrite", mf_route_filter, url_rewrite,
+		     &route_rewrite),
+	SCH_F_OBJECT("requestMirror", mf_route_filter, request_mirror,
+		     &route_mirror),
 };
 
 /* The filter objects share one union, so exactly the one `type` names may
@@ -481,33 +362,18 @@ static const char *route_filter_check(const void *obj)
 		return want[f->type];
 	return NULL;
 }
-
-static const struct sch_object route_filter = {
-	.name = "filter",
-	.fields = route_filter_fields,
-	.nfields = SCH_NFIELDS(route_filter_fields),
-	.check = route_filter_check,
-};
+SCH_OBJECT_DEF(route_filter, "filter", .check = route_filter_check);
 
 /* ---- rule -------------------------------------------------------------- */
 
 enum { ROUTE_DEF_FILTERS, ROUTE_DEF_BACKENDS };
 
 static const struct sch_field route_default_fields[] = {
-	[ROUTE_DEF_FILTERS] = {
-		.name = "filters", .type = SCH_LIST,
-		.off = offsetof(struct mf_route_default, filters),
-		.sub = &route_filter,
-		.count_off = offsetof(struct mf_route_default, nfilters),
-		.item_size = sizeof(struct mf_route_filter),
-		.max_items = MF_ROUTE_FILTERS_MAX },
-	[ROUTE_DEF_BACKENDS] = {
-		.name = "backendRefs", .type = SCH_LIST,
-		.off = offsetof(struct mf_route_default, backend_refs),
-		.sub = &kind_route_backend_ref,
-		.count_off = offsetof(struct mf_route_default, nbackend_refs),
-		.item_size = sizeof(struct mf_route_backend),
-		.max_items = MF_ROUTE_BACKENDS_MAX },
+	[ROUTE_DEF_FILTERS] = SCH_F_LIST("filters", mf_route_default, filters,
+					 &route_filter),
+	[ROUTE_DEF_BACKENDS] = SCH_F_LIST("backendRefs", mf_route_default,
+					  backend_refs,
+					  &kind_route_backend_ref),
 };
 
 static const char *route_default_check(const void *obj)
@@ -527,29 +393,19 @@ static const char *route_default_check(const void *obj)
 	if (redirect > 1 || rewrite > 1)
 		return "filters RequestRedirect and URLRewrite may appear "
 		       "once each";
-	if (sch_has(d, ROUTE_DEF_BACKENDS) &&
-	    !kind_route_backends_weighted(d->backend_refs, d->nbackend_refs))
-		return "backendRefs need at least one weight above 0";
+	if (sch_has(d, ROUTE_DEF_BACKENDS))
+		return kind_check_route_backends(d->backend_refs,
+						 d->nbackend_refs);
 	return NULL;
 }
-
-static const struct sch_object route_default = {
-	.name = "MeshHTTPRoute default",
-	.fields = route_default_fields,
-	.nfields = SCH_NFIELDS(route_default_fields),
-	.check = route_default_check,
-};
+SCH_OBJECT_DEF(route_default, "MeshHTTPRoute default",
+	       .check = route_default_check);
 
 static const struct sch_field route_rule_fields[] = {
-	{ .name = "matches", .type = SCH_LIST, .required = true,
-	  .off = offsetof(struct mf_route_rule, matches),
-	  .sub = &route_match,
-	  .count_off = offsetof(struct mf_route_rule, nmatches),
-	  .item_size = sizeof(struct mf_route_match),
-	  .max_items = MF_ROUTE_MATCHES_MAX },
-	{ .name = "default", .type = SCH_OBJECT, .required = true,
-	  .off = offsetof(struct mf_route_rule, def),
-	  .sub = &route_default },
+	SCH_F_LIST("matches", mf_route_rule, matches, &route_match,
+		   SCH_REQUIRED),
+	SCH_F_OBJECT("default", mf_route_rule, def, &route_default,
+		     SCH_REQUIRED),
 };
 
 static bool route_filters_replace_prefix(const struct mf_route_default *d)
@@ -588,23 +444,13 @@ static const char *route_rule_check(const void *obj)
 	}
 	return NULL;
 }
-
-static const struct sch_object route_rule = {
-	.name = "MeshHTTPRoute rule",
-	.fields = route_rule_fields,
-	.nfields = SCH_NFIELDS(route_rule_fields),
-	.check = route_rule_check,
-};
+SCH_OBJECT_DEF(route_rule, "MeshHTTPRoute rule", .check = route_rule_check);
 
 const struct kind_desc kind_mesh_http_route = {
-	.name = "MeshHTTPRoute",
-	.plural = "meshhttproutes",
-	.form = KIND_FORM_ROUTE,
-	.sections = KIND_SEC_TO,
+	.name = "MeshHTTPRoute", .plural = "meshhttproutes",
+	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* Mesh: every destination of a targeted MeshGateway. */
 	.to_kinds = KIND_TO_SERVICE,
-	.val_size = sizeof(struct mf_http_route),
-	.conf_off = offsetof(struct mf_http_route, rule),
-	.conf = &route_rule,
+	KIND_RECORD(mf_http_route, rule, &route_rule),
 };

@@ -50,30 +50,21 @@ static const char *const lb_hash_names[] = {
 
 /* ---- leastRequest ------------------------------------------------------- */
 static const struct sch_field lb_least_fields[] = {
-	{ .name = "choiceCount", .type = SCH_INT,
-	  .off = offsetof(struct mf_lb_least_request, choice_count),
-	  .size = sizeof(__u32), .min = 2, .max = LB_CHOICE_MAX },
+	SCH_F_INT("choiceCount", mf_lb_least_request, choice_count, 2,
+		  LB_CHOICE_MAX),
 };
-
-static const struct sch_object lb_least = {
-	.name = "MeshLoadBalancingStrategy leastRequest",
-	.fields = lb_least_fields,
-	.nfields = SCH_NFIELDS(lb_least_fields),
-};
+SCH_OBJECT_DEF(lb_least, "MeshLoadBalancingStrategy leastRequest");
 
 /* ---- ringHash ----------------------------------------------------------- */
 enum { RING_HASH_FN, RING_MIN, RING_MAX };
 
 static const struct sch_field lb_ring_fields[] = {
-	[RING_HASH_FN] = { .name = "hashFunction", .type = SCH_ENUM,
-	  .off = offsetof(struct mf_lb_ring_hash, hash_function),
-	  .names = lb_hash_names },
-	[RING_MIN] = { .name = "minRingSize", .type = SCH_INT,
-	  .off = offsetof(struct mf_lb_ring_hash, min_ring_size),
-	  .size = sizeof(__u32), .min = 1, .max = LB_RING_MAX },
-	[RING_MAX] = { .name = "maxRingSize", .type = SCH_INT,
-	  .off = offsetof(struct mf_lb_ring_hash, max_ring_size),
-	  .size = sizeof(__u32), .min = 1, .max = LB_RING_MAX },
+	[RING_HASH_FN] = SCH_F_ENUM("hashFunction", mf_lb_ring_hash,
+				    hash_function, lb_hash_names),
+	[RING_MIN] = SCH_F_INT("minRingSize", mf_lb_ring_hash, min_ring_size,
+			       1, LB_RING_MAX),
+	[RING_MAX] = SCH_F_INT("maxRingSize", mf_lb_ring_hash, max_ring_size,
+			       1, LB_RING_MAX),
 };
 
 static const char *lb_ring_check(const void *obj)
@@ -85,19 +76,12 @@ static const char *lb_ring_check(const void *obj)
 		return "minRingSize must not be greater than maxRingSize";
 	return NULL;
 }
-
-static const struct sch_object lb_ring = {
-	.name = "MeshLoadBalancingStrategy ringHash",
-	.fields = lb_ring_fields,
-	.nfields = SCH_NFIELDS(lb_ring_fields),
-	.check = lb_ring_check,
-};
+SCH_OBJECT_DEF(lb_ring, "MeshLoadBalancingStrategy ringHash",
+	       .check = lb_ring_check);
 
 /* ---- maglev ------------------------------------------------------------- */
 static const struct sch_field lb_maglev_fields[] = {
-	{ .name = "tableSize", .type = SCH_INT,
-	  .off = offsetof(struct mf_lb_maglev, table_size),
-	  .size = sizeof(__u32), .min = 2, .max = LB_MAGLEV_MAX },
+	SCH_F_INT("tableSize", mf_lb_maglev, table_size, 2, LB_MAGLEV_MAX),
 };
 
 /* Envoy refuses a Maglev table whose size is not prime; say so here, where
@@ -111,30 +95,21 @@ static const char *lb_maglev_check(const void *obj)
 	return kind_is_prime(m->table_size) ? NULL :
 	       "tableSize must be a prime number";
 }
-
-static const struct sch_object lb_maglev = {
-	.name = "MeshLoadBalancingStrategy maglev",
-	.fields = lb_maglev_fields,
-	.nfields = SCH_NFIELDS(lb_maglev_fields),
-	.check = lb_maglev_check,
-};
+SCH_OBJECT_DEF(lb_maglev, "MeshLoadBalancingStrategy maglev",
+	       .check = lb_maglev_check);
 
 /* ---- loadBalancer ------------------------------------------------------- */
 enum { LB_TYPE, LB_LEAST, LB_RING, LB_MAGLEV };
 
 static const struct sch_field lb_balancer_fields[] = {
-	[LB_TYPE] = { .name = "type", .type = SCH_ENUM,
-	  .off = offsetof(struct mf_lb_balancer, type),
-	  .names = lb_type_names, .required = true },
-	[LB_LEAST] = { .name = "leastRequest", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_lb_balancer, least_request),
-	  .sub = &lb_least },
-	[LB_RING] = { .name = "ringHash", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_lb_balancer, ring_hash),
-	  .sub = &lb_ring },
-	[LB_MAGLEV] = { .name = "maglev", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_lb_balancer, maglev),
-	  .sub = &lb_maglev },
+	[LB_TYPE] = SCH_F_ENUM("type", mf_lb_balancer, type, lb_type_names,
+			       SCH_REQUIRED),
+	[LB_LEAST] = SCH_F_OBJECT("leastRequest", mf_lb_balancer,
+				  least_request, &lb_least),
+	[LB_RING] = SCH_F_OBJECT("ringHash", mf_lb_balancer, ring_hash,
+				 &lb_ring),
+	[LB_MAGLEV] = SCH_F_OBJECT("maglev", mf_lb_balancer, maglev,
+				   &lb_maglev),
 };
 
 /* Settings of another algorithm than `type` would be ignored by the proxy,
@@ -151,50 +126,27 @@ static const char *lb_balancer_check(const void *obj)
 		return "maglev needs type Maglev";
 	return NULL;
 }
-
-static const struct sch_object lb_balancer = {
-	.name = "MeshLoadBalancingStrategy loadBalancer",
-	.fields = lb_balancer_fields,
-	.nfields = SCH_NFIELDS(lb_balancer_fields),
-	.check = lb_balancer_check,
-};
+SCH_OBJECT_DEF(lb_balancer, "MeshLoadBalancingStrategy loadBalancer",
+	       .check = lb_balancer_check);
 
 /* ---- localityAwareness -------------------------------------------------- */
 static const struct sch_field lb_locality_fields[] = {
-	{ .name = "disabled", .type = SCH_BOOL,
-	  .off = offsetof(struct mf_lb_locality, disabled) },
+	SCH_F_BOOL("disabled", mf_lb_locality, disabled),
 };
-
-static const struct sch_object lb_locality = {
-	.name = "MeshLoadBalancingStrategy localityAwareness",
-	.fields = lb_locality_fields,
-	.nfields = SCH_NFIELDS(lb_locality_fields),
-};
+SCH_OBJECT_DEF(lb_locality, "MeshLoadBalancingStrategy localityAwareness");
 
 /* ---- default ------------------------------------------------------------ */
 static const struct sch_field lb_conf_fields[] = {
-	{ .name = "localityAwareness", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_lb_conf, locality_awareness),
-	  .sub = &lb_locality },
-	{ .name = "loadBalancer", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_lb_conf, load_balancer),
-	  .sub = &lb_balancer },
+	SCH_F_OBJECT("localityAwareness", mf_lb_conf, locality_awareness,
+		     &lb_locality),
+	SCH_F_OBJECT("loadBalancer", mf_lb_conf, load_balancer, &lb_balancer),
 };
-
-static const struct sch_object lb_conf = {
-	.name = "MeshLoadBalancingStrategy default",
-	.fields = lb_conf_fields,
-	.nfields = SCH_NFIELDS(lb_conf_fields),
-};
+SCH_OBJECT_DEF(lb_conf, "MeshLoadBalancingStrategy default");
 
 const struct kind_desc kind_mesh_lb_strategy = {
 	.name = "MeshLoadBalancingStrategy",
 	.plural = "meshloadbalancingstrategies",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO,
-	.target_kinds = KIND_TARGETS_GATEWAY,
-	.to_kinds = KIND_TO_SERVICE,
-	.val_size = sizeof(struct mf_lbstrategy),
-	.conf_off = offsetof(struct mf_lbstrategy, conf),
-	.conf = &lb_conf,
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO,
+	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_SERVICE,
+	KIND_RECORD(mf_lbstrategy, conf, &lb_conf),
 };

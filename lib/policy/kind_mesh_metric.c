@@ -46,97 +46,48 @@ static const char *const metric_backend_types[] = { "Prometheus",
 						    "OpenTelemetry", NULL };
 
 static const struct sch_field metric_profile_fields[] = {
-	{ .name = "name", .type = SCH_ENUM, .required = true,
-	  .off = offsetof(struct mf_metric_profile, name),
-	  .names = metric_profile_names },
+	SCH_F_ENUM("name", mf_metric_profile, name, metric_profile_names,
+		   SCH_REQUIRED),
 };
-
-static const struct sch_object metric_profile = {
-	.name = "MeshMetric profile",
-	.fields = metric_profile_fields,
-	.nfields = SCH_NFIELDS(metric_profile_fields),
-};
+SCH_OBJECT_DEF(metric_profile, "MeshMetric profile");
 
 static const struct sch_field metric_profiles_fields[] = {
-	{ .name = "appendProfiles", .type = SCH_LIST,
-	  .off = offsetof(struct mf_metric_profiles, append_profiles),
-	  .count_off = offsetof(struct mf_metric_profiles, nappend_profiles),
-	  .item_size = sizeof(struct mf_metric_profile),
-	  .max_items = 3, .sub = &metric_profile },
+	SCH_F_LIST("appendProfiles", mf_metric_profiles, append_profiles,
+		   &metric_profile),
 };
-
-static const struct sch_object metric_profiles = {
-	.name = "MeshMetric profiles",
-	.fields = metric_profiles_fields,
-	.nfields = SCH_NFIELDS(metric_profiles_fields),
-};
+SCH_OBJECT_DEF(metric_profiles, "MeshMetric profiles");
 
 static const struct sch_field metric_sidecar_fields[] = {
-	{ .name = "includeUnused", .type = SCH_BOOL,
-	  .off = offsetof(struct mf_metric_sidecar, include_unused) },
-	{ .name = "profiles", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_metric_sidecar, profiles),
-	  .sub = &metric_profiles },
+	SCH_F_BOOL("includeUnused", mf_metric_sidecar, include_unused),
+	SCH_F_OBJECT("profiles", mf_metric_sidecar, profiles,
+		     &metric_profiles),
 };
-
-static const struct sch_object metric_sidecar = {
-	.name = "MeshMetric sidecar",
-	.fields = metric_sidecar_fields,
-	.nfields = SCH_NFIELDS(metric_sidecar_fields),
-};
+SCH_OBJECT_DEF(metric_sidecar, "MeshMetric sidecar");
 
 static const struct sch_field metric_app_fields[] = {
-	{ .name = "name", .type = SCH_STRING,
-	  .off = offsetof(struct mf_metric_app, name), .size = MF_NAME_MAX },
-	{ .name = "path", .type = SCH_STRING,
-	  .off = offsetof(struct mf_metric_app, path), .size = MF_PATH_MAX,
-	  .check = metric_check_path },
-	{ .name = "port", .type = SCH_INT, .required = true,
-	  .off = offsetof(struct mf_metric_app, port), .size = 2,
-	  .min = 1, .max = 65535 },
-	{ .name = "address", .type = SCH_STRING,
-	  .off = offsetof(struct mf_metric_app, address),
-	  .size = MF_NAME_MAX, .check = kind_check_no_space },
+	SCH_F_STRING("name", mf_metric_app, name),
+	SCH_F_STRING("path", mf_metric_app, path, .check = metric_check_path),
+	SCH_F_PORT("port", mf_metric_app, port, SCH_REQUIRED),
+	SCH_F_STRING("address", mf_metric_app, address,
+		     .check = kind_check_no_space),
 };
-
-static const struct sch_object metric_app = {
-	.name = "MeshMetric application",
-	.fields = metric_app_fields,
-	.nfields = SCH_NFIELDS(metric_app_fields),
-};
+SCH_OBJECT_DEF(metric_app, "MeshMetric application");
 
 static const struct sch_field metric_prom_fields[] = {
-	{ .name = "clientId", .type = SCH_STRING,
-	  .off = offsetof(struct mf_metric_prometheus, client_id),
-	  .size = MF_NAME_MAX },
-	{ .name = "port", .type = SCH_INT,
-	  .off = offsetof(struct mf_metric_prometheus, port), .size = 2,
-	  .min = 1, .max = 65535 },
-	{ .name = "path", .type = SCH_STRING,
-	  .off = offsetof(struct mf_metric_prometheus, path),
-	  .size = MF_PATH_MAX, .check = metric_check_path },
+	SCH_F_STRING("clientId", mf_metric_prometheus, client_id),
+	SCH_F_PORT("port", mf_metric_prometheus, port),
+	SCH_F_STRING("path", mf_metric_prometheus, path,
+		     .check = metric_check_path),
 };
-
-static const struct sch_object metric_prom = {
-	.name = "MeshMetric prometheus backend",
-	.fields = metric_prom_fields,
-	.nfields = SCH_NFIELDS(metric_prom_fields),
-};
+SCH_OBJECT_DEF(metric_prom, "MeshMetric prometheus backend");
 
 static const struct sch_field metric_otel_fields[] = {
-	{ .name = "endpoint", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_metric_otel, endpoint),
-	  .size = MF_PATH_MAX, .check = kind_check_no_space },
-	{ .name = "refreshInterval", .type = SCH_DURATION,
-	  .off = offsetof(struct mf_metric_otel, refresh_interval),
-	  .min = 1, .max = UINT32_MAX },
+	SCH_F_STRING("endpoint", mf_metric_otel, endpoint, SCH_REQUIRED,
+		     .check = kind_check_no_space),
+	SCH_F_DURATION("refreshInterval", mf_metric_otel, refresh_interval,
+		       SCH_AT_LEAST(1)),
 };
-
-static const struct sch_object metric_otel = {
-	.name = "MeshMetric openTelemetry backend",
-	.fields = metric_otel_fields,
-	.nfields = SCH_NFIELDS(metric_otel_fields),
-};
+SCH_OBJECT_DEF(metric_otel, "MeshMetric openTelemetry backend");
 
 /* Field i (1..2) is the object enum mf_metric_backend_type i names. */
 enum { METRIC_BE_TYPE, METRIC_BE_PROM, METRIC_BE_OTEL };
@@ -163,56 +114,27 @@ static const char *metric_backend_check(const void *obj)
 }
 
 static const struct sch_field metric_backend_fields[] = {
-	[METRIC_BE_TYPE] = { .name = "type", .type = SCH_ENUM,
-			     .required = true,
-			     .off = offsetof(struct mf_metric_backend, type),
-			     .names = metric_backend_types },
-	[METRIC_BE_PROM] = { .name = "prometheus", .type = SCH_OBJECT,
-			     .off = offsetof(struct mf_metric_backend,
-					     prometheus),
-			     .sub = &metric_prom },
-	[METRIC_BE_OTEL] = { .name = "openTelemetry", .type = SCH_OBJECT,
-			     .off = offsetof(struct mf_metric_backend,
-					     open_telemetry),
-			     .sub = &metric_otel },
+	[METRIC_BE_TYPE] = SCH_F_ENUM("type", mf_metric_backend, type,
+				      metric_backend_types, SCH_REQUIRED),
+	[METRIC_BE_PROM] = SCH_F_OBJECT("prometheus", mf_metric_backend,
+					prometheus, &metric_prom),
+	[METRIC_BE_OTEL] = SCH_F_OBJECT("openTelemetry", mf_metric_backend,
+					open_telemetry, &metric_otel),
 };
-
-static const struct sch_object metric_backend = {
-	.name = "MeshMetric backend",
-	.fields = metric_backend_fields,
-	.nfields = SCH_NFIELDS(metric_backend_fields),
-	.check = metric_backend_check,
-};
+SCH_OBJECT_DEF(metric_backend, "MeshMetric backend",
+	       .check = metric_backend_check);
 
 static const struct sch_field metric_conf_fields[] = {
-	{ .name = "sidecar", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_metric_conf, sidecar),
-	  .sub = &metric_sidecar },
-	{ .name = "applications", .type = SCH_LIST,
-	  .off = offsetof(struct mf_metric_conf, applications),
-	  .count_off = offsetof(struct mf_metric_conf, napplications),
-	  .item_size = sizeof(struct mf_metric_app),
-	  .max_items = MF_METRIC_APPS_MAX, .sub = &metric_app },
-	{ .name = "backends", .type = SCH_LIST,
-	  .off = offsetof(struct mf_metric_conf, backends),
-	  .count_off = offsetof(struct mf_metric_conf, nbackends),
-	  .item_size = sizeof(struct mf_metric_backend),
-	  .max_items = MF_METRIC_BACKENDS_MAX, .sub = &metric_backend },
+	SCH_F_OBJECT("sidecar", mf_metric_conf, sidecar, &metric_sidecar),
+	SCH_F_LIST("applications", mf_metric_conf, applications, &metric_app),
+	SCH_F_LIST("backends", mf_metric_conf, backends, &metric_backend),
 };
-
-static const struct sch_object metric_conf = {
-	.name = "MeshMetric default",
-	.fields = metric_conf_fields,
-	.nfields = SCH_NFIELDS(metric_conf_fields),
-};
+SCH_OBJECT_DEF(metric_conf, "MeshMetric default");
 
 /* KIND_FORM_DEFAULT: no to/from entries, so no sections or entry kinds. */
 const struct kind_desc kind_mesh_metric = {
-	.name = "MeshMetric",
-	.plural = "meshmetrics",
+	.name = "MeshMetric", .plural = "meshmetrics",
 	.form = KIND_FORM_DEFAULT,
 	.target_kinds = KIND_TARGETS_GATEWAY,
-	.val_size = sizeof(struct mf_metric),
-	.conf_off = offsetof(struct mf_metric, conf),
-	.conf = &metric_conf,
+	KIND_RECORD(mf_metric, conf, &metric_conf),
 };

@@ -37,148 +37,67 @@
 #include "kinds.h"
 
 static const struct sch_field mrl_header_fields[] = {
-	{ .name = "name", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_header_value, name),
-	  .size = MF_HDR_NAME_MAX, .check = kind_check_header_token },
-	{ .name = "value", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_header_value, value),
-	  .size = MF_HDR_VALUE_MAX, .check = kind_check_header_value },
+	SCH_F_STRING("name", mf_header_value, name, SCH_REQUIRED,
+		     .check = kind_check_header_token),
+	SCH_F_STRING("value", mf_header_value, value, SCH_REQUIRED,
+		     .check = kind_check_header_value),
 };
-
-static const struct sch_object mrl_header = {
-	.name = "MeshRateLimit header",
-	.fields = mrl_header_fields,
-	.nfields = SCH_NFIELDS(mrl_header_fields),
-};
+SCH_OBJECT_DEF(mrl_header, "MeshRateLimit header");
 
 /* Same bit order as the route filters' header modifiers (set, add). */
 static const struct sch_field mrl_headers_fields[] = {
 	KIND_HEADER_SET_ADD(&mrl_header),
 };
-
-static const struct sch_object mrl_headers = {
-	.name = "MeshRateLimit onRateLimit headers",
-	.fields = mrl_headers_fields,
-	.nfields = SCH_NFIELDS(mrl_headers_fields),
-};
+SCH_OBJECT_DEF(mrl_headers, "MeshRateLimit onRateLimit headers");
 
 static const struct sch_field mrl_on_limit_fields[] = {
-	{ .name = "status", .type = SCH_INT,
-	  .off = offsetof(struct mf_mrl_on_limit, status), .size = 4,
-	  .min = 100, .max = 599 },
-	{ .name = "headers", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_mrl_on_limit, headers),
-	  .sub = &mrl_headers },
+	SCH_F_INT("status", mf_mrl_on_limit, status, 100, 599),
+	SCH_F_OBJECT("headers", mf_mrl_on_limit, headers, &mrl_headers),
 };
-
-static const struct sch_object mrl_on_limit = {
-	.name = "MeshRateLimit onRateLimit",
-	.fields = mrl_on_limit_fields,
-	.nfields = SCH_NFIELDS(mrl_on_limit_fields),
-};
+SCH_OBJECT_DEF(mrl_on_limit, "MeshRateLimit onRateLimit");
 
 static const struct sch_field mrl_rate_fields[] = {
-	{ .name = "num", .type = SCH_INT, .required = true,
-	  .off = offsetof(struct mf_rate, num), .size = 4,
-	  .min = 1, .max = UINT32_MAX },
-	{ .name = "interval", .type = SCH_DURATION, .required = true,
-	  .off = offsetof(struct mf_rate, interval),
-	  .min = 50, .max = UINT32_MAX },
+	SCH_F_INT("num", mf_rate, num, 1, UINT32_MAX, SCH_REQUIRED),
+	SCH_F_DURATION("interval", mf_rate, interval, SCH_AT_LEAST(50),
+		       SCH_REQUIRED),
 };
-
-static const struct sch_object mrl_rate = {
-	.name = "MeshRateLimit rate",
-	.fields = mrl_rate_fields,
-	.nfields = SCH_NFIELDS(mrl_rate_fields),
-};
-
-static const char *mrl_http_check(const void *obj)
-{
-	return sch_present(obj) ?
-		       NULL :
-		       "must have at least one of disabled, requestRate, "
-		       "onRateLimit";
-}
+SCH_OBJECT_DEF(mrl_rate, "MeshRateLimit rate");
 
 static const struct sch_field mrl_http_fields[] = {
-	{ .name = "disabled", .type = SCH_BOOL,
-	  .off = offsetof(struct mf_mrl_http, disabled) },
-	{ .name = "requestRate", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_mrl_http, request_rate),
-	  .sub = &mrl_rate },
-	{ .name = "onRateLimit", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_mrl_http, on_rate_limit),
-	  .sub = &mrl_on_limit },
+	SCH_F_BOOL("disabled", mf_mrl_http, disabled),
+	SCH_F_OBJECT("requestRate", mf_mrl_http, request_rate, &mrl_rate),
+	SCH_F_OBJECT("onRateLimit", mf_mrl_http, on_rate_limit,
+		     &mrl_on_limit),
 };
-
-static const struct sch_object mrl_http = {
-	.name = "MeshRateLimit http",
-	.fields = mrl_http_fields,
-	.nfields = SCH_NFIELDS(mrl_http_fields),
-	.check = mrl_http_check,
-};
-
-static const char *mrl_tcp_check(const void *obj)
-{
-	return sch_present(obj) ?
-		       NULL :
-		       "must have at least one of disabled, connectionRate";
-}
+SCH_CHECK_NOT_EMPTY(mrl_http_check, "must have at least one of disabled, "
+		    "requestRate, onRateLimit")
+SCH_OBJECT_DEF(mrl_http, "MeshRateLimit http", .check = mrl_http_check);
 
 static const struct sch_field mrl_tcp_fields[] = {
-	{ .name = "disabled", .type = SCH_BOOL,
-	  .off = offsetof(struct mf_mrl_tcp, disabled) },
-	{ .name = "connectionRate", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_mrl_tcp, connection_rate),
-	  .sub = &mrl_rate },
+	SCH_F_BOOL("disabled", mf_mrl_tcp, disabled),
+	SCH_F_OBJECT("connectionRate", mf_mrl_tcp, connection_rate,
+		     &mrl_rate),
 };
-
-static const struct sch_object mrl_tcp = {
-	.name = "MeshRateLimit tcp",
-	.fields = mrl_tcp_fields,
-	.nfields = SCH_NFIELDS(mrl_tcp_fields),
-	.check = mrl_tcp_check,
-};
-
-static const char *mrl_local_check(const void *obj)
-{
-	return sch_present(obj) ? NULL : "must have at least one of http, tcp";
-}
+SCH_CHECK_NOT_EMPTY(mrl_tcp_check,
+		    "must have at least one of disabled, connectionRate")
+SCH_OBJECT_DEF(mrl_tcp, "MeshRateLimit tcp", .check = mrl_tcp_check);
 
 static const struct sch_field mrl_local_fields[] = {
-	{ .name = "http", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_mrl_local, http), .sub = &mrl_http },
-	{ .name = "tcp", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_mrl_local, tcp), .sub = &mrl_tcp },
+	SCH_F_OBJECT("http", mf_mrl_local, http, &mrl_http),
+	SCH_F_OBJECT("tcp", mf_mrl_local, tcp, &mrl_tcp),
 };
-
-static const struct sch_object mrl_local = {
-	.name = "MeshRateLimit local",
-	.fields = mrl_local_fields,
-	.nfields = SCH_NFIELDS(mrl_local_fields),
-	.check = mrl_local_check,
-};
+SCH_CHECK_NOT_EMPTY(mrl_local_check, "must have at least one of http, tcp")
+SCH_OBJECT_DEF(mrl_local, "MeshRateLimit local", .check = mrl_local_check);
 
 static const struct sch_field mrl_conf_fields[] = {
-	{ .name = "local", .type = SCH_OBJECT, .required = true,
-	  .off = offsetof(struct mf_mrl_conf, local), .sub = &mrl_local },
+	SCH_F_OBJECT("local", mf_mrl_conf, local, &mrl_local, SCH_REQUIRED),
 };
-
-static const struct sch_object mrl_conf = {
-	.name = "MeshRateLimit default",
-	.fields = mrl_conf_fields,
-	.nfields = SCH_NFIELDS(mrl_conf_fields),
-};
+SCH_OBJECT_DEF(mrl_conf, "MeshRateLimit default");
 
 const struct kind_desc kind_mesh_rate_limit = {
-	.name = "MeshRateLimit",
-	.plural = "meshratelimits",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_TARGETS_ROUTE,
-	.to_kinds = KIND_REF(MF_REF_MESH),
+	.name = "MeshRateLimit", .plural = "meshratelimits",
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_REF(MF_REF_MESH),
 	.from_kinds = KIND_REF(MF_REF_MESH),
-	.val_size = sizeof(struct mf_ratelimit),
-	.conf_off = offsetof(struct mf_ratelimit, conf),
-	.conf = &mrl_conf,
+	KIND_RECORD(mf_ratelimit, conf, &mrl_conf),
 };

@@ -57,28 +57,19 @@ static const char *const retry_on_names[] = {
 /* ---- tcp ---------------------------------------------------------------- */
 static const struct sch_field retry_tcp_fields[] = {
 	/* Kuma: a tcp section must say how many attempts. */
-	{ .name = "maxConnectAttempt", .type = SCH_INT,
-	  .off = offsetof(struct mf_retry_tcp, max_connect_attempt),
-	  .size = sizeof(__u32), .required = true,
-	  .min = 1, .max = RETRY_CONNECT_MAX },
+	SCH_F_INT("maxConnectAttempt", mf_retry_tcp, max_connect_attempt, 1,
+		  RETRY_CONNECT_MAX, SCH_REQUIRED),
 };
-
-static const struct sch_object retry_tcp = {
-	.name = "MeshRetry tcp",
-	.fields = retry_tcp_fields,
-	.nfields = SCH_NFIELDS(retry_tcp_fields),
-};
+SCH_OBJECT_DEF(retry_tcp, "MeshRetry tcp");
 
 /* ---- http.backOff ------------------------------------------------------- */
 enum { BACKOFF_BASE, BACKOFF_MAX };
 
 static const struct sch_field retry_backoff_fields[] = {
-	[BACKOFF_BASE] = { .name = "baseInterval", .type = SCH_DURATION,
-	  .off = offsetof(struct mf_retry_backoff, base_interval),
-	  .min = 1, .max = UINT32_MAX },
-	[BACKOFF_MAX] = { .name = "maxInterval", .type = SCH_DURATION,
-	  .off = offsetof(struct mf_retry_backoff, max_interval),
-	  .min = 1, .max = UINT32_MAX },
+	[BACKOFF_BASE] = SCH_F_DURATION("baseInterval", mf_retry_backoff,
+					base_interval, SCH_AT_LEAST(1)),
+	[BACKOFF_MAX] = SCH_F_DURATION("maxInterval", mf_retry_backoff,
+				       max_interval, SCH_AT_LEAST(1)),
 };
 
 /* Kuma rejects an empty backOff; Envoy rejects max < base. */
@@ -93,73 +84,34 @@ static const char *retry_backoff_check(const void *obj)
 		return "baseInterval must not be greater than maxInterval";
 	return NULL;
 }
-
-static const struct sch_object retry_backoff = {
-	.name = "MeshRetry backOff",
-	.fields = retry_backoff_fields,
-	.nfields = SCH_NFIELDS(retry_backoff_fields),
-	.check = retry_backoff_check,
-};
+SCH_OBJECT_DEF(retry_backoff, "MeshRetry backOff",
+	       .check = retry_backoff_check);
 
 /* ---- http --------------------------------------------------------------- */
 static const struct sch_field retry_http_fields[] = {
-	{ .name = "numRetries", .type = SCH_INT,
-	  .off = offsetof(struct mf_retry_http, num_retries),
-	  .size = sizeof(__u32), .min = 0, .max = RETRY_NUM_MAX },
-	{ .name = "perTryTimeout", .type = SCH_DURATION,
-	  .off = offsetof(struct mf_retry_http, per_try_timeout) },
-	{ .name = "backOff", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_retry_http, back_off),
-	  .sub = &retry_backoff },
-	{ .name = "retryOn", .type = SCH_FLAGS,
-	  .off = offsetof(struct mf_retry_http, retry_on),
-	  .names = retry_on_names },
+	SCH_F_INT("numRetries", mf_retry_http, num_retries, 0, RETRY_NUM_MAX),
+	SCH_F_DURATION("perTryTimeout", mf_retry_http, per_try_timeout),
+	SCH_F_OBJECT("backOff", mf_retry_http, back_off, &retry_backoff),
+	SCH_F_FLAGS("retryOn", mf_retry_http, retry_on, retry_on_names),
 };
-
 /* Kuma rejects an http section that says nothing. */
-static const char *retry_http_check(const void *obj)
-{
-	return sch_present(obj) ? NULL :
-	       "needs at least one of numRetries, perTryTimeout, backOff, retryOn";
-}
-
-static const struct sch_object retry_http = {
-	.name = "MeshRetry http",
-	.fields = retry_http_fields,
-	.nfields = SCH_NFIELDS(retry_http_fields),
-	.check = retry_http_check,
-};
+SCH_CHECK_NOT_EMPTY(retry_http_check, "needs at least one of numRetries, "
+		    "perTryTimeout, backOff, retryOn")
+SCH_OBJECT_DEF(retry_http, "MeshRetry http", .check = retry_http_check);
 
 /* ---- default ------------------------------------------------------------ */
 static const struct sch_field retry_conf_fields[] = {
-	{ .name = "tcp", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_retry_conf, tcp), .sub = &retry_tcp },
-	{ .name = "http", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_retry_conf, http), .sub = &retry_http },
+	SCH_F_OBJECT("tcp", mf_retry_conf, tcp, &retry_tcp),
+	SCH_F_OBJECT("http", mf_retry_conf, http, &retry_http),
 };
-
-static const char *retry_conf_check(const void *obj)
-{
-	return sch_present(obj) ? NULL : "needs tcp or http";
-}
-
-static const struct sch_object retry_conf = {
-	.name = "MeshRetry default",
-	.fields = retry_conf_fields,
-	.nfields = SCH_NFIELDS(retry_conf_fields),
-	.check = retry_conf_check,
-};
+SCH_CHECK_NOT_EMPTY(retry_conf_check, "needs tcp or http")
+SCH_OBJECT_DEF(retry_conf, "MeshRetry default", .check = retry_conf_check);
 
 const struct kind_desc kind_mesh_retry = {
-	.name = "MeshRetry",
-	.plural = "meshretries",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO,
+	.name = "MeshRetry", .plural = "meshretries",
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO,
 	/* Retries are route-level settings in Envoy, so Kuma also lets a
 	 * MeshRetry target a gateway or a single MeshHTTPRoute. */
-	.target_kinds = KIND_TARGETS_ROUTE,
-	.to_kinds = KIND_TO_SERVICE,
-	.val_size = sizeof(struct mf_retry),
-	.conf_off = offsetof(struct mf_retry, conf),
-	.conf = &retry_conf,
+	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_TO_SERVICE,
+	KIND_RECORD(mf_retry, conf, &retry_conf),
 };

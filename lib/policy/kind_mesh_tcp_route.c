@@ -30,53 +30,33 @@
 
 #include "kinds.h"
 
+static const struct sch_field tcp_default_fields[] = {
+	SCH_F_LIST("backendRefs", mf_tcp_route_default, backend_refs,
+		   &kind_route_backend_ref),
+};
+
 static const char *tcp_default_check(const void *obj)
 {
 	const struct mf_tcp_route_default *d = obj;
 
-	if (sch_has(d, 0) &&
-	    !kind_route_backends_weighted(d->backend_refs, d->nbackend_refs))
-		return "backendRefs need at least one weight above 0";
-	return NULL;
+	return sch_has(d, 0) ? kind_check_route_backends(d->backend_refs,
+							 d->nbackend_refs) :
+			       NULL;
 }
-
-static const struct sch_field tcp_default_fields[] = {
-	{ .name = "backendRefs", .type = SCH_LIST,
-	  .off = offsetof(struct mf_tcp_route_default, backend_refs),
-	  .sub = &kind_route_backend_ref,
-	  .count_off = offsetof(struct mf_tcp_route_default, nbackend_refs),
-	  .item_size = sizeof(struct mf_route_backend),
-	  .max_items = MF_ROUTE_BACKENDS_MAX },
-};
-
-static const struct sch_object tcp_default = {
-	.name = "MeshTCPRoute default",
-	.fields = tcp_default_fields,
-	.nfields = SCH_NFIELDS(tcp_default_fields),
-	.check = tcp_default_check,
-};
+SCH_OBJECT_DEF(tcp_default, "MeshTCPRoute default",
+	       .check = tcp_default_check);
 
 static const struct sch_field tcp_rule_fields[] = {
-	{ .name = "default", .type = SCH_OBJECT, .required = true,
-	  .off = offsetof(struct mf_tcp_route_rule, def),
-	  .sub = &tcp_default },
+	SCH_F_OBJECT("default", mf_tcp_route_rule, def, &tcp_default,
+		     SCH_REQUIRED),
 };
-
-static const struct sch_object tcp_rule = {
-	.name = "MeshTCPRoute rule",
-	.fields = tcp_rule_fields,
-	.nfields = SCH_NFIELDS(tcp_rule_fields),
-};
+SCH_OBJECT_DEF(tcp_rule, "MeshTCPRoute rule");
 
 const struct kind_desc kind_mesh_tcp_route = {
-	.name = "MeshTCPRoute",
-	.plural = "meshtcproutes",
-	.form = KIND_FORM_ROUTE,
-	.sections = KIND_SEC_TO,
+	.name = "MeshTCPRoute", .plural = "meshtcproutes",
+	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* Mesh: every destination of a targeted MeshGateway. */
 	.to_kinds = KIND_TO_SERVICE,
-	.val_size = sizeof(struct mf_tcp_route),
-	.conf_off = offsetof(struct mf_tcp_route, rule),
-	.conf = &tcp_rule,
+	KIND_RECORD(mf_tcp_route, rule, &tcp_rule),
 };

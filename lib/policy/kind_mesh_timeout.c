@@ -16,47 +16,31 @@
 
 #include "kinds.h"
 
-#define DUR(yaml, st, field)                                            \
-	{ .name = yaml, .type = SCH_DURATION, .off = offsetof(st, field) }
-
 static const struct sch_field timeout_http_fields[] = {
-	DUR("requestTimeout", struct mf_timeout_http, request_timeout),
-	DUR("streamIdleTimeout", struct mf_timeout_http, stream_idle_timeout),
-	DUR("maxStreamDuration", struct mf_timeout_http, max_stream_duration),
-	DUR("maxConnectionDuration", struct mf_timeout_http,
-	    max_connection_duration),
-	DUR("requestHeadersTimeout", struct mf_timeout_http,
-	    request_headers_timeout),
+	SCH_F_DURATION("requestTimeout", mf_timeout_http, request_timeout),
+	SCH_F_DURATION("streamIdleTimeout", mf_timeout_http,
+		       stream_idle_timeout),
+	SCH_F_DURATION("maxStreamDuration", mf_timeout_http,
+		       max_stream_duration),
+	SCH_F_DURATION("maxConnectionDuration", mf_timeout_http,
+		       max_connection_duration),
+	SCH_F_DURATION("requestHeadersTimeout", mf_timeout_http,
+		       request_headers_timeout),
 };
-
-static const struct sch_object timeout_http = {
-	.name = "MeshTimeout http",
-	.fields = timeout_http_fields,
-	.nfields = SCH_NFIELDS(timeout_http_fields),
-};
+SCH_OBJECT_DEF(timeout_http, "MeshTimeout http");
 
 static const struct sch_field timeout_conf_fields[] = {
-	DUR("connectionTimeout", struct mf_timeout_conf, connection_timeout),
-	DUR("idleTimeout", struct mf_timeout_conf, idle_timeout),
-	{ .name = "http", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_timeout_conf, http), .sub = &timeout_http },
+	SCH_F_DURATION("connectionTimeout", mf_timeout_conf,
+		       connection_timeout),
+	SCH_F_DURATION("idleTimeout", mf_timeout_conf, idle_timeout),
+	SCH_F_OBJECT("http", mf_timeout_conf, http, &timeout_http),
 };
-
-static const struct sch_object timeout_conf = {
-	.name = "MeshTimeout default",
-	.fields = timeout_conf_fields,
-	.nfields = SCH_NFIELDS(timeout_conf_fields),
-};
+SCH_OBJECT_DEF(timeout_conf, "MeshTimeout default");
 
 const struct kind_desc kind_mesh_timeout = {
-	.name = "MeshTimeout",
-	.plural = "meshtimeouts",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_TARGETS_ROUTE,
-	.to_kinds = KIND_TO_SERVICE,
+	.name = "MeshTimeout", .plural = "meshtimeouts",
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_TO_SERVICE,
 	.from_kinds = KIND_REF(MF_REF_MESH),
-	.val_size = sizeof(struct mf_timeout),
-	.conf_off = offsetof(struct mf_timeout, conf),
-	.conf = &timeout_conf,
+	KIND_RECORD(mf_timeout, conf, &timeout_conf),
 };

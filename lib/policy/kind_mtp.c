@@ -31,7 +31,6 @@
 #include "abi_names.h"
 #include "core.h"
 #include "kinds.h"
-#include "spiffe.h"
 
 static const char *const mtp_peer_kinds[] = { "SpiffeID", "SpiffeIDPrefix",
 					      "Mesh", NULL };
@@ -53,99 +52,68 @@ static const char *mtp_peer_check(const void *obj, unsigned *field)
 			 mtp_peer_kinds[r->kind - 1]);
 		return why;
 	}
-	if (r->kind == CORE_MTP_SPIFFE_ID && spiffe_parse(r->name, NULL))
-		return "must be a SPIFFE ID (spiffe://<trust-domain>/<path>)";
-	if (r->kind == CORE_MTP_SPIFFE_PREFIX && spiffe_check_prefix(r->name))
-		return "must be a SPIFFE ID prefix (spiffe://<trust-domain>/...)";
+	if (r->kind == CORE_MTP_SPIFFE_ID)
+		return kind_check_spiffe_id(r->name);
+	if (r->kind == CORE_MTP_SPIFFE_PREFIX)
+		return kind_check_spiffe_prefix(r->name);
 	return NULL;
 }
 
-static const struct sch_field peer_fields[] = {
-	{ .name = "kind", .type = SCH_ENUM, .names = mtp_peer_kinds,
-	  .required = true, .off = offsetof(struct core_mtp_peer_ref, kind) },
-	{ .name = "name", .type = SCH_STRING, .size = MF_SPIFFE_MAX,
-	  .note = true, .off = offsetof(struct core_mtp_peer_ref, name) },
+static const struct sch_field peer_ref_fields[] = {
+	[PEER_KIND] = SCH_F_ENUM("kind", core_mtp_peer_ref, kind,
+				 mtp_peer_kinds, SCH_REQUIRED),
+	[PEER_NAME] = SCH_F_STRING("name", core_mtp_peer_ref, name,
+				   .note = true),
 };
-
-static const struct sch_object peer_ref = {
-	.name = "MeshTrafficPermission from targetRef",
-	.fields = peer_fields,
-	.nfields = SCH_NFIELDS(peer_fields),
-	.check_field = mtp_peer_check,
-};
+SCH_OBJECT_DEF(peer_ref, "MeshTrafficPermission from targetRef",
+	       .check_field = mtp_peer_check);
 
 static const struct sch_field action_fields[] = {
-	{ .name = "action", .type = SCH_ENUM, .required = true,
-	  .names = abi_authz_action_names + 1,
-	  .off = offsetof(struct core_mtp_action, action) },
+	SCH_F_ENUM("action", core_mtp_action, action,
+		   abi_authz_action_names + 1, SCH_REQUIRED),
 };
+SCH_OBJECT_DEF(action, "MeshTrafficPermission default");
 
-static const struct sch_object action = {
-	.name = "MeshTrafficPermission default",
-	.fields = action_fields,
-	.nfields = SCH_NFIELDS(action_fields),
+static const struct sch_field from_entry_fields[] = {
+	SCH_F_OBJECT("targetRef", core_mtp_conf, target_ref, &peer_ref,
+		     SCH_REQUIRED),
+	SCH_F_OBJECT("default", core_mtp_conf, def, &action, SCH_REQUIRED),
 };
+SCH_OBJECT_DEF(from_entry, "MeshTrafficPermission from");
 
-static const struct sch_field from_fields[] = {
-	{ .name = "targetRef", .type = SCH_OBJECT, .sub = &peer_ref,
-	  .required = true, .off = offsetof(struct core_mtp_conf, target_ref) },
-	{ .name = "default", .type = SCH_OBJECT, .sub = &action,
-	  .required = true, .off = offsetof(struct core_mtp_conf, def) },
-};
-
-static const struct sch_object from_entry = {
-	.name = "MeshTrafficPermission from",
-	.fields = from_fields,
-	.nfields = SCH_NFIELDS(from_fields),
-};
+enum { SPIFFE_TYPE = 0, SPIFFE_VALUE = 1 };	/* field indexes */
 
 static const char *mtp_spiffe_check(const void *obj, unsigned *field)
 {
 	const struct core_mtp_spiffe *s = obj;
 
-	*field = 1;	/* value */
-	if (s->type == MF_AUTHZ_MATCH_EXACT && spiffe_parse(s->value, NULL))
-		return "must be a SPIFFE ID (spiffe://<trust-domain>/<path>)";
-	if (s->type == MF_AUTHZ_MATCH_PREFIX && spiffe_check_prefix(s->value))
-		return "must be a SPIFFE ID prefix (spiffe://<trust-domain>/...)";
+	*field = SPIFFE_VALUE;
+	if (s->type == MF_AUTHZ_MATCH_EXACT)
+		return kind_check_spiffe_id(s->value);
+	if (s->type == MF_AUTHZ_MATCH_PREFIX)
+		return kind_check_spiffe_prefix(s->value);
 	return NULL;
 }
 
-static const struct sch_field spiffe_fields[] = {
-	{ .name = "type", .type = SCH_ENUM, .required = true,
-	  .names = abi_authz_match_names + 1,
-	  .off = offsetof(struct core_mtp_spiffe, type) },
-	{ .name = "value", .type = SCH_STRING, .size = MF_SPIFFE_MAX,
-	  .required = true, .note = true,
-	  .off = offsetof(struct core_mtp_spiffe, value) },
+static const struct sch_field spiffe_id_fields[] = {
+	[SPIFFE_TYPE] = SCH_F_ENUM("type", core_mtp_spiffe, type,
+				   abi_authz_match_names + 1, SCH_REQUIRED),
+	[SPIFFE_VALUE] = SCH_F_STRING("value", core_mtp_spiffe, value,
+				      SCH_REQUIRED, .note = true),
 };
-
-static const struct sch_object spiffe_id = {
-	.name = "spiffeID",
-	.fields = spiffe_fields,
-	.nfields = SCH_NFIELDS(spiffe_fields),
-	.check_field = mtp_spiffe_check,
-};
+SCH_OBJECT_DEF(spiffe_id, "spiffeID", .check_field = mtp_spiffe_check);
 
 static const struct sch_field rules_item_fields[] = {
-	{ .name = "spiffeID", .type = SCH_OBJECT, .sub = &spiffe_id,
-	  .required = true, .off = offsetof(struct core_mtp_conf, spiffe_id) },
+	SCH_F_OBJECT("spiffeID", core_mtp_conf, spiffe_id, &spiffe_id,
+		     SCH_REQUIRED),
 };
-
-static const struct sch_object rules_item = {
-	.name = "MeshTrafficPermission rule",
-	.fields = rules_item_fields,
-	.nfields = SCH_NFIELDS(rules_item_fields),
-};
+SCH_OBJECT_DEF(rules_item, "MeshTrafficPermission rule");
 
 const struct kind_desc kind_mtp = {
-	.name = "MeshTrafficPermission",
-	.plural = "meshtrafficpermissions",
+	.name = "MeshTrafficPermission", .plural = "meshtrafficpermissions",
 	.short_name = "mtp",
 	.form = KIND_FORM_PERMISSION,
 	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
-	.val_size = sizeof(struct core_mtp),
-	.conf_off = offsetof(struct core_mtp, conf),
-	.conf = &from_entry,
+	KIND_RECORD(core_mtp, conf, &from_entry),
 	.alt = &rules_item,
 };

@@ -14,26 +14,16 @@
 #include "core.h"
 #include "kinds.h"
 
-static const struct sch_field node_fields[] = {
-	{ .name = "address", .type = SCH_IPV4, .required = true,
-	  .off = offsetof(struct core_node, address), .note = true },
-	{ .name = "tunnelPort", .type = SCH_INT, .size = 2, .min = 1,
-	  .max = 65535, .def = MF_PORT_TUNNEL,
-	  .off = offsetof(struct core_node, tunnel_port) },
+static const struct sch_field node_spec_fields[] = {
+	SCH_F_IPV4("address", core_node, address, SCH_REQUIRED, .note = true),
+	SCH_F_PORT("tunnelPort", core_node, tunnel_port,
+		   .def = MF_PORT_TUNNEL),
 };
-
-static const struct sch_object node_spec = {
-	.name = "Node spec",
-	.fields = node_fields,
-	.nfields = SCH_NFIELDS(node_fields),
-};
+SCH_OBJECT_DEF(node_spec, "Node spec");
 
 const struct kind_desc kind_node = {
-	.name = "Node",
-	.plural = "nodes",
+	.name = "Node", .plural = "nodes",
 	.form = KIND_FORM_SPEC,
-	.val_size = sizeof(struct core_node),
-	.conf = &node_spec,
-	.unique = { 0 },
-	.nunique = 1,
+	.val_size = sizeof(struct core_node), .conf = &node_spec,
+	.unique = { 0 }, .nunique = 1,
 };

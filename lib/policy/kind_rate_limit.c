@@ -30,75 +30,38 @@
 #include "kinds.h"
 
 static const struct sch_field rl_header_fields[] = {
-	{ .name = "key", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_rl_header, key), .size = MF_HDR_NAME_MAX,
-	  .check = kind_check_header_token },
-	{ .name = "value", .type = SCH_STRING, .required = true,
-	  .off = offsetof(struct mf_rl_header, value),
-	  .size = MF_HDR_VALUE_MAX, .check = kind_check_header_value },
-	{ .name = "append", .type = SCH_BOOL,
-	  .off = offsetof(struct mf_rl_header, append) },
+	SCH_F_STRING("key", mf_rl_header, key, SCH_REQUIRED,
+		     .check = kind_check_header_token),
+	SCH_F_STRING("value", mf_rl_header, value, SCH_REQUIRED,
+		     .check = kind_check_header_value),
+	SCH_F_BOOL("append", mf_rl_header, append),
 };
-
-static const struct sch_object rl_header = {
-	.name = "RateLimit header",
-	.fields = rl_header_fields,
-	.nfields = SCH_NFIELDS(rl_header_fields),
-};
+SCH_OBJECT_DEF(rl_header, "RateLimit header");
 
 static const struct sch_field rl_on_limit_fields[] = {
-	{ .name = "status", .type = SCH_INT,
-	  .off = offsetof(struct mf_rl_on_limit, status), .size = 4,
-	  .min = 100, .max = 599 },
-	{ .name = "headers", .type = SCH_LIST,
-	  .off = offsetof(struct mf_rl_on_limit, headers),
-	  .count_off = offsetof(struct mf_rl_on_limit, nheaders),
-	  .item_size = sizeof(struct mf_rl_header),
-	  .max_items = MF_HEADERS_MAX, .sub = &rl_header },
+	SCH_F_INT("status", mf_rl_on_limit, status, 100, 599),
+	SCH_F_LIST("headers", mf_rl_on_limit, headers, &rl_header),
 };
-
-static const struct sch_object rl_on_limit = {
-	.name = "RateLimit onRateLimit",
-	.fields = rl_on_limit_fields,
-	.nfields = SCH_NFIELDS(rl_on_limit_fields),
-};
+SCH_OBJECT_DEF(rl_on_limit, "RateLimit onRateLimit");
 
 static const struct sch_field rl_http_fields[] = {
-	{ .name = "requests", .type = SCH_INT, .required = true,
-	  .off = offsetof(struct mf_rl_http, requests), .size = 4,
-	  .min = 1, .max = UINT32_MAX },
-	{ .name = "interval", .type = SCH_DURATION, .required = true,
-	  .off = offsetof(struct mf_rl_http, interval),
-	  .min = 50, .max = UINT32_MAX },
-	{ .name = "onRateLimit", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_rl_http, on_rate_limit),
-	  .sub = &rl_on_limit },
+	SCH_F_INT("requests", mf_rl_http, requests, 1, UINT32_MAX,
+		  SCH_REQUIRED),
+	SCH_F_DURATION("interval", mf_rl_http, interval, SCH_AT_LEAST(50),
+		       SCH_REQUIRED),
+	SCH_F_OBJECT("onRateLimit", mf_rl_http, on_rate_limit, &rl_on_limit),
 };
-
-static const struct sch_object rl_http = {
-	.name = "RateLimit http",
-	.fields = rl_http_fields,
-	.nfields = SCH_NFIELDS(rl_http_fields),
-};
+SCH_OBJECT_DEF(rl_http, "RateLimit http");
 
 static const struct sch_field rl_conf_fields[] = {
-	{ .name = "http", .type = SCH_OBJECT, .required = true,
-	  .off = offsetof(struct mf_rl_conf, http), .sub = &rl_http },
+	SCH_F_OBJECT("http", mf_rl_conf, http, &rl_http, SCH_REQUIRED),
 };
-
-static const struct sch_object rl_conf = {
-	.name = "RateLimit conf",
-	.fields = rl_conf_fields,
-	.nfields = SCH_NFIELDS(rl_conf_fields),
-};
+SCH_OBJECT_DEF(rl_conf, "RateLimit conf");
 
 /* KIND_FORM_SOURCES: selectors instead of targetRefs, so no sections and
  * no ref kinds. */
 const struct kind_desc kind_rate_limit = {
-	.name = "RateLimit",
-	.plural = "ratelimits",
+	.name = "RateLimit", .plural = "ratelimits",
 	.form = KIND_FORM_SOURCES,
-	.val_size = sizeof(struct mf_legacy_ratelimit),
-	.conf_off = offsetof(struct mf_legacy_ratelimit, conf),
-	.conf = &rl_conf,
+	KIND_RECORD(mf_legacy_ratelimit, conf, &rl_conf),
 };

@@ -16,28 +16,17 @@
 
 static const char *const service_protocols[] = { "tcp", NULL };
 
-static const struct sch_field service_fields[] = {
-	{ .name = "vip", .type = SCH_IPV4, .required = true,
-	  .off = offsetof(struct core_service, vip), .note = true },
-	{ .name = "port", .type = SCH_INT, .size = 2, .min = 1, .max = 65535,
-	  .required = true, .off = offsetof(struct core_service, port) },
-	{ .name = "protocol", .type = SCH_ENUM, .names = service_protocols,
-	  .def = 1, .off = offsetof(struct core_service, protocol) },
+static const struct sch_field service_spec_fields[] = {
+	SCH_F_IPV4("vip", core_service, vip, SCH_REQUIRED, .note = true),
+	SCH_F_PORT("port", core_service, port, SCH_REQUIRED),
+	SCH_F_ENUM("protocol", core_service, protocol, service_protocols,
+		   .def = 1),
 };
-
-static const struct sch_object service_spec = {
-	.name = "Service spec",
-	.fields = service_fields,
-	.nfields = SCH_NFIELDS(service_fields),
-};
+SCH_OBJECT_DEF(service_spec, "Service spec");
 
 const struct kind_desc kind_service = {
-	.name = "Service",
-	.plural = "services",
-	.short_name = "svc",
+	.name = "Service", .plural = "services", .short_name = "svc",
 	.form = KIND_FORM_SPEC,
-	.val_size = sizeof(struct core_service),
-	.conf = &service_spec,
-	.unique = { 0, 1 },
-	.nunique = 2,
+	.val_size = sizeof(struct core_service), .conf = &service_spec,
+	.unique = { 0, 1 }, .nunique = 2,
 };

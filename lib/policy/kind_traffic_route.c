@@ -52,16 +52,10 @@ static const struct sch_object tr_empty = {
 };
 
 static const struct sch_field tr_least_fields[] = {
-	{ .name = "choiceCount", .type = SCH_INT,
-	  .off = offsetof(struct mf_lb_least_request, choice_count),
-	  .size = 4, .min = 2, .max = UINT32_MAX },
+	SCH_F_INT("choiceCount", mf_lb_least_request, choice_count, 2,
+		  UINT32_MAX),
 };
-
-static const struct sch_object tr_least = {
-	.name = "TrafficRoute leastRequest",
-	.fields = tr_least_fields,
-	.nfields = SCH_NFIELDS(tr_least_fields),
-};
+SCH_OBJECT_DEF(tr_least, "TrafficRoute leastRequest");
 
 enum { TR_RING_HASH, TR_RING_MIN, TR_RING_MAXSZ };
 
@@ -76,27 +70,15 @@ static const char *tr_ring_check(const void *obj)
 }
 
 static const struct sch_field tr_ring_fields[] = {
-	[TR_RING_HASH] = { .name = "hashFunction", .type = SCH_ENUM,
-			   .required = true,
-			   .off = offsetof(struct mf_lb_ring_hash,
-					   hash_function),
-			   .names = tr_hash_functions },
-	[TR_RING_MIN] = { .name = "minRingSize", .type = SCH_INT,
-			  .off = offsetof(struct mf_lb_ring_hash,
-					  min_ring_size),
-			  .size = 4, .min = 1, .max = TR_RING_MAX },
-	[TR_RING_MAXSZ] = { .name = "maxRingSize", .type = SCH_INT,
-			    .off = offsetof(struct mf_lb_ring_hash,
-					    max_ring_size),
-			    .size = 4, .min = 1, .max = TR_RING_MAX },
+	[TR_RING_HASH] = SCH_F_ENUM("hashFunction", mf_lb_ring_hash,
+				    hash_function, tr_hash_functions,
+				    SCH_REQUIRED),
+	[TR_RING_MIN] = SCH_F_INT("minRingSize", mf_lb_ring_hash,
+				  min_ring_size, 1, TR_RING_MAX),
+	[TR_RING_MAXSZ] = SCH_F_INT("maxRingSize", mf_lb_ring_hash,
+				    max_ring_size, 1, TR_RING_MAX),
 };
-
-static const struct sch_object tr_ring = {
-	.name = "TrafficRoute ringHash",
-	.fields = tr_ring_fields,
-	.nfields = SCH_NFIELDS(tr_ring_fields),
-	.check = tr_ring_check,
-};
+SCH_OBJECT_DEF(tr_ring, "TrafficRoute ringHash", .check = tr_ring_check);
 
 /* Maglev needs a prime table size (the proxy refuses others). */
 static const char *tr_maglev_check(const void *obj)
@@ -109,17 +91,9 @@ static const char *tr_maglev_check(const void *obj)
 }
 
 static const struct sch_field tr_maglev_fields[] = {
-	{ .name = "tableSize", .type = SCH_INT,
-	  .off = offsetof(struct mf_lb_maglev, table_size), .size = 4,
-	  .min = 2, .max = TR_MAGLEV_MAX },
+	SCH_F_INT("tableSize", mf_lb_maglev, table_size, 2, TR_MAGLEV_MAX),
 };
-
-static const struct sch_object tr_maglev = {
-	.name = "TrafficRoute maglev",
-	.fields = tr_maglev_fields,
-	.nfields = SCH_NFIELDS(tr_maglev_fields),
-	.check = tr_maglev_check,
-};
+SCH_OBJECT_DEF(tr_maglev, "TrafficRoute maglev", .check = tr_maglev_check);
 
 static const char *tr_balancer_check(const void *obj)
 {
@@ -132,41 +106,21 @@ static const char *tr_balancer_check(const void *obj)
 }
 
 static const struct sch_field tr_balancer_fields[] = {
-	{ .name = "roundRobin", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_tr_balancer, round_robin),
-	  .sub = &tr_empty },
-	{ .name = "leastRequest", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_tr_balancer, least_request),
-	  .sub = &tr_least },
-	{ .name = "ringHash", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_tr_balancer, ring_hash),
-	  .sub = &tr_ring },
-	{ .name = "random", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_tr_balancer, random), .sub = &tr_empty },
-	{ .name = "maglev", .type = SCH_OBJECT,
-	  .off = offsetof(struct mf_tr_balancer, maglev), .sub = &tr_maglev },
+	SCH_F_OBJECT("roundRobin", mf_tr_balancer, round_robin, &tr_empty),
+	SCH_F_OBJECT("leastRequest", mf_tr_balancer, least_request,
+		     &tr_least),
+	SCH_F_OBJECT("ringHash", mf_tr_balancer, ring_hash, &tr_ring),
+	SCH_F_OBJECT("random", mf_tr_balancer, random, &tr_empty),
+	SCH_F_OBJECT("maglev", mf_tr_balancer, maglev, &tr_maglev),
 };
-
-static const struct sch_object tr_balancer = {
-	.name = "TrafficRoute loadBalancer",
-	.fields = tr_balancer_fields,
-	.nfields = SCH_NFIELDS(tr_balancer_fields),
-	.check = tr_balancer_check,
-};
+SCH_OBJECT_DEF(tr_balancer, "TrafficRoute loadBalancer",
+	       .check = tr_balancer_check);
 
 static const struct sch_field tr_split_fields[] = {
-	{ .name = "weight", .type = SCH_INT, .required = true,
-	  .off = offsetof(struct mf_tr_split, weight), .size = 4,
-	  .min = 0, .max = UINT32_MAX },
-	{ .name = "destination", .type = SCH_TAGS, .required = true,
-	  .off = offsetof(struct mf_tr_split, destination) },
+	SCH_F_INT("weight", mf_tr_split, weight, 0, UINT32_MAX, SCH_REQUIRED),
+	SCH_F_TAGS("destination", mf_tr_split, destination, SCH_REQUIRED),
 };
-
-static const struct sch_object tr_split = {
-	.name = "TrafficRoute split entry",
-	.fields = tr_split_fields,
-	.nfields = SCH_NFIELDS(tr_split_fields),
-};
+SCH_OBJECT_DEF(tr_split, "TrafficRoute split entry");
 
 enum { TR_SPLIT, TR_DESTINATION, TR_BALANCER };
 
@@ -191,32 +145,17 @@ static const char *tr_conf_check(const void *obj)
 }
 
 static const struct sch_field tr_conf_fields[] = {
-	[TR_SPLIT] = { .name = "split", .type = SCH_LIST,
-		       .off = offsetof(struct mf_tr_conf, split),
-		       .count_off = offsetof(struct mf_tr_conf, nsplit),
-		       .item_size = sizeof(struct mf_tr_split),
-		       .max_items = MF_SPLIT_MAX, .sub = &tr_split },
-	[TR_DESTINATION] = { .name = "destination", .type = SCH_TAGS,
-			     .off = offsetof(struct mf_tr_conf, destination) },
-	[TR_BALANCER] = { .name = "loadBalancer", .type = SCH_OBJECT,
-			  .off = offsetof(struct mf_tr_conf, load_balancer),
-			  .sub = &tr_balancer },
+	[TR_SPLIT] = SCH_F_LIST("split", mf_tr_conf, split, &tr_split),
+	[TR_DESTINATION] = SCH_F_TAGS("destination", mf_tr_conf, destination),
+	[TR_BALANCER] = SCH_F_OBJECT("loadBalancer", mf_tr_conf, load_balancer,
+				     &tr_balancer),
 };
-
-static const struct sch_object tr_conf = {
-	.name = "TrafficRoute conf",
-	.fields = tr_conf_fields,
-	.nfields = SCH_NFIELDS(tr_conf_fields),
-	.check = tr_conf_check,
-};
+SCH_OBJECT_DEF(tr_conf, "TrafficRoute conf", .check = tr_conf_check);
 
 /* KIND_FORM_SOURCES: selectors instead of targetRefs, so no sections and
  * no ref kinds. */
 const struct kind_desc kind_traffic_route = {
-	.name = "TrafficRoute",
-	.plural = "trafficroutes",
+	.name = "TrafficRoute", .plural = "trafficroutes",
 	.form = KIND_FORM_SOURCES,
-	.val_size = sizeof(struct mf_traffic_route),
-	.conf_off = offsetof(struct mf_traffic_route, conf),
-	.conf = &tr_conf,
+	KIND_RECORD(mf_traffic_route, conf, &tr_conf),
 };

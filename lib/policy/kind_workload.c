@@ -21,44 +21,22 @@
 
 #include "core.h"
 #include "kinds.h"
-#include "spiffe.h"
 
-static const char *workload_check_identity(const char *s)
-{
-	return spiffe_parse(s, NULL) ?
-		       "must be a SPIFFE ID (spiffe://<trust-domain>/<path>)" :
-		       NULL;
-}
-
-static const struct sch_field workload_fields[] = {
-	{ .name = "node", .type = SCH_NAME, .required = true,
-	  .refers = "Node", .off = offsetof(struct core_workload, node) },
-	{ .name = "ip", .type = SCH_IPV4, .required = true, .note = true,
-	  .off = offsetof(struct core_workload, ip) },
-	{ .name = "port", .type = SCH_INT, .size = 2, .min = 1, .max = 65535,
-	  .required = true, .off = offsetof(struct core_workload, port) },
-	{ .name = "service", .type = SCH_NAME, .required = true,
-	  .refers = "Service",
-	  .off = offsetof(struct core_workload, service) },
-	{ .name = "identity", .type = SCH_STRING, .required = true,
-	  .size = MF_SPIFFE_MAX, .check = workload_check_identity,
-	  .note = true, .off = offsetof(struct core_workload, identity) },
-	{ .name = "tags", .type = SCH_TAGS,
-	  .off = offsetof(struct core_workload, tags) },
+static const struct sch_field workload_spec_fields[] = {
+	SCH_F_NAME("node", core_workload, node, SCH_REQUIRED, .refers = "Node"),
+	SCH_F_IPV4("ip", core_workload, ip, SCH_REQUIRED, .note = true),
+	SCH_F_PORT("port", core_workload, port, SCH_REQUIRED),
+	SCH_F_NAME("service", core_workload, service, SCH_REQUIRED,
+		   .refers = "Service"),
+	SCH_F_STRING("identity", core_workload, identity, SCH_REQUIRED,
+		     .check = kind_check_spiffe_id, .note = true),
+	SCH_F_TAGS("tags", core_workload, tags),
 };
-
-static const struct sch_object workload_spec = {
-	.name = "Workload spec",
-	.fields = workload_fields,
-	.nfields = SCH_NFIELDS(workload_fields),
-};
+SCH_OBJECT_DEF(workload_spec, "Workload spec");
 
 const struct kind_desc kind_workload = {
-	.name = "Workload",
-	.plural = "workloads",
+	.name = "Workload", .plural = "workloads",
 	.form = KIND_FORM_SPEC,
-	.val_size = sizeof(struct core_workload),
-	.conf = &workload_spec,
-	.unique = { 1 },
-	.nunique = 1,
+	.val_size = sizeof(struct core_workload), .conf = &workload_spec,
+	.unique = { 1 }, .nunique = 1,
 };

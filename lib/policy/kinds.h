@@ -110,49 +110,61 @@ const char *kind_check_header_value(const char *s);
  * characters)").  One rule, worded two ways: tests pin both. */
 const char *kind_check_header_name(const char *s);
 const char *kind_check_header_token(const char *s);
+/* "must be an absolute path": files the agent opens. */
+const char *kind_check_file_path(const char *s);
+/* Unless @s is a SPIFFE ID ("must be a SPIFFE ID (spiffe://<trust-domain>/
+ * <path>)"), or the start of some ("must be a SPIFFE ID prefix ..."). */
+const char *kind_check_spiffe_id(const char *s);
+const char *kind_check_spiffe_prefix(const char *s);
+/* "host:port" at @host (up to the end of the string): @bad unless a
+ * non-empty host free of spaces, control characters and the characters of
+ * @reject comes before the last ':' and digits after it; "port must be
+ * 1..65535" for a port out of range. */
+const char *kind_check_host_port(const char *host, const char *reject,
+				 const char *bad);
 /* True when @s compiles as a POSIX extended regular expression, the
  * closest the C library has to Envoy's RE2. */
 bool kind_regex_ok(const char *s);
 /* True when @s is a DNS name: dot-separated labels of a-z, 0-9 and '-',
  * each starting and ending with a letter or digit. */
 bool kind_dns_name_ok(const char *s);
+/* HTTP method names, index + 1 == enum mf_http_method. */
+extern const char *const kind_http_methods[];
 /* True when @n is a prime number (Maglev table sizes). */
 bool kind_is_prime(uint32_t n);
 /* The decimal port at @digits (after a host's ':'): -1 when a non-digit
  * comes first, else the value, stopping once it is over 65535 (so the
  * caller reports a range error). */
 long kind_parse_port(const char *digits);
-/* For a mapping whose objects @objs (bits of the presence mask) share
- * storage and whose enum field @type_field, if present, must name one of
- * them (enum value i == field i): @one_msg unless exactly one object is
- * present, "type must name the backend that is set" when the type names
- * another, else NULL. */
-const char *kind_check_typed_one(const void *obj, uint32_t objs,
-				 unsigned type_field, unsigned type,
-				 const char *one_msg);
+/* For a backend whose field 0 is an optional enum `type` (value @type)
+ * and whose fields 1..@nobjs are objects sharing storage, enum value i
+ * naming field i: @one_msg unless exactly one object is present, "type
+ * must name the backend that is set" when the type names another, else
+ * NULL. */
+const char *kind_check_typed_one(const void *obj, unsigned type,
+				 unsigned nobjs, const char *one_msg);
 
 /* A header set/add pair (struct mf_header_mod's first two fields, in
  * that order, bits 0 and 1), each a list of @item (struct
  * mf_header_value). */
 #define KIND_HEADER_SET_ADD(item)                                            \
-	{ .name = "set", .type = SCH_LIST,                                   \
-	  .off = offsetof(struct mf_header_mod, set), .sub = (item),         \
-	  .count_off = offsetof(struct mf_header_mod, nset),                 \
-	  .item_size = sizeof(struct mf_header_value),                       \
-	  .max_items = MF_HEADERS_MAX },                                     \
-	{ .name = "add", .type = SCH_LIST,                                   \
-	  .off = offsetof(struct mf_header_mod, add), .sub = (item),         \
-	  .count_off = offsetof(struct mf_header_mod, nadd),                 \
-	  .item_size = sizeof(struct mf_header_value),                       \
-	  .max_items = MF_HEADERS_MAX }
+	SCH_F_LIST("set", mf_header_mod, set, item),                         \
+	SCH_F_LIST("add", mf_header_mod, add, item)
+
+/* The record of a kind: struct @st whose member @m is the conf that
+ * @conf_ describes (kind_desc.val_size, conf_off, conf). */
+#define KIND_RECORD(st, m, conf_)                                            \
+	.val_size = sizeof(struct st), .conf_off = offsetof(struct st, m),   \
+	.conf = (conf_)
 
 /* A route backendRef, Kuma's flat {kind, name, tags, port, weight}
  * (MeshHTTPRoute and MeshTCPRoute, and MeshHTTPRoute's requestMirror). */
 extern const struct sch_object kind_route_backend_ref;
-/* True when one of the @n backendRefs at @b gets traffic: a backendRef
- * without weight has Kuma's default weight, 1. */
-bool kind_route_backends_weighted(const struct mf_route_backend *b,
-				  unsigned n);
+/* "backendRefs need at least one weight above 0" unless one of the @n
+ * backendRefs at @b gets traffic: one without weight has Kuma's default
+ * weight, 1. */
+const char *kind_check_route_backends(const struct mf_route_backend *b,
+				      unsigned n);
 
 /* True when records of @kd start with a struct mf_pol_hdr. */
 static inline bool kind_has_hdr(const struct kind_desc *kd)

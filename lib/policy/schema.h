@@ -107,6 +107,81 @@ struct sch_object {
 
 #define SCH_NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Writing the tables.  A field is one line that reads as its YAML key: the
+ * key, then member @m of struct @st (the tag, without `struct`) that holds
+ * the value, then what its type needs.  Sizes, list counts and list bounds
+ * come from the member itself (a list @m counts in n<m> and holds as many
+ * items as its array), so a table cannot disagree with the ABI struct.
+ * Anything else goes in the trailing arguments as designated initializers:
+ * SCH_REQUIRED, .check = fn, .def = v, .note = true.
+ */
+#define SCH_OFF(st, m)		offsetof(struct st, m)
+#define SCH_SIZEOF(st, m)	sizeof(((struct st *)0)->m)
+#define SCH_COUNTOF(st, m)	(SCH_SIZEOF(st, m) / SCH_SIZEOF(st, m[0]))
+
+#define SCH_REQUIRED		.required = true
+#define SCH_RANGE(lo, hi)	.min = (lo), .max = (hi)
+/* For a __u32 or a duration: no bound above but the type's. */
+#define SCH_AT_LEAST(lo)	SCH_RANGE(lo, UINT32_MAX)
+
+#define SCH_F(yaml, t, st, m, ...)                                            \
+	{ .name = (yaml), .type = (t), .off = SCH_OFF(st, m), __VA_ARGS__ }
+#define SCH_F_BOOL(yaml, st, m, ...)                                          \
+	SCH_F(yaml, SCH_BOOL, st, m, __VA_ARGS__)
+#define SCH_F_INT(yaml, st, m, lo, hi, ...)                                   \
+	SCH_F(yaml, SCH_INT, st, m, .size = SCH_SIZEOF(st, m),                \
+	      SCH_RANGE(lo, hi), __VA_ARGS__)
+#define SCH_F_PORT(yaml, st, m, ...)                                          \
+	SCH_F_INT(yaml, st, m, 1, 65535, __VA_ARGS__)
+#define SCH_F_DURATION(yaml, st, m, ...)                                      \
+	SCH_F(yaml, SCH_DURATION, st, m, __VA_ARGS__)
+#define SCH_F_PERCENT(yaml, st, m, ...)                                       \
+	SCH_F(yaml, SCH_PERCENT, st, m, __VA_ARGS__)
+#define SCH_F_DECIMAL(yaml, st, m, lo, hi, ...)                               \
+	SCH_F(yaml, SCH_DECIMAL, st, m, SCH_RANGE(lo, hi), __VA_ARGS__)
+#define SCH_F_BANDWIDTH(yaml, st, m, ...)                                     \
+	SCH_F(yaml, SCH_BANDWIDTH, st, m, __VA_ARGS__)
+#define SCH_F_STRING(yaml, st, m, ...)                                        \
+	SCH_F(yaml, SCH_STRING, st, m, .size = SCH_SIZEOF(st, m), __VA_ARGS__)
+#define SCH_F_ENUM(yaml, st, m, names_, ...)                                  \
+	SCH_F(yaml, SCH_ENUM, st, m, .names = (names_), __VA_ARGS__)
+#define SCH_F_FLAGS(yaml, st, m, names_, ...)                                 \
+	SCH_F(yaml, SCH_FLAGS, st, m, .names = (names_), __VA_ARGS__)
+#define SCH_F_OBJECT(yaml, st, m, sub_, ...)                                  \
+	SCH_F(yaml, SCH_OBJECT, st, m, .sub = (sub_), __VA_ARGS__)
+#define SCH_F_LIST(yaml, st, m, sub_, ...)                                    \
+	SCH_F(yaml, SCH_LIST, st, m, .sub = (sub_),                           \
+	      .count_off = SCH_OFF(st, n##m),                                 \
+	      .item_size = SCH_SIZEOF(st, m[0]),                              \
+	      .max_items = SCH_COUNTOF(st, m), __VA_ARGS__)
+#define SCH_F_TAGS(yaml, st, m, ...)                                          \
+	SCH_F(yaml, SCH_TAGS, st, m, __VA_ARGS__)
+#define SCH_F_IPV4(yaml, st, m, ...)                                          \
+	SCH_F(yaml, SCH_IPV4, st, m, __VA_ARGS__)
+#define SCH_F_NAME(yaml, st, m, ...)                                          \
+	SCH_F(yaml, SCH_NAME, st, m, __VA_ARGS__)
+/* The one field of a list of scalars (sch_object.scalar): an item of
+ * @size bytes. */
+#define SCH_ITEM(t, sz, ...)	{ .type = (t), .size = (sz), __VA_ARGS__ }
+
+/* The object @var described by the array @var##_fields, named @yaml_name
+ * in messages; the trailing arguments set .check, .scalar and the like. */
+#define SCH_OBJECT_INIT(yaml_name, fields_, ...)                              \
+	{ .name = (yaml_name), .fields = (fields_),                          \
+	  .nfields = SCH_NFIELDS(fields_), __VA_ARGS__ }
+#define SCH_OBJECT_DEF(var, yaml_name, ...)                                   \
+	static const struct sch_object var =                                  \
+		SCH_OBJECT_INIT(yaml_name, var##_fields, __VA_ARGS__)
+
+/* Defines check @fn for an object that must not be empty ("needs at least
+ * one of ..."): @msg when no field is present. */
+#define SCH_CHECK_NOT_EMPTY(fn, msg)                                          \
+	static const char *fn(const void *obj)                                \
+	{                                                                     \
+		return sch_present(obj) ? NULL : (msg);                       \
+	}
+
 /* The presence mask of an object (not of a scalar item). */
 static inline uint32_t sch_present(const void *obj)
 {

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the policy-kind schema tests (test_kinds_*) share: reading a
- * Kuma-style document through mfctl's reader, that must be valid or must
- * fail with exactly one diagnostic; a table of such failures, all run so
- * that one failure does not hide the next; finding a policy in a set; and
- * the round trip through pemit_yaml(), which must give back the same
- * record bytes, records sch_check() accepts, and the same text again.
+ * What the policy-kind schema tests (test_kind_<name>.c, one per
+ * lib/policy/kind_<name>.c) share: reading a Kuma-style document through
+ * mfctl's reader, that must be valid or must fail with exactly one
+ * diagnostic; a table of such failures, all run so that one failure does
+ * not hide the next; the one policy a document holds, and its tag sets;
+ * the round trip through render_obj(), which must give back the same
+ * record bytes, records sch_check() accepts, and the same text again; and
+ * the layout rules of a kind's tables.
  *
  * Diagnostics name the buffer KH_FILE ("t.yaml" unless the test defines it
  * before the include), as in "t.yaml:7:11: spec.to[0]...: message".
@@ -29,6 +31,16 @@
 #endif
 
 #define KH_API "apiVersion: kuma.io/v1alpha1\n"
+/* The first three lines of a policy @name of @kind, up to "spec:". */
+#define KH_DOC(kind, name)                                                    \
+	KH_API "kind: " kind "\nmetadata: {name: " name "}\nspec:\n"
+/* A targetRef Mesh and one @section ("to" or "from") entry for Mesh, up
+ * to its "default:" (four lines). */
+#define KH_ENTRY(section)                                                     \
+	"  targetRef: {kind: Mesh}\n"                                         \
+	"  " section ":\n"                                                    \
+	"    - targetRef: {kind: Mesh}\n"                                     \
+	"      default:\n"
 
 /* Cases in a static array @a. */
 #define KH_NCASES(a) (sizeof(a) / sizeof((a)[0]))
@@ -58,17 +70,6 @@ static inline bool kh_parse_ok(const char *yaml, struct model_set *set)
 	}
 	diag_free(&d);
 	return ok;
-}
-
-/* kh_parse_ok(), and the document holds exactly one object. */
-static inline bool kh_parse_one(const char *yaml, struct model_set *set)
-{
-	if (!kh_parse_ok(yaml, set))
-		return false;
-	if (ASSERT_EQ(set->n, 1))
-		return true;
-	model_set_free(set);
-	return false;
 }
 
 /* Parses @yaml, which must fail with exactly the one message @want. */
@@ -113,15 +114,15 @@ static inline bool kh_expect_all(const struct kh_bad *cases, size_t n)
 
 #define KH_EXPECT_ALL(a) kh_expect_all((a), KH_NCASES(a))
 
-/* The policy of kind @kind named @name in @set, or NULL. */
-static inline const struct model_obj *kh_find(const struct model_set *set,
-					      const char *kind,
-					      const char *name)
-{
-	int k = model_kind_parse(kind);
-
-	return k < 0 ? NULL : model_set_find(set, (enum model_kind)k, name);
-}
+/* Defines test @fn: each struct kh_bad of the arguments fails with its
+ * one message. */
+#define KH_TEST_BAD(fn, ...)                                                  \
+	static bool fn(void)                                                  \
+	{                                                                     \
+		static const struct kh_bad cases_[] = { __VA_ARGS__ };        \
+                                                                              \
+		return KH_EXPECT_ALL(cases_);                                 \
+	}
 
 /* The one object of @set, which must be a policy of kind @kd with @n
  * records; else NULL. */
@@ -136,6 +137,49 @@ kh_only_policy(const struct model_set *set, const struct kind_desc *kd,
 	    !ASSERT_EQ(o->pol.n, n))
 		return NULL;
 	return o;
+}
+
+/* Parses @yaml, which must hold exactly one policy, of kind @kd, with @n
+ * records.  Returns its records, or NULL (@set then freed). */
+static inline const void *kh_policy(const char *yaml, struct model_set *set,
+				    const struct kind_desc *kd, size_t n)
+{
+	const struct model_obj *o;
+
+	if (!kh_parse_ok(yaml, set))
+		return NULL;
+	o = kh_only_policy(set, kd, n);
+	if (!o)
+		model_set_free(set);
+	return o ? o->pol.recs : NULL;
+}
+
+/* True when tag set @id of @set is exactly the @n pairs of @kv (in key
+ * order). */
+static inline bool kh_tags_are(const struct model_set *set, uint32_t id,
+			       const char *const *kv, uint32_t n)
+{
+	const struct mf_tagset *ts = model_tags_get(set, id);
+
+	if (!ASSERT_TRUE(ts != NULL) || !ASSERT_EQ(ts->n, n))
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (!ASSERT_STREQ(ts->tags[i].key, kv[2 * i]) ||
+		    !ASSERT_STREQ(ts->tags[i].value, kv[2 * i + 1]))
+			return false;
+	return true;
+}
+
+/* Tag @key of tag set @id of @set, or NULL. */
+static inline const char *kh_tag(const struct model_set *set, uint32_t id,
+				 const char *key)
+{
+	const struct mf_tagset *ts = model_tags_get(set, id);
+
+	for (uint32_t i = 0; ts && i < ts->n; i++)
+		if (!strcmp(ts->tags[i].key, key))
+			return ts->tags[i].value;
+	return NULL;
 }
 
 /* @o of @set as a document of its own, as render_obj() writes it.
@@ -202,6 +246,80 @@ fail:
 	free(again);
 	free(doc);
 	return false;
+}
+
+/* The end of a test of the one policy of @set: when @ok (its records were
+ * as expected), the round trip too.  Frees @set, which may be one that
+ * kh_policy() failed on (then @ok is false).  Returns whether all held. */
+static inline bool kh_finish(struct model_set *set, bool ok)
+{
+	ok = ok && kh_round_trip(set, &set->objs[0]);
+	model_set_free(set);
+	return ok;
+}
+
+/*
+ * Fields of one object of @s must not overlap each other or the `present`
+ * word, list items must hold their object, and nested objects follow the
+ * same rules: a wrong offsetof() in a table shows up here rather than as
+ * corrupted records.  Only for kinds whose fields share no storage.
+ */
+static inline bool kh_layout_ok(const struct sch_object *s)
+{
+	size_t first = s->scalar ? 0 : sizeof(uint32_t);
+	bool ok = ASSERT_TRUE(s->nfields >= 1 && s->nfields <= 32);
+
+	for (size_t i = 0; ok && i < s->nfields; i++) {
+		const struct sch_field *f = &s->fields[i];
+		size_t a = f->off, ae = a + sch_field_size(f);
+
+		ok = ASSERT_GE(a, first) && ASSERT_TRUE(ae > a);
+		for (size_t j = i + 1; ok && j < s->nfields; j++) {
+			size_t b = s->fields[j].off;
+			size_t be = b + sch_field_size(&s->fields[j]);
+
+			ok = ASSERT_TRUE(ae <= b || be <= a);
+		}
+		if (ok && f->type == SCH_OBJECT)
+			ok = kh_layout_ok(f->sub);
+		if (ok && f->type == SCH_LIST)
+			ok = ASSERT_GE(f->item_size, sch_object_size(f->sub)) &&
+			     ASSERT_TRUE(f->max_items > 0) &&
+			     ASSERT_TRUE(f->count_off + 1u <= a ||
+					 f->count_off >= ae) &&
+			     kh_layout_ok(f->sub);
+		if (!ok)
+			fprintf(stderr, "  %s.%s\n", s->name,
+				f->name ? f->name : "(item)");
+	}
+	return ok;
+}
+
+/* The tables of @kd keep kh_layout_ok()'s rules and fit its records, and
+ * what the parser makes of @yaml passes the check records read back from
+ * a map go through (sch_check). */
+static inline bool kh_layout(const struct kind_desc *kd, const char *yaml)
+{
+	struct model_set set;
+	bool ok = ASSERT_TRUE(kd->conf_off + sch_object_size(kd->conf) <=
+			      kd->val_size) &&
+		  kh_layout_ok(kd->conf) && kh_parse_ok(yaml, &set);
+
+	if (!ok)
+		goto out;
+	for (size_t i = 0; ok && i < set.objs[0].pol.n; i++) {
+		const uint8_t *rec = set.objs[0].pol.recs + i * kd->val_size;
+		const char *why = sch_check(kd->conf, rec + kd->conf_off);
+
+		ok = ASSERT_TRUE(!why);
+		if (why)
+			fprintf(stderr, "  %s: %s\n", kd->name, why);
+	}
+	model_set_free(&set);
+out:
+	if (!ok)
+		fprintf(stderr, "  kind %s\n", kd->name);
+	return ok;
 }
 
 #endif /* MF_KINDS_HARNESS_H */
