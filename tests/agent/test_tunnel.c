@@ -190,6 +190,39 @@ static uint8_t pattern(size_t i)
 	return (uint8_t)(i * 13 + (i >> 11));
 }
 
+/* A case's agent and the server behind it: the loop, the server's
+ * listener and one client connection c with the server's end s (-1 when
+ * not open). */
+struct tun {
+	struct lh_loop h;
+	int lfd, c, s;
+};
+
+static bool tun_start(struct tun *t)
+{
+	t->c = t->s = -1;
+	t->lfd = server_listener();
+	return ASSERT_GE(t->lfd, 0) && start(&t->h);
+}
+
+/* Opens t->c from the client to the web service, and accepts t->s. */
+static bool tun_dial(struct tun *t)
+{
+	t->c = dial(IP_CLIENT, VIP_WEB, port_out);
+	t->s = lh_accept_timeout(t->lfd, 5000);
+	return ASSERT_GE(t->c, 0) && ASSERT_GE(t->s, 0);
+}
+
+static void tun_stop(struct tun *t)
+{
+	if (t->c >= 0)
+		close(t->c);
+	if (t->s >= 0)
+		close(t->s);
+	lh_loop_stop(&t->h);
+	close(t->lfd);
+}
+
 /* ---- a TLS client talking to the tunnel port directly -------------------- */
 
 static bool tc_flush(struct tls_sess *s, int fd)
@@ -265,75 +298,64 @@ static bool tc_send_header(struct tls_sess *s, int fd, const char *dst,
  * half-close that crosses the tunnel as close_notify and comes out as FIN. */
 static bool test_allowed_relay(void)
 {
-	struct lh_loop h;
-	int lfd, c = -1, s = -1;
+	struct tun t;
 	char buf[16];
 	bool ok = false;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	lfd = server_listener();
-	if (!ASSERT_GE(lfd, 0) || !start(&h))
+	if (!tun_start(&t))
 		return false;
-	c = dial(IP_CLIENT, VIP_WEB, port_out);
+	t.c = dial(IP_CLIENT, VIP_WEB, port_out);
 	/* Bytes sent before the tunnel is up must wait, not vanish. */
-	if (!ASSERT_GE(c, 0) || !ASSERT_EQ(write(c, "early", 5), 5))
+	if (!ASSERT_GE(t.c, 0) || !ASSERT_EQ(write(t.c, "early", 5), 5))
 		goto out;
-	s = lh_accept_timeout(lfd, 5000);
-	if (!ASSERT_GE(s, 0) || !ASSERT_TRUE(lh_read_exact(s, buf, 5)) ||
+	t.s = lh_accept_timeout(t.lfd, 5000);
+	if (!ASSERT_GE(t.s, 0) || !ASSERT_TRUE(lh_read_exact(t.s, buf, 5)) ||
 	    !ASSERT_MEMEQ(buf, "early", 5) ||
-	    !ASSERT_EQ(write(s, "hi", 2), 2) ||
-	    !ASSERT_TRUE(lh_read_exact(c, buf, 2)) ||
+	    !ASSERT_EQ(write(t.s, "hi", 2), 2) ||
+	    !ASSERT_TRUE(lh_read_exact(t.c, buf, 2)) ||
 	    !ASSERT_MEMEQ(buf, "hi", 2))
 		goto out;
-	if (!lh_pump_bytes(c, s, 8u << 20, pattern) ||
-	    !lh_pump_bytes(s, c, 8u << 20, pattern))
+	if (!lh_pump_bytes(t.c, t.s, 8u << 20, pattern) ||
+	    !lh_pump_bytes(t.s, t.c, 8u << 20, pattern))
 		goto out;
-	if (!ASSERT_EQ(shutdown(c, SHUT_WR), 0) ||
-	    !ASSERT_EQ(read(s, buf, sizeof(buf)), 0) ||
-	    !ASSERT_EQ(write(s, "bye", 3), 3) ||
-	    !ASSERT_TRUE(lh_read_exact(c, buf, 3)) ||
+	if (!ASSERT_EQ(shutdown(t.c, SHUT_WR), 0) ||
+	    !ASSERT_EQ(read(t.s, buf, sizeof(buf)), 0) ||
+	    !ASSERT_EQ(write(t.s, "bye", 3), 3) ||
+	    !ASSERT_TRUE(lh_read_exact(t.c, buf, 3)) ||
 	    !ASSERT_MEMEQ(buf, "bye", 3))
 		goto out;
-	close(s);
-	s = -1;
-	if (!ASSERT_EQ(lh_recv_err(c), 0))
+	close(t.s);
+	t.s = -1;
+	if (!ASSERT_EQ(lh_recv_err(t.c), 0))
 		goto out;
 	ok = true;
 out:
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
+	tun_stop(&t);
 	/* Two connections: the outbound one and the inbound one. */
-	return ok && ASSERT_EQ(h.stats.relayed, 2) &&
-	       ASSERT_EQ(h.stats.finished, 2) && ASSERT_EQ(h.stats.aborted, 0);
+	return ok && ASSERT_EQ(t.h.stats.relayed, 2) &&
+	       ASSERT_EQ(t.h.stats.finished, 2) &&
+	       ASSERT_EQ(t.h.stats.aborted, 0);
 }
 
 /* A reset at either end comes out of the tunnel as a reset at the other. */
 static bool test_resets_cross_tunnel(void)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	struct lh_loop h;
-	int lfd, c = -1, s = -1;
+	struct tun t;
 	bool ok = false;
 	char b;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	lfd = server_listener();
-	if (!ASSERT_GE(lfd, 0) || !start(&h))
+	if (!tun_start(&t))
 		return false;
 	for (int round = 0; round < 2; round++) {
-		int *killer = round ? &s : &c, *victim = round ? &c : &s;
+		int *killer = round ? &t.s : &t.c, *victim = round ? &t.c : &t.s;
 
-		c = dial(IP_CLIENT, VIP_WEB, port_out);
-		s = lh_accept_timeout(lfd, 5000);
-		if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0) ||
-		    !ASSERT_EQ(write(c, "x", 1), 1) ||
-		    !ASSERT_TRUE(lh_read_exact(s, &b, 1)))
+		if (!tun_dial(&t) || !ASSERT_EQ(write(t.c, "x", 1), 1) ||
+		    !ASSERT_TRUE(lh_read_exact(t.s, &b, 1)))
 			goto out;
 		setsockopt(*killer, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(*killer);
@@ -345,13 +367,8 @@ static bool test_resets_cross_tunnel(void)
 	}
 	ok = true;
 out:
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
-	return ok && ASSERT_EQ(h.stats.aborted, 4);
+	tun_stop(&t);
+	return ok && ASSERT_EQ(t.h.stats.aborted, 4);
 }
 
 /* A server that stops reading: the writer is held back through both hops
@@ -359,34 +376,23 @@ out:
  * any time, and nothing is lost once the server reads again. */
 static bool test_tunnel_backpressure(void)
 {
-	struct lh_loop h;
-	int lfd, c = -1, s = -1;
+	struct tun t;
 	size_t sent;
-	bool ok = false;
+	bool ok;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	lfd = server_listener();
-	if (!ASSERT_GE(lfd, 0) || !start(&h))
+	if (!tun_start(&t))
 		return false;
-	c = dial(IP_CLIENT, VIP_WEB, port_out);
-	s = lh_accept_timeout(lfd, 5000);
-	if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0))
-		goto out;
-	sent = lh_fill(c, pattern);
-	if (!ASSERT_TRUE(sent > 0) || !ASSERT_TRUE(sent < (256u << 20)) ||
-	    !lh_read_pattern(s, sent, pattern))
-		goto out;
-	ok = true;
-out:
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
+	ok = tun_dial(&t);
+	if (ok) {
+		sent = lh_fill(t.c, pattern);
+		ok = ASSERT_TRUE(sent > 0) && ASSERT_TRUE(sent < (256u << 20)) &&
+		     lh_read_pattern(t.s, sent, pattern);
+	}
+	tun_stop(&t);
 	/* Two connections (outbound, inbound), two directions each. */
-	return ok && ASSERT_TRUE(h.loop_stats.bufs_out_max <= 4);
+	return ok && ASSERT_TRUE(t.h.loop_stats.bufs_out_max <= 4);
 }
 
 /* Refusals on the outbound side: each a reset, and the loop carries on. */
@@ -401,46 +407,39 @@ static bool test_outbound_refusals(void)
 		{ IP_CLIENT, VIP_STRAY },
 		{ IP_INTRUDER, VIP_WEB },	/* not authorized on the far side */
 	};
-	struct lh_loop h;
-	int lfd, c, s;
+	struct tun t;
 	bool ok = true;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	lfd = server_listener();
-	if (!ASSERT_GE(lfd, 0) || !start(&h))
+	if (!tun_start(&t))
 		return false;
 	for (size_t i = 0; ok && i < sizeof(cases) / sizeof(cases[0]); i++) {
-		c = dial(cases[i].src, cases[i].dst, port_out);
-		if (!ASSERT_GE(c, 0)) {
+		t.c = dial(cases[i].src, cases[i].dst, port_out);
+		if (!ASSERT_GE(t.c, 0)) {
 			ok = false;
 			break;
 		}
-		if (!ASSERT_EQ(lh_recv_err(c), -ECONNRESET)) {
+		if (!ASSERT_EQ(lh_recv_err(t.c), -ECONNRESET)) {
 			fprintf(stderr, "case %zu: %s -> %s\n", i, cases[i].src,
 				cases[i].dst);
 			ok = false;
 		}
-		close(c);
+		close(t.c);
+		t.c = -1;
 	}
 	/* None of them reached the server. */
-	s = lh_accept_timeout(lfd, 100);
-	if (s >= 0) {
-		close(s);
+	t.s = lh_accept_timeout(t.lfd, 100);
+	if (t.s >= 0) {
+		close(t.s);
+		t.s = -1;
 		ok = ASSERT_TRUE(!"a refused connection reached the server");
 	}
 	/* And the allowed one still does. */
-	c = dial(IP_CLIENT, VIP_WEB, port_out);
-	s = lh_accept_timeout(lfd, 5000);
-	if (!ASSERT_GE(s, 0) || !ASSERT_EQ(write(c, "x", 1), 1) ||
-	    !ASSERT_EQ(recv(s, (char[1]){0}, 1, 0), 1))
+	if (!tun_dial(&t) || !ASSERT_EQ(write(t.c, "x", 1), 1) ||
+	    !ASSERT_EQ(recv(t.s, (char[1]){0}, 1, 0), 1))
 		ok = false;
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
+	tun_stop(&t);
 	return ok;
 }
 
@@ -454,15 +453,14 @@ static bool test_inbound_header_checks(void)
 		{ IP_WEB, 1 },		/* a port the workload does not serve */
 		{ "127.0.0.77", -1 },	/* no workload at all */
 	};
-	struct lh_loop h;
+	struct tun tu;
 	struct tls_sess *t;
-	int lfd, fd, s;
+	int fd;
 	bool ok = true;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	lfd = server_listener();
-	if (!ASSERT_GE(lfd, 0) || !start(&h))
+	if (!tun_start(&tu))
 		return false;
 	for (size_t i = 0; ok && i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint16_t port = cases[i].port < 0 ? port_srv : (uint16_t)cases[i].port;
@@ -499,19 +497,17 @@ static bool test_inbound_header_checks(void)
 		    !ASSERT_EQ(tls_write(t, "data", 4), 4) ||
 		    !ASSERT_TRUE(tc_flush(t, fd)))
 			ok = false;
-		s = lh_accept_timeout(lfd, 5000);
-		if (!ASSERT_GE(s, 0) || !ASSERT_TRUE(lh_read_exact(s, b, 4)) ||
+		tu.s = lh_accept_timeout(tu.lfd, 5000);
+		if (!ASSERT_GE(tu.s, 0) ||
+		    !ASSERT_TRUE(lh_read_exact(tu.s, b, 4)) ||
 		    !ASSERT_MEMEQ(b, "data", 4))
 			ok = false;
-		if (s >= 0)
-			close(s);
 		tls_sess_free(t);
 		close(fd);
 	} else {
 		ok = false;
 	}
-	lh_loop_stop(&h);
-	close(lfd);
+	tun_stop(&tu);
 	return ok;
 }
 
@@ -557,32 +553,29 @@ out:
 static bool test_fds_released(void)
 {
 	enum { N = 50 };
-	struct lh_loop h;
-	int lfd, base, now = -1, c[N], s[N];
+	struct tun t;
+	int base, now = -1, c[N], s[N];
 	bool ok = false;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	for (int i = 0; i < N; i++)
 		c[i] = s[i] = -1;
-	lfd = server_listener();
-	if (!ASSERT_GE(lfd, 0) || !start(&h))
+	if (!tun_start(&t))
 		return false;
 	/* Warm the certificate cache: its contexts are kept for good. */
-	c[0] = dial(IP_CLIENT, VIP_WEB, port_out);
-	s[0] = lh_accept_timeout(lfd, 5000);
-	if (!ASSERT_GE(c[0], 0) || !ASSERT_GE(s[0], 0))
+	if (!tun_dial(&t))
 		goto out;
-	close(c[0]);
-	close(s[0]);
-	c[0] = s[0] = -1;
+	close(t.c);
+	close(t.s);
+	t.c = t.s = -1;
 	usleep(100 * 1000);
 	base = lh_count_fds();
 	for (int i = 0; i < N; i++) {
 		char b;
 
 		c[i] = dial(IP_CLIENT, VIP_WEB, port_out);
-		s[i] = lh_accept_timeout(lfd, 5000);
+		s[i] = lh_accept_timeout(t.lfd, 5000);
 		if (!ASSERT_GE(c[i], 0) || !ASSERT_GE(s[i], 0) ||
 		    !ASSERT_EQ(write(c[i], "a", 1), 1) ||
 		    !ASSERT_TRUE(lh_read_exact(s[i], &b, 1)))
@@ -604,9 +597,8 @@ out:
 		if (s[i] >= 0)
 			close(s[i]);
 	}
-	lh_loop_stop(&h);
-	close(lfd);
-	return ok && ASSERT_EQ(h.stats.conns, 0);
+	tun_stop(&t);
+	return ok && ASSERT_EQ(t.h.stats.conns, 0);
 }
 
 int main(void)
