@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the policy and mfctl tests share (test_cmds, test_txn, test_apply):
+ * What the policy and mfctl tests share (test_compile, test_cmds, test_txn,
+ * test_apply):
  *
  *   - the YAML documents of a small mesh, written once: a Mesh with trust
  *     domain mesh.local, nodes, services, workloads whose identities are
  *     service accounts of namespace default, and the web-allow policy;
+ *   - diagnostics compared against a list of messages;
  *   - two object sets compared by kind and name;
+ *   - a set rendered to a string;
  *   - with "harness/ctl_harness.h" included first: an mfctl command line
  *     run against the memory store and its exit code checked in one call,
  *     its output kept for the checks that follow, and the store's epoch.
@@ -22,7 +25,9 @@
 
 #include "harness/test.h"
 #include "harness/records_harness.h"
+#include "policy/diag.h"
 #include "policy/model.h"
+#include "policy/render.h"
 
 /* The identity of service account @sa in namespace default. */
 #define PH_SA(sa) "spiffe://mesh.local/ns/default/sa/" sa
@@ -37,6 +42,20 @@
 	"spec: {node: " node ", ip: " ip ", port: " port ", service: "       \
 	service ", identity: \"" PH_SA(sa) "\"}\n"
 
+/* web-allow in the compile and parse tests: the client allowed, namespace
+ * batch denied, the rest of the mesh allowed; from "spec:" on. */
+#define PH_WEB_ALLOW_SPEC                                                     \
+	"spec:\n"                                                             \
+	"  targetRef: {kind: MeshService, name: web}\n"                       \
+	"  from:\n"                                                           \
+	"    - targetRef: {kind: SpiffeID, name: \"" PH_SA("client") "\"}\n" \
+	"      default: {action: Allow}\n"                                    \
+	"    - targetRef: {kind: SpiffeIDPrefix, name: "                      \
+	"\"spiffe://mesh.local/ns/batch/\"}\n"                                \
+	"      default: {action: Deny}\n"                                     \
+	"    - targetRef: {kind: Mesh}\n"                                     \
+	"      default: {action: Allow}\n"
+
 /* web-allow in the mfctl tests: the client allowed, everyone else
  * denied. */
 #define PH_WEB_ALLOW                                                          \
@@ -46,6 +65,24 @@
 	"      default: {action: Allow}\n"                                    \
 	"    - targetRef: {kind: Mesh}\n"                                     \
 	"      default: {action: Deny}\n"
+
+/* @d holds exactly the messages @want (NULL-terminated), in that order,
+ * and dropped none; else what it holds goes to stderr. */
+static inline bool ph_diag_is(const struct diag *d, const char *const *want)
+{
+	size_t n = 0;
+	bool ok;
+
+	while (want[n])
+		n++;
+	ok = ASSERT_EQ(d->n, n) && ASSERT_EQ(d->dropped, 0);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = ASSERT_STREQ(d->msgs[i], want[i]);
+	if (!ok)
+		for (size_t i = 0; i < d->n; i++)
+			fprintf(stderr, "  diag: %s\n", d->msgs[i]);
+	return ok;
+}
 
 /* @a and @b hold the same objects (locations aside), in any order. */
 static inline bool ph_same_objects(const struct model_set *a,
@@ -73,6 +110,26 @@ static inline bool ph_same_objects(const struct model_set *a,
 	}
 	free(sb);
 	return ok;
+}
+
+/* The objects of @set of the kinds in mask @kinds as `get` prints them
+ * (YAML), @n bytes; a malloc'd string, or NULL after a failed
+ * assertion. */
+static inline char *ph_render(const struct model_set *set, unsigned kinds,
+			      size_t *n)
+{
+	char *y = NULL;
+	FILE *f = open_memstream(&y, n);
+	bool ok = ASSERT_TRUE(f) &&
+		  ASSERT_EQ(render_set(f, EMIT_YAML, set, kinds, NULL), 0);
+
+	if (f)
+		fclose(f);
+	if (!ok) {
+		free(y);
+		return NULL;
+	}
+	return y;
 }
 
 #ifdef MF_CTL_HARNESS_H
