@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the policy and mfctl tests share (test_compile, test_doc, test_cmds,
- * test_txn, test_apply):
+ * What the policy and mfctl tests share (test_compile, test_doc,
+ * test_effective, test_cmds, test_txn, test_apply):
  *
  *   - the YAML documents of a small mesh, written once: a Mesh with trust
  *     domain mesh.local, nodes, services, workloads whose identities are
