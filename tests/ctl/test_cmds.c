@@ -12,11 +12,7 @@ static const char policy[] =
 	PH_MESH
 	PH_NODE("mf-node-a", "10.77.0.1")
 	PH_NODE("mf-node-b", "10.77.0.2")
-	PH_SVC("web", "10.96.0.10", "80")
-	PH_SVC("api", "10.96.0.11", "81")
-	PH_WL("b1", "mf-node-b", "10.78.2.11", "8080", "web", "web")
-	PH_WL("b2", "mf-node-b", "10.78.2.12", "8081", "api", "api")
-	PH_WEB_ALLOW;
+	PH_WEB_AND_API;
 
 /* The maps hold @before still, every entry byte for byte, mf_config
  * (epoch) included. */

@@ -49,22 +49,22 @@ static const char policy[] =
 	RETRY("a-retry", "{kind: Dataplane, name: c2}", "7")
 	RETRY("b-retry", "{kind: Dataplane, name: c2}", "9");
 
+/* What `mfctl effective @workload` (--from @from unless NULL) prints for
+ * policy, its error in *@err; a malloc'd string, or NULL. */
 static char *effective(const char *workload, const char *from, int *err)
 {
 	struct model_set set;
 	struct diag d;
 	char *out = NULL;
 	size_t len = 0;
-	FILE *f;
+	FILE *f = open_memstream(&out, &len);
 
 	model_set_init(&set);
 	diag_init(&d);
 	*err = doc_parse_buffer(&set, "p.yaml", policy, strlen(policy), &d);
 	if (!*err)
 		*err = validate_set(&set, &d);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "  diag: %s\n", d.msgs[i]);
-	f = open_memstream(&out, &len);
+	diag_print(&d, stderr);
 	if (!*err && f)
 		*err = effective_print(f, &set, workload, from);
 	if (f)

@@ -66,6 +66,16 @@
 	"    - targetRef: {kind: Mesh}\n"                                     \
 	"      default: {action: Deny}\n"
 
+/* What test_cmds and test_txn apply besides the Mesh and their nodes:
+ * services web (port 80) and api (port 81), one workload of each on
+ * mf-node-b (b1, b2) with its service's identity, and web-allow. */
+#define PH_WEB_AND_API                                                        \
+	PH_SVC("web", "10.96.0.10", "80")                                     \
+	PH_SVC("api", "10.96.0.11", "81")                                     \
+	PH_WL("b1", "mf-node-b", "10.78.2.11", "8080", "web", "web")          \
+	PH_WL("b2", "mf-node-b", "10.78.2.12", "8081", "api", "api")          \
+	PH_WEB_ALLOW
+
 /* @d holds exactly the messages @want (NULL-terminated), in that order,
  * and dropped none; else what it holds goes to stderr. */
 static inline bool ph_diag_is(const struct diag *d, const char *const *want)

@@ -22,11 +22,7 @@ static char state_file[128];
 static const char policy[] =
 	PH_MESH
 	PH_NODE("mf-node-b", "10.77.0.2")
-	PH_SVC("web", "10.96.0.10", "80")
-	PH_SVC("api", "10.96.0.11", "81")
-	PH_WL("b1", "mf-node-b", "10.78.2.11", "8080", "web", "web")
-	PH_WL("b2", "mf-node-b", "10.78.2.12", "8081", "api", "api")
-	PH_WEB_ALLOW;
+	PH_WEB_AND_API;
 
 static const char extra_svc[] = PH_SVC("extra", "10.96.0.12", "82");
 
