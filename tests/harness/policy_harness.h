@@ -42,27 +42,25 @@
 	"spec: {node: " node ", ip: " ip ", port: " port ", service: "       \
 	service ", identity: \"" PH_SA(sa) "\"}\n"
 
-/* web-allow in the compile and parse tests: the client allowed, namespace
- * batch denied, the rest of the mesh allowed; from "spec:" on. */
-#define PH_WEB_ALLOW_SPEC                                                     \
-	"spec:\n"                                                             \
-	"  targetRef: {kind: MeshService, name: web}\n"                       \
-	"  from:\n"                                                           \
+/* web-allow's spec up to its first entry, which allows the client. */
+#define PH_WEB_ALLOW_CLIENT                                                   \
+	"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"       \
 	"    - targetRef: {kind: SpiffeID, name: \"" PH_SA("client") "\"}\n" \
-	"      default: {action: Allow}\n"                                    \
+	"      default: {action: Allow}\n"
+
+/* web-allow in the compile and parse tests: namespace batch denied too,
+ * the rest of the mesh allowed; from "spec:" on. */
+#define PH_WEB_ALLOW_SPEC                                                     \
+	PH_WEB_ALLOW_CLIENT                                                   \
 	"    - targetRef: {kind: SpiffeIDPrefix, name: "                      \
 	"\"spiffe://mesh.local/ns/batch/\"}\n"                                \
 	"      default: {action: Deny}\n"                                     \
 	"    - targetRef: {kind: Mesh}\n"                                     \
 	"      default: {action: Allow}\n"
 
-/* web-allow in the mfctl tests: the client allowed, everyone else
- * denied. */
+/* web-allow in the mfctl tests: everyone but the client denied. */
 #define PH_WEB_ALLOW                                                          \
-	RH_DOC("MeshTrafficPermission", "web-allow")                          \
-	"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"       \
-	"    - targetRef: {kind: SpiffeID, name: \"" PH_SA("client") "\"}\n" \
-	"      default: {action: Allow}\n"                                    \
+	RH_DOC("MeshTrafficPermission", "web-allow") PH_WEB_ALLOW_CLIENT      \
 	"    - targetRef: {kind: Mesh}\n"                                     \
 	"      default: {action: Deny}\n"
 
