@@ -19,9 +19,9 @@ static const char policy[] =
 static bool maps_unchanged(const struct rec_set *before)
 {
 	struct rec_set now;
-	bool ok = ch_read(true, &now) && ASSERT_MEMEQ(&before->config,
-						      &now.config,
-						      sizeof(now.config));
+	bool ok = ch_read(true, &now) &&
+		  ASSERT_MEMEQ(&before->config, &now.config,
+			       sizeof(now.config));
 
 	for (int m = 0; m < REC_MAP_MAX && ok; m++) {
 		const struct rec_map_info *mi = rec_map_info(m);
