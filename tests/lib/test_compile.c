@@ -6,67 +6,27 @@
  * keeps ids stable and drops stale records; cross-object problems give
  * exact messages.
  */
-#include <arpa/inet.h>
-
 #include "harness/test.h"
+#include "harness/policy_harness.h"
 
-#include "policy/compile.h"
-#include "../../ctl/ctl.h"
-#include "policy/doc.h"
 /* input_merge(): the merge `mfctl apply` (and `diff`) does. */
 #include "policy/input.h"
-#include "policy/validate.h"
 #include "policy/decompile.h"
-#include "policy/render.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
 
 static const char policy[] =
-	"---\n" API
-	"kind: Mesh\nmetadata: {name: default}\nspec: {trustDomain: mesh.local}\n"
-	"---\n" API
-	"kind: Node\nmetadata: {name: mf-node-a}\nspec: {address: 10.77.0.1}\n"
-	"---\n" API
-	"kind: Node\nmetadata: {name: mf-node-b}\nspec: {address: 10.77.0.2, tunnelPort: 15009}\n"
-	"---\n" API
-	"kind: Service\nmetadata: {name: web}\nspec: {vip: 10.96.0.10, port: 80}\n"
-	"---\n" API
-	"kind: Service\nmetadata: {name: api}\nspec: {vip: 10.96.0.11, port: 8080, protocol: tcp}\n"
-	"---\n" API
-	"kind: Workload\nmetadata: {name: b1}\n"
-	"spec: {node: mf-node-b, ip: 10.78.2.11, port: 8080, service: web, "
-	"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
-	"---\n" API
-	"kind: Workload\nmetadata: {name: b2}\n"
-	"spec: {node: mf-node-b, ip: 10.78.2.12, port: 8080, service: web, "
-	"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
-	"---\n" API
-	"kind: Workload\nmetadata: {name: a1}\n"
-	"spec: {node: mf-node-a, ip: 10.78.1.11, port: 9090, service: api, "
-	"identity: \"spiffe://mesh.local/ns/default/sa/client\"}\n"
-	"---\n" API
-	"kind: MeshTrafficPermission\n"
-	"metadata: {name: web-allow}\n"
-	"spec:\n"
-	"  targetRef: {kind: MeshService, name: web}\n"
-	"  from:\n"
-	"    - targetRef: {kind: SpiffeID, name: \"spiffe://mesh.local/ns/default/sa/client\"}\n"
-	"      default: {action: Allow}\n"
-	"    - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://mesh.local/ns/batch/\"}\n"
-	"      default: {action: Deny}\n"
-	"    - targetRef: {kind: Mesh}\n"
-	"      default: {action: Allow}\n";
-
-static void ip4(uint8_t out[4], const char *s)
-{
-	inet_pton(AF_INET, s, out);
-}
-
-static void print_diag(const struct diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "  diag: %s\n", d->msgs[i]);
-}
+	PH_MESH
+	PH_NODE("mf-node-a", "10.77.0.1")
+	RH_DOC("Node", "mf-node-b")
+	"spec: {address: 10.77.0.2, tunnelPort: 15009}\n"
+	PH_SVC("web", "10.96.0.10", "80")
+	RH_DOC("Service", "api")
+	"spec: {vip: 10.96.0.11, port: 8080, protocol: tcp}\n"
+	PH_WL("b1", "mf-node-b", "10.78.2.11", "8080", "web", "web")
+	PH_WL("b2", "mf-node-b", "10.78.2.12", "8080", "web", "web")
+	PH_WL("a1", "mf-node-a", "10.78.1.11", "9090", "api", "client")
+	RH_DOC("MeshTrafficPermission", "web-allow") PH_WEB_ALLOW_SPEC;
 
 /* Parses, validates and compiles @yaml over @prev (may be NULL). */
 static bool build(const char *yaml, const struct rec_set *prev,
@@ -83,150 +43,91 @@ static bool build(const char *yaml, const struct rec_set *prev,
 	     ASSERT_EQ(validate_set(set, &d), 0) &&
 	     ASSERT_EQ(compile_set(set, prev, rs, &d), 0);
 	if (!ok)
-		print_diag(&d);
+		diag_print(&d, stderr);
 	diag_free(&d);
+	return ok;
+}
+
+/*
+ * When @ok (@want was built), policy compiled on an empty state holds
+ * every record of @want with its value byte for byte, @want's mf_config
+ * when it sets flags, and @count[m] records in each map m with a count
+ * above 0.  @want is freed either way.
+ */
+static bool compiled_has(struct rec_set *want, bool ok, const size_t *count)
+{
+	struct model_set set;
+	struct rec_set rs;
+
+	ok = build(policy, NULL, &set, &rs) && ok &&
+	     (!want->config.flags ||
+	      ASSERT_MEMEQ(&rs.config, &want->config, sizeof(rs.config)));
+	for (int m = 0; ok && m < REC_MAP_MAX; m++) {
+		ok = !count[m] || ASSERT_EQ(rec_count(&rs, m), count[m]);
+		for (size_t j = 0; ok && j < rec_count(want, m); j++) {
+			long i = rec_find(&rs, m, rec_key(want, m, j));
+
+			ok = ASSERT_GE(i, 0) &&
+			     ASSERT_MEMEQ(rec_val(&rs, m, (size_t)i),
+					  rec_val(want, m, j),
+					  rec_map_info(m)->val_size);
+		}
+	}
+	rec_set_free(want);
+	rec_set_free(&rs);
+	model_set_free(&set);
 	return ok;
 }
 
 static bool test_compile_config_and_nodes(void)
 {
-	struct model_set set;
-	struct rec_set rs;
-	struct mf_config cfg;
-	struct mf_node_key nk;
-	struct mf_node nv;
-	long i;
+	static const size_t count[REC_MAP_MAX] = { [REC_NODES] = 2 };
+	struct rec_set want;
 	bool ok;
 
-	if (!build(policy, NULL, &set, &rs))
-		return false;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.flags = MF_CONFIG_F_MESH;
-	strcpy(cfg.mesh, "default");
-	strcpy(cfg.trust_domain, "mesh.local");
-	memset(&nk, 0, sizeof(nk));
-	strcpy(nk.name, "mf-node-b");
-	memset(&nv, 0, sizeof(nv));
-	ip4(nv.ip, "10.77.0.2");
-	nv.tunnel_port = 15009;
-	i = rec_find(&rs, REC_NODES, &nk);
-	ok = ASSERT_MEMEQ(&rs.config, &cfg, sizeof(cfg)) &&
-	     ASSERT_EQ(rec_count(&rs, REC_NODES), 2) && ASSERT_GE(i, 0) &&
-	     ASSERT_MEMEQ(rec_val(&rs, REC_NODES, (size_t)i), &nv, sizeof(nv));
-	strcpy(nk.name, "mf-node-a");
-	i = rec_find(&rs, REC_NODES, &nk);
-	ok = ok && ASSERT_GE(i, 0) &&
-	     ASSERT_EQ(((struct mf_node *)rec_val(&rs, REC_NODES, (size_t)i))->tunnel_port,
-		       MF_PORT_TUNNEL);
-	rec_set_free(&rs);
-	model_set_free(&set);
-	return ok;
+	rec_set_init(&want);
+	ok = rh_mesh(&want, 0, "default", "mesh.local") &&
+	     rh_node(&want, "mf-node-b", "10.77.0.2", 15009) &&
+	     /* No tunnelPort: the default one. */
+	     rh_node(&want, "mf-node-a", "10.77.0.1", MF_PORT_TUNNEL);
+	return compiled_has(&want, ok, count);
 }
 
 static bool test_compile_services_identities_endpoints(void)
 {
-	struct model_set set;
-	struct rec_set rs;
-	struct mf_service_key sk;
-	struct mf_service sv;
-	struct mf_endpoint_key ek;
-	struct mf_endpoint ev;
-	struct mf_identity iv;
-	struct mf_identity_key id = { 0 };
-	long i;
+	/* Two workloads share one identity: two identities in all. */
+	static const size_t count[REC_MAP_MAX] = {
+		[REC_SERVICES] = 2, [REC_IDENTITIES] = 2, [REC_ENDPOINTS] = 3,
+	};
+	struct rec_set want;
 	bool ok;
 
-	if (!build(policy, NULL, &set, &rs))
-		return false;
+	rec_set_init(&want);
 	/* Ids in name order from 1: api = 1, web = 2; client = 1, web = 2. */
-	memset(&sk, 0, sizeof(sk));
-	ip4(sk.vip, "10.96.0.10");
-	sk.port = 80;
-	sk.proto = MF_PROTO_TCP;
-	memset(&sv, 0, sizeof(sv));
-	sv.id = 2;
-	sv.authz_rules = 3;
-	strcpy(sv.name, "web");
-	i = rec_find(&rs, REC_SERVICES, &sk);
-	ok = ASSERT_EQ(rec_count(&rs, REC_SERVICES), 2) && ASSERT_GE(i, 0) &&
-	     ASSERT_MEMEQ(rec_val(&rs, REC_SERVICES, (size_t)i), &sv,
-			  sizeof(sv));
-	ip4(sk.vip, "10.96.0.11");
-	sk.port = 8080;
-	sv.id = 1;
-	sv.authz_rules = 0;
-	strcpy(sv.name, "api");
-	memset(sv.name + 3, 0, sizeof(sv.name) - 3);
-	i = rec_find(&rs, REC_SERVICES, &sk);
-	ok = ok && ASSERT_GE(i, 0) &&
-	     ASSERT_MEMEQ(rec_val(&rs, REC_SERVICES, (size_t)i), &sv,
-			  sizeof(sv));
-
-	/* Two workloads share one identity: two identities in all. */
-	ok = ok && ASSERT_EQ(rec_count(&rs, REC_IDENTITIES), 2);
-	memset(&iv, 0, sizeof(iv));
-	strcpy(iv.spiffe, "spiffe://mesh.local/ns/default/sa/web");
-	id.id = 2;
-	i = rec_find(&rs, REC_IDENTITIES, &id);
-	ok = ok && ASSERT_GE(i, 0) &&
-	     ASSERT_MEMEQ(rec_val(&rs, REC_IDENTITIES, (size_t)i), &iv,
-			  sizeof(iv));
-
-	memset(&ek, 0, sizeof(ek));
-	ip4(ek.ip, "10.78.2.12");
-	memset(&ev, 0, sizeof(ev));
-	ev.service_id = 2;
-	ev.identity_id = 2;
-	/* On mf-node-b: its address and its tunnelPort name it. */
-	ip4(ev.node_ip, "10.77.0.2");
-	ev.port = 8080;
-	ev.tunnel_port = 15009;
-	strcpy(ev.name, "b2");
-	i = rec_find(&rs, REC_ENDPOINTS, &ek);
-	ok = ok && ASSERT_EQ(rec_count(&rs, REC_ENDPOINTS), 3) &&
-	     ASSERT_GE(i, 0) &&
-	     ASSERT_MEMEQ(rec_val(&rs, REC_ENDPOINTS, (size_t)i), &ev,
-			  sizeof(ev));
-	rec_set_free(&rs);
-	model_set_free(&set);
-	return ok;
-}
-
-static bool authz_is(const struct rec_set *rs, __u32 svc, __u32 index,
-		     __u8 action, __u8 match, const char *spiffe)
-{
-	struct mf_authz_key k = { .service_id = svc, .index = index };
-	struct mf_authz_rule v;
-	long i = rec_find(rs, REC_AUTHZ, &k);
-
-	memset(&v, 0, sizeof(v));
-	v.action = action;
-	v.match = match;
-	strcpy(v.policy, "web-allow");
-	strcpy(v.spiffe, spiffe);
-	return ASSERT_GE(i, 0) &&
-	       ASSERT_MEMEQ(rec_val(rs, REC_AUTHZ, (size_t)i), &v, sizeof(v));
+	ok = rh_service(&want, 2, "web", "10.96.0.10", 80, 3) &&
+	     rh_service(&want, 1, "api", "10.96.0.11", 8080, 0) &&
+	     rh_identity(&want, 2, PH_SA("web")) &&
+	     /* On mf-node-b: its address and its tunnelPort name it. */
+	     rh_endpoint(&want, "10.78.2.12", 8080, "b2", 2, 2, "10.77.0.2",
+			 15009);
+	return compiled_has(&want, ok, count);
 }
 
 static bool test_compile_authz(void)
 {
-	struct model_set set;
-	struct rec_set rs;
+	static const size_t count[REC_MAP_MAX] = { [REC_AUTHZ] = 3 };
+	struct rec_set want;
 	bool ok;
 
-	if (!build(policy, NULL, &set, &rs))
-		return false;
-	ok = ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 3) &&
-	     authz_is(&rs, 2, 0, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_EXACT,
-		      "spiffe://mesh.local/ns/default/sa/client") &&
-	     authz_is(&rs, 2, 1, MF_AUTHZ_DENY, MF_AUTHZ_MATCH_PREFIX,
-		      "spiffe://mesh.local/ns/batch/") &&
+	rec_set_init(&want);
+	ok = rh_rule(&want, 2, 0, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_EXACT,
+		     "web-allow", PH_SA("client")) &&
+	     rh_rule(&want, 2, 1, MF_AUTHZ_DENY, MF_AUTHZ_MATCH_PREFIX,
+		     "web-allow", "spiffe://mesh.local/ns/batch/") &&
 	     /* A `Mesh` entry is the trust domain's prefix. */
-	     authz_is(&rs, 2, 2, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_PREFIX,
-		      "spiffe://mesh.local/");
-	rec_set_free(&rs);
-	model_set_free(&set);
-	return ok;
+	     rh_rule(&want, 2, 2, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_PREFIX,
+		     "web-allow", "spiffe://mesh.local/");
+	return compiled_has(&want, ok, count);
 }
 
 /* Two policies on one service: indexes continue across them, policies in
@@ -234,7 +135,7 @@ static bool test_compile_authz(void)
 static bool test_compile_two_policies_one_service(void)
 {
 	static const char extra[] =
-		"---\n" API "kind: MeshTrafficPermission\nmetadata: {name: a-first}\n"
+		RH_DOC("MeshTrafficPermission", "a-first")
 		"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"
 		"    - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://mesh.local/ns/x\"}\n"
 		"      default: {action: Deny}\n";
@@ -275,37 +176,20 @@ static bool test_decompile_emit_round_trip(void)
 	struct diag d;
 	char *y1 = NULL, *y2 = NULL;
 	size_t n1 = 0, n2 = 0;
-	FILE *f;
 	bool ok;
 
-	if (!build(policy, NULL, &set, &rs))
-		return false;
 	model_set_init(&back);
+	model_set_init(&again);
+	rec_set_init(&rs2);
 	diag_init(&d);
-	ok = ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
-	     ASSERT_EQ(back.n, set.n);
-	for (size_t i = 0; ok && i < set.n; i++) {
-		const struct model_obj *o = &set.objs[i];
-		const struct model_obj *b = model_set_find(&back, o->kind,
-							   o->name);
-
-		ok = ASSERT_TRUE(b) && ASSERT_TRUE(model_obj_equal(o, b));
-		if (!ok)
-			fprintf(stderr, "  differs: %s %s\n",
-				model_kind_name(o->kind), o->name);
-	}
-
-	f = open_memstream(&y1, &n1);
-	ok = ok && ASSERT_EQ(render_set(f, EMIT_YAML, &back, RENDER_ALL_KINDS,
-						 NULL), 0);
-	fclose(f);
-	ok = ok && build(y1, &rs, &again, &rs2) &&
-	     ASSERT_TRUE(rec_set_equal(&rs, &rs2));
-	f = open_memstream(&y2, &n2);
-	ok = ok && ASSERT_EQ(render_set(f, EMIT_YAML, &again, RENDER_ALL_KINDS,
-						 NULL), 0);
-	fclose(f);
-	ok = ok && ASSERT_EQ(n1, n2) && ASSERT_STREQ(y1, y2) &&
+	ok = build(policy, NULL, &set, &rs) &&
+	     ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ph_same_objects(&set, &back) &&
+	     (y1 = ph_render(&back, RENDER_ALL_KINDS, &n1)) != NULL &&
+	     build(y1, &rs, &again, &rs2) &&
+	     ASSERT_TRUE(rec_set_equal(&rs, &rs2)) &&
+	     (y2 = ph_render(&again, RENDER_ALL_KINDS, &n2)) != NULL &&
+	     ASSERT_EQ(n1, n2) && ASSERT_STREQ(y1, y2) &&
 	     /* Kind order, then name order. */
 	     ASSERT_TRUE(strstr(y1, "kind: Mesh\n") < strstr(y1, "kind: Node\n")) &&
 	     ASSERT_TRUE(strstr(y1, "name: api\n") < strstr(y1, "name: web\n")) &&
@@ -327,35 +211,30 @@ static bool test_decompile_emit_round_trip(void)
 /* get -> YAML: exactly this text for one object of each kind. */
 static bool test_emit_format(void)
 {
+#define MESH_DOC                                                              \
+	"---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\n"                \
+	"metadata:\n  name: default\nspec:\n  trustDomain: mesh.local\n"
 	static const char want[] =
-		"---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\n"
-		"metadata:\n  name: default\nspec:\n  trustDomain: mesh.local\n"
+		MESH_DOC
 		"---\napiVersion: meshforge.io/v1alpha1\nkind: Node\n"
 		"metadata:\n  name: mf-node-a\nspec:\n  address: 10.77.0.1\n"
 		"  tunnelPort: 15008\n";
 	struct model_set set;
 	struct rec_set rs;
-	char *y = NULL;
-	size_t n = 0;
-	FILE *f;
+	char *y = NULL, *y2 = NULL;
+	size_t n = 0, n2 = 0;
 	bool ok;
 
-	if (!build(policy, NULL, &set, &rs))
-		return false;
-	f = open_memstream(&y, &n);
-	ok = ASSERT_EQ(render_set(f, EMIT_YAML, &set, 1u << MODEL_MESH, NULL),
-		      0);
-	fclose(f);
-	ok = ok && ASSERT_TRUE(!strncmp(y, want, strlen("---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\nmetadata:\n  name: default\nspec:\n  trustDomain: mesh.local\n"))) &&
-	     ASSERT_EQ(n, strlen("---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\nmetadata:\n  name: default\nspec:\n  trustDomain: mesh.local\n"));
+	ok = build(policy, NULL, &set, &rs) &&
+	     (y = ph_render(&set, 1u << MODEL_MESH, &n)) != NULL &&
+	     ASSERT_TRUE(!strncmp(y, want, strlen(MESH_DOC))) &&
+	     ASSERT_EQ(n, strlen(MESH_DOC)) &&
+	     (y2 = ph_render(&set, (1u << MODEL_MESH) | (1u << MODEL_NODE),
+			     &n2)) != NULL &&
+	     ASSERT_TRUE(!strncmp(y2, want, strlen(want)));
+#undef MESH_DOC
 	free(y);
-	y = NULL;
-	f = open_memstream(&y, &n);
-	ok = ok && ASSERT_EQ(render_set(f, EMIT_YAML, &set, (1u << MODEL_MESH) |
-					  (1u << MODEL_NODE), NULL), 0);
-	fclose(f);
-	ok = ok && ASSERT_TRUE(!strncmp(y, want, strlen(want)));
-	free(y);
+	free(y2);
 	rec_set_free(&rs);
 	model_set_free(&set);
 	return ok;
@@ -367,19 +246,14 @@ static bool test_emit_format(void)
 static bool test_merge_keeps_ids_and_drops_stale(void)
 {
 	static const char update[] =
-		API "kind: Workload\nmetadata: {name: b2}\n"
-		"spec: {node: mf-node-a, ip: 10.78.1.12, port: 8080, service: web, "
-		"identity: \"spiffe://mesh.local/ns/default/sa/b2\"}\n"
-		"---\n" API "kind: Service\nmetadata: {name: aaa}\n"
-		"spec: {vip: 10.96.0.9, port: 80}\n"
-		"---\n" API "kind: Workload\nmetadata: {name: a1}\n"
-		"spec: {node: mf-node-a, ip: 10.78.1.11, port: 9090, service: aaa, "
-		"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n";
+		PH_WL("b2", "mf-node-a", "10.78.1.12", "8080", "web", "b2")
+		PH_SVC("aaa", "10.96.0.9", "80")
+		PH_WL("a1", "mf-node-a", "10.78.1.11", "9090", "aaa", "web");
 	struct model_set set, applied, input, merged;
 	struct rec_set have, want;
 	struct rec_diff diff;
 	struct diag d;
-	struct mf_endpoint_key ek;
+	struct mf_endpoint_key ek = { .ip = { 10, 78, 2, 12 } };
 	const struct mf_endpoint *ev;
 	bool ok;
 	long i;
@@ -398,7 +272,7 @@ static bool test_merge_keeps_ids_and_drops_stale(void)
 	     ASSERT_EQ(validate_set(&merged, &d), 0) &&
 	     ASSERT_EQ(compile_set(&merged, &have, &want, &d), 0);
 	if (!ok) {
-		print_diag(&d);
+		diag_print(&d, stderr);
 		goto out;
 	}
 	/* web keeps 2, api keeps 1, the new aaa gets 3 (not 1: name
@@ -411,10 +285,8 @@ static bool test_merge_keeps_ids_and_drops_stale(void)
 	}
 	/* b2 moved: its old IP is gone, the new one has the new identity,
 	 * which gets id 3; "client" lost its last workload and is gone. */
-	memset(&ek, 0, sizeof(ek));
-	ip4(ek.ip, "10.78.2.12");
 	ok = ok && ASSERT_EQ(rec_find(&want, REC_ENDPOINTS, &ek), -1);
-	ip4(ek.ip, "10.78.1.12");
+	ek.ip[2] = 1;
 	i = rec_find(&want, REC_ENDPOINTS, &ek);
 	ev = i >= 0 ? rec_val(&want, REC_ENDPOINTS, (size_t)i) : NULL;
 	/* On mf-node-a: 10.77.0.1, default tunnel port. */
@@ -448,7 +320,6 @@ static bool expect_invalid(const char *state_yaml, const char *yaml,
 	struct model_set state, applied, input, merged;
 	struct rec_set have;
 	struct diag d;
-	size_t n = 0;
 	bool ok = true;
 
 	model_set_init(&applied);
@@ -466,13 +337,7 @@ static bool expect_invalid(const char *state_yaml, const char *yaml,
 	     ASSERT_EQ(input_merge(&input, &applied, &merged), 0) &&
 	     ASSERT_EQ(validate_set(&merged, &d), -EINVAL);
 	diag_sort(&d);
-	while (want[n])
-		n++;
-	ok = ok && ASSERT_EQ(d.n, n);
-	for (size_t i = 0; ok && i < n; i++)
-		ok = ASSERT_STREQ(d.msgs[i], want[i]);
-	if (!ok)
-		print_diag(&d);
+	ok = ok && ph_diag_is(&d, want);
 	diag_free(&d);
 	model_set_free(&merged);
 	model_set_free(&input);
@@ -482,10 +347,10 @@ static bool expect_invalid(const char *state_yaml, const char *yaml,
 }
 
 static const char base[] =
-	API "kind: Mesh\nmetadata: {name: default}\nspec: {trustDomain: mesh.local}\n"
-	"---\n" API "kind: Node\nmetadata: {name: n1}\nspec: {address: 10.77.0.1}\n"
-	"---\n" API "kind: Service\nmetadata: {name: web}\nspec: {vip: 10.96.0.10, port: 80}\n"
-	"---\n" API "kind: Workload\nmetadata: {name: w1}\n"
+	PH_MESH
+	PH_NODE("n1", "10.77.0.1")
+	PH_SVC("web", "10.96.0.10", "80")
+	RH_DOC("Workload", "w1")
 	"spec: {node: n1, ip: 10.78.1.11, port: 80, service: web, "
 	"identity: \"spiffe://mesh.local/ns/a/sa/b\"}\n";
 
@@ -652,28 +517,25 @@ static bool test_capacity(void)
 	return ok;
 }
 
-/* Records that contradict each other are reported, not guessed at. */
-static bool test_decompile_inconsistent(void)
+/* policy's endpoint records, each changed by @spoil, contradict the
+ * rest: decompiling fails with exactly the messages @want (NULL-terminated),
+ * sorted. */
+static bool expect_bad_endpoints(void (*spoil)(struct mf_endpoint *e),
+				 const char *const *want)
 {
 	struct model_set set, back;
 	struct rec_set rs;
 	struct diag d;
 	bool ok;
 
-	if (!build(policy, NULL, &set, &rs))
-		return false;
-	for (size_t i = 0; i < rec_count(&rs, REC_ENDPOINTS); i++) {
-		struct mf_endpoint *e = rec_val(&rs, REC_ENDPOINTS, i);
-
-		if (!strcmp(e->name, "a1"))
-			e->service_id = 9;
-	}
 	model_set_init(&back);
 	diag_init(&d);
-	ok = ASSERT_EQ(decompile_records(&rs, &back, &d), -EBADMSG) &&
-	     ASSERT_EQ(d.n, 1) &&
-	     ASSERT_STREQ(d.msgs[0], "applied state: mf_endpoints: workload "
-			  "\"a1\": no service has id 9");
+	ok = build(policy, NULL, &set, &rs);
+	for (size_t i = 0; ok && i < rec_count(&rs, REC_ENDPOINTS); i++)
+		spoil(rec_val(&rs, REC_ENDPOINTS, i));
+	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), -EBADMSG);
+	diag_sort(&d);
+	ok = ok && ph_diag_is(&d, want);
 	diag_free(&d);
 	model_set_free(&back);
 	rec_set_free(&rs);
@@ -681,44 +543,40 @@ static bool test_decompile_inconsistent(void)
 	return ok;
 }
 
+static void a1_in_service_9(struct mf_endpoint *e)
+{
+	if (!strcmp(e->name, "a1"))
+		e->service_id = 9;
+}
+
+/* Records that contradict each other are reported, not guessed at. */
+static bool test_decompile_inconsistent(void)
+{
+	return expect_bad_endpoints(a1_in_service_9, (const char *const[]){
+		"applied state: mf_endpoints: workload \"a1\": no service "
+		"has id 9",
+		NULL });
+}
+
+static void a1_nowhere_b1_other_port(struct mf_endpoint *e)
+{
+	if (!strcmp(e->name, "a1"))
+		e->node_ip[3] = 9;
+	if (!strcmp(e->name, "b1"))
+		e->tunnel_port = 15008;
+}
+
 /* An endpoint names its node by address and carries its tunnel port: no
  * node there, or another port than the node's, is a contradiction. */
 static bool test_decompile_endpoint_node(void)
 {
-	static const char *const want[] = {
+	return expect_bad_endpoints(a1_nowhere_b1_other_port,
+				    (const char *const[]){
 		"applied state: mf_endpoints: workload \"a1\": no node has "
 		"address 10.77.0.9",
 		"applied state: mf_endpoints: workload \"b1\": tunnel port "
 		"15008, but its node \"mf-node-b\" has 15009",
-	};
-	struct model_set set, back;
-	struct rec_set rs;
-	struct diag d;
-	bool ok;
-
-	if (!build(policy, NULL, &set, &rs))
-		return false;
-	for (size_t i = 0; i < rec_count(&rs, REC_ENDPOINTS); i++) {
-		struct mf_endpoint *e = rec_val(&rs, REC_ENDPOINTS, i);
-
-		if (!strcmp(e->name, "a1"))
-			e->node_ip[3] = 9;
-		if (!strcmp(e->name, "b1"))
-			e->tunnel_port = 15008;
-	}
-	model_set_init(&back);
-	diag_init(&d);
-	ok = ASSERT_EQ(decompile_records(&rs, &back, &d), -EBADMSG);
-	diag_sort(&d);
-	ok = ok && ASSERT_EQ(d.n, 2) && ASSERT_STREQ(d.msgs[0], want[0]) &&
-	     ASSERT_STREQ(d.msgs[1], want[1]);
-	if (!ok)
-		print_diag(&d);
-	diag_free(&d);
-	model_set_free(&back);
-	rec_set_free(&rs);
-	model_set_free(&set);
-	return ok;
+		NULL });
 }
 
 int main(void)

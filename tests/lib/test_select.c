@@ -115,18 +115,27 @@ static void set_req(struct mf_timeout *r, uint32_t ms)
 	r->conf.http.request_timeout = ms;
 }
 
-static int eff(const struct sel_cand *c, size_t n,
-	       const struct sel_workload *self, uint8_t section,
-	       const struct sel_workload *peer, struct mf_timeout_conf *out,
-	       const char **names, size_t max_names)
+/* What the last eff() merged, and the policies it merged (eff_named()),
+ * in merge order. */
+static struct mf_timeout_conf out;
+static const char *names[5];
+
+/* The MeshTimeout conf @self gets for @section with @peer from the @n
+ * candidates @c, into out; the names of up to @max_names of the policies
+ * go to names (a NULL array when 0).  What sel_effective() returns. */
+static int eff_named(const struct sel_cand *c, size_t n,
+		     const struct sel_workload *self, uint8_t section,
+		     const struct sel_workload *peer, size_t max_names)
 {
 	struct sel_query q = { .self = self, .section = section, .peer = peer };
 
 	/* Garbage first: the result must not depend on what was there. */
-	memset(out, 0xa5, sizeof(*out));
-	return sel_effective(&kind_mesh_timeout, c, n, &q, &ctx, out, names,
-			     max_names);
+	memset(&out, 0xa5, sizeof(out));
+	return sel_effective(&kind_mesh_timeout, c, n, &q, &ctx, &out,
+			     max_names ? names : NULL, max_names);
 }
+
+#define eff(c, n, self, section, peer) eff_named(c, n, self, section, peer, 0)
 
 #define MESH		ref(MF_REF_MESH, NULL, 0)
 #define SVC(n)		ref(MF_REF_MESH_SERVICE, n, 0)
@@ -164,21 +173,45 @@ static bool test_kind_rank_order(void)
 	       ASSERT_EQ(sel_kind_rank(MF_REF_KIND_MAX), 0);
 }
 
+/* Ends the workloads of YES() and NO() (end of list), where NULL is one:
+ * no workload at all. */
+static const struct sel_workload eol;
+
+/* @r (on no route) selects every workload after it when @want, none of
+ * them when not. */
+static bool selects(bool want, const struct mf_ref *r, ...)
+{
+	const struct sel_workload *w;
+	bool ok = true;
+	va_list ap;
+
+	va_start(ap, r);
+	while (ok && (w = va_arg(ap, const struct sel_workload *)) != &eol) {
+		ok = ASSERT_EQ(sel_ref_selects(r, w, NULL, &ctx), want);
+		if (!ok)
+			fprintf(stderr, "  ref %u %s, workload %s of %s\n",
+				r->kind, r->name, w && w->name ? w->name : "-",
+				w && w->service ? w->service : "-");
+	}
+	va_end(ap);
+	return ok;
+}
+
+#define YES(r, ...) selects(true, &(r), __VA_ARGS__, &eol)
+#define NO(r, ...) selects(false, &(r), __VA_ARGS__, &eol)
+
 static bool test_ref_mesh(void)
 {
 	struct mf_ref r = MESH;
 
-	return ASSERT_TRUE(sel_ref_selects(&r, &web1, NULL, &ctx)) &&
-	       ASSERT_TRUE(sel_ref_selects(&r, &api1, NULL, &ctx)) &&
-	       ASSERT_TRUE(sel_ref_selects(&r, &dest_backend, NULL, &ctx)) &&
-	       ASSERT_TRUE(sel_ref_selects(&r, NULL, NULL, &ctx));
+	return YES(r, &web1, &api1, &dest_backend, NULL);
 }
 
 static bool test_ref_absent_kind(void)
 {
 	struct mf_ref r = ref(0, NULL, 0);
 
-	return ASSERT_FALSE(sel_ref_selects(&r, &web1, NULL, &ctx));
+	return NO(r, &web1);
 }
 
 static bool test_ref_mesh_subset(void)
@@ -190,15 +223,11 @@ static bool test_ref_mesh_subset(void)
 	struct mf_ref none = ref(MF_REF_MESH_SUBSET, NULL, 0);
 	struct mf_ref unknown = ref(MF_REF_MESH_SUBSET, NULL, 999);
 
-	return ASSERT_TRUE(sel_ref_selects(&team_a, &web1, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&team_a, &web2, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&team_a, &api1, NULL, &ctx)) &&
-	       ASSERT_TRUE(sel_ref_selects(&both, &web1, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&v2, &web1, NULL, &ctx)) &&
-	       ASSERT_TRUE(sel_ref_selects(&v2, &web2, NULL, &ctx)) &&
+	return YES(team_a, &web1) && NO(team_a, &web2, &api1) &&
+	       YES(both, &web1) &&
+	       NO(v2, &web1) && YES(v2, &web2) &&
 	       /* no tags: every workload; unresolvable tags: none */
-	       ASSERT_TRUE(sel_ref_selects(&none, &api1, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&unknown, &web1, NULL, &ctx));
+	       YES(none, &api1) && NO(unknown, &web1);
 }
 
 static bool test_ref_star_value(void)
@@ -207,9 +236,7 @@ static bool test_ref_star_value(void)
 					T("version", "*", NULL));
 
 	/* "*" matches any value of the key, but the key must be there. */
-	return ASSERT_TRUE(sel_ref_selects(&any_version, &web1, NULL, &ctx)) &&
-	       ASSERT_TRUE(sel_ref_selects(&any_version, &web2, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&any_version, &api1, NULL, &ctx));
+	return YES(any_version, &web1, &web2) && NO(any_version, &api1);
 }
 
 static bool test_implicit_service_tag(void)
@@ -225,25 +252,19 @@ static bool test_implicit_service_tag(void)
 	};
 	struct sel_workload serviceless = { "lone", NULL, NULL, NULL };
 
-	return ASSERT_TRUE(sel_ref_selects(&svc_web, &web2, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&svc_web, &api1, NULL, &ctx)) &&
+	return YES(svc_web, &web2) && NO(svc_web, &api1) &&
 	       /* api-1 has no tags at all, only the implicit one */
-	       ASSERT_TRUE(sel_ref_selects(&svc_any, &api1, NULL, &ctx)) &&
-	       ASSERT_TRUE(sel_ref_selects(&svc_web, &liar, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&svc_any, &serviceless, NULL, &ctx)) &&
+	       YES(svc_any, &api1) && YES(svc_web, &liar) &&
+	       NO(svc_any, &serviceless) &&
 	       /* a service-level destination carries the tag too */
-	       ASSERT_TRUE(sel_ref_selects(&svc_web, &dest_web, NULL, &ctx));
+	       YES(svc_web, &dest_web);
 }
 
 static bool test_ref_mesh_service(void)
 {
 	struct mf_ref r = SVC("web");
 
-	return ASSERT_TRUE(sel_ref_selects(&r, &web1, NULL, &ctx)) &&
-	       ASSERT_TRUE(sel_ref_selects(&r, &dest_web, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&r, &api1, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&r, &dest_api, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&r, NULL, NULL, &ctx));
+	return YES(r, &web1, &dest_web) && NO(r, &api1, &dest_api, NULL);
 }
 
 static bool test_ref_mesh_service_subset(void)
@@ -253,9 +274,7 @@ static bool test_ref_mesh_service_subset(void)
 	struct mf_ref api_v1 = ref(MF_REF_MESH_SERVICE_SUBSET, "api",
 				   T("version", "v1", NULL));
 
-	return ASSERT_TRUE(sel_ref_selects(&web_v1, &web1, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&web_v1, &web2, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&api_v1, &web1, NULL, &ctx));
+	return YES(web_v1, &web1) && NO(web_v1, &web2) && NO(api_v1, &web1);
 }
 
 static bool test_ref_workload(void)
@@ -264,10 +283,7 @@ static bool test_ref_workload(void)
 	struct mf_ref tagged = ref(MF_REF_WORKLOAD, "web-1",
 				   T("version", "v2", NULL));
 
-	return ASSERT_TRUE(sel_ref_selects(&r, &web1, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&r, &web2, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&r, &dest_web, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&tagged, &web1, NULL, &ctx));
+	return YES(r, &web1) && NO(r, &web2, &dest_web) && NO(tagged, &web1);
 }
 
 static bool test_ref_mesh_gateway(void)
@@ -276,9 +292,7 @@ static bool test_ref_mesh_gateway(void)
 	struct sel_workload gw = { "edge-1", "edge-gw", NULL, "edge" };
 	struct sel_workload other = { "int-1", "int-gw", NULL, "internal" };
 
-	return ASSERT_TRUE(sel_ref_selects(&r, &gw, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&r, &other, NULL, &ctx)) &&
-	       ASSERT_FALSE(sel_ref_selects(&r, &web1, NULL, &ctx));
+	return YES(r, &gw) && NO(r, &other, &web1);
 }
 
 static bool test_ref_mesh_http_route(void)
@@ -312,11 +326,12 @@ static bool test_cmp_keys(void)
 
 static bool test_specificity_order(void)
 {
+	/* Names against the specificity order: a name never beats it. */
+	static const char *const name[5] = {
+		"z-dataplane", "y-subset", "x-service", "b-team", "a-mesh",
+	};
 	struct mf_timeout r[5];
 	struct sel_cand c[5];
-	struct mf_timeout_conf out;
-	const char *names[5];
-	int n;
 
 	/* Listed most specific first to show input order does not matter. */
 	r[0] = mt(ref(MF_REF_WORKLOAD, "web-1", 0), MF_SEC_TO, MESH);
@@ -328,30 +343,22 @@ static bool test_specificity_order(void)
 	r[4] = mt(MESH, MF_SEC_TO, MESH);
 	for (int i = 0; i < 5; i++) {
 		set_ct(&r[i], 1000u * (uint32_t)(5 - i));	/* 5s .. 1s */
-		c[i] = (struct sel_cand){ &r[i], NULL, 0 };
+		c[i] = (struct sel_cand){ &r[i], name[i], 0 };
 	}
-	/* Names against the specificity order: a name never beats it. */
-	c[0].name = "z-dataplane";
-	c[1].name = "y-subset";
-	c[2].name = "x-service";
-	c[3].name = "b-team";
-	c[4].name = "a-mesh";
-	n = eff(c, 5, &web1, MF_SEC_TO, &dest_api, &out, names, 5);
-	if (!ASSERT_EQ(n, 5) || !ASSERT_EQ(out.connection_timeout, 5000) ||
-	    !ASSERT_STREQ(names[0], "a-mesh") ||
-	    !ASSERT_STREQ(names[1], "b-team") ||
-	    !ASSERT_STREQ(names[2], "x-service") ||
-	    !ASSERT_STREQ(names[3], "y-subset") ||
-	    !ASSERT_STREQ(names[4], "z-dataplane"))
-		return false;
-	/* web-2: only Mesh and MeshService select it. */
-	n = eff(c, 5, &web2, MF_SEC_TO, &dest_api, &out, names, 5);
-	if (!ASSERT_EQ(n, 2) || !ASSERT_EQ(out.connection_timeout, 3000) ||
-	    !ASSERT_STREQ(names[1], "x-service"))
-		return false;
-	/* api-1: only Mesh. */
-	n = eff(c, 5, &api1, MF_SEC_TO, &dest_web, &out, names, 5);
-	return ASSERT_EQ(n, 1) && ASSERT_EQ(out.connection_timeout, 1000) &&
+	return ASSERT_EQ(eff_named(c, 5, &web1, MF_SEC_TO, &dest_api, 5), 5) &&
+	       ASSERT_EQ(out.connection_timeout, 5000) &&
+	       ASSERT_STREQ(names[0], "a-mesh") &&
+	       ASSERT_STREQ(names[1], "b-team") &&
+	       ASSERT_STREQ(names[2], "x-service") &&
+	       ASSERT_STREQ(names[3], "y-subset") &&
+	       ASSERT_STREQ(names[4], "z-dataplane") &&
+	       /* web-2: only Mesh and MeshService select it. */
+	       ASSERT_EQ(eff_named(c, 5, &web2, MF_SEC_TO, &dest_api, 5), 2) &&
+	       ASSERT_EQ(out.connection_timeout, 3000) &&
+	       ASSERT_STREQ(names[1], "x-service") &&
+	       /* api-1: only Mesh. */
+	       ASSERT_EQ(eff_named(c, 5, &api1, MF_SEC_TO, &dest_web, 5), 1) &&
+	       ASSERT_EQ(out.connection_timeout, 1000) &&
 	       ASSERT_STREQ(names[0], "a-mesh");
 }
 
@@ -359,32 +366,24 @@ static bool test_equal_specificity_by_name(void)
 {
 	struct mf_timeout a = mt(MESH, MF_SEC_TO, MESH);
 	struct mf_timeout b = mt(MESH, MF_SEC_TO, MESH);
-	struct mf_timeout_conf out;
-	const char *names[2];
-	int n;
+	struct sel_cand fwd[] = {
+		{ &a, "a-timeouts", 0 }, { &b, "b-timeouts", 0 },
+	};
+	struct sel_cand rev[] = {
+		{ &b, "b-timeouts", 0 }, { &a, "a-timeouts", 0 },
+	};
 
 	set_idle(&a, 600000);		/* a-timeouts: 10m */
 	set_idle(&b, 1800000);		/* b-timeouts: 30m */
 	set_ct(&b, 3000);		/* only b sets it */
-	{
-		struct sel_cand fwd[] = {
-			{ &a, "a-timeouts", 0 }, { &b, "b-timeouts", 0 },
-		};
-		struct sel_cand rev[] = {
-			{ &b, "b-timeouts", 0 }, { &a, "a-timeouts", 0 },
-		};
-
-		n = eff(fwd, 2, &web1, MF_SEC_TO, &dest_api, &out, names, 2);
-		if (!ASSERT_EQ(n, 2) ||
-		    !ASSERT_EQ(out.idle_timeout, 600000) ||	/* a wins */
-		    !ASSERT_EQ(out.connection_timeout, 3000) ||
-		    !ASSERT_STREQ(names[0], "b-timeouts") ||
-		    !ASSERT_STREQ(names[1], "a-timeouts"))
-			return false;
-		n = eff(rev, 2, &web1, MF_SEC_TO, &dest_api, &out, names, 2);
-		return ASSERT_EQ(n, 2) && ASSERT_EQ(out.idle_timeout, 600000) &&
-		       ASSERT_STREQ(names[1], "a-timeouts");
-	}
+	return ASSERT_EQ(eff_named(fwd, 2, &web1, MF_SEC_TO, &dest_api, 2), 2) &&
+	       ASSERT_EQ(out.idle_timeout, 600000) &&	/* a wins */
+	       ASSERT_EQ(out.connection_timeout, 3000) &&
+	       ASSERT_STREQ(names[0], "b-timeouts") &&
+	       ASSERT_STREQ(names[1], "a-timeouts") &&
+	       ASSERT_EQ(eff_named(rev, 2, &web1, MF_SEC_TO, &dest_api, 2), 2) &&
+	       ASSERT_EQ(out.idle_timeout, 600000) &&
+	       ASSERT_STREQ(names[1], "a-timeouts");
 }
 
 /* ---- to/from entries -------------------------------------------------- */
@@ -395,18 +394,17 @@ static bool test_to_entries_match_destination(void)
 		mt(MESH, MF_SEC_TO, SVC("api")),
 	};
 	struct sel_cand c[] = { { &r[0], "p", 0 }, { &r[1], "p", 1 } };
-	struct mf_timeout_conf out;
 
 	set_ct(&r[0], 1000);
 	set_ct(&r[1], 2000);
-	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web, &out, NULL, 0), 1) &&
+	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web), 1) &&
 	       ASSERT_EQ(out.connection_timeout, 1000) &&
-	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api), 1) &&
 	       ASSERT_EQ(out.connection_timeout, 2000) &&
-	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 0) &&
+	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_backend), 0) &&
 	       ASSERT_EQ(out.present, 0) &&
 	       /* unknown peer: only Mesh entries could match */
-	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, NULL, &out, NULL, 0), 0);
+	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, NULL), 0);
 }
 
 static bool test_to_entries_own_specificity(void)
@@ -432,7 +430,6 @@ static bool test_to_entries_own_specificity(void)
 		mt(MESH, MF_SEC_TO, SVC("backend")),
 	};
 	struct sel_cand e[] = { { &u[0], "web-out", 0 }, { &u[1], "to-be", 0 } };
-	struct mf_timeout_conf out;
 
 	set_req(&r[0], 60000);
 	set_req(&r[1], 15000);
@@ -440,15 +437,15 @@ static bool test_to_entries_own_specificity(void)
 	set_ct(&s[1], 1000);
 	set_ct(&u[0], 7000);
 	set_ct(&u[1], 1000);
-	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 2) &&
+	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_backend), 2) &&
 	       ASSERT_EQ(out.http.request_timeout, 60000) &&
-	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api), 1) &&
 	       ASSERT_EQ(out.http.request_timeout, 15000) &&
-	       ASSERT_EQ(eff(d, 2, &web1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(eff(d, 2, &web1, MF_SEC_TO, &dest_backend), 2) &&
 	       ASSERT_EQ(out.connection_timeout, 1000) &&
-	       ASSERT_EQ(eff(e, 2, &web1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(eff(e, 2, &web1, MF_SEC_TO, &dest_backend), 2) &&
 	       ASSERT_EQ(out.connection_timeout, 7000) &&
-	       ASSERT_EQ(eff(e, 2, &api1, MF_SEC_TO, &dest_backend, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(eff(e, 2, &api1, MF_SEC_TO, &dest_backend), 1) &&
 	       ASSERT_EQ(out.connection_timeout, 1000);
 }
 
@@ -458,11 +455,10 @@ static bool test_later_entry_wins_in_policy(void)
 		mt(MESH, MF_SEC_TO, MESH), mt(MESH, MF_SEC_TO, MESH),
 	};
 	struct sel_cand c[] = { { &r[1], "p", 1 }, { &r[0], "p", 0 } };
-	struct mf_timeout_conf out;
 
 	set_ct(&r[0], 1000);
 	set_ct(&r[1], 2000);
-	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api, &out, NULL, 0), 2) &&
+	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api), 2) &&
 	       ASSERT_EQ(out.connection_timeout, 2000);
 }
 
@@ -478,17 +474,16 @@ static bool test_from_entries_match_source(void)
 		{ &r[0], "api-in", 0 }, { &r[1], "api-in", 1 },
 		{ &r[2], "api-in", 2 },
 	};
-	struct mf_timeout_conf out;
 
 	set_idle(&r[0], 60000);
 	set_idle(&r[1], 5000);
 	set_idle(&r[2], 1);
-	return ASSERT_EQ(eff(c, 3, &api1, MF_SEC_FROM, &web1, &out, NULL, 0), 2) &&
+	return ASSERT_EQ(eff(c, 3, &api1, MF_SEC_FROM, &web1), 2) &&
 	       ASSERT_EQ(out.idle_timeout, 5000) &&
-	       ASSERT_EQ(eff(c, 3, &api1, MF_SEC_FROM, &web2, &out, NULL, 0), 1) &&
+	       ASSERT_EQ(eff(c, 3, &api1, MF_SEC_FROM, &web2), 1) &&
 	       ASSERT_EQ(out.idle_timeout, 60000) &&
 	       /* web-1 is not an api proxy: nothing selects it inbound */
-	       ASSERT_EQ(eff(c, 3, &web1, MF_SEC_FROM, &web2, &out, NULL, 0), 0);
+	       ASSERT_EQ(eff(c, 3, &web1, MF_SEC_FROM, &web2), 0);
 }
 
 static bool test_absent_target_is_mesh(void)
@@ -496,12 +491,11 @@ static bool test_absent_target_is_mesh(void)
 	struct mf_timeout r = mt(ref(0, NULL, 0), MF_SEC_TO, MESH);
 	struct mf_timeout s = mt(MESH, MF_SEC_TO, MESH);
 	struct sel_cand c[] = { { &r, "b", 0 }, { &s, "a", 0 } };
-	struct mf_timeout_conf out;
 
 	set_ct(&r, 1000);
 	set_ct(&s, 2000);
 	/* Same rank as Mesh, so the name decides: "a" wins. */
-	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web, &out, NULL, 0), 2) &&
+	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web), 2) &&
 	       ASSERT_EQ(out.connection_timeout, 2000);
 }
 
@@ -514,7 +508,6 @@ static bool test_default_form(void)
 	};
 	struct sel_cand c[] = { { &r[1], "web", 0 }, { &r[0], "all", 0 } };
 	struct sel_query q = { .self = &web1, .section = MF_SEC_DEFAULT };
-	struct mf_timeout_conf out;
 
 	/* A kind whose whole spec is one `default` (MeshTrace, MeshMetric);
 	 * MeshTimeout's schema stands in for theirs. */
@@ -536,7 +529,6 @@ static bool test_bad_queries(void)
 	struct mf_timeout r = mt(MESH, MF_SEC_TO, MESH);
 	struct sel_cand c[] = { { &r, "p", 0 } };
 	struct sel_query q = { .self = &web1, .section = MF_SEC_DEFAULT };
-	struct mf_timeout_conf out;
 	size_t order[1];
 
 	if (!ASSERT_EQ(sel_effective(&kind_mesh_timeout, c, 1, &q, &ctx, &out,
@@ -558,22 +550,19 @@ static bool test_merge_field_by_field(void)
 	struct mf_timeout mesh = mt(MESH, MF_SEC_TO, MESH);
 	struct mf_timeout web = mt(SVC("web"), MF_SEC_TO, MESH);
 	struct sel_cand c[] = { { &web, "web-connect", 0 }, { &mesh, "mesh-defaults", 0 } };
-	struct mf_timeout_conf out;
-	const char *names[2];
 
 	set_ct(&mesh, 5000);
 	set_idle(&mesh, 3600000);
 	set_req(&mesh, 15000);
 	set_ct(&web, 2000);
-	if (!ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api, &out, names, 2), 2) ||
-	    !ASSERT_EQ(out.present, CT | IDLE | HTTP) ||
-	    !ASSERT_EQ(out.connection_timeout, 2000) ||	/* the service's */
-	    !ASSERT_EQ(out.idle_timeout, 3600000) ||	/* the mesh's */
-	    !ASSERT_EQ(out.http.request_timeout, 15000) ||
-	    !ASSERT_STREQ(names[0], "mesh-defaults") ||
-	    !ASSERT_STREQ(names[1], "web-connect"))
-		return false;
-	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web, &out, names, 2), 1) &&
+	return ASSERT_EQ(eff_named(c, 2, &web1, MF_SEC_TO, &dest_api, 2), 2) &&
+	       ASSERT_EQ(out.present, CT | IDLE | HTTP) &&
+	       ASSERT_EQ(out.connection_timeout, 2000) &&	/* the service's */
+	       ASSERT_EQ(out.idle_timeout, 3600000) &&	/* the mesh's */
+	       ASSERT_EQ(out.http.request_timeout, 15000) &&
+	       ASSERT_STREQ(names[0], "mesh-defaults") &&
+	       ASSERT_STREQ(names[1], "web-connect") &&
+	       ASSERT_EQ(eff_named(c, 2, &api1, MF_SEC_TO, &dest_web, 2), 1) &&
 	       ASSERT_EQ(out.connection_timeout, 5000) &&
 	       ASSERT_EQ(out.idle_timeout, 3600000);
 }
@@ -583,7 +572,6 @@ static bool test_merge_nested_object(void)
 	struct mf_timeout mesh = mt(MESH, MF_SEC_TO, MESH);
 	struct mf_timeout web = mt(SVC("web"), MF_SEC_TO, MESH);
 	struct sel_cand c[] = { { &mesh, "m", 0 }, { &web, "w", 0 } };
-	struct mf_timeout_conf out;
 
 	/* http.requestTimeout from the mesh, http.streamIdleTimeout from the
 	 * service: the http object merges, it is not replaced. */
@@ -591,7 +579,7 @@ static bool test_merge_nested_object(void)
 	web.conf.present |= HTTP;
 	web.conf.http.present |= 1u << 1;
 	web.conf.http.stream_idle_timeout = 1800000;
-	return ASSERT_EQ(eff(c, 2, &web2, MF_SEC_TO, &dest_api, &out, NULL, 0), 2) &&
+	return ASSERT_EQ(eff(c, 2, &web2, MF_SEC_TO, &dest_api), 2) &&
 	       ASSERT_EQ(out.http.present, (1u << 0) | (1u << 1)) &&
 	       ASSERT_EQ(out.http.request_timeout, 15000) &&
 	       ASSERT_EQ(out.http.stream_idle_timeout, 1800000);
@@ -604,19 +592,20 @@ static bool test_names_bounded(void)
 		mt(MESH, MF_SEC_TO, MESH),
 	};
 	struct sel_cand c[] = { { &r[0], "c", 0 }, { &r[1], "b", 0 }, { &r[2], "a", 0 } };
-	const char *names[3] = { NULL, NULL, "sentinel" };
-	struct mf_timeout_conf out;
 
-	return ASSERT_EQ(eff(c, 3, &web1, MF_SEC_TO, &dest_api, &out, names, 2), 3) &&
+	/* Room for two names: the third must be left as it is. */
+	names[0] = NULL;
+	names[1] = NULL;
+	names[2] = "sentinel";
+	return ASSERT_EQ(eff_named(c, 3, &web1, MF_SEC_TO, &dest_api, 2), 3) &&
 	       ASSERT_STREQ(names[0], "c") && ASSERT_STREQ(names[1], "b") &&
 	       ASSERT_STREQ(names[2], "sentinel");
 }
 
 static bool test_no_policy(void)
 {
-	struct mf_timeout_conf out;
 
-	return ASSERT_EQ(eff(NULL, 0, &web1, MF_SEC_TO, &dest_api, &out, NULL, 0), 0) &&
+	return ASSERT_EQ(eff(NULL, 0, &web1, MF_SEC_TO, &dest_api), 0) &&
 	       ASSERT_EQ(out.present, 0) && ASSERT_EQ(out.connection_timeout, 0);
 }
 
@@ -632,19 +621,18 @@ static bool test_doc_example_subset(void)
 	};
 	struct sel_cand c[] = { { &r[0], "web-inbound", 0 }, { &r[1], "web-2-debug", 0 } };
 	struct sel_workload web3 = { "web-3", "web", NULL, NULL };
-	struct mf_timeout_conf out;
 
 	set_idle(&r[0], 300000);
 	set_req(&r[0], 10000);
 	set_req(&r[1], 120000);
-	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_FROM, &api1, &out, NULL, 0), 1) &&
+	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_FROM, &api1), 1) &&
 	       ASSERT_EQ(out.idle_timeout, 300000) &&
 	       ASSERT_EQ(out.http.request_timeout, 10000) &&
-	       ASSERT_EQ(eff(c, 2, &web2, MF_SEC_FROM, &api1, &out, NULL, 0), 2) &&
+	       ASSERT_EQ(eff(c, 2, &web2, MF_SEC_FROM, &api1), 2) &&
 	       ASSERT_EQ(out.idle_timeout, 300000) &&
 	       ASSERT_EQ(out.http.request_timeout, 120000) &&
 	       /* web-3 has no version tag: "*" needs the key */
-	       ASSERT_EQ(eff(c, 2, &web3, MF_SEC_FROM, &api1, &out, NULL, 0), 0);
+	       ASSERT_EQ(eff(c, 2, &web3, MF_SEC_FROM, &api1), 0);
 }
 
 /* ---- legacy ranking --------------------------------------------------- */
@@ -712,21 +700,18 @@ static bool test_legacy_destination_and_sources(void)
 				       T(SEL_SERVICE_TAG, "backend", NULL));
 	struct mf_traffic_route none = tr(any, any);
 	struct sel_cand c[] = { { &r, "r", 0 } };
+	struct sel_cand d[] = { { &none, "no-dest", 0 } };
 
 	/* Second source selector matches web. */
 	r.hdr.nsources = 2;
 	r.hdr.sources[1] = T(SEL_SERVICE_TAG, "web", NULL);
 	none.hdr.ndestinations = 0;
-	{
-		struct sel_cand d[] = { { &none, "no-dest", 0 } };
-
-		return ASSERT_EQ(sel_legacy_best(c, 1, &web1, &dest_backend, &ctx, NULL), 0) &&
-		       ASSERT_EQ(sel_legacy_best(c, 1, &web1, &dest_api, &ctx, NULL), -ENOENT) &&
-		       ASSERT_EQ(sel_legacy_best(c, 1, &web2, &dest_api, &ctx, NULL), -ENOENT) &&
-		       /* a checked side without selectors never matches */
-		       ASSERT_EQ(sel_legacy_best(d, 1, &web1, &dest_api, &ctx, NULL), -ENOENT) &&
-		       ASSERT_EQ(sel_legacy_best(NULL, 0, &web1, &dest_api, &ctx, NULL), -ENOENT);
-	}
+	return ASSERT_EQ(sel_legacy_best(c, 1, &web1, &dest_backend, &ctx, NULL), 0) &&
+	       ASSERT_EQ(sel_legacy_best(c, 1, &web1, &dest_api, &ctx, NULL), -ENOENT) &&
+	       ASSERT_EQ(sel_legacy_best(c, 1, &web2, &dest_api, &ctx, NULL), -ENOENT) &&
+	       /* a checked side without selectors never matches */
+	       ASSERT_EQ(sel_legacy_best(d, 1, &web1, &dest_api, &ctx, NULL), -ENOENT) &&
+	       ASSERT_EQ(sel_legacy_best(NULL, 0, &web1, &dest_api, &ctx, NULL), -ENOENT);
 }
 
 static bool test_legacy_selectors_form(void)
