@@ -35,6 +35,25 @@ static int agentq_addr(const char *addr, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+int agentq_addr_check(const char *addr)
+{
+	struct sockaddr_in sa;
+
+	return agentq_addr(addr, &sa);
+}
+
+/* *@deadline = now + @ms. */
+static void agentq_deadline(struct timespec *deadline, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += ms / 1000;
+	deadline->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (deadline->tv_nsec >= 1000000000) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000;
+	}
+}
+
 static long agentq_left_ms(const struct timespec *deadline)
 {
 	struct timespec now;
@@ -92,13 +111,7 @@ int agentq_fetch(const char *addr, int timeout_ms, struct agentq_info *out)
 	err = agentq_addr(addr, &sa);
 	if (err)
 		return err;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	agentq_deadline(&deadline, timeout_ms);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -159,4 +172,31 @@ out:
 	free(buf);
 	close(fd);
 	return err;
+}
+
+int agentq_wait_epoch(const char *addr, uint64_t epoch, int timeout_ms,
+		      uint64_t *last)
+{
+	const struct timespec pause = { .tv_nsec = 5 * 1000000L };
+	struct agentq_info ai;
+	struct timespec deadline;
+	long left;
+	int err;
+
+	*last = 0;
+	agentq_deadline(&deadline, timeout_ms);
+	while ((left = agentq_left_ms(&deadline)) > 0) {
+		err = agentq_fetch(addr, left < 1000 ? (int)left : 1000, &ai);
+		if (err == -EINVAL)
+			return err;
+		if (!err) {
+			*last = ai.epoch;
+			if (ai.epoch >= epoch)
+				return 0;
+		}
+		/* The agent's reloader polls the maps every few
+		 * milliseconds: ask again about as often. */
+		nanosleep(&pause, NULL);
+	}
+	return -ETIMEDOUT;
 }

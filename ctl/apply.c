@@ -78,7 +78,7 @@ int ctl_apply(const struct ctl_opts *o, const struct ctl_args *a)
 	       "%zu unchanged\n", dry ? "dry run: would apply" : "applied",
 	       (unsigned long long)ao.t.want.config.epoch, ao.t.diff.created,
 	       ao.t.diff.updated, ao.t.diff.deleted, ao.t.diff.unchanged);
-	rc = CTL_EXIT_OK;
+	rc = ctl_wait_agent(a, dry, ao.t.want.config.epoch);
 out:
 	/* The merged set points at the input's file names: it goes first. */
 	txn_close(&ao.t);

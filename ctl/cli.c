@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentq.h"
 #include "ctl.h"
 #include "policy/input.h"
 #include "policy/txn.h"
@@ -34,6 +35,7 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_OUT] = { "out", 0, "DIR" },
 	[CTL_OPT_DAYS] = { "days", 0, "N" },
 	[CTL_OPT_FROM] = { "from", 0, "SERVICE" },
+	[CTL_OPT_WAIT] = { "wait", 0, NULL },
 };
 
 /* getopt_long's value for --help. */
@@ -72,9 +74,11 @@ static void ctl_usage_opt(FILE *f, const struct ctl_cmd_opt *co)
 	else
 		n = snprintf(head, sizeof(head), "  --%s%s%s", od->name,
 			     od->arg ? " " : "", od->arg ? od->arg : "");
-	fprintf(f, "%-20s", head);
-	if (n >= 20)
-		fprintf(f, "\n%20s", "");
+	/* At least two spaces between an option and its help. */
+	if (n >= 19)
+		fprintf(f, "%s\n%20s", head, "");
+	else
+		fprintf(f, "%-20s", head);
 	while (p) {
 		const char *nl = strchr(p, '\n');
 
@@ -246,6 +250,13 @@ static int ctl_parse(const struct ctl_cmd *c, int argc, char **argv,
 		ctl_usage(c, stderr);
 		return CTL_EXIT_INVALID;
 	}
+	/* Checked before anything runs: a write must not land and then
+	 * fail on its --wait's address. */
+	if (a->val[CTL_OPT_ADMIN] && agentq_addr_check(a->val[CTL_OPT_ADMIN])) {
+		ctl_err("--admin must be IPv4:PORT, not \"%s\"",
+			a->val[CTL_OPT_ADMIN]);
+		return CTL_EXIT_INVALID;
+	}
 	return CTL_EXIT_OK;
 }
 
@@ -371,4 +382,26 @@ int ctl_txn_fail(const struct txn *t, int err, const char *what,
 	}
 	return err == -EINVAL || err == -EEXIST ? CTL_EXIT_INVALID :
 						  CTL_EXIT_SYSTEM;
+}
+
+int ctl_wait_agent(const struct ctl_args *a, bool dry, uint64_t epoch)
+{
+	const char *admin = a->val[CTL_OPT_ADMIN] ? a->val[CTL_OPT_ADMIN] :
+						    AGENTQ_ADMIN;
+	uint64_t last;
+	int err;
+
+	if (!a->set[CTL_OPT_WAIT] || dry)
+		return CTL_EXIT_OK;
+	err = agentq_wait_epoch(admin, epoch, CTL_WAIT_MS, &last);
+	if (err) {
+		ctl_err("epoch %llu is in the maps, but the agent at %s %s "
+			"after %d s", (unsigned long long)epoch, admin,
+			last ? "still serves an older one" : "did not answer",
+			CTL_WAIT_MS / 1000);
+		return CTL_EXIT_SYSTEM;
+	}
+	printf("the agent at %s serves epoch %llu\n", admin,
+	       (unsigned long long)epoch);
+	return CTL_EXIT_OK;
 }

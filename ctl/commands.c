@@ -6,6 +6,12 @@
 	"a YAML file, a directory (its *.yaml and *.yml\n"                     \
 	"files, in name order) or - for standard input"
 
+#define CTL_WAIT_HELP                                                          \
+	"then wait (10 s at most) until the agent serves\n"                   \
+	"the new policy; exit 2 if it does not"
+#define CTL_ADMIN_HELP                                                         \
+	"the agent's admin endpoint (default\n127.0.0.1:15000)"
+
 const struct ctl_cmd ctl_cmds[] = {
 	{
 		.name = "ca init",
@@ -51,14 +57,16 @@ const struct ctl_cmd ctl_cmds[] = {
 		.synopsis = "mfctl [--bpf-root DIR] [--run-dir DIR] apply "
 			    "-f FILE|DIR|- [-f ...]\n"
 			    "                                               "
-			    "[--dry-run]",
+			    "[--dry-run] [--wait [--admin ADDR:PORT]]",
 		.about = "Applies policy objects (YAML, several documents per "
 			 "file) to the\nnode-local policy map: each object "
 			 "replaces the applied object of the\nsame kind and "
 			 "name, or is added.  Everything is validated first;\n"
 			 "nothing is written when anything is wrong.  The new "
 			 "policy takes\neffect at once, whole: readers see the "
-			 "old one or the new one.\nConcurrent applies, deletes "
+			 "old one or the new one;\nthe agent serves it "
+			 "within milliseconds (--wait: once it does).\n"
+			 "Concurrent applies, deletes "
 			 "and restores wait for each other\n(<run-dir>/"
 			 "mfctl.lock).  After the write, the applied state "
 			 "(what\n`get` prints) is saved to <state-dir>/"
@@ -68,6 +76,8 @@ const struct ctl_cmd ctl_cmds[] = {
 			{ CTL_OPT_DRY_RUN,
 			  "validate and compile against the applied state,\n"
 			  "report what would change, write nothing" },
+			{ CTL_OPT_WAIT, CTL_WAIT_HELP },
+			{ CTL_OPT_ADMIN, CTL_ADMIN_HELP },
 		},
 		.footer = "Kinds (apiVersion meshforge.io/v1alpha1 or "
 			  "kuma.io/v1alpha1): Mesh,\nNode, Service, Workload, "
@@ -107,10 +117,11 @@ const struct ctl_cmd ctl_cmds[] = {
 		.synopsis = "mfctl [--bpf-root DIR] [--run-dir DIR] delete "
 			    "-f FILE|DIR|- [-f ...]\n"
 			    "                                     "
-			    "[--ignore-not-found] [--dry-run]\n"
+			    "[--ignore-not-found] [--dry-run] [--wait ...]\n"
 			    "       mfctl [--bpf-root DIR] delete KIND NAME "
 			    "[--ignore-not-found]\n"
-			    "                                     [--dry-run]",
+			    "                                     [--dry-run] "
+			    "[--wait [--admin ADDR:PORT]]",
 		.about = "Deletes policy objects, by kind and name, from the "
 			 "node-local policy\nmap: those the documents of the "
 			 "files name, or KIND NAME.  What is\nleft must still "
@@ -124,6 +135,8 @@ const struct ctl_cmd ctl_cmds[] = {
 			{ CTL_OPT_IGNORE,
 			  "an object that is not applied is not an error" },
 			{ CTL_OPT_DRY_RUN, "check and report, write nothing" },
+			{ CTL_OPT_WAIT, CTL_WAIT_HELP },
+			{ CTL_OPT_ADMIN, CTL_ADMIN_HELP },
 		},
 		.max_words = 2,
 		.footer = "Exit codes: 0 ok, 1 invalid input (an object not "
@@ -177,8 +190,7 @@ const struct ctl_cmd ctl_cmds[] = {
 			 "policy\nepoch in force in the kernel maps, the mesh "
 			 "and its trust domain, how\nmany objects of each kind "
 			 "are applied, the pin root, and mfctl's\nversion.",
-		.opts = { { CTL_OPT_ADMIN,
-			    "the agent's admin endpoint" } },
+		.opts = { { CTL_OPT_ADMIN, CTL_ADMIN_HELP } },
 		.footer = "Exit codes: 0 ok (also when no agent runs or "
 			  "nothing is applied),\n1 invalid input, 2 system "
 			  "error.",

@@ -61,6 +61,7 @@ enum ctl_opt {
 	CTL_OPT_OUT,		/* --out DIR */
 	CTL_OPT_DAYS,		/* --days N */
 	CTL_OPT_FROM,		/* --from SERVICE */
+	CTL_OPT_WAIT,		/* --wait */
 	CTL_OPT_MAX,
 };
 
@@ -84,7 +85,7 @@ struct ctl_cmd_opt {
 	const char *help;
 };
 
-#define CTL_CMD_OPTS_MAX 4
+#define CTL_CMD_OPTS_MAX 5
 
 struct ctl_cmd {
 	const char *name;	/* "apply", "ca init" */
@@ -155,5 +156,13 @@ int ctl_txn_open(struct txn *t, const struct ctl_opts *o, bool write);
  */
 int ctl_txn_fail(const struct txn *t, int err, const char *what,
 		 const char *consequence);
+
+/*
+ * --wait of a write that put policy @epoch in force: waits until the node's
+ * agent (--admin) serves it, CTL_WAIT_MS at most.  Without --wait, or
+ * after a dry run, returns at once.  Returns the exit code.
+ */
+#define CTL_WAIT_MS 10000
+int ctl_wait_agent(const struct ctl_args *a, bool dry, uint64_t epoch);
 
 #endif /* CTL_CTL_H */

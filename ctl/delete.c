@@ -145,6 +145,7 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 	       "deleted at", (unsigned long long)t.want.config.epoch,
 	       ndeleted, ndeleted == 1 ? "" : "s", t.diff.deleted,
 	       t.diff.updated);
+	rc = ctl_wait_agent(a, dry, t.want.config.epoch);
 out:
 	txn_close(&t);
 	model_set_free(&input);

@@ -76,7 +76,7 @@ static int status_pid_cmp(const void *a, const void *b)
 int ctl_status(const struct ctl_opts *o, const struct ctl_args *a)
 {
 	const char *admin = a->val[CTL_OPT_ADMIN] ? a->val[CTL_OPT_ADMIN] :
-						    "127.0.0.1:15000";
+						    AGENTQ_ADMIN;
 	struct agentq_info ai;
 	int aerr;
 	long pids[STATUS_MAX_PIDS];
@@ -102,13 +102,9 @@ int ctl_status(const struct ctl_opts *o, const struct ctl_args *a)
 			printf(" and %d more", n - shown);
 		putchar('\n');
 	}
-	/* The agent's own view: what it serves may lag the maps until its
-	 * next connection, which is when it reloads. */
+	/* The agent's own view: what it serves lags the maps until its
+	 * reloader has read them (milliseconds). */
 	aerr = agentq_fetch(admin, 1000, &ai);
-	if (aerr == -EINVAL) {
-		ctl_err("--admin must be IPv4:PORT, not \"%s\"", admin);
-		return CTL_EXIT_INVALID;
-	}
 	if (aerr)
 		printf("agent epoch: unknown (%s: %s)\n", admin,
 		       strerror(-aerr));

@@ -19,7 +19,7 @@
 # usage: testbed.sh up [--net-only] [--apply FILE] [--agents]
 #        testbed.sh down
 #        testbed.sh agents-start | agents-stop
-#        testbed.sh apply FILE
+#        testbed.sh apply FILE          on every node; waits for its agent if up
 #        testbed.sh exec NAME CMD...    NAME: mf-pod-a1 | a1 | mf-node-a | a ...
 #        testbed.sh status
 #        testbed.sh pid NODE            the agent's pid on NODE
@@ -356,9 +356,17 @@ cmd_apply() {
 	[ -x "$MFCTL" ] || tb_die "$MFCTL is not built (make mfctl)"
 	tb_bpffs || tb_die "bpffs is not mounted at $TB_BPFFS"
 	for node in "${TB_NODES[@]}"; do
-		tb_run "$MFCTL" --bpf-root "$TB_BPFFS/$node" \
-			--state-dir "$TB_STATE/$node/state" --run-dir "$TB_RUN" \
-			apply -f "$file"
+		# With the node's agent up, apply returns once the agent serves
+		# the new policy: asked at its admin port, in the node's netns.
+		if tb_agent_pid "$node" >/dev/null; then
+			tb_run tb_nsexec "$node" "$MFCTL" --bpf-root "$TB_BPFFS/$node" \
+				--state-dir "$TB_STATE/$node/state" --run-dir "$TB_RUN" \
+				apply -f "$file" --wait
+		else
+			tb_run "$MFCTL" --bpf-root "$TB_BPFFS/$node" \
+				--state-dir "$TB_STATE/$node/state" --run-dir "$TB_RUN" \
+				apply -f "$file"
+		fi
 	done
 }
 

@@ -48,8 +48,11 @@ log_ms_after() {
 		sed -n 's/^ts=\([0-9]*\)\.\([0-9]\{3\}\) .*/\1\2/p'
 }
 
-# 1. Idle: the first connection after `mfctl apply` returns is served by
-# the new policy.  The time from the return to node b's authorization
+# 1. Idle: the first connection after the apply returns is served by the
+# new policy.  The testbed's apply is `mfctl apply --wait` on each node: it
+# returns once the node's agent serves the new epoch (its reloader thread
+# builds snapshots off the data path, so the switch is not synchronous
+# with the write).  The time from the return to node b's authorization
 # (read off its log) is logged, not bounded: timing lives in `make bench`
 # (make bench-stall), and this machine is shared.  The figure is an upper
 # bound on the switch itself: it also holds starting the client in a2 and
@@ -57,6 +60,11 @@ log_ms_after() {
 mark=$(tl_log_mark mf-node-b)
 if "$TB" apply "$NEW" >"$TL_TMP/apply.out" 2>&1; then
 	t0=$(($(date +%s%N) / 1000000))
+	if [ "$(grep -c 'the agent at 127.0.0.1:15000 serves epoch 2$' "$TL_TMP/apply.out")" = 2 ]; then
+		pass apply_waits_for_both_agents
+	else
+		fail apply_waits_for_both_agents "$(cat "$TL_TMP/apply.out")"
+	fi
 	if a2_try; then
 		t1=$(log_ms_after "$mark" 'event=authorized .*sa/intruder')
 		ms=$((${t1:-0} - t0))
