@@ -73,10 +73,8 @@ static const char *t_path_check(const char *s)
 }
 
 static const struct sch_field t_sub_fields[] = {
-	{ .name = "active", .type = SCH_BOOL,
-	  .off = offsetof(struct t_sub, active) },
-	{ .name = "limit", .type = SCH_INT, .size = 4,
-	  .off = offsetof(struct t_sub, limit) },
+	SCH_F_BOOL("active", t_sub, active),
+	SCH_F_INT("limit", t_sub, limit, 0, 0),
 };
 
 static const char *t_sub_check(const void *obj)
@@ -85,92 +83,82 @@ static const char *t_sub_check(const void *obj)
 						     NULL;
 }
 
-static const struct sch_object t_sub_obj = {
-	.name = "sub", .fields = t_sub_fields,
-	.nfields = SCH_NFIELDS(t_sub_fields), .check = t_sub_check,
-};
+static const struct sch_object t_sub_obj =
+	SCH_OBJECT_INIT("sub", t_sub_fields, .check = t_sub_check);
 
+/* An inline ref, as in Kuma's backendRefs: kind, name and tags are keys
+ * of the item itself. */
 static const struct sch_field t_item_fields[] = {
-	{ .type = SCH_REF, .required = true,
-	  .off = offsetof(struct t_item, ref),
-	  .ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
-		       KIND_REF(MF_REF_MESH_SERVICE_SUBSET) },
-	{ .name = "port", .type = SCH_INT, .size = 2,
-	  .off = offsetof(struct t_item, port) },
-	{ .name = "weight", .type = SCH_INT, .size = 4, .min = 1, .max = 100,
-	  .off = offsetof(struct t_item, weight) },
+	SCH_F(NULL, SCH_REF, t_item, ref, SCH_REQUIRED,
+	      .ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
+			   KIND_REF(MF_REF_MESH_SERVICE_SUBSET)),
+	SCH_F_INT("port", t_item, port, 0, 0),
+	SCH_F_INT("weight", t_item, weight, 1, 100),
 };
 
-static const struct sch_object t_item_obj = {
-	.name = "backend", .fields = t_item_fields,
-	.nfields = SCH_NFIELDS(t_item_fields),
-};
+static const struct sch_object t_item_obj =
+	SCH_OBJECT_INIT("backend", t_item_fields);
 
 static const struct sch_field t_name_item[] = {
-	{ .type = SCH_STRING, .size = 8 },
+	SCH_ITEM(SCH_STRING, SCH_SIZEOF(t_conf, names[0])),
 };
 
-static const struct sch_object t_names_obj = {
-	.name = "name", .fields = t_name_item, .nfields = 1, .scalar = true,
-};
+static const struct sch_object t_names_obj =
+	SCH_OBJECT_INIT("name", t_name_item, .scalar = true);
 
 static const char *const t_modes[] = { "Fast", "Slow", NULL };
 static const char *const t_retry_on[] = { "5xx", "reset", "connect-failure",
 					  NULL };
 
-#define TOFF(m) offsetof(struct t_conf, m)
-
+/* Field i is bit i of `present`, which the cases below spell out; the
+ * order is not quite the struct's (rate before retryOn). */
 static const struct sch_field t_conf_fields[] = {
-	{ .name = "enabled", .type = SCH_BOOL, .off = TOFF(enabled) },
-	{ .name = "mode", .type = SCH_ENUM, .off = TOFF(mode),
-	  .names = t_modes },
-	{ .name = "port", .type = SCH_INT, .size = 2, .off = TOFF(port),
-	  .min = 1, .max = 65535 },
-	{ .name = "timeout", .type = SCH_DURATION, .off = TOFF(timeout),
-	  .min = 1000, .max = 3600000 },
-	{ .name = "percent", .type = SCH_PERCENT, .off = TOFF(percent) },
-	{ .name = "factor", .type = SCH_DECIMAL, .off = TOFF(factor),
-	  .min = 1000, .max = 10000 },
-	{ .name = "rate", .type = SCH_BANDWIDTH, .off = TOFF(rate) },
-	{ .name = "retryOn", .type = SCH_FLAGS, .off = TOFF(retry_on),
-	  .names = t_retry_on },
-	{ .name = "match", .type = SCH_TAGS, .off = TOFF(match) },
-	{ .name = "path", .type = SCH_STRING, .off = TOFF(path), .size = 16,
-	  .check = t_path_check },
-	{ .name = "sub", .type = SCH_OBJECT, .off = TOFF(sub),
-	  .sub = &t_sub_obj },
-	{ .name = "backends", .type = SCH_LIST, .off = TOFF(backends),
-	  .sub = &t_item_obj, .count_off = TOFF(nbackends),
-	  .item_size = sizeof(struct t_item), .max_items = 2 },
-	{ .name = "names", .type = SCH_LIST, .off = TOFF(names),
-	  .sub = &t_names_obj, .count_off = TOFF(nnames), .item_size = 8,
-	  .max_items = 3 },
-	{ .name = "peer", .type = SCH_REF, .off = TOFF(peer),
-	  .ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
-		       KIND_REF(MF_REF_MESH_SUBSET) },
-	{ .name = "big", .type = SCH_INT, .size = 8, .off = TOFF(big) },
-	{ .name = "idle", .type = SCH_DURATION, .off = TOFF(idle) },
+	SCH_F_BOOL("enabled", t_conf, enabled),
+	SCH_F_ENUM("mode", t_conf, mode, t_modes),
+	SCH_F_PORT("port", t_conf, port),
+	SCH_F_DURATION("timeout", t_conf, timeout, SCH_RANGE(1000, 3600000)),
+	SCH_F_PERCENT("percent", t_conf, percent),
+	SCH_F_DECIMAL("factor", t_conf, factor, 1000, 10000),
+	SCH_F_BANDWIDTH("rate", t_conf, rate),
+	SCH_F_FLAGS("retryOn", t_conf, retry_on, t_retry_on),
+	SCH_F_TAGS("match", t_conf, match),
+	SCH_F_STRING("path", t_conf, path, .check = t_path_check),
+	SCH_F_OBJECT("sub", t_conf, sub, &t_sub_obj),
+	SCH_F_LIST("backends", t_conf, backends, &t_item_obj),
+	SCH_F_LIST("names", t_conf, names, &t_names_obj),
+	SCH_F("peer", SCH_REF, t_conf, peer,
+	      .ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
+			   KIND_REF(MF_REF_MESH_SUBSET)),
+	SCH_F_INT("big", t_conf, big, 0, 0),
+	SCH_F_DURATION("idle", t_conf, idle),
 };
 
-static const struct sch_object t_conf_obj = {
-	.name = "TestKind default", .fields = t_conf_fields,
-	.nfields = SCH_NFIELDS(t_conf_fields),
-};
+static const struct sch_object t_conf_obj =
+	SCH_OBJECT_INIT("TestKind default", t_conf_fields);
 
-static const struct kind_desc t_kind = {
-	.name = "TestKind",
-	.plural = "testkinds",
-	.form = KIND_FORM_TO_FROM,
-	.sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
-			KIND_REF(MF_REF_MESH_SERVICE) |
-			KIND_REF(MF_REF_WORKLOAD),
-	.to_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
-	.from_kinds = KIND_REF(MF_REF_MESH),
-	.val_size = sizeof(struct t_rec),
-	.conf_off = offsetof(struct t_rec, conf),
-	.conf = &t_conf_obj,
-};
+/* The test kind in form @form_ with sections @sec_: the forms and the
+ * section rules each need a kind of their own. */
+#define T_KIND(form_, sec_)                                                   \
+	{                                                                     \
+		.name = "TestKind", .plural = "testkinds", .form = (form_),   \
+		.sections = (sec_),                                           \
+		.target_kinds = KIND_REF(MF_REF_MESH) |                       \
+				KIND_REF(MF_REF_MESH_SUBSET) |                \
+				KIND_REF(MF_REF_MESH_SERVICE) |               \
+				KIND_REF(MF_REF_WORKLOAD),                    \
+		.to_kinds = KIND_TO_SERVICE,                                  \
+		.from_kinds = KIND_REF(MF_REF_MESH),                          \
+		KIND_RECORD(t_rec, conf, &t_conf_obj),                        \
+	}
+#define T_TO_FROM (KIND_SEC_TO | KIND_SEC_FROM)
+
+static const struct kind_desc t_kind = T_KIND(KIND_FORM_TO_FROM, T_TO_FROM),
+	t_from_only = T_KIND(KIND_FORM_TO_FROM, KIND_SEC_FROM),
+	t_to_only = T_KIND(KIND_FORM_TO_FROM, KIND_SEC_TO),
+	t_route = T_KIND(KIND_FORM_ROUTE, T_TO_FROM),
+	t_default = T_KIND(KIND_FORM_DEFAULT, T_TO_FROM),
+	t_sources = T_KIND(KIND_FORM_SOURCES, T_TO_FROM),
+	t_selectors = T_KIND(KIND_FORM_SELECTORS, T_TO_FROM);
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -745,16 +733,10 @@ static bool test_emit_quoting(void)
 /* Every form writes YAML that reads back to the same records. */
 static bool test_forms_round_trip(void)
 {
-	struct kind_desc route = t_kind, def = t_kind, src = t_kind,
-			 sel = t_kind;
 	char *text = NULL;
 	bool ok;
 
-	route.form = KIND_FORM_ROUTE;
-	def.form = KIND_FORM_DEFAULT;
-	src.form = KIND_FORM_SOURCES;
-	sel.form = KIND_FORM_SELECTORS;
-	ok = t_round_trip(&route,
+	ok = t_round_trip(&t_route,
 			  "spec:\n  targetRef: {kind: Workload, name: w-1}\n"
 			  "  to:\n"
 			  "    - targetRef: {kind: MeshService, name: a}\n"
@@ -785,13 +767,13 @@ static bool test_forms_round_trip(void)
 	free(text);
 	text = NULL;
 	ok = ok &&
-	     t_round_trip(&def, "spec:\n  default: {port: 9}\n", &text) &&
+	     t_round_trip(&t_default, "spec:\n  default: {port: 9}\n", &text) &&
 	     ASSERT_STREQ(text, "  targetRef:\n    kind: Mesh\n"
 				"  default:\n    port: 9\n");
 	free(text);
 	text = NULL;
 	ok = ok &&
-	     t_round_trip(&src,
+	     t_round_trip(&t_sources,
 			  "spec:\n  sources: [{match: {a: b}}, {match: {c: d}}]\n"
 			  "  destinations: [{match: {e: f}}]\n"
 			  "  conf: {port: 9}\n",
@@ -804,7 +786,7 @@ static bool test_forms_round_trip(void)
 				"  conf:\n    port: 9\n");
 	free(text);
 	text = NULL;
-	ok = ok && t_round_trip(&sel,
+	ok = ok && t_round_trip(&t_selectors,
 				"spec:\n  selectors: [{match: {a: b}}]\n"
 				"  conf: {}\n",
 				&text) &&
@@ -817,17 +799,14 @@ static bool test_forms_round_trip(void)
 /* The records of each form: headers, sections, indices. */
 static bool test_forms_records(void)
 {
-	struct kind_desc route = t_kind, src = t_kind;
 	struct model_set set;
 	struct model_obj o, p;
 	const struct t_rec *r;
 	bool ok;
 
-	route.form = KIND_FORM_ROUTE;
-	src.form = KIND_FORM_SOURCES;
 	model_set_init(&set);
 	memset(&p, 0, sizeof(p));
-	ok = t_ok(&route,
+	ok = t_ok(&t_route,
 		  "spec:\n  to:\n"
 		  "    - targetRef: {kind: MeshService, name: a}\n"
 		  "      rules: [{port: 1}, {port: 2}]\n"
@@ -843,7 +822,7 @@ static bool test_forms_records(void)
 	     ASSERT_EQ(r[2].hdr.rule, 0) &&
 	     ASSERT_EQ(r[2].hdr.ref.kind, MF_REF_MESH) &&
 	     ASSERT_EQ(r[2].hdr.section, MF_SEC_TO);
-	ok = ok && t_ok(&src,
+	ok = ok && t_ok(&t_sources,
 			"spec:\n  sources: [{match: {a: b}}, {match: {c: d}}]\n"
 			"  destinations: [{match: {a: b}}]\n  conf: {}\n",
 			&set, &p) &&
@@ -1232,23 +1211,13 @@ static bool test_errors_refs(void)
 
 static bool test_errors_spec(void)
 {
-	struct kind_desc from_only = t_kind, to_only = t_kind,
-			 route = t_kind, def = t_kind, src = t_kind,
-			 sel = t_kind;
-
-	from_only.sections = KIND_SEC_FROM;
-	to_only.sections = KIND_SEC_TO;
-	route.form = KIND_FORM_ROUTE;
-	def.form = KIND_FORM_DEFAULT;
-	src.form = KIND_FORM_SOURCES;
-	sel.form = KIND_FORM_SELECTORS;
 	return t_expect(&t_kind, "spec: {}\n",
 			"s.yaml:1:7: spec: must have at least one of to, "
 			"from") &&
 	       t_expect(&t_kind, "spec: {to: [], from: []}\n",
 			"s.yaml:1:7: spec: must have at least one of to, "
 			"from") &&
-	       t_expect(&to_only, "spec: {}\n",
+	       t_expect(&t_to_only, "spec: {}\n",
 			"s.yaml:1:7: spec: must have at least one to entry") &&
 	       t_expect(&t_kind, "spec: []\n",
 			"s.yaml:1:7: spec: must be a mapping, not a list") &&
@@ -1256,7 +1225,7 @@ static bool test_errors_spec(void)
 			"spec:\n  bogus: 1\n"
 			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
 			"s.yaml:2:3: spec.bogus: unknown field") &&
-	       t_expect(&from_only,
+	       t_expect(&t_from_only,
 			"spec:\n  to: [{targetRef: {kind: Mesh}, default: {}}]\n"
 			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
 			"s.yaml:2:7: spec.to: is not allowed in a TestKind "
@@ -1271,43 +1240,43 @@ static bool test_errors_spec(void)
 			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
 			"      default: {}\n      rules: []\n",
 			"s.yaml:5:7: spec.to[0].rules: unknown field") &&
-	       t_expect(&route, "spec: {}\n",
+	       t_expect(&t_route, "spec: {}\n",
 			"s.yaml:1:7: spec: must have at least one to entry") &&
-	       t_expect(&route, "spec: {to: []}\n",
+	       t_expect(&t_route, "spec: {to: []}\n",
 			"s.yaml:1:12: spec.to: must have at least one entry") &&
-	       t_expect(&route,
+	       t_expect(&t_route,
 			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
 			"      rules: []\n",
 			"s.yaml:4:14: spec.to[0].rules: must have at least one "
 			"entry") &&
-	       t_expect(&route,
+	       t_expect(&t_route,
 			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
 			"      rules: [{port: 0}]\n",
 			"s.yaml:4:22: spec.to[0].rules[0].port: must be "
 			"1..65535") &&
-	       t_expect(&route,
+	       t_expect(&t_route,
 			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
 			"      rules: [{}]\n      default: {}\n",
 			"s.yaml:5:7: spec.to[0].default: unknown field") &&
-	       t_expect(&def, "spec: {targetRef: {kind: Mesh}}\n",
+	       t_expect(&t_default, "spec: {targetRef: {kind: Mesh}}\n",
 			"s.yaml:1:7: spec.default: is required") &&
-	       t_expect(&src,
+	       t_expect(&t_sources,
 			"spec:\n  sources: [{match: {a: b}}]\n  conf: {}\n",
 			"s.yaml:2:3: spec.destinations: is required") &&
-	       t_expect(&src,
+	       t_expect(&t_sources,
 			"spec:\n  sources: []\n  destinations: [{match: {a: b}}]\n"
 			"  conf: {}\n",
 			"s.yaml:2:12: spec.sources: must have 1..4 entries") &&
-	       t_expect(&sel,
+	       t_expect(&t_selectors,
 			"spec:\n  selectors: [{match: {a: b}}, {match: {a: b}},\n"
 			"    {match: {a: b}}, {match: {a: b}}, {match: {a: b}}]\n"
 			"  conf: {}\n",
 			"s.yaml:2:14: spec.selectors: must have 1..4 entries") &&
-	       t_expect(&sel, "spec:\n  selectors: [{}]\n  conf: {}\n",
+	       t_expect(&t_selectors, "spec:\n  selectors: [{}]\n  conf: {}\n",
 			"s.yaml:2:15: spec.selectors[0].match: is required") &&
-	       t_expect(&sel, "spec:\n  selectors: [{match: {a: b}}]\n",
+	       t_expect(&t_selectors, "spec:\n  selectors: [{match: {a: b}}]\n",
 			"s.yaml:2:3: spec.conf: is required") &&
-	       t_expect(&sel,
+	       t_expect(&t_selectors,
 			"spec:\n  targetRef: {kind: Mesh}\n"
 			"  selectors: [{match: {a: b}}]\n  conf: {}\n",
 			"s.yaml:2:3: spec.targetRef: unknown field");
@@ -1408,15 +1377,12 @@ struct t_union {
 };
 
 static const struct sch_field t_union_fields[] = {
-	{ .name = "a", .type = SCH_OBJECT, .off = offsetof(struct t_union, a),
-	  .sub = &t_sub_obj },
-	{ .name = "b", .type = SCH_OBJECT, .off = offsetof(struct t_union, b),
-	  .sub = &t_sub_obj },
+	SCH_F_OBJECT("a", t_union, a, &t_sub_obj),
+	SCH_F_OBJECT("b", t_union, b, &t_sub_obj),
 };
 
-static const struct sch_object t_union_obj = {
-	.name = "union", .fields = t_union_fields, .nfields = 2,
-};
+static const struct sch_object t_union_obj =
+	SCH_OBJECT_INIT("union", t_union_fields);
 
 static bool test_merge_union(void)
 {
