@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "harness/test.h"
+#include "harness/kinds_harness.h"
 
 #include "policy/diag.h"
 #include "policy/doc.h"
@@ -316,13 +317,79 @@ static bool t_round_trip(const struct kind_desc *kd, const char *yaml,
 
 /* ---- text forms -------------------------------------------------------- */
 
+/* Durations (ms), thousandths and bandwidths (bits/s), all as uint64_t so
+ * that one loop checks the three. */
+enum t_form { T_DURATION, T_MILLI, T_BANDWIDTH };
+
+struct t_text {
+	const char *s;
+	int err;	/* what parsing @s returns */
+	uint64_t v;	/* and the value it gives, when err is 0 */
+};
+
+/* @v is written as @s, which parses back to @v. */
+struct t_fmt {
+	uint64_t v;
+	const char *s;
+};
+
+static int t_form_parse(enum t_form form, const char *s, uint64_t *v)
+{
+	uint32_t u = 7;
+	int err;
+
+	if (form == T_BANDWIDTH)
+		return sch_parse_bandwidth(s, v);
+	err = form == T_DURATION ? sch_parse_duration(s, &u) :
+				   sch_parse_milli(s, &u);
+	*v = u;
+	return err;
+}
+
+static const char *t_form_fmt(enum t_form form, char *buf, size_t n,
+			      uint64_t v)
+{
+	if (form == T_BANDWIDTH)
+		return sch_fmt_bandwidth(buf, n, v);
+	return form == T_DURATION ? sch_fmt_duration(buf, n, v) :
+				    sch_fmt_milli(buf, n, v);
+}
+
+/* Every case of @cases and @fmt holds; all are run. */
+static bool t_form_check(enum t_form form, const struct t_text *cases,
+			 size_t ncases, const struct t_fmt *fmt, size_t nfmt)
+{
+	char buf[32];
+	bool ok = true;
+
+	for (size_t i = 0; i < ncases; i++) {
+		uint64_t v = 7;
+		int err = t_form_parse(form, cases[i].s, &v);
+
+		if (!ASSERT_EQ(err, cases[i].err) ||
+		    (!err && !ASSERT_EQ(v, cases[i].v))) {
+			fprintf(stderr, "  case \"%s\"\n", cases[i].s);
+			ok = false;
+		}
+	}
+	for (size_t i = 0; i < nfmt; i++) {
+		uint64_t back = 7;
+
+		if (!ASSERT_STREQ(t_form_fmt(form, buf, sizeof(buf), fmt[i].v),
+				  fmt[i].s) ||
+		    !ASSERT_EQ(t_form_parse(form, buf, &back), 0) ||
+		    !ASSERT_EQ(back, fmt[i].v))
+			ok = false;
+	}
+	return ok;
+}
+
+#define T_FORM_CHECK(form, cases, fmt)                                        \
+	t_form_check(form, cases, KH_NCASES(cases), fmt, KH_NCASES(fmt))
+
 static bool test_duration(void)
 {
-	static const struct {
-		const char *s;
-		int err;
-		uint32_t ms;
-	} cases[] = {
+	static const struct t_text cases[] = {
 		{ "10s", 0, 10000 },	    { "1m30s", 0, 90000 },
 		{ "250ms", 0, 250 },	    { "1h", 0, 3600000 },
 		{ "0s", 0, 0 },		    { "0", 0, 0 },
@@ -337,46 +404,19 @@ static bool test_duration(void)
 		{ "1s ", -EINVAL, 0 },	    { " 1s", -EINVAL, 0 },
 		{ "1 s", -EINVAL, 0 },	    { "1m30", -EINVAL, 0 },
 	};
-	static const struct {
-		uint32_t ms;
-		const char *s;
-	} fmt[] = {
+	static const struct t_fmt fmt[] = {
 		{ 3600000, "1h" }, { 90000, "90s" }, { 1500, "1500ms" },
 		{ 0, "0s" }, { 60000, "1m" }, { 5400000, "90m" },
 		{ 7200000, "2h" }, { 1000, "1s" }, { 1, "1ms" },
 		{ UINT32_MAX, "4294967295ms" },
 	};
-	char buf[32];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		uint32_t ms = 7;
-		int err = sch_parse_duration(cases[i].s, &ms);
-
-		if (!ASSERT_EQ(err, cases[i].err) ||
-		    (!err && !ASSERT_EQ(ms, cases[i].ms))) {
-			fprintf(stderr, "  case \"%s\"\n", cases[i].s);
-			return false;
-		}
-	}
-	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
-		uint32_t back;
-
-		if (!ASSERT_STREQ(sch_fmt_duration(buf, sizeof(buf), fmt[i].ms),
-				  fmt[i].s) ||
-		    !ASSERT_EQ(sch_parse_duration(buf, &back), 0) ||
-		    !ASSERT_EQ(back, fmt[i].ms))
-			return false;
-	}
-	return true;
+	return T_FORM_CHECK(T_DURATION, cases, fmt);
 }
 
 static bool test_milli(void)
 {
-	static const struct {
-		const char *s;
-		int err;
-		uint32_t v;
-	} cases[] = {
+	static const struct t_text cases[] = {
 		{ "12.5", 0, 12500 },	{ "12", 0, 12000 },
 		{ "0.001", 0, 1 },	{ "100", 0, 100000 },
 		{ "1.25", 0, 1250 },	{ "0", 0, 0 },
@@ -387,39 +427,17 @@ static bool test_milli(void)
 		{ "-1", -EINVAL, 0 },	{ "1e3", -EINVAL, 0 },
 		{ "12%", -EINVAL, 0 },	{ "1.2.3", -EINVAL, 0 },
 	};
-	static const struct {
-		uint32_t v;
-		const char *s;
-	} fmt[] = {
+	static const struct t_fmt fmt[] = {
 		{ 12500, "12.5" }, { 100000, "100" }, { 1, "0.001" },
 		{ 1900, "1.9" },   { 0, "0" },	      { 1230, "1.23" },
 	};
-	char buf[32];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		uint32_t v = 7;
-		int err = sch_parse_milli(cases[i].s, &v);
-
-		if (!ASSERT_EQ(err, cases[i].err) ||
-		    (!err && !ASSERT_EQ(v, cases[i].v))) {
-			fprintf(stderr, "  case \"%s\"\n", cases[i].s);
-			return false;
-		}
-	}
-	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++)
-		if (!ASSERT_STREQ(sch_fmt_milli(buf, sizeof(buf), fmt[i].v),
-				  fmt[i].s))
-			return false;
-	return true;
+	return T_FORM_CHECK(T_MILLI, cases, fmt);
 }
 
 static bool test_bandwidth(void)
 {
-	static const struct {
-		const char *s;
-		int err;
-		uint64_t v;
-	} cases[] = {
+	static const struct t_text cases[] = {
 		{ "10kbps", 0, 10000 },	      { "5Mbps", 0, 5000000 },
 		{ "1Gbps", 0, 1000000000 },   { "800bps", 0, 800 },
 		{ "0bps", 0, 0 },	      { "5mbps", 0, 5000000 },
@@ -430,32 +448,14 @@ static bool test_bandwidth(void)
 		{ "5 Mbps", -EINVAL, 0 },	      { "5MB", -EINVAL, 0 },
 		{ "1.5Mbps", -EINVAL, 0 },	      { "", -EINVAL, 0 },
 	};
-	static const struct {
-		uint64_t v;
-		const char *s;
-	} fmt[] = {
+	static const struct t_fmt fmt[] = {
 		{ 10000, "10kbps" },	 { 5000000, "5Mbps" },
 		{ 1000000000, "1Gbps" }, { 800, "800bps" },
 		{ 0, "0bps" },		 { 1500000, "1500kbps" },
 		{ 2000000000000ull, "2000Gbps" },
 	};
-	char buf[32];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		uint64_t v = 7;
-		int err = sch_parse_bandwidth(cases[i].s, &v);
-
-		if (!ASSERT_EQ(err, cases[i].err) ||
-		    (!err && !ASSERT_TRUE(v == cases[i].v))) {
-			fprintf(stderr, "  case \"%s\"\n", cases[i].s);
-			return false;
-		}
-	}
-	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++)
-		if (!ASSERT_STREQ(sch_fmt_bandwidth(buf, sizeof(buf), fmt[i].v),
-				  fmt[i].s))
-			return false;
-	return true;
+	return T_FORM_CHECK(T_BANDWIDTH, cases, fmt);
 }
 
 /* ---- parse, emit, JSON ------------------------------------------------- */
