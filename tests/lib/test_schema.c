@@ -163,7 +163,12 @@ static const struct kind_desc t_kind = T_KIND(KIND_FORM_TO_FROM, T_TO_FROM),
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* Parses @yaml (a document with a `spec`) as a policy of @kd into @o. */
+/*
+ * Parses @yaml as a policy of @kd.  The test kinds are not registered, so
+ * their documents are a bare `spec` that goes to pdoc_parse() directly,
+ * into @o ("s.yaml"); a real kind's is a whole document, which
+ * doc_parse_buffer() adds to @set (KH_FILE), and @o stays empty.
+ */
 static int t_parse(const struct kind_desc *kd, const char *yaml,
 		   struct model_set *set, struct model_obj *o, struct diag *d)
 {
@@ -173,6 +178,8 @@ static int t_parse(const struct kind_desc *kd, const char *yaml,
 	int err;
 
 	memset(o, 0, sizeof(*o));
+	if (kd->conf != &t_conf_obj)
+		return doc_parse_buffer(set, KH_FILE, yaml, strlen(yaml), d);
 	o->kind = MODEL_GEN_FIRST;
 	strcpy(o->name, "p");
 	o->pol.kd = kd;
@@ -195,13 +202,8 @@ static void t_pol_free(struct model_obj *o)
 	o->pol.refs = NULL;
 }
 
-static void t_print_diag(const struct diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "  got: %s\n", d->msgs[i]);
-}
-
-/* @yaml fails for @kd with exactly the one message @want. */
+/* @yaml fails for @kd with exactly the one message @want, and adds no
+ * object to the set. */
 static bool t_expect(const struct kind_desc *kd, const char *yaml,
 		     const char *want)
 {
@@ -213,10 +215,11 @@ static bool t_expect(const struct kind_desc *kd, const char *yaml,
 	model_set_init(&set);
 	diag_init(&d);
 	ok = ASSERT_EQ(t_parse(kd, yaml, &set, &o, &d), -EINVAL) &&
-	     ASSERT_EQ(diag_count(&d), 1) && ASSERT_STREQ(d.msgs[0], want);
+	     ASSERT_EQ(diag_count(&d), 1) && ASSERT_STREQ(d.msgs[0], want) &&
+	     ASSERT_EQ(set.n, 0);
 	if (!ok) {
 		fprintf(stderr, "  want: %s\n", want);
-		t_print_diag(&d);
+		kh_print_diag(&d);
 	}
 	t_pol_free(&o);
 	diag_free(&d);
@@ -233,7 +236,7 @@ static bool t_ok(const struct kind_desc *kd, const char *yaml,
 
 	diag_init(&d);
 	err = t_parse(kd, yaml, set, o, &d);
-	t_print_diag(&d);
+	kh_print_diag(&d);
 	diag_free(&d);
 	return ASSERT_EQ(err, 0);
 }
@@ -264,25 +267,25 @@ static char *t_emit(const struct model_set *set, const struct model_obj *o,
 	return buf;
 }
 
-/* "spec:\n" + @body, malloc'ed. */
-static char *t_spec(const char *body)
+/* The spec of @o renders (as t_emit()) to @want. */
+static bool t_emit_is(const struct model_set *set, const struct model_obj *o,
+		      bool json, const char *want)
 {
-	char *s = malloc(strlen(body) + 8);
+	char *text = t_emit(set, o, json);
+	bool ok = ASSERT_TRUE(text) && ASSERT_STREQ(text, want);
 
-	if (s) {
-		strcpy(s, "spec:\n");
-		strcat(s, body);
-	}
-	return s;
+	if (!ok && text)
+		fprintf(stderr, "  emitted:\n%s\n", text);
+	free(text);
+	return ok;
 }
 
 /*
  * @yaml parses for @kd; its YAML reads back to the same records, and that
- * YAML's own YAML is the same text.  *@text gets the first emitted YAML
- * (caller frees) when @text is not NULL.
+ * YAML's own YAML is the same text.  Returns that text (the caller frees
+ * it), or NULL.
  */
-static bool t_round_trip(const struct kind_desc *kd, const char *yaml,
-			 char **text)
+static char *t_round_trip(const struct kind_desc *kd, const char *yaml)
 {
 	struct model_set set;
 	struct model_obj a, b;
@@ -293,25 +296,37 @@ static bool t_round_trip(const struct kind_desc *kd, const char *yaml,
 	memset(&b, 0, sizeof(b));
 	ok = t_ok(kd, yaml, &set, &a);
 	y1 = ok ? t_emit(&set, &a, false) : NULL;
-	doc = y1 ? t_spec(y1) : NULL;
+	if (y1 && asprintf(&doc, "spec:\n%s", y1) < 0)
+		doc = NULL;
 	ok = ok && ASSERT_TRUE(doc) && t_ok(kd, doc, &set, &b) &&
 	     ASSERT_EQ(a.pol.n, b.pol.n) &&
-	     ASSERT_MEMEQ(a.pol.recs, b.pol.recs,
-			  a.pol.n * kd->val_size);
+	     ASSERT_MEMEQ(a.pol.recs, b.pol.recs, a.pol.n * kd->val_size);
 	y2 = ok ? t_emit(&set, &b, false) : NULL;
 	ok = ok && ASSERT_TRUE(y2) && ASSERT_STREQ(y1, y2);
 	if (!ok && y1)
 		fprintf(stderr, "  emitted:\n%s", y1);
-	if (ok && text) {
-		*text = y1;
+	if (!ok) {
+		free(y1);
 		y1 = NULL;
 	}
-	free(y1);
 	free(y2);
 	free(doc);
 	t_pol_free(&a);
 	t_pol_free(&b);
 	model_set_free(&set);
+	return y1;
+}
+
+/* The same, and that text is @want. */
+static bool t_round_trip_is(const struct kind_desc *kd, const char *yaml,
+			    const char *want)
+{
+	char *text = t_round_trip(kd, yaml);
+	bool ok = text && ASSERT_STREQ(text, want);
+
+	if (!ok && text)
+		fprintf(stderr, "  emitted:\n%s", text);
+	free(text);
 	return ok;
 }
 
@@ -637,14 +652,8 @@ static bool test_emit_yaml(void)
 		"    - targetRef:\n"
 		"        kind: Mesh\n"
 		"      default: {}\n";
-	char *text = NULL;
-	bool ok;
 
-	ok = t_round_trip(&t_kind, t_full, &text) && ASSERT_STREQ(text, want);
-	if (!ok && text)
-		fprintf(stderr, "%s", text);
-	free(text);
-	return ok;
+	return t_round_trip_is(&t_kind, t_full, want);
 }
 
 static bool test_emit_json(void)
@@ -671,14 +680,10 @@ static bool test_emit_json(void)
 		"\"default\": {}}]}";
 	struct model_set set;
 	struct model_obj o;
-	char *text = NULL;
 	bool ok;
 
 	model_set_init(&set);
-	ok = t_ok(&t_kind, t_full, &set, &o) &&
-	     ASSERT_TRUE(text = t_emit(&set, &o, true)) &&
-	     ASSERT_STREQ(text, want);
-	free(text);
+	ok = t_ok(&t_kind, t_full, &set, &o) && t_emit_is(&set, &o, true, want);
 	t_pol_free(&o);
 	model_set_free(&set);
 	return ok;
@@ -713,19 +718,18 @@ static bool test_json_escape(void)
 /* A string that needs quotes and escapes reads back the same. */
 static bool test_emit_quoting(void)
 {
-	char *text = NULL;
-	bool ok;
+	char *text = t_round_trip(&t_kind,
+				  "spec:\n  to:\n"
+				  "    - targetRef: {kind: Mesh}\n"
+				  "      default:\n"
+				  "        path: \"/a: b\\\"#\\t\"\n"
+				  "        names: [\"true\", \"12\", \"y\"]\n");
+	bool ok = text &&
+		  ASSERT_TRUE(strstr(text, "path: \"/a: b\\\"#\\x09\"\n")) &&
+		  ASSERT_TRUE(strstr(text, "- \"true\"\n")) &&
+		  ASSERT_TRUE(strstr(text, "- \"12\"\n")) &&
+		  ASSERT_TRUE(strstr(text, "- \"y\"\n"));
 
-	ok = t_round_trip(&t_kind,
-			  "spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
-			  "      default:\n"
-			  "        path: \"/a: b\\\"#\\t\"\n"
-			  "        names: [\"true\", \"12\", \"y\"]\n",
-			  &text) &&
-	     ASSERT_TRUE(strstr(text, "path: \"/a: b\\\"#\\x09\"\n")) &&
-	     ASSERT_TRUE(strstr(text, "- \"true\"\n")) &&
-	     ASSERT_TRUE(strstr(text, "- \"12\"\n")) &&
-	     ASSERT_TRUE(strstr(text, "- \"y\"\n"));
 	free(text);
 	return ok;
 }
@@ -733,66 +737,57 @@ static bool test_emit_quoting(void)
 /* Every form writes YAML that reads back to the same records. */
 static bool test_forms_round_trip(void)
 {
-	char *text = NULL;
-	bool ok;
+	static const struct {
+		const struct kind_desc *kd;
+		const char *yaml, *want;
+	} forms[] = {
+		{ &t_route,
+		  "spec:\n  targetRef: {kind: Workload, name: w-1}\n"
+		  "  to:\n"
+		  "    - targetRef: {kind: MeshService, name: a}\n"
+		  "      rules:\n"
+		  "        - {port: 1, sub: {active: true}}\n"
+		  "        - {}\n"
+		  "    - targetRef: {kind: Mesh}\n"
+		  "      rules: [{names: [x]}]\n",
+		  "  targetRef:\n"
+		  "    kind: Dataplane\n"
+		  "    name: w-1\n"
+		  "  to:\n"
+		  "    - targetRef:\n"
+		  "        kind: MeshService\n"
+		  "        name: a\n"
+		  "      rules:\n"
+		  "        - port: 1\n"
+		  "          sub:\n"
+		  "            active: true\n"
+		  "        - {}\n"
+		  "    - targetRef:\n"
+		  "        kind: Mesh\n"
+		  "      rules:\n"
+		  "        - names:\n"
+		  "            - x\n" },
+		{ &t_default, "spec:\n  default: {port: 9}\n",
+		  "  targetRef:\n    kind: Mesh\n  default:\n    port: 9\n" },
+		{ &t_sources,
+		  "spec:\n  sources: [{match: {a: b}}, {match: {c: d}}]\n"
+		  "  destinations: [{match: {e: f}}]\n"
+		  "  conf: {port: 9}\n",
+		  "  sources:\n"
+		  "    - match:\n        a: b\n"
+		  "    - match:\n        c: d\n"
+		  "  destinations:\n"
+		  "    - match:\n        e: f\n"
+		  "  conf:\n    port: 9\n" },
+		{ &t_selectors,
+		  "spec:\n  selectors: [{match: {a: b}}]\n  conf: {}\n",
+		  "  selectors:\n    - match:\n        a: b\n  conf: {}\n" },
+	};
+	bool ok = true;
 
-	ok = t_round_trip(&t_route,
-			  "spec:\n  targetRef: {kind: Workload, name: w-1}\n"
-			  "  to:\n"
-			  "    - targetRef: {kind: MeshService, name: a}\n"
-			  "      rules:\n"
-			  "        - {port: 1, sub: {active: true}}\n"
-			  "        - {}\n"
-			  "    - targetRef: {kind: Mesh}\n"
-			  "      rules: [{names: [x]}]\n",
-			  &text) &&
-	     ASSERT_STREQ(text,
-			  "  targetRef:\n"
-			  "    kind: Dataplane\n"
-			  "    name: w-1\n"
-			  "  to:\n"
-			  "    - targetRef:\n"
-			  "        kind: MeshService\n"
-			  "        name: a\n"
-			  "      rules:\n"
-			  "        - port: 1\n"
-			  "          sub:\n"
-			  "            active: true\n"
-			  "        - {}\n"
-			  "    - targetRef:\n"
-			  "        kind: Mesh\n"
-			  "      rules:\n"
-			  "        - names:\n"
-			  "            - x\n");
-	free(text);
-	text = NULL;
-	ok = ok &&
-	     t_round_trip(&t_default, "spec:\n  default: {port: 9}\n", &text) &&
-	     ASSERT_STREQ(text, "  targetRef:\n    kind: Mesh\n"
-				"  default:\n    port: 9\n");
-	free(text);
-	text = NULL;
-	ok = ok &&
-	     t_round_trip(&t_sources,
-			  "spec:\n  sources: [{match: {a: b}}, {match: {c: d}}]\n"
-			  "  destinations: [{match: {e: f}}]\n"
-			  "  conf: {port: 9}\n",
-			  &text) &&
-	     ASSERT_STREQ(text, "  sources:\n"
-				"    - match:\n        a: b\n"
-				"    - match:\n        c: d\n"
-				"  destinations:\n"
-				"    - match:\n        e: f\n"
-				"  conf:\n    port: 9\n");
-	free(text);
-	text = NULL;
-	ok = ok && t_round_trip(&t_selectors,
-				"spec:\n  selectors: [{match: {a: b}}]\n"
-				"  conf: {}\n",
-				&text) &&
-	     ASSERT_STREQ(text, "  selectors:\n    - match:\n        a: b\n"
-				"  conf: {}\n");
-	free(text);
+	for (size_t i = 0; i < KH_NCASES(forms); i++)
+		if (!t_round_trip_is(forms[i].kd, forms[i].yaml, forms[i].want))
+			ok = false;
 	return ok;
 }
 
@@ -843,10 +838,7 @@ static bool test_forms_records(void)
 /* ---- MeshTimeout through the whole document path ----------------------- */
 
 static const char mt_doc[] =
-	"apiVersion: kuma.io/v1alpha1\n"
-	"kind: MeshTimeout\n"
-	"metadata: {name: t1}\n"
-	"spec:\n"
+	KH_DOC("MeshTimeout", "t1")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
@@ -859,48 +851,43 @@ static const char mt_doc[] =
 	"    - targetRef: {kind: Mesh}\n"
 	"      default: {idleTimeout: 90s}\n";
 
-static int mt_parse(const char *yaml, struct model_set *set, struct diag *d)
-{
-	return doc_parse_buffer(set, "t.yaml", yaml, strlen(yaml), d);
-}
+/* mt_doc's spec as render_spec() writes it, after a header of its own, so
+ * that the whole reads back as the same policy. */
+#define MT_HEAD                                                               \
+	"apiVersion: meshforge.io/v1alpha1\nkind: MeshTimeout\n"              \
+	"metadata:\n  name: t1\nspec:\n"
+
+static const char mt_again[] =
+	MT_HEAD
+	"  targetRef:\n"
+	"    kind: Mesh\n"
+	"  to:\n"
+	"    - targetRef:\n"
+	"        kind: MeshService\n"
+	"        name: web\n"
+	"      default:\n"
+	"        connectionTimeout: 2s\n"
+	"        idleTimeout: 1h\n"
+	"        http:\n"
+	"          requestTimeout: 15s\n"
+	"          streamIdleTimeout: 30m\n"
+	"          maxStreamDuration: 1500ms\n"
+	"  from:\n"
+	"    - targetRef:\n"
+	"        kind: Mesh\n"
+	"      default:\n"
+	"        idleTimeout: 90s\n";
 
 static bool test_mesh_timeout_round_trip(void)
 {
-	static const char want[] =
-		"  targetRef:\n"
-		"    kind: Mesh\n"
-		"  to:\n"
-		"    - targetRef:\n"
-		"        kind: MeshService\n"
-		"        name: web\n"
-		"      default:\n"
-		"        connectionTimeout: 2s\n"
-		"        idleTimeout: 1h\n"
-		"        http:\n"
-		"          requestTimeout: 15s\n"
-		"          streamIdleTimeout: 30m\n"
-		"          maxStreamDuration: 1500ms\n"
-		"  from:\n"
-		"    - targetRef:\n"
-		"        kind: Mesh\n"
-		"      default:\n"
-		"        idleTimeout: 90s\n";
+	const char *spec = mt_again + strlen(MT_HEAD);
+	const struct mf_timeout *r, *back = NULL;
 	struct model_set a, b;
-	struct diag d;
-	char *y1 = NULL, *y2 = NULL, *doc = NULL;
-	const struct mf_timeout *r;
 	bool ok;
 
-	model_set_init(&a);
 	model_set_init(&b);
-	diag_init(&d);
-	ok = ASSERT_EQ(mt_parse(mt_doc, &a, &d), 0) && ASSERT_EQ(a.n, 1) &&
-	     ASSERT_EQ(a.objs[0].pol.n, 2);
-	t_print_diag(&d);
-	if (!ok)
-		goto out;
-	r = (const struct mf_timeout *)a.objs[0].pol.recs;
-	ok = ASSERT_EQ(r[0].conf.connection_timeout, 2000) &&
+	r = kh_policy(mt_doc, &a, &kind_mesh_timeout, 2);
+	ok = r && ASSERT_EQ(r[0].conf.connection_timeout, 2000) &&
 	     ASSERT_EQ(r[0].conf.idle_timeout, 3600000) &&
 	     ASSERT_EQ(r[0].conf.http.request_timeout, 15000) &&
 	     ASSERT_EQ(r[0].conf.http.stream_idle_timeout, 1800000) &&
@@ -909,29 +896,13 @@ static bool test_mesh_timeout_round_trip(void)
 	     ASSERT_EQ(r[0].conf.present, 7) &&
 	     ASSERT_EQ(r[1].hdr.section, MF_SEC_FROM) &&
 	     ASSERT_EQ(r[1].conf.present, 2) &&
-	     ASSERT_EQ(r[1].conf.idle_timeout, 90000);
-	ok = ok && ASSERT_TRUE(y1 = t_emit(&a, &a.objs[0], false)) &&
-	     ASSERT_STREQ(y1, want);
-	if (!ok)
-		goto out;
-	doc = malloc(strlen(y1) + 128);
-	if (!ASSERT_TRUE(doc))
-		goto out;
-	sprintf(doc, "apiVersion: meshforge.io/v1alpha1\nkind: MeshTimeout\n"
-		     "metadata:\n  name: t1\nspec:\n%s", y1);
-	ok = ASSERT_EQ(mt_parse(doc, &b, &d), 0) && ASSERT_EQ(b.n, 1) &&
-	     ASSERT_EQ(b.objs[0].pol.n, 2) &&
-	     ASSERT_MEMEQ(b.objs[0].pol.recs, a.objs[0].pol.recs,
-			  2 * sizeof(struct mf_timeout)) &&
+	     ASSERT_EQ(r[1].conf.idle_timeout, 90000) &&
+	     t_emit_is(&a, &a.objs[0], false, spec);
+	if (ok)
+		back = kh_policy(mt_again, &b, &kind_mesh_timeout, 2);
+	ok = back && ASSERT_MEMEQ(back, r, 2 * sizeof(*r)) &&
 	     ASSERT_TRUE(model_obj_equal(&a.objs[0], &b.objs[0])) &&
-	     ASSERT_TRUE(y2 = t_emit(&b, &b.objs[0], false)) &&
-	     ASSERT_STREQ(y1, y2);
-	t_print_diag(&d);
-out:
-	free(y1);
-	free(y2);
-	free(doc);
-	diag_free(&d);
+	     t_emit_is(&b, &b.objs[0], false, spec);
 	model_set_free(&a);
 	model_set_free(&b);
 	return ok;
@@ -940,86 +911,53 @@ out:
 static bool test_mesh_timeout_json(void)
 {
 	struct model_set a;
-	struct diag d;
-	char *j = NULL;
 	bool ok;
 
-	model_set_init(&a);
-	diag_init(&d);
-	ok = ASSERT_EQ(mt_parse(mt_doc, &a, &d), 0) &&
-	     ASSERT_TRUE(j = t_emit(&a, &a.objs[0], true)) &&
-	     ASSERT_STREQ(j,
-			  "{\"targetRef\": {\"kind\": \"Mesh\"}, \"to\": ["
-			  "{\"targetRef\": {\"kind\": \"MeshService\", "
-			  "\"name\": \"web\"}, \"default\": "
-			  "{\"connectionTimeout\": \"2s\", "
-			  "\"idleTimeout\": \"1h\", \"http\": "
-			  "{\"requestTimeout\": \"15s\", "
-			  "\"streamIdleTimeout\": \"30m\", "
-			  "\"maxStreamDuration\": \"1500ms\"}}}], "
-			  "\"from\": [{\"targetRef\": {\"kind\": \"Mesh\"}, "
-			  "\"default\": {\"idleTimeout\": \"90s\"}}]}");
-	free(j);
-	diag_free(&d);
+	ok = kh_policy(mt_doc, &a, &kind_mesh_timeout, 2) &&
+	     t_emit_is(&a, &a.objs[0], true,
+		       "{\"targetRef\": {\"kind\": \"Mesh\"}, \"to\": ["
+		       "{\"targetRef\": {\"kind\": \"MeshService\", "
+		       "\"name\": \"web\"}, \"default\": "
+		       "{\"connectionTimeout\": \"2s\", "
+		       "\"idleTimeout\": \"1h\", \"http\": "
+		       "{\"requestTimeout\": \"15s\", "
+		       "\"streamIdleTimeout\": \"30m\", "
+		       "\"maxStreamDuration\": \"1500ms\"}}}], "
+		       "\"from\": [{\"targetRef\": {\"kind\": \"Mesh\"}, "
+		       "\"default\": {\"idleTimeout\": \"90s\"}}]}");
 	model_set_free(&a);
 	return ok;
 }
 
 static bool test_mesh_timeout_errors(void)
 {
-	struct model_set s;
-	struct diag d;
-	bool ok;
-
-	model_set_init(&s);
-	diag_init(&d);
-	ok = ASSERT_EQ(mt_parse("apiVersion: kuma.io/v1alpha1\n"
-				"kind: MeshTimeout\n"
-				"metadata: {name: t1}\n"
-				"spec:\n"
-				"  to:\n"
-				"    - targetRef: {kind: Mesh}\n"
-				"      default: {connectionTimeout: 10}\n",
-				&s, &d),
-		       -EINVAL) &&
-	     ASSERT_EQ(diag_count(&d), 1) &&
-	     ASSERT_STREQ(d.msgs[0],
-			  "t.yaml:7:36: spec.to[0].default.connectionTimeout: "
-			  "must be a duration such as 10s, 1m30s or 250ms") &&
-	     ASSERT_EQ(s.n, 0);
-	if (!ok)
-		t_print_diag(&d);
-	diag_free(&d);
-	model_set_free(&s);
-	return ok;
+	return t_expect(&kind_mesh_timeout,
+			KH_DOC("MeshTimeout", "t1")
+			"  to:\n"
+			"    - targetRef: {kind: Mesh}\n"
+			"      default: {connectionTimeout: 10}\n",
+			"t.yaml:7:36: spec.to[0].default.connectionTimeout: "
+			"must be a duration such as 10s, 1m30s or 250ms");
 }
 
 /* Workload tags go through pdoc_tags (doc.c). */
 static bool test_workload_tags(void)
 {
+	static const char *const tags[] = { "version", "v1", "zone", "b" };
 	struct model_set s;
-	struct diag d;
-	const struct mf_tagset *ts;
 	bool ok;
 
-	model_set_init(&s);
-	diag_init(&d);
-	ok = ASSERT_EQ(mt_parse("apiVersion: meshforge.io/v1alpha1\n"
-				"kind: Workload\n"
-				"metadata: {name: w1}\n"
-				"spec: {node: n1, ip: 10.0.0.1, port: 80,\n"
-				"       service: web,\n"
-				"       identity: \"spiffe://m/web\",\n"
-				"       tags: {zone: b, version: v1}}\n",
-				&s, &d),
-		       0) &&
+	ok = kh_parse_ok("apiVersion: meshforge.io/v1alpha1\n"
+			 "kind: Workload\n"
+			 "metadata: {name: w1}\n"
+			 "spec: {node: n1, ip: 10.0.0.1, port: 80,\n"
+			 "       service: web,\n"
+			 "       identity: \"spiffe://m/web\",\n"
+			 "       tags: {zone: b, version: v1}}\n",
+			 &s) &&
 	     ASSERT_EQ(s.n, 1) &&
-	     ASSERT_TRUE(ts = model_tags_get(&s, ((const struct core_workload *)
-						  model_spec(&s.objs[0]))->tags)) &&
-	     ASSERT_EQ(ts->n, 2) && ASSERT_STREQ(ts->tags[0].key, "version") &&
-	     ASSERT_STREQ(ts->tags[1].value, "b");
-	t_print_diag(&d);
-	diag_free(&d);
+	     kh_tags_are(&s, ((const struct core_workload *)
+			      model_spec(&s.objs[0]))->tags, tags, 2);
 	model_set_free(&s);
 	return ok;
 }
