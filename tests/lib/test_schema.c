@@ -227,6 +227,36 @@ static bool t_expect(const struct kind_desc *kd, const char *yaml,
 	return ok;
 }
 
+struct t_bad {
+	const char *yaml;
+	const char *want;		/* the one message it gives */
+	const struct kind_desc *kd;
+};
+
+/* Every case of @cases fails with its message.  All are run, so one run
+ * shows every mismatch. */
+static bool t_expect_all(const struct t_bad *cases, size_t n)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++)
+		if (!t_expect(cases[i].kd, cases[i].yaml, cases[i].want)) {
+			fprintf(stderr, "  in case %zu\n", i);
+			ok = false;
+		}
+	return ok;
+}
+
+/* Defines test @fn: each struct t_bad of the arguments fails with its
+ * one message. */
+#define T_TEST_BAD(fn, ...)                                                   \
+	static bool fn(void)                                                  \
+	{                                                                     \
+		static const struct t_bad cases_[] = { __VA_ARGS__ };         \
+                                                                              \
+		return t_expect_all(cases_, KH_NCASES(cases_));               \
+	}
+
 /* @yaml parses for @kd into @o without any problem. */
 static bool t_ok(const struct kind_desc *kd, const char *yaml,
 		 struct model_set *set, struct model_obj *o)
@@ -964,261 +994,175 @@ static bool test_workload_tags(void)
 
 /* ---- problems ---------------------------------------------------------- */
 
-/* A document whose to[0].default is @conf (lines at 8 spaces, the first
- * on line 5). */
-#define T_CONF(conf)                                                          \
-	"spec:\n  to:\n    - targetRef: {kind: Mesh}\n      default:\n" conf
+/* A case of t_kind whose to[0].default is the one line @conf (line 5,
+ * from column 9): it fails at column @col with @msg, about a field of
+ * to[0].default. */
+#define T_DEF(conf, col, msg)                                                 \
+	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n      default:\n"     \
+	  "        " conf "\n",                                               \
+	  "s.yaml:5:" #col ": spec.to[0].default." msg, &t_kind }
 
-#define P "s.yaml:5:"
+#define T_NOT_DURATION "must be a duration such as 10s, 1m30s or 250ms"
+#define T_NOT_PERCENT "must be a percentage 0..100 with at most 3 decimals"
 
-static bool test_errors_fields(void)
-{
-	return t_expect(&t_kind, T_CONF("        bogus: 1\n"),
-			P "9: spec.to[0].default.bogus: unknown field") &&
-	       t_expect(&t_kind, T_CONF("        enabled: yes\n"),
-			P "18: spec.to[0].default.enabled: must be true or "
-			  "false") &&
-	       t_expect(&t_kind, T_CONF("        enabled: \"true\"\n"),
-			P "18: spec.to[0].default.enabled: must be true or "
-			  "false") &&
-	       t_expect(&t_kind, T_CONF("        port: 0\n"),
-			P "15: spec.to[0].default.port: must be 1..65535") &&
-	       t_expect(&t_kind, T_CONF("        port: \"80\"\n"),
-			P "15: spec.to[0].default.port: must be an integer "
-			  "1..65535") &&
-	       t_expect(&t_kind, T_CONF("        port: {a: 1}\n"),
-			P "15: spec.to[0].default.port: must be an integer "
-			  "1..65535") &&
-	       t_expect(&t_kind, T_CONF("        big: 18446744073709551616\n"),
-			P "14: spec.to[0].default.big: must be "
-			  "0..18446744073709551615") &&
-	       t_expect(&t_kind, T_CONF("        sub: {limit: 4294967296, "
-					"active: true}\n"),
-			P "22: spec.to[0].default.sub.limit: must be "
-			  "0..4294967295") &&
-	       t_expect(&t_kind, T_CONF("        timeout: 10\n"),
-			P "18: spec.to[0].default.timeout: must be a duration "
-			  "such as 10s, 1m30s or 250ms") &&
-	       t_expect(&t_kind, T_CONF("        timeout: [1s]\n"),
-			P "18: spec.to[0].default.timeout: must be a duration "
-			  "such as 10s, 1m30s or 250ms") &&
-	       t_expect(&t_kind, T_CONF("        timeout: 2h\n"),
-			P "18: spec.to[0].default.timeout: must be 1s..1h") &&
-	       t_expect(&t_kind, T_CONF("        timeout: 999ms\n"),
-			P "18: spec.to[0].default.timeout: must be 1s..1h") &&
-	       t_expect(&t_kind, T_CONF("        idle: 5000000h\n"),
-			P "15: spec.to[0].default.idle: must be "
-			  "0s..4294967295ms") &&
-	       t_expect(&t_kind, T_CONF("        percent: 100.5\n"),
-			P "18: spec.to[0].default.percent: must be a "
-			  "percentage 0..100 with at most 3 decimals") &&
-	       t_expect(&t_kind, T_CONF("        percent: \"1.2345\"\n"),
-			P "18: spec.to[0].default.percent: must be a "
-			  "percentage 0..100 with at most 3 decimals") &&
-	       t_expect(&t_kind, T_CONF("        factor: 0.5\n"),
-			P "17: spec.to[0].default.factor: must be 1..10") &&
-	       t_expect(&t_kind, T_CONF("        factor: abc\n"),
-			P "17: spec.to[0].default.factor: must be a number "
-			  "such as 1.9 (at most 3 decimals)") &&
-	       t_expect(&t_kind, T_CONF("        rate: 5MB\n"),
-			P "15: spec.to[0].default.rate: must be a bandwidth "
-			  "such as 800bps, 10kbps, 5Mbps or 1Gbps") &&
-	       t_expect(&t_kind, T_CONF("        mode: Medium\n"),
-			P "15: spec.to[0].default.mode: must be Fast or Slow") &&
-	       t_expect(&t_kind, T_CONF("        retryOn: [reset, bogus]\n"),
-			P "26: spec.to[0].default.retryOn[1]: must be 5xx, "
-			  "reset or connect-failure") &&
-	       t_expect(&t_kind, T_CONF("        retryOn: reset\n"),
-			P "18: spec.to[0].default.retryOn: must be a list of "
-			  "5xx, reset or connect-failure, not a scalar") &&
-	       t_expect(&t_kind, T_CONF("        path: api\n"),
-			P "15: spec.to[0].default.path: must start with /") &&
-	       t_expect(&t_kind, T_CONF("        path: \"\"\n"),
-			P "15: spec.to[0].default.path: must not be empty") &&
-	       t_expect(&t_kind, T_CONF("        path: /0123456789abcde\n"),
-			P "15: spec.to[0].default.path: must be at most 15 "
-			  "characters");
-}
+T_TEST_BAD(test_errors_fields,
+	T_DEF("bogus: 1", 9, "bogus: unknown field"),
+	T_DEF("enabled: yes", 18, "enabled: must be true or false"),
+	T_DEF("enabled: \"true\"", 18, "enabled: must be true or false"),
+	T_DEF("port: 0", 15, "port: must be 1..65535"),
+	T_DEF("port: \"80\"", 15, "port: must be an integer 1..65535"),
+	T_DEF("port: {a: 1}", 15, "port: must be an integer 1..65535"),
+	T_DEF("big: 18446744073709551616", 14,
+	      "big: must be 0..18446744073709551615"),
+	T_DEF("sub: {limit: 4294967296, active: true}", 22,
+	      "sub.limit: must be 0..4294967295"),
+	T_DEF("timeout: 10", 18, "timeout: " T_NOT_DURATION),
+	T_DEF("timeout: [1s]", 18, "timeout: " T_NOT_DURATION),
+	T_DEF("timeout: 2h", 18, "timeout: must be 1s..1h"),
+	T_DEF("timeout: 999ms", 18, "timeout: must be 1s..1h"),
+	T_DEF("idle: 5000000h", 15, "idle: must be 0s..4294967295ms"),
+	T_DEF("percent: 100.5", 18, "percent: " T_NOT_PERCENT),
+	T_DEF("percent: \"1.2345\"", 18, "percent: " T_NOT_PERCENT),
+	T_DEF("factor: 0.5", 17, "factor: must be 1..10"),
+	T_DEF("factor: abc", 17,
+	      "factor: must be a number such as 1.9 (at most 3 decimals)"),
+	T_DEF("rate: 5MB", 15,
+	      "rate: must be a bandwidth such as 800bps, 10kbps, "
+	      "5Mbps or 1Gbps"),
+	T_DEF("mode: Medium", 15, "mode: must be Fast or Slow"),
+	T_DEF("retryOn: [reset, bogus]", 26,
+	      "retryOn[1]: must be 5xx, reset or connect-failure"),
+	T_DEF("retryOn: reset", 18,
+	      "retryOn: must be a list of 5xx, reset or "
+	      "connect-failure, not a scalar"),
+	T_DEF("path: api", 15, "path: must start with /"),
+	T_DEF("path: \"\"", 15, "path: must not be empty"),
+	T_DEF("path: /0123456789abcde", 15,
+	      "path: must be at most 15 characters"),
+)
 
-static bool test_errors_structure(void)
-{
-	return t_expect(&t_kind, T_CONF("        sub: {limit: 3}\n"),
-			P "14: spec.to[0].default.sub: limit requires active") &&
-	       t_expect(&t_kind, T_CONF("        sub: [1]\n"),
-			P "14: spec.to[0].default.sub: must be a mapping, not "
-			  "a list") &&
-	       t_expect(&t_kind, T_CONF("        sub: {active: true, x: 1}\n"),
-			P "29: spec.to[0].default.sub.x: unknown field") &&
-	       t_expect(&t_kind, T_CONF("        names: [a, b, c, d]\n"),
-			P "16: spec.to[0].default.names: must have at most 3 "
-			  "entries") &&
-	       t_expect(&t_kind, T_CONF("        names: a\n"),
-			P "16: spec.to[0].default.names: must be a list, not "
-			  "a scalar") &&
-	       t_expect(&t_kind, T_CONF("        names: [a, toolongname]\n"),
-			P "20: spec.to[0].default.names[1]: must be at most 7 "
-			  "characters") &&
-	       t_expect(&t_kind, T_CONF("        backends: [{weight: 1}]\n"),
-			P "20: spec.to[0].default.backends[0].kind: is "
-			  "required") &&
-	       t_expect(&t_kind,
-			T_CONF("        backends: [{kind: MeshService, name: a, "
-			       "weight: 0}]\n"),
-			P "57: spec.to[0].default.backends[0].weight: must be "
-			  "1..100") &&
-	       t_expect(&t_kind,
-			T_CONF("        backends: [{kind: MeshService, name: a, "
-			       "x: 0}]\n"),
-			P "49: spec.to[0].default.backends[0].x: unknown "
-			  "field") &&
-	       t_expect(&t_kind, T_CONF("        match: {\"bad key!\": v}\n"),
-			P "17: spec.to[0].default.match.bad key!: tag keys "
-			  "must be 1..63 characters of A-Z, a-z, 0-9, '.', "
-			  "'_', '/' and '-'") &&
-	       t_expect(&t_kind, T_CONF("        match: {a: \"b c\"}\n"),
-			P "20: spec.to[0].default.match.a: tag values must be "
-			  "\"*\" or 1..63 characters of A-Z, a-z, 0-9, '.', "
-			  "'_', '/', ':' and '-'") &&
-	       t_expect(&t_kind, T_CONF("        match: {}\n"),
-			P "16: spec.to[0].default.match: must have 1..8 "
-			  "tags") &&
-	       t_expect(&t_kind, T_CONF("        match: {a: b, a: c}\n"),
-			P "23: spec.to[0].default.match.a: duplicate key "
-			  "(first at line 5)") &&
-	       t_expect(&t_kind, T_CONF("        match: [a]\n"),
-			P "16: spec.to[0].default.match: must be a mapping of "
-			  "tags, not a list");
-}
+T_TEST_BAD(test_errors_structure,
+	T_DEF("sub: {limit: 3}", 14, "sub: limit requires active"),
+	T_DEF("sub: [1]", 14, "sub: must be a mapping, not a list"),
+	T_DEF("sub: {active: true, x: 1}", 29, "sub.x: unknown field"),
+	T_DEF("names: [a, b, c, d]", 16, "names: must have at most 3 entries"),
+	T_DEF("names: a", 16, "names: must be a list, not a scalar"),
+	T_DEF("names: [a, toolongname]", 20,
+	      "names[1]: must be at most 7 characters"),
+	T_DEF("backends: [{weight: 1}]", 20, "backends[0].kind: is required"),
+	T_DEF("backends: [{kind: MeshService, name: a, weight: 0}]", 57,
+	      "backends[0].weight: must be 1..100"),
+	T_DEF("backends: [{kind: MeshService, name: a, x: 0}]", 49,
+	      "backends[0].x: unknown field"),
+	T_DEF("match: {\"bad key!\": v}", 17,
+	      "match.bad key!: tag keys must be 1..63 characters of "
+	      "A-Z, a-z, 0-9, '.', '_', '/' and '-'"),
+	T_DEF("match: {a: \"b c\"}", 20,
+	      "match.a: tag values must be \"*\" or 1..63 characters "
+	      "of A-Z, a-z, 0-9, '.', '_', '/', ':' and '-'"),
+	T_DEF("match: {}", 16, "match: must have 1..8 tags"),
+	T_DEF("match: {a: b, a: c}", 23,
+	      "match.a: duplicate key (first at line 5)"),
+	T_DEF("match: [a]", 16, "match: must be a mapping of tags, not a list"),
+)
 
-static bool test_errors_refs(void)
-{
-	return t_expect(&t_kind, T_CONF("        peer: {kind: Mesh}\n"),
-			P "22: spec.to[0].default.peer.kind: must be "
-			  "MeshSubset or MeshService") &&
-	       t_expect(&t_kind, T_CONF("        peer: {kind: Service}\n"),
-			P "22: spec.to[0].default.peer.kind: must be "
-			  "MeshSubset or MeshService") &&
-	       t_expect(&t_kind, T_CONF("        peer: {name: a}\n"),
-			P "15: spec.to[0].default.peer.kind: is required") &&
-	       t_expect(&t_kind, T_CONF("        peer: {kind: MeshService}\n"),
-			P "15: spec.to[0].default.peer.name: is required for "
-			  "kind MeshService") &&
-	       t_expect(&t_kind,
-			T_CONF("        peer: {kind: MeshService, name: Web}\n"),
-			P "41: spec.to[0].default.peer.name: " DOC_NAME_RULE) &&
-	       t_expect(&t_kind,
-			T_CONF("        peer: {kind: MeshSubset, name: a, "
-			       "tags: {a: b}}\n"),
-			P "40: spec.to[0].default.peer.name: must not be set "
-			  "for kind MeshSubset") &&
-	       t_expect(&t_kind, T_CONF("        peer: {kind: MeshSubset}\n"),
-			P "15: spec.to[0].default.peer.tags: is required for "
-			  "kind MeshSubset") &&
-	       t_expect(&t_kind,
-			T_CONF("        peer: {kind: MeshService, name: a, "
-			       "tags: {a: b}}\n"),
-			P "50: spec.to[0].default.peer.tags: must not be set "
-			  "for kind MeshService") &&
-	       t_expect(&t_kind,
-			T_CONF("        peer: {kind: MeshService, name: a, "
-			       "port: 1}\n"),
-			P "44: spec.to[0].default.peer.port: unknown field") &&
-	       t_expect(&t_kind,
-			"spec:\n  targetRef: {kind: MeshGateway, name: g}\n"
-			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
-			"s.yaml:2:21: spec.targetRef.kind: must be Mesh, "
-			"MeshSubset, MeshService or Dataplane") &&
-	       t_expect(&t_kind,
-			"spec:\n  targetRef: {kind: Workload}\n"
-			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
-			"s.yaml:2:14: spec.targetRef.name: is required for "
-			"kind Dataplane") &&
-	       t_expect(&t_kind,
-			"spec:\n  to:\n"
-			"    - targetRef: {kind: MeshSubset, tags: {a: b}}\n"
-			"      default: {}\n",
-			"s.yaml:3:25: spec.to[0].targetRef.kind: must be Mesh "
-			"or MeshService") &&
-	       t_expect(&t_kind,
-			"spec:\n  from:\n"
-			"    - targetRef: {kind: MeshService, name: a}\n"
-			"      default: {}\n",
-			"s.yaml:3:25: spec.from[0].targetRef.kind: must be "
-			"Mesh");
-}
+T_TEST_BAD(test_errors_refs,
+	T_DEF("peer: {kind: Mesh}", 22,
+	      "peer.kind: must be MeshSubset or MeshService"),
+	T_DEF("peer: {kind: Service}", 22,
+	      "peer.kind: must be MeshSubset or MeshService"),
+	T_DEF("peer: {name: a}", 15, "peer.kind: is required"),
+	T_DEF("peer: {kind: MeshService}", 15,
+	      "peer.name: is required for kind MeshService"),
+	T_DEF("peer: {kind: MeshService, name: Web}", 41,
+	      "peer.name: " DOC_NAME_RULE),
+	T_DEF("peer: {kind: MeshSubset, name: a, tags: {a: b}}", 40,
+	      "peer.name: must not be set for kind MeshSubset"),
+	T_DEF("peer: {kind: MeshSubset}", 15,
+	      "peer.tags: is required for kind MeshSubset"),
+	T_DEF("peer: {kind: MeshService, name: a, tags: {a: b}}", 50,
+	      "peer.tags: must not be set for kind MeshService"),
+	T_DEF("peer: {kind: MeshService, name: a, port: 1}", 44,
+	      "peer.port: unknown field"),
+	{ "spec:\n  targetRef: {kind: MeshGateway, name: g}\n"
+	  "  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
+	  "s.yaml:2:21: spec.targetRef.kind: must be Mesh, MeshSubset, "
+	  "MeshService or Dataplane", &t_kind },
+	{ "spec:\n  targetRef: {kind: Workload}\n"
+	  "  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
+	  "s.yaml:2:14: spec.targetRef.name: is required for kind "
+	  "Dataplane", &t_kind },
+	{ "spec:\n  to:\n"
+	  "    - targetRef: {kind: MeshSubset, tags: {a: b}}\n"
+	  "      default: {}\n",
+	  "s.yaml:3:25: spec.to[0].targetRef.kind: must be Mesh or "
+	  "MeshService", &t_kind },
+	{ "spec:\n  from:\n"
+	  "    - targetRef: {kind: MeshService, name: a}\n"
+	  "      default: {}\n",
+	  "s.yaml:3:25: spec.from[0].targetRef.kind: must be Mesh", &t_kind },
+)
 
-static bool test_errors_spec(void)
-{
-	return t_expect(&t_kind, "spec: {}\n",
-			"s.yaml:1:7: spec: must have at least one of to, "
-			"from") &&
-	       t_expect(&t_kind, "spec: {to: [], from: []}\n",
-			"s.yaml:1:7: spec: must have at least one of to, "
-			"from") &&
-	       t_expect(&t_to_only, "spec: {}\n",
-			"s.yaml:1:7: spec: must have at least one to entry") &&
-	       t_expect(&t_kind, "spec: []\n",
-			"s.yaml:1:7: spec: must be a mapping, not a list") &&
-	       t_expect(&t_kind,
-			"spec:\n  bogus: 1\n"
-			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
-			"s.yaml:2:3: spec.bogus: unknown field") &&
-	       t_expect(&t_from_only,
-			"spec:\n  to: [{targetRef: {kind: Mesh}, default: {}}]\n"
-			"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
-			"s.yaml:2:7: spec.to: is not allowed in a TestKind "
-			"(it has only from)") &&
-	       t_expect(&t_kind, "spec:\n  to: {a: b}\n",
-			"s.yaml:2:7: spec.to: must be a list, not a mapping") &&
-	       t_expect(&t_kind, "spec:\n  to:\n    - default: {}\n",
-			"s.yaml:3:7: spec.to[0].targetRef: is required") &&
-	       t_expect(&t_kind, "spec:\n  to:\n    - targetRef: {kind: Mesh}\n",
-			"s.yaml:3:7: spec.to[0].default: is required") &&
-	       t_expect(&t_kind,
-			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
-			"      default: {}\n      rules: []\n",
-			"s.yaml:5:7: spec.to[0].rules: unknown field") &&
-	       t_expect(&t_route, "spec: {}\n",
-			"s.yaml:1:7: spec: must have at least one to entry") &&
-	       t_expect(&t_route, "spec: {to: []}\n",
-			"s.yaml:1:12: spec.to: must have at least one entry") &&
-	       t_expect(&t_route,
-			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
-			"      rules: []\n",
-			"s.yaml:4:14: spec.to[0].rules: must have at least one "
-			"entry") &&
-	       t_expect(&t_route,
-			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
-			"      rules: [{port: 0}]\n",
-			"s.yaml:4:22: spec.to[0].rules[0].port: must be "
-			"1..65535") &&
-	       t_expect(&t_route,
-			"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
-			"      rules: [{}]\n      default: {}\n",
-			"s.yaml:5:7: spec.to[0].default: unknown field") &&
-	       t_expect(&t_default, "spec: {targetRef: {kind: Mesh}}\n",
-			"s.yaml:1:7: spec.default: is required") &&
-	       t_expect(&t_sources,
-			"spec:\n  sources: [{match: {a: b}}]\n  conf: {}\n",
-			"s.yaml:2:3: spec.destinations: is required") &&
-	       t_expect(&t_sources,
-			"spec:\n  sources: []\n  destinations: [{match: {a: b}}]\n"
-			"  conf: {}\n",
-			"s.yaml:2:12: spec.sources: must have 1..4 entries") &&
-	       t_expect(&t_selectors,
-			"spec:\n  selectors: [{match: {a: b}}, {match: {a: b}},\n"
-			"    {match: {a: b}}, {match: {a: b}}, {match: {a: b}}]\n"
-			"  conf: {}\n",
-			"s.yaml:2:14: spec.selectors: must have 1..4 entries") &&
-	       t_expect(&t_selectors, "spec:\n  selectors: [{}]\n  conf: {}\n",
-			"s.yaml:2:15: spec.selectors[0].match: is required") &&
-	       t_expect(&t_selectors, "spec:\n  selectors: [{match: {a: b}}]\n",
-			"s.yaml:2:3: spec.conf: is required") &&
-	       t_expect(&t_selectors,
-			"spec:\n  targetRef: {kind: Mesh}\n"
-			"  selectors: [{match: {a: b}}]\n  conf: {}\n",
-			"s.yaml:2:3: spec.targetRef: unknown field");
-}
+/* The shape of spec in each form: sections, entries, required keys. */
+T_TEST_BAD(test_errors_spec,
+	{ "spec: {}\n",
+	  "s.yaml:1:7: spec: must have at least one of to, from", &t_kind },
+	{ "spec: {to: [], from: []}\n",
+	  "s.yaml:1:7: spec: must have at least one of to, from", &t_kind },
+	{ "spec: {}\n", "s.yaml:1:7: spec: must have at least one to entry",
+	  &t_to_only },
+	{ "spec: []\n", "s.yaml:1:7: spec: must be a mapping, not a list",
+	  &t_kind },
+	{ "spec:\n  bogus: 1\n"
+	  "  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
+	  "s.yaml:2:3: spec.bogus: unknown field", &t_kind },
+	{ "spec:\n  to: [{targetRef: {kind: Mesh}, default: {}}]\n"
+	  "  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
+	  "s.yaml:2:7: spec.to: is not allowed in a TestKind (it has only "
+	  "from)", &t_from_only },
+	{ "spec:\n  to: {a: b}\n",
+	  "s.yaml:2:7: spec.to: must be a list, not a mapping", &t_kind },
+	{ "spec:\n  to:\n    - default: {}\n",
+	  "s.yaml:3:7: spec.to[0].targetRef: is required", &t_kind },
+	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n",
+	  "s.yaml:3:7: spec.to[0].default: is required", &t_kind },
+	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+	  "      default: {}\n      rules: []\n",
+	  "s.yaml:5:7: spec.to[0].rules: unknown field", &t_kind },
+	{ "spec: {}\n", "s.yaml:1:7: spec: must have at least one to entry",
+	  &t_route },
+	{ "spec: {to: []}\n",
+	  "s.yaml:1:12: spec.to: must have at least one entry", &t_route },
+	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n      rules: []\n",
+	  "s.yaml:4:14: spec.to[0].rules: must have at least one entry",
+	  &t_route },
+	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+	  "      rules: [{port: 0}]\n",
+	  "s.yaml:4:22: spec.to[0].rules[0].port: must be 1..65535",
+	  &t_route },
+	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+	  "      rules: [{}]\n      default: {}\n",
+	  "s.yaml:5:7: spec.to[0].default: unknown field", &t_route },
+	{ "spec: {targetRef: {kind: Mesh}}\n",
+	  "s.yaml:1:7: spec.default: is required", &t_default },
+	{ "spec:\n  sources: [{match: {a: b}}]\n  conf: {}\n",
+	  "s.yaml:2:3: spec.destinations: is required", &t_sources },
+	{ "spec:\n  sources: []\n  destinations: [{match: {a: b}}]\n"
+	  "  conf: {}\n",
+	  "s.yaml:2:12: spec.sources: must have 1..4 entries", &t_sources },
+	{ "spec:\n  selectors: [{match: {a: b}}, {match: {a: b}},\n"
+	  "    {match: {a: b}}, {match: {a: b}}, {match: {a: b}}]\n"
+	  "  conf: {}\n",
+	  "s.yaml:2:14: spec.selectors: must have 1..4 entries",
+	  &t_selectors },
+	{ "spec:\n  selectors: [{}]\n  conf: {}\n",
+	  "s.yaml:2:15: spec.selectors[0].match: is required", &t_selectors },
+	{ "spec:\n  selectors: [{match: {a: b}}]\n",
+	  "s.yaml:2:3: spec.conf: is required", &t_selectors },
+	{ "spec:\n  targetRef: {kind: Mesh}\n"
+	  "  selectors: [{match: {a: b}}]\n  conf: {}\n",
+	  "s.yaml:2:3: spec.targetRef: unknown field", &t_selectors },
+)
 
 /* At most 1024 records per policy; 1024 itself is fine. */
 static bool test_errors_too_many(void)
