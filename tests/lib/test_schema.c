@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The schema engine: the text forms of durations, decimals and bandwidths;
- * YAML -> records (ctl/pdoc.c) with every class of problem giving its exact
- * "file:line:col: path: message"; records -> YAML (ctl/pemit.c) that reads
- * back to the same bytes; records -> JSON; Kuma's merge; the walk over tags
- * and refs; and the layout rules every kind's tables must keep.
+ * YAML -> records (lib/policy/pdoc.c) with every class of problem giving
+ * its exact "file:line:col: path: message"; records -> YAML (render.c)
+ * that reads back to the same bytes; records -> JSON; Kuma's merge; the
+ * walk over tags and refs; and the layout rules every kind's tables must
+ * keep.
  *
  * Most cases use a test kind of their own (every field type once), so they
  * do not move when a real kind's table changes; MeshTimeout goes through
- * the whole document path.
+ * the whole document path, with kinds_harness.h.
  */
 #include <stddef.h>
 
@@ -1295,7 +1296,6 @@ static bool test_walk(void)
 	strcpy(c.backends[1].ref.name, "b1");
 	c.backends[1].ref.kind = MF_REF_MESH_SERVICE;
 	strcpy(c.peer.name, "p");
-	strcpy(c.backends[0].ref.name, "b0");
 	sch_walk(&t_conf_obj, &c, t_walk_cb, &w);
 	if (!ASSERT_EQ(w.tags, 1) || !ASSERT_EQ(w.ids[0], 5) ||
 	    !ASSERT_EQ(w.refs, 2) || !ASSERT_STREQ(w.names[0], "b0") ||
