@@ -175,16 +175,18 @@ static bool test_apply_waits(void)
 	char *run[] = { "apply", "-f", NULL, "--wait", "--admin", srv.addr,
 			NULL };
 	static const char *const pages[] = { PAGE("0"), PAGE("1") };
-	struct ctl_opts o = ch_opts(true);
+	struct ctl_opts o;
 	char path[160];
 	bool ok;
 
 	snprintf(path, sizeof(path), "%s/mesh.yaml", ch_tmpdir);
 	dry[2] = run[2] = path;
-	if (!ASSERT_TRUE(ch_mem_reset()) ||
-	    !ASSERT_EQ(fsio_write_atomic(path, PH_MESH, strlen(PH_MESH), 0644),
-		       0) ||
-	    !SRV_START(pages))
+	/* A fresh store first: the options point at it. */
+	if (!ASSERT_TRUE(ch_mem_reset()))
+		return false;
+	o = ch_opts(true);
+	if (!ASSERT_EQ(fsio_write_atomic(path, PH_MESH, strlen(PH_MESH), 0644),
+		       0) || !SRV_START(pages))
 		return false;
 	ok = ph_run(o, CTL_EXIT_OK, dry) && ASSERT_EQ(srv.served, 0) &&
 	     ph_run(o, CTL_EXIT_OK, run) &&
