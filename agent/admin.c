@@ -445,8 +445,14 @@ static int admin_parse(const char *h, size_t len, const char **method,
 	return 0;
 }
 
-int admin_respond(struct admin *a, const char *head, size_t len, char **out,
-		  size_t *out_len)
+/*
+ * Builds the whole HTTP response to request head @head (@len bytes, ending
+ * in CRLFCRLF) into *out (malloc'ed, the caller owns it) and its length
+ * into *out_len.  Returns 0, -EPROTO for a malformed head (the caller
+ * resets the connection instead of answering), or -ENOMEM.
+ */
+static int admin_respond(struct admin *a, const char *head, size_t len,
+			 char **out, size_t *out_len)
 {
 	struct admin_sb body = { 0 }, resp = { 0 };
 	const char *method, *path, *status = "200 OK",

@@ -55,13 +55,4 @@ int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
  * loop_fini(): no recv can land in an admin buffer any more. */
 void admin_close(struct admin *a);
 
-/*
- * Builds the whole HTTP response to request head @head (@len bytes, ending
- * in CRLFCRLF) into *out (malloc'ed, the caller owns it) and its length
- * into *out_len.  Returns 0, -EPROTO for a malformed head (the caller
- * resets the connection instead of answering), or -ENOMEM.
- */
-int admin_respond(struct admin *a, const char *head, size_t len, char **out,
-		  size_t *out_len);
-
 #endif /* MF_ADMIN_H */

@@ -21,7 +21,7 @@
 #include "loop.h"
 #include "tls.h"
 
-const char *conn_state_str(enum conn_state s)
+static const char *conn_state_str(enum conn_state s)
 {
 	switch (s) {
 	case CONN_STATE_FREE:		return "free";
@@ -35,7 +35,7 @@ const char *conn_state_str(enum conn_state s)
 	return "?";
 }
 
-const char *conn_dir_state_str(enum conn_dir_state s)
+static const char *conn_dir_state_str(enum conn_dir_state s)
 {
 	switch (s) {
 	case CONN_DIR_IDLE:	return "idle";

@@ -233,9 +233,6 @@ void conn_table_fini(struct conn_table *t);
 int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
 		uint16_t port, const struct conn_flow_ops *ops, void *arg);
 
-const char *conn_state_str(enum conn_state s);
-const char *conn_dir_state_str(enum conn_dir_state s);
-
 /* The connection's flow: "outbound", ... */
 static inline const char *conn_flow_name(const struct conn *c)
 {

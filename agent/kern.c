@@ -131,7 +131,7 @@ err_free:
 	return err;
 }
 
-int kern_prog_fd(const struct kern *k)
+static int kern_prog_fd(const struct kern *k)
 {
 	return bpf_program__fd(k->skel->progs.mf_pod_ingress);
 }

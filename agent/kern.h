@@ -35,9 +35,6 @@ int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port);
  */
 int kern_attach_pod(struct kern *k, const char *ifname);
 
-/* Program fd (for tests and introspection); @k keeps ownership. */
-int kern_prog_fd(const struct kern *k);
-
 /*
  * Detaches every filter @k attached that is still its own (an interface that
  * has gone, or whose filter a newer agent replaced, is left alone), unloads

@@ -670,14 +670,6 @@ const struct mf_service *policy_service_at(const struct policy *p, size_t i,
 	return &p->svcs[i].svc;
 }
 
-size_t policy_service_endpoint_count(const struct policy *p,
-				     uint32_t service_id)
-{
-	const struct pol_svc *s = pol_svc_by_id(p, service_id);
-
-	return s ? s->ep_count : 0;
-}
-
 const struct mf_endpoint *policy_service_endpoint_at(const struct policy *p,
 						     uint32_t service_id,
 						     size_t i)

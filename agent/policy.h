@@ -92,8 +92,6 @@ const struct mf_service *policy_service_at(const struct policy *p, size_t i,
 					   struct mf_service_key *key);
 /* The endpoints of service @service_id, in IP order (policy_endpoint_ip()
  * gives each one's address).  NULL when @i is out of range. */
-size_t policy_service_endpoint_count(const struct policy *p,
-				     uint32_t service_id);
 const struct mf_endpoint *policy_service_endpoint_at(const struct policy *p,
 						     uint32_t service_id,
 						     size_t i);

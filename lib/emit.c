@@ -319,11 +319,6 @@ void emit_bool(struct emit *e, bool v)
 	emit_num(e, v ? "true" : "false");
 }
 
-void emit_null(struct emit *e)
-{
-	emit_num(e, "null");
-}
-
 void emit_doc(struct emit *e)
 {
 	if (e->fmt == EMIT_YAML && !e->depth)

@@ -94,8 +94,6 @@ void emit_strn(struct emit *e, const char *s, size_t max);
 void emit_num(struct emit *e, const char *digits);
 void emit_uint(struct emit *e, uint64_t v);
 void emit_bool(struct emit *e, bool v);
-/* JSON null; YAML "null" (for a value that is not there). */
-void emit_null(struct emit *e);
 
 /*
  * The one YAML quoting rule: true when the @n bytes at @s read back, from

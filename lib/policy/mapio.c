@@ -332,14 +332,3 @@ void mapio_retire(struct store *s, const struct rec_set *have,
 			 "previous one are left in the other half; the next "
 			 "apply deletes them");
 }
-
-int mapio_write(struct store *s, const struct rec_set *have,
-		const struct rec_set *want, struct rec_diff *st,
-		struct diag *d)
-{
-	int err = mapio_flip(s, have, want, st, d);
-
-	if (!err)
-		mapio_retire(s, have, d);
-	return err;
-}

@@ -46,23 +46,17 @@ int mapio_read(struct store *s, struct rec_set *rs, struct diag *d);
  * A reader sees @have's policy up to step 3 and @want's after, never a
  * mix.  @st gets the records changed, counted as @have -> @want.
  *
- * Returns 0 once @want is in force (step 3 done).  Records of the old half
- * that step 5 could not delete are then said in @d (the caller shows it
- * as a warning; the next write deletes them as leftovers).  On a failure
+ * mapio_flip() is steps 1-4; after it succeeded, mapio_retire() is step 5
+ * (the caller has work to do in between: apply stores its saved state
+ * while the old half is deleted).
+ *
+ * mapio_flip() returns 0 once @want is in force (step 3 done).  On a failure
  * before the flip, what was staged is deleted again, so every map holds
  * what it held before (leftovers apart), and it returns -ENOSPC when a map
  * is full (said in @d, naming it) or -errno (said in @d).
- */
-int mapio_write(struct store *s, const struct rec_set *have,
-		const struct rec_set *want, struct rec_diff *st,
-		struct diag *d);
-
-/*
- * mapio_write() in two calls, for a caller with work to do between the
- * flip and the end (apply stores its saved state while the old half is
- * deleted): mapio_flip() is steps 1-4 and returns as mapio_write() does;
- * after it succeeded, mapio_retire() is step 5 (its problems in @d, never
- * an error: @want is in force).
+ * mapio_retire() says in @d the records of the old half it could not
+ * delete, never an error: @want is in force (the caller shows it as a
+ * warning; the next write deletes them as leftovers).
  */
 int mapio_flip(struct store *s, const struct rec_set *have,
 	       const struct rec_set *want, struct rec_diff *st,

@@ -73,11 +73,6 @@ int rec_add_other(struct rec_set *rs, enum rec_map m, const void *key,
 	return rec_table_add(&rs->other[m], m, key, val);
 }
 
-void *rec_other_key(const struct rec_set *rs, enum rec_map m, size_t i)
-{
-	return rs->other[m].data + i * rec_size(m);
-}
-
 size_t rec_other_count(const struct rec_set *rs)
 {
 	size_t n = 0;

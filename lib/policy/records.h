@@ -46,7 +46,7 @@ struct rec_set {
 	/* Set by mapio_read() only (empty elsewhere): the records it found
 	 * in the half not in force, keys as in the map (half field kept).
 	 * Normally none; some are the leftovers of an apply that died
-	 * between staging and clearing, and the next mapio_write() deletes
+	 * between staging and clearing, and the next write deletes
 	 * them before it stages.  Not compared, diffed or decompiled. */
 	struct rec_table other[REC_MAP_MAX];
 };
@@ -79,8 +79,6 @@ static inline size_t rec_count(const struct rec_set *rs, enum rec_map m)
 int rec_add_other(struct rec_set *rs, enum rec_map m, const void *key,
 		  const void *val);
 
-/* Key of record @i of rs->other[m]. */
-void *rec_other_key(const struct rec_set *rs, enum rec_map m, size_t i);
 
 /* How many records rs->other holds, over every map. */
 size_t rec_other_count(const struct rec_set *rs);

@@ -17,7 +17,7 @@ static const struct mf_tagset *render_tag_get(void *arg, uint32_t id)
 	return model_tags_get(arg, id);
 }
 
-struct sch_tags render_tags(const struct model_set *set)
+static struct sch_tags render_tags(const struct model_set *set)
 {
 	return (struct sch_tags){ render_tag_get, (void *)set };
 }

@@ -14,9 +14,6 @@
 
 #define RENDER_ALL_KINDS ((1u << MODEL_KIND_MAX) - 1)
 
-/* The tag sets of @set, for sch_emit(). */
-struct sch_tags render_tags(const struct model_set *set);
-
 /* The spec of @o, as one map. */
 void render_spec(struct emit *e, const struct model_set *set,
 		 const struct model_obj *o);

@@ -80,11 +80,6 @@ int store_bpf_wrap(struct store **out, const struct pmap *pm);
 /* An empty store in memory, with the capacities of this build's maps.
  * Returns 0 or -ENOMEM. */
 int store_mem_new(struct store **out);
-/* Lowers the capacity of map @m of a memory store (both halves), as a map
- * pinned by a smaller build would be: for tests of a full map. */
-void store_mem_set_capacity(struct store *s, enum rec_map m, uint32_t max);
-/* Adds @v to counter @i of a memory store's mf_stats. */
-void store_mem_count(struct store *s, unsigned i, uint64_t v);
 
 static inline void store_close(struct store *s)
 {

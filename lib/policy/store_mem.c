@@ -247,13 +247,3 @@ int store_mem_new(struct store **out)
 	return 0;
 }
 
-void store_mem_set_capacity(struct store *s, enum rec_map m, uint32_t max)
-{
-	sm_of(s)->maps[m].max = max;
-}
-
-void store_mem_count(struct store *s, unsigned i, uint64_t v)
-{
-	if (i < MF_STAT_MAX)
-		sm_of(s)->stats[i] += v;
-}

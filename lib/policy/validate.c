@@ -74,7 +74,8 @@ static const struct model_obj *val_find(const struct val_ctx *c,
 	return NULL;
 }
 
-const char *validate_trust_domain(const struct model_set *set)
+/* The trust domain of @set's Mesh, or NULL when it has none. */
+static const char *validate_trust_domain(const struct model_set *set)
 {
 	for (size_t i = 0; i < set->n; i++)
 		if (set->objs[i].kind == MODEL_MESH)

@@ -18,7 +18,4 @@
  */
 int validate_set(const struct model_set *set, struct diag *d);
 
-/* The trust domain of @set's Mesh, or NULL when it has none. */
-const char *validate_trust_domain(const struct model_set *set);
-
 #endif /* CTL_VALIDATE_H */
