@@ -230,141 +230,132 @@ out:
 
 /* ---- authorization --------------------------------------------------------- */
 
-static bool expect(struct policy *p, uint32_t svc, const char *id,
-		   enum mf_authz_action want, const char *want_why)
-{
-	const char *why = NULL;
-	enum mf_authz_action got = policy_authorize(p, svc, id, &why);
+/* One authorization question and its answer: the action and the reason
+ * the agent logs. */
+struct authz_case {
+	uint32_t svc;
+	const char *id;
+	enum mf_authz_action want;
+	const char *why;
+};
 
-	if (!ASSERT_EQ(got, want) || !ASSERT_STREQ(why, want_why)) {
-		fprintf(stderr, "  service %u identity %s\n", svc, id);
-		return false;
+/* Asks every question of @c of @p; each wrong answer is an assertion that
+ * names the question. */
+static bool authz_ask(struct policy *p, const struct authz_case *c, size_t n)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *why = NULL;
+		enum mf_authz_action got = policy_authorize(p, c[i].svc,
+							    c[i].id, &why);
+
+		if (!ASSERT_EQ(got, c[i].want) ||
+		    !ASSERT_STREQ(why, c[i].why)) {
+			fprintf(stderr, "  service %u identity %s\n",
+				c[i].svc, c[i].id);
+			ok = false;
+		}
 	}
-	return true;
+	return ok;
 }
 
-static bool test_authz_no_rules(void)
+/* authz_ask() of the test snapshot. */
+static bool authz_run(const struct authz_case *c, size_t n)
+{
+	struct policy *p = snapshot();
+	bool ok = ASSERT_TRUE(p) && authz_ask(p, c, n);
+
+	policy_put(p);
+	return ok;
+}
+
+#define AUTHZ_TEST(name, ...)                                                 \
+	static bool name(void)                                                \
+	{                                                                     \
+		static const struct authz_case c[] = { __VA_ARGS__ };         \
+		return authz_run(c, sizeof(c) / sizeof(c[0]));                \
+	}
+
+AUTHZ_TEST(test_authz_no_rules,
+	{ S_WEB, ID_CLIENT, ALLOW, "no-permissions" },
+	{ S_WEB, TD "ns/batch/sa/x", ALLOW, "no-permissions" },
+	/* Only the mesh's own trust domain is admitted. */
+	{ S_WEB, "spiffe://other.td/ns/default/sa/client", DENY,
+	  "foreign-trust-domain" },
+	{ S_WEB, "spiffe://mesh.local.evil/ns/a/sa/b", DENY,
+	  "foreign-trust-domain" },
+	{ S_WEB, "", DENY, "no-identity" },
+	{ S_WEB, NULL, DENY, "no-identity" },
+	{ 999, ID_CLIENT, DENY, "unknown-service" })
+
+/* Two questions the snapshot of the pinned maps must answer as the one
+ * built in memory does. */
+static const struct authz_case pinned_authz[2] = {
+	{ S_LONGER, TD "ns/batch/sa/x", DENY,
+	  "policy=p-batch rule=" TD "ns/batch/" },
+	{ S_EXACT_OVER, ID_CLIENT, ALLOW, "policy=p-allow rule=" ID_CLIENT },
+};
+
+/* The reason is optional to the caller. */
+static bool test_authz_why_optional(void)
 {
 	struct policy *p = snapshot();
 	bool ok;
 
 	if (!ASSERT_TRUE(p))
 		return false;
-	ok = expect(p, S_WEB, ID_CLIENT, ALLOW, "no-permissions") &&
-	     expect(p, S_WEB, TD "ns/batch/sa/x", ALLOW, "no-permissions") &&
-	     /* Only the mesh's own trust domain is admitted. */
-	     expect(p, S_WEB, "spiffe://other.td/ns/default/sa/client", DENY,
-		    "foreign-trust-domain") &&
-	     expect(p, S_WEB, "spiffe://mesh.local.evil/ns/a/sa/b", DENY,
-		    "foreign-trust-domain") &&
-	     expect(p, S_WEB, "", DENY, "no-identity") &&
-	     expect(p, S_WEB, NULL, DENY, "no-identity") &&
-	     expect(p, 999, ID_CLIENT, DENY, "unknown-service");
-	/* why may be NULL. */
-	ok = ok && ASSERT_EQ(policy_authorize(p, S_WEB, ID_CLIENT, NULL),
-			     ALLOW);
+	ok = ASSERT_EQ(policy_authorize(p, S_WEB, ID_CLIENT, NULL), ALLOW);
 	policy_put(p);
 	return ok;
 }
 
-static bool test_authz_exact_and_prefix(void)
-{
-	struct policy *p = snapshot();
-	bool ok;
+AUTHZ_TEST(test_authz_exact_and_prefix,
+	{ S_EXACT, ID_CLIENT, ALLOW, "policy=p-exact rule=" ID_CLIENT },
+	{ S_EXACT, ID_CLIENT "2", DENY, "no-matching-rule" },
+	{ S_EXACT, TD "ns/default/sa/clien", DENY, "no-matching-rule" },
+	{ S_PREFIX, TD "ns/default/sa/anything", ALLOW,
+	  "policy=p-prefix rule=" TD "ns/default/" },
+	{ S_PREFIX, TD "ns/batch/sa/x", DENY, "no-matching-rule" })
 
-	if (!ASSERT_TRUE(p))
-		return false;
-	ok = expect(p, S_EXACT, ID_CLIENT, ALLOW,
-		    "policy=p-exact rule=" ID_CLIENT) &&
-	     expect(p, S_EXACT, ID_CLIENT "2", DENY, "no-matching-rule") &&
-	     expect(p, S_EXACT, TD "ns/default/sa/clien", DENY,
-		    "no-matching-rule") &&
-	     expect(p, S_PREFIX, TD "ns/default/sa/anything", ALLOW,
-		    "policy=p-prefix rule=" TD "ns/default/") &&
-	     expect(p, S_PREFIX, TD "ns/batch/sa/x", DENY, "no-matching-rule");
-	policy_put(p);
-	return ok;
-}
+/* Deny wins a tie, whatever the rule order. */
+AUTHZ_TEST(test_authz_deny_wins_ties,
+	{ S_TIE_PREFIX_A, ID_CLIENT, DENY,
+	  "policy=p-deny rule=" TD "ns/default/" },
+	{ S_TIE_PREFIX_B, ID_CLIENT, DENY,
+	  "policy=p-deny rule=" TD "ns/default/" },
+	{ S_TIE_EXACT, ID_CLIENT, DENY, "policy=p-deny rule=" ID_CLIENT })
 
-static bool test_authz_deny_wins_ties(void)
-{
-	struct policy *p = snapshot();
-	bool ok;
-
-	if (!ASSERT_TRUE(p))
-		return false;
-	/* Whatever the rule order. */
-	ok = expect(p, S_TIE_PREFIX_A, ID_CLIENT, DENY,
-		    "policy=p-deny rule=" TD "ns/default/") &&
-	     expect(p, S_TIE_PREFIX_B, ID_CLIENT, DENY,
-		    "policy=p-deny rule=" TD "ns/default/") &&
-	     expect(p, S_TIE_EXACT, ID_CLIENT, DENY,
-		    "policy=p-deny rule=" ID_CLIENT);
-	policy_put(p);
-	return ok;
-}
-
-static bool test_authz_specificity(void)
-{
-	struct policy *p = snapshot();
-	bool ok;
-
-	if (!ASSERT_TRUE(p))
-		return false;
-	ok = /* exact Allow beats prefix Deny */
-	     expect(p, S_EXACT_OVER, ID_CLIENT, ALLOW,
-		    "policy=p-allow rule=" ID_CLIENT) &&
-	     expect(p, S_EXACT_OVER, TD "ns/default/sa/other", DENY,
-		    "policy=p-deny rule=" TD "ns/default/") &&
-	     /* longer prefix beats shorter, both ways */
-	     expect(p, S_LONGER, TD "ns/default/sa/x", ALLOW,
-		    "policy=p-mesh rule=" TD) &&
-	     expect(p, S_LONGER, TD "ns/batch/sa/x", DENY,
-		    "policy=p-batch rule=" TD "ns/batch/") &&
-	     expect(p, S_LONGER, TD "ns/batch/sa/trusted", ALLOW,
-		    "policy=p-trusted rule=" TD "ns/batch/sa/trusted") &&
-	     /* ...as a plain string prefix: "trusted-2" matches "trusted" */
-	     expect(p, S_LONGER, TD "ns/batch/sa/trusted-2", ALLOW,
-		    "policy=p-trusted rule=" TD "ns/batch/sa/trusted") &&
-	     /* no rule matches another trust domain */
-	     expect(p, S_LONGER, "spiffe://other.td/ns/a/sa/b", DENY,
-		    "no-matching-rule");
-	policy_put(p);
-	return ok;
-}
+AUTHZ_TEST(test_authz_specificity,
+	/* exact Allow beats prefix Deny */
+	{ S_EXACT_OVER, ID_CLIENT, ALLOW, "policy=p-allow rule=" ID_CLIENT },
+	{ S_EXACT_OVER, TD "ns/default/sa/other", DENY,
+	  "policy=p-deny rule=" TD "ns/default/" },
+	/* longer prefix beats shorter, both ways */
+	{ S_LONGER, TD "ns/default/sa/x", ALLOW, "policy=p-mesh rule=" TD },
+	{ S_LONGER, TD "ns/batch/sa/x", DENY,
+	  "policy=p-batch rule=" TD "ns/batch/" },
+	{ S_LONGER, TD "ns/batch/sa/trusted", ALLOW,
+	  "policy=p-trusted rule=" TD "ns/batch/sa/trusted" },
+	/* ...as a plain string prefix: "trusted-2" matches "trusted" */
+	{ S_LONGER, TD "ns/batch/sa/trusted-2", ALLOW,
+	  "policy=p-trusted rule=" TD "ns/batch/sa/trusted" },
+	/* no rule matches another trust domain */
+	{ S_LONGER, "spiffe://other.td/ns/a/sa/b", DENY, "no-matching-rule" })
 
 /* Documented choice: a prefix is a plain string prefix, not a path-segment
  * prefix, so ".../ns/def" admits ".../ns/default/...". */
-static bool test_authz_prefix_not_segment_bound(void)
-{
-	struct policy *p = snapshot();
-	bool ok;
+AUTHZ_TEST(test_authz_prefix_not_segment_bound,
+	{ S_SEGMENT, TD "ns/default/sa/x", ALLOW,
+	  "policy=p-seg rule=" TD "ns/def" },
+	{ S_SEGMENT, TD "ns/def/sa/x", ALLOW, "policy=p-seg rule=" TD "ns/def" },
+	{ S_SEGMENT, TD "ns/de/sa/x", DENY, "no-matching-rule" })
 
-	if (!ASSERT_TRUE(p))
-		return false;
-	ok = expect(p, S_SEGMENT, TD "ns/default/sa/x", ALLOW,
-		    "policy=p-seg rule=" TD "ns/def") &&
-	     expect(p, S_SEGMENT, TD "ns/def/sa/x", ALLOW,
-		    "policy=p-seg rule=" TD "ns/def") &&
-	     expect(p, S_SEGMENT, TD "ns/de/sa/x", DENY, "no-matching-rule");
-	policy_put(p);
-	return ok;
-}
-
-static bool test_authz_fails_closed(void)
-{
-	struct policy *p = snapshot();
-	bool ok;
-
-	if (!ASSERT_TRUE(p))
-		return false;
+AUTHZ_TEST(test_authz_fails_closed,
 	/* The service says it has rules, the snapshot has none: not open. */
-	ok = expect(p, S_MISSING, ID_CLIENT, DENY, "no-matching-rule") &&
-	     /* A rule of unknown kind might have been the deny that mattered. */
-	     expect(p, S_INVALID, ID_CLIENT, DENY, "invalid-rule");
-	policy_put(p);
-	return ok;
-}
+	{ S_MISSING, ID_CLIENT, DENY, "no-matching-rule" },
+	/* A rule of unknown kind might have been the deny that mattered. */
+	{ S_INVALID, ID_CLIENT, DENY, "invalid-rule" })
 
 static bool test_refcount_and_duplicates(void)
 {
@@ -486,10 +477,7 @@ static bool test_load_from_pinned_maps(void)
 			  TD "ns/default/sa/web") ||
 	    !ASSERT_TRUE(policy_node(p, "mf-node-b")))
 		goto out;
-	if (!expect(p, S_LONGER, TD "ns/batch/sa/x", DENY,
-		    "policy=p-batch rule=" TD "ns/batch/") ||
-	    !expect(p, S_EXACT_OVER, ID_CLIENT, ALLOW,
-		    "policy=p-allow rule=" ID_CLIENT))
+	if (!authz_ask(p, pinned_authz, 2))
 		goto out;
 	ok = true;
 out:
@@ -511,6 +499,7 @@ int main(void)
 	TEST_RUN(test_lookups);
 	TEST_RUN(test_round_robin);
 	TEST_RUN(test_authz_no_rules);
+	TEST_RUN(test_authz_why_optional);
 	TEST_RUN(test_authz_exact_and_prefix);
 	TEST_RUN(test_authz_deny_wins_ties);
 	TEST_RUN(test_authz_specificity);
