@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,44 @@ static void admin_metrics_kernel(struct admin *a, struct admin_sb *b)
 	}
 }
 
+/* The counters of struct stats with one sample per label, in the order
+ * /metrics lists them; a family's help goes with its first sample. */
+static const struct admin_counter {
+	const char *name, *label, *help;
+	size_t off;
+} admin_counters[] = {
+#define ADMIN_COUNTER(name, label, member, help)                               \
+	{ name, label, help, offsetof(struct stats, member) }
+	ADMIN_COUNTER("meshforge_connections_setup_failed_total", "", refused,
+		      "Connections reset before relaying, any cause (refusals, denials, connect and handshake failures)."),
+	ADMIN_COUNTER("meshforge_connections_relayed_total", "", relayed,
+		      "Connections that reached the relay state."),
+	ADMIN_COUNTER("meshforge_connections_closed_total", "{how=\"clean\"}",
+		      finished,
+		      "Relayed connections ended, by how (clean: both halves closed; reset: aborted)."),
+	ADMIN_COUNTER("meshforge_connections_closed_total", "{how=\"reset\"}",
+		      aborted, NULL),
+	ADMIN_COUNTER("meshforge_authz_decisions_total",
+		      "{decision=\"allow\"}", authorized,
+		      "Inbound tunnel connections authorized or denied."),
+	ADMIN_COUNTER("meshforge_authz_decisions_total",
+		      "{decision=\"deny\"}", denied, NULL),
+	ADMIN_COUNTER("meshforge_authz_shadow_denied_total", "", shadow_denied,
+		      "Inbound tunnels admitted by AllowWithShadowDeny: "
+		      "they would be denied (counted in allow too)."),
+	ADMIN_COUNTER("meshforge_relayed_bytes_total",
+		      "{direction=\"client_to_server\"}", relay_bytes[0],
+		      "Plaintext bytes relayed, by direction."),
+	ADMIN_COUNTER("meshforge_relayed_bytes_total",
+		      "{direction=\"server_to_client\"}", relay_bytes[1], NULL),
+	ADMIN_COUNTER("meshforge_tls_handshakes_total", "{result=\"ok\"}",
+		      tls_ok, "TLS handshakes of tunnel connections, by result."),
+	ADMIN_COUNTER("meshforge_tls_handshakes_total", "{result=\"failed\"}",
+		      tls_failed, NULL),
+#undef ADMIN_COUNTER
+};
+#define ADMIN_NCOUNTERS (sizeof(admin_counters) / sizeof(admin_counters[0]))
+
 static void admin_metrics(struct admin *a, struct admin_sb *b)
 {
 	const struct stats *st = &a->ctx->stats;
@@ -185,43 +224,15 @@ static void admin_metrics(struct admin *a, struct admin_sb *b)
 		admin_sb_printf(b, "meshforge_connections_refused_total{reason=\"%s\"} %llu\n",
 				stats_refuse_name(i),
 				(unsigned long long)st->refused_by[i]);
-	admin_metric_head(b, "meshforge_connections_setup_failed_total", "counter",
-			  "Connections reset before relaying, any cause (refusals, denials, connect and handshake failures).");
-	admin_sb_printf(b, "meshforge_connections_setup_failed_total %llu\n",
-			(unsigned long long)st->refused);
-	admin_metric_head(b, "meshforge_connections_relayed_total", "counter",
-			  "Connections that reached the relay state.");
-	admin_sb_printf(b, "meshforge_connections_relayed_total %llu\n",
-			(unsigned long long)st->relayed);
-	admin_metric_head(b, "meshforge_connections_closed_total", "counter",
-			  "Relayed connections ended, by how (clean: both halves closed; reset: aborted).");
-	admin_sb_printf(b, "meshforge_connections_closed_total{how=\"clean\"} %llu\n",
-			(unsigned long long)st->finished);
-	admin_sb_printf(b, "meshforge_connections_closed_total{how=\"reset\"} %llu\n",
-			(unsigned long long)st->aborted);
-	admin_metric_head(b, "meshforge_authz_decisions_total", "counter",
-			  "Inbound tunnel connections authorized or denied.");
-	admin_sb_printf(b, "meshforge_authz_decisions_total{decision=\"allow\"} %llu\n",
-			(unsigned long long)st->authorized);
-	admin_sb_printf(b, "meshforge_authz_decisions_total{decision=\"deny\"} %llu\n",
-			(unsigned long long)st->denied);
-	admin_metric_head(b, "meshforge_authz_shadow_denied_total", "counter",
-			  "Inbound tunnels admitted by AllowWithShadowDeny: "
-			  "they would be denied (counted in allow too).");
-	admin_sb_printf(b, "meshforge_authz_shadow_denied_total %llu\n",
-			(unsigned long long)st->shadow_denied);
-	admin_metric_head(b, "meshforge_relayed_bytes_total", "counter",
-			  "Plaintext bytes relayed, by direction.");
-	admin_sb_printf(b, "meshforge_relayed_bytes_total{direction=\"client_to_server\"} %llu\n",
-			(unsigned long long)st->relay_bytes[0]);
-	admin_sb_printf(b, "meshforge_relayed_bytes_total{direction=\"server_to_client\"} %llu\n",
-			(unsigned long long)st->relay_bytes[1]);
-	admin_metric_head(b, "meshforge_tls_handshakes_total", "counter",
-			  "TLS handshakes of tunnel connections, by result.");
-	admin_sb_printf(b, "meshforge_tls_handshakes_total{result=\"ok\"} %llu\n",
-			(unsigned long long)st->tls_ok);
-	admin_sb_printf(b, "meshforge_tls_handshakes_total{result=\"failed\"} %llu\n",
-			(unsigned long long)st->tls_failed);
+	for (size_t i = 0; i < ADMIN_NCOUNTERS; i++) {
+		const struct admin_counter *c = &admin_counters[i];
+		uint64_t v = *(const uint64_t *)((const char *)st + c->off);
+
+		if (!i || strcmp(c->name, admin_counters[i - 1].name))
+			admin_metric_head(b, c->name, "counter", c->help);
+		admin_sb_printf(b, "%s%s %llu\n", c->name, c->label,
+				(unsigned long long)v);
+	}
 	admin_metric_head(b, "meshforge_loop_stall_seconds_max", "gauge",
 			  "Longest time one loop iteration spent handling its completions since start: every connection waited that long.");
 	admin_sb_printf(b, "meshforge_loop_stall_seconds_max %.6f\n",
