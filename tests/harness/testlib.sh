@@ -180,6 +180,18 @@ tl_bg() {
 	TL_BG_PID=$!
 }
 
+# The echo server of tests/tools/mf_load.c ($O/tests/tools/mf_load serve)
+# in pods b1 and b2 on port 8080; one that does not listen ends the test.
+tl_echo_up() {
+	local p
+	for p in b1 b2; do
+		tl_bg "$p" "$TL_TMP/echo-$p.log" "$O/tests/tools/mf_load" serve \
+			"10.78.2.1${p#b}" 8080
+		wait_for 5 grep -q listening "$TL_TMP/echo-$p.log" ||
+			{ fail "echo_$p" "$(cat "$TL_TMP/echo-$p.log")"; tl_finish; }
+	done
+}
+
 # Starts mf_httpd in pod $1 (a1 .. b2) on port 8080 and waits until its
 # node can fetch /whoami.  The token file is served at /token.
 tl_httpd() {

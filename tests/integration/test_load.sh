@@ -18,12 +18,7 @@ CONNS=${MF_LOAD_CONNS:-200}
 BYTES=${MF_LOAD_BYTES:-1048576}
 
 tl_bed_up --apply "$TL_TOP/tests/integration/policy.yaml" --agents
-for p in b1 b2; do
-	ip=10.78.2.1${p#b}
-	tl_bg "$p" "$TL_TMP/echo-$p.log" "$LOAD" serve "$ip" 8080
-	wait_for 5 grep -q listening "$TL_TMP/echo-$p.log" ||
-		{ fail "echo_$p" "$(cat "$TL_TMP/echo-$p.log")"; tl_finish; }
-done
+tl_echo_up
 
 # One small round trip first: the path works, and whatever an agent opens
 # once for good (a first connection's lazy setup) is in the baseline.

@@ -19,12 +19,7 @@ BYTES=${MF_EPOCH_LOAD_BYTES:-4194304}
 POLICY=$TL_TOP/tests/integration/policy.yaml
 
 tl_bed_up --apply "$POLICY" --agents
-for p in b1 b2; do
-	ip=10.78.2.1${p#b}
-	tl_bg "$p" "$TL_TMP/echo-$p.log" "$LOAD" serve "$ip" 8080
-	wait_for 5 grep -q listening "$TL_TMP/echo-$p.log" ||
-		{ fail "echo_$p" "$(cat "$TL_TMP/echo-$p.log")"; tl_finish; }
-done
+tl_echo_up
 
 # The new policy: the same, plus an exact Allow for a2's identity.
 NEW=$TL_TMP/policy-allow-a2.yaml
