@@ -51,35 +51,6 @@ static const char policy_yaml[] =
 	"    - targetRef: {kind: MeshService, name: web}\n"
 	"      default: {connectionTimeout: 2s}\n";
 
-static struct policy *make_policy(void)
-{
-	return rh_yaml_snapshot(policy_yaml, EPOCH);
-}
-
-/* Starts a loop with the admin endpoint, forwarding data connections to
- * 127.0.0.1:@to_port, serving @pol (may be NULL: no snapshot). */
-static bool start(struct lh_loop *h, uint16_t to_port, struct policy *pol)
-{
-	memset(h, 0, sizeof(*h));
-	h->cfg.node = "node-t";
-	h->cfg.policy = pol;
-	h->cfg.listen_addr = htonl(INADDR_LOOPBACK);
-	h->cfg.forward_to.sin_family = AF_INET;
-	h->cfg.forward_to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	h->cfg.forward_to.sin_port = htons(to_port);
-	h->cfg.handle_signals = true;
-	h->cfg.max_conns = 64;
-	h->cfg.admin_on = true;
-	h->cfg.admin_timeout_ms = TIMEOUT_MS;
-	if (!lh_loop_start(h))
-		return false;
-	if (!ASSERT_TRUE(h->admin_port != 0)) {
-		pthread_join(h->thread, NULL);
-		return false;
-	}
-	return true;
-}
-
 /* A client of 127.0.0.1:@port with 5 s I/O timeouts, or -1. */
 static int client(uint16_t port)
 {
@@ -88,6 +59,67 @@ static int client(uint16_t port)
 	if (fd >= 0)
 		lh_set_timeout(fd, 5000);
 	return fd;
+}
+
+/* Made once in main(), for every loop that serves a snapshot: the
+ * snapshot of policy_yaml and the upstream its data connections reach. */
+static struct policy *pol;
+static int up_lfd = -1;
+static uint16_t up_port;
+
+/* One case's loop, with the admin endpoint and the forward listener. */
+struct fx {
+	struct lh_loop h;
+	int c, s;	/* a data connection through the loop: its client
+			 * and upstream ends, or -1 */
+};
+
+static void fx_stop(struct fx *f)
+{
+	if (f->c >= 0)
+		close(f->c);
+	if (f->s >= 0)
+		close(f->s);
+	lh_loop_stop(&f->h);
+}
+
+/* Starts the loop of @f.  With @snapshot, it serves pol and one data
+ * connection runs through it to the upstream, to show the data path is
+ * never disturbed; without, there is no snapshot and the forward
+ * listener points at port 9, where nothing listens.  False, with nothing
+ * left to stop, when any of it failed (an assertion). */
+static bool fx_start(struct fx *f, bool snapshot)
+{
+	struct lh_loop *h = &f->h;
+
+	memset(f, 0, sizeof(*f));
+	f->c = f->s = -1;
+	if (snapshot && (!ASSERT_TRUE(pol != NULL) || !ASSERT_GE(up_lfd, 0)))
+		return false;
+	h->cfg = (struct agent_config){
+		.node = "node-t",
+		.policy = snapshot ? pol : NULL,
+		.listen_addr = htonl(INADDR_LOOPBACK),
+		.forward_to = { .sin_family = AF_INET,
+				.sin_port = htons(snapshot ? up_port : 9),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK) },
+		.handle_signals = true, .max_conns = 64,
+		.admin_on = true, .admin_timeout_ms = TIMEOUT_MS,
+	};
+	if (!lh_loop_start(h))
+		return false;
+	if (!ASSERT_TRUE(h->admin_port != 0)) {
+		lh_loop_stop(h);
+		return false;
+	}
+	if (!snapshot)
+		return true;
+	f->c = client(h->fwd_port);
+	f->s = lh_accept_timeout(up_lfd, 5000);
+	if (ASSERT_GE(f->c, 0) && ASSERT_GE(f->s, 0))
+		return true;
+	fx_stop(f);
+	return false;
 }
 
 /* Reads @fd to EOF into @buf (NUL-terminated).  Returns the byte count,
@@ -113,10 +145,12 @@ static ssize_t read_all(int fd, char *buf, size_t cap)
 	return (ssize_t)got;
 }
 
-/* Sends @req on a new admin connection and reads the answer into @resp.
- * Returns what read_all() returned (-1 when it could not connect). */
-static ssize_t http(const struct lh_loop *h, const char *req, size_t len,
-		    char *resp, size_t cap)
+static char resp[1 << 16];
+
+/* Sends @req on a new admin connection and reads the answer into resp.
+ * Returns what read_all() returned, -errno when the write failed, or -1
+ * when it could not connect. */
+static ssize_t http(const struct lh_loop *h, const char *req, size_t len)
 {
 	int fd = client(h->admin_port);
 	ssize_t r;
@@ -124,24 +158,37 @@ static ssize_t http(const struct lh_loop *h, const char *req, size_t len,
 	resp[0] = '\0';
 	if (fd < 0)
 		return -1;
-	if (write(fd, req, len) != (ssize_t)len) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	r = read_all(fd, resp, cap);
+	r = write(fd, req, len) == (ssize_t)len ?
+		read_all(fd, resp, sizeof(resp)) : -errno;
 	close(fd);
 	return r;
 }
 
-static ssize_t get(const struct lh_loop *h, const char *path, char *resp,
-		   size_t cap)
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Sends @req (@len bytes) and reads an answer, into resp, whose status
+ * line starts with @status. */
+static bool answers(const struct lh_loop *h, const char *req, size_t len,
+		    const char *status)
+{
+	if (ASSERT_GT0(http(h, req, len)) &&
+	    ASSERT_TRUE(starts_with(resp, status)))
+		return true;
+	fprintf(stderr, "  for %.*s\n", (int)strcspn(req, "\r\n"), req);
+	return false;
+}
+
+/* GET @path answers with @status. */
+static bool get(const struct lh_loop *h, const char *path, const char *status)
 {
 	char req[256];
 	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: "
 			 "127.0.0.1\r\nUser-Agent: test\r\n\r\n", path);
 
-	return http(h, req, (size_t)n, resp, cap);
+	return answers(h, req, (size_t)n, status);
 }
 
 /* The body of response @resp, after its head. */
@@ -152,39 +199,38 @@ static const char *body_of(const char *resp)
 	return p ? p + 4 : "";
 }
 
-static bool starts_with(const char *s, const char *prefix)
+/* Each string of @want (NULL-terminated) is in @text. */
+static bool has_all(const char *text, const char *const *want)
 {
-	return strncmp(s, prefix, strlen(prefix)) == 0;
+	for (; *want; want++)
+		if (!ASSERT_TRUE(strstr(text, *want) != NULL)) {
+			fprintf(stderr, "  missing: %s\n", *want);
+			return false;
+		}
+	return true;
 }
-
-static char resp[1 << 16];
 
 static bool test_ready(void)
 {
-	struct policy *pol = make_policy();
-	struct lh_loop h;
+	struct fx f;
 	bool ok;
 
-	if (!ASSERT_TRUE(pol != NULL) || !start(&h, 9, pol))
+	if (!fx_start(&f, true))
 		return false;
-	ok = ASSERT_GT0(get(&h, "/ready", resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 200 OK\r\n")) &&
-	     ASSERT_TRUE(strstr(resp, "\r\nConnection: close\r\n") != NULL) &&
-	     ASSERT_TRUE(strstr(resp, "\r\nContent-Length: 6\r\n") != NULL) &&
+	ok = get(&f.h, "/ready", "HTTP/1.1 200 OK\r\n") &&
+	     has_all(resp, (const char *const[]){ "\r\nConnection: close\r\n",
+			   "\r\nContent-Length: 6\r\n", NULL }) &&
 	     ASSERT_STREQ(body_of(resp), "ready\n");
-	lh_loop_stop(&h);
-	policy_put(pol);
+	fx_stop(&f);
 	if (!ok)
 		return false;
 
 	/* No snapshot: not ready. */
-	if (!start(&h, 9, NULL))
+	if (!fx_start(&f, false))
 		return false;
-	ok = ASSERT_GT0(get(&h, "/ready", resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 503 ")) &&
-	     ASSERT_GT0(get(&h, "/config_dump", resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 503 "));
-	lh_loop_stop(&h);
+	ok = get(&f.h, "/ready", "HTTP/1.1 503 ") &&
+	     get(&f.h, "/config_dump", "HTTP/1.1 503 ");
+	fx_stop(&f);
 	return ok;
 }
 
@@ -214,24 +260,19 @@ static bool check_exposition(char *text)
 		const char *p = line, *e;
 		char name[128], *end;
 
-		if (starts_with(line, "# HELP ")) {
+		if (starts_with(line, "# HELP ") || starts_with(line, "# TYPE ")) {
+			bool help = line[2] == 'H';
+
 			e = metric_name_end(line + 7);
 			if (!ASSERT_TRUE(e && *e == ' ' && e[1]))
 				return false;
-			snprintf(helped, sizeof(helped), "%.*s",
+			snprintf(help ? helped : family, sizeof(family), "%.*s",
 				 (int)(e - (line + 7)), line + 7);
-			continue;
-		}
-		if (starts_with(line, "# TYPE ")) {
-			e = metric_name_end(line + 7);
-			if (!ASSERT_TRUE(e && *e == ' ') ||
-			    !ASSERT_TRUE(!strcmp(e + 1, "counter") ||
-					 !strcmp(e + 1, "gauge")))
-				return false;
-			snprintf(family, sizeof(family), "%.*s",
-				 (int)(e - (line + 7)), line + 7);
-			if (!ASSERT_STREQ(family, helped) ||
-			    !ASSERT_TRUE(starts_with(family, "meshforge_")))
+			if (!help &&
+			    (!ASSERT_TRUE(!strcmp(e + 1, "counter") ||
+					  !strcmp(e + 1, "gauge")) ||
+			     !ASSERT_STREQ(family, helped) ||
+			     !ASSERT_TRUE(starts_with(family, "meshforge_"))))
 				return false;
 			continue;
 		}
@@ -293,102 +334,77 @@ static bool promtool_ok(const char *text)
 
 static bool test_metrics(void)
 {
-	struct policy *pol = make_policy();
-	struct lh_loop h;
-	uint16_t up_port;
-	int lfd, c = -1, s = -1;
-	bool ok = false;
+	static const char *const want[] = {
+		"\r\nContent-Type: text/plain; version=0.0.4",
+		"\n# HELP meshforge_policy_epoch ",
+		"\n# TYPE meshforge_policy_epoch gauge\n",
+		"\nmeshforge_policy_epoch 7\n",
+		"\nmeshforge_connections_accepted_total{listener=\"forward\"} 1\n",
+		"\nmeshforge_connections_active 1\n",
+		"\nmeshforge_relayed_bytes_total"
+		"{direction=\"client_to_server\"} 5\n",
+		"{reason=\"no_policy\"} 0\n",
+		"\n# TYPE meshforge_loop_stall_seconds_max gauge\n"
+		"meshforge_loop_stall_seconds_max ",
+		NULL,
+	};
+	struct fx f;
+	bool ok;
 
-	lfd = lh_listener(&up_port, 16);
-	if (!ASSERT_TRUE(pol != NULL) || !ASSERT_GE(lfd, 0) ||
-	    !start(&h, up_port, pol))
+	if (!fx_start(&f, true))
 		return false;
-	/* One data connection, so the forward counter moves. */
-	c = client(h.fwd_port);
-	s = accept(lfd, NULL, NULL);
-	if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0) ||
-	    !ASSERT_EQ(write(c, "hello", 5), 5) ||
-	    !ASSERT_EQ(read(s, resp, 5), 5))
-		goto out;
-	if (!ASSERT_GT0(get(&h, "/metrics", resp, sizeof(resp))) ||
-	    !ASSERT_TRUE(starts_with(resp, "HTTP/1.1 200 OK\r\n")) ||
-	    !ASSERT_TRUE(strstr(resp, "\r\nContent-Type: text/plain; "
-				"version=0.0.4") != NULL))
-		goto out;
-	if (!ASSERT_TRUE(strstr(resp, "\n# HELP meshforge_policy_epoch ") != NULL) ||
-	    !ASSERT_TRUE(strstr(resp, "\n# TYPE meshforge_policy_epoch gauge\n") != NULL) ||
-	    !ASSERT_TRUE(strstr(resp, "\nmeshforge_policy_epoch 7\n") != NULL) ||
-	    !ASSERT_TRUE(strstr(resp, "\nmeshforge_connections_accepted_total"
-				"{listener=\"forward\"} 1\n") != NULL) ||
-	    !ASSERT_TRUE(strstr(resp, "\nmeshforge_connections_active 1\n") != NULL) ||
-	    !ASSERT_TRUE(strstr(resp, "\nmeshforge_relayed_bytes_total"
-				"{direction=\"client_to_server\"} 5\n") != NULL) ||
-	    !ASSERT_TRUE(strstr(resp, "{reason=\"no_policy\"} 0\n") != NULL) ||
-	    !ASSERT_TRUE(strstr(resp, "\n# TYPE meshforge_loop_stall_seconds_max gauge\n"
-				"meshforge_loop_stall_seconds_max ") != NULL))
-		goto out;
-	/* No pinned maps here: no kernel counters rather than zeros. */
-	if (!ASSERT_TRUE(strstr(resp, "meshforge_pod_packets_total") == NULL))
-		goto out;
-	if (!promtool_ok(body_of(resp)) ||
-	    !check_exposition((char *)body_of(resp)))
-		goto out;
-	ok = true;
-out:
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
-	policy_put(pol);
+	/* The fixture's data connection and five bytes on it, so the
+	 * counters move. */
+	ok = ASSERT_EQ(write(f.c, "hello", 5), 5) &&
+	     ASSERT_EQ(read(f.s, resp, 5), 5) &&
+	     get(&f.h, "/metrics", "HTTP/1.1 200 OK\r\n") && has_all(resp, want) &&
+	     /* No pinned maps here: no kernel counters rather than zeros. */
+	     ASSERT_TRUE(strstr(resp, "meshforge_pod_packets_total") == NULL) &&
+	     promtool_ok(body_of(resp)) &&
+	     check_exposition((char *)body_of(resp));
+	fx_stop(&f);
 	return ok;
 }
 
 static bool test_config_dump(void)
 {
-	struct policy *pol = make_policy();
-	struct lh_loop h;
+	static const char *const want[] = {
+		"{\"name\": \"web\", \"id\": 2, \"vip\": \"10.96.0.10\", "
+		"\"port\": 80, \"protocol\": \"tcp\", \"endpoints\": [",
+		"{\"name\": \"web1\", \"ip\": \"10.78.1.11\", \"port\": 8080, "
+		"\"node\": \"mf-node-a\", \"identity\": \"" ID_WEB "\"}",
+		"{\"name\": \"web2\", \"ip\": \"10.78.2.11\", \"port\": 8080, "
+		"\"node\": \"mf-node-b\"",
+		"\"authz\": [{\"policy\": \"web-allow\", \"action\": \"Allow\", "
+		"\"match\": \"Exact\", \"spiffe\": \"" ID_CLIENT "\"}]",
+		"{\"name\": \"api\", \"id\": 1, \"vip\": \"10.96.0.11\", "
+		"\"port\": 8080, \"protocol\": \"tcp\", "
+		"\"endpoints\": [], \"authz\": []}",
+		"], \"policies\": {\"MeshTimeout\": [{\"policy\": \"mt\", "
+		"\"index\": 0, \"section\": \"to\", "
+		"\"targetRef\": {\"kind\": \"Mesh\"}, "
+		"\"entryRef\": {\"kind\": \"MeshService\", \"name\": \"web\"}, "
+		"\"conf\": {\"connectionTimeout\": \"2s\"}}]}}\n",
+		NULL,
+	};
+	struct fx f;
 	const char *b;
 	bool ok;
 
-	if (!ASSERT_TRUE(pol != NULL) || !start(&h, 9, pol))
+	if (!fx_start(&f, true))
 		return false;
-	ok = ASSERT_GT0(get(&h, "/config_dump", resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 200 OK\r\n")) &&
-	     ASSERT_TRUE(strstr(resp, "\r\nContent-Type: application/json\r\n") != NULL);
+	ok = get(&f.h, "/config_dump", "HTTP/1.1 200 OK\r\n") &&
+	     ASSERT_TRUE(strstr(resp, "\r\nContent-Type: application/json\r\n")
+			 != NULL);
 	b = body_of(resp);
 	ok = ok &&
 	     ASSERT_TRUE(starts_with(b, "{\"epoch\": 7, \"mesh\": \"default\", "
 				 "\"trust_domain\": \"mesh.local\", "
 				 "\"node\": \"node-t\", \"services\": [")) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\": \"web\", \"id\": 2, "
-				"\"vip\": \"10.96.0.10\", \"port\": 80, "
-				"\"protocol\": \"tcp\", \"endpoints\": [") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\": \"web1\", \"ip\": \"10.78.1.11\", "
-				"\"port\": 8080, \"node\": \"mf-node-a\", "
-				"\"identity\": \"" ID_WEB "\"}") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\": \"web2\", \"ip\": \"10.78.2.11\", "
-				"\"port\": 8080, \"node\": \"mf-node-b\"") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "\"authz\": [{\"policy\": \"web-allow\", "
-				"\"action\": \"Allow\", \"match\": \"Exact\", "
-				"\"spiffe\": \"" ID_CLIENT "\"}]") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "{\"name\": \"api\", \"id\": 1, "
-				"\"vip\": \"10.96.0.11\", \"port\": 8080, "
-				"\"protocol\": \"tcp\", "
-				"\"endpoints\": [], \"authz\": []}") != NULL) &&
-	     ASSERT_TRUE(strstr(b, "], \"policies\": {\"MeshTimeout\": [{"
-				"\"policy\": \"mt\", \"index\": 0, "
-				"\"section\": \"to\", "
-				"\"targetRef\": {\"kind\": \"Mesh\"}, "
-				"\"entryRef\": {\"kind\": \"MeshService\", "
-				"\"name\": \"web\"}, "
-				"\"conf\": {\"connectionTimeout\": \"2s\"}}]}}\n")
-			 != NULL);
+	     has_all(b, want);
 	if (!ok)
 		fprintf(stderr, "config_dump: %s\n", b);
-	lh_loop_stop(&h);
-	policy_put(pol);
+	fx_stop(&f);
 	return ok;
 }
 
@@ -397,24 +413,19 @@ static bool test_not_found_and_method(void)
 	static const char post[] = "POST /ready HTTP/1.1\r\nHost: x\r\n"
 				   "Content-Length: 0\r\n\r\n";
 	static const char head10[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
-	struct lh_loop h;
+	struct fx f;
 	bool ok;
 
-	if (!start(&h, 9, NULL))
+	if (!fx_start(&f, false))
 		return false;
-	ok = ASSERT_GT0(get(&h, "/nope", resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 404 ")) &&
-	     ASSERT_GT0(get(&h, "/readyz", resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 404 ")) &&
+	ok = get(&f.h, "/nope", "HTTP/1.1 404 ") &&
+	     get(&f.h, "/readyz", "HTTP/1.1 404 ") &&
 	     /* A query string does not change the page. */
-	     ASSERT_GT0(get(&h, "/metrics?x=1", resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 200 ")) &&
-	     ASSERT_GT0(http(&h, post, sizeof(post) - 1, resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 405 ")) &&
+	     get(&f.h, "/metrics?x=1", "HTTP/1.1 200 ") &&
+	     answers(&f.h, post, sizeof(post) - 1, "HTTP/1.1 405 ") &&
 	     ASSERT_TRUE(strstr(resp, "\r\nAllow: GET\r\n") != NULL) &&
-	     ASSERT_GT0(http(&h, head10, sizeof(head10) - 1, resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 405 "));
-	lh_loop_stop(&h);
+	     answers(&f.h, head10, sizeof(head10) - 1, "HTTP/1.1 405 ");
+	fx_stop(&f);
 	return ok;
 }
 
@@ -434,19 +445,19 @@ static bool test_malformed_reset(void)
 		"GET /ready HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
 		"GET  /ready HTTP/1.1\r\nHost: x\r\n\r\n",
 	};
-	struct lh_loop h;
+	struct fx f;
 	bool ok = true;
 
-	if (!start(&h, 9, NULL))
+	if (!fx_start(&f, false))
 		return false;
 	for (size_t i = 0; ok && i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ssize_t r = http(&h, bad[i], strlen(bad[i]), resp, sizeof(resp));
+		ssize_t r = http(&f.h, bad[i], strlen(bad[i]));
 
 		ok = ASSERT_EQ(r, -ECONNRESET) && ASSERT_STREQ(resp, "");
 		if (!ok)
 			fprintf(stderr, "  request %zu\n", i);
 	}
-	lh_loop_stop(&h);
+	fx_stop(&f);
 	return ok;
 }
 
@@ -455,28 +466,22 @@ static bool test_head_limit(void)
 {
 	static char req[ADMIN_HEAD_MAX + 64];
 	static const char start_line[] = "GET /ready HTTP/1.1\r\nHost: x\r\nX-Pad: ";
-	struct lh_loop h;
-	size_t pad;
+	struct fx f;
 	bool ok;
 
-	if (!start(&h, 9, make_policy()))
+	if (!fx_start(&f, true))
 		return false;
-	/* Exactly ADMIN_HEAD_MAX bytes, CRLFCRLF included. */
-	pad = ADMIN_HEAD_MAX - (sizeof(start_line) - 1) - 4;
+	/* Exactly ADMIN_HEAD_MAX bytes, CRLFCRLF included: X-Pad is all
+	 * 'a's. */
+	memset(req, 'a', sizeof(req));
 	memcpy(req, start_line, sizeof(start_line) - 1);
-	memset(req + sizeof(start_line) - 1, 'a', pad);
-	memcpy(req + sizeof(start_line) - 1 + pad, "\r\n\r\n", 4);
-	ok = ASSERT_GT0(http(&h, req, ADMIN_HEAD_MAX, resp, sizeof(resp))) &&
-	     ASSERT_TRUE(starts_with(resp, "HTTP/1.1 200 OK\r\n"));
+	memcpy(req + ADMIN_HEAD_MAX - 4, "\r\n\r\n", 4);
+	ok = answers(&f.h, req, ADMIN_HEAD_MAX, "HTTP/1.1 200 OK\r\n");
 	/* One byte more. */
-	memset(req + sizeof(start_line) - 1, 'a', pad + 1);
-	memcpy(req + sizeof(start_line) + pad, "\r\n\r\n", 4);
-	ok = ok &&
-	     ASSERT_EQ(http(&h, req, ADMIN_HEAD_MAX + 1, resp, sizeof(resp)),
-		       -ECONNRESET) &&
+	memcpy(req + ADMIN_HEAD_MAX - 4, "a\r\n\r\n", 5);
+	ok = ok && ASSERT_EQ(http(&f.h, req, ADMIN_HEAD_MAX + 1), -ECONNRESET) &&
 	     ASSERT_STREQ(resp, "");
-	lh_loop_stop(&h);
-	policy_put(h.cfg.policy);
+	fx_stop(&f);
 	return ok;
 }
 
@@ -497,31 +502,22 @@ static long ms_since(const struct timespec *t0)
 static bool test_timeout_and_data_path(void)
 {
 	enum { N = ADMIN_MAX_CONNS + 4 };
-	struct policy *pol = make_policy();
 	struct timespec t0;
-	struct lh_loop h;
-	uint16_t up_port;
+	struct fx f;
 	bool reset_seen[N] = { false };
-	int lfd, a[N], c = -1, s = -1;
+	int a[N];
 	char buf[8];
 	bool ok = false;
 	long ms;
 
-	for (int i = 0; i < N; i++)
-		a[i] = -1;
-	lfd = lh_listener(&up_port, 16);
-	if (!ASSERT_TRUE(pol != NULL) || !ASSERT_GE(lfd, 0) ||
-	    !start(&h, up_port, pol))
+	memset(a, -1, sizeof(a));
+	if (!fx_start(&f, true))
 		return false;
-	c = client(h.fwd_port);
-	s = accept(lfd, NULL, NULL);
-	if (!ASSERT_GE(c, 0) || !ASSERT_GE(s, 0))
-		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < N; i++) {
 		ssize_t w;
 
-		a[i] = client(h.admin_port);
+		a[i] = client(f.h.admin_port);
 		if (!ASSERT_GE(a[i], 0))
 			goto out;
 		w = send(a[i], "GET /rea", 8, MSG_NOSIGNAL);
@@ -537,10 +533,10 @@ static bool test_timeout_and_data_path(void)
 			goto out;
 	}
 	/* The data path answers at once, stalled admin clients or not. */
-	if (!ASSERT_EQ(write(c, "ping", 4), 4) ||
-	    !ASSERT_EQ(read(s, buf, 4), 4) ||
-	    !ASSERT_EQ(write(s, "pong", 4), 4) ||
-	    !ASSERT_EQ(read(c, buf, 4), 4) || !ASSERT_MEMEQ(buf, "pong", 4) ||
+	if (!ASSERT_EQ(write(f.c, "ping", 4), 4) ||
+	    !ASSERT_EQ(read(f.s, buf, 4), 4) ||
+	    !ASSERT_EQ(write(f.s, "pong", 4), 4) ||
+	    !ASSERT_EQ(read(f.c, buf, 4), 4) || !ASSERT_MEMEQ(buf, "pong", 4) ||
 	    !ASSERT_GE(TIMEOUT_MS / 2, ms_since(&t0)))
 		goto out;
 	/* Every stalled admin connection is reset: at the deadline, or at
@@ -553,24 +549,15 @@ static bool test_timeout_and_data_path(void)
 	if (!ASSERT_GE(ms, TIMEOUT_MS - 50) || !ASSERT_GE(3000, ms))
 		goto out;
 	/* Still relaying, and the endpoint still answers. */
-	if (!ASSERT_EQ(write(c, "again", 5), 5) ||
-	    !ASSERT_EQ(read(s, buf, 5), 5) || !ASSERT_MEMEQ(buf, "again", 5) ||
-	    !ASSERT_GT0(get(&h, "/ready", resp, sizeof(resp))) ||
-	    !ASSERT_TRUE(starts_with(resp, "HTTP/1.1 200 OK\r\n")))
-		goto out;
-	ok = true;
+	ok = ASSERT_EQ(write(f.c, "again", 5), 5) &&
+	     ASSERT_EQ(read(f.s, buf, 5), 5) && ASSERT_MEMEQ(buf, "again", 5) &&
+	     get(&f.h, "/ready", "HTTP/1.1 200 OK\r\n");
 out:
 	for (int i = 0; i < N; i++)
 		if (a[i] >= 0)
 			close(a[i]);
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
-	lh_loop_stop(&h);
-	close(lfd);
-	policy_put(pol);
-	return ok && ASSERT_EQ(h.loop_stats.stale_cqes, 0);
+	fx_stop(&f);
+	return ok && ASSERT_EQ(f.h.loop_stats.stale_cqes, 0);
 }
 
 int main(void)
@@ -578,6 +565,8 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	lh_signals_setup();
 	log_level_max = LOG_LVL_ERROR;
+	pol = rh_yaml_snapshot(policy_yaml, EPOCH);
+	up_lfd = lh_listener(&up_port, 16);
 
 	TEST_RUN(test_ready);
 	TEST_RUN(test_metrics);
@@ -586,5 +575,8 @@ int main(void)
 	TEST_RUN(test_malformed_reset);
 	TEST_RUN(test_head_limit);
 	TEST_RUN(test_timeout_and_data_path);
+	if (up_lfd >= 0)
+		close(up_lfd);
+	policy_put(pol);
 	TEST_MAIN_END();
 }
