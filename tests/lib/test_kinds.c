@@ -12,6 +12,7 @@
 
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
+#include "harness/policy_harness.h"
 
 #include "policy/compile.h"
 #include "policy/decompile.h"
@@ -21,11 +22,15 @@
 #include "policy/validate.h"
 #include "pmap.h"
 
-#define API "apiVersion: meshforge.io/v1alpha1\n"
+/* A workload of service web on n1, with identity web and tags @tags. */
+#define WEB(name, ip, tags)                                                   \
+	RH_DOC("Workload", name)                                              \
+	"spec: {node: n1, ip: " ip ", port: 8080, service: web,\n"           \
+	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"      \
+	"       tags: {" tags "}}\n"
 
 static const char base[] =
-	"---\n" API
-	"kind: Mesh\nmetadata: {name: default}\n"
+	RH_DOC("Mesh", "default")
 	"spec:\n"
 	"  trustDomain: mesh.local\n"
 	"  mtls:\n"
@@ -38,33 +43,16 @@ static const char base[] =
 	"      - name: ca-2\n"
 	"        type: provided\n"
 	"        conf: {cert: {file: /etc/ca.crt}, key: {file: /etc/ca.key}}\n"
-	"---\n" API
-	"kind: Node\nmetadata: {name: n1}\nspec: {address: 10.77.0.1}\n"
-	"---\n" API
-	"kind: Service\nmetadata: {name: web}\nspec: {vip: 10.96.0.10, port: 80}\n"
-	"---\n" API
-	"kind: Service\nmetadata: {name: api}\nspec: {vip: 10.96.0.11, port: 80}\n"
-	"---\n" API
-	"kind: Workload\nmetadata: {name: web-1}\n"
-	"spec: {node: n1, ip: 10.78.1.11, port: 8080, service: web,\n"
-	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"
-	"       tags: {version: v1, zone: a}}\n"
-	"---\n" API
-	"kind: Workload\nmetadata: {name: web-2}\n"
-	"spec: {node: n1, ip: 10.78.1.12, port: 8080, service: web,\n"
-	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"
-	"       tags: {zone: a, version: v1}}\n"
-	"---\n" API
-	"kind: Workload\nmetadata: {name: web-3}\n"
-	"spec: {node: n1, ip: 10.78.1.13, port: 8080, service: web,\n"
-	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"
-	"       tags: {version: v2}}\n";
+	RH_DOC("Node", "n1") "spec: {address: 10.77.0.1}\n"
+	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"
+	RH_DOC("Service", "api") "spec: {vip: 10.96.0.11, port: 80}\n"
+	WEB("web-1", "10.78.1.11", "version: v1, zone: a")
+	WEB("web-2", "10.78.1.12", "zone: a, version: v1")
+	WEB("web-3", "10.78.1.13", "version: v2");
 
 /* One object of every schema-driven kind, in Kuma's own words. */
 static const char kinds_yaml[] =
-	"---\n" KH_API
-	"kind: MeshTimeout\nmetadata: {name: mt}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshTimeout", "mt")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
@@ -72,29 +60,20 @@ static const char kinds_yaml[] =
 	"  from:\n"
 	"    - targetRef: {kind: Mesh}\n"
 	"      default: {idleTimeout: 1h}\n"
-	"---\n" KH_API
-	"kind: MeshRetry\nmetadata: {name: mr}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshRetry", "mr")
 	"  targetRef: {kind: MeshService, name: api}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
 	"      default:\n"
 	"        http: {numRetries: 3, perTryTimeout: 500ms,\n"
 	"               retryOn: [5XX, Reset]}\n"
-	"---\n" KH_API
-	"kind: MeshCircuitBreaker\nmetadata: {name: mcb}\n"
-	"spec:\n"
-	"  targetRef: {kind: Mesh}\n"
-	"  to:\n"
-	"    - targetRef: {kind: Mesh}\n"
-	"      default:\n"
+	"---\n" KH_DOC("MeshCircuitBreaker", "mcb")
+	KH_ENTRY("to")
 	"        connectionLimits: {maxConnections: 1024}\n"
 	"        outlierDetection:\n"
 	"          interval: 5s\n"
 	"          detectors: {totalFailures: {consecutive: 5}}\n"
-	"---\n" KH_API
-	"kind: MeshHealthCheck\nmetadata: {name: mhc}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshHealthCheck", "mhc")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
@@ -104,17 +83,13 @@ static const char kinds_yaml[] =
 	"        unhealthyThreshold: 3\n"
 	"        healthyThreshold: 1\n"
 	"        http: {path: /health, expectedStatuses: [200, 204]}\n"
-	"---\n" KH_API
-	"kind: MeshLoadBalancingStrategy\nmetadata: {name: mlbs}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshLoadBalancingStrategy", "mlbs")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
 	"      default:\n"
 	"        loadBalancer: {type: LeastRequest, leastRequest: {choiceCount: 3}}\n"
-	"---\n" KH_API
-	"kind: MeshFaultInjection\nmetadata: {name: mfi}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshFaultInjection", "mfi")
 	"  targetRef: {kind: MeshService, name: web}\n"
 	"  from:\n"
 	"    - targetRef: {kind: Mesh}\n"
@@ -122,34 +97,23 @@ static const char kinds_yaml[] =
 	"        http:\n"
 	"          - abort: {httpStatus: 503, percentage: 12.5}\n"
 	"          - delay: {value: 2s, percentage: 50}\n"
-	"---\n" KH_API
-	"kind: MeshAccessLog\nmetadata: {name: mal}\n"
-	"spec:\n"
-	"  targetRef: {kind: Mesh}\n"
-	"  from:\n"
-	"    - targetRef: {kind: Mesh}\n"
-	"      default:\n"
+	"---\n" KH_DOC("MeshAccessLog", "mal")
+	KH_ENTRY("from")
 	"        backends:\n"
 	"          - file: {path: /var/log/mesh.log}\n"
-	"---\n" KH_API
-	"kind: MeshTrace\nmetadata: {name: mtr}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshTrace", "mtr")
 	"  targetRef: {kind: Mesh}\n"
 	"  default:\n"
 	"    backends:\n"
 	"      - zipkin: {url: \"http://zipkin:9411/api/v2/spans\"}\n"
 	"    sampling: {overall: 80}\n"
-	"---\n" KH_API
-	"kind: MeshMetric\nmetadata: {name: mm}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshMetric", "mm")
 	"  targetRef: {kind: Mesh}\n"
 	"  default:\n"
 	"    backends:\n"
 	"      - type: Prometheus\n"
 	"        prometheus: {port: 5670, path: /metrics}\n"
-	"---\n" KH_API
-	"kind: MeshRateLimit\nmetadata: {name: mrl}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshRateLimit", "mrl")
 	"  targetRef: {kind: MeshService, name: web}\n"
 	"  from:\n"
 	"    - targetRef: {kind: Mesh}\n"
@@ -160,9 +124,7 @@ static const char kinds_yaml[] =
 	"            onRateLimit: {status: 429}\n"
 	"          tcp:\n"
 	"            connectionRate: {num: 10, interval: 1s}\n"
-	"---\n" KH_API
-	"kind: MeshHTTPRoute\nmetadata: {name: web-split}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshHTTPRoute", "web-split")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
@@ -175,27 +137,21 @@ static const char kinds_yaml[] =
 	"        - matches: [{path: {type: Exact, value: /health}}]\n"
 	"          default:\n"
 	"            backendRefs: [{kind: MeshService, name: api, weight: 1}]\n"
-	"---\n" KH_API
-	"kind: MeshTCPRoute\nmetadata: {name: tcp}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshTCPRoute", "tcp")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: api}\n"
 	"      rules:\n"
 	"        - default:\n"
 	"            backendRefs: [{kind: MeshService, name: web, weight: 1}]\n"
-	"---\n" KH_API
-	"kind: TrafficRoute\nmetadata: {name: tr}\n"
-	"spec:\n"
+	"---\n" KH_DOC("TrafficRoute", "tr")
 	"  sources: [{match: {kuma.io/service: '*'}}]\n"
 	"  destinations: [{match: {kuma.io/service: web}}]\n"
 	"  conf:\n"
 	"    split:\n"
 	"      - {weight: 90, destination: {kuma.io/service: web, version: v1}}\n"
 	"      - {weight: 10, destination: {kuma.io/service: web, version: v2}}\n"
-	"---\n" KH_API
-	"kind: RateLimit\nmetadata: {name: rl}\n"
-	"spec:\n"
+	"---\n" KH_DOC("RateLimit", "rl")
 	"  sources: [{match: {kuma.io/service: '*'}}]\n"
 	"  destinations: [{match: {kuma.io/service: api}}]\n"
 	"  conf:\n"
@@ -205,16 +161,12 @@ static const char kinds_yaml[] =
 	"      onRateLimit:\n"
 	"        status: 423\n"
 	"        headers: [{key: x-limited, value: \"true\", append: true}]\n"
-	"---\n" KH_API
-	"kind: MeshGateway\nmetadata: {name: edge}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshGateway", "edge")
 	"  selectors: [{match: {kuma.io/service: edge}}]\n"
 	"  conf:\n"
 	"    listeners:\n"
 	"      - {port: 8080, protocol: HTTP, hostname: foo.example.com}\n"
-	"---\n" KH_API
-	"kind: MeshGatewayRoute\nmetadata: {name: edge-route}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshGatewayRoute", "edge-route")
 	"  selectors: [{match: {kuma.io/service: edge}}]\n"
 	"  conf:\n"
 	"    http:\n"
@@ -262,26 +214,6 @@ static char *concat(const char *a, const char *b)
 	return s;
 }
 
-/* The kinds @mask of @set as render_set() writes them: a malloc'd string,
- * or NULL when rendering failed. */
-static char *render(const struct model_set *set, unsigned mask)
-{
-	char *y = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&y, &n);
-	int err;
-
-	if (!f)
-		return NULL;
-	err = render_set(f, EMIT_YAML, set, mask, NULL);
-	fclose(f);
-	if (err) {
-		free(y);
-		y = NULL;
-	}
-	return y;
-}
-
 static bool test_registry_consistent(void)
 {
 	bool ok = ASSERT_EQ(kinds_count, MODEL_GEN_COUNT) &&
@@ -316,6 +248,7 @@ static bool test_every_kind_round_trip(void)
 	struct model_set set, back, again;
 	struct rec_set rs, rs2;
 	struct diag d;
+	size_t n;
 	bool ok;
 
 	model_set_init(&back);
@@ -355,10 +288,10 @@ static bool test_every_kind_round_trip(void)
 			fprintf(stderr, "  differs: %s %s\n",
 				model_kind_name(o->kind), o->name);
 	}
-	ok = ok && ASSERT_TRUE(y1 = render(&back, RENDER_ALL_KINDS)) &&
+	ok = ok && ASSERT_TRUE(y1 = ph_render(&back, RENDER_ALL_KINDS, &n)) &&
 	     build(y1, &again, &rs2) &&
 	     ASSERT_TRUE(rec_set_equal(&rs, &rs2)) &&
-	     ASSERT_TRUE(y2 = render(&again, RENDER_ALL_KINDS));
+	     ASSERT_TRUE(y2 = ph_render(&again, RENDER_ALL_KINDS, &n));
 	ok = ok && ASSERT_STREQ(y1, y2);
 	if (!ok && y1)
 		fprintf(stderr, "%s", y1);
@@ -463,18 +396,14 @@ static bool test_missing_references(void)
 {
 	/* base is 52 lines; the document starts at line 53. */
 	return expect_problem(
-		       "---\n" KH_API
-		       "kind: MeshTimeout\nmetadata: {name: t}\n"
-		       "spec:\n"
+		       "---\n" KH_DOC("MeshTimeout", "t")
 		       "  to:\n"
 		       "    - targetRef: {kind: MeshService, name: nope}\n"
 		       "      default: {idleTimeout: 1s}\n",
 		       "p.yaml:59:18: spec.to[0].targetRef.name: no Service "
 		       "\"nope\" is defined or applied") &&
 	       expect_problem(
-		       "---\n" KH_API
-		       "kind: MeshTimeout\nmetadata: {name: t}\n"
-		       "spec:\n"
+		       "---\n" KH_DOC("MeshTimeout", "t")
 		       "  targetRef: {kind: Dataplane, name: web-9}\n"
 		       "  from:\n"
 		       "    - targetRef: {kind: Mesh}\n"
@@ -488,9 +417,7 @@ static bool test_missing_references(void)
 static bool test_mtp_rules_mesh_wide(void)
 {
 	static const char mtp[] =
-		"---\n" KH_API
-		"kind: MeshTrafficPermission\nmetadata: {name: all}\n"
-		"spec:\n"
+		"---\n" KH_DOC("MeshTrafficPermission", "all")
 		"  targetRef: {kind: Mesh}\n"
 		"  rules:\n"
 		"    - default:\n"
@@ -504,6 +431,7 @@ static bool test_mtp_rules_mesh_wide(void)
 	struct model_set set, back, again;
 	struct rec_set rs, rs2;
 	struct diag d;
+	size_t n;
 	bool ok;
 
 	model_set_init(&back);
@@ -540,7 +468,7 @@ static bool test_mtp_rules_mesh_wide(void)
 		     ASSERT_TRUE(model_obj_equal(
 			     o, model_set_find(&set, MODEL_MTP, "all")));
 	}
-	ok = ok && ASSERT_TRUE(y1 = render(&back, 1u << MODEL_MTP));
+	ok = ok && ASSERT_TRUE(y1 = ph_render(&back, 1u << MODEL_MTP, &n));
 	ok = ok && ASSERT_TRUE(strstr(y1, "  targetRef:\n    kind: Mesh\n"
 					  "  rules:\n    - default:\n"
 					  "        allow:\n")) &&
