@@ -7,7 +7,6 @@
  */
 #include <ctype.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,37 +65,27 @@ static int client(uint16_t port)
 static struct policy *pol;
 static int up_lfd = -1;
 static uint16_t up_port;
+/* Of the loop running now: its admin port, and the client and upstream
+ * ends of the data connection through it (-1 without a snapshot). */
+static uint16_t admin_port;
+static int data_c = -1, data_s = -1;
 
-/* One case's loop, with the admin endpoint and the forward listener. */
-struct fx {
-	struct lh_loop h;
-	int c, s;	/* a data connection through the loop: its client
-			 * and upstream ends, or -1 */
-};
-
-static void fx_stop(struct fx *f)
+/*
+ * Runs @body on a loop of its own with the admin endpoint.  With
+ * @snapshot, the loop serves pol and one data connection runs through it
+ * to the upstream, to show the data path is never disturbed; without,
+ * there is no snapshot and the forward listener points at port 9, where
+ * nothing listens.  True when the loop started, @body held, and the loop
+ * stopped with no stale completion.
+ */
+static bool with_loop(bool snapshot, bool (*body)(void))
 {
-	if (f->c >= 0)
-		close(f->c);
-	if (f->s >= 0)
-		close(f->s);
-	lh_loop_stop(&f->h);
-}
+	struct lh_loop h = { 0 };
+	bool ok;
 
-/* Starts the loop of @f.  With @snapshot, it serves pol and one data
- * connection runs through it to the upstream, to show the data path is
- * never disturbed; without, there is no snapshot and the forward
- * listener points at port 9, where nothing listens.  False, with nothing
- * left to stop, when any of it failed (an assertion). */
-static bool fx_start(struct fx *f, bool snapshot)
-{
-	struct lh_loop *h = &f->h;
-
-	memset(f, 0, sizeof(*f));
-	f->c = f->s = -1;
 	if (snapshot && (!ASSERT_TRUE(pol != NULL) || !ASSERT_GE(up_lfd, 0)))
 		return false;
-	h->cfg = (struct agent_config){
+	h.cfg = (struct agent_config){
 		.node = "node-t",
 		.policy = snapshot ? pol : NULL,
 		.listen_addr = htonl(INADDR_LOOPBACK),
@@ -106,21 +95,33 @@ static bool fx_start(struct fx *f, bool snapshot)
 		.handle_signals = true, .max_conns = 64,
 		.admin_on = true, .admin_timeout_ms = TIMEOUT_MS,
 	};
-	if (!lh_loop_start(h))
+	if (!lh_loop_start(&h))
 		return false;
-	if (!ASSERT_TRUE(h->admin_port != 0)) {
-		lh_loop_stop(h);
-		return false;
+	admin_port = h.admin_port;
+	ok = ASSERT_TRUE(admin_port != 0);
+	if (ok && snapshot) {
+		data_c = client(h.fwd_port);
+		data_s = lh_accept_timeout(up_lfd, 5000);
+		ok = ASSERT_GE(data_c, 0) && ASSERT_GE(data_s, 0);
 	}
-	if (!snapshot)
-		return true;
-	f->c = client(h->fwd_port);
-	f->s = lh_accept_timeout(up_lfd, 5000);
-	if (ASSERT_GE(f->c, 0) && ASSERT_GE(f->s, 0))
-		return true;
-	fx_stop(f);
-	return false;
+	ok = ok && body();
+	if (data_c >= 0)
+		close(data_c);
+	if (data_s >= 0)
+		close(data_s);
+	data_c = data_s = -1;
+	lh_loop_stop(&h);
+	return ok && ASSERT_EQ(h.loop_stats.stale_cqes, 0);
 }
+
+/* Defines case @fn, whose body follows, run by with_loop(@snapshot). */
+#define ADMIN_TEST(fn, snapshot)                                              \
+	static bool fn##_body(void);                                          \
+	static bool fn(void)                                                  \
+	{                                                                     \
+		return with_loop(snapshot, fn##_body);                        \
+	}                                                                     \
+	static bool fn##_body(void)
 
 /* Reads @fd to EOF into @buf (NUL-terminated).  Returns the byte count,
  * or -errno (-ECONNRESET for a reset) when the read failed. */
@@ -150,9 +151,9 @@ static char resp[1 << 16];
 /* Sends @req on a new admin connection and reads the answer into resp.
  * Returns what read_all() returned, -errno when the write failed, or -1
  * when it could not connect. */
-static ssize_t http(const struct lh_loop *h, const char *req, size_t len)
+static ssize_t http(const char *req, size_t len)
 {
-	int fd = client(h->admin_port);
+	int fd = client(admin_port);
 	ssize_t r;
 
 	resp[0] = '\0';
@@ -171,10 +172,9 @@ static bool starts_with(const char *s, const char *prefix)
 
 /* Sends @req (@len bytes) and reads an answer, into resp, whose status
  * line starts with @status. */
-static bool answers(const struct lh_loop *h, const char *req, size_t len,
-		    const char *status)
+static bool answers(const char *req, size_t len, const char *status)
 {
-	if (ASSERT_GT0(http(h, req, len)) &&
+	if (ASSERT_GT0(http(req, len)) &&
 	    ASSERT_TRUE(starts_with(resp, status)))
 		return true;
 	fprintf(stderr, "  for %.*s\n", (int)strcspn(req, "\r\n"), req);
@@ -182,13 +182,13 @@ static bool answers(const struct lh_loop *h, const char *req, size_t len,
 }
 
 /* GET @path answers with @status. */
-static bool get(const struct lh_loop *h, const char *path, const char *status)
+static bool get(const char *path, const char *status)
 {
 	char req[256];
 	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: "
 			 "127.0.0.1\r\nUser-Agent: test\r\n\r\n", path);
 
-	return answers(h, req, (size_t)n, status);
+	return answers(req, (size_t)n, status);
 }
 
 /* The body of response @resp, after its head. */
@@ -210,28 +210,24 @@ static bool has_all(const char *text, const char *const *want)
 	return true;
 }
 
+static bool ready(void)
+{
+	return get("/ready", "HTTP/1.1 200 OK\r\n") &&
+	       has_all(resp, (const char *const[]){ "\r\nConnection: close\r\n",
+			     "\r\nContent-Length: 6\r\n", NULL }) &&
+	       ASSERT_STREQ(body_of(resp), "ready\n");
+}
+
+/* No snapshot: not ready. */
+static bool not_ready(void)
+{
+	return get("/ready", "HTTP/1.1 503 ") &&
+	       get("/config_dump", "HTTP/1.1 503 ");
+}
+
 static bool test_ready(void)
 {
-	struct fx f;
-	bool ok;
-
-	if (!fx_start(&f, true))
-		return false;
-	ok = get(&f.h, "/ready", "HTTP/1.1 200 OK\r\n") &&
-	     has_all(resp, (const char *const[]){ "\r\nConnection: close\r\n",
-			   "\r\nContent-Length: 6\r\n", NULL }) &&
-	     ASSERT_STREQ(body_of(resp), "ready\n");
-	fx_stop(&f);
-	if (!ok)
-		return false;
-
-	/* No snapshot: not ready. */
-	if (!fx_start(&f, false))
-		return false;
-	ok = get(&f.h, "/ready", "HTTP/1.1 503 ") &&
-	     get(&f.h, "/config_dump", "HTTP/1.1 503 ");
-	fx_stop(&f);
-	return ok;
+	return with_loop(true, ready) && with_loop(false, not_ready);
 }
 
 /* A metric or label name per the exposition format. */
@@ -332,7 +328,7 @@ static bool promtool_ok(const char *text)
 	return ASSERT_EQ(st, 0);
 }
 
-static bool test_metrics(void)
+ADMIN_TEST(test_metrics, true)
 {
 	static const char *const want[] = {
 		"\r\nContent-Type: text/plain; version=0.0.4",
@@ -348,25 +344,18 @@ static bool test_metrics(void)
 		"meshforge_loop_stall_seconds_max ",
 		NULL,
 	};
-	struct fx f;
-	bool ok;
 
-	if (!fx_start(&f, true))
-		return false;
-	/* The fixture's data connection and five bytes on it, so the
-	 * counters move. */
-	ok = ASSERT_EQ(write(f.c, "hello", 5), 5) &&
-	     ASSERT_EQ(read(f.s, resp, 5), 5) &&
-	     get(&f.h, "/metrics", "HTTP/1.1 200 OK\r\n") && has_all(resp, want) &&
-	     /* No pinned maps here: no kernel counters rather than zeros. */
-	     ASSERT_TRUE(strstr(resp, "meshforge_pod_packets_total") == NULL) &&
-	     promtool_ok(body_of(resp)) &&
-	     check_exposition((char *)body_of(resp));
-	fx_stop(&f);
-	return ok;
+	/* The data connection with five bytes on it, so the counters move. */
+	return ASSERT_EQ(write(data_c, "hello", 5), 5) &&
+	       ASSERT_EQ(read(data_s, resp, 5), 5) &&
+	       get("/metrics", "HTTP/1.1 200 OK\r\n") && has_all(resp, want) &&
+	       /* No pinned maps here: no kernel counters rather than zeros. */
+	       ASSERT_TRUE(strstr(resp, "meshforge_pod_packets_total") == NULL) &&
+	       promtool_ok(body_of(resp)) &&
+	       check_exposition((char *)body_of(resp));
 }
 
-static bool test_config_dump(void)
+ADMIN_TEST(test_config_dump, true)
 {
 	static const char *const want[] = {
 		"{\"name\": \"web\", \"id\": 2, \"vip\": \"10.96.0.10\", "
@@ -387,13 +376,10 @@ static bool test_config_dump(void)
 		"\"conf\": {\"connectionTimeout\": \"2s\"}}]}}\n",
 		NULL,
 	};
-	struct fx f;
 	const char *b;
 	bool ok;
 
-	if (!fx_start(&f, true))
-		return false;
-	ok = get(&f.h, "/config_dump", "HTTP/1.1 200 OK\r\n") &&
+	ok = get("/config_dump", "HTTP/1.1 200 OK\r\n") &&
 	     ASSERT_TRUE(strstr(resp, "\r\nContent-Type: application/json\r\n")
 			 != NULL);
 	b = body_of(resp);
@@ -404,33 +390,26 @@ static bool test_config_dump(void)
 	     has_all(b, want);
 	if (!ok)
 		fprintf(stderr, "config_dump: %s\n", b);
-	fx_stop(&f);
 	return ok;
 }
 
-static bool test_not_found_and_method(void)
+ADMIN_TEST(test_not_found_and_method, false)
 {
 	static const char post[] = "POST /ready HTTP/1.1\r\nHost: x\r\n"
 				   "Content-Length: 0\r\n\r\n";
 	static const char head10[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
-	struct fx f;
-	bool ok;
 
-	if (!fx_start(&f, false))
-		return false;
-	ok = get(&f.h, "/nope", "HTTP/1.1 404 ") &&
-	     get(&f.h, "/readyz", "HTTP/1.1 404 ") &&
-	     /* A query string does not change the page. */
-	     get(&f.h, "/metrics?x=1", "HTTP/1.1 200 ") &&
-	     answers(&f.h, post, sizeof(post) - 1, "HTTP/1.1 405 ") &&
-	     ASSERT_TRUE(strstr(resp, "\r\nAllow: GET\r\n") != NULL) &&
-	     answers(&f.h, head10, sizeof(head10) - 1, "HTTP/1.1 405 ");
-	fx_stop(&f);
-	return ok;
+	return get("/nope", "HTTP/1.1 404 ") &&
+	       get("/readyz", "HTTP/1.1 404 ") &&
+	       /* A query string does not change the page. */
+	       get("/metrics?x=1", "HTTP/1.1 200 ") &&
+	       answers(post, sizeof(post) - 1, "HTTP/1.1 405 ") &&
+	       ASSERT_TRUE(strstr(resp, "\r\nAllow: GET\r\n") != NULL) &&
+	       answers(head10, sizeof(head10) - 1, "HTTP/1.1 405 ");
 }
 
 /* Requests the server must reset without an answer. */
-static bool test_malformed_reset(void)
+ADMIN_TEST(test_malformed_reset, false)
 {
 	static const char *const bad[] = {
 		"GARBAGE\r\n\r\n",
@@ -445,44 +424,35 @@ static bool test_malformed_reset(void)
 		"GET /ready HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
 		"GET  /ready HTTP/1.1\r\nHost: x\r\n\r\n",
 	};
-	struct fx f;
 	bool ok = true;
 
-	if (!fx_start(&f, false))
-		return false;
 	for (size_t i = 0; ok && i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ssize_t r = http(&f.h, bad[i], strlen(bad[i]));
+		ssize_t r = http(bad[i], strlen(bad[i]));
 
 		ok = ASSERT_EQ(r, -ECONNRESET) && ASSERT_STREQ(resp, "");
 		if (!ok)
 			fprintf(stderr, "  request %zu\n", i);
 	}
-	fx_stop(&f);
 	return ok;
 }
 
 /* A head up to ADMIN_HEAD_MAX bytes is served; one more is reset. */
-static bool test_head_limit(void)
+ADMIN_TEST(test_head_limit, true)
 {
 	static char req[ADMIN_HEAD_MAX + 64];
 	static const char start_line[] = "GET /ready HTTP/1.1\r\nHost: x\r\nX-Pad: ";
-	struct fx f;
-	bool ok;
 
-	if (!fx_start(&f, true))
-		return false;
 	/* Exactly ADMIN_HEAD_MAX bytes, CRLFCRLF included: X-Pad is all
 	 * 'a's. */
 	memset(req, 'a', sizeof(req));
 	memcpy(req, start_line, sizeof(start_line) - 1);
 	memcpy(req + ADMIN_HEAD_MAX - 4, "\r\n\r\n", 4);
-	ok = answers(&f.h, req, ADMIN_HEAD_MAX, "HTTP/1.1 200 OK\r\n");
+	if (!answers(req, ADMIN_HEAD_MAX, "HTTP/1.1 200 OK\r\n"))
+		return false;
 	/* One byte more. */
 	memcpy(req + ADMIN_HEAD_MAX - 4, "a\r\n\r\n", 5);
-	ok = ok && ASSERT_EQ(http(&f.h, req, ADMIN_HEAD_MAX + 1), -ECONNRESET) &&
-	     ASSERT_STREQ(resp, "");
-	fx_stop(&f);
-	return ok;
+	return ASSERT_EQ(http(req, ADMIN_HEAD_MAX + 1), -ECONNRESET) &&
+	       ASSERT_STREQ(resp, "");
 }
 
 static long ms_since(const struct timespec *t0)
@@ -499,11 +469,10 @@ static long ms_since(const struct timespec *t0)
  * through the same loop undisturbed; so do more stalled admin connections
  * than the admin table holds.
  */
-static bool test_timeout_and_data_path(void)
+ADMIN_TEST(test_timeout_and_data_path, true)
 {
 	enum { N = ADMIN_MAX_CONNS + 4 };
 	struct timespec t0;
-	struct fx f;
 	bool reset_seen[N] = { false };
 	int a[N];
 	char buf[8];
@@ -511,13 +480,11 @@ static bool test_timeout_and_data_path(void)
 	long ms;
 
 	memset(a, -1, sizeof(a));
-	if (!fx_start(&f, true))
-		return false;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < N; i++) {
 		ssize_t w;
 
-		a[i] = client(f.h.admin_port);
+		a[i] = client(admin_port);
 		if (!ASSERT_GE(a[i], 0))
 			goto out;
 		w = send(a[i], "GET /rea", 8, MSG_NOSIGNAL);
@@ -533,10 +500,10 @@ static bool test_timeout_and_data_path(void)
 			goto out;
 	}
 	/* The data path answers at once, stalled admin clients or not. */
-	if (!ASSERT_EQ(write(f.c, "ping", 4), 4) ||
-	    !ASSERT_EQ(read(f.s, buf, 4), 4) ||
-	    !ASSERT_EQ(write(f.s, "pong", 4), 4) ||
-	    !ASSERT_EQ(read(f.c, buf, 4), 4) || !ASSERT_MEMEQ(buf, "pong", 4) ||
+	if (!ASSERT_EQ(write(data_c, "ping", 4), 4) ||
+	    !ASSERT_EQ(read(data_s, buf, 4), 4) ||
+	    !ASSERT_EQ(write(data_s, "pong", 4), 4) ||
+	    !ASSERT_EQ(read(data_c, buf, 4), 4) || !ASSERT_MEMEQ(buf, "pong", 4) ||
 	    !ASSERT_GE(TIMEOUT_MS / 2, ms_since(&t0)))
 		goto out;
 	/* Every stalled admin connection is reset: at the deadline, or at
@@ -549,15 +516,14 @@ static bool test_timeout_and_data_path(void)
 	if (!ASSERT_GE(ms, TIMEOUT_MS - 50) || !ASSERT_GE(3000, ms))
 		goto out;
 	/* Still relaying, and the endpoint still answers. */
-	ok = ASSERT_EQ(write(f.c, "again", 5), 5) &&
-	     ASSERT_EQ(read(f.s, buf, 5), 5) && ASSERT_MEMEQ(buf, "again", 5) &&
-	     get(&f.h, "/ready", "HTTP/1.1 200 OK\r\n");
+	ok = ASSERT_EQ(write(data_c, "again", 5), 5) &&
+	     ASSERT_EQ(read(data_s, buf, 5), 5) && ASSERT_MEMEQ(buf, "again", 5) &&
+	     get("/ready", "HTTP/1.1 200 OK\r\n");
 out:
 	for (int i = 0; i < N; i++)
 		if (a[i] >= 0)
 			close(a[i]);
-	fx_stop(&f);
-	return ok && ASSERT_EQ(f.h.loop_stats.stale_cqes, 0);
+	return ok;
 }
 
 int main(void)
