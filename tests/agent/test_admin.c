@@ -13,14 +13,11 @@
 
 #include "harness/test.h"
 #include "harness/loop_harness.h"
-#include "harness/records_harness.h"
+#include "harness/policy_harness.h"
 #include "../../agent/admin.h"
 #include "../../agent/loop.h"
 #include "log.h"
 
-#define TD		"mesh.local"
-#define ID_WEB		"spiffe://" TD "/ns/default/sa/web"
-#define ID_CLIENT	"spiffe://" TD "/ns/default/sa/client"
 #define EPOCH		7
 #define TIMEOUT_MS	300
 /* At least one byte of answer. */
@@ -32,19 +29,14 @@
  * their node by address; the dump shows the name of the node record with
  * that address. */
 static const char policy_yaml[] =
-	RH_DOC("Mesh", "default") "spec: {trustDomain: " TD "}\n"
-	RH_DOC("Node", "mf-node-a") "spec: {address: 10.77.0.1}\n"
-	RH_DOC("Node", "mf-node-b") "spec: {address: 10.77.0.2}\n"
-	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"
-	RH_DOC("Service", "api") "spec: {vip: 10.96.0.11, port: 8080}\n"
-	RH_DOC("Workload", "web1") "spec: {node: mf-node-a, ip: 10.78.1.11, "
-	"port: 8080, service: web, identity: \"" ID_WEB "\"}\n"
-	RH_DOC("Workload", "web2") "spec: {node: mf-node-b, ip: 10.78.2.11, "
-	"port: 8080, service: web, identity: \"" ID_WEB "\"}\n"
-	RH_DOC("MeshTrafficPermission", "web-allow")
-	"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"
-	"    - targetRef: {kind: SpiffeID, name: \"" ID_CLIENT "\"}\n"
-	"      default: {action: Allow}\n"
+	PH_MESH
+	PH_NODE("mf-node-a", "10.77.0.1")
+	PH_NODE("mf-node-b", "10.77.0.2")
+	PH_SVC("web", "10.96.0.10", "80")
+	PH_SVC("api", "10.96.0.11", "8080")
+	PH_WL("web1", "mf-node-a", "10.78.1.11", "8080", "web", "web")
+	PH_WL("web2", "mf-node-b", "10.78.2.11", "8080", "web", "web")
+	RH_DOC("MeshTrafficPermission", "web-allow") PH_WEB_ALLOW_CLIENT
 	RH_DOC("MeshTimeout", "mt")
 	"spec:\n  targetRef: {kind: Mesh}\n  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
@@ -256,7 +248,8 @@ static bool check_exposition(char *text)
 		const char *p = line, *e;
 		char name[128], *end;
 
-		if (starts_with(line, "# HELP ") || starts_with(line, "# TYPE ")) {
+		if (starts_with(line, "# HELP ") ||
+		    starts_with(line, "# TYPE ")) {
 			bool help = line[2] == 'H';
 
 			e = metric_name_end(line + 7);
@@ -335,7 +328,8 @@ ADMIN_TEST(test_metrics, true)
 		"\n# HELP meshforge_policy_epoch ",
 		"\n# TYPE meshforge_policy_epoch gauge\n",
 		"\nmeshforge_policy_epoch 7\n",
-		"\nmeshforge_connections_accepted_total{listener=\"forward\"} 1\n",
+		"\nmeshforge_connections_accepted_total"
+		"{listener=\"forward\"} 1\n",
 		"\nmeshforge_connections_active 1\n",
 		"\nmeshforge_relayed_bytes_total"
 		"{direction=\"client_to_server\"} 5\n",
@@ -350,7 +344,7 @@ ADMIN_TEST(test_metrics, true)
 	       ASSERT_EQ(read(data_s, resp, 5), 5) &&
 	       get("/metrics", "HTTP/1.1 200 OK\r\n") && has_all(resp, want) &&
 	       /* No pinned maps here: no kernel counters rather than zeros. */
-	       ASSERT_TRUE(strstr(resp, "meshforge_pod_packets_total") == NULL) &&
+	       ASSERT_TRUE(!strstr(resp, "meshforge_pod_packets_total")) &&
 	       promtool_ok(body_of(resp)) &&
 	       check_exposition((char *)body_of(resp));
 }
@@ -361,11 +355,12 @@ ADMIN_TEST(test_config_dump, true)
 		"{\"name\": \"web\", \"id\": 2, \"vip\": \"10.96.0.10\", "
 		"\"port\": 80, \"protocol\": \"tcp\", \"endpoints\": [",
 		"{\"name\": \"web1\", \"ip\": \"10.78.1.11\", \"port\": 8080, "
-		"\"node\": \"mf-node-a\", \"identity\": \"" ID_WEB "\"}",
+		"\"node\": \"mf-node-a\", \"identity\": \"" PH_SA("web") "\"}",
 		"{\"name\": \"web2\", \"ip\": \"10.78.2.11\", \"port\": 8080, "
 		"\"node\": \"mf-node-b\"",
-		"\"authz\": [{\"policy\": \"web-allow\", \"action\": \"Allow\", "
-		"\"match\": \"Exact\", \"spiffe\": \"" ID_CLIENT "\"}]",
+		"\"authz\": [{\"policy\": \"web-allow\", "
+		"\"action\": \"Allow\", \"match\": \"Exact\", "
+		"\"spiffe\": \"" PH_SA("client") "\"}]",
 		"{\"name\": \"api\", \"id\": 1, \"vip\": \"10.96.0.11\", "
 		"\"port\": 8080, \"protocol\": \"tcp\", "
 		"\"endpoints\": [], \"authz\": []}",
@@ -503,7 +498,8 @@ ADMIN_TEST(test_timeout_and_data_path, true)
 	if (!ASSERT_EQ(write(data_c, "ping", 4), 4) ||
 	    !ASSERT_EQ(read(data_s, buf, 4), 4) ||
 	    !ASSERT_EQ(write(data_s, "pong", 4), 4) ||
-	    !ASSERT_EQ(read(data_c, buf, 4), 4) || !ASSERT_MEMEQ(buf, "pong", 4) ||
+	    !ASSERT_EQ(read(data_c, buf, 4), 4) ||
+	    !ASSERT_MEMEQ(buf, "pong", 4) ||
 	    !ASSERT_GE(TIMEOUT_MS / 2, ms_since(&t0)))
 		goto out;
 	/* Every stalled admin connection is reset: at the deadline, or at
@@ -517,7 +513,8 @@ ADMIN_TEST(test_timeout_and_data_path, true)
 		goto out;
 	/* Still relaying, and the endpoint still answers. */
 	ok = ASSERT_EQ(write(data_c, "again", 5), 5) &&
-	     ASSERT_EQ(read(data_s, buf, 5), 5) && ASSERT_MEMEQ(buf, "again", 5) &&
+	     ASSERT_EQ(read(data_s, buf, 5), 5) &&
+	     ASSERT_MEMEQ(buf, "again", 5) &&
 	     get("/ready", "HTTP/1.1 200 OK\r\n");
 out:
 	for (int i = 0; i < N; i++)
