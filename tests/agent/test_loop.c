@@ -108,15 +108,13 @@ static bool test_user_data_roundtrip(void)
  * user_data whole; an op nobody registered reaches no handler. */
 static bool test_dispatch_by_op(void)
 {
-	struct seen guard, a = { 0 }, b = { 0 };
 	struct loop l;
+	struct seen guard, a = { .l = &l }, b = { .l = &l, .stop_after = 1 };
 	int op_a, op_b, n;
 	bool ok = false;
 
 	if (!start(&l, &guard))
 		return false;
-	a.l = b.l = &l;
-	b.stop_after = 1;
 	op_a = loop_op_add(&l, "a", on_cqe, &a);
 	op_b = loop_op_add(&l, "b", on_cqe, &b);
 	if (!ASSERT_GE(op_a, LOOP_OP_FIRST_FREE) || !ASSERT_NE(op_a, op_b))
@@ -147,15 +145,14 @@ static bool test_listener_handlers(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct seen guard, one = { 0 }, two = { 0 };
 	struct loop l;
+	struct seen guard, one = { .l = &l };
+	struct seen two = { .l = &l, .stop_after = 1 };
 	int id1, id2, c = -1;
 	bool ok = false;
 
 	if (!start(&l, &guard))
 		return false;
-	one.l = two.l = &l;
-	two.stop_after = 1;
 	id1 = loop_listen(&l, "one", htonl(INADDR_LOOPBACK), 0, on_accept, &one);
 	id2 = loop_listen(&l, "two", htonl(INADDR_LOOPBACK), 0, on_accept, &two);
 	sa.sin_port = htons(loop_listen_port(&l, "two"));
@@ -187,15 +184,13 @@ static void on_slow_cqe(void *arg, const struct io_uring_cqe *cqe)
 
 static bool test_stall_gauge(void)
 {
-	struct seen guard, s = { 0 };
 	struct loop l;
+	struct seen guard, s = { .l = &l, .stop_after = 1 };
 	bool ok;
 	int op;
 
 	if (!start(&l, &guard))
 		return false;
-	s.l = &l;
-	s.stop_after = 1;
 	op = loop_op_add(&l, "slow", on_slow_cqe, &s);
 	if (ASSERT_GE(op, LOOP_OP_FIRST_FREE))
 		nop(&l, loop_ud((unsigned int)op, 0, 0, 0));
@@ -237,14 +232,13 @@ static void user_cqe(void *arg, const struct io_uring_cqe *cqe)
 /* Teardown asks every user to end its work and waits for its ops. */
 static bool test_teardown_waits_for_users(void)
 {
-	struct seen guard;
-	struct user u = { 0 };
 	struct loop l;
+	struct seen guard;
+	struct user u = { .l = &l };
 	bool ok;
 
 	if (!start(&l, &guard))
 		return false;
-	u.l = &l;
 	u.op = loop_op_add(&l, "user", user_cqe, &u);
 	ok = ASSERT_GE(u.op, LOOP_OP_FIRST_FREE) &&
 	     ASSERT_EQ(loop_user_add(&l, &(const struct loop_user){
