@@ -115,27 +115,15 @@ static bool with_loop(bool snapshot, bool (*body)(void))
 	}                                                                     \
 	static bool fn##_body(void)
 
-/* Reads @fd to EOF into @buf (NUL-terminated).  Returns the byte count,
- * or -errno (-ECONNRESET for a reset) when the read failed. */
+/* Reads @fd to EOF, or until @buf is full, into @buf (NUL-terminated):
+ * MSG_WAITALL returns early only then, or on an error.  Returns the byte
+ * count, or -errno (-ECONNRESET for a reset) when the read failed. */
 static ssize_t read_all(int fd, char *buf, size_t cap)
 {
-	size_t got = 0;
+	ssize_t r = recv(fd, buf, cap - 1, MSG_WAITALL);
 
-	for (;;) {
-		ssize_t r = read(fd, buf + got, cap - 1 - got);
-
-		if (r < 0) {
-			buf[got] = '\0';
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-		if (got == cap - 1)
-			break;
-	}
-	buf[got] = '\0';
-	return (ssize_t)got;
+	buf[r > 0 ? r : 0] = '\0';
+	return r < 0 ? -errno : r;
 }
 
 static char resp[1 << 16];
