@@ -28,8 +28,7 @@ static uint32_t intern(const char *key, ...)
 		fprintf(stderr, "test_select: tagset store full\n");
 		exit(2);
 	}
-	ts = &tstore[ntstore];
-	memset(ts, 0, sizeof(*ts));
+	ts = &tstore[ntstore];	/* zero: each slot is filled once */
 	va_start(ap, key);
 	for (const char *k = key; k; k = va_arg(ap, const char *)) {
 		const char *v = va_arg(ap, const char *);
@@ -190,7 +189,7 @@ static const struct sel_workload eol;
 
 /* @r (on no route) selects every workload after it when @want, none of
  * them when not. */
-static bool selects(bool want, const struct mf_ref *r, ...)
+static bool selects(bool want, struct mf_ref r, ...)
 {
 	const struct sel_workload *w;
 	bool ok = true;
@@ -198,31 +197,27 @@ static bool selects(bool want, const struct mf_ref *r, ...)
 
 	va_start(ap, r);
 	while (ok && (w = va_arg(ap, const struct sel_workload *)) != &eol) {
-		ok = ASSERT_EQ(sel_ref_selects(r, w, NULL, &ctx), want);
+		ok = ASSERT_EQ(sel_ref_selects(&r, w, NULL, &ctx), want);
 		if (!ok)
 			fprintf(stderr, "  ref %u %s, workload %s of %s\n",
-				r->kind, r->name, w && w->name ? w->name : "-",
+				r.kind, r.name, w && w->name ? w->name : "-",
 				w && w->service ? w->service : "-");
 	}
 	va_end(ap);
 	return ok;
 }
 
-#define YES(r, ...) selects(true, &(r), __VA_ARGS__, &eol)
-#define NO(r, ...) selects(false, &(r), __VA_ARGS__, &eol)
+#define YES(r, ...) selects(true, r, __VA_ARGS__, &eol)
+#define NO(r, ...) selects(false, r, __VA_ARGS__, &eol)
 
 static bool test_ref_mesh(void)
 {
-	struct mf_ref r = MESH;
-
-	return YES(r, &web1, &api1, &dest_backend, NULL);
+	return YES(MESH, &web1, &api1, &dest_backend, NULL);
 }
 
 static bool test_ref_absent_kind(void)
 {
-	struct mf_ref r = ref(0, NULL, 0);
-
-	return NO(r, &web1);
+	return NO(ref(0, NULL, 0), &web1);
 }
 
 static bool test_ref_mesh_subset(void)
@@ -269,9 +264,8 @@ static bool test_implicit_service_tag(void)
 
 static bool test_ref_mesh_service(void)
 {
-	struct mf_ref r = SVC("web");
-
-	return YES(r, &web1, &dest_web) && NO(r, &api1, &dest_api, NULL);
+	return YES(SVC("web"), &web1, &dest_web) &&
+	       NO(SVC("web"), &api1, &dest_api, NULL);
 }
 
 static bool test_ref_mesh_service_subset(void)
