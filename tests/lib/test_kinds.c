@@ -203,15 +203,15 @@ static bool build(const char *yaml, struct model_set *set, struct rec_set *rs)
 	return ok;
 }
 
+/* @a then @b, malloc'd; out of memory ends the test. */
 static char *concat(const char *a, const char *b)
 {
 	char *s = malloc(strlen(a) + strlen(b) + 1);
 
-	if (s) {
-		strcpy(s, a);
-		strcat(s, b);
-	}
-	return s;
+	if (!s)
+		abort();
+	strcpy(s, a);
+	return strcat(s, b);
 }
 
 static bool test_registry_consistent(void)
@@ -241,52 +241,48 @@ static bool test_registry_consistent(void)
 	return ok;
 }
 
-/* The whole pipeline for one object of every kind. */
-static bool test_every_kind_round_trip(void)
+/*
+ * The whole pipeline there and back for base and @docs: built, decompiled,
+ * the objects of the kinds @mask rendered to YAML that (after base, unless
+ * @mask is every kind) builds the same records again and renders the same
+ * text again.  @check then looks at what was built and decompiled.
+ */
+static bool round_trip(const char *docs, unsigned mask,
+		       bool (*check)(const struct model_set *set,
+				     const struct rec_set *rs,
+				     const struct model_set *back,
+				     const char *y))
 {
-	char *yaml = concat(base, kinds_yaml), *y1 = NULL, *y2 = NULL;
+	char *yaml = concat(base, docs), *again_in = NULL;
+	char *y1 = NULL, *y2 = NULL;
 	struct model_set set, back, again;
 	struct rec_set rs, rs2;
 	struct diag d;
 	size_t n;
 	bool ok;
 
+	/* build() initialises set and rs; the chain may stop before the
+	 * rest are filled. */
 	model_set_init(&back);
 	model_set_init(&again);
 	rec_set_init(&rs2);
 	diag_init(&d);
-	ok = ASSERT_TRUE(yaml) && build(yaml, &set, &rs);
-	for (size_t k = 0; ok && k < kinds_count; k++) {
-		enum rec_map m = REC_KIND_FIRST + k;
-		const struct mf_pol_key *key;
-
-		ok = ASSERT_GE(rec_count(&rs, m), 1);
-		if (!ok) {
-			fprintf(stderr, "  no records for %s\n",
-				kinds_all[k]->name);
-			break;
-		}
-		key = rec_key(&rs, m, 0);
-		ok = ASSERT_EQ(key->half, 0) && ASSERT_TRUE(key->name[0]);
-	}
-	/* MeshHTTPRoute web-split: two rules of one to[] entry. */
-	ok = ok && ASSERT_EQ(rec_count(&rs, REC_KIND_FIRST + 10), 2);
-	/* MeshTimeout mt: one to and one from entry. */
-	ok = ok && ASSERT_EQ(rec_count(&rs, REC_KIND_FIRST + 0), 2);
-
-	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
-	     ph_same_objects(&set, &back);
-	if (!ok)
-		kh_print_diag(&d);
-	ok = ok && ASSERT_TRUE(y1 = ph_render(&back, RENDER_ALL_KINDS, &n)) &&
-	     build(y1, &again, &rs2) &&
+	ok = build(yaml, &set, &rs) &&
+	     ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ASSERT_TRUE(y1 = ph_render(&back, mask, &n)) &&
+	     build(again_in = concat(mask == RENDER_ALL_KINDS ? "" : base, y1),
+		   &again, &rs2) &&
 	     ASSERT_TRUE(rec_set_equal(&rs, &rs2)) &&
-	     ASSERT_TRUE(y2 = ph_render(&again, RENDER_ALL_KINDS, &n));
-	ok = ok && ASSERT_STREQ(y1, y2);
-	if (!ok && y1)
-		fprintf(stderr, "%s", y1);
-	free(y1);
+	     ASSERT_TRUE(y2 = ph_render(&again, mask, &n)) &&
+	     ASSERT_STREQ(y1, y2) && check(&set, &rs, &back, y1);
+	if (!ok) {
+		kh_print_diag(&d);
+		if (y1)
+			fprintf(stderr, "%s", y1);
+	}
+	free(again_in);
 	free(y2);
+	free(y1);
 	free(yaml);
 	diag_free(&d);
 	rec_set_free(&rs2);
@@ -295,6 +291,37 @@ static bool test_every_kind_round_trip(void)
 	model_set_free(&back);
 	model_set_free(&set);
 	return ok;
+}
+
+/* Records of every kind, and the objects they decompile to. */
+static bool every_kind_ok(const struct model_set *set, const struct rec_set *rs,
+			  const struct model_set *back, const char *y)
+{
+	(void)y;
+	for (size_t k = 0; k < kinds_count; k++) {
+		enum rec_map m = REC_KIND_FIRST + k;
+		const struct mf_pol_key *key;
+
+		if (!ASSERT_GE(rec_count(rs, m), 1)) {
+			fprintf(stderr, "  no records for %s\n",
+				kinds_all[k]->name);
+			return false;
+		}
+		key = rec_key(rs, m, 0);
+		if (!ASSERT_EQ(key->half, 0) || !ASSERT_TRUE(key->name[0]))
+			return false;
+	}
+	/* MeshHTTPRoute web-split: two rules of one to[] entry; MeshTimeout
+	 * mt: one to and one from entry. */
+	return ASSERT_EQ(rec_count(rs, REC_KIND_FIRST + 10), 2) &&
+	       ASSERT_EQ(rec_count(rs, REC_KIND_FIRST + 0), 2) &&
+	       ph_same_objects(set, back);
+}
+
+/* The whole pipeline for one object of every kind. */
+static bool test_every_kind_round_trip(void)
+{
+	return round_trip(kinds_yaml, RENDER_ALL_KINDS, every_kind_ok);
 }
 
 /* The tag set id of Workload @o. */
@@ -307,7 +334,9 @@ static bool test_workload_tags_shared(void)
 	struct model_set set, other;
 	struct rec_set rs;
 	const struct model_obj *w1, *w2, *w3;
-	struct mf_tagset ts;
+	struct mf_tagset ts = {
+		.n = 2, .tags = { { "zone", "a" }, { "version", "v1" } },
+	};
 	bool ok;
 
 	model_set_init(&other);
@@ -319,12 +348,6 @@ static bool test_workload_tags_shared(void)
 	     ASSERT_NE(TAGS(w1), 0) && ASSERT_EQ(TAGS(w1), TAGS(w2)) &&
 	     ASSERT_NE(TAGS(w1), TAGS(w3)) &&
 	     ASSERT_EQ(rec_count(&rs, REC_TAGSETS), 2);
-	memset(&ts, 0, sizeof(ts));
-	ts.n = 2;
-	strcpy(ts.tags[0].key, "zone");
-	strcpy(ts.tags[0].value, "a");
-	strcpy(ts.tags[1].key, "version");
-	strcpy(ts.tags[1].value, "v1");
 	ok = ok && ASSERT_EQ(model_tags_canon(&ts), 0) &&
 	     ASSERT_STREQ(ts.tags[0].key, "version") &&
 	     ASSERT_EQ(model_tags_intern(&other, &ts), TAGS(w1));
@@ -404,83 +427,55 @@ static bool test_missing_references(void)
 
 /* MeshTrafficPermission in Kuma's `rules` form, Mesh-wide, with a shadow
  * deny: one rule set per service, flagged so it reads back as written. */
-static bool test_mtp_rules_mesh_wide(void)
-{
-	static const char mtp[] =
-		"---\n" KH_DOC("MeshTrafficPermission", "all")
-		"  targetRef: {kind: Mesh}\n"
-		"  rules:\n"
-		"    - default:\n"
-		"        deny:\n"
-		"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/ns/batch/\"}\n"
-		"        allowWithShadowDeny:\n"
-		"          - spiffeID: {type: Exact, value: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
-		"        allow:\n"
-		"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/\"}\n";
-	char *yaml = concat(base, mtp), *y1 = NULL;
-	struct model_set set, back, again;
-	struct rec_set rs, rs2;
-	struct diag d;
-	size_t n;
-	bool ok;
+static const char mtp_rules[] =
+	"---\n" KH_DOC("MeshTrafficPermission", "all")
+	"  targetRef: {kind: Mesh}\n"
+	"  rules:\n"
+	"    - default:\n"
+	"        deny:\n"
+	"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/ns/batch/\"}\n"
+	"        allowWithShadowDeny:\n"
+	"          - spiffeID: {type: Exact, value: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
+	"        allow:\n"
+	"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/\"}\n";
 
-	model_set_init(&back);
-	model_set_init(&again);
-	rec_set_init(&rs2);
-	diag_init(&d);
-	ok = ASSERT_TRUE(yaml) && build(yaml, &set, &rs) &&
-	     /* three rules for each of the two services */
-	     ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 6);
-	for (size_t i = 0; ok && i < rec_count(&rs, REC_AUTHZ); i++) {
-		const struct mf_authz_key *k = rec_key(&rs, REC_AUTHZ, i);
-		const struct mf_authz_rule *r = rec_val(&rs, REC_AUTHZ, i);
+static bool mtp_rules_ok(const struct model_set *set, const struct rec_set *rs,
+			 const struct model_set *back, const char *y)
+{
+	const struct model_obj *o = model_set_find(back, MODEL_MTP, "all");
+	const struct core_mtp *r = o ? (const void *)o->pol.recs : NULL;
+
+	/* three rules for each of the two services */
+	if (!ASSERT_EQ(rec_count(rs, REC_AUTHZ), 6))
+		return false;
+	for (size_t i = 0; i < rec_count(rs, REC_AUTHZ); i++) {
+		const struct mf_authz_key *k = rec_key(rs, REC_AUTHZ, i);
+		const struct mf_authz_rule *a = rec_val(rs, REC_AUTHZ, i);
 		/* compile order: allow, deny, then shadow */
 		static const uint8_t want[] = { MF_AUTHZ_ALLOW, MF_AUTHZ_DENY,
 						MF_AUTHZ_ALLOW_SHADOW_DENY };
 
-		ok = ASSERT_EQ(r->flags,
-			       MF_AUTHZ_F_RULES | MF_AUTHZ_F_MESH_TARGET) &&
-		     ASSERT_TRUE(k->index < 3) &&
-		     ASSERT_EQ(r->action, want[k->index]);
+		if (!ASSERT_EQ(a->flags,
+			       MF_AUTHZ_F_RULES | MF_AUTHZ_F_MESH_TARGET) ||
+		    !ASSERT_TRUE(k->index < 3) ||
+		    !ASSERT_EQ(a->action, want[k->index]))
+			return false;
 	}
-	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0);
-	if (ok) {
-		const struct model_obj *o = model_set_find(&back, MODEL_MTP,
-							   "all");
+	return ASSERT_TRUE(o) &&
+	       ASSERT_EQ(r->hdr.target.kind, MF_REF_MESH) &&
+	       ASSERT_EQ(r->hdr.section, CORE_MTP_SEC_RULES) &&
+	       ASSERT_EQ(o->pol.n, 3) &&
+	       ASSERT_TRUE(model_obj_equal(
+		       o, model_set_find(set, MODEL_MTP, "all"))) &&
+	       ASSERT_TRUE(strstr(y, "  targetRef:\n    kind: Mesh\n"
+				  "  rules:\n    - default:\n"
+				  "        allow:\n")) &&
+	       ASSERT_TRUE(strstr(y, "        allowWithShadowDeny:\n"));
+}
 
-		const struct core_mtp *r = o ? (const void *)o->pol.recs :
-					       NULL;
-
-		ok = ASSERT_TRUE(o) &&
-		     ASSERT_EQ(r->hdr.target.kind, MF_REF_MESH) &&
-		     ASSERT_EQ(r->hdr.section, CORE_MTP_SEC_RULES) &&
-		     ASSERT_EQ(o->pol.n, 3) &&
-		     ASSERT_TRUE(model_obj_equal(
-			     o, model_set_find(&set, MODEL_MTP, "all")));
-	}
-	ok = ok && ASSERT_TRUE(y1 = ph_render(&back, 1u << MODEL_MTP, &n));
-	ok = ok && ASSERT_TRUE(strstr(y1, "  targetRef:\n    kind: Mesh\n"
-					  "  rules:\n    - default:\n"
-					  "        allow:\n")) &&
-	     ASSERT_TRUE(strstr(y1, "        allowWithShadowDeny:\n"));
-	free(yaml);
-	yaml = ok ? concat(base, y1) : NULL;
-	ok = ok && build(yaml, &again, &rs2) &&
-	     ASSERT_TRUE(rec_set_equal(&rs, &rs2));
-	if (!ok) {
-		kh_print_diag(&d);
-		if (y1)
-			fprintf(stderr, "%s", y1);
-	}
-	free(y1);
-	free(yaml);
-	diag_free(&d);
-	rec_set_free(&rs2);
-	rec_set_free(&rs);
-	model_set_free(&again);
-	model_set_free(&back);
-	model_set_free(&set);
-	return ok;
+static bool test_mtp_rules_mesh_wide(void)
+{
+	return round_trip(mtp_rules, 1u << MODEL_MTP, mtp_rules_ok);
 }
 
 int main(void)
