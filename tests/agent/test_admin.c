@@ -262,25 +262,18 @@ static bool check_exposition(char *text)
 		if (!ASSERT_STREQ(name, family))
 			return false;
 		p = e;
+		/* Labels, their values without escapes. */
 		if (*p == '{') {
-			p++;
-			for (;;) {
-				e = metric_name_end(p);
+			do {
+				e = metric_name_end(p + 1);
 				if (!ASSERT_TRUE(e && e[0] == '=' && e[1] == '"'))
 					return false;
-				p = e + 2;
-				while (*p && *p != '"' && *p != '\\' && *p != '\n')
-					p++;
-				if (!ASSERT_EQ(*p, '"'))
+				p = e + 2 + strcspn(e + 2, "\"\\\n");
+				if (!ASSERT_EQ(*p++, '"'))
 					return false;
-				p++;
-				if (*p == '}')
-					break;
-				if (!ASSERT_EQ(*p, ','))
-					return false;
-				p++;
-			}
-			p++;
+			} while (*p == ',');
+			if (!ASSERT_EQ(*p++, '}'))
+				return false;
 		}
 		if (!ASSERT_EQ(*p, ' '))
 			return false;
