@@ -53,11 +53,10 @@ static bool test_encode_exact_bytes(void)
 {
 	struct pp2_info in = sample();
 	uint8_t buf[PP2_MAX_HEADER];
-	ssize_t n = pp2_encode(&in, buf, sizeof(buf));
 
-	if (!ASSERT_EQ(n, sizeof(sample_wire)))
-		return false;
-	return ASSERT_MEMEQ(buf, sample_wire, sizeof(sample_wire));
+	return ASSERT_EQ(pp2_encode(&in, buf, sizeof(buf)),
+			 sizeof(sample_wire)) &&
+	       ASSERT_MEMEQ(buf, sample_wire, sizeof(sample_wire));
 }
 
 static bool test_encode_nospace(void)
@@ -65,9 +64,9 @@ static bool test_encode_nospace(void)
 	struct pp2_info in = sample();
 	uint8_t buf[PP2_MAX_HEADER];
 
-	if (!ASSERT_EQ(pp2_encode(&in, buf, sizeof(sample_wire) - 1), -ENOSPC))
-		return false;
-	return ASSERT_EQ(pp2_encode(&in, buf, sizeof(sample_wire)),
+	return ASSERT_EQ(pp2_encode(&in, buf, sizeof(sample_wire) - 1),
+			 -ENOSPC) &&
+	       ASSERT_EQ(pp2_encode(&in, buf, sizeof(sample_wire)),
 			 sizeof(sample_wire));
 }
 
@@ -83,16 +82,13 @@ static bool test_round_trip(void)
 	/* Trailing payload after the header must not be consumed. */
 	memcpy(buf + n, "GET / HTTP/1.1\r\n", 16);
 	memset(&out, 0xAA, sizeof(out));
-	if (!ASSERT_EQ(pp2_decode(buf, n + 16, &out), n))
-		return false;
-	if (!ASSERT_TRUE(same_sin(&out.src, &in.src)) ||
-	    !ASSERT_TRUE(same_sin(&out.dst, &in.dst)) ||
-	    !ASSERT_TRUE(out.has_orig_dst) ||
-	    !ASSERT_TRUE(same_sin(&out.orig_dst, &in.orig_dst)) ||
-	    !ASSERT_TRUE(out.has_req_id) ||
-	    !ASSERT_EQ(out.req_id, 0x0102030405060708ull))
-		return false;
-	return true;
+	return ASSERT_EQ(pp2_decode(buf, n + 16, &out), n) &&
+	       ASSERT_TRUE(same_sin(&out.src, &in.src)) &&
+	       ASSERT_TRUE(same_sin(&out.dst, &in.dst)) &&
+	       ASSERT_TRUE(out.has_orig_dst) &&
+	       ASSERT_TRUE(same_sin(&out.orig_dst, &in.orig_dst)) &&
+	       ASSERT_TRUE(out.has_req_id) &&
+	       ASSERT_EQ(out.req_id, 0x0102030405060708ull);
 }
 
 static bool test_round_trip_no_tlvs(void)
@@ -104,11 +100,9 @@ static bool test_round_trip_no_tlvs(void)
 	in.has_orig_dst = false;
 	in.has_req_id = false;
 	n = pp2_encode(&in, buf, sizeof(buf));
-	if (!ASSERT_EQ(n, 28) || !ASSERT_EQ(buf[15], 12))
-		return false;
-	if (!ASSERT_EQ(pp2_decode(buf, n, &out), 28))
-		return false;
-	return ASSERT_TRUE(same_sin(&out.src, &in.src)) &&
+	return ASSERT_EQ(n, 28) && ASSERT_EQ(buf[15], 12) &&
+	       ASSERT_EQ(pp2_decode(buf, n, &out), 28) &&
+	       ASSERT_TRUE(same_sin(&out.src, &in.src)) &&
 	       ASSERT_TRUE(same_sin(&out.dst, &in.dst)) &&
 	       ASSERT_FALSE(out.has_orig_dst) && ASSERT_FALSE(out.has_req_id);
 }
@@ -271,9 +265,8 @@ static bool test_unknown_tlvs_skipped(void)
 	size_t len = with_tlvs(buf, tlvs, sizeof(tlvs));
 	struct sockaddr_in want = sin4("10.96.0.10", 443);
 
-	if (!ASSERT_EQ(pp2_decode(buf, len, &out), len))
-		return false;
-	return ASSERT_TRUE(out.has_orig_dst) &&
+	return ASSERT_EQ(pp2_decode(buf, len, &out), len) &&
+	       ASSERT_TRUE(out.has_orig_dst) &&
 	       ASSERT_TRUE(same_sin(&out.orig_dst, &want)) &&
 	       ASSERT_FALSE(out.has_req_id);
 }
