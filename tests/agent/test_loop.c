@@ -8,15 +8,13 @@
  * reloader thread following mf_config.epoch in real pinned maps under a
  * pin root of the test's own.
  */
-#include <arpa/inet.h>
-#include <sys/socket.h>
 #include <sys/vfs.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <linux/magic.h>
 
 #include "harness/test.h"
+#include "harness/loop_harness.h"
 #include "harness/records_harness.h"
 #include "../../agent/loop.h"
 #include "../../agent/reload.c"
@@ -74,8 +72,7 @@ static bool start(struct loop *l, struct seen *guard)
 
 	if (!ASSERT_EQ(loop_init(l, &cfg), 0))
 		return false;
-	memset(guard, 0, sizeof(*guard));
-	guard->l = l;
+	*guard = (struct seen){ .l = l };
 	op = loop_op_add(l, "guard", on_guard, guard);
 	if (!ASSERT_GE(op, LOOP_OP_FIRST_FREE))
 		return false;
@@ -143,24 +140,22 @@ out:
  * owns the socket. */
 static bool test_listener_handlers(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct loop l;
 	struct seen guard, one = { .l = &l };
 	struct seen two = { .l = &l, .stop_after = 1 };
 	int id1, id2, c = -1;
+	uint16_t port;
 	bool ok = false;
 
 	if (!start(&l, &guard))
 		return false;
 	id1 = loop_listen(&l, "one", htonl(INADDR_LOOPBACK), 0, on_accept, &one);
 	id2 = loop_listen(&l, "two", htonl(INADDR_LOOPBACK), 0, on_accept, &two);
-	sa.sin_port = htons(loop_listen_port(&l, "two"));
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	port = loop_listen_port(&l, "two");
 	if (!ASSERT_EQ(id1, 0) || !ASSERT_EQ(id2, 1) ||
-	    !ASSERT_TRUE(loop_listening(&l)) || !ASSERT_NE(sa.sin_port, 0) ||
+	    !ASSERT_TRUE(loop_listening(&l)) || !ASSERT_NE(port, 0) ||
 	    !ASSERT_EQ(loop_listen_port(&l, "three"), 0) ||
-	    !ASSERT_EQ(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0))
+	    !ASSERT_GE(c = lh_client(port), 0))
 		goto out;
 	ok = ASSERT_EQ(loop_run(&l), 0) && ASSERT_FALSE(guard.timed_out) &&
 	     ASSERT_EQ(two.calls, 1) && ASSERT_EQ(one.calls, 0) &&
