@@ -695,18 +695,14 @@ static bool test_legacy_destination_and_sources(void)
 static bool test_legacy_selectors_form(void)
 {
 	/* MeshGateway-style: selectors in hdr.sources, no destination. */
-	struct mf_gateway g1, g2;
+	uint32_t any = ST("edge"), east = ST("edge", "zone", "east");
+	struct mf_gateway g1 = { .hdr.nsources = 1, .hdr.sources[0] = any };
+	struct mf_gateway g2 = { .hdr.nsources = 1, .hdr.sources[0] = east };
 	struct sel_workload gw = {
 		"edge-1", "edge", TS(T("zone", "east")), NULL,
 	};
 	struct sel_cand c[] = { { &g1, "edge-any", 0 }, { &g2, "edge-east", 0 } };
 
-	memset(&g1, 0, sizeof(g1));
-	memset(&g2, 0, sizeof(g2));
-	g1.hdr.nsources = 1;
-	g1.hdr.sources[0] = ST("edge");
-	g2.hdr.nsources = 1;
-	g2.hdr.sources[0] = ST("edge", "zone", "east");
 	return ASSERT_EQ(BEST(c, 2, &gw, NULL), 1) &&
 	       ASSERT_EQ(BEST(c, 2, &web1, NULL), -ENOENT);
 }
