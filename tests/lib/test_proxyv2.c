@@ -180,32 +180,27 @@ static bool test_bad_version_command_family(void)
 
 static bool test_bad_length(void)
 {
+	/* Lengths too short to hold the IPv4 addresses, one byte over the
+	 * limit, and the largest: refused on the fixed 16 bytes alone. */
+	static const size_t bad[] = { 11, PP2_MAX_HEADER - 16 + 1, 0xffff };
 	uint8_t buf[PP2_MAX_HEADER + 64];
 
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, sample_wire, sizeof(sample_wire));
-	/* Too short to hold the IPv4 addresses. */
-	buf[14] = 0;
-	buf[15] = 11;
-	if (!ASSERT_EQ(decode_mutated(buf, 16), -EPROTO))
-		return false;
-	/* One byte over the limit, refused before it is all buffered. */
-	buf[14] = (PP2_MAX_HEADER - 16 + 1) >> 8;
-	buf[15] = (PP2_MAX_HEADER - 16 + 1) & 0xff;
-	if (!ASSERT_EQ(decode_mutated(buf, 16), -EPROTO))
-		return false;
-	buf[14] = buf[15] = 0xff;
-	if (!ASSERT_EQ(decode_mutated(buf, 16), -EPROTO))
-		return false;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf[14] = bad[i] >> 8;
+		buf[15] = bad[i] & 0xff;
+		if (!ASSERT_EQ(decode_mutated(buf, 16), -EPROTO))
+			return false;
+	}
 	/* Exactly the limit, padded with an unknown TLV, is accepted. */
 	buf[14] = (PP2_MAX_HEADER - 16) >> 8;
 	buf[15] = (PP2_MAX_HEADER - 16) & 0xff;
 	buf[28] = 0x04;	/* PP2_TYPE_NOOP */
 	buf[29] = (PP2_MAX_HEADER - 28 - 3) >> 8;
 	buf[30] = (PP2_MAX_HEADER - 28 - 3) & 0xff;
-	if (!ASSERT_EQ(decode_mutated(buf, PP2_MAX_HEADER - 1), 0))
-		return false;
-	return ASSERT_EQ(decode_mutated(buf, sizeof(buf)), PP2_MAX_HEADER);
+	return ASSERT_EQ(decode_mutated(buf, PP2_MAX_HEADER - 1), 0) &&
+	       ASSERT_EQ(decode_mutated(buf, sizeof(buf)), PP2_MAX_HEADER);
 }
 
 /* Builds a header with @tlvs appended after the addresses. */
