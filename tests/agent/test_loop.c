@@ -8,15 +8,13 @@
  * reloader thread following mf_config.epoch in real pinned maps under a
  * pin root of the test's own.
  */
-#include <arpa/inet.h>
-#include <sys/socket.h>
 #include <sys/vfs.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <linux/magic.h>
 
 #include "harness/test.h"
+#include "harness/loop_harness.h"
 #include "harness/records_harness.h"
 #include "../../agent/loop.h"
 #include "../../agent/reload.c"
@@ -74,8 +72,7 @@ static bool start(struct loop *l, struct seen *guard)
 
 	if (!ASSERT_EQ(loop_init(l, &cfg), 0))
 		return false;
-	memset(guard, 0, sizeof(*guard));
-	guard->l = l;
+	*guard = (struct seen){ .l = l };
 	op = loop_op_add(l, "guard", on_guard, guard);
 	if (!ASSERT_GE(op, LOOP_OP_FIRST_FREE))
 		return false;
@@ -108,15 +105,13 @@ static bool test_user_data_roundtrip(void)
  * user_data whole; an op nobody registered reaches no handler. */
 static bool test_dispatch_by_op(void)
 {
-	struct seen guard, a = { 0 }, b = { 0 };
 	struct loop l;
+	struct seen guard, a = { .l = &l }, b = { .l = &l, .stop_after = 1 };
 	int op_a, op_b, n;
 	bool ok = false;
 
 	if (!start(&l, &guard))
 		return false;
-	a.l = b.l = &l;
-	b.stop_after = 1;
 	op_a = loop_op_add(&l, "a", on_cqe, &a);
 	op_b = loop_op_add(&l, "b", on_cqe, &b);
 	if (!ASSERT_GE(op_a, LOOP_OP_FIRST_FREE) || !ASSERT_NE(op_a, op_b))
@@ -145,25 +140,22 @@ out:
  * owns the socket. */
 static bool test_listener_handlers(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct seen guard, one = { 0 }, two = { 0 };
 	struct loop l;
+	struct seen guard, one = { .l = &l };
+	struct seen two = { .l = &l, .stop_after = 1 };
 	int id1, id2, c = -1;
+	uint16_t port;
 	bool ok = false;
 
 	if (!start(&l, &guard))
 		return false;
-	one.l = two.l = &l;
-	two.stop_after = 1;
 	id1 = loop_listen(&l, "one", htonl(INADDR_LOOPBACK), 0, on_accept, &one);
 	id2 = loop_listen(&l, "two", htonl(INADDR_LOOPBACK), 0, on_accept, &two);
-	sa.sin_port = htons(loop_listen_port(&l, "two"));
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	port = loop_listen_port(&l, "two");
 	if (!ASSERT_EQ(id1, 0) || !ASSERT_EQ(id2, 1) ||
-	    !ASSERT_TRUE(loop_listening(&l)) || !ASSERT_NE(sa.sin_port, 0) ||
+	    !ASSERT_TRUE(loop_listening(&l)) || !ASSERT_NE(port, 0) ||
 	    !ASSERT_EQ(loop_listen_port(&l, "three"), 0) ||
-	    !ASSERT_EQ(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0))
+	    !ASSERT_GE(c = lh_client(port), 0))
 		goto out;
 	ok = ASSERT_EQ(loop_run(&l), 0) && ASSERT_FALSE(guard.timed_out) &&
 	     ASSERT_EQ(two.calls, 1) && ASSERT_EQ(one.calls, 0) &&
@@ -187,15 +179,13 @@ static void on_slow_cqe(void *arg, const struct io_uring_cqe *cqe)
 
 static bool test_stall_gauge(void)
 {
-	struct seen guard, s = { 0 };
 	struct loop l;
+	struct seen guard, s = { .l = &l, .stop_after = 1 };
 	bool ok;
 	int op;
 
 	if (!start(&l, &guard))
 		return false;
-	s.l = &l;
-	s.stop_after = 1;
 	op = loop_op_add(&l, "slow", on_slow_cqe, &s);
 	if (ASSERT_GE(op, LOOP_OP_FIRST_FREE))
 		nop(&l, loop_ud((unsigned int)op, 0, 0, 0));
@@ -237,14 +227,13 @@ static void user_cqe(void *arg, const struct io_uring_cqe *cqe)
 /* Teardown asks every user to end its work and waits for its ops. */
 static bool test_teardown_waits_for_users(void)
 {
-	struct seen guard;
-	struct user u = { 0 };
 	struct loop l;
+	struct seen guard;
+	struct user u = { .l = &l };
 	bool ok;
 
 	if (!start(&l, &guard))
 		return false;
-	u.l = &l;
 	u.op = loop_op_add(&l, "user", user_cqe, &u);
 	ok = ASSERT_GE(u.op, LOOP_OP_FIRST_FREE) &&
 	     ASSERT_EQ(loop_user_add(&l, &(const struct loop_user){

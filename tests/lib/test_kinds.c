@@ -12,6 +12,7 @@
 
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
+#include "harness/policy_harness.h"
 
 #include "policy/compile.h"
 #include "policy/decompile.h"
@@ -21,11 +22,15 @@
 #include "policy/validate.h"
 #include "pmap.h"
 
-#define API "apiVersion: meshforge.io/v1alpha1\n"
+/* A workload of service web on n1, with identity web and tags @tags. */
+#define WEB(name, ip, tags)                                                   \
+	RH_DOC("Workload", name)                                              \
+	"spec: {node: n1, ip: " ip ", port: 8080, service: web,\n"           \
+	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"      \
+	"       tags: {" tags "}}\n"
 
 static const char base[] =
-	"---\n" API
-	"kind: Mesh\nmetadata: {name: default}\n"
+	RH_DOC("Mesh", "default")
 	"spec:\n"
 	"  trustDomain: mesh.local\n"
 	"  mtls:\n"
@@ -38,33 +43,16 @@ static const char base[] =
 	"      - name: ca-2\n"
 	"        type: provided\n"
 	"        conf: {cert: {file: /etc/ca.crt}, key: {file: /etc/ca.key}}\n"
-	"---\n" API
-	"kind: Node\nmetadata: {name: n1}\nspec: {address: 10.77.0.1}\n"
-	"---\n" API
-	"kind: Service\nmetadata: {name: web}\nspec: {vip: 10.96.0.10, port: 80}\n"
-	"---\n" API
-	"kind: Service\nmetadata: {name: api}\nspec: {vip: 10.96.0.11, port: 80}\n"
-	"---\n" API
-	"kind: Workload\nmetadata: {name: web-1}\n"
-	"spec: {node: n1, ip: 10.78.1.11, port: 8080, service: web,\n"
-	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"
-	"       tags: {version: v1, zone: a}}\n"
-	"---\n" API
-	"kind: Workload\nmetadata: {name: web-2}\n"
-	"spec: {node: n1, ip: 10.78.1.12, port: 8080, service: web,\n"
-	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"
-	"       tags: {zone: a, version: v1}}\n"
-	"---\n" API
-	"kind: Workload\nmetadata: {name: web-3}\n"
-	"spec: {node: n1, ip: 10.78.1.13, port: 8080, service: web,\n"
-	"       identity: \"spiffe://mesh.local/ns/default/sa/web\",\n"
-	"       tags: {version: v2}}\n";
+	RH_DOC("Node", "n1") "spec: {address: 10.77.0.1}\n"
+	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"
+	RH_DOC("Service", "api") "spec: {vip: 10.96.0.11, port: 80}\n"
+	WEB("web-1", "10.78.1.11", "version: v1, zone: a")
+	WEB("web-2", "10.78.1.12", "zone: a, version: v1")
+	WEB("web-3", "10.78.1.13", "version: v2");
 
 /* One object of every schema-driven kind, in Kuma's own words. */
 static const char kinds_yaml[] =
-	"---\n" KH_API
-	"kind: MeshTimeout\nmetadata: {name: mt}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshTimeout", "mt")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
@@ -72,29 +60,20 @@ static const char kinds_yaml[] =
 	"  from:\n"
 	"    - targetRef: {kind: Mesh}\n"
 	"      default: {idleTimeout: 1h}\n"
-	"---\n" KH_API
-	"kind: MeshRetry\nmetadata: {name: mr}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshRetry", "mr")
 	"  targetRef: {kind: MeshService, name: api}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
 	"      default:\n"
 	"        http: {numRetries: 3, perTryTimeout: 500ms,\n"
 	"               retryOn: [5XX, Reset]}\n"
-	"---\n" KH_API
-	"kind: MeshCircuitBreaker\nmetadata: {name: mcb}\n"
-	"spec:\n"
-	"  targetRef: {kind: Mesh}\n"
-	"  to:\n"
-	"    - targetRef: {kind: Mesh}\n"
-	"      default:\n"
+	"---\n" KH_DOC("MeshCircuitBreaker", "mcb")
+	KH_ENTRY("to")
 	"        connectionLimits: {maxConnections: 1024}\n"
 	"        outlierDetection:\n"
 	"          interval: 5s\n"
 	"          detectors: {totalFailures: {consecutive: 5}}\n"
-	"---\n" KH_API
-	"kind: MeshHealthCheck\nmetadata: {name: mhc}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshHealthCheck", "mhc")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
@@ -104,17 +83,13 @@ static const char kinds_yaml[] =
 	"        unhealthyThreshold: 3\n"
 	"        healthyThreshold: 1\n"
 	"        http: {path: /health, expectedStatuses: [200, 204]}\n"
-	"---\n" KH_API
-	"kind: MeshLoadBalancingStrategy\nmetadata: {name: mlbs}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshLoadBalancingStrategy", "mlbs")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
 	"      default:\n"
 	"        loadBalancer: {type: LeastRequest, leastRequest: {choiceCount: 3}}\n"
-	"---\n" KH_API
-	"kind: MeshFaultInjection\nmetadata: {name: mfi}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshFaultInjection", "mfi")
 	"  targetRef: {kind: MeshService, name: web}\n"
 	"  from:\n"
 	"    - targetRef: {kind: Mesh}\n"
@@ -122,34 +97,23 @@ static const char kinds_yaml[] =
 	"        http:\n"
 	"          - abort: {httpStatus: 503, percentage: 12.5}\n"
 	"          - delay: {value: 2s, percentage: 50}\n"
-	"---\n" KH_API
-	"kind: MeshAccessLog\nmetadata: {name: mal}\n"
-	"spec:\n"
-	"  targetRef: {kind: Mesh}\n"
-	"  from:\n"
-	"    - targetRef: {kind: Mesh}\n"
-	"      default:\n"
+	"---\n" KH_DOC("MeshAccessLog", "mal")
+	KH_ENTRY("from")
 	"        backends:\n"
 	"          - file: {path: /var/log/mesh.log}\n"
-	"---\n" KH_API
-	"kind: MeshTrace\nmetadata: {name: mtr}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshTrace", "mtr")
 	"  targetRef: {kind: Mesh}\n"
 	"  default:\n"
 	"    backends:\n"
 	"      - zipkin: {url: \"http://zipkin:9411/api/v2/spans\"}\n"
 	"    sampling: {overall: 80}\n"
-	"---\n" KH_API
-	"kind: MeshMetric\nmetadata: {name: mm}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshMetric", "mm")
 	"  targetRef: {kind: Mesh}\n"
 	"  default:\n"
 	"    backends:\n"
 	"      - type: Prometheus\n"
 	"        prometheus: {port: 5670, path: /metrics}\n"
-	"---\n" KH_API
-	"kind: MeshRateLimit\nmetadata: {name: mrl}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshRateLimit", "mrl")
 	"  targetRef: {kind: MeshService, name: web}\n"
 	"  from:\n"
 	"    - targetRef: {kind: Mesh}\n"
@@ -160,9 +124,7 @@ static const char kinds_yaml[] =
 	"            onRateLimit: {status: 429}\n"
 	"          tcp:\n"
 	"            connectionRate: {num: 10, interval: 1s}\n"
-	"---\n" KH_API
-	"kind: MeshHTTPRoute\nmetadata: {name: web-split}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshHTTPRoute", "web-split")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
@@ -175,27 +137,21 @@ static const char kinds_yaml[] =
 	"        - matches: [{path: {type: Exact, value: /health}}]\n"
 	"          default:\n"
 	"            backendRefs: [{kind: MeshService, name: api, weight: 1}]\n"
-	"---\n" KH_API
-	"kind: MeshTCPRoute\nmetadata: {name: tcp}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshTCPRoute", "tcp")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: api}\n"
 	"      rules:\n"
 	"        - default:\n"
 	"            backendRefs: [{kind: MeshService, name: web, weight: 1}]\n"
-	"---\n" KH_API
-	"kind: TrafficRoute\nmetadata: {name: tr}\n"
-	"spec:\n"
+	"---\n" KH_DOC("TrafficRoute", "tr")
 	"  sources: [{match: {kuma.io/service: '*'}}]\n"
 	"  destinations: [{match: {kuma.io/service: web}}]\n"
 	"  conf:\n"
 	"    split:\n"
 	"      - {weight: 90, destination: {kuma.io/service: web, version: v1}}\n"
 	"      - {weight: 10, destination: {kuma.io/service: web, version: v2}}\n"
-	"---\n" KH_API
-	"kind: RateLimit\nmetadata: {name: rl}\n"
-	"spec:\n"
+	"---\n" KH_DOC("RateLimit", "rl")
 	"  sources: [{match: {kuma.io/service: '*'}}]\n"
 	"  destinations: [{match: {kuma.io/service: api}}]\n"
 	"  conf:\n"
@@ -205,16 +161,12 @@ static const char kinds_yaml[] =
 	"      onRateLimit:\n"
 	"        status: 423\n"
 	"        headers: [{key: x-limited, value: \"true\", append: true}]\n"
-	"---\n" KH_API
-	"kind: MeshGateway\nmetadata: {name: edge}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshGateway", "edge")
 	"  selectors: [{match: {kuma.io/service: edge}}]\n"
 	"  conf:\n"
 	"    listeners:\n"
 	"      - {port: 8080, protocol: HTTP, hostname: foo.example.com}\n"
-	"---\n" KH_API
-	"kind: MeshGatewayRoute\nmetadata: {name: edge-route}\n"
-	"spec:\n"
+	"---\n" KH_DOC("MeshGatewayRoute", "edge-route")
 	"  selectors: [{match: {kuma.io/service: edge}}]\n"
 	"  conf:\n"
 	"    http:\n"
@@ -251,35 +203,15 @@ static bool build(const char *yaml, struct model_set *set, struct rec_set *rs)
 	return ok;
 }
 
+/* @a then @b, malloc'd; out of memory ends the test. */
 static char *concat(const char *a, const char *b)
 {
 	char *s = malloc(strlen(a) + strlen(b) + 1);
 
-	if (s) {
-		strcpy(s, a);
-		strcat(s, b);
-	}
-	return s;
-}
-
-/* The kinds @mask of @set as render_set() writes them: a malloc'd string,
- * or NULL when rendering failed. */
-static char *render(const struct model_set *set, unsigned mask)
-{
-	char *y = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&y, &n);
-	int err;
-
-	if (!f)
-		return NULL;
-	err = render_set(f, EMIT_YAML, set, mask, NULL);
-	fclose(f);
-	if (err) {
-		free(y);
-		y = NULL;
-	}
-	return y;
+	if (!s)
+		abort();
+	strcpy(s, a);
+	return strcat(s, b);
 }
 
 static bool test_registry_consistent(void)
@@ -309,61 +241,48 @@ static bool test_registry_consistent(void)
 	return ok;
 }
 
-/* The whole pipeline for one object of every kind. */
-static bool test_every_kind_round_trip(void)
+/*
+ * The whole pipeline there and back for base and @docs: built, decompiled,
+ * the objects of the kinds @mask rendered to YAML that (after base, unless
+ * @mask is every kind) builds the same records again and renders the same
+ * text again.  @check then looks at what was built and decompiled.
+ */
+static bool round_trip(const char *docs, unsigned mask,
+		       bool (*check)(const struct model_set *set,
+				     const struct rec_set *rs,
+				     const struct model_set *back,
+				     const char *y))
 {
-	char *yaml = concat(base, kinds_yaml), *y1 = NULL, *y2 = NULL;
+	char *yaml = concat(base, docs), *again_in = NULL;
+	char *y1 = NULL, *y2 = NULL;
 	struct model_set set, back, again;
 	struct rec_set rs, rs2;
 	struct diag d;
+	size_t n;
 	bool ok;
 
+	/* build() initialises set and rs; the chain may stop before the
+	 * rest are filled. */
 	model_set_init(&back);
 	model_set_init(&again);
 	rec_set_init(&rs2);
 	diag_init(&d);
-	ok = ASSERT_TRUE(yaml) && build(yaml, &set, &rs);
-	for (size_t k = 0; ok && k < kinds_count; k++) {
-		enum rec_map m = REC_KIND_FIRST + k;
-		const struct mf_pol_key *key;
-
-		ok = ASSERT_GE(rec_count(&rs, m), 1);
-		if (!ok) {
-			fprintf(stderr, "  no records for %s\n",
-				kinds_all[k]->name);
-			break;
-		}
-		key = rec_key(&rs, m, 0);
-		ok = ASSERT_EQ(key->half, 0) && ASSERT_TRUE(key->name[0]);
-	}
-	/* MeshHTTPRoute web-split: two rules of one to[] entry. */
-	ok = ok && ASSERT_EQ(rec_count(&rs, REC_KIND_FIRST + 10), 2);
-	/* MeshTimeout mt: one to and one from entry. */
-	ok = ok && ASSERT_EQ(rec_count(&rs, REC_KIND_FIRST + 0), 2);
-
-	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
-	     ASSERT_EQ(back.n, set.n);
-	if (!ok)
-		kh_print_diag(&d);
-	for (size_t i = 0; ok && i < set.n; i++) {
-		const struct model_obj *o = &set.objs[i];
-		const struct model_obj *b = model_set_find(&back, o->kind,
-							   o->name);
-
-		ok = ASSERT_TRUE(b) && ASSERT_TRUE(model_obj_equal(o, b));
-		if (!ok)
-			fprintf(stderr, "  differs: %s %s\n",
-				model_kind_name(o->kind), o->name);
-	}
-	ok = ok && ASSERT_TRUE(y1 = render(&back, RENDER_ALL_KINDS)) &&
-	     build(y1, &again, &rs2) &&
+	ok = build(yaml, &set, &rs) &&
+	     ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ASSERT_TRUE(y1 = ph_render(&back, mask, &n)) &&
+	     build(again_in = concat(mask == RENDER_ALL_KINDS ? "" : base, y1),
+		   &again, &rs2) &&
 	     ASSERT_TRUE(rec_set_equal(&rs, &rs2)) &&
-	     ASSERT_TRUE(y2 = render(&again, RENDER_ALL_KINDS));
-	ok = ok && ASSERT_STREQ(y1, y2);
-	if (!ok && y1)
-		fprintf(stderr, "%s", y1);
-	free(y1);
+	     ASSERT_TRUE(y2 = ph_render(&again, mask, &n)) &&
+	     ASSERT_STREQ(y1, y2) && check(&set, &rs, &back, y1);
+	if (!ok) {
+		kh_print_diag(&d);
+		if (y1)
+			fprintf(stderr, "%s", y1);
+	}
+	free(again_in);
 	free(y2);
+	free(y1);
 	free(yaml);
 	diag_free(&d);
 	rec_set_free(&rs2);
@@ -372,6 +291,37 @@ static bool test_every_kind_round_trip(void)
 	model_set_free(&back);
 	model_set_free(&set);
 	return ok;
+}
+
+/* Records of every kind, and the objects they decompile to. */
+static bool every_kind_ok(const struct model_set *set, const struct rec_set *rs,
+			  const struct model_set *back, const char *y)
+{
+	(void)y;
+	for (size_t k = 0; k < kinds_count; k++) {
+		enum rec_map m = REC_KIND_FIRST + k;
+		const struct mf_pol_key *key;
+
+		if (!ASSERT_GE(rec_count(rs, m), 1)) {
+			fprintf(stderr, "  no records for %s\n",
+				kinds_all[k]->name);
+			return false;
+		}
+		key = rec_key(rs, m, 0);
+		if (!ASSERT_EQ(key->half, 0) || !ASSERT_TRUE(key->name[0]))
+			return false;
+	}
+	/* MeshHTTPRoute web-split: two rules of one to[] entry; MeshTimeout
+	 * mt: one to and one from entry. */
+	return ASSERT_EQ(rec_count(rs, REC_KIND_FIRST + 10), 2) &&
+	       ASSERT_EQ(rec_count(rs, REC_KIND_FIRST + 0), 2) &&
+	       ph_same_objects(set, back);
+}
+
+/* The whole pipeline for one object of every kind. */
+static bool test_every_kind_round_trip(void)
+{
+	return round_trip(kinds_yaml, RENDER_ALL_KINDS, every_kind_ok);
 }
 
 /* The tag set id of Workload @o. */
@@ -384,7 +334,9 @@ static bool test_workload_tags_shared(void)
 	struct model_set set, other;
 	struct rec_set rs;
 	const struct model_obj *w1, *w2, *w3;
-	struct mf_tagset ts;
+	struct mf_tagset ts = {
+		.n = 2, .tags = { { "zone", "a" }, { "version", "v1" } },
+	};
 	bool ok;
 
 	model_set_init(&other);
@@ -396,12 +348,6 @@ static bool test_workload_tags_shared(void)
 	     ASSERT_NE(TAGS(w1), 0) && ASSERT_EQ(TAGS(w1), TAGS(w2)) &&
 	     ASSERT_NE(TAGS(w1), TAGS(w3)) &&
 	     ASSERT_EQ(rec_count(&rs, REC_TAGSETS), 2);
-	memset(&ts, 0, sizeof(ts));
-	ts.n = 2;
-	strcpy(ts.tags[0].key, "zone");
-	strcpy(ts.tags[0].value, "a");
-	strcpy(ts.tags[1].key, "version");
-	strcpy(ts.tags[1].value, "v1");
 	ok = ok && ASSERT_EQ(model_tags_canon(&ts), 0) &&
 	     ASSERT_STREQ(ts.tags[0].key, "version") &&
 	     ASSERT_EQ(model_tags_intern(&other, &ts), TAGS(w1));
@@ -463,18 +409,14 @@ static bool test_missing_references(void)
 {
 	/* base is 52 lines; the document starts at line 53. */
 	return expect_problem(
-		       "---\n" KH_API
-		       "kind: MeshTimeout\nmetadata: {name: t}\n"
-		       "spec:\n"
+		       "---\n" KH_DOC("MeshTimeout", "t")
 		       "  to:\n"
 		       "    - targetRef: {kind: MeshService, name: nope}\n"
 		       "      default: {idleTimeout: 1s}\n",
 		       "p.yaml:59:18: spec.to[0].targetRef.name: no Service "
 		       "\"nope\" is defined or applied") &&
 	       expect_problem(
-		       "---\n" KH_API
-		       "kind: MeshTimeout\nmetadata: {name: t}\n"
-		       "spec:\n"
+		       "---\n" KH_DOC("MeshTimeout", "t")
 		       "  targetRef: {kind: Dataplane, name: web-9}\n"
 		       "  from:\n"
 		       "    - targetRef: {kind: Mesh}\n"
@@ -485,84 +427,55 @@ static bool test_missing_references(void)
 
 /* MeshTrafficPermission in Kuma's `rules` form, Mesh-wide, with a shadow
  * deny: one rule set per service, flagged so it reads back as written. */
-static bool test_mtp_rules_mesh_wide(void)
-{
-	static const char mtp[] =
-		"---\n" KH_API
-		"kind: MeshTrafficPermission\nmetadata: {name: all}\n"
-		"spec:\n"
-		"  targetRef: {kind: Mesh}\n"
-		"  rules:\n"
-		"    - default:\n"
-		"        deny:\n"
-		"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/ns/batch/\"}\n"
-		"        allowWithShadowDeny:\n"
-		"          - spiffeID: {type: Exact, value: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
-		"        allow:\n"
-		"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/\"}\n";
-	char *yaml = concat(base, mtp), *y1 = NULL;
-	struct model_set set, back, again;
-	struct rec_set rs, rs2;
-	struct diag d;
-	bool ok;
+static const char mtp_rules[] =
+	"---\n" KH_DOC("MeshTrafficPermission", "all")
+	"  targetRef: {kind: Mesh}\n"
+	"  rules:\n"
+	"    - default:\n"
+	"        deny:\n"
+	"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/ns/batch/\"}\n"
+	"        allowWithShadowDeny:\n"
+	"          - spiffeID: {type: Exact, value: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
+	"        allow:\n"
+	"          - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/\"}\n";
 
-	model_set_init(&back);
-	model_set_init(&again);
-	rec_set_init(&rs2);
-	diag_init(&d);
-	ok = ASSERT_TRUE(yaml) && build(yaml, &set, &rs) &&
-	     /* three rules for each of the two services */
-	     ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 6);
-	for (size_t i = 0; ok && i < rec_count(&rs, REC_AUTHZ); i++) {
-		const struct mf_authz_key *k = rec_key(&rs, REC_AUTHZ, i);
-		const struct mf_authz_rule *r = rec_val(&rs, REC_AUTHZ, i);
+static bool mtp_rules_ok(const struct model_set *set, const struct rec_set *rs,
+			 const struct model_set *back, const char *y)
+{
+	const struct model_obj *o = model_set_find(back, MODEL_MTP, "all");
+	const struct core_mtp *r = o ? (const void *)o->pol.recs : NULL;
+
+	/* three rules for each of the two services */
+	if (!ASSERT_EQ(rec_count(rs, REC_AUTHZ), 6))
+		return false;
+	for (size_t i = 0; i < rec_count(rs, REC_AUTHZ); i++) {
+		const struct mf_authz_key *k = rec_key(rs, REC_AUTHZ, i);
+		const struct mf_authz_rule *a = rec_val(rs, REC_AUTHZ, i);
 		/* compile order: allow, deny, then shadow */
 		static const uint8_t want[] = { MF_AUTHZ_ALLOW, MF_AUTHZ_DENY,
 						MF_AUTHZ_ALLOW_SHADOW_DENY };
 
-		ok = ASSERT_EQ(r->flags,
-			       MF_AUTHZ_F_RULES | MF_AUTHZ_F_MESH_TARGET) &&
-		     ASSERT_TRUE(k->index < 3) &&
-		     ASSERT_EQ(r->action, want[k->index]);
+		if (!ASSERT_EQ(a->flags,
+			       MF_AUTHZ_F_RULES | MF_AUTHZ_F_MESH_TARGET) ||
+		    !ASSERT_TRUE(k->index < 3) ||
+		    !ASSERT_EQ(a->action, want[k->index]))
+			return false;
 	}
-	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0);
-	if (ok) {
-		const struct model_obj *o = model_set_find(&back, MODEL_MTP,
-							   "all");
+	return ASSERT_TRUE(o) &&
+	       ASSERT_EQ(r->hdr.target.kind, MF_REF_MESH) &&
+	       ASSERT_EQ(r->hdr.section, CORE_MTP_SEC_RULES) &&
+	       ASSERT_EQ(o->pol.n, 3) &&
+	       ASSERT_TRUE(model_obj_equal(
+		       o, model_set_find(set, MODEL_MTP, "all"))) &&
+	       ASSERT_TRUE(strstr(y, "  targetRef:\n    kind: Mesh\n"
+				  "  rules:\n    - default:\n"
+				  "        allow:\n")) &&
+	       ASSERT_TRUE(strstr(y, "        allowWithShadowDeny:\n"));
+}
 
-		const struct core_mtp *r = o ? (const void *)o->pol.recs :
-					       NULL;
-
-		ok = ASSERT_TRUE(o) &&
-		     ASSERT_EQ(r->hdr.target.kind, MF_REF_MESH) &&
-		     ASSERT_EQ(r->hdr.section, CORE_MTP_SEC_RULES) &&
-		     ASSERT_EQ(o->pol.n, 3) &&
-		     ASSERT_TRUE(model_obj_equal(
-			     o, model_set_find(&set, MODEL_MTP, "all")));
-	}
-	ok = ok && ASSERT_TRUE(y1 = render(&back, 1u << MODEL_MTP));
-	ok = ok && ASSERT_TRUE(strstr(y1, "  targetRef:\n    kind: Mesh\n"
-					  "  rules:\n    - default:\n"
-					  "        allow:\n")) &&
-	     ASSERT_TRUE(strstr(y1, "        allowWithShadowDeny:\n"));
-	free(yaml);
-	yaml = ok ? concat(base, y1) : NULL;
-	ok = ok && build(yaml, &again, &rs2) &&
-	     ASSERT_TRUE(rec_set_equal(&rs, &rs2));
-	if (!ok) {
-		kh_print_diag(&d);
-		if (y1)
-			fprintf(stderr, "%s", y1);
-	}
-	free(y1);
-	free(yaml);
-	diag_free(&d);
-	rec_set_free(&rs2);
-	rec_set_free(&rs);
-	model_set_free(&again);
-	model_set_free(&back);
-	model_set_free(&set);
-	return ok;
+static bool test_mtp_rules_mesh_wide(void)
+{
+	return round_trip(mtp_rules, 1u << MODEL_MTP, mtp_rules_ok);
 }
 
 int main(void)

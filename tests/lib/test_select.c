@@ -19,7 +19,7 @@ static struct mf_tagset tstore[TSTORE_MAX];
 static uint32_t ntstore;
 
 /* Interns the tags given as key, value, ..., NULL; returns the id. */
-static uint32_t T(const char *key, ...)
+static uint32_t intern(const char *key, ...)
 {
 	struct mf_tagset *ts;
 	va_list ap;
@@ -28,8 +28,7 @@ static uint32_t T(const char *key, ...)
 		fprintf(stderr, "test_select: tagset store full\n");
 		exit(2);
 	}
-	ts = &tstore[ntstore];
-	memset(ts, 0, sizeof(*ts));
+	ts = &tstore[ntstore];	/* zero: each slot is filled once */
 	va_start(ap, key);
 	for (const char *k = key; k; k = va_arg(ap, const char *)) {
 		const char *v = va_arg(ap, const char *);
@@ -41,6 +40,11 @@ static uint32_t T(const char *key, ...)
 	va_end(ap);
 	return ++ntstore;
 }
+
+/* The tag set of key, value, ... */
+#define T(...)	intern(__VA_ARGS__, NULL)
+/* ... of service @svc (the implicit tag), then key, value, ... */
+#define ST(...)	T(SEL_SERVICE_TAG, __VA_ARGS__)
 
 static const struct mf_tagset *tags_cb(void *arg, uint32_t id)
 {
@@ -96,23 +100,27 @@ static struct mf_timeout mt(struct mf_ref target, uint8_t section,
 	return r;
 }
 
-static void set_ct(struct mf_timeout *r, uint32_t ms)
+/* @r with connectionTimeout, idleTimeout or http.requestTimeout set. */
+static struct mf_timeout ct(struct mf_timeout r, uint32_t ms)
 {
-	r->conf.present |= CT;
-	r->conf.connection_timeout = ms;
+	r.conf.present |= CT;
+	r.conf.connection_timeout = ms;
+	return r;
 }
 
-static void set_idle(struct mf_timeout *r, uint32_t ms)
+static struct mf_timeout idle(struct mf_timeout r, uint32_t ms)
 {
-	r->conf.present |= IDLE;
-	r->conf.idle_timeout = ms;
+	r.conf.present |= IDLE;
+	r.conf.idle_timeout = ms;
+	return r;
 }
 
-static void set_req(struct mf_timeout *r, uint32_t ms)
+static struct mf_timeout req(struct mf_timeout r, uint32_t ms)
 {
-	r->conf.present |= HTTP;
-	r->conf.http.present |= REQ;
-	r->conf.http.request_timeout = ms;
+	r.conf.present |= HTTP;
+	r.conf.http.present |= REQ;
+	r.conf.http.request_timeout = ms;
+	return r;
 }
 
 /* What the last eff() merged, and the policies it merged (eff_named()),
@@ -139,6 +147,8 @@ static int eff_named(const struct sel_cand *c, size_t n,
 
 #define MESH		ref(MF_REF_MESH, NULL, 0)
 #define SVC(n)		ref(MF_REF_MESH_SERVICE, n, 0)
+/* A MeshSubset of the tags key, value, ... */
+#define SUBSET(...)	ref(MF_REF_MESH_SUBSET, NULL, T(__VA_ARGS__))
 
 /* Services web, api, backend; workloads web-1 (version v1, team a),
  * web-2 (version v2), api-1 (no tags). */
@@ -150,8 +160,8 @@ static const struct sel_workload dest_backend = { .service = "backend" };
 
 static void setup(void)
 {
-	tags_web1 = T("team", "a", "version", "v1", NULL);
-	tags_web2 = T("version", "v2", NULL);
+	tags_web1 = T("team", "a", "version", "v1");
+	tags_web2 = T("version", "v2");
 	web1 = (struct sel_workload){ "web-1", "web", TS(tags_web1), NULL };
 	web2 = (struct sel_workload){ "web-2", "web", TS(tags_web2), NULL };
 	api1 = (struct sel_workload){ "api-1", "api", NULL, NULL };
@@ -179,7 +189,7 @@ static const struct sel_workload eol;
 
 /* @r (on no route) selects every workload after it when @want, none of
  * them when not. */
-static bool selects(bool want, const struct mf_ref *r, ...)
+static bool selects(bool want, struct mf_ref r, ...)
 {
 	const struct sel_workload *w;
 	bool ok = true;
@@ -187,39 +197,34 @@ static bool selects(bool want, const struct mf_ref *r, ...)
 
 	va_start(ap, r);
 	while (ok && (w = va_arg(ap, const struct sel_workload *)) != &eol) {
-		ok = ASSERT_EQ(sel_ref_selects(r, w, NULL, &ctx), want);
+		ok = ASSERT_EQ(sel_ref_selects(&r, w, NULL, &ctx), want);
 		if (!ok)
 			fprintf(stderr, "  ref %u %s, workload %s of %s\n",
-				r->kind, r->name, w && w->name ? w->name : "-",
+				r.kind, r.name, w && w->name ? w->name : "-",
 				w && w->service ? w->service : "-");
 	}
 	va_end(ap);
 	return ok;
 }
 
-#define YES(r, ...) selects(true, &(r), __VA_ARGS__, &eol)
-#define NO(r, ...) selects(false, &(r), __VA_ARGS__, &eol)
+#define YES(r, ...) selects(true, r, __VA_ARGS__, &eol)
+#define NO(r, ...) selects(false, r, __VA_ARGS__, &eol)
 
 static bool test_ref_mesh(void)
 {
-	struct mf_ref r = MESH;
-
-	return YES(r, &web1, &api1, &dest_backend, NULL);
+	return YES(MESH, &web1, &api1, &dest_backend, NULL);
 }
 
 static bool test_ref_absent_kind(void)
 {
-	struct mf_ref r = ref(0, NULL, 0);
-
-	return NO(r, &web1);
+	return NO(ref(0, NULL, 0), &web1);
 }
 
 static bool test_ref_mesh_subset(void)
 {
-	struct mf_ref team_a = ref(MF_REF_MESH_SUBSET, NULL, T("team", "a", NULL));
-	struct mf_ref both = ref(MF_REF_MESH_SUBSET, NULL,
-				 T("team", "a", "version", "v1", NULL));
-	struct mf_ref v2 = ref(MF_REF_MESH_SUBSET, NULL, T("version", "v2", NULL));
+	struct mf_ref team_a = SUBSET("team", "a");
+	struct mf_ref both = SUBSET("team", "a", "version", "v1");
+	struct mf_ref v2 = SUBSET("version", "v2");
 	struct mf_ref none = ref(MF_REF_MESH_SUBSET, NULL, 0);
 	struct mf_ref unknown = ref(MF_REF_MESH_SUBSET, NULL, 999);
 
@@ -232,8 +237,7 @@ static bool test_ref_mesh_subset(void)
 
 static bool test_ref_star_value(void)
 {
-	struct mf_ref any_version = ref(MF_REF_MESH_SUBSET, NULL,
-					T("version", "*", NULL));
+	struct mf_ref any_version = SUBSET("version", "*");
 
 	/* "*" matches any value of the key, but the key must be there. */
 	return YES(any_version, &web1, &web2) && NO(any_version, &api1);
@@ -241,14 +245,12 @@ static bool test_ref_star_value(void)
 
 static bool test_implicit_service_tag(void)
 {
-	struct mf_ref svc_web = ref(MF_REF_MESH_SUBSET, NULL,
-				    T(SEL_SERVICE_TAG, "web", NULL));
-	struct mf_ref svc_any = ref(MF_REF_MESH_SUBSET, NULL,
-				    T(SEL_SERVICE_TAG, "*", NULL));
+	struct mf_ref svc_web = SUBSET(SEL_SERVICE_TAG, "web");
+	struct mf_ref svc_any = SUBSET(SEL_SERVICE_TAG, "*");
 	/* A workload whose own tags claim another service: the Service it
 	 * belongs to is what counts. */
 	struct sel_workload liar = {
-		"web-3", "web", TS(T(SEL_SERVICE_TAG, "api", NULL)), NULL,
+		"web-3", "web", TS(ST("api")), NULL,
 	};
 	struct sel_workload serviceless = { "lone", NULL, NULL, NULL };
 
@@ -262,17 +264,16 @@ static bool test_implicit_service_tag(void)
 
 static bool test_ref_mesh_service(void)
 {
-	struct mf_ref r = SVC("web");
-
-	return YES(r, &web1, &dest_web) && NO(r, &api1, &dest_api, NULL);
+	return YES(SVC("web"), &web1, &dest_web) &&
+	       NO(SVC("web"), &api1, &dest_api, NULL);
 }
 
 static bool test_ref_mesh_service_subset(void)
 {
 	struct mf_ref web_v1 = ref(MF_REF_MESH_SERVICE_SUBSET, "web",
-				   T("version", "v1", NULL));
+				   T("version", "v1"));
 	struct mf_ref api_v1 = ref(MF_REF_MESH_SERVICE_SUBSET, "api",
-				   T("version", "v1", NULL));
+				   T("version", "v1"));
 
 	return YES(web_v1, &web1) && NO(web_v1, &web2) && NO(api_v1, &web1);
 }
@@ -281,7 +282,7 @@ static bool test_ref_workload(void)
 {
 	struct mf_ref r = ref(MF_REF_WORKLOAD, "web-1", 0);
 	struct mf_ref tagged = ref(MF_REF_WORKLOAD, "web-1",
-				   T("version", "v2", NULL));
+				   T("version", "v2"));
 
 	return YES(r, &web1) && NO(r, &web2, &dest_web) && NO(tagged, &web1);
 }
@@ -335,14 +336,13 @@ static bool test_specificity_order(void)
 
 	/* Listed most specific first to show input order does not matter. */
 	r[0] = mt(ref(MF_REF_WORKLOAD, "web-1", 0), MF_SEC_TO, MESH);
-	r[1] = mt(ref(MF_REF_MESH_SERVICE_SUBSET, "web", T("version", "v1", NULL)),
+	r[1] = mt(ref(MF_REF_MESH_SERVICE_SUBSET, "web", T("version", "v1")),
 		  MF_SEC_TO, MESH);
 	r[2] = mt(SVC("web"), MF_SEC_TO, MESH);
-	r[3] = mt(ref(MF_REF_MESH_SUBSET, NULL, T("team", "a", NULL)),
-		  MF_SEC_TO, MESH);
+	r[3] = mt(SUBSET("team", "a"), MF_SEC_TO, MESH);
 	r[4] = mt(MESH, MF_SEC_TO, MESH);
 	for (int i = 0; i < 5; i++) {
-		set_ct(&r[i], 1000u * (uint32_t)(5 - i));	/* 5s .. 1s */
+		r[i] = ct(r[i], 1000u * (uint32_t)(5 - i));	/* 5s .. 1s */
 		c[i] = (struct sel_cand){ &r[i], name[i], 0 };
 	}
 	return ASSERT_EQ(eff_named(c, 5, &web1, MF_SEC_TO, &dest_api, 5), 5) &&
@@ -364,8 +364,11 @@ static bool test_specificity_order(void)
 
 static bool test_equal_specificity_by_name(void)
 {
-	struct mf_timeout a = mt(MESH, MF_SEC_TO, MESH);
-	struct mf_timeout b = mt(MESH, MF_SEC_TO, MESH);
+	/* a-timeouts: idle 10m; b-timeouts: idle 30m, and only b sets the
+	 * connection timeout. */
+	struct mf_timeout a = idle(mt(MESH, MF_SEC_TO, MESH), 600000);
+	struct mf_timeout b = ct(idle(mt(MESH, MF_SEC_TO, MESH), 1800000),
+				 3000);
 	struct sel_cand fwd[] = {
 		{ &a, "a-timeouts", 0 }, { &b, "b-timeouts", 0 },
 	};
@@ -373,9 +376,6 @@ static bool test_equal_specificity_by_name(void)
 		{ &b, "b-timeouts", 0 }, { &a, "a-timeouts", 0 },
 	};
 
-	set_idle(&a, 600000);		/* a-timeouts: 10m */
-	set_idle(&b, 1800000);		/* b-timeouts: 30m */
-	set_ct(&b, 3000);		/* only b sets it */
 	return ASSERT_EQ(eff_named(fwd, 2, &web1, MF_SEC_TO, &dest_api, 2), 2) &&
 	       ASSERT_EQ(out.idle_timeout, 600000) &&	/* a wins */
 	       ASSERT_EQ(out.connection_timeout, 3000) &&
@@ -390,13 +390,11 @@ static bool test_equal_specificity_by_name(void)
 static bool test_to_entries_match_destination(void)
 {
 	struct mf_timeout r[2] = {
-		mt(MESH, MF_SEC_TO, SVC("web")),
-		mt(MESH, MF_SEC_TO, SVC("api")),
+		ct(mt(MESH, MF_SEC_TO, SVC("web")), 1000),
+		ct(mt(MESH, MF_SEC_TO, SVC("api")), 2000),
 	};
 	struct sel_cand c[] = { { &r[0], "p", 0 }, { &r[1], "p", 1 } };
 
-	set_ct(&r[0], 1000);
-	set_ct(&r[1], 2000);
 	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web), 1) &&
 	       ASSERT_EQ(out.connection_timeout, 1000) &&
 	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api), 1) &&
@@ -412,31 +410,25 @@ static bool test_to_entries_own_specificity(void)
 	/* One policy: the MeshService entry comes first in to[], yet it
 	 * wins for backend because it is more specific than Mesh. */
 	struct mf_timeout r[2] = {
-		mt(MESH, MF_SEC_TO, SVC("backend")),
-		mt(MESH, MF_SEC_TO, MESH),
+		req(mt(MESH, MF_SEC_TO, SVC("backend")), 60000),
+		req(mt(MESH, MF_SEC_TO, MESH), 15000),
 	};
 	struct sel_cand c[] = {
 		{ &r[0], "backend-slow", 0 }, { &r[1], "backend-slow", 1 },
 	};
 	/* Two policies, same top level: the entry's kind beats the name. */
 	struct mf_timeout s[2] = {
-		mt(MESH, MF_SEC_TO, MESH),
-		mt(MESH, MF_SEC_TO, SVC("backend")),
+		ct(mt(MESH, MF_SEC_TO, MESH), 5000),
+		ct(mt(MESH, MF_SEC_TO, SVC("backend")), 1000),
 	};
 	struct sel_cand d[] = { { &s[0], "aaa", 0 }, { &s[1], "bbb", 0 } };
 	/* But the top-level kind comes before the entry's. */
 	struct mf_timeout u[2] = {
-		mt(SVC("web"), MF_SEC_TO, MESH),
-		mt(MESH, MF_SEC_TO, SVC("backend")),
+		ct(mt(SVC("web"), MF_SEC_TO, MESH), 7000),
+		ct(mt(MESH, MF_SEC_TO, SVC("backend")), 1000),
 	};
 	struct sel_cand e[] = { { &u[0], "web-out", 0 }, { &u[1], "to-be", 0 } };
 
-	set_req(&r[0], 60000);
-	set_req(&r[1], 15000);
-	set_ct(&s[0], 5000);
-	set_ct(&s[1], 1000);
-	set_ct(&u[0], 7000);
-	set_ct(&u[1], 1000);
 	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_backend), 2) &&
 	       ASSERT_EQ(out.http.request_timeout, 60000) &&
 	       ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api), 1) &&
@@ -452,12 +444,11 @@ static bool test_to_entries_own_specificity(void)
 static bool test_later_entry_wins_in_policy(void)
 {
 	struct mf_timeout r[2] = {
-		mt(MESH, MF_SEC_TO, MESH), mt(MESH, MF_SEC_TO, MESH),
+		ct(mt(MESH, MF_SEC_TO, MESH), 1000),
+		ct(mt(MESH, MF_SEC_TO, MESH), 2000),
 	};
 	struct sel_cand c[] = { { &r[1], "p", 1 }, { &r[0], "p", 0 } };
 
-	set_ct(&r[0], 1000);
-	set_ct(&r[1], 2000);
 	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api), 2) &&
 	       ASSERT_EQ(out.connection_timeout, 2000);
 }
@@ -465,19 +456,15 @@ static bool test_later_entry_wins_in_policy(void)
 static bool test_from_entries_match_source(void)
 {
 	struct mf_timeout r[3] = {
-		mt(SVC("api"), MF_SEC_FROM, MESH),
-		mt(SVC("api"), MF_SEC_FROM,
-		   ref(MF_REF_MESH_SUBSET, NULL, T("team", "a", NULL))),
-		mt(SVC("api"), MF_SEC_TO, MESH),	/* outbound only */
+		idle(mt(SVC("api"), MF_SEC_FROM, MESH), 60000),
+		idle(mt(SVC("api"), MF_SEC_FROM, SUBSET("team", "a")), 5000),
+		idle(mt(SVC("api"), MF_SEC_TO, MESH), 1), /* outbound only */
 	};
 	struct sel_cand c[] = {
 		{ &r[0], "api-in", 0 }, { &r[1], "api-in", 1 },
 		{ &r[2], "api-in", 2 },
 	};
 
-	set_idle(&r[0], 60000);
-	set_idle(&r[1], 5000);
-	set_idle(&r[2], 1);
 	return ASSERT_EQ(eff(c, 3, &api1, MF_SEC_FROM, &web1), 2) &&
 	       ASSERT_EQ(out.idle_timeout, 5000) &&
 	       ASSERT_EQ(eff(c, 3, &api1, MF_SEC_FROM, &web2), 1) &&
@@ -488,12 +475,10 @@ static bool test_from_entries_match_source(void)
 
 static bool test_absent_target_is_mesh(void)
 {
-	struct mf_timeout r = mt(ref(0, NULL, 0), MF_SEC_TO, MESH);
-	struct mf_timeout s = mt(MESH, MF_SEC_TO, MESH);
+	struct mf_timeout r = ct(mt(ref(0, NULL, 0), MF_SEC_TO, MESH), 1000);
+	struct mf_timeout s = ct(mt(MESH, MF_SEC_TO, MESH), 2000);
 	struct sel_cand c[] = { { &r, "b", 0 }, { &s, "a", 0 } };
 
-	set_ct(&r, 1000);
-	set_ct(&s, 2000);
 	/* Same rank as Mesh, so the name decides: "a" wins. */
 	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web), 2) &&
 	       ASSERT_EQ(out.connection_timeout, 2000);
@@ -503,8 +488,8 @@ static bool test_default_form(void)
 {
 	struct kind_desc kd = kind_mesh_timeout;
 	struct mf_timeout r[2] = {
-		mt(MESH, MF_SEC_DEFAULT, ref(0, NULL, 0)),
-		mt(SVC("web"), MF_SEC_DEFAULT, ref(0, NULL, 0)),
+		idle(ct(mt(MESH, MF_SEC_DEFAULT, ref(0, NULL, 0)), 1000), 2000),
+		ct(mt(SVC("web"), MF_SEC_DEFAULT, ref(0, NULL, 0)), 3000),
 	};
 	struct sel_cand c[] = { { &r[1], "web", 0 }, { &r[0], "all", 0 } };
 	struct sel_query q = { .self = &web1, .section = MF_SEC_DEFAULT };
@@ -512,9 +497,6 @@ static bool test_default_form(void)
 	/* A kind whose whole spec is one `default` (MeshTrace, MeshMetric);
 	 * MeshTimeout's schema stands in for theirs. */
 	kd.form = KIND_FORM_DEFAULT;
-	set_ct(&r[0], 1000);
-	set_idle(&r[0], 2000);
-	set_ct(&r[1], 3000);
 	if (!ASSERT_EQ(sel_effective(&kd, c, 2, &q, &ctx, &out, NULL, 0), 2) ||
 	    !ASSERT_EQ(out.connection_timeout, 3000) ||
 	    !ASSERT_EQ(out.idle_timeout, 2000))
@@ -547,14 +529,13 @@ static bool test_bad_queries(void)
 static bool test_merge_field_by_field(void)
 {
 	/* docs/policy.md, example 1. */
-	struct mf_timeout mesh = mt(MESH, MF_SEC_TO, MESH);
-	struct mf_timeout web = mt(SVC("web"), MF_SEC_TO, MESH);
-	struct sel_cand c[] = { { &web, "web-connect", 0 }, { &mesh, "mesh-defaults", 0 } };
+	struct mf_timeout mesh = req(idle(ct(mt(MESH, MF_SEC_TO, MESH), 5000),
+					  3600000), 15000);
+	struct mf_timeout web = ct(mt(SVC("web"), MF_SEC_TO, MESH), 2000);
+	struct sel_cand c[] = {
+		{ &web, "web-connect", 0 }, { &mesh, "mesh-defaults", 0 },
+	};
 
-	set_ct(&mesh, 5000);
-	set_idle(&mesh, 3600000);
-	set_req(&mesh, 15000);
-	set_ct(&web, 2000);
 	return ASSERT_EQ(eff_named(c, 2, &web1, MF_SEC_TO, &dest_api, 2), 2) &&
 	       ASSERT_EQ(out.present, CT | IDLE | HTTP) &&
 	       ASSERT_EQ(out.connection_timeout, 2000) &&	/* the service's */
@@ -569,13 +550,12 @@ static bool test_merge_field_by_field(void)
 
 static bool test_merge_nested_object(void)
 {
-	struct mf_timeout mesh = mt(MESH, MF_SEC_TO, MESH);
+	struct mf_timeout mesh = req(mt(MESH, MF_SEC_TO, MESH), 15000);
 	struct mf_timeout web = mt(SVC("web"), MF_SEC_TO, MESH);
 	struct sel_cand c[] = { { &mesh, "m", 0 }, { &web, "w", 0 } };
 
 	/* http.requestTimeout from the mesh, http.streamIdleTimeout from the
 	 * service: the http object merges, it is not replaced. */
-	set_req(&mesh, 15000);
 	web.conf.present |= HTTP;
 	web.conf.http.present |= 1u << 1;
 	web.conf.http.stream_idle_timeout = 1800000;
@@ -604,7 +584,6 @@ static bool test_names_bounded(void)
 
 static bool test_no_policy(void)
 {
-
 	return ASSERT_EQ(eff(NULL, 0, &web1, MF_SEC_TO, &dest_api), 0) &&
 	       ASSERT_EQ(out.present, 0) && ASSERT_EQ(out.connection_timeout, 0);
 }
@@ -614,17 +593,14 @@ static bool test_no_policy(void)
 static bool test_doc_example_subset(void)
 {
 	struct mf_timeout r[2] = {
-		mt(ref(MF_REF_MESH_SUBSET, NULL,
-		       T(SEL_SERVICE_TAG, "web", "version", "*", NULL)),
-		   MF_SEC_FROM, MESH),
-		mt(ref(MF_REF_WORKLOAD, "web-2", 0), MF_SEC_FROM, MESH),
+		req(idle(mt(SUBSET(SEL_SERVICE_TAG, "web", "version", "*"),
+			    MF_SEC_FROM, MESH), 300000), 10000),
+		req(mt(ref(MF_REF_WORKLOAD, "web-2", 0), MF_SEC_FROM, MESH),
+		    120000),
 	};
 	struct sel_cand c[] = { { &r[0], "web-inbound", 0 }, { &r[1], "web-2-debug", 0 } };
 	struct sel_workload web3 = { "web-3", "web", NULL, NULL };
 
-	set_idle(&r[0], 300000);
-	set_req(&r[0], 10000);
-	set_req(&r[1], 120000);
 	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_FROM, &api1), 1) &&
 	       ASSERT_EQ(out.idle_timeout, 300000) &&
 	       ASSERT_EQ(out.http.request_timeout, 10000) &&
@@ -636,6 +612,10 @@ static bool test_doc_example_subset(void)
 }
 
 /* ---- legacy ranking --------------------------------------------------- */
+/* The index of the best of the @n candidates @c for @self towards @dest,
+ * or -ENOENT. */
+#define BEST(c, n, self, dest) sel_legacy_best(c, n, self, dest, &ctx, NULL)
+
 static struct mf_traffic_route tr(uint32_t src, uint32_t dst)
 {
 	struct mf_traffic_route r;
@@ -651,11 +631,11 @@ static struct mf_traffic_route tr(uint32_t src, uint32_t dst)
 
 static bool test_legacy_more_tags_win(void)
 {
-	uint32_t to_backend = T(SEL_SERVICE_TAG, "backend", NULL);
-	struct mf_traffic_route all = tr(T(SEL_SERVICE_TAG, "*", NULL), to_backend);
-	struct mf_traffic_route teamed = tr(T(SEL_SERVICE_TAG, "*", "team", "*",
-					      "version", "*", NULL), to_backend);
-	struct mf_traffic_route exact = tr(T(SEL_SERVICE_TAG, "web", NULL), to_backend);
+	uint32_t to_backend = ST("backend");
+	struct mf_traffic_route all = tr(ST("*"), to_backend);
+	struct mf_traffic_route teamed =
+		tr(ST("*", "team", "*", "version", "*"), to_backend);
+	struct mf_traffic_route exact = tr(ST("web"), to_backend);
 	struct sel_cand c[] = { { &all, "all", 0 }, { &exact, "exact", 0 },
 				{ &teamed, "teamed", 0 } };
 	struct sel_legacy_rank rk;
@@ -664,79 +644,73 @@ static bool test_legacy_more_tags_win(void)
 	return ASSERT_EQ(sel_legacy_best(c, 3, &web1, &dest_backend, &ctx, &rk), 2) &&
 	       ASSERT_EQ(rk.tags, 4) && ASSERT_EQ(rk.exact, 1) &&
 	       /* web-2 has no team tag: exact beats '*' */
-	       ASSERT_EQ(sel_legacy_best(c, 3, &web2, &dest_backend, &ctx, NULL), 1) &&
+	       ASSERT_EQ(BEST(c, 3, &web2, &dest_backend), 1) &&
 	       /* api-1: only the catch-all */
-	       ASSERT_EQ(sel_legacy_best(c, 3, &api1, &dest_backend, &ctx, NULL), 0);
+	       ASSERT_EQ(BEST(c, 3, &api1, &dest_backend), 0);
 }
 
 static bool test_legacy_exact_beats_star(void)
 {
-	uint32_t to_backend = T(SEL_SERVICE_TAG, "backend", NULL);
-	struct mf_traffic_route star = tr(T(SEL_SERVICE_TAG, "web", "version", "*", NULL),
+	uint32_t to_backend = ST("backend");
+	struct mf_traffic_route star = tr(ST("web", "version", "*"),
 					  to_backend);
-	struct mf_traffic_route v1 = tr(T(SEL_SERVICE_TAG, "web", "version", "v1", NULL),
-					to_backend);
+	struct mf_traffic_route v1 = tr(ST("web", "version", "v1"), to_backend);
 	struct sel_cand c[] = { { &v1, "v1", 0 }, { &star, "any-version", 0 } };
 
-	return ASSERT_EQ(sel_legacy_best(c, 2, &web1, &dest_backend, &ctx, NULL), 0) &&
-	       ASSERT_EQ(sel_legacy_best(c, 2, &web2, &dest_backend, &ctx, NULL), 1);
+	return ASSERT_EQ(BEST(c, 2, &web1, &dest_backend), 0) &&
+	       ASSERT_EQ(BEST(c, 2, &web2, &dest_backend), 1);
 }
 
 static bool test_legacy_tie_by_name(void)
 {
-	uint32_t any = T(SEL_SERVICE_TAG, "*", NULL);
+	uint32_t any = ST("*");
 	struct mf_traffic_route a = tr(any, any), b = tr(any, any);
 	struct sel_cand fwd[] = { { &a, "alpha", 0 }, { &b, "zeta", 0 } };
 	struct sel_cand rev[] = { { &b, "zeta", 0 }, { &a, "alpha", 0 } };
 
-	return ASSERT_EQ(sel_legacy_best(fwd, 2, &web1, &dest_api, &ctx, NULL), 0) &&
-	       ASSERT_EQ(sel_legacy_best(rev, 2, &web1, &dest_api, &ctx, NULL), 1);
+	return ASSERT_EQ(BEST(fwd, 2, &web1, &dest_api), 0) &&
+	       ASSERT_EQ(BEST(rev, 2, &web1, &dest_api), 1);
 }
 
 static bool test_legacy_destination_and_sources(void)
 {
-	uint32_t any = T(SEL_SERVICE_TAG, "*", NULL);
-	struct mf_traffic_route r = tr(T(SEL_SERVICE_TAG, "api", NULL),
-				       T(SEL_SERVICE_TAG, "backend", NULL));
+	uint32_t any = ST("*");
+	struct mf_traffic_route r = tr(ST("api"), ST("backend"));
 	struct mf_traffic_route none = tr(any, any);
 	struct sel_cand c[] = { { &r, "r", 0 } };
 	struct sel_cand d[] = { { &none, "no-dest", 0 } };
 
 	/* Second source selector matches web. */
 	r.hdr.nsources = 2;
-	r.hdr.sources[1] = T(SEL_SERVICE_TAG, "web", NULL);
+	r.hdr.sources[1] = ST("web");
 	none.hdr.ndestinations = 0;
-	return ASSERT_EQ(sel_legacy_best(c, 1, &web1, &dest_backend, &ctx, NULL), 0) &&
-	       ASSERT_EQ(sel_legacy_best(c, 1, &web1, &dest_api, &ctx, NULL), -ENOENT) &&
-	       ASSERT_EQ(sel_legacy_best(c, 1, &web2, &dest_api, &ctx, NULL), -ENOENT) &&
+	return ASSERT_EQ(BEST(c, 1, &web1, &dest_backend), 0) &&
+	       ASSERT_EQ(BEST(c, 1, &web1, &dest_api), -ENOENT) &&
+	       ASSERT_EQ(BEST(c, 1, &web2, &dest_api), -ENOENT) &&
 	       /* a checked side without selectors never matches */
-	       ASSERT_EQ(sel_legacy_best(d, 1, &web1, &dest_api, &ctx, NULL), -ENOENT) &&
-	       ASSERT_EQ(sel_legacy_best(NULL, 0, &web1, &dest_api, &ctx, NULL), -ENOENT);
+	       ASSERT_EQ(BEST(d, 1, &web1, &dest_api), -ENOENT) &&
+	       ASSERT_EQ(BEST(NULL, 0, &web1, &dest_api), -ENOENT);
 }
 
 static bool test_legacy_selectors_form(void)
 {
 	/* MeshGateway-style: selectors in hdr.sources, no destination. */
-	struct mf_gateway g1, g2;
+	uint32_t any = ST("edge"), east = ST("edge", "zone", "east");
+	struct mf_gateway g1 = { .hdr.nsources = 1, .hdr.sources[0] = any };
+	struct mf_gateway g2 = { .hdr.nsources = 1, .hdr.sources[0] = east };
 	struct sel_workload gw = {
-		"edge-1", "edge", TS(T("zone", "east", NULL)), NULL,
+		"edge-1", "edge", TS(T("zone", "east")), NULL,
 	};
 	struct sel_cand c[] = { { &g1, "edge-any", 0 }, { &g2, "edge-east", 0 } };
 
-	memset(&g1, 0, sizeof(g1));
-	memset(&g2, 0, sizeof(g2));
-	g1.hdr.nsources = 1;
-	g1.hdr.sources[0] = T(SEL_SERVICE_TAG, "edge", NULL);
-	g2.hdr.nsources = 1;
-	g2.hdr.sources[0] = T(SEL_SERVICE_TAG, "edge", "zone", "east", NULL);
-	return ASSERT_EQ(sel_legacy_best(c, 2, &gw, NULL, &ctx, NULL), 1) &&
-	       ASSERT_EQ(sel_legacy_best(c, 2, &web1, NULL, &ctx, NULL), -ENOENT);
+	return ASSERT_EQ(BEST(c, 2, &gw, NULL), 1) &&
+	       ASSERT_EQ(BEST(c, 2, &web1, NULL), -ENOENT);
 }
 
 static bool test_legacy_best_selector_of_record(void)
 {
-	uint32_t any = T(SEL_SERVICE_TAG, "*", NULL);
-	uint32_t web = T(SEL_SERVICE_TAG, "web", NULL);
+	uint32_t any = ST("*");
+	uint32_t web = ST("web");
 	struct mf_traffic_route multi = tr(any, any);
 	struct mf_traffic_route single = tr(web, any);
 	struct sel_cand c[] = { { &single, "b-single", 0 }, { &multi, "a-multi", 0 } };
@@ -746,23 +720,23 @@ static bool test_legacy_best_selector_of_record(void)
 	 * decides. */
 	multi.hdr.nsources = 2;
 	multi.hdr.sources[1] = web;
-	return ASSERT_EQ(sel_legacy_best(c, 2, &web1, &dest_api, &ctx, NULL), 1);
+	return ASSERT_EQ(BEST(c, 2, &web1, &dest_api), 1);
 }
 
 /* docs/policy.md, legacy example. */
 static bool test_doc_example_legacy(void)
 {
-	uint32_t any = T(SEL_SERVICE_TAG, "*", NULL);
-	uint32_t backend = T(SEL_SERVICE_TAG, "backend", NULL);
+	uint32_t any = ST("*");
+	uint32_t backend = ST("backend");
 	struct mf_traffic_route catch_all = tr(any, any);
-	struct mf_traffic_route web_v1 = tr(T(SEL_SERVICE_TAG, "web", "version", "v1", NULL),
+	struct mf_traffic_route web_v1 = tr(ST("web", "version", "v1"),
 					    backend);
 	struct sel_cand c[] = { { &catch_all, "route-all", 0 },
 				{ &web_v1, "web-v1-to-backend", 0 } };
 
-	return ASSERT_EQ(sel_legacy_best(c, 2, &web1, &dest_backend, &ctx, NULL), 1) &&
-	       ASSERT_EQ(sel_legacy_best(c, 2, &web2, &dest_backend, &ctx, NULL), 0) &&
-	       ASSERT_EQ(sel_legacy_best(c, 2, &web1, &dest_api, &ctx, NULL), 0);
+	return ASSERT_EQ(BEST(c, 2, &web1, &dest_backend), 1) &&
+	       ASSERT_EQ(BEST(c, 2, &web2, &dest_backend), 0) &&
+	       ASSERT_EQ(BEST(c, 2, &web1, &dest_api), 0);
 }
 
 int main(void)
