@@ -40,7 +40,14 @@ ABI_ENUM(abi_ref_kind, "targetRef kind",
 	 [MF_REF_MESH_SERVICE_SUBSET] = "MeshServiceSubset",
 	 [MF_REF_WORKLOAD] = "Dataplane",
 	 [MF_REF_MESH_GATEWAY] = "MeshGateway",
-	 [MF_REF_MESH_HTTP_ROUTE] = "MeshHTTPRoute");
+	 [MF_REF_MESH_HTTP_ROUTE] = "MeshHTTPRoute",
+	 [MF_REF_MESH_EXTERNAL_SERVICE] = "MeshExternalService",
+	 [MF_REF_MESH_MULTI_ZONE_SERVICE] = "MeshMultiZoneService");
+
+/* Bit i of mf_ref.proxy_types is name i. */
+ABI_ENUM(abi_proxy_type, "targetRef proxyTypes",
+	 [0] = "Sidecar",
+	 [1] = "Gateway");
 
 ABI_ENUM(abi_section, "policy section",
 	 [MF_SEC_TO] = "to",

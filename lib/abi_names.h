@@ -39,6 +39,8 @@ extern const struct abi_enum abi_proto;
 /* enum mf_ref_kind: Mesh, MeshSubset, ... (MF_REF_WORKLOAD is Kuma's
  * "Dataplane") */
 extern const struct abi_enum abi_ref_kind;
+/* enum mf_proxy_type, by bit number: Sidecar, Gateway */
+extern const struct abi_enum abi_proxy_type;
 /* enum mf_pol_section: to, from, default, conf */
 extern const struct abi_enum abi_section;
 /* enum mf_stat: pod_packets, ... (Prometheus label values) */

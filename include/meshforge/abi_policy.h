@@ -18,8 +18,8 @@
  *  - Durations are __u32 milliseconds; percentages are __u32 thousandths of
  *    a percent (0..100000); bandwidths are __u64 bits per second; tags are
  *    an mf_tagsets id (__u32).
- *  - Sizes are chosen so a record stays about 2 KiB at most: at 10k route
- *    records the map memory has to stay in tens of MiB.
+ *  - Sizes are chosen so a record stays under 4 KiB: at 10k route records
+ *    the map memory has to stay in tens of MiB.
  */
 #ifndef MESHFORGE_ABI_POLICY_H
 #define MESHFORGE_ABI_POLICY_H
@@ -34,24 +34,48 @@
 #define MF_HDR_VALUE_MAX	64	/* HTTP header and query values */
 #define MF_ROUTE_PATH_MAX	100	/* route match paths */
 
-/* targetRef kinds.  Specificity, least to most, is the enum order from
- * MESH to WORKLOAD (docs/policy.md). */
+/* targetRef kinds (Kuma's, Workload standing for Dataplane).  Their
+ * specificity is Kuma's, not this order: lib/policy/select.h. */
 enum mf_ref_kind {
 	MF_REF_MESH = 1,
 	MF_REF_MESH_SUBSET,		/* workloads with these tags */
-	MF_REF_MESH_SERVICE,		/* a Service by name */
+	MF_REF_MESH_SERVICE,		/* a Service by name or labels */
 	MF_REF_MESH_SERVICE_SUBSET,	/* a Service's workloads with tags */
-	MF_REF_WORKLOAD,		/* one Workload (Kuma: Dataplane) */
+	MF_REF_WORKLOAD,		/* Workloads (Kuma: Dataplane) */
 	MF_REF_MESH_GATEWAY,		/* a MeshGateway by name */
-	MF_REF_MESH_HTTP_ROUTE,		/* a MeshHTTPRoute by name */
+	MF_REF_MESH_HTTP_ROUTE,		/* a MeshHTTPRoute by name or labels */
+	MF_REF_MESH_EXTERNAL_SERVICE,	/* a MeshExternalService */
+	MF_REF_MESH_MULTI_ZONE_SERVICE,	/* a MeshMultiZoneService */
 	MF_REF_KIND_MAX,
 };
 
+/* targetRef.proxyTypes, as bits. */
+enum mf_proxy_type {
+	MF_PROXY_SIDECAR = 1u << 0,
+	MF_PROXY_GATEWAY = 1u << 1,
+};
+
+#define MF_SECTION_MAX	32		/* targetRef.sectionName */
+
+/*
+ * A targetRef.  It names its objects by name (and namespace), or selects
+ * them by labels; tags narrow a subset.  Kuma 2.9 and later select by
+ * labels (kuma.io/display-name stands for the name) and a port by
+ * sectionName.
+ */
 struct mf_ref {
 	__u8 kind;			/* enum mf_ref_kind, 0: absent */
-	__u8 _pad[3];
+	__u8 proxy_types;		/* enum mf_proxy_type bits, 0: not
+					 * given (every type) */
+	__u8 _pad[2];
 	__u32 tags;			/* mf_tagsets id, 0: none */
-	char name[MF_NAME_MAX];		/* "" for Mesh and MeshSubset */
+	__u32 labels;			/* mf_tagsets id of the label
+					 * selector, 0: none */
+	__u32 _pad2;
+	char name[MF_NAME_MAX];		/* "": not by name */
+	char namespace[MF_NAME_MAX];	/* with name: Kubernetes namespace */
+	char section[MF_SECTION_MAX];	/* sectionName: a port's name or
+					 * number, "": every port */
 };
 
 /* Which part of the policy a record is. */

@@ -189,12 +189,9 @@ static void cmp_tag_add(struct cmp_tag_walk *w, uint32_t id)
 		w->err = err;
 }
 
-static void cmp_tag_cb(void *arg, const struct sch_field *f, const void *p)
+static void cmp_tag_add_cb(void *arg, uint32_t id)
 {
-	if (f->type == SCH_TAGS)
-		cmp_tag_add(arg, *(const uint32_t *)p);
-	else if (f->type == SCH_REF)
-		cmp_tag_add(arg, ((const struct mf_ref *)p)->tags);
+	cmp_tag_add(arg, id);
 }
 
 static void cmp_tagsets_dedup(struct rec_set *out)
@@ -236,7 +233,6 @@ static int cmp_policies(const struct model_set *set,
 			continue;
 		for (size_t r = 0; r < p->n && !w.err; r++) {
 			const uint8_t *rec = p->recs + r * p->kd->val_size;
-			const struct mf_pol_hdr *h = (const void *)rec;
 			struct mf_pol_key k;
 
 			memset(&k, 0, sizeof(k));
@@ -245,16 +241,7 @@ static int cmp_policies(const struct model_set *set,
 			w.err = rec_add(out, REC_KIND_FIRST +
 						     (o->kind - MODEL_GEN_FIRST),
 					&k, rec);
-			cmp_tag_add(&w, h->target.tags);
-			cmp_tag_add(&w, h->ref.tags);
-			for (unsigned j = 0; j < h->nsources &&
-					     j < MF_SELECTORS_MAX; j++)
-				cmp_tag_add(&w, h->sources[j]);
-			for (unsigned j = 0; j < h->ndestinations &&
-					     j < MF_SELECTORS_MAX; j++)
-				cmp_tag_add(&w, h->destinations[j]);
-			sch_walk(p->kd->conf, rec + p->kd->conf_off,
-				 cmp_tag_cb, &w);
+			kind_rec_tags(p->kd, rec, cmp_tag_add_cb, &w);
 		}
 	}
 	if (!w.err)

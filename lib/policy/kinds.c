@@ -19,3 +19,45 @@ const struct kind_desc *kinds_find(const char *name)
 			return kinds_all[i];
 	return NULL;
 }
+
+struct kind_tag_walk {
+	kind_tag_fn *fn;
+	void *arg;
+};
+
+static void kind_ref_tags(const struct kind_tag_walk *w,
+			  const struct mf_ref *r)
+{
+	w->fn(w->arg, r->tags);
+	w->fn(w->arg, r->labels);
+}
+
+static void kind_tag_cb(void *arg, const struct sch_field *f, const void *p)
+{
+	const struct kind_tag_walk *w = arg;
+
+	if (f->type == SCH_TAGS)
+		w->fn(w->arg, *(const uint32_t *)p);
+	else if (f->type == SCH_REF)
+		kind_ref_tags(w, p);
+}
+
+void kind_rec_tags(const struct kind_desc *kd, const void *rec,
+		   kind_tag_fn *fn, void *arg)
+{
+	struct kind_tag_walk w = { fn, arg };
+	const struct mf_pol_hdr *h = rec;
+
+	if (kind_has_hdr(kd)) {
+		kind_ref_tags(&w, &h->target);
+		kind_ref_tags(&w, &h->ref);
+		for (unsigned j = 0; j < h->nsources && j < MF_SELECTORS_MAX;
+		     j++)
+			fn(arg, h->sources[j]);
+		for (unsigned j = 0;
+		     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
+			fn(arg, h->destinations[j]);
+	}
+	sch_walk(kd->conf, (const uint8_t *)rec + kd->conf_off, kind_tag_cb,
+		 &w);
+}

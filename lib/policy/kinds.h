@@ -172,6 +172,15 @@ static inline bool kind_has_hdr(const struct kind_desc *kd)
 	return kd->form != KIND_FORM_SPEC;
 }
 
+/*
+ * Calls @fn with every tag set id record @rec of @kd refers to (0s
+ * included): its targetRefs' tags and labels, legacy selectors, and the
+ * tags and refs of its conf.
+ */
+typedef void kind_tag_fn(void *arg, uint32_t id);
+void kind_rec_tags(const struct kind_desc *kd, const void *rec,
+		   kind_tag_fn *fn, void *arg);
+
 /* The core kinds, in the order `mfctl get` prints them (before the
  * others): what enum model_kind counts first. */
 #define KINDS_CORE(X)                                                         \

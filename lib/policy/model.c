@@ -153,13 +153,9 @@ static void model_copy_tag(struct model_copy_walk *w, uint32_t id)
 		w->err = err;
 }
 
-static void model_copy_tags_cb(void *arg, const struct sch_field *f,
-			       const void *p)
+static void model_copy_tag_cb(void *arg, uint32_t id)
 {
-	if (f->type == SCH_TAGS)
-		model_copy_tag(arg, *(const uint32_t *)p);
-	else if (f->type == SCH_REF)
-		model_copy_tag(arg, ((const struct mf_ref *)p)->tags);
+	model_copy_tag(arg, id);
 }
 
 /* The tag sets an object refers to, into @s. */
@@ -169,23 +165,9 @@ static int model_pol_copy_tags(struct model_set *s,
 {
 	struct model_copy_walk w = { s, from, 0 };
 
-	for (size_t i = 0; i < p->n; i++) {
-		const uint8_t *rec = p->recs + i * p->kd->val_size;
-		const struct mf_pol_hdr *h = (const void *)rec;
-
-		if (kind_has_hdr(p->kd)) {
-			model_copy_tag(&w, h->target.tags);
-			model_copy_tag(&w, h->ref.tags);
-			for (unsigned j = 0;
-			     j < h->nsources && j < MF_SELECTORS_MAX; j++)
-				model_copy_tag(&w, h->sources[j]);
-			for (unsigned j = 0;
-			     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
-				model_copy_tag(&w, h->destinations[j]);
-		}
-		sch_walk(p->kd->conf, rec + p->kd->conf_off,
-			 model_copy_tags_cb, &w);
-	}
+	for (size_t i = 0; i < p->n; i++)
+		kind_rec_tags(p->kd, p->recs + i * p->kd->val_size,
+			      model_copy_tag_cb, &w);
 	return w.err;
 }
 

@@ -204,34 +204,101 @@ static int pd_ref_kind_parse(const char *s)
 	return abi_value(&abi_ref_kind, s);
 }
 
-static bool pd_ref_needs_name(int k)
+/* The fields a targetRef may have besides its kind, as bits. */
+enum {
+	PD_RF_NAME = 1u << 0,
+	PD_RF_NAMESPACE = 1u << 1,
+	PD_RF_LABELS = 1u << 2,
+	PD_RF_TAGS = 1u << 3,
+	PD_RF_SECTION = 1u << 4,
+	PD_RF_PROXY_TYPES = 1u << 5,
+};
+
+/*
+ * Which fields each kind of targetRef takes, and whether it needs a name
+ * (PD_RF_NAME) or a name or labels (PD_RF_NAME | PD_RF_LABELS), as Kuma's
+ * ValidateTargetRef has it.  A name and labels exclude each other.
+ */
+static const struct {
+	uint8_t allowed, needs;
+} pd_ref_rules[MF_REF_KIND_MAX] = {
+	[MF_REF_MESH] = { PD_RF_PROXY_TYPES, 0 },
+	[MF_REF_MESH_SUBSET] = { PD_RF_TAGS | PD_RF_PROXY_TYPES, 0 },
+	[MF_REF_MESH_SERVICE] = { PD_RF_NAME | PD_RF_NAMESPACE | PD_RF_LABELS |
+				  PD_RF_SECTION, PD_RF_NAME | PD_RF_LABELS },
+	[MF_REF_MESH_SERVICE_SUBSET] = { PD_RF_NAME | PD_RF_TAGS, PD_RF_NAME },
+	/* No name and no labels: every Workload. */
+	[MF_REF_WORKLOAD] = { PD_RF_NAME | PD_RF_NAMESPACE | PD_RF_LABELS |
+			      PD_RF_SECTION, 0 },
+	[MF_REF_MESH_GATEWAY] = { PD_RF_NAME | PD_RF_TAGS, PD_RF_NAME },
+	[MF_REF_MESH_HTTP_ROUTE] = { PD_RF_NAME | PD_RF_NAMESPACE |
+				     PD_RF_LABELS, PD_RF_NAME | PD_RF_LABELS },
+	[MF_REF_MESH_EXTERNAL_SERVICE] = { PD_RF_NAME | PD_RF_NAMESPACE |
+					   PD_RF_LABELS,
+					   PD_RF_NAME | PD_RF_LABELS },
+	/* Kuma checks none of its fields. */
+	[MF_REF_MESH_MULTI_ZONE_SERVICE] = { PD_RF_NAME | PD_RF_NAMESPACE |
+					     PD_RF_LABELS | PD_RF_SECTION |
+					     PD_RF_PROXY_TYPES, 0 },
+};
+
+/* The keys of a targetRef, in a mapping of its own or inline. */
+static const char *const pd_ref_keys[] = { "kind", "name", "namespace",
+					   "labels", "tags", "sectionName",
+					   "proxyTypes", "mesh", NULL };
+#define PD_REF_NKEYS 8
+
+/* targetRef.proxyTypes: a list of Sidecar and Gateway, not empty. */
+static void pd_proxy_types(struct pd *pd, const struct ynode *v,
+			   const char *path, uint8_t *out)
 {
-	return k == MF_REF_MESH_SERVICE || k == MF_REF_MESH_SERVICE_SUBSET ||
-	       k == MF_REF_WORKLOAD || k == MF_REF_MESH_GATEWAY ||
-	       k == MF_REF_MESH_HTTP_ROUTE;
+	char p[DOC_PATH_MAX], tmp[16];
+
+	if (v->type != YNODE_SEQ || !v->nkids) {
+		doc_err(pd->c, v, path, "must be a list of Sidecar or Gateway, "
+			"not empty");
+		return;
+	}
+	for (size_t i = 0; i < v->nkids; i++) {
+		int t;
+
+		pd_item_path(p, path, i);
+		if (!doc_str(pd->c, v->kids[i], p, tmp, sizeof(tmp)))
+			continue;
+		t = abi_value(&abi_proxy_type, tmp);
+		if (t < 0)
+			doc_err(pd->c, v->kids[i], p,
+				"must be Sidecar or Gateway");
+		else
+			*out |= (uint8_t)(1u << t);
+	}
 }
 
 /*
- * Reads a targetRef {kind, name, tags} from mapping @m (@path) into @r,
- * @allowed being the kinds it may name.  @inl: the keys sit in an
- * enclosing mapping that checked its own keys.  Returns 0 or -ENOMEM.
+ * Reads a targetRef {kind, name, namespace, labels, tags, sectionName,
+ * proxyTypes} from mapping @m (@path) into @r, @allowed being the kinds it
+ * may name.  @inl: the keys sit in an enclosing mapping that checked its
+ * own keys.  Returns 0 or -ENOMEM.
  */
 static int pd_ref(struct pd *pd, const struct ynode *m, const char *path,
 		  uint32_t allowed, bool inl, struct pd_ref *r)
 {
-	static const char *const known[] = { "kind", "name", "tags", NULL };
+	/* The PD_RF_ fields, in bit order. */
+	static const char *const field[] = { "name", "namespace", "labels",
+					     "tags", "sectionName",
+					     "proxyTypes" };
 	struct doc_ctx *c = pd->c;
-	const struct ynode *kv, *nv, *tv;
+	const struct ynode *kv, *f[6];
 	char p[DOC_PATH_MAX], tmp[DOC_PATH_MAX], list[256];
-	int k;
+	unsigned given = 0;
+	const char *kname;
+	int k, err = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->loc = m->loc;
 	memcpy(r->path, path, strnlen(path, sizeof(r->path) - 1));
-	if (!inl && !doc_check_map(c, m, path, known))
+	if (!inl && !doc_check_map(c, m, path, pd_ref_keys))
 		return 0;
-	nv = doc_get(m, "name");
-	tv = doc_get(m, "tags");
 	kv = doc_need(c, m, path, "kind");
 	if (!kv || !doc_str(c, kv, doc_path(p, path, "kind"), tmp,
 			    sizeof(tmp)))
@@ -242,31 +309,57 @@ static int pd_ref(struct pd *pd, const struct ynode *m, const char *path,
 			pd_kind_list(list, sizeof(list), allowed));
 		return 0;
 	}
+	kname = abi_name(&abi_ref_kind, k);
 	r->ref.kind = (uint8_t)k;
 	r->set = true;
 
-	doc_path(p, path, "name");
-	if (pd_ref_needs_name(k) && !nv) {
-		doc_err(c, m, p, "is required for kind %s",
-			abi_name(&abi_ref_kind, k));
-	} else if (!pd_ref_needs_name(k) && nv) {
-		doc_err(c, nv, p, "must not be set for kind %s",
-			abi_name(&abi_ref_kind, k));
-	} else if (nv) {
-		doc_name(c, nv, p, r->ref.name);
+	/* Kuma reserves it: a ref never crosses meshes. */
+	if ((kv = doc_get(m, "mesh")))
+		doc_err(c, kv, doc_path(p, path, "mesh"), "must not be set");
+	for (unsigned i = 0; i < 6; i++) {
+		f[i] = doc_get(m, field[i]);
+		if (!f[i])
+			continue;
+		given |= 1u << i;
+		if (!(pd_ref_rules[k].allowed & (1u << i)))
+			doc_err(c, f[i], doc_path(p, path, field[i]),
+				"must not be set for kind %s", kname);
 	}
+	if (given & ~pd_ref_rules[k].allowed)
+		return 0;
+	if ((given & PD_RF_LABELS) && (given & (PD_RF_NAME | PD_RF_NAMESPACE)))
+		doc_err(c, f[2], doc_path(p, path, "labels"),
+			"must not be set with name or namespace: a targetRef "
+			"names its objects or selects them by labels");
+	else if (pd_ref_rules[k].needs && !(given & pd_ref_rules[k].needs))
+		doc_err(c, m, pd_ref_rules[k].needs & PD_RF_LABELS ? path :
+			doc_path(p, path, "name"),
+			pd_ref_rules[k].needs & PD_RF_LABELS ?
+			"needs name or labels for kind %s" :
+			"is required for kind %s", kname);
+	else if ((given & PD_RF_NAMESPACE) && !(given & PD_RF_NAME))
+		doc_err(c, f[1], doc_path(p, path, "namespace"),
+			"needs name");
 
-	doc_path(p, path, "tags");
-	if (k == MF_REF_MESH_SUBSET && !tv)
-		doc_err(c, m, p, "is required for kind %s",
-			abi_name(&abi_ref_kind, k));
-	else if (tv && k != MF_REF_MESH_SUBSET &&
-		 k != MF_REF_MESH_SERVICE_SUBSET && k != MF_REF_WORKLOAD)
-		doc_err(c, tv, p, "must not be set for kind %s",
-			abi_name(&abi_ref_kind, k));
-	else if (tv)
-		return pdoc_tags(c, pd->set, tv, p, &r->ref.tags);
-	return 0;
+	if (f[0])
+		doc_name(c, f[0], doc_path(p, path, "name"), r->ref.name);
+	if (f[1])
+		doc_name(c, f[1], doc_path(p, path, "namespace"),
+			 r->ref.namespace);
+	if (f[4] && doc_str(c, f[4], doc_path(p, path, "sectionName"),
+			    r->ref.section, sizeof(r->ref.section)) &&
+	    !r->ref.section[0])
+		doc_err(c, f[4], p, "must not be empty");
+	if (f[5])
+		pd_proxy_types(pd, f[5], doc_path(p, path, "proxyTypes"),
+			       &r->ref.proxy_types);
+	if (f[2])
+		err = pdoc_tags(c, pd->set, f[2], doc_path(p, path, "labels"),
+				&r->ref.labels);
+	if (f[3] && !err)
+		err = pdoc_tags(c, pd->set, f[3], doc_path(p, path, "tags"),
+				&r->ref.tags);
+	return err;
 }
 
 /* Notes that the record being read holds at byte @at a value written at
@@ -641,7 +734,7 @@ static int pd_object(struct pd *pd, const struct sch_object *s,
 		     const struct ynode *m, const char *path, uint8_t *obj)
 {
 	const struct ynode *vals[32] = { NULL };
-	const char *known[32 + 4];
+	const char *known[32 + PD_REF_NKEYS + 1];
 	size_t nk = 0;
 	unsigned before = pd->c->errors, at = 0;
 	uint32_t present = 0;
@@ -653,9 +746,8 @@ static int pd_object(struct pd *pd, const struct sch_object *s,
 		if (s->fields[i].name) {
 			known[nk++] = s->fields[i].name;
 		} else if (s->fields[i].type == SCH_REF) {
-			known[nk++] = "kind";
-			known[nk++] = "name";
-			known[nk++] = "tags";
+			for (size_t j = 0; j < PD_REF_NKEYS; j++)
+				known[nk++] = pd_ref_keys[j];
 		}
 		if (nk > 32)
 			nk = 32;	/* a schema bug; the layout test says */
@@ -670,8 +762,12 @@ static int pd_object(struct pd *pd, const struct sch_object *s,
 		if (!f->name && f->type == SCH_REF) {
 			struct pd_ref r;
 
-			if (!doc_get(m, "kind") && !doc_get(m, "name") &&
-			    !doc_get(m, "tags") && !f->required)
+			size_t j = 0;
+
+			while (pd_ref_keys[j] && !doc_get(m, pd_ref_keys[j]))
+				j++;
+			/* None of its keys: an optional ref left out. */
+			if (!pd_ref_keys[j] && !f->required)
 				continue;
 			err = pd_ref(pd, m, path, f->ref_kinds, true, &r);
 			if (err)

@@ -341,7 +341,7 @@ void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_tags *t)
 	emit_map_end(e);
 }
 
-/* The keys of ref @r (kind, name, tags) in the map being written. */
+/* The keys of ref @r in the map being written, those it has. */
 static void sch_emit_ref_keys(struct emit *e, const struct mf_ref *r,
 			      const struct sch_tags *t)
 {
@@ -354,9 +354,29 @@ static void sch_emit_ref_keys(struct emit *e, const struct mf_ref *r,
 		emit_key(e, "name");
 		emit_strn(e, r->name, sizeof(r->name));
 	}
+	if (r->namespace[0]) {
+		emit_key(e, "namespace");
+		emit_strn(e, r->namespace, sizeof(r->namespace));
+	}
+	if (r->labels) {
+		emit_key(e, "labels");
+		sch_emit_tags(e, r->labels, t);
+	}
 	if (r->tags) {
 		emit_key(e, "tags");
 		sch_emit_tags(e, r->tags, t);
+	}
+	if (r->section[0]) {
+		emit_key(e, "sectionName");
+		emit_strn(e, r->section, sizeof(r->section));
+	}
+	if (r->proxy_types) {
+		emit_key(e, "proxyTypes");
+		emit_list_begin(e);
+		for (unsigned i = 0; i < abi_proxy_type.count; i++)
+			if (r->proxy_types & (1u << i))
+				emit_str(e, abi_name(&abi_proxy_type, i));
+		emit_list_end(e);
 	}
 }
 

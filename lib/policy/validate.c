@@ -335,9 +335,13 @@ static void val_pol_ref(struct val_pol_walk *w, const struct mf_ref *r)
 		[MF_REF_MESH_HTTP_ROUTE] = "MeshHTTPRoute",
 	};
 
-	if (r->kind >= MF_REF_KIND_MAX || !what[r->kind])
-		return;
 	val_tags(w, r->tags);
+	val_tags(w, r->labels);
+	/* Labels select whatever carries them, maybe nothing yet; kinds
+	 * without objects here (MeshExternalService, ...) are not looked
+	 * up. */
+	if (r->kind >= MF_REF_KIND_MAX || !what[r->kind] || !r->name[0])
+		return;
 	/* A permission's own targetRef has one place to be. */
 	val_exists(w, what[r->kind], r->name, r, true,
 		   w->o->kind == MODEL_MTP ? "spec.targetRef" : NULL);

@@ -9,7 +9,7 @@
 
 static const struct abi_enum *const tables[] = {
 	&abi_authz_action, &abi_authz_match, &abi_mtls_type, &abi_mtls_mode,
-	&abi_proto, &abi_ref_kind, &abi_section, &abi_stat,
+	&abi_proto, &abi_ref_kind, &abi_proxy_type, &abi_section, &abi_stat,
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))

@@ -358,7 +358,7 @@ static bool test_bad_mtp(void)
 		       "t.yaml:5:33: spec.targetRef.name: must not be set for "
 		       "kind Mesh") &&
 	       expect1(MTP_TO("{kind: MeshService}", "  from:\n" ALLOW_MESH),
-		       "t.yaml:5:14: spec.targetRef.name: is required for "
+		       "t.yaml:5:14: spec.targetRef: needs name or labels for "
 		       "kind MeshService") &&
 	       expect1(MTP_TO("{kind: Mesh}",
 			      "  from: [{targetRef: {kind: Mesh}, default: "

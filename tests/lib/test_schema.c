@@ -802,6 +802,48 @@ static bool test_forms_round_trip(void)
 	return ok;
 }
 
+/* Every key a targetRef may have comes back as written: labels instead
+ * of a name, a namespace with one, sectionName and proxyTypes. */
+static bool test_ref_shapes_round_trip(void)
+{
+	return t_round_trip(&t_kind,
+		"spec:\n"
+		"  targetRef: {kind: Dataplane, labels: {app: web}, "
+		"sectionName: http}\n"
+		"  to:\n"
+		"    - targetRef: {kind: MeshService, name: api, namespace: "
+		"shop, sectionName: \"8080\"}\n"
+		"      default: {}\n"
+		"  from:\n"
+		"    - targetRef: {kind: Mesh, proxyTypes: [Gateway, Sidecar]}\n"
+		"      default: {}\n",
+		"  targetRef:\n"
+		"    kind: Dataplane\n"
+		"    labels:\n"
+		"      app: web\n"
+		"    sectionName: http\n"
+		"  to:\n"
+		"    - targetRef:\n"
+		"        kind: MeshService\n"
+		"        name: api\n"
+		"        namespace: shop\n"
+		"        sectionName: \"8080\"\n"
+		"      default: {}\n"
+		"  from:\n"
+		"    - targetRef:\n"
+		"        kind: Mesh\n"
+		"        proxyTypes:\n"
+		"          - Sidecar\n"
+		"          - Gateway\n"
+		"      default: {}\n", NULL) &&
+	       t_round_trip(&t_kind,
+		"spec:\n  targetRef: {kind: MeshSubset}\n"
+		"  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
+		"  targetRef:\n    kind: MeshSubset\n"
+		"  from:\n    - targetRef:\n        kind: Mesh\n"
+		"      default: {}\n", NULL);
+}
+
 /* The records of each form: headers, sections, indices. */
 static bool test_forms_records(void)
 {
@@ -1054,13 +1096,26 @@ T_TEST_BAD(test_errors_refs,
 	      "peer.kind: must be MeshSubset or MeshService"),
 	T_DEF("peer: {name: a}", 15, "peer.kind: is required"),
 	T_DEF("peer: {kind: MeshService}", 15,
-	      "peer.name: is required for kind MeshService"),
+	      "peer: needs name or labels for kind MeshService"),
 	T_DEF("peer: {kind: MeshService, name: Web}", 41,
 	      "peer.name: " DOC_NAME_RULE),
 	T_DEF("peer: {kind: MeshSubset, name: a, tags: {a: b}}", 40,
 	      "peer.name: must not be set for kind MeshSubset"),
-	T_DEF("peer: {kind: MeshSubset}", 15,
-	      "peer.tags: is required for kind MeshSubset"),
+	T_DEF("peer: {kind: MeshService, name: a, labels: {app: a}}", 52,
+	      "peer.labels: must not be set with name or namespace: a "
+	      "targetRef names its objects or selects them by labels"),
+	T_DEF("peer: {kind: MeshService, name: a, mesh: m}", 50,
+	      "peer.mesh: must not be set"),
+	T_DEF("peer: {kind: MeshService, name: a, proxyTypes: [Sidecar]}",
+	      56,
+	      "peer.proxyTypes: must not be set for kind MeshService"),
+	T_DEF("peer: {kind: MeshSubset, proxyTypes: []}", 46,
+	      "peer.proxyTypes: must be a list of Sidecar or Gateway, "
+	      "not empty"),
+	T_DEF("peer: {kind: MeshSubset, proxyTypes: [Ingress]}", 47,
+	      "peer.proxyTypes[0]: must be Sidecar or Gateway"),
+	T_DEF("peer: {kind: MeshService, name: a, sectionName: \"\"}", 57,
+	      "peer.sectionName: must not be empty"),
 	T_DEF("peer: {kind: MeshService, name: a, tags: {a: b}}", 50,
 	      "peer.tags: must not be set for kind MeshService"),
 	T_DEF("peer: {kind: MeshService, name: a, port: 1}", 44,
@@ -1069,10 +1124,9 @@ T_TEST_BAD(test_errors_refs,
 	  "  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
 	  "s.yaml:2:21: spec.targetRef.kind: must be Mesh, MeshSubset, "
 	  "MeshService or Dataplane", &t_kind },
-	{ "spec:\n  targetRef: {kind: Workload}\n"
+	{ "spec:\n  targetRef: {kind: Workload, namespace: ns}\n"
 	  "  from: [{targetRef: {kind: Mesh}, default: {}}]\n",
-	  "s.yaml:2:14: spec.targetRef.name: is required for kind "
-	  "Dataplane", &t_kind },
+	  "s.yaml:2:42: spec.targetRef.namespace: needs name", &t_kind },
 	{ "spec:\n  to:\n"
 	  "    - targetRef: {kind: MeshSubset, tags: {a: b}}\n"
 	  "      default: {}\n",
@@ -1439,6 +1493,7 @@ int main(void)
 	TEST_RUN(test_forms_round_trip);
 	TEST_RUN(test_forms_records);
 	TEST_RUN(test_mesh_timeout_round_trip);
+	TEST_RUN(test_ref_shapes_round_trip);
 	TEST_RUN(test_mesh_timeout_json);
 	TEST_RUN(test_mesh_timeout_errors);
 	TEST_RUN(test_workload_tags);
