@@ -238,6 +238,25 @@ struct mf_tagset {
 	struct mf_tag tags[MF_TAGS_MAX];
 };
 
+/*
+ * metadata.labels: one record per object that has labels, of any kind,
+ * naming the tag set that holds them.  @kind is the object's kind as mfctl
+ * numbers them: the five core kinds (Mesh, Node, Service, Workload,
+ * MeshTrafficPermission), then the KIND() rows of policy_maps.h in order.
+ */
+#define MF_MAX_LABELED		MF_MAX_ENDPOINTS
+
+struct mf_labels_key {
+	__u32 half;
+	__u8 kind;
+	__u8 _pad[3];
+	char name[MF_NAME_MAX];
+};
+
+struct mf_labels {
+	__u32 tags;			/* mf_tagsets id, > 0 */
+};
+
 #include "meshforge/abi_policy.h"
 
 /* mf_stats: per-CPU counters indexed by enum mf_stat. */

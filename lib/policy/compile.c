@@ -212,8 +212,8 @@ static void cmp_tagsets_dedup(struct rec_set *out)
 	t->n = n;
 }
 
-/* The records of the schema-driven policies, and the tag sets they and
- * the workloads refer to. */
+/* The records of the schema-driven policies, every object's labels, and
+ * the tag sets they and the workloads refer to. */
 static int cmp_policies(const struct model_set *set,
 			const struct model_obj **sorted, size_t n,
 			struct rec_set *out)
@@ -224,6 +224,16 @@ static int cmp_policies(const struct model_set *set,
 		const struct model_obj *o = sorted[i];
 		const struct model_policy *p = &o->pol;
 
+		if (o->labels) {
+			struct mf_labels_key k;
+			struct mf_labels v = { .tags = o->labels };
+
+			memset(&k, 0, sizeof(k));
+			k.kind = (__u8)o->kind;
+			strcpy(k.name, o->name);
+			w.err = rec_add(out, REC_LABELS, &k, &v);
+			cmp_tag_add(&w, o->labels);
+		}
 		if (o->kind == MODEL_WORKLOAD) {
 			cmp_tag_add(&w, ((const struct core_workload *)
 						 model_spec(o))->tags);

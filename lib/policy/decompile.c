@@ -441,6 +441,35 @@ static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
 	}
 }
 
+/* Every object's metadata.labels, once the objects exist. */
+static void dc_labels(struct dc_ctx *c, struct model_set *set)
+{
+	const char *map = rec_map_info(REC_LABELS)->name;
+
+	for (size_t i = 0; i < rec_count(c->rs, REC_LABELS); i++) {
+		const struct mf_labels_key *k = rec_key(c->rs, REC_LABELS, i);
+		const struct mf_labels *v = rec_val(c->rs, REC_LABELS, i);
+		struct model_obj *o = NULL;
+
+		if (!dc_terminated(k->name, sizeof(k->name))) {
+			dc_err(c, map, "unterminated object name");
+			continue;
+		}
+		if (k->kind < MODEL_KIND_MAX)
+			o = model_set_find(set, k->kind, k->name);
+		if (!o)
+			dc_err(c, map, "labels of %s \"%s\", which is not there",
+			       k->kind < MODEL_KIND_MAX ?
+			       model_kind_name(k->kind) : "an unknown kind",
+			       k->name);
+		else if (!v->tags || !model_tags_get(set, v->tags))
+			dc_err(c, map, "%s \"%s\": no tag set has id %u",
+			       model_kind_name(k->kind), k->name, v->tags);
+		else
+			o->labels = v->tags;
+	}
+}
+
 int decompile_records(const struct rec_set *rs, struct model_set *set,
 		      struct diag *d)
 {
@@ -470,7 +499,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 
 		for (int m = 0; m < REC_MAP_MAX; m++)
 			if (m != REC_TAGSETS && m != REC_IDENTITIES &&
-			    m != REC_AUTHZ)
+			    m != REC_AUTHZ && m != REC_LABELS)
 				total += rec_count(rs, m);
 		err = model_set_reserve(set, total);
 		if (err)
@@ -647,6 +676,8 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	err = dc_policies(&c, set, svcs, nsvc);
 	if (!err)
 		err = dc_gen_policies(&c, set);
+	if (!err)
+		dc_labels(&c, set);
 out:
 	free(nodes);
 	free(svcs);

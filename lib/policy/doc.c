@@ -29,7 +29,7 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 {
 	static const char *const known[] = { "apiVersion", "kind", "metadata",
 					     "spec", NULL };
-	static const char *const meta_known[] = { "name", NULL };
+	static const char *const meta_known[] = { "name", "labels", NULL };
 	const struct ynode *root = yd->root, *v, *meta, *spec;
 	struct model_obj obj, *o;
 	char tmp[DOC_PATH_MAX];
@@ -65,6 +65,12 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 		v = doc_need(c, meta, "metadata", "name");
 		if (v && doc_name(c, v, "metadata.name", obj.name))
 			obj.name_loc = v->loc;
+		v = doc_get(meta, "labels");
+		if (v)
+			err = pdoc_tags(c, set, v, "metadata.labels",
+					&obj.labels);
+		if (err)
+			return err;
 	}
 
 	spec = doc_need(c, root, "", "spec");

@@ -193,6 +193,8 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 	if (p->nrefs)
 		memcpy(refs, p->refs, p->nrefs * sizeof(*refs));
 	err = model_pol_copy_tags(s, from, p);
+	if (!err)
+		err = model_tags_copy(s, from, src->labels);
 	if (err)
 		goto fail;
 	o = model_set_add(s, src->kind);
@@ -422,6 +424,6 @@ bool model_obj_equal(const struct model_obj *a, const struct model_obj *b)
 	/* Records are zeroed before they are filled (pdoc.h): equal content
 	 * is equal bytes. */
 	return a->kind == b->kind && !strcmp(a->name, b->name) &&
-	       x->kd == y->kd && x->n == y->n &&
+	       a->labels == b->labels && x->kd == y->kd && x->n == y->n &&
 	       !memcmp(x->recs, y->recs, x->n * x->kd->val_size);
 }

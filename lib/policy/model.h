@@ -64,6 +64,8 @@ struct model_obj {
 	char name[MF_NAME_MAX];
 	struct diag_loc loc;		/* the document; file NULL: applied state */
 	struct diag_loc name_loc;	/* metadata.name */
+	uint32_t labels;		/* metadata.labels: tag set id, 0:
+					 * none */
 	struct model_policy pol;
 };
 

@@ -279,6 +279,12 @@ void render_obj(struct emit *e, const struct model_set *set,
 	emit_map_begin(e);
 	emit_key(e, "name");
 	emit_str(e, o->name);
+	if (o->labels) {
+		const struct sch_tags t = render_tags(set);
+
+		emit_key(e, "labels");
+		sch_emit_tags(e, o->labels, &t);
+	}
 	emit_map_end(e);
 	emit_key(e, "spec");
 	render_spec(e, set, o);

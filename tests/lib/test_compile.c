@@ -208,6 +208,50 @@ static bool test_decompile_emit_round_trip(void)
 	return ok;
 }
 
+/* metadata.labels, of any kind, go to mf_labels and come back: in the
+ * decompiled objects, and in what get prints. */
+static bool test_labels_round_trip(void)
+{
+	static const char labeled[] =
+		PH_MESH
+		PH_NODE("mf-node-b", "10.77.0.2")
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Service\n"
+		"metadata: {name: web, labels: {app: web, team: a}}\n"
+		"spec: {vip: 10.96.0.10, port: 80}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\n"
+		"metadata:\n  name: t\n"
+		"  labels: {kuma.io/origin: zone}\n"
+		"spec:\n  to: [{targetRef: {kind: Mesh}, "
+		"default: {idleTimeout: 5s}}]\n";
+	struct model_set set, back;
+	struct rec_set rs;
+	struct diag d;
+	char *y = NULL;
+	size_t n;
+	bool ok;
+
+	model_set_init(&back);
+	diag_init(&d);
+	ok = build(labeled, NULL, &set, &rs) &&
+	     ASSERT_EQ(rec_count(&rs, REC_LABELS), 2) &&
+	     ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ph_same_objects(&set, &back) &&
+	     ASSERT_TRUE(model_set_find(&back, MODEL_SERVICE, "web")->labels) &&
+	     (y = ph_render(&back, RENDER_ALL_KINDS, &n)) != NULL &&
+	     ASSERT_TRUE(strstr(y, "  name: web\n  labels:\n    app: web\n"
+			       "    team: a\n")) &&
+	     ASSERT_TRUE(strstr(y, "  name: t\n  labels:\n"
+			       "    kuma.io/origin: zone\n"));
+	if (!ok && y)
+		fprintf(stderr, "%s", y);
+	free(y);
+	diag_free(&d);
+	model_set_free(&back);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
 /* get -> YAML: exactly this text for one object of each kind. */
 static bool test_emit_format(void)
 {
@@ -587,6 +631,7 @@ int main(void)
 	TEST_RUN(test_compile_authz);
 	TEST_RUN(test_compile_two_policies_one_service);
 	TEST_RUN(test_decompile_emit_round_trip);
+	TEST_RUN(test_labels_round_trip);
 	TEST_RUN(test_emit_format);
 	TEST_RUN(test_merge_keeps_ids_and_drops_stale);
 	TEST_RUN(test_invalid_references);
