@@ -19,6 +19,19 @@ static const struct mf_tagset *eff_tags(void *arg, uint32_t id)
 	return model_tags_get(((struct eff_ctx *)arg)->set, id);
 }
 
+/* The labels of the Service, Workload or MeshHTTPRoute @name. */
+static const struct mf_tagset *eff_labels(void *arg, uint8_t kind,
+					  const char *name)
+{
+	const struct model_set *set = ((struct eff_ctx *)arg)->set;
+	enum model_kind k = kind == MF_REF_MESH_SERVICE ? MODEL_SERVICE :
+			    kind == MF_REF_WORKLOAD ? MODEL_WORKLOAD :
+			    (enum model_kind)model_kind_parse("MeshHTTPRoute");
+	const struct model_obj *o = model_set_find(set, k, name);
+
+	return o ? model_tags_get(set, o->labels) : NULL;
+}
+
 /* The candidates of kind @kd: every record of every policy of it. */
 static struct sel_cand *eff_cands(const struct model_set *set,
 				  enum model_kind k, size_t *n)
@@ -43,6 +56,7 @@ static struct sel_cand *eff_cands(const struct model_set *set,
 			c[*n].val = o->pol.recs + r * kd->val_size;
 			c[*n].name = o->name;
 			c[*n].index = (uint32_t)r;
+			c[*n].labels = model_tags_get(set, o->labels);
 			(*n)++;
 		}
 	}
@@ -120,7 +134,8 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		    const char *from)
 {
 	struct eff_ctx e = { set, f };
-	const struct sel_ctx sctx = { eff_tags, NULL, &e };
+	const struct sel_ctx sctx = { .tags = eff_tags, .labels = eff_labels,
+				      .arg = &e };
 	const struct model_obj *w = model_set_find(set, MODEL_WORKLOAD, name);
 	struct sel_workload self, src;
 	const struct core_workload *ws;
@@ -131,7 +146,8 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		return -ENOENT;
 	ws = model_spec(w);
 	self = (struct sel_workload){ .name = w->name, .service = ws->service,
-				      .tags = model_tags_get(set, ws->tags) };
+				      .tags = model_tags_get(set, ws->tags),
+				      .port = ws->port };
 	src = (struct sel_workload){ .service = from };
 	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
 	if (!sorted)
@@ -152,7 +168,11 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		}
 		for (size_t i = 0; n && i < set->n && !err; i++) {
 			const struct model_obj *s = sorted[i];
-			struct sel_workload dst = { .service = s->name };
+			struct sel_workload dst = {
+				.service = s->name,
+				.port = ((const struct core_service *)
+						 model_spec(s))->port,
+			};
 			struct sel_query q = { .self = &self,
 					       .section = MF_SEC_TO,
 					       .peer = &dst };

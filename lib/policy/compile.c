@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "select.h"
 
 /* A name (service name or SPIFFE ID) and its id, for sorted lookups. */
 struct cmp_id {
@@ -165,6 +166,24 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 /* mf_tagsets: one record per tag set an object refers to.  A set
  * referred to twice is written once: rec_sort() puts the copies side by
  * side and cmp_tagsets_dedup() drops them. */
+/* Selection over the set being compiled: its tag sets, and the labels of
+ * its Services (what an MTP targetRef by labels selects). */
+static const struct mf_tagset *cmp_sel_tags(void *arg, uint32_t id)
+{
+	return model_tags_get(arg, id);
+}
+
+static const struct mf_tagset *cmp_sel_labels(void *arg, uint8_t kind,
+					      const char *name)
+{
+	const struct model_obj *o;
+
+	if (kind != MF_REF_MESH_SERVICE)
+		return NULL;
+	o = model_set_find(arg, MODEL_SERVICE, name);
+	return o ? model_tags_get(arg, o->labels) : NULL;
+}
+
 struct cmp_tag_walk {
 	const struct model_set *set;
 	struct rec_set *out;
@@ -386,20 +405,33 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		const struct model_obj *o = sorted[first[MODEL_MTP] + i];
 		const struct mf_ref *target = &((const struct core_mtp *)
 						       o->pol.recs)->hdr.target;
+		const struct sel_ctx sctx = { .tags = cmp_sel_tags,
+					      .labels = cmp_sel_labels,
+					      .arg = (void *)set };
+
 		size_t s_first = 0, s_end = nsvc;
 
-		if (target->kind != MF_REF_MESH) {
+		/* Mesh: every service; MeshService: the one it names (found
+		 * by a search: a mesh has a permission per service), or
+		 * those its labels select. */
+		if (target->kind == MF_REF_MESH_SERVICE && target->name[0]) {
 			const struct cmp_id *s = cmp_id_find(svc, nsvc,
 							     target->name);
 
-			if (!s) {	/* validate_set() rules this out */
-				err = -EINVAL;
-				goto out;
-			}
-			s_first = (size_t)(s - svc);
-			s_end = s_first + 1;
+			s_first = s ? (size_t)(s - svc) : nsvc;
+			s_end = s ? s_first + 1 : nsvc;
 		}
 		for (size_t si = s_first; si < s_end; si++) {
+			const struct model_obj *so =
+				sorted[first[MODEL_SERVICE] + si];
+			const struct sel_workload whole = {
+				.service = svc[si].name,
+				.port = ((const struct core_service *)
+						 model_spec(so))->port,
+			};
+
+			if (!sel_ref_selects(target, &whole, NULL, &sctx))
+				continue;
 			err = cmp_mtp_rules(out, o, td, svc[si].id, &rules[si]);
 			if (err)
 				goto out;

@@ -24,31 +24,41 @@ int sel_kind_rank(uint8_t kind)
 {
 	switch (kind) {
 	case MF_REF_MESH:			return 1;
-	case MF_REF_MESH_SUBSET:		return 2;
-	case MF_REF_MESH_GATEWAY:		return 3;
-	case MF_REF_MESH_SERVICE:		return 4;
-	case MF_REF_MESH_SERVICE_SUBSET:	return 5;
-	case MF_REF_WORKLOAD:			return 6;
-	case MF_REF_MESH_HTTP_ROUTE:		return 7;
+	case MF_REF_WORKLOAD:			return 2;
+	case MF_REF_MESH_SUBSET:		return 3;
+	case MF_REF_MESH_GATEWAY:		return 4;
+	case MF_REF_MESH_SERVICE:		return 5;
+	case MF_REF_MESH_EXTERNAL_SERVICE:	return 6;
+	case MF_REF_MESH_MULTI_ZONE_SERVICE:	return 7;
+	case MF_REF_MESH_SERVICE_SUBSET:	return 8;
+	case MF_REF_MESH_HTTP_ROUTE:		return 9;
 	default:				return 0;
 	}
 }
+
+/* Compares one key of two ranks: a lower one merges first. */
+#define SEL_CMP_KEY(a, b, key)                                                \
+	do {                                                                  \
+		if ((a)->key != (b)->key)                                     \
+			return (a)->key < (b)->key ? -1 : 1;                  \
+	} while (0)
 
 int sel_cmp(const struct sel_rank *a, const struct sel_rank *b)
 {
 	int d;
 
-	if (a->target != b->target)
-		return a->target < b->target ? -1 : 1;
-	if (a->entry != b->entry)
-		return a->entry < b->entry ? -1 : 1;
+	SEL_CMP_KEY(a, b, target);
+	SEL_CMP_KEY(a, b, target_sub);
+	SEL_CMP_KEY(a, b, origin);
+	SEL_CMP_KEY(a, b, role);
+	SEL_CMP_KEY(a, b, entry);
+	SEL_CMP_KEY(a, b, entry_sub);
 	/* Reverse byte order: the name that sorts first is merged last, so
 	 * it wins (Kuma: "inverted lexicographical order"). */
 	d = strncmp(a->name, b->name, MF_NAME_MAX);
 	if (d != 0)
 		return d > 0 ? -1 : 1;
-	if (a->index != b->index)
-		return a->index < b->index ? -1 : 1;
+	SEL_CMP_KEY(a, b, index);
 	return 0;
 }
 
@@ -129,28 +139,120 @@ static bool sel_name_is(const struct mf_ref *r, const char *s)
 	return s && sel_fixed_eq(r->name, MF_NAME_MAX, s, strlen(s));
 }
 
+/* The value of label @key in @labels (NULL: none), or NULL. */
+static const char *sel_label(const struct mf_tagset *labels, const char *key,
+			     size_t *vlen)
+{
+	size_t klen = strlen(key);
+
+	for (uint32_t i = 0; labels && i < labels->n && i < MF_TAGS_MAX; i++) {
+		if (sel_fixed_eq(labels->tags[i].key, MF_TAG_KEY_MAX, key,
+				 klen)) {
+			*vlen = strnlen(labels->tags[i].value,
+					MF_TAG_VALUE_MAX);
+			return labels->tags[i].value;
+		}
+	}
+	return NULL;
+}
+
+bool sel_labels_match(const struct mf_tagset *sel, const char *name,
+		      const struct mf_tagset *labels)
+{
+	for (uint32_t i = 0; sel && i < sel->n && i < MF_TAGS_MAX; i++) {
+		const struct mf_tag *t = &sel->tags[i];
+		size_t slen = strnlen(t->value, MF_TAG_VALUE_MAX), vlen;
+		const char *v = sel_label(labels, t->key, &vlen);
+
+		if (!v && name && sel_fixed_eq(t->key, MF_TAG_KEY_MAX,
+					       SEL_DISPLAY_NAME_LABEL,
+					       strlen(SEL_DISPLAY_NAME_LABEL))) {
+			v = name;
+			vlen = strlen(name);
+		}
+		if (!v || vlen != slen || memcmp(v, t->value, slen) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Whether the object @name of targetRef kind @kind is what @r names (by
+ * name and namespace) or selects (by labels); a ref with neither selects
+ * every object. */
+static bool sel_ref_object(const struct mf_ref *r, uint8_t kind,
+			   const char *name, const struct sel_ctx *ctx)
+{
+	const struct mf_tagset *labels, *sel;
+	size_t len;
+	const char *ns;
+
+	if (!name)
+		return false;
+	if (!r->name[0] && !r->labels)
+		return true;
+	labels = ctx->labels ? ctx->labels(ctx->arg, kind, name) : NULL;
+	if (r->name[0]) {
+		if (!sel_name_is(r, name))
+			return false;
+		if (!r->namespace[0])
+			return true;
+		ns = sel_label(labels, SEL_NAMESPACE_LABEL, &len);
+		return ns && sel_fixed_eq(r->namespace, MF_NAME_MAX, ns, len);
+	}
+	/* A selector that cannot be resolved selects nothing. */
+	sel = ctx->tags ? ctx->tags(ctx->arg, r->labels) : NULL;
+	return sel && sel_labels_match(sel, name, labels);
+}
+
+/* The ref's sectionName, when it has one, is @w's port. */
+static bool sel_ref_section(const struct mf_ref *r,
+			    const struct sel_workload *w)
+{
+	char port[8];
+
+	if (!r->section[0])
+		return true;
+	snprintf(port, sizeof(port), "%u", w->port);
+	return w->port && sel_fixed_eq(r->section, MF_SECTION_MAX, port,
+				       strlen(port));
+}
+
+/* The ref's proxyTypes, when it has some, include @w's: a workload that
+ * serves a MeshGateway is a Gateway, any other a Sidecar. */
+static bool sel_ref_proxy_type(const struct mf_ref *r,
+			       const struct sel_workload *w)
+{
+	if (!r->proxy_types || !w)
+		return true;
+	return r->proxy_types & (w->gateway ? MF_PROXY_GATEWAY :
+					      MF_PROXY_SIDECAR);
+}
+
 bool sel_ref_selects(const struct mf_ref *r, const struct sel_workload *w,
 		     const char *route, const struct sel_ctx *ctx)
 {
 	const struct mf_ref *rt;
 
 	if (r->kind == MF_REF_MESH)
-		return true;
+		return sel_ref_proxy_type(r, w);
 	if (!w)
 		return false;
 	switch (r->kind) {
 	case MF_REF_MESH_SUBSET:
-		return sel_ref_tags(r, w, ctx);
+		return sel_ref_tags(r, w, ctx) && sel_ref_proxy_type(r, w);
 	case MF_REF_MESH_SERVICE:
-		return sel_name_is(r, w->service);
+		return sel_ref_object(r, MF_REF_MESH_SERVICE, w->service,
+				      ctx) && sel_ref_section(r, w);
 	case MF_REF_MESH_SERVICE_SUBSET:
 		return sel_name_is(r, w->service) && sel_ref_tags(r, w, ctx);
 	case MF_REF_WORKLOAD:
-		return sel_name_is(r, w->name) && sel_ref_tags(r, w, ctx);
+		return sel_ref_object(r, MF_REF_WORKLOAD, w->name, ctx) &&
+		       sel_ref_tags(r, w, ctx) && sel_ref_section(r, w);
 	case MF_REF_MESH_GATEWAY:
 		return sel_name_is(r, w->gateway) && sel_ref_tags(r, w, ctx);
 	case MF_REF_MESH_HTTP_ROUTE:
-		if (!sel_name_is(r, route))
+		if (!route || (!r->name[0] && !r->labels) ||
+		    !sel_ref_object(r, MF_REF_MESH_HTTP_ROUTE, route, ctx))
 			return false;
 		if (!ctx->route_target)
 			return true;
@@ -184,6 +286,52 @@ static bool sel_applies(const struct kind_desc *kd,
 	if (kd->form == KIND_FORM_DEFAULT)
 		return true;
 	return sel_ref_selects(&hdr->ref, q->peer, q->route, ctx);
+}
+
+/* Whether label @key of @labels (NULL: none) is @value. */
+static bool sel_label_is(const struct mf_tagset *labels, const char *key,
+			 const char *value)
+{
+	size_t len;
+	const char *v = sel_label(labels, key, &len);
+
+	return v && len == strlen(value) && !memcmp(v, value, len);
+}
+
+/* The rank of the first of @names (1..) that label @key of @labels has,
+ * @none when it has none of them. */
+static uint8_t sel_label_rank(const struct mf_tagset *labels, const char *key,
+			      const char *const *names, uint8_t none)
+{
+	for (uint8_t i = 0; names[i]; i++)
+		if (sel_label_is(labels, key, names[i]))
+			return (uint8_t)(i + 1);
+	return none;
+}
+
+/* The precedence of candidate @c of kind @kd (rule 2 of select.h). */
+static void sel_rank_of(const struct kind_desc *kd, const struct sel_cand *c,
+			struct sel_rank *r)
+{
+	static const char *const origins[] = { "global", "", "zone", NULL };
+	static const char *const roles[] = { "system", "producer", "consumer",
+					     "workload-owner", NULL };
+	const struct mf_pol_hdr *hdr = c->val;
+	const struct mf_ref *t = sel_target(hdr);
+
+	memset(r, 0, sizeof(*r));
+	r->target = (uint8_t)sel_kind_rank(t->kind);
+	if (t->kind == MF_REF_WORKLOAD)
+		r->target_sub = (uint8_t)((t->name[0] ? 2 : 0) +
+					  (t->section[0] ? 1 : 0));
+	r->origin = sel_label_rank(c->labels, "kuma.io/origin", origins, 2);
+	r->role = sel_label_rank(c->labels, "kuma.io/policy-role", roles, 1);
+	if (kd->form != KIND_FORM_DEFAULT) {
+		r->entry = (uint8_t)sel_kind_rank(hdr->ref.kind);
+		r->entry_sub = hdr->ref.section[0] ? 1 : 0;
+	}
+	r->name = c->name;
+	r->index = c->index;
 }
 
 struct sel_item {
@@ -239,14 +387,10 @@ int sel_select(const struct kind_desc *kd, const struct sel_cand *c, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_pol_hdr *hdr = c[i].val;
 
-		if (!sel_applies(kd, hdr, q, ctx))
+		if (sel_label_is(c[i].labels, "kuma.io/effect", "shadow") ||
+		    !sel_applies(kd, hdr, q, ctx))
 			continue;
-		items[m].rank.target =
-			(uint8_t)sel_kind_rank(sel_target(hdr)->kind);
-		items[m].rank.entry = kd->form == KIND_FORM_DEFAULT ? 0 :
-				      (uint8_t)sel_kind_rank(hdr->ref.kind);
-		items[m].rank.name = c[i].name;
-		items[m].rank.index = c[i].index;
+		sel_rank_of(kd, &c[i], &items[m].rank);
 		items[m].idx = i;
 		m++;
 	}

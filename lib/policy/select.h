@@ -10,18 +10,24 @@
  * targetRef policies (KIND_FORM_TO_FROM, _DEFAULT, _ROUTE):
  *  1. A record applies when its spec.targetRef selects the proxy (`self`)
  *     and, for a to/from entry, the entry's targetRef selects the peer (the
- *     destination of a `to`, the source of a `from`).
+ *     destination of a `to`, the source of a `from`).  A policy labelled
+ *     kuma.io/effect: shadow applies to nothing.
  *  2. Applicable records are merged least precedent first, so later ones
  *     override the fields they set (sch_merge: nested objects merge field
- *     by field, lists replace).  Precedence, lowest first, compares:
- *       a. specificity of spec.targetRef (sel_kind_rank),
- *       b. specificity of the entry's targetRef,
- *       c. the policy name, in reverse byte order: at equal specificity
- *          the name that sorts FIRST ("a-policy" before "b-policy") is
- *          merged last and wins,
- *       d. the entry's index in its policy: a later entry wins.
- *     This is the order of Kuma 2.10 and later (policy names in "inverted
- *     lexicographical order"; to-entries sorted by their own targetRef).
+ *     by field, lists replace).  Precedence, lowest first, compares Kuma's
+ *     keys (its rules/sort and matchers/dataplane):
+ *       a. specificity of spec.targetRef (sel_kind_rank); for Dataplane,
+ *          by name beats by labels, and with sectionName beats without,
+ *       b. the policy's origin (label kuma.io/origin): global, then none,
+ *          then zone,
+ *       c. the policy's role (label kuma.io/policy-role): system (or
+ *          none), producer, consumer, workload-owner,
+ *       d. specificity of the entry's targetRef; with sectionName beats
+ *          without,
+ *       e. the policy name, in reverse byte order: at equal rank the name
+ *          that sorts FIRST ("a-policy" before "b-policy") is merged last
+ *          and wins,
+ *       f. the entry's index in its policy: a later entry wins.
  *
  * Legacy policies (KIND_FORM_SOURCES, _SELECTORS): no merging; the single
  * best match wins (sel_legacy_best).
@@ -51,7 +57,16 @@ struct sel_workload {
 	const struct mf_tagset *tags;	/* its tags; NULL: none */
 	const char *gateway;		/* the MeshGateway it serves; NULL:
 					 * not a gateway */
+	uint16_t port;			/* the port traffic is for (the
+					 * Workload's, or the Service's);
+					 * 0: unknown, no sectionName
+					 * selects it */
 };
+
+/* The label that stands for an object's name in label selectors (Kuma
+ * sets it on every object), and the one that says its namespace. */
+#define SEL_DISPLAY_NAME_LABEL	"kuma.io/display-name"
+#define SEL_NAMESPACE_LABEL	"k8s.kuma.io/namespace"
 
 /* How to resolve what records refer to by id or name. */
 struct sel_ctx {
@@ -62,6 +77,13 @@ struct sel_ctx {
 	 * there is none.  May be NULL: a top-level MeshHTTPRoute then only
 	 * needs the query's route to match. */
 	const struct mf_ref *(*route_target)(void *arg, const char *name);
+	/* The metadata.labels of the object of targetRef kind @kind (a
+	 * Service for MF_REF_MESH_SERVICE, a Workload for MF_REF_WORKLOAD, a
+	 * route for MF_REF_MESH_HTTP_ROUTE) called @name, or NULL when it has
+	 * none.  May be NULL: objects have no labels but their display
+	 * name. */
+	const struct mf_tagset *(*labels)(void *arg, uint8_t kind,
+					  const char *name);
 	void *arg;
 };
 
@@ -83,24 +105,30 @@ struct sel_cand {
 	const void *val;		/* struct mf_<kind>, kd->val_size bytes */
 	const char *name;		/* policy name (NUL-terminated) */
 	uint32_t index;			/* entry index within the policy */
+	const struct mf_tagset *labels;	/* the policy's labels, NULL: none */
 };
 
-/* The precedence of one applicable record (rule 2 above). */
+/* The precedence of one applicable record (rule 2 above), each key
+ * higher for the more precedent. */
 struct sel_rank {
 	uint8_t target;			/* sel_kind_rank(hdr.target.kind) */
+	uint8_t target_sub;		/* Dataplane: 2 by name, +1 with a
+					 * sectionName */
+	uint8_t origin;			/* 1 global, 2 none, 3 zone */
+	uint8_t role;			/* 1 system, 2 producer, 3 consumer,
+					 * 4 workload-owner */
 	uint8_t entry;			/* sel_kind_rank(hdr.ref.kind), 0: none */
+	uint8_t entry_sub;		/* 1: the entry has a sectionName */
 	const char *name;		/* policy name */
 	uint32_t index;			/* entry index */
 };
 
 /*
  * Specificity of a targetRef kind (enum mf_ref_kind): 0 for an unknown or
- * absent kind, else, least to most specific:
- *   Mesh 1 < MeshSubset 2 < MeshGateway 3 < MeshService 4 <
- *   MeshServiceSubset 5 < Dataplane (Workload) 6 < MeshHTTPRoute 7.
- * The enum order holds for the proxy-selecting kinds; MeshGateway sits where
- * Kuma puts it (after MeshSubset, before MeshService), and MeshHTTPRoute is
- * the most specific: it narrows a policy to one route's traffic.
+ * absent kind, else, least to most specific, Kuma's order:
+ *   Mesh 1 < Dataplane (Workload) 2 < MeshSubset 3 < MeshGateway 4 <
+ *   MeshService 5 < MeshExternalService 6 < MeshMultiZoneService 7 <
+ *   MeshServiceSubset 8 < MeshHTTPRoute 9.
  */
 int sel_kind_rank(uint8_t kind);
 
@@ -112,12 +140,17 @@ int sel_cmp(const struct sel_rank *a, const struct sel_rank *b);
 
 /*
  * Whether targetRef @r selects @w.  For a spec.targetRef @w is the proxy;
- * for a to/from entry it is the peer.  Mesh selects everything; MeshSubset
- * by tags; MeshService by Service name; MeshServiceSubset by both;
- * Dataplane by Workload name (and tags, when it has some); MeshGateway by
- * w->gateway (and tags); MeshHTTPRoute when @route names it and (with
- * ctx->route_target) the route's own targetRef selects @w.  An absent
- * kind selects nothing.  @w NULL: only Mesh selects it.
+ * for a to/from entry it is the peer.  Mesh selects everything (of its
+ * proxyTypes: a gateway is a Gateway, any other workload a Sidecar);
+ * MeshSubset by tags (and proxyTypes); MeshService by Service name or
+ * labels; MeshServiceSubset by name and tags; Dataplane every Workload,
+ * or one by name, or those of its labels; MeshGateway by w->gateway (and
+ * tags); MeshHTTPRoute when @route names it (or has its labels) and (with
+ * ctx->route_target) the route's own targetRef selects @w.  A namespace
+ * must be the object's k8s.kuma.io/namespace label; a sectionName must be
+ * w->port.  MeshExternalService and MeshMultiZoneService name no workload
+ * here, and an absent kind selects nothing.  @w NULL: only Mesh selects
+ * it.
  */
 bool sel_ref_selects(const struct mf_ref *r, const struct sel_workload *w,
 		     const char *route, const struct sel_ctx *ctx);
@@ -127,6 +160,15 @@ bool sel_ref_selects(const struct mf_ref *r, const struct sel_workload *w,
  * above).  @sel NULL or empty matches every workload.
  */
 bool sel_tags_match(const struct mf_tagset *sel, const struct sel_workload *w);
+
+/*
+ * Whether label selector @sel matches the object called @name with labels
+ * @labels (NULL: none): each of its labels is on the object with the same
+ * value, kuma.io/display-name standing for @name when the object does not
+ * carry it.  @sel NULL or empty matches every object.
+ */
+bool sel_labels_match(const struct mf_tagset *sel, const char *name,
+		      const struct mf_tagset *labels);
 
 /*
  * The records of @c (@n of them, all of kind @kd) that apply to @q, in

@@ -252,6 +252,54 @@ static bool test_labels_round_trip(void)
 	return ok;
 }
 
+/* The authz rules of each service of @rs by name, into @web and @api. */
+static bool authz_rules(const struct rec_set *rs, unsigned *web, unsigned *api)
+{
+	*web = *api = ~0u;
+	for (size_t i = 0; i < rec_count(rs, REC_SERVICES); i++) {
+		const struct mf_service *v = rec_val(rs, REC_SERVICES, i);
+
+		if (!strcmp(v->name, "web"))
+			*web = v->authz_rules;
+		else if (!strcmp(v->name, "api"))
+			*api = v->authz_rules;
+	}
+	return ASSERT_NE(*web, ~0u) && ASSERT_NE(*api, ~0u);
+}
+
+/* A MeshTrafficPermission whose targetRef selects Services by labels
+ * guards each Service they select, and no other. */
+static bool test_compile_authz_by_labels(void)
+{
+#define LABELED_MESH(target)                                                  \
+	PH_MESH PH_NODE("mf-node-b", "10.77.0.2")                             \
+	"---\napiVersion: meshforge.io/v1alpha1\nkind: Service\n"            \
+	"metadata: {name: web, labels: {app: web}}\n"                         \
+	"spec: {vip: 10.96.0.10, port: 80}\n"                                 \
+	PH_SVC("api", "10.96.0.11", "8080")                                   \
+	RH_DOC("MeshTrafficPermission", "p")                                  \
+	"spec:\n  targetRef: {kind: MeshService, labels: " target "}\n"       \
+	"  from: [{targetRef: {kind: Mesh}, default: {action: Allow}}]\n"
+	struct model_set set;
+	struct rec_set rs;
+	unsigned web, api;
+	bool ok;
+
+	ok = build(LABELED_MESH("{app: web}"), NULL, &set, &rs) &&
+	     authz_rules(&rs, &web, &api) && ASSERT_EQ(web, 1) &&
+	     ASSERT_EQ(api, 0);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	ok = ok && build(LABELED_MESH("{kuma.io/display-name: api}"), NULL,
+			 &set, &rs) &&
+	     authz_rules(&rs, &web, &api) && ASSERT_EQ(web, 0) &&
+	     ASSERT_EQ(api, 1);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+#undef LABELED_MESH
+}
+
 /* get -> YAML: exactly this text for one object of each kind. */
 static bool test_emit_format(void)
 {
@@ -632,6 +680,7 @@ int main(void)
 	TEST_RUN(test_compile_two_policies_one_service);
 	TEST_RUN(test_decompile_emit_round_trip);
 	TEST_RUN(test_labels_round_trip);
+	TEST_RUN(test_compile_authz_by_labels);
 	TEST_RUN(test_emit_format);
 	TEST_RUN(test_merge_keeps_ids_and_drops_stale);
 	TEST_RUN(test_invalid_references);

@@ -68,9 +68,26 @@ static const struct mf_ref *route_cb(void *arg, const char *name)
 	return strcmp(name, "web-api") == 0 ? &route_web_api : NULL;
 }
 
-static const struct sel_ctx ctx = { .tags = tags_cb };
+/* Object labels: Service web has {app: web, k8s.kuma.io/namespace: shop},
+ * Workload web-1 {track: stable}, route web-api {tier: edge}. */
+static uint32_t labels_web, labels_web1, labels_route;
+
+static const struct mf_tagset *labels_cb(void *arg, uint8_t kind,
+					 const char *name)
+{
+	(void)arg;
+	if (kind == MF_REF_MESH_SERVICE && !strcmp(name, "web"))
+		return tags_cb(NULL, labels_web);
+	if (kind == MF_REF_WORKLOAD && !strcmp(name, "web-1"))
+		return tags_cb(NULL, labels_web1);
+	if (kind == MF_REF_MESH_HTTP_ROUTE && !strcmp(name, "web-api"))
+		return tags_cb(NULL, labels_route);
+	return NULL;
+}
+
+static const struct sel_ctx ctx = { .tags = tags_cb, .labels = labels_cb };
 static const struct sel_ctx ctx_routes = {
-	.tags = tags_cb, .route_target = route_cb,
+	.tags = tags_cb, .route_target = route_cb, .labels = labels_cb,
 };
 
 static struct mf_ref ref(uint8_t kind, const char *name, uint32_t tags)
@@ -145,6 +162,9 @@ static int eff_named(const struct sel_cand *c, size_t n,
 
 #define eff(c, n, self, section, peer) eff_named(c, n, self, section, peer, 0)
 
+/* A candidate: record @v of policy @n, entry @i, without labels. */
+#define C(v, n, i)	{ (v), (n), (i), NULL }
+
 #define MESH		ref(MF_REF_MESH, NULL, 0)
 #define SVC(n)		ref(MF_REF_MESH_SERVICE, n, 0)
 /* A MeshSubset of the tags key, value, ... */
@@ -160,20 +180,27 @@ static const struct sel_workload dest_backend = { .service = "backend" };
 
 static void setup(void)
 {
+	labels_web = T("app", "web", SEL_NAMESPACE_LABEL, "shop");
+	labels_web1 = T("track", "stable");
+	labels_route = T("tier", "edge");
 	tags_web1 = T("team", "a", "version", "v1");
 	tags_web2 = T("version", "v2");
-	web1 = (struct sel_workload){ "web-1", "web", TS(tags_web1), NULL };
-	web2 = (struct sel_workload){ "web-2", "web", TS(tags_web2), NULL };
-	api1 = (struct sel_workload){ "api-1", "api", NULL, NULL };
+	web1 = (struct sel_workload){ "web-1", "web", TS(tags_web1), NULL,
+				      8080 };
+	web2 = (struct sel_workload){ "web-2", "web", TS(tags_web2), NULL,
+				      8081 };
+	api1 = (struct sel_workload){ "api-1", "api", NULL, NULL, 9090 };
 }
 
 /* ---- targetRef kinds: selecting and not selecting --------------------- */
 static bool test_kind_rank_order(void)
 {
+	/* Kuma's order (its targetRef "order" map). */
 	static const uint8_t order[] = {
-		MF_REF_MESH, MF_REF_MESH_SUBSET, MF_REF_MESH_GATEWAY,
-		MF_REF_MESH_SERVICE, MF_REF_MESH_SERVICE_SUBSET,
-		MF_REF_WORKLOAD, MF_REF_MESH_HTTP_ROUTE,
+		MF_REF_MESH, MF_REF_WORKLOAD, MF_REF_MESH_SUBSET,
+		MF_REF_MESH_GATEWAY, MF_REF_MESH_SERVICE,
+		MF_REF_MESH_EXTERNAL_SERVICE, MF_REF_MESH_MULTI_ZONE_SERVICE,
+		MF_REF_MESH_SERVICE_SUBSET, MF_REF_MESH_HTTP_ROUTE,
 	};
 
 	for (size_t i = 0; i < sizeof(order); i++)
@@ -250,9 +277,9 @@ static bool test_implicit_service_tag(void)
 	/* A workload whose own tags claim another service: the Service it
 	 * belongs to is what counts. */
 	struct sel_workload liar = {
-		"web-3", "web", TS(ST("api")), NULL,
+		"web-3", "web", TS(ST("api")), NULL, 8080,
 	};
-	struct sel_workload serviceless = { "lone", NULL, NULL, NULL };
+	struct sel_workload serviceless = { "lone", NULL, NULL, NULL, 80 };
 
 	return YES(svc_web, &web2) && NO(svc_web, &api1) &&
 	       /* api-1 has no tags at all, only the implicit one */
@@ -290,8 +317,9 @@ static bool test_ref_workload(void)
 static bool test_ref_mesh_gateway(void)
 {
 	struct mf_ref r = ref(MF_REF_MESH_GATEWAY, "edge", 0);
-	struct sel_workload gw = { "edge-1", "edge-gw", NULL, "edge" };
-	struct sel_workload other = { "int-1", "int-gw", NULL, "internal" };
+	struct sel_workload gw = { "edge-1", "edge-gw", NULL, "edge", 8080 };
+	struct sel_workload other = { "int-1", "int-gw", NULL, "internal",
+				      8080 };
 
 	return YES(r, &gw) && NO(r, &other, &web1);
 }
@@ -310,19 +338,134 @@ static bool test_ref_mesh_http_route(void)
 	       ASSERT_TRUE(sel_ref_selects(&r, &api1, "web-api", &ctx));
 }
 
+/* A ref with @labels (key, value, ...) instead of a name. */
+static struct mf_ref by_labels(uint8_t kind, uint32_t labels)
+{
+	struct mf_ref r = ref(kind, NULL, 0);
+
+	r.labels = labels;
+	return r;
+}
+
+static bool test_ref_labels(void)
+{
+	struct mf_ref app_web = by_labels(MF_REF_MESH_SERVICE, T("app", "web"));
+	struct mf_ref shown = by_labels(MF_REF_MESH_SERVICE,
+					T(SEL_DISPLAY_NAME_LABEL, "api"));
+	struct mf_ref both = by_labels(MF_REF_MESH_SERVICE,
+				       T("app", "web", "tier", "x"));
+	struct mf_ref stable = by_labels(MF_REF_WORKLOAD,
+					 T("track", "stable"));
+	struct mf_ref shown_w2 = by_labels(MF_REF_WORKLOAD,
+					   T(SEL_DISPLAY_NAME_LABEL, "web-2"));
+	struct mf_ref unknown = by_labels(MF_REF_MESH_SERVICE, 999);
+	struct mf_ref route = by_labels(MF_REF_MESH_HTTP_ROUTE,
+					T("tier", "edge"));
+
+	/* Labels of the object; kuma.io/display-name is its name; every
+	 * label must match; an unresolvable selector selects nothing. */
+	return YES(app_web, &web1, &web2, &dest_web) &&
+	       NO(app_web, &api1, &dest_api) &&
+	       YES(shown, &api1, &dest_api) && NO(shown, &web1) &&
+	       NO(both, &web1) && NO(unknown, &web1) &&
+	       YES(stable, &web1) && NO(stable, &web2, &dest_web) &&
+	       YES(shown_w2, &web2) && NO(shown_w2, &web1) &&
+	       ASSERT_TRUE(sel_ref_selects(&route, &web1, "web-api",
+					   &ctx_routes)) &&
+	       ASSERT_FALSE(sel_ref_selects(&route, &web1, "other",
+					    &ctx_routes));
+}
+
+static bool test_ref_namespace_section_proxy_types(void)
+{
+	struct mf_ref shop = SVC("web"), other = SVC("web");
+	struct mf_ref port = SVC("web"), name_port = SVC("web");
+	struct mf_ref all = ref(MF_REF_WORKLOAD, NULL, 0);
+	struct mf_ref dp_port = ref(MF_REF_WORKLOAD, "web-1", 0);
+	struct mf_ref gw_only = MESH, sidecars = SUBSET("team", "a");
+	struct sel_workload gw = { "edge-1", "edge-gw", NULL, "edge", 8080 };
+
+	snprintf(shop.namespace, sizeof(shop.namespace), "shop");
+	snprintf(other.namespace, sizeof(other.namespace), "other");
+	snprintf(port.section, sizeof(port.section), "8081");
+	snprintf(name_port.section, sizeof(name_port.section), "http");
+	snprintf(dp_port.section, sizeof(dp_port.section), "8080");
+	gw_only.proxy_types = MF_PROXY_GATEWAY;
+	sidecars.proxy_types = MF_PROXY_SIDECAR;
+	/* namespace: the object's k8s.kuma.io/namespace label; sectionName:
+	 * the port (no named ports here); a Dataplane ref without a name
+	 * or labels: every workload; proxyTypes: gateways or the rest. */
+	return YES(shop, &web1) && NO(other, &web1) &&
+	       YES(port, &web2) && NO(port, &web1) && NO(name_port, &web1) &&
+	       YES(all, &web1, &api1, &gw) && NO(all, &dest_web) &&
+	       YES(dp_port, &web1) &&
+	       YES(gw_only, &gw) && NO(gw_only, &web1) &&
+	       YES(sidecars, &web1) && NO(sidecars, &gw);
+}
+
+/* kuma.io/effect: shadow takes a policy out; kuma.io/origin and
+ * kuma.io/policy-role order the rest before their names do. */
+static bool test_policy_labels(void)
+{
+	struct mf_timeout a = ct(mt(MESH, MF_SEC_TO, MESH), 1000);
+	struct mf_timeout b = ct(mt(MESH, MF_SEC_TO, MESH), 2000);
+	struct mf_timeout z = ct(mt(MESH, MF_SEC_TO, MESH), 3000);
+	struct sel_cand c[] = { C(&a, "a", 0), C(&b, "b", 0), C(&z, "z", 0) };
+
+	/* Plain: "a" sorts first, so it wins. */
+	if (!ASSERT_EQ(eff(c, 3, &web1, MF_SEC_TO, &dest_api), 3) ||
+	    !ASSERT_EQ(out.connection_timeout, 1000))
+		return false;
+	/* From a zone, "z" beats the others; a producer beats system. */
+	c[2].labels = TS(T("kuma.io/origin", "zone"));
+	c[1].labels = TS(T("kuma.io/policy-role", "producer"));
+	if (!ASSERT_EQ(eff_named(c, 3, &web1, MF_SEC_TO, &dest_api, 3), 3) ||
+	    !ASSERT_EQ(out.connection_timeout, 3000) ||
+	    !ASSERT_STREQ(names[0], "a") || !ASSERT_STREQ(names[1], "b"))
+		return false;
+	c[1].labels = TS(T("kuma.io/origin", "global"));
+	if (!ASSERT_EQ(eff_named(c, 3, &web1, MF_SEC_TO, &dest_api, 3), 3) ||
+	    !ASSERT_STREQ(names[0], "b"))
+		return false;
+	c[2].labels = TS(T("kuma.io/effect", "shadow"));
+	return ASSERT_EQ(eff(c, 3, &web1, MF_SEC_TO, &dest_api), 2) &&
+	       ASSERT_EQ(out.connection_timeout, 1000);
+}
+
 /* ---- precedence ------------------------------------------------------- */
 static bool test_cmp_keys(void)
 {
-	struct sel_rank mesh_b = { 1, 1, "b", 0 }, mesh_a = { 1, 1, "a", 0 };
-	struct sel_rank svc_z = { 4, 1, "z", 0 }, mesh_a_svc = { 1, 4, "z", 0 };
-	struct sel_rank a1 = { 1, 1, "a", 1 };
+#define RANK(t, e, n, i)                                                      \
+	{ .target = (t), .origin = 2, .role = 1, .entry = (e), .name = (n),   \
+	  .index = (i) }
+	struct sel_rank mesh_b = RANK(1, 1, "b", 0);
+	struct sel_rank mesh_a = RANK(1, 1, "a", 0);
+	struct sel_rank svc_z = RANK(5, 1, "z", 0);
+	struct sel_rank mesh_a_svc = RANK(1, 5, "z", 0);
+	struct sel_rank a1 = RANK(1, 1, "a", 1);
+	struct sel_rank zone = mesh_b, owner = mesh_b, dp = mesh_b;
+	struct sel_rank dp_named = mesh_b, sect = mesh_b;
+#undef RANK
 
+	zone.origin = 3;	/* kuma.io/origin: zone */
+	owner.role = 4;		/* kuma.io/policy-role: workload-owner */
+	dp.target = 2;
+	dp_named = dp;
+	dp_named.target_sub = 2;
+	sect.entry_sub = 1;
 	return ASSERT_TRUE(sel_cmp(&mesh_b, &mesh_a) < 0) &&	/* a wins */
 	       ASSERT_TRUE(sel_cmp(&mesh_a, &svc_z) < 0) &&	/* target */
 	       ASSERT_TRUE(sel_cmp(&mesh_a, &mesh_a_svc) < 0) &&	/* entry */
 	       ASSERT_TRUE(sel_cmp(&mesh_a_svc, &svc_z) < 0) &&	/* target 1st */
 	       ASSERT_TRUE(sel_cmp(&mesh_a, &a1) < 0) &&	/* index */
-	       ASSERT_EQ(sel_cmp(&a1, &a1), 0);
+	       ASSERT_EQ(sel_cmp(&a1, &a1), 0) &&
+	       /* the target's sub-rank, origin and role come before the
+		* entry, the entry's section before the name */
+	       ASSERT_TRUE(sel_cmp(&dp, &dp_named) < 0) &&
+	       ASSERT_TRUE(sel_cmp(&mesh_a_svc, &zone) < 0) &&
+	       ASSERT_TRUE(sel_cmp(&zone, &owner) > 0) &&
+	       ASSERT_TRUE(sel_cmp(&mesh_a_svc, &owner) < 0) &&
+	       ASSERT_TRUE(sel_cmp(&mesh_a, &sect) < 0);
 }
 
 static bool test_specificity_order(void)
@@ -343,15 +486,17 @@ static bool test_specificity_order(void)
 	r[4] = mt(MESH, MF_SEC_TO, MESH);
 	for (int i = 0; i < 5; i++) {
 		r[i] = ct(r[i], 1000u * (uint32_t)(5 - i));	/* 5s .. 1s */
-		c[i] = (struct sel_cand){ &r[i], name[i], 0 };
+		c[i] = (struct sel_cand)C(&r[i], name[i], 0);
 	}
+	/* Kuma's order: Mesh, Dataplane, MeshSubset, MeshService,
+	 * MeshServiceSubset. */
 	return ASSERT_EQ(eff_named(c, 5, &web1, MF_SEC_TO, &dest_api, 5), 5) &&
-	       ASSERT_EQ(out.connection_timeout, 5000) &&
+	       ASSERT_EQ(out.connection_timeout, 4000) &&
 	       ASSERT_STREQ(names[0], "a-mesh") &&
-	       ASSERT_STREQ(names[1], "b-team") &&
-	       ASSERT_STREQ(names[2], "x-service") &&
-	       ASSERT_STREQ(names[3], "y-subset") &&
-	       ASSERT_STREQ(names[4], "z-dataplane") &&
+	       ASSERT_STREQ(names[1], "z-dataplane") &&
+	       ASSERT_STREQ(names[2], "b-team") &&
+	       ASSERT_STREQ(names[3], "x-service") &&
+	       ASSERT_STREQ(names[4], "y-subset") &&
 	       /* web-2: only Mesh and MeshService select it. */
 	       ASSERT_EQ(eff_named(c, 5, &web2, MF_SEC_TO, &dest_api, 5), 2) &&
 	       ASSERT_EQ(out.connection_timeout, 3000) &&
@@ -370,10 +515,10 @@ static bool test_equal_specificity_by_name(void)
 	struct mf_timeout b = ct(idle(mt(MESH, MF_SEC_TO, MESH), 1800000),
 				 3000);
 	struct sel_cand fwd[] = {
-		{ &a, "a-timeouts", 0 }, { &b, "b-timeouts", 0 },
+		C(&a, "a-timeouts", 0), C(&b, "b-timeouts", 0),
 	};
 	struct sel_cand rev[] = {
-		{ &b, "b-timeouts", 0 }, { &a, "a-timeouts", 0 },
+		C(&b, "b-timeouts", 0), C(&a, "a-timeouts", 0),
 	};
 
 	return ASSERT_EQ(eff_named(fwd, 2, &web1, MF_SEC_TO, &dest_api, 2), 2) &&
@@ -393,7 +538,7 @@ static bool test_to_entries_match_destination(void)
 		ct(mt(MESH, MF_SEC_TO, SVC("web")), 1000),
 		ct(mt(MESH, MF_SEC_TO, SVC("api")), 2000),
 	};
-	struct sel_cand c[] = { { &r[0], "p", 0 }, { &r[1], "p", 1 } };
+	struct sel_cand c[] = { C(&r[0], "p", 0), C(&r[1], "p", 1) };
 
 	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web), 1) &&
 	       ASSERT_EQ(out.connection_timeout, 1000) &&
@@ -414,20 +559,20 @@ static bool test_to_entries_own_specificity(void)
 		req(mt(MESH, MF_SEC_TO, MESH), 15000),
 	};
 	struct sel_cand c[] = {
-		{ &r[0], "backend-slow", 0 }, { &r[1], "backend-slow", 1 },
+		C(&r[0], "backend-slow", 0), C(&r[1], "backend-slow", 1),
 	};
 	/* Two policies, same top level: the entry's kind beats the name. */
 	struct mf_timeout s[2] = {
 		ct(mt(MESH, MF_SEC_TO, MESH), 5000),
 		ct(mt(MESH, MF_SEC_TO, SVC("backend")), 1000),
 	};
-	struct sel_cand d[] = { { &s[0], "aaa", 0 }, { &s[1], "bbb", 0 } };
+	struct sel_cand d[] = { C(&s[0], "aaa", 0), C(&s[1], "bbb", 0) };
 	/* But the top-level kind comes before the entry's. */
 	struct mf_timeout u[2] = {
 		ct(mt(SVC("web"), MF_SEC_TO, MESH), 7000),
 		ct(mt(MESH, MF_SEC_TO, SVC("backend")), 1000),
 	};
-	struct sel_cand e[] = { { &u[0], "web-out", 0 }, { &u[1], "to-be", 0 } };
+	struct sel_cand e[] = { C(&u[0], "web-out", 0), C(&u[1], "to-be", 0) };
 
 	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_backend), 2) &&
 	       ASSERT_EQ(out.http.request_timeout, 60000) &&
@@ -447,7 +592,7 @@ static bool test_later_entry_wins_in_policy(void)
 		ct(mt(MESH, MF_SEC_TO, MESH), 1000),
 		ct(mt(MESH, MF_SEC_TO, MESH), 2000),
 	};
-	struct sel_cand c[] = { { &r[1], "p", 1 }, { &r[0], "p", 0 } };
+	struct sel_cand c[] = { C(&r[1], "p", 1), C(&r[0], "p", 0) };
 
 	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_TO, &dest_api), 2) &&
 	       ASSERT_EQ(out.connection_timeout, 2000);
@@ -461,8 +606,8 @@ static bool test_from_entries_match_source(void)
 		idle(mt(SVC("api"), MF_SEC_TO, MESH), 1), /* outbound only */
 	};
 	struct sel_cand c[] = {
-		{ &r[0], "api-in", 0 }, { &r[1], "api-in", 1 },
-		{ &r[2], "api-in", 2 },
+		C(&r[0], "api-in", 0), C(&r[1], "api-in", 1),
+		C(&r[2], "api-in", 2),
 	};
 
 	return ASSERT_EQ(eff(c, 3, &api1, MF_SEC_FROM, &web1), 2) &&
@@ -477,7 +622,7 @@ static bool test_absent_target_is_mesh(void)
 {
 	struct mf_timeout r = ct(mt(ref(0, NULL, 0), MF_SEC_TO, MESH), 1000);
 	struct mf_timeout s = ct(mt(MESH, MF_SEC_TO, MESH), 2000);
-	struct sel_cand c[] = { { &r, "b", 0 }, { &s, "a", 0 } };
+	struct sel_cand c[] = { C(&r, "b", 0), C(&s, "a", 0) };
 
 	/* Same rank as Mesh, so the name decides: "a" wins. */
 	return ASSERT_EQ(eff(c, 2, &api1, MF_SEC_TO, &dest_web), 2) &&
@@ -491,7 +636,7 @@ static bool test_default_form(void)
 		idle(ct(mt(MESH, MF_SEC_DEFAULT, ref(0, NULL, 0)), 1000), 2000),
 		ct(mt(SVC("web"), MF_SEC_DEFAULT, ref(0, NULL, 0)), 3000),
 	};
-	struct sel_cand c[] = { { &r[1], "web", 0 }, { &r[0], "all", 0 } };
+	struct sel_cand c[] = { C(&r[1], "web", 0), C(&r[0], "all", 0) };
 	struct sel_query q = { .self = &web1, .section = MF_SEC_DEFAULT };
 
 	/* A kind whose whole spec is one `default` (MeshTrace, MeshMetric);
@@ -509,7 +654,7 @@ static bool test_default_form(void)
 static bool test_bad_queries(void)
 {
 	struct mf_timeout r = mt(MESH, MF_SEC_TO, MESH);
-	struct sel_cand c[] = { { &r, "p", 0 } };
+	struct sel_cand c[] = { C(&r, "p", 0) };
 	struct sel_query q = { .self = &web1, .section = MF_SEC_DEFAULT };
 	size_t order[1];
 
@@ -533,7 +678,7 @@ static bool test_merge_field_by_field(void)
 					  3600000), 15000);
 	struct mf_timeout web = ct(mt(SVC("web"), MF_SEC_TO, MESH), 2000);
 	struct sel_cand c[] = {
-		{ &web, "web-connect", 0 }, { &mesh, "mesh-defaults", 0 },
+		C(&web, "web-connect", 0), C(&mesh, "mesh-defaults", 0),
 	};
 
 	return ASSERT_EQ(eff_named(c, 2, &web1, MF_SEC_TO, &dest_api, 2), 2) &&
@@ -552,7 +697,7 @@ static bool test_merge_nested_object(void)
 {
 	struct mf_timeout mesh = req(mt(MESH, MF_SEC_TO, MESH), 15000);
 	struct mf_timeout web = mt(SVC("web"), MF_SEC_TO, MESH);
-	struct sel_cand c[] = { { &mesh, "m", 0 }, { &web, "w", 0 } };
+	struct sel_cand c[] = { C(&mesh, "m", 0), C(&web, "w", 0) };
 
 	/* http.requestTimeout from the mesh, http.streamIdleTimeout from the
 	 * service: the http object merges, it is not replaced. */
@@ -571,7 +716,7 @@ static bool test_names_bounded(void)
 		mt(MESH, MF_SEC_TO, MESH), mt(MESH, MF_SEC_TO, MESH),
 		mt(MESH, MF_SEC_TO, MESH),
 	};
-	struct sel_cand c[] = { { &r[0], "c", 0 }, { &r[1], "b", 0 }, { &r[2], "a", 0 } };
+	struct sel_cand c[] = { C(&r[0], "c", 0), C(&r[1], "b", 0), C(&r[2], "a", 0) };
 
 	/* Room for two names: the third must be left as it is. */
 	names[0] = NULL;
@@ -595,11 +740,12 @@ static bool test_doc_example_subset(void)
 	struct mf_timeout r[2] = {
 		req(idle(mt(SUBSET(SEL_SERVICE_TAG, "web", "version", "*"),
 			    MF_SEC_FROM, MESH), 300000), 10000),
-		req(mt(ref(MF_REF_WORKLOAD, "web-2", 0), MF_SEC_FROM, MESH),
-		    120000),
+		req(mt(ref(MF_REF_MESH_SERVICE_SUBSET, "web",
+			   T("version", "v2")), MF_SEC_FROM, MESH), 120000),
 	};
-	struct sel_cand c[] = { { &r[0], "web-inbound", 0 }, { &r[1], "web-2-debug", 0 } };
-	struct sel_workload web3 = { "web-3", "web", NULL, NULL };
+	struct sel_cand c[] = { C(&r[0], "web-inbound", 0),
+				C(&r[1], "web-2-debug", 0) };
+	struct sel_workload web3 = { "web-3", "web", NULL, NULL, 8080 };
 
 	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_FROM, &api1), 1) &&
 	       ASSERT_EQ(out.idle_timeout, 300000) &&
@@ -636,8 +782,8 @@ static bool test_legacy_more_tags_win(void)
 	struct mf_traffic_route teamed =
 		tr(ST("*", "team", "*", "version", "*"), to_backend);
 	struct mf_traffic_route exact = tr(ST("web"), to_backend);
-	struct sel_cand c[] = { { &all, "all", 0 }, { &exact, "exact", 0 },
-				{ &teamed, "teamed", 0 } };
+	struct sel_cand c[] = { C(&all, "all", 0), C(&exact, "exact", 0),
+				C(&teamed, "teamed", 0) };
 	struct sel_legacy_rank rk;
 
 	/* 3 wildcard tags beat 1 exact tag: the count comes first. */
@@ -655,7 +801,7 @@ static bool test_legacy_exact_beats_star(void)
 	struct mf_traffic_route star = tr(ST("web", "version", "*"),
 					  to_backend);
 	struct mf_traffic_route v1 = tr(ST("web", "version", "v1"), to_backend);
-	struct sel_cand c[] = { { &v1, "v1", 0 }, { &star, "any-version", 0 } };
+	struct sel_cand c[] = { C(&v1, "v1", 0), C(&star, "any-version", 0) };
 
 	return ASSERT_EQ(BEST(c, 2, &web1, &dest_backend), 0) &&
 	       ASSERT_EQ(BEST(c, 2, &web2, &dest_backend), 1);
@@ -665,8 +811,8 @@ static bool test_legacy_tie_by_name(void)
 {
 	uint32_t any = ST("*");
 	struct mf_traffic_route a = tr(any, any), b = tr(any, any);
-	struct sel_cand fwd[] = { { &a, "alpha", 0 }, { &b, "zeta", 0 } };
-	struct sel_cand rev[] = { { &b, "zeta", 0 }, { &a, "alpha", 0 } };
+	struct sel_cand fwd[] = { C(&a, "alpha", 0), C(&b, "zeta", 0) };
+	struct sel_cand rev[] = { C(&b, "zeta", 0), C(&a, "alpha", 0) };
 
 	return ASSERT_EQ(BEST(fwd, 2, &web1, &dest_api), 0) &&
 	       ASSERT_EQ(BEST(rev, 2, &web1, &dest_api), 1);
@@ -677,8 +823,8 @@ static bool test_legacy_destination_and_sources(void)
 	uint32_t any = ST("*");
 	struct mf_traffic_route r = tr(ST("api"), ST("backend"));
 	struct mf_traffic_route none = tr(any, any);
-	struct sel_cand c[] = { { &r, "r", 0 } };
-	struct sel_cand d[] = { { &none, "no-dest", 0 } };
+	struct sel_cand c[] = { C(&r, "r", 0) };
+	struct sel_cand d[] = { C(&none, "no-dest", 0) };
 
 	/* Second source selector matches web. */
 	r.hdr.nsources = 2;
@@ -699,9 +845,9 @@ static bool test_legacy_selectors_form(void)
 	struct mf_gateway g1 = { .hdr.nsources = 1, .hdr.sources[0] = any };
 	struct mf_gateway g2 = { .hdr.nsources = 1, .hdr.sources[0] = east };
 	struct sel_workload gw = {
-		"edge-1", "edge", TS(T("zone", "east")), NULL,
+		"edge-1", "edge", TS(T("zone", "east")), NULL, 8080,
 	};
-	struct sel_cand c[] = { { &g1, "edge-any", 0 }, { &g2, "edge-east", 0 } };
+	struct sel_cand c[] = { C(&g1, "edge-any", 0), C(&g2, "edge-east", 0) };
 
 	return ASSERT_EQ(BEST(c, 2, &gw, NULL), 1) &&
 	       ASSERT_EQ(BEST(c, 2, &web1, NULL), -ENOENT);
@@ -713,7 +859,7 @@ static bool test_legacy_best_selector_of_record(void)
 	uint32_t web = ST("web");
 	struct mf_traffic_route multi = tr(any, any);
 	struct mf_traffic_route single = tr(web, any);
-	struct sel_cand c[] = { { &single, "b-single", 0 }, { &multi, "a-multi", 0 } };
+	struct sel_cand c[] = { C(&single, "b-single", 0), C(&multi, "a-multi", 0) };
 
 	/* multi's rank is that of its best source selector (exact "web"),
 	 * not of the first that matches: equal to single's, so the name
@@ -731,8 +877,8 @@ static bool test_doc_example_legacy(void)
 	struct mf_traffic_route catch_all = tr(any, any);
 	struct mf_traffic_route web_v1 = tr(ST("web", "version", "v1"),
 					    backend);
-	struct sel_cand c[] = { { &catch_all, "route-all", 0 },
-				{ &web_v1, "web-v1-to-backend", 0 } };
+	struct sel_cand c[] = { C(&catch_all, "route-all", 0),
+				C(&web_v1, "web-v1-to-backend", 0) };
 
 	return ASSERT_EQ(BEST(c, 2, &web1, &dest_backend), 1) &&
 	       ASSERT_EQ(BEST(c, 2, &web2, &dest_backend), 0) &&
@@ -754,6 +900,9 @@ int main(void)
 	TEST_RUN(test_ref_workload);
 	TEST_RUN(test_ref_mesh_gateway);
 	TEST_RUN(test_ref_mesh_http_route);
+	TEST_RUN(test_ref_labels);
+	TEST_RUN(test_ref_namespace_section_proxy_types);
+	TEST_RUN(test_policy_labels);
 	TEST_RUN(test_cmp_keys);
 	TEST_RUN(test_specificity_order);
 	TEST_RUN(test_equal_specificity_by_name);
