@@ -53,7 +53,8 @@ ABI_ENUM(abi_section, "policy section",
 	 [MF_SEC_TO] = "to",
 	 [MF_SEC_FROM] = "from",
 	 [MF_SEC_DEFAULT] = "default",
-	 [MF_SEC_CONF] = "conf");
+	 [MF_SEC_CONF] = "conf",
+	 [MF_SEC_RULE] = "rules");
 
 ABI_ENUM(abi_stat, "kernel counter",
 	 [MF_STAT_POD_PACKETS] = "pod_packets",

@@ -41,7 +41,7 @@ extern const struct abi_enum abi_proto;
 extern const struct abi_enum abi_ref_kind;
 /* enum mf_proxy_type, by bit number: Sidecar, Gateway */
 extern const struct abi_enum abi_proxy_type;
-/* enum mf_pol_section: to, from, default, conf */
+/* enum mf_pol_section: to, from, default, conf, rules */
 extern const struct abi_enum abi_section;
 /* enum mf_stat: pod_packets, ... (Prometheus label values) */
 extern const struct abi_enum abi_stat;

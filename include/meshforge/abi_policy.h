@@ -84,6 +84,22 @@ enum mf_pol_section {
 	MF_SEC_FROM,			/* spec.from[i] */
 	MF_SEC_DEFAULT,			/* spec.default (MeshTrace, MeshMetric) */
 	MF_SEC_CONF,			/* spec.conf (legacy kinds) */
+	MF_SEC_RULE,			/* spec.rules[entry], one record per
+					 * match (rule: its index), one for a
+					 * rule without matches */
+};
+
+/* Which peers an inbound rule (spec.rules[].matches[]) is for: by the
+ * SPIFFE ID they present and the SNI they ask for.  Types are enum
+ * mf_authz_match values (Exact, Prefix), 0 where the match has none. */
+#define MF_SNI_MAX	256
+
+struct mf_rule_match {
+	__u8 spiffe_type;		/* Exact or Prefix, 0: no spiffeID */
+	__u8 sni_type;			/* Exact, 0: no sni */
+	__u8 _pad[2];
+	char spiffe[MF_SPIFFE_MAX];
+	char sni[MF_SNI_MAX];
 };
 
 struct mf_pol_key {
@@ -103,6 +119,7 @@ struct mf_pol_hdr {
 	__u16 rule;			/* routes: index of the rule in it */
 	__u32 sources[MF_SELECTORS_MAX];	/* tagset ids of .match */
 	__u32 destinations[MF_SELECTORS_MAX];
+	struct mf_rule_match match;	/* MF_SEC_RULE: the rule's match */
 };
 
 /* ---- MeshTimeout ------------------------------------------------------ */

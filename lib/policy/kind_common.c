@@ -191,7 +191,7 @@ enum { ROUTE_BE_REF, ROUTE_BE_PORT, ROUTE_BE_WEIGHT };
 static const struct sch_field route_backend_fields[] = {
 	[ROUTE_BE_REF] = { .type = SCH_REF, SCH_REQUIRED,
 			   .off = SCH_OFF(mf_route_backend, ref),
-			   .ref_kinds = KIND_REF(MF_REF_MESH_SERVICE) |
+			   .ref_kinds = KIND_DESTINATIONS |
 					KIND_REF(MF_REF_MESH_SERVICE_SUBSET) },
 	[ROUTE_BE_PORT] = SCH_F_PORT("port", mf_route_backend, port),
 	[ROUTE_BE_WEIGHT] = SCH_F_INT("weight", mf_route_backend, weight, 0,

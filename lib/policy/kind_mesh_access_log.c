@@ -158,7 +158,9 @@ const struct kind_desc kind_mesh_access_log = {
 	.name = "MeshAccessLog", .plural = "meshaccesslogs",
 	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
 	.target_kinds = KIND_TARGETS_GATEWAY,
-	.to_kinds = KIND_TO_SERVICE | KIND_REF(MF_REF_MESH_HTTP_ROUTE),
+	.to_kinds = KIND_TO_OUTBOUND_ROUTE,
+	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY),
+	.to_kinds_gw = KIND_REF(MF_REF_MESH),
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_accesslog, conf, &log_conf),
 };

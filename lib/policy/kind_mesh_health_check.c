@@ -131,7 +131,7 @@ SCH_OBJECT_DEF(hc_conf, "MeshHealthCheck default", .check = hc_conf_check);
 
 const struct kind_desc kind_mesh_health_check = {
 	.name = "MeshHealthCheck", .plural = "meshhealthchecks",
-	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO,
-	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_SERVICE,
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_EMPTY_OK,
+	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_OUTBOUND,
 	KIND_RECORD(mf_healthcheck, conf, &hc_conf),
 };

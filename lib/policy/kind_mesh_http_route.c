@@ -450,7 +450,10 @@ const struct kind_desc kind_mesh_http_route = {
 	.name = "MeshHTTPRoute", .plural = "meshhttproutes",
 	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY,
-	/* Mesh: every destination of a targeted MeshGateway. */
-	.to_kinds = KIND_TO_SERVICE,
+	/* A sidecar routes to one destination at a time; a MeshGateway
+	 * routes everything (Mesh). */
+	.to_kinds = KIND_DESTINATIONS,
+	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY),
+	.to_kinds_gw = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_http_route, rule, &route_rule),
 };

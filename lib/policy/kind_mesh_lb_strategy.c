@@ -146,7 +146,11 @@ SCH_OBJECT_DEF(lb_conf, "MeshLoadBalancingStrategy default");
 const struct kind_desc kind_mesh_lb_strategy = {
 	.name = "MeshLoadBalancingStrategy",
 	.plural = "meshloadbalancingstrategies",
-	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO,
-	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_SERVICE,
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_EMPTY_OK,
+	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_OUTBOUND_ROUTE,
+	/* A gateway balances over the mesh's own services. */
+	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY),
+	.to_kinds_gw = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE) |
+		       KIND_REF(MF_REF_MESH_MULTI_ZONE_SERVICE),
 	KIND_RECORD(mf_lbstrategy, conf, &lb_conf),
 };

@@ -109,9 +109,13 @@ SCH_OBJECT_DEF(retry_conf, "MeshRetry default", .check = retry_conf_check);
 
 const struct kind_desc kind_mesh_retry = {
 	.name = "MeshRetry", .plural = "meshretries",
-	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO,
+	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_EMPTY_OK,
 	/* Retries are route-level settings in Envoy, so Kuma also lets a
 	 * MeshRetry target a gateway or a single MeshHTTPRoute. */
-	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_TO_SERVICE,
+	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_TO_OUTBOUND_ROUTE,
+	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY) |
+		   KIND_REF(MF_REF_MESH_HTTP_ROUTE),
+	.to_kinds_gw = KIND_REF(MF_REF_MESH) |
+		       KIND_REF(MF_REF_MESH_EXTERNAL_SERVICE),
 	KIND_RECORD(mf_retry, conf, &retry_conf),
 };

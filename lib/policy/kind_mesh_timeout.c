@@ -40,7 +40,13 @@ SCH_OBJECT_DEF(timeout_conf, "MeshTimeout default");
 const struct kind_desc kind_mesh_timeout = {
 	.name = "MeshTimeout", .plural = "meshtimeouts",
 	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
-	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_TO_SERVICE,
+	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_TO_OUTBOUND_ROUTE,
+	/* A gateway's or a route's outbound timeouts: the whole mesh, or an
+	 * external service. */
+	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY) |
+		   KIND_REF(MF_REF_MESH_HTTP_ROUTE),
+	.to_kinds_gw = KIND_REF(MF_REF_MESH) |
+		       KIND_REF(MF_REF_MESH_EXTERNAL_SERVICE),
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_timeout, conf, &timeout_conf),
 };

@@ -51,6 +51,18 @@ enum kind_form {
 enum kind_section_bits {
 	KIND_SEC_TO = 1u << 0,
 	KIND_SEC_FROM = 1u << 1,
+	/* Kuma's inbound `rules` form: rules[] {matches?, default}. */
+	KIND_SEC_RULES = 1u << 2,
+	/* rules[] may have `matches` (spiffeID, sni). */
+	KIND_SEC_RULE_MATCHES = 1u << 3,
+	/* rules may stand next to `to` (not next to `from`). */
+	KIND_SEC_RULES_WITH_TO = 1u << 4,
+	/* A policy with no entry at all is valid (Kuma checks none). */
+	KIND_SEC_EMPTY_OK = 1u << 5,
+	/* `from` (and `rules`) only for a target without gateways, `to` only
+	 * for one with them (Kuma's IncludesGateways): MeshFaultInjection,
+	 * MeshRateLimit. */
+	KIND_SEC_GATEWAY_SCOPED = 1u << 6,
 };
 
 struct kind_desc {
@@ -61,6 +73,9 @@ struct kind_desc {
 	unsigned sections;		/* TO_FROM: KIND_SEC_* allowed */
 	uint32_t target_kinds;		/* spec.targetRef kinds (1u << kind) */
 	uint32_t to_kinds;		/* to[].targetRef kinds */
+	/* ... when spec.targetRef is of one of the kinds gw_tops (a gateway
+	 * or a route, whose destinations are the mesh's own). */
+	uint32_t gw_tops, to_kinds_gw;
 	uint32_t from_kinds;		/* from[].targetRef kinds */
 	size_t val_size;		/* sizeof(struct mf_<kind>) */
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */
@@ -91,6 +106,17 @@ struct kind_desc {
 	(KIND_TARGETS_GATEWAY | KIND_REF(MF_REF_MESH_HTTP_ROUTE))
 /* to[].targetRef of most outbound kinds: every destination or one. */
 #define KIND_TO_SERVICE (KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE))
+/* The destinations of Kuma 2.9 on: a service of the mesh, an external
+ * one, a multi-zone one. */
+#define KIND_DESTINATIONS                                                    \
+	(KIND_REF(MF_REF_MESH_SERVICE) |                                     \
+	 KIND_REF(MF_REF_MESH_EXTERNAL_SERVICE) |                            \
+	 KIND_REF(MF_REF_MESH_MULTI_ZONE_SERVICE))
+/* to[].targetRef of the outbound kinds: every destination or one. */
+#define KIND_TO_OUTBOUND (KIND_REF(MF_REF_MESH) | KIND_DESTINATIONS)
+/* ... or the requests of one MeshHTTPRoute. */
+#define KIND_TO_OUTBOUND_ROUTE                                               \
+	(KIND_TO_OUTBOUND | KIND_REF(MF_REF_MESH_HTTP_ROUTE))
 
 /*
  * Schema pieces and string rules several kinds share (lib/kind_common.c).

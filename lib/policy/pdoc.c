@@ -927,6 +927,13 @@ static void pd_no_entries(struct pd *pd, const struct ynode *spec,
 }
 
 /* KIND_FORM_TO_FROM: a record per to[] entry, then per from[] entry. */
+/* The kinds a to[].targetRef may name under spec.targetRef @t. */
+static uint32_t pd_to_kinds(const struct kind_desc *kd, const struct pd_ref *t)
+{
+	return (kd->gw_tops & KIND_REF(t->ref.kind)) ? kd->to_kinds_gw :
+						       kd->to_kinds;
+}
+
 static int pd_to_from(struct pd *pd, const struct ynode *spec)
 {
 	static const char *const known[] = { "targetRef", "to", "from", NULL };
@@ -952,7 +959,8 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 		const struct ynode *list = pd_section(pd, spec, secs[s].key,
 						      secs[s].bit,
 						      kd->sections);
-		uint32_t kinds = s ? kd->from_kinds : kd->to_kinds;
+		uint32_t kinds = s ? kd->from_kinds :
+				     pd_to_kinds(kd, &target);
 
 		if (!list) {
 			bad |= doc_get(spec, secs[s].key) != NULL;
@@ -1027,7 +1035,7 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 		v = doc_need(pd->c, e, p, "targetRef");
 		if (v)
 			err = pd_ref(pd, v, doc_path(q, p, "targetRef"),
-				     kd->to_kinds, false, &ref);
+				     pd_to_kinds(kd, &target), false, &ref);
 		rules = doc_need(pd->c, e, p, "rules");
 		if (err || !rules)
 			continue;

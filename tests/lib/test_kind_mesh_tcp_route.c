@@ -65,7 +65,8 @@ KH_TEST_BAD(test_tcp_invalid,
 	  "        - default:\n"
 	  "            backendRefs: [{kind: Mesh}]\n",
 	  "r.yaml:9:34: spec.to[0].rules[0].default.backendRefs[0].kind: "
-	  "must be MeshService or MeshServiceSubset" },
+	  "must be MeshService, MeshServiceSubset, MeshExternalService or "
+	  "MeshMultiZoneService" },
 	{ TCP_HEAD
 	  "        - default:\n"
 	  "            backendRefs: [{kind: MeshService, name: a, tags: {v: x}}]\n",
