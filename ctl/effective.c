@@ -206,6 +206,15 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 				 from ? from : "any");
 			err = eff_line(&e, kd, c, n, &q, what, &sctx);
 		}
+		/* Inbound rules: those for any peer (a peer's identity
+		 * would choose among the others). */
+		if (n && !err && kd->form == KIND_FORM_TO_FROM &&
+		    (kd->sections & KIND_SEC_RULES)) {
+			struct sel_query q = { .self = &self,
+					       .section = MF_SEC_RULE };
+
+			err = eff_line(&e, kd, c, n, &q, "rules", &sctx);
+		}
 		if (n && !err && kd->form == KIND_FORM_DEFAULT) {
 			struct sel_query q = { .self = &self,
 					       .section = MF_SEC_DEFAULT };

@@ -156,7 +156,9 @@ SCH_OBJECT_DEF(log_conf, "MeshAccessLog default");
 
 const struct kind_desc kind_mesh_access_log = {
 	.name = "MeshAccessLog", .plural = "meshaccesslogs",
-	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.form = KIND_FORM_TO_FROM,
+	.sections = KIND_SEC_TO | KIND_SEC_FROM | KIND_SEC_RULES |
+		    KIND_SEC_RULE_MATCHES,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	.to_kinds = KIND_TO_OUTBOUND_ROUTE,
 	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY),

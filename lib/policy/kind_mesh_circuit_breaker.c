@@ -137,7 +137,10 @@ SCH_OBJECT_DEF(cb_conf, "MeshCircuitBreaker default", .check = cb_conf_check);
 
 const struct kind_desc kind_mesh_circuit_breaker = {
 	.name = "MeshCircuitBreaker", .plural = "meshcircuitbreakers",
-	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.form = KIND_FORM_TO_FROM,
+	/* Kuma 3.0 lets its rules (no matches) stand next to `to`. */
+	.sections = KIND_SEC_TO | KIND_SEC_FROM | KIND_SEC_RULES |
+		    KIND_SEC_RULES_WITH_TO,
 	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_OUTBOUND,
 	/* Inbound limits apply to every caller alike. */
 	.from_kinds = KIND_REF(MF_REF_MESH),

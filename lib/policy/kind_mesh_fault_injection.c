@@ -76,10 +76,12 @@ SCH_OBJECT_DEF(fault_conf, "MeshFaultInjection default");
 const struct kind_desc kind_mesh_fault_injection = {
 	.name = "MeshFaultInjection", .plural = "meshfaultinjections",
 	.form = KIND_FORM_TO_FROM,
-	/* Kuma takes `to` only for a MeshGateway target, whose faults this
-	 * dataplane does not inject; so `from` only. */
-	.sections = KIND_SEC_FROM,
-	.target_kinds = KIND_TARGETS_PROXY,
+	/* Kuma takes `to` only for a target that includes gateways, `from`
+	 * only for one that does not. */
+	.sections = KIND_SEC_TO | KIND_SEC_FROM | KIND_SEC_RULES |
+		    KIND_SEC_RULE_MATCHES | KIND_SEC_EMPTY_OK |
+		    KIND_SEC_GATEWAY_SCOPED,
+	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_REF(MF_REF_MESH),
 	/* Faults may be aimed at some callers only. */
 	.from_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SUBSET) |
 		      KIND_REF(MF_REF_MESH_SERVICE) |

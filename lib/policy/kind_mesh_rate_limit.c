@@ -96,7 +96,10 @@ SCH_OBJECT_DEF(mrl_conf, "MeshRateLimit default");
 
 const struct kind_desc kind_mesh_rate_limit = {
 	.name = "MeshRateLimit", .plural = "meshratelimits",
-	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.form = KIND_FORM_TO_FROM,
+	.sections = KIND_SEC_TO | KIND_SEC_FROM | KIND_SEC_RULES |
+		    KIND_SEC_RULE_MATCHES | KIND_SEC_EMPTY_OK |
+		    KIND_SEC_GATEWAY_SCOPED | KIND_SEC_RULES_NO_GATEWAY,
 	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_REF(MF_REF_MESH),
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_ratelimit, conf, &mrl_conf),

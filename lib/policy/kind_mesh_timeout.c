@@ -39,7 +39,9 @@ SCH_OBJECT_DEF(timeout_conf, "MeshTimeout default");
 
 const struct kind_desc kind_mesh_timeout = {
 	.name = "MeshTimeout", .plural = "meshtimeouts",
-	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_FROM,
+	.form = KIND_FORM_TO_FROM,
+	.sections = KIND_SEC_TO | KIND_SEC_FROM | KIND_SEC_RULES |
+		    KIND_SEC_RULE_MATCHES,
 	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_TO_OUTBOUND_ROUTE,
 	/* A gateway's or a route's outbound timeouts: the whole mesh, or an
 	 * external service. */

@@ -63,6 +63,8 @@ enum kind_section_bits {
 	 * for one with them (Kuma's IncludesGateways): MeshFaultInjection,
 	 * MeshRateLimit. */
 	KIND_SEC_GATEWAY_SCOPED = 1u << 6,
+	/* ... and `rules` not for a target with gateways (MeshRateLimit). */
+	KIND_SEC_RULES_NO_GATEWAY = 1u << 7,
 };
 
 struct kind_desc {

@@ -918,7 +918,12 @@ static const struct ynode *pd_section(struct pd *pd, const struct ynode *spec,
 static void pd_no_entries(struct pd *pd, const struct ynode *spec,
 			  unsigned sections)
 {
-	if ((sections & KIND_SEC_TO) && (sections & KIND_SEC_FROM))
+	if (sections & KIND_SEC_RULES)
+		doc_err(pd->c, spec, "spec",
+			"must have at least one of %s",
+			(sections & KIND_SEC_FROM) ? "to, from, rules" :
+						     "to, rules");
+	else if ((sections & KIND_SEC_TO) && (sections & KIND_SEC_FROM))
 		doc_err(pd->c, spec, "spec",
 			"must have at least one of to, from");
 	else
@@ -927,6 +932,226 @@ static void pd_no_entries(struct pd *pd, const struct ynode *spec,
 }
 
 /* KIND_FORM_TO_FROM: a record per to[] entry, then per from[] entry. */
+/* A DNS-1123 subdomain, as Kuma wants an SNI: lower-case labels of
+ * letters, digits and '-', not starting or ending with '-', dot-joined. */
+static bool pd_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (!n || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (!label || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      (ch == '-' && label)))
+			return false;
+		label++;
+	}
+	return label && s[n - 1] != '-';
+}
+
+/* One of a match's {type, value} (@what: spiffeID or sni) into @type and
+ * @value (@vsize bytes), @types the types it may have. */
+static void pd_match_value(struct pd *pd, const struct ynode *m,
+			   const char *path, const char *const *types,
+			   uint8_t *type, char *value, size_t vsize)
+{
+	static const char *const known[] = { "type", "value", NULL };
+	char p[DOC_PATH_MAX], tmp[16], list[64];
+	const struct ynode *v;
+	int t;
+
+	if (!doc_check_map(pd->c, m, path, known))
+		return;
+	v = doc_need(pd->c, m, path, "type");
+	if (v && doc_str(pd->c, v, doc_path(p, path, "type"), tmp,
+			 sizeof(tmp))) {
+		for (t = 0; types[t] && strcmp(types[t], tmp); t++)
+			;
+		if (types[t])
+			*type = (uint8_t)(t + 1);
+		else
+			doc_err(pd->c, v, p, "must be %s",
+				pd_name_list(list, sizeof(list), types));
+	}
+	v = doc_need(pd->c, m, path, "value");
+	if (v && doc_str(pd->c, v, doc_path(p, path, "value"), value, vsize) &&
+	    !value[0])
+		doc_err(pd->c, v, p, "must not be empty");
+}
+
+/* rules[].matches[] item @m (@path) into @out: a spiffeID, an sni, or
+ * both (both must hold). */
+static void pd_rule_match(struct pd *pd, const struct ynode *m,
+			  const char *path, struct mf_rule_match *out)
+{
+	static const char *const known[] = { "spiffeID", "sni", NULL };
+	static const char *const spiffe_types[] = { "Exact", "Prefix", NULL };
+	static const char *const sni_types[] = { "Exact", NULL };
+	const struct ynode *id, *sni;
+	char p[DOC_PATH_MAX];
+	const char *why = NULL;
+	unsigned before = pd->c->errors;
+
+	if (!doc_check_map(pd->c, m, path, known))
+		return;
+	id = doc_get(m, "spiffeID");
+	sni = doc_get(m, "sni");
+	if (!id && !sni) {
+		doc_err(pd->c, m, path, "must have a spiffeID or an sni");
+		return;
+	}
+	if (id)
+		pd_match_value(pd, id, doc_path(p, path, "spiffeID"),
+			       spiffe_types, &out->spiffe_type, out->spiffe,
+			       sizeof(out->spiffe));
+	if (id && pd->c->errors == before)
+		why = out->spiffe_type == MF_AUTHZ_MATCH_EXACT ?
+		      kind_check_spiffe_id(out->spiffe) :
+		      kind_check_spiffe_prefix(out->spiffe);
+	if (why)
+		doc_err(pd->c, doc_get(id, "value"),
+			doc_path(p, path, "spiffeID.value"), "%s", why);
+	before = pd->c->errors;
+	if (sni)
+		pd_match_value(pd, sni, doc_path(p, path, "sni"), sni_types,
+			       &out->sni_type, out->sni, sizeof(out->sni));
+	if (sni && pd->c->errors == before && !pd_dns_subdomain(out->sni))
+		doc_err(pd->c, doc_get(sni, "value"),
+			doc_path(p, path, "sni.value"),
+			"must be a lower-case DNS name (RFC 1123)");
+}
+
+/*
+ * spec.rules (Kuma's inbound form): each rule {matches?, default} becomes
+ * one record per match (hdr.rule its index), or one record when it has
+ * none, all with the rule's default as their conf.
+ */
+static int pd_rules(struct pd *pd, const struct ynode *list,
+		    const struct pd_ref *target)
+{
+	static const char *const known[] = { "matches", "default", NULL };
+	const struct kind_desc *kd = pd->kd;
+	char p[DOC_PATH_MAX], q[DOC_PATH_MAX], mp[DOC_PATH_MAX];
+	int err = 0;
+
+	for (size_t i = 0; i < list->nkids && !err; i++) {
+		const struct ynode *r = list->kids[i], *ms, *def;
+		size_t n;
+
+		snprintf(p, sizeof(p), "spec.rules[%zu]", i);
+		if (!doc_check_map(pd->c, r, p, known))
+			continue;
+		ms = doc_get(r, "matches");
+		if (ms && !(kd->sections & KIND_SEC_RULE_MATCHES)) {
+			doc_err(pd->c, ms, doc_path(q, p, "matches"),
+				"is not allowed in a %s", kd->name);
+			continue;
+		}
+		if (ms && ms->type != YNODE_SEQ) {
+			doc_err(pd->c, ms, doc_path(q, p, "matches"),
+				"must be a list, not %s",
+				doc_kind_str(ms->type));
+			continue;
+		}
+		def = doc_need(pd->c, r, p, "default");
+		n = ms && ms->nkids ? ms->nkids : 1;
+		for (size_t j = 0; j < n && !err && def; j++) {
+			struct mf_pol_hdr *h;
+
+			if (!pd_rec_begin(pd, r, p))
+				return pd->err;
+			h = (struct mf_pol_hdr *)pd->rec;
+			h->section = MF_SEC_RULE;
+			h->entry = (uint16_t)i;
+			h->rule = (uint16_t)j;
+			if (ms && ms->nkids)
+				pd_rule_match(pd, ms->kids[j],
+					      pd_item_path(mp, doc_path(q, p,
+							"matches"), j),
+					      &h->match);
+			err = pd_rec_refs(pd, target, NULL);
+			if (!err)
+				err = pd_object(pd, kd->conf, def,
+						doc_path(q, p, "default"),
+						pd->rec + kd->conf_off);
+			if (err)
+				free(pd->rec);
+			else
+				err = pd_rec_end(pd);
+		}
+	}
+	return err;
+}
+
+/* A policy without entries, where its kind allows that: one record of no
+ * section, which keeps its name and target in the maps and applies to
+ * nothing (get prints it back with `to: []`). */
+static int pd_empty(struct pd *pd, const struct ynode *spec,
+		    const struct pd_ref *target)
+{
+	int err;
+
+	if (!pd_rec_begin(pd, spec, "spec"))
+		return pd->err;
+	err = pd_rec_refs(pd, target, NULL);
+	if (err) {
+		free(pd->rec);
+		return err;
+	}
+	return pd_rec_end(pd);
+}
+
+/* Whether targetRef @t takes in builtin gateways (Kuma 2.14's
+ * IncludesGateways): a MeshGateway or a route does, and so does the mesh
+ * or a subset unless its proxyTypes leave Gateway out. */
+static bool pd_includes_gateways(const struct mf_ref *t)
+{
+	switch (t->kind) {
+	case MF_REF_MESH_GATEWAY:
+	case MF_REF_MESH_HTTP_ROUTE:
+		return true;
+	case MF_REF_MESH:
+	case MF_REF_MESH_SUBSET:
+		return !t->proxy_types || (t->proxy_types & MF_PROXY_GATEWAY);
+	default:
+		return false;
+	}
+}
+
+/* KIND_SEC_GATEWAY_SCOPED: `from` (and, with RULES_NO_GATEWAY, `rules`)
+ * for sidecars only, `to` for a scope with gateways only; @count the
+ * to and from entries. */
+static void pd_gateway_scope(struct pd *pd, const struct ynode *spec,
+			     const struct pd_ref *t, const size_t *count,
+			     const struct ynode *rules)
+{
+	unsigned sec = pd->kd->sections;
+	bool gw = pd_includes_gateways(&t->ref);
+
+	/* A target that did not parse has said what is wrong already. */
+	if (!(sec & KIND_SEC_GATEWAY_SCOPED) || !t->ref.kind)
+		return;
+	if (gw && count[1])
+		doc_err(pd->c, doc_get(spec, "from"), "spec.from",
+			"must not be used when the target includes gateways: "
+			"select proxyTypes [Sidecar], or use spec.to");
+	if (!gw && count[0])
+		doc_err(pd->c, doc_get(spec, "to"), "spec.to",
+			"must only be used when the target includes gateways");
+	if (gw && rules && rules->nkids && (sec & KIND_SEC_RULES_NO_GATEWAY))
+		doc_err(pd->c, rules, "spec.rules",
+			"must not be used when the target includes gateways: "
+			"select proxyTypes [Sidecar]");
+}
+
 /* The kinds a to[].targetRef may name under spec.targetRef @t. */
 static uint32_t pd_to_kinds(const struct kind_desc *kd, const struct pd_ref *t)
 {
@@ -936,7 +1161,8 @@ static uint32_t pd_to_kinds(const struct kind_desc *kd, const struct pd_ref *t)
 
 static int pd_to_from(struct pd *pd, const struct ynode *spec)
 {
-	static const char *const known[] = { "targetRef", "to", "from", NULL };
+	static const char *const known[] = { "targetRef", "to", "from",
+					     "rules", NULL };
 	static const char *const entry_known[] = { "targetRef", "default",
 						   NULL };
 	static const struct {
@@ -948,7 +1174,8 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 	const struct kind_desc *kd = pd->kd;
 	struct pd_ref target, ref;
 	char p[DOC_PATH_MAX], q[DOC_PATH_MAX];
-	size_t total = 0;
+	const struct ynode *rules;
+	size_t total = 0, count[2] = { 0, 0 };
 	bool bad = false;	/* a section was written, but wrong */
 	int err;
 
@@ -967,6 +1194,7 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 			continue;
 		}
 		total += list->nkids;
+		count[s] = list->nkids;
 		for (size_t i = 0; i < list->nkids && !err; i++) {
 			const struct ynode *e = list->kids[i], *v;
 			struct mf_pol_hdr *h;
@@ -997,8 +1225,28 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 				err = pd_rec_end(pd);
 		}
 	}
-	if (!err && !total && !bad)
-		pd_no_entries(pd, spec, kd->sections);
+	rules = err ? NULL : pd_section(pd, spec, "rules", KIND_SEC_RULES,
+					kd->sections);
+	if (!err)
+		pd_gateway_scope(pd, spec, &target, count, rules);
+	bad |= !rules && doc_get(spec, "rules") != NULL;
+	if (rules && count[1])
+		doc_err(pd->c, rules, "spec.rules",
+			"cannot be used with spec.from in one policy");
+	else if (rules && count[0] &&
+		 !(kd->sections & KIND_SEC_RULES_WITH_TO))
+		doc_err(pd->c, rules, "spec.rules",
+			"cannot be used with spec.to in one policy");
+	else if (rules)
+		err = pd_rules(pd, rules, &target);
+	if (rules)
+		total += rules->nkids;
+	if (!err && !total && !bad) {
+		if (kd->sections & KIND_SEC_EMPTY_OK)
+			err = pd_empty(pd, spec, &target);
+		else
+			pd_no_entries(pd, spec, kd->sections);
+	}
 	return err ? err : pd->err;
 }
 

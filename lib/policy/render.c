@@ -107,6 +107,69 @@ static void render_section(struct emit *e, const struct model_policy *p,
 		emit_list_end(e);
 }
 
+/* One rules[].matches[] item. */
+static void render_match(struct emit *e, const struct mf_rule_match *m)
+{
+	emit_map_begin(e);
+	if (m->spiffe_type) {
+		emit_key(e, "spiffeID");
+		emit_map_begin(e);
+		emit_key(e, "type");
+		emit_str(e, abi_name_or(&abi_authz_match, m->spiffe_type));
+		emit_key(e, "value");
+		emit_strn(e, m->spiffe, sizeof(m->spiffe));
+		emit_map_end(e);
+	}
+	if (m->sni_type) {
+		emit_key(e, "sni");
+		emit_map_begin(e);
+		emit_key(e, "type");
+		emit_str(e, abi_name_or(&abi_authz_match, m->sni_type));
+		emit_key(e, "value");
+		emit_strn(e, m->sni, sizeof(m->sni));
+		emit_map_end(e);
+	}
+	emit_map_end(e);
+}
+
+/* spec.rules: a rule per run of records of one entry, its matches from
+ * each record (none when the rule has none), its default from the first. */
+static void render_rules(struct emit *e, const struct model_policy *p,
+			 const struct sch_tags *t)
+{
+	const struct kind_desc *kd = p->kd;
+	bool any = false;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct mf_pol_hdr *h = render_hdr(p, i);
+		size_t end = i + 1;
+
+		if (h->section != MF_SEC_RULE)
+			continue;
+		if (!any) {
+			emit_key(e, "rules");
+			emit_list_begin(e);
+		}
+		any = true;
+		while (end < p->n && render_hdr(p, end)->section == MF_SEC_RULE &&
+		       render_hdr(p, end)->entry == h->entry)
+			end++;
+		emit_map_begin(e);
+		if (h->match.spiffe_type || h->match.sni_type) {
+			emit_key(e, "matches");
+			emit_list_begin(e);
+			for (size_t j = i; j < end; j++)
+				render_match(e, &render_hdr(p, j)->match);
+			emit_list_end(e);
+		}
+		render_conf(e, "default", kd, p->recs + i * kd->val_size, t);
+		emit_map_end(e);
+		i = end - 1;
+	}
+	if (any)
+		emit_list_end(e);
+}
+
 /* KIND_FORM_PERMISSION: `from` entries, or the `rules` form as one rule
  * whose lists hold its records in order (pdoc.c groups them so). */
 static void render_permission(struct emit *e, const struct model_policy *p,
@@ -192,8 +255,16 @@ static void render_policy(struct emit *e, const struct model_set *set,
 		break;
 	case KIND_FORM_TO_FROM:
 	case KIND_FORM_ROUTE:
+		/* A policy with no entry keeps one record of no section. */
+		if (p->n == 1 && !h0->section) {
+			emit_key(e, "to");
+			emit_list_begin(e);
+			emit_list_end(e);
+			break;
+		}
 		render_section(e, p, MF_SEC_TO, &t);
 		render_section(e, p, MF_SEC_FROM, &t);
+		render_rules(e, p, &t);
 		break;
 	case KIND_FORM_PERMISSION:
 		render_permission(e, p, &t);

@@ -274,6 +274,24 @@ static const struct mf_ref *sel_target(const struct mf_pol_hdr *hdr)
 	return hdr->target.kind ? &hdr->target : &sel_mesh_ref;
 }
 
+/* Whether inbound rule match @m holds for the peer of @q. */
+static bool sel_match(const struct mf_rule_match *m, const struct sel_query *q)
+{
+	size_t n;
+
+	if (m->spiffe_type) {
+		n = strnlen(m->spiffe, MF_SPIFFE_MAX);
+		if (!q->peer_id ||
+		    (m->spiffe_type == MF_AUTHZ_MATCH_EXACT ?
+		     strlen(q->peer_id) != n : strlen(q->peer_id) < n) ||
+		    memcmp(q->peer_id, m->spiffe, n) != 0)
+			return false;
+	}
+	return !m->sni_type ||
+	       (q->sni && sel_fixed_eq(m->sni, MF_SNI_MAX, q->sni,
+				       strlen(q->sni)));
+}
+
 /* Whether record @hdr applies to @q (rule 1 of select.h). */
 static bool sel_applies(const struct kind_desc *kd,
 			const struct mf_pol_hdr *hdr,
@@ -285,6 +303,8 @@ static bool sel_applies(const struct kind_desc *kd,
 		return false;
 	if (kd->form == KIND_FORM_DEFAULT)
 		return true;
+	if (hdr->section == MF_SEC_RULE)
+		return sel_match(&hdr->match, q);
 	return sel_ref_selects(&hdr->ref, q->peer, q->route, ctx);
 }
 
@@ -326,7 +346,12 @@ static void sel_rank_of(const struct kind_desc *kd, const struct sel_cand *c,
 					  (t->section[0] ? 1 : 0));
 	r->origin = sel_label_rank(c->labels, "kuma.io/origin", origins, 2);
 	r->role = sel_label_rank(c->labels, "kuma.io/policy-role", roles, 1);
-	if (kd->form != KIND_FORM_DEFAULT) {
+	if (hdr->section == MF_SEC_RULE) {
+		r->entry = (uint8_t)(2 * (hdr->match.spiffe_type ==
+					  MF_AUTHZ_MATCH_EXACT ? 2 :
+					  hdr->match.spiffe_type ? 1 : 0) +
+				     (hdr->match.sni_type ? 1 : 0));
+	} else if (kd->form != KIND_FORM_DEFAULT) {
 		r->entry = (uint8_t)sel_kind_rank(hdr->ref.kind);
 		r->entry_sub = hdr->ref.section[0] ? 1 : 0;
 	}
@@ -361,7 +386,8 @@ int sel_select(const struct kind_desc *kd, const struct sel_cand *c, size_t n,
 		return -EINVAL;
 	switch (kd->form) {
 	case KIND_FORM_TO_FROM:
-		if (q->section != MF_SEC_TO && q->section != MF_SEC_FROM)
+		if (q->section != MF_SEC_TO && q->section != MF_SEC_FROM &&
+		    q->section != MF_SEC_RULE)
 			return -EINVAL;
 		break;
 	case KIND_FORM_ROUTE:

@@ -23,7 +23,8 @@
  *       c. the policy's role (label kuma.io/policy-role): system (or
  *          none), producer, consumer, workload-owner,
  *       d. specificity of the entry's targetRef; with sectionName beats
- *          without,
+ *          without; for a rule, its match: an Exact spiffeID beats a
+ *          Prefix, which beats none, then an sni beats none,
  *       e. the policy name, in reverse byte order: at equal rank the name
  *          that sorts FIRST ("a-policy" before "b-policy") is merged last
  *          and wins,
@@ -90,13 +91,17 @@ struct sel_ctx {
 /* What to compute: the conf of @self's traffic in @section with @peer. */
 struct sel_query {
 	const struct sel_workload *self;	/* required */
-	uint8_t section;		/* MF_SEC_TO, MF_SEC_FROM or
-					 * MF_SEC_DEFAULT */
+	uint8_t section;		/* MF_SEC_TO, MF_SEC_FROM, MF_SEC_RULE
+					 * or MF_SEC_DEFAULT */
 	const struct sel_workload *peer;	/* destination (TO), source
 					 * (FROM); NULL for DEFAULT, or when
 					 * unknown (only `Mesh` entries match) */
 	const char *route;		/* the MeshHTTPRoute the request
 					 * matched, or NULL */
+	/* MF_SEC_RULE (inbound `rules`): the SPIFFE ID the peer presented
+	 * and the SNI it asked for, NULL when unknown (only rules without
+	 * such a match apply then). */
+	const char *peer_id, *sni;
 };
 
 /* One record of a kind's map: its value and the policy it came from (the
@@ -117,7 +122,9 @@ struct sel_rank {
 	uint8_t origin;			/* 1 global, 2 none, 3 zone */
 	uint8_t role;			/* 1 system, 2 producer, 3 consumer,
 					 * 4 workload-owner */
-	uint8_t entry;			/* sel_kind_rank(hdr.ref.kind), 0: none */
+	uint8_t entry;			/* sel_kind_rank(hdr.ref.kind), 0: none;
+					 * a rule: 2 spiffeID Exact, 1 Prefix,
+					 * doubled, +1 with an sni */
 	uint8_t entry_sub;		/* 1: the entry has a sectionName */
 	const char *name;		/* policy name */
 	uint32_t index;			/* entry index */

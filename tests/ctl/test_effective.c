@@ -47,7 +47,15 @@ static const char policy[] =
 	RETRY("v2-retry", "{kind: MeshSubset, tags: {version: v2}}", "3")
 	/* Equal specificity: the name that sorts first is merged last. */
 	RETRY("a-retry", "{kind: Dataplane, name: c2}", "7")
-	RETRY("b-retry", "{kind: Dataplane, name: c2}", "9");
+	RETRY("b-retry", "{kind: Dataplane, name: c2}", "9")
+	/* Inbound rules of the api workloads labelled by display name: one
+	 * for every peer, one for a single identity. */
+	KUMA_DOC("MeshTimeout", "api-inbound")
+	"spec:\n  targetRef: {kind: Dataplane, "
+	"labels: {kuma.io/display-name: c1}}\n  rules:\n"
+	"    - default: {idleTimeout: 30s}\n"
+	"    - matches: [{spiffeID: {type: Exact, value: \"" PH_SA("web")
+	"\"}}]\n      default: {idleTimeout: 1s}\n";
 
 /* What `mfctl effective @workload` (--from @from unless NULL) prints for
  * policy, its error in *@err; a malloc'd string, or NULL. */
@@ -104,17 +112,22 @@ static bool test_merge_by_specificity(void)
 		/* c1 carries version: v2 */
 		"MeshRetry to web: v2-retry "
 		"{\"tcp\": {\"maxConnectAttempt\": 3}}\n",
+		/* the rule for every peer; the one for web's identity waits
+		 * for a peer */
+		"MeshTimeout rules: api-inbound {\"idleTimeout\": \"30s\"}\n",
 		NULL });
 }
 
-/* c2: not in the v2 subset; both Dataplane policies select it, and at
- * equal specificity a-retry is merged last: 7. */
+/* c2: not in the v2 subset, nor named by api-inbound's labels; both
+ * Dataplane policies select it, and at equal specificity a-retry is
+ * merged last: 7. */
 static bool test_name_order_and_dataplane(void)
 {
 	return prints("c2", "v2-retry", (const char *const[]){
 		"MeshRetry to web: b-retry, a-retry "
 		"{\"tcp\": {\"maxConnectAttempt\": 7}}\n",
-		NULL });
+		NULL }) &&
+	       prints("c2", "api-inbound", (const char *const[]){ NULL });
 }
 
 static bool test_unknown(void)

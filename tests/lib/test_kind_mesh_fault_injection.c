@@ -65,9 +65,13 @@ static bool test_fault_parse(void)
 	return kh_finish(&set, ok);
 }
 
-/* FAULT_HEAD is 9 lines: the first line after it is line 10. */
+/* FAULT_HEAD is 9 lines: the first line after it is line 10.  Sidecars
+ * only: Kuma takes `from` for no target with gateways. */
 #define FAULT_HEAD                                                            \
-	KH_DOC("MeshFaultInjection", "f") KH_ENTRY("from") "        http:\n"
+	KH_DOC("MeshFaultInjection", "f")                                     \
+	"  targetRef: {kind: Mesh, proxyTypes: [Sidecar]}\n"                  \
+	"  from:\n    - targetRef: {kind: Mesh}\n      default:\n"            \
+	"        http:\n"
 #define FAULT_DELAY                                                           \
 	"      default: {http: [{delay: {value: 1s, percentage: 1}}]}\n"
 
@@ -103,19 +107,23 @@ KH_TEST_BAD(test_fault_invalid,
 	  "  targetRef: {kind: Mesh}\n"
 	  "  from:\n"
 	  "    - targetRef: {kind: Mesh}\n"
-	  FAULT_DELAY
+	  FAULT_DELAY,
+	  "t.yaml:7:5: spec.from: must not be used when the target includes "
+	  "gateways: select proxyTypes [Sidecar], or use spec.to" },
+	{ KH_DOC("MeshFaultInjection", "f")
+	  "  targetRef: {kind: MeshService, name: backend}\n"
 	  "  to:\n"
 	  "    - targetRef: {kind: Mesh}\n"
 	  FAULT_DELAY,
-	  "t.yaml:10:5: spec.to: is not allowed in a MeshFaultInjection "
-	  "(it has only from)" },
+	  "t.yaml:7:5: spec.to: must only be used when the target includes "
+	  "gateways" },
 	{ KH_DOC("MeshFaultInjection", "f")
-	  "  targetRef: {kind: MeshGateway, name: edge}\n"
-	  "  from:\n"
+	  "  targetRef: {kind: MeshHTTPRoute, name: r}\n"
+	  "  to:\n"
 	  "    - targetRef: {kind: Mesh}\n"
 	  FAULT_DELAY,
 	  "t.yaml:5:21: spec.targetRef.kind: must be Mesh, MeshSubset, "
-	  "MeshService, MeshServiceSubset or Dataplane" },
+	  "MeshService, MeshServiceSubset, Dataplane or MeshGateway" },
 )
 
 static bool test_fault_layout(void)

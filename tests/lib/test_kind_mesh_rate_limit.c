@@ -62,8 +62,10 @@ static bool test_mesh_rate_limit_full(void)
 	return kh_finish(&s, ok);
 }
 
+/* Sidecars only: Kuma takes `from` for no target with gateways. */
 #define MRL_FROM(local)                                                       \
-	MRL_HEAD "  from:\n"                                                  \
+	MRL_HEAD "  targetRef: {kind: Mesh, proxyTypes: [Sidecar]}\n"         \
+		 "  from:\n"                                                  \
 		 "    - targetRef: {kind: Mesh}\n"                            \
 		 "      default:\n" local
 
@@ -71,33 +73,45 @@ KH_TEST_BAD(test_mesh_rate_limit_invalid,
 	{ MRL_FROM("        local:\n"
 	           "          http:\n"
 	           "            requestRate: {num: 5, interval: 10ms}\n"),
-	  "t.yaml:11:45: spec.from[0].default.local.http.requestRate.interval: "
+	  "t.yaml:12:45: spec.from[0].default.local.http.requestRate.interval: "
 	  "must be 50ms..4294967295ms" },
 	{ MRL_FROM("        local:\n"
 	           "          tcp:\n"
 	           "            connectionRate: {num: 0, interval: 1s}\n"),
-	  "t.yaml:11:35: spec.from[0].default.local.tcp.connectionRate.num: "
+	  "t.yaml:12:35: spec.from[0].default.local.tcp.connectionRate.num: "
 	  "must be 1..4294967295" },
 	{ MRL_FROM("        local:\n"
 	           "          http:\n"
 	           "            requestRate: {num: 5}\n"),
-	  "t.yaml:11:26: spec.from[0].default.local.http.requestRate.interval: "
+	  "t.yaml:12:26: spec.from[0].default.local.http.requestRate.interval: "
 	  "is required" },
 	{ MRL_FROM("        local: {}\n"),
-	  "t.yaml:9:16: spec.from[0].default.local: "
+	  "t.yaml:10:16: spec.from[0].default.local: "
 	  "must have at least one of http, tcp" },
 	{ MRL_FROM("        local:\n"
 	           "          http: {}\n"),
-	  "t.yaml:10:17: spec.from[0].default.local.http: "
+	  "t.yaml:11:17: spec.from[0].default.local.http: "
 	  "must have at least one of disabled, requestRate, onRateLimit" },
 	{ MRL_FROM("        local:\n"
 	           "          http:\n"
 	           "            onRateLimit: {status: 600}\n"),
-	  "t.yaml:11:35: spec.from[0].default.local.http.onRateLimit.status: "
+	  "t.yaml:12:35: spec.from[0].default.local.http.onRateLimit.status: "
 	  "must be 100..599" },
 	{ MRL_FROM("        {}\n"),
-	  "t.yaml:9:9: spec.from[0].default.local: "
+	  "t.yaml:10:9: spec.from[0].default.local: "
 	  "is required" },
+	{ MRL_HEAD "  from:\n    - targetRef: {kind: Mesh}\n"
+	  "      default: {local: {tcp: {disabled: true}}}\n",
+	  "t.yaml:7:5: spec.from: must not be used when the target includes "
+	  "gateways: select proxyTypes [Sidecar], or use spec.to" },
+	{ MRL_HEAD "  targetRef: {kind: MeshService, name: backend}\n"
+	  "  to:\n    - targetRef: {kind: Mesh}\n"
+	  "      default: {local: {tcp: {disabled: true}}}\n",
+	  "t.yaml:8:5: spec.to: must only be used when the target includes "
+	  "gateways" },
+	{ MRL_HEAD "  rules:\n    - default: {local: {tcp: {disabled: true}}}\n",
+	  "t.yaml:7:5: spec.rules: must not be used when the target includes "
+	  "gateways: select proxyTypes [Sidecar]" },
 )
 
 int main(void)

@@ -432,6 +432,69 @@ static bool test_policy_labels(void)
 	       ASSERT_EQ(out.connection_timeout, 1000);
 }
 
+/* A rule record of MeshTimeout: @spiffe (Exact or Prefix, 0: none) and
+ * @sni (NULL: none). */
+static struct mf_timeout rule(uint8_t type, const char *spiffe,
+			      const char *sni)
+{
+	struct mf_timeout r = mt(MESH, MF_SEC_RULE, ref(0, NULL, 0));
+
+	r.hdr.match.spiffe_type = type;
+	if (spiffe)
+		snprintf(r.hdr.match.spiffe, MF_SPIFFE_MAX, "%s", spiffe);
+	if (sni) {
+		r.hdr.match.sni_type = MF_AUTHZ_MATCH_EXACT;
+		snprintf(r.hdr.match.sni, MF_SNI_MAX, "%s", sni);
+	}
+	return r;
+}
+
+/* The idle timeout the inbound rules of @c give web-1 for a peer with
+ * @id and @sni (either NULL); 0 when none applies. */
+static uint32_t rule_idle(const struct sel_cand *c, size_t n, const char *id,
+			  const char *sni)
+{
+	struct sel_query q = { .self = &web1, .section = MF_SEC_RULE,
+			       .peer_id = id, .sni = sni };
+	int got = sel_effective(&kind_mesh_timeout, c, n, &q, &ctx, &out,
+				NULL, 0);
+
+	return got > 0 && (out.present & IDLE) ? out.idle_timeout : 0;
+}
+
+/* Inbound rules: a match must hold for the peer; the more specific match
+ * wins (Exact over Prefix over none; an sni over none). */
+static bool test_rules_section(void)
+{
+	struct mf_timeout r[4] = {
+		idle(rule(0, NULL, NULL), 1000),
+		idle(rule(MF_AUTHZ_MATCH_PREFIX, "spiffe://mesh.local/ns/",
+			  NULL), 2000),
+		idle(rule(MF_AUTHZ_MATCH_EXACT, "spiffe://mesh.local/ns/a/sa/b",
+			  NULL), 3000),
+		idle(rule(0, NULL, "web.mesh"), 4000),
+	};
+	/* Listed most specific first: the order is the match's, not the
+	 * input's. */
+	struct sel_cand c[] = { C(&r[2], "p", 2), C(&r[1], "p", 1),
+				C(&r[3], "p", 3), C(&r[0], "p", 0) };
+
+	return ASSERT_EQ(rule_idle(c, 4, "spiffe://mesh.local/ns/a/sa/b", NULL),
+			 3000) &&
+	       ASSERT_EQ(rule_idle(c, 4, "spiffe://mesh.local/ns/x/sa/y", NULL),
+			 2000) &&
+	       ASSERT_EQ(rule_idle(c, 4, "spiffe://other/ns/a/sa/b", NULL),
+			 1000) &&
+	       ASSERT_EQ(rule_idle(c, 4, NULL, NULL), 1000) &&
+	       ASSERT_EQ(rule_idle(c, 4, NULL, "web.mesh"), 4000) &&
+	       /* an Exact spiffeID outranks an sni */
+	       ASSERT_EQ(rule_idle(c, 4, "spiffe://mesh.local/ns/a/sa/b",
+				   "web.mesh"), 3000) &&
+	       /* an exact ID is not a prefix of a longer one */
+	       ASSERT_EQ(rule_idle(c + 0, 1, "spiffe://mesh.local/ns/a/sa/bc",
+				   NULL), 0);
+}
+
 /* ---- precedence ------------------------------------------------------- */
 static bool test_cmp_keys(void)
 {
@@ -903,6 +966,7 @@ int main(void)
 	TEST_RUN(test_ref_labels);
 	TEST_RUN(test_ref_namespace_section_proxy_types);
 	TEST_RUN(test_policy_labels);
+	TEST_RUN(test_rules_section);
 	TEST_RUN(test_cmp_keys);
 	TEST_RUN(test_specificity_order);
 	TEST_RUN(test_equal_specificity_by_name);
