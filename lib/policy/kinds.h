@@ -83,6 +83,11 @@ struct kind_desc {
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */
 	const struct sch_object *conf;	/* the default/rule/conf mapping */
 	const struct sch_object *alt;	/* PERMISSION: a `rules` item */
+	/* TO_FROM: rules across a record's header and conf (a field a
+	 * spiffeID match or the target kind rules out): NULL or a message
+	 * about conf field *@field (a path below `default`). */
+	const char *(*rec_check)(const struct mf_pol_hdr *h, const void *conf,
+				 const char **field);
 	/* SPEC: fields whose values together no two objects of the kind
 	 * may share (a Service's VIP and port), by index; nunique 0: none. */
 	uint8_t unique[2];

@@ -391,7 +391,9 @@ static bool test_bad_mtp(void)
 			   "    default: {action: Allow}\n"),
 		       "t.yaml:7:39: spec.from[0].targetRef.name: must be a "
 		       "SPIFFE ID (spiffe://<trust-domain>/<path>)") &&
-	       expect1(MTP("  - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://td\"}\n"
+	       /* a bare trust domain is a prefix (Kuma), an empty segment
+		* is not */
+	       expect1(MTP("  - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://td//\"}\n"
 			   "    default: {action: Allow}\n"),
 		       "t.yaml:7:45: spec.from[0].targetRef.name: must be a "
 		       "SPIFFE ID prefix (spiffe://<trust-domain>/...)") &&
