@@ -1066,4 +1066,38 @@ struct mf_gateway_route {
 	struct mf_gwr_conf conf;
 };
 
+/* ---- MeshOpenTelemetryBackend ------------------------------------------ */
+/* Where the observability kinds' OpenTelemetry backends send (Kuma 2.12
+ * on): one record, the spec, without a policy header. */
+#define MF_HOST_MAX	128		/* a host name or an IP address */
+
+enum mf_otel_protocol {
+	MF_OTEL_GRPC = 1,
+	MF_OTEL_HTTP,
+};
+
+struct mf_otel_endpoint {
+	__u32 present;
+	__u16 port;
+	__u16 _pad;
+	char address[MF_HOST_MAX];
+	char path[MF_ROUTE_PATH_MAX];
+};
+
+struct mf_otel_env {
+	__u32 present;
+	__u8 mode;			/* Disabled, Optional, Required */
+	__u8 precedence;		/* ExplicitFirst, EnvFirst */
+	__u8 allow_signal_overrides;
+	__u8 _pad;
+};
+
+struct mf_otel_backend {
+	__u32 present;
+	struct mf_otel_endpoint endpoint;
+	__u8 protocol;			/* enum mf_otel_protocol */
+	__u8 _pad[3];
+	struct mf_otel_env env;
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

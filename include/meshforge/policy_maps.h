@@ -66,7 +66,9 @@
 	KIND(GATEWAYS, mf_gateways, struct mf_gateway,                       \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_gateway)                        \
 	KIND(GATEWAY_ROUTES, mf_gateway_routes, struct mf_gateway_route,     \
-	     MF_MAX_POLICY_RECORDS, kind_mesh_gateway_route)
+	     MF_MAX_POLICY_RECORDS, kind_mesh_gateway_route)                  \
+	KIND(OTEL_BACKENDS, mf_otel_backends, struct mf_otel_backend,        \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_otel_backend)
 
 /* Helpers for the users of the list: ignore a row, or count it. */
 #define MF_MAP_IGNORE(...)
