@@ -1066,6 +1066,55 @@ struct mf_gateway_route {
 	struct mf_gwr_conf conf;
 };
 
+/* ---- MeshTrafficPermission -------------------------------------------- */
+/* The policy as written, one record per `from` entry or per item of a
+ * `rules` list (mf_permissions); mf_authz holds what it compiles to. */
+
+/* What a `from` entry's targetRef names. */
+enum mf_mtp_peer {
+	MF_MTP_SPIFFE_ID = 1,		/* exactly this identity */
+	MF_MTP_SPIFFE_PREFIX,		/* identities under this prefix */
+	MF_MTP_MESH,			/* every identity of the trust domain */
+};
+
+struct mf_mtp_peer_ref {		/* from[].targetRef */
+	__u32 present;
+	__u8 kind;			/* enum mf_mtp_peer */
+	char name[MF_SPIFFE_MAX];
+};
+
+struct mf_mtp_action {		/* from[].default */
+	__u32 present;
+	__u8 action;			/* enum mf_authz_action */
+};
+
+struct mf_mtp_spiffe {		/* rules[]...[].spiffeID */
+	__u32 present;
+	__u8 type;			/* enum mf_authz_match */
+	char value[MF_SPIFFE_MAX];
+};
+
+/*
+ * One rule: a `from` entry {targetRef, default}, or an item {spiffeID} of
+ * one of the lists of Kuma's `rules` form, whose action is the list's (in
+ * def, which that schema does not show).  The two schemas share the
+ * presence bits: a record is of one form (hdr.section says which).
+ */
+struct mf_mtp_conf {
+	__u32 present;
+	struct mf_mtp_peer_ref target_ref;	/* from: field 0 */
+	struct mf_mtp_action def;		/* from: field 1 */
+	struct mf_mtp_spiffe spiffe_id;	/* rules: field 0 */
+};
+
+/* hdr.section of a `rules` record; hdr.target is spec.targetRef. */
+#define MF_MTP_SEC_RULES MF_SEC_CONF
+
+struct mf_mtp {
+	struct mf_pol_hdr hdr;
+	struct mf_mtp_conf conf;
+};
+
 /* ---- MeshOpenTelemetryBackend ------------------------------------------ */
 /* Where the observability kinds' OpenTelemetry backends send (Kuma 2.12
  * on): one record, the spec, without a policy header. */

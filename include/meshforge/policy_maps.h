@@ -35,6 +35,8 @@
 	     struct mf_endpoint, MF_MAX_ENDPOINTS, BPF_F_NO_PREALLOC)         \
 	CORE(LABELS, mf_labels, struct mf_labels_key, struct mf_labels,      \
 	     MF_MAX_LABELED, BPF_F_NO_PREALLOC)                               \
+	CORE(PERMISSIONS, mf_permissions, struct mf_pol_key, struct mf_mtp,  \
+	     MF_MAX_AUTHZ, BPF_F_NO_PREALLOC)                                 \
 	KIND(TIMEOUTS, mf_timeouts, struct mf_timeout,                       \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_timeout)                        \
 	KIND(RETRIES, mf_retries, struct mf_retry, MF_MAX_POLICY_RECORDS,    \

@@ -125,11 +125,11 @@ static int cmp_capacity(const struct rec_set *out, struct diag *d)
 static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 			 const char *td, __u32 id, __u32 *next)
 {
-	const struct core_mtp *r = (const void *)o->pol.recs;
+	const struct mf_mtp *r = (const void *)o->pol.recs;
 
 	for (size_t j = 0; j < o->pol.n; j++) {
-		const struct core_mtp_conf *f = &r[j].conf;
-		bool rules = r[j].hdr.section == CORE_MTP_SEC_RULES;
+		const struct mf_mtp_conf *f = &r[j].conf;
+		bool rules = r[j].hdr.section == MF_MTP_SEC_RULES;
 		struct mf_authz_key k;
 		struct mf_authz_rule v;
 		int err;
@@ -146,12 +146,12 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 		if (rules) {
 			v.match = f->spiffe_id.type;
 			strcpy(v.spiffe, f->spiffe_id.value);
-		} else if (f->target_ref.kind == CORE_MTP_MESH) {
+		} else if (f->target_ref.kind == MF_MTP_MESH) {
 			v.match = MF_AUTHZ_MATCH_PREFIX;
 			snprintf(v.spiffe, sizeof(v.spiffe), "spiffe://%s/",
 				 td);
 		} else {
-			v.match = f->target_ref.kind == CORE_MTP_SPIFFE_ID ?
+			v.match = f->target_ref.kind == MF_MTP_SPIFFE_ID ?
 					  MF_AUTHZ_MATCH_EXACT :
 					  MF_AUTHZ_MATCH_PREFIX;
 			strcpy(v.spiffe, f->target_ref.name);
@@ -258,7 +258,7 @@ static int cmp_policies(const struct model_set *set,
 						 model_spec(o))->tags);
 			continue;
 		}
-		if (o->kind < MODEL_GEN_FIRST)
+		if (o->kind < MODEL_GEN_FIRST && o->kind != MODEL_MTP)
 			continue;
 		for (size_t r = 0; r < p->n && !w.err; r++) {
 			const uint8_t *rec = p->recs + r * p->kd->val_size;
@@ -267,7 +267,11 @@ static int cmp_policies(const struct model_set *set,
 			memset(&k, 0, sizeof(k));
 			k.index = (__u32)r;
 			strcpy(k.name, o->name);
-			w.err = rec_add(out, REC_KIND_FIRST +
+			/* A permission is kept as written, next to the
+			 * mf_authz rules it compiles to. */
+			w.err = rec_add(out, o->kind == MODEL_MTP ?
+						     REC_PERMISSIONS :
+						     REC_KIND_FIRST +
 						     (o->kind - MODEL_GEN_FIRST),
 					&k, rec);
 			kind_rec_tags(p->kd, rec, cmp_tag_add_cb, &w);
@@ -403,7 +407,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	 * to every service. */
 	for (size_t i = 0; i < cnt[MODEL_MTP]; i++) {
 		const struct model_obj *o = sorted[first[MODEL_MTP] + i];
-		const struct mf_ref *target = &((const struct core_mtp *)
+		const struct mf_ref *target = &((const struct mf_mtp *)
 						       o->pol.recs)->hdr.target;
 		const struct sel_ctx sctx = { .tags = cmp_sel_tags,
 					      .labels = cmp_sel_labels,

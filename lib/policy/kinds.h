@@ -44,7 +44,7 @@ enum kind_form {
 	/* MeshTrafficPermission: spec.targetRef, then spec.from[] entries
 	 * {targetRef, default} (the conf), or Kuma's spec.rules[].default.
 	 * {allow, deny, allowWithShadowDeny}[] items {spiffeID} (alt): one
-	 * record per entry or item (struct core_mtp). */
+	 * record per entry or item (struct mf_mtp). */
 	KIND_FORM_PERMISSION,
 };
 

@@ -1437,12 +1437,12 @@ static int pd_mtp_rec(struct pd *pd, const struct pd_ref *target,
 		      const char *path, uint8_t sec,
 		      const struct model_rule_list *list)
 {
-	struct core_mtp *r;
+	struct mf_mtp *r;
 	int err;
 
 	if (!pd_rec_begin(pd, e, path))
 		return pd->err;
-	r = (struct core_mtp *)pd->rec;
+	r = (struct mf_mtp *)pd->rec;
 	r->hdr.section = sec;
 	if (list)
 		r->conf.def.action = list->action;
@@ -1523,7 +1523,7 @@ static int pd_mtp_rules(struct pd *pd, const struct pd_ref *target,
 					 model_rule_lists[a].key, j);
 				err = pd_mtp_rec(pd, target, pd->kd->alt,
 						 l->kids[j], p,
-						 CORE_MTP_SEC_RULES,
+						 MF_MTP_SEC_RULES,
 						 &model_rule_lists[a]);
 			}
 		}

@@ -176,8 +176,8 @@ static void render_permission(struct emit *e, const struct model_policy *p,
 			      const struct sch_tags *t)
 {
 	const struct kind_desc *kd = p->kd;
-	const struct core_mtp *r = (const void *)p->recs;
-	bool rules = p->n && r->hdr.section == CORE_MTP_SEC_RULES;
+	const struct mf_mtp *r = (const void *)p->recs;
+	bool rules = p->n && r->hdr.section == MF_MTP_SEC_RULES;
 
 	if (!rules) {
 		emit_key(e, "from");

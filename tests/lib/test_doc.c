@@ -162,28 +162,28 @@ static const char mtp_yaml[] =
 static bool test_mtp(void)
 {
 	struct model_set s;
-	const struct core_mtp *m;
+	const struct mf_mtp *m;
 	const struct model_ref_loc *n1;
 	bool ok;
 
 	if (!parse_ok(mtp_yaml, &s))
 		return false;
-	m = (const struct core_mtp *)s.objs[0].pol.recs;
-	n1 = model_note(&s.objs[0], 1, offsetof(struct core_mtp,
+	m = (const struct mf_mtp *)s.objs[0].pol.recs;
+	n1 = model_note(&s.objs[0], 1, offsetof(struct mf_mtp,
 						 conf.target_ref.name));
 	ok = ASSERT_EQ(s.n, 1) && ASSERT_EQ(s.objs[0].kind, MODEL_MTP) &&
 	     ASSERT_EQ(m[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
 	     ASSERT_STREQ(m[0].hdr.target.name, "web") &&
 	     ASSERT_EQ(s.objs[0].pol.n, 3) &&
-	     ASSERT_EQ(m[0].conf.target_ref.kind, CORE_MTP_SPIFFE_ID) &&
+	     ASSERT_EQ(m[0].conf.target_ref.kind, MF_MTP_SPIFFE_ID) &&
 	     ASSERT_STREQ(m[0].conf.target_ref.name,
 			  "spiffe://mesh.local/ns/default/sa/client") &&
 	     ASSERT_EQ(m[0].conf.def.action, MF_AUTHZ_ALLOW) &&
-	     ASSERT_EQ(m[1].conf.target_ref.kind, CORE_MTP_SPIFFE_PREFIX) &&
+	     ASSERT_EQ(m[1].conf.target_ref.kind, MF_MTP_SPIFFE_PREFIX) &&
 	     ASSERT_STREQ(m[1].conf.target_ref.name,
 			  "spiffe://mesh.local/ns/batch/") &&
 	     ASSERT_EQ(m[1].conf.def.action, MF_AUTHZ_DENY) &&
-	     ASSERT_EQ(m[2].conf.target_ref.kind, CORE_MTP_MESH) &&
+	     ASSERT_EQ(m[2].conf.target_ref.kind, MF_MTP_MESH) &&
 	     ASSERT_STREQ(m[2].conf.target_ref.name, "") &&
 	     ASSERT_EQ(m[2].conf.def.action, MF_AUTHZ_ALLOW) &&
 	     ASSERT_TRUE(n1 != NULL) && ASSERT_EQ(n1->loc.line, 10) &&

@@ -448,7 +448,7 @@ static bool mtp_rules_ok(const struct model_set *set, const struct rec_set *rs,
 			 const struct model_set *back, const char *y)
 {
 	const struct model_obj *o = model_set_find(back, MODEL_MTP, "all");
-	const struct core_mtp *r = o ? (const void *)o->pol.recs : NULL;
+	const struct mf_mtp *r = o ? (const void *)o->pol.recs : NULL;
 
 	/* three rules for each of the two services */
 	if (!ASSERT_EQ(rec_count(rs, REC_AUTHZ), 6))
@@ -468,7 +468,7 @@ static bool mtp_rules_ok(const struct model_set *set, const struct rec_set *rs,
 	}
 	return ASSERT_TRUE(o) &&
 	       ASSERT_EQ(r->hdr.target.kind, MF_REF_MESH) &&
-	       ASSERT_EQ(r->hdr.section, CORE_MTP_SEC_RULES) &&
+	       ASSERT_EQ(r->hdr.section, MF_MTP_SEC_RULES) &&
 	       ASSERT_EQ(o->pol.n, 3) &&
 	       ASSERT_TRUE(model_obj_equal(
 		       o, model_set_find(set, MODEL_MTP, "all"))) &&
