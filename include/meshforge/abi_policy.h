@@ -1075,12 +1075,19 @@ enum mf_mtp_peer {
 	MF_MTP_SPIFFE_ID = 1,		/* exactly this identity */
 	MF_MTP_SPIFFE_PREFIX,		/* identities under this prefix */
 	MF_MTP_MESH,			/* every identity of the trust domain */
+	/* Kuma 2.14's sources by workload: the identities of the Workloads
+	 * they select, as they are when the policy is compiled. */
+	MF_MTP_MESH_SUBSET,		/* Workloads with these tags */
+	MF_MTP_MESH_SERVICE,		/* the Workloads of a Service */
+	MF_MTP_MESH_SERVICE_SUBSET,	/* ... with these tags */
 };
 
 struct mf_mtp_peer_ref {		/* from[].targetRef */
 	__u32 present;
 	__u8 kind;			/* enum mf_mtp_peer */
-	char name[MF_SPIFFE_MAX];
+	char name[MF_SPIFFE_MAX];	/* a SPIFFE ID or prefix, or a
+					 * Service's name */
+	__u32 tags;			/* mf_tagsets id, 0: none */
 };
 
 struct mf_mtp_action {		/* from[].default */

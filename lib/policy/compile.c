@@ -122,22 +122,80 @@ static int cmp_capacity(const struct rec_set *out, struct diag *d)
 
 /* The rules of MeshTrafficPermission @o for service @id, indexes from
  * *next on: one per record, as written. */
+/* What a permission's rules are compiled against: the set, its
+ * Workloads (sorted by name) and the trust domain. */
+struct cmp_mtp_ctx {
+	const struct model_set *set;
+	const struct model_obj *const *workloads;
+	size_t nworkloads;
+	const char *td;
+};
+
+static int cmp_str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The identities of the Workloads peer @p (a MeshSubset, MeshService or
+ * MeshServiceSubset) selects, sorted and distinct, into @ids (room for
+ * every Workload).  Returns how many. */
+static size_t cmp_mtp_identities(const struct cmp_mtp_ctx *m,
+				 const struct mf_mtp_peer_ref *p,
+				 const char **ids)
+{
+	const struct mf_tagset *tags = model_tags_get(m->set, p->tags);
+	size_t n = 0, u = 0;
+
+	for (size_t i = 0; i < m->nworkloads; i++) {
+		const struct model_obj *o = m->workloads[i];
+		const struct core_workload *w = model_spec(o);
+		const struct sel_workload sw = {
+			.name = o->name, .service = w->service,
+			.tags = model_tags_get(m->set, w->tags),
+		};
+
+		if (p->kind != MF_MTP_MESH_SUBSET && strcmp(w->service, p->name))
+			continue;
+		if (p->tags && (!tags || !sel_tags_match(tags, &sw)))
+			continue;
+		ids[n++] = w->identity;
+	}
+	qsort(ids, n, sizeof(*ids), cmp_str_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!u || strcmp(ids[u - 1], ids[i]))
+			ids[u++] = ids[i];
+	return u;
+}
+
+/* Appends authz rule @v for service @id as its next rule. */
+static int cmp_authz_add(struct rec_set *out, __u32 id, __u32 *next,
+			 const struct mf_authz_rule *v)
+{
+	struct mf_authz_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.service_id = id;
+	k.index = (*next)++;
+	return rec_add(out, REC_AUTHZ, &k, v);
+}
+
+/* The mf_authz rules of permission @o for service @id, numbered from
+ * *@next on: one per entry or item, or one per identity a source by
+ * workload selects (none when it selects none). */
 static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
-			 const char *td, __u32 id, __u32 *next)
+			 const struct cmp_mtp_ctx *m, __u32 id, __u32 *next,
+			 const char **ids)
 {
 	const struct mf_mtp *r = (const void *)o->pol.recs;
+	int err = 0;
 
-	for (size_t j = 0; j < o->pol.n; j++) {
+	for (size_t j = 0; j < o->pol.n && !err; j++) {
 		const struct mf_mtp_conf *f = &r[j].conf;
 		bool rules = r[j].hdr.section == MF_MTP_SEC_RULES;
-		struct mf_authz_key k;
 		struct mf_authz_rule v;
-		int err;
+		size_t n;
 
-		memset(&k, 0, sizeof(k));
 		memset(&v, 0, sizeof(v));
-		k.service_id = id;
-		k.index = (*next)++;
 		v.action = f->def.action;
 		v.flags = (rules ? MF_AUTHZ_F_RULES : 0) |
 			  (r[j].hdr.target.kind == MF_REF_MESH ?
@@ -149,18 +207,25 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 		} else if (f->target_ref.kind == MF_MTP_MESH) {
 			v.match = MF_AUTHZ_MATCH_PREFIX;
 			snprintf(v.spiffe, sizeof(v.spiffe), "spiffe://%s/",
-				 td);
-		} else {
+				 m->td);
+		} else if (f->target_ref.kind == MF_MTP_SPIFFE_ID ||
+			   f->target_ref.kind == MF_MTP_SPIFFE_PREFIX) {
 			v.match = f->target_ref.kind == MF_MTP_SPIFFE_ID ?
 					  MF_AUTHZ_MATCH_EXACT :
 					  MF_AUTHZ_MATCH_PREFIX;
 			strcpy(v.spiffe, f->target_ref.name);
+		} else {
+			n = cmp_mtp_identities(m, &f->target_ref, ids);
+			v.match = MF_AUTHZ_MATCH_EXACT;
+			for (size_t i = 0; i < n && !err; i++) {
+				strcpy(v.spiffe, ids[i]);
+				err = cmp_authz_add(out, id, next, &v);
+			}
+			continue;
 		}
-		err = rec_add(out, REC_AUTHZ, &k, &v);
-		if (err)
-			return err;
+		err = cmp_authz_add(out, id, next, &v);
 	}
-	return 0;
+	return err;
 }
 
 /* mf_tagsets: one record per tag set an object refers to.  A set
@@ -315,6 +380,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	size_t nsvc = 0, nids = 0, nprev_svc = 0, nprev_ids = 0;
 	size_t first[MODEL_KIND_MAX] = { 0 }, cnt[MODEL_KIND_MAX] = { 0 };
 	__u32 *rules = NULL;	/* authz rules per service, as svc[] */
+	struct cmp_mtp_ctx mtp;
+	const char **mtp_ids = NULL;	/* scratch: a source's identities */
 	__u32 max_svc, max_id;
 	const char *td = "";
 	int err;
@@ -405,6 +472,15 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 	/* mf_authz, policies in name order; a Mesh-wide policy's rules go
 	 * to every service. */
+	mtp.set = set;
+	mtp.workloads = sorted + first[MODEL_WORKLOAD];
+	mtp.nworkloads = cnt[MODEL_WORKLOAD];
+	mtp.td = td;
+	mtp_ids = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*mtp_ids));
+	if (!mtp_ids) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < cnt[MODEL_MTP]; i++) {
 		const struct model_obj *o = sorted[first[MODEL_MTP] + i];
 		const struct mf_ref *target = &((const struct mf_mtp *)
@@ -436,7 +512,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 			if (!sel_ref_selects(target, &whole, NULL, &sctx))
 				continue;
-			err = cmp_mtp_rules(out, o, td, svc[si].id, &rules[si]);
+			err = cmp_mtp_rules(out, o, &mtp, svc[si].id,
+					    &rules[si], mtp_ids);
 			if (err)
 				goto out;
 		}
@@ -504,6 +581,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		rec_sort(out, m);
 	err = cmp_capacity(out, d);
 out:
+	free(mtp_ids);
 	free(rules);
 	free(ids);
 	free(prev_ids);

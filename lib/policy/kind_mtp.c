@@ -32,24 +32,37 @@
 #include "core.h"
 #include "kinds.h"
 
-static const char *const mtp_peer_kinds[] = { "SpiffeID", "SpiffeIDPrefix",
-					      "Mesh", NULL };
+static const char *const mtp_peer_kinds[] = {
+	"SpiffeID", "SpiffeIDPrefix", "Mesh", "MeshSubset", "MeshService",
+	"MeshServiceSubset", NULL,
+};
 
-enum { PEER_KIND = 0, PEER_NAME = 1 };	/* field indexes */
+enum { PEER_KIND = 0, PEER_NAME = 1, PEER_TAGS = 2 };	/* field indexes */
 
-/* A SpiffeID names one identity, a prefix the start of some, Mesh none. */
+/*
+ * A SpiffeID names one identity, a prefix the start of some, a
+ * MeshService(Subset) a Service; Mesh and MeshSubset no name.  Tags go
+ * with the subsets only.
+ */
 static const char *mtp_peer_check(const void *obj, unsigned *field)
 {
 	static _Thread_local char why[64];
 	const struct mf_mtp_peer_ref *r = obj;
+	const char *kind = mtp_peer_kinds[r->kind - 1];
+	bool named = r->kind != MF_MTP_MESH && r->kind != MF_MTP_MESH_SUBSET;
+	bool tagged = r->kind == MF_MTP_MESH_SUBSET ||
+		      r->kind == MF_MTP_MESH_SERVICE_SUBSET;
 
 	*field = PEER_NAME;
-	if (r->kind == MF_MTP_MESH)
-		return sch_has(r, PEER_NAME) ? "must not be set for kind Mesh" :
-					       NULL;
-	if (!sch_has(r, PEER_NAME)) {
-		snprintf(why, sizeof(why), "is required for kind %s",
-			 mtp_peer_kinds[r->kind - 1]);
+	if (named != sch_has(r, PEER_NAME)) {
+		snprintf(why, sizeof(why), named ? "is required for kind %s" :
+				"must not be set for kind %s", kind);
+		return why;
+	}
+	if (!tagged && sch_has(r, PEER_TAGS)) {
+		*field = PEER_TAGS;
+		snprintf(why, sizeof(why), "must not be set for kind %s",
+			 kind);
 		return why;
 	}
 	if (r->kind == MF_MTP_SPIFFE_ID)
@@ -64,6 +77,7 @@ static const struct sch_field peer_ref_fields[] = {
 				 mtp_peer_kinds, SCH_REQUIRED),
 	[PEER_NAME] = SCH_F_STRING("name", mf_mtp_peer_ref, name,
 				   .note = true),
+	[PEER_TAGS] = SCH_F_TAGS("tags", mf_mtp_peer_ref, tags),
 };
 SCH_OBJECT_DEF(peer_ref, "MeshTrafficPermission from targetRef",
 	       .check_field = mtp_peer_check);

@@ -275,7 +275,8 @@ static void val_mtp(struct val_ctx *c, const struct model_obj *o)
 			 f->target_ref.kind == MF_MTP_MESH ? "kind" : "name");
 		if (f->target_ref.kind == MF_MTP_MESH)
 			val_need_td(c, o, NULL, path);
-		else
+		else if (f->target_ref.kind == MF_MTP_SPIFFE_ID ||
+			 f->target_ref.kind == MF_MTP_SPIFFE_PREFIX)
 			val_in_td(c, o, model_note(o, i, offsetof(struct mf_mtp,
 				  conf.target_ref.name)), path,
 				  f->target_ref.name,

@@ -389,10 +389,25 @@ static bool test_bad_mtp(void)
 			      "Regex, value: x}}]}}]\n"),
 		       "t.yaml:6:47: spec.rules[0].default.deny[0].spiffeID.type: "
 		       "must be Exact or Prefix") &&
-	       expect1(MTP("  - targetRef: {kind: MeshSubset, name: x}\n"
+	       expect1(MTP("  - targetRef: {kind: MeshGateway, name: x}\n"
 			   "    default: {action: Allow}\n"),
 		       "t.yaml:7:23: spec.from[0].targetRef.kind: must be "
-		       "SpiffeID, SpiffeIDPrefix or Mesh") &&
+		       "SpiffeID, SpiffeIDPrefix, Mesh, MeshSubset, MeshService "
+		       "or MeshServiceSubset") &&
+	       expect1(MTP("  - targetRef: {kind: MeshSubset, name: x}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:41: spec.from[0].targetRef.name: must not be "
+		       "set for kind MeshSubset") &&
+	       expect1(MTP("  - targetRef: {kind: MeshService, name: a, "
+			   "tags: {v: b}}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:51: spec.from[0].targetRef.tags: must not be "
+		       "set for kind MeshService") &&
+	       expect1(MTP("  - targetRef: {kind: MeshServiceSubset, "
+			   "tags: {v: b}}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:16: spec.from[0].targetRef.name: is required "
+		       "for kind MeshServiceSubset") &&
 	       expect1(MTP("  - targetRef: {kind: Mesh, name: x}\n"
 			   "    default: {action: Allow}\n"),
 		       "t.yaml:7:35: spec.from[0].targetRef.name: must not be "
