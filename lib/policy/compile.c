@@ -167,6 +167,41 @@ static size_t cmp_mtp_identities(const struct cmp_mtp_ctx *m,
 	return u;
 }
 
+static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
+			 const struct cmp_mtp_ctx *m, __u32 id, __u32 *next,
+			 const uint8_t *endpoint, const char **ids);
+
+/* Permission @o whose target selects Workloads: its rules for each one
+ * selected, under the Workload's service (@svc, @rules as compile_set()
+ * has them). */
+static int cmp_mtp_workloads(struct rec_set *out, const struct model_obj *o,
+			     const struct cmp_mtp_ctx *m,
+			     const struct sel_ctx *sctx,
+			     const struct cmp_id *svc, size_t nsvc,
+			     __u32 *rules, const char **ids)
+{
+	const struct mf_ref *target = &((const struct mf_mtp *)
+					       o->pol.recs)->hdr.target;
+	int err = 0;
+
+	for (size_t i = 0; i < m->nworkloads && !err; i++) {
+		const struct model_obj *wo = m->workloads[i];
+		const struct core_workload *w = model_spec(wo);
+		const struct sel_workload sw = {
+			.name = wo->name, .service = w->service,
+			.tags = model_tags_get(m->set, w->tags),
+			.port = w->port,
+		};
+		const struct cmp_id *s = cmp_id_find(svc, nsvc, w->service);
+
+		if (!s || !sel_ref_selects(target, &sw, NULL, sctx))
+			continue;
+		err = cmp_mtp_rules(out, o, m, s->id, &rules[s - svc], w->ip,
+				    ids);
+	}
+	return err;
+}
+
 /* Appends authz rule @v for service @id as its next rule. */
 static int cmp_authz_add(struct rec_set *out, __u32 id, __u32 *next,
 			 const struct mf_authz_rule *v)
@@ -179,12 +214,13 @@ static int cmp_authz_add(struct rec_set *out, __u32 id, __u32 *next,
 	return rec_add(out, REC_AUTHZ, &k, v);
 }
 
-/* The mf_authz rules of permission @o for service @id, numbered from
- * *@next on: one per entry or item, or one per identity a source by
- * workload selects (none when it selects none). */
+/* The mf_authz rules of permission @o for service @id (for its Workload
+ * at @endpoint only, unless NULL), numbered from *@next on: one per entry
+ * or item, or one per identity a source by workload selects (none when it
+ * selects none). */
 static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 			 const struct cmp_mtp_ctx *m, __u32 id, __u32 *next,
-			 const char **ids)
+			 const uint8_t *endpoint, const char **ids)
 {
 	const struct mf_mtp *r = (const void *)o->pol.recs;
 	int err = 0;
@@ -196,6 +232,8 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 		size_t n;
 
 		memset(&v, 0, sizeof(v));
+		if (endpoint)
+			memcpy(v.endpoint, endpoint, 4);
 		v.action = f->def.action;
 		v.flags = (rules ? MF_AUTHZ_F_RULES : 0) |
 			  (r[j].hdr.target.kind == MF_REF_MESH ?
@@ -232,7 +270,7 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
  * referred to twice is written once: rec_sort() puts the copies side by
  * side and cmp_tagsets_dedup() drops them. */
 /* Selection over the set being compiled: its tag sets, and the labels of
- * its Services (what an MTP targetRef by labels selects). */
+ * its Services and Workloads (what an MTP targetRef by labels selects). */
 static const struct mf_tagset *cmp_sel_tags(void *arg, uint32_t id)
 {
 	return model_tags_get(arg, id);
@@ -243,9 +281,10 @@ static const struct mf_tagset *cmp_sel_labels(void *arg, uint8_t kind,
 {
 	const struct model_obj *o;
 
-	if (kind != MF_REF_MESH_SERVICE)
+	if (kind != MF_REF_MESH_SERVICE && kind != MF_REF_WORKLOAD)
 		return NULL;
-	o = model_set_find(arg, MODEL_SERVICE, name);
+	o = model_set_find(arg, kind == MF_REF_WORKLOAD ? MODEL_WORKLOAD :
+							 MODEL_SERVICE, name);
 	return o ? model_tags_get(arg, o->labels) : NULL;
 }
 
@@ -491,6 +530,17 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 		size_t s_first = 0, s_end = nsvc;
 
+		/* Some of the Workloads of a service: rules for each of
+		 * them, under its service. */
+		if (target->kind == MF_REF_MESH_SUBSET ||
+		    target->kind == MF_REF_MESH_SERVICE_SUBSET ||
+		    target->kind == MF_REF_WORKLOAD) {
+			err = cmp_mtp_workloads(out, o, &mtp, &sctx, svc, nsvc,
+						rules, mtp_ids);
+			if (err)
+				goto out;
+			continue;
+		}
 		/* Mesh: every service; MeshService: the one it names (found
 		 * by a search: a mesh has a permission per service), or
 		 * those its labels select. */
@@ -513,7 +563,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			if (!sel_ref_selects(target, &whole, NULL, &sctx))
 				continue;
 			err = cmp_mtp_rules(out, o, &mtp, svc[si].id,
-					    &rules[si], mtp_ids);
+					    &rules[si], NULL, mtp_ids);
 			if (err)
 				goto out;
 		}

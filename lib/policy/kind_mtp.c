@@ -127,7 +127,12 @@ const struct kind_desc kind_mtp = {
 	.name = "MeshTrafficPermission", .plural = "meshtrafficpermissions",
 	.short_name = "mtp",
 	.form = KIND_FORM_PERMISSION,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
+	/* Kuma 2.14's: a whole service, or some of its Workloads (each
+	 * one's rules then apply to traffic to it only). */
+	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE) |
+			KIND_REF(MF_REF_MESH_SUBSET) |
+			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
+			KIND_REF(MF_REF_WORKLOAD),
 	KIND_RECORD(mf_mtp, conf, &from_entry),
 	.alt = &rules_item,
 };

@@ -363,10 +363,11 @@ static bool test_bad_workload(void)
 
 static bool test_bad_mtp(void)
 {
-	return expect1(MTP_TO("{kind: MeshSubset, name: web}",
+	return expect1(MTP_TO("{kind: MeshGateway, name: web}",
 			      "  from:\n" ALLOW_MESH),
-		       "t.yaml:5:21: spec.targetRef.kind: must be Mesh or "
-		       "MeshService") &&
+		       "t.yaml:5:21: spec.targetRef.kind: must be Mesh, "
+		       "MeshSubset, MeshService, MeshServiceSubset or "
+		       "Dataplane") &&
 	       expect1(MTP_TO("{kind: Mesh, name: web}",
 			      "  from:\n" ALLOW_MESH),
 		       "t.yaml:5:33: spec.targetRef.name: must not be set for "
