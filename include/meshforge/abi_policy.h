@@ -319,6 +319,23 @@ struct mf_breaker {
 
 /* ---- MeshHealthCheck --------------------------------------------------- */
 #define MF_STATUSES_MAX		8
+#define MF_HC_HEADERS_MAX	4	/* requestHeadersToAdd set and add */
+
+struct mf_hc_header {
+	__u32 present;
+	char name[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
+/* http.requestHeadersToAdd */
+struct mf_hc_headers {
+	__u32 present;
+	__u8 nset;
+	__u8 nadd;
+	__u16 _pad;
+	struct mf_hc_header set[MF_HC_HEADERS_MAX];
+	struct mf_hc_header add[MF_HC_HEADERS_MAX];
+};
 
 struct mf_hc_http {
 	__u32 present;
@@ -327,6 +344,7 @@ struct mf_hc_http {
 	__u16 _pad;
 	char path[MF_PATH_MAX];
 	__u16 expected_statuses[MF_STATUSES_MAX];
+	struct mf_hc_headers request_headers_to_add;
 };
 
 struct mf_hc_tcp {
@@ -336,6 +354,14 @@ struct mf_hc_tcp {
 	__u16 _pad;
 	char send[MF_NAME_MAX];		/* base64, as Kuma writes it */
 	char receive[2][MF_NAME_MAX];
+};
+
+struct mf_hc_grpc {
+	__u32 present;
+	__u8 disabled;
+	__u8 _pad[3];
+	char service_name[MF_PATH_MAX];	/* sent in the gRPC check */
+	char authority[MF_PATH_MAX];	/* :authority, "": the cluster's */
 };
 
 struct mf_hc_conf {
@@ -355,6 +381,8 @@ struct mf_hc_conf {
 	__u8 _pad;
 	struct mf_hc_http http;
 	struct mf_hc_tcp tcp;
+	struct mf_hc_grpc grpc;
+	char event_log_path[MF_PATH_MAX];
 };
 
 struct mf_healthcheck {
