@@ -145,25 +145,32 @@ struct mf_timeout {
 };
 
 /* ---- MeshRetry --------------------------------------------------------- */
-/* http.retryOn, as bits in this order. */
-enum mf_retry_on {
-	MF_RETRY_5XX = 1u << 0,
-	MF_RETRY_GATEWAY_ERROR = 1u << 1,
-	MF_RETRY_RESET = 1u << 2,
-	MF_RETRY_RETRIABLE_4XX = 1u << 3,
-	MF_RETRY_CONNECT_FAILURE = 1u << 4,
-	MF_RETRY_ENVOY_RATELIMITED = 1u << 5,
-	MF_RETRY_REFUSED_STREAM = 1u << 6,
-	MF_RETRY_HTTP3_POST_CONNECT_FAILURE = 1u << 7,
-	MF_RETRY_METHOD_CONNECT = 1u << 8,
-	MF_RETRY_METHOD_DELETE = 1u << 9,
-	MF_RETRY_METHOD_GET = 1u << 10,
-	MF_RETRY_METHOD_HEAD = 1u << 11,
-	MF_RETRY_METHOD_OPTIONS = 1u << 12,
-	MF_RETRY_METHOD_PATCH = 1u << 13,
-	MF_RETRY_METHOD_POST = 1u << 14,
-	MF_RETRY_METHOD_PUT = 1u << 15,
-	MF_RETRY_METHOD_TRACE = 1u << 16,
+#define MF_RETRY_ON_MAX		24	/* http.retryOn items */
+#define MF_RETRY_ON_LEN		24	/* "Http3PostConnectFailure" + NUL */
+/* retriable{Request,Response}Headers, resetHeaders and hostSelection:
+ * each item takes up to a header name and value, so few of them. */
+#define MF_RETRY_LIST_MAX	4
+
+/* grpc.retryOn, as bits in this order. */
+enum mf_retry_grpc_on {
+	MF_RETRY_GRPC_CANCELED = 1u << 0,
+	MF_RETRY_GRPC_DEADLINE_EXCEEDED = 1u << 1,
+	MF_RETRY_GRPC_INTERNAL = 1u << 2,
+	MF_RETRY_GRPC_RESOURCE_EXHAUSTED = 1u << 3,
+	MF_RETRY_GRPC_UNAVAILABLE = 1u << 4,
+};
+
+/* rateLimitedBackOff.resetHeaders[].format */
+enum mf_retry_reset_format {
+	MF_RETRY_RESET_SECONDS = 1,
+	MF_RETRY_RESET_UNIX_TIMESTAMP,
+};
+
+/* http.hostSelection[].predicate */
+enum mf_retry_predicate {
+	MF_RETRY_OMIT_PREVIOUS_HOSTS = 1,
+	MF_RETRY_OMIT_HOSTS_WITH_TAGS,
+	MF_RETRY_OMIT_PREVIOUS_PRIORITIES,
 };
 
 struct mf_retry_backoff {
@@ -172,12 +179,65 @@ struct mf_retry_backoff {
 	__u32 max_interval;
 };
 
+struct mf_retry_reset_header {
+	__u32 present;
+	__u8 format;			/* enum mf_retry_reset_format */
+	__u8 _pad[3];
+	char name[MF_HDR_NAME_MAX];
+};
+
+struct mf_retry_rate_limited {
+	__u32 present;
+	__u32 max_interval;
+	__u8 nreset_headers;
+	__u8 _pad[3];
+	struct mf_retry_reset_header reset_headers[MF_RETRY_LIST_MAX];
+};
+
+/* A retriable{Request,Response}Headers item: Kuma's HeaderMatch. */
+struct mf_retry_header_match {
+	__u32 present;
+	__u8 type;			/* enum mf_value_match, 0: Exact */
+	__u8 _pad[3];
+	char name[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
+struct mf_retry_host_predicate {
+	__u32 present;
+	__u8 predicate;			/* enum mf_retry_predicate */
+	__u8 _pad[3];
+	__u32 tags;			/* mf_tagsets id, OmitHostsWithTags */
+	__u32 update_frequency;		/* OmitPreviousPriorities; absent: 2 */
+};
+
 struct mf_retry_http {
 	__u32 present;
 	__u32 num_retries;
 	__u32 per_try_timeout;
-	__u32 retry_on;			/* enum mf_retry_on bits */
+	__u8 nretry_on;
+	__u8 nretriable_response_headers;
+	__u8 nretriable_request_headers;
+	__u8 nhost_selection;
 	struct mf_retry_backoff back_off;
+	struct mf_retry_rate_limited rate_limited_back_off;
+	__u64 host_selection_max_attempts;
+	/* Condition names and HTTP status codes, as written. */
+	char retry_on[MF_RETRY_ON_MAX][MF_RETRY_ON_LEN];
+	struct mf_retry_header_match
+		retriable_response_headers[MF_RETRY_LIST_MAX];
+	struct mf_retry_header_match
+		retriable_request_headers[MF_RETRY_LIST_MAX];
+	struct mf_retry_host_predicate host_selection[MF_RETRY_LIST_MAX];
+};
+
+struct mf_retry_grpc {
+	__u32 present;
+	__u32 num_retries;
+	__u32 per_try_timeout;
+	__u32 retry_on;			/* enum mf_retry_grpc_on bits */
+	struct mf_retry_backoff back_off;
+	struct mf_retry_rate_limited rate_limited_back_off;
 };
 
 struct mf_retry_tcp {
@@ -189,6 +249,7 @@ struct mf_retry_conf {
 	__u32 present;
 	struct mf_retry_tcp tcp;
 	struct mf_retry_http http;
+	struct mf_retry_grpc grpc;
 };
 
 struct mf_retry {
@@ -258,6 +319,23 @@ struct mf_breaker {
 
 /* ---- MeshHealthCheck --------------------------------------------------- */
 #define MF_STATUSES_MAX		8
+#define MF_HC_HEADERS_MAX	4	/* requestHeadersToAdd set and add */
+
+struct mf_hc_header {
+	__u32 present;
+	char name[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
+/* http.requestHeadersToAdd */
+struct mf_hc_headers {
+	__u32 present;
+	__u8 nset;
+	__u8 nadd;
+	__u16 _pad;
+	struct mf_hc_header set[MF_HC_HEADERS_MAX];
+	struct mf_hc_header add[MF_HC_HEADERS_MAX];
+};
 
 struct mf_hc_http {
 	__u32 present;
@@ -266,6 +344,7 @@ struct mf_hc_http {
 	__u16 _pad;
 	char path[MF_PATH_MAX];
 	__u16 expected_statuses[MF_STATUSES_MAX];
+	struct mf_hc_headers request_headers_to_add;
 };
 
 struct mf_hc_tcp {
@@ -275,6 +354,14 @@ struct mf_hc_tcp {
 	__u16 _pad;
 	char send[MF_NAME_MAX];		/* base64, as Kuma writes it */
 	char receive[2][MF_NAME_MAX];
+};
+
+struct mf_hc_grpc {
+	__u32 present;
+	__u8 disabled;
+	__u8 _pad[3];
+	char service_name[MF_PATH_MAX];	/* sent in the gRPC check */
+	char authority[MF_PATH_MAX];	/* :authority, "": the cluster's */
 };
 
 struct mf_hc_conf {
@@ -294,6 +381,8 @@ struct mf_hc_conf {
 	__u8 _pad;
 	struct mf_hc_http http;
 	struct mf_hc_tcp tcp;
+	struct mf_hc_grpc grpc;
+	char event_log_path[MF_PATH_MAX];
 };
 
 struct mf_healthcheck {
