@@ -400,6 +400,25 @@ struct mf_fault {
 	struct mf_fault_conf conf;
 };
 
+/* ---- OpenTelemetry backends (MeshAccessLog, MeshTrace, MeshMetric) ----- */
+
+/* The kinds a backendRef names: Kuma has one. */
+enum mf_otel_ref_kind {
+	MF_OTEL_REF_BACKEND = 1,	/* MeshOpenTelemetryBackend */
+};
+
+/*
+ * An OpenTelemetry backend's backendRef (Kuma 2.14 on, the only form in
+ * 3.0): the MeshOpenTelemetryBackend objects whose labels match, the
+ * oldest winning.  Its alternative is a collector `endpoint`.
+ */
+struct mf_otel_ref {
+	__u32 present;
+	__u8 kind;			/* enum mf_otel_ref_kind */
+	__u8 _pad[3];
+	__u32 labels;			/* mf_tagsets id */
+};
+
 /* ---- MeshAccessLog ----------------------------------------------------- */
 #define MF_LOG_BACKENDS_MAX	2
 #define MF_LOG_JSON_MAX		4
@@ -438,10 +457,12 @@ struct mf_log_tcp {
 	struct mf_log_format format;
 };
 
+/* Exactly one of endpoint and backend_ref. */
 struct mf_log_otel {
 	__u32 present;
 	char endpoint[MF_PATH_MAX];
 	char body[MF_LOG_PLAIN_MAX];
+	struct mf_otel_ref backend_ref;
 };
 
 /* Exactly one of file, tcp and openTelemetry: they share the storage.
@@ -495,9 +516,11 @@ struct mf_trace_datadog {
 	char url[MF_PATH_MAX];
 };
 
+/* Exactly one of endpoint and backend_ref. */
 struct mf_trace_otel {
 	__u32 present;
 	char endpoint[MF_PATH_MAX];
+	struct mf_otel_ref backend_ref;
 };
 
 /* Exactly one of zipkin, datadog and openTelemetry; `type` as in
@@ -607,10 +630,12 @@ struct mf_metric_prometheus {
 	char path[MF_PATH_MAX];
 };
 
+/* Exactly one of endpoint and backend_ref. */
 struct mf_metric_otel {
 	__u32 present;
 	__u32 refresh_interval;
 	char endpoint[MF_PATH_MAX];
+	struct mf_otel_ref backend_ref;
 };
 
 struct mf_metric_backend {

@@ -38,9 +38,13 @@
  * next to the object and earlier Kumas do not: both forms are read, and a
  * `type` that is given must name the object present.  The same goes for
  * format.type (Plain|Json) against format.plain / format.json.
+ * openTelemetry has exactly one of `endpoint` (Kuma 2.x) and `backendRef:
+ * {kind: MeshOpenTelemetryBackend, labels: {...}}` (the only form in Kuma
+ * 3.0).
  * openTelemetry.body is kept as a string (Kuma also takes an OTLP value).
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "kinds.h"
 
@@ -48,6 +52,20 @@
 static const char *log_check_address(const char *s)
 {
 	return kind_check_host_port(s, "/", "must be host:port");
+}
+
+/* An OpenTelemetry collector (gRPC): host, or host:port (4317 when left
+ * out), never a URL. */
+static const char *log_check_otel_endpoint(const char *s)
+{
+	const char *why;
+
+	if (strpbrk(s, "/?#"))
+		return "must be host:port, not a URL";
+	why = kind_check_no_space(s);
+	if (why || !strchr(s, ':'))
+		return why;
+	return kind_check_host_port(s, "", "must be host or host:port");
 }
 
 /* A json format key or value ends up inside a JSON string literal, so
@@ -118,12 +136,37 @@ static const struct sch_field log_tcp_fields[] = {
 };
 SCH_OBJECT_DEF(log_tcp, "MeshAccessLog tcp backend");
 
-static const struct sch_field log_otel_fields[] = {
-	SCH_F_STRING("endpoint", mf_log_otel, endpoint, SCH_REQUIRED,
-		     .check = kind_check_no_space),
-	SCH_F_STRING("body", mf_log_otel, body),
+/* A MeshOpenTelemetryBackend by its labels (Kuma's BackendResourceRef). */
+static const char *const log_otel_ref_kinds[] = {
+	"MeshOpenTelemetryBackend", NULL
 };
-SCH_OBJECT_DEF(log_otel, "MeshAccessLog openTelemetry backend");
+
+static const struct sch_field log_otel_ref_fields[] = {
+	SCH_F_ENUM("kind", mf_otel_ref, kind, log_otel_ref_kinds,
+		   SCH_REQUIRED),
+	SCH_F_TAGS("labels", mf_otel_ref, labels, SCH_REQUIRED),
+};
+SCH_OBJECT_DEF(log_otel_ref, "MeshAccessLog openTelemetry backendRef");
+
+enum { LOG_OTEL_ENDPOINT, LOG_OTEL_REF, LOG_OTEL_BODY };
+
+/* Kuma 2.14 takes either; 3.0 only the backendRef. */
+static const char *log_otel_check(const void *obj)
+{
+	if (sch_has(obj, LOG_OTEL_ENDPOINT) == sch_has(obj, LOG_OTEL_REF))
+		return "must have exactly one of endpoint, backendRef";
+	return NULL;
+}
+
+static const struct sch_field log_otel_fields[] = {
+	[LOG_OTEL_ENDPOINT] = SCH_F_STRING("endpoint", mf_log_otel, endpoint,
+					   .check = log_check_otel_endpoint),
+	[LOG_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_log_otel, backend_ref,
+				      &log_otel_ref),
+	[LOG_OTEL_BODY] = SCH_F_STRING("body", mf_log_otel, body),
+};
+SCH_OBJECT_DEF(log_otel, "MeshAccessLog openTelemetry backend",
+	       .check = log_otel_check);
 
 /* Field i (1..3) is the object enum mf_log_backend_type i names. */
 enum { LOG_BE_TYPE, LOG_BE_FILE, LOG_BE_TCP, LOG_BE_OTEL };

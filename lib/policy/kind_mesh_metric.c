@@ -23,12 +23,17 @@
  *             endpoint: otel-collector.observability:4317
  *             refreshInterval: 60s
  *
+ * An openTelemetry backend has exactly one of `endpoint` (Kuma 2.x) and
+ * `backendRef: {kind: MeshOpenTelemetryBackend, labels: {...}}` (the only
+ * form in Kuma 3.0).
+ *
  * A backend's `type` is required and the object it names must be given, as
  * in Kuma; the other object must not be (Kuma ignores it; here it would be
  * stored and printed for nothing, so it is refused).  Profiles' include /
  * exclude selectors are not in the record and are not read.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "kinds.h"
 
@@ -38,6 +43,15 @@ static const char *metric_check_path(const char *s)
 	const char *err = kind_check_abs_path(s);
 
 	return err ? err : kind_check_no_space(s);
+}
+
+/* An OpenTelemetry collector: host:port, never a URL (unlike MeshTrace's
+ * and MeshAccessLog's, Kuma wants the port here). */
+static const char *metric_check_endpoint(const char *s)
+{
+	if (strpbrk(s, "/?#"))
+		return "must be host:port, not a URL";
+	return kind_check_host_port(s, "", "must be host:port");
 }
 
 static const char *const metric_profile_names[] = { "All", "Basic", "None",
@@ -81,13 +95,42 @@ static const struct sch_field metric_prom_fields[] = {
 };
 SCH_OBJECT_DEF(metric_prom, "MeshMetric prometheus backend");
 
-static const struct sch_field metric_otel_fields[] = {
-	SCH_F_STRING("endpoint", mf_metric_otel, endpoint, SCH_REQUIRED,
-		     .check = kind_check_no_space),
-	SCH_F_DURATION("refreshInterval", mf_metric_otel, refresh_interval,
-		       SCH_AT_LEAST(1)),
+/* A MeshOpenTelemetryBackend by its labels (Kuma's BackendResourceRef). */
+static const char *const metric_otel_ref_kinds[] = {
+	"MeshOpenTelemetryBackend", NULL
 };
-SCH_OBJECT_DEF(metric_otel, "MeshMetric openTelemetry backend");
+
+static const struct sch_field metric_otel_ref_fields[] = {
+	SCH_F_ENUM("kind", mf_otel_ref, kind, metric_otel_ref_kinds,
+		   SCH_REQUIRED),
+	SCH_F_TAGS("labels", mf_otel_ref, labels, SCH_REQUIRED),
+};
+SCH_OBJECT_DEF(metric_otel_ref, "MeshMetric openTelemetry backendRef");
+
+enum { METRIC_OTEL_ENDPOINT, METRIC_OTEL_REF, METRIC_OTEL_REFRESH };
+
+/* Kuma 2.14 takes either; 3.0 only the backendRef. */
+static const char *metric_otel_check(const void *obj)
+{
+	if (sch_has(obj, METRIC_OTEL_ENDPOINT) ==
+	    sch_has(obj, METRIC_OTEL_REF))
+		return "must have exactly one of endpoint, backendRef";
+	return NULL;
+}
+
+static const struct sch_field metric_otel_fields[] = {
+	[METRIC_OTEL_ENDPOINT] = SCH_F_STRING("endpoint", mf_metric_otel,
+					      endpoint,
+					      .check = metric_check_endpoint),
+	[METRIC_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_metric_otel,
+					 backend_ref, &metric_otel_ref),
+	[METRIC_OTEL_REFRESH] = SCH_F_DURATION("refreshInterval",
+					       mf_metric_otel,
+					       refresh_interval,
+					       SCH_AT_LEAST(1)),
+};
+SCH_OBJECT_DEF(metric_otel, "MeshMetric openTelemetry backend",
+	       .check = metric_otel_check);
 
 /* Field i (1..2) is the object enum mf_metric_backend_type i names. */
 enum { METRIC_BE_TYPE, METRIC_BE_PROM, METRIC_BE_OTEL };

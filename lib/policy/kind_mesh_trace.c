@@ -23,8 +23,10 @@
  *       sampling: {overall: 80, client: 50, random: 12.5}
  *
  * Other backends: `datadog: {url: http://127.0.0.1:8126, splitService:
- * true}` and `openTelemetry: {endpoint: otel-collector:4317}`.  Kuma
- * allows at most one backend.  A backend is exactly one of zipkin, datadog
+ * true}` and `openTelemetry: {endpoint: otel-collector:4317}`, or Kuma
+ * 3.0's only form, `openTelemetry: {backendRef: {kind:
+ * MeshOpenTelemetryBackend, labels: {app: otel}}}` (exactly one of the
+ * two).  Kuma allows at most one backend.  A backend is exactly one of zipkin, datadog
  * and openTelemetry (they share the record's storage).  Kuma 2.x writes
  * `type: Zipkin|Datadog|OpenTelemetry` next to the object and earlier
  * Kumas do not: both forms are read, and a `type` that is given must name
@@ -60,6 +62,20 @@ static const char *trace_check_datadog_url(const char *s)
 	return kind_check_host_port(s + 7, "/?#@", "must be http://host:port");
 }
 
+/* An OpenTelemetry collector (gRPC): host, or host:port (4317 when left
+ * out), never a URL. */
+static const char *trace_check_otel_endpoint(const char *s)
+{
+	const char *why;
+
+	if (strpbrk(s, "/?#"))
+		return "must be host:port, not a URL";
+	why = kind_check_no_space(s);
+	if (why || !strchr(s, ':'))
+		return why;
+	return kind_check_host_port(s, "", "must be host or host:port");
+}
+
 static const char *const trace_backend_types[] = { "Zipkin", "Datadog",
 						   "OpenTelemetry", NULL };
 static const char *const trace_zipkin_versions[] = { "httpJson",
@@ -82,12 +98,37 @@ static const struct sch_field trace_datadog_fields[] = {
 };
 SCH_OBJECT_DEF(trace_datadog, "MeshTrace datadog backend");
 
-static const struct sch_field trace_otel_fields[] = {
-	/* host:port (gRPC) or a URL, given verbatim. */
-	SCH_F_STRING("endpoint", mf_trace_otel, endpoint, SCH_REQUIRED,
-		     .check = kind_check_no_space),
+/* A MeshOpenTelemetryBackend by its labels (Kuma's BackendResourceRef). */
+static const char *const trace_otel_ref_kinds[] = {
+	"MeshOpenTelemetryBackend", NULL
 };
-SCH_OBJECT_DEF(trace_otel, "MeshTrace openTelemetry backend");
+
+static const struct sch_field trace_otel_ref_fields[] = {
+	SCH_F_ENUM("kind", mf_otel_ref, kind, trace_otel_ref_kinds,
+		   SCH_REQUIRED),
+	SCH_F_TAGS("labels", mf_otel_ref, labels, SCH_REQUIRED),
+};
+SCH_OBJECT_DEF(trace_otel_ref, "MeshTrace openTelemetry backendRef");
+
+enum { TRACE_OTEL_ENDPOINT, TRACE_OTEL_REF };
+
+/* Kuma 2.14 takes either; 3.0 only the backendRef. */
+static const char *trace_otel_check(const void *obj)
+{
+	if (sch_has(obj, TRACE_OTEL_ENDPOINT) == sch_has(obj, TRACE_OTEL_REF))
+		return "must have exactly one of endpoint, backendRef";
+	return NULL;
+}
+
+static const struct sch_field trace_otel_fields[] = {
+	[TRACE_OTEL_ENDPOINT] = SCH_F_STRING("endpoint", mf_trace_otel,
+					     endpoint,
+					     .check = trace_check_otel_endpoint),
+	[TRACE_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_trace_otel,
+					backend_ref, &trace_otel_ref),
+};
+SCH_OBJECT_DEF(trace_otel, "MeshTrace openTelemetry backend",
+	       .check = trace_otel_check);
 
 /* Field i (1..3) is the object enum mf_trace_backend_type i names. */
 enum { TRACE_BE_TYPE, TRACE_BE_ZIPKIN, TRACE_BE_DATADOG, TRACE_BE_OTEL };

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * MeshAccessLog (lib/policy/kind_mesh_access_log.c) through mfctl's reader
- * and printer: file, tcp and openTelemetry backends, with and without
- * Kuma 2.x's `type`, parse into the expected records and print back to the
- * same bytes; the exactly-one rules, paths and addresses each give exactly
- * the expected diagnostic.
+ * and printer: file, tcp and openTelemetry backends (by endpoint or by
+ * backendRef), with and without Kuma 2.x's `type`, parse into the expected
+ * records and print back to the same bytes; the exactly-one rules, paths,
+ * addresses, collector endpoints and backendRefs each give exactly the
+ * expected diagnostic.
  */
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
@@ -79,6 +80,45 @@ static bool test_access_log_full(void)
 	return kh_finish(&s, ok);
 }
 
+/* Kuma 3.0's only form: a MeshOpenTelemetryBackend by labels, in an
+ * inbound rule. */
+static bool test_access_log_otel_backend_ref(void)
+{
+	static const char *const labels[] = { "kuma.io/display-name",
+					      "my-otel" };
+	struct model_set s;
+	const struct mf_accesslog *r;
+	const struct mf_log_otel *o;
+	bool ok;
+
+	r = kh_policy(MAL_HEAD "  targetRef: {kind: Mesh}\n"
+		      "  rules:\n"
+		      "    - default:\n"
+		      "        backends:\n"
+		      "          - type: OpenTelemetry\n"
+		      "            openTelemetry:\n"
+		      "              backendRef:\n"
+		      "                kind: MeshOpenTelemetryBackend\n"
+		      "                labels:\n"
+		      "                  kuma.io/display-name: my-otel\n",
+		      &s, &kind_mesh_access_log, 1);
+	o = r ? &r->conf.backends[0].open_telemetry : NULL;
+	ok = r && ASSERT_EQ(r->hdr.section, MF_SEC_RULE) &&
+	     ASSERT_EQ(r->conf.backends[0].type, MF_LOG_OTEL) &&
+	     ASSERT_EQ(o->present, 2) && ASSERT_STREQ(o->endpoint, "") &&
+	     ASSERT_EQ(o->backend_ref.kind, MF_OTEL_REF_BACKEND) &&
+	     kh_tags_are(&s, o->backend_ref.labels, labels, 1);
+	if (!kh_finish(&s, ok))
+		return false;
+	/* An endpoint without a port: the collector's is 4317. */
+	r = kh_policy(MAL_HEAD KH_ENTRY("from") "        backends:\n"
+		      "          - openTelemetry: {endpoint: otel}\n",
+		      &s, &kind_mesh_access_log, 1);
+	ok = r && ASSERT_STREQ(r->conf.backends[0].open_telemetry.endpoint,
+			       "otel");
+	return kh_finish(&s, ok);
+}
+
 #define MAL_TO(backend)                                                       \
 	MAL_HEAD KH_ENTRY("to") "        backends:\n"                         \
 		 "          - " backend "\n"
@@ -110,10 +150,40 @@ KH_TEST_BAD(test_access_log_invalid,
 	  "type must be Plain when plain is set" },
 )
 
+#define MAL_OTEL(otel) MAL_TO("{openTelemetry: " otel "}")
+
+KH_TEST_BAD(test_access_log_otel_invalid,
+	{ MAL_OTEL("{endpoint: 'otel:4317', backendRef: "
+		   "{kind: MeshOpenTelemetryBackend, labels: {app: otel}}}"),
+	  "t.yaml:11:29: spec.to[0].default.backends[0].openTelemetry: "
+	  "must have exactly one of endpoint, backendRef" },
+	{ MAL_OTEL("{body: '%KUMA_MESH%'}"),
+	  "t.yaml:11:29: spec.to[0].default.backends[0].openTelemetry: "
+	  "must have exactly one of endpoint, backendRef" },
+	{ MAL_OTEL("{endpoint: 'grpc://otel:4317'}"),
+	  "t.yaml:11:40: "
+	  "spec.to[0].default.backends[0].openTelemetry.endpoint: "
+	  "must be host:port, not a URL" },
+	{ MAL_OTEL("{endpoint: 'otel?x=1'}"),
+	  "t.yaml:11:40: "
+	  "spec.to[0].default.backends[0].openTelemetry.endpoint: "
+	  "must be host:port, not a URL" },
+	{ MAL_OTEL("{backendRef: {kind: MeshTrace, labels: {app: otel}}}"),
+	  "t.yaml:11:49: "
+	  "spec.to[0].default.backends[0].openTelemetry.backendRef.kind: "
+	  "must be MeshOpenTelemetryBackend" },
+	{ MAL_OTEL("{backendRef: {labels: {app: otel}}}"),
+	  "t.yaml:11:42: "
+	  "spec.to[0].default.backends[0].openTelemetry.backendRef.kind: "
+	  "is required" },
+)
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_access_log_full);
+	TEST_RUN(test_access_log_otel_backend_ref);
 	TEST_RUN(test_access_log_invalid);
+	TEST_RUN(test_access_log_otel_invalid);
 	TEST_MAIN_END();
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * MeshMetric (lib/policy/kind_mesh_metric.c) through mfctl's reader and
- * printer: sidecar profiles, applications and both backends parse into the
- * expected record and print back to the same bytes; backend types,
- * profile names, ports and paths each give exactly the expected
+ * printer: sidecar profiles, applications and both backends (OpenTelemetry
+ * by endpoint or by backendRef) parse into the expected record and print
+ * back to the same bytes; backend types, profile names, ports, paths,
+ * collector endpoints and backendRefs each give exactly the expected
  * diagnostic.
  */
 #include "harness/test.h"
@@ -69,6 +70,31 @@ static bool test_metric_full(void)
 	return kh_finish(&s, ok);
 }
 
+/* Kuma 3.0's only form: a MeshOpenTelemetryBackend by labels. */
+static bool test_metric_otel_backend_ref(void)
+{
+	static const char *const labels[] = { "app", "otel" };
+	struct model_set s;
+	const struct mf_metric *r;
+	const struct mf_metric_otel *o;
+	bool ok;
+
+	r = kh_policy(MM_HEAD "  default:\n    backends:\n"
+		      "      - type: OpenTelemetry\n"
+		      "        openTelemetry:\n"
+		      "          backendRef:\n"
+		      "            kind: MeshOpenTelemetryBackend\n"
+		      "            labels: {app: otel}\n"
+		      "          refreshInterval: 10s\n",
+		      &s, &kind_mesh_metric, 1);
+	o = r ? &r->conf.backends[0].open_telemetry : NULL;
+	ok = r && ASSERT_EQ(o->present, 6) && ASSERT_STREQ(o->endpoint, "") &&
+	     ASSERT_EQ(o->backend_ref.kind, MF_OTEL_REF_BACKEND) &&
+	     kh_tags_are(&s, o->backend_ref.labels, labels, 1) &&
+	     ASSERT_EQ(o->refresh_interval, 10000);
+	return kh_finish(&s, ok);
+}
+
 #define MM_DEF(body) MM_HEAD "  default:\n" body
 
 KH_TEST_BAD(test_metric_invalid,
@@ -101,10 +127,44 @@ KH_TEST_BAD(test_metric_invalid,
 	  "must start with '/'" },
 )
 
+#define MM_OTEL(otel)                                                         \
+	MM_DEF("    backends:\n"                                              \
+	       "      - type: OpenTelemetry\n"                                \
+	       "        openTelemetry: " otel "\n")
+
+KH_TEST_BAD(test_metric_otel_invalid,
+	{ MM_OTEL("{endpoint: 'otel:4317', backendRef: "
+		  "{kind: MeshOpenTelemetryBackend, labels: {app: otel}}}"),
+	  "t.yaml:9:24: spec.default.backends[0].openTelemetry: "
+	  "must have exactly one of endpoint, backendRef" },
+	{ MM_OTEL("{refreshInterval: 10s}"),
+	  "t.yaml:9:24: spec.default.backends[0].openTelemetry: "
+	  "must have exactly one of endpoint, backendRef" },
+	{ MM_OTEL("{endpoint: 'http://otel:4317'}"),
+	  "t.yaml:9:35: spec.default.backends[0].openTelemetry.endpoint: "
+	  "must be host:port, not a URL" },
+	{ MM_OTEL("{endpoint: otel-collector}"),
+	  "t.yaml:9:35: spec.default.backends[0].openTelemetry.endpoint: "
+	  "must be host:port" },
+	{ MM_OTEL("{endpoint: 'otel:0'}"),
+	  "t.yaml:9:35: spec.default.backends[0].openTelemetry.endpoint: "
+	  "port must be 1..65535" },
+	{ MM_OTEL("{backendRef: {kind: Mesh, labels: {app: otel}}}"),
+	  "t.yaml:9:44: "
+	  "spec.default.backends[0].openTelemetry.backendRef.kind: "
+	  "must be MeshOpenTelemetryBackend" },
+	{ MM_OTEL("{backendRef: {kind: MeshOpenTelemetryBackend}}"),
+	  "t.yaml:9:37: "
+	  "spec.default.backends[0].openTelemetry.backendRef.labels: "
+	  "is required" },
+)
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_metric_full);
+	TEST_RUN(test_metric_otel_backend_ref);
 	TEST_RUN(test_metric_invalid);
+	TEST_RUN(test_metric_otel_invalid);
 	TEST_MAIN_END();
 }
