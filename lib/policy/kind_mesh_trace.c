@@ -15,7 +15,7 @@
  *             url: http://jaeger-collector:9411/api/v2/spans
  *             traceId128bit: true
  *             apiVersion: httpJson
- *             sharedSpan: false
+ *             sharedSpanContext: false
  *       tags:
  *         - {name: team, literal: core}
  *         - name: env
@@ -31,7 +31,9 @@
  * `type: Zipkin|Datadog|OpenTelemetry` next to the object and earlier
  * Kumas do not: both forms are read, and a `type` that is given must name
  * the object present.  A tag is exactly one of literal and header.
- * Sampling values are percentages, 0..100 with up to 3 decimals.
+ * Sampling values are percentages, 0..100 with up to 3 decimals.  A
+ * targetRef MeshGateway has no tags: Kuma traces whole gateways, not
+ * listeners.
  */
 #include <stddef.h>
 #include <string.h>
@@ -87,7 +89,7 @@ static const struct sch_field trace_zipkin_fields[] = {
 	SCH_F_BOOL("traceId128bit", mf_trace_zipkin, trace_id_128bit),
 	SCH_F_ENUM("apiVersion", mf_trace_zipkin, api_version,
 		   trace_zipkin_versions),
-	SCH_F_BOOL("sharedSpan", mf_trace_zipkin, shared_span),
+	SCH_F_BOOL("sharedSpanContext", mf_trace_zipkin, shared_span),
 };
 SCH_OBJECT_DEF(trace_zipkin, "MeshTrace zipkin backend");
 
@@ -187,6 +189,23 @@ static const struct sch_field trace_sampling_fields[] = {
 };
 SCH_OBJECT_DEF(trace_sampling, "MeshTrace sampling");
 
+/*
+ * Kuma traces a builtin gateway as a whole, so a targetRef MeshGateway
+ * must not pick listeners by tags.  The kind table has no hook for a rule
+ * on spec.targetRef, so the conf's check reads it from the record the
+ * conf is part of: the reader fills in the header before the conf.
+ */
+static const char *trace_conf_check(const void *obj)
+{
+	const struct mf_trace *t = (const struct mf_trace *)
+		((const char *)obj - offsetof(struct mf_trace, conf));
+
+	if (t->hdr.target.kind == MF_REF_MESH_GATEWAY && t->hdr.target.tags)
+		return "spec.targetRef.tags must not be set with kind "
+		       "MeshGateway: a gateway is traced as a whole";
+	return NULL;
+}
+
 static const struct sch_field trace_conf_fields[] = {
 	/* Kuma: required, zero or one entry. */
 	SCH_F_LIST("backends", mf_trace_conf, backends, &trace_backend,
@@ -194,7 +213,7 @@ static const struct sch_field trace_conf_fields[] = {
 	SCH_F_LIST("tags", mf_trace_conf, tags, &trace_tag),
 	SCH_F_OBJECT("sampling", mf_trace_conf, sampling, &trace_sampling),
 };
-SCH_OBJECT_DEF(trace_conf, "MeshTrace default");
+SCH_OBJECT_DEF(trace_conf, "MeshTrace default", .check = trace_conf_check);
 
 /* KIND_FORM_DEFAULT: no to/from entries, so no sections or entry kinds. */
 const struct kind_desc kind_mesh_trace = {

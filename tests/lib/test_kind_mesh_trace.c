@@ -4,8 +4,8 @@
  * printer: zipkin, datadog and openTelemetry backends (by endpoint or by
  * backendRef), tags and sampling parse into the expected record and print
  * back to the same bytes; the one-backend bound, the exactly-one rules,
- * URLs, collector endpoints, backendRefs and percentages each give exactly
- * the expected diagnostic.
+ * URLs, collector endpoints, backendRefs, percentages and a MeshGateway's
+ * listener tags each give exactly the expected diagnostic.
  */
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
@@ -24,7 +24,7 @@ static const char mt_full[] =
 	"          url: http://jaeger-collector:9411/api/v2/spans\n"
 	"          traceId128bit: true\n"
 	"          apiVersion: httpProto\n"
-	"          sharedSpan: false\n"
+	"          sharedSpanContext: false\n"
 	"    tags:\n"
 	"      - {name: team, literal: core}\n"
 	"      - name: env\n"
@@ -164,7 +164,29 @@ KH_TEST_BAD(test_trace_invalid,
 	{ MT_DEF("    sampling: {overall: 10}\n"),
 	  "t.yaml:7:5: spec.default.backends: "
 	  "is required" },
+	{ MT_HEAD "  targetRef: {kind: MeshGateway, name: edge, "
+	  "tags: {port: '8080'}}\n"
+	  "  default:\n"
+	  "    backends: []\n",
+	  "t.yaml:8:5: spec.default: spec.targetRef.tags must not be set "
+	  "with kind MeshGateway: a gateway is traced as a whole" },
 )
+
+/* A MeshGateway as a whole is a target like any other. */
+static bool test_trace_gateway(void)
+{
+	struct model_set s;
+	const struct mf_trace *r;
+	bool ok;
+
+	r = kh_policy(MT_HEAD "  targetRef: {kind: MeshGateway, name: edge}\n"
+		      "  default:\n    backends: []\n",
+		      &s, &kind_mesh_trace, 1);
+	ok = r && ASSERT_EQ(r->hdr.target.kind, MF_REF_MESH_GATEWAY) &&
+	     ASSERT_STREQ(r->hdr.target.name, "edge") &&
+	     ASSERT_EQ(r->conf.nbackends, 0);
+	return kh_finish(&s, ok);
+}
 
 #define MT_OTEL(otel)                                                         \
 	MT_DEF("    backends:\n"                                              \
@@ -211,6 +233,7 @@ int main(void)
 	TEST_RUN(test_trace_full);
 	TEST_RUN(test_trace_other_backends);
 	TEST_RUN(test_trace_otel_backend_ref);
+	TEST_RUN(test_trace_gateway);
 	TEST_RUN(test_trace_invalid);
 	TEST_RUN(test_trace_otel_invalid);
 	TEST_MAIN_END();
