@@ -581,6 +581,7 @@ struct mf_trace {
 /* ---- MeshMetric -------------------------------------------------------- */
 #define MF_METRIC_APPS_MAX	4
 #define MF_METRIC_BACKENDS_MAX	2
+#define MF_METRIC_SELECTORS_MAX	4	/* profiles.include, .exclude */
 
 enum mf_metric_profile_name {
 	MF_METRIC_PROFILE_ALL = 1,
@@ -599,11 +600,30 @@ struct mf_metric_profile {
 	__u8 _pad[3];
 };
 
+enum mf_metric_selector_type {
+	MF_METRIC_SEL_PREFIX = 1,
+	MF_METRIC_SEL_REGEX,
+	MF_METRIC_SEL_EXACT,
+	MF_METRIC_SEL_CONTAINS,
+};
+
+/* The metrics whose names match, added to or taken from the profiles. */
+struct mf_metric_selector {
+	__u32 present;
+	__u8 type;			/* enum mf_metric_selector_type */
+	__u8 _pad[3];
+	char match[MF_HDR_VALUE_MAX];
+};
+
 struct mf_metric_profiles {
 	__u32 present;
 	__u8 nappend_profiles;
-	__u8 _pad[3];
+	__u8 nexclude;
+	__u8 ninclude;
+	__u8 _pad;
 	struct mf_metric_profile append_profiles[3];
+	struct mf_metric_selector exclude[MF_METRIC_SELECTORS_MAX];
+	struct mf_metric_selector include[MF_METRIC_SELECTORS_MAX];
 };
 
 struct mf_metric_sidecar {
@@ -622,12 +642,26 @@ struct mf_metric_app {
 	char address[MF_NAME_MAX];
 };
 
+enum mf_metric_tls_mode {
+	MF_METRIC_TLS_DISABLED = 1,
+	MF_METRIC_TLS_PROVIDED,		/* the proxy's own certificate */
+	MF_METRIC_TLS_ACTIVE_MTLS,	/* the mesh's mTLS certificate */
+};
+
+struct mf_metric_prom_tls {
+	__u32 present;
+	__u8 mode;			/* enum mf_metric_tls_mode, 0: not
+					 * given (Disabled) */
+	__u8 _pad[3];
+};
+
 struct mf_metric_prometheus {
 	__u32 present;
 	__u16 port;
 	__u16 _pad;
 	char client_id[MF_NAME_MAX];
 	char path[MF_PATH_MAX];
+	struct mf_metric_prom_tls tls;
 };
 
 /* Exactly one of endpoint and backend_ref. */
