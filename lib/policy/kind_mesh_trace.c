@@ -26,14 +26,14 @@
  * true}` and `openTelemetry: {endpoint: otel-collector:4317}`, or Kuma
  * 3.0's only form, `openTelemetry: {backendRef: {kind:
  * MeshOpenTelemetryBackend, labels: {app: otel}}}` (exactly one of the
- * two).  Kuma allows at most one backend.  A backend is exactly one of zipkin, datadog
- * and openTelemetry (they share the record's storage).  Kuma 2.x writes
- * `type: Zipkin|Datadog|OpenTelemetry` next to the object and earlier
- * Kumas do not: both forms are read, and a `type` that is given must name
- * the object present.  A tag is exactly one of literal and header.
- * Sampling values are percentages, 0..100 with up to 3 decimals.  A
- * targetRef MeshGateway has no tags: Kuma traces whole gateways, not
- * listeners.
+ * two).  Kuma allows at most one backend.  A backend is exactly one of
+ * zipkin, datadog and openTelemetry (they share the record's storage).
+ * Kuma 2.x writes `type: Zipkin|Datadog|OpenTelemetry` next to the
+ * object and earlier Kumas do not: both forms are read, and a `type` that
+ * is given must name the object present.  A tag is exactly one of literal
+ * and header.  Sampling values are percentages, 0..100 with up to 3
+ * decimals.  A targetRef MeshGateway has no tags: Kuma traces whole
+ * gateways, not listeners.
  */
 #include <stddef.h>
 #include <string.h>
@@ -123,9 +123,9 @@ static const char *trace_otel_check(const void *obj)
 }
 
 static const struct sch_field trace_otel_fields[] = {
-	[TRACE_OTEL_ENDPOINT] = SCH_F_STRING("endpoint", mf_trace_otel,
-					     endpoint,
-					     .check = trace_check_otel_endpoint),
+	[TRACE_OTEL_ENDPOINT] = SCH_F_STRING(
+		"endpoint", mf_trace_otel, endpoint,
+		.check = trace_check_otel_endpoint),
 	[TRACE_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_trace_otel,
 					backend_ref, &trace_otel_ref),
 };
