@@ -421,8 +421,10 @@ struct mf_otel_ref {
 
 /* ---- MeshAccessLog ----------------------------------------------------- */
 #define MF_LOG_BACKENDS_MAX	2
-#define MF_LOG_JSON_MAX		4
-#define MF_LOG_PLAIN_MAX	192
+#define MF_LOG_JSON_MAX		6
+#define MF_LOG_PLAIN_MAX	640	/* fits in the json entries' bytes */
+#define MF_LOG_BODY_MAX		192
+#define MF_LOG_ATTRS_MAX	4
 
 enum mf_log_format_type {
 	MF_LOG_PLAIN = 1,
@@ -435,14 +437,17 @@ struct mf_log_json_field {
 	char value[MF_HDR_VALUE_MAX];
 };
 
+/* Exactly one of plain and json: they share the storage. */
 struct mf_log_format {
 	__u32 present;
 	__u8 type;			/* enum mf_log_format_type */
 	__u8 omit_empty_values;
 	__u8 njson;
 	__u8 _pad;
-	char plain[MF_LOG_PLAIN_MAX];
-	struct mf_log_json_field json[MF_LOG_JSON_MAX];
+	union {
+		char plain[MF_LOG_PLAIN_MAX];
+		struct mf_log_json_field json[MF_LOG_JSON_MAX];
+	};
 };
 
 struct mf_log_file {
@@ -457,12 +462,23 @@ struct mf_log_tcp {
 	struct mf_log_format format;
 };
 
+/* An attribute of the OpenTelemetry log records: a fixed name, a value
+ * that may hold placeholders. */
+struct mf_log_otel_attr {
+	__u32 present;
+	char key[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
 /* Exactly one of endpoint and backend_ref. */
 struct mf_log_otel {
 	__u32 present;
+	__u8 nattributes;
+	__u8 _pad[3];
 	char endpoint[MF_PATH_MAX];
-	char body[MF_LOG_PLAIN_MAX];
+	char body[MF_LOG_BODY_MAX];
 	struct mf_otel_ref backend_ref;
+	struct mf_log_otel_attr attributes[MF_LOG_ATTRS_MAX];
 };
 
 /* Exactly one of file, tcp and openTelemetry: they share the storage.
