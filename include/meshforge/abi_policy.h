@@ -489,10 +489,31 @@ struct mf_fault {
 	struct mf_fault_conf conf;
 };
 
+/* ---- OpenTelemetry backends (MeshAccessLog, MeshTrace, MeshMetric) ----- */
+
+/* The kinds a backendRef names: Kuma has one. */
+enum mf_otel_ref_kind {
+	MF_OTEL_REF_BACKEND = 1,	/* MeshOpenTelemetryBackend */
+};
+
+/*
+ * An OpenTelemetry backend's backendRef (Kuma 2.14 on, the only form in
+ * 3.0): the MeshOpenTelemetryBackend objects whose labels match, the
+ * oldest winning.  Its alternative is a collector `endpoint`.
+ */
+struct mf_otel_ref {
+	__u32 present;
+	__u8 kind;			/* enum mf_otel_ref_kind */
+	__u8 _pad[3];
+	__u32 labels;			/* mf_tagsets id */
+};
+
 /* ---- MeshAccessLog ----------------------------------------------------- */
 #define MF_LOG_BACKENDS_MAX	2
-#define MF_LOG_JSON_MAX		4
-#define MF_LOG_PLAIN_MAX	192
+#define MF_LOG_JSON_MAX		6
+#define MF_LOG_PLAIN_MAX	640	/* fits in the json entries' bytes */
+#define MF_LOG_BODY_MAX		192
+#define MF_LOG_ATTRS_MAX	4
 
 enum mf_log_format_type {
 	MF_LOG_PLAIN = 1,
@@ -505,14 +526,17 @@ struct mf_log_json_field {
 	char value[MF_HDR_VALUE_MAX];
 };
 
+/* Exactly one of plain and json: they share the storage. */
 struct mf_log_format {
 	__u32 present;
 	__u8 type;			/* enum mf_log_format_type */
 	__u8 omit_empty_values;
 	__u8 njson;
 	__u8 _pad;
-	char plain[MF_LOG_PLAIN_MAX];
-	struct mf_log_json_field json[MF_LOG_JSON_MAX];
+	union {
+		char plain[MF_LOG_PLAIN_MAX];
+		struct mf_log_json_field json[MF_LOG_JSON_MAX];
+	};
 };
 
 struct mf_log_file {
@@ -527,10 +551,23 @@ struct mf_log_tcp {
 	struct mf_log_format format;
 };
 
+/* An attribute of the OpenTelemetry log records: a fixed name, a value
+ * that may hold placeholders. */
+struct mf_log_otel_attr {
+	__u32 present;
+	char key[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
+/* Exactly one of endpoint and backend_ref. */
 struct mf_log_otel {
 	__u32 present;
+	__u8 nattributes;
+	__u8 _pad[3];
 	char endpoint[MF_PATH_MAX];
-	char body[MF_LOG_PLAIN_MAX];
+	char body[MF_LOG_BODY_MAX];
+	struct mf_otel_ref backend_ref;
+	struct mf_log_otel_attr attributes[MF_LOG_ATTRS_MAX];
 };
 
 /* Exactly one of file, tcp and openTelemetry: they share the storage.
@@ -584,9 +621,11 @@ struct mf_trace_datadog {
 	char url[MF_PATH_MAX];
 };
 
+/* Exactly one of endpoint and backend_ref. */
 struct mf_trace_otel {
 	__u32 present;
 	char endpoint[MF_PATH_MAX];
+	struct mf_otel_ref backend_ref;
 };
 
 /* Exactly one of zipkin, datadog and openTelemetry; `type` as in
@@ -647,6 +686,7 @@ struct mf_trace {
 /* ---- MeshMetric -------------------------------------------------------- */
 #define MF_METRIC_APPS_MAX	4
 #define MF_METRIC_BACKENDS_MAX	2
+#define MF_METRIC_SELECTORS_MAX	4	/* profiles.include, .exclude */
 
 enum mf_metric_profile_name {
 	MF_METRIC_PROFILE_ALL = 1,
@@ -665,11 +705,30 @@ struct mf_metric_profile {
 	__u8 _pad[3];
 };
 
+enum mf_metric_selector_type {
+	MF_METRIC_SEL_PREFIX = 1,
+	MF_METRIC_SEL_REGEX,
+	MF_METRIC_SEL_EXACT,
+	MF_METRIC_SEL_CONTAINS,
+};
+
+/* The metrics whose names match, added to or taken from the profiles. */
+struct mf_metric_selector {
+	__u32 present;
+	__u8 type;			/* enum mf_metric_selector_type */
+	__u8 _pad[3];
+	char match[MF_HDR_VALUE_MAX];
+};
+
 struct mf_metric_profiles {
 	__u32 present;
 	__u8 nappend_profiles;
-	__u8 _pad[3];
+	__u8 nexclude;
+	__u8 ninclude;
+	__u8 _pad;
 	struct mf_metric_profile append_profiles[3];
+	struct mf_metric_selector exclude[MF_METRIC_SELECTORS_MAX];
+	struct mf_metric_selector include[MF_METRIC_SELECTORS_MAX];
 };
 
 struct mf_metric_sidecar {
@@ -688,18 +747,34 @@ struct mf_metric_app {
 	char address[MF_NAME_MAX];
 };
 
+enum mf_metric_tls_mode {
+	MF_METRIC_TLS_DISABLED = 1,
+	MF_METRIC_TLS_PROVIDED,		/* the proxy's own certificate */
+	MF_METRIC_TLS_ACTIVE_MTLS,	/* the mesh's mTLS certificate */
+};
+
+struct mf_metric_prom_tls {
+	__u32 present;
+	__u8 mode;			/* enum mf_metric_tls_mode, 0: not
+					 * given (Disabled) */
+	__u8 _pad[3];
+};
+
 struct mf_metric_prometheus {
 	__u32 present;
 	__u16 port;
 	__u16 _pad;
 	char client_id[MF_NAME_MAX];
 	char path[MF_PATH_MAX];
+	struct mf_metric_prom_tls tls;
 };
 
+/* Exactly one of endpoint and backend_ref. */
 struct mf_metric_otel {
 	__u32 present;
 	__u32 refresh_interval;
 	char endpoint[MF_PATH_MAX];
+	struct mf_otel_ref backend_ref;
 };
 
 struct mf_metric_backend {

@@ -15,7 +15,7 @@
  *             url: http://jaeger-collector:9411/api/v2/spans
  *             traceId128bit: true
  *             apiVersion: httpJson
- *             sharedSpan: false
+ *             sharedSpanContext: false
  *       tags:
  *         - {name: team, literal: core}
  *         - name: env
@@ -23,13 +23,17 @@
  *       sampling: {overall: 80, client: 50, random: 12.5}
  *
  * Other backends: `datadog: {url: http://127.0.0.1:8126, splitService:
- * true}` and `openTelemetry: {endpoint: otel-collector:4317}`.  Kuma
- * allows at most one backend.  A backend is exactly one of zipkin, datadog
- * and openTelemetry (they share the record's storage).  Kuma 2.x writes
- * `type: Zipkin|Datadog|OpenTelemetry` next to the object and earlier
- * Kumas do not: both forms are read, and a `type` that is given must name
- * the object present.  A tag is exactly one of literal and header.
- * Sampling values are percentages, 0..100 with up to 3 decimals.
+ * true}` and `openTelemetry: {endpoint: otel-collector:4317}`, or Kuma
+ * 3.0's only form, `openTelemetry: {backendRef: {kind:
+ * MeshOpenTelemetryBackend, labels: {app: otel}}}` (exactly one of the
+ * two).  Kuma allows at most one backend.  A backend is exactly one of
+ * zipkin, datadog and openTelemetry (they share the record's storage).
+ * Kuma 2.x writes `type: Zipkin|Datadog|OpenTelemetry` next to the
+ * object and earlier Kumas do not: both forms are read, and a `type` that
+ * is given must name the object present.  A tag is exactly one of literal
+ * and header.  Sampling values are percentages, 0..100 with up to 3
+ * decimals.  A targetRef MeshGateway has no tags: Kuma traces whole
+ * gateways, not listeners.
  */
 #include <stddef.h>
 #include <string.h>
@@ -60,6 +64,20 @@ static const char *trace_check_datadog_url(const char *s)
 	return kind_check_host_port(s + 7, "/?#@", "must be http://host:port");
 }
 
+/* An OpenTelemetry collector (gRPC): host, or host:port (4317 when left
+ * out), never a URL. */
+static const char *trace_check_otel_endpoint(const char *s)
+{
+	const char *why;
+
+	if (strpbrk(s, "/?#"))
+		return "must be host:port, not a URL";
+	why = kind_check_no_space(s);
+	if (why || !strchr(s, ':'))
+		return why;
+	return kind_check_host_port(s, "", "must be host or host:port");
+}
+
 static const char *const trace_backend_types[] = { "Zipkin", "Datadog",
 						   "OpenTelemetry", NULL };
 static const char *const trace_zipkin_versions[] = { "httpJson",
@@ -71,7 +89,7 @@ static const struct sch_field trace_zipkin_fields[] = {
 	SCH_F_BOOL("traceId128bit", mf_trace_zipkin, trace_id_128bit),
 	SCH_F_ENUM("apiVersion", mf_trace_zipkin, api_version,
 		   trace_zipkin_versions),
-	SCH_F_BOOL("sharedSpan", mf_trace_zipkin, shared_span),
+	SCH_F_BOOL("sharedSpanContext", mf_trace_zipkin, shared_span),
 };
 SCH_OBJECT_DEF(trace_zipkin, "MeshTrace zipkin backend");
 
@@ -82,12 +100,37 @@ static const struct sch_field trace_datadog_fields[] = {
 };
 SCH_OBJECT_DEF(trace_datadog, "MeshTrace datadog backend");
 
-static const struct sch_field trace_otel_fields[] = {
-	/* host:port (gRPC) or a URL, given verbatim. */
-	SCH_F_STRING("endpoint", mf_trace_otel, endpoint, SCH_REQUIRED,
-		     .check = kind_check_no_space),
+/* A MeshOpenTelemetryBackend by its labels (Kuma's BackendResourceRef). */
+static const char *const trace_otel_ref_kinds[] = {
+	"MeshOpenTelemetryBackend", NULL
 };
-SCH_OBJECT_DEF(trace_otel, "MeshTrace openTelemetry backend");
+
+static const struct sch_field trace_otel_ref_fields[] = {
+	SCH_F_ENUM("kind", mf_otel_ref, kind, trace_otel_ref_kinds,
+		   SCH_REQUIRED),
+	SCH_F_TAGS("labels", mf_otel_ref, labels, SCH_REQUIRED),
+};
+SCH_OBJECT_DEF(trace_otel_ref, "MeshTrace openTelemetry backendRef");
+
+enum { TRACE_OTEL_ENDPOINT, TRACE_OTEL_REF };
+
+/* Kuma 2.14 takes either; 3.0 only the backendRef. */
+static const char *trace_otel_check(const void *obj)
+{
+	if (sch_has(obj, TRACE_OTEL_ENDPOINT) == sch_has(obj, TRACE_OTEL_REF))
+		return "must have exactly one of endpoint, backendRef";
+	return NULL;
+}
+
+static const struct sch_field trace_otel_fields[] = {
+	[TRACE_OTEL_ENDPOINT] = SCH_F_STRING(
+		"endpoint", mf_trace_otel, endpoint,
+		.check = trace_check_otel_endpoint),
+	[TRACE_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_trace_otel,
+					backend_ref, &trace_otel_ref),
+};
+SCH_OBJECT_DEF(trace_otel, "MeshTrace openTelemetry backend",
+	       .check = trace_otel_check);
 
 /* Field i (1..3) is the object enum mf_trace_backend_type i names. */
 enum { TRACE_BE_TYPE, TRACE_BE_ZIPKIN, TRACE_BE_DATADOG, TRACE_BE_OTEL };
@@ -146,6 +189,23 @@ static const struct sch_field trace_sampling_fields[] = {
 };
 SCH_OBJECT_DEF(trace_sampling, "MeshTrace sampling");
 
+/*
+ * Kuma traces a builtin gateway as a whole, so a targetRef MeshGateway
+ * must not pick listeners by tags.  The kind table has no hook for a rule
+ * on spec.targetRef, so the conf's check reads it from the record the
+ * conf is part of: the reader fills in the header before the conf.
+ */
+static const char *trace_conf_check(const void *obj)
+{
+	const struct mf_trace *t = (const struct mf_trace *)
+		((const char *)obj - offsetof(struct mf_trace, conf));
+
+	if (t->hdr.target.kind == MF_REF_MESH_GATEWAY && t->hdr.target.tags)
+		return "spec.targetRef.tags must not be set with kind "
+		       "MeshGateway: a gateway is traced as a whole";
+	return NULL;
+}
+
 static const struct sch_field trace_conf_fields[] = {
 	/* Kuma: required, zero or one entry. */
 	SCH_F_LIST("backends", mf_trace_conf, backends, &trace_backend,
@@ -153,7 +213,7 @@ static const struct sch_field trace_conf_fields[] = {
 	SCH_F_LIST("tags", mf_trace_conf, tags, &trace_tag),
 	SCH_F_OBJECT("sampling", mf_trace_conf, sampling, &trace_sampling),
 };
-SCH_OBJECT_DEF(trace_conf, "MeshTrace default");
+SCH_OBJECT_DEF(trace_conf, "MeshTrace default", .check = trace_conf_check);
 
 /* KIND_FORM_DEFAULT: no to/from entries, so no sections or entry kinds. */
 const struct kind_desc kind_mesh_trace = {
