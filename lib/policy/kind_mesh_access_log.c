@@ -206,18 +206,6 @@ static const struct sch_field log_tcp_fields[] = {
 };
 SCH_OBJECT_DEF(log_tcp, "MeshAccessLog tcp backend");
 
-/* A MeshOpenTelemetryBackend by its labels (Kuma's BackendResourceRef). */
-static const char *const log_otel_ref_kinds[] = {
-	"MeshOpenTelemetryBackend", NULL
-};
-
-static const struct sch_field log_otel_ref_fields[] = {
-	SCH_F_ENUM("kind", mf_otel_ref, kind, log_otel_ref_kinds,
-		   SCH_REQUIRED),
-	SCH_F_TAGS("labels", mf_otel_ref, labels, SCH_REQUIRED),
-};
-SCH_OBJECT_DEF(log_otel_ref, "MeshAccessLog openTelemetry backendRef");
-
 static const struct sch_field log_otel_attr_fields[] = {
 	SCH_F_STRING("key", mf_log_otel_attr, key, SCH_REQUIRED,
 		     .check = log_check_attr_key),
@@ -228,25 +216,17 @@ SCH_OBJECT_DEF(log_otel_attr, "MeshAccessLog openTelemetry attribute");
 
 enum { LOG_OTEL_ENDPOINT, LOG_OTEL_REF, LOG_OTEL_BODY, LOG_OTEL_ATTRS };
 
-/* Kuma 2.14 takes either; 3.0 only the backendRef. */
-static const char *log_otel_check(const void *obj)
-{
-	if (sch_has(obj, LOG_OTEL_ENDPOINT) == sch_has(obj, LOG_OTEL_REF))
-		return "must have exactly one of endpoint, backendRef";
-	return NULL;
-}
-
 static const struct sch_field log_otel_fields[] = {
 	[LOG_OTEL_ENDPOINT] = SCH_F_STRING("endpoint", mf_log_otel, endpoint,
 					   .check = log_check_otel_endpoint),
 	[LOG_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_log_otel, backend_ref,
-				      &log_otel_ref),
+				      &kind_otel_backend_ref),
 	[LOG_OTEL_BODY] = SCH_F_STRING("body", mf_log_otel, body),
 	[LOG_OTEL_ATTRS] = SCH_F_LIST("attributes", mf_log_otel, attributes,
 				      &log_otel_attr),
 };
 SCH_OBJECT_DEF(log_otel, "MeshAccessLog openTelemetry backend",
-	       .check = log_otel_check);
+	       .check = kind_check_otel_endpoint_or_ref);
 
 /* Field i (1..3) is the object enum mf_log_backend_type i names. */
 enum { LOG_BE_TYPE, LOG_BE_FILE, LOG_BE_TCP, LOG_BE_OTEL };

@@ -77,20 +77,6 @@ static const char *hc_base64_check(const char *s)
 	return NULL;
 }
 
-/* Kuma's HeaderName: token characters, lower case (Envoy matches header
- * names case-insensitively, Kuma's schema wants them written lower). */
-static const char *hc_header_name_check(const char *s)
-{
-	const char *why = kind_check_header_name(s);
-
-	if (why)
-		return why;
-	for (; *s; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			return "must be lower case";
-	return NULL;
-}
-
 /* ---- http --------------------------------------------------------------- */
 static const struct sch_field hc_status_fields[] = {
 	SCH_ITEM(SCH_INT, sizeof(__u16), SCH_RANGE(100, 599)),
@@ -99,7 +85,7 @@ SCH_OBJECT_DEF(hc_status, "MeshHealthCheck expected status", .scalar = true);
 
 static const struct sch_field hc_header_fields[] = {
 	SCH_F_STRING("name", mf_hc_header, name, SCH_REQUIRED,
-		     .check = hc_header_name_check),
+		     .check = kind_check_header_name_lower),
 	SCH_F_STRING("value", mf_hc_header, value, SCH_REQUIRED,
 		     .check = kind_check_header_value),
 };

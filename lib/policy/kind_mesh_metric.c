@@ -134,42 +134,21 @@ static const struct sch_field metric_prom_fields[] = {
 };
 SCH_OBJECT_DEF(metric_prom, "MeshMetric prometheus backend");
 
-/* A MeshOpenTelemetryBackend by its labels (Kuma's BackendResourceRef). */
-static const char *const metric_otel_ref_kinds[] = {
-	"MeshOpenTelemetryBackend", NULL
-};
-
-static const struct sch_field metric_otel_ref_fields[] = {
-	SCH_F_ENUM("kind", mf_otel_ref, kind, metric_otel_ref_kinds,
-		   SCH_REQUIRED),
-	SCH_F_TAGS("labels", mf_otel_ref, labels, SCH_REQUIRED),
-};
-SCH_OBJECT_DEF(metric_otel_ref, "MeshMetric openTelemetry backendRef");
-
 enum { METRIC_OTEL_ENDPOINT, METRIC_OTEL_REF, METRIC_OTEL_REFRESH };
-
-/* Kuma 2.14 takes either; 3.0 only the backendRef. */
-static const char *metric_otel_check(const void *obj)
-{
-	if (sch_has(obj, METRIC_OTEL_ENDPOINT) ==
-	    sch_has(obj, METRIC_OTEL_REF))
-		return "must have exactly one of endpoint, backendRef";
-	return NULL;
-}
 
 static const struct sch_field metric_otel_fields[] = {
 	[METRIC_OTEL_ENDPOINT] = SCH_F_STRING("endpoint", mf_metric_otel,
 					      endpoint,
 					      .check = metric_check_endpoint),
 	[METRIC_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_metric_otel,
-					 backend_ref, &metric_otel_ref),
+					 backend_ref, &kind_otel_backend_ref),
 	[METRIC_OTEL_REFRESH] = SCH_F_DURATION("refreshInterval",
 					       mf_metric_otel,
 					       refresh_interval,
 					       SCH_AT_LEAST(1)),
 };
 SCH_OBJECT_DEF(metric_otel, "MeshMetric openTelemetry backend",
-	       .check = metric_otel_check);
+	       .check = kind_check_otel_endpoint_or_ref);
 
 /* Field i (1..2) is the object enum mf_metric_backend_type i names. */
 enum { METRIC_BE_TYPE, METRIC_BE_PROM, METRIC_BE_OTEL };

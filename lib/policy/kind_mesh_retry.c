@@ -115,20 +115,6 @@ static const char *retry_on_check(const char *s)
 	       "HttpMethodTrace or an HTTP status code such as 503";
 }
 
-/* Kuma's HeaderName: token characters, lower case (Envoy matches header
- * names case-insensitively, Kuma's schema wants them written lower). */
-static const char *retry_header_name_check(const char *s)
-{
-	const char *why = kind_check_header_name(s);
-
-	if (why)
-		return why;
-	for (; *s; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			return "must be lower case";
-	return NULL;
-}
-
 /* ---- tcp ---------------------------------------------------------------- */
 static const struct sch_field retry_tcp_fields[] = {
 	/* Kuma: a tcp section must say how many attempts. */
@@ -170,7 +156,7 @@ static const char *const retry_reset_formats[] = {
 
 static const struct sch_field retry_reset_header_fields[] = {
 	SCH_F_STRING("name", mf_retry_reset_header, name, SCH_REQUIRED,
-		     .check = retry_header_name_check),
+		     .check = kind_check_header_name_lower),
 	SCH_F_ENUM("format", mf_retry_reset_header, format,
 		   retry_reset_formats, SCH_REQUIRED),
 };
@@ -204,7 +190,7 @@ static const struct sch_field retry_header_match_fields[] = {
 				  retry_match_types),
 	[MATCH_NAME] = SCH_F_STRING("name", mf_retry_header_match, name,
 				    SCH_REQUIRED,
-				    .check = retry_header_name_check),
+				    .check = kind_check_header_name_lower),
 	[MATCH_VALUE] = SCH_F_STRING("value", mf_retry_header_match, value,
 				     .check = kind_check_header_value),
 };

@@ -100,37 +100,17 @@ static const struct sch_field trace_datadog_fields[] = {
 };
 SCH_OBJECT_DEF(trace_datadog, "MeshTrace datadog backend");
 
-/* A MeshOpenTelemetryBackend by its labels (Kuma's BackendResourceRef). */
-static const char *const trace_otel_ref_kinds[] = {
-	"MeshOpenTelemetryBackend", NULL
-};
-
-static const struct sch_field trace_otel_ref_fields[] = {
-	SCH_F_ENUM("kind", mf_otel_ref, kind, trace_otel_ref_kinds,
-		   SCH_REQUIRED),
-	SCH_F_TAGS("labels", mf_otel_ref, labels, SCH_REQUIRED),
-};
-SCH_OBJECT_DEF(trace_otel_ref, "MeshTrace openTelemetry backendRef");
-
 enum { TRACE_OTEL_ENDPOINT, TRACE_OTEL_REF };
-
-/* Kuma 2.14 takes either; 3.0 only the backendRef. */
-static const char *trace_otel_check(const void *obj)
-{
-	if (sch_has(obj, TRACE_OTEL_ENDPOINT) == sch_has(obj, TRACE_OTEL_REF))
-		return "must have exactly one of endpoint, backendRef";
-	return NULL;
-}
 
 static const struct sch_field trace_otel_fields[] = {
 	[TRACE_OTEL_ENDPOINT] = SCH_F_STRING(
 		"endpoint", mf_trace_otel, endpoint,
 		.check = trace_check_otel_endpoint),
 	[TRACE_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_trace_otel,
-					backend_ref, &trace_otel_ref),
+					backend_ref, &kind_otel_backend_ref),
 };
 SCH_OBJECT_DEF(trace_otel, "MeshTrace openTelemetry backend",
-	       .check = trace_otel_check);
+	       .check = kind_check_otel_endpoint_or_ref);
 
 /* Field i (1..3) is the object enum mf_trace_backend_type i names. */
 enum { TRACE_BE_TYPE, TRACE_BE_ZIPKIN, TRACE_BE_DATADOG, TRACE_BE_OTEL };
@@ -189,23 +169,6 @@ static const struct sch_field trace_sampling_fields[] = {
 };
 SCH_OBJECT_DEF(trace_sampling, "MeshTrace sampling");
 
-/*
- * Kuma traces a builtin gateway as a whole, so a targetRef MeshGateway
- * must not pick listeners by tags.  The kind table has no hook for a rule
- * on spec.targetRef, so the conf's check reads it from the record the
- * conf is part of: the reader fills in the header before the conf.
- */
-static const char *trace_conf_check(const void *obj)
-{
-	const struct mf_trace *t = (const struct mf_trace *)
-		((const char *)obj - offsetof(struct mf_trace, conf));
-
-	if (t->hdr.target.kind == MF_REF_MESH_GATEWAY && t->hdr.target.tags)
-		return "spec.targetRef.tags must not be set with kind "
-		       "MeshGateway: a gateway is traced as a whole";
-	return NULL;
-}
-
 static const struct sch_field trace_conf_fields[] = {
 	/* Kuma: required, zero or one entry. */
 	SCH_F_LIST("backends", mf_trace_conf, backends, &trace_backend,
@@ -213,12 +176,14 @@ static const struct sch_field trace_conf_fields[] = {
 	SCH_F_LIST("tags", mf_trace_conf, tags, &trace_tag),
 	SCH_F_OBJECT("sampling", mf_trace_conf, sampling, &trace_sampling),
 };
-SCH_OBJECT_DEF(trace_conf, "MeshTrace default", .check = trace_conf_check);
+SCH_OBJECT_DEF(trace_conf, "MeshTrace default");
 
 /* KIND_FORM_DEFAULT: no to/from entries, so no sections or entry kinds. */
 const struct kind_desc kind_mesh_trace = {
 	.name = "MeshTrace", .plural = "meshtraces",
 	.form = KIND_FORM_DEFAULT,
+	/* A gateway is traced as a whole: no listener tags. */
+	.sections = KIND_SEC_GATEWAY_NO_TAGS,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	KIND_RECORD(mf_trace, conf, &trace_conf),
 };

@@ -878,10 +878,19 @@ static int pd_target(struct pd *pd, const struct ynode *spec,
 		     struct pd_ref *t)
 {
 	const struct ynode *v = doc_get(spec, "targetRef");
+	int err;
 
-	if (v)
-		return pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
-			      false, t);
+	if (v) {
+		err = pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
+			     false, t);
+		if (!err && (pd->kd->sections & KIND_SEC_GATEWAY_NO_TAGS) &&
+		    t->ref.kind == MF_REF_MESH_GATEWAY && t->ref.tags)
+			doc_err(pd->c, doc_get(v, "tags"), "spec.targetRef.tags",
+				"must not be set with kind MeshGateway for a "
+				"%s: it applies to a gateway as a whole",
+				pd->kd->name);
+		return err;
+	}
 	memset(t, 0, sizeof(*t));
 	if (pd->kd->target_kinds & KIND_REF(MF_REF_MESH))
 		t->ref.kind = MF_REF_MESH;

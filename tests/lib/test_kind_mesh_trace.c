@@ -168,8 +168,8 @@ KH_TEST_BAD(test_trace_invalid,
 	  "tags: {port: '8080'}}\n"
 	  "  default:\n"
 	  "    backends: []\n",
-	  "t.yaml:8:5: spec.default: spec.targetRef.tags must not be set "
-	  "with kind MeshGateway: a gateway is traced as a whole" },
+	  "t.yaml:6:52: spec.targetRef.tags: must not be set with kind "
+	  "MeshGateway for a MeshTrace: it applies to a gateway as a whole" },
 )
 
 /* A MeshGateway as a whole is a target like any other. */
