@@ -173,17 +173,16 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 			       "missing", r[0].k->name, i);
 			return 0;
 		}
-		/* A permission's `rules` item is of its other schema. */
-		why = sch_check(kind == MODEL_MTP &&
-				h->section == MF_MTP_SEC_RULES ? kd->alt :
-								 kd->conf,
+		why = sch_check(kind_rec_schema(kd, r[i].v),
 				r[i].v + kd->conf_off);
-		if (!why && (h->target.kind >= MF_REF_KIND_MAX ||
-			     h->ref.kind >= MF_REF_KIND_MAX ||
-			     !memchr(h->target.name, 0, MF_NAME_MAX) ||
-			     !memchr(h->ref.name, 0, MF_NAME_MAX) ||
-			     h->nsources > MF_SELECTORS_MAX ||
-			     h->ndestinations > MF_SELECTORS_MAX))
+		/* A spec-form record is all spec, without a header. */
+		if (!why && kind_has_hdr(kd) &&
+		    (h->target.kind >= MF_REF_KIND_MAX ||
+		     h->ref.kind >= MF_REF_KIND_MAX ||
+		     !memchr(h->target.name, 0, MF_NAME_MAX) ||
+		     !memchr(h->ref.name, 0, MF_NAME_MAX) ||
+		     h->nsources > MF_SELECTORS_MAX ||
+		     h->ndestinations > MF_SELECTORS_MAX))
 			why = "its header is malformed";
 		if (why) {
 			dc_err(c, map, "policy \"%s\" record %zu: %s",

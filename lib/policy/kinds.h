@@ -216,6 +216,17 @@ static inline bool kind_has_hdr(const struct kind_desc *kd)
 	return kd->form != KIND_FORM_SPEC;
 }
 
+/* The schema of the conf of record @rec of @kd: a permission's `rules`
+ * records hold their other one. */
+static inline const struct sch_object *
+kind_rec_schema(const struct kind_desc *kd, const void *rec)
+{
+	const struct mf_pol_hdr *h = rec;
+
+	return kd->form == KIND_FORM_PERMISSION &&
+	       h->section == MF_MTP_SEC_RULES ? kd->alt : kd->conf;
+}
+
 /*
  * Calls @fn with every tag set id record @rec of @kd refers to (0s
  * included): its targetRefs' tags and labels, legacy selectors, and the
