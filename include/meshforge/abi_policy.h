@@ -1150,4 +1150,52 @@ struct mf_mesh_tls {
 	struct mf_tls_conf conf;
 };
 
+/* ---- MeshPassthrough --------------------------------------------------- */
+/* Which destinations outside the mesh the targeted proxies may reach
+ * directly: one record, the default. */
+#define MF_PASSTHROUGH_MATCHES_MAX	16
+
+enum mf_passthrough_mode {
+	MF_PASSTHROUGH_ALL = 1,		/* every destination */
+	MF_PASSTHROUGH_MATCHED,		/* those of appendMatch (Kuma's
+					 * default) */
+	MF_PASSTHROUGH_NONE,
+};
+
+enum mf_passthrough_type {
+	MF_PASSTHROUGH_DOMAIN = 1,
+	MF_PASSTHROUGH_IP,
+	MF_PASSTHROUGH_CIDR,
+};
+
+enum mf_passthrough_protocol {
+	MF_PASSTHROUGH_TCP = 1,		/* the default */
+	MF_PASSTHROUGH_TLS,
+	MF_PASSTHROUGH_GRPC,
+	MF_PASSTHROUGH_HTTP,
+	MF_PASSTHROUGH_HTTP2,
+	MF_PASSTHROUGH_MYSQL,
+};
+
+struct mf_passthrough_match {
+	__u32 present;
+	__u8 type;			/* enum mf_passthrough_type */
+	__u8 protocol;			/* enum mf_passthrough_protocol */
+	__u16 port;			/* 0: every port */
+	char value[MF_HOST_MAX];	/* a domain (maybe *.), an IP, a CIDR */
+};
+
+struct mf_passthrough_conf {
+	__u32 present;
+	__u8 passthrough_mode;		/* enum mf_passthrough_mode */
+	__u8 nappend_match;
+	__u8 _pad[2];
+	struct mf_passthrough_match append_match[MF_PASSTHROUGH_MATCHES_MAX];
+};
+
+struct mf_passthrough {
+	struct mf_pol_hdr hdr;
+	struct mf_passthrough_conf conf;
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

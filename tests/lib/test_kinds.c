@@ -184,7 +184,15 @@ static const char kinds_yaml[] =
 	"    - default:\n"
 	"        tlsVersion: {min: TLS12, max: TLSAuto}\n"
 	"        tlsCiphers: [ECDHE-ECDSA-AES256-GCM-SHA384]\n"
-	"        mode: Strict\n";
+	"        mode: Strict\n"
+	"---\n" KH_DOC("MeshPassthrough", "egress")
+	"  targetRef: {kind: Mesh}\n"
+	"  default:\n"
+	"    passthroughMode: Matched\n"
+	"    appendMatch:\n"
+	"      - {type: Domain, value: api.example.com, port: 443,\n"
+	"         protocol: tls}\n"
+	"      - {type: CIDR, value: 192.168.0.0/16}\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
