@@ -1320,4 +1320,102 @@ struct mf_otel_backend {
 	struct mf_otel_env env;
 };
 
+/* ---- MeshTLS ----------------------------------------------------------- */
+/* The inbound TLS of the targeted proxies: the mTLS mode and, for the whole
+ * mesh only, the protocol versions and ciphers.  One record per from[]
+ * entry or rules[] item. */
+#define MF_TLS_CIPHERS_MAX	16	/* Kuma has six; a list may repeat */
+
+enum mf_tls_version {
+	MF_TLS_AUTO = 1,		/* Envoy's default */
+	MF_TLS_10,
+	MF_TLS_11,
+	MF_TLS_12,
+	MF_TLS_13,
+};
+
+enum mf_tls_cipher {
+	MF_TLS_ECDHE_ECDSA_AES128_GCM_SHA256 = 1,
+	MF_TLS_ECDHE_ECDSA_AES256_GCM_SHA384,
+	MF_TLS_ECDHE_ECDSA_CHACHA20_POLY1305,
+	MF_TLS_ECDHE_RSA_AES128_GCM_SHA256,
+	MF_TLS_ECDHE_RSA_AES256_GCM_SHA384,
+	MF_TLS_ECDHE_RSA_CHACHA20_POLY1305,
+};
+
+enum mf_tls_mode {
+	MF_TLS_PERMISSIVE = 1,		/* mTLS and plaintext */
+	MF_TLS_STRICT,			/* mTLS only */
+};
+
+struct mf_tls_versions {
+	__u32 present;
+	__u8 min;			/* enum mf_tls_version */
+	__u8 max;
+	__u8 _pad[2];
+};
+
+struct mf_tls_conf {
+	__u32 present;
+	struct mf_tls_versions tls_version;
+	__u8 ntls_ciphers;
+	__u8 tls_ciphers[MF_TLS_CIPHERS_MAX];	/* enum mf_tls_cipher, in
+						 * order of preference */
+	__u8 mode;			/* enum mf_tls_mode */
+	__u8 _pad[2];
+};
+
+struct mf_mesh_tls {
+	struct mf_pol_hdr hdr;
+	struct mf_tls_conf conf;
+};
+
+/* ---- MeshPassthrough --------------------------------------------------- */
+/* Which destinations outside the mesh the targeted proxies may reach
+ * directly: one record, the default. */
+#define MF_PASSTHROUGH_MATCHES_MAX	16
+
+enum mf_passthrough_mode {
+	MF_PASSTHROUGH_ALL = 1,		/* every destination */
+	MF_PASSTHROUGH_MATCHED,		/* those of appendMatch (Kuma's
+					 * default) */
+	MF_PASSTHROUGH_NONE,
+};
+
+enum mf_passthrough_type {
+	MF_PASSTHROUGH_DOMAIN = 1,
+	MF_PASSTHROUGH_IP,
+	MF_PASSTHROUGH_CIDR,
+};
+
+enum mf_passthrough_protocol {
+	MF_PASSTHROUGH_TCP = 1,		/* the default */
+	MF_PASSTHROUGH_TLS,
+	MF_PASSTHROUGH_GRPC,
+	MF_PASSTHROUGH_HTTP,
+	MF_PASSTHROUGH_HTTP2,
+	MF_PASSTHROUGH_MYSQL,
+};
+
+struct mf_passthrough_match {
+	__u32 present;
+	__u8 type;			/* enum mf_passthrough_type */
+	__u8 protocol;			/* enum mf_passthrough_protocol */
+	__u16 port;			/* 0: every port */
+	char value[MF_HOST_MAX];	/* a domain (maybe *.), an IP, a CIDR */
+};
+
+struct mf_passthrough_conf {
+	__u32 present;
+	__u8 passthrough_mode;		/* enum mf_passthrough_mode */
+	__u8 nappend_match;
+	__u8 _pad[2];
+	struct mf_passthrough_match append_match[MF_PASSTHROUGH_MATCHES_MAX];
+};
+
+struct mf_passthrough {
+	struct mf_pol_hdr hdr;
+	struct mf_passthrough_conf conf;
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

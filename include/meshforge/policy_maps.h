@@ -70,7 +70,11 @@
 	KIND(GATEWAY_ROUTES, mf_gateway_routes, struct mf_gateway_route,     \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_gateway_route)                  \
 	KIND(OTEL_BACKENDS, mf_otel_backends, struct mf_otel_backend,        \
-	     MF_MAX_POLICY_RECORDS, kind_mesh_otel_backend)
+	     MF_MAX_POLICY_RECORDS, kind_mesh_otel_backend)                   \
+	KIND(TLS, mf_tls, struct mf_mesh_tls, MF_MAX_POLICY_RECORDS,         \
+	     kind_mesh_tls)                                                   \
+	KIND(PASSTHROUGHS, mf_passthroughs, struct mf_passthrough,           \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_passthrough)
 
 /* Helpers for the users of the list: ignore a row, or count it. */
 #define MF_MAP_IGNORE(...)

@@ -177,7 +177,22 @@ static const char kinds_yaml[] =
 	"  endpoint: {address: otel-collector.observability, port: 4318,\n"
 	"             path: /otlp}\n"
 	"  protocol: http\n"
-	"  env: {mode: Required, precedence: ExplicitFirst}\n";
+	"  env: {mode: Required, precedence: ExplicitFirst}\n"
+	"---\n" KH_DOC("MeshTLS", "tls")
+	"  targetRef: {kind: Mesh}\n"
+	"  rules:\n"
+	"    - default:\n"
+	"        tlsVersion: {min: TLS12, max: TLSAuto}\n"
+	"        tlsCiphers: [ECDHE-ECDSA-AES256-GCM-SHA384]\n"
+	"        mode: Strict\n"
+	"---\n" KH_DOC("MeshPassthrough", "egress")
+	"  targetRef: {kind: Mesh}\n"
+	"  default:\n"
+	"    passthroughMode: Matched\n"
+	"    appendMatch:\n"
+	"      - {type: Domain, value: api.example.com, port: 443,\n"
+	"         protocol: tls}\n"
+	"      - {type: CIDR, value: 192.168.0.0/16}\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
