@@ -68,6 +68,14 @@ static void insp_policy(const struct rec_set *rs, const struct mf_pol_key *k,
 	const char *tk = abi_name(&abi_ref_kind, h->target.kind);
 	const char *rk = abi_name(&abi_ref_kind, h->ref.kind);
 
+	/* A spec-form record is all spec, without a header. */
+	if (!kind_has_hdr(kd)) {
+		printf("  %.*s spec ", INSP_S(k->name));
+		emit_init(&em, EMIT_JSON, emit_to_file, stdout);
+		sch_emit(&em, kd->conf, v, &tags);
+		putchar('\n');
+		return;
+	}
 	printf("  %.*s[%u] %s target %s%s%.*s", INSP_S(k->name), k->index,
 	       abi_name_or(&abi_section, h->section), tk ? tk : "-",
 	       h->target.name[0] ? ":" : "", INSP_S(h->target.name));

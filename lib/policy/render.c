@@ -300,6 +300,13 @@ void render_record(struct emit *e, const struct kind_desc *kd,
 	emit_strn(e, k->name, sizeof(k->name));
 	emit_key(e, "index");
 	emit_uint(e, k->index);
+	/* A spec-form record is all spec, without a header. */
+	if (!kind_has_hdr(kd)) {
+		emit_key(e, "spec");
+		sch_emit(e, kd->conf, val, t);
+		emit_map_end(e);
+		return;
+	}
 	if (sec) {
 		emit_key(e, "section");
 		emit_str(e, sec);
