@@ -1100,4 +1100,72 @@ struct mf_otel_backend {
 	struct mf_otel_env env;
 };
 
+/* ---- MeshService ------------------------------------------------------- */
+/* A service of the mesh as Kuma 2.9 on has it, the destination targetRefs
+ * and backendRefs name: which workloads are its endpoints, its ports and
+ * the identities they present.  One record, the spec.  Not the core
+ * Service (a VIP and a port, abi.h): MeshService gets its addresses from
+ * the control plane. */
+#define MF_MSVC_PORTS_MAX	16
+#define MF_MSVC_IDENTITIES_MAX	4
+#define MF_APP_PROTOCOL_MAX	16	/* grpc, http, http2, tcp as written */
+
+enum mf_msvc_state {
+	MF_MSVC_AVAILABLE = 1,
+	MF_MSVC_UNAVAILABLE,
+};
+
+enum mf_msvc_identity_type {
+	MF_MSVC_ID_SERVICE_TAG = 1,	/* a kuma.io/service value (2.14) */
+	MF_MSVC_ID_SPIFFE_ID,
+};
+
+/* Kuma's LabelSelector. */
+struct mf_label_selector {
+	__u32 present;
+	__u32 match_labels;		/* mf_tagsets id */
+};
+
+struct mf_msvc_dp_ref {
+	__u32 present;
+	char name[MF_NAME_MAX];		/* a Workload (Kuma: Dataplane) */
+};
+
+/* Which workloads are the endpoints: at most one of the three. */
+struct mf_msvc_selector {
+	__u32 present;
+	__u32 dataplane_tags;		/* mf_tagsets id (Kuma 2.14) */
+	struct mf_msvc_dp_ref dataplane_ref;
+	struct mf_label_selector dataplane_labels;
+};
+
+struct mf_msvc_port {
+	__u32 present;
+	__u16 port;
+	__u16 _pad;
+	char name[MF_SECTION_MAX];	/* what a sectionName names */
+	char target_port[MF_SECTION_MAX];	/* a number or a port name */
+	/* grpc, http, http2 or tcp in any case, as written (Kuma compares
+	 * them lower-cased); "": tcp */
+	char app_protocol[MF_APP_PROTOCOL_MAX];
+};
+
+struct mf_msvc_identity {
+	__u32 present;
+	__u8 type;			/* enum mf_msvc_identity_type */
+	__u8 _pad[3];
+	char value[MF_SPIFFE_MAX];
+};
+
+struct mf_mesh_service {
+	__u32 present;
+	__u8 state;			/* enum mf_msvc_state */
+	__u8 nports;
+	__u8 nidentities;
+	__u8 _pad;
+	struct mf_msvc_selector selector;
+	struct mf_msvc_port ports[MF_MSVC_PORTS_MAX];
+	struct mf_msvc_identity identities[MF_MSVC_IDENTITIES_MAX];
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

@@ -177,7 +177,14 @@ static const char kinds_yaml[] =
 	"  endpoint: {address: otel-collector.observability, port: 4318,\n"
 	"             path: /otlp}\n"
 	"  protocol: http\n"
-	"  env: {mode: Required, precedence: ExplicitFirst}\n";
+	"  env: {mode: Required, precedence: ExplicitFirst}\n"
+	"---\n" KH_DOC("MeshService", "redis")
+	"  state: Available\n"
+	"  selector: {dataplaneLabels: {matchLabels: {app: redis}}}\n"
+	"  ports: [{name: main, port: 6379, targetPort: 6379, "
+	"appProtocol: tcp}]\n"
+	"  identities:\n"
+	"    - {type: SpiffeID, value: \"spiffe://mesh.local/ns/db/sa/redis\"}\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
