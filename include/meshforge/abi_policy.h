@@ -1168,4 +1168,144 @@ struct mf_mesh_service {
 	struct mf_msvc_identity identities[MF_MSVC_IDENTITIES_MAX];
 };
 
+/* ---- MeshIdentity ------------------------------------------------------ */
+/* How the workloads a selector picks get their identity (Kuma 2.12 on):
+ * the SPIFFE ID templates and the provider of their certificates.  One
+ * record, the spec. */
+#define MF_TEMPLATE_MAX		256	/* a SPIFFE ID part's template */
+#define MF_FILE_PATH_MAX	256
+#define MF_ENV_NAME_MAX		128
+/* An inline secret: a PEM CA certificate or EC key fits, and so do both in
+ * one record; larger ones (RSA keys) come from a file, a Secret or an
+ * environment variable. */
+#define MF_INLINE_MAX		1536
+
+/* Kuma's SecureDataSource types, in its order. */
+enum mf_sds_type {
+	MF_SDS_FILE = 1,
+	MF_SDS_SECRET,
+	MF_SDS_ENV_VAR,
+	MF_SDS_INSECURE_INLINE,
+};
+
+struct mf_sds_file {
+	__u32 present;
+	char path[MF_FILE_PATH_MAX];
+};
+
+struct mf_sds_env_var {
+	__u32 present;
+	char name[MF_ENV_NAME_MAX];
+};
+
+struct mf_sds_inline {
+	__u32 present;
+	char value[MF_INLINE_MAX];
+};
+
+struct mf_sds_secret_ref {
+	__u32 present;
+	__u8 kind;			/* 1: Secret, the one kind */
+	__u8 _pad[3];
+	char name[MF_NAME_MAX];
+};
+
+/* Where a secret comes from: the object its type names. */
+struct mf_secure_data_source {
+	__u32 present;
+	__u8 type;			/* enum mf_sds_type */
+	__u8 _pad[3];
+	union {
+		struct mf_sds_file file;
+		struct mf_sds_env_var env_var;
+		struct mf_sds_inline insecure_inline;
+		struct mf_sds_secret_ref secret_ref;
+	};
+};
+
+enum mf_mid_provider_type {
+	MF_MID_BUNDLED = 1,
+	MF_MID_SPIRE,
+	MF_MID_EXTENSION,
+};
+
+enum mf_mid_trust_creation {
+	MF_MID_TRUST_ENABLED = 1,
+	MF_MID_TRUST_DISABLED,
+};
+
+struct mf_mid_selector {
+	__u32 present;
+	struct mf_label_selector dataplane;
+};
+
+/* Templates of the trust domain and of the path of the SPIFFE ID. */
+struct mf_mid_spiffe_id {
+	__u32 present;
+	char trust_domain[MF_TEMPLATE_MAX];
+	char path[MF_TEMPLATE_MAX];
+};
+
+struct mf_mid_autogenerate {
+	__u32 present;
+	__u8 enabled;
+	__u8 _pad[3];
+};
+
+struct mf_mid_ca {
+	__u32 present;
+	struct mf_secure_data_source certificate;
+	struct mf_secure_data_source private_key;
+};
+
+struct mf_mid_cert_params {
+	__u32 present;
+	__u32 expiry;			/* ms */
+};
+
+/* Certificates the control plane issues: from its own CA (autogenerate)
+ * or from the one ca names. */
+struct mf_mid_bundled {
+	__u32 present;
+	__u8 mesh_trust_creation;	/* enum mf_mid_trust_creation */
+	__u8 insecure_allow_self_signed;
+	__u8 _pad[2];
+	struct mf_mid_autogenerate autogenerate;
+	struct mf_mid_ca ca;
+	struct mf_mid_cert_params certificate_parameters;
+};
+
+struct mf_mid_spire_agent {
+	__u32 present;
+	__u32 timeout;			/* ms */
+};
+
+struct mf_mid_spire {
+	__u32 present;
+	struct mf_mid_spire_agent agent;
+};
+
+struct mf_mid_extension {
+	__u32 present;
+	char name[MF_NAME_MAX];
+};
+
+struct mf_mid_provider {
+	__u32 present;
+	__u8 type;			/* enum mf_mid_provider_type */
+	__u8 _pad[3];
+	union {				/* the one the type names */
+		struct mf_mid_bundled bundled;
+		struct mf_mid_spire spire;
+		struct mf_mid_extension extension;
+	};
+};
+
+struct mf_mesh_identity {
+	__u32 present;
+	struct mf_mid_selector selector;
+	struct mf_mid_spiffe_id spiffe_id;
+	struct mf_mid_provider provider;
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

@@ -70,7 +70,9 @@
 	KIND(OTEL_BACKENDS, mf_otel_backends, struct mf_otel_backend,        \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_otel_backend)                   \
 	KIND(MESH_SERVICES, mf_mesh_services, struct mf_mesh_service,        \
-	     MF_MAX_POLICY_RECORDS, kind_mesh_service)
+	     MF_MAX_POLICY_RECORDS, kind_mesh_service)                        \
+	KIND(MESH_IDENTITIES, mf_mesh_identities, struct mf_mesh_identity,   \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_identity)
 
 /* Helpers for the users of the list: ignore a row, or count it. */
 #define MF_MAP_IGNORE(...)

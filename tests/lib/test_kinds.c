@@ -184,7 +184,20 @@ static const char kinds_yaml[] =
 	"  ports: [{name: main, port: 6379, targetPort: 6379, "
 	"appProtocol: tcp}]\n"
 	"  identities:\n"
-	"    - {type: SpiffeID, value: \"spiffe://mesh.local/ns/db/sa/redis\"}\n";
+	"    - {type: SpiffeID, value: \"spiffe://mesh.local/ns/db/sa/redis\"}\n"
+	"---\n" KH_DOC("MeshIdentity", "identity")
+	"  selector: {dataplane: {matchLabels: {app: web}}}\n"
+	"  spiffeID: {trustDomain: \"{{ .Mesh }}.mesh.local\",\n"
+	"             path: \"/ns/{{ .Namespace }}/sa/{{ .ServiceAccount }}\"}\n"
+	"  provider:\n"
+	"    type: Bundled\n"
+	"    bundled:\n"
+	"      meshTrustCreation: Enabled\n"
+	"      ca:\n"
+	"        certificate: {type: File, file: {path: /etc/ca/cert.pem}}\n"
+	"        privateKey: {type: Secret, secretRef: {kind: Secret, "
+	"name: ca-key}}\n"
+	"      certificateParameters: {expiry: 24h}\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
