@@ -1308,4 +1308,44 @@ struct mf_mesh_identity {
 	struct mf_mid_provider provider;
 };
 
+/* ---- MeshTrust --------------------------------------------------------- */
+/* The CA certificates a trust domain's identities are checked against
+ * (Kuma 2.12 on).  One record, the spec.  Two bundles of a PEM
+ * certificate each (0.6 to 1.5 KiB) keep it under 4 KiB. */
+#define MF_TRUST_DOMAIN_MAX	254	/* Kuma's 253 characters */
+#define MF_KRI_MAX		128
+#define MF_CA_BUNDLES_MAX	2
+#define MF_PEM_MAX		1800
+
+enum mf_ca_bundle_type {
+	MF_CA_BUNDLE_PEM = 1,
+};
+
+struct mf_mtrust_origin {
+	__u32 present;
+	char kri[MF_KRI_MAX];		/* the MeshIdentity that made it */
+};
+
+struct mf_pem {
+	__u32 present;
+	char value[MF_PEM_MAX];
+};
+
+struct mf_ca_bundle {
+	__u32 present;
+	__u8 type;			/* enum mf_ca_bundle_type */
+	__u8 _pad[3];
+	struct mf_pem pem;
+};
+
+struct mf_mesh_trust {
+	__u32 present;
+	__u8 nca_bundles;
+	__u8 _pad[3];
+	struct mf_mtrust_origin origin;	/* Kuma 2.14, deprecated there */
+	char trust_domain[MF_TRUST_DOMAIN_MAX];
+	__u8 _pad2[2];
+	struct mf_ca_bundle ca_bundles[MF_CA_BUNDLES_MAX];
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

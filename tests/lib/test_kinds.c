@@ -197,7 +197,16 @@ static const char kinds_yaml[] =
 	"        certificate: {type: File, file: {path: /etc/ca/cert.pem}}\n"
 	"        privateKey: {type: Secret, secretRef: {kind: Secret, "
 	"name: ca-key}}\n"
-	"      certificateParameters: {expiry: 24h}\n";
+	"      certificateParameters: {expiry: 24h}\n"
+	"---\n" KH_DOC("MeshTrust", "trust")
+	"  trustDomain: mesh.local\n"
+	"  caBundles:\n"
+	"    - type: Pem\n"
+	"      pem:\n"
+	"        value: |\n"
+	"          -----BEGIN CERTIFICATE-----\n"
+	"          MIIBsTCCAVegAwIBAgIUN/7eAFfaErzb412g7KCNfa8mFH4wCgYIKoZIzj0E\n"
+	"          -----END CERTIFICATE-----\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
