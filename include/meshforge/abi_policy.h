@@ -1418,4 +1418,252 @@ struct mf_passthrough {
 	struct mf_passthrough_conf conf;
 };
 
+/* ---- MeshService ------------------------------------------------------- */
+/* A service of the mesh as Kuma 2.9 on has it, the destination targetRefs
+ * and backendRefs name: which workloads are its endpoints, its ports and
+ * the identities they present.  One record, the spec.  Not the core
+ * Service (a VIP and a port, abi.h): MeshService gets its addresses from
+ * the control plane. */
+#define MF_MSVC_PORTS_MAX	16
+#define MF_MSVC_IDENTITIES_MAX	4
+#define MF_APP_PROTOCOL_MAX	16	/* grpc, http, http2, tcp as written */
+
+enum mf_msvc_state {
+	MF_MSVC_AVAILABLE = 1,
+	MF_MSVC_UNAVAILABLE,
+};
+
+enum mf_msvc_identity_type {
+	MF_MSVC_ID_SERVICE_TAG = 1,	/* a kuma.io/service value (2.14) */
+	MF_MSVC_ID_SPIFFE_ID,
+};
+
+/* Kuma's LabelSelector. */
+struct mf_label_selector {
+	__u32 present;
+	__u32 match_labels;		/* mf_tagsets id */
+};
+
+struct mf_msvc_dp_ref {
+	__u32 present;
+	char name[MF_NAME_MAX];		/* a Workload (Kuma: Dataplane) */
+};
+
+/* Which workloads are the endpoints: at most one of the three. */
+struct mf_msvc_selector {
+	__u32 present;
+	__u32 dataplane_tags;		/* mf_tagsets id (Kuma 2.14) */
+	struct mf_msvc_dp_ref dataplane_ref;
+	struct mf_label_selector dataplane_labels;
+};
+
+struct mf_msvc_port {
+	__u32 present;
+	__u16 port;
+	__u16 _pad;
+	char name[MF_SECTION_MAX];	/* what a sectionName names */
+	char target_port[MF_SECTION_MAX];	/* a number or a port name */
+	/* grpc, http, http2 or tcp in any case, as written (Kuma compares
+	 * them lower-cased); "": tcp */
+	char app_protocol[MF_APP_PROTOCOL_MAX];
+};
+
+struct mf_msvc_identity {
+	__u32 present;
+	__u8 type;			/* enum mf_msvc_identity_type */
+	__u8 _pad[3];
+	char value[MF_SPIFFE_MAX];
+};
+
+struct mf_mesh_service {
+	__u32 present;
+	__u8 state;			/* enum mf_msvc_state */
+	__u8 nports;
+	__u8 nidentities;
+	__u8 _pad;
+	struct mf_msvc_selector selector;
+	struct mf_msvc_port ports[MF_MSVC_PORTS_MAX];
+	struct mf_msvc_identity identities[MF_MSVC_IDENTITIES_MAX];
+};
+
+/* ---- MeshIdentity ------------------------------------------------------ */
+/* How the workloads a selector picks get their identity (Kuma 2.12 on):
+ * the SPIFFE ID templates and the provider of their certificates.  One
+ * record, the spec. */
+#define MF_TEMPLATE_MAX		256	/* a SPIFFE ID part's template */
+#define MF_FILE_PATH_MAX	256
+#define MF_ENV_NAME_MAX		128
+/* An inline secret: a PEM CA certificate or EC key fits, and so do both in
+ * one record; larger ones (RSA keys) come from a file, a Secret or an
+ * environment variable. */
+#define MF_INLINE_MAX		1536
+
+/* Kuma's SecureDataSource types, in its order. */
+enum mf_sds_type {
+	MF_SDS_FILE = 1,
+	MF_SDS_SECRET,
+	MF_SDS_ENV_VAR,
+	MF_SDS_INSECURE_INLINE,
+};
+
+struct mf_sds_file {
+	__u32 present;
+	char path[MF_FILE_PATH_MAX];
+};
+
+struct mf_sds_env_var {
+	__u32 present;
+	char name[MF_ENV_NAME_MAX];
+};
+
+struct mf_sds_inline {
+	__u32 present;
+	char value[MF_INLINE_MAX];
+};
+
+struct mf_sds_secret_ref {
+	__u32 present;
+	__u8 kind;			/* 1: Secret, the one kind */
+	__u8 _pad[3];
+	char name[MF_NAME_MAX];
+};
+
+/* Where a secret comes from: the object its type names. */
+struct mf_secure_data_source {
+	__u32 present;
+	__u8 type;			/* enum mf_sds_type */
+	__u8 _pad[3];
+	union {
+		struct mf_sds_file file;
+		struct mf_sds_env_var env_var;
+		struct mf_sds_inline insecure_inline;
+		struct mf_sds_secret_ref secret_ref;
+	};
+};
+
+enum mf_mid_provider_type {
+	MF_MID_BUNDLED = 1,
+	MF_MID_SPIRE,
+	MF_MID_EXTENSION,
+};
+
+enum mf_mid_trust_creation {
+	MF_MID_TRUST_ENABLED = 1,
+	MF_MID_TRUST_DISABLED,
+};
+
+struct mf_mid_selector {
+	__u32 present;
+	struct mf_label_selector dataplane;
+};
+
+/* Templates of the trust domain and of the path of the SPIFFE ID. */
+struct mf_mid_spiffe_id {
+	__u32 present;
+	char trust_domain[MF_TEMPLATE_MAX];
+	char path[MF_TEMPLATE_MAX];
+};
+
+struct mf_mid_autogenerate {
+	__u32 present;
+	__u8 enabled;
+	__u8 _pad[3];
+};
+
+struct mf_mid_ca {
+	__u32 present;
+	struct mf_secure_data_source certificate;
+	struct mf_secure_data_source private_key;
+};
+
+struct mf_mid_cert_params {
+	__u32 present;
+	__u32 expiry;			/* ms */
+};
+
+/* Certificates the control plane issues: from its own CA (autogenerate)
+ * or from the one ca names. */
+struct mf_mid_bundled {
+	__u32 present;
+	__u8 mesh_trust_creation;	/* enum mf_mid_trust_creation */
+	__u8 insecure_allow_self_signed;
+	__u8 _pad[2];
+	struct mf_mid_autogenerate autogenerate;
+	struct mf_mid_ca ca;
+	struct mf_mid_cert_params certificate_parameters;
+};
+
+struct mf_mid_spire_agent {
+	__u32 present;
+	__u32 timeout;			/* ms */
+};
+
+struct mf_mid_spire {
+	__u32 present;
+	struct mf_mid_spire_agent agent;
+};
+
+struct mf_mid_extension {
+	__u32 present;
+	char name[MF_NAME_MAX];
+};
+
+struct mf_mid_provider {
+	__u32 present;
+	__u8 type;			/* enum mf_mid_provider_type */
+	__u8 _pad[3];
+	union {				/* the one the type names */
+		struct mf_mid_bundled bundled;
+		struct mf_mid_spire spire;
+		struct mf_mid_extension extension;
+	};
+};
+
+struct mf_mesh_identity {
+	__u32 present;
+	struct mf_mid_selector selector;
+	struct mf_mid_spiffe_id spiffe_id;
+	struct mf_mid_provider provider;
+};
+
+/* ---- MeshTrust --------------------------------------------------------- */
+/* The CA certificates a trust domain's identities are checked against
+ * (Kuma 2.12 on).  One record, the spec.  Two bundles of a PEM
+ * certificate each (0.6 to 1.5 KiB) keep it under 4 KiB. */
+#define MF_TRUST_DOMAIN_MAX	254	/* Kuma's 253 characters */
+#define MF_KRI_MAX		128
+#define MF_CA_BUNDLES_MAX	2
+#define MF_PEM_MAX		1800
+
+enum mf_ca_bundle_type {
+	MF_CA_BUNDLE_PEM = 1,
+};
+
+struct mf_mtrust_origin {
+	__u32 present;
+	char kri[MF_KRI_MAX];		/* the MeshIdentity that made it */
+};
+
+struct mf_pem {
+	__u32 present;
+	char value[MF_PEM_MAX];
+};
+
+struct mf_ca_bundle {
+	__u32 present;
+	__u8 type;			/* enum mf_ca_bundle_type */
+	__u8 _pad[3];
+	struct mf_pem pem;
+};
+
+struct mf_mesh_trust {
+	__u32 present;
+	__u8 nca_bundles;
+	__u8 _pad[3];
+	struct mf_mtrust_origin origin;	/* Kuma 2.14, deprecated there */
+	char trust_domain[MF_TRUST_DOMAIN_MAX];
+	__u8 _pad2[2];
+	struct mf_ca_bundle ca_bundles[MF_CA_BUNDLES_MAX];
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

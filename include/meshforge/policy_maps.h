@@ -74,7 +74,13 @@
 	KIND(TLS, mf_tls, struct mf_mesh_tls, MF_MAX_POLICY_RECORDS,         \
 	     kind_mesh_tls)                                                   \
 	KIND(PASSTHROUGHS, mf_passthroughs, struct mf_passthrough,           \
-	     MF_MAX_POLICY_RECORDS, kind_mesh_passthrough)
+	     MF_MAX_POLICY_RECORDS, kind_mesh_passthrough)                    \
+	KIND(MESH_SERVICES, mf_mesh_services, struct mf_mesh_service,        \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_service)                        \
+	KIND(MESH_IDENTITIES, mf_mesh_identities, struct mf_mesh_identity,   \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_identity)                       \
+	KIND(MESH_TRUSTS, mf_mesh_trusts, struct mf_mesh_trust,              \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_trust)
 
 /* Helpers for the users of the list: ignore a row, or count it. */
 #define MF_MAP_IGNORE(...)

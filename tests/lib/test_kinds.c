@@ -192,7 +192,36 @@ static const char kinds_yaml[] =
 	"    appendMatch:\n"
 	"      - {type: Domain, value: api.example.com, port: 443,\n"
 	"         protocol: tls}\n"
-	"      - {type: CIDR, value: 192.168.0.0/16}\n";
+	"      - {type: CIDR, value: 192.168.0.0/16}\n"
+	"---\n" KH_DOC("MeshService", "redis")
+	"  state: Available\n"
+	"  selector: {dataplaneLabels: {matchLabels: {app: redis}}}\n"
+	"  ports: [{name: main, port: 6379, targetPort: 6379, "
+	"appProtocol: tcp}]\n"
+	"  identities:\n"
+	"    - {type: SpiffeID, value: \"spiffe://mesh.local/ns/db/sa/redis\"}\n"
+	"---\n" KH_DOC("MeshIdentity", "identity")
+	"  selector: {dataplane: {matchLabels: {app: web}}}\n"
+	"  spiffeID: {trustDomain: \"{{ .Mesh }}.mesh.local\",\n"
+	"             path: \"/ns/{{ .Namespace }}/sa/{{ .ServiceAccount }}\"}\n"
+	"  provider:\n"
+	"    type: Bundled\n"
+	"    bundled:\n"
+	"      meshTrustCreation: Enabled\n"
+	"      ca:\n"
+	"        certificate: {type: File, file: {path: /etc/ca/cert.pem}}\n"
+	"        privateKey: {type: Secret, secretRef: {kind: Secret, "
+	"name: ca-key}}\n"
+	"      certificateParameters: {expiry: 24h}\n"
+	"---\n" KH_DOC("MeshTrust", "trust")
+	"  trustDomain: mesh.local\n"
+	"  caBundles:\n"
+	"    - type: Pem\n"
+	"      pem:\n"
+	"        value: |\n"
+	"          -----BEGIN CERTIFICATE-----\n"
+	"          MIIBsTCCAVegAwIBAgIUN/7eAFfaErzb412g7KCNfa8mFH4wCgYIKoZIzj0E\n"
+	"          -----END CERTIFICATE-----\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
