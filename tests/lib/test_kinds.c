@@ -177,7 +177,19 @@ static const char kinds_yaml[] =
 	"  endpoint: {address: otel-collector.observability, port: 4318,\n"
 	"             path: /otlp}\n"
 	"  protocol: http\n"
-	"  env: {mode: Required, precedence: ExplicitFirst}\n";
+	"  env: {mode: Required, precedence: ExplicitFirst}\n"
+	"---\n" KH_DOC("MeshExternalService", "httpbin")
+	"  match: {port: 443, protocol: http}\n"
+	"  endpoints: [{address: httpbin.org, port: 443, priority: 1}]\n"
+	"  tls:\n"
+	"    enabled: true\n"
+	"    version: {min: TLS12}\n"
+	"    verification:\n"
+	"      serverName: httpbin.org\n"
+	"      subjectAltNames: [{type: Prefix, value: httpbin}]\n"
+	"      caCert: {type: Secret, secretRef: {kind: Secret, name: ca}}\n"
+	"      clientCert: {secret: client-cert}\n"
+	"      clientKey: {secret: client-key}\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
