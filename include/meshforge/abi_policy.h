@@ -1274,4 +1274,43 @@ struct mf_mesh_external_service {
 	struct mf_mes_tls tls;
 };
 
+/* ---- MeshMultiZoneService ---------------------------------------------- */
+/* One service over the MeshServices of several zones (Kuma 2.9 on),
+ * selected by their labels.  One record, the spec. */
+#define MF_MZS_PORTS_MAX	16
+
+enum mf_mzs_protocol {
+	MF_MZS_GRPC = 1,
+	MF_MZS_HTTP,
+	MF_MZS_HTTP2,
+	MF_MZS_KAFKA,			/* Kuma 2.14; 3.0 dropped it */
+	MF_MZS_TCP,
+};
+
+struct mf_mzs_mesh_service {
+	__u32 present;
+	__u32 match_labels;		/* mf_tagsets id */
+};
+
+struct mf_mzs_selector {
+	__u32 present;
+	struct mf_mzs_mesh_service mesh_service;
+};
+
+struct mf_mzs_port {
+	__u32 present;
+	__u16 port;
+	__u8 app_protocol;		/* enum mf_mzs_protocol, 0: tcp */
+	__u8 _pad;
+	char name[MF_SECTION_MAX];	/* what a sectionName names */
+};
+
+struct mf_mesh_multi_zone_service {
+	__u32 present;
+	struct mf_mzs_selector selector;
+	__u8 nports;
+	__u8 _pad[3];
+	struct mf_mzs_port ports[MF_MZS_PORTS_MAX];
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

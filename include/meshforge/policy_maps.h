@@ -70,7 +70,9 @@
 	KIND(OTEL_BACKENDS, mf_otel_backends, struct mf_otel_backend,        \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_otel_backend)                   \
 	KIND(EXT_SERVICES, mf_ext_services, struct mf_mesh_external_service, \
-	     MF_MAX_POLICY_RECORDS, kind_mesh_external_service)
+	     MF_MAX_POLICY_RECORDS, kind_mesh_external_service)               \
+	KIND(MZ_SERVICES, mf_mz_services, struct mf_mesh_multi_zone_service, \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_multi_zone_service)
 
 /* Helpers for the users of the list: ignore a row, or count it. */
 #define MF_MAP_IGNORE(...)

@@ -189,7 +189,10 @@ static const char kinds_yaml[] =
 	"      subjectAltNames: [{type: Prefix, value: httpbin}]\n"
 	"      caCert: {type: Secret, secretRef: {kind: Secret, name: ca}}\n"
 	"      clientCert: {secret: client-cert}\n"
-	"      clientKey: {secret: client-key}\n";
+	"      clientKey: {secret: client-key}\n"
+	"---\n" KH_DOC("MeshMultiZoneService", "backend")
+	"  selector: {meshService: {matchLabels: {app: backend}}}\n"
+	"  ports: [{name: http, port: 8080, appProtocol: http}]\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
