@@ -3,8 +3,9 @@
  * MeshMultiZoneService (lib/policy/kind_mesh_multi_zone_service.c): a spec
  * parses into the expected record, its labels into a tag set, and prints
  * back to the same bytes; Kuma 2.14's kafka is taken; a missing selector,
- * labels or ports, an empty port name and unknown protocols each give
- * exactly the expected diagnostic.
+ * labels or ports, an empty port name, an empty or unknown protocol, a
+ * port out of range and more ports or a longer name than the record holds
+ * each give exactly the expected diagnostic.
  */
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
@@ -69,6 +70,21 @@ KH_TEST_BAD(test_mzs_invalid,
 	{ MZ_SELECTOR "  ports: [{port: 123, appProtocol: not_supported}]\n",
 	  "t.yaml:6:36: spec.ports[0].appProtocol: must be grpc, http, http2, "
 	  "kafka or tcp" },
+	/* Kuma's schema fills in tcp only where appProtocol is missing. */
+	{ MZ_SELECTOR "  ports: [{port: 123, appProtocol: ''}]\n",
+	  "t.yaml:6:36: spec.ports[0].appProtocol: must be grpc, http, http2, "
+	  "kafka or tcp" },
+	{ MZ_SELECTOR "  ports: [{port: 65536}]\n",
+	  "t.yaml:6:18: spec.ports[0].port: must be 1..65535" },
+	/* A port's name is what a sectionName names: MF_SECTION_MAX - 1. */
+	{ MZ_SELECTOR "  ports: [{port: 1, name: "
+	  "abcdefghijabcdefghijabcdefghijabc}]\n",
+	  "t.yaml:6:27: spec.ports[0].name: must be at most 31 characters" },
+	{ MZ_SELECTOR "  ports: [{port: 1}, {port: 2}, {port: 3}, {port: 4}, "
+	  "{port: 5}, {port: 6}, {port: 7}, {port: 8}, {port: 9}, {port: 10}, "
+	  "{port: 11}, {port: 12}, {port: 13}, {port: 14}, {port: 15}, "
+	  "{port: 16}, {port: 17}]\n",
+	  "t.yaml:6:10: spec.ports: must have at most 16 entries" },
 	/* Kuma compares the protocol as written. */
 	{ MZ_SELECTOR "  ports: [{port: 123, appProtocol: HTTP}]\n",
 	  "t.yaml:6:36: spec.ports[0].appProtocol: must be grpc, http, http2, "
