@@ -1666,4 +1666,217 @@ struct mf_mesh_trust {
 	struct mf_ca_bundle ca_bundles[MF_CA_BUNDLES_MAX];
 };
 
+/* ---- MeshExternalService ----------------------------------------------- */
+/* A destination outside the mesh (Kuma 2.9 on): the port and protocol its
+ * callers use, the endpoints behind it and the TLS the proxy originates to
+ * them.  One record, the spec, without a policy header. */
+#define MF_MES_ENDPOINTS_MAX	8
+#define MF_MES_SANS_MAX		4
+#define MF_MES_SAN_MAX		128	/* a subjectAltName to match */
+#define MF_MES_EXT_TYPE_MAX	64	/* extension.type */
+/* caCert written inline (PEM, or its base64 with Kuma 2.14's `inline`):
+ * up to 2047 characters, so that the record stays under 4 KiB; a longer
+ * one comes from a Secret. */
+#define MF_MES_INLINE_MAX	2048
+
+enum mf_mes_protocol {
+	MF_MES_TCP = 1,
+	MF_MES_GRPC,
+	MF_MES_HTTP,
+	MF_MES_HTTP2,
+};
+
+struct mf_mes_match {
+	__u32 present;
+	__u8 type;			/* HostnameGenerator */
+	__u8 protocol;			/* enum mf_mes_protocol, 0: tcp */
+	__u16 port;
+};
+
+/* Extensions are Kuma control-plane plugins; meshforge keeps their type
+ * and an empty config, as it runs none. */
+struct mf_mes_ext_config {
+	__u32 present;
+};
+
+struct mf_mes_extension {
+	__u32 present;
+	struct mf_mes_ext_config config;
+	char type[MF_MES_EXT_TYPE_MAX];
+};
+
+struct mf_mes_endpoint {
+	__u32 present;
+	__u16 port;
+	__u8 priority;			/* 0..128, 0 first */
+	__u8 _pad;
+	char address[MF_HOST_MAX];	/* an IP address or a host name */
+};
+
+enum mf_mes_tls_ver {
+	MF_MES_TLS_AUTO = 1,
+	MF_MES_TLS_10,
+	MF_MES_TLS_11,
+	MF_MES_TLS_12,
+	MF_MES_TLS_13,
+};
+
+struct mf_mes_tls_version {
+	__u32 present;
+	__u8 min;			/* enum mf_mes_tls_ver */
+	__u8 max;
+	__u8 _pad[2];
+};
+
+struct mf_mes_san {
+	__u32 present;
+	__u8 type;			/* Exact, Prefix; 0: Exact */
+	__u8 _pad[3];
+	char value[MF_MES_SAN_MAX];
+};
+
+/* Kuma 3.0's SecureDataSource parts.  File and EnvVar are refused (a
+ * MeshExternalService may not make the host read its files or its
+ * environment, as in Kuma); their objects are read only so that the type
+ * is what gets reported. */
+struct mf_mes_secret_ref {
+	__u32 present;
+	__u8 kind;			/* Secret */
+	__u8 _pad[3];
+	char name[MF_NAME_MAX];
+};
+
+struct mf_mes_insecure_inline {
+	__u32 present;
+	char value[MF_MES_INLINE_MAX];
+};
+
+struct mf_mes_file {
+	__u32 present;
+	char path[MF_NAME_MAX];
+};
+
+struct mf_mes_env_var {
+	__u32 present;
+	char name[MF_NAME_MAX];
+};
+
+/*
+ * Where a certificate comes from: Kuma 2.14's {secret | inline (base64) |
+ * inlineString} or Kuma 3.0's {type: Secret, secretRef} / {type:
+ * InsecureInline, insecureInline}; exactly one of them, so they share the
+ * storage.  The CA may be inline; the client certificate and key come
+ * from a Secret (struct mf_mes_key_source), which keeps the record under
+ * 4 KiB and private keys out of the maps.
+ */
+enum mf_mes_source_type {
+	MF_MES_SRC_SECRET = 1,
+	MF_MES_SRC_INSECURE_INLINE,
+};
+
+struct mf_mes_ca_source {
+	__u32 present;
+	__u8 type;			/* enum mf_mes_source_type, 0: 2.14 */
+	__u8 _pad[3];
+	union {
+		char secret[MF_NAME_MAX];
+		struct mf_mes_secret_ref secret_ref;
+		struct mf_mes_file file;
+		struct mf_mes_env_var env_var;
+		char inline_base64[MF_MES_INLINE_MAX];
+		char inline_string[MF_MES_INLINE_MAX];
+		struct mf_mes_insecure_inline insecure_inline;
+	};
+};
+
+struct mf_mes_key_source {
+	__u32 present;
+	__u8 type;			/* MF_MES_SRC_SECRET, 0: 2.14 */
+	__u8 _pad[3];
+	union {
+		char secret[MF_NAME_MAX];
+		struct mf_mes_secret_ref secret_ref;
+		struct mf_mes_file file;
+		struct mf_mes_env_var env_var;
+	};
+};
+
+enum mf_mes_verification_mode {
+	MF_MES_SKIP_SAN = 1,
+	MF_MES_SKIP_CA,
+	MF_MES_SECURED,
+	MF_MES_SKIP_ALL,
+};
+
+struct mf_mes_verification {
+	__u32 present;
+	__u8 mode;			/* enum mf_mes_verification_mode, 0:
+					 * Secured */
+	__u8 nsubject_alt_names;
+	__u8 _pad[2];
+	char server_name[MF_HOST_MAX];
+	struct mf_mes_san subject_alt_names[MF_MES_SANS_MAX];
+	struct mf_mes_ca_source ca_cert;
+	struct mf_mes_key_source client_cert;
+	struct mf_mes_key_source client_key;
+};
+
+struct mf_mes_tls {
+	__u32 present;
+	__u8 enabled;
+	__u8 allow_renegotiation;
+	__u8 _pad[2];
+	struct mf_mes_tls_version version;
+	struct mf_mes_verification verification;
+};
+
+struct mf_mesh_external_service {
+	__u32 present;
+	struct mf_mes_match match;
+	struct mf_mes_extension extension;
+	__u8 nendpoints;
+	__u8 _pad[3];
+	struct mf_mes_endpoint endpoints[MF_MES_ENDPOINTS_MAX];
+	struct mf_mes_tls tls;
+};
+
+/* ---- MeshMultiZoneService ---------------------------------------------- */
+/* One service over the MeshServices of several zones (Kuma 2.9 on),
+ * selected by their labels.  One record, the spec. */
+#define MF_MZS_PORTS_MAX	16
+
+enum mf_mzs_protocol {
+	MF_MZS_GRPC = 1,
+	MF_MZS_HTTP,
+	MF_MZS_HTTP2,
+	MF_MZS_KAFKA,			/* Kuma 2.14; 3.0 dropped it */
+	MF_MZS_TCP,
+};
+
+struct mf_mzs_mesh_service {
+	__u32 present;
+	__u32 match_labels;		/* mf_tagsets id */
+};
+
+struct mf_mzs_selector {
+	__u32 present;
+	struct mf_mzs_mesh_service mesh_service;
+};
+
+struct mf_mzs_port {
+	__u32 present;
+	__u16 port;
+	__u8 app_protocol;		/* enum mf_mzs_protocol, 0: tcp */
+	__u8 _pad;
+	char name[MF_SECTION_MAX];	/* what a sectionName names */
+};
+
+struct mf_mesh_multi_zone_service {
+	__u32 present;
+	struct mf_mzs_selector selector;
+	__u8 nports;
+	__u8 _pad[3];
+	struct mf_mzs_port ports[MF_MZS_PORTS_MAX];
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

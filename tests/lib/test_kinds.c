@@ -221,7 +221,22 @@ static const char kinds_yaml[] =
 	"        value: |\n"
 	"          -----BEGIN CERTIFICATE-----\n"
 	"          MIIBsTCCAVegAwIBAgIUN/7eAFfaErzb412g7KCNfa8mFH4wCgYIKoZIzj0E\n"
-	"          -----END CERTIFICATE-----\n";
+	"          -----END CERTIFICATE-----\n"
+	"---\n" KH_DOC("MeshExternalService", "httpbin")
+	"  match: {port: 443, protocol: http}\n"
+	"  endpoints: [{address: httpbin.org, port: 443, priority: 1}]\n"
+	"  tls:\n"
+	"    enabled: true\n"
+	"    version: {min: TLS12}\n"
+	"    verification:\n"
+	"      serverName: httpbin.org\n"
+	"      subjectAltNames: [{type: Prefix, value: httpbin}]\n"
+	"      caCert: {type: Secret, secretRef: {kind: Secret, name: ca}}\n"
+	"      clientCert: {secret: client-cert}\n"
+	"      clientKey: {secret: client-key}\n"
+	"---\n" KH_DOC("MeshMultiZoneService", "backend")
+	"  selector: {meshService: {matchLabels: {app: backend}}}\n"
+	"  ports: [{name: http, port: 8080, appProtocol: http}]\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
