@@ -83,6 +83,7 @@ struct id_render {
 	char *buf;
 	size_t n, len;
 	const struct mf_tagset *labels;
+	const char *name;		/* the Workload's */
 	const char *fields[4][2];	/* name, value */
 	char *why;
 	size_t whyn;
@@ -110,6 +111,11 @@ static int id_piece(void *arg, const struct tmpl_piece *p)
 		return id_put(r, p->s, p->n);
 	if (p->type == TMPL_LABEL) {
 		v = id_label(r->labels, p->s, p->n);
+		/* As in selection, the display name is the name unless the
+		 * Workload carries one. */
+		if (!v && p->n == strlen(SEL_DISPLAY_NAME_LABEL) &&
+		    !strncmp(p->s, SEL_DISPLAY_NAME_LABEL, p->n))
+			v = r->name;
 		if (!v) {
 			snprintf(r->why, r->whyn, "its template needs the "
 				 "label %.*s, which the Workload does not "
@@ -145,7 +151,7 @@ int identity_render(const struct model_set *set, const struct model_obj *mid,
 	const struct model_obj *mesh = NULL;
 	char td[MF_SPIFFE_MAX];
 	struct id_render r = { .buf = td, .n = sizeof(td), .labels = labels,
-			       .why = why, .whyn = whyn };
+			       .name = w->name, .why = why, .whyn = whyn };
 	const char *tmpl;
 	struct spiffe_id id;
 	int err;
@@ -165,7 +171,7 @@ int identity_render(const struct model_set *set, const struct model_obj *mid,
 		return -EINVAL;
 
 	r = (struct id_render){ .buf = buf, .n = n, .labels = labels,
-				.why = why, .whyn = whyn };
+				.name = w->name, .why = why, .whyn = whyn };
 	buf[0] = '\0';
 	if (id_put(&r, "spiffe://", 9) || id_put(&r, td, strlen(td)))
 		return -EINVAL;
@@ -176,7 +182,7 @@ int identity_render(const struct model_set *set, const struct model_obj *mid,
 	r.fields[2][0] = "ServiceAccount";
 	r.fields[2][1] = id_label_or(labels, ID_SA_LABEL, "");
 	r.fields[3][0] = "Workload";
-	r.fields[3][1] = id_label_or(labels, ID_WORKLOAD_LABEL, "");
+	r.fields[3][1] = id_label_or(labels, ID_WORKLOAD_LABEL, w->name);
 	tmpl = mi->spiffe_id.path[0] ? mi->spiffe_id.path : ID_PATH_DEFAULT;
 	err = tmpl_walk(tmpl, id_piece, &r);
 	if (err)

@@ -13,10 +13,12 @@
  *     label or "default" (meshforge runs one zone);
  *   - the path template (default "/workload/{{ .Workload }}", Kuma's for
  *     universal zones) has .TrustDomain, the rendered trust domain, and
- *     .Namespace, .ServiceAccount and .Workload, the Workload's labels
- *     k8s.kuma.io/namespace, k8s.kuma.io/service-account and
- *     kuma.io/workload (an absent one renders empty, as in Go);
- *     {{ label "<key>" }} needs the label.
+ *     .Namespace and .ServiceAccount, the Workload's labels
+ *     k8s.kuma.io/namespace and k8s.kuma.io/service-account (an absent
+ *     one renders empty, as in Go), and .Workload, its label
+ *     kuma.io/workload or else its name (a meshforge Workload is one);
+ *     {{ label "<key>" }} needs the label, kuma.io/display-name being the
+ *     Workload's name unless it carries one, as in selection.
  */
 #ifndef MF_POLICY_IDENTITY_H
 #define MF_POLICY_IDENTITY_H
