@@ -326,12 +326,14 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 			return 0;
 		}
 		why = sch_check(kd->conf, r[i].v + kd->conf_off);
-		if (!why && (h->target.kind >= MF_REF_KIND_MAX ||
-			     h->ref.kind >= MF_REF_KIND_MAX ||
-			     !memchr(h->target.name, 0, MF_NAME_MAX) ||
-			     !memchr(h->ref.name, 0, MF_NAME_MAX) ||
-			     h->nsources > MF_SELECTORS_MAX ||
-			     h->ndestinations > MF_SELECTORS_MAX))
+		/* A spec-form record is all spec: no header to check. */
+		if (!why && kind_has_hdr(kd) &&
+		    (h->target.kind >= MF_REF_KIND_MAX ||
+		     h->ref.kind >= MF_REF_KIND_MAX ||
+		     !memchr(h->target.name, 0, MF_NAME_MAX) ||
+		     !memchr(h->ref.name, 0, MF_NAME_MAX) ||
+		     h->nsources > MF_SELECTORS_MAX ||
+		     h->ndestinations > MF_SELECTORS_MAX))
 			why = "its header is malformed";
 		if (why) {
 			dc_err(c, map, "policy \"%s\" record %zu: %s",
