@@ -68,7 +68,9 @@
 	KIND(GATEWAY_ROUTES, mf_gateway_routes, struct mf_gateway_route,     \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_gateway_route)                  \
 	KIND(OTEL_BACKENDS, mf_otel_backends, struct mf_otel_backend,        \
-	     MF_MAX_POLICY_RECORDS, kind_mesh_otel_backend)
+	     MF_MAX_POLICY_RECORDS, kind_mesh_otel_backend)                   \
+	KIND(DATAPLANES, mf_dataplanes, struct mf_dataplane,                 \
+	     MF_MAX_POLICY_RECORDS, kind_dataplane)
 
 /* Helpers for the users of the list: ignore a row, or count it. */
 #define MF_MAP_IGNORE(...)
