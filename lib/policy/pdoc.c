@@ -878,10 +878,19 @@ static int pd_target(struct pd *pd, const struct ynode *spec,
 		     struct pd_ref *t)
 {
 	const struct ynode *v = doc_get(spec, "targetRef");
+	int err;
 
-	if (v)
-		return pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
-			      false, t);
+	if (v) {
+		err = pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
+			     false, t);
+		if (!err && (pd->kd->sections & KIND_SEC_GATEWAY_NO_TAGS) &&
+		    t->ref.kind == MF_REF_MESH_GATEWAY && t->ref.tags)
+			doc_err(pd->c, doc_get(v, "tags"), "spec.targetRef.tags",
+				"must not be set with kind MeshGateway for a "
+				"%s: it applies to a gateway as a whole",
+				pd->kd->name);
+		return err;
+	}
 	memset(t, 0, sizeof(*t));
 	if (pd->kd->target_kinds & KIND_REF(MF_REF_MESH))
 		t->ref.kind = MF_REF_MESH;
@@ -1437,12 +1446,12 @@ static int pd_mtp_rec(struct pd *pd, const struct pd_ref *target,
 		      const char *path, uint8_t sec,
 		      const struct model_rule_list *list)
 {
-	struct core_mtp *r;
+	struct mf_mtp *r;
 	int err;
 
 	if (!pd_rec_begin(pd, e, path))
 		return pd->err;
-	r = (struct core_mtp *)pd->rec;
+	r = (struct mf_mtp *)pd->rec;
 	r->hdr.section = sec;
 	if (list)
 		r->conf.def.action = list->action;
@@ -1523,7 +1532,7 @@ static int pd_mtp_rules(struct pd *pd, const struct pd_ref *target,
 					 model_rule_lists[a].key, j);
 				err = pd_mtp_rec(pd, target, pd->kd->alt,
 						 l->kids[j], p,
-						 CORE_MTP_SEC_RULES,
+						 MF_MTP_SEC_RULES,
 						 &model_rule_lists[a]);
 			}
 		}
