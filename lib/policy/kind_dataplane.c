@@ -45,8 +45,12 @@
  * no listeners, a builtin one no inbound, outbound, listeners or probes;
  * the admin port is none of 127.0.0.1's inbound or outbound ports;
  * listener names are unique among inbound and listener names, and their
- * address:port among listeners and inbounds.  Snake-case spellings
- * (transparent_proxying) are not read; Kuma's proto reader takes both.
+ * address:port among listeners and inbounds; Kuma 2.x's tags of an
+ * inbound, outbound or gateway have a kuma.io/service, values without '/'
+ * or '*' and a kuma.io/protocol Kuma knows (a gateway's: tcp), and an
+ * empty tags or labels map is none, as in Kuma's proto.  Snake-case
+ * spellings (transparent_proxying) are not read; Kuma's proto reader
+ * takes both.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -150,6 +154,65 @@ static const char *dp_check_request_uri(const char *s)
 	return NULL;
 }
 
+/* ---- tags (Kuma 2.x) ---------------------------------------------------- */
+
+#define DP_SERVICE_TAG	"kuma.io/service"
+#define DP_PROTOCOL_TAG	"kuma.io/protocol"
+
+static const char *dp_tag(const struct mf_tagset *ts, const char *key)
+{
+	for (unsigned i = 0; i < ts->n && i < MF_TAGS_MAX; i++)
+		if (!strcmp(ts->tags[i].key, key))
+			return ts->tags[i].value;
+	return NULL;
+}
+
+/* What Kuma's ValidateTags asks of a proxy's own tags, over the tag
+ * rules of every kind: values without '/' and not "*" (those select, and
+ * these are what is selected), and a kuma.io/service. */
+static const char *dp_check_proxy_tags(const struct mf_tagset *ts,
+				       const char **key)
+{
+	for (unsigned i = 0; i < ts->n && i < MF_TAGS_MAX; i++) {
+		const char *v = ts->tags[i].value;
+
+		if (v[strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz0123456789._:-")]) {
+			*key = ts->tags[i].key;
+			return "a proxy's tag values are characters of A-Z, "
+			       "a-z, 0-9, '.', '_', ':' and '-'";
+		}
+	}
+	return dp_tag(ts, DP_SERVICE_TAG) ? NULL :
+	       "must have a " DP_SERVICE_TAG " tag";
+}
+
+/* An inbound's: its kuma.io/protocol is one Kuma knows. */
+static const char *dp_check_inbound_tags(const struct mf_tagset *ts,
+					 const char **key)
+{
+	const char *why = dp_check_proxy_tags(ts, key);
+	const char *proto = dp_tag(ts, DP_PROTOCOL_TAG);
+
+	if (why || !proto || !(why = dp_check_protocol(proto)))
+		return why;
+	*key = DP_PROTOCOL_TAG;
+	return why;
+}
+
+/* A gateway's: the mesh sees its inbound traffic as TCP only. */
+static const char *dp_check_gateway_tags(const struct mf_tagset *ts,
+					 const char **key)
+{
+	const char *why = dp_check_proxy_tags(ts, key);
+	const char *proto = dp_tag(ts, DP_PROTOCOL_TAG);
+
+	if (why || !proto || !strcasecmp(proto, "tcp"))
+		return why;
+	*key = DP_PROTOCOL_TAG;
+	return "must be tcp for a gateway";
+}
+
 static const char *dp_check_name(const char *s)
 {
 	return kind_dns_name_ok(s) ? NULL :
@@ -216,7 +279,8 @@ static const struct sch_field dp_inbound_fields[] = {
 					    .check = dp_check_ip),
 	[IN_ADDRESS] = SCH_F_STRING("address", mf_dp_inbound, address,
 				    .check = dp_check_ip),
-	SCH_F_TAGS("tags", mf_dp_inbound, tags),
+	SCH_F_TAGS("tags", mf_dp_inbound, tags,
+		   .check_tags = dp_check_inbound_tags, .empty_ok = true),
 	SCH_F_OBJECT("health", mf_dp_inbound, health, &dp_health),
 	SCH_F_OBJECT("serviceProbe", mf_dp_inbound, service_probe,
 		     &dp_service_probe),
@@ -259,7 +323,8 @@ static const struct sch_field dp_backend_ref_fields[] = {
 			       SCH_REQUIRED),
 	[BR_NAME] = SCH_F_STRING("name", mf_dp_backend_ref, name),
 	[BR_PORT] = SCH_F_PORT("port", mf_dp_backend_ref, port),
-	[BR_LABELS] = SCH_F_TAGS("labels", mf_dp_backend_ref, labels),
+	[BR_LABELS] = SCH_F_TAGS("labels", mf_dp_backend_ref, labels,
+				 .empty_ok = true),
 };
 SCH_OBJECT_DEF(dp_backend_ref, "Dataplane outbound backendRef",
 	       .check = dp_backend_ref_check,
@@ -284,7 +349,9 @@ static const struct sch_field dp_outbound_fields[] = {
 	[OUT_PORT] = SCH_F_PORT("port", mf_dp_outbound, port, SCH_REQUIRED),
 	[OUT_ADDRESS] = SCH_F_STRING("address", mf_dp_outbound, address,
 				     .check = dp_check_ip),
-	[OUT_TAGS] = SCH_F_TAGS("tags", mf_dp_outbound, tags),
+	[OUT_TAGS] = SCH_F_TAGS("tags", mf_dp_outbound, tags,
+				.check_tags = dp_check_proxy_tags,
+				.empty_ok = true),
 	[OUT_BACKEND_REF] = SCH_F_OBJECT("backendRef", mf_dp_outbound,
 					 backend_ref, &dp_backend_ref),
 };
@@ -299,7 +366,9 @@ static const char *const dp_gateway_types[] = { "DELEGATED", "BUILTIN",
 enum { GW_TAGS, GW_TYPE };
 
 static const struct sch_field dp_gateway_fields[] = {
-	[GW_TAGS] = SCH_F_TAGS("tags", mf_dp_gateway, tags),
+	[GW_TAGS] = SCH_F_TAGS("tags", mf_dp_gateway, tags,
+			       .check_tags = dp_check_gateway_tags,
+			       .empty_ok = true),
 	[GW_TYPE] = SCH_F_ENUM("type", mf_dp_gateway, type, dp_gateway_types),
 };
 SCH_OBJECT_DEF(dp_gateway, "Dataplane gateway");
@@ -335,7 +404,8 @@ static const struct sch_field dp_reachable_ref_fields[] = {
 	[RR_NAMESPACE] = SCH_F_STRING("namespace", mf_dp_reachable_ref,
 				      namespace),
 	[RR_PORT] = SCH_F_INT("port", mf_dp_reachable_ref, port, 0, 65535),
-	[RR_LABELS] = SCH_F_TAGS("labels", mf_dp_reachable_ref, labels),
+	[RR_LABELS] = SCH_F_TAGS("labels", mf_dp_reachable_ref, labels,
+				 .empty_ok = true),
 };
 SCH_OBJECT_DEF(dp_reachable_ref, "Dataplane reachableBackends ref",
 	       .check = dp_reachable_ref_none,
@@ -675,7 +745,8 @@ static const char *dp_prom_conf_check(const void *obj, unsigned *field)
 static const struct sch_field dp_prom_conf_fields[] = {
 	[PC_PORT] = SCH_F_INT("port", mf_dp_prom_conf, port, 0, 65535),
 	[PC_PATH] = SCH_F_STRING("path", mf_dp_prom_conf, path),
-	[PC_TAGS] = SCH_F_TAGS("tags", mf_dp_prom_conf, tags),
+	[PC_TAGS] = SCH_F_TAGS("tags", mf_dp_prom_conf, tags,
+			       .empty_ok = true),
 	[PC_SKIP_MTLS] = SCH_F_BOOL("skipMTLS", mf_dp_prom_conf, skip_mtls),
 	[PC_AGGREGATE] = SCH_F_LIST("aggregate", mf_dp_prom_conf, aggregate,
 				    &dp_aggregate),

@@ -209,6 +209,18 @@ static bool test_dataplane_accepts(void)
 		DP NET "  probes:\n    port: 9000\n"
 		"    endpoints: [{inboundPort: 80, inboundPath: '*',\n"
 		"                 path: 'http://a/b?x=%zz'}]\n",
+		/* An empty proto map is no map: no kuma.io/service needed. */
+		DP NET "    gateway: {type: DELEGATED, tags: {}}\n",
+		DP NET "    inbound: [{port: 80, tags: {}}]\n"
+		"    outbound:\n      - port: 1\n"
+		"        backendRef: {kind: MeshService, name: a, port: 1,\n"
+		"                     labels: {}}\n",
+		/* Kuma reads protocols in any case. */
+		DP NET "    gateway:\n"
+		"      tags: {kuma.io/service: kong, kuma.io/protocol: TCP}\n",
+		DP NET "    inbound:\n      - port: 80\n"
+		"        tags: {kuma.io/service: a, kuma.io/protocol: Kafka,\n"
+		"               zone: 'eu:west'}\n",
 		/* Names repeat only among the ones given. */
 		DP NET "    listeners:\n"
 		"      - {type: ZoneIngress, address: 10.0.0.1, port: 1}\n"
@@ -308,6 +320,36 @@ KH_TEST_BAD(test_dataplane_inbound_invalid,
 	  "{unhealthyThreshold: 0}}]\n",
 	  "t.yaml:7:61: spec.networking.inbound[0].serviceProbe."
 	  "unhealthyThreshold: must be 1..4294967295" },
+)
+
+/* Kuma 2.x's tags of a proxy: a kuma.io/service, values that are not
+ * selectors, a protocol Kuma knows (a gateway's: tcp). */
+KH_TEST_BAD(test_dataplane_tags_invalid,
+	{ DP NET "    inbound: [{port: 80, tags: {version: v1}}]\n",
+	  "t.yaml:7:32: spec.networking.inbound[0].tags: must have a "
+	  "kuma.io/service tag" },
+	{ DP NET "    inbound:\n      - port: 80\n"
+	  "        tags: {kuma.io/service: a, kuma.io/protocol: http3}\n",
+	  "t.yaml:9:54: spec.networking.inbound[0].tags.kuma.io/protocol: "
+	  "must be tcp, tls, http, http2, grpc, kafka or mysql" },
+	{ DP NET "    inbound:\n      - port: 80\n"
+	  "        tags: {kuma.io/service: a, version: '*'}\n",
+	  "t.yaml:9:45: spec.networking.inbound[0].tags.version: a proxy's "
+	  "tag values are characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'" },
+	{ DP NET "    outbound: [{port: 1, tags: {version: v1}}]\n",
+	  "t.yaml:7:32: spec.networking.outbound[0].tags: must have a "
+	  "kuma.io/service tag" },
+	{ DP NET "    outbound: [{port: 1, tags: {kuma.io/service: a/b}}]\n",
+	  "t.yaml:7:50: spec.networking.outbound[0].tags.kuma.io/service: a "
+	  "proxy's tag values are characters of A-Z, a-z, 0-9, '.', '_', ':' "
+	  "and '-'" },
+	{ DP NET "    gateway: {type: BUILTIN, tags: {foo: bar}}\n",
+	  "t.yaml:7:36: spec.networking.gateway.tags: must have a "
+	  "kuma.io/service tag" },
+	{ DP NET "    gateway:\n"
+	  "      tags: {kuma.io/service: kong, kuma.io/protocol: http}\n",
+	  "t.yaml:8:55: spec.networking.gateway.tags.kuma.io/protocol: must "
+	  "be tcp for a gateway" },
 )
 
 KH_TEST_BAD(test_dataplane_outbound_invalid,
@@ -533,6 +575,7 @@ int main(void)
 	TEST_RUN(test_dataplane_accepts);
 	TEST_RUN(test_dataplane_networking_invalid);
 	TEST_RUN(test_dataplane_inbound_invalid);
+	TEST_RUN(test_dataplane_tags_invalid);
 	TEST_RUN(test_dataplane_outbound_invalid);
 	TEST_RUN(test_dataplane_refs_invalid);
 	TEST_RUN(test_dataplane_gateway_invalid);
