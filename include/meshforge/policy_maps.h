@@ -84,7 +84,9 @@
 	KIND(EXT_SERVICES, mf_ext_services, struct mf_mesh_external_service, \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_external_service)               \
 	KIND(MZ_SERVICES, mf_mz_services, struct mf_mesh_multi_zone_service, \
-	     MF_MAX_POLICY_RECORDS, kind_mesh_multi_zone_service)
+	     MF_MAX_POLICY_RECORDS, kind_mesh_multi_zone_service)             \
+	KIND(DATAPLANES, mf_dataplanes, struct mf_dataplane,                 \
+	     MF_MAX_POLICY_RECORDS, kind_dataplane)
 
 /* Helpers for the users of the list: ignore a row, or count it. */
 #define MF_MAP_IGNORE(...)

@@ -236,7 +236,22 @@ static const char kinds_yaml[] =
 	"      clientKey: {secret: client-key}\n"
 	"---\n" KH_DOC("MeshMultiZoneService", "backend")
 	"  selector: {meshService: {matchLabels: {app: backend}}}\n"
-	"  ports: [{name: http, port: 8080, appProtocol: http}]\n";
+	"  ports: [{name: http, port: 8080, appProtocol: http}]\n"
+	"---\n" KH_DOC("Dataplane", "backend-1")
+	"  networking:\n"
+	"    address: 10.78.0.10\n"
+	"    inbound:\n"
+	"      - {port: 8080, servicePort: 7777, name: http,\n"
+	"         tags: {kuma.io/service: backend}}\n"
+	"      - {port: 8081, name: admin,\n"
+	"         serviceAddress: '2001:db8:85a3:0:0:8a2e:370:7334'}\n"
+	"    outbound:\n"
+	"      - port: 3333\n"
+	"        backendRef: {kind: MeshService, name: redis, port: 6379}\n"
+	"    transparentProxying: {redirectPortInbound: 15006,\n"
+	"                          redirectPortOutbound: 15001}\n"
+	"    listeners: [{type: ZoneIngress, address: 10.78.0.10,\n"
+	"                 port: 10001}]\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,
