@@ -56,10 +56,16 @@ struct core_mtls {
 	struct core_backend backends[MF_MTLS_BACKENDS_MAX];
 };
 
+struct core_mesh_services {
+	__u32 present;
+	char vip_range[MF_CIDR_MAX];
+};
+
 struct core_mesh {
 	__u32 present;
 	char trust_domain[MF_NAME_MAX];
 	struct core_mtls mtls;
+	struct core_mesh_services mesh_services;
 };
 
 /* ---- Node, Service, Workload -------------------------------------------- */

@@ -31,8 +31,9 @@ static const struct sch_field workload_spec_fields[] = {
 	[CW_IP] = SCH_F_IPV4("ip", core_workload, ip, SCH_REQUIRED,
 			     .note = true),
 	[CW_PORT] = SCH_F_PORT("port", core_workload, port, SCH_REQUIRED),
+	/* Unless a MeshService selects the Workload (mesh_service.h). */
 	[CW_SERVICE] = SCH_F_NAME("service", core_workload, service,
-				  SCH_REQUIRED, .refers = "Service"),
+				  .refers = "Service"),
 	/* Unless a MeshIdentity gives it (validate.c, identity.h). */
 	[CW_IDENTITY] = SCH_F_STRING("identity", core_workload, identity,
 				     .check = kind_check_spiffe_id,

@@ -220,7 +220,7 @@ static bool test_diff_invalid(void)
 static bool test_inspect(void)
 {
 	static const char *const want[] = {
-		"mf_config  type array  key 4  value 1528  entries 1/1 (100.0%)\n"
+		"mf_config  type array  key 4  value 1552  entries 1/1 (100.0%)\n"
 		/* apply, delete, delete: the third write is in half 1. */
 		"  epoch 3 active half 1 flags 0x1 mesh default trust_domain "
 		"mesh.local\n",
@@ -230,7 +230,7 @@ static bool test_inspect(void)
 		"\nmf_identities  type hash  key 8  value 256  entries 1/262144 (0.0%)\n"
 		"  2 -> spiffe://mesh.local/ns/default/sa/web\n",
 		"\nmf_authz  type hash  key 12  value 328  entries 0/131072 (0.0%)\n",
-		"\nmf_services  type hash  key 12  value 72  entries 1/32768 (0.0%)\n",
+		"\nmf_services  type hash  key 12  value 76  entries 1/32768 (0.0%)\n",
 		/* api took id 1 (ids go in name order) and is deleted. */
 		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0\n",
 		"\nmf_endpoints  type hash  key 8  value 88  entries 1/262144 (0.0%)\n",
