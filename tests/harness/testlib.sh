@@ -171,6 +171,15 @@ tl_bed_up() {
 # tb_exec NAME CMD...: run CMD in pod or node NAME (a1, b, mf-pod-b1, ...).
 tb_exec() { "$TB" exec "$@"; }
 
+# tl_ctl NODE ARGS...: mfctl on node NODE's (a or b) maps and state, from
+# the host, as testbed.sh apply runs it.
+tl_ctl() {
+	local node=mf-node-$1
+	shift
+	"$MFCTL" --bpf-root "/sys/fs/bpf/$node" \
+		--state-dir "$TL_STATE/$node/state" --run-dir "$TL_STATE/run" "$@"
+}
+
 # tl_bg NAME LOG CMD...: starts CMD in the background in NAME, output to LOG.
 # Its pid goes to TL_BG_PID.  testbed down kills it with its namespace.
 tl_bg() {

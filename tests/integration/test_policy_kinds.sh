@@ -27,10 +27,7 @@ tl_bed_up --apply "$TL_TOP/tests/integration/policy.yaml" --agents
 tl_httpd b1 "$TL_TMP/token" && tl_httpd b2 "$TL_TMP/token" ||
 	{ fail httpd "server did not start"; tl_finish; }
 
-ctl_b() {
-	"$MFCTL" --bpf-root "$TB_BPFFS/mf-node-b" \
-		--state-dir "$TL_STATE/mf-node-b/state" --run-dir "$TL_STATE/run" "$@"
-}
+ctl_b() { tl_ctl b "$@"; }
 dump_b() { tb_exec b curl -sS -m 5 "http://127.0.0.1:15000/config_dump"; }
 # The epoch node b's agent serves, from its metrics.
 agent_epoch() {
@@ -134,8 +131,7 @@ fi
 
 # A delete takes the policy out of the agent's snapshot.
 for n in a b; do
-	"$MFCTL" --bpf-root "$TB_BPFFS/mf-node-$n" --state-dir "$TL_STATE/mf-node-$n/state" \
-		--run-dir "$TL_STATE/run" delete meshtimeout web-timeouts >>"$TL_TMP/delete.out" 2>&1
+	tl_ctl "$n" delete meshtimeout web-timeouts >>"$TL_TMP/delete.out" 2>&1
 done
 await_epoch 3 || fail agent_reloaded_after_delete "node b serves epoch '$(agent_epoch)', want 3"
 if dump_b | python3 -c '

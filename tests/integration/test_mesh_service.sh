@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# MeshService on the two-node testbed: b2 leaves Service "web" and becomes
+# the one endpoint of MeshService "shop" (selected by its labels), whose
+# VIP mfctl allocates from the Mesh's range (10.96.128.0/17, inside the
+# VIP range the nodes local-route):
+#  - pod a1 reaches shop at its allocated VIP and only b2 answers, while
+#    web's VIP now reaches only b1;
+#  - inspect shows the VIP, flagged as a MeshService's;
+#  - a MeshService added later, first by name, leaves shop's VIP alone
+#    and takes the next address.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_mesh_service
+tl_require_testbed
+tl_require_built "$MFCTL" "$AGENT"
+
+tl_bed_up --apply "$TL_TOP/tests/integration/policy.yaml" --agents
+for p in b1 b2; do
+	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
+done
+
+# The shipped policy with b2 moved from web to MeshService shop.
+shop_policy() {
+	python3 - "$TL_TOP/tests/integration/policy.yaml" <<'PY'
+import sys
+docs = open(sys.argv[1]).read().split("\n---\n")
+print("\n---\n".join(d for d in docs if "metadata: {name: b2}" not in d))
+PY
+	cat <<'YAML'
+---
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: b2, labels: {app: shop}}
+spec:
+  node: mf-node-b
+  ip: 10.78.2.12
+  port: 8080
+  identity: "spiffe://mesh.local/ns/default/sa/web"
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshService
+metadata: {name: shop}
+spec:
+  selector: {dataplaneLabels: {matchLabels: {app: shop}}}
+  ports: [{name: http, port: 80, targetPort: 8080, appProtocol: http}]
+YAML
+}
+shop_policy | sed 's|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, meshServices: {vipRange: 10.96.128.0/17}}|' \
+	>"$TL_TMP/shop.yaml"
+grep -q 'vipRange: 10.96.128.0/17' "$TL_TMP/shop.yaml" || fail shop_policy_written "no vipRange"
+
+# Who answers @1 six times: the distinct pod names, sorted.
+answers() {
+	for _ in 1 2 3 4 5 6; do
+		tb_exec a1 curl -sS -m 10 "http://$1/whoami" 2>&1 | cut -d' ' -f1
+	done | sort -u | tr '\n' ' '
+}
+
+if "$TB" apply "$TL_TMP/shop.yaml" >"$TL_TMP/apply.out" 2>&1; then
+	pass apply_mesh_service
+else
+	fail apply_mesh_service "$(cat "$TL_TMP/apply.out")"
+	tl_finish
+fi
+got=$(answers 10.96.128.1)
+[ "$got" = "pod=mf-pod-b2 " ] && pass vip_reaches_its_workload ||
+	fail vip_reaches_its_workload "10.96.128.1 answered by: $got"
+got=$(answers 10.96.0.10)
+[ "$got" = "pod=mf-pod-b1 " ] && pass service_keeps_its_other_workload ||
+	fail service_keeps_its_other_workload "10.96.0.10 answered by: $got"
+
+ctl_b() { tl_ctl b "$@"; }
+if ctl_b inspect 2>&1 | grep -q '^  10\.96\.128\.1:80/tcp -> id [0-9]* name shop .*(MeshService)$'; then
+	pass inspect_shows_vip
+else
+	fail inspect_shows_vip "$(ctl_b inspect 2>&1 | grep -A4 '^mf_services')"
+fi
+
+# A MeshService first by name, applied later: shop keeps its address.
+cat "$TL_TMP/shop.yaml" - >"$TL_TMP/more.yaml" <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshService
+metadata: {name: aaa}
+spec:
+  selector: {dataplaneLabels: {matchLabels: {app: nothing}}}
+  ports: [{port: 81}]
+YAML
+if "$TB" apply "$TL_TMP/more.yaml" >"$TL_TMP/apply2.out" 2>&1 &&
+	ctl_b inspect 2>&1 | grep -q '^  10\.96\.128\.2:81/tcp -> id [0-9]* name aaa ' &&
+	[ "$(answers 10.96.128.1)" = "pod=mf-pod-b2 " ]; then
+	pass vip_kept_across_applies
+else
+	fail vip_kept_across_applies "$(cat "$TL_TMP/apply2.out"; ctl_b inspect 2>&1 | grep -A5 '^mf_services')"
+fi
+
+tl_finish
