@@ -932,7 +932,9 @@ struct mf_legacy_ratelimit {
 };
 
 /* ---- MeshGateway ------------------------------------------------------- */
-#define MF_GW_LISTENERS_MAX	4
+#define MF_GW_LISTENERS_MAX	6
+#define MF_GW_CERTS_MAX		2	/* Kuma: an RSA and an ECDSA one */
+#define MF_GW_HOSTNAME_MAX	254	/* Kuma's limit: 253 characters */
 
 enum mf_gw_protocol {
 	MF_GW_HTTP = 1,
@@ -946,27 +948,47 @@ enum mf_gw_tls_mode {
 	MF_GW_TLS_PASSTHROUGH,
 };
 
+/* Kuma's DataSource: exactly one of a secret's name or a file's path
+ * (its inline forms hold whole PEM files, more than a record has room
+ * for). */
 struct mf_gw_cert {
 	__u32 present;
-	char secret[MF_NAME_MAX];
+	union {
+		char secret[MF_NAME_MAX];
+		char file[MF_NAME_MAX];
+	};
+};
+
+struct mf_gw_empty {
+	__u32 present;
 };
 
 struct mf_gw_tls {
 	__u32 present;
-	__u8 mode;			/* enum mf_gw_tls_mode */
+	__u8 mode;			/* enum mf_gw_tls_mode, 0: unset */
 	__u8 ncertificates;
 	__u8 _pad[2];
-	struct mf_gw_cert certificates[2];
+	struct mf_gw_cert certificates[MF_GW_CERTS_MAX];
+	struct mf_gw_empty options;	/* Kuma's has no fields yet */
+};
+
+/* connectionLimit, written in either spelling (present bit 0 or 1);
+ * 0: no limit. */
+struct mf_gw_resources {
+	__u32 present;
+	__u32 connection_limit;
 };
 
 struct mf_gw_listener {
 	__u32 present;
 	__u16 port;
 	__u8 protocol;			/* enum mf_gw_protocol */
-	__u8 _pad;
-	char hostname[MF_NAME_MAX];
+	__u8 cross_mesh;		/* served to other meshes, over mTLS */
 	__u32 tags;			/* tagset id */
+	struct mf_gw_resources resources;
 	struct mf_gw_tls tls;
+	char hostname[MF_GW_HOSTNAME_MAX];	/* "": any ("*") */
+	__u8 _pad2[2];
 };
 
 struct mf_gw_conf {
