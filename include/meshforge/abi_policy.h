@@ -898,6 +898,8 @@ struct mf_traffic_route {
 };
 
 /* ---- RateLimit (legacy) ------------------------------------------------ */
+#define MF_RL_HEADERS_MAX	8	/* onRateLimit.headers */
+
 struct mf_rl_header {
 	__u32 present;
 	__u8 append;
@@ -911,7 +913,7 @@ struct mf_rl_on_limit {
 	__u32 status;
 	__u8 nheaders;
 	__u8 _pad[3];
-	struct mf_rl_header headers[MF_HEADERS_MAX];
+	struct mf_rl_header headers[MF_RL_HEADERS_MAX];
 };
 
 struct mf_rl_http {
@@ -921,6 +923,7 @@ struct mf_rl_http {
 	struct mf_rl_on_limit on_rate_limit;
 };
 
+/* Without http, Kuma's RateLimit limits nothing. */
 struct mf_rl_conf {
 	__u32 present;
 	struct mf_rl_http http;
