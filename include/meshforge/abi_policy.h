@@ -883,13 +883,103 @@ struct mf_tr_balancer {
 	struct mf_lb_maglev maglev;
 };
 
-struct mf_tr_conf {
+/* ---- conf.http: routes by request, each to its own split or
+ * destination. */
+#define MF_TR_HTTP_MAX		2	/* routes */
+#define MF_TR_HTTP_SPLIT_MAX	4	/* a route's split */
+#define MF_TR_HEADERS_MAX	2	/* modify.*Headers add and remove */
+
+/* Kuma's StringMatcher: exactly one of prefix, exact and regex (present
+ * bits 0..2), which share the value. */
+struct mf_tr_matcher {
+	__u32 present;
+	char value[MF_ROUTE_PATH_MAX];
+};
+
+/* headers, a map of matchers in Kuma, is not kept (schema.h has no map
+ * of objects). */
+struct mf_tr_match {
+	__u32 present;
+	struct mf_tr_matcher method;
+	struct mf_tr_matcher path;
+};
+
+struct mf_tr_regex_replace {
+	__u32 present;
+	char pattern[MF_ROUTE_PATH_MAX];
+	char substitution[MF_ROUTE_PATH_MAX];
+};
+
+/* Exactly one of rewritePrefix and regex. */
+struct mf_tr_modify_path {
+	__u32 present;
+	union {
+		char rewrite_prefix[MF_ROUTE_PATH_MAX];
+		struct mf_tr_regex_replace regex;
+	};
+};
+
+/* Exactly one of value and fromPath. */
+struct mf_tr_modify_host {
+	__u32 present;
+	union {
+		char value[MF_NAME_MAX];
+		struct mf_tr_regex_replace from_path;
+	};
+};
+
+struct mf_tr_header_add {
+	__u32 present;
+	__u8 append;
+	__u8 _pad[3];
+	char name[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
+struct mf_tr_header_remove {
+	__u32 present;
+	char name[MF_HDR_NAME_MAX];
+};
+
+struct mf_tr_headers {
+	__u32 present;
+	__u8 nadd;
+	__u8 nremove;
+	__u8 _pad[2];
+	struct mf_tr_header_add add[MF_TR_HEADERS_MAX];
+	struct mf_tr_header_remove remove[MF_TR_HEADERS_MAX];
+};
+
+struct mf_tr_modify {
+	__u32 present;
+	struct mf_tr_modify_path path;
+	struct mf_tr_modify_host host;
+	struct mf_tr_headers request_headers;
+	struct mf_tr_headers response_headers;
+};
+
+/* Exactly one of split and destination, as in the conf. */
+struct mf_tr_http {
 	__u32 present;
 	__u8 nsplit;
 	__u8 _pad[3];
+	struct mf_tr_match match;
+	struct mf_tr_modify modify;
+	struct mf_tr_split split[MF_TR_HTTP_SPLIT_MAX];
+	__u32 destination;		/* tagset id */
+};
+
+/* loadBalancer and load_balancer (Kuma's proto JSON takes both) share
+ * the member; so do the two spellings of the balancers' fields. */
+struct mf_tr_conf {
+	__u32 present;
+	__u8 nsplit;
+	__u8 nhttp;
+	__u8 _pad[2];
 	struct mf_tr_split split[MF_SPLIT_MAX];
 	__u32 destination;		/* tagset id */
 	struct mf_tr_balancer load_balancer;
+	struct mf_tr_http http[MF_TR_HTTP_MAX];
 };
 
 struct mf_traffic_route {
