@@ -1097,7 +1097,15 @@ struct mf_gateway {
 };
 
 /* ---- MeshGatewayRoute (legacy) ----------------------------------------- */
+/* One record holds the whole route, so every list is short. */
 #define MF_GWR_RULES_MAX	2
+#define MF_GWR_HOSTNAMES_MAX	2
+#define MF_GWR_MATCHES_MAX	2	/* a rule's matches */
+#define MF_GWR_HEADERS_MAX	2	/* a match's headers */
+#define MF_GWR_QUERY_MAX	1	/* a match's query_parameters */
+#define MF_GWR_FILTERS_MAX	2	/* a rule's filters */
+#define MF_GWR_HEADER_MODS_MAX	1	/* a header filter's set, add, remove */
+#define MF_GWR_SCHEME_MAX	16
 
 enum mf_gwr_match {
 	MF_GWR_EXACT = 1,
@@ -1114,6 +1122,7 @@ struct mf_gwr_path {
 	char value[MF_ROUTE_PATH_MAX];
 };
 
+/* A header or query parameter match. */
 struct mf_gwr_header {
 	__u32 present;
 	__u8 match;			/* enum mf_gwr_match */
@@ -1122,13 +1131,17 @@ struct mf_gwr_header {
 	char value[MF_HDR_VALUE_MAX];
 };
 
+/* query_parameters and queryParameters (Kuma's proto JSON takes both)
+ * share the list. */
 struct mf_gwr_match_s {
 	__u32 present;
 	__u8 method;			/* enum mf_http_method */
 	__u8 nheaders;
-	__u8 _pad[2];
+	__u8 nquery_parameters;
+	__u8 _pad;
 	struct mf_gwr_path path;
-	struct mf_gwr_header headers[MF_HEADERS_MAX];
+	struct mf_gwr_header headers[MF_GWR_HEADERS_MAX];
+	struct mf_gwr_header query_parameters[MF_GWR_QUERY_MAX];
 };
 
 struct mf_gwr_backend {
@@ -1137,12 +1150,63 @@ struct mf_gwr_backend {
 	__u32 destination;		/* tagset id */
 };
 
+/* request_header and response_header filters. */
+struct mf_gwr_header_filter {
+	__u32 present;
+	__u8 nset;
+	__u8 nadd;
+	__u8 nremove;
+	__u8 _pad;
+	struct mf_header_value set[MF_GWR_HEADER_MODS_MAX];
+	struct mf_header_value add[MF_GWR_HEADER_MODS_MAX];
+	char remove[MF_GWR_HEADER_MODS_MAX][MF_HDR_NAME_MAX];
+};
+
+struct mf_gwr_mirror {
+	__u32 present;
+	__u32 percentage;		/* thousandths of a percent */
+	struct mf_gwr_backend backend;
+};
+
+/* A rewrite filter and a redirect's path: replace_full and
+ * replace_prefix_match (a oneof, in either spelling) share the path. */
+struct mf_gwr_rewrite {
+	__u32 present;
+	__u8 host_to_backend_hostname;
+	__u8 _pad[3];
+	char path[MF_ROUTE_PATH_MAX];
+};
+
+struct mf_gwr_redirect {
+	__u32 present;
+	__u32 port;			/* 0: the request's */
+	__u32 status_code;		/* 301, 302, 303, 307 or 308 */
+	char scheme[MF_GWR_SCHEME_MAX];
+	char hostname[MF_NAME_MAX];
+	struct mf_gwr_rewrite path;
+};
+
+/* Exactly one filter, whose objects share the storage (present bits:
+ * schema order, both spellings of the header filters). */
+struct mf_gwr_filter {
+	__u32 present;
+	union {
+		struct mf_gwr_header_filter request_header;
+		struct mf_gwr_header_filter response_header;
+		struct mf_gwr_mirror mirror;
+		struct mf_gwr_redirect redirect;
+		struct mf_gwr_rewrite rewrite;
+	};
+};
+
 struct mf_gwr_rule {
 	__u32 present;
 	__u8 nmatches;
 	__u8 nbackends;
-	__u8 _pad[2];
-	struct mf_gwr_match_s matches[MF_ROUTE_MATCHES_MAX];
+	__u8 nfilters;
+	__u8 _pad;
+	struct mf_gwr_match_s matches[MF_GWR_MATCHES_MAX];
+	struct mf_gwr_filter filters[MF_GWR_FILTERS_MAX];
 	struct mf_gwr_backend backends[MF_ROUTE_BACKENDS_MAX];
 };
 
@@ -1151,7 +1215,7 @@ struct mf_gwr_http {
 	__u8 nhostnames;
 	__u8 nrules;
 	__u8 _pad[2];
-	char hostnames[2][MF_NAME_MAX];
+	char hostnames[MF_GWR_HOSTNAMES_MAX][MF_NAME_MAX];
 	struct mf_gwr_rule rules[MF_GWR_RULES_MAX];
 };
 
@@ -1169,11 +1233,13 @@ struct mf_gwr_tcp {
 	struct mf_gwr_tcp_rule rules[MF_GWR_RULES_MAX];
 };
 
-/* Exactly one of http and tcp. */
+/* Exactly one of http and tcp, sharing the storage. */
 struct mf_gwr_conf {
 	__u32 present;
-	struct mf_gwr_http http;
-	struct mf_gwr_tcp tcp;
+	union {
+		struct mf_gwr_http http;
+		struct mf_gwr_tcp tcp;
+	};
 };
 
 struct mf_gateway_route {
