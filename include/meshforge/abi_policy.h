@@ -1093,6 +1093,7 @@ struct mf_gw_conf {
 
 struct mf_gateway {
 	struct mf_pol_hdr hdr;
+	__u32 tags;			/* spec.tags: tagset id, 0: none */
 	struct mf_gw_conf conf;
 };
 

@@ -9,6 +9,7 @@
  *   spec:
  *     selectors:
  *       - match: {kuma.io/service: edge-gateway}
+ *     tags: {vhost-group: public}
  *     conf:
  *       listeners:
  *         - port: 8080
@@ -39,8 +40,11 @@
  * connectionLimit.  A crossMesh listener is offered to other meshes over
  * the mesh's mTLS: not HTTPS, its tls empty, and its gateway has one
  * selector.  A TLS listener needs tls as well, as Kuma's data plane
- * does.  Proto field names are accepted as Kuma's proto JSON takes them
- * (connection_limit).
+ * does.  spec.tags are the gateway's own, added to each listener's for
+ * the routes that select listeners by tags; neither may name a tag the
+ * proxy sets itself (kuma.io/service, kuma.io/zone, kuma.io/protocol,
+ * kuma.io/external-service-name).  Proto field names are accepted as
+ * Kuma's proto JSON takes them (connection_limit).
  */
 #include <stddef.h>
 #include <string.h>
@@ -150,6 +154,24 @@ static const char *gw_resources_check(const void *obj)
 SCH_OBJECT_DEF(gw_resources, "MeshGateway listener resources",
 	       .check = gw_resources_check);
 
+/* The tags Kuma's proxies carry of their own: the gateway's and its
+ * listeners' tags describe routes' matches, not the proxy. */
+static const char *gw_tags_check(const struct mf_tagset *ts, const char **key)
+{
+	static const char *const own[] = {
+		"kuma.io/external-service-name", "kuma.io/protocol",
+		"kuma.io/service", "kuma.io/zone",
+	};
+
+	for (uint32_t i = 0; i < ts->n; i++)
+		for (size_t j = 0; j < sizeof(own) / sizeof(own[0]); j++)
+			if (!strcmp(ts->tags[i].key, own[j])) {
+				*key = own[j];
+				return "is a tag the proxy sets itself";
+			}
+	return NULL;
+}
+
 static const char *const gw_protocols[] = {
 	"HTTP", "HTTPS", "TCP", "TLS", NULL,
 };
@@ -163,7 +185,8 @@ static const struct sch_field gw_listener_fields[] = {
 				     gw_protocols, SCH_REQUIRED),
 	[GW_L_HOSTNAME] = SCH_F_STRING("hostname", mf_gw_listener, hostname,
 				       .check = gw_hostname_check),
-	[GW_L_TAGS] = SCH_F_TAGS("tags", mf_gw_listener, tags),
+	[GW_L_TAGS] = SCH_F_TAGS("tags", mf_gw_listener, tags,
+				 .check_tags = gw_tags_check),
 	[GW_L_TLS] = SCH_F_OBJECT("tls", mf_gw_listener, tls, &gw_tls),
 	[GW_L_CROSS_MESH] = SCH_F_BOOL("crossMesh", mf_gw_listener,
 				       cross_mesh),
@@ -295,8 +318,13 @@ SCH_OBJECT_DEF(gw_conf, "MeshGateway conf", .check = gw_conf_check,
 _Static_assert(sizeof(struct mf_gateway) <= 4096,
 	       "a MeshGateway record must fit in 4 KiB");
 
+/* spec.tags, next to the selectors: merged into each listener's. */
+static const struct sch_field gw_spec_tags =
+	SCH_F_TAGS("tags", mf_gateway, tags, .check_tags = gw_tags_check);
+
 const struct kind_desc kind_mesh_gateway = {
 	.name = "MeshGateway", .plural = "meshgateways",
 	.form = KIND_FORM_SELECTORS,
 	KIND_RECORD(mf_gateway, conf, &gw_conf),
+	.spec_tags = &gw_spec_tags,
 };

@@ -223,7 +223,8 @@ enum { GWR_B_DESTINATION, GWR_B_WEIGHT };
 
 static const struct sch_field gwr_backend_fields[] = {
 	[GWR_B_DESTINATION] = SCH_F_TAGS("destination", mf_gwr_backend,
-					 destination, SCH_REQUIRED),
+					 destination, SCH_REQUIRED,
+					 .check_tags = kind_check_tags_service),
 	[GWR_B_WEIGHT] = SCH_F_INT("weight", mf_gwr_backend, weight, 0,
 				   GWR_WEIGHT_MAX),
 };

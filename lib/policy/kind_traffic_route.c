@@ -205,7 +205,8 @@ SCH_OBJECT_DEF(tr_balancer, "TrafficRoute loadBalancer",
 
 static const struct sch_field tr_split_fields[] = {
 	SCH_F_INT("weight", mf_tr_split, weight, 0, UINT32_MAX, SCH_REQUIRED),
-	SCH_F_TAGS("destination", mf_tr_split, destination, SCH_REQUIRED),
+	SCH_F_TAGS("destination", mf_tr_split, destination, SCH_REQUIRED,
+		   .check_tags = kind_check_tags_service),
 };
 SCH_OBJECT_DEF(tr_split, "TrafficRoute split entry");
 
@@ -382,7 +383,8 @@ static const struct sch_field tr_http_fields[] = {
 				     &tr_modify),
 	[TR_H_SPLIT] = SCH_F_LIST("split", mf_tr_http, split, &tr_split),
 	[TR_H_DESTINATION] = SCH_F_TAGS("destination", mf_tr_http,
-					destination),
+					destination,
+					.check_tags = kind_check_tags_service),
 };
 
 static const char *tr_http_check(const void *obj)
@@ -429,7 +431,8 @@ static const char *tr_conf_check(const void *obj)
 
 static const struct sch_field tr_conf_fields[] = {
 	[TR_SPLIT] = SCH_F_LIST("split", mf_tr_conf, split, &tr_split),
-	[TR_DESTINATION] = SCH_F_TAGS("destination", mf_tr_conf, destination),
+	[TR_DESTINATION] = SCH_F_TAGS("destination", mf_tr_conf, destination,
+				      .check_tags = kind_check_tags_service),
 	[TR_BALANCER] = SCH_F_OBJECT("loadBalancer", mf_tr_conf, load_balancer,
 				     &tr_balancer),
 	[TR_HTTP] = SCH_F_LIST("http", mf_tr_conf, http, &tr_http),

@@ -655,6 +655,25 @@ static int pd_list(struct pd *pd, const struct sch_field *f,
 	return err;
 }
 
+/* Field @f's own rule on tag set @id, read from mapping @v (at @path):
+ * reported at the tag it names, or at the mapping. */
+static void pd_check_tags(struct pd *pd, const struct sch_field *f,
+			  const struct ynode *v, const char *path, uint32_t id)
+{
+	const struct mf_tagset *ts = model_tags_get(pd->set, id);
+	const struct ynode *at = v;
+	const char *key = NULL, *why;
+	char p[DOC_PATH_MAX];
+
+	if (!ts || !(why = f->check_tags(ts, &key)))
+		return;
+	for (size_t i = 0; key && i < ynode_map_len(v); i++)
+		if (v->kids[2 * i]->type == YNODE_SCALAR &&
+		    !strcmp(v->kids[2 * i]->str, key))
+			at = v->kids[2 * i];
+	doc_err(pd->c, at, key ? doc_path(p, path, key) : path, "%s", why);
+}
+
 /* Reads value @v of field @f (at @path) into @p, which is in object @obj
  * (NULL for a scalar list item).  Returns 0 or -ENOMEM. */
 static int pd_value(struct pd *pd, const struct sch_field *f,
@@ -708,6 +727,8 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 	case SCH_TAGS:
 		err = pdoc_tags(pd->c, pd->set, v, path, &id);
 		sch_put_uint(p, 4, id);
+		if (!err && id && f->check_tags)
+			pd_check_tags(pd, f, v, path, id);
 		return err;
 	case SCH_REF:
 		err = pd_ref(pd, v, path, f->ref_kinds, false, &r);
@@ -1388,12 +1409,15 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 	static const char *const src_known[] = { "sources", "destinations",
 						 "conf", NULL };
 	static const char *const sel_known[] = { "selectors", "conf", NULL };
+	static const char *const sel_tags_known[] = { "selectors", "tags",
+						      "conf", NULL };
 	struct mf_pol_hdr *h;
 	const struct ynode *v;
 	int err;
 
 	if (!doc_check_map(pd->c, spec, "spec",
-			   sources ? src_known : sel_known))
+			   sources ? src_known :
+			   pd->kd->spec_tags ? sel_tags_known : sel_known))
 		return 0;
 	if (!pd_rec_begin(pd, spec, "spec"))
 		return pd->err;
@@ -1404,6 +1428,10 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 	if (!err && sources)
 		err = pd_selectors(pd, spec, "destinations", h->destinations,
 				   &h->ndestinations);
+	v = pd->kd->spec_tags ? doc_get(spec, "tags") : NULL;
+	if (v && !err)
+		err = pd_value(pd, pd->kd->spec_tags, v, "spec.tags",
+			       pd->rec + pd->kd->spec_tags->off, NULL);
 	v = doc_need(pd->c, spec, "spec", "conf");
 	if (v && !err)
 		err = pd_object(pd, pd->kd->conf, v, "spec.conf",

@@ -79,6 +79,11 @@ struct sch_field {
 	uint32_t ref_kinds;		/* SCH_REF: 1u << enum mf_ref_kind */
 	/* SCH_STRING: extra rule.  Returns NULL, or why @s is wrong. */
 	const char *(*check)(const char *s);
+	/* SCH_TAGS: extra rule on the tags (a tag Kuma requires or keeps to
+	 * itself).  Returns NULL, or why they are wrong, with *key the tag
+	 * it is about (left NULL: the mapping as a whole). */
+	const char *(*check_tags)(const struct mf_tagset *ts,
+				  const char **key);
 	/* SCH_INT, SCH_ENUM (1 + index), SCH_BOOL: the value an absent
 	 * field takes (then present); 0: none. */
 	uint64_t def;

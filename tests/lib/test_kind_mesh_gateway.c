@@ -6,6 +6,9 @@
  * same bytes; the shapes Kuma accepts beyond those are accepted; the tls
  * rules of each protocol, crossMesh, ports, hostnames and listeners that
  * clash each give exactly the expected "file:line:col: path: message".
+ * spec.tags, the gateway's own, parse next to the selectors and print
+ * back; neither they nor a listener's may name a tag the proxy sets
+ * itself.
  */
 #define KH_FILE "r.yaml"
 #include "harness/test.h"
@@ -300,6 +303,75 @@ KH_TEST_BAD(test_gateway_invalid,
 	  "\"*.\"" },
 )
 
+/* Tags of the gateway and of a listener, as Kuma's route selectors match
+ * them. */
+static const char gw_tags_yaml[] =
+	KH_DOC("MeshGateway", "tagged")
+	"  selectors: [{match: {kuma.io/service: gw}}]\n"
+	"  tags: {zone-class: edge, version: v1}\n"
+	"  conf:\n"
+	"    listeners:\n"
+	"      - {port: 80, protocol: HTTP, tags: {vhost: a.example}}\n";
+
+static bool test_gateway_spec_tags(void)
+{
+	static const char *const own[] = { "version", "v1",
+					   "zone-class", "edge" };
+	static const char *const vhost[] = { "vhost", "a.example" };
+	struct model_set s;
+	const struct mf_gateway *g = kh_policy(gw_tags_yaml, &s,
+					       &kind_mesh_gateway, 1);
+	bool ok;
+
+	ok = g && kh_tags_are(&s, g->tags, own, 2) &&
+	     kh_tags_are(&s, g->conf.listeners[0].tags, vhost, 1) &&
+	     ASSERT_EQ(g->hdr.nsources, 1);
+	if (!kh_finish(&s, ok))
+		return false;
+	/* Without spec.tags the record says none. */
+	g = kh_policy(gw_cross_yaml, &s, &kind_mesh_gateway, 1);
+	return kh_finish(&s, g && ASSERT_EQ(g->tags, 0));
+}
+
+#define GW_TAGS(tags)                                                         \
+	KH_DOC("MeshGateway", "g")                                            \
+	"  selectors: [{match: {kuma.io/service: gw}}]\n"                     \
+	"  tags: " tags "\n"                                                  \
+	"  conf:\n"                                                           \
+	"    listeners:\n"                                                    \
+	"      - {port: 80, protocol: HTTP}\n"
+
+/* Kuma keeps the tags its proxies carry of their own out of the gateway's
+ * and the listeners' tags: the message points at the tag. */
+KH_TEST_BAD(test_gateway_tags_invalid,
+	{ GW_TAGS("{vhost: a, kuma.io/service: gw}"),
+	  "r.yaml:6:20: spec.tags.kuma.io/service: is a tag the proxy sets "
+	  "itself" },
+	{ GW_TAGS("{kuma.io/zone: east}"),
+	  "r.yaml:6:10: spec.tags.kuma.io/zone: is a tag the proxy sets "
+	  "itself" },
+	{ GW_TAGS("{kuma.io/protocol: http}"),
+	  "r.yaml:6:10: spec.tags.kuma.io/protocol: is a tag the proxy sets "
+	  "itself" },
+	{ GW_TAGS("{kuma.io/external-service-name: x}"),
+	  "r.yaml:6:10: spec.tags.kuma.io/external-service-name: is a tag "
+	  "the proxy sets itself" },
+	{ GW_TAGS("[vhost]"),
+	  "r.yaml:6:9: spec.tags: must be a mapping of tags, not a list" },
+	{ GW_HEAD
+	  "      - {port: 80, protocol: HTTP, tags: {kuma.io/zone: east}}\n",
+	  "r.yaml:8:43: spec.conf.listeners[0].tags.kuma.io/zone: is a tag "
+	  "the proxy sets itself" },
+	/* Only MeshGateway has spec.tags among the selector kinds. */
+	{ KH_DOC("MeshGatewayRoute", "gr")
+	  "  selectors: [{match: {kuma.io/service: gw}}]\n"
+	  "  tags: {vhost: a}\n"
+	  "  conf:\n"
+	  "    tcp:\n"
+	  "      rules: [{backends: [{destination: {kuma.io/service: a}}]}]\n",
+	  "r.yaml:6:3: spec.tags: unknown field" },
+)
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -307,5 +379,7 @@ int main(void)
 	TEST_RUN(test_gateway_kuma_shapes);
 	TEST_RUN(test_gateway_hostname_length);
 	TEST_RUN(test_gateway_invalid);
+	TEST_RUN(test_gateway_spec_tags);
+	TEST_RUN(test_gateway_tags_invalid);
 	TEST_MAIN_END();
 }

@@ -514,7 +514,29 @@ KH_TEST_BAD(test_gateway_route_invalid,
 	  "            - request_header: {remove: [x-a]}\n"
 	  GWR_BACKENDS,
 	  "r.yaml:11:13: spec.conf.http.rules[0].filters: must have at most "
-	  "2 entries" },
+	  "2 entries" },	/* A backend is a service, by its tag. */
+	{ GWR_HEAD
+	  "    http:\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {value: /}}]\n"
+	  "          backends: [{destination: {version: v1}}]\n",
+	  "r.yaml:10:36: spec.conf.http.rules[0].backends[0].destination: "
+	  "must have the tag kuma.io/service" },
+	{ GWR_HEAD
+	  "    http:\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {value: /}}]\n"
+	  "          filters:\n"
+	  "            - mirror: {percentage: 1, backend: "
+	  "{destination: {version: v1}}}\n"
+	  GWR_BACKENDS,
+	  "r.yaml:11:62: spec.conf.http.rules[0].filters[0].mirror.backend."
+	  "destination: must have the tag kuma.io/service" },
+	{ GWR_HEAD
+	  "    tcp:\n"
+	  "      rules: [{backends: [{destination: {version: v1}}]}]\n",
+	  "r.yaml:8:41: spec.conf.tcp.rules[0].backends[0].destination: "
+	  "must have the tag kuma.io/service" },
 )
 
 int main(void)

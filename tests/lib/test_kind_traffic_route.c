@@ -281,7 +281,16 @@ KH_TEST_BAD(test_traffic_route_invalid,
 	  "must be 2..4294967295" },
 	{ TR_LB(" {leastRequest: {choice_count: 1}}"),
 	  "t.yaml:12:49: spec.conf.loadBalancer.leastRequest.choice_count: "
-	  "must be 2..4294967295" },
+	  "must be 2..4294967295" },	/* Traffic goes to a service: Kuma wants its tag in each
+	 * destination. */
+	{ TR_CONF("    destination: {version: v1}\n"),
+	  "t.yaml:11:18: spec.conf.destination: "
+	  "must have the tag kuma.io/service" },
+	{ TR_CONF("    split:\n"
+	          "      - {weight: 1, destination: {kuma.io/service: a}}\n"
+	          "      - {weight: 1, destination: {version: v1}}\n"),
+	  "t.yaml:13:34: spec.conf.split[1].destination: "
+	  "must have the tag kuma.io/service" },
 )
 
 /* conf.destination and http route @route (from line 12). */
@@ -375,7 +384,14 @@ KH_TEST_BAD(test_traffic_route_http_invalid,
 	{ TR_HTTP("      - match: {path: {prefix: /a}, headers: "
 		  "{x-a: {exact: b}}}\n"
 		  "        destination: {kuma.io/service: a}\n"),
-	  "t.yaml:13:37: spec.conf.http[0].match.headers: unknown field" },
+	  "t.yaml:13:37: spec.conf.http[0].match.headers: unknown field" },	{ TR_HTTP("      - match: {path: {prefix: /a}}\n"
+		  "        destination: {version: v2}\n"),
+	  "t.yaml:14:22: spec.conf.http[0].destination: "
+	  "must have the tag kuma.io/service" },
+	{ TR_HTTP("      - match: {path: {prefix: /a}}\n"
+		  "        split: [{weight: 1, destination: {version: v2}}]\n"),
+	  "t.yaml:14:42: spec.conf.http[0].split[0].destination: "
+	  "must have the tag kuma.io/service" },
 )
 
 int main(void)
