@@ -186,7 +186,8 @@ static const struct sch_field gw_listener_fields[] = {
 	[GW_L_HOSTNAME] = SCH_F_STRING("hostname", mf_gw_listener, hostname,
 				       .check = gw_hostname_check),
 	[GW_L_TAGS] = SCH_F_TAGS("tags", mf_gw_listener, tags,
-				 .check_tags = gw_tags_check),
+				 .check_tags = gw_tags_check,
+				 .empty_ok = true),
 	[GW_L_TLS] = SCH_F_OBJECT("tls", mf_gw_listener, tls, &gw_tls),
 	[GW_L_CROSS_MESH] = SCH_F_BOOL("crossMesh", mf_gw_listener,
 				       cross_mesh),
@@ -320,7 +321,8 @@ _Static_assert(sizeof(struct mf_gateway) <= 4096,
 
 /* spec.tags, next to the selectors: merged into each listener's. */
 static const struct sch_field gw_spec_tags =
-	SCH_F_TAGS("tags", mf_gateway, tags, .check_tags = gw_tags_check);
+	SCH_F_TAGS("tags", mf_gateway, tags, .check_tags = gw_tags_check,
+		   .empty_ok = true);
 
 const struct kind_desc kind_mesh_gateway = {
 	.name = "MeshGateway", .plural = "meshgateways",

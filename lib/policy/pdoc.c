@@ -725,6 +725,11 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 		}
 		return pd_list(pd, f, v, path, p, obj);
 	case SCH_TAGS:
+		if (f->empty_ok && v->type == YNODE_MAP &&
+		    !ynode_map_len(v)) {
+			sch_put_uint(p, 4, 0);
+			return 0;
+		}
 		err = pdoc_tags(pd->c, pd->set, v, path, &id);
 		sch_put_uint(p, 4, id);
 		if (!err && id && f->check_tags)

@@ -84,6 +84,9 @@ struct sch_field {
 	 * it is about (left NULL: the mapping as a whole). */
 	const char *(*check_tags)(const struct mf_tagset *ts,
 				  const char **key);
+	/* SCH_TAGS: an empty mapping is taken as no tags (id 0), where Kuma
+	 * does not ask for one; else it is refused. */
+	bool empty_ok;
 	/* SCH_INT, SCH_ENUM (1 + index), SCH_BOOL: the value an absent
 	 * field takes (then present); 0: none. */
 	uint64_t def;

@@ -313,6 +313,14 @@ static const char gw_tags_yaml[] =
 	"    listeners:\n"
 	"      - {port: 80, protocol: HTTP, tags: {vhost: a.example}}\n";
 
+static const char gw_empty_tags_yaml[] =
+	KH_DOC("MeshGateway", "untagged")
+	"  selectors: [{match: {kuma.io/service: gw}}]\n"
+	"  tags: {}\n"
+	"  conf:\n"
+	"    listeners:\n"
+	"      - {port: 80, protocol: HTTP, tags: {}}\n";
+
 static bool test_gateway_spec_tags(void)
 {
 	static const char *const own[] = { "version", "v1",
@@ -330,7 +338,16 @@ static bool test_gateway_spec_tags(void)
 		return false;
 	/* Without spec.tags the record says none. */
 	g = kh_policy(gw_cross_yaml, &s, &kind_mesh_gateway, 1);
-	return kh_finish(&s, g && ASSERT_EQ(g->tags, 0));
+	if (!kh_finish(&s, g && ASSERT_EQ(g->tags, 0)))
+		return false;
+	/* Kuma asks for no tag in either: empty ones are none, and a
+	 * listener's print back as written. */
+	g = kh_policy(gw_empty_tags_yaml, &s, &kind_mesh_gateway, 1);
+	return kh_finish(&s, g && ASSERT_EQ(g->tags, 0) &&
+			     ASSERT_EQ(g->conf.listeners[0].tags, 0) &&
+			     /* tags, the listener's fourth field */
+			     ASSERT_TRUE(g->conf.listeners[0].present &
+					 (1u << 3)));
 }
 
 #define GW_TAGS(tags)                                                         \

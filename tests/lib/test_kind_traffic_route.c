@@ -291,6 +291,8 @@ KH_TEST_BAD(test_traffic_route_invalid,
 	          "      - {weight: 1, destination: {version: v1}}\n"),
 	  "t.yaml:13:34: spec.conf.split[1].destination: "
 	  "must have the tag kuma.io/service" },
+	{ TR_CONF("    destination: {}\n"),
+	  "t.yaml:11:18: spec.conf.destination: must have 1..8 tags" },
 )
 
 /* conf.destination and http route @route (from line 12). */
