@@ -1060,12 +1060,22 @@ struct mf_tr_matcher {
 	char value[MF_ROUTE_PATH_MAX];
 };
 
-/* headers, a map of matchers in Kuma, is not kept (schema.h has no map
- * of objects). */
+/* One entry of match.headers, a map of header names to matchers. */
+struct mf_tr_header_match {
+	__u32 present;
+	char name[MF_HDR_NAME_MAX];
+	struct mf_tr_matcher matcher;
+};
+
+#define MF_TR_MATCH_HEADERS_MAX	1	/* what the record has room for */
+
 struct mf_tr_match {
 	__u32 present;
+	__u8 nheaders;
+	__u8 _pad[3];
 	struct mf_tr_matcher method;
 	struct mf_tr_matcher path;
+	struct mf_tr_header_match headers[MF_TR_MATCH_HEADERS_MAX];
 };
 
 struct mf_tr_regex_replace {

@@ -27,6 +27,7 @@
  *         - match:
  *             method: {exact: GET}
  *             path: {prefix: /offers}
+ *             headers: {x-tenant: {exact: acme}}
  *           modify:
  *             path: {rewritePrefix: /v2/offers}
  *             host: {value: offers.internal}
@@ -46,14 +47,13 @@
  * {hashFunction XX_HASH or MURMUR_HASH_2 (required, as Kuma checks it),
  * minRingSize <= maxRingSize, each 1..8388608}, random: {}, maglev:
  * {tableSize: a prime <= 5000011}; none is the default, round robin.
- * An http route's match needs a method or a path, each exactly one of
- * prefix, exact and regex; rewritePrefix needs a path prefix match; the
- * host header and pseudo-headers (":path") are not for header changes.
- * Kuma's match.headers (a map of matchers, which the schema engine has no
- * type for) is not read.  Proto field names are accepted as Kuma's proto
- * JSON takes them (load_balancer, ring_hash, hash_function...).  That
- * split destinations name kuma.io/service is left to validation, which
- * can read tag sets.
+ * An http route's match needs a method, a path or headers (a mapping of
+ * header names to matchers, one here, as the record has room for), each
+ * matcher exactly one of prefix, exact and regex; rewritePrefix needs a
+ * path prefix match; the host header and pseudo-headers (":path") are not
+ * for header changes.  Proto field names are accepted as Kuma's proto
+ * JSON takes them (load_balancer, ring_hash, hash_function...).  Every
+ * destination, split or not, names a service by kuma.io/service.
  */
 #include <stddef.h>
 #include <string.h>
@@ -258,16 +258,40 @@ static const char *tr_matcher_check(const void *obj)
 SCH_OBJECT_DEF(tr_matcher, "TrafficRoute string matcher",
 	       .check = tr_matcher_check);
 
-enum { TR_M_METHOD, TR_M_PATH };
+/* headers: {<name>: <matcher>}, a map in Kuma. */
+static const struct sch_field tr_header_match_fields[] = {
+	SCH_F_STRING("name", mf_tr_header_match, name,
+		     .check = kind_check_header_name),
+	SCH_F_OBJECT("matcher", mf_tr_header_match, matcher, &tr_matcher),
+};
+SCH_OBJECT_DEF(tr_header_match, "TrafficRoute header match",
+	       .keyed = true);
+
+enum { TR_M_METHOD, TR_M_PATH, TR_M_HEADERS };
 
 static const struct sch_field tr_match_fields[] = {
 	[TR_M_METHOD] = SCH_F_OBJECT("method", mf_tr_match, method,
 				     &tr_matcher),
 	[TR_M_PATH] = SCH_F_OBJECT("path", mf_tr_match, path, &tr_matcher),
+	[TR_M_HEADERS] = SCH_F_LIST("headers", mf_tr_match, headers,
+				    &tr_header_match),
 };
-SCH_CHECK_NOT_EMPTY(tr_match_check, "needs method or path")
+
+/* Kuma: a match has method, path or headers, and headers written are
+ * not empty. */
+SCH_CHECK_NOT_EMPTY(tr_match_check, "needs method, path or headers")
+
+static const char *tr_match_headers_check(const void *obj, unsigned *field)
+{
+	const struct mf_tr_match *m = obj;
+
+	*field = TR_M_HEADERS;
+	return sch_has(m, TR_M_HEADERS) && !m->nheaders ?
+		       "must have at least one entry" : NULL;
+}
 SCH_OBJECT_DEF(tr_match, "TrafficRoute http match",
-	       .check = tr_match_check);
+	       .check = tr_match_check,
+	       .check_field = tr_match_headers_check);
 
 static const struct sch_field tr_regex_replace_fields[] = {
 	SCH_F_STRING("pattern", mf_tr_regex_replace, pattern, SCH_REQUIRED),

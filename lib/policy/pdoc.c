@@ -617,6 +617,64 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 		    const struct ynode *v, const char *path, uint8_t *p,
 		    uint8_t *obj);
 
+/* List @f whose object is keyed, written as mapping @v (at @path): each
+ * key is an item's field 0 and its value the item's field 1. */
+static int pd_keyed(struct pd *pd, const struct sch_field *f,
+		    const struct ynode *v, const char *path, uint8_t *p,
+		    uint8_t *obj)
+{
+	const struct sch_field *kf = &f->sub->fields[0];
+	const struct sch_field *vf = &f->sub->fields[1];
+	const uint32_t both = 3;
+	char ip[DOC_PATH_MAX];
+	size_t n, out = 0;
+	int err = 0;
+
+	if (v->type != YNODE_MAP) {
+		doc_err(pd->c, v, path, "must be a mapping, not %s",
+			doc_kind_str(v->type));
+		return 0;
+	}
+	n = ynode_map_len(v);
+	if (n > f->max_items) {
+		doc_err(pd->c, v, path, "must have at most %u entries",
+			f->max_items);
+		n = f->max_items;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct ynode *k = v->kids[2 * i];
+		uint8_t *item = p + out * f->item_size;
+		bool dup = false;
+
+		if (k->type != YNODE_SCALAR) {
+			doc_err(pd->c, k, path, "keys must be scalars, not %s",
+				doc_kind_str(k->type));
+			continue;
+		}
+		doc_path(ip, path, k->str);
+		for (size_t j = 0; j < i && !dup; j++) {
+			const struct ynode *prev = v->kids[2 * j];
+
+			dup = prev->type == YNODE_SCALAR &&
+			      !strcmp(prev->str, k->str);
+			if (dup)
+				doc_err(pd->c, k, ip,
+					"duplicate key (first at line %u)",
+					prev->loc.line);
+		}
+		if (dup)
+			continue;
+		err = pd_value(pd, kf, k, ip, item + kf->off, item);
+		if (!err)
+			err = pd_value(pd, vf, v->kids[2 * i + 1], ip,
+				       item + vf->off, item);
+		memcpy(item, &both, sizeof(both));
+		out++;
+	}
+	obj[f->count_off] = (uint8_t)out;
+	return err;
+}
+
 static int pd_list(struct pd *pd, const struct sch_field *f,
 		   const struct ynode *v, const char *path, uint8_t *p,
 		   uint8_t *obj)
@@ -625,6 +683,8 @@ static int pd_list(struct pd *pd, const struct sch_field *f,
 	size_t n;
 	int err = 0;
 
+	if (f->sub->keyed)
+		return pd_keyed(pd, f, v, path, p, obj);
 	if (v->type != YNODE_SEQ) {
 		doc_err(pd->c, v, path, "must be a list, not %s",
 			doc_kind_str(v->type));

@@ -153,7 +153,9 @@ static const char tr_http_yaml[] =
 	"        split:\n"
 	"          - {weight: 20, destination: {kuma.io/service: offers}}\n"
 	"          - {weight: 80, destination: {kuma.io/service: web}}\n"
-	"      - match: {path: {regex: \"^/static/.*\"}}\n"
+	"      - match:\n"
+	"          path: {regex: \"^/static/.*\"}\n"
+	"          headers: {x-custom-header: {regex: \"^xyz$\"}}\n"
 	"        modify:\n"
 	"          path: {regex: {pattern: \"^/static/(.*)$\", "
 	"substitution: \"/\\\\1\"}}\n"
@@ -207,6 +209,14 @@ static bool test_traffic_route_http(void)
 	     ASSERT_STREQ(c->http[1].modify.path.regex.substitution, "/\\1") &&
 	     ASSERT_STREQ(c->http[1].modify.host.from_path.pattern,
 			  "^/(.+)/.+$") &&
+	     ASSERT_EQ(c->http[0].match.nheaders, 0) &&
+	     ASSERT_EQ(c->http[1].match.nheaders, 1) &&
+	     ASSERT_STREQ(c->http[1].match.headers[0].name,
+			  "x-custom-header") &&
+	     ASSERT_EQ(c->http[1].match.headers[0].matcher.present,
+		       1u << 2) &&
+	     ASSERT_STREQ(c->http[1].match.headers[0].matcher.value,
+			  "^xyz$") &&
 	     kh_tags_are(&s, c->http[1].destination, cdn, 1);
 	return kh_finish(&s, ok);
 }
@@ -319,7 +329,8 @@ KH_TEST_BAD(test_traffic_route_http_invalid,
 	  "t.yaml:13:9: spec.conf.http[0].match: is required" },
 	{ TR_HTTP("      - match: {}\n"
 		  "        destination: {kuma.io/service: a}\n"),
-	  "t.yaml:13:16: spec.conf.http[0].match: needs method or path" },
+	  "t.yaml:13:16: spec.conf.http[0].match: "
+	  "needs method, path or headers" },
 	{ TR_HTTP("      - match: {method: {}}\n"
 		  "        destination: {kuma.io/service: a}\n"),
 	  "t.yaml:13:25: spec.conf.http[0].match.method: "
@@ -383,10 +394,31 @@ KH_TEST_BAD(test_traffic_route_http_invalid,
 		  "      - match: {path: {prefix: /c}}\n"
 		  "        destination: {kuma.io/service: c}\n"),
 	  "t.yaml:13:7: spec.conf.http: must have at most 2 entries" },
-	{ TR_HTTP("      - match: {path: {prefix: /a}, headers: "
-		  "{x-a: {exact: b}}}\n"
+	{ TR_HTTP("      - match: {headers: {}}\n"
 		  "        destination: {kuma.io/service: a}\n"),
-	  "t.yaml:13:37: spec.conf.http[0].match.headers: unknown field" },	{ TR_HTTP("      - match: {path: {prefix: /a}}\n"
+	  "t.yaml:13:26: spec.conf.http[0].match.headers: "
+	  "must have at least one entry" },
+	{ TR_HTTP("      - match: {headers: {x-a: {}}}\n"
+		  "        destination: {kuma.io/service: a}\n"),
+	  "t.yaml:13:32: spec.conf.http[0].match.headers.x-a: "
+	  "needs exactly one of prefix, exact and regex" },
+	{ TR_HTTP("      - match: {headers: {x-a: {regex: \"a(\"}}}\n"
+		  "        destination: {kuma.io/service: a}\n"),
+	  "t.yaml:13:32: spec.conf.http[0].match.headers.x-a: "
+	  "regex is not a valid regular expression" },
+	{ TR_HTTP("      - match: {headers: {\"x a\": {exact: b}}}\n"
+		  "        destination: {kuma.io/service: a}\n"),
+	  "t.yaml:13:27: spec.conf.http[0].match.headers.x a: must be an "
+	  "HTTP header name (letters, digits and !#$%&'*+-.^_`|~)" },
+	{ TR_HTTP("      - match: {headers: {x-a: {exact: b}, "
+		  "x-b: {exact: c}}}\n"
+		  "        destination: {kuma.io/service: a}\n"),
+	  "t.yaml:13:26: spec.conf.http[0].match.headers: "
+	  "must have at most 1 entries" },
+	{ TR_HTTP("      - match: {headers: [x-a]}\n"
+		  "        destination: {kuma.io/service: a}\n"),
+	  "t.yaml:13:26: spec.conf.http[0].match.headers: "
+	  "must be a mapping, not a list" },	{ TR_HTTP("      - match: {path: {prefix: /a}}\n"
 		  "        destination: {version: v2}\n"),
 	  "t.yaml:14:22: spec.conf.http[0].destination: "
 	  "must have the tag kuma.io/service" },
