@@ -5,6 +5,7 @@
 
 #include "ctl.h"
 #include "effective.h"
+#include "policy/identity.h"
 #include "policy/select.h"
 #include "policy/txn.h"
 
@@ -130,6 +131,20 @@ static void eff_legacy(struct eff_ctx *e, const struct kind_desc *kd,
 		fprintf(e->f, "%s %s: %s\n", kd->name, what, c[best].name);
 }
 
+/* The Workload's identity and where it comes from. */
+static void eff_identity(FILE *f, const struct model_set *set,
+			 const struct model_obj *w)
+{
+	const struct model_obj *mid = identity_select(set, w);
+	char buf[MF_SPIFFE_MAX];
+	const char *id = identity_of_workload(set, w, buf);
+
+	fprintf(f, "  identity %s", id ? id : "(none)");
+	if (mid)
+		fprintf(f, " (MeshIdentity %s)", mid->name);
+	fputc('\n', f);
+}
+
 int effective_print(FILE *f, const struct model_set *set, const char *name,
 		    const char *from)
 {
@@ -156,6 +171,7 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 
 	fprintf(f, "Workload %s (service %s, node %s)\n", w->name,
 		ws->service, ws->node);
+	eff_identity(f, set, w);
 	for (int k = MODEL_GEN_FIRST; k < MODEL_KIND_MAX && !err; k++) {
 		const struct kind_desc *kd = model_kind_desc(k);
 		struct sel_cand *c;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "identity.h"
 #include "select.h"
 
 /* A name (service name or SPIFFE ID) and its id, for sorted lookups. */
@@ -127,6 +128,7 @@ static int cmp_capacity(const struct rec_set *out, struct diag *d)
 struct cmp_mtp_ctx {
 	const struct model_set *set;
 	const struct model_obj *const *workloads;
+	const char *const *identities;	/* each Workload's SPIFFE ID */
 	size_t nworkloads;
 	const char *td;
 };
@@ -158,7 +160,7 @@ static size_t cmp_mtp_identities(const struct cmp_mtp_ctx *m,
 			continue;
 		if (p->tags && (!tags || !sel_tags_match(tags, &sw)))
 			continue;
-		ids[n++] = w->identity;
+		ids[n++] = m->identities[i];
 	}
 	qsort(ids, n, sizeof(*ids), cmp_str_cmp);
 	for (size_t i = 0; i < n; i++)
@@ -421,6 +423,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	__u32 *rules = NULL;	/* authz rules per service, as svc[] */
 	struct cmp_mtp_ctx mtp;
 	const char **mtp_ids = NULL;	/* scratch: a source's identities */
+	/* Each Workload's SPIFFE ID, in sorted order: its spec.identity or
+	 * what its MeshIdentity renders (in wid_buf). */
+	const char **wid = NULL;
+	char (*wid_buf)[MF_SPIFFE_MAX] = NULL;
 	__u32 max_svc, max_id;
 	const char *td = "";
 	int err;
@@ -476,6 +482,22 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		svc[i].name = sorted[first[MODEL_SERVICE] + i]->name;
 	cmp_assign(svc, nsvc, prev_svc, nprev_svc, max_svc);
 
+	wid = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*wid));
+	wid_buf = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*wid_buf));
+	if (!wid || !wid_buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++) {
+		wid[i] = identity_of_workload(set,
+					      sorted[first[MODEL_WORKLOAD] + i],
+					      wid_buf[i]);
+		if (!wid[i]) {		/* validated before */
+			err = -EINVAL;
+			goto out;
+		}
+	}
+
 	/* Identity ids: the distinct workload identities, sorted. */
 	err = cmp_prev_ids(prev, REC_IDENTITIES, &prev_ids, &nprev_ids,
 			   &max_id);
@@ -488,8 +510,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		goto out;
 	}
 	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
-		ids[i].name = ((const struct core_workload *)model_spec(
-				       sorted[first[MODEL_WORKLOAD] + i]))->identity;
+		ids[i].name = wid[i];
 	if (cnt[MODEL_WORKLOAD])
 		qsort(ids, cnt[MODEL_WORKLOAD], sizeof(*ids), cmp_id_cmp);
 	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
@@ -513,6 +534,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	 * to every service. */
 	mtp.set = set;
 	mtp.workloads = sorted + first[MODEL_WORKLOAD];
+	mtp.identities = wid;
 	mtp.nworkloads = cnt[MODEL_WORKLOAD];
 	mtp.td = td;
 	mtp_ids = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*mtp_ids));
@@ -600,7 +622,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct mf_endpoint v;
 
 		s = cmp_id_find(svc, nsvc, w->service);
-		id = cmp_id_find(ids, nids, w->identity);
+		id = cmp_id_find(ids, nids, wid[i]);
 		node = cmp_find_obj(sorted + first[MODEL_NODE],
 				    cnt[MODEL_NODE], w->node);
 		if (!s || !id || !node) {	/* validated before */
@@ -632,6 +654,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	err = cmp_capacity(out, d);
 out:
 	free(mtp_ids);
+	free(wid);
+	free(wid_buf);
 	free(rules);
 	free(ids);
 	free(prev_ids);

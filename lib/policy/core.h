@@ -77,6 +77,12 @@ struct core_service {
 	__u8 protocol;			/* enum mf_proto names, 1: tcp */
 };
 
+/* The fields of a Workload's spec, in its schema's order: bit i of
+ * present is field i. */
+enum core_workload_field {
+	CW_NODE, CW_IP, CW_PORT, CW_SERVICE, CW_IDENTITY, CW_TAGS,
+};
+
 struct core_workload {
 	__u32 present;
 	char node[MF_NAME_MAX];

@@ -8,6 +8,7 @@
 
 #include "abi_names.h"
 #include "decompile.h"
+#include "identity.h"
 
 struct dc_ctx {
 	const struct rec_set *rs;
@@ -321,6 +322,29 @@ static void dc_labels(struct dc_ctx *c, struct model_set *set)
 	}
 }
 
+/* The maps hold every Workload's identity; the one a MeshIdentity gives
+ * was not written in the Workload, so it is left out again, and follows
+ * the MeshIdentity when that changes. */
+static void dc_identities(struct model_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct model_obj *o = &set->objs[i];
+		struct core_workload *w = model_spec(o);
+		const struct model_obj *mid;
+		char id[MF_SPIFFE_MAX], why[8];
+
+		if (o->kind != MODEL_WORKLOAD)
+			continue;
+		mid = identity_select(set, o);
+		if (mid && !identity_render(set, mid, o, id, sizeof(id), why,
+					    sizeof(why)) &&
+		    !strcmp(id, w->identity)) {
+			memset(w->identity, 0, sizeof(w->identity));
+			w->present &= ~(1u << CW_IDENTITY);
+		}
+	}
+}
+
 int decompile_records(const struct rec_set *rs, struct model_set *set,
 		      struct diag *d)
 {
@@ -511,7 +535,10 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			goto out;
 		}
 		w = model_spec(o);
-		w->present = v->tags ? 0x3f : 0x1f;
+		w->present = (1u << CW_NODE) | (1u << CW_IP) |
+			     (1u << CW_PORT) | (1u << CW_SERVICE) |
+			     (1u << CW_IDENTITY) |
+			     (v->tags ? 1u << CW_TAGS : 0);
 		strcpy(w->node, node_name);
 		memcpy(w->ip, k->ip, 4);
 		w->port = v->port;
@@ -525,8 +552,10 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	}
 
 	err = dc_gen_policies(&c, set);
-	if (!err)
+	if (!err) {
 		dc_labels(&c, set);
+		dc_identities(set);
+	}
 out:
 	free(nodes);
 	free(svcs);

@@ -715,23 +715,27 @@ static int pd_list(struct pd *pd, const struct sch_field *f,
 	return err;
 }
 
-/* Field @f's own rule on tag set @id, read from mapping @v (at @path):
- * reported at the tag it names, or at the mapping. */
+/* The rule @f adds to tag set @id, read from mapping @v at @path: its
+ * message points at the value of the key it names, else at @v. */
 static void pd_check_tags(struct pd *pd, const struct sch_field *f,
 			  const struct ynode *v, const char *path, uint32_t id)
 {
 	const struct mf_tagset *ts = model_tags_get(pd->set, id);
-	const struct ynode *at = v;
 	const char *key = NULL, *why;
-	char p[DOC_PATH_MAX];
+	char kp[DOC_PATH_MAX];
 
 	if (!ts || !(why = f->check_tags(ts, &key)))
 		return;
-	for (size_t i = 0; key && i < ynode_map_len(v); i++)
-		if (v->kids[2 * i]->type == YNODE_SCALAR &&
-		    !strcmp(v->kids[2 * i]->str, key))
-			at = v->kids[2 * i];
-	doc_err(pd->c, at, key ? doc_path(p, path, key) : path, "%s", why);
+	for (size_t i = 0; key && i < ynode_map_len(v); i++) {
+		const struct ynode *k = v->kids[2 * i];
+
+		if (k->type == YNODE_SCALAR && !strcmp(k->str, key)) {
+			doc_err(pd->c, v->kids[2 * i + 1],
+				doc_path(kp, path, key), "%s", why);
+			return;
+		}
+	}
+	doc_err(pd->c, v, path, "%s", why);
 }
 
 /* Reads value @v of field @f (at @path) into @p, which is in object @obj
@@ -785,11 +789,6 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 		}
 		return pd_list(pd, f, v, path, p, obj);
 	case SCH_TAGS:
-		if (f->empty_ok && v->type == YNODE_MAP &&
-		    !ynode_map_len(v)) {
-			sch_put_uint(p, 4, 0);
-			return 0;
-		}
 		err = pdoc_tags(pd->c, pd->set, v, path, &id);
 		sch_put_uint(p, 4, id);
 		if (!err && id && f->check_tags)
@@ -866,6 +865,9 @@ static int pd_object(struct pd *pd, const struct sch_object *s,
 		if (!f->name)
 			continue;
 		v = vals[i] = doc_get(m, f->name);
+		if (v && f->empty_ok && v->type == YNODE_MAP &&
+		    !ynode_map_len(v))
+			v = NULL;
 		if (!v) {
 			if (f->required)
 				doc_err(pd->c, m, doc_path(fp, path, f->name),
@@ -1503,6 +1505,9 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 		err = pd_selectors(pd, spec, "destinations", h->destinations,
 				   &h->ndestinations);
 	v = pd->kd->spec_tags ? doc_get(spec, "tags") : NULL;
+	if (v && pd->kd->spec_tags->empty_ok && v->type == YNODE_MAP &&
+	    !ynode_map_len(v))
+		v = NULL;
 	if (v && !err)
 		err = pd_value(pd, pd->kd->spec_tags, v, "spec.tags",
 			       pd->rec + pd->kd->spec_tags->off, NULL);

@@ -322,15 +322,8 @@ static size_t sch_names_count(const char *const *names)
 
 void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_tags *t)
 {
-	const struct mf_tagset *ts;
+	const struct mf_tagset *ts = t && t->get ? t->get(t->arg, id) : NULL;
 
-	/* No tags (a field that takes an empty mapping) show as one. */
-	if (!id) {
-		emit_map_begin(e);
-		emit_map_end(e);
-		return;
-	}
-	ts = t && t->get ? t->get(t->arg, id) : NULL;
 	/* A tag set the reader cannot resolve shows as its id. */
 	if (!ts) {
 		emit_uint(e, id);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity.h"
 #include "spiffe.h"
 #include "validate.h"
 
@@ -241,13 +242,46 @@ static void val_in_td(struct val_ctx *c, const struct model_obj *o,
 			want);
 }
 
+/* A Workload's identity is its spec.identity or its MeshIdentity's
+ * (identity.h); with both, they agree. */
 static void val_workload(struct val_ctx *c, const struct model_obj *o)
 {
 	const struct core_workload *w = model_spec(o);
+	const struct model_ref_loc *at =
+		model_note(o, 0, offsetof(struct core_workload, identity));
+	const struct model_obj *mid = identity_select(c->set, o);
+	char id[MF_SPIFFE_MAX], why[160];
 
-	val_in_td(c, o, model_note(o, 0, offsetof(struct core_workload,
-						  identity)),
-		  "spec.identity", w->identity, false);
+	if (!mid) {
+		if (!w->identity[0])
+			val_err(c, o, NULL, "spec.identity",
+				"is required unless a MeshIdentity selects "
+				"this Workload (by its metadata.labels)");
+		else
+			val_in_td(c, o, at, "spec.identity", w->identity,
+				  false);
+		return;
+	}
+	if (identity_render(c->set, mid, o, id, sizeof(id), why,
+			    sizeof(why))) {
+		val_err(c, o, at ? &at->loc : NULL, "spec.identity",
+			"MeshIdentity \"%s\" selects this Workload, but %s",
+			mid->name, why);
+		return;
+	}
+	if (w->identity[0] && strcmp(w->identity, id)) {
+		val_err(c, o, at ? &at->loc : NULL, "spec.identity",
+			"must be \"%s\", the identity MeshIdentity \"%s\" "
+			"gives this Workload, or be left out", id, mid->name);
+		return;
+	}
+	if (!w->identity[0] && c->td && !spiffe_in_trust_domain(id, c->td))
+		val_err(c, o, NULL, "spec.identity",
+			"\"%s\", which MeshIdentity \"%s\" gives this "
+			"Workload, must be in the Mesh's trust domain \"%s\"",
+			id, mid->name, c->td);
+	else if (w->identity[0])
+		val_in_td(c, o, at, "spec.identity", w->identity, false);
 }
 
 /* Every identity a permission names is of the mesh's trust domain; its
