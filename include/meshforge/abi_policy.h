@@ -1047,13 +1047,113 @@ struct mf_tr_balancer {
 	struct mf_lb_maglev maglev;
 };
 
-struct mf_tr_conf {
+/* ---- conf.http: routes by request, each to its own split or
+ * destination. */
+#define MF_TR_HTTP_MAX		2	/* routes */
+#define MF_TR_HTTP_SPLIT_MAX	4	/* a route's split */
+#define MF_TR_HEADERS_MAX	2	/* modify.*Headers add and remove */
+
+/* Kuma's StringMatcher: exactly one of prefix, exact and regex (present
+ * bits 0..2), which share the value. */
+struct mf_tr_matcher {
+	__u32 present;
+	char value[MF_ROUTE_PATH_MAX];
+};
+
+/* One entry of match.headers, a map of header names to matchers. */
+struct mf_tr_header_match {
+	__u32 present;
+	char name[MF_HDR_NAME_MAX];
+	struct mf_tr_matcher matcher;
+};
+
+#define MF_TR_MATCH_HEADERS_MAX	1	/* what the record has room for */
+
+struct mf_tr_match {
+	__u32 present;
+	__u8 nheaders;
+	__u8 _pad[3];
+	struct mf_tr_matcher method;
+	struct mf_tr_matcher path;
+	struct mf_tr_header_match headers[MF_TR_MATCH_HEADERS_MAX];
+};
+
+struct mf_tr_regex_replace {
+	__u32 present;
+	char pattern[MF_ROUTE_PATH_MAX];
+	char substitution[MF_ROUTE_PATH_MAX];
+};
+
+/* Exactly one of rewritePrefix and regex. */
+struct mf_tr_modify_path {
+	__u32 present;
+	union {
+		char rewrite_prefix[MF_ROUTE_PATH_MAX];
+		struct mf_tr_regex_replace regex;
+	};
+};
+
+/* Exactly one of value and fromPath. */
+struct mf_tr_modify_host {
+	__u32 present;
+	union {
+		char value[MF_NAME_MAX];
+		struct mf_tr_regex_replace from_path;
+	};
+};
+
+struct mf_tr_header_add {
+	__u32 present;
+	__u8 append;
+	__u8 _pad[3];
+	char name[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
+struct mf_tr_header_remove {
+	__u32 present;
+	char name[MF_HDR_NAME_MAX];
+};
+
+struct mf_tr_headers {
+	__u32 present;
+	__u8 nadd;
+	__u8 nremove;
+	__u8 _pad[2];
+	struct mf_tr_header_add add[MF_TR_HEADERS_MAX];
+	struct mf_tr_header_remove remove[MF_TR_HEADERS_MAX];
+};
+
+struct mf_tr_modify {
+	__u32 present;
+	struct mf_tr_modify_path path;
+	struct mf_tr_modify_host host;
+	struct mf_tr_headers request_headers;
+	struct mf_tr_headers response_headers;
+};
+
+/* Exactly one of split and destination, as in the conf. */
+struct mf_tr_http {
 	__u32 present;
 	__u8 nsplit;
 	__u8 _pad[3];
+	struct mf_tr_match match;
+	struct mf_tr_modify modify;
+	struct mf_tr_split split[MF_TR_HTTP_SPLIT_MAX];
+	__u32 destination;		/* tagset id */
+};
+
+/* loadBalancer and load_balancer (Kuma's proto JSON takes both) share
+ * the member; so do the two spellings of the balancers' fields. */
+struct mf_tr_conf {
+	__u32 present;
+	__u8 nsplit;
+	__u8 nhttp;
+	__u8 _pad[2];
 	struct mf_tr_split split[MF_SPLIT_MAX];
 	__u32 destination;		/* tagset id */
 	struct mf_tr_balancer load_balancer;
+	struct mf_tr_http http[MF_TR_HTTP_MAX];
 };
 
 struct mf_traffic_route {
@@ -1062,6 +1162,8 @@ struct mf_traffic_route {
 };
 
 /* ---- RateLimit (legacy) ------------------------------------------------ */
+#define MF_RL_HEADERS_MAX	8	/* onRateLimit.headers */
+
 struct mf_rl_header {
 	__u32 present;
 	__u8 append;
@@ -1075,7 +1177,7 @@ struct mf_rl_on_limit {
 	__u32 status;
 	__u8 nheaders;
 	__u8 _pad[3];
-	struct mf_rl_header headers[MF_HEADERS_MAX];
+	struct mf_rl_header headers[MF_RL_HEADERS_MAX];
 };
 
 struct mf_rl_http {
@@ -1085,6 +1187,7 @@ struct mf_rl_http {
 	struct mf_rl_on_limit on_rate_limit;
 };
 
+/* Without http, Kuma's RateLimit limits nothing. */
 struct mf_rl_conf {
 	__u32 present;
 	struct mf_rl_http http;
@@ -1096,7 +1199,9 @@ struct mf_legacy_ratelimit {
 };
 
 /* ---- MeshGateway ------------------------------------------------------- */
-#define MF_GW_LISTENERS_MAX	4
+#define MF_GW_LISTENERS_MAX	6
+#define MF_GW_CERTS_MAX		2	/* Kuma: an RSA and an ECDSA one */
+#define MF_GW_HOSTNAME_MAX	254	/* Kuma's limit: 253 characters */
 
 enum mf_gw_protocol {
 	MF_GW_HTTP = 1,
@@ -1110,27 +1215,47 @@ enum mf_gw_tls_mode {
 	MF_GW_TLS_PASSTHROUGH,
 };
 
+/* Kuma's DataSource: exactly one of a secret's name or a file's path
+ * (its inline forms hold whole PEM files, more than a record has room
+ * for). */
 struct mf_gw_cert {
 	__u32 present;
-	char secret[MF_NAME_MAX];
+	union {
+		char secret[MF_NAME_MAX];
+		char file[MF_NAME_MAX];
+	};
+};
+
+struct mf_gw_empty {
+	__u32 present;
 };
 
 struct mf_gw_tls {
 	__u32 present;
-	__u8 mode;			/* enum mf_gw_tls_mode */
+	__u8 mode;			/* enum mf_gw_tls_mode, 0: unset */
 	__u8 ncertificates;
 	__u8 _pad[2];
-	struct mf_gw_cert certificates[2];
+	struct mf_gw_cert certificates[MF_GW_CERTS_MAX];
+	struct mf_gw_empty options;	/* Kuma's has no fields yet */
+};
+
+/* connectionLimit, written in either spelling (present bit 0 or 1);
+ * 0: no limit. */
+struct mf_gw_resources {
+	__u32 present;
+	__u32 connection_limit;
 };
 
 struct mf_gw_listener {
 	__u32 present;
 	__u16 port;
 	__u8 protocol;			/* enum mf_gw_protocol */
-	__u8 _pad;
-	char hostname[MF_NAME_MAX];
+	__u8 cross_mesh;		/* served to other meshes, over mTLS */
 	__u32 tags;			/* tagset id */
+	struct mf_gw_resources resources;
 	struct mf_gw_tls tls;
+	char hostname[MF_GW_HOSTNAME_MAX];	/* "": any ("*") */
+	__u8 _pad2[2];
 };
 
 struct mf_gw_conf {
@@ -1142,11 +1267,20 @@ struct mf_gw_conf {
 
 struct mf_gateway {
 	struct mf_pol_hdr hdr;
+	__u32 tags;			/* spec.tags: tagset id, 0: none */
 	struct mf_gw_conf conf;
 };
 
 /* ---- MeshGatewayRoute (legacy) ----------------------------------------- */
+/* One record holds the whole route, so every list is short. */
 #define MF_GWR_RULES_MAX	2
+#define MF_GWR_HOSTNAMES_MAX	2
+#define MF_GWR_MATCHES_MAX	2	/* a rule's matches */
+#define MF_GWR_HEADERS_MAX	2	/* a match's headers */
+#define MF_GWR_QUERY_MAX	1	/* a match's query_parameters */
+#define MF_GWR_FILTERS_MAX	2	/* a rule's filters */
+#define MF_GWR_HEADER_MODS_MAX	1	/* a header filter's set, add, remove */
+#define MF_GWR_SCHEME_MAX	16
 
 enum mf_gwr_match {
 	MF_GWR_EXACT = 1,
@@ -1163,6 +1297,7 @@ struct mf_gwr_path {
 	char value[MF_ROUTE_PATH_MAX];
 };
 
+/* A header or query parameter match. */
 struct mf_gwr_header {
 	__u32 present;
 	__u8 match;			/* enum mf_gwr_match */
@@ -1171,13 +1306,17 @@ struct mf_gwr_header {
 	char value[MF_HDR_VALUE_MAX];
 };
 
+/* query_parameters and queryParameters (Kuma's proto JSON takes both)
+ * share the list. */
 struct mf_gwr_match_s {
 	__u32 present;
 	__u8 method;			/* enum mf_http_method */
 	__u8 nheaders;
-	__u8 _pad[2];
+	__u8 nquery_parameters;
+	__u8 _pad;
 	struct mf_gwr_path path;
-	struct mf_gwr_header headers[MF_HEADERS_MAX];
+	struct mf_gwr_header headers[MF_GWR_HEADERS_MAX];
+	struct mf_gwr_header query_parameters[MF_GWR_QUERY_MAX];
 };
 
 struct mf_gwr_backend {
@@ -1186,12 +1325,63 @@ struct mf_gwr_backend {
 	__u32 destination;		/* tagset id */
 };
 
+/* request_header and response_header filters. */
+struct mf_gwr_header_filter {
+	__u32 present;
+	__u8 nset;
+	__u8 nadd;
+	__u8 nremove;
+	__u8 _pad;
+	struct mf_header_value set[MF_GWR_HEADER_MODS_MAX];
+	struct mf_header_value add[MF_GWR_HEADER_MODS_MAX];
+	char remove[MF_GWR_HEADER_MODS_MAX][MF_HDR_NAME_MAX];
+};
+
+struct mf_gwr_mirror {
+	__u32 present;
+	__u32 percentage;		/* thousandths of a percent */
+	struct mf_gwr_backend backend;
+};
+
+/* A rewrite filter and a redirect's path: replace_full and
+ * replace_prefix_match (a oneof, in either spelling) share the path. */
+struct mf_gwr_rewrite {
+	__u32 present;
+	__u8 host_to_backend_hostname;
+	__u8 _pad[3];
+	char path[MF_ROUTE_PATH_MAX];
+};
+
+struct mf_gwr_redirect {
+	__u32 present;
+	__u32 port;			/* 0: the request's */
+	__u32 status_code;		/* 301, 302, 303, 307 or 308 */
+	char scheme[MF_GWR_SCHEME_MAX];
+	char hostname[MF_NAME_MAX];
+	struct mf_gwr_rewrite path;
+};
+
+/* Exactly one filter, whose objects share the storage (present bits:
+ * schema order, both spellings of the header filters). */
+struct mf_gwr_filter {
+	__u32 present;
+	union {
+		struct mf_gwr_header_filter request_header;
+		struct mf_gwr_header_filter response_header;
+		struct mf_gwr_mirror mirror;
+		struct mf_gwr_redirect redirect;
+		struct mf_gwr_rewrite rewrite;
+	};
+};
+
 struct mf_gwr_rule {
 	__u32 present;
 	__u8 nmatches;
 	__u8 nbackends;
-	__u8 _pad[2];
-	struct mf_gwr_match_s matches[MF_ROUTE_MATCHES_MAX];
+	__u8 nfilters;
+	__u8 _pad;
+	struct mf_gwr_match_s matches[MF_GWR_MATCHES_MAX];
+	struct mf_gwr_filter filters[MF_GWR_FILTERS_MAX];
 	struct mf_gwr_backend backends[MF_ROUTE_BACKENDS_MAX];
 };
 
@@ -1200,7 +1390,7 @@ struct mf_gwr_http {
 	__u8 nhostnames;
 	__u8 nrules;
 	__u8 _pad[2];
-	char hostnames[2][MF_NAME_MAX];
+	char hostnames[MF_GWR_HOSTNAMES_MAX][MF_NAME_MAX];
 	struct mf_gwr_rule rules[MF_GWR_RULES_MAX];
 };
 
@@ -1218,11 +1408,13 @@ struct mf_gwr_tcp {
 	struct mf_gwr_tcp_rule rules[MF_GWR_RULES_MAX];
 };
 
-/* Exactly one of http and tcp. */
+/* Exactly one of http and tcp, sharing the storage. */
 struct mf_gwr_conf {
 	__u32 present;
-	struct mf_gwr_http http;
-	struct mf_gwr_tcp tcp;
+	union {
+		struct mf_gwr_http http;
+		struct mf_gwr_tcp tcp;
+	};
 };
 
 struct mf_gateway_route {

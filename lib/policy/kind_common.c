@@ -107,6 +107,16 @@ const char *kind_check_host_port(const char *host, const char *reject,
 	return NULL;
 }
 
+const char *kind_check_tags_service(const struct mf_tagset *ts,
+				    const char **key)
+{
+	(void)key;
+	for (uint32_t i = 0; i < ts->n; i++)
+		if (!strcmp(ts->tags[i].key, "kuma.io/service"))
+			return NULL;
+	return "must have the tag kuma.io/service";
+}
+
 bool kind_regex_ok(const char *s)
 {
 	regex_t re;

@@ -20,10 +20,11 @@
  *           headers:
  *             - {key: x-kuma-rate-limited, value: "true", append: true}
  *
- * Kuma's RateLimit has only `conf.http`, so it is required here; requests
- * is required and >= 1, interval required and >= 50ms (the proxy's token
- * bucket refills no faster; Kuma leaves both to the proxy to reject).
- * onRateLimit.status is 100..599; headers need key and value.
+ * As in Kuma, conf is required and conf.http is not (a conf without it
+ * limits nothing).  requests is required and >= 1, interval required and
+ * >= 50ms (the proxy's token bucket refills no faster; Kuma leaves that
+ * bound to the proxy to reject).  onRateLimit.status is 100..599;
+ * headers (at most 8) need key and value.
  */
 #include <stddef.h>
 
@@ -54,9 +55,13 @@ static const struct sch_field rl_http_fields[] = {
 SCH_OBJECT_DEF(rl_http, "RateLimit http");
 
 static const struct sch_field rl_conf_fields[] = {
-	SCH_F_OBJECT("http", mf_rl_conf, http, &rl_http, SCH_REQUIRED),
+	SCH_F_OBJECT("http", mf_rl_conf, http, &rl_http),
 };
 SCH_OBJECT_DEF(rl_conf, "RateLimit conf");
+
+/* The map's value buffer and the record budget (abi_policy.h). */
+_Static_assert(sizeof(struct mf_legacy_ratelimit) <= 4096,
+	       "a RateLimit record must fit in 4 KiB");
 
 /* KIND_FORM_SOURCES: selectors instead of targetRefs, so no sections and
  * no ref kinds. */

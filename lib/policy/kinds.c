@@ -58,6 +58,9 @@ void kind_rec_tags(const struct kind_desc *kd, const void *rec,
 		     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
 			fn(arg, h->destinations[j]);
 	}
+	if (kd->spec_tags)
+		fn(arg, *(const uint32_t *)((const uint8_t *)rec +
+					    kd->spec_tags->off));
 	sch_walk(kd->conf, (const uint8_t *)rec + kd->conf_off, kind_tag_cb,
 		 &w);
 }

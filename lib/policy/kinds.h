@@ -86,6 +86,9 @@ struct kind_desc {
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */
 	const struct sch_object *conf;	/* the default/rule/conf mapping */
 	const struct sch_object *alt;	/* PERMISSION: a `rules` item */
+	/* SELECTORS: spec.tags, a SCH_TAGS field whose off is the tag set
+	 * id's offset in the record (MeshGateway); NULL: none. */
+	const struct sch_field *spec_tags;
 	/* TO_FROM: rules across a record's header and conf (a field a
 	 * spiffeID match or the target kind rules out): NULL or a message
 	 * about conf field *@field (a path below `default`). */
@@ -209,6 +212,11 @@ extern const struct sch_object kind_route_backend_ref;
  * weight, 1. */
 const char *kind_check_route_backends(const struct mf_route_backend *b,
 				      unsigned n);
+
+/* "must have the tag kuma.io/service" unless tag set @ts has it: where
+ * Kuma sends traffic to a service by tags (check_tags of SCH_TAGS). */
+const char *kind_check_tags_service(const struct mf_tagset *ts,
+				    const char **key);
 
 /* True when records of @kd start with a struct mf_pol_hdr. */
 static inline bool kind_has_hdr(const struct kind_desc *kd)

@@ -617,6 +617,64 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 		    const struct ynode *v, const char *path, uint8_t *p,
 		    uint8_t *obj);
 
+/* List @f whose object is keyed, written as mapping @v (at @path): each
+ * key is an item's field 0 and its value the item's field 1. */
+static int pd_keyed(struct pd *pd, const struct sch_field *f,
+		    const struct ynode *v, const char *path, uint8_t *p,
+		    uint8_t *obj)
+{
+	const struct sch_field *kf = &f->sub->fields[0];
+	const struct sch_field *vf = &f->sub->fields[1];
+	const uint32_t both = 3;
+	char ip[DOC_PATH_MAX];
+	size_t n, out = 0;
+	int err = 0;
+
+	if (v->type != YNODE_MAP) {
+		doc_err(pd->c, v, path, "must be a mapping, not %s",
+			doc_kind_str(v->type));
+		return 0;
+	}
+	n = ynode_map_len(v);
+	if (n > f->max_items) {
+		doc_err(pd->c, v, path, "must have at most %u entries",
+			f->max_items);
+		n = f->max_items;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct ynode *k = v->kids[2 * i];
+		uint8_t *item = p + out * f->item_size;
+		bool dup = false;
+
+		if (k->type != YNODE_SCALAR) {
+			doc_err(pd->c, k, path, "keys must be scalars, not %s",
+				doc_kind_str(k->type));
+			continue;
+		}
+		doc_path(ip, path, k->str);
+		for (size_t j = 0; j < i && !dup; j++) {
+			const struct ynode *prev = v->kids[2 * j];
+
+			dup = prev->type == YNODE_SCALAR &&
+			      !strcmp(prev->str, k->str);
+			if (dup)
+				doc_err(pd->c, k, ip,
+					"duplicate key (first at line %u)",
+					prev->loc.line);
+		}
+		if (dup)
+			continue;
+		err = pd_value(pd, kf, k, ip, item + kf->off, item);
+		if (!err)
+			err = pd_value(pd, vf, v->kids[2 * i + 1], ip,
+				       item + vf->off, item);
+		memcpy(item, &both, sizeof(both));
+		out++;
+	}
+	obj[f->count_off] = (uint8_t)out;
+	return err;
+}
+
 static int pd_list(struct pd *pd, const struct sch_field *f,
 		   const struct ynode *v, const char *path, uint8_t *p,
 		   uint8_t *obj)
@@ -625,6 +683,8 @@ static int pd_list(struct pd *pd, const struct sch_field *f,
 	size_t n;
 	int err = 0;
 
+	if (f->sub->keyed)
+		return pd_keyed(pd, f, v, path, p, obj);
 	if (v->type != YNODE_SEQ) {
 		doc_err(pd->c, v, path, "must be a list, not %s",
 			doc_kind_str(v->type));
@@ -1425,12 +1485,15 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 	static const char *const src_known[] = { "sources", "destinations",
 						 "conf", NULL };
 	static const char *const sel_known[] = { "selectors", "conf", NULL };
+	static const char *const sel_tags_known[] = { "selectors", "tags",
+						      "conf", NULL };
 	struct mf_pol_hdr *h;
 	const struct ynode *v;
 	int err;
 
 	if (!doc_check_map(pd->c, spec, "spec",
-			   sources ? src_known : sel_known))
+			   sources ? src_known :
+			   pd->kd->spec_tags ? sel_tags_known : sel_known))
 		return 0;
 	if (!pd_rec_begin(pd, spec, "spec"))
 		return pd->err;
@@ -1441,6 +1504,13 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 	if (!err && sources)
 		err = pd_selectors(pd, spec, "destinations", h->destinations,
 				   &h->ndestinations);
+	v = pd->kd->spec_tags ? doc_get(spec, "tags") : NULL;
+	if (v && pd->kd->spec_tags->empty_ok && v->type == YNODE_MAP &&
+	    !ynode_map_len(v))
+		v = NULL;
+	if (v && !err)
+		err = pd_value(pd, pd->kd->spec_tags, v, "spec.tags",
+			       pd->rec + pd->kd->spec_tags->off, NULL);
 	v = doc_need(pd->c, spec, "spec", "conf");
 	if (v && !err)
 		err = pd_object(pd, pd->kd->conf, v, "spec.conf",

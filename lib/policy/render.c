@@ -239,6 +239,13 @@ static void render_policy(struct emit *e, const struct model_set *set,
 	} else if (kd->form == KIND_FORM_SELECTORS) {
 		render_selectors(e, "selectors", h0->sources, h0->nsources,
 				 &t);
+		if (kd->spec_tags && p->n &&
+		    *(const uint32_t *)(p->recs + kd->spec_tags->off)) {
+			emit_key(e, "tags");
+			sch_emit_tags(e, *(const uint32_t *)(p->recs +
+							     kd->spec_tags->off),
+				      &t);
+		}
 	} else {
 		emit_key(e, "targetRef");
 		sch_emit_ref(e, p->n ? &h0->target : &mesh, &t);

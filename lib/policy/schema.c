@@ -388,6 +388,34 @@ void sch_emit_ref(struct emit *e, const struct mf_ref *r,
 	emit_map_end(e);
 }
 
+static void sch_emit_value(struct emit *e, const struct sch_field *f,
+			   const uint8_t *p, const uint8_t *obj,
+			   const struct sch_tags *t);
+
+/* The @n items at @p of list @f, whose object is keyed, as the mapping
+ * they were written as. */
+static void sch_emit_keyed(struct emit *e, const struct sch_field *f,
+			   const uint8_t *p, size_t n, const struct sch_tags *t)
+{
+	const struct sch_field *kf = &f->sub->fields[0];
+	const struct sch_field *vf = &f->sub->fields[1];
+
+	emit_map_begin(e);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *item = p + i * f->item_size;
+		char key[256];
+		size_t len = strnlen((const char *)item + kf->off, kf->size);
+
+		if (len >= sizeof(key))
+			len = sizeof(key) - 1;
+		memcpy(key, item + kf->off, len);
+		key[len] = 0;
+		emit_key(e, key);
+		sch_emit_value(e, vf, item + vf->off, item, t);
+	}
+	emit_map_end(e);
+}
+
 /* The value of field @f stored at @p, in object @obj (not an inline
  * ref).  Durations and bandwidths are strings ("10s", "5Mbps"),
  * percentages and decimals numbers. */
@@ -443,6 +471,10 @@ static void sch_emit_value(struct emit *e, const struct sch_field *f,
 	case SCH_LIST: {
 		size_t n = sch_list_count(f, obj);
 
+		if (f->sub->keyed) {
+			sch_emit_keyed(e, f, p, n, t);
+			break;
+		}
 		emit_list_begin(e);
 		for (size_t i = 0; i < n; i++) {
 			const uint8_t *item = p + i * f->item_size;

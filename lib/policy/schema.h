@@ -104,6 +104,10 @@ struct sch_object {
 	size_t nfields;			/* <= 32 */
 	/* A list of scalars: one field (name NULL, off 0) is the item. */
 	bool scalar;
+	/* A map written as a mapping (Kuma's map<string, T>) and kept as a
+	 * list of these: field 0, a SCH_STRING, is the key, field 1 the
+	 * value; both present in each item. */
+	bool keyed;
 	/* Rules across fields (exactly one of, min <= max...).  Returns NULL,
 	 * or why the object is wrong; called after its fields parsed. */
 	const char *(*check)(const void *obj);

@@ -488,6 +488,9 @@ static void val_policy(struct val_ctx *c, const struct model_obj *o)
 			     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
 				val_tags(&w, h->destinations[j]);
 		}
+		if (p->kd->spec_tags)
+			val_tags(&w, *(const uint32_t *)(w.rec +
+							 p->kd->spec_tags->off));
 		sch_walk(p->kd->conf, w.rec + p->kd->conf_off, val_pol_walk_cb,
 			 &w);
 	}

@@ -3,8 +3,9 @@
  * RateLimit, the legacy kind of source/destination selectors
  * (lib/policy/kind_rate_limit.c), through mfctl's reader and printer: the
  * selectors and conf.http parse into the expected record and print back
- * to the same bytes; requests, intervals, statuses and header names each
- * give exactly the expected diagnostic.
+ * to the same bytes, and so do the other shapes Kuma takes; requests,
+ * intervals, statuses and headers each give exactly the expected
+ * diagnostic.
  */
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
@@ -69,6 +70,33 @@ static bool test_rate_limit_full(void)
 		"      interval: 1s\n"                                        \
 		"      onRateLimit:\n" on_limit)
 
+/* Kuma takes a conf without http (a limit on nothing), intervals in its
+ * proto JSON form ("0.5s") and more than two response headers. */
+static bool test_rate_limit_kuma_shapes(void)
+{
+	struct model_set s;
+	const struct mf_legacy_ratelimit *r;
+	bool ok;
+
+	r = kh_policy(RL_CONF("    {}\n"), &s, &kind_rate_limit, 1);
+	ok = r && ASSERT_EQ(r->conf.present, 0);
+	if (!kh_finish(&s, ok))
+		return false;
+	r = kh_policy(RL_HTTP("        headers:\n"
+			      "          - {key: a1, value: v}\n"
+			      "          - {key: a2, value: v}\n"
+			      "          - {key: a3, value: v}\n"),
+		      &s, &kind_rate_limit, 1);
+	ok = r && ASSERT_EQ(r->conf.http.on_rate_limit.nheaders, 3) &&
+	     ASSERT_STREQ(r->conf.http.on_rate_limit.headers[2].key, "a3");
+	if (!kh_finish(&s, ok))
+		return false;
+	r = kh_policy(RL_CONF("    http: {requests: 5, interval: 0.5s}\n"),
+		      &s, &kind_rate_limit, 1);
+	ok = r && ASSERT_EQ(r->conf.http.interval, 500);
+	return kh_finish(&s, ok);
+}
+
 KH_TEST_BAD(test_rate_limit_invalid,
 	{ RL_CONF("    http: {requests: 0, interval: 1s}\n"),
 	  "t.yaml:11:22: spec.conf.http.requests: "
@@ -79,8 +107,21 @@ KH_TEST_BAD(test_rate_limit_invalid,
 	{ RL_CONF("    http: {interval: 1s}\n"),
 	  "t.yaml:11:11: spec.conf.http.requests: "
 	  "is required" },
-	{ RL_CONF("    {}\n"),
-	  "t.yaml:11:5: spec.conf.http: "
+	{ RL_HTTP("        headers:\n"
+		  "          - {key: a1, value: v}\n"
+		  "          - {key: a2, value: v}\n"
+		  "          - {key: a3, value: v}\n"
+		  "          - {key: a4, value: v}\n"
+		  "          - {key: a5, value: v}\n"
+		  "          - {key: a6, value: v}\n"
+		  "          - {key: a7, value: v}\n"
+		  "          - {key: a8, value: v}\n"
+		  "          - {key: a9, value: v}\n"),
+	  "t.yaml:16:11: spec.conf.http.onRateLimit.headers: "
+	  "must have at most 8 entries" },
+	{ RL_CONF("    http: {requests: 5, interval: 1s, onRateLimit: "
+		  "{headers: [{key: a}]}}\n"),
+	  "t.yaml:11:63: spec.conf.http.onRateLimit.headers[0].value: "
 	  "is required" },
 	{ RL_HTTP("        status: 99\n"),
 	  "t.yaml:15:17: spec.conf.http.onRateLimit.status: "
@@ -94,6 +135,7 @@ int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_rate_limit_full);
+	TEST_RUN(test_rate_limit_kuma_shapes);
 	TEST_RUN(test_rate_limit_invalid);
 	TEST_MAIN_END();
 }

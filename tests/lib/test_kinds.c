@@ -163,6 +163,7 @@ static const char kinds_yaml[] =
 	"        headers: [{key: x-limited, value: \"true\", append: true}]\n"
 	"---\n" KH_DOC("MeshGateway", "edge")
 	"  selectors: [{match: {kuma.io/service: edge}}]\n"
+	"  tags: {vhost-group: public}\n"
 	"  conf:\n"
 	"    listeners:\n"
 	"      - {port: 8080, protocol: HTTP, hostname: foo.example.com}\n"
