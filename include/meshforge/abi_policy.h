@@ -215,7 +215,8 @@ struct mf_cb_success_rate {
 	__u32 present;
 	__u32 minimum_hosts;
 	__u32 request_volume;
-	__u32 standard_deviation_factor;	/* thousandths: "1.9" is 1900 */
+	__u32 standard_deviation_factor;	/* thousandths: "1.9" is 1900,
+						 * as Envoy takes it */
 };
 
 struct mf_cb_failure_percentage {
@@ -243,6 +244,7 @@ struct mf_cb_outlier {
 	__u32 base_ejection_time;
 	__u32 max_ejection_percent;	/* percent, 0..100 */
 	struct mf_cb_detectors detectors;
+	__u32 healthy_panic_threshold;	/* thousandths of a percent */
 };
 
 struct mf_cb_conf {
