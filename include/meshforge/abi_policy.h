@@ -903,7 +903,9 @@ struct mf_route_match {
 	struct mf_route_kv_match query_params[1];
 };
 
-/* A backendRefs entry: ref.kind is MeshService or MeshServiceSubset. */
+/* A backendRefs entry (and requestMirror's backendRef): ref.kind is a
+ * destination kind or MeshServiceSubset; a MeshMultiZoneService has a
+ * port. */
 struct mf_route_backend {
 	__u32 present;
 	__u32 weight;
@@ -944,7 +946,8 @@ struct mf_route_redirect {
 
 struct mf_route_rewrite {
 	__u32 present;
-	__u32 _pad;
+	__u8 host_to_backend_hostname;	/* MeshGateway: the backend's */
+	__u8 _pad[3];
 	char hostname[MF_NAME_MAX];
 	struct mf_route_path_rewrite path;
 };

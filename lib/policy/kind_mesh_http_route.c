@@ -54,9 +54,27 @@
  *
  * Values follow Kuma (and the Gateway API it borrows from): paths start
  * with '/', a PathPrefix has no trailing '/' (a prefix matches whole path
- * segments), a backendRef's weight defaults to 1.  Regular expressions are
- * checked with POSIX extended syntax, the closest the C library has to
- * Envoy's RE2.
+ * segments), a rule has at least one match, a backendRef's weight defaults
+ * to 1 and a MeshMultiZoneService backendRef names its port.  Regular
+ * expressions are checked with POSIX extended syntax, the closest the C
+ * library has to Envoy's RE2.  A rule may both redirect and rewrite (Kuma
+ * takes it), each at most once.
+ *
+ * Under a MeshGateway target (Kuma 2.14), a URLRewrite may set the Host
+ * header to the backend's hostname (hostToBackendHostname, not together
+ * with hostname), and a rule needs backendRefs unless it redirects:
+ *
+ *   spec:
+ *     targetRef: {kind: MeshGateway, name: edge}
+ *     to:
+ *       - targetRef: {kind: Mesh}
+ *         rules:
+ *           - matches: [{path: {type: PathPrefix, value: /}}]
+ *             default:
+ *               filters:
+ *                 - type: URLRewrite
+ *                   urlRewrite: {hostToBackendHostname: true}
+ *               backendRefs: [{kind: MeshService, name: backend}]
  *
  * The backendRef schema is shared with MeshTCPRoute (kind_route_backend_ref
  * and kind_check_route_backends(), lib/kind_common.c).
@@ -292,7 +310,7 @@ static const char *route_redirect_check(const void *obj)
 SCH_OBJECT_DEF(route_redirect, "requestRedirect",
 	       .check = route_redirect_check);
 
-enum { ROUTE_UR_HOSTNAME, ROUTE_UR_PATH };
+enum { ROUTE_UR_HOSTNAME, ROUTE_UR_PATH, ROUTE_UR_HOST_TO_BACKEND };
 
 static const struct sch_field route_rewrite_fields[] = {
 	[ROUTE_UR_HOSTNAME] = SCH_F_STRING("hostname", mf_route_rewrite,
@@ -300,8 +318,23 @@ static const struct sch_field route_rewrite_fields[] = {
 					   .check = route_hostname_check),
 	[ROUTE_UR_PATH] = SCH_F_OBJECT("path", mf_route_rewrite, path,
 				       &route_path_rewrite),
+	[ROUTE_UR_HOST_TO_BACKEND] = SCH_F_BOOL("hostToBackendHostname",
+						mf_route_rewrite,
+						host_to_backend_hostname),
 };
-SCH_OBJECT_DEF(route_rewrite, "urlRewrite");
+
+/* Both say what the Host header becomes. */
+static const char *route_rewrite_check(const void *obj, unsigned *field)
+{
+	const struct mf_route_rewrite *r = obj;
+
+	*field = ROUTE_UR_HOST_TO_BACKEND;
+	if (r->host_to_backend_hostname && sch_has(r, ROUTE_UR_HOSTNAME))
+		return "cannot be true together with hostname";
+	return NULL;
+}
+SCH_OBJECT_DEF(route_rewrite, "urlRewrite",
+	       .check_field = route_rewrite_check);
 
 static const struct sch_field route_mirror_fields[] = {
 	SCH_F_PERCENT("percentage", mf_route_mirror, percentage),
@@ -385,11 +418,7 @@ static const char *route_default_check(const void *obj)
 		redirect += d->filters[i].type == MF_FILTER_REQUEST_REDIRECT;
 		rewrite += d->filters[i].type == MF_FILTER_URL_REWRITE;
 	}
-	/* Both decide the request's new URL: the Gateway API forbids the
-	 * pair, and one of each at most. */
-	if (redirect && rewrite)
-		return "filters RequestRedirect and URLRewrite cannot be used "
-		       "together";
+	/* A second redirect or rewrite would contradict the first. */
 	if (redirect > 1 || rewrite > 1)
 		return "filters RequestRedirect and URLRewrite may appear "
 		       "once each";
@@ -401,12 +430,25 @@ static const char *route_default_check(const void *obj)
 SCH_OBJECT_DEF(route_default, "MeshHTTPRoute default",
 	       .check = route_default_check);
 
+enum { ROUTE_RULE_MATCHES, ROUTE_RULE_DEFAULT };
+
 static const struct sch_field route_rule_fields[] = {
-	SCH_F_LIST("matches", mf_route_rule, matches, &route_match,
-		   SCH_REQUIRED),
-	SCH_F_OBJECT("default", mf_route_rule, def, &route_default,
-		     SCH_REQUIRED),
+	[ROUTE_RULE_MATCHES] = SCH_F_LIST("matches", mf_route_rule, matches,
+					  &route_match, SCH_REQUIRED),
+	[ROUTE_RULE_DEFAULT] = SCH_F_OBJECT("default", mf_route_rule, def,
+					    &route_default, SCH_REQUIRED),
 };
+
+/*
+ * The record a rule belongs to.  pdoc.c reads a rule in place, in its
+ * record, after it has written the header's targetRefs, so the rules Kuma
+ * ties to the policy's targetRef can read it there.
+ */
+static const struct mf_http_route *route_rec_of_rule(const void *rule)
+{
+	return (const void *)((const char *)rule -
+			      offsetof(struct mf_http_route, rule));
+}
 
 static bool route_filters_replace_prefix(const struct mf_route_default *d)
 {
@@ -444,7 +486,47 @@ static const char *route_rule_check(const void *obj)
 	}
 	return NULL;
 }
-SCH_OBJECT_DEF(route_rule, "MeshHTTPRoute rule", .check = route_rule_check);
+static bool route_filters_have(const struct mf_route_default *d,
+			       uint8_t type)
+{
+	for (unsigned i = 0; i < d->nfilters; i++)
+		if (d->filters[i].type == type)
+			return true;
+	return false;
+}
+
+static bool route_filters_host_to_backend(const struct mf_route_default *d)
+{
+	for (unsigned i = 0; i < d->nfilters; i++)
+		if (d->filters[i].type == MF_FILTER_URL_REWRITE &&
+		    d->filters[i].url_rewrite.host_to_backend_hostname)
+			return true;
+	return false;
+}
+
+/* The rules that depend on the policy's targetRef: a builtin gateway
+ * (Kuma 2.14) knows its backends' hostnames and answers every request it
+ * routes, a sidecar does neither. */
+static const char *route_rule_target_check(const void *obj, unsigned *field)
+{
+	const struct mf_route_rule *r = obj;
+	bool gw = route_rec_of_rule(r)->hdr.target.kind == MF_REF_MESH_GATEWAY;
+
+	*field = ROUTE_RULE_MATCHES;
+	if (!r->nmatches)
+		return "must have at least one entry";
+	*field = ROUTE_RULE_DEFAULT;
+	if (!gw && route_filters_host_to_backend(&r->def))
+		return "a URLRewrite with hostToBackendHostname needs a "
+		       "MeshGateway targetRef";
+	if (gw && !r->def.nbackend_refs &&
+	    !route_filters_have(&r->def, MF_FILTER_REQUEST_REDIRECT))
+		return "needs backendRefs under a MeshGateway targetRef, "
+		       "unless a RequestRedirect filter answers";
+	return NULL;
+}
+SCH_OBJECT_DEF(route_rule, "MeshHTTPRoute rule", .check = route_rule_check,
+	       .check_field = route_rule_target_check);
 
 const struct kind_desc kind_mesh_http_route = {
 	.name = "MeshHTTPRoute", .plural = "meshhttproutes",

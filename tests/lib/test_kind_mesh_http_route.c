@@ -4,9 +4,10 @@
  * and printer: Kuma's example, every match and filter, parses into the
  * expected records (one per rule) and prints back to the same bytes; each
  * rule the tables add across fields (paths, regular expressions, header
- * and query matches, filter objects, weights) refuses its input with
- * exactly the expected "file:line:col: path: message"; and validation
- * finds a backendRef to a missing Service.
+ * and query matches, filter objects, weights, a MeshMultiZoneService's
+ * port, the rules Kuma ties to a MeshGateway target) refuses its input with
+ * exactly the expected "file:line:col: path: message"; a rule may redirect
+ * and rewrite; and validation finds a backendRef to a missing Service.
  */
 #define KH_FILE "r.yaml"
 #include "harness/test.h"
@@ -241,9 +242,112 @@ KH_TEST_BAD(test_http_invalid,
 	{ HTTP_HEAD
 	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
 	  "          default:\n"
-	  "            backendRefs: [{kind: MeshService, name: a, weight: 1000001}]\n",
-	  "r.yaml:10:64: spec.to[0].rules[0].default.backendRefs[0].weight: must be 0..1000000" },
+	  "            backendRefs: [{kind: MeshService, name: a, weight: 4294967296}]\n",
+	  "r.yaml:10:64: spec.to[0].rules[0].default.backendRefs[0].weight: must be 0..4294967295" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            backendRefs: [{kind: MeshMultiZoneService, name: a}]\n",
+	  "r.yaml:10:27: spec.to[0].rules[0].default.backendRefs[0].port: "
+	  "is required for kind MeshMultiZoneService" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: RequestMirror\n"
+	  "                requestMirror:\n"
+	  "                  backendRef: {kind: MeshMultiZoneService, name: a}\n",
+	  "r.yaml:13:31: spec.to[0].rules[0].default.filters[0].requestMirror."
+	  "backendRef.port: is required for kind MeshMultiZoneService" },
+	{ HTTP_HEAD
+	  "        - matches: []\n"
+	  "          default: {}\n",
+	  "r.yaml:8:20: spec.to[0].rules[0].matches: must have at least one "
+	  "entry" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostname: a.example, hostToBackendHostname: true}\n",
+	  "r.yaml:12:74: spec.to[0].rules[0].default.filters[0].urlRewrite."
+	  "hostToBackendHostname: cannot be true together with hostname" },
+	/* Only a builtin gateway knows its backends' hostnames. */
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostToBackendHostname: true}\n",
+	  "r.yaml:10:13: spec.to[0].rules[0].default: a URLRewrite with "
+	  "hostToBackendHostname needs a MeshGateway targetRef" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostname: a.example}\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostname: b.example}\n",
+	  "r.yaml:10:13: spec.to[0].rules[0].default: filters RequestRedirect "
+	  "and URLRewrite may appear once each" },
+	/* A builtin gateway answers every request it routes itself. */
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite:\n"
+	  "                  path: {type: ReplacePrefixMatch, replacePrefixMatch: /b}\n",
+	  "r.yaml:11:13: spec.to[0].rules[0].default: needs backendRefs under "
+	  "a MeshGateway targetRef, unless a RequestRedirect filter answers" },
 )
+
+/* Kuma lets a rule both redirect and rewrite, and (2.14) a MeshGateway
+ * route rewrite the Host header to the backend's hostname and redirect
+ * without backends. */
+static bool test_http_redirect_and_rewrite(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshHTTPRoute", "r")
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  to:\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      rules:\n"
+		"        - matches: [{path: {type: PathPrefix, value: /prefix}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: URLRewrite\n"
+		"                urlRewrite:\n"
+		"                  path: {type: ReplacePrefixMatch, replacePrefixMatch: /other}\n"
+		"              - type: RequestRedirect\n"
+		"                requestRedirect:\n"
+		"                  path: {type: ReplacePrefixMatch, replacePrefixMatch: /other}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: URLRewrite\n"
+		"                urlRewrite: {hostToBackendHostname: true}\n"
+		"            backendRefs: [{kind: MeshService, name: backend}]\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 2);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].rule.def.nfilters, 2) &&
+	     ASSERT_EQ(r[0].rule.def.filters[0].type, MF_FILTER_URL_REWRITE) &&
+	     ASSERT_EQ(r[0].rule.def.filters[1].type,
+		       MF_FILTER_REQUEST_REDIRECT) &&
+	     ASSERT_EQ(r[0].rule.def.nbackend_refs, 0) &&
+	     ASSERT_EQ(r[1].rule.def.filters[0].url_rewrite.present, 0x4) &&
+	     ASSERT_EQ(r[1].rule.def.filters[0].url_rewrite
+			       .host_to_backend_hostname, 1);
+	return kh_finish(&s, ok);
+}
 
 /* backendRefs are references: validation finds a missing Service and
  * points at the backendRef's name. */
@@ -284,6 +388,7 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_http_full);
 	TEST_RUN(test_http_invalid);
+	TEST_RUN(test_http_redirect_and_rewrite);
 	TEST_RUN(test_http_backend_ref_checked);
 	TEST_MAIN_END();
 }
