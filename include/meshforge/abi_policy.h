@@ -990,9 +990,23 @@ struct mf_route_rule {
 	struct mf_route_default def;	/* YAML: default */
 };
 
+/* A to[] entry's own keys, the same in every record of the entry: the
+ * hostnames a MeshGateway route serves (Kuma 2.14), a short list so the
+ * record stays under 4 KiB. */
+#define MF_ROUTE_HOSTNAMES_MAX	4
+#define MF_ROUTE_HOSTNAME_MAX	96
+
+struct mf_route_entry {
+	__u32 present;
+	__u8 nhostnames;
+	__u8 _pad[3];
+	char hostnames[MF_ROUTE_HOSTNAMES_MAX][MF_ROUTE_HOSTNAME_MAX];
+};
+
 struct mf_http_route {
 	struct mf_pol_hdr hdr;
 	struct mf_route_rule rule;
+	struct mf_route_entry entry;
 };
 
 struct mf_tcp_route_default {

@@ -325,7 +325,7 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 			       "missing", r[0].k->name, i);
 			return 0;
 		}
-		why = sch_check(kd->conf, r[i].v + kd->conf_off);
+		why = kind_rec_check(kd, r[i].v);
 		if (!why && (h->target.kind >= MF_REF_KIND_MAX ||
 			     h->ref.kind >= MF_REF_KIND_MAX ||
 			     !memchr(h->target.name, 0, MF_NAME_MAX) ||

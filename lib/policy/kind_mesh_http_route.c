@@ -60,14 +60,18 @@
  * library has to Envoy's RE2.  A rule may both redirect and rewrite (Kuma
  * takes it), each at most once.
  *
- * Under a MeshGateway target (Kuma 2.14), a URLRewrite may set the Host
- * header to the backend's hostname (hostToBackendHostname, not together
- * with hostname), and a rule needs backendRefs unless it redirects:
+ * A policy may have no entry at all (to: []), to override others.
+ *
+ * Under a MeshGateway target (Kuma 2.14), an entry may name the hostnames
+ * it serves, a URLRewrite may set the Host header to the backend's hostname
+ * (hostToBackendHostname, not together with hostname), and a rule needs
+ * backendRefs unless it redirects:
  *
  *   spec:
  *     targetRef: {kind: MeshGateway, name: edge}
  *     to:
  *       - targetRef: {kind: Mesh}
+ *         hostnames: [shop.example.com, "*.shop.example.com"]
  *         rules:
  *           - matches: [{path: {type: PathPrefix, value: /}}]
  *             default:
@@ -528,9 +532,40 @@ static const char *route_rule_target_check(const void *obj, unsigned *field)
 SCH_OBJECT_DEF(route_rule, "MeshHTTPRoute rule", .check = route_rule_check,
 	       .check_field = route_rule_target_check);
 
+/* ---- to[] entry --------------------------------------------------------- */
+
+static const struct sch_field route_hostnames_fields[] = {
+	SCH_ITEM(SCH_STRING, MF_ROUTE_HOSTNAME_MAX,
+		 .check = kind_check_no_space),
+};
+SCH_OBJECT_DEF(route_hostnames, "hostname", .scalar = true);
+
+enum { ROUTE_ENTRY_HOSTNAMES };
+
+static const struct sch_field route_entry_fields[] = {
+	[ROUTE_ENTRY_HOSTNAMES] = SCH_F_LIST("hostnames", mf_route_entry,
+					     hostnames, &route_hostnames),
+};
+
+/* A sidecar's route has one destination, whatever the Host header says;
+ * a builtin gateway serves several hostnames on one listener. */
+static const char *route_entry_check(const void *obj, unsigned *field)
+{
+	const struct mf_http_route *rec = (const void *)(
+		(const char *)obj - offsetof(struct mf_http_route, entry));
+
+	*field = ROUTE_ENTRY_HOSTNAMES;
+	if (sch_has(obj, ROUTE_ENTRY_HOSTNAMES) &&
+	    rec->hdr.target.kind != MF_REF_MESH_GATEWAY)
+		return "needs a MeshGateway targetRef";
+	return NULL;
+}
+SCH_OBJECT_DEF(route_entry, "MeshHTTPRoute to[] entry",
+	       .check_field = route_entry_check);
+
 const struct kind_desc kind_mesh_http_route = {
 	.name = "MeshHTTPRoute", .plural = "meshhttproutes",
-	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO,
+	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO | KIND_SEC_EMPTY_OK,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* A sidecar routes to one destination at a time; a MeshGateway
 	 * routes everything (Mesh). */
@@ -538,4 +573,6 @@ const struct kind_desc kind_mesh_http_route = {
 	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY),
 	.to_kinds_gw = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_http_route, rule, &route_rule),
+	.entry = &route_entry,
+	.entry_off = offsetof(struct mf_http_route, entry),
 };

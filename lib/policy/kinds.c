@@ -60,4 +60,18 @@ void kind_rec_tags(const struct kind_desc *kd, const void *rec,
 	}
 	sch_walk(kd->conf, (const uint8_t *)rec + kd->conf_off, kind_tag_cb,
 		 &w);
+	if (kd->entry)
+		sch_walk(kd->entry, (const uint8_t *)rec + kd->entry_off,
+			 kind_tag_cb, &w);
+}
+
+const char *kind_rec_check(const struct kind_desc *kd, const void *rec)
+{
+	const char *why = sch_check(kd->conf,
+				    (const uint8_t *)rec + kd->conf_off);
+
+	if (!why && kd->entry)
+		why = sch_check(kd->entry,
+				(const uint8_t *)rec + kd->entry_off);
+	return why;
 }

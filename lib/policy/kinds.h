@@ -82,6 +82,13 @@ struct kind_desc {
 	size_t val_size;		/* sizeof(struct mf_<kind>) */
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */
 	const struct sch_object *conf;	/* the default/rule/conf mapping */
+	/* ROUTE: the keys of a to[] entry besides targetRef and rules
+	 * (MeshHTTPRoute's hostnames), read once per entry into every record
+	 * of the entry at entry_off and printed once per entry; NULL: none.
+	 * Named fields without refs or names of objects (those are noted
+	 * for validation with the entry's first record only). */
+	const struct sch_object *entry;
+	size_t entry_off;
 	const struct sch_object *alt;	/* PERMISSION: a `rules` item */
 	/* SPEC: fields whose values together no two objects of the kind
 	 * may share (a Service's VIP and port), by index; nunique 0: none. */
@@ -193,6 +200,10 @@ extern const struct sch_object kind_route_backend_ref;
  * weight, 1. */
 const char *kind_check_route_backends(const struct mf_route_backend *b,
 				      unsigned n);
+
+/* The record at @rec of @kd as sch_check() sees it: its conf, and its
+ * entry's keys.  NULL, or a static description of the first problem. */
+const char *kind_rec_check(const struct kind_desc *kd, const void *rec);
 
 /* True when records of @kd start with a struct mf_pol_hdr. */
 static inline bool kind_has_hdr(const struct kind_desc *kd)

@@ -728,19 +728,18 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 	return 0;
 }
 
+static int pd_fields(struct pd *pd, const struct sch_object *s,
+		     const struct ynode *m, const char *path, uint8_t *obj,
+		     unsigned before);
+
 /* Reads mapping @m (at @path) described by @s into @obj, which is zero.
  * Returns 0 or -ENOMEM. */
 static int pd_object(struct pd *pd, const struct sch_object *s,
 		     const struct ynode *m, const char *path, uint8_t *obj)
 {
-	const struct ynode *vals[32] = { NULL };
 	const char *known[32 + PD_REF_NKEYS + 1];
+	unsigned before = pd->c->errors;
 	size_t nk = 0;
-	unsigned before = pd->c->errors, at = 0;
-	uint32_t present = 0;
-	char fp[DOC_PATH_MAX];
-	const char *why;
-	int err = 0;
 
 	for (size_t i = 0; i < s->nfields && i < 32; i++) {
 		if (s->fields[i].name) {
@@ -755,6 +754,23 @@ static int pd_object(struct pd *pd, const struct sch_object *s,
 	known[nk] = NULL;
 	if (!doc_check_map(pd->c, m, path, known))
 		return 0;
+	return pd_fields(pd, s, m, path, obj, before);
+}
+
+/* The fields of @s in mapping @m, which may have other keys (its caller
+ * checked them); the rules across fields are checked unless the error
+ * count has grown past @before. */
+static int pd_fields(struct pd *pd, const struct sch_object *s,
+		     const struct ynode *m, const char *path, uint8_t *obj,
+		     unsigned before)
+{
+	const struct ynode *vals[32] = { NULL };
+	unsigned at = 0;
+	uint32_t present = 0;
+	char fp[DOC_PATH_MAX];
+	const char *why;
+	int err = 0;
+
 	for (size_t i = 0; i < s->nfields && i < 32 && !err; i++) {
 		const struct sch_field *f = &s->fields[i];
 		const struct ynode *v;
@@ -1254,9 +1270,10 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 static int pd_route(struct pd *pd, const struct ynode *spec)
 {
 	static const char *const known[] = { "targetRef", "to", NULL };
-	static const char *const entry_known[] = { "targetRef", "rules",
-						   NULL };
 	const struct kind_desc *kd = pd->kd;
+	const char *entry_known[2 + 32 + 1] = { "targetRef", "rules" };
+	size_t nk = 2, entry_size = 0;
+	uint8_t *entry = NULL;	/* the entry's keys, read with rule 0 */
 	const struct ynode *list;
 	struct pd_ref target, ref;
 	char p[DOC_PATH_MAX], q[DOC_PATH_MAX];
@@ -1264,12 +1281,24 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 
 	if (!doc_check_map(pd->c, spec, "spec", known))
 		return 0;
+	if (kd->entry) {
+		for (size_t i = 0; i < kd->entry->nfields && i < 32; i++)
+			if (kd->entry->fields[i].name)
+				entry_known[nk++] = kd->entry->fields[i].name;
+		entry_size = sch_object_size(kd->entry);
+		entry = calloc(1, entry_size);
+		if (!entry)
+			return -ENOMEM;
+	}
+	entry_known[nk] = NULL;
 	err = pd_target(pd, spec, &target);
 	/* Routes have only `to`, whatever kd->sections says. */
 	list = err ? NULL : pd_section(pd, spec, "to", KIND_SEC_TO,
 				       KIND_SEC_TO);
 	if (!err && !doc_get(spec, "to"))
 		pd_no_entries(pd, spec, KIND_SEC_TO);
+	else if (list && !list->nkids && (kd->sections & KIND_SEC_EMPTY_OK))
+		err = pd_empty(pd, spec, &target);
 	else if (list && !list->nkids)
 		doc_err(pd->c, list, "spec.to", "must have at least one entry");
 	for (size_t i = 0; list && i < list->nkids && !err && !pd->too_many;
@@ -1307,6 +1336,19 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 			h->entry = (uint16_t)i;
 			h->rule = (uint16_t)j;
 			err = pd_rec_refs(pd, &target, &ref);
+			/* The entry's own keys, read once (with its first
+			 * rule, whose header its checks may read) and the
+			 * same in every rule's record. */
+			if (!err && kd->entry && !j) {
+				err = pd_fields(pd, kd->entry, e, p,
+						pd->rec + kd->entry_off,
+						pd->c->errors);
+				memcpy(entry, pd->rec + kd->entry_off,
+				       entry_size);
+			} else if (!err && kd->entry) {
+				memcpy(pd->rec + kd->entry_off, entry,
+				       entry_size);
+			}
 			if (!err)
 				err = pd_object(pd, kd->conf, rules->kids[j],
 						rp, pd->rec + kd->conf_off);
@@ -1316,6 +1358,7 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 				err = pd_rec_end(pd);
 		}
 	}
+	free(entry);
 	return err ? err : pd->err;
 }
 

@@ -349,6 +349,102 @@ static bool test_http_redirect_and_rewrite(void)
 	return kh_finish(&s, ok);
 }
 
+/* A MeshGateway route's entry names the hostnames it serves (Kuma 2.14):
+ * every rule's record holds them, get prints them once, with the entry. */
+static bool test_http_hostnames(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshHTTPRoute", "r")
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  to:\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      hostnames: [shop.example.com, \"*.shop.example.com\"]\n"
+		"      rules:\n"
+		"        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+		"          default: {backendRefs: [{kind: MeshService, name: a}]}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /b}}]\n"
+		"          default: {backendRefs: [{kind: MeshService, name: b}]}\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      rules:\n"
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default: {backendRefs: [{kind: MeshService, name: c}]}\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 3);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].entry.present, 0x1) &&
+	     ASSERT_EQ(r[0].entry.nhostnames, 2) &&
+	     ASSERT_STREQ(r[0].entry.hostnames[0], "shop.example.com") &&
+	     ASSERT_STREQ(r[0].entry.hostnames[1], "*.shop.example.com") &&
+	     ASSERT_MEMEQ(&r[1].entry, &r[0].entry, sizeof(r[0].entry)) &&
+	     ASSERT_EQ(r[1].hdr.rule, 1) &&
+	     ASSERT_EQ(r[2].hdr.entry, 1) &&
+	     ASSERT_EQ(r[2].entry.present, 0) &&
+	     ASSERT_EQ(r[2].entry.nhostnames, 0);
+	return kh_finish(&s, ok);
+}
+
+/* Kuma takes a route without entries, which overrides others with
+ * nothing; get prints it back as written. */
+static bool test_http_empty_to(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshHTTPRoute", "r")
+		"  targetRef: {kind: MeshService, name: web}\n"
+		"  to: []\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 1);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].hdr.section, 0) &&
+	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
+	     ASSERT_EQ(r[0].rule.present, 0);
+	return kh_finish(&s, ok);
+}
+
+KH_TEST_BAD(test_http_hostnames_invalid,
+	/* A sidecar's route has one destination, whatever the Host. */
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshService, name: web}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: MeshService, name: backend}\n"
+	  "      hostnames: [backend.com]\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default: {}\n",
+	  "r.yaml:8:18: spec.to[0].hostnames: needs a MeshGateway targetRef" },
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      hostnames: [a, b, c, d, e]\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default: {backendRefs: [{kind: MeshService, name: a}]}\n",
+	  "r.yaml:8:18: spec.to[0].hostnames: must have at most 4 entries" },
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      hostnames: [\"a b\"]\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default: {backendRefs: [{kind: MeshService, name: a}]}\n",
+	  "r.yaml:8:19: spec.to[0].hostnames[0]: must not contain spaces or "
+	  "control characters" },
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      hostname: [a]\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default: {backendRefs: [{kind: MeshService, name: a}]}\n",
+	  "r.yaml:8:7: spec.to[0].hostname: unknown field" },
+)
+
 /* backendRefs are references: validation finds a missing Service and
  * points at the backendRef's name. */
 static bool test_http_backend_ref_checked(void)
@@ -389,6 +485,9 @@ int main(void)
 	TEST_RUN(test_http_full);
 	TEST_RUN(test_http_invalid);
 	TEST_RUN(test_http_redirect_and_rewrite);
+	TEST_RUN(test_http_hostnames);
+	TEST_RUN(test_http_empty_to);
+	TEST_RUN(test_http_hostnames_invalid);
 	TEST_RUN(test_http_backend_ref_checked);
 	TEST_MAIN_END();
 }

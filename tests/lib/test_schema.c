@@ -1471,7 +1471,15 @@ static bool test_layout_all_kinds(void)
 		if (!ASSERT_TRUE(kd->conf) ||
 		    !ASSERT_TRUE(kd->conf_off >= sizeof(struct mf_pol_hdr)) ||
 		    !ASSERT_TRUE(kd->val_size > kd->conf_off) ||
-		    !lay_object(kd, kd->conf, kd->val_size - kd->conf_off, 0)) {
+		    !lay_object(kd, kd->conf, kd->val_size - kd->conf_off, 0) ||
+		    /* An entry's keys are a route's, apart from its conf. */
+		    (kd->entry &&
+		     (!ASSERT_EQ(kd->form, KIND_FORM_ROUTE) ||
+		      !ASSERT_TRUE(kd->entry_off >=
+				   kd->conf_off + sch_object_size(kd->conf)) ||
+		      !ASSERT_TRUE(kd->val_size > kd->entry_off) ||
+		      !lay_object(kd, kd->entry, kd->val_size - kd->entry_off,
+				  0)))) {
 			fprintf(stderr, "  kind %s\n", kd->name);
 			return false;
 		}
