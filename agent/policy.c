@@ -564,12 +564,23 @@ static int pol_action_rank(uint8_t action)
 	}
 }
 
-enum mf_authz_action policy_authorize(const struct policy *p,
-				      uint32_t service_id, const char *spiffe,
-				      const char **why)
+/* Whether rule @r is for traffic to @endpoint: it is for every endpoint
+ * (@any), or for this one.  @endpoint NULL: every rule applies. */
+static bool pol_rule_applies(const struct pol_rule *r, const uint8_t *endpoint,
+			     const uint8_t *any)
 {
+	return !endpoint || !memcmp(r->r.endpoint, any, 4) ||
+	       !memcmp(r->r.endpoint, endpoint, 4);
+}
+
+enum mf_authz_action policy_authorize(const struct policy *p,
+				      uint32_t service_id,
+				      const uint8_t endpoint[4],
+				      const char *spiffe, const char **why)
+{
+	static const uint8_t any_endpoint[4];
 	const struct pol_rule *best = NULL;
-	size_t i, best_spec = 0, nrules;
+	size_t i, best_spec = 0, nrules, napply = 0;
 	const struct pol_svc *s;
 	const char *reason;
 	enum mf_authz_action act = MF_AUTHZ_DENY;
@@ -587,10 +598,14 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 	for (nrules = 0; i + nrules < p->n_rules &&
 	     p->rules[i + nrules].key.service_id == service_id; nrules++)
 		;
+	/* Rules for other Workloads of the service do not apply here. */
+	for (size_t j = i; j < i + nrules; j++)
+		napply += pol_rule_applies(&p->rules[j], endpoint,
+					   any_endpoint);
 	/* The service's own count says rules exist even if the walk found
 	 * none: then they went missing, and missing rules must not open the
 	 * service to everyone. */
-	if (nrules == 0 && s->svc.authz_rules == 0) {
+	if (napply == 0 && nrules == s->svc.authz_rules) {
 		const char *td = p->config.trust_domain;
 
 		if (td[0] && !spiffe_in_trust_domain(spiffe, td)) {
@@ -605,6 +620,8 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 		const struct pol_rule *r = &p->rules[i];
 		size_t spec;
 
+		if (!pol_rule_applies(r, endpoint, any_endpoint))
+			continue;
 		if (r->r.match == MF_AUTHZ_MATCH_EXACT) {
 			if (strcmp(spiffe, r->r.spiffe) != 0)
 				continue;

@@ -67,15 +67,19 @@ const struct mf_endpoint *policy_pick_endpoint(struct policy *p,
 					       uint32_t service_id);
 
 /*
- * Decides whether @spiffe may reach service @service_id (semantics in
- * include/meshforge/abi.h, struct mf_authz_key).  Returns MF_AUTHZ_ALLOW or
+ * Decides whether @spiffe may reach service @service_id at its endpoint
+ * @endpoint (an IPv4 address, network order; NULL: every rule counts)
+ * (semantics in include/meshforge/abi.h, struct mf_authz_key; rules for
+ * other endpoints do not count, and with none left the service is as
+ * one no permission names).  Returns MF_AUTHZ_ALLOW or
  * MF_AUTHZ_DENY; *why (may be NULL) gets a static or snapshot-owned string
  * naming the deciding rule ("no-permissions", "policy=<name> rule=<spiffe>",
  * "no-matching-rule").
  */
 enum mf_authz_action policy_authorize(const struct policy *p,
-				      uint32_t service_id, const char *spiffe,
-				      const char **why);
+				      uint32_t service_id,
+				      const uint8_t endpoint[4],
+				      const char *spiffe, const char **why);
 
 /* The schema-driven policy kinds of the snapshot (owned by @p). */
 const struct polkinds *policy_kinds(const struct policy *p);

@@ -307,8 +307,9 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 		return;
 	}
 	c->service_id = ep->service_id;
-	act = policy_authorize(c->policy, ep->service_id, c->peer_spiffe,
-			       &why);
+	act = policy_authorize(c->policy, ep->service_id,
+			       (const uint8_t *)&info->dst.sin_addr.s_addr,
+			       c->peer_spiffe, &why);
 	if (act == MF_AUTHZ_ALLOW_SHADOW_DENY) {
 		/* Admitted; the log says it would have been denied, which is
 		 * what a shadow deny is for. */

@@ -106,15 +106,44 @@ static const char ctl_main_usage[] =
 	"\n"
 	"Commands:\n";
 
+/* The first sentence of @about, which ends at a '.' before a space, a
+ * line break or the end ("ca.key" and "..." do not end it), wrapped to 79
+ * columns after the @col columns of the command's name. */
+static void ctl_put_summary(FILE *f, const char *about, int col)
+{
+	const int indent = col;
+	const char *c = about;
+
+	while (*c) {
+		size_t n = 0;
+
+		while (c[n] && c[n] != ' ' && c[n] != '\n' &&
+		       !(c[n] == '.' && (n == 0 || c[n - 1] != '.') &&
+			 (!c[n + 1] || c[n + 1] == ' ' || c[n + 1] == '\n')))
+			n++;
+		if (col > indent && col + 1 + (int)n > 79) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(c, 1, n, f);
+		col += (int)n;
+		c += n;
+		if (*c != ' ' && *c != '\n')
+			break;		/* the sentence's end */
+		c++;
+	}
+	fputc('\n', f);
+}
+
 static void ctl_main_help(FILE *f)
 {
 	fputs(ctl_main_usage, f);
 	for (size_t i = 0; i < ctl_ncmds; i++) {
-		const char *dot = strchr(ctl_cmds[i].about, '.');
-		int n = dot ? (int)(dot - ctl_cmds[i].about) : 60;
-
-		fprintf(f, "  %-12s %.*s\n", ctl_cmds[i].name, n,
-			ctl_cmds[i].about);
+		fprintf(f, "  %-12s ", ctl_cmds[i].name);
+		ctl_put_summary(f, ctl_cmds[i].about, 15);
 	}
 	fputs("  help [CMD]   this text, or the usage of CMD\n"
 	      "\n"

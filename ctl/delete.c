@@ -65,7 +65,7 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	if (!a->nfiles && (k = input_kind_arg(a->words[0])) < 0) {
 		ctl_err("unknown kind \"%s\" (%s)", a->words[0],
-			MODEL_KINDS_WANT);
+			model_kinds_want());
 		return CTL_EXIT_INVALID;
 	}
 	diag_init(&d);

@@ -31,7 +31,7 @@ int ctl_get(const struct ctl_opts *o, const struct ctl_args *a)
 		k = input_kind_arg(a->words[0]);
 		if (k < 0) {
 			ctl_err("unknown kind \"%s\" (%s)", a->words[0],
-				MODEL_KINDS_WANT);
+				model_kinds_want());
 			return CTL_EXIT_INVALID;
 		}
 		kinds = 1u << k;

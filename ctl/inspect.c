@@ -68,15 +68,44 @@ static void insp_policy(const struct rec_set *rs, const struct mf_pol_key *k,
 	const char *tk = abi_name(&abi_ref_kind, h->target.kind);
 	const char *rk = abi_name(&abi_ref_kind, h->ref.kind);
 
+	/* A spec-form record is all spec, without a header. */
+	if (!kind_has_hdr(kd)) {
+		printf("  %.*s spec ", INSP_S(k->name));
+		emit_init(&em, EMIT_JSON, emit_to_file, stdout);
+		sch_emit(&em, kd->conf, v, &tags);
+		putchar('\n');
+		return;
+	}
+	/* A permission's `rules` record: one item of the list of its
+	 * action, which its schema does not show. */
+	const bool rules = kd->form == KIND_FORM_PERMISSION &&
+			   h->section == MF_MTP_SEC_RULES;
+
 	printf("  %.*s[%u] %s target %s%s%.*s", INSP_S(k->name), k->index,
-	       abi_name_or(&abi_section, h->section), tk ? tk : "-",
-	       h->target.name[0] ? ":" : "", INSP_S(h->target.name));
+	       rules ? "rules" : abi_name_or(&abi_section, h->section),
+	       tk ? tk : "-", h->target.name[0] ? ":" : "",
+	       INSP_S(h->target.name));
 	if (rk)
 		printf(" ref %s%s%.*s", rk, h->ref.name[0] ? ":" : "",
 		       INSP_S(h->ref.name));
+	if (rules)
+		printf(" action %s", abi_name_or(&abi_authz_action,
+			((const struct mf_mtp *)v)->conf.def.action));
 	fputs(" conf ", stdout);
 	emit_init(&em, EMIT_JSON, emit_to_file, stdout);
-	sch_emit(&em, kd->conf, (const uint8_t *)v + kd->conf_off, &tags);
+	sch_emit(&em, kind_rec_schema(kd, v), (const uint8_t *)v + kd->conf_off,
+		 &tags);
+	putchar('\n');
+}
+
+/* The tags of @ts (none: not there) and the end of the line. */
+static void insp_tagset(const struct mf_tagset *ts)
+{
+	if (!ts)
+		fputs(" (not there)", stdout);
+	for (__u32 j = 0; ts && j < ts->n && j < MF_TAGS_MAX; j++)
+		printf(" %.*s=%.*s", INSP_S(ts->tags[j].key),
+		       INSP_S(ts->tags[j].value));
 	putchar('\n');
 }
 
@@ -144,12 +173,26 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			const struct mf_tagset *ts = v;
 
 			printf("  %u ->", tk->id);
-			for (__u32 j = 0; j < ts->n && j < MF_TAGS_MAX; j++)
-				printf(" %.*s=%.*s", INSP_S(ts->tags[j].key),
-				       INSP_S(ts->tags[j].value));
-			putchar('\n');
+			insp_tagset(ts);
 			break;
 		}
+		case REC_LABELS: {
+			const struct mf_labels_key *lk = k;
+			const struct mf_labels *l = v;
+
+			const struct mf_tagset *ts = insp_tags((void *)rs,
+							       l->tags);
+
+			printf("  %s/%.*s -> tag set %u",
+			       lk->kind < MODEL_KIND_MAX ?
+			       model_kind_name(lk->kind) : "?",
+			       INSP_S(lk->name), l->tags);
+			insp_tagset(ts);
+			break;
+		}
+		case REC_PERMISSIONS:
+			insp_policy(rs, k, v, &kind_mtp);
+			break;
 		default:
 			insp_policy(rs, k, v, kinds_all[m - REC_KIND_FIRST]);
 			break;

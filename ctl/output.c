@@ -201,7 +201,7 @@ static char *out_cell(const struct sch_field *f, const uint8_t *rec)
 /* "SpiffeID:spiffe://...=Allow,Mesh=Deny": the rules in one cell. */
 static char *out_mtp_from(const struct model_obj *o)
 {
-	const struct core_mtp *r = (const void *)o->pol.recs;
+	const struct mf_mtp *r = (const void *)o->pol.recs;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -209,16 +209,16 @@ static char *out_mtp_from(const struct model_obj *o)
 	if (!f)
 		return NULL;
 	for (size_t i = 0; i < o->pol.n; i++) {
-		const struct core_mtp_conf *c = &r[i].conf;
-		bool rules = r[i].hdr.section == CORE_MTP_SEC_RULES;
+		const struct mf_mtp_conf *c = &r[i].conf;
+		bool rules = r[i].hdr.section == MF_MTP_SEC_RULES;
 
 		fprintf(f, "%s%s%s%s=%s", i ? "," : "",
 			rules ? abi_name_or(&abi_authz_match,
 					    c->spiffe_id.type) :
-			c->target_ref.kind == CORE_MTP_SPIFFE_ID ? "SpiffeID" :
-			c->target_ref.kind == CORE_MTP_MESH ? "Mesh" :
+			c->target_ref.kind == MF_MTP_SPIFFE_ID ? "SpiffeID" :
+			c->target_ref.kind == MF_MTP_MESH ? "Mesh" :
 			"SpiffeIDPrefix",
-			!rules && c->target_ref.kind == CORE_MTP_MESH ? "" : ":",
+			!rules && c->target_ref.kind == MF_MTP_MESH ? "" : ":",
 			rules ? c->spiffe_id.value : c->target_ref.name,
 			abi_name_or(&abi_authz_action, c->def.action));
 	}

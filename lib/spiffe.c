@@ -115,6 +115,9 @@ int spiffe_check_prefix(const char *s)
 		return -EINVAL;
 	s += SPIFFE_SCHEME_LEN;
 	tdn = spiffe_td_len(s);
+	/* A bare trust domain is a prefix too: all of its IDs. */
+	if (tdn > 0 && !s[tdn])
+		return 0;
 	if (tdn < 0 || s[tdn] != '/')
 		return -EINVAL;
 	return spiffe_check_segments(s + tdn + 1, true);

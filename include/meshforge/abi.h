@@ -205,7 +205,11 @@ struct mf_authz_rule {
 	__u8 match;			/* enum mf_authz_match */
 	__u8 flags;			/* enum mf_authz_flags */
 	__u8 _pad;
-	__u32 _pad2;
+	/* The Workload the rule is for, when its permission targets some of
+	 * a service's Workloads (a MeshSubset, MeshServiceSubset or
+	 * Dataplane): traffic to other endpoints ignores it.  0.0.0.0:
+	 * every endpoint of the service. */
+	__u8 endpoint[4];
 	char policy[MF_NAME_MAX];	/* MeshTrafficPermission name */
 	char spiffe[MF_SPIFFE_MAX];
 };

@@ -145,25 +145,32 @@ struct mf_timeout {
 };
 
 /* ---- MeshRetry --------------------------------------------------------- */
-/* http.retryOn, as bits in this order. */
-enum mf_retry_on {
-	MF_RETRY_5XX = 1u << 0,
-	MF_RETRY_GATEWAY_ERROR = 1u << 1,
-	MF_RETRY_RESET = 1u << 2,
-	MF_RETRY_RETRIABLE_4XX = 1u << 3,
-	MF_RETRY_CONNECT_FAILURE = 1u << 4,
-	MF_RETRY_ENVOY_RATELIMITED = 1u << 5,
-	MF_RETRY_REFUSED_STREAM = 1u << 6,
-	MF_RETRY_HTTP3_POST_CONNECT_FAILURE = 1u << 7,
-	MF_RETRY_METHOD_CONNECT = 1u << 8,
-	MF_RETRY_METHOD_DELETE = 1u << 9,
-	MF_RETRY_METHOD_GET = 1u << 10,
-	MF_RETRY_METHOD_HEAD = 1u << 11,
-	MF_RETRY_METHOD_OPTIONS = 1u << 12,
-	MF_RETRY_METHOD_PATCH = 1u << 13,
-	MF_RETRY_METHOD_POST = 1u << 14,
-	MF_RETRY_METHOD_PUT = 1u << 15,
-	MF_RETRY_METHOD_TRACE = 1u << 16,
+#define MF_RETRY_ON_MAX		24	/* http.retryOn items */
+#define MF_RETRY_ON_LEN		24	/* "Http3PostConnectFailure" + NUL */
+/* retriable{Request,Response}Headers, resetHeaders and hostSelection:
+ * each item takes up to a header name and value, so few of them. */
+#define MF_RETRY_LIST_MAX	4
+
+/* grpc.retryOn, as bits in this order. */
+enum mf_retry_grpc_on {
+	MF_RETRY_GRPC_CANCELED = 1u << 0,
+	MF_RETRY_GRPC_DEADLINE_EXCEEDED = 1u << 1,
+	MF_RETRY_GRPC_INTERNAL = 1u << 2,
+	MF_RETRY_GRPC_RESOURCE_EXHAUSTED = 1u << 3,
+	MF_RETRY_GRPC_UNAVAILABLE = 1u << 4,
+};
+
+/* rateLimitedBackOff.resetHeaders[].format */
+enum mf_retry_reset_format {
+	MF_RETRY_RESET_SECONDS = 1,
+	MF_RETRY_RESET_UNIX_TIMESTAMP,
+};
+
+/* http.hostSelection[].predicate */
+enum mf_retry_predicate {
+	MF_RETRY_OMIT_PREVIOUS_HOSTS = 1,
+	MF_RETRY_OMIT_HOSTS_WITH_TAGS,
+	MF_RETRY_OMIT_PREVIOUS_PRIORITIES,
 };
 
 struct mf_retry_backoff {
@@ -172,12 +179,65 @@ struct mf_retry_backoff {
 	__u32 max_interval;
 };
 
+struct mf_retry_reset_header {
+	__u32 present;
+	__u8 format;			/* enum mf_retry_reset_format */
+	__u8 _pad[3];
+	char name[MF_HDR_NAME_MAX];
+};
+
+struct mf_retry_rate_limited {
+	__u32 present;
+	__u32 max_interval;
+	__u8 nreset_headers;
+	__u8 _pad[3];
+	struct mf_retry_reset_header reset_headers[MF_RETRY_LIST_MAX];
+};
+
+/* A retriable{Request,Response}Headers item: Kuma's HeaderMatch. */
+struct mf_retry_header_match {
+	__u32 present;
+	__u8 type;			/* enum mf_value_match, 0: Exact */
+	__u8 _pad[3];
+	char name[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
+struct mf_retry_host_predicate {
+	__u32 present;
+	__u8 predicate;			/* enum mf_retry_predicate */
+	__u8 _pad[3];
+	__u32 tags;			/* mf_tagsets id, OmitHostsWithTags */
+	__u32 update_frequency;		/* OmitPreviousPriorities; absent: 2 */
+};
+
 struct mf_retry_http {
 	__u32 present;
 	__u32 num_retries;
 	__u32 per_try_timeout;
-	__u32 retry_on;			/* enum mf_retry_on bits */
+	__u8 nretry_on;
+	__u8 nretriable_response_headers;
+	__u8 nretriable_request_headers;
+	__u8 nhost_selection;
 	struct mf_retry_backoff back_off;
+	struct mf_retry_rate_limited rate_limited_back_off;
+	__u64 host_selection_max_attempts;
+	/* Condition names and HTTP status codes, as written. */
+	char retry_on[MF_RETRY_ON_MAX][MF_RETRY_ON_LEN];
+	struct mf_retry_header_match
+		retriable_response_headers[MF_RETRY_LIST_MAX];
+	struct mf_retry_header_match
+		retriable_request_headers[MF_RETRY_LIST_MAX];
+	struct mf_retry_host_predicate host_selection[MF_RETRY_LIST_MAX];
+};
+
+struct mf_retry_grpc {
+	__u32 present;
+	__u32 num_retries;
+	__u32 per_try_timeout;
+	__u32 retry_on;			/* enum mf_retry_grpc_on bits */
+	struct mf_retry_backoff back_off;
+	struct mf_retry_rate_limited rate_limited_back_off;
 };
 
 struct mf_retry_tcp {
@@ -189,6 +249,7 @@ struct mf_retry_conf {
 	__u32 present;
 	struct mf_retry_tcp tcp;
 	struct mf_retry_http http;
+	struct mf_retry_grpc grpc;
 };
 
 struct mf_retry {
@@ -260,6 +321,23 @@ struct mf_breaker {
 
 /* ---- MeshHealthCheck --------------------------------------------------- */
 #define MF_STATUSES_MAX		8
+#define MF_HC_HEADERS_MAX	4	/* requestHeadersToAdd set and add */
+
+struct mf_hc_header {
+	__u32 present;
+	char name[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
+/* http.requestHeadersToAdd */
+struct mf_hc_headers {
+	__u32 present;
+	__u8 nset;
+	__u8 nadd;
+	__u16 _pad;
+	struct mf_hc_header set[MF_HC_HEADERS_MAX];
+	struct mf_hc_header add[MF_HC_HEADERS_MAX];
+};
 
 struct mf_hc_http {
 	__u32 present;
@@ -268,6 +346,7 @@ struct mf_hc_http {
 	__u16 _pad;
 	char path[MF_PATH_MAX];
 	__u16 expected_statuses[MF_STATUSES_MAX];
+	struct mf_hc_headers request_headers_to_add;
 };
 
 struct mf_hc_tcp {
@@ -277,6 +356,14 @@ struct mf_hc_tcp {
 	__u16 _pad;
 	char send[MF_NAME_MAX];		/* base64, as Kuma writes it */
 	char receive[2][MF_NAME_MAX];
+};
+
+struct mf_hc_grpc {
+	__u32 present;
+	__u8 disabled;
+	__u8 _pad[3];
+	char service_name[MF_PATH_MAX];	/* sent in the gRPC check */
+	char authority[MF_PATH_MAX];	/* :authority, "": the cluster's */
 };
 
 struct mf_hc_conf {
@@ -296,6 +383,8 @@ struct mf_hc_conf {
 	__u8 _pad;
 	struct mf_hc_http http;
 	struct mf_hc_tcp tcp;
+	struct mf_hc_grpc grpc;
+	char event_log_path[MF_PATH_MAX];
 };
 
 struct mf_healthcheck {
@@ -549,10 +638,31 @@ struct mf_fault {
 	struct mf_fault_conf conf;
 };
 
+/* ---- OpenTelemetry backends (MeshAccessLog, MeshTrace, MeshMetric) ----- */
+
+/* The kinds a backendRef names: Kuma has one. */
+enum mf_otel_ref_kind {
+	MF_OTEL_REF_BACKEND = 1,	/* MeshOpenTelemetryBackend */
+};
+
+/*
+ * An OpenTelemetry backend's backendRef (Kuma 2.14 on, the only form in
+ * 3.0): the MeshOpenTelemetryBackend objects whose labels match, the
+ * oldest winning.  Its alternative is a collector `endpoint`.
+ */
+struct mf_otel_ref {
+	__u32 present;
+	__u8 kind;			/* enum mf_otel_ref_kind */
+	__u8 _pad[3];
+	__u32 labels;			/* mf_tagsets id */
+};
+
 /* ---- MeshAccessLog ----------------------------------------------------- */
 #define MF_LOG_BACKENDS_MAX	2
-#define MF_LOG_JSON_MAX		4
-#define MF_LOG_PLAIN_MAX	192
+#define MF_LOG_JSON_MAX		6
+#define MF_LOG_PLAIN_MAX	640	/* fits in the json entries' bytes */
+#define MF_LOG_BODY_MAX		192
+#define MF_LOG_ATTRS_MAX	4
 
 enum mf_log_format_type {
 	MF_LOG_PLAIN = 1,
@@ -565,14 +675,17 @@ struct mf_log_json_field {
 	char value[MF_HDR_VALUE_MAX];
 };
 
+/* Exactly one of plain and json: they share the storage. */
 struct mf_log_format {
 	__u32 present;
 	__u8 type;			/* enum mf_log_format_type */
 	__u8 omit_empty_values;
 	__u8 njson;
 	__u8 _pad;
-	char plain[MF_LOG_PLAIN_MAX];
-	struct mf_log_json_field json[MF_LOG_JSON_MAX];
+	union {
+		char plain[MF_LOG_PLAIN_MAX];
+		struct mf_log_json_field json[MF_LOG_JSON_MAX];
+	};
 };
 
 struct mf_log_file {
@@ -587,10 +700,23 @@ struct mf_log_tcp {
 	struct mf_log_format format;
 };
 
+/* An attribute of the OpenTelemetry log records: a fixed name, a value
+ * that may hold placeholders. */
+struct mf_log_otel_attr {
+	__u32 present;
+	char key[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
+/* Exactly one of endpoint and backend_ref. */
 struct mf_log_otel {
 	__u32 present;
+	__u8 nattributes;
+	__u8 _pad[3];
 	char endpoint[MF_PATH_MAX];
-	char body[MF_LOG_PLAIN_MAX];
+	char body[MF_LOG_BODY_MAX];
+	struct mf_otel_ref backend_ref;
+	struct mf_log_otel_attr attributes[MF_LOG_ATTRS_MAX];
 };
 
 /* Exactly one of file, tcp and openTelemetry: they share the storage.
@@ -644,9 +770,11 @@ struct mf_trace_datadog {
 	char url[MF_PATH_MAX];
 };
 
+/* Exactly one of endpoint and backend_ref. */
 struct mf_trace_otel {
 	__u32 present;
 	char endpoint[MF_PATH_MAX];
+	struct mf_otel_ref backend_ref;
 };
 
 /* Exactly one of zipkin, datadog and openTelemetry; `type` as in
@@ -707,6 +835,7 @@ struct mf_trace {
 /* ---- MeshMetric -------------------------------------------------------- */
 #define MF_METRIC_APPS_MAX	4
 #define MF_METRIC_BACKENDS_MAX	2
+#define MF_METRIC_SELECTORS_MAX	4	/* profiles.include, .exclude */
 
 enum mf_metric_profile_name {
 	MF_METRIC_PROFILE_ALL = 1,
@@ -725,11 +854,30 @@ struct mf_metric_profile {
 	__u8 _pad[3];
 };
 
+enum mf_metric_selector_type {
+	MF_METRIC_SEL_PREFIX = 1,
+	MF_METRIC_SEL_REGEX,
+	MF_METRIC_SEL_EXACT,
+	MF_METRIC_SEL_CONTAINS,
+};
+
+/* The metrics whose names match, added to or taken from the profiles. */
+struct mf_metric_selector {
+	__u32 present;
+	__u8 type;			/* enum mf_metric_selector_type */
+	__u8 _pad[3];
+	char match[MF_HDR_VALUE_MAX];
+};
+
 struct mf_metric_profiles {
 	__u32 present;
 	__u8 nappend_profiles;
-	__u8 _pad[3];
+	__u8 nexclude;
+	__u8 ninclude;
+	__u8 _pad;
 	struct mf_metric_profile append_profiles[3];
+	struct mf_metric_selector exclude[MF_METRIC_SELECTORS_MAX];
+	struct mf_metric_selector include[MF_METRIC_SELECTORS_MAX];
 };
 
 struct mf_metric_sidecar {
@@ -748,18 +896,34 @@ struct mf_metric_app {
 	char address[MF_NAME_MAX];
 };
 
+enum mf_metric_tls_mode {
+	MF_METRIC_TLS_DISABLED = 1,
+	MF_METRIC_TLS_PROVIDED,		/* the proxy's own certificate */
+	MF_METRIC_TLS_ACTIVE_MTLS,	/* the mesh's mTLS certificate */
+};
+
+struct mf_metric_prom_tls {
+	__u32 present;
+	__u8 mode;			/* enum mf_metric_tls_mode, 0: not
+					 * given (Disabled) */
+	__u8 _pad[3];
+};
+
 struct mf_metric_prometheus {
 	__u32 present;
 	__u16 port;
 	__u16 _pad;
 	char client_id[MF_NAME_MAX];
 	char path[MF_PATH_MAX];
+	struct mf_metric_prom_tls tls;
 };
 
+/* Exactly one of endpoint and backend_ref. */
 struct mf_metric_otel {
 	__u32 present;
 	__u32 refresh_interval;
 	char endpoint[MF_PATH_MAX];
+	struct mf_otel_ref backend_ref;
 };
 
 struct mf_metric_backend {
@@ -1230,6 +1394,442 @@ struct mf_gwr_conf {
 struct mf_gateway_route {
 	struct mf_pol_hdr hdr;
 	struct mf_gwr_conf conf;
+};
+
+/* ---- MeshTrafficPermission -------------------------------------------- */
+/* The policy as written, one record per `from` entry or per item of a
+ * `rules` list (mf_permissions); mf_authz holds what it compiles to. */
+
+/* What a `from` entry's targetRef names. */
+enum mf_mtp_peer {
+	MF_MTP_SPIFFE_ID = 1,		/* exactly this identity */
+	MF_MTP_SPIFFE_PREFIX,		/* identities under this prefix */
+	MF_MTP_MESH,			/* every identity of the trust domain */
+	/* Kuma 2.14's sources by workload: the identities of the Workloads
+	 * they select, as they are when the policy is compiled. */
+	MF_MTP_MESH_SUBSET,		/* Workloads with these tags */
+	MF_MTP_MESH_SERVICE,		/* the Workloads of a Service */
+	MF_MTP_MESH_SERVICE_SUBSET,	/* ... with these tags */
+};
+
+struct mf_mtp_peer_ref {		/* from[].targetRef */
+	__u32 present;
+	__u8 kind;			/* enum mf_mtp_peer */
+	char name[MF_SPIFFE_MAX];	/* a SPIFFE ID or prefix, or a
+					 * Service's name */
+	__u32 tags;			/* mf_tagsets id, 0: none */
+};
+
+struct mf_mtp_action {		/* from[].default */
+	__u32 present;
+	__u8 action;			/* enum mf_authz_action */
+};
+
+struct mf_mtp_spiffe {		/* rules[]...[].spiffeID */
+	__u32 present;
+	__u8 type;			/* enum mf_authz_match */
+	char value[MF_SPIFFE_MAX];
+};
+
+/*
+ * One rule: a `from` entry {targetRef, default}, or an item {spiffeID} of
+ * one of the lists of Kuma's `rules` form, whose action is the list's (in
+ * def, which that schema does not show).  The two schemas share the
+ * presence bits: a record is of one form (hdr.section says which).
+ */
+struct mf_mtp_conf {
+	__u32 present;
+	struct mf_mtp_peer_ref target_ref;	/* from: field 0 */
+	struct mf_mtp_action def;		/* from: field 1 */
+	struct mf_mtp_spiffe spiffe_id;	/* rules: field 0 */
+};
+
+/* hdr.section of a `rules` record; hdr.target is spec.targetRef. */
+#define MF_MTP_SEC_RULES MF_SEC_CONF
+
+struct mf_mtp {
+	struct mf_pol_hdr hdr;
+	struct mf_mtp_conf conf;
+};
+
+/* ---- MeshOpenTelemetryBackend ------------------------------------------ */
+/* Where the observability kinds' OpenTelemetry backends send (Kuma 2.12
+ * on): one record, the spec, without a policy header. */
+#define MF_HOST_MAX	128		/* a host name or an IP address */
+
+enum mf_otel_protocol {
+	MF_OTEL_GRPC = 1,
+	MF_OTEL_HTTP,
+};
+
+struct mf_otel_endpoint {
+	__u32 present;
+	__u16 port;
+	__u16 _pad;
+	char address[MF_HOST_MAX];
+	char path[MF_ROUTE_PATH_MAX];
+};
+
+struct mf_otel_env {
+	__u32 present;
+	__u8 mode;			/* Disabled, Optional, Required */
+	__u8 precedence;		/* ExplicitFirst, EnvFirst */
+	__u8 allow_signal_overrides;
+	__u8 _pad;
+};
+
+struct mf_otel_backend {
+	__u32 present;
+	struct mf_otel_endpoint endpoint;
+	__u8 protocol;			/* enum mf_otel_protocol */
+	__u8 _pad[3];
+	struct mf_otel_env env;
+};
+
+/* ---- MeshTLS ----------------------------------------------------------- */
+/* The inbound TLS of the targeted proxies: the mTLS mode and, for the whole
+ * mesh only, the protocol versions and ciphers.  One record per from[]
+ * entry or rules[] item. */
+#define MF_TLS_CIPHERS_MAX	16	/* Kuma has six; a list may repeat */
+
+enum mf_tls_version {
+	MF_TLS_AUTO = 1,		/* Envoy's default */
+	MF_TLS_10,
+	MF_TLS_11,
+	MF_TLS_12,
+	MF_TLS_13,
+};
+
+enum mf_tls_cipher {
+	MF_TLS_ECDHE_ECDSA_AES128_GCM_SHA256 = 1,
+	MF_TLS_ECDHE_ECDSA_AES256_GCM_SHA384,
+	MF_TLS_ECDHE_ECDSA_CHACHA20_POLY1305,
+	MF_TLS_ECDHE_RSA_AES128_GCM_SHA256,
+	MF_TLS_ECDHE_RSA_AES256_GCM_SHA384,
+	MF_TLS_ECDHE_RSA_CHACHA20_POLY1305,
+};
+
+enum mf_tls_mode {
+	MF_TLS_PERMISSIVE = 1,		/* mTLS and plaintext */
+	MF_TLS_STRICT,			/* mTLS only */
+};
+
+struct mf_tls_versions {
+	__u32 present;
+	__u8 min;			/* enum mf_tls_version */
+	__u8 max;
+	__u8 _pad[2];
+};
+
+struct mf_tls_conf {
+	__u32 present;
+	struct mf_tls_versions tls_version;
+	__u8 ntls_ciphers;
+	__u8 tls_ciphers[MF_TLS_CIPHERS_MAX];	/* enum mf_tls_cipher, in
+						 * order of preference */
+	__u8 mode;			/* enum mf_tls_mode */
+	__u8 _pad[2];
+};
+
+struct mf_mesh_tls {
+	struct mf_pol_hdr hdr;
+	struct mf_tls_conf conf;
+};
+
+/* ---- MeshPassthrough --------------------------------------------------- */
+/* Which destinations outside the mesh the targeted proxies may reach
+ * directly: one record, the default. */
+#define MF_PASSTHROUGH_MATCHES_MAX	16
+
+enum mf_passthrough_mode {
+	MF_PASSTHROUGH_ALL = 1,		/* every destination */
+	MF_PASSTHROUGH_MATCHED,		/* those of appendMatch (Kuma's
+					 * default) */
+	MF_PASSTHROUGH_NONE,
+};
+
+enum mf_passthrough_type {
+	MF_PASSTHROUGH_DOMAIN = 1,
+	MF_PASSTHROUGH_IP,
+	MF_PASSTHROUGH_CIDR,
+};
+
+enum mf_passthrough_protocol {
+	MF_PASSTHROUGH_TCP = 1,		/* the default */
+	MF_PASSTHROUGH_TLS,
+	MF_PASSTHROUGH_GRPC,
+	MF_PASSTHROUGH_HTTP,
+	MF_PASSTHROUGH_HTTP2,
+	MF_PASSTHROUGH_MYSQL,
+};
+
+struct mf_passthrough_match {
+	__u32 present;
+	__u8 type;			/* enum mf_passthrough_type */
+	__u8 protocol;			/* enum mf_passthrough_protocol */
+	__u16 port;			/* 0: every port */
+	char value[MF_HOST_MAX];	/* a domain (maybe *.), an IP, a CIDR */
+};
+
+struct mf_passthrough_conf {
+	__u32 present;
+	__u8 passthrough_mode;		/* enum mf_passthrough_mode */
+	__u8 nappend_match;
+	__u8 _pad[2];
+	struct mf_passthrough_match append_match[MF_PASSTHROUGH_MATCHES_MAX];
+};
+
+struct mf_passthrough {
+	struct mf_pol_hdr hdr;
+	struct mf_passthrough_conf conf;
+};
+
+/* ---- MeshService ------------------------------------------------------- */
+/* A service of the mesh as Kuma 2.9 on has it, the destination targetRefs
+ * and backendRefs name: which workloads are its endpoints, its ports and
+ * the identities they present.  One record, the spec.  Not the core
+ * Service (a VIP and a port, abi.h): MeshService gets its addresses from
+ * the control plane. */
+#define MF_MSVC_PORTS_MAX	16
+#define MF_MSVC_IDENTITIES_MAX	4
+#define MF_APP_PROTOCOL_MAX	16	/* grpc, http, http2, tcp as written */
+
+enum mf_msvc_state {
+	MF_MSVC_AVAILABLE = 1,
+	MF_MSVC_UNAVAILABLE,
+};
+
+enum mf_msvc_identity_type {
+	MF_MSVC_ID_SERVICE_TAG = 1,	/* a kuma.io/service value (2.14) */
+	MF_MSVC_ID_SPIFFE_ID,
+};
+
+/* Kuma's LabelSelector. */
+struct mf_label_selector {
+	__u32 present;
+	__u32 match_labels;		/* mf_tagsets id */
+};
+
+struct mf_msvc_dp_ref {
+	__u32 present;
+	char name[MF_NAME_MAX];		/* a Workload (Kuma: Dataplane) */
+};
+
+/* Which workloads are the endpoints: at most one of the three. */
+struct mf_msvc_selector {
+	__u32 present;
+	__u32 dataplane_tags;		/* mf_tagsets id (Kuma 2.14) */
+	struct mf_msvc_dp_ref dataplane_ref;
+	struct mf_label_selector dataplane_labels;
+};
+
+struct mf_msvc_port {
+	__u32 present;
+	__u16 port;
+	__u16 _pad;
+	char name[MF_SECTION_MAX];	/* what a sectionName names */
+	char target_port[MF_SECTION_MAX];	/* a number or a port name */
+	/* grpc, http, http2 or tcp in any case, as written (Kuma compares
+	 * them lower-cased); "": tcp */
+	char app_protocol[MF_APP_PROTOCOL_MAX];
+};
+
+struct mf_msvc_identity {
+	__u32 present;
+	__u8 type;			/* enum mf_msvc_identity_type */
+	__u8 _pad[3];
+	char value[MF_SPIFFE_MAX];
+};
+
+struct mf_mesh_service {
+	__u32 present;
+	__u8 state;			/* enum mf_msvc_state */
+	__u8 nports;
+	__u8 nidentities;
+	__u8 _pad;
+	struct mf_msvc_selector selector;
+	struct mf_msvc_port ports[MF_MSVC_PORTS_MAX];
+	struct mf_msvc_identity identities[MF_MSVC_IDENTITIES_MAX];
+};
+
+/* ---- MeshIdentity ------------------------------------------------------ */
+/* How the workloads a selector picks get their identity (Kuma 2.12 on):
+ * the SPIFFE ID templates and the provider of their certificates.  One
+ * record, the spec. */
+#define MF_TEMPLATE_MAX		256	/* a SPIFFE ID part's template */
+#define MF_FILE_PATH_MAX	256
+#define MF_ENV_NAME_MAX		128
+/* An inline secret: a PEM CA certificate or EC key fits, and so do both in
+ * one record; larger ones (RSA keys) come from a file, a Secret or an
+ * environment variable. */
+#define MF_INLINE_MAX		1536
+
+/* Kuma's SecureDataSource types, in its order. */
+enum mf_sds_type {
+	MF_SDS_FILE = 1,
+	MF_SDS_SECRET,
+	MF_SDS_ENV_VAR,
+	MF_SDS_INSECURE_INLINE,
+};
+
+struct mf_sds_file {
+	__u32 present;
+	char path[MF_FILE_PATH_MAX];
+};
+
+struct mf_sds_env_var {
+	__u32 present;
+	char name[MF_ENV_NAME_MAX];
+};
+
+struct mf_sds_inline {
+	__u32 present;
+	char value[MF_INLINE_MAX];
+};
+
+struct mf_sds_secret_ref {
+	__u32 present;
+	__u8 kind;			/* 1: Secret, the one kind */
+	__u8 _pad[3];
+	char name[MF_NAME_MAX];
+};
+
+/* Where a secret comes from: the object its type names. */
+struct mf_secure_data_source {
+	__u32 present;
+	__u8 type;			/* enum mf_sds_type */
+	__u8 _pad[3];
+	union {
+		struct mf_sds_file file;
+		struct mf_sds_env_var env_var;
+		struct mf_sds_inline insecure_inline;
+		struct mf_sds_secret_ref secret_ref;
+	};
+};
+
+enum mf_mid_provider_type {
+	MF_MID_BUNDLED = 1,
+	MF_MID_SPIRE,
+	MF_MID_EXTENSION,
+};
+
+enum mf_mid_trust_creation {
+	MF_MID_TRUST_ENABLED = 1,
+	MF_MID_TRUST_DISABLED,
+};
+
+struct mf_mid_selector {
+	__u32 present;
+	struct mf_label_selector dataplane;
+};
+
+/* Templates of the trust domain and of the path of the SPIFFE ID. */
+struct mf_mid_spiffe_id {
+	__u32 present;
+	char trust_domain[MF_TEMPLATE_MAX];
+	char path[MF_TEMPLATE_MAX];
+};
+
+struct mf_mid_autogenerate {
+	__u32 present;
+	__u8 enabled;
+	__u8 _pad[3];
+};
+
+struct mf_mid_ca {
+	__u32 present;
+	struct mf_secure_data_source certificate;
+	struct mf_secure_data_source private_key;
+};
+
+struct mf_mid_cert_params {
+	__u32 present;
+	__u32 expiry;			/* ms */
+};
+
+/* Certificates the control plane issues: from its own CA (autogenerate)
+ * or from the one ca names. */
+struct mf_mid_bundled {
+	__u32 present;
+	__u8 mesh_trust_creation;	/* enum mf_mid_trust_creation */
+	__u8 insecure_allow_self_signed;
+	__u8 _pad[2];
+	struct mf_mid_autogenerate autogenerate;
+	struct mf_mid_ca ca;
+	struct mf_mid_cert_params certificate_parameters;
+};
+
+struct mf_mid_spire_agent {
+	__u32 present;
+	__u32 timeout;			/* ms */
+};
+
+struct mf_mid_spire {
+	__u32 present;
+	struct mf_mid_spire_agent agent;
+};
+
+struct mf_mid_extension {
+	__u32 present;
+	char name[MF_NAME_MAX];
+};
+
+struct mf_mid_provider {
+	__u32 present;
+	__u8 type;			/* enum mf_mid_provider_type */
+	__u8 _pad[3];
+	union {				/* the one the type names */
+		struct mf_mid_bundled bundled;
+		struct mf_mid_spire spire;
+		struct mf_mid_extension extension;
+	};
+};
+
+struct mf_mesh_identity {
+	__u32 present;
+	struct mf_mid_selector selector;
+	struct mf_mid_spiffe_id spiffe_id;
+	struct mf_mid_provider provider;
+};
+
+/* ---- MeshTrust --------------------------------------------------------- */
+/* The CA certificates a trust domain's identities are checked against
+ * (Kuma 2.12 on).  One record, the spec.  Two bundles of a PEM
+ * certificate each (0.6 to 1.5 KiB) keep it under 4 KiB. */
+#define MF_TRUST_DOMAIN_MAX	254	/* Kuma's 253 characters */
+#define MF_KRI_MAX		128
+#define MF_CA_BUNDLES_MAX	2
+#define MF_PEM_MAX		1800
+
+enum mf_ca_bundle_type {
+	MF_CA_BUNDLE_PEM = 1,
+};
+
+struct mf_mtrust_origin {
+	__u32 present;
+	char kri[MF_KRI_MAX];		/* the MeshIdentity that made it */
+};
+
+struct mf_pem {
+	__u32 present;
+	char value[MF_PEM_MAX];
+};
+
+struct mf_ca_bundle {
+	__u32 present;
+	__u8 type;			/* enum mf_ca_bundle_type */
+	__u8 _pad[3];
+	struct mf_pem pem;
+};
+
+struct mf_mesh_trust {
+	__u32 present;
+	__u8 nca_bundles;
+	__u8 _pad[3];
+	struct mf_mtrust_origin origin;	/* Kuma 2.14, deprecated there */
+	char trust_domain[MF_TRUST_DOMAIN_MAX];
+	__u8 _pad2[2];
+	struct mf_ca_bundle ca_bundles[MF_CA_BUNDLES_MAX];
 };
 
 #endif /* MESHFORGE_ABI_POLICY_H */

@@ -35,6 +35,8 @@
 	     struct mf_endpoint, MF_MAX_ENDPOINTS, BPF_F_NO_PREALLOC)         \
 	CORE(LABELS, mf_labels, struct mf_labels_key, struct mf_labels,      \
 	     MF_MAX_LABELED, BPF_F_NO_PREALLOC)                               \
+	CORE(PERMISSIONS, mf_permissions, struct mf_pol_key, struct mf_mtp,  \
+	     MF_MAX_AUTHZ, BPF_F_NO_PREALLOC)                                 \
 	KIND(TIMEOUTS, mf_timeouts, struct mf_timeout,                       \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_timeout)                        \
 	KIND(RETRIES, mf_retries, struct mf_retry, MF_MAX_POLICY_RECORDS,    \
@@ -66,7 +68,19 @@
 	KIND(GATEWAYS, mf_gateways, struct mf_gateway,                       \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_gateway)                        \
 	KIND(GATEWAY_ROUTES, mf_gateway_routes, struct mf_gateway_route,     \
-	     MF_MAX_POLICY_RECORDS, kind_mesh_gateway_route)
+	     MF_MAX_POLICY_RECORDS, kind_mesh_gateway_route)                  \
+	KIND(OTEL_BACKENDS, mf_otel_backends, struct mf_otel_backend,        \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_otel_backend)                   \
+	KIND(TLS, mf_tls, struct mf_mesh_tls, MF_MAX_POLICY_RECORDS,         \
+	     kind_mesh_tls)                                                   \
+	KIND(PASSTHROUGHS, mf_passthroughs, struct mf_passthrough,           \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_passthrough)                    \
+	KIND(MESH_SERVICES, mf_mesh_services, struct mf_mesh_service,        \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_service)                        \
+	KIND(MESH_IDENTITIES, mf_mesh_identities, struct mf_mesh_identity,   \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_identity)                       \
+	KIND(MESH_TRUSTS, mf_mesh_trusts, struct mf_mesh_trust,              \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_trust)
 
 /* Helpers for the users of the list: ignore a row, or count it. */
 #define MF_MAP_IGNORE(...)

@@ -122,22 +122,118 @@ static int cmp_capacity(const struct rec_set *out, struct diag *d)
 
 /* The rules of MeshTrafficPermission @o for service @id, indexes from
  * *next on: one per record, as written. */
-static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
-			 const char *td, __u32 id, __u32 *next)
+/* What a permission's rules are compiled against: the set, its
+ * Workloads (sorted by name) and the trust domain. */
+struct cmp_mtp_ctx {
+	const struct model_set *set;
+	const struct model_obj *const *workloads;
+	size_t nworkloads;
+	const char *td;
+};
+
+static int cmp_str_cmp(const void *a, const void *b)
 {
-	const struct core_mtp *r = (const void *)o->pol.recs;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
-	for (size_t j = 0; j < o->pol.n; j++) {
-		const struct core_mtp_conf *f = &r[j].conf;
-		bool rules = r[j].hdr.section == CORE_MTP_SEC_RULES;
-		struct mf_authz_key k;
+/* The identities of the Workloads peer @p (a MeshSubset, MeshService or
+ * MeshServiceSubset) selects, sorted and distinct, into @ids (room for
+ * every Workload).  Returns how many. */
+static size_t cmp_mtp_identities(const struct cmp_mtp_ctx *m,
+				 const struct mf_mtp_peer_ref *p,
+				 const char **ids)
+{
+	const struct mf_tagset *tags = model_tags_get(m->set, p->tags);
+	size_t n = 0, u = 0;
+
+	for (size_t i = 0; i < m->nworkloads; i++) {
+		const struct model_obj *o = m->workloads[i];
+		const struct core_workload *w = model_spec(o);
+		const struct sel_workload sw = {
+			.name = o->name, .service = w->service,
+			.tags = model_tags_get(m->set, w->tags),
+		};
+
+		if (p->kind != MF_MTP_MESH_SUBSET && strcmp(w->service, p->name))
+			continue;
+		if (p->tags && (!tags || !sel_tags_match(tags, &sw)))
+			continue;
+		ids[n++] = w->identity;
+	}
+	qsort(ids, n, sizeof(*ids), cmp_str_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!u || strcmp(ids[u - 1], ids[i]))
+			ids[u++] = ids[i];
+	return u;
+}
+
+static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
+			 const struct cmp_mtp_ctx *m, __u32 id, __u32 *next,
+			 const uint8_t *endpoint, const char **ids);
+
+/* Permission @o whose target selects Workloads: its rules for each one
+ * selected, under the Workload's service (@svc, @rules as compile_set()
+ * has them). */
+static int cmp_mtp_workloads(struct rec_set *out, const struct model_obj *o,
+			     const struct cmp_mtp_ctx *m,
+			     const struct sel_ctx *sctx,
+			     const struct cmp_id *svc, size_t nsvc,
+			     __u32 *rules, const char **ids)
+{
+	const struct mf_ref *target = &((const struct mf_mtp *)
+					       o->pol.recs)->hdr.target;
+	int err = 0;
+
+	for (size_t i = 0; i < m->nworkloads && !err; i++) {
+		const struct model_obj *wo = m->workloads[i];
+		const struct core_workload *w = model_spec(wo);
+		const struct sel_workload sw = {
+			.name = wo->name, .service = w->service,
+			.tags = model_tags_get(m->set, w->tags),
+			.port = w->port,
+		};
+		const struct cmp_id *s = cmp_id_find(svc, nsvc, w->service);
+
+		if (!s || !sel_ref_selects(target, &sw, NULL, sctx))
+			continue;
+		err = cmp_mtp_rules(out, o, m, s->id, &rules[s - svc], w->ip,
+				    ids);
+	}
+	return err;
+}
+
+/* Appends authz rule @v for service @id as its next rule. */
+static int cmp_authz_add(struct rec_set *out, __u32 id, __u32 *next,
+			 const struct mf_authz_rule *v)
+{
+	struct mf_authz_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.service_id = id;
+	k.index = (*next)++;
+	return rec_add(out, REC_AUTHZ, &k, v);
+}
+
+/* The mf_authz rules of permission @o for service @id (for its Workload
+ * at @endpoint only, unless NULL), numbered from *@next on: one per entry
+ * or item, or one per identity a source by workload selects (none when it
+ * selects none). */
+static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
+			 const struct cmp_mtp_ctx *m, __u32 id, __u32 *next,
+			 const uint8_t *endpoint, const char **ids)
+{
+	const struct mf_mtp *r = (const void *)o->pol.recs;
+	int err = 0;
+
+	for (size_t j = 0; j < o->pol.n && !err; j++) {
+		const struct mf_mtp_conf *f = &r[j].conf;
+		bool rules = r[j].hdr.section == MF_MTP_SEC_RULES;
 		struct mf_authz_rule v;
-		int err;
+		size_t n;
 
-		memset(&k, 0, sizeof(k));
 		memset(&v, 0, sizeof(v));
-		k.service_id = id;
-		k.index = (*next)++;
+		if (endpoint)
+			memcpy(v.endpoint, endpoint, 4);
 		v.action = f->def.action;
 		v.flags = (rules ? MF_AUTHZ_F_RULES : 0) |
 			  (r[j].hdr.target.kind == MF_REF_MESH ?
@@ -146,28 +242,35 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 		if (rules) {
 			v.match = f->spiffe_id.type;
 			strcpy(v.spiffe, f->spiffe_id.value);
-		} else if (f->target_ref.kind == CORE_MTP_MESH) {
+		} else if (f->target_ref.kind == MF_MTP_MESH) {
 			v.match = MF_AUTHZ_MATCH_PREFIX;
 			snprintf(v.spiffe, sizeof(v.spiffe), "spiffe://%s/",
-				 td);
-		} else {
-			v.match = f->target_ref.kind == CORE_MTP_SPIFFE_ID ?
+				 m->td);
+		} else if (f->target_ref.kind == MF_MTP_SPIFFE_ID ||
+			   f->target_ref.kind == MF_MTP_SPIFFE_PREFIX) {
+			v.match = f->target_ref.kind == MF_MTP_SPIFFE_ID ?
 					  MF_AUTHZ_MATCH_EXACT :
 					  MF_AUTHZ_MATCH_PREFIX;
 			strcpy(v.spiffe, f->target_ref.name);
+		} else {
+			n = cmp_mtp_identities(m, &f->target_ref, ids);
+			v.match = MF_AUTHZ_MATCH_EXACT;
+			for (size_t i = 0; i < n && !err; i++) {
+				strcpy(v.spiffe, ids[i]);
+				err = cmp_authz_add(out, id, next, &v);
+			}
+			continue;
 		}
-		err = rec_add(out, REC_AUTHZ, &k, &v);
-		if (err)
-			return err;
+		err = cmp_authz_add(out, id, next, &v);
 	}
-	return 0;
+	return err;
 }
 
 /* mf_tagsets: one record per tag set an object refers to.  A set
  * referred to twice is written once: rec_sort() puts the copies side by
  * side and cmp_tagsets_dedup() drops them. */
 /* Selection over the set being compiled: its tag sets, and the labels of
- * its Services (what an MTP targetRef by labels selects). */
+ * its Services and Workloads (what an MTP targetRef by labels selects). */
 static const struct mf_tagset *cmp_sel_tags(void *arg, uint32_t id)
 {
 	return model_tags_get(arg, id);
@@ -178,9 +281,10 @@ static const struct mf_tagset *cmp_sel_labels(void *arg, uint8_t kind,
 {
 	const struct model_obj *o;
 
-	if (kind != MF_REF_MESH_SERVICE)
+	if (kind != MF_REF_MESH_SERVICE && kind != MF_REF_WORKLOAD)
 		return NULL;
-	o = model_set_find(arg, MODEL_SERVICE, name);
+	o = model_set_find(arg, kind == MF_REF_WORKLOAD ? MODEL_WORKLOAD :
+							 MODEL_SERVICE, name);
 	return o ? model_tags_get(arg, o->labels) : NULL;
 }
 
@@ -258,7 +362,7 @@ static int cmp_policies(const struct model_set *set,
 						 model_spec(o))->tags);
 			continue;
 		}
-		if (o->kind < MODEL_GEN_FIRST)
+		if (o->kind < MODEL_GEN_FIRST && o->kind != MODEL_MTP)
 			continue;
 		for (size_t r = 0; r < p->n && !w.err; r++) {
 			const uint8_t *rec = p->recs + r * p->kd->val_size;
@@ -267,7 +371,11 @@ static int cmp_policies(const struct model_set *set,
 			memset(&k, 0, sizeof(k));
 			k.index = (__u32)r;
 			strcpy(k.name, o->name);
-			w.err = rec_add(out, REC_KIND_FIRST +
+			/* A permission is kept as written, next to the
+			 * mf_authz rules it compiles to. */
+			w.err = rec_add(out, o->kind == MODEL_MTP ?
+						     REC_PERMISSIONS :
+						     REC_KIND_FIRST +
 						     (o->kind - MODEL_GEN_FIRST),
 					&k, rec);
 			kind_rec_tags(p->kd, rec, cmp_tag_add_cb, &w);
@@ -311,6 +419,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	size_t nsvc = 0, nids = 0, nprev_svc = 0, nprev_ids = 0;
 	size_t first[MODEL_KIND_MAX] = { 0 }, cnt[MODEL_KIND_MAX] = { 0 };
 	__u32 *rules = NULL;	/* authz rules per service, as svc[] */
+	struct cmp_mtp_ctx mtp;
+	const char **mtp_ids = NULL;	/* scratch: a source's identities */
 	__u32 max_svc, max_id;
 	const char *td = "";
 	int err;
@@ -401,9 +511,18 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 	/* mf_authz, policies in name order; a Mesh-wide policy's rules go
 	 * to every service. */
+	mtp.set = set;
+	mtp.workloads = sorted + first[MODEL_WORKLOAD];
+	mtp.nworkloads = cnt[MODEL_WORKLOAD];
+	mtp.td = td;
+	mtp_ids = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*mtp_ids));
+	if (!mtp_ids) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < cnt[MODEL_MTP]; i++) {
 		const struct model_obj *o = sorted[first[MODEL_MTP] + i];
-		const struct mf_ref *target = &((const struct core_mtp *)
+		const struct mf_ref *target = &((const struct mf_mtp *)
 						       o->pol.recs)->hdr.target;
 		const struct sel_ctx sctx = { .tags = cmp_sel_tags,
 					      .labels = cmp_sel_labels,
@@ -411,6 +530,17 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 		size_t s_first = 0, s_end = nsvc;
 
+		/* Some of the Workloads of a service: rules for each of
+		 * them, under its service. */
+		if (target->kind == MF_REF_MESH_SUBSET ||
+		    target->kind == MF_REF_MESH_SERVICE_SUBSET ||
+		    target->kind == MF_REF_WORKLOAD) {
+			err = cmp_mtp_workloads(out, o, &mtp, &sctx, svc, nsvc,
+						rules, mtp_ids);
+			if (err)
+				goto out;
+			continue;
+		}
 		/* Mesh: every service; MeshService: the one it names (found
 		 * by a search: a mesh has a permission per service), or
 		 * those its labels select. */
@@ -432,7 +562,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 			if (!sel_ref_selects(target, &whole, NULL, &sctx))
 				continue;
-			err = cmp_mtp_rules(out, o, td, svc[si].id, &rules[si]);
+			err = cmp_mtp_rules(out, o, &mtp, svc[si].id,
+					    &rules[si], NULL, mtp_ids);
 			if (err)
 				goto out;
 		}
@@ -500,6 +631,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		rec_sort(out, m);
 	err = cmp_capacity(out, d);
 out:
+	free(mtp_ids);
 	free(rules);
 	free(ids);
 	free(prev_ids);

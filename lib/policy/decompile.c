@@ -48,19 +48,6 @@ static struct model_obj *dc_obj(struct model_set *set, enum model_kind kind,
 	return o;
 }
 
-/* Appends a zeroed record to @o.  Returns it, or NULL on ENOMEM. */
-static void *dc_rec_add(struct model_obj *o)
-{
-	size_t sz = o->pol.kd->val_size;
-	uint8_t *recs = realloc(o->pol.recs, (o->pol.n + 1) * sz);
-
-	if (!recs)
-		return NULL;
-	o->pol.recs = recs;
-	memset(recs + o->pol.n * sz, 0, sz);
-	return recs + o->pol.n++ * sz;
-}
-
 /* True when the fixed-size string field @s (of @n bytes) ends in a NUL. */
 static bool dc_terminated(const char *s, size_t n)
 {
@@ -145,149 +132,11 @@ static const struct model_obj *dc_node_find(const struct model_set *set,
 	return &set->objs[v[lo].obj];
 }
 
-/* Authz rules in (policy, service id, index) order: each policy's rules
- * adjacent and in the order its `from` entries were written. */
-struct dc_rule {
-	const struct mf_authz_key *k;
-	const struct mf_authz_rule *v;
-};
-
-static int dc_rule_cmp(const void *a, const void *b)
+/* The map of a kind kept as written, a policy record per entry. */
+static enum rec_map dc_kind_map(enum model_kind k)
 {
-	const struct dc_rule *x = a, *y = b;
-	/* Unterminated names are rejected before use; compare within the
-	 * field so the sort itself never reads past it. */
-	int r = strncmp(x->v->policy, y->v->policy, sizeof(x->v->policy));
-
-	if (r)
-		return r;
-	if (x->k->service_id != y->k->service_id)
-		return x->k->service_id < y->k->service_id ? -1 : 1;
-	return x->k->index < y->k->index ? -1 : x->k->index > y->k->index;
-}
-
-static int dc_policies(struct dc_ctx *c, struct model_set *set,
-		       const struct dc_svc *svcs, size_t nsvc)
-{
-	const struct rec_set *rs = c->rs;
-	size_t n = rec_count(rs, REC_AUTHZ);
-	struct dc_rule *r;
-	char mesh_prefix[MF_NAME_MAX + 16] = "";
-	size_t last = SIZE_MAX;	/* index in @set of the current policy */
-	__u32 first_svc = 0;	/* its first service */
-	int err = 0;
-
-	if (!n)
-		return 0;
-	if (rs->config.flags & MF_CONFIG_F_MESH)
-		snprintf(mesh_prefix, sizeof(mesh_prefix), "spiffe://%s/",
-			 rs->config.trust_domain);
-	r = calloc(n, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		r[i].k = rec_key(rs, REC_AUTHZ, i);
-		r[i].v = rec_val(rs, REC_AUTHZ, i);
-	}
-	qsort(r, n, sizeof(*r), dc_rule_cmp);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct mf_authz_rule *v = r[i].v;
-		const struct mf_service *s;
-		struct model_obj *o;
-		struct core_mtp *rec, *r0;
-		bool rules = v->flags & MF_AUTHZ_F_RULES;
-
-		if (!dc_terminated(v->policy, sizeof(v->policy)) ||
-		    !dc_terminated(v->spiffe, sizeof(v->spiffe))) {
-			dc_err(c, rec_map_info(REC_AUTHZ)->name, "rule %u/%u: unterminated string",
-			       r[i].k->service_id, r[i].k->index);
-			continue;
-		}
-		s = dc_svc_find(svcs, nsvc, r[i].k->service_id);
-		if (!s) {
-			dc_err(c, rec_map_info(REC_AUTHZ)->name,
-			       "rule %u/%u of policy \"%s\": no service has "
-			       "id %u", r[i].k->service_id, r[i].k->index,
-			       v->policy, r[i].k->service_id);
-			continue;
-		}
-		if (!abi_name(&abi_authz_action, v->action) ||
-		    !abi_name(&abi_authz_match, v->match) ||
-		    (v->flags & ~(MF_AUTHZ_F_RULES |
-				  MF_AUTHZ_F_MESH_TARGET))) {
-			dc_err(c, rec_map_info(REC_AUTHZ)->name,
-			       "rule %u/%u: action %u, match %u or flags %#x "
-			       "is unknown", r[i].k->service_id, r[i].k->index,
-			       v->action, v->match, v->flags);
-			continue;
-		}
-		/* Sorted by policy: a new name starts a new object. */
-		o = last != SIZE_MAX && !strcmp(set->objs[last].name, v->policy) ?
-			&set->objs[last] : NULL;
-		if (!o) {
-			o = model_set_add(set, MODEL_MTP);
-			if (!o) {
-				err = -ENOMEM;
-				break;
-			}
-			strcpy(o->name, v->policy);
-			first_svc = r[i].k->service_id;
-			last = (size_t)(o - set->objs);
-		}
-		r0 = o->pol.n ? (struct core_mtp *)o->pol.recs : NULL;
-		/* A Mesh-wide policy repeats its rules for every service:
-		 * the first service's copy is the policy. */
-		if (r0 && r0->hdr.target.kind == MF_REF_MESH) {
-			if (r[i].k->service_id != first_svc)
-				continue;
-		} else if (r0 && strcmp(r0->hdr.target.name, s->name)) {
-			dc_err(c, rec_map_info(REC_AUTHZ)->name,
-			       "policy \"%s\" has rules for services \"%s\" "
-			       "and \"%s\"", v->policy, r0->hdr.target.name,
-			       s->name);
-			continue;
-		}
-		rec = dc_rec_add(o);
-		if (!rec) {
-			err = -ENOMEM;
-			break;
-		}
-		/* The bytes parsing the policy as written makes (pdoc.c). */
-		if (v->flags & MF_AUTHZ_F_MESH_TARGET) {
-			rec->hdr.target.kind = MF_REF_MESH;
-		} else {
-			rec->hdr.target.kind = MF_REF_MESH_SERVICE;
-			strcpy(rec->hdr.target.name, s->name);
-		}
-		rec->conf.def.action = v->action;
-		if (rules) {
-			rec->hdr.section = CORE_MTP_SEC_RULES;
-			rec->conf.present = 1u << 0;
-			rec->conf.spiffe_id.present = 3;
-			rec->conf.spiffe_id.type = v->match;
-			strcpy(rec->conf.spiffe_id.value, v->spiffe);
-			continue;
-		}
-		rec->hdr.section = MF_SEC_FROM;
-		rec->conf.present = 3;
-		rec->conf.def.present = 1;
-		rec->conf.target_ref.present = 1;
-		if (v->match == MF_AUTHZ_MATCH_EXACT) {
-			rec->conf.target_ref.kind = CORE_MTP_SPIFFE_ID;
-		} else if (*mesh_prefix && !strcmp(v->spiffe, mesh_prefix)) {
-			/* `rules` has no Mesh match: there it is the
-			 * Prefix it was written as. */
-			rec->conf.target_ref.kind = CORE_MTP_MESH;
-			continue;
-		} else {
-			rec->conf.target_ref.kind = CORE_MTP_SPIFFE_PREFIX;
-		}
-		rec->conf.target_ref.present |= 2;
-		strcpy(rec->conf.target_ref.name, v->spiffe);
-	}
-	free(r);
-	return err;
+	return k == MODEL_MTP ? REC_PERMISSIONS :
+	       REC_KIND_FIRST + (k - MODEL_GEN_FIRST);
 }
 
 /* Schema-driven policy records of map @m in (name, index) order. */
@@ -311,8 +160,7 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 		      enum model_kind kind, const struct dc_pol *r, size_t n)
 {
 	const struct kind_desc *kd = model_kind_desc(kind);
-	const char *map = rec_map_info(REC_KIND_FIRST +
-				       (kind - MODEL_GEN_FIRST))->name;
+	const char *map = rec_map_info(dc_kind_map(kind))->name;
 	struct model_obj *o;
 	uint8_t *recs;
 
@@ -326,12 +174,14 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 			return 0;
 		}
 		why = kind_rec_check(kd, r[i].v);
-		if (!why && (h->target.kind >= MF_REF_KIND_MAX ||
-			     h->ref.kind >= MF_REF_KIND_MAX ||
-			     !memchr(h->target.name, 0, MF_NAME_MAX) ||
-			     !memchr(h->ref.name, 0, MF_NAME_MAX) ||
-			     h->nsources > MF_SELECTORS_MAX ||
-			     h->ndestinations > MF_SELECTORS_MAX))
+		/* A spec-form record is all spec, without a header. */
+		if (!why && kind_has_hdr(kd) &&
+		    (h->target.kind >= MF_REF_KIND_MAX ||
+		     h->ref.kind >= MF_REF_KIND_MAX ||
+		     !memchr(h->target.name, 0, MF_NAME_MAX) ||
+		     !memchr(h->ref.name, 0, MF_NAME_MAX) ||
+		     h->nsources > MF_SELECTORS_MAX ||
+		     h->ndestinations > MF_SELECTORS_MAX))
 			why = "its header is malformed";
 		if (why) {
 			dc_err(c, map, "policy \"%s\" record %zu: %s",
@@ -356,14 +206,14 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 	return 0;
 }
 
-/* The policies of every schema-driven kind. */
+/* The policies of every schema-driven kind, and the permissions. */
 static int dc_gen_policies(struct dc_ctx *c, struct model_set *set)
 {
 	const struct rec_set *rs = c->rs;
 	int err = 0;
 
-	for (int k = MODEL_GEN_FIRST; k < MODEL_KIND_MAX && !err; k++) {
-		enum rec_map m = REC_KIND_FIRST + (k - MODEL_GEN_FIRST);
+	for (int k = MODEL_MTP; k < MODEL_KIND_MAX && !err; k++) {
+		enum rec_map m = dc_kind_map((enum model_kind)k);
 		size_t n = rec_count(rs, m), used = 0;
 		struct dc_pol *r;
 
@@ -673,9 +523,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			       v->name, v->tags);
 	}
 
-	err = dc_policies(&c, set, svcs, nsvc);
-	if (!err)
-		err = dc_gen_policies(&c, set);
+	err = dc_gen_policies(&c, set);
 	if (!err)
 		dc_labels(&c, set);
 out:

@@ -57,7 +57,7 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 		kind = model_kind_parse(tmp);
 		if (kind < 0)
 			doc_err(c, v, "kind", "unknown kind \"%s\" (%s)", tmp,
-				MODEL_KINDS_WANT);
+				model_kinds_want());
 	}
 
 	meta = doc_need(c, root, "", "metadata");

@@ -233,3 +233,31 @@ const char *kind_check_route_backends(const struct mf_route_backend *b,
 			return NULL;
 	return "backendRefs need at least one weight above 0";
 }
+
+const char *kind_check_header_name_lower(const char *s)
+{
+	const char *why = kind_check_header_name(s);
+
+	if (why)
+		return why;
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			return "must be lower case";
+	return NULL;
+}
+
+static const char *const otel_ref_kinds[] = { "MeshOpenTelemetryBackend",
+					      NULL };
+
+static const struct sch_field otel_ref_fields[] = {
+	SCH_F_ENUM("kind", mf_otel_ref, kind, otel_ref_kinds, SCH_REQUIRED),
+	SCH_F_TAGS("labels", mf_otel_ref, labels, SCH_REQUIRED),
+};
+const struct sch_object kind_otel_backend_ref =
+	SCH_OBJECT_INIT("openTelemetry backendRef", otel_ref_fields);
+
+const char *kind_check_otel_endpoint_or_ref(const void *obj)
+{
+	return sch_has(obj, 0) == sch_has(obj, 1) ?
+	       "must have exactly one of endpoint, backendRef" : NULL;
+}

@@ -32,22 +32,110 @@
  *             - openTelemetry:
  *                 endpoint: otel-collector:4317
  *                 body: '%KUMA_MESH%'
+ *                 attributes:
+ *                   - {key: mesh.name, value: '%KUMA_MESH%'}
  *
  * A backend is exactly one of file, tcp and openTelemetry (they share the
  * record's storage).  Kuma 2.x also writes `type: File|Tcp|OpenTelemetry`
  * next to the object and earlier Kumas do not: both forms are read, and a
  * `type` that is given must name the object present.  The same goes for
  * format.type (Plain|Json) against format.plain / format.json.
+ * openTelemetry has exactly one of `endpoint` (Kuma 2.x) and `backendRef:
+ * {kind: MeshOpenTelemetryBackend, labels: {...}}` (the only form in Kuma
+ * 3.0).
  * openTelemetry.body is kept as a string (Kuma also takes an OTLP value).
+ * A tcp address is a host:port the proxy can dial.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "kinds.h"
 
-/* A TCP collector: "host:port" with a port in 1..65535. */
+/* A host name as Kuma's URL check takes it: dot-separated labels of
+ * letters, digits, '-' and '_', none starting or ending with '-'; or a
+ * bracketed IPv6 address.  An IPv4 address is such a name too. */
+static bool log_host_ok(const char *s, size_t len)
+{
+	size_t label = 0;
+
+	if (s[0] == '[') {
+		if (len < 3 || s[len - 1] != ']')
+			return false;
+		for (size_t i = 1; i < len - 1; i++)
+			if (!strchr("0123456789abcdefABCDEF:.", s[i]))
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (!label || s[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') ||
+			   (ch >= 'A' && ch <= 'Z') ||
+			   (ch >= '0' && ch <= '9') || ch == '_' ||
+			   (ch == '-' && label)) {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return label && s[len - 1] != '-';
+}
+
+/* A TCP collector, which the proxy dials: host:port with a port in
+ * 1..65535. */
 static const char *log_check_address(const char *s)
 {
-	return kind_check_host_port(s, "/", "must be host:port");
+	const char *why = kind_check_host_port(s, "/", "must be host:port");
+
+	if (why)
+		return why;
+	return log_host_ok(s, (size_t)(strrchr(s, ':') - s)) ? NULL :
+	       "must be host:port";
+}
+
+/* An OpenTelemetry collector (gRPC): host, or host:port (4317 when left
+ * out), never a URL. */
+static const char *log_check_otel_endpoint(const char *s)
+{
+	const char *why;
+
+	if (strpbrk(s, "/?#"))
+		return "must be host:port, not a URL";
+	why = kind_check_no_space(s);
+	if (why || !strchr(s, ':'))
+		return why;
+	return kind_check_host_port(s, "", "must be host or host:port");
+}
+
+/*
+ * An OpenTelemetry attribute name: fixed (placeholders go in values), not
+ * in the namespace OpenTelemetry keeps for itself, and lowercase letters
+ * and digits, a letter first, with single '.' or '_' between them.
+ */
+static const char *log_check_attr_key(const char *s)
+{
+	if (strchr(s, '%'))
+		return "must be a fixed name: placeholders (%...%) go in "
+		       "values";
+	if (!strncmp(s, "otel.", 5))
+		return "must not start with 'otel.', which OpenTelemetry "
+		       "reserves";
+	if (*s < 'a' || *s > 'z')
+		goto bad;
+	for (s++; *s; s++) {
+		if (*s == '.' || *s == '_')
+			s++;
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+			goto bad;
+	}
+	return NULL;
+bad:
+	return "must be lowercase letters and digits, a letter first, with "
+	       "single '.' or '_' between them";
 }
 
 /* A json format key or value ends up inside a JSON string literal, so
@@ -118,12 +206,27 @@ static const struct sch_field log_tcp_fields[] = {
 };
 SCH_OBJECT_DEF(log_tcp, "MeshAccessLog tcp backend");
 
-static const struct sch_field log_otel_fields[] = {
-	SCH_F_STRING("endpoint", mf_log_otel, endpoint, SCH_REQUIRED,
-		     .check = kind_check_no_space),
-	SCH_F_STRING("body", mf_log_otel, body),
+static const struct sch_field log_otel_attr_fields[] = {
+	SCH_F_STRING("key", mf_log_otel_attr, key, SCH_REQUIRED,
+		     .check = log_check_attr_key),
+	SCH_F_STRING("value", mf_log_otel_attr, value, SCH_REQUIRED,
+		     .check = kind_check_header_value),
 };
-SCH_OBJECT_DEF(log_otel, "MeshAccessLog openTelemetry backend");
+SCH_OBJECT_DEF(log_otel_attr, "MeshAccessLog openTelemetry attribute");
+
+enum { LOG_OTEL_ENDPOINT, LOG_OTEL_REF, LOG_OTEL_BODY, LOG_OTEL_ATTRS };
+
+static const struct sch_field log_otel_fields[] = {
+	[LOG_OTEL_ENDPOINT] = SCH_F_STRING("endpoint", mf_log_otel, endpoint,
+					   .check = log_check_otel_endpoint),
+	[LOG_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_log_otel, backend_ref,
+				      &kind_otel_backend_ref),
+	[LOG_OTEL_BODY] = SCH_F_STRING("body", mf_log_otel, body),
+	[LOG_OTEL_ATTRS] = SCH_F_LIST("attributes", mf_log_otel, attributes,
+				      &log_otel_attr),
+};
+SCH_OBJECT_DEF(log_otel, "MeshAccessLog openTelemetry backend",
+	       .check = kind_check_otel_endpoint_or_ref);
 
 /* Field i (1..3) is the object enum mf_log_backend_type i names. */
 enum { LOG_BE_TYPE, LOG_BE_FILE, LOG_BE_TCP, LOG_BE_OTEL };

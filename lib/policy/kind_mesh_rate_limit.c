@@ -94,12 +94,27 @@ static const struct sch_field mrl_conf_fields[] = {
 };
 SCH_OBJECT_DEF(mrl_conf, "MeshRateLimit default");
 
+/* A connection is limited before its peer's identity is known: a rule
+ * for some identities has no tcp limit (Kuma). */
+static const char *mrl_rec_check(const struct mf_pol_hdr *h, const void *conf,
+				 const char **field)
+{
+	const struct mf_mrl_conf *c = conf;
+
+	*field = "local.tcp";
+	return h->section == MF_SEC_RULE && h->match.spiffe_type &&
+	       sch_has(&c->local, 1) ?
+	       "cannot be set in a rule that matches a spiffeID: a connection "
+	       "is limited before the peer's identity is known" : NULL;
+}
+
 const struct kind_desc kind_mesh_rate_limit = {
 	.name = "MeshRateLimit", .plural = "meshratelimits",
 	.form = KIND_FORM_TO_FROM,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM | KIND_SEC_RULES |
 		    KIND_SEC_RULE_MATCHES | KIND_SEC_EMPTY_OK |
 		    KIND_SEC_GATEWAY_SCOPED | KIND_SEC_RULES_NO_GATEWAY,
+	.rec_check = mrl_rec_check,
 	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_REF(MF_REF_MESH),
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_ratelimit, conf, &mrl_conf),

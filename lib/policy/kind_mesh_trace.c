@@ -15,7 +15,7 @@
  *             url: http://jaeger-collector:9411/api/v2/spans
  *             traceId128bit: true
  *             apiVersion: httpJson
- *             sharedSpan: false
+ *             sharedSpanContext: false
  *       tags:
  *         - {name: team, literal: core}
  *         - name: env
@@ -23,13 +23,17 @@
  *       sampling: {overall: 80, client: 50, random: 12.5}
  *
  * Other backends: `datadog: {url: http://127.0.0.1:8126, splitService:
- * true}` and `openTelemetry: {endpoint: otel-collector:4317}`.  Kuma
- * allows at most one backend.  A backend is exactly one of zipkin, datadog
- * and openTelemetry (they share the record's storage).  Kuma 2.x writes
- * `type: Zipkin|Datadog|OpenTelemetry` next to the object and earlier
- * Kumas do not: both forms are read, and a `type` that is given must name
- * the object present.  A tag is exactly one of literal and header.
- * Sampling values are percentages, 0..100 with up to 3 decimals.
+ * true}` and `openTelemetry: {endpoint: otel-collector:4317}`, or Kuma
+ * 3.0's only form, `openTelemetry: {backendRef: {kind:
+ * MeshOpenTelemetryBackend, labels: {app: otel}}}` (exactly one of the
+ * two).  Kuma allows at most one backend.  A backend is exactly one of
+ * zipkin, datadog and openTelemetry (they share the record's storage).
+ * Kuma 2.x writes `type: Zipkin|Datadog|OpenTelemetry` next to the
+ * object and earlier Kumas do not: both forms are read, and a `type` that
+ * is given must name the object present.  A tag is exactly one of literal
+ * and header.  Sampling values are percentages, 0..100 with up to 3
+ * decimals.  A targetRef MeshGateway has no tags: Kuma traces whole
+ * gateways, not listeners.
  */
 #include <stddef.h>
 #include <string.h>
@@ -60,6 +64,20 @@ static const char *trace_check_datadog_url(const char *s)
 	return kind_check_host_port(s + 7, "/?#@", "must be http://host:port");
 }
 
+/* An OpenTelemetry collector (gRPC): host, or host:port (4317 when left
+ * out), never a URL. */
+static const char *trace_check_otel_endpoint(const char *s)
+{
+	const char *why;
+
+	if (strpbrk(s, "/?#"))
+		return "must be host:port, not a URL";
+	why = kind_check_no_space(s);
+	if (why || !strchr(s, ':'))
+		return why;
+	return kind_check_host_port(s, "", "must be host or host:port");
+}
+
 static const char *const trace_backend_types[] = { "Zipkin", "Datadog",
 						   "OpenTelemetry", NULL };
 static const char *const trace_zipkin_versions[] = { "httpJson",
@@ -71,7 +89,7 @@ static const struct sch_field trace_zipkin_fields[] = {
 	SCH_F_BOOL("traceId128bit", mf_trace_zipkin, trace_id_128bit),
 	SCH_F_ENUM("apiVersion", mf_trace_zipkin, api_version,
 		   trace_zipkin_versions),
-	SCH_F_BOOL("sharedSpan", mf_trace_zipkin, shared_span),
+	SCH_F_BOOL("sharedSpanContext", mf_trace_zipkin, shared_span),
 };
 SCH_OBJECT_DEF(trace_zipkin, "MeshTrace zipkin backend");
 
@@ -82,12 +100,17 @@ static const struct sch_field trace_datadog_fields[] = {
 };
 SCH_OBJECT_DEF(trace_datadog, "MeshTrace datadog backend");
 
+enum { TRACE_OTEL_ENDPOINT, TRACE_OTEL_REF };
+
 static const struct sch_field trace_otel_fields[] = {
-	/* host:port (gRPC) or a URL, given verbatim. */
-	SCH_F_STRING("endpoint", mf_trace_otel, endpoint, SCH_REQUIRED,
-		     .check = kind_check_no_space),
+	[TRACE_OTEL_ENDPOINT] = SCH_F_STRING(
+		"endpoint", mf_trace_otel, endpoint,
+		.check = trace_check_otel_endpoint),
+	[TRACE_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_trace_otel,
+					backend_ref, &kind_otel_backend_ref),
 };
-SCH_OBJECT_DEF(trace_otel, "MeshTrace openTelemetry backend");
+SCH_OBJECT_DEF(trace_otel, "MeshTrace openTelemetry backend",
+	       .check = kind_check_otel_endpoint_or_ref);
 
 /* Field i (1..3) is the object enum mf_trace_backend_type i names. */
 enum { TRACE_BE_TYPE, TRACE_BE_ZIPKIN, TRACE_BE_DATADOG, TRACE_BE_OTEL };
@@ -159,6 +182,8 @@ SCH_OBJECT_DEF(trace_conf, "MeshTrace default");
 const struct kind_desc kind_mesh_trace = {
 	.name = "MeshTrace", .plural = "meshtraces",
 	.form = KIND_FORM_DEFAULT,
+	/* A gateway is traced as a whole: no listener tags. */
+	.sections = KIND_SEC_GATEWAY_NO_TAGS,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	KIND_RECORD(mf_trace, conf, &trace_conf),
 };

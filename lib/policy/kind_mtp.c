@@ -21,7 +21,7 @@
  *           deny: [{spiffeID: {type: Prefix, value: spiffe://mesh.local/ns/batch/}}]
  *           allowWithShadowDeny: [...]
  *
- * One record per entry or item (struct core_mtp, KIND_FORM_PERMISSION);
+ * One record per entry or item (struct mf_mtp, KIND_FORM_PERMISSION);
  * compile expands them into the rules of each Service they protect
  * (docs/policy.md, "MeshTrafficPermission").
  */
@@ -32,52 +32,66 @@
 #include "core.h"
 #include "kinds.h"
 
-static const char *const mtp_peer_kinds[] = { "SpiffeID", "SpiffeIDPrefix",
-					      "Mesh", NULL };
+static const char *const mtp_peer_kinds[] = {
+	"SpiffeID", "SpiffeIDPrefix", "Mesh", "MeshSubset", "MeshService",
+	"MeshServiceSubset", NULL,
+};
 
-enum { PEER_KIND = 0, PEER_NAME = 1 };	/* field indexes */
+enum { PEER_KIND = 0, PEER_NAME = 1, PEER_TAGS = 2 };	/* field indexes */
 
-/* A SpiffeID names one identity, a prefix the start of some, Mesh none. */
+/*
+ * A SpiffeID names one identity, a prefix the start of some, a
+ * MeshService(Subset) a Service; Mesh and MeshSubset no name.  Tags go
+ * with the subsets only.
+ */
 static const char *mtp_peer_check(const void *obj, unsigned *field)
 {
 	static _Thread_local char why[64];
-	const struct core_mtp_peer_ref *r = obj;
+	const struct mf_mtp_peer_ref *r = obj;
+	const char *kind = mtp_peer_kinds[r->kind - 1];
+	bool named = r->kind != MF_MTP_MESH && r->kind != MF_MTP_MESH_SUBSET;
+	bool tagged = r->kind == MF_MTP_MESH_SUBSET ||
+		      r->kind == MF_MTP_MESH_SERVICE_SUBSET;
 
 	*field = PEER_NAME;
-	if (r->kind == CORE_MTP_MESH)
-		return sch_has(r, PEER_NAME) ? "must not be set for kind Mesh" :
-					       NULL;
-	if (!sch_has(r, PEER_NAME)) {
-		snprintf(why, sizeof(why), "is required for kind %s",
-			 mtp_peer_kinds[r->kind - 1]);
+	if (named != sch_has(r, PEER_NAME)) {
+		snprintf(why, sizeof(why), named ? "is required for kind %s" :
+				"must not be set for kind %s", kind);
 		return why;
 	}
-	if (r->kind == CORE_MTP_SPIFFE_ID)
+	if (!tagged && sch_has(r, PEER_TAGS)) {
+		*field = PEER_TAGS;
+		snprintf(why, sizeof(why), "must not be set for kind %s",
+			 kind);
+		return why;
+	}
+	if (r->kind == MF_MTP_SPIFFE_ID)
 		return kind_check_spiffe_id(r->name);
-	if (r->kind == CORE_MTP_SPIFFE_PREFIX)
+	if (r->kind == MF_MTP_SPIFFE_PREFIX)
 		return kind_check_spiffe_prefix(r->name);
 	return NULL;
 }
 
 static const struct sch_field peer_ref_fields[] = {
-	[PEER_KIND] = SCH_F_ENUM("kind", core_mtp_peer_ref, kind,
+	[PEER_KIND] = SCH_F_ENUM("kind", mf_mtp_peer_ref, kind,
 				 mtp_peer_kinds, SCH_REQUIRED),
-	[PEER_NAME] = SCH_F_STRING("name", core_mtp_peer_ref, name,
+	[PEER_NAME] = SCH_F_STRING("name", mf_mtp_peer_ref, name,
 				   .note = true),
+	[PEER_TAGS] = SCH_F_TAGS("tags", mf_mtp_peer_ref, tags),
 };
 SCH_OBJECT_DEF(peer_ref, "MeshTrafficPermission from targetRef",
 	       .check_field = mtp_peer_check);
 
 static const struct sch_field action_fields[] = {
-	SCH_F_ENUM("action", core_mtp_action, action,
+	SCH_F_ENUM("action", mf_mtp_action, action,
 		   abi_authz_action_names + 1, SCH_REQUIRED),
 };
 SCH_OBJECT_DEF(action, "MeshTrafficPermission default");
 
 static const struct sch_field from_entry_fields[] = {
-	SCH_F_OBJECT("targetRef", core_mtp_conf, target_ref, &peer_ref,
+	SCH_F_OBJECT("targetRef", mf_mtp_conf, target_ref, &peer_ref,
 		     SCH_REQUIRED),
-	SCH_F_OBJECT("default", core_mtp_conf, def, &action, SCH_REQUIRED),
+	SCH_F_OBJECT("default", mf_mtp_conf, def, &action, SCH_REQUIRED),
 };
 SCH_OBJECT_DEF(from_entry, "MeshTrafficPermission from");
 
@@ -85,7 +99,7 @@ enum { SPIFFE_TYPE = 0, SPIFFE_VALUE = 1 };	/* field indexes */
 
 static const char *mtp_spiffe_check(const void *obj, unsigned *field)
 {
-	const struct core_mtp_spiffe *s = obj;
+	const struct mf_mtp_spiffe *s = obj;
 
 	*field = SPIFFE_VALUE;
 	if (s->type == MF_AUTHZ_MATCH_EXACT)
@@ -96,15 +110,15 @@ static const char *mtp_spiffe_check(const void *obj, unsigned *field)
 }
 
 static const struct sch_field spiffe_id_fields[] = {
-	[SPIFFE_TYPE] = SCH_F_ENUM("type", core_mtp_spiffe, type,
+	[SPIFFE_TYPE] = SCH_F_ENUM("type", mf_mtp_spiffe, type,
 				   abi_authz_match_names + 1, SCH_REQUIRED),
-	[SPIFFE_VALUE] = SCH_F_STRING("value", core_mtp_spiffe, value,
+	[SPIFFE_VALUE] = SCH_F_STRING("value", mf_mtp_spiffe, value,
 				      SCH_REQUIRED, .note = true),
 };
 SCH_OBJECT_DEF(spiffe_id, "spiffeID", .check_field = mtp_spiffe_check);
 
 static const struct sch_field rules_item_fields[] = {
-	SCH_F_OBJECT("spiffeID", core_mtp_conf, spiffe_id, &spiffe_id,
+	SCH_F_OBJECT("spiffeID", mf_mtp_conf, spiffe_id, &spiffe_id,
 		     SCH_REQUIRED),
 };
 SCH_OBJECT_DEF(rules_item, "MeshTrafficPermission rule");
@@ -113,7 +127,12 @@ const struct kind_desc kind_mtp = {
 	.name = "MeshTrafficPermission", .plural = "meshtrafficpermissions",
 	.short_name = "mtp",
 	.form = KIND_FORM_PERMISSION,
-	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE),
-	KIND_RECORD(core_mtp, conf, &from_entry),
+	/* Kuma 2.14's: a whole service, or some of its Workloads (each
+	 * one's rules then apply to traffic to it only). */
+	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE) |
+			KIND_REF(MF_REF_MESH_SUBSET) |
+			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
+			KIND_REF(MF_REF_WORKLOAD),
+	KIND_RECORD(mf_mtp, conf, &from_entry),
 	.alt = &rules_item,
 };

@@ -67,7 +67,7 @@ void kind_rec_tags(const struct kind_desc *kd, const void *rec,
 
 const char *kind_rec_check(const struct kind_desc *kd, const void *rec)
 {
-	const char *why = sch_check(kd->conf,
+	const char *why = sch_check(kind_rec_schema(kd, rec),
 				    (const uint8_t *)rec + kd->conf_off);
 
 	if (!why && kd->entry)

@@ -44,7 +44,7 @@ enum kind_form {
 	/* MeshTrafficPermission: spec.targetRef, then spec.from[] entries
 	 * {targetRef, default} (the conf), or Kuma's spec.rules[].default.
 	 * {allow, deny, allowWithShadowDeny}[] items {spiffeID} (alt): one
-	 * record per entry or item (struct core_mtp). */
+	 * record per entry or item (struct mf_mtp). */
 	KIND_FORM_PERMISSION,
 };
 
@@ -65,6 +65,9 @@ enum kind_section_bits {
 	KIND_SEC_GATEWAY_SCOPED = 1u << 6,
 	/* ... and `rules` not for a target with gateways (MeshRateLimit). */
 	KIND_SEC_RULES_NO_GATEWAY = 1u << 7,
+	/* A MeshGateway target takes no listener tags: the kind applies to
+	 * the gateway as a whole (MeshTrace). */
+	KIND_SEC_GATEWAY_NO_TAGS = 1u << 8,
 };
 
 struct kind_desc {
@@ -90,6 +93,11 @@ struct kind_desc {
 	const struct sch_object *entry;
 	size_t entry_off;
 	const struct sch_object *alt;	/* PERMISSION: a `rules` item */
+	/* TO_FROM: rules across a record's header and conf (a field a
+	 * spiffeID match or the target kind rules out): NULL or a message
+	 * about conf field *@field (a path below `default`). */
+	const char *(*rec_check)(const struct mf_pol_hdr *h, const void *conf,
+				 const char **field);
 	/* SPEC: fields whose values together no two objects of the kind
 	 * may share (a Service's VIP and port), by index; nunique 0: none. */
 	uint8_t unique[2];
@@ -163,6 +171,14 @@ bool kind_regex_ok(const char *s);
 /* True when @s is a DNS name: dot-separated labels of a-z, 0-9 and '-',
  * each starting and ending with a letter or digit. */
 bool kind_dns_name_ok(const char *s);
+/* Kuma's HeaderName: an HTTP header name written in lower case. */
+const char *kind_check_header_name_lower(const char *s);
+/* An OpenTelemetry backendRef, {kind: MeshOpenTelemetryBackend, labels}
+ * (struct mf_otel_ref), in MeshTrace, MeshMetric and MeshAccessLog. */
+extern const struct sch_object kind_otel_backend_ref;
+/* An openTelemetry object whose fields 0 and 1 are its endpoint and its
+ * backendRef: Kuma 2.14 takes either, 3.0 the backendRef, none both. */
+const char *kind_check_otel_endpoint_or_ref(const void *obj);
 /* HTTP method names, index + 1 == enum mf_http_method. */
 extern const char *const kind_http_methods[];
 /* True when @n is a prime number (Maglev table sizes). */
@@ -201,14 +217,26 @@ extern const struct sch_object kind_route_backend_ref;
 const char *kind_check_route_backends(const struct mf_route_backend *b,
 				      unsigned n);
 
-/* The record at @rec of @kd as sch_check() sees it: its conf, and its
- * entry's keys.  NULL, or a static description of the first problem. */
+/* The record at @rec of @kd as sch_check() sees it: its conf (in the schema
+ * kind_rec_schema() gives) and its entry's keys.  NULL, or a static
+ * description of the first problem. */
 const char *kind_rec_check(const struct kind_desc *kd, const void *rec);
 
 /* True when records of @kd start with a struct mf_pol_hdr. */
 static inline bool kind_has_hdr(const struct kind_desc *kd)
 {
 	return kd->form != KIND_FORM_SPEC;
+}
+
+/* The schema of the conf of record @rec of @kd: a permission's `rules`
+ * records hold their other one. */
+static inline const struct sch_object *
+kind_rec_schema(const struct kind_desc *kd, const void *rec)
+{
+	const struct mf_pol_hdr *h = rec;
+
+	return kd->form == KIND_FORM_PERMISSION &&
+	       h->section == MF_MTP_SEC_RULES ? kd->alt : kd->conf;
 }
 
 /*

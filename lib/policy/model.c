@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +30,27 @@ const char *model_kind_name(enum model_kind kind)
 	const struct kind_desc *kd = model_kind_desc(kind);
 
 	return kd ? kd->name : "?";
+}
+
+/* Room for every kind's name and its separator. */
+static char model_want[64 * MODEL_KIND_MAX];
+static pthread_once_t model_want_once = PTHREAD_ONCE_INIT;
+
+static void model_want_build(void)
+{
+	size_t len = (size_t)snprintf(model_want, sizeof(model_want), "want");
+
+	for (int k = 0; k < MODEL_KIND_MAX && len < sizeof(model_want); k++)
+		len += (size_t)snprintf(model_want + len,
+					sizeof(model_want) - len, "%s%s",
+					!k ? " " : k + 1 == MODEL_KIND_MAX ?
+					" or " : ", ", model_kind_name(k));
+}
+
+const char *model_kinds_want(void)
+{
+	pthread_once(&model_want_once, model_want_build);
+	return model_want;
 }
 
 int model_kind_parse(const char *name)

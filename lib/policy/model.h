@@ -170,13 +170,9 @@ const struct model_obj *model_sorted_find(const struct model_obj **sorted,
 					  size_t n, enum model_kind kind,
 					  const char *name);
 
-/* For "unknown kind" messages. */
-#define MODEL_KINDS_WANT                                                      \
-	"want Mesh, Node, Service, Workload, MeshTrafficPermission, "         \
-	"MeshTimeout, MeshRetry, MeshCircuitBreaker, MeshHealthCheck, "       \
-	"MeshLoadBalancingStrategy, MeshFaultInjection, MeshAccessLog, "      \
-	"MeshTrace, MeshMetric, MeshRateLimit, MeshHTTPRoute, MeshTCPRoute, " \
-	"TrafficRoute, RateLimit, MeshGateway or MeshGatewayRoute"
+/* For "unknown kind" messages: "want Mesh, Node, ... or <last kind>",
+ * from the list of kinds. */
+const char *model_kinds_want(void);
 
 /* The kind's name ("Mesh", ... "MeshGatewayRoute"). */
 const char *model_kind_name(enum model_kind kind);

@@ -894,10 +894,19 @@ static int pd_target(struct pd *pd, const struct ynode *spec,
 		     struct pd_ref *t)
 {
 	const struct ynode *v = doc_get(spec, "targetRef");
+	int err;
 
-	if (v)
-		return pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
-			      false, t);
+	if (v) {
+		err = pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
+			     false, t);
+		if (!err && (pd->kd->sections & KIND_SEC_GATEWAY_NO_TAGS) &&
+		    t->ref.kind == MF_REF_MESH_GATEWAY && t->ref.tags)
+			doc_err(pd->c, doc_get(v, "tags"), "spec.targetRef.tags",
+				"must not be set with kind MeshGateway for a "
+				"%s: it applies to a gateway as a whole",
+				pd->kd->name);
+		return err;
+	}
 	memset(t, 0, sizeof(*t));
 	if (pd->kd->target_kinds & KIND_REF(MF_REF_MESH))
 		t->ref.kind = MF_REF_MESH;
@@ -948,31 +957,6 @@ static void pd_no_entries(struct pd *pd, const struct ynode *spec,
 }
 
 /* KIND_FORM_TO_FROM: a record per to[] entry, then per from[] entry. */
-/* A DNS-1123 subdomain, as Kuma wants an SNI: lower-case labels of
- * letters, digits and '-', not starting or ending with '-', dot-joined. */
-static bool pd_dns_subdomain(const char *s)
-{
-	size_t n = strlen(s), label = 0;
-
-	if (!n || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (ch == '.') {
-			if (!label || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      (ch == '-' && label)))
-			return false;
-		label++;
-	}
-	return label && s[n - 1] != '-';
-}
-
 /* One of a match's {type, value} (@what: spiffeID or sni) into @type and
  * @value (@vsize bytes), @types the types it may have. */
 static void pd_match_value(struct pd *pd, const struct ynode *m,
@@ -1001,6 +985,24 @@ static void pd_match_value(struct pd *pd, const struct ynode *m,
 	if (v && doc_str(pd->c, v, doc_path(p, path, "value"), value, vsize) &&
 	    !value[0])
 		doc_err(pd->c, v, p, "must not be empty");
+}
+
+/* The kind's rules across the header and conf of the record being read,
+ * whose default (@def, at @path) parsed cleanly. */
+static void pd_rec_check(struct pd *pd, const struct ynode *def,
+			 const char *path, unsigned before)
+{
+	const struct kind_desc *kd = pd->kd;
+	const char *field = NULL, *why;
+	char p[DOC_PATH_MAX];
+
+	if (!kd->rec_check || pd->c->errors != before)
+		return;
+	why = kd->rec_check((const struct mf_pol_hdr *)pd->rec,
+			    pd->rec + kd->conf_off, &field);
+	if (why)
+		doc_err(pd->c, def, field ? doc_path(p, path, field) : path,
+			"%s", why);
 }
 
 /* rules[].matches[] item @m (@path) into @out: a spiffeID, an sni, or
@@ -1039,7 +1041,8 @@ static void pd_rule_match(struct pd *pd, const struct ynode *m,
 	if (sni)
 		pd_match_value(pd, sni, doc_path(p, path, "sni"), sni_types,
 			       &out->sni_type, out->sni, sizeof(out->sni));
-	if (sni && pd->c->errors == before && !pd_dns_subdomain(out->sni))
+	if (sni && pd->c->errors == before &&
+	    (strlen(out->sni) > 253 || !kind_dns_name_ok(out->sni)))
 		doc_err(pd->c, doc_get(sni, "value"),
 			doc_path(p, path, "sni.value"),
 			"must be a lower-case DNS name (RFC 1123)");
@@ -1080,6 +1083,7 @@ static int pd_rules(struct pd *pd, const struct ynode *list,
 		def = doc_need(pd->c, r, p, "default");
 		n = ms && ms->nkids ? ms->nkids : 1;
 		for (size_t j = 0; j < n && !err && def; j++) {
+			unsigned before = pd->c->errors;
 			struct mf_pol_hdr *h;
 
 			if (!pd_rec_begin(pd, r, p))
@@ -1098,6 +1102,8 @@ static int pd_rules(struct pd *pd, const struct ynode *list,
 				err = pd_object(pd, kd->conf, def,
 						doc_path(q, p, "default"),
 						pd->rec + kd->conf_off);
+			if (!err)
+				pd_rec_check(pd, def, q, before);
 			if (err)
 				free(pd->rec);
 			else
@@ -1213,6 +1219,7 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 		count[s] = list->nkids;
 		for (size_t i = 0; i < list->nkids && !err; i++) {
 			const struct ynode *e = list->kids[i], *v;
+			unsigned before = pd->c->errors;
 			struct mf_pol_hdr *h;
 
 			snprintf(p, sizeof(p), "spec.%s[%zu]", secs[s].key, i);
@@ -1235,6 +1242,8 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 				err = pd_object(pd, kd->conf, v,
 						doc_path(q, p, "default"),
 						pd->rec + kd->conf_off);
+			if (v && !err)
+				pd_rec_check(pd, v, q, before);
 			if (err)
 				free(pd->rec);
 			else
@@ -1480,12 +1489,12 @@ static int pd_mtp_rec(struct pd *pd, const struct pd_ref *target,
 		      const char *path, uint8_t sec,
 		      const struct model_rule_list *list)
 {
-	struct core_mtp *r;
+	struct mf_mtp *r;
 	int err;
 
 	if (!pd_rec_begin(pd, e, path))
 		return pd->err;
-	r = (struct core_mtp *)pd->rec;
+	r = (struct mf_mtp *)pd->rec;
 	r->hdr.section = sec;
 	if (list)
 		r->conf.def.action = list->action;
@@ -1566,7 +1575,7 @@ static int pd_mtp_rules(struct pd *pd, const struct pd_ref *target,
 					 model_rule_lists[a].key, j);
 				err = pd_mtp_rec(pd, target, pd->kd->alt,
 						 l->kids[j], p,
-						 CORE_MTP_SEC_RULES,
+						 MF_MTP_SEC_RULES,
 						 &model_rule_lists[a]);
 			}
 		}

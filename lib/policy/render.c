@@ -179,8 +179,8 @@ static void render_permission(struct emit *e, const struct model_policy *p,
 			      const struct sch_tags *t)
 {
 	const struct kind_desc *kd = p->kd;
-	const struct core_mtp *r = (const void *)p->recs;
-	bool rules = p->n && r->hdr.section == CORE_MTP_SEC_RULES;
+	const struct mf_mtp *r = (const void *)p->recs;
+	bool rules = p->n && r->hdr.section == MF_MTP_SEC_RULES;
 
 	if (!rules) {
 		emit_key(e, "from");
@@ -303,6 +303,13 @@ void render_record(struct emit *e, const struct kind_desc *kd,
 	emit_strn(e, k->name, sizeof(k->name));
 	emit_key(e, "index");
 	emit_uint(e, k->index);
+	/* A spec-form record is all spec, without a header. */
+	if (!kind_has_hdr(kd)) {
+		emit_key(e, "spec");
+		sch_emit(e, kd->conf, val, t);
+		emit_map_end(e);
+		return;
+	}
 	if (sec) {
 		emit_key(e, "section");
 		emit_str(e, sec);

@@ -27,7 +27,7 @@ void render_obj(struct emit *e, const struct model_set *set,
  * One record of a schema-driven kind, as the agent's /config_dump shows
  * it: {policy, index, section, targetRef, entryRef, entry and rule
  * (routes), sources or selectors, destinations, conf}, each where it
- * applies.
+ * applies; a spec-form kind's {policy, index, spec}.
  */
 void render_record(struct emit *e, const struct kind_desc *kd,
 		   const struct mf_pol_key *k, const void *val,

@@ -254,7 +254,7 @@ static void val_workload(struct val_ctx *c, const struct model_obj *o)
  * rules are stored per Service, so a Mesh-wide one needs a Service. */
 static void val_mtp(struct val_ctx *c, const struct model_obj *o)
 {
-	const struct core_mtp *r = (const void *)o->pol.recs;
+	const struct mf_mtp *r = (const void *)o->pol.recs;
 	char path[64];
 
 	if (o->pol.n && r->hdr.target.kind == MF_REF_MESH &&
@@ -262,24 +262,25 @@ static void val_mtp(struct val_ctx *c, const struct model_obj *o)
 		val_err(c, o, &o->loc, "spec.targetRef",
 			"a Mesh-wide policy needs at least one Service");
 	for (size_t i = 0; i < o->pol.n; i++) {
-		const struct core_mtp_conf *f = &r[i].conf;
+		const struct mf_mtp_conf *f = &r[i].conf;
 
-		if (r[i].hdr.section == CORE_MTP_SEC_RULES) {
-			val_in_td(c, o, model_note(o, i, offsetof(struct core_mtp,
+		if (r[i].hdr.section == MF_MTP_SEC_RULES) {
+			val_in_td(c, o, model_note(o, i, offsetof(struct mf_mtp,
 				  conf.spiffe_id.value)), "spec.rules",
 				  f->spiffe_id.value,
 				  f->spiffe_id.type == MF_AUTHZ_MATCH_PREFIX);
 			continue;
 		}
 		snprintf(path, sizeof(path), "spec.from[%zu].targetRef.%s", i,
-			 f->target_ref.kind == CORE_MTP_MESH ? "kind" : "name");
-		if (f->target_ref.kind == CORE_MTP_MESH)
+			 f->target_ref.kind == MF_MTP_MESH ? "kind" : "name");
+		if (f->target_ref.kind == MF_MTP_MESH)
 			val_need_td(c, o, NULL, path);
-		else
-			val_in_td(c, o, model_note(o, i, offsetof(struct core_mtp,
+		else if (f->target_ref.kind == MF_MTP_SPIFFE_ID ||
+			 f->target_ref.kind == MF_MTP_SPIFFE_PREFIX)
+			val_in_td(c, o, model_note(o, i, offsetof(struct mf_mtp,
 				  conf.target_ref.name)), path,
 				  f->target_ref.name,
-				  f->target_ref.kind == CORE_MTP_SPIFFE_PREFIX);
+				  f->target_ref.kind == MF_MTP_SPIFFE_PREFIX);
 	}
 }
 

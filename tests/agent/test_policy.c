@@ -51,11 +51,26 @@ enum {
 	S_SEGMENT = 17,		/* Allow prefix ".../ns/def" */
 	S_MISSING = 18,		/* says 2 rules, none present */
 	S_INVALID = 19,		/* a rule with an unknown match kind */
+	S_ENDPOINT = 20,	/* Deny client at .2.21, Allow it at .2.22 */
 };
 
 /* The records of every case into @rs (initialised here; the caller frees
  * it whatever this returns).  Hand-built: some are records mfctl would
  * never write. */
+/* Rule @index of service @svc, for its Workload at @ip only. */
+static bool rule_at(struct rec_set *rs, uint32_t svc, uint32_t index,
+		    uint8_t action, const char *policy, const char *ip)
+{
+	struct mf_authz_key k = { .service_id = svc, .index = index };
+	struct mf_authz_rule v = { .action = action,
+				   .match = MF_AUTHZ_MATCH_EXACT };
+
+	return rh_ip(v.endpoint, ip) &&
+	       rh_str(v.policy, sizeof(v.policy), policy) &&
+	       rh_str(v.spiffe, sizeof(v.spiffe), ID_CLIENT) &&
+	       rh_add(rs, REC_AUTHZ, &k, &v);
+}
+
 static bool build(struct rec_set *rs)
 {
 	rec_set_init(rs);
@@ -112,7 +127,10 @@ static bool build(struct rec_set *rs)
 		       TD "ns/batch/") &&
 	       rh_rule(rs, S_SEGMENT, 0, ALLOW, PREFIX, "p-seg", TD "ns/def") &&
 	       rh_rule(rs, S_INVALID, 0, ALLOW, PREFIX, "p-mesh", TD) &&
-	       rh_rule(rs, S_INVALID, 1, DENY, 9, "p-weird", TD "ns/batch/");
+	       rh_rule(rs, S_INVALID, 1, DENY, 9, "p-weird", TD "ns/batch/") &&
+	       rh_service(rs, S_ENDPOINT, "endpoint", "10.96.1.20", 80, 2) &&
+	       rule_at(rs, S_ENDPOINT, 0, DENY, "p-ep-deny", "10.78.2.21") &&
+	       rule_at(rs, S_ENDPOINT, 1, ALLOW, "p-ep-allow", "10.78.2.22");
 }
 
 static struct policy *snapshot(void)
@@ -247,7 +265,7 @@ static bool authz_ask(struct policy *p, const struct authz_case *c, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		const char *why = NULL;
-		enum mf_authz_action got = policy_authorize(p, c[i].svc,
+		enum mf_authz_action got = policy_authorize(p, c[i].svc, NULL,
 							    c[i].id, &why);
 
 		if (!ASSERT_EQ(got, c[i].want) ||
@@ -289,6 +307,43 @@ AUTHZ_TEST(test_authz_no_rules,
 	{ S_WEB, NULL, DENY, "no-identity" },
 	{ 999, ID_CLIENT, DENY, "unknown-service" })
 
+/* Rules for one Workload of a service (a permission targeting a subset):
+ * traffic to another endpoint is as a service no permission names. */
+static bool test_authz_endpoint_rules(void)
+{
+	static const struct {
+		const char *ep, *id;
+		enum mf_authz_action want;
+		const char *why;
+	} c[] = {
+		{ "10.78.2.21", ID_CLIENT, DENY, "policy=p-ep-deny rule=" ID_CLIENT },
+		{ "10.78.2.22", ID_CLIENT, ALLOW,
+		  "policy=p-ep-allow rule=" ID_CLIENT },
+		{ "10.78.2.23", ID_CLIENT, ALLOW, "no-permissions" },
+		{ "10.78.2.23", "spiffe://other.td/ns/a/sa/b", DENY,
+		  "foreign-trust-domain" },
+		/* every endpoint's rules at once: Deny wins the tie */
+		{ NULL, ID_CLIENT, DENY, "policy=p-ep-deny rule=" ID_CLIENT },
+	};
+	struct policy *p = snapshot();
+	bool ok = ASSERT_TRUE(p);
+
+	for (size_t i = 0; ok && i < sizeof(c) / sizeof(c[0]); i++) {
+		uint8_t ip[4];
+		const char *why = NULL;
+
+		ok = (!c[i].ep || rh_ip(ip, c[i].ep)) &&
+		     ASSERT_EQ(policy_authorize(p, S_ENDPOINT,
+						c[i].ep ? ip : NULL, c[i].id,
+						&why), c[i].want) &&
+		     ASSERT_STREQ(why, c[i].why);
+		if (!ok)
+			fprintf(stderr, "  case %zu\n", i);
+	}
+	policy_put(p);
+	return ok;
+}
+
 /* Two questions the snapshot of the pinned maps must answer as the one
  * built in memory does. */
 static const struct authz_case pinned_authz[2] = {
@@ -305,7 +360,7 @@ static bool test_authz_why_optional(void)
 
 	if (!ASSERT_TRUE(p))
 		return false;
-	ok = ASSERT_EQ(policy_authorize(p, S_WEB, ID_CLIENT, NULL), ALLOW);
+	ok = ASSERT_EQ(policy_authorize(p, S_WEB, NULL, ID_CLIENT, NULL), ALLOW);
 	policy_put(p);
 	return ok;
 }
@@ -406,7 +461,7 @@ static bool test_empty_snapshot(void)
 	     ASSERT_STREQ(policy_trust_domain(p), "") &&
 	     ASSERT_TRUE(!policy_service_by_vip(p, ip4("10.96.0.10"), 80)) &&
 	     ASSERT_TRUE(!policy_pick_endpoint(p, 1)) &&
-	     ASSERT_EQ(policy_authorize(p, 1, ID_CLIENT, NULL), DENY);
+	     ASSERT_EQ(policy_authorize(p, 1, NULL, ID_CLIENT, NULL), DENY);
 	policy_put(p);
 	return ok;
 }
@@ -505,6 +560,7 @@ int main(void)
 	TEST_RUN(test_authz_specificity);
 	TEST_RUN(test_authz_prefix_not_segment_bound);
 	TEST_RUN(test_authz_fails_closed);
+	TEST_RUN(test_authz_endpoint_rules);
 	TEST_RUN(test_refcount_and_duplicates);
 	TEST_RUN(test_empty_snapshot);
 	TEST_RUN(test_load_from_pinned_maps);

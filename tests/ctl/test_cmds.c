@@ -246,6 +246,45 @@ static bool test_inspect(void)
 	return ok && ASSERT_FALSE(strstr(ph_out.out, "leftover"));
 }
 
+/* The maps every kind of object adds are decoded too: an object's
+ * labels by its kind and name, a permission's records as its `from` or
+ * `rules` entries, a spec-form kind's record as its spec alone. */
+static bool test_inspect_labels_permissions_specs(void)
+{
+	static const char doc[] =
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Service\n"
+		"metadata: {name: web, labels: {team: shop}}\n"
+		"spec: {vip: 10.96.0.10, port: 80}\n"
+		RH_DOC("MeshTrafficPermission", "web-rules")
+		"spec:\n  targetRef: {kind: MeshService, name: web}\n"
+		"  rules:\n  - default:\n      deny:\n"
+		"      - spiffeID: {type: Exact, value: "
+		"\"spiffe://mesh.local/ns/default/sa/api\"}\n"
+		"---\napiVersion: kuma.io/v1alpha1\n"
+		"kind: MeshOpenTelemetryBackend\nmetadata: {name: otel}\n"
+		"spec: {endpoint: {address: 10.0.0.7, port: 4317}}\n";
+	static const char *const want[] = {
+		"\nmf_labels  type hash  key 72  value 4  entries 1/",
+		"  Service/web -> tag set ",
+		" team=shop\n",
+		"\nmf_permissions  type hash  key 72  value ",
+		"  web-rules[0] rules target MeshService:web action Deny conf "
+		"{\"spiffeID\": {\"type\": \"Exact\", \"value\": "
+		"\"spiffe://mesh.local/ns/default/sa/api\"}}\n",
+		"\nmf_otel_backends  type hash  key 72  value ",
+		"  otel spec {\"endpoint\": {\"address\": \"10.0.0.7\", "
+		"\"port\": 4317}}\n",
+	};
+	char path[128];
+	bool ok = ch_write_file("more.yaml", doc, path, sizeof(path)) &&
+		  PH_CMD(CTL_EXIT_OK, "apply", "-f", path) &&
+		  PH_CMD(CTL_EXIT_OK, "inspect");
+
+	for (size_t i = 0; ok && i < sizeof(want) / sizeof(want[0]); i++)
+		ok = ph_out_has(want[i]);
+	return ok;
+}
+
 static bool test_status(void)
 {
 	char epoch[64];
@@ -301,6 +340,28 @@ static bool test_help_and_usage_errors(void)
 	return ok;
 }
 
+/* `mfctl help` lists each command with the first sentence of its text,
+ * whole and wrapped within 79 columns. */
+static bool test_main_help_summaries(void)
+{
+	static char *help[] = { "help", NULL };
+	bool ok = ph_run(ch_opts(true), CTL_EXIT_OK, help) &&
+		  ph_out_has("  ca init      Creates the mesh root CA (ECDSA "
+			     "P-256, valid 10 years) in the\n               "
+			     "config directory: ca.crt, ca.key (0600) and "
+			     "trust-domain\n  cert issue ") &&
+		  ph_out_has("(MeshTimeout ... MeshGatewayRoute), names "
+			     "sorted\n");
+
+	for (const char *l = ph_out.out; ok && *l;) {
+		const char *e = strchrnul(l, '\n');
+
+		ok = ASSERT_TRUE(e - l <= 79);
+		l = *e ? e + 1 : e;
+	}
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -308,6 +369,7 @@ int main(void)
 		return 1;
 
 	TEST_RUN(test_help_and_usage_errors);
+	TEST_RUN(test_main_help_summaries);
 	TEST_RUN(test_setup_apply);
 	TEST_RUN(test_delete_referenced_refused);
 	TEST_RUN(test_delete_by_kind_name);
@@ -318,6 +380,7 @@ int main(void)
 	TEST_RUN(test_diff_invalid);
 	TEST_RUN(test_inspect);
 	TEST_RUN(test_status);
+	TEST_RUN(test_inspect_labels_permissions_specs);
 
 	ch_cleanup();
 	TEST_MAIN_END();

@@ -55,7 +55,7 @@ static const char policy[] =
 	"labels: {kuma.io/display-name: c1}}\n  rules:\n"
 	"    - default: {idleTimeout: 30s}\n"
 	"    - matches: [{spiffeID: {type: Exact, value: \"" PH_SA("web")
-	"\"}}]\n      default: {idleTimeout: 1s}\n";
+	"\"}}]\n      default: {http: {requestTimeout: 1s}}\n";
 
 /* What `mfctl effective @workload` (--from @from unless NULL) prints for
  * policy, its error in *@err; a malloc'd string, or NULL. */

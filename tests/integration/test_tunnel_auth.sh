@@ -8,7 +8,9 @@
 #    request reaches b1 (so the refusals below are refusals, not a broken
 #    setup), and the server presents node b's SPIFFE identity;
 #  - a certificate from another CA, for the same identity, is refused;
-#  - no client certificate at all is refused.
+#  - no client certificate at all is refused;
+#  - a permission for one Workload (a Dataplane target) denies the client
+#    at that Workload only: b1 refuses it, b2 of the same service serves it.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_tunnel_auth
@@ -43,12 +45,13 @@ else
 fi
 
 # tls_try NAME [s_client options]: one tunnel attempt; output in $TL_TMP/NAME.out.
+# The PROXY header's destination is $DST, pod b1 by default.
 # -ign_eof: keep reading after our request until the server closes, so a
 # refusal (an alert) and an answer both arrive before s_client exits.
 tls_try() {
 	local name=$1
 	shift
-	"$TL_PY" "$TL_TOOLS/mf_pp2.py" --src 10.78.1.11:41000 --dst 10.78.2.11:8080 \
+	"$TL_PY" "$TL_TOOLS/mf_pp2.py" --src 10.78.1.11:41000 --dst "${DST:-10.78.2.11:8080}" \
 		--orig 10.96.0.10:80 --req-id 4242 --payload 'GET /whoami HTTP/1.0\r\n\r\n' |
 		timeout 10 "$TB" exec a openssl s_client -connect 10.77.0.2:15008 -tls1_3 \
 			-CAfile "$CA" -verify_return_error -ign_eof "$@" >"$TL_TMP/$name.out" 2>&1
@@ -96,6 +99,39 @@ if [ -n "$pid_b" ] && grep -q '^pod=mf-pod-b1 ' "$TL_TMP/again.out"; then
 	pass agent_serves_after_refusals
 else
 	fail agent_serves_after_refusals "agent b pid '$pid_b'; $(tail -n 5 "$TL_TMP/again.out")"
+fi
+
+# A permission for Workload b1 alone: it denies the client there, next to
+# web-allow, which still lets it reach b2.
+tl_httpd b2 || { fail httpd_b2 "server did not start"; tl_finish; }
+cat "$TL_TOP/tests/integration/policy.yaml" - >"$TL_TMP/b1-deny.yaml" <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrafficPermission
+metadata: {name: b1-deny}
+spec:
+  targetRef: {kind: Dataplane, name: b1}
+  from:
+    - targetRef: {kind: SpiffeID, name: "spiffe://mesh.local/ns/default/sa/client"}
+      default: {action: Deny}
+YAML
+mark=$(tl_log_mark mf-node-b)
+if "$TB" apply "$TL_TMP/b1-deny.yaml" >"$TL_TMP/apply.out" 2>&1; then
+	DST=10.78.2.11:8080 tls_try b1 -cert "$GOOD_CRT" -key "$GOOD_KEY"
+	if ! grep -q '^pod=' "$TL_TMP/b1.out" &&
+		tl_log_since mf-node-b "$mark" | grep -q 'event=denied .*dst=10.78.2.11:8080 .*reason="policy=b1-deny '; then
+		pass workload_permission_denies_at_its_workload
+	else
+		fail workload_permission_denies_at_its_workload "$(tail -n 3 "$TL_TMP/b1.out")"
+	fi
+	DST=10.78.2.12:8080 tls_try b2 -cert "$GOOD_CRT" -key "$GOOD_KEY"
+	if grep -q '^pod=mf-pod-b2 ' "$TL_TMP/b2.out"; then
+		pass workload_permission_leaves_other_workloads
+	else
+		fail workload_permission_leaves_other_workloads "$(tail -n 3 "$TL_TMP/b2.out")"
+	fi
+else
+	fail apply_workload_permission "$(cat "$TL_TMP/apply.out")"
 fi
 
 tl_finish

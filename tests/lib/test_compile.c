@@ -300,6 +300,107 @@ static bool test_compile_authz_by_labels(void)
 #undef LABELED_MESH
 }
 
+/* Sources by workload compile to the identities of the Workloads they
+ * select (none: no rule), and the permission comes back as written. */
+/* Services web (w1) and api (a1, and a2 tagged v: 2). */
+#define THREE_WORKLOADS                                                       \
+	PH_MESH                                                               \
+	PH_NODE("mf-node-a", "10.77.0.1")                                     \
+	PH_SVC("web", "10.96.0.10", "80")                                     \
+	PH_SVC("api", "10.96.0.11", "8080")                                   \
+	PH_WL("w1", "mf-node-a", "10.78.1.1", "8080", "web", "web")           \
+	PH_WL("a1", "mf-node-a", "10.78.1.2", "8080", "api", "api")           \
+	RH_DOC("Workload", "a2")                                              \
+	"spec: {node: mf-node-a, ip: 10.78.1.3, port: 8080, service: api,\n"  \
+	"       identity: \"" PH_SA("api-v2") "\", tags: {v: \"2\"}}\n"
+
+static bool test_compile_authz_sources_by_workload(void)
+{
+	static const char yaml[] =
+		THREE_WORKLOADS
+		RH_DOC("MeshTrafficPermission", "p")
+		"spec:\n  targetRef: {kind: MeshService, name: web}\n  from:\n"
+		"    - targetRef: {kind: MeshService, name: api}\n"
+		"      default: {action: Allow}\n"
+		"    - targetRef: {kind: MeshSubset, tags: {v: \"2\"}}\n"
+		"      default: {action: Deny}\n"
+		"    - targetRef: {kind: MeshServiceSubset, name: api, "
+		"tags: {v: \"9\"}}\n"
+		"      default: {action: Allow}\n";
+	struct model_set set, back;
+	struct rec_set rs;
+	struct diag d;
+	size_t n;
+	bool ok;
+
+	model_set_init(&back);
+	diag_init(&d);
+	ok = build(yaml, NULL, &set, &rs) &&
+	     /* api's two identities, then api-v2's deny; v9 selects none */
+	     ASSERT_EQ((n = rec_count(&rs, REC_AUTHZ)), 3);
+	for (size_t i = 0; ok && i < n; i++) {
+		const struct mf_authz_rule *v = rec_val(&rs, REC_AUTHZ, i);
+		static const char *const want[3] = {
+			PH_SA("api"), PH_SA("api-v2"), PH_SA("api-v2"),
+		};
+		static const uint8_t action[3] = {
+			MF_AUTHZ_ALLOW, MF_AUTHZ_ALLOW, MF_AUTHZ_DENY,
+		};
+
+		ok = ASSERT_EQ(v->match, MF_AUTHZ_MATCH_EXACT) &&
+		     ASSERT_STREQ(v->spiffe, want[i]) &&
+		     ASSERT_EQ(v->action, action[i]);
+	}
+	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ph_same_objects(&set, &back);
+	diag_free(&d);
+	model_set_free(&back);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+/* A permission for some Workloads: their rules carry the endpoint, under
+ * each one's service; the others' traffic is unaffected. */
+static bool test_compile_authz_workload_targets(void)
+{
+	static const char yaml[] =
+		THREE_WORKLOADS
+		RH_DOC("MeshTrafficPermission", "v2-only")
+		"spec:\n  targetRef: {kind: MeshSubset, tags: {v: \"2\"}}\n"
+		"  from: [{targetRef: {kind: Mesh}, default: {action: Deny}}]\n"
+		RH_DOC("MeshTrafficPermission", "w1")
+		"spec:\n  targetRef: {kind: Dataplane, name: w1}\n"
+		"  rules: [{default: {allow: [{spiffeID: {type: Exact, value: \""
+		PH_SA("api") "\"}}]}}]\n";
+	static const uint8_t a2[4] = { 10, 78, 1, 3 }, w1[4] = { 10, 78, 1, 1 };
+	struct model_set set, back;
+	struct rec_set rs;
+	struct diag d;
+	unsigned web, api;
+	bool ok;
+
+	model_set_init(&back);
+	diag_init(&d);
+	ok = build(yaml, NULL, &set, &rs) && authz_rules(&rs, &web, &api) &&
+	     ASSERT_EQ(web, 1) && ASSERT_EQ(api, 1) &&
+	     ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 2);
+	for (size_t i = 0; ok && i < 2; i++) {
+		const struct mf_authz_rule *v = rec_val(&rs, REC_AUTHZ, i);
+		bool deny = v->action == MF_AUTHZ_DENY;
+
+		ok = ASSERT_MEMEQ(v->endpoint, deny ? a2 : w1, 4) &&
+		     ASSERT_STREQ(v->policy, deny ? "v2-only" : "w1");
+	}
+	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ph_same_objects(&set, &back);
+	diag_free(&d);
+	model_set_free(&back);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
 /* get -> YAML: exactly this text for one object of each kind. */
 static bool test_emit_format(void)
 {
@@ -681,6 +782,8 @@ int main(void)
 	TEST_RUN(test_decompile_emit_round_trip);
 	TEST_RUN(test_labels_round_trip);
 	TEST_RUN(test_compile_authz_by_labels);
+	TEST_RUN(test_compile_authz_sources_by_workload);
+	TEST_RUN(test_compile_authz_workload_targets);
 	TEST_RUN(test_emit_format);
 	TEST_RUN(test_merge_keeps_ids_and_drops_stale);
 	TEST_RUN(test_invalid_references);

@@ -162,28 +162,28 @@ static const char mtp_yaml[] =
 static bool test_mtp(void)
 {
 	struct model_set s;
-	const struct core_mtp *m;
+	const struct mf_mtp *m;
 	const struct model_ref_loc *n1;
 	bool ok;
 
 	if (!parse_ok(mtp_yaml, &s))
 		return false;
-	m = (const struct core_mtp *)s.objs[0].pol.recs;
-	n1 = model_note(&s.objs[0], 1, offsetof(struct core_mtp,
+	m = (const struct mf_mtp *)s.objs[0].pol.recs;
+	n1 = model_note(&s.objs[0], 1, offsetof(struct mf_mtp,
 						 conf.target_ref.name));
 	ok = ASSERT_EQ(s.n, 1) && ASSERT_EQ(s.objs[0].kind, MODEL_MTP) &&
 	     ASSERT_EQ(m[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
 	     ASSERT_STREQ(m[0].hdr.target.name, "web") &&
 	     ASSERT_EQ(s.objs[0].pol.n, 3) &&
-	     ASSERT_EQ(m[0].conf.target_ref.kind, CORE_MTP_SPIFFE_ID) &&
+	     ASSERT_EQ(m[0].conf.target_ref.kind, MF_MTP_SPIFFE_ID) &&
 	     ASSERT_STREQ(m[0].conf.target_ref.name,
 			  "spiffe://mesh.local/ns/default/sa/client") &&
 	     ASSERT_EQ(m[0].conf.def.action, MF_AUTHZ_ALLOW) &&
-	     ASSERT_EQ(m[1].conf.target_ref.kind, CORE_MTP_SPIFFE_PREFIX) &&
+	     ASSERT_EQ(m[1].conf.target_ref.kind, MF_MTP_SPIFFE_PREFIX) &&
 	     ASSERT_STREQ(m[1].conf.target_ref.name,
 			  "spiffe://mesh.local/ns/batch/") &&
 	     ASSERT_EQ(m[1].conf.def.action, MF_AUTHZ_DENY) &&
-	     ASSERT_EQ(m[2].conf.target_ref.kind, CORE_MTP_MESH) &&
+	     ASSERT_EQ(m[2].conf.target_ref.kind, MF_MTP_MESH) &&
 	     ASSERT_STREQ(m[2].conf.target_ref.name, "") &&
 	     ASSERT_EQ(m[2].conf.def.action, MF_AUTHZ_ALLOW) &&
 	     ASSERT_TRUE(n1 != NULL) && ASSERT_EQ(n1->loc.line, 10) &&
@@ -262,6 +262,22 @@ static bool test_unknown_fields(void)
 		       "t.yaml:8:30: spec.from[0].default.weight: unknown field");
 }
 
+
+/* An unknown kind's message lists every kind there is, in kind order. */
+static bool expect_unknown_kind(void)
+{
+	char want[2048];
+
+	snprintf(want, sizeof(want), "t.yaml:2:7: kind: unknown kind "
+		 "\"MeshUnknown\" (%s)", model_kinds_want());
+	return ASSERT_TRUE(strstr(model_kinds_want(), "want Mesh, Node, "
+				  "Service, Workload, MeshTrafficPermission, "
+				  "MeshTimeout, ")) &&
+	       ASSERT_TRUE(strstr(model_kinds_want(), " or ")) &&
+	       expect1(API "kind: MeshUnknown\nmetadata: {name: m}\nspec: {}\n",
+		       want);
+}
+
 static bool test_document_shape(void)
 {
 	return expect1("- a\n- b\n",
@@ -279,9 +295,7 @@ static bool test_document_shape(void)
 	       expect1("apiVersion: v1\nkind: Mesh\nmetadata: {name: m}\n" TD,
 		       "t.yaml:1:13: apiVersion: must be meshforge.io/v1alpha1 "
 		       "or kuma.io/v1alpha1") &&
-	       expect1(API "kind: Dataplane\nmetadata: {name: m}\nspec: {}\n",
-		       "t.yaml:2:7: kind: unknown kind \"Dataplane\" ("
-		       MODEL_KINDS_WANT ")") &&
+	       expect_unknown_kind() &&
 	       expect1(API "kind: Mesh\nkind: Mesh\nmetadata: {name: m}\n" TD,
 		       "t.yaml:3:1: kind: duplicate key (first at line 2)") &&
 	       expect1(MESH("{name: m}") TD "? [a]\n: b\n",
@@ -349,10 +363,11 @@ static bool test_bad_workload(void)
 
 static bool test_bad_mtp(void)
 {
-	return expect1(MTP_TO("{kind: MeshSubset, name: web}",
+	return expect1(MTP_TO("{kind: MeshGateway, name: web}",
 			      "  from:\n" ALLOW_MESH),
-		       "t.yaml:5:21: spec.targetRef.kind: must be Mesh or "
-		       "MeshService") &&
+		       "t.yaml:5:21: spec.targetRef.kind: must be Mesh, "
+		       "MeshSubset, MeshService, MeshServiceSubset or "
+		       "Dataplane") &&
 	       expect1(MTP_TO("{kind: Mesh, name: web}",
 			      "  from:\n" ALLOW_MESH),
 		       "t.yaml:5:33: spec.targetRef.name: must not be set for "
@@ -375,10 +390,25 @@ static bool test_bad_mtp(void)
 			      "Regex, value: x}}]}}]\n"),
 		       "t.yaml:6:47: spec.rules[0].default.deny[0].spiffeID.type: "
 		       "must be Exact or Prefix") &&
-	       expect1(MTP("  - targetRef: {kind: MeshSubset, name: x}\n"
+	       expect1(MTP("  - targetRef: {kind: MeshGateway, name: x}\n"
 			   "    default: {action: Allow}\n"),
 		       "t.yaml:7:23: spec.from[0].targetRef.kind: must be "
-		       "SpiffeID, SpiffeIDPrefix or Mesh") &&
+		       "SpiffeID, SpiffeIDPrefix, Mesh, MeshSubset, MeshService "
+		       "or MeshServiceSubset") &&
+	       expect1(MTP("  - targetRef: {kind: MeshSubset, name: x}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:41: spec.from[0].targetRef.name: must not be "
+		       "set for kind MeshSubset") &&
+	       expect1(MTP("  - targetRef: {kind: MeshService, name: a, "
+			   "tags: {v: b}}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:51: spec.from[0].targetRef.tags: must not be "
+		       "set for kind MeshService") &&
+	       expect1(MTP("  - targetRef: {kind: MeshServiceSubset, "
+			   "tags: {v: b}}\n"
+			   "    default: {action: Allow}\n"),
+		       "t.yaml:7:16: spec.from[0].targetRef.name: is required "
+		       "for kind MeshServiceSubset") &&
 	       expect1(MTP("  - targetRef: {kind: Mesh, name: x}\n"
 			   "    default: {action: Allow}\n"),
 		       "t.yaml:7:35: spec.from[0].targetRef.name: must not be "
@@ -391,7 +421,9 @@ static bool test_bad_mtp(void)
 			   "    default: {action: Allow}\n"),
 		       "t.yaml:7:39: spec.from[0].targetRef.name: must be a "
 		       "SPIFFE ID (spiffe://<trust-domain>/<path>)") &&
-	       expect1(MTP("  - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://td\"}\n"
+	       /* a bare trust domain is a prefix (Kuma), an empty segment
+		* is not */
+	       expect1(MTP("  - targetRef: {kind: SpiffeIDPrefix, name: \"spiffe://td//\"}\n"
 			   "    default: {action: Allow}\n"),
 		       "t.yaml:7:45: spec.from[0].targetRef.name: must be a "
 		       "SPIFFE ID prefix (spiffe://<trust-domain>/...)") &&

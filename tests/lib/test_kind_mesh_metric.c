@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * MeshMetric (lib/policy/kind_mesh_metric.c) through mfctl's reader and
- * printer: sidecar profiles, applications and both backends parse into the
- * expected record and print back to the same bytes; backend types,
- * profile names, ports and paths each give exactly the expected
+ * printer: sidecar profiles and their selectors, applications and both
+ * backends (Prometheus with TLS, OpenTelemetry by endpoint or by
+ * backendRef) parse into the expected record and print back to the same
+ * bytes; backend types, profile names, selectors, TLS modes, ports, paths,
+ * collector endpoints and backendRefs each give exactly the expected
  * diagnostic.
  */
 #include "harness/test.h"
@@ -69,6 +71,82 @@ static bool test_metric_full(void)
 	return kh_finish(&s, ok);
 }
 
+/* Selectors on the profiles, TLS on the Prometheus listener, and paths
+ * without their leading '/', which Kuma takes. */
+static bool test_metric_selectors_tls(void)
+{
+	struct model_set s;
+	const struct mf_metric *r;
+	const struct mf_metric_profiles *p;
+	bool ok;
+
+	r = kh_policy(MM_HEAD "  default:\n"
+		      "    sidecar:\n"
+		      "      includeUnused: true\n"
+		      "      profiles:\n"
+		      "        appendProfiles: [{name: All}]\n"
+		      "        exclude:\n"
+		      "          - {type: Regex, match: 'envoy_cluster_.*'}\n"
+		      "          - {type: Contains, match: _bucket}\n"
+		      "        include:\n"
+		      "          - {type: Prefix, match: envoy_cluster_rq}\n"
+		      "    applications:\n"
+		      "      - {path: stats/prometheus, port: 9901}\n"
+		      "    backends:\n"
+		      "      - type: Prometheus\n"
+		      "        prometheus:\n"
+		      "          path: metrics\n"
+		      "          tls: {mode: ActiveMTLSBackend}\n"
+		      "      - type: Prometheus\n"
+		      "        prometheus: {port: 5671, tls: {}}\n",
+		      &s, &kind_mesh_metric, 1);
+	p = r ? &r->conf.sidecar.profiles : NULL;
+	ok = r && ASSERT_EQ(r->conf.sidecar.include_unused, 1) &&
+	     ASSERT_EQ(p->present, 7) && ASSERT_EQ(p->nappend_profiles, 1) &&
+	     ASSERT_EQ(p->nexclude, 2) &&
+	     ASSERT_EQ(p->exclude[0].type, MF_METRIC_SEL_REGEX) &&
+	     ASSERT_STREQ(p->exclude[0].match, "envoy_cluster_.*") &&
+	     ASSERT_EQ(p->exclude[1].type, MF_METRIC_SEL_CONTAINS) &&
+	     ASSERT_STREQ(p->exclude[1].match, "_bucket") &&
+	     ASSERT_EQ(p->ninclude, 1) &&
+	     ASSERT_EQ(p->include[0].type, MF_METRIC_SEL_PREFIX) &&
+	     ASSERT_STREQ(p->include[0].match, "envoy_cluster_rq") &&
+	     ASSERT_STREQ(r->conf.applications[0].path, "stats/prometheus") &&
+	     ASSERT_STREQ(r->conf.backends[0].prometheus.path, "metrics") &&
+	     ASSERT_EQ(r->conf.backends[0].prometheus.tls.mode,
+		       MF_METRIC_TLS_ACTIVE_MTLS) &&
+	     /* tls: {} is there, its mode not given (Disabled) */
+	     ASSERT_EQ(r->conf.backends[1].prometheus.present, 2 | 8) &&
+	     ASSERT_EQ(r->conf.backends[1].prometheus.tls.present, 0) &&
+	     ASSERT_EQ(r->conf.backends[1].prometheus.tls.mode, 0);
+	return kh_finish(&s, ok);
+}
+
+/* Kuma 3.0's only form: a MeshOpenTelemetryBackend by labels. */
+static bool test_metric_otel_backend_ref(void)
+{
+	static const char *const labels[] = { "app", "otel" };
+	struct model_set s;
+	const struct mf_metric *r;
+	const struct mf_metric_otel *o;
+	bool ok;
+
+	r = kh_policy(MM_HEAD "  default:\n    backends:\n"
+		      "      - type: OpenTelemetry\n"
+		      "        openTelemetry:\n"
+		      "          backendRef:\n"
+		      "            kind: MeshOpenTelemetryBackend\n"
+		      "            labels: {app: otel}\n"
+		      "          refreshInterval: 10s\n",
+		      &s, &kind_mesh_metric, 1);
+	o = r ? &r->conf.backends[0].open_telemetry : NULL;
+	ok = r && ASSERT_EQ(o->present, 6) && ASSERT_STREQ(o->endpoint, "") &&
+	     ASSERT_EQ(o->backend_ref.kind, MF_OTEL_REF_BACKEND) &&
+	     kh_tags_are(&s, o->backend_ref.labels, labels, 1) &&
+	     ASSERT_EQ(o->refresh_interval, 10000);
+	return kh_finish(&s, ok);
+}
+
 #define MM_DEF(body) MM_HEAD "  default:\n" body
 
 KH_TEST_BAD(test_metric_invalid,
@@ -96,15 +174,79 @@ KH_TEST_BAD(test_metric_invalid,
 	  "t.yaml:8:26: spec.default.applications[0].port: "
 	  "must be 1..65535" },
 	{ MM_DEF("    applications:\n"
-	         "      - {path: metrics, port: 80}\n"),
+	         "      - {path: /a b, port: 80}\n"),
 	  "t.yaml:8:16: spec.default.applications[0].path: "
-	  "must start with '/'" },
+	  "must not contain spaces or control characters" },
+	{ MM_DEF("    sidecar:\n"
+	         "      profiles:\n"
+	         "        exclude: [{type: Suffix, match: _total}]\n"),
+	  "t.yaml:9:26: spec.default.sidecar.profiles.exclude[0].type: "
+	  "must be Prefix, Regex, Exact or Contains" },
+	{ MM_DEF("    sidecar:\n"
+	         "      profiles:\n"
+	         "        include: [{type: Regex, match: 'envoy_(cluster'}]\n"),
+	  "t.yaml:9:40: spec.default.sidecar.profiles.include[0].match: "
+	  "is not a valid regular expression" },
+	{ MM_DEF("    sidecar:\n"
+	         "      profiles:\n"
+	         "        include: [{type: Exact}]\n"),
+	  "t.yaml:9:19: spec.default.sidecar.profiles.include[0].match: "
+	  "is required" },
+	{ MM_DEF("    sidecar:\n"
+	         "      profiles:\n"
+	         "        exclude: [{type: Exact, match: a}, "
+	         "{type: Exact, match: b},\n"
+	         "                  {type: Exact, match: c}, "
+	         "{type: Exact, match: d},\n"
+	         "                  {type: Exact, match: e}]\n"),
+	  "t.yaml:9:18: spec.default.sidecar.profiles.exclude: "
+	  "must have at most 4 entries" },
+	{ MM_DEF("    backends:\n"
+	         "      - type: Prometheus\n"
+	         "        prometheus: {tls: {mode: Strict}}\n"),
+	  "t.yaml:9:34: spec.default.backends[0].prometheus.tls.mode: "
+	  "must be Disabled, ProvidedTLS or ActiveMTLSBackend" },
+)
+
+#define MM_OTEL(otel)                                                         \
+	MM_DEF("    backends:\n"                                              \
+	       "      - type: OpenTelemetry\n"                                \
+	       "        openTelemetry: " otel "\n")
+
+KH_TEST_BAD(test_metric_otel_invalid,
+	{ MM_OTEL("{endpoint: 'otel:4317', backendRef: "
+		  "{kind: MeshOpenTelemetryBackend, labels: {app: otel}}}"),
+	  "t.yaml:9:24: spec.default.backends[0].openTelemetry: "
+	  "must have exactly one of endpoint, backendRef" },
+	{ MM_OTEL("{refreshInterval: 10s}"),
+	  "t.yaml:9:24: spec.default.backends[0].openTelemetry: "
+	  "must have exactly one of endpoint, backendRef" },
+	{ MM_OTEL("{endpoint: 'http://otel:4317'}"),
+	  "t.yaml:9:35: spec.default.backends[0].openTelemetry.endpoint: "
+	  "must be host:port, not a URL" },
+	{ MM_OTEL("{endpoint: otel-collector}"),
+	  "t.yaml:9:35: spec.default.backends[0].openTelemetry.endpoint: "
+	  "must be host:port" },
+	{ MM_OTEL("{endpoint: 'otel:0'}"),
+	  "t.yaml:9:35: spec.default.backends[0].openTelemetry.endpoint: "
+	  "port must be 1..65535" },
+	{ MM_OTEL("{backendRef: {kind: Mesh, labels: {app: otel}}}"),
+	  "t.yaml:9:44: "
+	  "spec.default.backends[0].openTelemetry.backendRef.kind: "
+	  "must be MeshOpenTelemetryBackend" },
+	{ MM_OTEL("{backendRef: {kind: MeshOpenTelemetryBackend}}"),
+	  "t.yaml:9:37: "
+	  "spec.default.backends[0].openTelemetry.backendRef.labels: "
+	  "is required" },
 )
 
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_metric_full);
+	TEST_RUN(test_metric_selectors_tls);
+	TEST_RUN(test_metric_otel_backend_ref);
 	TEST_RUN(test_metric_invalid);
+	TEST_RUN(test_metric_otel_invalid);
 	TEST_MAIN_END();
 }

@@ -109,6 +109,12 @@ KH_TEST_BAD(test_mesh_rate_limit_invalid,
 	  "      default: {local: {tcp: {disabled: true}}}\n",
 	  "t.yaml:8:5: spec.to: must only be used when the target includes "
 	  "gateways" },
+	{ MRL_HEAD "  targetRef: {kind: Dataplane}\n  rules:\n"
+	  "    - matches: [{spiffeID: {type: Exact, value: \"spiffe://a/b\"}}]\n"
+	  "      default: {local: {tcp: {disabled: true}}}\n",
+	  "t.yaml:9:16: spec.rules[0].default.local.tcp: cannot be set in a "
+	  "rule that matches a spiffeID: a connection is limited before the "
+	  "peer's identity is known" },
 	{ MRL_HEAD "  rules:\n    - default: {local: {tcp: {disabled: true}}}\n",
 	  "t.yaml:7:5: spec.rules: must not be used when the target includes "
 	  "gateways: select proxyTypes [Sidecar]" },

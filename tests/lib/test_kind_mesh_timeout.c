@@ -20,9 +20,9 @@ static const char rules_yaml[] =
 	"value: \"spiffe://mesh.local/ns/a/sa/b\"}\n"
 	"        - spiffeID: {type: Prefix, value: \"spiffe://mesh.local/ns/\"}\n"
 	"          sni: {type: Exact, value: web.mesh}\n"
-	"      default: {idleTimeout: 20s}\n"
+	"      default: {http: {requestTimeout: 20s}}\n"
 	"    - default:\n"
-	"        http: {requestTimeout: 2s}\n";
+	"        idleTimeout: 2s\n";
 
 static bool test_rules_parse(void)
 {
@@ -38,19 +38,19 @@ static bool test_rules_parse(void)
 	     ASSERT_STREQ(r[0].hdr.match.spiffe,
 			  "spiffe://mesh.local/ns/a/sa/b") &&
 	     ASSERT_EQ(r[0].hdr.match.sni_type, 0) &&
-	     ASSERT_EQ(r[0].conf.idle_timeout, 20000) &&
+	     ASSERT_EQ(r[0].conf.http.request_timeout, 20000) &&
 	     /* the second match of the same rule: its own record, the same
 	      * conf */
 	     ASSERT_EQ(r[1].hdr.entry, 0) && ASSERT_EQ(r[1].hdr.rule, 1) &&
 	     ASSERT_EQ(r[1].hdr.match.spiffe_type, MF_AUTHZ_MATCH_PREFIX) &&
 	     ASSERT_EQ(r[1].hdr.match.sni_type, MF_AUTHZ_MATCH_EXACT) &&
 	     ASSERT_STREQ(r[1].hdr.match.sni, "web.mesh") &&
-	     ASSERT_EQ(r[1].conf.idle_timeout, 20000) &&
+	     ASSERT_EQ(r[1].conf.http.request_timeout, 20000) &&
 	     /* a rule without matches, for every peer */
 	     ASSERT_EQ(r[2].hdr.section, MF_SEC_RULE) &&
 	     ASSERT_EQ(r[2].hdr.entry, 1) &&
 	     ASSERT_EQ(r[2].hdr.match.spiffe_type, 0) &&
-	     ASSERT_EQ(r[2].conf.http.request_timeout, 2000);
+	     ASSERT_EQ(r[2].conf.idle_timeout, 2000);
 	return kh_finish(&set, ok);
 }
 
@@ -137,6 +137,29 @@ KH_TEST_BAD(test_rules_invalid,
 	  "has only to)" },
 )
 
+/* Kuma's rules on what a MeshTimeout sets. */
+KH_TEST_BAD(test_timeout_fields_invalid,
+	{ MT_RULES "    - default: {}\n",
+	  "t.yaml:6:16: spec.rules[0].default: needs at least one of "
+	  "connectionTimeout, idleTimeout, http" },
+	{ MT_RULES "    - default: {http: {requestHeadersTimeout: 1s}}\n",
+	  "t.yaml:6:23: spec.rules[0].default.http: needs at least one of "
+	  "requestTimeout, streamIdleTimeout, maxStreamDuration, "
+	  "maxConnectionDuration" },
+	{ MT_RULES "    - matches: [{spiffeID: {type: Prefix, "
+	  "value: \"spiffe://a/\"}}]\n"
+	  "      default: {http: {requestTimeout: 1s, "
+	  "maxStreamDuration: 1s}}\n",
+	  "t.yaml:7:16: spec.rules[0].default.http.maxStreamDuration: cannot "
+	  "be set in a rule that matches a spiffeID: it is fixed before the "
+	  "peer's identity is known" },
+	{ KH_DOC("MeshTimeout", "t")
+	  "  targetRef: {kind: MeshHTTPRoute, name: r}\n"
+	  "  to: [{targetRef: {kind: Mesh}, default: {idleTimeout: 1s}}]\n",
+	  "t.yaml:6:43: spec.to[0].default.idleTimeout: cannot be set for a "
+	  "MeshHTTPRoute target: a route has request timeouts only" },
+)
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -144,5 +167,6 @@ int main(void)
 	TEST_RUN(test_rules_with_to);
 	TEST_RUN(test_empty_to);
 	TEST_RUN(test_rules_invalid);
+	TEST_RUN(test_timeout_fields_invalid);
 	TEST_MAIN_END();
 }

@@ -72,7 +72,10 @@ static bool test_prefix(void)
 	return ASSERT_EQ(spiffe_check_prefix("spiffe://mesh.local/"), 0) &&
 	       ASSERT_EQ(spiffe_check_prefix("spiffe://mesh.local/ns/batch/"), 0) &&
 	       ASSERT_EQ(spiffe_check_prefix("spiffe://mesh.local/ns/bat"), 0) &&
-	       ASSERT_EQ(spiffe_check_prefix("spiffe://mesh.local"), -EINVAL) &&
+	       /* a bare trust domain: all of its IDs (Kuma takes it) */
+	       ASSERT_EQ(spiffe_check_prefix("spiffe://mesh.local"), 0) &&
+	       ASSERT_EQ(spiffe_check_prefix("spiffe://"), -EINVAL) &&
+	       ASSERT_EQ(spiffe_check_prefix("spiffe://mesh.local:80"), -EINVAL) &&
 	       ASSERT_EQ(spiffe_check_prefix("spiffe://mesh.local//"), -EINVAL) &&
 	       ASSERT_EQ(spiffe_check_prefix("spiffe://mesh.local/ns/*"), -EINVAL);
 }
