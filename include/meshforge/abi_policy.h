@@ -1154,6 +1154,10 @@ struct mf_route_rule {
 	struct mf_route_default def;	/* YAML: default */
 };
 
+/* hdr.rule of the one record of a route's to[] entry that has no rules
+ * (its conf is zero). */
+#define MF_ROUTE_NO_RULES	0xffff
+
 /* A to[] entry's own keys, the same in every record of the entry: the
  * hostnames a MeshGateway route serves (Kuma 2.14), a short list so the
  * record stays under 4 KiB. */

@@ -565,7 +565,8 @@ SCH_OBJECT_DEF(route_entry, "MeshHTTPRoute to[] entry",
 
 const struct kind_desc kind_mesh_http_route = {
 	.name = "MeshHTTPRoute", .plural = "meshhttproutes",
-	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO | KIND_SEC_EMPTY_OK,
+	.form = KIND_FORM_ROUTE,
+	.sections = KIND_SEC_TO | KIND_SEC_EMPTY_OK | KIND_SEC_ENTRY_NO_RULES,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* A sidecar routes to one destination at a time; a MeshGateway
 	 * routes everything (Mesh). */

@@ -25,8 +25,10 @@
  *                              port: 6379}]
  *
  * A backendRef is the one MeshHTTPRoute has (weight defaults to 1).  As in
- * Kuma, a to[] entry has one rule (a connection has nothing to match on),
- * and the rule lists at least one backendRef.
+ * Kuma, a to[] entry has at most one rule (a connection has nothing to
+ * match on), and the rule lists at least one backendRef.  An entry may
+ * have no rule (Kuma takes it): its one record has hdr.rule
+ * MF_ROUTE_NO_RULES.
  */
 #include <stddef.h>
 
@@ -79,7 +81,8 @@ SCH_OBJECT_DEF(tcp_rule, "MeshTCPRoute rule", .check = tcp_rule_check);
 
 const struct kind_desc kind_mesh_tcp_route = {
 	.name = "MeshTCPRoute", .plural = "meshtcproutes",
-	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO,
+	.form = KIND_FORM_ROUTE,
+	.sections = KIND_SEC_TO | KIND_SEC_ENTRY_NO_RULES,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* A sidecar routes to one destination at a time; a MeshGateway
 	 * routes everything (Mesh). */

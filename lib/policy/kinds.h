@@ -68,6 +68,11 @@ enum kind_section_bits {
 	/* A MeshGateway target takes no listener tags: the kind applies to
 	 * the gateway as a whole (MeshTrace). */
 	KIND_SEC_GATEWAY_NO_TAGS = 1u << 8,
+	/* ROUTE: a to[] entry may have no rules (none written, or `rules:
+	 * []`), which Kuma's route validators take: one record for the entry,
+	 * its hdr.rule MF_ROUTE_NO_RULES and its conf zero, printed back as
+	 * `rules: []`. */
+	KIND_SEC_ENTRY_NO_RULES = 1u << 9,
 };
 
 struct kind_desc {

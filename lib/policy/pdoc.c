@@ -1313,6 +1313,8 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 	for (size_t i = 0; list && i < list->nkids && !err && !pd->too_many;
 	     i++) {
 		const struct ynode *e = list->kids[i], *rules, *v;
+		size_t nrules;
+		bool norules;
 
 		snprintf(p, sizeof(p), "spec.to[%zu]", i);
 		if (!doc_check_map(pd->c, e, p, entry_known))
@@ -1322,28 +1324,36 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 		if (v)
 			err = pd_ref(pd, v, doc_path(q, p, "targetRef"),
 				     pd_to_kinds(kd, &target), false, &ref);
-		rules = doc_need(pd->c, e, p, "rules");
-		if (err || !rules)
+		rules = (kd->sections & KIND_SEC_ENTRY_NO_RULES) ?
+				doc_get(e, "rules") :
+				doc_need(pd->c, e, p, "rules");
+		if (err || (!rules && !(kd->sections &
+					KIND_SEC_ENTRY_NO_RULES)))
 			continue;
 		doc_path(q, p, "rules");
-		if (rules->type != YNODE_SEQ) {
+		if (rules && rules->type != YNODE_SEQ) {
 			doc_err(pd->c, rules, q, "must be a list, not %s",
 				doc_kind_str(rules->type));
 			continue;
 		}
-		if (!rules->nkids)
+		norules = !rules || !rules->nkids;
+		if (norules && !(kd->sections & KIND_SEC_ENTRY_NO_RULES))
 			doc_err(pd->c, rules, q, "must have at least one entry");
-		for (size_t j = 0; j < rules->nkids && !err; j++) {
+		/* An entry without rules: one record, for the entry. */
+		nrules = norules && (kd->sections & KIND_SEC_ENTRY_NO_RULES) ?
+				 1 : rules->nkids;
+		for (size_t j = 0; j < nrules && !err; j++) {
+			const struct ynode *at = norules ? e : rules->kids[j];
 			struct mf_pol_hdr *h;
 			char rp[DOC_PATH_MAX];
 
 			pd_item_path(rp, q, j);
-			if (!pd_rec_begin(pd, rules->kids[j], rp))
+			if (!pd_rec_begin(pd, at, norules ? p : rp))
 				break;
 			h = (struct mf_pol_hdr *)pd->rec;
 			h->section = MF_SEC_TO;
 			h->entry = (uint16_t)i;
-			h->rule = (uint16_t)j;
+			h->rule = norules ? MF_ROUTE_NO_RULES : (uint16_t)j;
 			err = pd_rec_refs(pd, &target, &ref);
 			/* The entry's own keys, read once (with its first
 			 * rule, whose header its checks may read) and the
@@ -1358,7 +1368,7 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 				memcpy(pd->rec + kd->entry_off, entry,
 				       entry_size);
 			}
-			if (!err)
+			if (!err && !norules)
 				err = pd_object(pd, kd->conf, rules->kids[j],
 						rp, pd->rec + kd->conf_off);
 			if (err)

@@ -100,7 +100,9 @@ static void render_section(struct emit *e, const struct model_policy *p,
 			emit_key(e, "rules");
 			emit_list_begin(e);
 		}
-		sch_emit(e, kd->conf, rec + kd->conf_off, t);
+		/* An entry without rules prints as `rules: []`. */
+		if (h->rule != MF_ROUTE_NO_RULES)
+			sch_emit(e, kd->conf, rec + kd->conf_off, t);
 	}
 	if (entry >= 0) {
 		emit_list_end(e);

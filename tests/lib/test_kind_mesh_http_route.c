@@ -404,6 +404,34 @@ static bool test_http_empty_to(void)
 	return kh_finish(&s, ok);
 }
 
+/* An entry without rules (Kuma takes it) still holds its own keys: its
+ * one record has them, and get prints `rules: []` after them. */
+static bool test_http_entry_without_rules(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshHTTPRoute", "r")
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  to:\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      hostnames: [shop.example.com]\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      rules: []\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 2);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].hdr.rule, MF_ROUTE_NO_RULES) &&
+	     ASSERT_EQ(r[0].rule.present, 0) &&
+	     ASSERT_EQ(r[0].entry.nhostnames, 1) &&
+	     ASSERT_STREQ(r[0].entry.hostnames[0], "shop.example.com") &&
+	     ASSERT_EQ(r[1].hdr.entry, 1) &&
+	     ASSERT_EQ(r[1].hdr.rule, MF_ROUTE_NO_RULES) &&
+	     ASSERT_EQ(r[1].entry.present, 0) &&
+	     ASSERT_TRUE(!kind_rec_check(&kind_mesh_http_route, &r[0]));
+	return kh_finish(&s, ok);
+}
+
 KH_TEST_BAD(test_http_hostnames_invalid,
 	/* A sidecar's route has one destination, whatever the Host. */
 	{ KH_DOC("MeshHTTPRoute", "r")
@@ -487,6 +515,7 @@ int main(void)
 	TEST_RUN(test_http_redirect_and_rewrite);
 	TEST_RUN(test_http_hostnames);
 	TEST_RUN(test_http_empty_to);
+	TEST_RUN(test_http_entry_without_rules);
 	TEST_RUN(test_http_hostnames_invalid);
 	TEST_RUN(test_http_backend_ref_checked);
 	TEST_MAIN_END();

@@ -5,7 +5,7 @@
  * per rule) and print back to the same bytes; weights, backendRef kinds,
  * tags, ports (required for a MeshMultiZoneService), the required default
  * and backendRefs, and the one rule of an entry each give exactly the
- * expected "file:line:col: path: message".
+ * expected "file:line:col: path: message"; an entry may have no rules.
  */
 #define KH_FILE "r.yaml"
 #include "harness/test.h"
@@ -136,11 +136,54 @@ static bool test_tcp_gateway(void)
 	return kh_finish(&s, ok);
 }
 
+/* Kuma takes a to[] entry without rules, written without them or as
+ * `rules: []`: one record for the entry, printed back as `rules: []`. */
+static bool test_tcp_entry_without_rules(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshTCPRoute", "r")
+		"  to:\n"
+		"    - targetRef: {kind: MeshService, name: db}\n"
+		"    - targetRef: {kind: MeshService, name: cache}\n"
+		"      rules: []\n"
+		"    - targetRef: {kind: MeshService, name: web}\n"
+		"      rules:\n"
+		"        - default: {backendRefs: [{kind: MeshService, name: a}]}\n";
+	struct model_set s;
+	const struct mf_tcp_route *r = kh_policy(yaml, &s,
+						 &kind_mesh_tcp_route, 3);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
+	     ASSERT_EQ(r[0].hdr.entry, 0) &&
+	     ASSERT_EQ(r[0].hdr.rule, MF_ROUTE_NO_RULES) &&
+	     ASSERT_STREQ(r[0].hdr.ref.name, "db") &&
+	     ASSERT_EQ(r[0].rule.present, 0) &&
+	     ASSERT_EQ(r[1].hdr.entry, 1) &&
+	     ASSERT_EQ(r[1].hdr.rule, MF_ROUTE_NO_RULES) &&
+	     ASSERT_STREQ(r[1].hdr.ref.name, "cache") &&
+	     ASSERT_EQ(r[1].rule.present, 0) &&
+	     ASSERT_EQ(r[2].hdr.entry, 2) && ASSERT_EQ(r[2].hdr.rule, 0) &&
+	     ASSERT_EQ(r[2].rule.def.nbackend_refs, 1) &&
+	     ASSERT_TRUE(!kind_rec_check(&kind_mesh_tcp_route, &r[0]));
+	return kh_finish(&s, ok);
+}
+
+KH_TEST_BAD(test_tcp_rules_not_a_list,
+	{ KH_DOC("MeshTCPRoute", "t")
+	  "  to:\n"
+	  "    - targetRef: {kind: MeshService, name: db}\n"
+	  "      rules: {default: {}}\n",
+	  "r.yaml:7:14: spec.to[0].rules: must be a list, not a mapping" },
+)
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_tcp_full);
 	TEST_RUN(test_tcp_invalid);
+	TEST_RUN(test_tcp_entry_without_rules);
+	TEST_RUN(test_tcp_rules_not_a_list);
 	TEST_RUN(test_tcp_gateway);
 	TEST_MAIN_END();
 }
