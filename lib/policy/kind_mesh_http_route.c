@@ -58,9 +58,12 @@
  * to 1 and a MeshMultiZoneService backendRef names its port.  Regular
  * expressions are checked with POSIX extended syntax, the closest the C
  * library has to Envoy's RE2.  A rule may both redirect and rewrite (Kuma
- * takes it), each at most once.
+ * takes it), each at most once.  Redirect and rewrite hostnames are DNS
+ * names, never IP addresses; a header modifier names each header once
+ * across set, add and remove.
  *
- * A policy may have no entry at all (to: []), to override others.
+ * A policy may have no entry at all (to: []), to override others, and an
+ * entry may have no rules.
  *
  * Under a MeshGateway target (Kuma 2.14), an entry may name the hostnames
  * it serves, a URLRewrite may set the Host header to the backend's hostname
@@ -90,8 +93,30 @@
 
 /* ---- string rules ------------------------------------------------------ */
 
+/* An IPv4 address as Kuma's sloppy parser reads one: four dot-separated
+ * decimals of 0..255, leading zeros allowed.  (An IPv6 address has a ':'
+ * no DNS name has.) */
+static bool route_ipv4_sloppy(const char *s)
+{
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0;
+		const char *d = s;
+
+		for (; *s >= '0' && *s <= '9'; s++)
+			if ((v = v * 10 + (unsigned)(*s - '0')) > 255)
+				return false;
+		if (s == d || *s != (part < 3 ? '.' : '\0'))
+			return false;
+		s++;
+	}
+	return true;
+}
+
+/* Kuma's PreciseHostname: a name, which an address is not. */
 static const char *route_hostname_check(const char *s)
 {
+	if (route_ipv4_sloppy(s))
+		return "cannot be an IP address";
 	return kind_dns_name_ok(s) ? NULL :
 	       "must be a DNS name: labels of a-z, 0-9 and '-' separated "
 	       "by dots";
@@ -237,13 +262,63 @@ static const struct sch_field route_header_names_fields[] = {
 };
 SCH_OBJECT_DEF(route_header_names, "header name", .scalar = true);
 
+enum { ROUTE_HM_SET, ROUTE_HM_ADD, ROUTE_HM_REMOVE };
+
 static const struct sch_field route_header_mod_fields[] = {
+	/* ROUTE_HM_SET and ROUTE_HM_ADD */
 	KIND_HEADER_SET_ADD(&route_header_value),
-	SCH_F_LIST("remove", mf_header_mod, remove, &route_header_names),
+	[ROUTE_HM_REMOVE] = SCH_F_LIST("remove", mf_header_mod, remove,
+				       &route_header_names),
 };
 SCH_CHECK_NOT_EMPTY(route_header_mod_check, "needs set, add or remove")
+
+/* The name of item @i of the header modifier's lists taken in the order
+ * set, add, remove; its list in *@list. */
+static const char *route_header_mod_name(const struct mf_header_mod *m,
+					 unsigned i, unsigned *list)
+{
+	unsigned nset = m->nset < MF_HEADERS_MAX ? m->nset : MF_HEADERS_MAX;
+	unsigned nadd = m->nadd < MF_HEADERS_MAX ? m->nadd : MF_HEADERS_MAX;
+
+	if (i < nset) {
+		*list = ROUTE_HM_SET;
+		return m->set[i].name;
+	}
+	i -= nset;
+	if (i < nadd) {
+		*list = ROUTE_HM_ADD;
+		return m->add[i].name;
+	}
+	*list = ROUTE_HM_REMOVE;
+	return m->remove[i - nadd];
+}
+
+/* Kuma: a header is set, added or removed, once, by one modifier: the
+ * list holding its second mention is wrong. */
+static const char *route_header_mod_dup_check(const void *obj,
+					      unsigned *field)
+{
+	const struct mf_header_mod *m = obj;
+	unsigned n = (m->nset < MF_HEADERS_MAX ? m->nset : MF_HEADERS_MAX) +
+		     (m->nadd < MF_HEADERS_MAX ? m->nadd : MF_HEADERS_MAX) +
+		     (m->nremove < MF_HEADERS_MAX ? m->nremove :
+						    MF_HEADERS_MAX);
+	unsigned list;
+
+	for (unsigned i = 1; i < n; i++) {
+		const char *name = route_header_mod_name(m, i, field);
+
+		for (unsigned j = 0; j < i; j++)
+			if (!strncmp(route_header_mod_name(m, j, &list), name,
+				     MF_HDR_NAME_MAX))
+				return "names a header that set, add or "
+				       "remove names already";
+	}
+	return NULL;
+}
 SCH_OBJECT_DEF(route_header_mod, "header modifier",
-	       .check = route_header_mod_check);
+	       .check = route_header_mod_check,
+	       .check_field = route_header_mod_dup_check);
 
 static const char *const route_rewrite_types[] = {
 	"ReplaceFullPath", "ReplacePrefixMatch", NULL,

@@ -349,6 +349,91 @@ static bool test_http_redirect_and_rewrite(void)
 	return kh_finish(&s, ok);
 }
 
+/* Kuma's redirect and rewrite hostnames are names: an IPv4 address (as its
+ * sloppy parser reads one, leading zeros too) is refused as such. */
+KH_TEST_BAD(test_http_hostname_not_ip,
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: RequestRedirect\n"
+	  "                requestRedirect: {hostname: 10.0.0.1}\n",
+	  "r.yaml:12:45: spec.to[0].rules[0].default.filters[0].requestRedirect.hostname: "
+	  "cannot be an IP address" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostname: 010.0.0.255}\n",
+	  "r.yaml:12:40: spec.to[0].rules[0].default.filters[0].urlRewrite.hostname: "
+	  "cannot be an IP address" },
+)
+
+/* A name a header modifier's set, add or remove lists already named is
+ * refused at the list that names it again, wherever the first was. */
+KH_TEST_BAD(test_http_header_mod_duplicates,
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: RequestHeaderModifier\n"
+	  "                requestHeaderModifier:\n"
+	  "                  set: [{name: x-a, value: \"1\"}, {name: x-a, value: \"2\"}]\n",
+	  "r.yaml:13:24: spec.to[0].rules[0].default.filters[0].requestHeaderModifier.set: "
+	  "names a header that set, add or remove names already" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: ResponseHeaderModifier\n"
+	  "                responseHeaderModifier:\n"
+	  "                  set: [{name: x-a, value: \"1\"}]\n"
+	  "                  add: [{name: x-b, value: \"1\"}]\n"
+	  "                  remove: [x-c, x-a]\n",
+	  "r.yaml:15:27: spec.to[0].rules[0].default.filters[0].responseHeaderModifier.remove: "
+	  "names a header that set, add or remove names already" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: RequestHeaderModifier\n"
+	  "                requestHeaderModifier:\n"
+	  "                  add: [{name: x-b, value: \"1\"}]\n"
+	  "                  remove: [x-b]\n",
+	  "r.yaml:14:27: spec.to[0].rules[0].default.filters[0].requestHeaderModifier.remove: "
+	  "names a header that set, add or remove names already" },
+)
+
+/* Distinct names across the lists, and hostnames that only look like
+ * addresses, are what Kuma takes. */
+static bool test_http_header_mod_and_hostname_ok(void)
+{
+	static const char yaml[] =
+		HTTP_HEAD
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: RequestHeaderModifier\n"
+		"                requestHeaderModifier:\n"
+		"                  set: [{name: x-a, value: \"1\"}]\n"
+		"                  add: [{name: x-b, value: \"1\"}]\n"
+		"                  remove: [x-c]\n"
+		"              - type: RequestRedirect\n"
+		"                requestRedirect: {hostname: 1.2.3}\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 1);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].rule.def.nfilters, 2) &&
+	     ASSERT_EQ(r[0].rule.def.filters[0].request_header_modifier.nremove,
+		       1) &&
+	     ASSERT_STREQ(r[0].rule.def.filters[1].request_redirect.hostname,
+			  "1.2.3");
+	return kh_finish(&s, ok);
+}
+
 /* A MeshGateway route's entry names the hostnames it serves (Kuma 2.14):
  * every rule's record holds them, get prints them once, with the entry. */
 static bool test_http_hostnames(void)
@@ -513,6 +598,9 @@ int main(void)
 	TEST_RUN(test_http_full);
 	TEST_RUN(test_http_invalid);
 	TEST_RUN(test_http_redirect_and_rewrite);
+	TEST_RUN(test_http_hostname_not_ip);
+	TEST_RUN(test_http_header_mod_duplicates);
+	TEST_RUN(test_http_header_mod_and_hostname_ok);
 	TEST_RUN(test_http_hostnames);
 	TEST_RUN(test_http_empty_to);
 	TEST_RUN(test_http_entry_without_rules);
