@@ -56,10 +56,10 @@
  *         default:
  *           hashPolicies: [{type: Cookie, cookie: {name: cart}}]
  *
- * Ranges are Envoy's: choiceCount at least 2 (least-request compares two or
- * more endpoints; we stop at 100), activeRequestBias a decimal of at least
- * 0, ring sizes 1..8M entries with min <= max, Maglev table size a prime up
- * to 5000011.  The settings object written must be the one of `type`:
+ * Ranges are Kuma's schema's within Envoy's: choiceCount at least 2 (an
+ * int32: least-request compares two or more endpoints), activeRequestBias
+ * a decimal of at least 0, ring sizes 1..8000000 entries with min <= max,
+ * Maglev table size a prime (Envoy refuses others) up to 5000011.  The settings object written must be the one of `type`:
  * leastRequest only with LeastRequest, and so on.
  *
  * The rest is Kuma's (2.14 and 3.0): a hash policy has the source its type
@@ -73,12 +73,13 @@
  * sectionName, whose traffic stays in its zone.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kinds.h"
 
-#define LB_RING_MAX		8388608u	/* Envoy: 8M entries */
+#define LB_RING_MAX		8000000u	/* Kuma's, below Envoy's 8M */
 #define LB_MAGLEV_MAX		5000011u	/* Envoy's largest table */
-#define LB_CHOICE_MAX		100
+#define LB_CHOICE_MAX		INT32_MAX	/* Kuma's int32 */
 
 /*
  * The record a conf belongs to.  pdoc.c reads a conf in place, in its

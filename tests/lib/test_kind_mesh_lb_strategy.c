@@ -26,7 +26,7 @@ static const char lb_yaml[] =
 	"          ringHash:\n"
 	"            hashFunction: MurmurHash2\n"
 	"            minRingSize: 1024\n"
-	"            maxRingSize: 8388608\n"
+	"            maxRingSize: 8000000\n"
 	"    - targetRef: {kind: MeshService, name: cache}\n"
 	"      default:\n"
 	"        loadBalancer:\n"
@@ -36,7 +36,7 @@ static const char lb_yaml[] =
 	"      default:\n"
 	"        loadBalancer:\n"
 	"          type: LeastRequest\n"
-	"          leastRequest: {choiceCount: 2}\n";
+	"          leastRequest: {choiceCount: 1000}\n";
 
 static const char lb_full_yaml[] =
 	KH_DOC("MeshLoadBalancingStrategy", "lb-full")
@@ -123,7 +123,7 @@ static bool test_lb_parse(void)
 		       MF_LB_HASH_MURMUR2) &&
 	     ASSERT_EQ(r[0].conf.load_balancer.ring_hash.min_ring_size, 1024) &&
 	     ASSERT_EQ(r[0].conf.load_balancer.ring_hash.max_ring_size,
-		       8388608) &&
+		       8000000) &&
 	     ASSERT_STREQ(r[1].hdr.ref.name, "cache") &&
 	     ASSERT_EQ(r[1].conf.present, 0x2) &&
 	     ASSERT_EQ(r[1].conf.load_balancer.present, 0x9) &&
@@ -132,7 +132,8 @@ static bool test_lb_parse(void)
 	     ASSERT_EQ(r[2].hdr.ref.kind, MF_REF_MESH) &&
 	     ASSERT_EQ(r[2].conf.load_balancer.present, 0x3) &&
 	     ASSERT_EQ(r[2].conf.load_balancer.type, MF_LB_LEAST_REQUEST) &&
-	     ASSERT_EQ(r[2].conf.load_balancer.least_request.choice_count, 2);
+	     ASSERT_EQ(r[2].conf.load_balancer.least_request.choice_count,
+		       1000);
 	return kh_finish(&set, ok);
 }
 
@@ -241,14 +242,14 @@ KH_TEST_BAD(test_lb_invalid,
 	{ LB_HEAD "          type: LeastRequest\n"
 		  "          leastRequest: {choiceCount: 1}\n",
 	  "t.yaml:11:39: spec.to[0].default.loadBalancer.leastRequest."
-	  "choiceCount: must be 2..100" },
+	  "choiceCount: must be 2..2147483647" },
 	{ LB_HEAD "          ringHash: {hashFunction: XXHash}\n",
 	  "t.yaml:10:11: spec.to[0].default.loadBalancer.type: is "
 	  "required" },
 	{ LB_HEAD "          type: RingHash\n"
-		  "          ringHash: {maxRingSize: 8388609}\n",
+		  "          ringHash: {maxRingSize: 8000001}\n",
 	  "t.yaml:11:35: spec.to[0].default.loadBalancer.ringHash."
-	  "maxRingSize: must be 1..8388608" },
+	  "maxRingSize: must be 1..8000000" },
 	{ LB_HEAD "          type: RingHash\n"
 		  "          random: {}\n",
 	  "t.yaml:10:11: spec.to[0].default.loadBalancer: random "
