@@ -1174,6 +1174,23 @@ static void pd_gateway_scope(struct pd *pd, const struct ynode *spec,
 			"select proxyTypes [Sidecar]");
 }
 
+/* Kuma: a Dataplane target names one of its inbounds (sectionName) only
+ * for a policy of inbound traffic, one with from or rules entries
+ * (@inbound). */
+static void pd_target_section(struct pd *pd, const struct ynode *spec,
+			      const struct pd_ref *t, bool inbound)
+{
+	const struct ynode *r = doc_get(spec, "targetRef");
+	const struct ynode *v = r && r->type == YNODE_MAP ?
+					doc_get(r, "sectionName") : NULL;
+
+	if (!inbound && v && t->ref.kind == MF_REF_WORKLOAD &&
+	    t->ref.section[0])
+		doc_err(pd->c, v, "spec.targetRef.sectionName",
+			"can only be used with inbound policies (from or "
+			"rules entries)");
+}
+
 /* The kinds a to[].targetRef may name under spec.targetRef @t. */
 static uint32_t pd_to_kinds(const struct kind_desc *kd, const struct pd_ref *t)
 {
@@ -1266,6 +1283,9 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 		err = pd_rules(pd, rules, &target);
 	if (rules)
 		total += rules->nkids;
+	if (!err)
+		pd_target_section(pd, spec, &target,
+				  count[1] || (rules && rules->nkids));
 	if (!err && !total && !bad) {
 		if (kd->sections & KIND_SEC_EMPTY_OK)
 			err = pd_empty(pd, spec, &target);
@@ -1301,6 +1321,8 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 	}
 	entry_known[nk] = NULL;
 	err = pd_target(pd, spec, &target);
+	if (!err)
+		pd_target_section(pd, spec, &target, false);
 	/* Routes have only `to`, whatever kd->sections says. */
 	list = err ? NULL : pd_section(pd, spec, "to", KIND_SEC_TO,
 				       KIND_SEC_TO);
@@ -1392,6 +1414,8 @@ static int pd_default(struct pd *pd, const struct ynode *spec)
 	if (!doc_check_map(pd->c, spec, "spec", known))
 		return 0;
 	err = pd_target(pd, spec, &target);
+	if (!err)
+		pd_target_section(pd, spec, &target, false);
 	if (err || !pd_rec_begin(pd, spec, "spec"))
 		return err ? err : pd->err;
 	((struct mf_pol_hdr *)pd->rec)->section = MF_SEC_DEFAULT;

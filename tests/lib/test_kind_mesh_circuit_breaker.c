@@ -168,6 +168,35 @@ KH_TEST_BAD(test_breaker_invalid,
 	  "outlierDetection" },
 )
 
+/* Kuma: a Dataplane target names one of its inbounds (sectionName) only in
+ * a policy of inbound traffic, one with rules (or Kuma 2.x's from). */
+KH_TEST_BAD(test_breaker_section_outbound,
+	{ KH_DOC("MeshCircuitBreaker", "b")
+	  "  targetRef: {kind: Dataplane, labels: {app: web}, sectionName: http}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      default: {connectionLimits: {maxConnections: 1}}\n",
+	  "t.yaml:5:65: spec.targetRef.sectionName: can only be used with "
+	  "inbound policies (from or rules entries)" },
+)
+
+static bool test_breaker_section_inbound(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshCircuitBreaker", "b")
+		"  targetRef: {kind: Dataplane, labels: {app: web}, sectionName: http}\n"
+		"  rules:\n"
+		"    - default: {connectionLimits: {maxConnections: 1}}\n";
+	struct model_set s;
+	const struct mf_breaker *r =
+		kh_policy(yaml, &s, &kind_mesh_circuit_breaker, 1);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].hdr.target.kind, MF_REF_WORKLOAD) &&
+	     ASSERT_STREQ(r[0].hdr.target.section, "http");
+	return kh_finish(&s, ok);
+}
+
 static bool test_breaker_layout(void)
 {
 	return kh_layout(&kind_mesh_circuit_breaker, breaker_yaml);
@@ -178,6 +207,8 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_breaker_parse);
 	TEST_RUN(test_breaker_invalid);
+	TEST_RUN(test_breaker_section_outbound);
+	TEST_RUN(test_breaker_section_inbound);
 	TEST_RUN(test_breaker_layout);
 	TEST_MAIN_END();
 }

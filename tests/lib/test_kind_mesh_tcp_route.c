@@ -177,6 +177,17 @@ KH_TEST_BAD(test_tcp_rules_not_a_list,
 	  "r.yaml:7:14: spec.to[0].rules: must be a list, not a mapping" },
 )
 
+/* A route is outbound traffic's: its Dataplane target names no inbound
+ * (Kuma refuses sectionName there). */
+KH_TEST_BAD(test_tcp_target_section,
+	{ KH_DOC("MeshTCPRoute", "t")
+	  "  targetRef: {kind: Dataplane, labels: {app: web}, sectionName: http}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: MeshService, name: db}\n",
+	  "r.yaml:5:65: spec.targetRef.sectionName: can only be used with "
+	  "inbound policies (from or rules entries)" },
+)
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -184,6 +195,7 @@ int main(void)
 	TEST_RUN(test_tcp_invalid);
 	TEST_RUN(test_tcp_entry_without_rules);
 	TEST_RUN(test_tcp_rules_not_a_list);
+	TEST_RUN(test_tcp_target_section);
 	TEST_RUN(test_tcp_gateway);
 	TEST_MAIN_END();
 }

@@ -1221,6 +1221,19 @@ T_TEST_BAD(test_errors_spec,
 	  "s.yaml:5:7: spec.to[0].default: unknown field", &t_route },
 	{ "spec: {targetRef: {kind: Mesh}}\n",
 	  "s.yaml:1:7: spec.default: is required", &t_default },
+	/* Kuma: only a policy with from or rules entries is inbound. */
+	{ "spec:\n  targetRef: {kind: Dataplane, sectionName: http}\n"
+	  "  default: {}\n",
+	  "s.yaml:2:45: spec.targetRef.sectionName: can only be used "
+	  "with inbound policies (from or rules entries)", &t_default },
+	{ "spec:\n  targetRef: {kind: Dataplane, sectionName: http}\n"
+	  "  to: [{targetRef: {kind: Mesh}, default: {}}]\n",
+	  "s.yaml:2:45: spec.targetRef.sectionName: can only be used "
+	  "with inbound policies (from or rules entries)", &t_kind },
+	{ "spec:\n  targetRef: {kind: Dataplane, sectionName: http}\n"
+	  "  to: [{targetRef: {kind: Mesh}, rules: [{}]}]\n",
+	  "s.yaml:2:45: spec.targetRef.sectionName: can only be used "
+	  "with inbound policies (from or rules entries)", &t_route },
 	{ "spec:\n  sources: [{match: {a: b}}]\n  conf: {}\n",
 	  "s.yaml:2:3: spec.destinations: is required", &t_sources },
 	{ "spec:\n  sources: []\n  destinations: [{match: {a: b}}]\n"
