@@ -505,6 +505,19 @@ static const char *lb_conf_check(const void *obj, unsigned *field)
 SCH_OBJECT_DEF(lb_conf, "MeshLoadBalancingStrategy default",
 	       .check_field = lb_conf_check);
 
+/* A MeshExternalService's traffic leaves through the zone egress, which
+ * all of the mesh shares: Kuma 2.14 balances it only for a Mesh target,
+ * 3.0 (Mesh and Dataplane targets) for either. */
+static uint32_t lb_to_kinds_of(const struct kind_desc *kd,
+			       const struct mf_ref *top)
+{
+	if (top->kind == MF_REF_MESH_GATEWAY)
+		return kd->to_kinds_gw;
+	if (top->kind == MF_REF_MESH || top->kind == MF_REF_WORKLOAD)
+		return kd->to_kinds;
+	return kd->to_kinds & ~KIND_REF(MF_REF_MESH_EXTERNAL_SERVICE);
+}
+
 const struct kind_desc kind_mesh_lb_strategy = {
 	.name = "MeshLoadBalancingStrategy",
 	.plural = "meshloadbalancingstrategies",
@@ -514,5 +527,6 @@ const struct kind_desc kind_mesh_lb_strategy = {
 	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY),
 	.to_kinds_gw = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE) |
 		       KIND_REF(MF_REF_MESH_MULTI_ZONE_SERVICE),
+	.to_kinds_of = lb_to_kinds_of,
 	KIND_RECORD(mf_lbstrategy, conf, &lb_conf),
 };

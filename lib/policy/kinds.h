@@ -86,6 +86,10 @@ struct kind_desc {
 	/* ... when spec.targetRef is of one of the kinds gw_tops (a gateway
 	 * or a route, whose destinations are the mesh's own). */
 	uint32_t gw_tops, to_kinds_gw;
+	/* When set, the to[].targetRef kinds under a spec.targetRef @top
+	 * (it replaces the two rules above). */
+	uint32_t (*to_kinds_of)(const struct kind_desc *kd,
+				const struct mf_ref *top);
 	uint32_t from_kinds;		/* from[].targetRef kinds */
 	size_t val_size;		/* sizeof(struct mf_<kind>) */
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */

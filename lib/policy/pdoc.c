@@ -1194,6 +1194,8 @@ static void pd_target_section(struct pd *pd, const struct ynode *spec,
 /* The kinds a to[].targetRef may name under spec.targetRef @t. */
 static uint32_t pd_to_kinds(const struct kind_desc *kd, const struct pd_ref *t)
 {
+	if (kd->to_kinds_of)
+		return kd->to_kinds_of(kd, &t->ref);
 	return (kd->gw_tops & KIND_REF(t->ref.kind)) ? kd->to_kinds_gw :
 						       kd->to_kinds;
 }

@@ -481,6 +481,44 @@ static bool test_lb_layout(void)
 	return ok;
 }
 
+/* A MeshExternalService entry goes with a Mesh target (Kuma 2.14) or a
+ * Dataplane one (3.0); a narrower target of 2.14 is refused at the entry's
+ * kind. */
+KH_TEST_BAD(test_lb_external_needs_mesh,
+	{ KH_DOC("MeshLoadBalancingStrategy", "l")
+	  "  targetRef: {kind: MeshService, name: web}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: MeshExternalService, name: ext}\n"
+	  "      default: {loadBalancer: {type: Random}}\n",
+	  "t.yaml:7:25: spec.to[0].targetRef.kind: must be Mesh, "
+	  "MeshService, MeshHTTPRoute or MeshMultiZoneService" },
+	{ KH_DOC("MeshLoadBalancingStrategy", "l")
+	  "  targetRef: {kind: MeshSubset, tags: {app: web}}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: MeshExternalService, name: ext}\n"
+	  "      default: {loadBalancer: {type: Random}}\n",
+	  "t.yaml:7:25: spec.to[0].targetRef.kind: must be Mesh, "
+	  "MeshService, MeshHTTPRoute or MeshMultiZoneService" },
+)
+
+static bool test_lb_external_mesh_or_dataplane(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshLoadBalancingStrategy", "l")
+		"  targetRef: {kind: Dataplane, labels: {app: web}}\n"
+		"  to:\n"
+		"    - targetRef: {kind: MeshExternalService, labels: {a: b}}\n"
+		"      default: {loadBalancer: {type: Random}}\n";
+	struct model_set s;
+	const struct mf_lbstrategy *r =
+		kh_policy(yaml, &s, &kind_mesh_lb_strategy, 1);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].hdr.target.kind, MF_REF_WORKLOAD) &&
+	     ASSERT_EQ(r[0].hdr.ref.kind, MF_REF_MESH_EXTERNAL_SERVICE);
+	return kh_finish(&s, ok);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -490,6 +528,8 @@ int main(void)
 	TEST_RUN(test_lb_hash_invalid);
 	TEST_RUN(test_lb_locality_invalid);
 	TEST_RUN(test_lb_target_invalid);
+	TEST_RUN(test_lb_external_needs_mesh);
+	TEST_RUN(test_lb_external_mesh_or_dataplane);
 	TEST_RUN(test_lb_layout);
 	TEST_MAIN_END();
 }
