@@ -13,6 +13,8 @@
 
 #include "ctl.h"
 #include "fsio.h"
+#include "policy/identity.h"
+#include "policy/txn.h"
 #include "pki.h"
 #include "spiffe.h"
 
@@ -117,7 +119,7 @@ static int cert_load_ca(const char *dir, struct pki_key *key, uint8_t **der,
  * Issues the certificate for @id into @out.  Returns a CTL_EXIT_* code.
  */
 static int cert_issue(const char *config_dir, const char *out, const char *id,
-		      unsigned days)
+		      uint64_t secs)
 {
 	char stem[MF_SPIFFE_MAX], path[PATH_MAX], certs[PATH_MAX];
 	char *crt_pem = NULL, *key_pem = NULL;
@@ -157,7 +159,7 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 	req.common_name = strlen(sid.path) <= 64 ? sid.path : NULL;
 	req.uri_san = id;
 	req.not_before = now - PKI_BACKDATE;
-	req.not_after = now + (time_t)days * 86400;
+	req.not_after = now + (time_t)secs;
 	req.issuer_name = ca.subject;
 	req.issuer_name_len = ca.subject_len;
 	req.issuer_key_id = ca.key_id;
@@ -199,8 +201,13 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 			goto out;
 		}
 	}
-	printf("issued %s: %s/%s.crt, %s/%s.key (valid %u days)\n", id, certs,
-	       stem, certs, stem, days);
+	if (secs % 86400)
+		printf("issued %s: %s/%s.crt, %s/%s.key (valid %llus)\n", id,
+		       certs, stem, certs, stem, (unsigned long long)secs);
+	else
+		printf("issued %s: %s/%s.crt, %s/%s.key (valid %llu days)\n",
+		       id, certs, stem, certs, stem,
+		       (unsigned long long)(secs / 86400));
 	rc = CTL_EXIT_OK;
 out:
 	if (key_pem) {
@@ -217,12 +224,70 @@ out:
 	return rc;
 }
 
+/*
+ * The identity of applied Workload @name into @id (MF_SPIFFE_MAX bytes),
+ * and into *secs its MeshIdentity's certificate expiry, if it has one.
+ * Returns a CTL_EXIT_* code.
+ */
+static int cert_workload_identity(const struct ctl_opts *o, const char *name,
+				  char *id, uint64_t *secs)
+{
+	const struct model_obj *w, *mid;
+	const struct mf_mid_provider *pv;
+	char buf[MF_SPIFFE_MAX];
+	const char *wid;
+	struct txn t;
+	int err, rc = CTL_EXIT_INVALID;
+
+	err = ctl_txn_open(&t, o, false);
+	if (err == -ENOENT) {
+		ctl_err("nothing is applied under %s", o->bpf_root);
+		goto out;
+	}
+	if (err) {
+		rc = ctl_txn_fail(&t, err, "cert issue", "nothing issued");
+		goto out;
+	}
+	w = model_set_find(&t.applied, MODEL_WORKLOAD, name);
+	if (!w) {
+		ctl_err("no Workload \"%s\" is applied", name);
+		goto out;
+	}
+	mid = identity_select(&t.applied, w);
+	wid = identity_of_workload(&t.applied, w, buf);
+	if (!wid) {		/* the applied policy validated */
+		ctl_err("Workload \"%s\" has no identity", name);
+		goto out;
+	}
+	if (mid) {
+		pv = &((const struct mf_mesh_identity *)mid->pol.recs)->provider;
+		if (pv->type != MF_MID_BUNDLED) {
+			ctl_err("MeshIdentity \"%s\", which gives Workload "
+				"\"%s\" its identity, has provider %s: its "
+				"certificates do not come from the mesh CA",
+				mid->name, name, pv->type == MF_MID_SPIRE ?
+				"Spire" : "Extension");
+			goto out;
+		}
+		if (pv->bundled.certificate_parameters.expiry)
+			*secs = pv->bundled.certificate_parameters.expiry /
+				1000;
+	}
+	snprintf(id, MF_SPIFFE_MAX, "%s", wid);
+	rc = CTL_EXIT_OK;
+out:
+	txn_close(&t);
+	return rc;
+}
+
 int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
 {
 	const char *id = a->val[CTL_OPT_IDENTITY], *out = a->val[CTL_OPT_OUT];
 	const char *ds = a->val[CTL_OPT_DAYS];
-	char td[MF_NAME_MAX];
+	const char *wl = a->val[CTL_OPT_WORKLOAD];
+	char td[MF_NAME_MAX], wid[MF_SPIFFE_MAX];
 	unsigned long days = PKI_LEAF_DAYS;
+	uint64_t secs = 0;
 	char *end;
 	int err;
 
@@ -235,8 +300,20 @@ int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
 			return CTL_EXIT_INVALID;
 		}
 	}
+	if (id && wl) {
+		ctl_err("cert issue takes --identity or --workload, not both");
+		return CTL_EXIT_INVALID;
+	}
+	if (wl) {
+		err = cert_workload_identity(o, wl, wid, &secs);
+		if (err)
+			return err;
+		id = wid;
+	}
+	if (ds || !secs)
+		secs = (uint64_t)days * 86400;
 	if (!id) {
-		ctl_err("cert issue needs --identity");
+		ctl_err("cert issue needs --identity or --workload");
 		ctl_usage(a->cmd, stderr);
 		return CTL_EXIT_INVALID;
 	}
@@ -270,5 +347,5 @@ int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
 		ctl_err("cannot create %s: %s", out, strerror(-err));
 		return CTL_EXIT_SYSTEM;
 	}
-	return cert_issue(o->config_dir, out, id, (unsigned)days);
+	return cert_issue(o->config_dir, out, id, secs);
 }

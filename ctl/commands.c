@@ -34,6 +34,10 @@ const struct ctl_cmd ctl_cmds[] = {
 		.synopsis = "mfctl [--config-dir DIR] cert issue --identity "
 			    "spiffe://TD/PATH\n"
 			    "                                [--out DIR] "
+			    "[--days N]\n"
+			    "       mfctl [--config-dir DIR] [--bpf-root DIR] "
+			    "cert issue --workload NAME\n"
+			    "                                [--out DIR] "
 			    "[--days N]",
 		.about = "Issues a certificate for a SPIFFE identity (its only "
 			 "URI SAN), signed\nby the CA in the config directory.  "
@@ -41,11 +45,19 @@ const struct ctl_cmd ctl_cmds[] = {
 			 "stem = the ID without spiffe:// and '/' -> '+'.\nWhen "
 			 "OUT is not the config directory, ca.crt and "
 			 "trust-domain are\ncopied there too, so OUT is a "
-			 "complete agent config directory.",
+			 "complete agent config directory.\n--workload: "
+			 "the identity of the applied Workload NAME, its\n"
+			 "spec.identity or what the MeshIdentity selecting "
+			 "it renders; that\nMeshIdentity's provider must be "
+			 "Bundled (the mesh CA), and its\n"
+			 "certificateParameters.expiry is the validity "
+			 "unless --days says.",
 		.opts = {
 			{ CTL_OPT_IDENTITY,
 			  "spiffe://<trust-domain>/ns/<ns>/sa/<sa>, in the\n"
 			  "CA's trust domain" },
+			{ CTL_OPT_WORKLOAD,
+			  "an applied Workload, instead of --identity" },
 			{ CTL_OPT_OUT,
 			  "where to write (default: the config directory)" },
 			{ CTL_OPT_DAYS, "validity, 1..3650 days (default 365)" },

@@ -62,6 +62,7 @@ enum ctl_opt {
 	CTL_OPT_DAYS,		/* --days N */
 	CTL_OPT_FROM,		/* --from SERVICE */
 	CTL_OPT_WAIT,		/* --wait */
+	CTL_OPT_WORKLOAD,	/* --workload NAME */
 	CTL_OPT_MAX,
 };
 

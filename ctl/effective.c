@@ -5,6 +5,8 @@
 
 #include "ctl.h"
 #include "effective.h"
+#include "policy/identity.h"
+#include "policy/mesh_service.h"
 #include "policy/select.h"
 #include "policy/txn.h"
 
@@ -130,6 +132,20 @@ static void eff_legacy(struct eff_ctx *e, const struct kind_desc *kd,
 		fprintf(e->f, "%s %s: %s\n", kd->name, what, c[best].name);
 }
 
+/* The Workload's identity and where it comes from. */
+static void eff_identity(FILE *f, const struct model_set *set,
+			 const struct model_obj *w)
+{
+	const struct model_obj *mid = identity_select(set, w);
+	char buf[MF_SPIFFE_MAX];
+	const char *id = identity_of_workload(set, w, buf);
+
+	fprintf(f, "  identity %s", id ? id : "(none)");
+	if (mid)
+		fprintf(f, " (MeshIdentity %s)", mid->name);
+	fputc('\n', f);
+}
+
 int effective_print(FILE *f, const struct model_set *set, const char *name,
 		    const char *from)
 {
@@ -140,12 +156,15 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 	struct sel_workload self, src;
 	const struct core_workload *ws;
 	const struct model_obj **sorted;
+	const char *svc;
 	int err = 0;
 
-	if (!w || (from && !model_set_find(set, MODEL_SERVICE, from)))
+	if (!w || (from && !model_set_find(set, MODEL_SERVICE, from) &&
+		   !model_set_find(set, msvc_kind(), from)))
 		return -ENOENT;
 	ws = model_spec(w);
-	self = (struct sel_workload){ .name = w->name, .service = ws->service,
+	svc = msvc_workload_service(set, w);
+	self = (struct sel_workload){ .name = w->name, .service = svc,
 				      .tags = model_tags_get(set, ws->tags),
 				      .port = ws->port };
 	src = (struct sel_workload){ .service = from };
@@ -154,8 +173,9 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		return -ENOMEM;
 	model_set_sorted(set, sorted);
 
-	fprintf(f, "Workload %s (service %s, node %s)\n", w->name,
-		ws->service, ws->node);
+	fprintf(f, "Workload %s (service %s, node %s)\n", w->name, svc,
+		ws->node);
+	eff_identity(f, set, w);
 	for (int k = MODEL_GEN_FIRST; k < MODEL_KIND_MAX && !err; k++) {
 		const struct kind_desc *kd = model_kind_desc(k);
 		struct sel_cand *c;
@@ -168,18 +188,15 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		}
 		for (size_t i = 0; n && i < set->n && !err; i++) {
 			const struct model_obj *s = sorted[i];
-			struct sel_workload dst = {
-				.service = s->name,
-				.port = ((const struct core_service *)
-						 model_spec(s))->port,
-			};
+			struct sel_workload dst = { .service = s->name };
 			struct sel_query q = { .self = &self,
 					       .section = MF_SEC_TO,
 					       .peer = &dst };
 			char what[MF_NAME_MAX + 8];
 
-			if (s->kind != MODEL_SERVICE)
+			if (!msvc_is_service(s))
 				continue;
+			dst.port = msvc_service_port(s);
 			snprintf(what, sizeof(what), "to %s", s->name);
 			if (kd->form == KIND_FORM_SOURCES ||
 			    kd->form == KIND_FORM_SELECTORS) {

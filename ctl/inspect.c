@@ -150,8 +150,12 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			const struct mf_service *s = v;
 
 			insp_ip(a, sizeof(a), sk->vip);
-			printf("  %s:%u/%s -> id %u name %.*s authz_rules %u\n",
-			       a, sk->port, abi_name_or(&abi_proto, sk->proto), s->id, INSP_S(s->name), s->authz_rules);
+			printf("  %s:%u/%s -> id %u name %.*s authz_rules "
+			       "%u%s\n", a, sk->port,
+			       abi_name_or(&abi_proto, sk->proto), s->id,
+			       INSP_S(s->name), s->authz_rules,
+			       s->flags & MF_SERVICE_F_MESH_SERVICE ?
+			       " (MeshService)" : "");
 			break;
 		}
 		case REC_ENDPOINTS: {

@@ -7,6 +7,7 @@
 
 #include "abi_names.h"
 #include "output.h"
+#include "policy/mesh_service.h"
 #include "policy/render.h"
 
 int output_format_parse(const char *arg)
@@ -124,8 +125,7 @@ static size_t out_endpoints(const struct model_set *set, const char *svc)
 
 	for (size_t i = 0; i < set->n; i++)
 		if (set->objs[i].kind == MODEL_WORKLOAD &&
-		    !strcmp(((const struct core_workload *)
-				     model_spec(&set->objs[i]))->service, svc))
+		    !strcmp(msvc_workload_service(set, &set->objs[i]), svc))
 			n++;
 	return n;
 }

@@ -75,6 +75,8 @@ struct mf_mtls_backend {
 	char key_file[MF_PATH_MAX];	/* provided: conf.key.file */
 };
 
+#define MF_CIDR_MAX		24	/* "255.255.255.255/32" and NUL */
+
 struct mf_config {
 	__u64 epoch;			/* bumped once by every successful apply */
 	__u32 flags;			/* MF_CONFIG_F_* */
@@ -85,6 +87,10 @@ struct mf_config {
 	__u32 mtls_nbackends;
 	__u32 _pad2;
 	struct mf_mtls_backend mtls[MF_MTLS_BACKENDS_MAX];
+	/* spec.meshServices.vipRange as written, "": the default (mfctl
+	 * allocates MeshService VIPs from it; the data path reads the VIPs
+	 * from mf_services). */
+	char msvc_vip_range[MF_CIDR_MAX];
 };
 
 enum mf_config_flags {
@@ -117,6 +123,13 @@ struct mf_service {
 	__u32 id;			/* stable within one epoch, > 0 */
 	__u32 authz_rules;		/* how many mf_authz rules name it */
 	char name[MF_NAME_MAX];
+	__u32 flags;			/* MF_SERVICE_F_* */
+};
+
+enum mf_service_flags {
+	/* A port of a MeshService: its VIP was allocated, its spec is in
+	 * mf_mesh_services, and it has one record per port (same id). */
+	MF_SERVICE_F_MESH_SERVICE = 1u << 0,
 };
 
 /*

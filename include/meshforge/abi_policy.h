@@ -1836,4 +1836,438 @@ struct mf_mesh_trust {
 	struct mf_ca_bundle ca_bundles[MF_CA_BUNDLES_MAX];
 };
 
+/* ---- MeshExternalService ----------------------------------------------- */
+/* A destination outside the mesh (Kuma 2.9 on): the port and protocol its
+ * callers use, the endpoints behind it and the TLS the proxy originates to
+ * them.  One record, the spec, without a policy header. */
+#define MF_MES_ENDPOINTS_MAX	8
+#define MF_MES_SANS_MAX		4
+#define MF_MES_SAN_MAX		128	/* a subjectAltName to match */
+#define MF_MES_EXT_TYPE_MAX	64	/* extension.type */
+/* caCert written inline (PEM, or its base64 with Kuma 2.14's `inline`):
+ * up to 2047 characters, so that the record stays under 4 KiB; a longer
+ * one comes from a Secret. */
+#define MF_MES_INLINE_MAX	2048
+
+enum mf_mes_protocol {
+	MF_MES_TCP = 1,
+	MF_MES_GRPC,
+	MF_MES_HTTP,
+	MF_MES_HTTP2,
+};
+
+struct mf_mes_match {
+	__u32 present;
+	__u8 type;			/* HostnameGenerator */
+	__u8 protocol;			/* enum mf_mes_protocol, 0: tcp */
+	__u16 port;
+};
+
+/* Extensions are Kuma control-plane plugins; meshforge keeps their type
+ * and an empty config, as it runs none. */
+struct mf_mes_ext_config {
+	__u32 present;
+};
+
+struct mf_mes_extension {
+	__u32 present;
+	struct mf_mes_ext_config config;
+	char type[MF_MES_EXT_TYPE_MAX];
+};
+
+struct mf_mes_endpoint {
+	__u32 present;
+	__u16 port;
+	__u8 priority;			/* 0..128, 0 first */
+	__u8 _pad;
+	char address[MF_HOST_MAX];	/* an IP address or a host name */
+};
+
+enum mf_mes_tls_ver {
+	MF_MES_TLS_AUTO = 1,
+	MF_MES_TLS_10,
+	MF_MES_TLS_11,
+	MF_MES_TLS_12,
+	MF_MES_TLS_13,
+};
+
+struct mf_mes_tls_version {
+	__u32 present;
+	__u8 min;			/* enum mf_mes_tls_ver */
+	__u8 max;
+	__u8 _pad[2];
+};
+
+struct mf_mes_san {
+	__u32 present;
+	__u8 type;			/* Exact, Prefix; 0: Exact */
+	__u8 _pad[3];
+	char value[MF_MES_SAN_MAX];
+};
+
+/* Kuma 3.0's SecureDataSource parts.  File and EnvVar are refused (a
+ * MeshExternalService may not make the host read its files or its
+ * environment, as in Kuma); their objects are read only so that the type
+ * is what gets reported. */
+struct mf_mes_secret_ref {
+	__u32 present;
+	__u8 kind;			/* Secret */
+	__u8 _pad[3];
+	char name[MF_NAME_MAX];
+};
+
+struct mf_mes_insecure_inline {
+	__u32 present;
+	char value[MF_MES_INLINE_MAX];
+};
+
+struct mf_mes_file {
+	__u32 present;
+	char path[MF_NAME_MAX];
+};
+
+struct mf_mes_env_var {
+	__u32 present;
+	char name[MF_NAME_MAX];
+};
+
+/*
+ * Where a certificate comes from: Kuma 2.14's {secret | inline (base64) |
+ * inlineString} or Kuma 3.0's {type: Secret, secretRef} / {type:
+ * InsecureInline, insecureInline}; exactly one of them, so they share the
+ * storage.  The CA may be inline; the client certificate and key come
+ * from a Secret (struct mf_mes_key_source), which keeps the record under
+ * 4 KiB and private keys out of the maps.
+ */
+enum mf_mes_source_type {
+	MF_MES_SRC_SECRET = 1,
+	MF_MES_SRC_INSECURE_INLINE,
+};
+
+struct mf_mes_ca_source {
+	__u32 present;
+	__u8 type;			/* enum mf_mes_source_type, 0: 2.14 */
+	__u8 _pad[3];
+	union {
+		char secret[MF_NAME_MAX];
+		struct mf_mes_secret_ref secret_ref;
+		struct mf_mes_file file;
+		struct mf_mes_env_var env_var;
+		char inline_base64[MF_MES_INLINE_MAX];
+		char inline_string[MF_MES_INLINE_MAX];
+		struct mf_mes_insecure_inline insecure_inline;
+	};
+};
+
+struct mf_mes_key_source {
+	__u32 present;
+	__u8 type;			/* MF_MES_SRC_SECRET, 0: 2.14 */
+	__u8 _pad[3];
+	union {
+		char secret[MF_NAME_MAX];
+		struct mf_mes_secret_ref secret_ref;
+		struct mf_mes_file file;
+		struct mf_mes_env_var env_var;
+	};
+};
+
+enum mf_mes_verification_mode {
+	MF_MES_SKIP_SAN = 1,
+	MF_MES_SKIP_CA,
+	MF_MES_SECURED,
+	MF_MES_SKIP_ALL,
+};
+
+struct mf_mes_verification {
+	__u32 present;
+	__u8 mode;			/* enum mf_mes_verification_mode, 0:
+					 * Secured */
+	__u8 nsubject_alt_names;
+	__u8 _pad[2];
+	char server_name[MF_HOST_MAX];
+	struct mf_mes_san subject_alt_names[MF_MES_SANS_MAX];
+	struct mf_mes_ca_source ca_cert;
+	struct mf_mes_key_source client_cert;
+	struct mf_mes_key_source client_key;
+};
+
+struct mf_mes_tls {
+	__u32 present;
+	__u8 enabled;
+	__u8 allow_renegotiation;
+	__u8 _pad[2];
+	struct mf_mes_tls_version version;
+	struct mf_mes_verification verification;
+};
+
+struct mf_mesh_external_service {
+	__u32 present;
+	struct mf_mes_match match;
+	struct mf_mes_extension extension;
+	__u8 nendpoints;
+	__u8 _pad[3];
+	struct mf_mes_endpoint endpoints[MF_MES_ENDPOINTS_MAX];
+	struct mf_mes_tls tls;
+};
+
+/* ---- MeshMultiZoneService ---------------------------------------------- */
+/* One service over the MeshServices of several zones (Kuma 2.9 on),
+ * selected by their labels.  One record, the spec. */
+#define MF_MZS_PORTS_MAX	16
+
+enum mf_mzs_protocol {
+	MF_MZS_GRPC = 1,
+	MF_MZS_HTTP,
+	MF_MZS_HTTP2,
+	MF_MZS_KAFKA,			/* Kuma 2.14; 3.0 dropped it */
+	MF_MZS_TCP,
+};
+
+struct mf_mzs_mesh_service {
+	__u32 present;
+	__u32 match_labels;		/* mf_tagsets id */
+};
+
+struct mf_mzs_selector {
+	__u32 present;
+	struct mf_mzs_mesh_service mesh_service;
+};
+
+struct mf_mzs_port {
+	__u32 present;
+	__u16 port;
+	__u8 app_protocol;		/* enum mf_mzs_protocol, 0: tcp */
+	__u8 _pad;
+	char name[MF_SECTION_MAX];	/* what a sectionName names */
+};
+
+struct mf_mesh_multi_zone_service {
+	__u32 present;
+	struct mf_mzs_selector selector;
+	__u8 nports;
+	__u8 _pad[3];
+	struct mf_mzs_port ports[MF_MZS_PORTS_MAX];
+};
+
+/* ---- Dataplane --------------------------------------------------------- */
+/* Kuma's universal Dataplane: a proxy, the workload next to it and what it
+ * reaches (Kuma 2.14 and 3.0's shape).  One record, the spec, without a
+ * policy header.  Lists are bounded to keep it under 4 KiB. */
+#define MF_DP_IP_MAX		46	/* an IP address (v6: 45) */
+#define MF_DP_HOST_MAX		64	/* an IP address or DNS name */
+#define MF_DP_INBOUNDS_MAX	4
+#define MF_DP_OUTBOUNDS_MAX	8
+#define MF_DP_SERVICES_MAX	4	/* *Services lists of tproxy */
+#define MF_DP_REFS_MAX		4	/* reachableBackends.refs */
+#define MF_DP_LISTENERS_MAX	2
+#define MF_DP_PROBES_MAX	2	/* probes.endpoints */
+#define MF_DP_AGGREGATES_MAX	2	/* metrics.conf.aggregate */
+#define MF_DP_PATH_MAX		64	/* probe and metrics paths */
+#define MF_DP_PROTOCOL_MAX	8	/* "http2" */
+
+/* backendRef and reachableBackends kinds. */
+enum mf_dp_ref_kind {
+	MF_DP_REF_MESH_SERVICE = 1,
+	MF_DP_REF_MESH_EXTERNAL_SERVICE,
+	MF_DP_REF_MESH_MULTI_ZONE_SERVICE,
+};
+
+enum mf_dp_gateway_type {
+	MF_DP_GATEWAY_DELEGATED = 1,
+	MF_DP_GATEWAY_BUILTIN,		/* Kuma 2.x only */
+};
+
+enum mf_dp_listener_type {
+	MF_DP_LISTENER_ZONE_INGRESS = 1,
+	MF_DP_LISTENER_ZONE_EGRESS,
+};
+
+struct mf_dp_health {
+	__u32 present;
+	__u8 ready;
+	__u8 _pad[3];
+};
+
+struct mf_dp_empty {
+	__u32 present;
+};
+
+struct mf_dp_service_probe {
+	__u32 present;
+	__u32 interval;			/* ms */
+	__u32 timeout;			/* ms */
+	__u32 unhealthy_threshold;
+	__u32 healthy_threshold;
+	struct mf_dp_empty tcp;
+};
+
+struct mf_dp_inbound {
+	__u32 present;
+	__u16 port;			/* the proxy's */
+	__u16 service_port;		/* the workload's; 0: port */
+	char service_address[MF_DP_IP_MAX];	/* "": the proxy's address */
+	char address[MF_DP_IP_MAX];	/* "": networking.address */
+	__u32 tags;			/* mf_tagsets id (Kuma 2.x) */
+	char name[MF_SECTION_MAX];	/* what a sectionName selects */
+	char protocol[MF_DP_PROTOCOL_MAX];
+	struct mf_dp_health health;
+	struct mf_dp_service_probe service_probe;
+	__u8 state;			/* Ready, NotReady, Ignored */
+	__u8 _pad[3];
+};
+
+struct mf_dp_backend_ref {
+	__u32 present;
+	__u8 kind;			/* enum mf_dp_ref_kind */
+	__u8 _pad;
+	__u16 port;
+	char name[MF_NAME_MAX];
+	__u32 labels;			/* mf_tagsets id, 0: none */
+};
+
+struct mf_dp_outbound {
+	__u32 present;
+	__u16 port;
+	char address[MF_DP_IP_MAX];	/* "": 127.0.0.1 */
+	__u32 tags;			/* Kuma 2.x: kuma.io/service... */
+	struct mf_dp_backend_ref backend_ref;
+};
+
+struct mf_dp_gateway {
+	__u32 present;
+	__u32 tags;			/* mf_tagsets id */
+	__u8 type;			/* enum mf_dp_gateway_type */
+	__u8 _pad[3];
+};
+
+struct mf_dp_reachable_ref {
+	__u32 present;
+	__u8 kind;			/* enum mf_dp_ref_kind */
+	__u8 _pad;
+	__u16 port;
+	char name[MF_NAME_MAX];
+	char namespace[MF_NAME_MAX];
+	__u32 labels;			/* mf_tagsets id, 0: none */
+};
+
+struct mf_dp_reachable_backends {
+	__u32 present;
+	__u8 nrefs;
+	__u8 _pad[3];
+	struct mf_dp_reachable_ref refs[MF_DP_REFS_MAX];
+};
+
+struct mf_dp_tproxy {
+	__u32 present;
+	__u16 redirect_port_inbound;
+	__u16 redirect_port_outbound;
+	__u8 ip_family_mode;		/* UnSpecified, DualStack... */
+	__u8 ndirect_access_services;
+	__u8 nreachable_services;
+	__u8 _pad;
+	char direct_access_services[MF_DP_SERVICES_MAX][MF_TAG_VALUE_MAX];
+	char reachable_services[MF_DP_SERVICES_MAX][MF_TAG_VALUE_MAX];
+	struct mf_dp_reachable_backends reachable_backends;
+};
+
+struct mf_dp_admin {
+	__u32 present;
+	__u16 port;
+	__u16 _pad;
+};
+
+struct mf_dp_listener {
+	__u32 present;
+	__u8 type;			/* enum mf_dp_listener_type */
+	__u8 state;			/* Ready, NotReady */
+	__u16 port;
+	char address[MF_DP_HOST_MAX];
+	char name[MF_SECTION_MAX];
+};
+
+struct mf_dp_networking {
+	__u32 present;
+	char address[MF_DP_HOST_MAX];
+	char advertised_address[MF_DP_HOST_MAX];	/* Kuma 2.x */
+	__u8 ninbound;
+	__u8 noutbound;
+	__u8 nlisteners;
+	__u8 _pad;
+	struct mf_dp_inbound inbound[MF_DP_INBOUNDS_MAX];
+	struct mf_dp_outbound outbound[MF_DP_OUTBOUNDS_MAX];
+	struct mf_dp_gateway gateway;
+	struct mf_dp_tproxy transparent_proxying;
+	struct mf_dp_admin admin;
+	struct mf_dp_listener listeners[MF_DP_LISTENERS_MAX];
+};
+
+/* Kuma 2.x: application endpoints served without mTLS. */
+struct mf_dp_probe_endpoint {
+	__u32 present;
+	__u16 inbound_port;
+	__u16 _pad;
+	char inbound_path[MF_DP_PATH_MAX];
+	char path[MF_DP_PATH_MAX];
+};
+
+struct mf_dp_probes {
+	__u32 present;
+	__u16 port;
+	__u8 nendpoints;
+	__u8 _pad;
+	struct mf_dp_probe_endpoint endpoints[MF_DP_PROBES_MAX];
+};
+
+/* Kuma 2.x: the proxy's Prometheus settings over the Mesh's. */
+struct mf_dp_aggregate {
+	__u32 present;
+	__u16 port;
+	__u8 enabled;
+	__u8 _pad;
+	char name[MF_SECTION_MAX];
+	char path[MF_DP_PATH_MAX];
+	char address[MF_DP_IP_MAX];
+	__u8 _pad2[2];
+};
+
+struct mf_dp_prom_envoy {
+	__u32 present;
+	__u8 used_only;
+	__u8 _pad[3];
+	char filter_regex[MF_DP_PATH_MAX];
+};
+
+struct mf_dp_prom_tls {
+	__u32 present;
+	__u8 mode;		/* activeMTLSBackend, providedTLS, disabled */
+	__u8 _pad[3];
+};
+
+struct mf_dp_prom_conf {
+	__u32 present;
+	__u16 port;
+	__u8 skip_mtls;
+	__u8 naggregate;
+	char path[MF_DP_PATH_MAX];
+	__u32 tags;			/* mf_tagsets id */
+	struct mf_dp_aggregate aggregate[MF_DP_AGGREGATES_MAX];
+	struct mf_dp_prom_envoy envoy;
+	struct mf_dp_prom_tls tls;
+};
+
+struct mf_dp_metrics {
+	__u32 present;
+	char name[MF_SECTION_MAX];
+	__u8 type;			/* prometheus */
+	__u8 _pad[3];
+	struct mf_dp_prom_conf conf;
+};
+
+struct mf_dataplane {
+	__u32 present;
+	struct mf_dp_networking networking;
+	struct mf_dp_metrics metrics;
+	struct mf_dp_probes probes;
+};
+
 #endif /* MESHFORGE_ABI_POLICY_H */

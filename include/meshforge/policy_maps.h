@@ -80,7 +80,13 @@
 	KIND(MESH_IDENTITIES, mf_mesh_identities, struct mf_mesh_identity,   \
 	     MF_MAX_POLICY_RECORDS, kind_mesh_identity)                       \
 	KIND(MESH_TRUSTS, mf_mesh_trusts, struct mf_mesh_trust,              \
-	     MF_MAX_POLICY_RECORDS, kind_mesh_trust)
+	     MF_MAX_POLICY_RECORDS, kind_mesh_trust)                          \
+	KIND(EXT_SERVICES, mf_ext_services, struct mf_mesh_external_service, \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_external_service)               \
+	KIND(MZ_SERVICES, mf_mz_services, struct mf_mesh_multi_zone_service, \
+	     MF_MAX_POLICY_RECORDS, kind_mesh_multi_zone_service)             \
+	KIND(DATAPLANES, mf_dataplanes, struct mf_dataplane,                 \
+	     MF_MAX_POLICY_RECORDS, kind_dataplane)
 
 /* Helpers for the users of the list: ignore a row, or count it. */
 #define MF_MAP_IGNORE(...)

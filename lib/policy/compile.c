@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "compile.h"
+#include "identity.h"
+#include "mesh_service.h"
 #include "select.h"
 
 /* A name (service name or SPIFFE ID) and its id, for sorted lookups. */
@@ -127,6 +129,8 @@ static int cmp_capacity(const struct rec_set *out, struct diag *d)
 struct cmp_mtp_ctx {
 	const struct model_set *set;
 	const struct model_obj *const *workloads;
+	const char *const *identities;	/* each Workload's SPIFFE ID */
+	const char *const *services;	/* each Workload's service name */
 	size_t nworkloads;
 	const char *td;
 };
@@ -150,15 +154,16 @@ static size_t cmp_mtp_identities(const struct cmp_mtp_ctx *m,
 		const struct model_obj *o = m->workloads[i];
 		const struct core_workload *w = model_spec(o);
 		const struct sel_workload sw = {
-			.name = o->name, .service = w->service,
+			.name = o->name, .service = m->services[i],
 			.tags = model_tags_get(m->set, w->tags),
 		};
 
-		if (p->kind != MF_MTP_MESH_SUBSET && strcmp(w->service, p->name))
+		if (p->kind != MF_MTP_MESH_SUBSET &&
+		    strcmp(m->services[i], p->name))
 			continue;
 		if (p->tags && (!tags || !sel_tags_match(tags, &sw)))
 			continue;
-		ids[n++] = w->identity;
+		ids[n++] = m->identities[i];
 	}
 	qsort(ids, n, sizeof(*ids), cmp_str_cmp);
 	for (size_t i = 0; i < n; i++)
@@ -188,11 +193,12 @@ static int cmp_mtp_workloads(struct rec_set *out, const struct model_obj *o,
 		const struct model_obj *wo = m->workloads[i];
 		const struct core_workload *w = model_spec(wo);
 		const struct sel_workload sw = {
-			.name = wo->name, .service = w->service,
+			.name = wo->name, .service = m->services[i],
 			.tags = model_tags_get(m->set, w->tags),
 			.port = w->port,
 		};
-		const struct cmp_id *s = cmp_id_find(svc, nsvc, w->service);
+		const struct cmp_id *s = cmp_id_find(svc, nsvc,
+						     m->services[i]);
 
 		if (!s || !sel_ref_selects(target, &sw, NULL, sctx))
 			continue;
@@ -396,6 +402,7 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 	strcpy(cfg->mesh, m->name);
 	strcpy(cfg->trust_domain, cm->trust_domain);
 	strcpy(cfg->mtls_enabled, t->enabled_backend);
+	strcpy(cfg->msvc_vip_range, cm->mesh_services.vip_range);
 	cfg->mtls_nbackends = t->nbackends;
 	for (unsigned i = 0; i < t->nbackends && i < MF_MTLS_BACKENDS_MAX; i++) {
 		const struct core_backend *b = &t->backends[i];
@@ -410,6 +417,64 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 	}
 }
 
+/* Merges @a (@na) and @b (@nb), each sorted by name, into @out. */
+static void cmp_merge_by_name(const struct model_obj **out,
+			      const struct model_obj *const *a, size_t na,
+			      const struct model_obj *const *b, size_t nb)
+{
+	size_t i = 0, j = 0;
+
+	while (i < na || j < nb)
+		*out++ = j >= nb || (i < na && strcmp(a[i]->name,
+						      b[j]->name) < 0) ?
+			 a[i++] : b[j++];
+}
+
+/* The VIPs of the MeshServices of @sorted, in name order, into *out
+ * (caller frees), kept from @prev where they can be. */
+static int cmp_msvc_vips(const struct mf_config *cfg,
+			 const struct rec_set *prev,
+			 const struct model_obj **sorted, const size_t *first,
+			 const size_t *cnt, uint8_t (**out)[4],
+			 struct diag *d)
+{
+	const enum model_kind mk = msvc_kind();
+	const char **names = calloc(cnt[mk] + 1, sizeof(*names));
+	uint8_t (*taken)[4] = calloc(cnt[MODEL_SERVICE] + 1, sizeof(*taken));
+	size_t failed = 0;
+	int err;
+
+	*out = calloc(cnt[mk] + 1, sizeof(**out));
+	if (!names || !taken || !*out) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cnt[mk]; i++)
+		names[i] = sorted[first[mk] + i]->name;
+	for (size_t i = 0; i < cnt[MODEL_SERVICE]; i++)
+		memcpy(taken[i], ((const struct core_service *)model_spec(
+			sorted[first[MODEL_SERVICE] + i]))->vip, 4);
+	err = msvc_alloc_vips(cfg->msvc_vip_range, prev, names, cnt[mk],
+			      (const uint8_t (*)[4])taken,
+			      cnt[MODEL_SERVICE], *out, &failed);
+	if (err == -ENOSPC) {
+		const struct model_obj *o = sorted[first[mk] + failed];
+		char what[MF_NAME_MAX + 16];
+
+		snprintf(what, sizeof(what), "MeshService %s", o->name);
+		diag_add(d, o->loc.file ? &o->name_loc : NULL, what,
+			 "metadata.name", "no address is left for it in the "
+			 "MeshService VIP range %s (Mesh "
+			 "spec.meshServices.vipRange)",
+			 cfg->msvc_vip_range[0] ? cfg->msvc_vip_range :
+			 MSVC_VIP_RANGE_DEFAULT);
+	}
+out:
+	free(names);
+	free(taken);
+	return err;
+}
+
 int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct rec_set *out, struct diag *d)
 {
@@ -421,6 +486,14 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	__u32 *rules = NULL;	/* authz rules per service, as svc[] */
 	struct cmp_mtp_ctx mtp;
 	const char **mtp_ids = NULL;	/* scratch: a source's identities */
+	/* Each Workload's SPIFFE ID, in sorted order: its spec.identity or
+	 * what its MeshIdentity renders (in wid_buf). */
+	const char **wid = NULL, **wsvc = NULL;
+	/* Services and MeshServices by name, as svc[]; the MeshServices'
+	 * VIPs, in their order. */
+	const struct model_obj **svo = NULL;
+	uint8_t (*mvips)[4] = NULL;
+	char (*wid_buf)[MF_SPIFFE_MAX] = NULL;
 	__u32 max_svc, max_id;
 	const char *td = "";
 	int err;
@@ -465,16 +538,49 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	err = cmp_prev_ids(prev, REC_SERVICES, &prev_svc, &nprev_svc, &max_svc);
 	if (err)
 		goto out;
-	nsvc = cnt[MODEL_SERVICE];
+	/* Services and MeshServices share names and ids: one list, by
+	 * name (validation keeps the names apart). */
+	nsvc = cnt[MODEL_SERVICE] + cnt[msvc_kind()];
 	svc = calloc(nsvc ? nsvc : 1, sizeof(*svc));
+	svo = calloc(nsvc ? nsvc : 1, sizeof(*svo));
 	rules = calloc(nsvc ? nsvc : 1, sizeof(*rules));
-	if (!svc || !rules) {
+	if (!svc || !svo || !rules) {
 		err = -ENOMEM;
 		goto out;
 	}
+	cmp_merge_by_name(svo, sorted + first[MODEL_SERVICE],
+			  cnt[MODEL_SERVICE], sorted + first[msvc_kind()],
+			  cnt[msvc_kind()]);
 	for (size_t i = 0; i < nsvc; i++)
-		svc[i].name = sorted[first[MODEL_SERVICE] + i]->name;
+		svc[i].name = svo[i]->name;
 	cmp_assign(svc, nsvc, prev_svc, nprev_svc, max_svc);
+	err = cmp_msvc_vips(&out->config, prev, sorted, first, cnt, &mvips,
+			    d);
+	if (err)
+		goto out;
+
+	wid = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*wid));
+	wid_buf = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*wid_buf));
+	if (!wid || !wid_buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	wsvc = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*wsvc));
+	if (!wsvc) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++) {
+		wid[i] = identity_of_workload(set,
+					      sorted[first[MODEL_WORKLOAD] + i],
+					      wid_buf[i]);
+		wsvc[i] = msvc_workload_service(set,
+					sorted[first[MODEL_WORKLOAD] + i]);
+		if (!wid[i] || !wsvc[i][0]) {	/* validated before */
+			err = -EINVAL;
+			goto out;
+		}
+	}
 
 	/* Identity ids: the distinct workload identities, sorted. */
 	err = cmp_prev_ids(prev, REC_IDENTITIES, &prev_ids, &nprev_ids,
@@ -488,8 +594,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		goto out;
 	}
 	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
-		ids[i].name = ((const struct core_workload *)model_spec(
-				       sorted[first[MODEL_WORKLOAD] + i]))->identity;
+		ids[i].name = wid[i];
 	if (cnt[MODEL_WORKLOAD])
 		qsort(ids, cnt[MODEL_WORKLOAD], sizeof(*ids), cmp_id_cmp);
 	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
@@ -513,6 +618,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	 * to every service. */
 	mtp.set = set;
 	mtp.workloads = sorted + first[MODEL_WORKLOAD];
+	mtp.identities = wid;
+	mtp.services = wsvc;
 	mtp.nworkloads = cnt[MODEL_WORKLOAD];
 	mtp.td = td;
 	mtp_ids = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*mtp_ids));
@@ -552,12 +659,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			s_end = s ? s_first + 1 : nsvc;
 		}
 		for (size_t si = s_first; si < s_end; si++) {
-			const struct model_obj *so =
-				sorted[first[MODEL_SERVICE] + si];
 			const struct sel_workload whole = {
 				.service = svc[si].name,
-				.port = ((const struct core_service *)
-						 model_spec(so))->port,
+				.port = msvc_service_port(svo[si]),
 			};
 
 			if (!sel_ref_selects(target, &whole, NULL, &sctx))
@@ -569,24 +673,39 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		}
 	}
 
-	/* mf_services, now that each one's rule count is known. */
-	for (size_t i = 0; i < nsvc; i++) {
-		const struct model_obj *o = sorted[first[MODEL_SERVICE] + i];
-		const struct core_service *cs = model_spec(o);
+	/* mf_services, now that each one's rule count is known: a
+	 * Service's VIP and port, a MeshService's VIP and each of its
+	 * ports. */
+	for (size_t i = 0, mi = 0; i < nsvc; i++) {
+		const struct model_obj *o = svo[i];
+		const bool ms = o->kind == msvc_kind();
+		const struct mf_mesh_service *m = (const void *)o->pol.recs;
+		size_t nports = ms ? (o->pol.n ? m->nports : 0) : 1;
 		struct mf_service_key k;
 		struct mf_service v;
 
-		memset(&k, 0, sizeof(k));
 		memset(&v, 0, sizeof(v));
-		memcpy(k.vip, cs->vip, 4);
-		k.port = cs->port;
-		k.proto = MF_PROTO_TCP;	/* the one protocol there is */
 		v.id = svc[i].id;
 		v.authz_rules = rules[i];
+		v.flags = ms ? MF_SERVICE_F_MESH_SERVICE : 0;
 		strcpy(v.name, o->name);
-		err = rec_add(out, REC_SERVICES, &k, &v);
-		if (err)
-			goto out;
+		for (size_t p = 0; p < nports; p++) {
+			memset(&k, 0, sizeof(k));
+			if (ms) {
+				memcpy(k.vip, mvips[mi], 4);
+				k.port = m->ports[p].port;
+			} else {
+				const struct core_service *cs = model_spec(o);
+
+				memcpy(k.vip, cs->vip, 4);
+				k.port = cs->port;
+			}
+			k.proto = MF_PROTO_TCP;	/* the one protocol */
+			err = rec_add(out, REC_SERVICES, &k, &v);
+			if (err)
+				goto out;
+		}
+		mi += ms;
 	}
 
 	/* mf_endpoints */
@@ -599,8 +718,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct mf_endpoint_key k;
 		struct mf_endpoint v;
 
-		s = cmp_id_find(svc, nsvc, w->service);
-		id = cmp_id_find(ids, nids, w->identity);
+		s = cmp_id_find(svc, nsvc, wsvc[i]);
+		id = cmp_id_find(ids, nids, wid[i]);
 		node = cmp_find_obj(sorted + first[MODEL_NODE],
 				    cnt[MODEL_NODE], w->node);
 		if (!s || !id || !node) {	/* validated before */
@@ -632,6 +751,11 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	err = cmp_capacity(out, d);
 out:
 	free(mtp_ids);
+	free(wid);
+	free(wid_buf);
+	free(wsvc);
+	free(svo);
+	free(mvips);
 	free(rules);
 	free(ids);
 	free(prev_ids);

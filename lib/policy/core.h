@@ -56,10 +56,16 @@ struct core_mtls {
 	struct core_backend backends[MF_MTLS_BACKENDS_MAX];
 };
 
+struct core_mesh_services {
+	__u32 present;
+	char vip_range[MF_CIDR_MAX];
+};
+
 struct core_mesh {
 	__u32 present;
 	char trust_domain[MF_NAME_MAX];
 	struct core_mtls mtls;
+	struct core_mesh_services mesh_services;
 };
 
 /* ---- Node, Service, Workload -------------------------------------------- */
@@ -75,6 +81,12 @@ struct core_service {
 	__u8 vip[4];			/* network order */
 	__u16 port;
 	__u8 protocol;			/* enum mf_proto names, 1: tcp */
+};
+
+/* The fields of a Workload's spec, in its schema's order: bit i of
+ * present is field i. */
+enum core_workload_field {
+	CW_NODE, CW_IP, CW_PORT, CW_SERVICE, CW_IDENTITY, CW_TAGS,
 };
 
 struct core_workload {

@@ -8,6 +8,8 @@
 
 #include "abi_names.h"
 #include "decompile.h"
+#include "identity.h"
+#include "mesh_service.h"
 
 struct dc_ctx {
 	const struct rec_set *rs;
@@ -252,6 +254,12 @@ static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
 
 	m->present = 1;
 	strcpy(m->trust_domain, cfg->trust_domain);
+	if (dc_terminated(cfg->msvc_vip_range, sizeof(cfg->msvc_vip_range)) &&
+	    cfg->msvc_vip_range[0]) {
+		m->present |= 1u << 2;
+		m->mesh_services.present = 1;
+		strcpy(m->mesh_services.vip_range, cfg->msvc_vip_range);
+	}
 	if (!cfg->mtls_enabled[0] && !cfg->mtls_nbackends)
 		return;
 	m->present |= 2;
@@ -317,6 +325,35 @@ static void dc_labels(struct dc_ctx *c, struct model_set *set)
 			       model_kind_name(k->kind), k->name, v->tags);
 		else
 			o->labels = v->tags;
+	}
+}
+
+/* The maps hold every Workload's identity and service; the identity a
+ * MeshIdentity gives and the service a MeshService that selects it is
+ * were not written in the Workload, so they are left out again, and
+ * follow the MeshIdentity or MeshService when that changes. */
+static void dc_implied(struct model_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct model_obj *o = &set->objs[i];
+		struct core_workload *w = model_spec(o);
+		const struct model_obj *mid, *ms;
+		char id[MF_SPIFFE_MAX], why[8];
+
+		if (o->kind != MODEL_WORKLOAD)
+			continue;
+		mid = identity_select(set, o);
+		if (mid && !identity_render(set, mid, o, id, sizeof(id), why,
+					    sizeof(why)) &&
+		    !strcmp(id, w->identity)) {
+			memset(w->identity, 0, sizeof(w->identity));
+			w->present &= ~(1u << CW_IDENTITY);
+		}
+		ms = msvc_of_workload(set, o, NULL);
+		if (ms && !strcmp(ms->name, w->service)) {
+			memset(w->service, 0, sizeof(w->service));
+			w->present &= ~(1u << CW_SERVICE);
+		}
 	}
 }
 
@@ -434,6 +471,10 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			       v->name, k->proto);
 			continue;
 		}
+		/* A MeshService's ports: the object is its spec's
+		 * (mf_mesh_services), the address is allocated. */
+		if (v->flags & MF_SERVICE_F_MESH_SERVICE)
+			continue;
 		o = dc_obj(set, MODEL_SERVICE, v->name);
 		if (!o) {
 			err = -ENOMEM;
@@ -447,7 +488,10 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	}
 	qsort(svcs, nsvc, sizeof(*svcs), dc_svc_cmp);
 	for (size_t i = 1; i < nsvc; i++)
-		if (svcs[i].id == svcs[i - 1].id)
+		if (svcs[i].id == svcs[i - 1].id &&
+		    !((svcs[i].s->flags & MF_SERVICE_F_MESH_SERVICE) &&
+		      !strncmp(svcs[i].s->name, svcs[i - 1].s->name,
+			       sizeof(svcs[i].s->name))))
 			dc_err(&c, rec_map_info(REC_SERVICES)->name,
 			       "services \"%s\" and \"%s\" share id %u",
 			       svcs[i - 1].s->name, svcs[i].s->name,
@@ -510,7 +554,10 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			goto out;
 		}
 		w = model_spec(o);
-		w->present = v->tags ? 0x3f : 0x1f;
+		w->present = (1u << CW_NODE) | (1u << CW_IP) |
+			     (1u << CW_PORT) | (1u << CW_SERVICE) |
+			     (1u << CW_IDENTITY) |
+			     (v->tags ? 1u << CW_TAGS : 0);
 		strcpy(w->node, node_name);
 		memcpy(w->ip, k->ip, 4);
 		w->port = v->port;
@@ -524,8 +571,10 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	}
 
 	err = dc_gen_policies(&c, set);
-	if (!err)
+	if (!err) {
 		dc_labels(&c, set);
+		dc_implied(set);
+	}
 out:
 	free(nodes);
 	free(svcs);

@@ -18,6 +18,9 @@
  *           type: provided
  *           conf: {cert: {file: /etc/ca.crt}, key: {file: /etc/ca.key}}
  *
+ *     meshServices: {vipRange: 241.0.0.0/8}      # optional: where
+ *                                                # MeshService VIPs come from
+ *
  * Only one Mesh is supported.  Kuma's data sources other than files are
  * not: a provided backend reads its CA from files.
  */
@@ -28,6 +31,7 @@
 #include "abi_names.h"
 #include "core.h"
 #include "kinds.h"
+#include "mesh_service.h"
 #include "spiffe.h"
 
 static const char *mesh_check_td(const char *s)
@@ -123,10 +127,29 @@ static const struct sch_field mtls_fields[] = {
 };
 SCH_OBJECT_DEF(mtls, "Mesh mtls", .check_field = mtls_check);
 
+/* A range MeshService VIPs come from: an IPv4 network of /8 to /30. */
+static const char *mesh_check_vip_range(const char *s)
+{
+	uint8_t net[4], prefix;
+
+	return msvc_parse_range(s, net, &prefix) ?
+		       "must be an IPv4 network a.b.c.d/p, p 8..30, without "
+		       "host bits, outside 0/8, 127/8 and 224/4 (e.g. "
+		       "241.0.0.0/8)" : NULL;
+}
+
+static const struct sch_field mesh_services_fields[] = {
+	SCH_F_STRING("vipRange", core_mesh_services, vip_range,
+		     .check = mesh_check_vip_range),
+};
+SCH_OBJECT_DEF(mesh_services, "Mesh meshServices");
+
 static const struct sch_field mesh_spec_fields[] = {
 	SCH_F_STRING("trustDomain", core_mesh, trust_domain, SCH_REQUIRED,
 		     .check = mesh_check_td),
 	SCH_F_OBJECT("mtls", core_mesh, mtls, &mtls),
+	SCH_F_OBJECT("meshServices", core_mesh, mesh_services,
+		     &mesh_services),
 };
 SCH_OBJECT_DEF(mesh_spec, "Mesh spec");
 

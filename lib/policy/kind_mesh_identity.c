@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "kinds.h"
+#include "spiffe_tmpl.h"
 
 enum { SDS_TYPE, SDS_FILE, SDS_ENV_VAR, SDS_INLINE, SDS_SECRET_REF };
 enum { BUN_TRUST, BUN_SELF_SIGNED, BUN_AUTOGEN, BUN_CA, BUN_PARAMS };
@@ -91,77 +92,48 @@ static const struct mid_tmpl mid_path_tmpl = {
 		    "like",
 };
 
-static bool mid_space(char c)
+/* The check of one piece of a template of @arg's kind. */
+struct mid_check {
+	const struct mid_tmpl *t;
+	const char *why;
+};
+
+static int mid_check_piece(void *arg, const struct tmpl_piece *p)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+	struct mid_check *c = arg;
 
-static bool mid_ident_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_';
-}
+	if (p->type == TMPL_TEXT) {
+		for (size_t i = 0; i < p->n; i++) {
+			char ch = p->s[i];
 
-/* A label key as metadata.labels has it. */
-static bool mid_label_char(char c)
-{
-	return mid_ident_char(c) || c == '.' || c == '/' || c == '-';
-}
-
-/* The action between "{{" and "}}", @p to @end: ".Field" of @t, or
- * label "<key>", with spaces around. */
-static bool mid_action_ok(const struct mid_tmpl *t, const char *p,
-			  const char *end)
-{
-	const char *w;
-
-	while (p < end && mid_space(*p))
-		p++;
-	while (end > p && mid_space(end[-1]))
-		end--;
-	if (p < end && *p == '.') {
-		for (size_t i = 0; t->fields[i]; i++) {
-			size_t n = strlen(t->fields[i]);
-
-			if ((size_t)(end - p - 1) == n &&
-			    !strncmp(p + 1, t->fields[i], n))
-				return true;
+			if (!((ch >= 'a' && ch <= 'z') ||
+			      (ch >= '0' && ch <= '9') ||
+			      strchr(c->t->chars, ch))) {
+				c->why = c->t->bad_char;
+				return 1;
+			}
 		}
-		return false;
+		return 0;
 	}
-	if (end - p < 8 || strncmp(p, "label", 5) || !mid_space(p[5]))
-		return false;
-	p += 6;
-	while (p < end && mid_space(*p))
-		p++;
-	if (*p != '"' || end[-1] != '"' || end - p < 3)
-		return false;
-	for (w = p + 1; w < end - 1; w++)
-		if (!mid_label_char(*w))
-			return false;
-	return end - p - 2 < MF_TAG_KEY_MAX;
+	if (p->type == TMPL_LABEL)
+		return 0;
+	for (size_t i = 0; c->t->fields[i]; i++)
+		if (tmpl_is_field(p, c->t->fields[i]))
+			return 0;
+	c->why = c->t->bad_action;
+	return 1;
 }
 
 static const char *mid_check_tmpl(const struct mid_tmpl *t, const char *s)
 {
-	for (const char *p = s; *p;) {
-		const char *close;
+	struct mid_check c = { .t = t };
+	int r = tmpl_walk(s, mid_check_piece, &c);
 
-		if (p[0] == '{' && p[1] == '{') {
-			close = strstr(p + 2, "}}");
-			if (!close)
-				return "has a {{ without its }}";
-			if (!mid_action_ok(t, p + 2, close))
-				return t->bad_action;
-			p = close + 2;
-			continue;
-		}
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		      strchr(t->chars, *p)))
-			return t->bad_char;
-		p++;
-	}
-	return NULL;
+	if (r == TMPL_ERR_UNCLOSED)
+		return "has a {{ without its }}";
+	if (r == TMPL_ERR_ACTION)
+		return t->bad_action;
+	return c.why;
 }
 
 static const char *mid_check_td(const char *s)

@@ -15,7 +15,10 @@
  *     tags: {version: v1}                            # optional
  *
  * The Node and the Service must exist, the identity be in the Mesh's trust
- * domain, and no two Workloads share an IP.
+ * domain, and no two Workloads share an IP.  identity may be left out
+ * when a MeshIdentity selects the Workload (by its metadata.labels): the
+ * identity is then the one it renders (identity.h), and when both are
+ * there they must agree.
  */
 #include <stddef.h>
 
@@ -23,14 +26,19 @@
 #include "kinds.h"
 
 static const struct sch_field workload_spec_fields[] = {
-	SCH_F_NAME("node", core_workload, node, SCH_REQUIRED, .refers = "Node"),
-	SCH_F_IPV4("ip", core_workload, ip, SCH_REQUIRED, .note = true),
-	SCH_F_PORT("port", core_workload, port, SCH_REQUIRED),
-	SCH_F_NAME("service", core_workload, service, SCH_REQUIRED,
-		   .refers = "Service"),
-	SCH_F_STRING("identity", core_workload, identity, SCH_REQUIRED,
-		     .check = kind_check_spiffe_id, .note = true),
-	SCH_F_TAGS("tags", core_workload, tags),
+	[CW_NODE] = SCH_F_NAME("node", core_workload, node, SCH_REQUIRED,
+			       .refers = "Node"),
+	[CW_IP] = SCH_F_IPV4("ip", core_workload, ip, SCH_REQUIRED,
+			     .note = true),
+	[CW_PORT] = SCH_F_PORT("port", core_workload, port, SCH_REQUIRED),
+	/* Unless a MeshService selects the Workload (mesh_service.h). */
+	[CW_SERVICE] = SCH_F_NAME("service", core_workload, service,
+				  .refers = "Service"),
+	/* Unless a MeshIdentity gives it (validate.c, identity.h). */
+	[CW_IDENTITY] = SCH_F_STRING("identity", core_workload, identity,
+				     .check = kind_check_spiffe_id,
+				     .note = true),
+	[CW_TAGS] = SCH_F_TAGS("tags", core_workload, tags),
 };
 SCH_OBJECT_DEF(workload_spec, "Workload spec");
 

@@ -655,6 +655,29 @@ static int pd_list(struct pd *pd, const struct sch_field *f,
 	return err;
 }
 
+/* The rule @f adds to tag set @id, read from mapping @v at @path: its
+ * message points at the value of the key it names, else at @v. */
+static void pd_check_tags(struct pd *pd, const struct sch_field *f,
+			  const struct ynode *v, const char *path, uint32_t id)
+{
+	const struct mf_tagset *ts = model_tags_get(pd->set, id);
+	const char *key = NULL, *why;
+	char kp[DOC_PATH_MAX];
+
+	if (!ts || !(why = f->check_tags(ts, &key)))
+		return;
+	for (size_t i = 0; key && i < ynode_map_len(v); i++) {
+		const struct ynode *k = v->kids[2 * i];
+
+		if (k->type == YNODE_SCALAR && !strcmp(k->str, key)) {
+			doc_err(pd->c, v->kids[2 * i + 1],
+				doc_path(kp, path, key), "%s", why);
+			return;
+		}
+	}
+	doc_err(pd->c, v, path, "%s", why);
+}
+
 /* Reads value @v of field @f (at @path) into @p, which is in object @obj
  * (NULL for a scalar list item).  Returns 0 or -ENOMEM. */
 static int pd_value(struct pd *pd, const struct sch_field *f,
@@ -708,6 +731,8 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 	case SCH_TAGS:
 		err = pdoc_tags(pd->c, pd->set, v, path, &id);
 		sch_put_uint(p, 4, id);
+		if (!err && id && f->check_tags)
+			pd_check_tags(pd, f, v, path, id);
 		return err;
 	case SCH_REF:
 		err = pd_ref(pd, v, path, f->ref_kinds, false, &r);
@@ -796,6 +821,9 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 		if (!f->name)
 			continue;
 		v = vals[i] = doc_get(m, f->name);
+		if (v && f->empty_ok && v->type == YNODE_MAP &&
+		    !ynode_map_len(v))
+			v = NULL;
 		if (!v) {
 			if (f->required)
 				doc_err(pd->c, m, doc_path(fp, path, f->name),

@@ -79,6 +79,14 @@ struct sch_field {
 	uint32_t ref_kinds;		/* SCH_REF: 1u << enum mf_ref_kind */
 	/* SCH_STRING: extra rule.  Returns NULL, or why @s is wrong. */
 	const char *(*check)(const char *s);
+	/* SCH_TAGS: extra rule over the tags given (a key they need, a
+	 * value one key may take).  Returns NULL, or why they are wrong and
+	 * in *@key the key whose value is, or NULL for the mapping. */
+	const char *(*check_tags)(const struct mf_tagset *ts,
+				  const char **key);
+	/* SCH_TAGS: an empty mapping reads as the field left out, as an
+	 * empty proto map is (Kuma's Dataplane). */
+	bool empty_ok;
 	/* SCH_INT, SCH_ENUM (1 + index), SCH_BOOL: the value an absent
 	 * field takes (then present); 0: none. */
 	uint64_t def;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity.h"
+#include "mesh_service.h"
 #include "spiffe.h"
 #include "validate.h"
 
@@ -241,13 +243,105 @@ static void val_in_td(struct val_ctx *c, const struct model_obj *o,
 			want);
 }
 
+/* A Workload's identity is its spec.identity or its MeshIdentity's
+ * (identity.h); with both, they agree. */
 static void val_workload(struct val_ctx *c, const struct model_obj *o)
 {
 	const struct core_workload *w = model_spec(o);
+	const struct model_ref_loc *at =
+		model_note(o, 0, offsetof(struct core_workload, identity));
+	const struct model_obj *mid = identity_select(c->set, o);
+	char id[MF_SPIFFE_MAX], why[160];
 
-	val_in_td(c, o, model_note(o, 0, offsetof(struct core_workload,
-						  identity)),
-		  "spec.identity", w->identity, false);
+	if (!mid) {
+		if (!w->identity[0])
+			val_err(c, o, NULL, "spec.identity",
+				"is required unless a MeshIdentity selects "
+				"this Workload (by its metadata.labels)");
+		else
+			val_in_td(c, o, at, "spec.identity", w->identity,
+				  false);
+		return;
+	}
+	if (identity_render(c->set, mid, o, id, sizeof(id), why,
+			    sizeof(why))) {
+		val_err(c, o, at ? &at->loc : NULL, "spec.identity",
+			"MeshIdentity \"%s\" selects this Workload, but %s",
+			mid->name, why);
+		return;
+	}
+	if (w->identity[0] && strcmp(w->identity, id)) {
+		val_err(c, o, at ? &at->loc : NULL, "spec.identity",
+			"must be \"%s\", the identity MeshIdentity \"%s\" "
+			"gives this Workload, or be left out", id, mid->name);
+		return;
+	}
+	if (!w->identity[0] && c->td && !spiffe_in_trust_domain(id, c->td))
+		val_err(c, o, NULL, "spec.identity",
+			"\"%s\", which MeshIdentity \"%s\" gives this "
+			"Workload, must be in the Mesh's trust domain \"%s\"",
+			id, mid->name, c->td);
+	else if (w->identity[0])
+		val_in_td(c, o, at, "spec.identity", w->identity, false);
+}
+
+/* A Workload is the endpoint of one service: its spec.service, or the
+ * one MeshService that selects it. */
+static void val_workload_service(struct val_ctx *c, const struct model_obj *o)
+{
+	const struct core_workload *w = model_spec(o);
+	unsigned n = 0;
+	const struct model_obj *ms = msvc_of_workload(c->set, o, &n);
+
+	if (!w->service[0] && !ms)
+		val_err(c, o, NULL, "spec.service",
+			"is required unless a MeshService selects this "
+			"Workload");
+	else if (n > 1)
+		val_err(c, o, NULL, "spec.service",
+			"%u MeshServices select this Workload (\"%s\" and "
+			"more); a Workload is the endpoint of one service", n,
+			ms->name);
+	else if (w->service[0] && ms && strcmp(w->service, ms->name))
+		val_err(c, o, NULL, "spec.service",
+			"names \"%s\", but MeshService \"%s\" selects this "
+			"Workload; a Workload is the endpoint of one service",
+			w->service, ms->name);
+}
+
+/* A MeshService: a name no Service has; a numeric targetPort is the
+ * port of every Workload it selects (they listen on one port). */
+static void val_msvc(struct val_ctx *c, const struct model_obj *o)
+{
+	const struct mf_mesh_service *m = (const void *)o->pol.recs;
+
+	if (val_find(c, MODEL_SERVICE, o->name))
+		val_err(c, o, &o->name_loc, "metadata.name",
+			"a Service is named \"%s\" too: Services and "
+			"MeshServices share one name space", o->name);
+	for (size_t i = 0; o->pol.n && i < m->nports; i++) {
+		const char *tp = m->ports[i].target_port;
+		char *end;
+		unsigned long port = strtoul(tp, &end, 10);
+		char path[48];
+
+		if (!tp[0] || *end)
+			continue;	/* a port name: the Workload's port */
+		for (size_t j = 0; j < c->kind_n[MODEL_WORKLOAD]; j++) {
+			const struct model_obj *w =
+				c->sorted[c->kind_first[MODEL_WORKLOAD] + j];
+			const struct core_workload *cw = model_spec(w);
+
+			if (cw->port == port || !msvc_selects(c->set, o, w))
+				continue;
+			snprintf(path, sizeof(path), "spec.ports[%zu].targetPort",
+				 i);
+			val_err(c, o, NULL, path,
+				"%lu is not the port of Workload \"%s\" (%u), "
+				"which it selects", port, w->name, cw->port);
+			break;
+		}
+	}
 }
 
 /* Every identity a permission names is of the mesh's trust domain; its
@@ -303,6 +397,9 @@ static void val_exists(struct val_pol_walk *w, const char *what,
 	char path[96];
 
 	if (want >= 0 && val_find(w->c, (enum model_kind)want, name))
+		return;
+	/* A MeshService is a service as well (mesh_service.h). */
+	if (want == MODEL_SERVICE && val_find(w->c, msvc_kind(), name))
 		return;
 	rl = model_note(w->o, w->index, (size_t)((const uint8_t *)p - w->rec));
 	if (rl || where) {
@@ -421,9 +518,12 @@ int validate_set(const struct model_set *set, struct diag *d)
 		const struct model_obj *o = &set->objs[i];
 
 		val_policy(&c, o);
-		if (o->kind == MODEL_WORKLOAD)
+		if (o->kind == MODEL_WORKLOAD) {
 			val_workload(&c, o);
-		else if (o->kind == MODEL_MTP)
+			val_workload_service(&c, o);
+		} else if (o->kind == msvc_kind()) {
+			val_msvc(&c, o);
+		} else if (o->kind == MODEL_MTP)
 			val_mtp(&c, o);
 	}
 	free(c.sorted);

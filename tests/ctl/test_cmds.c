@@ -4,6 +4,8 @@
  * against the memory store: no root, no bpffs.  The tests run in order
  * over one applied policy.
  */
+#include <sys/stat.h>
+
 #include "harness/test.h"
 #include "harness/ctl_harness.h"
 #include "harness/policy_harness.h"
@@ -218,7 +220,7 @@ static bool test_diff_invalid(void)
 static bool test_inspect(void)
 {
 	static const char *const want[] = {
-		"mf_config  type array  key 4  value 1528  entries 1/1 (100.0%)\n"
+		"mf_config  type array  key 4  value 1552  entries 1/1 (100.0%)\n"
 		/* apply, delete, delete: the third write is in half 1. */
 		"  epoch 3 active half 1 flags 0x1 mesh default trust_domain "
 		"mesh.local\n",
@@ -228,7 +230,7 @@ static bool test_inspect(void)
 		"\nmf_identities  type hash  key 8  value 256  entries 1/262144 (0.0%)\n"
 		"  2 -> spiffe://mesh.local/ns/default/sa/web\n",
 		"\nmf_authz  type hash  key 12  value 328  entries 0/131072 (0.0%)\n",
-		"\nmf_services  type hash  key 12  value 72  entries 1/32768 (0.0%)\n",
+		"\nmf_services  type hash  key 12  value 76  entries 1/32768 (0.0%)\n",
 		/* api took id 1 (ids go in name order) and is deleted. */
 		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0\n",
 		"\nmf_endpoints  type hash  key 8  value 88  entries 1/262144 (0.0%)\n",
@@ -340,6 +342,58 @@ static bool test_help_and_usage_errors(void)
 	return ok;
 }
 
+/* cert issue --workload: the identity the Workload's MeshIdentity renders,
+ * valid for its certificateParameters.expiry; a Spire provider's
+ * certificates are not the mesh CA's to issue. */
+static bool test_cert_issue_workload(void)
+{
+	static const char doc[] =
+		RH_DOC("Workload", "w9")
+		"spec: {node: mf-node-b, ip: 10.78.2.99, port: 8080, "
+		"service: web}\n"
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+		"metadata: {name: w8, labels: {app: spire}}\n"
+		"spec: {node: mf-node-b, ip: 10.78.2.98, port: 8080, "
+		"service: web}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshIdentity\n"
+		"metadata: {name: by-sa}\nspec:\n"
+		"  selector: {dataplane: {matchLabels: {kuma.io/display-name: "
+		"w9}}}\n"
+		"  spiffeID: {trustDomain: mesh.local, path: "
+		"\"/wl/{{ label \\\"kuma.io/display-name\\\" }}\"}\n"
+		"  provider: {type: Bundled, bundled: {autogenerate: "
+		"{enabled: true}, certificateParameters: {expiry: 36h}}}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshIdentity\n"
+		"metadata: {name: spire}\nspec:\n"
+		"  selector: {dataplane: {matchLabels: {app: spire}}}\n"
+		"  spiffeID: {trustDomain: mesh.local}\n"
+		"  provider: {type: Spire, spire: {}}\n";
+	char path[160];
+	struct stat st;
+	bool ok = ch_write_file("ident.yaml", doc, path, sizeof(path)) &&
+		  PH_CMD(CTL_EXIT_OK, "ca", "init", "--trust-domain",
+			 "mesh.local") &&
+		  PH_CMD(CTL_EXIT_OK, "apply", "-f", path) &&
+		  PH_CMD(CTL_EXIT_OK, "cert", "issue", "--workload", "w9") &&
+		  ph_out_has("issued spiffe://mesh.local/wl/w9: ") &&
+		  ph_out_has("(valid 129600s)\n");
+
+	snprintf(path, sizeof(path), "%s/certs/mesh.local+wl+w9.crt",
+		 ch_tmpdir);
+	return ok && ASSERT_EQ(stat(path, &st), 0) &&
+	       PH_CMD(CTL_EXIT_INVALID, "cert", "issue", "--workload", "w8") &&
+	       ph_err_has("MeshIdentity \"spire\", which gives Workload "
+			  "\"w8\" its identity, has provider Spire: its "
+			  "certificates do not come from the mesh CA") &&
+	       PH_CMD(CTL_EXIT_INVALID, "cert", "issue", "--workload",
+		      "nowhere") &&
+	       ph_err_has("no Workload \"nowhere\" is applied") &&
+	       PH_CMD(CTL_EXIT_INVALID, "cert", "issue", "--workload", "w9",
+		      "--identity", "spiffe://mesh.local/x") &&
+	       ph_err_has("cert issue takes --identity or --workload, not "
+			  "both");
+}
+
 /* `mfctl help` lists each command with the first sentence of its text,
  * whole and wrapped within 79 columns. */
 static bool test_main_help_summaries(void)
@@ -381,6 +435,7 @@ int main(void)
 	TEST_RUN(test_inspect);
 	TEST_RUN(test_status);
 	TEST_RUN(test_inspect_labels_permissions_specs);
+	TEST_RUN(test_cert_issue_workload);
 
 	ch_cleanup();
 	TEST_MAIN_END();

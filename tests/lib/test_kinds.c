@@ -221,7 +221,37 @@ static const char kinds_yaml[] =
 	"        value: |\n"
 	"          -----BEGIN CERTIFICATE-----\n"
 	"          MIIBsTCCAVegAwIBAgIUN/7eAFfaErzb412g7KCNfa8mFH4wCgYIKoZIzj0E\n"
-	"          -----END CERTIFICATE-----\n";
+	"          -----END CERTIFICATE-----\n"
+	"---\n" KH_DOC("MeshExternalService", "httpbin")
+	"  match: {port: 443, protocol: http}\n"
+	"  endpoints: [{address: httpbin.org, port: 443, priority: 1}]\n"
+	"  tls:\n"
+	"    enabled: true\n"
+	"    version: {min: TLS12}\n"
+	"    verification:\n"
+	"      serverName: httpbin.org\n"
+	"      subjectAltNames: [{type: Prefix, value: httpbin}]\n"
+	"      caCert: {type: Secret, secretRef: {kind: Secret, name: ca}}\n"
+	"      clientCert: {secret: client-cert}\n"
+	"      clientKey: {secret: client-key}\n"
+	"---\n" KH_DOC("MeshMultiZoneService", "backend")
+	"  selector: {meshService: {matchLabels: {app: backend}}}\n"
+	"  ports: [{name: http, port: 8080, appProtocol: http}]\n"
+	"---\n" KH_DOC("Dataplane", "backend-1")
+	"  networking:\n"
+	"    address: 10.78.0.10\n"
+	"    inbound:\n"
+	"      - {port: 8080, servicePort: 7777, name: http,\n"
+	"         tags: {kuma.io/service: backend}}\n"
+	"      - {port: 8081, name: admin,\n"
+	"         serviceAddress: '2001:db8:85a3:0:0:8a2e:370:7334'}\n"
+	"    outbound:\n"
+	"      - port: 3333\n"
+	"        backendRef: {kind: MeshService, name: redis, port: 6379}\n"
+	"    transparentProxying: {redirectPortInbound: 15006,\n"
+	"                          redirectPortOutbound: 15001}\n"
+	"    listeners: [{type: ZoneIngress, address: 10.78.0.10,\n"
+	"                 port: 10001}]\n";
 
 /* Parses, validates and compiles @yaml; diagnostics go to @d. */
 static int build_d(const char *yaml, struct model_set *set,

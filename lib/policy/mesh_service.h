@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * MeshService as a service that carries traffic, beside the core Service.
+ *
+ * Both are services of the mesh: one name space (a MeshService may not
+ * take a Service's name), one id space, the same mf_services and
+ * mf_endpoints records, so everything that names a service (targetRefs
+ * and backendRefs of kind MeshService, permissions, routes) names either.
+ * They differ in how they get their address and their endpoints:
+ *
+ *   - a Service has the VIP and port its spec writes, and its endpoints
+ *     are the Workloads whose spec.service names it;
+ *   - a MeshService gets a VIP that mfctl allocates from the Mesh's
+ *     spec.meshServices.vipRange (default 241.0.0.0/8, Kuma's), kept
+ *     across applies, with one mf_services record per port; its endpoints
+ *     are the Workloads its selector picks (dataplaneLabels against their
+ *     metadata.labels, dataplaneRef by name, dataplaneTags against their
+ *     spec.tags), which then leave spec.service out.
+ *
+ * A Workload is the endpoint of one service: its spec.service or the one
+ * MeshService that selects it.
+ */
+#ifndef MF_POLICY_MESH_SERVICE_H
+#define MF_POLICY_MESH_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "records.h"
+
+#define MSVC_VIP_RANGE_DEFAULT	"241.0.0.0/8"
+
+/* The model kind of MeshService. */
+enum model_kind msvc_kind(void);
+
+/* Whether MeshService @ms selects Workload @w. */
+bool msvc_selects(const struct model_set *set, const struct model_obj *ms,
+		  const struct model_obj *w);
+
+/* The first MeshService by name that selects Workload @w (NULL: none),
+ * and in *n (may be NULL) how many do. */
+const struct model_obj *msvc_of_workload(const struct model_set *set,
+					 const struct model_obj *w,
+					 unsigned *n);
+
+/* The name of Workload @w's service: its spec.service, or the MeshService
+ * that selects it, or "" (validation says why). */
+const char *msvc_workload_service(const struct model_set *set,
+				  const struct model_obj *w);
+
+/*
+ * Gives each of the @n MeshServices @names a VIP in @range ("": the
+ * default) into @vips: the one @prev's records gave it (NULL: none) when
+ * that is still in the range and free, else the lowest free address (the
+ * network's first and last excluded).  @taken (@ntaken) are addresses in
+ * use otherwise (the Services' VIPs).  Returns 0, -EINVAL (a bad range),
+ * -ENOMEM, or -ENOSPC with *failed the index of the first left without.
+ */
+int msvc_alloc_vips(const char *range, const struct rec_set *prev,
+		    const char *const *names, size_t n,
+		    const uint8_t (*taken)[4], size_t ntaken,
+		    uint8_t (*vips)[4], size_t *failed);
+
+/* Whether @o is a service: a Service or a MeshService. */
+bool msvc_is_service(const struct model_obj *o);
+
+/* The port service @o as a whole is selected by (a sectionName): a
+ * Service's port, a MeshService's first (0: none). */
+uint16_t msvc_service_port(const struct model_obj *o);
+
+/* Parses range @s ("a.b.c.d/p", p 8..30, no host bits, not in 0/8,
+ * 127/8 or 224/4) into @net and *prefix.  Returns 0 or -EINVAL. */
+int msvc_parse_range(const char *s, uint8_t net[4], uint8_t *prefix);
+
+#endif /* MF_POLICY_MESH_SERVICE_H */
