@@ -74,7 +74,7 @@ static int pk_kind_build(struct pk_kind *pk, const struct kind_desc *kd,
 	for (size_t i = 0; i < total; i++) {
 		const struct mf_pol_key *k = rec_key(rs, m, i);
 		const uint8_t *v = rec_val(rs, m, i);
-		const char *why = sch_check(kd->conf, v + kd->conf_off);
+		const char *why = kind_rec_check(kd, v);
 
 		if (!why && !memchr(k->name, 0, MF_NAME_MAX))
 			why = "unterminated policy name";

@@ -276,7 +276,8 @@ struct mf_cb_success_rate {
 	__u32 present;
 	__u32 minimum_hosts;
 	__u32 request_volume;
-	__u32 standard_deviation_factor;	/* thousandths: "1.9" is 1900 */
+	__u32 standard_deviation_factor;	/* thousandths: "1.9" is 1900,
+						 * as Envoy takes it */
 };
 
 struct mf_cb_failure_percentage {
@@ -304,6 +305,7 @@ struct mf_cb_outlier {
 	__u32 base_ejection_time;
 	__u32 max_ejection_percent;	/* percent, 0..100 */
 	struct mf_cb_detectors detectors;
+	__u32 healthy_panic_threshold;	/* thousandths of a percent */
 };
 
 struct mf_cb_conf {
@@ -404,6 +406,8 @@ enum mf_lb_hash_function {
 	MF_LB_HASH_MURMUR2,		/* MurmurHash2 */
 };
 
+/* TrafficRoute's loadBalancer settings (its legacy shape); the
+ * MeshLoadBalancingStrategy ones are the mf_lb_strategy_* below. */
 struct mf_lb_least_request {
 	__u32 present;
 	__u32 choice_count;
@@ -422,25 +426,170 @@ struct mf_lb_maglev {
 	__u32 table_size;
 };
 
+/* hashPolicies: at the root of default, and (Kuma 2.14) in ringHash and
+ * maglev. */
+#define MF_LB_HASH_POLICIES_MAX		4
+#define MF_LB_INNER_HASH_POLICIES_MAX	2
+#define MF_LB_COOKIE_PATH_MAX		64
+
+enum mf_lb_hash_type {
+	MF_LB_HASH_HEADER = 1,
+	MF_LB_HASH_COOKIE,
+	MF_LB_HASH_CONNECTION,
+	MF_LB_HASH_SOURCE_IP,		/* Kuma 2.14; hashes as Connection */
+	MF_LB_HASH_QUERY_PARAMETER,
+	MF_LB_HASH_FILTER_STATE,
+};
+
+/* header and queryParameter: {name}. */
+struct mf_lb_hash_name {
+	__u32 present;
+	char name[MF_HDR_NAME_MAX];
+};
+
+struct mf_lb_hash_cookie {
+	__u32 present;
+	__u32 ttl;			/* ms */
+	char name[MF_HDR_NAME_MAX];
+	char path[MF_LB_COOKIE_PATH_MAX];
+};
+
+struct mf_lb_hash_connection {
+	__u32 present;
+	__u8 source_ip;
+	__u8 _pad[3];
+};
+
+struct mf_lb_hash_filter_state {
+	__u32 present;
+	char key[MF_NAME_MAX];
+};
+
+/* `type` names the one source present; they share the storage. */
+struct mf_lb_hash_policy {
+	__u32 present;
+	__u8 type;			/* enum mf_lb_hash_type */
+	__u8 terminal;
+	__u8 _pad[2];
+	union {
+		struct mf_lb_hash_name header;
+		struct mf_lb_hash_cookie cookie;
+		struct mf_lb_hash_connection connection;
+		struct mf_lb_hash_name query_parameter;
+		struct mf_lb_hash_filter_state filter_state;
+	};
+};
+
+struct mf_lb_strategy_least_request {
+	__u32 present;
+	__u32 choice_count;
+	__u32 active_request_bias;	/* thousandths: "1.3" is 1300 */
+};
+
+struct mf_lb_strategy_ring_hash {
+	__u32 present;
+	__u8 hash_function;		/* enum mf_lb_hash_function */
+	__u8 nhash_policies;
+	__u8 _pad[2];
+	__u32 min_ring_size;
+	__u32 max_ring_size;
+	struct mf_lb_hash_policy hash_policies[MF_LB_INNER_HASH_POLICIES_MAX];
+};
+
+struct mf_lb_strategy_maglev {
+	__u32 present;
+	__u32 table_size;
+	__u8 nhash_policies;
+	__u8 _pad[3];
+	struct mf_lb_hash_policy hash_policies[MF_LB_INNER_HASH_POLICIES_MAX];
+};
+
+/* roundRobin: {} and random: {}, which have no settings. */
+struct mf_lb_empty {
+	__u32 present;
+};
+
 struct mf_lb_balancer {
 	__u32 present;
 	__u8 type;			/* enum mf_lb_type */
 	__u8 _pad[3];
-	struct mf_lb_least_request least_request;
-	struct mf_lb_ring_hash ring_hash;
-	struct mf_lb_maglev maglev;
+	struct mf_lb_strategy_least_request least_request;
+	struct mf_lb_strategy_ring_hash ring_hash;
+	struct mf_lb_strategy_maglev maglev;
+	struct mf_lb_empty round_robin;
+	struct mf_lb_empty random;
+};
+
+/* localityAwareness: which endpoints of the local zone come first
+ * (localZone), and where traffic goes when the zone fails (crossZone). */
+#define MF_LB_AFFINITY_TAGS_MAX	4
+#define MF_LB_FAILOVERS_MAX	4
+#define MF_LB_ZONES_MAX		3
+
+struct mf_lb_affinity_tag {
+	__u32 present;
+	__u32 weight;
+	char key[MF_NAME_MAX];
+};
+
+struct mf_lb_local_zone {
+	__u32 present;
+	__u8 naffinity_tags;
+	__u8 _pad[3];
+	struct mf_lb_affinity_tag affinity_tags[MF_LB_AFFINITY_TAGS_MAX];
+};
+
+enum mf_lb_failover_type {
+	MF_LB_FAILOVER_NONE = 1,
+	MF_LB_FAILOVER_ONLY,
+	MF_LB_FAILOVER_ANY,
+	MF_LB_FAILOVER_ANY_EXCEPT,
+};
+
+/* failover[].from and failover[].to: zone names, and for `to` which of
+ * them traffic may go to. */
+struct mf_lb_zones {
+	__u32 present;
+	__u8 type;			/* to: enum mf_lb_failover_type */
+	__u8 nzones;
+	__u8 _pad[2];
+	char zones[MF_LB_ZONES_MAX][MF_NAME_MAX];
+};
+
+struct mf_lb_failover {
+	__u32 present;
+	struct mf_lb_zones from;
+	struct mf_lb_zones to;
+};
+
+struct mf_lb_failover_threshold {
+	__u32 present;
+	__u32 percentage;		/* thousandths of a percent */
+};
+
+struct mf_lb_cross_zone {
+	__u32 present;
+	__u8 nfailover;
+	__u8 _pad[3];
+	struct mf_lb_failover failover[MF_LB_FAILOVERS_MAX];
+	struct mf_lb_failover_threshold failover_threshold;
 };
 
 struct mf_lb_locality {
 	__u32 present;
 	__u8 disabled;
 	__u8 _pad[3];
+	struct mf_lb_local_zone local_zone;
+	struct mf_lb_cross_zone cross_zone;
 };
 
 struct mf_lb_conf {
 	__u32 present;
 	struct mf_lb_locality locality_awareness;
 	struct mf_lb_balancer load_balancer;
+	__u8 nhash_policies;
+	__u8 _pad[3];
+	struct mf_lb_hash_policy hash_policies[MF_LB_HASH_POLICIES_MAX];
 };
 
 struct mf_lbstrategy {
@@ -918,7 +1067,9 @@ struct mf_route_match {
 	struct mf_route_kv_match query_params[1];
 };
 
-/* A backendRefs entry: ref.kind is MeshService or MeshServiceSubset. */
+/* A backendRefs entry (and requestMirror's backendRef): ref.kind is a
+ * destination kind or MeshServiceSubset; a MeshMultiZoneService has a
+ * port. */
 struct mf_route_backend {
 	__u32 present;
 	__u32 weight;
@@ -959,7 +1110,8 @@ struct mf_route_redirect {
 
 struct mf_route_rewrite {
 	__u32 present;
-	__u32 _pad;
+	__u8 host_to_backend_hostname;	/* MeshGateway: the backend's */
+	__u8 _pad[3];
 	char hostname[MF_NAME_MAX];
 	struct mf_route_path_rewrite path;
 };
@@ -1002,9 +1154,27 @@ struct mf_route_rule {
 	struct mf_route_default def;	/* YAML: default */
 };
 
+/* hdr.rule of the one record of a route's to[] entry that has no rules
+ * (its conf is zero). */
+#define MF_ROUTE_NO_RULES	0xffff
+
+/* A to[] entry's own keys, the same in every record of the entry: the
+ * hostnames a MeshGateway route serves (Kuma 2.14), a short list so the
+ * record stays under 4 KiB. */
+#define MF_ROUTE_HOSTNAMES_MAX	4
+#define MF_ROUTE_HOSTNAME_MAX	96
+
+struct mf_route_entry {
+	__u32 present;
+	__u8 nhostnames;
+	__u8 _pad[3];
+	char hostnames[MF_ROUTE_HOSTNAMES_MAX][MF_ROUTE_HOSTNAME_MAX];
+};
+
 struct mf_http_route {
 	struct mf_pol_hdr hdr;
 	struct mf_route_rule rule;
+	struct mf_route_entry entry;
 };
 
 struct mf_tcp_route_default {

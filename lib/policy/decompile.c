@@ -175,8 +175,7 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 			       "missing", r[0].k->name, i);
 			return 0;
 		}
-		why = sch_check(kind_rec_schema(kd, r[i].v),
-				r[i].v + kd->conf_off);
+		why = kind_rec_check(kd, r[i].v);
 		/* A spec-form record is all spec, without a header. */
 		if (!why && kind_has_hdr(kd) &&
 		    (h->target.kind >= MF_REF_KIND_MAX ||

@@ -13,10 +13,6 @@
 #include "kinds.h"
 #include "spiffe.h"
 
-/* Weights are added up per rule; this bound keeps four of them far from
- * overflowing the __u32 sum the data path computes. */
-#define KIND_ROUTE_WEIGHT_MAX 1000000
-
 /* ---- string rules ------------------------------------------------------ */
 
 const char *kind_check_abs_path(const char *s)
@@ -204,8 +200,10 @@ static const struct sch_field route_backend_fields[] = {
 			   .ref_kinds = KIND_DESTINATIONS |
 					KIND_REF(MF_REF_MESH_SERVICE_SUBSET) },
 	[ROUTE_BE_PORT] = SCH_F_PORT("port", mf_route_backend, port),
+	/* Kuma's range (a uint32): whoever adds weights up sums them in 64
+	 * bits. */
 	[ROUTE_BE_WEIGHT] = SCH_F_INT("weight", mf_route_backend, weight, 0,
-				      KIND_ROUTE_WEIGHT_MAX),
+				      UINT32_MAX),
 };
 
 static const char *route_backend_check(const void *obj)
@@ -219,9 +217,23 @@ static const char *route_backend_check(const void *obj)
 	return NULL;
 }
 
+/* A MeshMultiZoneService has no port of its own to default to: its ports
+ * are those of the services it groups, so Kuma asks which. */
+static const char *route_backend_port_check(const void *obj, unsigned *field)
+{
+	const struct mf_route_backend *b = obj;
+
+	*field = ROUTE_BE_PORT;
+	if (b->ref.kind == MF_REF_MESH_MULTI_ZONE_SERVICE &&
+	    !sch_has(b, ROUTE_BE_PORT))
+		return "is required for kind MeshMultiZoneService";
+	return NULL;
+}
+
 const struct sch_object kind_route_backend_ref =
 	SCH_OBJECT_INIT("backendRef", route_backend_fields,
-			.check = route_backend_check);
+			.check = route_backend_check,
+			.check_field = route_backend_port_check);
 
 const char *kind_check_route_backends(const struct mf_route_backend *b,
 				      unsigned n)

@@ -24,6 +24,7 @@
  *             baseEjectionTime: 30s
  *             maxEjectionPercent: 20
  *             splitExternalAndLocalErrors: true
+ *             healthyPanicThreshold: 50
  *             detectors:
  *               totalFailures: {consecutive: 10}
  *               gatewayFailures: {consecutive: 10}
@@ -43,9 +44,10 @@
  *
  * Ranges follow Kuma's validator: every limit, count and duration is
  * greater than zero (Envoy takes uint32 thresholds, so up to UINT32_MAX);
- * maxEjectionPercent and threshold are whole percents 0..100; the standard
- * deviation factor is a decimal above zero (Envoy divides it by 1000, as we
- * store it), up to 1000.
+ * maxEjectionPercent and threshold are whole percents 0..100,
+ * healthyPanicThreshold a percentage 0..100 with decimals; the standard
+ * deviation factor is any decimal above zero: Envoy takes it in thousandths
+ * as a uint32, as we store it, so up to 4294967.295.
  */
 #include <stddef.h>
 
@@ -78,7 +80,7 @@ static const struct sch_field cb_success_rate_fields[] = {
 	CB_COUNT("minimumHosts", mf_cb_success_rate, minimum_hosts),
 	CB_COUNT("requestVolume", mf_cb_success_rate, request_volume),
 	SCH_F_DECIMAL("standardDeviationFactor", mf_cb_success_rate,
-		      standard_deviation_factor, 1, 1000000),
+		      standard_deviation_factor, 1, UINT32_MAX),
 };
 SCH_OBJECT_DEF(cb_success_rate, "MeshCircuitBreaker successRate");
 
@@ -121,6 +123,10 @@ static const struct sch_field cb_outlier_fields[] = {
 	 * written. */
 	SCH_F_OBJECT("detectors", mf_cb_outlier, detectors, &cb_detectors,
 		     SCH_REQUIRED),
+	/* Below this share of healthy endpoints Envoy balances over all of
+	 * them (panic mode); 0 turns panic mode off. */
+	SCH_F_PERCENT("healthyPanicThreshold", mf_cb_outlier,
+		      healthy_panic_threshold),
 };
 SCH_OBJECT_DEF(cb_outlier, "MeshCircuitBreaker outlierDetection");
 

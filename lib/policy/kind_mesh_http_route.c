@@ -54,9 +54,34 @@
  *
  * Values follow Kuma (and the Gateway API it borrows from): paths start
  * with '/', a PathPrefix has no trailing '/' (a prefix matches whole path
- * segments), a backendRef's weight defaults to 1.  Regular expressions are
- * checked with POSIX extended syntax, the closest the C library has to
- * Envoy's RE2.
+ * segments), a rule has at least one match, a backendRef's weight defaults
+ * to 1 and a MeshMultiZoneService backendRef names its port.  Regular
+ * expressions are checked with POSIX extended syntax, the closest the C
+ * library has to Envoy's RE2.  A rule may both redirect and rewrite (Kuma
+ * takes it), each at most once.  Redirect and rewrite hostnames are DNS
+ * names, never IP addresses; a header modifier names each header once
+ * across set, add and remove.
+ *
+ * A policy may have no entry at all (to: []), to override others, and an
+ * entry may have no rules.
+ *
+ * Under a MeshGateway target (Kuma 2.14), an entry may name the hostnames
+ * it serves, a URLRewrite may set the Host header to the backend's hostname
+ * (hostToBackendHostname, not together with hostname), and a rule needs
+ * backendRefs unless it redirects:
+ *
+ *   spec:
+ *     targetRef: {kind: MeshGateway, name: edge}
+ *     to:
+ *       - targetRef: {kind: Mesh}
+ *         hostnames: [shop.example.com, "*.shop.example.com"]
+ *         rules:
+ *           - matches: [{path: {type: PathPrefix, value: /}}]
+ *             default:
+ *               filters:
+ *                 - type: URLRewrite
+ *                   urlRewrite: {hostToBackendHostname: true}
+ *               backendRefs: [{kind: MeshService, name: backend}]
  *
  * The backendRef schema is shared with MeshTCPRoute (kind_route_backend_ref
  * and kind_check_route_backends(), lib/kind_common.c).
@@ -68,8 +93,30 @@
 
 /* ---- string rules ------------------------------------------------------ */
 
+/* An IPv4 address as Kuma's sloppy parser reads one: four dot-separated
+ * decimals of 0..255, leading zeros allowed.  (An IPv6 address has a ':'
+ * no DNS name has.) */
+static bool route_ipv4_sloppy(const char *s)
+{
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0;
+		const char *d = s;
+
+		for (; *s >= '0' && *s <= '9'; s++)
+			if ((v = v * 10 + (unsigned)(*s - '0')) > 255)
+				return false;
+		if (s == d || *s != (part < 3 ? '.' : '\0'))
+			return false;
+		s++;
+	}
+	return true;
+}
+
+/* Kuma's PreciseHostname: a name, which an address is not. */
 static const char *route_hostname_check(const char *s)
 {
+	if (route_ipv4_sloppy(s))
+		return "cannot be an IP address";
 	return kind_dns_name_ok(s) ? NULL :
 	       "must be a DNS name: labels of a-z, 0-9 and '-' separated "
 	       "by dots";
@@ -215,13 +262,63 @@ static const struct sch_field route_header_names_fields[] = {
 };
 SCH_OBJECT_DEF(route_header_names, "header name", .scalar = true);
 
+enum { ROUTE_HM_SET, ROUTE_HM_ADD, ROUTE_HM_REMOVE };
+
 static const struct sch_field route_header_mod_fields[] = {
+	/* ROUTE_HM_SET and ROUTE_HM_ADD */
 	KIND_HEADER_SET_ADD(&route_header_value),
-	SCH_F_LIST("remove", mf_header_mod, remove, &route_header_names),
+	[ROUTE_HM_REMOVE] = SCH_F_LIST("remove", mf_header_mod, remove,
+				       &route_header_names),
 };
 SCH_CHECK_NOT_EMPTY(route_header_mod_check, "needs set, add or remove")
+
+/* The name of item @i of the header modifier's lists taken in the order
+ * set, add, remove; its list in *@list. */
+static const char *route_header_mod_name(const struct mf_header_mod *m,
+					 unsigned i, unsigned *list)
+{
+	unsigned nset = m->nset < MF_HEADERS_MAX ? m->nset : MF_HEADERS_MAX;
+	unsigned nadd = m->nadd < MF_HEADERS_MAX ? m->nadd : MF_HEADERS_MAX;
+
+	if (i < nset) {
+		*list = ROUTE_HM_SET;
+		return m->set[i].name;
+	}
+	i -= nset;
+	if (i < nadd) {
+		*list = ROUTE_HM_ADD;
+		return m->add[i].name;
+	}
+	*list = ROUTE_HM_REMOVE;
+	return m->remove[i - nadd];
+}
+
+/* Kuma: a header is set, added or removed, once, by one modifier: the
+ * list holding its second mention is wrong. */
+static const char *route_header_mod_dup_check(const void *obj,
+					      unsigned *field)
+{
+	const struct mf_header_mod *m = obj;
+	unsigned n = (m->nset < MF_HEADERS_MAX ? m->nset : MF_HEADERS_MAX) +
+		     (m->nadd < MF_HEADERS_MAX ? m->nadd : MF_HEADERS_MAX) +
+		     (m->nremove < MF_HEADERS_MAX ? m->nremove :
+						    MF_HEADERS_MAX);
+	unsigned list;
+
+	for (unsigned i = 1; i < n; i++) {
+		const char *name = route_header_mod_name(m, i, field);
+
+		for (unsigned j = 0; j < i; j++)
+			if (!strncmp(route_header_mod_name(m, j, &list), name,
+				     MF_HDR_NAME_MAX))
+				return "names a header that set, add or "
+				       "remove names already";
+	}
+	return NULL;
+}
 SCH_OBJECT_DEF(route_header_mod, "header modifier",
-	       .check = route_header_mod_check);
+	       .check = route_header_mod_check,
+	       .check_field = route_header_mod_dup_check);
 
 static const char *const route_rewrite_types[] = {
 	"ReplaceFullPath", "ReplacePrefixMatch", NULL,
@@ -292,7 +389,7 @@ static const char *route_redirect_check(const void *obj)
 SCH_OBJECT_DEF(route_redirect, "requestRedirect",
 	       .check = route_redirect_check);
 
-enum { ROUTE_UR_HOSTNAME, ROUTE_UR_PATH };
+enum { ROUTE_UR_HOSTNAME, ROUTE_UR_PATH, ROUTE_UR_HOST_TO_BACKEND };
 
 static const struct sch_field route_rewrite_fields[] = {
 	[ROUTE_UR_HOSTNAME] = SCH_F_STRING("hostname", mf_route_rewrite,
@@ -300,8 +397,23 @@ static const struct sch_field route_rewrite_fields[] = {
 					   .check = route_hostname_check),
 	[ROUTE_UR_PATH] = SCH_F_OBJECT("path", mf_route_rewrite, path,
 				       &route_path_rewrite),
+	[ROUTE_UR_HOST_TO_BACKEND] = SCH_F_BOOL("hostToBackendHostname",
+						mf_route_rewrite,
+						host_to_backend_hostname),
 };
-SCH_OBJECT_DEF(route_rewrite, "urlRewrite");
+
+/* Both say what the Host header becomes. */
+static const char *route_rewrite_check(const void *obj, unsigned *field)
+{
+	const struct mf_route_rewrite *r = obj;
+
+	*field = ROUTE_UR_HOST_TO_BACKEND;
+	if (r->host_to_backend_hostname && sch_has(r, ROUTE_UR_HOSTNAME))
+		return "cannot be true together with hostname";
+	return NULL;
+}
+SCH_OBJECT_DEF(route_rewrite, "urlRewrite",
+	       .check_field = route_rewrite_check);
 
 static const struct sch_field route_mirror_fields[] = {
 	SCH_F_PERCENT("percentage", mf_route_mirror, percentage),
@@ -385,11 +497,7 @@ static const char *route_default_check(const void *obj)
 		redirect += d->filters[i].type == MF_FILTER_REQUEST_REDIRECT;
 		rewrite += d->filters[i].type == MF_FILTER_URL_REWRITE;
 	}
-	/* Both decide the request's new URL: the Gateway API forbids the
-	 * pair, and one of each at most. */
-	if (redirect && rewrite)
-		return "filters RequestRedirect and URLRewrite cannot be used "
-		       "together";
+	/* A second redirect or rewrite would contradict the first. */
 	if (redirect > 1 || rewrite > 1)
 		return "filters RequestRedirect and URLRewrite may appear "
 		       "once each";
@@ -401,12 +509,25 @@ static const char *route_default_check(const void *obj)
 SCH_OBJECT_DEF(route_default, "MeshHTTPRoute default",
 	       .check = route_default_check);
 
+enum { ROUTE_RULE_MATCHES, ROUTE_RULE_DEFAULT };
+
 static const struct sch_field route_rule_fields[] = {
-	SCH_F_LIST("matches", mf_route_rule, matches, &route_match,
-		   SCH_REQUIRED),
-	SCH_F_OBJECT("default", mf_route_rule, def, &route_default,
-		     SCH_REQUIRED),
+	[ROUTE_RULE_MATCHES] = SCH_F_LIST("matches", mf_route_rule, matches,
+					  &route_match, SCH_REQUIRED),
+	[ROUTE_RULE_DEFAULT] = SCH_F_OBJECT("default", mf_route_rule, def,
+					    &route_default, SCH_REQUIRED),
 };
+
+/*
+ * The record a rule belongs to.  pdoc.c reads a rule in place, in its
+ * record, after it has written the header's targetRefs, so the rules Kuma
+ * ties to the policy's targetRef can read it there.
+ */
+static const struct mf_http_route *route_rec_of_rule(const void *rule)
+{
+	return (const void *)((const char *)rule -
+			      offsetof(struct mf_http_route, rule));
+}
 
 static bool route_filters_replace_prefix(const struct mf_route_default *d)
 {
@@ -444,11 +565,83 @@ static const char *route_rule_check(const void *obj)
 	}
 	return NULL;
 }
-SCH_OBJECT_DEF(route_rule, "MeshHTTPRoute rule", .check = route_rule_check);
+static bool route_filters_have(const struct mf_route_default *d,
+			       uint8_t type)
+{
+	for (unsigned i = 0; i < d->nfilters; i++)
+		if (d->filters[i].type == type)
+			return true;
+	return false;
+}
+
+static bool route_filters_host_to_backend(const struct mf_route_default *d)
+{
+	for (unsigned i = 0; i < d->nfilters; i++)
+		if (d->filters[i].type == MF_FILTER_URL_REWRITE &&
+		    d->filters[i].url_rewrite.host_to_backend_hostname)
+			return true;
+	return false;
+}
+
+/* The rules that depend on the policy's targetRef: a builtin gateway
+ * (Kuma 2.14) knows its backends' hostnames and answers every request it
+ * routes, a sidecar does neither. */
+static const char *route_rule_target_check(const void *obj, unsigned *field)
+{
+	const struct mf_route_rule *r = obj;
+	bool gw = route_rec_of_rule(r)->hdr.target.kind == MF_REF_MESH_GATEWAY;
+
+	*field = ROUTE_RULE_MATCHES;
+	if (!r->nmatches)
+		return "must have at least one entry";
+	*field = ROUTE_RULE_DEFAULT;
+	if (!gw && route_filters_host_to_backend(&r->def))
+		return "a URLRewrite with hostToBackendHostname needs a "
+		       "MeshGateway targetRef";
+	if (gw && !r->def.nbackend_refs &&
+	    !route_filters_have(&r->def, MF_FILTER_REQUEST_REDIRECT))
+		return "needs backendRefs under a MeshGateway targetRef, "
+		       "unless a RequestRedirect filter answers";
+	return NULL;
+}
+SCH_OBJECT_DEF(route_rule, "MeshHTTPRoute rule", .check = route_rule_check,
+	       .check_field = route_rule_target_check);
+
+/* ---- to[] entry --------------------------------------------------------- */
+
+static const struct sch_field route_hostnames_fields[] = {
+	SCH_ITEM(SCH_STRING, MF_ROUTE_HOSTNAME_MAX,
+		 .check = kind_check_no_space),
+};
+SCH_OBJECT_DEF(route_hostnames, "hostname", .scalar = true);
+
+enum { ROUTE_ENTRY_HOSTNAMES };
+
+static const struct sch_field route_entry_fields[] = {
+	[ROUTE_ENTRY_HOSTNAMES] = SCH_F_LIST("hostnames", mf_route_entry,
+					     hostnames, &route_hostnames),
+};
+
+/* A sidecar's route has one destination, whatever the Host header says;
+ * a builtin gateway serves several hostnames on one listener. */
+static const char *route_entry_check(const void *obj, unsigned *field)
+{
+	const struct mf_http_route *rec = (const void *)(
+		(const char *)obj - offsetof(struct mf_http_route, entry));
+
+	*field = ROUTE_ENTRY_HOSTNAMES;
+	if (sch_has(obj, ROUTE_ENTRY_HOSTNAMES) &&
+	    rec->hdr.target.kind != MF_REF_MESH_GATEWAY)
+		return "needs a MeshGateway targetRef";
+	return NULL;
+}
+SCH_OBJECT_DEF(route_entry, "MeshHTTPRoute to[] entry",
+	       .check_field = route_entry_check);
 
 const struct kind_desc kind_mesh_http_route = {
 	.name = "MeshHTTPRoute", .plural = "meshhttproutes",
-	.form = KIND_FORM_ROUTE, .sections = KIND_SEC_TO,
+	.form = KIND_FORM_ROUTE,
+	.sections = KIND_SEC_TO | KIND_SEC_EMPTY_OK | KIND_SEC_ENTRY_NO_RULES,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	/* A sidecar routes to one destination at a time; a MeshGateway
 	 * routes everything (Mesh). */
@@ -456,4 +649,6 @@ const struct kind_desc kind_mesh_http_route = {
 	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY),
 	.to_kinds_gw = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_http_route, rule, &route_rule),
+	.entry = &route_entry,
+	.entry_off = offsetof(struct mf_http_route, entry),
 };

@@ -63,4 +63,22 @@ void kind_rec_tags(const struct kind_desc *kd, const void *rec,
 					    kd->spec_tags->off));
 	sch_walk(kd->conf, (const uint8_t *)rec + kd->conf_off, kind_tag_cb,
 		 &w);
+	if (kd->entry)
+		sch_walk(kd->entry, (const uint8_t *)rec + kd->entry_off,
+			 kind_tag_cb, &w);
+}
+
+const char *kind_rec_check(const struct kind_desc *kd, const void *rec)
+{
+	const struct mf_pol_hdr *h = rec;
+	const char *why = NULL;
+
+	/* A route's entry without rules has no rule to check. */
+	if (kd->form != KIND_FORM_ROUTE || h->rule != MF_ROUTE_NO_RULES)
+		why = sch_check(kind_rec_schema(kd, rec),
+				(const uint8_t *)rec + kd->conf_off);
+	if (!why && kd->entry)
+		why = sch_check(kd->entry,
+				(const uint8_t *)rec + kd->entry_off);
+	return why;
 }

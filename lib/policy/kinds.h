@@ -68,6 +68,11 @@ enum kind_section_bits {
 	/* A MeshGateway target takes no listener tags: the kind applies to
 	 * the gateway as a whole (MeshTrace). */
 	KIND_SEC_GATEWAY_NO_TAGS = 1u << 8,
+	/* ROUTE: a to[] entry may have no rules (none written, or `rules:
+	 * []`), which Kuma's route validators take: one record for the entry,
+	 * its hdr.rule MF_ROUTE_NO_RULES and its conf zero, printed back as
+	 * `rules: []`. */
+	KIND_SEC_ENTRY_NO_RULES = 1u << 9,
 };
 
 struct kind_desc {
@@ -81,10 +86,21 @@ struct kind_desc {
 	/* ... when spec.targetRef is of one of the kinds gw_tops (a gateway
 	 * or a route, whose destinations are the mesh's own). */
 	uint32_t gw_tops, to_kinds_gw;
+	/* When set, the to[].targetRef kinds under a spec.targetRef @top
+	 * (it replaces the two rules above). */
+	uint32_t (*to_kinds_of)(const struct kind_desc *kd,
+				const struct mf_ref *top);
 	uint32_t from_kinds;		/* from[].targetRef kinds */
 	size_t val_size;		/* sizeof(struct mf_<kind>) */
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */
 	const struct sch_object *conf;	/* the default/rule/conf mapping */
+	/* ROUTE: the keys of a to[] entry besides targetRef and rules
+	 * (MeshHTTPRoute's hostnames), read once per entry into every record
+	 * of the entry at entry_off and printed once per entry; NULL: none.
+	 * Named fields without refs or names of objects (those are noted
+	 * for validation with the entry's first record only). */
+	const struct sch_object *entry;
+	size_t entry_off;
 	const struct sch_object *alt;	/* PERMISSION: a `rules` item */
 	/* SELECTORS: spec.tags, a SCH_TAGS field whose off is the tag set
 	 * id's offset in the record (MeshGateway); NULL: none. */
@@ -217,6 +233,11 @@ const char *kind_check_route_backends(const struct mf_route_backend *b,
  * Kuma sends traffic to a service by tags (check_tags of SCH_TAGS). */
 const char *kind_check_tags_service(const struct mf_tagset *ts,
 				    const char **key);
+
+/* The record at @rec of @kd as sch_check() sees it: its conf (in the schema
+ * kind_rec_schema() gives) and its entry's keys.  NULL, or a static
+ * description of the first problem. */
+const char *kind_rec_check(const struct kind_desc *kd, const void *rec);
 
 /* True when records of @kd start with a struct mf_pol_hdr. */
 static inline bool kind_has_hdr(const struct kind_desc *kd)

@@ -813,19 +813,18 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 	return 0;
 }
 
+static int pd_fields(struct pd *pd, const struct sch_object *s,
+		     const struct ynode *m, const char *path, uint8_t *obj,
+		     unsigned before);
+
 /* Reads mapping @m (at @path) described by @s into @obj, which is zero.
  * Returns 0 or -ENOMEM. */
 static int pd_object(struct pd *pd, const struct sch_object *s,
 		     const struct ynode *m, const char *path, uint8_t *obj)
 {
-	const struct ynode *vals[32] = { NULL };
 	const char *known[32 + PD_REF_NKEYS + 1];
+	unsigned before = pd->c->errors;
 	size_t nk = 0;
-	unsigned before = pd->c->errors, at = 0;
-	uint32_t present = 0;
-	char fp[DOC_PATH_MAX];
-	const char *why;
-	int err = 0;
 
 	for (size_t i = 0; i < s->nfields && i < 32; i++) {
 		if (s->fields[i].name) {
@@ -840,6 +839,23 @@ static int pd_object(struct pd *pd, const struct sch_object *s,
 	known[nk] = NULL;
 	if (!doc_check_map(pd->c, m, path, known))
 		return 0;
+	return pd_fields(pd, s, m, path, obj, before);
+}
+
+/* The fields of @s in mapping @m, which may have other keys (its caller
+ * checked them); the rules across fields are checked unless the error
+ * count has grown past @before. */
+static int pd_fields(struct pd *pd, const struct sch_object *s,
+		     const struct ynode *m, const char *path, uint8_t *obj,
+		     unsigned before)
+{
+	const struct ynode *vals[32] = { NULL };
+	unsigned at = 0;
+	uint32_t present = 0;
+	char fp[DOC_PATH_MAX];
+	const char *why;
+	int err = 0;
+
 	for (size_t i = 0; i < s->nfields && i < 32 && !err; i++) {
 		const struct sch_field *f = &s->fields[i];
 		const struct ynode *v;
@@ -1246,9 +1262,28 @@ static void pd_gateway_scope(struct pd *pd, const struct ynode *spec,
 			"select proxyTypes [Sidecar]");
 }
 
+/* Kuma: a Dataplane target names one of its inbounds (sectionName) only
+ * for a policy of inbound traffic, one with from or rules entries
+ * (@inbound). */
+static void pd_target_section(struct pd *pd, const struct ynode *spec,
+			      const struct pd_ref *t, bool inbound)
+{
+	const struct ynode *r = doc_get(spec, "targetRef");
+	const struct ynode *v = r && r->type == YNODE_MAP ?
+					doc_get(r, "sectionName") : NULL;
+
+	if (!inbound && v && t->ref.kind == MF_REF_WORKLOAD &&
+	    t->ref.section[0])
+		doc_err(pd->c, v, "spec.targetRef.sectionName",
+			"can only be used with inbound policies (from or "
+			"rules entries)");
+}
+
 /* The kinds a to[].targetRef may name under spec.targetRef @t. */
 static uint32_t pd_to_kinds(const struct kind_desc *kd, const struct pd_ref *t)
 {
+	if (kd->to_kinds_of)
+		return kd->to_kinds_of(kd, &t->ref);
 	return (kd->gw_tops & KIND_REF(t->ref.kind)) ? kd->to_kinds_gw :
 						       kd->to_kinds;
 }
@@ -1338,6 +1373,9 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 		err = pd_rules(pd, rules, &target);
 	if (rules)
 		total += rules->nkids;
+	if (!err)
+		pd_target_section(pd, spec, &target,
+				  count[1] || (rules && rules->nkids));
 	if (!err && !total && !bad) {
 		if (kd->sections & KIND_SEC_EMPTY_OK)
 			err = pd_empty(pd, spec, &target);
@@ -1351,9 +1389,10 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 static int pd_route(struct pd *pd, const struct ynode *spec)
 {
 	static const char *const known[] = { "targetRef", "to", NULL };
-	static const char *const entry_known[] = { "targetRef", "rules",
-						   NULL };
 	const struct kind_desc *kd = pd->kd;
+	const char *entry_known[2 + 32 + 1] = { "targetRef", "rules" };
+	size_t nk = 2, entry_size = 0;
+	uint8_t *entry = NULL;	/* the entry's keys, read with rule 0 */
 	const struct ynode *list;
 	struct pd_ref target, ref;
 	char p[DOC_PATH_MAX], q[DOC_PATH_MAX];
@@ -1361,17 +1400,33 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 
 	if (!doc_check_map(pd->c, spec, "spec", known))
 		return 0;
+	if (kd->entry) {
+		for (size_t i = 0; i < kd->entry->nfields && i < 32; i++)
+			if (kd->entry->fields[i].name)
+				entry_known[nk++] = kd->entry->fields[i].name;
+		entry_size = sch_object_size(kd->entry);
+		entry = calloc(1, entry_size);
+		if (!entry)
+			return -ENOMEM;
+	}
+	entry_known[nk] = NULL;
 	err = pd_target(pd, spec, &target);
+	if (!err)
+		pd_target_section(pd, spec, &target, false);
 	/* Routes have only `to`, whatever kd->sections says. */
 	list = err ? NULL : pd_section(pd, spec, "to", KIND_SEC_TO,
 				       KIND_SEC_TO);
 	if (!err && !doc_get(spec, "to"))
 		pd_no_entries(pd, spec, KIND_SEC_TO);
+	else if (list && !list->nkids && (kd->sections & KIND_SEC_EMPTY_OK))
+		err = pd_empty(pd, spec, &target);
 	else if (list && !list->nkids)
 		doc_err(pd->c, list, "spec.to", "must have at least one entry");
 	for (size_t i = 0; list && i < list->nkids && !err && !pd->too_many;
 	     i++) {
 		const struct ynode *e = list->kids[i], *rules, *v;
+		size_t nrules;
+		bool norules;
 
 		snprintf(p, sizeof(p), "spec.to[%zu]", i);
 		if (!doc_check_map(pd->c, e, p, entry_known))
@@ -1381,30 +1436,51 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 		if (v)
 			err = pd_ref(pd, v, doc_path(q, p, "targetRef"),
 				     pd_to_kinds(kd, &target), false, &ref);
-		rules = doc_need(pd->c, e, p, "rules");
-		if (err || !rules)
+		rules = (kd->sections & KIND_SEC_ENTRY_NO_RULES) ?
+				doc_get(e, "rules") :
+				doc_need(pd->c, e, p, "rules");
+		if (err || (!rules && !(kd->sections &
+					KIND_SEC_ENTRY_NO_RULES)))
 			continue;
 		doc_path(q, p, "rules");
-		if (rules->type != YNODE_SEQ) {
+		if (rules && rules->type != YNODE_SEQ) {
 			doc_err(pd->c, rules, q, "must be a list, not %s",
 				doc_kind_str(rules->type));
 			continue;
 		}
-		if (!rules->nkids)
+		norules = !rules || !rules->nkids;
+		if (norules && !(kd->sections & KIND_SEC_ENTRY_NO_RULES))
 			doc_err(pd->c, rules, q, "must have at least one entry");
-		for (size_t j = 0; j < rules->nkids && !err; j++) {
+		/* An entry without rules: one record, for the entry. */
+		nrules = norules && (kd->sections & KIND_SEC_ENTRY_NO_RULES) ?
+				 1 : rules->nkids;
+		for (size_t j = 0; j < nrules && !err; j++) {
+			const struct ynode *at = norules ? e : rules->kids[j];
 			struct mf_pol_hdr *h;
 			char rp[DOC_PATH_MAX];
 
 			pd_item_path(rp, q, j);
-			if (!pd_rec_begin(pd, rules->kids[j], rp))
+			if (!pd_rec_begin(pd, at, norules ? p : rp))
 				break;
 			h = (struct mf_pol_hdr *)pd->rec;
 			h->section = MF_SEC_TO;
 			h->entry = (uint16_t)i;
-			h->rule = (uint16_t)j;
+			h->rule = norules ? MF_ROUTE_NO_RULES : (uint16_t)j;
 			err = pd_rec_refs(pd, &target, &ref);
-			if (!err)
+			/* The entry's own keys, read once (with its first
+			 * rule, whose header its checks may read) and the
+			 * same in every rule's record. */
+			if (!err && kd->entry && !j) {
+				err = pd_fields(pd, kd->entry, e, p,
+						pd->rec + kd->entry_off,
+						pd->c->errors);
+				memcpy(entry, pd->rec + kd->entry_off,
+				       entry_size);
+			} else if (!err && kd->entry) {
+				memcpy(pd->rec + kd->entry_off, entry,
+				       entry_size);
+			}
+			if (!err && !norules)
 				err = pd_object(pd, kd->conf, rules->kids[j],
 						rp, pd->rec + kd->conf_off);
 			if (err)
@@ -1413,6 +1489,7 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 				err = pd_rec_end(pd);
 		}
 	}
+	free(entry);
 	return err ? err : pd->err;
 }
 
@@ -1427,6 +1504,8 @@ static int pd_default(struct pd *pd, const struct ynode *spec)
 	if (!doc_check_map(pd->c, spec, "spec", known))
 		return 0;
 	err = pd_target(pd, spec, &target);
+	if (!err)
+		pd_target_section(pd, spec, &target, false);
 	if (err || !pd_rec_begin(pd, spec, "spec"))
 		return err ? err : pd->err;
 	((struct mf_pol_hdr *)pd->rec)->section = MF_SEC_DEFAULT;

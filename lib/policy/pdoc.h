@@ -8,7 +8,9 @@
  *              .section TO/FROM; conf = the entry's `default`
  *   DEFAULT    one record; .section DEFAULT; conf = spec.default
  *   ROUTE      every rule of every spec.to[] entry; .entry/.rule say which;
- *              .ref = the entry's targetRef; conf = the rule
+ *              .ref = the entry's targetRef; conf = the rule (an entry
+ *              without rules, KIND_SEC_ENTRY_NO_RULES: one record, .rule
+ *              MF_ROUTE_NO_RULES, conf zero)
  *   SOURCES    one record; .sources/.destinations = tagset ids of
  *              spec.sources[].match / spec.destinations[].match; conf =
  *              spec.conf; .section CONF

@@ -94,10 +94,15 @@ static void render_section(struct emit *e, const struct model_policy *p,
 			emit_map_begin(e);
 			emit_key(e, "targetRef");
 			sch_emit_ref(e, &h->ref, t);
+			if (kd->entry)
+				sch_emit_fields(e, kd->entry,
+						rec + kd->entry_off, t);
 			emit_key(e, "rules");
 			emit_list_begin(e);
 		}
-		sch_emit(e, kd->conf, rec + kd->conf_off, t);
+		/* An entry without rules prints as `rules: []`. */
+		if (h->rule != MF_ROUTE_NO_RULES)
+			sch_emit(e, kd->conf, rec + kd->conf_off, t);
 	}
 	if (entry >= 0) {
 		emit_list_end(e);
@@ -337,6 +342,9 @@ void render_record(struct emit *e, const struct kind_desc *kd,
 			h->sources, h->nsources, t);
 	render_tag_list(e, "destinations", h->destinations, h->ndestinations,
 			t);
+	if (kd->entry)
+		sch_emit_fields(e, kd->entry,
+				(const uint8_t *)val + kd->entry_off, t);
 	emit_key(e, "conf");
 	sch_emit(e, kd->conf, (const uint8_t *)val + kd->conf_off, t);
 	emit_map_end(e);

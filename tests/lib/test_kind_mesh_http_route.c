@@ -4,9 +4,10 @@
  * and printer: Kuma's example, every match and filter, parses into the
  * expected records (one per rule) and prints back to the same bytes; each
  * rule the tables add across fields (paths, regular expressions, header
- * and query matches, filter objects, weights) refuses its input with
- * exactly the expected "file:line:col: path: message"; and validation
- * finds a backendRef to a missing Service.
+ * and query matches, filter objects, weights, a MeshMultiZoneService's
+ * port, the rules Kuma ties to a MeshGateway target) refuses its input with
+ * exactly the expected "file:line:col: path: message"; a rule may redirect
+ * and rewrite; and validation finds a backendRef to a missing Service.
  */
 #define KH_FILE "r.yaml"
 #include "harness/test.h"
@@ -241,8 +242,320 @@ KH_TEST_BAD(test_http_invalid,
 	{ HTTP_HEAD
 	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
 	  "          default:\n"
-	  "            backendRefs: [{kind: MeshService, name: a, weight: 1000001}]\n",
-	  "r.yaml:10:64: spec.to[0].rules[0].default.backendRefs[0].weight: must be 0..1000000" },
+	  "            backendRefs: [{kind: MeshService, name: a, weight: 4294967296}]\n",
+	  "r.yaml:10:64: spec.to[0].rules[0].default.backendRefs[0].weight: must be 0..4294967295" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            backendRefs: [{kind: MeshMultiZoneService, name: a}]\n",
+	  "r.yaml:10:27: spec.to[0].rules[0].default.backendRefs[0].port: "
+	  "is required for kind MeshMultiZoneService" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: RequestMirror\n"
+	  "                requestMirror:\n"
+	  "                  backendRef: {kind: MeshMultiZoneService, name: a}\n",
+	  "r.yaml:13:31: spec.to[0].rules[0].default.filters[0].requestMirror."
+	  "backendRef.port: is required for kind MeshMultiZoneService" },
+	{ HTTP_HEAD
+	  "        - matches: []\n"
+	  "          default: {}\n",
+	  "r.yaml:8:20: spec.to[0].rules[0].matches: must have at least one "
+	  "entry" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostname: a.example, hostToBackendHostname: true}\n",
+	  "r.yaml:12:74: spec.to[0].rules[0].default.filters[0].urlRewrite."
+	  "hostToBackendHostname: cannot be true together with hostname" },
+	/* Only a builtin gateway knows its backends' hostnames. */
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostToBackendHostname: true}\n",
+	  "r.yaml:10:13: spec.to[0].rules[0].default: a URLRewrite with "
+	  "hostToBackendHostname needs a MeshGateway targetRef" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostname: a.example}\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostname: b.example}\n",
+	  "r.yaml:10:13: spec.to[0].rules[0].default: filters RequestRedirect "
+	  "and URLRewrite may appear once each" },
+	/* A builtin gateway answers every request it routes itself. */
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite:\n"
+	  "                  path: {type: ReplacePrefixMatch, replacePrefixMatch: /b}\n",
+	  "r.yaml:11:13: spec.to[0].rules[0].default: needs backendRefs under "
+	  "a MeshGateway targetRef, unless a RequestRedirect filter answers" },
+)
+
+/* Kuma lets a rule both redirect and rewrite, and (2.14) a MeshGateway
+ * route rewrite the Host header to the backend's hostname and redirect
+ * without backends. */
+static bool test_http_redirect_and_rewrite(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshHTTPRoute", "r")
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  to:\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      rules:\n"
+		"        - matches: [{path: {type: PathPrefix, value: /prefix}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: URLRewrite\n"
+		"                urlRewrite:\n"
+		"                  path: {type: ReplacePrefixMatch, replacePrefixMatch: /other}\n"
+		"              - type: RequestRedirect\n"
+		"                requestRedirect:\n"
+		"                  path: {type: ReplacePrefixMatch, replacePrefixMatch: /other}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: URLRewrite\n"
+		"                urlRewrite: {hostToBackendHostname: true}\n"
+		"            backendRefs: [{kind: MeshService, name: backend}]\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 2);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].rule.def.nfilters, 2) &&
+	     ASSERT_EQ(r[0].rule.def.filters[0].type, MF_FILTER_URL_REWRITE) &&
+	     ASSERT_EQ(r[0].rule.def.filters[1].type,
+		       MF_FILTER_REQUEST_REDIRECT) &&
+	     ASSERT_EQ(r[0].rule.def.nbackend_refs, 0) &&
+	     ASSERT_EQ(r[1].rule.def.filters[0].url_rewrite.present, 0x4) &&
+	     ASSERT_EQ(r[1].rule.def.filters[0].url_rewrite
+			       .host_to_backend_hostname, 1);
+	return kh_finish(&s, ok);
+}
+
+/* Kuma's redirect and rewrite hostnames are names: an IPv4 address (as its
+ * sloppy parser reads one, leading zeros too) is refused as such. */
+KH_TEST_BAD(test_http_hostname_not_ip,
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: RequestRedirect\n"
+	  "                requestRedirect: {hostname: 10.0.0.1}\n",
+	  "r.yaml:12:45: spec.to[0].rules[0].default.filters[0].requestRedirect.hostname: "
+	  "cannot be an IP address" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: URLRewrite\n"
+	  "                urlRewrite: {hostname: 010.0.0.255}\n",
+	  "r.yaml:12:40: spec.to[0].rules[0].default.filters[0].urlRewrite.hostname: "
+	  "cannot be an IP address" },
+)
+
+/* A name a header modifier's set, add or remove lists already named is
+ * refused at the list that names it again, wherever the first was. */
+KH_TEST_BAD(test_http_header_mod_duplicates,
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: RequestHeaderModifier\n"
+	  "                requestHeaderModifier:\n"
+	  "                  set: [{name: x-a, value: \"1\"}, {name: x-a, value: \"2\"}]\n",
+	  "r.yaml:13:24: spec.to[0].rules[0].default.filters[0].requestHeaderModifier.set: "
+	  "names a header that set, add or remove names already" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: ResponseHeaderModifier\n"
+	  "                responseHeaderModifier:\n"
+	  "                  set: [{name: x-a, value: \"1\"}]\n"
+	  "                  add: [{name: x-b, value: \"1\"}]\n"
+	  "                  remove: [x-c, x-a]\n",
+	  "r.yaml:15:27: spec.to[0].rules[0].default.filters[0].responseHeaderModifier.remove: "
+	  "names a header that set, add or remove names already" },
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default:\n"
+	  "            filters:\n"
+	  "              - type: RequestHeaderModifier\n"
+	  "                requestHeaderModifier:\n"
+	  "                  add: [{name: x-b, value: \"1\"}]\n"
+	  "                  remove: [x-b]\n",
+	  "r.yaml:14:27: spec.to[0].rules[0].default.filters[0].requestHeaderModifier.remove: "
+	  "names a header that set, add or remove names already" },
+)
+
+/* Distinct names across the lists, and hostnames that only look like
+ * addresses, are what Kuma takes. */
+static bool test_http_header_mod_and_hostname_ok(void)
+{
+	static const char yaml[] =
+		HTTP_HEAD
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: RequestHeaderModifier\n"
+		"                requestHeaderModifier:\n"
+		"                  set: [{name: x-a, value: \"1\"}]\n"
+		"                  add: [{name: x-b, value: \"1\"}]\n"
+		"                  remove: [x-c]\n"
+		"              - type: RequestRedirect\n"
+		"                requestRedirect: {hostname: 1.2.3}\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 1);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].rule.def.nfilters, 2) &&
+	     ASSERT_EQ(r[0].rule.def.filters[0].request_header_modifier.nremove,
+		       1) &&
+	     ASSERT_STREQ(r[0].rule.def.filters[1].request_redirect.hostname,
+			  "1.2.3");
+	return kh_finish(&s, ok);
+}
+
+/* A MeshGateway route's entry names the hostnames it serves (Kuma 2.14):
+ * every rule's record holds them, get prints them once, with the entry. */
+static bool test_http_hostnames(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshHTTPRoute", "r")
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  to:\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      hostnames: [shop.example.com, \"*.shop.example.com\"]\n"
+		"      rules:\n"
+		"        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+		"          default: {backendRefs: [{kind: MeshService, name: a}]}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /b}}]\n"
+		"          default: {backendRefs: [{kind: MeshService, name: b}]}\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      rules:\n"
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default: {backendRefs: [{kind: MeshService, name: c}]}\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 3);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].entry.present, 0x1) &&
+	     ASSERT_EQ(r[0].entry.nhostnames, 2) &&
+	     ASSERT_STREQ(r[0].entry.hostnames[0], "shop.example.com") &&
+	     ASSERT_STREQ(r[0].entry.hostnames[1], "*.shop.example.com") &&
+	     ASSERT_MEMEQ(&r[1].entry, &r[0].entry, sizeof(r[0].entry)) &&
+	     ASSERT_EQ(r[1].hdr.rule, 1) &&
+	     ASSERT_EQ(r[2].hdr.entry, 1) &&
+	     ASSERT_EQ(r[2].entry.present, 0) &&
+	     ASSERT_EQ(r[2].entry.nhostnames, 0);
+	return kh_finish(&s, ok);
+}
+
+/* Kuma takes a route without entries, which overrides others with
+ * nothing; get prints it back as written. */
+static bool test_http_empty_to(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshHTTPRoute", "r")
+		"  targetRef: {kind: MeshService, name: web}\n"
+		"  to: []\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 1);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].hdr.section, 0) &&
+	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
+	     ASSERT_EQ(r[0].rule.present, 0);
+	return kh_finish(&s, ok);
+}
+
+/* An entry without rules (Kuma takes it) still holds its own keys: its
+ * one record has them, and get prints `rules: []` after them. */
+static bool test_http_entry_without_rules(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshHTTPRoute", "r")
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  to:\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      hostnames: [shop.example.com]\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      rules: []\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 2);
+	bool ok;
+
+	ok = r && ASSERT_EQ(r[0].hdr.rule, MF_ROUTE_NO_RULES) &&
+	     ASSERT_EQ(r[0].rule.present, 0) &&
+	     ASSERT_EQ(r[0].entry.nhostnames, 1) &&
+	     ASSERT_STREQ(r[0].entry.hostnames[0], "shop.example.com") &&
+	     ASSERT_EQ(r[1].hdr.entry, 1) &&
+	     ASSERT_EQ(r[1].hdr.rule, MF_ROUTE_NO_RULES) &&
+	     ASSERT_EQ(r[1].entry.present, 0) &&
+	     ASSERT_TRUE(!kind_rec_check(&kind_mesh_http_route, &r[0]));
+	return kh_finish(&s, ok);
+}
+
+KH_TEST_BAD(test_http_hostnames_invalid,
+	/* A sidecar's route has one destination, whatever the Host. */
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshService, name: web}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: MeshService, name: backend}\n"
+	  "      hostnames: [backend.com]\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default: {}\n",
+	  "r.yaml:8:18: spec.to[0].hostnames: needs a MeshGateway targetRef" },
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      hostnames: [a, b, c, d, e]\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default: {backendRefs: [{kind: MeshService, name: a}]}\n",
+	  "r.yaml:8:18: spec.to[0].hostnames: must have at most 4 entries" },
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      hostnames: [\"a b\"]\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default: {backendRefs: [{kind: MeshService, name: a}]}\n",
+	  "r.yaml:8:19: spec.to[0].hostnames[0]: must not contain spaces or "
+	  "control characters" },
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      hostname: [a]\n"
+	  "      rules:\n"
+	  "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	  "          default: {backendRefs: [{kind: MeshService, name: a}]}\n",
+	  "r.yaml:8:7: spec.to[0].hostname: unknown field" },
 )
 
 /* backendRefs are references: validation finds a missing Service and
@@ -284,6 +597,14 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_http_full);
 	TEST_RUN(test_http_invalid);
+	TEST_RUN(test_http_redirect_and_rewrite);
+	TEST_RUN(test_http_hostname_not_ip);
+	TEST_RUN(test_http_header_mod_duplicates);
+	TEST_RUN(test_http_header_mod_and_hostname_ok);
+	TEST_RUN(test_http_hostnames);
+	TEST_RUN(test_http_empty_to);
+	TEST_RUN(test_http_entry_without_rules);
+	TEST_RUN(test_http_hostnames_invalid);
 	TEST_RUN(test_http_backend_ref_checked);
 	TEST_MAIN_END();
 }

@@ -158,6 +158,8 @@ static const struct kind_desc t_kind = T_KIND(KIND_FORM_TO_FROM, T_TO_FROM),
 	t_from_only = T_KIND(KIND_FORM_TO_FROM, KIND_SEC_FROM),
 	t_to_only = T_KIND(KIND_FORM_TO_FROM, KIND_SEC_TO),
 	t_route = T_KIND(KIND_FORM_ROUTE, T_TO_FROM),
+	t_route_no_rules = T_KIND(KIND_FORM_ROUTE,
+				  T_TO_FROM | KIND_SEC_ENTRY_NO_RULES),
 	t_default = T_KIND(KIND_FORM_DEFAULT, T_TO_FROM),
 	t_sources = T_KIND(KIND_FORM_SOURCES, T_TO_FROM),
 	t_selectors = T_KIND(KIND_FORM_SELECTORS, T_TO_FROM);
@@ -844,6 +846,45 @@ static bool test_ref_shapes_round_trip(void)
 		"      default: {}\n", NULL);
 }
 
+/* A route kind whose entries may have no rules: one record for such an
+ * entry (none written, or `rules: []`), marked MF_ROUTE_NO_RULES, with a
+ * zero conf; the other entries keep a record per rule. */
+static bool test_route_entry_no_rules(void)
+{
+	struct model_set set;
+	struct model_obj o;
+	const struct t_rec *r;
+	bool ok;
+
+	model_set_init(&set);
+	memset(&o, 0, sizeof(o));
+	ok = t_ok(&t_route_no_rules,
+		  "spec:\n  to:\n"
+		  "    - targetRef: {kind: MeshService, name: a}\n"
+		  "    - targetRef: {kind: Mesh}\n"
+		  "      rules: [{port: 3}]\n"
+		  "    - targetRef: {kind: MeshService, name: b}\n"
+		  "      rules: []\n",
+		  &set, &o) &&
+	     ASSERT_EQ(o.pol.n, 3);
+	r = ok ? (const struct t_rec *)o.pol.recs : NULL;
+	ok = ok && ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
+	     ASSERT_EQ(r[0].hdr.entry, 0) &&
+	     ASSERT_EQ(r[0].hdr.rule, MF_ROUTE_NO_RULES) &&
+	     ASSERT_STREQ(r[0].hdr.ref.name, "a") &&
+	     ASSERT_EQ(r[0].conf.present, 0) &&
+	     ASSERT_EQ(r[1].hdr.entry, 1) && ASSERT_EQ(r[1].hdr.rule, 0) &&
+	     ASSERT_EQ(r[1].conf.port, 3) &&
+	     ASSERT_EQ(r[2].hdr.entry, 2) &&
+	     ASSERT_EQ(r[2].hdr.rule, MF_ROUTE_NO_RULES) &&
+	     ASSERT_STREQ(r[2].hdr.ref.name, "b") &&
+	     ASSERT_EQ(r[2].conf.present, 0) &&
+	     ASSERT_TRUE(!kind_rec_check(&t_route_no_rules, &r[0]));
+	t_pol_free(&o);
+	model_set_free(&set);
+	return ok;
+}
+
 /* The records of each form: headers, sections, indices. */
 static bool test_forms_records(void)
 {
@@ -1180,6 +1221,19 @@ T_TEST_BAD(test_errors_spec,
 	  "s.yaml:5:7: spec.to[0].default: unknown field", &t_route },
 	{ "spec: {targetRef: {kind: Mesh}}\n",
 	  "s.yaml:1:7: spec.default: is required", &t_default },
+	/* Kuma: only a policy with from or rules entries is inbound. */
+	{ "spec:\n  targetRef: {kind: Dataplane, sectionName: http}\n"
+	  "  default: {}\n",
+	  "s.yaml:2:45: spec.targetRef.sectionName: can only be used "
+	  "with inbound policies (from or rules entries)", &t_default },
+	{ "spec:\n  targetRef: {kind: Dataplane, sectionName: http}\n"
+	  "  to: [{targetRef: {kind: Mesh}, default: {}}]\n",
+	  "s.yaml:2:45: spec.targetRef.sectionName: can only be used "
+	  "with inbound policies (from or rules entries)", &t_kind },
+	{ "spec:\n  targetRef: {kind: Dataplane, sectionName: http}\n"
+	  "  to: [{targetRef: {kind: Mesh}, rules: [{}]}]\n",
+	  "s.yaml:2:45: spec.targetRef.sectionName: can only be used "
+	  "with inbound policies (from or rules entries)", &t_route },
 	{ "spec:\n  sources: [{match: {a: b}}]\n  conf: {}\n",
 	  "s.yaml:2:3: spec.destinations: is required", &t_sources },
 	{ "spec:\n  sources: []\n  destinations: [{match: {a: b}}]\n"
@@ -1475,7 +1529,15 @@ static bool test_layout_all_kinds(void)
 				 kd->conf_off == 0 :
 				 kd->conf_off >= sizeof(struct mf_pol_hdr)) ||
 		    !ASSERT_TRUE(kd->val_size > kd->conf_off) ||
-		    !lay_object(kd, kd->conf, kd->val_size - kd->conf_off, 0)) {
+		    !lay_object(kd, kd->conf, kd->val_size - kd->conf_off, 0) ||
+		    /* An entry's keys are a route's, apart from its conf. */
+		    (kd->entry &&
+		     (!ASSERT_EQ(kd->form, KIND_FORM_ROUTE) ||
+		      !ASSERT_TRUE(kd->entry_off >=
+				   kd->conf_off + sch_object_size(kd->conf)) ||
+		      !ASSERT_TRUE(kd->val_size > kd->entry_off) ||
+		      !lay_object(kd, kd->entry, kd->val_size - kd->entry_off,
+				  0)))) {
 			fprintf(stderr, "  kind %s\n", kd->name);
 			return false;
 		}
@@ -1496,6 +1558,7 @@ int main(void)
 	TEST_RUN(test_emit_quoting);
 	TEST_RUN(test_forms_round_trip);
 	TEST_RUN(test_forms_records);
+	TEST_RUN(test_route_entry_no_rules);
 	TEST_RUN(test_mesh_timeout_round_trip);
 	TEST_RUN(test_ref_shapes_round_trip);
 	TEST_RUN(test_mesh_timeout_json);
