@@ -15,6 +15,8 @@
 
 #include "certs.h"
 #include "log.h"
+#include "policy.h"
+#include "polkinds.h"
 #include "spiffe.h"
 
 struct certs_entry {
@@ -27,8 +29,16 @@ struct certs {
 	char dir[PATH_MAX];
 	char ca[PATH_MAX];
 	pthread_mutex_t lock;
-	struct certs_entry *v;		/* sorted by certs_cmp() */
+	struct certs_entry *v;		/* sorted by certs_cmp(); made with
+					 * trust */
 	size_t n, cap;
+	/* The CAs peers are verified against: the mesh CA and the policy's
+	 * MeshTrusts.  The policy epoch it was last checked at, and a hash
+	 * of what it was made from, so that an apply that leaves MeshTrust
+	 * alone keeps every context. */
+	struct tls_trust *trust;	/* a reference */
+	uint64_t trust_epoch;
+	uint64_t trust_hash;
 };
 
 int certs_open(struct certs **out, const char *config_dir)
@@ -72,8 +82,9 @@ void certs_close(struct certs *c)
 	if (!c)
 		return;
 	for (i = 0; i < c->n; i++)
-		tls_ctx_free(c->v[i].ctx);
+		tls_ctx_put(c->v[i].ctx);
 	free(c->v);
+	tls_trust_put(c->trust);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -136,7 +147,7 @@ static int certs_load(struct certs *c, const char *spiffe, enum tls_role role,
 			 access(crt, R_OK) != 0 ? crt : key);
 		return ret;
 	}
-	ret = tls_ctx_new(&ctx, role, c->ca, crt, key);
+	ret = tls_ctx_new_trust(&ctx, role, c->trust, crt, key);
 	if (ret)
 		return ret == -ENOENT ? -EINVAL : ret;
 	/* A certificate filed under the wrong name must not let us speak for
@@ -145,15 +156,131 @@ static int certs_load(struct certs *c, const char *spiffe, enum tls_role role,
 	if (ret || strcmp(have, spiffe) != 0) {
 		log_error("event=certs_identity_mismatch want=%s have=%s file=%s",
 			  spiffe, ret ? "(none)" : have, crt);
-		tls_ctx_free(ctx);
+		tls_ctx_put(ctx);
 		return -EINVAL;
 	}
 	*out = ctx;
 	return 0;
 }
 
+/* FNV-1a over @n bytes at @p, from @h. */
+static uint64_t certs_hash(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The MeshTrust records of @k: their count, and record @i. */
+#define CERTS_MESH_TRUSTS (REC_MESH_TRUSTS - REC_KIND_FIRST)
+
+/* What the trust for policy @p is made from, hashed. */
+static uint64_t certs_trust_hash(const struct policy *p)
+{
+	const struct polkinds *k = p ? policy_kinds(p) : NULL;
+	const char *td = p ? policy_trust_domain(p) : "";
+	uint64_t h = certs_hash(0xcbf29ce484222325ull, td, strlen(td) + 1);
+
+	for (size_t i = 0; k && i < polkinds_count(k, CERTS_MESH_TRUSTS);
+	     i++) {
+		const struct mf_mesh_trust *m =
+			polkinds_record(k, CERTS_MESH_TRUSTS, i, NULL);
+
+		h = certs_hash(h, m->trust_domain, sizeof(m->trust_domain));
+		for (unsigned b = 0; b < m->nca_bundles &&
+				     b < MF_CA_BUNDLES_MAX; b++)
+			h = certs_hash(h, m->ca_bundles[b].pem.value,
+				       strnlen(m->ca_bundles[b].pem.value,
+					       MF_PEM_MAX));
+	}
+	return h;
+}
+
+/* A trust for policy @p (NULL: none yet): the mesh CA for the mesh's
+ * trust domain (every domain before a Mesh is applied), and each
+ * MeshTrust's bundles for its domain.  A bundle that does not load is
+ * left out with a log line: a bad MeshTrust must not cost the mesh CA. */
+static int certs_trust_make(const struct certs *c, const struct policy *p,
+			    struct tls_trust **out)
+{
+	const struct polkinds *k = p ? policy_kinds(p) : NULL;
+	const char *td = p ? policy_trust_domain(p) : "";
+	struct tls_trust *t;
+	unsigned cas = 1;
+	int ret = tls_trust_new(&t);
+
+	if (ret)
+		return ret;
+	ret = tls_trust_add_file(t, td, c->ca);
+	if (ret) {
+		log_error("event=trust_error file=%s err=\"%s\"", c->ca,
+			  strerror(-ret));
+		tls_trust_put(t);
+		return ret;
+	}
+	for (size_t i = 0; k && i < polkinds_count(k, CERTS_MESH_TRUSTS);
+	     i++) {
+		const struct mf_pol_key *key;
+		const struct mf_mesh_trust *m =
+			polkinds_record(k, CERTS_MESH_TRUSTS, i, &key);
+
+		for (unsigned b = 0; b < m->nca_bundles &&
+				     b < MF_CA_BUNDLES_MAX; b++) {
+			const char *pem = m->ca_bundles[b].pem.value;
+
+			ret = tls_trust_add_pem(t, m->trust_domain, pem,
+						strnlen(pem, MF_PEM_MAX));
+			if (ret) {
+				log_warn("event=trust_bundle_refused "
+					 "mesh_trust=%.*s bundle=%u "
+					 "trust_domain=%s err=\"%s\"",
+					 (int)sizeof(key->name), key->name, b,
+					 m->trust_domain, strerror(-ret));
+				continue;
+			}
+			cas++;
+		}
+	}
+	log_info("event=trust_loaded trust_domain=%s ca_bundles=%u "
+		 "epoch=%llu", td[0] ? td : "-", cas,
+		 p ? (unsigned long long)policy_epoch(p) : 0ull);
+	*out = t;
+	return 0;
+}
+
+/* Brings the store's trust up to policy @p: a new one when what it is
+ * made from changed, and then no cached context (they hold the old one,
+ * and the sessions using them keep it).  Caller holds the lock. */
+static int certs_trust_update(struct certs *c, const struct policy *p)
+{
+	uint64_t epoch = p ? policy_epoch(p) : 0, h;
+	struct tls_trust *t;
+	int ret;
+
+	if (c->trust && (!p || epoch == c->trust_epoch))
+		return 0;
+	h = certs_trust_hash(p);
+	if (c->trust && h == c->trust_hash) {
+		c->trust_epoch = epoch;
+		return 0;
+	}
+	ret = certs_trust_make(c, p, &t);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < c->n; i++)
+		tls_ctx_put(c->v[i].ctx);
+	c->n = 0;
+	tls_trust_put(c->trust);
+	c->trust = t;
+	c->trust_epoch = epoch;
+	c->trust_hash = h;
+	return 0;
+}
+
 static int certs_get(struct certs *c, const char *spiffe, enum tls_role role,
-		     struct tls_ctx **out)
+		     const struct policy *p, struct tls_ctx **out)
 {
 	struct certs_entry *e;
 	struct tls_ctx *ctx;
@@ -164,10 +291,12 @@ static int certs_get(struct certs *c, const char *spiffe, enum tls_role role,
 	if (strlen(spiffe) >= MF_SPIFFE_MAX)
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
+	ret = certs_trust_update(c, p);
+	if (ret)
+		goto out;
 	i = certs_find(c, spiffe, role, &found);
 	if (found) {
-		*out = c->v[i].ctx;
-		ret = 0;
+		*out = tls_ctx_get(c->v[i].ctx);
 		goto out;
 	}
 	if (c->n == c->cap) {
@@ -189,9 +318,9 @@ static int certs_get(struct certs *c, const char *spiffe, enum tls_role role,
 	memset(e, 0, sizeof(*e));
 	strcpy(e->spiffe, spiffe);	/* length checked above */
 	e->role = role;
-	e->ctx = ctx;			/* the store owns it from here */
+	e->ctx = ctx;			/* the store's reference */
 	c->n++;
-	*out = ctx;
+	*out = tls_ctx_get(ctx);
 	log_info("event=certs_loaded identity=%s role=%s", spiffe,
 		 role == TLS_ROLE_CLIENT ? "client" : "server");
 out:
@@ -199,12 +328,14 @@ out:
 	return ret;
 }
 
-int certs_client_ctx(struct certs *c, const char *spiffe, struct tls_ctx **out)
+int certs_client_ctx(struct certs *c, const char *spiffe,
+		     const struct policy *p, struct tls_ctx **out)
 {
-	return certs_get(c, spiffe, TLS_ROLE_CLIENT, out);
+	return certs_get(c, spiffe, TLS_ROLE_CLIENT, p, out);
 }
 
-int certs_server_ctx(struct certs *c, const char *spiffe, struct tls_ctx **out)
+int certs_server_ctx(struct certs *c, const char *spiffe,
+		     const struct policy *p, struct tls_ctx **out)
 {
-	return certs_get(c, spiffe, TLS_ROLE_SERVER, out);
+	return certs_get(c, spiffe, TLS_ROLE_SERVER, p, out);
 }

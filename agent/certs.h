@@ -16,6 +16,7 @@
 #include "tls.h"
 
 struct certs;
+struct policy;
 
 /* Opens the store over @config_dir (copied).  Returns 0 and *out (caller
  * owns, certs_close()), -ENOENT when <config_dir>/ca.crt is not readable,
@@ -23,14 +24,20 @@ struct certs;
 int certs_open(struct certs **out, const char *config_dir);
 
 /*
- * The context for acting as @spiffe in the client (server) role.  *out is
- * owned by the store and valid until certs_close().  The certificate's own
+ * The context for acting as @spiffe in the client (server) role under
+ * policy @p (NULL: before one is loaded): peers are verified against the
+ * mesh CA, for the mesh's trust domain, and the CA bundles of @p's
+ * MeshTrusts, each for its trust domain (tls.h, "Trust anchors").  When
+ * those change, the store makes new contexts; sessions keep theirs.  *out
+ * is a reference the caller puts (tls_ctx_put).  The certificate's own
  * URI SAN must be @spiffe.  Returns 0, -EINVAL (not a SPIFFE ID, or the
  * certificate names another identity, or cert and key do not match),
- * -ENOENT (no certificate or key for it), -ENOMEM.
+ * -ENOENT (no certificate or key for it, or no CA), -ENOMEM.
  */
-int certs_client_ctx(struct certs *c, const char *spiffe, struct tls_ctx **out);
-int certs_server_ctx(struct certs *c, const char *spiffe, struct tls_ctx **out);
+int certs_client_ctx(struct certs *c, const char *spiffe,
+		     const struct policy *p, struct tls_ctx **out);
+int certs_server_ctx(struct certs *c, const char *spiffe,
+		     const struct policy *p, struct tls_ctx **out);
 
 /* Frees every cached context, then the store.  NULL is a no-op. */
 void certs_close(struct certs *c);

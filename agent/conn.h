@@ -182,7 +182,8 @@ struct conn {
 	 * into @policy, which the connection holds. */
 	const struct mf_endpoint *endpoint;
 	const char *src_spiffe;
-	struct tls_ctx *tls_ctx;	/* borrowed from the certificates */
+	struct tls_ctx *tls_ctx;	/* a reference (certs_client_ctx), put
+					 * at release */
 	char peer_spiffe[MF_SPIFFE_MAX];	/* verified TLS peer identity */
 };
 

@@ -276,13 +276,14 @@ static int main_check_node_cert(const struct main_opts *o, struct certs *certs)
 		log_error("event=startup_failed what=node_identity err=too_long");
 		return MAIN_EXIT_SYSTEM;
 	}
-	err = certs_server_ctx(certs, id, &ctx);
+	err = certs_server_ctx(certs, id, NULL, &ctx);
 	if (err) {
 		log_error("event=startup_failed what=node_certificate identity=%s "
 			  "config_dir=%s err=\"%s\"", id, o->config_dir,
 			  strerror(-err));
 		return MAIN_EXIT_SYSTEM;
 	}
+	tls_ctx_put(ctx);	/* loaded and checked: that was the point */
 	log_info("event=node_identity spiffe=%s", id);
 	return 0;
 }

@@ -45,7 +45,20 @@
 struct tls_ctx {
 	WOLFSSL_CTX *wctx;
 	enum tls_role role;
+	int refs;			/* atomic */
+	struct tls_trust *trust;	/* a reference */
 };
+
+/* ---- tls_trust.c --------------------------------------------------------- */
+
+/* Loads every CA of @t into @wctx.  Returns 0 or -EINVAL. */
+int tls_trust_load(const struct tls_trust *t, WOLFSSL_CTX *wctx);
+
+/* Checks that the peer chain @chain, whose leaf names @spiffe, leads to a
+ * CA of @spiffe's trust domain in @t.  Returns NULL or why not (static or
+ * in @buf, @n bytes). */
+const char *tls_trust_verify(const struct tls_trust *t, const char *spiffe,
+			     WOLFSSL_X509_CHAIN *chain, char *buf, size_t n);
 
 /* One direction of the record layer after the handshake. */
 struct tls_dir {

@@ -138,6 +138,26 @@ void tls_global_fini(void)
 int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 		const char *cert_file, const char *key_file)
 {
+	struct tls_trust *t;
+	int ret = tls_trust_new(&t);
+
+	if (ret)
+		return ret;
+	ret = tls_trust_add_file(t, "", ca_file);
+	if (ret) {
+		log_error("event=tls_ctx_error what=ca file=%s", ca_file);
+		tls_trust_put(t);
+		return -ENOENT;
+	}
+	ret = tls_ctx_new_trust(out, role, t, cert_file, key_file);
+	tls_trust_put(t);
+	return ret;
+}
+
+int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
+		      struct tls_trust *trust, const char *cert_file,
+		      const char *key_file)
+{
 	int groups[] = { WOLFSSL_ECC_X25519 };
 	WOLFSSL_METHOD *method;
 	struct tls_ctx *ctx;
@@ -156,15 +176,15 @@ int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 	if (!ctx)
 		return -ENOMEM;	/* wolfSSL_CTX_new would have freed method */
 	ctx->role = role;
+	ctx->refs = 1;
 	ctx->wctx = wolfSSL_CTX_new(method);	/* takes ownership of method */
 	if (!ctx->wctx) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
 
-	if (wolfSSL_CTX_load_verify_locations(ctx->wctx, ca_file, NULL) !=
-	    WOLFSSL_SUCCESS) {
-		log_error("event=tls_ctx_error what=ca file=%s", ca_file);
+	if (tls_trust_load(trust, ctx->wctx)) {
+		log_error("event=tls_ctx_error what=ca");
 		ret = -ENOENT;
 		goto err_ctx;
 	}
@@ -213,6 +233,7 @@ int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 	wolfSSL_CTX_SetIORecv(ctx->wctx, tls_cb_recv);
 	wolfSSL_CTX_SetIOSend(ctx->wctx, tls_cb_send);
 
+	ctx->trust = tls_trust_get(trust);
 	*out = ctx;
 	return 0;
 
@@ -223,11 +244,18 @@ err_free:
 	return ret;
 }
 
-void tls_ctx_free(struct tls_ctx *ctx)
+struct tls_ctx *tls_ctx_get(struct tls_ctx *ctx)
 {
-	if (!ctx)
+	__atomic_fetch_add(&ctx->refs, 1, __ATOMIC_RELAXED);
+	return ctx;
+}
+
+void tls_ctx_put(struct tls_ctx *ctx)
+{
+	if (!ctx || __atomic_sub_fetch(&ctx->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	wolfSSL_CTX_free(ctx->wctx);
+	tls_trust_put(ctx->trust);
 	free(ctx);
 }
 
@@ -265,6 +293,7 @@ int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx)
 		slab_put(&tls_pool, s);
 		return -ENOMEM;
 	}
+	tls_ctx_get(ctx);
 	heap_grow(TLS_HS_HEAP);
 	wolfSSL_SetIOReadCtx(s->ssl, s);
 	wolfSSL_SetIOWriteCtx(s->ssl, s);
@@ -293,6 +322,7 @@ void tls_sess_free(struct tls_sess *s)
 	bufq_in_free(&s->in);
 	bufq_out_free(&s->out);
 	free(s->err);
+	tls_ctx_put(s->ctx);
 	slab_put(&tls_pool, s);
 }
 
@@ -441,6 +471,19 @@ static int tls_handoff(struct tls_sess *s)
 					sizeof(s->peer_id)) : -ENOENT;
 	} else {
 		s->peer_rc = -ENOENT;
+	}
+	/* wolfSSL verified the chain to one of the trust's CAs; it must be
+	 * one of the peer's own trust domain.  (Only tests make contexts
+	 * without a trust.) */
+	if (s->peer_rc == 0 && s->ctx->trust) {
+		char why[MF_SPIFFE_MAX + 96];
+		const char *bad = tls_trust_verify(s->ctx->trust, s->peer_id,
+						   chain, why, sizeof(why));
+
+		if (bad) {
+			tls_failf(s, "handshake: %s", bad);
+			return -EACCES;
+		}
 	}
 	s->version_name = wolfSSL_get_version(ssl);
 	s->cipher_name = wolfSSL_get_cipher_name(ssl);

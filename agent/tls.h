@@ -21,6 +21,7 @@
 
 struct tls_ctx;		/* one identity (cert + key) + the CA, client or server */
 struct tls_sess;	/* one TLS connection */
+struct tls_trust;	/* which CAs vouch for which trust domains */
 
 enum tls_role {
 	TLS_ROLE_CLIENT = 1,
@@ -31,11 +32,40 @@ enum tls_role {
 int tls_global_init(void);
 void tls_global_fini(void);
 
-/* Loads @ca_file, @cert_file and @key_file (PEM).  Returns 0 and *out
- * (caller owns, free with tls_ctx_free), or -errno. */
+/*
+ * Trust anchors by trust domain (tls_trust.c).  A peer's chain must lead
+ * to a CA of its own SPIFFE ID's trust domain: a CA trusted for another
+ * domain does not vouch for it.  The mesh CA is the mesh trust domain's;
+ * MeshTrust adds CAs to a domain (the mesh's own: a CA rollover), which
+ * is why one domain may have several.  Built once, then shared read-only
+ * and reference-counted: contexts keep the trust they were made with.
+ */
+/* An empty trust.  Returns 0 or -ENOMEM. */
+int tls_trust_new(struct tls_trust **out);
+/* Adds the PEM CERTIFICATE blocks of @pem (@len bytes) as CAs of trust
+ * domain @td ("": of every domain).  Only before the trust is shared.
+ * Returns 0, -EINVAL (no certificate wolfSSL takes as a CA), -ENOMEM. */
+int tls_trust_add_pem(struct tls_trust *t, const char *td, const char *pem,
+		      size_t len);
+/* The same from file @path: -ENOENT when it cannot be read. */
+int tls_trust_add_file(struct tls_trust *t, const char *td, const char *path);
+struct tls_trust *tls_trust_get(struct tls_trust *t);	/* +1 reference */
+void tls_trust_put(struct tls_trust *t);		/* -1; frees at 0 */
+
+/* Loads @ca_file, @cert_file and @key_file (PEM): @ca_file's CAs vouch
+ * for every trust domain.  Returns 0 and *out (one reference, the
+ * caller's: tls_ctx_put), or -errno. */
 int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 		const char *cert_file, const char *key_file);
-void tls_ctx_free(struct tls_ctx *ctx);
+/* The same with the CAs of @trust, which the context references. */
+int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
+		      struct tls_trust *trust, const char *cert_file,
+		      const char *key_file);
+/* References: a session holds one on its context (tls_sess_new), so a
+ * context outlives the store that made it while sessions use it.  Thread
+ * safe. */
+struct tls_ctx *tls_ctx_get(struct tls_ctx *ctx);
+void tls_ctx_put(struct tls_ctx *ctx);
 
 /* The SPIFFE ID in @ctx's own certificate (our identity), same returns as
  * tls_peer_spiffe().  For logs and for checking a loaded certificate. */

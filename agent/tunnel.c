@@ -116,7 +116,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
 		return;
 	}
-	err = certs_client_ctx(tu->ctx->certs, src_id, &c->tls_ctx);
+	err = certs_client_ctx(tu->ctx->certs, src_id, p, &c->tls_ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason),
 			 "no certificate for source identity: %s",
@@ -250,7 +250,7 @@ static void tunnel_inbound_accepted(void *arg, struct conn *c)
 	}
 	err = tunnel_node_spiffe(id, sizeof(id), td, tu->ctx->node);
 	if (!err)
-		err = certs_server_ctx(tu->ctx->certs, id, &ctx);
+		err = certs_server_ctx(tu->ctx->certs, id, p, &ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason),
 			 "no certificate for node identity: %s", strerror(-err));
@@ -258,6 +258,7 @@ static void tunnel_inbound_accepted(void *arg, struct conn *c)
 		return;
 	}
 	err = tls_sess_new(&c->end[CONN_DOWN].tls, ctx);
+	tls_ctx_put(ctx);	/* the session holds its own reference */
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
 			 strerror(-err));
@@ -461,6 +462,8 @@ static void tunnel_release(void *arg, struct conn *c)
 
 	reload_release(tu->ctx->reload, c->policy);
 	c->policy = NULL;
+	tls_ctx_put(c->tls_ctx);
+	c->tls_ctx = NULL;
 }
 
 /* ---- forward ------------------------------------------------------------- */

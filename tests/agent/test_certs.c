@@ -67,7 +67,7 @@ static bool test_open_needs_ca(void)
 
 static bool test_lookup_and_cache(void)
 {
-	struct tls_ctx *a = NULL, *b = NULL, *s = NULL;
+	struct tls_ctx *a = NULL, *b = NULL, *b2 = NULL, *s = NULL;
 	struct certs *c = NULL;
 	char id[MF_SPIFFE_MAX];
 	bool ok = false;
@@ -76,10 +76,10 @@ static bool test_lookup_and_cache(void)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	if (!ASSERT_EQ(certs_open(&c, dir), 0))
 		return false;
-	if (!ASSERT_EQ(certs_client_ctx(c, ID_WEB, &a), 0) ||
-	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, &b), 0) ||
+	if (!ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &a), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &b), 0) ||
 	    !ASSERT_TRUE(a == b) ||
-	    !ASSERT_EQ(certs_server_ctx(c, ID_WEB, &s), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &s), 0) ||
 	    !ASSERT_TRUE(s != a))
 		goto out;
 	if (!ASSERT_EQ(tls_ctx_spiffe(a, id, sizeof(id)), 0) ||
@@ -88,13 +88,18 @@ static bool test_lookup_and_cache(void)
 	/* Cached: the files may go, the context stays. */
 	if (!ASSERT_EQ(ph_sh("mv %s/certs/mesh.local+ns+default+sa+web.crt %s/web.bak",
 			     dir, dir), 0) ||
-	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, &b), 0) ||
-	    !ASSERT_TRUE(a == b) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &b2), 0) ||
+	    !ASSERT_TRUE(a == b2) ||
 	    !ASSERT_EQ(ph_sh("mv %s/web.bak %s/certs/mesh.local+ns+default+sa+web.crt",
 			     dir, dir), 0))
 		goto out;
 	ok = true;
 out:
+	/* Each lookup gave a reference; the store keeps its own. */
+	tls_ctx_put(a);
+	tls_ctx_put(b);
+	tls_ctx_put(b2);
+	tls_ctx_put(s);
 	certs_close(c);
 	return ok;
 }
@@ -109,13 +114,13 @@ static bool test_refusals(void)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	if (!ASSERT_EQ(certs_open(&c, dir), 0))
 		return false;
-	ok = ASSERT_EQ(certs_client_ctx(c, ID_GONE, &x), -ENOENT) &&
-	     ASSERT_EQ(certs_server_ctx(c, ID_GONE, &x), -ENOENT) &&
-	     ASSERT_EQ(certs_client_ctx(c, "not-a-spiffe-id", &x), -EINVAL) &&
-	     ASSERT_EQ(certs_client_ctx(c, "spiffe://mesh.local/../etc", &x),
+	ok = ASSERT_EQ(certs_client_ctx(c, ID_GONE, NULL, &x), -ENOENT) &&
+	     ASSERT_EQ(certs_server_ctx(c, ID_GONE, NULL, &x), -ENOENT) &&
+	     ASSERT_EQ(certs_client_ctx(c, "not-a-spiffe-id", NULL, &x), -EINVAL) &&
+	     ASSERT_EQ(certs_client_ctx(c, "spiffe://mesh.local/../etc", NULL, &x),
 		       -EINVAL) &&
 	     /* The certificate filed under "liar" names someone else. */
-	     ASSERT_EQ(certs_client_ctx(c, ID_LIAR, &x), -EINVAL) &&
+	     ASSERT_EQ(certs_client_ctx(c, ID_LIAR, NULL, &x), -EINVAL) &&
 	     ASSERT_TRUE(x == NULL);
 	certs_close(c);
 	return ok;
@@ -134,7 +139,7 @@ static void *race_fn(void *arg)
 
 	for (i = 0; i < 50; i++) {
 		int ret = certs_server_ctx(r->c, i % 2 ? ID_WEB : ID_NODE,
-					   &r->got[i]);
+					   NULL, &r->got[i]);
 
 		if (ret)
 			r->err = ret;
@@ -168,6 +173,9 @@ static bool test_threads_share(void)
 			ok = ASSERT_TRUE(r[i].got[j] == r[0].got[j % 2]);
 	}
 	ok = ok && ASSERT_TRUE(r[0].got[0] != r[0].got[1]);
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 50; j++)
+			tls_ctx_put(r[i].got[j]);
 	certs_close(c);
 	return ok;
 }
@@ -199,8 +207,8 @@ static bool test_contexts_handshake(void)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	if (!ASSERT_EQ(certs_open(&c, dir), 0))
 		return false;
-	if (!ASSERT_EQ(certs_client_ctx(c, ID_WEB, &cc), 0) ||
-	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, &sc), 0) ||
+	if (!ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &cc), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &sc), 0) ||
 	    !ASSERT_EQ(tls_sess_new(&cs, cc), 0) ||
 	    !ASSERT_EQ(tls_sess_new(&ss, sc), 0))
 		goto out;
@@ -221,6 +229,8 @@ static bool test_contexts_handshake(void)
 out:
 	tls_sess_free(cs);
 	tls_sess_free(ss);
+	tls_ctx_put(cc);
+	tls_ctx_put(sc);
 	certs_close(c);
 	return ok;
 }

@@ -119,6 +119,7 @@ static bool swap_client(struct th_pair *p, WOLFSSL_METHOD *method, bool cert)
 	if (!ASSERT_TRUE(x))
 		return false;
 	x->role = TLS_ROLE_CLIENT;
+	x->refs = 1;		/* the pair's; no trust: wolfSSL's check only */
 	x->wctx = wolfSSL_CTX_new(method);
 	if (!ASSERT_TRUE(x->wctx) ||
 	    !ASSERT_EQ(wolfSSL_CTX_load_verify_locations(x->wctx,
@@ -129,13 +130,13 @@ static bool swap_client(struct th_pair *p, WOLFSSL_METHOD *method, bool cert)
 		      !ASSERT_EQ(wolfSSL_CTX_use_PrivateKey_file(x->wctx,
 				path("client.key"), WOLFSSL_FILETYPE_PEM),
 				 WOLFSSL_SUCCESS)))) {
-		tls_ctx_free(x);
+		tls_ctx_put(x);
 		return false;
 	}
 	wolfSSL_CTX_SetIORecv(x->wctx, tls_cb_recv);
 	wolfSSL_CTX_SetIOSend(x->wctx, tls_cb_send);
 	tls_sess_free(p->c);
-	tls_ctx_free(p->cctx);
+	tls_ctx_put(p->cctx);
 	p->c = NULL;
 	p->cctx = x;
 	return ASSERT_EQ(tls_sess_new(&p->c, x), 0);
@@ -219,7 +220,7 @@ static int own_id(const char *leaf, char *buf, size_t n)
 	if (ret < 0)
 		return -1000 + ret;
 	ret = tls_ctx_spiffe(ctx, buf, n);
-	tls_ctx_free(ctx);
+	tls_ctx_put(ctx);
 	return ret;
 }
 

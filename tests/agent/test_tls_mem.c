@@ -284,7 +284,7 @@ static int server_main(int fd)
 		switch (frame_recv(fd, &len)) {
 		case 0:
 			ends_free(ends, TLS_MEM_PAIRS, false);
-			tls_ctx_free(ctx);
+			tls_ctx_put(ctx);
 			return 0;
 		case CMD_DATA:
 			if (!ends_take(ends, TLS_MEM_PAIRS, len, ctx,
@@ -437,7 +437,7 @@ static bool test_idle_session_memory(void)
 	ok = within_budget(c) && within_budget(s);
 out:
 	ends_free(ends, TLS_MEM_PAIRS, false);
-	tls_ctx_free(ctx);
+	tls_ctx_put(ctx);
 	if (sv[0] >= 0)
 		close(sv[0]);	/* EOF: the server exits */
 	if (pid > 0) {

@@ -242,14 +242,17 @@ static bool tc_flush(struct tls_sess *s, int fd)
  * *fd, or NULL. */
 static struct tls_sess *tc_open(const char *id, int *fd)
 {
-	struct tls_ctx *ctx;
+	struct tls_ctx *ctx = NULL;
 	struct tls_sess *s = NULL;
 	uint8_t buf[16384];
-	int r;
+	int r, err = -EINVAL;
 
 	*fd = dial("127.0.0.1", "127.0.0.1", port_tun);
-	if (*fd < 0 || certs_client_ctx(certs, id, &ctx) ||
-	    tls_sess_new(&s, ctx))
+	if (*fd >= 0 && !certs_client_ctx(certs, id, NULL, &ctx)) {
+		err = tls_sess_new(&s, ctx);
+		tls_ctx_put(ctx);	/* the session holds its own */
+	}
+	if (err)
 		goto fail;
 	for (;;) {
 		ssize_t n;

@@ -68,8 +68,8 @@ static inline void th_pair_close(struct th_pair *p)
 {
 	tls_sess_free(p->c);
 	tls_sess_free(p->s);
-	tls_ctx_free(p->cctx);
-	tls_ctx_free(p->sctx);
+	tls_ctx_put(p->cctx);
+	tls_ctx_put(p->sctx);
 	memset(p, 0, sizeof(*p));
 }
 

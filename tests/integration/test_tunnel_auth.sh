@@ -10,7 +10,11 @@
 #  - a certificate from another CA, for the same identity, is refused;
 #  - no client certificate at all is refused;
 #  - a permission for one Workload (a Dataplane target) denies the client
-#    at that Workload only: b1 refuses it, b2 of the same service serves it.
+#    at that Workload only: b1 refuses it, b2 of the same service serves it;
+#  - MeshTrust: the other CA trusted for another trust domain still does not
+#    vouch for mesh.local's identities; trusted for mesh.local (a rollover)
+#    its certificate is served, and the mesh CA's still is; deleted, it is
+#    refused again.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_tunnel_auth
@@ -132,6 +136,61 @@ if "$TB" apply "$TL_TMP/b1-deny.yaml" >"$TL_TMP/apply.out" 2>&1; then
 	fi
 else
 	fail apply_workload_permission "$(cat "$TL_TMP/apply.out")"
+fi
+
+# MeshTrust: the second CA's certificate, trusted for @1, with the shipped
+# policy; the agents pick it up with the policy.
+trust_policy() {
+	cat "$TL_TOP/tests/integration/policy.yaml"
+	printf -- '---\napiVersion: kuma.io/v1alpha1\nkind: MeshTrust\n'
+	printf 'metadata: {name: evil-ca}\nspec:\n  trustDomain: %s\n' "$1"
+	printf '  caBundles:\n    - type: Pem\n      pem:\n        value: |\n'
+	sed 's/^/          /' "$EVIL/ca.crt"
+}
+# For another trust domain, the CA does not vouch for mesh.local's
+# identities, though the chain verifies.
+trust_policy other.td >"$TL_TMP/trust-other.yaml"
+mark=$(tl_log_mark mf-node-b)
+if "$TB" apply "$TL_TMP/trust-other.yaml" >"$TL_TMP/apply.out" 2>&1; then
+	DST=10.78.2.12:8080 tls_try evil_other -cert "$EVIL_CRT" -key "$EVIL_KEY"
+	if ! grep -q '^pod=' "$TL_TMP/evil_other.out" &&
+		tl_log_since mf-node-b "$mark" | grep -q 'is not from a CA of trust domain mesh.local'; then
+		pass mesh_trust_binds_ca_to_its_domain
+	else
+		fail mesh_trust_binds_ca_to_its_domain "$(tail -n 3 "$TL_TMP/evil_other.out"; tl_log_since mf-node-b "$mark" | tail -n 3)"
+	fi
+else
+	fail apply_mesh_trust_other "$(cat "$TL_TMP/apply.out")"
+fi
+# For mesh.local: a CA rollover; both CAs' certificates are served.
+trust_policy mesh.local >"$TL_TMP/trust-mesh.yaml"
+if "$TB" apply "$TL_TMP/trust-mesh.yaml" >"$TL_TMP/apply.out" 2>&1; then
+	# To b2: b1-deny, applied above, still denies the client at b1.
+	DST=10.78.2.12:8080 tls_try evil_trusted -cert "$EVIL_CRT" -key "$EVIL_KEY"
+	DST=10.78.2.12:8080 tls_try good_trusted -cert "$GOOD_CRT" -key "$GOOD_KEY"
+	if grep -q '^pod=mf-pod-b2 ' "$TL_TMP/evil_trusted.out" &&
+		grep -q '^pod=mf-pod-b2 ' "$TL_TMP/good_trusted.out"; then
+		pass mesh_trust_adds_a_ca
+	else
+		fail mesh_trust_adds_a_ca "$(tail -n 3 "$TL_TMP/evil_trusted.out" "$TL_TMP/good_trusted.out")"
+	fi
+else
+	fail apply_mesh_trust "$(cat "$TL_TMP/apply.out")"
+fi
+# Without the MeshTrust, the second CA is foreign again.
+# (Node b's delete runs in node b, so that --wait asks its agent.)
+if tl_ctl a delete meshtrust evil-ca >"$TL_TMP/apply.out" 2>&1 &&
+	tb_exec b "$MFCTL" --bpf-root /sys/fs/bpf/mf-node-b \
+		--state-dir "$TL_STATE/mf-node-b/state" --run-dir "$TL_STATE/run" \
+		delete meshtrust evil-ca --wait >>"$TL_TMP/apply.out" 2>&1; then
+	DST=10.78.2.12:8080 tls_try evil_untrusted -cert "$EVIL_CRT" -key "$EVIL_KEY"
+	if ! grep -q '^pod=' "$TL_TMP/evil_untrusted.out"; then
+		pass mesh_trust_deleted_ca_refused
+	else
+		fail mesh_trust_deleted_ca_refused "$(tail -n 3 "$TL_TMP/evil_untrusted.out")"
+	fi
+else
+	fail delete_mesh_trust "$(cat "$TL_TMP/apply.out")"
 fi
 
 tl_finish
