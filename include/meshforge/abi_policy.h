@@ -1627,6 +1627,19 @@ struct mf_mtp_spiffe {		/* rules[]...[].spiffeID */
 	char value[MF_SPIFFE_MAX];
 };
 
+#define MF_SNI_MAX		256
+
+enum mf_mtp_sni_type {
+	MF_MTP_SNI_EXACT = 1,
+};
+
+struct mf_mtp_sni {			/* rules[]...[].sni */
+	__u32 present;
+	__u8 type;			/* enum mf_mtp_sni_type */
+	__u8 _pad[3];
+	char value[MF_SNI_MAX];
+};
+
 /*
  * One rule: a `from` entry {targetRef, default}, or an item {spiffeID} of
  * one of the lists of Kuma's `rules` form, whose action is the list's (in
@@ -1638,7 +1651,12 @@ struct mf_mtp_conf {
 	struct mf_mtp_peer_ref target_ref;	/* from: field 0 */
 	struct mf_mtp_action def;		/* from: field 1 */
 	struct mf_mtp_spiffe spiffe_id;	/* rules: field 0 */
+	struct mf_mtp_sni sni;			/* rules: field 1 */
 };
+
+/* conf.present of a `rules` record: which matchers it has. */
+#define MF_MTP_ITEM_SPIFFE_ID	(1u << 0)
+#define MF_MTP_ITEM_SNI		(1u << 1)
 
 /* hdr.section of a `rules` record; hdr.target is spec.targetRef. */
 #define MF_MTP_SEC_RULES MF_SEC_CONF

@@ -122,6 +122,18 @@ static int cmp_capacity(const struct rec_set *out, struct diag *d)
 	return err;
 }
 
+/* The string a rule matches SPIFFE IDs against: @id as written, but a
+ * prefix that is a whole trust domain ("spiffe://td") ends in '/', so it
+ * does not also match "spiffe://td2/...". */
+static void cmp_spiffe_match(char *buf, size_t n, const char *id,
+			     uint8_t match)
+{
+	bool bare = match == MF_AUTHZ_MATCH_PREFIX &&
+		    !strchr(id + strlen("spiffe://"), '/');
+
+	snprintf(buf, n, "%s%s", id, bare ? "/" : "");
+}
+
 /* The rules of MeshTrafficPermission @o for service @id, indexes from
  * *next on: one per record, as written. */
 /* What a permission's rules are compiled against: the set, its
@@ -237,6 +249,11 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 		struct mf_authz_rule v;
 		size_t n;
 
+		/* An item that matches by SNI matches connections whose TLS
+		 * carries that SNI; the tunnel's carry none, so it matches
+		 * nothing here, allow or deny. */
+		if (rules && (f->present & MF_MTP_ITEM_SNI))
+			continue;
 		memset(&v, 0, sizeof(v));
 		if (endpoint)
 			memcpy(v.endpoint, endpoint, 4);
@@ -247,7 +264,8 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 		strcpy(v.policy, o->name);
 		if (rules) {
 			v.match = f->spiffe_id.type;
-			strcpy(v.spiffe, f->spiffe_id.value);
+			cmp_spiffe_match(v.spiffe, sizeof(v.spiffe),
+					 f->spiffe_id.value, v.match);
 		} else if (f->target_ref.kind == MF_MTP_MESH) {
 			v.match = MF_AUTHZ_MATCH_PREFIX;
 			snprintf(v.spiffe, sizeof(v.spiffe), "spiffe://%s/",
@@ -257,7 +275,8 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 			v.match = f->target_ref.kind == MF_MTP_SPIFFE_ID ?
 					  MF_AUTHZ_MATCH_EXACT :
 					  MF_AUTHZ_MATCH_PREFIX;
-			strcpy(v.spiffe, f->target_ref.name);
+			cmp_spiffe_match(v.spiffe, sizeof(v.spiffe),
+					 f->target_ref.name, v.match);
 		} else {
 			n = cmp_mtp_identities(m, &f->target_ref, ids);
 			v.match = MF_AUTHZ_MATCH_EXACT;

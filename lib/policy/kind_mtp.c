@@ -117,11 +117,33 @@ static const struct sch_field spiffe_id_fields[] = {
 };
 SCH_OBJECT_DEF(spiffe_id, "spiffeID", .check_field = mtp_spiffe_check);
 
-static const struct sch_field rules_item_fields[] = {
-	SCH_F_OBJECT("spiffeID", mf_mtp_conf, spiffe_id, &spiffe_id,
-		     SCH_REQUIRED),
+static const char *const sni_types[] = { "Exact", NULL };
+
+static const struct sch_field sni_fields[] = {
+	SCH_F_ENUM("type", mf_mtp_sni, type, sni_types, SCH_REQUIRED),
+	SCH_F_STRING("value", mf_mtp_sni, value, SCH_REQUIRED),
 };
-SCH_OBJECT_DEF(rules_item, "MeshTrafficPermission rule");
+SCH_OBJECT_DEF(sni, "sni");
+
+enum { ITEM_SPIFFE_ID, ITEM_SNI };	/* field indexes */
+
+/* An item matches by SPIFFE ID, SNI or both; one that names neither
+ * would match nothing that can be said. */
+static const char *rules_item_check(const void *obj)
+{
+	const struct mf_mtp_conf *c = obj;
+
+	return sch_has(c, ITEM_SPIFFE_ID) || sch_has(c, ITEM_SNI) ? NULL :
+	       "must have spiffeID, sni or both";
+}
+
+static const struct sch_field rules_item_fields[] = {
+	[ITEM_SPIFFE_ID] = SCH_F_OBJECT("spiffeID", mf_mtp_conf, spiffe_id,
+					&spiffe_id),
+	[ITEM_SNI] = SCH_F_OBJECT("sni", mf_mtp_conf, sni, &sni),
+};
+SCH_OBJECT_DEF(rules_item, "MeshTrafficPermission rule",
+	       .check = rules_item_check);
 
 const struct kind_desc kind_mtp = {
 	.name = "MeshTrafficPermission", .plural = "meshtrafficpermissions",

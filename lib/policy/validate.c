@@ -237,7 +237,10 @@ static void val_in_td(struct val_ctx *c, const struct model_obj *o,
 	if (!prefix && !spiffe_in_trust_domain(spiffe, td))
 		val_err(c, o, at ? &at->loc : NULL, at ? at->path : path,
 			"must be in the Mesh's trust domain \"%s\"", td);
-	if (prefix && strncmp(spiffe, want, strlen(want)))
+	/* A prefix may be the trust domain itself, without its '/'. */
+	if (prefix && strncmp(spiffe, want, strlen(want)) &&
+	    !(strlen(spiffe) == strlen(want) - 1 &&
+	      !strncmp(spiffe, want, strlen(spiffe))))
 		val_err(c, o, at ? &at->loc : NULL, at ? at->path : path,
 			"must start with \"%s\" (the Mesh's trust domain)",
 			want);
@@ -359,6 +362,8 @@ static void val_mtp(struct val_ctx *c, const struct model_obj *o)
 		const struct mf_mtp_conf *f = &r[i].conf;
 
 		if (r[i].hdr.section == MF_MTP_SEC_RULES) {
+			if (!(f->present & MF_MTP_ITEM_SPIFFE_ID))
+				continue;
 			val_in_td(c, o, model_note(o, i, offsetof(struct mf_mtp,
 				  conf.spiffe_id.value)), "spec.rules",
 				  f->spiffe_id.value,

@@ -300,6 +300,44 @@ static bool test_compile_authz_by_labels(void)
 #undef LABELED_MESH
 }
 
+/* Kuma's rules items: a bare trust domain as a prefix matches that
+ * domain only (its rule ends in '/'); an item that matches by SNI
+ * compiles to no rule (the tunnel carries no SNI), alone or with a
+ * spiffeID; all of them print back as written. */
+static bool test_compile_mtp_rules_items(void)
+{
+	static const char yaml[] =
+		PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
+		PH_SVC("web", "10.96.0.10", "80")
+		RH_DOC("MeshTrafficPermission", "p")
+		"spec:\n  targetRef: {kind: MeshService, name: web}\n"
+		"  rules:\n  - default:\n      allow:\n"
+		"      - spiffeID: {type: Prefix, value: \"spiffe://mesh.local\"}\n"
+		"      - sni: {type: Exact, value: db.example.com}\n"
+		"      - spiffeID: {type: Exact, value: \"" PH_SA("a") "\"}\n"
+		"        sni: {type: Exact, value: db.example.com}\n";
+	struct model_set set, back;
+	struct rec_set rs;
+	struct diag d;
+	const struct mf_authz_rule *r;
+	bool ok = build(yaml, NULL, &set, &rs);
+
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 1);
+	r = ok ? rec_val(&rs, REC_AUTHZ, 0) : NULL;
+	ok = ok && ASSERT_EQ(r->match, MF_AUTHZ_MATCH_PREFIX) &&
+	     ASSERT_STREQ(r->spiffe, "spiffe://mesh.local/") &&
+	     ASSERT_EQ(rec_count(&rs, REC_PERMISSIONS), 3);
+	model_set_init(&back);
+	diag_init(&d);
+	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ph_same_objects(&set, &back);
+	diag_free(&d);
+	model_set_free(&back);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
 /* Sources by workload compile to the identities of the Workloads they
  * select (none: no rule), and the permission comes back as written. */
 /* Services web (w1) and api (a1, and a2 tagged v: 2). */
@@ -782,6 +820,7 @@ int main(void)
 	TEST_RUN(test_decompile_emit_round_trip);
 	TEST_RUN(test_labels_round_trip);
 	TEST_RUN(test_compile_authz_by_labels);
+	TEST_RUN(test_compile_mtp_rules_items);
 	TEST_RUN(test_compile_authz_sources_by_workload);
 	TEST_RUN(test_compile_authz_workload_targets);
 	TEST_RUN(test_emit_format);

@@ -385,6 +385,15 @@ static bool test_bad_mtp(void)
 		       "t.yaml:7:10: spec.rules: cannot be used with spec.from "
 		       "in one policy") &&
 	       expect1(MTP_TO("{kind: Mesh}",
+			      "  rules: [{default: {deny: [{}]}}]\n"),
+		       "t.yaml:6:29: spec.rules[0].default.deny[0]: must have "
+		       "spiffeID, sni or both") &&
+	       expect1(MTP_TO("{kind: Mesh}",
+			      "  rules: [{default: {deny: [{sni: {type: Prefix, "
+			      "value: a}}]}}]\n"),
+		       "t.yaml:6:42: spec.rules[0].default.deny[0].sni.type: "
+		       "must be Exact") &&
+	       expect1(MTP_TO("{kind: Mesh}",
 			      "  rules: [{default: {deny: []}}]\n"),
 		       "t.yaml:6:10: spec.rules: must have at least one allow, "
 		       "deny or allowWithShadowDeny entry") &&
