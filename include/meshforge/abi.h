@@ -152,7 +152,13 @@ struct mf_endpoint {
 					 * 0: MF_PORT_TUNNEL */
 	char name[MF_NAME_MAX];		/* Workload object name */
 	__u32 tags;			/* mf_tagsets id of its tags, 0: none */
-	__u32 _pad2;
+	__u32 flags;			/* MF_ENDPOINT_F_* */
+};
+
+enum mf_endpoint_flags {
+	/* A Kuma Dataplane's (its object is in mf_dataplanes), not a
+	 * Workload's. */
+	MF_ENDPOINT_F_DATAPLANE = 1u << 0,
 };
 
 /* mf_nodes: node name -> address of that node's agent. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "endpoint.h"
 #include "identity.h"
 #include "mesh_service.h"
 #include "select.h"
@@ -140,10 +141,9 @@ static void cmp_spiffe_match(char *buf, size_t n, const char *id,
  * Workloads (sorted by name) and the trust domain. */
 struct cmp_mtp_ctx {
 	const struct model_set *set;
-	const struct model_obj *const *workloads;
-	const char *const *identities;	/* each Workload's SPIFFE ID */
-	const char *const *services;	/* each Workload's service name */
-	size_t nworkloads;
+	const struct ep_view *eps;	/* the endpoints: Workloads and
+					 * Dataplanes (endpoint.h) */
+	size_t neps;
 	const char *td;
 };
 
@@ -162,20 +162,19 @@ static size_t cmp_mtp_identities(const struct cmp_mtp_ctx *m,
 	const struct mf_tagset *tags = model_tags_get(m->set, p->tags);
 	size_t n = 0, u = 0;
 
-	for (size_t i = 0; i < m->nworkloads; i++) {
-		const struct model_obj *o = m->workloads[i];
-		const struct core_workload *w = model_spec(o);
+	for (size_t i = 0; i < m->neps; i++) {
+		const struct ep_view *e = &m->eps[i];
 		const struct sel_workload sw = {
-			.name = o->name, .service = m->services[i],
-			.tags = model_tags_get(m->set, w->tags),
+			.name = e->o->name, .service = e->service,
+			.tags = model_tags_get(m->set, e->tags),
 		};
 
 		if (p->kind != MF_MTP_MESH_SUBSET &&
-		    strcmp(m->services[i], p->name))
+		    strcmp(e->service, p->name))
 			continue;
 		if (p->tags && (!tags || !sel_tags_match(tags, &sw)))
 			continue;
-		ids[n++] = m->identities[i];
+		ids[n++] = ep_identity(e);
 	}
 	qsort(ids, n, sizeof(*ids), cmp_str_cmp);
 	for (size_t i = 0; i < n; i++)
@@ -201,20 +200,18 @@ static int cmp_mtp_workloads(struct rec_set *out, const struct model_obj *o,
 					       o->pol.recs)->hdr.target;
 	int err = 0;
 
-	for (size_t i = 0; i < m->nworkloads && !err; i++) {
-		const struct model_obj *wo = m->workloads[i];
-		const struct core_workload *w = model_spec(wo);
+	for (size_t i = 0; i < m->neps && !err; i++) {
+		const struct ep_view *e = &m->eps[i];
 		const struct sel_workload sw = {
-			.name = wo->name, .service = m->services[i],
-			.tags = model_tags_get(m->set, w->tags),
-			.port = w->port,
+			.name = e->o->name, .service = e->service,
+			.tags = model_tags_get(m->set, e->tags),
+			.port = e->port,
 		};
-		const struct cmp_id *s = cmp_id_find(svc, nsvc,
-						     m->services[i]);
+		const struct cmp_id *s = cmp_id_find(svc, nsvc, e->service);
 
 		if (!s || !sel_ref_selects(target, &sw, NULL, sctx))
 			continue;
-		err = cmp_mtp_rules(out, o, m, s->id, &rules[s - svc], w->ip,
+		err = cmp_mtp_rules(out, o, m, s->id, &rules[s - svc], e->ip,
 				    ids);
 	}
 	return err;
@@ -505,14 +502,12 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	__u32 *rules = NULL;	/* authz rules per service, as svc[] */
 	struct cmp_mtp_ctx mtp;
 	const char **mtp_ids = NULL;	/* scratch: a source's identities */
-	/* Each Workload's SPIFFE ID, in sorted order: its spec.identity or
-	 * what its MeshIdentity renders (in wid_buf). */
-	const char **wid = NULL, **wsvc = NULL;
+	struct ep_view *eps = NULL;	/* Workloads and Dataplanes */
+	size_t neps = 0;
 	/* Services and MeshServices by name, as svc[]; the MeshServices'
 	 * VIPs, in their order. */
 	const struct model_obj **svo = NULL;
 	uint8_t (*mvips)[4] = NULL;
-	char (*wid_buf)[MF_SPIFFE_MAX] = NULL;
 	__u32 max_svc, max_id;
 	const char *td = "";
 	int err;
@@ -578,45 +573,30 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	if (err)
 		goto out;
 
-	wid = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*wid));
-	wid_buf = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*wid_buf));
-	if (!wid || !wid_buf) {
-		err = -ENOMEM;
+	err = ep_views(set, &eps, &neps);
+	if (err)
 		goto out;
-	}
-	wsvc = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*wsvc));
-	if (!wsvc) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++) {
-		wid[i] = identity_of_workload(set,
-					      sorted[first[MODEL_WORKLOAD] + i],
-					      wid_buf[i]);
-		wsvc[i] = msvc_workload_service(set,
-					sorted[first[MODEL_WORKLOAD] + i]);
-		if (!wid[i] || !wsvc[i][0]) {	/* validated before */
-			err = -EINVAL;
+	for (size_t i = 0; i < neps; i++)
+		if (!ep_identity(&eps[i]) || !eps[i].service[0]) {
+			err = -EINVAL;	/* validated before */
 			goto out;
 		}
-	}
 
 	/* Identity ids: the distinct workload identities, sorted. */
 	err = cmp_prev_ids(prev, REC_IDENTITIES, &prev_ids, &nprev_ids,
 			   &max_id);
 	if (err)
 		goto out;
-	ids = calloc(cnt[MODEL_WORKLOAD] ? cnt[MODEL_WORKLOAD] : 1,
-		     sizeof(*ids));
+	ids = calloc(neps ? neps : 1, sizeof(*ids));
 	if (!ids) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
-		ids[i].name = wid[i];
-	if (cnt[MODEL_WORKLOAD])
-		qsort(ids, cnt[MODEL_WORKLOAD], sizeof(*ids), cmp_id_cmp);
-	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++)
+	for (size_t i = 0; i < neps; i++)
+		ids[i].name = ep_identity(&eps[i]);
+	if (neps)
+		qsort(ids, neps, sizeof(*ids), cmp_id_cmp);
+	for (size_t i = 0; i < neps; i++)
 		if (nids == 0 || strcmp(ids[nids - 1].name, ids[i].name))
 			ids[nids++] = ids[i];
 	cmp_assign(ids, nids, prev_ids, nprev_ids, max_id);
@@ -636,12 +616,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	/* mf_authz, policies in name order; a Mesh-wide policy's rules go
 	 * to every service. */
 	mtp.set = set;
-	mtp.workloads = sorted + first[MODEL_WORKLOAD];
-	mtp.identities = wid;
-	mtp.services = wsvc;
-	mtp.nworkloads = cnt[MODEL_WORKLOAD];
+	mtp.eps = eps;
+	mtp.neps = neps;
 	mtp.td = td;
-	mtp_ids = calloc(cnt[MODEL_WORKLOAD] + 1, sizeof(*mtp_ids));
+	mtp_ids = calloc(neps + 1, sizeof(*mtp_ids));
 	if (!mtp_ids) {
 		err = -ENOMEM;
 		goto out;
@@ -728,19 +706,18 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	}
 
 	/* mf_endpoints */
-	for (size_t i = 0; i < cnt[MODEL_WORKLOAD]; i++) {
-		const struct model_obj *o = sorted[first[MODEL_WORKLOAD] + i];
-		const struct core_workload *w = model_spec(o);
+	for (size_t i = 0; i < neps; i++) {
+		const struct ep_view *e = &eps[i];
 		const struct model_obj *node = NULL;
 		const struct core_node *cn;
 		const struct cmp_id *s, *id;
 		struct mf_endpoint_key k;
 		struct mf_endpoint v;
 
-		s = cmp_id_find(svc, nsvc, wsvc[i]);
-		id = cmp_id_find(ids, nids, wid[i]);
+		s = cmp_id_find(svc, nsvc, e->service);
+		id = cmp_id_find(ids, nids, ep_identity(e));
 		node = cmp_find_obj(sorted + first[MODEL_NODE],
-				    cnt[MODEL_NODE], w->node);
+				    cnt[MODEL_NODE], e->node);
 		if (!s || !id || !node) {	/* validated before */
 			err = -EINVAL;
 			goto out;
@@ -748,14 +725,15 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		cn = model_spec(node);
 		memset(&k, 0, sizeof(k));
 		memset(&v, 0, sizeof(v));
-		memcpy(k.ip, w->ip, 4);
+		memcpy(k.ip, e->ip, 4);
 		v.service_id = s->id;
 		v.identity_id = id->id;
 		memcpy(v.node_ip, cn->address, 4);
-		v.port = w->port;
+		v.port = e->port;
 		v.tunnel_port = cn->tunnel_port;
-		strcpy(v.name, o->name);
-		v.tags = w->tags;
+		strcpy(v.name, e->o->name);
+		v.tags = e->tags;
+		v.flags = e->dataplane ? MF_ENDPOINT_F_DATAPLANE : 0;
 		err = rec_add(out, REC_ENDPOINTS, &k, &v);
 		if (err)
 			goto out;
@@ -770,9 +748,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	err = cmp_capacity(out, d);
 out:
 	free(mtp_ids);
-	free(wid);
-	free(wid_buf);
-	free(wsvc);
+	free(eps);
 	free(svo);
 	free(mvips);
 	free(rules);

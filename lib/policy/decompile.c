@@ -520,6 +520,10 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name, "unterminated string");
 			continue;
 		}
+		/* A Dataplane's: the object is its spec's
+		 * (mf_dataplanes). */
+		if (v->flags & MF_ENDPOINT_F_DATAPLANE)
+			continue;
 		node = dc_node_find(set, nodes, nnodes, v->node_ip, &nmatch);
 		if (!node) {
 			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name,

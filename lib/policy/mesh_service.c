@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "dataplane.h"
 #include "kinds.h"
 #include "mesh_service.h"
 #include "records.h"
@@ -28,8 +29,11 @@ bool msvc_selects(const struct model_set *set, const struct model_obj *ms,
 		  const struct model_obj *w)
 {
 	const struct mf_mesh_service *s = (const void *)ms->pol.recs;
-	const struct core_workload *cw = model_spec(w);
 	const struct mf_tagset *sel, *have;
+	/* A Workload's tags, or a Dataplane's inbound's. */
+	uint32_t tags = w->kind == MODEL_WORKLOAD ?
+			((const struct core_workload *)model_spec(w))->tags :
+			dp_inbound_tags(w);
 
 	if (!ms->pol.n)
 		return false;
@@ -37,7 +41,7 @@ bool msvc_selects(const struct model_set *set, const struct model_obj *ms,
 		return !strcmp(s->selector.dataplane_ref.name, w->name);
 	if (s->selector.dataplane_tags) {
 		sel = model_tags_get(set, s->selector.dataplane_tags);
-		have = model_tags_get(set, cw->tags);
+		have = model_tags_get(set, tags);
 		for (uint32_t i = 0; sel && i < sel->n; i++) {
 			bool found = false;
 

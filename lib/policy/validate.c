@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane.h"
+#include "endpoint.h"
 #include "identity.h"
 #include "mesh_service.h"
 #include "spiffe.h"
@@ -312,6 +314,89 @@ static void val_workload_service(struct val_ctx *c, const struct model_obj *o)
 			w->service, ms->name);
 }
 
+/* A Dataplane labelled meshforge.io/node is a Workload (dataplane.h): it
+ * needs a Node, an IPv4 address, a service and a MeshIdentity. */
+static void val_dataplane(struct val_ctx *c, const struct model_obj *o)
+{
+	const char *node = dp_node(c->set, o), *why, *svc;
+	const struct model_obj *mid;
+	struct ep_view v;
+	char id[MF_SPIFFE_MAX], reason[160];
+	uint16_t port;
+	uint8_t ip[4];
+
+	if (!node)
+		return;
+	if (!val_find(c, MODEL_NODE, node))
+		val_err(c, o, NULL, "metadata.labels." DP_NODE_LABEL,
+			"no Node \"%s\" is defined or applied", node);
+	why = dp_endpoint_addr(o, ip, &port);
+	if (why)
+		val_err(c, o, NULL, "spec.networking", "%s", why);
+	svc = dp_inbound_service(c->set, o);
+	if (svc && !val_find(c, MODEL_SERVICE, svc) &&
+	    !val_find(c, msvc_kind(), svc))
+		val_err(c, o, NULL, "spec.networking.inbound[0].tags",
+			"kuma.io/service: no Service or MeshService \"%s\" "
+			"is defined or applied", svc);
+	ep_view(c->set, o, &v);
+	if (!svc && !v.service[0])
+		val_err(c, o, NULL, "spec.networking.inbound[0].tags",
+			"needs kuma.io/service (a Service or MeshService), "
+			"unless a MeshService selects this Dataplane");
+	mid = identity_select(c->set, o);
+	if (!mid) {
+		val_err(c, o, NULL, "metadata.labels",
+			"a Dataplane's identity comes from a MeshIdentity, and "
+			"none selects this one");
+		return;
+	}
+	if (identity_render(c->set, mid, o, id, sizeof(id), reason,
+			    sizeof(reason)))
+		val_err(c, o, NULL, "metadata.labels",
+			"MeshIdentity \"%s\" selects this Dataplane, but %s",
+			mid->name, reason);
+	else if (c->td && !spiffe_in_trust_domain(id, c->td))
+		val_err(c, o, NULL, "metadata.labels",
+			"\"%s\", which MeshIdentity \"%s\" gives this "
+			"Dataplane, must be in the Mesh's trust domain \"%s\"",
+			id, mid->name, c->td);
+}
+
+static int val_ep_ip_cmp(const void *a, const void *b)
+{
+	const struct ep_view *x = a, *y = b;
+	int r = memcmp(x->ip, y->ip, 4);
+
+	return r ? r : strcmp(x->o->name, y->o->name);
+}
+
+/* No two endpoints share an address (the Workloads' own rule covers two
+ * Workloads). */
+static int val_endpoint_ips(struct val_ctx *c)
+{
+	struct ep_view *v;
+	size_t n;
+	int err = ep_views(c->set, &v, &n);
+
+	if (err)
+		return err;
+	qsort(v, n, sizeof(*v), val_ep_ip_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct ep_view *a = &v[i - 1], *b = &v[i];
+
+		if (memcmp(a->ip, b->ip, 4) || !(a->dataplane || b->dataplane) ||
+		    !(a->ip[0] | a->ip[1] | a->ip[2] | a->ip[3]))
+			continue;
+		val_err(c, b->o, NULL, "spec.networking",
+			"its address %u.%u.%u.%u is %s %s's too", b->ip[0],
+			b->ip[1], b->ip[2], b->ip[3],
+			a->dataplane ? "Dataplane" : "Workload", a->o->name);
+	}
+	free(v);
+	return 0;
+}
+
 /* A MeshService: a name no Service has; a numeric targetPort is the
  * port of every Workload it selects (they listen on one port). */
 static void val_msvc(struct val_ctx *c, const struct model_obj *o)
@@ -531,9 +616,13 @@ int validate_set(const struct model_set *set, struct diag *d)
 			val_workload_service(&c, o);
 		} else if (o->kind == msvc_kind()) {
 			val_msvc(&c, o);
+		} else if (o->kind == dp_kind()) {
+			val_dataplane(&c, o);
 		} else if (o->kind == MODEL_MTP)
 			val_mtp(&c, o);
 	}
+	if (!err)
+		err = val_endpoint_ips(&c);
 	free(c.sorted);
 	if (err)
 		return err;

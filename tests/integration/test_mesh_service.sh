@@ -9,7 +9,9 @@
 #    web's VIP now reaches only b1;
 #  - inspect shows the VIP, flagged as a MeshService's;
 #  - a MeshService added later, first by name, leaves shop's VIP alone
-#    and takes the next address.
+#    and takes the next address;
+#  - b2 declared again as a Kuma Dataplane on node b, in web: web's VIP
+#    reaches it next to b1.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_mesh_service
@@ -94,6 +96,33 @@ if "$TB" apply "$TL_TMP/more.yaml" >"$TL_TMP/apply2.out" 2>&1 &&
 	pass vip_kept_across_applies
 else
 	fail vip_kept_across_applies "$(cat "$TL_TMP/apply2.out"; ctl_b inspect 2>&1 | grep -A5 '^mf_services')"
+fi
+
+# A Kuma Dataplane as b2, on node b, back in web: the VIP reaches it.
+cat >"$TL_TMP/dp.yaml" <<'YAML'
+apiVersion: kuma.io/v1alpha1
+kind: Dataplane
+metadata: {name: b2, labels: {meshforge.io/node: mf-node-b, app: web-dp}}
+spec:
+  networking:
+    address: 10.78.2.12
+    inbound: [{port: 8080, tags: {kuma.io/service: web}}]
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshIdentity
+metadata: {name: web-dp}
+spec:
+  selector: {dataplane: {matchLabels: {app: web-dp}}}
+  spiffeID: {trustDomain: mesh.local, path: /ns/default/sa/web}
+YAML
+if tl_ctl a delete workload b2 >"$TL_TMP/apply3.out" 2>&1 &&
+	tl_ctl b delete workload b2 >>"$TL_TMP/apply3.out" 2>&1 &&
+	"$TB" apply "$TL_TMP/dp.yaml" >>"$TL_TMP/apply3.out" 2>&1; then
+	got=$(answers 10.96.0.10)
+	[ "$got" = "pod=mf-pod-b1 pod=mf-pod-b2 " ] && pass dataplane_is_a_workload ||
+		fail dataplane_is_a_workload "10.96.0.10 answered by: $got"
+else
+	fail dataplane_is_a_workload "$(cat "$TL_TMP/apply3.out")"
 fi
 
 tl_finish

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The endpoints of a policy (endpoint.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "dataplane.h"
+#include "endpoint.h"
+#include "identity.h"
+#include "mesh_service.h"
+
+bool ep_view(const struct model_set *set, const struct model_obj *o,
+	     struct ep_view *v)
+{
+	const struct model_obj *ms, *mid;
+	char why[8];
+
+	memset(v, 0, sizeof(*v));
+	v->o = o;
+	if (o->kind == MODEL_WORKLOAD) {
+		const struct core_workload *w = model_spec(o);
+
+		v->node = w->node;
+		memcpy(v->ip, w->ip, 4);
+		v->port = w->port;
+		v->service = msvc_workload_service(set, o);
+		if (w->identity[0])
+			v->written_id = w->identity;
+		else if (!identity_of_workload(set, o, v->id_buf))
+			v->id_buf[0] = '\0';
+		v->tags = w->tags;
+		return true;
+	}
+	v->node = dp_node(set, o);
+	if (!v->node)
+		return false;
+	v->dataplane = true;
+	if (dp_endpoint_addr(o, v->ip, &v->port))
+		memset(v->ip, 0, 4);
+	v->service = dp_inbound_service(set, o);
+	if (!v->service) {
+		ms = msvc_of_workload(set, o, NULL);
+		v->service = ms ? ms->name : "";
+	}
+	mid = identity_select(set, o);
+	if (!mid || identity_render(set, mid, o, v->id_buf, sizeof(v->id_buf),
+				    why, sizeof(why)))
+		v->id_buf[0] = '\0';
+	v->tags = dp_inbound_tags(o);
+	return true;
+}
+
+static int ep_obj_cmp(const void *a, const void *b)
+{
+	const struct model_obj *x = *(const struct model_obj *const *)a;
+	const struct model_obj *y = *(const struct model_obj *const *)b;
+
+	if (x->kind != y->kind)
+		return x->kind == MODEL_WORKLOAD ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int ep_views(const struct model_set *set, struct ep_view **out, size_t *n)
+{
+	const struct model_obj **objs;
+	struct ep_view *v;
+	size_t cnt = 0, k = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->objs[i].kind == MODEL_WORKLOAD ||
+		    set->objs[i].kind == dp_kind())
+			cnt++;
+	objs = calloc(cnt + 1, sizeof(*objs));
+	v = calloc(cnt + 1, sizeof(*v));
+	if (!objs || !v) {
+		free(objs);
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < set->n; i++)
+		if (set->objs[i].kind == MODEL_WORKLOAD ||
+		    set->objs[i].kind == dp_kind())
+			objs[k++] = &set->objs[i];
+	qsort(objs, cnt, sizeof(*objs), ep_obj_cmp);
+	k = 0;
+	for (size_t i = 0; i < cnt; i++)
+		if (ep_view(set, objs[i], &v[k]))
+			k++;
+	free(objs);
+	*out = v;
+	*n = k;
+	return 0;
+}
