@@ -9,15 +9,15 @@
 
 #include "harness/test.h"
 #include "harness/pki_harness.h"
-#include "../../agent/tls.h"
+#include "../../agent/tls-int.h"
+#include "harness/tls_harness.h"
 
 #define TD	"mesh.local"
 #define ID_NODE	"spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
 #define ID_WEB	"spiffe://mesh.local/ns/default/sa/web"
 #define ID_OTHER "spiffe://other.td/ns/default/sa/web"
 
-static char dir[64];
-static bool have_certs;
+#define have_certs th_have_certs
 
 static const char *path(const char *name)
 {
@@ -25,7 +25,7 @@ static const char *path(const char *name)
 	static int i;
 
 	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", th_dir, name);
 	return buf[i];
 }
 
@@ -35,24 +35,15 @@ static bool setup(void)
 {
 	if (!ph_have_openssl())
 		return false;
-	snprintf(dir, sizeof(dir), "/tmp/mf-test-trust-XXXXXX");
-	if (!mkdtemp(dir))
+	snprintf(th_dir, sizeof(th_dir), "/tmp/mf-test-trust-XXXXXX");
+	if (!mkdtemp(th_dir))
 		return false;
-	return ph_make_ca(dir, "ca", "mf-test-ca") == 0 &&
-	       ph_make_ca(dir, "ca2", "mf-test-ca2") == 0 &&
-	       ph_make_leaf(dir, "ca", "node", "node", "URI:" ID_NODE) == 0 &&
-	       ph_make_leaf(dir, "ca2", "web2", "web2", "URI:" ID_WEB) == 0 &&
-	       ph_make_leaf(dir, "ca2", "other2", "other2",
+	return ph_make_ca(th_dir, "ca", "mf-test-ca") == 0 &&
+	       ph_make_ca(th_dir, "ca2", "mf-test-ca2") == 0 &&
+	       ph_make_leaf(th_dir, "ca", "node", "node", "URI:" ID_NODE) == 0 &&
+	       ph_make_leaf(th_dir, "ca2", "web2", "web2", "URI:" ID_WEB) == 0 &&
+	       ph_make_leaf(th_dir, "ca2", "other2", "other2",
 			    "URI:" ID_OTHER) == 0;
-}
-
-static void pump(struct tls_sess *a, struct tls_sess *b)
-{
-	const void *p;
-	size_t n;
-
-	while ((n = tls_out_pending(a, &p)) > 0 && tls_feed(b, p, n) == 0)
-		tls_out_consume(a, n);
 }
 
 /* A trust of the mesh CA for TD and, when @ca2_td, ca2 for @ca2_td. */
@@ -76,33 +67,20 @@ static int handshake(struct tls_trust *t, const char *leaf, char *why,
 		     size_t n)
 {
 	char crt[96], key[96];
-	struct tls_ctx *cc = NULL, *sc = NULL;
-	struct tls_sess *cs = NULL, *ss = NULL;
-	int rc = -EAGAIN, rs = -EAGAIN;
+	struct th_pair p = { 0 };
+	int rc, rs = -ENOMEM;
 
 	snprintf(crt, sizeof(crt), "%s.crt", leaf);
 	snprintf(key, sizeof(key), "%s.key", leaf);
-	if (tls_ctx_new_trust(&cc, TLS_ROLE_CLIENT, t, path(crt), path(key)) ||
-	    tls_ctx_new_trust(&sc, TLS_ROLE_SERVER, t, path("node.crt"),
-			      path("node.key")) ||
-	    tls_sess_new(&cs, cc) || tls_sess_new(&ss, sc)) {
-		rs = -ENOMEM;
-		goto out;
+	if (!tls_ctx_new_trust(&p.cctx, TLS_ROLE_CLIENT, t, path(crt),
+			       path(key)) &&
+	    !tls_ctx_new_trust(&p.sctx, TLS_ROLE_SERVER, t, path("node.crt"),
+			       path("node.key")) &&
+	    !tls_sess_new(&p.c, p.cctx) && !tls_sess_new(&p.s, p.sctx)) {
+		th_handshake(&p, &rc, &rs);
+		snprintf(why, n, "%s", tls_last_error(p.s));
 	}
-	for (int i = 0; i < 10 && (rc == -EAGAIN || rs == -EAGAIN); i++) {
-		if (rc == -EAGAIN)
-			rc = tls_handshake(cs);
-		pump(cs, ss);
-		if (rs == -EAGAIN)
-			rs = tls_handshake(ss);
-		pump(ss, cs);
-	}
-	snprintf(why, n, "%s", tls_last_error(ss));
-out:
-	tls_sess_free(cs);
-	tls_sess_free(ss);
-	tls_ctx_put(cc);
-	tls_ctx_put(sc);
+	th_pair_close(&p);
 	return rs;
 }
 
@@ -189,7 +167,7 @@ int main(void)
 		printf("FAIL: test_tls_trust/global_init\n");
 		return 1;
 	}
-	have_certs = setup();
+	th_have_certs = setup();
 	if (ph_have_openssl() && !have_certs) {
 		printf("FAIL: test_tls_trust/setup\n");
 		test_failed_count++;
@@ -198,8 +176,8 @@ int main(void)
 	TEST_RUN(test_ca_vouches_for_its_domain_only);
 	TEST_RUN(test_rollover);
 	TEST_RUN(test_bad_pem_refused);
-	if (dir[0])
-		ph_sh("rm -rf %s", dir);
+	if (th_dir[0])
+		ph_sh("rm -rf %s", th_dir);
 	tls_global_fini();
 	TEST_MAIN_END();
 }

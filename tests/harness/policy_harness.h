@@ -92,6 +92,26 @@ static inline bool ph_diag_is(const struct diag *d, const char *const *want)
 	return ok;
 }
 
+/* @yaml parses (as t.yaml), and validation refuses it with exactly the
+ * messages @want (NULL-terminated). */
+static inline bool ph_validate_refuses(const char *yaml,
+				       const char *const *want)
+{
+	struct model_set set;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
+					&d), 0) &&
+	     ASSERT_EQ(validate_set(&set, &d), -EINVAL) &&
+	     ph_diag_is(&d, want);
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
 /* @a and @b hold the same objects (locations aside), in any order. */
 static inline bool ph_same_objects(const struct model_set *a,
 				   const struct model_set *b)

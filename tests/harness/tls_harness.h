@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Pairs of TLS sessions in one process, for the tests that look inside
- * them (test_tls, test_tls_record), over the test PKI of pki_harness.h in
+ * them (test_tls, test_tls_record, test_tls_trust), over the test PKI of pki_harness.h in
  * th_dir (test_tls_mem takes the contexts alone):
  *   th_pair_open()  a client and a server session on contexts made from
  *                   leaf stems of th_dir; th_pair_close() frees all.

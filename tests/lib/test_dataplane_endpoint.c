@@ -141,24 +141,6 @@ static bool test_dp_read_back(void)
 	return ok;
 }
 
-/* What validation says of @yaml: exactly @want (NULL-terminated). */
-static bool dp_invalid(const char *yaml, const char *const *want)
-{
-	struct model_set set;
-	struct diag d;
-	bool ok;
-
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
-					&d), 0) &&
-	     ASSERT_EQ(validate_set(&set, &d), -EINVAL) &&
-	     ph_diag_is(&d, want);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
-}
-
 #define DP1(labels, networking) \
 	DP_DOC("d1", labels) "  networking:\n" networking
 
@@ -204,26 +186,26 @@ static bool test_dp_invalid(void)
 #define ON_B "{meshforge.io/node: mf-node-b, app: shop}"
 #define WEB_IN "    inbound: [{port: 80, tags: {kuma.io/service: web}}]\n"
 
-	return dp_invalid(BASE DP1("{meshforge.io/node: nowhere, app: shop}",
+	return ph_validate_refuses(BASE DP1("{meshforge.io/node: nowhere, app: shop}",
 				   "    address: 10.78.2.40\n" WEB_IN) SHOP_ID,
 			  no_node) &&
-	       dp_invalid(BASE DP1(ON_B, "    address: 10.78.2.40\n"
+	       ph_validate_refuses(BASE DP1(ON_B, "    address: 10.78.2.40\n"
 				   "    inbound: [{port: 80, tags: "
 				   "{kuma.io/service: web}}, {port: 81, tags: "
 				   "{kuma.io/service: web}}]\n") SHOP_ID,
 			  two_inbounds) &&
-	       dp_invalid(BASE DP1(ON_B, "    address: web.example\n" WEB_IN)
+	       ph_validate_refuses(BASE DP1(ON_B, "    address: web.example\n" WEB_IN)
 			  SHOP_ID, host_name) &&
-	       dp_invalid(BASE DP1(ON_B, "    address: 10.78.2.40\n"
+	       ph_validate_refuses(BASE DP1(ON_B, "    address: 10.78.2.40\n"
 				   "    inbound: [{port: 80}]\n") SHOP_ID,
 			  no_service) &&
-	       dp_invalid(BASE DP1(ON_B, "    address: 10.78.2.40\n"
+	       ph_validate_refuses(BASE DP1(ON_B, "    address: 10.78.2.40\n"
 				   "    inbound: [{port: 80, tags: "
 				   "{kuma.io/service: db}}]\n") SHOP_ID,
 			  unknown_service) &&
-	       dp_invalid(BASE DP1(ON_B, "    address: 10.78.2.40\n" WEB_IN),
+	       ph_validate_refuses(BASE DP1(ON_B, "    address: 10.78.2.40\n" WEB_IN),
 			  no_identity) &&
-	       dp_invalid(BASE DP1(ON_B, "    address: 10.78.2.11\n" WEB_IN)
+	       ph_validate_refuses(BASE DP1(ON_B, "    address: 10.78.2.11\n" WEB_IN)
 			  SHOP_ID PH_WL("b1", "mf-node-b", "10.78.2.11", "8080",
 					"web", "web"), same_ip);
 #undef ON_B

@@ -51,20 +51,6 @@ static bool id_parse(const char *yaml, struct model_set *set, struct diag *d)
 	return false;
 }
 
-/* What validation says of @yaml: exactly @want (NULL-terminated). */
-static bool id_invalid(const char *yaml, const char *const *want)
-{
-	struct model_set set;
-	struct diag d;
-	bool ok = id_parse(yaml, &set, &d) &&
-		  ASSERT_EQ(validate_set(&set, &d), -EINVAL) &&
-		  ph_diag_is(&d, want);
-
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
-}
-
 /* The most specific selector wins, then the first name. */
 static bool test_identity_best_match(void)
 {
@@ -111,7 +97,7 @@ static bool test_identity_no_selector_selects_nothing(void)
 		NULL,
 	};
 
-	return id_invalid(BASE MI_DOC("none")
+	return ph_validate_refuses(BASE MI_DOC("none")
 			  "  spiffeID: {trustDomain: mesh.local}\n"
 			  "  provider: {type: Bundled, bundled: {autogenerate: "
 			  "{enabled: true}}}\n"
@@ -198,18 +184,18 @@ static bool test_identity_invalid(void)
 		NULL,
 	};
 
-	return id_invalid(BASE MI_DOC("m")
+	return ph_validate_refuses(BASE MI_DOC("m")
 			  "  selector: {dataplane: {matchLabels: {app: web}}}\n"
 			  "  spiffeID: {trustDomain: mesh.local, path: "
 			  "\"/t/{{ label \\\"team\\\" }}\"}\n"
 			  WL_LABELED("b1", "10.78.2.11", "{app: web}"),
 			  missing) &&
-	       id_invalid(BASE MI_DOC("m")
+	       ph_validate_refuses(BASE MI_DOC("m")
 			  "  selector: {dataplane: {matchLabels: {app: web}}}\n"
 			  WL_LABELED("b1", "10.78.2.11",
 				     "{app: web, kuma.io/workload: w1}"),
 			  other_td) &&
-	       id_invalid(BASE MI_NS_SA("m", "{app: web}")
+	       ph_validate_refuses(BASE MI_NS_SA("m", "{app: web}")
 			  "---\napiVersion: meshforge.io/v1alpha1\n"
 			  "kind: Workload\n"
 			  "metadata: {name: b1, labels: " WEB_LABELS "}\n"
@@ -217,7 +203,7 @@ static bool test_identity_invalid(void)
 			  "       service: web, identity: "
 			  "\"spiffe://mesh.local/ns/shop/sa/other\"}\n",
 			  disagree) &&
-	       id_invalid(BASE MI_NS_SA("m", "{app: web}")
+	       ph_validate_refuses(BASE MI_NS_SA("m", "{app: web}")
 			  WL_LABELED("b1", "10.78.2.11", "{app: web}"),
 			  empty_path);
 }

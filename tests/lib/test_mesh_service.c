@@ -149,24 +149,6 @@ static bool test_msvc_range(void)
 	return ok;
 }
 
-/* What validation says of @yaml: exactly @want (NULL-terminated). */
-static bool ms_invalid(const char *yaml, const char *const *want)
-{
-	struct model_set set;
-	struct diag d;
-	bool ok;
-
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
-					&d), 0) &&
-	     ASSERT_EQ(validate_set(&set, &d), -EINVAL) &&
-	     ph_diag_is(&d, want);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
-}
-
 static bool test_msvc_invalid(void)
 {
 	static const char *const no_service[] = {
@@ -197,10 +179,10 @@ static bool test_msvc_invalid(void)
 		NULL,
 	};
 
-	return ms_invalid(BASE WL_APP("r1", "10.78.2.21", "6379", "redis"),
+	return ph_validate_refuses(BASE WL_APP("r1", "10.78.2.21", "6379", "redis"),
 			  no_service) &&
-	       ms_invalid(BASE REDIS MS("redis2", "redis", "6379"), two) &&
-	       ms_invalid(BASE PH_SVC("web", "10.96.0.10", "80") REDIS
+	       ph_validate_refuses(BASE REDIS MS("redis2", "redis", "6379"), two) &&
+	       ph_validate_refuses(BASE PH_SVC("web", "10.96.0.10", "80") REDIS
 			  PH_WL("w1", "mf-node-b", "10.78.2.22", "6379",
 				"web", "redis")
 			  "---\napiVersion: meshforge.io/v1alpha1\n"
@@ -208,9 +190,9 @@ static bool test_msvc_invalid(void)
 			  "{app: redis}}\nspec: {node: mf-node-b, ip: "
 			  "10.78.2.23, port: 6379, service: web, identity: "
 			  "\"" PH_SA("w2") "\"}\n", both) &&
-	       ms_invalid(BASE PH_SVC("web", "10.96.0.10", "80")
+	       ph_validate_refuses(BASE PH_SVC("web", "10.96.0.10", "80")
 			  MS("web", "web", "80"), clash) &&
-	       ms_invalid(BASE MS("redis", "redis", "6380")
+	       ph_validate_refuses(BASE MS("redis", "redis", "6380")
 			  WL_APP("r1", "10.78.2.21", "6379", "redis"), port);
 }
 
