@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "dataplane.h"
 #include "endpoint.h"
 #include "identity.h"
 #include "mesh_service.h"
@@ -305,8 +306,13 @@ static const struct mf_tagset *cmp_sel_labels(void *arg, uint8_t kind,
 
 	if (kind != MF_REF_MESH_SERVICE && kind != MF_REF_WORKLOAD)
 		return NULL;
+	/* Either spelling of a service or of an endpoint. */
 	o = model_set_find(arg, kind == MF_REF_WORKLOAD ? MODEL_WORKLOAD :
 							 MODEL_SERVICE, name);
+	if (!o)
+		o = model_set_find(arg, kind == MF_REF_WORKLOAD ? dp_kind() :
+								msvc_kind(),
+				   name);
 	return o ? model_tags_get(arg, o->labels) : NULL;
 }
 

@@ -119,6 +119,29 @@ static bool test_dp_service_from_mesh_service(void)
 	return ok;
 }
 
+/* A permission for some Workloads selects a Dataplane endpoint by its
+ * labels: its rule is marked with the Dataplane's address. */
+static bool test_dp_permission_target(void)
+{
+	struct rec_set rs;
+	const struct mf_authz_rule *r;
+	bool ok = rh_compile(BASE D1 SHOP_ID
+			     RH_DOC("MeshTrafficPermission", "shop-deny")
+			     "spec:\n  targetRef: {kind: Dataplane, labels: "
+			     "{app: shop}}\n"
+			     "  from: [{targetRef: {kind: Mesh}, default: "
+			     "{action: Deny}}]\n", NULL, &rs);
+	uint8_t ip[4];
+
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 1) &&
+	     rh_ip(ip, "10.78.2.40");
+	r = ok ? rec_val(&rs, REC_AUTHZ, 0) : NULL;
+	ok = ok && ASSERT_EQ(r->action, MF_AUTHZ_DENY) &&
+	     ASSERT_MEMEQ(r->endpoint, ip, 4);
+	rec_set_free(&rs);
+	return ok;
+}
+
 /* Read back from the maps: a Dataplane and no Workload of its name. */
 static bool test_dp_read_back(void)
 {
@@ -217,6 +240,7 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_dp_endpoint_compiled);
 	TEST_RUN(test_dp_service_from_mesh_service);
+	TEST_RUN(test_dp_permission_target);
 	TEST_RUN(test_dp_read_back);
 	TEST_RUN(test_dp_invalid);
 	TEST_MAIN_END();
