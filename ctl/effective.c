@@ -8,6 +8,7 @@
 #include "policy/identity.h"
 #include "policy/mesh_service.h"
 #include "policy/select.h"
+#include "policy/select_model.h"
 #include "policy/txn.h"
 
 /* Writes go to a FILE; tags resolve in the set. */
@@ -21,17 +22,10 @@ static const struct mf_tagset *eff_tags(void *arg, uint32_t id)
 	return model_tags_get(((struct eff_ctx *)arg)->set, id);
 }
 
-/* The labels of the Service, Workload or MeshHTTPRoute @name. */
 static const struct mf_tagset *eff_labels(void *arg, uint8_t kind,
 					  const char *name)
 {
-	const struct model_set *set = ((struct eff_ctx *)arg)->set;
-	enum model_kind k = kind == MF_REF_MESH_SERVICE ? MODEL_SERVICE :
-			    kind == MF_REF_WORKLOAD ? MODEL_WORKLOAD :
-			    (enum model_kind)model_kind_parse("MeshHTTPRoute");
-	const struct model_obj *o = model_set_find(set, k, name);
-
-	return o ? model_tags_get(set, o->labels) : NULL;
+	return sel_model_labels(((struct eff_ctx *)arg)->set, kind, name);
 }
 
 /* The candidates of kind @kd: every record of every policy of it. */

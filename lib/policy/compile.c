@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "compile.h"
-#include "dataplane.h"
 #include "endpoint.h"
 #include "identity.h"
 #include "mesh_service.h"
 #include "select.h"
+#include "select_model.h"
 
 /* A name (service name or SPIFFE ID) and its id, for sorted lookups. */
 struct cmp_id {
@@ -302,18 +302,7 @@ static const struct mf_tagset *cmp_sel_tags(void *arg, uint32_t id)
 static const struct mf_tagset *cmp_sel_labels(void *arg, uint8_t kind,
 					      const char *name)
 {
-	const struct model_obj *o;
-
-	if (kind != MF_REF_MESH_SERVICE && kind != MF_REF_WORKLOAD)
-		return NULL;
-	/* Either spelling of a service or of an endpoint. */
-	o = model_set_find(arg, kind == MF_REF_WORKLOAD ? MODEL_WORKLOAD :
-							 MODEL_SERVICE, name);
-	if (!o)
-		o = model_set_find(arg, kind == MF_REF_WORKLOAD ? dp_kind() :
-								msvc_kind(),
-				   name);
-	return o ? model_tags_get(arg, o->labels) : NULL;
+	return sel_model_labels(arg, kind, name);
 }
 
 struct cmp_tag_walk {
