@@ -83,6 +83,21 @@ obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
 LIB_OBJS   := $(call obj,$(LIB_SRCS))
 AGENT_OBJS := $(call obj,$(AGENT_SRCS))
+
+# llhttp, the HTTP/1.1 parser of agent/http1.c: Debian's node-llhttp ships
+# its generated C, which we compile from where the package put it (never a
+# copy in the tree).  Its callbacks ignore parameters, so -Wunused-parameter
+# is off for those three files alone.
+LLHTTP_DIR  ?= /usr/share/llhttp
+LLHTTP_INC  ?= /usr/share/include/llhttp
+LLHTTP_SRCS := $(addprefix $(LLHTTP_DIR)/,llhttp.c api.c http.c)
+LLHTTP_OBJS := $(patsubst $(LLHTTP_DIR)/%.c,$(O)/obj/llhttp/%.o,$(LLHTTP_SRCS))
+CFLAGS	+= -I$(LLHTTP_INC)
+
+$(O)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 CTL_OBJS   := $(call obj,$(CTL_SRCS))
 
 # One archive per tree, main()s apart, for the binaries and the tests to
@@ -98,7 +113,7 @@ $(O)/obj/%.o: %.c $(BPF_SKELS)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
-$(AGENT_A): $(filter-out %/main.o,$(AGENT_OBJS))
+$(AGENT_A): $(filter-out %/main.o,$(AGENT_OBJS)) $(LLHTTP_OBJS)
 $(CTL_A): $(filter-out %/main.o,$(CTL_OBJS))
 $(LIB_A) $(AGENT_A) $(CTL_A):
 	$(call msg,AR,$@)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs what meshforge needs on Debian 12, idempotently:
-#  - build and test packages from Debian's archive;
+#  - build and test packages from Debian's archive (node-llhttp for the
+#    generated C of llhttp, which the Makefile compiles into the agent);
 #  - wolfSSL built from Debian's source package with AES-NI and Intel
 #    assembly into build/wolfssl (31x faster AES-GCM than the binary package).
 #    If that build fails we say so loudly and fall back to libwolfssl-dev.
@@ -26,7 +27,7 @@ stamp="$prefix/.meshforge-built"
 
 pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
-	liburing-dev libyaml-dev libnghttp2-dev pkg-config
+	liburing-dev libyaml-dev libnghttp2-dev node-llhttp pkg-config
 	autoconf automake libtool dpkg-dev
 	iproute2 curl openssl tcpdump python3 procps util-linux
 )
