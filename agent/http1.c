@@ -706,10 +706,19 @@ int http1_feed(struct http1 *p, const char *data, size_t len)
 		n = len - off;
 		in_head = p->phase == HTTP1_P_IDLE ||
 			  p->phase == HTTP1_P_HEAD;
-		/* Never hand llhttp more of a head than the limit allows
-		 * (plus one byte to see it passed). */
-		if (in_head && n > http1_head_left(p) + 1)
+		/* Never hand llhttp more of a head than the limit allows.
+		 * A start line gets one byte more: its end shows only at
+		 * the first byte of a field.  The header section gets not
+		 * one: that byte could end the head and report it. */
+		if (in_head && !p->line_done && n > http1_head_left(p) + 1)
 			n = http1_head_left(p) + 1;
+		if (in_head && p->line_done) {
+			if (!http1_head_left(p))
+				return http1_fail(p, HTTP1_R_HEAD_TOO_BIG,
+						  -EMSGSIZE);
+			if (n > http1_head_left(p))
+				n = http1_head_left(p);
+		}
 		if (in_head && n) {
 			/* A CR in a head must start CRLF; llhttp 8.1 takes a
 			 * bare one at the end of a line.  Stop llhttp before

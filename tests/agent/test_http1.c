@@ -781,10 +781,355 @@ static bool test_corpus_response(void)
 	return corpus_run("response");
 }
 
+/* ---- the proxy's own rules ---------------------------------------------- */
+
+/* Feeds msg whole and byte by byte; both must fail with err and reason. */
+static bool refuses(enum http1_kind kind, const struct http1_limits *lim,
+		    const char *msg, int err, enum http1_reason why)
+{
+	static const size_t steps[] = { 0, 1 };
+	struct rec *r = calloc(1, sizeof(*r));
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < 2; i++) {
+		struct http1 p;
+		int ret = feed(&p, kind, lim, msg, strlen(msg), steps[i],
+			       false, false, r);
+
+		if (!ASSERT_EQ(ret, err) ||
+		    !ASSERT_STREQ(http1_reason_str(http1_reason(&p)),
+				  http1_reason_str(why)) ||
+		    !ASSERT_EQ(http1_status(&p),
+			       kind == HTTP1_RESPONSE ? 502 :
+			       why == HTTP1_R_LINE_TOO_LONG ? 414 :
+			       why == HTTP1_R_HEAD_TOO_BIG ||
+			       why == HTTP1_R_TOO_MANY ? 431 : 400)) {
+			fprintf(stderr, "  step %zu, message: %s\n", steps[i],
+				msg);
+			ok = false;
+		}
+		/* A head refused by a head rule never reaches the proxy as
+		 * a complete head (body rules fire after it, of course). */
+		if (ok && r->n && why != HTTP1_R_AFTER_CLOSE &&
+		    why != HTTP1_R_CHUNK_SIZE &&
+		    !ASSERT_FALSE(r->m[r->n - 1].have_head))
+			ok = false;
+		http1_fini(&p);
+	}
+	free(r);
+	return ok;
+}
+
+#define REQ_REFUSED(msg, why) \
+	refuses(HTTP1_REQUEST, NULL, msg, -EPROTO, why)
+#define RESP_REFUSED(msg, why) \
+	refuses(HTTP1_RESPONSE, NULL, msg, -EPROTO, why)
+
+static bool test_te_and_cl(void)
+{
+	return REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Transfer-Encoding: chunked\r\n"
+			   "Content-Length: 3\r\n\r\n0\r\n\r\n",
+			   HTTP1_R_TE_AND_CL) &&
+	       REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Content-Length: 3\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+			   HTTP1_R_TE_AND_CL) &&
+	       RESP_REFUSED("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+			    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+			    HTTP1_R_TE_AND_CL);
+}
+
+static bool test_content_length_dup_invalid(void)
+{
+	return REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Content-Length: 3\r\nContent-Length: 3\r\n\r\n"
+			   "abc", HTTP1_R_CL_DUP) &&
+	       REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Content-Length: 3, 3\r\n\r\nabc",
+			   HTTP1_R_CL_INVALID) &&
+	       REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Content-Length: +3\r\n\r\nabc",
+			   HTTP1_R_CL_INVALID) &&
+	       REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Content-Length: 99999999999999999999999\r\n\r\n",
+			   HTTP1_R_CL_INVALID) &&
+	       RESP_REFUSED("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+			    "Content-Length: 2\r\n\r\nab", HTTP1_R_CL_DUP);
+}
+
+static bool test_te_last_not_chunked(void)
+{
+	return REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Transfer-Encoding: chunked, gzip\r\n\r\n",
+			   HTTP1_R_TE_NOT_CHUNKED) &&
+	       REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Transfer-Encoding: chunked\r\n"
+			   "Transfer-Encoding: identity\r\n\r\n",
+			   HTTP1_R_TE_NOT_CHUNKED) &&
+	       /* chunked twice: llhttp refuses it first, as a request
+		* whose Transfer-Encoding does not end in one chunked. */
+	       REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Transfer-Encoding: chunked, chunked\r\n\r\n",
+			   HTTP1_R_TE_NOT_CHUNKED) &&
+	       RESP_REFUSED("HTTP/1.1 200 OK\r\n"
+			    "Transfer-Encoding: gzip\r\n\r\nxyz",
+			    HTTP1_R_TE_NOT_CHUNKED);
+}
+
+static bool test_te_in_http10(void)
+{
+	return REQ_REFUSED("POST / HTTP/1.0\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+			   HTTP1_R_TE_HTTP10) &&
+	       RESP_REFUSED("HTTP/1.0 200 OK\r\n"
+			    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+			    HTTP1_R_TE_HTTP10);
+}
+
+static bool test_obs_fold(void)
+{
+	return REQ_REFUSED("GET / HTTP/1.1\r\nHost: a\r\nX-A: one\r\n"
+			   " two\r\n\r\n", HTTP1_R_OBS_FOLD) &&
+	       REQ_REFUSED("GET / HTTP/1.1\r\nHost: a\r\n"
+			   "Transfer-Encoding: gzip,\r\n\tchunked\r\n\r\n",
+			   HTTP1_R_OBS_FOLD) &&
+	       RESP_REFUSED("HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\n"
+			    "Content-Length: 0\r\n\r\n", HTTP1_R_OBS_FOLD);
+}
+
+static bool test_control_chars(void)
+{
+	/* A NUL cannot sit in a C string literal's middle: feed() takes
+	 * strlen, so the NUL case goes through its own buffer. */
+	static const char nul[] = "GET / HTTP/1.1\r\nHost: a\r\nX-A: a\0b\r\n\r\n";
+	struct http1 p;
+	struct rec *r = calloc(1, sizeof(*r));
+	bool ok;
+
+	ok = ASSERT_EQ(feed(&p, HTTP1_REQUEST, NULL, nul, sizeof(nul) - 1, 0,
+			    false, false, r), -EPROTO) &&
+	     ASSERT_TRUE(http1_reason(&p) == HTTP1_R_BAD_VALUE ||
+			 http1_reason(&p) == HTTP1_R_SYNTAX);
+	http1_fini(&p);
+	free(r);
+	return ok &&
+	       REQ_REFUSED("GET / HTTP/1.1\r\nHost: a\r\nX-A: a\rb\r\n\r\n",
+			   HTTP1_R_BARE_CR) &&
+	       REQ_REFUSED("GET / HTTP/1.1\r\nHost: a\r\nX-A: a\x01" "b\r\n\r\n",
+			   HTTP1_R_BAD_VALUE) &&
+	       REQ_REFUSED("GET / HTTP/1.1\r\nHost: a\r\nX-A: a\x7f" "b\r\n\r\n",
+			   HTTP1_R_BAD_VALUE) &&
+	       REQ_REFUSED("GET / HTTP/1.1\r\nHost: a\r\nX\x01" "A: b\r\n\r\n",
+			   HTTP1_R_BAD_NAME) &&
+	       REQ_REFUSED("GET / HTTP/1.1\rHost: a\r\n\r\n",
+			   HTTP1_R_BARE_CR) &&
+	       RESP_REFUSED("HTTP/1.1 200 OK\r\nX-A: a\x0b" "b\r\n\r\n",
+			    HTTP1_R_BAD_VALUE);
+}
+
+static bool test_space_before_colon(void)
+{
+	return REQ_REFUSED("GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+			   HTTP1_R_BAD_NAME) &&
+	       REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Content-Length\t: 3\r\n\r\nabc", HTTP1_R_BAD_NAME) &&
+	       RESP_REFUSED("HTTP/1.1 200 OK\r\nContent-Length : 3\r\n\r\nabc",
+			    HTTP1_R_BAD_NAME);
+}
+
+static bool test_host_missing_dup(void)
+{
+	struct http1 p;
+	struct rec *r = calloc(1, sizeof(*r));
+	bool ok;
+
+	ok = REQ_REFUSED("GET / HTTP/1.1\r\n\r\n", HTTP1_R_HOST_MISSING) &&
+	     REQ_REFUSED("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+			 HTTP1_R_HOST_DUP) &&
+	     REQ_REFUSED("GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n",
+			 HTTP1_R_HOST_DUP);
+	/* HTTP/1.0 may leave Host out. */
+	ok = ok && ASSERT_EQ(feed(&p, HTTP1_REQUEST, NULL,
+				  "GET / HTTP/1.0\r\n\r\n", 18, 0, false,
+				  false, r), 0) &&
+	     ASSERT_EQ(r->n, 1) && ASSERT_TRUE(r->m[0].ended) &&
+	     ASSERT_FALSE(r->m[0].head.keep_alive);
+	http1_fini(&p);
+	free(r);
+	return ok;
+}
+
+static bool test_chunk_size_overflow(void)
+{
+	return REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n"
+			   "10000000000000000\r\n", HTTP1_R_CHUNK_SIZE) &&
+	       REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n"
+			   "-1\r\n", HTTP1_R_CHUNK_SIZE) &&
+	       RESP_REFUSED("HTTP/1.1 200 OK\r\n"
+			    "Transfer-Encoding: chunked\r\n\r\n"
+			    "fffffffffffffffff\r\n", HTTP1_R_CHUNK_SIZE);
+}
+
+/* A head exactly at a limit passes; one byte more is refused, as the
+ * bytes arrive. */
+static bool test_limits(void)
+{
+	struct http1_limits lim;
+	char msg[512], name[16];
+	struct http1 p;
+	struct rec *r = calloc(1, sizeof(*r));
+	size_t n;
+	bool ok;
+
+	http1_limits_default(&lim);
+	ok = ASSERT_EQ(lim.line_max, 8192) &&
+	     ASSERT_EQ(lim.headers_max, 65536) &&
+	     ASSERT_EQ(lim.header_count_max, 100);
+	lim.line_max = 32;
+	lim.headers_max = 64;
+	lim.header_count_max = 3;
+	/* "GET /<pad> HTTP/1.1\r\n" is 32 bytes with a 17-byte target. */
+	ok = ok && ASSERT_EQ(feed(&p, HTTP1_REQUEST, &lim,
+			       "GET /aaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n",
+			       43, 1, false, false, r), 0);
+	http1_fini(&p);
+	ok = ok && refuses(HTTP1_REQUEST, &lim,
+			   "GET /aaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n",
+			   -EMSGSIZE, HTTP1_R_LINE_TOO_LONG);
+	/* A line that never ends is refused after line_max + 1 bytes. */
+	memset(msg, 'a', sizeof(msg));
+	memcpy(msg, "GET /", 5);
+	ok = ok && ASSERT_EQ(feed(&p, HTTP1_REQUEST, &lim, msg, sizeof(msg),
+				  0, false, false, r), -EMSGSIZE) &&
+	     ASSERT_EQ(p.head_used, 33);
+	http1_fini(&p);
+	/* Header section (after the line, with the last CRLF): 64 bytes
+	 * pass, 65 do not.  16 bytes are not the value. */
+	n = (size_t)snprintf(msg, sizeof(msg),
+			     "GET / HTTP/1.1\r\nHost: a\r\nX: %.*s\r\n\r\n",
+			     64 - 16, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	ok = ok && ASSERT_EQ(feed(&p, HTTP1_REQUEST, &lim, msg, n, 1, false,
+				  false, r), 0) && ASSERT_EQ(r->n, 1);
+	http1_fini(&p);
+	snprintf(msg, sizeof(msg),
+		 "GET / HTTP/1.1\r\nHost: a\r\nX: %.*s\r\n\r\n",
+		 64 - 16 + 1, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	ok = ok && refuses(HTTP1_REQUEST, &lim, msg, -EMSGSIZE,
+			   HTTP1_R_HEAD_TOO_BIG);
+	/* Count: 3 fields pass, 4 do not. */
+	strcpy(msg, "GET / HTTP/1.1\r\nHost: a\r\n");
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "X%d: y\r\n", i);
+		strcat(msg, name);
+	}
+	strcat(msg, "\r\n");
+	ok = ok && refuses(HTTP1_REQUEST, &lim, msg, -EMSGSIZE,
+			   HTTP1_R_TOO_MANY);
+	free(r);
+	return ok;
+}
+
+/* What the proxy builds on: framing, keep-alive, Connection tokens, body
+ * streamed, pipelining and an upgrade, byte by byte and whole. */
+static bool test_framing_and_pipelining(void)
+{
+	static const char msg[] =
+		"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+		"POST /b HTTP/1.1\r\nHost: h\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n"
+		"2\r\nde\r\n1;x=y\r\nf\r\n0\r\nT: v\r\n\r\n"
+		"GET /c HTTP/1.1\r\nHost: h\r\n"
+		"Connection: Upgrade, close\r\nUpgrade: websocket\r\n\r\n"
+		"tunnel";
+	struct rec *r = calloc(1, sizeof(*r));
+	bool ok = true;
+
+	for (size_t step = 0; ok && step < 2; step++) {
+		struct http1 p;
+
+		ok = ASSERT_EQ(feed(&p, HTTP1_REQUEST, NULL, msg,
+				    sizeof(msg) - 1, step, false, false, r),
+			       0) &&
+		     ASSERT_EQ(p.phase, HTTP1_P_UPGRADED) &&
+		     ASSERT_EQ(r->n, 3) &&
+		     ASSERT_STREQ(r->m[0].method, "POST") &&
+		     ASSERT_STREQ(r->m[0].target, "/a") &&
+		     ASSERT_EQ(r->m[0].head.body, HTTP1_BODY_LENGTH) &&
+		     ASSERT_EQ(r->m[0].head.content_length, 3) &&
+		     ASSERT_TRUE(r->m[0].head.keep_alive) &&
+		     ASSERT_STREQ(r->m[0].body, "abc") &&
+		     ASSERT_TRUE(r->m[0].ended) &&
+		     ASSERT_EQ(r->m[1].head.body, HTTP1_BODY_CHUNKED) &&
+		     ASSERT_STREQ(r->m[1].body, "def") &&
+		     ASSERT_EQ(r->ntrailer, 1) &&
+		     ASSERT_TRUE(r->m[1].ended) &&
+		     ASSERT_STREQ(r->m[2].target, "/c") &&
+		     ASSERT_TRUE(r->m[2].head.upgrade) &&
+		     ASSERT_EQ(r->m[2].head.connection,
+			       HTTP1_CONN_UPGRADE | HTTP1_CONN_CLOSE) &&
+		     ASSERT_FALSE(r->m[2].head.keep_alive);
+		http1_fini(&p);
+	}
+	free(r);
+	return ok;
+}
+
+static bool test_response_framing(void)
+{
+	struct rec *r = calloc(1, sizeof(*r));
+	struct http1 p;
+	bool ok;
+
+	/* A response to HEAD has no body whatever it says. */
+	ok = ASSERT_EQ(feed(&p, HTTP1_RESPONSE, NULL,
+			    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",
+			    38, 1, false, true, r), 0) &&
+	     ASSERT_EQ(r->m[0].head.body, HTTP1_BODY_NONE) &&
+	     ASSERT_TRUE(r->m[0].ended);
+	http1_fini(&p);
+	/* No length: until close, then the close ends it. */
+	ok = ok && ASSERT_EQ(feed(&p, HTTP1_RESPONSE, NULL,
+				  "HTTP/1.1 200 OK\r\n\r\nxyz", 22, 1, true,
+				  false, r), 0) &&
+	     ASSERT_EQ(r->m[0].head.body, HTTP1_BODY_UNTIL_CLOSE) &&
+	     ASSERT_FALSE(r->m[0].head.keep_alive) &&
+	     ASSERT_EQ(r->m[0].body_len, 3) && ASSERT_TRUE(r->m[0].ended);
+	http1_fini(&p);
+	/* A close inside a length-delimited body is a truncation. */
+	ok = ok && ASSERT_EQ(feed(&p, HTTP1_RESPONSE, NULL,
+				  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",
+				  40, 0, true, false, r), -EPROTO) &&
+	     ASSERT_EQ(http1_reason(&p), HTTP1_R_TRUNCATED) &&
+	     ASSERT_EQ(http1_status(&p), 502);
+	http1_fini(&p);
+	/* Bytes after a message that closes are refused. */
+	ok = ok && refuses(HTTP1_REQUEST, NULL,
+			   "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+			   "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", -EPIPE,
+			   HTTP1_R_AFTER_CLOSE);
+	free(r);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_corpus_request);
 	TEST_RUN(test_corpus_response);
+	TEST_RUN(test_te_and_cl);
+	TEST_RUN(test_content_length_dup_invalid);
+	TEST_RUN(test_te_last_not_chunked);
+	TEST_RUN(test_te_in_http10);
+	TEST_RUN(test_obs_fold);
+	TEST_RUN(test_control_chars);
+	TEST_RUN(test_space_before_colon);
+	TEST_RUN(test_host_missing_dup);
+	TEST_RUN(test_chunk_size_overflow);
+	TEST_RUN(test_limits);
+	TEST_RUN(test_framing_and_pipelining);
+	TEST_RUN(test_response_framing);
 	TEST_MAIN_END();
 }
