@@ -169,11 +169,17 @@ $(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIV
 		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ $< tests/fuzz/seed_main.c \
 		$(ARCHIVES) $(LDLIBS)
 
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(BPF_SKELS)
+# What a target needs beyond lib/: the agent's HTTP/1.1 parser and llhttp.
+FUZZ_SRCS_http1   := agent/http1.c $(LLHTTP_SRCS)
+FUZZ_CFLAGS_http1 := -Wno-unused-parameter
+
+.SECONDEXPANSION:
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(BPF_SKELS) $$(FUZZ_SRCS_$$*)
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(Q)$(CLANG) $(filter-out -MMD -MP,$(CFLAGS)) $(FUZZ_CFLAGS_$*) \
+		-fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(LIB_SRCS) $(FUZZ_SRCS_$*) $(LDLIBS)
 
 # The benchmark's load generator and the snapshot-load timer (tests/bench/,
 # `make bench` only).

@@ -62,7 +62,8 @@ static int http1_append(struct http1 *p, const char *at, size_t n)
 		p->buf = nb;
 		p->cap = cap;
 	}
-	memcpy(p->buf + p->len, at, n);
+	if (n)		/* llhttp may report an empty span at NULL */
+		memcpy(p->buf + p->len, at, n);
 	p->len = want;
 	return 0;
 }
@@ -659,11 +660,15 @@ static int http1_check_limits(struct http1 *p)
 }
 
 /* How many bytes of s can go to llhttp before a CR that is not followed
- * by LF (n when none).  A CR at the end is carried to the next piece. */
-static size_t http1_bare_cr(struct http1 *p, const char *s, size_t n)
+ * by LF (n when none).  A CR at the end is carried to the next piece:
+ * *tail_cr says so, and the caller keeps it only if llhttp takes the
+ * piece whole (a pause at a message's end leaves the rest unread). */
+static size_t http1_bare_cr(struct http1 *p, const char *s, size_t n,
+			    bool *tail_cr)
 {
 	size_t i = 0;
 
+	*tail_cr = false;
 	if (p->head_cr) {
 		if (s[0] != '\n')
 			return 0;
@@ -674,7 +679,7 @@ static size_t http1_bare_cr(struct http1 *p, const char *s, size_t n)
 		if (s[i] != '\r')
 			continue;
 		if (i + 1 == n) {
-			p->head_cr = true;
+			*tail_cr = true;
 			break;
 		}
 		if (s[i + 1] != '\n')
@@ -687,7 +692,7 @@ int http1_feed(struct http1 *p, const char *data, size_t len)
 {
 	size_t off = 0, n, used;
 	llhttp_errno_t e;
-	bool in_head, resumed = false;
+	bool in_head, resumed = false, tail_cr = false;
 	int err;
 
 	if (p->phase == HTTP1_P_FAILED)
@@ -703,6 +708,7 @@ int http1_feed(struct http1 *p, const char *data, size_t len)
 	 * nothing. */
 	while (off < len || resumed) {
 		resumed = false;
+		tail_cr = false;
 		n = len - off;
 		in_head = p->phase == HTTP1_P_IDLE ||
 			  p->phase == HTTP1_P_HEAD;
@@ -724,7 +730,7 @@ int http1_feed(struct http1 *p, const char *data, size_t len)
 			 * bare one at the end of a line.  Stop llhttp before
 			 * the offending byte; it is refused on the next turn
 			 * if the head is still going on there. */
-			size_t k = http1_bare_cr(p, data + off, n);
+			size_t k = http1_bare_cr(p, data + off, n, &tail_cr);
 
 			if (k == 0)
 				return http1_fail(p, HTTP1_R_BARE_CR, -EPROTO);
@@ -736,6 +742,8 @@ int http1_feed(struct http1 *p, const char *data, size_t len)
 		e = llhttp_execute(&p->ll, data + off, n);
 		used = e == HPE_OK ? n :
 		       (size_t)(llhttp_get_error_pos(&p->ll) - (data + off));
+		if (tail_cr && used == n)
+			p->head_cr = true;
 		if (p->reason != HTTP1_R_NONE)
 			return http1_fail(p, p->reason, p->err);
 		if (in_head && p->phase != HTTP1_P_IDLE) {

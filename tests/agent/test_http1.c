@@ -3,9 +3,10 @@
  * agent/http1: the llhttp conformance corpus and the proxy's own framing
  * rules.
  *
- * Corpus: every vector of the *.md files in /work/shared/corpus/http1/
- * llhttp/request and .../response (or $MF_HTTP1_CORPUS, or ../shared/corpus/... from the
- * repository), read at run time, fed whole and byte by byte.  A strict
+ * Corpus: every vector of the *.md files in $MF_HTTP1_CORPUS/request and
+ * .../response (default ../shared/corpus/http1/llhttp, beside the
+ * repository), read at run time, fed whole and byte by byte; without it
+ * the corpus case skips.  A strict
  * vector must be accepted or rejected as its log says and, when accepted,
  * frame as logged: method, target, version, status, fields, body bytes,
  * Content-Length or chunked, keep-alive, upgrade.  A lenient-* vector must
@@ -718,7 +719,6 @@ static const char *corpus_dir(void)
 {
 	static const char *const tries[] = {
 		"../shared/corpus/http1/llhttp",
-		"/work/shared/corpus/http1/llhttp",
 	};
 	const char *env = getenv("MF_HTTP1_CORPUS");
 	struct stat sb;
