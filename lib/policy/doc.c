@@ -19,6 +19,84 @@
 
 #include "docfield.h"
 #include "pdoc.h"
+#include "select.h"
+
+/*
+ * metadata.namespace (@v, at @path) of @o as its label
+ * SEL_NAMESPACE_LABEL: objects are keyed by name alone, and the label is
+ * what a targetRef's namespace is matched against (select.c), as Kuma
+ * labels every object of a namespace so.  A label that says another
+ * namespace is refused.  Returns 0 (problems through @c) or -ENOMEM.
+ */
+static int doc_namespace(struct doc_ctx *c, struct model_set *set,
+			 const struct ynode *v, const char *path,
+			 struct model_obj *o)
+{
+	const struct mf_tagset *have;
+	char ns[MF_NAME_MAX];
+	struct mf_tagset ts;
+
+	if (!doc_name(c, v, path, ns))
+		return 0;
+	have = o->labels ? model_tags_get(set, o->labels) : NULL;
+	memset(&ts, 0, sizeof(ts));
+	if (have)
+		ts = *have;
+	for (uint32_t i = 0; i < ts.n && i < MF_TAGS_MAX; i++) {
+		if (strcmp(ts.tags[i].key, SEL_NAMESPACE_LABEL))
+			continue;
+		if (strcmp(ts.tags[i].value, ns))
+			doc_err(c, v, path, "is not the namespace that label "
+				SEL_NAMESPACE_LABEL " says (\"%s\")",
+				ts.tags[i].value);
+		return 0;
+	}
+	if (ts.n >= MF_TAGS_MAX) {
+		doc_err(c, v, path, "is kept as label " SEL_NAMESPACE_LABEL
+			", and metadata.labels has %d already (at most %d)",
+			MF_TAGS_MAX, MF_TAGS_MAX);
+		return 0;
+	}
+	strcpy(ts.tags[ts.n].key, SEL_NAMESPACE_LABEL);
+	strcpy(ts.tags[ts.n].value, ns);
+	ts.n++;
+	if (model_tags_canon(&ts))
+		return 0;	/* the key was not there: cannot repeat */
+	o->labels = model_tags_intern(set, &ts);
+	return o->labels ? 0 : -ENOMEM;
+}
+
+/*
+ * The metadata of @o from mapping @meta (at @path, its keys checked):
+ * name, labels, namespace (kept as a label, doc_namespace()) and
+ * annotations (a tag set of their own).  Returns 0 (problems through @c)
+ * or -ENOMEM.
+ */
+static int doc_meta(struct doc_ctx *c, struct model_set *set,
+		    const struct ynode *meta, const char *path,
+		    struct model_obj *o)
+{
+	const struct ynode *v;
+	char p[DOC_PATH_MAX];
+	int err = 0;
+
+	v = doc_need(c, meta, path, "name");
+	if (v && doc_name(c, v, doc_path(p, path, "name"), o->name))
+		o->name_loc = v->loc;
+	v = doc_get(meta, "labels");
+	if (v)
+		err = pdoc_tags(c, set, v, doc_path(p, path, "labels"),
+				&o->labels);
+	v = doc_get(meta, "namespace");
+	if (v && !err)
+		err = doc_namespace(c, set, v, doc_path(p, path, "namespace"),
+				    o);
+	v = doc_get(meta, "annotations");
+	if (v && !err)
+		err = pdoc_tags(c, set, v, doc_path(p, path, "annotations"),
+				&o->annotations);
+	return err;
+}
 
 /*
  * One document into one object appended to @set.  Returns 0 (problems, if
@@ -29,7 +107,8 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 {
 	static const char *const known[] = { "apiVersion", "kind", "metadata",
 					     "spec", NULL };
-	static const char *const meta_known[] = { "name", "labels", NULL };
+	static const char *const meta_known[] = { "name", "namespace", "labels",
+						  "annotations", NULL };
 	const struct ynode *root = yd->root, *v, *meta, *spec;
 	struct model_obj obj, *o;
 	char tmp[DOC_PATH_MAX];
@@ -62,13 +141,7 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 
 	meta = doc_need(c, root, "", "metadata");
 	if (meta && doc_check_map(c, meta, "metadata", meta_known)) {
-		v = doc_need(c, meta, "metadata", "name");
-		if (v && doc_name(c, v, "metadata.name", obj.name))
-			obj.name_loc = v->loc;
-		v = doc_get(meta, "labels");
-		if (v)
-			err = pdoc_tags(c, set, v, "metadata.labels",
-					&obj.labels);
+		err = doc_meta(c, set, meta, "metadata", &obj);
 		if (err)
 			return err;
 	}

@@ -158,7 +158,7 @@ bool doc_str(struct doc_ctx *c, const struct ynode *v, const char *path,
 
 /* Object names: what Kubernetes calls a DNS subdomain, capped to fit the
  * map's name fields. */
-static bool doc_name_ok(const char *s)
+bool doc_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 

@@ -58,6 +58,7 @@ bool doc_str(struct doc_ctx *c, const struct ynode *v, const char *path,
 	     char *out, size_t outsz);
 
 /* Object names: DNS-subdomain-like, 1..63 characters (DOC_NAME_RULE). */
+bool doc_name_ok(const char *s);
 bool doc_name(struct doc_ctx *c, const struct ynode *v, const char *path,
 	      char out[MF_NAME_MAX]);
 

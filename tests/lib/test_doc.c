@@ -251,8 +251,8 @@ static bool test_unknown_fields(void)
 {
 	return expect1(SVC("  vip: 10.96.0.10\n  port: 80\n  colour: blue\n"),
 		       "t.yaml:7:3: spec.colour: unknown field") &&
-	       expect1(MESH("{name: m, namespace: x}") TD,
-		       "t.yaml:3:21: metadata.namespace: unknown field") &&
+	       expect1(MESH("{name: m, uid: x}") TD,
+		       "t.yaml:3:21: metadata.uid: unknown field") &&
 	       expect1(MESH("{name: m}") TD "status: {}\n",
 		       "t.yaml:5:1: status: unknown field") &&
 	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
@@ -306,6 +306,86 @@ static bool test_document_shape(void)
 #define BAD_NAME(at, what)                                                    \
 	"t.yaml:" at ": " what ": must be 1..63 characters of a-z, 0-9, "    \
 	"'-' and '.', starting and ending with a letter or digit"
+
+/* A MeshTimeout of Kuma's with metadata @meta (flow style). */
+#define KUMA_MT(meta)                                                         \
+	"apiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\nmetadata: " meta     \
+	"\nspec: {to: [{targetRef: {kind: Mesh}, "                            \
+	"default: {idleTimeout: 5s}}]}\n"
+
+/* The value of label @key of @o, or NULL. */
+static const char *label_of(const struct model_set *s, uint32_t id,
+			    const char *key)
+{
+	const struct mf_tagset *ts = id ? model_tags_get(s, id) : NULL;
+
+	for (uint32_t i = 0; ts && i < ts->n; i++)
+		if (!strcmp(ts->tags[i].key, key))
+			return ts->tags[i].value;
+	return NULL;
+}
+
+/* metadata.namespace is the label k8s.kuma.io/namespace (what a
+ * targetRef's namespace is matched against); annotations are kept as a
+ * tag set of their own. */
+static bool test_namespace_and_annotations(void)
+{
+	struct model_set s;
+	const struct model_obj *o;
+	bool ok;
+
+	ok = parse_ok(KUMA_MT("\n  name: t\n  namespace: kuma-system\n"
+			      "  labels: {kuma.io/mesh: default}\n"
+			      "  annotations: {kuma.io/description: slow}"),
+		      &s);
+	o = ok ? &s.objs[0] : NULL;
+	ok = ok && ASSERT_EQ(s.n, 1) &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "k8s.kuma.io/namespace"),
+			  "kuma-system") &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "kuma.io/mesh"), "default") &&
+	     ASSERT_STREQ(label_of(&s, o->annotations, "kuma.io/description"),
+			  "slow") &&
+	     ASSERT_EQ(label_of(&s, o->labels, "kuma.io/description"), NULL);
+	model_set_free(&s);
+	if (!ok)
+		return false;
+	/* Without labels; and with the label saying the same. */
+	ok = parse_ok(KUMA_MT("{name: t, namespace: ns1}"), &s) &&
+	     ASSERT_STREQ(label_of(&s, s.objs[0].labels,
+				   "k8s.kuma.io/namespace"), "ns1") &&
+	     ASSERT_EQ(s.objs[0].annotations, 0);
+	model_set_free(&s);
+	if (!ok)
+		return false;
+	ok = parse_ok(KUMA_MT("{name: t, namespace: ns1, labels: "
+			      "{k8s.kuma.io/namespace: ns1}}"), &s) &&
+	     ASSERT_EQ(model_tags_get(&s, s.objs[0].labels)->n, 1);
+	model_set_free(&s);
+	return ok;
+}
+
+static bool test_bad_namespace_and_annotations(void)
+{
+	return expect1(KUMA_MT("{name: t, namespace: Kuma}"),
+		       BAD_NAME("3:32", "metadata.namespace")) &&
+	       expect1(KUMA_MT("{name: t, namespace: a, labels: "
+			       "{k8s.kuma.io/namespace: b}}"),
+		       "t.yaml:3:32: metadata.namespace: is not the "
+		       "namespace that label k8s.kuma.io/namespace says "
+		       "(\"b\")") &&
+	       expect1(KUMA_MT("{name: t, namespace: a, labels: {a: 1, b: 1, "
+			       "c: 1, d: 1, e: 1, f: 1, g: 1, h: 1}}"),
+		       "t.yaml:3:32: metadata.namespace: is kept as label "
+		       "k8s.kuma.io/namespace, and metadata.labels has 8 "
+		       "already (at most 8)") &&
+	       expect1(KUMA_MT("{name: t, annotations: {a: \"x y\"}}"),
+		       "t.yaml:3:38: metadata.annotations.a: tag values must "
+		       "be \"*\" or 1..63 characters of A-Z, a-z, 0-9, '.', "
+		       "'_', '/', ':' and '-'") &&
+	       expect1(KUMA_MT("{name: t, annotations: [a]}"),
+		       "t.yaml:3:34: metadata.annotations: must be a mapping "
+		       "of tags, not a list");
+}
 
 static bool test_bad_names(void)
 {
@@ -527,6 +607,8 @@ int main(void)
 	TEST_RUN(test_bad_addresses);
 	TEST_RUN(test_unknown_fields);
 	TEST_RUN(test_document_shape);
+	TEST_RUN(test_namespace_and_annotations);
+	TEST_RUN(test_bad_namespace_and_annotations);
 	TEST_RUN(test_bad_names);
 	TEST_RUN(test_bad_mesh);
 	TEST_RUN(test_bad_workload);
