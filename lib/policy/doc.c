@@ -99,6 +99,33 @@ static int doc_meta(struct doc_ctx *c, struct model_set *set,
 }
 
 /*
+ * spec.trustDomain of Mesh @o (spec @spec).  meshforge's Mesh must say
+ * it.  Kuma's Mesh has no such field: Kuma's builtin CA names a
+ * workload spiffe://<mesh>/<service>, so the trust domain of a Kuma
+ * Mesh (@kuma) that does not say one is the mesh's name, which the name
+ * rule keeps within a trust domain's characters.
+ */
+static void doc_mesh_trust_domain(struct doc_ctx *c, struct model_obj *o,
+				  const struct ynode *spec, bool kuma)
+{
+	struct core_mesh *m = model_spec(o);
+
+	/* A spec that is no mapping was reported as such. */
+	if (!m || spec->type != YNODE_MAP ||
+	    sch_has(m, CORE_MESH_TRUST_DOMAIN))
+		return;
+	if (!kuma) {
+		doc_err(c, spec, "spec.trustDomain", "is required");
+		return;
+	}
+	/* A bad name was reported already; the document is refused. */
+	if (!o->name[0])
+		return;
+	memcpy(m->trust_domain, o->name, sizeof(m->trust_domain));
+	m->present |= 1u << CORE_MESH_TRUST_DOMAIN;
+}
+
+/*
  * One document into one object appended to @set.  Returns 0 (problems, if
  * any, are in @c) or -ENOMEM.
  */
@@ -110,10 +137,12 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 	static const char *const meta_known[] = { "name", "namespace", "labels",
 						  "annotations", NULL };
 	const struct ynode *root = yd->root, *v, *meta, *spec;
+	struct ynode empty = { .type = YNODE_MAP };
 	struct model_obj obj, *o;
 	char tmp[DOC_PATH_MAX];
 	unsigned before = c->errors;
 	int kind = -1, err = 0;
+	bool kuma;
 
 	memset(&obj, 0, sizeof(obj));
 	obj.loc = root->loc;
@@ -130,6 +159,7 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 	    strcmp(tmp, MODEL_API_MESHFORGE) && strcmp(tmp, MODEL_API_KUMA))
 		doc_err(c, v, "apiVersion", "must be %s or %s",
 			MODEL_API_MESHFORGE, MODEL_API_KUMA);
+	kuma = v && !strcmp(tmp, MODEL_API_KUMA);
 
 	v = doc_need(c, root, "", "kind");
 	if (v && doc_str(c, v, "kind", tmp, sizeof(tmp))) {
@@ -146,11 +176,19 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 			return err;
 	}
 
-	spec = doc_need(c, root, "", "spec");
+	/* Kuma's Mesh may be all defaults, and is often written so. */
+	if (kind == MODEL_MESH && kuma && !doc_get(root, "spec")) {
+		empty.loc = root->loc;
+		spec = &empty;
+	} else {
+		spec = doc_need(c, root, "", "spec");
+	}
 	if (kind < 0 || !spec)
 		return 0;
 	obj.kind = kind;
 	err = pdoc_parse(c, set, &obj, spec);
+	if (!err && kind == MODEL_MESH)
+		doc_mesh_trust_domain(c, &obj, spec, kuma);
 	if (err || c->errors != before)
 		goto out;
 
