@@ -159,6 +159,7 @@ SCH_OBJECT_DEF(mesh_spec, "Mesh spec");
 
 const struct kind_desc kind_mesh = {
 	.name = "Mesh", .plural = "meshes",
+	.kuma_inline = true,
 	.form = KIND_FORM_SPEC,
 	.val_size = sizeof(struct core_mesh), .conf = &mesh_spec,
 };

@@ -603,6 +603,7 @@ _Static_assert(sizeof(struct mf_gateway_route) <= 4096,
 
 const struct kind_desc kind_mesh_gateway_route = {
 	.name = "MeshGatewayRoute", .plural = "meshgatewayroutes",
+	.kuma_inline = true,
 	.form = KIND_FORM_SELECTORS,
 	KIND_RECORD(mf_gateway_route, conf, &gwr_conf),
 };

@@ -114,6 +114,11 @@ struct kind_desc {
 	 * may share (a Service's VIP and port), by index; nunique 0: none. */
 	uint8_t unique[2];
 	uint8_t nunique;
+	/* Kuma's resource is a protobuf message, whose universal form
+	 * (`kumactl apply`) writes the spec's fields at the top level next
+	 * to type, name and mesh; false: under `spec`, as Kuma's newer
+	 * resources (and meshforge's own kinds) have it. */
+	bool kuma_inline;
 };
 
 /* Bits for target_kinds and friends. */

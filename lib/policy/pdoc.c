@@ -386,6 +386,7 @@ static int pd_note(struct pd *pd, const void *at, const struct diag_loc *loc,
 	l->off = (uint32_t)((const uint8_t *)at - pd->rec);
 	l->loc = *loc;
 	/* A cut path still locates the problem; the position says it all. */
+	path = doc_user_path(pd->c, path);
 	len = strnlen(path, sizeof(l->path) - 1);
 	memcpy(l->path, path, len);
 	l->path[len] = 0;

@@ -370,14 +370,13 @@ static bool test_bad_namespace_and_annotations(void)
 		       BAD_NAME("3:32", "metadata.namespace")) &&
 	       expect1(KUMA_MT("{name: t, namespace: a, labels: "
 			       "{k8s.kuma.io/namespace: b}}"),
-		       "t.yaml:3:32: metadata.namespace: is not the "
-		       "namespace that label k8s.kuma.io/namespace says "
-		       "(\"b\")") &&
+		       "t.yaml:3:32: metadata.namespace: is not what label "
+		       "k8s.kuma.io/namespace says (\"b\")") &&
 	       expect1(KUMA_MT("{name: t, namespace: a, labels: {a: 1, b: 1, "
 			       "c: 1, d: 1, e: 1, f: 1, g: 1, h: 1}}"),
 		       "t.yaml:3:32: metadata.namespace: is kept as label "
-		       "k8s.kuma.io/namespace, and metadata.labels has 8 "
-		       "already (at most 8)") &&
+		       "k8s.kuma.io/namespace, and the labels are 8 already "
+		       "(at most 8)") &&
 	       expect1(KUMA_MT("{name: t, annotations: {a: \"x y\"}}"),
 		       "t.yaml:3:38: metadata.annotations.a: tag values must "
 		       "be \"*\" or 1..63 characters of A-Z, a-z, 0-9, '.', "
@@ -385,6 +384,85 @@ static bool test_bad_namespace_and_annotations(void)
 	       expect1(KUMA_MT("{name: t, annotations: [a]}"),
 		       "t.yaml:3:34: metadata.annotations: must be a mapping "
 		       "of tags, not a list");
+}
+
+/* Kuma's universal form, as `kumactl apply` reads it: newer kinds with
+ * `spec`, protobuf kinds (TrafficRoute, Mesh...) with their spec's fields
+ * at the top level; `mesh` is kept as the label kuma.io/mesh. */
+#define UNI_TR                                                                \
+	"type: TrafficRoute\nname: route-all\nmesh: default\n"                \
+	"labels: {team: a}\n"                                                  \
+	"sources: [{match: {kuma.io/service: '*'}}]\n"                         \
+	"destinations: [{match: {kuma.io/service: '*'}}]\n"                    \
+	"conf:\n  destination: {kuma.io/service: '*'}\n"
+
+static bool test_universal(void)
+{
+	struct model_set s;
+	const struct model_obj *o;
+	bool ok;
+
+	ok = parse_ok("type: MeshTimeout\nname: t\nmesh: default\n"
+		      "creationTime: \"2024-01-01T00:00:00Z\"\n"
+		      "spec:\n  targetRef: {kind: Mesh}\n"
+		      "  to: [{targetRef: {kind: Mesh}, "
+		      "default: {idleTimeout: 5s}}]\n---\n" UNI_TR
+		      "---\ntype: Mesh\nname: default\n", &s) &&
+	     ASSERT_EQ(s.n, 3);
+	if (!ok)
+		goto out;
+	o = model_set_find(&s, MODEL_MESH, "default");
+	ok = ASSERT_TRUE(o != NULL) &&
+	     ASSERT_STREQ(((struct core_mesh *)model_spec(o))->trust_domain,
+			  "default") &&
+	     ASSERT_EQ(o->labels, 0) &&
+	     ASSERT_EQ(o->name_loc.line, 19) && ASSERT_EQ(o->name_loc.col, 7);
+	o = model_set_find(&s, model_kind_parse("TrafficRoute"), "route-all");
+	ok = ok && ASSERT_TRUE(o != NULL) && ASSERT_EQ(o->pol.n, 1) &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "kuma.io/mesh"), "default") &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "team"), "a");
+	o = model_set_find(&s, model_kind_parse("MeshTimeout"), "t");
+	ok = ok && ASSERT_TRUE(o != NULL) && ASSERT_EQ(o->pol.n, 1) &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "kuma.io/mesh"), "default");
+out:
+	model_set_free(&s);
+	return ok;
+}
+
+static bool test_bad_universal(void)
+{
+	char want[2048];
+
+	snprintf(want, sizeof(want), "t.yaml:1:7: type: unknown kind "
+		 "\"Gadget\" (%s)", model_kinds_want());
+	return expect1("type: TrafficRoute\nname: r\nmesh: default\n"
+		       "sources: [{match: {kuma.io/service: '*'}}]\n"
+		       "destinations: [{match: {kuma.io/service: '*'}}]\n"
+		       "conf:\n  destination: {kuma.io/service: '*'}\n"
+		       "  colour: blue\n",
+		       "t.yaml:8:3: conf.colour: unknown field") &&
+	       expect1("type: TrafficRoute\nname: r\n"
+		       "sources: [{match: {kuma.io/service: '*'}}]\n"
+		       "conf:\n  destination: {kuma.io/service: '*'}\n",
+		       "t.yaml:1:1: destinations: is required") &&
+	       expect1("type: MeshTimeout\nname: t\ncolour: blue\n"
+		       "spec: {to: [{targetRef: {kind: Mesh}, "
+		       "default: {idleTimeout: 5s}}]}\n",
+		       "t.yaml:3:1: colour: unknown field") &&
+	       expect1("type: MeshTimeout\nname: t\n",
+		       "t.yaml:1:1: spec: is required") &&
+	       expect1("type: Mesh\nname: m\nmesh: default\n",
+		       "t.yaml:3:7: mesh: must not be set: a Mesh is in no "
+		       "mesh") &&
+	       expect1("type: Mesh\n",
+		       "t.yaml:1:1: name: is required") &&
+	       expect1("type: Mesh\nname: Default\n",
+		       BAD_NAME("2:7", "name")) &&
+	       expect1("type: MeshTimeout\nname: t\nmesh: Default\n"
+		       "spec: {to: [{targetRef: {kind: Mesh}, "
+		       "default: {idleTimeout: 5s}}]}\n",
+		       BAD_NAME("3:7", "mesh")) &&
+	       expect1("type: Gadget\nname: g\n", want);
 }
 
 static bool test_bad_names(void)
@@ -609,6 +687,8 @@ int main(void)
 	TEST_RUN(test_document_shape);
 	TEST_RUN(test_namespace_and_annotations);
 	TEST_RUN(test_bad_namespace_and_annotations);
+	TEST_RUN(test_universal);
+	TEST_RUN(test_bad_universal);
 	TEST_RUN(test_bad_names);
 	TEST_RUN(test_bad_mesh);
 	TEST_RUN(test_bad_workload);
