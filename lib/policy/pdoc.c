@@ -1567,6 +1567,7 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 	static const char *const sel_known[] = { "selectors", "conf", NULL };
 	static const char *const sel_tags_known[] = { "selectors", "tags",
 						      "conf", NULL };
+	struct kind_own own = { 0 };
 	struct mf_pol_hdr *h;
 	const struct ynode *v;
 	int err;
@@ -1592,9 +1593,15 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 		err = pd_value(pd, pd->kd->spec_tags, v, "spec.tags",
 			       pd->rec + pd->kd->spec_tags->off, NULL);
 	v = doc_need(pd->c, spec, "spec", "conf");
+	if (v && !err && pd->kd->conf_canon) {
+		v = pd->kd->conf_canon(v, &own);
+		if (!v)
+			err = -ENOMEM;
+	}
 	if (v && !err)
 		err = pd_object(pd, pd->kd->conf, v, "spec.conf",
 				pd->rec + pd->kd->conf_off);
+	kind_own_free(&own);
 	if (err) {
 		free(pd->rec);
 		return err;
