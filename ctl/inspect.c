@@ -187,10 +187,12 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			const struct mf_tagset *ts = insp_tags((void *)rs,
 							       l->tags);
 
-			printf("  %s/%.*s -> tag set %u",
+			printf("  %s/%.*s%s -> tag set %u",
 			       lk->kind < MODEL_KIND_MAX ?
 			       model_kind_name(lk->kind) : "?",
-			       INSP_S(lk->name), l->tags);
+			       INSP_S(lk->name),
+			       lk->meta == MF_META_ANNOTATIONS ?
+			       " annotations" : "", l->tags);
 			insp_tagset(ts);
 			break;
 		}

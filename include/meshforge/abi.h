@@ -262,17 +262,26 @@ struct mf_tagset {
 };
 
 /*
- * metadata.labels: one record per object that has labels, of any kind,
- * naming the tag set that holds them.  @kind is the object's kind as mfctl
- * numbers them: the five core kinds (Mesh, Node, Service, Workload,
- * MeshTrafficPermission), then the KIND() rows of policy_maps.h in order.
+ * metadata.labels and metadata.annotations: one record per object and
+ * mapping that it has, of any kind, naming the tag set that holds them.
+ * @kind is the object's kind as mfctl numbers them: the five core kinds
+ * (Mesh, Node, Service, Workload, MeshTrafficPermission), then the KIND()
+ * rows of policy_maps.h in order.  Nothing in the datapath reads them:
+ * they are kept so that `mfctl get` prints what was applied.
  */
 #define MF_MAX_LABELED		MF_MAX_ENDPOINTS
+
+/* Which mapping of metadata a mf_labels record holds. */
+enum mf_meta {
+	MF_META_LABELS = 0,
+	MF_META_ANNOTATIONS,
+};
 
 struct mf_labels_key {
 	__u32 half;
 	__u8 kind;
-	__u8 _pad[3];
+	__u8 meta;			/* enum mf_meta */
+	__u8 _pad[2];
 	char name[MF_NAME_MAX];
 };
 

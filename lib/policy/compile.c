@@ -352,6 +352,22 @@ static void cmp_tagsets_dedup(struct rec_set *out)
 	t->n = n;
 }
 
+/* The mf_labels record of mapping @meta (tag set @id) of object @o. */
+static void cmp_meta(struct cmp_tag_walk *w, const struct model_obj *o,
+		     enum mf_meta meta, uint32_t id)
+{
+	struct mf_labels_key k;
+	struct mf_labels v = { .tags = id };
+
+	memset(&k, 0, sizeof(k));
+	k.kind = (__u8)o->kind;
+	k.meta = (__u8)meta;
+	strcpy(k.name, o->name);
+	w->err = rec_add(w->out, REC_LABELS, &k, &v);
+	if (!w->err)
+		cmp_tag_add(w, id);
+}
+
 /* The records of the schema-driven policies, every object's labels, and
  * the tag sets they and the workloads refer to. */
 static int cmp_policies(const struct model_set *set,
@@ -364,16 +380,10 @@ static int cmp_policies(const struct model_set *set,
 		const struct model_obj *o = sorted[i];
 		const struct model_policy *p = &o->pol;
 
-		if (o->labels) {
-			struct mf_labels_key k;
-			struct mf_labels v = { .tags = o->labels };
-
-			memset(&k, 0, sizeof(k));
-			k.kind = (__u8)o->kind;
-			strcpy(k.name, o->name);
-			w.err = rec_add(out, REC_LABELS, &k, &v);
-			cmp_tag_add(&w, o->labels);
-		}
+		if (o->labels)
+			cmp_meta(&w, o, MF_META_LABELS, o->labels);
+		if (o->annotations && !w.err)
+			cmp_meta(&w, o, MF_META_ANNOTATIONS, o->annotations);
 		if (o->kind == MODEL_WORKLOAD) {
 			cmp_tag_add(&w, ((const struct core_workload *)
 						 model_spec(o))->tags);

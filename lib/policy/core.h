@@ -61,6 +61,9 @@ struct core_mesh_services {
 	char vip_range[MF_CIDR_MAX];
 };
 
+/* The index of spec.trustDomain in the Mesh's fields (kind_mesh.c). */
+#define CORE_MESH_TRUST_DOMAIN 0
+
 struct core_mesh {
 	__u32 present;
 	char trust_domain[MF_NAME_MAX];

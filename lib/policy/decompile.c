@@ -299,7 +299,8 @@ static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
 	}
 }
 
-/* Every object's metadata.labels, once the objects exist. */
+/* Every object's metadata.labels and annotations, once the objects
+ * exist. */
 static void dc_labels(struct dc_ctx *c, struct model_set *set)
 {
 	const char *map = rec_map_info(REC_LABELS)->name;
@@ -315,7 +316,12 @@ static void dc_labels(struct dc_ctx *c, struct model_set *set)
 		}
 		if (k->kind < MODEL_KIND_MAX)
 			o = model_set_find(set, k->kind, k->name);
-		if (!o)
+		if (k->meta > MF_META_ANNOTATIONS)
+			dc_err(c, map, "%s \"%s\": unknown metadata %u",
+			       k->kind < MODEL_KIND_MAX ?
+			       model_kind_name(k->kind) : "an unknown kind",
+			       k->name, k->meta);
+		else if (!o)
 			dc_err(c, map, "labels of %s \"%s\", which is not there",
 			       k->kind < MODEL_KIND_MAX ?
 			       model_kind_name(k->kind) : "an unknown kind",
@@ -323,6 +329,8 @@ static void dc_labels(struct dc_ctx *c, struct model_set *set)
 		else if (!v->tags || !model_tags_get(set, v->tags))
 			dc_err(c, map, "%s \"%s\": no tag set has id %u",
 			       model_kind_name(k->kind), k->name, v->tags);
+		else if (k->meta == MF_META_ANNOTATIONS)
+			o->annotations = v->tags;
 		else
 			o->labels = v->tags;
 	}

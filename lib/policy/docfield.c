@@ -14,6 +14,15 @@
 
 #include "docfield.h"
 
+const char *doc_user_path(const struct doc_ctx *c, const char *path)
+{
+	size_t n = c->strip ? strlen(c->strip) : 0;
+
+	if (path && n && !strncmp(path, c->strip, n))
+		return path + n;
+	return path;
+}
+
 void doc_err(struct doc_ctx *c, const struct ynode *at,
 		    const char *path, const char *fmt, ...)
 {
@@ -23,7 +32,7 @@ void doc_err(struct doc_ctx *c, const struct ynode *at,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	diag_add(c->d, &at->loc, NULL, path, "%s", msg);
+	diag_add(c->d, &at->loc, NULL, doc_user_path(c, path), "%s", msg);
 	c->errors++;
 }
 
@@ -158,7 +167,7 @@ bool doc_str(struct doc_ctx *c, const struct ynode *v, const char *path,
 
 /* Object names: what Kubernetes calls a DNS subdomain, capped to fit the
  * map's name fields. */
-static bool doc_name_ok(const char *s)
+bool doc_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 

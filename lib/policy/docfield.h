@@ -26,7 +26,13 @@
 struct doc_ctx {
 	struct diag *d;
 	unsigned errors;
+	/* A prefix ("spec.") that paths lose when reported: Kuma's
+	 * universal form writes those fields at the top level. */
+	const char *strip;
 };
+
+/* @path as the document writes it (without c->strip). */
+const char *doc_user_path(const struct doc_ctx *c, const char *path);
 
 void doc_err(struct doc_ctx *c, const struct ynode *at, const char *path,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -58,6 +64,7 @@ bool doc_str(struct doc_ctx *c, const struct ynode *v, const char *path,
 	     char *out, size_t outsz);
 
 /* Object names: DNS-subdomain-like, 1..63 characters (DOC_NAME_RULE). */
+bool doc_name_ok(const char *s);
 bool doc_name(struct doc_ctx *c, const struct ynode *v, const char *path,
 	      char out[MF_NAME_MAX]);
 

@@ -8,6 +8,7 @@
  */
 #include <regex.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kinds.h"
@@ -270,4 +271,32 @@ const char *kind_check_otel_endpoint_or_ref(const void *obj)
 {
 	return sch_has(obj, 0) == sch_has(obj, 1) ?
 	       "must have exactly one of endpoint, backendRef" : NULL;
+}
+
+void *kind_own_alloc(struct kind_own *o, size_t size)
+{
+	void *p;
+
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 16;
+		void **v = realloc(o->p, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		o->p = v;
+		o->cap = cap;
+	}
+	p = calloc(1, size ? size : 1);
+	if (p)
+		o->p[o->n++] = p;
+	return p;
+}
+
+void kind_own_free(struct kind_own *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->p[i]);
+	free(o->p);
+	o->p = NULL;
+	o->n = o->cap = 0;
 }

@@ -796,6 +796,7 @@ _Static_assert(sizeof(struct mf_dataplane) < 4096,
 
 const struct kind_desc kind_dataplane = {
 	.name = "Dataplane",
+	.kuma_inline = true,
 	.plural = "dataplanes",
 	.form = KIND_FORM_SPEC,
 	.val_size = sizeof(struct mf_dataplane), .conf = &dp_spec,

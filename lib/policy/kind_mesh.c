@@ -6,7 +6,9 @@
  *   kind: Mesh
  *   metadata: {name: default}
  *   spec:
- *     trustDomain: mesh.local
+ *     trustDomain: mesh.local    # required; with apiVersion
+ *                                # kuma.io/v1alpha1 it defaults to the
+ *                                # mesh's name, and spec may be left out
  *     mtls:                                        # optional
  *       enabledBackend: ca-1
  *       backends:
@@ -145,8 +147,10 @@ static const struct sch_field mesh_services_fields[] = {
 SCH_OBJECT_DEF(mesh_services, "Mesh meshServices");
 
 static const struct sch_field mesh_spec_fields[] = {
-	SCH_F_STRING("trustDomain", core_mesh, trust_domain, SCH_REQUIRED,
-		     .check = mesh_check_td),
+	/* Required of meshforge's Mesh; Kuma's defaults it (doc.c). */
+	[CORE_MESH_TRUST_DOMAIN] = SCH_F_STRING("trustDomain", core_mesh,
+						trust_domain,
+						.check = mesh_check_td),
 	SCH_F_OBJECT("mtls", core_mesh, mtls, &mtls),
 	SCH_F_OBJECT("meshServices", core_mesh, mesh_services,
 		     &mesh_services),
@@ -155,6 +159,7 @@ SCH_OBJECT_DEF(mesh_spec, "Mesh spec");
 
 const struct kind_desc kind_mesh = {
 	.name = "Mesh", .plural = "meshes",
+	.kuma_inline = true,
 	.form = KIND_FORM_SPEC,
 	.val_size = sizeof(struct core_mesh), .conf = &mesh_spec,
 };

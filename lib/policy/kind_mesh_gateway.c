@@ -326,6 +326,7 @@ static const struct sch_field gw_spec_tags =
 
 const struct kind_desc kind_mesh_gateway = {
 	.name = "MeshGateway", .plural = "meshgateways",
+	.kuma_inline = true,
 	.form = KIND_FORM_SELECTORS,
 	KIND_RECORD(mf_gateway, conf, &gw_conf),
 	.spec_tags = &gw_spec_tags,

@@ -60,6 +60,20 @@
  * field names and their JSON names are both accepted, as Kuma's proto
  * JSON takes them (query_parameters or queryParameters...).
  *
+ * Also accepted as input, and printed back in the form above: the
+ * shorthand the Kuma-API-Forge article writes, `http` as the list of
+ * rules itself, each with `match` for matches and `destination` for
+ * backends:
+ *
+ *     conf:
+ *       http:
+ *         - match: [{path: {match: PREFIX, value: /myapi}}]
+ *           destination:
+ *             - {weight: 100, destination: {kuma.io/service: api}}
+ *
+ * Its problems are reported at the canonical paths
+ * (spec.conf.http.rules[0].matches[0]), at its own positions.
+ *
  * One record holds the whole route, hence the short lists (abi_policy.h):
  * 2 rules of 2 matches (2 headers, 1 query parameter each) and 2 filters
  * (a header filter sets, adds and removes one header each), 2 hostnames.
@@ -69,6 +83,7 @@
 #include <strings.h>
 
 #include "kinds.h"
+#include "ytree.h"
 
 #define GWR_WEIGHT_MAX 1000000
 
@@ -601,8 +616,115 @@ SCH_OBJECT_DEF(gwr_conf, "MeshGatewayRoute conf", .check = gwr_conf_check);
 _Static_assert(sizeof(struct mf_gateway_route) <= 4096,
 	       "a MeshGatewayRoute record must fit in 4 KiB");
 
+/* ---- the shorthand ------------------------------------------------------ */
+
+/* A copy of key @k (owned by @own) spelled @name, at @k's position. */
+static struct ynode *gwr_key(struct kind_own *own, const struct ynode *k,
+			     const char *name)
+{
+	struct ynode *n = kind_own_alloc(own, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	*n = *k;
+	n->str = (char *)name;	/* never written through */
+	n->len = strlen(name);
+	n->plain = true;
+	n->kids = NULL;
+	n->nkids = 0;
+	return n;
+}
+
+/* Rule @r of the shorthand with its keys match and destination spelled
+ * matches and backends; other nodes are @r's. */
+static const struct ynode *gwr_rule_canon(struct kind_own *own,
+					  const struct ynode *r)
+{
+	static const struct { const char *from, *to; } ren[] = {
+		{ "match", "matches" }, { "destination", "backends" },
+	};
+	struct ynode *n;
+
+	if (r->type != YNODE_MAP)
+		return r;
+	n = kind_own_alloc(own, sizeof(*n));
+	if (!n)
+		return NULL;
+	*n = *r;
+	n->kids = kind_own_alloc(own, (r->nkids ? r->nkids : 1) *
+					      sizeof(*n->kids));
+	if (!n->kids)
+		return NULL;
+	for (size_t i = 0; i < r->nkids; i++) {
+		const struct ynode *k = r->kids[i];
+
+		n->kids[i] = r->kids[i];
+		if (i % 2 || k->type != YNODE_SCALAR)
+			continue;
+		for (size_t j = 0; j < 2; j++)
+			if (!strcmp(k->str, ren[j].from)) {
+				n->kids[i] = gwr_key(own, k, ren[j].to);
+				if (!n->kids[i])
+					return NULL;
+			}
+	}
+	return n;
+}
+
+/* conf with `http: [rule...]` as `http: {rules: [rule...]}`. */
+static const struct ynode *gwr_conf_canon(const struct ynode *conf,
+					  struct kind_own *own)
+{
+	struct ynode *c, *http, *rules, *key;
+	const struct ynode *list = NULL;
+	size_t at = 0;
+
+	for (size_t i = 0; conf->type == YNODE_MAP && i + 1 < conf->nkids;
+	     i += 2)
+		if (conf->kids[i]->type == YNODE_SCALAR &&
+		    !strcmp(conf->kids[i]->str, "http")) {
+			list = conf->kids[i + 1];
+			at = i;
+		}
+	if (!list || list->type != YNODE_SEQ)
+		return conf;
+	c = kind_own_alloc(own, sizeof(*c));
+	http = kind_own_alloc(own, sizeof(*http));
+	rules = kind_own_alloc(own, sizeof(*rules));
+	if (!c || !http || !rules)
+		return NULL;
+	*c = *conf;
+	c->kids = kind_own_alloc(own, conf->nkids * sizeof(*c->kids));
+	rules->type = YNODE_SEQ;
+	rules->loc = list->loc;
+	rules->nkids = list->nkids;
+	rules->kids = kind_own_alloc(own, (list->nkids ? list->nkids : 1) *
+						  sizeof(*rules->kids));
+	http->type = YNODE_MAP;
+	http->loc = list->loc;
+	http->nkids = 2;
+	http->kids = kind_own_alloc(own, 2 * sizeof(*http->kids));
+	key = gwr_key(own, conf->kids[at], "rules");
+	if (!c->kids || !rules->kids || !http->kids || !key)
+		return NULL;
+	for (size_t i = 0; i < list->nkids; i++) {
+		rules->kids[i] = (struct ynode *)gwr_rule_canon(own,
+							       list->kids[i]);
+		if (!rules->kids[i])
+			return NULL;
+	}
+	key->loc = list->loc;
+	http->kids[0] = key;
+	http->kids[1] = rules;
+	memcpy(c->kids, conf->kids, conf->nkids * sizeof(*c->kids));
+	c->kids[at + 1] = http;
+	return c;
+}
+
 const struct kind_desc kind_mesh_gateway_route = {
 	.name = "MeshGatewayRoute", .plural = "meshgatewayroutes",
+	.kuma_inline = true,
+	.conf_canon = gwr_conf_canon,
 	.form = KIND_FORM_SELECTORS,
 	KIND_RECORD(mf_gateway_route, conf, &gwr_conf),
 };

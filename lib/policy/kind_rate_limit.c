@@ -67,6 +67,7 @@ _Static_assert(sizeof(struct mf_legacy_ratelimit) <= 4096,
  * no ref kinds. */
 const struct kind_desc kind_rate_limit = {
 	.name = "RateLimit", .plural = "ratelimits",
+	.kuma_inline = true,
 	.form = KIND_FORM_SOURCES,
 	KIND_RECORD(mf_legacy_ratelimit, conf, &rl_conf),
 };

@@ -473,6 +473,7 @@ _Static_assert(sizeof(struct mf_traffic_route) <= 4096,
  * no ref kinds. */
 const struct kind_desc kind_traffic_route = {
 	.name = "TrafficRoute", .plural = "trafficroutes",
+	.kuma_inline = true,
 	.form = KIND_FORM_SOURCES,
 	KIND_RECORD(mf_traffic_route, conf, &tr_conf),
 };

@@ -75,6 +75,18 @@ enum kind_section_bits {
 	KIND_SEC_ENTRY_NO_RULES = 1u << 9,
 };
 
+struct ynode;
+
+/* Nodes a kind_desc.conf_canon made, owned until kind_own_free(). */
+struct kind_own {
+	void **p;
+	size_t n, cap;
+};
+
+/* @size zeroed bytes owned by @o, or NULL on ENOMEM. */
+void *kind_own_alloc(struct kind_own *o, size_t size);
+void kind_own_free(struct kind_own *o);
+
 struct kind_desc {
 	const char *name;		/* "MeshTimeout" */
 	const char *plural;		/* "meshtimeouts", for the CLI */
@@ -114,6 +126,17 @@ struct kind_desc {
 	 * may share (a Service's VIP and port), by index; nunique 0: none. */
 	uint8_t unique[2];
 	uint8_t nunique;
+	/* Kuma's resource is a protobuf message, whose universal form
+	 * (`kumactl apply`) writes the spec's fields at the top level next
+	 * to type, name and mesh; false: under `spec`, as Kuma's newer
+	 * resources (and meshforge's own kinds) have it. */
+	bool kuma_inline;
+	/* SOURCES/SELECTORS: when set, the conf as written (@conf) in the
+	 * kind's canonical shape, for a kind that takes a shorthand too:
+	 * @conf itself, or a tree sharing @conf's nodes whose own nodes are
+	 * in @own.  NULL on ENOMEM. */
+	const struct ynode *(*conf_canon)(const struct ynode *conf,
+					  struct kind_own *own);
 };
 
 /* Bits for target_kinds and friends. */

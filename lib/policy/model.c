@@ -218,6 +218,8 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 	err = model_pol_copy_tags(s, from, p);
 	if (!err)
 		err = model_tags_copy(s, from, src->labels);
+	if (!err)
+		err = model_tags_copy(s, from, src->annotations);
 	if (err)
 		goto fail;
 	o = model_set_add(s, src->kind);
@@ -447,6 +449,7 @@ bool model_obj_equal(const struct model_obj *a, const struct model_obj *b)
 	/* Records are zeroed before they are filled (pdoc.h): equal content
 	 * is equal bytes. */
 	return a->kind == b->kind && !strcmp(a->name, b->name) &&
-	       a->labels == b->labels && x->kd == y->kd && x->n == y->n &&
+	       a->labels == b->labels && a->annotations == b->annotations &&
+	       x->kd == y->kd && x->n == y->n &&
 	       !memcmp(x->recs, y->recs, x->n * x->kd->val_size);
 }

@@ -65,7 +65,9 @@ struct model_obj {
 	struct diag_loc loc;		/* the document; file NULL: applied state */
 	struct diag_loc name_loc;	/* metadata.name */
 	uint32_t labels;		/* metadata.labels: tag set id, 0:
-					 * none */
+					 * none (metadata.namespace is the
+					 * label k8s.kuma.io/namespace) */
+	uint32_t annotations;		/* metadata.annotations: the same */
 	struct model_policy pol;
 };
 

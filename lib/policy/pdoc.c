@@ -386,6 +386,7 @@ static int pd_note(struct pd *pd, const void *at, const struct diag_loc *loc,
 	l->off = (uint32_t)((const uint8_t *)at - pd->rec);
 	l->loc = *loc;
 	/* A cut path still locates the problem; the position says it all. */
+	path = doc_user_path(pd->c, path);
 	len = strnlen(path, sizeof(l->path) - 1);
 	memcpy(l->path, path, len);
 	l->path[len] = 0;
@@ -1566,6 +1567,7 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 	static const char *const sel_known[] = { "selectors", "conf", NULL };
 	static const char *const sel_tags_known[] = { "selectors", "tags",
 						      "conf", NULL };
+	struct kind_own own = { 0 };
 	struct mf_pol_hdr *h;
 	const struct ynode *v;
 	int err;
@@ -1591,9 +1593,15 @@ static int pd_legacy(struct pd *pd, const struct ynode *spec, bool sources)
 		err = pd_value(pd, pd->kd->spec_tags, v, "spec.tags",
 			       pd->rec + pd->kd->spec_tags->off, NULL);
 	v = doc_need(pd->c, spec, "spec", "conf");
+	if (v && !err && pd->kd->conf_canon) {
+		v = pd->kd->conf_canon(v, &own);
+		if (!v)
+			err = -ENOMEM;
+	}
 	if (v && !err)
 		err = pd_object(pd, pd->kd->conf, v, "spec.conf",
 				pd->rec + pd->kd->conf_off);
+	kind_own_free(&own);
 	if (err) {
 		free(pd->rec);
 		return err;

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "abi_names.h"
+#include "docfield.h"
 #include "render.h"
+#include "select.h"
 
 static const struct mf_tagset *render_tag_get(void *arg, uint32_t id)
 {
@@ -360,9 +362,36 @@ void render_spec(struct emit *e, const struct model_set *set,
 	emit_map_end(e);
 }
 
+/*
+ * metadata.namespace: the object's label SEL_NAMESPACE_LABEL, which is
+ * where doc.c keeps it.  A label whose value is no name (labels take more
+ * characters) is printed as a label only, so that what is printed applies.
+ */
+static void render_namespace(struct emit *e, const struct model_set *set,
+			     const struct model_obj *o)
+{
+	const struct mf_tagset *ts = o->labels ?
+					     model_tags_get(set, o->labels) :
+					     NULL;
+
+	for (uint32_t i = 0; ts && i < ts->n && i < MF_TAGS_MAX; i++) {
+		const struct mf_tag *tag = &ts->tags[i];
+
+		if (strcmp(tag->key, SEL_NAMESPACE_LABEL) ||
+		    !memchr(tag->value, 0, sizeof(tag->value)) ||
+		    !doc_name_ok(tag->value))
+			continue;
+		emit_key(e, "namespace");
+		emit_str(e, tag->value);
+		return;
+	}
+}
+
 void render_obj(struct emit *e, const struct model_set *set,
 		const struct model_obj *o)
 {
+	const struct sch_tags t = render_tags(set);
+
 	emit_map_begin(e);
 	emit_key(e, "apiVersion");
 	emit_str(e, MODEL_API_MESHFORGE);
@@ -372,11 +401,14 @@ void render_obj(struct emit *e, const struct model_set *set,
 	emit_map_begin(e);
 	emit_key(e, "name");
 	emit_str(e, o->name);
+	render_namespace(e, set, o);
 	if (o->labels) {
-		const struct sch_tags t = render_tags(set);
-
 		emit_key(e, "labels");
 		sch_emit_tags(e, o->labels, &t);
+	}
+	if (o->annotations) {
+		emit_key(e, "annotations");
+		sch_emit_tags(e, o->annotations, &t);
 	}
 	emit_map_end(e);
 	emit_key(e, "spec");

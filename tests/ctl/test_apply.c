@@ -131,6 +131,52 @@ static bool test_get_apply_round_trip(void)
 	return ok;
 }
 
+/* Kuma manifests as users write them (a namespace and annotations, the
+ * universal form, the gateway route shorthand) apply, get prints them in
+ * the Kubernetes form, and `get | apply -f -` changes nothing. */
+static bool test_kuma_manifests_round_trip(void)
+{
+	static const char kuma[] =
+		"apiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\n"
+		"metadata:\n  name: t\n  namespace: kuma-system\n"
+		"  annotations: {kuma.io/description: slow}\n"
+		"spec:\n  to: [{targetRef: {kind: Mesh}, "
+		"default: {idleTimeout: 5s}}]\n"
+		"---\ntype: TrafficRoute\nname: route-all\nmesh: default\n"
+		"sources: [{match: {kuma.io/service: '*'}}]\n"
+		"destinations: [{match: {kuma.io/service: '*'}}]\n"
+		"conf: {destination: {kuma.io/service: '*'}}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGatewayRoute\n"
+		"metadata: {name: edge}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: edge}}]\n"
+		"  conf:\n    http:\n"
+		"      - match: [{path: {match: PREFIX, value: /myapi}}]\n"
+		"        destination: [{weight: 100, "
+		"destination: {kuma.io/service: web}}]\n";
+	struct rec_set before, after;
+	char *y1 = NULL;
+	bool ok;
+
+	rec_set_init(&before);
+	rec_set_init(&after);
+	ok = apply("kuma.yaml", kuma, false, CTL_EXIT_OK) &&
+	     ch_read(true, &before) && PH_CMD(CTL_EXIT_OK, "get") &&
+	     ASSERT_TRUE((y1 = strdup(ph_out.out)) != NULL) &&
+	     ph_out_has("  name: t\n  namespace: kuma-system\n") &&
+	     ph_out_has("  annotations:\n    kuma.io/description: slow\n") &&
+	     ph_out_has("  name: route-all\n  labels:\n"
+			"    kuma.io/mesh: default\n") &&
+	     ph_out_has("    http:\n      rules:\n") &&
+	     apply("get2.yaml", y1, false, CTL_EXIT_OK) &&
+	     ch_read(true, &after) &&
+	     ASSERT_TRUE(rec_set_equal(&before, &after)) &&
+	     PH_CMD(CTL_EXIT_OK, "get") && ASSERT_STREQ(ph_out.out, y1);
+	free(y1);
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
 /* Nothing pinned: get prints an empty policy and succeeds. */
 static bool test_get_nothing_applied(void)
 {
@@ -153,6 +199,7 @@ int main(void)
 	TEST_RUN(test_apply_upserts_and_deletes_stale);
 	TEST_RUN(test_invalid_and_dry_run_write_nothing);
 	TEST_RUN(test_get_apply_round_trip);
+	TEST_RUN(test_kuma_manifests_round_trip);
 	TEST_RUN(test_get_nothing_applied);
 	ch_cleanup();
 	TEST_MAIN_END();

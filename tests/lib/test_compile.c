@@ -252,6 +252,52 @@ static bool test_labels_round_trip(void)
 	return ok;
 }
 
+/* metadata.namespace (kept as the label k8s.kuma.io/namespace) and
+ * metadata.annotations go to mf_labels and come back, and get prints
+ * them as they were written. */
+static bool test_namespace_annotations_round_trip(void)
+{
+	static const char doc[] =
+		PH_MESH
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\n"
+		"metadata:\n  name: t\n  namespace: kuma-system\n"
+		"  annotations: {kuma.io/description: slow}\n"
+		"spec:\n  to: [{targetRef: {kind: Mesh}, "
+		"default: {idleTimeout: 5s}}]\n"
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Service\n"
+		"metadata: {name: web, annotations: {a: b}}\n"
+		"spec: {vip: 10.96.0.10, port: 80}\n";
+	struct model_set set, back;
+	struct rec_set rs;
+	struct diag d;
+	char *y = NULL;
+	size_t n;
+	bool ok;
+
+	model_set_init(&back);
+	diag_init(&d);
+	ok = build(doc, NULL, &set, &rs) &&
+	     ASSERT_EQ(rec_count(&rs, REC_LABELS), 3) &&
+	     ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ph_same_objects(&set, &back) &&
+	     (y = ph_render(&back, RENDER_ALL_KINDS, &n)) != NULL &&
+	     ASSERT_TRUE(strstr(y, "  name: t\n  namespace: kuma-system\n"
+			       "  labels:\n"
+			       "    k8s.kuma.io/namespace: kuma-system\n"
+			       "  annotations:\n"
+			       "    kuma.io/description: slow\n")) &&
+	     ASSERT_TRUE(strstr(y, "  name: web\n  annotations:\n"
+			       "    a: b\n"));
+	if (!ok && y)
+		fprintf(stderr, "%s", y);
+	free(y);
+	diag_free(&d);
+	model_set_free(&back);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
 /* The authz rules of each service of @rs by name, into @web and @api. */
 static bool authz_rules(const struct rec_set *rs, unsigned *web, unsigned *api)
 {
@@ -819,6 +865,7 @@ int main(void)
 	TEST_RUN(test_compile_two_policies_one_service);
 	TEST_RUN(test_decompile_emit_round_trip);
 	TEST_RUN(test_labels_round_trip);
+	TEST_RUN(test_namespace_annotations_round_trip);
 	TEST_RUN(test_compile_authz_by_labels);
 	TEST_RUN(test_compile_mtp_rules_items);
 	TEST_RUN(test_compile_authz_sources_by_workload);

@@ -251,8 +251,8 @@ static bool test_unknown_fields(void)
 {
 	return expect1(SVC("  vip: 10.96.0.10\n  port: 80\n  colour: blue\n"),
 		       "t.yaml:7:3: spec.colour: unknown field") &&
-	       expect1(MESH("{name: m, namespace: x}") TD,
-		       "t.yaml:3:21: metadata.namespace: unknown field") &&
+	       expect1(MESH("{name: m, uid: x}") TD,
+		       "t.yaml:3:21: metadata.uid: unknown field") &&
 	       expect1(MESH("{name: m}") TD "status: {}\n",
 		       "t.yaml:5:1: status: unknown field") &&
 	       expect1(API "kind: MeshTrafficPermission\nmetadata: {name: p}\n"
@@ -306,6 +306,164 @@ static bool test_document_shape(void)
 #define BAD_NAME(at, what)                                                    \
 	"t.yaml:" at ": " what ": must be 1..63 characters of a-z, 0-9, "    \
 	"'-' and '.', starting and ending with a letter or digit"
+
+/* A MeshTimeout of Kuma's with metadata @meta (flow style). */
+#define KUMA_MT(meta)                                                         \
+	"apiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\nmetadata: " meta     \
+	"\nspec: {to: [{targetRef: {kind: Mesh}, "                            \
+	"default: {idleTimeout: 5s}}]}\n"
+
+/* The value of label @key of @o, or NULL. */
+static const char *label_of(const struct model_set *s, uint32_t id,
+			    const char *key)
+{
+	const struct mf_tagset *ts = id ? model_tags_get(s, id) : NULL;
+
+	for (uint32_t i = 0; ts && i < ts->n; i++)
+		if (!strcmp(ts->tags[i].key, key))
+			return ts->tags[i].value;
+	return NULL;
+}
+
+/* metadata.namespace is the label k8s.kuma.io/namespace (what a
+ * targetRef's namespace is matched against); annotations are kept as a
+ * tag set of their own. */
+static bool test_namespace_and_annotations(void)
+{
+	struct model_set s;
+	const struct model_obj *o;
+	bool ok;
+
+	ok = parse_ok(KUMA_MT("\n  name: t\n  namespace: kuma-system\n"
+			      "  labels: {kuma.io/mesh: default}\n"
+			      "  annotations: {kuma.io/description: slow}"),
+		      &s);
+	o = ok ? &s.objs[0] : NULL;
+	ok = ok && ASSERT_EQ(s.n, 1) &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "k8s.kuma.io/namespace"),
+			  "kuma-system") &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "kuma.io/mesh"), "default") &&
+	     ASSERT_STREQ(label_of(&s, o->annotations, "kuma.io/description"),
+			  "slow") &&
+	     ASSERT_EQ(label_of(&s, o->labels, "kuma.io/description"), NULL);
+	model_set_free(&s);
+	if (!ok)
+		return false;
+	/* Without labels; and with the label saying the same. */
+	ok = parse_ok(KUMA_MT("{name: t, namespace: ns1}"), &s) &&
+	     ASSERT_STREQ(label_of(&s, s.objs[0].labels,
+				   "k8s.kuma.io/namespace"), "ns1") &&
+	     ASSERT_EQ(s.objs[0].annotations, 0);
+	model_set_free(&s);
+	if (!ok)
+		return false;
+	ok = parse_ok(KUMA_MT("{name: t, namespace: ns1, labels: "
+			      "{k8s.kuma.io/namespace: ns1}}"), &s) &&
+	     ASSERT_EQ(model_tags_get(&s, s.objs[0].labels)->n, 1);
+	model_set_free(&s);
+	return ok;
+}
+
+static bool test_bad_namespace_and_annotations(void)
+{
+	return expect1(KUMA_MT("{name: t, namespace: Kuma}"),
+		       BAD_NAME("3:32", "metadata.namespace")) &&
+	       expect1(KUMA_MT("{name: t, namespace: a, labels: "
+			       "{k8s.kuma.io/namespace: b}}"),
+		       "t.yaml:3:32: metadata.namespace: is not what label "
+		       "k8s.kuma.io/namespace says (\"b\")") &&
+	       expect1(KUMA_MT("{name: t, namespace: a, labels: {a: 1, b: 1, "
+			       "c: 1, d: 1, e: 1, f: 1, g: 1, h: 1}}"),
+		       "t.yaml:3:32: metadata.namespace: is kept as label "
+		       "k8s.kuma.io/namespace, and the labels are 8 already "
+		       "(at most 8)") &&
+	       expect1(KUMA_MT("{name: t, annotations: {a: \"x y\"}}"),
+		       "t.yaml:3:38: metadata.annotations.a: tag values must "
+		       "be \"*\" or 1..63 characters of A-Z, a-z, 0-9, '.', "
+		       "'_', '/', ':' and '-'") &&
+	       expect1(KUMA_MT("{name: t, annotations: [a]}"),
+		       "t.yaml:3:34: metadata.annotations: must be a mapping "
+		       "of tags, not a list");
+}
+
+/* Kuma's universal form, as `kumactl apply` reads it: newer kinds with
+ * `spec`, protobuf kinds (TrafficRoute, Mesh...) with their spec's fields
+ * at the top level; `mesh` is kept as the label kuma.io/mesh. */
+#define UNI_TR                                                                \
+	"type: TrafficRoute\nname: route-all\nmesh: default\n"                \
+	"labels: {team: a}\n"                                                  \
+	"sources: [{match: {kuma.io/service: '*'}}]\n"                         \
+	"destinations: [{match: {kuma.io/service: '*'}}]\n"                    \
+	"conf:\n  destination: {kuma.io/service: '*'}\n"
+
+static bool test_universal(void)
+{
+	struct model_set s;
+	const struct model_obj *o;
+	bool ok;
+
+	ok = parse_ok("type: MeshTimeout\nname: t\nmesh: default\n"
+		      "creationTime: \"2024-01-01T00:00:00Z\"\n"
+		      "spec:\n  targetRef: {kind: Mesh}\n"
+		      "  to: [{targetRef: {kind: Mesh}, "
+		      "default: {idleTimeout: 5s}}]\n---\n" UNI_TR
+		      "---\ntype: Mesh\nname: default\n", &s) &&
+	     ASSERT_EQ(s.n, 3);
+	if (!ok)
+		goto out;
+	o = model_set_find(&s, MODEL_MESH, "default");
+	ok = ASSERT_TRUE(o != NULL) &&
+	     ASSERT_STREQ(((struct core_mesh *)model_spec(o))->trust_domain,
+			  "default") &&
+	     ASSERT_EQ(o->labels, 0) &&
+	     ASSERT_EQ(o->name_loc.line, 19) && ASSERT_EQ(o->name_loc.col, 7);
+	o = model_set_find(&s, model_kind_parse("TrafficRoute"), "route-all");
+	ok = ok && ASSERT_TRUE(o != NULL) && ASSERT_EQ(o->pol.n, 1) &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "kuma.io/mesh"), "default") &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "team"), "a");
+	o = model_set_find(&s, model_kind_parse("MeshTimeout"), "t");
+	ok = ok && ASSERT_TRUE(o != NULL) && ASSERT_EQ(o->pol.n, 1) &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "kuma.io/mesh"), "default");
+out:
+	model_set_free(&s);
+	return ok;
+}
+
+static bool test_bad_universal(void)
+{
+	char want[2048];
+
+	snprintf(want, sizeof(want), "t.yaml:1:7: type: unknown kind "
+		 "\"Gadget\" (%s)", model_kinds_want());
+	return expect1("type: TrafficRoute\nname: r\nmesh: default\n"
+		       "sources: [{match: {kuma.io/service: '*'}}]\n"
+		       "destinations: [{match: {kuma.io/service: '*'}}]\n"
+		       "conf:\n  destination: {kuma.io/service: '*'}\n"
+		       "  colour: blue\n",
+		       "t.yaml:8:3: conf.colour: unknown field") &&
+	       expect1("type: TrafficRoute\nname: r\n"
+		       "sources: [{match: {kuma.io/service: '*'}}]\n"
+		       "conf:\n  destination: {kuma.io/service: '*'}\n",
+		       "t.yaml:1:1: destinations: is required") &&
+	       expect1("type: MeshTimeout\nname: t\ncolour: blue\n"
+		       "spec: {to: [{targetRef: {kind: Mesh}, "
+		       "default: {idleTimeout: 5s}}]}\n",
+		       "t.yaml:3:1: colour: unknown field") &&
+	       expect1("type: MeshTimeout\nname: t\n",
+		       "t.yaml:1:1: spec: is required") &&
+	       expect1("type: Mesh\nname: m\nmesh: default\n",
+		       "t.yaml:3:7: mesh: must not be set: a Mesh is in no "
+		       "mesh") &&
+	       expect1("type: Mesh\n",
+		       "t.yaml:1:1: name: is required") &&
+	       expect1("type: Mesh\nname: Default\n",
+		       BAD_NAME("2:7", "name")) &&
+	       expect1("type: MeshTimeout\nname: t\nmesh: Default\n"
+		       "spec: {to: [{targetRef: {kind: Mesh}, "
+		       "default: {idleTimeout: 5s}}]}\n",
+		       BAD_NAME("3:7", "mesh")) &&
+	       expect1("type: Gadget\nname: g\n", want);
+}
 
 static bool test_bad_names(void)
 {
@@ -527,6 +685,10 @@ int main(void)
 	TEST_RUN(test_bad_addresses);
 	TEST_RUN(test_unknown_fields);
 	TEST_RUN(test_document_shape);
+	TEST_RUN(test_namespace_and_annotations);
+	TEST_RUN(test_bad_namespace_and_annotations);
+	TEST_RUN(test_universal);
+	TEST_RUN(test_bad_universal);
 	TEST_RUN(test_bad_names);
 	TEST_RUN(test_bad_mesh);
 	TEST_RUN(test_bad_workload);

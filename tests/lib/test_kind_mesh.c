@@ -36,9 +36,55 @@ KH_TEST_BAD(test_bad_mtls,
 	  "STRICT or PERMISSIVE" },
 )
 
+/* The trust domain of the only object of @yaml, a Mesh, is @td; printed
+ * back (meshforge's apiVersion, trustDomain spelled out), it parses to
+ * the same record. */
+static bool mesh_td_is(const char *yaml, const char *td)
+{
+	struct model_set s;
+	bool ok = kh_parse_ok(yaml, &s);
+
+	ok = ok && ASSERT_EQ(s.n, 1) &&
+	     ASSERT_STREQ(((struct core_mesh *)model_spec(&s.objs[0]))
+				  ->trust_domain, td) &&
+	     kh_round_trip(&s, &s.objs[0]);
+	if (ok || s.n)
+		model_set_free(&s);
+	return ok;
+}
+
+/* Kuma's Mesh has no trustDomain: it is the mesh's name, as Kuma's
+ * builtin CA names identities spiffe://<mesh>/<service>.  Its spec may
+ * be left out.  meshforge's Mesh must still say it. */
+static bool test_kuma_mesh_trust_domain(void)
+{
+	return mesh_td_is("apiVersion: kuma.io/v1alpha1\nkind: Mesh\n"
+			  "metadata: {name: default}\n", "default") &&
+	       mesh_td_is("apiVersion: kuma.io/v1alpha1\nkind: Mesh\n"
+			  "metadata: {name: prod.mesh-1}\n"
+			  "spec:\n  mtls:\n    enabledBackend: ca-1\n"
+			  "    backends: [{name: ca-1, type: builtin}]\n",
+			  "prod.mesh-1") &&
+	       mesh_td_is("apiVersion: kuma.io/v1alpha1\nkind: Mesh\n"
+			  "metadata: {name: default}\n"
+			  "spec: {trustDomain: corp.example}\n",
+			  "corp.example") &&
+	       kh_expect1("apiVersion: meshforge.io/v1alpha1\nkind: Mesh\n"
+			  "metadata: {name: default}\nspec:\n"
+			  "  mtls: {backends: [{name: b, type: builtin}]}\n",
+			  "m.yaml:5:3: spec.trustDomain: is required") &&
+	       kh_expect1("apiVersion: meshforge.io/v1alpha1\nkind: Mesh\n"
+			  "metadata: {name: default}\n",
+			  "m.yaml:1:1: spec: is required") &&
+	       kh_expect1("apiVersion: kuma.io/v1alpha1\nkind: Mesh\n"
+			  "metadata: {name: default}\nspec: []\n",
+			  "m.yaml:4:7: spec: must be a mapping, not a list");
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_bad_mtls);
+	TEST_RUN(test_kuma_mesh_trust_domain);
 	TEST_MAIN_END();
 }

@@ -539,11 +539,69 @@ KH_TEST_BAD(test_gateway_route_invalid,
 	  "must have the tag kuma.io/service" },
 )
 
+/* The article's shorthand: `http` as the list of rules, `match` and
+ * `destination` for matches and backends. */
+#define GWR_SHORT(rule)                                                       \
+	KH_DOC("MeshGatewayRoute", "edge-route")                              \
+	"  selectors: [{match: {kuma.io/service: edge-gateway}}]\n"           \
+	"  conf:\n    http:\n" rule
+
+/* ... reads as the canonical form does, and prints back in it. */
+static bool test_gateway_route_shorthand(void)
+{
+	static const char short_yaml[] = GWR_SHORT(
+		"      - match:\n"
+		"          - path: {match: PREFIX, value: /myapi}\n"
+		"        destination:\n"
+		"          - weight: 100\n"
+		"            destination: {kuma.io/service: my-api-service}\n");
+	static const char canon_yaml[] = GWR_SHORT(
+		"      rules:\n"
+		"        - matches: [{path: {match: PREFIX, value: /myapi}}]\n"
+		"          backends:\n"
+		"            - weight: 100\n"
+		"              destination: {kuma.io/service: my-api-service}\n");
+	struct model_set s, c;
+	const struct mf_gateway_route *g, *gc = NULL;
+	char *doc = NULL;
+	bool ok;
+
+	g = kh_policy(short_yaml, &s, &kind_mesh_gateway_route, 1);
+	if (!g)
+		return false;
+	ok = (gc = kh_policy(canon_yaml, &c, &kind_mesh_gateway_route, 1)) &&
+	     ASSERT_MEMEQ(g, gc, sizeof(*g)) &&
+	     ASSERT_EQ(g->conf.http.nrules, 1) &&
+	     ASSERT_EQ(g->conf.http.rules[0].backends[0].weight, 100) &&
+	     (doc = kh_emit_doc(&s, &s.objs[0])) != NULL &&
+	     ASSERT_TRUE(strstr(doc, "    http:\n      rules:\n") != NULL) &&
+	     ASSERT_TRUE(strstr(doc, "match:") != NULL) &&
+	     ASSERT_TRUE(strstr(doc, "backends:") != NULL);
+	free(doc);
+	if (gc)
+		model_set_free(&c);
+	return kh_finish(&s, ok);
+}
+
+/* Its problems are at its own positions, under the canonical paths. */
+KH_TEST_BAD(test_gateway_route_shorthand_invalid,
+	{ GWR_SHORT("      - match: [{path: {match: PREFIX, value: myapi}}]\n"
+		    "        destination:\n"
+		    "          - {weight: 1, destination: {kuma.io/service: a}}\n"),
+	  "r.yaml:8:24: spec.conf.http.rules[0].matches[0].path: value must "
+	  "start with '/'" },
+	{ GWR_SHORT("      - match: [{path: {value: /a}}]\n"
+		    "        destinations: []\n"),
+	  "r.yaml:9:9: spec.conf.http.rules[0].destinations: unknown field" },
+)
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_gateway_route_full);
 	TEST_RUN(test_gateway_route_filters);
 	TEST_RUN(test_gateway_route_invalid);
+	TEST_RUN(test_gateway_route_shorthand);
+	TEST_RUN(test_gateway_route_shorthand_invalid);
 	TEST_MAIN_END();
 }
