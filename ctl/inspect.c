@@ -57,6 +57,23 @@ static const struct mf_tagset *insp_tags(void *arg, uint32_t id)
 	return i < 0 ? NULL : rec_val(rs, REC_TAGSETS, (size_t)i);
 }
 
+/* " @what [{tags}, ...]" of the @n tag set ids @ids; nothing when @what
+ * is NULL. */
+static void insp_tag_list(const char *what, const uint32_t *ids, unsigned n,
+			  const struct sch_tags *tags)
+{
+	struct emit em;
+
+	if (!what)
+		return;
+	printf(" %s ", what);
+	emit_init(&em, EMIT_JSON, emit_to_file, stdout);
+	emit_list_begin(&em);
+	for (unsigned i = 0; i < n && i < MF_SELECTORS_MAX; i++)
+		sch_emit_tags(&em, ids[i], tags);
+	emit_list_end(&em);
+}
+
 /* One record of a schema-driven kind: the policy, which entry, its
  * targets and its conf as JSON. */
 static void insp_policy(const struct rec_set *rs, const struct mf_pol_key *k,
@@ -91,6 +108,29 @@ static void insp_policy(const struct rec_set *rs, const struct mf_pol_key *k,
 	if (rules)
 		printf(" action %s", abi_name_or(&abi_authz_action,
 			((const struct mf_mtp *)v)->conf.def.action));
+	/* What a record holds besides its conf: a legacy policy's tag
+	 * selectors, a gateway's own tags, a route entry's keys. */
+	insp_tag_list(h->nsources ? (kd->form == KIND_FORM_SELECTORS ?
+				     "selectors" : "sources") : NULL,
+		      h->sources, h->nsources, &tags);
+	insp_tag_list(h->ndestinations ? "destinations" : NULL,
+		      h->destinations, h->ndestinations, &tags);
+	if (kd->spec_tags &&
+	    *(const uint32_t *)((const uint8_t *)v + kd->spec_tags->off)) {
+		fputs(" tags ", stdout);
+		emit_init(&em, EMIT_JSON, emit_to_file, stdout);
+		sch_emit_tags(&em, *(const uint32_t *)((const uint8_t *)v +
+						       kd->spec_tags->off),
+			      &tags);
+	}
+	if (kd->entry) {
+		fputs(" entry ", stdout);
+		emit_init(&em, EMIT_JSON, emit_to_file, stdout);
+		emit_map_begin(&em);
+		sch_emit_fields(&em, kd->entry,
+				(const uint8_t *)v + kd->entry_off, &tags);
+		emit_map_end(&em);
+	}
 	fputs(" conf ", stdout);
 	emit_init(&em, EMIT_JSON, emit_to_file, stdout);
 	sch_emit(&em, kind_rec_schema(kd, v), (const uint8_t *)v + kd->conf_off,

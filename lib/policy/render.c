@@ -344,6 +344,12 @@ void render_record(struct emit *e, const struct kind_desc *kd,
 			h->sources, h->nsources, t);
 	render_tag_list(e, "destinations", h->destinations, h->ndestinations,
 			t);
+	if (kd->spec_tags &&
+	    *(const uint32_t *)((const uint8_t *)val + kd->spec_tags->off)) {
+		emit_key(e, "tags");
+		sch_emit_tags(e, *(const uint32_t *)((const uint8_t *)val +
+						     kd->spec_tags->off), t);
+	}
 	if (kd->entry)
 		sch_emit_fields(e, kd->entry,
 				(const uint8_t *)val + kd->entry_off, t);

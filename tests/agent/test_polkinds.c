@@ -121,9 +121,43 @@ static bool test_routes_by_destination(void)
 	return ok;
 }
 
+/* The dump shows what a record holds besides its conf: a MeshGateway's
+ * selectors and its own tags, tags resolved. */
+static bool test_dump_gateway_tags(void)
+{
+	struct rec_set rs;
+	struct polkinds *pk = NULL;
+	struct sink out = { .len = 0 };
+	struct emit e;
+	bool ok = rh_compile(
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Mesh\n"
+		"metadata: {name: default}\nspec: {trustDomain: mesh.local}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
+		"metadata: {name: edge}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: edge}}]\n"
+		"  tags: {tier: front}\n"
+		"  conf: {listeners: [{port: 8080, protocol: HTTP}]}\n",
+		NULL, &rs);
+
+	ok = ok && ASSERT_EQ(polkinds_build(&pk, &rs), 0);
+	emit_init(&e, EMIT_JSON, sink_write, &out);
+	if (ok)
+		polkinds_emit(pk, &e);
+	ok = ok && ASSERT_TRUE(strstr(out.buf, "\"selectors\": [{\"kuma.io/"
+					       "service\": \"edge\"}], "
+					       "\"tags\": {\"tier\": "
+					       "\"front\"}, \"conf\": "));
+	if (!ok)
+		fprintf(stderr, "dump: %s\n", out.buf);
+	polkinds_free(pk);
+	rec_set_free(&rs);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_routes_by_destination);
+	TEST_RUN(test_dump_gateway_tags);
 	TEST_MAIN_END();
 }

@@ -394,6 +394,39 @@ static bool test_cert_issue_workload(void)
 			  "both");
 }
 
+/* inspect shows what a record holds besides its conf: a legacy policy's
+ * selectors, a MeshGateway's own tags, a MeshHTTPRoute entry's
+ * hostnames. */
+static bool test_inspect_selectors_tags_entries(void)
+{
+	static const char doc[] =
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
+		"metadata: {name: edge}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: edge}}]\n"
+		"  tags: {tier: front}\n"
+		"  conf: {listeners: [{port: 8080, protocol: HTTP, "
+		"hostname: example.com}]}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\n"
+		"metadata: {name: r}\nspec:\n"
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  to:\n  - targetRef: {kind: Mesh}\n"
+		"    hostnames: [example.com]\n"
+		"    rules: [{matches: [{path: {type: PathPrefix, value: /}}],\n"
+		"             default: {backendRefs: [{kind: MeshService, "
+		"name: web}]}}]\n";
+	char path[128];
+	bool ok = ch_write_file("gw.yaml", doc, path, sizeof(path)) &&
+		  PH_CMD(CTL_EXIT_OK, "apply", "-f", path) &&
+		  PH_CMD(CTL_EXIT_OK, "inspect");
+
+	return ok &&
+	       ph_out_has("  edge[0] conf target - selectors "
+			  "[{\"kuma.io/service\": \"edge\"}] tags "
+			  "{\"tier\": \"front\"} conf {\"listeners\": ") &&
+	       ph_out_has("  r[0] to target MeshGateway:edge ref Mesh entry "
+			  "{\"hostnames\": [\"example.com\"]} conf ");
+}
+
 /* `mfctl help` lists each command with the first sentence of its text,
  * whole and wrapped within 79 columns. */
 static bool test_main_help_summaries(void)
@@ -436,6 +469,7 @@ int main(void)
 	TEST_RUN(test_status);
 	TEST_RUN(test_inspect_labels_permissions_specs);
 	TEST_RUN(test_cert_issue_workload);
+	TEST_RUN(test_inspect_selectors_tags_entries);
 
 	ch_cleanup();
 	TEST_MAIN_END();
