@@ -218,10 +218,11 @@ static inline bool kh_round_trip(const struct model_set *set,
 
 	if (!doc)
 		return false;
+	/* What the agent checks of each record (its conf in the schema the
+	 * record says, a route entry's keys). */
 	for (size_t i = 0; i < o->pol.n; i++)
-		if (!ASSERT_TRUE(!sch_check(kd->conf, o->pol.recs +
-						      i * kd->val_size +
-						      kd->conf_off)))
+		if (!ASSERT_TRUE(!kind_rec_check(kd, o->pol.recs +
+						      i * kd->val_size)))
 			goto fail;
 	if (!kh_parse_ok(doc, &back))
 		goto fail;
@@ -309,7 +310,7 @@ static inline bool kh_layout(const struct kind_desc *kd, const char *yaml)
 		goto out;
 	for (size_t i = 0; ok && i < set.objs[0].pol.n; i++) {
 		const uint8_t *rec = set.objs[0].pol.recs + i * kd->val_size;
-		const char *why = sch_check(kd->conf, rec + kd->conf_off);
+		const char *why = kind_rec_check(kd, rec);
 
 		ok = ASSERT_TRUE(!why);
 		if (why)
