@@ -617,8 +617,8 @@ static void val_pol_walk_cb(void *arg, const struct sch_field *f,
 		 * is where traffic goes: it must name a service. */
 		v = val_service_tag(model_tags_get(w->c->set, id), buf);
 		if (v && f->check_tags == kind_check_tags_service) {
-			snprintf(path, sizeof(path), "entry %zu %s",
-				 w->index, f->name);
+			snprintf(path, sizeof(path), "%s (record %zu)",
+				 f->name, w->index);
 			val_service_value(w->c, w->o, path, v, true);
 		}
 	}
