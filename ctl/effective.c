@@ -9,6 +9,7 @@
 #include "policy/mesh_service.h"
 #include "policy/select.h"
 #include "policy/select_model.h"
+#include "policy/svcname.h"
 #include "policy/txn.h"
 
 /* Writes go to a FILE; tags resolve in the set. */
@@ -161,7 +162,9 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 	self = (struct sel_workload){ .name = w->name, .service = svc,
 				      .tags = model_tags_get(set, ws->tags),
 				      .port = ws->port };
+	svcname_fill(set, &self);
 	src = (struct sel_workload){ .service = from };
+	svcname_fill(set, &src);
 	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
 	if (!sorted)
 		return -ENOMEM;
@@ -191,6 +194,8 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 			if (!msvc_is_service(s))
 				continue;
 			dst.port = msvc_service_port(s);
+			dst.service_port = dst.port;
+			dst.service_ns = svcname_namespace(set, s);
 			snprintf(what, sizeof(what), "to %s", s->name);
 			if (kd->form == KIND_FORM_SOURCES ||
 			    kd->form == KIND_FORM_SELECTORS) {

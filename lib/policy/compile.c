@@ -10,6 +10,7 @@
 #include "mesh_service.h"
 #include "select.h"
 #include "select_model.h"
+#include "svcname.h"
 
 /* A name (service name or SPIFFE ID) and its id, for sorted lookups. */
 struct cmp_id {
@@ -165,11 +166,12 @@ static size_t cmp_mtp_identities(const struct cmp_mtp_ctx *m,
 
 	for (size_t i = 0; i < m->neps; i++) {
 		const struct ep_view *e = &m->eps[i];
-		const struct sel_workload sw = {
+		struct sel_workload sw = {
 			.name = e->o->name, .service = e->service,
 			.tags = model_tags_get(m->set, e->tags),
 		};
 
+		svcname_fill(m->set, &sw);
 		if (p->kind != MF_MTP_MESH_SUBSET &&
 		    strcmp(e->service, p->name))
 			continue;
@@ -203,13 +205,14 @@ static int cmp_mtp_workloads(struct rec_set *out, const struct model_obj *o,
 
 	for (size_t i = 0; i < m->neps && !err; i++) {
 		const struct ep_view *e = &m->eps[i];
-		const struct sel_workload sw = {
+		struct sel_workload sw = {
 			.name = e->o->name, .service = e->service,
 			.tags = model_tags_get(m->set, e->tags),
 			.port = e->port,
 		};
 		const struct cmp_id *s = cmp_id_find(svc, nsvc, e->service);
 
+		svcname_fill(m->set, &sw);
 		if (!s || !sel_ref_selects(target, &sw, NULL, sctx))
 			continue;
 		err = cmp_mtp_rules(out, o, m, s->id, &rules[s - svc], e->ip,
@@ -663,6 +666,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		for (size_t si = s_first; si < s_end; si++) {
 			const struct sel_workload whole = {
 				.service = svc[si].name,
+				.service_ns = svcname_namespace(set, svo[si]),
+				.service_port = msvc_service_port(svo[si]),
 				.port = msvc_service_port(svo[si]),
 			};
 

@@ -11,6 +11,7 @@
 #include "endpoint.h"
 #include "identity.h"
 #include "mesh_service.h"
+#include "svcname.h"
 
 bool ep_view(const struct model_set *set, const struct model_obj *o,
 	     struct ep_view *v)
@@ -41,6 +42,10 @@ bool ep_view(const struct model_set *set, const struct model_obj *o,
 	if (dp_endpoint_addr(o, v->ip, &v->port))
 		memset(v->ip, 0, 4);
 	v->service = dp_inbound_service(set, o);
+	/* The inbound may name its service as Kuma generates it: the
+	 * endpoint belongs to the Service that name resolves to. */
+	if (v->service && !svcname_resolve(set, v->service, &ms, NULL))
+		v->service = ms->name;
 	if (!v->service) {
 		ms = msvc_of_workload(set, o, NULL);
 		v->service = ms ? ms->name : "";

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "select.h"
+#include "svcname.h"
 
 /* Record names and tag strings are fixed arrays that are NUL-padded but
  * may fill the array: compare them with a C string without reading past. */
@@ -107,7 +108,13 @@ static bool sel_tags_rank(const struct mf_tagset *sel,
 		r.tags++;
 		if (slen == 1 && t->value[0] == '*')
 			continue;
-		if (vlen != slen || memcmp(v, t->value, slen) != 0)
+		/* The implicit service tag: any name the Service answers
+		 * to, so a selector written for Kuma selects it. */
+		if (v == w->service) {
+			if (!svcname_answers(t->value, slen, w->service,
+					     w->service_ns, w->service_port))
+				return false;
+		} else if (vlen != slen || memcmp(v, t->value, slen) != 0)
 			return false;
 		r.exact++;
 	}

@@ -36,7 +36,9 @@
  * Tag matching everywhere: a selector's tags all have to be present on the
  * workload with the same value, or with any value when the selector says
  * "*".  Every workload carries the implicit tag kuma.io/service = its
- * Service name (it overrides a kuma.io/service in its own tags).
+ * Service name (it overrides a kuma.io/service in its own tags); a
+ * selector's kuma.io/service value matches it when it names that Service
+ * (svcname_answers(): its name or Kuma's generated name).
  */
 #ifndef MF_SELECT_H
 #define MF_SELECT_H
@@ -62,6 +64,11 @@ struct sel_workload {
 					 * Workload's, or the Service's);
 					 * 0: unknown, no sectionName
 					 * selects it */
+	/* The Service's namespace (NULL: "default") and port (0: unknown):
+	 * Kuma's generated name for it, <service>_<ns>_svc_<port>, selects
+	 * it as its name does (svcname.h). */
+	const char *service_ns;
+	uint16_t service_port;
 };
 
 /* The label that stands for an object's name in label selectors (Kuma

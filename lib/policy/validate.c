@@ -10,6 +10,8 @@
 #include "endpoint.h"
 #include "identity.h"
 #include "mesh_service.h"
+#include "svcname.h"
+#include "select.h"
 #include "spiffe.h"
 #include "validate.h"
 
@@ -314,6 +316,48 @@ static void val_workload_service(struct val_ctx *c, const struct model_obj *o)
 			w->service, ms->name);
 }
 
+/* The kuma.io/service value of tag set @ts, or NULL.  Tag values are
+ * NUL-padded arrays that may fill theirs: copied to @buf. */
+static const char *val_service_tag(const struct mf_tagset *ts,
+				   char buf[MF_TAG_VALUE_MAX + 1])
+{
+	for (uint32_t i = 0; ts && i < ts->n && i < MF_TAGS_MAX; i++) {
+		if (strncmp(ts->tags[i].key, SEL_SERVICE_TAG, MF_TAG_KEY_MAX))
+			continue;
+		memcpy(buf, ts->tags[i].value, MF_TAG_VALUE_MAX);
+		buf[MF_TAG_VALUE_MAX] = '\0';
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * kuma.io/service value @v of @o (at @path) names one service
+ * (svcname_resolve()): never two; and, when @need (a destination, which
+ * traffic is sent to), at least one.  "*" selects every service.
+ */
+static void val_service_value(struct val_ctx *c, const struct model_obj *o,
+			      const char *path, const char *v, bool need)
+{
+	const struct model_obj *a, *b = NULL;
+	int err;
+
+	if (!strcmp(v, "*"))
+		return;
+	err = svcname_resolve(c->set, v, &a, &b);
+	if (err == -EEXIST)
+		val_err(c, o, NULL, path,
+			"kuma.io/service \"%s\" names both %s \"%s\" and "
+			"%s \"%s\": a value must name one service", v,
+			model_kind_name(a->kind), a->name,
+			model_kind_name(b->kind), b->name);
+	else if (err == -ENOENT && need)
+		val_err(c, o, NULL, path,
+			"kuma.io/service \"%s\" names no Service or "
+			"MeshService: a value is a service's name, or Kuma's "
+			"<name>_<namespace>_svc_<port> for it", v);
+}
+
 /* A Dataplane labelled meshforge.io/node is a Workload (dataplane.h): it
  * needs a Node, an IPv4 address, a service and a MeshIdentity. */
 static void val_dataplane(struct val_ctx *c, const struct model_obj *o)
@@ -334,11 +378,13 @@ static void val_dataplane(struct val_ctx *c, const struct model_obj *o)
 	if (why)
 		val_err(c, o, NULL, "spec.networking", "%s", why);
 	svc = dp_inbound_service(c->set, o);
-	if (svc && !val_find(c, MODEL_SERVICE, svc) &&
-	    !val_find(c, msvc_kind(), svc))
+	if (svc && svcname_resolve(c->set, svc, &mid, NULL) == -ENOENT)
 		val_err(c, o, NULL, "spec.networking.inbound[0].tags",
 			"kuma.io/service: no Service or MeshService \"%s\" "
 			"is defined or applied", svc);
+	else if (svc)
+		val_service_value(c, o, "spec.networking.inbound[0].tags",
+				  svc, false);
 	ep_view(c->set, o, &v);
 	if (!svc && !v.service[0])
 		val_err(c, o, NULL, "spec.networking.inbound[0].tags",
@@ -512,6 +558,25 @@ static void val_tags(struct val_pol_walk *w, uint32_t id)
 			w->index, id);
 }
 
+/* A legacy selector (sources[@j] or destinations[@j]): its tag set
+ * exists, and a kuma.io/service in it does not name two services.  One
+ * that names none selects nothing yet, as in Kuma. */
+static void val_selector(struct val_pol_walk *w, const char *side,
+			 unsigned j, uint32_t id)
+{
+	char buf[MF_TAG_VALUE_MAX + 1], path[48];
+	const char *v = val_service_tag(model_tags_get(w->c->set, id), buf);
+
+	val_tags(w, id);
+	if (!v)
+		return;
+	/* MeshGateway and MeshGatewayRoute keep theirs as destinations. */
+	if (w->o->pol.kd->form == KIND_FORM_SELECTORS)
+		side = "selectors";
+	snprintf(path, sizeof(path), "spec.%s[%u].match", side, j);
+	val_service_value(w->c, w->o, path, v, false);
+}
+
 /* One targetRef of a policy: what it names must exist. */
 static void val_pol_ref(struct val_pol_walk *w, const struct mf_ref *r)
 {
@@ -542,8 +607,21 @@ static void val_pol_walk_cb(void *arg, const struct sch_field *f,
 
 	if (f->type == SCH_REF)
 		val_pol_ref(w, p);
-	else if (f->type == SCH_TAGS)
-		val_tags(w, *(const uint32_t *)p);
+	else if (f->type == SCH_TAGS) {
+		uint32_t id = *(const uint32_t *)p;
+		char buf[MF_TAG_VALUE_MAX + 1], path[64];
+		const char *v;
+
+		val_tags(w, id);
+		/* A destination (the fields that require kuma.io/service)
+		 * is where traffic goes: it must name a service. */
+		v = val_service_tag(model_tags_get(w->c->set, id), buf);
+		if (v && f->check_tags == kind_check_tags_service) {
+			snprintf(path, sizeof(path), "%s (record %zu)",
+				 f->name, w->index);
+			val_service_value(w->c, w->o, path, v, true);
+		}
+	}
 	else if (f->type == SCH_NAME && f->refers) {
 		char path[64];
 
@@ -573,10 +651,11 @@ static void val_policy(struct val_ctx *c, const struct model_obj *o)
 			val_pol_ref(&w, &h->ref);
 			for (unsigned j = 0;
 			     j < h->nsources && j < MF_SELECTORS_MAX; j++)
-				val_tags(&w, h->sources[j]);
+				val_selector(&w, "sources", j, h->sources[j]);
 			for (unsigned j = 0;
 			     j < h->ndestinations && j < MF_SELECTORS_MAX; j++)
-				val_tags(&w, h->destinations[j]);
+				val_selector(&w, "destinations", j,
+					     h->destinations[j]);
 		}
 		if (p->kd->spec_tags)
 			val_tags(&w, *(const uint32_t *)(w.rec +
