@@ -123,7 +123,10 @@ static void insp_policy(const struct rec_set *rs, const struct mf_pol_key *k,
 						       kd->spec_tags->off),
 			      &tags);
 	}
-	if (kd->entry) {
+	/* (The entry's first word is its presence bits: none, nothing to
+	 * show.) */
+	if (kd->entry &&
+	    *(const uint32_t *)((const uint8_t *)v + kd->entry_off)) {
 		fputs(" entry ", stdout);
 		emit_init(&em, EMIT_JSON, emit_to_file, stdout);
 		emit_map_begin(&em);

@@ -395,8 +395,8 @@ static bool test_cert_issue_workload(void)
 }
 
 /* inspect shows what a record holds besides its conf: a legacy policy's
- * selectors, a MeshGateway's own tags, a MeshHTTPRoute entry's
- * hostnames. */
+ * selectors, a MeshGateway's own tags, a MeshHTTPRoute entry's hostnames
+ * (and nothing for an entry without any). */
 static bool test_inspect_selectors_tags_entries(void)
 {
 	static const char doc[] =
@@ -413,6 +413,12 @@ static bool test_inspect_selectors_tags_entries(void)
 		"    hostnames: [example.com]\n"
 		"    rules: [{matches: [{path: {type: PathPrefix, value: /}}],\n"
 		"             default: {backendRefs: [{kind: MeshService, "
+		"name: web}]}}]\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\n"
+		"metadata: {name: r2}\nspec:\n  targetRef: {kind: Mesh}\n"
+		"  to:\n  - targetRef: {kind: MeshService, name: web}\n"
+		"    rules: [{matches: [{path: {type: PathPrefix, value: /}}],\n"
+		"             default: {backendRefs: [{kind: MeshService, "
 		"name: web}]}}]\n";
 	char path[128];
 	bool ok = ch_write_file("gw.yaml", doc, path, sizeof(path)) &&
@@ -424,7 +430,9 @@ static bool test_inspect_selectors_tags_entries(void)
 			  "[{\"kuma.io/service\": \"edge\"}] tags "
 			  "{\"tier\": \"front\"} conf {\"listeners\": ") &&
 	       ph_out_has("  r[0] to target MeshGateway:edge ref Mesh entry "
-			  "{\"hostnames\": [\"example.com\"]} conf ");
+			  "{\"hostnames\": [\"example.com\"]} conf ") &&
+	       /* An entry without keys shows none. */
+	       ph_out_has("  r2[0] to target Mesh ref MeshService:web conf ");
 }
 
 /* `mfctl help` lists each command with the first sentence of its text,
