@@ -5,6 +5,8 @@
 
 #include "ctl.h"
 #include "effective.h"
+#include "policy/dataplane.h"
+#include "policy/endpoint.h"
 #include "policy/identity.h"
 #include "policy/mesh_service.h"
 #include "policy/select.h"
@@ -127,18 +129,31 @@ static void eff_legacy(struct eff_ctx *e, const struct kind_desc *kd,
 		fprintf(e->f, "%s %s: %s\n", kd->name, what, c[best].name);
 }
 
-/* The Workload's identity and where it comes from. */
+/* The endpoint's identity and where it comes from. */
 static void eff_identity(FILE *f, const struct model_set *set,
-			 const struct model_obj *w)
+			 const struct ep_view *v)
 {
-	const struct model_obj *mid = identity_select(set, w);
-	char buf[MF_SPIFFE_MAX];
-	const char *id = identity_of_workload(set, w, buf);
+	const struct model_obj *mid = identity_select(set, v->o);
+	const char *id = ep_identity(v);
 
 	fprintf(f, "  identity %s", id ? id : "(none)");
 	if (mid)
 		fprintf(f, " (MeshIdentity %s)", mid->name);
 	fputc('\n', f);
+}
+
+/* The Workload called @name, else the Dataplane that is an endpoint. */
+static const struct model_obj *eff_endpoint(const struct model_set *set,
+					    const char *name)
+{
+	const struct model_obj *o = model_set_find(set, MODEL_WORKLOAD, name);
+
+	if (!o) {
+		o = model_set_find(set, dp_kind(), name);
+		if (o && !dp_node(set, o))
+			o = NULL;
+	}
+	return o;
 }
 
 int effective_print(FILE *f, const struct model_set *set, const char *name,
@@ -147,21 +162,19 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 	struct eff_ctx e = { set, f };
 	const struct sel_ctx sctx = { .tags = eff_tags, .labels = eff_labels,
 				      .arg = &e };
-	const struct model_obj *w = model_set_find(set, MODEL_WORKLOAD, name);
+	const struct model_obj *w = eff_endpoint(set, name);
 	struct sel_workload self, src;
-	const struct core_workload *ws;
 	const struct model_obj **sorted;
-	const char *svc;
+	struct ep_view v;
 	int err = 0;
 
-	if (!w || (from && !model_set_find(set, MODEL_SERVICE, from) &&
-		   !model_set_find(set, msvc_kind(), from)))
+	if (!w || !ep_view(set, w, &v) ||
+	    (from && !model_set_find(set, MODEL_SERVICE, from) &&
+	     !model_set_find(set, msvc_kind(), from)))
 		return -ENOENT;
-	ws = model_spec(w);
-	svc = msvc_workload_service(set, w);
-	self = (struct sel_workload){ .name = w->name, .service = svc,
-				      .tags = model_tags_get(set, ws->tags),
-				      .port = ws->port };
+	self = (struct sel_workload){ .name = w->name, .service = v.service,
+				      .tags = model_tags_get(set, v.tags),
+				      .port = v.port };
 	svcname_fill(set, &self);
 	src = (struct sel_workload){ .service = from };
 	svcname_fill(set, &src);
@@ -170,9 +183,10 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		return -ENOMEM;
 	model_set_sorted(set, sorted);
 
-	fprintf(f, "Workload %s (service %s, node %s)\n", w->name, svc,
-		ws->node);
-	eff_identity(f, set, w);
+	fprintf(f, "%s %s (service %s, node %s)\n",
+		v.dataplane ? "Dataplane" : "Workload", w->name, v.service,
+		v.node);
+	eff_identity(f, set, &v);
 	for (int k = MODEL_GEN_FIRST; k < MODEL_KIND_MAX && !err; k++) {
 		const struct kind_desc *kd = model_kind_desc(k);
 		struct sel_cand *c;
@@ -261,10 +275,11 @@ int ctl_effective(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	err = effective_print(stdout, &t.applied, name, from);
 	if (err == -ENOENT) {
-		bool wl = model_set_find(&t.applied, MODEL_WORKLOAD, name);
+		bool wl = eff_endpoint(&t.applied, name);
 
 		ctl_err(from && wl ? "no Service \"%s\" is applied" :
-				     "no Workload \"%s\" is applied",
+				     "no Workload or Dataplane (with "
+				     DP_NODE_LABEL ") \"%s\" is applied",
 			from && wl ? from : name);
 		rc = CTL_EXIT_INVALID;
 		goto out;

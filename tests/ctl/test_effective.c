@@ -55,7 +55,20 @@ static const char policy[] =
 	"labels: {kuma.io/display-name: c1}}\n  rules:\n"
 	"    - default: {idleTimeout: 30s}\n"
 	"    - matches: [{spiffeID: {type: Exact, value: \"" PH_SA("web")
-	"\"}}]\n      default: {http: {requestTimeout: 1s}}\n";
+	"\"}}]\n      default: {http: {requestTimeout: 1s}}\n"
+	/* A Kuma Dataplane that is an endpoint of api, its identity from a
+	 * MeshIdentity. */
+	"---\napiVersion: kuma.io/v1alpha1\nkind: Dataplane\n"
+	"metadata: {name: d1, labels: {meshforge.io/node: n1}}\nspec:\n"
+	"  networking:\n    address: 10.78.1.13\n"
+	"    inbound: [{port: 8080, tags: {kuma.io/service: api}}]\n"
+	"---\napiVersion: kuma.io/v1alpha1\nkind: Dataplane\n"
+	"metadata: {name: d2}\nspec:\n"
+	"  networking:\n    address: 10.78.1.14\n"
+	"    inbound: [{port: 8080, tags: {kuma.io/service: api}}]\n"
+	KUMA_DOC("MeshIdentity", "dp-id") "spec:\n"
+	"  selector: {dataplane: {matchLabels: {kuma.io/display-name: d1}}}\n"
+	"  spiffeID: {trustDomain: mesh.local, path: \"/dp/{{ .Workload }}\"}\n";
 
 /* What `mfctl effective @workload` (--from @from unless NULL) prints for
  * policy, its error in *@err; a malloc'd string, or NULL. */
@@ -130,6 +143,17 @@ static bool test_name_order_and_dataplane(void)
 	       prints("c2", "api-inbound", (const char *const[]){ NULL });
 }
 
+/* A Dataplane that is an endpoint is looked up like a Workload, with its
+ * service, node and rendered identity. */
+static bool test_dataplane_endpoint(void)
+{
+	return prints("d1", NULL, (const char *const[]){
+		"Dataplane d1 (service api, node n1)\n"
+		"  identity spiffe://mesh.local/dp/d1 (MeshIdentity dp-id)\n",
+		"MeshTimeout to web: mesh-defaults, api-to-web ",
+		NULL });
+}
+
 static bool test_unknown(void)
 {
 	int err;
@@ -140,6 +164,10 @@ static bool test_unknown(void)
 	out = effective("c1", "nope", &err);
 	ok = ok && ASSERT_EQ(err, -ENOENT);
 	free(out);
+	/* A Dataplane without meshforge.io/node is no endpoint. */
+	out = effective("d2", NULL, &err);
+	ok = ok && ASSERT_EQ(err, -ENOENT);
+	free(out);
 	return ok;
 }
 
@@ -148,6 +176,7 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_merge_by_specificity);
 	TEST_RUN(test_name_order_and_dataplane);
+	TEST_RUN(test_dataplane_endpoint);
 	TEST_RUN(test_unknown);
 	TEST_MAIN_END();
 }
