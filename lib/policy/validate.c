@@ -332,12 +332,12 @@ static const char *val_service_tag(const struct mf_tagset *ts,
 }
 
 /*
- * kuma.io/service value @v of @o (at @path) names one service
- * (svcname_resolve()): never two; and, when @need (a destination, which
- * traffic is sent to), at least one.  "*" selects every service.
+ * kuma.io/service value @v of @o (at @path) names one service at most
+ * (svcname_resolve()).  "*" selects every service; a value that names none
+ * selects nothing yet, as in Kuma.
  */
 static void val_service_value(struct val_ctx *c, const struct model_obj *o,
-			      const char *path, const char *v, bool need)
+			      const char *path, const char *v)
 {
 	const struct model_obj *a, *b = NULL;
 	int err;
@@ -351,11 +351,6 @@ static void val_service_value(struct val_ctx *c, const struct model_obj *o,
 			"%s \"%s\": a value must name one service", v,
 			model_kind_name(a->kind), a->name,
 			model_kind_name(b->kind), b->name);
-	else if (err == -ENOENT && need)
-		val_err(c, o, NULL, path,
-			"kuma.io/service \"%s\" names no Service or "
-			"MeshService: a value is a service's name, or Kuma's "
-			"<name>_<namespace>_svc_<port> for it", v);
 }
 
 /* A Dataplane labelled meshforge.io/node is a Workload (dataplane.h): it
@@ -384,7 +379,7 @@ static void val_dataplane(struct val_ctx *c, const struct model_obj *o)
 			"is defined or applied", svc);
 	else if (svc)
 		val_service_value(c, o, "spec.networking.inbound[0].tags",
-				  svc, false);
+				  svc);
 	ep_view(c->set, o, &v);
 	if (!svc && !v.service[0])
 		val_err(c, o, NULL, "spec.networking.inbound[0].tags",
@@ -574,7 +569,7 @@ static void val_selector(struct val_pol_walk *w, const char *side,
 	if (w->o->pol.kd->form == KIND_FORM_SELECTORS)
 		side = "selectors";
 	snprintf(path, sizeof(path), "spec.%s[%u].match", side, j);
-	val_service_value(w->c, w->o, path, v, false);
+	val_service_value(w->c, w->o, path, v);
 }
 
 /* One targetRef of a policy: what it names must exist. */
@@ -614,12 +609,13 @@ static void val_pol_walk_cb(void *arg, const struct sch_field *f,
 
 		val_tags(w, id);
 		/* A destination (the fields that require kuma.io/service)
-		 * is where traffic goes: it must name a service. */
+		 * names one service at most; one it names none of sends
+		 * nowhere yet, as in Kuma, whose Service may come later. */
 		v = val_service_tag(model_tags_get(w->c->set, id), buf);
 		if (v && f->check_tags == kind_check_tags_service) {
 			snprintf(path, sizeof(path), "%s (record %zu)",
 				 f->name, w->index);
-			val_service_value(w->c, w->o, path, v, true);
+			val_service_value(w->c, w->o, path, v);
 		}
 	}
 	else if (f->type == SCH_NAME && f->refers) {
