@@ -27,6 +27,9 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		.tunnel_port = cfg->tunnel_port,
 		.forward_port = cfg->forward_port,
 		.forward_to = cfg->forward_to,
+		.forward_http = cfg->forward_http,
+		.http_header_timeout_ms = cfg->http_header_timeout_ms,
+		.http_idle_timeout_ms = cfg->http_idle_timeout_ms,
 	};
 	int err;
 

@@ -42,6 +42,10 @@ struct agent_config {
 	 * forward_port 0 then picks an ephemeral port. */
 	uint16_t forward_port;
 	struct sockaddr_in forward_to;
+	bool forward_http;		/* the forward listener proxies HTTP/1.1
+					 * (hproxy) rather than bytes */
+	uint32_t http_header_timeout_ms;	/* 0: HPROXY_HEADER_TIMEOUT_MS */
+	uint32_t http_idle_timeout_ms;		/* 0: HPROXY_IDLE_TIMEOUT_MS */
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */
 	uint32_t max_conns;		/* 0: default */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */

@@ -205,6 +205,7 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 
 		tls_sess_free(e->tls);
 		e->tls = NULL;
+		bufq_out_free(&e->out);
 		loop_pbuf_put(t->loop, e->rbuf);
 		e->rbuf = NULL;
 		/* SO_LINGER is set already when it is to reset. */
@@ -346,6 +347,77 @@ static void conn_dir_eof(struct conn_table *t, struct conn *c,
 	}
 }
 
+/* What conn_dir_fetch() found. */
+enum conn_fetch {
+	CONN_FETCH_DATA,	/* plaintext in d->data */
+	CONN_FETCH_WAIT,	/* a recv is in flight */
+	CONN_FETCH_EOF,		/* the TLS source sent close_notify */
+	CONN_FETCH_FAILED,	/* the connection was aborted */
+};
+
+/* The next chunk of direction @side, whose previous one is all consumed:
+ * what the TLS source has decrypted already, else a recv. */
+static enum conn_fetch conn_dir_fetch(struct conn_table *t, struct conn *c,
+				      enum conn_side side)
+{
+	struct conn_dir *d = &c->dir[side];
+	struct conn_end *src = &c->end[side];
+	ssize_t n;
+
+	if (src->tls) {
+		if (!d->pbuf)
+			d->pbuf = loop_pbuf_get(t->loop);
+		if (!d->pbuf) {
+			conn_abort(t, c, "out of memory");
+			return CONN_FETCH_FAILED;
+		}
+		n = tls_read(src->tls, d->pbuf, CONN_PBUF_SIZE);
+		/* Reading may queue records of its own (alerts, key
+		 * updates). */
+		conn_tls_flush(t, c, side);
+		if (n > 0) {
+			d->data = d->pbuf;
+			d->len = (uint32_t)n;
+			return CONN_FETCH_DATA;
+		}
+		/* Nothing to decrypt for now: an idle connection holds no
+		 * plaintext buffer. */
+		loop_pbuf_put(t->loop, d->pbuf);
+		d->pbuf = NULL;
+		if (n == 0)
+			return CONN_FETCH_EOF;
+		if (n != -EAGAIN) {
+			conn_dir_abort_tls(t, c, src, "tls read");
+			return CONN_FETCH_FAILED;
+		}
+	}
+	d->state = CONN_DIR_RECV;
+	conn_submit_recv(t, c, side, c->l7_deadline && side == CONN_DOWN);
+	return CONN_FETCH_WAIT;
+}
+
+/* Gives back the buffer of the chunk direction @side has consumed. */
+static void conn_dir_release_chunk(struct conn_table *t, struct conn *c,
+				   enum conn_side side)
+{
+	struct conn_dir *d = &c->dir[side];
+	struct conn_end *src = &c->end[side];
+
+	if (d->bid >= 0) {
+		int bid = d->bid;
+
+		d->bid = -1;
+		loop_buf_put(t->loop, (uint16_t)bid);
+	} else if (src->rbuf && d->data == src->rbuf) {
+		loop_pbuf_put(t->loop, src->rbuf);
+		src->rbuf = NULL;
+	}
+	d->data = NULL;
+	d->off = d->len = 0;
+}
+
+static void conn_l7_run(struct conn_table *t, struct conn *c);
+
 /*
  * Moves direction @side as far as it can go without waiting: hands the
  * chunk it holds to the sink, fetches the next one (decrypting what the
@@ -356,10 +428,14 @@ static void conn_dir_pump(struct conn_table *t, struct conn *c,
 			  enum conn_side side)
 {
 	struct conn_dir *d = &c->dir[side];
-	struct conn_end *src = &c->end[side], *sink = &c->end[!side];
+	struct conn_end *sink = &c->end[!side];
 	struct io_uring_sqe *sqe;
 	ssize_t n;
 
+	if (c->l7) {
+		conn_l7_run(t, c);
+		return;
+	}
 	for (;;) {
 		if (c->state != CONN_STATE_RELAY)
 			return;
@@ -393,53 +469,20 @@ static void conn_dir_pump(struct conn_table *t, struct conn *c,
 			}
 			/* The chunk is all with the sink: its buffer goes
 			 * back (pbuf is kept for the next tls_read). */
-			if (d->bid >= 0) {
-				int bid = d->bid;
-
-				d->bid = -1;
-				loop_buf_put(t->loop, (uint16_t)bid);
-			} else if (src->rbuf && d->data == src->rbuf) {
-				loop_pbuf_put(t->loop, src->rbuf);
-				src->rbuf = NULL;
-			}
-			d->data = NULL;
-			d->off = d->len = 0;
+			conn_dir_release_chunk(t, c, side);
 			/* Backpressure: read more only once the sink's
 			 * ciphertext has gone out. */
 			if (sink->tls && conn_tls_busy(sink))
 				return;
-			if (src->tls) {
-				if (!d->pbuf)
-					d->pbuf = loop_pbuf_get(t->loop);
-				if (!d->pbuf) {
-					conn_abort(t, c, "out of memory");
-					return;
-				}
-				n = tls_read(src->tls, d->pbuf, CONN_PBUF_SIZE);
-				/* Reading may queue records of its own
-				 * (alerts, key updates). */
-				conn_tls_flush(t, c, side);
-				if (n > 0) {
-					d->data = d->pbuf;
-					d->len = (uint32_t)n;
-					continue;
-				}
-				/* Nothing to decrypt for now: an idle
-				 * connection holds no plaintext buffer. */
-				loop_pbuf_put(t->loop, d->pbuf);
-				d->pbuf = NULL;
-				if (n == 0) {
-					conn_dir_eof(t, c, side);
-					continue;
-				}
-				if (n != -EAGAIN) {
-					conn_dir_abort_tls(t, c, src, "tls read");
-					return;
-				}
+			switch (conn_dir_fetch(t, c, side)) {
+			case CONN_FETCH_DATA:
+				continue;
+			case CONN_FETCH_EOF:
+				conn_dir_eof(t, c, side);
+				continue;
+			default:
+				return;
 			}
-			d->state = CONN_DIR_RECV;
-			conn_submit_recv(t, c, side, false);
-			return;
 		case CONN_DIR_FLUSH:
 			if (sink->send_busy ||
 			    (sink->tls && conn_tls_busy(sink))) {
@@ -473,6 +516,222 @@ void conn_start_relay(struct conn_table *t, struct conn *c)
 	t->stats->relayed++;
 	conn_dir_pump(t, c, CONN_DOWN);
 	conn_dir_pump(t, c, CONN_UP);
+}
+
+/* ---- L7 relay -------------------------------------------------------------
+ *
+ * Input goes to the flow's "input" step; output comes from the ends'
+ * queues (conn_write()).  A direction feeds the flow only while both
+ * queues are under CONN_L7_OUT_HIGH, which bounds what a slow reader on
+ * either side makes the agent hold to a chunk over that.  Everything runs
+ * from conn_l7_run(), which a step may re-enter (a response that ends
+ * resumes the request side): the nested call only asks for another round.
+ */
+#define CONN_L7_OUT_HIGH	(64u * 1024)
+
+/* Moves what was written for end @side on: into its TLS session (which
+ * then sends), or into a send of its own.  Returns false when that failed
+ * and the connection was aborted. */
+static bool conn_out_push(struct conn_table *t, struct conn *c,
+			  enum conn_side side)
+{
+	struct conn_end *e = &c->end[side];
+	const void *p;
+	size_t n;
+	ssize_t w;
+
+	if (e->fd < 0 || e->wr_shut)
+		return true;
+	if (!e->tls) {
+		n = bufq_out_peek(&e->out, &p);
+		if (n && !e->send_busy)
+			conn_submit_send(t, c, side, p,
+					 n > UINT32_MAX ? UINT32_MAX :
+							  (uint32_t)n);
+		return true;
+	}
+	while ((n = bufq_out_peek(&e->out, &p)) > 0) {
+		w = tls_write(e->tls, p, n);
+		if (w == -EAGAIN)
+			break;		/* on again when a send completes */
+		if (w < 0) {
+			conn_dir_abort_tls(t, c, e, "tls write");
+			return false;
+		}
+		bufq_out_consume(&e->out, (size_t)w);
+		c->dir[!side].bytes += (uint64_t)w;
+		t->stats->relay_bytes[!side] += (uint64_t)w;
+	}
+	conn_tls_flush(t, c, side);
+	return true;
+}
+
+static bool conn_out_full(const struct conn *c)
+{
+	return c->end[CONN_DOWN].out.len >= CONN_L7_OUT_HIGH ||
+	       c->end[CONN_UP].out.len >= CONN_L7_OUT_HIGH;
+}
+
+/* The source of direction @side ended: the flow says whether the end goes
+ * on to the sink. */
+static void conn_dir_eof_l7(struct conn *c, enum conn_side side)
+{
+	if (c->flow->ops->input_eof(c->flow->arg, c, side) < 0)
+		return;
+	if (c->state == CONN_STATE_RELAY &&
+	    c->dir[side].state != CONN_DIR_DONE)
+		c->dir[side].state = CONN_DIR_FLUSH;
+}
+
+/* conn_dir_pump() of an L7 connection: one direction, one round. */
+static void conn_dir_pump_l7(struct conn_table *t, struct conn *c,
+			     enum conn_side side)
+{
+	const struct conn_flow_ops *ops = c->flow->ops;
+	struct conn_dir *d = &c->dir[side];
+	struct conn_end *src = &c->end[side], *sink = &c->end[!side];
+	struct io_uring_sqe *sqe;
+	ssize_t n;
+	int err;
+
+	for (;;) {
+		if (c->state != CONN_STATE_RELAY ||
+		    !conn_out_push(t, c, CONN_DOWN) ||
+		    !conn_out_push(t, c, CONN_UP))
+			return;
+		switch (d->state) {
+		case CONN_DIR_SEND:
+			if (c->l7_ending || src->paused)
+				return;
+			if (d->off < d->len) {
+				if (conn_out_full(c))
+					return;	/* on again after a send */
+				n = ops->input(c->flow->arg, c, side,
+					       d->data + d->off,
+					       d->len - d->off);
+				if (n < 0)
+					return;
+				d->off += (uint32_t)n;
+				continue;
+			}
+			conn_dir_release_chunk(t, c, side);
+			switch (conn_dir_fetch(t, c, side)) {
+			case CONN_FETCH_DATA:
+				continue;
+			case CONN_FETCH_EOF:
+				conn_dir_eof_l7(c, side);
+				continue;
+			default:
+				return;
+			}
+		case CONN_DIR_FLUSH:
+			/* What was written for the sink goes first, then
+			 * its close_notify, then FIN. */
+			if (sink->out.len > 0)
+				return;
+			if (sink->tls && !sink->notify_sent) {
+				sink->notify_sent = true;
+				err = tls_close_notify(sink->tls);
+				if (err < 0) {
+					conn_dir_abort_tls(t, c, sink,
+							   "close_notify");
+					return;
+				}
+			}
+			if (sink->send_busy ||
+			    (sink->tls && conn_tls_busy(sink))) {
+				conn_tls_flush(t, c, !side);
+				return;
+			}
+			sqe = loop_sqe(t->loop, 1);
+			io_uring_prep_shutdown(sqe, sink->fd, SHUT_WR);
+			io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SHUTDOWN,
+							     !side));
+			c->inflight++;
+			sink->wr_shut = true;
+			d->state = CONN_DIR_SHUTDOWN;
+			return;
+		case CONN_DIR_IDLE:
+		case CONN_DIR_RECV:
+		case CONN_DIR_SHUTDOWN:
+		case CONN_DIR_DONE:
+			return;
+		}
+		return;
+	}
+}
+
+/* The one way into the L7 relay: both directions, until a round changes
+ * nothing a nested call asked about. */
+static void conn_l7_run(struct conn_table *t, struct conn *c)
+{
+	if (c->l7_busy) {
+		c->l7_again = true;
+		return;
+	}
+	c->l7_busy = true;
+	do {
+		c->l7_again = false;
+		conn_dir_pump_l7(t, c, CONN_DOWN);
+		conn_dir_pump_l7(t, c, CONN_UP);
+	} while (c->l7_again && c->state == CONN_STATE_RELAY);
+	c->l7_busy = false;
+}
+
+int conn_write(struct conn *c, enum conn_side side, const void *p, size_t n)
+{
+	return bufq_out_put(&c->end[side].out, p, n);
+}
+
+void conn_pause_input(struct conn *c, enum conn_side side)
+{
+	c->end[side].paused = true;
+}
+
+void conn_resume_input(struct conn_table *t, struct conn *c,
+		       enum conn_side side)
+{
+	c->end[side].paused = false;
+	conn_l7_run(t, c);
+}
+
+void conn_input_deadline(struct conn *c, uint32_t ms)
+{
+	struct timespec now;
+	uint64_t ns;
+
+	c->l7_deadline = ms > 0;
+	if (!ms)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_nsec + (uint64_t)ms * 1000000u;
+	c->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
+	c->deadline.tv_nsec = (long long)(ns % 1000000000u);
+}
+
+void conn_end_after_reply(struct conn_table *t, struct conn *c)
+{
+	struct conn_end *up = &c->end[CONN_UP];
+
+	if (c->state != CONN_STATE_RELAY || c->l7_ending)
+		return;
+	c->l7_ending = true;
+	c->dir[CONN_DOWN].state = CONN_DIR_DONE;
+	c->dir[CONN_UP].state = CONN_DIR_FLUSH;
+	/* The upstream is told the stream is over, cleanly if it can be:
+	 * what was written for it was a whole message or nothing. */
+	if (up->tls && !up->wr_shut && !up->notify_sent) {
+		up->notify_sent = true;
+		if (tls_close_notify(up->tls) == 0)
+			conn_tls_flush(t, c, CONN_UP);
+	}
+	conn_l7_run(t, c);
+}
+
+void conn_kick(struct conn_table *t, struct conn *c)
+{
+	if (c->state == CONN_STATE_RELAY && c->l7)
+		conn_l7_run(t, c);
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -655,8 +914,22 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 		if (bid >= 0)
 			loop_buf_put(t->loop, (uint16_t)bid);
 		if (res == 0 && c->state == CONN_STATE_RELAY && !e->tls) {
-			conn_dir_eof(t, c, side);
+			if (c->l7) {
+				if (!c->l7_ending)
+					conn_dir_eof_l7(c, side);
+			} else {
+				conn_dir_eof(t, c, side);
+			}
 			conn_dir_pump(t, c, side);
+			return;
+		}
+		if (res == -ECANCELED && e->setup_recv && c->l7 &&
+		    c->state == CONN_STATE_RELAY) {
+			/* The flow's input deadline (a request head that
+			 * takes too long, an idle keep-alive connection). */
+			if (!c->l7_ending)
+				c->flow->ops->input_timeout(c->flow->arg, c);
+			conn_kick(t, c);
 			return;
 		}
 		if (res == 0)
@@ -671,6 +944,18 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 			snprintf(reason, sizeof(reason), "recv %s: %s",
 				 conn_side_str(side), strerror(-res));
 		conn_abort_io(t, c, reason, -res);
+		return;
+	}
+	if (c->l7_ending) {
+		/* The connection ends after a reply of the flow's own:
+		 * nothing more of its input is read. */
+		if (bid >= 0)
+			loop_buf_put(t->loop, (uint16_t)bid);
+		else if (own_buf) {
+			loop_pbuf_put(t->loop, e->rbuf);
+			e->rbuf = NULL;
+		}
+		conn_kick(t, c);
 		return;
 	}
 	if (bid >= 0) {
@@ -744,6 +1029,10 @@ static void conn_on_send(struct conn_table *t, struct conn *c,
 	if (e->tls) {
 		tls_out_consume(e->tls, (size_t)res);
 		conn_tls_flush(t, c, side);
+	} else if (c->l7) {
+		bufq_out_consume(&e->out, (size_t)res);
+		d->bytes += (uint64_t)res;
+		t->stats->relay_bytes[!side] += (uint64_t)res;
 	} else {
 		d->off += (uint32_t)res;
 		d->bytes += (uint64_t)res;

@@ -23,6 +23,16 @@
  * "handshake_done"; "setup_recv"), which call back into conn.c to connect,
  * handshake, relay or refuse.  conn.c knows no flow by name.
  *
+ * L7: a flow may put a connection's relay through its own code (its
+ * "input" step; tunnel.c does for HTTP services).  Then what a direction
+ * reads goes to the flow rather than to the other end; the flow writes
+ * what each end is to get with conn_write() (queued in the end's @out, and
+ * sent, or handed to TLS, by conn.c), may hold a direction's input while
+ * it waits for the other (conn_pause_input(), conn_resume_input()), and
+ * ends the connection after a reply of its own (conn_end_after_reply()).
+ * The L4 relay never goes through that code: a plain connection's bytes
+ * move as they always did.
+ *
  * Lifetime: a connection lives in a slot of its table from accept to
  * release.  Every submitted op counts in @inflight; the slot is released
  * (fds closed, TLS sessions and buffers freed, the flow's "release" step
@@ -36,7 +46,9 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "bufq.h"
 #include "loop.h"
 #include "meshforge/abi.h"
 #include "stats.h"
@@ -125,6 +137,20 @@ struct conn_flow_ops {
 	/* The connection is released: drop what the flow holds for it (its
 	 * policy reference).  NULL: nothing. */
 	void (*release)(void *arg, struct conn *c);
+
+	/* L7 connections only (c->l7 set by the flow before the relay).
+	 * Relayed bytes read from end @side: returns how many it took (all
+	 * unless it paused the direction), or -errno once it has ended the
+	 * connection itself (conn_abort()). */
+	ssize_t (*input)(void *arg, struct conn *c, enum conn_side side,
+			 const uint8_t *p, size_t n);
+	/* End @side's peer ended its stream: 0 passes the end on to the
+	 * other end once what was written to it has gone out, -errno means
+	 * the flow ended the connection. */
+	int (*input_eof)(void *arg, struct conn *c, enum conn_side side);
+	/* The deadline of conn_input_deadline() passed with no byte from the
+	 * down end. */
+	void (*input_timeout)(void *arg, struct conn *c);
 };
 
 struct conn_flow {
@@ -142,8 +168,13 @@ struct conn_end {
 	bool recv_busy;		/* a recv is in flight */
 	bool send_busy;		/* a send is in flight */
 	bool wr_shut;		/* shutdown(SHUT_WR) submitted: no more sends */
-	bool setup_recv;	/* the in-flight recv is a setup recv (TLS
-				 * handshake or PROXY header) */
+	bool setup_recv;	/* the in-flight recv is linked to
+				 * c->deadline (setup, or an L7 input
+				 * deadline) */
+	bool paused;		/* L7: the flow holds this end's input */
+	bool notify_sent;	/* L7: close_notify queued on this end */
+	struct bufq_out out;	/* L7: plaintext the flow wrote for this end,
+				 * not yet sent (or handed to TLS).  Owned */
 };
 
 struct conn_dir {
@@ -185,6 +216,14 @@ struct conn {
 	struct tls_ctx *tls_ctx;	/* a reference (certs_client_ctx), put
 					 * at release */
 	char peer_spiffe[MF_SPIFFE_MAX];	/* verified TLS peer identity */
+
+	void *l7;		/* the flow's L7 state, NULL: an L4 relay.
+				 * The flow's (freed in its release step) */
+	bool l7_ending;		/* L7: the connection ends once the down end
+				 * has what was written to it */
+	bool l7_deadline;	/* L7: down recvs are linked to c->deadline */
+	bool l7_busy;		/* L7: inside conn_l7_run() */
+	bool l7_again;		/* L7: run again: something changed inside */
 };
 
 /* The connections of one loop. */
@@ -270,6 +309,38 @@ void conn_submit_recv(struct conn_table *t, struct conn *c,
 /* Sends whatever ciphertext end @side's TLS session has queued, unless a
  * send is in flight already or the write side is shut. */
 void conn_tls_flush(struct conn_table *t, struct conn *c, enum conn_side side);
+
+/* ---- L7 (see the top of this file) ---------------------------------------- */
+
+/* Queues @n bytes for end @side.  Returns 0 or -ENOMEM. */
+int conn_write(struct conn *c, enum conn_side side, const void *p, size_t n);
+
+/* The queue of end @side, for a writer that renders in place
+ * (hhead_render()). */
+static inline struct bufq_out *conn_out(struct conn *c, enum conn_side side)
+{
+	return &c->end[side].out;
+}
+
+/* Holds the input of end @side: what it read stays unconsumed and nothing
+ * more is read until conn_resume_input(). */
+void conn_pause_input(struct conn *c, enum conn_side side);
+void conn_resume_input(struct conn_table *t, struct conn *c,
+		       enum conn_side side);
+
+/* Down recvs from now on end at @ms from now with the flow's
+ * input_timeout step (0: no deadline).  A recv in flight keeps the
+ * deadline it was submitted with. */
+void conn_input_deadline(struct conn *c, uint32_t ms);
+
+/* Ends @c once the down end has had everything written to it: no more
+ * input is read, the down end gets FIN after its queue, then both sockets
+ * close. */
+void conn_end_after_reply(struct conn_table *t, struct conn *c);
+
+/* Sends what was written since the last call, from outside a step of the
+ * connection's own (a step's writes go out when it returns). */
+void conn_kick(struct conn_table *t, struct conn *c);
 
 /* "a.b.c.d:port" of @sa into @buf (at least 22 bytes); returns @buf. */
 const char *conn_addr_str(const struct sockaddr_in *sa, char *buf);

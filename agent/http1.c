@@ -532,14 +532,16 @@ static int http1_cb_message_complete(llhttp_t *ll)
 	int err;
 
 	err = p->cbs->on_end ? p->cbs->on_end(p->arg) : 0;
-	if (err)
+	if (err < 0)
 		return http1_fail_cb(p, HTTP1_R_CALLBACK, err);
+	p->stop = err == HTTP1_STOP;
 	p->skip_body = false;
 	p->head_used = 0;
 	p->line_len = 0;
 	p->line_done = false;
 	if (ll->upgrade) {
 		/* llhttp stops right after with HPE_PAUSED_UPGRADE. */
+		p->stop = false;
 		p->phase = HTTP1_P_UPGRADED;
 		return 0;
 	}
@@ -762,6 +764,13 @@ int http1_feed(struct http1 *p, const char *data, size_t len)
 			if (p->head_pending) {
 				p->head_pending = false;
 				p->line_done = true;
+			}
+			if (p->stop) {
+				/* The caller takes one message at a time:
+				 * the rest waits for the next feed. */
+				p->stop = false;
+				p->stream_base += off;
+				return (int)off;
 			}
 			break;
 		case HPE_PAUSED_UPGRADE:

@@ -126,7 +126,12 @@ struct http1_head {
 /*
  * Callbacks, each may be NULL.  Each returns 0 to go on or -errno to stop
  * the parser with that error (HTTP1_R_CALLBACK).  arg is http1_init()'s.
+ * on_end may also return HTTP1_STOP: http1_feed() then returns right after
+ * the message, the bytes that follow unconsumed (a proxy that takes
+ * pipelined requests one at a time).
  */
+#define HTTP1_STOP	1
+
 struct http1_cbs {
 	int (*on_start)(void *arg, const struct http1_start *sl);
 	int (*on_header)(void *arg, const char *name, size_t name_len,
@@ -193,6 +198,7 @@ struct http1 {
 	bool head_pending;	/* paused at the end of a head */
 	bool head_cr;		/* the last head byte fed was a CR */
 	bool keep_alive;	/* of the message being read */
+	bool stop;		/* on_end said HTTP1_STOP */
 };
 
 /* Limits of the issue: 8 KiB line, 64 KiB headers, 100 fields, Host. */

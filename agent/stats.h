@@ -44,6 +44,18 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";
 }
 
+/* Replies of the L7 proxy's own (stats.http_local). */
+enum stats_http_local {
+	STATS_HTTP_LOCAL_4XX = 0,	/* a request refused (400, 405, 414,
+					 * 431) */
+	STATS_HTTP_LOCAL_408,		/* a request head not in in time */
+	STATS_HTTP_LOCAL_5XX,		/* an upstream response refused (502) */
+	STATS_HTTP_LOCAL_MAX,
+};
+
+#define STATS_HTTP_CLASSES	6	/* status classes 1xx..5xx by first
+					 * digit; 0: out of range */
+
 /* Connection counters, for /metrics, logs and tests.  Written by the loop
  * thread only. */
 struct stats {
@@ -65,6 +77,11 @@ struct stats {
 					 * (index enum conn_side of the
 					 * source: CONN_DOWN = client to
 					 * server) */
+	uint64_t http_requests;		/* L7 requests forwarded upstream */
+	uint64_t http_status[STATS_HTTP_CLASSES];	/* final responses
+					 * forwarded, by class */
+	uint64_t http_local[STATS_HTTP_LOCAL_MAX];	/* replies or resets
+					 * of the proxy's own, by kind */
 };
 
 #endif /* MF_STATS_H */

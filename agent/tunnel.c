@@ -124,6 +124,14 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}
+	if (svc->flags & MF_SERVICE_F_HTTP) {
+		err = hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns,
+				 c);
+		if (err) {
+			conn_abort(tu->conns, c, "out of memory");
+			return;
+		}
+	}
 	c->src_spiffe = src_id;
 	c->endpoint = ep;
 	c->up_addr.sin_family = AF_INET;
@@ -220,6 +228,8 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 		return;
 	}
 	conn_tls_flush(tu->conns, c, CONN_UP);
+	if (c->l7)
+		hproxy_start(c->l7);
 	conn_start_relay(tu->conns, c);
 }
 
@@ -464,6 +474,29 @@ static void tunnel_release(void *arg, struct conn *c)
 	c->policy = NULL;
 	tls_ctx_put(c->tls_ctx);
 	c->tls_ctx = NULL;
+	hproxy_free(c->l7);
+	c->l7 = NULL;
+}
+
+/* ---- L7: the steps conn.c calls for an HTTP connection -------------------- */
+
+static ssize_t tunnel_l7_input(void *arg, struct conn *c, enum conn_side side,
+			       const uint8_t *p, size_t n)
+{
+	(void)arg;
+	return hproxy_input(c->l7, side, p, n);
+}
+
+static int tunnel_l7_input_eof(void *arg, struct conn *c, enum conn_side side)
+{
+	(void)arg;
+	return hproxy_input_eof(c->l7, side);
+}
+
+static void tunnel_l7_input_timeout(void *arg, struct conn *c)
+{
+	(void)arg;
+	hproxy_input_timeout(c->l7);
 }
 
 /* ---- forward ------------------------------------------------------------- */
@@ -476,6 +509,32 @@ static void tunnel_forward_accepted(void *arg, struct conn *c)
 	conn_connect(tu->conns, c);
 }
 
+static void tunnel_forward_http_accepted(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+
+	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c)) {
+		conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
+	tunnel_forward_accepted(arg, c);
+}
+
+static void tunnel_forward_http_connected(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+
+	hproxy_start(c->l7);
+	conn_start_relay(tu->conns, c);
+}
+
+static void tunnel_forward_http_release(void *arg, struct conn *c)
+{
+	(void)arg;
+	hproxy_free(c->l7);
+	c->l7 = NULL;
+}
+
 /* ---- registration -------------------------------------------------------- */
 
 static const struct conn_flow_ops tunnel_outbound_ops = {
@@ -484,6 +543,9 @@ static const struct conn_flow_ops tunnel_outbound_ops = {
 	.connected = tunnel_outbound_connected,
 	.handshake_done = tunnel_outbound_handshake_done,
 	.release = tunnel_release,
+	.input = tunnel_l7_input,
+	.input_eof = tunnel_l7_input_eof,
+	.input_timeout = tunnel_l7_input_timeout,
 };
 
 static const struct conn_flow_ops tunnel_inbound_ops = {
@@ -501,6 +563,16 @@ static const struct conn_flow_ops tunnel_forward_ops = {
 	.connected = tunnel_connected_relay,
 };
 
+static const struct conn_flow_ops tunnel_forward_http_ops = {
+	.name = "forward",
+	.accepted = tunnel_forward_http_accepted,
+	.connected = tunnel_forward_http_connected,
+	.release = tunnel_forward_http_release,
+	.input = tunnel_l7_input,
+	.input_eof = tunnel_l7_input_eof,
+	.input_timeout = tunnel_l7_input_timeout,
+};
+
 int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 		const struct tunnel_config *cfg)
 {
@@ -509,6 +581,11 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	tu->conns = t;
 	tu->ctx = ctx;
 	tu->forward_to = cfg->forward_to;
+	hproxy_shared_init(&tu->http, &ctx->stats);
+	if (cfg->http_header_timeout_ms)
+		tu->http.header_timeout_ms = cfg->http_header_timeout_ms;
+	if (cfg->http_idle_timeout_ms)
+		tu->http.idle_timeout_ms = cfg->http_idle_timeout_ms;
 	if (cfg->outbound_port)
 		id = conn_listen(t, "outbound", cfg->listen_addr,
 				 cfg->outbound_port, &tunnel_outbound_ops, tu);
@@ -517,6 +594,8 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 				 cfg->tunnel_port, &tunnel_inbound_ops, tu);
 	if (id >= 0 && cfg->forward_to.sin_family == AF_INET)
 		id = conn_listen(t, "forward", cfg->listen_addr,
-				 cfg->forward_port, &tunnel_forward_ops, tu);
+				 cfg->forward_port, cfg->forward_http ?
+				 &tunnel_forward_http_ops : &tunnel_forward_ops,
+				 tu);
 	return id < 0 ? id : 0;
 }

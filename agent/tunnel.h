@@ -18,7 +18,13 @@
  * port; the peer must be authorized for that workload's service.  Then the
  * agent connects to the pod and relays, header leftovers first.
  *
- * Forward (tests, benchmarks): connect to a fixed address, relay plaintext.
+ * An outbound connection to a service whose protocol is HTTP
+ * (MF_SERVICE_F_HTTP) relays through hproxy: the agent speaks HTTP/1.1
+ * with the client, and the tunnel carries the requests as hproxy forwards
+ * them.
+ *
+ * Forward (tests, benchmarks): connect to a fixed address, relay plaintext,
+ * or with forward_http proxy HTTP/1.1 to it through hproxy.
  *
  * Every refusal closes the client connection with RST and logs its reason.
  *
@@ -34,6 +40,7 @@
 
 #include "conn.h"
 #include "ctx.h"
+#include "hproxy.h"
 
 struct tunnel_config {
 	uint32_t listen_addr;		/* network order; INADDR_ANY normally */
@@ -43,6 +50,9 @@ struct tunnel_config {
 	 * forward_port 0 then picks an ephemeral port. */
 	uint16_t forward_port;
 	struct sockaddr_in forward_to;
+	bool forward_http;		/* forward through hproxy */
+	uint32_t http_header_timeout_ms;	/* 0: the default */
+	uint32_t http_idle_timeout_ms;		/* 0: the default */
 };
 
 struct tunnel {
@@ -50,6 +60,7 @@ struct tunnel {
 	struct ctx *ctx;		/* node, certificates, policy, counters.
 					 * Borrowed */
 	struct sockaddr_in forward_to;
+	struct hproxy_shared http;	/* the L7 connections' settings */
 };
 
 /*

@@ -130,6 +130,9 @@ enum mf_service_flags {
 	/* A port of a MeshService: its VIP was allocated, its spec is in
 	 * mf_mesh_services, and it has one record per port (same id). */
 	MF_SERVICE_F_MESH_SERVICE = 1u << 0,
+	/* The agent speaks HTTP/1.1 (L7) on this VIP:port; without it, an
+	 * L4 byte relay. */
+	MF_SERVICE_F_HTTP = 1u << 1,
 };
 
 /*

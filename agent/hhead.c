@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * A message head kept whole, and the head forwarded in its place (see
+ * hhead.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hhead.h"
+
+/* Fields no proxy forwards (RFC 9110 7.6.1), besides those Connection
+ * names.  Transfer-Encoding is not among them: the proxy re-frames a
+ * chunked body chunk by chunk and keeps the codings as they were. */
+static const char *const hhead_hop_by_hop[] = {
+	"connection", "keep-alive", "proxy-connection", "te", "trailer",
+	"upgrade",
+};
+
+static int hhead_reserve(struct hhead *h, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (h->len + n <= h->cap)
+		return 0;
+	cap = h->cap ? h->cap : 1024;
+	while (cap < h->len + n)
+		cap *= 2;
+	p = realloc(h->buf, cap);
+	if (!p)
+		return -ENOMEM;
+	h->buf = p;
+	h->cap = cap;
+	return 0;
+}
+
+/* Copies @n bytes into the buffer as span *s. */
+static int hhead_put(struct hhead *h, const char *p, size_t n,
+		     struct hhead_span *s)
+{
+	int err = hhead_reserve(h, n);
+
+	if (err)
+		return err;
+	memcpy(h->buf + h->len, p, n);
+	s->off = (uint32_t)h->len;
+	s->len = (uint32_t)n;
+	h->len += n;
+	return 0;
+}
+
+int hhead_start(struct hhead *h, bool request, const struct http1_start *sl)
+{
+	int err;
+
+	h->len = 0;
+	h->nf = 0;
+	h->request = request;
+	h->major = sl->major;
+	h->minor = sl->minor;
+	h->status = sl->status;
+	memset(&h->method, 0, sizeof(h->method));
+	memset(&h->target, 0, sizeof(h->target));
+	memset(&h->reason, 0, sizeof(h->reason));
+	if (request) {
+		err = hhead_put(h, sl->method, sl->method_len, &h->method);
+		if (!err)
+			err = hhead_put(h, sl->target, sl->target_len,
+					&h->target);
+	} else {
+		err = hhead_put(h, sl->reason, sl->reason_len, &h->reason);
+	}
+	return err;
+}
+
+int hhead_add(struct hhead *h, const char *name, size_t name_len,
+	      const char *value, size_t value_len)
+{
+	struct hhead_field *f;
+	uint32_t cap;
+	int err;
+
+	if (h->nf == h->fcap) {
+		cap = h->fcap ? h->fcap * 2 : 16;
+		f = realloc(h->f, cap * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		h->f = f;
+		h->fcap = cap;
+	}
+	f = &h->f[h->nf];
+	err = hhead_put(h, name, name_len, &f->name);
+	if (!err)
+		err = hhead_put(h, value, value_len, &f->value);
+	if (!err)
+		h->nf++;
+	return err;
+}
+
+static const char *hhead_str(const struct hhead *h, struct hhead_span s)
+{
+	return h->buf + s.off;
+}
+
+static bool hhead_is(const struct hhead *h, const struct hhead_field *f,
+		     const char *name)
+{
+	return http1_token_eq(hhead_str(h, f->name), f->name.len, name);
+}
+
+bool hhead_get(const struct hhead *h, const char *name, const char **v,
+	       size_t *len)
+{
+	for (uint32_t i = 0; i < h->nf; i++) {
+		if (!hhead_is(h, &h->f[i], name))
+			continue;
+		*v = hhead_str(h, h->f[i].value);
+		*len = h->f[i].value.len;
+		return true;
+	}
+	return false;
+}
+
+/* True when a Connection field of the head names field @f. */
+static bool hhead_conn_names(const struct hhead *h,
+			     const struct hhead_field *f)
+{
+	for (uint32_t i = 0; i < h->nf; i++) {
+		const char *tok;
+		size_t pos = 0, tlen;
+
+		if (!hhead_is(h, &h->f[i], "connection"))
+			continue;
+		while (http1_list_next(hhead_str(h, h->f[i].value),
+				       h->f[i].value.len, &pos, &tok, &tlen))
+			if (tlen == f->name.len &&
+			    !strncasecmp(tok, hhead_str(h, f->name), tlen))
+				return true;
+	}
+	return false;
+}
+
+/* Whether field @f goes on to the next hop. */
+static bool hhead_forwards(const struct hhead *h, const struct hhead_field *f,
+			   const struct hhead_fwd *fw)
+{
+	if (fw->upgrade && hhead_is(h, f, "upgrade"))
+		return true;
+	for (size_t i = 0; i < sizeof(hhead_hop_by_hop) /
+			       sizeof(hhead_hop_by_hop[0]); i++)
+		if (hhead_is(h, f, hhead_hop_by_hop[i]))
+			return false;
+	if (fw->drop_te && hhead_is(h, f, "transfer-encoding"))
+		return false;
+	if (fw->xff && hhead_is(h, f, "x-forwarded-for"))
+		return false;	/* rendered as one field below */
+	return !hhead_conn_names(h, f);
+}
+
+static int hhead_out(struct bufq_out *out, const char *p, size_t n)
+{
+	return bufq_out_put(out, p, n);
+}
+
+static int hhead_out_str(struct bufq_out *out, const char *s)
+{
+	return bufq_out_put(out, s, strlen(s));
+}
+
+/* "name: value" CRLF */
+static int hhead_out_field(struct bufq_out *out, const char *name,
+			   size_t name_len, const char *value, size_t value_len)
+{
+	int err = hhead_out(out, name, name_len);
+
+	if (!err)
+		err = hhead_out(out, ": ", 2);
+	if (!err)
+		err = hhead_out(out, value, value_len);
+	if (!err)
+		err = hhead_out(out, "\r\n", 2);
+	return err;
+}
+
+/* X-Forwarded-For: the values of every earlier field, in order, then
+ * this hop's client. */
+static int hhead_out_xff(const struct hhead *h, const char *client,
+			 struct bufq_out *out)
+{
+	bool first = true;
+	int err;
+
+	err = hhead_out_str(out, "X-Forwarded-For: ");
+	for (uint32_t i = 0; !err && i < h->nf; i++) {
+		if (!hhead_is(h, &h->f[i], "x-forwarded-for"))
+			continue;
+		if (!first)
+			err = hhead_out(out, ", ", 2);
+		if (!err)
+			err = hhead_out(out, hhead_str(h, h->f[i].value),
+					h->f[i].value.len);
+		first = false;
+	}
+	if (!err && !first)
+		err = hhead_out(out, ", ", 2);
+	if (!err)
+		err = hhead_out_str(out, client);
+	if (!err)
+		err = hhead_out(out, "\r\n", 2);
+	return err;
+}
+
+int hhead_render(const struct hhead *h, const struct hhead_fwd *fw,
+		 struct bufq_out *out)
+{
+	char line[32];
+	const char *v;
+	size_t vlen;
+	int err, n;
+
+	if (h->request) {
+		/* The client's version goes on: the upstream then frames its
+		 * answer for what the client reads (no chunks for 1.0). */
+		err = hhead_out(out, hhead_str(h, h->method), h->method.len);
+		if (!err)
+			err = hhead_out(out, " ", 1);
+		if (!err)
+			err = hhead_out(out, hhead_str(h, h->target),
+					h->target.len);
+		n = snprintf(line, sizeof(line), " HTTP/%u.%u\r\n", h->major,
+			     h->minor);
+		if (!err)
+			err = hhead_out(out, line, (size_t)n);
+	} else {
+		n = snprintf(line, sizeof(line), "HTTP/1.1 %03d ", h->status);
+		err = hhead_out(out, line, (size_t)n);
+		if (!err)
+			err = hhead_out(out, hhead_str(h, h->reason),
+					h->reason.len);
+		if (!err)
+			err = hhead_out(out, "\r\n", 2);
+	}
+	for (uint32_t i = 0; !err && i < h->nf; i++) {
+		const struct hhead_field *f = &h->f[i];
+
+		if (hhead_forwards(h, f, fw))
+			err = hhead_out_field(out, hhead_str(h, f->name),
+					      f->name.len,
+					      hhead_str(h, f->value),
+					      f->value.len);
+	}
+	if (!err && fw->xff)
+		err = hhead_out_xff(h, fw->xff, out);
+	if (!err && fw->request_id && !hhead_get(h, "x-request-id", &v, &vlen))
+		err = hhead_out_field(out, "x-request-id", 12, fw->request_id,
+				      strlen(fw->request_id));
+	if (!err && fw->upgrade)
+		err = hhead_out_str(out, "Connection: upgrade\r\n");
+	else if (!err && fw->connection)
+		err = hhead_out_field(out, "Connection", 10, fw->connection,
+				      strlen(fw->connection));
+	if (!err)
+		err = hhead_out(out, "\r\n", 2);
+	return err;
+}
+
+void hhead_free(struct hhead *h)
+{
+	free(h->buf);
+	free(h->f);
+	memset(h, 0, sizeof(*h));
+}

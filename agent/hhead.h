@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hhead: one HTTP/1.1 message head as the proxy received it (start line
+ * and fields, in order), and the head it forwards in its place.
+ *
+ * A head is kept whole until its end because the Connection field, which
+ * names the fields that must not be forwarded, may come after them (RFC
+ * 9110 7.6.1).  http1 bounds what is kept: 8 KiB of line, 64 KiB and 100
+ * fields of header section.
+ *
+ * The forwarded head is rendered, never patched: the start line in the
+ * proxy's own version, every field that is not hop-by-hop, then what the
+ * proxy adds (X-Forwarded-For, x-request-id, its own Connection).  Names
+ * and values go out as received, since http1 has refused any that could
+ * be read two ways.
+ *
+ * Memory: the head owns one buffer for its bytes and one array of fields,
+ * both grown as it is read and freed by hhead_free(): a connection between
+ * messages holds neither.
+ */
+#ifndef MF_AGENT_HHEAD_H
+#define MF_AGENT_HHEAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bufq.h"
+#include "http1.h"
+
+/* Spans of the head's buffer. */
+struct hhead_span {
+	uint32_t off, len;
+};
+
+struct hhead_field {
+	struct hhead_span name, value;
+};
+
+struct hhead {
+	char *buf;			/* owned */
+	size_t len, cap;
+	struct hhead_field *f;		/* owned */
+	uint32_t nf, fcap;
+	bool request;
+	struct hhead_span method, target, reason;
+	int status;
+	uint8_t major, minor;
+};
+
+/* What the forwarded head gets besides the end-to-end fields. */
+struct hhead_fwd {
+	/* An upgrade (WebSocket) goes through: Upgrade and "Connection:
+	 * upgrade" are kept rather than dropped as hop-by-hop. */
+	bool upgrade;
+	/* Requests: appended to X-Forwarded-For (one field, the earlier
+	 * hops' values first); NULL: none. */
+	const char *xff;
+	/* Requests: the x-request-id to add when the head has none; NULL:
+	 * none. */
+	const char *request_id;
+	/* A Connection field of the proxy's own ("close", "keep-alive"),
+	 * NULL: none. */
+	const char *connection;
+	/* Responses to an HTTP/1.0 client: the body goes unchunked (the
+	 * client cannot read chunks), so Transfer-Encoding is dropped. */
+	bool drop_te;
+};
+
+/* Starts a head from @sl (http1's start line), dropping what was kept.
+ * Returns 0 or -ENOMEM. */
+int hhead_start(struct hhead *h, bool request, const struct http1_start *sl);
+
+/* Appends a field.  Returns 0 or -ENOMEM. */
+int hhead_add(struct hhead *h, const char *name, size_t name_len,
+	      const char *value, size_t value_len);
+
+/* The value of the first field named @name (case-insensitive) into *v and
+ * *len; false when there is none. */
+bool hhead_get(const struct hhead *h, const char *name, const char **v,
+	       size_t *len);
+
+/* Renders the forwarded head per @fw, CRLF CRLF included, at the end of
+ * @out.  Returns 0 or -ENOMEM (then part of it may be queued: the
+ * connection is lost anyway). */
+int hhead_render(const struct hhead *h, const struct hhead_fwd *fw,
+		 struct bufq_out *out);
+
+/* Frees what the head holds; it may be started again. */
+void hhead_free(struct hhead *h);
+
+#endif /* MF_AGENT_HHEAD_H */

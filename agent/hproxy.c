@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The HTTP/1.1 proxy of one L7 connection (see hproxy.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hhead.h"
+#include "hproxy.h"
+#include "log.h"
+
+/* Where the exchange of the connection stands. */
+enum hproxy_state {
+	HP_IDLE = 0,	/* between requests */
+	HP_REQUEST,	/* a request is being read and forwarded */
+	HP_RESPONSE,	/* the request is whole upstream; its response is
+			 * on its way (the request side holds its input) */
+	HP_UPGRADED,	/* 101: both directions relay bytes */
+};
+
+struct hproxy {
+	struct hproxy_shared *sh;
+	struct conn_table *t;
+	struct conn *c;
+	enum hproxy_state state;
+	struct http1 req, rsp;
+	struct hhead req_head, rsp_head;
+
+	/* The exchange in progress. */
+	bool req_sent;		/* its head went upstream */
+	bool req_done;		/* ... and all of it */
+	bool req_chunked;	/* its body goes upstream in chunks */
+	bool req_held;		/* its head is in @held */
+	bool req_upgrade;	/* it asks for an Upgrade (or is CONNECT) */
+	bool req_trailers;	/* the last chunk went out, trailers follow */
+	bool client_keep_alive;	/* the client may send another */
+	uint8_t client_minor;	/* HTTP/1.<minor> of the client */
+	bool rsp_sent;		/* the final response head went downstream */
+	bool rsp_interim;	/* the response being read is a 1xx */
+	bool rsp_upgrade;	/* ... is a 101 to the Upgrade asked for */
+	bool rsp_chunked;	/* its body goes downstream in chunks */
+	bool rsp_trailers;
+	bool rsp_drop_trailers;	/* an HTTP/1.0 client reads no trailers */
+	bool keep;		/* the connection carries another exchange */
+	char req_id[37];	/* x-request-id generated for the request */
+	/* A chunked request's head waits here for its first chunk: a chunk
+	 * size that cannot be read must leave the upstream with nothing of
+	 * the request.  Owned */
+	struct bufq_out held;
+	uint64_t exchanges;
+};
+
+/* ---- shared --------------------------------------------------------------- */
+
+void hproxy_shared_init(struct hproxy_shared *sh, struct stats *st)
+{
+	memset(sh, 0, sizeof(*sh));
+	http1_limits_default(&sh->lim);
+	sh->header_timeout_ms = HPROXY_HEADER_TIMEOUT_MS;
+	sh->idle_timeout_ms = HPROXY_IDLE_TIMEOUT_MS;
+	sh->stats = st;
+	/* Request ids need to be unique, not secret: a seed from the
+	 * kernel, then a fast generator. */
+	if (getrandom(sh->rng, sizeof(sh->rng), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(sh->rng)) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		sh->rng[0] = (uint64_t)now.tv_nsec ^ (uint64_t)getpid() << 32;
+		sh->rng[1] = (uint64_t)now.tv_sec;
+	}
+	sh->rng[0] |= 1;
+}
+
+static uint64_t hproxy_rand(struct hproxy_shared *sh)
+{
+	uint64_t a = sh->rng[0], b = sh->rng[1];
+
+	sh->rng[0] = b;
+	a ^= a << 23;
+	sh->rng[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+	return sh->rng[1] + b;
+}
+
+/* A random (version 4) UUID into @buf, 37 bytes. */
+static void hproxy_uuid(struct hproxy_shared *sh, char *buf)
+{
+	uint64_t hi = hproxy_rand(sh), lo = hproxy_rand(sh);
+
+	hi = (hi & ~0xf000ull) | 0x4000ull;
+	lo = (lo & ~(3ull << 62)) | (2ull << 62);
+	snprintf(buf, 37, "%08x-%04x-%04x-%04x-%012llx",
+		 (unsigned int)(hi >> 32), (unsigned int)(hi >> 16) & 0xffff,
+		 (unsigned int)hi & 0xffff, (unsigned int)(lo >> 48),
+		 (unsigned long long)(lo & 0xffffffffffffull));
+}
+
+/* ---- replies of the proxy's own ------------------------------------------ */
+
+static const char *hproxy_status_text(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 502: return "Bad Gateway";
+	}
+	return "Error";
+}
+
+/* Answers the client with @status and ends the connection after it.
+ * @why goes in the log and, as text, in the body. */
+static void hproxy_reply(struct hproxy *hp, int status, const char *why)
+{
+	struct stats *st = hp->sh->stats;
+	char buf[512];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\n"
+		     "content-length: %zu\r\nconnection: close\r\n\r\n%s\n",
+		     status, hproxy_status_text(status), strlen(why) + 1, why);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		(void)conn_write(hp->c, CONN_DOWN, buf, (size_t)n);
+	log_info("event=http_reply conn=%llu status=%d reason=\"%s\"",
+		 (unsigned long long)hp->c->id, status, why);
+	st->http_local[status >= 500 ? STATS_HTTP_LOCAL_5XX :
+		       status == 408 ? STATS_HTTP_LOCAL_408 :
+				       STATS_HTTP_LOCAL_4XX]++;
+	conn_end_after_reply(hp->t, hp->c);
+}
+
+/* ---- chunked output ------------------------------------------------------- */
+
+/* A piece of body for end @side, in a chunk of its own when @chunked. */
+static int hproxy_body_out(struct hproxy *hp, enum conn_side side,
+			   bool chunked, const char *p, size_t n)
+{
+	char size[24];
+	int err, k;
+
+	if (!chunked || n == 0)
+		return n ? conn_write(hp->c, side, p, n) : 0;
+	k = snprintf(size, sizeof(size), "%zx\r\n", n);
+	err = conn_write(hp->c, side, size, (size_t)k);
+	if (!err)
+		err = conn_write(hp->c, side, p, n);
+	if (!err)
+		err = conn_write(hp->c, side, "\r\n", 2);
+	return err;
+}
+
+/* A trailer field for end @side; the last chunk goes first. */
+static int hproxy_trailer_out(struct hproxy *hp, enum conn_side side,
+			      bool *started, const char *name,
+			      size_t name_len, const char *value,
+			      size_t value_len)
+{
+	int err = 0;
+
+	if (!*started) {
+		*started = true;
+		err = conn_write(hp->c, side, "0\r\n", 3);
+	}
+	if (!err)
+		err = conn_write(hp->c, side, name, name_len);
+	if (!err)
+		err = conn_write(hp->c, side, ": ", 2);
+	if (!err)
+		err = conn_write(hp->c, side, value, value_len);
+	if (!err)
+		err = conn_write(hp->c, side, "\r\n", 2);
+	return err;
+}
+
+/* The end of a chunked body: the last chunk unless trailers sent it. */
+static int hproxy_chunked_end(struct hproxy *hp, enum conn_side side,
+			      bool *started)
+{
+	int err = 0;
+
+	if (!*started)
+		err = conn_write(hp->c, side, "0\r\n", 3);
+	*started = false;
+	return err ? err : conn_write(hp->c, side, "\r\n", 2);
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static int hproxy_req_start(void *arg, const struct http1_start *sl)
+{
+	struct hproxy *hp = arg;
+
+	return hhead_start(&hp->req_head, true, sl);
+}
+
+static int hproxy_req_header(void *arg, const char *name, size_t name_len,
+			     const char *value, size_t value_len)
+{
+	struct hproxy *hp = arg;
+
+	return hhead_add(&hp->req_head, name, name_len, value, value_len);
+}
+
+static int hproxy_req_head(void *arg, const struct http1_head *h)
+{
+	struct hproxy *hp = arg;
+	struct hhead_fwd fw = { 0 };
+	char client[INET_ADDRSTRLEN];
+	const char *v;
+	size_t vlen;
+	int err;
+
+	if (h->method == HTTP_CONNECT)
+		return -EOPNOTSUPP;	/* a VIP is no place to tunnel from */
+	hp->client_minor = h->minor;
+	hp->client_keep_alive = h->keep_alive;
+	hp->req_upgrade = h->upgrade;
+	hp->req_chunked = h->body == HTTP1_BODY_CHUNKED;
+	if (!inet_ntop(AF_INET, &hp->c->down_peer.sin_addr, client,
+		       sizeof(client)))
+		strcpy(client, "unknown");
+	fw.xff = client;
+	fw.upgrade = h->upgrade;
+	if (!hhead_get(&hp->req_head, "x-request-id", &v, &vlen)) {
+		hproxy_uuid(hp->sh, hp->req_id);
+		fw.request_id = hp->req_id;
+	}
+	/* The upstream connection lives as long as the client's: it is
+	 * told to close when the client is, and to stay open when an
+	 * HTTP/1.0 client asked for that. */
+	if (!h->keep_alive && !h->upgrade)
+		fw.connection = "close";
+	else if (h->minor == 0 && h->major == 1)
+		fw.connection = "keep-alive";
+	if (h->method == HTTP_HEAD)
+		http1_expect_head_response(&hp->rsp);
+	/* A client that waits for 100 Continue sends no chunk before the
+	 * upstream saw the head. */
+	hp->req_held = hp->req_chunked && !h->expect_continue;
+	err = hhead_render(&hp->req_head, &fw, hp->req_held ? &hp->held :
+			   conn_out(hp->c, CONN_UP));
+	hhead_free(&hp->req_head);
+	if (err)
+		return err;
+	if (!hp->req_held) {
+		hp->req_sent = true;
+		hp->sh->stats->http_requests++;
+	}
+	/* The head is in: the header timeout is over, and the body has no
+	 * deadline of its own here (request timeouts are policy). */
+	conn_input_deadline(hp->c, 0);
+	return 0;
+}
+
+/* The held head goes upstream: the body that follows is well framed so
+ * far. */
+static int hproxy_req_release(struct hproxy *hp)
+{
+	const void *p;
+	size_t n;
+	int err;
+
+	if (!hp->req_held)
+		return 0;
+	while ((n = bufq_out_peek(&hp->held, &p)) > 0) {
+		err = conn_write(hp->c, CONN_UP, p, n);
+		if (err)
+			return err;
+		bufq_out_consume(&hp->held, n);
+	}
+	hp->req_held = false;
+	hp->req_sent = true;
+	hp->sh->stats->http_requests++;
+	return 0;
+}
+
+static int hproxy_req_body(void *arg, const char *p, size_t n)
+{
+	struct hproxy *hp = arg;
+	int err = hproxy_req_release(hp);
+
+	return err ? err : hproxy_body_out(hp, CONN_UP, hp->req_chunked, p, n);
+}
+
+static int hproxy_req_trailer(void *arg, const char *name, size_t name_len,
+			      const char *value, size_t value_len)
+{
+	struct hproxy *hp = arg;
+	int err = hproxy_req_release(hp);
+
+	return err ? err : hproxy_trailer_out(hp, CONN_UP, &hp->req_trailers,
+					      name, name_len, value,
+					      value_len);
+}
+
+static int hproxy_req_end(void *arg)
+{
+	struct hproxy *hp = arg;
+	int err = hproxy_req_release(hp);
+
+	if (!err && hp->req_chunked)
+		err = hproxy_chunked_end(hp, CONN_UP, &hp->req_trailers);
+	if (err)
+		return err;
+	hp->req_done = true;
+	if (hp->state == HP_REQUEST)
+		hp->state = HP_RESPONSE;
+	/* The next request waits for this one's response. */
+	conn_pause_input(hp->c, CONN_DOWN);
+	return HTTP1_STOP;
+}
+
+static const struct http1_cbs hproxy_req_cbs = {
+	.on_start = hproxy_req_start,
+	.on_header = hproxy_req_header,
+	.on_head = hproxy_req_head,
+	.on_body = hproxy_req_body,
+	.on_trailer = hproxy_req_trailer,
+	.on_end = hproxy_req_end,
+};
+
+/* ---- responses ------------------------------------------------------------- */
+
+static int hproxy_rsp_start(void *arg, const struct http1_start *sl)
+{
+	struct hproxy *hp = arg;
+
+	return hhead_start(&hp->rsp_head, false, sl);
+}
+
+static int hproxy_rsp_header(void *arg, const char *name, size_t name_len,
+			     const char *value, size_t value_len)
+{
+	struct hproxy *hp = arg;
+
+	return hhead_add(&hp->rsp_head, name, name_len, value, value_len);
+}
+
+static int hproxy_rsp_head(void *arg, const struct http1_head *h)
+{
+	struct hproxy *hp = arg;
+	struct stats *st = hp->sh->stats;
+	struct hhead_fwd fw = { 0 };
+	bool unchunk;
+	int err;
+
+	if (h->status == 101 && !hp->req_upgrade)
+		return -EPROTO;		/* nothing asked to switch */
+	hp->rsp_interim = h->status < 200 && h->status != 101;
+	hp->rsp_upgrade = h->status == 101;
+	if (hp->rsp_interim) {
+		/* 100 Continue, 103 Early Hints: on to the client as they
+		 * are; the final response follows. */
+		err = hhead_render(&hp->rsp_head, &fw,
+				   conn_out(hp->c, CONN_DOWN));
+		hhead_free(&hp->rsp_head);
+		return err;
+	}
+	/* An HTTP/1.0 client cannot read chunks: the body goes to it as
+	 * it is and its end is the end of the connection. */
+	unchunk = h->body == HTTP1_BODY_CHUNKED && hp->client_minor == 0;
+	hp->rsp_chunked = h->body == HTTP1_BODY_CHUNKED && !unchunk;
+	hp->rsp_drop_trailers = unchunk;
+	/* An Upgrade refused leaves the request parser past a message it
+	 * cannot go on from: that connection ends with the answer. */
+	hp->keep = hp->client_keep_alive && h->keep_alive && hp->req_done &&
+		   !unchunk && !hp->req_upgrade;
+	fw.upgrade = h->status == 101;
+	fw.drop_te = unchunk;
+	if (!fw.upgrade)
+		fw.connection = !hp->keep ? "close" :
+				hp->client_minor == 0 ? "keep-alive" : NULL;
+	err = hhead_render(&hp->rsp_head, &fw, conn_out(hp->c, CONN_DOWN));
+	hhead_free(&hp->rsp_head);
+	if (err)
+		return err;
+	hp->rsp_sent = true;
+	st->http_status[h->status / 100 < STATS_HTTP_CLASSES ?
+			h->status / 100 : 0]++;
+	return 0;
+}
+
+static int hproxy_rsp_body(void *arg, const char *p, size_t n)
+{
+	struct hproxy *hp = arg;
+
+	return hproxy_body_out(hp, CONN_DOWN, hp->rsp_chunked, p, n);
+}
+
+static int hproxy_rsp_trailer(void *arg, const char *name, size_t name_len,
+			      const char *value, size_t value_len)
+{
+	struct hproxy *hp = arg;
+
+	if (hp->rsp_drop_trailers)
+		return 0;
+	return hproxy_trailer_out(hp, CONN_DOWN, &hp->rsp_trailers, name,
+				  name_len, value, value_len);
+}
+
+/* The exchange is over: the next request, or the end of the
+ * connection. */
+static void hproxy_exchange_done(struct hproxy *hp)
+{
+	hp->exchanges++;
+	if (!hp->keep) {
+		conn_end_after_reply(hp->t, hp->c);
+		return;
+	}
+	hp->state = HP_IDLE;
+	hp->req_sent = hp->req_done = hp->rsp_sent = false;
+	hp->req_upgrade = false;
+	hp->req_id[0] = '\0';
+	conn_input_deadline(hp->c, hp->sh->idle_timeout_ms);
+	conn_resume_input(hp->t, hp->c, CONN_DOWN);
+}
+
+static int hproxy_rsp_end(void *arg)
+{
+	struct hproxy *hp = arg;
+	int err;
+
+	if (hp->rsp_interim)
+		return 0;
+	if (hp->rsp_chunked) {
+		err = hproxy_chunked_end(hp, CONN_DOWN, &hp->rsp_trailers);
+		if (err)
+			return err;
+	}
+	if (hp->rsp_upgrade) {
+		/* 101: from here on both directions are bytes. */
+		hp->state = HP_UPGRADED;
+		conn_resume_input(hp->t, hp->c, CONN_DOWN);
+		return 0;
+	}
+	hproxy_exchange_done(hp);
+	return HTTP1_STOP;
+}
+
+static const struct http1_cbs hproxy_rsp_cbs = {
+	.on_start = hproxy_rsp_start,
+	.on_header = hproxy_rsp_header,
+	.on_head = hproxy_rsp_head,
+	.on_body = hproxy_rsp_body,
+	.on_trailer = hproxy_rsp_trailer,
+	.on_end = hproxy_rsp_end,
+};
+
+/* ---- the steps --------------------------------------------------------------- */
+
+int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
+	       struct conn_table *t, struct conn *c)
+{
+	struct hproxy *hp = calloc(1, sizeof(*hp));
+
+	if (!hp)
+		return -ENOMEM;
+	hp->sh = sh;
+	hp->t = t;
+	hp->c = c;
+	http1_init(&hp->req, HTTP1_REQUEST, &sh->lim, &hproxy_req_cbs, hp);
+	http1_init(&hp->rsp, HTTP1_RESPONSE, &sh->lim, &hproxy_rsp_cbs, hp);
+	*out = hp;
+	return 0;
+}
+
+void hproxy_start(struct hproxy *hp)
+{
+	/* The first request has the header timeout from the start: a
+	 * connection that sends nothing is not kept. */
+	conn_input_deadline(hp->c, hp->sh->header_timeout_ms);
+}
+
+void hproxy_free(struct hproxy *hp)
+{
+	if (!hp)
+		return;
+	http1_fini(&hp->req);
+	http1_fini(&hp->rsp);
+	hhead_free(&hp->req_head);
+	hhead_free(&hp->rsp_head);
+	bufq_out_free(&hp->held);
+	free(hp);
+}
+
+/* The request parser failed: 4xx before anything of the request went
+ * upstream, else a reset (half a request is upstream already). */
+static ssize_t hproxy_req_failed(struct hproxy *hp, int err)
+{
+	char why[128];
+
+	if (err == -EOPNOTSUPP) {
+		hproxy_reply(hp, 405, "CONNECT is not served here");
+		return err;
+	}
+	snprintf(why, sizeof(why), "bad request: %s",
+		 http1_reason_str(http1_reason(&hp->req)));
+	/* Part of the request may be upstream already: it is cut off there
+	 * by the end of that connection, and cannot be read as whole. */
+	if (!hp->rsp_sent) {
+		hproxy_reply(hp, http1_status(&hp->req), why);
+		return err;
+	}
+	hp->sh->stats->http_local[STATS_HTTP_LOCAL_4XX]++;
+	conn_abort(hp->t, hp->c, why);
+	return err;
+}
+
+/* The response parser failed: 502 before the response head went down,
+ * else a reset. */
+static ssize_t hproxy_rsp_failed(struct hproxy *hp, int err)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why), "bad response from upstream: %s",
+		 err == -EPROTO || err == -EMSGSIZE || err == -EPIPE ?
+		 http1_reason_str(http1_reason(&hp->rsp)) : strerror(-err));
+	if (!hp->rsp_sent) {
+		hproxy_reply(hp, 502, why);
+		return err;
+	}
+	hp->sh->stats->http_local[STATS_HTTP_LOCAL_5XX]++;
+	conn_abort(hp->t, hp->c, why);
+	return err;
+}
+
+ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
+		     const uint8_t *p, size_t n)
+{
+	int rc;
+
+	if (hp->state == HP_UPGRADED) {
+		rc = conn_write(hp->c, !side, p, n);
+		if (rc) {
+			conn_abort(hp->t, hp->c, "out of memory");
+			return rc;
+		}
+		return (ssize_t)n;
+	}
+	if (side == CONN_UP) {
+		/* A response is due only once a request head went up;
+		 * anything else would be read as the next request's. */
+		if (!hp->req_sent) {
+			conn_abort(hp->t, hp->c,
+				   "upstream sent bytes with no request");
+			return -EPROTO;
+		}
+		rc = http1_feed(&hp->rsp, (const char *)p, n);
+		return rc < 0 ? hproxy_rsp_failed(hp, rc) : rc;
+	}
+	if (hp->state == HP_IDLE) {
+		hp->state = HP_REQUEST;
+		if (hp->exchanges > 0)
+			conn_input_deadline(hp->c, hp->sh->header_timeout_ms);
+	}
+	rc = http1_feed(&hp->req, (const char *)p, n);
+	if (rc < 0)
+		return hproxy_req_failed(hp, rc);
+	return rc;
+}
+
+int hproxy_input_eof(struct hproxy *hp, enum conn_side side)
+{
+	int err;
+
+	if (hp->state == HP_UPGRADED)
+		return 0;
+	if (side == CONN_DOWN) {
+		/* Between requests the client may go; within one it cut the
+		 * request short, and nobody is left to answer. */
+		if (hp->req.phase == HTTP1_P_IDLE ||
+		    hp->req.phase == HTTP1_P_CLOSED)
+			return 0;
+		conn_abort(hp->t, hp->c, NULL);
+		return -EPIPE;
+	}
+	if (!hp->req_sent)
+		return 0;	/* the upstream closed between requests */
+	err = http1_finish(&hp->rsp);
+	if (err < 0)
+		return (int)hproxy_rsp_failed(hp, err);
+	return 0;
+}
+
+void hproxy_input_timeout(struct hproxy *hp)
+{
+	if (hp->req.phase == HTTP1_P_HEAD) {
+		hproxy_reply(hp, 408, "request head not received in time");
+		return;
+	}
+	/* Idle: nothing is owed to anybody. */
+	conn_end_after_reply(hp->t, hp->c);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hproxy: the HTTP/1.1 proxy of one L7 connection, between a client on
+ * the down end and an upstream on the up end.
+ *
+ * Requests are taken one at a time: the request parser stops after each
+ * message and reads the next only once its response has been delivered,
+ * so pipelined requests get their responses in order and a reply of the
+ * proxy's own (400, 408, 502) can never overtake an upstream's.  Each
+ * message is re-framed on the way: its head rendered anew by hhead (no
+ * hop-by-hop field, X-Forwarded-For and x-request-id added), a chunked
+ * body re-chunked piece by piece as it arrives, never buffered whole.
+ *
+ * What the client sends that breaks HTTP/1.1 or a framing rule (http1.h)
+ * gets 400 (414, 431 for the limits) and the connection closes; nothing of
+ * that request reaches the upstream, because a head is forwarded only
+ * once it is whole and valid.  A response that breaks framing before its
+ * head went out gets 502; after, the client connection is reset, since a
+ * half-delivered body cannot be finished honestly.  A request head that
+ * is not whole within the header timeout gets 408.  A connection idle
+ * between requests closes after the idle timeout.  An Upgrade that the
+ * upstream accepts with 101 turns both directions into a byte relay.
+ *
+ * The connection's relay (conn.h, L7) calls in through the flow steps of
+ * tunnel.c; hproxy writes with conn_write() and holds or resumes the
+ * client's input.
+ */
+#ifndef MF_AGENT_HPROXY_H
+#define MF_AGENT_HPROXY_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conn.h"
+#include "http1.h"
+#include "stats.h"
+
+#define HPROXY_HEADER_TIMEOUT_MS	10000
+#define HPROXY_IDLE_TIMEOUT_MS		60000
+
+/* What every L7 connection of an agent shares. */
+struct hproxy_shared {
+	struct http1_limits lim;	/* request and response heads */
+	uint32_t header_timeout_ms;	/* a request head, from its first
+					 * byte (or the connection's start) */
+	uint32_t idle_timeout_ms;	/* between requests */
+	struct stats *stats;		/* borrowed */
+	uint64_t rng[2];		/* request ids: xorshift128+ state */
+};
+
+/* Defaults (the limits and timeouts above), counting into @st, with a
+ * random request id seed. */
+void hproxy_shared_init(struct hproxy_shared *sh, struct stats *st);
+
+struct hproxy;
+
+/* The proxy of L7 connection @c of table @t, which is in its relay or
+ * about to be.  Returns 0 and *out, or -ENOMEM. */
+int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
+	       struct conn_table *t, struct conn *c);
+void hproxy_free(struct hproxy *hp);
+
+/* The connection's relay is about to start (its setup, with a deadline of
+ * its own, is over): the header timeout of the first request runs. */
+void hproxy_start(struct hproxy *hp);
+
+/* The conn_flow_ops L7 steps (conn.h), for the flow to call. */
+ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
+		     const uint8_t *p, size_t n);
+int hproxy_input_eof(struct hproxy *hp, enum conn_side side);
+void hproxy_input_timeout(struct hproxy *hp);
+
+#endif /* MF_AGENT_HPROXY_H */
