@@ -169,9 +169,13 @@ $(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIV
 		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ $< tests/fuzz/seed_main.c \
 		$(ARCHIVES) $(LDLIBS)
 
-# What a target needs beyond lib/: the agent's HTTP/1.1 parser and llhttp.
+# What a target needs beyond lib/: the agent's HTTP/1.1 parser and llhttp,
+# and for hhead the rendering of forwarded heads.
 FUZZ_SRCS_http1   := agent/http1.c $(LLHTTP_SRCS)
 FUZZ_CFLAGS_http1 := -Wno-unused-parameter
+FUZZ_SRCS_hhead   := agent/hhead.c agent/bufq.c agent/heap.c agent/http1.c \
+		     $(LLHTTP_SRCS)
+FUZZ_CFLAGS_hhead := -Wno-unused-parameter
 
 .SECONDEXPANSION:
 $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(BPF_SKELS) $$(FUZZ_SRCS_$$*)

@@ -157,6 +157,13 @@ static bool hhead_forwards(const struct hhead *h, const struct hhead_field *f,
 		return false;
 	if (fw->xff && hhead_is(h, f, "x-forwarded-for"))
 		return false;	/* rendered as one field below */
+	/* The fields that frame and address the message stay whatever
+	 * Connection says: a request that named Content-Length there would
+	 * otherwise reach the upstream without it, its body read as the
+	 * next request. */
+	if (hhead_is(h, f, "content-length") ||
+	    hhead_is(h, f, "transfer-encoding") || hhead_is(h, f, "host"))
+		return true;
 	return !hhead_conn_names(h, f);
 }
 

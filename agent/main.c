@@ -53,6 +53,8 @@ struct main_opts {
 	uint16_t outbound_port;
 	uint16_t tunnel_port;
 	uint16_t admin_port;		/* 127.0.0.1 only; 0: no admin endpoint */
+	uint32_t http_header_timeout_ms;	/* 0: the default */
+	uint32_t http_idle_timeout_ms;		/* 0: the default */
 };
 
 static void main_usage(FILE *f)
@@ -62,6 +64,7 @@ static void main_usage(FILE *f)
 		"                       [--pod-iface IFNAME]... [--outbound-port PORT]\n"
 		"                       [--tunnel-port PORT] [--admin-port PORT]\n"
 		"                       [--log-level info|debug] [--state-dir DIR]\n"
+		"                       [--http-header-timeout MS] [--http-idle-timeout MS]\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
 		"                $MF_CONFIG_DIR or %s)\n"
@@ -69,9 +72,27 @@ static void main_usage(FILE *f)
 		"                is pinned (default $MF_STATE_DIR or %s), under mfctl's\n"
 		"                lock in $MF_RUN_DIR (default " MF_RUN_DIR_DEFAULT ")\n"
 		"  --admin-port  admin endpoint on 127.0.0.1 (/ready, /metrics,\n"
-		"                /config_dump); 0 disables it (default %d)\n",
+		"                /config_dump); 0 disables it (default %d)\n"
+		"  --http-header-timeout  ms for an HTTP request head, answered\n"
+		"                with 408 when it is not whole by then (default %d)\n"
+		"  --http-idle-timeout    ms an HTTP connection may wait between\n"
+		"                requests (default %d)\n",
 		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT,
-		MF_PORT_ADMIN);
+		MF_PORT_ADMIN, HPROXY_HEADER_TIMEOUT_MS, HPROXY_IDLE_TIMEOUT_MS);
+}
+
+/* A timeout in milliseconds: 1 ms to a day. */
+static int main_ms(const char *s, uint32_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 1 || v > 86400000L)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
 }
 
 static int main_port(const char *s, uint16_t *out)
@@ -100,6 +121,8 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "admin-port", required_argument, NULL, 'a' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "http-header-timeout", required_argument, NULL, 'H' },
+		{ "http-idle-timeout", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -165,6 +188,16 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 				log_level_max = LOG_LVL_DEBUG;
 			} else {
 				fprintf(stderr, "meshforge-agent: --log-level is info or debug\n");
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'H':
+		case 'I':
+			if (main_ms(optarg, opt == 'H' ?
+				    &o->http_header_timeout_ms :
+				    &o->http_idle_timeout_ms)) {
+				fprintf(stderr, "meshforge-agent: bad timeout '%s' "
+					"(milliseconds, 1 to 86400000)\n", optarg);
 				return MAIN_EXIT_USAGE;
 			}
 			break;
@@ -414,6 +447,8 @@ int main(int argc, char **argv)
 	cfg.tunnel_port = o.tunnel_port;
 	cfg.admin_on = o.admin_port != 0;
 	cfg.admin_port = o.admin_port;
+	cfg.http_header_timeout_ms = o.http_header_timeout_ms;
+	cfg.http_idle_timeout_ms = o.http_idle_timeout_ms;
 	cfg.handle_signals = true;
 	err = agent_init(&ag, &cfg);
 	if (err) {

@@ -6,13 +6,18 @@
                    and from which address the connection came (the mesh
                    connects from the node, a direct connection from the pod)
   GET  /token   -> the bytes of --token-file (a value unique to one test run)
+  GET  /headers -> the request's header fields, one "Name: value" per line,
+                   as received (what a proxy forwarded)
   POST /echo    -> the request body, unchanged
+  POST /sha256  -> the SHA-256 of the request body, in hex (Content-Length
+                   or chunked)
   anything else -> 404
 
 usage: mf_httpd.py --bind IP --port N --pod NAME --node NAME [--token-file F]
 It prints "listening" on stdout once the socket is bound.
 """
 import argparse
+import hashlib
 import http.server
 import sys
 import urllib.parse
@@ -39,17 +44,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = "pod={} node={} peer={}\n".format(
                 self.server.mf_pod, self.server.mf_node, self.client_address[0])
             self._reply(200, body.encode())
+        elif path == "/headers":
+            self._reply(200, str(self.headers).encode())
         elif path == "/token" and self.server.mf_token is not None:
             with open(self.server.mf_token, "rb") as f:
                 self._reply(200, f.read())
         else:
             self._reply(404, b"not found\n")
 
-    def do_POST(self):
+    def _body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
         n = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(n) if n > 0 else b""
+        return self.rfile.read(n) if n > 0 else b""
+
+    def do_POST(self):
+        body = self._body()
         if self._route() == "/echo":
             self._reply(200, body)
+        elif self._route() == "/sha256":
+            self._reply(200, hashlib.sha256(body).hexdigest().encode() + b"\n")
         else:
             self._reply(404, b"not found\n")
 

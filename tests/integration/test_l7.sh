@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The L7 engine on the two-node testbed: the shipped policy with the web
+# service declared `protocol: http`, so agent a speaks HTTP/1.1 with pod a1
+# and forwards each request through the mTLS tunnel to a web pod.  Asserted
+# by what the web pods received and what the client saw:
+#  - requests go through, and the pod sees the forwarded head: its client in
+#    X-Forwarded-For, a generated x-request-id, no hop-by-hop field;
+#  - a 10 MiB chunked upload arrives intact (the pod's SHA-256 of it);
+#  - smuggling attempts get 400, and no pod ever logs the request;
+#  - a head that trickles in past the header timeout gets 408 while the
+#    agent keeps answering another client;
+#  - /metrics counts the requests, responses and the proxy's own replies.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_l7
+tl_require_testbed
+tl_require_built "$MFCTL" "$AGENT"
+
+VIP=10.96.0.10
+TOKEN=mf-l7-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s\n' "$TOKEN" >"$TL_TMP/token"
+sed 's/spec: {vip: 10.96.0.10, port: 80, protocol: tcp}/spec: {vip: 10.96.0.10, port: 80, protocol: http}/' \
+	"$TL_TOP/tests/integration/policy.yaml" >"$TL_TMP/policy.yaml"
+grep -q 'protocol: http' "$TL_TMP/policy.yaml" ||
+	{ fail policy_http "the web Service of policy.yaml was not found"; tl_finish; }
+
+export MF_AGENT_ARGS="--http-header-timeout 1500"
+tl_bed_up --apply "$TL_TMP/policy.yaml" --agents
+for p in b1 b2; do
+	tl_httpd "$p" "$TL_TMP/token" || { fail "httpd_$p" "server did not start"; tl_finish; }
+done
+
+admin() { tb_exec "$1" curl -sS -m 5 "http://127.0.0.1:15000$2"; }
+# sample FILE REGEX: the value of the first metric line matching REGEX.
+sample() { grep -E "^$2 " "$1" | head -n 1 | awk '{print $2}'; }
+
+# ---- requests through the L7 path ---------------------------------------------
+bad=""
+for i in 1 2 3 4; do
+	body=$(tb_exec a1 curl -sS -m 10 "http://$VIP/token" 2>&1)
+	[ "$body" = "$TOKEN" ] || { bad="request $i: got '$body'"; break; }
+done
+if [ -z "$bad" ]; then pass l7_requests_through_mesh; else fail l7_requests_through_mesh "$bad"; fi
+
+hdrs=$(tb_exec a1 curl -sS -m 10 -H 'Connection: keep-alive, X-Drop' -H 'X-Drop: 1' \
+	-H 'Keep-Alive: timeout=5' -H 'X-Keep: yes' "http://$VIP/headers" 2>&1)
+printf '%s\n' "$hdrs" >"$TL_TMP/headers"
+if grep -qx 'X-Forwarded-For: 10.78.1.11' "$TL_TMP/headers" &&
+	grep -qE '^x-request-id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' "$TL_TMP/headers" &&
+	grep -qx 'X-Keep: yes' "$TL_TMP/headers" &&
+	! grep -qiE '^(x-drop|keep-alive|connection):' "$TL_TMP/headers"; then
+	pass l7_forwarded_head
+else
+	fail l7_forwarded_head "the pod saw: $(tr '\n' '|' <"$TL_TMP/headers")"
+fi
+
+# ---- a 10 MiB chunked upload ----------------------------------------------------
+head -c $((10 << 20)) /dev/urandom >"$TL_TMP/upload"
+want=$(sha256sum "$TL_TMP/upload" | cut -d' ' -f1)
+got=$(tb_exec a1 curl -sS -m 60 -H 'Transfer-Encoding: chunked' \
+	--data-binary @"$TL_TMP/upload" "http://$VIP/sha256" 2>&1)
+if [ "$got" = "$want" ]; then
+	pass l7_chunked_upload_10mib_intact
+else
+	fail l7_chunked_upload_10mib_intact "pod's sha256 '$got', sent $want"
+fi
+
+# ---- smuggling: 400, and nothing reaches a pod -------------------------------
+# raw_http POD: sends stdin on one connection to the VIP and prints what
+# came back (until the agent closes, at most 5 s).
+raw_http() {
+	tb_exec "$1" "$TL_PY" -c '
+import socket, sys
+s = socket.create_connection(("'"$VIP"'", 80), timeout=5)
+s.sendall(sys.stdin.buffer.read())
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except (socket.timeout, ConnectionResetError):
+    pass
+sys.stdout.buffer.write(out)
+'
+}
+smuggle_ok=1
+n=0
+while IFS= read -r req; do
+	n=$((n + 1))
+	path="/smuggle-$n-$TOKEN"
+	out=$(printf "${req//PATH/$path}" | raw_http a1)
+	case "$out" in
+	"HTTP/1.1 400 Bad Request"*) ;;
+	*) smuggle_ok=0; tl_log "smuggling case $n: got '${out%%$'\r'*}'" ;;
+	esac
+done <<'EOF'
+POST PATH HTTP/1.1\r\nHost: web\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
+POST PATH HTTP/1.1\r\nHost: web\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde
+POST PATH HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n
+GET PATH HTTP/1.1\r\nHost: web\r\nX-A: 1\r\n folded\r\n\r\n
+GET PATH HTTP/1.1\r\nHost : web\r\n\r\n
+GET PATH HTTP/1.1\r\nX-A: 1\r\n\r\n
+POST PATH HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nx\r\n0\r\n\r\n
+EOF
+# A normal request after them: once the pods logged it, they would have
+# logged the smuggled ones too.
+tb_exec a1 curl -sS -m 10 -o /dev/null "http://$VIP/whoami?barrier-$TOKEN"
+barrier() { grep -q "barrier-$TOKEN" "$TL_TMP"/httpd-b*.log; }
+if [ "$smuggle_ok" = 1 ] && wait_for 5 barrier && ! grep -q "smuggle-" "$TL_TMP"/httpd-b*.log; then
+	pass l7_smuggling_refused_nothing_upstream
+else
+	fail l7_smuggling_refused_nothing_upstream "400s: $smuggle_ok; pods logged: $(grep -h smuggle- "$TL_TMP"/httpd-b*.log | head -n 2)"
+fi
+
+# ---- a slow head gets 408 while others are served -------------------------------
+tb_exec a1 "$TL_PY" -c '
+import socket, sys, time
+s = socket.create_connection(("'"$VIP"'", 80), timeout=10)
+s.sendall(b"GET /whoami HTTP/1.1\r\nHo")
+time.sleep(3)
+try:
+    s.sendall(b"st: web\r\n\r\n")
+except OSError:
+    pass
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except (socket.timeout, ConnectionResetError):
+    pass
+sys.stdout.buffer.write(out)
+' >"$TL_TMP/slow.out" 2>&1 &
+slow=$!
+sleep 0.5
+who=$(tb_exec a1 curl -sS -m 5 "http://$VIP/whoami" 2>&1)
+wait "$slow"
+case "$who" in
+"pod=mf-pod-b"*) pass l7_others_served_during_slow_head ;;
+*) fail l7_others_served_during_slow_head "got '$who'" ;;
+esac
+if head -c 30 "$TL_TMP/slow.out" | grep -q '^HTTP/1.1 408 Request Timeout'; then
+	pass l7_slow_head_gets_408
+else
+	fail l7_slow_head_gets_408 "got '$(head -c 80 "$TL_TMP/slow.out")'"
+fi
+
+# ---- /metrics -------------------------------------------------------------------
+admin a /metrics >"$TL_TMP/metrics-a" 2>&1
+reqs=$(sample "$TL_TMP/metrics-a" meshforge_http_requests_total)
+ok2xx=$(sample "$TL_TMP/metrics-a" 'meshforge_http_responses_total\{class="2xx"\}')
+bad=$(sample "$TL_TMP/metrics-a" 'meshforge_http_local_replies_total\{reason="bad_request"\}')
+tmo=$(sample "$TL_TMP/metrics-a" 'meshforge_http_local_replies_total\{reason="timeout"\}')
+tl_log "metrics a: requests=$reqs 2xx=$ok2xx bad_request=$bad timeout=$tmo"
+if [ "${reqs:-0}" -ge 8 ] && [ "${ok2xx:-0}" -ge 8 ] && [ "${bad:-0}" -eq 7 ] && [ "${tmo:-0}" -eq 1 ]; then
+	pass l7_metrics_count_requests
+else
+	fail l7_metrics_count_requests "requests=$reqs 2xx=$ok2xx bad_request=$bad timeout=$tmo"
+fi
+
+tl_finish
