@@ -142,6 +142,55 @@ static void eff_identity(FILE *f, const struct model_set *set,
 	fputc('\n', f);
 }
 
+/* The protocol the agent speaks to the endpoint's service (to each port
+ * of a MeshService), and what decided it (msvc_port_flags()).  Returns 0
+ * or -ENOMEM. */
+static int eff_protocol(FILE *f, const struct model_set *set,
+			const struct ep_view *v)
+{
+	const struct model_obj *s = model_set_find(set, MODEL_SERVICE,
+						   v->service);
+	const struct mf_mesh_service *m;
+	struct ep_view *eps;
+	size_t neps, n = 0, http = 0;
+	uint32_t fl;
+	int err;
+
+	if (!s)
+		s = model_set_find(set, msvc_kind(), v->service);
+	if (!s)
+		return 0;	/* validation rules it out */
+	if (s->kind != MODEL_SERVICE) {
+		m = (const void *)s->pol.recs;
+		for (size_t p = 0; s->pol.n && p < m->nports; p++)
+			fprintf(f, "%s port %u %s", p ? "," : "  protocol",
+				m->ports[p].port,
+				msvc_port_flags(s, p, 0, 0) &
+				MF_SERVICE_F_HTTP ? "http" : "tcp");
+		if (s->pol.n && m->nports)
+			fputs(" (appProtocol)\n", f);
+		return 0;
+	}
+	/* Left to the endpoints: all of the service's are asked. */
+	err = ep_views(set, &eps, &neps);
+	if (err)
+		return err;
+	for (size_t i = 0; i < neps; i++) {
+		if (strcmp(eps[i].service, v->service))
+			continue;
+		n++;
+		http += ep_http(set, &eps[i]);
+	}
+	free(eps);
+	fl = msvc_port_flags(s, 0, n, http);
+	fprintf(f, "  protocol %s%s\n",
+		fl & MF_SERVICE_F_HTTP ? "http" : "tcp",
+		fl & MF_SERVICE_F_PROTOCOL_SPEC ? " (spec.protocol)" :
+		fl & MF_SERVICE_F_HTTP ? " (kuma.io/protocol of every "
+					 "endpoint)" : "");
+	return 0;
+}
+
 /* The Workload called @name, else the Dataplane that is an endpoint. */
 static const struct model_obj *eff_endpoint(const struct model_set *set,
 					    const char *name)
@@ -187,6 +236,7 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		v.dataplane ? "Dataplane" : "Workload", w->name, v.service,
 		v.node);
 	eff_identity(f, set, &v);
+	err = eff_protocol(f, set, &v);
 	for (int k = MODEL_GEN_FIRST; k < MODEL_KIND_MAX && !err; k++) {
 		const struct kind_desc *kd = model_kind_desc(k);
 		struct sel_cand *c;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the policies add up to for one workload: for every policy kind, the
- * policies that select it (lib/select.c, Kuma's rules) and the merged
- * conf, per destination for `to`, for any source for `from`, and the
- * policy-wide `default`.  `mfctl effective WORKLOAD` prints it.
+ * What the policies add up to for one workload: its service, identity and
+ * the protocol the agent speaks to its service, then for every policy
+ * kind, the policies that select it (lib/select.c, Kuma's rules) and the
+ * merged conf, per destination for `to`, for any source for `from`, and
+ * the policy-wide `default`.  `mfctl effective WORKLOAD` prints it.
  */
 #ifndef CTL_EFFECTIVE_H
 #define CTL_EFFECTIVE_H
@@ -13,8 +14,12 @@
 #include "policy/model.h"
 
 /*
- * Writes the effective policy of Workload @name of @set to @f, one line per
- * (kind, section, peer) that some policy sets:
+ * Writes the effective policy of Workload @name of @set to @f: a head
+ *   "Workload c1 (service api, node n1)"
+ *   "  identity spiffe://... (MeshIdentity id)"
+ *   "  protocol http (spec.protocol)"
+ * (a MeshService's: "  protocol port 80 http, port 81 tcp (appProtocol)"),
+ * then one line per (kind, section, peer) that some policy sets:
  *   "MeshTimeout to web: a-policy, b-policy {conf as JSON}"
  * (policies in merge order: the last one won every field it set; routes
  * list the contributing rules instead of a merged conf; legacy kinds name

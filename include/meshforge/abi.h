@@ -130,9 +130,16 @@ enum mf_service_flags {
 	/* A port of a MeshService: its VIP was allocated, its spec is in
 	 * mf_mesh_services, and it has one record per port (same id). */
 	MF_SERVICE_F_MESH_SERVICE = 1u << 0,
-	/* The agent speaks HTTP/1.1 (L7) on this VIP:port; without it, an
-	 * L4 byte relay. */
+	/* The agent speaks HTTP/1.1 (L7) to this VIP:port; without it, it
+	 * relays bytes (L4).  mfctl decides it as Kuma decides a service's
+	 * protocol: a Service's spec.protocol, else the kuma.io/protocol
+	 * tag all of its endpoints carry; a MeshService port's
+	 * appProtocol. */
 	MF_SERVICE_F_HTTP = 1u << 1,
+	/* A Service's spec.protocol was written, and decided on its own
+	 * (MF_SERVICE_F_HTTP says which); without it, its endpoints' tags
+	 * did.  Only so that `mfctl get` prints the spec as written. */
+	MF_SERVICE_F_PROTOCOL_SPEC = 1u << 2,
 };
 
 /*

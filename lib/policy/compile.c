@@ -499,6 +499,36 @@ out:
 	return err;
 }
 
+/* How many endpoints a service has, and how many of them say they speak
+ * HTTP: what decides a Service's protocol when its spec does not
+ * (msvc_port_flags()). */
+struct cmp_eps {
+	size_t n, http;
+};
+
+/* The endpoints of each service of @svc (@nsvc, by name) among @eps
+ * (@neps), counted into *out, as svc[] (caller frees).  Returns 0 or
+ * -ENOMEM. */
+static int cmp_svc_eps(const struct model_set *set, const struct ep_view *eps,
+		       size_t neps, const struct cmp_id *svc, size_t nsvc,
+		       struct cmp_eps **out)
+{
+	struct cmp_eps *c = calloc(nsvc ? nsvc : 1, sizeof(*c));
+
+	*out = c;
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < neps; i++) {
+		const struct cmp_id *s = cmp_id_find(svc, nsvc, eps[i].service);
+
+		if (!s)		/* mf_endpoints refuses it */
+			continue;
+		c[s - svc].n++;
+		c[s - svc].http += ep_http(set, &eps[i]);
+	}
+	return 0;
+}
+
 int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct rec_set *out, struct diag *d)
 {
@@ -512,6 +542,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	const char **mtp_ids = NULL;	/* scratch: a source's identities */
 	struct ep_view *eps = NULL;	/* Workloads and Dataplanes */
 	size_t neps = 0;
+	struct cmp_eps *svc_eps = NULL;	/* each service's, as svc[] */
 	/* Services and MeshServices by name, as svc[]; the MeshServices'
 	 * VIPs, in their order. */
 	const struct model_obj **svo = NULL;
@@ -589,6 +620,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			err = -EINVAL;	/* validated before */
 			goto out;
 		}
+	err = cmp_svc_eps(set, eps, neps, svc, nsvc, &svc_eps);
+	if (err)
+		goto out;
 
 	/* Identity ids: the distinct workload identities, sorted. */
 	err = cmp_prev_ids(prev, REC_IDENTITIES, &prev_ids, &nprev_ids,
@@ -682,7 +716,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 	/* mf_services, now that each one's rule count is known: a
 	 * Service's VIP and port, a MeshService's VIP and each of its
-	 * ports. */
+	 * ports, each with its protocol. */
 	for (size_t i = 0, mi = 0; i < nsvc; i++) {
 		const struct model_obj *o = svo[i];
 		const bool ms = o->kind == msvc_kind();
@@ -694,9 +728,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		memset(&v, 0, sizeof(v));
 		v.id = svc[i].id;
 		v.authz_rules = rules[i];
-		v.flags = ms ? MF_SERVICE_F_MESH_SERVICE : 0;
 		strcpy(v.name, o->name);
 		for (size_t p = 0; p < nports; p++) {
+			v.flags = msvc_port_flags(o, p, svc_eps[i].n,
+						  svc_eps[i].http);
 			memset(&k, 0, sizeof(k));
 			if (ms) {
 				memcpy(k.vip, mvips[mi], 4);
@@ -758,6 +793,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	err = cmp_capacity(out, d);
 out:
 	free(mtp_ids);
+	free(svc_eps);
 	free(eps);
 	free(svo);
 	free(mvips);

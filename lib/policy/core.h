@@ -79,11 +79,24 @@ struct core_node {
 	__u16 tunnel_port;
 };
 
+/* The fields of a Service's spec, in its schema's order. */
+enum core_service_field {
+	CS_VIP, CS_PORT, CS_PROTOCOL,
+};
+
+/* spec.protocol, 1 + its index in the schema's names (kind_service.c). */
+enum core_service_protocol {
+	CS_PROTOCOL_TCP = 1,
+	CS_PROTOCOL_HTTP,
+};
+
 struct core_service {
 	__u32 present;
 	__u8 vip[4];			/* network order */
 	__u16 port;
-	__u8 protocol;			/* enum mf_proto names, 1: tcp */
+	/* enum core_service_protocol; absent (not present): its endpoints
+	 * decide (mesh_service.h, msvc_port_flags()) */
+	__u8 protocol;
 };
 
 /* The fields of a Workload's spec, in its schema's order: bit i of

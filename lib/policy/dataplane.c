@@ -17,20 +17,11 @@ enum model_kind dp_kind(void)
 				 REC_KIND_FIRST);
 }
 
-/* The value of @key in tag set @ts (NULL: none), or NULL. */
-static const char *dp_tag(const struct mf_tagset *ts, const char *key)
-{
-	for (uint32_t i = 0; ts && i < ts->n && i < MF_TAGS_MAX; i++)
-		if (!strcmp(ts->tags[i].key, key))
-			return ts->tags[i].value;
-	return NULL;
-}
-
 const char *dp_node(const struct model_set *set, const struct model_obj *o)
 {
 	if (o->kind != dp_kind())
 		return NULL;
-	return dp_tag(model_tags_get(set, o->labels), DP_NODE_LABEL);
+	return kind_tag_value(model_tags_get(set, o->labels), DP_NODE_LABEL);
 }
 
 uint32_t dp_inbound_tags(const struct model_obj *o)
@@ -44,8 +35,8 @@ uint32_t dp_inbound_tags(const struct model_obj *o)
 const char *dp_inbound_service(const struct model_set *set,
 			       const struct model_obj *o)
 {
-	return dp_tag(model_tags_get(set, dp_inbound_tags(o)),
-		      DP_SERVICE_TAG);
+	return kind_tag_value(model_tags_get(set, dp_inbound_tags(o)),
+			      DP_SERVICE_TAG);
 }
 
 const char *dp_endpoint_addr(const struct model_obj *o, uint8_t ip[4],

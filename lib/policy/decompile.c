@@ -489,10 +489,16 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			goto out;
 		}
 		cs = model_spec(o);
-		cs->present = 7;
+		cs->present = (1u << CS_VIP) | (1u << CS_PORT);
 		memcpy(cs->vip, k->vip, 4);
 		cs->port = k->port;
-		cs->protocol = 1;	/* tcp */
+		/* Written or left out as applied: left out, the endpoints
+		 * decide again, from the tags they come back with. */
+		if (v->flags & MF_SERVICE_F_PROTOCOL_SPEC) {
+			cs->present |= 1u << CS_PROTOCOL;
+			cs->protocol = v->flags & MF_SERVICE_F_HTTP ?
+				       CS_PROTOCOL_HTTP : CS_PROTOCOL_TCP;
+		}
 	}
 	qsort(svcs, nsvc, sizeof(*svcs), dc_svc_cmp);
 	for (size_t i = 1; i < nsvc; i++)

@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core.h"
 #include "dataplane.h"
 #include "endpoint.h"
 #include "identity.h"
+#include "kinds.h"
 #include "mesh_service.h"
 #include "svcname.h"
 
@@ -56,6 +58,14 @@ bool ep_view(const struct model_set *set, const struct model_obj *o,
 		v->id_buf[0] = '\0';
 	v->tags = dp_inbound_tags(o);
 	return true;
+}
+
+bool ep_http(const struct model_set *set, const struct ep_view *v)
+{
+	const char *p = kind_tag_value(model_tags_get(set, v->tags),
+				       KIND_PROTOCOL_TAG);
+
+	return p && !strcasecmp(p, "http");
 }
 
 static int ep_obj_cmp(const void *a, const void *b)

@@ -35,6 +35,10 @@ static inline const char *ep_identity(const struct ep_view *v)
 	return v->written_id ? v->written_id : v->id_buf[0] ? v->id_buf : NULL;
 }
 
+/* Whether endpoint @v says it speaks HTTP/1.1: its tags' kuma.io/protocol
+ * is http, in any case (Kuma lower-cases it). */
+bool ep_http(const struct model_set *set, const struct ep_view *v);
+
 /*
  * The endpoint view of @o, a Workload or a Dataplane, into @v.  Returns
  * true when @o is an endpoint (a Dataplane without meshforge.io/node is

@@ -104,14 +104,20 @@ const char *kind_check_host_port(const char *host, const char *reject,
 	return NULL;
 }
 
+const char *kind_tag_value(const struct mf_tagset *ts, const char *key)
+{
+	for (uint32_t i = 0; ts && i < ts->n && i < MF_TAGS_MAX; i++)
+		if (!strcmp(ts->tags[i].key, key))
+			return ts->tags[i].value;
+	return NULL;
+}
+
 const char *kind_check_tags_service(const struct mf_tagset *ts,
 				    const char **key)
 {
 	(void)key;
-	for (uint32_t i = 0; i < ts->n; i++)
-		if (!strcmp(ts->tags[i].key, "kuma.io/service"))
-			return NULL;
-	return "must have the tag kuma.io/service";
+	return kind_tag_value(ts, "kuma.io/service") ? NULL :
+	       "must have the tag kuma.io/service";
 }
 
 bool kind_regex_ok(const char *s)

@@ -157,15 +157,6 @@ static const char *dp_check_request_uri(const char *s)
 /* ---- tags (Kuma 2.x) ---------------------------------------------------- */
 
 #define DP_SERVICE_TAG	"kuma.io/service"
-#define DP_PROTOCOL_TAG	"kuma.io/protocol"
-
-static const char *dp_tag(const struct mf_tagset *ts, const char *key)
-{
-	for (unsigned i = 0; i < ts->n && i < MF_TAGS_MAX; i++)
-		if (!strcmp(ts->tags[i].key, key))
-			return ts->tags[i].value;
-	return NULL;
-}
 
 /* What Kuma's ValidateTags asks of a proxy's own tags, over the tag
  * rules of every kind: values without '/' and not "*" (those select, and
@@ -183,7 +174,7 @@ static const char *dp_check_proxy_tags(const struct mf_tagset *ts,
 			       "a-z, 0-9, '.', '_', ':' and '-'";
 		}
 	}
-	return dp_tag(ts, DP_SERVICE_TAG) ? NULL :
+	return kind_tag_value(ts, DP_SERVICE_TAG) ? NULL :
 	       "must have a " DP_SERVICE_TAG " tag";
 }
 
@@ -192,11 +183,11 @@ static const char *dp_check_inbound_tags(const struct mf_tagset *ts,
 					 const char **key)
 {
 	const char *why = dp_check_proxy_tags(ts, key);
-	const char *proto = dp_tag(ts, DP_PROTOCOL_TAG);
+	const char *proto = kind_tag_value(ts, KIND_PROTOCOL_TAG);
 
 	if (why || !proto || !(why = dp_check_protocol(proto)))
 		return why;
-	*key = DP_PROTOCOL_TAG;
+	*key = KIND_PROTOCOL_TAG;
 	return why;
 }
 
@@ -205,11 +196,11 @@ static const char *dp_check_gateway_tags(const struct mf_tagset *ts,
 					 const char **key)
 {
 	const char *why = dp_check_proxy_tags(ts, key);
-	const char *proto = dp_tag(ts, DP_PROTOCOL_TAG);
+	const char *proto = kind_tag_value(ts, KIND_PROTOCOL_TAG);
 
 	if (why || !proto || !strcasecmp(proto, "tcp"))
 		return why;
-	*key = DP_PROTOCOL_TAG;
+	*key = KIND_PROTOCOL_TAG;
 	return "must be tcp for a gateway";
 }
 

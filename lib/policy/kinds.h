@@ -252,6 +252,13 @@ extern const struct sch_object kind_route_backend_ref;
 const char *kind_check_route_backends(const struct mf_route_backend *b,
 				      unsigned n);
 
+/* The tag a proxy's inbound says its application protocol with (Kuma's
+ * ProtocolTag: tcp, http, http2, grpc...). */
+#define KIND_PROTOCOL_TAG	"kuma.io/protocol"
+
+/* The value of tag @key in tag set @ts (NULL: none), or NULL. */
+const char *kind_tag_value(const struct mf_tagset *ts, const char *key);
+
 /* "must have the tag kuma.io/service" unless tag set @ts has it: where
  * Kuma sends traffic to a service by tags (check_tags of SCH_TAGS). */
 const char *kind_check_tags_service(const struct mf_tagset *ts,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core.h"
 #include "dataplane.h"
@@ -112,6 +113,29 @@ uint16_t msvc_service_port(const struct model_obj *o)
 	if (o->kind == MODEL_SERVICE)
 		return ((const struct core_service *)model_spec(o))->port;
 	return o->pol.n && m->nports ? m->ports[0].port : 0;
+}
+
+uint32_t msvc_port_flags(const struct model_obj *o, size_t port, size_t neps,
+			 size_t nhttp)
+{
+	const struct mf_mesh_service *m = (const void *)o->pol.recs;
+	const struct core_service *cs;
+
+	if (o->kind != MODEL_SERVICE) {
+		bool http = o->pol.n && port < m->nports &&
+			    !strcasecmp(m->ports[port].app_protocol, "http");
+
+		return MF_SERVICE_F_MESH_SERVICE |
+		       (http ? MF_SERVICE_F_HTTP : 0);
+	}
+	cs = model_spec(o);
+	if (sch_has(cs, CS_PROTOCOL))
+		return MF_SERVICE_F_PROTOCOL_SPEC |
+		       (cs->protocol == CS_PROTOCOL_HTTP ?
+			MF_SERVICE_F_HTTP : 0);
+	/* Kuma's InferServiceProtocol: what all endpoints agree on, else
+	 * tcp. */
+	return neps && nhttp == neps ? MF_SERVICE_F_HTTP : 0;
 }
 
 int msvc_parse_range(const char *s, uint8_t net[4], uint8_t *prefix)

@@ -69,6 +69,22 @@ bool msvc_is_service(const struct model_obj *o);
  * Service's port, a MeshService's first (0: none). */
 uint16_t msvc_service_port(const struct model_obj *o);
 
+/*
+ * The protocol flags of port @port (an index into a MeshService's ports;
+ * 0 for a Service) of service @o, as Kuma decides a service's protocol:
+ *   - a Service whose spec.protocol is written: that protocol
+ *     (MF_SERVICE_F_PROTOCOL_SPEC, and MF_SERVICE_F_HTTP for http);
+ *   - any other Service: HTTP when it has endpoints (@neps) and every one
+ *     of them says kuma.io/protocol: http (@nhttp of them do, ep_http());
+ *     when they disagree or it has none, Kuma falls back to tcp;
+ *   - a MeshService port: HTTP when its appProtocol is http, in any case
+ *     (tcp when left out); with MF_SERVICE_F_MESH_SERVICE.
+ * Only http is HTTP: http2 and grpc are not HTTP/1.1, so they are relayed
+ * as bytes.  Returns the MF_SERVICE_F_* flags of its mf_services record.
+ */
+uint32_t msvc_port_flags(const struct model_obj *o, size_t port, size_t neps,
+			 size_t nhttp);
+
 /* Parses range @s ("a.b.c.d/p", p 8..30, no host bits, not in 0/8,
  * 127/8 or 224/4) into @net and *prefix.  Returns 0 or -EINVAL. */
 int msvc_parse_range(const char *s, uint8_t net[4], uint8_t *prefix);

@@ -101,6 +101,62 @@ static bool test_invalid_and_dry_run_write_nothing(void)
 	return ok;
 }
 
+/* The flags of the mf_services record at @vip:80 in @rs, or ~0u. */
+static uint32_t svc_flags(const struct rec_set *rs, const char *vip)
+{
+	struct mf_service_key k = { .port = 80, .proto = MF_PROTO_TCP };
+	long i = rh_ip(k.vip, vip) ? rec_find(rs, REC_SERVICES, &k) : -1;
+
+	return i < 0 ? ~0u :
+	       ((const struct mf_service *)rec_val(rs, REC_SERVICES,
+						   (size_t)i))->flags;
+}
+
+/* A Service's protocol: written http, or left out where its endpoints all
+ * say http, the record says HTTP; get prints spec.protocol only where it
+ * was written (the get | apply round trip below keeps both).  An unknown
+ * protocol is refused and writes nothing. */
+static bool test_service_protocol(void)
+{
+	static const char doc[] =
+		RH_DOC("Service", "shop")
+		"spec: {vip: 10.96.0.20, port: 80, protocol: http}\n"
+		PH_SVC("cart", "10.96.0.30", "80")
+		RH_DOC("Workload", "c1")
+		"spec: {node: mf-node-b, ip: 10.78.2.31, port: 8080, "
+		"service: cart, identity: \"" PH_SA("cart") "\", "
+		"tags: {kuma.io/protocol: http}}\n"
+		RH_DOC("Workload", "c2")
+		"spec: {node: mf-node-b, ip: 10.78.2.32, port: 8080, "
+		"service: cart, identity: \"" PH_SA("cart") "\", "
+		"tags: {kuma.io/protocol: http}}\n";
+	static const char bad[] =
+		RH_DOC("Service", "shop")
+		"spec: {vip: 10.96.0.20, port: 80, protocol: grpc}\n";
+	struct rec_set before, after;
+	bool ok;
+
+	rec_set_init(&before);
+	rec_set_init(&after);
+	ok = apply("protocol.yaml", doc, false, CTL_EXIT_OK) &&
+	     ch_read(true, &before) &&
+	     ASSERT_EQ(svc_flags(&before, "10.96.0.20"),
+		       MF_SERVICE_F_HTTP | MF_SERVICE_F_PROTOCOL_SPEC) &&
+	     ASSERT_EQ(svc_flags(&before, "10.96.0.30"), MF_SERVICE_F_HTTP) &&
+	     ASSERT_EQ(svc_flags(&before, "10.96.0.10"), 0) &&
+	     PH_CMD(CTL_EXIT_OK, "get", "Service", "shop") &&
+	     ph_out_has("  port: 80\n  protocol: http\n") &&
+	     PH_CMD(CTL_EXIT_OK, "get", "Service", "cart") &&
+	     ASSERT_FALSE(strstr(ph_out.out, "protocol")) &&
+	     apply("grpc.yaml", bad, false, CTL_EXIT_INVALID) &&
+	     ph_err_has(":5:45: spec.protocol: must be tcp or http") &&
+	     ch_read(true, &after) &&
+	     ASSERT_TRUE(rec_set_equal(&before, &after));
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
 /* `get | apply -f -`: same records, epoch + 1, and get prints the same
  * text again. */
 static bool test_get_apply_round_trip(void)
@@ -198,6 +254,7 @@ int main(void)
 	TEST_RUN(test_apply_writes_compiled_records);
 	TEST_RUN(test_apply_upserts_and_deletes_stale);
 	TEST_RUN(test_invalid_and_dry_run_write_nothing);
+	TEST_RUN(test_service_protocol);
 	TEST_RUN(test_get_apply_round_trip);
 	TEST_RUN(test_kuma_manifests_round_trip);
 	TEST_RUN(test_get_nothing_applied);

@@ -169,8 +169,9 @@ static bool test_get_json(void)
 static bool test_get_table(void)
 {
 	return PH_CMD(CTL_EXIT_OK, "get", "-o", "table") &&
+	       /* web's spec leaves its protocol out. */
 	       ph_out_has("NAME   VIP          PORT   PROTOCOL   ENDPOINTS\n"
-			  "web    10.96.0.10   80     tcp        1\n") &&
+			  "web    10.96.0.10   80     -          1\n") &&
 	       ph_out_has("NAME   NODE        IP           PORT   "
 			  "SERVICE   IDENTITY\n"
 			  "b1     mf-node-b   10.78.2.11   8080   web       "
@@ -232,7 +233,7 @@ static bool test_inspect(void)
 		"\nmf_authz  type hash  key 12  value 328  entries 0/131072 (0.0%)\n",
 		"\nmf_services  type hash  key 12  value 76  entries 1/32768 (0.0%)\n",
 		/* api took id 1 (ids go in name order) and is deleted. */
-		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0\n",
+		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0 app tcp\n",
 		"\nmf_endpoints  type hash  key 8  value 88  entries 1/262144 (0.0%)\n",
 		/* Its node by address and tunnel port (mf-node-b's). */
 		"  10.78.2.11 -> name b1 port 8080 service 2 identity 2 node "
@@ -435,6 +436,36 @@ static bool test_inspect_selectors_tags_entries(void)
 	       ph_out_has("  r2[0] to target Mesh ref MeshService:web conf ");
 }
 
+/* inspect shows the protocol of each mf_services record: http or tcp,
+ * marked when a Service's spec said it; a MeshService's per port. */
+static bool test_inspect_service_protocols(void)
+{
+	static const char doc[] =
+		RH_DOC("Service", "shop")
+		"spec: {vip: 10.96.0.20, port: 80, protocol: http}\n"
+		RH_DOC("Service", "bank")
+		"spec: {vip: 10.96.0.21, port: 80, protocol: tcp}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshService\n"
+		"metadata: {name: cart}\nspec:\n"
+		"  ports: [{port: 80, appProtocol: http}, {port: 81}]\n";
+	char path[128];
+	bool ok = ch_write_file("proto.yaml", doc, path, sizeof(path)) &&
+		  PH_CMD(CTL_EXIT_OK, "apply", "-f", path) &&
+		  PH_CMD(CTL_EXIT_OK, "inspect");
+
+	return ok &&
+	       ph_out_has("  10.96.0.20:80/tcp -> id ") &&
+	       ph_out_has(" name shop authz_rules 0 app http "
+			  "(spec.protocol)\n") &&
+	       ph_out_has(" name bank authz_rules 0 app tcp "
+			  "(spec.protocol)\n") &&
+	       ph_out_has(":80/tcp -> id ") &&
+	       ph_out_has(" name cart authz_rules 0 app http "
+			  "(MeshService)\n") &&
+	       ph_out_has(" name cart authz_rules 0 app tcp "
+			  "(MeshService)\n");
+}
+
 /* `mfctl help` lists each command with the first sentence of its text,
  * whole and wrapped within 79 columns. */
 static bool test_main_help_summaries(void)
@@ -478,6 +509,7 @@ int main(void)
 	TEST_RUN(test_inspect_labels_permissions_specs);
 	TEST_RUN(test_cert_issue_workload);
 	TEST_RUN(test_inspect_selectors_tags_entries);
+	TEST_RUN(test_inspect_service_protocols);
 
 	ch_cleanup();
 	TEST_MAIN_END();

@@ -26,13 +26,31 @@ static const char policy[] =
 	PH_NODE("n1", "10.77.0.1")
 	PH_SVC("web", "10.96.0.10", "80")
 	PH_SVC("api", "10.96.0.11", "80")
+	/* c1 says it speaks http, d1 (below) does not: api is tcp. */
 	RH_DOC("Workload", "c1")
 	"spec: {node: n1, ip: 10.78.1.11, port: 8080, service: api,\n"
 	"       identity: \"" PH_SA("api") "\",\n"
-	"       tags: {version: v2}}\n"
+	"       tags: {version: v2, kuma.io/protocol: http}}\n"
 	RH_DOC("Workload", "c2")
 	"spec: {node: n1, ip: 10.78.1.12, port: 8080, service: api,\n"
-	"       identity: \"" PH_SA("api") "\"}\n"
+	"       identity: \"" PH_SA("api") "\",\n"
+	"       tags: {kuma.io/protocol: http}}\n"
+	/* The protocol of the other services of their workloads: shop's by
+	 * its spec, pay's by its one endpoint's tag, cart's per port. */
+	RH_DOC("Service", "shop")
+	"spec: {vip: 10.96.0.12, port: 80, protocol: http}\n"
+	PH_SVC("pay", "10.96.0.13", "80")
+	PH_WL("s1", "n1", "10.78.1.21", "8080", "shop", "shop")
+	RH_DOC("Workload", "p1")
+	"spec: {node: n1, ip: 10.78.1.22, port: 8080, service: pay,\n"
+	"       identity: \"" PH_SA("pay") "\",\n"
+	"       tags: {kuma.io/protocol: http}}\n"
+	KUMA_DOC("MeshService", "cart")
+	"spec:\n  selector: {dataplaneRef: {name: k1}}\n"
+	"  ports: [{port: 80, appProtocol: http}, {port: 81}]\n"
+	RH_DOC("Workload", "k1")
+	"spec: {node: n1, ip: 10.78.1.23, port: 8080,\n"
+	"       identity: \"" PH_SA("cart") "\"}\n"
 	/* Mesh-wide: 5s connect, 1h idle, to every destination. */
 	KUMA_DOC("MeshTimeout", "mesh-defaults")
 	"spec:\n  targetRef: {kind: Mesh}\n  to:\n"
@@ -154,6 +172,26 @@ static bool test_dataplane_endpoint(void)
 		NULL });
 }
 
+/* The protocol of the endpoint's service: as its spec writes it, as all
+ * of its endpoints tag it, tcp when they do not all say http, and per
+ * port for a MeshService. */
+static bool test_protocol(void)
+{
+	return prints("s1", NULL, (const char *const[]){
+		"Workload s1 (service shop, node n1)\n"
+		"  identity " PH_SA("shop") "\n"
+		"  protocol http (spec.protocol)\n", NULL }) &&
+	       prints("p1", NULL, (const char *const[]){
+		"  protocol http (kuma.io/protocol of every endpoint)\n",
+		NULL }) &&
+	       prints("c1", NULL, (const char *const[]){
+		"  protocol tcp\n", NULL }) &&
+	       prints("k1", NULL, (const char *const[]){
+		"Workload k1 (service cart, node n1)\n",
+		"  protocol port 80 http, port 81 tcp (appProtocol)\n",
+		NULL });
+}
+
 static bool test_unknown(void)
 {
 	int err;
@@ -177,6 +215,7 @@ int main(void)
 	TEST_RUN(test_merge_by_specificity);
 	TEST_RUN(test_name_order_and_dataplane);
 	TEST_RUN(test_dataplane_endpoint);
+	TEST_RUN(test_protocol);
 	TEST_RUN(test_unknown);
 	TEST_MAIN_END();
 }

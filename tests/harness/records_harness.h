@@ -77,16 +77,28 @@ static inline bool rh_mesh(struct rec_set *rs, uint64_t epoch,
 		      sizeof(rs->config.trust_domain), trust_domain);
 }
 
-/* Service @id at @vip:@port (TCP), saying it has @authz_rules rules. */
+/* Service @id at @vip:@port (TCP), saying it has @authz_rules rules,
+ * with MF_SERVICE_F_* @flags. */
+static inline bool rh_service_flags(struct rec_set *rs, uint32_t id,
+				    const char *name, const char *vip,
+				    uint16_t port, uint32_t authz_rules,
+				    uint32_t flags)
+{
+	struct mf_service_key k = { .port = port, .proto = MF_PROTO_TCP };
+	struct mf_service v = { .id = id, .authz_rules = authz_rules,
+				.flags = flags };
+
+	return rh_ip(k.vip, vip) && rh_str(v.name, sizeof(v.name), name) &&
+	       rh_add(rs, REC_SERVICES, &k, &v);
+}
+
+/* The same, without flags: a Service whose protocol its spec leaves to
+ * its endpoints, and they do not say http. */
 static inline bool rh_service(struct rec_set *rs, uint32_t id,
 			      const char *name, const char *vip,
 			      uint16_t port, uint32_t authz_rules)
 {
-	struct mf_service_key k = { .port = port, .proto = MF_PROTO_TCP };
-	struct mf_service v = { .id = id, .authz_rules = authz_rules };
-
-	return rh_ip(k.vip, vip) && rh_str(v.name, sizeof(v.name), name) &&
-	       rh_add(rs, REC_SERVICES, &k, &v);
+	return rh_service_flags(rs, id, name, vip, port, authz_rules, 0);
 }
 
 /* Workload @name at @ip:@port, of service @service_id with identity

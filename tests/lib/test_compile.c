@@ -105,7 +105,9 @@ static bool test_compile_services_identities_endpoints(void)
 	rec_set_init(&want);
 	/* Ids in name order from 1: api = 1, web = 2; client = 1, web = 2. */
 	ok = rh_service(&want, 2, "web", "10.96.0.10", 80, 3) &&
-	     rh_service(&want, 1, "api", "10.96.0.11", 8080, 0) &&
+	     /* Its spec says tcp. */
+	     rh_service_flags(&want, 1, "api", "10.96.0.11", 8080, 0,
+			      MF_SERVICE_F_PROTOCOL_SPEC) &&
 	     rh_identity(&want, 2, PH_SA("web")) &&
 	     /* On mf-node-b: its address and its tunnelPort name it. */
 	     rh_endpoint(&want, "10.78.2.12", 8080, "b2", 2, 2, "10.77.0.2",

@@ -114,7 +114,11 @@ static bool test_service(void)
 
 	ok = ASSERT_EQ(s.n, 2) && ASSERT_EQ(s.objs[0].kind, MODEL_SERVICE) &&
 	     ip_is(s0->vip, "10.96.0.10") && ASSERT_EQ(s0->port, 80) &&
-	     ASSERT_EQ(s0->protocol, 1) &&	/* tcp, the default */
+	     /* Left out: no default, its endpoints decide. */
+	     ASSERT_FALSE(sch_has(s0, CS_PROTOCOL)) &&
+	     ASSERT_EQ(s0->protocol, 0) &&
+	     ASSERT_TRUE(sch_has(s1, CS_PROTOCOL)) &&
+	     ASSERT_EQ(s1->protocol, CS_PROTOCOL_TCP) &&
 	     ASSERT_TRUE(vip != NULL) && ASSERT_EQ(vip->loc.line, 4) &&
 	     ASSERT_EQ(vip->loc.col, 13) && ASSERT_EQ(s1->port, 8080);
 	model_set_free(&s);
@@ -612,7 +616,7 @@ static bool test_bad_mtp(void)
 static bool test_bad_protocol(void)
 {
 	return expect1(SVC("  vip: 10.96.0.10\n  port: 53\n  protocol: udp\n"),
-		       "t.yaml:7:13: spec.protocol: must be tcp");
+		       "t.yaml:7:13: spec.protocol: must be tcp or http");
 }
 
 static bool test_defined_twice(void)

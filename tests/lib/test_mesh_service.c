@@ -81,6 +81,50 @@ static bool test_msvc_compiled(void)
 	return ok;
 }
 
+/* Each port has its own protocol: appProtocol http, in any case, is
+ * HTTP; tcp or none is not, and neither is http2 (not HTTP/1.1).  The
+ * endpoints' kuma.io/protocol tags are not asked. */
+static bool test_msvc_port_protocols(void)
+{
+	static const char yaml[] =
+		BASE
+		MS_DOC("shop")
+		"  selector: {dataplaneLabels: {matchLabels: {app: shop}}}\n"
+		"  ports:\n"
+		"    - {port: 80, targetPort: 8080, appProtocol: HTTP}\n"
+		"    - {port: 81, targetPort: 8080, appProtocol: tcp}\n"
+		"    - {port: 82, targetPort: 8080}\n"
+		"    - {port: 83, targetPort: 8080, appProtocol: http2}\n"
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+		"metadata: {name: s1, labels: {app: shop}}\n"
+		"spec: {node: mf-node-b, ip: 10.78.2.51, port: 8080, "
+		"identity: \"" PH_SA("shop") "\",\n"
+		"       tags: {kuma.io/protocol: http}}\n";
+	static const struct {
+		uint16_t port;
+		uint32_t flags;
+	} want[] = {
+		{ 80, MF_SERVICE_F_MESH_SERVICE | MF_SERVICE_F_HTTP },
+		{ 81, MF_SERVICE_F_MESH_SERVICE },
+		{ 82, MF_SERVICE_F_MESH_SERVICE },
+		{ 83, MF_SERVICE_F_MESH_SERVICE },
+	};
+	struct rec_set rs;
+	bool ok = rh_compile(yaml, NULL, &rs) &&
+		  ASSERT_EQ(rec_count(&rs, REC_SERVICES), 4);
+
+	for (size_t i = 0; ok && i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct mf_service *s = svc_at(&rs, "241.0.0.1",
+						    want[i].port);
+
+		ok = ASSERT_TRUE(s) && ASSERT_EQ(s->flags, want[i].flags);
+		if (!ok)
+			fprintf(stderr, "port %u\n", want[i].port);
+	}
+	rec_set_free(&rs);
+	return ok;
+}
+
 #define MESH_30                                                               \
 	RH_DOC("Mesh", "default")                                             \
 	"spec: {trustDomain: mesh.local, "                                    \
@@ -280,6 +324,7 @@ int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_msvc_compiled);
+	TEST_RUN(test_msvc_port_protocols);
 	TEST_RUN(test_msvc_vip_kept);
 	TEST_RUN(test_msvc_range);
 	TEST_RUN(test_msvc_range_field);
