@@ -59,11 +59,23 @@ const char *conn_addr_str(const struct sockaddr_in *sa, char *buf)
 	return buf;
 }
 
-/* user_data for op @op of @c. */
-static uint64_t conn_ud(const struct conn_table *t, const struct conn *c,
-			enum conn_op op, unsigned int aux)
+/*
+ * user_data for op @op of @c on end @side (@flags: CONN_RECV_OWN_BUF), and
+ * the op counted in flight, for the connection and for the end.  The aux
+ * byte carries the end's epoch: an up end that an L7 connection retired
+ * keeps completing under its old epoch while a new one runs.
+ */
+static uint64_t conn_ud(const struct conn_table *t, struct conn *c,
+			enum conn_op op, enum conn_side side,
+			unsigned int flags)
 {
-	return loop_ud(t->op[op], aux, c->slot, c->gen);
+	struct conn_end *e = &c->end[side];
+
+	c->inflight++;
+	e->inflight++;
+	return loop_ud(t->op[op], side | flags |
+		       (e->epoch & CONN_EPOCH_MASK) << CONN_AUX_EPOCH_SHIFT,
+		       c->slot, c->gen);
 }
 
 /* Takes a free slot for socket @fd, accepted on a listener of @flow
@@ -116,9 +128,13 @@ static struct conn *conn_from_ud(struct conn_table *t, uint64_t ud)
 	return c;
 }
 
+static void conn_retired_cancel(struct conn_table *t, struct conn *c);
+
 /* Cancels every op in flight on both fds, so CLOSING can complete. */
 static void conn_cancel_all(struct conn_table *t, struct conn *c)
 {
+	if (c->retiring)
+		conn_retired_cancel(t, c);
 	for (int i = 0; i < 2; i++) {
 		struct conn_end *e = &c->end[i];
 		struct io_uring_sqe *sqe;
@@ -127,8 +143,7 @@ static void conn_cancel_all(struct conn_table *t, struct conn *c)
 			continue;
 		sqe = loop_sqe(t->loop, 1);
 		io_uring_prep_cancel_fd(sqe, e->fd, IORING_ASYNC_CANCEL_ALL);
-		io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_CANCEL, i));
-		c->inflight++;
+		io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_CANCEL, i, 0));
 	}
 }
 
@@ -193,12 +208,16 @@ static void conn_finish(struct conn_table *t, struct conn *c)
 		conn_cancel_all(t, c);
 }
 
+static void conn_retired_free(struct conn_table *t, struct conn *c);
+
 /* Releases @c if it is CLOSING and nothing is in flight.  Called after
  * every completion and accept. */
 static void conn_reap(struct conn_table *t, struct conn *c)
 {
 	if (c->state != CONN_STATE_CLOSING || c->inflight > 0)
 		return;
+	if (c->retiring)
+		conn_retired_free(t, c);
 	for (int i = 0; i < 2; i++) {
 		struct conn_end *e = &c->end[i];
 		struct conn_dir *d = &c->dir[i];
@@ -232,8 +251,8 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 }
 
 /* Submits a recv on end @side: into a ring buffer the kernel selects, or
- * with @own_buf into the end's rbuf.  With @deadline it is linked to
- * c->deadline. */
+ * with @own_buf into the end's rbuf.  With @deadline it is linked to the
+ * end's deadline. */
 static void conn_submit_recv_into(struct conn_table *t, struct conn *c,
 				  enum conn_side side, bool deadline,
 				  bool own_buf)
@@ -249,9 +268,8 @@ static void conn_submit_recv_into(struct conn_table *t, struct conn *c,
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = LOOP_BGID;
 	}
-	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_RECV,
-					     side | (own_buf ? CONN_RECV_OWN_BUF : 0)));
-	c->inflight++;
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_RECV, side,
+					     own_buf ? CONN_RECV_OWN_BUF : 0));
 	e->recv_busy = true;
 	e->setup_recv = deadline;
 	if (!deadline)
@@ -260,9 +278,9 @@ static void conn_submit_recv_into(struct conn_table *t, struct conn *c,
 	 * submit in between. */
 	sqe->flags |= IOSQE_IO_LINK;
 	sqe = loop_sqe(t->loop, 1);
-	io_uring_prep_link_timeout(sqe, &c->deadline, IORING_TIMEOUT_ABS);
-	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_LINK_TIMEOUT, side));
-	c->inflight++;
+	io_uring_prep_link_timeout(sqe, &e->deadline, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_LINK_TIMEOUT, side,
+					     0));
 }
 
 void conn_submit_recv(struct conn_table *t, struct conn *c, enum conn_side side,
@@ -279,8 +297,7 @@ static void conn_submit_send(struct conn_table *t, struct conn *c,
 	struct io_uring_sqe *sqe = loop_sqe(t->loop, 1);
 
 	io_uring_prep_send(sqe, e->fd, p, len, MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SEND, side));
-	c->inflight++;
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SEND, side, 0));
 	e->send_busy = true;
 }
 
@@ -492,8 +509,7 @@ static void conn_dir_pump(struct conn_table *t, struct conn *c,
 			sqe = loop_sqe(t->loop, 1);
 			io_uring_prep_shutdown(sqe, sink->fd, SHUT_WR);
 			io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SHUTDOWN,
-							     !side));
-			c->inflight++;
+							     !side, 0));
 			sink->wr_shut = true;
 			d->state = CONN_DIR_SHUTDOWN;
 			return;
@@ -512,6 +528,10 @@ void conn_start_relay(struct conn_table *t, struct conn *c)
 {
 	for (int i = 0; i < 2; i++)
 		c->dir[i].state = CONN_DIR_SEND;
+	/* An L7 connection may start with no up end: it opens one for its
+	 * first request (conn_up_open()). */
+	if (c->end[CONN_UP].fd < 0)
+		c->dir[CONN_UP].state = CONN_DIR_IDLE;
 	c->state = CONN_STATE_RELAY;
 	t->stats->relayed++;
 	conn_dir_pump(t, c, CONN_DOWN);
@@ -540,8 +560,8 @@ static bool conn_out_push(struct conn_table *t, struct conn *c,
 	size_t n;
 	ssize_t w;
 
-	if (e->fd < 0 || e->wr_shut)
-		return true;
+	if (e->fd < 0 || e->wr_shut || e->opening)
+		return true;	/* kept until the end is there */
 	if (!e->tls) {
 		n = bufq_out_peek(&e->out, &p);
 		if (n && !e->send_busy)
@@ -576,7 +596,7 @@ static bool conn_out_full(const struct conn *c)
  * on to the sink. */
 static void conn_dir_eof_l7(struct conn *c, enum conn_side side)
 {
-	if (c->flow->ops->input_eof(c->flow->arg, c, side) < 0)
+	if (c->flow->ops->input_eof(c->flow->arg, c, side) != 0)
 		return;
 	if (c->state == CONN_STATE_RELAY &&
 	    c->dir[side].state != CONN_DIR_DONE)
@@ -625,6 +645,14 @@ static void conn_dir_pump_l7(struct conn_table *t, struct conn *c,
 				return;
 			}
 		case CONN_DIR_FLUSH:
+			if (sink->fd < 0) {
+				/* No up end (an L7 connection between two):
+				 * nothing to tell. */
+				d->state = CONN_DIR_DONE;
+				if (c->dir[!side].state == CONN_DIR_DONE)
+					conn_finish(t, c);
+				return;
+			}
 			/* What was written for the sink goes first, then
 			 * its close_notify, then FIN. */
 			if (sink->out.len > 0)
@@ -646,8 +674,7 @@ static void conn_dir_pump_l7(struct conn_table *t, struct conn *c,
 			sqe = loop_sqe(t->loop, 1);
 			io_uring_prep_shutdown(sqe, sink->fd, SHUT_WR);
 			io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SHUTDOWN,
-							     !side));
-			c->inflight++;
+							     !side, 0));
 			sink->wr_shut = true;
 			d->state = CONN_DIR_SHUTDOWN;
 			return;
@@ -705,8 +732,9 @@ void conn_input_deadline(struct conn *c, uint32_t ms)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ns = (uint64_t)now.tv_nsec + (uint64_t)ms * 1000000u;
-	c->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
-	c->deadline.tv_nsec = (long long)(ns % 1000000000u);
+	c->end[CONN_DOWN].deadline.tv_sec = now.tv_sec +
+					    (int64_t)(ns / 1000000000u);
+	c->end[CONN_DOWN].deadline.tv_nsec = (long long)(ns % 1000000000u);
 }
 
 void conn_end_after_reply(struct conn_table *t, struct conn *c)
@@ -732,6 +760,197 @@ void conn_kick(struct conn_table *t, struct conn *c)
 {
 	if (c->state == CONN_STATE_RELAY && c->l7)
 		conn_l7_run(t, c);
+}
+
+/* ---- L7: the up end, opened, replaced and retired while relaying ----------
+ *
+ * An L7 connection opens its up end when a request needs one, and may
+ * replace it between requests (another endpoint).  The end it leaves is
+ * retired: moved aside with its epoch, sent its close_notify, its recv (if
+ * any) cancelled, and closed once its last op completed.  Completions
+ * carry the epoch of their end, so a retired end's never touch the new
+ * one.  One end retires at a time.
+ */
+
+static int conn_submit_connect(struct conn_table *t, struct conn *c,
+			       char *reason, size_t n);
+
+/* user_data of op @op of the retired end, counted in flight. */
+static uint64_t conn_ud_retired(const struct conn_table *t, struct conn *c,
+				enum conn_op op)
+{
+	c->inflight++;
+	c->retired.inflight++;
+	return loop_ud(t->op[op], CONN_UP |
+		       (c->retired.epoch & CONN_EPOCH_MASK) << CONN_AUX_EPOCH_SHIFT,
+		       c->slot, c->gen);
+}
+
+static void conn_retired_free(struct conn_table *t, struct conn *c)
+{
+	struct conn_end *r = &c->retired;
+
+	tls_sess_free(r->tls);
+	loop_pbuf_put(t->loop, r->rbuf);
+	bufq_out_free(&r->out);
+	if (r->fd >= 0)
+		loop_close_fd(t->loop, r->fd, false);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	c->retiring = false;
+}
+
+static void conn_retired_cancel(struct conn_table *t, struct conn *c)
+{
+	struct conn_end *r = &c->retired;
+	struct io_uring_sqe *sqe;
+
+	if (r->fd < 0 || r->cancelled || r->inflight == 0)
+		return;
+	r->cancelled = true;
+	sqe = loop_sqe(t->loop, 1);
+	io_uring_prep_cancel_fd(sqe, r->fd, IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, conn_ud_retired(t, c, CONN_OP_CANCEL));
+}
+
+/* Moves the retired end on: its close_notify out, then its recv
+ * cancelled, then closed. */
+static void conn_retired_pump(struct conn_table *t, struct conn *c)
+{
+	struct conn_end *r = &c->retired;
+	struct io_uring_sqe *sqe;
+	const void *p;
+	size_t n;
+
+	if (r->tls && !r->send_busy && !r->cancelled) {
+		n = tls_out_pending(r->tls, &p);
+		if (n > 0) {
+			sqe = loop_sqe(t->loop, 1);
+			io_uring_prep_send(sqe, r->fd, p,
+					   n > UINT32_MAX ? UINT32_MAX :
+							    (uint32_t)n,
+					   MSG_NOSIGNAL);
+			io_uring_sqe_set_data64(sqe, conn_ud_retired(t, c,
+								     CONN_OP_SEND));
+			r->send_busy = true;
+			return;
+		}
+	}
+	if (r->send_busy)
+		return;
+	if (r->inflight > 0) {
+		conn_retired_cancel(t, c);
+		return;
+	}
+	conn_retired_free(t, c);
+}
+
+/* A completion of the retired end. */
+static void conn_retired_cqe(struct conn_table *t, struct conn *c,
+			     enum conn_op op, const struct io_uring_cqe *cqe)
+{
+	struct conn_end *r = &c->retired;
+	int bid = loop_cqe_bid(cqe);
+
+	if (bid >= 0)
+		loop_buf_put(t->loop, (uint16_t)bid);
+	if (!c->retiring || r->inflight == 0)
+		return;		/* cannot be: every op of it is counted */
+	r->inflight--;
+	if (op == CONN_OP_SEND) {
+		r->send_busy = false;
+		if (cqe->res > 0)
+			tls_out_consume(r->tls, (size_t)cqe->res);
+		else
+			r->cancelled = true;	/* no more sends */
+	} else if (op == CONN_OP_RECV) {
+		r->recv_busy = false;
+	}
+	if (c->state != CONN_STATE_CLOSING)
+		conn_retired_pump(t, c);
+}
+
+int conn_up_retire(struct conn_table *t, struct conn *c)
+{
+	struct conn_end *e = &c->end[CONN_UP];
+	struct conn_dir *d = &c->dir[CONN_UP];
+	uint8_t epoch = e->epoch;
+
+	if (e->fd < 0)
+		return 0;
+	if (c->retiring)
+		return -EBUSY;
+	/* What the up direction holds came from that end. */
+	if (d->data && d->data != d->pbuf)
+		conn_dir_release_chunk(t, c, CONN_UP);
+	d->data = NULL;
+	d->off = d->len = 0;
+	d->state = CONN_DIR_IDLE;
+	c->retired = *e;
+	c->retiring = true;
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+	e->epoch = (uint8_t)(epoch + 1);
+	bufq_out_free(&c->retired.out);
+	c->retired.opening = false;
+	if (c->retired.tls && !c->retired.wr_shut && !c->retired.notify_sent)
+		(void)tls_close_notify(c->retired.tls);
+	conn_retired_pump(t, c);
+	return 0;
+}
+
+void conn_up_open(struct conn_table *t, struct conn *c)
+{
+	struct conn_end *e = &c->end[CONN_UP];
+	struct timespec now;
+	char reason[64];
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_nsec + (uint64_t)t->setup_timeout_ms * 1000000u;
+	e->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
+	e->deadline.tv_nsec = (long long)(ns % 1000000000u);
+	e->opening = true;
+	c->dir[CONN_UP].state = CONN_DIR_IDLE;
+	if (conn_submit_connect(t, c, reason, sizeof(reason)))
+		conn_up_failed(t, c, reason);
+}
+
+void conn_up_ready(struct conn_table *t, struct conn *c)
+{
+	c->end[CONN_UP].opening = false;
+	c->dir[CONN_UP].state = CONN_DIR_SEND;
+	conn_l7_run(t, c);
+}
+
+void conn_up_failed(struct conn_table *t, struct conn *c, const char *reason)
+{
+	if (!c->l7 || c->state != CONN_STATE_RELAY || !c->end[CONN_UP].opening) {
+		conn_abort(t, c, reason);
+		return;
+	}
+	c->end[CONN_UP].opening = false;
+	/* Its fd goes the way of a retired end; the flow answers for it. */
+	if (conn_up_retire(t, c)) {
+		conn_abort(t, c, reason);
+		return;
+	}
+	c->flow->ops->upstream_failed(c->flow->arg, c, reason);
+	conn_kick(t, c);
+}
+
+bool conn_up_reusable(const struct conn *c)
+{
+	const struct conn_end *e = &c->end[CONN_UP];
+	char b;
+
+	if (e->fd < 0 || e->opening || e->wr_shut || e->recv_busy ||
+	    e->send_busy || e->out.len > 0)
+		return false;
+	/* An idle upstream owes us nothing: bytes or an end waiting on the
+	 * socket mean it closed (or broke framing) meanwhile. */
+	return recv(e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -766,7 +985,10 @@ static void conn_handshake_step(struct conn_table *t, struct conn *c,
 void conn_handshake_start(struct conn_table *t, struct conn *c,
 			  enum conn_side side)
 {
-	c->state = CONN_STATE_HANDSHAKE;
+	/* An L7 connection's new up end shakes hands while the connection
+	 * relays: only that end is in setup. */
+	if (c->state != CONN_STATE_RELAY)
+		c->state = CONN_STATE_HANDSHAKE;
 	conn_handshake_step(t, c, side);
 }
 
@@ -775,41 +997,50 @@ void conn_handshake_start(struct conn_table *t, struct conn *c,
 static void conn_setup_recv(struct conn_table *t, struct conn *c,
 			    enum conn_side side)
 {
-	if (c->state == CONN_STATE_HANDSHAKE)
+	if (c->state == CONN_STATE_HANDSHAKE || c->end[side].opening)
 		conn_handshake_step(t, c, side);
 	else if (c->flow->ops->setup_recv)
 		c->flow->ops->setup_recv(c->flow->arg, c);
 }
 
-void conn_connect(struct conn_table *t, struct conn *c)
+/* Creates the up socket and submits its connect to c->up_addr under the
+ * up end's deadline.  Returns 0, or -errno with *reason set. */
+static int conn_submit_connect(struct conn_table *t, struct conn *c,
+			       char *reason, size_t n)
 {
 	struct io_uring_sqe *sqe;
-	char reason[64];
 	int fd, one = 1;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(reason, sizeof(reason), "socket: %s", strerror(errno));
-		conn_abort(t, c, reason);
-		return;
+		snprintf(reason, n, "socket: %s", strerror(errno));
+		return -errno;
 	}
 	/* The relay writes whole chunks as they arrive; Nagle would only add
 	 * latency to small request/response exchanges. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->end[CONN_UP].fd = fd;
-	c->state = CONN_STATE_CONNECTING;
 
 	sqe = loop_sqe(t->loop, 2);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&c->up_addr,
 			      sizeof(c->up_addr));
-	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_CONNECT, CONN_UP));
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_CONNECT, CONN_UP, 0));
 	sqe->flags |= IOSQE_IO_LINK;
-	c->inflight++;
 	sqe = loop_sqe(t->loop, 1);
-	io_uring_prep_link_timeout(sqe, &c->deadline, IORING_TIMEOUT_ABS);
+	io_uring_prep_link_timeout(sqe, &c->end[CONN_UP].deadline,
+				   IORING_TIMEOUT_ABS);
 	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_LINK_TIMEOUT,
-					     CONN_UP));
-	c->inflight++;
+					     CONN_UP, 0));
+	return 0;
+}
+
+void conn_connect(struct conn_table *t, struct conn *c)
+{
+	char reason[64];
+
+	c->state = CONN_STATE_CONNECTING;
+	if (conn_submit_connect(t, c, reason, sizeof(reason)))
+		conn_abort(t, c, reason);
 }
 
 static void conn_on_connect(struct conn_table *t, struct conn *c,
@@ -817,6 +1048,18 @@ static void conn_on_connect(struct conn_table *t, struct conn *c,
 {
 	char reason[96];
 
+	if (c->state == CONN_STATE_RELAY && c->end[CONN_UP].opening) {
+		/* An L7 connection's new up end. */
+		if (cqe->res < 0) {
+			snprintf(reason, sizeof(reason), "connect: %s",
+				 cqe->res == -ECANCELED ? "timed out" :
+							  strerror(-cqe->res));
+			conn_up_failed(t, c, reason);
+			return;
+		}
+		c->flow->ops->connected(c->flow->arg, c);
+		return;
+	}
 	if (c->state != CONN_STATE_CONNECTING)
 		return;		/* CLOSING: the abort said it all */
 	if (cqe->res < 0) {
@@ -860,8 +1103,10 @@ static void conn_accept(void *arg, int fd)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ns = (uint64_t)now.tv_nsec + (uint64_t)t->setup_timeout_ms * 1000000u;
-	c->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
-	c->deadline.tv_nsec = (long long)(ns % 1000000000u);
+	c->end[CONN_DOWN].deadline.tv_sec = now.tv_sec +
+					    (int64_t)(ns / 1000000000u);
+	c->end[CONN_DOWN].deadline.tv_nsec = (long long)(ns % 1000000000u);
+	c->end[CONN_UP].deadline = c->end[CONN_DOWN].deadline;
 	f->ops->accepted(f->arg, c);
 out:
 	conn_reap(t, c);
@@ -923,6 +1168,14 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 			conn_dir_pump(t, c, side);
 			return;
 		}
+		if (e->opening && c->state == CONN_STATE_RELAY) {
+			snprintf(reason, sizeof(reason), "%s",
+				 res == 0 ? "upstream closed during its handshake" :
+				 res == -ECANCELED ? "upstream handshake timed out" :
+				 strerror(-res));
+			conn_up_failed(t, c, reason);
+			return;
+		}
 		if (res == -ECANCELED && e->setup_recv && c->l7 &&
 		    c->state == CONN_STATE_RELAY) {
 			/* The flow's input deadline (a request head that
@@ -981,7 +1234,7 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 			conn_abort(t, c, reason);
 			return;
 		}
-		if (c->state == CONN_STATE_RELAY) {
+		if (c->state == CONN_STATE_RELAY && !e->opening) {
 			d->state = CONN_DIR_SEND;
 			conn_dir_pump(t, c, side);
 		} else {
@@ -1072,6 +1325,8 @@ static void conn_cqe(void *arg, const struct io_uring_cqe *cqe)
 {
 	const struct conn_op_slot *s = arg;
 	struct conn *c = conn_from_ud(s->t, cqe->user_data);
+	struct conn_end *e;
+	unsigned int aux;
 	int bid;
 
 	if (!c) {
@@ -1084,6 +1339,18 @@ static void conn_cqe(void *arg, const struct io_uring_cqe *cqe)
 		return;
 	}
 	c->inflight--;
+	aux = loop_ud_aux(cqe->user_data);
+	e = &c->end[aux & 1];
+	if (((aux >> CONN_AUX_EPOCH_SHIFT) & CONN_EPOCH_MASK) !=
+	    (e->epoch & CONN_EPOCH_MASK)) {
+		/* An op of an up end retired since. */
+		conn_retired_cqe(s->t, c, (enum conn_op)(s - s->t->op_slot),
+				 cqe);
+		conn_reap(s->t, c);
+		return;
+	}
+	if (e->inflight > 0)
+		e->inflight--;
 	/* No handler: a linked timeout (-ETIME: it fired, and its target
 	 * completes with -ECANCELED, whose handler reports the timeout) or a
 	 * cancel, which only needed counting. */

@@ -57,9 +57,12 @@
  * record's worth, so each tls_read() can return a whole record. */
 #define CONN_PBUF_SIZE	LOOP_PBUF_SIZE
 
-/* Set in a recv's aux byte (with the side) when it reads into the end's own
- * buffer instead of the ring. */
+/* An op's aux byte: the side (bit 0); for a recv, CONN_RECV_OWN_BUF when it
+ * reads into the end's own buffer instead of the ring; and the end's epoch
+ * (bits 2..7). */
 #define CONN_RECV_OWN_BUF	0x2
+#define CONN_AUX_EPOCH_SHIFT	2
+#define CONN_EPOCH_MASK		0x3f
 
 #define CONN_DEFAULT_MAX_CONNS		16384
 #define CONN_DEFAULT_SETUP_TIMEOUT_MS	5000
@@ -145,12 +148,16 @@ struct conn_flow_ops {
 	ssize_t (*input)(void *arg, struct conn *c, enum conn_side side,
 			 const uint8_t *p, size_t n);
 	/* End @side's peer ended its stream: 0 passes the end on to the
-	 * other end once what was written to it has gone out, -errno means
-	 * the flow ended the connection. */
+	 * other end once what was written to it has gone out, 1 means the
+	 * flow took care of it, -errno that it ended the connection. */
 	int (*input_eof)(void *arg, struct conn *c, enum conn_side side);
 	/* The deadline of conn_input_deadline() passed with no byte from the
 	 * down end. */
 	void (*input_timeout)(void *arg, struct conn *c);
+	/* The up end conn_up_open() asked for could not be had: connect,
+	 * handshake or its deadline failed with @reason.  The connection
+	 * relays on without an up end. */
+	void (*upstream_failed)(void *arg, struct conn *c, const char *reason);
 };
 
 struct conn_flow {
@@ -169,10 +176,19 @@ struct conn_end {
 	bool send_busy;		/* a send is in flight */
 	bool wr_shut;		/* shutdown(SHUT_WR) submitted: no more sends */
 	bool setup_recv;	/* the in-flight recv is linked to
-				 * c->deadline (setup, or an L7 input
+				 * @deadline (setup, or an L7 input
 				 * deadline) */
+	uint8_t epoch;		/* bumped each time an L7 connection opens a
+				 * new up end; in every op's aux byte */
+	uint32_t inflight;	/* ops of this end not yet completed */
+	struct __kernel_timespec deadline;	/* of its linked ops:
+						 * setup, L7 input.
+						 * CLOCK_MONOTONIC */
 	bool paused;		/* L7: the flow holds this end's input */
 	bool notify_sent;	/* L7: close_notify queued on this end */
+	bool opening;		/* L7: an up end connecting and shaking hands
+				 * while the connection relays */
+	bool cancelled;		/* retired: its ops were cancelled */
 	struct bufq_out out;	/* L7: plaintext the flow wrote for this end,
 				 * not yet sent (or handed to TLS).  Owned */
 };
@@ -205,7 +221,6 @@ struct conn {
 	struct sockaddr_in down_peer;	/* who connected to us */
 	struct sockaddr_in down_local;	/* where they connected (VIP:port) */
 	struct sockaddr_in up_addr;	/* where we connect */
-	struct __kernel_timespec deadline;	/* end of setup, CLOCK_MONOTONIC */
 	uint32_t hdr_fill;	/* PROXY_HDR: plaintext bytes in dir pbuf */
 	uint64_t peer_req_id;	/* inbound: request id from the header */
 	uint32_t service_id;	/* the service it reaches, 0 if none yet */
@@ -222,6 +237,9 @@ struct conn {
 	bool l7_ending;		/* L7: the connection ends once the down end
 				 * has what was written to it */
 	bool l7_deadline;	/* L7: down recvs are linked to c->deadline */
+	struct conn_end retired;	/* L7: an up end left behind, until
+					 * its last op completed */
+	bool retiring;		/* @retired holds one */
 	bool l7_busy;		/* L7: inside conn_l7_run() */
 	bool l7_again;		/* L7: run again: something changed inside */
 };
@@ -341,6 +359,22 @@ void conn_end_after_reply(struct conn_table *t, struct conn *c);
 /* Sends what was written since the last call, from outside a step of the
  * connection's own (a step's writes go out when it returns). */
 void conn_kick(struct conn_table *t, struct conn *c);
+
+/*
+ * The up end of an L7 connection in its relay.  conn_up_open() connects to
+ * c->up_addr under the setup timeout (the flow's "connected" step follows,
+ * and conn_handshake_start() on CONN_UP for TLS); what was written for the
+ * up end waits until the flow calls conn_up_ready().  A failure goes to
+ * the flow's "upstream_failed" step, or the flow's own conn_up_failed().
+ * conn_up_retire() leaves the current up end (closed once its ops are
+ * done; -EBUSY while the previous one still is).  conn_up_reusable() says
+ * whether the current one, idle, is still good for another request.
+ */
+void conn_up_open(struct conn_table *t, struct conn *c);
+void conn_up_ready(struct conn_table *t, struct conn *c);
+void conn_up_failed(struct conn_table *t, struct conn *c, const char *reason);
+int conn_up_retire(struct conn_table *t, struct conn *c);
+bool conn_up_reusable(const struct conn *c);
 
 /* "a.b.c.d:port" of @sa into @buf (at least 22 bytes); returns @buf. */
 const char *conn_addr_str(const struct sockaddr_in *sa, char *buf);

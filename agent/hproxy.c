@@ -26,6 +26,8 @@ enum hproxy_state {
 
 struct hproxy {
 	struct hproxy_shared *sh;
+	hproxy_route_fn *route;
+	void *route_arg;
 	struct conn_table *t;
 	struct conn *c;
 	enum hproxy_state state;
@@ -36,7 +38,7 @@ struct hproxy {
 	bool req_sent;		/* its head went upstream */
 	bool req_done;		/* ... and all of it */
 	bool req_chunked;	/* its body goes upstream in chunks */
-	bool req_held;		/* its head is in @held */
+	bool req_held;		/* its head waits for the first chunk */
 	bool req_upgrade;	/* it asks for an Upgrade (or is CONNECT) */
 	bool req_trailers;	/* the last chunk went out, trailers follow */
 	bool client_keep_alive;	/* the client may send another */
@@ -48,11 +50,15 @@ struct hproxy {
 	bool rsp_trailers;
 	bool rsp_drop_trailers;	/* an HTTP/1.0 client reads no trailers */
 	bool keep;		/* the connection carries another exchange */
+	bool up_keep;		/* ... and so may the up end */
+	bool replied;		/* a reply of the proxy's own went out */
+	int local_status;	/* the route's answer instead of the
+				 * upstream's, 0: none */
+	const char *local_why;
 	char req_id[37];	/* x-request-id generated for the request */
-	/* A chunked request's head waits here for its first chunk: a chunk
-	 * size that cannot be read must leave the upstream with nothing of
-	 * the request.  Owned */
-	struct bufq_out held;
+	bool req_method_head;	/* it is a HEAD */
+	struct hhead_fwd fw;	/* what its forwarded head gets */
+	char client[INET_ADDRSTRLEN];	/* fw.xff */
 	uint64_t exchanges;
 };
 
@@ -112,6 +118,7 @@ static const char *hproxy_status_text(int status)
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
 	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
 	}
 	return "Error";
 }
@@ -130,6 +137,7 @@ static void hproxy_reply(struct hproxy *hp, int status, const char *why)
 		     status, hproxy_status_text(status), strlen(why) + 1, why);
 	if (n > 0 && (size_t)n < sizeof(buf))
 		(void)conn_write(hp->c, CONN_DOWN, buf, (size_t)n);
+	hp->replied = true;
 	log_info("event=http_reply conn=%llu status=%d reason=\"%s\"",
 		 (unsigned long long)hp->c->id, status, why);
 	st->http_local[status >= 500 ? STATS_HTTP_LOCAL_5XX :
@@ -193,6 +201,8 @@ static int hproxy_chunked_end(struct hproxy *hp, enum conn_side side,
 	return err ? err : conn_write(hp->c, side, "\r\n", 2);
 }
 
+static const struct http1_cbs hproxy_rsp_cbs;
+
 /* ---- requests -------------------------------------------------------------- */
 
 static int hproxy_req_start(void *arg, const struct http1_start *sl)
@@ -210,14 +220,44 @@ static int hproxy_req_header(void *arg, const char *name, size_t name_len,
 	return hhead_add(&hp->req_head, name, name_len, value, value_len);
 }
 
+/*
+ * The request goes: routed (the flow picks the up end, or answers itself),
+ * then its head rendered for the up end.  Returns 0 or -errno (-ECANCELED
+ * when the route answered: hproxy_req_failed() replies).
+ */
+static int hproxy_req_forward(struct hproxy *hp)
+{
+	int err;
+
+	hp->req_held = false;
+	/* A response parser that saw its up end close starts over for the
+	 * next one. */
+	if (hp->rsp.phase != HTTP1_P_IDLE) {
+		http1_fini(&hp->rsp);
+		http1_init(&hp->rsp, HTTP1_RESPONSE, &hp->sh->lim,
+			   &hproxy_rsp_cbs, hp);
+	}
+	if (hp->req_method_head)
+		http1_expect_head_response(&hp->rsp);
+	hp->local_status = hp->route(hp->route_arg, hp->c, &hp->req_head,
+				     &hp->local_why);
+	if (hp->local_status || hp->replied)
+		return -ECANCELED;
+	err = hhead_render(&hp->req_head, &hp->fw, conn_out(hp->c, CONN_UP));
+	hhead_free(&hp->req_head);
+	if (err)
+		return err;
+	hp->req_sent = true;
+	hp->sh->stats->http_requests++;
+	return 0;
+}
+
 static int hproxy_req_head(void *arg, const struct http1_head *h)
 {
 	struct hproxy *hp = arg;
-	struct hhead_fwd fw = { 0 };
-	char client[INET_ADDRSTRLEN];
+	struct hhead_fwd *fw = &hp->fw;
 	const char *v;
 	size_t vlen;
-	int err;
 
 	if (h->method == HTTP_CONNECT)
 		return -EOPNOTSUPP;	/* a VIP is no place to tunnel from */
@@ -225,62 +265,41 @@ static int hproxy_req_head(void *arg, const struct http1_head *h)
 	hp->client_keep_alive = h->keep_alive;
 	hp->req_upgrade = h->upgrade;
 	hp->req_chunked = h->body == HTTP1_BODY_CHUNKED;
-	if (!inet_ntop(AF_INET, &hp->c->down_peer.sin_addr, client,
-		       sizeof(client)))
-		strcpy(client, "unknown");
-	fw.xff = client;
-	fw.upgrade = h->upgrade;
+	hp->req_method_head = h->method == HTTP_HEAD;
+	memset(fw, 0, sizeof(*fw));
+	if (!inet_ntop(AF_INET, &hp->c->down_peer.sin_addr, hp->client,
+		       sizeof(hp->client)))
+		strcpy(hp->client, "unknown");
+	fw->xff = hp->client;
+	fw->upgrade = h->upgrade;
 	if (!hhead_get(&hp->req_head, "x-request-id", &v, &vlen)) {
 		hproxy_uuid(hp->sh, hp->req_id);
-		fw.request_id = hp->req_id;
+		fw->request_id = hp->req_id;
 	}
-	/* The upstream connection lives as long as the client's: it is
-	 * told to close when the client is, and to stay open when an
-	 * HTTP/1.0 client asked for that. */
+	/* The upstream is told to close when the client is, and to stay
+	 * open when an HTTP/1.0 client asked for that. */
 	if (!h->keep_alive && !h->upgrade)
-		fw.connection = "close";
+		fw->connection = "close";
 	else if (h->minor == 0 && h->major == 1)
-		fw.connection = "keep-alive";
-	if (h->method == HTTP_HEAD)
-		http1_expect_head_response(&hp->rsp);
-	/* A client that waits for 100 Continue sends no chunk before the
-	 * upstream saw the head. */
-	hp->req_held = hp->req_chunked && !h->expect_continue;
-	err = hhead_render(&hp->req_head, &fw, hp->req_held ? &hp->held :
-			   conn_out(hp->c, CONN_UP));
-	hhead_free(&hp->req_head);
-	if (err)
-		return err;
-	if (!hp->req_held) {
-		hp->req_sent = true;
-		hp->sh->stats->http_requests++;
-	}
+		fw->connection = "keep-alive";
 	/* The head is in: the header timeout is over, and the body has no
 	 * deadline of its own here (request timeouts are policy). */
 	conn_input_deadline(hp->c, 0);
-	return 0;
+	/* A chunked request waits for its first chunk size to be read: one
+	 * that cannot be leaves the upstream with nothing of the request,
+	 * not even a connection.  Unless the client waits for 100 Continue,
+	 * which needs the head upstream first. */
+	if (hp->req_chunked && !h->expect_continue) {
+		hp->req_held = true;
+		return 0;
+	}
+	return hproxy_req_forward(hp);
 }
 
-/* The held head goes upstream: the body that follows is well framed so
- * far. */
+/* A held head goes on: the body that follows is well framed so far. */
 static int hproxy_req_release(struct hproxy *hp)
 {
-	const void *p;
-	size_t n;
-	int err;
-
-	if (!hp->req_held)
-		return 0;
-	while ((n = bufq_out_peek(&hp->held, &p)) > 0) {
-		err = conn_write(hp->c, CONN_UP, p, n);
-		if (err)
-			return err;
-		bufq_out_consume(&hp->held, n);
-	}
-	hp->req_held = false;
-	hp->req_sent = true;
-	hp->sh->stats->http_requests++;
-	return 0;
+	return hp->req_held ? hproxy_req_forward(hp) : 0;
 }
 
 static int hproxy_req_body(void *arg, const char *p, size_t n)
@@ -372,8 +391,11 @@ static int hproxy_rsp_head(void *arg, const struct http1_head *h)
 	hp->rsp_drop_trailers = unchunk;
 	/* An Upgrade refused leaves the request parser past a message it
 	 * cannot go on from: that connection ends with the answer. */
-	hp->keep = hp->client_keep_alive && h->keep_alive && hp->req_done &&
-		   !unchunk && !hp->req_upgrade;
+	hp->keep = hp->client_keep_alive && hp->req_done && !unchunk &&
+		   !hp->req_upgrade;
+	/* An upstream that closes after its response leaves the client's
+	 * connection open: the next request gets another up end. */
+	hp->up_keep = h->keep_alive;
 	fw.upgrade = h->status == 101;
 	fw.drop_te = unchunk;
 	if (!fw.upgrade)
@@ -412,12 +434,22 @@ static int hproxy_rsp_trailer(void *arg, const char *name, size_t name_len,
 static void hproxy_exchange_done(struct hproxy *hp)
 {
 	hp->exchanges++;
+	hp->req_sent = hp->req_done = hp->rsp_sent = false;
 	if (!hp->keep) {
 		conn_end_after_reply(hp->t, hp->c);
 		return;
 	}
+	/* An up end that stays is not read until its next request: an
+	 * idle one can then be checked before it is used again. */
+	if (!hp->up_keep) {
+		if (conn_up_retire(hp->t, hp->c)) {
+			conn_end_after_reply(hp->t, hp->c);
+			return;
+		}
+	} else {
+		conn_pause_input(hp->c, CONN_UP);
+	}
 	hp->state = HP_IDLE;
-	hp->req_sent = hp->req_done = hp->rsp_sent = false;
 	hp->req_upgrade = false;
 	hp->req_id[0] = '\0';
 	conn_input_deadline(hp->c, hp->sh->idle_timeout_ms);
@@ -458,7 +490,8 @@ static const struct http1_cbs hproxy_rsp_cbs = {
 /* ---- the steps --------------------------------------------------------------- */
 
 int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
-	       struct conn_table *t, struct conn *c)
+	       struct conn_table *t, struct conn *c, hproxy_route_fn *route,
+	       void *route_arg)
 {
 	struct hproxy *hp = calloc(1, sizeof(*hp));
 
@@ -467,6 +500,8 @@ int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
 	hp->sh = sh;
 	hp->t = t;
 	hp->c = c;
+	hp->route = route;
+	hp->route_arg = route_arg;
 	http1_init(&hp->req, HTTP1_REQUEST, &sh->lim, &hproxy_req_cbs, hp);
 	http1_init(&hp->rsp, HTTP1_RESPONSE, &sh->lim, &hproxy_rsp_cbs, hp);
 	*out = hp;
@@ -488,7 +523,6 @@ void hproxy_free(struct hproxy *hp)
 	http1_fini(&hp->rsp);
 	hhead_free(&hp->req_head);
 	hhead_free(&hp->rsp_head);
-	bufq_out_free(&hp->held);
 	free(hp);
 }
 
@@ -498,8 +532,15 @@ static ssize_t hproxy_req_failed(struct hproxy *hp, int err)
 {
 	char why[128];
 
+	if (hp->replied)
+		return err;	/* the route answered already */
 	if (err == -EOPNOTSUPP) {
 		hproxy_reply(hp, 405, "CONNECT is not served here");
+		return err;
+	}
+	if (hp->local_status) {
+		hproxy_reply(hp, hp->local_status,
+			     hp->local_why ? hp->local_why : "no route");
 		return err;
 	}
 	snprintf(why, sizeof(why), "bad request: %s",
@@ -521,9 +562,13 @@ static ssize_t hproxy_rsp_failed(struct hproxy *hp, int err)
 {
 	char why[128];
 
+	if (hp->replied)
+		return err;
 	snprintf(why, sizeof(why), "bad response from upstream: %s",
 		 err == -EPROTO || err == -EMSGSIZE || err == -EPIPE ?
-		 http1_reason_str(http1_reason(&hp->rsp)) : strerror(-err));
+		 http1_reason_str(http1_reason(&hp->rsp)) :
+		 err == -ECONNRESET ? "closed before its response" :
+		 strerror(-err));
 	if (!hp->rsp_sent) {
 		hproxy_reply(hp, 502, why);
 		return err;
@@ -578,17 +623,39 @@ int hproxy_input_eof(struct hproxy *hp, enum conn_side side)
 		/* Between requests the client may go; within one it cut the
 		 * request short, and nobody is left to answer. */
 		if (hp->req.phase == HTTP1_P_IDLE ||
-		    hp->req.phase == HTTP1_P_CLOSED)
-			return 0;
+		    hp->req.phase == HTTP1_P_CLOSED) {
+			conn_end_after_reply(hp->t, hp->c);
+			return 1;
+		}
 		conn_abort(hp->t, hp->c, NULL);
 		return -EPIPE;
 	}
-	if (!hp->req_sent)
-		return 0;	/* the upstream closed between requests */
+	if (!hp->req_sent) {
+		/* The upstream closed between requests: the next one gets
+		 * another up end. */
+		if (conn_up_retire(hp->t, hp->c))
+			conn_end_after_reply(hp->t, hp->c);
+		return 1;
+	}
+	/* A body read until the close ends with it (hproxy_rsp_end() then
+	 * ends the exchange); any other close cuts the response short. */
 	err = http1_finish(&hp->rsp);
 	if (err < 0)
 		return (int)hproxy_rsp_failed(hp, err);
-	return 0;
+	if (hp->req_sent)
+		return (int)hproxy_rsp_failed(hp, -ECONNRESET);
+	return 1;
+}
+
+void hproxy_upstream_failed(struct hproxy *hp, const char *reason)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "upstream unavailable: %s", reason);
+	if (!hp->rsp_sent && !hp->replied)
+		hproxy_reply(hp, 503, why);
+	else
+		conn_abort(hp->t, hp->c, why);
 }
 
 void hproxy_input_timeout(struct hproxy *hp)

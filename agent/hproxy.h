@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 #include "conn.h"
+#include "hhead.h"
 #include "http1.h"
 #include "stats.h"
 
@@ -48,6 +49,15 @@ struct hproxy_shared {
 	uint64_t rng[2];		/* request ids: xorshift128+ state */
 };
 
+/*
+ * Where a request goes, decided by the flow at the end of its head (@req):
+ * it makes sure the connection's up end is the right one (reused, or a new
+ * one opened with conn_up_open()) and returns 0, or returns the status to
+ * answer with instead (503: no endpoint), *why saying why.
+ */
+typedef int hproxy_route_fn(void *arg, struct conn *c, const struct hhead *req,
+			    const char **why);
+
 /* Defaults (the limits and timeouts above), counting into @st, with a
  * random request id seed. */
 void hproxy_shared_init(struct hproxy_shared *sh, struct stats *st);
@@ -55,9 +65,11 @@ void hproxy_shared_init(struct hproxy_shared *sh, struct stats *st);
 struct hproxy;
 
 /* The proxy of L7 connection @c of table @t, which is in its relay or
- * about to be.  Returns 0 and *out, or -ENOMEM. */
+ * about to be, its requests routed by @route(@route_arg, ...).  Returns 0
+ * and *out, or -ENOMEM. */
 int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
-	       struct conn_table *t, struct conn *c);
+	       struct conn_table *t, struct conn *c, hproxy_route_fn *route,
+	       void *route_arg);
 void hproxy_free(struct hproxy *hp);
 
 /* The connection's relay is about to start (its setup, with a deadline of
@@ -67,7 +79,12 @@ void hproxy_start(struct hproxy *hp);
 /* The conn_flow_ops L7 steps (conn.h), for the flow to call. */
 ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 		     const uint8_t *p, size_t n);
+/* The EOF of end @side: 0 passes it on (an upgraded connection's), 1
+ * means hproxy took care of it, -errno that the connection was ended. */
 int hproxy_input_eof(struct hproxy *hp, enum conn_side side);
 void hproxy_input_timeout(struct hproxy *hp);
+/* The up end the route step opened failed (conn.h "upstream_failed"):
+ * 503 for the request, unless its response had begun. */
+void hproxy_upstream_failed(struct hproxy *hp, const char *reason);
 
 #endif /* MF_AGENT_HPROXY_H */

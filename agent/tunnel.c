@@ -66,6 +66,84 @@ static int tunnel_node_spiffe(char *buf, size_t n, const char *td,
 
 /* ---- outbound ------------------------------------------------------------ */
 
+/* Points the up end of @c at endpoint @ep: its node's agent. */
+static void tunnel_aim(struct conn *c, const struct mf_endpoint *ep)
+{
+	c->endpoint = ep;
+	memset(&c->up_addr, 0, sizeof(c->up_addr));
+	c->up_addr.sin_family = AF_INET;
+	memcpy(&c->up_addr.sin_addr.s_addr, ep->node_ip, 4);
+	/* The record carries its node's tunnel port: no lookup by node. */
+	c->up_addr.sin_port = htons(ep->tunnel_port ? ep->tunnel_port :
+				    MF_PORT_TUNNEL);
+}
+
+/* The up end for the next request of @c: the current one when the request
+ * goes where it does and it is still good, else a new one to c->up_addr
+ * once tunnel_aim() or the caller set it.  Returns 0 or 503. */
+static int tunnel_l7_up(struct tunnel *tu, struct conn *c, bool same,
+			const char **why)
+{
+	if (same && conn_up_reusable(c)) {
+		conn_resume_input(tu->conns, c, CONN_UP);
+		return 0;
+	}
+	if (conn_up_retire(tu->conns, c)) {
+		*why = "the previous upstream connection is still closing";
+		return 503;
+	}
+	return 1;
+}
+
+/* The route step of an outbound HTTP connection: an endpoint of the
+ * service for each request, and an up end to its node. */
+static int tunnel_l7_route(void *arg, struct conn *c, const struct hhead *req,
+			   const char **why)
+{
+	struct tunnel *tu = arg;
+	const struct mf_endpoint *ep;
+	int rc;
+
+	(void)req;
+	ep = policy_pick_endpoint(c->policy, c->service_id);
+	if (!ep) {
+		*why = "the service has no endpoints";
+		return 503;
+	}
+	rc = tunnel_l7_up(tu, c, c->endpoint == ep, why);
+	if (rc <= 0 || rc == 503)
+		return rc;
+	tunnel_aim(c, ep);
+	conn_up_open(tu->conns, c);
+	return 0;
+}
+
+/* An outbound connection to an HTTP service: it relays at once, through
+ * hproxy, and each request opens (or reuses) its own up end. */
+static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
+			       const char *src_id)
+{
+	char reason[128];
+	int err;
+
+	err = certs_client_ctx(tu->ctx->certs, src_id, c->policy, &c->tls_ctx);
+	if (err) {
+		snprintf(reason, sizeof(reason),
+			 "no certificate for source identity: %s",
+			 strerror(-err));
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
+		return;
+	}
+	c->src_spiffe = src_id;
+	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c,
+		       tunnel_l7_route, tu)) {
+		conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
+	hproxy_start(c->l7);
+	conn_start_relay(tu->conns, c);
+}
+
 /* Accepted: decide where it goes. */
 static void tunnel_outbound_accepted(void *arg, struct conn *c)
 {
@@ -109,6 +187,10 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 			      "no mesh trust domain applied");
 		return;
 	}
+	if (svc->flags & MF_SERVICE_F_HTTP) {
+		tunnel_outbound_l7(tu, c, src_id);
+		return;
+	}
 	ep = policy_pick_endpoint(p, svc->id);
 	if (!ep) {
 		snprintf(reason, sizeof(reason), "service %s has no endpoints",
@@ -124,21 +206,8 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}
-	if (svc->flags & MF_SERVICE_F_HTTP) {
-		err = hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns,
-				 c);
-		if (err) {
-			conn_abort(tu->conns, c, "out of memory");
-			return;
-		}
-	}
 	c->src_spiffe = src_id;
-	c->endpoint = ep;
-	c->up_addr.sin_family = AF_INET;
-	memcpy(&c->up_addr.sin_addr.s_addr, ep->node_ip, 4);
-	/* The record carries its node's tunnel port: no lookup by node. */
-	c->up_addr.sin_port = htons(ep->tunnel_port ? ep->tunnel_port :
-				    MF_PORT_TUNNEL);
+	tunnel_aim(c, ep);
 	if (log_level_max >= LOG_LVL_DEBUG) {
 		char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN],
 		     up[CONN_ADDR_STRLEN];
@@ -170,7 +239,7 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 	int err;
 
 	if (failed) {
-		conn_abort(tu->conns, c, failed);
+		conn_up_failed(tu->conns, c, failed);
 		return;
 	}
 	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
@@ -178,7 +247,7 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 		snprintf(reason, sizeof(reason),
 			 "tunnel server has no usable SPIFFE ID: %s",
 			 strerror(-err));
-		conn_abort(tu->conns, c, reason);
+		conn_up_failed(tu->conns, c, reason);
 		return;
 	}
 	/* The endpoint names its node by address; the node's name is what
@@ -192,7 +261,7 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 			 c->peer_spiffe, c->endpoint->node_ip[0],
 			 c->endpoint->node_ip[1], c->endpoint->node_ip[2],
 			 c->endpoint->node_ip[3]);
-		conn_abort(tu->conns, c, reason);
+		conn_up_failed(tu->conns, c, reason);
 		return;
 	}
 	err = tunnel_node_spiffe(want, sizeof(want),
@@ -201,7 +270,7 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 		snprintf(reason, sizeof(reason),
 			 "tunnel server identity mismatch: got %s want %s",
 			 c->peer_spiffe, want);
-		conn_abort(tu->conns, c, reason);
+		conn_up_failed(tu->conns, c, reason);
 		return;
 	}
 
@@ -216,7 +285,7 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 	info.has_req_id = true;
 	n = pp2_encode(&info, hdr, sizeof(hdr));
 	if (n < 0) {
-		conn_abort(tu->conns, c, "proxy header does not fit");
+		conn_up_failed(tu->conns, c, "proxy header does not fit");
 		return;
 	}
 	/* A fresh session's queue takes a few hundred bytes whole. */
@@ -224,13 +293,14 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 	if (w != n) {
 		snprintf(reason, sizeof(reason), "tls write of proxy header: %s",
 			 w < 0 ? tls_last_error(e->tls) : "short write");
-		conn_abort(tu->conns, c, reason);
+		conn_up_failed(tu->conns, c, reason);
 		return;
 	}
 	conn_tls_flush(tu->conns, c, CONN_UP);
 	if (c->l7)
-		hproxy_start(c->l7);
-	conn_start_relay(tu->conns, c);
+		conn_up_ready(tu->conns, c);
+	else
+		conn_start_relay(tu->conns, c);
 }
 
 /* ---- inbound ------------------------------------------------------------- */
@@ -407,7 +477,7 @@ static void tunnel_outbound_connected(void *arg, struct conn *c)
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
 			 strerror(-err));
-		conn_abort(tu->conns, c, reason);
+		conn_up_failed(tu->conns, c, reason);
 		return;
 	}
 	conn_handshake_start(tu->conns, c, CONN_UP);
@@ -499,6 +569,13 @@ static void tunnel_l7_input_timeout(void *arg, struct conn *c)
 	hproxy_input_timeout(c->l7);
 }
 
+static void tunnel_l7_upstream_failed(void *arg, struct conn *c,
+				      const char *reason)
+{
+	(void)arg;
+	hproxy_upstream_failed(c->l7, reason);
+}
+
 /* ---- forward ------------------------------------------------------------- */
 
 static void tunnel_forward_accepted(void *arg, struct conn *c)
@@ -509,23 +586,41 @@ static void tunnel_forward_accepted(void *arg, struct conn *c)
 	conn_connect(tu->conns, c);
 }
 
+/* The route step of the forward listener in HTTP mode: the one upstream,
+ * on the up end of the last request while it is good. */
+static int tunnel_forward_route(void *arg, struct conn *c,
+				const struct hhead *req, const char **why)
+{
+	struct tunnel *tu = arg;
+	int rc;
+
+	(void)req;
+	rc = tunnel_l7_up(tu, c, true, why);
+	if (rc != 1)
+		return rc;
+	c->up_addr = tu->forward_to;
+	conn_up_open(tu->conns, c);
+	return 0;
+}
+
 static void tunnel_forward_http_accepted(void *arg, struct conn *c)
 {
 	struct tunnel *tu = arg;
 
-	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c)) {
+	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c,
+		       tunnel_forward_route, tu)) {
 		conn_abort(tu->conns, c, "out of memory");
 		return;
 	}
-	tunnel_forward_accepted(arg, c);
+	hproxy_start(c->l7);
+	conn_start_relay(tu->conns, c);
 }
 
 static void tunnel_forward_http_connected(void *arg, struct conn *c)
 {
 	struct tunnel *tu = arg;
 
-	hproxy_start(c->l7);
-	conn_start_relay(tu->conns, c);
+	conn_up_ready(tu->conns, c);
 }
 
 static void tunnel_forward_http_release(void *arg, struct conn *c)
@@ -546,6 +641,7 @@ static const struct conn_flow_ops tunnel_outbound_ops = {
 	.input = tunnel_l7_input,
 	.input_eof = tunnel_l7_input_eof,
 	.input_timeout = tunnel_l7_input_timeout,
+	.upstream_failed = tunnel_l7_upstream_failed,
 };
 
 static const struct conn_flow_ops tunnel_inbound_ops = {
@@ -571,6 +667,7 @@ static const struct conn_flow_ops tunnel_forward_http_ops = {
 	.input = tunnel_l7_input,
 	.input_eof = tunnel_l7_input_eof,
 	.input_timeout = tunnel_l7_input_timeout,
+	.upstream_failed = tunnel_l7_upstream_failed,
 };
 
 int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,

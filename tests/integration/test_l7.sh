@@ -7,6 +7,8 @@
 # by what the web pods received and what the client saw:
 #  - requests go through, and the pod sees the forwarded head: its client in
 #    X-Forwarded-For, a generated x-request-id, no hop-by-hop field;
+#  - the requests of one client connection each go to an endpoint of their
+#    own (both pods answer on it);
 #  - a 10 MiB chunked upload arrives intact (the pod's SHA-256 of it);
 #  - smuggling attempts get 400, and no pod ever logs the request;
 #  - a head that trickles in past the header timeout gets 408 while the
@@ -54,6 +56,23 @@ if grep -qx 'X-Forwarded-For: 10.78.1.11' "$TL_TMP/headers" &&
 	pass l7_forwarded_head
 else
 	fail l7_forwarded_head "the pod saw: $(tr '\n' '|' <"$TL_TMP/headers")"
+fi
+
+# ---- one client connection, each request to its own endpoint ------------------
+# curl keeps its connection for the six transfers (num_connects 1, then 0);
+# the agent picks an endpoint per request, so both pods answer on it.
+out=$(tb_exec a1 curl -sS -m 20 -w ' connects=%{num_connects}\n' \
+	"http://$VIP/whoami" "http://$VIP/whoami" "http://$VIP/whoami" \
+	"http://$VIP/whoami" "http://$VIP/whoami" "http://$VIP/whoami" 2>&1)
+printf '%s\n' "$out" >"$TL_TMP/keepalive.out"
+conns=$(grep -o 'connects=[0-9]*' "$TL_TMP/keepalive.out" | tr '\n' ' ')
+if [ "$(grep -c '^pod=mf-pod-b' "$TL_TMP/keepalive.out")" -eq 6 ] &&
+	grep -q '^pod=mf-pod-b1 ' "$TL_TMP/keepalive.out" &&
+	grep -q '^pod=mf-pod-b2 ' "$TL_TMP/keepalive.out" &&
+	[ "$conns" = "connects=1 connects=0 connects=0 connects=0 connects=0 connects=0 " ]; then
+	pass l7_requests_of_one_connection_balanced
+else
+	fail l7_requests_of_one_connection_balanced "$(tr '\n' '|' <"$TL_TMP/keepalive.out")"
 fi
 
 # ---- a 10 MiB chunked upload ----------------------------------------------------
@@ -158,7 +177,7 @@ ok2xx=$(sample "$TL_TMP/metrics-a" 'meshforge_http_responses_total\{class="2xx"\
 bad=$(sample "$TL_TMP/metrics-a" 'meshforge_http_local_replies_total\{reason="bad_request"\}')
 tmo=$(sample "$TL_TMP/metrics-a" 'meshforge_http_local_replies_total\{reason="timeout"\}')
 tl_log "metrics a: requests=$reqs 2xx=$ok2xx bad_request=$bad timeout=$tmo"
-if [ "${reqs:-0}" -ge 8 ] && [ "${ok2xx:-0}" -ge 8 ] && [ "${bad:-0}" -eq 7 ] && [ "${tmo:-0}" -eq 1 ]; then
+if [ "${reqs:-0}" -ge 14 ] && [ "${ok2xx:-0}" -ge 14 ] && [ "${bad:-0}" -eq 7 ] && [ "${tmo:-0}" -eq 1 ]; then
 	pass l7_metrics_count_requests
 else
 	fail l7_metrics_count_requests "requests=$reqs 2xx=$ok2xx bad_request=$bad timeout=$tmo"
