@@ -224,6 +224,8 @@ struct conn {
 	uint32_t hdr_fill;	/* PROXY_HDR: plaintext bytes in dir pbuf */
 	uint64_t peer_req_id;	/* inbound: request id from the header */
 	uint32_t service_id;	/* the service it reaches, 0 if none yet */
+	int32_t traffic_route;	/* outbound: the TrafficRoute in force for
+				 * it (router.h), -1: none */
 	/* Outbound: chosen endpoint and the client's identity; both point
 	 * into @policy, which the connection holds. */
 	const struct mf_endpoint *endpoint;

@@ -83,6 +83,10 @@ struct policy {
 	size_t n_rules;
 	char *why_pool;			/* the rules' why strings */
 	struct polkinds *kinds;		/* the schema-driven kinds, owned */
+	/* POLICY_TR_COUNTERS per TrafficRoute record: the mutable state of
+	 * its splits, as the services' round robin cursors (atomic). */
+	uint32_t *tr_counters;
+	size_t n_tr;
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -192,6 +196,7 @@ static void policy_free(struct policy *p)
 	free(p->rules);
 	free(p->why_pool);
 	polkinds_free(p->kinds);
+	free(p->tr_counters);
 	free(p);
 }
 
@@ -333,6 +338,15 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 	if (err) {
 		policy_free(p);
 		return err;
+	}
+	for (i = 0; i < kinds_count; i++)
+		if (kinds_all[i] == &kind_traffic_route)
+			p->n_tr = polkinds_count(p->kinds, i);
+	p->tr_counters = pol_alloc(p->n_tr * POLICY_TR_COUNTERS,
+				   sizeof(*p->tr_counters));
+	if (!p->tr_counters) {
+		policy_free(p);
+		return -ENOMEM;
 	}
 	*out = p;
 	return 0;
@@ -661,6 +675,24 @@ out:
 }
 
 /* ---- iteration (admin config dump) ---------------------------------------- */
+
+uint32_t policy_tr_ticket(struct policy *p, size_t tr, unsigned int counter)
+{
+	if (tr >= p->n_tr || counter >= POLICY_TR_COUNTERS)
+		return 0;
+	return __atomic_fetch_add(&p->tr_counters[tr * POLICY_TR_COUNTERS +
+						  counter], 1, __ATOMIC_RELAXED);
+}
+
+size_t policy_endpoint_count(const struct policy *p)
+{
+	return p->n_eps;
+}
+
+const struct mf_endpoint *policy_endpoint_at(const struct policy *p, size_t i)
+{
+	return i < p->n_eps ? &p->eps[i].ep : NULL;
+}
 
 const struct polkinds *policy_kinds(const struct policy *p)
 {

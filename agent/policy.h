@@ -81,6 +81,18 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 				      const uint8_t endpoint[4],
 				      const char *spiffe, const char **why);
 
+/* Every endpoint, in IP order: count and the one at @i (NULL past the
+ * last). */
+size_t policy_endpoint_count(const struct policy *p);
+const struct mf_endpoint *policy_endpoint_at(const struct policy *p, size_t i);
+
+/* Counters of a TrafficRoute record's splits (router.c), per record of
+ * the kind in polkinds order: a ticket from counter @counter of record
+ * @tr, 0, 1, 2, ... as it is called.  Like the round robin cursor, the
+ * only mutable state of a snapshot, shared by threads (atomic). */
+#define POLICY_TR_COUNTERS	8
+uint32_t policy_tr_ticket(struct policy *p, size_t tr, unsigned int counter);
+
 /* The schema-driven policy kinds of the snapshot (owned by @p). */
 const struct polkinds *policy_kinds(const struct policy *p);
 

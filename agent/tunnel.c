@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "proxyv2.h"
 #include "reload.h"
+#include "router.h"
 #include "spiffe.h"
 #include "tls.h"
 #include "tunnel.h"
@@ -101,13 +102,16 @@ static int tunnel_l7_route(void *arg, struct conn *c, const struct hhead *req,
 			   const char **why)
 {
 	struct tunnel *tu = arg;
+	const struct mf_service *svc;
 	const struct mf_endpoint *ep;
 	int rc;
 
-	(void)req;
-	ep = policy_pick_endpoint(c->policy, c->service_id);
+	svc = policy_service_by_id(c->policy, c->service_id);
+	ep = svc ? router_pick(c->policy, c->traffic_route, svc, req) : NULL;
 	if (!ep) {
-		*why = "the service has no endpoints";
+		*why = c->traffic_route >= 0 ?
+		       "no endpoint for the TrafficRoute's destination" :
+		       "the service has no endpoints";
 		return 503;
 	}
 	rc = tunnel_l7_up(tu, c, c->endpoint == ep, why);
@@ -123,7 +127,7 @@ static int tunnel_l7_route(void *arg, struct conn *c, const struct hhead *req,
 static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 			       const char *src_id)
 {
-	char reason[128];
+	char reason[256];
 	int err;
 
 	err = certs_client_ctx(tu->ctx->certs, src_id, c->policy, &c->tls_ctx);
@@ -187,14 +191,20 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 			      "no mesh trust domain applied");
 		return;
 	}
+	/* The TrafficRoute of the connection, once: its source and
+	 * destination are fixed. */
+	c->traffic_route = router_traffic_route(p, src_ep, svc);
 	if (svc->flags & MF_SERVICE_F_HTTP) {
 		tunnel_outbound_l7(tu, c, src_id);
 		return;
 	}
-	ep = policy_pick_endpoint(p, svc->id);
+	ep = router_pick(p, c->traffic_route, svc, NULL);
 	if (!ep) {
-		snprintf(reason, sizeof(reason), "service %s has no endpoints",
-			 svc->name);
+		snprintf(reason, sizeof(reason), "service %s has no endpoints%s%s",
+			 svc->name, c->traffic_route >= 0 ?
+			 " for TrafficRoute " : "",
+			 c->traffic_route >= 0 ?
+			 router_traffic_route_name(p, c->traffic_route) : "");
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
 		return;
 	}

@@ -1223,6 +1223,18 @@ struct mf_tr_balancer {
 #define MF_TR_HTTP_SPLIT_MAX	4	/* a route's split */
 #define MF_TR_HEADERS_MAX	2	/* modify.*Headers add and remove */
 
+/* Present bits of the TrafficRoute objects the data path reads: bit i is
+ * field i of the kind's schema (lib/policy/kind_traffic_route.c). */
+enum mf_tr_matcher_field { MF_TR_SM_PREFIX, MF_TR_SM_EXACT, MF_TR_SM_REGEX };
+enum mf_tr_match_field { MF_TR_M_METHOD, MF_TR_M_PATH, MF_TR_M_HEADERS };
+enum mf_tr_http_field {
+	MF_TR_H_MATCH, MF_TR_H_MODIFY, MF_TR_H_SPLIT, MF_TR_H_DESTINATION,
+};
+enum mf_tr_conf_field {
+	MF_TR_C_SPLIT, MF_TR_C_DESTINATION, MF_TR_C_BALANCER, MF_TR_C_HTTP,
+	MF_TR_C_BALANCER_P,
+};
+
 /* Kuma's StringMatcher: exactly one of prefix, exact and regex (present
  * bits 0..2), which share the value. */
 struct mf_tr_matcher {

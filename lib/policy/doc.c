@@ -266,8 +266,10 @@ static int doc_universal(struct doc_ctx *c, struct model_set *set,
 static int doc_one(struct doc_ctx *c, struct model_set *set,
 		   const struct ytree_doc *yd)
 {
+	/* `mesh`: Kuma's Kubernetes form of its legacy kinds (TrafficRoute,
+	 * ...) names the mesh at the top level. */
 	static const char *const known[] = { "apiVersion", "kind", "metadata",
-					     "spec", NULL };
+					     "spec", "mesh", NULL };
 	static const char *const meta_known[] = { "name", "namespace", "labels",
 						  "annotations", NULL };
 	const struct ynode *root = yd->root, *v, *meta, *spec;
@@ -311,6 +313,13 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 		if (err)
 			return err;
 	}
+	/* Kept as the universal form keeps it: the label kuma.io/mesh. */
+	v = doc_get(root, "mesh");
+	if (v && kind == MODEL_MESH)
+		doc_err(c, v, "mesh", "must not be set: a Mesh is in no mesh");
+	else if (v && (err = doc_label(c, set, v, "mesh", DOC_MESH_LABEL,
+					&obj)))
+		return err;
 
 	/* Kuma's Mesh may be all defaults, and is often written so. */
 	if (kind == MODEL_MESH && kuma && !doc_get(root, "spec")) {

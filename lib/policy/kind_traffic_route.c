@@ -235,7 +235,10 @@ static const char *tr_split_check(const void *obj, unsigned split,
 
 /* ---- http -------------------------------------------------------------- */
 
-enum { TR_SM_PREFIX, TR_SM_EXACT, TR_SM_REGEX };
+enum {
+	TR_SM_PREFIX = MF_TR_SM_PREFIX, TR_SM_EXACT = MF_TR_SM_EXACT,
+	TR_SM_REGEX = MF_TR_SM_REGEX,
+};
 
 /* One value, whichever way it matches. */
 static const struct sch_field tr_matcher_fields[] = {
@@ -267,7 +270,10 @@ static const struct sch_field tr_header_match_fields[] = {
 SCH_OBJECT_DEF(tr_header_match, "TrafficRoute header match",
 	       .keyed = true);
 
-enum { TR_M_METHOD, TR_M_PATH, TR_M_HEADERS };
+enum {
+	TR_M_METHOD = MF_TR_M_METHOD, TR_M_PATH = MF_TR_M_PATH,
+	TR_M_HEADERS = MF_TR_M_HEADERS,
+};
 
 static const struct sch_field tr_match_fields[] = {
 	[TR_M_METHOD] = SCH_F_OBJECT("method", mf_tr_match, method,
@@ -398,7 +404,10 @@ static const struct sch_field tr_modify_fields[] = {
 };
 SCH_OBJECT_DEF(tr_modify, "TrafficRoute modify");
 
-enum { TR_H_MATCH, TR_H_MODIFY, TR_H_SPLIT, TR_H_DESTINATION };
+enum {
+	TR_H_MATCH = MF_TR_H_MATCH, TR_H_MODIFY = MF_TR_H_MODIFY,
+	TR_H_SPLIT = MF_TR_H_SPLIT, TR_H_DESTINATION = MF_TR_H_DESTINATION,
+};
 
 static const struct sch_field tr_http_fields[] = {
 	[TR_H_MATCH] = SCH_F_OBJECT("match", mf_tr_http, match, &tr_match,
@@ -439,7 +448,11 @@ SCH_OBJECT_DEF(tr_http, "TrafficRoute http route", .check = tr_http_check,
 
 /* ---- conf -------------------------------------------------------------- */
 
-enum { TR_SPLIT, TR_DESTINATION, TR_BALANCER, TR_HTTP, TR_BALANCER_P };
+enum {
+	TR_SPLIT = MF_TR_C_SPLIT, TR_DESTINATION = MF_TR_C_DESTINATION,
+	TR_BALANCER = MF_TR_C_BALANCER, TR_HTTP = MF_TR_C_HTTP,
+	TR_BALANCER_P = MF_TR_C_BALANCER_P,
+};
 
 static const char *tr_conf_check(const void *obj)
 {

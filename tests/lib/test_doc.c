@@ -433,6 +433,32 @@ out:
 	return ok;
 }
 
+/* Kuma's Kubernetes form of its legacy kinds has `mesh` at the top
+ * level, as `kubectl apply` takes it: kept as the universal form keeps
+ * it; a Mesh has none. */
+static bool test_kubernetes_top_level_mesh(void)
+{
+	struct model_set s;
+	const struct model_obj *o;
+	bool ok;
+
+	ok = parse_ok("apiVersion: kuma.io/v1alpha1\nkind: TrafficRoute\n"
+		      "mesh: default\nmetadata: {name: route-all}\nspec:\n"
+		      "  sources: [{match: {kuma.io/service: '*'}}]\n"
+		      "  destinations: [{match: {kuma.io/service: '*'}}]\n"
+		      "  conf: {destination: {kuma.io/service: '*'}}\n", &s);
+	o = ok ? model_set_find(&s, model_kind_parse("TrafficRoute"),
+				"route-all") : NULL;
+	ok = ok && ASSERT_TRUE(o != NULL) &&
+	     ASSERT_STREQ(label_of(&s, o->labels, "kuma.io/mesh"), "default");
+	model_set_free(&s);
+	return ok &&
+	       expect1("apiVersion: kuma.io/v1alpha1\nkind: Mesh\n"
+		       "mesh: default\nmetadata: {name: default}\n",
+		       "t.yaml:3:7: mesh: must not be set: a Mesh is in no "
+		       "mesh");
+}
+
 static bool test_bad_universal(void)
 {
 	char want[2048];
@@ -693,6 +719,7 @@ int main(void)
 	TEST_RUN(test_bad_namespace_and_annotations);
 	TEST_RUN(test_universal);
 	TEST_RUN(test_bad_universal);
+	TEST_RUN(test_kubernetes_top_level_mesh);
 	TEST_RUN(test_bad_names);
 	TEST_RUN(test_bad_mesh);
 	TEST_RUN(test_bad_workload);

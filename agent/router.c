@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Where a connection or a request goes (see router.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/schema.h"
+#include "policy/select.h"
+#include "polkinds.h"
+#include "router.h"
+
+/* 2^64 / the golden ratio: multiples of it, taken mod 2^64, are the
+ * fractional parts of n times the ratio, in fixed point. */
+#define ROUTER_GOLDEN	0x9e3779b97f4a7c15ull
+
+/* The counters of a TrafficRoute's splits (policy_tr_ticket()): a split
+ * list's weight pick, then its destination's round robin. */
+#define ROUTER_CTR_SPLIT	0
+#define ROUTER_CTR_HTTP(i)	(2 + 2 * (i))
+
+static size_t router_tr_kind(void)
+{
+	static size_t kind = SIZE_MAX;
+
+	if (kind == SIZE_MAX)
+		for (size_t i = 0; i < kinds_count; i++)
+			if (kinds_all[i] == &kind_traffic_route)
+				kind = i;
+	return kind;
+}
+
+static const struct mf_tagset *router_tags(void *arg, uint32_t id)
+{
+	return polkinds_tags(arg, id);
+}
+
+/* Endpoint @ep of @p as selectors see it. */
+static void router_view(const struct policy *p, const struct mf_endpoint *ep,
+			struct sel_workload *w)
+{
+	const struct mf_service *s = policy_service_by_id(p, ep->service_id);
+
+	memset(w, 0, sizeof(*w));
+	w->name = ep->name;
+	w->service = s ? s->name : NULL;
+	w->tags = polkinds_tags(policy_kinds(p), ep->tags);
+	w->port = ep->port;
+}
+
+int router_traffic_route(const struct policy *p, const struct mf_endpoint *src,
+			 const struct mf_service *dst)
+{
+	const struct polkinds *k = policy_kinds(p);
+	size_t kind = router_tr_kind(), n = polkinds_count(k, kind);
+	const struct sel_ctx ctx = { .tags = router_tags, .arg = (void *)k };
+	struct sel_workload ws, wd = { .service = dst->name };
+	struct sel_cand *c;
+	int best;
+
+	if (n == 0 || !src)
+		return -1;
+	c = calloc(n, sizeof(*c));
+	if (!c)
+		return -1;	/* the default route then: degraded, not down */
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_pol_key *key;
+
+		c[i].val = polkinds_record(k, kind, i, &key);
+		c[i].name = key->name;
+		c[i].index = key->index;
+	}
+	router_view(p, src, &ws);
+	best = sel_legacy_best(c, n, &ws, &wd, &ctx, NULL);
+	free(c);
+	return best >= 0 ? best : -1;
+}
+
+const char *router_traffic_route_name(const struct policy *p, int tr)
+{
+	const struct mf_pol_key *key;
+
+	if (tr < 0 || !polkinds_record(policy_kinds(p), router_tr_kind(),
+				       (size_t)tr, &key))
+		return NULL;
+	return key->name;
+}
+
+/* One of the endpoints tag set @ts_id matches, round robin by counter
+ * @ctr of TrafficRoute @tr; NULL when none does. */
+static const struct mf_endpoint *router_endpoint(struct policy *p, int tr,
+						 unsigned int ctr,
+						 uint32_t ts_id)
+{
+	const struct mf_tagset *ts = polkinds_tags(policy_kinds(p), ts_id);
+	size_t n = policy_endpoint_count(p), m = 0, want;
+	struct sel_workload w;
+
+	if (!ts)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		router_view(p, policy_endpoint_at(p, i), &w);
+		m += sel_tags_match(ts, &w);
+	}
+	if (!m)
+		return NULL;
+	want = policy_tr_ticket(p, (size_t)tr, ctr) % m;
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
+
+		router_view(p, ep, &w);
+		if (sel_tags_match(ts, &w) && want-- == 0)
+			return ep;
+	}
+	return NULL;
+}
+
+/* The destination of a split list by weight (see router.h), or
+ * @destination without one; then its endpoint.  @ctr: the list's first
+ * counter. */
+static const struct mf_endpoint *router_dest(struct policy *p, int tr,
+					     unsigned int ctr,
+					     const struct mf_tr_split *split,
+					     size_t nsplit, uint32_t destination)
+{
+	uint64_t total = 0, x, u;
+	size_t i;
+
+	if (nsplit == 0)
+		return router_endpoint(p, tr, ctr + 1, destination);
+	for (i = 0; i < nsplit; i++)
+		total += split[i].weight;
+	if (total == 0)
+		return NULL;
+	u = (uint64_t)(policy_tr_ticket(p, (size_t)tr, ctr) + 1) * ROUTER_GOLDEN;
+	/* (u / 2^64) * total, in [0, total) */
+	x = (uint64_t)(((unsigned __int128)u * total) >> 64);
+	for (i = 0; i + 1 < nsplit && x >= split[i].weight; i++)
+		x -= split[i].weight;
+	return router_endpoint(p, tr, ctr + 1, split[i].destination);
+}
+
+/* Kuma's StringMatcher against @n bytes at @s.  A regex matches nothing
+ * yet: the agent has no safe engine for one. */
+static bool router_str_match(const struct mf_tr_matcher *m, const char *s,
+			     size_t n)
+{
+	size_t len = strnlen(m->value, sizeof(m->value));
+
+	if (sch_has(m, MF_TR_SM_PREFIX))
+		return n >= len && !memcmp(s, m->value, len);
+	if (sch_has(m, MF_TR_SM_EXACT))
+		return n == len && !memcmp(s, m->value, len);
+	return false;
+}
+
+static bool router_http_match(const struct mf_tr_match *m,
+			      const struct hhead *req)
+{
+	const char *target = req->buf + req->target.off, *q, *v;
+	size_t plen = req->target.len, vlen;
+
+	q = memchr(target, '?', plen);
+	if (q)
+		plen = (size_t)(q - target);
+	if (sch_has(m, MF_TR_M_METHOD) &&
+	    !router_str_match(&m->method, req->buf + req->method.off,
+			      req->method.len))
+		return false;
+	if (sch_has(m, MF_TR_M_PATH) &&
+	    !router_str_match(&m->path, target, plen))
+		return false;
+	for (size_t i = 0; sch_has(m, MF_TR_M_HEADERS) && i < m->nheaders &&
+			   i < MF_TR_MATCH_HEADERS_MAX; i++) {
+		const struct mf_tr_header_match *h = &m->headers[i];
+
+		if (!hhead_get(req, h->name, &v, &vlen) ||
+		    !router_str_match(&h->matcher, v, vlen))
+			return false;
+	}
+	return true;
+}
+
+const struct mf_endpoint *router_pick(struct policy *p, int tr,
+				      const struct mf_service *dst,
+				      const struct hhead *req)
+{
+	const struct mf_traffic_route *r;
+	const struct mf_tr_conf *conf;
+
+	r = tr < 0 ? NULL : polkinds_record(policy_kinds(p), router_tr_kind(),
+					    (size_t)tr, NULL);
+	if (!r)
+		return policy_pick_endpoint(p, dst->id);
+	conf = &r->conf;
+	for (size_t i = 0; req && sch_has(conf, MF_TR_C_HTTP) &&
+			   i < conf->nhttp && i < MF_TR_HTTP_MAX; i++) {
+		const struct mf_tr_http *h = &conf->http[i];
+
+		if (!sch_has(h, MF_TR_H_MATCH) ||
+		    !router_http_match(&h->match, req))
+			continue;
+		return router_dest(p, tr, ROUTER_CTR_HTTP(i), h->split,
+				   !sch_has(h, MF_TR_H_SPLIT) ? 0 :
+				   h->nsplit < MF_TR_HTTP_SPLIT_MAX ? h->nsplit :
+				   MF_TR_HTTP_SPLIT_MAX, h->destination);
+	}
+	if (sch_has(conf, MF_TR_C_SPLIT) && conf->nsplit)
+		return router_dest(p, tr, ROUTER_CTR_SPLIT, conf->split,
+				   conf->nsplit < MF_SPLIT_MAX ? conf->nsplit :
+								 MF_SPLIT_MAX,
+				   0);
+	if (sch_has(conf, MF_TR_C_DESTINATION))
+		return router_dest(p, tr, ROUTER_CTR_SPLIT, NULL, 0,
+				   conf->destination);
+	return policy_pick_endpoint(p, dst->id);
+}
