@@ -215,13 +215,16 @@ static const struct admin_counter {
 	ADMIN_COUNTER("meshforge_http_local_replies_total",
 		      "{reason=\"bad_request\"}",
 		      http_local[STATS_HTTP_LOCAL_4XX],
-		      "Requests answered or reset by the proxy itself, by reason (bad_request: 4xx; timeout: 408; bad_response: 502)."),
+		      "Requests answered or reset by the proxy itself, by reason (bad_request: 4xx; timeout: 408; bad_response: 502; unavailable: 503, no upstream to be had)."),
 	ADMIN_COUNTER("meshforge_http_local_replies_total",
 		      "{reason=\"timeout\"}", http_local[STATS_HTTP_LOCAL_408],
 		      NULL),
 	ADMIN_COUNTER("meshforge_http_local_replies_total",
 		      "{reason=\"bad_response\"}",
 		      http_local[STATS_HTTP_LOCAL_5XX], NULL),
+	ADMIN_COUNTER("meshforge_http_local_replies_total",
+		      "{reason=\"unavailable\"}",
+		      http_local[STATS_HTTP_LOCAL_503], NULL),
 #undef ADMIN_COUNTER
 };
 #define ADMIN_NCOUNTERS (sizeof(admin_counters) / sizeof(admin_counters[0]))

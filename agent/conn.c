@@ -188,7 +188,7 @@ static void conn_abort_io(struct conn_table *t, struct conn *c,
 			  const char *reason, int err)
 {
 	bool peer = c->state == CONN_STATE_RELAY &&
-		    (err == ECONNRESET || err == EPIPE);
+		    (err == ECONNRESET || err == EPIPE || err == ENOTCONN);
 
 	conn_abort_lvl(t, c, peer ? LOG_LVL_INFO : LOG_LVL_WARN, reason);
 }
@@ -1306,9 +1306,10 @@ static void conn_on_shutdown(struct conn_table *t, struct conn *c,
 	if (c->state == CONN_STATE_CLOSING)
 		return;
 	if (res < 0) {
+		/* ENOTCONN: the peer reset meanwhile, its own business. */
 		snprintf(reason, sizeof(reason), "shutdown %s: %s",
 			 conn_side_str(side), strerror(-res));
-		conn_abort(t, c, reason);
+		conn_abort_io(t, c, reason, -res);
 		return;
 	}
 	c->dir[!side].state = CONN_DIR_DONE;

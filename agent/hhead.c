@@ -124,6 +124,28 @@ bool hhead_get(const struct hhead *h, const char *name, const char **v,
 	return false;
 }
 
+void hhead_remove(struct hhead *h, const char *name)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < h->nf; i++)
+		if (!hhead_is(h, &h->f[i], name))
+			h->f[n++] = h->f[i];
+	h->nf = n;
+}
+
+int hhead_set(struct hhead *h, const char *name, const char *value)
+{
+	hhead_remove(h, name);
+	return hhead_add(h, name, strlen(name), value, strlen(value));
+}
+
+int hhead_set_target(struct hhead *h, const char *target, size_t len)
+{
+	/* The old bytes stay in the buffer, unused: a head is short-lived. */
+	return hhead_put(h, target, len, &h->target);
+}
+
 /* True when a Connection field of the head names field @f. */
 static bool hhead_conn_names(const struct hhead *h,
 			     const struct hhead_field *f)

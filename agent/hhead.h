@@ -75,6 +75,23 @@ int hhead_start(struct hhead *h, bool request, const struct http1_start *sl);
 int hhead_add(struct hhead *h, const char *name, size_t name_len,
 	      const char *value, size_t value_len);
 
+/* Removes every field named @name (case-insensitive). */
+void hhead_remove(struct hhead *h, const char *name);
+
+/* Replaces every field named @name with one, @value.  Returns 0 or
+ * -ENOMEM. */
+int hhead_set(struct hhead *h, const char *name, const char *value);
+
+/* Replaces the request-target.  Returns 0 or -ENOMEM. */
+int hhead_set_target(struct hhead *h, const char *target, size_t len);
+
+/* The request-target. */
+static inline const char *hhead_target(const struct hhead *h, size_t *len)
+{
+	*len = h->target.len;
+	return h->buf + h->target.off;
+}
+
 /* The value of the first field named @name (case-insensitive) into *v and
  * *len; false when there is none. */
 bool hhead_get(const struct hhead *h, const char *name, const char **v,

@@ -26,8 +26,8 @@ enum hproxy_state {
 
 struct hproxy {
 	struct hproxy_shared *sh;
-	hproxy_route_fn *route;
-	void *route_arg;
+	const struct hproxy_flow *flow;
+	void *flow_arg;
 	struct conn_table *t;
 	struct conn *c;
 	enum hproxy_state state;
@@ -52,9 +52,8 @@ struct hproxy {
 	bool keep;		/* the connection carries another exchange */
 	bool up_keep;		/* ... and so may the up end */
 	bool replied;		/* a reply of the proxy's own went out */
-	int local_status;	/* the route's answer instead of the
-				 * upstream's, 0: none */
-	const char *local_why;
+	struct hproxy_route route;	/* the route step's word on the
+					 * request (its location owned) */
 	char req_id[37];	/* x-request-id generated for the request */
 	bool req_method_head;	/* it is a HEAD */
 	struct hhead_fwd fw;	/* what its forwarded head gets */
@@ -112,6 +111,11 @@ static void hproxy_uuid(struct hproxy_shared *sh, char *buf)
 static const char *hproxy_status_text(int status)
 {
 	switch (status) {
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
 	case 400: return "Bad Request";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
@@ -128,21 +132,34 @@ static const char *hproxy_status_text(int status)
 static void hproxy_reply(struct hproxy *hp, int status, const char *why)
 {
 	struct stats *st = hp->sh->stats;
+	const char *loc = hp->route.location;
 	char buf[512];
 	int n;
 
+	/* A redirect's Location may be long: it goes on its own. */
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s\r\n%s", status,
+		     hproxy_status_text(status), loc ? "location: " : "");
+	if (n > 0 && (size_t)n < sizeof(buf))
+		(void)conn_write(hp->c, CONN_DOWN, buf, (size_t)n);
+	if (loc) {
+		(void)conn_write(hp->c, CONN_DOWN, loc, strlen(loc));
+		(void)conn_write(hp->c, CONN_DOWN, "\r\n", 2);
+	}
 	n = snprintf(buf, sizeof(buf),
-		     "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\n"
-		     "content-length: %zu\r\nconnection: close\r\n\r\n%s\n",
-		     status, hproxy_status_text(status), strlen(why) + 1, why);
+		     "content-type: text/plain\r\ncontent-length: %zu\r\n"
+		     "connection: close\r\n\r\n%s\n", strlen(why) + 1, why);
 	if (n > 0 && (size_t)n < sizeof(buf))
 		(void)conn_write(hp->c, CONN_DOWN, buf, (size_t)n);
 	hp->replied = true;
 	log_info("event=http_reply conn=%llu status=%d reason=\"%s\"",
 		 (unsigned long long)hp->c->id, status, why);
-	st->http_local[status >= 500 ? STATS_HTTP_LOCAL_5XX :
-		       status == 408 ? STATS_HTTP_LOCAL_408 :
-				       STATS_HTTP_LOCAL_4XX]++;
+	if (status < 400)
+		st->http_status[status / 100]++;	/* a route's answer */
+	else
+		st->http_local[status == 503 ? STATS_HTTP_LOCAL_503 :
+			       status >= 500 ? STATS_HTTP_LOCAL_5XX :
+			       status == 408 ? STATS_HTTP_LOCAL_408 :
+					       STATS_HTTP_LOCAL_4XX]++;
 	conn_end_after_reply(hp->t, hp->c);
 }
 
@@ -239,9 +256,12 @@ static int hproxy_req_forward(struct hproxy *hp)
 	}
 	if (hp->req_method_head)
 		http1_expect_head_response(&hp->rsp);
-	hp->local_status = hp->route(hp->route_arg, hp->c, &hp->req_head,
-				     &hp->local_why);
-	if (hp->local_status || hp->replied)
+	free(hp->route.location);
+	memset(&hp->route, 0, sizeof(hp->route));
+	err = hp->flow->route(hp->flow_arg, hp->c, &hp->req_head, &hp->route);
+	if (err)
+		return err;
+	if (hp->route.status || hp->replied)
 		return -ECANCELED;
 	err = hhead_render(&hp->req_head, &hp->fw, conn_out(hp->c, CONN_UP));
 	hhead_free(&hp->req_head);
@@ -398,6 +418,11 @@ static int hproxy_rsp_head(void *arg, const struct http1_head *h)
 	hp->up_keep = h->keep_alive;
 	fw.upgrade = h->status == 101;
 	fw.drop_te = unchunk;
+	if (hp->flow->response) {
+		err = hp->flow->response(hp->flow_arg, hp->c, &hp->rsp_head);
+		if (err)
+			return err;
+	}
 	if (!fw.upgrade)
 		fw.connection = !hp->keep ? "close" :
 				hp->client_minor == 0 ? "keep-alive" : NULL;
@@ -490,8 +515,8 @@ static const struct http1_cbs hproxy_rsp_cbs = {
 /* ---- the steps --------------------------------------------------------------- */
 
 int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
-	       struct conn_table *t, struct conn *c, hproxy_route_fn *route,
-	       void *route_arg)
+	       struct conn_table *t, struct conn *c,
+	       const struct hproxy_flow *flow, void *arg)
 {
 	struct hproxy *hp = calloc(1, sizeof(*hp));
 
@@ -500,8 +525,8 @@ int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
 	hp->sh = sh;
 	hp->t = t;
 	hp->c = c;
-	hp->route = route;
-	hp->route_arg = route_arg;
+	hp->flow = flow;
+	hp->flow_arg = arg;
 	http1_init(&hp->req, HTTP1_REQUEST, &sh->lim, &hproxy_req_cbs, hp);
 	http1_init(&hp->rsp, HTTP1_RESPONSE, &sh->lim, &hproxy_rsp_cbs, hp);
 	*out = hp;
@@ -523,6 +548,7 @@ void hproxy_free(struct hproxy *hp)
 	http1_fini(&hp->rsp);
 	hhead_free(&hp->req_head);
 	hhead_free(&hp->rsp_head);
+	free(hp->route.location);
 	free(hp);
 }
 
@@ -538,9 +564,9 @@ static ssize_t hproxy_req_failed(struct hproxy *hp, int err)
 		hproxy_reply(hp, 405, "CONNECT is not served here");
 		return err;
 	}
-	if (hp->local_status) {
-		hproxy_reply(hp, hp->local_status,
-			     hp->local_why ? hp->local_why : "no route");
+	if (hp->route.status) {
+		hproxy_reply(hp, hp->route.status,
+			     hp->route.why ? hp->route.why : "no route");
 		return err;
 	}
 	snprintf(why, sizeof(why), "bad request: %s",

@@ -49,14 +49,33 @@ struct hproxy_shared {
 	uint64_t rng[2];		/* request ids: xorshift128+ state */
 };
 
+/* What the flow's route step says of a request. */
+struct hproxy_route {
+	int status;		/* 0: it goes upstream; else the status to
+				 * answer with (a redirect, 503) */
+	const char *why;	/* ... and why, for the log and the body */
+	char *location;		/* a redirect's Location.  malloc'ed by the
+				 * flow, hproxy's once returned */
+	const char *name;	/* the route that decided, NULL: none */
+};
+
 /*
- * Where a request goes, decided by the flow at the end of its head (@req):
- * it makes sure the connection's up end is the right one (reused, or a new
- * one opened with conn_up_open()) and returns 0, or returns the status to
- * answer with instead (503: no endpoint), *why saying why.
+ * The steps of the flow an L7 connection belongs to.
+ *
+ * route: where request @req goes, decided at the end of its head.  The
+ * flow may change @req (a route's header modifiers and rewrites), makes
+ * sure the connection's up end is the right one (reused, or a new one
+ * opened with conn_up_open()) and fills @r.  Returns 0 or -ENOMEM.
+ *
+ * response: the head of the final response to the request (a route's
+ * response header modifiers), before it goes to the client.  Returns 0 or
+ * -ENOMEM.  NULL: nothing to do.
  */
-typedef int hproxy_route_fn(void *arg, struct conn *c, const struct hhead *req,
-			    const char **why);
+struct hproxy_flow {
+	int (*route)(void *arg, struct conn *c, struct hhead *req,
+		     struct hproxy_route *r);
+	int (*response)(void *arg, struct conn *c, struct hhead *rsp);
+};
 
 /* Defaults (the limits and timeouts above), counting into @st, with a
  * random request id seed. */
@@ -65,11 +84,11 @@ void hproxy_shared_init(struct hproxy_shared *sh, struct stats *st);
 struct hproxy;
 
 /* The proxy of L7 connection @c of table @t, which is in its relay or
- * about to be, its requests routed by @route(@route_arg, ...).  Returns 0
- * and *out, or -ENOMEM. */
+ * about to be, its requests routed by @flow's steps with @arg (both must
+ * outlive it).  Returns 0 and *out, or -ENOMEM. */
 int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
-	       struct conn_table *t, struct conn *c, hproxy_route_fn *route,
-	       void *route_arg);
+	       struct conn_table *t, struct conn *c,
+	       const struct hproxy_flow *flow, void *arg);
 void hproxy_free(struct hproxy *hp);
 
 /* The connection's relay is about to start (its setup, with a deadline of

@@ -83,10 +83,12 @@ struct policy {
 	size_t n_rules;
 	char *why_pool;			/* the rules' why strings */
 	struct polkinds *kinds;		/* the schema-driven kinds, owned */
-	/* POLICY_TR_COUNTERS per TrafficRoute record: the mutable state of
-	 * its splits, as the services' round robin cursors (atomic). */
-	uint32_t *tr_counters;
-	size_t n_tr;
+	/* POLICY_TICKETS per record of the kinds router.c picks by
+	 * (TrafficRoute, MeshHTTPRoute): the mutable state of their splits,
+	 * as the services' round robin cursors (atomic). */
+	uint32_t *tickets[POLICY_TICKET_KINDS];
+	size_t n_tickets[POLICY_TICKET_KINDS];
+	uint32_t *svc_by_name;		/* services by name, then key */
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -103,6 +105,16 @@ static int cmp_ep(const void *a, const void *b)
 	const struct pol_ep *x = a, *y = b;
 
 	return memcmp(x->key.ip, y->key.ip, 4);
+}
+
+static int cmp_svc_name(const void *a, const void *b, void *arg)
+{
+	const struct policy *p = arg;
+	const struct pol_svc *x = &p->svcs[*(const uint32_t *)a];
+	const struct pol_svc *y = &p->svcs[*(const uint32_t *)b];
+	int r = strcmp(x->svc.name, y->svc.name);
+
+	return r ? r : memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
 static int cmp_ident(const void *a, const void *b)
@@ -196,7 +208,9 @@ static void policy_free(struct policy *p)
 	free(p->rules);
 	free(p->why_pool);
 	polkinds_free(p->kinds);
-	free(p->tr_counters);
+	for (size_t k = 0; k < POLICY_TICKET_KINDS; k++)
+		free(p->tickets[k]);
+	free(p->svc_by_name);
 	free(p);
 }
 
@@ -339,15 +353,31 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 		policy_free(p);
 		return err;
 	}
-	for (i = 0; i < kinds_count; i++)
+	for (i = 0; i < kinds_count; i++) {
 		if (kinds_all[i] == &kind_traffic_route)
-			p->n_tr = polkinds_count(p->kinds, i);
-	p->tr_counters = pol_alloc(p->n_tr * POLICY_TR_COUNTERS,
-				   sizeof(*p->tr_counters));
-	if (!p->tr_counters) {
+			p->n_tickets[POLICY_TICKET_TR] =
+				polkinds_count(p->kinds, i);
+		if (kinds_all[i] == &kind_mesh_http_route)
+			p->n_tickets[POLICY_TICKET_HTTP_ROUTE] =
+				polkinds_count(p->kinds, i);
+	}
+	for (i = 0; i < POLICY_TICKET_KINDS; i++) {
+		p->tickets[i] = pol_alloc(p->n_tickets[i] * POLICY_TICKETS,
+					  sizeof(*p->tickets[i]));
+		if (!p->tickets[i]) {
+			policy_free(p);
+			return -ENOMEM;
+		}
+	}
+	p->svc_by_name = pol_alloc(p->n_svcs, sizeof(*p->svc_by_name));
+	if (!p->svc_by_name) {
 		policy_free(p);
 		return -ENOMEM;
 	}
+	for (i = 0; i < p->n_svcs; i++)
+		p->svc_by_name[i] = i;
+	qsort_r(p->svc_by_name, p->n_svcs, sizeof(*p->svc_by_name),
+		cmp_svc_name, p);
 	*out = p;
 	return 0;
 err:
@@ -676,12 +706,41 @@ out:
 
 /* ---- iteration (admin config dump) ---------------------------------------- */
 
-uint32_t policy_tr_ticket(struct policy *p, size_t tr, unsigned int counter)
+uint32_t policy_ticket(struct policy *p, enum policy_ticket_kind kind,
+		       size_t rec, unsigned int counter)
 {
-	if (tr >= p->n_tr || counter >= POLICY_TR_COUNTERS)
+	if ((unsigned int)kind >= POLICY_TICKET_KINDS ||
+	    rec >= p->n_tickets[kind] || counter >= POLICY_TICKETS)
 		return 0;
-	return __atomic_fetch_add(&p->tr_counters[tr * POLICY_TR_COUNTERS +
-						  counter], 1, __ATOMIC_RELAXED);
+	return __atomic_fetch_add(&p->tickets[kind][rec * POLICY_TICKETS +
+						    counter], 1,
+				  __ATOMIC_RELAXED);
+}
+
+const struct mf_service *policy_service_by_name(const struct policy *p,
+						const char *name)
+{
+	size_t lo = 0, hi = p->n_svcs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pol_svc *s = &p->svcs[p->svc_by_name[mid]];
+		int r = strcmp(s->svc.name, name);
+
+		if (r == 0) {
+			/* The first of a MeshService's ports: same id. */
+			while (mid > 0 &&
+			       !strcmp(p->svcs[p->svc_by_name[mid - 1]].svc.name,
+				       name))
+				mid--;
+			return &p->svcs[p->svc_by_name[mid]].svc;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 size_t policy_endpoint_count(const struct policy *p)

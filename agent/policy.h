@@ -86,12 +86,26 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 size_t policy_endpoint_count(const struct policy *p);
 const struct mf_endpoint *policy_endpoint_at(const struct policy *p, size_t i);
 
-/* Counters of a TrafficRoute record's splits (router.c), per record of
- * the kind in polkinds order: a ticket from counter @counter of record
- * @tr, 0, 1, 2, ... as it is called.  Like the round robin cursor, the
- * only mutable state of a snapshot, shared by threads (atomic). */
-#define POLICY_TR_COUNTERS	8
-uint32_t policy_tr_ticket(struct policy *p, size_t tr, unsigned int counter);
+/* The service called @name (a MeshService's first port), NULL when
+ * none.  O(log n). */
+const struct mf_service *policy_service_by_name(const struct policy *p,
+						const char *name);
+
+/*
+ * Counters of the records router.c picks by (their splits and weights),
+ * per record of the kind in polkinds order: a ticket from counter
+ * @counter of record @rec, 0, 1, 2, ... as it is called.  Like the round
+ * robin cursor, the only mutable state of a snapshot, shared by threads
+ * (atomic).
+ */
+enum policy_ticket_kind {
+	POLICY_TICKET_TR = 0,		/* TrafficRoute */
+	POLICY_TICKET_HTTP_ROUTE,	/* MeshHTTPRoute */
+	POLICY_TICKET_KINDS,
+};
+#define POLICY_TICKETS	8
+uint32_t policy_ticket(struct policy *p, enum policy_ticket_kind kind,
+		       size_t rec, unsigned int counter);
 
 /* The schema-driven policy kinds of the snapshot (owned by @p). */
 const struct polkinds *policy_kinds(const struct policy *p);

@@ -15,7 +15,7 @@
  * fractional parts of n times the ratio, in fixed point. */
 #define ROUTER_GOLDEN	0x9e3779b97f4a7c15ull
 
-/* The counters of a TrafficRoute's splits (policy_tr_ticket()): a split
+/* The counters of a TrafficRoute's splits (policy_ticket()): a split
  * list's weight pick, then its destination's round robin. */
 #define ROUTER_CTR_SPLIT	0
 #define ROUTER_CTR_HTTP(i)	(2 + 2 * (i))
@@ -105,7 +105,7 @@ static const struct mf_endpoint *router_endpoint(struct policy *p, int tr,
 	}
 	if (!m)
 		return NULL;
-	want = policy_tr_ticket(p, (size_t)tr, ctr) % m;
+	want = policy_ticket(p, POLICY_TICKET_TR, (size_t)tr, ctr) % m;
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
 
@@ -133,7 +133,7 @@ static const struct mf_endpoint *router_dest(struct policy *p, int tr,
 		total += split[i].weight;
 	if (total == 0)
 		return NULL;
-	u = (uint64_t)(policy_tr_ticket(p, (size_t)tr, ctr) + 1) * ROUTER_GOLDEN;
+	u = (uint64_t)(policy_ticket(p, POLICY_TICKET_TR, (size_t)tr, ctr) + 1) * ROUTER_GOLDEN;
 	/* (u / 2^64) * total, in [0, total) */
 	x = (uint64_t)(((unsigned __int128)u * total) >> 64);
 	for (i = 0; i + 1 < nsplit && x >= split[i].weight; i++)

@@ -50,6 +50,7 @@ enum stats_http_local {
 					 * 431) */
 	STATS_HTTP_LOCAL_408,		/* a request head not in in time */
 	STATS_HTTP_LOCAL_5XX,		/* an upstream response refused (502) */
+	STATS_HTTP_LOCAL_503,		/* no upstream to be had (503) */
 	STATS_HTTP_LOCAL_MAX,
 };
 

@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "proxyv2.h"
 #include "reload.h"
+#include "hroute.h"
 #include "router.h"
 #include "spiffe.h"
 #include "tls.h"
@@ -96,40 +97,74 @@ static int tunnel_l7_up(struct tunnel *tu, struct conn *c, bool same,
 	return 1;
 }
 
-/* The route step of an outbound HTTP connection: an endpoint of the
- * service for each request, and an up end to its node. */
-static int tunnel_l7_route(void *arg, struct conn *c, const struct hhead *req,
-			   const char **why)
+/* The route step of an outbound HTTP connection: the connection's
+ * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
+ * up end to the endpoint's node. */
+static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
+			   struct hproxy_route *r)
 {
 	struct tunnel *tu = arg;
 	const struct mf_service *svc;
-	const struct mf_endpoint *ep;
-	int rc;
+	struct hroute_decision d;
+	int err, rc;
 
 	svc = policy_service_by_id(c->policy, c->service_id);
-	ep = svc ? router_pick(c->policy, c->traffic_route, svc, req) : NULL;
-	if (!ep) {
-		*why = c->traffic_route >= 0 ?
-		       "no endpoint for the TrafficRoute's destination" :
-		       "the service has no endpoints";
-		return 503;
+	if (!svc) {
+		r->status = 503;
+		r->why = "the service is gone";
+		return 0;
 	}
-	rc = tunnel_l7_up(tu, c, c->endpoint == ep, why);
-	if (rc <= 0 || rc == 503)
-		return rc;
-	tunnel_aim(c, ep);
+	err = hroute_decide(c->policy, c->routes, c->traffic_route, svc, req,
+			    &d);
+	if (err)
+		return err;
+	c->rsp_mod = d.rsp_mod;
+	r->name = d.route;
+	if (d.status) {
+		r->status = d.status;
+		r->why = d.why;
+		r->location = d.location;	/* now hproxy's */
+		return 0;
+	}
+	rc = tunnel_l7_up(tu, c, c->endpoint == d.ep, &r->why);
+	if (rc == 503)
+		r->status = 503;
+	if (rc != 1)
+		return 0;
+	tunnel_aim(c, d.ep);
 	conn_up_open(tu->conns, c);
 	return 0;
 }
 
+/* The response step: the deciding rule's response header modifiers. */
+static int tunnel_l7_response(void *arg, struct conn *c, struct hhead *rsp)
+{
+	(void)arg;
+	return hroute_response(c->policy, c->rsp_mod, rsp);
+}
+
+static const struct hproxy_flow tunnel_l7_flow = {
+	.route = tunnel_l7_route,
+	.response = tunnel_l7_response,
+};
+
 /* An outbound connection to an HTTP service: it relays at once, through
  * hproxy, and each request opens (or reuses) its own up end. */
 static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
+			       const struct mf_endpoint *src_ep,
+			       const struct mf_service *svc,
 			       const char *src_id)
 {
-	char reason[256];
+	char reason[128];
 	int err;
 
+	/* The MeshHTTPRoute rules of the connection, once: its source and
+	 * destination are fixed. */
+	if (hroute_list_build(c->policy, src_ep, svc,
+			      (struct hroute_list **)&c->routes)) {
+		conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
 	err = certs_client_ctx(tu->ctx->certs, src_id, c->policy, &c->tls_ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason),
@@ -140,7 +175,7 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 	}
 	c->src_spiffe = src_id;
 	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c,
-		       tunnel_l7_route, tu)) {
+		       &tunnel_l7_flow, tu)) {
 		conn_abort(tu->conns, c, "out of memory");
 		return;
 	}
@@ -156,7 +191,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	const struct mf_service *svc;
 	struct policy *p;
 	const char *src_id;
-	char reason[128];
+	char reason[256];
 	int err;
 
 	p = reload_current(tu->ctx->reload);
@@ -195,7 +230,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	 * destination are fixed. */
 	c->traffic_route = router_traffic_route(p, src_ep, svc);
 	if (svc->flags & MF_SERVICE_F_HTTP) {
-		tunnel_outbound_l7(tu, c, src_id);
+		tunnel_outbound_l7(tu, c, src_ep, svc, src_id);
 		return;
 	}
 	ep = router_pick(p, c->traffic_route, svc, NULL);
@@ -556,6 +591,9 @@ static void tunnel_release(void *arg, struct conn *c)
 	c->tls_ctx = NULL;
 	hproxy_free(c->l7);
 	c->l7 = NULL;
+	hroute_list_free(c->routes);
+	c->routes = NULL;
+	c->rsp_mod = NULL;
 }
 
 /* ---- L7: the steps conn.c calls for an HTTP connection -------------------- */
@@ -598,27 +636,33 @@ static void tunnel_forward_accepted(void *arg, struct conn *c)
 
 /* The route step of the forward listener in HTTP mode: the one upstream,
  * on the up end of the last request while it is good. */
-static int tunnel_forward_route(void *arg, struct conn *c,
-				const struct hhead *req, const char **why)
+static int tunnel_forward_route(void *arg, struct conn *c, struct hhead *req,
+				struct hproxy_route *r)
 {
 	struct tunnel *tu = arg;
 	int rc;
 
 	(void)req;
-	rc = tunnel_l7_up(tu, c, true, why);
+	rc = tunnel_l7_up(tu, c, true, &r->why);
+	if (rc == 503)
+		r->status = 503;
 	if (rc != 1)
-		return rc;
+		return 0;
 	c->up_addr = tu->forward_to;
 	conn_up_open(tu->conns, c);
 	return 0;
 }
+
+static const struct hproxy_flow tunnel_forward_flow = {
+	.route = tunnel_forward_route,
+};
 
 static void tunnel_forward_http_accepted(void *arg, struct conn *c)
 {
 	struct tunnel *tu = arg;
 
 	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c,
-		       tunnel_forward_route, tu)) {
+		       &tunnel_forward_flow, tu)) {
 		conn_abort(tu->conns, c, "out of memory");
 		return;
 	}

@@ -251,6 +251,11 @@ const char *kind_check_route_backends(const struct mf_route_backend *b,
 	return "backendRefs need at least one weight above 0";
 }
 
+uint32_t kind_route_backend_weight(const struct mf_route_backend *b)
+{
+	return sch_has(b, ROUTE_BE_WEIGHT) ? b->weight : 1;
+}
+
 const char *kind_check_header_name_lower(const char *s)
 {
 	const char *why = kind_check_header_name(s);

@@ -251,6 +251,8 @@ extern const struct sch_object kind_route_backend_ref;
  * weight, 1. */
 const char *kind_check_route_backends(const struct mf_route_backend *b,
 				      unsigned n);
+/* A backendRef's weight: as written, 1 when not (Kuma's default). */
+uint32_t kind_route_backend_weight(const struct mf_route_backend *b);
 
 /* The tag a proxy's inbound says its application protocol with (Kuma's
  * ProtocolTag: tcp, http, http2, grpc...). */

@@ -15,6 +15,9 @@
 #    agent keeps answering another client;
 #  - a Kuma TrafficRoute splitting web 90/10 between version v1 (b1) and v2
 #    (b2) sends 900 and 100 of 1,000 requests there, within 3%;
+#  - a MeshHTTPRoute sends x-canary: on to v2, splits /split 90/10 by
+#    MeshServiceSubset, rewrites a path with header modifiers both ways, and
+#    redirects with 301;
 #  - /metrics counts the requests, responses and the proxy's own replies.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -220,6 +223,99 @@ else
 	fail l7_traffic_route_canary_90_10 "apply: $(cat "$TL_TMP/apply.log")"
 fi
 
+# ---- MeshHTTPRoute: header route, split, rewrite, modifiers, redirect ----------
+cat >"$TL_TMP/routes.yaml" <<'EOF'
+apiVersion: kuma.io/v1alpha1
+kind: MeshHTTPRoute
+metadata:
+  name: web-routes
+spec:
+  targetRef:
+    kind: Mesh
+  to:
+    - targetRef:
+        kind: MeshService
+        name: web
+      rules:
+        - matches:
+            - path: {type: PathPrefix, value: /}
+              headers:
+                - {type: Exact, name: x-canary, value: "on"}
+          default:
+            backendRefs:
+              - {kind: MeshServiceSubset, name: web, tags: {version: v2}}
+        - matches:
+            - path: {type: PathPrefix, value: /split}
+          default:
+            filters:
+              - type: URLRewrite
+                urlRewrite:
+                  path: {type: ReplaceFullPath, replaceFullPath: /whoami}
+              - type: ResponseHeaderModifier
+                responseHeaderModifier:
+                  set: [{name: x-served-by, value: mesh}]
+            backendRefs:
+              - {kind: MeshServiceSubset, name: web, tags: {version: v1}, weight: 90}
+              - {kind: MeshServiceSubset, name: web, tags: {version: v2}, weight: 10}
+        - matches:
+            - path: {type: PathPrefix, value: /legacy}
+          default:
+            filters:
+              - type: URLRewrite
+                urlRewrite:
+                  path: {type: ReplacePrefixMatch, replacePrefixMatch: /headers}
+              - type: RequestHeaderModifier
+                requestHeaderModifier:
+                  set: [{name: x-route, value: legacy}]
+                  remove: [x-debug]
+        - matches:
+            - path: {type: Exact, value: /moved}
+          default:
+            filters:
+              - type: RequestRedirect
+                requestRedirect:
+                  scheme: https
+                  hostname: web.example.com
+                  path: {type: ReplaceFullPath, replaceFullPath: /new}
+                  statusCode: 301
+EOF
+if "$TB" apply "$TL_TMP/routes.yaml" >"$TL_TMP/apply-routes.log" 2>&1; then
+	tb_exec a1 curl -sS -m 60 -H 'x-canary: on' "http://$VIP/whoami?n=[1-20]" >"$TL_TMP/hdr.out" 2>&1
+	if [ "$(grep -c '^pod=mf-pod-b2 ' "$TL_TMP/hdr.out")" -eq 20 ]; then
+		pass l7_mesh_http_route_header_to_v2
+	else
+		fail l7_mesh_http_route_header_to_v2 "$(sort "$TL_TMP/hdr.out" | uniq -c | tr '\n' '|')"
+	fi
+	tb_exec a1 curl -sS -m 120 "http://$VIP/split?n=[1-1000]" >"$TL_TMP/split.out" 2>&1
+	n1=$(grep -c '^pod=mf-pod-b1 ' "$TL_TMP/split.out")
+	n2=$(grep -c '^pod=mf-pod-b2 ' "$TL_TMP/split.out")
+	tl_log "MeshHTTPRoute split: v1 (b1) $n1, v2 (b2) $n2 of 1000"
+	if [ $((n1 + n2)) -eq 1000 ] && [ "$n2" -ge 70 ] && [ "$n2" -le 130 ]; then
+		pass l7_mesh_http_route_split_90_10
+	else
+		fail l7_mesh_http_route_split_90_10 "v1 $n1, v2 $n2 (want 900 and 100, within 30)"
+	fi
+	tb_exec a1 curl -sS -m 10 -H 'x-debug: 1' \
+		"http://$VIP/legacy" >"$TL_TMP/legacy.out" 2>&1
+	tb_exec a1 curl -sS -m 10 -o /dev/null -D "$TL_TMP/split.hdrs" \
+		"http://$VIP/split" 2>&1
+	if grep -qx 'x-route: legacy' "$TL_TMP/legacy.out" &&
+		! grep -qi '^x-debug:' "$TL_TMP/legacy.out" &&
+		grep -qi '^x-served-by: mesh' "$TL_TMP/split.hdrs"; then
+		pass l7_mesh_http_route_rewrite_and_modifiers
+	else
+		fail l7_mesh_http_route_rewrite_and_modifiers "pod saw: $(tr '\n' '|' <"$TL_TMP/legacy.out"); client got: $(tr -d '\r' <"$TL_TMP/split.hdrs" | tr '\n' '|')"
+	fi
+	out=$(tb_exec a1 curl -sS -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' "http://$VIP/moved?x=1" 2>&1)
+	if [ "$out" = "301 https://web.example.com/new?x=1" ]; then
+		pass l7_mesh_http_route_redirect
+	else
+		fail l7_mesh_http_route_redirect "got '$out'"
+	fi
+else
+	fail l7_mesh_http_route_applies "$(cat "$TL_TMP/apply-routes.log")"
+fi
+
 # ---- /metrics -------------------------------------------------------------------
 admin a /metrics >"$TL_TMP/metrics-a" 2>&1
 reqs=$(sample "$TL_TMP/metrics-a" meshforge_http_requests_total)
@@ -227,7 +323,7 @@ ok2xx=$(sample "$TL_TMP/metrics-a" 'meshforge_http_responses_total\{class="2xx"\
 bad=$(sample "$TL_TMP/metrics-a" 'meshforge_http_local_replies_total\{reason="bad_request"\}')
 tmo=$(sample "$TL_TMP/metrics-a" 'meshforge_http_local_replies_total\{reason="timeout"\}')
 tl_log "metrics a: requests=$reqs 2xx=$ok2xx bad_request=$bad timeout=$tmo"
-if [ "${reqs:-0}" -ge 1014 ] && [ "${ok2xx:-0}" -ge 1014 ] && [ "${bad:-0}" -eq 7 ] && [ "${tmo:-0}" -eq 1 ]; then
+if [ "${reqs:-0}" -ge 2036 ] && [ "${ok2xx:-0}" -ge 2036 ] && [ "${bad:-0}" -eq 7 ] && [ "${tmo:-0}" -eq 1 ]; then
 	pass l7_metrics_count_requests
 else
 	fail l7_metrics_count_requests "requests=$reqs 2xx=$ok2xx bad_request=$bad timeout=$tmo"

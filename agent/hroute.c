@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * MeshHTTPRoute in force (see hroute.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hroute.h"
+#include "policy/schema.h"
+#include "policy/select.h"
+#include "polkinds.h"
+#include "router.h"
+
+/* One match of a rule that applies, as requests try them. */
+struct hroute_pair {
+	const struct mf_http_route *rule;
+	const struct mf_route_match *m;
+	const char *policy;		/* the rule's policy name */
+	uint32_t rec;			/* its record, among the kind's */
+	uint32_t order;			/* its merge position: later wins */
+	uint64_t rank;			/* specificity of @m */
+};
+
+struct hroute_list {
+	size_t n;
+	struct hroute_pair p[];
+};
+
+/* Counters of a rule's record (policy_ticket()). */
+#define HROUTE_CTR_WEIGHT	0
+#define HROUTE_CTR_SUBSET	1
+
+/* 2^64 / the golden ratio, as router.c uses it. */
+#define HROUTE_GOLDEN	0x9e3779b97f4a7c15ull
+
+static size_t hroute_kind(void)
+{
+	static size_t kind = SIZE_MAX;
+
+	if (kind == SIZE_MAX)
+		for (size_t i = 0; i < kinds_count; i++)
+			if (kinds_all[i] == &kind_mesh_http_route)
+				kind = i;
+	return kind;
+}
+
+/* A string field of a record: bounded by its array. */
+#define HROUTE_STR(field)	(field), strnlen((field), sizeof(field))
+
+static const struct mf_tagset *hroute_tags(void *arg, uint32_t id)
+{
+	return polkinds_tags(arg, id);
+}
+
+/* ---- the rules of a connection --------------------------------------------- */
+
+/* Specificity of a match, higher first (hroute.h, 1). */
+static uint64_t hroute_rank(const struct mf_route_match *m)
+{
+	static const uint8_t path_rank[] = {
+		[MF_PATH_EXACT] = 3, [MF_PATH_PREFIX] = 2, [MF_PATH_REGEX] = 1,
+	};
+	uint64_t kind = m->path.type < sizeof(path_rank) ?
+			path_rank[m->path.type] : 0;
+	uint64_t len = kind ? strnlen(m->path.value, sizeof(m->path.value)) : 0;
+
+	return kind << 56 | (len & 0xffffff) << 32 | (uint64_t)!!m->method << 24 |
+	       (uint64_t)m->nheaders << 12 | m->nquery_params;
+}
+
+static int hroute_pair_cmp(const void *a, const void *b)
+{
+	const struct hroute_pair *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank > y->rank ? -1 : 1;
+	return x->order > y->order ? -1 : x->order < y->order;
+}
+
+/* Endpoint @ep of @p as selectors see it. */
+static void hroute_view(const struct policy *p, const struct mf_endpoint *ep,
+			struct sel_workload *w)
+{
+	const struct mf_service *s = policy_service_by_id(p, ep->service_id);
+
+	memset(w, 0, sizeof(*w));
+	w->name = ep->name;
+	w->service = s ? s->name : NULL;
+	w->tags = polkinds_tags(policy_kinds(p), ep->tags);
+	w->port = ep->port;
+}
+
+int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
+		      const struct mf_service *dst, struct hroute_list **out)
+{
+	const struct polkinds *k = policy_kinds(p);
+	size_t kind = hroute_kind(), n = polkinds_count(k, kind), np = 0;
+	const struct sel_ctx ctx = { .tags = hroute_tags, .arg = (void *)k };
+	struct sel_workload self, peer = { .service = dst->name };
+	const struct sel_query q = {
+		.self = &self, .section = MF_SEC_TO, .peer = &peer,
+	};
+	struct hroute_list *l = NULL;
+	struct sel_cand *c = NULL;
+	size_t *order = NULL;
+	int m, err = -ENOMEM;
+
+	*out = NULL;
+	if (n == 0 || !src)
+		return 0;
+	c = calloc(n, sizeof(*c));
+	order = calloc(n, sizeof(*order));
+	if (!c || !order)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_pol_key *key;
+
+		c[i].val = polkinds_record(k, kind, i, &key);
+		c[i].name = key->name;
+		c[i].index = key->index;
+	}
+	hroute_view(p, src, &self);
+	m = sel_select(kinds_all[kind], c, n, &q, &ctx, order);
+	if (m <= 0) {
+		err = m;
+		goto out;
+	}
+	for (int i = 0; i < m; i++) {
+		const struct mf_http_route *r = c[order[i]].val;
+
+		np += r->rule.nmatches < MF_ROUTE_MATCHES_MAX ?
+		      r->rule.nmatches : MF_ROUTE_MATCHES_MAX;
+	}
+	l = calloc(1, sizeof(*l) + np * sizeof(l->p[0]));
+	if (!l)
+		goto out;
+	for (int i = 0; i < m; i++) {
+		const struct mf_http_route *r = c[order[i]].val;
+
+		for (size_t j = 0; j < r->rule.nmatches &&
+				   j < MF_ROUTE_MATCHES_MAX; j++) {
+			struct hroute_pair *pp = &l->p[l->n++];
+
+			pp->rule = r;
+			pp->m = &r->rule.matches[j];
+			pp->policy = c[order[i]].name;
+			pp->rec = (uint32_t)order[i];
+			pp->order = (uint32_t)i;
+			pp->rank = hroute_rank(pp->m);
+		}
+	}
+	qsort(l->p, l->n, sizeof(l->p[0]), hroute_pair_cmp);
+	*out = l;
+	l = NULL;
+	err = 0;
+out:
+	free(l);
+	free(c);
+	free(order);
+	return err;
+}
+
+void hroute_list_free(struct hroute_list *l)
+{
+	free(l);
+}
+
+/* ---- matching ------------------------------------------------------------- */
+
+/* The path of a request-target: up to '?'. */
+static size_t hroute_path_len(const char *t, size_t n)
+{
+	const char *q = memchr(t, '?', n);
+
+	return q ? (size_t)(q - t) : n;
+}
+
+static bool hroute_path_match(const struct mf_route_path *m, const char *path,
+			      size_t n)
+{
+	const char *v = m->value;
+	size_t len = strnlen(v, sizeof(m->value));
+
+	switch (m->type) {
+	case MF_PATH_EXACT:
+		return n == len && !memcmp(path, v, len);
+	case MF_PATH_PREFIX:
+		/* Whole segments: /api is /api, /api/ and /api/x, never
+		 * /apix.  "/" is every path. */
+		if (len == 1 && v[0] == '/')
+			return true;
+		return n >= len && !memcmp(path, v, len) &&
+		       (n == len || path[len] == '/');
+	default:
+		return false;	/* RegularExpression: not yet */
+	}
+}
+
+/* A value against an Exact, Prefix, Present or Absent match; @v NULL when
+ * the request has none. */
+static bool hroute_value_match(uint8_t type, const char *want, size_t wlen,
+			       const char *v, size_t vlen)
+{
+	switch (type) {
+	case MF_MATCH_EXACT:
+		return v && vlen == wlen && !memcmp(v, want, wlen);
+	case MF_MATCH_PREFIX:
+		return v && vlen >= wlen && !memcmp(v, want, wlen);
+	case MF_MATCH_PRESENT:
+		return v != NULL;
+	case MF_MATCH_ABSENT:
+		return v == NULL;
+	default:
+		return false;	/* RegularExpression: not yet */
+	}
+}
+
+/* The first value of query parameter @name in query @q (@n bytes, after
+ * '?'), NULL when it has none. */
+static const char *hroute_query(const char *q, size_t n, const char *name,
+				size_t *vlen)
+{
+	size_t nlen = strlen(name);
+
+	while (n > 0) {
+		const char *amp = memchr(q, '&', n);
+		size_t plen = amp ? (size_t)(amp - q) : n;
+
+		if (plen >= nlen && !memcmp(q, name, nlen) &&
+		    (plen == nlen || q[nlen] == '=')) {
+			*vlen = plen > nlen ? plen - nlen - 1 : 0;
+			return plen > nlen ? q + nlen + 1 : q + plen;
+		}
+		if (!amp)
+			break;
+		n -= plen + 1;
+		q = amp + 1;
+	}
+	return NULL;
+}
+
+static bool hroute_match(const struct mf_route_match *m,
+			 const struct hhead *req)
+{
+	size_t tlen, plen, vlen = 0;
+	const char *t = hhead_target(req, &tlen), *v;
+
+	plen = hroute_path_len(t, tlen);
+	if (m->path.type && !hroute_path_match(&m->path, t, plen))
+		return false;
+	if (m->method && (m->method > MF_METHOD_TRACE ||
+			  strlen(kind_http_methods[m->method - 1]) !=
+			  req->method.len ||
+			  memcmp(kind_http_methods[m->method - 1],
+				 req->buf + req->method.off, req->method.len)))
+		return false;
+	for (size_t i = 0; i < m->nheaders && i < MF_HEADERS_MAX; i++) {
+		const struct mf_route_kv_match *h = &m->headers[i];
+		bool has = hhead_get(req, h->name, &v, &vlen);
+
+		if (!hroute_value_match(h->type, HROUTE_STR(h->value),
+					has ? v : NULL, vlen))
+			return false;
+	}
+	for (size_t i = 0; i < m->nquery_params && i < 1; i++) {
+		const struct mf_route_kv_match *qp = &m->query_params[i];
+
+		v = plen < tlen ? hroute_query(t + plen + 1, tlen - plen - 1,
+					       qp->name, &vlen) : NULL;
+		if (!hroute_value_match(qp->type, HROUTE_STR(qp->value), v,
+					vlen))
+			return false;
+	}
+	return true;
+}
+
+/* ---- filters --------------------------------------------------------------- */
+
+static int hroute_header_mod(const struct mf_header_mod *m, struct hhead *h)
+{
+	char name[MF_HDR_NAME_MAX + 1], value[MF_HDR_VALUE_MAX + 1];
+	int err = 0;
+
+	for (size_t i = 0; !err && i < m->nset && i < MF_HEADERS_MAX; i++) {
+		snprintf(name, sizeof(name), "%.*s", (int)sizeof(m->set[i].name),
+			 m->set[i].name);
+		snprintf(value, sizeof(value), "%.*s",
+			 (int)sizeof(m->set[i].value), m->set[i].value);
+		err = hhead_set(h, name, value);
+	}
+	for (size_t i = 0; !err && i < m->nadd && i < MF_HEADERS_MAX; i++)
+		err = hhead_add(h, HROUTE_STR(m->add[i].name),
+				HROUTE_STR(m->add[i].value));
+	for (size_t i = 0; !err && i < m->nremove && i < MF_HEADERS_MAX; i++) {
+		snprintf(name, sizeof(name), "%.*s", (int)sizeof(m->remove[i]),
+			 m->remove[i]);
+		hhead_remove(h, name);
+	}
+	return err;
+}
+
+int hroute_response(const struct policy *p, const struct mf_header_mod *m,
+		    struct hhead *rsp)
+{
+	(void)p;
+	return m ? hroute_header_mod(m, rsp) : 0;
+}
+
+/*
+ * The path after a rewrite @rw of path @path (@n bytes) matched by @m,
+ * into a new buffer with @rest (the query, '?' included) after it.
+ * Returns the buffer (caller frees) or NULL on ENOMEM.
+ */
+static char *hroute_rewrite_path(const struct mf_route_path_rewrite *rw,
+				 const struct mf_route_match *m,
+				 const char *path, size_t n, const char *rest,
+				 size_t rlen)
+{
+	const char *head = path, *tail = "";
+	size_t hlen = n, tlen = 0, mlen;
+	char *out;
+
+	if (rw->type == MF_REWRITE_FULL_PATH) {
+		head = rw->replace_full_path;
+		hlen = strnlen(head, sizeof(rw->replace_full_path));
+	} else if (rw->type == MF_REWRITE_PREFIX &&
+		   m->path.type == MF_PATH_PREFIX) {
+		/* The matched prefix goes, what follows it stays; "/" for
+		 * a prefix replaced by nothing. */
+		mlen = strnlen(m->path.value, sizeof(m->path.value));
+		if (mlen == 1)
+			mlen = 0;
+		head = rw->replace_prefix_match;
+		hlen = strnlen(head, sizeof(rw->replace_prefix_match));
+		tail = path + mlen;
+		tlen = n - mlen;
+		if (hlen > 0 && head[hlen - 1] == '/' && tlen > 0 &&
+		    tail[0] == '/')
+			hlen--;
+		if (hlen == 0 && tlen == 0)
+			head = "/", hlen = 1;
+	}
+	out = malloc(hlen + tlen + rlen + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, head, hlen);
+	memcpy(out + hlen, tail, tlen);
+	memcpy(out + hlen + tlen, rest, rlen);
+	out[hlen + tlen + rlen] = '\0';
+	return out;
+}
+
+static int hroute_rewrite(const struct mf_route_rewrite *rw,
+			  const struct mf_route_match *m, struct hhead *req)
+{
+	size_t tlen, plen;
+	const char *t = hhead_target(req, &tlen);
+	char host[MF_NAME_MAX + 1], *nt;
+	int err = 0;
+
+	if (rw->hostname[0]) {
+		snprintf(host, sizeof(host), "%.*s", (int)sizeof(rw->hostname),
+			 rw->hostname);
+		err = hhead_set(req, "Host", host);
+	}
+	if (err || !rw->path.type)
+		return err;
+	plen = hroute_path_len(t, tlen);
+	nt = hroute_rewrite_path(&rw->path, m, t, plen, t + plen, tlen - plen);
+	if (!nt)
+		return -ENOMEM;
+	err = hhead_set_target(req, nt, strlen(nt));
+	free(nt);
+	return err;
+}
+
+/* The Location of a redirect: scheme://host[:port]path?query. */
+static int hroute_redirect(const struct mf_route_redirect *rd,
+			   const struct mf_route_match *m,
+			   const struct hhead *req, struct hroute_decision *d)
+{
+	size_t tlen, plen, hlen = 0;
+	const char *t = hhead_target(req, &tlen), *host = "";
+	char scheme[sizeof(rd->scheme) + 1], port[8] = "", *path;
+	size_t need;
+
+	if (!hhead_get(req, "host", &host, &hlen))
+		host = "", hlen = 0;
+	if (rd->hostname[0]) {
+		host = rd->hostname;
+		hlen = strnlen(rd->hostname, sizeof(rd->hostname));
+	} else {
+		/* The request's host, without its port. */
+		const char *colon = memchr(host, ':', hlen);
+
+		if (colon)
+			hlen = (size_t)(colon - host);
+	}
+	snprintf(scheme, sizeof(scheme), "%.*s", (int)sizeof(rd->scheme),
+		 rd->scheme[0] ? rd->scheme : "http");
+	if (rd->port)
+		snprintf(port, sizeof(port), ":%u", rd->port);
+	plen = hroute_path_len(t, tlen);
+	path = rd->path.type ?
+	       hroute_rewrite_path(&rd->path, m, t, plen, t + plen, tlen - plen) :
+	       strndup(t, tlen);
+	if (!path)
+		return -ENOMEM;
+	need = strlen(scheme) + 3 + hlen + strlen(port) + strlen(path) + 1;
+	d->location = malloc(need);
+	if (!d->location) {
+		free(path);
+		return -ENOMEM;
+	}
+	snprintf(d->location, need, "%s://%.*s%s%s", scheme, (int)hlen, host,
+		 port, path);
+	free(path);
+	d->status = rd->status_code ? rd->status_code : 302;
+	d->why = "redirected by route";
+	return 0;
+}
+
+/* ---- backends --------------------------------------------------------------- */
+
+/* An endpoint of backend @b: its service's, round robin; a subset's among
+ * those with its tags. */
+static const struct mf_endpoint *hroute_backend(struct policy *p,
+						const struct mf_route_backend *b,
+						uint32_t rec, const char **why)
+{
+	const struct mf_service *s;
+	const struct mf_tagset *ts;
+	struct sel_workload w;
+	size_t n = policy_endpoint_count(p), m = 0, want;
+	char name[MF_NAME_MAX + 1];
+
+	if (b->ref.kind != MF_REF_MESH_SERVICE &&
+	    b->ref.kind != MF_REF_MESH_SERVICE_SUBSET) {
+		*why = "backendRef kind not served yet";
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(b->ref.name),
+		 b->ref.name);
+	s = policy_service_by_name(p, name);
+	if (!s) {
+		*why = "backendRef names no service";
+		return NULL;
+	}
+	*why = "backendRef has no endpoints";
+	if (b->ref.kind == MF_REF_MESH_SERVICE)
+		return policy_pick_endpoint(p, s->id);
+	ts = polkinds_tags(policy_kinds(p), b->ref.tags);
+	for (size_t i = 0; ts && i < n; i++) {
+		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
+
+		hroute_view(p, ep, &w);
+		m += ep->service_id == s->id && sel_tags_match(ts, &w);
+	}
+	if (!m)
+		return NULL;
+	want = policy_ticket(p, POLICY_TICKET_HTTP_ROUTE, rec,
+			     HROUTE_CTR_SUBSET) % m;
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
+
+		hroute_view(p, ep, &w);
+		if (ep->service_id == s->id && sel_tags_match(ts, &w) &&
+		    want-- == 0)
+			return ep;
+	}
+	return NULL;
+}
+
+/* A backendRef of @def by weight (router.h's sequence). */
+static const struct mf_route_backend *hroute_weigh(struct policy *p,
+						   const struct mf_route_default *def,
+						   uint32_t rec)
+{
+	size_t n = def->nbackend_refs < MF_ROUTE_BACKENDS_MAX ?
+		   def->nbackend_refs : MF_ROUTE_BACKENDS_MAX, i;
+	uint64_t total = 0, x, u;
+
+	for (i = 0; i < n; i++)
+		total += kind_route_backend_weight(&def->backend_refs[i]);
+	if (total == 0)
+		return NULL;
+	u = (uint64_t)(policy_ticket(p, POLICY_TICKET_HTTP_ROUTE, rec,
+				     HROUTE_CTR_WEIGHT) + 1) * HROUTE_GOLDEN;
+	x = (uint64_t)(((unsigned __int128)u * total) >> 64);
+	for (i = 0; i + 1 < n; i++) {
+		uint32_t w = kind_route_backend_weight(&def->backend_refs[i]);
+
+		if (x < w)
+			break;
+		x -= w;
+	}
+	return &def->backend_refs[i];
+}
+
+/* ---- a request --------------------------------------------------------------- */
+
+static int hroute_apply(struct policy *p, const struct hroute_pair *pp,
+			const struct mf_service *dst, struct hhead *req,
+			struct hroute_decision *d)
+{
+	const struct mf_route_default *def = &pp->rule->rule.def;
+	const struct mf_route_backend *b;
+	int err = 0;
+
+	d->route = pp->policy;
+	for (size_t i = 0; !err && i < def->nfilters &&
+			   i < MF_ROUTE_FILTERS_MAX; i++) {
+		const struct mf_route_filter *f = &def->filters[i];
+
+		switch (f->type) {
+		case MF_FILTER_REQUEST_HEADER_MODIFIER:
+			err = hroute_header_mod(&f->request_header_modifier,
+						req);
+			break;
+		case MF_FILTER_RESPONSE_HEADER_MODIFIER:
+			d->rsp_mod = &f->response_header_modifier;
+			break;
+		case MF_FILTER_URL_REWRITE:
+			err = hroute_rewrite(&f->url_rewrite, pp->m, req);
+			break;
+		case MF_FILTER_REQUEST_REDIRECT:
+			/* The client goes elsewhere: no backend. */
+			return hroute_redirect(&f->request_redirect, pp->m,
+					       req, d);
+		default:
+			break;	/* RequestMirror: not yet */
+		}
+	}
+	if (err)
+		return err;
+	if (def->nbackend_refs == 0) {
+		/* A rule without backendRefs keeps the destination. */
+		d->ep = policy_pick_endpoint(p, dst->id);
+		d->why = "the service has no endpoints";
+	} else {
+		b = hroute_weigh(p, def, pp->rec);
+		d->ep = b ? hroute_backend(p, b, pp->rec, &d->why) : NULL;
+	}
+	if (!d->ep)
+		d->status = 503;
+	return 0;
+}
+
+int hroute_decide(struct policy *p, const struct hroute_list *l, int tr,
+		  const struct mf_service *dst, struct hhead *req,
+		  struct hroute_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; l && i < l->n; i++)
+		if (hroute_match(l->p[i].m, req))
+			return hroute_apply(p, &l->p[i], dst, req, d);
+	d->ep = router_pick(p, tr, dst, req);
+	if (!d->ep) {
+		d->status = 503;
+		d->why = tr >= 0 ?
+			 "no endpoint for the TrafficRoute's destination" :
+			 "the service has no endpoints";
+	}
+	return 0;
+}
+
+void hroute_decision_free(struct hroute_decision *d)
+{
+	free(d->location);
+	d->location = NULL;
+}

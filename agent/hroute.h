@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hroute: MeshHTTPRoute in force.  For one connection (a source workload
+ * and the destination service it dialled) the rules that apply are found
+ * once, when it is accepted, by Kuma's selection (sel_select(): the
+ * route's targetRef selects the source, its to[] entry the destination),
+ * and kept as a list of (rule, match) pairs in the order requests try
+ * them, so a request costs one pass over the rules that can apply to it,
+ * never over the mesh's routes:
+ *   1. the more specific match first (the Gateway API's precedence, which
+ *      Kuma follows): an Exact path before a PathPrefix, a longer prefix
+ *      before a shorter, a RegularExpression after both, any path last;
+ *      then a match with a method before one without, then more header
+ *      matches, then more query parameter matches;
+ *   2. at equal specificity, the rule of the more precedent policy
+ *      (merged later) first.
+ * The first pair whose match accepts the request decides, as a whole:
+ * its rule's filters (request and response header modifiers, URL rewrite
+ * of the host and of the path, a redirect) and its backendRefs, picked by
+ * weight (the golden-ratio sequence of router.h) then round robin among
+ * the backend's endpoints (a MeshServiceSubset's with its tags).  A
+ * request no rule accepts goes by TrafficRoute, or round robin.
+ *
+ * Not yet: RegularExpression matches (no pair with one matches),
+ * RequestMirror, and backendRefs to MeshExternalService or
+ * MeshMultiZoneService (503).
+ */
+#ifndef MF_AGENT_HROUTE_H
+#define MF_AGENT_HROUTE_H
+
+#include <stdint.h>
+
+#include "hhead.h"
+#include "meshforge/abi.h"
+#include "policy.h"
+
+struct hroute_list;
+
+/* The MeshHTTPRoute rules that apply from endpoint @src to service @dst:
+ * *out (NULL when none does; free with hroute_list_free()).  Returns 0 or
+ * -ENOMEM. */
+int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
+		      const struct mf_service *dst, struct hroute_list **out);
+void hroute_list_free(struct hroute_list *l);
+
+/* What a request gets. */
+struct hroute_decision {
+	const struct mf_endpoint *ep;	/* where it goes; NULL with status */
+	int status;			/* a reply of the proxy's own instead:
+					 * a redirect (3xx) or 503 */
+	const char *why;		/* ... its reason */
+	char *location;			/* a redirect's Location.  Owned:
+					 * hroute_decision_free() */
+	/* The ResponseHeaderModifier of the rule, for the response head
+	 * (hroute_response()); NULL: none.  Points into the snapshot. */
+	const struct mf_header_mod *rsp_mod;
+	const char *route;		/* the policy whose rule decided, NULL:
+					 * none did */
+};
+
+/*
+ * Decides where request @req of a connection to @dst goes: the first rule
+ * of @l (may be NULL) that accepts it, with its request filters applied to
+ * @req, else TrafficRoute @tr (router_pick()).  Returns 0 or -ENOMEM.
+ */
+int hroute_decide(struct policy *p, const struct hroute_list *l, int tr,
+		  const struct mf_service *dst, struct hhead *req,
+		  struct hroute_decision *d);
+void hroute_decision_free(struct hroute_decision *d);
+
+/* Applies a ResponseHeaderModifier to response head @rsp.  Returns 0 or
+ * -ENOMEM. */
+int hroute_response(const struct policy *p, const struct mf_header_mod *m,
+		    struct hhead *rsp);
+
+#endif /* MF_AGENT_HROUTE_H */

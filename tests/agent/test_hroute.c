@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * MeshHTTPRoute in force (agent/hroute.c) on snapshots compiled from YAML as
+ * mfctl compiles them: which rules apply to a connection (its source and
+ * destination), in what order requests try them (Exact before a longer
+ * PathPrefix before a shorter, then method, headers, query parameters),
+ * header and query matches, a 90/10 split by MeshServiceSubset followed
+ * exactly, header modifiers, URL rewrites, redirects, a rule without
+ * backendRefs, and requests no rule takes.
+ */
+#include <arpa/inet.h>
+
+#include "harness/test.h"
+#include "harness/records_harness.h"
+#include "../../agent/hhead.h"
+#include "../../agent/hroute.h"
+
+#define WL(name, ip, svc, tags)                                               \
+	RH_DOC("Workload", name)                                              \
+	"spec: {node: n1, ip: " ip ", port: 8080, service: " svc ", "         \
+	"identity: \"spiffe://mesh.local/ns/default/sa/" svc "\", "           \
+	"tags: {" tags "}}\n"
+
+#define MESH                                                                  \
+	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
+	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
+	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"        \
+	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 80}\n"        \
+	RH_DOC("Service", "client") "spec: {vip: 10.96.0.11, port: 80}\n"     \
+	RH_DOC("Service", "other") "spec: {vip: 10.96.0.12, port: 80}\n"      \
+	WL("v1", "10.1.0.1", "web", "version: v1")                            \
+	WL("v2", "10.1.0.2", "web", "version: v2")                            \
+	WL("api1", "10.1.0.5", "api", "version: v1")                          \
+	WL("c1", "10.1.0.9", "client", "team: a")                             \
+	WL("o1", "10.1.0.10", "other", "team: b")
+
+#define ROUTE(name, self, body)                                               \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\n"             \
+	"metadata: {name: " name "}\nspec:\n"                                  \
+	"  targetRef: " self "\n"                                              \
+	"  to:\n    - targetRef: {kind: MeshService, name: web}\n"             \
+	"      rules:\n" body
+
+#define SUBSET(v, w)                                                          \
+	"{kind: MeshServiceSubset, name: web, tags: {version: " v "}, "       \
+	"weight: " w "}"
+
+static uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+struct hr {
+	struct policy *p;
+	const struct mf_service *web;
+	struct hroute_list *l;
+};
+
+/* A snapshot of MESH + @routes, and the rules of c1 -> web. */
+static bool hr_open(struct hr *h, const char *routes, const char *src)
+{
+	memset(h, 0, sizeof(*h));
+	h->p = rh_yaml_snapshot(routes, 1);
+	if (!ASSERT_TRUE(h->p))
+		return false;
+	h->web = policy_service_by_vip(h->p, ip4("10.96.0.10"), 80);
+	return ASSERT_TRUE(h->web != NULL) &&
+	       ASSERT_EQ(hroute_list_build(h->p,
+					   policy_endpoint_by_ip(h->p, ip4(src)),
+					   h->web, &h->l), 0);
+}
+
+static void hr_close(struct hr *h)
+{
+	hroute_list_free(h->l);
+	policy_put(h->p);
+}
+
+/* A request head; @hdrs "name: value" lines, NULL-terminated. */
+static bool req(struct hhead *h, const char *method, const char *target,
+		const char *const *hdrs)
+{
+	struct http1_start sl = {
+		.method = method, .method_len = strlen(method),
+		.target = target, .target_len = strlen(target),
+		.major = 1, .minor = 1,
+	};
+
+	memset(h, 0, sizeof(*h));
+	if (!ASSERT_EQ(hhead_start(h, true, &sl), 0) ||
+	    !ASSERT_EQ(hhead_add(h, "Host", 4, "web:80", 6), 0))
+		return false;
+	for (size_t i = 0; hdrs && hdrs[i]; i++) {
+		const char *colon = strchr(hdrs[i], ':');
+
+		if (!ASSERT_EQ(hhead_add(h, hdrs[i], (size_t)(colon - hdrs[i]),
+					 colon + 2, strlen(colon + 2)), 0))
+			return false;
+	}
+	return true;
+}
+
+/* Where @method @target goes: the endpoint's name, or "<status>". */
+static const char *go(struct hr *h, const char *method, const char *target,
+		      const char *const *hdrs, struct hhead *out)
+{
+	static char buf[MF_NAME_MAX];
+	struct hroute_decision d;
+	struct hhead tmp;
+	struct hhead *r = out ? out : &tmp;
+
+	if (!req(r, method, target, hdrs) ||
+	    hroute_decide(h->p, h->l, -1, h->web, r, &d))
+		return "error";
+	if (d.ep)
+		snprintf(buf, sizeof(buf), "%s", d.ep->name);
+	else
+		snprintf(buf, sizeof(buf), "%d", d.status);
+	hroute_decision_free(&d);
+	if (!out)
+		hhead_free(&tmp);
+	return buf;
+}
+
+static bool test_order_and_matches(void)
+{
+	static const char *const canary[] = { "x-canary: on", NULL };
+	static const char *const other[] = { "x-canary: off", NULL };
+	struct hr h;
+	bool ok;
+
+	ok = hr_open(&h, MESH ROUTE("r", "{kind: Mesh}",
+		"        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+		"          default: {backendRefs: [" SUBSET("v1", "1") "]}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /a/b}}]\n"
+		"          default: {backendRefs: [" SUBSET("v2", "1") "]}\n"
+		"        - matches: [{path: {type: Exact, value: /a/b/c}}]\n"
+		"          default: {backendRefs: [" SUBSET("v1", "1") "]}\n"
+		"        - matches:\n"
+		"            - path: {type: PathPrefix, value: /h}\n"
+		"              headers: [{type: Exact, name: x-canary, value: 'on'}]\n"
+		"            - path: {type: PathPrefix, value: /q}\n"
+		"              queryParams: [{type: Exact, name: v, value: '2'}]\n"
+		"          default: {backendRefs: [" SUBSET("v2", "1") "]}\n"
+		"        - matches:\n"
+		"            - path: {type: PathPrefix, value: /m}\n"
+		"              method: POST\n"
+		"          default: {backendRefs: [" SUBSET("v2", "1") "]}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default: {backendRefs: [" SUBSET("v1", "1") "]}\n"),
+		"10.1.0.9");
+	ok = ok && ASSERT_STREQ(go(&h, "GET", "/a/x", NULL, NULL), "v1") &&
+	     ASSERT_STREQ(go(&h, "GET", "/a/b/x", NULL, NULL), "v2") &&
+	     ASSERT_STREQ(go(&h, "GET", "/a/b", NULL, NULL), "v2") &&
+	     ASSERT_STREQ(go(&h, "GET", "/a/b/c", NULL, NULL), "v1") &&
+	     /* a prefix is whole segments */
+	     ASSERT_STREQ(go(&h, "GET", "/a/bc", NULL, NULL), "v1") &&
+	     ASSERT_STREQ(go(&h, "GET", "/h/1", canary, NULL), "v2") &&
+	     ASSERT_STREQ(go(&h, "GET", "/h/1", other, NULL), "v1") &&
+	     ASSERT_STREQ(go(&h, "GET", "/q?a=1&v=2", NULL, NULL), "v2") &&
+	     ASSERT_STREQ(go(&h, "GET", "/q?v=3", NULL, NULL), "v1") &&
+	     ASSERT_STREQ(go(&h, "POST", "/m", NULL, NULL), "v2") &&
+	     ASSERT_STREQ(go(&h, "GET", "/m", NULL, NULL), "v1");
+	hr_close(&h);
+	return ok;
+}
+
+/* Only the sources the route's targetRef selects get its rules. */
+static bool test_selection(void)
+{
+	struct hr h;
+	bool ok;
+
+	ok = hr_open(&h, MESH ROUTE("r", "{kind: MeshSubset, tags: {team: a}}",
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default: {backendRefs: [" SUBSET("v2", "1") "]}\n"),
+		"10.1.0.9");
+	for (int i = 0; ok && i < 4; i++)
+		ok = ASSERT_STREQ(go(&h, "GET", "/", NULL, NULL), "v2");
+	hr_close(&h);
+	ok = ok && hr_open(&h, MESH ROUTE("r",
+		"{kind: MeshSubset, tags: {team: a}}",
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default: {backendRefs: [" SUBSET("v2", "1") "]}\n"),
+		"10.1.0.10") && ASSERT_TRUE(h.l == NULL);
+	/* o1 gets no rule: round robin over web, both endpoints */
+	if (ok) {
+		char a[16], b[16];
+
+		snprintf(a, sizeof(a), "%s", go(&h, "GET", "/", NULL, NULL));
+		snprintf(b, sizeof(b), "%s", go(&h, "GET", "/", NULL, NULL));
+		ok = ASSERT_TRUE(strcmp(a, b) != 0);
+	}
+	hr_close(&h);
+	return ok;
+}
+
+static bool test_split_90_10(void)
+{
+	unsigned int v1 = 0, v2 = 0;
+	struct hr h;
+	bool ok;
+
+	ok = hr_open(&h, MESH ROUTE("r", "{kind: Mesh}",
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default:\n            backendRefs: [" SUBSET("v1", "90")
+		", " SUBSET("v2", "10") "]\n"), "10.1.0.9");
+	for (int i = 0; ok && i < 1000; i++) {
+		const char *e = go(&h, "GET", "/", NULL, NULL);
+
+		v1 += !strcmp(e, "v1");
+		v2 += !strcmp(e, "v2");
+	}
+	hr_close(&h);
+	return ok && ASSERT_EQ(v1 + v2, 1000) && ASSERT_GE(v2, 98) &&
+	       ASSERT_GE(102, v2);
+}
+
+static bool test_filters(void)
+{
+	struct hhead r;
+	const char *v;
+	size_t vlen, tlen;
+	struct hroute_decision d;
+	bool ok;
+	struct hr h;
+
+	ok = hr_open(&h, MESH ROUTE("r", "{kind: Mesh}",
+		"        - matches: [{path: {type: PathPrefix, value: /api}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: RequestHeaderModifier\n"
+		"                requestHeaderModifier:\n"
+		"                  set: [{name: x-route, value: api}]\n"
+		"                  add: [{name: x-via, value: mesh}]\n"
+		"                  remove: [x-debug]\n"
+		"              - type: URLRewrite\n"
+		"                urlRewrite:\n"
+		"                  hostname: api.internal\n"
+		"                  path: {type: ReplacePrefixMatch, replacePrefixMatch: /v2}\n"
+		"            backendRefs: [{kind: MeshService, name: api}]\n"
+		"        - matches: [{path: {type: Exact, value: /old}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: RequestRedirect\n"
+		"                requestRedirect:\n"
+		"                  scheme: https\n"
+		"                  hostname: web.example.com\n"
+		"                  path: {type: ReplaceFullPath, replaceFullPath: /new}\n"
+		"                  statusCode: 301\n"
+		"        - matches: [{path: {type: PathPrefix, value: /keep}}]\n"
+		"          default: {}\n"), "10.1.0.9");
+	if (!ok)
+		goto out;
+	{
+		static const char *const hdrs[] = { "x-route: old",
+			"x-debug: 1", "x-via: client", NULL };
+
+		ok = ASSERT_STREQ(go(&h, "GET", "/api/users?id=1", hdrs, &r),
+				  "api1");
+	}
+	ok = ok && ASSERT_TRUE(hhead_get(&r, "x-route", &v, &vlen)) &&
+	     ASSERT_EQ(vlen, 3) && ASSERT_TRUE(!memcmp(v, "api", 3)) &&
+	     ASSERT_FALSE(hhead_get(&r, "x-debug", &v, &vlen)) &&
+	     ASSERT_TRUE(hhead_get(&r, "host", &v, &vlen)) &&
+	     ASSERT_EQ(vlen, 12) && ASSERT_TRUE(!memcmp(v, "api.internal", 12));
+	v = hhead_target(&r, &tlen);
+	ok = ok && ASSERT_EQ(tlen, 14) && ASSERT_TRUE(!memcmp(v, "/v2/users?id=1", 14));
+	/* two x-via now: the client's and the route's */
+	{
+		unsigned int n = 0;
+
+		for (uint32_t i = 0; i < r.nf; i++)
+			n += r.f[i].name.len == 5 &&
+			     !strncasecmp(r.buf + r.f[i].name.off, "x-via", 5);
+		ok = ok && ASSERT_EQ(n, 2);
+	}
+	hhead_free(&r);
+	ok = ok && req(&r, "GET", "/old?x=1", NULL) &&
+	     ASSERT_EQ(hroute_decide(h.p, h.l, -1, h.web, &r, &d), 0) &&
+	     ASSERT_EQ(d.status, 301) && ASSERT_TRUE(d.ep == NULL) &&
+	     ASSERT_STREQ(d.location, "https://web.example.com/new?x=1") &&
+	     ASSERT_STREQ(d.route, "r");
+	hroute_decision_free(&d);
+	hhead_free(&r);
+	/* A rule without backendRefs keeps its destination. */
+	ok = ok && ASSERT_TRUE(go(&h, "GET", "/keep", NULL, NULL)[0] == 'v');
+out:
+	hr_close(&h);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN();
+	TEST_RUN(test_order_and_matches);
+	TEST_RUN(test_selection);
+	TEST_RUN(test_split_90_10);
+	TEST_RUN(test_filters);
+	TEST_MAIN_END();
+}
