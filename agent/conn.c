@@ -102,6 +102,7 @@ static struct conn *conn_new(struct conn_table *t,
 	c->state = CONN_STATE_ACCEPTED;
 	c->id = ++t->next_conn_id;
 	c->traffic_route = -1;
+	c->tcp_route = -1;
 	c->end[CONN_DOWN].fd = fd;
 	c->end[CONN_UP].fd = -1;
 	for (int i = 0; i < 2; i++) {

@@ -226,6 +226,8 @@ struct conn {
 	uint32_t service_id;	/* the service it reaches, 0 if none yet */
 	int32_t traffic_route;	/* outbound: the TrafficRoute in force for
 				 * it (router.h), -1: none */
+	int32_t tcp_route;	/* outbound: its MeshTCPRoute record, -1:
+				 * none */
 	void *routes;		/* outbound L7: its MeshHTTPRoute rules
 				 * (hroute.h), NULL: none.  The flow's */
 	const struct mf_header_mod *rsp_mod;	/* outbound L7: the response

@@ -33,9 +33,6 @@ struct hroute_list {
 #define HROUTE_CTR_WEIGHT	0
 #define HROUTE_CTR_SUBSET	1
 
-/* 2^64 / the golden ratio, as router.c uses it. */
-#define HROUTE_GOLDEN	0x9e3779b97f4a7c15ull
-
 static size_t hroute_kind(void)
 {
 	static size_t kind = SIZE_MAX;
@@ -423,83 +420,6 @@ static int hroute_redirect(const struct mf_route_redirect *rd,
 	return 0;
 }
 
-/* ---- backends --------------------------------------------------------------- */
-
-/* An endpoint of backend @b: its service's, round robin; a subset's among
- * those with its tags. */
-static const struct mf_endpoint *hroute_backend(struct policy *p,
-						const struct mf_route_backend *b,
-						uint32_t rec, const char **why)
-{
-	const struct mf_service *s;
-	const struct mf_tagset *ts;
-	struct sel_workload w;
-	size_t n = policy_endpoint_count(p), m = 0, want;
-	char name[MF_NAME_MAX + 1];
-
-	if (b->ref.kind != MF_REF_MESH_SERVICE &&
-	    b->ref.kind != MF_REF_MESH_SERVICE_SUBSET) {
-		*why = "backendRef kind not served yet";
-		return NULL;
-	}
-	snprintf(name, sizeof(name), "%.*s", (int)sizeof(b->ref.name),
-		 b->ref.name);
-	s = policy_service_by_name(p, name);
-	if (!s) {
-		*why = "backendRef names no service";
-		return NULL;
-	}
-	*why = "backendRef has no endpoints";
-	if (b->ref.kind == MF_REF_MESH_SERVICE)
-		return policy_pick_endpoint(p, s->id);
-	ts = polkinds_tags(policy_kinds(p), b->ref.tags);
-	for (size_t i = 0; ts && i < n; i++) {
-		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
-
-		hroute_view(p, ep, &w);
-		m += ep->service_id == s->id && sel_tags_match(ts, &w);
-	}
-	if (!m)
-		return NULL;
-	want = policy_ticket(p, POLICY_TICKET_HTTP_ROUTE, rec,
-			     HROUTE_CTR_SUBSET) % m;
-	for (size_t i = 0; i < n; i++) {
-		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
-
-		hroute_view(p, ep, &w);
-		if (ep->service_id == s->id && sel_tags_match(ts, &w) &&
-		    want-- == 0)
-			return ep;
-	}
-	return NULL;
-}
-
-/* A backendRef of @def by weight (router.h's sequence). */
-static const struct mf_route_backend *hroute_weigh(struct policy *p,
-						   const struct mf_route_default *def,
-						   uint32_t rec)
-{
-	size_t n = def->nbackend_refs < MF_ROUTE_BACKENDS_MAX ?
-		   def->nbackend_refs : MF_ROUTE_BACKENDS_MAX, i;
-	uint64_t total = 0, x, u;
-
-	for (i = 0; i < n; i++)
-		total += kind_route_backend_weight(&def->backend_refs[i]);
-	if (total == 0)
-		return NULL;
-	u = (uint64_t)(policy_ticket(p, POLICY_TICKET_HTTP_ROUTE, rec,
-				     HROUTE_CTR_WEIGHT) + 1) * HROUTE_GOLDEN;
-	x = (uint64_t)(((unsigned __int128)u * total) >> 64);
-	for (i = 0; i + 1 < n; i++) {
-		uint32_t w = kind_route_backend_weight(&def->backend_refs[i]);
-
-		if (x < w)
-			break;
-		x -= w;
-	}
-	return &def->backend_refs[i];
-}
-
 /* ---- a request --------------------------------------------------------------- */
 
 static int hroute_apply(struct policy *p, const struct hroute_pair *pp,
@@ -541,22 +461,34 @@ static int hroute_apply(struct policy *p, const struct hroute_pair *pp,
 		d->ep = policy_pick_endpoint(p, dst->id);
 		d->why = "the service has no endpoints";
 	} else {
-		b = hroute_weigh(p, def, pp->rec);
-		d->ep = b ? hroute_backend(p, b, pp->rec, &d->why) : NULL;
+		b = router_weigh(p, def->backend_refs,
+				 def->nbackend_refs < MF_ROUTE_BACKENDS_MAX ?
+				 def->nbackend_refs : MF_ROUTE_BACKENDS_MAX,
+				 POLICY_TICKET_HTTP_ROUTE, pp->rec,
+				 HROUTE_CTR_WEIGHT);
+		d->ep = b ? router_backend(p, b, POLICY_TICKET_HTTP_ROUTE,
+					   pp->rec, HROUTE_CTR_SUBSET,
+					   &d->why) : NULL;
 	}
 	if (!d->ep)
 		d->status = 503;
 	return 0;
 }
 
-int hroute_decide(struct policy *p, const struct hroute_list *l, int tr,
-		  const struct mf_service *dst, struct hhead *req,
+int hroute_decide(struct policy *p, const struct hroute_list *l, int tcp,
+		  int tr, const struct mf_service *dst, struct hhead *req,
 		  struct hroute_decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; l && i < l->n; i++)
 		if (hroute_match(l->p[i].m, req))
 			return hroute_apply(p, &l->p[i], dst, req, d);
+	if (tcp >= 0) {
+		d->ep = router_tcp_pick(p, tcp, &d->why);
+		if (!d->ep)
+			d->status = 503;
+		return 0;
+	}
 	d->ep = router_pick(p, tr, dst, req);
 	if (!d->ep) {
 		d->status = 503;

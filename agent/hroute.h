@@ -61,10 +61,12 @@ struct hroute_decision {
 /*
  * Decides where request @req of a connection to @dst goes: the first rule
  * of @l (may be NULL) that accepts it, with its request filters applied to
- * @req, else TrafficRoute @tr (router_pick()).  Returns 0 or -ENOMEM.
+ * @req; else MeshTCPRoute record @tcp (router_tcp_pick(), -1: none); else
+ * TrafficRoute @tr (router_pick(), -1: none, round robin).  Returns 0 or
+ * -ENOMEM.
  */
-int hroute_decide(struct policy *p, const struct hroute_list *l, int tr,
-		  const struct mf_service *dst, struct hhead *req,
+int hroute_decide(struct policy *p, const struct hroute_list *l, int tcp,
+		  int tr, const struct mf_service *dst, struct hhead *req,
 		  struct hroute_decision *d);
 void hroute_decision_free(struct hroute_decision *d);
 

@@ -360,6 +360,9 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 		if (kinds_all[i] == &kind_mesh_http_route)
 			p->n_tickets[POLICY_TICKET_HTTP_ROUTE] =
 				polkinds_count(p->kinds, i);
+		if (kinds_all[i] == &kind_mesh_tcp_route)
+			p->n_tickets[POLICY_TICKET_TCP_ROUTE] =
+				polkinds_count(p->kinds, i);
 	}
 	for (i = 0; i < POLICY_TICKET_KINDS; i++) {
 		p->tickets[i] = pol_alloc(p->n_tickets[i] * POLICY_TICKETS,

@@ -101,6 +101,7 @@ const struct mf_service *policy_service_by_name(const struct policy *p,
 enum policy_ticket_kind {
 	POLICY_TICKET_TR = 0,		/* TrafficRoute */
 	POLICY_TICKET_HTTP_ROUTE,	/* MeshHTTPRoute */
+	POLICY_TICKET_TCP_ROUTE,	/* MeshTCPRoute */
 	POLICY_TICKET_KINDS,
 };
 #define POLICY_TICKETS	8

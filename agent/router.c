@@ -3,6 +3,7 @@
  * Where a connection or a request goes (see router.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,4 +216,158 @@ const struct mf_endpoint *router_pick(struct policy *p, int tr,
 		return router_dest(p, tr, ROUTER_CTR_SPLIT, NULL, 0,
 				   conf->destination);
 	return policy_pick_endpoint(p, dst->id);
+}
+
+/* ---- backendRefs (MeshHTTPRoute, MeshTCPRoute) ---------------------------- */
+
+const struct mf_route_backend *router_weigh(struct policy *p,
+					    const struct mf_route_backend *b,
+					    size_t n, enum policy_ticket_kind kind,
+					    uint32_t rec, unsigned int ctr)
+{
+	uint64_t total = 0, x, u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		total += kind_route_backend_weight(&b[i]);
+	if (total == 0)
+		return NULL;
+	u = (uint64_t)(policy_ticket(p, kind, rec, ctr) + 1) * ROUTER_GOLDEN;
+	x = (uint64_t)(((unsigned __int128)u * total) >> 64);
+	for (i = 0; i + 1 < n; i++) {
+		uint32_t w = kind_route_backend_weight(&b[i]);
+
+		if (x < w)
+			break;
+		x -= w;
+	}
+	return &b[i];
+}
+
+const struct mf_endpoint *router_backend(struct policy *p,
+					 const struct mf_route_backend *b,
+					 enum policy_ticket_kind kind,
+					 uint32_t rec, unsigned int ctr,
+					 const char **why)
+{
+	const struct mf_service *s;
+	const struct mf_tagset *ts;
+	struct sel_workload w;
+	size_t n = policy_endpoint_count(p), m = 0, want;
+	char name[MF_NAME_MAX + 1];
+
+	if (b->ref.kind != MF_REF_MESH_SERVICE &&
+	    b->ref.kind != MF_REF_MESH_SERVICE_SUBSET) {
+		*why = "backendRef kind not served yet";
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(b->ref.name),
+		 b->ref.name);
+	s = policy_service_by_name(p, name);
+	if (!s) {
+		*why = "backendRef names no service";
+		return NULL;
+	}
+	*why = "backendRef has no endpoints";
+	if (b->ref.kind == MF_REF_MESH_SERVICE)
+		return policy_pick_endpoint(p, s->id);
+	ts = polkinds_tags(policy_kinds(p), b->ref.tags);
+	for (size_t i = 0; ts && i < n; i++) {
+		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
+
+		router_view(p, ep, &w);
+		m += ep->service_id == s->id && sel_tags_match(ts, &w);
+	}
+	if (!m)
+		return NULL;
+	want = policy_ticket(p, kind, rec, ctr) % m;
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
+
+		router_view(p, ep, &w);
+		if (ep->service_id == s->id && sel_tags_match(ts, &w) &&
+		    want-- == 0)
+			return ep;
+	}
+	return NULL;
+}
+
+/* ---- MeshTCPRoute ------------------------------------------------------------ */
+
+static size_t router_tcp_kind(void)
+{
+	static size_t kind = SIZE_MAX;
+
+	if (kind == SIZE_MAX)
+		for (size_t i = 0; i < kinds_count; i++)
+			if (kinds_all[i] == &kind_mesh_tcp_route)
+				kind = i;
+	return kind;
+}
+
+int router_tcp_route(const struct policy *p, const struct mf_endpoint *src,
+		     const struct mf_service *dst)
+{
+	const struct polkinds *k = policy_kinds(p);
+	size_t kind = router_tcp_kind(), n = polkinds_count(k, kind);
+	const struct sel_ctx ctx = { .tags = router_tags, .arg = (void *)k };
+	struct sel_workload self, peer = { .service = dst->name };
+	const struct sel_query q = {
+		.self = &self, .section = MF_SEC_TO, .peer = &peer,
+	};
+	struct sel_cand *c;
+	size_t *order;
+	int m, best = -1;
+
+	if (n == 0 || !src)
+		return -1;
+	c = calloc(n, sizeof(*c));
+	order = calloc(n, sizeof(*order));
+	if (!c || !order) {
+		free(c);
+		free(order);
+		return -1;	/* the other routes then: degraded, not down */
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_pol_key *key;
+
+		c[i].val = polkinds_record(k, kind, i, &key);
+		c[i].name = key->name;
+		c[i].index = key->index;
+	}
+	router_view(p, src, &self);
+	m = sel_select(kinds_all[kind], c, n, &q, &ctx, order);
+	/* Merged, the most precedent rule's backendRefs replace the
+	 * others': the last that has some decides. */
+	for (int i = m - 1; i >= 0 && best < 0; i--) {
+		const struct mf_tcp_route *r = c[order[i]].val;
+
+		if (r->rule.def.nbackend_refs)
+			best = (int)order[i];
+	}
+	free(c);
+	free(order);
+	return best;
+}
+
+const struct mf_endpoint *router_tcp_pick(struct policy *p, int rec,
+					  const char **why)
+{
+	const struct mf_tcp_route *r;
+	const struct mf_route_backend *b;
+	size_t n;
+
+	r = rec < 0 ? NULL : polkinds_record(policy_kinds(p), router_tcp_kind(),
+					     (size_t)rec, NULL);
+	if (!r) {
+		*why = "no MeshTCPRoute";
+		return NULL;
+	}
+	n = r->rule.def.nbackend_refs < MF_ROUTE_BACKENDS_MAX ?
+	    r->rule.def.nbackend_refs : MF_ROUTE_BACKENDS_MAX;
+	b = router_weigh(p, r->rule.def.backend_refs, n,
+			 POLICY_TICKET_TCP_ROUTE, (uint32_t)rec, 0);
+	*why = "no backendRef with a weight";
+	return b ? router_backend(p, b, POLICY_TICKET_TCP_ROUTE, (uint32_t)rec,
+				  1, why) : NULL;
 }

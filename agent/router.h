@@ -49,4 +49,40 @@ const struct mf_endpoint *router_pick(struct policy *p, int tr,
 				      const struct mf_service *dst,
 				      const struct hhead *req);
 
+/*
+ * backendRefs, as MeshHTTPRoute and MeshTCPRoute rules give them: one of
+ * the @n at @b by weight (the sequence above, counter @ctr of record @rec
+ * of @kind); NULL when no weight is above 0.
+ */
+const struct mf_route_backend *router_weigh(struct policy *p,
+					    const struct mf_route_backend *b,
+					    size_t n, enum policy_ticket_kind kind,
+					    uint32_t rec, unsigned int ctr);
+
+/*
+ * An endpoint of backendRef @b: a MeshService's, round robin; a
+ * MeshServiceSubset's among those with its tags, round robin by counter
+ * @ctr of record @rec of @kind.  NULL, *why saying why, when there is none
+ * (or the kind is not served yet: MeshExternalService,
+ * MeshMultiZoneService).
+ */
+const struct mf_endpoint *router_backend(struct policy *p,
+					 const struct mf_route_backend *b,
+					 enum policy_ticket_kind kind,
+					 uint32_t rec, unsigned int ctr,
+					 const char **why);
+
+/*
+ * MeshTCPRoute: the record whose backendRefs decide for traffic from
+ * endpoint @src to service @dst (Kuma's selection; merged, the most
+ * precedent rule with backendRefs wins), -1 when none; and an endpoint by
+ * it, NULL (*why) when it has none.  Connections of a TCP service go by it
+ * before a TrafficRoute, requests of an HTTP service when no MeshHTTPRoute
+ * rule took them.
+ */
+int router_tcp_route(const struct policy *p, const struct mf_endpoint *src,
+		     const struct mf_service *dst);
+const struct mf_endpoint *router_tcp_pick(struct policy *p, int rec,
+					  const char **why);
+
 #endif /* MF_AGENT_ROUTER_H */

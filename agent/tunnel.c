@@ -114,8 +114,8 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->why = "the service is gone";
 		return 0;
 	}
-	err = hroute_decide(c->policy, c->routes, c->traffic_route, svc, req,
-			    &d);
+	err = hroute_decide(c->policy, c->routes, c->tcp_route,
+			    c->traffic_route, svc, req, &d);
 	if (err)
 		return err;
 	c->rsp_mod = d.rsp_mod;
@@ -229,11 +229,25 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	/* The TrafficRoute of the connection, once: its source and
 	 * destination are fixed. */
 	c->traffic_route = router_traffic_route(p, src_ep, svc);
+	c->tcp_route = router_tcp_route(p, src_ep, svc);
 	if (svc->flags & MF_SERVICE_F_HTTP) {
 		tunnel_outbound_l7(tu, c, src_ep, svc, src_id);
 		return;
 	}
-	ep = router_pick(p, c->traffic_route, svc, NULL);
+	if (c->tcp_route >= 0) {
+		const char *why;
+
+		ep = router_tcp_pick(p, c->tcp_route, &why);
+		if (!ep) {
+			snprintf(reason, sizeof(reason),
+				 "service %s by MeshTCPRoute: %s", svc->name,
+				 why);
+			tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
+			return;
+		}
+	} else {
+		ep = router_pick(p, c->traffic_route, svc, NULL);
+	}
 	if (!ep) {
 		snprintf(reason, sizeof(reason), "service %s has no endpoints%s%s",
 			 svc->name, c->traffic_route >= 0 ?

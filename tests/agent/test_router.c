@@ -218,6 +218,50 @@ static bool test_no_endpoint_and_default(void)
 	return ok && ASSERT_EQ(seen, 7);
 }
 
+/* MeshTCPRoute: per connection by weight between subsets; its selection
+ * follows its targetRef and to[] entry. */
+static bool test_tcp_route(void)
+{
+	struct policy *p = rh_yaml_snapshot(
+		MESH
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshTCPRoute\n"
+		"metadata: {name: tcp-canary}\nspec:\n"
+		"  targetRef: {kind: MeshSubset, tags: {team: a}}\n"
+		"  to:\n    - targetRef: {kind: MeshService, name: web}\n"
+		"      rules:\n        - default:\n            backendRefs:\n"
+		"              - {kind: MeshServiceSubset, name: web, "
+		"tags: {version: v1}, weight: 90}\n"
+		"              - {kind: MeshServiceSubset, name: web, "
+		"tags: {version: v2}, weight: 10}\n", 1);
+	const struct mf_service *web;
+	unsigned int v2 = 0, n = 0;
+	const char *why;
+	bool ok;
+	int rec;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	web = svc(p, "10.96.0.10");
+	rec = router_tcp_route(p, ep(p, "10.1.0.9"), web);
+	ok = ASSERT_GE(rec, 0) &&
+	     /* o1 has team b: not selected */
+	     ASSERT_EQ(router_tcp_route(p, ep(p, "10.1.0.10"), web), -1) &&
+	     ASSERT_EQ(router_tcp_route(p, ep(p, "10.1.0.9"),
+					svc(p, "10.96.0.12")), -1);
+	for (int i = 0; ok && i < 1000; i++) {
+		const struct mf_endpoint *e = router_tcp_pick(p, rec, &why);
+
+		ok = ASSERT_TRUE(e != NULL);
+		if (ok) {
+			v2 += !strcmp(e->name, "v2a");
+			n++;
+		}
+	}
+	policy_put(p);
+	return ok && ASSERT_EQ(n, 1000) && ASSERT_GE(v2, 98) &&
+	       ASSERT_GE(102, v2);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -225,5 +269,6 @@ int main(void)
 	TEST_RUN(test_selection);
 	TEST_RUN(test_http_routes);
 	TEST_RUN(test_no_endpoint_and_default);
+	TEST_RUN(test_tcp_route);
 	TEST_MAIN_END();
 }
