@@ -130,6 +130,84 @@ static void admin_metric_head(struct admin_sb *b, const char *name,
 			type);
 }
 
+/* A label value in Prometheus's text format: '\\', '"' and newline
+ * escaped, the rest as it is. */
+static void admin_sb_label(struct admin_sb *b, const char *s)
+{
+	/* Policy names and SPIFFE IDs have none of them: one copy then. */
+	if (!strpbrk(s, "\\\"\n")) {
+		admin_sb_printf(b, "%s", s);
+		return;
+	}
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			admin_sb_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			admin_sb_printf(b, "\\n");
+		else
+			admin_sb_printf(b, "%c", *s);
+	}
+}
+
+/* The L7 engine's labelled counters (l7stats.h). */
+static void admin_metrics_l7(struct admin *a, struct admin_sb *b)
+{
+	const struct l7stats *l = &a->ctx->l7stats;
+	static const char *const classes[6] = { "other", "1xx", "2xx", "3xx",
+						"4xx", "5xx" };
+
+	admin_metric_head(b, "meshforge_http_route_requests_total", "counter",
+			  "HTTP requests answered, by source identity, destination service, route (\"\": none) and status class.");
+	for (size_t i = 0; l->series && i < L7STATS_SERIES_MAX; i++) {
+		const struct l7stats_series *x = &l->series[i];
+
+		for (int c = 0; x->src[0] && c < 6; c++) {
+			if (!x->by_class[c])
+				continue;
+			admin_sb_printf(b, "meshforge_http_route_requests_total{source=\"");
+			admin_sb_label(b, x->src);
+			admin_sb_printf(b, "\",destination=\"");
+			admin_sb_label(b, x->dst);
+			admin_sb_printf(b, "\",route=\"");
+			admin_sb_label(b, x->route);
+			admin_sb_printf(b, "\",class=\"%s\"} %llu\n", classes[c],
+					(unsigned long long)x->by_class[c]);
+		}
+	}
+	admin_metric_head(b, "meshforge_http_request_duration_seconds",
+			  "histogram",
+			  "Time from a request's first byte to the end of its answer, by destination service.");
+	for (size_t i = 0; l->dests && i < L7STATS_DESTS_MAX; i++) {
+		const struct l7stats_dest *d = &l->dests[i];
+		uint64_t cum = 0;
+
+		if (!d->dst[0])
+			continue;
+		for (int k = 0; k < L7STATS_BUCKETS; k++) {
+			cum += d->buckets[k];
+			admin_sb_printf(b, "meshforge_http_request_duration_seconds_bucket{destination=\"");
+			admin_sb_label(b, d->dst);
+			if (k < L7STATS_BUCKETS - 1)
+				admin_sb_printf(b, "\",le=\"%g\"} %llu\n",
+						l7stats_bounds[k],
+						(unsigned long long)cum);
+			else
+				admin_sb_printf(b, "\",le=\"+Inf\"} %llu\n",
+						(unsigned long long)cum);
+		}
+		admin_sb_printf(b, "meshforge_http_request_duration_seconds_sum{destination=\"");
+		admin_sb_label(b, d->dst);
+		admin_sb_printf(b, "\"} %.6f\n", d->sum);
+		admin_sb_printf(b, "meshforge_http_request_duration_seconds_count{destination=\"");
+		admin_sb_label(b, d->dst);
+		admin_sb_printf(b, "\"} %llu\n", (unsigned long long)d->count);
+	}
+	admin_metric_head(b, "meshforge_http_stats_dropped_total", "counter",
+			  "Requests the labelled HTTP counters had no room for (their tables are bounded).");
+	admin_sb_printf(b, "meshforge_http_stats_dropped_total %llu\n",
+			(unsigned long long)l->dropped);
+}
+
 /* The kernel's per-CPU counters, summed.  Omitted when the map cannot be
  * read (no pinned maps: tests, or a map of another layout). */
 static void admin_metrics_kernel(struct admin *a, struct admin_sb *b)
@@ -271,6 +349,7 @@ static void admin_metrics(struct admin *a, struct admin_sb *b)
 			  "Epoch of the policy snapshot in force (0: none loaded).");
 	admin_sb_printf(b, "meshforge_policy_epoch %llu\n",
 			(unsigned long long)(p ? policy_epoch(p) : 0));
+	admin_metrics_l7(a, b);
 	admin_metrics_kernel(a, b);
 }
 

@@ -30,6 +30,7 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		.forward_http = cfg->forward_http,
 		.http_header_timeout_ms = cfg->http_header_timeout_ms,
 		.http_idle_timeout_ms = cfg->http_idle_timeout_ms,
+		.http_access_log = cfg->http_access_log,
 	};
 	int err;
 
@@ -76,5 +77,6 @@ void agent_fini(struct agent *a)
 	conn_table_fini(&a->conns);
 	/* Last: every connection has dropped its snapshot by now. */
 	reload_close(a->ctx.reload);
+	l7stats_free(&a->ctx.l7stats);
 	memset(a, 0, sizeof(*a));
 }

@@ -46,6 +46,7 @@ struct agent_config {
 					 * (hproxy) rather than bytes */
 	uint32_t http_header_timeout_ms;	/* 0: HPROXY_HEADER_TIMEOUT_MS */
 	uint32_t http_idle_timeout_ms;		/* 0: HPROXY_IDLE_TIMEOUT_MS */
+	bool http_access_log;		/* a JSON line per request (accesslog.h) */
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */
 	uint32_t max_conns;		/* 0: default */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */

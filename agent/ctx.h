@@ -8,6 +8,7 @@
 #ifndef MF_CTX_H
 #define MF_CTX_H
 
+#include "l7stats.h"
 #include "meshforge/abi.h"
 #include "stats.h"
 
@@ -24,6 +25,7 @@ struct ctx {
 	struct reload *reload;		/* the policy snapshots
 					 * (reload_current()) */
 	struct stats stats;		/* the connections' counters */
+	struct l7stats l7stats;		/* the L7 engine's labelled ones */
 };
 
 #endif /* MF_CTX_H */

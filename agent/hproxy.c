@@ -55,6 +55,10 @@ struct hproxy {
 	struct hproxy_route route;	/* the route step's word on the
 					 * request (its location owned) */
 	char req_id[37];	/* x-request-id generated for the request */
+	bool head_whole;	/* req_head holds its whole head */
+	int final_status;	/* of the final response sent, 0: none */
+	uint64_t req_bytes, rsp_bytes;
+	struct timespec start;	/* the request's first byte */
 	bool req_method_head;	/* it is a HEAD */
 	struct hhead_fwd fw;	/* what its forwarded head gets */
 	char client[INET_ADDRSTRLEN];	/* fw.xff */
@@ -127,6 +131,40 @@ static const char *hproxy_status_text(int status)
 	return "Error";
 }
 
+static double hproxy_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The request is over: the flow hears of it, and its head goes. */
+static void hproxy_done(struct hproxy *hp, int status, bool local)
+{
+	struct hproxy_exchange x = {
+		.req = hp->head_whole ? &hp->req_head : NULL,
+		.route = hp->route.name,
+		.status = status,
+		.local = local,
+		.req_bytes = hp->req_bytes,
+		.rsp_bytes = hp->rsp_bytes,
+		.seconds = hproxy_since(&hp->start),
+	};
+
+	if (x.req && !hhead_get(x.req, "x-request-id", &x.request_id,
+				&x.request_id_len) && hp->req_id[0]) {
+		x.request_id = hp->req_id;
+		x.request_id_len = strlen(hp->req_id);
+	}
+	if (hp->flow->done)
+		hp->flow->done(hp->flow_arg, hp->c, &x);
+	hhead_free(&hp->req_head);
+	hp->head_whole = false;
+	hp->req_bytes = hp->rsp_bytes = 0;
+}
+
 /* Answers the client with @status and ends the connection after it.
  * @why goes in the log and, as text, in the body. */
 static void hproxy_reply(struct hproxy *hp, int status, const char *why)
@@ -151,6 +189,7 @@ static void hproxy_reply(struct hproxy *hp, int status, const char *why)
 	if (n > 0 && (size_t)n < sizeof(buf))
 		(void)conn_write(hp->c, CONN_DOWN, buf, (size_t)n);
 	hp->replied = true;
+	hproxy_done(hp, status, true);
 	log_info("event=http_reply conn=%llu status=%d reason=\"%s\"",
 		 (unsigned long long)hp->c->id, status, why);
 	if (status < 400)
@@ -263,8 +302,9 @@ static int hproxy_req_forward(struct hproxy *hp)
 		return err;
 	if (hp->route.status || hp->replied)
 		return -ECANCELED;
+	/* The head stays until the exchange is over: its access log line
+	 * tells it as forwarded. */
 	err = hhead_render(&hp->req_head, &hp->fw, conn_out(hp->c, CONN_UP));
-	hhead_free(&hp->req_head);
 	if (err)
 		return err;
 	hp->req_sent = true;
@@ -281,6 +321,7 @@ static int hproxy_req_head(void *arg, const struct http1_head *h)
 
 	if (h->method == HTTP_CONNECT)
 		return -EOPNOTSUPP;	/* a VIP is no place to tunnel from */
+	hp->head_whole = true;
 	hp->client_minor = h->minor;
 	hp->client_keep_alive = h->keep_alive;
 	hp->req_upgrade = h->upgrade;
@@ -327,6 +368,7 @@ static int hproxy_req_body(void *arg, const char *p, size_t n)
 	struct hproxy *hp = arg;
 	int err = hproxy_req_release(hp);
 
+	hp->req_bytes += n;
 	return err ? err : hproxy_body_out(hp, CONN_UP, hp->req_chunked, p, n);
 }
 
@@ -431,6 +473,7 @@ static int hproxy_rsp_head(void *arg, const struct http1_head *h)
 	if (err)
 		return err;
 	hp->rsp_sent = true;
+	hp->final_status = h->status;
 	st->http_status[h->status / 100 < STATS_HTTP_CLASSES ?
 			h->status / 100 : 0]++;
 	return 0;
@@ -440,6 +483,7 @@ static int hproxy_rsp_body(void *arg, const char *p, size_t n)
 {
 	struct hproxy *hp = arg;
 
+	hp->rsp_bytes += n;
 	return hproxy_body_out(hp, CONN_DOWN, hp->rsp_chunked, p, n);
 }
 
@@ -458,6 +502,7 @@ static int hproxy_rsp_trailer(void *arg, const char *name, size_t name_len,
  * connection. */
 static void hproxy_exchange_done(struct hproxy *hp)
 {
+	hproxy_done(hp, hp->final_status, false);
 	hp->exchanges++;
 	hp->req_sent = hp->req_done = hp->rsp_sent = false;
 	if (!hp->keep) {
@@ -496,6 +541,7 @@ static int hproxy_rsp_end(void *arg)
 	if (hp->rsp_upgrade) {
 		/* 101: from here on both directions are bytes. */
 		hp->state = HP_UPGRADED;
+		hproxy_done(hp, 101, false);
 		conn_resume_input(hp->t, hp->c, CONN_DOWN);
 		return 0;
 	}
@@ -630,6 +676,7 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 	}
 	if (hp->state == HP_IDLE) {
 		hp->state = HP_REQUEST;
+		clock_gettime(CLOCK_MONOTONIC, &hp->start);
 		if (hp->exchanges > 0)
 			conn_input_deadline(hp->c, hp->sh->header_timeout_ms);
 	}

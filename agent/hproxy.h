@@ -59,6 +59,20 @@ struct hproxy_route {
 	const char *name;	/* the route that decided, NULL: none */
 };
 
+/* One request and its answer, when it is over (the flow's "done"). */
+struct hproxy_exchange {
+	const struct hhead *req;	/* the head as forwarded (the route's
+					 * changes made); NULL when it was
+					 * never whole */
+	const char *request_id;		/* its x-request-id, NULL: none */
+	size_t request_id_len;
+	const char *route;		/* the route that decided, NULL: none */
+	int status;			/* the final status the client got */
+	bool local;			/* ... from the proxy itself */
+	uint64_t req_bytes, rsp_bytes;	/* body bytes each way */
+	double seconds;			/* first request byte to the end */
+};
+
 /*
  * The steps of the flow an L7 connection belongs to.
  *
@@ -75,6 +89,10 @@ struct hproxy_flow {
 	int (*route)(void *arg, struct conn *c, struct hhead *req,
 		     struct hproxy_route *r);
 	int (*response)(void *arg, struct conn *c, struct hhead *rsp);
+	/* done: a request was answered, by the upstream or the proxy (its
+	 * metrics, its access log line).  NULL: nothing to do. */
+	void (*done)(void *arg, struct conn *c,
+		     const struct hproxy_exchange *x);
 };
 
 /* Defaults (the limits and timeouts above), counting into @st, with a

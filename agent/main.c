@@ -55,6 +55,7 @@ struct main_opts {
 	uint16_t admin_port;		/* 127.0.0.1 only; 0: no admin endpoint */
 	uint32_t http_header_timeout_ms;	/* 0: the default */
 	uint32_t http_idle_timeout_ms;		/* 0: the default */
+	bool http_access_log;
 };
 
 static void main_usage(FILE *f)
@@ -65,6 +66,7 @@ static void main_usage(FILE *f)
 		"                       [--tunnel-port PORT] [--admin-port PORT]\n"
 		"                       [--log-level info|debug] [--state-dir DIR]\n"
 		"                       [--http-header-timeout MS] [--http-idle-timeout MS]\n"
+		"                       [--http-access-log]\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
 		"                $MF_CONFIG_DIR or %s)\n"
@@ -76,7 +78,8 @@ static void main_usage(FILE *f)
 		"  --http-header-timeout  ms for an HTTP request head, answered\n"
 		"                with 408 when it is not whole by then (default %d)\n"
 		"  --http-idle-timeout    ms an HTTP connection may wait between\n"
-		"                requests (default %d)\n",
+		"                requests (default %d)\n"
+		"  --http-access-log      a JSON line per HTTP request, at info level\n",
 		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT,
 		MF_PORT_ADMIN, HPROXY_HEADER_TIMEOUT_MS, HPROXY_IDLE_TIMEOUT_MS);
 }
@@ -123,6 +126,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "http-header-timeout", required_argument, NULL, 'H' },
 		{ "http-idle-timeout", required_argument, NULL, 'I' },
+		{ "http-access-log", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -200,6 +204,9 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 					"(milliseconds, 1 to 86400000)\n", optarg);
 				return MAIN_EXIT_USAGE;
 			}
+			break;
+		case 'A':
+			o->http_access_log = true;
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -449,6 +456,7 @@ int main(int argc, char **argv)
 	cfg.admin_port = o.admin_port;
 	cfg.http_header_timeout_ms = o.http_header_timeout_ms;
 	cfg.http_idle_timeout_ms = o.http_idle_timeout_ms;
+	cfg.http_access_log = o.http_access_log;
 	cfg.handle_signals = true;
 	err = agent_init(&ag, &cfg);
 	if (err) {

@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "proxyv2.h"
 #include "reload.h"
+#include "accesslog.h"
 #include "hroute.h"
 #include "router.h"
 #include "spiffe.h"
@@ -143,9 +144,59 @@ static int tunnel_l7_response(void *arg, struct conn *c, struct hhead *rsp)
 	return hroute_response(c->policy, c->rsp_mod, rsp);
 }
 
+/* The done step: the request counted by source, destination, route and
+ * status, and its access log line. */
+static void tunnel_l7_done(void *arg, struct conn *c,
+			   const struct hproxy_exchange *x)
+{
+	struct tunnel *tu = arg;
+	const struct mf_service *svc;
+	struct alog_entry e = { 0 };
+	char up[MF_NAME_MAX + CONN_ADDR_STRLEN + 2];
+	struct sockaddr_in ep_addr;
+	size_t n;
+
+	svc = policy_service_by_id(c->policy, c->service_id);
+	l7stats_count(&tu->ctx->l7stats, c->src_spiffe, svc ? svc->name : NULL,
+		      x->route, x->status, x->seconds);
+	if (!tu->access_log || log_level_max < LOG_LVL_INFO)
+		return;
+	e.src_identity = alog_cstr(c->src_spiffe);
+	e.route = alog_cstr(x->route);
+	e.request_id = (struct alog_str){ x->request_id, x->request_id_len };
+	if (x->req) {
+		e.method = (struct alog_str){ x->req->buf + x->req->method.off,
+					      x->req->method.len };
+		e.path.p = hhead_target(x->req, &n);
+		e.path.n = n;
+		if (hhead_get(x->req, "host", &e.authority.p, &n))
+			e.authority.n = n;
+	}
+	/* A reply of the agent's own had no upstream (or not this one). */
+	if (!x->local && c->endpoint) {
+		memset(&ep_addr, 0, sizeof(ep_addr));
+		ep_addr.sin_family = AF_INET;
+		ep_addr.sin_addr.s_addr = policy_endpoint_ip(c->policy,
+							     c->endpoint);
+		ep_addr.sin_port = htons(c->endpoint->port);
+		snprintf(up, sizeof(up), "%s ", c->endpoint->name);
+		conn_addr_str(&ep_addr, up + strlen(up));
+		e.upstream = alog_cstr(up);
+		e.dst_identity = alog_cstr(policy_identity(c->policy,
+						c->endpoint->identity_id));
+	}
+	e.status = x->status;
+	e.local = x->local;
+	e.bytes_in = x->req_bytes;
+	e.bytes_out = x->rsp_bytes;
+	e.seconds = x->seconds;
+	alog_write(&e);
+}
+
 static const struct hproxy_flow tunnel_l7_flow = {
 	.route = tunnel_l7_route,
 	.response = tunnel_l7_response,
+	.done = tunnel_l7_done,
 };
 
 /* An outbound connection to an HTTP service: it relays at once, through
@@ -746,6 +797,7 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	tu->conns = t;
 	tu->ctx = ctx;
 	tu->forward_to = cfg->forward_to;
+	tu->access_log = cfg->http_access_log;
 	hproxy_shared_init(&tu->http, &ctx->stats);
 	if (cfg->http_header_timeout_ms)
 		tu->http.header_timeout_ms = cfg->http_header_timeout_ms;

@@ -53,6 +53,7 @@ struct tunnel_config {
 	bool forward_http;		/* forward through hproxy */
 	uint32_t http_header_timeout_ms;	/* 0: the default */
 	uint32_t http_idle_timeout_ms;		/* 0: the default */
+	bool http_access_log;		/* a JSON line per request */
 };
 
 struct tunnel {
@@ -61,6 +62,7 @@ struct tunnel {
 					 * Borrowed */
 	struct sockaddr_in forward_to;
 	struct hproxy_shared http;	/* the L7 connections' settings */
+	bool access_log;		/* a JSON line per request */
 };
 
 /*

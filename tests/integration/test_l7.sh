@@ -18,7 +18,10 @@
 #  - a MeshHTTPRoute sends x-canary: on to v2, splits /split 90/10 by
 #    MeshServiceSubset, rewrites a path with header modifiers both ways, and
 #    redirects with 301;
-#  - /metrics counts the requests, responses and the proxy's own replies.
+#  - /metrics counts the requests, responses and the proxy's own replies,
+#    and by source identity, destination and route, with a latency
+#    histogram per destination;
+#  - node a logs a JSON access line per request, with its request id.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_l7
@@ -38,7 +41,7 @@ sed -e 's/spec: {vip: 10.96.0.10, port: 80, protocol: tcp}/spec: {vip: 10.96.0.1
 grep -q 'protocol: http' "$TL_TMP/policy.yaml" ||
 	{ fail policy_http "the web Service of policy.yaml was not found"; tl_finish; }
 
-export MF_AGENT_ARGS="--http-header-timeout 1500"
+export MF_AGENT_ARGS="--http-header-timeout 1500 --http-access-log"
 tl_bed_up --apply "$TL_TMP/policy.yaml" --agents
 for p in b1 b2; do
 	tl_httpd "$p" "$TL_TMP/token" || { fail "httpd_$p" "server did not start"; tl_finish; }
@@ -327,6 +330,49 @@ if [ "${reqs:-0}" -ge 2036 ] && [ "${ok2xx:-0}" -ge 2036 ] && [ "${bad:-0}" -eq 
 	pass l7_metrics_count_requests
 else
 	fail l7_metrics_count_requests "requests=$reqs 2xx=$ok2xx bad_request=$bad timeout=$tmo"
+fi
+
+sample_ge() { # FILE REGEX MIN
+	local v
+	v=$(sample "$1" "$2")
+	[ -n "$v" ] && [ "${v%.*}" -ge "$3" ]
+}
+if sample_ge "$TL_TMP/metrics-a" 'meshforge_http_route_requests_total\{source="spiffe://mesh.local/ns/default/sa/client",destination="web",route="web-routes",class="2xx"\}' 1020 &&
+	sample_ge "$TL_TMP/metrics-a" 'meshforge_http_route_requests_total\{source="spiffe://mesh.local/ns/default/sa/client",destination="web",route="web-routes",class="3xx"\}' 1 &&
+	sample_ge "$TL_TMP/metrics-a" 'meshforge_http_request_duration_seconds_count\{destination="web"\}' 2036 &&
+	sample_ge "$TL_TMP/metrics-a" 'meshforge_http_request_duration_seconds_bucket\{destination="web",le="\+Inf"\}' 2036; then
+	pass l7_metrics_by_route_and_latency
+else
+	fail l7_metrics_by_route_and_latency "$(grep -E '^meshforge_http_(route_requests|request_duration_seconds_count)' "$TL_TMP/metrics-a" | head -n 8 | tr '\n' '|')"
+fi
+
+# ---- the access log line of one request -----------------------------------------
+rid=mf-rid-$TOKEN
+mark_a=$(tl_log_mark mf-node-a)
+tb_exec a1 curl -sS -m 10 -o /dev/null -H "X-Request-Id: $rid" "http://$VIP/whoami?al=1"
+access_line() { tl_log_since mf-node-a "$mark_a" | grep -F "\"request_id\": \"$rid\""; }
+if wait_for 5 access_line >/dev/null; then
+	access_line | head -n 1 >"$TL_TMP/access.json"
+	if "$TL_PY" - "$TL_TMP/access.json" <<'EOF'
+import json, sys
+e = json.loads(open(sys.argv[1]).read())
+want = {"level": "info", "event": "http_access", "method": "GET",
+        "path": "/whoami?al=1", "authority": "10.96.0.10", "status": 200,
+        "src_identity": "spiffe://mesh.local/ns/default/sa/client",
+        "dst_identity": "spiffe://mesh.local/ns/default/sa/web"}
+bad = {k: e.get(k) for k, v in want.items() if e.get(k) != v}
+if bad or not e.get("upstream", "").startswith(("b1 10.78.2.11:8080", "b2 10.78.2.12:8080")) \
+        or e.get("bytes_out", 0) <= 0 or not isinstance(e.get("duration_ms"), float) \
+        or not e.get("time", "").endswith("Z"):
+    sys.exit("unexpected: %r in %r" % (bad, e))
+EOF
+	then
+		pass l7_access_log_json_line
+	else
+		fail l7_access_log_json_line "$(cat "$TL_TMP/access.json")"
+	fi
+else
+	fail l7_access_log_json_line "no access line with request id $rid in node a's log"
 fi
 
 tl_finish
