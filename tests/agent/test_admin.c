@@ -222,13 +222,15 @@ static const char *metric_name_end(const char *p)
 
 /*
  * Checks every line of exposition @text: "# HELP name text", "# TYPE name
- * counter|gauge" (HELP then TYPE once per family, before its samples), or
- * a sample "name{label="value",...} number" of the family last typed.
+ * counter|gauge|histogram" (HELP then TYPE once per family, before its
+ * samples), or a sample "name{label="value",...} number" of the family
+ * last typed (a histogram's: name_bucket, name_sum, name_count).
  */
 static bool check_exposition(char *text)
 {
 	char family[128] = "", helped[128] = "";
 	char *line, *save = NULL;
+	bool histogram = false;
 	int samples = 0;
 
 	for (line = strtok_r(text, "\n", &save); line;
@@ -245,9 +247,11 @@ static bool check_exposition(char *text)
 				return false;
 			snprintf(help ? helped : family, sizeof(family), "%.*s",
 				 (int)(e - (line + 7)), line + 7);
+			if (!help)
+				histogram = !strcmp(e + 1, "histogram");
 			if (!help &&
 			    (!ASSERT_TRUE(!strcmp(e + 1, "counter") ||
-					  !strcmp(e + 1, "gauge")) ||
+					  !strcmp(e + 1, "gauge") || histogram) ||
 			     !ASSERT_STREQ(family, helped) ||
 			     !ASSERT_TRUE(starts_with(family, "meshforge_"))))
 				return false;
@@ -259,8 +263,17 @@ static bool check_exposition(char *text)
 		if (!ASSERT_TRUE(e != NULL))
 			return false;
 		snprintf(name, sizeof(name), "%.*s", (int)(e - p), p);
-		if (!ASSERT_STREQ(name, family))
+		if (histogram) {
+			size_t fl = strlen(family);
+
+			if (!ASSERT_TRUE(!strncmp(name, family, fl) &&
+					 (!strcmp(name + fl, "_bucket") ||
+					  !strcmp(name + fl, "_sum") ||
+					  !strcmp(name + fl, "_count"))))
+				return false;
+		} else if (!ASSERT_STREQ(name, family)) {
 			return false;
+		}
 		p = e;
 		/* Labels, their values without escapes. */
 		if (*p == '{') {
