@@ -77,7 +77,7 @@ assert refs[0]["tags"] == {"version": "v1"}, refs
 assert refs[0]["weight"] == 90 and refs[1]["weight"] == 10, refs
 assert pol["MeshTimeout"][0]["conf"]["connectionTimeout"] == "2s"
 tr = pol["TrafficRoute"][0]
-assert tr["destinations"] == [{"kuma.io/service": "web"}], tr
+assert tr["destinations"] == [{"kuma.io/service": "client"}], tr
 PY
 then
 	pass config_dump_shows_every_kind
