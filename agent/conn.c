@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "log.h"
@@ -204,6 +205,9 @@ static void conn_finish(struct conn_table *t, struct conn *c)
 		  (unsigned long long)c->dir[CONN_UP].bytes);
 	t->stats->finished++;
 	c->state = CONN_STATE_CLOSING;
+	/* An up end with an op in flight is not idle: it cannot be kept. */
+	if (c->end[CONN_UP].inflight > 0)
+		c->up_pool_ok = false;
 	/* Nothing should be in flight with both directions done; if a TLS
 	 * flush still is, it has nowhere to go. */
 	if (c->inflight > 0)
@@ -220,6 +224,11 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 		return;
 	if (c->retiring)
 		conn_retired_free(t, c);
+	/* A kept up end may serve another connection: the flow decides,
+	 * before the ends are closed. */
+	if (c->up_pool_ok && c->end[CONN_UP].fd >= 0 &&
+	    c->flow->ops->release_up)
+		c->flow->ops->release_up(c->flow->arg, c);
 	for (int i = 0; i < 2; i++) {
 		struct conn_end *e = &c->end[i];
 		struct conn_dir *d = &c->dir[i];
@@ -749,8 +758,9 @@ void conn_end_after_reply(struct conn_table *t, struct conn *c)
 	c->dir[CONN_DOWN].state = CONN_DIR_DONE;
 	c->dir[CONN_UP].state = CONN_DIR_FLUSH;
 	/* The upstream is told the stream is over, cleanly if it can be:
-	 * what was written for it was a whole message or nothing. */
-	if (up->tls && !up->wr_shut && !up->notify_sent) {
+	 * what was written for it was a whole message or nothing.  Unless
+	 * the up end is to outlive the connection. */
+	if (up->tls && !up->wr_shut && !up->notify_sent && !c->up_pool_ok) {
 		up->notify_sent = true;
 		if (tls_close_notify(up->tls) == 0)
 			conn_tls_flush(t, c, CONN_UP);
@@ -939,6 +949,147 @@ void conn_up_failed(struct conn_table *t, struct conn *c, const char *reason)
 	}
 	c->flow->ops->upstream_failed(c->flow->arg, c, reason);
 	conn_kick(t, c);
+}
+
+/* ---- the pool of up ends ---------------------------------------------------- */
+
+static uint64_t conn_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool conn_pool_key_eq(const struct conn_pool_key *a,
+			     const struct conn_pool_key *b)
+{
+	return a->addr.sin_addr.s_addr == b->addr.sin_addr.s_addr &&
+	       a->addr.sin_port == b->addr.sin_port &&
+	       a->dst_ip == b->dst_ip && a->dst_port == b->dst_port &&
+	       a->epoch == b->epoch && !strcmp(a->src, b->src);
+}
+
+/* Closes pooled end @p (nothing of it is in flight). */
+static void conn_pool_drop(struct conn_table *t, struct conn_pooled *p)
+{
+	tls_sess_free(p->end.tls);
+	bufq_out_free(&p->end.out);
+	if (t->loop && p->end.fd >= 0)
+		loop_close_fd(t->loop, p->end.fd, false);
+	else if (p->end.fd >= 0)
+		close(p->end.fd);
+	memset(p, 0, sizeof(*p));
+	t->npooled--;
+}
+
+/* True when a parked end's peer has neither closed it nor sent anything
+ * (an idle upstream owes us nothing). */
+static bool conn_pool_alive(const struct conn_pooled *p)
+{
+	char b;
+
+	return recv(p->end.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+bool conn_up_park(struct conn_table *t, struct conn *c,
+		  const struct conn_pool_key *k)
+{
+	struct conn_end *e = &c->end[CONN_UP];
+	struct conn_dir *d = &c->dir[CONN_UP];
+	struct conn_pooled *slot = NULL, *oldest = NULL;
+	const void *q;
+	uint8_t epoch = e->epoch;
+
+	if (!conn_up_reusable(c) || e->inflight > 0 || e->rbuf ||
+	    (e->tls && tls_out_pending(e->tls, &q) > 0) ||
+	    (d->data && d->off < d->len))
+		return false;
+	if (!t->pool) {
+		t->pool = calloc(CONN_POOL_MAX, sizeof(*t->pool));
+		if (!t->pool)
+			return false;
+	}
+	for (size_t i = 0; i < CONN_POOL_MAX && !slot; i++) {
+		if (!t->pool[i].used)
+			slot = &t->pool[i];
+		else if (!oldest || t->pool[i].parked_ns < oldest->parked_ns)
+			oldest = &t->pool[i];
+	}
+	if (!slot) {
+		t->stats->pool_evicted++;
+		conn_pool_drop(t, oldest);
+		slot = oldest;
+	}
+	/* What the up direction holds came from that end. */
+	if (d->data)
+		conn_dir_release_chunk(t, c, CONN_UP);
+	loop_pbuf_put(t->loop, d->pbuf);
+	d->pbuf = NULL;
+	d->state = CONN_DIR_IDLE;
+	slot->used = true;
+	slot->key = *k;
+	slot->end = *e;
+	slot->end.paused = false;
+	memcpy(slot->peer_spiffe, c->peer_spiffe, sizeof(slot->peer_spiffe));
+	slot->parked_ns = conn_now_ns();
+	t->npooled++;
+	t->stats->pool_parked++;
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+	e->epoch = (uint8_t)(epoch + 1);
+	return true;
+}
+
+bool conn_up_unpark(struct conn_table *t, struct conn *c,
+		    const struct conn_pool_key *k, char *peer_spiffe)
+{
+	struct conn_end *e = &c->end[CONN_UP];
+	uint8_t epoch = e->epoch;
+
+	if (!t->pool || e->fd >= 0)
+		return false;
+	for (size_t i = 0; i < CONN_POOL_MAX; i++) {
+		struct conn_pooled *p = &t->pool[i];
+
+		if (!p->used || !conn_pool_key_eq(&p->key, k))
+			continue;
+		if (!conn_pool_alive(p)) {
+			t->stats->pool_expired++;
+			conn_pool_drop(t, p);
+			continue;
+		}
+		*e = p->end;
+		/* Its ops from now on are the connection's. */
+		e->epoch = epoch;
+		e->inflight = 0;
+		memcpy(peer_spiffe, p->peer_spiffe, MF_SPIFFE_MAX);
+		memset(p, 0, sizeof(*p));
+		t->npooled--;
+		t->stats->pool_reused++;
+		c->dir[CONN_UP].state = CONN_DIR_SEND;
+		return true;
+	}
+	return false;
+}
+
+/* loop_user tick: parked ends idle too long, or closed by their peer, go. */
+static void conn_pool_tick(void *arg)
+{
+	struct conn_table *t = arg;
+	uint64_t now = conn_now_ns(), idle = (uint64_t)CONN_POOL_IDLE_MS *
+					    1000000u;
+
+	for (size_t i = 0; t->pool && t->npooled && i < CONN_POOL_MAX; i++) {
+		struct conn_pooled *p = &t->pool[i];
+
+		if (p->used && (now - p->parked_ns > idle ||
+				!conn_pool_alive(p))) {
+			t->stats->pool_expired++;
+			conn_pool_drop(t, p);
+		}
+	}
 }
 
 bool conn_up_reusable(const struct conn *c)
@@ -1419,7 +1570,7 @@ int conn_table_init(struct conn_table *t, struct loop *l, struct stats *st,
 {
 	const struct loop_user user = {
 		.arg = t, .abort_all = conn_abort_all, .busy = conn_busy,
-		.forget = conn_forget,
+		.forget = conn_forget, .tick = conn_pool_tick,
 	};
 	int op;
 
@@ -1453,6 +1604,13 @@ int conn_table_init(struct conn_table *t, struct loop *l, struct stats *st,
 
 void conn_table_fini(struct conn_table *t)
 {
+	/* The loop is gone: parked ends are closed here, synchronously. */
+	t->loop = NULL;
+	for (size_t i = 0; t->pool && i < CONN_POOL_MAX; i++)
+		if (t->pool[i].used)
+			conn_pool_drop(t, &t->pool[i]);
+	free(t->pool);
+	t->pool = NULL;
 	free(t->conns);
 	t->conns = NULL;
 	free(t->free_slots);

@@ -154,6 +154,10 @@ struct conn_flow_ops {
 	/* The deadline of conn_input_deadline() passed with no byte from the
 	 * down end. */
 	void (*input_timeout)(void *arg, struct conn *c);
+	/* The connection is released and its up end, which the flow said may
+	 * outlive it (conn_up_keep_at_end()), is idle: the flow may take it
+	 * (conn_up_park()); what it leaves is closed.  NULL: closed. */
+	void (*release_up)(void *arg, struct conn *c);
 	/* The up end conn_up_open() asked for could not be had: connect,
 	 * handshake or its deadline failed with @reason.  The connection
 	 * relays on without an up end. */
@@ -249,8 +253,39 @@ struct conn {
 	struct conn_end retired;	/* L7: an up end left behind, until
 					 * its last op completed */
 	bool retiring;		/* @retired holds one */
+	bool up_pool_ok;	/* L7: the up end is between exchanges and
+				 * may outlive the connection (the flow's
+				 * "release_up" step at release) */
 	bool l7_busy;		/* L7: inside conn_l7_run() */
 	bool l7_again;		/* L7: run again: something changed inside */
+};
+
+/*
+ * Up ends of L7 connections kept for the next connection that goes the
+ * same way: a keep-alive mTLS connection to a node's agent, for one
+ * endpoint (its PROXY header named it) and one source identity (its
+ * certificate), under one policy epoch.  A parked end has nothing in
+ * flight; one that idles CONN_POOL_IDLE_MS, or whose peer closed it, is
+ * closed by the table's tick.
+ */
+#define CONN_POOL_MAX		256
+#define CONN_POOL_IDLE_MS	30000
+
+struct conn_pool_key {
+	struct sockaddr_in addr;	/* where it is connected */
+	uint32_t dst_ip;		/* the endpoint it reaches (network
+					 * order) ... */
+	uint16_t dst_port;		/* ... and its port (host order) */
+	uint64_t epoch;			/* the policy epoch it was set up in */
+	char src[MF_SPIFFE_MAX];	/* the identity it speaks for */
+};
+
+struct conn_pooled {
+	bool used;
+	struct conn_pool_key key;
+	struct conn_end end;		/* its fd and TLS session.  Owned */
+	char peer_spiffe[MF_SPIFFE_MAX];	/* verified when it was made */
+	uint64_t parked_ns;		/* CLOCK_MONOTONIC */
 };
 
 /* The connections of one loop. */
@@ -273,6 +308,9 @@ struct conn_table {
 	} op_slot[CONN_OP_MAX];
 	struct conn_flow flows[CONN_FLOWS_MAX];	/* by listener registered */
 	unsigned int nflows;
+	struct conn_pooled *pool;	/* CONN_POOL_MAX slots, at the first
+					 * park.  Owned */
+	uint32_t npooled;
 };
 
 struct conn_table_config {
@@ -365,6 +403,14 @@ void conn_input_deadline(struct conn *c, uint32_t ms);
  * close. */
 void conn_end_after_reply(struct conn_table *t, struct conn *c);
 
+/* The up end of @c is between exchanges: when the connection ends, it is
+ * not told so (no close_notify) and, idle, goes to the flow's
+ * "release_up" step instead of being closed. */
+static inline void conn_up_keep_at_end(struct conn *c)
+{
+	c->up_pool_ok = true;
+}
+
 /* Sends what was written since the last call, from outside a step of the
  * connection's own (a step's writes go out when it returns). */
 void conn_kick(struct conn_table *t, struct conn *c);
@@ -384,6 +430,20 @@ void conn_up_ready(struct conn_table *t, struct conn *c);
 void conn_up_failed(struct conn_table *t, struct conn *c, const char *reason);
 int conn_up_retire(struct conn_table *t, struct conn *c);
 bool conn_up_reusable(const struct conn *c);
+
+/*
+ * conn_up_park() parks the up end of @c in the pool under @k, when it is
+ * idle (nothing in flight or queued; conn_up_reusable()), evicting the
+ * longest parked end when the pool is full; @c is left without one.
+ * False when it is not idle: then it stays.  conn_up_unpark() gives @c,
+ * which has no up end, a parked one for @k that is still good, with the
+ * peer identity verified when it was made into @peer_spiffe
+ * (MF_SPIFFE_MAX); false when there is none.
+ */
+bool conn_up_park(struct conn_table *t, struct conn *c,
+		  const struct conn_pool_key *k);
+bool conn_up_unpark(struct conn_table *t, struct conn *c,
+		    const struct conn_pool_key *k, char *peer_spiffe);
 
 /* "a.b.c.d:port" of @sa into @buf (at least 22 bytes); returns @buf. */
 const char *conn_addr_str(const struct sockaddr_in *sa, char *buf);

@@ -337,11 +337,10 @@ static int hproxy_req_head(void *arg, const struct http1_head *h)
 		hproxy_uuid(hp->sh, hp->req_id);
 		fw->request_id = hp->req_id;
 	}
-	/* The upstream is told to close when the client is, and to stay
-	 * open when an HTTP/1.0 client asked for that. */
-	if (!h->keep_alive && !h->upgrade)
-		fw->connection = "close";
-	else if (h->minor == 0 && h->major == 1)
+	/* Connection is hop by hop: the up end's life is the proxy's
+	 * business, not the client's, and it is kept (a client that closes
+	 * leaves it to the pool).  HTTP/1.0 needs asking. */
+	if (h->minor == 0 && h->major == 1 && !h->upgrade)
 		fw->connection = "keep-alive";
 	/* The head is in: the header timeout is over, and the body has no
 	 * deadline of its own here (request timeouts are policy). */
@@ -506,6 +505,13 @@ static void hproxy_exchange_done(struct hproxy *hp)
 	hp->exchanges++;
 	hp->req_sent = hp->req_done = hp->rsp_sent = false;
 	if (!hp->keep) {
+		/* The client is done; a kept up end may serve another once
+		 * the connection is released (its last bytes are still in
+		 * the relay's hands now). */
+		if (hp->up_keep) {
+			conn_pause_input(hp->c, CONN_UP);
+			conn_up_keep_at_end(hp->c);
+		}
 		conn_end_after_reply(hp->t, hp->c);
 		return;
 	}
@@ -596,6 +602,13 @@ void hproxy_free(struct hproxy *hp)
 	hhead_free(&hp->rsp_head);
 	free(hp->route.location);
 	free(hp);
+}
+
+/* The client is gone between requests: the flow may keep the up end. */
+static void hproxy_release_up(struct hproxy *hp)
+{
+	if (hp->state == HP_IDLE && hp->flow->release_up)
+		hp->flow->release_up(hp->flow_arg, hp->c);
 }
 
 /* The request parser failed: 4xx before anything of the request went
@@ -697,6 +710,7 @@ int hproxy_input_eof(struct hproxy *hp, enum conn_side side)
 		 * request short, and nobody is left to answer. */
 		if (hp->req.phase == HTTP1_P_IDLE ||
 		    hp->req.phase == HTTP1_P_CLOSED) {
+			hproxy_release_up(hp);
 			conn_end_after_reply(hp->t, hp->c);
 			return 1;
 		}
@@ -738,5 +752,6 @@ void hproxy_input_timeout(struct hproxy *hp)
 		return;
 	}
 	/* Idle: nothing is owed to anybody. */
+	hproxy_release_up(hp);
 	conn_end_after_reply(hp->t, hp->c);
 }

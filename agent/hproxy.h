@@ -93,6 +93,10 @@ struct hproxy_flow {
 	 * metrics, its access log line).  NULL: nothing to do. */
 	void (*done)(void *arg, struct conn *c,
 		     const struct hproxy_exchange *x);
+	/* release_up: the client is gone between requests, the connection
+	 * ends: its up end, idle, may serve another (the pool).  NULL: it
+	 * closes with the connection. */
+	void (*release_up)(void *arg, struct conn *c);
 };
 
 /* Defaults (the limits and timeouts above), counting into @st, with a

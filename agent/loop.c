@@ -343,6 +343,31 @@ static void loop_cqe_signal(void *arg, const struct io_uring_cqe *cqe)
 	loop_arm_signal(l);
 }
 
+/* ---- the tick ------------------------------------------------------------- */
+
+static void loop_arm_tick(struct loop *l)
+{
+	struct io_uring_sqe *sqe = loop_sqe(l, 1);
+
+	io_uring_prep_timeout(sqe, &l->tick_ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_TICK, 0, 0, 0));
+	l->tick_armed = true;
+}
+
+static void loop_cqe_tick(void *arg, const struct io_uring_cqe *cqe)
+{
+	struct loop *l = arg;
+
+	(void)cqe;
+	l->tick_armed = false;
+	if (l->stopping)
+		return;
+	for (unsigned int i = 0; i < l->nusers; i++)
+		if (l->users[i].tick)
+			l->users[i].tick(l->users[i].arg);
+	loop_arm_tick(l);
+}
+
 static void loop_cqe_close(void *arg, const struct io_uring_cqe *cqe)
 {
 	(void)arg;
@@ -386,6 +411,7 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 	l->nbufs = cfg->nbufs ? cfg->nbufs : LOOP_DEFAULT_NBUFS;
 	l->buf_size = cfg->buf_size ? cfg->buf_size : LOOP_DEFAULT_BUF_SIZE;
 	l->accept_retry_ts.tv_nsec = LOOP_ACCEPT_RETRY_MS * 1000000LL;
+	l->tick_ts.tv_sec = 1;
 	l->ops[LOOP_OP_ACCEPT] = (struct loop_handler){ loop_cqe_accept, l,
 							"accept" };
 	l->ops[LOOP_OP_ACCEPT_RETRY] = (struct loop_handler){
@@ -394,6 +420,8 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 							"signal" };
 	l->ops[LOOP_OP_CLOSE] = (struct loop_handler){ loop_cqe_close, l,
 						       "close" };
+	l->ops[LOOP_OP_TICK] = (struct loop_handler){ loop_cqe_tick, l,
+						      "tick" };
 	l->nops = LOOP_OP_FIRST_FREE;
 
 	/* Buffer ids are 16 bits and the ring size a power of two. */
@@ -450,6 +478,8 @@ int loop_run(struct loop *l)
 	uint64_t t0, dt;
 	int ret;
 
+	if (!l->tick_armed && !l->stopping)
+		loop_arm_tick(l);
 	while (!l->stopping) {
 		ret = io_uring_submit_and_wait(&l->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
@@ -482,7 +512,7 @@ static bool loop_pending(const struct loop *l)
 	for (unsigned int i = 0; i < l->nusers; i++)
 		if (l->users[i].busy(l->users[i].arg))
 			return true;
-	return l->signal_armed;
+	return l->signal_armed || l->tick_armed;
 }
 
 void loop_fini(struct loop *l)

@@ -35,6 +35,7 @@ enum loop_op {
 	LOOP_OP_ACCEPT_RETRY,	/* pause before re-arming a failed accept */
 	LOOP_OP_SIGNAL,		/* read of the signalfd */
 	LOOP_OP_CLOSE,		/* close of a released fd: untracked */
+	LOOP_OP_TICK,		/* the once-a-second timer of loop_user.tick */
 	LOOP_OP_FIRST_FREE,	/* the first one loop_op_add() hands out */
 };
 
@@ -90,6 +91,9 @@ struct loop_user {
 	/* Its ops did not all complete in time: release what is left
 	 * anyway, ring still up.  NULL: nothing to do before the ring goes. */
 	void (*forget)(void *arg);
+	/* Called about once a second while the loop runs (housekeeping:
+	 * idle pooled connections).  NULL: none. */
+	void (*tick)(void *arg);
 };
 
 struct loop_handler {
@@ -158,6 +162,8 @@ struct loop {
 	struct loop_user users[LOOP_USERS_MAX];
 	unsigned int nusers;
 	struct __kernel_timespec accept_retry_ts;
+	struct __kernel_timespec tick_ts;
+	bool tick_armed;			/* the tick timer is in flight */
 
 	int signal_fd;
 	bool signal_armed;			/* read of it in flight */

@@ -83,6 +83,10 @@ struct stats {
 					 * forwarded, by class */
 	uint64_t http_local[STATS_HTTP_LOCAL_MAX];	/* replies or resets
 					 * of the proxy's own, by kind */
+	/* The pool of upstream connections (conn.h): ends taken from it,
+	 * parked in it, and closed from it (evicted for room, or idle or
+	 * closed by their peer). */
+	uint64_t pool_reused, pool_parked, pool_evicted, pool_expired;
 };
 
 #endif /* MF_STATS_H */

@@ -83,7 +83,8 @@ static void tunnel_aim(struct conn *c, const struct mf_endpoint *ep)
 
 /* The up end for the next request of @c: the current one when the request
  * goes where it does and it is still good, else a new one to c->up_addr
- * once tunnel_aim() or the caller set it.  Returns 0 or 503. */
+ * once tunnel_aim() or the caller set it.  Returns 0 (the current one),
+ * 1 (a new one is needed) or 503. */
 static int tunnel_l7_up(struct tunnel *tu, struct conn *c, bool same,
 			const char **why)
 {
@@ -98,6 +99,30 @@ static int tunnel_l7_up(struct tunnel *tu, struct conn *c, bool same,
 	return 1;
 }
 
+/* The pool key of @c's up end to endpoint @ep, at c->up_addr. */
+static void tunnel_pool_key(const struct conn *c, const struct mf_endpoint *ep,
+			    struct conn_pool_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr = c->up_addr;
+	k->dst_ip = policy_endpoint_ip(c->policy, ep);
+	k->dst_port = ep->port;
+	k->epoch = policy_epoch(c->policy);
+	snprintf(k->src, sizeof(k->src), "%s", c->src_spiffe);
+}
+
+/* The current up end of @c, idle, goes to the pool for the next connection
+ * with its source identity to its endpoint; false when it is not idle. */
+static bool tunnel_l7_park(struct tunnel *tu, struct conn *c)
+{
+	struct conn_pool_key k;
+
+	if (!c->endpoint || c->end[CONN_UP].fd < 0)
+		return false;
+	tunnel_pool_key(c, c->endpoint, &k);
+	return conn_up_park(tu->conns, c, &k);
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
  * up end to the endpoint's node. */
@@ -107,6 +132,7 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 	struct tunnel *tu = arg;
 	const struct mf_service *svc;
 	struct hroute_decision d;
+	struct conn_pool_key k;
 	int err, rc;
 
 	svc = policy_service_by_id(c->policy, c->service_id);
@@ -127,14 +153,27 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->location = d.location;	/* now hproxy's */
 		return 0;
 	}
+	/* Another endpoint: the current up end goes to the pool when it
+	 * can, and a parked one to the new endpoint may be had. */
+	if (c->endpoint != d.ep)
+		tunnel_l7_park(tu, c);
 	rc = tunnel_l7_up(tu, c, c->endpoint == d.ep, &r->why);
 	if (rc == 503)
 		r->status = 503;
 	if (rc != 1)
 		return 0;
 	tunnel_aim(c, d.ep);
+	tunnel_pool_key(c, d.ep, &k);
+	if (conn_up_unpark(tu->conns, c, &k, c->peer_spiffe))
+		return 0;
 	conn_up_open(tu->conns, c);
 	return 0;
+}
+
+/* The client went between requests: its up end may serve another. */
+static void tunnel_l7_release_up(void *arg, struct conn *c)
+{
+	tunnel_l7_park(arg, c);
 }
 
 /* The response step: the deciding rule's response header modifiers. */
@@ -197,6 +236,7 @@ static const struct hproxy_flow tunnel_l7_flow = {
 	.route = tunnel_l7_route,
 	.response = tunnel_l7_response,
 	.done = tunnel_l7_done,
+	.release_up = tunnel_l7_release_up,
 };
 
 /* An outbound connection to an HTTP service: it relays at once, through
@@ -761,6 +801,7 @@ static const struct conn_flow_ops tunnel_outbound_ops = {
 	.input_eof = tunnel_l7_input_eof,
 	.input_timeout = tunnel_l7_input_timeout,
 	.upstream_failed = tunnel_l7_upstream_failed,
+	.release_up = tunnel_l7_release_up,
 };
 
 static const struct conn_flow_ops tunnel_inbound_ops = {

@@ -21,7 +21,9 @@
 #  - /metrics counts the requests, responses and the proxy's own replies,
 #    and by source identity, destination and route, with a latency
 #    histogram per destination;
-#  - node a logs a JSON access line per request, with its request id.
+#  - node a logs a JSON access line per request, with its request id;
+#  - 1,000 short client connections in a row cost a few agent-to-agent
+#    handshakes, not 1,000: upstream connections outlive them in a pool.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_l7
@@ -373,6 +375,27 @@ EOF
 	fi
 else
 	fail l7_access_log_json_line "no access line with request id $rid in node a's log"
+fi
+
+# ---- upstream reuse: 1,000 short client connections, few handshakes ---------------
+# Each transfer asks for its connection to close, so curl opens 1,000
+# connections one after the other; the agent's upstream connections to
+# node b outlive them in its pool.
+admin a /metrics >"$TL_TMP/metrics-a0" 2>&1
+hs0=$(sample "$TL_TMP/metrics-a0" 'meshforge_tls_handshakes_total\{result="ok"\}')
+tb_exec a1 curl -sS -m 120 -H 'Connection: close' -w '%{num_connects}\n' \
+	"http://$VIP/whoami?pool=[1-1000]" >"$TL_TMP/pool.out" 2>&1
+admin a /metrics >"$TL_TMP/metrics-a1" 2>&1
+hs1=$(sample "$TL_TMP/metrics-a1" 'meshforge_tls_handshakes_total\{result="ok"\}')
+reused=$(sample "$TL_TMP/metrics-a1" 'meshforge_upstream_pool_total\{event="reused"\}')
+answers=$(grep -c '^pod=mf-pod-b' "$TL_TMP/pool.out")
+conns=$(grep -cx '1' "$TL_TMP/pool.out")
+tl_log "pool: $answers answers over $conns client connections, $((hs1 - hs0)) handshakes, $reused reused"
+if [ "$answers" -eq 1000 ] && [ "$conns" -eq 1000 ] && [ $((hs1 - hs0)) -le 50 ] &&
+	[ "${reused:-0}" -ge 900 ]; then
+	pass l7_pool_few_handshakes_for_1000_connections
+else
+	fail l7_pool_few_handshakes_for_1000_connections "answers $answers, client connections $conns, handshakes $((hs1 - hs0)), reused $reused"
 fi
 
 tl_finish

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""A small HTTP/1.0 server for the testbed pods.
+"""A small HTTP/1.1 (keep-alive) server for the testbed pods.
 
   GET  /whoami  -> "pod=<pod> node=<node> peer=<client ip>\n": who answered,
                    and from which address the connection came (the mesh
@@ -25,6 +25,9 @@ import urllib.parse
 
 class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "mf-httpd"
+    # Keep-alive, as the servers behind a mesh are: every reply has a
+    # Content-Length.
+    protocol_version = "HTTP/1.1"
 
     def _reply(self, code, body):
         self.send_response(code)
