@@ -73,10 +73,16 @@ static bool test_http_full(void)
 	const struct mf_http_route *r = kh_policy(http_yaml, &s,
 						  &kind_mesh_http_route, 3);
 	const struct mf_route_rule *x;
+	const struct mf_route_match *m0;
+	const struct mf_header_mod *hm;
+	const struct mf_route_rewrite *rw;
 	bool ok;
 
 	/* to[0].rules[0] */
 	x = r ? &r[0].rule : NULL;
+	m0 = r ? &x->matches[0] : NULL;
+	hm = r ? &x->def.filters[0].request_header_modifier : NULL;
+	rw = r ? &x->def.filters[1].url_rewrite : NULL;
 	ok = r && ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
 	     ASSERT_EQ(r[0].hdr.entry, 0) && ASSERT_EQ(r[0].hdr.rule, 0) &&
 	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
@@ -85,33 +91,29 @@ static bool test_http_full(void)
 	     ASSERT_STREQ(r[0].hdr.ref.name, "backend") &&
 	     ASSERT_EQ(x->nmatches, 2) &&
 	     ASSERT_EQ(x->matches[0].path.type, MF_PATH_PREFIX) &&
-	     ASSERT_STREQ(x->matches[0].path.value, "/api") &&
-	     ASSERT_EQ(x->matches[0].method, MF_METHOD_GET) &&
-	     ASSERT_EQ(x->matches[0].nheaders, 2) &&
-	     ASSERT_EQ(x->matches[0].headers[0].type, MF_MATCH_EXACT) &&
-	     ASSERT_STREQ(x->matches[0].headers[0].name, "x-canary") &&
-	     ASSERT_STREQ(x->matches[0].headers[0].value, "on") &&
-	     ASSERT_EQ(x->matches[0].headers[1].type, MF_MATCH_PRESENT) &&
-	     ASSERT_STREQ(x->matches[0].headers[1].value, "") &&
-	     ASSERT_EQ(x->matches[0].nquery_params, 1) &&
-	     ASSERT_EQ(x->matches[0].query_params[0].type, MF_MATCH_REGEX) &&
-	     ASSERT_STREQ(x->matches[0].query_params[0].value, "^[0-9]+$") &&
-	     ASSERT_STREQ(x->matches[1].path.value, "/") &&
+	     ASSERT_STREQ(kh_str(&s, m0->path.value), "/api") &&
+	     ASSERT_EQ(m0->method, MF_METHOD_GET) &&
+	     ASSERT_EQ(m0->nheaders, 2) &&
+	     ASSERT_EQ(m0->headers[0].type, MF_MATCH_EXACT) &&
+	     ASSERT_STREQ(kh_str(&s, m0->headers[0].name), "x-canary") &&
+	     ASSERT_STREQ(kh_str(&s, m0->headers[0].value), "on") &&
+	     ASSERT_EQ(m0->headers[1].type, MF_MATCH_PRESENT) &&
+	     ASSERT_EQ(m0->headers[1].value, 0) &&
+	     ASSERT_EQ(m0->nquery_params, 1) &&
+	     ASSERT_EQ(m0->query_params[0].type, MF_MATCH_REGEX) &&
+	     ASSERT_STREQ(kh_str(&s, m0->query_params[0].value), "^[0-9]+$") &&
+	     ASSERT_STREQ(kh_str(&s, x->matches[1].path.value), "/") &&
 	     ASSERT_EQ(x->def.nfilters, 2) &&
 	     ASSERT_EQ(x->def.filters[0].type,
 		       MF_FILTER_REQUEST_HEADER_MODIFIER) &&
-	     ASSERT_EQ(x->def.filters[0].request_header_modifier.nset, 1) &&
-	     ASSERT_STREQ(x->def.filters[0].request_header_modifier.set[0].name,
-			  "x-route") &&
-	     ASSERT_EQ(x->def.filters[0].request_header_modifier.nremove, 1) &&
-	     ASSERT_STREQ(x->def.filters[0].request_header_modifier.remove[0],
-			  "x-debug") &&
+	     ASSERT_EQ(hm->nset, 1) &&
+	     ASSERT_STREQ(kh_str(&s, hm->set[0].name), "x-route") &&
+	     ASSERT_EQ(hm->nremove, 1) &&
+	     ASSERT_STREQ(kh_str(&s, hm->remove[0]), "x-debug") &&
 	     ASSERT_EQ(x->def.filters[1].type, MF_FILTER_URL_REWRITE) &&
-	     ASSERT_STREQ(x->def.filters[1].url_rewrite.hostname,
-			  "backend.internal") &&
-	     ASSERT_EQ(x->def.filters[1].url_rewrite.path.type,
-		       MF_REWRITE_PREFIX) &&
-	     ASSERT_STREQ(x->def.filters[1].url_rewrite.path.replace_prefix_match,
+	     ASSERT_STREQ(kh_str(&s, rw->hostname), "backend.internal") &&
+	     ASSERT_EQ(rw->path.type, MF_REWRITE_PREFIX) &&
+	     ASSERT_STREQ(kh_str(&s, rw->path.replace_prefix_match),
 			  "/v2/api") &&
 	     ASSERT_EQ(x->def.nbackend_refs, 2) &&
 	     ASSERT_EQ(x->def.backend_refs[0].ref.kind,
@@ -135,8 +137,8 @@ static bool test_http_full(void)
 	     ASSERT_STREQ(x->def.filters[0].request_redirect.scheme, "https") &&
 	     ASSERT_EQ(x->def.filters[0].request_redirect.port, 443) &&
 	     ASSERT_EQ(x->def.filters[0].request_redirect.status_code, 301) &&
-	     ASSERT_STREQ(x->def.filters[0].request_redirect.path
-				  .replace_full_path, "/new") &&
+	     ASSERT_STREQ(kh_str(&s, x->def.filters[0].request_redirect.path
+				  .replace_full_path), "/new") &&
 	     ASSERT_EQ(x->def.filters[1].type, MF_FILTER_REQUEST_MIRROR) &&
 	     ASSERT_EQ(x->def.filters[1].request_mirror.percentage, 12500) &&
 	     ASSERT_STREQ(x->def.filters[1].request_mirror.backend_ref.ref.name,
@@ -153,7 +155,8 @@ static bool test_http_full(void)
 	     ASSERT_EQ(x->def.filters[0].type,
 		       MF_FILTER_RESPONSE_HEADER_MODIFIER) &&
 	     ASSERT_EQ(x->def.filters[0].response_header_modifier.nremove, 2) &&
-	     ASSERT_STREQ(x->def.filters[0].response_header_modifier.remove[1],
+	     ASSERT_STREQ(kh_str(&s, x->def.filters[0]
+					     .response_header_modifier.remove[1]),
 			  "x-powered-by") &&
 	     ASSERT_EQ(x->def.backend_refs[0].weight, 0);
 out:
@@ -429,7 +432,8 @@ static bool test_http_header_mod_and_hostname_ok(void)
 	ok = r && ASSERT_EQ(r[0].rule.def.nfilters, 2) &&
 	     ASSERT_EQ(r[0].rule.def.filters[0].request_header_modifier.nremove,
 		       1) &&
-	     ASSERT_STREQ(r[0].rule.def.filters[1].request_redirect.hostname,
+	     ASSERT_STREQ(kh_str(&s, r[0].rule.def.filters[1]
+					     .request_redirect.hostname),
 			  "1.2.3");
 	return kh_finish(&s, ok);
 }
