@@ -22,10 +22,17 @@ struct pk_tag {
 	struct mf_tagset ts;
 };
 
+struct pk_str {
+	uint32_t id;
+	struct mf_string str;
+};
+
 struct polkinds {
 	struct pk_kind kinds[MF_KIND_MAP_COUNT];
 	struct pk_tag *tags;		/* owned, sorted by id */
 	size_t ntags;
+	struct pk_str *strs;		/* owned, sorted by id */
+	size_t nstrs;
 	uint32_t *routes;		/* owned: HTTP route record indexes,
 					 * sorted by destination name */
 	size_t nroutes;
@@ -53,10 +60,64 @@ static int pk_tag_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static int pk_str_cmp(const void *a, const void *b)
+{
+	const struct pk_str *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The strings of @rs that are in the form apply writes, sorted by id; a
+ * malformed one is dropped with a log line (and so are the records that
+ * refer to it, pk_kind_build()).  Returns 0 or -ENOMEM. */
+static int pk_strs_build(struct polkinds *k, const struct rec_set *rs)
+{
+	size_t total = rec_count(rs, REC_STRINGS), n = 0;
+
+	k->strs = malloc((total ? total : 1) * sizeof(*k->strs));
+	if (!k->strs)
+		return -ENOMEM;
+	for (size_t i = 0; i < total; i++) {
+		const struct mf_string_key *sk = rec_key(rs, REC_STRINGS, i);
+		const struct mf_string *v = rec_val(rs, REC_STRINGS, i);
+		const char *why = sch_str_check(v);
+
+		if (why) {
+			log_warn("event=policy_string_dropped id=%u "
+				 "reason=\"%s\"", sk->id, why);
+			continue;
+		}
+		k->strs[n].id = sk->id;
+		k->strs[n++].str = *v;
+	}
+	k->nstrs = n;
+	qsort(k->strs, n, sizeof(*k->strs), pk_str_cmp);
+	return 0;
+}
+
+/* A record's strings must all be in the snapshot: the router reads them
+ * without looking twice. */
+struct pk_str_walk {
+	const struct polkinds *k;
+	uint32_t missing;		/* the first id not there, 0: none */
+};
+
+static void pk_str_cb(void *arg, const void *at)
+{
+	struct pk_str_walk *w = arg;
+	uint32_t id = kind_str_id(at);
+	size_t len;
+
+	if (!w->missing && !polkinds_str(w->k, id, &len))
+		w->missing = id;
+}
+
 /* Copies the valid records of map @m of @rs, kind @kd, in (name, index)
- * order. */
-static int pk_kind_build(struct pk_kind *pk, const struct kind_desc *kd,
-			 const struct rec_set *rs, enum rec_map m)
+ * order; valid: their schema check passes and every string they refer
+ * to is among @k's. */
+static int pk_kind_build(const struct polkinds *k, struct pk_kind *pk,
+			 const struct kind_desc *kd, const struct rec_set *rs,
+			 enum rec_map m)
 {
 	size_t total = rec_count(rs, m), n = 0;
 	const void *ctx[2] = { rs, (const void *)(uintptr_t)m };
@@ -72,16 +133,23 @@ static int pk_kind_build(struct pk_kind *pk, const struct kind_desc *kd,
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < total; i++) {
-		const struct mf_pol_key *k = rec_key(rs, m, i);
+		const struct mf_pol_key *key = rec_key(rs, m, i);
 		const uint8_t *v = rec_val(rs, m, i);
 		const char *why = kind_rec_check(kd, v);
+		struct pk_str_walk sw = { .k = k };
 
-		if (!why && !memchr(k->name, 0, MF_NAME_MAX))
+		if (!why && !memchr(key->name, 0, MF_NAME_MAX))
 			why = "unterminated policy name";
+		if (!why) {
+			kind_rec_strs(kd, v, pk_str_cb, &sw);
+			if (sw.missing)
+				why = "it refers to a string that is not "
+				      "there";
+		}
 		if (why) {
 			log_warn("event=policy_record_dropped kind=%s "
 				 "index=%u reason=\"%s\"", kd->name,
-				 k->index, why);
+				 key->index, why);
 			continue;
 		}
 		order[n++] = (uint32_t)i;
@@ -128,14 +196,20 @@ int polkinds_build(struct polkinds **out, const struct rec_set *rs)
 	*out = NULL;
 	if (!k)
 		return -ENOMEM;
+	/* Strings first: a record whose strings are not all there is
+	 * dropped. */
+	err = pk_strs_build(k, rs);
+	if (err)
+		goto fail;
 	for (size_t i = 0; i < kinds_count; i++) {
 		if (kinds_all[i] == &kind_mesh_http_route)
 			k->http_kind = i;
-		err = pk_kind_build(&k->kinds[i], kinds_all[i], rs,
+		err = pk_kind_build(k, &k->kinds[i], kinds_all[i], rs,
 				    REC_KIND_FIRST + i);
 		if (err)
 			goto fail;
 	}
+	err = -ENOMEM;
 	k->tags = malloc((ntags ? ntags : 1) * sizeof(*k->tags));
 	if (!k->tags)
 		goto fail;
@@ -173,6 +247,7 @@ void polkinds_free(struct polkinds *k)
 		free(k->kinds[i].vals);
 	}
 	free(k->tags);
+	free(k->strs);
 	free(k->routes);
 	free(k);
 }
@@ -202,6 +277,28 @@ const struct mf_tagset *polkinds_tags(const struct polkinds *k, uint32_t id)
 		if (k->tags[mid].id == id)
 			return &k->tags[mid].ts;
 		if (k->tags[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const char *polkinds_str(const struct polkinds *k, uint32_t id, size_t *len)
+{
+	size_t lo = 0, hi = k ? k->nstrs : 0;
+
+	*len = 0;
+	if (!id)
+		return "";
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->strs[mid].id == id) {
+			*len = k->strs[mid].str.len;
+			return k->strs[mid].str.s;
+		}
+		if (k->strs[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -246,9 +343,15 @@ static const struct mf_tagset *pk_tags_get(void *arg, uint32_t id)
 	return polkinds_tags(arg, id);
 }
 
+static const char *pk_str_get(void *arg, uint32_t id, size_t *len)
+{
+	return polkinds_str(arg, id, len);
+}
+
 void polkinds_emit(const struct polkinds *k, struct emit *e)
 {
-	const struct sch_tags tags = { pk_tags_get, (void *)k };
+	const struct sch_ids tags = { .tags = pk_tags_get, .str = pk_str_get,
+				      .arg = (void *)k };
 
 	emit_map_begin(e);
 	for (size_t kind = 0; k && kind < kinds_count; kind++) {

@@ -2,8 +2,9 @@
 /*
  * The schema-driven policy kinds (lib/kinds.h) in an agent snapshot: every
  * record of the half in force, per kind, sorted by (policy name, index),
- * and the tag sets they refer to, sorted by id.  Immutable once built; a
- * struct policy owns one.
+ * and the tag sets and strings (mf_strings: route paths, header names and
+ * values...) they refer to, sorted by id.  Immutable once built; a struct
+ * policy owns one.
  *
  * HTTP routes are also indexed by the destination they apply to (the
  * to[].targetRef name; "" for a Mesh-wide entry), so finding the routes of
@@ -24,10 +25,12 @@
 struct polkinds;
 
 /*
- * Builds the store from the kinds' maps and the tag sets of @rs (one
- * policy, as mapio_read() gives it).  Records that fail their schema
- * check (sch_check) are dropped with a log line, never trusted.  Returns
- * 0 and *out (caller frees with polkinds_free), or -ENOMEM.
+ * Builds the store from the kinds' maps, the tag sets and the strings of
+ * @rs (one policy, as mapio_read() gives it).  Records that fail their
+ * schema check (sch_check), strings not in the form apply writes
+ * (sch_str_check) and records that refer to a string not there are
+ * dropped with a log line, never trusted.  Returns 0 and *out (caller
+ * frees with polkinds_free), or -ENOMEM.
  */
 int polkinds_build(struct polkinds **out, const struct rec_set *rs);
 
@@ -43,6 +46,14 @@ const void *polkinds_record(const struct polkinds *k, size_t kind, size_t i,
 const struct mf_tagset *polkinds_tags(const struct polkinds *k, uint32_t id);
 
 /*
+ * The string @id (a SCH_STRREF value of a record: a route's path, a
+ * header's name or value...), NUL-terminated, its length in *@len: ""
+ * for 0 (the field is not set), NULL for an id the snapshot lacks (no
+ * record it kept refers to one).  Owned by the snapshot.
+ */
+const char *polkinds_str(const struct polkinds *k, uint32_t id, size_t *len);
+
+/*
  * The HTTP route records whose to[].targetRef names @service (exactly),
  * as a run of record indexes into MeshHTTPRoute's records: *first and the
  * return value (the count).  O(log n).
@@ -53,7 +64,7 @@ size_t polkinds_http_routes(const struct polkinds *k, const char *service,
 /*
  * Renders every record through @e: a map with one member per kind that
  * has records, each a list of records as render_record() shows them, tags
- * resolved.
+ * and strings resolved.
  */
 void polkinds_emit(const struct polkinds *k, struct emit *e);
 

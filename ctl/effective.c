@@ -14,7 +14,7 @@
 #include "policy/svcname.h"
 #include "policy/txn.h"
 
-/* Writes go to a FILE; tags resolve in the set. */
+/* Writes go to a FILE; tags and strings resolve in the set. */
 struct eff_ctx {
 	const struct model_set *set;
 	FILE *f;
@@ -69,7 +69,7 @@ static int eff_line(struct eff_ctx *e, const struct kind_desc *kd,
 		    const struct sel_query *q, const char *what,
 		    const struct sel_ctx *sctx)
 {
-	const struct sch_tags tags = { eff_tags, e };
+	const struct sch_ids tags = model_ids(e->set);
 	struct emit em;
 	const char *names[64];
 	size_t *order;

@@ -47,7 +47,7 @@ static int insp_head(struct store *st, int m, const char *name, long used)
 }
 
 /* The conf's JSON goes to stdout; its tags resolve among the tag sets
- * read with it. */
+ * read with it... */
 static const struct mf_tagset *insp_tags(void *arg, uint32_t id)
 {
 	const struct rec_set *rs = arg;
@@ -57,10 +57,32 @@ static const struct mf_tagset *insp_tags(void *arg, uint32_t id)
 	return i < 0 ? NULL : rec_val(rs, REC_TAGSETS, (size_t)i);
 }
 
+/* ... and its strings among the strings: at most the array, a string
+ * from a map being maybe unterminated. */
+static const char *insp_str(void *arg, uint32_t id, size_t *len)
+{
+	const struct rec_set *rs = arg;
+	struct mf_string_key k = { .id = id };
+	long i = rec_find(rs, REC_STRINGS, &k);
+	const struct mf_string *v;
+
+	if (i < 0)
+		return NULL;
+	v = rec_val(rs, REC_STRINGS, (size_t)i);
+	*len = strnlen(v->s, sizeof(v->s));
+	return v->s;
+}
+
+static struct sch_ids insp_ids(const struct rec_set *rs)
+{
+	return (struct sch_ids){ .tags = insp_tags, .str = insp_str,
+				 .arg = (void *)rs };
+}
+
 /* " @what [{tags}, ...]" of the @n tag set ids @ids; nothing when @what
  * is NULL. */
 static void insp_tag_list(const char *what, const uint32_t *ids, unsigned n,
-			  const struct sch_tags *tags)
+			  const struct sch_ids *tags)
 {
 	struct emit em;
 
@@ -80,7 +102,7 @@ static void insp_policy(const struct rec_set *rs, const struct mf_pol_key *k,
 			const void *v, const struct kind_desc *kd)
 {
 	const struct mf_pol_hdr *h = v;
-	const struct sch_tags tags = { insp_tags, (void *)rs };
+	const struct sch_ids tags = insp_ids(rs);
 	struct emit em;
 	const char *tk = abi_name(&abi_ref_kind, h->target.kind);
 	const char *rk = abi_name(&abi_ref_kind, h->ref.kind);
@@ -226,6 +248,20 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 
 			printf("  %u ->", tk->id);
 			insp_tagset(ts);
+			break;
+		}
+		case REC_STRINGS: {
+			const struct mf_string *str = v;
+			struct emit em;
+
+			/* As JSON: escaped, and its length as stored, so a
+			 * string that breaks the rules shows how. */
+			printf("  %u -> len %u ",
+			       ((const struct mf_string_key *)k)->id,
+			       str->len);
+			emit_init(&em, EMIT_JSON, emit_to_file, stdout);
+			emit_strn(&em, str->s, sizeof(str->s));
+			putchar('\n');
 			break;
 		}
 		case REC_LABELS: {

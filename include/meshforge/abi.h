@@ -272,6 +272,37 @@ struct mf_tagset {
 };
 
 /*
+ * mf_strings: interned strings, the long values of L7 policy (route match
+ * paths, header and query names and values, redirect and rewrite
+ * hostnames and paths).  A record is a fixed-size map value, so a field
+ * with room for 1 KiB would cost 1 KiB in every record of its map
+ * whether used or not; records hold a string's id instead (__u32, 0:
+ * none), and a string many records use is stored once.  As for tag sets,
+ * the id is a hash of the content (struct mf_string bytes), so the same
+ * string gets the same id in every apply and on every node.
+ *
+ * A string is 1..MF_STRING_MAX bytes, none of them NUL: @len says how
+ * many, and @s has them NUL-terminated and NUL-padded, so it reads as a
+ * C string and equal strings are equal bytes.  The map is not
+ * preallocated: each string costs one kernel allocation of about 1 KiB
+ * (a 2 KiB slab) while it is in use, whatever its length, so the
+ * ceiling of 2 * MF_MAX_STRINGS is never a cost.
+ */
+#define MF_STRING_MAX		1024
+#define MF_MAX_STRINGS		65536
+
+struct mf_string_key {
+	__u32 half;
+	__u32 id;			/* > 0 */
+};
+
+struct mf_string {
+	__u16 len;			/* bytes of s before its NUL, > 0 */
+	char s[MF_STRING_MAX + 1];
+	__u8 _pad;			/* 0 */
+};
+
+/*
  * metadata.labels and metadata.annotations: one record per object and
  * mapping that it has, of any kind, naming the tag set that holds them.
  * @kind is the object's kind as mfctl numbers them: the five core kinds

@@ -19,7 +19,10 @@
  *    a percent (0..100000); bandwidths are __u64 bits per second; tags are
  *    an mf_tagsets id (__u32).
  *  - Sizes are chosen so a record stays under 4 KiB: at 10k route records
- *    the map memory has to stay in tens of MiB.
+ *    the map memory has to stay in tens of MiB.  Long strings live in
+ *    mf_strings (abi.h) and records hold their ids (__u32).  A
+ *    MeshHTTPRoute rule is the exception, at some 10 KiB for the room its
+ *    lists need (below).
  */
 #ifndef MESHFORGE_ABI_POLICY_H
 #define MESHFORGE_ABI_POLICY_H
@@ -30,9 +33,9 @@
 #define MF_MAX_ROUTE_RECORDS	32768
 
 #define MF_SELECTORS_MAX	4	/* legacy sources/destinations/selectors */
-#define MF_HDR_NAME_MAX		40	/* HTTP header and query names */
-#define MF_HDR_VALUE_MAX	64	/* HTTP header and query values */
-#define MF_ROUTE_PATH_MAX	100	/* route match paths */
+#define MF_HDR_NAME_MAX		40	/* HTTP header and query names, inline */
+#define MF_HDR_VALUE_MAX	64	/* HTTP header and query values, inline */
+#define MF_ROUTE_PATH_MAX	100	/* paths the legacy kinds keep inline */
 
 /* targetRef kinds (Kuma's, Workload standing for Dataplane).  Their
  * specificity is Kuma's, not this order: lib/policy/select.h. */
@@ -950,12 +953,15 @@ struct mf_metric {
 };
 
 /* ---- shared HTTP pieces ------------------------------------------------ */
-#define MF_HEADERS_MAX		2
+/* A header modifier's set, add and remove lists, each. */
+#define MF_HEADERS_MAX		16
 
+/* Names and values are mf_strings ids (abi.h): up to MF_STRING_MAX bytes
+ * each, and 12 bytes here. */
 struct mf_header_value {
 	__u32 present;
-	char name[MF_HDR_NAME_MAX];
-	char value[MF_HDR_VALUE_MAX];
+	__u32 name;			/* mf_strings id */
+	__u32 value;			/* mf_strings id */
 };
 
 /* requestHeaderModifier / responseHeaderModifier, and onRateLimit
@@ -968,7 +974,7 @@ struct mf_header_mod {
 	__u8 _pad;
 	struct mf_header_value set[MF_HEADERS_MAX];
 	struct mf_header_value add[MF_HEADERS_MAX];
-	char remove[MF_HEADERS_MAX][MF_HDR_NAME_MAX];
+	__u32 remove[MF_HEADERS_MAX];	/* mf_strings ids of names */
 };
 
 /* A rate: num per interval. */
@@ -1017,9 +1023,20 @@ struct mf_ratelimit {
 };
 
 /* ---- MeshHTTPRoute / MeshTCPRoute -------------------------------------- */
-#define MF_ROUTE_MATCHES_MAX	2
+/*
+ * Every string of a route (match paths, header and query names and
+ * values, redirect and rewrite hostnames and paths) is an mf_strings id,
+ * up to MF_STRING_MAX bytes: 4 bytes here, so a rule has room for 8
+ * matches of 16 headers and 16 query parameters each and 8 filters of 16
+ * set, add and remove headers each.  That room makes a record of some 10
+ * KiB, more than the 4 KiB of the other kinds; the map is not
+ * preallocated, so each record costs what one kernel allocation of that
+ * size does (16 KiB) while it exists, and the ceiling is never a cost.
+ */
+#define MF_ROUTE_MATCHES_MAX	8
 #define MF_ROUTE_BACKENDS_MAX	4
-#define MF_ROUTE_FILTERS_MAX	2
+#define MF_ROUTE_FILTERS_MAX	8
+#define MF_ROUTE_KV_MAX		16	/* a match's headers, query params */
 
 enum mf_path_match {
 	MF_PATH_EXACT = 1,
@@ -1045,15 +1062,16 @@ struct mf_route_path {
 	__u32 present;
 	__u8 type;			/* enum mf_path_match */
 	__u8 _pad[3];
-	char value[MF_ROUTE_PATH_MAX];
+	__u32 value;			/* mf_strings id */
 };
 
 struct mf_route_kv_match {
 	__u32 present;
 	__u8 type;			/* enum mf_value_match */
 	__u8 _pad[3];
-	char name[MF_HDR_NAME_MAX];
-	char value[MF_HDR_VALUE_MAX];
+	__u32 name;			/* mf_strings id */
+	__u32 value;			/* mf_strings id, 0: none (Present,
+					 * Absent) */
 };
 
 struct mf_route_match {
@@ -1063,8 +1081,8 @@ struct mf_route_match {
 	__u8 nquery_params;
 	__u8 _pad;
 	struct mf_route_path path;
-	struct mf_route_kv_match headers[MF_HEADERS_MAX];
-	struct mf_route_kv_match query_params[1];
+	struct mf_route_kv_match headers[MF_ROUTE_KV_MAX];
+	struct mf_route_kv_match query_params[MF_ROUTE_KV_MAX];
 };
 
 /* A backendRefs entry (and requestMirror's backendRef): ref.kind is a
@@ -1095,8 +1113,8 @@ struct mf_route_path_rewrite {
 	__u32 present;
 	__u8 type;			/* enum mf_path_rewrite */
 	__u8 _pad[3];
-	char replace_full_path[MF_ROUTE_PATH_MAX];
-	char replace_prefix_match[MF_ROUTE_PATH_MAX];
+	__u32 replace_full_path;	/* mf_strings id */
+	__u32 replace_prefix_match;	/* mf_strings id */
 };
 
 struct mf_route_redirect {
@@ -1104,7 +1122,7 @@ struct mf_route_redirect {
 	__u16 port;
 	__u16 status_code;
 	char scheme[8];
-	char hostname[MF_NAME_MAX];
+	__u32 hostname;			/* mf_strings id */
 	struct mf_route_path_rewrite path;
 };
 
@@ -1112,7 +1130,7 @@ struct mf_route_rewrite {
 	__u32 present;
 	__u8 host_to_backend_hostname;	/* MeshGateway: the backend's */
 	__u8 _pad[3];
-	char hostname[MF_NAME_MAX];
+	__u32 hostname;			/* mf_strings id */
 	struct mf_route_path_rewrite path;
 };
 
@@ -1507,6 +1525,14 @@ struct mf_gwr_backend {
 	__u32 destination;		/* tagset id */
 };
 
+/* A header filter's set or add item.  Inline, unlike MeshHTTPRoute's
+ * (struct mf_header_value): the lists are one item long. */
+struct mf_gwr_header_value {
+	__u32 present;
+	char name[MF_HDR_NAME_MAX];
+	char value[MF_HDR_VALUE_MAX];
+};
+
 /* request_header and response_header filters. */
 struct mf_gwr_header_filter {
 	__u32 present;
@@ -1514,8 +1540,8 @@ struct mf_gwr_header_filter {
 	__u8 nadd;
 	__u8 nremove;
 	__u8 _pad;
-	struct mf_header_value set[MF_GWR_HEADER_MODS_MAX];
-	struct mf_header_value add[MF_GWR_HEADER_MODS_MAX];
+	struct mf_gwr_header_value set[MF_GWR_HEADER_MODS_MAX];
+	struct mf_gwr_header_value add[MF_GWR_HEADER_MODS_MAX];
 	char remove[MF_GWR_HEADER_MODS_MAX][MF_HDR_NAME_MAX];
 };
 

@@ -4,7 +4,8 @@
  * definitions (bpf/lib/maps.h), the map names, mfctl's record tables
  * (enum rec_map), the pin slots (struct pmap) and the schema-driven kinds
  * (enum model_kind, kinds_all[]) are all generated from it.  Order: the
- * order mfctl writes them, what records refer to first (tag sets).
+ * order mfctl writes them, what records refer to first (tag sets,
+ * strings).
  *
  *   CORE(ID, map, key, value, max, flags)
  *	a map of the core kinds (Mesh, Node, Service, Workload,
@@ -23,6 +24,8 @@
 #define MF_POLICY_MAPS(CORE, KIND)                                            \
 	CORE(TAGSETS, mf_tagsets, struct mf_tagset_key, struct mf_tagset,    \
 	     MF_MAX_TAGSETS, BPF_F_NO_PREALLOC)                               \
+	CORE(STRINGS, mf_strings, struct mf_string_key, struct mf_string,    \
+	     MF_MAX_STRINGS, BPF_F_NO_PREALLOC)                               \
 	CORE(IDENTITIES, mf_identities, struct mf_identity_key,              \
 	     struct mf_identity, MF_MAX_IDENTITIES, BPF_F_NO_PREALLOC)        \
 	CORE(NODES, mf_nodes, struct mf_node_key, struct mf_node,            \

@@ -294,7 +294,7 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 
 /* mf_tagsets: one record per tag set an object refers to.  A set
  * referred to twice is written once: rec_sort() puts the copies side by
- * side and cmp_tagsets_dedup() drops them. */
+ * side and cmp_dedup() drops them. */
 /* Selection over the set being compiled: its tag sets, and the labels of
  * its Services and Workloads (what an MTP targetRef by labels selects). */
 static const struct mf_tagset *cmp_sel_tags(void *arg, uint32_t id)
@@ -337,13 +337,35 @@ static void cmp_tag_add_cb(void *arg, uint32_t id)
 	cmp_tag_add(arg, id);
 }
 
-static void cmp_tagsets_dedup(struct rec_set *out)
+/* mf_strings: one record per string a record refers to, the same way. */
+static void cmp_str_add_cb(void *arg, const void *at)
 {
-	struct rec_table *t = &out->t[REC_TAGSETS];
-	const struct rec_map_info *mi = rec_map_info(REC_TAGSETS);
+	struct cmp_tag_walk *w = arg;
+	struct mf_string_key k = { .id = kind_str_id(at) };
+	const struct mf_string *str;
+	int err;
+
+	if (w->err)
+		return;
+	str = model_str_get(w->set, k.id);
+	if (!str) {		/* validate_set() rules this out */
+		w->err = -EINVAL;
+		return;
+	}
+	err = rec_add(w->out, REC_STRINGS, &k, str);
+	if (err)
+		w->err = err;
+}
+
+/* Drops the copies of records map @m holds more than once (a tag set or
+ * string many records refer to): sorted, they sit side by side. */
+static void cmp_dedup(struct rec_set *out, enum rec_map m)
+{
+	struct rec_table *t = &out->t[m];
+	const struct rec_map_info *mi = rec_map_info(m);
 	size_t sz = mi->key_size + mi->val_size, n = 0;
 
-	rec_sort(out, REC_TAGSETS);
+	rec_sort(out, m);
 	for (size_t i = 0; i < t->n; i++) {
 		if (n && !memcmp(t->data + (n - 1) * sz, t->data + i * sz,
 				 mi->key_size))
@@ -372,7 +394,7 @@ static void cmp_meta(struct cmp_tag_walk *w, const struct model_obj *o,
 }
 
 /* The records of the schema-driven policies, every object's labels, and
- * the tag sets they and the workloads refer to. */
+ * the tag sets and strings they and the workloads refer to. */
 static int cmp_policies(const struct model_set *set,
 			const struct model_obj **sorted, size_t n,
 			struct rec_set *out)
@@ -409,10 +431,13 @@ static int cmp_policies(const struct model_set *set,
 						     (o->kind - MODEL_GEN_FIRST),
 					&k, rec);
 			kind_rec_tags(p->kd, rec, cmp_tag_add_cb, &w);
+			kind_rec_strs(p->kd, rec, cmp_str_add_cb, &w);
 		}
 	}
-	if (!w.err)
-		cmp_tagsets_dedup(out);
+	if (!w.err) {
+		cmp_dedup(out, REC_TAGSETS);
+		cmp_dedup(out, REC_STRINGS);
+	}
 	return w.err;
 }
 

@@ -157,6 +157,21 @@ static int dc_pol_cmp(const void *a, const void *b)
 	return x->k->index < y->k->index ? -1 : x->k->index > y->k->index;
 }
 
+/* A record's strings must be in the pool read with it. */
+struct dc_str_walk {
+	const struct model_set *set;
+	uint32_t missing;		/* the first id not there, 0: none */
+};
+
+static void dc_str_cb(void *arg, const void *at)
+{
+	struct dc_str_walk *w = arg;
+	uint32_t id = kind_str_id(at);
+
+	if (!w->missing && !model_str_get(w->set, id))
+		w->missing = id;
+}
+
 /* One policy from its records r[0..n) (same name, sorted by index). */
 static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 		      enum model_kind kind, const struct dc_pol *r, size_t n)
@@ -168,6 +183,7 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_pol_hdr *h = (const void *)r[i].v;
+		struct dc_str_walk sw = { .set = set };
 		const char *why;
 
 		if (r[i].k->index != i) {
@@ -188,6 +204,12 @@ static int dc_pol_obj(struct dc_ctx *c, struct model_set *set,
 		if (why) {
 			dc_err(c, map, "policy \"%s\" record %zu: %s",
 			       r[0].k->name, i, why);
+			return 0;
+		}
+		kind_rec_strs(kd, r[i].v, dc_str_cb, &sw);
+		if (sw.missing) {
+			dc_err(c, map, "policy \"%s\" record %zu: no string "
+			       "has id %u", r[0].k->name, i, sw.missing);
 			return 0;
 		}
 	}
@@ -393,8 +415,9 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		size_t total = 1;
 
 		for (int m = 0; m < REC_MAP_MAX; m++)
-			if (m != REC_TAGSETS && m != REC_IDENTITIES &&
-			    m != REC_AUTHZ && m != REC_LABELS)
+			if (m != REC_TAGSETS && m != REC_STRINGS &&
+			    m != REC_IDENTITIES && m != REC_AUTHZ &&
+			    m != REC_LABELS)
 				total += rec_count(rs, m);
 		err = model_set_reserve(set, total);
 		if (err)
@@ -438,6 +461,26 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		if (err)
 			dc_err(&c, rec_map_info(REC_TAGSETS)->name, "tag set %u: %s", k->id,
 			       strerror(-err));
+		err = 0;
+	}
+
+	for (size_t i = 0; i < rec_count(rs, REC_STRINGS); i++) {
+		const struct mf_string_key *k = rec_key(rs, REC_STRINGS, i);
+		const struct mf_string *v = rec_val(rs, REC_STRINGS, i);
+		const char *why = sch_str_check(v);
+
+		/* Only what sch_str_make() gives can be what apply wrote. */
+		if (why) {
+			dc_err(&c, rec_map_info(REC_STRINGS)->name,
+			       "string %u is malformed: %s", k->id, why);
+			continue;
+		}
+		err = model_str_insert(set, k->id, v);
+		if (err == -ENOMEM)
+			goto out;
+		if (err)
+			dc_err(&c, rec_map_info(REC_STRINGS)->name,
+			       "string %u: %s", k->id, strerror(-err));
 		err = 0;
 	}
 

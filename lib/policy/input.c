@@ -104,18 +104,9 @@ int input_merge_take(struct model_set *input, const struct model_set *applied,
 	free(in_sorted);
 	if (err)
 		return err;
-	/* The input's objects, moved (the room is reserved): each owns its
-	 * arrays, which now belong to @out; its tag sets join @out's. */
-	memcpy(out->objs + out->n, input->objs, input->n * sizeof(*out->objs));
-	out->n += input->n;
-	out->norder = 0;
-	input->n = 0;
-	input->norder = 0;
-	for (size_t i = 0; i < input->tags.cap && !err; i++)
-		if (input->tags.ids[i] &&
-		    !model_tags_intern(out, &input->tags.sets[i]))
-			err = -ENOMEM;
-	return err;
+	/* The input's objects, moved (the room is reserved), with the
+	 * tag sets and strings they refer to. */
+	return model_set_take(out, input);
 }
 
 int input_kind_arg(const char *arg)

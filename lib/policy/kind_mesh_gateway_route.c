@@ -265,9 +265,9 @@ SCH_OBJECT_DEF(gwr_backend, "MeshGatewayRoute backend");
 /* ---- filters ----------------------------------------------------------- */
 
 static const struct sch_field gwr_header_value_fields[] = {
-	SCH_F_STRING("name", mf_header_value, name, SCH_REQUIRED,
+	SCH_F_STRING("name", mf_gwr_header_value, name, SCH_REQUIRED,
 		     .check = kind_check_header_name),
-	SCH_F_STRING("value", mf_header_value, value, SCH_REQUIRED,
+	SCH_F_STRING("value", mf_gwr_header_value, value, SCH_REQUIRED,
 		     .check = kind_check_header_value),
 };
 SCH_OBJECT_DEF(gwr_header_value, "MeshGatewayRoute header");
@@ -482,7 +482,7 @@ GWR_RULE_CHECK(gwr_rule_check, mf_gwr_rule)
  * host_to_backend_hostname leaves to the proxy. */
 static bool gwr_sets_host(const struct mf_gwr_header_filter *h)
 {
-	const struct mf_header_value *v[] = { h->set, h->add };
+	const struct mf_gwr_header_value *v[] = { h->set, h->add };
 	const unsigned n[] = { h->nset, h->nadd };
 
 	for (unsigned k = 0; k < 2; k++)

@@ -65,6 +65,13 @@
  * A policy may have no entry at all (to: []), to override others, and an
  * entry may have no rules.
  *
+ * Limits: a rule has up to 8 matches and 8 filters; a match up to 16
+ * headers and 16 queryParams; a header modifier up to 16 set, 16 add and
+ * 16 remove; every path, header or query name and value, and redirect or
+ * rewrite hostname is up to 1024 bytes.  Those strings are kept out of
+ * line (mf_strings), the record holding their ids, so the rule checks
+ * that read them are check_strs() rules.
+ *
  * Under a MeshGateway target (Kuma 2.14), an entry may name the hostnames
  * it serves, a URLRewrite may set the Host header to the backend's hostname
  * (hostToBackendHostname, not together with hostname), and a rule needs
@@ -142,36 +149,40 @@ static const char *const route_value_types[] = {
 static const struct sch_field route_path_fields[] = {
 	SCH_F_ENUM("type", mf_route_path, type, route_path_types,
 		   SCH_REQUIRED),
-	SCH_F_STRING("value", mf_route_path, value, SCH_REQUIRED),
+	SCH_F_STRREF("value", mf_route_path, value, SCH_REQUIRED),
 };
 
 /* The rules on value depend on type, so they are the object's. */
-static const char *route_path_check(const void *obj)
+static const char *route_path_check(const void *obj,
+				    const struct sch_ids *ids)
 {
 	const struct mf_route_path *p = obj;
-	size_t n = strlen(p->value);
+	size_t n = 0;
+	const char *v = sch_str(ids, p->value, &n);
 
+	if (!v)		/* required: said already */
+		return NULL;
 	switch (p->type) {
 	case MF_PATH_EXACT:
-		if (p->value[0] != '/')
+		if (v[0] != '/')
 			return "value must start with '/'";
 		break;
 	case MF_PATH_PREFIX:
-		if (p->value[0] != '/')
+		if (v[0] != '/')
 			return "value must start with '/'";
-		if (n > 1 && p->value[n - 1] == '/')
+		if (n > 1 && v[n - 1] == '/')
 			return "a PathPrefix value must not end with '/' "
 			       "(except \"/\")";
 		break;
 	case MF_PATH_REGEX:
-		if (!kind_regex_ok(p->value))
+		if (!kind_regex_ok(v))
 			return "value is not a valid regular expression";
 		break;
 	}
 	return NULL;
 }
 SCH_OBJECT_DEF(route_path, "MeshHTTPRoute path match",
-	       .check = route_path_check);
+	       .check_strs = route_path_check);
 
 enum { ROUTE_KV_TYPE, ROUTE_KV_NAME, ROUTE_KV_VALUE };
 
@@ -181,10 +192,10 @@ enum { ROUTE_KV_TYPE, ROUTE_KV_NAME, ROUTE_KV_VALUE };
 	[ROUTE_KV_TYPE] = SCH_F_ENUM("type", mf_route_kv_match, type,         \
 				     route_value_types,                       \
 				     .required = type_required),              \
-	[ROUTE_KV_NAME] = SCH_F_STRING("name", mf_route_kv_match, name,       \
+	[ROUTE_KV_NAME] = SCH_F_STRREF("name", mf_route_kv_match, name,       \
 				       SCH_REQUIRED,                          \
 				       .check = kind_check_header_name),      \
-	[ROUTE_KV_VALUE] = SCH_F_STRING("value", mf_route_kv_match, value,    \
+	[ROUTE_KV_VALUE] = SCH_F_STRREF("value", mf_route_kv_match, value,    \
 					.required = type_required)
 
 static const struct sch_field route_header_fields[] = {
@@ -195,9 +206,20 @@ static const struct sch_field route_query_fields[] = {
 	ROUTE_KV_FIELDS(true),
 };
 
+/* Whether the value of match @m, a regular expression, compiles. */
+static bool route_kv_regex_ok(const struct mf_route_kv_match *m,
+			      const struct sch_ids *ids)
+{
+	size_t n;
+	const char *v = sch_str(ids, m->value, &n);
+
+	return !v || kind_regex_ok(v);
+}
+
 /* Kuma's header match type defaults to Exact; Present and Absent test the
  * name only, every other type compares a value. */
-static const char *route_header_check(const void *obj)
+static const char *route_header_check(const void *obj,
+				      const struct sch_ids *ids)
 {
 	const struct mf_route_kv_match *m = obj;
 	uint8_t type = sch_has(m, ROUTE_KV_TYPE) ? m->type : MF_MATCH_EXACT;
@@ -211,12 +233,13 @@ static const char *route_header_check(const void *obj)
 	if (!has_value)
 		return "value is required for type Exact, RegularExpression "
 		       "and Prefix";
-	if (type == MF_MATCH_REGEX && !kind_regex_ok(m->value))
+	if (type == MF_MATCH_REGEX && !route_kv_regex_ok(m, ids))
 		return "value is not a valid regular expression";
 	return NULL;
 }
 
-static const char *route_query_check(const void *obj)
+static const char *route_query_check(const void *obj,
+				     const struct sch_ids *ids)
 {
 	const struct mf_route_kv_match *m = obj;
 
@@ -224,14 +247,14 @@ static const char *route_query_check(const void *obj)
 		return NULL;	/* reported as missing */
 	if (m->type != MF_MATCH_EXACT && m->type != MF_MATCH_REGEX)
 		return "type must be Exact or RegularExpression";
-	if (m->type == MF_MATCH_REGEX && !kind_regex_ok(m->value))
+	if (m->type == MF_MATCH_REGEX && !route_kv_regex_ok(m, ids))
 		return "value is not a valid regular expression";
 	return NULL;
 }
 SCH_OBJECT_DEF(route_header, "MeshHTTPRoute header match",
-	       .check = route_header_check);
+	       .check_strs = route_header_check);
 SCH_OBJECT_DEF(route_query, "MeshHTTPRoute query match",
-	       .check = route_query_check);
+	       .check_strs = route_query_check);
 
 enum { ROUTE_MATCH_PATH, ROUTE_MATCH_METHOD, ROUTE_MATCH_HEADERS,
        ROUTE_MATCH_QUERY };
@@ -251,14 +274,14 @@ SCH_OBJECT_DEF(route_match, "MeshHTTPRoute match");
 /* ---- filters ----------------------------------------------------------- */
 
 static const struct sch_field route_header_value_fields[] = {
-	SCH_F_STRING("name", mf_header_value, name, SCH_REQUIRED,
+	SCH_F_STRREF("name", mf_header_value, name, SCH_REQUIRED,
 		     .check = kind_check_header_name),
-	SCH_F_STRING("value", mf_header_value, value, SCH_REQUIRED),
+	SCH_F_STRREF("value", mf_header_value, value, SCH_REQUIRED),
 };
 SCH_OBJECT_DEF(route_header_value, "header");
 
 static const struct sch_field route_header_names_fields[] = {
-	SCH_ITEM(SCH_STRING, MF_HDR_NAME_MAX, .check = kind_check_header_name),
+	SCH_ITEM(SCH_STRREF, 0, .check = kind_check_header_name),
 };
 SCH_OBJECT_DEF(route_header_names, "header name", .scalar = true);
 
@@ -273,9 +296,10 @@ static const struct sch_field route_header_mod_fields[] = {
 SCH_CHECK_NOT_EMPTY(route_header_mod_check, "needs set, add or remove")
 
 /* The name of item @i of the header modifier's lists taken in the order
- * set, add, remove; its list in *@list. */
-static const char *route_header_mod_name(const struct mf_header_mod *m,
-					 unsigned i, unsigned *list)
+ * set, add, remove (its mf_strings id: the same name is the same id);
+ * its list in *@list. */
+static uint32_t route_header_mod_name(const struct mf_header_mod *m,
+				      unsigned i, unsigned *list)
 {
 	unsigned nset = m->nset < MF_HEADERS_MAX ? m->nset : MF_HEADERS_MAX;
 	unsigned nadd = m->nadd < MF_HEADERS_MAX ? m->nadd : MF_HEADERS_MAX;
@@ -306,11 +330,10 @@ static const char *route_header_mod_dup_check(const void *obj,
 	unsigned list;
 
 	for (unsigned i = 1; i < n; i++) {
-		const char *name = route_header_mod_name(m, i, field);
+		uint32_t name = route_header_mod_name(m, i, field);
 
 		for (unsigned j = 0; j < i; j++)
-			if (!strncmp(route_header_mod_name(m, j, &list), name,
-				     MF_HDR_NAME_MAX))
+			if (route_header_mod_name(m, j, &list) == name)
 				return "names a header that set, add or "
 				       "remove names already";
 	}
@@ -329,11 +352,11 @@ enum { ROUTE_RW_TYPE, ROUTE_RW_FULL, ROUTE_RW_PREFIX };
 static const struct sch_field route_path_rewrite_fields[] = {
 	[ROUTE_RW_TYPE] = SCH_F_ENUM("type", mf_route_path_rewrite, type,
 				     route_rewrite_types, SCH_REQUIRED),
-	[ROUTE_RW_FULL] = SCH_F_STRING("replaceFullPath",
+	[ROUTE_RW_FULL] = SCH_F_STRREF("replaceFullPath",
 				       mf_route_path_rewrite,
 				       replace_full_path,
 				       .check = kind_check_abs_path),
-	[ROUTE_RW_PREFIX] = SCH_F_STRING("replacePrefixMatch",
+	[ROUTE_RW_PREFIX] = SCH_F_STRREF("replacePrefixMatch",
 					 mf_route_path_rewrite,
 					 replace_prefix_match,
 					 .check = kind_check_abs_path),
@@ -365,7 +388,7 @@ enum { ROUTE_RD_SCHEME, ROUTE_RD_HOSTNAME, ROUTE_RD_PATH, ROUTE_RD_PORT,
 static const struct sch_field route_redirect_fields[] = {
 	[ROUTE_RD_SCHEME] = SCH_F_STRING("scheme", mf_route_redirect, scheme,
 					 .check = route_scheme_check),
-	[ROUTE_RD_HOSTNAME] = SCH_F_STRING("hostname", mf_route_redirect,
+	[ROUTE_RD_HOSTNAME] = SCH_F_STRREF("hostname", mf_route_redirect,
 					   hostname,
 					   .check = route_hostname_check),
 	[ROUTE_RD_PATH] = SCH_F_OBJECT("path", mf_route_redirect, path,
@@ -392,7 +415,7 @@ SCH_OBJECT_DEF(route_redirect, "requestRedirect",
 enum { ROUTE_UR_HOSTNAME, ROUTE_UR_PATH, ROUTE_UR_HOST_TO_BACKEND };
 
 static const struct sch_field route_rewrite_fields[] = {
-	[ROUTE_UR_HOSTNAME] = SCH_F_STRING("hostname", mf_route_rewrite,
+	[ROUTE_UR_HOSTNAME] = SCH_F_STRREF("hostname", mf_route_rewrite,
 					   hostname,
 					   .check = route_hostname_check),
 	[ROUTE_UR_PATH] = SCH_F_OBJECT("path", mf_route_rewrite, path,
@@ -652,3 +675,8 @@ const struct kind_desc kind_mesh_http_route = {
 	.entry = &route_entry,
 	.entry_off = offsetof(struct mf_http_route, entry),
 };
+
+/* The room abi_policy.h gives a rule: what the map's memory per record is
+ * reckoned from. */
+_Static_assert(sizeof(struct mf_http_route) <= 10 * 1024,
+	       "a MeshHTTPRoute record stays within 10 KiB");

@@ -30,16 +30,18 @@
  * read here with a Mesh targetRef, and that cross rule belongs to
  * validation, which sees spec.targetRef.  onRateLimit.status is 100..599;
  * headers have set and add (no remove: the proxy can only add headers to
- * a local reply).
+ * a local reply), up to 16 each, names and values up to 1024 bytes.
  */
 #include <stddef.h>
 
 #include "kinds.h"
 
+/* Names and values are kept out of line, as MeshHTTPRoute's header
+ * modifiers keep theirs (struct mf_header_value). */
 static const struct sch_field mrl_header_fields[] = {
-	SCH_F_STRING("name", mf_header_value, name, SCH_REQUIRED,
+	SCH_F_STRREF("name", mf_header_value, name, SCH_REQUIRED,
 		     .check = kind_check_header_token),
-	SCH_F_STRING("value", mf_header_value, value, SCH_REQUIRED,
+	SCH_F_STRREF("value", mf_header_value, value, SCH_REQUIRED,
 		     .check = kind_check_header_value),
 };
 SCH_OBJECT_DEF(mrl_header, "MeshRateLimit header");
@@ -119,3 +121,6 @@ const struct kind_desc kind_mesh_rate_limit = {
 	.from_kinds = KIND_REF(MF_REF_MESH),
 	KIND_RECORD(mf_ratelimit, conf, &mrl_conf),
 };
+
+_Static_assert(sizeof(struct mf_ratelimit) <= 4096,
+	       "a MeshRateLimit record must fit in 4 KiB");

@@ -68,6 +68,31 @@ void kind_rec_tags(const struct kind_desc *kd, const void *rec,
 			 kind_tag_cb, &w);
 }
 
+struct kind_str_walk {
+	kind_str_fn *fn;
+	void *arg;
+};
+
+static void kind_str_cb(void *arg, const struct sch_field *f, const void *p)
+{
+	const struct kind_str_walk *w = arg;
+
+	if (f->type == SCH_STRREF)
+		w->fn(w->arg, p);
+}
+
+void kind_rec_strs(const struct kind_desc *kd, const void *rec,
+		   kind_str_fn *fn, void *arg)
+{
+	struct kind_str_walk w = { fn, arg };
+
+	sch_walk(kind_rec_schema(kd, rec), (const uint8_t *)rec + kd->conf_off,
+		 kind_str_cb, &w);
+	if (kd->entry)
+		sch_walk(kd->entry, (const uint8_t *)rec + kd->entry_off,
+			 kind_str_cb, &w);
+}
+
 const char *kind_rec_check(const struct kind_desc *kd, const void *rec)
 {
 	const struct mf_pol_hdr *h = rec;

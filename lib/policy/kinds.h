@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "meshforge/policy_maps.h"
 #include "schema.h"
@@ -296,6 +297,25 @@ kind_rec_schema(const struct kind_desc *kd, const void *rec)
 typedef void kind_tag_fn(void *arg, uint32_t id);
 void kind_rec_tags(const struct kind_desc *kd, const void *rec,
 		   kind_tag_fn *fn, void *arg);
+
+/*
+ * Calls @fn with every pooled string record @rec of @kd refers to (the
+ * present SCH_STRREF values of its conf and entry): @at points at the
+ * __u32 id in @rec, so a caller that owns a copy of @rec can rewrite it
+ * at the same offset.
+ */
+typedef void kind_str_fn(void *arg, const void *at);
+void kind_rec_strs(const struct kind_desc *kd, const void *rec,
+		   kind_str_fn *fn, void *arg);
+
+/* The string @at (a place kind_rec_strs() gave) refers to. */
+static inline uint32_t kind_str_id(const void *at)
+{
+	uint32_t id;
+
+	memcpy(&id, at, sizeof(id));
+	return id;
+}
 
 /* The core kinds, in the order `mfctl get` prints them (before the
  * others): what enum model_kind counts first. */

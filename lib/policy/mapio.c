@@ -16,8 +16,9 @@
 #define MAPIO_READ_TRIES 5
 
 /* Records per store call when writing: the packed key and value buffers
- * stay at a few MiB. */
+ * stay at a few MiB whatever the map's record size. */
 #define MAPIO_CHUNK 4096
+#define MAPIO_CHUNK_BYTES (16u << 20)
 
 static __u32 mapio_half(const void *key)
 {
@@ -215,6 +216,7 @@ static int mapio_put(struct store *s, enum rec_map m,
 		     struct diag *d)
 {
 	const struct rec_map_info *mi = rec_map_info(m);
+	const size_t chunk = rec_map_chunk(mi, MAPIO_CHUNK, MAPIO_CHUNK_BYTES);
 	const struct rec_table *t = &want->t[m];
 	struct store_map_info info;
 	uint8_t *keys, *vals;
@@ -223,13 +225,12 @@ static int mapio_put(struct store *s, enum rec_map m,
 	*done = 0;
 	if (t->n == 0)
 		return 0;
-	keys = malloc(MAPIO_CHUNK * mi->key_size);
-	vals = malloc(MAPIO_CHUNK * mi->val_size);
+	keys = malloc(chunk * mi->key_size);
+	vals = malloc(chunk * mi->val_size);
 	if (!keys || !vals)
 		err = -ENOMEM;
 	while (!err && *done < t->n) {
-		size_t count = t->n - *done < MAPIO_CHUNK ? t->n - *done :
-							    MAPIO_CHUNK;
+		size_t count = t->n - *done < chunk ? t->n - *done : chunk;
 		size_t went = 0;
 
 		for (size_t j = 0; j < count; j++) {

@@ -67,6 +67,144 @@ const struct model_rule_list model_rule_lists[MODEL_RULE_LISTS] = {
 	{ "allowWithShadowDeny", MF_AUTHZ_ALLOW_SHADOW_DENY },
 };
 
+/* ---- pools ------------------------------------------------------------ */
+
+/* FNV-1a over the canonical bytes: cheap, and ids only need to be stable
+ * and rarely collide (a collision costs a probe, not correctness). */
+static uint32_t model_pool_hash(const void *v, size_t size)
+{
+	const uint8_t *p = v;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < size; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h ? h : 1;
+}
+
+/* The slot of @id in @p's table, or the free slot where it would go;
+ * the value's index into *@at (SIZE_MAX: free).  @p has slots. */
+static size_t model_pool_slot(const struct model_pool *p, uint32_t id,
+			      size_t *at)
+{
+	size_t j = id & (p->nslots - 1);
+
+	for (; p->slots[j]; j = (j + 1) & (p->nslots - 1))
+		if (p->ids[p->slots[j] - 1] == id) {
+			*at = p->slots[j] - 1;
+			return j;
+		}
+	*at = SIZE_MAX;
+	return j;
+}
+
+/* Room for one more value (of @size bytes) and its slot: values grow by
+ * doubling, slots stay at most half full.  Returns 0 or -ENOMEM. */
+static int model_pool_reserve(struct model_pool *p, size_t size)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		uint8_t *vals = realloc(p->vals, cap * size);
+		uint32_t *ids;
+
+		if (!vals)
+			return -ENOMEM;
+		p->vals = vals;
+		ids = realloc(p->ids, cap * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		p->ids = ids;
+		p->cap = cap;
+	}
+	if ((p->n + 1) * 2 > p->nslots) {
+		size_t nslots = p->nslots ? p->nslots * 2 : 64;
+		uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		free(p->slots);
+		p->slots = slots;
+		p->nslots = nslots;
+		for (size_t i = 0; i < p->n; i++) {
+			size_t j, at;
+
+			j = model_pool_slot(p, p->ids[i], &at);
+			p->slots[j] = (uint32_t)(i + 1);
+		}
+	}
+	return 0;
+}
+
+/* Appends value @v under @id into free slot @j (model_pool_reserve()
+ * made the room). */
+static void model_pool_put(struct model_pool *p, size_t j, uint32_t id,
+			   const void *v, size_t size)
+{
+	memcpy(p->vals + p->n * size, v, size);
+	p->ids[p->n] = id;
+	p->slots[j] = (uint32_t)++p->n;
+}
+
+/* Interns @v: its id, the next free one after its hash's on a
+ * collision, or 0 on ENOMEM. */
+static uint32_t model_pool_intern(struct model_pool *p, const void *v,
+				  size_t size)
+{
+	uint32_t id = model_pool_hash(v, size);
+
+	if (model_pool_reserve(p, size))
+		return 0;
+	for (;;) {
+		size_t at, j = model_pool_slot(p, id, &at);
+
+		if (at == SIZE_MAX) {
+			model_pool_put(p, j, id, v, size);
+			return id;
+		}
+		if (!memcmp(p->vals + at * size, v, size))
+			return id;
+		id = id + 1 ? id + 1 : 1;	/* collision: next id */
+	}
+}
+
+/* Puts @v under @id.  Returns 0, -EINVAL for id 0, -EEXIST when @id
+ * holds another value, or -ENOMEM. */
+static int model_pool_insert(struct model_pool *p, uint32_t id,
+			     const void *v, size_t size)
+{
+	size_t at, j;
+
+	if (!id)
+		return -EINVAL;
+	if (model_pool_reserve(p, size))
+		return -ENOMEM;
+	j = model_pool_slot(p, id, &at);
+	if (at != SIZE_MAX)
+		return memcmp(p->vals + at * size, v, size) ? -EEXIST : 0;
+	model_pool_put(p, j, id, v, size);
+	return 0;
+}
+
+static const void *model_pool_get(const struct model_pool *p, uint32_t id,
+				  size_t size)
+{
+	size_t at;
+
+	if (!id || !p->nslots)
+		return NULL;
+	model_pool_slot(p, id, &at);
+	return at == SIZE_MAX ? NULL : p->vals + at * size;
+}
+
+static void model_pool_free(struct model_pool *p)
+{
+	free(p->vals);
+	free(p->ids);
+	free(p->slots);
+	memset(p, 0, sizeof(*p));
+}
+
 void model_set_init(struct model_set *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -89,8 +227,8 @@ void model_set_free(struct model_set *s)
 	for (size_t i = 0; i < s->nfiles; i++)
 		free(s->files[i]);
 	free(s->files);
-	free(s->tags.sets);
-	free(s->tags.ids);
+	model_pool_free(&s->tags);
+	model_pool_free(&s->strs);
 	free(s->order);
 	memset(s, 0, sizeof(*s));
 }
@@ -194,6 +332,51 @@ static int model_pol_copy_tags(struct model_set *s,
 	return w.err;
 }
 
+/* Copying the strings records refer to from @from into @s: @rec is the
+ * record walked, @out its copy, where an id changes when @s gives the
+ * string another one (@s holds a different string under its id). */
+struct model_str_walk {
+	struct model_set *s;
+	const struct model_set *from;
+	const uint8_t *rec;
+	uint8_t *out;
+	int err;
+};
+
+static void model_copy_str_cb(void *arg, const void *at)
+{
+	struct model_str_walk *w = arg;
+	uint32_t id = kind_str_id(at), got;
+	const struct mf_string *str = model_str_get(w->from, id);
+
+	/* An id @from lacks is left to validation. */
+	if (w->err || !str)
+		return;
+	got = model_str_intern(w->s, str);
+	if (!got)
+		w->err = -ENOMEM;
+	else if (got != id)
+		memcpy(w->out + ((const uint8_t *)at - w->rec), &got,
+		       sizeof(got));
+}
+
+/* The strings of the @n records at @src (of kind @kd) into @s, from
+ * @from; @dst is their copy (or @src itself), whose ids follow @s's. */
+static int model_pol_copy_strs(struct model_set *s,
+			       const struct model_set *from,
+			       const struct kind_desc *kd, const uint8_t *src,
+			       uint8_t *dst, size_t n)
+{
+	struct model_str_walk w = { .s = s, .from = from };
+
+	for (size_t i = 0; i < n && !w.err; i++) {
+		w.rec = src + i * kd->val_size;
+		w.out = dst + i * kd->val_size;
+		kind_rec_strs(kd, w.rec, model_copy_str_cb, &w);
+	}
+	return w.err;
+}
+
 int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		       const struct model_obj *src)
 {
@@ -217,6 +400,8 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		memcpy(refs, p->refs, p->nrefs * sizeof(*refs));
 	err = model_pol_copy_tags(s, from, p);
 	if (!err)
+		err = model_pol_copy_strs(s, from, p->kd, p->recs, recs, p->n);
+	if (!err)
 		err = model_tags_copy(s, from, src->labels);
 	if (!err)
 		err = model_tags_copy(s, from, src->annotations);
@@ -238,6 +423,32 @@ fail:
 	return err;
 }
 
+int model_set_take(struct model_set *s, struct model_set *from)
+{
+	const size_t first = s->n;
+	int err = model_set_reserve(s, from->n);
+
+	if (err)
+		return err;
+	/* Each object owns its arrays, which now belong to @s. */
+	memcpy(s->objs + s->n, from->objs, from->n * sizeof(*s->objs));
+	s->n += from->n;
+	s->norder = 0;
+	from->n = 0;
+	from->norder = 0;
+	for (size_t i = 0; i < from->tags.n && !err; i++)
+		if (!model_tags_intern(s, (const struct mf_tagset *)(
+			from->tags.vals + i * sizeof(struct mf_tagset))))
+			err = -ENOMEM;
+	for (size_t i = first; i < s->n && !err; i++) {
+		struct model_policy *p = &s->objs[i].pol;
+
+		err = model_pol_copy_strs(s, from, p->kd, p->recs, p->recs,
+					  p->n);
+	}
+	return err;
+}
+
 const struct model_ref_loc *model_note(const struct model_obj *o,
 				       size_t rec, size_t off)
 {
@@ -245,20 +456,6 @@ const struct model_ref_loc *model_note(const struct model_obj *o,
 		if (o->pol.refs[i].rec == rec && o->pol.refs[i].off == off)
 			return &o->pol.refs[i];
 	return NULL;
-}
-
-/* FNV-1a over the canonical bytes: cheap, and ids only need to be stable
- * and rarely collide (a collision costs a probe, not correctness). */
-static uint32_t model_tags_hash(const struct mf_tagset *ts)
-{
-	const uint8_t *p = (const uint8_t *)ts;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(*ts); i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h ? h : 1;
 }
 
 static int model_tag_cmp(const void *a, const void *b)
@@ -289,96 +486,58 @@ int model_tags_canon(struct mf_tagset *ts)
 	return 0;
 }
 
-static int model_tags_grow(struct model_tags *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 64;
-	struct mf_tagset *sets = calloc(cap, sizeof(*sets));
-	uint32_t *ids = calloc(cap, sizeof(*ids));
-
-	if (!sets || !ids) {
-		free(sets);
-		free(ids);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < t->cap; i++) {
-		size_t j;
-
-		if (!t->ids[i])
-			continue;
-		for (j = t->ids[i] & (cap - 1); ids[j]; j = (j + 1) & (cap - 1))
-			;
-		ids[j] = t->ids[i];
-		sets[j] = t->sets[i];
-	}
-	free(t->sets);
-	free(t->ids);
-	t->sets = sets;
-	t->ids = ids;
-	t->cap = cap;
-	return 0;
-}
-
-/* The slot holding @id, or the free slot where it would go. */
-static size_t model_tags_slot(const struct model_tags *t, uint32_t id)
-{
-	size_t j;
-
-	for (j = id & (t->cap - 1); t->ids[j] && t->ids[j] != id;
-	     j = (j + 1) & (t->cap - 1))
-		;
-	return j;
-}
-
 uint32_t model_tags_intern(struct model_set *s, const struct mf_tagset *ts)
 {
-	struct model_tags *t = &s->tags;
-	uint32_t id = model_tags_hash(ts);
-
-	if ((t->n + 1) * 2 > t->cap && model_tags_grow(t))
-		return 0;
-	for (;;) {
-		size_t j = model_tags_slot(t, id);
-
-		if (!t->ids[j]) {
-			t->ids[j] = id;
-			t->sets[j] = *ts;
-			t->n++;
-			return id;
-		}
-		if (!memcmp(&t->sets[j], ts, sizeof(*ts)))
-			return id;
-		id = id + 1 ? id + 1 : 1;	/* collision: next id */
-	}
+	return model_pool_intern(&s->tags, ts, sizeof(*ts));
 }
 
 int model_tags_insert(struct model_set *s, uint32_t id,
 		      const struct mf_tagset *ts)
 {
-	struct model_tags *t = &s->tags;
-	size_t j;
-
-	if (!id)
-		return -EINVAL;
-	if ((t->n + 1) * 2 > t->cap && model_tags_grow(t))
-		return -ENOMEM;
-	j = model_tags_slot(t, id);
-	if (t->ids[j])
-		return memcmp(&t->sets[j], ts, sizeof(*ts)) ? -EEXIST : 0;
-	t->ids[j] = id;
-	t->sets[j] = *ts;
-	t->n++;
-	return 0;
+	return model_pool_insert(&s->tags, id, ts, sizeof(*ts));
 }
 
 const struct mf_tagset *model_tags_get(const struct model_set *s,
 				       uint32_t id)
 {
-	size_t j;
+	return model_pool_get(&s->tags, id, sizeof(struct mf_tagset));
+}
 
-	if (!id || !s->tags.cap)
+uint32_t model_str_intern(struct model_set *s, const struct mf_string *str)
+{
+	return model_pool_intern(&s->strs, str, sizeof(*str));
+}
+
+int model_str_insert(struct model_set *s, uint32_t id,
+		     const struct mf_string *str)
+{
+	return model_pool_insert(&s->strs, id, str, sizeof(*str));
+}
+
+const struct mf_string *model_str_get(const struct model_set *s, uint32_t id)
+{
+	return model_pool_get(&s->strs, id, sizeof(struct mf_string));
+}
+
+static const struct mf_tagset *model_ids_tags(void *arg, uint32_t id)
+{
+	return model_tags_get(arg, id);
+}
+
+static const char *model_ids_str(void *arg, uint32_t id, size_t *len)
+{
+	const struct mf_string *str = model_str_get(arg, id);
+
+	if (!str)
 		return NULL;
-	j = model_tags_slot(&s->tags, id);
-	return s->tags.ids[j] ? &s->tags.sets[j] : NULL;
+	*len = str->len;
+	return str->s;
+}
+
+struct sch_ids model_ids(const struct model_set *s)
+{
+	return (struct sch_ids){ .tags = model_ids_tags, .str = model_ids_str,
+				 .arg = (void *)s };
 }
 
 struct model_obj *model_set_find(const struct model_set *s,

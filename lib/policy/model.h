@@ -84,14 +84,19 @@ const struct model_ref_loc *model_note(const struct model_obj *o,
 				       size_t rec, size_t off);
 
 /*
- * The tag sets objects of a set refer to, by id.  Ids are a hash of the
- * content (model_tags_id()), so the same tags have the same id in every
- * set and every apply, and objects compare equal across sets by id.
+ * Values objects of a set refer to by id: tag sets, and strings kept out of
+ * line (mf_strings).  Ids are a hash of the content (model_pool_*() in
+ * model.c), so the same value has the same id in every set and every
+ * apply, and objects compare equal across sets by id.  Values are kept
+ * densely in the order they came; @slots finds one by id.
  */
-struct model_tags {
-	struct mf_tagset *sets;		/* owned; open addressing by id */
-	uint32_t *ids;			/* owned; 0: free slot */
-	size_t n, cap;			/* cap: a power of two, or 0 */
+struct model_pool {
+	uint8_t *vals;			/* owned: n values of one size */
+	uint32_t *ids;			/* owned: the id of each value */
+	size_t n, cap;			/* values held, room for */
+	uint32_t *slots;		/* owned; open addressing by id:
+					 * 1 + index into vals, 0: free */
+	size_t nslots;			/* a power of two, or 0 */
 };
 
 struct model_set {
@@ -99,7 +104,8 @@ struct model_set {
 	size_t n, cap;
 	char **files;			/* owned: names objects' locs point at */
 	size_t nfiles;
-	struct model_tags tags;
+	struct model_pool tags;		/* struct mf_tagset */
+	struct model_pool strs;		/* struct mf_string */
 	/* model_set_sorted()'s last answer, as indexes (owned): valid
 	 * while norder == n.  apply sorts one set several times (validate,
 	 * compile), and at 100k objects each sort shows. */
@@ -122,9 +128,11 @@ int model_set_reserve(struct model_set *s, size_t n);
  * until the next append), or NULL on ENOMEM. */
 struct model_obj *model_set_add(struct model_set *s, enum model_kind kind);
 
-/* Appends a deep copy of @o, an object of @from, with the tag sets it
- * refers to (locations keep pointing at @o's file names, so @from must
- * outlive @s, unless they are NULL).  Returns 0 or -ENOMEM. */
+/* Appends a deep copy of @o, an object of @from, with the tag sets and
+ * strings it refers to (locations keep pointing at @o's file names, so
+ * @from must outlive @s, unless they are NULL); a string whose id @s
+ * holds for another string takes the id @s gives it, in the copy.
+ * Returns 0 or -ENOMEM. */
 int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		       const struct model_obj *o);
 
@@ -145,6 +153,36 @@ int model_tags_insert(struct model_set *s, uint32_t id,
 /* The tag set @id of @s, or NULL. */
 const struct mf_tagset *model_tags_get(const struct model_set *s,
 				       uint32_t id);
+
+/*
+ * Interns string @str (canonical: sch_str_make()) into @s, as
+ * model_tags_intern() does tag sets.  Returns its id (> 0), or 0 on
+ * ENOMEM.
+ */
+uint32_t model_str_intern(struct model_set *s, const struct mf_string *str);
+
+/* Puts string @str into @s under @id, which records refer to it by and
+ * which must stay (decompiling, copying between sets).  Returns 0,
+ * -EEXIST when @id holds another string, or -ENOMEM. */
+int model_str_insert(struct model_set *s, uint32_t id,
+		     const struct mf_string *str);
+
+/* The string @id of @s, or NULL. */
+const struct mf_string *model_str_get(const struct model_set *s,
+				      uint32_t id);
+
+/* What resolves the ids of @s's records for sch_emit() and the rules
+ * that read them: its tag sets and strings. */
+struct sch_ids model_ids(const struct model_set *s);
+
+/*
+ * Moves every object of @from into @s (room for them reserved by the
+ * caller), with the tag sets and strings they refer to; @from keeps no
+ * object.  A string whose id @s holds for another string (the two sets
+ * hashed different strings to one id) takes the id @s gives it, in the
+ * moved records too.  Returns 0 or -ENOMEM.
+ */
+int model_set_take(struct model_set *s, struct model_set *from);
 
 /* Sorts the tags of @ts by key and zeroes every unused byte, so equal
  * content is equal bytes.  Returns -EINVAL when a key repeats. */

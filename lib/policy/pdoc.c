@@ -614,6 +614,34 @@ static void pd_string(struct pd *pd, const struct sch_field *f,
 		doc_err(pd->c, v, path, "%s", why);
 }
 
+/* A string kept out of line: read and checked as a string field is, up to
+ * MF_STRING_MAX bytes, then interned into the set, its id at @p.  Returns
+ * 0 or -ENOMEM. */
+static int pd_strref(struct pd *pd, const struct sch_field *f,
+		     const struct ynode *v, const char *path, uint8_t *p)
+{
+	struct mf_string str;
+	const char *why;
+	uint32_t id;
+
+	/* doc_str() says what is wrong with a string that cannot be one
+	 * (not a scalar, a NUL in it, too long); sch_str_make() then
+	 * refuses nothing it took but the empty one. */
+	if (!doc_str(pd->c, v, path, str.s, sizeof(str.s)))
+		return 0;
+	if (sch_str_make(&str, v->str, v->len)) {
+		doc_err(pd->c, v, path, "must not be empty");
+		return 0;
+	}
+	if (f->check && (why = f->check(str.s))) {
+		doc_err(pd->c, v, path, "%s", why);
+		return 0;
+	}
+	id = model_str_intern(pd->set, &str);
+	sch_put_uint(p, 4, id);
+	return id ? 0 : -ENOMEM;
+}
+
 static int pd_value(struct pd *pd, const struct sch_field *f,
 		    const struct ynode *v, const char *path, uint8_t *p,
 		    uint8_t *obj);
@@ -810,6 +838,8 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 	case SCH_LIFETIME:
 		pd_lifetime(pd, v, path, p);
 		return 0;
+	case SCH_STRREF:
+		return pd_strref(pd, f, v, path, p);
 	}
 	return 0;
 }
@@ -906,12 +936,18 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 	/* Rules across fields only make sense once every field read. */
 	if (err || pd->c->errors != before)
 		return err;
-	if (s->check && (why = s->check(obj)))
+	if (s->check && (why = s->check(obj))) {
 		doc_err(pd->c, m, path, "%s", why);
-	else if (s->check_field && (why = s->check_field(obj, &at)) &&
-		 at < s->nfields)
+	} else if (s->check_field && (why = s->check_field(obj, &at)) &&
+		   at < s->nfields) {
 		doc_err(pd->c, vals[at] ? vals[at] : m,
 			doc_path(fp, path, s->fields[at].name), "%s", why);
+	} else if (s->check_strs) {
+		const struct sch_ids ids = model_ids(pd->set);
+
+		if ((why = s->check_strs(obj, &ids)))
+			doc_err(pd->c, m, path, "%s", why);
+	}
 	return err;
 }
 

@@ -61,6 +61,18 @@ struct rec_map_info {
 
 const struct rec_map_info *rec_map_info(enum rec_map m);
 
+/* How many records of @mi (key and value) @bytes hold: at least 1, at
+ * most @max.  For buffers of records in bulk, whose size has to follow
+ * the map's record size (a route record is some 10 KiB, a tag set
+ * key half a KiB). */
+static inline size_t rec_map_chunk(const struct rec_map_info *mi, size_t max,
+				   size_t bytes)
+{
+	size_t n = bytes / (mi->key_size + mi->val_size);
+
+	return n < 1 ? 1 : n > max ? max : n;
+}
+
 void rec_set_init(struct rec_set *rs);
 void rec_set_free(struct rec_set *rs);
 

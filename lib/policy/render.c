@@ -14,16 +14,6 @@
 #include "render.h"
 #include "select.h"
 
-static const struct mf_tagset *render_tag_get(void *arg, uint32_t id)
-{
-	return model_tags_get(arg, id);
-}
-
-static struct sch_tags render_tags(const struct model_set *set)
-{
-	return (struct sch_tags){ render_tag_get, (void *)set };
-}
-
 /* ---- the forms of the schema-driven kinds ------------------------------ */
 
 static const struct mf_pol_hdr *render_hdr(const struct model_policy *p,
@@ -35,7 +25,7 @@ static const struct mf_pol_hdr *render_hdr(const struct model_policy *p,
 /* spec.<key>: the tag sets of selectors @ids as [{match: TAGS}]. */
 static void render_selectors(struct emit *e, const char *key,
 			     const uint32_t *ids, unsigned n,
-			     const struct sch_tags *t)
+			     const struct sch_ids *t)
 {
 	if (n > MF_SELECTORS_MAX)
 		n = MF_SELECTORS_MAX;
@@ -53,7 +43,7 @@ static void render_selectors(struct emit *e, const char *key,
 /* "key": the conf of record @rec. */
 static void render_conf(struct emit *e, const char *key,
 			const struct kind_desc *kd, const uint8_t *rec,
-			const struct sch_tags *t)
+			const struct sch_ids *t)
 {
 	emit_key(e, key);
 	sch_emit(e, kd->conf, rec + kd->conf_off, t);
@@ -62,7 +52,7 @@ static void render_conf(struct emit *e, const char *key,
 /* spec.to / spec.from: an entry per record of section @sec, or per run
  * of records of one entry for a route (its rules, in order). */
 static void render_section(struct emit *e, const struct model_policy *p,
-			   uint8_t sec, const struct sch_tags *t)
+			   uint8_t sec, const struct sch_ids *t)
 {
 	const struct kind_desc *kd = p->kd;
 	bool any = false;
@@ -142,7 +132,7 @@ static void render_match(struct emit *e, const struct mf_rule_match *m)
 /* spec.rules: a rule per run of records of one entry, its matches from
  * each record (none when the rule has none), its default from the first. */
 static void render_rules(struct emit *e, const struct model_policy *p,
-			 const struct sch_tags *t)
+			 const struct sch_ids *t)
 {
 	const struct kind_desc *kd = p->kd;
 	bool any = false;
@@ -180,7 +170,7 @@ static void render_rules(struct emit *e, const struct model_policy *p,
 /* KIND_FORM_PERMISSION: `from` entries, or the `rules` form as one rule
  * whose lists hold its records in order (pdoc.c groups them so). */
 static void render_permission(struct emit *e, const struct model_policy *p,
-			      const struct sch_tags *t)
+			      const struct sch_ids *t)
 {
 	const struct kind_desc *kd = p->kd;
 	const struct mf_mtp *r = (const void *)p->recs;
@@ -227,7 +217,7 @@ static void render_policy(struct emit *e, const struct model_set *set,
 	static const struct mf_pol_hdr none;
 	const struct model_policy *p = &o->pol;
 	const struct kind_desc *kd = p->kd;
-	const struct sch_tags t = render_tags(set);
+	const struct sch_ids t = model_ids(set);
 	const struct mf_pol_hdr *h0 = p->n ? render_hdr(p, 0) : &none;
 
 	if (!kd)
@@ -291,7 +281,7 @@ static void render_policy(struct emit *e, const struct model_set *set,
 /* Selectors as a list of tag sets, when there are any. */
 static void render_tag_list(struct emit *e, const char *key,
 			    const uint32_t *ids, unsigned n,
-			    const struct sch_tags *t)
+			    const struct sch_ids *t)
 {
 	if (!n)
 		return;
@@ -304,7 +294,7 @@ static void render_tag_list(struct emit *e, const char *key,
 
 void render_record(struct emit *e, const struct kind_desc *kd,
 		   const struct mf_pol_key *k, const void *val,
-		   const struct sch_tags *t)
+		   const struct sch_ids *t)
 {
 	const struct mf_pol_hdr *h = val;
 	const char *sec = abi_name(&abi_section, h->section);
@@ -396,7 +386,7 @@ static void render_namespace(struct emit *e, const struct model_set *set,
 void render_obj(struct emit *e, const struct model_set *set,
 		const struct model_obj *o)
 {
-	const struct sch_tags t = render_tags(set);
+	const struct sch_ids t = model_ids(set);
 
 	emit_map_begin(e);
 	emit_key(e, "apiVersion");

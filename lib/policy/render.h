@@ -27,11 +27,12 @@ void render_obj(struct emit *e, const struct model_set *set,
  * One record of a schema-driven kind, as the agent's /config_dump shows
  * it: {policy, index, section, targetRef, entryRef, entry and rule
  * (routes), sources or selectors, destinations, conf}, each where it
- * applies; a spec-form kind's {policy, index, spec}.
+ * applies; a spec-form kind's {policy, index, spec}.  @t resolves its
+ * tag sets and strings.
  */
 void render_record(struct emit *e, const struct kind_desc *kd,
 		   const struct mf_pol_key *k, const void *val,
-		   const struct sch_tags *t);
+		   const struct sch_ids *t);
 
 /*
  * Writes the objects of @set whose kind bit (1u << kind) is in @kinds and,

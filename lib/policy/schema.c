@@ -45,6 +45,7 @@ size_t sch_field_size(const struct sch_field *f)
 	case SCH_TAGS:
 	case SCH_IPV4:
 	case SCH_LIFETIME:
+	case SCH_STRREF:
 		return sizeof(uint32_t);
 	case SCH_NAME:
 		return MF_NAME_MAX;
@@ -118,6 +119,35 @@ static size_t sch_list_count(const struct sch_field *f, const uint8_t *obj)
 	n = obj[f->count_off];
 
 	return n < f->max_items ? n : f->max_items;
+}
+
+/* ---- pooled strings ---------------------------------------------------- */
+
+int sch_str_make(struct mf_string *out, const char *s, size_t len)
+{
+	if (!len || len > MF_STRING_MAX || memchr(s, '\0', len))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->s, s, len);
+	out->len = (__u16)len;
+	return 0;
+}
+
+const char *sch_str_check(const struct mf_string *v)
+{
+	const char *nul;
+
+	if (!v->len || v->len > MF_STRING_MAX)
+		return "its length is out of range";
+	nul = memchr(v->s, '\0', sizeof(v->s));
+	if (nul != v->s + v->len)
+		return "its length is not where its NUL is";
+	for (size_t i = v->len; i < sizeof(v->s); i++)
+		if (v->s[i])
+			return "bytes past its NUL are not zero";
+	if (v->_pad)
+		return "its padding is not zero";
+	return NULL;
 }
 
 /* ---- text forms -------------------------------------------------------- */
@@ -320,9 +350,9 @@ static size_t sch_names_count(const char *const *names)
 	return n;
 }
 
-void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_tags *t)
+void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_ids *t)
 {
-	const struct mf_tagset *ts = t && t->get ? t->get(t->arg, id) : NULL;
+	const struct mf_tagset *ts = t && t->tags ? t->tags(t->arg, id) : NULL;
 
 	/* A tag set the reader cannot resolve shows as its id. */
 	if (!ts) {
@@ -341,9 +371,23 @@ void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_tags *t)
 	emit_map_end(e);
 }
 
+/* Pooled string @id, or its id when the reader cannot resolve it (as
+ * for tag sets). */
+static void sch_emit_strref(struct emit *e, uint32_t id,
+			    const struct sch_ids *t)
+{
+	size_t len = 0;
+	const char *s = sch_str(t, id, &len);
+
+	if (s)
+		emit_strn(e, s, len);
+	else
+		emit_uint(e, id);
+}
+
 /* The keys of ref @r in the map being written, those it has. */
 static void sch_emit_ref_keys(struct emit *e, const struct mf_ref *r,
-			      const struct sch_tags *t)
+			      const struct sch_ids *t)
 {
 	emit_key(e, "kind");
 	if (r->kind && r->kind < MF_REF_KIND_MAX)
@@ -381,7 +425,7 @@ static void sch_emit_ref_keys(struct emit *e, const struct mf_ref *r,
 }
 
 void sch_emit_ref(struct emit *e, const struct mf_ref *r,
-		  const struct sch_tags *t)
+		  const struct sch_ids *t)
 {
 	emit_map_begin(e);
 	sch_emit_ref_keys(e, r, t);
@@ -390,12 +434,12 @@ void sch_emit_ref(struct emit *e, const struct mf_ref *r,
 
 static void sch_emit_value(struct emit *e, const struct sch_field *f,
 			   const uint8_t *p, const uint8_t *obj,
-			   const struct sch_tags *t);
+			   const struct sch_ids *t);
 
 /* The @n items at @p of list @f, whose object is keyed, as the mapping
  * they were written as. */
 static void sch_emit_keyed(struct emit *e, const struct sch_field *f,
-			   const uint8_t *p, size_t n, const struct sch_tags *t)
+			   const uint8_t *p, size_t n, const struct sch_ids *t)
 {
 	const struct sch_field *kf = &f->sub->fields[0];
 	const struct sch_field *vf = &f->sub->fields[1];
@@ -421,7 +465,7 @@ static void sch_emit_keyed(struct emit *e, const struct sch_field *f,
  * percentages and decimals numbers. */
 static void sch_emit_value(struct emit *e, const struct sch_field *f,
 			   const uint8_t *p, const uint8_t *obj,
-			   const struct sch_tags *t)
+			   const struct sch_ids *t)
 {
 	char buf[48];
 	uint64_t v;
@@ -507,11 +551,14 @@ static void sch_emit_value(struct emit *e, const struct sch_field *f,
 			 (uint32_t)sch_get_uint(p, 4));
 		emit_str(e, buf);
 		break;
+	case SCH_STRREF:
+		sch_emit_strref(e, (uint32_t)sch_get_uint(p, 4), t);
+		break;
 	}
 }
 
 void sch_emit(struct emit *e, const struct sch_object *s, const void *obj,
-	      const struct sch_tags *t)
+	      const struct sch_ids *t)
 {
 	emit_map_begin(e);
 	sch_emit_fields(e, s, obj, t);
@@ -519,7 +566,7 @@ void sch_emit(struct emit *e, const struct sch_object *s, const void *obj,
 }
 
 void sch_emit_fields(struct emit *e, const struct sch_object *s,
-		     const void *objv, const struct sch_tags *t)
+		     const void *objv, const struct sch_ids *t)
 {
 	const uint8_t *obj = objv;
 
@@ -581,6 +628,7 @@ static void sch_walk_value(const struct sch_field *f, const uint8_t *p,
 {
 	switch (f->type) {
 	case SCH_TAGS:
+	case SCH_STRREF:
 	case SCH_REF:
 	case SCH_NAME:
 		fn(arg, f, p);

@@ -58,9 +58,12 @@ enum sch_type {
 			 * a-z, 0-9, '-', '.'); with refers, the name of an
 			 * object of that kind, which must exist */
 	SCH_LIFETIME,	/* __u32 seconds; YAML "1d", "12h", "90m", "3600s" */
+	SCH_STRREF,	/* __u32 mf_strings id; YAML a string of 1..
+			 * MF_STRING_MAX bytes, non-empty; check() */
 };
 
 struct sch_object;
+struct sch_ids;
 
 struct sch_field {
 	const char *name;		/* YAML key (Kuma's spelling) */
@@ -77,7 +80,8 @@ struct sch_field {
 	uint16_t item_size;		/* SCH_LIST */
 	uint16_t max_items;		/* SCH_LIST */
 	uint32_t ref_kinds;		/* SCH_REF: 1u << enum mf_ref_kind */
-	/* SCH_STRING: extra rule.  Returns NULL, or why @s is wrong. */
+	/* SCH_STRING, SCH_STRREF: extra rule.  Returns NULL, or why @s is
+	 * wrong. */
 	const char *(*check)(const char *s);
 	/* SCH_TAGS: extra rule over the tags given (a key they need, a
 	 * value one key may take).  Returns NULL, or why they are wrong and
@@ -115,6 +119,9 @@ struct sch_object {
 	 * and the message points at its value (at the mapping, when the
 	 * field is absent). */
 	const char *(*check_field)(const void *obj, unsigned *field);
+	/* A rule that reads strings the object holds as ids (SCH_STRREF):
+	 * as check, with @ids to resolve them. */
+	const char *(*check_strs)(const void *obj, const struct sch_ids *ids);
 };
 
 #define SCH_NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -173,6 +180,8 @@ struct sch_object {
 	SCH_F(yaml, SCH_IPV4, st, m, __VA_ARGS__)
 #define SCH_F_NAME(yaml, st, m, ...)                                          \
 	SCH_F(yaml, SCH_NAME, st, m, __VA_ARGS__)
+#define SCH_F_STRREF(yaml, st, m, ...)                                        \
+	SCH_F(yaml, SCH_STRREF, st, m, __VA_ARGS__)
 /* The one field of a list of scalars (sch_object.scalar): an item of
  * @size bytes. */
 #define SCH_ITEM(t, sz, ...)	{ .type = (t), .size = (sz), __VA_ARGS__ }
@@ -216,29 +225,52 @@ size_t sch_object_size(const struct sch_object *s);
 uint64_t sch_get_uint(const void *p, size_t size);
 void sch_put_uint(void *p, size_t size, uint64_t v);
 
-/* Resolves a tag set id for rendering; a NULL get or result renders the
- * id as a number. */
-struct sch_tags {
-	const struct mf_tagset *(*get)(void *arg, uint32_t id);
+/*
+ * Resolves the ids records hold: tag sets (SCH_TAGS, refs' tags and
+ * labels) and strings (SCH_STRREF), for rendering and for the rules that
+ * read them (sch_object.check_strs).  A NULL member, or a NULL result,
+ * renders the id as a number.
+ */
+struct sch_ids {
+	const struct mf_tagset *(*tags)(void *arg, uint32_t id);
+	/* String @id, NUL-terminated, its length in *@len; or NULL. */
+	const char *(*str)(void *arg, uint32_t id, size_t *len);
 	void *arg;
 };
+
+/* String @id through @ids (*@len its length), or NULL when there is none
+ * or it does not resolve. */
+static inline const char *sch_str(const struct sch_ids *ids, uint32_t id,
+				  size_t *len)
+{
+	return id && ids && ids->str ? ids->str(ids->arg, id, len) : NULL;
+}
+
+/* The pooled form of the @len bytes at @s into @out: every byte past them
+ * zero, so equal strings are equal bytes.  Returns 0, or -EINVAL when @s
+ * is empty, longer than MF_STRING_MAX or holds a NUL. */
+int sch_str_make(struct mf_string *out, const char *s, size_t len);
+/* NULL when @v is in the form sch_str_make() gives (a string read back
+ * from a map must be before anything prints it), else why not. */
+const char *sch_str_check(const struct mf_string *v);
 
 /*
  * Renders @obj (described by @s) as one map through @e: only the fields
  * that are present, in schema order, durations and bandwidths as strings
  * ("10s", "5Mbps"), percentages and decimals as numbers, tags as maps,
- * refs as {kind, name, tags}.  The same walk makes the YAML `apply` reads
- * back and the JSON of `get -o json` and the agent's /config_dump.
+ * refs as {kind, name, tags}, pooled strings as strings.  The same walk
+ * makes the YAML `apply` reads back and the JSON of `get -o json` and the
+ * agent's /config_dump.
  */
 void sch_emit(struct emit *e, const struct sch_object *s, const void *obj,
-	      const struct sch_tags *t);
+	      const struct sch_ids *t);
 /* The same fields, into the map the caller has open. */
 void sch_emit_fields(struct emit *e, const struct sch_object *s,
-		     const void *obj, const struct sch_tags *t);
+		     const void *obj, const struct sch_ids *t);
 /* A targetRef as a map {kind, name, tags}, and a tag set as a map. */
 void sch_emit_ref(struct emit *e, const struct mf_ref *r,
-		  const struct sch_tags *t);
-void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_tags *t);
+		  const struct sch_ids *t);
+void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_ids *t);
 
 /*
  * Merges @src over @dst (both described by @s): every field present in
@@ -248,10 +280,10 @@ void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_tags *t);
  */
 void sch_merge(const struct sch_object *s, void *dst, const void *src);
 
-/* Calls @fn for every SCH_TAGS, SCH_REF and SCH_NAME value of @obj
- * (present ones only), for reference checks and for collecting the tag
- * sets to write; @p points at the value (__u32 tag set id, struct mf_ref,
- * char[] name). */
+/* Calls @fn for every SCH_TAGS, SCH_STRREF, SCH_REF and SCH_NAME value of
+ * @obj (present ones only), for reference checks and for collecting the
+ * tag sets and strings to write; @p points at the value (__u32 tag set or
+ * string id, struct mf_ref, char[] name). */
 typedef void sch_walk_fn(void *arg, const struct sch_field *f, const void *p);
 void sch_walk(const struct sch_object *s, const void *obj, sch_walk_fn *fn,
 	      void *arg);
@@ -259,9 +291,11 @@ void sch_walk(const struct sch_object *s, const void *obj, sch_walk_fn *fn,
 /*
  * Checks that @obj's bytes are something the parser could have produced:
  * list counts within max_items, enum values named, flags known, strings
- * NUL-terminated, ref kinds allowed, recursively.  For records read back
- * from the maps, before anything walks or prints them.  Returns NULL, or
- * a static description of the first problem.
+ * NUL-terminated, pooled strings' ids not 0 (whether the pool holds them
+ * is for the reader, which has the pool, to check), ref kinds allowed,
+ * recursively.  For records read back from the maps, before anything
+ * walks or prints them.  Returns NULL, or a static description of the
+ * first problem.
  */
 const char *sch_check(const struct sch_object *s, const void *obj);
 

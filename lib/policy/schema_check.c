@@ -59,6 +59,12 @@ static const char *sch_check_field(const struct sch_field *f,
 		if (!memchr(p, '\0', MF_NAME_MAX))
 			return "a name is not terminated";
 		break;
+	case SCH_STRREF:
+		/* Whether the pool holds it is the reader's to say: the
+		 * record alone cannot. */
+		if (!sch_int_at(p, 4))
+			return "a string's id is 0";
+		break;
 	case SCH_ENUM:
 		if (*p > sch_nnames(f->names))
 			return "an enum value is unknown";

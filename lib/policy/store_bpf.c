@@ -24,12 +24,19 @@
 #define SB_ENOTSUPP 524
 
 /* Records per batch syscall: large enough that the syscalls stop
- * mattering, small enough that the buffers stay under a few MiB. */
+ * mattering, small enough that the buffers stay at a few MiB whatever a
+ * map's record size (rec_map_chunk()). */
 #define SB_BATCH 4096
+#define SB_BATCH_BYTES (16u << 20)
 
-/* Room for any key (the largest is struct mf_pol_key) and value. */
+/* Room for any key (the largest is struct mf_pol_key).  Values are as
+ * large as a map's records, and are allocated for it. */
 #define SB_KEY_MAX 128
-#define SB_VAL_MAX 4096
+#define SB_KEY_FITS(ID, map, key, ...)                                        \
+	_Static_assert(sizeof(key) <= SB_KEY_MAX, #map " keys fit");
+#define SB_POL_KEY_FITS(ID, map, ...)                                         \
+	SB_KEY_FITS(ID, map, struct mf_pol_key)
+MF_POLICY_MAPS(SB_KEY_FITS, SB_POL_KEY_FITS)
 
 struct store_bpf {
 	struct store s;
@@ -100,30 +107,33 @@ static int sb_config_write(struct store *s, const struct mf_config *cfg)
 static int sb_dump_each(int fd, const struct rec_map_info *mi,
 			store_dump_fn *fn, void *arg)
 {
-	uint8_t key[SB_KEY_MAX], next[SB_KEY_MAX], val[SB_VAL_MAX];
+	uint8_t key[SB_KEY_MAX], next[SB_KEY_MAX];
+	uint8_t *val = malloc(mi->val_size);
 	bool first = true;
 	size_t steps = 0;
-	int err;
+	int err = val ? 0 : -ENOMEM;
 
-	for (;;) {
-		if (bpf_map_get_next_key(fd, first ? NULL : key, next))
-			return errno == ENOENT ? 0 : -errno;
+	while (!err) {
+		if (bpf_map_get_next_key(fd, first ? NULL : key, next)) {
+			err = errno == ENOENT ? 0 : -errno;
+			break;
+		}
 		/* A walk that restarts because its key vanished could go
 		 * on while the map changes; the epoch check of the reader
 		 * sees such a change anyway. */
 		if (++steps > 2 * (size_t)mi->max_entries + 1)
-			return 0;
+			break;
 		first = false;
 		memcpy(key, next, mi->key_size);
 		if (bpf_map_lookup_elem(fd, key, val)) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
+			if (errno != ENOENT)
+				err = -errno;
+			continue;
 		}
 		err = fn(arg, key, val);
-		if (err)
-			return err;
 	}
+	free(val);
+	return err;
 }
 
 /*
@@ -139,7 +149,7 @@ static int sb_dump_batch(int fd, const struct rec_map_info *mi,
 {
 	uint8_t tok_in[SB_KEY_MAX], tok_out[SB_KEY_MAX];
 	uint8_t *keys = NULL, *vals = NULL;
-	size_t chunk = SB_BATCH / 2;
+	size_t chunk = rec_map_chunk(mi, SB_BATCH, SB_BATCH_BYTES);
 	bool first = true, done = false, grow = true;
 	int err = 0;
 
@@ -147,7 +157,8 @@ static int sb_dump_batch(int fd, const struct rec_map_info *mi,
 		__u32 count;
 
 		if (grow) {
-			chunk *= 2;
+			if (keys)	/* a bucket had more than room */
+				chunk *= 2;
 			free(keys);
 			free(vals);
 			keys = malloc(chunk * mi->key_size);
@@ -194,7 +205,7 @@ static int sb_dump(struct store *s, enum rec_map m, store_dump_fn *fn,
 	const struct rec_map_info *mi = rec_map_info(m);
 	int fd = sb_fd(s, m), err = -EOPNOTSUPP;
 
-	if (mi->key_size > SB_KEY_MAX || mi->val_size > SB_VAL_MAX)
+	if (mi->key_size > SB_KEY_MAX)
 		return -EINVAL;
 	if (!sb_of(s)->no_batch[m])
 		err = sb_dump_batch(fd, mi, fn, arg);

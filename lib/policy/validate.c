@@ -618,6 +618,15 @@ static void val_pol_walk_cb(void *arg, const struct sch_field *f,
 			val_service_value(w->c, w->o, path, v);
 		}
 	}
+	else if (f->type == SCH_STRREF) {
+		uint32_t id;
+
+		memcpy(&id, p, sizeof(id));
+		if (!model_str_get(w->c->set, id))
+			val_err(w->c, w->o, NULL, NULL,
+				"record %zu refers to string %u, which is not "
+				"there", w->index, id);
+	}
 	else if (f->type == SCH_NAME && f->refers) {
 		char path[64];
 
@@ -630,7 +639,7 @@ static void val_pol_walk_cb(void *arg, const struct sch_field *f,
 
 /* Every object its references (targetRefs at the top, of to/from
  * entries, inside the conf such as backendRefs, names of other objects)
- * name exists, and so does every tag set. */
+ * name exists, and so does every tag set and string. */
 static void val_policy(struct val_ctx *c, const struct model_obj *o)
 {
 	const struct model_policy *p = &o->pol;

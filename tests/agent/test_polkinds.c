@@ -3,7 +3,9 @@
  * The agent's store of policy-kind records: records come out in (policy,
  * index) order whatever order the map gave them, HTTP routes are found by
  * destination with a binary search, a record that fails its schema check
- * is dropped rather than trusted, and the JSON dump resolves tags.
+ * is dropped rather than trusted, and the JSON dump resolves tags; the
+ * strings records keep out of line are found by id, shown in the dump, and
+ * a record whose string is missing or malformed is dropped.
  */
 #include "harness/test.h"
 #include "harness/records_harness.h"
@@ -154,10 +156,84 @@ static bool test_dump_gateway_tags(void)
 	return ok;
 }
 
+/* A route's path and header, kept in mf_strings: polkinds_str() reads
+ * them ("" for 0, NULL for an id the snapshot lacks) and the dump shows
+ * them; once a string is malformed (its length off), it is dropped, and
+ * so is the record that refers to it. */
+static bool test_strings(void)
+{
+	static const char yaml[] =
+		RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"
+		RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\n"
+		"metadata: {name: r}\nspec:\n"
+		"  to:\n  - targetRef: {kind: MeshService, name: web}\n"
+		"    rules: [{matches: [{path: {type: PathPrefix, "
+		"value: /api},\n"
+		"                        headers: [{name: x-q, value: v}]}],\n"
+		"             default: {backendRefs: [{kind: MeshService, "
+		"name: web}]}}]\n";
+	size_t hk = rh_kind_index(&kind_mesh_http_route), len = 99;
+	struct mf_string_key sk = { 0 };
+	struct polkinds *pk = NULL;
+	struct sink out = { .len = 0 };
+	const struct mf_http_route *r;
+	struct mf_string *str;
+	struct rec_set rs;
+	const char *p;
+	struct emit e;
+	long i;
+	bool ok = rh_compile(yaml, NULL, &rs) &&
+		  ASSERT_EQ(rec_count(&rs, REC_STRINGS), 3) &&
+		  ASSERT_EQ(polkinds_build(&pk, &rs), 0) &&
+		  ASSERT_EQ(polkinds_count(pk, hk), 1);
+
+	r = ok ? polkinds_record(pk, hk, 0, NULL) : NULL;
+	p = r ? polkinds_str(pk, r->rule.matches[0].path.value, &len) : NULL;
+	ok = ok && ASSERT_TRUE(p) && ASSERT_STREQ(p, "/api") &&
+	     ASSERT_EQ(len, 4) &&
+	     ASSERT_STREQ(polkinds_str(pk, r->rule.matches[0].headers[0].name,
+				       &len), "x-q") &&
+	     ASSERT_STREQ(polkinds_str(pk, 0, &len), "") && ASSERT_EQ(len, 0);
+	/* An id no string has. */
+	for (sk.id = 1; ok && rec_find(&rs, REC_STRINGS, &sk) >= 0; sk.id++)
+		;
+	ok = ok && ASSERT_TRUE(!polkinds_str(pk, sk.id, &len));
+	emit_init(&e, EMIT_JSON, sink_write, &out);
+	if (ok)
+		polkinds_emit(pk, &e);
+	ok = ok && ASSERT_TRUE(strstr(out.buf, "{\"path\": {\"type\": "
+				      "\"PathPrefix\", \"value\": \"/api\"}, "
+				      "\"headers\": [{\"name\": \"x-q\", "
+				      "\"value\": \"v\"}]}"));
+	if (!ok)
+		fprintf(stderr, "dump: %s\n", out.buf);
+	polkinds_free(pk);
+	pk = NULL;
+	/* The path's string, malformed. */
+	i = -1;
+	for (size_t j = 0; ok && j < rec_count(&rs, REC_STRINGS); j++) {
+		str = rec_val(&rs, REC_STRINGS, j);
+		if (!strcmp(str->s, "/api"))
+			i = (long)j;
+	}
+	ok = ok && ASSERT_GE(i, 0);
+	if (ok) {
+		str = rec_val(&rs, REC_STRINGS, (size_t)i);
+		str->len++;
+	}
+	ok = ok && ASSERT_EQ(polkinds_build(&pk, &rs), 0) &&
+	     ASSERT_EQ(polkinds_count(pk, hk), 0);
+	polkinds_free(pk);
+	rec_set_free(&rs);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_routes_by_destination);
 	TEST_RUN(test_dump_gateway_tags);
+	TEST_RUN(test_strings);
 	TEST_MAIN_END();
 }

@@ -233,6 +233,122 @@ static bool test_kuma_manifests_round_trip(void)
 	return ok;
 }
 
+/* @n bytes of @c, the first one '/' when @slash, to @f. */
+static void run_of(FILE *f, bool slash, char c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fputc(i == 0 && slash ? '/' : c, f);
+}
+
+/* A header modifier's @key list of MF_HEADERS_MAX headers, as get prints
+ * it. */
+static void header_list(FILE *f, const char *key)
+{
+	fprintf(f, "                  %s:\n", key);
+	for (int i = 0; i < MF_HEADERS_MAX; i++)
+		fprintf(f, "                    - name: x-%s%d\n"
+			"                      value: %s%d\n", key, i, key, i);
+}
+
+/*
+ * A MeshHTTPRoute to web that fills a rule, as `get meshhttproutes`
+ * prints it: 8 matches, the first with a 1 KiB path, 16 headers (the
+ * first one's value 1 KiB) and 16 query parameters; a request header
+ * modifier of 16 set, add and remove.  @matches and @path (bytes) change
+ * the first two.  Malloc'd; the caller frees it.
+ */
+static char *big_route(int matches, size_t path)
+{
+	char *doc = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&doc, &len);
+
+	if (!f)
+		abort();
+	fputs("---\napiVersion: meshforge.io/v1alpha1\nkind: MeshHTTPRoute\n"
+	      "metadata:\n  name: big\nspec:\n  targetRef:\n    kind: Mesh\n"
+	      "  to:\n    - targetRef:\n        kind: MeshService\n"
+	      "        name: web\n      rules:\n        - matches:\n", f);
+	for (int m = 0; m < matches; m++) {
+		fputs("            - path:\n                type: PathPrefix\n"
+		      "                value: ", f);
+		if (m)
+			fprintf(f, "/m%d\n", m);
+		else
+			run_of(f, true, 'p', path);
+		if (m)
+			continue;
+		fputs("\n              headers:\n", f);
+		for (int h = 0; h < MF_ROUTE_KV_MAX; h++) {
+			fprintf(f, "                - type: Exact\n"
+				"                  name: x-h%d\n"
+				"                  value: ", h);
+			if (h)
+				fprintf(f, "v%d", h);
+			else
+				run_of(f, false, 'v', MF_STRING_MAX);
+			fputc('\n', f);
+		}
+		fputs("              queryParams:\n", f);
+		for (int q = 0; q < MF_ROUTE_KV_MAX; q++)
+			fprintf(f, "                - type: Exact\n"
+				"                  name: q%d\n"
+				"                  value: v%d\n", q, q);
+	}
+	fputs("          default:\n            filters:\n"
+	      "              - type: RequestHeaderModifier\n"
+	      "                requestHeaderModifier:\n", f);
+	header_list(f, "set");
+	header_list(f, "add");
+	fputs("                  remove:\n", f);
+	for (int i = 0; i < MF_HEADERS_MAX; i++)
+		fprintf(f, "                    - x-remove%d\n", i);
+	fputs("            backendRefs:\n              - kind: MeshService\n"
+	      "                name: web\n", f);
+	fclose(f);
+	return doc;
+}
+
+/* A MeshHTTPRoute that fills a rule applies, its strings go to
+ * mf_strings, and get prints it back exactly as written; one more match,
+ * or a path of one byte more, is refused with where and why, and writes
+ * nothing. */
+static bool test_big_route_round_trip(void)
+{
+	char *doc = big_route(MF_ROUTE_MATCHES_MAX, MF_STRING_MAX);
+	char *more = big_route(MF_ROUTE_MATCHES_MAX + 1, MF_STRING_MAX);
+	char *longer = big_route(MF_ROUTE_MATCHES_MAX, MF_STRING_MAX + 1);
+	struct rec_set before, after;
+	bool ok;
+
+	rec_set_init(&before);
+	rec_set_init(&after);
+	ok = apply("big.yaml", doc, false, CTL_EXIT_OK) &&
+	     ch_read(true, &before) &&
+	     ASSERT_EQ(rec_count(&before, REC_HTTP_ROUTES), 1) &&
+	     /* Each string once: 8 paths, 16 header names, 16 header
+	      * values (v1..v15 shared with the query values), 16 query
+	      * names, v0, 16 set and 16 add names and values, 16 remove
+	      * names. */
+	     ASSERT_EQ(rec_count(&before, REC_STRINGS), 137) &&
+	     PH_CMD(CTL_EXIT_OK, "get", "meshhttproutes") &&
+	     ASSERT_STREQ(ph_out.out, doc) &&
+	     apply("more.yaml", more, false, CTL_EXIT_INVALID) &&
+	     ph_err_has("more.yaml:15:13: spec.to[0].rules[0].matches: must "
+			"have at most 8 entries") &&
+	     apply("longer.yaml", longer, false, CTL_EXIT_INVALID) &&
+	     ph_err_has("longer.yaml:17:24: spec.to[0].rules[0].matches[0]."
+			"path.value: must be at most 1024 characters") &&
+	     ch_read(true, &after) &&
+	     ASSERT_TRUE(rec_set_equal(&before, &after));
+	free(longer);
+	free(more);
+	free(doc);
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
 /* Nothing pinned: get prints an empty policy and succeeds. */
 static bool test_get_nothing_applied(void)
 {
@@ -257,6 +373,7 @@ int main(void)
 	TEST_RUN(test_service_protocol);
 	TEST_RUN(test_get_apply_round_trip);
 	TEST_RUN(test_kuma_manifests_round_trip);
+	TEST_RUN(test_big_route_round_trip);
 	TEST_RUN(test_get_nothing_applied);
 	ch_cleanup();
 	TEST_MAIN_END();

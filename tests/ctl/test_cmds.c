@@ -436,6 +436,45 @@ static bool test_inspect_selectors_tags_entries(void)
 	       ph_out_has("  r2[0] to target Mesh ref MeshService:web conf ");
 }
 
+/* inspect decodes mf_strings (each string with its length, escaped as
+ * JSON) and shows a record's strings where it holds their ids. */
+static bool test_inspect_strings(void)
+{
+	static const char doc[] =
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\n"
+		"metadata: {name: strs}\nspec:\n  targetRef: {kind: Mesh}\n"
+		"  to:\n  - targetRef: {kind: MeshService, name: web}\n"
+		"    rules: [{matches: [{path: {type: PathPrefix, "
+		"value: /api},\n"
+		"                        headers: [{name: x-q, "
+		"value: \"say \\\"hi\\\"\"}]}],\n"
+		"             default: {backendRefs: [{kind: MeshService, "
+		"name: web}]}}]\n";
+	char path[128];
+	bool ok = ch_write_file("strs.yaml", doc, path, sizeof(path)) &&
+		  PH_CMD(CTL_EXIT_OK, "apply", "-f", path) &&
+		  PH_CMD(CTL_EXIT_OK, "inspect");
+
+	return ok &&
+	       /* Capacity 2 * 65536: both halves. */
+	       ph_out_has("\nmf_strings  type hash  key 8  value 1028  "
+			  "entries ") &&
+	       ph_out_has("/131072 (0.0%)\n") &&
+	       ph_out_has(" -> len 4 \"/api\"\n") &&
+	       ph_out_has(" -> len 3 \"x-q\"\n") &&
+	       ph_out_has(" -> len 8 \"say \\\"hi\\\"\"\n") &&
+	       ph_out_has("  strs[0] to target Mesh ref MeshService:web conf "
+			  "{\"matches\": [{\"path\": {\"type\": "
+			  "\"PathPrefix\", \"value\": \"/api\"}, "
+			  "\"headers\": [{\"name\": \"x-q\", \"value\": "
+			  "\"say \\\"hi\\\"\"}]}], ") &&
+	       /* Strings no record refers to are not written. */
+	       PH_CMD(CTL_EXIT_OK, "delete", "MeshHTTPRoute", "strs") &&
+	       PH_CMD(CTL_EXIT_OK, "inspect") &&
+	       ASSERT_FALSE(strstr(ph_out.out, "\"/api\"")) &&
+	       ASSERT_FALSE(strstr(ph_out.out, "x-q"));
+}
+
 /* inspect shows the protocol of each mf_services record: http or tcp,
  * marked when a Service's spec said it; a MeshService's per port. */
 static bool test_inspect_service_protocols(void)
@@ -509,6 +548,7 @@ int main(void)
 	TEST_RUN(test_inspect_labels_permissions_specs);
 	TEST_RUN(test_cert_issue_workload);
 	TEST_RUN(test_inspect_selectors_tags_entries);
+	TEST_RUN(test_inspect_strings);
 	TEST_RUN(test_inspect_service_protocols);
 
 	ch_cleanup();

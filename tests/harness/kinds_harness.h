@@ -182,6 +182,15 @@ static inline const char *kh_tag(const struct model_set *set, uint32_t id,
 	return NULL;
 }
 
+/* The string @id of @set refers to: "" for 0 (not set), NULL when @set
+ * has no such string. */
+static inline const char *kh_str(const struct model_set *set, uint32_t id)
+{
+	const struct mf_string *str = id ? model_str_get(set, id) : NULL;
+
+	return !id ? "" : str ? str->s : NULL;
+}
+
 /* @o of @set as a document of its own, as render_obj() writes it.
  * Returns a malloc'd string the caller frees, or NULL. */
 static inline char *kh_emit_doc(const struct model_set *set,

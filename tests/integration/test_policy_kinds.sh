@@ -75,6 +75,12 @@ route = pol["MeshHTTPRoute"][0]
 refs = route["conf"]["default"]["backendRefs"]
 assert refs[0]["tags"] == {"version": "v1"}, refs
 assert refs[0]["weight"] == 90 and refs[1]["weight"] == 10, refs
+# Strings kept in mf_strings show as strings, not ids.
+match = route["conf"]["matches"][0]
+assert match["path"]["value"] == "/api", match
+assert match["headers"][0]["name"] == "x-tenant", match
+assert match["headers"][0]["value"].startswith("tenant-00-"), match
+assert len(match["headers"][0]["value"]) == 286, match
 assert pol["MeshTimeout"][0]["conf"]["connectionTimeout"] == "2s"
 tr = pol["TrafficRoute"][0]
 assert tr["destinations"] == [{"kuma.io/service": "client"}], tr
@@ -103,9 +109,11 @@ else
 	fail get_json_parses "$(cat "$TL_TMP/json.err")"
 fi
 
-# bpftool decodes the records through their BTF.
+# bpftool decodes the records through their BTF; a route holds the ids
+# of its strings, which mf_strings decodes.
 bpftool -j map dump pinned "$TB_BPFFS/mf-node-b/mf_http_routes" >"$TL_TMP/bpftool.json" 2>&1
-if python3 - "$TL_TMP/bpftool.json" <<'PY' 2>"$TL_TMP/bpftool.err"
+bpftool -j map dump pinned "$TB_BPFFS/mf-node-b/mf_strings" >"$TL_TMP/bpftool-strings.json" 2>&1
+if python3 - "$TL_TMP/bpftool.json" "$TL_TMP/bpftool-strings.json" <<'PY' 2>"$TL_TMP/bpftool.err"
 import json, sys
 recs = json.load(open(sys.argv[1]))
 assert len(recs) == 1, len(recs)
@@ -114,7 +122,14 @@ assert f["key"]["name"] == "web-split", f["key"]
 rule = f["value"]["rule"]
 assert rule["def"]["nbackend_refs"] == 2, rule["def"]
 assert rule["def"]["backend_refs"][0]["weight"] == 90
-assert rule["matches"][0]["path"]["value"] == "/api"
+half = f["key"]["half"]
+strs = {s["formatted"]["key"]["id"]: s["formatted"]["value"]
+        for s in json.load(open(sys.argv[2]))
+        if s["formatted"]["key"]["half"] == half}
+path = strs[rule["matches"][0]["path"]["value"]]
+assert path["s"] == "/api" and path["len"] == 4, path
+value = strs[rule["matches"][0]["headers"][0]["value"]]
+assert value["len"] == 286 and value["s"].startswith("tenant-00-"), value
 PY
 then
 	pass bpftool_decodes_route

@@ -858,6 +858,66 @@ static bool test_decompile_endpoint_node(void)
 		NULL });
 }
 
+/* A route whose path and header live in mf_strings: they come back from
+ * it, each once, into objects equal to those applied; a malformed string
+ * is reported, and so is the record that refers to it. */
+static bool test_decompile_strings(void)
+{
+	static const char yaml[] =
+		PH_MESH
+		PH_SVC("web", "10.96.0.10", "80")
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\n"
+		"metadata: {name: r}\nspec:\n"
+		"  to:\n  - targetRef: {kind: MeshService, name: web}\n"
+		"    rules: [{matches: [{path: {type: PathPrefix, value: /v},\n"
+		"                        headers: [{name: x-q, value: /v}]}],\n"
+		"             default: {backendRefs: [{kind: MeshService, "
+		"name: web}]}}]\n";
+	struct model_set set, back, bad;
+	struct mf_string_key *k = NULL;
+	struct mf_string *v;
+	struct rec_set rs;
+	char want[2][160];
+	struct diag d;
+	bool ok;
+
+	model_set_init(&back);
+	model_set_init(&bad);
+	diag_init(&d);
+	/* "/v" twice, x-q once. */
+	ok = build(yaml, NULL, &set, &rs) &&
+	     ASSERT_EQ(rec_count(&rs, REC_STRINGS), 2) &&
+	     ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&
+	     ph_same_objects(&set, &back) && ASSERT_EQ(back.strs.n, 2);
+	for (size_t i = 0; ok && i < rec_count(&rs, REC_STRINGS); i++) {
+		v = rec_val(&rs, REC_STRINGS, i);
+		if (!strcmp(v->s, "/v"))
+			k = rec_key(&rs, REC_STRINGS, i);
+	}
+	ok = ok && ASSERT_TRUE(k);
+	if (ok) {
+		v = rec_val(&rs, REC_STRINGS, (size_t)rec_find(&rs, REC_STRINGS,
+							       k));
+		v->s[MF_STRING_MAX] = 'x';
+		snprintf(want[0], sizeof(want[0]), "applied state: "
+			 "mf_http_routes: policy \"r\" record 0: no string "
+			 "has id %u", k->id);
+		snprintf(want[1], sizeof(want[1]), "applied state: "
+			 "mf_strings: string %u is malformed: bytes past its "
+			 "NUL are not zero", k->id);
+	}
+	ok = ok && ASSERT_EQ(decompile_records(&rs, &bad, &d), -EBADMSG);
+	diag_sort(&d);
+	ok = ok && ph_diag_is(&d, (const char *const[]){ want[1], want[0],
+							  NULL });
+	diag_free(&d);
+	model_set_free(&bad);
+	model_set_free(&back);
+	rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -882,5 +942,6 @@ int main(void)
 	TEST_RUN(test_capacity);
 	TEST_RUN(test_decompile_inconsistent);
 	TEST_RUN(test_decompile_endpoint_node);
+	TEST_RUN(test_decompile_strings);
 	TEST_MAIN_END();
 }

@@ -7,7 +7,11 @@
  * and query matches, filter objects, weights, a MeshMultiZoneService's
  * port, the rules Kuma ties to a MeshGateway target) refuses its input with
  * exactly the expected "file:line:col: path: message"; a rule may redirect
- * and rewrite; and validation finds a backendRef to a missing Service.
+ * and rewrite; validation finds a backendRef to a missing Service; and a
+ * rule holds all the room it has (8 matches of 16 headers and 16 query
+ * parameters, 8 filters, header modifiers of 16 set, add and remove,
+ * strings of 1 KiB, kept in mf_strings) and refuses one more of each
+ * where it was written.
  */
 #define KH_FILE "r.yaml"
 #include "harness/test.h"
@@ -73,10 +77,16 @@ static bool test_http_full(void)
 	const struct mf_http_route *r = kh_policy(http_yaml, &s,
 						  &kind_mesh_http_route, 3);
 	const struct mf_route_rule *x;
+	const struct mf_route_match *m0;
+	const struct mf_header_mod *hm;
+	const struct mf_route_rewrite *rw;
 	bool ok;
 
 	/* to[0].rules[0] */
 	x = r ? &r[0].rule : NULL;
+	m0 = r ? &x->matches[0] : NULL;
+	hm = r ? &x->def.filters[0].request_header_modifier : NULL;
+	rw = r ? &x->def.filters[1].url_rewrite : NULL;
 	ok = r && ASSERT_EQ(r[0].hdr.section, MF_SEC_TO) &&
 	     ASSERT_EQ(r[0].hdr.entry, 0) && ASSERT_EQ(r[0].hdr.rule, 0) &&
 	     ASSERT_EQ(r[0].hdr.target.kind, MF_REF_MESH_SERVICE) &&
@@ -85,33 +95,29 @@ static bool test_http_full(void)
 	     ASSERT_STREQ(r[0].hdr.ref.name, "backend") &&
 	     ASSERT_EQ(x->nmatches, 2) &&
 	     ASSERT_EQ(x->matches[0].path.type, MF_PATH_PREFIX) &&
-	     ASSERT_STREQ(x->matches[0].path.value, "/api") &&
-	     ASSERT_EQ(x->matches[0].method, MF_METHOD_GET) &&
-	     ASSERT_EQ(x->matches[0].nheaders, 2) &&
-	     ASSERT_EQ(x->matches[0].headers[0].type, MF_MATCH_EXACT) &&
-	     ASSERT_STREQ(x->matches[0].headers[0].name, "x-canary") &&
-	     ASSERT_STREQ(x->matches[0].headers[0].value, "on") &&
-	     ASSERT_EQ(x->matches[0].headers[1].type, MF_MATCH_PRESENT) &&
-	     ASSERT_STREQ(x->matches[0].headers[1].value, "") &&
-	     ASSERT_EQ(x->matches[0].nquery_params, 1) &&
-	     ASSERT_EQ(x->matches[0].query_params[0].type, MF_MATCH_REGEX) &&
-	     ASSERT_STREQ(x->matches[0].query_params[0].value, "^[0-9]+$") &&
-	     ASSERT_STREQ(x->matches[1].path.value, "/") &&
+	     ASSERT_STREQ(kh_str(&s, m0->path.value), "/api") &&
+	     ASSERT_EQ(m0->method, MF_METHOD_GET) &&
+	     ASSERT_EQ(m0->nheaders, 2) &&
+	     ASSERT_EQ(m0->headers[0].type, MF_MATCH_EXACT) &&
+	     ASSERT_STREQ(kh_str(&s, m0->headers[0].name), "x-canary") &&
+	     ASSERT_STREQ(kh_str(&s, m0->headers[0].value), "on") &&
+	     ASSERT_EQ(m0->headers[1].type, MF_MATCH_PRESENT) &&
+	     ASSERT_EQ(m0->headers[1].value, 0) &&
+	     ASSERT_EQ(m0->nquery_params, 1) &&
+	     ASSERT_EQ(m0->query_params[0].type, MF_MATCH_REGEX) &&
+	     ASSERT_STREQ(kh_str(&s, m0->query_params[0].value), "^[0-9]+$") &&
+	     ASSERT_STREQ(kh_str(&s, x->matches[1].path.value), "/") &&
 	     ASSERT_EQ(x->def.nfilters, 2) &&
 	     ASSERT_EQ(x->def.filters[0].type,
 		       MF_FILTER_REQUEST_HEADER_MODIFIER) &&
-	     ASSERT_EQ(x->def.filters[0].request_header_modifier.nset, 1) &&
-	     ASSERT_STREQ(x->def.filters[0].request_header_modifier.set[0].name,
-			  "x-route") &&
-	     ASSERT_EQ(x->def.filters[0].request_header_modifier.nremove, 1) &&
-	     ASSERT_STREQ(x->def.filters[0].request_header_modifier.remove[0],
-			  "x-debug") &&
+	     ASSERT_EQ(hm->nset, 1) &&
+	     ASSERT_STREQ(kh_str(&s, hm->set[0].name), "x-route") &&
+	     ASSERT_EQ(hm->nremove, 1) &&
+	     ASSERT_STREQ(kh_str(&s, hm->remove[0]), "x-debug") &&
 	     ASSERT_EQ(x->def.filters[1].type, MF_FILTER_URL_REWRITE) &&
-	     ASSERT_STREQ(x->def.filters[1].url_rewrite.hostname,
-			  "backend.internal") &&
-	     ASSERT_EQ(x->def.filters[1].url_rewrite.path.type,
-		       MF_REWRITE_PREFIX) &&
-	     ASSERT_STREQ(x->def.filters[1].url_rewrite.path.replace_prefix_match,
+	     ASSERT_STREQ(kh_str(&s, rw->hostname), "backend.internal") &&
+	     ASSERT_EQ(rw->path.type, MF_REWRITE_PREFIX) &&
+	     ASSERT_STREQ(kh_str(&s, rw->path.replace_prefix_match),
 			  "/v2/api") &&
 	     ASSERT_EQ(x->def.nbackend_refs, 2) &&
 	     ASSERT_EQ(x->def.backend_refs[0].ref.kind,
@@ -135,8 +141,8 @@ static bool test_http_full(void)
 	     ASSERT_STREQ(x->def.filters[0].request_redirect.scheme, "https") &&
 	     ASSERT_EQ(x->def.filters[0].request_redirect.port, 443) &&
 	     ASSERT_EQ(x->def.filters[0].request_redirect.status_code, 301) &&
-	     ASSERT_STREQ(x->def.filters[0].request_redirect.path
-				  .replace_full_path, "/new") &&
+	     ASSERT_STREQ(kh_str(&s, x->def.filters[0].request_redirect.path
+				  .replace_full_path), "/new") &&
 	     ASSERT_EQ(x->def.filters[1].type, MF_FILTER_REQUEST_MIRROR) &&
 	     ASSERT_EQ(x->def.filters[1].request_mirror.percentage, 12500) &&
 	     ASSERT_STREQ(x->def.filters[1].request_mirror.backend_ref.ref.name,
@@ -153,7 +159,8 @@ static bool test_http_full(void)
 	     ASSERT_EQ(x->def.filters[0].type,
 		       MF_FILTER_RESPONSE_HEADER_MODIFIER) &&
 	     ASSERT_EQ(x->def.filters[0].response_header_modifier.nremove, 2) &&
-	     ASSERT_STREQ(x->def.filters[0].response_header_modifier.remove[1],
+	     ASSERT_STREQ(kh_str(&s, x->def.filters[0]
+					     .response_header_modifier.remove[1]),
 			  "x-powered-by") &&
 	     ASSERT_EQ(x->def.backend_refs[0].weight, 0);
 out:
@@ -429,7 +436,8 @@ static bool test_http_header_mod_and_hostname_ok(void)
 	ok = r && ASSERT_EQ(r[0].rule.def.nfilters, 2) &&
 	     ASSERT_EQ(r[0].rule.def.filters[0].request_header_modifier.nremove,
 		       1) &&
-	     ASSERT_STREQ(r[0].rule.def.filters[1].request_redirect.hostname,
+	     ASSERT_STREQ(kh_str(&s, r[0].rule.def.filters[1]
+					     .request_redirect.hostname),
 			  "1.2.3");
 	return kh_finish(&s, ok);
 }
@@ -592,6 +600,240 @@ static bool test_http_backend_ref_checked(void)
 	return ok;
 }
 
+/* ---- the room a rule has ------------------------------------------------ */
+
+/* How big a rule big_rule() writes is. */
+struct big {
+	unsigned matches;	/* the first one has the headers and params */
+	unsigned headers, params;
+	unsigned set, add, remove;	/* the request header modifier's */
+	unsigned resp;		/* set, add and remove, each, of the
+				 * response header modifier */
+	unsigned mirrors;	/* RequestMirror filters after the four
+				 * others */
+	size_t path;		/* bytes of the first match's path */
+	size_t value;		/* of its first header's value */
+	size_t prefix;		/* of the rewritten prefixes */
+	size_t host;		/* of the rewrite hostname */
+	size_t redirect_host;	/* of the redirect hostname */
+};
+
+/* @n bytes of @c, the first one @first (0: @c too), to @f. */
+static void big_run(FILE *f, char first, char c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fputc(i == 0 && first ? first : c, f);
+}
+
+/* A hostname of @n bytes: labels of 63 'h's and dots. */
+static void big_host(FILE *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fputc(i % 64 == 63 && i + 1 < n ? '.' : 'h', f);
+}
+
+/* A header modifier of @set, @add and @remove headers, names prefixed
+ * @p. */
+static void big_mod(FILE *f, const char *key, const char *p, unsigned set,
+		    unsigned add, unsigned remove)
+{
+	fprintf(f, "                %s:\n", key);
+	fprintf(f, "                  set:\n");
+	for (unsigned i = 0; i < set; i++)
+		fprintf(f, "%20s- {name: %s-s%u, value: \"%u\"}\n", "", p, i,
+			i);
+	fprintf(f, "                  add:\n");
+	for (unsigned i = 0; i < add; i++)
+		fprintf(f, "%20s- {name: %s-a%u, value: \"%u\"}\n", "", p, i,
+			i);
+	fprintf(f, "                  remove:\n");
+	for (unsigned i = 0; i < remove; i++)
+		fprintf(f, "                    - %s-r%u\n", p, i);
+}
+
+/*
+ * One MeshHTTPRoute rule as big as @b says (HTTP_HEAD, then the rule from
+ * line 8): its matches (PathPrefix), the first with its headers and query
+ * parameters; filters RequestHeaderModifier, ResponseHeaderModifier,
+ * URLRewrite and RequestRedirect (hostnames and prefixes rewritten as long
+ * as @b says), then the mirrors.  Malloc'd; the caller frees it.
+ */
+static char *big_rule(const struct big *b)
+{
+	char *doc = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&doc, &len);
+
+	if (!f)
+		abort();
+	fputs(HTTP_HEAD "        - matches:\n", f);
+	for (unsigned i = 0; i < b->matches; i++) {
+		fprintf(f, "            - path: {type: PathPrefix, value: ");
+		if (i == 0)
+			big_run(f, '/', 'p', b->path);
+		else
+			fprintf(f, "/m%u", i);
+		fputs("}\n", f);
+		if (i)
+			continue;
+		if (b->headers)
+			fputs("              headers:\n", f);
+		for (unsigned h = 0; h < b->headers; h++) {
+			fprintf(f, "%16s- {type: Exact, name: x-h%u, value: ",
+				"", h);
+			big_run(f, 0, 'v', h ? 1 : b->value);
+			fputs("}\n", f);
+		}
+		if (b->params)
+			fputs("              queryParams:\n", f);
+		for (unsigned q = 0; q < b->params; q++)
+			fprintf(f, "                - {type: Exact, name: q%u, "
+				"value: v%u}\n", q, q);
+	}
+	fputs("          default:\n            filters:\n"
+	      "              - type: RequestHeaderModifier\n", f);
+	big_mod(f, "requestHeaderModifier", "x-req", b->set, b->add,
+		b->remove);
+	fputs("              - type: ResponseHeaderModifier\n", f);
+	big_mod(f, "responseHeaderModifier", "x-resp", b->resp, b->resp,
+		b->resp);
+	fputs("              - type: URLRewrite\n"
+	      "                urlRewrite:\n"
+	      "                  hostname: ", f);
+	big_host(f, b->host);
+	fputs("\n                  path: {type: ReplacePrefixMatch, "
+	      "replacePrefixMatch: ", f);
+	big_run(f, '/', 'w', b->prefix);
+	fputs("}\n              - type: RequestRedirect\n"
+	      "                requestRedirect:\n"
+	      "                  hostname: ", f);
+	big_host(f, b->redirect_host);
+	fputs("\n                  path: {type: ReplacePrefixMatch, "
+	      "replacePrefixMatch: ", f);
+	big_run(f, '/', 'd', b->prefix);
+	fputs("}\n", f);
+	for (unsigned i = 0; i < b->mirrors; i++)
+		fprintf(f, "              - type: RequestMirror\n"
+			"                requestMirror: {backendRef: "
+			"{kind: MeshService, name: shadow-%u}}\n", i);
+	fputs("            backendRefs: [{kind: MeshService, name: backend}]\n",
+	      f);
+	fclose(f);
+	return doc;
+}
+
+/* The most a rule holds: 8 matches, the first with 16 headers and 16
+ * query parameters, a path and a header value of 1024 bytes; 8 filters,
+ * header modifiers of 16 set, add and remove, hostnames and rewritten
+ * prefixes of 1024 bytes.  All of it in one record, and back. */
+static bool test_http_room(void)
+{
+	static const struct big b = {
+		.matches = MF_ROUTE_MATCHES_MAX, .headers = MF_ROUTE_KV_MAX,
+		.params = MF_ROUTE_KV_MAX, .set = MF_HEADERS_MAX,
+		.add = MF_HEADERS_MAX, .remove = MF_HEADERS_MAX,
+		.resp = MF_HEADERS_MAX, .mirrors = MF_ROUTE_FILTERS_MAX - 4,
+		.path = MF_STRING_MAX, .value = MF_STRING_MAX,
+		.prefix = MF_STRING_MAX, .host = MF_STRING_MAX,
+		.redirect_host = MF_STRING_MAX,
+	};
+	char *doc = big_rule(&b);
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(doc, &s,
+						  &kind_mesh_http_route, 1);
+	const struct mf_route_rule *x = r ? &r[0].rule : NULL;
+	const struct mf_header_mod *resp;
+	const char *path, *value, *host, *last;
+	bool ok;
+
+	free(doc);
+	if (!r)
+		return false;
+	resp = &x->def.filters[1].response_header_modifier;
+	path = kh_str(&s, x->matches[0].path.value);
+	value = kh_str(&s, x->matches[0].headers[0].value);
+	host = kh_str(&s, x->def.filters[2].url_rewrite.hostname);
+	last = kh_str(&s, resp->remove[MF_HEADERS_MAX - 1]);
+	ok = ASSERT_EQ(x->nmatches, MF_ROUTE_MATCHES_MAX) &&
+	     ASSERT_EQ(x->matches[0].nheaders, MF_ROUTE_KV_MAX) &&
+	     ASSERT_EQ(x->matches[0].nquery_params, MF_ROUTE_KV_MAX) &&
+	     ASSERT_TRUE(path) && ASSERT_EQ(strlen(path), MF_STRING_MAX) &&
+	     ASSERT_TRUE(value) && ASSERT_EQ(strlen(value), MF_STRING_MAX) &&
+	     ASSERT_TRUE(host) && ASSERT_EQ(strlen(host), MF_STRING_MAX) &&
+	     ASSERT_STREQ(kh_str(&s, x->matches[0].query_params[15].value),
+			  "v15") &&
+	     ASSERT_STREQ(kh_str(&s, x->matches[7].path.value), "/m7") &&
+	     ASSERT_EQ(x->def.nfilters, MF_ROUTE_FILTERS_MAX) &&
+	     ASSERT_EQ(resp->nset, MF_HEADERS_MAX) &&
+	     ASSERT_EQ(resp->nadd, MF_HEADERS_MAX) &&
+	     ASSERT_EQ(resp->nremove, MF_HEADERS_MAX) &&
+	     ASSERT_STREQ(last, "x-resp-r15") &&
+	     /* A string many fields hold is pooled once: both hostnames. */
+	     ASSERT_EQ(x->def.filters[3].request_redirect.hostname,
+		       x->def.filters[2].url_rewrite.hostname) &&
+	     ASSERT_STREQ(x->def.filters[7].request_mirror.backend_ref.ref.name,
+			  "shadow-3");
+	return kh_finish(&s, ok);
+}
+
+/* One more of anything is refused where it was written, with its
+ * bound. */
+static bool test_http_room_limits(void)
+{
+	static const struct big ok_b = {
+		.matches = 1, .headers = 1, .params = 1, .set = 1, .add = 1,
+		.remove = 1, .resp = 1, .path = 8, .value = 8, .prefix = 8,
+		.host = 8, .redirect_host = 8,
+	};
+	struct {
+		struct big b;
+		const char *want;
+	} cases[] = {
+		{ ok_b, "r.yaml:9:13: spec.to[0].rules[0].matches: must have "
+			"at most 8 entries" },
+		{ ok_b, "r.yaml:11:17: spec.to[0].rules[0].matches[0].headers: "
+			"must have at most 16 entries" },
+		{ ok_b, "r.yaml:13:17: spec.to[0].rules[0].matches[0]."
+			"queryParams: must have at most 16 entries" },
+		{ ok_b, "r.yaml:16:15: spec.to[0].rules[0].default.filters: "
+			"must have at most 8 entries" },
+		{ ok_b, "r.yaml:19:21: spec.to[0].rules[0].default.filters[0]."
+			"requestHeaderModifier.set: must have at most 16 "
+			"entries" },
+		{ ok_b, "r.yaml:23:21: spec.to[0].rules[0].default.filters[0]."
+			"requestHeaderModifier.remove: must have at most 16 "
+			"entries" },
+		{ ok_b, "r.yaml:9:47: spec.to[0].rules[0].matches[0].path."
+			"value: must be at most 1024 characters" },
+		{ ok_b, "r.yaml:11:52: spec.to[0].rules[0].matches[0]."
+			"headers[0].value: must be at most 1024 characters" },
+		{ ok_b, "r.yaml:34:29: spec.to[0].rules[0].default.filters[2]."
+			"urlRewrite.hostname: must be at most 1024 "
+			"characters" },
+	};
+	bool ok = true;
+
+	cases[0].b.matches = MF_ROUTE_MATCHES_MAX + 1;
+	cases[1].b.headers = MF_ROUTE_KV_MAX + 1;
+	cases[2].b.params = MF_ROUTE_KV_MAX + 1;
+	cases[3].b.mirrors = MF_ROUTE_FILTERS_MAX - 3;
+	cases[4].b.set = MF_HEADERS_MAX + 1;
+	cases[5].b.remove = MF_HEADERS_MAX + 1;
+	cases[6].b.path = MF_STRING_MAX + 1;
+	cases[7].b.value = MF_STRING_MAX + 1;
+	cases[8].b.host = MF_STRING_MAX + 1;
+	for (size_t i = 0; i < KH_NCASES(cases); i++) {
+		char *doc = big_rule(&cases[i].b);
+
+		if (!kh_expect1(doc, cases[i].want)) {
+			fprintf(stderr, "  in case %zu\n", i);
+			ok = false;
+		}
+		free(doc);
+	}
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -606,5 +848,7 @@ int main(void)
 	TEST_RUN(test_http_entry_without_rules);
 	TEST_RUN(test_http_hostnames_invalid);
 	TEST_RUN(test_http_backend_ref_checked);
+	TEST_RUN(test_http_room);
+	TEST_RUN(test_http_room_limits);
 	TEST_MAIN_END();
 }

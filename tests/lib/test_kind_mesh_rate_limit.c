@@ -48,12 +48,13 @@ static bool test_mesh_rate_limit_full(void)
 	     ASSERT_EQ(l->http.request_rate.interval, 10000) &&
 	     ASSERT_EQ(l->http.on_rate_limit.status, 429) &&
 	     ASSERT_EQ(l->http.on_rate_limit.headers.nset, 1) &&
-	     ASSERT_STREQ(l->http.on_rate_limit.headers.set[0].name,
+	     ASSERT_STREQ(kh_str(&s, l->http.on_rate_limit.headers.set[0].name),
 			  "x-kuma-rate-limited") &&
-	     ASSERT_STREQ(l->http.on_rate_limit.headers.set[0].value, "true") &&
+	     ASSERT_STREQ(kh_str(&s, l->http.on_rate_limit.headers.set[0]
+					     .value), "true") &&
 	     ASSERT_EQ(l->http.on_rate_limit.headers.nadd, 1) &&
-	     ASSERT_STREQ(l->http.on_rate_limit.headers.add[0].value,
-			  "100/10s") &&
+	     ASSERT_STREQ(kh_str(&s, l->http.on_rate_limit.headers.add[0]
+					     .value), "100/10s") &&
 	     ASSERT_EQ(l->tcp.connection_rate.num, 50) &&
 	     ASSERT_EQ(l->tcp.connection_rate.interval, 250) &&
 	     ASSERT_EQ(r[1].hdr.section, MF_SEC_FROM) &&

@@ -62,6 +62,7 @@ struct t_conf {
 	struct mf_ref peer;
 	uint64_t big;
 	uint32_t idle;
+	uint32_t note;			/* mf_strings id */
 };
 
 struct t_rec {
@@ -112,6 +113,9 @@ static const char *const t_modes[] = { "Fast", "Slow", NULL };
 static const char *const t_retry_on[] = { "5xx", "reset", "connect-failure",
 					  NULL };
 
+/* The field that keeps its string out of line. */
+enum { T_NOTE = 16 };
+
 /* Field i is bit i of `present`, which the cases below spell out; the
  * order is not quite the struct's (rate before retryOn). */
 static const struct sch_field t_conf_fields[] = {
@@ -133,10 +137,25 @@ static const struct sch_field t_conf_fields[] = {
 			   KIND_REF(MF_REF_MESH_SUBSET)),
 	SCH_F_INT("big", t_conf, big, 0, 0),
 	SCH_F_DURATION("idle", t_conf, idle),
+	[T_NOTE] = SCH_F_STRREF("note", t_conf, note, .check = t_path_check),
 };
 
+/* A rule that reads the string a field keeps out of line. */
+static const char *t_conf_strs_check(const void *obj,
+				     const struct sch_ids *ids)
+{
+	const struct t_conf *c = obj;
+	size_t len = 0;
+	const char *note = sch_has(c, T_NOTE) ? sch_str(ids, c->note, &len) :
+						NULL;
+
+	return note && len == 4 && !strcmp(note, "/etc") ?
+		       "note must not be /etc" : NULL;
+}
+
 static const struct sch_object t_conf_obj =
-	SCH_OBJECT_INIT("TestKind default", t_conf_fields);
+	SCH_OBJECT_INIT("TestKind default", t_conf_fields,
+			.check_strs = t_conf_strs_check);
 
 /* The test kind in form @form_ with sections @sec_: the forms and the
  * section rules each need a kind of their own. */
@@ -1373,7 +1392,7 @@ static bool test_merge_union(void)
 }
 
 struct t_walk {
-	unsigned tags, refs;
+	unsigned tags, refs, strs;
 	uint32_t ids[8];
 	char names[8][MF_NAME_MAX];
 };
@@ -1386,6 +1405,8 @@ static void t_walk_cb(void *arg, const struct sch_field *f, const void *p)
 		w->ids[w->tags++] = *(const uint32_t *)p;
 	if (f->type == SCH_REF && w->refs < 8)
 		strcpy(w->names[w->refs++], ((const struct mf_ref *)p)->name);
+	if (f->type == SCH_STRREF)
+		w->strs++;
 }
 
 static bool test_walk(void)
@@ -1416,6 +1437,234 @@ static bool test_walk(void)
 	c.backends[1].present = 1;
 	sch_walk(&t_conf_obj, &c, t_walk_cb, &w);
 	return ASSERT_EQ(w.tags, 0) && ASSERT_EQ(w.refs, 2);
+}
+
+/* ---- strings kept out of line (SCH_STRREF) ----------------------------- */
+
+T_TEST_BAD(test_errors_strref,
+	T_DEF("note: api", 15, "note: must start with /"),
+	T_DEF("note: \"\"", 15, "note: must not be empty"),
+	T_DEF("note: {a: 1}", 15, "note: must be a string, not a mapping"),
+	T_DEF("note: \"/a\\0b\"", 15,
+	      "note: must not contain a NUL character"),
+	/* A rule across fields that reads the string: at the mapping. */
+	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n      default:\n"
+	  "        note: /etc\n",
+	  "s.yaml:5:9: spec.to[0].default: note must not be /etc", &t_kind },
+)
+
+/* A note of @n bytes ("/" then 'a's), as the one field of to[0].default,
+ * into @buf. */
+static const char *t_note_doc(char *buf, size_t size, size_t n)
+{
+	int len = snprintf(buf, size, "spec:\n  to:\n    - targetRef: {kind: "
+			   "Mesh}\n      default:\n        note: /");
+
+	for (size_t i = 1; i < n && (size_t)len + 2 < size; i++)
+		buf[len++] = 'a';
+	buf[len++] = '\n';
+	buf[len] = 0;
+	return buf;
+}
+
+/* Up to MF_STRING_MAX bytes: the longest reads back whole, one more is
+ * refused where it was written. */
+static bool test_strref_limit(void)
+{
+	static char doc[MF_STRING_MAX + 128];
+	struct model_set set;
+	struct model_obj o;
+	const struct t_rec *r;
+	const struct mf_string *str;
+	char *text = NULL;
+	bool ok;
+
+	ok = t_expect(&t_kind, t_note_doc(doc, sizeof(doc), MF_STRING_MAX + 1),
+		      "s.yaml:5:15: spec.to[0].default.note: must be at most "
+		      "1024 characters") &&
+	     t_round_trip(&t_kind, t_note_doc(doc, sizeof(doc), MF_STRING_MAX),
+			  NULL, &text) &&
+	     ASSERT_TRUE(strstr(text, "note: /aaa")) &&
+	     /* 99 bytes of keys up to the value, the value, its newline */
+	     ASSERT_EQ(strlen(text), 99 + MF_STRING_MAX + 1);
+	free(text);
+	if (!ok)
+		return false;
+	model_set_init(&set);
+	ok = t_ok(&t_kind, doc, &set, &o);
+	r = ok ? (const struct t_rec *)o.pol.recs : NULL;
+	str = r ? model_str_get(&set, r->conf.note) : NULL;
+	ok = ok && ASSERT_TRUE(str) && ASSERT_EQ(str->len, MF_STRING_MAX) &&
+	     ASSERT_EQ(str->s[0], '/') && ASSERT_EQ(str->s[MF_STRING_MAX], 0) &&
+	     ASSERT_TRUE(!sch_str_check(str));
+	t_pol_free(&o);
+	model_set_free(&set);
+	return ok;
+}
+
+/* The id is the string's: the same string twice is one pooled string,
+ * in every set; JSON shows the string, or the id when nothing resolves
+ * it; the walk finds it; a record read back with id 0 is refused. */
+static bool test_strref_records(void)
+{
+	static const char yaml[] =
+		"spec:\n  to:\n"
+		"    - targetRef: {kind: Mesh}\n      default: {note: /x}\n"
+		"    - targetRef: {kind: Mesh}\n      default: {note: /x}\n"
+		"  from:\n"
+		"    - targetRef: {kind: Mesh}\n      default: {note: /y}\n";
+	struct model_set set, other;
+	struct model_obj o, p;
+	const struct t_rec *r;
+	const struct sch_ids ids = { 0 };
+	struct t_conf bad;
+	struct t_walk w;
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+	struct emit e;
+	bool ok;
+
+	model_set_init(&set);
+	model_set_init(&other);
+	memset(&p, 0, sizeof(p));
+	ok = t_ok(&t_kind, yaml, &set, &o) && ASSERT_EQ(o.pol.n, 3) &&
+	     t_ok(&t_kind, "spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+		  "      default: {note: /y}\n", &other, &p);
+	if (!ok)
+		goto out;
+	r = (const struct t_rec *)o.pol.recs;
+	ok = ASSERT_EQ(r[0].conf.present, 1u << T_NOTE) &&
+	     ASSERT_NE(r[0].conf.note, 0) &&
+	     ASSERT_EQ(r[1].conf.note, r[0].conf.note) &&
+	     ASSERT_NE(r[2].conf.note, r[0].conf.note) &&
+	     ASSERT_EQ(set.strs.n, 2) &&
+	     ASSERT_STREQ(model_str_get(&set, r[2].conf.note)->s, "/y") &&
+	     ASSERT_EQ(((const struct t_rec *)p.pol.recs)->conf.note,
+		       r[2].conf.note) &&
+	     t_emit_is(&set, &o, true,
+		       "{\"targetRef\": {\"kind\": \"Mesh\"}, \"to\": "
+		       "[{\"targetRef\": {\"kind\": \"Mesh\"}, \"default\": "
+		       "{\"note\": \"/x\"}}, {\"targetRef\": {\"kind\": "
+		       "\"Mesh\"}, \"default\": {\"note\": \"/x\"}}], "
+		       "\"from\": [{\"targetRef\": {\"kind\": \"Mesh\"}, "
+		       "\"default\": {\"note\": \"/y\"}}]}");
+	if (!ok)
+		goto out;
+	f = open_memstream(&json, &len);
+	ok = ASSERT_TRUE(f);
+	if (!ok)
+		goto out;
+	emit_init(&e, EMIT_JSON, emit_to_file, f);
+	sch_emit(&e, &t_conf_obj, &r[0].conf, &ids);
+	fclose(f);
+	memset(&w, 0, sizeof(w));
+	sch_walk(&t_conf_obj, &r[0].conf, t_walk_cb, &w);
+	bad = r[0].conf;
+	bad.note = 0;
+	ok = ASSERT_TRUE(json) &&
+	     ASSERT_TRUE(!strncmp(json, "{\"note\": ", 9)) &&
+	     ASSERT_EQ(strtoul(json + 9, NULL, 10),
+					    r[0].conf.note) &&
+	     ASSERT_EQ(w.strs, 1) &&
+	     ASSERT_STREQ(sch_check(&t_conf_obj, &bad), "a string's id is 0") &&
+	     ASSERT_TRUE(!sch_check(&t_conf_obj, &r[0].conf));
+out:
+	free(json);
+	t_pol_free(&o);
+	t_pol_free(&p);
+	model_set_free(&set);
+	model_set_free(&other);
+	return ok;
+}
+
+/* The pooled form: exact bytes, and what a map may not hold. */
+static bool test_strref_form(void)
+{
+	static char big[MF_STRING_MAX + 1];
+	struct mf_string v;
+
+	memset(big, 'x', sizeof(big));
+	if (!ASSERT_EQ(sch_str_make(&v, "", 0), -EINVAL) ||
+	    !ASSERT_EQ(sch_str_make(&v, big, MF_STRING_MAX + 1), -EINVAL) ||
+	    !ASSERT_EQ(sch_str_make(&v, "a\0b", 3), -EINVAL) ||
+	    !ASSERT_EQ(sch_str_make(&v, big, MF_STRING_MAX), 0) ||
+	    !ASSERT_EQ(v.len, MF_STRING_MAX) ||
+	    !ASSERT_TRUE(!sch_str_check(&v)))
+		return false;
+	if (!ASSERT_EQ(sch_str_make(&v, "abc", 3), 0) ||
+	    !ASSERT_EQ(v.len, 3) || !ASSERT_STREQ(v.s, "abc") ||
+	    !ASSERT_TRUE(!sch_str_check(&v)))
+		return false;
+	v.len = 2;
+	if (!ASSERT_STREQ(sch_str_check(&v),
+			  "its length is not where its NUL is"))
+		return false;
+	v.len = 3;
+	v.s[10] = 'z';
+	if (!ASSERT_STREQ(sch_str_check(&v), "bytes past its NUL are not zero"))
+		return false;
+	v.s[10] = 0;
+	v.len = 0;
+	return ASSERT_STREQ(sch_str_check(&v), "its length is out of range");
+}
+
+/* A string whose id the set it goes to holds for another string (two
+ * sets hashed two strings to one id) takes a new id there, in the copied
+ * or moved records too; the records it came from keep theirs. */
+static bool test_strref_copy_collision(void)
+{
+	static const char yaml[] =
+		"spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
+		"      default: {note: /x}\n";
+	struct model_set from, to, to2;
+	struct model_obj o, *added;
+	struct mf_string y;
+	uint32_t id, got;
+	bool ok;
+
+	model_set_init(&from);
+	model_set_init(&to);
+	model_set_init(&to2);
+	ok = t_ok(&t_kind, yaml, &from, &o) &&
+	     ASSERT_EQ(sch_str_make(&y, "/y", 2), 0);
+	if (!ok)
+		goto out;
+	id = ((const struct t_rec *)o.pol.recs)->conf.note;
+	ok = ASSERT_EQ(model_str_insert(&to, id, &y), 0) &&
+	     ASSERT_EQ(model_str_insert(&to, id, &y), 0) &&
+	     ASSERT_EQ(model_str_insert(&to, id, model_str_get(&from, id)),
+		       -EEXIST) &&
+	     ASSERT_EQ(model_str_insert(&to2, id, &y), 0) &&
+	     ASSERT_EQ(model_set_add_copy(&to, &from, &o), 0) &&
+	     ASSERT_EQ(to.n, 1);
+	if (!ok)
+		goto out;
+	got = ((const struct t_rec *)to.objs[0].pol.recs)->conf.note;
+	ok = ASSERT_NE(got, id) &&
+	     ASSERT_STREQ(model_str_get(&to, got)->s, "/x") &&
+	     ASSERT_STREQ(model_str_get(&to, id)->s, "/y") &&
+	     ASSERT_EQ(((const struct t_rec *)o.pol.recs)->conf.note, id);
+	if (!ok)
+		goto out;
+	/* Moved: @from gives its object up. */
+	added = model_set_add(&from, o.kind);
+	ok = ASSERT_TRUE(added);
+	if (!ok)
+		goto out;
+	*added = o;
+	memset(&o, 0, sizeof(o));
+	ok = ASSERT_EQ(model_set_take(&to2, &from), 0) &&
+	     ASSERT_EQ(from.n, 0) && ASSERT_EQ(to2.n, 1) &&
+	     ASSERT_EQ(((const struct t_rec *)to2.objs[0].pol.recs)->conf.note,
+		       got) &&
+	     ASSERT_STREQ(model_str_get(&to2, got)->s, "/x");
+out:
+	t_pol_free(&o);
+	model_set_free(&from);
+	model_set_free(&to);
+	model_set_free(&to2);
+	return ok;
 }
 
 /* ---- layout of every kind's tables ------------------------------------- */
@@ -1572,6 +1821,11 @@ int main(void)
 	TEST_RUN(test_merge);
 	TEST_RUN(test_merge_union);
 	TEST_RUN(test_walk);
+	TEST_RUN(test_errors_strref);
+	TEST_RUN(test_strref_limit);
+	TEST_RUN(test_strref_records);
+	TEST_RUN(test_strref_form);
+	TEST_RUN(test_strref_copy_collision);
 	TEST_RUN(test_layout_all_kinds);
 	TEST_MAIN_END();
 }
