@@ -44,8 +44,19 @@ static size_t hroute_kind(void)
 	return kind;
 }
 
-/* A string field of a record: bounded by its array. */
-#define HROUTE_STR(field)	(field), strnlen((field), sizeof(field))
+/* A string of a record, held in the snapshot's pool (mf_strings) by @id:
+ * "" for none (the snapshot dropped every record that names a string it
+ * does not have). */
+static const char *hroute_s(const struct policy *p, uint32_t id, size_t *len)
+{
+	const char *s = polkinds_str(policy_kinds(p), id, len);
+
+	if (!s) {
+		*len = 0;
+		return "";
+	}
+	return s;
+}
 
 static const struct mf_tagset *hroute_tags(void *arg, uint32_t id)
 {
@@ -55,14 +66,20 @@ static const struct mf_tagset *hroute_tags(void *arg, uint32_t id)
 /* ---- the rules of a connection --------------------------------------------- */
 
 /* Specificity of a match, higher first (hroute.h, 1). */
-static uint64_t hroute_rank(const struct mf_route_match *m)
+static uint64_t hroute_rank(const struct policy *p,
+			    const struct mf_route_match *m)
 {
 	static const uint8_t path_rank[] = {
 		[MF_PATH_EXACT] = 3, [MF_PATH_PREFIX] = 2, [MF_PATH_REGEX] = 1,
 	};
 	uint64_t kind = m->path.type < sizeof(path_rank) ?
 			path_rank[m->path.type] : 0;
-	uint64_t len = kind ? strnlen(m->path.value, sizeof(m->path.value)) : 0;
+	size_t plen = 0;
+	uint64_t len;
+
+	if (kind)
+		(void)hroute_s(p, m->path.value, &plen);
+	len = plen;
 
 	return kind << 56 | (len & 0xffffff) << 32 | (uint64_t)!!m->method << 24 |
 	       (uint64_t)m->nheaders << 12 | m->nquery_params;
@@ -146,7 +163,7 @@ int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
 			pp->policy = c[order[i]].name;
 			pp->rec = (uint32_t)order[i];
 			pp->order = (uint32_t)i;
-			pp->rank = hroute_rank(pp->m);
+			pp->rank = hroute_rank(p, pp->m);
 		}
 	}
 	qsort(l->p, l->n, sizeof(l->p[0]), hroute_pair_cmp);
@@ -175,11 +192,12 @@ static size_t hroute_path_len(const char *t, size_t n)
 	return q ? (size_t)(q - t) : n;
 }
 
-static bool hroute_path_match(const struct mf_route_path *m, const char *path,
+static bool hroute_path_match(const struct policy *p,
+			      const struct mf_route_path *m, const char *path,
 			      size_t n)
 {
-	const char *v = m->value;
-	size_t len = strnlen(v, sizeof(m->value));
+	size_t len;
+	const char *v = hroute_s(p, m->value, &len);
 
 	switch (m->type) {
 	case MF_PATH_EXACT:
@@ -239,14 +257,14 @@ static const char *hroute_query(const char *q, size_t n, const char *name,
 	return NULL;
 }
 
-static bool hroute_match(const struct mf_route_match *m,
+static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 			 const struct hhead *req)
 {
-	size_t tlen, plen, vlen = 0;
-	const char *t = hhead_target(req, &tlen), *v;
+	size_t tlen, plen, vlen = 0, wlen;
+	const char *t = hhead_target(req, &tlen), *v, *want;
 
 	plen = hroute_path_len(t, tlen);
-	if (m->path.type && !hroute_path_match(&m->path, t, plen))
+	if (m->path.type && !hroute_path_match(p, &m->path, t, plen))
 		return false;
 	if (m->method && (m->method > MF_METHOD_TRACE ||
 			  strlen(kind_http_methods[m->method - 1]) !=
@@ -254,21 +272,24 @@ static bool hroute_match(const struct mf_route_match *m,
 			  memcmp(kind_http_methods[m->method - 1],
 				 req->buf + req->method.off, req->method.len)))
 		return false;
-	for (size_t i = 0; i < m->nheaders && i < MF_HEADERS_MAX; i++) {
+	for (size_t i = 0; i < m->nheaders && i < MF_ROUTE_KV_MAX; i++) {
 		const struct mf_route_kv_match *h = &m->headers[i];
-		bool has = hhead_get(req, h->name, &v, &vlen);
+		const char *name = hroute_s(p, h->name, &wlen);
+		bool has = hhead_get(req, name, &v, &vlen);
 
-		if (!hroute_value_match(h->type, HROUTE_STR(h->value),
-					has ? v : NULL, vlen))
+		want = hroute_s(p, h->value, &wlen);
+		if (!hroute_value_match(h->type, want, wlen, has ? v : NULL,
+					vlen))
 			return false;
 	}
-	for (size_t i = 0; i < m->nquery_params && i < 1; i++) {
+	for (size_t i = 0; i < m->nquery_params && i < MF_ROUTE_KV_MAX; i++) {
 		const struct mf_route_kv_match *qp = &m->query_params[i];
+		const char *name = hroute_s(p, qp->name, &wlen);
 
 		v = plen < tlen ? hroute_query(t + plen + 1, tlen - plen - 1,
-					       qp->name, &vlen) : NULL;
-		if (!hroute_value_match(qp->type, HROUTE_STR(qp->value), v,
-					vlen))
+					       name, &vlen) : NULL;
+		want = hroute_s(p, qp->value, &wlen);
+		if (!hroute_value_match(qp->type, want, wlen, v, vlen))
 			return false;
 	}
 	return true;
@@ -276,34 +297,32 @@ static bool hroute_match(const struct mf_route_match *m,
 
 /* ---- filters --------------------------------------------------------------- */
 
-static int hroute_header_mod(const struct mf_header_mod *m, struct hhead *h)
+static int hroute_header_mod(const struct policy *p,
+			     const struct mf_header_mod *m, struct hhead *h)
 {
-	char name[MF_HDR_NAME_MAX + 1], value[MF_HDR_VALUE_MAX + 1];
+	size_t nlen, vlen;
+	const char *name, *value;
 	int err = 0;
 
 	for (size_t i = 0; !err && i < m->nset && i < MF_HEADERS_MAX; i++) {
-		snprintf(name, sizeof(name), "%.*s", (int)sizeof(m->set[i].name),
-			 m->set[i].name);
-		snprintf(value, sizeof(value), "%.*s",
-			 (int)sizeof(m->set[i].value), m->set[i].value);
+		name = hroute_s(p, m->set[i].name, &nlen);
+		value = hroute_s(p, m->set[i].value, &vlen);
 		err = hhead_set(h, name, value);
 	}
-	for (size_t i = 0; !err && i < m->nadd && i < MF_HEADERS_MAX; i++)
-		err = hhead_add(h, HROUTE_STR(m->add[i].name),
-				HROUTE_STR(m->add[i].value));
-	for (size_t i = 0; !err && i < m->nremove && i < MF_HEADERS_MAX; i++) {
-		snprintf(name, sizeof(name), "%.*s", (int)sizeof(m->remove[i]),
-			 m->remove[i]);
-		hhead_remove(h, name);
+	for (size_t i = 0; !err && i < m->nadd && i < MF_HEADERS_MAX; i++) {
+		name = hroute_s(p, m->add[i].name, &nlen);
+		value = hroute_s(p, m->add[i].value, &vlen);
+		err = hhead_add(h, name, nlen, value, vlen);
 	}
+	for (size_t i = 0; !err && i < m->nremove && i < MF_HEADERS_MAX; i++)
+		hhead_remove(h, hroute_s(p, m->remove[i], &nlen));
 	return err;
 }
 
 int hroute_response(const struct policy *p, const struct mf_header_mod *m,
 		    struct hhead *rsp)
 {
-	(void)p;
-	return m ? hroute_header_mod(m, rsp) : 0;
+	return m ? hroute_header_mod(p, m, rsp) : 0;
 }
 
 /*
@@ -311,7 +330,8 @@ int hroute_response(const struct policy *p, const struct mf_header_mod *m,
  * into a new buffer with @rest (the query, '?' included) after it.
  * Returns the buffer (caller frees) or NULL on ENOMEM.
  */
-static char *hroute_rewrite_path(const struct mf_route_path_rewrite *rw,
+static char *hroute_rewrite_path(const struct policy *p,
+				 const struct mf_route_path_rewrite *rw,
 				 const struct mf_route_match *m,
 				 const char *path, size_t n, const char *rest,
 				 size_t rlen)
@@ -321,17 +341,15 @@ static char *hroute_rewrite_path(const struct mf_route_path_rewrite *rw,
 	char *out;
 
 	if (rw->type == MF_REWRITE_FULL_PATH) {
-		head = rw->replace_full_path;
-		hlen = strnlen(head, sizeof(rw->replace_full_path));
+		head = hroute_s(p, rw->replace_full_path, &hlen);
 	} else if (rw->type == MF_REWRITE_PREFIX &&
 		   m->path.type == MF_PATH_PREFIX) {
 		/* The matched prefix goes, what follows it stays; "/" for
 		 * a prefix replaced by nothing. */
-		mlen = strnlen(m->path.value, sizeof(m->path.value));
+		(void)hroute_s(p, m->path.value, &mlen);
 		if (mlen == 1)
 			mlen = 0;
-		head = rw->replace_prefix_match;
-		hlen = strnlen(head, sizeof(rw->replace_prefix_match));
+		head = hroute_s(p, rw->replace_prefix_match, &hlen);
 		tail = path + mlen;
 		tlen = n - mlen;
 		if (hlen > 0 && head[hlen - 1] == '/' && tlen > 0 &&
@@ -350,23 +368,24 @@ static char *hroute_rewrite_path(const struct mf_route_path_rewrite *rw,
 	return out;
 }
 
-static int hroute_rewrite(const struct mf_route_rewrite *rw,
+static int hroute_rewrite(const struct policy *p,
+			  const struct mf_route_rewrite *rw,
 			  const struct mf_route_match *m, struct hhead *req)
 {
-	size_t tlen, plen;
-	const char *t = hhead_target(req, &tlen);
-	char host[MF_NAME_MAX + 1], *nt;
+	size_t tlen, plen, hlen;
+	const char *t, *host = hroute_s(p, rw->hostname, &hlen);
+	char *nt;
 	int err = 0;
 
-	if (rw->hostname[0]) {
-		snprintf(host, sizeof(host), "%.*s", (int)sizeof(rw->hostname),
-			 rw->hostname);
+	if (hlen)
 		err = hhead_set(req, "Host", host);
-	}
 	if (err || !rw->path.type)
 		return err;
+	/* After the Host change: the head's buffer may have moved. */
+	t = hhead_target(req, &tlen);
 	plen = hroute_path_len(t, tlen);
-	nt = hroute_rewrite_path(&rw->path, m, t, plen, t + plen, tlen - plen);
+	nt = hroute_rewrite_path(p, &rw->path, m, t, plen, t + plen,
+				 tlen - plen);
 	if (!nt)
 		return -ENOMEM;
 	err = hhead_set_target(req, nt, strlen(nt));
@@ -375,7 +394,8 @@ static int hroute_rewrite(const struct mf_route_rewrite *rw,
 }
 
 /* The Location of a redirect: scheme://host[:port]path?query. */
-static int hroute_redirect(const struct mf_route_redirect *rd,
+static int hroute_redirect(const struct policy *p,
+			   const struct mf_route_redirect *rd,
 			   const struct mf_route_match *m,
 			   const struct hhead *req, struct hroute_decision *d)
 {
@@ -386,9 +406,8 @@ static int hroute_redirect(const struct mf_route_redirect *rd,
 
 	if (!hhead_get(req, "host", &host, &hlen))
 		host = "", hlen = 0;
-	if (rd->hostname[0]) {
-		host = rd->hostname;
-		hlen = strnlen(rd->hostname, sizeof(rd->hostname));
+	if (rd->hostname) {
+		host = hroute_s(p, rd->hostname, &hlen);
 	} else {
 		/* The request's host, without its port. */
 		const char *colon = memchr(host, ':', hlen);
@@ -402,7 +421,8 @@ static int hroute_redirect(const struct mf_route_redirect *rd,
 		snprintf(port, sizeof(port), ":%u", rd->port);
 	plen = hroute_path_len(t, tlen);
 	path = rd->path.type ?
-	       hroute_rewrite_path(&rd->path, m, t, plen, t + plen, tlen - plen) :
+	       hroute_rewrite_path(p, &rd->path, m, t, plen, t + plen,
+				   tlen - plen) :
 	       strndup(t, tlen);
 	if (!path)
 		return -ENOMEM;
@@ -437,18 +457,18 @@ static int hroute_apply(struct policy *p, const struct hroute_pair *pp,
 
 		switch (f->type) {
 		case MF_FILTER_REQUEST_HEADER_MODIFIER:
-			err = hroute_header_mod(&f->request_header_modifier,
+			err = hroute_header_mod(p, &f->request_header_modifier,
 						req);
 			break;
 		case MF_FILTER_RESPONSE_HEADER_MODIFIER:
 			d->rsp_mod = &f->response_header_modifier;
 			break;
 		case MF_FILTER_URL_REWRITE:
-			err = hroute_rewrite(&f->url_rewrite, pp->m, req);
+			err = hroute_rewrite(p, &f->url_rewrite, pp->m, req);
 			break;
 		case MF_FILTER_REQUEST_REDIRECT:
 			/* The client goes elsewhere: no backend. */
-			return hroute_redirect(&f->request_redirect, pp->m,
+			return hroute_redirect(p, &f->request_redirect, pp->m,
 					       req, d);
 		default:
 			break;	/* RequestMirror: not yet */
@@ -481,7 +501,7 @@ int hroute_decide(struct policy *p, const struct hroute_list *l, int tcp,
 {
 	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; l && i < l->n; i++)
-		if (hroute_match(l->p[i].m, req))
+		if (hroute_match(p, l->p[i].m, req))
 			return hroute_apply(p, &l->p[i], dst, req, d);
 	if (tcp >= 0) {
 		d->ep = router_tcp_pick(p, tcp, &d->why);
