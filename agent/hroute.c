@@ -192,6 +192,17 @@ static size_t hroute_path_len(const char *t, size_t n)
 	return q ? (size_t)(q - t) : n;
 }
 
+/* A compiled regular expression of the snapshot against @n bytes at @v
+ * (not NUL-terminated: REG_STARTEND bounds it). */
+static bool hroute_regex(const struct policy *p, uint32_t id, const char *v,
+			 size_t n)
+{
+	const regex_t *re = polkinds_regex(policy_kinds(p), id);
+	regmatch_t m = { .rm_so = 0, .rm_eo = (regoff_t)n };
+
+	return re && regexec(re, v, 1, &m, REG_STARTEND) == 0;
+}
+
 static bool hroute_path_match(const struct policy *p,
 			      const struct mf_route_path *m, const char *path,
 			      size_t n)
@@ -209,13 +220,15 @@ static bool hroute_path_match(const struct policy *p,
 			return true;
 		return n >= len && !memcmp(path, v, len) &&
 		       (n == len || path[len] == '/');
+	case MF_PATH_REGEX:
+		return hroute_regex(p, m->value, path, n);
 	default:
-		return false;	/* RegularExpression: not yet */
+		return false;
 	}
 }
 
 /* A value against an Exact, Prefix, Present or Absent match; @v NULL when
- * the request has none. */
+ * the request has none.  (RegularExpression: hroute_kv_match().) */
 static bool hroute_value_match(uint8_t type, const char *want, size_t wlen,
 			       const char *v, size_t vlen)
 {
@@ -229,8 +242,22 @@ static bool hroute_value_match(uint8_t type, const char *want, size_t wlen,
 	case MF_MATCH_ABSENT:
 		return v == NULL;
 	default:
-		return false;	/* RegularExpression: not yet */
+		return false;
 	}
+}
+
+/* Match @kv against value @v (@vlen bytes, NULL: absent). */
+static bool hroute_kv_match(const struct policy *p,
+			    const struct mf_route_kv_match *kv, const char *v,
+			    size_t vlen)
+{
+	size_t wlen;
+	const char *want;
+
+	if (kv->type == MF_MATCH_REGEX)
+		return v && hroute_regex(p, kv->value, v, vlen);
+	want = hroute_s(p, kv->value, &wlen);
+	return hroute_value_match(kv->type, want, wlen, v, vlen);
 }
 
 /* The first value of query parameter @name in query @q (@n bytes, after
@@ -261,7 +288,7 @@ static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 			 const struct hhead *req)
 {
 	size_t tlen, plen, vlen = 0, wlen;
-	const char *t = hhead_target(req, &tlen), *v, *want;
+	const char *t = hhead_target(req, &tlen), *v;
 
 	plen = hroute_path_len(t, tlen);
 	if (m->path.type && !hroute_path_match(p, &m->path, t, plen))
@@ -277,9 +304,7 @@ static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 		const char *name = hroute_s(p, h->name, &wlen);
 		bool has = hhead_get(req, name, &v, &vlen);
 
-		want = hroute_s(p, h->value, &wlen);
-		if (!hroute_value_match(h->type, want, wlen, has ? v : NULL,
-					vlen))
+		if (!hroute_kv_match(p, h, has ? v : NULL, vlen))
 			return false;
 	}
 	for (size_t i = 0; i < m->nquery_params && i < MF_ROUTE_KV_MAX; i++) {
@@ -288,8 +313,7 @@ static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 
 		v = plen < tlen ? hroute_query(t + plen + 1, tlen - plen - 1,
 					       name, &vlen) : NULL;
-		want = hroute_s(p, qp->value, &wlen);
-		if (!hroute_value_match(qp->type, want, wlen, v, vlen))
+		if (!hroute_kv_match(p, qp, v, vlen))
 			return false;
 	}
 	return true;

@@ -21,8 +21,11 @@
  * the backend's endpoints (a MeshServiceSubset's with its tags).  A
  * request no rule accepts goes by TrafficRoute, or round robin.
  *
- * Not yet: RegularExpression matches (no pair with one matches),
- * RequestMirror, and backendRefs to MeshExternalService or
+ * RegularExpression matches run the expressions the snapshot compiled
+ * (polkinds_regex(): whole-value, POSIX extended, no back-references, so
+ * glibc matches them without backtracking).
+ *
+ * Not yet: RequestMirror, and backendRefs to MeshExternalService or
  * MeshMultiZoneService (503).
  */
 #ifndef MF_AGENT_HROUTE_H

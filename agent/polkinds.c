@@ -27,12 +27,21 @@ struct pk_str {
 	struct mf_string str;
 };
 
+/* A route's regular expression, compiled once per snapshot. */
+struct pk_regex {
+	uint32_t id;			/* its mf_strings id */
+	bool ok;			/* compiled: @re is to be used */
+	regex_t re;
+};
+
 struct polkinds {
 	struct pk_kind kinds[MF_KIND_MAP_COUNT];
 	struct pk_tag *tags;		/* owned, sorted by id */
 	size_t ntags;
 	struct pk_str *strs;		/* owned, sorted by id */
 	size_t nstrs;
+	struct pk_regex *regexes;	/* owned, sorted by string id */
+	size_t nregexes;
 	uint32_t *routes;		/* owned: HTTP route record indexes,
 					 * sorted by destination name */
 	size_t nroutes;
@@ -186,6 +195,98 @@ static int pk_route_cmp(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
+static int pk_regex_cmp(const void *a, const void *b)
+{
+	const struct pk_regex *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Adds string @id to the regexes to compile (once). */
+static int pk_regex_want(struct polkinds *k, size_t *cap, uint32_t id)
+{
+	struct pk_regex *r;
+
+	if (!id)
+		return 0;
+	for (size_t i = 0; i < k->nregexes; i++)
+		if (k->regexes[i].id == id)
+			return 0;
+	if (k->nregexes == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		r = realloc(k->regexes, *cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		k->regexes = r;
+	}
+	memset(&k->regexes[k->nregexes], 0, sizeof(k->regexes[0]));
+	k->regexes[k->nregexes++].id = id;
+	return 0;
+}
+
+/* Compiles every regular expression the HTTP routes match with, once: a
+ * request then runs them, never compiles them.  One that does not compile
+ * (a record from an older mfctl, say) matches nothing. */
+static int pk_regexes_build(struct polkinds *k)
+{
+	const struct pk_kind *http = &k->kinds[k->http_kind];
+	size_t cap = 0;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < http->n; i++) {
+		const struct mf_http_route *r = (const void *)(http->vals +
+			i * kinds_all[k->http_kind]->val_size);
+
+		for (size_t j = 0; !err && j < r->rule.nmatches &&
+				   j < MF_ROUTE_MATCHES_MAX; j++) {
+			const struct mf_route_match *m = &r->rule.matches[j];
+
+			if (m->path.type == MF_PATH_REGEX)
+				err = pk_regex_want(k, &cap, m->path.value);
+			for (size_t h = 0; !err && h < m->nheaders &&
+					   h < MF_ROUTE_KV_MAX; h++)
+				if (m->headers[h].type == MF_MATCH_REGEX)
+					err = pk_regex_want(k, &cap,
+							    m->headers[h].value);
+			for (size_t h = 0; !err && h < m->nquery_params &&
+					   h < MF_ROUTE_KV_MAX; h++)
+				if (m->query_params[h].type == MF_MATCH_REGEX)
+					err = pk_regex_want(k, &cap,
+							    m->query_params[h].value);
+		}
+	}
+	if (err)
+		return err;
+	for (size_t i = 0; i < k->nregexes; i++) {
+		struct pk_regex *x = &k->regexes[i];
+		size_t len;
+		const char *s = polkinds_str(k, x->id, &len);
+
+		x->ok = s && !kind_regex_compile(&x->re, s);
+		if (!x->ok)
+			log_warn("event=policy_regex_dropped id=%u", x->id);
+	}
+	qsort(k->regexes, k->nregexes, sizeof(*k->regexes), pk_regex_cmp);
+	return 0;
+}
+
+const regex_t *polkinds_regex(const struct polkinds *k, uint32_t id)
+{
+	size_t lo = 0, hi = k ? k->nregexes : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->regexes[mid].id == id)
+			return k->regexes[mid].ok ? &k->regexes[mid].re : NULL;
+		if (k->regexes[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 int polkinds_build(struct polkinds **out, const struct rec_set *rs)
 {
 	struct polkinds *k = calloc(1, sizeof(*k));
@@ -231,6 +332,9 @@ int polkinds_build(struct polkinds **out, const struct rec_set *rs)
 		k->routes[i] = (uint32_t)i;
 	k->nroutes = http->n;
 	qsort_r(k->routes, k->nroutes, sizeof(*k->routes), pk_route_cmp, k);
+	err = pk_regexes_build(k);
+	if (err)
+		goto fail;
 	*out = k;
 	return 0;
 fail:
@@ -248,6 +352,10 @@ void polkinds_free(struct polkinds *k)
 	}
 	free(k->tags);
 	free(k->strs);
+	for (size_t i = 0; i < k->nregexes; i++)
+		if (k->regexes[i].ok)
+			regfree(&k->regexes[i].re);
+	free(k->regexes);
 	free(k->routes);
 	free(k);
 }

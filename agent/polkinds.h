@@ -13,6 +13,7 @@
 #ifndef MF_POLKINDS_H
 #define MF_POLKINDS_H
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,12 @@ const struct mf_tagset *polkinds_tags(const struct polkinds *k, uint32_t id);
  * record it kept refers to one).  Owned by the snapshot.
  */
 const char *polkinds_str(const struct polkinds *k, uint32_t id, size_t *len);
+
+/* The compiled form of string @id, a regular expression an HTTP route
+ * matches with (kind_regex_compile(): anchored, POSIX extended, no
+ * back-references), compiled once when the snapshot was built; NULL when
+ * it is not one or did not compile. */
+const regex_t *polkinds_regex(const struct polkinds *k, uint32_t id);
 
 /*
  * The HTTP route records whose to[].targetRef names @service (exactly),

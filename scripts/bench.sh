@@ -7,11 +7,12 @@
 #
 #   direct     a1 -> 10.78.2.11:8080, plaintext, no proxy
 #   meshforge  a1 -> VIP 10.96.0.10:80 -> agent a =mTLS= agent b -> b1 (L4)
+#   meshforge-l7  the same, web declared `protocol: http`: agent a speaks
+#              HTTP/1.1 with a1 and pools its mTLS connections to agent b
 #   nginx      a1 -> 10.78.1.1:18080 nginx (node a) =mTLS= nginx 10.77.0.2:18443 (node b) -> b1
 #   haproxy    a1 -> 10.78.1.1:18081 HAProxy (node a) =mTLS= HAProxy 10.77.0.2:18444 (node b) -> b1
 #
-# (meshforge L7 is listed as not available until its engine exists.)  The
-# configurations are tests/bench/*.conf, *.cfg and policy.yaml; the
+# The configurations are tests/bench/*.conf, *.cfg and policy.yaml; the
 # certificates are the testbed's (mfctl, ECDSA P-256).  Every proxy runs one
 # worker/thread.  CPU pinning (taskset): the proxies of both nodes get CPU
 # $MF_BENCH_CPU_PROXY (1) to themselves; the load generator and the origin,
@@ -34,7 +35,7 @@
 # MF_BENCH_WARMUP (2 s, excluded), MF_BENCH_REPS (3), MF_BENCH_CONNS (64),
 # MF_BENCH_NEWCONN_DURATION (5 s), MF_BENCH_NEWCONN_CONNS (16),
 # MF_BENCH_IDLE_CONNS (10000), MF_BENCH_IDLE_STEP (1500 connections opened at once),
-# MF_BENCH_PATHS ("direct meshforge nginx haproxy"), MF_BENCH_CPU_LOAD (0),
+# MF_BENCH_PATHS ("direct meshforge meshforge-l7 nginx haproxy"), MF_BENCH_CPU_LOAD (0),
 # MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_HTTPLOAD (the load
 # generator binary).
 set -u
@@ -63,7 +64,7 @@ IDLE_CONNS=${MF_BENCH_IDLE_CONNS:-10000}
 IDLE_STEP=${MF_BENCH_IDLE_STEP:-1500}
 # The load generator holds idle connections until we stop it, or this long.
 IDLE_HOLD_MAX=300
-PATHS=${MF_BENCH_PATHS:-direct meshforge nginx haproxy}
+PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-l7 nginx haproxy}
 CPU_LOAD=${MF_BENCH_CPU_LOAD:-0}
 CPU_ORIGIN=${MF_BENCH_CPU_ORIGIN:-0}
 CPU_PROXY=${MF_BENCH_CPU_PROXY:-1}
@@ -84,6 +85,7 @@ BULK_BYTES=104857600
 declare -A URL=(
 	[direct]=http://$ORIGIN_IP:$ORIGIN_PORT
 	[meshforge]=http://10.96.0.10:80
+	[meshforge-l7]=http://10.96.0.10:80
 	[nginx]=http://10.78.1.1:18080
 	[haproxy]=http://10.78.1.1:18081
 )
@@ -212,6 +214,11 @@ bed_up() {
 	BED=1
 	"$TB" up --apply "$BENCH/policy.yaml" >"$RUN/testbed-up.log" 2>&1 ||
 		{ cat "$RUN/testbed-up.log" >&2; die "testbed up failed"; }
+	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge.yaml"
+	sed 's/port: 80, protocol: tcp}/port: 80, protocol: http}/' \
+		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-l7.yaml"
+	grep -q 'protocol: http}' "$RUN/policy-meshforge-l7.yaml" ||
+		die "no TCP web service in $BENCH/policy.yaml to make HTTP"
 	# New-connection runs open thousands of connections a second: let a
 	# client port in TIME_WAIT be reused (it needs timestamps, on by
 	# default), and give the idle run room for 10,000 ports from one pod,
@@ -261,7 +268,10 @@ path_start() {
 	PATH_PIDS=()
 	case "$path" in
 	direct) ;;
-	meshforge)
+	meshforge | meshforge-l7)
+		# The same service, at L4 or at L7 as its policy says.
+		"$TB" apply "$RUN/policy-$path.yaml" >"$RUN/apply.log" 2>&1 ||
+			{ cat "$RUN/apply.log" >&2; return 1; }
 		# The agents inherit the CPU mask (and the descriptor limit).
 		taskset -c "$CPU_PROXY" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
 			{ cat "$RUN/agents-start.log" >&2; return 1; }

@@ -6,6 +6,7 @@
  * MeshTCPRoute.  Written once here so that a rule cannot drift between
  * kinds that mean the same thing.  Declared in lib/kinds.h.
  */
+#include <errno.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -120,11 +121,69 @@ const char *kind_check_tags_service(const struct mf_tagset *ts,
 	       "must have the tag kuma.io/service";
 }
 
+/* True when @s has a back-reference (\\1 .. \\9) outside a bracket
+ * expression. */
+static bool kind_regex_backref(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '[') {
+			/* A bracket expression: "]" first is a member, and
+			 * "[:class:]" (and [. .], [= =]) nests. */
+			s++;
+			if (*s == '^')
+				s++;
+			if (*s == ']')
+				s++;
+			for (; *s && *s != ']'; s++) {
+				if (*s == '[' && (s[1] == ':' || s[1] == '.' ||
+						  s[1] == '=')) {
+					char end = s[1];
+
+					for (s += 2; *s && !(s[0] == end &&
+							     s[1] == ']'); s++)
+						;
+					if (!*s)
+						return false;
+					s++;
+				}
+			}
+			if (!*s)
+				return false;
+			continue;
+		}
+		if (*s == '\\' && s[1] >= '1' && s[1] <= '9')
+			return true;
+		if (*s == '\\' && s[1])
+			s++;
+	}
+	return false;
+}
+
+int kind_regex_compile(regex_t *re, const char *s)
+{
+	size_t n = strlen(s);
+	char *whole;
+	int err;
+
+	if (kind_regex_backref(s))
+		return -EINVAL;
+	/* A match is of the whole value, as Envoy's RE2 matches are. */
+	whole = malloc(n + 5);
+	if (!whole)
+		return -ENOMEM;
+	memcpy(whole, "^(", 2);
+	memcpy(whole + 2, s, n);
+	memcpy(whole + 2 + n, ")$", 3);
+	err = regcomp(re, whole, REG_EXTENDED | REG_NOSUB) ? -EINVAL : 0;
+	free(whole);
+	return err;
+}
+
 bool kind_regex_ok(const char *s)
 {
 	regex_t re;
 
-	if (regcomp(&re, s, REG_EXTENDED | REG_NOSUB))
+	if (kind_regex_compile(&re, s))
 		return false;
 	regfree(&re);
 	return true;

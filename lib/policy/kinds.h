@@ -12,6 +12,7 @@
 #ifndef MF_KINDS_H
 #define MF_KINDS_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -203,6 +204,17 @@ const char *kind_check_host_port(const char *host, const char *reject,
 				 const char *bad);
 /* True when @s compiles as a POSIX extended regular expression, the
  * closest the C library has to Envoy's RE2. */
+/*
+ * Regular expressions of routes (RegularExpression matches): POSIX
+ * extended syntax, glibc's engine, which runs an expression without
+ * back-references as an automaton over the input, never backtracking, so
+ * no input makes it take exponential time.  Back-references, the one
+ * feature that needs backtracking, are refused (RE2, Envoy's engine, has
+ * none either).  A match is of the whole value (anchored).
+ * kind_regex_compile() compiles @s so into @re (regfree() it): 0, or
+ * -EINVAL (not valid, or a back-reference), -ENOMEM.
+ */
+int kind_regex_compile(regex_t *re, const char *s);
 bool kind_regex_ok(const char *s);
 /* True when @s is a DNS name: dot-separated labels of a-z, 0-9 and '-',
  * each starting and ending with a letter or digit. */

@@ -28,10 +28,9 @@ import subprocess
 import sys
 import time
 
-PATHS = ["direct", "meshforge", "nginx", "haproxy"]
-LABEL = {"direct": "direct", "meshforge": "meshforge L4", "nginx": "nginx pair",
-         "haproxy": "HAProxy pair"}
-L7_NOTE = "not available (L7 engine not built)"
+PATHS = ["direct", "meshforge", "meshforge-l7", "nginx", "haproxy"]
+LABEL = {"direct": "direct", "meshforge": "meshforge L4", "meshforge-l7": "meshforge L7",
+         "nginx": "nginx pair", "haproxy": "HAProxy pair"}
 MAX_ERROR_RATE = 0.001
 # An open-loop run that delivered less than this share of its target rate
 # was saturated: its latencies are those of a queue, not of the path.
@@ -401,7 +400,7 @@ def cmd_report(args):
     res = {"machine": info, "command": args.command, "seconds": args.seconds,
            "repetitions": reps, "rates": {"lat25": r[0], "lat50": r[1]} if r else None,
            "paths": {p: {n: f.as_dict() for n, f in figs[p].items()} for p in present},
-           "meshforge_l7": L7_NOTE, "settings": args.settings}
+           "settings": args.settings}
 
     md = []
     md.append("Machine: %s, %s CPUs, %s GiB, kernel %s; %s; %s; meshforge %s (agent %s)." % (
@@ -417,7 +416,7 @@ def cmd_report(args):
         md.append("Fixed rates for the latency rows: %d and %d requests/s (25%% and 50%% of "
                   "the direct path's median maximum)." % r)
     md.append("")
-    head = ["figure"] + [LABEL[p] for p in present] + ["meshforge L7"]
+    head = ["figure"] + [LABEL[p] for p in present]
     md.append("| " + " | ".join(head) + " |")
     md.append("|" + "---|" * len(head))
     for name, label, unit, fmt, _ in ROWS:
@@ -429,10 +428,7 @@ def cmd_report(args):
                 row.append("n/a (no proxy)")
             else:
                 row.append(cell(figs[p].get(name), unit, fmt, reps))
-        row.append("n/a")
         md.append("| " + " | ".join(row) + " |")
-    md.append("")
-    md.append("meshforge L7: %s." % L7_NOTE)
     md.append("")
     crashes = [run for run in runs if run["test"] == "crash"]
     for run in crashes:
@@ -443,21 +439,25 @@ def cmd_report(args):
         md.append("")
     res["crashes"] = [{"path": r["path"], "rep": r["rep"], "pid": r.get("pid")} for r in crashes]
 
-    # Ratios of the medians, meshforge over each other path.
-    others = [p for p in ("direct", "nginx", "haproxy") if p in present]
+    # Ratios of the medians, each meshforge path over each other path.
     ratios = {}
-    if "meshforge" in present and others:
-        md.append("| meshforge L4 ratio | " + " | ".join("/ " + LABEL[p] for p in others) + " |")
+    for mfp, compare in (("meshforge", ("direct", "nginx", "haproxy")),
+                         ("meshforge-l7", ("direct", "meshforge", "nginx", "haproxy"))):
+        others = [p for p in compare if p in present]
+        if mfp not in present or not others:
+            continue
+        md.append("| %s ratio | " % LABEL[mfp] + " | ".join("/ " + LABEL[p] for p in others) + " |")
         md.append("|---|" + "---|" * len(others))
         for name, label, unit, fmt, better in ROWS:
             row = [label + (" (%s better)" % ("higher" if better == "high" else "lower"))]
-            a = med(figs, "meshforge", name)
+            a = med(figs, mfp, name)
             for p in others:
                 rt = ratio_cell(a, med(figs, p, name))
                 if rt != "—":
-                    ratios.setdefault(name, {})[p] = float(rt[:-1])
+                    key = name if mfp == "meshforge" else mfp + ":" + name
+                    ratios.setdefault(key, {})[p] = float(rt[:-1])
                     # A ratio against a queue says little about the path.
-                    sat = [LABEL[q] for q in ("meshforge", p) if saturated(figs, q, name)]
+                    sat = [LABEL[q] for q in (mfp, p) if saturated(figs, q, name)]
                     if sat:
                         rt += " (%s saturated)" % " and ".join(sat)
                 row.append(rt)
@@ -488,6 +488,29 @@ def cmd_report(args):
             md.append("| %s | %s | %s |" % (g, v, "yes" if ok else "**no**"))
         md.append("")
     res["goals"] = [{"goal": g, "value": v, "met": ok} for g, v, ok in goals]
+
+    # The L7 engine's goals: against the proxy pairs, which are HTTP proxies
+    # too, with their upstream reuse on as meshforge's pool is.
+    goals7 = []
+    l7, l7cpu, l7new = (med(figs, "meshforge-l7", n)
+                        for n in ("max_rps", "cpu_us_per_req", "newconn_rps"))
+    if l7 and ng:
+        goals7.append(("max requests/s >= 1.5x nginx", "%.2fx" % (l7 / ng), l7 >= 1.5 * ng))
+    if l7cpu is not None:
+        goals7.append(("CPU per request, both agents <= 20 us", "%.1f us" % l7cpu,
+                       l7cpu <= 20))
+    for p in ("nginx", "haproxy"):
+        other = med(figs, p, "newconn_rps")
+        if l7new and other:
+            goals7.append(("new connections/s >= 1.0x %s (reuse on)" % LABEL[p],
+                           "%.2fx" % (l7new / other), l7new >= other))
+    if goals7:
+        md.append("| goal | meshforge L7 | met |")
+        md.append("|---|---|---|")
+        for g, v, ok in goals7:
+            md.append("| %s | %s | %s |" % (g, v, "yes" if ok else "**no**"))
+        md.append("")
+    res["goals_l7"] = [{"goal": g, "value": v, "met": ok} for g, v, ok in goals7]
 
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:

@@ -187,6 +187,11 @@ KH_TEST_BAD(test_http_invalid,
 	  "        - matches: [{path: {type: RegularExpression, value: \"([a-z\"}}]\n"
 	  "          default: {}\n",
 	  "r.yaml:8:28: spec.to[0].rules[0].matches[0].path: value is not a valid regular expression" },
+	/* A back-reference needs a backtracking matcher: refused. */
+	{ HTTP_HEAD
+	  "        - matches: [{path: {type: RegularExpression, value: \"/(a+)\\\\1\"}}]\n"
+	  "          default: {}\n",
+	  "r.yaml:8:28: spec.to[0].rules[0].matches[0].path: value is not a valid regular expression" },
 	{ HTTP_HEAD
 	  "        - matches: [{headers: [{type: Present, name: x-a, value: b}]}]\n"
 	  "          default: {}\n",
