@@ -9,6 +9,8 @@
 #    X-Forwarded-For, a generated x-request-id, no hop-by-hop field;
 #  - the requests of one client connection each go to an endpoint of their
 #    own (both pods answer on it);
+#  - 10 pipelined requests get their responses in order, and a WebSocket
+#    echoes through the mesh;
 #  - a 10 MiB chunked upload arrives intact (the pod's SHA-256 of it);
 #  - smuggling attempts get 400, and no pod ever logs the request;
 #  - a head that trickles in past the header timeout gets 408 while the
@@ -88,6 +90,68 @@ if [ "$(grep -c '^pod=mf-pod-b' "$TL_TMP/keepalive.out")" -eq 6 ] &&
 	pass l7_requests_of_one_connection_balanced
 else
 	fail l7_requests_of_one_connection_balanced "$(tr '\n' '|' <"$TL_TMP/keepalive.out")"
+fi
+
+# ---- pipelining: 10 requests in one write, 10 responses in order ---------------
+if tb_exec a1 "$TL_PY" -c '
+import socket, sys
+s = socket.create_connection(("'"$VIP"'", 80), timeout=10)
+s.sendall(b"".join(b"GET /headers HTTP/1.1\r\nHost: web\r\nX-Request-Id: pipe-%d\r\n\r\n" % i
+                   for i in range(10)))
+buf, got = b"", []
+while len(got) < 10:
+    while b"\r\n\r\n" not in buf:
+        b = s.recv(65536)
+        if not b:
+            sys.exit("closed after %d responses" % len(got))
+        buf += b
+    head, buf = buf.split(b"\r\n\r\n", 1)
+    n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
+    while len(buf) < n:
+        buf += s.recv(65536)
+    body, buf = buf[:n], buf[n:]
+    ids = [l for l in body.split(b"\n") if l.lower().startswith(b"x-request-id:")]
+    got.append(ids[0].split(b": ")[1].decode() if ids else "?")
+want = ["pipe-%d" % i for i in range(10)]
+sys.exit(0 if got == want else "order: %r" % got)
+' >"$TL_TMP/pipe.out" 2>&1; then
+	pass l7_pipelined_responses_in_order
+else
+	fail l7_pipelined_responses_in_order "$(cat "$TL_TMP/pipe.out")"
+fi
+
+# ---- a WebSocket echo through the mesh -------------------------------------------
+if tb_exec a1 "$TL_PY" -c '
+import base64, hashlib, os, socket, struct, sys
+s = socket.create_connection(("'"$VIP"'", 80), timeout=10)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /ws HTTP/1.1\r\nHost: web\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key).encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+head, buf = buf.split(b"\r\n\r\n", 1)
+accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+if not head.startswith(b"HTTP/1.1 101") or accept not in head:
+    sys.exit("handshake: %r" % head)
+for msg in (b"hello through the mesh", os.urandom(300)):
+    mask = os.urandom(4)
+    size = bytes([0x80 | len(msg)]) if len(msg) < 126 else bytes([0x80 | 126]) + struct.pack("!H", len(msg))
+    s.sendall(bytes([0x82]) + size + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(msg)))
+    while len(buf) < 4:
+        buf += s.recv(4096)
+    n, off = buf[1] & 0x7f, 2
+    if n == 126:
+        n, off = struct.unpack("!H", buf[2:4])[0], 4
+    while len(buf) < off + n:
+        buf += s.recv(4096)
+    if buf[off:off + n] != msg:
+        sys.exit("echo differs")
+    buf = buf[off + n:]
+' >"$TL_TMP/ws.out" 2>&1; then
+	pass l7_websocket_echo_through_mesh
+else
+	fail l7_websocket_echo_through_mesh "$(cat "$TL_TMP/ws.out")"
 fi
 
 # ---- a 10 MiB chunked upload ----------------------------------------------------
@@ -328,7 +392,7 @@ ok2xx=$(sample "$TL_TMP/metrics-a" 'meshforge_http_responses_total\{class="2xx"\
 bad=$(sample "$TL_TMP/metrics-a" 'meshforge_http_local_replies_total\{reason="bad_request"\}')
 tmo=$(sample "$TL_TMP/metrics-a" 'meshforge_http_local_replies_total\{reason="timeout"\}')
 tl_log "metrics a: requests=$reqs 2xx=$ok2xx bad_request=$bad timeout=$tmo"
-if [ "${reqs:-0}" -ge 2036 ] && [ "${ok2xx:-0}" -ge 2036 ] && [ "${bad:-0}" -eq 7 ] && [ "${tmo:-0}" -eq 1 ]; then
+if [ "${reqs:-0}" -ge 2046 ] && [ "${ok2xx:-0}" -ge 2046 ] && [ "${bad:-0}" -eq 7 ] && [ "${tmo:-0}" -eq 1 ]; then
 	pass l7_metrics_count_requests
 else
 	fail l7_metrics_count_requests "requests=$reqs 2xx=$ok2xx bad_request=$bad timeout=$tmo"
@@ -341,8 +405,8 @@ sample_ge() { # FILE REGEX MIN
 }
 if sample_ge "$TL_TMP/metrics-a" 'meshforge_http_route_requests_total\{source="spiffe://mesh.local/ns/default/sa/client",destination="web",route="web-routes",class="2xx"\}' 1020 &&
 	sample_ge "$TL_TMP/metrics-a" 'meshforge_http_route_requests_total\{source="spiffe://mesh.local/ns/default/sa/client",destination="web",route="web-routes",class="3xx"\}' 1 &&
-	sample_ge "$TL_TMP/metrics-a" 'meshforge_http_request_duration_seconds_count\{destination="web"\}' 2036 &&
-	sample_ge "$TL_TMP/metrics-a" 'meshforge_http_request_duration_seconds_bucket\{destination="web",le="\+Inf"\}' 2036; then
+	sample_ge "$TL_TMP/metrics-a" 'meshforge_http_request_duration_seconds_count\{destination="web"\}' 2046 &&
+	sample_ge "$TL_TMP/metrics-a" 'meshforge_http_request_duration_seconds_bucket\{destination="web",le="\+Inf"\}' 2046; then
 	pass l7_metrics_by_route_and_latency
 else
 	fail l7_metrics_by_route_and_latency "$(grep -E '^meshforge_http_(route_requests|request_duration_seconds_count)' "$TL_TMP/metrics-a" | head -n 8 | tr '\n' '|')"

@@ -8,6 +8,8 @@
   GET  /token   -> the bytes of --token-file (a value unique to one test run)
   GET  /headers -> the request's header fields, one "Name: value" per line,
                    as received (what a proxy forwarded)
+  GET  /ws      -> a WebSocket (RFC 6455) that echoes each text or binary
+                   message back, until the client closes
   POST /echo    -> the request body, unchanged
   POST /sha256  -> the SHA-256 of the request body, in hex (Content-Length
                    or chunked)
@@ -17,8 +19,10 @@ usage: mf_httpd.py --bind IP --port N --pod NAME --node NAME [--token-file F]
 It prints "listening" on stdout once the socket is bound.
 """
 import argparse
+import base64
 import hashlib
 import http.server
+import struct
 import sys
 import urllib.parse
 
@@ -47,6 +51,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = "pod={} node={} peer={}\n".format(
                 self.server.mf_pod, self.server.mf_node, self.client_address[0])
             self._reply(200, body.encode())
+        elif path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            self._websocket()
         elif path == "/headers":
             self._reply(200, str(self.headers).encode())
         elif path == "/token" and self.server.mf_token is not None:
@@ -54,6 +60,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._reply(200, f.read())
         else:
             self._reply(404, b"not found\n")
+
+    def _websocket(self):
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1(
+            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        self.wfile.flush()
+        while True:
+            head = self.rfile.read(2)
+            if len(head) < 2:
+                break
+            opcode, n = head[0] & 0x0f, head[1] & 0x7f
+            if n == 126:
+                n = struct.unpack("!H", self.rfile.read(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self.rfile.read(8))[0]
+            mask = self.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+            data = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(n)))
+            if opcode == 8:
+                self.wfile.write(b"\x88\x00")
+                break
+            if opcode in (1, 2):
+                out = bytes([0x80 | opcode])
+                out += bytes([len(data)]) if len(data) < 126 else b"\x7e" + struct.pack("!H", len(data))
+                self.wfile.write(out + data)
+                self.wfile.flush()
+        self.close_connection = True
 
     def _body(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
