@@ -46,6 +46,8 @@
 #define VIP_STRAY	"127.0.0.6"	/* service stray: its node lies */
 #define VIP_EMPTY	"127.0.0.7"	/* service with no endpoints */
 #define VIP_NONE	"127.0.0.8"	/* not a service */
+#define VIP_API		"127.0.0.4"	/* service api: HTTP */
+#define IP_API		"127.0.0.22"	/* api endpoint on node-t */
 
 static char dir[64];
 static bool have_certs;
@@ -100,8 +102,8 @@ static uint16_t free_port(void)
 
 /* The mesh the tests run in (see the addresses above), on the ports this
  * run found free.  Built by hand: mfctl refuses loopback addresses.
- * Services web 1, stray 2, empty 3, clients 4; identities client 1,
- * intruder 2, web 3. */
+ * Services web 1, stray 2, empty 3, clients 4, api 5 (HTTP); identities
+ * client 1, intruder 2, web 3. */
 static struct policy *make_policy(void)
 {
 	struct rec_set rs;
@@ -113,6 +115,10 @@ static struct policy *make_policy(void)
 	     rh_service(&rs, 2, "stray", VIP_STRAY, port_out, 0) &&
 	     rh_service(&rs, 3, "empty", VIP_EMPTY, port_out, 0) &&
 	     rh_service(&rs, 4, "clients", "127.0.0.9", port_out, 0) &&
+	     rh_service_flags(&rs, 5, "api", VIP_API, port_out, 1,
+			      MF_SERVICE_F_HTTP) &&
+	     rh_endpoint(&rs, IP_API, port_srv, "api1", 5, 3, IP_NODE_T,
+			 port_tun) &&
 	     rh_endpoint(&rs, IP_CLIENT, 9, "client", 4, 1, IP_NODE_T,
 			 port_tun) &&
 	     rh_endpoint(&rs, IP_INTRUDER, 9, "intruder", 4, 2, IP_NODE_T,
@@ -127,7 +133,9 @@ static struct policy *make_policy(void)
 	     rh_identity(&rs, 2, ID_INTRUDER) &&
 	     rh_identity(&rs, 3, ID_WEB) &&
 	     rh_rule(&rs, 1, 0, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_EXACT,
-		     "web-allow", ID_CLIENT);
+		     "web-allow", ID_CLIENT) &&
+	     rh_rule(&rs, 5, 0, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_EXACT,
+		     "api-allow", ID_CLIENT);
 	return rh_snapshot(&rs, ok);
 }
 
@@ -340,6 +348,80 @@ out:
 	return ok && ASSERT_EQ(t.h.stats.relayed, 2) &&
 	       ASSERT_EQ(t.h.stats.finished, 2) &&
 	       ASSERT_EQ(t.h.stats.aborted, 0);
+}
+
+/*
+ * An HTTP service: three client connections in a row, each one request
+ * that asks to close, ride one mTLS connection between the agents (the
+ * pool), so the server sees one connection carrying all three requests,
+ * and there is one handshake (client and server side) for all of them.
+ */
+static bool test_http_pool(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port_srv) };
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	int lfd, s = -1, one = 1;
+	char buf[512];
+	bool ok = true;
+	struct lh_loop h;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, IP_API, &sa.sin_addr);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!ASSERT_GE(lfd, 0) ||
+	    !ASSERT_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0) ||
+	    !ASSERT_EQ(listen(lfd, 8), 0) || !start(&h)) {
+		close(lfd);
+		return false;
+	}
+	for (int i = 0; ok && i < 3; i++) {
+		int c = dial(IP_CLIENT, VIP_API, port_out);
+		size_t n = 0;
+		ssize_t r;
+
+		static const char req[] = "GET /x HTTP/1.1\r\nHost: api\r\n"
+					  "Connection: close\r\n\r\n";
+
+		ok = ASSERT_GE(c, 0) &&
+		     ASSERT_EQ(write(c, req, sizeof(req) - 1), sizeof(req) - 1);
+		/* The server: one connection, accepted the first time. */
+		if (ok && s < 0) {
+			s = lh_accept_timeout(lfd, 5000);
+			ok = ASSERT_GE(s, 0);
+		}
+		/* The request as forwarded, up to its end. */
+		while (ok && (n < 4 || memcmp(buf + n - 4, "\r\n\r\n", 4))) {
+			r = read(s, buf + n, 1);
+			ok = ASSERT_EQ(r, 1);
+			n += r > 0 ? (size_t)r : 0;
+			ok = ok && ASSERT_TRUE(n < sizeof(buf));
+		}
+		buf[n] = '\0';
+		ok = ok && ASSERT_TRUE(strncmp(buf, "GET /x HTTP/1.1\r\n", 17) == 0) &&
+		     ASSERT_TRUE(strstr(buf, "onnection: close") == NULL) &&
+		     ASSERT_EQ(write(s, rsp, sizeof(rsp) - 1), sizeof(rsp) - 1);
+		n = 0;
+		while (ok && (r = read(c, buf + n, sizeof(buf) - 1 - n)) > 0)
+			n += (size_t)r;
+		buf[n] = '\0';
+		ok = ok && ASSERT_TRUE(strstr(buf, "\r\n\r\nok") != NULL) &&
+		     ASSERT_TRUE(strstr(buf, "\r\nConnection: close\r\n") != NULL);
+		if (c >= 0)
+			close(c);
+	}
+	/* No second connection reached the server. */
+	ok = ok && ASSERT_EQ(lh_accept_timeout(lfd, 200), -1);
+	if (s >= 0)
+		close(s);
+	lh_loop_stop(&h);
+	close(lfd);
+	return ok && ASSERT_EQ(h.stats.tls_ok, 2) &&
+	       ASSERT_EQ(h.stats.pool_parked, 3) &&
+	       ASSERT_EQ(h.stats.pool_reused, 2) &&
+	       ASSERT_EQ(h.stats.http_requests, 3);
 }
 
 /* A reset at either end comes out of the tunnel as a reset at the other. */
@@ -620,6 +702,7 @@ int main(void)
 		     certs_open(&certs, dir) == 0;
 
 	TEST_RUN(test_allowed_relay);
+	TEST_RUN(test_http_pool);
 	TEST_RUN(test_resets_cross_tunnel);
 	TEST_RUN(test_tunnel_backpressure);
 	TEST_RUN(test_outbound_refusals);
