@@ -587,9 +587,10 @@ int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
 
 void hproxy_start(struct hproxy *hp)
 {
-	/* The first request has the header timeout from the start: a
-	 * connection that sends nothing is not kept. */
-	conn_input_deadline(hp->c, hp->sh->header_timeout_ms);
+	/* Before its first request a connection is as one between requests:
+	 * the idle timeout; the header timeout runs from a head's first
+	 * byte. */
+	conn_input_deadline(hp->c, hp->sh->idle_timeout_ms);
 }
 
 void hproxy_free(struct hproxy *hp)
@@ -690,8 +691,7 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 	if (hp->state == HP_IDLE) {
 		hp->state = HP_REQUEST;
 		clock_gettime(CLOCK_MONOTONIC, &hp->start);
-		if (hp->exchanges > 0)
-			conn_input_deadline(hp->c, hp->sh->header_timeout_ms);
+		conn_input_deadline(hp->c, hp->sh->header_timeout_ms);
 	}
 	rc = http1_feed(&hp->req, (const char *)p, n);
 	if (rc < 0)

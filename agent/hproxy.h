@@ -17,8 +17,9 @@
  * once it is whole and valid.  A response that breaks framing before its
  * head went out gets 502; after, the client connection is reset, since a
  * half-delivered body cannot be finished honestly.  A request head that
- * is not whole within the header timeout gets 408.  A connection idle
- * between requests closes after the idle timeout.  An Upgrade that the
+ * is not whole within the header timeout of its first byte gets 408.  A
+ * connection idle before or between requests closes after the idle
+ * timeout.  An Upgrade that the
  * upstream accepts with 101 turns both directions into a byte relay.
  *
  * The connection's relay (conn.h, L7) calls in through the flow steps of
@@ -43,7 +44,7 @@
 struct hproxy_shared {
 	struct http1_limits lim;	/* request and response heads */
 	uint32_t header_timeout_ms;	/* a request head, from its first
-					 * byte (or the connection's start) */
+					 * byte */
 	uint32_t idle_timeout_ms;	/* between requests */
 	struct stats *stats;		/* borrowed */
 	uint64_t rng[2];		/* request ids: xorshift128+ state */
