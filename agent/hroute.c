@@ -192,15 +192,30 @@ static size_t hroute_path_len(const char *t, size_t n)
 	return q ? (size_t)(q - t) : n;
 }
 
-/* A compiled regular expression of the snapshot against @n bytes at @v
- * (not NUL-terminated: REG_STARTEND bounds it). */
+/* A compiled regular expression of the snapshot against @n bytes at @v,
+ * which are not NUL-terminated: copied into a string first (REG_STARTEND
+ * would spare the copy, but not every reader of regexec()'s argument
+ * honours it). */
 static bool hroute_regex(const struct policy *p, uint32_t id, const char *v,
 			 size_t n)
 {
 	const regex_t *re = polkinds_regex(policy_kinds(p), id);
-	regmatch_t m = { .rm_so = 0, .rm_eo = (regoff_t)n };
+	char small[256], *s = small;
+	bool ok;
 
-	return re && regexec(re, v, 1, &m, REG_STARTEND) == 0;
+	if (!re || memchr(v, '\0', n))
+		return false;
+	if (n >= sizeof(small)) {
+		s = malloc(n + 1);
+		if (!s)
+			return false;
+	}
+	memcpy(s, v, n);
+	s[n] = '\0';
+	ok = regexec(re, s, 0, NULL, 0) == 0;
+	if (s != small)
+		free(s);
+	return ok;
 }
 
 static bool hroute_path_match(const struct policy *p,

@@ -266,7 +266,9 @@ static int pk_regexes_build(struct polkinds *k)
 		if (!x->ok)
 			log_warn("event=policy_regex_dropped id=%u", x->id);
 	}
-	qsort(k->regexes, k->nregexes, sizeof(*k->regexes), pk_regex_cmp);
+	if (k->nregexes)	/* qsort() wants a base, even for nothing */
+		qsort(k->regexes, k->nregexes, sizeof(*k->regexes),
+		      pk_regex_cmp);
 	return 0;
 }
 
