@@ -375,6 +375,25 @@ static void conn_dir_eof(struct conn_table *t, struct conn *c,
 	}
 }
 
+/* FLUSH of direction @side: once its sink has nothing left to send, that
+ * sink gets shutdown(SHUT_WR) and the direction moves to SHUTDOWN. */
+static void conn_dir_shutdown_sink(struct conn_table *t, struct conn *c,
+				   enum conn_side side)
+{
+	struct conn_end *sink = &c->end[!side];
+	struct io_uring_sqe *sqe;
+
+	if (sink->send_busy || (sink->tls && conn_tls_busy(sink))) {
+		conn_tls_flush(t, c, !side);
+		return;
+	}
+	sqe = loop_sqe(t->loop, 1);
+	io_uring_prep_shutdown(sqe, sink->fd, SHUT_WR);
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SHUTDOWN, !side, 0));
+	sink->wr_shut = true;
+	c->dir[side].state = CONN_DIR_SHUTDOWN;
+}
+
 /* What conn_dir_fetch() found. */
 enum conn_fetch {
 	CONN_FETCH_DATA,	/* plaintext in d->data */
@@ -457,7 +476,6 @@ static void conn_dir_pump(struct conn_table *t, struct conn *c,
 {
 	struct conn_dir *d = &c->dir[side];
 	struct conn_end *sink = &c->end[!side];
-	struct io_uring_sqe *sqe;
 	ssize_t n;
 
 	if (c->l7) {
@@ -512,17 +530,7 @@ static void conn_dir_pump(struct conn_table *t, struct conn *c,
 				return;
 			}
 		case CONN_DIR_FLUSH:
-			if (sink->send_busy ||
-			    (sink->tls && conn_tls_busy(sink))) {
-				conn_tls_flush(t, c, !side);
-				return;
-			}
-			sqe = loop_sqe(t->loop, 1);
-			io_uring_prep_shutdown(sqe, sink->fd, SHUT_WR);
-			io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SHUTDOWN,
-							     !side, 0));
-			sink->wr_shut = true;
-			d->state = CONN_DIR_SHUTDOWN;
+			conn_dir_shutdown_sink(t, c, side);
 			return;
 		case CONN_DIR_IDLE:
 		case CONN_DIR_RECV:
@@ -621,7 +629,6 @@ static void conn_dir_pump_l7(struct conn_table *t, struct conn *c,
 	const struct conn_flow_ops *ops = c->flow->ops;
 	struct conn_dir *d = &c->dir[side];
 	struct conn_end *src = &c->end[side], *sink = &c->end[!side];
-	struct io_uring_sqe *sqe;
 	ssize_t n;
 	int err;
 
@@ -677,17 +684,7 @@ static void conn_dir_pump_l7(struct conn_table *t, struct conn *c,
 					return;
 				}
 			}
-			if (sink->send_busy ||
-			    (sink->tls && conn_tls_busy(sink))) {
-				conn_tls_flush(t, c, !side);
-				return;
-			}
-			sqe = loop_sqe(t->loop, 1);
-			io_uring_prep_shutdown(sqe, sink->fd, SHUT_WR);
-			io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SHUTDOWN,
-							     !side, 0));
-			sink->wr_shut = true;
-			d->state = CONN_DIR_SHUTDOWN;
+			conn_dir_shutdown_sink(t, c, side);
 			return;
 		case CONN_DIR_IDLE:
 		case CONN_DIR_RECV:

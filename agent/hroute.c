@@ -33,17 +33,6 @@ struct hroute_list {
 #define HROUTE_CTR_WEIGHT	0
 #define HROUTE_CTR_SUBSET	1
 
-static size_t hroute_kind(void)
-{
-	static size_t kind = SIZE_MAX;
-
-	if (kind == SIZE_MAX)
-		for (size_t i = 0; i < kinds_count; i++)
-			if (kinds_all[i] == &kind_mesh_http_route)
-				kind = i;
-	return kind;
-}
-
 /* A string of a record, held in the snapshot's pool (mf_strings) by @id:
  * "" for none (the snapshot dropped every record that names a string it
  * does not have). */
@@ -56,11 +45,6 @@ static const char *hroute_s(const struct policy *p, uint32_t id, size_t *len)
 		return "";
 	}
 	return s;
-}
-
-static const struct mf_tagset *hroute_tags(void *arg, uint32_t id)
-{
-	return polkinds_tags(arg, id);
 }
 
 /* ---- the rules of a connection --------------------------------------------- */
@@ -94,50 +78,16 @@ static int hroute_pair_cmp(const void *a, const void *b)
 	return x->order > y->order ? -1 : x->order < y->order;
 }
 
-/* Endpoint @ep of @p as selectors see it. */
-static void hroute_view(const struct policy *p, const struct mf_endpoint *ep,
-			struct sel_workload *w)
-{
-	const struct mf_service *s = policy_service_by_id(p, ep->service_id);
-
-	memset(w, 0, sizeof(*w));
-	w->name = ep->name;
-	w->service = s ? s->name : NULL;
-	w->tags = polkinds_tags(policy_kinds(p), ep->tags);
-	w->port = ep->port;
-}
-
 int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
 		      const struct mf_service *dst, struct hroute_list **out)
 {
-	const struct polkinds *k = policy_kinds(p);
-	size_t kind = hroute_kind(), n = polkinds_count(k, kind), np = 0;
-	const struct sel_ctx ctx = { .tags = hroute_tags, .arg = (void *)k };
-	struct sel_workload self, peer = { .service = dst->name };
-	const struct sel_query q = {
-		.self = &self, .section = MF_SEC_TO, .peer = &peer,
-	};
 	struct hroute_list *l = NULL;
 	struct sel_cand *c = NULL;
-	size_t *order = NULL;
+	size_t *order = NULL, np = 0;
 	int m, err = -ENOMEM;
 
 	*out = NULL;
-	if (n == 0 || !src)
-		return 0;
-	c = calloc(n, sizeof(*c));
-	order = calloc(n, sizeof(*order));
-	if (!c || !order)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct mf_pol_key *key;
-
-		c[i].val = polkinds_record(k, kind, i, &key);
-		c[i].name = key->name;
-		c[i].index = key->index;
-	}
-	hroute_view(p, src, &self);
-	m = sel_select(kinds_all[kind], c, n, &q, &ctx, order);
+	m = router_select_to(p, &kind_mesh_http_route, src, dst, &c, &order);
 	if (m <= 0) {
 		err = m;
 		goto out;

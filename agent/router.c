@@ -21,15 +21,17 @@
 #define ROUTER_CTR_SPLIT	0
 #define ROUTER_CTR_HTTP(i)	(2 + 2 * (i))
 
+size_t router_kind(const struct kind_desc *kd)
+{
+	for (size_t i = 0; i < kinds_count; i++)
+		if (kinds_all[i] == kd)
+			return i;
+	return SIZE_MAX;
+}
+
 static size_t router_tr_kind(void)
 {
-	static size_t kind = SIZE_MAX;
-
-	if (kind == SIZE_MAX)
-		for (size_t i = 0; i < kinds_count; i++)
-			if (kinds_all[i] == &kind_traffic_route)
-				kind = i;
-	return kind;
+	return router_kind(&kind_traffic_route);
 }
 
 static const struct mf_tagset *router_tags(void *arg, uint32_t id)
@@ -37,9 +39,55 @@ static const struct mf_tagset *router_tags(void *arg, uint32_t id)
 	return polkinds_tags(arg, id);
 }
 
-/* Endpoint @ep of @p as selectors see it. */
-static void router_view(const struct policy *p, const struct mf_endpoint *ep,
-			struct sel_workload *w)
+/* The records of kind @kind of @p as selection candidates, into *out
+ * (caller frees) and *n.  Returns 0 or -ENOMEM. */
+static int router_cands(const struct policy *p, size_t kind,
+			struct sel_cand **out, size_t *n)
+{
+	const struct polkinds *k = policy_kinds(p);
+	struct sel_cand *c;
+
+	*n = polkinds_count(k, kind);
+	*out = c = calloc(*n ? *n : 1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < *n; i++) {
+		const struct mf_pol_key *key;
+
+		c[i].val = polkinds_record(k, kind, i, &key);
+		c[i].name = key->name;
+		c[i].index = key->index;
+	}
+	return 0;
+}
+
+int router_select_to(const struct policy *p, const struct kind_desc *kd,
+		     const struct mf_endpoint *src,
+		     const struct mf_service *dst, struct sel_cand **c,
+		     size_t **order)
+{
+	const struct sel_ctx ctx = { .tags = router_tags,
+				     .arg = (void *)policy_kinds(p) };
+	struct sel_workload self, peer = { .service = dst->name };
+	const struct sel_query q = {
+		.self = &self, .section = MF_SEC_TO, .peer = &peer,
+	};
+	size_t kind = router_kind(kd), n;
+
+	*order = NULL;
+	if (router_cands(p, kind, c, &n))
+		return -ENOMEM;
+	if (n == 0 || !src)
+		return 0;
+	*order = calloc(n, sizeof(**order));
+	if (!*order)
+		return -ENOMEM;
+	router_view(p, src, &self);
+	return sel_select(kd, *c, n, &q, &ctx, *order);
+}
+
+void router_view(const struct policy *p, const struct mf_endpoint *ep,
+		 struct sel_workload *w)
 {
 	const struct mf_service *s = policy_service_by_id(p, ep->service_id);
 
@@ -53,27 +101,20 @@ static void router_view(const struct policy *p, const struct mf_endpoint *ep,
 int router_traffic_route(const struct policy *p, const struct mf_endpoint *src,
 			 const struct mf_service *dst)
 {
-	const struct polkinds *k = policy_kinds(p);
-	size_t kind = router_tr_kind(), n = polkinds_count(k, kind);
-	const struct sel_ctx ctx = { .tags = router_tags, .arg = (void *)k };
+	const struct sel_ctx ctx = { .tags = router_tags,
+				     .arg = (void *)policy_kinds(p) };
 	struct sel_workload ws, wd = { .service = dst->name };
 	struct sel_cand *c;
-	int best;
+	size_t n;
+	int best = -1;
 
-	if (n == 0 || !src)
+	/* Out of memory: the default route then, degraded, not down. */
+	if (!src || router_cands(p, router_tr_kind(), &c, &n))
 		return -1;
-	c = calloc(n, sizeof(*c));
-	if (!c)
-		return -1;	/* the default route then: degraded, not down */
-	for (size_t i = 0; i < n; i++) {
-		const struct mf_pol_key *key;
-
-		c[i].val = polkinds_record(k, kind, i, &key);
-		c[i].name = key->name;
-		c[i].index = key->index;
+	if (n > 0) {
+		router_view(p, src, &ws);
+		best = sel_legacy_best(c, n, &ws, &wd, &ctx, NULL);
 	}
-	router_view(p, src, &ws);
-	best = sel_legacy_best(c, n, &ws, &wd, &ctx, NULL);
 	free(c);
 	return best >= 0 ? best : -1;
 }
@@ -296,47 +337,18 @@ const struct mf_endpoint *router_backend(struct policy *p,
 
 static size_t router_tcp_kind(void)
 {
-	static size_t kind = SIZE_MAX;
-
-	if (kind == SIZE_MAX)
-		for (size_t i = 0; i < kinds_count; i++)
-			if (kinds_all[i] == &kind_mesh_tcp_route)
-				kind = i;
-	return kind;
+	return router_kind(&kind_mesh_tcp_route);
 }
 
 int router_tcp_route(const struct policy *p, const struct mf_endpoint *src,
 		     const struct mf_service *dst)
 {
-	const struct polkinds *k = policy_kinds(p);
-	size_t kind = router_tcp_kind(), n = polkinds_count(k, kind);
-	const struct sel_ctx ctx = { .tags = router_tags, .arg = (void *)k };
-	struct sel_workload self, peer = { .service = dst->name };
-	const struct sel_query q = {
-		.self = &self, .section = MF_SEC_TO, .peer = &peer,
-	};
 	struct sel_cand *c;
 	size_t *order;
 	int m, best = -1;
 
-	if (n == 0 || !src)
-		return -1;
-	c = calloc(n, sizeof(*c));
-	order = calloc(n, sizeof(*order));
-	if (!c || !order) {
-		free(c);
-		free(order);
-		return -1;	/* the other routes then: degraded, not down */
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct mf_pol_key *key;
-
-		c[i].val = polkinds_record(k, kind, i, &key);
-		c[i].name = key->name;
-		c[i].index = key->index;
-	}
-	router_view(p, src, &self);
-	m = sel_select(kinds_all[kind], c, n, &q, &ctx, order);
+	/* Out of memory: the other routes then, degraded, not down. */
+	m = router_select_to(p, &kind_mesh_tcp_route, src, dst, &c, &order);
 	/* Merged, the most precedent rule's backendRefs replace the
 	 * others': the last that has some decides. */
 	for (int i = m - 1; i >= 0 && best < 0; i--) {

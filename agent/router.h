@@ -30,6 +30,29 @@
 #include "hhead.h"
 #include "meshforge/abi.h"
 #include "policy.h"
+#include "policy/select.h"
+
+/* The index of kind @kd in kinds_all (polkinds' order), SIZE_MAX when it
+ * is none. */
+size_t router_kind(const struct kind_desc *kd);
+
+/* Endpoint @ep of @p as selectors see it (its Workload name, service,
+ * tags and port). */
+void router_view(const struct policy *p, const struct mf_endpoint *ep,
+		 struct sel_workload *w);
+
+/*
+ * The records of route kind @kd (a targetRef kind: MeshHTTPRoute,
+ * MeshTCPRoute) in @p that apply to traffic from endpoint @src to service
+ * @dst, by Kuma's selection: the records as candidates in *c, the indexes
+ * of those that apply in merge order (least precedent first) in *order
+ * (both for the caller to free, whatever is returned).  Returns how many
+ * apply, or -ENOMEM.
+ */
+int router_select_to(const struct policy *p, const struct kind_desc *kd,
+		     const struct mf_endpoint *src,
+		     const struct mf_service *dst, struct sel_cand **c,
+		     size_t **order);
 
 /* The TrafficRoute that applies to traffic from endpoint @src to service
  * @dst: its index among the kind's records in @p, or -1.  O(n) in

@@ -69,6 +69,20 @@ static int tunnel_node_spiffe(char *buf, size_t n, const char *td,
 
 /* ---- outbound ------------------------------------------------------------ */
 
+/* An L7 connection of flow @flow starts: hproxy, then the relay, with no
+ * up end until its first request routes. */
+static void tunnel_l7_begin(struct tunnel *tu, struct conn *c,
+			    const struct hproxy_flow *flow)
+{
+	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c, flow,
+		       tu)) {
+		conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
+	hproxy_start(c->l7);
+	conn_start_relay(tu->conns, c);
+}
+
 /* Points the up end of @c at endpoint @ep: its node's agent. */
 static void tunnel_aim(struct conn *c, const struct mf_endpoint *ep)
 {
@@ -265,13 +279,7 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 		return;
 	}
 	c->src_spiffe = src_id;
-	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c,
-		       &tunnel_l7_flow, tu)) {
-		conn_abort(tu->conns, c, "out of memory");
-		return;
-	}
-	hproxy_start(c->l7);
-	conn_start_relay(tu->conns, c);
+	tunnel_l7_begin(tu, c, &tunnel_l7_flow);
 }
 
 /* Accepted: decide where it goes. */
@@ -764,15 +772,7 @@ static const struct hproxy_flow tunnel_forward_flow = {
 
 static void tunnel_forward_http_accepted(void *arg, struct conn *c)
 {
-	struct tunnel *tu = arg;
-
-	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c,
-		       &tunnel_forward_flow, tu)) {
-		conn_abort(tu->conns, c, "out of memory");
-		return;
-	}
-	hproxy_start(c->l7);
-	conn_start_relay(tu->conns, c);
+	tunnel_l7_begin(arg, c, &tunnel_forward_flow);
 }
 
 static void tunnel_forward_http_connected(void *arg, struct conn *c)
