@@ -3,11 +3,13 @@
  * MeshHTTPRoute in force (see hroute.h).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "hmatch.h"
 #include "hroute.h"
 #include "policy/schema.h"
 #include "policy/select.h"
@@ -134,151 +136,73 @@ void hroute_list_free(struct hroute_list *l)
 
 /* ---- matching ------------------------------------------------------------- */
 
-/* The path of a request-target: up to '?'. */
-static size_t hroute_path_len(const char *t, size_t n)
+/* A path match of the record as hmatch takes it. */
+static struct hmatch_want hroute_path_want(const struct policy *p,
+					   const struct mf_route_path *m)
 {
-	const char *q = memchr(t, '?', n);
+	static const enum hmatch_type type[] = {
+		[MF_PATH_EXACT] = HMATCH_EXACT, [MF_PATH_PREFIX] = HMATCH_PREFIX,
+		[MF_PATH_REGEX] = HMATCH_REGEX,
+	};
+	struct hmatch_want w = { 0 };
 
-	return q ? (size_t)(q - t) : n;
+	w.type = m->type < sizeof(type) / sizeof(type[0]) ? type[m->type] :
+							   HMATCH_NONE;
+	w.s = hroute_s(p, m->value, &w.len);
+	w.re = polkinds_regex(policy_kinds(p), m->value);
+	return w;
 }
 
-/* A compiled regular expression of the snapshot against @n bytes at @v,
- * which are not NUL-terminated: copied into a string first (REG_STARTEND
- * would spare the copy, but not every reader of regexec()'s argument
- * honours it). */
-static bool hroute_regex(const struct policy *p, uint32_t id, const char *v,
-			 size_t n)
+/* A header or query parameter match of the record as hmatch takes it. */
+static struct hmatch_want hroute_kv_want(const struct policy *p,
+					 const struct mf_route_kv_match *kv)
 {
-	const regex_t *re = polkinds_regex(policy_kinds(p), id);
-	char small[256], *s = small;
-	bool ok;
+	static const enum hmatch_type type[] = {
+		[MF_MATCH_EXACT] = HMATCH_EXACT,
+		[MF_MATCH_PRESENT] = HMATCH_PRESENT,
+		[MF_MATCH_REGEX] = HMATCH_REGEX,
+		[MF_MATCH_ABSENT] = HMATCH_ABSENT,
+		[MF_MATCH_PREFIX] = HMATCH_PREFIX,
+	};
+	struct hmatch_want w = { 0 };
 
-	if (!re || memchr(v, '\0', n))
-		return false;
-	if (n >= sizeof(small)) {
-		s = malloc(n + 1);
-		if (!s)
-			return false;
-	}
-	memcpy(s, v, n);
-	s[n] = '\0';
-	ok = regexec(re, s, 0, NULL, 0) == 0;
-	if (s != small)
-		free(s);
-	return ok;
-}
-
-static bool hroute_path_match(const struct policy *p,
-			      const struct mf_route_path *m, const char *path,
-			      size_t n)
-{
-	size_t len;
-	const char *v = hroute_s(p, m->value, &len);
-
-	switch (m->type) {
-	case MF_PATH_EXACT:
-		return n == len && !memcmp(path, v, len);
-	case MF_PATH_PREFIX:
-		/* Whole segments: /api is /api, /api/ and /api/x, never
-		 * /apix.  "/" is every path. */
-		if (len == 1 && v[0] == '/')
-			return true;
-		return n >= len && !memcmp(path, v, len) &&
-		       (n == len || path[len] == '/');
-	case MF_PATH_REGEX:
-		return hroute_regex(p, m->value, path, n);
-	default:
-		return false;
-	}
-}
-
-/* A value against an Exact, Prefix, Present or Absent match; @v NULL when
- * the request has none.  (RegularExpression: hroute_kv_match().) */
-static bool hroute_value_match(uint8_t type, const char *want, size_t wlen,
-			       const char *v, size_t vlen)
-{
-	switch (type) {
-	case MF_MATCH_EXACT:
-		return v && vlen == wlen && !memcmp(v, want, wlen);
-	case MF_MATCH_PREFIX:
-		return v && vlen >= wlen && !memcmp(v, want, wlen);
-	case MF_MATCH_PRESENT:
-		return v != NULL;
-	case MF_MATCH_ABSENT:
-		return v == NULL;
-	default:
-		return false;
-	}
-}
-
-/* Match @kv against value @v (@vlen bytes, NULL: absent). */
-static bool hroute_kv_match(const struct policy *p,
-			    const struct mf_route_kv_match *kv, const char *v,
-			    size_t vlen)
-{
-	size_t wlen;
-	const char *want;
-
-	if (kv->type == MF_MATCH_REGEX)
-		return v && hroute_regex(p, kv->value, v, vlen);
-	want = hroute_s(p, kv->value, &wlen);
-	return hroute_value_match(kv->type, want, wlen, v, vlen);
-}
-
-/* The first value of query parameter @name in query @q (@n bytes, after
- * '?'), NULL when it has none. */
-static const char *hroute_query(const char *q, size_t n, const char *name,
-				size_t *vlen)
-{
-	size_t nlen = strlen(name);
-
-	while (n > 0) {
-		const char *amp = memchr(q, '&', n);
-		size_t plen = amp ? (size_t)(amp - q) : n;
-
-		if (plen >= nlen && !memcmp(q, name, nlen) &&
-		    (plen == nlen || q[nlen] == '=')) {
-			*vlen = plen > nlen ? plen - nlen - 1 : 0;
-			return plen > nlen ? q + nlen + 1 : q + plen;
-		}
-		if (!amp)
-			break;
-		n -= plen + 1;
-		q = amp + 1;
-	}
-	return NULL;
+	w.type = kv->type < sizeof(type) / sizeof(type[0]) ? type[kv->type] :
+							    HMATCH_NONE;
+	w.s = hroute_s(p, kv->value, &w.len);
+	w.re = polkinds_regex(policy_kinds(p), kv->value);
+	return w;
 }
 
 static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 			 const struct hhead *req)
 {
-	size_t tlen, plen, vlen = 0, wlen;
+	size_t tlen, vlen, wlen;
 	const char *t = hhead_target(req, &tlen), *v;
+	struct hmatch_want w;
 
-	plen = hroute_path_len(t, tlen);
-	if (m->path.type && !hroute_path_match(p, &m->path, t, plen))
-		return false;
+	if (m->path.type) {
+		w = hroute_path_want(p, &m->path);
+		if (!hmatch_path(&w, t, hmatch_path_len(t, tlen)))
+			return false;
+	}
 	if (m->method && (m->method > MF_METHOD_TRACE ||
-			  strlen(kind_http_methods[m->method - 1]) !=
-			  req->method.len ||
-			  memcmp(kind_http_methods[m->method - 1],
-				 req->buf + req->method.off, req->method.len)))
+			  !hmatch_method(req,
+					 kind_http_methods[m->method - 1])))
 		return false;
 	for (size_t i = 0; i < m->nheaders && i < MF_ROUTE_KV_MAX; i++) {
 		const struct mf_route_kv_match *h = &m->headers[i];
-		const char *name = hroute_s(p, h->name, &wlen);
-		bool has = hhead_get(req, name, &v, &vlen);
 
-		if (!hroute_kv_match(p, h, has ? v : NULL, vlen))
+		v = hmatch_header(req, hroute_s(p, h->name, &wlen), &vlen);
+		w = hroute_kv_want(p, h);
+		if (!hmatch_value(&w, v, vlen))
 			return false;
 	}
 	for (size_t i = 0; i < m->nquery_params && i < MF_ROUTE_KV_MAX; i++) {
 		const struct mf_route_kv_match *qp = &m->query_params[i];
-		const char *name = hroute_s(p, qp->name, &wlen);
 
-		v = plen < tlen ? hroute_query(t + plen + 1, tlen - plen - 1,
-					       name, &vlen) : NULL;
-		if (!hroute_kv_match(p, qp, v, vlen))
+		v = hmatch_query(t, tlen, hroute_s(p, qp->name, &wlen), &vlen);
+		w = hroute_kv_want(p, qp);
+		if (!hmatch_value(&w, v, vlen))
 			return false;
 	}
 	return true;
@@ -314,54 +238,33 @@ int hroute_response(const struct policy *p, const struct mf_header_mod *m,
 	return m ? hroute_header_mod(p, m, rsp) : 0;
 }
 
-/*
- * The path after a rewrite @rw of path @path (@n bytes) matched by @m,
- * into a new buffer with @rest (the query, '?' included) after it.
- * Returns the buffer (caller frees) or NULL on ENOMEM.
- */
-static char *hroute_rewrite_path(const struct policy *p,
-				 const struct mf_route_path_rewrite *rw,
-				 const struct mf_route_match *m,
-				 const char *path, size_t n, const char *rest,
-				 size_t rlen)
+/* The request-target after path rewrite @rw of request-target @t (@n
+ * bytes) that @m matched (hmatch_rewrite_target()); NULL on ENOMEM. */
+static char *hroute_rewrite_target(const struct policy *p,
+				   const struct mf_route_path_rewrite *rw,
+				   const struct mf_route_match *m,
+				   const char *t, size_t n)
 {
-	const char *head = path, *tail = "";
-	size_t hlen = n, tlen = 0, mlen;
-	char *out;
+	size_t wlen, mlen;
+	const char *with;
 
 	if (rw->type == MF_REWRITE_FULL_PATH) {
-		head = hroute_s(p, rw->replace_full_path, &hlen);
-	} else if (rw->type == MF_REWRITE_PREFIX &&
-		   m->path.type == MF_PATH_PREFIX) {
-		/* The matched prefix goes, what follows it stays; "/" for
-		 * a prefix replaced by nothing. */
-		(void)hroute_s(p, m->path.value, &mlen);
-		if (mlen == 1)
-			mlen = 0;
-		head = hroute_s(p, rw->replace_prefix_match, &hlen);
-		tail = path + mlen;
-		tlen = n - mlen;
-		if (hlen > 0 && head[hlen - 1] == '/' && tlen > 0 &&
-		    tail[0] == '/')
-			hlen--;
-		if (hlen == 0 && tlen == 0)
-			head = "/", hlen = 1;
+		with = hroute_s(p, rw->replace_full_path, &wlen);
+		return hmatch_rewrite_target(t, n, SIZE_MAX, with, wlen);
 	}
-	out = malloc(hlen + tlen + rlen + 1);
-	if (!out)
-		return NULL;
-	memcpy(out, head, hlen);
-	memcpy(out + hlen, tail, tlen);
-	memcpy(out + hlen + tlen, rest, rlen);
-	out[hlen + tlen + rlen] = '\0';
-	return out;
+	if (rw->type == MF_REWRITE_PREFIX && m->path.type == MF_PATH_PREFIX) {
+		(void)hroute_s(p, m->path.value, &mlen);
+		with = hroute_s(p, rw->replace_prefix_match, &wlen);
+		return hmatch_rewrite_target(t, n, mlen, with, wlen);
+	}
+	return strndup(t, n);
 }
 
 static int hroute_rewrite(const struct policy *p,
 			  const struct mf_route_rewrite *rw,
 			  const struct mf_route_match *m, struct hhead *req)
 {
-	size_t tlen, plen, hlen;
+	size_t tlen, hlen;
 	const char *t, *host = hroute_s(p, rw->hostname, &hlen);
 	char *nt;
 	int err = 0;
@@ -372,9 +275,7 @@ static int hroute_rewrite(const struct policy *p,
 		return err;
 	/* After the Host change: the head's buffer may have moved. */
 	t = hhead_target(req, &tlen);
-	plen = hroute_path_len(t, tlen);
-	nt = hroute_rewrite_path(p, &rw->path, m, t, plen, t + plen,
-				 tlen - plen);
+	nt = hroute_rewrite_target(p, &rw->path, m, t, tlen);
 	if (!nt)
 		return -ENOMEM;
 	err = hhead_set_target(req, nt, strlen(nt));
@@ -388,42 +289,26 @@ static int hroute_redirect(const struct policy *p,
 			   const struct mf_route_match *m,
 			   const struct hhead *req, struct hroute_decision *d)
 {
-	size_t tlen, plen, hlen = 0;
-	const char *t = hhead_target(req, &tlen), *host = "";
-	char scheme[sizeof(rd->scheme) + 1], port[8] = "", *path;
-	size_t need;
+	char scheme[sizeof(rd->scheme) + 1], *target = NULL;
+	const char *host = NULL, *t;
+	size_t hlen = 0, tlen;
+	int err;
 
-	if (!hhead_get(req, "host", &host, &hlen))
-		host = "", hlen = 0;
-	if (rd->hostname) {
+	if (rd->hostname)
 		host = hroute_s(p, rd->hostname, &hlen);
-	} else {
-		/* The request's host, without its port. */
-		const char *colon = memchr(host, ':', hlen);
-
-		if (colon)
-			hlen = (size_t)(colon - host);
-	}
 	snprintf(scheme, sizeof(scheme), "%.*s", (int)sizeof(rd->scheme),
-		 rd->scheme[0] ? rd->scheme : "http");
-	if (rd->port)
-		snprintf(port, sizeof(port), ":%u", rd->port);
-	plen = hroute_path_len(t, tlen);
-	path = rd->path.type ?
-	       hroute_rewrite_path(p, &rd->path, m, t, plen, t + plen,
-				   tlen - plen) :
-	       strndup(t, tlen);
-	if (!path)
-		return -ENOMEM;
-	need = strlen(scheme) + 3 + hlen + strlen(port) + strlen(path) + 1;
-	d->location = malloc(need);
-	if (!d->location) {
-		free(path);
-		return -ENOMEM;
+		 rd->scheme);
+	if (rd->path.type) {
+		t = hhead_target(req, &tlen);
+		target = hroute_rewrite_target(p, &rd->path, m, t, tlen);
+		if (!target)
+			return -ENOMEM;
 	}
-	snprintf(d->location, need, "%s://%.*s%s%s", scheme, (int)hlen, host,
-		 port, path);
-	free(path);
+	err = hmatch_location(req, scheme, host, hlen, rd->port, target,
+			      &d->location);
+	free(target);
+	if (err)
+		return err;
 	d->status = rd->status_code ? rd->status_code : 302;
 	d->why = "redirected by route";
 	return 0;
