@@ -5,7 +5,8 @@
  * mf_gw_instances record (its name, Node, identity and gateway tags), not
  * to an endpoint; its identity is its MeshIdentity's, else
  * spiffe://<trust domain>/<kuma.io/service>; validation says what one
- * lacks; read back, it is its Dataplane and compiles the same again.
+ * lacks; read back, it is its Dataplane and compiles the same again; the
+ * agent's snapshot lists it.
  */
 #include "harness/test.h"
 #include "harness/policy_harness.h"
@@ -212,6 +213,38 @@ static bool test_gw_instance_read_back(void)
 	return ok;
 }
 
+/* The agent's snapshot has the instances by name, whose identity and
+ * tags it resolves; none of them is an endpoint. */
+static bool test_gw_instance_snapshot(void)
+{
+	struct policy *p = rh_yaml_snapshot(
+		BASE EDGE_ID
+		GW("edge-2", "{meshforge.io/node: mf-node-b}",
+		   "{type: BUILTIN, tags: " EDGE_TAGS "}") EDGE1, 1);
+	const struct mf_gw_instance *g = p ? policy_gw_instance_at(p, 0) : NULL;
+	const struct mf_gw_instance *g2 = p ? policy_gw_instance_at(p, 1) :
+					      NULL;
+	bool ok = ASSERT_TRUE(p) && ASSERT_EQ(policy_gw_instance_count(p), 2) &&
+		  ASSERT_TRUE(g) && ASSERT_TRUE(g2) &&
+		  ASSERT_FALSE(policy_gw_instance_at(p, 2)) &&
+		  ASSERT_STREQ(g->name, "edge-1") &&
+		  ASSERT_STREQ(g->node, "mf-node-b") &&
+		  ASSERT_STREQ(policy_identity(p, g->identity_id),
+			       "spiffe://mesh.local/gw/edge-1") &&
+		  ASSERT_STREQ(kind_tag_value(polkinds_tags(policy_kinds(p),
+							    g->tags),
+					      "kuma.io/service"),
+			       "edge-gateway") &&
+		  ASSERT_STREQ(g2->name, "edge-2") &&
+		  ASSERT_STREQ(policy_identity(p, g2->identity_id),
+			       "spiffe://mesh.local/edge-gateway") &&
+		  ASSERT_EQ(policy_endpoint_count(p), 0);
+
+	if (p)
+		policy_put(p);
+	return ok;
+}
+
 static bool test_gw_instance_invalid(void)
 {
 	static const char *const no_node[] = {
@@ -285,6 +318,7 @@ int main(void)
 	TEST_RUN(test_gw_instance_mesh_identity);
 	TEST_RUN(test_gw_instance_not_an_endpoint);
 	TEST_RUN(test_gw_instance_read_back);
+	TEST_RUN(test_gw_instance_snapshot);
 	TEST_RUN(test_gw_instance_invalid);
 	TEST_MAIN_END();
 }
