@@ -13,6 +13,7 @@
  *              node by address               policy_node_name_by_ip()
  *   rules      sorted by (service id, index): each service's rules are a
  *              contiguous run found by bisection
+ *   gws        the builtin gateway instances, sorted by name
  *
  * Authorization (policy_authorize) follows include/meshforge/abi.h.  A
  * prefix rule is a plain string prefix, as "prefix*" reads in Kuma and
@@ -81,6 +82,8 @@ struct policy {
 	size_t n_nodes;
 	struct pol_rule *rules;
 	size_t n_rules;
+	struct mf_gw_instance *gws;
+	size_t n_gws;
 	char *why_pool;			/* the rules' why strings */
 	struct polkinds *kinds;		/* the schema-driven kinds, owned */
 	/* POLICY_TICKETS per record of the kinds router.c picks by
@@ -129,6 +132,12 @@ static int cmp_node(const void *a, const void *b)
 	const struct pol_node *x = a, *y = b;
 
 	return strcmp(x->key.name, y->key.name);
+}
+
+static int cmp_gw(const void *a, const void *b)
+{
+	return strcmp(((const struct mf_gw_instance *)a)->name,
+		      ((const struct mf_gw_instance *)b)->name);
 }
 
 static int cmp_rule(const void *a, const void *b)
@@ -206,6 +215,7 @@ static void policy_free(struct policy *p)
 	free(p->nodes);
 	free(p->node_by_ip);
 	free(p->rules);
+	free(p->gws);
 	free(p->why_pool);
 	polkinds_free(p->kinds);
 	for (size_t k = 0; k < POLICY_TICKET_KINDS; k++)
@@ -263,6 +273,7 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 	size_t n_eps = rec_count(rs, REC_ENDPOINTS);
 	size_t n_idents = rec_count(rs, REC_IDENTITIES);
 	size_t n_nodes = rec_count(rs, REC_NODES);
+	size_t n_gws = rec_count(rs, REC_GW_INSTANCES);
 	struct policy *p;
 	size_t i, j;
 	int err;
@@ -282,8 +293,9 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 	p->idents = pol_alloc(n_idents, sizeof(*p->idents));
 	p->nodes = pol_alloc(n_nodes, sizeof(*p->nodes));
 	p->node_by_ip = pol_alloc(n_nodes, sizeof(*p->node_by_ip));
+	p->gws = pol_alloc(n_gws, sizeof(*p->gws));
 	if (!p->svcs || !p->svc_by_id || !p->eps || !p->ep_by_svc ||
-	    !p->idents || !p->nodes || !p->node_by_ip)
+	    !p->idents || !p->nodes || !p->node_by_ip || !p->gws)
 		goto err;
 
 	for (i = 0; i < n_svcs; i++) {
@@ -321,6 +333,13 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 	}
 	p->n_nodes = pol_sort_unique(p->nodes, n_nodes, sizeof(*p->nodes),
 				     cmp_node);
+	for (i = 0; i < n_gws; i++) {
+		memcpy(&p->gws[i], POL_VAL(rs, REC_GW_INSTANCES, i),
+		       sizeof(p->gws[i]));
+		POL_TERMINATE(p->gws[i].name);
+		POL_TERMINATE(p->gws[i].node);
+	}
+	p->n_gws = pol_sort_unique(p->gws, n_gws, sizeof(*p->gws), cmp_gw);
 	if (policy_build_rules(p, rs) < 0)
 		goto err;
 
@@ -416,8 +435,9 @@ int policy_load(struct policy **out, const struct pmap *pm)
 	if (err)
 		return err;
 	log_info("event=policy_loaded epoch=%llu services=%zu endpoints=%zu "
-		 "identities=%zu rules=%zu", (unsigned long long)p->config.epoch,
-		 p->n_svcs, p->n_eps, p->n_idents, p->n_rules);
+		 "identities=%zu rules=%zu gw_instances=%zu",
+		 (unsigned long long)p->config.epoch, p->n_svcs, p->n_eps,
+		 p->n_idents, p->n_rules, p->n_gws);
 	*out = p;
 	return 0;
 }
@@ -754,6 +774,17 @@ size_t policy_endpoint_count(const struct policy *p)
 const struct mf_endpoint *policy_endpoint_at(const struct policy *p, size_t i)
 {
 	return i < p->n_eps ? &p->eps[i].ep : NULL;
+}
+
+size_t policy_gw_instance_count(const struct policy *p)
+{
+	return p->n_gws;
+}
+
+const struct mf_gw_instance *policy_gw_instance_at(const struct policy *p,
+						   size_t i)
+{
+	return i < p->n_gws ? &p->gws[i] : NULL;
 }
 
 const struct polkinds *policy_kinds(const struct policy *p)

@@ -86,6 +86,14 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 size_t policy_endpoint_count(const struct policy *p);
 const struct mf_endpoint *policy_endpoint_at(const struct policy *p, size_t i);
 
+/* The builtin gateway instances of the policy (mf_gw_instances), by name:
+ * count and the one at @i (NULL past the last).  An instance's identity
+ * is policy_identity(p, identity_id), its tags a tag set of
+ * polkinds_tags(). */
+size_t policy_gw_instance_count(const struct policy *p);
+const struct mf_gw_instance *policy_gw_instance_at(const struct policy *p,
+						   size_t i);
+
 /* The service called @name (a MeshService's first port), NULL when
  * none.  O(log n). */
 const struct mf_service *policy_service_by_name(const struct policy *p,

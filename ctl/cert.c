@@ -2,7 +2,9 @@
 /*
  * `mfctl cert issue`: a workload or node certificate (an X509-SVID) signed
  * by the mesh CA, written as <out>/certs/<stem>.crt and .key, stem =
- * spiffe_file_stem(id).
+ * spiffe_file_stem(id).  A workload is named by its SPIFFE ID, or by the
+ * applied object that has it: a Workload, or a Dataplane that is an
+ * endpoint or a builtin gateway instance.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,6 +15,9 @@
 
 #include "ctl.h"
 #include "fsio.h"
+#include "policy/dataplane.h"
+#include "policy/endpoint.h"
+#include "policy/gw_instance.h"
 #include "policy/identity.h"
 #include "policy/txn.h"
 #include "pki.h"
@@ -224,10 +229,49 @@ out:
 	return rc;
 }
 
+/* The Workload called @name in @set, else the Dataplane that is an
+ * endpoint or a gateway instance, or NULL. */
+static const struct model_obj *cert_find(const struct model_set *set,
+					 const char *name)
+{
+	const struct model_obj *o = model_set_find(set, MODEL_WORKLOAD, name);
+
+	if (!o) {
+		o = model_set_find(set, dp_kind(), name);
+		if (o && !dp_node(set, o))
+			o = NULL;
+	}
+	return o;
+}
+
 /*
- * The identity of applied Workload @name into @id (MF_SPIFFE_MAX bytes),
- * and into *secs its MeshIdentity's certificate expiry, if it has one.
- * Returns a CTL_EXIT_* code.
+ * The identity of @o (cert_find()) into @buf (MF_SPIFFE_MAX bytes), and
+ * the MeshIdentity it comes from into *mid (NULL: none: its spec.identity,
+ * or a gateway instance's default).  Returns @buf, or NULL when it has
+ * none.
+ */
+static const char *cert_identity_of(const struct model_set *set,
+				    const struct model_obj *o, char *buf,
+				    const struct model_obj **mid)
+{
+	struct ep_view v;
+	char why[8];
+
+	if (gwi_is(set, o))
+		return gwi_identity(set, o, buf, mid, why, sizeof(why)) ?
+		       NULL : buf;
+	*mid = identity_select(set, o);
+	if (!ep_view(set, o, &v) || !ep_identity(&v))
+		return NULL;
+	/* Copied: the view's rendered identity lives in the view. */
+	snprintf(buf, MF_SPIFFE_MAX, "%s", ep_identity(&v));
+	return buf;
+}
+
+/*
+ * The identity of the applied Workload or Dataplane @name (cert_find())
+ * into @id (MF_SPIFFE_MAX bytes), and into *secs its MeshIdentity's
+ * certificate expiry, if it has one.  Returns a CTL_EXIT_* code.
  */
 static int cert_workload_identity(const struct ctl_opts *o, const char *name,
 				  char *id, uint64_t *secs)
@@ -248,25 +292,27 @@ static int cert_workload_identity(const struct ctl_opts *o, const char *name,
 		rc = ctl_txn_fail(&t, err, "cert issue", "nothing issued");
 		goto out;
 	}
-	w = model_set_find(&t.applied, MODEL_WORKLOAD, name);
+	w = cert_find(&t.applied, name);
 	if (!w) {
-		ctl_err("no Workload \"%s\" is applied", name);
+		ctl_err("no Workload or Dataplane (with " DP_NODE_LABEL ") "
+			"\"%s\" is applied", name);
 		goto out;
 	}
-	mid = identity_select(&t.applied, w);
-	wid = identity_of_workload(&t.applied, w, buf);
+	wid = cert_identity_of(&t.applied, w, buf, &mid);
 	if (!wid) {		/* the applied policy validated */
-		ctl_err("Workload \"%s\" has no identity", name);
+		ctl_err("%s \"%s\" has no identity",
+			model_kind_name(w->kind), name);
 		goto out;
 	}
 	if (mid) {
 		pv = &((const struct mf_mesh_identity *)mid->pol.recs)->provider;
 		if (pv->type != MF_MID_BUNDLED) {
-			ctl_err("MeshIdentity \"%s\", which gives Workload "
-				"\"%s\" its identity, has provider %s: its "
+			ctl_err("MeshIdentity \"%s\", which gives %s \"%s\" "
+				"its identity, has provider %s: its "
 				"certificates do not come from the mesh CA",
-				mid->name, name, pv->type == MF_MID_SPIRE ?
-				"Spire" : "Extension");
+				mid->name, model_kind_name(w->kind), name,
+				pv->type == MF_MID_SPIRE ? "Spire" :
+				"Extension");
 			goto out;
 		}
 		if (pv->bundled.certificate_parameters.expiry)

@@ -51,13 +51,18 @@ const struct ctl_cmd ctl_cmds[] = {
 			 "it renders; that\nMeshIdentity's provider must be "
 			 "Bundled (the mesh CA), and its\n"
 			 "certificateParameters.expiry is the validity "
-			 "unless --days says.",
+			 "unless --days says.\nNAME may be a Dataplane "
+			 "labelled meshforge.io/node too: an endpoint,\n"
+			 "or a builtin gateway instance, whose identity "
+			 "without a MeshIdentity\nis spiffe://TD/<its "
+			 "kuma.io/service>.",
 		.opts = {
 			{ CTL_OPT_IDENTITY,
 			  "spiffe://<trust-domain>/ns/<ns>/sa/<sa>, in the\n"
 			  "CA's trust domain" },
 			{ CTL_OPT_WORKLOAD,
-			  "an applied Workload, instead of --identity" },
+			  "an applied Workload or Dataplane, instead of\n"
+			  "--identity" },
 			{ CTL_OPT_OUT,
 			  "where to write (default: the config directory)" },
 			{ CTL_OPT_DAYS, "validity, 1..3650 days (default 365)" },

@@ -191,7 +191,8 @@ static int eff_protocol(FILE *f, const struct model_set *set,
 	return 0;
 }
 
-/* The Workload called @name, else the Dataplane that is an endpoint. */
+/* The Workload called @name, else the Dataplane that is an endpoint (a
+ * gateway is none). */
 static const struct model_obj *eff_endpoint(const struct model_set *set,
 					    const char *name)
 {
@@ -199,7 +200,7 @@ static const struct model_obj *eff_endpoint(const struct model_set *set,
 
 	if (!o) {
 		o = model_set_find(set, dp_kind(), name);
-		if (o && !dp_node(set, o))
+		if (o && (!dp_node(set, o) || dp_gateway_type(o)))
 			o = NULL;
 	}
 	return o;

@@ -242,6 +242,17 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			       e->tunnel_port);
 			break;
 		}
+		case REC_GW_INSTANCES: {
+			const struct mf_gw_instance *g = v;
+
+			/* Its tags inline: they are what a MeshGateway's
+			 * selectors match. */
+			printf("  %.*s -> node %.*s identity %u tags %u",
+			       INSP_S(g->name), INSP_S(g->node),
+			       g->identity_id, g->tags);
+			insp_tagset(insp_tags((void *)rs, g->tags));
+			break;
+		}
 		case REC_TAGSETS: {
 			const struct mf_tagset_key *tk = k;
 			const struct mf_tagset *ts = v;

@@ -49,6 +49,7 @@
 #define MF_MAX_NODES		1024
 #define MF_MAX_IDENTITIES	131072
 #define MF_MAX_AUTHZ		65536
+#define MF_MAX_GW_INSTANCES	256
 
 /* mf_config: a single-entry array (key 0) describing the applied policy. */
 #define MF_MTLS_BACKENDS_MAX	4
@@ -169,6 +170,27 @@ enum mf_endpoint_flags {
 	/* A Kuma Dataplane's (its object is in mf_dataplanes), not a
 	 * Workload's. */
 	MF_ENDPOINT_F_DATAPLANE = 1u << 0,
+};
+
+/*
+ * mf_gw_instances: the builtin gateways the agents run: a Kuma Dataplane
+ * whose networking.gateway.type is BUILTIN, labelled meshforge.io/node.
+ * It has no inbound and no address of its own to be an endpoint at: the
+ * record says which Node's agent runs it (by name: there are few, and
+ * the agent looks its own up), the identity it presents and the tags a
+ * MeshGateway's selectors match.  Derived from the Dataplane, whose
+ * object is in mf_dataplanes.
+ */
+struct mf_gw_instance_key {
+	__u32 half;
+	char name[MF_NAME_MAX];		/* the Dataplane's name */
+};
+
+struct mf_gw_instance {
+	char name[MF_NAME_MAX];		/* the Dataplane's name */
+	char node[MF_NAME_MAX];		/* the Node whose agent runs it */
+	__u32 identity_id;		/* key into mf_identities */
+	__u32 tags;			/* mf_tagsets id of its gateway tags */
 };
 
 /* mf_nodes: node name -> address of that node's agent. */

@@ -9,7 +9,8 @@
  *
  *   CORE(ID, map, key, value, max, flags)
  *	a map of the core kinds (Mesh, Node, Service, Workload,
- *	MeshTrafficPermission), which compile into several of them;
+ *	MeshTrafficPermission), which compile into several of them, or one
+ *	derived from a schema-driven kind (mf_gw_instances: Dataplane);
  *   KIND(ID, map, value, max, desc)
  *	the map of one schema-driven kind, key struct mf_pol_key, desc
  *	its struct kind_desc (lib/policy/kind_<name>.c).
@@ -36,6 +37,8 @@
 	     MF_MAX_SERVICES, BPF_F_NO_PREALLOC)                              \
 	CORE(ENDPOINTS, mf_endpoints, struct mf_endpoint_key,                \
 	     struct mf_endpoint, MF_MAX_ENDPOINTS, BPF_F_NO_PREALLOC)         \
+	CORE(GW_INSTANCES, mf_gw_instances, struct mf_gw_instance_key,       \
+	     struct mf_gw_instance, MF_MAX_GW_INSTANCES, BPF_F_NO_PREALLOC)   \
 	CORE(LABELS, mf_labels, struct mf_labels_key, struct mf_labels,      \
 	     MF_MAX_LABELED, BPF_F_NO_PREALLOC)                               \
 	CORE(PERMISSIONS, mf_permissions, struct mf_pol_key, struct mf_mtp,  \

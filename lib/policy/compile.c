@@ -6,6 +6,7 @@
 
 #include "compile.h"
 #include "endpoint.h"
+#include "gw_instance.h"
 #include "identity.h"
 #include "mesh_service.h"
 #include "select.h"
@@ -567,6 +568,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	const char **mtp_ids = NULL;	/* scratch: a source's identities */
 	struct ep_view *eps = NULL;	/* Workloads and Dataplanes */
 	size_t neps = 0;
+	struct gwi_view *gws = NULL;	/* builtin gateway instances */
+	size_t ngws = 0;
 	struct cmp_eps *svc_eps = NULL;	/* each service's, as svc[] */
 	/* Services and MeshServices by name, as svc[]; the MeshServices'
 	 * VIPs, in their order. */
@@ -648,22 +651,33 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	err = cmp_svc_eps(set, eps, neps, svc, nsvc, &svc_eps);
 	if (err)
 		goto out;
+	err = gwi_views(set, &gws, &ngws);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < ngws; i++)
+		if (!gws[i].id[0]) {
+			err = -EINVAL;	/* validated before */
+			goto out;
+		}
 
-	/* Identity ids: the distinct workload identities, sorted. */
+	/* Identity ids: the distinct identities of the workloads and the
+	 * gateway instances, sorted. */
 	err = cmp_prev_ids(prev, REC_IDENTITIES, &prev_ids, &nprev_ids,
 			   &max_id);
 	if (err)
 		goto out;
-	ids = calloc(neps ? neps : 1, sizeof(*ids));
+	ids = calloc(neps + ngws + 1, sizeof(*ids));
 	if (!ids) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < neps; i++)
 		ids[i].name = ep_identity(&eps[i]);
-	if (neps)
-		qsort(ids, neps, sizeof(*ids), cmp_id_cmp);
-	for (size_t i = 0; i < neps; i++)
+	for (size_t i = 0; i < ngws; i++)
+		ids[neps + i].name = gws[i].id;
+	if (neps + ngws)
+		qsort(ids, neps + ngws, sizeof(*ids), cmp_id_cmp);
+	for (size_t i = 0; i < neps + ngws; i++)
 		if (nids == 0 || strcmp(ids[nids - 1].name, ids[i].name))
 			ids[nids++] = ids[i];
 	cmp_assign(ids, nids, prev_ids, nprev_ids, max_id);
@@ -809,6 +823,31 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			goto out;
 	}
 
+	/* mf_gw_instances: the gateway tags are the Dataplane record's,
+	 * which cmp_policies() puts in mf_tagsets. */
+	for (size_t i = 0; i < ngws; i++) {
+		const struct gwi_view *g = &gws[i];
+		const struct cmp_id *id = cmp_id_find(ids, nids, g->id);
+		struct mf_gw_instance_key k;
+		struct mf_gw_instance v;
+
+		if (!id || !cmp_find_obj(sorted + first[MODEL_NODE],
+					 cnt[MODEL_NODE], g->node)) {
+			err = -EINVAL;	/* validated before */
+			goto out;
+		}
+		memset(&k, 0, sizeof(k));
+		memset(&v, 0, sizeof(v));
+		strcpy(k.name, g->o->name);
+		strcpy(v.name, g->o->name);
+		strcpy(v.node, g->node);
+		v.identity_id = id->id;
+		v.tags = g->tags;
+		err = rec_add(out, REC_GW_INSTANCES, &k, &v);
+		if (err)
+			goto out;
+	}
+
 	err = cmp_policies(set, sorted, set->n, out);
 	if (err)
 		goto out;
@@ -819,6 +858,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 out:
 	free(mtp_ids);
 	free(svc_eps);
+	free(gws);
 	free(eps);
 	free(svo);
 	free(mvips);

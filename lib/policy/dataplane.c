@@ -11,6 +11,11 @@
 
 #define DP_SERVICE_TAG	"kuma.io/service"
 
+/* networking.gateway's presence bit in struct mf_dp_networking
+ * (kind_dataplane.c's field order: address, advertisedAddress, inbound,
+ * outbound, gateway). */
+#define DP_NET_GATEWAY	(1u << 4)
+
 enum model_kind dp_kind(void)
 {
 	return (enum model_kind)(MODEL_GEN_FIRST + REC_DATAPLANES -
@@ -36,6 +41,31 @@ const char *dp_inbound_service(const struct model_set *set,
 			       const struct model_obj *o)
 {
 	return kind_tag_value(model_tags_get(set, dp_inbound_tags(o)),
+			      DP_SERVICE_TAG);
+}
+
+unsigned int dp_gateway_type(const struct model_obj *o)
+{
+	const struct mf_dataplane *d = (const void *)o->pol.recs;
+
+	if (o->kind != dp_kind() || !o->pol.n ||
+	    !(d->networking.present & DP_NET_GATEWAY))
+		return 0;
+	return d->networking.gateway.type ? d->networking.gateway.type :
+					    MF_DP_GATEWAY_DELEGATED;
+}
+
+uint32_t dp_gateway_tags(const struct model_obj *o)
+{
+	const struct mf_dataplane *d = (const void *)o->pol.recs;
+
+	return dp_gateway_type(o) ? d->networking.gateway.tags : 0;
+}
+
+const char *dp_gateway_service(const struct model_set *set,
+			       const struct model_obj *o)
+{
+	return kind_tag_value(model_tags_get(set, dp_gateway_tags(o)),
 			      DP_SERVICE_TAG);
 }
 

@@ -11,7 +11,10 @@
  *     MeshService), else the MeshService that selects it;
  *   - its identity is the one the MeshIdentity that selects it renders;
  *   - its tags are the inbound's.
- * A Dataplane without the label is stored and checked only.
+ * Labelled, a Dataplane whose networking.gateway.type is BUILTIN is no
+ * endpoint but a gateway the Node's agent runs (gw_instance.h); a
+ * DELEGATED gateway is a proxy of its own, which validation refuses to
+ * give a Node.  A Dataplane without the label is stored and checked only.
  */
 #ifndef MF_POLICY_DATAPLANE_H
 #define MF_POLICY_DATAPLANE_H
@@ -26,8 +29,19 @@
 enum model_kind dp_kind(void);
 
 /* The Node that serves Dataplane @o (its meshforge.io/node label), or NULL
- * when it is not an endpoint. */
+ * when it is neither an endpoint nor a gateway instance. */
 const char *dp_node(const struct model_set *set, const struct model_obj *o);
+
+/* The type of Dataplane @o's networking.gateway (enum mf_dp_gateway_type:
+ * written without one, DELEGATED, Kuma's default), 0: it is no gateway. */
+unsigned int dp_gateway_type(const struct model_obj *o);
+
+/* The tags of Dataplane @o's networking.gateway (a tag set id, 0: none). */
+uint32_t dp_gateway_tags(const struct model_obj *o);
+
+/* The kuma.io/service of those tags, or NULL. */
+const char *dp_gateway_service(const struct model_set *set,
+			       const struct model_obj *o);
 
 /* The tags of Dataplane @o's first inbound (a tag set id, 0: none). */
 uint32_t dp_inbound_tags(const struct model_obj *o);

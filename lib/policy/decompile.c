@@ -417,7 +417,7 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		for (int m = 0; m < REC_MAP_MAX; m++)
 			if (m != REC_TAGSETS && m != REC_STRINGS &&
 			    m != REC_IDENTITIES && m != REC_AUTHZ &&
-			    m != REC_LABELS)
+			    m != REC_LABELS && m != REC_GW_INSTANCES)
 				total += rec_count(rs, m);
 		err = model_set_reserve(set, total);
 		if (err)
@@ -629,6 +629,25 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			dc_err(&c, rec_map_info(REC_ENDPOINTS)->name,
 			       "workload \"%s\": no tag set has id %u",
 			       v->name, v->tags);
+	}
+
+	/* Builtin gateway instances are their Dataplanes' (mf_dataplanes),
+	 * which come back as written: nothing to make of them, only what
+	 * would keep the agent from reading one to report. */
+	for (size_t i = 0; i < rec_count(rs, REC_GW_INSTANCES); i++) {
+		const struct mf_gw_instance_key *k =
+			rec_key(rs, REC_GW_INSTANCES, i);
+		const struct mf_gw_instance *v =
+			rec_val(rs, REC_GW_INSTANCES, i);
+		const char *map = rec_map_info(REC_GW_INSTANCES)->name;
+
+		if (!dc_terminated(k->name, sizeof(k->name)) ||
+		    !dc_terminated(v->name, sizeof(v->name)) ||
+		    !dc_terminated(v->node, sizeof(v->node)))
+			dc_err(&c, map, "unterminated string");
+		else if (!dc_identity(rs, v->identity_id))
+			dc_err(&c, map, "gateway instance \"%s\": no identity "
+			       "has id %u", v->name, v->identity_id);
 	}
 
 	err = dc_gen_policies(&c, set);

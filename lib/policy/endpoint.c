@@ -38,8 +38,12 @@ bool ep_view(const struct model_set *set, const struct model_obj *o,
 		return true;
 	}
 	v->node = dp_node(set, o);
-	if (!v->node)
+	/* A gateway has no inbound: a builtin one is a gateway instance
+	 * (gw_instance.h), a delegated one nothing the Node serves. */
+	if (!v->node || dp_gateway_type(o)) {
+		v->node = NULL;
 		return false;
+	}
 	v->dataplane = true;
 	if (dp_endpoint_addr(o, v->ip, &v->port))
 		memset(v->ip, 0, 4);

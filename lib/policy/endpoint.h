@@ -42,8 +42,8 @@ bool ep_http(const struct model_set *set, const struct ep_view *v);
 /*
  * The endpoint view of @o, a Workload or a Dataplane, into @v.  Returns
  * true when @o is an endpoint (a Dataplane without meshforge.io/node is
- * not); @v may then still lack a service or an identity, or (a Dataplane)
- * an address, which validation reports.
+ * not, nor is a gateway); @v may then still lack a service or an
+ * identity, or (a Dataplane) an address, which validation reports.
  */
 bool ep_view(const struct model_set *set, const struct model_obj *o,
 	     struct ep_view *v);

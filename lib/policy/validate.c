@@ -8,6 +8,7 @@
 
 #include "dataplane.h"
 #include "endpoint.h"
+#include "gw_instance.h"
 #include "identity.h"
 #include "mesh_service.h"
 #include "svcname.h"
@@ -353,8 +354,43 @@ static void val_service_value(struct val_ctx *c, const struct model_obj *o,
 			model_kind_name(b->kind), b->name);
 }
 
+/* A builtin gateway instance (gw_instance.h) is named by its tags'
+ * kuma.io/service and has an identity: its MeshIdentity's, in the Mesh's
+ * trust domain, or the one its service makes. */
+static void val_gw_instance(struct val_ctx *c, const struct model_obj *o)
+{
+	const struct model_obj *mid;
+	char id[MF_SPIFFE_MAX], why[160];
+	int err;
+
+	if (!dp_gateway_service(c->set, o)) {
+		val_err(c, o, NULL, "spec.networking.gateway.tags",
+			"needs kuma.io/service: a builtin gateway that a Node "
+			"runs is the service it names (its MeshGateway "
+			"selects it by its tags)");
+		return;
+	}
+	err = gwi_identity(c->set, o, id, &mid, why, sizeof(why));
+	if (err == -ENOENT)
+		val_need_td(c, o, NULL, "spec.networking.gateway.tags");
+	else if (err && mid)
+		val_err(c, o, NULL, "metadata.labels",
+			"MeshIdentity \"%s\" selects this Dataplane, but %s",
+			mid->name, why);
+	else if (err)
+		val_err(c, o, NULL, "spec.networking.gateway.tags",
+			"kuma.io/service is its identity without a "
+			"MeshIdentity, and %s", why);
+	else if (mid && c->td && !spiffe_in_trust_domain(id, c->td))
+		val_err(c, o, NULL, "metadata.labels",
+			"\"%s\", which MeshIdentity \"%s\" gives this "
+			"Dataplane, must be in the Mesh's trust domain \"%s\"",
+			id, mid->name, c->td);
+}
+
 /* A Dataplane labelled meshforge.io/node is a Workload (dataplane.h): it
- * needs a Node, an IPv4 address, a service and a MeshIdentity. */
+ * needs a Node, an IPv4 address, a service and a MeshIdentity; or with a
+ * builtin gateway, a gateway instance. */
 static void val_dataplane(struct val_ctx *c, const struct model_obj *o)
 {
 	const char *node = dp_node(c->set, o), *why, *svc;
@@ -369,6 +405,17 @@ static void val_dataplane(struct val_ctx *c, const struct model_obj *o)
 	if (!val_find(c, MODEL_NODE, node))
 		val_err(c, o, NULL, "metadata.labels." DP_NODE_LABEL,
 			"no Node \"%s\" is defined or applied", node);
+	if (dp_gateway_type(o) == MF_DP_GATEWAY_BUILTIN) {
+		val_gw_instance(c, o);
+		return;
+	}
+	if (dp_gateway_type(o)) {
+		val_err(c, o, NULL, "metadata.labels." DP_NODE_LABEL,
+			"a DELEGATED gateway is a proxy of its own, which no "
+			"agent runs: a Node serves a Dataplane with an "
+			"inbound, or runs a BUILTIN gateway");
+		return;
+	}
 	why = dp_endpoint_addr(o, ip, &port);
 	if (why)
 		val_err(c, o, NULL, "spec.networking", "%s", why);

@@ -106,6 +106,9 @@ static bool build(struct rec_set *rs)
 	       rh_identity(rs, 3, TD "ns/data/sa/db") &&
 	       rh_node(rs, "mf-node-b", "10.77.0.2", 15008) &&
 	       rh_node(rs, "mf-node-a", "10.77.0.1", 0) &&
+	       /* Not in name order either. */
+	       rh_gw_instance(rs, "edge-2", "mf-node-a", 3, 0) &&
+	       rh_gw_instance(rs, "edge-1", "mf-node-b", 2, 0) &&
 	       rh_rule(rs, S_EXACT, 0, ALLOW, EXACT, "p-exact", ID_CLIENT) &&
 	       rh_rule(rs, S_PREFIX, 0, ALLOW, PREFIX, "p-prefix", NS_DEF) &&
 	       rh_rule(rs, S_TIE_PREFIX_A, 0, ALLOW, PREFIX, "p-allow", NS_DEF) &&
@@ -533,6 +536,13 @@ static bool test_load_from_pinned_maps(void)
 	    !ASSERT_TRUE(policy_node(p, "mf-node-b")))
 		goto out;
 	if (!authz_ask(p, pinned_authz, 2))
+		goto out;
+	/* The gateway instances, by name. */
+	if (!ASSERT_EQ(policy_gw_instance_count(p), 2) ||
+	    !ASSERT_STREQ(policy_gw_instance_at(p, 0)->name, "edge-1") ||
+	    !ASSERT_STREQ(policy_gw_instance_at(p, 0)->node, "mf-node-b") ||
+	    !ASSERT_STREQ(policy_identity(p, policy_gw_instance_at(p, 1)->
+					  identity_id), TD "ns/data/sa/db"))
 		goto out;
 	ok = true;
 out:

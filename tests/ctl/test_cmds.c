@@ -388,11 +388,73 @@ static bool test_cert_issue_workload(void)
 			  "certificates do not come from the mesh CA") &&
 	       PH_CMD(CTL_EXIT_INVALID, "cert", "issue", "--workload",
 		      "nowhere") &&
-	       ph_err_has("no Workload \"nowhere\" is applied") &&
+	       ph_err_has("no Workload or Dataplane (with meshforge.io/node) "
+			  "\"nowhere\" is applied") &&
 	       PH_CMD(CTL_EXIT_INVALID, "cert", "issue", "--workload", "w9",
 		      "--identity", "spiffe://mesh.local/x") &&
 	       ph_err_has("cert issue takes --identity or --workload, not "
 			  "both");
+}
+
+/* cert issue --workload takes a Dataplane's name: a builtin gateway
+ * instance's identity is spiffe://<td>/<kuma.io/service> without a
+ * MeshIdentity, its MeshIdentity's with one (and its expiry), and an
+ * endpoint Dataplane's its MeshIdentity's; inspect lists the instances.
+ * A Dataplane without meshforge.io/node has none. */
+static bool test_cert_issue_dataplane(void)
+{
+#define GW_DOC(name, labels)                                                  \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: Dataplane\n"               \
+	"metadata: {name: " name ", labels: " labels "}\nspec:\n"            \
+	"  networking:\n    address: 10.78.2.50\n"                            \
+	"    gateway: {type: BUILTIN, tags: {kuma.io/service: edge-gateway}}\n"
+	static const char doc[] =
+		GW_DOC("edge-1", "{meshforge.io/node: mf-node-b}")
+		GW_DOC("edge-2", "{meshforge.io/node: mf-node-b, app: pinned}")
+		"---\napiVersion: kuma.io/v1alpha1\nkind: Dataplane\n"
+		"metadata: {name: d1, labels: {meshforge.io/node: mf-node-b, "
+		"app: pinned}}\nspec:\n"
+		"  networking:\n    address: 10.78.2.40\n"
+		"    inbound: [{port: 80, tags: {kuma.io/service: web}}]\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: Dataplane\n"
+		"metadata: {name: kong}\nspec:\n"
+		"  networking:\n    address: 10.78.2.51\n"
+		"    gateway: {type: DELEGATED, tags: {kuma.io/service: kong}}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshIdentity\n"
+		"metadata: {name: pinned}\nspec:\n"
+		"  selector: {dataplane: {matchLabels: {app: pinned}}}\n"
+		"  spiffeID: {trustDomain: mesh.local, path: "
+		"\"/gw/{{ .Workload }}\"}\n"
+		"  provider: {type: Bundled, bundled: {autogenerate: "
+		"{enabled: true}, certificateParameters: {expiry: 30h}}}\n";
+#undef GW_DOC
+	char path[160];
+	struct stat st;
+	bool ok = ch_write_file("gw.yaml", doc, path, sizeof(path)) &&
+		  PH_CMD(CTL_EXIT_OK, "apply", "-f", path) &&
+		  PH_CMD(CTL_EXIT_OK, "cert", "issue", "--workload",
+			 "edge-1") &&
+		  ph_out_has("issued spiffe://mesh.local/edge-gateway: ") &&
+		  ph_out_has("(valid 365 days)\n");
+
+	snprintf(path, sizeof(path), "%s/certs/mesh.local+edge-gateway.crt",
+		 ch_tmpdir);
+	return ok && ASSERT_EQ(stat(path, &st), 0) &&
+	       PH_CMD(CTL_EXIT_OK, "cert", "issue", "--workload", "edge-2") &&
+	       ph_out_has("issued spiffe://mesh.local/gw/edge-2: ") &&
+	       ph_out_has("(valid 108000s)\n") &&
+	       PH_CMD(CTL_EXIT_OK, "cert", "issue", "--workload", "d1") &&
+	       ph_out_has("issued spiffe://mesh.local/gw/d1: ") &&
+	       PH_CMD(CTL_EXIT_INVALID, "cert", "issue", "--workload",
+		      "kong") &&
+	       ph_err_has("no Workload or Dataplane (with meshforge.io/node) "
+			  "\"kong\" is applied") &&
+	       PH_CMD(CTL_EXIT_OK, "inspect") &&
+	       ph_out_has("\nmf_gw_instances  type hash  key 68  value 136  "
+			  "entries 2/512 (0.4%)\n") &&
+	       ph_out_has("  edge-1 -> node mf-node-b identity ") &&
+	       ph_out_has(" kuma.io/service=edge-gateway\n  edge-2 -> node "
+			  "mf-node-b identity ");
 }
 
 /* inspect shows what a record holds besides its conf: a legacy policy's
@@ -547,6 +609,7 @@ int main(void)
 	TEST_RUN(test_status);
 	TEST_RUN(test_inspect_labels_permissions_specs);
 	TEST_RUN(test_cert_issue_workload);
+	TEST_RUN(test_cert_issue_dataplane);
 	TEST_RUN(test_inspect_selectors_tags_entries);
 	TEST_RUN(test_inspect_strings);
 	TEST_RUN(test_inspect_service_protocols);

@@ -132,6 +132,22 @@ static inline bool rh_node(struct rec_set *rs, const char *name,
 	       rh_add(rs, REC_NODES, &k, &v);
 }
 
+/* Builtin gateway instance @name on node @node, of identity
+ * @identity_id and tag set @tags. */
+static inline bool rh_gw_instance(struct rec_set *rs, const char *name,
+				  const char *node, uint32_t identity_id,
+				  uint32_t tags)
+{
+	struct mf_gw_instance_key k = { .half = 0 };
+	struct mf_gw_instance v = { .identity_id = identity_id,
+				    .tags = tags };
+
+	return rh_str(k.name, sizeof(k.name), name) &&
+	       rh_str(v.name, sizeof(v.name), name) &&
+	       rh_str(v.node, sizeof(v.node), node) &&
+	       rh_add(rs, REC_GW_INSTANCES, &k, &v);
+}
+
 static inline bool rh_identity(struct rec_set *rs, uint32_t id,
 			       const char *spiffe)
 {
