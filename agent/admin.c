@@ -325,9 +325,10 @@ static void admin_metrics(struct admin *a, struct admin_sb *b)
 	admin_metric_head(b, "meshforge_connections_accepted_total", "counter",
 			  "Connections accepted, by listener.");
 	for (unsigned int i = 0; i < l->nlisteners; i++)
-		admin_sb_printf(b, "meshforge_connections_accepted_total{listener=\"%s\"} %llu\n",
-				l->listeners[i].name,
-				(unsigned long long)l->listeners[i].accepted);
+		if (l->listeners[i].live)
+			admin_sb_printf(b, "meshforge_connections_accepted_total{listener=\"%s\"} %llu\n",
+					l->listeners[i].name,
+					(unsigned long long)l->listeners[i].accepted);
 	admin_metric_head(b, "meshforge_connections_active", "gauge",
 			  "Proxied connections open now.");
 	admin_sb_printf(b, "meshforge_connections_active %u\n", st->conns);

@@ -1618,14 +1618,32 @@ int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
 		uint16_t port, const struct conn_flow_ops *ops, void *arg)
 {
 	struct conn_flow *f;
+	unsigned int i;
 	int id;
 
-	if (t->nflows >= CONN_FLOWS_MAX)
+	for (i = 0; i < t->nflows; i++)
+		if (t->flows[i].ops == ops && t->flows[i].arg == arg)
+			break;
+	if (i == CONN_FLOWS_MAX)
 		return -ENOSPC;
-	f = &t->flows[t->nflows];
-	*f = (struct conn_flow){ .ops = ops, .arg = arg, .table = t };
+	f = &t->flows[i];
+	if (i == t->nflows)
+		*f = (struct conn_flow){ .ops = ops, .arg = arg, .table = t };
 	id = loop_listen(t->loop, name, addr, port, conn_accept, f);
-	if (id >= 0)
+	if (id < 0)
+		return id;
+	/* Counted only now: a flow no listener took is no flow. */
+	if (i == t->nflows)
 		t->nflows++;
+	t->listener_flow[id] = f;
 	return id;
+}
+
+int conn_unlisten(struct conn_table *t, int id)
+{
+	if (id < 0 || id >= LOOP_LISTENERS_MAX || !t->listener_flow[id])
+		return -ENOENT;
+	/* The flow stays: the listener's connections still follow it. */
+	t->listener_flow[id] = NULL;
+	return loop_unlisten(t->loop, id);
 }

@@ -21,7 +21,10 @@
  * connects, TLS handshakes and setup recvs under the setup deadline, and
  * calls the flow's steps ("accepted": decide where it goes; "connected";
  * "handshake_done"; "setup_recv"), which call back into conn.c to connect,
- * handshake, relay or refuse.  conn.c knows no flow by name.
+ * handshake, relay or refuse.  conn.c knows no flow by name.  Several
+ * listeners may share a flow, and a listener may go while the loop runs
+ * (conn_unlisten()): the connections it accepted run on to their end, and
+ * the flow they follow stays registered for the table's life.
  *
  * L7: a flow may put a connection's relay through its own code (its
  * "input" step; tunnel.c does for HTTP services).  Then what a direction
@@ -66,7 +69,8 @@
 
 #define CONN_DEFAULT_MAX_CONNS		16384
 #define CONN_DEFAULT_SETUP_TIMEOUT_MS	5000
-#define CONN_FLOWS_MAX			4
+/* Distinct flows (ops and arg) a table registers in its life. */
+#define CONN_FLOWS_MAX			8
 
 struct conn;
 struct conn_table;
@@ -213,7 +217,8 @@ struct conn_dir {
 
 struct conn {
 	enum conn_state state;
-	const struct conn_flow *flow;	/* its listener's */
+	const struct conn_flow *flow;	/* its listener's; the table's, so
+					 * it outlives the listener */
 	uint32_t slot;
 	uint32_t gen;		/* bumped at release: stale completions */
 	uint32_t inflight;	/* ops submitted and not yet completed */
@@ -306,8 +311,13 @@ struct conn_table {
 		void (*fn)(struct conn_table *t, struct conn *c,
 			   const struct io_uring_cqe *cqe);
 	} op_slot[CONN_OP_MAX];
-	struct conn_flow flows[CONN_FLOWS_MAX];	/* by listener registered */
+	/* One per (ops, arg) that conn_listen() was given, never removed:
+	 * connections point to them after their listener is gone. */
+	struct conn_flow flows[CONN_FLOWS_MAX];
 	unsigned int nflows;
+	/* By loop listener id: the flow of a conn_listen() listener, NULL
+	 * for one that is not the table's or was removed. */
+	const struct conn_flow *listener_flow[LOOP_LISTENERS_MAX];
 	struct conn_pooled *pool;	/* CONN_POOL_MAX slots, at the first
 					 * park.  Owned */
 	uint32_t npooled;
@@ -331,12 +341,23 @@ int conn_table_init(struct conn_table *t, struct loop *l, struct stats *st,
 void conn_table_fini(struct conn_table *t);
 
 /*
- * Listens on @addr:@port (loop_listen(); @name for logs and metrics): its
- * connections follow @ops with @arg, which must outlive the table.
- * Returns the listener id or -errno.
+ * Listens on @addr:@port (loop_listen(); @name for logs and metrics, kept
+ * until the listener is removed): its connections follow @ops with @arg,
+ * which must outlive the table.  Listeners given the same @ops and @arg
+ * share one flow.  Returns the listener id, or -ENOSPC when that would be
+ * one flow more than CONN_FLOWS_MAX, or loop_listen()'s -errno.
  */
 int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
 		uint16_t port, const struct conn_flow_ops *ops, void *arg);
+
+/*
+ * Removes listener @id of conn_listen() (loop_unlisten(): its port is free
+ * when this returns; such a listener goes through here, never straight
+ * through loop_unlisten(), or the table would keep a stale id).  The
+ * connections it accepted go on to their own end, with their flow.
+ * Returns 0, or -ENOENT when @id is no listener of the table's.
+ */
+int conn_unlisten(struct conn_table *t, int id);
 
 /* The connection's flow: "outbound", ... */
 static inline const char *conn_flow_name(const struct conn *c)

@@ -218,20 +218,22 @@ static int loop_socket_listen(uint32_t addr, uint16_t port)
 
 static void loop_arm_accept(struct loop *l, unsigned int id)
 {
+	struct loop_listener *ls = &l->listeners[id];
 	struct io_uring_sqe *sqe = loop_sqe(l, 1);
 
-	io_uring_prep_multishot_accept(sqe, l->listeners[id].fd, NULL, NULL,
-				       SOCK_CLOEXEC);
-	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_ACCEPT, id, 0, 0));
-	l->listeners[id].armed = true;
+	io_uring_prep_multishot_accept(sqe, ls->fd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_ACCEPT, 0, id, ls->gen));
+	ls->armed = true;
 }
 
 int loop_listen(struct loop *l, const char *name, uint32_t addr,
 		uint16_t port, loop_accept_fn *fn, void *arg)
 {
-	unsigned int id = l->nlisteners;
+	unsigned int id;
 	int fd;
 
+	for (id = 0; id < l->nlisteners && l->listeners[id].live; id++)
+		;
 	if (id >= LOOP_LISTENERS_MAX)
 		return -ENOSPC;
 	fd = loop_socket_listen(addr, port);
@@ -240,12 +242,72 @@ int loop_listen(struct loop *l, const char *name, uint32_t addr,
 			  name, port, strerror(-fd));
 		return fd;
 	}
+	/* The generation survives the slot's reuse: it is what tells the
+	 * old listener's late completions from the new one's. */
 	l->listeners[id] = (struct loop_listener){
-		.name = name, .fd = fd, .accept = fn, .arg = arg,
+		.live = true, .gen = l->listeners[id].gen, .name = name,
+		.fd = fd, .accept = fn, .arg = arg,
 	};
-	l->nlisteners++;
+	if (id == l->nlisteners)
+		l->nlisteners++;
 	loop_arm_accept(l, id);
 	return (int)id;
+}
+
+/* Asks the kernel to cancel the op submitted with @ud.  The cancel's own
+ * completion needs nothing: it goes to the untracked close handler. */
+static void loop_cancel_ud(struct loop *l, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = loop_sqe(l, 1);
+
+	io_uring_prep_cancel64(sqe, ud, 0);
+	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_CLOSE, 0, 0, 0));
+}
+
+int loop_unlisten(struct loop *l, int id)
+{
+	struct loop_listener *ls;
+
+	if (id < 0 || (unsigned int)id >= l->nlisteners ||
+	    !l->listeners[id].live)
+		return -ENOENT;
+	ls = &l->listeners[id];
+	/* Their last completions come later, and find the generation
+	 * changed: counted here so teardown waits for them. */
+	if (ls->armed) {
+		loop_cancel_ud(l, loop_ud(LOOP_OP_ACCEPT, 0, (uint32_t)id,
+					  ls->gen));
+		l->unlisten_pending++;
+	}
+	if (ls->retry_armed) {
+		loop_cancel_ud(l, loop_ud(LOOP_OP_ACCEPT_RETRY, 0,
+					  (uint32_t)id, ls->gen));
+		l->unlisten_pending++;
+	}
+	/* An accept still in the SQ names the socket by its fd number, which
+	 * close() below frees for the next socket (a new listener's, likely):
+	 * submitted now, it and its cancel are on the socket meant. */
+	io_uring_submit(&l->ring);
+	/*
+	 * Until the accept has completed (with DEFER_TASKRUN, not before the
+	 * loop next waits) the ring holds a reference to the socket: close()
+	 * alone would leave it listening, its port taken and connections
+	 * queued to it.  shutdown() takes a listening socket out of LISTEN
+	 * now (its backlog is reset, the port can be bound again:
+	 * SO_REUSEADDR, as every listener has, ignores a socket that no
+	 * longer listens) and wakes the accept, which then ends by itself if
+	 * the cancel has not ended it first.
+	 */
+	if (shutdown(ls->fd, SHUT_RDWR) < 0)
+		log_warn("event=unlisten_shutdown_failed listener=%s err=%s",
+			 ls->name, strerror(errno));
+	close(ls->fd);
+	log_info("event=unlisten listener=%s accepted=%llu", ls->name,
+		 (unsigned long long)ls->accepted);
+	*ls = (struct loop_listener){
+		.gen = (ls->gen + 1) & LOOP_UD_GEN_MASK, .fd = -1,
+	};
+	return 0;
 }
 
 uint16_t loop_listen_port(const struct loop *l, const char *name)
@@ -254,7 +316,8 @@ uint16_t loop_listen_port(const struct loop *l, const char *name)
 	socklen_t len = sizeof(sa);
 
 	for (unsigned int i = 0; i < l->nlisteners; i++)
-		if (!strcmp(l->listeners[i].name, name) &&
+		if (l->listeners[i].live &&
+		    !strcmp(l->listeners[i].name, name) &&
 		    !getsockname(l->listeners[i].fd, (struct sockaddr *)&sa,
 				 &len))
 			return ntohs(sa.sin_port);
@@ -264,30 +327,68 @@ uint16_t loop_listen_port(const struct loop *l, const char *name)
 bool loop_listening(const struct loop *l)
 {
 	for (unsigned int i = 0; i < l->nlisteners; i++)
-		if (!l->listeners[i].armed && !l->listeners[i].retry_armed)
+		if (l->listeners[i].live && !l->listeners[i].armed &&
+		    !l->listeners[i].retry_armed)
 			return false;
 	return true;
+}
+
+/* The listener an accept or accept-retry completion belongs to, or NULL
+ * when that listener was removed (its slot free or reused since). */
+static struct loop_listener *loop_listener_of(struct loop *l, uint64_t ud)
+{
+	uint32_t id = loop_ud_slot(ud);
+
+	if (id >= l->nlisteners || !l->listeners[id].live ||
+	    l->listeners[id].gen != loop_ud_gen(ud))
+		return NULL;
+	return &l->listeners[id];
+}
+
+/* A completion of a removed listener's op, @last when the op will not
+ * complete again.  A socket it accepted has nobody to go to. */
+static void loop_cqe_unlistened(struct loop *l, int res, bool accepted,
+				bool last)
+{
+	if (accepted)
+		loop_close_fd(l, res, true);
+	if (last)
+		l->unlisten_pending--;
 }
 
 static void loop_cqe_accept(void *arg, const struct io_uring_cqe *cqe)
 {
 	struct loop *l = arg;
-	unsigned int id = loop_ud_aux(cqe->user_data);
-	struct loop_listener *ls = &l->listeners[id];
+	struct loop_listener *ls = loop_listener_of(l, cqe->user_data);
+	unsigned int id = loop_ud_slot(cqe->user_data);
+	bool more = cqe->flags & IORING_CQE_F_MORE;
 	struct io_uring_sqe *sqe;
 	int res = cqe->res;
 
+	if (!ls) {
+		l->stats.stale_cqes++;
+		loop_cqe_unlistened(l, res, res >= 0, !more);
+		return;
+	}
 	if (res >= 0) {
 		ls->accepted++;
-		if (l->stopping)
+		if (l->stopping) {
 			loop_close_fd(l, res, true);
-		else
+		} else {
 			ls->accept(ls->arg, res);
+			/* The handler may have removed this listener (and
+			 * even added another in its slot): this op is then
+			 * one of unlisten_pending. */
+			if (!loop_listener_of(l, cqe->user_data)) {
+				loop_cqe_unlistened(l, res, false, !more);
+				return;
+			}
+		}
 	} else if (res != -ECANCELED) {
 		log_warn("event=accept_error listener=%s err=%s", ls->name,
 			 strerror(-res));
 	}
-	if (cqe->flags & IORING_CQE_F_MORE)
+	if (more)
 		return;
 	ls->armed = false;
 	if (l->stopping)
@@ -298,8 +399,8 @@ static void loop_cqe_accept(void *arg, const struct io_uring_cqe *cqe)
 	    res == -ENOMEM) {
 		sqe = loop_sqe(l, 1);
 		io_uring_prep_timeout(sqe, &l->accept_retry_ts, 0, 0);
-		io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_ACCEPT_RETRY, id,
-						     0, 0));
+		io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_ACCEPT_RETRY, 0,
+						     id, ls->gen));
 		ls->retry_armed = true;
 		return;
 	}
@@ -309,11 +410,17 @@ static void loop_cqe_accept(void *arg, const struct io_uring_cqe *cqe)
 static void loop_cqe_accept_retry(void *arg, const struct io_uring_cqe *cqe)
 {
 	struct loop *l = arg;
-	unsigned int id = loop_ud_aux(cqe->user_data);
+	struct loop_listener *ls = loop_listener_of(l, cqe->user_data);
 
-	l->listeners[id].retry_armed = false;
+	if (!ls) {
+		/* Removed while it waited: no accept to re-arm. */
+		l->stats.stale_cqes++;
+		loop_cqe_unlistened(l, cqe->res, false, true);
+		return;
+	}
+	ls->retry_armed = false;
 	if (!l->stopping)
-		loop_arm_accept(l, id);
+		loop_arm_accept(l, loop_ud_slot(cqe->user_data));
 }
 
 /* ---- signals ------------------------------------------------------------- */
@@ -512,7 +619,7 @@ static bool loop_pending(const struct loop *l)
 	for (unsigned int i = 0; i < l->nusers; i++)
 		if (l->users[i].busy(l->users[i].arg))
 			return true;
-	return l->signal_armed || l->tick_armed;
+	return l->signal_armed || l->tick_armed || l->unlisten_pending;
 }
 
 void loop_fini(struct loop *l)
@@ -541,7 +648,8 @@ void loop_fini(struct loop *l)
 			l->users[i].forget(l->users[i].arg);
 	io_uring_submit(&l->ring);
 	for (unsigned int i = 0; i < l->nlisteners; i++)
-		close(l->listeners[i].fd);
+		if (l->listeners[i].live)
+			close(l->listeners[i].fd);
 	if (l->signal_fd >= 0)
 		close(l->signal_fd);
 	if (l->br)

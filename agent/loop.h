@@ -7,15 +7,15 @@
  *
  * The loop knows no connection, flow or page.  A module that submits ops
  * registers a handler for each of its operations (loop_op_add()), listens
- * with an accept handler of its own (loop_listen()) and says how to end
- * its work at teardown (loop_user_add()).  Every submission carries a
- * user_data that packs the operation, an auxiliary byte, a slot and the
- * slot's generation (the module's to define: a connection side, a
- * listener id; an index into its table), so a completion finds its object
- * without a pointer in flight and one for a slot reused since is
- * recognised and dropped.  Completions are drained in batches and
- * dispatched through the table; each operation's handler owns its error
- * handling.
+ * with an accept handler of its own (loop_listen(), until loop_unlisten())
+ * and says how to end its work at teardown (loop_user_add()).  Every
+ * submission carries a user_data that packs the operation, an auxiliary
+ * byte, a slot and the slot's generation (the module's to define: a
+ * connection side; an index into its table), so a completion finds its
+ * object without a pointer in flight and one for a slot reused since (a
+ * connection's, a listener's) is recognised and dropped.  Completions are
+ * drained in batches and dispatched through the table; each operation's
+ * handler owns its error handling.
  *
  * All loop state lives in struct loop, so a thread-per-core agent can run one
  * loop per thread later.  Only the thread that ran loop_init() may use it.
@@ -31,8 +31,10 @@
 /* The loop's own operations; the modules' come from loop_op_add(). */
 enum loop_op {
 	LOOP_OP_NONE = 0,	/* never submitted: a zeroed user_data */
-	LOOP_OP_ACCEPT,		/* multishot accept; aux = listener id */
-	LOOP_OP_ACCEPT_RETRY,	/* pause before re-arming a failed accept */
+	LOOP_OP_ACCEPT,		/* multishot accept; slot = listener id,
+				 * gen = the listener's generation */
+	LOOP_OP_ACCEPT_RETRY,	/* pause before re-arming a failed accept;
+				 * slot and gen as the accept's */
 	LOOP_OP_SIGNAL,		/* read of the signalfd */
 	LOOP_OP_CLOSE,		/* close of a released fd: untracked */
 	LOOP_OP_TICK,		/* the once-a-second timer of loop_user.tick */
@@ -40,7 +42,7 @@ enum loop_op {
 };
 
 #define LOOP_OPS_MAX		32
-#define LOOP_LISTENERS_MAX	8
+#define LOOP_LISTENERS_MAX	32
 #define LOOP_USERS_MAX		4
 
 /* user_data layout: op 8 bits | aux 8 bits | slot 24 bits | generation 24. */
@@ -102,7 +104,13 @@ struct loop_handler {
 	const char *name;
 };
 
+/* A listener slot.  Slots are reused once loop_unlisten() has emptied
+ * them; @gen tells a completion for the old listener from one for the
+ * new. */
 struct loop_listener {
+	bool live;		/* holds a listener; false: free slot */
+	uint32_t gen;		/* bumped by loop_unlisten(); in the ops'
+				 * user_data (LOOP_UD_GEN_MASK bits) */
 	const char *name;	/* "outbound", ...: logs and metrics */
 	int fd;
 	loop_accept_fn *accept;
@@ -128,7 +136,8 @@ struct loop_config {
 
 /* The loop's own counters (the connections' are struct stats). */
 struct loop_stats {
-	uint64_t stale_cqes;		/* completions for a reused slot */
+	uint64_t stale_cqes;		/* completions for a reused slot or
+					 * a removed listener */
 	uint32_t bufs_out;		/* provided buffers held by the agent now */
 	uint32_t bufs_out_max;		/* ... and at most so far */
 	/* The longest time one iteration spent on its completions: how
@@ -158,7 +167,11 @@ struct loop {
 						 * loop_op_add() */
 	unsigned int nops;
 	struct loop_listener listeners[LOOP_LISTENERS_MAX];	/* by id */
-	unsigned int nlisteners;
+	unsigned int nlisteners;	/* slots ever used: live ones and
+					 * free ones are below it */
+	/* Accepts and accept retries of removed listeners that have not
+	 * completed yet: teardown waits for them like for any op. */
+	unsigned int unlisten_pending;
 	struct loop_user users[LOOP_USERS_MAX];
 	unsigned int nusers;
 	struct __kernel_timespec accept_retry_ts;
@@ -196,11 +209,26 @@ int loop_op_add(struct loop *l, const char *name, loop_cqe_fn *fn, void *arg);
 /*
  * Listens on @addr:@port (network order address, host order port; port 0
  * picks an ephemeral one) and arms a multishot accept whose sockets go to
- * @fn(@arg, fd).  @name (a static string) names the listener in logs and
- * metrics.  Returns the listener id, or -errno (logged).
+ * @fn(@arg, fd).  @name names the listener in logs and metrics; it is kept,
+ * not copied, and must stay valid until the listener is removed.  Returns
+ * the listener id (the lowest free one: ids of removed listeners are
+ * reused), or -errno (logged).
  */
 int loop_listen(struct loop *l, const char *name, uint32_t addr,
 		uint16_t port, loop_accept_fn *fn, void *arg);
+
+/*
+ * Removes listener @id while the loop runs: its accept is cancelled and
+ * its socket shut down and closed before this returns, so the port is free
+ * for a new bind at once and a connect to it is refused (connections still
+ * in its backlog, not yet accepted, are reset).  Sockets it accepted before
+ * are the handler's as ever; none is handed to @fn after this returns (one
+ * the kernel accepted meanwhile is closed with RST), so @arg need not
+ * outlive the call.  The id may be reused by the next loop_listen().  May
+ * be called from any completion handler, the listener's own included.
+ * Returns 0, or -ENOENT when @id is no listener.
+ */
+int loop_unlisten(struct loop *l, int id);
 
 /* Registers what @u->arg's module does at teardown (copied).  Returns 0 or
  * -ENOSPC. */
@@ -219,11 +247,11 @@ void loop_stop(struct loop *l);
 void loop_fini(struct loop *l);
 
 /* The port listener @name is bound to (host order), 0 when there is no
- * such listener. */
+ * such listener (removed ones are none). */
 uint16_t loop_listen_port(const struct loop *l, const char *name);
 
-/* True when every listener has its accept armed (or a retry of it
- * pending). */
+/* True when every listener, removed ones aside, has its accept armed (or
+ * a retry of it pending). */
 bool loop_listening(const struct loop *l);
 
 /*

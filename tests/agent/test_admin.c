@@ -3,7 +3,8 @@
  * The admin endpoint, in process: a loop runs in its own thread with the
  * admin listener (ephemeral port, short deadline), the forward listener (a
  * data path to check it is never disturbed) and a fixed policy snapshot.
- * The test speaks raw HTTP/1.1 over ordinary sockets.
+ * The test speaks raw HTTP/1.1 over ordinary sockets.  admin.c is included
+ * to render a page straight from a loop the test runs itself.
  */
 #include <ctype.h>
 #include <netinet/in.h>
@@ -14,7 +15,7 @@
 #include "harness/test.h"
 #include "harness/loop_harness.h"
 #include "harness/policy_harness.h"
-#include "../../agent/admin.h"
+#include "../../agent/admin.c"
 #include "../../agent/loop.h"
 #include "log.h"
 
@@ -517,6 +518,73 @@ out:
 	return ok;
 }
 
+static void accept_close(void *arg, int fd)
+{
+	(void)arg;
+	close(fd);
+}
+
+/* The accepted-connections family names live listeners only: one removed
+ * while the loop runs is gone from it. */
+static bool metrics_removed_listener(void)
+{
+	const struct loop_config lc = { .nbufs = 4, .buf_size = 4096 };
+	struct ctx ctx = { 0 };
+	struct loop l;
+	struct admin a = { .loop = &l, .ctx = &ctx };
+	static const char series[] = "\nmeshforge_connections_accepted_total{";
+	static const char kept[] =
+		"\nmeshforge_connections_accepted_total{listener=\"kept\"} 0\n";
+	struct admin_sb b = { 0 };
+	int gone, n = 0;
+	bool ok = false;
+
+	if (!ASSERT_EQ(reload_open(&ctx.reload, NULL, NULL), 0))
+		return false;
+	if (!ASSERT_EQ(loop_init(&l, &lc), 0))
+		goto out_reload;
+	gone = loop_listen(&l, "gone", htonl(INADDR_LOOPBACK), 0, accept_close,
+			   NULL);
+	if (!ASSERT_GE(loop_listen(&l, "kept", htonl(INADDR_LOOPBACK), 0,
+				   accept_close, NULL), 0) ||
+	    !ASSERT_GE(gone, 0) || !ASSERT_EQ(loop_unlisten(&l, gone), 0))
+		goto out;
+	admin_metrics(&a, &b);
+	if (!ASSERT_FALSE(b.oom))
+		goto out;
+	for (const char *p = b.p; (p = strstr(p, series)); p++)
+		n++;
+	ok = ASSERT_EQ(n, 1) &&
+	     ASSERT_TRUE(strstr(b.p, kept));
+out:
+	free(b.p);
+	loop_fini(&l);
+out_reload:
+	reload_close(ctx.reload);
+	return ok;
+}
+
+static void *metrics_removed_listener_thread(void *arg)
+{
+	*(bool *)arg = metrics_removed_listener();
+	return NULL;
+}
+
+/* On a thread of its own: the thread that tore a ring down is left io_uring
+ * work that cuts short its next blocking socket call with a timeout
+ * (EINTR), and the other cases make those on this thread. */
+static bool test_metrics_removed_listener(void)
+{
+	pthread_t th;
+	bool ok = false;
+
+	if (!ASSERT_EQ(pthread_create(&th, NULL,
+				      metrics_removed_listener_thread, &ok), 0))
+		return false;
+	pthread_join(th, NULL);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -527,6 +595,7 @@ int main(void)
 
 	TEST_RUN(test_ready);
 	TEST_RUN(test_metrics);
+	TEST_RUN(test_metrics_removed_listener);
 	TEST_RUN(test_config_dump);
 	TEST_RUN(test_not_found_and_method);
 	TEST_RUN(test_malformed_reset);

@@ -5,12 +5,15 @@
  * relay), and the test plays both client and upstream server with ordinary
  * sockets.  Covers data integrity both ways, half-close, RST propagation,
  * connect failure and timeout, backpressure, running out of ring buffers,
- * and that every fd is released when connections end.
+ * and that every fd is released when connections end.  Then a listener
+ * removed while a connection it accepted relays, on a loop and connection
+ * table the case drives itself.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -336,6 +339,198 @@ static bool test_fds_released(void)
 	       ASSERT_EQ(relay.h.stats.accepted, RELAY_MAX);
 }
 
+/* ---- listeners removed under their connections --------------------------- */
+
+/* A flow of the case's own: every connection to the upstream at @to. */
+struct fwd {
+	struct conn_table *t;
+	struct sockaddr_in to;
+};
+
+static void fwd_accepted(void *arg, struct conn *c)
+{
+	struct fwd *f = arg;
+
+	c->up_addr = f->to;
+	conn_connect(f->t, c);
+}
+
+static void fwd_connected(void *arg, struct conn *c)
+{
+	conn_start_relay(((struct fwd *)arg)->t, c);
+}
+
+static const struct conn_flow_ops fwd_ops = {
+	.name = "fwd",
+	.accepted = fwd_accepted,
+	.connected = fwd_connected,
+};
+
+/* Reads exactly @n bytes of @want from @fd, running @l while it waits. */
+static bool relay_expect(struct loop *l, int fd, const char *want, size_t n)
+{
+	char buf[16];
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		if (!lh_run_until_readable(l, fd))
+			return false;
+		r = read(fd, buf + got, n - got);
+		if (!ASSERT_TRUE(r > 0))
+			return false;
+		got += (size_t)r;
+	}
+	return ASSERT_MEMEQ(buf, want, n);
+}
+
+/* @req from @c to @s and @resp back, through @l. */
+static bool relay_round_trip(struct loop *l, int c, int s, const char *req,
+			     const char *resp)
+{
+	size_t nq = strlen(req), np = strlen(resp);
+
+	return ASSERT_EQ(write(c, req, nq), nq) &&
+	       relay_expect(l, s, req, nq) &&
+	       ASSERT_EQ(write(s, resp, np), np) &&
+	       relay_expect(l, c, resp, np);
+}
+
+/* The upstream's end of the next connection to @lfd, running @l while it
+ * comes, or -1. */
+static int relay_upstream(struct loop *l, int lfd)
+{
+	if (!lh_run_until_readable(l, lfd))
+		return -1;
+	return lh_accept_timeout(lfd, 0);
+}
+
+/* The connection of @t that relays, with its flow, or NULL. */
+static const struct conn *relaying(const struct conn_table *t)
+{
+	for (uint32_t i = 0; i < t->max_conns; i++)
+		if (t->conns[i].state == CONN_STATE_RELAY)
+			return &t->conns[i];
+	return NULL;
+}
+
+/*
+ * Two listeners of one flow share it.  One of them is removed while a
+ * connection it accepted relays: the connection relays on with its flow,
+ * the port refuses connections, and a new listener there with the same
+ * flow takes the next one.  Only a listener of the table's can be removed
+ * through it.
+ */
+static bool unlisten_relay(void)
+{
+	const struct loop_config lc = { .nbufs = 16, .buf_size = 4096 };
+	const struct conn_table_config tc = { .max_conns = 16 };
+	struct stats st = { 0 };
+	struct conn_table t;
+	struct loop l;
+	struct fwd f = { .t = &t, .to = { .sin_family = AF_INET,
+			 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) } };
+	const struct conn *live;
+	int lfd, id, id2, other, c = -1, s = -1, c2 = -1, s2 = -1;
+	uint16_t up_port, port;
+	bool ok = false;
+
+	lfd = lh_listener(&up_port, 16);
+	if (!ASSERT_GE(lfd, 0))
+		return false;
+	f.to.sin_port = htons(up_port);
+	if (!ASSERT_EQ(loop_init(&l, &lc), 0))
+		goto out_lfd;
+	if (!ASSERT_EQ(conn_table_init(&t, &l, &st, &tc), 0))
+		goto out;
+	id = conn_listen(&t, "fwd", htonl(INADDR_LOOPBACK), 0, &fwd_ops, &f);
+	id2 = conn_listen(&t, "fwd2", htonl(INADDR_LOOPBACK), 0, &fwd_ops, &f);
+	port = loop_listen_port(&l, "fwd");
+	if (!ASSERT_GE(id, 0) || !ASSERT_GE(id2, 0) ||
+	    !ASSERT_EQ(t.nflows, 1) ||
+	    !ASSERT_GE(c = lh_client(port), 0) ||
+	    !ASSERT_GE(s = relay_upstream(&l, lfd), 0) ||
+	    !relay_round_trip(&l, c, s, "ping", "pong"))
+		goto out;
+	live = relaying(&t);
+	if (!ASSERT_TRUE(live != NULL) ||
+	    !ASSERT_EQ(conn_unlisten(&t, id), 0) ||
+	    !ASSERT_EQ(conn_unlisten(&t, id), -ENOENT) ||
+	    !ASSERT_EQ(conn_unlisten(&t, -1), -ENOENT) ||
+	    !ASSERT_EQ(conn_unlisten(&t, LOOP_LISTENERS_MAX), -ENOENT) ||
+	    !ASSERT_EQ(lh_client(port), -1) || !ASSERT_EQ(errno, ECONNREFUSED))
+		goto out;
+	/* The connection relays on, its flow whole. */
+	if (!relay_round_trip(&l, c, s, "after", "still") ||
+	    !ASSERT_TRUE(live->flow == &t.flows[0]) ||
+	    !ASSERT_TRUE(live->flow->ops == &fwd_ops) ||
+	    !ASSERT_TRUE(live->flow->arg == &f))
+		goto out;
+	/* The port again, the flow again: no second flow. */
+	if (!ASSERT_EQ(conn_listen(&t, "fwd", htonl(INADDR_LOOPBACK), port,
+				   &fwd_ops, &f), id) ||
+	    !ASSERT_EQ(t.nflows, 1) ||
+	    !ASSERT_GE(c2 = lh_client(port), 0) ||
+	    !ASSERT_GE(s2 = relay_upstream(&l, lfd), 0) ||
+	    !relay_round_trip(&l, c2, s2, "new", "one") ||
+	    !relay_round_trip(&l, c, s, "old", "too") ||
+	    !ASSERT_EQ(st.accepted, 2) || !ASSERT_EQ(st.conns, 2))
+		goto out;
+	/* A listener of the loop's that is not the table's. */
+	other = loop_listen(&l, "other", htonl(INADDR_LOOPBACK), 0, NULL, NULL);
+	if (!ASSERT_GE(other, 0) ||
+	    !ASSERT_EQ(conn_unlisten(&t, other), -ENOENT) ||
+	    !ASSERT_EQ(loop_unlisten(&l, other), 0))
+		goto out;
+	/* Both end cleanly. */
+	close(c);
+	close(c2);
+	c = c2 = -1;
+	if (!ASSERT_EQ(shutdown(s, SHUT_WR), 0) ||
+	    !ASSERT_EQ(shutdown(s2, SHUT_WR), 0))
+		goto out;
+	for (int i = 0; i < 500 && st.conns; i++)
+		if (!lh_run_for(&l, 10))
+			goto out;
+	ok = ASSERT_EQ(st.conns, 0) && ASSERT_EQ(st.finished, 2) &&
+	     ASSERT_EQ(st.aborted, 0);
+out:
+	if (c >= 0)
+		close(c);
+	if (c2 >= 0)
+		close(c2);
+	if (s >= 0)
+		close(s);
+	if (s2 >= 0)
+		close(s2);
+	loop_fini(&l);
+	conn_table_fini(&t);
+out_lfd:
+	close(lfd);
+	return ok;
+}
+
+static void *unlisten_relay_thread(void *arg)
+{
+	*(bool *)arg = unlisten_relay();
+	return NULL;
+}
+
+/* On a thread of its own: the thread that tore a ring down is left io_uring
+ * work that cuts short its next blocking socket call with a timeout
+ * (EINTR), and the other cases make those on this thread. */
+static bool test_unlisten_relay(void)
+{
+	pthread_t th;
+	bool ok = false;
+
+	if (!ASSERT_EQ(pthread_create(&th, NULL, unlisten_relay_thread, &ok),
+		       0))
+		return false;
+	pthread_join(th, NULL);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -350,5 +545,6 @@ int main(void)
 	TEST_RUN(test_backpressure);
 	TEST_RUN(test_ring_exhaustion);
 	TEST_RUN(test_fds_released);
+	TEST_RUN(test_unlisten_relay);
 	TEST_MAIN_END();
 }

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The event loop without any module: completions dispatched through the
- * handler table by op, accepts through each listener's own handler, and a
- * teardown that waits for its users' ops.  Then the policy reloader: the
+ * handler table by op, accepts through each listener's own handler,
+ * listeners removed and added while the loop runs, and a teardown that
+ * waits for its users' ops.  Then the policy reloader: the
  * hand-over of snapshots between the reloader and the loop thread
  * (reload.c included, to publish by hand), a fixed snapshot, and a
  * reloader thread following mf_config.epoch in real pinned maps under a
  * pin root of the test's own.
  */
+#include <sys/resource.h>
 #include <sys/vfs.h>
 
 #include <bpf/bpf.h>
@@ -166,6 +168,317 @@ out:
 		close(two.fd);
 	if (c >= 0)
 		close(c);
+	loop_fini(&l);
+	return ok;
+}
+
+/* ---- listeners that come and go ------------------------------------------ */
+
+/* An accept handler that closes the socket at once. */
+static void on_accept_close(void *arg, int fd)
+{
+	on_accept(arg, fd);
+	close(fd);
+}
+
+/* Runs @l until @s has seen @calls calls, bounded.  True when it has. */
+static bool run_until_calls(struct loop *l, struct seen *s, int calls)
+{
+	for (int i = 0; i < 500 && s->calls < calls; i++)
+		if (!lh_run_for(l, 10))
+			return false;
+	return ASSERT_EQ(s->calls, calls);
+}
+
+/* Runs @l until no op of a removed listener is left, bounded. */
+static bool run_until_unlistened(struct loop *l)
+{
+	for (int i = 0; i < 500 && l->unlisten_pending; i++)
+		if (!lh_run_for(l, 10))
+			return false;
+	return ASSERT_EQ(l->unlisten_pending, 0);
+}
+
+/* connect() to 127.0.0.1:@port; 0 or -errno.  The socket is closed. */
+static int connect_err(uint16_t port)
+{
+	int c = lh_client(port), err = c < 0 ? -errno : 0;
+
+	if (c >= 0)
+		close(c);
+	return err;
+}
+
+/*
+ * A listener removed while the loop runs: its port refuses connections
+ * and can be bound again as soon as loop_unlisten() returns; a new
+ * listener there, in the old one's slot, gets the next connection; the
+ * old handler gets nothing more.  A removed or unknown id is -ENOENT.
+ */
+static bool test_unlisten(void)
+{
+	struct loop l;
+	struct seen guard, one = { .l = &l, .stop_after = 1 };
+	struct seen two = { .l = &l, .stop_after = 1 };
+	int id, id2, c = -1;
+	uint16_t port;
+	bool ok = false;
+
+	if (!start(&l, &guard))
+		return false;
+	id = loop_listen(&l, "one", htonl(INADDR_LOOPBACK), 0,
+			 on_accept_close, &one);
+	port = loop_listen_port(&l, "one");
+	if (!ASSERT_GE(id, 0) || !ASSERT_NE(port, 0) ||
+	    !ASSERT_GE(c = lh_client(port), 0) ||
+	    !run_until_calls(&l, &one, 1))
+		goto out;
+	close(c);
+	c = -1;
+	if (!ASSERT_EQ(loop_unlisten(&l, id), 0) ||
+	    !ASSERT_EQ(loop_listen_port(&l, "one"), 0) ||
+	    !ASSERT_TRUE(loop_listening(&l)) ||
+	    !ASSERT_EQ(connect_err(port), -ECONNREFUSED) ||
+	    !ASSERT_EQ(loop_unlisten(&l, id), -ENOENT) ||
+	    !ASSERT_EQ(loop_unlisten(&l, -1), -ENOENT) ||
+	    !ASSERT_EQ(loop_unlisten(&l, LOOP_LISTENERS_MAX), -ENOENT) ||
+	    !ASSERT_EQ(loop_unlisten(&l, 5), -ENOENT))
+		goto out;
+	/* The same port at once, before the loop has run again. */
+	id2 = loop_listen(&l, "two", htonl(INADDR_LOOPBACK), port,
+			  on_accept_close, &two);
+	if (!ASSERT_EQ(id2, id) ||
+	    !ASSERT_EQ(loop_listen_port(&l, "two"), port) ||
+	    !ASSERT_GE(c = lh_client(port), 0) ||
+	    !run_until_calls(&l, &two, 1) || !run_until_unlistened(&l))
+		goto out;
+	ok = ASSERT_EQ(one.calls, 1) && ASSERT_FALSE(guard.timed_out) &&
+	     ASSERT_EQ(l.listeners[id2].accepted, 1);
+out:
+	if (c >= 0)
+		close(c);
+	loop_fini(&l);
+	return ok;
+}
+
+/* What the op of test_unlisten_late_accept does in the loop. */
+struct swap {
+	struct loop *l;
+	int id;
+	uint16_t port;
+	struct seen *next;
+	int id2;
+};
+
+/* Removes listener s->id and listens on its port again with s->next. */
+static void on_swap(void *arg, const struct io_uring_cqe *cqe)
+{
+	struct swap *s = arg;
+
+	(void)cqe;
+	loop_unlisten(s->l, s->id);
+	s->id2 = loop_listen(s->l, "two", htonl(INADDR_LOOPBACK), s->port,
+			     on_accept_close, s->next);
+}
+
+/*
+ * An accept of the old listener that completes after loop_unlisten(), in
+ * the same batch as the op that removed it, when its slot already holds a
+ * new listener: the socket is reset, not handed to the new handler.  The
+ * next connection reaches the new one.
+ */
+static bool test_unlisten_late_accept(void)
+{
+	struct loop l;
+	struct seen guard, one = { .l = &l }, two = { .l = &l };
+	struct swap sw = { .l = &l, .next = &two, .id2 = -1 };
+	int op, c = -1, c2 = -1;
+	bool ok = false;
+
+	if (!start(&l, &guard))
+		return false;
+	op = loop_op_add(&l, "swap", on_swap, &sw);
+	if (!ASSERT_GE(op, LOOP_OP_FIRST_FREE))
+		goto out;
+	/* Queued before the accept, so it completes first. */
+	nop(&l, loop_ud((unsigned int)op, 0, 0, 0));
+	sw.id = loop_listen(&l, "one", htonl(INADDR_LOOPBACK), 0,
+			    on_accept_close, &one);
+	sw.port = loop_listen_port(&l, "one");
+	/* In the backlog before the accept is submitted: the accept takes it
+	 * at once, in the batch of the nop. */
+	if (!ASSERT_GE(sw.id, 0) || !ASSERT_GE(c = lh_client(sw.port), 0))
+		goto out;
+	lh_set_timeout(c, 5000);
+	if (!lh_run_for(&l, 20) || !ASSERT_EQ(sw.id2, sw.id) ||
+	    !ASSERT_EQ(lh_recv_err(c), -ECONNRESET) ||
+	    !ASSERT_EQ(one.calls, 0) || !ASSERT_EQ(two.calls, 0) ||
+	    !ASSERT_GE(l.stats.stale_cqes, 1) ||
+	    !ASSERT_GE(c2 = lh_client(sw.port), 0) ||
+	    !run_until_calls(&l, &two, 1) || !run_until_unlistened(&l))
+		goto out;
+	ok = ASSERT_EQ(one.calls, 0) && ASSERT_FALSE(guard.timed_out);
+out:
+	if (c >= 0)
+		close(c);
+	if (c2 >= 0)
+		close(c2);
+	loop_fini(&l);
+	return ok;
+}
+
+/*
+ * Listened, removed and listened again before the ring saw the first
+ * accept: the new socket likely has the old one's fd number, and the old
+ * accept, submitted late, must not take the new listener's connection.
+ */
+static bool test_unlisten_before_submit(void)
+{
+	struct loop l;
+	struct seen guard, one = { .l = &l };
+	struct seen two = { .l = &l, .stop_after = 1 };
+	int id, c = -1;
+	uint16_t port;
+	bool ok = false;
+
+	if (!start(&l, &guard))
+		return false;
+	id = loop_listen(&l, "one", htonl(INADDR_LOOPBACK), 0,
+			 on_accept_close, &one);
+	port = loop_listen_port(&l, "one");
+	if (!ASSERT_GE(id, 0) || !ASSERT_EQ(loop_unlisten(&l, id), 0) ||
+	    !ASSERT_EQ(loop_listen(&l, "two", htonl(INADDR_LOOPBACK), port,
+				   on_accept_close, &two), id) ||
+	    !ASSERT_GE(c = lh_client(port), 0) ||
+	    !run_until_calls(&l, &two, 1) || !run_until_unlistened(&l))
+		goto out;
+	lh_set_timeout(c, 5000);
+	/* Closed by the handler with a FIN: not reset by a stray accept. */
+	ok = ASSERT_EQ(lh_recv_err(c), 0) && ASSERT_EQ(one.calls, 0) &&
+	     ASSERT_FALSE(guard.timed_out);
+out:
+	if (c >= 0)
+		close(c);
+	loop_fini(&l);
+	return ok;
+}
+
+/*
+ * A listener removed while its accept waits to be re-armed (out of fds):
+ * the retry does not re-arm it.
+ */
+static bool test_unlisten_during_retry(void)
+{
+	struct loop l;
+	struct seen guard, one = { .l = &l };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct rlimit saved, low;
+	int id, c, lowest;
+	bool ok = false, limited = false;
+
+	if (!start(&l, &guard))
+		return false;
+	id = loop_listen(&l, "one", htonl(INADDR_LOOPBACK), 0, on_accept_close,
+			 &one);
+	sa.sin_port = htons(loop_listen_port(&l, "one"));
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!ASSERT_GE(id, 0) || !ASSERT_GE(c, 0) ||
+	    !ASSERT_EQ(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0) ||
+	    !ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0))
+		goto out;
+	/* No fd free below the limit when the accept is submitted (it reads
+	 * the limit then): it fails with EMFILE. */
+	lowest = dup(c);
+	if (!ASSERT_GE(lowest, 0))
+		goto out;
+	close(lowest);
+	low = saved;
+	low.rlim_cur = (rlim_t)lowest;
+	if (!ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0))
+		goto out;
+	limited = true;
+	for (int i = 0; i < 20 && !l.listeners[id].retry_armed; i++)
+		if (!lh_run_for(&l, 5))
+			goto out;
+	setrlimit(RLIMIT_NOFILE, &saved);
+	limited = false;
+	if (!ASSERT_TRUE(l.listeners[id].retry_armed) ||
+	    !ASSERT_EQ(loop_unlisten(&l, id), 0) ||
+	    /* Past the retry's pause, had the cancel not ended it. */
+	    !lh_run_for(&l, 150) || !run_until_unlistened(&l))
+		goto out;
+	ok = ASSERT_FALSE(l.listeners[id].live) &&
+	     ASSERT_FALSE(l.listeners[id].armed) &&
+	     ASSERT_FALSE(l.listeners[id].retry_armed) &&
+	     ASSERT_EQ(one.calls, 0) && ASSERT_FALSE(guard.timed_out);
+out:
+	if (limited)
+		setrlimit(RLIMIT_NOFILE, &saved);
+	if (c >= 0)
+		close(c);
+	loop_fini(&l);
+	return ok;
+}
+
+/*
+ * 200 listeners in a row on one port, each removed after it accepted a
+ * connection: no fd is left behind.  And LOOP_LISTENERS_MAX live at once,
+ * one more only once one of them is removed.
+ */
+static bool test_unlisten_cycles(void)
+{
+	struct loop l;
+	struct seen guard, s = { .l = &l };
+	int base, id, ids[LOOP_LISTENERS_MAX], n = 0, c;
+	uint16_t port = 0;
+	bool ok = false, got;
+
+	if (!start(&l, &guard))
+		return false;
+	base = lh_count_fds();
+	for (int i = 0; i < 200; i++) {
+		id = loop_listen(&l, "cycle", htonl(INADDR_LOOPBACK), port,
+				 on_accept_close, &s);
+		if (!port)
+			port = loop_listen_port(&l, "cycle");
+		if (!ASSERT_GE(id, 0) || !ASSERT_GE(c = lh_client(port), 0))
+			goto out;
+		s.stop_after = i + 1;
+		got = run_until_calls(&l, &s, i + 1);
+		close(c);
+		if (!got || !ASSERT_EQ(loop_unlisten(&l, id), 0))
+			goto out;
+	}
+	if (!run_until_unlistened(&l))
+		goto out;
+	/* A socket a late accept brought is closed through the ring. */
+	for (int i = 0; i < 100 && lh_count_fds() != base; i++)
+		if (!lh_run_for(&l, 10))
+			goto out;
+	if (!ASSERT_EQ(lh_count_fds(), base) || !ASSERT_EQ(l.nlisteners, 1))
+		goto out;
+	for (n = 0; n < LOOP_LISTENERS_MAX; n++) {
+		ids[n] = loop_listen(&l, "many", htonl(INADDR_LOOPBACK), 0,
+				     on_accept_close, &s);
+		if (!ASSERT_EQ(ids[n], n))
+			goto out;
+	}
+	if (!ASSERT_EQ(loop_listen(&l, "many", htonl(INADDR_LOOPBACK), 0,
+				   on_accept_close, &s), -ENOSPC) ||
+	    !ASSERT_EQ(loop_unlisten(&l, 7), 0) ||
+	    !ASSERT_EQ(ids[7] = loop_listen(&l, "many",
+					    htonl(INADDR_LOOPBACK), 0,
+					    on_accept_close, &s), 7))
+		goto out;
+	for (; n > 0; n--)
+		if (!ASSERT_EQ(loop_unlisten(&l, ids[n - 1]), 0))
+			goto out;
+	ok = run_until_unlistened(&l) && ASSERT_EQ(lh_count_fds(), base) &&
+	     ASSERT_FALSE(guard.timed_out);
+out:
+	while (n > 0)
+		loop_unlisten(&l, ids[--n]);
 	loop_fini(&l);
 	return ok;
 }
@@ -402,6 +715,11 @@ int main(void)
 	TEST_RUN(test_user_data_roundtrip);
 	TEST_RUN(test_dispatch_by_op);
 	TEST_RUN(test_listener_handlers);
+	TEST_RUN(test_unlisten);
+	TEST_RUN(test_unlisten_late_accept);
+	TEST_RUN(test_unlisten_before_submit);
+	TEST_RUN(test_unlisten_during_retry);
+	TEST_RUN(test_unlisten_cycles);
 	TEST_RUN(test_teardown_waits_for_users);
 	TEST_RUN(test_stall_gauge);
 	TEST_RUN(test_fixed_snapshot);

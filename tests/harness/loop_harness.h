@@ -8,7 +8,9 @@
  * timeouts, accept and read with a deadline so a broken loop fails a test
  * rather than hanging it, moving checked pattern bytes through the loop,
  * counting this process's open fds to catch leaks, and the signal setup
- * that lets lh_loop_stop() stop a loop with SIGTERM.
+ * that lets lh_loop_stop() stop a loop with SIGTERM.  For a loop the test
+ * drives on its own thread instead: running it for a while
+ * (lh_run_for()), or until a socket has something to read.
  *
  * Include after "harness/test.h".  Everything is static inline so a test that
  * uses only part of it still builds with -Werror.
@@ -97,6 +99,56 @@ static inline void lh_loop_stop(struct lh_loop *h)
 {
 	kill(getpid(), SIGTERM);
 	pthread_join(h->thread, NULL);
+}
+
+static inline void lh_on_stop(void *arg, const struct io_uring_cqe *cqe)
+{
+	(void)cqe;
+	loop_stop(arg);
+}
+
+/*
+ * Runs @l, on the caller's thread, for @ms, or less when a handler stops
+ * it (a timer of an earlier call that was cut short may then stop this one
+ * early: callers run it until what they wait for is there, bounded).
+ */
+static inline bool lh_run_for(struct loop *l, long ms)
+{
+	struct __kernel_timespec ts = { .tv_nsec = ms * 1000000L };
+	struct io_uring_sqe *sqe;
+	int op = -1;
+
+	/* One stop op per loop: the table is bounded and a case runs the
+	 * loop many times. */
+	for (unsigned int i = LOOP_OP_FIRST_FREE; i < l->nops; i++)
+		if (l->ops[i].fn == lh_on_stop)
+			op = (int)i;
+	if (op < 0)
+		op = loop_op_add(l, "stop", lh_on_stop, l);
+	if (!ASSERT_GE(op, LOOP_OP_FIRST_FREE))
+		return false;
+	sqe = loop_sqe(l, 1);
+	/* @ts is read at submission, which loop_run() does first. */
+	io_uring_prep_timeout(sqe, &ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, loop_ud((unsigned int)op, 0, 0, 0));
+	/* loop_stop() is for good; here the loop runs again. */
+	l->stopping = false;
+	return ASSERT_EQ(loop_run(l), 0);
+}
+
+/* Runs @l (lh_run_for()) until @fd is readable, bounded at about 5 s.
+ * True when it is. */
+static inline bool lh_run_until_readable(struct loop *l, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	for (int i = 0; i < 500; i++) {
+		if (poll(&p, 1, 0) == 1)
+			return true;
+		if (!lh_run_for(l, 10))
+			return false;
+	}
+	return ASSERT_TRUE(!"nothing came to read");
 }
 
 /* A listening socket on 127.0.0.1, ephemeral port stored in @port.
