@@ -1326,6 +1326,16 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 			conn_up_failed(t, c, reason);
 			return;
 		}
+		if (side == CONN_UP && c->l7 && c->state == CONN_STATE_RELAY &&
+		    !c->l7_ending && res != -ECANCELED) {
+			/* An upstream that reset, or closed without
+			 * close_notify, is the flow's to answer for as one
+			 * that closed: 502 for a request it took, another up
+			 * end for the next one. */
+			conn_dir_eof_l7(c, side);
+			conn_dir_pump(t, c, side);
+			return;
+		}
 		if (res == -ECANCELED && e->setup_recv && c->l7 &&
 		    c->state == CONN_STATE_RELAY) {
 			/* The flow's input deadline (a request head that

@@ -474,8 +474,8 @@ static bool test_upstream_reuse_and_reopen(void)
 	return ok && ASSERT_EQ(px.h.stats.http_requests, 3);
 }
 
-/* An upstream that cannot be reached: 503; one that closes before its
- * response: 502. */
+/* An upstream that cannot be reached: 503; one that closes or resets
+ * before its response: 502. */
 static bool test_upstream_failures(void)
 {
 	char got[1024];
@@ -488,6 +488,23 @@ static bool test_upstream_failures(void)
 	     px_accept() &&
 	     ASSERT_GE(px_read_all(px.s, got, sizeof(got), 200), 1);
 	if (ok) {
+		close(px.s);
+		px.s = -1;
+	}
+	ok = ok && ASSERT_GE(px_read_all(px.c, got, sizeof(got), 2000), 1) &&
+	     ASSERT_TRUE(strncmp(got, "HTTP/1.1 502 Bad Gateway\r\n", 26) == 0);
+	close(px.c);
+	px.c = -1;
+	/* One that resets (as a destination agent that refuses the
+	 * request's identity does): 502 as well, not a reset client. */
+	ok = ok && px_connect() &&
+	     px_send(px.c, "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: r\r\n\r\n") &&
+	     px_accept() &&
+	     ASSERT_GE(px_read_all(px.s, got, sizeof(got), 200), 1);
+	if (ok) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(px.s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(px.s);
 		px.s = -1;
 	}

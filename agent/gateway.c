@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The ports of the builtin gateways this node runs (see gateway.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "reload.h"
+
+/* The file a port's certificate comes from, into @buf; false (logged)
+ * when it names none the agent can read. */
+static bool gateway_cert_path(const struct gateway *g, const struct gw_port *gp,
+			      char *buf, size_t n)
+{
+	int len;
+
+	if (gp->cert_file)
+		len = snprintf(buf, n, "%s", gp->cert_file);
+	else if (gp->cert_secret && g->secrets_dir[0])
+		len = snprintf(buf, n, "%s/%s.pem", g->secrets_dir,
+			       gp->cert_secret);
+	else
+		len = -1;
+	if (len < 0 || (size_t)len >= n) {
+		log_error("event=gateway_port_failed port=%u gateway=%s "
+			  "reason=\"no certificate file for the HTTPS "
+			  "listener\"", gp->port, gp->gateway);
+		return false;
+	}
+	return true;
+}
+
+static void gateway_close(struct gateway *g, unsigned int i)
+{
+	struct gateway_port *bp = &g->ports[i];
+
+	log_info("event=gateway_port_closed port=%u", bp->port);
+	conn_unlisten(g->conns, bp->listener);
+	tls_ctx_put(bp->tls);
+	g->ports[i] = g->ports[--g->nports];
+}
+
+/* Whether bound port @bp serves @gp as it is: same protocol, same
+ * certificate file. */
+static bool gateway_same(const struct gateway *g,
+			 const struct gateway_port *bp,
+			 const struct gw_port *gp)
+{
+	char cert[sizeof(bp->cert)];
+
+	if (bp->protocol != gp->protocol)
+		return false;
+	if (gp->protocol != MF_GW_HTTPS)
+		return true;
+	return gateway_cert_path(g, gp, cert, sizeof(cert)) &&
+	       !strcmp(cert, bp->cert);
+}
+
+/* Binds @gp; false (logged) when it cannot be, for now. */
+static bool gateway_bind(struct gateway *g, const struct gw_port *gp)
+{
+	struct gateway_port *bp;
+	int id, err;
+
+	if (g->nports == GATEWAY_PORTS_MAX) {
+		log_error("event=gateway_port_failed port=%u gateway=%s "
+			  "reason=\"more than %d gateway ports\"", gp->port,
+			  gp->gateway, GATEWAY_PORTS_MAX);
+		return false;
+	}
+	bp = &g->ports[g->nports];
+	memset(bp, 0, sizeof(*bp));
+	bp->port = gp->port;
+	bp->protocol = gp->protocol;
+	if (gp->protocol == MF_GW_HTTPS) {
+		if (!gateway_cert_path(g, gp, bp->cert, sizeof(bp->cert)))
+			return false;
+		err = tls_ctx_new_public(&bp->tls, bp->cert);
+		if (err) {
+			log_error("event=gateway_port_failed port=%u gateway=%s "
+				  "cert=%s reason=\"%s\"", gp->port,
+				  gp->gateway, bp->cert, strerror(-err));
+			return false;
+		}
+	}
+	id = conn_listen(g->conns, "gateway", g->listen_addr, gp->port, g->ops,
+			 g->arg);
+	if (id < 0) {
+		tls_ctx_put(bp->tls);
+		return false;	/* logged by the loop */
+	}
+	bp->listener = id;
+	g->nports++;
+	log_info("event=gateway_port_bound port=%u protocol=%s gateway=%s "
+		 "instance=%s", gp->port,
+		 gp->protocol == MF_GW_HTTPS ? "HTTPS" : "HTTP", gp->gateway,
+		 gp->instance);
+	return true;
+}
+
+/* The bound ports follow table @t. */
+static void gateway_follow(struct gateway *g, const struct gw_table *t)
+{
+	bool retry = false;
+
+	for (unsigned int i = 0; i < g->nports;) {
+		const struct gw_port *gp = gwroute_port_find(t, g->ports[i].port);
+
+		if (gp && gateway_same(g, &g->ports[i], gp))
+			i++;
+		else
+			gateway_close(g, i);	/* moves the last one here */
+	}
+	for (size_t i = 0; i < gwroute_nports(t); i++) {
+		const struct gw_port *gp = gwroute_port(t, i);
+		bool bound = false;
+
+		for (unsigned int j = 0; j < g->nports; j++)
+			bound |= g->ports[j].port == gp->port;
+		if (!bound && !gateway_bind(g, gp))
+			retry = true;
+	}
+	g->retry = retry;
+}
+
+void gateway_sync(struct gateway *g)
+{
+	struct policy *p = reload_current(g->ctx->reload);
+	struct gw_table *t;
+	int err;
+
+	if (!p || !g->ctx->node[0])
+		return;
+	if (g->table && gwroute_policy(g->table) == p) {
+		if (g->retry)
+			gateway_follow(g, g->table);
+		return;
+	}
+	err = gwroute_build(p, g->ctx->node, &t);
+	if (err) {
+		/* The ports stay as they are: the last table serves. */
+		log_error("event=gateway_table_failed err=\"%s\"",
+			  strerror(-err));
+		return;
+	}
+	gateway_follow(g, t);
+	gwroute_put(g->table);
+	g->table = t;
+}
+
+int gateway_lookup(struct gateway *g, uint16_t port, struct gw_table **t,
+		   struct tls_ctx **tls)
+{
+	*t = NULL;
+	*tls = NULL;
+	if (!g->table)
+		return -ENOENT;
+	for (unsigned int i = 0; i < g->nports; i++) {
+		if (g->ports[i].port != port)
+			continue;
+		*t = gwroute_get(g->table);
+		*tls = g->ports[i].tls ? tls_ctx_get(g->ports[i].tls) : NULL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void gateway_tick(void *arg)
+{
+	gateway_sync(arg);
+}
+
+/* The gateway submits no ops of its own: nothing to end or wait for. */
+static void gateway_abort_all(void *arg)
+{
+	(void)arg;
+}
+
+static bool gateway_busy(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+int gateway_init(struct gateway *g, struct conn_table *t, struct ctx *ctx,
+		 uint32_t listen_addr, const char *config_dir,
+		 const struct conn_flow_ops *ops, void *arg)
+{
+	const struct loop_user u = {
+		.arg = g,
+		.abort_all = gateway_abort_all,
+		.busy = gateway_busy,
+		.tick = gateway_tick,
+	};
+	int len;
+
+	memset(g, 0, sizeof(*g));
+	g->conns = t;
+	g->ctx = ctx;
+	g->listen_addr = listen_addr;
+	g->ops = ops;
+	g->arg = arg;
+	if (config_dir) {
+		len = snprintf(g->secrets_dir, sizeof(g->secrets_dir),
+			       "%s/secrets", config_dir);
+		if (len < 0 || (size_t)len >= sizeof(g->secrets_dir))
+			return -ENAMETOOLONG;
+	}
+	gateway_sync(g);
+	return loop_user_add(t->loop, &u);
+}
+
+void gateway_fini(struct gateway *g)
+{
+	for (unsigned int i = 0; i < g->nports; i++)
+		tls_ctx_put(g->ports[i].tls);
+	g->nports = 0;
+	gwroute_put(g->table);
+	g->table = NULL;
+}

@@ -1,0 +1,711 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The builtin gateways this node runs (see gwroute.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gwroute.h"
+#include "hmatch.h"
+#include "log.h"
+#include "policy/kinds.h"
+#include "policy/select.h"
+#include "polkinds.h"
+#include "router.h"
+
+/* The regular expressions of one match: its path's, then its headers',
+ * then its query parameters'. */
+#define GW_RE_PATH		0
+#define GW_RE_HEADER(i)		(1 + (i))
+#define GW_RE_QUERY(i)		(1 + MF_GWR_HEADERS_MAX + (i))
+#define GW_RES			(1 + MF_GWR_HEADERS_MAX + MF_GWR_QUERY_MAX)
+
+/* One match of a rule of a listener's routes, as requests try them. */
+struct gw_match {
+	const struct mf_gateway_route *route;
+	const char *name;		/* the route's policy name */
+	uint32_t rec;			/* its record, among the kind's */
+	uint32_t rule;			/* the rule's index in it */
+	const struct mf_gwr_match_s *m;
+	uint64_t rank;			/* specificity of @m, higher first */
+	uint32_t order;			/* at equal rank, lower first */
+	uint32_t re_ok;			/* bit i: re[i] compiled */
+	regex_t re[GW_RES];
+};
+
+struct gw_listener {
+	const char *instance;		/* its gateway instance's name */
+	const char *src_id;		/* ... and SPIFFE ID */
+	const char *gateway;		/* its MeshGateway's name */
+	const struct mf_gw_listener *l;
+	struct mf_tagset tags;		/* instance, gateway, listener */
+	size_t nmatches;
+	struct gw_match *matches;	/* owned */
+};
+
+struct gw_table {
+	int refs;
+	struct policy *p;		/* a reference */
+	size_t nlisteners;
+	struct gw_listener *ls;		/* owned */
+	size_t nports;
+	struct gw_port *ports;		/* owned, ascending */
+};
+
+/* Counters of a route's record (policy_ticket()): rule i's weight pick,
+ * then its backend's round robin. */
+#define GW_CTR_WEIGHT(i)	(2 * (i))
+#define GW_CTR_BACKEND(i)	(2 * (i) + 1)
+
+/* ---- building --------------------------------------------------------------- */
+
+/* Sets tag @k of @ts to @v, adding it when there is room. */
+static void gw_tag_set(struct mf_tagset *ts, const struct mf_tag *t)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n && i < MF_TAGS_MAX; i++)
+		if (!strncmp(ts->tags[i].key, t->key, sizeof(t->key)))
+			break;
+	if (i == MF_TAGS_MAX)
+		return;		/* the tags checked at apply fit */
+	ts->tags[i] = *t;
+	if (i == ts->n)
+		ts->n++;
+}
+
+static void gw_tags_merge(struct mf_tagset *ts, const struct mf_tagset *add)
+{
+	for (size_t i = 0; add && i < add->n && i < MF_TAGS_MAX; i++)
+		gw_tag_set(ts, &add->tags[i]);
+}
+
+/* The value of tag @key in @ts, NULL when it has none. */
+static const char *gw_tag(const struct mf_tagset *ts, const char *key)
+{
+	for (size_t i = 0; ts && i < ts->n && i < MF_TAGS_MAX; i++)
+		if (!strncmp(ts->tags[i].key, key, sizeof(ts->tags[i].key)))
+			return ts->tags[i].value;
+	return NULL;
+}
+
+/* Specificity of a match, higher first (gwroute.h). */
+static uint64_t gw_rank(const struct mf_gwr_match_s *m)
+{
+	uint64_t kind = 0, len = 0;
+
+	if (m->path.value[0]) {
+		switch (m->path.match) {
+		case MF_GWR_REGEX:
+			kind = 1;
+			break;
+		case MF_GWR_PREFIX:
+			kind = 2;
+			break;
+		default:	/* EXACT, Kuma's default */
+			kind = 3;
+			break;
+		}
+		len = strnlen(m->path.value, sizeof(m->path.value));
+	}
+	return kind << 56 | (len & 0xffffff) << 32 | (uint64_t)!!m->method << 24 |
+	       (uint64_t)m->nheaders << 12 | m->nquery_parameters;
+}
+
+static int gw_match_cmp(const void *a, const void *b)
+{
+	const struct gw_match *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank > y->rank ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Compiles regular expression @s into slot @i of @g. */
+static void gw_re(struct gw_match *g, unsigned int i, const char *s)
+{
+	if (!kind_regex_compile(&g->re[i], s))
+		g->re_ok |= 1u << i;
+	else
+		log_warn("event=policy_regex_dropped route=%s", g->name);
+}
+
+static void gw_match_regexes(struct gw_match *g)
+{
+	const struct mf_gwr_match_s *m = g->m;
+
+	if (m->path.value[0] && m->path.match == MF_GWR_REGEX)
+		gw_re(g, GW_RE_PATH, m->path.value);
+	for (unsigned int i = 0; i < m->nheaders && i < MF_GWR_HEADERS_MAX;
+	     i++)
+		if (m->headers[i].match == MF_GWR_REGEX)
+			gw_re(g, GW_RE_HEADER(i), m->headers[i].value);
+	for (unsigned int i = 0; i < m->nquery_parameters &&
+				 i < MF_GWR_QUERY_MAX; i++)
+		if (m->query_parameters[i].match == MF_GWR_REGEX)
+			gw_re(g, GW_RE_QUERY(i),
+			      m->query_parameters[i].value);
+}
+
+/* Whether one of the selectors of route @r matches listener @gl. */
+static bool gw_route_selects(const struct policy *p,
+			     const struct mf_gateway_route *r,
+			     const struct gw_listener *gl)
+{
+	struct sel_workload w = {
+		.name = gl->instance,
+		.service = gw_tag(&gl->tags, SEL_SERVICE_TAG),
+		.tags = &gl->tags,
+		.gateway = gl->gateway,
+	};
+
+	for (size_t i = 0; i < r->hdr.nsources && i < MF_SELECTORS_MAX; i++) {
+		const struct mf_tagset *ts =
+			polkinds_tags(policy_kinds(p), r->hdr.sources[i]);
+
+		if (ts && sel_tags_match(ts, &w))
+			return true;
+	}
+	return false;
+}
+
+/* The matches of the routes of listener @gl, in the order requests try
+ * them. */
+static int gw_listener_routes(const struct policy *p, struct gw_listener *gl,
+			      const struct sel_cand *c, size_t n)
+{
+	size_t cnt = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_gateway_route *r = c[i].val;
+
+		if (!kind_gwr_http(r) || !gw_route_selects(p, r, gl))
+			continue;
+		for (size_t j = 0; j < r->conf.http.nrules &&
+				   j < MF_GWR_RULES_MAX; j++)
+			cnt += r->conf.http.rules[j].nmatches;
+	}
+	gl->matches = calloc(cnt ? cnt : 1, sizeof(*gl->matches));
+	if (!gl->matches)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_gateway_route *r = c[i].val;
+
+		if (!kind_gwr_http(r) || !gw_route_selects(p, r, gl))
+			continue;
+		for (size_t j = 0; j < r->conf.http.nrules &&
+				   j < MF_GWR_RULES_MAX; j++) {
+			const struct mf_gwr_rule *rule = &r->conf.http.rules[j];
+
+			for (size_t k = 0; k < rule->nmatches &&
+					   k < MF_GWR_MATCHES_MAX &&
+					   gl->nmatches < cnt; k++) {
+				struct gw_match *g =
+					&gl->matches[gl->nmatches];
+
+				g->route = r;
+				g->name = c[i].name;
+				g->rec = (uint32_t)i;
+				g->rule = (uint32_t)j;
+				g->m = &rule->matches[k];
+				g->rank = gw_rank(g->m);
+				g->order = (uint32_t)gl->nmatches++;
+				gw_match_regexes(g);
+			}
+		}
+	}
+	qsort(gl->matches, gl->nmatches, sizeof(*gl->matches), gw_match_cmp);
+	return 0;
+}
+
+static int gw_port_cmp(const void *a, const void *b)
+{
+	const struct gw_port *x = a, *y = b;
+
+	return (x->port > y->port) - (x->port < y->port);
+}
+
+/* The port of @t for listener @gl: its own, or the one an earlier
+ * listener of the same instance and protocol opened.  NULL (logged) when
+ * another took it. */
+static const struct gw_port *gw_port_take(struct gw_table *t,
+					  const struct gw_listener *gl)
+{
+	const struct mf_gw_listener *l = gl->l;
+	struct gw_port *pt;
+
+	for (size_t i = 0; i < t->nports; i++) {
+		pt = &t->ports[i];
+		if (pt->port != l->port)
+			continue;
+		if (strcmp(pt->instance, gl->instance) ||
+		    pt->protocol != l->protocol) {
+			log_warn("event=gateway_port_conflict port=%u "
+				 "instance=%s taken_by=%s", l->port,
+				 gl->instance, pt->instance);
+			return NULL;
+		}
+		return pt;
+	}
+	pt = &t->ports[t->nports++];
+	pt->port = l->port;
+	pt->protocol = l->protocol;
+	pt->gateway = gl->gateway;
+	pt->instance = gl->instance;
+	if (l->protocol == MF_GW_HTTPS && l->tls.ncertificates > 0) {
+		pt->cert_file = kind_gw_cert_file(&l->tls.certificates[0]);
+		pt->cert_secret = kind_gw_cert_secret(&l->tls.certificates[0]);
+	}
+	return pt;
+}
+
+/* The listeners of instance @inst, which runs gateway @gw (record of
+ * policy @gw_name), into @t. */
+static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst,
+			   const struct mf_gateway *gw, const char *gw_name,
+			   const struct sel_cand *rc, size_t nrc)
+{
+	const struct polkinds *k = policy_kinds(t->p);
+	const char *id = policy_identity(t->p, inst->identity_id);
+	int err;
+
+	if (!id || !id[0]) {
+		log_warn("event=gateway_skipped instance=%s reason=\"no "
+			 "identity\"", inst->name);
+		return 0;
+	}
+	for (size_t i = 0; i < gw->conf.nlisteners &&
+			   i < MF_GW_LISTENERS_MAX; i++) {
+		const struct mf_gw_listener *l = &gw->conf.listeners[i];
+		struct gw_listener *gl = &t->ls[t->nlisteners];
+
+		if (l->protocol != MF_GW_HTTP && l->protocol != MF_GW_HTTPS) {
+			log_warn("event=gateway_listener_skipped instance=%s "
+				 "gateway=%s port=%u reason=\"TCP and TLS "
+				 "listeners are not served yet\"", inst->name,
+				 gw_name, l->port);
+			continue;
+		}
+		memset(gl, 0, sizeof(*gl));
+		gl->instance = inst->name;
+		gl->src_id = id;
+		gl->gateway = gw_name;
+		gl->l = l;
+		gw_tags_merge(&gl->tags, polkinds_tags(k, inst->tags));
+		gw_tags_merge(&gl->tags, polkinds_tags(k, gw->tags));
+		gw_tags_merge(&gl->tags, polkinds_tags(k, l->tags));
+		if (!gw_port_take(t, gl))
+			continue;
+		err = gw_listener_routes(t->p, gl, rc, nrc);
+		t->nlisteners++;	/* its matches are the table's now */
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
+{
+	const struct sel_ctx ctx = router_sel_ctx(p);
+	struct sel_cand *gc = NULL, *rc = NULL;
+	size_t ngc = 0, nrc = 0, nls = 0, ninst = policy_gw_instance_count(p);
+	struct gw_table *t;
+	int err = -ENOMEM;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->refs = 1;
+	t->p = policy_get(p);
+	if (router_cands(p, &kind_mesh_gateway, &gc, &ngc) ||
+	    router_cands(p, &kind_mesh_gateway_route, &rc, &nrc))
+		goto out;
+	for (size_t i = 0; i < ngc; i++)
+		nls += ((const struct mf_gateway *)gc[i].val)->conf.nlisteners;
+	t->ls = calloc(nls * ninst + 1, sizeof(*t->ls));
+	t->ports = calloc(nls * ninst + 1, sizeof(*t->ports));
+	if (!t->ls || !t->ports)
+		goto out;
+	err = 0;
+	for (size_t i = 0; !err && i < ninst; i++) {
+		const struct mf_gw_instance *inst = policy_gw_instance_at(p, i);
+		struct sel_workload w = { .name = inst->name };
+		int best;
+
+		if (strncmp(inst->node, node, sizeof(inst->node)))
+			continue;
+		w.tags = polkinds_tags(policy_kinds(p), inst->tags);
+		w.service = gw_tag(w.tags, SEL_SERVICE_TAG);
+		best = ngc ? sel_legacy_best(gc, ngc, &w, NULL, &ctx, NULL) :
+			     -ENOENT;
+		if (best < 0) {
+			log_warn("event=gateway_skipped instance=%s reason=\"no "
+				 "MeshGateway selects it\"", inst->name);
+			continue;
+		}
+		err = gw_instance_add(t, inst, gc[best].val, gc[best].name, rc,
+				      nrc);
+	}
+	if (!err)
+		qsort(t->ports, t->nports, sizeof(*t->ports), gw_port_cmp);
+out:
+	free(gc);
+	free(rc);
+	if (err) {
+		gwroute_put(t);
+		return err;
+	}
+	*out = t;
+	return 0;
+}
+
+struct gw_table *gwroute_get(struct gw_table *t)
+{
+	if (t)
+		__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+void gwroute_put(struct gw_table *t)
+{
+	if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (size_t i = 0; i < t->nlisteners; i++) {
+		struct gw_listener *gl = &t->ls[i];
+
+		for (size_t j = 0; j < gl->nmatches; j++)
+			for (unsigned int r = 0; r < GW_RES; r++)
+				if (gl->matches[j].re_ok & 1u << r)
+					regfree(&gl->matches[j].re[r]);
+		free(gl->matches);
+	}
+	free(t->ls);
+	free(t->ports);
+	policy_put(t->p);
+	free(t);
+}
+
+struct policy *gwroute_policy(const struct gw_table *t)
+{
+	return t->p;
+}
+
+size_t gwroute_nports(const struct gw_table *t)
+{
+	return t->nports;
+}
+
+const struct gw_port *gwroute_port(const struct gw_table *t, size_t i)
+{
+	return i < t->nports ? &t->ports[i] : NULL;
+}
+
+const struct gw_port *gwroute_port_find(const struct gw_table *t,
+					uint16_t port)
+{
+	for (size_t i = 0; i < t->nports; i++)
+		if (t->ports[i].port == port)
+			return &t->ports[i];
+	return NULL;
+}
+
+/* ---- a request -------------------------------------------------------------- */
+
+/* The listener of @port that takes host @host (@n bytes) best, NULL when
+ * none does. */
+static const struct gw_listener *gw_listener_for(const struct gw_table *t,
+						 uint16_t port,
+						 const char *host, size_t n)
+{
+	const struct gw_listener *best = NULL;
+	unsigned int best_rank = 0;
+
+	for (size_t i = 0; i < t->nlisteners; i++) {
+		const struct gw_listener *gl = &t->ls[i];
+		unsigned int r;
+
+		if (gl->l->port != port)
+			continue;
+		r = hmatch_host(gl->l->hostname, host, n);
+		if (r > best_rank)
+			best = gl, best_rank = r;
+	}
+	return best;
+}
+
+static enum hmatch_type gw_type(uint8_t match)
+{
+	switch (match) {
+	case MF_GWR_PREFIX:
+		return HMATCH_PREFIX;
+	case MF_GWR_REGEX:
+		return HMATCH_REGEX;
+	case MF_GWR_ABSENT:
+		return HMATCH_ABSENT;
+	case MF_GWR_PRESENT:
+		return HMATCH_PRESENT;
+	default:		/* EXACT, Kuma's default */
+		return HMATCH_EXACT;
+	}
+}
+
+static struct hmatch_want gw_want(const struct gw_match *g, unsigned int re,
+				  uint8_t match, const char *value,
+				  size_t size)
+{
+	struct hmatch_want w = {
+		.type = gw_type(match),
+		.s = value,
+		.len = strnlen(value, size),
+		.re = g->re_ok & 1u << re ? &g->re[re] : NULL,
+	};
+
+	return w;
+}
+
+static bool gw_match(const struct gw_match *g, const struct hhead *req)
+{
+	const struct mf_gwr_match_s *m = g->m;
+	size_t tlen, vlen;
+	const char *t = hhead_target(req, &tlen), *v;
+	struct hmatch_want w;
+
+	if (m->path.value[0]) {
+		w = gw_want(g, GW_RE_PATH, m->path.match, m->path.value,
+			    sizeof(m->path.value));
+		if (!hmatch_path(&w, t, hmatch_path_len(t, tlen)))
+			return false;
+	}
+	if (m->method && (m->method > MF_METHOD_TRACE ||
+			  !hmatch_method(req,
+					 kind_http_methods[m->method - 1])))
+		return false;
+	for (unsigned int i = 0; i < m->nheaders && i < MF_GWR_HEADERS_MAX;
+	     i++) {
+		const struct mf_gwr_header *h = &m->headers[i];
+
+		v = hmatch_header(req, h->name, &vlen);
+		w = gw_want(g, GW_RE_HEADER(i), h->match, h->value,
+			    sizeof(h->value));
+		if (!hmatch_value(&w, v, vlen))
+			return false;
+	}
+	for (unsigned int i = 0; i < m->nquery_parameters &&
+				 i < MF_GWR_QUERY_MAX; i++) {
+		const struct mf_gwr_header *q = &m->query_parameters[i];
+
+		v = hmatch_query(t, tlen, q->name, &vlen);
+		w = gw_want(g, GW_RE_QUERY(i), q->match, q->value,
+			    sizeof(q->value));
+		if (!hmatch_value(&w, v, vlen))
+			return false;
+	}
+	return true;
+}
+
+/* Whether route @r serves host @host (@n bytes): it names no hostnames,
+ * or one of them matches. */
+static bool gw_route_host(const struct mf_gateway_route *r, const char *host,
+			  size_t n)
+{
+	const struct mf_gwr_http *h = &r->conf.http;
+
+	if (h->nhostnames == 0)
+		return true;
+	for (size_t i = 0; i < h->nhostnames && i < MF_GWR_HOSTNAMES_MAX; i++)
+		if (hmatch_host(h->hostnames[i], host, n))
+			return true;
+	return false;
+}
+
+static int gw_header_filter(const struct mf_gwr_header_filter *f,
+			    struct hhead *h)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < f->nset && i < MF_GWR_HEADER_MODS_MAX;
+	     i++)
+		err = hhead_set(h, f->set[i].name, f->set[i].value);
+	for (size_t i = 0; !err && i < f->nadd && i < MF_GWR_HEADER_MODS_MAX;
+	     i++)
+		err = hhead_add(h, f->add[i].name, strlen(f->add[i].name),
+				f->add[i].value, strlen(f->add[i].value));
+	for (size_t i = 0; !err && i < f->nremove &&
+			   i < MF_GWR_HEADER_MODS_MAX; i++)
+		hhead_remove(h, f->remove[i]);
+	return err;
+}
+
+int gwroute_response(const struct mf_gwr_header_filter *f, struct hhead *rsp)
+{
+	return f ? gw_header_filter(f, rsp) : 0;
+}
+
+/* The request-target after path rewrite @rw of @req, which match @g
+ * accepted; NULL on ENOMEM. */
+static char *gw_rewrite_target(const struct gw_match *g,
+			       const struct mf_gwr_rewrite *rw,
+			       const struct hhead *req)
+{
+	const char *with = rw->path;
+	size_t tlen, wlen = strnlen(rw->path, sizeof(rw->path));
+	const char *t = hhead_target(req, &tlen);
+
+	switch (kind_gwr_rewrite_path(rw)) {
+	case KIND_GWR_PATH_FULL:
+		return hmatch_rewrite_target(t, tlen, SIZE_MAX, with, wlen);
+	case KIND_GWR_PATH_PREFIX:
+		/* Apply checked the match is a PREFIX one. */
+		return hmatch_rewrite_target(t, tlen,
+					     strnlen(g->m->path.value,
+						     sizeof(g->m->path.value)),
+					     with, wlen);
+	default:
+		return strndup(t, tlen);
+	}
+}
+
+static int gw_rewrite(const struct gw_match *g,
+		      const struct mf_gwr_rewrite *rw, struct hhead *req)
+{
+	char *nt;
+	int err;
+
+	if (kind_gwr_rewrite_path(rw) == KIND_GWR_PATH_NONE)
+		return 0;
+	nt = gw_rewrite_target(g, rw, req);
+	if (!nt)
+		return -ENOMEM;
+	err = hhead_set_target(req, nt, strlen(nt));
+	free(nt);
+	return err;
+}
+
+static int gw_redirect(const struct gw_match *g,
+		       const struct mf_gwr_redirect *rd,
+		       const struct hhead *req, struct gw_decision *d)
+{
+	char scheme[sizeof(rd->scheme) + 1], *target = NULL;
+	size_t hlen = strnlen(rd->hostname, sizeof(rd->hostname));
+	int err;
+
+	snprintf(scheme, sizeof(scheme), "%.*s", (int)sizeof(rd->scheme),
+		 rd->scheme);
+	if (kind_gwr_rewrite_path(&rd->path) != KIND_GWR_PATH_NONE) {
+		target = gw_rewrite_target(g, &rd->path, req);
+		if (!target)
+			return -ENOMEM;
+	}
+	err = hmatch_location(req, scheme, hlen ? rd->hostname : NULL, hlen,
+			      rd->port, target, &d->location);
+	free(target);
+	if (err)
+		return err;
+	d->status = rd->status_code ? (int)rd->status_code : 301;
+	d->why = "redirected by route";
+	return 0;
+}
+
+/* The rule of match @g decides request @req. */
+static int gw_apply(struct gw_table *t, const struct gw_match *g,
+		    struct hhead *req, struct gw_decision *d)
+{
+	const struct mf_gwr_rule *rule = &g->route->conf.http.rules[g->rule];
+	size_t nb = rule->nbackends < MF_ROUTE_BACKENDS_MAX ?
+		    rule->nbackends : MF_ROUTE_BACKENDS_MAX;
+	uint64_t total = 0, x;
+	size_t i;
+	int err = 0;
+
+	d->route = g->name;
+	for (i = 0; !err && i < rule->nfilters && i < MF_GWR_FILTERS_MAX;
+	     i++) {
+		const struct mf_gwr_filter *f = &rule->filters[i];
+
+		switch (kind_gwr_filter_type(f)) {
+		case KIND_GWR_REQUEST_HEADER:
+			err = gw_header_filter(&f->request_header, req);
+			break;
+		case KIND_GWR_RESPONSE_HEADER:
+			d->rsp_mod = &f->response_header;
+			break;
+		case KIND_GWR_REWRITE:
+			err = gw_rewrite(g, &f->rewrite, req);
+			break;
+		case KIND_GWR_REDIRECT:
+			/* The client goes elsewhere: no backend. */
+			return gw_redirect(g, &f->redirect, req, d);
+		default:
+			break;	/* mirror: not yet */
+		}
+	}
+	if (err)
+		return err;
+	for (i = 0; i < nb; i++)
+		total += kind_gwr_backend_weight(&rule->backends[i]);
+	if (total == 0) {
+		d->status = 503;
+		d->why = "the route has no backend with a weight";
+		return 0;
+	}
+	x = router_point(t->p, POLICY_TICKET_GW_ROUTE, g->rec,
+			 GW_CTR_WEIGHT(g->rule), total);
+	for (i = 0; i + 1 < nb; i++) {
+		uint32_t w = kind_gwr_backend_weight(&rule->backends[i]);
+
+		if (x < w)
+			break;
+		x -= w;
+	}
+	d->ep = router_tags_endpoint(t->p, POLICY_TICKET_GW_ROUTE, g->rec,
+				     GW_CTR_BACKEND(g->rule),
+				     rule->backends[i].destination);
+	if (!d->ep) {
+		d->status = 503;
+		d->why = "the backend has no endpoints";
+	}
+	return 0;
+}
+
+int gwroute_decide(struct gw_table *t, uint16_t port, const char *sni,
+		   struct hhead *req, struct gw_decision *d)
+{
+	const struct gw_listener *gl;
+	const char *host = "";
+	size_t hlen = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (!hhead_get(req, "host", &host, &hlen))
+		host = "", hlen = 0;
+	/* HTTPS: the listener the client asked for by name; its requests
+	 * are for its host. */
+	gl = sni && sni[0] ? gw_listener_for(t, port, sni, strlen(sni)) :
+			     gw_listener_for(t, port, host, hlen);
+	if (gl && sni && sni[0] && !hmatch_host(gl->l->hostname, host, hlen))
+		gl = NULL;
+	if (!gl) {
+		d->status = 404;
+		d->why = "no gateway listener for this host";
+		return 0;
+	}
+	d->listener = gl->gateway;
+	d->src_id = gl->src_id;
+	for (size_t i = 0; i < gl->nmatches; i++) {
+		const struct gw_match *g = &gl->matches[i];
+
+		if (gw_route_host(g->route, host, hlen) && gw_match(g, req))
+			return gw_apply(t, g, req, d);
+	}
+	d->status = 404;
+	d->why = "no gateway route for this request";
+	return 0;
+}
+
+void gwroute_decision_free(struct gw_decision *d)
+{
+	free(d->location);
+	d->location = NULL;
+}

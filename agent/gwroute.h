@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gwroute: the builtin gateways this node runs, with MeshGateway and
+ * MeshGatewayRoute in force.
+ *
+ * A gateway instance (mf_gw_instances: a Kuma Dataplane with a BUILTIN
+ * gateway, labelled with this node) runs the MeshGateway whose selectors
+ * best match its tags (Kuma's rule for its legacy kinds, sel_legacy_best()).
+ * Each HTTP and HTTPS listener of that gateway takes its port on the node;
+ * its tags are the instance's, then the MeshGateway's spec.tags, then its
+ * own (a later value of a tag overrides).  Of the listeners of one port,
+ * a request goes to the one whose hostname matches its host best (exact,
+ * then the longer wildcard, then any: hmatch_host()); an HTTPS connection
+ * picks it by the SNI the client sent, and its requests' Host must match
+ * that listener too, as a virtual host of it.
+ *
+ * A listener's routes are the HTTP rules of every MeshGatewayRoute one of
+ * whose selectors matches the listener's tags; a route with hostnames
+ * serves only requests whose host one of them matches.  Requests try the
+ * rules' matches in the Gateway API's order of precedence, as
+ * MeshHTTPRoute's (hroute.h): an Exact path before a longer prefix before
+ * a shorter one before a regular expression before no path; then a method,
+ * more headers, more query parameters; at equal rank the route whose name
+ * sorts first, its rules in order.  The first match that accepts the
+ * request decides: its rule's filters (request and response headers set,
+ * added, removed; a rewrite of the path, whole or its matched prefix; a
+ * redirect) and its backends by weight (router_point()).  A backend is a
+ * tag set naming a service (kuma.io/service, Kuma's generated name
+ * included) and maybe a subset: one of those endpoints, round robin.  A
+ * host no listener takes, or a request no rule takes, gets 404.
+ *
+ * The table of a snapshot is built once (gwroute_build(): selection,
+ * precedence, regular expressions compiled) and shared, by reference, by
+ * the connections that started under that snapshot.
+ *
+ * Not yet: TCP and TLS listeners, mirror filters, a rewrite of the host to
+ * the backend's, and MeshHTTPRoute or MeshTCPRoute attached to a
+ * MeshGateway (Kuma's newer form).
+ */
+#ifndef MF_AGENT_GWROUTE_H
+#define MF_AGENT_GWROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hhead.h"
+#include "meshforge/abi.h"
+#include "policy.h"
+
+struct gw_table;
+
+/* A port the table listens on. */
+struct gw_port {
+	uint16_t port;
+	uint8_t protocol;		/* MF_GW_HTTP or MF_GW_HTTPS */
+	/* HTTPS: the certificate of the port's first listener: a file's
+	 * path, or a secret's name (the other NULL). */
+	const char *cert_file;
+	const char *cert_secret;
+	const char *gateway;		/* its MeshGateway's name */
+	const char *instance;		/* its gateway instance's name */
+};
+
+/*
+ * The table of the gateway instances of node @node in snapshot @p, which
+ * it references, into *out (one reference, the caller's: gwroute_put()).
+ * Listeners whose port another took first (instances by name, listeners
+ * in order) are left out and logged, as are TCP and TLS ones.  Returns 0
+ * or -ENOMEM.
+ */
+int gwroute_build(struct policy *p, const char *node, struct gw_table **out);
+struct gw_table *gwroute_get(struct gw_table *t);	/* +1 reference */
+void gwroute_put(struct gw_table *t);			/* -1; frees at 0 */
+
+/* The snapshot the table was built from (the table's reference). */
+struct policy *gwroute_policy(const struct gw_table *t);
+
+/* The ports of the table, in ascending order. */
+size_t gwroute_nports(const struct gw_table *t);
+const struct gw_port *gwroute_port(const struct gw_table *t, size_t i);
+/* The port @port, NULL when the table has none. */
+const struct gw_port *gwroute_port_find(const struct gw_table *t,
+					uint16_t port);
+
+/* What a request gets. */
+struct gw_decision {
+	const struct mf_endpoint *ep;	/* where it goes; NULL with status */
+	int status;			/* a reply of the gateway's own: a
+					 * redirect, 404, 503 */
+	const char *why;		/* ... its reason */
+	char *location;			/* a redirect's Location.  Owned:
+					 * gwroute_decision_free() */
+	/* The response header filter of the rule (gwroute_response());
+	 * NULL: none.  Points into the snapshot. */
+	const struct mf_gwr_header_filter *rsp_mod;
+	const char *route;		/* the MeshGatewayRoute that decided,
+					 * NULL: none did */
+	const char *listener;		/* the MeshGateway of the listener,
+					 * NULL: no listener took the host */
+	const char *src_id;		/* the instance's SPIFFE ID, which the
+					 * request goes out with */
+};
+
+/*
+ * Decides where request @req that arrived on port @port goes (@sni: the
+ * server name an HTTPS client asked for, NULL for none), with the
+ * deciding rule's request filters applied to @req.  Returns 0 (with a
+ * decision in @d) or -ENOMEM.
+ */
+int gwroute_decide(struct gw_table *t, uint16_t port, const char *sni,
+		   struct hhead *req, struct gw_decision *d);
+void gwroute_decision_free(struct gw_decision *d);
+
+/* Applies a response header filter to response head @rsp (NULL: none).
+ * Returns 0 or -ENOMEM. */
+int gwroute_response(const struct mf_gwr_header_filter *f, struct hhead *rsp);
+
+#endif /* MF_AGENT_GWROUTE_H */

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The builtin gateways of a node (agent/gwroute.c) on snapshots compiled
+ * from YAML as mfctl compiles them: which MeshGateway an instance runs
+ * (the best selector match), its ports, and on them which listener takes a
+ * request (its hostname against Host or SNI, the most specific first),
+ * which MeshGatewayRoute rule (selectors against the listener's tags, the
+ * route's hostnames, the Gateway API's precedence), its filters, its
+ * backends by weight, exactly, and 404s for hosts and paths nobody takes.
+ */
+#include "harness/test.h"
+#include "harness/records_harness.h"
+#include "../../agent/gwroute.h"
+
+#define WL(name, ip, svc, tags)                                               \
+	RH_DOC("Workload", name)                                              \
+	"spec: {node: n2, ip: " ip ", port: 8080, service: " svc ", "         \
+	"identity: \"spiffe://mesh.local/ns/default/sa/" svc "\", "           \
+	"tags: {" tags "}}\n"
+
+#define MESH                                                                  \
+	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
+	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
+	RH_DOC("Node", "n2") "spec: {address: 10.0.0.2}\n"                    \
+	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 8080}\n"      \
+	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"        \
+	WL("api1", "10.1.0.5", "api", "version: v1")                          \
+	WL("api2", "10.1.0.6", "api", "version: v2")                          \
+	WL("web1", "10.1.0.7", "web", "version: v1")                          \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: Dataplane\n"                 \
+	"metadata: {name: edge-1, labels: {meshforge.io/node: n1}}\n"          \
+	"spec:\n  networking:\n    address: 10.0.0.1\n"                        \
+	"    gateway: {type: BUILTIN, tags: {kuma.io/service: edge}}\n"        \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: Dataplane\n"                 \
+	"metadata: {name: other-1, labels: {meshforge.io/node: n2}}\n"         \
+	"spec:\n  networking:\n    address: 10.0.0.2\n"                        \
+	"    gateway: {type: BUILTIN, tags: {kuma.io/service: other}}\n"
+
+#define GATEWAY(name, svc, listeners)                                         \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"               \
+	"metadata: {name: " name "}\nspec:\n"                                  \
+	"  selectors: [{match: {kuma.io/service: " svc "}}]\n"                \
+	"  conf:\n    listeners:\n" listeners
+
+#define ROUTE(name, selector, http)                                           \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGatewayRoute\n"          \
+	"metadata: {name: " name "}\nspec:\n"                                  \
+	"  selectors: [{match: {" selector "}}]\n"                            \
+	"  conf:\n    http:\n" http
+
+static const char *const policy_yaml =
+	MESH
+	GATEWAY("edge", "edge",
+		"      - {port: 8080, protocol: HTTP, hostname: example.com}\n"
+		"      - {port: 8080, protocol: HTTP, hostname: '*.example.com',"
+		" tags: {vhost: wild}}\n"
+		"      - {port: 8443, protocol: HTTPS, hostname: '*.example.com',"
+		" tls: {mode: TERMINATE, certificates: [{file: /etc/gw.pem}]}}\n"
+		"      - {port: 9000, protocol: TCP}\n")
+	GATEWAY("other", "other",
+		"      - {port: 7000, protocol: HTTP}\n")
+	ROUTE("api-route", "kuma.io/service: edge",
+	      "      rules:\n"
+	      "        - matches: [{path: {match: PREFIX, value: /myapi}}]\n"
+	      "          backends:\n"
+	      "            - {destination: {kuma.io/service: "
+	      "api_default_svc_8080, version: v1}, weight: 90}\n"
+	      "            - {destination: {kuma.io/service: api, version: v2},"
+	      " weight: 10}\n"
+	      "        - matches: [{path: {match: EXACT, value: /myapi/admin}}]\n"
+	      "          filters:\n"
+	      "            - request_header: {set: [{name: x-admin, value: '1'}]}\n"
+	      "            - rewrite: {replace_full: /admin}\n"
+	      "          backends: [{destination: {kuma.io/service: web}}]\n")
+	ROUTE("old-route", "kuma.io/service: edge",
+	      "      hostnames: [example.com]\n"
+	      "      rules:\n"
+	      "        - matches: [{path: {match: EXACT, value: /old}}]\n"
+	      "          filters:\n"
+	      "            - redirect: {scheme: https, status_code: 308,"
+	      " path: {replace_full: /new}}\n"
+	      "        - matches: [{path: {match: PREFIX, value: /v2},"
+	      " headers: [{name: x-canary, value: 'on'}]}]\n"
+	      "          filters:\n"
+	      "            - rewrite: {replace_prefix_match: /}\n"
+	      "            - response_header: {add: [{name: x-gw, value: v2}]}\n"
+	      "          backends: [{destination: {kuma.io/service: api, "
+	      "version: v2}}]\n")
+	ROUTE("wild-route", "vhost: wild",
+	      "      rules:\n"
+	      "        - matches: [{path: {match: PREFIX, value: /}}]\n"
+	      "          backends: [{destination: {kuma.io/service: web}}]\n");
+
+/* A request head with Host @host; @hdrs "name: value" lines,
+ * NULL-terminated. */
+static bool req(struct hhead *h, const char *target, const char *host,
+		const char *const *hdrs)
+{
+	struct http1_start sl = {
+		.method = "GET", .method_len = 3,
+		.target = target, .target_len = strlen(target),
+		.major = 1, .minor = 1,
+	};
+
+	memset(h, 0, sizeof(*h));
+	if (!ASSERT_EQ(hhead_start(h, true, &sl), 0) ||
+	    !ASSERT_EQ(hhead_add(h, "Host", 4, host, strlen(host)), 0))
+		return false;
+	for (size_t i = 0; hdrs && hdrs[i]; i++) {
+		const char *colon = strchr(hdrs[i], ':');
+
+		if (!ASSERT_EQ(hhead_add(h, hdrs[i], (size_t)(colon - hdrs[i]),
+					 colon + 2, strlen(colon + 2)), 0))
+			return false;
+	}
+	return true;
+}
+
+/* Where a request goes: the endpoint's name, or "<status>"; the head as
+ * the decision left it in @out when not NULL. */
+static const char *go(struct gw_table *t, uint16_t port, const char *sni,
+		      const char *target, const char *host,
+		      const char *const *hdrs, struct hhead *out,
+		      struct gw_decision *dout)
+{
+	static char buf[MF_NAME_MAX];
+	struct gw_decision d;
+	struct hhead tmp;
+	struct hhead *r = out ? out : &tmp;
+
+	if (!req(r, target, host, hdrs) ||
+	    gwroute_decide(t, port, sni, r, &d))
+		return "error";
+	if (d.ep)
+		snprintf(buf, sizeof(buf), "%s", d.ep->name);
+	else
+		snprintf(buf, sizeof(buf), "%d", d.status);
+	if (dout)
+		*dout = d;
+	else
+		gwroute_decision_free(&d);
+	if (!out)
+		hhead_free(&tmp);
+	return buf;
+}
+
+static struct gw_table *open_table(const char *node)
+{
+	struct policy *p = rh_yaml_snapshot(policy_yaml, 1);
+	struct gw_table *t = NULL;
+
+	if (!ASSERT_TRUE(p))
+		return NULL;
+	if (!ASSERT_EQ(gwroute_build(p, node, &t), 0))
+		t = NULL;
+	policy_put(p);	/* the table holds its own reference */
+	return t;
+}
+
+static bool test_ports(void)
+{
+	struct gw_table *t = open_table("n1"), *t2;
+	const struct gw_port *p;
+	bool ok;
+
+	if (!t)
+		return false;
+	/* 8080 (two listeners, one port), 8443; TCP is not served yet;
+	 * the other node's gateway is not this node's. */
+	ok = ASSERT_EQ(gwroute_nports(t), 2u);
+	p = gwroute_port(t, 0);
+	ok = ok && ASSERT_EQ(p->port, 8080) && ASSERT_EQ(p->protocol, MF_GW_HTTP);
+	p = gwroute_port(t, 1);
+	ok = ok && ASSERT_EQ(p->port, 8443) &&
+	     ASSERT_EQ(p->protocol, MF_GW_HTTPS) &&
+	     ASSERT_STREQ(p->cert_file, "/etc/gw.pem") &&
+	     ASSERT_STREQ(p->gateway, "edge") &&
+	     ASSERT_STREQ(p->instance, "edge-1") &&
+	     ASSERT_TRUE(gwroute_port_find(t, 9000) == NULL);
+	gwroute_put(t);
+	t2 = open_table("n2");
+	ok = ok && ASSERT_TRUE(t2 != NULL) &&
+	     ASSERT_EQ(gwroute_nports(t2), 1u) &&
+	     ASSERT_EQ(gwroute_port(t2, 0)->port, 7000);
+	gwroute_put(t2);
+	return ok;
+}
+
+static bool test_hosts_and_routes(void)
+{
+	static const char *const canary[] = { "x-canary: on", NULL };
+	struct gw_table *t = open_table("n1");
+	struct gw_decision d;
+	struct hhead h;
+	size_t n;
+	bool ok;
+
+	if (!t)
+		return false;
+	/* The seed's example: /myapi of example.com goes to api, with
+	 * the gateway's identity. */
+	ok = ASSERT_STREQ(go(t, 8080, NULL, "/myapi/x", "example.com:8080",
+			     NULL, NULL, &d), "api1") &&
+	     ASSERT_STREQ(d.src_id, "spiffe://mesh.local/edge") &&
+	     ASSERT_STREQ(d.route, "api-route");
+	gwroute_decision_free(&d);
+	/* Other hosts, other paths: 404. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/myapi", "example.org",
+				   NULL, NULL, NULL), "404") &&
+	     ASSERT_STREQ(go(t, 8080, NULL, "/myapix", "example.com", NULL,
+			     NULL, NULL), "404") &&
+	     ASSERT_STREQ(go(t, 7000, NULL, "/myapi", "example.com", NULL,
+			     NULL, NULL), "404");
+	/* The wildcard listener has tags of its own, which wild-route
+	 * selects: its catch-all, and api-route's rules too. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/any", "a.example.com",
+				   NULL, NULL, NULL), "web1") &&
+	     ASSERT_STREQ(go(t, 8080, NULL, "/any", "example.com", NULL, NULL,
+			     NULL), "404");
+	/* The exact path before the prefix, with its filters. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/myapi/admin?q=1",
+				   "example.com", NULL, &h, NULL), "web1") &&
+	     ASSERT_STREQ(hhead_target(&h, &n), "/admin?q=1") &&
+	     ASSERT_TRUE(hhead_get(&h, "x-admin", &(const char *){ 0 }, &n));
+	hhead_free(&h);
+	/* A route with hostnames serves only them; a header match and a
+	 * prefix rewrite; a response header filter. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/v2/users", "example.com",
+				   canary, &h, &d), "api2") &&
+	     ASSERT_STREQ(hhead_target(&h, &n), "/users") &&
+	     ASSERT_TRUE(d.rsp_mod != NULL);
+	hhead_free(&h);
+	gwroute_decision_free(&d);
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/v2/users",
+				   "b.example.com", canary, NULL, NULL),
+				"web1");
+	/* A redirect. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/old?x", "example.com",
+				   NULL, NULL, &d), "308") &&
+	     ASSERT_STREQ(d.location, "https://example.com/new?x");
+	gwroute_decision_free(&d);
+	/* HTTPS: the SNI picks the listener; the Host must be its. */
+	ok = ok && ASSERT_STREQ(go(t, 8443, "api.example.com", "/myapi",
+				   "api.example.com", NULL, NULL, NULL),
+				"api1") &&
+	     ASSERT_STREQ(go(t, 8443, "other.org", "/myapi", "other.org",
+			     NULL, NULL, NULL), "404") &&
+	     ASSERT_STREQ(go(t, 8443, "api.example.com", "/myapi",
+			     "other.org", NULL, NULL, NULL), "404");
+	gwroute_put(t);
+	return ok;
+}
+
+static bool test_split_90_10(void)
+{
+	struct gw_table *t = open_table("n1");
+	unsigned int v1 = 0, v2 = 0;
+	const char *r;
+
+	if (!t)
+		return false;
+	for (int i = 0; i < 1000; i++) {
+		r = go(t, 8080, NULL, "/myapi", "example.com", NULL, NULL,
+		       NULL);
+		v1 += !strcmp(r, "api1");
+		v2 += !strcmp(r, "api2");
+	}
+	gwroute_put(t);
+	/* The golden-ratio sequence follows weights exactly. */
+	return ASSERT_TRUE(v1 >= 895 && v1 <= 905) &&
+	       ASSERT_EQ(v1 + v2, 1000u);
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN();
+	TEST_RUN(test_ports);
+	TEST_RUN(test_hosts_and_routes);
+	TEST_RUN(test_split_90_10);
+	TEST_MAIN_END();
+}

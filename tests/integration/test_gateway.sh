@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The ingress gateway on the two-node testbed.  Node a runs a builtin gateway
+# instance (a Kuma Dataplane with a BUILTIN gateway, labelled with the node)
+# of the seed's MeshGateway, written as Kuma's docs write it: a listener on
+# 8080 for example.com, and a MeshGatewayRoute, in the article's shorthand,
+# sending /myapi to my-api-service (by Kuma's generated name), whose pods b1
+# and b2 are on node b.  Clients outside the mesh run in node b's namespace
+# and dial node a's address.  Asserted by what the client saw and what the
+# pods received:
+#  - `curl -H 'Host: example.com' http://<node>:8080/myapi/...` reaches a pod
+#    of the API service, with the path as sent, over the mTLS tunnel;
+#  - another host, and a path no route takes, get 404 and reach no pod;
+#  - an HTTPS listener for *.example.com with a certificate from a file
+#    serves api.example.com (the client verifies the certificate) and
+#    refuses an SNI it has no listener for with 404;
+#  - the requests leave with the gateway's own identity: the destination
+#    agent authorizes spiffe://mesh.local/edge-gateway, and once a
+#    MeshTrafficPermission no longer allows it, the gateway gets refused
+#    (the client sees 502/503, no pod sees the request, node b logs the
+#    denial of that identity);
+#  - moving the listener to another port with `mfctl apply` closes 8080 and
+#    opens the new port while the agent runs;
+#  - /metrics counts the gateway's requests by its identity and route.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_gateway
+tl_require_testbed
+tl_require_built "$MFCTL" "$AGENT"
+tl_require_cmd openssl
+
+NODE_A=10.77.0.1
+GW_ID=spiffe://mesh.local/edge-gateway
+
+# ---- the policy -----------------------------------------------------------------
+# gw_policy PORT ALLOW: the mesh with the gateway listening on PORT (HTTP)
+# and 8443 (HTTPS); ALLOW 1: the gateway may reach my-api-service.
+gw_policy() {
+	cat <<EOF
+apiVersion: meshforge.io/v1alpha1
+kind: Mesh
+metadata: {name: default}
+spec: {trustDomain: mesh.local}
+---
+apiVersion: meshforge.io/v1alpha1
+kind: Node
+metadata: {name: mf-node-a}
+spec: {address: 10.77.0.1}
+---
+apiVersion: meshforge.io/v1alpha1
+kind: Node
+metadata: {name: mf-node-b}
+spec: {address: 10.77.0.2}
+---
+apiVersion: meshforge.io/v1alpha1
+kind: Service
+metadata: {name: my-api-service}
+spec: {vip: 10.96.0.20, port: 8080, protocol: http}
+---
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: b1}
+spec: {node: mf-node-b, ip: 10.78.2.11, port: 8080, service: my-api-service,
+       identity: "spiffe://mesh.local/ns/default/sa/web"}
+---
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: b2}
+spec: {node: mf-node-b, ip: 10.78.2.12, port: 8080, service: my-api-service,
+       identity: "spiffe://mesh.local/ns/default/sa/web"}
+---
+apiVersion: kuma.io/v1alpha1
+kind: Dataplane
+metadata:
+  name: edge-gateway-1
+  labels: {meshforge.io/node: mf-node-a}
+spec:
+  networking:
+    address: 10.77.0.1
+    gateway:
+      type: BUILTIN
+      tags: {kuma.io/service: edge-gateway}
+---
+type: MeshGateway
+mesh: default
+name: edge-gateway
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+conf:
+  listeners:
+    - port: $1
+      protocol: HTTP
+      hostname: example.com
+    - port: 8443
+      protocol: HTTPS
+      hostname: "*.example.com"
+      tls:
+        mode: TERMINATE
+        certificates: [{file: $TL_TMP/gw.pem}]
+---
+type: MeshGatewayRoute
+mesh: default
+name: edge-gateway-route
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+conf:
+  http:
+    - match:
+        - path:
+            match: PREFIX
+            value: /myapi
+      destination:
+        - weight: 100
+          destination:
+            kuma.io/service: my-api-service_default_svc_8080
+EOF
+	if [ "$2" = 1 ]; then
+		cat <<EOF
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrafficPermission
+metadata: {name: api-allow-gateway}
+spec:
+  targetRef: {kind: MeshService, name: my-api-service}
+  from:
+    - targetRef: {kind: SpiffeID, name: "$GW_ID"}
+      default: {action: Allow}
+EOF
+	fi
+}
+
+# The HTTPS listener's certificate and key, in one PEM file as Kuma's
+# gateway secrets hold them.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$TL_TMP/gw.key" -out "$TL_TMP/gw.crt" -days 1 \
+	-subj /CN=api.example.com \
+	-addext 'subjectAltName=DNS:api.example.com,DNS:*.example.com' \
+	>"$TL_TMP/openssl.log" 2>&1 ||
+	{ fail gateway_certificate "$(cat "$TL_TMP/openssl.log")"; tl_finish; }
+cat "$TL_TMP/gw.crt" "$TL_TMP/gw.key" >"$TL_TMP/gw.pem"
+
+gw_policy 8080 1 >"$TL_TMP/gw.yaml"
+tl_bed_up --apply "$TL_TMP/gw.yaml"
+# The gateway instance's certificate, in node a's config dir.
+"$MFCTL" --config-dir "$TL_STATE/ca" cert issue --identity "$GW_ID" \
+	--out "$TL_STATE/mf-node-a" >"$TL_TMP/issue.log" 2>&1 ||
+	{ fail gateway_identity_issued "$(cat "$TL_TMP/issue.log")"; tl_finish; }
+"$TB" agents-start >"$TL_TMP/agents.log" 2>&1 ||
+	{ fail agents_start "$(cat "$TL_TMP/agents.log")"; tl_finish; }
+for p in b1 b2; do
+	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
+done
+
+# outside ARGS...: curl from node b's namespace, outside the mesh.
+outside() { tb_exec b curl -sS -m 10 "$@"; }
+# code ARGS...: the status code the outside client got.
+code() { tb_exec b curl -s -o /dev/null -m 10 -w '%{http_code}' "$@"; }
+# seen MARKER: whether a pod logged a request carrying MARKER.
+seen() { grep -q -- "$1" "$TL_TMP/httpd-b1.log" "$TL_TMP/httpd-b2.log"; }
+
+if wait_for 10 tb_exec b curl -s -o /dev/null -m 1 "http://$NODE_A:8080/"; then
+	pass gateway_port_bound
+else
+	fail gateway_port_bound "nothing listens on $NODE_A:8080: $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 5)"
+	tl_finish
+fi
+
+# ---- the seed's example -----------------------------------------------------------
+body=$(outside -H 'Host: example.com' "http://$NODE_A:8080/myapi/whoami?seed" 2>&1)
+if printf '%s' "$body" | grep -qE '^pod=mf-pod-b[12] node=mf-node-b peer=10\.78\.2\.1 path=/myapi/whoami\?seed$'; then
+	pass gateway_seed_example_routes_myapi
+else
+	fail gateway_seed_example_routes_myapi "client got: $body"
+fi
+
+# Both pods of the service serve the gateway's requests.
+for i in $(seq 1 6); do outside -H 'Host: example.com' "http://$NODE_A:8080/myapi/whoami"; done \
+	>"$TL_TMP/spread" 2>&1
+if grep -q pod=mf-pod-b1 "$TL_TMP/spread" && grep -q pod=mf-pod-b2 "$TL_TMP/spread"; then
+	pass gateway_requests_spread_over_endpoints
+else
+	fail gateway_requests_spread_over_endpoints "$(tr '\n' '|' <"$TL_TMP/spread")"
+fi
+
+c1=$(code -H 'Host: other.org' "http://$NODE_A:8080/myapi/whoami?other-host")
+c2=$(code -H 'Host: example.com' "http://$NODE_A:8080/elsewhere/whoami?other-path")
+if [ "$c1" = 404 ] && [ "$c2" = 404 ] && ! seen other-host && ! seen other-path; then
+	pass gateway_other_hosts_and_paths_404
+else
+	fail gateway_other_hosts_and_paths_404 "other host: $c1, other path: $c2 (a pod logged one: $(seen other- && echo yes || echo no))"
+fi
+
+# ---- HTTPS --------------------------------------------------------------------------
+body=$(outside --cacert "$TL_TMP/gw.crt" --resolve "api.example.com:8443:$NODE_A" \
+	"https://api.example.com:8443/myapi/whoami?tls" 2>&1)
+if printf '%s' "$body" | grep -qE '^pod=mf-pod-b[12] .* path=/myapi/whoami\?tls$'; then
+	pass gateway_https_listener_verified_certificate
+else
+	fail gateway_https_listener_verified_certificate "client got: $body"
+fi
+c1=$(code -k --resolve "other.org:8443:$NODE_A" "https://other.org:8443/myapi/whoami?tls-other")
+if [ "$c1" = 404 ] && ! seen tls-other; then
+	pass gateway_https_unknown_sni_404
+else
+	fail gateway_https_unknown_sni_404 "got $c1"
+fi
+
+# ---- the gateway's identity -----------------------------------------------------
+admin_a() { tb_exec a curl -sS -m 5 "http://127.0.0.1:15000$1"; }
+admin_a /metrics >"$TL_TMP/metrics" 2>&1
+n=$(grep -E "^meshforge_http_route_requests_total\{source=\"$GW_ID\",destination=\"my-api-service\",route=\"edge-gateway-route\",class=\"2xx\"\} " \
+	"$TL_TMP/metrics" | awk '{print $2}')
+if [ "${n:-0}" -ge 8 ]; then
+	pass gateway_metrics_by_identity_and_route
+else
+	fail gateway_metrics_by_identity_and_route "2xx from $GW_ID by edge-gateway-route: '${n:-none}'"
+fi
+
+mark=$(tl_log_mark mf-node-b)
+gw_policy 8080 0 >"$TL_TMP/gw-deny.yaml"
+if "$TB" apply "$TL_TMP/gw-deny.yaml" >"$TL_TMP/apply.log" 2>&1; then
+	c1=$(code -H 'Host: example.com' "http://$NODE_A:8080/myapi/whoami?denied")
+	if { [ "$c1" = 502 ] || [ "$c1" = 503 ]; } && ! seen denied &&
+		tl_log_since mf-node-b "$mark" | grep -q "event=denied .*src_spiffe=$GW_ID"; then
+		pass gateway_identity_authorized_by_destination
+	else
+		fail gateway_identity_authorized_by_destination "status $c1; node b: $(tl_log_since mf-node-b "$mark" | grep -c event=denied) denials"
+	fi
+else
+	fail gateway_identity_authorized_by_destination "apply: $(cat "$TL_TMP/apply.log")"
+fi
+
+# ---- listeners follow the policy ------------------------------------------------
+gw_policy 8081 1 >"$TL_TMP/gw-8081.yaml"
+if "$TB" apply "$TL_TMP/gw-8081.yaml" >"$TL_TMP/apply.log" 2>&1 &&
+	wait_for 5 tb_exec b curl -s -o /dev/null -m 1 "http://$NODE_A:8081/" &&
+	wait_for 5 sh -c "! '$TB' exec b curl -s -o /dev/null -m 1 http://$NODE_A:8080/"; then
+	body=$(outside -H 'Host: example.com' "http://$NODE_A:8081/myapi/whoami?moved" 2>&1)
+	if printf '%s' "$body" | grep -q '^pod=mf-pod-b'; then
+		pass gateway_listener_follows_apply
+	else
+		fail gateway_listener_follows_apply "on 8081: $body"
+	fi
+else
+	fail gateway_listener_follows_apply "8081 not served or 8080 still open: $(cat "$TL_TMP/apply.log")"
+fi
+
+tl_finish
