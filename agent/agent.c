@@ -31,6 +31,8 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		.http_header_timeout_ms = cfg->http_header_timeout_ms,
 		.http_idle_timeout_ms = cfg->http_idle_timeout_ms,
 		.http_access_log = cfg->http_access_log,
+		.gateway = cfg->gateway,
+		.config_dir = cfg->config_dir,
 	};
 	int err;
 
@@ -73,6 +75,7 @@ void agent_fini(struct agent *a)
 {
 	if (a->loop_up)
 		loop_fini(&a->loop);
+	gateway_fini(&a->tunnel.gw);
 	admin_close(a->admin);
 	conn_table_fini(&a->conns);
 	/* Last: every connection has dropped its snapshot by now. */

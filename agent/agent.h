@@ -47,6 +47,10 @@ struct agent_config {
 	uint32_t http_header_timeout_ms;	/* 0: HPROXY_HEADER_TIMEOUT_MS */
 	uint32_t http_idle_timeout_ms;		/* 0: HPROXY_IDLE_TIMEOUT_MS */
 	bool http_access_log;		/* a JSON line per request (accesslog.h) */
+	/* The builtin gateways of this node listen (gateway.h); their
+	 * secrets are read under config_dir/secrets (NULL: none). */
+	bool gateway;
+	const char *config_dir;
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */
 	uint32_t max_conns;		/* 0: default */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */

@@ -33,14 +33,21 @@ static bool gateway_cert_path(const struct gateway *g, const struct gw_port *gp,
 	return true;
 }
 
-static void gateway_close(struct gateway *g, unsigned int i)
+static void gateway_close(struct gateway *g, struct gateway_port *bp)
 {
-	struct gateway_port *bp = &g->ports[i];
-
 	log_info("event=gateway_port_closed port=%u", bp->port);
 	conn_unlisten(g->conns, bp->listener);
 	tls_ctx_put(bp->tls);
-	g->ports[i] = g->ports[--g->nports];
+	memset(bp, 0, sizeof(*bp));
+}
+
+/* The bound port @port, NULL when it is not bound. */
+static struct gateway_port *gateway_bound(struct gateway *g, uint16_t port)
+{
+	for (unsigned int i = 0; i < GATEWAY_PORTS_MAX; i++)
+		if (g->ports[i].used && g->ports[i].port == port)
+			return &g->ports[i];
+	return NULL;
 }
 
 /* Whether bound port @bp serves @gp as it is: same protocol, same
@@ -62,17 +69,20 @@ static bool gateway_same(const struct gateway *g,
 /* Binds @gp; false (logged) when it cannot be, for now. */
 static bool gateway_bind(struct gateway *g, const struct gw_port *gp)
 {
-	struct gateway_port *bp;
+	struct gateway_port *bp = NULL;
 	int id, err;
 
-	if (g->nports == GATEWAY_PORTS_MAX) {
+	for (unsigned int i = 0; !bp && i < GATEWAY_PORTS_MAX; i++)
+		if (!g->ports[i].used)
+			bp = &g->ports[i];
+	if (!bp) {
 		log_error("event=gateway_port_failed port=%u gateway=%s "
 			  "reason=\"more than %d gateway ports\"", gp->port,
 			  gp->gateway, GATEWAY_PORTS_MAX);
 		return false;
 	}
-	bp = &g->ports[g->nports];
 	memset(bp, 0, sizeof(*bp));
+	snprintf(bp->name, sizeof(bp->name), "gateway:%u", gp->port);
 	bp->port = gp->port;
 	bp->protocol = gp->protocol;
 	if (gp->protocol == MF_GW_HTTPS) {
@@ -86,14 +96,15 @@ static bool gateway_bind(struct gateway *g, const struct gw_port *gp)
 			return false;
 		}
 	}
-	id = conn_listen(g->conns, "gateway", g->listen_addr, gp->port, g->ops,
+	id = conn_listen(g->conns, bp->name, g->listen_addr, gp->port, g->ops,
 			 g->arg);
 	if (id < 0) {
 		tls_ctx_put(bp->tls);
+		bp->tls = NULL;
 		return false;	/* logged by the loop */
 	}
 	bp->listener = id;
-	g->nports++;
+	bp->used = true;
 	log_info("event=gateway_port_bound port=%u protocol=%s gateway=%s "
 		 "instance=%s", gp->port,
 		 gp->protocol == MF_GW_HTTPS ? "HTTPS" : "HTTP", gp->gateway,
@@ -106,21 +117,20 @@ static void gateway_follow(struct gateway *g, const struct gw_table *t)
 {
 	bool retry = false;
 
-	for (unsigned int i = 0; i < g->nports;) {
-		const struct gw_port *gp = gwroute_port_find(t, g->ports[i].port);
+	for (unsigned int i = 0; i < GATEWAY_PORTS_MAX; i++) {
+		struct gateway_port *bp = &g->ports[i];
+		const struct gw_port *gp;
 
-		if (gp && gateway_same(g, &g->ports[i], gp))
-			i++;
-		else
-			gateway_close(g, i);	/* moves the last one here */
+		if (!bp->used)
+			continue;
+		gp = gwroute_port_find(t, bp->port);
+		if (!gp || !gateway_same(g, bp, gp))
+			gateway_close(g, bp);
 	}
 	for (size_t i = 0; i < gwroute_nports(t); i++) {
 		const struct gw_port *gp = gwroute_port(t, i);
-		bool bound = false;
 
-		for (unsigned int j = 0; j < g->nports; j++)
-			bound |= g->ports[j].port == gp->port;
-		if (!bound && !gateway_bind(g, gp))
+		if (!gateway_bound(g, gp->port) && !gateway_bind(g, gp))
 			retry = true;
 	}
 	g->retry = retry;
@@ -154,18 +164,20 @@ void gateway_sync(struct gateway *g)
 int gateway_lookup(struct gateway *g, uint16_t port, struct gw_table **t,
 		   struct tls_ctx **tls)
 {
+	struct gateway_port *bp;
+
 	*t = NULL;
 	*tls = NULL;
-	if (!g->table)
+	/* A connection starts under the newest policy, as an outbound one
+	 * does, not the one of the last tick: a pooled tunnel set up under
+	 * the old one is then not its to reuse. */
+	gateway_sync(g);
+	bp = gateway_bound(g, port);
+	if (!g->table || !bp)
 		return -ENOENT;
-	for (unsigned int i = 0; i < g->nports; i++) {
-		if (g->ports[i].port != port)
-			continue;
-		*t = gwroute_get(g->table);
-		*tls = g->ports[i].tls ? tls_ctx_get(g->ports[i].tls) : NULL;
-		return 0;
-	}
-	return -ENOENT;
+	*t = gwroute_get(g->table);
+	*tls = bp->tls ? tls_ctx_get(bp->tls) : NULL;
+	return 0;
 }
 
 static void gateway_tick(void *arg)
@@ -215,9 +227,9 @@ int gateway_init(struct gateway *g, struct conn_table *t, struct ctx *ctx,
 
 void gateway_fini(struct gateway *g)
 {
-	for (unsigned int i = 0; i < g->nports; i++)
+	for (unsigned int i = 0; i < GATEWAY_PORTS_MAX; i++)
 		tls_ctx_put(g->ports[i].tls);
-	g->nports = 0;
+	memset(g->ports, 0, sizeof(g->ports));
 	gwroute_put(g->table);
 	g->table = NULL;
 }

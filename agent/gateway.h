@@ -28,7 +28,10 @@
 
 #define GATEWAY_PORTS_MAX	16
 
+/* A bound port.  Slots do not move: the loop keeps a pointer to @name. */
 struct gateway_port {
+	bool used;
+	char name[16];			/* "gateway:<port>": logs, metrics */
 	uint16_t port;
 	uint8_t protocol;		/* MF_GW_HTTP or MF_GW_HTTPS */
 	int listener;			/* conn_listen() id */
@@ -46,7 +49,6 @@ struct gateway {
 	struct gw_table *table;		/* current, a reference; NULL: none */
 	bool retry;			/* a port of @table is not bound */
 	struct gateway_port ports[GATEWAY_PORTS_MAX];
-	unsigned int nports;
 };
 
 /*
@@ -63,7 +65,8 @@ int gateway_init(struct gateway *g, struct conn_table *t, struct ctx *ctx,
 void gateway_sync(struct gateway *g);
 
 /*
- * For a connection accepted on @port: the current table into *t (a new
+ * For a connection accepted on @port, after gateway_sync() (a connection
+ * starts under the newest policy): the current table into *t (a new
  * reference) and, for HTTPS, the port's TLS context into *tls (a new
  * reference; NULL for HTTP).  -ENOENT when the port is no longer served.
  */

@@ -457,6 +457,8 @@ int main(int argc, char **argv)
 	cfg.http_header_timeout_ms = o.http_header_timeout_ms;
 	cfg.http_idle_timeout_ms = o.http_idle_timeout_ms;
 	cfg.http_access_log = o.http_access_log;
+	cfg.gateway = true;
+	cfg.config_dir = o.config_dir;
 	cfg.handle_signals = true;
 	err = agent_init(&ag, &cfg);
 	if (err) {

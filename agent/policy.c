@@ -382,6 +382,9 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 		if (kinds_all[i] == &kind_mesh_tcp_route)
 			p->n_tickets[POLICY_TICKET_TCP_ROUTE] =
 				polkinds_count(p->kinds, i);
+		if (kinds_all[i] == &kind_mesh_gateway_route)
+			p->n_tickets[POLICY_TICKET_GW_ROUTE] =
+				polkinds_count(p->kinds, i);
 	}
 	for (i = 0; i < POLICY_TICKET_KINDS; i++) {
 		p->tickets[i] = pol_alloc(p->n_tickets[i] * POLICY_TICKETS,
@@ -800,6 +803,16 @@ const char *policy_mesh(const struct policy *p)
 size_t policy_service_count(const struct policy *p)
 {
 	return p->n_svcs;
+}
+
+uint16_t policy_service_port(const struct policy *p,
+			     const struct mf_service *s)
+{
+	const struct pol_svc *ps = (const struct pol_svc *)
+		((const char *)s - offsetof(struct pol_svc, svc));
+
+	(void)p;
+	return ps->key.port;
 }
 
 const struct mf_service *policy_service_at(const struct policy *p, size_t i,

@@ -110,11 +110,17 @@ enum policy_ticket_kind {
 	POLICY_TICKET_TR = 0,		/* TrafficRoute */
 	POLICY_TICKET_HTTP_ROUTE,	/* MeshHTTPRoute */
 	POLICY_TICKET_TCP_ROUTE,	/* MeshTCPRoute */
+	POLICY_TICKET_GW_ROUTE,		/* MeshGatewayRoute */
 	POLICY_TICKET_KINDS,
 };
 #define POLICY_TICKETS	8
 uint32_t policy_ticket(struct policy *p, enum policy_ticket_kind kind,
 		       size_t rec, unsigned int counter);
+
+/* The port of service @s, a service of @p (a MeshService's first port, as
+ * policy_service_by_id() and _by_name() give it). */
+uint16_t policy_service_port(const struct policy *p,
+			     const struct mf_service *s);
 
 /* The schema-driven policy kinds of the snapshot (owned by @p). */
 const struct polkinds *policy_kinds(const struct policy *p);
@@ -125,6 +131,7 @@ const struct polkinds *policy_kinds(const struct policy *p);
  * as the caller's reference to it.
  */
 size_t policy_service_count(const struct policy *p);
+
 /* Service @i (0..count-1, in (vip, port, proto) order), its key into *key
  * (may be NULL).  NULL when @i is out of range. */
 const struct mf_service *policy_service_at(const struct policy *p, size_t i,

@@ -34,17 +34,16 @@ static size_t router_tr_kind(void)
 	return router_kind(&kind_traffic_route);
 }
 
-static const struct mf_tagset *router_tags(void *arg, uint32_t id)
+const struct mf_tagset *router_tags_of(void *arg, uint32_t id)
 {
 	return polkinds_tags(arg, id);
 }
 
-/* The records of kind @kind of @p as selection candidates, into *out
- * (caller frees) and *n.  Returns 0 or -ENOMEM. */
-static int router_cands(const struct policy *p, size_t kind,
-			struct sel_cand **out, size_t *n)
+int router_cands(const struct policy *p, const struct kind_desc *kd,
+		 struct sel_cand **out, size_t *n)
 {
 	const struct polkinds *k = policy_kinds(p);
+	size_t kind = router_kind(kd);
 	struct sel_cand *c;
 
 	*n = polkinds_count(k, kind);
@@ -66,16 +65,15 @@ int router_select_to(const struct policy *p, const struct kind_desc *kd,
 		     const struct mf_service *dst, struct sel_cand **c,
 		     size_t **order)
 {
-	const struct sel_ctx ctx = { .tags = router_tags,
-				     .arg = (void *)policy_kinds(p) };
+	const struct sel_ctx ctx = router_sel_ctx(p);
 	struct sel_workload self, peer = { .service = dst->name };
 	const struct sel_query q = {
 		.self = &self, .section = MF_SEC_TO, .peer = &peer,
 	};
-	size_t kind = router_kind(kd), n;
+	size_t n;
 
 	*order = NULL;
-	if (router_cands(p, kind, c, &n))
+	if (router_cands(p, kd, c, &n))
 		return -ENOMEM;
 	if (n == 0 || !src)
 		return 0;
@@ -94,6 +92,9 @@ void router_view(const struct policy *p, const struct mf_endpoint *ep,
 	memset(w, 0, sizeof(*w));
 	w->name = ep->name;
 	w->service = s ? s->name : NULL;
+	/* Kuma's generated name of the service answers too (svcname.h);
+	 * the agent knows no namespaces: "default". */
+	w->service_port = s ? policy_service_port(p, s) : 0;
 	w->tags = polkinds_tags(policy_kinds(p), ep->tags);
 	w->port = ep->port;
 }
@@ -101,15 +102,14 @@ void router_view(const struct policy *p, const struct mf_endpoint *ep,
 int router_traffic_route(const struct policy *p, const struct mf_endpoint *src,
 			 const struct mf_service *dst)
 {
-	const struct sel_ctx ctx = { .tags = router_tags,
-				     .arg = (void *)policy_kinds(p) };
+	const struct sel_ctx ctx = router_sel_ctx(p);
 	struct sel_workload ws, wd = { .service = dst->name };
 	struct sel_cand *c;
 	size_t n;
 	int best = -1;
 
 	/* Out of memory: the default route then, degraded, not down. */
-	if (!src || router_cands(p, router_tr_kind(), &c, &n))
+	if (!src || router_cands(p, &kind_traffic_route, &c, &n))
 		return -1;
 	if (n > 0) {
 		router_view(p, src, &ws);
@@ -129,11 +129,10 @@ const char *router_traffic_route_name(const struct policy *p, int tr)
 	return key->name;
 }
 
-/* One of the endpoints tag set @ts_id matches, round robin by counter
- * @ctr of TrafficRoute @tr; NULL when none does. */
-static const struct mf_endpoint *router_endpoint(struct policy *p, int tr,
-						 unsigned int ctr,
-						 uint32_t ts_id)
+const struct mf_endpoint *router_tags_endpoint(struct policy *p,
+					       enum policy_ticket_kind kind,
+					       uint32_t rec, unsigned int ctr,
+					       uint32_t ts_id)
 {
 	const struct mf_tagset *ts = polkinds_tags(policy_kinds(p), ts_id);
 	size_t n = policy_endpoint_count(p), m = 0, want;
@@ -147,7 +146,7 @@ static const struct mf_endpoint *router_endpoint(struct policy *p, int tr,
 	}
 	if (!m)
 		return NULL;
-	want = policy_ticket(p, POLICY_TICKET_TR, (size_t)tr, ctr) % m;
+	want = policy_ticket(p, kind, rec, ctr) % m;
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
 
@@ -158,6 +157,16 @@ static const struct mf_endpoint *router_endpoint(struct policy *p, int tr,
 	return NULL;
 }
 
+uint64_t router_point(struct policy *p, enum policy_ticket_kind kind,
+		      uint32_t rec, unsigned int ctr, uint64_t total)
+{
+	uint64_t u = (uint64_t)(policy_ticket(p, kind, rec, ctr) + 1) *
+		     ROUTER_GOLDEN;
+
+	/* (u / 2^64) * total, in [0, total) */
+	return (uint64_t)(((unsigned __int128)u * total) >> 64);
+}
+
 /* The destination of a split list by weight (see router.h), or
  * @destination without one; then its endpoint.  @ctr: the list's first
  * counter. */
@@ -166,21 +175,21 @@ static const struct mf_endpoint *router_dest(struct policy *p, int tr,
 					     const struct mf_tr_split *split,
 					     size_t nsplit, uint32_t destination)
 {
-	uint64_t total = 0, x, u;
+	uint64_t total = 0, x;
 	size_t i;
 
 	if (nsplit == 0)
-		return router_endpoint(p, tr, ctr + 1, destination);
+		return router_tags_endpoint(p, POLICY_TICKET_TR, (uint32_t)tr,
+					    ctr + 1, destination);
 	for (i = 0; i < nsplit; i++)
 		total += split[i].weight;
 	if (total == 0)
 		return NULL;
-	u = (uint64_t)(policy_ticket(p, POLICY_TICKET_TR, (size_t)tr, ctr) + 1) * ROUTER_GOLDEN;
-	/* (u / 2^64) * total, in [0, total) */
-	x = (uint64_t)(((unsigned __int128)u * total) >> 64);
+	x = router_point(p, POLICY_TICKET_TR, (uint32_t)tr, ctr, total);
 	for (i = 0; i + 1 < nsplit && x >= split[i].weight; i++)
 		x -= split[i].weight;
-	return router_endpoint(p, tr, ctr + 1, split[i].destination);
+	return router_tags_endpoint(p, POLICY_TICKET_TR, (uint32_t)tr, ctr + 1,
+				    split[i].destination);
 }
 
 /* Kuma's StringMatcher against @n bytes at @s.  A regex matches nothing
@@ -266,15 +275,14 @@ const struct mf_route_backend *router_weigh(struct policy *p,
 					    size_t n, enum policy_ticket_kind kind,
 					    uint32_t rec, unsigned int ctr)
 {
-	uint64_t total = 0, x, u;
+	uint64_t total = 0, x;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		total += kind_route_backend_weight(&b[i]);
 	if (total == 0)
 		return NULL;
-	u = (uint64_t)(policy_ticket(p, kind, rec, ctr) + 1) * ROUTER_GOLDEN;
-	x = (uint64_t)(((unsigned __int128)u * total) >> 64);
+	x = router_point(p, kind, rec, ctr, total);
 	for (i = 0; i + 1 < n; i++) {
 		uint32_t w = kind_route_backend_weight(&b[i]);
 

@@ -73,6 +73,39 @@ const struct mf_endpoint *router_pick(struct policy *p, int tr,
 				      const struct hhead *req);
 
 /*
+ * The weighted picks: a point in [0, @total) from the sequence above,
+ * counter @ctr of record @rec of @kind; the caller walks its weights
+ * with it.
+ */
+uint64_t router_point(struct policy *p, enum policy_ticket_kind kind,
+		      uint32_t rec, unsigned int ctr, uint64_t total);
+
+/* One of the endpoints tag set @ts_id matches (kuma.io/service: a
+ * service's, with the other tags: a subset), round robin by counter @ctr
+ * of record @rec of @kind; NULL when none does. */
+const struct mf_endpoint *router_tags_endpoint(struct policy *p,
+					       enum policy_ticket_kind kind,
+					       uint32_t rec, unsigned int ctr,
+					       uint32_t ts_id);
+
+/* The records of kind @kd of @p as selection candidates, into *out
+ * (caller frees) and *n.  Returns 0 or -ENOMEM. */
+int router_cands(const struct policy *p, const struct kind_desc *kd,
+		 struct sel_cand **out, size_t *n);
+
+/* How selection resolves @p's tag sets: router_sel_ctx(). */
+const struct mf_tagset *router_tags_of(void *arg, uint32_t id);
+
+/* How selection resolves @p's tag sets. */
+static inline struct sel_ctx router_sel_ctx(const struct policy *p)
+{
+	const struct sel_ctx ctx = { .tags = router_tags_of,
+				     .arg = (void *)policy_kinds(p) };
+
+	return ctx;
+}
+
+/*
  * backendRefs, as MeshHTTPRoute and MeshTCPRoute rules give them: one of
  * the @n at @b by weight (the sequence above, counter @ctr of record @rec
  * of @kind); NULL when no weight is above 0.

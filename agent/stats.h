@@ -22,6 +22,8 @@ enum stats_refuse {
 	STATS_REFUSE_NO_CERTIFICATE,	/* no certificate for the identity */
 	STATS_REFUSE_TLS_SESSION,	/* TLS session could not be made */
 	STATS_REFUSE_TABLE_FULL,	/* connection table full */
+	STATS_REFUSE_GATEWAY_PORT,	/* a gateway port no longer served */
+	STATS_REFUSE_GATEWAY_TLS,	/* a gateway client's TLS failed */
 	STATS_REFUSE_MAX,
 };
 
@@ -39,6 +41,8 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 		[STATS_REFUSE_NO_CERTIFICATE] = "no_certificate",
 		[STATS_REFUSE_TLS_SESSION] = "tls_session",
 		[STATS_REFUSE_TABLE_FULL] = "table_full",
+		[STATS_REFUSE_GATEWAY_PORT] = "gateway_port",
+		[STATS_REFUSE_GATEWAY_TLS] = "gateway_tls",
 	};
 
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";

@@ -97,6 +97,9 @@ struct tls_sess {
 	/* For logs after the WOLFSSL is gone; wolfSSL's static strings. */
 	const char *version_name, *cipher_name, *group_name;
 	char *err;		/* why it failed; NULL until then.  Owned */
+	char *sni;		/* the server name a client asked a public
+				 * server for (tls_sni()); NULL: none.
+				 * Owned */
 	struct tls_rec rec;	/* keys, valid once hs_done */
 	char peer_id[MF_SPIFFE_MAX];	/* when peer_rc == 0 */
 };

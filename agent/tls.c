@@ -244,6 +244,74 @@ err_free:
 	return ret;
 }
 
+/* A public server keeps the name its client asked for: wolfSSL stores
+ * it only when a callback wants it.  Any name is fine here: the listener
+ * is picked by it after the handshake. */
+static int tls_sni_keep(WOLFSSL *ssl, int *alert, void *arg)
+{
+	(void)ssl;
+	(void)alert;
+	(void)arg;
+	return 0;
+}
+
+int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file)
+{
+	int groups[] = { WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1 };
+	WOLFSSL_METHOD *method = wolfTLSv1_3_server_method();
+	struct tls_ctx *ctx;
+	int ret = -EINVAL;
+
+	if (!method)
+		return -ENOMEM;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->role = TLS_ROLE_SERVER;
+	ctx->refs = 1;
+	ctx->wctx = wolfSSL_CTX_new(method);
+	if (!ctx->wctx) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	if (wolfSSL_CTX_use_certificate_chain_file(ctx->wctx, pem_file) !=
+	    WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_use_PrivateKey_file(ctx->wctx, pem_file,
+					    WOLFSSL_FILETYPE_PEM) !=
+	    WOLFSSL_SUCCESS) {
+		log_error("event=tls_ctx_error what=cert_and_key file=%s",
+			  pem_file);
+		ret = -ENOENT;
+		goto err_ctx;
+	}
+	if (wolfSSL_CTX_check_private_key(ctx->wctx) != WOLFSSL_SUCCESS) {
+		log_error("event=tls_ctx_error what=key_mismatch file=%s",
+			  pem_file);
+		goto err_ctx;
+	}
+	if (wolfSSL_CTX_set_cipher_list(ctx->wctx, TLS_CIPHERS) !=
+	    WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_groups(ctx->wctx, groups, 2) != WOLFSSL_SUCCESS) {
+		log_error("event=tls_ctx_error what=profile");
+		goto err_ctx;
+	}
+	/* Clients from outside the mesh present no certificate. */
+	wolfSSL_CTX_set_verify(ctx->wctx, WOLFSSL_VERIFY_NONE, NULL);
+	wolfSSL_CTX_set_servername_callback(ctx->wctx, tls_sni_keep);
+	wolfSSL_CTX_no_ticket_TLSv13(ctx->wctx);
+	wolfSSL_CTX_set_session_cache_mode(ctx->wctx, WOLFSSL_SESS_CACHE_OFF);
+	wolfSSL_CTX_SetIORecv(ctx->wctx, tls_cb_recv);
+	wolfSSL_CTX_SetIOSend(ctx->wctx, tls_cb_send);
+	*out = ctx;
+	return 0;
+
+err_ctx:
+	wolfSSL_CTX_free(ctx->wctx);
+err_free:
+	free(ctx);
+	return ret;
+}
+
 struct tls_ctx *tls_ctx_get(struct tls_ctx *ctx)
 {
 	__atomic_fetch_add(&ctx->refs, 1, __ATOMIC_RELAXED);
@@ -322,6 +390,7 @@ void tls_sess_free(struct tls_sess *s)
 	bufq_in_free(&s->in);
 	bufq_out_free(&s->out);
 	free(s->err);
+	free(s->sni);
 	tls_ctx_put(s->ctx);
 	slab_put(&tls_pool, s);
 }
@@ -485,6 +554,14 @@ static int tls_handoff(struct tls_sess *s)
 			return -EACCES;
 		}
 	}
+	if (!client) {
+		void *name = NULL;
+		unsigned short nlen = wolfSSL_SNI_GetRequest(
+			ssl, WOLFSSL_SNI_HOST_NAME, &name);
+
+		if (nlen > 0 && name)
+			s->sni = strndup(name, nlen);
+	}
 	s->version_name = wolfSSL_get_version(ssl);
 	s->cipher_name = wolfSSL_get_cipher_name(ssl);
 	s->group_name = wolfSSL_get_curve_name(ssl);
@@ -554,6 +631,11 @@ int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n)
 		return -ENAMETOOLONG;
 	memcpy(buf, s->peer_id, len + 1);
 	return 0;
+}
+
+const char *tls_sni(const struct tls_sess *s)
+{
+	return s->sni;
 }
 
 const char *tls_last_error(struct tls_sess *s)

@@ -61,6 +61,15 @@ int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
 		      struct tls_trust *trust, const char *cert_file,
 		      const char *key_file);
+/* A server context for clients from outside the mesh (an ingress
+ * gateway's listener): the certificate chain and its private key from PEM
+ * file @pem_file (both in one file, as Kuma's gateway secrets hold them),
+ * RSA or ECDSA; TLS 1.3, no client certificate asked for, and the server
+ * name the client sends kept (tls_sni()).  Returns 0 and *out (one
+ * reference), -ENOENT (no such file, or no certificate or key in it),
+ * -EINVAL (the key is not the certificate's), -ENOMEM. */
+int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file);
+
 /* References: a session holds one on its context (tls_sess_new), so a
  * context outlives the store that made it while sessions use it.  Thread
  * safe. */
@@ -124,6 +133,10 @@ int tls_close_notify(struct tls_sess *s);
  * one), -ENAMETOOLONG when it does not fit, -EBADMSG when the certificate
  * cannot be walked, -ENOTCONN before the handshake completed. */
 int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n);
+
+/* The server name (SNI) a client asked a public server (tls_ctx_new_public)
+ * for, after the handshake; NULL when it sent none. */
+const char *tls_sni(const struct tls_sess *s);
 
 /* A short human-readable reason for the last failure of @s. */
 const char *tls_last_error(struct tls_sess *s);

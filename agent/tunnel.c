@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "certs.h"
@@ -19,6 +20,8 @@
 #include "proxyv2.h"
 #include "reload.h"
 #include "accesslog.h"
+#include "gateway.h"
+#include "gwroute.h"
 #include "hroute.h"
 #include "router.h"
 #include "spiffe.h"
@@ -137,6 +140,31 @@ static bool tunnel_l7_park(struct tunnel *tu, struct conn *c)
 	return conn_up_park(tu->conns, c, &k);
 }
 
+/* The request of @c goes to endpoint @ep: on the current up end when it
+ * goes there and is still good, else on a parked one or a new one (the
+ * current one goes to the pool when it can).  Returns 0 (r->status 503
+ * when no up end can be had now). */
+static int tunnel_l7_to(struct tunnel *tu, struct conn *c,
+			const struct mf_endpoint *ep, struct hproxy_route *r)
+{
+	struct conn_pool_key k;
+	int rc;
+
+	if (c->endpoint != ep)
+		tunnel_l7_park(tu, c);
+	rc = tunnel_l7_up(tu, c, c->endpoint == ep, &r->why);
+	if (rc == 503)
+		r->status = 503;
+	if (rc != 1)
+		return 0;
+	tunnel_aim(c, ep);
+	tunnel_pool_key(c, ep, &k);
+	if (conn_up_unpark(tu->conns, c, &k, c->peer_spiffe))
+		return 0;
+	conn_up_open(tu->conns, c);
+	return 0;
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
  * up end to the endpoint's node. */
@@ -146,8 +174,7 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 	struct tunnel *tu = arg;
 	const struct mf_service *svc;
 	struct hroute_decision d;
-	struct conn_pool_key k;
-	int err, rc;
+	int err;
 
 	svc = policy_service_by_id(c->policy, c->service_id);
 	if (!svc) {
@@ -167,21 +194,7 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->location = d.location;	/* now hproxy's */
 		return 0;
 	}
-	/* Another endpoint: the current up end goes to the pool when it
-	 * can, and a parked one to the new endpoint may be had. */
-	if (c->endpoint != d.ep)
-		tunnel_l7_park(tu, c);
-	rc = tunnel_l7_up(tu, c, c->endpoint == d.ep, &r->why);
-	if (rc == 503)
-		r->status = 503;
-	if (rc != 1)
-		return 0;
-	tunnel_aim(c, d.ep);
-	tunnel_pool_key(c, d.ep, &k);
-	if (conn_up_unpark(tu->conns, c, &k, c->peer_spiffe))
-		return 0;
-	conn_up_open(tu->conns, c);
-	return 0;
+	return tunnel_l7_to(tu, c, d.ep, r);
 }
 
 /* The client went between requests: its up end may serve another. */
@@ -694,19 +707,22 @@ static void tunnel_inbound_setup_recv(void *arg, struct conn *c)
 
 /* The connection goes: its snapshot goes back through the reloader, which
  * frees it off the loop if this was the last reference. */
-static void tunnel_release(void *arg, struct conn *c)
+static void tunnel_release_common(struct tunnel *tu, struct conn *c)
 {
-	struct tunnel *tu = arg;
-
 	reload_release(tu->ctx->reload, c->policy);
 	c->policy = NULL;
 	tls_ctx_put(c->tls_ctx);
 	c->tls_ctx = NULL;
 	hproxy_free(c->l7);
 	c->l7 = NULL;
+	c->rsp_mod = NULL;
+}
+
+static void tunnel_release(void *arg, struct conn *c)
+{
+	tunnel_release_common(arg, c);
 	hroute_list_free(c->routes);
 	c->routes = NULL;
-	c->rsp_mod = NULL;
 }
 
 /* ---- L7: the steps conn.c calls for an HTTP connection -------------------- */
@@ -789,6 +805,148 @@ static void tunnel_forward_http_release(void *arg, struct conn *c)
 	c->l7 = NULL;
 }
 
+/* ---- gateway --------------------------------------------------------------- */
+
+/* What a gateway connection holds (c->routes). */
+struct tunnel_gw {
+	struct gw_table *table;		/* a reference */
+	uint16_t port;			/* where it was accepted */
+	/* The response header filter of the request's rule, NULL: none.
+	 * Points into the table's snapshot. */
+	const struct mf_gwr_header_filter *rsp_mod;
+};
+
+/* The route step of a gateway connection: its listener and routes decide
+ * each request (gwroute.h), which then goes to the endpoint's node with
+ * the gateway instance's identity. */
+static int tunnel_gw_route(void *arg, struct conn *c, struct hhead *req,
+			   struct hproxy_route *r)
+{
+	struct tunnel *tu = arg;
+	struct tunnel_gw *gc = c->routes;
+	struct conn_end *down = &c->end[CONN_DOWN];
+	struct gw_decision d;
+	struct tls_ctx *ctx;
+	int err;
+
+	err = gwroute_decide(gc->table, gc->port,
+			     down->tls ? tls_sni(down->tls) : NULL, req, &d);
+	if (err)
+		return err;
+	gc->rsp_mod = d.rsp_mod;
+	r->name = d.route;
+	if (d.src_id)
+		c->src_spiffe = d.src_id;	/* counted as the source */
+	if (d.status) {
+		r->status = d.status;
+		r->why = d.why;
+		r->location = d.location;	/* now hproxy's */
+		return 0;
+	}
+	c->service_id = d.ep->service_id;
+	/* The port's listeners are one instance's: one identity, so the
+	 * context made for the first request serves the next ones. */
+	if (!c->tls_ctx) {
+		err = certs_client_ctx(tu->ctx->certs, d.src_id, c->policy,
+				       &ctx);
+		if (err) {
+			log_warn("event=gateway_no_certificate conn=%llu "
+				 "spiffe=%s err=\"%s\"",
+				 (unsigned long long)c->id, d.src_id,
+				 strerror(-err));
+			r->status = 503;
+			r->why = "no certificate for the gateway's identity";
+			return 0;
+		}
+		c->tls_ctx = ctx;
+	}
+	return tunnel_l7_to(tu, c, d.ep, r);
+}
+
+static int tunnel_gw_response(void *arg, struct conn *c, struct hhead *rsp)
+{
+	struct tunnel_gw *gc = c->routes;
+
+	(void)arg;
+	return gwroute_response(gc->rsp_mod, rsp);
+}
+
+static const struct hproxy_flow tunnel_gw_flow = {
+	.route = tunnel_gw_route,
+	.response = tunnel_gw_response,
+	.done = tunnel_l7_done,
+	.release_up = tunnel_l7_release_up,
+};
+
+/* Accepted on a gateway port: the port's table and, for HTTPS, the TLS
+ * handshake first. */
+static void tunnel_gw_accepted(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+	struct tunnel_gw *gc;
+	struct tls_ctx *tls;
+	struct gw_table *t;
+	char reason[64];
+	int err;
+
+	gc = calloc(1, sizeof(*gc));
+	if (!gc) {
+		conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
+	c->routes = gc;
+	gc->port = ntohs(c->down_local.sin_port);
+	if (gateway_lookup(&tu->gw, gc->port, &t, &tls)) {
+		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_PORT,
+			      "gateway port no longer served");
+		return;
+	}
+	gc->table = t;
+	c->policy = policy_get(gwroute_policy(t));
+	if (!tls) {
+		tunnel_l7_begin(tu, c, &tunnel_gw_flow);
+		return;
+	}
+	err = tls_sess_new(&c->end[CONN_DOWN].tls, tls);
+	tls_ctx_put(tls);	/* the session holds its own reference */
+	if (err) {
+		snprintf(reason, sizeof(reason), "tls session: %s",
+			 strerror(-err));
+		tunnel_refuse(tu, c, STATS_REFUSE_TLS_SESSION, reason);
+		return;
+	}
+	conn_handshake_start(tu->conns, c, CONN_DOWN);
+}
+
+/* A handshake ended: the client's (HTTPS), after which requests come, or
+ * an up end's, as for outbound connections. */
+static void tunnel_gw_handshake_done(void *arg, struct conn *c,
+				     const char *failed)
+{
+	struct tunnel *tu = arg;
+
+	if (c->l7) {
+		tunnel_outbound_handshake_done(arg, c, failed);
+		return;
+	}
+	if (failed) {
+		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_TLS, failed);
+		return;
+	}
+	tunnel_l7_begin(tu, c, &tunnel_gw_flow);
+}
+
+static void tunnel_gw_release(void *arg, struct conn *c)
+{
+	struct tunnel_gw *gc = c->routes;
+
+	tunnel_release_common(arg, c);
+	if (gc)
+		gwroute_put(gc->table);
+	free(gc);
+	c->routes = NULL;
+}
+
 /* ---- registration -------------------------------------------------------- */
 
 static const struct conn_flow_ops tunnel_outbound_ops = {
@@ -830,6 +988,19 @@ static const struct conn_flow_ops tunnel_forward_http_ops = {
 	.upstream_failed = tunnel_l7_upstream_failed,
 };
 
+static const struct conn_flow_ops tunnel_gateway_ops = {
+	.name = "gateway",
+	.accepted = tunnel_gw_accepted,
+	.connected = tunnel_outbound_connected,
+	.handshake_done = tunnel_gw_handshake_done,
+	.release = tunnel_gw_release,
+	.input = tunnel_l7_input,
+	.input_eof = tunnel_l7_input_eof,
+	.input_timeout = tunnel_l7_input_timeout,
+	.upstream_failed = tunnel_l7_upstream_failed,
+	.release_up = tunnel_l7_release_up,
+};
+
 int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 		const struct tunnel_config *cfg)
 {
@@ -855,5 +1026,10 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 				 cfg->forward_port, cfg->forward_http ?
 				 &tunnel_forward_http_ops : &tunnel_forward_ops,
 				 tu);
-	return id < 0 ? id : 0;
+	if (id < 0)
+		return id;
+	if (cfg->gateway)
+		return gateway_init(&tu->gw, t, ctx, cfg->listen_addr,
+				    cfg->config_dir, &tunnel_gateway_ops, tu);
+	return 0;
 }

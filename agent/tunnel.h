@@ -23,6 +23,13 @@
  * with the client, and the tunnel carries the requests as hproxy forwards
  * them.
  *
+ * Gateway (the ports of the builtin gateways this node runs, gateway.h):
+ * HTTP/1.1 from outside the mesh, over TLS on HTTPS ports; each request
+ * is routed by the gateway's listeners and routes (gwroute.h) and goes,
+ * as an outbound request does, over an mTLS tunnel to the endpoint's
+ * node, with the gateway instance's identity, which the destination
+ * agent authorizes like any workload's.
+ *
  * Forward (tests, benchmarks): connect to a fixed address, relay plaintext,
  * or with forward_http proxy HTTP/1.1 to it through hproxy.
  *
@@ -40,6 +47,7 @@
 
 #include "conn.h"
 #include "ctx.h"
+#include "gateway.h"
 #include "hproxy.h"
 
 struct tunnel_config {
@@ -54,6 +62,10 @@ struct tunnel_config {
 	uint32_t http_header_timeout_ms;	/* 0: the default */
 	uint32_t http_idle_timeout_ms;		/* 0: the default */
 	bool http_access_log;		/* a JSON line per request */
+	/* The builtin gateways of this node (gateway.h) listen; secrets
+	 * are read under @config_dir (NULL: none). */
+	bool gateway;
+	const char *config_dir;
 };
 
 struct tunnel {
@@ -63,6 +75,7 @@ struct tunnel {
 	struct sockaddr_in forward_to;
 	struct hproxy_shared http;	/* the L7 connections' settings */
 	bool access_log;		/* a JSON line per request */
+	struct gateway gw;		/* its ports, when tunnel_config.gateway */
 };
 
 /*

@@ -85,6 +85,16 @@ bad:
 
 enum { GW_CERT_SECRET, GW_CERT_FILE };
 
+const char *kind_gw_cert_file(const struct mf_gw_cert *c)
+{
+	return sch_has(c, GW_CERT_FILE) ? c->file : NULL;
+}
+
+const char *kind_gw_cert_secret(const struct mf_gw_cert *c)
+{
+	return sch_has(c, GW_CERT_SECRET) ? c->secret : NULL;
+}
+
 /* Kuma's DataSource is a oneof; the two share storage. */
 static const struct sch_field gw_cert_fields[] = {
 	[GW_CERT_SECRET] = SCH_F_STRING("secret", mf_gw_cert, secret,

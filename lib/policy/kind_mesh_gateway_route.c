@@ -245,6 +245,11 @@ static const struct sch_field gwr_backend_fields[] = {
 };
 SCH_OBJECT_DEF(gwr_backend, "MeshGatewayRoute backend");
 
+uint32_t kind_gwr_backend_weight(const struct mf_gwr_backend *b)
+{
+	return sch_has(b, GWR_B_WEIGHT) ? b->weight : 1;
+}
+
 /* Kuma: "a weight of 0 means that the destination will be ignored", so a
  * rule whose weights are all 0 sends nowhere.  An absent weight is 1.  The
  * check of rule struct @st (the http and the tcp one) with backends[]. */
@@ -329,6 +334,17 @@ static const struct sch_field gwr_rewrite_fields[] = {
 					mf_gwr_rewrite,
 					host_to_backend_hostname),
 };
+
+enum kind_gwr_path kind_gwr_rewrite_path(const struct mf_gwr_rewrite *rw)
+{
+	uint32_t p = sch_present(rw);
+
+	if (p & GWR_BITS(GWR_RW_FULL, GWR_RW_FULL_JSON))
+		return KIND_GWR_PATH_FULL;
+	if (p & GWR_BITS(GWR_RW_PREFIX, GWR_RW_PREFIX_JSON))
+		return KIND_GWR_PATH_PREFIX;
+	return KIND_GWR_PATH_NONE;
+}
 
 /* The path fields are a oneof sharing one member. */
 static const char *gwr_rewrite_check(const void *obj)
@@ -425,6 +441,23 @@ SCH_OBJECT_DEF(gwr_redirect, "MeshGatewayRoute redirect",
 
 enum { GWR_F_REQ_HEADER, GWR_F_REQ_HEADER_JSON, GWR_F_RESP_HEADER,
        GWR_F_RESP_HEADER_JSON, GWR_F_MIRROR, GWR_F_REDIRECT, GWR_F_REWRITE };
+
+enum kind_gwr_filter kind_gwr_filter_type(const struct mf_gwr_filter *f)
+{
+	uint32_t p = sch_present(f);
+
+	if (p & GWR_BITS(GWR_F_REQ_HEADER, GWR_F_REQ_HEADER_JSON))
+		return KIND_GWR_REQUEST_HEADER;
+	if (p & GWR_BITS(GWR_F_RESP_HEADER, GWR_F_RESP_HEADER_JSON))
+		return KIND_GWR_RESPONSE_HEADER;
+	if (p & 1u << GWR_F_MIRROR)
+		return KIND_GWR_MIRROR;
+	if (p & 1u << GWR_F_REDIRECT)
+		return KIND_GWR_REDIRECT;
+	if (p & 1u << GWR_F_REWRITE)
+		return KIND_GWR_REWRITE;
+	return KIND_GWR_NONE;
+}
 
 /* A oneof: the objects share the storage. */
 static const struct sch_field gwr_filter_fields[] = {
@@ -603,6 +636,11 @@ static const struct sch_field gwr_conf_fields[] = {
 	[GWR_C_HTTP] = SCH_F_OBJECT("http", mf_gwr_conf, http, &gwr_http),
 	[GWR_C_TCP] = SCH_F_OBJECT("tcp", mf_gwr_conf, tcp, &gwr_tcp),
 };
+
+bool kind_gwr_http(const struct mf_gateway_route *r)
+{
+	return sch_has(&r->conf, GWR_C_HTTP);
+}
 
 /* A route serves one listener protocol. */
 static const char *gwr_conf_check(const void *obj)

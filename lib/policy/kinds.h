@@ -267,6 +267,33 @@ const char *kind_check_route_backends(const struct mf_route_backend *b,
 /* A backendRef's weight: as written, 1 when not (Kuma's default). */
 uint32_t kind_route_backend_weight(const struct mf_route_backend *b);
 
+/* MeshGatewayRoute, read back from its records (which field of a oneof
+ * is written is in the presence bits, kind_mesh_gateway_route.c): a
+ * backend's weight (1 when not written); which filter a filter is; which
+ * path a rewrite (or a redirect's path) replaces. */
+uint32_t kind_gwr_backend_weight(const struct mf_gwr_backend *b);
+enum kind_gwr_filter {
+	KIND_GWR_NONE = 0,
+	KIND_GWR_REQUEST_HEADER,
+	KIND_GWR_RESPONSE_HEADER,
+	KIND_GWR_MIRROR,
+	KIND_GWR_REDIRECT,
+	KIND_GWR_REWRITE,
+};
+enum kind_gwr_filter kind_gwr_filter_type(const struct mf_gwr_filter *f);
+enum kind_gwr_path {
+	KIND_GWR_PATH_NONE = 0,
+	KIND_GWR_PATH_FULL,		/* replace_full */
+	KIND_GWR_PATH_PREFIX,		/* replace_prefix_match */
+};
+enum kind_gwr_path kind_gwr_rewrite_path(const struct mf_gwr_rewrite *rw);
+/* Whether route @r is an HTTP one (conf.http), not a TCP one. */
+bool kind_gwr_http(const struct mf_gateway_route *r);
+/* MeshGateway: a listener certificate's file path, or its secret's name;
+ * NULL when it is the other. */
+const char *kind_gw_cert_file(const struct mf_gw_cert *c);
+const char *kind_gw_cert_secret(const struct mf_gw_cert *c);
+
 /* The tag a proxy's inbound says its application protocol with (Kuma's
  * ProtocolTag: tcp, http, http2, grpc...). */
 #define KIND_PROTOCOL_TAG	"kuma.io/protocol"

@@ -144,6 +144,17 @@ static const char *go(struct gw_table *t, uint16_t port, const char *sni,
 	return buf;
 }
 
+/* Whether the request-target of @h is @want. */
+static bool target_is(const struct hhead *h, const char *want)
+{
+	char buf[256];
+	size_t n;
+	const char *t = hhead_target(h, &n);
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)n, t);
+	return ASSERT_STREQ(buf, want);
+}
+
 static struct gw_table *open_table(const char *node)
 {
 	struct policy *p = rh_yaml_snapshot(policy_yaml, 1);
@@ -220,14 +231,14 @@ static bool test_hosts_and_routes(void)
 	/* The exact path before the prefix, with its filters. */
 	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/myapi/admin?q=1",
 				   "example.com", NULL, &h, NULL), "web1") &&
-	     ASSERT_STREQ(hhead_target(&h, &n), "/admin?q=1") &&
+	     target_is(&h, "/admin?q=1") &&
 	     ASSERT_TRUE(hhead_get(&h, "x-admin", &(const char *){ 0 }, &n));
 	hhead_free(&h);
 	/* A route with hostnames serves only them; a header match and a
 	 * prefix rewrite; a response header filter. */
 	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/v2/users", "example.com",
 				   canary, &h, &d), "api2") &&
-	     ASSERT_STREQ(hhead_target(&h, &n), "/users") &&
+	     target_is(&h, "/users") &&
 	     ASSERT_TRUE(d.rsp_mod != NULL);
 	hhead_free(&h);
 	gwroute_decision_free(&d);

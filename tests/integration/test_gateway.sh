@@ -34,8 +34,9 @@ NODE_A=10.77.0.1
 GW_ID=spiffe://mesh.local/edge-gateway
 
 # ---- the policy -----------------------------------------------------------------
-# gw_policy PORT ALLOW: the mesh with the gateway listening on PORT (HTTP)
-# and 8443 (HTTPS); ALLOW 1: the gateway may reach my-api-service.
+# gw_policy PORT ACTION: the mesh with the gateway listening on PORT (HTTP)
+# and 8443 (HTTPS); ACTION (Allow or Deny) is what a MeshTrafficPermission
+# says of the gateway's identity reaching my-api-service.
 gw_policy() {
 	cat <<EOF
 apiVersion: meshforge.io/v1alpha1
@@ -117,8 +118,7 @@ conf:
           destination:
             kuma.io/service: my-api-service_default_svc_8080
 EOF
-	if [ "$2" = 1 ]; then
-		cat <<EOF
+	cat <<EOF
 ---
 apiVersion: kuma.io/v1alpha1
 kind: MeshTrafficPermission
@@ -127,9 +127,8 @@ spec:
   targetRef: {kind: MeshService, name: my-api-service}
   from:
     - targetRef: {kind: SpiffeID, name: "$GW_ID"}
-      default: {action: Allow}
+      default: {action: $2}
 EOF
-	fi
 }
 
 # The HTTPS listener's certificate and key, in one PEM file as Kuma's
@@ -142,7 +141,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	{ fail gateway_certificate "$(cat "$TL_TMP/openssl.log")"; tl_finish; }
 cat "$TL_TMP/gw.crt" "$TL_TMP/gw.key" >"$TL_TMP/gw.pem"
 
-gw_policy 8080 1 >"$TL_TMP/gw.yaml"
+gw_policy 8080 Allow >"$TL_TMP/gw.yaml"
 tl_bed_up --apply "$TL_TMP/gw.yaml"
 # The gateway instance's certificate, in node a's config dir.
 "$MFCTL" --config-dir "$TL_STATE/ca" cert issue --identity "$GW_ID" \
@@ -220,7 +219,7 @@ else
 fi
 
 mark=$(tl_log_mark mf-node-b)
-gw_policy 8080 0 >"$TL_TMP/gw-deny.yaml"
+gw_policy 8080 Deny >"$TL_TMP/gw-deny.yaml"
 if "$TB" apply "$TL_TMP/gw-deny.yaml" >"$TL_TMP/apply.log" 2>&1; then
 	c1=$(code -H 'Host: example.com' "http://$NODE_A:8080/myapi/whoami?denied")
 	if { [ "$c1" = 502 ] || [ "$c1" = 503 ]; } && ! seen denied &&
@@ -234,7 +233,7 @@ else
 fi
 
 # ---- listeners follow the policy ------------------------------------------------
-gw_policy 8081 1 >"$TL_TMP/gw-8081.yaml"
+gw_policy 8081 Allow >"$TL_TMP/gw-8081.yaml"
 if "$TB" apply "$TL_TMP/gw-8081.yaml" >"$TL_TMP/apply.log" 2>&1 &&
 	wait_for 5 tb_exec b curl -s -o /dev/null -m 1 "http://$NODE_A:8081/" &&
 	wait_for 5 sh -c "! '$TB' exec b curl -s -o /dev/null -m 1 http://$NODE_A:8080/"; then

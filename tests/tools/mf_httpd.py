@@ -5,6 +5,8 @@
   GET  /whoami  -> "pod=<pod> node=<node> peer=<client ip>\n": who answered,
                    and from which address the connection came (the mesh
                    connects from the node, a direct connection from the pod)
+  GET  .../whoami -> the same under any prefix, with " path=<target>" after
+                   it: the request-target the pod received
   GET  /token   -> the bytes of --token-file (a value unique to one test run)
   GET  /headers -> the request's header fields, one "Name: value" per line,
                    as received (what a proxy forwarded)
@@ -50,6 +52,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/whoami":
             body = "pod={} node={} peer={}\n".format(
                 self.server.mf_pod, self.server.mf_node, self.client_address[0])
+            self._reply(200, body.encode())
+        elif path.endswith("/whoami"):
+            body = "pod={} node={} peer={} path={}\n".format(
+                self.server.mf_pod, self.server.mf_node,
+                self.client_address[0], self.path)
             self._reply(200, body.encode())
         elif path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
             self._websocket()
