@@ -236,7 +236,7 @@ static void admin_metrics_kernel(struct admin *a, struct admin_sb *b)
 	}
 	free(vals);
 	admin_metric_head(b, "meshforge_pod_packets_total", "counter",
-			  "Packets from pods seen by the TC program, by outcome (mf_stats).");
+			  "Packets from and to pods seen by the TC programs, by outcome (mf_stats).");
 	for (int k = 0; k < MF_STAT_MAX; k++) {
 		admin_sb_printf(b, "meshforge_pod_packets_total{reason=\"%s\"} %llu\n",
 				abi_name_or(&abi_stat, k), sums[k]);

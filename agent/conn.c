@@ -1169,6 +1169,17 @@ static int conn_submit_connect(struct conn_table *t, struct conn *c,
 	/* The relay writes whole chunks as they arrive; Nagle would only add
 	 * latency to small request/response exchanges. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* What the pods' TC egress program knows the agent's traffic by
+	 * (abi.h): under STRICT, only it (and a pod's return traffic)
+	 * reaches a pod.  Without CAP_NET_ADMIN the mark cannot be set,
+	 * and STRICT would drop the agent's own connections: say so. */
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &(uint32_t){ MF_SKB_MARK_AGENT },
+		       sizeof(uint32_t)) < 0 && !t->mark_warned) {
+		t->mark_warned = true;
+		log_warn("event=socket_mark_failed err=\"%s\" effect=\"under "
+			 "STRICT mTLS the pods' TC programs drop this agent's "
+			 "connections to them\"", strerror(errno));
+	}
 	c->end[CONN_UP].fd = fd;
 
 	sqe = loop_sqe(t->loop, 2);

@@ -321,6 +321,7 @@ struct conn_table {
 	struct conn_pooled *pool;	/* CONN_POOL_MAX slots, at the first
 					 * park.  Owned */
 	uint32_t npooled;
+	bool mark_warned;		/* SO_MARK failed once, said so */
 };
 
 struct conn_table_config {

@@ -24,9 +24,19 @@ struct kern_hook {
 	char ifname[IF_NAMESIZE];
 };
 
+/* The two hooks of a pod veth: from the pod (ingress), to it (egress). */
+#define KERN_POINTS	2
+
+static const enum bpf_tc_attach_point kern_points[KERN_POINTS] = {
+	BPF_TC_INGRESS, BPF_TC_EGRESS,
+};
+static const char *const kern_point_names[KERN_POINTS] = {
+	"ingress", "egress",
+};
+
 struct kern {
 	struct mf_pod *skel;		/* owned */
-	uint32_t prog_id;		/* to recognise our own filters */
+	uint32_t prog_id[KERN_POINTS];	/* to recognise our own filters */
 	struct kern_hook *hooks;	/* owned array of n_hooks */
 	size_t n_hooks;
 	size_t cap_hooks;
@@ -57,6 +67,13 @@ static int kern_mkdir_p(const char *path)
 	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/* The program of hook @point (an index of kern_points). */
+static int kern_prog_fd(const struct kern *k, int point)
+{
+	return bpf_program__fd(point == 0 ? k->skel->progs.mf_pod_ingress :
+					    k->skel->progs.mf_pod_egress);
 }
 
 int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port)
@@ -109,18 +126,22 @@ int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port)
 		goto err_destroy;
 	}
 
-	memset(&info, 0, sizeof(info));
-	err = bpf_obj_get_info_by_fd(bpf_program__fd(k->skel->progs.mf_pod_ingress),
-				     &info, &info_len);
-	if (err) {
-		log_error("event=kern_open_failed step=prog_info err=%s",
-			  strerror(-err));
-		goto err_destroy;
+	for (int i = 0; i < KERN_POINTS; i++) {
+		memset(&info, 0, sizeof(info));
+		info_len = sizeof(info);
+		err = bpf_obj_get_info_by_fd(kern_prog_fd(k, i), &info,
+					     &info_len);
+		if (err) {
+			log_error("event=kern_open_failed step=prog_info "
+				  "err=%s", strerror(-err));
+			goto err_destroy;
+		}
+		k->prog_id[i] = info.id;
 	}
-	k->prog_id = info.id;
 
-	log_info("event=kern_open root=%s outbound_port=%u prog_id=%u",
-		 pin_root, outbound_port, k->prog_id);
+	log_info("event=kern_open root=%s outbound_port=%u prog_id=%u "
+		 "egress_prog_id=%u", pin_root, outbound_port, k->prog_id[0],
+		 k->prog_id[1]);
 	*out = k;
 	return 0;
 
@@ -131,10 +152,6 @@ err_free:
 	return err;
 }
 
-static int kern_prog_fd(const struct kern *k)
-{
-	return bpf_program__fd(k->skel->progs.mf_pod_ingress);
-}
 
 /* Records @ifindex as attached, once.  Returns 0 or -ENOMEM. */
 static int kern_hook_add(struct kern *k, int ifindex, const char *ifname)
@@ -160,12 +177,37 @@ static int kern_hook_add(struct kern *k, int ifindex, const char *ifname)
 	return 0;
 }
 
-int kern_attach_pod(struct kern *k, const char *ifname)
+static void kern_hook_detach(const struct kern *k, const struct kern_hook *h);
+
+/* Attaches the program of @point at that hook of @ifindex. */
+static int kern_attach_point(struct kern *k, int ifindex, const char *ifname,
+			     int point)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = kern_points[point]);
 	LIBBPF_OPTS(bpf_tc_opts, topts, .handle = KERN_TC_HANDLE,
 		    .priority = KERN_TC_PRIORITY,
 		    .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	topts.prog_fd = kern_prog_fd(k, point);
+	err = bpf_tc_attach(&hook, &topts);
+	if (err) {
+		log_error("event=kern_attach_failed iface=%s step=filter "
+			  "hook=%s err=%s", ifname, kern_point_names[point],
+			  strerror(-err));
+		return err;
+	}
+	log_info("event=kern_attach iface=%s ifindex=%d hook=%s handle=0x%x prio=%u prog_id=%u",
+		 ifname, ifindex, kern_point_names[point], KERN_TC_HANDLE,
+		 KERN_TC_PRIORITY, k->prog_id[point]);
+	return 0;
+}
+
+int kern_attach_pod(struct kern *k, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	struct kern_hook h;
 	int ifindex, err;
 
 	ifindex = if_nametoindex(ifname);
@@ -177,44 +219,40 @@ int kern_attach_pod(struct kern *k, const char *ifname)
 	}
 	hook.ifindex = ifindex;
 
-	/* Creates clsact; one already there (ours from a previous run, or
-	 * another user's) is shared. */
+	/* Creates clsact (both hooks); one already there (ours from a
+	 * previous run, or another user's) is shared. */
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
 		log_error("event=kern_attach_failed iface=%s step=clsact err=%s",
 			  ifname, strerror(-err));
 		return err;
 	}
-
-	topts.prog_fd = kern_prog_fd(k);
-	err = bpf_tc_attach(&hook, &topts);
-	if (err) {
-		log_error("event=kern_attach_failed iface=%s step=filter err=%s",
-			  ifname, strerror(-err));
-		return err;
-	}
-
 	err = kern_hook_add(k, ifindex, ifname);
 	if (err) {
-		/* Untracked, it would outlive kern_close: take it back now. */
-		topts.prog_fd = 0;
-		topts.prog_id = 0;
-		topts.flags = 0;
-		bpf_tc_detach(&hook, &topts);
 		log_error("event=kern_attach_failed iface=%s step=track err=%s",
 			  ifname, strerror(-err));
 		return err;
 	}
-	log_info("event=kern_attach iface=%s ifindex=%d hook=ingress handle=0x%x prio=%u prog_id=%u",
-		 ifname, ifindex, KERN_TC_HANDLE, KERN_TC_PRIORITY, k->prog_id);
+	for (int i = 0; i < KERN_POINTS; i++) {
+		err = kern_attach_point(k, ifindex, ifname, i);
+		if (err) {
+			/* Half attached is no state to leave: take back
+			 * what is ours (kern_close() would, later). */
+			h.ifindex = ifindex;
+			snprintf(h.ifname, sizeof(h.ifname), "%s", ifname);
+			kern_hook_detach(k, &h);
+			return err;
+		}
+	}
 	return 0;
 }
 
-/* Detaches our filter from @h if it is still ours. */
-static void kern_hook_detach(const struct kern *k, const struct kern_hook *h)
+/* Detaches our filter from hook @point of @h if it is still ours. */
+static void kern_point_detach(const struct kern *k, const struct kern_hook *h,
+			      int point)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex,
-		    .attach_point = BPF_TC_INGRESS);
+		    .attach_point = kern_points[point]);
 	LIBBPF_OPTS(bpf_tc_opts, topts, .handle = KERN_TC_HANDLE,
 		    .priority = KERN_TC_PRIORITY);
 	int err;
@@ -223,13 +261,15 @@ static void kern_hook_detach(const struct kern *k, const struct kern_hook *h)
 	 * replaced our filter: detach only what is ours. */
 	err = bpf_tc_query(&hook, &topts);
 	if (err) {
-		log_debug("event=kern_detach_skip iface=%s ifindex=%d err=%s",
-			  h->ifname, h->ifindex, strerror(-err));
+		log_debug("event=kern_detach_skip iface=%s ifindex=%d hook=%s err=%s",
+			  h->ifname, h->ifindex, kern_point_names[point],
+			  strerror(-err));
 		return;
 	}
-	if (topts.prog_id != k->prog_id) {
-		log_info("event=kern_detach_skip iface=%s ifindex=%d reason=not_ours prog_id=%u",
-			 h->ifname, h->ifindex, topts.prog_id);
+	if (topts.prog_id != k->prog_id[point]) {
+		log_info("event=kern_detach_skip iface=%s ifindex=%d hook=%s reason=not_ours prog_id=%u",
+			 h->ifname, h->ifindex, kern_point_names[point],
+			 topts.prog_id);
 		return;
 	}
 	/* bpf_tc_detach wants only handle and priority set. */
@@ -238,11 +278,18 @@ static void kern_hook_detach(const struct kern *k, const struct kern_hook *h)
 	topts.flags = 0;
 	err = bpf_tc_detach(&hook, &topts);
 	if (err)
-		log_warn("event=kern_detach_failed iface=%s ifindex=%d err=%s",
-			 h->ifname, h->ifindex, strerror(-err));
+		log_warn("event=kern_detach_failed iface=%s ifindex=%d hook=%s err=%s",
+			 h->ifname, h->ifindex, kern_point_names[point],
+			 strerror(-err));
 	else
-		log_info("event=kern_detach iface=%s ifindex=%d",
-			 h->ifname, h->ifindex);
+		log_info("event=kern_detach iface=%s ifindex=%d hook=%s",
+			 h->ifname, h->ifindex, kern_point_names[point]);
+}
+
+static void kern_hook_detach(const struct kern *k, const struct kern_hook *h)
+{
+	for (int i = 0; i < KERN_POINTS; i++)
+		kern_point_detach(k, h, i);
 }
 
 void kern_close(struct kern *k)

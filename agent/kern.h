@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The agent's kernel side: loads the mf_pod TC program against the pinned
- * node-local policy map and attaches it at TC ingress of pod veths.
+ * The agent's kernel side: loads the mf_pod TC programs against the pinned
+ * node-local policy map and attaches them to pod veths: mf_pod_ingress at
+ * TC ingress (from the pod), mf_pod_egress at TC egress (to the pod).
  *
  * The maps are pinned by name under the pin root and outlive the agent; the
  * TC filters belong to the struct kern that attached them and go with it.
  * Filters sit at handle KERN_TC_HANDLE, priority KERN_TC_PRIORITY of the
- * clsact ingress hook (`tc filter show dev <if> ingress`).
+ * clsact ingress and egress hooks (`tc filter show dev <if> ingress`).
  */
 #ifndef MF_KERN_H
 #define MF_KERN_H
@@ -28,8 +29,8 @@ struct kern;
 int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port);
 
 /*
- * Attaches the program at TC ingress of @ifname, creating its clsact qdisc
- * when missing.  A filter already at KERN_TC_HANDLE/KERN_TC_PRIORITY (a
+ * Attaches the programs at TC ingress and egress of @ifname, creating its
+ * clsact qdisc when missing.  A filter already at KERN_TC_HANDLE/KERN_TC_PRIORITY (a
  * previous agent's) is replaced.  Attaching an interface twice replaces the
  * filter once.  Returns 0 or -errno (-ENODEV: no such interface).
  */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * TC ingress on the node-side veth of each pod: packets coming FROM the pod.
+ * The TC programs of the node-side veth of each pod.
+ *
+ * mf_pod_ingress, packets coming FROM the pod:
  *
  * TCP to a registered service VIP:port is handed to the agent with
  * bpf_sk_assign(): to the socket that already owns the 4-tuple when there is
@@ -8,8 +10,22 @@
  * VIP range `local` (ip route add local <range> dev lo), so the stack accepts
  * the packet for VIP:port and the accepted socket's local address is the
  * original destination: the agent reads it with getsockname(), no NAT.
- * Everything else passes untouched.
+ * It also remembers the flows the pod opens (a TCP SYN, a UDP datagram) in
+ * mf_pod_flows, for their return traffic.  Everything else passes
+ * untouched.
+ *
+ * mf_pod_egress, packets going TO the pod, enforces the Mesh's mTLS mode
+ * (mf_config.mtls_mode, read per packet, so an apply takes effect on the
+ * next one).  Admitted whatever the mode: what the node's agent sends (its
+ * sockets carry MF_SKB_MARK_AGENT: relayed mTLS, same-node traffic that
+ * went through it), return traffic of the pod's own flows, and sources
+ * the policy exempts (Mesh spec.mtls.exemptSources: the kubelet's probes,
+ * say).  Anything else is plaintext that bypassed the mesh: STRICT drops
+ * it, PERMISSIVE lets it through; both count it per source, destination
+ * and port in mf_plaintext.  Without an enabled mTLS backend nothing is
+ * enforced.  Non-IPv4 frames (ARP) pass.
  */
+#include "lib/flows.h"
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/stats.h"
@@ -90,6 +106,40 @@ static __always_inline int pod_steer(struct __sk_buff *skb,
 	return v;
 }
 
+/* ---- flows the pod opens ---------------------------------------------------- */
+
+static __always_inline void pod_flow_put(const struct iphdr *iph, __u16 sport,
+					 __u16 dport, __u8 proto)
+{
+	struct mf_flow_key k = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	__builtin_memcpy(k.pod, &iph->saddr, 4);
+	__builtin_memcpy(k.peer, &iph->daddr, 4);
+	k.pod_port = sport;
+	k.peer_port = dport;
+	k.proto = proto;
+	bpf_map_update_elem(&mf_pod_flows, &k, &now, BPF_ANY);
+}
+
+/* A datagram from the pod: its flow, from its first packet on (each one
+ * refreshes it, so a long-lived flow is not the LRU's oldest). */
+static __always_inline void pod_flow_note(const struct parse_cursor *c,
+					  const struct iphdr *iph, __u8 proto)
+{
+	__u16 sport, dport;
+
+	if (parse_ports(c, &sport, &dport) == 0)
+		pod_flow_put(iph, sport, dport, proto);
+}
+
+/* A connection the pod opens: its SYN. */
+static __always_inline void pod_flow_note_tcp(const struct iphdr *iph,
+					      const struct tcphdr *th)
+{
+	pod_flow_put(iph, th->source, th->dest, IPPROTO_TCP);
+}
+
 /* Returns VERDICT_CONTINUE for anything that is not TCP/IPv4 to a registered
  * service, else the verdict of pod_steer(). */
 static __always_inline int pod_classify(struct __sk_buff *skb)
@@ -103,6 +153,7 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	struct iphdr *iph;
 	struct tcphdr *th;
 	__u32 linear;
+	int proto;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return VERDICT_CONTINUE;
@@ -121,15 +172,20 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	parse_cursor_init(&c, skb);
 	if (parse_ethhdr(&c, &eth) != ETH_P_IP)
 		return VERDICT_CONTINUE;
-	if (parse_iphdr(&c, &iph) != IPPROTO_TCP)
-		return VERDICT_CONTINUE;
+	proto = parse_iphdr(&c, &iph);
 	/* A pod's TCP sets DF and never fragments; a fragment has no TCP
 	 * header to decide on (or only the first one has), so leave it to
 	 * the stack. */
-	if (parse_ipv4_is_fragment(iph))
+	if (proto < 0 || parse_ipv4_is_fragment(iph))
 		return VERDICT_CONTINUE;
-	if (parse_tcphdr(&c, &th) < 0)
+	if (proto == IPPROTO_UDP) {
+		pod_flow_note(&c, iph, IPPROTO_UDP);
 		return VERDICT_CONTINUE;
+	}
+	if (proto != IPPROTO_TCP || parse_tcphdr(&c, &th) < 0)
+		return VERDICT_CONTINUE;
+	if (th->syn && !th->ack)
+		pod_flow_note_tcp(iph, th);
 
 	/* The policy in force is the half mf_config names (abi.h, "Two
 	 * halves"); mfctl keeps the other half's records out of sight
@@ -166,6 +222,138 @@ int mf_pod_ingress(struct __sk_buff *skb)
 		v = TC_ACT_UNSPEC;
 	}
 	return verdict_exit(v);
+}
+
+/* ---- towards the pod ------------------------------------------------------- */
+
+/* Whether @addr (network order) is in one of the exempt networks of @cfg. */
+static __always_inline bool to_pod_exempt(const struct mf_config *cfg,
+					  __u32 addr)
+{
+	__u32 h = bpf_ntohl(addr);
+
+	for (__u32 i = 0; i < MF_EXEMPT_MAX; i++) {
+		const struct mf_cidr4 *x = &cfg->exempt[i];
+		__u32 net, mask;
+
+		if (i >= cfg->nexempt)
+			break;
+		mask = x->prefix == 0 ? 0 :
+		       x->prefix >= 32 ? ~0u : ~0u << (32 - x->prefix);
+		__builtin_memcpy(&net, x->addr, 4);
+		if ((h & mask) == bpf_ntohl(net))
+			return true;
+	}
+	return false;
+}
+
+/* Counts plaintext no rule admitted, per source, destination and port. */
+static __always_inline void to_pod_count(const struct iphdr *iph, __u16 dport,
+					 __u8 proto, bool dropped)
+{
+	struct mf_plain_key k = {};
+	__u64 one = 1, *n;
+
+	__builtin_memcpy(k.src, &iph->saddr, 4);
+	__builtin_memcpy(k.dst, &iph->daddr, 4);
+	k.dport = dport;
+	k.proto = proto;
+	k.dropped = dropped;
+	n = bpf_map_lookup_elem(&mf_plaintext, &k);
+	if (n)
+		*n += 1;	/* per-CPU: exact without atomics */
+	else
+		bpf_map_update_elem(&mf_plaintext, &k, &one, BPF_NOEXIST);
+}
+
+/* Whether a packet towards the pod belongs to a flow the pod opened. */
+static __always_inline bool to_pod_return(const struct iphdr *iph,
+					  __u16 sport, __u16 dport,
+					  __u8 proto)
+{
+	struct mf_flow_key k = {};
+
+	__builtin_memcpy(k.pod, &iph->daddr, 4);
+	__builtin_memcpy(k.peer, &iph->saddr, 4);
+	k.pod_port = dport;
+	k.peer_port = sport;
+	k.proto = proto;
+	return bpf_map_lookup_elem(&mf_pod_flows, &k) != NULL;
+}
+
+static __always_inline int to_pod_classify(struct __sk_buff *skb)
+{
+	const struct mf_config *cfg;
+	struct parse_cursor c;
+	__u16 sport = 0, dport = 0;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	__u32 zero = 0, linear;
+	int proto, type;
+
+	cfg = bpf_map_lookup_elem(&mf_config, &zero);
+	if (!cfg || (cfg->mtls_mode != MF_MTLS_STRICT &&
+		     cfg->mtls_mode != MF_MTLS_PERMISSIVE)) {
+		stats_inc(MF_STAT_TO_POD_OPEN);
+		return VERDICT_CONTINUE;
+	}
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return VERDICT_CONTINUE;	/* ARP, and no IPv6 pods */
+	if (skb->mark == MF_SKB_MARK_AGENT) {
+		stats_inc(MF_STAT_TO_POD_AGENT);
+		return VERDICT_CONTINUE;
+	}
+	linear = skb->data_end - skb->data;
+	if (linear < POD_PULL_LEN && skb->len > linear)
+		bpf_skb_pull_data(skb, skb->len < POD_PULL_LEN ?
+				  skb->len : POD_PULL_LEN);
+	asm volatile("" : "+r"(skb));
+
+	parse_cursor_init(&c, skb);
+	if (parse_ethhdr(&c, &eth) != ETH_P_IP)
+		return VERDICT_CONTINUE;
+	proto = parse_iphdr(&c, &iph);
+	if (proto < 0) {
+		/* An IPv4 frame too short for its header reaches no
+		 * socket; under STRICT it is no one's to let through. */
+		return cfg->mtls_mode == MF_MTLS_STRICT ?
+		       VERDICT_DROP(MF_STAT_DROP_STRICT) : VERDICT_CONTINUE;
+	}
+	if (to_pod_exempt(cfg, iph->saddr)) {
+		stats_inc(MF_STAT_TO_POD_EXEMPT);
+		return VERDICT_CONTINUE;
+	}
+	/* A fragment has no ports (but its first): it is never a flow's. */
+	if (!parse_ipv4_is_fragment(iph)) {
+		if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) &&
+		    parse_ports(&c, &sport, &dport) == 0 &&
+		    to_pod_return(iph, sport, dport, (__u8)proto)) {
+			stats_inc(MF_STAT_TO_POD_RETURN);
+			return VERDICT_CONTINUE;
+		}
+		/* Replies and errors answer what the pod sent. */
+		type = proto == IPPROTO_ICMP ? parse_icmp_type(&c) : -1;
+		if (type == 0 || type == 3 || type == 11) {
+			stats_inc(MF_STAT_TO_POD_RETURN);
+			return VERDICT_CONTINUE;
+		}
+	}
+	to_pod_count(iph, bpf_ntohs(dport), (__u8)proto,
+		     cfg->mtls_mode == MF_MTLS_STRICT);
+	if (cfg->mtls_mode == MF_MTLS_STRICT)
+		return VERDICT_DROP(MF_STAT_DROP_STRICT);
+	stats_inc(MF_STAT_TO_POD_PLAINTEXT);
+	return VERDICT_CONTINUE;
+}
+
+SEC("tc")
+int mf_pod_egress(struct __sk_buff *skb)
+{
+	int v;
+
+	stats_inc(MF_STAT_TO_POD_PACKETS);
+	v = to_pod_classify(skb);
+	return verdict_exit(v == VERDICT_CONTINUE ? TC_ACT_UNSPEC : v);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

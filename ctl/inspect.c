@@ -348,6 +348,19 @@ int ctl_inspect(const struct ctl_opts *o, const struct ctl_args *a)
 		       t.have.config.active, t.have.config.flags,
 		       INSP_S(t.have.config.mesh),
 		       INSP_S(t.have.config.trust_domain));
+	if (!summary) {
+		const struct mf_config *cfg = &t.have.config;
+
+		/* What the pods' TC egress program enforces. */
+		printf("  kernel mtls_mode %s exempt",
+		       cfg->mtls_mode ? abi_name_or(&abi_mtls_mode,
+						    cfg->mtls_mode) : "none");
+		for (unsigned i = 0; i < cfg->nexempt && i < MF_EXEMPT_MAX; i++)
+			printf(" %u.%u.%u.%u/%u", cfg->exempt[i].addr[0],
+			       cfg->exempt[i].addr[1], cfg->exempt[i].addr[2],
+			       cfg->exempt[i].addr[3], cfg->exempt[i].prefix);
+		printf("%s\n", cfg->nexempt ? "" : " none");
+	}
 	left = rec_other_count(&t.have);
 	if (left)
 		printf("  other half: %zu leftover record%s of an apply that "

@@ -62,7 +62,14 @@ ABI_ENUM(abi_stat, "kernel counter",
 	 [MF_STAT_POD_ESTABLISHED] = "pod_established",
 	 [MF_STAT_POD_PASSED] = "pod_passed",
 	 [MF_STAT_DROP_NO_LISTENER] = "drop_no_listener",
-	 [MF_STAT_DROP_ASSIGN] = "drop_assign");
+	 [MF_STAT_DROP_ASSIGN] = "drop_assign",
+	 [MF_STAT_TO_POD_PACKETS] = "to_pod_packets",
+	 [MF_STAT_TO_POD_AGENT] = "to_pod_agent",
+	 [MF_STAT_TO_POD_RETURN] = "to_pod_return",
+	 [MF_STAT_TO_POD_EXEMPT] = "to_pod_exempt",
+	 [MF_STAT_TO_POD_PLAINTEXT] = "to_pod_plaintext",
+	 [MF_STAT_TO_POD_OPEN] = "to_pod_open",
+	 [MF_STAT_DROP_STRICT] = "drop_strict");
 
 const char *abi_name(const struct abi_enum *t, unsigned v)
 {

@@ -115,4 +115,28 @@ static __always_inline int parse_tcphdr(struct parse_cursor *c,
 	return 0;
 }
 
+/* The ports of a TCP or UDP header at the cursor: its first four bytes,
+ * in network order.  The cursor does not move. */
+static __always_inline int parse_ports(const struct parse_cursor *c,
+				       __u16 *sport, __u16 *dport)
+{
+	__u16 *p = c->pos;
+
+	if ((void *)(p + 2) > c->end)
+		return PARSE_ERR;
+	*sport = p[0];
+	*dport = p[1];
+	return 0;
+}
+
+/* The type of an ICMP header at the cursor. */
+static __always_inline int parse_icmp_type(const struct parse_cursor *c)
+{
+	__u8 *p = c->pos;
+
+	if ((void *)(p + 1) > c->end)
+		return PARSE_ERR;
+	return p[0];
+}
+
 #endif /* MF_BPF_PARSE_H */

@@ -65,6 +65,50 @@ enum mf_mtls_mode {
 	MF_MTLS_PERMISSIVE = 2,		/* mTLS and plaintext both accepted */
 };
 
+/*
+ * The socket mark of the agent's own connections to pods (SO_MARK): what
+ * the pods' TC egress program knows "from the node's agent" by.  Setting a
+ * mark takes CAP_NET_ADMIN, which pods do not have.
+ */
+#define MF_SKB_MARK_AGENT	0x6d660001u
+
+
+/*
+ * mf_pod_flows (LRU hash, MF_POD_FLOWS_MAX): the TCP connections and UDP
+ * flows pods opened, recorded by the pods' TC ingress program from their
+ * first packet (a SYN, a datagram), keyed from the pod's side; the TC
+ * egress program (traffic towards a pod) lets their return traffic in
+ * whatever the mTLS mode.  Value: the CLOCK_MONOTONIC ns of the last
+ * record.
+ */
+#define MF_POD_FLOWS_MAX	65536
+
+struct mf_flow_key {
+	__u8 pod[4];			/* network order */
+	__u8 peer[4];
+	__u16 pod_port;			/* network order */
+	__u16 peer_port;
+	__u8 proto;			/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 _pad[3];
+};
+
+/*
+ * mf_plaintext (LRU per-CPU hash, MF_PLAINTEXT_MAX): plaintext towards
+ * pods that nothing admitted (not the agent's, no return traffic, no
+ * exempt source), per source, destination, port and what was done with
+ * it: what PERMISSIVE let through, which STRICT would drop, and what
+ * STRICT dropped.  Value: packets.
+ */
+#define MF_PLAINTEXT_MAX	16384
+
+struct mf_plain_key {
+	__u8 src[4];			/* network order */
+	__u8 dst[4];
+	__u16 dport;			/* host order, 0 for ICMP */
+	__u8 proto;
+	__u8 dropped;			/* 1: STRICT dropped it */
+};
+
 /* One entry of Mesh spec.mtls.backends. */
 struct mf_mtls_backend {
 	char name[MF_NAME_MAX];
@@ -77,6 +121,17 @@ struct mf_mtls_backend {
 };
 
 #define MF_CIDR_MAX		24	/* "255.255.255.255/32" and NUL */
+
+/* An IPv4 network. */
+struct mf_cidr4 {
+	__u8 addr[4];			/* network order, no host bits */
+	__u8 prefix;			/* 0..32 */
+	__u8 _pad[3];
+};
+
+/* Sources whose plaintext may reach pods under STRICT (Mesh
+ * spec.mtls.exemptSources): the kubelet's probes, a passthrough range. */
+#define MF_EXEMPT_MAX		8
 
 struct mf_config {
 	__u64 epoch;			/* bumped once by every successful apply */
@@ -92,6 +147,14 @@ struct mf_config {
 	 * allocates MeshService VIPs from it; the data path reads the VIPs
 	 * from mf_services). */
 	char msvc_vip_range[MF_CIDR_MAX];
+	/* What the pods' TC egress program (traffic towards a pod) enforces:
+	 * the mode of the enabled mTLS backend, 0 when none is enabled (no
+	 * mTLS: nothing enforced).  Derived by mfctl; it flips with the
+	 * policy, so a switch takes effect on the next packet. */
+	__u8 mtls_mode;			/* enum mf_mtls_mode, 0: none */
+	__u8 nexempt;
+	__u8 _pad3[2];
+	struct mf_cidr4 exempt[MF_EXEMPT_MAX];
 };
 
 enum mf_config_flags {
@@ -362,6 +425,14 @@ enum mf_stat {
 	MF_STAT_POD_PASSED,		/* not a mesh destination, untouched */
 	MF_STAT_DROP_NO_LISTENER,	/* mesh destination, but no agent listening */
 	MF_STAT_DROP_ASSIGN,		/* bpf_sk_assign() refused */
+	/* Towards pods (TC egress of the node-side veth). */
+	MF_STAT_TO_POD_PACKETS,		/* packets seen towards pods */
+	MF_STAT_TO_POD_AGENT,		/* from the node's agent (its mark) */
+	MF_STAT_TO_POD_RETURN,		/* of a connection the pod opened */
+	MF_STAT_TO_POD_EXEMPT,		/* from a source the policy exempts */
+	MF_STAT_TO_POD_PLAINTEXT,	/* PERMISSIVE: plaintext let through */
+	MF_STAT_TO_POD_OPEN,		/* no mTLS mode: nothing enforced */
+	MF_STAT_DROP_STRICT,		/* STRICT: plaintext dropped */
 	MF_STAT_MAX,
 };
 

@@ -464,7 +464,15 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 		c->cert_validity_s = b->dp_cert.rotation.expiration;
 		strcpy(c->cert_file, b->conf.cert.file);
 		strcpy(c->key_file, b->conf.key.file);
+		if (!strcmp(b->name, t->enabled_backend))
+			cfg->mtls_mode = b->mode;
 	}
+	for (unsigned i = 0; i < t->nexempt_sources && i < MF_EXEMPT_MAX;
+	     i++)
+		if (!kind_parse_cidr4(t->exempt_sources[i],
+				      cfg->exempt[cfg->nexempt].addr,
+				      &cfg->exempt[cfg->nexempt].prefix))
+			cfg->nexempt++;	/* validated before */
 }
 
 /* Merges @a (@na) and @b (@nb), each sorted by name, into @out. */

@@ -54,6 +54,8 @@ struct core_mtls {
 	char enabled_backend[MF_NAME_MAX];
 	__u8 nbackends;
 	struct core_backend backends[MF_MTLS_BACKENDS_MAX];
+	__u8 nexempt_sources;
+	char exempt_sources[MF_EXEMPT_MAX][MF_CIDR_MAX];
 };
 
 struct core_mesh_services {

@@ -282,9 +282,21 @@ static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
 		m->mesh_services.present = 1;
 		strcpy(m->mesh_services.vip_range, cfg->msvc_vip_range);
 	}
-	if (!cfg->mtls_enabled[0] && !cfg->mtls_nbackends)
+	if (!cfg->mtls_enabled[0] && !cfg->mtls_nbackends && !cfg->nexempt)
 		return;
 	m->present |= 2;
+	if (cfg->nexempt) {
+		t->present |= 4;
+		t->nexempt_sources = cfg->nexempt;
+		for (unsigned i = 0; i < cfg->nexempt; i++) {
+			const struct mf_cidr4 *x = &cfg->exempt[i];
+
+			snprintf(t->exempt_sources[i],
+				 sizeof(t->exempt_sources[i]), "%u.%u.%u.%u/%u",
+				 x->addr[0], x->addr[1], x->addr[2], x->addr[3],
+				 x->prefix);
+		}
+	}
 	if (cfg->mtls_enabled[0]) {
 		t->present |= 1;
 		strcpy(t->enabled_backend, cfg->mtls_enabled);
@@ -430,7 +442,8 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 				   sizeof(cfg->trust_domain)) ||
 		    !dc_terminated(cfg->mtls_enabled,
 				   sizeof(cfg->mtls_enabled)) ||
-		    cfg->mtls_nbackends > MF_MTLS_BACKENDS_MAX) {
+		    cfg->mtls_nbackends > MF_MTLS_BACKENDS_MAX ||
+		    cfg->nexempt > MF_EXEMPT_MAX) {
 			dc_err(&c, MF_MAP_CONFIG, "malformed");
 		} else {
 			o = dc_obj(set, MODEL_MESH, cfg->mesh);

@@ -6,6 +6,7 @@
  * MeshTCPRoute.  Written once here so that a rule cannot drift between
  * kinds that mean the same thing.  Declared in lib/kinds.h.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <regex.h>
 #include <stddef.h>
@@ -369,4 +370,30 @@ void kind_own_free(struct kind_own *o)
 	free(o->p);
 	o->p = NULL;
 	o->n = o->cap = 0;
+}
+
+int kind_parse_cidr4(const char *s, uint8_t net[4], uint8_t *prefix)
+{
+	const char *slash = strchr(s, '/');
+	char addr[16], *end;
+	struct in_addr a;
+	unsigned long p;
+	uint32_t h;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET, addr, &a) != 1 || slash[1] < '0' ||
+	    slash[1] > '9')
+		return -EINVAL;
+	p = strtoul(slash + 1, &end, 10);
+	if (*end || p > 32)
+		return -EINVAL;
+	h = ntohl(a.s_addr);
+	if (p < 32 && (h & ~(~0u << (32 - p))))
+		return -EINVAL;		/* host bits */
+	memcpy(net, &a.s_addr, 4);
+	*prefix = (uint8_t)p;
+	return 0;
 }

@@ -19,6 +19,9 @@
  *         - name: ca-2
  *           type: provided
  *           conf: {cert: {file: /etc/ca.crt}, key: {file: /etc/ca.key}}
+ *       exemptSources: [10.77.0.1/32]              # optional: plaintext
+ *                                                  # from these reaches
+ *                                                  # pods under STRICT
  *
  *     meshServices: {vipRange: 241.0.0.0/8}      # optional: where
  *                                                # MeshService VIPs come from
@@ -97,6 +100,20 @@ SCH_OBJECT_DEF(backend, "mTLS backend", .check_field = backend_check);
 
 enum { MTLS_ENABLED = 0, MTLS_BACKENDS = 1 };	/* field indexes */
 
+static const char *mesh_check_cidr(const char *s)
+{
+	uint8_t net[4], prefix;
+
+	return kind_parse_cidr4(s, net, &prefix) ?
+		       "must be an IPv4 network a.b.c.d/p (p 0..32, no host "
+		       "bits)" : NULL;
+}
+
+static const struct sch_field exempt_fields[] = {
+	SCH_ITEM(SCH_STRING, MF_CIDR_MAX, .check = mesh_check_cidr),
+};
+SCH_OBJECT_DEF(exempt, "CIDR", .scalar = true);
+
 /* Backends are named once each, and enabledBackend names one of them. */
 static const char *mtls_check(const void *obj, unsigned *field)
 {
@@ -126,6 +143,7 @@ static const struct sch_field mtls_fields[] = {
 				    enabled_backend),
 	[MTLS_BACKENDS] = SCH_F_LIST("backends", core_mtls, backends,
 				     &backend),
+	SCH_F_LIST("exemptSources", core_mtls, exempt_sources, &exempt),
 };
 SCH_OBJECT_DEF(mtls, "Mesh mtls", .check_field = mtls_check);
 

@@ -267,6 +267,10 @@ const char *kind_check_route_backends(const struct mf_route_backend *b,
 /* A backendRef's weight: as written, 1 when not (Kuma's default). */
 uint32_t kind_route_backend_weight(const struct mf_route_backend *b);
 
+/* An IPv4 network "a.b.c.d/p" (p 0..32) without host bits into @net
+ * (network order) and *prefix.  Returns 0 or -EINVAL. */
+int kind_parse_cidr4(const char *s, uint8_t net[4], uint8_t *prefix);
+
 /* MeshGatewayRoute, read back from its records (which field of a oneof
  * is written is in the presence bits, kind_mesh_gateway_route.c): a
  * backend's weight (1 when not written); which filter a filter is; which

@@ -140,34 +140,15 @@ uint32_t msvc_port_flags(const struct model_obj *o, size_t port, size_t neps,
 
 int msvc_parse_range(const char *s, uint8_t net[4], uint8_t *prefix)
 {
-	char addr[16];
-	const char *slash = strchr(s, '/');
-	struct in_addr a;
-	unsigned long p;
-	uint32_t mask, h;
-	char *end;
+	uint32_t h;
 
-	if (!slash || (size_t)(slash - s) >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	if (inet_pton(AF_INET, addr, &a) != 1 || !slash[1] ||
-	    slash[1] < '0' || slash[1] > '9')
+	if (kind_parse_cidr4(s, net, prefix) || *prefix < 8 || *prefix > 30)
 		return -EINVAL;
 	/* Not "this network", loopback or multicast: no unicast VIP lives
 	 * there.  240/4 is fine (Kuma's default is in it). */
-	h = ntohl(a.s_addr) >> 24;
+	h = net[0];
 	if (h == 0 || h == 127 || (h >= 224 && h <= 239))
 		return -EINVAL;
-	p = strtoul(slash + 1, &end, 10);
-	if (*end || p < 8 || p > 30)
-		return -EINVAL;
-	h = ntohl(a.s_addr);
-	mask = ~0u << (32 - p);
-	if (h & ~mask)
-		return -EINVAL;
-	memcpy(net, &a.s_addr, 4);
-	*prefix = (uint8_t)p;
 	return 0;
 }
 

@@ -2,6 +2,8 @@
 /*
  * mf_pod (bpf/mf_pod.bpf.c): BPF_PROG_TEST_RUN on crafted Ethernet/IPv4/TCP
  * packets, then the real thing on TC ingress of lo through agent/kern.c.
+ * Towards the pod (mf_pod_egress): every verdict of the mTLS modes on
+ * crafted packets, the agent's mark set in the test-run context.
  *
  * The process runs in a network namespace of its own (unshare) with a pin
  * root of its own, /sys/fs/bpf/mf-test-pod-<pid>, removed at exit.
@@ -293,8 +295,12 @@ struct pkt {
  */
 struct frame {
 	int proto;		/* IPPROTO_TCP */
+	const char *saddr;	/* TEST_POD */
 	const char *daddr;	/* TEST_VIP */
+	uint16_t sport;		/* 40000 */
 	uint16_t dport;		/* 80 */
+	bool ack;		/* TCP: SYN and ACK (an answer), not SYN */
+	uint8_t icmp_type;	/* ICMP: the type (0: echo reply) */
 	int opt_words;		/* 32-bit words of NOP options: none */
 	size_t l4_len;		/* sizeof(struct tcphdr) */
 
@@ -343,19 +349,23 @@ static void pkt_build(struct pkt *p, const struct frame *f)
 	iph->protocol = proto;
 	iph->tot_len = htons(ihl * 4 + l4_len);
 	iph->frag_off = htons(TEST_IP_DF);
-	inet_pton(AF_INET, TEST_POD, &iph->saddr);
+	inet_pton(AF_INET, f->saddr ?: TEST_POD, &iph->saddr);
 	inet_pton(AF_INET, f->daddr ?: TEST_VIP, &iph->daddr);
 	memset(iph + 1, IPOPT_NOP, f->opt_words * 4);
 	iph->check = ip_csum(iph, ihl * 4);
 
 	/* TCP and UDP headers both start with the two ports. */
-	th->source = htons(40000);
+	th->source = htons(f->sport ?: 40000);
 	th->dest = htons(f->dport ?: 80);
 	if (proto == IPPROTO_TCP) {
 		th->seq = htonl(1);
 		th->doff = 5;
 		th->syn = 1;
+		th->ack = f->ack;
 		th->window = htons(65535);
+	} else if (proto == IPPROTO_ICMP) {
+		memset(l4, 0, l4_len);
+		l4[0] = f->icmp_type;
 	} else {
 		((struct udphdr *)l4)->len = htons(l4_len);
 		/* Make the bytes also look like a valid TCP header (data
@@ -589,6 +599,213 @@ static bool test_active_half_honored(void)
 		ok = false;
 	close(lfd);
 	return ok;
+}
+
+/* ---- towards the pod: the mTLS mode ------------------------------------ */
+
+#define TEST_PEER	"10.78.2.99"	/* a pod elsewhere, dialling TEST_POD */
+
+/* Sets the mode and exempt networks in mf_config[0] (an assertion). */
+static bool config_set_mode(__u8 mode, const char *exempt)
+{
+	int fd = bpf_map__fd(skel->maps.mf_config);
+	struct mf_config cfg;
+	__u32 zero = 0;
+
+	if (!ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, &cfg), 0))
+		return false;
+	cfg.mtls_mode = mode;
+	cfg.nexempt = 0;
+	if (exempt) {
+		cfg.nexempt = 1;
+		inet_pton(AF_INET, exempt, cfg.exempt[0].addr);
+		cfg.exempt[0].prefix = 24;
+	}
+	return ASSERT_EQ(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+}
+
+/* Runs program @prog once on @f with skb mark @mark into @r. */
+static bool frame_run(int prog, const struct frame *f, __u32 mark,
+		      struct run *r)
+{
+	struct pkt p;
+	struct __sk_buff ctx = { .mark = mark };
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_out = r->out,
+		    .data_size_out = sizeof(r->out), .repeat = 1,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+	struct stats before;
+
+	pkt_build(&p, f);
+	topts.data_in = p.b;
+	topts.data_size_in = p.len;
+	memset(r, 0, sizeof(*r));
+	if (!ASSERT_TRUE(stats_read(&before)) ||
+	    !ASSERT_EQ(bpf_prog_test_run_opts(prog, &topts), 0) ||
+	    !stats_since(&before, &r->d))
+		return false;
+	r->retval = (int)topts.retval;
+	r->out_len = topts.data_size_out;
+	return true;
+}
+
+/* mf_pod_egress on @f (mark @mark) returns @retval, having counted the
+ * packet in @stat (and TO_POD_PACKETS) only. */
+static bool to_pod_expect(const struct frame *f, __u32 mark, int retval,
+			  int stat)
+{
+	struct run r;
+
+	return frame_run(bpf_program__fd(skel->progs.mf_pod_egress), f, mark,
+			 &r) &&
+	       ASSERT_EQ(r.retval, retval) &&
+	       assert_counted(&r, MF_STAT_TO_POD_PACKETS, stat);
+}
+
+/* mf_plaintext's count for @f (summed over the CPUs), 0 when it has none. */
+static __u64 plaintext_count(const struct frame *f, bool dropped)
+{
+	struct mf_plain_key k = { .dport = f->dport ?: 80,
+				  .proto = f->proto ?: IPPROTO_TCP,
+				  .dropped = dropped };
+	__u64 percpu[ncpus], sum = 0;
+
+	inet_pton(AF_INET, f->saddr ?: TEST_POD, k.src);
+	inet_pton(AF_INET, f->daddr ?: TEST_VIP, k.dst);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.mf_plaintext), &k,
+				percpu))
+		return 0;
+	for (int c = 0; c < ncpus; c++)
+		sum += percpu[c];
+	return sum;
+}
+
+/* Without an enabled mTLS backend nothing is enforced. */
+static bool test_to_pod_open_without_mtls(void)
+{
+	const struct frame f = { .saddr = TEST_PEER, .daddr = TEST_POD,
+				 .dport = 8080 };
+
+	CASE_PROLOGUE();
+	return config_set_mode(0, NULL) &&
+	       to_pod_expect(&f, 0, TC_ACT_UNSPEC, MF_STAT_TO_POD_OPEN);
+}
+
+/* STRICT drops plaintext from another pod, counts it by source,
+ * destination and port, and admits the agent's own traffic. */
+static bool test_to_pod_strict(void)
+{
+	const struct frame f = { .saddr = TEST_PEER, .daddr = TEST_POD,
+				 .dport = 8081 };
+	const struct frame frag = { .saddr = TEST_PEER, .daddr = TEST_POD,
+				    .dport = 8081, .frag_off = 100 };
+	bool ok;
+
+	CASE_PROLOGUE();
+	ok = config_set_mode(MF_MTLS_STRICT, NULL) &&
+	     to_pod_expect(&f, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     to_pod_expect(&f, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     ASSERT_EQ(plaintext_count(&f, true), 2) &&
+	     ASSERT_EQ(plaintext_count(&f, false), 0) &&
+	     to_pod_expect(&frag, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     /* Another mark is not the agent's. */
+	     to_pod_expect(&f, 7, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     to_pod_expect(&f, MF_SKB_MARK_AGENT, TC_ACT_UNSPEC,
+			   MF_STAT_TO_POD_AGENT);
+	return config_set_mode(0, NULL) && ok;
+}
+
+/* Return traffic of the flows the pod opened (noted by mf_pod_ingress)
+ * is admitted under STRICT; the same peer on another port is not. */
+static bool test_to_pod_strict_return_traffic(void)
+{
+	const struct frame syn = { .daddr = TEST_PEER, .dport = 8080,
+				   .sport = 41000 };
+	const struct frame synack = { .saddr = TEST_PEER, .daddr = TEST_POD,
+				      .sport = 8080, .dport = 41000,
+				      .ack = true };
+	const struct frame other = { .saddr = TEST_PEER, .daddr = TEST_POD,
+				     .sport = 8080, .dport = 41001,
+				     .ack = true };
+	const struct frame dns = { .proto = IPPROTO_UDP, .l4_len = 32,
+				   .daddr = "10.53.0.10", .dport = 53,
+				   .sport = 42000 };
+	const struct frame answer = { .proto = IPPROTO_UDP, .l4_len = 32,
+				      .saddr = "10.53.0.10",
+				      .daddr = TEST_POD, .sport = 53,
+				      .dport = 42000 };
+	struct run r;
+	bool ok;
+
+	CASE_PROLOGUE();
+	ok = config_set_mode(MF_MTLS_STRICT, NULL) &&
+	     to_pod_expect(&synack, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     to_pod_expect(&answer, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     /* The pod opens them. */
+	     frame_run(bpf_program__fd(skel->progs.mf_pod_ingress), &syn, 0,
+		       &r) && ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     frame_run(bpf_program__fd(skel->progs.mf_pod_ingress), &dns, 0,
+		       &r) && ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     to_pod_expect(&synack, 0, TC_ACT_UNSPEC, MF_STAT_TO_POD_RETURN) &&
+	     to_pod_expect(&answer, 0, TC_ACT_UNSPEC, MF_STAT_TO_POD_RETURN) &&
+	     to_pod_expect(&other, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT);
+	return config_set_mode(0, NULL) && ok;
+}
+
+/* An exempt source (a kubelet's probes) is admitted; ICMP replies and
+ * errors are, an echo request is not; ARP passes. */
+static bool test_to_pod_strict_exempt_icmp_arp(void)
+{
+	const struct frame probe = { .saddr = "10.77.0.1", .daddr = TEST_POD,
+				     .dport = 8080 };
+	const struct frame near = { .saddr = "10.77.1.1", .daddr = TEST_POD,
+				    .dport = 8080 };
+	const struct frame reply = { .proto = IPPROTO_ICMP, .l4_len = 8,
+				     .saddr = TEST_PEER, .daddr = TEST_POD,
+				     .icmp_type = 0 };
+	const struct frame unreach = { .proto = IPPROTO_ICMP, .l4_len = 8,
+				       .saddr = TEST_PEER, .daddr = TEST_POD,
+				       .icmp_type = 3 };
+	const struct frame ping = { .proto = IPPROTO_ICMP, .l4_len = 8,
+				    .saddr = TEST_PEER, .daddr = TEST_POD,
+				    .icmp_type = 8 };
+	const struct frame arp = { .saddr = TEST_PEER, .daddr = TEST_POD,
+				   .h_proto = ETH_P_ARP };
+	struct run r;
+	bool ok;
+
+	CASE_PROLOGUE();
+	ok = config_set_mode(MF_MTLS_STRICT, "10.77.0.0") &&
+	     to_pod_expect(&probe, 0, TC_ACT_UNSPEC, MF_STAT_TO_POD_EXEMPT) &&
+	     to_pod_expect(&near, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     to_pod_expect(&reply, 0, TC_ACT_UNSPEC, MF_STAT_TO_POD_RETURN) &&
+	     to_pod_expect(&unreach, 0, TC_ACT_UNSPEC,
+			   MF_STAT_TO_POD_RETURN) &&
+	     to_pod_expect(&ping, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     frame_run(bpf_program__fd(skel->progs.mf_pod_egress), &arp, 0,
+		       &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     assert_counted(&r, MF_STAT_TO_POD_PACKETS, MF_STAT_TO_POD_PACKETS);
+	return config_set_mode(0, NULL) && ok;
+}
+
+/* PERMISSIVE lets plaintext through and counts it, so an operator sees
+ * what STRICT would drop; switching is one map update, the next packet
+ * sees it. */
+static bool test_to_pod_permissive_then_strict(void)
+{
+	const struct frame f = { .saddr = TEST_PEER, .daddr = TEST_POD,
+				 .dport = 9090 };
+	bool ok;
+
+	CASE_PROLOGUE();
+	ok = config_set_mode(MF_MTLS_PERMISSIVE, NULL) &&
+	     to_pod_expect(&f, 0, TC_ACT_UNSPEC, MF_STAT_TO_POD_PLAINTEXT) &&
+	     to_pod_expect(&f, 0, TC_ACT_UNSPEC, MF_STAT_TO_POD_PLAINTEXT) &&
+	     ASSERT_EQ(plaintext_count(&f, false), 2) &&
+	     config_set_mode(MF_MTLS_STRICT, NULL) &&
+	     to_pod_expect(&f, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     ASSERT_EQ(plaintext_count(&f, true), 1);
+	return config_set_mode(0, NULL) && ok;
 }
 
 /* ---- real TC ingress --------------------------------------------------- */
@@ -931,6 +1148,11 @@ int main(void)
 	TEST_RUN(test_fragment_passes);
 	TEST_RUN(test_no_listener_dropped);
 	TEST_RUN(test_active_half_honored);
+	TEST_RUN(test_to_pod_open_without_mtls);
+	TEST_RUN(test_to_pod_strict);
+	TEST_RUN(test_to_pod_strict_return_traffic);
+	TEST_RUN(test_to_pod_strict_exempt_icmp_arp);
+	TEST_RUN(test_to_pod_permissive_then_strict);
 	TEST_RUN(test_lo_intercepts_connect);
 	TEST_RUN(test_lo_syn_over_time_wait);
 	TEST_RUN(test_kern_attach_missing_iface);

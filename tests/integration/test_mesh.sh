@@ -11,7 +11,10 @@
 #  - node b's agent logs the verified source identity;
 #  - pod a2, whose identity no rule allows, is refused, and node b logs the
 #    denial with its reason, while a1 still gets through;
-#  - traffic to a pod IP (no VIP) is untouched by the agents;
+#  - a dial to a pod IP (no VIP) bypasses the mesh: under STRICT mTLS the
+#    destination node's TC program drops it (counted by reason, and by
+#    source, destination and port) while the VIP still works; under
+#    PERMISSIVE it gets through, untouched by the agents, and is counted;
 #  - garbage at the tunnel port does not hurt node b's agent.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -170,17 +173,76 @@ else
 	fail dst_agent_logs_denial_with_reason "no deny line naming $INTRUDER_ID with reason= in node b's log"
 fi
 
-# ---- a pod IP is not a mesh destination: untouched -----------------------------
+# ---- a pod IP is no mesh destination: STRICT drops it, PERMISSIVE counts it -----
+# mesh_mode MODE: the shipped policy with the mesh's mTLS backend enabled in
+# MODE, the nodes' pod gateways (the kubelet's probe source) exempt.
+mesh_mode() {
+	sed -e "s|^spec: {trustDomain: mesh.local}$|spec:\\n  trustDomain: mesh.local\\n  mtls:\\n    enabledBackend: ca-1\\n    backends: [{name: ca-1, type: builtin, mode: $1}]\\n    exemptSources: [10.78.1.1/32, 10.78.2.1/32]|" \
+		"$TL_TOP/tests/integration/policy.yaml"
+}
+# kstat NODE NAME: kernel counter NAME of NODE's TC programs.
+kstat() {
+	tb_exec "$1" curl -sS -m 5 http://127.0.0.1:15000/metrics |
+		awk -v r="meshforge_pod_packets_total{reason=\"$2\"}" '$1 == r {print $2}'
+}
+# plaintext DROPPED: mf_plaintext's packets from a1 to b2:8080 on node b.
+plaintext() {
+	bpftool -j map dump pinned /sys/fs/bpf/mf-node-b/mf_plaintext 2>/dev/null |
+		"$TL_PY" -c '
+import json, sys
+want = sys.argv[1] == "1"
+n = 0
+for e in json.load(sys.stdin):
+    k = e["formatted"]["key"]
+    if k["src"] == [10, 78, 1, 11] and k["dst"] == [10, 78, 2, 12] and \
+            k["dport"] == 8080 and bool(k["dropped"]) == want:
+        n += sum(v["value"] for v in e["formatted"]["values"])
+print(n)' "$1"
+}
+
+mesh_mode STRICT >"$TL_TMP/strict.yaml"
+grep -q 'mode: STRICT' "$TL_TMP/strict.yaml" ||
+	{ fail mesh_strict_policy "the Mesh of policy.yaml was not found"; tl_finish; }
+if ! "$TB" apply "$TL_TMP/strict.yaml" >"$TL_TMP/apply.log" 2>&1; then
+	fail mesh_strict_policy "apply: $(cat "$TL_TMP/apply.log")"
+	tl_finish
+fi
+drops0=$(kstat b drop_strict)
+if tb_exec a1 curl -sS -m 3 -o /dev/null http://10.78.2.12:8080/whoami 2>/dev/null; then
+	fail direct_pod_ip_dropped_under_strict "a1 reached b2's pod IP in plaintext"
+else
+	drops1=$(kstat b drop_strict)
+	n=$(plaintext 1)
+	if [ "${drops1:-0}" -gt "${drops0:-0}" ] && [ "${n:-0}" -ge 1 ]; then
+		pass direct_pod_ip_dropped_under_strict
+	else
+		fail direct_pod_ip_dropped_under_strict "drop_strict ${drops0:-?} -> ${drops1:-?}, mf_plaintext a1->b2:8080 dropped: ${n:-?}"
+	fi
+fi
+body=$(tb_exec a1 curl -sS -m 10 "http://$VIP/token" 2>&1)
+who=$(tb_exec b curl -sS -m 5 http://10.78.2.12:8080/whoami 2>&1)
+if [ "$body" = "$TOKEN" ] && [ "${who#pod=mf-pod-b2}" != "$who" ]; then
+	pass vip_and_exempt_probe_work_under_strict
+else
+	fail vip_and_exempt_probe_work_under_strict "VIP: '$body', node b's probe: '$who'"
+fi
+
+mesh_mode PERMISSIVE >"$TL_TMP/permissive.yaml"
+"$TB" apply "$TL_TMP/permissive.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	fail mesh_permissive_policy "apply: $(cat "$TL_TMP/apply.log")"
 mark_a=$(tl_log_mark mf-node-a)
 mark_b=$(tl_log_mark mf-node-b)
 dport=$((20000 + RANDOM % 20000))
 bport=$((dport + 1))
+seen0=$(plaintext 0)
 who=$(tb_exec a1 curl -sS -m 10 --local-port "$dport" http://10.78.2.12:8080/whoami 2>&1)
+seen1=$(plaintext 0)
 # peer= is the address b2 saw: the pod's own, so no proxy was in between.
-if [ "$who" = "pod=mf-pod-b2 node=mf-node-b peer=10.78.1.11" ]; then
-	pass direct_pod_ip_works_unproxied
+if [ "$who" = "pod=mf-pod-b2 node=mf-node-b peer=10.78.1.11" ] &&
+	[ "${seen1:-0}" -gt "${seen0:-0}" ]; then
+	pass direct_pod_ip_passes_counted_under_permissive
 else
-	fail direct_pod_ip_works_unproxied "got '$who'"
+	fail direct_pod_ip_passes_counted_under_permissive "got '$who'; mf_plaintext a1->b2:8080 passed: ${seen0:-?} -> ${seen1:-?}"
 fi
 # A barrier: a VIP request after the direct one, from another known port.
 # Agents log each connection they take (event=outbound, at debug level) by
@@ -198,6 +260,7 @@ else
 		fail direct_pod_ip_not_seen_by_agents "agents logged: $logged"
 	fi
 fi
+"$TB" apply "$TL_TOP/tests/integration/policy.yaml" >/dev/null 2>&1
 
 # ---- garbage at the tunnel port ------------------------------------------------
 pid_b=$("$TB" pid b)

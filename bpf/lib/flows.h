@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What the pods' TC programs remember of traffic, beside the policy: the
+ * flows pods opened (mf_pod_flows) and the plaintext towards pods that
+ * nothing admitted (mf_plaintext); include/meshforge/abi.h says what each
+ * holds.  Pinned by name beside the policy maps, so `bpftool map dump`
+ * and mfctl read them, and an agent's restart keeps them.  Both are LRU:
+ * a flood of distinct flows evicts the oldest, it never fills them.
+ */
+#ifndef MF_BPF_FLOWS_H
+#define MF_BPF_FLOWS_H
+
+#include "lib/maps.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MF_POD_FLOWS_MAX);
+	__type(key, struct mf_flow_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_pod_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, MF_PLAINTEXT_MAX);
+	__type(key, struct mf_plain_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_plaintext SEC(".maps");
+
+#endif /* MF_BPF_FLOWS_H */
