@@ -24,6 +24,7 @@ enum stats_refuse {
 	STATS_REFUSE_TABLE_FULL,	/* connection table full */
 	STATS_REFUSE_GATEWAY_PORT,	/* a gateway port no longer served */
 	STATS_REFUSE_GATEWAY_TLS,	/* a gateway client's TLS failed */
+	STATS_REFUSE_FOREIGN_SOURCE,	/* source workload of another node */
 	STATS_REFUSE_MAX,
 };
 
@@ -43,6 +44,7 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 		[STATS_REFUSE_TABLE_FULL] = "table_full",
 		[STATS_REFUSE_GATEWAY_PORT] = "gateway_port",
 		[STATS_REFUSE_GATEWAY_TLS] = "gateway_tls",
+		[STATS_REFUSE_FOREIGN_SOURCE] = "foreign_source",
 	};
 
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";

@@ -300,6 +300,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 {
 	struct tunnel *tu = arg;
 	const struct mf_endpoint *src_ep, *ep;
+	const struct mf_node *self;
 	const struct mf_service *svc;
 	struct policy *p;
 	const char *src_id;
@@ -325,6 +326,16 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	if (!src_ep) {
 		tunnel_refuse(tu, c, STATS_REFUSE_UNKNOWN_SOURCE,
 			      "unknown source workload");
+		return;
+	}
+	/* Only a pod of this node can be behind a connection the TC program
+	 * steered here; another node's workload's address is a spoof (or a
+	 * pod the policy places elsewhere), and it would speak with that
+	 * workload's identity. */
+	self = policy_node(p, tu->ctx->node);
+	if (!self || memcmp(self->ip, src_ep->node_ip, sizeof(self->ip))) {
+		tunnel_refuse(tu, c, STATS_REFUSE_FOREIGN_SOURCE,
+			      "source workload is not on this node");
 		return;
 	}
 	src_id = policy_identity(p, src_ep->identity_id);

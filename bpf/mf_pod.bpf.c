@@ -11,7 +11,11 @@
  * the packet for VIP:port and the accepted socket's local address is the
  * original destination: the agent reads it with getsockname(), no NAT.
  * It also remembers the flows the pod opens (a TCP SYN, a UDP datagram) in
- * mf_pod_flows, for their return traffic.  Everything else passes
+ * mf_pod_flows, for their return traffic.  It drops a packet whose source
+ * address the node would not route back through this veth (a spoof: the
+ * check rp_filter makes, counted), and a TCP fragment for the node itself
+ * (a VIP:port is local), which the stack would reassemble for a host
+ * listener (a pod's TCP never fragments).  Everything else passes
  * untouched.
  *
  * mf_pod_egress, packets going TO the pod, enforces the Mesh's mTLS mode
@@ -140,6 +144,76 @@ static __always_inline void pod_flow_note_tcp(const struct iphdr *iph,
 	pod_flow_put(iph, th->source, th->dest, IPPROTO_TCP);
 }
 
+/* ---- what a pod may send --------------------------------------------------- */
+
+#define POD_SRC_RECHECK_NS	1000000000ull	/* 1 s */
+#define POD_LOOPBACK_IFINDEX	1	/* lo: never a pod (tests attach there) */
+
+/* The FIB's verdict for @dst (network order) as forwarded from the
+ * packet's device: BPF_FIB_LKUP_RET_*, *oif the device it leaves by. */
+static __always_inline int pod_fib(struct __sk_buff *skb, __u32 dst,
+				   __u32 *oif)
+{
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	fib.family = 2;		/* AF_INET */
+	fib.ipv4_dst = dst;
+	fib.ifindex = skb->ifindex;
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib),
+			    BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_SKIP_NEIGH);
+	*oif = fib.ifindex;
+	return rc;
+}
+
+/* Drops a source address the node would not route back through the veth
+ * the packet came in by (the pod's own is routed to it there). */
+static __always_inline int pod_source_check(struct __sk_buff *skb,
+					    const struct iphdr *iph)
+{
+	__u32 ifindex = skb->ifindex, oif = 0;
+	__u64 now = bpf_ktime_get_ns();
+	struct pod_src *c, fresh;
+	int rc;
+
+	if (ifindex == POD_LOOPBACK_IFINDEX)
+		return VERDICT_CONTINUE;
+	c = bpf_map_lookup_elem(&mf_pod_src, &ifindex);
+	if (c && c->addr == iph->saddr &&
+	    now - c->checked_ns < POD_SRC_RECHECK_NS)
+		return VERDICT_CONTINUE;
+	rc = pod_fib(skb, iph->saddr, &oif);
+	/* A node that does not forward cannot say: as rp_filter, no
+	 * verdict then. */
+	if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
+		return VERDICT_CONTINUE;
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS || oif != ifindex)
+		return VERDICT_DROP(MF_STAT_DROP_SPOOFED);
+	fresh.addr = iph->saddr;
+	fresh.checked_ns = now;
+	bpf_map_update_elem(&mf_pod_src, &ifindex, &fresh, BPF_ANY);
+	return VERDICT_CONTINUE;
+}
+
+/* A TCP fragment passes only when the node forwards it: one for the node
+ * itself (a VIP, the node's address) is dropped.  (The FIB answers "not
+ * forwarded" alike for a local address and for no route; the stack would
+ * drop the latter anyway.) */
+static __always_inline int pod_fragment_check(struct __sk_buff *skb,
+					      const struct iphdr *iph)
+{
+	__u32 oif;
+	int rc;
+
+	if (iph->protocol != IPPROTO_TCP)
+		return VERDICT_CONTINUE;
+	rc = pod_fib(skb, iph->daddr, &oif);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS &&
+	    rc != BPF_FIB_LKUP_RET_FWD_DISABLED)
+		return VERDICT_DROP(MF_STAT_DROP_FRAGMENT);
+	return VERDICT_CONTINUE;
+}
+
 /* Returns VERDICT_CONTINUE for anything that is not TCP/IPv4 to a registered
  * service, else the verdict of pod_steer(). */
 static __always_inline int pod_classify(struct __sk_buff *skb)
@@ -153,7 +227,7 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	struct iphdr *iph;
 	struct tcphdr *th;
 	__u32 linear;
-	int proto;
+	int proto, v;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return VERDICT_CONTINUE;
@@ -173,11 +247,16 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	if (parse_ethhdr(&c, &eth) != ETH_P_IP)
 		return VERDICT_CONTINUE;
 	proto = parse_iphdr(&c, &iph);
-	/* A pod's TCP sets DF and never fragments; a fragment has no TCP
-	 * header to decide on (or only the first one has), so leave it to
-	 * the stack. */
-	if (proto < 0 || parse_ipv4_is_fragment(iph))
+	if (proto < 0)
 		return VERDICT_CONTINUE;
+	v = pod_source_check(skb, iph);
+	if (v != VERDICT_CONTINUE)
+		return v;
+	/* A pod's TCP sets DF and never fragments; a fragment has no TCP
+	 * header to decide on (or only the first one has): the stack gets
+	 * it, unless it is for the node itself. */
+	if (parse_ipv4_is_fragment(iph))
+		return pod_fragment_check(skb, iph);
 	if (proto == IPPROTO_UDP) {
 		pod_flow_note(&c, iph, IPPROTO_UDP);
 		return VERDICT_CONTINUE;

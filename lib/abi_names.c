@@ -69,7 +69,9 @@ ABI_ENUM(abi_stat, "kernel counter",
 	 [MF_STAT_TO_POD_EXEMPT] = "to_pod_exempt",
 	 [MF_STAT_TO_POD_PLAINTEXT] = "to_pod_plaintext",
 	 [MF_STAT_TO_POD_OPEN] = "to_pod_open",
-	 [MF_STAT_DROP_STRICT] = "drop_strict");
+	 [MF_STAT_DROP_STRICT] = "drop_strict",
+	 [MF_STAT_DROP_SPOOFED] = "drop_spoofed",
+	 [MF_STAT_DROP_FRAGMENT] = "drop_fragment");
 
 const char *abi_name(const struct abi_enum *t, unsigned v)
 {

@@ -3,7 +3,7 @@
  * What the pods' TC programs remember of traffic, beside the policy: the
  * flows pods opened (mf_pod_flows) and the plaintext towards pods that
  * nothing admitted (mf_plaintext); include/meshforge/abi.h says what each
- * holds.  Pinned by name beside the policy maps, so `bpftool map dump`
+ * holds.  mf_pod_src, a cache of the program's own, is not pinned.  Pinned by name beside the policy maps, so `bpftool map dump`
  * and mfctl read them, and an agent's restart keeps them.  Both are LRU:
  * a flood of distinct flows evicts the oldest, it never fills them.
  */
@@ -27,5 +27,20 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mf_plaintext SEC(".maps");
+
+/* The source address each pod veth (by ifindex) was last found to route
+ * back through, and when (ns): the FIB is asked again after
+ * POD_SRC_RECHECK_NS, not for every packet. */
+struct pod_src {
+	__u32 addr;
+	__u64 checked_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct pod_src);
+} mf_pod_src SEC(".maps");
 
 #endif /* MF_BPF_FLOWS_H */

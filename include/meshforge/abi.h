@@ -433,6 +433,11 @@ enum mf_stat {
 	MF_STAT_TO_POD_PLAINTEXT,	/* PERMISSIVE: plaintext let through */
 	MF_STAT_TO_POD_OPEN,		/* no mTLS mode: nothing enforced */
 	MF_STAT_DROP_STRICT,		/* STRICT: plaintext dropped */
+	/* From pods, again. */
+	MF_STAT_DROP_SPOOFED,		/* a source that does not route back
+					 * through the pod's veth */
+	MF_STAT_DROP_FRAGMENT,		/* a TCP fragment for the node itself
+					 * (a VIP): no host listener gets it */
 	MF_STAT_MAX,
 };
 

@@ -491,6 +491,9 @@ static bool test_outbound_refusals(void)
 		 * node-t. */
 		{ IP_CLIENT, VIP_STRAY },
 		{ IP_INTRUDER, VIP_WEB },	/* not authorized on the far side */
+		/* A workload of node-x: no pod of this node has its
+		 * address, whatever identity it has. */
+		{ IP_STRAY, VIP_WEB },
 	};
 	struct tun t;
 	bool ok = true;
@@ -525,7 +528,9 @@ static bool test_outbound_refusals(void)
 	    !ASSERT_EQ(recv(t.s, (char[1]){0}, 1, 0), 1))
 		ok = false;
 	tun_stop(&t);
-	return ok;
+	return ok && ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_FOREIGN_SOURCE],
+			       1) &&
+	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_UNKNOWN_SOURCE], 1);
 }
 
 /* Inbound checks against PROXY headers no honest agent sends. */

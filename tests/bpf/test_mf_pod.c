@@ -564,9 +564,11 @@ FRAME_CASE(test_truncated_passes, TEST_PORT, EXPECT_PASSED,
 	   /* TCP data offset claims 60 bytes of header, 20 are there. */
 	   { .doff = 15 })
 
-/* First fragment: more fragments set, offset 0. */
+/* First fragment (more fragments set, offset 0) of a datagram the node
+ * forwards: the stack gets it. */
 FRAME_CASE(test_fragment_passes, TEST_PORT, EXPECT_PASSED,
-	   { .frag_off = TEST_IP_MF })
+	   { .frag_off = TEST_IP_MF, .daddr = "10.78.2.99" },
+	   { .frag_off = 100, .daddr = "10.78.2.99" })
 
 /* No listener on TEST_PORT exists outside the cases that open one and close
  * it before returning. */
@@ -599,6 +601,86 @@ static bool test_active_half_honored(void)
 		ok = false;
 	close(lfd);
 	return ok;
+}
+
+/* ---- what a pod may send ------------------------------------------------ */
+
+/* The pod veth stand-in of setup(): mfv0's ifindex, 0 when none. */
+static int pod_veth_ifindex(void)
+{
+	return (int)if_nametoindex("mfv0");
+}
+
+/* mf_pod_ingress on @f arriving by @ifindex: returns @retval, counted in
+ * POD_PACKETS and @stat only. */
+static bool from_pod_expect(const struct frame *f, int ifindex, int retval,
+			    int stat)
+{
+	struct pkt p;
+	struct run r = {};
+	struct __sk_buff ctx = { .ifindex = (__u32)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_out = r.out,
+		    .data_size_out = sizeof(r.out), .repeat = 1,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+	struct stats before;
+
+	pkt_build(&p, f);
+	topts.data_in = p.b;
+	topts.data_size_in = p.len;
+	if (!ASSERT_TRUE(stats_read(&before)) ||
+	    !ASSERT_EQ(bpf_prog_test_run_opts(
+			       bpf_program__fd(skel->progs.mf_pod_ingress),
+			       &topts), 0) ||
+	    !stats_since(&before, &r.d))
+		return false;
+	return ASSERT_EQ((int)topts.retval, retval) &&
+	       assert_counted(&r, MF_STAT_POD_PACKETS, stat);
+}
+
+/* The pod's own address passes (to a non-service destination); another
+ * one, the node's own, or the pod's arriving by another veth is a spoof. */
+static bool test_spoofed_source_dropped(void)
+{
+	const struct frame own = { .daddr = "10.78.2.99" };
+	const struct frame other = { .saddr = "10.78.1.12",
+				     .daddr = "10.78.2.99" };
+	const struct frame local = { .saddr = "127.0.0.1",
+				     .daddr = "10.78.2.99" };
+	int veth;
+
+	CASE_PROLOGUE();
+	veth = pod_veth_ifindex();
+	if (!ASSERT_TRUE(veth > 0))
+		return false;
+	return from_pod_expect(&own, veth, TC_ACT_UNSPEC, MF_STAT_POD_PASSED) &&
+	       /* Again, from the cache. */
+	       from_pod_expect(&own, veth, TC_ACT_UNSPEC, MF_STAT_POD_PASSED) &&
+	       from_pod_expect(&other, veth, TC_ACT_SHOT,
+			       MF_STAT_DROP_SPOOFED) &&
+	       from_pod_expect(&local, veth, TC_ACT_SHOT,
+			       MF_STAT_DROP_SPOOFED) &&
+	       from_pod_expect(&own, (int)if_nametoindex("mfv1"), TC_ACT_SHOT,
+			       MF_STAT_DROP_SPOOFED) &&
+	       /* The cache holds the veth's address, not any address. */
+	       from_pod_expect(&own, veth, TC_ACT_UNSPEC, MF_STAT_POD_PASSED);
+}
+
+/* A TCP fragment for a VIP (routed local): the first one, with ports, and
+ * a later one, without. */
+static bool test_fragment_for_node_dropped(void)
+{
+	const struct frame first = { .frag_off = TEST_IP_MF };
+	const struct frame later = { .frag_off = 100 };
+	int veth;
+
+	CASE_PROLOGUE();
+	veth = pod_veth_ifindex();
+	if (!ASSERT_TRUE(veth > 0))
+		return false;
+	return from_pod_expect(&first, veth, TC_ACT_SHOT,
+			       MF_STAT_DROP_FRAGMENT) &&
+	       from_pod_expect(&later, veth, TC_ACT_SHOT,
+			       MF_STAT_DROP_FRAGMENT);
 }
 
 /* ---- towards the pod: the mTLS mode ------------------------------------ */
@@ -1088,6 +1170,17 @@ static void setup(void)
 		setup_skip = "cannot create a network namespace";
 	else if (lo_up() < 0)
 		setup_skip = "cannot bring lo up in the test namespace";
+	/* A node forwards between its pods and the wire; the programs' FIB
+	 * lookups see that the forwarding way. */
+	else if (system("sysctl -qw net.ipv4.ip_forward=1") != 0)
+		setup_skip = "cannot turn forwarding on in the test namespace";
+	/* A pod veth stand-in, mfv0, TEST_POD routed through it, and the
+	 * other node's pod range through its peer, mfv1: the wire. */
+	else if (system("ip link add mfv0 type veth peer name mfv1 && "
+			"ip link set mfv0 up && ip link set mfv1 up && "
+			"ip route add " TEST_POD "/32 dev mfv0 && "
+			"ip route add 10.78.2.0/24 dev mfv1") != 0)
+		setup_skip = "cannot make a veth pair in the test namespace";
 	else if (!bpffs_ready())
 		setup_skip = "bpffs is not mounted and cannot be mounted";
 	else if (ncpus <= 0)
@@ -1148,6 +1241,8 @@ int main(void)
 	TEST_RUN(test_fragment_passes);
 	TEST_RUN(test_no_listener_dropped);
 	TEST_RUN(test_active_half_honored);
+	TEST_RUN(test_spoofed_source_dropped);
+	TEST_RUN(test_fragment_for_node_dropped);
 	TEST_RUN(test_to_pod_open_without_mtls);
 	TEST_RUN(test_to_pod_strict);
 	TEST_RUN(test_to_pod_strict_return_traffic);

@@ -238,7 +238,7 @@ static bool test_inspect(void)
 		/* Its node by address and tunnel port (mf-node-b's). */
 		"  10.78.2.11 -> name b1 port 8080 service 2 identity 2 node "
 		"10.77.0.2:15008\n",
-		"\nmf_stats  type percpu_array  key 4  value 8  entries 13/13 (100.0%)\n",
+		"\nmf_stats  type percpu_array  key 4  value 8  entries 15/15 (100.0%)\n",
 		"  pod_packets ", "  drop_assign ",
 	};
 	bool ok = PH_CMD(CTL_EXIT_OK, "inspect");

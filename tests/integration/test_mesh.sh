@@ -15,6 +15,8 @@
 #    destination node's TC program drops it (counted by reason, and by
 #    source, destination and port) while the VIP still works; under
 #    PERMISSIVE it gets through, untouched by the agents, and is counted;
+#  - a packet from a pod with another pod's source address is dropped at
+#    its veth and counted, while the same with its own address arrives;
 #  - garbage at the tunnel port does not hurt node b's agent.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -261,6 +263,56 @@ else
 	fi
 fi
 "$TB" apply "$TL_TOP/tests/integration/policy.yaml" >/dev/null 2>&1
+
+# ---- a spoofed source is dropped at the pod's veth ------------------------------
+# udp_from SRC: 5 datagrams from SRC:5555 to b1:9999, written with their IP
+# header by pod a1 (a raw socket, as a compromised pod could).
+udp_from() {
+	tb_exec a1 "$TL_PY" - "$1" <<'PY'
+import socket, struct, sys
+src = socket.inet_aton(sys.argv[1]); dst = socket.inet_aton("10.78.2.11")
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for i in range(5):
+    data = b"mf-spoof-%d" % i
+    udp = struct.pack("!HHHH", 5555, 9999, 8 + len(data), 0) + data
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64,
+                     17, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    s.sendto(ip + udp, ("10.78.2.11", 0))
+PY
+}
+tl_bg b1 "$TL_TMP/udp.log" "$TL_PY" -u -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.78.2.11", 9999))
+print("listening", flush=True)
+while True:
+    d, a = s.recvfrom(2048)
+    print(a[0], d.decode(), flush=True)
+'
+udp_pid=$TL_BG_PID
+if wait_for 5 grep -q listening "$TL_TMP/udp.log"; then
+	spoof0=$(kstat a drop_spoofed)
+	udp_from 10.78.1.12
+	udp_from 10.78.1.11
+	got_own() { [ "$(grep -c '^10\.78\.1\.11 mf-spoof' "$TL_TMP/udp.log")" -eq 5 ]; }
+	wait_for 5 got_own
+	spoof1=$(kstat a drop_spoofed)
+	if got_own && ! grep -q '^10\.78\.1\.12 ' "$TL_TMP/udp.log" &&
+		[ $((${spoof1:-0} - ${spoof0:-0})) -eq 5 ]; then
+		pass spoofed_source_dropped_at_pod_veth
+	else
+		fail spoofed_source_dropped_at_pod_veth "b1 got: $(tr '\n' '|' <"$TL_TMP/udp.log"); drop_spoofed ${spoof0:-?} -> ${spoof1:-?}"
+	fi
+else
+	fail spoofed_source_dropped_at_pod_veth "no UDP listener in b1"
+fi
+kill "$udp_pid" 2>/dev/null
+wait "$udp_pid" 2>/dev/null
 
 # ---- garbage at the tunnel port ------------------------------------------------
 pid_b=$("$TB" pid b)
