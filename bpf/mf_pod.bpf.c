@@ -15,7 +15,11 @@
  * address the node would not route back through this veth (a spoof: the
  * check rp_filter makes, counted), and a TCP fragment for the node itself
  * (a VIP:port is local), which the stack would reassemble for a host
- * listener (a pod's TCP never fragments).  Everything else passes
+ * listener (a pod's TCP never fragments).  A SYN to a service that a
+ * MeshRateLimit gives a connection rate (mf_service.conn_rate_*) goes
+ * through the bucket of its source pod and service (mf_conn_buckets), and
+ * is dropped over the rate: the client's SYN retransmit then waits, and
+ * another pod's connections are untouched.  Everything else passes
  * untouched.
  *
  * mf_pod_egress, packets going TO the pod, enforces the Mesh's mTLS mode
@@ -29,6 +33,7 @@
  * and port in mf_plaintext.  Without an enabled mTLS backend nothing is
  * enforced.  Non-IPv4 frames (ARP) pass.
  */
+#include "lib/bucket.h"
 #include "lib/flows.h"
 #include "lib/maps.h"
 #include "lib/parse.h"
@@ -214,12 +219,47 @@ static __always_inline int pod_fragment_check(struct __sk_buff *skb,
 	return VERDICT_CONTINUE;
 }
 
+/* A SYN from the pod to service @svc at @key's VIP:port: through its
+ * bucket when the service has a connection rate. */
+static __always_inline int pod_conn_rate(const struct mf_service *svc,
+					 const struct mf_service_key *key,
+					 const struct iphdr *iph)
+{
+	struct mf_conn_bucket_key bk = {};
+	__u64 t_ns, tau_ns, now, *tat, first;
+
+	if (!svc->conn_rate_num || !svc->conn_rate_interval_ms)
+		return VERDICT_CONTINUE;
+	/* num per interval: a connection every T, and a burst of num. */
+	t_ns = (__u64)svc->conn_rate_interval_ms * 1000000ull /
+	       svc->conn_rate_num;
+	tau_ns = t_ns * (svc->conn_rate_num - 1);
+	__builtin_memcpy(bk.vip, key->vip, 4);
+	__builtin_memcpy(bk.src, &iph->saddr, 4);
+	bk.port = key->port;
+	now = bpf_ktime_get_ns();
+	tat = bpf_map_lookup_elem(&mf_conn_buckets, &bk);
+	if (!tat) {
+		/* A new bucket, full: this cell is its first. */
+		first = now + t_ns;
+		if (!bpf_map_update_elem(&mf_conn_buckets, &bk, &first,
+					 BPF_NOEXIST))
+			return VERDICT_CONTINUE;
+		tat = bpf_map_lookup_elem(&mf_conn_buckets, &bk);
+		if (!tat)
+			return VERDICT_CONTINUE;
+	}
+	return bucket_take(tat, t_ns, tau_ns, now) ?
+	       VERDICT_CONTINUE : VERDICT_DROP(MF_STAT_DROP_CONN_RATE);
+}
+
 /* Returns VERDICT_CONTINUE for anything that is not TCP/IPv4 to a registered
  * service, else the verdict of pod_steer(). */
 static __always_inline int pod_classify(struct __sk_buff *skb)
 {
 	struct mf_service_key key = {};
 	struct bpf_sock_tuple tuple = {};
+	const struct mf_service *svc;
 	const struct mf_config *cfg;
 	struct parse_cursor c;
 	__u32 zero = 0;
@@ -277,8 +317,14 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	__builtin_memcpy(key.vip, &iph->daddr, sizeof(key.vip));
 	key.port = bpf_ntohs(th->dest);
 	key.proto = MF_PROTO_TCP;
-	if (!bpf_map_lookup_elem(&mf_services, &key))
+	svc = bpf_map_lookup_elem(&mf_services, &key);
+	if (!svc)
 		return VERDICT_CONTINUE;
+	if (th->syn && !th->ack) {
+		v = pod_conn_rate(svc, &key, iph);
+		if (v != VERDICT_CONTINUE)
+			return v;
+	}
 
 	tuple.ipv4.saddr = iph->saddr;
 	tuple.ipv4.daddr = iph->daddr;

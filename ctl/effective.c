@@ -20,48 +20,6 @@ struct eff_ctx {
 	FILE *f;
 };
 
-static const struct mf_tagset *eff_tags(void *arg, uint32_t id)
-{
-	return model_tags_get(((struct eff_ctx *)arg)->set, id);
-}
-
-static const struct mf_tagset *eff_labels(void *arg, uint8_t kind,
-					  const char *name)
-{
-	return sel_model_labels(((struct eff_ctx *)arg)->set, kind, name);
-}
-
-/* The candidates of kind @kd: every record of every policy of it. */
-static struct sel_cand *eff_cands(const struct model_set *set,
-				  enum model_kind k, size_t *n)
-{
-	const struct kind_desc *kd = model_kind_desc(k);
-	struct sel_cand *c;
-	size_t cnt = 0;
-
-	*n = 0;
-	for (size_t i = 0; i < set->n; i++)
-		if (set->objs[i].kind == k)
-			cnt += set->objs[i].pol.n;
-	c = calloc(cnt ? cnt : 1, sizeof(*c));
-	if (!c)
-		return NULL;
-	for (size_t i = 0; i < set->n; i++) {
-		const struct model_obj *o = &set->objs[i];
-
-		if (o->kind != k)
-			continue;
-		for (size_t r = 0; r < o->pol.n; r++) {
-			c[*n].val = o->pol.recs + r * kd->val_size;
-			c[*n].name = o->name;
-			c[*n].index = (uint32_t)r;
-			c[*n].labels = model_tags_get(set, o->labels);
-			(*n)++;
-		}
-	}
-	return c;
-}
-
 /* One line: kind, section and peer, contributing policies, and either the
  * merged conf or the number of rules. */
 static int eff_line(struct eff_ctx *e, const struct kind_desc *kd,
@@ -210,8 +168,7 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		    const char *from)
 {
 	struct eff_ctx e = { set, f };
-	const struct sel_ctx sctx = { .tags = eff_tags, .labels = eff_labels,
-				      .arg = &e };
+	const struct sel_ctx sctx = sel_model_ctx(set);
 	const struct model_obj *w = eff_endpoint(set, name);
 	struct sel_workload self, src;
 	const struct model_obj **sorted;
@@ -243,7 +200,7 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		struct sel_cand *c;
 		size_t n;
 
-		c = eff_cands(set, k, &n);
+		c = sel_model_cands(set, k, &n);
 		if (!c) {
 			err = -ENOMEM;
 			break;

@@ -226,6 +226,10 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			       " (spec.protocol)" : "",
 			       s->flags & MF_SERVICE_F_MESH_SERVICE ?
 			       " (MeshService)" : "");
+			if (s->conn_rate_num)
+				printf("    conn_rate %u per %u ms per source "
+				       "pod\n", s->conn_rate_num,
+				       s->conn_rate_interval_ms);
 			break;
 		}
 		case REC_ENDPOINTS: {

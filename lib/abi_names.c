@@ -71,7 +71,8 @@ ABI_ENUM(abi_stat, "kernel counter",
 	 [MF_STAT_TO_POD_OPEN] = "to_pod_open",
 	 [MF_STAT_DROP_STRICT] = "drop_strict",
 	 [MF_STAT_DROP_SPOOFED] = "drop_spoofed",
-	 [MF_STAT_DROP_FRAGMENT] = "drop_fragment");
+	 [MF_STAT_DROP_FRAGMENT] = "drop_fragment",
+	 [MF_STAT_DROP_CONN_RATE] = "drop_conn_rate");
 
 const char *abi_name(const struct abi_enum *t, unsigned v)
 {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * What the pods' TC programs remember of traffic, beside the policy: the
- * flows pods opened (mf_pod_flows) and the plaintext towards pods that
- * nothing admitted (mf_plaintext); include/meshforge/abi.h says what each
- * holds.  mf_pod_src, a cache of the program's own, is not pinned.  Pinned by name beside the policy maps, so `bpftool map dump`
+ * flows pods opened (mf_pod_flows), the plaintext towards pods that
+ * nothing admitted (mf_plaintext) and the connection-rate buckets
+ * (mf_conn_buckets); include/meshforge/abi.h says what each holds.  mf_pod_src, a cache of the program's own, is not pinned.  Pinned by name beside the policy maps, so `bpftool map dump`
  * and mfctl read them, and an agent's restart keeps them.  Both are LRU:
  * a flood of distinct flows evicts the oldest, it never fills them.
  */
@@ -27,6 +27,14 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mf_plaintext SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MF_CONN_BUCKETS_MAX);
+	__type(key, struct mf_conn_bucket_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mf_conn_buckets SEC(".maps");
 
 /* The source address each pod veth (by ifindex) was last found to route
  * back through, and when (ns): the FIB is asked again after

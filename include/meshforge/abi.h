@@ -101,6 +101,21 @@ struct mf_flow_key {
  */
 #define MF_PLAINTEXT_MAX	16384
 
+/*
+ * mf_conn_buckets (LRU hash, MF_CONN_BUCKETS_MAX): the connection-rate
+ * bucket of each source pod and service (VIP:port) that a MeshRateLimit
+ * limits; value: the bucket's theoretical arrival time (GCRA, ns of
+ * CLOCK_MONOTONIC).  A flood of distinct sources evicts the oldest.
+ */
+#define MF_CONN_BUCKETS_MAX	65536
+
+struct mf_conn_bucket_key {
+	__u8 vip[4];			/* network order */
+	__u8 src[4];
+	__u16 port;			/* host order */
+	__u16 _pad;
+};
+
 struct mf_plain_key {
 	__u8 src[4];			/* network order */
 	__u8 dst[4];
@@ -188,6 +203,12 @@ struct mf_service {
 	__u32 authz_rules;		/* how many mf_authz rules name it */
 	char name[MF_NAME_MAX];
 	__u32 flags;			/* MF_SERVICE_F_* */
+	/* MeshRateLimit local.tcp.connectionRate in force for connections
+	 * to it: at most conn_rate_num per conn_rate_interval_ms from each
+	 * source pod, which the pods' TC ingress program enforces on the
+	 * SYN (bpf/lib/bucket.h); 0: no limit. */
+	__u32 conn_rate_num;
+	__u32 conn_rate_interval_ms;
 };
 
 enum mf_service_flags {
@@ -438,6 +459,8 @@ enum mf_stat {
 					 * through the pod's veth */
 	MF_STAT_DROP_FRAGMENT,		/* a TCP fragment for the node itself
 					 * (a VIP): no host listener gets it */
+	MF_STAT_DROP_CONN_RATE,		/* a SYN over the connection rate of
+					 * its service (MeshRateLimit) */
 	MF_STAT_MAX,
 };
 

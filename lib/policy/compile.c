@@ -442,6 +442,52 @@ static int cmp_policies(const struct model_set *set,
 	return w.err;
 }
 
+/* The MeshRateLimit local.tcp.connectionRate in force for connections to
+ * service @name (port @port) from any source, into @v: Kuma's selection
+ * with the service as a whole as the proxy (its workloads' own targets,
+ * MeshSubset and Dataplane, are not seen here), `from` entries for any
+ * source (Mesh), then a `rules` list's, which wins.  The kernel enforces
+ * it per source pod (bpf/lib/bucket.h). */
+static int cmp_conn_rate(const struct model_set *set, const char *name,
+			 uint16_t port, struct mf_service *v)
+{
+	const enum model_kind k = (enum model_kind)(MODEL_GEN_FIRST +
+						    REC_RATELIMITS -
+						    REC_KIND_FIRST);
+	const struct sel_ctx ctx = sel_model_ctx(set);
+	struct sel_workload self = { .service = name, .port = port };
+	static const uint8_t sections[] = { MF_SEC_FROM, MF_SEC_RULE };
+	struct mf_mrl_conf conf;
+	struct sel_cand *c;
+	size_t n;
+	int got = 0;
+
+	svcname_fill(set, &self);
+	c = sel_model_cands(set, k, &n);
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; n && i < sizeof(sections); i++) {
+		struct sel_query q = { .self = &self, .section = sections[i] };
+
+		memset(&conf, 0, sizeof(conf));
+		got = sel_effective(&kind_mesh_rate_limit, c, n, &q, &ctx,
+				    &conf, NULL, 0);
+		if (got < 0)
+			break;
+		if (got > 0 && !conf.local.tcp.disabled &&
+		    conf.local.tcp.connection_rate.num &&
+		    conf.local.tcp.connection_rate.interval) {
+			v->conn_rate_num = conf.local.tcp.connection_rate.num;
+			v->conn_rate_interval_ms =
+				conf.local.tcp.connection_rate.interval;
+		} else if (got > 0) {
+			v->conn_rate_num = v->conn_rate_interval_ms = 0;
+		}
+	}
+	free(c);
+	return got < 0 ? got : 0;
+}
+
 /* mf_config of Mesh @m. */
 static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 {
@@ -790,7 +836,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 				k.port = cs->port;
 			}
 			k.proto = MF_PROTO_TCP;	/* the one protocol */
-			err = rec_add(out, REC_SERVICES, &k, &v);
+			err = cmp_conn_rate(set, o->name, k.port, &v);
+			if (!err)
+				err = rec_add(out, REC_SERVICES, &k, &v);
 			if (err)
 				goto out;
 		}

@@ -890,6 +890,106 @@ static bool test_to_pod_permissive_then_strict(void)
 	return config_set_mode(0, NULL) && ok;
 }
 
+/* ---- connection rates ---------------------------------------------------- */
+
+#define TEST_VIP_RATE	"10.96.0.14"	/* registered, port 80, 100 conn/s */
+#define TEST_POD2	"10.78.1.12"	/* another pod of the node */
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* Runs mf_pod_ingress on @f; true when it was not dropped for the rate
+ * (*ok false when the run itself failed). */
+static bool syn_conforms(const struct frame *f, bool *ok)
+{
+	struct run r;
+
+	if (!frame_run(bpf_program__fd(skel->progs.mf_pod_ingress), f, 0, &r)) {
+		*ok = false;
+		return false;
+	}
+	return r.d.v[MF_STAT_DROP_CONN_RATE] == 0;
+}
+
+/*
+ * A pod opening connections to a service with a MeshRateLimit of 100 per
+ * second as fast as it can for 10 s gets its burst (100) and then 100 a
+ * second, within 5%; another pod of the node, at 10 a second meanwhile,
+ * loses none of its own.
+ */
+static bool test_conn_rate_held(void)
+{
+	struct mf_service_key k = { .port = 80, .proto = MF_PROTO_TCP };
+	struct mf_service v = { .id = 14, .name = "rated",
+				.conn_rate_num = 100,
+				.conn_rate_interval_ms = 1000 };
+	const struct frame flood = { .daddr = TEST_VIP_RATE };
+	const struct frame calm = { .saddr = TEST_POD2,
+				    .daddr = TEST_VIP_RATE };
+	unsigned int passed = 0, offered = 0, calm_passed = 0, calm_sent = 0;
+	__u64 start, next_calm;
+	bool ok = true;
+
+	CASE_PROLOGUE();
+	inet_pton(AF_INET, TEST_VIP_RATE, k.vip);
+	if (!ASSERT_EQ(bpf_map_update_elem(
+			       bpf_map__fd(skel->maps.mf_services), &k, &v,
+			       BPF_ANY), 0))
+		return false;
+	start = now_ns();
+	next_calm = start;
+	while (ok && now_ns() - start < 10000000000ull) {
+		offered++;
+		passed += syn_conforms(&flood, &ok);
+		if (now_ns() >= next_calm) {
+			calm_sent++;
+			calm_passed += syn_conforms(&calm, &ok);
+			next_calm += 100000000ull;
+		}
+		usleep(200);
+	}
+	fprintf(stderr, "  flood: %u of %u offered conformed; calm: %u of "
+		"%u\n", passed, offered, calm_passed, calm_sent);
+	return ok && ASSERT_TRUE(offered > 5000) &&
+	       ASSERT_TRUE(passed >= 1045 && passed <= 1155) &&
+	       ASSERT_EQ(calm_passed, calm_sent);
+}
+
+/* A flood of distinct sources evicts the oldest buckets: the map never
+ * holds more than its bound. */
+static bool test_conn_buckets_bounded(void)
+{
+	int fd = bpf_map__fd(skel->maps.mf_conn_buckets);
+	struct mf_conn_bucket_key key, next;
+	size_t entries = 0;
+	bool ok = true;
+
+	CASE_PROLOGUE();
+	for (unsigned int i = 0; ok && i < MF_CONN_BUCKETS_MAX + 10000; i++) {
+		struct mf_conn_bucket_key bk = { .port = 80 };
+		__u64 tat = now_ns();
+
+		inet_pton(AF_INET, TEST_VIP_RATE, bk.vip);
+		memcpy(bk.src, &i, 4);
+		ok = ASSERT_EQ(bpf_map_update_elem(fd, &bk, &tat, BPF_ANY), 0);
+	}
+	if (bpf_map_get_next_key(fd, NULL, &key) == 0) {
+		entries = 1;
+		while (bpf_map_get_next_key(fd, &key, &next) == 0) {
+			key = next;
+			entries++;
+		}
+	}
+	fprintf(stderr, "  %zu buckets after %u sources\n", entries,
+		MF_CONN_BUCKETS_MAX + 10000);
+	return ok && ASSERT_TRUE(entries <= MF_CONN_BUCKETS_MAX);
+}
+
 /* ---- real TC ingress --------------------------------------------------- */
 
 /* Waits up to TEST_TIMEOUT_MS for @events on @fd. */
@@ -1243,6 +1343,8 @@ int main(void)
 	TEST_RUN(test_active_half_honored);
 	TEST_RUN(test_spoofed_source_dropped);
 	TEST_RUN(test_fragment_for_node_dropped);
+	TEST_RUN(test_conn_rate_held);
+	TEST_RUN(test_conn_buckets_bounded);
 	TEST_RUN(test_to_pod_open_without_mtls);
 	TEST_RUN(test_to_pod_strict);
 	TEST_RUN(test_to_pod_strict_return_traffic);

@@ -231,14 +231,14 @@ static bool test_inspect(void)
 		"\nmf_identities  type hash  key 8  value 256  entries 1/262144 (0.0%)\n"
 		"  2 -> spiffe://mesh.local/ns/default/sa/web\n",
 		"\nmf_authz  type hash  key 12  value 328  entries 0/131072 (0.0%)\n",
-		"\nmf_services  type hash  key 12  value 76  entries 1/32768 (0.0%)\n",
+		"\nmf_services  type hash  key 12  value 84  entries 1/32768 (0.0%)\n",
 		/* api took id 1 (ids go in name order) and is deleted. */
 		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0 app tcp\n",
 		"\nmf_endpoints  type hash  key 8  value 88  entries 1/262144 (0.0%)\n",
 		/* Its node by address and tunnel port (mf-node-b's). */
 		"  10.78.2.11 -> name b1 port 8080 service 2 identity 2 node "
 		"10.77.0.2:15008\n",
-		"\nmf_stats  type percpu_array  key 4  value 8  entries 15/15 (100.0%)\n",
+		"\nmf_stats  type percpu_array  key 4  value 8  entries 16/16 (100.0%)\n",
 		"  pod_packets ", "  drop_assign ",
 	};
 	bool ok = PH_CMD(CTL_EXIT_OK, "inspect");
