@@ -7,6 +7,7 @@
  * entries of the half in force.  mf_stats is summed over the CPUs.  Reads
  * only; takes no lock.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "ctl.h"
 #include "abi_names.h"
+#include "kstate.h"
 #include "policy/kinds.h"
 #include "policy/txn.h"
 
@@ -324,6 +326,50 @@ static int insp_stats(struct store *st, bool summary)
 	return 0;
 }
 
+/* Most entries of one of the TC programs' maps shown. */
+#define INSP_KSTATE_SHOWN	50
+
+/* The TC programs' own maps (kstate.h), when an agent loaded them under
+ * @root: the plaintext they counted, the flows pods opened, the
+ * connection-rate buckets. */
+static void insp_kstate(const char *root, bool summary)
+{
+	struct mf_conn_bucket_key *b;
+	struct kstate_plain *p;
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	size_t n;
+
+	if (kstate_plaintext(root, &p, &n) == 0) {
+		printf("\n%s  entries %zu (plaintext towards pods no rule "
+		       "admitted)\n", MF_MAP_PLAINTEXT, n);
+		for (size_t i = 0; !summary && i < n && i < INSP_KSTATE_SHOWN;
+		     i++) {
+			insp_ip(src, sizeof(src), p[i].key.src);
+			insp_ip(dst, sizeof(dst), p[i].key.dst);
+			printf("  %s -> %s:%u/%s %s %llu packets\n", src, dst,
+			       p[i].key.dport,
+			       abi_name_or(&abi_proto, p[i].key.proto),
+			       p[i].key.dropped ? "dropped" : "passed",
+			       (unsigned long long)p[i].packets);
+		}
+		free(p);
+	}
+	if (kstate_count(root, MF_MAP_POD_FLOWS, &n) == 0)
+		printf("\n%s  entries %zu/%u (flows pods opened)\n",
+		       MF_MAP_POD_FLOWS, n, MF_POD_FLOWS_MAX);
+	if (kstate_conn_buckets(root, &b, &n) == 0) {
+		printf("\n%s  entries %zu/%u (connection-rate buckets)\n",
+		       MF_MAP_CONN_BUCKETS, n, MF_CONN_BUCKETS_MAX);
+		for (size_t i = 0; !summary && i < n && i < INSP_KSTATE_SHOWN;
+		     i++) {
+			insp_ip(src, sizeof(src), b[i].src);
+			insp_ip(dst, sizeof(dst), b[i].vip);
+			printf("  %s -> %s:%u\n", src, dst, b[i].port);
+		}
+		free(b);
+	}
+}
+
 int ctl_inspect(const struct ctl_opts *o, const struct ctl_args *a)
 {
 	const bool summary = a->set[CTL_OPT_SUMMARY];
@@ -386,6 +432,7 @@ int ctl_inspect(const struct ctl_opts *o, const struct ctl_args *a)
 	putchar('\n');
 	if (insp_stats(t.store, summary))
 		goto out;
+	insp_kstate(o->bpf_root, summary);
 	if (err == -EBADMSG) {
 		fputc('\n', stdout);
 		fflush(stdout);

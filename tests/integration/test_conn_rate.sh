@@ -10,7 +10,7 @@
 #    node a's TC program before they reach the agent), within a margin;
 #  - a2, below the rate, gets every one of its connections;
 #  - node a counts the drops (drop_conn_rate) and keeps one bucket per
-#    source pod and service (mf_conn_buckets).
+#    source pod and service (mf_conn_buckets), as `mfctl inspect` shows.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_conn_rate
@@ -89,11 +89,13 @@ if [ $((${drops1:-0} - ${drops0:-0})) -gt 0 ]; then
 else
 	fail drops_counted "drop_conn_rate ${drops0:-?} -> ${drops1:-?}"
 fi
-n=$(bpftool -j map dump pinned /sys/fs/bpf/mf-node-a/mf_conn_buckets 2>/dev/null |
-	"$TL_PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')
-if [ "${n:-0}" -eq 2 ]; then
+tl_ctl a inspect >"$TL_TMP/inspect" 2>&1
+n=$(awk '$1 == "mf_conn_buckets" {print $3}' "$TL_TMP/inspect")
+if [ "$n" = "2/65536" ] && grep -qx '  10.78.1.11 -> 10.96.0.10:80' "$TL_TMP/inspect" &&
+	grep -qx '  10.78.1.12 -> 10.96.0.10:80' "$TL_TMP/inspect" &&
+	grep -q '^    conn_rate 5 per 1000 ms per source pod$' "$TL_TMP/inspect"; then
 	pass one_bucket_per_source_pod
 else
-	fail one_bucket_per_source_pod "mf_conn_buckets holds ${n:-?} entries"
+	fail one_bucket_per_source_pod "inspect: $(grep -A3 mf_conn_buckets "$TL_TMP/inspect" | tr '\n' '|')"
 fi
 tl_finish

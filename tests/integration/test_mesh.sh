@@ -187,19 +187,11 @@ kstat() {
 	tb_exec "$1" curl -sS -m 5 http://127.0.0.1:15000/metrics |
 		awk -v r="meshforge_pod_packets_total{reason=\"$2\"}" '$1 == r {print $2}'
 }
-# plaintext DROPPED: mf_plaintext's packets from a1 to b2:8080 on node b.
+# plaintext dropped|passed: the packets from a1 to b2:8080 that node b's
+# TC program counted in mf_plaintext, as `mfctl inspect` shows them.
 plaintext() {
-	bpftool -j map dump pinned /sys/fs/bpf/mf-node-b/mf_plaintext 2>/dev/null |
-		"$TL_PY" -c '
-import json, sys
-want = sys.argv[1] == "1"
-n = 0
-for e in json.load(sys.stdin):
-    k = e["formatted"]["key"]
-    if k["src"] == [10, 78, 1, 11] and k["dst"] == [10, 78, 2, 12] and \
-            k["dport"] == 8080 and bool(k["dropped"]) == want:
-        n += sum(v["value"] for v in e["formatted"]["values"])
-print(n)' "$1"
+	tl_ctl b inspect 2>/dev/null |
+		awk -v w="$1" '$1 == "10.78.1.11" && $3 == "10.78.2.12:8080/tcp" && $4 == w {print $5}'
 }
 
 mesh_mode STRICT >"$TL_TMP/strict.yaml"
@@ -214,7 +206,7 @@ if tb_exec a1 curl -sS -m 3 -o /dev/null http://10.78.2.12:8080/whoami 2>/dev/nu
 	fail direct_pod_ip_dropped_under_strict "a1 reached b2's pod IP in plaintext"
 else
 	drops1=$(kstat b drop_strict)
-	n=$(plaintext 1)
+	n=$(plaintext dropped)
 	if [ "${drops1:-0}" -gt "${drops0:-0}" ] && [ "${n:-0}" -ge 1 ]; then
 		pass direct_pod_ip_dropped_under_strict
 	else
@@ -236,9 +228,9 @@ mark_a=$(tl_log_mark mf-node-a)
 mark_b=$(tl_log_mark mf-node-b)
 dport=$((20000 + RANDOM % 20000))
 bport=$((dport + 1))
-seen0=$(plaintext 0)
+seen0=$(plaintext passed)
 who=$(tb_exec a1 curl -sS -m 10 --local-port "$dport" http://10.78.2.12:8080/whoami 2>&1)
-seen1=$(plaintext 0)
+seen1=$(plaintext passed)
 # peer= is the address b2 saw: the pod's own, so no proxy was in between.
 if [ "$who" = "pod=mf-pod-b2 node=mf-node-b peer=10.78.1.11" ] &&
 	[ "${seen1:-0}" -gt "${seen0:-0}" ]; then
