@@ -25,6 +25,7 @@
 
 #include "abi_names.h"
 #include "admin.h"
+#include "xdp.h"
 #include "ctx.h"
 #include "emit.h"
 #include "meshforge/version.h"
@@ -208,6 +209,23 @@ static void admin_metrics_l7(struct admin *a, struct admin_sb *b)
 			(unsigned long long)l->dropped);
 }
 
+/* The XDP firewall: where it runs, in which mode, and its drop events. */
+static void admin_metrics_xdp(struct admin *a, struct admin_sb *b)
+{
+	const struct xdp *x = a->ctx->xdp;
+
+	if (!x)
+		return;
+	admin_metric_head(b, "meshforge_xdp_attached", "gauge",
+			  "The node firewall's XDP program on the uplink, by interface and mode (native or generic).");
+	admin_sb_printf(b, "meshforge_xdp_attached{iface=\"%s\",mode=\"%s\"} 1\n",
+			xdp_iface(x), xdp_mode(x));
+	admin_metric_head(b, "meshforge_xdp_drop_events_total", "counter",
+			  "Drop reports read from the XDP program's ring buffer (at most one per source and second; the drops are in meshforge_pod_packets_total{reason=\"xdp_drop_*\"}).");
+	admin_sb_printf(b, "meshforge_xdp_drop_events_total %llu\n",
+			(unsigned long long)xdp_events(x));
+}
+
 /* The kernel's per-CPU counters, summed.  Omitted when the map cannot be
  * read (no pinned maps: tests, or a map of another layout). */
 static void admin_metrics_kernel(struct admin *a, struct admin_sb *b)
@@ -236,7 +254,7 @@ static void admin_metrics_kernel(struct admin *a, struct admin_sb *b)
 	}
 	free(vals);
 	admin_metric_head(b, "meshforge_pod_packets_total", "counter",
-			  "Packets from and to pods seen by the TC programs, by outcome (mf_stats).");
+			  "Packets seen by the kernel programs (TC from and to pods, XDP on the uplink), by outcome (mf_stats).");
 	for (int k = 0; k < MF_STAT_MAX; k++) {
 		admin_sb_printf(b, "meshforge_pod_packets_total{reason=\"%s\"} %llu\n",
 				abi_name_or(&abi_stat, k), sums[k]);
@@ -361,6 +379,7 @@ static void admin_metrics(struct admin *a, struct admin_sb *b)
 			(unsigned long long)(p ? policy_epoch(p) : 0));
 	admin_metrics_l7(a, b);
 	admin_metrics_kernel(a, b);
+	admin_metrics_xdp(a, b);
 }
 
 static void admin_sb_write(void *arg, const char *buf, size_t n)

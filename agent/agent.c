@@ -8,7 +8,28 @@
 
 #include "admin.h"
 #include "agent.h"
+#include "xdp.h"
 #include "reload.h"
+
+/* The XDP firewall follows the policy each second (xdp.h). */
+static void agent_xdp_tick(void *arg)
+{
+	struct agent *a = arg;
+
+	if (a->ctx.xdp && a->ctx.pmap)
+		xdp_tick(a->ctx.xdp, a->ctx.pmap);
+}
+
+static void agent_xdp_abort_all(void *arg)
+{
+	(void)arg;
+}
+
+static bool agent_xdp_busy(void *arg)
+{
+	(void)arg;
+	return false;
+}
 
 int agent_init(struct agent *a, const struct agent_config *cfg)
 {
@@ -44,6 +65,7 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		snprintf(a->ctx.node, sizeof(a->ctx.node), "%s", cfg->node);
 	a->ctx.certs = cfg->certs;
 	a->ctx.pmap = cfg->pmap;
+	a->ctx.xdp = cfg->xdp;
 	err = reload_open(&a->ctx.reload, cfg->pmap, cfg->policy);
 	if (err)
 		return err;
@@ -54,6 +76,19 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	err = conn_table_init(&a->conns, &a->loop, &a->ctx.stats, &tc);
 	if (err)
 		goto fail;
+	if (cfg->xdp) {
+		const struct loop_user u = {
+			.arg = a,
+			.abort_all = agent_xdp_abort_all,
+			.busy = agent_xdp_busy,
+			.tick = agent_xdp_tick,
+		};
+
+		agent_xdp_tick(a);	/* the lists before the first packet */
+		err = loop_user_add(&a->loop, &u);
+		if (err)
+			goto fail;
+	}
 	/* The listeners last: a connection may come as soon as one is up. */
 	err = tunnel_init(&a->tunnel, &a->conns, &a->ctx, &tuc);
 	if (err)

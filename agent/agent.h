@@ -51,6 +51,9 @@ struct agent_config {
 	 * secrets are read under config_dir/secrets (NULL: none). */
 	bool gateway;
 	const char *config_dir;
+	/* The XDP firewall on the uplink (xdp.h), kept each second from
+	 * @pmap; NULL: none.  Borrowed. */
+	struct xdp *xdp;
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */
 	uint32_t max_conns;		/* 0: default */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */

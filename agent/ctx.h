@@ -15,6 +15,7 @@
 struct certs;
 struct pmap;
 struct reload;
+struct xdp;
 
 struct ctx {
 	char node[MF_NAME_MAX];		/* this node's name (tunnel identity);
@@ -26,6 +27,8 @@ struct ctx {
 					 * (reload_current()) */
 	struct stats stats;		/* the connections' counters */
 	struct l7stats l7stats;		/* the L7 engine's labelled ones */
+	struct xdp *xdp;		/* the uplink's firewall, NULL: none.
+					 * Borrowed */
 };
 
 #endif /* MF_CTX_H */

@@ -43,7 +43,7 @@ enum loop_op {
 
 #define LOOP_OPS_MAX		32
 #define LOOP_LISTENERS_MAX	32
-#define LOOP_USERS_MAX		4
+#define LOOP_USERS_MAX		8
 
 /* user_data layout: op 8 bits | aux 8 bits | slot 24 bits | generation 24. */
 #define LOOP_UD_SLOT_BITS	24

@@ -5,12 +5,13 @@
  *   meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]
  *       [--pod-iface IFNAME]... [--outbound-port 15001]
  *       [--tunnel-port 15008] [--admin-port 15000] [--log-level info|debug]
- *       [--state-dir DIR]
+ *       [--state-dir DIR] [--uplink IFNAME]
  *
  * When nothing is pinned under the pin root (after a reboot) and mfctl
  * saved a policy under the state dir, restores it first.  Opens (creating
  * if needed) the pinned policy maps, loads the TC program
- * and attaches it to every --pod-iface, opens the certificate store, then
+ * and attaches it to every --pod-iface, the XDP firewall to the --uplink,
+ * opens the certificate store, then
  * runs the event loop until SIGINT or SIGTERM, and detaches the TC filters
  * on the way out.  Exit codes: 0 clean stop, 1 bad command line, 2 system
  * error (missing maps, certificates, bpffs, ports in use...).
@@ -28,6 +29,7 @@
 #include "certs.h"
 #include "agent.h"
 #include "kern.h"
+#include "xdp.h"
 #include "log.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
@@ -50,6 +52,7 @@ struct main_opts {
 	const char *run_dir;
 	const char *ifaces[MAIN_MAX_IFACES];
 	int n_ifaces;
+	const char *uplink;		/* NULL: no XDP firewall */
 	uint16_t outbound_port;
 	uint16_t tunnel_port;
 	uint16_t admin_port;		/* 127.0.0.1 only; 0: no admin endpoint */
@@ -66,7 +69,7 @@ static void main_usage(FILE *f)
 		"                       [--tunnel-port PORT] [--admin-port PORT]\n"
 		"                       [--log-level info|debug] [--state-dir DIR]\n"
 		"                       [--http-header-timeout MS] [--http-idle-timeout MS]\n"
-		"                       [--http-access-log]\n"
+		"                       [--http-access-log] [--uplink IFNAME]\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
 		"                $MF_CONFIG_DIR or %s)\n"
@@ -79,7 +82,9 @@ static void main_usage(FILE *f)
 		"                with 408 when it is not whole by then (default %d)\n"
 		"  --http-idle-timeout    ms an HTTP connection may wait between\n"
 		"                requests (default %d)\n"
-		"  --http-access-log      a JSON line per HTTP request, at info level\n",
+		"  --http-access-log      a JSON line per HTTP request, at info level\n"
+		"  --uplink      the node's uplink: the firewall of Mesh\n"
+		"                spec.firewall runs there in XDP\n",
 		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT,
 		MF_PORT_ADMIN, HPROXY_HEADER_TIMEOUT_MS, HPROXY_IDLE_TIMEOUT_MS);
 }
@@ -127,6 +132,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "http-header-timeout", required_argument, NULL, 'H' },
 		{ "http-idle-timeout", required_argument, NULL, 'I' },
 		{ "http-access-log", no_argument, NULL, 'A' },
+		{ "uplink", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -207,6 +213,9 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			break;
 		case 'A':
 			o->http_access_log = true;
+			break;
+		case 'u':
+			o->uplink = optarg;
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -385,6 +394,7 @@ int main(int argc, char **argv)
 	struct main_opts o;
 	struct certs *certs = NULL;
 	struct kern *kern = NULL;
+	struct xdp *xdp = NULL;
 	struct pmap pm;
 	struct agent ag;
 	sigset_t set;
@@ -444,6 +454,11 @@ int main(int argc, char **argv)
 		}
 		log_info("event=tc_attached iface=%s", o.ifaces[i]);
 	}
+	if (o.uplink) {
+		err = xdp_open(&xdp, o.bpf_root, o.uplink);
+		if (err)
+			goto out_kern;	/* logged */
+	}
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.node = o.node;
@@ -459,6 +474,7 @@ int main(int argc, char **argv)
 	cfg.http_access_log = o.http_access_log;
 	cfg.gateway = true;
 	cfg.config_dir = o.config_dir;
+	cfg.xdp = xdp;
 	cfg.handle_signals = true;
 	err = agent_init(&ag, &cfg);
 	if (err) {
@@ -481,6 +497,7 @@ int main(int argc, char **argv)
 		 (unsigned long long)ag.ctx.stats.finished);
 	agent_fini(&ag);
 out_kern:
+	xdp_close(xdp);
 	kern_close(kern);
 out_pmap:
 	pmap_close(&pm);

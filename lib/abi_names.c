@@ -72,7 +72,11 @@ ABI_ENUM(abi_stat, "kernel counter",
 	 [MF_STAT_DROP_STRICT] = "drop_strict",
 	 [MF_STAT_DROP_SPOOFED] = "drop_spoofed",
 	 [MF_STAT_DROP_FRAGMENT] = "drop_fragment",
-	 [MF_STAT_DROP_CONN_RATE] = "drop_conn_rate");
+	 [MF_STAT_DROP_CONN_RATE] = "drop_conn_rate",
+	 [MF_STAT_XDP_PACKETS] = "xdp_packets",
+	 [MF_STAT_XDP_DROP_DENY] = "xdp_drop_deny",
+	 [MF_STAT_XDP_DROP_PACKET_RATE] = "xdp_drop_packet_rate",
+	 [MF_STAT_XDP_DROP_SYN_RATE] = "xdp_drop_syn_rate");
 
 const char *abi_name(const struct abi_enum *t, unsigned v)
 {

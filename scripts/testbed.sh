@@ -315,6 +315,8 @@ cmd_agents_start() {
 		for iface in $(tb_node_pod_ifaces "$node"); do
 			args+=(--pod-iface "$iface")
 		done
+		# The wire is the node's uplink: its firewall runs there.
+		args+=(--uplink "${TB_NODE_WIRE[$node]}")
 		# shellcheck disable=SC2206 # MF_AGENT_ARGS is split on purpose
 		args+=(${MF_AGENT_ARGS:-})
 		# fd 9 may be a caller's lock; the agent must not keep it held.

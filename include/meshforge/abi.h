@@ -109,6 +109,37 @@ struct mf_flow_key {
  */
 #define MF_CONN_BUCKETS_MAX	65536
 
+/*
+ * mf_xdp_deny (LPM trie, MF_FW_DENY_MAX): Mesh spec.firewall.denySources,
+ * kept by the agent from mf_config; value unused (1).  mf_xdp_nodes (hash,
+ * MF_MAX_NODES): the mesh's node addresses, kept by the agent from
+ * mf_nodes, whose traffic (the agents' tunnels) no rate drops.
+ * mf_xdp_buckets (LRU hash, MF_XDP_BUCKETS_MAX): per source address, its
+ * packet and SYN buckets (GCRA times, bpf/lib/bucket.h) and when its last
+ * drop was reported.  mf_xdp_events (ring buffer): at most one struct
+ * mf_xdp_event per source and second, for the agent to log and count.
+ */
+#define MF_XDP_BUCKETS_MAX	65536
+
+struct mf_xdp_deny_key {
+	__u32 prefixlen;
+	__u8 addr[4];			/* network order */
+};
+
+struct mf_xdp_bucket {
+	__u64 pkt_tat;
+	__u64 syn_tat;
+	__u64 reported_ns;		/* its last event */
+	__u64 unreported;		/* drops since */
+};
+
+struct mf_xdp_event {
+	__u8 src[4];			/* network order */
+	__u32 reason;			/* enum mf_stat: MF_STAT_XDP_DROP_* */
+	__u64 dropped;			/* this source's drops since its last
+					 * event */
+};
+
 struct mf_conn_bucket_key {
 	__u8 vip[4];			/* network order */
 	__u8 src[4];
@@ -148,6 +179,9 @@ struct mf_cidr4 {
  * spec.mtls.exemptSources): the kubelet's probes, a passthrough range. */
 #define MF_EXEMPT_MAX		8
 
+/* Networks the nodes' XDP program drops (Mesh spec.firewall.denySources). */
+#define MF_FW_DENY_MAX		32
+
 struct mf_config {
 	__u64 epoch;			/* bumped once by every successful apply */
 	__u32 flags;			/* MF_CONFIG_F_* */
@@ -170,6 +204,15 @@ struct mf_config {
 	__u8 nexempt;
 	__u8 _pad3[2];
 	struct mf_cidr4 exempt[MF_EXEMPT_MAX];
+	/* The node firewall (Mesh spec.firewall): what the XDP program on
+	 * each node's uplink drops.  The agent keeps the deny list in the
+	 * LPM map mf_xdp_deny; the rates are read per packet: at most
+	 * num per interval_ms packets (SYNs) from each source, 0: none. */
+	__u8 fw_ndeny;
+	__u8 _pad4[3];
+	struct mf_cidr4 fw_deny[MF_FW_DENY_MAX];
+	__u32 fw_pkt_num, fw_pkt_interval_ms;
+	__u32 fw_syn_num, fw_syn_interval_ms;
 };
 
 enum mf_config_flags {
@@ -461,6 +504,11 @@ enum mf_stat {
 					 * (a VIP): no host listener gets it */
 	MF_STAT_DROP_CONN_RATE,		/* a SYN over the connection rate of
 					 * its service (MeshRateLimit) */
+	/* The node's uplink (XDP). */
+	MF_STAT_XDP_PACKETS,		/* packets seen */
+	MF_STAT_XDP_DROP_DENY,		/* from a denied network */
+	MF_STAT_XDP_DROP_PACKET_RATE,	/* over its source's packet rate */
+	MF_STAT_XDP_DROP_SYN_RATE,	/* a SYN over its source's SYN rate */
 	MF_STAT_MAX,
 };
 

@@ -519,6 +519,16 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 				      cfg->exempt[cfg->nexempt].addr,
 				      &cfg->exempt[cfg->nexempt].prefix))
 			cfg->nexempt++;	/* validated before */
+	for (unsigned i = 0; i < cm->firewall.ndeny_sources &&
+			     i < MF_FW_DENY_MAX; i++)
+		if (!kind_parse_cidr4(cm->firewall.deny_sources[i],
+				      cfg->fw_deny[cfg->fw_ndeny].addr,
+				      &cfg->fw_deny[cfg->fw_ndeny].prefix))
+			cfg->fw_ndeny++;
+	cfg->fw_pkt_num = cm->firewall.per_source.packet_rate.num;
+	cfg->fw_pkt_interval_ms = cm->firewall.per_source.packet_rate.interval;
+	cfg->fw_syn_num = cm->firewall.per_source.syn_rate.num;
+	cfg->fw_syn_interval_ms = cm->firewall.per_source.syn_rate.interval;
 }
 
 /* Merges @a (@na) and @b (@nb), each sorted by name, into @out. */

@@ -16,6 +16,7 @@
 #define MF_POLICY_CORE_H
 
 #include "meshforge/abi.h"
+#include "meshforge/abi_policy.h"
 
 /* ---- Mesh --------------------------------------------------------------- */
 
@@ -66,11 +67,25 @@ struct core_mesh_services {
 /* The index of spec.trustDomain in the Mesh's fields (kind_mesh.c). */
 #define CORE_MESH_TRUST_DOMAIN 0
 
+struct core_per_source {
+	__u32 present;
+	struct mf_rate packet_rate;
+	struct mf_rate syn_rate;
+};
+
+struct core_firewall {
+	__u32 present;
+	__u8 ndeny_sources;
+	char deny_sources[MF_FW_DENY_MAX][MF_CIDR_MAX];
+	struct core_per_source per_source;
+};
+
 struct core_mesh {
 	__u32 present;
 	char trust_domain[MF_NAME_MAX];
 	struct core_mtls mtls;
 	struct core_mesh_services mesh_services;
+	struct core_firewall firewall;
 };
 
 /* ---- Node, Service, Workload -------------------------------------------- */

@@ -268,6 +268,43 @@ static int dc_gen_policies(struct dc_ctx *c, struct model_set *set)
 	return err;
 }
 
+/* Mesh spec.firewall from mf_config: bit 3 of the spec, its fields' bits
+ * in schema order (kind_mesh.c). */
+static void dc_firewall(struct core_mesh *m, const struct mf_config *cfg)
+{
+	struct core_firewall *f = &m->firewall;
+
+	if (cfg->fw_ndeny) {
+		f->present |= 1;
+		f->ndeny_sources = cfg->fw_ndeny;
+		for (unsigned i = 0; i < cfg->fw_ndeny && i < MF_FW_DENY_MAX;
+		     i++) {
+			const struct mf_cidr4 *x = &cfg->fw_deny[i];
+
+			snprintf(f->deny_sources[i],
+				 sizeof(f->deny_sources[i]), "%u.%u.%u.%u/%u",
+				 x->addr[0], x->addr[1], x->addr[2], x->addr[3],
+				 x->prefix);
+		}
+	}
+	if (cfg->fw_pkt_num) {
+		f->per_source.present |= 1;
+		f->per_source.packet_rate.present = 3;
+		f->per_source.packet_rate.num = cfg->fw_pkt_num;
+		f->per_source.packet_rate.interval = cfg->fw_pkt_interval_ms;
+	}
+	if (cfg->fw_syn_num) {
+		f->per_source.present |= 2;
+		f->per_source.syn_rate.present = 3;
+		f->per_source.syn_rate.num = cfg->fw_syn_num;
+		f->per_source.syn_rate.interval = cfg->fw_syn_interval_ms;
+	}
+	if (f->per_source.present)
+		f->present |= 2;
+	if (f->present)
+		m->present |= 1u << 3;
+}
+
 /* The Mesh record mf_config @cfg stands for: the bytes parsing it would
  * have made (the presence bits of what `get` prints). */
 static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
@@ -282,6 +319,7 @@ static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
 		m->mesh_services.present = 1;
 		strcpy(m->mesh_services.vip_range, cfg->msvc_vip_range);
 	}
+	dc_firewall(m, cfg);
 	if (!cfg->mtls_enabled[0] && !cfg->mtls_nbackends && !cfg->nexempt)
 		return;
 	m->present |= 2;
@@ -443,7 +481,8 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		    !dc_terminated(cfg->mtls_enabled,
 				   sizeof(cfg->mtls_enabled)) ||
 		    cfg->mtls_nbackends > MF_MTLS_BACKENDS_MAX ||
-		    cfg->nexempt > MF_EXEMPT_MAX) {
+		    cfg->nexempt > MF_EXEMPT_MAX ||
+		    cfg->fw_ndeny > MF_FW_DENY_MAX) {
 			dc_err(&c, MF_MAP_CONFIG, "malformed");
 		} else {
 			o = dc_obj(set, MODEL_MESH, cfg->mesh);

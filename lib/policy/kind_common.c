@@ -397,3 +397,10 @@ int kind_parse_cidr4(const char *s, uint8_t net[4], uint8_t *prefix)
 	*prefix = (uint8_t)p;
 	return 0;
 }
+
+static const struct sch_field kind_rate_fields[] = {
+	SCH_F_INT("num", mf_rate, num, 1, UINT32_MAX, SCH_REQUIRED),
+	SCH_F_DURATION("interval", mf_rate, interval, SCH_AT_LEAST(50),
+		       SCH_REQUIRED),
+};
+const struct sch_object kind_rate = SCH_OBJECT_INIT("rate", kind_rate_fields);

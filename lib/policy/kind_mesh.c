@@ -25,6 +25,11 @@
  *
  *     meshServices: {vipRange: 241.0.0.0/8}      # optional: where
  *                                                # MeshService VIPs come from
+ *     firewall:                                  # optional, meshforge's:
+ *       denySources: [203.0.113.0/24]            # the XDP program on each
+ *       perSource:                               # node's uplink
+ *         packetRate: {num: 100000, interval: 1s}
+ *         synRate: {num: 200, interval: 1s}
  *
  * Only one Mesh is supported.  Kuma's data sources other than files are
  * not: a provided backend reads its CA from files.
@@ -164,6 +169,21 @@ static const struct sch_field mesh_services_fields[] = {
 };
 SCH_OBJECT_DEF(mesh_services, "Mesh meshServices");
 
+static const struct sch_field per_source_fields[] = {
+	SCH_F_OBJECT("packetRate", core_per_source, packet_rate, &kind_rate),
+	SCH_F_OBJECT("synRate", core_per_source, syn_rate, &kind_rate),
+};
+SCH_CHECK_NOT_EMPTY(per_source_check,
+		    "needs at least one of packetRate and synRate");
+SCH_OBJECT_DEF(per_source, "Mesh firewall perSource",
+	       .check = per_source_check);
+
+static const struct sch_field firewall_fields[] = {
+	SCH_F_LIST("denySources", core_firewall, deny_sources, &exempt),
+	SCH_F_OBJECT("perSource", core_firewall, per_source, &per_source),
+};
+SCH_OBJECT_DEF(firewall, "Mesh firewall");
+
 static const struct sch_field mesh_spec_fields[] = {
 	/* Required of meshforge's Mesh; Kuma's defaults it (doc.c). */
 	[CORE_MESH_TRUST_DOMAIN] = SCH_F_STRING("trustDomain", core_mesh,
@@ -172,6 +192,7 @@ static const struct sch_field mesh_spec_fields[] = {
 	SCH_F_OBJECT("mtls", core_mesh, mtls, &mtls),
 	SCH_F_OBJECT("meshServices", core_mesh, mesh_services,
 		     &mesh_services),
+	SCH_F_OBJECT("firewall", core_mesh, firewall, &firewall),
 };
 SCH_OBJECT_DEF(mesh_spec, "Mesh spec");
 

@@ -58,16 +58,10 @@ static const struct sch_field mrl_on_limit_fields[] = {
 };
 SCH_OBJECT_DEF(mrl_on_limit, "MeshRateLimit onRateLimit");
 
-static const struct sch_field mrl_rate_fields[] = {
-	SCH_F_INT("num", mf_rate, num, 1, UINT32_MAX, SCH_REQUIRED),
-	SCH_F_DURATION("interval", mf_rate, interval, SCH_AT_LEAST(50),
-		       SCH_REQUIRED),
-};
-SCH_OBJECT_DEF(mrl_rate, "MeshRateLimit rate");
 
 static const struct sch_field mrl_http_fields[] = {
 	SCH_F_BOOL("disabled", mf_mrl_http, disabled),
-	SCH_F_OBJECT("requestRate", mf_mrl_http, request_rate, &mrl_rate),
+	SCH_F_OBJECT("requestRate", mf_mrl_http, request_rate, &kind_rate),
 	SCH_F_OBJECT("onRateLimit", mf_mrl_http, on_rate_limit,
 		     &mrl_on_limit),
 };
@@ -78,7 +72,7 @@ SCH_OBJECT_DEF(mrl_http, "MeshRateLimit http", .check = mrl_http_check);
 static const struct sch_field mrl_tcp_fields[] = {
 	SCH_F_BOOL("disabled", mf_mrl_tcp, disabled),
 	SCH_F_OBJECT("connectionRate", mf_mrl_tcp, connection_rate,
-		     &mrl_rate),
+		     &kind_rate),
 };
 SCH_CHECK_NOT_EMPTY(mrl_tcp_check,
 		    "must have at least one of disabled, connectionRate")

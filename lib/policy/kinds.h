@@ -267,6 +267,10 @@ const char *kind_check_route_backends(const struct mf_route_backend *b,
 /* A backendRef's weight: as written, 1 when not (Kuma's default). */
 uint32_t kind_route_backend_weight(const struct mf_route_backend *b);
 
+/* A rate, {num, interval} (struct mf_rate): num >= 1 per interval >= 50ms
+ * (MeshRateLimit's, and the node firewall's of Mesh). */
+extern const struct sch_object kind_rate;
+
 /* An IPv4 network "a.b.c.d/p" (p 0..32) without host bits into @net
  * (network order) and *prefix.  Returns 0 or -EINVAL. */
 int kind_parse_cidr4(const char *s, uint8_t net[4], uint8_t *prefix);

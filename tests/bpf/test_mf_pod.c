@@ -3,7 +3,9 @@
  * mf_pod (bpf/mf_pod.bpf.c): BPF_PROG_TEST_RUN on crafted Ethernet/IPv4/TCP
  * packets, then the real thing on TC ingress of lo through agent/kern.c.
  * Towards the pod (mf_pod_egress): every verdict of the mTLS modes on
- * crafted packets, the agent's mark set in the test-run context.
+ * crafted packets, the agent's mark set in the test-run context.  The
+ * uplink's firewall (mf_xdp, loaded on the same pins): every verdict and
+ * drop reason, its rates, and its ring buffer's reports.
  *
  * The process runs in a network namespace of its own (unshare) with a pin
  * root of its own, /sys/fs/bpf/mf-test-pod-<pid>, removed at exit.
@@ -53,6 +55,7 @@
 #include "meshforge/abi.h"
 #include "../agent/kern.h"
 #include "mf_pod.skel.h"
+#include "mf_xdp.skel.h"
 
 /* Not MF_PORT_OUTBOUND: proves the loader's rodata port is what counts. */
 #define TEST_PORT	15101
@@ -72,6 +75,7 @@
 static char pin_root[64];
 static const char *setup_skip;	/* why every case skips, or NULL */
 static struct mf_pod *skel;	/* loaded once, shared by the cases */
+static struct mf_xdp *xskel;	/* the same, on the same pins */
 static int ncpus;
 
 /* ---- environment ------------------------------------------------------- */
@@ -100,6 +104,8 @@ static void cleanup_atexit(void)
 {
 	/* The skeleton holds map references, not pins; destroying it first
 	 * frees the maps as soon as the pins go. */
+	mf_xdp__destroy(xskel);
+	xskel = NULL;
 	mf_pod__destroy(skel);
 	skel = NULL;
 	pin_root_remove();
@@ -990,6 +996,192 @@ static bool test_conn_buckets_bounded(void)
 	return ok && ASSERT_TRUE(entries <= MF_CONN_BUCKETS_MAX);
 }
 
+/* ---- the uplink's firewall (XDP) ------------------------------------------ */
+
+/* Sets the firewall of mf_config[0]: @deny ("" for none, else a /24's
+ * network), packets and SYNs per second (0: none). */
+static bool fw_set(const char *deny, __u32 pps, __u32 sps)
+{
+	int fd = bpf_map__fd(skel->maps.mf_config);
+	struct mf_xdp_deny_key dk = { .prefixlen = 24 };
+	struct mf_config cfg;
+	__u32 zero = 0;
+	__u8 one = 1;
+
+	if (!ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, &cfg), 0))
+		return false;
+	cfg.fw_ndeny = deny[0] ? 1 : 0;
+	cfg.fw_pkt_num = pps;
+	cfg.fw_pkt_interval_ms = pps ? 1000 : 0;
+	cfg.fw_syn_num = sps;
+	cfg.fw_syn_interval_ms = sps ? 1000 : 0;
+	if (deny[0]) {
+		inet_pton(AF_INET, deny, dk.addr);
+		if (!ASSERT_EQ(bpf_map_update_elem(
+				       bpf_map__fd(xskel->maps.mf_xdp_deny), &dk,
+				       &one, BPF_ANY), 0))
+			return false;
+	}
+	return ASSERT_EQ(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+}
+
+/* Runs mf_xdp @repeat times on @f into *retval (the last run's) and @d
+ * (counter deltas). */
+static bool xdp_run(const struct frame *f, __u32 repeat, int *retval,
+		    struct stats *d)
+{
+	struct pkt p;
+	unsigned char out[sizeof(p.b)];
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = repeat);
+	struct stats before;
+
+	pkt_build(&p, f);
+	topts.data_in = p.b;
+	topts.data_size_in = p.len;
+	if (!ASSERT_TRUE(stats_read(&before)) ||
+	    !ASSERT_EQ(bpf_prog_test_run_opts(
+			       bpf_program__fd(xskel->progs.mf_xdp), &topts), 0) ||
+	    !stats_since(&before, d))
+		return false;
+	*retval = (int)topts.retval;
+	return true;
+}
+
+struct xdp_reports {
+	unsigned int n;
+	struct mf_xdp_event last;
+};
+
+static int xdp_report(void *ctx, void *data, size_t len)
+{
+	struct xdp_reports *r = ctx;
+
+	if (len >= sizeof(r->last)) {
+		memcpy(&r->last, data, sizeof(r->last));
+		r->n++;
+	}
+	return 0;
+}
+
+/* No firewall: everything passes; a denied network is dropped and
+ * reported once for a burst; ARP passes whatever the policy. */
+static bool test_xdp_deny(void)
+{
+	const struct frame denied = { .saddr = "203.0.113.7",
+				      .daddr = "10.77.0.1" };
+	const struct frame other = { .saddr = "203.0.114.7",
+				     .daddr = "10.77.0.1" };
+	const struct frame arp = { .saddr = "203.0.113.7",
+				   .daddr = "10.77.0.1",
+				   .h_proto = ETH_P_ARP };
+	struct xdp_reports rep = { 0 };
+	struct ring_buffer *rb;
+	struct stats d;
+	int rv;
+	bool ok;
+
+	CASE_PROLOGUE();
+	if (!ASSERT_TRUE(xskel != NULL))
+		return false;
+	rb = ring_buffer__new(bpf_map__fd(xskel->maps.mf_xdp_events),
+			      xdp_report, &rep, NULL);
+	if (!ASSERT_TRUE(rb != NULL))
+		return false;
+	ok = fw_set("", 0, 0) && xdp_run(&denied, 1, &rv, &d) &&
+	     ASSERT_EQ(rv, XDP_PASS) &&
+	     fw_set("203.0.113.0", 0, 0) && xdp_run(&denied, 10, &rv, &d) &&
+	     ASSERT_EQ(rv, XDP_DROP) &&
+	     ASSERT_EQ(d.v[MF_STAT_XDP_PACKETS], 10) &&
+	     ASSERT_EQ(d.v[MF_STAT_XDP_DROP_DENY], 10) &&
+	     ASSERT_GE(ring_buffer__consume(rb), 0) &&
+	     /* One report for the ten, naming the source. */
+	     ASSERT_EQ(rep.n, 1) &&
+	     ASSERT_EQ(rep.last.reason, MF_STAT_XDP_DROP_DENY) &&
+	     ASSERT_MEMEQ(rep.last.src, "\xcb\x00\x71\x07", 4) &&
+	     xdp_run(&other, 1, &rv, &d) && ASSERT_EQ(rv, XDP_PASS) &&
+	     xdp_run(&arp, 1, &rv, &d) && ASSERT_EQ(rv, XDP_PASS) &&
+	     ASSERT_EQ(d.v[MF_STAT_XDP_DROP_DENY], 0);
+	ring_buffer__free(rb);
+	return fw_set("", 0, 0) && ok;
+}
+
+/* Per-source rates: a burst of 300 packets against 100/s keeps 100; a
+ * burst of SYNs against 10/s keeps 10 while other segments pass; a node
+ * of the mesh is never limited; another source has buckets of its own. */
+static bool test_xdp_rates(void)
+{
+	const struct frame pkts = { .saddr = "198.51.100.1",
+				    .daddr = "10.77.0.1", .ack = true };
+	const struct frame other = { .saddr = "198.51.100.9",
+				     .daddr = "10.77.0.1", .ack = true };
+	const struct frame syns = { .saddr = "198.51.100.2",
+				    .daddr = "10.77.0.1", .dport = 15008 };
+	const struct frame acks = { .saddr = "198.51.100.2",
+				    .daddr = "10.77.0.1", .dport = 15008,
+				    .ack = true };
+	const struct frame node = { .saddr = "198.51.100.3",
+				    .daddr = "10.77.0.1", .dport = 15008 };
+	__u32 node_addr;
+	__u8 one = 1;
+	struct stats d;
+	int rv;
+	bool ok;
+
+	CASE_PROLOGUE();
+	if (!ASSERT_TRUE(xskel != NULL))
+		return false;
+	inet_pton(AF_INET, "198.51.100.3", &node_addr);
+	ok = ASSERT_EQ(bpf_map_update_elem(
+			       bpf_map__fd(xskel->maps.mf_xdp_nodes), &node_addr,
+			       &one, BPF_ANY), 0) &&
+	     fw_set("", 100, 0) && xdp_run(&pkts, 300, &rv, &d) &&
+	     ASSERT_EQ(rv, XDP_DROP) &&
+	     ASSERT_TRUE(d.v[MF_STAT_XDP_DROP_PACKET_RATE] >= 195 &&
+			 d.v[MF_STAT_XDP_DROP_PACKET_RATE] <= 200) &&
+	     xdp_run(&other, 50, &rv, &d) && ASSERT_EQ(rv, XDP_PASS) &&
+	     ASSERT_EQ(d.v[MF_STAT_XDP_DROP_PACKET_RATE], 0) &&
+	     fw_set("", 0, 10) && xdp_run(&syns, 50, &rv, &d) &&
+	     ASSERT_TRUE(d.v[MF_STAT_XDP_DROP_SYN_RATE] >= 39 &&
+			 d.v[MF_STAT_XDP_DROP_SYN_RATE] <= 40) &&
+	     xdp_run(&acks, 50, &rv, &d) && ASSERT_EQ(rv, XDP_PASS) &&
+	     ASSERT_EQ(d.v[MF_STAT_XDP_DROP_SYN_RATE], 0) &&
+	     fw_set("", 100, 10) && xdp_run(&node, 500, &rv, &d) &&
+	     ASSERT_EQ(rv, XDP_PASS) &&
+	     ASSERT_EQ(d.v[MF_STAT_XDP_DROP_SYN_RATE] +
+		       d.v[MF_STAT_XDP_DROP_PACKET_RATE], 0);
+	return fw_set("", 0, 0) && ok;
+}
+
+/* The packet bucket holds its rate over time: 1,000/s offered about
+ * 4,000/s for 2 s lets the burst and then 1,000 a second through, within
+ * 5%. */
+static bool test_xdp_rate_over_time(void)
+{
+	const struct frame f = { .saddr = "198.51.100.20",
+				 .daddr = "10.77.0.1", .ack = true };
+	unsigned int passed = 0, offered = 0;
+	struct stats d;
+	__u64 start;
+	bool ok;
+	int rv;
+
+	CASE_PROLOGUE();
+	if (!ASSERT_TRUE(xskel != NULL))
+		return false;
+	ok = fw_set("", 1000, 0);
+	start = now_ns();
+	while (ok && now_ns() - start < 2000000000ull) {
+		ok = xdp_run(&f, 1, &rv, &d);
+		offered++;
+		passed += rv == XDP_PASS;
+		usleep(200);
+	}
+	fprintf(stderr, "  %u of %u offered passed\n", passed, offered);
+	return fw_set("", 0, 0) && ok && ASSERT_TRUE(offered > 4000) &&
+	       ASSERT_TRUE(passed >= 2850 && passed <= 3150);
+}
+
 /* ---- real TC ingress --------------------------------------------------- */
 
 /* Waits up to TEST_TIMEOUT_MS for @events on @fd. */
@@ -1311,6 +1503,12 @@ static void setup(void)
 		fprintf(stderr, "mf_pod__load: %s\n", strerror(-err));
 		goto fail;
 	}
+	xskel = mf_xdp__open_opts(&oopts);
+	if (!xskel || mf_xdp__load(xskel)) {
+		fprintf(stderr, "mf_xdp load: %s\n", strerror(errno));
+		mf_xdp__destroy(xskel);
+		xskel = NULL;	/* its cases fail */
+	}
 	err = route_add_local_vips();
 	if (err)
 		fprintf(stderr, "route add local %s/%d: %s\n", TEST_VIP_NET,
@@ -1345,6 +1543,9 @@ int main(void)
 	TEST_RUN(test_fragment_for_node_dropped);
 	TEST_RUN(test_conn_rate_held);
 	TEST_RUN(test_conn_buckets_bounded);
+	TEST_RUN(test_xdp_deny);
+	TEST_RUN(test_xdp_rates);
+	TEST_RUN(test_xdp_rate_over_time);
 	TEST_RUN(test_to_pod_open_without_mtls);
 	TEST_RUN(test_to_pod_strict);
 	TEST_RUN(test_to_pod_strict_return_traffic);
