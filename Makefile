@@ -232,14 +232,17 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)O=$(O) scripts/demo.sh
 
-# Benchmarks against direct, nginx and HAProxy, then the policy-map scale
-# and the loop stall while it is applied (docs/benchmarks.md); not part of
-# check.  Results in $(O)/bench/.
+# The kernel programs' ns per packet over an empty program (BPF test runs,
+# $(O)/bench/progs.jsonl), benchmarks against direct, nginx and HAProxy,
+# then the policy-map scale and the loop stall while it is applied
+# (docs/benchmarks.md); not part of check.  Results in $(O)/bench/.
 bench-deps:
 	$(Q)scripts/deps.sh --bench
 
 bench: bench-deps
-	$(Q)$(MAKE) --no-print-directory all $(BENCH_LOAD) $(BENCH_POLICY_LOAD)
+	$(Q)$(MAKE) --no-print-directory all tests $(BENCH_LOAD) $(BENCH_POLICY_LOAD)
+	$(Q)mkdir -p $(O)/bench
+	$(Q)$(O)/tests/bpf/test_mf_pod --bench | tee $(O)/bench/progs.jsonl
 	$(Q)O=$(O) scripts/bench.sh
 	$(Q)O=$(O) scripts/bench-policy.sh
 	$(Q)O=$(O) scripts/bench-stall.sh

@@ -121,7 +121,7 @@ static __always_inline void pod_flow_put(const struct iphdr *iph, __u16 sport,
 					 __u16 dport, __u8 proto)
 {
 	struct mf_flow_key k = {};
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_jiffies64();
 
 	__builtin_memcpy(k.pod, &iph->saddr, 4);
 	__builtin_memcpy(k.peer, &iph->daddr, 4);
@@ -131,15 +131,32 @@ static __always_inline void pod_flow_put(const struct iphdr *iph, __u16 sport,
 	bpf_map_update_elem(&mf_pod_flows, &k, &now, BPF_ANY);
 }
 
-/* A datagram from the pod: its flow, from its first packet on (each one
- * refreshes it, so a long-lived flow is not the LRU's oldest). */
+/* How often a datagram flow's record is refreshed, in jiffies (0.25 to
+ * 2.5 s by CONFIG_HZ): a lookup costs a fraction of an update, so most
+ * datagrams only look, and the jiffies counter is one load. */
+#define POD_FLOW_REFRESH_JIFFIES	256
+
+/* A datagram from the pod: its flow, from its first packet on, refreshed
+ * once a second while it lasts (so a long-lived flow is not the LRU's
+ * oldest). */
 static __always_inline void pod_flow_note(const struct parse_cursor *c,
 					  const struct iphdr *iph, __u8 proto)
 {
+	struct mf_flow_key k = {};
 	__u16 sport, dport;
+	__u64 *seen;
 
-	if (parse_ports(c, &sport, &dport) == 0)
-		pod_flow_put(iph, sport, dport, proto);
+	if (parse_ports(c, &sport, &dport))
+		return;
+	__builtin_memcpy(k.pod, &iph->saddr, 4);
+	__builtin_memcpy(k.peer, &iph->daddr, 4);
+	k.pod_port = sport;
+	k.peer_port = dport;
+	k.proto = proto;
+	seen = bpf_map_lookup_elem(&mf_pod_flows, &k);
+	if (seen && bpf_jiffies64() - *seen < POD_FLOW_REFRESH_JIFFIES)
+		return;
+	pod_flow_put(iph, sport, dport, proto);
 }
 
 /* A connection the pod opens: its SYN. */
@@ -151,7 +168,9 @@ static __always_inline void pod_flow_note_tcp(const struct iphdr *iph,
 
 /* ---- what a pod may send --------------------------------------------------- */
 
-#define POD_SRC_RECHECK_NS	1000000000ull	/* 1 s */
+/* Rechecked after 256 jiffies (0.25 to 2.5 s by CONFIG_HZ): the jiffies
+ * counter is one load, a clock read is not. */
+#define POD_SRC_RECHECK_JIFFIES	256
 #define POD_LOOPBACK_IFINDEX	1	/* lo: never a pod (tests attach there) */
 
 /* The FIB's verdict for @dst (network order) as forwarded from the
@@ -177,7 +196,7 @@ static __always_inline int pod_source_check(struct __sk_buff *skb,
 					    const struct iphdr *iph)
 {
 	__u32 ifindex = skb->ifindex, oif = 0;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_jiffies64();
 	struct pod_src *c, fresh;
 	int rc;
 
@@ -185,7 +204,7 @@ static __always_inline int pod_source_check(struct __sk_buff *skb,
 		return VERDICT_CONTINUE;
 	c = bpf_map_lookup_elem(&mf_pod_src, &ifindex);
 	if (c && c->addr == iph->saddr &&
-	    now - c->checked_ns < POD_SRC_RECHECK_NS)
+	    now - c->checked < POD_SRC_RECHECK_JIFFIES)
 		return VERDICT_CONTINUE;
 	rc = pod_fib(skb, iph->saddr, &oif);
 	/* A node that does not forward cannot say: as rp_filter, no
@@ -195,7 +214,7 @@ static __always_inline int pod_source_check(struct __sk_buff *skb,
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS || oif != ifindex)
 		return VERDICT_DROP(MF_STAT_DROP_SPOOFED);
 	fresh.addr = iph->saddr;
-	fresh.checked_ns = now;
+	fresh.checked = now;
 	bpf_map_update_elem(&mf_pod_src, &ifindex, &fresh, BPF_ANY);
 	return VERDICT_CONTINUE;
 }

@@ -37,11 +37,11 @@ struct {
 } mf_conn_buckets SEC(".maps");
 
 /* The source address each pod veth (by ifindex) was last found to route
- * back through, and when (ns): the FIB is asked again after
- * POD_SRC_RECHECK_NS, not for every packet. */
+ * back through, and when (jiffies): the FIB is asked again after
+ * POD_SRC_RECHECK_JIFFIES, not for every packet. */
 struct pod_src {
 	__u32 addr;
-	__u64 checked_ns;
+	__u64 checked;
 };
 
 struct {

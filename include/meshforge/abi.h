@@ -78,8 +78,7 @@ enum mf_mtls_mode {
  * flows pods opened, recorded by the pods' TC ingress program from their
  * first packet (a SYN, a datagram), keyed from the pod's side; the TC
  * egress program (traffic towards a pod) lets their return traffic in
- * whatever the mTLS mode.  Value: the CLOCK_MONOTONIC ns of the last
- * record.
+ * whatever the mTLS mode.  Value: the jiffies of the last record.
  */
 #define MF_POD_FLOWS_MAX	65536
 
