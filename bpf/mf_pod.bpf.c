@@ -24,7 +24,8 @@
  *
  * mf_pod_egress, packets going TO the pod, enforces the Mesh's mTLS mode
  * (mf_config.mtls_mode, read per packet, so an apply takes effect on the
- * next one).  Admitted whatever the mode: what the node's agent sends (its
+ * next one), or the pod's own when a MeshTLS selects it (its endpoint's
+ * MF_ENDPOINT_F_TLS_*).  Admitted whatever the mode: what the node's agent sends (its
  * sockets carry MF_SKB_MARK_AGENT: relayed mTLS, same-node traffic that
  * went through it), return traffic of the pod's own flows, and sources
  * the policy exempts (Mesh spec.mtls.exemptSources: the kubelet's probes,
@@ -425,6 +426,24 @@ static __always_inline bool to_pod_return(const struct iphdr *iph,
 	return bpf_map_lookup_elem(&mf_pod_flows, &k) != NULL;
 }
 
+/* The mode for pod @daddr: its endpoint's MeshTLS one, else @mode. */
+static __always_inline __u8 to_pod_mode(const struct mf_config *cfg,
+					__u32 daddr, __u8 mode)
+{
+	struct mf_endpoint_key k = { .half = cfg->active };
+	const struct mf_endpoint *ep;
+
+	__builtin_memcpy(k.ip, &daddr, 4);
+	ep = bpf_map_lookup_elem(&mf_endpoints, &k);
+	if (!ep)
+		return mode;
+	if (ep->flags & MF_ENDPOINT_F_TLS_STRICT)
+		return MF_MTLS_STRICT;
+	if (ep->flags & MF_ENDPOINT_F_TLS_PERMISSIVE)
+		return MF_MTLS_PERMISSIVE;
+	return mode;
+}
+
 static __always_inline int to_pod_classify(struct __sk_buff *skb)
 {
 	const struct mf_config *cfg;
@@ -434,6 +453,7 @@ static __always_inline int to_pod_classify(struct __sk_buff *skb)
 	struct iphdr *iph;
 	__u32 zero = 0, linear;
 	int proto, type;
+	__u8 mode;
 
 	cfg = bpf_map_lookup_elem(&mf_config, &zero);
 	if (!cfg || (cfg->mtls_mode != MF_MTLS_STRICT &&
@@ -441,6 +461,7 @@ static __always_inline int to_pod_classify(struct __sk_buff *skb)
 		stats_inc(MF_STAT_TO_POD_OPEN);
 		return VERDICT_CONTINUE;
 	}
+	mode = cfg->mtls_mode;
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return VERDICT_CONTINUE;	/* ARP, and no IPv6 pods */
 	if (skb->mark == MF_SKB_MARK_AGENT) {
@@ -460,9 +481,12 @@ static __always_inline int to_pod_classify(struct __sk_buff *skb)
 	if (proto < 0) {
 		/* An IPv4 frame too short for its header reaches no
 		 * socket; under STRICT it is no one's to let through. */
-		return cfg->mtls_mode == MF_MTLS_STRICT ?
+		return mode == MF_MTLS_STRICT ?
 		       VERDICT_DROP(MF_STAT_DROP_STRICT) : VERDICT_CONTINUE;
 	}
+	/* A MeshTLS that selects the pod sets its own mode. */
+	if (cfg->flags & MF_CONFIG_F_TLS_MODES)
+		mode = to_pod_mode(cfg, iph->daddr, mode);
 	if (to_pod_exempt(cfg, iph->saddr)) {
 		stats_inc(MF_STAT_TO_POD_EXEMPT);
 		return VERDICT_CONTINUE;
@@ -483,8 +507,8 @@ static __always_inline int to_pod_classify(struct __sk_buff *skb)
 		}
 	}
 	to_pod_count(iph, bpf_ntohs(dport), (__u8)proto,
-		     cfg->mtls_mode == MF_MTLS_STRICT);
-	if (cfg->mtls_mode == MF_MTLS_STRICT)
+		     mode == MF_MTLS_STRICT);
+	if (mode == MF_MTLS_STRICT)
 		return VERDICT_DROP(MF_STAT_DROP_STRICT);
 	stats_inc(MF_STAT_TO_POD_PLAINTEXT);
 	return VERDICT_CONTINUE;

@@ -216,6 +216,9 @@ struct mf_config {
 
 enum mf_config_flags {
 	MF_CONFIG_F_MESH = 1u << 0,	/* a Mesh object has been applied */
+	/* Some endpoint has a MeshTLS mode of its own (MF_ENDPOINT_F_TLS_*):
+	 * the TC program towards pods looks each destination up. */
+	MF_CONFIG_F_TLS_MODES = 1u << 1,
 };
 
 enum mf_proto {
@@ -296,6 +299,11 @@ enum mf_endpoint_flags {
 	/* A Kuma Dataplane's (its object is in mf_dataplanes), not a
 	 * Workload's. */
 	MF_ENDPOINT_F_DATAPLANE = 1u << 0,
+	/* A MeshTLS that selects it sets its inbound's mode, which the TC
+	 * program towards the pod enforces in place of the Mesh's (when
+	 * the Mesh has mTLS enabled at all). */
+	MF_ENDPOINT_F_TLS_STRICT = 1u << 1,
+	MF_ENDPOINT_F_TLS_PERMISSIVE = 1u << 2,
 };
 
 /*

@@ -488,6 +488,39 @@ static int cmp_conn_rate(const struct model_set *set, const char *name,
 	return got < 0 ? got : 0;
 }
 
+/* The MeshTLS mode of endpoint @e (MF_ENDPOINT_F_TLS_*, 0: none):
+ * Kuma's selection with the workload as the proxy, a Kuma 2.x `from`
+ * entry for the whole mesh, then a 3.0 `rules` list's, which wins. */
+static uint32_t cmp_tls_mode(const struct model_set *set,
+			     const struct sel_cand *c, size_t n,
+			     const struct ep_view *e)
+{
+	static const uint8_t sections[] = { MF_SEC_FROM, MF_SEC_RULE };
+	const struct sel_ctx ctx = sel_model_ctx(set);
+	struct sel_workload self = {
+		.name = e->o->name, .service = e->service[0] ? e->service :
+								 NULL,
+		.tags = model_tags_get(set, e->tags), .port = e->port,
+	};
+	struct mf_tls_conf conf;
+	uint32_t mode = 0;
+
+	svcname_fill(set, &self);
+	for (size_t i = 0; n && i < sizeof(sections); i++) {
+		struct sel_query q = { .self = &self, .section = sections[i] };
+
+		memset(&conf, 0, sizeof(conf));
+		if (sel_effective(&kind_mesh_tls, c, n, &q, &ctx, &conf, NULL,
+				  0) <= 0)
+			continue;
+		if (conf.mode == MF_TLS_STRICT)
+			mode = MF_ENDPOINT_F_TLS_STRICT;
+		else if (conf.mode == MF_TLS_PERMISSIVE)
+			mode = MF_ENDPOINT_F_TLS_PERMISSIVE;
+	}
+	return mode;
+}
+
 /* mf_config of Mesh @m. */
 static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 {
@@ -641,6 +674,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	uint8_t (*mvips)[4] = NULL;
 	__u32 max_svc, max_id;
 	const char *td = "";
+	struct sel_cand *tls = NULL;	/* the MeshTLS records */
+	size_t ntls = 0;
+	bool tls_modes = false;		/* an endpoint has a mode of its own */
 	int err;
 
 	rec_set_init(out);
@@ -855,7 +891,13 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		mi += ms;
 	}
 
-	/* mf_endpoints */
+	/* mf_endpoints, each with its MeshTLS mode */
+	tls = sel_model_cands(set, (enum model_kind)(MODEL_GEN_FIRST + REC_TLS -
+						     REC_KIND_FIRST), &ntls);
+	if (!tls) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < neps; i++) {
 		const struct ep_view *e = &eps[i];
 		const struct model_obj *node = NULL;
@@ -884,6 +926,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		strcpy(v.name, e->o->name);
 		v.tags = e->tags;
 		v.flags = e->dataplane ? MF_ENDPOINT_F_DATAPLANE : 0;
+		v.flags |= cmp_tls_mode(set, tls, ntls, e);
+		if (v.flags & (MF_ENDPOINT_F_TLS_STRICT |
+			       MF_ENDPOINT_F_TLS_PERMISSIVE))
+			tls_modes = true;
 		err = rec_add(out, REC_ENDPOINTS, &k, &v);
 		if (err)
 			goto out;
@@ -914,6 +960,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			goto out;
 	}
 
+	if (tls_modes)
+		out->config.flags |= MF_CONFIG_F_TLS_MODES;
+
 	err = cmp_policies(set, sorted, set->n, out);
 	if (err)
 		goto out;
@@ -922,6 +971,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		rec_sort(out, m);
 	err = cmp_capacity(out, d);
 out:
+	free(tls);
 	free(mtp_ids);
 	free(svc_eps);
 	free(gws);

@@ -896,6 +896,50 @@ static bool test_to_pod_permissive_then_strict(void)
 	return config_set_mode(0, NULL) && ok;
 }
 
+/* A MeshTLS mode of the destination pod's own (its endpoint's flags, in
+ * the half in force) overrides the Mesh's: Strict under a PERMISSIVE mesh
+ * drops, Permissive under a STRICT one lets through; other pods keep the
+ * Mesh's. */
+static bool test_to_pod_meshtls_mode(void)
+{
+	const struct frame to_pod = { .saddr = TEST_PEER, .daddr = TEST_POD,
+				      .dport = 7070 };
+	const struct frame to_other = { .saddr = TEST_PEER,
+					.daddr = "10.78.1.13", .dport = 7070 };
+	int efd = bpf_map__fd(skel->maps.mf_endpoints);
+	int cfd = bpf_map__fd(skel->maps.mf_config);
+	struct mf_endpoint_key k = { .half = 0 };
+	struct mf_endpoint ep = { .service_id = 1 };
+	struct mf_config cfg;
+	__u32 zero = 0;
+	bool ok;
+
+	CASE_PROLOGUE();
+	inet_pton(AF_INET, TEST_POD, k.ip);
+	ep.flags = MF_ENDPOINT_F_TLS_STRICT;
+	ok = ASSERT_EQ(bpf_map_update_elem(efd, &k, &ep, BPF_ANY), 0) &&
+	     config_set_mode(MF_MTLS_PERMISSIVE, NULL) &&
+	     ASSERT_EQ(bpf_map_lookup_elem(cfd, &zero, &cfg), 0);
+	cfg.flags |= MF_CONFIG_F_TLS_MODES;
+	ok = ok && ASSERT_EQ(bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY),
+			     0) &&
+	     to_pod_expect(&to_pod, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT) &&
+	     to_pod_expect(&to_other, 0, TC_ACT_UNSPEC,
+			   MF_STAT_TO_POD_PLAINTEXT);
+	ep.flags = MF_ENDPOINT_F_TLS_PERMISSIVE;
+	cfg.mtls_mode = MF_MTLS_STRICT;
+	ok = ok && ASSERT_EQ(bpf_map_update_elem(efd, &k, &ep, BPF_ANY), 0) &&
+	     ASSERT_EQ(bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY), 0) &&
+	     to_pod_expect(&to_pod, 0, TC_ACT_UNSPEC,
+			   MF_STAT_TO_POD_PLAINTEXT) &&
+	     to_pod_expect(&to_other, 0, TC_ACT_SHOT, MF_STAT_DROP_STRICT);
+	bpf_map_delete_elem(efd, &k);
+	cfg.flags &= ~MF_CONFIG_F_TLS_MODES;
+	cfg.mtls_mode = 0;
+	return ASSERT_EQ(bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY), 0) &&
+	       ok;
+}
+
 /* ---- connection rates ---------------------------------------------------- */
 
 #define TEST_VIP_RATE	"10.96.0.14"	/* registered, port 80, 100 conn/s */
@@ -1671,6 +1715,7 @@ int main(int argc, char **argv)
 	TEST_RUN(test_to_pod_strict_return_traffic);
 	TEST_RUN(test_to_pod_strict_exempt_icmp_arp);
 	TEST_RUN(test_to_pod_permissive_then_strict);
+	TEST_RUN(test_to_pod_meshtls_mode);
 	TEST_RUN(test_lo_intercepts_connect);
 	TEST_RUN(test_lo_syn_over_time_wait);
 	TEST_RUN(test_kern_attach_missing_iface);

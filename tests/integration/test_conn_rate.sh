@@ -38,18 +38,20 @@ YAML
 tl_bed_up --apply "$TL_TMP/policy.yaml" --agents
 tl_echo_up
 
-# opener POD SECONDS PAUSE: connects to the VIP for SECONDS, PAUSE between
-# attempts, each given 0.3 s (a dropped SYN is retried only after 1 s);
+# opener POD SECONDS PAUSE WAIT: connects to the VIP for SECONDS, PAUSE
+# between attempts, each given WAIT seconds, below 1 (a dropped SYN is
+# retried only after 1 s, so a connect that took longer was refused);
 # prints "<connected> <attempts>".
 opener() {
-	tb_exec "$1" "$TL_PY" - "$2" "$3" <<'PY'
+	tb_exec "$1" "$TL_PY" - "$2" "$3" "$4" <<'PY'
 import socket, sys, time
 end = time.monotonic() + float(sys.argv[1]); pause = float(sys.argv[2])
+wait = float(sys.argv[3])
 ok = tried = 0
 while time.monotonic() < end:
     tried += 1
     try:
-        s = socket.create_connection(("10.96.0.10", 80), timeout=0.3)
+        s = socket.create_connection(("10.96.0.10", 80), timeout=wait)
         ok += 1
         s.close()
     except OSError:
@@ -64,9 +66,11 @@ kstat() {
 }
 
 drops0=$(kstat drop_conn_rate)
-opener a2 3 0.4 >"$TL_TMP/a2.out" 2>&1 &
+# a2 is given the most a connect can take without a retransmit: a slow
+# machine must not pass for a limit.
+opener a2 3 0.4 0.9 >"$TL_TMP/a2.out" 2>&1 &
 a2_pid=$!
-opener a1 3 0 >"$TL_TMP/a1.out" 2>&1
+opener a1 3 0 0.3 >"$TL_TMP/a1.out" 2>&1
 wait "$a2_pid"
 drops1=$(kstat drop_conn_rate)
 read -r a1_ok a1_tried <"$TL_TMP/a1.out"

@@ -15,6 +15,7 @@
 #    destination node's TC program drops it (counted by reason, and by
 #    source, destination and port) while the VIP still works; under
 #    PERMISSIVE it gets through, untouched by the agents, and is counted;
+#    a MeshTLS in Strict mode for web's pods drops it again;
 #  - a packet from a pod with another pod's source address is dropped at
 #    its veth and counted, while the same with its own address arrives;
 #  - garbage at the tunnel port does not hurt node b's agent.
@@ -253,6 +254,34 @@ else
 	else
 		fail direct_pod_ip_not_seen_by_agents "agents logged: $logged"
 	fi
+fi
+# A MeshTLS for web in Strict mode overrides the PERMISSIVE mesh for its
+# pods: the same dial is dropped again, the VIP still works.
+{
+	cat "$TL_TMP/permissive.yaml"
+	cat <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTLS
+metadata: {name: web-strict}
+spec:
+  targetRef: {kind: MeshSubset, tags: {kuma.io/service: web}}
+  rules:
+    - default: {mode: Strict}
+YAML
+} >"$TL_TMP/meshtls.yaml"
+if "$TB" apply "$TL_TMP/meshtls.yaml" >"$TL_TMP/apply.log" 2>&1; then
+	drops0=$(kstat b drop_strict)
+	if tb_exec a1 curl -sS -m 3 -o /dev/null http://10.78.2.12:8080/whoami 2>/dev/null; then
+		fail meshtls_strict_pod_in_permissive_mesh "a1 reached b2's pod IP in plaintext"
+	elif [ "$(kstat b drop_strict)" -gt "${drops0:-0}" ] &&
+		[ "$(tb_exec a1 curl -sS -m 10 "http://$VIP/token" 2>&1)" = "$TOKEN" ]; then
+		pass meshtls_strict_pod_in_permissive_mesh
+	else
+		fail meshtls_strict_pod_in_permissive_mesh "no drop_strict counted, or the VIP failed"
+	fi
+else
+	fail meshtls_strict_pod_in_permissive_mesh "apply: $(cat "$TL_TMP/apply.log")"
 fi
 "$TB" apply "$TL_TOP/tests/integration/policy.yaml" >/dev/null 2>&1
 
