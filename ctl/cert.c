@@ -306,7 +306,8 @@ static int cert_workload_identity(const struct ctl_opts *o, const char *name,
 	}
 	if (mid) {
 		pv = &((const struct mf_mesh_identity *)mid->pol.recs)->provider;
-		if (pv->type != MF_MID_BUNDLED) {
+		/* No provider written is the mesh CA's, as Bundled. */
+		if (pv->type && pv->type != MF_MID_BUNDLED) {
 			ctl_err("MeshIdentity \"%s\", which gives %s \"%s\" "
 				"its identity, has provider %s: its "
 				"certificates do not come from the mesh CA",

@@ -344,8 +344,9 @@ static bool test_help_and_usage_errors(void)
 }
 
 /* cert issue --workload: the identity the Workload's MeshIdentity renders,
- * valid for its certificateParameters.expiry; a Spire provider's
- * certificates are not the mesh CA's to issue. */
+ * valid for its certificateParameters.expiry (one without a provider is
+ * the mesh CA's too); a Spire provider's certificates are not the mesh
+ * CA's to issue. */
 static bool test_cert_issue_workload(void)
 {
 	static const char doc[] =
@@ -368,7 +369,15 @@ static bool test_cert_issue_workload(void)
 		"metadata: {name: spire}\nspec:\n"
 		"  selector: {dataplane: {matchLabels: {app: spire}}}\n"
 		"  spiffeID: {trustDomain: mesh.local}\n"
-		"  provider: {type: Spire, spire: {}}\n";
+		"  provider: {type: Spire, spire: {}}\n"
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+		"metadata: {name: w7, labels: {app: plain}}\n"
+		"spec: {node: mf-node-b, ip: 10.78.2.97, port: 8080, "
+		"service: web}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshIdentity\n"
+		"metadata: {name: no-provider}\nspec:\n"
+		"  selector: {dataplane: {matchLabels: {app: plain}}}\n"
+		"  spiffeID: {trustDomain: mesh.local, path: /plain}\n";
 	char path[160];
 	struct stat st;
 	bool ok = ch_write_file("ident.yaml", doc, path, sizeof(path)) &&
@@ -382,6 +391,9 @@ static bool test_cert_issue_workload(void)
 	snprintf(path, sizeof(path), "%s/certs/mesh.local+wl+w9.crt",
 		 ch_tmpdir);
 	return ok && ASSERT_EQ(stat(path, &st), 0) &&
+	       /* Without a provider: the mesh CA's, as Bundled. */
+	       PH_CMD(CTL_EXIT_OK, "cert", "issue", "--workload", "w7") &&
+	       ph_out_has("issued spiffe://mesh.local/plain: ") &&
 	       PH_CMD(CTL_EXIT_INVALID, "cert", "issue", "--workload", "w8") &&
 	       ph_err_has("MeshIdentity \"spire\", which gives Workload "
 			  "\"w8\" its identity, has provider Spire: its "
