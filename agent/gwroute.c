@@ -91,27 +91,17 @@ static const char *gw_tag(const struct mf_tagset *ts, const char *key)
 	return NULL;
 }
 
+static enum hmatch_type gw_type(uint8_t match);
+
 /* Specificity of a match, higher first (gwroute.h). */
 static uint64_t gw_rank(const struct mf_gwr_match_s *m)
 {
-	uint64_t kind = 0, len = 0;
+	bool path = m->path.value[0];
 
-	if (m->path.value[0]) {
-		switch (m->path.match) {
-		case MF_GWR_REGEX:
-			kind = 1;
-			break;
-		case MF_GWR_PREFIX:
-			kind = 2;
-			break;
-		default:	/* EXACT, Kuma's default */
-			kind = 3;
-			break;
-		}
-		len = strnlen(m->path.value, sizeof(m->path.value));
-	}
-	return kind << 56 | (len & 0xffffff) << 32 | (uint64_t)!!m->method << 24 |
-	       (uint64_t)m->nheaders << 12 | m->nquery_parameters;
+	return hmatch_rank(path ? gw_type(m->path.match) : HMATCH_NONE,
+			   path ? strnlen(m->path.value, sizeof(m->path.value)) :
+				  0, m->method, m->nheaders,
+			   m->nquery_parameters);
 }
 
 static int gw_match_cmp(const void *a, const void *b)

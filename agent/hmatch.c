@@ -11,6 +11,19 @@
 
 #include "hmatch.h"
 
+uint64_t hmatch_rank(enum hmatch_type path, size_t path_len, bool method,
+		     unsigned int nheaders, unsigned int nquery)
+{
+	uint64_t kind = path == HMATCH_EXACT ? 3 : path == HMATCH_PREFIX ? 2 :
+			path == HMATCH_REGEX ? 1 : 0;
+
+	if (!kind)
+		path_len = 0;
+	return kind << 56 | ((uint64_t)path_len & 0xffffff) << 32 |
+	       (uint64_t)!!method << 24 | (uint64_t)(nheaders & 0xfff) << 12 |
+	       (nquery & 0xfff);
+}
+
 size_t hmatch_path_len(const char *t, size_t n)
 {
 	const char *q = memchr(t, '?', n);

@@ -43,6 +43,14 @@ struct hmatch_want {
 	const regex_t *re;
 };
 
+/* The specificity of a route match, higher for the more specific (the
+ * Gateway API's precedence, which Kuma follows): by its path match, an
+ * Exact path, then a prefix, then a regular expression, then none; then
+ * the longer path; then one with a method; then more header matches; then
+ * more query parameter matches. */
+uint64_t hmatch_rank(enum hmatch_type path, size_t path_len, bool method,
+		     unsigned int nheaders, unsigned int nquery);
+
 /* The length of the path of request-target @t (@n bytes): up to '?'. */
 size_t hmatch_path_len(const char *t, size_t n);
 

@@ -55,20 +55,18 @@ static const char *hroute_s(const struct policy *p, uint32_t id, size_t *len)
 static uint64_t hroute_rank(const struct policy *p,
 			    const struct mf_route_match *m)
 {
-	static const uint8_t path_rank[] = {
-		[MF_PATH_EXACT] = 3, [MF_PATH_PREFIX] = 2, [MF_PATH_REGEX] = 1,
+	static const enum hmatch_type path_type[] = {
+		[MF_PATH_EXACT] = HMATCH_EXACT, [MF_PATH_PREFIX] = HMATCH_PREFIX,
+		[MF_PATH_REGEX] = HMATCH_REGEX,
 	};
-	uint64_t kind = m->path.type < sizeof(path_rank) ?
-			path_rank[m->path.type] : 0;
+	enum hmatch_type t = m->path.type < sizeof(path_type) /
+					    sizeof(path_type[0]) ?
+			     path_type[m->path.type] : HMATCH_NONE;
 	size_t plen = 0;
-	uint64_t len;
 
-	if (kind)
+	if (t != HMATCH_NONE)
 		(void)hroute_s(p, m->path.value, &plen);
-	len = plen;
-
-	return kind << 56 | (len & 0xffffff) << 32 | (uint64_t)!!m->method << 24 |
-	       (uint64_t)m->nheaders << 12 | m->nquery_params;
+	return hmatch_rank(t, plen, m->method, m->nheaders, m->nquery_params);
 }
 
 static int hroute_pair_cmp(const void *a, const void *b)

@@ -154,14 +154,12 @@ int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 	return ret;
 }
 
-int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
-		      struct tls_trust *trust, const char *cert_file,
-		      const char *key_file)
+/* A TLS 1.3 context of @role with one reference, its settings still to
+ * make.  Returns 0 and *out, or -EINVAL (no such role), -ENOMEM. */
+static int tls_ctx_alloc(struct tls_ctx **out, enum tls_role role)
 {
-	int groups[] = { WOLFSSL_ECC_X25519 };
 	WOLFSSL_METHOD *method;
 	struct tls_ctx *ctx;
-	int ret = -EINVAL;
 
 	if (role == TLS_ROLE_CLIENT)
 		method = wolfTLSv1_3_client_method();
@@ -171,7 +169,6 @@ int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
 		return -EINVAL;
 	if (!method)
 		return -ENOMEM;
-
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;	/* wolfSSL_CTX_new would have freed method */
@@ -179,9 +176,52 @@ int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
 	ctx->refs = 1;
 	ctx->wctx = wolfSSL_CTX_new(method);	/* takes ownership of method */
 	if (!ctx->wctx) {
-		ret = -ENOMEM;
-		goto err_free;
+		free(ctx);
+		return -ENOMEM;
 	}
+	*out = ctx;
+	return 0;
+}
+
+/* What every context does alike: no session resumption, the agent's own
+ * I/O over memory. */
+static void tls_ctx_common(struct tls_ctx *ctx)
+{
+	if (ctx->role == TLS_ROLE_SERVER) {
+		/* No resumption yet: a resumed TLS 1.3 session carries no
+		 * client certificate, so the server would not learn the
+		 * client's identity for authorization.  Do not spend a ticket
+		 * encryption and ~250 bytes per connection on tickets nobody
+		 * can use. */
+		wolfSSL_CTX_no_ticket_TLSv13(ctx->wctx);
+	}
+	/* Nothing resumes (see above), so the session cache would only cost:
+	 * wolfSSL copies every finished session, ~37 KB with this build's
+	 * room for peer chains, into it. */
+	wolfSSL_CTX_set_session_cache_mode(ctx->wctx, WOLFSSL_SESS_CACHE_OFF);
+	wolfSSL_CTX_SetIORecv(ctx->wctx, tls_cb_recv);
+	wolfSSL_CTX_SetIOSend(ctx->wctx, tls_cb_send);
+}
+
+/* Frees a context tls_ctx_alloc() made that no session uses yet. */
+static void tls_ctx_drop(struct tls_ctx *ctx)
+{
+	wolfSSL_CTX_free(ctx->wctx);
+	free(ctx);
+}
+
+int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
+		      struct tls_trust *trust, const char *cert_file,
+		      const char *key_file)
+{
+	int groups[] = { WOLFSSL_ECC_X25519 };
+	struct tls_ctx *ctx;
+	int ret;
+
+	ret = tls_ctx_alloc(&ctx, role);
+	if (ret)
+		return ret;
+	ret = -EINVAL;
 
 	if (tls_trust_load(trust, ctx->wctx)) {
 		log_error("event=tls_ctx_error what=ca");
@@ -218,29 +258,13 @@ int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
 	wolfSSL_CTX_set_verify(ctx->wctx,
 			       WOLFSSL_VERIFY_PEER |
 			       WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-	if (role == TLS_ROLE_SERVER) {
-		/* No resumption yet: a resumed TLS 1.3 session carries no
-		 * client certificate, so the server would not learn the
-		 * client's identity for authorization.  Do not spend a ticket
-		 * encryption and ~250 bytes per connection on tickets nobody
-		 * can use. */
-		wolfSSL_CTX_no_ticket_TLSv13(ctx->wctx);
-	}
-	/* Nothing resumes (see above), so the session cache would only cost:
-	 * wolfSSL copies every finished session, ~37 KB with this build's
-	 * room for peer chains, into it. */
-	wolfSSL_CTX_set_session_cache_mode(ctx->wctx, WOLFSSL_SESS_CACHE_OFF);
-	wolfSSL_CTX_SetIORecv(ctx->wctx, tls_cb_recv);
-	wolfSSL_CTX_SetIOSend(ctx->wctx, tls_cb_send);
-
+	tls_ctx_common(ctx);
 	ctx->trust = tls_trust_get(trust);
 	*out = ctx;
 	return 0;
 
 err_ctx:
-	wolfSSL_CTX_free(ctx->wctx);
-err_free:
-	free(ctx);
+	tls_ctx_drop(ctx);
 	return ret;
 }
 
@@ -258,22 +282,13 @@ static int tls_sni_keep(WOLFSSL *ssl, int *alert, void *arg)
 int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file)
 {
 	int groups[] = { WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1 };
-	WOLFSSL_METHOD *method = wolfTLSv1_3_server_method();
 	struct tls_ctx *ctx;
-	int ret = -EINVAL;
+	int ret;
 
-	if (!method)
-		return -ENOMEM;
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return -ENOMEM;
-	ctx->role = TLS_ROLE_SERVER;
-	ctx->refs = 1;
-	ctx->wctx = wolfSSL_CTX_new(method);
-	if (!ctx->wctx) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
+	ret = tls_ctx_alloc(&ctx, TLS_ROLE_SERVER);
+	if (ret)
+		return ret;
+	ret = -EINVAL;
 	if (wolfSSL_CTX_use_certificate_chain_file(ctx->wctx, pem_file) !=
 	    WOLFSSL_SUCCESS ||
 	    wolfSSL_CTX_use_PrivateKey_file(ctx->wctx, pem_file,
@@ -298,17 +313,12 @@ int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file)
 	/* Clients from outside the mesh present no certificate. */
 	wolfSSL_CTX_set_verify(ctx->wctx, WOLFSSL_VERIFY_NONE, NULL);
 	wolfSSL_CTX_set_servername_callback(ctx->wctx, tls_sni_keep);
-	wolfSSL_CTX_no_ticket_TLSv13(ctx->wctx);
-	wolfSSL_CTX_set_session_cache_mode(ctx->wctx, WOLFSSL_SESS_CACHE_OFF);
-	wolfSSL_CTX_SetIORecv(ctx->wctx, tls_cb_recv);
-	wolfSSL_CTX_SetIOSend(ctx->wctx, tls_cb_send);
+	tls_ctx_common(ctx);
 	*out = ctx;
 	return 0;
 
 err_ctx:
-	wolfSSL_CTX_free(ctx->wctx);
-err_free:
-	free(ctx);
+	tls_ctx_drop(ctx);
 	return ret;
 }
 

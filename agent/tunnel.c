@@ -70,6 +70,25 @@ static int tunnel_node_spiffe(char *buf, size_t n, const char *td,
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
 
+/* The down end of @c speaks TLS as server @ctx (the caller's reference,
+ * which this takes): its handshake starts, or the connection is refused. */
+static void tunnel_down_tls(struct tunnel *tu, struct conn *c,
+			    struct tls_ctx *ctx)
+{
+	char reason[64];
+	int err;
+
+	err = tls_sess_new(&c->end[CONN_DOWN].tls, ctx);
+	tls_ctx_put(ctx);	/* the session holds its own reference */
+	if (err) {
+		snprintf(reason, sizeof(reason), "tls session: %s",
+			 strerror(-err));
+		tunnel_refuse(tu, c, STATS_REFUSE_TLS_SESSION, reason);
+		return;
+	}
+	conn_handshake_start(tu->conns, c, CONN_DOWN);
+}
+
 /* ---- outbound ------------------------------------------------------------ */
 
 /* An L7 connection of flow @flow starts: hproxy, then the relay, with no
@@ -519,15 +538,7 @@ static void tunnel_inbound_accepted(void *arg, struct conn *c)
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}
-	err = tls_sess_new(&c->end[CONN_DOWN].tls, ctx);
-	tls_ctx_put(ctx);	/* the session holds its own reference */
-	if (err) {
-		snprintf(reason, sizeof(reason), "tls session: %s",
-			 strerror(-err));
-		tunnel_refuse(tu, c, STATS_REFUSE_TLS_SESSION, reason);
-		return;
-	}
-	conn_handshake_start(tu->conns, c, CONN_DOWN);
+	tunnel_down_tls(tu, c, ctx);
 }
 
 /*
@@ -897,8 +908,6 @@ static void tunnel_gw_accepted(void *arg, struct conn *c)
 	struct tunnel_gw *gc;
 	struct tls_ctx *tls;
 	struct gw_table *t;
-	char reason[64];
-	int err;
 
 	gc = calloc(1, sizeof(*gc));
 	if (!gc) {
@@ -918,15 +927,7 @@ static void tunnel_gw_accepted(void *arg, struct conn *c)
 		tunnel_l7_begin(tu, c, &tunnel_gw_flow);
 		return;
 	}
-	err = tls_sess_new(&c->end[CONN_DOWN].tls, tls);
-	tls_ctx_put(tls);	/* the session holds its own reference */
-	if (err) {
-		snprintf(reason, sizeof(reason), "tls session: %s",
-			 strerror(-err));
-		tunnel_refuse(tu, c, STATS_REFUSE_TLS_SESSION, reason);
-		return;
-	}
-	conn_handshake_start(tu->conns, c, CONN_DOWN);
+	tunnel_down_tls(tu, c, tls);
 }
 
 /* A handshake ended: the client's (HTTPS), after which requests come, or

@@ -116,6 +116,36 @@ static __always_inline int pod_steer(struct __sk_buff *skb,
 	return v;
 }
 
+/* The packet's IPv4 header, after the Ethernet one, into *iph with the
+ * cursor after it.  Returns its protocol, POD_NOT_IPV4 for another
+ * ethertype, or PARSE_ERR for an IPv4 frame whose header is cut short. */
+#define POD_NOT_IPV4	(-2)
+
+static __always_inline int pod_ipv4(struct __sk_buff *skb,
+				    struct parse_cursor *c, struct iphdr **iph)
+{
+	struct ethhdr *eth;
+	__u32 linear;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return POD_NOT_IPV4;
+	/* Headers of locally generated TCP are linear, but nothing guarantees
+	 * it for every skb; pulling never changes the packet's bytes. */
+	linear = skb->data_end - skb->data;
+	if (linear < POD_PULL_LEN && skb->len > linear)
+		bpf_skb_pull_data(skb, skb->len < POD_PULL_LEN ?
+				  skb->len : POD_PULL_LEN);
+	/* Otherwise clang computes &skb->data / &skb->data_end once for both
+	 * paths and loads through the sum, and the verifier refuses a
+	 * dereference of a modified ctx pointer. */
+	asm volatile("" : "+r"(skb));
+
+	parse_cursor_init(c, skb);
+	if (parse_ethhdr(c, &eth) != ETH_P_IP)
+		return POD_NOT_IPV4;
+	return parse_iphdr(c, iph);
+}
+
 /* ---- flows the pod opens ---------------------------------------------------- */
 
 static __always_inline void pod_flow_put(const struct iphdr *iph, __u16 sport,
@@ -283,30 +313,11 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	const struct mf_config *cfg;
 	struct parse_cursor c;
 	__u32 zero = 0;
-	struct ethhdr *eth;
 	struct iphdr *iph;
 	struct tcphdr *th;
-	__u32 linear;
 	int proto, v;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP))
-		return VERDICT_CONTINUE;
-
-	/* Headers of locally generated TCP are linear, but nothing guarantees
-	 * it for every skb; pulling never changes the packet's bytes. */
-	linear = skb->data_end - skb->data;
-	if (linear < POD_PULL_LEN && skb->len > linear)
-		bpf_skb_pull_data(skb, skb->len < POD_PULL_LEN ?
-				  skb->len : POD_PULL_LEN);
-	/* Otherwise clang computes &skb->data / &skb->data_end once for both
-	 * paths and loads through the sum, and the verifier refuses a
-	 * dereference of a modified ctx pointer. */
-	asm volatile("" : "+r"(skb));
-
-	parse_cursor_init(&c, skb);
-	if (parse_ethhdr(&c, &eth) != ETH_P_IP)
-		return VERDICT_CONTINUE;
-	proto = parse_iphdr(&c, &iph);
+	proto = pod_ipv4(skb, &c, &iph);
 	if (proto < 0)
 		return VERDICT_CONTINUE;
 	v = pod_source_check(skb, iph);
@@ -449,9 +460,8 @@ static __always_inline int to_pod_classify(struct __sk_buff *skb)
 	const struct mf_config *cfg;
 	struct parse_cursor c;
 	__u16 sport = 0, dport = 0;
-	struct ethhdr *eth;
 	struct iphdr *iph;
-	__u32 zero = 0, linear;
+	__u32 zero = 0;
 	int proto, type;
 	__u8 mode;
 
@@ -468,16 +478,9 @@ static __always_inline int to_pod_classify(struct __sk_buff *skb)
 		stats_inc(MF_STAT_TO_POD_AGENT);
 		return VERDICT_CONTINUE;
 	}
-	linear = skb->data_end - skb->data;
-	if (linear < POD_PULL_LEN && skb->len > linear)
-		bpf_skb_pull_data(skb, skb->len < POD_PULL_LEN ?
-				  skb->len : POD_PULL_LEN);
-	asm volatile("" : "+r"(skb));
-
-	parse_cursor_init(&c, skb);
-	if (parse_ethhdr(&c, &eth) != ETH_P_IP)
+	proto = pod_ipv4(skb, &c, &iph);
+	if (proto == POD_NOT_IPV4)
 		return VERDICT_CONTINUE;
-	proto = parse_iphdr(&c, &iph);
 	if (proto < 0) {
 		/* An IPv4 frame too short for its header reaches no
 		 * socket; under STRICT it is no one's to let through. */
