@@ -7,6 +7,8 @@
 #
 #   direct     a1 -> 10.78.2.11:8080, plaintext, no proxy
 #   meshforge  a1 -> VIP 10.96.0.10:80 -> agent a =mTLS= agent b -> b1 (L4)
+#   meshforge-strict  meshforge with the Mesh's mTLS STRICT: the pods' TC
+#              programs towards them enforce it on every packet
 #   meshforge-l7  the same, web declared `protocol: http`: agent a speaks
 #              HTTP/1.1 with a1 and pools its mTLS connections to agent b
 #   nginx      a1 -> 10.78.1.1:18080 nginx (node a) =mTLS= nginx 10.77.0.2:18443 (node b) -> b1
@@ -35,7 +37,7 @@
 # MF_BENCH_WARMUP (2 s, excluded), MF_BENCH_REPS (3), MF_BENCH_CONNS (64),
 # MF_BENCH_NEWCONN_DURATION (5 s), MF_BENCH_NEWCONN_CONNS (16),
 # MF_BENCH_IDLE_CONNS (10000), MF_BENCH_IDLE_STEP (1500 connections opened at once),
-# MF_BENCH_PATHS ("direct meshforge meshforge-l7 nginx haproxy"), MF_BENCH_CPU_LOAD (0),
+# MF_BENCH_PATHS ("direct meshforge meshforge-strict meshforge-l7 nginx haproxy"), MF_BENCH_CPU_LOAD (0),
 # MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_HTTPLOAD (the load
 # generator binary).
 set -u
@@ -64,7 +66,7 @@ IDLE_CONNS=${MF_BENCH_IDLE_CONNS:-10000}
 IDLE_STEP=${MF_BENCH_IDLE_STEP:-1500}
 # The load generator holds idle connections until we stop it, or this long.
 IDLE_HOLD_MAX=300
-PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-l7 nginx haproxy}
+PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-strict meshforge-l7 nginx haproxy}
 CPU_LOAD=${MF_BENCH_CPU_LOAD:-0}
 CPU_ORIGIN=${MF_BENCH_CPU_ORIGIN:-0}
 CPU_PROXY=${MF_BENCH_CPU_PROXY:-1}
@@ -85,6 +87,7 @@ BULK_BYTES=104857600
 declare -A URL=(
 	[direct]=http://$ORIGIN_IP:$ORIGIN_PORT
 	[meshforge]=http://10.96.0.10:80
+	[meshforge-strict]=http://10.96.0.10:80
 	[meshforge-l7]=http://10.96.0.10:80
 	[nginx]=http://10.78.1.1:18080
 	[haproxy]=http://10.78.1.1:18081
@@ -219,6 +222,12 @@ bed_up() {
 		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-l7.yaml"
 	grep -q 'protocol: http}' "$RUN/policy-meshforge-l7.yaml" ||
 		die "no TCP web service in $BENCH/policy.yaml to make HTTP"
+	# STRICT, the nodes' pod gateways exempt (the origin's readiness
+	# probe comes from node b).
+	sed "s|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, mtls: {enabledBackend: ca, backends: [{name: ca, type: builtin, mode: STRICT}], exemptSources: [10.78.1.1/32, 10.78.2.1/32]}}|" \
+		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-strict.yaml"
+	grep -q 'mode: STRICT' "$RUN/policy-meshforge-strict.yaml" ||
+		die "no Mesh in $BENCH/policy.yaml to make STRICT"
 	# New-connection runs open thousands of connections a second: let a
 	# client port in TIME_WAIT be reused (it needs timestamps, on by
 	# default), and give the idle run room for 10,000 ports from one pod,
@@ -268,7 +277,7 @@ path_start() {
 	PATH_PIDS=()
 	case "$path" in
 	direct) ;;
-	meshforge | meshforge-l7)
+	meshforge | meshforge-strict | meshforge-l7)
 		# The same service, at L4 or at L7 as its policy says.
 		"$TB" apply "$RUN/policy-$path.yaml" >"$RUN/apply.log" 2>&1 ||
 			{ cat "$RUN/apply.log" >&2; return 1; }
@@ -330,6 +339,8 @@ path_stop() {
 		stop_pid "$pid"
 	done
 	PATH_PIDS=()
+	# The other paths dial pods directly: no mode in force for them.
+	"$TB" apply "$RUN/policy-meshforge.yaml" >/dev/null 2>&1
 }
 
 # ---- measurements ------------------------------------------------------------

@@ -28,8 +28,9 @@ import subprocess
 import sys
 import time
 
-PATHS = ["direct", "meshforge", "meshforge-l7", "nginx", "haproxy"]
-LABEL = {"direct": "direct", "meshforge": "meshforge L4", "meshforge-l7": "meshforge L7",
+PATHS = ["direct", "meshforge", "meshforge-strict", "meshforge-l7", "nginx", "haproxy"]
+LABEL = {"direct": "direct", "meshforge": "meshforge L4",
+         "meshforge-strict": "meshforge L4 STRICT", "meshforge-l7": "meshforge L7",
          "nginx": "nginx pair", "haproxy": "HAProxy pair"}
 MAX_ERROR_RATE = 0.001
 # An open-loop run that delivered less than this share of its target rate
@@ -442,6 +443,7 @@ def cmd_report(args):
     # Ratios of the medians, each meshforge path over each other path.
     ratios = {}
     for mfp, compare in (("meshforge", ("direct", "nginx", "haproxy")),
+                         ("meshforge-strict", ("meshforge",)),
                          ("meshforge-l7", ("direct", "meshforge", "nginx", "haproxy"))):
         others = [p for p in compare if p in present]
         if mfp not in present or not others:
