@@ -110,7 +110,7 @@ void agent_fini(struct agent *a)
 {
 	if (a->loop_up)
 		loop_fini(&a->loop);
-	gateway_fini(&a->tunnel.gw);
+	tunnel_fini(&a->tunnel);
 	admin_close(a->admin);
 	conn_table_fini(&a->conns);
 	/* Last: every connection has dropped its snapshot by now. */

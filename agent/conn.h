@@ -239,6 +239,9 @@ struct conn {
 				 * none */
 	void *routes;		/* outbound L7: its MeshHTTPRoute rules
 				 * (hroute.h), NULL: none.  The flow's */
+	void *limit;		/* outbound L7: its HTTP rate limit
+				 * (ratelimit.h), NULL: none.  The
+				 * flow's */
 	const struct mf_header_mod *rsp_mod;	/* outbound L7: the response
 						 * header modifier of the
 						 * request's rule */

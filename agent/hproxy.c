@@ -183,6 +183,9 @@ static void hproxy_reply(struct hproxy *hp, int status, const char *why)
 		(void)conn_write(hp->c, CONN_DOWN, loc, strlen(loc));
 		(void)conn_write(hp->c, CONN_DOWN, "\r\n", 2);
 	}
+	if (hp->route.headers)
+		(void)conn_write(hp->c, CONN_DOWN, hp->route.headers,
+				 strlen(hp->route.headers));
 	n = snprintf(buf, sizeof(buf),
 		     "content-type: text/plain\r\ncontent-length: %zu\r\n"
 		     "connection: close\r\n\r\n%s\n", strlen(why) + 1, why);
@@ -296,6 +299,7 @@ static int hproxy_req_forward(struct hproxy *hp)
 	if (hp->req_method_head)
 		http1_expect_head_response(&hp->rsp);
 	free(hp->route.location);
+	free(hp->route.headers);
 	memset(&hp->route, 0, sizeof(hp->route));
 	err = hp->flow->route(hp->flow_arg, hp->c, &hp->req_head, &hp->route);
 	if (err)
@@ -602,6 +606,7 @@ void hproxy_free(struct hproxy *hp)
 	hhead_free(&hp->req_head);
 	hhead_free(&hp->rsp_head);
 	free(hp->route.location);
+	free(hp->route.headers);
 	free(hp);
 }
 

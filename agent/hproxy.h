@@ -57,6 +57,9 @@ struct hproxy_route {
 	const char *why;	/* ... and why, for the log and the body */
 	char *location;		/* a redirect's Location.  malloc'ed by the
 				 * flow, hproxy's once returned */
+	char *headers;		/* more header lines of the answer, each
+				 * ending in CRLF (a rate limit's), NULL:
+				 * none.  As @location */
 	const char *name;	/* the route that decided, NULL: none */
 };
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "certs.h"
 #include "conn.h"
@@ -184,6 +185,26 @@ static int tunnel_l7_to(struct tunnel *tu, struct conn *c,
 	return 0;
 }
 
+/* The request of @c is over its rate limit: true, with the answer in @r.
+ * Nothing of it has gone upstream. */
+static bool tunnel_l7_limited(struct tunnel *tu, struct conn *c,
+			      struct hproxy_route *r)
+{
+	const struct rl_limit *l = c->limit;
+	struct timespec ts;
+	uint64_t retry_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ratelimit_take(tu->rl, l, (uint64_t)ts.tv_sec * 1000000000ull +
+				      (uint64_t)ts.tv_nsec, &retry_ms))
+		return false;
+	r->status = (int)l->status;
+	r->why = "rate limited";
+	r->name = l->policy;
+	r->headers = ratelimit_headers(c->policy, l, retry_ms);
+	return true;
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
  * up end to the endpoint's node. */
@@ -201,6 +222,8 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->why = "the service is gone";
 		return 0;
 	}
+	if (c->limit && tunnel_l7_limited(tu, c, r))
+		return 0;
 	err = hroute_decide(c->policy, c->routes, c->tcp_route,
 			    c->traffic_route, svc, req, &d);
 	if (err)
@@ -292,6 +315,7 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 			       const struct mf_service *svc,
 			       const char *src_id)
 {
+	struct rl_limit lim;
 	char reason[128];
 	int err;
 
@@ -311,6 +335,15 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 		return;
 	}
 	c->src_spiffe = src_id;
+	/* The connection's HTTP rate limit, once. */
+	if (ratelimit_find(c->policy, src_ep, src_id, svc, &lim)) {
+		c->limit = malloc(sizeof(lim));
+		if (!c->limit) {
+			conn_abort(tu->conns, c, "out of memory");
+			return;
+		}
+		memcpy(c->limit, &lim, sizeof(lim));
+	}
 	tunnel_l7_begin(tu, c, &tunnel_l7_flow);
 }
 
@@ -745,6 +778,8 @@ static void tunnel_release(void *arg, struct conn *c)
 	tunnel_release_common(arg, c);
 	hroute_list_free(c->routes);
 	c->routes = NULL;
+	free(c->limit);
+	c->limit = NULL;
 }
 
 /* ---- L7: the steps conn.c calls for an HTTP connection -------------------- */
@@ -1021,6 +1056,9 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	tu->conns = t;
 	tu->ctx = ctx;
 	tu->forward_to = cfg->forward_to;
+	tu->rl = calloc(1, sizeof(*tu->rl));
+	if (!tu->rl)
+		return -ENOMEM;
 	tu->access_log = cfg->http_access_log;
 	hproxy_shared_init(&tu->http, &ctx->stats);
 	if (cfg->http_header_timeout_ms)
@@ -1044,4 +1082,11 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 		return gateway_init(&tu->gw, t, ctx, cfg->listen_addr,
 				    cfg->config_dir, &tunnel_gateway_ops, tu);
 	return 0;
+}
+
+void tunnel_fini(struct tunnel *tu)
+{
+	gateway_fini(&tu->gw);
+	free(tu->rl);
+	tu->rl = NULL;
 }

@@ -49,6 +49,7 @@
 #include "ctx.h"
 #include "gateway.h"
 #include "hproxy.h"
+#include "ratelimit.h"
 
 struct tunnel_config {
 	uint32_t listen_addr;		/* network order; INADDR_ANY normally */
@@ -76,6 +77,8 @@ struct tunnel {
 	struct hproxy_shared http;	/* the L7 connections' settings */
 	bool access_log;		/* a JSON line per request */
 	struct gateway gw;		/* its ports, when tunnel_config.gateway */
+	struct rl_table *rl;		/* HTTP rate limit buckets.  Owned,
+					 * freed by tunnel_fini() */
 };
 
 /*
@@ -86,5 +89,9 @@ struct tunnel {
  */
 int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 		const struct tunnel_config *cfg);
+
+/* After loop_fini(): frees what tunnel_init() made (the gateway's state
+ * included). */
+void tunnel_fini(struct tunnel *tu);
 
 #endif /* MF_TUNNEL_H */
