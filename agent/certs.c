@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "certs.h"
+#include "hash.h"
 #include "log.h"
 #include "policy.h"
 #include "polkinds.h"
@@ -163,16 +164,6 @@ static int certs_load(struct certs *c, const char *spiffe, enum tls_role role,
 	return 0;
 }
 
-/* FNV-1a over @n bytes at @p, from @h. */
-static uint64_t certs_hash(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
 /* The MeshTrust records of @k: their count, and record @i. */
 #define CERTS_MESH_TRUSTS (REC_MESH_TRUSTS - REC_KIND_FIRST)
 
@@ -181,17 +172,17 @@ static uint64_t certs_trust_hash(const struct policy *p)
 {
 	const struct polkinds *k = p ? policy_kinds(p) : NULL;
 	const char *td = p ? policy_trust_domain(p) : "";
-	uint64_t h = certs_hash(0xcbf29ce484222325ull, td, strlen(td) + 1);
+	uint64_t h = hash_fnv_str(HASH_FNV_INIT, td);
 
 	for (size_t i = 0; k && i < polkinds_count(k, CERTS_MESH_TRUSTS);
 	     i++) {
 		const struct mf_mesh_trust *m =
 			polkinds_record(k, CERTS_MESH_TRUSTS, i, NULL);
 
-		h = certs_hash(h, m->trust_domain, sizeof(m->trust_domain));
+		h = hash_fnv(h, m->trust_domain, sizeof(m->trust_domain));
 		for (unsigned b = 0; b < m->nca_bundles &&
 				     b < MF_CA_BUNDLES_MAX; b++)
-			h = certs_hash(h, m->ca_bundles[b].pem.value,
+			h = hash_fnv(h, m->ca_bundles[b].pem.value,
 				       strnlen(m->ca_bundles[b].pem.value,
 					       MF_PEM_MAX));
 	}

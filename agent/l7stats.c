@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "l7stats.h"
 
 const double l7stats_bounds[L7STATS_BUCKETS - 1] = {
@@ -17,9 +18,7 @@ const double l7stats_bounds[L7STATS_BUCKETS - 1] = {
 
 static uint64_t l7stats_hash(uint64_t h, const char *s)
 {
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return (h ^ 0xff) * 0x100000001b3ull;	/* a separator */
+	return hash_fnv_str(h, s);	/* its NUL separates the labels */
 }
 
 /* Copies @s into @dst of @n bytes; false when it does not fit (a label
@@ -38,7 +37,7 @@ static struct l7stats_series *l7stats_series(struct l7stats *s, const char *src,
 					     const char *dst, const char *route)
 {
 	uint64_t h = l7stats_hash(l7stats_hash(l7stats_hash(
-			0xcbf29ce484222325ull, src), dst), route);
+			HASH_FNV_INIT, src), dst), route);
 
 	for (size_t i = 0; i < L7STATS_SERIES_MAX; i++) {
 		struct l7stats_series *x =
@@ -66,7 +65,7 @@ static struct l7stats_series *l7stats_series(struct l7stats *s, const char *src,
 
 static struct l7stats_dest *l7stats_dest(struct l7stats *s, const char *dst)
 {
-	uint64_t h = l7stats_hash(0xcbf29ce484222325ull, dst);
+	uint64_t h = l7stats_hash(HASH_FNV_INIT, dst);
 
 	for (size_t i = 0; i < L7STATS_DESTS_MAX; i++) {
 		struct l7stats_dest *x = &s->dests[(h + i) % L7STATS_DESTS_MAX];

@@ -7,26 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "policy/kinds.h"
 #include "policy/select.h"
 #include "polkinds.h"
 #include "ratelimit.h"
 #include "router.h"
-
-/* FNV-1a over @n bytes, continuing @h. */
-static uint64_t rl_hash(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static uint64_t rl_hash_str(uint64_t h, const char *s)
-{
-	return rl_hash(h, s, strlen(s) + 1);
-}
 
 /* Whether a RateLimit's sources select by more than "every service". */
 static bool rl_by_source(const struct policy *p,
@@ -139,19 +125,19 @@ bool ratelimit_find(const struct policy *p, const struct mf_endpoint *src,
 		    const char *src_id, const struct mf_service *dst,
 		    struct rl_limit *l)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = HASH_FNV_INIT;
 
 	memset(l, 0, sizeof(*l));
 	if (!(src && rl_legacy(p, src, dst, l)) && !rl_mesh(p, dst, l))
 		return false;
 	if (!l->status)
 		l->status = 429;
-	h = rl_hash_str(h, l->policy);
-	h = rl_hash_str(h, dst->name);
+	h = hash_fnv_str(h, l->policy);
+	h = hash_fnv_str(h, dst->name);
 	if (l->per_source)
-		h = rl_hash_str(h, src_id ? src_id : "");
-	h = rl_hash(h, &l->requests, sizeof(l->requests));
-	h = rl_hash(h, &l->interval_ms, sizeof(l->interval_ms));
+		h = hash_fnv_str(h, src_id ? src_id : "");
+	h = hash_fnv(h, &l->requests, sizeof(l->requests));
+	h = hash_fnv(h, &l->interval_ms, sizeof(l->interval_ms));
 	l->key = h ? h : 1;
 	return true;
 }
