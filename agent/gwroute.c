@@ -561,17 +561,9 @@ static char *gw_rewrite_target(const struct gw_match *g,
 static int gw_rewrite(const struct gw_match *g,
 		      const struct mf_gwr_rewrite *rw, struct hhead *req)
 {
-	char *nt;
-	int err;
-
 	if (kind_gwr_rewrite_path(rw) == KIND_GWR_PATH_NONE)
 		return 0;
-	nt = gw_rewrite_target(g, rw, req);
-	if (!nt)
-		return -ENOMEM;
-	err = hhead_set_target(req, nt, strlen(nt));
-	free(nt);
-	return err;
+	return hmatch_retarget(req, gw_rewrite_target(g, rw, req));
 }
 
 static int gw_redirect(const struct gw_match *g,

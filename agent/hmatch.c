@@ -168,6 +168,17 @@ char *hmatch_rewrite_target(const char *t, size_t n, size_t prefix_len,
 	return out;
 }
 
+int hmatch_retarget(struct hhead *req, char *target)
+{
+	int err;
+
+	if (!target)
+		return -ENOMEM;
+	err = hhead_set_target(req, target, strlen(target));
+	free(target);
+	return err;
+}
+
 /* @n bytes of @host without a port after it. */
 static size_t hmatch_host_len(const char *host, size_t n)
 {

@@ -85,6 +85,10 @@ const char *hmatch_header(const struct hhead *req, const char *name,
 char *hmatch_rewrite_target(const char *t, size_t n, size_t prefix_len,
 			    const char *with, size_t wlen);
 
+/* Makes @target (from hmatch_rewrite_target(); NULL: it failed) the
+ * request-target of @req, and frees it.  Returns 0 or -ENOMEM. */
+int hmatch_retarget(struct hhead *req, char *target);
+
 /*
  * The Location of a redirect of request @req into a new string (the
  * caller frees it) at *out: @scheme ("" or NULL: http), @host (@hlen bytes;

@@ -264,7 +264,6 @@ static int hroute_rewrite(const struct policy *p,
 {
 	size_t tlen, hlen;
 	const char *t, *host = hroute_s(p, rw->hostname, &hlen);
-	char *nt;
 	int err = 0;
 
 	if (hlen)
@@ -273,12 +272,8 @@ static int hroute_rewrite(const struct policy *p,
 		return err;
 	/* After the Host change: the head's buffer may have moved. */
 	t = hhead_target(req, &tlen);
-	nt = hroute_rewrite_target(p, &rw->path, m, t, tlen);
-	if (!nt)
-		return -ENOMEM;
-	err = hhead_set_target(req, nt, strlen(nt));
-	free(nt);
-	return err;
+	return hmatch_retarget(req, hroute_rewrite_target(p, &rw->path, m, t,
+							  tlen));
 }
 
 /* The Location of a redirect: scheme://host[:port]path?query. */

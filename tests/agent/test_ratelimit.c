@@ -4,9 +4,9 @@
  * mfctl compiles them: which limit a connection gets (Kuma's RateLimit by
  * best match, else MeshRateLimit's local.http), the seed's 100 requests per
  * 10 s held as Envoy holds it (the 101st refused until the interval is up,
- * with when to come back), a source
- * counted apart when the RateLimit selects by source, the answer's headers,
- * configured ones included, and a rate held within 5% over 10 s.
+ * with when to come back), a source counted apart when the RateLimit
+ * selects by source, the answer's headers, configured ones included, and a
+ * rate held within 5% over 10 s.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
