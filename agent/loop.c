@@ -572,12 +572,21 @@ fail:
 	return err;
 }
 
-static uint64_t loop_now_ns(void)
+/* Submits and waits for a completion, or until the earliest timer is
+ * due. */
+static int loop_wait(struct loop *l)
 {
-	struct timespec ts;
+	uint64_t next = timer_next(&l->timers), now;
+	struct __kernel_timespec ts;
+	struct io_uring_cqe *cqe;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (next == UINT64_MAX)
+		return io_uring_submit_and_wait(&l->ring, 1);
+	now = timer_now();
+	next = next > now ? next - now : 0;
+	ts.tv_sec = (long long)(next / 1000000000u);
+	ts.tv_nsec = (long long)(next % 1000000000u);
+	return io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
 }
 
 int loop_run(struct loop *l)
@@ -588,16 +597,17 @@ int loop_run(struct loop *l)
 	if (!l->tick_armed && !l->stopping)
 		loop_arm_tick(l);
 	while (!l->stopping) {
-		ret = io_uring_submit_and_wait(&l->ring, 1);
+		ret = loop_wait(l);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
 		    ret != -EBUSY && ret != -ETIME) {
 			log_error("event=ring_error err=%s", strerror(-ret));
 			return ret;
 		}
 		/* Two vDSO clock reads an iteration: the stall gauge. */
-		t0 = loop_now_ns();
+		t0 = timer_now();
 		loop_drain(l);
-		dt = loop_now_ns() - t0;
+		timer_run(&l->timers, t0);
+		dt = timer_now() - t0;
 		if (dt > l->stats.stall_max_ns)
 			l->stats.stall_max_ns = dt;
 	}
@@ -659,6 +669,7 @@ void loop_fini(struct loop *l)
 		munmap(l->bufs, (size_t)l->nbufs * l->buf_size);
 	if (l->br)
 		munmap(l->br, l->br_bytes);
+	timer_heap_fini(&l->timers);
 	while (l->pbuf_cached > 0)
 		free(l->pbuf_cache[--l->pbuf_cached]);
 	free(l->pbuf_cache);

@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <sys/signalfd.h>
 
+#include "timer.h"
+
 /* The loop's own operations; the modules' come from loop_op_add(). */
 enum loop_op {
 	LOOP_OP_NONE = 0,	/* never submitted: a zeroed user_data */
@@ -177,6 +179,9 @@ struct loop {
 	struct __kernel_timespec accept_retry_ts;
 	struct __kernel_timespec tick_ts;
 	bool tick_armed;			/* the tick timer is in flight */
+	/* The modules' deadlines (loop_timer_arm()): the loop waits for
+	 * completions no longer than until the earliest. */
+	struct timer_heap timers;
 
 	int signal_fd;
 	bool signal_armed;			/* read of it in flight */
@@ -184,6 +189,20 @@ struct loop {
 
 	struct loop_stats stats;
 };
+
+/* Arms @t (timer.h) for @when (CLOCK_MONOTONIC ns) on loop @l, whose
+ * thread runs it; returns 0 or -ENOMEM.  loop_timer_cancel() disarms it:
+ * an owner does before it goes. */
+static inline int loop_timer_arm(struct loop *l, struct timer *t,
+				 uint64_t when)
+{
+	return timer_arm(&l->timers, t, when);
+}
+
+static inline void loop_timer_cancel(struct loop *l, struct timer *t)
+{
+	timer_cancel(&l->timers, t);
+}
 
 /* Provided buffer group id. */
 #define LOOP_BGID 1
