@@ -52,6 +52,14 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		.http_header_timeout_ms = cfg->http_header_timeout_ms,
 		.http_idle_timeout_ms = cfg->http_idle_timeout_ms,
 		.http_access_log = cfg->http_access_log,
+		.retry_budget_ratio_milli = cfg->retry_budget_ratio_milli ||
+					    cfg->retry_budget_min_per_s ?
+					    cfg->retry_budget_ratio_milli :
+					    RBUDGET_DEFAULT_RATIO_MILLI,
+		.retry_budget_min_per_s = cfg->retry_budget_ratio_milli ||
+					  cfg->retry_budget_min_per_s ?
+					  cfg->retry_budget_min_per_s :
+					  RBUDGET_DEFAULT_MIN_PER_S,
 		.gateway = cfg->gateway,
 		.config_dir = cfg->config_dir,
 	};

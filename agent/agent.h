@@ -47,6 +47,9 @@ struct agent_config {
 	uint32_t http_header_timeout_ms;	/* 0: HPROXY_HEADER_TIMEOUT_MS */
 	uint32_t http_idle_timeout_ms;		/* 0: HPROXY_IDLE_TIMEOUT_MS */
 	bool http_access_log;		/* a JSON line per request (accesslog.h) */
+	/* The retry budget (rbudget.h); both 0: the defaults. */
+	uint32_t retry_budget_ratio_milli;
+	uint32_t retry_budget_min_per_s;
 	/* The builtin gateways of this node listen (gateway.h); their
 	 * secrets are read under config_dir/secrets (NULL: none). */
 	bool gateway;

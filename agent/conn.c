@@ -649,6 +649,11 @@ static void conn_dir_pump_l7(struct conn_table *t, struct conn *c,
 					       d->len - d->off);
 				if (n < 0)
 					return;
+				/* The flow retired this end meanwhile
+				 * (conn_up_retire()): its chunk went with
+				 * it. */
+				if (!d->data)
+					return;
 				d->off += (uint32_t)n;
 				continue;
 			}
@@ -916,7 +921,9 @@ void conn_up_open(struct conn_table *t, struct conn *c)
 	uint64_t ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (uint64_t)now.tv_nsec + (uint64_t)t->setup_timeout_ms * 1000000u;
+	ns = (uint64_t)now.tv_nsec + (uint64_t)(c->up_timeout_ms ?
+						c->up_timeout_ms :
+						t->setup_timeout_ms) * 1000000u;
 	e->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
 	e->deadline.tv_nsec = (long long)(ns % 1000000000u);
 	e->opening = true;

@@ -242,6 +242,12 @@ struct conn {
 	void *limit;		/* outbound L7: its HTTP rate limit
 				 * (ratelimit.h), NULL: none.  The
 				 * flow's */
+	void *resil;		/* outbound: its timeouts, retries and
+				 * faults (resil.h), NULL: none.  The
+				 * flow's */
+	uint32_t up_timeout_ms;	/* L7: an up end's connect and handshake
+				 * (conn_up_open()), 0: the table's setup
+				 * timeout */
 	const struct mf_header_mod *rsp_mod;	/* outbound L7: the response
 						 * header modifier of the
 						 * request's rule */

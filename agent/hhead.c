@@ -296,6 +296,26 @@ int hhead_render(const struct hhead *h, const struct hhead_fwd *fw,
 	return err;
 }
 
+int hhead_copy(struct hhead *dst, const struct hhead *src)
+{
+	struct hhead c = *src;
+
+	c.buf = src->cap ? malloc(src->cap) : NULL;
+	c.f = src->fcap ? malloc(src->fcap * sizeof(*src->f)) : NULL;
+	if ((src->cap && !c.buf) || (src->fcap && !c.f)) {
+		free(c.buf);
+		free(c.f);
+		return -ENOMEM;
+	}
+	if (src->len)
+		memcpy(c.buf, src->buf, src->len);
+	if (src->nf)
+		memcpy(c.f, src->f, src->nf * sizeof(*src->f));
+	hhead_free(dst);
+	*dst = c;
+	return 0;
+}
+
 void hhead_free(struct hhead *h)
 {
 	free(h->buf);

@@ -103,6 +103,10 @@ bool hhead_get(const struct hhead *h, const char *name, const char **v,
 int hhead_render(const struct hhead *h, const struct hhead_fwd *fw,
 		 struct bufq_out *out);
 
+/* Makes @dst (freed first) a copy of @src that owns its own memory.
+ * Returns 0 or -ENOMEM (@dst untouched). */
+int hhead_copy(struct hhead *dst, const struct hhead *src);
+
 /* Frees what the head holds; it may be started again. */
 void hhead_free(struct hhead *h);
 

@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "hhead.h"
 #include "hproxy.h"
 #include "log.h"
+#include "rbudget.h"
+#include "timer.h"
 
 /* Where the exchange of the connection stands. */
 enum hproxy_state {
@@ -63,7 +66,36 @@ struct hproxy {
 	struct hhead_fwd fw;	/* what its forwarded head gets */
 	char client[INET_ADDRSTRLEN];	/* fw.xff */
 	uint64_t exchanges;
+
+	/* Timeouts and retries (hproxy_set_resil()). */
+	const struct resil *rs;		/* NULL: none */
+	uint64_t budget_key;		/* its destination's retry budget */
+	uint32_t idle_ms;		/* between requests */
+	struct timer t_req;		/* the request's deadlines */
+	struct timer t_try;		/* a try's deadline, a back off, a
+					 * fault's delay: @wait says which */
+	enum {
+		HP_WAIT_NONE = 0,
+		HP_WAIT_TRY,		/* the try's response */
+		HP_WAIT_BACKOFF,	/* before the next try */
+		HP_WAIT_DELAY,		/* a fault holds the request */
+	} wait;
+	unsigned int tries;		/* of the request, so far */
+	uint64_t start_ns;		/* its first byte */
+	uint64_t whole_ns;		/* its end, 0: not yet */
+	uint64_t io_ns;			/* the last byte either way */
+	bool replay;			/* it can go again: @orig and all of
+					 * its body in @body */
+	struct hhead orig;		/* its head as the client sent it */
+	char *body;			/* its body (unchunked).  Owned */
+	size_t body_len, body_cap;
+	uint32_t retry_after_ms;	/* the failed try's Retry-After */
 };
+
+static void hproxy_deadlines(struct hproxy *hp);
+static bool hproxy_retry(struct hproxy *hp, unsigned int cond, int status,
+			 const char *why);
+static ssize_t hproxy_req_failed(struct hproxy *hp, int err);
 
 /* ---- shared --------------------------------------------------------------- */
 
@@ -87,7 +119,7 @@ void hproxy_shared_init(struct hproxy_shared *sh, struct stats *st)
 	sh->rng[0] |= 1;
 }
 
-static uint64_t hproxy_rand(struct hproxy_shared *sh)
+uint64_t hproxy_rand(struct hproxy_shared *sh)
 {
 	uint64_t a = sh->rng[0], b = sh->rng[1];
 
@@ -124,9 +156,11 @@ static const char *hproxy_status_text(int status)
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 414: return "URI Too Long";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	}
 	return "Error";
 }
@@ -138,6 +172,25 @@ static double hproxy_since(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - t0->tv_sec) +
 	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The request is over, or goes again: what was kept for it goes. */
+static void hproxy_request_over(struct hproxy *hp, bool again)
+{
+	struct loop *l = hp->t->loop;
+
+	loop_timer_cancel(l, &hp->t_try);
+	hp->wait = HP_WAIT_NONE;
+	if (again)
+		return;
+	loop_timer_cancel(l, &hp->t_req);
+	hhead_free(&hp->orig);
+	free(hp->body);
+	hp->body = NULL;
+	hp->body_len = hp->body_cap = 0;
+	hp->replay = false;
+	hp->tries = 0;
+	hp->whole_ns = 0;
 }
 
 /* The request is over: the flow hears of it, and its head goes. */
@@ -160,14 +213,17 @@ static void hproxy_done(struct hproxy *hp, int status, bool local)
 	}
 	if (hp->flow->done)
 		hp->flow->done(hp->flow_arg, hp->c, &x);
+	hproxy_request_over(hp, false);
 	hhead_free(&hp->req_head);
 	hp->head_whole = false;
 	hp->req_bytes = hp->rsp_bytes = 0;
 }
 
 /* Answers the client with @status and ends the connection after it.
- * @why goes in the log and, as text, in the body. */
-static void hproxy_reply(struct hproxy *hp, int status, const char *why)
+ * @why goes in the log and, as text, in the body; @kind says what it
+ * counts as. */
+static void hproxy_reply_as(struct hproxy *hp, int status, const char *why,
+			    int kind)
 {
 	struct stats *st = hp->sh->stats;
 	const char *loc = hp->route.location;
@@ -195,7 +251,9 @@ static void hproxy_reply(struct hproxy *hp, int status, const char *why)
 	hproxy_done(hp, status, true);
 	log_info("event=http_reply conn=%llu status=%d reason=\"%s\"",
 		 (unsigned long long)hp->c->id, status, why);
-	if (status < 400)
+	if (kind >= 0)
+		st->http_local[kind]++;
+	else if (status < 400)
 		st->http_status[status / 100]++;	/* a route's answer */
 	else
 		st->http_local[status == 503 ? STATS_HTTP_LOCAL_503 :
@@ -203,6 +261,11 @@ static void hproxy_reply(struct hproxy *hp, int status, const char *why)
 			       status == 408 ? STATS_HTTP_LOCAL_408 :
 					       STATS_HTTP_LOCAL_4XX]++;
 	conn_end_after_reply(hp->t, hp->c);
+}
+
+static void hproxy_reply(struct hproxy *hp, int status, const char *why)
+{
+	hproxy_reply_as(hp, status, why, -1);
 }
 
 /* ---- chunked output ------------------------------------------------------- */
@@ -279,10 +342,36 @@ static int hproxy_req_header(void *arg, const char *name, size_t name_len,
 	return hhead_add(&hp->req_head, name, name_len, value, value_len);
 }
 
+/* A try of the request goes: its head rendered for the up end, and its
+ * deadline runs. */
+static int hproxy_req_send(struct hproxy *hp)
+{
+	const struct resil *rs = hp->rs;
+	int err;
+
+	/* The head stays until the exchange is over: its access log line
+	 * tells it as forwarded. */
+	err = hhead_render(&hp->req_head, &hp->fw, conn_out(hp->c, CONN_UP));
+	if (err)
+		return err;
+	hp->req_sent = true;
+	hp->tries++;
+	hp->sh->stats->http_requests++;
+	if (rs && rs->per_try_ms) {
+		hp->wait = HP_WAIT_TRY;
+		err = loop_timer_arm(hp->t->loop, &hp->t_try,
+				     timer_now() +
+				     (uint64_t)rs->per_try_ms * 1000000u);
+	}
+	return err;
+}
+
 /*
  * The request goes: routed (the flow picks the up end, or answers itself),
- * then its head rendered for the up end.  Returns 0 or -errno (-ECANCELED
- * when the route answered: hproxy_req_failed() replies).
+ * then its head rendered for the up end, unless a fault holds it back
+ * (then 1, the request parser stops after the head and the client's input
+ * waits).  Returns 0, 1 or -errno (-ECANCELED when the route answered:
+ * hproxy_req_failed() replies).
  */
 static int hproxy_req_forward(struct hproxy *hp)
 {
@@ -301,19 +390,24 @@ static int hproxy_req_forward(struct hproxy *hp)
 	free(hp->route.location);
 	free(hp->route.headers);
 	memset(&hp->route, 0, sizeof(hp->route));
+	hp->route.attempt = hp->tries;
 	err = hp->flow->route(hp->flow_arg, hp->c, &hp->req_head, &hp->route);
 	if (err)
 		return err;
 	if (hp->route.status || hp->replied)
 		return -ECANCELED;
-	/* The head stays until the exchange is over: its access log line
-	 * tells it as forwarded. */
-	err = hhead_render(&hp->req_head, &hp->fw, conn_out(hp->c, CONN_UP));
-	if (err)
-		return err;
-	hp->req_sent = true;
-	hp->sh->stats->http_requests++;
-	return 0;
+	if (hp->route.delay_ms && !hp->req_chunked) {
+		/* A chunked request is forwarded from its first chunk, past
+		 * its head: a fault cannot hold it there. */
+		hp->wait = HP_WAIT_DELAY;
+		hp->sh->stats->http_fault_delays++;
+		conn_pause_input(hp->c, CONN_DOWN);
+		err = loop_timer_arm(hp->t->loop, &hp->t_try,
+				     timer_now() + (uint64_t)hp->route.delay_ms *
+						   1000000u);
+		return err ? err : 1;
+	}
+	return hproxy_req_send(hp);
 }
 
 static int hproxy_req_head(void *arg, const struct http1_head *h)
@@ -322,6 +416,7 @@ static int hproxy_req_head(void *arg, const struct http1_head *h)
 	struct hhead_fwd *fw = &hp->fw;
 	const char *v;
 	size_t vlen;
+	int err;
 
 	if (h->method == HTTP_CONNECT)
 		return -EOPNOTSUPP;	/* a VIP is no place to tunnel from */
@@ -349,6 +444,23 @@ static int hproxy_req_head(void *arg, const struct http1_head *h)
 	/* The head is in: the header timeout is over, and the body has no
 	 * deadline of its own here (request timeouts are policy). */
 	conn_input_deadline(hp->c, 0);
+	if (hp->rs) {
+		const struct resil *rs = hp->rs;
+		size_t mlen;
+		const char *m = hp->req_head.buf + hp->req_head.method.off;
+
+		mlen = hp->req_head.method.len;
+		/* As the client sent it: each try is routed afresh. */
+		hp->replay = rs->retries && !h->upgrade &&
+			     (rs->methods & (1u << resil_method(m, mlen))) &&
+			     (h->body != HTTP1_BODY_LENGTH ||
+			      h->content_length <= HPROXY_REPLAY_MAX) &&
+			     !hhead_copy(&hp->orig, &hp->req_head);
+		if (hp->replay && hp->sh->budget)
+			rbudget_request(hp->sh->budget, hp->budget_key,
+					hp->start_ns);
+		hproxy_deadlines(hp);
+	}
 	/* A chunked request waits for its first chunk size to be read: one
 	 * that cannot be leaves the upstream with nothing of the request,
 	 * not even a connection.  Unless the client waits for 100 Continue,
@@ -357,7 +469,8 @@ static int hproxy_req_head(void *arg, const struct http1_head *h)
 		hp->req_held = true;
 		return 0;
 	}
-	return hproxy_req_forward(hp);
+	err = hproxy_req_forward(hp);
+	return err == 1 ? HTTP1_STOP : err;
 }
 
 /* A held head goes on: the body that follows is well framed so far. */
@@ -366,12 +479,41 @@ static int hproxy_req_release(struct hproxy *hp)
 	return hp->req_held ? hproxy_req_forward(hp) : 0;
 }
 
+/* Keeps @n bytes of the request's body for another try, while they fit. */
+static void hproxy_keep_body(struct hproxy *hp, const char *p, size_t n)
+{
+	size_t cap;
+	char *b;
+
+	if (!hp->replay)
+		return;
+	if (hp->body_len + n > HPROXY_REPLAY_MAX) {
+		hp->replay = false;	/* too long to go again */
+		return;
+	}
+	if (hp->body_len + n > hp->body_cap) {
+		cap = hp->body_cap ? hp->body_cap : 1024;
+		while (cap < hp->body_len + n)
+			cap *= 2;
+		b = realloc(hp->body, cap);
+		if (!b) {
+			hp->replay = false;
+			return;
+		}
+		hp->body = b;
+		hp->body_cap = cap;
+	}
+	memcpy(hp->body + hp->body_len, p, n);
+	hp->body_len += n;
+}
+
 static int hproxy_req_body(void *arg, const char *p, size_t n)
 {
 	struct hproxy *hp = arg;
 	int err = hproxy_req_release(hp);
 
 	hp->req_bytes += n;
+	hproxy_keep_body(hp, p, n);
 	return err ? err : hproxy_body_out(hp, CONN_UP, hp->req_chunked, p, n);
 }
 
@@ -381,6 +523,7 @@ static int hproxy_req_trailer(void *arg, const char *name, size_t name_len,
 	struct hproxy *hp = arg;
 	int err = hproxy_req_release(hp);
 
+	hp->replay = false;	/* trailers are not kept */
 	return err ? err : hproxy_trailer_out(hp, CONN_UP, &hp->req_trailers,
 					      name, name_len, value,
 					      value_len);
@@ -398,6 +541,10 @@ static int hproxy_req_end(void *arg)
 	hp->req_done = true;
 	if (hp->state == HP_REQUEST)
 		hp->state = HP_RESPONSE;
+	if (hp->rs) {
+		hp->whole_ns = timer_now();
+		hproxy_deadlines(hp);
+	}
 	/* The next request waits for this one's response. */
 	conn_pause_input(hp->c, CONN_DOWN);
 	return HTTP1_STOP;
@@ -441,6 +588,9 @@ static int hproxy_rsp_head(void *arg, const struct http1_head *h)
 		return -EPROTO;		/* nothing asked to switch */
 	hp->rsp_interim = h->status < 200 && h->status != 101;
 	hp->rsp_upgrade = h->status == 101;
+	if (hp->rs && !hp->rsp_interim && !hp->rsp_upgrade &&
+	    hproxy_retry(hp, 0, h->status, NULL))
+		return -EAGAIN;	/* the parser goes with this try */
 	if (hp->rsp_interim) {
 		/* 100 Continue, 103 Early Hints: on to the client as they
 		 * are; the final response follows. */
@@ -477,6 +627,11 @@ static int hproxy_rsp_head(void *arg, const struct http1_head *h)
 		return err;
 	hp->rsp_sent = true;
 	hp->final_status = h->status;
+	/* The response is the client's now: no try follows it. */
+	if (hp->wait == HP_WAIT_TRY) {
+		loop_timer_cancel(hp->t->loop, &hp->t_try);
+		hp->wait = HP_WAIT_NONE;
+	}
 	st->http_status[h->status / 100 < STATS_HTTP_CLASSES ?
 			h->status / 100 : 0]++;
 	return 0;
@@ -532,7 +687,7 @@ static void hproxy_exchange_done(struct hproxy *hp)
 	hp->state = HP_IDLE;
 	hp->req_upgrade = false;
 	hp->req_id[0] = '\0';
-	conn_input_deadline(hp->c, hp->sh->idle_timeout_ms);
+	conn_input_deadline(hp->c, hp->idle_ms);
 	conn_resume_input(hp->t, hp->c, CONN_DOWN);
 }
 
@@ -568,6 +723,242 @@ static const struct http1_cbs hproxy_rsp_cbs = {
 	.on_end = hproxy_rsp_end,
 };
 
+/* ---- timeouts and retries --------------------------------------------------- */
+
+/* What calls for another try, besides a response status: no response
+ * (reset, closed, a try's timeout), and no up end at all. */
+#define HPROXY_ON_RESET	 (RESIL_ON_5XX | RESIL_ON_GATEWAY | RESIL_ON_RESET)
+#define HPROXY_ON_CONNECT (HPROXY_ON_RESET | RESIL_ON_CONNECT)
+
+#define HPROXY_OF(ptr, member)						\
+	((struct hproxy *)((char *)(ptr) - offsetof(struct hproxy, member)))
+
+/* The route step's own answer to the request. */
+static void hproxy_route_reply(struct hproxy *hp)
+{
+	static const int kinds[] = {
+		[HPROXY_REPLY_BY_STATUS] = -1,
+		[HPROXY_REPLY_LIMITED] = STATS_HTTP_LOCAL_LIMITED,
+		[HPROXY_REPLY_FAULT] = STATS_HTTP_LOCAL_FAULT,
+	};
+
+	hproxy_reply_as(hp, hp->route.status,
+			hp->route.why ? hp->route.why : "no route",
+			kinds[hp->route.kind]);
+}
+
+/* A deadline of the request ran out: 504 naming it, or a reset once the
+ * response has begun. */
+static void hproxy_timed_out(struct hproxy *hp, enum stats_timeout which,
+			     const char *why)
+{
+	hp->sh->stats->timeouts[which]++;
+	if (!hp->rsp_sent && !hp->replied) {
+		hproxy_reply_as(hp, 504, why, STATS_HTTP_LOCAL_TIMEOUT);
+		return;
+	}
+	hp->sh->stats->http_local[STATS_HTTP_LOCAL_TIMEOUT]++;
+	conn_abort(hp->t, hp->c, why);
+}
+
+/* The request's earliest deadline and which it is; UINT64_MAX: none. */
+static uint64_t hproxy_deadline(const struct hproxy *hp,
+				enum stats_timeout *which, const char **why)
+{
+	const struct resil *rs = hp->rs;
+	uint64_t d = UINT64_MAX, x;
+
+	if (rs->max_stream_ms) {
+		d = hp->start_ns + (uint64_t)rs->max_stream_ms * 1000000u;
+		*which = STATS_TIMEOUT_MAX_STREAM;
+		*why = "max stream duration reached";
+	}
+	if (rs->request_ms && hp->whole_ns) {
+		x = hp->whole_ns + (uint64_t)rs->request_ms * 1000000u;
+		if (x < d) {
+			d = x;
+			*which = STATS_TIMEOUT_REQUEST;
+			*why = "upstream request timeout";
+		}
+	}
+	if (rs->stream_idle_ms) {
+		x = hp->io_ns + (uint64_t)rs->stream_idle_ms * 1000000u;
+		if (x < d) {
+			d = x;
+			*which = STATS_TIMEOUT_STREAM_IDLE;
+			*why = "stream idle timeout";
+		}
+	}
+	return d;
+}
+
+/* (Re)arms the request's timer for its earliest deadline. */
+static void hproxy_deadlines(struct hproxy *hp)
+{
+	enum stats_timeout which;
+	const char *why;
+	uint64_t d = hproxy_deadline(hp, &which, &why);
+
+	if (d == UINT64_MAX ||
+	    loop_timer_arm(hp->t->loop, &hp->t_req, d))
+		loop_timer_cancel(hp->t->loop, &hp->t_req);
+}
+
+static void hproxy_req_timer(struct timer *t, uint64_t now)
+{
+	struct hproxy *hp = HPROXY_OF(t, t_req);
+	enum stats_timeout which = STATS_TIMEOUT_REQUEST;
+	const char *why = "timeout";
+	uint64_t d;
+
+	if (hp->c->state != CONN_STATE_RELAY || hp->state == HP_IDLE ||
+	    hp->state == HP_UPGRADED)
+		return;
+	d = hproxy_deadline(hp, &which, &why);
+	if (d > now) {
+		/* Bytes moved since it was armed: the stream is not idle. */
+		if (d != UINT64_MAX)
+			(void)loop_timer_arm(hp->t->loop, t, d);
+		return;
+	}
+	hproxy_timed_out(hp, which, why);
+}
+
+/*
+ * The try in progress failed (@status: with that response; 0: @cond, no
+ * response): true when the request goes again, after its back off; its up
+ * end is then retired and its response parser starts over.  False when
+ * it may not (see hproxy_set_resil()): the caller answers as it would
+ * without retries.
+ */
+static bool hproxy_retry(struct hproxy *hp, unsigned int cond, int status,
+			 const char *why)
+{
+	const struct resil *rs = hp->rs;
+	struct stats *st = hp->sh->stats;
+	uint64_t now, ms;
+
+	if (!rs || !hp->replay || !hp->req_done || hp->rsp_sent ||
+	    hp->replied || hp->tries > rs->retries ||
+	    hp->c->state != CONN_STATE_RELAY)
+		return false;
+	if (status ? !resil_status_retriable(rs, status) : !(rs->on & cond))
+		return false;
+	now = timer_now();
+	if (hp->sh->budget &&
+	    !rbudget_retry(hp->sh->budget, hp->budget_key, now)) {
+		st->http_retry_budget++;
+		return false;
+	}
+	if (status && !hp->retry_after_ms) {
+		const char *v;
+		size_t n;
+
+		/* Retry-After in seconds; an HTTP-date is not honoured. */
+		if (hhead_get(&hp->rsp_head, "retry-after", &v, &n) && n &&
+		    n < 8 && strspn(v, "0123456789") == n)
+			hp->retry_after_ms = (uint32_t)strtoul(v, NULL, 10) *
+					     1000u;
+	}
+	if (conn_up_retire(hp->t, hp->c))
+		return false;
+	hhead_free(&hp->rsp_head);
+	hp->req_sent = false;
+	hp->rsp_interim = hp->rsp_upgrade = false;
+	loop_timer_cancel(hp->t->loop, &hp->t_try);
+	ms = hp->retry_after_ms ? (hp->retry_after_ms < rs->retry_after_max_ms ?
+				   hp->retry_after_ms : rs->retry_after_max_ms) :
+	     resil_backoff_ms(rs, hp->tries, hproxy_rand(hp->sh));
+	hp->retry_after_ms = 0;
+	hp->wait = HP_WAIT_BACKOFF;
+	if (loop_timer_arm(hp->t->loop, &hp->t_try, now + ms * 1000000u)) {
+		hp->wait = HP_WAIT_NONE;
+		hproxy_reply(hp, 503, "out of memory");
+		return true;
+	}
+	st->http_retries++;
+	log_info("event=http_retry conn=%llu try=%u backoff_ms=%llu "
+		 "reason=\"%s%s%d\"", (unsigned long long)hp->c->id,
+		 hp->tries + 1, (unsigned long long)ms, why ? why : "",
+		 why ? "" : "status ", why ? 0 : status);
+	return true;
+}
+
+/* The back off is over: the request goes again, routed afresh from its
+ * head as the client sent it, its body from what was kept. */
+static void hproxy_try_again(struct hproxy *hp)
+{
+	int err;
+
+	err = hhead_copy(&hp->req_head, &hp->orig);
+	if (!err)
+		err = hproxy_req_forward(hp);
+	if (err == -ECANCELED) {
+		if (!hp->replied)
+			hproxy_route_reply(hp);
+		return;
+	}
+	if (!err)
+		err = hproxy_body_out(hp, CONN_UP, hp->req_chunked, hp->body,
+				      hp->body_len);
+	if (!err && hp->req_chunked)
+		err = hproxy_chunked_end(hp, CONN_UP, &hp->req_trailers);
+	if (err) {
+		hproxy_reply(hp, 503, "out of memory");
+		return;
+	}
+	conn_kick(hp->t, hp->c);
+}
+
+/* A fault's delay is over: the request goes, and the client's input is
+ * read again (the steps its parser owes after the head first). */
+static void hproxy_delay_over(struct hproxy *hp)
+{
+	int rc = hproxy_req_send(hp);
+
+	if (rc) {
+		hproxy_reply(hp, 503, "out of memory");
+		return;
+	}
+	rc = http1_feed(&hp->req, "", 0);
+	if (rc < 0) {
+		hproxy_req_failed(hp, rc);
+		return;
+	}
+	if (!hp->req_done)
+		conn_resume_input(hp->t, hp->c, CONN_DOWN);
+	conn_kick(hp->t, hp->c);
+}
+
+static void hproxy_try_timer(struct timer *t, uint64_t now)
+{
+	struct hproxy *hp = HPROXY_OF(t, t_try);
+	int wait = hp->wait;
+
+	(void)now;
+	hp->wait = HP_WAIT_NONE;
+	if (hp->c->state != CONN_STATE_RELAY || hp->replied)
+		return;
+	switch (wait) {
+	case HP_WAIT_TRY:
+		if (hproxy_retry(hp, HPROXY_ON_RESET, 0, "per-try timeout")) {
+			hp->sh->stats->timeouts[STATS_TIMEOUT_TRY]++;
+			conn_kick(hp->t, hp->c);
+			return;
+		}
+		hproxy_timed_out(hp, STATS_TIMEOUT_TRY, "per-try timeout");
+		return;
+	case HP_WAIT_BACKOFF:
+		hproxy_try_again(hp);
+		return;
+	case HP_WAIT_DELAY:
+		hproxy_delay_over(hp);
+		return;
+	default:
+		return;
+	}
+}
+
 /* ---- the steps --------------------------------------------------------------- */
 
 int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
@@ -583,10 +974,22 @@ int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
 	hp->c = c;
 	hp->flow = flow;
 	hp->flow_arg = arg;
+	hp->idle_ms = sh->idle_timeout_ms;
+	timer_init(&hp->t_req, hproxy_req_timer);
+	timer_init(&hp->t_try, hproxy_try_timer);
 	http1_init(&hp->req, HTTP1_REQUEST, &sh->lim, &hproxy_req_cbs, hp);
 	http1_init(&hp->rsp, HTTP1_RESPONSE, &sh->lim, &hproxy_rsp_cbs, hp);
 	*out = hp;
 	return 0;
+}
+
+void hproxy_set_resil(struct hproxy *hp, const struct resil *rs,
+		      uint64_t budget_key)
+{
+	hp->rs = rs;
+	hp->budget_key = budget_key;
+	if (rs && rs->idle_ms)
+		hp->idle_ms = rs->idle_ms;
 }
 
 void hproxy_start(struct hproxy *hp)
@@ -594,13 +997,14 @@ void hproxy_start(struct hproxy *hp)
 	/* Before its first request a connection is as one between requests:
 	 * the idle timeout; the header timeout runs from a head's first
 	 * byte. */
-	conn_input_deadline(hp->c, hp->sh->idle_timeout_ms);
+	conn_input_deadline(hp->c, hp->idle_ms);
 }
 
 void hproxy_free(struct hproxy *hp)
 {
 	if (!hp)
 		return;
+	hproxy_request_over(hp, false);
 	http1_fini(&hp->req);
 	http1_fini(&hp->rsp);
 	hhead_free(&hp->req_head);
@@ -630,8 +1034,7 @@ static ssize_t hproxy_req_failed(struct hproxy *hp, int err)
 		return err;
 	}
 	if (hp->route.status) {
-		hproxy_reply(hp, hp->route.status,
-			     hp->route.why ? hp->route.why : "no route");
+		hproxy_route_reply(hp);
 		return err;
 	}
 	snprintf(why, sizeof(why), "bad request: %s",
@@ -653,13 +1056,15 @@ static ssize_t hproxy_rsp_failed(struct hproxy *hp, int err)
 {
 	char why[128];
 
-	if (hp->replied)
-		return err;
+	if (hp->replied || err == -EAGAIN)
+		return err;	/* answered, or tried again */
 	snprintf(why, sizeof(why), "bad response from upstream: %s",
 		 err == -EPROTO || err == -EMSGSIZE || err == -EPIPE ?
 		 http1_reason_str(http1_reason(&hp->rsp)) :
 		 err == -ECONNRESET ? "closed before its response" :
 		 strerror(-err));
+	if (hproxy_retry(hp, HPROXY_ON_RESET, 0, why))
+		return -EAGAIN;
 	if (!hp->rsp_sent) {
 		hproxy_reply(hp, 502, why);
 		return err;
@@ -682,6 +1087,8 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 		}
 		return (ssize_t)n;
 	}
+	if (hp->rs && hp->rs->stream_idle_ms && hp->state != HP_IDLE)
+		hp->io_ns = timer_now();
 	if (side == CONN_UP) {
 		/* A response is due only once a request head went up;
 		 * anything else would be read as the next request's. */
@@ -696,6 +1103,9 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 	if (hp->state == HP_IDLE) {
 		hp->state = HP_REQUEST;
 		clock_gettime(CLOCK_MONOTONIC, &hp->start);
+		hp->start_ns = (uint64_t)hp->start.tv_sec * 1000000000ull +
+			       (uint64_t)hp->start.tv_nsec;
+		hp->io_ns = hp->start_ns;
 		conn_input_deadline(hp->c, hp->sh->header_timeout_ms);
 	}
 	rc = http1_feed(&hp->req, (const char *)p, n);
@@ -744,6 +1154,10 @@ void hproxy_upstream_failed(struct hproxy *hp, const char *reason)
 	char why[160];
 
 	snprintf(why, sizeof(why), "upstream unavailable: %s", reason);
+	if (hproxy_retry(hp, HPROXY_ON_CONNECT, 0, why)) {
+		conn_kick(hp->t, hp->c);
+		return;
+	}
 	if (!hp->rsp_sent && !hp->replied)
 		hproxy_reply(hp, 503, why);
 	else
@@ -757,6 +1171,8 @@ void hproxy_input_timeout(struct hproxy *hp)
 		return;
 	}
 	/* Idle: nothing is owed to anybody. */
+	if (hp->rs && hp->rs->idle_ms)
+		hp->sh->stats->timeouts[STATS_TIMEOUT_IDLE]++;
 	hproxy_release_up(hp);
 	conn_end_after_reply(hp->t, hp->c);
 }

@@ -35,10 +35,13 @@
 #include "conn.h"
 #include "hhead.h"
 #include "http1.h"
+#include "resil.h"
 #include "stats.h"
 
 #define HPROXY_HEADER_TIMEOUT_MS	10000
 #define HPROXY_IDLE_TIMEOUT_MS		60000
+/* A request may be tried again only while all of its body is kept. */
+#define HPROXY_REPLAY_MAX		(64 * 1024)
 
 /* What every L7 connection of an agent shares. */
 struct hproxy_shared {
@@ -48,6 +51,16 @@ struct hproxy_shared {
 	uint32_t idle_timeout_ms;	/* between requests */
 	struct stats *stats;		/* borrowed */
 	uint64_t rng[2];		/* request ids: xorshift128+ state */
+	struct rbudget *budget;		/* retries' budget, NULL: none.
+					 * Borrowed */
+};
+
+/* What kind of reply of the proxy's own a route's status is, for its
+ * counter. */
+enum hproxy_reply_kind {
+	HPROXY_REPLY_BY_STATUS = 0,	/* a redirect, a 503 ... */
+	HPROXY_REPLY_LIMITED,		/* a rate limit's */
+	HPROXY_REPLY_FAULT,		/* a fault injected */
 };
 
 /* What the flow's route step says of a request. */
@@ -61,6 +74,13 @@ struct hproxy_route {
 				 * ending in CRLF (a rate limit's), NULL:
 				 * none.  As @location */
 	const char *name;	/* the route that decided, NULL: none */
+	enum hproxy_reply_kind kind;	/* of @status */
+	uint32_t delay_ms;	/* hold the request this long before it goes
+				 * (a fault's delay), 0: none */
+	/* In: the request's try, 0 for its first.  Another try is routed
+	 * afresh (from the head as the client sent it) but is not counted
+	 * against rate limits, nor given faults, again. */
+	unsigned int attempt;
 };
 
 /* One request and its answer, when it is over (the flow's "done"). */
@@ -107,6 +127,10 @@ struct hproxy_flow {
  * random request id seed. */
 void hproxy_shared_init(struct hproxy_shared *sh, struct stats *st);
 
+/* A uniform random 64-bit number (xorshift128+ over @sh's state): request
+ * ids, back off jitter, fault percentages.  Not for secrets. */
+uint64_t hproxy_rand(struct hproxy_shared *sh);
+
 struct hproxy;
 
 /* The proxy of L7 connection @c of table @t, which is in its relay or
@@ -120,6 +144,27 @@ void hproxy_free(struct hproxy *hp);
 /* The connection's relay is about to start (its setup, with a deadline of
  * its own, is over): the header timeout of the first request runs. */
 void hproxy_start(struct hproxy *hp);
+
+/*
+ * The timeouts and retries of the connection's requests (resil.h), NULL:
+ * none; @rs must outlive @hp.  Before hproxy_start().
+ *
+ * Timeouts answer 504 (a reset once the response has begun) with a body
+ * naming the one that ran out: requestTimeout from the request's end,
+ * maxStreamDuration from its first byte, streamIdleTimeout with no byte
+ * either way, a try's perTryTimeout from when it went.  idleTimeout ends
+ * the connection between requests.
+ *
+ * A request whose try failed (a connect failure, a reset or close before
+ * its response, a per-try timeout, or a response status retryOn names,
+ * before any of it went to the client) goes again, after a jittered
+ * exponential back off or the response's Retry-After, up to numRetries
+ * times, when: its method may be retried, its body (HPROXY_REPLAY_MAX at
+ * most, no trailers) is whole and kept, and the retry budget has room.
+ * The failed try's up end is closed; the next is routed afresh.
+ */
+void hproxy_set_resil(struct hproxy *hp, const struct resil *rs,
+		      uint64_t budget_key);
 
 /* The conn_flow_ops L7 steps (conn.h), for the flow to call. */
 ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,

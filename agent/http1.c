@@ -512,8 +512,9 @@ static int http1_cb_headers_complete(llhttp_t *ll)
 	p->phase = HTTP1_P_BODY;
 	p->head_pending = true;
 	err = p->cbs->on_head ? p->cbs->on_head(p->arg, &h) : 0;
-	if (err)
+	if (err < 0)
 		return http1_fail_cb(p, HTTP1_R_CALLBACK, err);
+	p->stop = err == HTTP1_STOP;
 	return HPE_PAUSED;
 }
 
@@ -708,6 +709,10 @@ int http1_feed(struct http1 *p, const char *data, size_t len)
 	 * end of a bodiless message, the stop at an upgrade, the state that
 	 * makes a close safe): one more call with what is left, maybe
 	 * nothing. */
+	/* Stopped at a head last time: what llhttp owes after it is done
+	 * now. */
+	resumed = p->owed;
+	p->owed = false;
 	while (off < len || resumed) {
 		resumed = false;
 		tail_cr = false;
@@ -766,9 +771,11 @@ int http1_feed(struct http1 *p, const char *data, size_t len)
 				p->line_done = true;
 			}
 			if (p->stop) {
-				/* The caller takes one message at a time:
-				 * the rest waits for the next feed. */
+				/* The caller takes one message at a time, or
+				 * holds this one after its head: the rest
+				 * waits for the next feed. */
 				p->stop = false;
+				p->owed = p->phase == HTTP1_P_BODY;
 				p->stream_base += off;
 				return (int)off;
 			}

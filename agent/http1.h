@@ -128,7 +128,9 @@ struct http1_head {
  * the parser with that error (HTTP1_R_CALLBACK).  arg is http1_init()'s.
  * on_end may also return HTTP1_STOP: http1_feed() then returns right after
  * the message, the bytes that follow unconsumed (a proxy that takes
- * pipelined requests one at a time).
+ * pipelined requests one at a time).  So may on_head: the feed returns
+ * right after the head (a proxy that holds a request back); the next
+ * feed, even of no bytes, goes on from there.
  */
 #define HTTP1_STOP	1
 
@@ -198,7 +200,9 @@ struct http1 {
 	bool head_pending;	/* paused at the end of a head */
 	bool head_cr;		/* the last head byte fed was a CR */
 	bool keep_alive;	/* of the message being read */
-	bool stop;		/* on_end said HTTP1_STOP */
+	bool stop;		/* on_end or on_head said HTTP1_STOP */
+	bool owed;		/* stopped at a head: llhttp owes the
+				 * steps after it to the next feed */
 };
 
 /* Limits of the issue: 8 KiB line, 64 KiB headers, 100 fields, Host. */

@@ -31,6 +31,7 @@
 #include "kern.h"
 #include "xdp.h"
 #include "log.h"
+#include "rbudget.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
 #include "paths.h"
@@ -59,6 +60,8 @@ struct main_opts {
 	uint32_t http_header_timeout_ms;	/* 0: the default */
 	uint32_t http_idle_timeout_ms;		/* 0: the default */
 	bool http_access_log;
+	uint32_t retry_budget_ratio_milli;
+	uint32_t retry_budget_min_per_s;
 };
 
 static void main_usage(FILE *f)
@@ -70,6 +73,7 @@ static void main_usage(FILE *f)
 		"                       [--log-level info|debug] [--state-dir DIR]\n"
 		"                       [--http-header-timeout MS] [--http-idle-timeout MS]\n"
 		"                       [--http-access-log] [--uplink IFNAME]\n"
+		"                       [--retry-budget RATIO,PER_SECOND]\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
 		"                $MF_CONFIG_DIR or %s)\n"
@@ -84,7 +88,10 @@ static void main_usage(FILE *f)
 		"                requests (default %d)\n"
 		"  --http-access-log      a JSON line per HTTP request, at info level\n"
 		"  --uplink      the node's uplink: the firewall of Mesh\n"
-		"                spec.firewall runs there in XDP\n",
+		"                spec.firewall runs there in XDP\n"
+		"  --retry-budget  retries over 10 s may be RATIO of the requests\n"
+		"                plus PER_SECOND a second, per destination\n"
+		"                service (default 0.2,10)\n",
 		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT,
 		MF_PORT_ADMIN, HPROXY_HEADER_TIMEOUT_MS, HPROXY_IDLE_TIMEOUT_MS);
 }
@@ -101,6 +108,28 @@ static int main_ms(const char *s, uint32_t *out)
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* "RATIO,PER_SECOND": a ratio of 0 to 100 in thousandths, and a count of
+ * 0 to 1000000. */
+static int main_budget(const char *s, uint32_t *milli, uint32_t *per_s)
+{
+	char *end;
+	double r;
+	long v;
+
+	errno = 0;
+	r = strtod(s, &end);
+	if (errno || end == s || *end != ',' || !(r >= 0 && r <= 100))
+		return -EINVAL;
+	s = end + 1;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 0 || v > 1000000L)
+		return -EINVAL;
+	*milli = (uint32_t)(r * 1000 + 0.5);
+	*per_s = (uint32_t)v;
+	/* A budget with no room at all is a MeshRetry nobody wants. */
+	return *milli || *per_s ? 0 : -EINVAL;
 }
 
 static int main_port(const char *s, uint16_t *out)
@@ -133,6 +162,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "http-idle-timeout", required_argument, NULL, 'I' },
 		{ "http-access-log", no_argument, NULL, 'A' },
 		{ "uplink", required_argument, NULL, 'u' },
+		{ "retry-budget", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,6 +178,8 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 	o->run_dir = p.run_dir;
 	o->outbound_port = MF_PORT_OUTBOUND;
 	o->tunnel_port = MF_PORT_TUNNEL;
+	o->retry_budget_ratio_milli = RBUDGET_DEFAULT_RATIO_MILLI;
+	o->retry_budget_min_per_s = RBUDGET_DEFAULT_MIN_PER_S;
 	o->admin_port = MF_PORT_ADMIN;
 
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -216,6 +248,15 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			break;
 		case 'u':
 			o->uplink = optarg;
+			break;
+		case 'R':
+			if (main_budget(optarg, &o->retry_budget_ratio_milli,
+					&o->retry_budget_min_per_s)) {
+				fprintf(stderr, "meshforge-agent: bad retry budget "
+					"'%s' (RATIO,PER_SECOND: 0 to 100, 0 to "
+					"1000000, not both 0)\n", optarg);
+				return MAIN_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -472,6 +513,8 @@ int main(int argc, char **argv)
 	cfg.http_header_timeout_ms = o.http_header_timeout_ms;
 	cfg.http_idle_timeout_ms = o.http_idle_timeout_ms;
 	cfg.http_access_log = o.http_access_log;
+	cfg.retry_budget_ratio_milli = o.retry_budget_ratio_milli;
+	cfg.retry_budget_min_per_s = o.retry_budget_min_per_s;
 	cfg.gateway = true;
 	cfg.config_dir = o.config_dir;
 	cfg.xdp = xdp;

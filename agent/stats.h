@@ -57,7 +57,22 @@ enum stats_http_local {
 	STATS_HTTP_LOCAL_408,		/* a request head not in in time */
 	STATS_HTTP_LOCAL_5XX,		/* an upstream response refused (502) */
 	STATS_HTTP_LOCAL_503,		/* no upstream to be had (503) */
+	STATS_HTTP_LOCAL_LIMITED,	/* over a rate limit (429) */
+	STATS_HTTP_LOCAL_TIMEOUT,	/* a MeshTimeout's (504) */
+	STATS_HTTP_LOCAL_FAULT,		/* a MeshFaultInjection abort */
 	STATS_HTTP_LOCAL_MAX,
+};
+
+/* The MeshTimeout deadlines that ran out. */
+enum stats_timeout {
+	STATS_TIMEOUT_REQUEST = 0,	/* requestTimeout */
+	STATS_TIMEOUT_TRY,		/* MeshRetry's perTryTimeout */
+	STATS_TIMEOUT_STREAM_IDLE,	/* streamIdleTimeout */
+	STATS_TIMEOUT_MAX_STREAM,	/* maxStreamDuration */
+	STATS_TIMEOUT_IDLE,		/* idleTimeout: an HTTP connection
+					 * between requests */
+	STATS_TIMEOUT_TCP_IDLE,		/* idleTimeout: a TCP connection */
+	STATS_TIMEOUT_MAX,
 };
 
 #define STATS_HTTP_CLASSES	6	/* status classes 1xx..5xx by first
@@ -89,6 +104,10 @@ struct stats {
 					 * forwarded, by class */
 	uint64_t http_local[STATS_HTTP_LOCAL_MAX];	/* replies or resets
 					 * of the proxy's own, by kind */
+	uint64_t http_retries;		/* tries after a request's first */
+	uint64_t http_retry_budget;	/* tries the retry budget refused */
+	uint64_t http_fault_delays;	/* requests a fault held back */
+	uint64_t timeouts[STATS_TIMEOUT_MAX];	/* deadlines run out */
 	/* The pool of upstream connections (conn.h): ends taken from it,
 	 * parked in it, and closed from it (evicted for room, or idle or
 	 * closed by their peer). */

@@ -20,9 +20,11 @@
 #include "policy.h"
 #include "proxyv2.h"
 #include "reload.h"
+#include "resil.h"
 #include "accesslog.h"
 #include "gateway.h"
 #include "gwroute.h"
+#include "hash.h"
 #include "hroute.h"
 #include "router.h"
 #include "spiffe.h"
@@ -92,15 +94,25 @@ static void tunnel_down_tls(struct tunnel *tu, struct conn *c,
 
 /* ---- outbound ------------------------------------------------------------ */
 
-/* An L7 connection of flow @flow starts: hproxy, then the relay, with no
- * up end until its first request routes. */
+/* An L7 connection of flow @flow starts: hproxy (with the timeouts and
+ * retries of c->resil), then the relay, with no up end until its first
+ * request routes. */
 static void tunnel_l7_begin(struct tunnel *tu, struct conn *c,
 			    const struct hproxy_flow *flow)
 {
+	const struct resil *rs = c->resil;
+	const struct mf_service *svc;
+
 	if (hproxy_new((struct hproxy **)&c->l7, &tu->http, tu->conns, c, flow,
 		       tu)) {
 		conn_abort(tu->conns, c, "out of memory");
 		return;
+	}
+	if (rs) {
+		svc = policy_service_by_id(c->policy, c->service_id);
+		hproxy_set_resil(c->l7, rs, hash_fnv_str(HASH_FNV_INIT,
+						svc ? svc->name : ""));
+		c->up_timeout_ms = rs->connect_ms;
 	}
 	hproxy_start(c->l7);
 	conn_start_relay(tu->conns, c);
@@ -200,14 +212,44 @@ static bool tunnel_l7_limited(struct tunnel *tu, struct conn *c,
 		return false;
 	r->status = (int)l->status;
 	r->why = "rate limited";
+	r->kind = HPROXY_REPLY_LIMITED;
 	r->name = l->policy;
 	r->headers = ratelimit_headers(c->policy, l, retry_ms);
 	return true;
 }
 
+/* A MeshFaultInjection's faults for the request of @c, into @r: each
+ * entry's delay, then its abort, each by its percentage.  True when one
+ * aborts it. */
+static bool tunnel_l7_faults(struct tunnel *tu, struct conn *c,
+			     struct hproxy_route *r)
+{
+	const struct resil *rs = c->resil;
+
+	for (size_t i = 0; i < rs->nfaults; i++) {
+		const struct mf_fault_http *f = &rs->faults[i];
+
+		/* Percentages are thousandths of a percent. */
+		if (f->delay.present && f->delay.value &&
+		    hproxy_rand(&tu->http) % 100000 < f->delay.percentage)
+			r->delay_ms += f->delay.value;
+		if (f->abort.present && f->abort.http_status &&
+		    hproxy_rand(&tu->http) % 100000 < f->abort.percentage) {
+			r->status = (int)f->abort.http_status;
+			r->why = "fault injected";
+			r->kind = HPROXY_REPLY_FAULT;
+			r->name = rs->fault_policy;
+			r->delay_ms = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
- * up end to the endpoint's node. */
+ * up end to the endpoint's node.  A request's first try is held to its
+ * rate limit and given its faults; another try is not, again. */
 static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 			   struct hproxy_route *r)
 {
@@ -222,7 +264,11 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->why = "the service is gone";
 		return 0;
 	}
-	if (c->limit && tunnel_l7_limited(tu, c, r))
+	if (r->attempt == 0 && c->limit && tunnel_l7_limited(tu, c, r))
+		return 0;
+	if (r->attempt == 0 && c->resil &&
+	    ((const struct resil *)c->resil)->nfaults &&
+	    tunnel_l7_faults(tu, c, r))
 		return 0;
 	err = hroute_decide(c->policy, c->routes, c->tcp_route,
 			    c->traffic_route, svc, req, &d);
@@ -308,6 +354,26 @@ static const struct hproxy_flow tunnel_l7_flow = {
 	.release_up = tunnel_l7_release_up,
 };
 
+/* The MeshTimeout, MeshRetry and MeshFaultInjection of @c, from @src to
+ * @svc, into c->resil when any applies.  Returns 0, or -ENOMEM once @c is
+ * aborted. */
+static int tunnel_resil(struct conn *c, const struct mf_endpoint *src,
+			const struct mf_service *svc)
+{
+	struct conn_table *t = c->flow->table;
+	struct resil rs;
+
+	if (resil_find(c->policy, src, svc, &rs) || !resil_any(&rs))
+		return 0;	/* out of memory: without them, not down */
+	c->resil = malloc(sizeof(rs));
+	if (!c->resil) {
+		conn_abort(t, c, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(c->resil, &rs, sizeof(rs));
+	return 0;
+}
+
 /* An outbound connection to an HTTP service: it relays at once, through
  * hproxy, and each request opens (or reuses) its own up end. */
 static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
@@ -335,6 +401,9 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 		return;
 	}
 	c->src_spiffe = src_id;
+	/* Its timeouts, retries and faults, once. */
+	if (tunnel_resil(c, src_ep, svc))
+		return;
 	/* The connection's HTTP rate limit, once. */
 	if (ratelimit_find(c->policy, src_ep, src_id, svc, &lim)) {
 		c->limit = malloc(sizeof(lim));
@@ -780,6 +849,9 @@ static void tunnel_release(void *arg, struct conn *c)
 	c->routes = NULL;
 	free(c->limit);
 	c->limit = NULL;
+	free(c->resil);
+	c->resil = NULL;
+	c->up_timeout_ms = 0;
 }
 
 /* ---- L7: the steps conn.c calls for an HTTP connection -------------------- */
@@ -1057,10 +1129,14 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	tu->ctx = ctx;
 	tu->forward_to = cfg->forward_to;
 	tu->rl = calloc(1, sizeof(*tu->rl));
-	if (!tu->rl)
+	tu->budget = malloc(sizeof(*tu->budget));
+	if (!tu->rl || !tu->budget)
 		return -ENOMEM;
+	rbudget_init(tu->budget, cfg->retry_budget_ratio_milli,
+		     cfg->retry_budget_min_per_s);
 	tu->access_log = cfg->http_access_log;
 	hproxy_shared_init(&tu->http, &ctx->stats);
+	tu->http.budget = tu->budget;
 	if (cfg->http_header_timeout_ms)
 		tu->http.header_timeout_ms = cfg->http_header_timeout_ms;
 	if (cfg->http_idle_timeout_ms)
@@ -1089,4 +1165,6 @@ void tunnel_fini(struct tunnel *tu)
 	gateway_fini(&tu->gw);
 	free(tu->rl);
 	tu->rl = NULL;
+	free(tu->budget);
+	tu->budget = NULL;
 }

@@ -50,6 +50,7 @@
 #include "gateway.h"
 #include "hproxy.h"
 #include "ratelimit.h"
+#include "rbudget.h"
 
 struct tunnel_config {
 	uint32_t listen_addr;		/* network order; INADDR_ANY normally */
@@ -63,6 +64,10 @@ struct tunnel_config {
 	uint32_t http_header_timeout_ms;	/* 0: the default */
 	uint32_t http_idle_timeout_ms;		/* 0: the default */
 	bool http_access_log;		/* a JSON line per request */
+	/* The retry budget (rbudget.h): retries per 1000 requests, and per
+	 * second on top. */
+	uint32_t retry_budget_ratio_milli;
+	uint32_t retry_budget_min_per_s;
 	/* The builtin gateways of this node (gateway.h) listen; secrets
 	 * are read under @config_dir (NULL: none). */
 	bool gateway;
@@ -79,6 +84,7 @@ struct tunnel {
 	struct gateway gw;		/* its ports, when tunnel_config.gateway */
 	struct rl_table *rl;		/* HTTP rate limit buckets.  Owned,
 					 * freed by tunnel_fini() */
+	struct rbudget *budget;		/* retries' budget.  As @rl */
 };
 
 /*

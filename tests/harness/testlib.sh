@@ -202,13 +202,16 @@ tl_echo_up() {
 }
 
 # Starts mf_httpd in pod $1 (a1 .. b2) on port 8080 and waits until its
-# node can fetch /whoami.  The token file is served at /token.
+# node can fetch /whoami.  The token file is served at /token; the pods
+# of a test share one state dir (the /flaky counts).
 tl_httpd() {
 	local pod=$1 token=${2:-/dev/null} node ip
 	case "$pod" in a*) node=mf-node-a ;; *) node=mf-node-b ;; esac
 	case "$pod" in a1) ip=10.78.1.11 ;; a2) ip=10.78.1.12 ;; b1) ip=10.78.2.11 ;; b2) ip=10.78.2.12 ;; esac
+	mkdir -p "$TL_TMP/httpd-state"
 	tl_bg "$pod" "$TL_TMP/httpd-$pod.log" "$TL_PY" "$TL_TOOLS/mf_httpd.py" \
-		--bind "$ip" --port 8080 --pod "mf-pod-$pod" --node "$node" --token-file "$token"
+		--bind "$ip" --port 8080 --pod "mf-pod-$pod" --node "$node" --token-file "$token" \
+		--state-dir "$TL_TMP/httpd-state"
 	wait_for 10 tb_exec "$node" curl -fs -o /dev/null -m 1 "http://$ip:8080/whoami" || {
 		tl_log "httpd in $pod did not come up"
 		cat "$TL_TMP/httpd-$pod.log" >&2

@@ -15,18 +15,33 @@
   POST /echo    -> the request body, unchanged
   POST /sha256  -> the SHA-256 of the request body, in hex (Content-Length
                    or chunked)
+  Failures on demand (any method; the request's body is read first):
+  /status/CODE  -> status CODE, always ("retry-after: S" with ?after=S)
+  /flaky/KEY/N/CODE -> CODE for the first N requests for KEY, then 200
+                   "ok try=<count>"; counted in --state-dir, which the
+                   pods of a test share, so a retry that lands on another
+                   pod counts as the next request
+  /slow/MS      -> 200 after MS milliseconds
+  /hang         -> never answers (the connection stays open, 120 s)
+  /reset        -> closes the connection with RST, no response
   anything else -> 404
 
 usage: mf_httpd.py --bind IP --port N --pod NAME --node NAME [--token-file F]
+                   [--state-dir DIR]
 It prints "listening" on stdout once the socket is bound.
 """
 import argparse
 import base64
 import hashlib
 import http.server
+import socket
 import struct
 import sys
+import fcntl
+import os
+import time
 import urllib.parse
+
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -47,8 +62,65 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # The query string is the client's business (tests put markers in it).
         return urllib.parse.urlsplit(self.path).path
 
+    def _count(self, key):
+        """The count of /flaky requests for KEY, this one included."""
+        path = os.path.join(self.server.mf_state, "flaky-" + key.replace("/", "_"))
+        with open(path, "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.seek(0)
+            n = int(f.read() or "0") + 1
+            f.seek(0)
+            f.truncate()
+            f.write(str(n))
+        return n
+
+    def _failure(self):
+        """The failures on demand; False when the path is none of them."""
+        parts = self._route().split("/")[1:]
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        if not parts or parts[0] not in ("status", "flaky", "slow", "hang", "reset"):
+            return False
+        if self.command in ("POST", "PUT", "PATCH"):
+            self._body()
+        if len(parts) == 2 and parts[0] == "status" and parts[1].isdigit():
+            self.send_response(int(parts[1]))
+            if "after" in query:
+                self.send_header("Retry-After", query["after"][0])
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "7")
+            self.send_header("X-MF-Pod", self.server.mf_pod)
+            self.end_headers()
+            self.wfile.write(b"status\n")
+        elif len(parts) == 4 and parts[0] == "flaky":
+            n = self._count(parts[1])
+            if n <= int(parts[2]):
+                self._reply(int(parts[3]), b"fail try=%d\n" % n)
+            else:
+                self._reply(200, b"ok try=%d\n" % n)
+        elif len(parts) == 2 and parts[0] == "slow" and parts[1].isdigit():
+            time.sleep(int(parts[1]) / 1000.0)
+            self._reply(200, b"slow\n")
+        elif parts == ["hang"]:
+            self.log_message('"%s" hang', self.requestline)
+            time.sleep(120)
+            self.close_connection = True
+        elif parts == ["reset"]:
+            self.log_message('"%s" reset', self.requestline)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+        else:
+            return False
+        return True
+
+    def do_PUT(self):
+        if not self._failure():
+            self._reply(404, b"not found\n")
+
     def do_GET(self):
         path = self._route()
+        if self._failure():
+            return
         if path == "/whoami":
             body = "pod={} node={} peer={}\n".format(
                 self.server.mf_pod, self.server.mf_node, self.client_address[0])
@@ -114,6 +186,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n) if n > 0 else b""
 
     def do_POST(self):
+        if self._failure():
+            return
         body = self._body()
         if self._route() == "/echo":
             self._reply(200, body)
@@ -133,11 +207,13 @@ def main():
     ap.add_argument("--pod", required=True)
     ap.add_argument("--node", required=True)
     ap.add_argument("--token-file")
+    ap.add_argument("--state-dir", default="/tmp")
     a = ap.parse_args()
     http.server.ThreadingHTTPServer.allow_reuse_address = True
     srv = http.server.ThreadingHTTPServer((a.bind, a.port), Handler)
     srv.daemon_threads = True
     srv.mf_pod, srv.mf_node, srv.mf_token = a.pod, a.node, a.token_file
+    srv.mf_state = a.state_dir
     print("listening", flush=True)
     try:
         srv.serve_forever()

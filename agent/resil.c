@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * MeshTimeout, MeshRetry and MeshFaultInjection of one connection
+ * (resil.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy/kinds.h"
+#include "policy/select.h"
+#include "resil.h"
+#include "router.h"
+
+#define RESIL_NAMES	16
+
+/* The conf of @kd that applies to query @q into @conf; its last merged
+ * policy's name, NULL when none applies (or out of memory). */
+static const char *resil_effective(const struct policy *p,
+				   const struct kind_desc *kd,
+				   const struct sel_query *q, void *conf)
+{
+	const struct sel_ctx ctx = router_sel_ctx(p);
+	const char *names[RESIL_NAMES], *name = NULL;
+	struct sel_cand *c;
+	size_t n;
+	int got;
+
+	if (router_cands(p, kd, &c, &n))
+		return NULL;
+	got = n ? sel_effective(kd, c, n, q, &ctx, conf, names, RESIL_NAMES) :
+		  0;
+	/* The names point into the snapshot, which outlives @c. */
+	if (got > 0)
+		name = names[got < RESIL_NAMES ? got - 1 : RESIL_NAMES - 1];
+	free(c);
+	return name;
+}
+
+static void resil_timeouts(const struct mf_timeout_conf *t, struct resil *r)
+{
+	r->connect_ms = t->connection_timeout;
+	r->idle_ms = t->idle_timeout;
+	r->request_ms = t->http.request_timeout;
+	r->stream_idle_ms = t->http.stream_idle_timeout;
+	r->max_stream_ms = t->http.max_stream_duration;
+	r->max_conn_ms = t->http.max_connection_duration;
+}
+
+/* One retryOn item: a condition, a method or a status code. */
+static void resil_retry_on(const char *s, struct resil *r, uint16_t *methods)
+{
+	static const struct {
+		const char *name;
+		uint32_t on;
+	} conds[] = {
+		{ "5xx", RESIL_ON_5XX },
+		{ "GatewayError", RESIL_ON_GATEWAY },
+		{ "Reset", RESIL_ON_RESET },
+		{ "ConnectFailure", RESIL_ON_CONNECT },
+		{ "Retriable4xx", RESIL_ON_4XX },
+		{ "EnvoyRatelimited", RESIL_ON_LIMITED },
+		/* HTTP/2 and HTTP/3 conditions: an HTTP/1.1 up end sees them
+		 * as a reset. */
+		{ "RefusedStream", RESIL_ON_RESET },
+		{ "Http3PostConnectFailure", RESIL_ON_CONNECT },
+	};
+	const char *m = "HttpMethod";
+	char *end;
+	long v;
+
+	for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+		if (!strcasecmp(s, conds[i].name)) {
+			r->on |= conds[i].on;
+			return;
+		}
+	}
+	if (!strncmp(s, m, strlen(m))) {
+		const char *name = s + strlen(m);
+
+		*methods |= (uint16_t)(1u << resil_method(name, strlen(name)));
+		return;
+	}
+	v = strtol(s, &end, 10);
+	if (!*end && v >= 100 && v <= 599 && r->nstatuses < RESIL_STATUSES_MAX)
+		r->statuses[r->nstatuses++] = (uint16_t)v;
+}
+
+static void resil_retry(const struct mf_retry_conf *c, struct resil *r)
+{
+	const struct mf_retry_http *h = &c->http;
+	uint16_t methods = 0;
+
+	if (c->tcp.present)
+		r->tcp_connect_attempts = c->tcp.max_connect_attempt;
+	if (!h->present)
+		return;
+	r->retries = h->num_retries ? h->num_retries : RESIL_DEFAULT_RETRIES;
+	r->per_try_ms = h->per_try_timeout;
+	r->backoff_base_ms = h->back_off.base_interval ?
+			     h->back_off.base_interval :
+			     RESIL_DEFAULT_BACKOFF_MS;
+	r->backoff_max_ms = h->back_off.max_interval ?
+			    h->back_off.max_interval : 10 * r->backoff_base_ms;
+	r->retry_after_max_ms = h->rate_limited_back_off.max_interval ?
+				h->rate_limited_back_off.max_interval :
+				RESIL_RETRY_AFTER_MAX_MS;
+	for (size_t i = 0; i < h->nretry_on && i < MF_RETRY_ON_MAX; i++) {
+		char s[MF_RETRY_ON_LEN + 1];
+
+		memcpy(s, h->retry_on[i], MF_RETRY_ON_LEN);
+		s[MF_RETRY_ON_LEN] = '\0';
+		resil_retry_on(s, r, &methods);
+	}
+	/* No condition named: Kuma's default, failures of the gateway
+	 * kind and of the connection. */
+	if (!r->on && !r->nstatuses)
+		r->on = RESIL_ON_GATEWAY | RESIL_ON_CONNECT | RESIL_ON_RESET;
+	r->methods = methods ? methods : RESIL_M_IDEMPOTENT;
+}
+
+static void resil_faults(const struct mf_fault_conf *f, struct resil *r)
+{
+	r->nfaults = f->nhttp < MF_FAULTS_MAX ? f->nhttp : MF_FAULTS_MAX;
+	memcpy(r->faults, f->http, sizeof(r->faults[0]) * r->nfaults);
+}
+
+int resil_find(const struct policy *p, const struct mf_endpoint *src,
+	       const struct mf_service *dst, struct resil *r)
+{
+	struct sel_workload ws, wd = {
+		.service = dst->name,
+		.service_port = policy_service_port(p, dst),
+	};
+	struct sel_query to = { .self = &ws, .section = MF_SEC_TO,
+				.peer = &wd };
+	struct sel_query from = { .self = &wd, .section = MF_SEC_FROM,
+				  .peer = &ws };
+	union {
+		struct mf_timeout_conf t;
+		struct mf_retry_conf rt;
+		struct mf_fault_conf f;
+	} *u = malloc(sizeof(*u));
+
+	memset(r, 0, sizeof(*r));
+	if (!u)
+		return -ENOMEM;
+	router_view(p, src, &ws);
+
+	memset(u, 0, sizeof(*u));
+	r->timeout_policy = resil_effective(p, &kind_mesh_timeout, &to, &u->t);
+	if (r->timeout_policy)
+		resil_timeouts(&u->t, r);
+
+	memset(u, 0, sizeof(*u));
+	r->retry_policy = resil_effective(p, &kind_mesh_retry, &to, &u->rt);
+	if (r->retry_policy)
+		resil_retry(&u->rt, r);
+
+	memset(u, 0, sizeof(*u));
+	r->fault_policy = resil_effective(p, &kind_mesh_fault_injection, &from,
+					  &u->f);
+	if (!r->fault_policy || !u->f.nhttp) {
+		memset(u, 0, sizeof(*u));
+		r->fault_policy = resil_effective(p, &kind_mesh_fault_injection,
+						  &to, &u->f);
+	}
+	if (r->fault_policy)
+		resil_faults(&u->f, r);
+	if (!r->nfaults)
+		r->fault_policy = NULL;
+	free(u);
+	return 0;
+}
+
+enum resil_method resil_method(const char *m, size_t n)
+{
+	static const char *const names[] = {
+		[RESIL_M_GET] = "GET", [RESIL_M_HEAD] = "HEAD",
+		[RESIL_M_POST] = "POST", [RESIL_M_PUT] = "PUT",
+		[RESIL_M_DELETE] = "DELETE", [RESIL_M_CONNECT] = "CONNECT",
+		[RESIL_M_OPTIONS] = "OPTIONS", [RESIL_M_TRACE] = "TRACE",
+		[RESIL_M_PATCH] = "PATCH",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && !strncasecmp(m, names[i], n))
+			return (enum resil_method)i;
+	return RESIL_M_OTHER;
+}
+
+bool resil_status_retriable(const struct resil *r, int status)
+{
+	for (size_t i = 0; i < r->nstatuses; i++)
+		if (r->statuses[i] == status)
+			return true;
+	if ((r->on & RESIL_ON_5XX) && status >= 500 && status <= 599)
+		return true;
+	if ((r->on & RESIL_ON_GATEWAY) && status >= 502 && status <= 504)
+		return true;
+	return (r->on & RESIL_ON_4XX) && status == 409;
+}
+
+uint32_t resil_backoff_ms(const struct resil *r, unsigned int n,
+			  uint64_t rnd)
+{
+	uint64_t top = r->backoff_base_ms;
+
+	for (unsigned int i = 1; i < n && top < r->backoff_max_ms; i++)
+		top *= 2;
+	if (top > r->backoff_max_ms)
+		top = r->backoff_max_ms;
+	return (uint32_t)(rnd % (top + 1));
+}

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# MeshRetry, MeshTimeout and MeshFaultInjection on the L7 engine, on the
+# two-node testbed: pod a1 calls the web service (protocol http), served
+# by pods b1 and b2 whose server fails on demand (tests/tools/mf_httpd.py:
+# /flaky, /status, /slow, /hang, /reset).  Asserted by what the client got,
+# what the pods logged and agent a's /metrics:
+#  - a retry turns a single 503 into a 200, and a reset into a 200; the
+#    pods saw exactly the tries the agent made;
+#  - a POST is not retried (MeshRetry names no HttpMethodPost);
+#  - requestTimeout answers 504 at its time, within 50 ms, naming it;
+#  - perTryTimeout: each try ends at its time, then 504;
+#  - a retry budget of 0.2 and 1 a second (agent flag --retry-budget)
+#    holds the upstream tries of a storm of 503s within 1.2 times the
+#    requests and 10;
+#  - a MeshFaultInjection abort of 50% answers 50% +-5% of 1,000 requests
+#    with its status, and none of those reaches a pod; a delay holds a
+#    request for its time.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_http_resilience
+tl_require_testbed
+tl_require_built "$MFCTL" "$AGENT"
+
+base() {
+	sed -e 's/spec: {vip: 10.96.0.10, port: 80, protocol: tcp}/spec: {vip: 10.96.0.10, port: 80, protocol: http}/' \
+		"$TL_TOP/tests/integration/policy.yaml"
+}
+
+# policy NAME: the shipped mesh, web over HTTP, and the documents on stdin.
+policy() {
+	{ base; cat; } >"$TL_TMP/$1.yaml"
+}
+
+policy retry <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshRetry
+metadata: {name: web-retry}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        http:
+          numRetries: 2
+          backOff: {baseInterval: 10ms, maxInterval: 50ms}
+          retryOn: [5xx, Reset]
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTimeout
+metadata: {name: web-timeout}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        http:
+          requestTimeout: 500ms
+YAML
+policy pertry <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshRetry
+metadata: {name: web-retry}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        http:
+          numRetries: 1
+          perTryTimeout: 300ms
+          backOff: {baseInterval: 1ms, maxInterval: 1ms}
+          retryOn: [5xx]
+YAML
+policy storm <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshRetry
+metadata: {name: web-retry}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        http:
+          numRetries: 3
+          backOff: {baseInterval: 1ms, maxInterval: 2ms}
+          retryOn: ["503"]
+YAML
+policy fault <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshFaultInjection
+metadata: {name: web-fault}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  from:
+    - targetRef: {kind: Mesh}
+      default:
+        http:
+          - abort: {httpStatus: 418, percentage: 50}
+YAML
+policy delay <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshFaultInjection
+metadata: {name: web-delay}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  from:
+    - targetRef: {kind: Mesh}
+      default:
+        http:
+          - delay: {value: 300ms, percentage: 100}
+YAML
+
+# The budget of this run: 0.2 of the requests and 1 a second, so a storm's
+# retries are mostly the ratio's.
+export MF_AGENT_ARGS="--retry-budget 0.2,1"
+tl_bed_up --apply "$TL_TMP/retry.yaml" --agents
+for p in b1 b2; do
+	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
+done
+
+# client ARGS...: the client in pod a1; one line per request:
+# "<status> <ms> <body's first line>".
+client() { tb_exec a1 "$TL_PY" "$TL_TMP/client.py" "$@"; }
+cat >"$TL_TMP/client.py" <<'PY'
+import http.client, sys, time
+method, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(n):
+    c = http.client.HTTPConnection("10.96.0.10", 80, timeout=10)
+    t0 = time.monotonic()
+    try:
+        c.request(method, path.replace("%i", str(i)),
+                  body=b"x" * 100 if method == "POST" else None)
+        r = c.getresponse()
+        body = r.read().decode(errors="replace").split("\n")[0]
+        status = r.status
+    except Exception as e:
+        status, body = 0, type(e).__name__
+    print(status, int((time.monotonic() - t0) * 1000), body, flush=True)
+    c.close()
+PY
+# seen PATTERN: requests the pods logged whose line matches PATTERN.
+seen() { cat "$TL_TMP/httpd-b1.log" "$TL_TMP/httpd-b2.log" | grep -c -- "$1"; }
+metric() {
+	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
+		awk -v m="$1" '$1 == m {print $2; f = 1} END {if (!f) print 0}'
+}
+
+# ---- retries -------------------------------------------------------------
+r0=$(metric meshforge_http_retries_total)
+out=$(client GET /flaky/once/1/503 1)
+if [ "${out%% *}" = 200 ] && [ "$(seen 'GET /flaky/once/')" = 2 ]; then
+	pass retry_turns_503_into_200
+else
+	fail retry_turns_503_into_200 "client: $out; pods saw $(seen 'GET /flaky/once/')"
+fi
+out=$(client GET /reset 1)
+# Every try of /reset is reset: the client gets 502 after 3 tries.
+if [ "${out%% *}" = 502 ] && [ "$(seen '/reset')" = 3 ]; then
+	pass reset_retried_numretries_times
+else
+	fail reset_retried_numretries_times "client: $out; pods saw $(seen '/reset')"
+fi
+out=$(client POST /flaky/post/1/503 1)
+if [ "${out%% *}" = 503 ] && [ "$(seen 'POST /flaky/post/')" = 1 ]; then
+	pass post_not_retried
+else
+	fail post_not_retried "client: $out; pods saw $(seen 'POST /flaky/post/')"
+fi
+r1=$(metric meshforge_http_retries_total)
+if [ $((r1 - r0)) = 3 ]; then
+	pass retries_counted_in_metrics
+else
+	fail retries_counted_in_metrics "meshforge_http_retries_total went $r0 -> $r1, want +3"
+fi
+
+# ---- requestTimeout --------------------------------------------------------
+out=$(client GET /slow/3000 1)
+set -- $out
+if [ "$1" = 504 ] && [ "$2" -ge 500 ] && [ "$2" -le 550 ] &&
+	[ "$3 $4 $5" = "upstream request timeout" ]; then
+	pass request_timeout_504_in_time
+else
+	fail request_timeout_504_in_time "client: $out (want 504 at 500..550 ms)"
+fi
+
+# drop KIND NAME: deletes a policy on both nodes, once the agents serve
+# the policy without it.
+drop() {
+	local n
+	for n in a b; do
+		tb_exec "mf-node-$n" "$MFCTL" --bpf-root "/sys/fs/bpf/mf-node-$n" \
+			--state-dir "$TL_STATE/mf-node-$n/state" --run-dir "$TL_STATE/run" \
+			delete "$1" "$2" --wait >>"$TL_TMP/apply.log" 2>&1 ||
+			{ fail "delete_$2" "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+	done
+}
+
+# ---- perTryTimeout -----------------------------------------------------------
+drop MeshTimeout web-timeout
+"$TB" apply "$TL_TMP/pertry.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_pertry "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+out=$(client GET /hang 1)
+set -- $out
+# Two tries of 300 ms each and a back off of at most 1 ms.
+if [ "$1" = 504 ] && [ "$2" -ge 600 ] && [ "$2" -le 651 ] &&
+	[ "$(seen '/hang')" = 2 ]; then
+	pass per_try_timeout_each_try_in_time
+else
+	fail per_try_timeout_each_try_in_time "client: $out (want 504 at 600..651 ms); pods saw $(seen '/hang')"
+fi
+
+# ---- retry budget --------------------------------------------------------------
+"$TB" apply "$TL_TMP/storm.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_storm "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+b0=$(metric meshforge_http_retry_budget_exhausted_total)
+client GET /status/503?storm=%i 200 >"$TL_TMP/storm.out"
+tries=$(seen 'GET /status/503?storm=')
+got503=$(grep -c '^503 ' "$TL_TMP/storm.out")
+b1=$(metric meshforge_http_retry_budget_exhausted_total)
+# Without the budget: 800 tries.  With it: 200, plus 0.2 of them and 1 a
+# second over the 10 s window.
+if [ "$got503" = 200 ] && [ "$tries" -ge 200 ] && [ "$tries" -le 250 ] &&
+	[ $((b1 - b0)) -gt 0 ]; then
+	pass retry_budget_holds_a_storm
+else
+	fail retry_budget_holds_a_storm "503s $got503/200, pods saw $tries tries (want 200..250), budget refusals $b0 -> $b1"
+fi
+
+# ---- fault injection ---------------------------------------------------------
+drop MeshRetry web-retry
+"$TB" apply "$TL_TMP/fault.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_fault "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+f0=$(metric 'meshforge_http_local_replies_total{reason="fault"}')
+client GET '/whoami?fault=%i' 1000 >"$TL_TMP/fault.out"
+aborted=$(grep -c '^418 ' "$TL_TMP/fault.out")
+ok=$(grep -c '^200 ' "$TL_TMP/fault.out")
+reached=$(seen 'GET /whoami?fault=')
+f1=$(metric 'meshforge_http_local_replies_total{reason="fault"}')
+if [ "$aborted" -ge 450 ] && [ "$aborted" -le 550 ] &&
+	[ $((aborted + ok)) = 1000 ] && [ "$reached" = "$ok" ] &&
+	[ $((f1 - f0)) = "$aborted" ]; then
+	pass fault_abort_50_percent
+else
+	fail fault_abort_50_percent "418: $aborted, 200: $ok of 1000; pods saw $reached; metric $f0 -> $f1"
+fi
+drop MeshFaultInjection web-fault
+"$TB" apply "$TL_TMP/delay.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_delay "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+client POST /echo 3 >"$TL_TMP/delay.out"
+body=$(printf 'x%.0s' $(seq 100))
+if [ "$(awk -v b="$body" '$1 == 200 && $2 >= 300 && $2 <= 400 && $3 == b' \
+	"$TL_TMP/delay.out" | wc -l)" = 3 ]; then
+	pass fault_delay_holds_request
+else
+	fail fault_delay_holds_request "$(tr '\n' '|' <"$TL_TMP/delay.out")"
+fi
+tl_finish
