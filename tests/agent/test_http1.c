@@ -182,6 +182,61 @@ static int feed(struct http1 *p, enum http1_kind kind,
 	return finish ? http1_finish(p) : 0;
 }
 
+/* ---- holding a message after its head ------------------------------------ */
+
+static int stop_head(void *arg, const struct http1_head *h)
+{
+	int err = rec_head(arg, h);
+
+	return err ? err : HTTP1_STOP;
+}
+
+static const struct http1_cbs stop_cbs = {
+	.on_start = rec_start,
+	.on_header = rec_header,
+	.on_head = stop_head,
+	.on_body = rec_body,
+	.on_trailer = rec_trailer,
+	.on_end = rec_end,
+};
+
+/* on_head's HTTP1_STOP: the feed returns right after the head, the body
+ * unread; the next feed goes on from there, and a feed of no bytes ends a
+ * bodiless message whose end llhttp owed. */
+static bool test_stop_at_head(void)
+{
+	static const char post[] = "POST /a HTTP/1.1\r\nHost: h\r\n"
+				   "Content-Length: 5\r\n\r\nhello";
+	static const char get[] = "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+	size_t head = sizeof(post) - 1 - 5;
+	struct http1 p;
+	struct rec r;
+	int n;
+	bool ok;
+
+	memset(&r, 0, sizeof(r));
+	http1_init(&p, HTTP1_REQUEST, NULL, &stop_cbs, &r);
+	n = http1_feed(&p, post, sizeof(post) - 1);
+	ok = ASSERT_EQ(n, (int)head) && ASSERT_EQ(r.n, 1) &&
+	     ASSERT_TRUE(r.m[0].have_head) && ASSERT_EQ(r.m[0].body_len, 0) &&
+	     ASSERT_FALSE(r.m[0].ended);
+	n = ok ? http1_feed(&p, post + head, 5) : -1;
+	ok = ok && ASSERT_EQ(n, 5) && ASSERT_EQ(r.m[0].body_len, 5) &&
+	     ASSERT_MEMEQ(r.m[0].body, "hello", 5) && ASSERT_TRUE(r.m[0].ended);
+	http1_fini(&p);
+
+	memset(&r, 0, sizeof(r));
+	http1_init(&p, HTTP1_REQUEST, NULL, &stop_cbs, &r);
+	n = http1_feed(&p, get, sizeof(get) - 1);
+	ok = ok && ASSERT_EQ(n, (int)sizeof(get) - 1) &&
+	     ASSERT_FALSE(r.m[0].ended);
+	n = ok ? http1_feed(&p, "", 0) : -1;
+	ok = ok && ASSERT_EQ(n, 0) && ASSERT_TRUE(r.m[0].ended) &&
+	     ASSERT_EQ(p.phase, HTTP1_P_IDLE);
+	http1_fini(&p);
+	return ok;
+}
+
 /* ---- the corpus --------------------------------------------------------- */
 
 struct exc {
@@ -1117,6 +1172,7 @@ static bool test_response_framing(void)
 int main(void)
 {
 	TEST_MAIN_BEGIN();
+	TEST_RUN(test_stop_at_head);
 	TEST_RUN(test_corpus_request);
 	TEST_RUN(test_corpus_response);
 	TEST_RUN(test_te_and_cl);
