@@ -27,7 +27,7 @@ stamp="$prefix/.meshforge-built"
 
 pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
-	liburing-dev libyaml-dev libnghttp2-dev node-llhttp pkg-config
+	libxxhash-dev liburing-dev libyaml-dev libnghttp2-dev node-llhttp pkg-config
 	autoconf automake libtool dpkg-dev
 	iproute2 curl openssl tcpdump python3 procps util-linux
 )
