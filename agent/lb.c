@@ -3,6 +3,8 @@
  * Load-balancing algorithms (lb.h).
  */
 #include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xxhash.h>
@@ -107,4 +109,161 @@ uint64_t lb_rng_below(struct lb_rng *r, uint64_t bound)
 		}
 	}
 	return (uint64_t)(m >> 64);
+}
+
+/* ---- candidates ------------------------------------------------------- */
+
+/* A candidate's weight: 0 counts as 1, so none divides by it or starves. */
+static inline uint64_t lb_weight(const struct lb_cand *c)
+{
+	return c->weight ? c->weight : 1;
+}
+
+/* The @i-th place of a candidate of key @key (a ring's point, a Maglev
+ * permutation's offset or skip): both hashed as 16 bytes, little-endian
+ * on any host. */
+static uint64_t lb_hash_pair(enum lb_hash_fn fn, uint64_t key, uint64_t i)
+{
+	uint64_t b[2] = { htole64(key), htole64(i) };
+
+	return lb_hash(fn, b, sizeof(b));
+}
+
+/* ---- RingHash ---------------------------------------------------------- */
+
+struct lb_ring {
+	size_t n;		/* points */
+	uint32_t *idx;		/* their candidates, in ring order: after
+				 * hash[n], in the same allocation */
+	uint64_t hash[];	/* their places, ascending */
+};
+
+struct lb_point {
+	uint64_t hash;
+	uint32_t idx;
+};
+
+/* Ring order, for qsort_r() over the candidates @arg.  Two candidates'
+ * points at one place are ordered by the candidates' keys, not by their
+ * indices, which change between snapshots. */
+static int lb_point_cmp(const void *a, const void *b, void *arg)
+{
+	const struct lb_point *x = a, *y = b;
+	const struct lb_cand *c = arg;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (c[x->idx].key != c[y->idx].key)
+		return c[x->idx].key < c[y->idx].key ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/*
+ * How many points each candidate gets, into @pts (n of them), and their
+ * sum.  Uncapped, as Envoy: k points for the lightest, where k is the
+ * least that makes the ring reach @min at these ratios, and
+ * ceil(k * weight / lightest) for each, which depends on the candidate
+ * alone (not on its place in @c).  Capped, @max points shared out by
+ * cumulative weight, so they add up to @max exactly.
+ */
+static uint64_t lb_ring_points(const struct lb_cand *c, size_t n,
+			       uint32_t min, uint32_t max, uint64_t *pts)
+{
+	uint64_t total = 0, wsum = 0, wmin = UINT64_MAX, k, upto, done = 0;
+	unsigned __int128 acc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		wsum += lb_weight(&c[i]);
+		if (lb_weight(&c[i]) < wmin)
+			wmin = lb_weight(&c[i]);
+	}
+	/* Both products stay below 2^64: each factor is below 2^32. */
+	k = ((uint64_t)min * wmin + wsum - 1) / wsum;
+	for (size_t i = 0; i < n && total <= max; i++) {
+		pts[i] = (k * lb_weight(&c[i]) + wmin - 1) / wmin;
+		total += pts[i];
+	}
+	if (total <= max)
+		return total;
+	for (size_t i = 0; i < n; i++) {
+		acc += lb_weight(&c[i]);
+		upto = (uint64_t)(acc * max / wsum);
+		pts[i] = upto - done;
+		done = upto;
+	}
+	return done;
+}
+
+int lb_ring_build(struct lb_ring **out, const struct lb_cand *c, size_t n,
+		  uint32_t min_size, uint32_t max_size, enum lb_hash_fn fn)
+{
+	struct lb_point *p = NULL;
+	struct lb_ring *r = NULL;
+	uint64_t *pts = NULL, total;
+	size_t at = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (!n || n > UINT32_MAX || !min_size || max_size < min_size)
+		return -EINVAL;
+	pts = calloc(n, sizeof(*pts));
+	if (!pts) {
+		err = -ENOMEM;
+		goto out;
+	}
+	total = lb_ring_points(c, n, min_size, max_size, pts);
+	p = malloc(total * sizeof(*p));
+	r = malloc(sizeof(*r) + total * (sizeof(r->hash[0]) +
+					 sizeof(r->idx[0])));
+	if (!p || !r) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (uint64_t j = 0; j < pts[i]; j++) {
+			p[at].hash = lb_hash_pair(fn, c[i].key, j);
+			p[at++].idx = (uint32_t)i;
+		}
+	}
+	qsort_r(p, total, sizeof(*p), lb_point_cmp, (void *)c);
+	r->n = total;
+	r->idx = (uint32_t *)&r->hash[total];
+	for (size_t i = 0; i < total; i++) {
+		r->hash[i] = p[i].hash;
+		r->idx[i] = p[i].idx;
+	}
+	*out = r;
+	r = NULL;	/* the caller's now */
+out:
+	free(r);
+	free(p);
+	free(pts);
+	return err;
+}
+
+size_t lb_ring_pick(const struct lb_ring *r, uint64_t hash)
+{
+	size_t lo = 0, hi = r->n;
+
+	/* The first point at or after @hash: lo ends on it, or on n when
+	 * @hash is past the last one, which wraps to the first. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->hash[mid] < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return r->idx[lo == r->n ? 0 : lo];
+}
+
+size_t lb_ring_size(const struct lb_ring *r)
+{
+	return r->n;
+}
+
+void lb_ring_free(struct lb_ring *r)
+{
+	free(r);
 }

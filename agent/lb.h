@@ -22,6 +22,21 @@
 
 #define LB_NONE			SIZE_MAX	/* a pick from no candidate */
 
+/* Kuma's defaults (Envoy's), for settings a policy leaves out. */
+#define LB_RING_MIN_DEFAULT	1024u		/* minRingSize */
+#define LB_RING_MAX_DEFAULT	8388608u	/* maxRingSize: Envoy's 8M */
+
+/* One endpoint as the algorithms see it.  Each algorithm reads the fields
+ * it needs and ignores the others. */
+struct lb_cand {
+	uint64_t key;		/* a hash of its identity, the same across
+				 * snapshots: it places the endpoint on a ring
+				 * or in a Maglev table */
+	uint32_t weight;	/* >= 1; 0 counts as 1 */
+	uint32_t active;	/* requests in flight to it now */
+	uint64_t ewma_ns;	/* its peak-EWMA latency, 0: none measured */
+};
+
 /* Kuma's hashFunction, numbered as enum mf_lb_hash_function. */
 enum lb_hash_fn {
 	LB_HASH_XX = 1,		/* XXHash: XXH64, seed 0 (the default) */
@@ -34,6 +49,36 @@ enum lb_hash_fn {
 
 /* The @n bytes at @p hashed by @fn (LB_HASH_XX for any other value). */
 uint64_t lb_hash(enum lb_hash_fn fn, const void *p, size_t n);
+
+/*
+ * RingHash, Envoy's ketama-style ring.  Each candidate gets points in
+ * proportion to its weight: the ring is the smallest of at least
+ * @min_size points that gives the lightest candidate one point or more,
+ * every candidate ceil(its weight / the lightest's * that candidate's
+ * points); above @max_size the ring has exactly @max_size points, shared
+ * out by weight, and a candidate whose share is below one point gets none
+ * (as in Envoy).  Point r of a candidate is at lb_hash(@fn) of its key and
+ * r (16 bytes, little-endian), so a candidate keeps its points from one
+ * snapshot to the next whatever its index: a set that loses a candidate
+ * moves only that candidate's keys, unless the ring's size changes with
+ * it (a small set under @min_size).  A hash belongs to the first point at
+ * or after it, wrapping.
+ *
+ * Into *@out, a new ring of the @n candidates at @c (the caller frees it
+ * with lb_ring_free()); 0, -EINVAL when @n is 0 or above UINT32_MAX,
+ * @min_size is 0 or @max_size below it, -ENOMEM.  Run it off the loop
+ * thread: it sorts up to @max_size points.
+ */
+struct lb_ring;
+
+int lb_ring_build(struct lb_ring **out, const struct lb_cand *c, size_t n,
+		  uint32_t min_size, uint32_t max_size, enum lb_hash_fn fn);
+/* The index in the build's @c of the candidate that @hash belongs to. */
+size_t lb_ring_pick(const struct lb_ring *r, uint64_t hash);
+/* How many points @r has. */
+size_t lb_ring_size(const struct lb_ring *r);
+/* Frees @r; NULL is none. */
+void lb_ring_free(struct lb_ring *r);
 
 /* The random source of the picks: xorshift128+, whose state must not be
  * all zero (lb_rng_seed() sees to it).  Not thread-safe: one per thread. */

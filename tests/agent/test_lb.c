@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The load-balancing algorithms (agent/lb.c): the two hash functions
- * against known answers, and the random source's range.
+ * against known answers, the random source's range, and RingHash: a hash
+ * picks one candidate whatever the order or the build, equal weights
+ * share 30,000 random hashes within 5 points of a third, 2:1 weights
+ * about 2:1, a candidate's removal moves its keys alone (unless the ring
+ * grows to stay above its minimum, when it bounds what else moves), and
+ * the ring's size follows minRingSize and maxRingSize.
  *
  * Known answers: XXH64 (seed 0) of "" and "abc" as xxHash's authors
  * publish them, and what libxxhash says now; MurmurHash64A with Envoy's
@@ -14,7 +19,8 @@
 
 #include "harness/test.h"
 #include "meshforge/abi.h"
-#include "../../agent/lb.h"
+/* The .c, for the points a ring gives each candidate. */
+#include "../../agent/lb.c"
 
 /* The library's numbering is the policy's, so the picker passes the
  * record's hash_function through. */
@@ -89,11 +95,221 @@ static bool test_rng_range(void)
 	       ASSERT_EQ(lb_rng_below(&a, 1), 0);
 }
 
+/* Candidate @i of a test: a key hashed from an address, as the picker
+ * hashes an endpoint's identity. */
+static struct lb_cand cand(unsigned int i, uint32_t weight)
+{
+	char addr[32];
+	int len = snprintf(addr, sizeof(addr), "10.1.0.%u:8080", i);
+
+	return (struct lb_cand){ .key = lb_hash(LB_HASH_XX, addr, (size_t)len),
+				 .weight = weight };
+}
+
+/* The points ring @r gives candidate @i. */
+static size_t ring_points_of(const struct lb_ring *r, size_t i)
+{
+	size_t m = 0;
+
+	for (size_t j = 0; j < r->n; j++)
+		m += r->idx[j] == i;
+	return m;
+}
+
+/* 1,000 hashes, each picked 1,000 times, pick one candidate: the same on
+ * a second build, and the same (by key) on a build from the candidates in
+ * the reverse order, with either hash function. */
+static bool test_ring_consistent(void)
+{
+	struct lb_cand c[5], rev[5];
+	struct lb_ring *a = NULL, *b = NULL, *r = NULL;
+	struct lb_rng rng;
+	bool ok = true;
+
+	for (unsigned int i = 0; i < 5; i++) {
+		c[i] = cand(i, 1 + i % 2);
+		rev[4 - i] = c[i];
+	}
+	for (int fn = LB_HASH_XX; ok && fn <= LB_HASH_MURMUR2; fn++) {
+		ok = ASSERT_EQ(lb_ring_build(&a, c, 5, 1024, 8192, fn), 0) &&
+		     ASSERT_EQ(lb_ring_build(&b, c, 5, 1024, 8192, fn), 0) &&
+		     ASSERT_EQ(lb_ring_build(&r, rev, 5, 1024, 8192, fn), 0);
+		lb_rng_seed(&rng, 10);
+		for (int i = 0; ok && i < 1000; i++) {
+			uint64_t h = lb_rng_next(&rng);
+			size_t first = lb_ring_pick(a, h);
+			unsigned int same = 0;
+
+			for (int j = 0; j < 1000; j++)
+				same += lb_ring_pick(a, h) == first;
+			ok = ASSERT_TRUE(first < 5) && ASSERT_EQ(same, 1000) &&
+			     ASSERT_EQ(lb_ring_pick(b, h), first) &&
+			     ASSERT_EQ(lb_ring_pick(r, h), 4 - first);
+		}
+		lb_ring_free(a);
+		lb_ring_free(b);
+		lb_ring_free(r);
+		a = b = r = NULL;
+	}
+	return ok;
+}
+
+/* How many of @n random hashes ring @r gives each of its candidates. */
+static void ring_count(const struct lb_ring *r, unsigned int n,
+		       unsigned int *count)
+{
+	struct lb_rng rng;
+
+	lb_rng_seed(&rng, 20);
+	for (unsigned int i = 0; i < n; i++)
+		count[lb_ring_pick(r, lb_rng_next(&rng))]++;
+}
+
+static bool test_ring_balance(void)
+{
+	struct lb_cand c[3] = { cand(1, 1), cand(2, 1), cand(3, 1) };
+	struct lb_ring *r = NULL;
+	bool ok = true;
+
+	for (int fn = LB_HASH_XX; ok && fn <= LB_HASH_MURMUR2; fn++) {
+		unsigned int count[3] = { 0 }, wc[2] = { 0 };
+
+		/* Equal weights: a third each, within 5 points of 30,000. */
+		ok = ASSERT_EQ(lb_ring_build(&r, c, 3, LB_RING_MIN_DEFAULT,
+					     LB_RING_MAX_DEFAULT, fn), 0);
+		if (ok)
+			ring_count(r, 30000, count);
+		lb_ring_free(r);
+		r = NULL;
+		for (int i = 0; ok && i < 3; i++)
+			ok = ASSERT_TRUE(count[i] >= 8500 && count[i] <= 11500);
+		/* 2:1: two thirds and a third, within 5 points. */
+		c[0].weight = 2;
+		ok = ok && ASSERT_EQ(lb_ring_build(&r, c, 2, LB_RING_MIN_DEFAULT,
+						   LB_RING_MAX_DEFAULT, fn), 0);
+		if (ok)
+			ring_count(r, 30000, wc);
+		c[0].weight = 1;
+		ok = ok && ASSERT_EQ(ring_points_of(r, 0),
+				     2 * ring_points_of(r, 1)) &&
+		     ASSERT_TRUE(wc[0] >= 18500 && wc[0] <= 21500) &&
+		     ASSERT_EQ(wc[0] + wc[1], 30000);
+		if (!ok)
+			fprintf(stderr, "  fn %d: %u %u %u, 2:1 %u %u\n", fn,
+				count[0], count[1], count[2], wc[0], wc[1]);
+		lb_ring_free(r);
+		r = NULL;
+	}
+	return ok;
+}
+
+/*
+ * One of four equal candidates goes.  On a ring that keeps 256 points for
+ * each of the others (minRingSize 768 for three as 1024 was for four),
+ * the keys of the others stay, every one, and those of the one that went
+ * spread over them.  With minRingSize 1024 the three need 342 points each
+ * to stay above it, and a key of another moves only when one of the 86
+ * new points of a third candidate lands between it and its old point:
+ * fewer than a fifth of them do.
+ */
+static bool test_ring_remove_one(void)
+{
+	struct lb_cand c4[4] = { cand(1, 1), cand(2, 1), cand(3, 1), cand(4, 1) };
+	/* c4 without its third, in order: index j of c3 is c4's j or j + 1 */
+	struct lb_cand c3[3] = { c4[0], c4[1], c4[3] };
+	struct lb_ring *r4 = NULL, *same = NULL, *grown = NULL;
+	unsigned int others = 0, stayed = 0, moved = 0, gone = 0;
+	struct lb_rng rng;
+	bool ok;
+
+	ok = ASSERT_EQ(lb_ring_build(&r4, c4, 4, 1024, 8192, LB_HASH_XX), 0) &&
+	     ASSERT_EQ(lb_ring_build(&same, c3, 3, 768, 8192, LB_HASH_XX), 0) &&
+	     ASSERT_EQ(lb_ring_build(&grown, c3, 3, 1024, 8192, LB_HASH_XX), 0) &&
+	     ASSERT_EQ(lb_ring_size(r4), 1024) &&
+	     ASSERT_EQ(lb_ring_size(same), 768) &&
+	     ASSERT_EQ(lb_ring_size(grown), 1026);
+	lb_rng_seed(&rng, 30);
+	for (int i = 0; ok && i < 30000; i++) {
+		uint64_t h = lb_rng_next(&rng);
+		size_t was = lb_ring_pick(r4, h), now = lb_ring_pick(same, h);
+		size_t then = lb_ring_pick(grown, h);
+
+		if (was == 2) {
+			gone++;
+			continue;
+		}
+		others++;
+		was -= was > 2;
+		stayed += now == was;
+		moved += then != was;
+	}
+	ok = ok && ASSERT_TRUE(gone > 6000 && gone < 9000) &&
+	     ASSERT_EQ(stayed, others) &&
+	     ASSERT_TRUE(moved * 5 < others);
+	if (!ok)
+		fprintf(stderr, "  gone %u, others %u, stayed %u, moved %u\n",
+			gone, others, stayed, moved);
+	lb_ring_free(r4);
+	lb_ring_free(same);
+	lb_ring_free(grown);
+	return ok;
+}
+
+/* The smallest ring at or above minRingSize that gives the lightest a
+ * point, each its share, and maxRingSize as a cap. */
+static bool test_ring_size(void)
+{
+	struct lb_cand c[3] = { cand(1, 1), cand(2, 1), cand(3, 1) };
+	struct lb_ring *r = NULL;
+	bool ok;
+
+	/* Three equal: 342 each, the first multiple of 3 from 1024. */
+	ok = ASSERT_EQ(lb_ring_build(&r, c, 3, 1024, 8388608, LB_HASH_XX), 0) &&
+	     ASSERT_EQ(lb_ring_size(r), 1026) &&
+	     ASSERT_EQ(ring_points_of(r, 0), 342) &&
+	     ASSERT_EQ(ring_points_of(r, 2), 342);
+	lb_ring_free(r);
+	r = NULL;
+	/* Capped at 1000 where 1026 would be needed: 333, 333 and 334. */
+	ok = ok && ASSERT_EQ(lb_ring_build(&r, c, 3, 1000, 1000, LB_HASH_XX), 0) &&
+	     ASSERT_EQ(lb_ring_size(r), 1000) &&
+	     ASSERT_EQ(ring_points_of(r, 0) + ring_points_of(r, 1), 666);
+	lb_ring_free(r);
+	r = NULL;
+	/* 1:1000 gives 1001 points at least; the lightest gets the 2 that
+	 * make 2002 >= 1024. */
+	c[1].weight = 1000;
+	ok = ok && ASSERT_EQ(lb_ring_build(&r, c, 2, 1024, 8192, LB_HASH_XX), 0) &&
+	     ASSERT_EQ(lb_ring_size(r), 2002) &&
+	     ASSERT_EQ(ring_points_of(r, 0), 2);
+	lb_ring_free(r);
+	r = NULL;
+	/* ... but under a cap of 1000 its share, 0.999 of a point, is none. */
+	ok = ok && ASSERT_EQ(lb_ring_build(&r, c, 2, 10, 1000, LB_HASH_XX), 0) &&
+	     ASSERT_EQ(lb_ring_size(r), 1000) &&
+	     ASSERT_EQ(ring_points_of(r, 0), 0) &&
+	     ASSERT_EQ(lb_ring_pick(r, 12345), 1);
+	lb_ring_free(r);
+	r = NULL;
+	return ok &&
+	       ASSERT_EQ(lb_ring_build(&r, c, 0, 1024, 8192, LB_HASH_XX),
+			 -EINVAL) &&
+	       ASSERT_EQ(lb_ring_build(&r, c, 3, 0, 8192, LB_HASH_XX),
+			 -EINVAL) &&
+	       ASSERT_EQ(lb_ring_build(&r, c, 3, 2048, 1024, LB_HASH_XX),
+			 -EINVAL) &&
+	       ASSERT_TRUE(r == NULL);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_xxhash_known_answers);
 	TEST_RUN(test_murmur2_known_answers);
 	TEST_RUN(test_rng_range);
+	TEST_RUN(test_ring_consistent);
+	TEST_RUN(test_ring_balance);
+	TEST_RUN(test_ring_remove_one);
+	TEST_RUN(test_ring_size);
 	TEST_MAIN_END();
 }
