@@ -4,6 +4,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,4 +267,120 @@ size_t lb_ring_size(const struct lb_ring *r)
 void lb_ring_free(struct lb_ring *r)
 {
 	free(r);
+}
+
+/* ---- Maglev ------------------------------------------------------------ */
+
+#define MG_FREE		UINT32_MAX	/* an entry no candidate has yet */
+
+struct lb_maglev {
+	uint32_t size;
+	uint32_t table[];	/* candidate indices */
+};
+
+/* A candidate's walk through its preference list. */
+struct lb_mg_turn {
+	uint32_t idx;		/* in c[] */
+	uint32_t pos;		/* the next entry it would like */
+	uint32_t skip;
+	uint64_t credit;	/* weight not yet spent on entries */
+};
+
+static bool lb_is_prime(uint32_t m)
+{
+	if (m < 2)
+		return false;
+	if (m % 2 == 0)
+		return m == 2;
+	for (uint64_t d = 3; d * d <= m; d += 2)
+		if (m % d == 0)
+			return false;
+	return true;
+}
+
+/* Turn order, for qsort_r() over the candidates @arg: by key, then by
+ * index when the caller gave two candidates one key. */
+static int lb_turn_cmp(const void *a, const void *b, void *arg)
+{
+	const struct lb_mg_turn *x = a, *y = b;
+	const struct lb_cand *c = arg;
+
+	if (c[x->idx].key != c[y->idx].key)
+		return c[x->idx].key < c[y->idx].key ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Fills @m's table from the turns @t of @n candidates: in each round a
+ * candidate earns its weight and claims an entry for each @wmax earned,
+ * so the heaviest claim one a round, and the table fills. */
+static void lb_maglev_fill(struct lb_maglev *m, const struct lb_cand *c,
+			   struct lb_mg_turn *t, size_t n, uint64_t wmax)
+{
+	uint32_t filled = 0;
+
+	memset(m->table, 0xff, (size_t)m->size * sizeof(m->table[0]));
+	for (;;) {
+		for (size_t i = 0; i < n; i++) {
+			t[i].credit += lb_weight(&c[t[i].idx]);
+			if (t[i].credit < wmax)
+				continue;
+			t[i].credit -= wmax;
+			/* Its list is a permutation (skip and the prime
+			 * size are coprime): a free entry is ahead. */
+			while (m->table[t[i].pos] != MG_FREE) {
+				t[i].pos += t[i].skip;
+				if (t[i].pos >= m->size)
+					t[i].pos -= m->size;
+			}
+			m->table[t[i].pos] = t[i].idx;
+			if (++filled == m->size)
+				return;
+		}
+	}
+}
+
+int lb_maglev_build(struct lb_maglev **out, const struct lb_cand *c,
+		    size_t n, uint32_t table_size, enum lb_hash_fn fn)
+{
+	struct lb_maglev *m = NULL;
+	struct lb_mg_turn *t = NULL;
+	uint64_t wmax = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (!n || table_size < n || table_size > LB_MAGLEV_SIZE_MAX ||
+	    !lb_is_prime(table_size))
+		return -EINVAL;
+	t = calloc(n, sizeof(*t));
+	m = malloc(sizeof(*m) + (size_t)table_size * sizeof(m->table[0]));
+	if (!t || !m) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		t[i].idx = (uint32_t)i;
+		t[i].pos = lb_hash_pair(fn, c[i].key, 0) % table_size;
+		t[i].skip = lb_hash_pair(fn, c[i].key, 1) % (table_size - 1) + 1;
+		if (lb_weight(&c[i]) > wmax)
+			wmax = lb_weight(&c[i]);
+	}
+	qsort_r(t, n, sizeof(*t), lb_turn_cmp, (void *)c);
+	m->size = table_size;
+	lb_maglev_fill(m, c, t, n, wmax);
+	*out = m;
+	m = NULL;	/* the caller's now */
+out:
+	free(m);
+	free(t);
+	return err;
+}
+
+size_t lb_maglev_pick(const struct lb_maglev *m, uint64_t hash)
+{
+	return m->table[hash % m->size];
+}
+
+void lb_maglev_free(struct lb_maglev *m)
+{
+	free(m);
 }

@@ -25,6 +25,8 @@
 /* Kuma's defaults (Envoy's), for settings a policy leaves out. */
 #define LB_RING_MIN_DEFAULT	1024u		/* minRingSize */
 #define LB_RING_MAX_DEFAULT	8388608u	/* maxRingSize: Envoy's 8M */
+#define LB_MAGLEV_SIZE_DEFAULT	65537u		/* maglev.tableSize */
+#define LB_MAGLEV_SIZE_MAX	5000011u	/* the largest Envoy takes */
 
 /* One endpoint as the algorithms see it.  Each algorithm reads the fields
  * it needs and ignores the others. */
@@ -67,7 +69,8 @@ uint64_t lb_hash(enum lb_hash_fn fn, const void *p, size_t n);
  * Into *@out, a new ring of the @n candidates at @c (the caller frees it
  * with lb_ring_free()); 0, -EINVAL when @n is 0 or above UINT32_MAX,
  * @min_size is 0 or @max_size below it, -ENOMEM.  Run it off the loop
- * thread: it sorts up to @max_size points.
+ * thread: it sorts up to @max_size points (1026 points take 0.1 ms
+ * here, 8M 2.6 s), 12 bytes each once built.
  */
 struct lb_ring;
 
@@ -79,6 +82,35 @@ size_t lb_ring_pick(const struct lb_ring *r, uint64_t hash);
 size_t lb_ring_size(const struct lb_ring *r);
 /* Frees @r; NULL is none. */
 void lb_ring_free(struct lb_ring *r);
+
+/*
+ * Maglev (Eisenbud et al., NSDI 2016): a lookup table of @table_size
+ * entries, a prime, each naming a candidate.  A candidate's preference
+ * list is a permutation of the entries, from offset = h0 % size and
+ * skip = h1 % (size - 1) + 1, where h0 and h1 are lb_hash(@fn) of its key
+ * and 0 or 1 (as a ring's points 0 and 1); the candidates take turns claiming the next free
+ * entry of their list, a turn for every weight's worth of the heaviest, so
+ * entries go in proportion to weight, until the table is full.  Turns go
+ * in the order of the keys, not of @c, so a table depends on the set
+ * alone.  A removal moves the removed candidate's entries and a few
+ * percent of the others' (the paper's "minimal disruption").  A hash
+ * belongs to entry hash % size.
+ *
+ * Into *@out, a new table of the @n candidates at @c (the caller frees it
+ * with lb_maglev_free()); 0, -EINVAL when @n is 0 or @table_size is not a
+ * prime, is below @n or above LB_MAGLEV_SIZE_MAX, -ENOMEM.  Run it off
+ * the loop thread: a table of 65537 takes 2 to 10 ms for 3 to 10,000
+ * candidates here, more when the weights are very unequal (the rounds of
+ * turns are as many as the heaviest's entries).
+ */
+struct lb_maglev;
+
+int lb_maglev_build(struct lb_maglev **out, const struct lb_cand *c,
+		    size_t n, uint32_t table_size, enum lb_hash_fn fn);
+/* The index in the build's @c of the candidate that @hash belongs to. */
+size_t lb_maglev_pick(const struct lb_maglev *m, uint64_t hash);
+/* Frees @m; NULL is none. */
+void lb_maglev_free(struct lb_maglev *m);
 
 /* The random source of the picks: xorshift128+, whose state must not be
  * all zero (lb_rng_seed() sees to it).  Not thread-safe: one per thread. */

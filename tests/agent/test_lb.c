@@ -6,7 +6,10 @@
  * share 30,000 random hashes within 5 points of a third, 2:1 weights
  * about 2:1, a candidate's removal moves its keys alone (unless the ring
  * grows to stay above its minimum, when it bounds what else moves), and
- * the ring's size follows minRingSize and maxRingSize.
+ * the ring's size follows minRingSize and maxRingSize.  Maglev: the same
+ * consistency and balance (entries within one of an equal share), a
+ * removal of one of ten that moves fewer than 15% of the others' keys,
+ * and a table size that must be a prime.
  *
  * Known answers: XXH64 (seed 0) of "" and "abc" as xxHash's authors
  * publish them, and what libxxhash says now; MurmurHash64A with Envoy's
@@ -301,6 +304,161 @@ static bool test_ring_size(void)
 	       ASSERT_TRUE(r == NULL);
 }
 
+/* The entries of table @m that candidate @i has. */
+static size_t mg_entries_of(const struct lb_maglev *m, size_t i)
+{
+	size_t k = 0;
+
+	for (uint32_t j = 0; j < m->size; j++)
+		k += m->table[j] == i;
+	return k;
+}
+
+static bool test_maglev_consistent(void)
+{
+	struct lb_cand c[5], rev[5];
+	struct lb_maglev *a = NULL, *b = NULL, *r = NULL;
+	struct lb_rng rng;
+	bool ok = true;
+
+	for (unsigned int i = 0; i < 5; i++) {
+		c[i] = cand(i, 1 + i % 2);
+		rev[4 - i] = c[i];
+	}
+	for (int fn = LB_HASH_XX; ok && fn <= LB_HASH_MURMUR2; fn++) {
+		ok = ASSERT_EQ(lb_maglev_build(&a, c, 5, 65537, fn), 0) &&
+		     ASSERT_EQ(lb_maglev_build(&b, c, 5, 65537, fn), 0) &&
+		     ASSERT_EQ(lb_maglev_build(&r, rev, 5, 65537, fn), 0);
+		lb_rng_seed(&rng, 40);
+		for (int i = 0; ok && i < 1000; i++) {
+			uint64_t h = lb_rng_next(&rng);
+			size_t first = lb_maglev_pick(a, h);
+			unsigned int same = 0;
+
+			for (int j = 0; j < 1000; j++)
+				same += lb_maglev_pick(a, h) == first;
+			ok = ASSERT_TRUE(first < 5) && ASSERT_EQ(same, 1000) &&
+			     ASSERT_EQ(lb_maglev_pick(b, h), first) &&
+			     ASSERT_EQ(lb_maglev_pick(r, h), 4 - first);
+		}
+		lb_maglev_free(a);
+		lb_maglev_free(b);
+		lb_maglev_free(r);
+		a = b = r = NULL;
+	}
+	return ok;
+}
+
+/* Three equal candidates on the default 65537 entries: 21845 or 21846
+ * each, and a third of 30,000 random hashes within 5 points; 2:1 weights
+ * two thirds of the entries, within one. */
+static bool test_maglev_balance(void)
+{
+	struct lb_cand c[3] = { cand(1, 1), cand(2, 1), cand(3, 1) };
+	struct lb_maglev *m = NULL;
+	bool ok = true;
+
+	for (int fn = LB_HASH_XX; ok && fn <= LB_HASH_MURMUR2; fn++) {
+		unsigned int count[3] = { 0 };
+		struct lb_rng rng;
+
+		ok = ASSERT_EQ(lb_maglev_build(&m, c, 3, LB_MAGLEV_SIZE_DEFAULT,
+					       fn), 0);
+		lb_rng_seed(&rng, 50);
+		for (int i = 0; ok && i < 30000; i++)
+			count[lb_maglev_pick(m, lb_rng_next(&rng))]++;
+		for (size_t i = 0; ok && i < 3; i++)
+			ok = ASSERT_TRUE(mg_entries_of(m, i) == 21845 ||
+					 mg_entries_of(m, i) == 21846) &&
+			     ASSERT_TRUE(count[i] >= 8500 && count[i] <= 11500);
+		lb_maglev_free(m);
+		m = NULL;
+		c[1].weight = 2;
+		ok = ok && ASSERT_EQ(lb_maglev_build(&m, c, 2, 65537, fn), 0) &&
+		     ASSERT_TRUE(mg_entries_of(m, 1) >= 43691 &&
+				 mg_entries_of(m, 1) <= 43692);
+		c[1].weight = 1;
+		lb_maglev_free(m);
+		m = NULL;
+	}
+	return ok;
+}
+
+/* One of ten equal candidates goes: its entries go to the others, and of
+ * the others' entries (and of 30,000 random hashes on them) fewer than
+ * 15% move. */
+static bool test_maglev_remove_one(void)
+{
+	struct lb_cand c10[10], c9[9];
+	struct lb_maglev *a = NULL, *b = NULL;
+	unsigned int others = 0, moved = 0, hothers = 0, hmoved = 0;
+	struct lb_rng rng;
+	bool ok;
+
+	for (unsigned int i = 0; i < 10; i++) {
+		c10[i] = cand(i, 1);
+		if (i != 3)
+			c9[i - (i > 3)] = c10[i];
+	}
+	ok = ASSERT_EQ(lb_maglev_build(&a, c10, 10, 65537, LB_HASH_XX), 0) &&
+	     ASSERT_EQ(lb_maglev_build(&b, c9, 9, 65537, LB_HASH_XX), 0);
+	for (uint32_t e = 0; ok && e < 65537; e++) {
+		size_t was = a->table[e];
+
+		if (was == 3)
+			continue;
+		others++;
+		moved += b->table[e] != was - (was > 3);
+	}
+	lb_rng_seed(&rng, 60);
+	for (int i = 0; ok && i < 30000; i++) {
+		uint64_t h = lb_rng_next(&rng);
+		size_t was = lb_maglev_pick(a, h);
+
+		if (was == 3)
+			continue;
+		hothers++;
+		hmoved += lb_maglev_pick(b, h) != was - (was > 3);
+	}
+	ok = ok && ASSERT_TRUE(others > 58000 && others < 60000) &&
+	     ASSERT_TRUE(moved * 100 < others * 15) &&
+	     ASSERT_TRUE(hmoved * 100 < hothers * 15);
+	if (!ok)
+		fprintf(stderr, "  %u of %u entries moved, %u of %u hashes\n",
+		moved, others, hmoved, hothers);
+	lb_maglev_free(a);
+	lb_maglev_free(b);
+	return ok;
+}
+
+static bool test_maglev_table_size(void)
+{
+	struct lb_cand c[7];
+	struct lb_maglev *m = NULL;
+	bool ok;
+
+	for (unsigned int i = 0; i < 7; i++)
+		c[i] = cand(i, 1);
+	/* Seven candidates fill a table of 7: one entry each. */
+	ok = ASSERT_EQ(lb_maglev_build(&m, c, 7, 7, LB_HASH_XX), 0);
+	for (size_t i = 0; ok && i < 7; i++)
+		ok = ASSERT_EQ(mg_entries_of(m, i), 1);
+	lb_maglev_free(m);
+	m = NULL;
+	return ok &&
+	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 65536, LB_HASH_XX), -EINVAL) &&
+	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 65535, LB_HASH_XX), -EINVAL) &&
+	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 1, LB_HASH_XX), -EINVAL) &&
+	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 0, LB_HASH_XX), -EINVAL) &&
+	       /* a prime, but fewer entries than candidates */
+	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 5, LB_HASH_XX), -EINVAL) &&
+	       /* a prime above Envoy's largest */
+	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 5000101, LB_HASH_XX),
+			 -EINVAL) &&
+	       ASSERT_EQ(lb_maglev_build(&m, c, 0, 65537, LB_HASH_XX), -EINVAL) &&
+	       ASSERT_TRUE(m == NULL);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -311,5 +469,9 @@ int main(void)
 	TEST_RUN(test_ring_balance);
 	TEST_RUN(test_ring_remove_one);
 	TEST_RUN(test_ring_size);
+	TEST_RUN(test_maglev_consistent);
+	TEST_RUN(test_maglev_balance);
+	TEST_RUN(test_maglev_remove_one);
+	TEST_RUN(test_maglev_table_size);
 	TEST_MAIN_END();
 }
