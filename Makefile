@@ -53,7 +53,7 @@ LDFLAGS	+= $(SAN_FLAGS)
 endif
 CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	   -Iinclude -Ilib -I$(O)/bpf $(WOLFSSL_CFLAGS) -MMD -MP
-LDLIBS	:= -lbpf -lelf -lz -luring -lyaml -lmnl -lxxhash $(WOLFSSL_LIBS) -lpthread
+LDLIBS	:= -lbpf -lelf -lz -luring -lyaml -lmnl -lxxhash $(WOLFSSL_LIBS) -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	      -Ivmlinux/$(ARCH) -Iinclude -Ibpf

@@ -4,6 +4,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,4 +384,119 @@ size_t lb_maglev_pick(const struct lb_maglev *m, uint64_t hash)
 void lb_maglev_free(struct lb_maglev *m)
 {
 	free(m);
+}
+
+/* ---- Random and LeastRequest -------------------------------------------- */
+
+size_t lb_random(const struct lb_cand *c, size_t n, struct lb_rng *rng)
+{
+	uint64_t sum = 0, r;
+	size_t i;
+
+	if (n <= 1)
+		return n ? 0 : LB_NONE;
+	for (i = 0; i < n; i++)
+		sum += lb_weight(&c[i]);
+	r = lb_rng_below(rng, sum);
+	for (i = 0; r >= lb_weight(&c[i]); i++)
+		r -= lb_weight(&c[i]);
+	return i;
+}
+
+/* Whether the @n candidates at @c weigh the same. */
+static bool lb_weights_equal(const struct lb_cand *c, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (lb_weight(&c[i]) != lb_weight(&c[0]))
+			return false;
+	return true;
+}
+
+/* Of @best and @i, the one with fewer active requests; @best on a tie
+ * (it was drawn first), @i when there is no @best yet. */
+static size_t lb_fewer(const struct lb_cand *c, size_t best, size_t i)
+{
+	return best == LB_NONE || c[i].active < c[best].active ? i : best;
+}
+
+#define LR_DRAWS_MAX	16	/* choices drawn by rejection, on the stack */
+
+/* LeastRequest at equal weights: the fewest active of @k < @n distinct
+ * candidates drawn at random, or of all of them from a random one. */
+static size_t lb_lr_equal(const struct lb_cand *c, size_t n, size_t k,
+			  struct lb_rng *rng)
+{
+	size_t start = lb_rng_below(rng, n), best = LB_NONE, i;
+
+	if (k >= n) {
+		for (size_t j = 0; j < n; j++) {
+			i = start + j < n ? start + j : start + j - n;
+			best = lb_fewer(c, best, i);
+		}
+		return best;
+	}
+	if (k <= LR_DRAWS_MAX) {
+		/* Draw again on a repeat: k < n, so it ends, and fast for
+		 * the usual 2 or 3 of many. */
+		size_t drawn[LR_DRAWS_MAX];
+
+		for (size_t m = 0; m < k; m++) {
+			size_t seen;
+
+			do {
+				i = m ? lb_rng_below(rng, n) : start;
+				for (seen = 0; seen < m && drawn[seen] != i;)
+					seen++;
+			} while (seen < m);
+			drawn[m] = i;
+			best = lb_fewer(c, best, i);
+		}
+		return best;
+	}
+	/* Many choices: selection sampling (Knuth's algorithm S) in one pass
+	 * from a random start, each candidate taken with the odds of the
+	 * choices left over the candidates left. */
+	for (size_t j = 0; k && j < n; j++) {
+		if (lb_rng_below(rng, n - j) >= k)
+			continue;
+		k--;
+		i = start + j < n ? start + j : start + j - n;
+		best = lb_fewer(c, best, i);
+	}
+	return best;
+}
+
+/* A candidate's weight in LeastRequest at unequal weights. */
+static double lb_lr_weight(const struct lb_cand *c, uint32_t bias_milli)
+{
+	double w = (double)lb_weight(c), a = (double)c->active + 1.0;
+
+	if (bias_milli == 0)
+		return w;
+	if (bias_milli == 1000)
+		return w / a;
+	return w / pow(a, bias_milli / 1000.0);
+}
+
+size_t lb_least_request(const struct lb_cand *c, size_t n, unsigned int choices,
+			uint32_t bias_milli, struct lb_rng *rng)
+{
+	double sum = 0.0, r;
+	size_t i;
+
+	if (n <= 1)
+		return n ? 0 : LB_NONE;
+	if (lb_weights_equal(c, n))
+		return lb_lr_equal(c, n, choices < 2 ? LB_LR_CHOICES_DEFAULT :
+				   choices, rng);
+	for (i = 0; i < n; i++)
+		sum += lb_lr_weight(&c[i], bias_milli);
+	/* 53 random bits scaled to [0, sum) */
+	r = (double)(lb_rng_next(rng) >> 11) * 0x1.0p-53 * sum;
+	for (i = 0; i < n - 1; i++) {
+		r -= lb_lr_weight(&c[i], bias_milli);
+		if (r < 0.0)
+			break;
+	}
+	return i;
 }

@@ -27,17 +27,9 @@
 #define LB_RING_MAX_DEFAULT	8388608u	/* maxRingSize: Envoy's 8M */
 #define LB_MAGLEV_SIZE_DEFAULT	65537u		/* maglev.tableSize */
 #define LB_MAGLEV_SIZE_MAX	5000011u	/* the largest Envoy takes */
-
-/* One endpoint as the algorithms see it.  Each algorithm reads the fields
- * it needs and ignores the others. */
-struct lb_cand {
-	uint64_t key;		/* a hash of its identity, the same across
-				 * snapshots: it places the endpoint on a ring
-				 * or in a Maglev table */
-	uint32_t weight;	/* >= 1; 0 counts as 1 */
-	uint32_t active;	/* requests in flight to it now */
-	uint64_t ewma_ns;	/* its peak-EWMA latency, 0: none measured */
-};
+#define LB_LR_CHOICES_DEFAULT	2u		/* leastRequest.choiceCount */
+#define LB_LR_BIAS_DEFAULT	1000u		/* activeRequestBias 1.0, in
+						 * thousandths */
 
 /* Kuma's hashFunction, numbered as enum mf_lb_hash_function. */
 enum lb_hash_fn {
@@ -51,6 +43,31 @@ enum lb_hash_fn {
 
 /* The @n bytes at @p hashed by @fn (LB_HASH_XX for any other value). */
 uint64_t lb_hash(enum lb_hash_fn fn, const void *p, size_t n);
+
+/* The random source of the picks: xorshift128+, whose state must not be
+ * all zero (lb_rng_seed() sees to it).  Not thread-safe: one per thread. */
+struct lb_rng {
+	uint64_t s[2];
+};
+
+/* Seeds @r from @seed (the caller's, from getrandom(); a test's constant). */
+void lb_rng_seed(struct lb_rng *r, uint64_t seed);
+/* The next 64 random bits of @r. */
+uint64_t lb_rng_next(struct lb_rng *r);
+/* A uniform number in [0, @bound), without modulo bias; 0 when @bound
+ * is 0. */
+uint64_t lb_rng_below(struct lb_rng *r, uint64_t bound);
+
+/* One endpoint as the algorithms see it.  Each algorithm reads the fields
+ * it needs and ignores the others. */
+struct lb_cand {
+	uint64_t key;		/* a hash of its identity, the same across
+				 * snapshots: it places the endpoint on a ring
+				 * or in a Maglev table */
+	uint32_t weight;	/* >= 1; 0 counts as 1 */
+	uint32_t active;	/* requests in flight to it now */
+	uint64_t ewma_ns;	/* its peak-EWMA latency, 0: none measured */
+};
 
 /*
  * RingHash, Envoy's ketama-style ring.  Each candidate gets points in
@@ -88,13 +105,15 @@ void lb_ring_free(struct lb_ring *r);
  * entries, a prime, each naming a candidate.  A candidate's preference
  * list is a permutation of the entries, from offset = h0 % size and
  * skip = h1 % (size - 1) + 1, where h0 and h1 are lb_hash(@fn) of its key
- * and 0 or 1 (as a ring's points 0 and 1); the candidates take turns claiming the next free
- * entry of their list, a turn for every weight's worth of the heaviest, so
- * entries go in proportion to weight, until the table is full.  Turns go
+ * and 0 or 1 (as a ring's points 0 and 1).  The candidates take turns
+ * claiming the next free entry of their lists, a turn for every weight's
+ * worth of the heaviest, so entries go in proportion to weight, until the
+ * table is full.  Turns go
  * in the order of the keys, not of @c, so a table depends on the set
  * alone.  A removal moves the removed candidate's entries and a few
- * percent of the others' (the paper's "minimal disruption").  A hash
- * belongs to entry hash % size.
+ * percent of the others' (the paper's "minimal disruption").  A candidate
+ * whose share is below one entry may get none.  A hash belongs to entry
+ * hash % size.
  *
  * Into *@out, a new table of the @n candidates at @c (the caller frees it
  * with lb_maglev_free()); 0, -EINVAL when @n is 0 or @table_size is not a
@@ -112,18 +131,22 @@ size_t lb_maglev_pick(const struct lb_maglev *m, uint64_t hash);
 /* Frees @m; NULL is none. */
 void lb_maglev_free(struct lb_maglev *m);
 
-/* The random source of the picks: xorshift128+, whose state must not be
- * all zero (lb_rng_seed() sees to it).  Not thread-safe: one per thread. */
-struct lb_rng {
-	uint64_t s[2];
-};
+/*
+ * LeastRequest, as Envoy's.  When the weights are equal: of @choices
+ * candidates drawn at random (Kuma's choiceCount; below 2 counts as
+ * LB_LR_CHOICES_DEFAULT), the one with the fewest active requests, the
+ * first drawn on a tie.  They are drawn distinct (Envoy draws with
+ * replacement), so @choices >= @n compares them all, from a random one.
+ * When they are not: a random candidate by its weight / (active + 1) ^
+ * bias, where bias is @bias_milli / 1000 (Kuma's activeRequestBias;
+ * LB_LR_BIAS_DEFAULT, 1.0, when the policy says none): Envoy's weights for
+ * this case, drawn at random rather than by its stateful schedule, and
+ * O(@n) (a pow() each unless the bias is 0 or 1).  LB_NONE when @n is 0.
+ */
+size_t lb_least_request(const struct lb_cand *c, size_t n, unsigned int choices,
+			uint32_t bias_milli, struct lb_rng *rng);
 
-/* Seeds @r from @seed (the caller's, from getrandom(); a test's constant). */
-void lb_rng_seed(struct lb_rng *r, uint64_t seed);
-/* The next 64 random bits of @r. */
-uint64_t lb_rng_next(struct lb_rng *r);
-/* A uniform number in [0, @bound), without modulo bias; 0 when @bound
- * is 0. */
-uint64_t lb_rng_below(struct lb_rng *r, uint64_t bound);
+/* Random: a candidate at random by weight, O(@n); LB_NONE when @n is 0. */
+size_t lb_random(const struct lb_cand *c, size_t n, struct lb_rng *rng);
 
 #endif /* MF_AGENT_LB_H */

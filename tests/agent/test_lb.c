@@ -9,7 +9,10 @@
  * the ring's size follows minRingSize and maxRingSize.  Maglev: the same
  * consistency and balance (entries within one of an equal share), a
  * removal of one of ten that moves fewer than 15% of the others' keys,
- * and a table size that must be a prime.
+ * and a table size that must be a prime.  LeastRequest: a choice of all
+ * finds the one idle candidate every time, a choice of two finds it far
+ * more often than any other, and unequal weights follow Envoy's weight /
+ * (active + 1) ^ bias.  Random: weights honoured within 5 points.
  *
  * Known answers: XXH64 (seed 0) of "" and "abc" as xxHash's authors
  * publish them, and what libxxhash says now; MurmurHash64A with Envoy's
@@ -459,6 +462,118 @@ static bool test_maglev_table_size(void)
 	       ASSERT_TRUE(m == NULL);
 }
 
+/* How often of @picks each of @n candidates is picked by @pick, into
+ * @count. */
+#define COUNT_PICKS(count, n, picks, pick)                                   \
+	do {                                                                  \
+		memset(count, 0, sizeof(count[0]) * (n));                     \
+		for (int i_ = 0; i_ < (picks); i_++) {                        \
+			size_t p_ = (pick);                                   \
+			if (p_ < (n))                                         \
+				count[p_]++;                                  \
+		}                                                             \
+	} while (0)
+
+/* Whether @count is within 5 points of @pct percent of @total. */
+static bool near_pct(unsigned int count, double pct, unsigned int total)
+{
+	double got = 100.0 * count / total;
+
+	if (got >= pct - 5.0 && got <= pct + 5.0)
+		return true;
+	fprintf(stderr, "  %.2f%% where %.2f%% was due\n", got, pct);
+	return false;
+}
+
+static bool test_least_request_idle(void)
+{
+	struct lb_cand c[4] = { cand(1, 1), cand(2, 1), cand(3, 1), cand(4, 1) };
+	unsigned int count[4];
+	struct lb_rng rng;
+	bool ok;
+
+	c[0].active = c[2].active = c[3].active = 10;
+	lb_rng_seed(&rng, 70);
+	/* All compared, as many times as there are candidates or more. */
+	COUNT_PICKS(count, 4, 1000, lb_least_request(c, 4, 4, 1000, &rng));
+	ok = ASSERT_EQ(count[1], 1000);
+	COUNT_PICKS(count, 4, 1000, lb_least_request(c, 4, 9, 1000, &rng));
+	ok = ok && ASSERT_EQ(count[1], 1000);
+	/* Two of four: the idle one is in half the pairs, and wins them;
+	 * each other one in a sixth. */
+	COUNT_PICKS(count, 4, 30000, lb_least_request(c, 4, 2, 1000, &rng));
+	ok = ok && near_pct(count[1], 50, 30000) &&
+	     ASSERT_TRUE(count[1] > 2 * count[0] && count[1] > 2 * count[2] &&
+			 count[1] > 2 * count[3]);
+	/* 0 is the default, 2. */
+	COUNT_PICKS(count, 4, 30000, lb_least_request(c, 4, 0, 1000, &rng));
+	ok = ok && near_pct(count[1], 50, 30000);
+	/* All idle: ties go to a random one, whatever the choice. */
+	c[0].active = c[2].active = c[3].active = 0;
+	for (unsigned int k = 2; ok && k <= 4; k++) {
+		COUNT_PICKS(count, 4, 30000,
+			    lb_least_request(c, 4, k, 1000, &rng));
+		for (int i = 0; ok && i < 4; i++)
+			ok = near_pct(count[i], 25, 30000);
+	}
+	return ok;
+}
+
+/* 40 candidates, 20 choices (drawn in one pass): the idle one is in half
+ * of the draws. */
+static bool test_least_request_many_choices(void)
+{
+	struct lb_cand c[40];
+	unsigned int count[40];
+	struct lb_rng rng;
+
+	for (unsigned int i = 0; i < 40; i++) {
+		c[i] = cand(i, 1);
+		c[i].active = i == 17 ? 0 : 5;
+	}
+	lb_rng_seed(&rng, 80);
+	COUNT_PICKS(count, 40, 30000, lb_least_request(c, 40, 20, 1000, &rng));
+	return near_pct(count[17], 50, 30000);
+}
+
+/* Weights 1, 1 and 2 with 0, 0 and 3 active: effective 1, 1 and 0.5 at
+ * bias 1.0, 1, 1 and 2 at bias 0, and 1, 1 and 0.125 at bias 2.0. */
+static bool test_least_request_weighted(void)
+{
+	struct lb_cand c[3] = { cand(1, 1), cand(2, 1), cand(3, 2) };
+	unsigned int count[3];
+	struct lb_rng rng;
+	bool ok;
+
+	c[2].active = 3;
+	lb_rng_seed(&rng, 90);
+	COUNT_PICKS(count, 3, 30000, lb_least_request(c, 3, 2, 1000, &rng));
+	ok = near_pct(count[0], 40, 30000) && near_pct(count[2], 20, 30000);
+	COUNT_PICKS(count, 3, 30000, lb_least_request(c, 3, 2, 0, &rng));
+	ok = ok && near_pct(count[0], 25, 30000) &&
+	     near_pct(count[2], 50, 30000);
+	COUNT_PICKS(count, 3, 30000, lb_least_request(c, 3, 2, 2000, &rng));
+	return ok && near_pct(count[0], 100 / 2.125, 30000) &&
+	       near_pct(count[2], 100 * 0.125 / 2.125, 30000) &&
+	       ASSERT_EQ(lb_least_request(c, 0, 2, 1000, &rng), LB_NONE) &&
+	       ASSERT_EQ(lb_least_request(c, 1, 2, 1000, &rng), 0);
+}
+
+static bool test_random_weights(void)
+{
+	struct lb_cand c[4] = { cand(1, 1), cand(2, 2), cand(3, 3), cand(4, 4) };
+	unsigned int count[4];
+	struct lb_rng rng;
+	bool ok = true;
+
+	lb_rng_seed(&rng, 100);
+	COUNT_PICKS(count, 4, 30000, lb_random(c, 4, &rng));
+	for (int i = 0; ok && i < 4; i++)
+		ok = near_pct(count[i], 10.0 * (i + 1), 30000);
+	return ok && ASSERT_EQ(lb_random(c, 0, &rng), LB_NONE) &&
+	       ASSERT_EQ(lb_random(c, 1, &rng), 0);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -473,5 +588,9 @@ int main(void)
 	TEST_RUN(test_maglev_balance);
 	TEST_RUN(test_maglev_remove_one);
 	TEST_RUN(test_maglev_table_size);
+	TEST_RUN(test_least_request_idle);
+	TEST_RUN(test_least_request_many_choices);
+	TEST_RUN(test_least_request_weighted);
+	TEST_RUN(test_random_weights);
 	TEST_MAIN_END();
 }
