@@ -500,3 +500,63 @@ size_t lb_least_request(const struct lb_cand *c, size_t n, unsigned int choices,
 	}
 	return i;
 }
+
+/* ---- peak EWMA ---------------------------------------------------------- */
+
+/* exp(-@dt_ns / tau): what is left of an estimate @dt_ns old. */
+static double lb_ewma_left(uint64_t dt_ns)
+{
+	return exp(-(double)dt_ns / (double)LB_EWMA_TAU_NS);
+}
+
+uint64_t lb_ewma_update(uint64_t ewma_ns, uint64_t last_ns, uint64_t now_ns,
+			uint64_t rtt_ns)
+{
+	double left, v;
+
+	if (!rtt_ns)
+		rtt_ns = 1;
+	if (rtt_ns >= ewma_ns)
+		return rtt_ns;
+	/* A clock that went back is no time at all. */
+	left = lb_ewma_left(now_ns > last_ns ? now_ns - last_ns : 0);
+	v = (double)ewma_ns * left + (double)rtt_ns * (1.0 - left) + 0.5;
+	/* Between the sample and the old average, whatever the rounding. */
+	if (v >= (double)ewma_ns)
+		return ewma_ns;
+	return v > (double)rtt_ns ? (uint64_t)v : rtt_ns;
+}
+
+/* @c's latency as it reads at @now, 0 when not measured. */
+static double lb_ewma_now(const struct lb_cand *c, uint64_t now)
+{
+	double e;
+
+	if (!c->ewma_ns)
+		return 0.0;
+	e = (double)c->ewma_ns;
+	if (now > c->ewma_at_ns)
+		e *= lb_ewma_left(now - c->ewma_at_ns);
+	return e > 1.0 ? e : 1.0;
+}
+
+size_t lb_p2c_ewma(const struct lb_cand *c, size_t n, uint64_t now_ns,
+		   struct lb_rng *rng)
+{
+	size_t a, b;
+	double ea, eb;
+
+	if (n <= 1)
+		return n ? 0 : LB_NONE;
+	a = lb_rng_below(rng, n);
+	b = lb_rng_below(rng, n - 1);
+	b += b >= a;	/* distinct: the n - 1 others, a left out */
+	ea = lb_ewma_now(&c[a], now_ns);
+	eb = lb_ewma_now(&c[b], now_ns);
+	if (ea == 0.0)
+		ea = eb == 0.0 ? 1.0 : eb;
+	if (eb == 0.0)
+		eb = ea;
+	return eb * ((double)c[b].active + 1.0) <
+	       ea * ((double)c[a].active + 1.0) ? b : a;
+}

@@ -30,6 +30,7 @@
 #define LB_LR_CHOICES_DEFAULT	2u		/* leastRequest.choiceCount */
 #define LB_LR_BIAS_DEFAULT	1000u		/* activeRequestBias 1.0, in
 						 * thousandths */
+#define LB_EWMA_TAU_NS		10000000000ull	/* Linkerd's decay, 10 s */
 
 /* Kuma's hashFunction, numbered as enum mf_lb_hash_function. */
 enum lb_hash_fn {
@@ -67,6 +68,8 @@ struct lb_cand {
 	uint32_t weight;	/* >= 1; 0 counts as 1 */
 	uint32_t active;	/* requests in flight to it now */
 	uint64_t ewma_ns;	/* its peak-EWMA latency, 0: none measured */
+	uint64_t ewma_at_ns;	/* when ewma_ns was last updated (the
+				 * caller's clock, as lb_p2c_ewma()'s now) */
 };
 
 /*
@@ -148,5 +151,33 @@ size_t lb_least_request(const struct lb_cand *c, size_t n, unsigned int choices,
 
 /* Random: a candidate at random by weight, O(@n); LB_NONE when @n is 0. */
 size_t lb_random(const struct lb_cand *c, size_t n, struct lb_rng *rng);
+
+/*
+ * Peak-EWMA power of two choices, Linkerd's (and Finagle's) balancer: of
+ * two distinct candidates drawn at random, the one of lower cost,
+ * latency * (active + 1), the first drawn on a tie.  Its latency is
+ * ewma_ns decayed toward 0 over the time since ewma_at_ns, as Linkerd
+ * reads its estimate at @now_ns, so an endpoint that once answered slowly
+ * and lost every draw since is tried again, and at least 1 ns, so the
+ * active requests still count.  One not measured yet costs what its rival
+ * does (its rival's latency, 1 ns when neither is measured), so a new
+ * endpoint is neither starved nor flooded: its active requests decide.
+ * Weights play no part.  LB_NONE when @n is 0.
+ */
+size_t lb_p2c_ewma(const struct lb_cand *c, size_t n, uint64_t now_ns,
+		   struct lb_rng *rng);
+
+/*
+ * The peak EWMA of a candidate, @ewma_ns as of @last_ns, after a response
+ * at @now_ns that took @rtt_ns (the caller then sets its ewma_at_ns to
+ * @now_ns).  A sample above the average replaces it at once (the peak);
+ * one below pulls it toward the sample by 1 - exp(-dt / LB_EWMA_TAU_NS),
+ * dt = @now_ns - @last_ns, so after 10 s the gap is 1/e of what it was,
+ * and one at the instant of the last update leaves it as it was.
+ * A sample of 0 counts as 1 ns, so a measured candidate never reads as
+ * unmeasured.
+ */
+uint64_t lb_ewma_update(uint64_t ewma_ns, uint64_t last_ns, uint64_t now_ns,
+			uint64_t rtt_ns);
 
 #endif /* MF_AGENT_LB_H */

@@ -12,7 +12,11 @@
  * and a table size that must be a prime.  LeastRequest: a choice of all
  * finds the one idle candidate every time, a choice of two finds it far
  * more often than any other, and unequal weights follow Envoy's weight /
- * (active + 1) ^ bias.  Random: weights honoured within 5 points.
+ * (active + 1) ^ bias.  Random: weights honoured within 5 points.  Peak
+ * EWMA P2C: a candidate ten times slower is (almost) never picked, active
+ * requests count, a new candidate gets its share, an old peak decays; the
+ * EWMA takes a peak at once and closes 1 - 1/e of the gap to a lower
+ * sample in 10 s.
  *
  * Known answers: XXH64 (seed 0) of "" and "abc" as xxHash's authors
  * publish them, and what libxxhash says now; MurmurHash64A with Envoy's
@@ -574,6 +578,77 @@ static bool test_random_weights(void)
 	       ASSERT_EQ(lb_random(c, 1, &rng), 0);
 }
 
+#define MS	1000000ull
+#define SEC	1000000000ull
+
+static bool test_p2c_ewma(void)
+{
+	struct lb_cand c[4] = { cand(1, 1), cand(2, 1), cand(3, 1), cand(4, 1) };
+	const uint64_t now = 1000 * SEC;
+	unsigned int count[4];
+	struct lb_rng rng;
+	bool ok;
+
+	for (int i = 0; i < 4; i++) {
+		c[i].ewma_ns = i ? 1 * MS : 10 * MS;
+		c[i].ewma_at_ns = now;
+	}
+	lb_rng_seed(&rng, 110);
+	/* Ten times slower than the others: picked under 10% of the time
+	 * (never: it loses every pair it is in). */
+	COUNT_PICKS(count, 4, 30000, lb_p2c_ewma(c, 4, now, &rng));
+	ok = ASSERT_TRUE(count[0] < 3000) && near_pct(count[1], 33.3, 30000) &&
+	     near_pct(count[3], 33.3, 30000);
+	/* ... unless the others have work: 1 ms * 11 > 10 ms * 1. */
+	c[1].active = c[2].active = c[3].active = 10;
+	COUNT_PICKS(count, 4, 30000, lb_p2c_ewma(c, 4, now, &rng));
+	ok = ok && near_pct(count[0], 50, 30000);
+	/* A new one costs what its rival does: idle, it wins its pairs (half
+	 * of them); with more in flight than the others, it loses them. */
+	c[0].ewma_ns = 0;
+	COUNT_PICKS(count, 4, 30000, lb_p2c_ewma(c, 4, now, &rng));
+	ok = ok && near_pct(count[0], 50, 30000);
+	c[0].active = 11;
+	COUNT_PICKS(count, 4, 30000, lb_p2c_ewma(c, 4, now, &rng));
+	ok = ok && ASSERT_EQ(count[0], 0);
+	/* A 10 ms peak last updated a minute ago reads 25 us now: it wins
+	 * against 1 ms measured now. */
+	c[0].ewma_ns = 10 * MS;
+	c[0].ewma_at_ns = now - 60 * SEC;
+	c[0].active = c[1].active = 0;
+	COUNT_PICKS(count, 2, 1000, lb_p2c_ewma(c, 2, now, &rng));
+	return ok && ASSERT_EQ(count[0], 1000) &&
+	       ASSERT_EQ(lb_p2c_ewma(c, 0, now, &rng), LB_NONE) &&
+	       ASSERT_EQ(lb_p2c_ewma(c, 1, now, &rng), 0);
+}
+
+static bool test_ewma_update(void)
+{
+	const uint64_t t0 = 1000 * SEC;
+	uint64_t e = lb_ewma_update(0, 0, t0, 5 * MS), gap;
+	bool ok;
+
+	/* The first sample, and a peak, replace it at once. */
+	ok = ASSERT_EQ(e, 5 * MS) &&
+	     ASSERT_EQ(lb_ewma_update(e, t0, t0 + 1 * MS, 100 * MS), 100 * MS);
+	/* 10 ms after 100 ms, 10 s later: the 90 ms gap is 1/e of itself,
+	 * 33.109 ms (within 0.1%). */
+	gap = lb_ewma_update(100 * MS, t0, t0 + 10 * SEC, 10 * MS) - 10 * MS;
+	ok = ok && ASSERT_TRUE(gap > 33076000 && gap < 33142000);
+	/* 1 s: e^-0.1 of it, 81.435 ms. */
+	gap = lb_ewma_update(100 * MS, t0, t0 + 1 * SEC, 10 * MS) - 10 * MS;
+	ok = ok && ASSERT_TRUE(gap > 81353000 && gap < 81517000);
+	/* Long after, the sample alone; at the same instant, or with a clock
+	 * gone back, the old average. */
+	return ok &&
+	       ASSERT_EQ(lb_ewma_update(100 * MS, t0, t0 + 3600 * SEC, 10 * MS),
+			 10 * MS) &&
+	       ASSERT_EQ(lb_ewma_update(100 * MS, t0, t0, 10 * MS), 100 * MS) &&
+	       ASSERT_EQ(lb_ewma_update(100 * MS, t0, t0 - SEC, 10 * MS),
+			 100 * MS) &&
+	       ASSERT_EQ(lb_ewma_update(0, 0, t0, 0), 1);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -592,5 +667,7 @@ int main(void)
 	TEST_RUN(test_least_request_many_choices);
 	TEST_RUN(test_least_request_weighted);
 	TEST_RUN(test_random_weights);
+	TEST_RUN(test_p2c_ewma);
+	TEST_RUN(test_ewma_update);
 	TEST_MAIN_END();
 }
