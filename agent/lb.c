@@ -359,9 +359,12 @@ int lb_maglev_build(struct lb_maglev **out, const struct lb_cand *c,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
+		uint64_t offset = lb_hash_pair(fn, c[i].key, 0);
+		uint64_t skip = lb_hash_pair(fn, c[i].key, 1);
+
 		t[i].idx = (uint32_t)i;
-		t[i].pos = lb_hash_pair(fn, c[i].key, 0) % table_size;
-		t[i].skip = lb_hash_pair(fn, c[i].key, 1) % (table_size - 1) + 1;
+		t[i].pos = offset % table_size;
+		t[i].skip = skip % (table_size - 1) + 1;
 		if (lb_weight(&c[i]) > wmax)
 			wmax = lb_weight(&c[i]);
 	}
@@ -478,8 +481,9 @@ static double lb_lr_weight(const struct lb_cand *c, uint32_t bias_milli)
 	return w / pow(a, bias_milli / 1000.0);
 }
 
-size_t lb_least_request(const struct lb_cand *c, size_t n, unsigned int choices,
-			uint32_t bias_milli, struct lb_rng *rng)
+size_t lb_least_request(const struct lb_cand *c, size_t n,
+			unsigned int choices, uint32_t bias_milli,
+			struct lb_rng *rng)
 {
 	double sum = 0.0, r;
 	size_t i;

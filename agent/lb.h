@@ -144,10 +144,12 @@ void lb_maglev_free(struct lb_maglev *m);
  * bias, where bias is @bias_milli / 1000 (Kuma's activeRequestBias;
  * LB_LR_BIAS_DEFAULT, 1.0, when the policy says none): Envoy's weights for
  * this case, drawn at random rather than by its stateful schedule, and
- * O(@n) (a pow() each unless the bias is 0 or 1).  LB_NONE when @n is 0.
+ * O(@n) (a pow() each unless the bias is 0 or 1).  Either way the weights
+ * are compared first, O(@n).  LB_NONE when @n is 0.
  */
-size_t lb_least_request(const struct lb_cand *c, size_t n, unsigned int choices,
-			uint32_t bias_milli, struct lb_rng *rng);
+size_t lb_least_request(const struct lb_cand *c, size_t n,
+			unsigned int choices, uint32_t bias_milli,
+			struct lb_rng *rng);
 
 /* Random: a candidate at random by weight, O(@n); LB_NONE when @n is 0. */
 size_t lb_random(const struct lb_cand *c, size_t n, struct lb_rng *rng);

@@ -70,7 +70,8 @@ static bool test_murmur2_known_answers(void)
 				     strlen(kat[i].s));
 
 		if (!ASSERT_TRUE(h == kat[i].h)) {
-			fprintf(stderr, "  \"%s\": %#" PRIx64 "\n", kat[i].s, h);
+			fprintf(stderr, "  \"%s\": %#" PRIx64 "\n", kat[i].s,
+				h);
 			return false;
 		}
 	}
@@ -114,6 +115,26 @@ static struct lb_cand cand(unsigned int i, uint32_t weight)
 
 	return (struct lb_cand){ .key = lb_hash(LB_HASH_XX, addr, (size_t)len),
 				 .weight = weight };
+}
+
+/* @n candidates of weight 1 into @c. */
+static void cands(struct lb_cand *c, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		c[i] = cand(i, 1);
+}
+
+/* Builds of XXHash's, the default. */
+static int ring_xx(struct lb_ring **r, const struct lb_cand *c, size_t n,
+		   uint32_t min, uint32_t max)
+{
+	return lb_ring_build(r, c, n, min, max, LB_HASH_XX);
+}
+
+static int mg_xx(struct lb_maglev **m, const struct lb_cand *c, size_t n,
+		 uint32_t size)
+{
+	return lb_maglev_build(m, c, n, size, LB_HASH_XX);
 }
 
 /* The points ring @r gives candidate @i. */
@@ -195,7 +216,8 @@ static bool test_ring_balance(void)
 			ok = ASSERT_TRUE(count[i] >= 8500 && count[i] <= 11500);
 		/* 2:1: two thirds and a third, within 5 points. */
 		c[0].weight = 2;
-		ok = ok && ASSERT_EQ(lb_ring_build(&r, c, 2, LB_RING_MIN_DEFAULT,
+		ok = ok && ASSERT_EQ(lb_ring_build(&r, c, 2,
+						   LB_RING_MIN_DEFAULT,
 						   LB_RING_MAX_DEFAULT, fn), 0);
 		if (ok)
 			ring_count(r, 30000, wc);
@@ -224,17 +246,20 @@ static bool test_ring_balance(void)
  */
 static bool test_ring_remove_one(void)
 {
-	struct lb_cand c4[4] = { cand(1, 1), cand(2, 1), cand(3, 1), cand(4, 1) };
-	/* c4 without its third, in order: index j of c3 is c4's j or j + 1 */
-	struct lb_cand c3[3] = { c4[0], c4[1], c4[3] };
 	struct lb_ring *r4 = NULL, *same = NULL, *grown = NULL;
 	unsigned int others = 0, stayed = 0, moved = 0, gone = 0;
+	struct lb_cand c4[4], c3[3];
 	struct lb_rng rng;
 	bool ok;
 
-	ok = ASSERT_EQ(lb_ring_build(&r4, c4, 4, 1024, 8192, LB_HASH_XX), 0) &&
-	     ASSERT_EQ(lb_ring_build(&same, c3, 3, 768, 8192, LB_HASH_XX), 0) &&
-	     ASSERT_EQ(lb_ring_build(&grown, c3, 3, 1024, 8192, LB_HASH_XX), 0) &&
+	cands(c4, 4);
+	/* c4 without its third, in order: index j of c3 is c4's j or j + 1 */
+	c3[0] = c4[0];
+	c3[1] = c4[1];
+	c3[2] = c4[3];
+	ok = ASSERT_EQ(ring_xx(&r4, c4, 4, 1024, 8192), 0) &&
+	     ASSERT_EQ(ring_xx(&same, c3, 3, 768, 8192), 0) &&
+	     ASSERT_EQ(ring_xx(&grown, c3, 3, 1024, 8192), 0) &&
 	     ASSERT_EQ(lb_ring_size(r4), 1024) &&
 	     ASSERT_EQ(lb_ring_size(same), 768) &&
 	     ASSERT_EQ(lb_ring_size(grown), 1026);
@@ -274,14 +299,14 @@ static bool test_ring_size(void)
 	bool ok;
 
 	/* Three equal: 342 each, the first multiple of 3 from 1024. */
-	ok = ASSERT_EQ(lb_ring_build(&r, c, 3, 1024, 8388608, LB_HASH_XX), 0) &&
+	ok = ASSERT_EQ(ring_xx(&r, c, 3, 1024, 8388608), 0) &&
 	     ASSERT_EQ(lb_ring_size(r), 1026) &&
 	     ASSERT_EQ(ring_points_of(r, 0), 342) &&
 	     ASSERT_EQ(ring_points_of(r, 2), 342);
 	lb_ring_free(r);
 	r = NULL;
 	/* Capped at 1000 where 1026 would be needed: 333, 333 and 334. */
-	ok = ok && ASSERT_EQ(lb_ring_build(&r, c, 3, 1000, 1000, LB_HASH_XX), 0) &&
+	ok = ok && ASSERT_EQ(ring_xx(&r, c, 3, 1000, 1000), 0) &&
 	     ASSERT_EQ(lb_ring_size(r), 1000) &&
 	     ASSERT_EQ(ring_points_of(r, 0) + ring_points_of(r, 1), 666);
 	lb_ring_free(r);
@@ -289,25 +314,21 @@ static bool test_ring_size(void)
 	/* 1:1000 gives 1001 points at least; the lightest gets the 2 that
 	 * make 2002 >= 1024. */
 	c[1].weight = 1000;
-	ok = ok && ASSERT_EQ(lb_ring_build(&r, c, 2, 1024, 8192, LB_HASH_XX), 0) &&
+	ok = ok && ASSERT_EQ(ring_xx(&r, c, 2, 1024, 8192), 0) &&
 	     ASSERT_EQ(lb_ring_size(r), 2002) &&
 	     ASSERT_EQ(ring_points_of(r, 0), 2);
 	lb_ring_free(r);
 	r = NULL;
 	/* ... but under a cap of 1000 its share, 0.999 of a point, is none. */
-	ok = ok && ASSERT_EQ(lb_ring_build(&r, c, 2, 10, 1000, LB_HASH_XX), 0) &&
+	ok = ok && ASSERT_EQ(ring_xx(&r, c, 2, 10, 1000), 0) &&
 	     ASSERT_EQ(lb_ring_size(r), 1000) &&
 	     ASSERT_EQ(ring_points_of(r, 0), 0) &&
 	     ASSERT_EQ(lb_ring_pick(r, 12345), 1);
 	lb_ring_free(r);
 	r = NULL;
-	return ok &&
-	       ASSERT_EQ(lb_ring_build(&r, c, 0, 1024, 8192, LB_HASH_XX),
-			 -EINVAL) &&
-	       ASSERT_EQ(lb_ring_build(&r, c, 3, 0, 8192, LB_HASH_XX),
-			 -EINVAL) &&
-	       ASSERT_EQ(lb_ring_build(&r, c, 3, 2048, 1024, LB_HASH_XX),
-			 -EINVAL) &&
+	return ok && ASSERT_EQ(ring_xx(&r, c, 0, 1024, 8192), -EINVAL) &&
+	       ASSERT_EQ(ring_xx(&r, c, 3, 0, 8192), -EINVAL) &&
+	       ASSERT_EQ(ring_xx(&r, c, 3, 2048, 1024), -EINVAL) &&
 	       ASSERT_TRUE(r == NULL);
 }
 
@@ -407,8 +428,8 @@ static bool test_maglev_remove_one(void)
 		if (i != 3)
 			c9[i - (i > 3)] = c10[i];
 	}
-	ok = ASSERT_EQ(lb_maglev_build(&a, c10, 10, 65537, LB_HASH_XX), 0) &&
-	     ASSERT_EQ(lb_maglev_build(&b, c9, 9, 65537, LB_HASH_XX), 0);
+	ok = ASSERT_EQ(mg_xx(&a, c10, 10, 65537), 0) &&
+	     ASSERT_EQ(mg_xx(&b, c9, 9, 65537), 0);
 	for (uint32_t e = 0; ok && e < 65537; e++) {
 		size_t was = a->table[e];
 
@@ -444,25 +465,22 @@ static bool test_maglev_table_size(void)
 	struct lb_maglev *m = NULL;
 	bool ok;
 
-	for (unsigned int i = 0; i < 7; i++)
-		c[i] = cand(i, 1);
+	cands(c, 7);
 	/* Seven candidates fill a table of 7: one entry each. */
-	ok = ASSERT_EQ(lb_maglev_build(&m, c, 7, 7, LB_HASH_XX), 0);
+	ok = ASSERT_EQ(mg_xx(&m, c, 7, 7), 0);
 	for (size_t i = 0; ok && i < 7; i++)
 		ok = ASSERT_EQ(mg_entries_of(m, i), 1);
 	lb_maglev_free(m);
 	m = NULL;
-	return ok &&
-	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 65536, LB_HASH_XX), -EINVAL) &&
-	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 65535, LB_HASH_XX), -EINVAL) &&
-	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 1, LB_HASH_XX), -EINVAL) &&
-	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 0, LB_HASH_XX), -EINVAL) &&
+	return ok && ASSERT_EQ(mg_xx(&m, c, 7, 65536), -EINVAL) &&
+	       ASSERT_EQ(mg_xx(&m, c, 7, 65535), -EINVAL) &&
+	       ASSERT_EQ(mg_xx(&m, c, 7, 1), -EINVAL) &&
+	       ASSERT_EQ(mg_xx(&m, c, 7, 0), -EINVAL) &&
 	       /* a prime, but fewer entries than candidates */
-	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 5, LB_HASH_XX), -EINVAL) &&
+	       ASSERT_EQ(mg_xx(&m, c, 7, 5), -EINVAL) &&
 	       /* a prime above Envoy's largest */
-	       ASSERT_EQ(lb_maglev_build(&m, c, 7, 5000101, LB_HASH_XX),
-			 -EINVAL) &&
-	       ASSERT_EQ(lb_maglev_build(&m, c, 0, 65537, LB_HASH_XX), -EINVAL) &&
+	       ASSERT_EQ(mg_xx(&m, c, 7, 5000101), -EINVAL) &&
+	       ASSERT_EQ(mg_xx(&m, c, 0, 65537), -EINVAL) &&
 	       ASSERT_TRUE(m == NULL);
 }
 
@@ -491,11 +509,12 @@ static bool near_pct(unsigned int count, double pct, unsigned int total)
 
 static bool test_least_request_idle(void)
 {
-	struct lb_cand c[4] = { cand(1, 1), cand(2, 1), cand(3, 1), cand(4, 1) };
 	unsigned int count[4];
+	struct lb_cand c[4];
 	struct lb_rng rng;
 	bool ok;
 
+	cands(c, 4);
 	c[0].active = c[2].active = c[3].active = 10;
 	lb_rng_seed(&rng, 70);
 	/* All compared, as many times as there are candidates or more. */
@@ -565,11 +584,13 @@ static bool test_least_request_weighted(void)
 
 static bool test_random_weights(void)
 {
-	struct lb_cand c[4] = { cand(1, 1), cand(2, 2), cand(3, 3), cand(4, 4) };
 	unsigned int count[4];
+	struct lb_cand c[4];
 	struct lb_rng rng;
 	bool ok = true;
 
+	for (unsigned int i = 0; i < 4; i++)
+		c[i] = cand(i, i + 1);
 	lb_rng_seed(&rng, 100);
 	COUNT_PICKS(count, 4, 30000, lb_random(c, 4, &rng));
 	for (int i = 0; ok && i < 4; i++)
@@ -583,12 +604,13 @@ static bool test_random_weights(void)
 
 static bool test_p2c_ewma(void)
 {
-	struct lb_cand c[4] = { cand(1, 1), cand(2, 1), cand(3, 1), cand(4, 1) };
 	const uint64_t now = 1000 * SEC;
 	unsigned int count[4];
+	struct lb_cand c[4];
 	struct lb_rng rng;
 	bool ok;
 
+	cands(c, 4);
 	for (int i = 0; i < 4; i++) {
 		c[i].ewma_ns = i ? 1 * MS : 10 * MS;
 		c[i].ewma_at_ns = now;
