@@ -11,8 +11,10 @@
  * thread, seeded from getrandom()), so a pick takes no lock and a test can
  * replay one.
  *
- * A pick returns an index into the array it was given (or the array the
- * table was built from), or LB_NONE when that array is empty.
+ * A pick returns an index into the array it was given, or into the array
+ * a table was built from (which the caller keeps, in that order, as long
+ * as the table), or LB_NONE when that array is empty; a build refuses an
+ * empty one (-EINVAL).
  */
 #ifndef MF_AGENT_LB_H
 #define MF_AGENT_LB_H
@@ -22,7 +24,8 @@
 
 #define LB_NONE			SIZE_MAX	/* a pick from no candidate */
 
-/* Kuma's defaults (Envoy's), for settings a policy leaves out. */
+/* Kuma's defaults (Envoy's), for settings a policy leaves out, and
+ * Envoy's largest Maglev table. */
 #define LB_RING_MIN_DEFAULT	1024u		/* minRingSize */
 #define LB_RING_MAX_DEFAULT	8388608u	/* maxRingSize: Envoy's 8M */
 #define LB_MAGLEV_SIZE_DEFAULT	65537u		/* maglev.tableSize */
@@ -30,7 +33,9 @@
 #define LB_LR_CHOICES_DEFAULT	2u		/* leastRequest.choiceCount */
 #define LB_LR_BIAS_DEFAULT	1000u		/* activeRequestBias 1.0, in
 						 * thousandths */
-#define LB_EWMA_TAU_NS		10000000000ull	/* Linkerd's decay, 10 s */
+
+/* The peak EWMA's decay time, Linkerd's 10 s. */
+#define LB_EWMA_TAU_NS		10000000000ull
 
 /* Kuma's hashFunction, numbered as enum mf_lb_hash_function. */
 enum lb_hash_fn {
