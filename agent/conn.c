@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,8 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 {
 	if (c->state != CONN_STATE_CLOSING || c->inflight > 0)
 		return;
+	loop_timer_cancel(t->loop, &c->idle_timer);
+	c->idle_ms = 0;
 	if (c->retiring)
 		conn_retired_free(t, c);
 	/* A kept up end may serve another connection: the flow decides,
@@ -1238,6 +1241,57 @@ static void conn_on_connect(struct conn_table *t, struct conn *c,
 		return;
 	}
 	c->flow->ops->connected(c->flow->arg, c);
+}
+
+/* ---- the TCP idle timeout ------------------------------------------------- */
+
+/* The relay's bytes are looked at CONN_IDLE_CHECKS times per idle
+ * timeout, not at each byte: it ends between the timeout and a quarter
+ * more after its last byte, and a busy connection pays nothing. */
+#define CONN_IDLE_CHECKS	4
+
+static uint64_t conn_bytes(const struct conn *c)
+{
+	return c->dir[CONN_DOWN].bytes + c->dir[CONN_UP].bytes;
+}
+
+static uint64_t conn_idle_period(const struct conn *c)
+{
+	return (uint64_t)c->idle_ms * 1000000u / CONN_IDLE_CHECKS;
+}
+
+static void conn_idle_fire(struct timer *tm, uint64_t now)
+{
+	struct conn *c = (struct conn *)((char *)tm -
+					 offsetof(struct conn, idle_timer));
+	struct conn_table *t = c->flow->table;
+
+	if (c->state != CONN_STATE_RELAY || !c->idle_ms)
+		return;
+	if (conn_bytes(c) != c->idle_bytes) {
+		c->idle_bytes = conn_bytes(c);
+		c->idle_quiet = 0;
+	} else if (++c->idle_quiet == CONN_IDLE_CHECKS) {
+		t->stats->timeouts[STATS_TIMEOUT_TCP_IDLE]++;
+		conn_abort(t, c, "idle timeout");
+		return;
+	}
+	(void)loop_timer_arm(t->loop, tm, now + conn_idle_period(c));
+}
+
+void conn_idle_timeout(struct conn_table *t, struct conn *c, uint32_t ms)
+{
+	c->idle_ms = ms;
+	if (!ms) {
+		loop_timer_cancel(t->loop, &c->idle_timer);
+		return;
+	}
+	timer_init(&c->idle_timer, conn_idle_fire);
+	c->idle_bytes = conn_bytes(c);
+	c->idle_quiet = 0;
+	if (loop_timer_arm(t->loop, &c->idle_timer,
+			   timer_now() + conn_idle_period(c)))
+		c->idle_ms = 0;	/* out of memory: no idle timeout */
 }
 
 /* The accept handler of every conn_listen() listener (@arg: its flow):

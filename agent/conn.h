@@ -248,6 +248,12 @@ struct conn {
 	uint32_t up_timeout_ms;	/* L7: an up end's connect and handshake
 				 * (conn_up_open()), 0: the table's setup
 				 * timeout */
+	/* conn_idle_timeout(): the relay ends when no byte moved either way
+	 * for @idle_ms. */
+	struct timer idle_timer;
+	uint32_t idle_ms;
+	uint64_t idle_bytes;	/* bytes relayed at the last check */
+	uint8_t idle_quiet;	/* checks in a row that saw none move */
 	const struct mf_header_mod *rsp_mod;	/* outbound L7: the response
 						 * header modifier of the
 						 * request's rule */
@@ -396,6 +402,11 @@ void conn_handshake_start(struct conn_table *t, struct conn *c,
 /* Moves @c (both ends open, TLS done) into RELAY and starts both
  * directions.  Bytes already in dir[i] (pbuf, off < len) go out first. */
 void conn_start_relay(struct conn_table *t, struct conn *c);
+
+/* An L4 relay with no byte either way for @ms ends (both ends reset,
+ * counted as a TCP idle timeout), within a quarter of @ms after; 0:
+ * never. */
+void conn_idle_timeout(struct conn_table *t, struct conn *c, uint32_t ms);
 
 /* Submits a recv on end @side selecting a provided buffer; when @deadline,
  * it is linked to c->deadline (setup phase).  */

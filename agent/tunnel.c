@@ -374,6 +374,20 @@ static int tunnel_resil(struct conn *c, const struct mf_endpoint *src,
 	return 0;
 }
 
+/* The setup deadline of @c (its up end's connect and handshake) @ms from
+ * now. */
+static void tunnel_deadline(struct conn *c, uint32_t ms)
+{
+	struct timespec now;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_nsec + (uint64_t)ms * 1000000u;
+	c->end[CONN_UP].deadline.tv_sec = now.tv_sec +
+					  (int64_t)(ns / 1000000000u);
+	c->end[CONN_UP].deadline.tv_nsec = (long long)(ns % 1000000000u);
+}
+
 /* An outbound connection to an HTTP service: it relays at once, through
  * hproxy, and each request opens (or reuses) its own up end. */
 static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
@@ -511,6 +525,12 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	}
 	c->src_spiffe = src_id;
 	tunnel_aim(c, ep);
+	/* MeshTimeout: the connect (and handshake) to the node's agent,
+	 * then the relay's idle timeout once it runs. */
+	if (tunnel_resil(c, src_ep, svc))
+		return;
+	if (c->resil && ((const struct resil *)c->resil)->connect_ms)
+		tunnel_deadline(c, ((const struct resil *)c->resil)->connect_ms);
 	if (log_level_max >= LOG_LVL_DEBUG) {
 		char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN],
 		     up[CONN_ADDR_STRLEN];
@@ -600,10 +620,14 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 		return;
 	}
 	conn_tls_flush(tu->conns, c, CONN_UP);
-	if (c->l7)
+	if (c->l7) {
 		conn_up_ready(tu->conns, c);
-	else
-		conn_start_relay(tu->conns, c);
+		return;
+	}
+	conn_start_relay(tu->conns, c);
+	if (c->resil)
+		conn_idle_timeout(tu->conns, c,
+				  ((const struct resil *)c->resil)->idle_ms);
 }
 
 /* ---- inbound ------------------------------------------------------------- */

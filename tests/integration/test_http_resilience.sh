@@ -16,7 +16,8 @@
 #    requests and 10;
 #  - a MeshFaultInjection abort of 50% answers 50% +-5% of 1,000 requests
 #    with its status, and none of those reaches a pod; a delay holds a
-#    request for its time.
+#    request for its time;
+#  - a TCP connection with no byte either way for idleTimeout is closed.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_http_resilience
@@ -260,5 +261,49 @@ if [ "$(awk -v b="$body" '$1 == 200 && $2 >= 300 && $2 <= 400 && $3 == b' \
 	pass fault_delay_holds_request
 else
 	fail fault_delay_holds_request "$(tr '\n' '|' <"$TL_TMP/delay.out")"
+fi
+
+# ---- a TCP connection's idleTimeout --------------------------------------------
+drop MeshFaultInjection web-delay
+{
+	cat "$TL_TOP/tests/integration/policy.yaml"
+	cat <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTimeout
+metadata: {name: web-idle}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        idleTimeout: 1s
+YAML
+} >"$TL_TMP/idle.yaml"
+"$TB" apply "$TL_TMP/idle.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_idle "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+i0=$(metric 'meshforge_timeouts_total{timeout="tcp_idle"}')
+out=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket, time
+s = socket.create_connection(("10.96.0.10", 80), timeout=10)
+s.sendall(b"GET /whoami HTTP/1.1\r\nHost: web\r\n\r\n")
+got = b""
+while b"\r\n\r\n" not in got or not got.endswith(b"\n"):
+    got += s.recv(4096)
+t0 = time.monotonic()
+try:
+    end = "eof" if s.recv(4096) == b"" else "data"
+except ConnectionResetError:
+    end = "reset"
+print(got.split(b" ")[1].decode(), end, int((time.monotonic() - t0) * 1000))
+PY
+)
+i1=$(metric 'meshforge_timeouts_total{timeout="tcp_idle"}')
+set -- $out
+if [ "$1" = 200 ] && [ "$2" != data ] && [ "$3" -ge 1000 ] && [ "$3" -le 1300 ] &&
+	[ $((i1 - i0)) = 1 ]; then
+	pass tcp_idle_timeout_closes
+else
+	fail tcp_idle_timeout_closes "client: $out (want closed 1000..1300 ms after its last byte); metric $i0 -> $i1"
 fi
 tl_finish
