@@ -1214,6 +1214,16 @@ void conn_connect(struct conn_table *t, struct conn *c)
 		conn_abort(t, c, reason);
 }
 
+void conn_reconnect(struct conn_table *t, struct conn *c)
+{
+	struct conn_end *e = &c->end[CONN_UP];
+
+	if (e->fd >= 0)
+		loop_close_fd(t->loop, e->fd, false);
+	e->fd = -1;
+	conn_connect(t, c);
+}
+
 static void conn_on_connect(struct conn_table *t, struct conn *c,
 			    const struct io_uring_cqe *cqe)
 {
@@ -1237,6 +1247,9 @@ static void conn_on_connect(struct conn_table *t, struct conn *c,
 		snprintf(reason, sizeof(reason), "connect: %s",
 			 cqe->res == -ECANCELED ? "timed out" :
 						  strerror(-cqe->res));
+		if (c->flow->ops->connect_failed &&
+		    c->flow->ops->connect_failed(c->flow->arg, c, reason))
+			return;
 		conn_abort(t, c, reason);
 		return;
 	}

@@ -132,8 +132,12 @@ struct conn_flow_ops {
 	/* Accepted; addresses and setup deadline known: decide where it
 	 * goes. */
 	void (*accepted)(void *arg, struct conn *c);
-	/* The up end's connect succeeded (failures abort in conn.c). */
+	/* The up end's connect succeeded. */
 	void (*connected)(void *arg, struct conn *c);
+	/* It failed, for @reason: true when the flow aimed it elsewhere and
+	 * called conn_reconnect(); false (or NULL): the connection is
+	 * aborted. */
+	bool (*connect_failed)(void *arg, struct conn *c, const char *reason);
 	/* The handshake of conn_handshake_start() ended: @failed is NULL,
 	 * or why it failed (the flow resets the connection).  NULL for a
 	 * flow without TLS. */
@@ -245,6 +249,14 @@ struct conn {
 	void *resil;		/* outbound: its timeouts, retries and
 				 * faults (resil.h), NULL: none.  The
 				 * flow's */
+	uint64_t try_key;	/* L7: the hosts key (hosts.h) of the
+				 * endpoint a try of its request is on, 0:
+				 * none */
+	uint64_t try_ns;	/* ... since then */
+	uint64_t svc_key;	/* its service's key (breaker.h), once
+				 * counted there */
+	uint8_t breaker_held;	/* 1 << breaker_kind it counts in */
+	uint8_t connects;	/* L4: connects of its up end so far */
 	uint32_t up_timeout_ms;	/* L7: an up end's connect and handshake
 				 * (conn_up_open()), 0: the table's setup
 				 * timeout */
@@ -392,6 +404,11 @@ void conn_abort(struct conn_table *t, struct conn *c, const char *reason);
 /* Creates the up socket and connects it to c->up_addr, under the setup
  * deadline; the flow's "connected" step follows. */
 void conn_connect(struct conn_table *t, struct conn *c);
+
+/* From the flow's "connect_failed" step: closes the failed up socket and
+ * connects again, to c->up_addr as the flow has set it, under what is
+ * left of the setup deadline. */
+void conn_reconnect(struct conn_table *t, struct conn *c);
 
 /* Starts the TLS handshake of end @side, whose session the flow made: the
  * first flight goes out, setup recvs follow under the deadline, and the

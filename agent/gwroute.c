@@ -642,7 +642,7 @@ static int gw_apply(struct gw_table *t, const struct gw_match *g,
 			break;
 		x -= w;
 	}
-	d->ep = router_tags_endpoint(t->p, POLICY_TICKET_GW_ROUTE, g->rec,
+	d->ep = router_tags_endpoint(t->p, NULL, POLICY_TICKET_GW_ROUTE, g->rec,
 				     GW_CTR_BACKEND(g->rule),
 				     rule->backends[i].destination);
 	if (!d->ep) {

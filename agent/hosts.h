@@ -9,7 +9,9 @@
  * A host is keyed by its endpoint's address and port (hosts_key()), so a
  * new snapshot that keeps an endpoint keeps its history.  The table is
  * bounded (HOSTS_SLOTS; a full probe window evicts the least recently
- * used) and per loop: no lock, no atomics.
+ * used, an ejected host counting as used until its ejection ends, so that
+ * a crowded table does not end an ejection early) and per loop: no lock,
+ * no atomics.
  *
  * Outlier detection (Kuma's MeshCircuitBreaker outlierDetection, as Envoy
  * runs it), per destination service:
@@ -17,8 +19,12 @@
  *     local-origin failures (connect failures, resets, timeouts) alike
  *     unless splitExternalAndLocalErrors, when localOriginFailures counts
  *     the latter apart; gatewayFailures counts 502, 503 and 504 (and local
- *     failures unless split).  A success resets each run.  A run that
- *     reaches its `consecutive` ejects the host at once.
+ *     failures unless split).  A success resets each run, as Envoy does
+ *     with two more: another 5xx resets gatewayFailures' (the failures
+ *     are no longer consecutive gateway ones), and under split any
+ *     response resets localOriginFailures' (the connection worked).  A run
+ *     that reaches its `consecutive` starts over and ejects the host at
+ *     once, unless it is ejected already or maxEjectionPercent forbids.
  *   - successRate and failurePercentage: judged every `interval` over the
  *     requests of that interval (hosts_sweep()): a host with at least
  *     requestVolume requests is ejected when its success rate is below
@@ -45,13 +51,16 @@
 #define HOSTS_PROBE		8
 
 /* Kuma's defaults (Envoy's) for an outlierDetection that leaves them
- * out. */
+ * out.  The request volumes differ: successRate's is 100,
+ * failurePercentage's 50. */
 #define HOSTS_DEFAULT_INTERVAL_MS	10000
 #define HOSTS_DEFAULT_EJECTION_MS	30000
 #define HOSTS_DEFAULT_MAX_EJECT_PCT	10
+#define HOSTS_DEFAULT_CONSECUTIVE	5	/* each consecutive detector */
 #define HOSTS_DEFAULT_SR_FACTOR		1900
 #define HOSTS_DEFAULT_MIN_HOSTS		5
-#define HOSTS_DEFAULT_VOLUME		100
+#define HOSTS_DEFAULT_VOLUME		100	/* successRate */
+#define HOSTS_DEFAULT_FP_VOLUME		50	/* failurePercentage */
 #define HOSTS_DEFAULT_FP_THRESHOLD	85
 
 /* How a try ended, for outlier detection. */
@@ -133,16 +142,26 @@ bool hosts_end(struct hosts *t, uint64_t key, enum hosts_outcome outcome,
 
 /*
  * The interval of service @service is over at @now: successRate and
- * failurePercentage are judged over its hosts' requests of the interval,
- * which then start over, and the ejection multiplier of a host that had
- * no failure and is not ejected goes down by one.  @nhosts: as above.
- * Returns how many hosts it ejected.
+ * failurePercentage are judged over its hosts' requests of the interval
+ * (a host ejected at @now is neither judged nor counted among those that
+ * qualify, as in Envoy), which then start over, and the ejection
+ * multiplier of a host that had no failure and is not ejected goes down
+ * by one (one whose ejection ran out is cleared and waits for the next
+ * interval).  @o NULL or off: nothing is judged, the rest is done.
+ * @nhosts: as above.  Returns how many hosts it ejected.
  */
 unsigned int hosts_sweep(struct hosts *t, uint64_t service, uint64_t now,
 			 const struct hosts_outlier *o, uint32_t nhosts);
 
-/* Fills @o from MeshCircuitBreaker's outlierDetection @c (NULL or
- * disabled: o->on false), Kuma's defaults for what it leaves out. */
+/*
+ * Fills @o from MeshCircuitBreaker's outlierDetection @c (NULL or
+ * disabled: o->on false), Kuma's defaults for what it leaves out.  A 0
+ * reads as left out, for the record cannot tell them apart: a count or
+ * duration is never 0 when written (Kuma refuses it), a maxEjectionPercent
+ * or threshold of 0 gets the default.  A detector is on when it is
+ * written; with no detectors at all, totalFailures is, at 5 (Envoy's
+ * consecutive_5xx).
+ */
 void hosts_outlier_conf(const struct mf_cb_outlier *c,
 			struct hosts_outlier *o);
 

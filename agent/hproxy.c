@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hhead.h"
 #include "hproxy.h"
+#include "lb.h"
 #include "log.h"
 #include "rbudget.h"
 #include "timer.h"
@@ -81,6 +81,8 @@ struct hproxy {
 		HP_WAIT_DELAY,		/* a fault holds the request */
 	} wait;
 	unsigned int tries;		/* of the request, so far */
+	bool try_open;			/* a try is on: its end is owed to
+					 * the flow (try_done) */
 	uint64_t start_ns;		/* its first byte */
 	uint64_t whole_ns;		/* its end, 0: not yet */
 	uint64_t io_ns;			/* the last byte either way */
@@ -93,6 +95,16 @@ struct hproxy {
 };
 
 static void hproxy_deadlines(struct hproxy *hp);
+
+/* The try in progress ended with a response of @status (0: none). */
+static void hproxy_try_end(struct hproxy *hp, int status)
+{
+	if (!hp->try_open)
+		return;
+	hp->try_open = false;
+	if (hp->flow->try_done)
+		hp->flow->try_done(hp->flow_arg, hp->c, status);
+}
 static bool hproxy_retry(struct hproxy *hp, unsigned int cond, int status,
 			 const char *why);
 static ssize_t hproxy_req_failed(struct hproxy *hp, int err);
@@ -108,25 +120,12 @@ void hproxy_shared_init(struct hproxy_shared *sh, struct stats *st)
 	sh->stats = st;
 	/* Request ids need to be unique, not secret: a seed from the
 	 * kernel, then a fast generator. */
-	if (getrandom(sh->rng, sizeof(sh->rng), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(sh->rng)) {
-		struct timespec now;
-
-		clock_gettime(CLOCK_REALTIME, &now);
-		sh->rng[0] = (uint64_t)now.tv_nsec ^ (uint64_t)getpid() << 32;
-		sh->rng[1] = (uint64_t)now.tv_sec;
-	}
-	sh->rng[0] |= 1;
+	lb_rng_seed_kernel(&sh->rng);
 }
 
 uint64_t hproxy_rand(struct hproxy_shared *sh)
 {
-	uint64_t a = sh->rng[0], b = sh->rng[1];
-
-	sh->rng[0] = b;
-	a ^= a << 23;
-	sh->rng[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
-	return sh->rng[1] + b;
+	return lb_rng_next(&sh->rng);
 }
 
 /* A random (version 4) UUID into @buf, 37 bytes. */
@@ -355,6 +354,7 @@ static int hproxy_req_send(struct hproxy *hp)
 	if (err)
 		return err;
 	hp->req_sent = true;
+	hp->try_open = true;
 	hp->tries++;
 	hp->sh->stats->http_requests++;
 	if (rs && rs->per_try_ms) {
@@ -588,6 +588,8 @@ static int hproxy_rsp_head(void *arg, const struct http1_head *h)
 		return -EPROTO;		/* nothing asked to switch */
 	hp->rsp_interim = h->status < 200 && h->status != 101;
 	hp->rsp_upgrade = h->status == 101;
+	if (!hp->rsp_interim)
+		hproxy_try_end(hp, h->status);
 	if (hp->rs && !hp->rsp_interim && !hp->rsp_upgrade &&
 	    hproxy_retry(hp, 0, h->status, NULL))
 		return -EAGAIN;	/* the parser goes with this try */
@@ -752,6 +754,7 @@ static void hproxy_route_reply(struct hproxy *hp)
 static void hproxy_timed_out(struct hproxy *hp, enum stats_timeout which,
 			     const char *why)
 {
+	hproxy_try_end(hp, 0);
 	hp->sh->stats->timeouts[which]++;
 	if (!hp->rsp_sent && !hp->replied) {
 		hproxy_reply_as(hp, 504, why, STATS_HTTP_LOCAL_TIMEOUT);
@@ -844,12 +847,18 @@ static bool hproxy_retry(struct hproxy *hp, unsigned int cond, int status,
 		return false;
 	if (status ? !resil_status_retriable(rs, status) : !(rs->on & cond))
 		return false;
+	/* The up end is retired below: not while the one before still is
+	 * (conn_up_retire()'s -EBUSY). */
+	if (hp->c->retiring && hp->c->end[CONN_UP].fd >= 0)
+		return false;
 	now = timer_now();
 	if (hp->sh->budget &&
 	    !rbudget_retry(hp->sh->budget, hp->budget_key, now)) {
 		st->http_retry_budget++;
 		return false;
 	}
+	if (hp->flow->retry_ok && !hp->flow->retry_ok(hp->flow_arg, hp->c))
+		return false;
 	if (status && !hp->retry_after_ms) {
 		const char *v;
 		size_t n;
@@ -941,6 +950,7 @@ static void hproxy_try_timer(struct timer *t, uint64_t now)
 		return;
 	switch (wait) {
 	case HP_WAIT_TRY:
+		hproxy_try_end(hp, 0);
 		if (hproxy_retry(hp, HPROXY_ON_RESET, 0, "per-try timeout")) {
 			hp->sh->stats->timeouts[STATS_TIMEOUT_TRY]++;
 			conn_kick(hp->t, hp->c);
@@ -1063,6 +1073,7 @@ static ssize_t hproxy_rsp_failed(struct hproxy *hp, int err)
 		 http1_reason_str(http1_reason(&hp->rsp)) :
 		 err == -ECONNRESET ? "closed before its response" :
 		 strerror(-err));
+	hproxy_try_end(hp, 0);
 	if (hproxy_retry(hp, HPROXY_ON_RESET, 0, why))
 		return -EAGAIN;
 	if (!hp->rsp_sent) {
@@ -1154,6 +1165,7 @@ void hproxy_upstream_failed(struct hproxy *hp, const char *reason)
 	char why[160];
 
 	snprintf(why, sizeof(why), "upstream unavailable: %s", reason);
+	hproxy_try_end(hp, 0);
 	if (hproxy_retry(hp, HPROXY_ON_CONNECT, 0, why)) {
 		conn_kick(hp->t, hp->c);
 		return;

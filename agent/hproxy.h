@@ -35,6 +35,7 @@
 #include "conn.h"
 #include "hhead.h"
 #include "http1.h"
+#include "lb.h"
 #include "resil.h"
 #include "stats.h"
 
@@ -50,7 +51,7 @@ struct hproxy_shared {
 					 * byte */
 	uint32_t idle_timeout_ms;	/* between requests */
 	struct stats *stats;		/* borrowed */
-	uint64_t rng[2];		/* request ids: xorshift128+ state */
+	struct lb_rng rng;		/* request ids, jitter, faults */
 	struct rbudget *budget;		/* retries' budget, NULL: none.
 					 * Borrowed */
 };
@@ -117,6 +118,13 @@ struct hproxy_flow {
 	 * metrics, its access log line).  NULL: nothing to do. */
 	void (*done)(void *arg, struct conn *c,
 		     const struct hproxy_exchange *x);
+	/* try_done: a try of the request ended, with a response of @status
+	 * (its head), or 0 when none came (connect failure, reset, timeout).
+	 * Once per try.  NULL: nothing to do. */
+	void (*try_done)(void *arg, struct conn *c, int status);
+	/* retry_ok: a retry of the request may go (the flow's limits): true
+	 * holds it until its try ends.  NULL: it may. */
+	bool (*retry_ok)(void *arg, struct conn *c);
 	/* release_up: the client is gone between requests, the connection
 	 * ends: its up end, idle, may serve another (the pool).  NULL: it
 	 * closes with the connection. */

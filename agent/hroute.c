@@ -309,7 +309,8 @@ static int hroute_redirect(const struct policy *p,
 
 /* ---- a request --------------------------------------------------------------- */
 
-static int hroute_apply(struct policy *p, const struct hroute_pair *pp,
+static int hroute_apply(struct policy *p, const struct balance_pick *bp,
+			const struct hroute_pair *pp,
 			const struct mf_service *dst, struct hhead *req,
 			struct hroute_decision *d)
 {
@@ -345,7 +346,7 @@ static int hroute_apply(struct policy *p, const struct hroute_pair *pp,
 		return err;
 	if (def->nbackend_refs == 0) {
 		/* A rule without backendRefs keeps the destination. */
-		d->ep = policy_pick_endpoint(p, dst->id);
+		d->ep = router_service_pick(p, bp, dst->id);
 		d->why = "the service has no endpoints";
 	} else {
 		b = router_weigh(p, def->backend_refs,
@@ -353,7 +354,7 @@ static int hroute_apply(struct policy *p, const struct hroute_pair *pp,
 				 def->nbackend_refs : MF_ROUTE_BACKENDS_MAX,
 				 POLICY_TICKET_HTTP_ROUTE, pp->rec,
 				 HROUTE_CTR_WEIGHT);
-		d->ep = b ? router_backend(p, b, POLICY_TICKET_HTTP_ROUTE,
+		d->ep = b ? router_backend(p, bp, b, POLICY_TICKET_HTTP_ROUTE,
 					   pp->rec, HROUTE_CTR_SUBSET,
 					   &d->why) : NULL;
 	}
@@ -362,21 +363,22 @@ static int hroute_apply(struct policy *p, const struct hroute_pair *pp,
 	return 0;
 }
 
-int hroute_decide(struct policy *p, const struct hroute_list *l, int tcp,
-		  int tr, const struct mf_service *dst, struct hhead *req,
+int hroute_decide(struct policy *p, const struct balance_pick *bp,
+		  const struct hroute_list *l, int tcp, int tr,
+		  const struct mf_service *dst, struct hhead *req,
 		  struct hroute_decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; l && i < l->n; i++)
 		if (hroute_match(p, l->p[i].m, req))
-			return hroute_apply(p, &l->p[i], dst, req, d);
+			return hroute_apply(p, bp, &l->p[i], dst, req, d);
 	if (tcp >= 0) {
-		d->ep = router_tcp_pick(p, tcp, &d->why);
+		d->ep = router_tcp_pick(p, bp, tcp, &d->why);
 		if (!d->ep)
 			d->status = 503;
 		return 0;
 	}
-	d->ep = router_pick(p, tr, dst, req);
+	d->ep = router_pick(p, bp, tr, dst, req);
 	if (!d->ep) {
 		d->status = 503;
 		d->why = tr >= 0 ?

@@ -33,6 +33,7 @@
 
 #include <stdint.h>
 
+#include "balance.h"
 #include "hhead.h"
 #include "meshforge/abi.h"
 #include "policy.h"
@@ -65,11 +66,13 @@ struct hroute_decision {
  * Decides where request @req of a connection to @dst goes: the first rule
  * of @l (may be NULL) that accepts it, with its request filters applied to
  * @req; else MeshTCPRoute record @tcp (router_tcp_pick(), -1: none); else
- * TrafficRoute @tr (router_pick(), -1: none, round robin).  Returns 0 or
+ * TrafficRoute @tr (router_pick(), -1: none).  The endpoint of the
+ * destination is @bp's balancer's pick (NULL: round robin).  Returns 0 or
  * -ENOMEM.
  */
-int hroute_decide(struct policy *p, const struct hroute_list *l, int tcp,
-		  int tr, const struct mf_service *dst, struct hhead *req,
+int hroute_decide(struct policy *p, const struct balance_pick *bp,
+		  const struct hroute_list *l, int tcp, int tr,
+		  const struct mf_service *dst, struct hhead *req,
 		  struct hroute_decision *d);
 void hroute_decision_free(struct hroute_decision *d);
 

@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -75,6 +78,20 @@ void lb_rng_seed(struct lb_rng *r, uint64_t seed)
 {
 	r->s[0] = lb_splitmix(&seed);
 	r->s[1] = lb_splitmix(&seed);
+}
+
+void lb_rng_seed_kernel(struct lb_rng *r)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed)) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		seed = (uint64_t)now.tv_nsec ^ (uint64_t)now.tv_sec << 30 ^
+		       (uint64_t)getpid() << 48;
+	}
+	lb_rng_seed(r, seed);
 }
 
 /* xorshift128+ (Vigna), shifts 23, 17 and 26. */

@@ -56,8 +56,11 @@ struct lb_rng {
 	uint64_t s[2];
 };
 
-/* Seeds @r from @seed (the caller's, from getrandom(); a test's constant). */
+/* Seeds @r from @seed (a test's constant). */
 void lb_rng_seed(struct lb_rng *r, uint64_t seed);
+/* Seeds @r from the kernel's random bytes (the clock and pid when there
+ * are none yet): unique, not secret. */
+void lb_rng_seed_kernel(struct lb_rng *r);
 /* The next 64 random bits of @r. */
 uint64_t lb_rng_next(struct lb_rng *r);
 /* A uniform number in [0, @bound), without modulo bias; 0 when @bound

@@ -141,6 +141,7 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 		struct mf_timeout_conf t;
 		struct mf_retry_conf rt;
 		struct mf_fault_conf f;
+		struct mf_cb_conf cb;
 	} *u = malloc(sizeof(*u));
 
 	memset(r, 0, sizeof(*r));
@@ -170,8 +171,16 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 		resil_faults(&u->f, r);
 	if (!r->nfaults)
 		r->fault_policy = NULL;
+
+	memset(u, 0, sizeof(*u));
+	r->breaker_policy = resil_effective(p, &kind_mesh_circuit_breaker, &to,
+					    &u->cb);
+	if (r->breaker_policy) {
+		hosts_outlier_conf(&u->cb.outlier_detection, &r->outlier);
+		r->limits = u->cb.connection_limits;
+	}
 	free(u);
-	return 0;
+	return balance_find(p, src, dst, &r->lb);
 }
 
 enum resil_method resil_method(const char *m, size_t n)

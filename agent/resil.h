@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * resil: what MeshTimeout, MeshRetry and MeshFaultInjection ask of the
- * requests of one outbound L7 connection, found once when it is accepted
- * (its source and destination are fixed), in the shape hproxy and the
- * flow use per request.
+ * resil: what MeshTimeout, MeshRetry, MeshFaultInjection,
+ * MeshLoadBalancingStrategy and MeshCircuitBreaker ask of one outbound
+ * connection and its requests, found once when it is accepted (its source
+ * and destination are fixed), in the shape hproxy, the balancer and the
+ * flow use.
  *
- *  - MeshTimeout and MeshRetry: Kuma's `to` entries, the source workload as
+ *  - MeshTimeout, MeshRetry, MeshLoadBalancingStrategy (balance_find())
+ *    and MeshCircuitBreaker: Kuma's `to` entries, the source workload as
  *    the proxy and the destination service as the peer, merged in Kuma's
  *    precedence (sel_effective()).
  *  - MeshFaultInjection: Kuma selects it on the destination, by source:
@@ -24,6 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "balance.h"
+#include "hosts.h"
 #include "meshforge/abi.h"
 #include "policy.h"
 
@@ -90,6 +94,14 @@ struct resil {
 	const char *fault_policy;
 	uint8_t nfaults;
 	struct mf_fault_http faults[MF_FAULTS_MAX];
+
+	/* MeshLoadBalancingStrategy */
+	struct balance_conf lb;
+
+	/* MeshCircuitBreaker */
+	const char *breaker_policy;
+	struct hosts_outlier outlier;
+	struct mf_cb_limits limits;
 };
 
 /* What applies from endpoint @src to service @dst, into @r (zeroed first).
@@ -97,10 +109,11 @@ struct resil {
 int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	       const struct mf_service *dst, struct resil *r);
 
-/* Whether @r asks for anything per request. */
+/* Whether @r asks for anything. */
 static inline bool resil_any(const struct resil *r)
 {
-	return r->timeout_policy || r->retry_policy || r->fault_policy;
+	return r->timeout_policy || r->retry_policy || r->fault_policy ||
+	       r->lb.policy || r->breaker_policy;
 }
 
 /* The bit of method @m (@n bytes). */

@@ -129,32 +129,78 @@ const char *router_traffic_route_name(const struct policy *p, int tr)
 	return key->name;
 }
 
-const struct mf_endpoint *router_tags_endpoint(struct policy *p,
+/*
+ * One of the endpoints of service @svc (0: of any service) that tag set @ts
+ * matches (NULL: all of @svc's): by @bp's balancer when there is one, else
+ * round robin, by ticket @ctr of record @rec of @kind (a service's own
+ * cursor when @ts is NULL).  NULL when there is none.
+ */
+static const struct mf_endpoint *router_choose(struct policy *p,
+					       const struct balance_pick *bp,
+					       uint32_t svc,
+					       const struct mf_tagset *ts,
 					       enum policy_ticket_kind kind,
-					       uint32_t rec, unsigned int ctr,
-					       uint32_t ts_id)
+					       uint32_t rec, unsigned int ctr)
 {
-	const struct mf_tagset *ts = polkinds_tags(policy_kinds(p), ts_id);
 	size_t n = policy_endpoint_count(p), m = 0, want;
+	const struct mf_endpoint **eps = NULL;
+	const struct mf_endpoint *ep;
 	struct sel_workload w;
 
-	if (!ts)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		router_view(p, policy_endpoint_at(p, i), &w);
-		m += sel_tags_match(ts, &w);
+	if (!ts && !bp)
+		return policy_pick_endpoint(p, svc);
+	if (bp)
+		eps = balance_scratch(bp->b, n);
+	if (!ts) {
+		for (size_t i = 0; eps &&
+		     (ep = policy_service_endpoint_at(p, svc, i)); i++)
+			eps[m++] = ep;
+		return eps ? balance_pick(bp, eps, m) :
+			     policy_pick_endpoint(p, svc);
 	}
+	for (size_t i = 0; i < n; i++) {
+		ep = policy_endpoint_at(p, i);
+		if (svc && ep->service_id != svc)
+			continue;
+		router_view(p, ep, &w);
+		if (!sel_tags_match(ts, &w))
+			continue;
+		if (eps)
+			eps[m] = ep;
+		m++;
+	}
+	if (eps)
+		return balance_pick(bp, eps, m);
 	if (!m)
 		return NULL;
 	want = policy_ticket(p, kind, rec, ctr) % m;
 	for (size_t i = 0; i < n; i++) {
-		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
-
+		ep = policy_endpoint_at(p, i);
+		if (svc && ep->service_id != svc)
+			continue;
 		router_view(p, ep, &w);
 		if (sel_tags_match(ts, &w) && want-- == 0)
 			return ep;
 	}
 	return NULL;
+}
+
+const struct mf_endpoint *router_service_pick(struct policy *p,
+					      const struct balance_pick *bp,
+					      uint32_t svc_id)
+{
+	return router_choose(p, bp, svc_id, NULL, 0, 0, 0);
+}
+
+const struct mf_endpoint *router_tags_endpoint(struct policy *p,
+					       const struct balance_pick *bp,
+					       enum policy_ticket_kind kind,
+					       uint32_t rec, unsigned int ctr,
+					       uint32_t ts_id)
+{
+	const struct mf_tagset *ts = polkinds_tags(policy_kinds(p), ts_id);
+
+	return ts ? router_choose(p, bp, 0, ts, kind, rec, ctr) : NULL;
 }
 
 uint64_t router_point(struct policy *p, enum policy_ticket_kind kind,
@@ -170,8 +216,9 @@ uint64_t router_point(struct policy *p, enum policy_ticket_kind kind,
 /* The destination of a split list by weight (see router.h), or
  * @destination without one; then its endpoint.  @ctr: the list's first
  * counter. */
-static const struct mf_endpoint *router_dest(struct policy *p, int tr,
-					     unsigned int ctr,
+static const struct mf_endpoint *router_dest(struct policy *p,
+					     const struct balance_pick *bp,
+					     int tr, unsigned int ctr,
 					     const struct mf_tr_split *split,
 					     size_t nsplit, uint32_t destination)
 {
@@ -179,8 +226,8 @@ static const struct mf_endpoint *router_dest(struct policy *p, int tr,
 	size_t i;
 
 	if (nsplit == 0)
-		return router_tags_endpoint(p, POLICY_TICKET_TR, (uint32_t)tr,
-					    ctr + 1, destination);
+		return router_tags_endpoint(p, bp, POLICY_TICKET_TR,
+					    (uint32_t)tr, ctr + 1, destination);
 	for (i = 0; i < nsplit; i++)
 		total += split[i].weight;
 	if (total == 0)
@@ -188,8 +235,8 @@ static const struct mf_endpoint *router_dest(struct policy *p, int tr,
 	x = router_point(p, POLICY_TICKET_TR, (uint32_t)tr, ctr, total);
 	for (i = 0; i + 1 < nsplit && x >= split[i].weight; i++)
 		x -= split[i].weight;
-	return router_tags_endpoint(p, POLICY_TICKET_TR, (uint32_t)tr, ctr + 1,
-				    split[i].destination);
+	return router_tags_endpoint(p, bp, POLICY_TICKET_TR, (uint32_t)tr,
+				    ctr + 1, split[i].destination);
 }
 
 /* Kuma's StringMatcher against @n bytes at @s.  A regex matches nothing
@@ -233,7 +280,8 @@ static bool router_http_match(const struct mf_tr_match *m,
 	return true;
 }
 
-const struct mf_endpoint *router_pick(struct policy *p, int tr,
+const struct mf_endpoint *router_pick(struct policy *p,
+				      const struct balance_pick *bp, int tr,
 				      const struct mf_service *dst,
 				      const struct hhead *req)
 {
@@ -243,7 +291,7 @@ const struct mf_endpoint *router_pick(struct policy *p, int tr,
 	r = tr < 0 ? NULL : polkinds_record(policy_kinds(p), router_tr_kind(),
 					    (size_t)tr, NULL);
 	if (!r)
-		return policy_pick_endpoint(p, dst->id);
+		return router_choose(p, bp, dst->id, NULL, 0, 0, 0);
 	conf = &r->conf;
 	for (size_t i = 0; req && sch_has(conf, MF_TR_C_HTTP) &&
 			   i < conf->nhttp && i < MF_TR_HTTP_MAX; i++) {
@@ -252,20 +300,20 @@ const struct mf_endpoint *router_pick(struct policy *p, int tr,
 		if (!sch_has(h, MF_TR_H_MATCH) ||
 		    !router_http_match(&h->match, req))
 			continue;
-		return router_dest(p, tr, ROUTER_CTR_HTTP(i), h->split,
+		return router_dest(p, bp, tr, ROUTER_CTR_HTTP(i), h->split,
 				   !sch_has(h, MF_TR_H_SPLIT) ? 0 :
 				   h->nsplit < MF_TR_HTTP_SPLIT_MAX ? h->nsplit :
 				   MF_TR_HTTP_SPLIT_MAX, h->destination);
 	}
 	if (sch_has(conf, MF_TR_C_SPLIT) && conf->nsplit)
-		return router_dest(p, tr, ROUTER_CTR_SPLIT, conf->split,
+		return router_dest(p, bp, tr, ROUTER_CTR_SPLIT, conf->split,
 				   conf->nsplit < MF_SPLIT_MAX ? conf->nsplit :
 								 MF_SPLIT_MAX,
 				   0);
 	if (sch_has(conf, MF_TR_C_DESTINATION))
-		return router_dest(p, tr, ROUTER_CTR_SPLIT, NULL, 0,
+		return router_dest(p, bp, tr, ROUTER_CTR_SPLIT, NULL, 0,
 				   conf->destination);
-	return policy_pick_endpoint(p, dst->id);
+	return router_choose(p, bp, dst->id, NULL, 0, 0, 0);
 }
 
 /* ---- backendRefs (MeshHTTPRoute, MeshTCPRoute) ---------------------------- */
@@ -294,15 +342,14 @@ const struct mf_route_backend *router_weigh(struct policy *p,
 }
 
 const struct mf_endpoint *router_backend(struct policy *p,
+					 const struct balance_pick *bp,
 					 const struct mf_route_backend *b,
 					 enum policy_ticket_kind kind,
 					 uint32_t rec, unsigned int ctr,
 					 const char **why)
 {
 	const struct mf_service *s;
-	const struct mf_tagset *ts;
-	struct sel_workload w;
-	size_t n = policy_endpoint_count(p), m = 0, want;
+	const struct mf_tagset *ts = NULL;
 	char name[MF_NAME_MAX + 1];
 
 	if (b->ref.kind != MF_REF_MESH_SERVICE &&
@@ -318,27 +365,12 @@ const struct mf_endpoint *router_backend(struct policy *p,
 		return NULL;
 	}
 	*why = "backendRef has no endpoints";
-	if (b->ref.kind == MF_REF_MESH_SERVICE)
-		return policy_pick_endpoint(p, s->id);
-	ts = polkinds_tags(policy_kinds(p), b->ref.tags);
-	for (size_t i = 0; ts && i < n; i++) {
-		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
-
-		router_view(p, ep, &w);
-		m += ep->service_id == s->id && sel_tags_match(ts, &w);
+	if (b->ref.kind == MF_REF_MESH_SERVICE_SUBSET) {
+		ts = polkinds_tags(policy_kinds(p), b->ref.tags);
+		if (!ts)
+			return NULL;
 	}
-	if (!m)
-		return NULL;
-	want = policy_ticket(p, kind, rec, ctr) % m;
-	for (size_t i = 0; i < n; i++) {
-		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
-
-		router_view(p, ep, &w);
-		if (ep->service_id == s->id && sel_tags_match(ts, &w) &&
-		    want-- == 0)
-			return ep;
-	}
-	return NULL;
+	return router_choose(p, bp, s->id, ts, kind, rec, ctr);
 }
 
 /* ---- MeshTCPRoute ------------------------------------------------------------ */
@@ -370,8 +402,9 @@ int router_tcp_route(const struct policy *p, const struct mf_endpoint *src,
 	return best;
 }
 
-const struct mf_endpoint *router_tcp_pick(struct policy *p, int rec,
-					  const char **why)
+const struct mf_endpoint *router_tcp_pick(struct policy *p,
+					  const struct balance_pick *bp,
+					  int rec, const char **why)
 {
 	const struct mf_tcp_route *r;
 	const struct mf_route_backend *b;
@@ -388,6 +421,6 @@ const struct mf_endpoint *router_tcp_pick(struct policy *p, int rec,
 	b = router_weigh(p, r->rule.def.backend_refs, n,
 			 POLICY_TICKET_TCP_ROUTE, (uint32_t)rec, 0);
 	*why = "no backendRef with a weight";
-	return b ? router_backend(p, b, POLICY_TICKET_TCP_ROUTE, (uint32_t)rec,
-				  1, why) : NULL;
+	return b ? router_backend(p, bp, b, POLICY_TICKET_TCP_ROUTE,
+				  (uint32_t)rec, 1, why) : NULL;
 }

@@ -27,6 +27,7 @@
 
 #include <stdint.h>
 
+#include "balance.h"
 #include "hhead.h"
 #include "meshforge/abi.h"
 #include "policy.h"
@@ -67,10 +68,19 @@ const char *router_traffic_route_name(const struct policy *p, int tr);
  * An endpoint for one request @req (NULL: a TCP connection) to service
  * @dst under TrafficRoute @tr (-1: none).  NULL when the destination
  * picked has no endpoint.
+ *
+ * Here and below, the endpoint among those a destination has is @bp's
+ * balancer's pick (balance.h); with @bp NULL, round robin.
  */
-const struct mf_endpoint *router_pick(struct policy *p, int tr,
+const struct mf_endpoint *router_pick(struct policy *p,
+				      const struct balance_pick *bp, int tr,
 				      const struct mf_service *dst,
 				      const struct hhead *req);
+
+/* An endpoint of service @svc_id (NULL when it has none). */
+const struct mf_endpoint *router_service_pick(struct policy *p,
+					      const struct balance_pick *bp,
+					      uint32_t svc_id);
 
 /*
  * The weighted picks: a point in [0, @total) from the sequence above,
@@ -84,6 +94,7 @@ uint64_t router_point(struct policy *p, enum policy_ticket_kind kind,
  * service's, with the other tags: a subset), round robin by counter @ctr
  * of record @rec of @kind; NULL when none does. */
 const struct mf_endpoint *router_tags_endpoint(struct policy *p,
+					       const struct balance_pick *bp,
 					       enum policy_ticket_kind kind,
 					       uint32_t rec, unsigned int ctr,
 					       uint32_t ts_id);
@@ -123,6 +134,7 @@ const struct mf_route_backend *router_weigh(struct policy *p,
  * MeshMultiZoneService).
  */
 const struct mf_endpoint *router_backend(struct policy *p,
+					 const struct balance_pick *bp,
 					 const struct mf_route_backend *b,
 					 enum policy_ticket_kind kind,
 					 uint32_t rec, unsigned int ctr,
@@ -138,7 +150,8 @@ const struct mf_endpoint *router_backend(struct policy *p,
  */
 int router_tcp_route(const struct policy *p, const struct mf_endpoint *src,
 		     const struct mf_service *dst);
-const struct mf_endpoint *router_tcp_pick(struct policy *p, int rec,
-					  const char **why);
+const struct mf_endpoint *router_tcp_pick(struct policy *p,
+					  const struct balance_pick *bp,
+					  int rec, const char **why);
 
 #endif /* MF_AGENT_ROUTER_H */

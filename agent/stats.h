@@ -25,6 +25,7 @@ enum stats_refuse {
 	STATS_REFUSE_GATEWAY_PORT,	/* a gateway port no longer served */
 	STATS_REFUSE_GATEWAY_TLS,	/* a gateway client's TLS failed */
 	STATS_REFUSE_FOREIGN_SOURCE,	/* source workload of another node */
+	STATS_REFUSE_CIRCUIT_BREAKER,	/* past a maxConnections */
 	STATS_REFUSE_MAX,
 };
 
@@ -45,6 +46,7 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 		[STATS_REFUSE_GATEWAY_PORT] = "gateway_port",
 		[STATS_REFUSE_GATEWAY_TLS] = "gateway_tls",
 		[STATS_REFUSE_FOREIGN_SOURCE] = "foreign_source",
+		[STATS_REFUSE_CIRCUIT_BREAKER] = "circuit_breaker",
 	};
 
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";
@@ -108,6 +110,13 @@ struct stats {
 	uint64_t http_retry_budget;	/* tries the retry budget refused */
 	uint64_t http_fault_delays;	/* requests a fault held back */
 	uint64_t timeouts[STATS_TIMEOUT_MAX];	/* deadlines run out */
+	uint64_t outlier_ejections;	/* endpoints outlier detection
+					 * ejected */
+	uint64_t tcp_connect_retries;	/* MeshRetry tcp.maxConnectAttempt:
+					 * connects tried again elsewhere */
+	uint64_t breaker_overflows[3];	/* connections, tries and retries
+					 * past a MeshCircuitBreaker limit
+					 * (enum breaker_kind) */
 	/* The pool of upstream connections (conn.h): ends taken from it,
 	 * parked in it, and closed from it (evicted for room, or idle or
 	 * closed by their peer). */

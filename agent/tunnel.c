@@ -21,6 +21,7 @@
 #include "proxyv2.h"
 #include "reload.h"
 #include "resil.h"
+#include "timer.h"
 #include "accesslog.h"
 #include "gateway.h"
 #include "gwroute.h"
@@ -246,6 +247,168 @@ static bool tunnel_l7_faults(struct tunnel *tu, struct conn *c,
 	return false;
 }
 
+/* The balancer's inputs for a pick of @c (@req: its request, NULL: the
+ * connection itself). */
+static void tunnel_pick_of(struct tunnel *tu, struct conn *c,
+			   const struct hhead *req, struct balance_pick *bp)
+{
+	const struct resil *rs = c->resil;
+
+	memset(bp, 0, sizeof(*bp));
+	bp->b = &tu->bal;
+	bp->p = c->policy;
+	bp->conf = rs ? &rs->lb : NULL;
+	bp->req = req;
+	bp->src_ip = c->down_peer.sin_addr.s_addr;
+	bp->src = policy_endpoint_by_ip(c->policy, bp->src_ip);
+	bp->outlier = rs && rs->outlier.on;
+}
+
+/* The outlier detection of @c's destination, NULL: none. */
+static const struct hosts_outlier *tunnel_outlier(const struct conn *c)
+{
+	const struct resil *rs = c->resil;
+
+	return rs && rs->outlier.on ? &rs->outlier : NULL;
+}
+
+/* How many endpoints the service of @c has. */
+static uint32_t tunnel_nhosts(const struct conn *c)
+{
+	uint32_t n = 0;
+
+	while (policy_service_endpoint_at(c->policy, c->service_id, n))
+		n++;
+	return n;
+}
+
+/* When the outlier detection interval of @c's service last ended: a
+ * direct-mapped table by service (a collision sweeps a service early,
+ * never late). */
+static uint64_t *tunnel_sweep_slot(struct tunnel *tu, const struct conn *c)
+{
+	return &tu->swept[c->service_id % TUNNEL_SWEEPS];
+}
+
+static uint64_t tunnel_swept(struct tunnel *tu, const struct conn *c)
+{
+	return *tunnel_sweep_slot(tu, c);
+}
+
+static void tunnel_swept_set(struct tunnel *tu, const struct conn *c,
+			     uint64_t now)
+{
+	*tunnel_sweep_slot(tu, c) = now;
+}
+
+/* One more of @kind towards @c's service under its MeshCircuitBreaker
+ * limit: true, held by @c until tunnel_breaker_put(); false (counted as
+ * an overflow) past the limit. */
+static bool tunnel_breaker_take(struct tunnel *tu, struct conn *c,
+				enum breaker_kind kind)
+{
+	const struct resil *rs = c->resil;
+	const struct mf_service *svc;
+	uint32_t limit;
+
+	if (!rs || !rs->breaker_policy)
+		return true;
+	limit = kind == BREAKER_CONNS ? rs->limits.max_connections :
+		kind == BREAKER_REQUESTS ? rs->limits.max_requests :
+		rs->limits.max_retries;
+	if (!limit)
+		return true;
+	if (!c->svc_key) {
+		svc = policy_service_by_id(c->policy, c->service_id);
+		c->svc_key = hash_fnv_str(HASH_FNV_INIT, svc ? svc->name : "");
+	}
+	if (!breaker_take(tu->breaker, c->svc_key, kind, limit)) {
+		tu->ctx->stats.breaker_overflows[kind]++;
+		return false;
+	}
+	c->breaker_held |= (uint8_t)(1u << kind);
+	return true;
+}
+
+static void tunnel_breaker_put(struct tunnel *tu, struct conn *c,
+			       enum breaker_kind kind)
+{
+	if (!(c->breaker_held & (1u << kind)))
+		return;
+	c->breaker_held &= (uint8_t)~(1u << kind);
+	breaker_put(tu->breaker, c->svc_key, kind);
+}
+
+/* The retry step: a retry of @c's request may go, under maxRetries. */
+static bool tunnel_l7_retry_ok(void *arg, struct conn *c)
+{
+	return tunnel_breaker_take(arg, c, BREAKER_RETRIES);
+}
+
+/* A try of @c's request to @ep starts, under maxRequests: the balancer
+ * counts it in flight.  False when the limit says no. */
+static bool tunnel_try_begin(struct tunnel *tu, struct conn *c,
+			     const struct mf_endpoint *ep)
+{
+	const struct mf_service *svc;
+
+	if (c->try_key)
+		hosts_end(tu->bal.hosts, c->try_key, HOSTS_LOCAL, 0,
+			  timer_now(), NULL, 0);
+	c->try_key = 0;
+	tunnel_breaker_put(tu, c, BREAKER_REQUESTS);
+	if (!tunnel_breaker_take(tu, c, BREAKER_REQUESTS)) {
+		tunnel_breaker_put(tu, c, BREAKER_RETRIES);
+		return false;
+	}
+	svc = policy_service_by_id(c->policy, c->service_id);
+	c->try_key = balance_key(c->policy, ep);
+	c->try_ns = timer_now();
+	hosts_begin(tu->bal.hosts, c->try_key,
+		    hash_fnv_str(HASH_FNV_INIT, svc ? svc->name : ""),
+		    c->try_ns);
+	return true;
+}
+
+/* The try step: the try of @c's request ended with response @status (0:
+ * none came): its latency and outcome go to the balancer and outlier
+ * detection, which may eject the endpoint; an interval of the service's
+ * that is over is judged. */
+static void tunnel_l7_try_done(void *arg, struct conn *c, int status)
+{
+	const struct hosts_outlier *o = tunnel_outlier(c);
+	struct tunnel *tu = arg;
+	enum hosts_outcome out;
+	uint64_t now = timer_now();
+	uint32_t nhosts;
+
+	tunnel_breaker_put(tu, c, BREAKER_REQUESTS);
+	tunnel_breaker_put(tu, c, BREAKER_RETRIES);
+	if (!c->try_key)
+		return;
+	out = !status ? HOSTS_LOCAL :
+	      status >= 502 && status <= 504 ? HOSTS_GATEWAY :
+	      status >= 500 ? HOSTS_5XX : HOSTS_OK;
+	nhosts = o ? tunnel_nhosts(c) : 0;
+	if (hosts_end(tu->bal.hosts, c->try_key, out,
+		      status ? now - c->try_ns : 0, now, o, nhosts)) {
+		tu->ctx->stats.outlier_ejections++;
+		log_info("event=outlier_ejected conn=%llu endpoint=%s "
+			 "status=%d", (unsigned long long)c->id,
+			 c->endpoint ? c->endpoint->name : "-", status);
+	}
+	if (o && now >= tunnel_swept(tu, c) + (uint64_t)o->interval_ms *
+					      1000000u) {
+		const struct host *h = hosts_find(tu->bal.hosts, c->try_key);
+
+		tu->ctx->stats.outlier_ejections +=
+			hosts_sweep(tu->bal.hosts, h ? h->service : 0, now, o,
+				    nhosts);
+		tunnel_swept_set(tu, c, now);
+	}
+	c->try_key = 0;
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
  * up end to the endpoint's node.  A request's first try is held to its
@@ -256,6 +419,7 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 	struct tunnel *tu = arg;
 	const struct mf_service *svc;
 	struct hroute_decision d;
+	struct balance_pick bp;
 	int err;
 
 	svc = policy_service_by_id(c->policy, c->service_id);
@@ -270,7 +434,8 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 	    ((const struct resil *)c->resil)->nfaults &&
 	    tunnel_l7_faults(tu, c, r))
 		return 0;
-	err = hroute_decide(c->policy, c->routes, c->tcp_route,
+	tunnel_pick_of(tu, c, req, &bp);
+	err = hroute_decide(c->policy, &bp, c->routes, c->tcp_route,
 			    c->traffic_route, svc, req, &d);
 	if (err)
 		return err;
@@ -280,6 +445,11 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->status = d.status;
 		r->why = d.why;
 		r->location = d.location;	/* now hproxy's */
+		return 0;
+	}
+	if (!tunnel_try_begin(tu, c, d.ep)) {
+		r->status = 503;
+		r->why = "circuit breaker: maxRequests reached";
 		return 0;
 	}
 	return tunnel_l7_to(tu, c, d.ep, r);
@@ -349,28 +519,37 @@ static void tunnel_l7_done(void *arg, struct conn *c,
 
 static const struct hproxy_flow tunnel_l7_flow = {
 	.route = tunnel_l7_route,
+	.try_done = tunnel_l7_try_done,
+	.retry_ok = tunnel_l7_retry_ok,
 	.response = tunnel_l7_response,
 	.done = tunnel_l7_done,
 	.release_up = tunnel_l7_release_up,
 };
 
-/* The MeshTimeout, MeshRetry and MeshFaultInjection of @c, from @src to
- * @svc, into c->resil when any applies.  Returns 0, or -ENOMEM once @c is
- * aborted. */
-static int tunnel_resil(struct conn *c, const struct mf_endpoint *src,
+/* What MeshTimeout, MeshRetry, MeshFaultInjection,
+ * MeshLoadBalancingStrategy and MeshCircuitBreaker ask of @c, from @src to
+ * @svc, into c->resil when any applies; then its place under
+ * maxConnections.  Returns 0, or -errno once @c is ended (out of memory,
+ * refused past the limit). */
+static int tunnel_resil(struct tunnel *tu, struct conn *c,
+			const struct mf_endpoint *src,
 			const struct mf_service *svc)
 {
-	struct conn_table *t = c->flow->table;
 	struct resil rs;
 
 	if (resil_find(c->policy, src, svc, &rs) || !resil_any(&rs))
 		return 0;	/* out of memory: without them, not down */
 	c->resil = malloc(sizeof(rs));
 	if (!c->resil) {
-		conn_abort(t, c, "out of memory");
+		conn_abort(tu->conns, c, "out of memory");
 		return -ENOMEM;
 	}
 	memcpy(c->resil, &rs, sizeof(rs));
+	if (!tunnel_breaker_take(tu, c, BREAKER_CONNS)) {
+		tunnel_refuse(tu, c, STATS_REFUSE_CIRCUIT_BREAKER,
+			      "circuit breaker: maxConnections reached");
+		return -EBUSY;
+	}
 	return 0;
 }
 
@@ -415,8 +594,8 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 		return;
 	}
 	c->src_spiffe = src_id;
-	/* Its timeouts, retries and faults, once. */
-	if (tunnel_resil(c, src_ep, svc))
+	/* Its timeouts, retries, faults and balancing, once. */
+	if (tunnel_resil(tu, c, src_ep, svc))
 		return;
 	/* The connection's HTTP rate limit, once. */
 	if (ratelimit_find(c->policy, src_ep, src_id, svc, &lim)) {
@@ -435,6 +614,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 {
 	struct tunnel *tu = arg;
 	const struct mf_endpoint *src_ep, *ep;
+	struct balance_pick bp;
 	const struct mf_node *self;
 	const struct mf_service *svc;
 	struct policy *p;
@@ -492,10 +672,14 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		tunnel_outbound_l7(tu, c, src_ep, svc, src_id);
 		return;
 	}
+	/* Its timeouts and balancing, once. */
+	if (tunnel_resil(tu, c, src_ep, svc))
+		return;
+	tunnel_pick_of(tu, c, NULL, &bp);
 	if (c->tcp_route >= 0) {
 		const char *why;
 
-		ep = router_tcp_pick(p, c->tcp_route, &why);
+		ep = router_tcp_pick(p, &bp, c->tcp_route, &why);
 		if (!ep) {
 			snprintf(reason, sizeof(reason),
 				 "service %s by MeshTCPRoute: %s", svc->name,
@@ -504,7 +688,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 			return;
 		}
 	} else {
-		ep = router_pick(p, c->traffic_route, svc, NULL);
+		ep = router_pick(p, &bp, c->traffic_route, svc, NULL);
 	}
 	if (!ep) {
 		snprintf(reason, sizeof(reason), "service %s has no endpoints%s%s",
@@ -527,8 +711,6 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	tunnel_aim(c, ep);
 	/* MeshTimeout: the connect (and handshake) to the node's agent,
 	 * then the relay's idle timeout once it runs. */
-	if (tunnel_resil(c, src_ep, svc))
-		return;
 	if (c->resil && ((const struct resil *)c->resil)->connect_ms)
 		tunnel_deadline(c, ((const struct resil *)c->resil)->connect_ms);
 	if (log_level_max >= LOG_LVL_DEBUG) {
@@ -785,6 +967,43 @@ static void tunnel_inbound_read_header(struct tunnel *tu, struct conn *c)
 	}
 }
 
+/* The connect to an endpoint's node failed: under MeshRetry's
+ * tcp.maxConnectAttempt, another endpoint (the balancer's next pick), as
+ * long as attempts are left. */
+static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
+					   const char *reason)
+{
+	const struct resil *rs = c->resil;
+	const struct mf_service *svc;
+	const struct mf_endpoint *ep;
+	struct tunnel *tu = arg;
+	struct balance_pick bp;
+	const char *why;
+
+	if (c->l7 || !rs || ++c->connects >= rs->tcp_connect_attempts)
+		return false;
+	svc = policy_service_by_id(c->policy, c->service_id);
+	if (!svc)
+		return false;
+	tunnel_pick_of(tu, c, NULL, &bp);
+	ep = c->tcp_route >= 0 ?
+	     router_tcp_pick(c->policy, &bp, c->tcp_route, &why) :
+	     router_pick(c->policy, &bp, c->traffic_route, svc, NULL);
+	if (!ep)
+		return false;
+	log_info("event=connect_retry conn=%llu attempt=%u endpoint=%s "
+		 "reason=\"%s\"", (unsigned long long)c->id, c->connects + 1,
+		 ep->name, reason);
+	tu->ctx->stats.tcp_connect_retries++;
+	tunnel_aim(c, ep);
+	/* Each attempt has its connectionTimeout; without one they share
+	 * the setup deadline. */
+	if (rs->connect_ms)
+		tunnel_deadline(c, rs->connect_ms);
+	conn_reconnect(tu->conns, c);
+	return true;
+}
+
 /* Connected to the node's agent: the TLS client with the pod's identity. */
 static void tunnel_outbound_connected(void *arg, struct conn *c)
 {
@@ -868,6 +1087,8 @@ static void tunnel_release_common(struct tunnel *tu, struct conn *c)
 
 static void tunnel_release(void *arg, struct conn *c)
 {
+	struct tunnel *tu = arg;
+
 	tunnel_release_common(arg, c);
 	hroute_list_free(c->routes);
 	c->routes = NULL;
@@ -876,6 +1097,20 @@ static void tunnel_release(void *arg, struct conn *c)
 	free(c->resil);
 	c->resil = NULL;
 	c->up_timeout_ms = 0;
+	tunnel_breaker_put(tu, c, BREAKER_CONNS);
+	tunnel_breaker_put(tu, c, BREAKER_REQUESTS);
+	tunnel_breaker_put(tu, c, BREAKER_RETRIES);
+	c->svc_key = 0;
+	/* A try the client left: no longer in flight, and no verdict on
+	 * its endpoint. */
+	if (c->try_key) {
+		struct host *h = hosts_get(tu->bal.hosts, c->try_key,
+					   timer_now());
+
+		if (h->active)
+			h->active--;
+		c->try_key = 0;
+	}
 }
 
 /* ---- L7: the steps conn.c calls for an HTTP connection -------------------- */
@@ -1096,6 +1331,7 @@ static const struct conn_flow_ops tunnel_outbound_ops = {
 	.name = "outbound",
 	.accepted = tunnel_outbound_accepted,
 	.connected = tunnel_outbound_connected,
+	.connect_failed = tunnel_outbound_connect_failed,
 	.handshake_done = tunnel_outbound_handshake_done,
 	.release = tunnel_release,
 	.input = tunnel_l7_input,
@@ -1147,20 +1383,24 @@ static const struct conn_flow_ops tunnel_gateway_ops = {
 int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 		const struct tunnel_config *cfg)
 {
-	int id = 0;
+	int id = 0, err;
 
 	tu->conns = t;
 	tu->ctx = ctx;
 	tu->forward_to = cfg->forward_to;
 	tu->rl = calloc(1, sizeof(*tu->rl));
 	tu->budget = malloc(sizeof(*tu->budget));
-	if (!tu->rl || !tu->budget)
+	tu->breaker = calloc(1, sizeof(*tu->breaker));
+	if (!tu->rl || !tu->budget || !tu->breaker)
 		return -ENOMEM;
 	rbudget_init(tu->budget, cfg->retry_budget_ratio_milli,
 		     cfg->retry_budget_min_per_s);
 	tu->access_log = cfg->http_access_log;
 	hproxy_shared_init(&tu->http, &ctx->stats);
 	tu->http.budget = tu->budget;
+	err = balance_init(&tu->bal);
+	if (err)
+		return err;
 	if (cfg->http_header_timeout_ms)
 		tu->http.header_timeout_ms = cfg->http_header_timeout_ms;
 	if (cfg->http_idle_timeout_ms)
@@ -1191,4 +1431,7 @@ void tunnel_fini(struct tunnel *tu)
 	tu->rl = NULL;
 	free(tu->budget);
 	tu->budget = NULL;
+	free(tu->breaker);
+	tu->breaker = NULL;
+	balance_fini(&tu->bal);
 }

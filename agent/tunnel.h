@@ -50,7 +50,11 @@
 #include "gateway.h"
 #include "hproxy.h"
 #include "ratelimit.h"
+#include "balance.h"
+#include "breaker.h"
 #include "rbudget.h"
+
+#define TUNNEL_SWEEPS	64
 
 struct tunnel_config {
 	uint32_t listen_addr;		/* network order; INADDR_ANY normally */
@@ -85,6 +89,10 @@ struct tunnel {
 	struct rl_table *rl;		/* HTTP rate limit buckets.  Owned,
 					 * freed by tunnel_fini() */
 	struct rbudget *budget;		/* retries' budget.  As @rl */
+	struct balancer bal;		/* the endpoint picks (balance.h) */
+	struct breaker *breaker;	/* connection limits.  As @rl */
+	uint64_t swept[TUNNEL_SWEEPS];	/* outlier detection intervals, by
+					 * service */
 };
 
 /*

@@ -11,6 +11,9 @@
 #              programs towards them enforce it on every packet
 #   meshforge-l7  the same, web declared `protocol: http`: agent a speaks
 #              HTTP/1.1 with a1 and pools its mTLS connections to agent b
+#   meshforge-l7-policy  meshforge-l7 with a MeshRetry, a MeshTimeout and a
+#              RateLimit in force (none of them ever firing): what keeping
+#              them costs each request
 #   nginx      a1 -> 10.78.1.1:18080 nginx (node a) =mTLS= nginx 10.77.0.2:18443 (node b) -> b1
 #   haproxy    a1 -> 10.78.1.1:18081 HAProxy (node a) =mTLS= HAProxy 10.77.0.2:18444 (node b) -> b1
 #
@@ -37,7 +40,8 @@
 # MF_BENCH_WARMUP (2 s, excluded), MF_BENCH_REPS (3), MF_BENCH_CONNS (64),
 # MF_BENCH_NEWCONN_DURATION (5 s), MF_BENCH_NEWCONN_CONNS (16),
 # MF_BENCH_IDLE_CONNS (10000), MF_BENCH_IDLE_STEP (1500 connections opened at once),
-# MF_BENCH_PATHS ("direct meshforge meshforge-strict meshforge-l7 nginx haproxy"), MF_BENCH_CPU_LOAD (0),
+# MF_BENCH_PATHS ("direct meshforge meshforge-strict meshforge-l7
+# meshforge-l7-policy nginx haproxy"), MF_BENCH_CPU_LOAD (0),
 # MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_HTTPLOAD (the load
 # generator binary).
 set -u
@@ -66,7 +70,7 @@ IDLE_CONNS=${MF_BENCH_IDLE_CONNS:-10000}
 IDLE_STEP=${MF_BENCH_IDLE_STEP:-1500}
 # The load generator holds idle connections until we stop it, or this long.
 IDLE_HOLD_MAX=300
-PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-strict meshforge-l7 nginx haproxy}
+PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-strict meshforge-l7 meshforge-l7-policy nginx haproxy}
 CPU_LOAD=${MF_BENCH_CPU_LOAD:-0}
 CPU_ORIGIN=${MF_BENCH_CPU_ORIGIN:-0}
 CPU_PROXY=${MF_BENCH_CPU_PROXY:-1}
@@ -89,6 +93,7 @@ declare -A URL=(
 	[meshforge]=http://10.96.0.10:80
 	[meshforge-strict]=http://10.96.0.10:80
 	[meshforge-l7]=http://10.96.0.10:80
+	[meshforge-l7-policy]=http://10.96.0.10:80
 	[nginx]=http://10.78.1.1:18080
 	[haproxy]=http://10.78.1.1:18081
 )
@@ -222,6 +227,8 @@ bed_up() {
 		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-l7.yaml"
 	grep -q 'protocol: http}' "$RUN/policy-meshforge-l7.yaml" ||
 		die "no TCP web service in $BENCH/policy.yaml to make HTTP"
+	cat "$RUN/policy-meshforge-l7.yaml" "$BENCH/policy-resilience.yaml" \
+		>"$RUN/policy-meshforge-l7-policy.yaml"
 	# STRICT, the nodes' pod gateways exempt (the origin's readiness
 	# probe comes from node b).
 	sed "s|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, mtls: {enabledBackend: ca, backends: [{name: ca, type: builtin, mode: STRICT}], exemptSources: [10.78.1.1/32, 10.78.2.1/32]}}|" \
@@ -277,7 +284,7 @@ path_start() {
 	PATH_PIDS=()
 	case "$path" in
 	direct) ;;
-	meshforge | meshforge-strict | meshforge-l7)
+	meshforge | meshforge-strict | meshforge-l7 | meshforge-l7-policy)
 		# The same service, at L4 or at L7 as its policy says.
 		"$TB" apply "$RUN/policy-$path.yaml" >"$RUN/apply.log" 2>&1 ||
 			{ cat "$RUN/apply.log" >&2; return 1; }

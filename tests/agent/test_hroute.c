@@ -119,7 +119,7 @@ static const char *go(struct hr *h, const char *method, const char *target,
 	struct hhead *r = out ? out : &tmp;
 
 	if (!req(r, method, target, hdrs) ||
-	    hroute_decide(h->p, h->l, -1, h->tr, h->web, r, &d))
+	    hroute_decide(h->p, NULL, h->l, -1, h->tr, h->web, r, &d))
 		return "error";
 	if (d.ep)
 		snprintf(buf, sizeof(buf), "%s", d.ep->name);
@@ -286,7 +286,7 @@ static bool test_filters(void)
 	}
 	hhead_free(&r);
 	ok = ok && req(&r, "GET", "/old?x=1", NULL) &&
-	     ASSERT_EQ(hroute_decide(h.p, h.l, -1, -1, h.web, &r, &d), 0) &&
+	     ASSERT_EQ(hroute_decide(h.p, NULL, h.l, -1, -1, h.web, &r, &d), 0) &&
 	     ASSERT_EQ(d.status, 301) && ASSERT_TRUE(d.ep == NULL) &&
 	     ASSERT_STREQ(d.location, "https://web.example.com/new?x=1") &&
 	     ASSERT_STREQ(d.route, "r");

@@ -90,7 +90,7 @@ static bool test_split_90_10(void)
 	ok = ASSERT_GE(tr, 0) &&
 	     ASSERT_STREQ(router_traffic_route_name(p, tr), "canary");
 	for (int i = 0; ok && i < 1000; i++) {
-		const struct mf_endpoint *e = router_pick(p, tr, web, NULL);
+		const struct mf_endpoint *e = router_pick(p, NULL, tr, web, NULL);
 
 		ok = ASSERT_TRUE(e != NULL);
 		if (!ok)
@@ -135,7 +135,7 @@ static bool test_selection(void)
 			  "canary") &&
 	     ASSERT_EQ(router_traffic_route(p, ep(p, "10.1.0.9"), other), -1);
 	for (int i = 0; ok && i < 10; i++)
-		ok = ASSERT_STREQ(router_pick(p, router_traffic_route(p,
+		ok = ASSERT_STREQ(router_pick(p, NULL, router_traffic_route(p,
 				  ep(p, "10.1.0.9"), web), web, NULL)->name, "v2a");
 	policy_put(p);
 	return ok;
@@ -169,17 +169,17 @@ static bool test_http_routes(void)
 	tr = router_traffic_route(p, ep(p, "10.1.0.9"), web);
 	ok = ASSERT_GE(tr, 0) &&
 	     head(&h, "GET", "/v2/x?y=1", NULL, NULL) &&
-	     ASSERT_STREQ(router_pick(p, tr, web, &h)->name, "v2a");
+	     ASSERT_STREQ(router_pick(p, NULL, tr, web, &h)->name, "v2a");
 	hhead_free(&h);
 	ok = ok && head(&h, "POST", "/v2/x", NULL, NULL) &&
-	     ASSERT_TRUE(strncmp(router_pick(p, tr, web, &h)->name, "v1", 2) == 0);
+	     ASSERT_TRUE(strncmp(router_pick(p, NULL, tr, web, &h)->name, "v1", 2) == 0);
 	hhead_free(&h);
 	ok = ok && head(&h, "GET", "/v1", "X-Canary", "yes") &&
-	     ASSERT_STREQ(router_pick(p, tr, web, &h)->name, "v2a");
+	     ASSERT_STREQ(router_pick(p, NULL, tr, web, &h)->name, "v2a");
 	hhead_free(&h);
 	ok = ok && head(&h, "GET", "/v1", "X-Canary", "no") &&
-	     ASSERT_TRUE(strncmp(router_pick(p, tr, web, &h)->name, "v1", 2) == 0) &&
-	     ASSERT_TRUE(strncmp(router_pick(p, tr, web, NULL)->name, "v1", 2) == 0);
+	     ASSERT_TRUE(strncmp(router_pick(p, NULL, tr, web, &h)->name, "v1", 2) == 0) &&
+	     ASSERT_TRUE(strncmp(router_pick(p, NULL, tr, web, NULL)->name, "v1", 2) == 0);
 	hhead_free(&h);
 	policy_put(p);
 	return ok;
@@ -205,10 +205,10 @@ static bool test_no_endpoint_and_default(void)
 		return false;
 	web = svc(p, "10.96.0.10");
 	tr = router_traffic_route(p, ep(p, "10.1.0.9"), web);
-	ok = ASSERT_GE(tr, 0) && ASSERT_TRUE(router_pick(p, tr, web, NULL) == NULL) &&
+	ok = ASSERT_GE(tr, 0) && ASSERT_TRUE(router_pick(p, NULL, tr, web, NULL) == NULL) &&
 	     ASSERT_EQ(router_traffic_route(p, ep(p, "10.1.0.10"), web), -1);
 	for (int i = 0; ok && i < 3; i++) {
-		const struct mf_endpoint *e = router_pick(p, -1, web, NULL);
+		const struct mf_endpoint *e = router_pick(p, NULL, -1, web, NULL);
 
 		ok = ASSERT_TRUE(e != NULL);
 		if (ok)
@@ -249,7 +249,7 @@ static bool test_tcp_route(void)
 	     ASSERT_EQ(router_tcp_route(p, ep(p, "10.1.0.9"),
 					svc(p, "10.96.0.12")), -1);
 	for (int i = 0; ok && i < 1000; i++) {
-		const struct mf_endpoint *e = router_tcp_pick(p, rec, &why);
+		const struct mf_endpoint *e = router_tcp_pick(p, NULL, rec, &why);
 
 		ok = ASSERT_TRUE(e != NULL);
 		if (ok) {

@@ -28,9 +28,11 @@ import subprocess
 import sys
 import time
 
-PATHS = ["direct", "meshforge", "meshforge-strict", "meshforge-l7", "nginx", "haproxy"]
+PATHS = ["direct", "meshforge", "meshforge-strict", "meshforge-l7", "meshforge-l7-policy",
+         "nginx", "haproxy"]
 LABEL = {"direct": "direct", "meshforge": "meshforge L4",
          "meshforge-strict": "meshforge L4 STRICT", "meshforge-l7": "meshforge L7",
+         "meshforge-l7-policy": "meshforge L7 + policies",
          "nginx": "nginx pair", "haproxy": "HAProxy pair"}
 MAX_ERROR_RATE = 0.001
 # An open-loop run that delivered less than this share of its target rate
@@ -444,7 +446,8 @@ def cmd_report(args):
     ratios = {}
     for mfp, compare in (("meshforge", ("direct", "nginx", "haproxy")),
                          ("meshforge-strict", ("meshforge",)),
-                         ("meshforge-l7", ("direct", "meshforge", "nginx", "haproxy"))):
+                         ("meshforge-l7", ("direct", "meshforge", "nginx", "haproxy")),
+                         ("meshforge-l7-policy", ("meshforge-l7",))):
         others = [p for p in compare if p in present]
         if mfp not in present or not others:
             continue

@@ -219,6 +219,14 @@ tl_httpd() {
 	}
 }
 
+# tl_web_http: the shipped policy.yaml with the web Service declared
+# `protocol: http` (its requests go through the agents' L7 engine), on
+# stdout.
+tl_web_http() {
+	sed -e 's/spec: {vip: 10.96.0.10, port: 80, protocol: tcp}/spec: {vip: 10.96.0.10, port: 80, protocol: http}/' \
+		"$TL_TOP/tests/integration/policy.yaml"
+}
+
 # The agent's log for node $1 (mf-node-a / mf-node-b).
 tl_agent_log() { echo "$TL_STATE/$1/agent.log"; }
 

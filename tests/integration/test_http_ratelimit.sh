@@ -17,8 +17,7 @@ tl_require_testbed
 tl_require_built "$MFCTL" "$AGENT"
 
 {
-	sed -e 's/spec: {vip: 10.96.0.10, port: 80, protocol: tcp}/spec: {vip: 10.96.0.10, port: 80, protocol: http}/' \
-		"$TL_TOP/tests/integration/policy.yaml"
+	tl_web_http
 	cat <<'YAML'
 ---
 type: RateLimit

@@ -17,21 +17,18 @@
 #  - a MeshFaultInjection abort of 50% answers 50% +-5% of 1,000 requests
 #    with its status, and none of those reaches a pod; a delay holds a
 #    request for its time;
-#  - a TCP connection with no byte either way for idleTimeout is closed.
+#  - a TCP connection with no byte either way for idleTimeout is closed;
+#  - tcp.maxConnectAttempt: a connect that fails (connectionTimeout) goes to
+#    another endpoint, and every connection is answered.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_http_resilience
 tl_require_testbed
 tl_require_built "$MFCTL" "$AGENT"
 
-base() {
-	sed -e 's/spec: {vip: 10.96.0.10, port: 80, protocol: tcp}/spec: {vip: 10.96.0.10, port: 80, protocol: http}/' \
-		"$TL_TOP/tests/integration/policy.yaml"
-}
-
 # policy NAME: the shipped mesh, web over HTTP, and the documents on stdin.
 policy() {
-	{ base; cat; } >"$TL_TMP/$1.yaml"
+	{ tl_web_http; cat; } >"$TL_TMP/$1.yaml"
 }
 
 policy retry <<'YAML'
@@ -278,6 +275,44 @@ spec:
     - targetRef: {kind: MeshService, name: web}
       default:
         idleTimeout: 1s
+        connectionTimeout: 300ms
+---
+# A third endpoint of web on a node nobody answers for: its connects
+# time out.
+apiVersion: meshforge.io/v1alpha1
+kind: Node
+metadata: {name: mf-node-gone}
+spec: {address: 10.77.0.99}
+---
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: gone1}
+spec:
+  node: mf-node-gone
+  ip: 10.78.9.11
+  port: 8080
+  service: web
+  identity: "spiffe://mesh.local/ns/default/sa/web"
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshRetry
+metadata: {name: web-retry}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        tcp: {maxConnectAttempt: 3}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshLoadBalancingStrategy
+metadata: {name: web-lb}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        loadBalancer: {type: RoundRobin}
 YAML
 } >"$TL_TMP/idle.yaml"
 "$TB" apply "$TL_TMP/idle.yaml" >"$TL_TMP/apply.log" 2>&1 ||
@@ -288,8 +323,13 @@ import socket, time
 s = socket.create_connection(("10.96.0.10", 80), timeout=10)
 s.sendall(b"GET /whoami HTTP/1.1\r\nHost: web\r\n\r\n")
 got = b""
-while b"\r\n\r\n" not in got or not got.endswith(b"\n"):
+while b"\r\n\r\n" not in got:
     got += s.recv(4096)
+head, body = got.split(b"\r\n\r\n", 1)
+n = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+     if l.lower().startswith(b"content-length:")][0]
+while len(body) < n:
+    body += s.recv(4096)
 t0 = time.monotonic()
 try:
     end = "eof" if s.recv(4096) == b"" else "data"
@@ -305,5 +345,35 @@ if [ "$1" = 200 ] && [ "$2" != data ] && [ "$3" -ge 1000 ] && [ "$3" -le 1300 ] 
 	pass tcp_idle_timeout_closes
 else
 	fail tcp_idle_timeout_closes "client: $out (want closed 1000..1300 ms after its last byte); metric $i0 -> $i1"
+fi
+
+# ---- tcp.maxConnectAttempt ---------------------------------------------------------
+c0=$(metric meshforge_tcp_connect_retries_total)
+out=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket
+ok = 0
+for i in range(30):
+    try:
+        s = socket.create_connection(("10.96.0.10", 80), timeout=5)
+        s.sendall(b"GET /whoami HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+        got = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+        ok += got.startswith(b"HTTP/1.0 200") or got.startswith(b"HTTP/1.1 200")
+    except OSError:
+        pass
+print(ok)
+PY
+)
+c1=$(metric meshforge_tcp_connect_retries_total)
+# Round robin over three endpoints: one connect in three goes to the node
+# that is gone, times out, and goes to the next.
+if [ "$out" = 30 ] && [ $((c1 - c0)) -ge 9 ]; then
+	pass tcp_connect_attempts_reach_another_endpoint
+else
+	fail tcp_connect_attempts_reach_another_endpoint "$out of 30 answered; connect retries $c0 -> $c1"
 fi
 tl_finish

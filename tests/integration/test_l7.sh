@@ -44,6 +44,20 @@ sed -e 's/spec: {vip: 10.96.0.10, port: 80, protocol: tcp}/spec: {vip: 10.96.0.1
 	{ fail policy_tags "the b1 and b2 Workloads of policy.yaml were not found"; tl_finish; }
 grep -q 'protocol: http' "$TL_TMP/policy.yaml" ||
 	{ fail policy_http "the web Service of policy.yaml was not found"; tl_finish; }
+# Round robin, so that sequential requests show the per-request pick (the
+# default, peak EWMA, keeps them on the faster pod: test_http_balance).
+cat >>"$TL_TMP/policy.yaml" <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshLoadBalancingStrategy
+metadata: {name: web-round-robin}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        loadBalancer: {type: RoundRobin}
+YAML
 
 export MF_AGENT_ARGS="--http-header-timeout 1500 --http-access-log"
 tl_bed_up --apply "$TL_TMP/policy.yaml" --agents

@@ -22,6 +22,9 @@
                    pods of a test share, so a retry that lands on another
                    pod counts as the next request
   /slow/MS      -> 200 after MS milliseconds
+  /podstatus/POD/CODE -> CODE from pod POD (--pod), 200 "pod=<pod>" from any
+                   other: one endpoint of a service failing
+  /podslow/POD/MS -> as /podstatus, pod POD answering after MS milliseconds
   /hang         -> never answers (the connection stays open, 120 s)
   /reset        -> closes the connection with RST, no response
   anything else -> 404
@@ -49,6 +52,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # Keep-alive, as the servers behind a mesh are: every reply has a
     # Content-Length.
     protocol_version = "HTTP/1.1"
+    # A reply is its head then its body, two writes: with Nagle on, the
+    # body of a reply on a kept-alive connection waits for the peer's
+    # delayed ACK of the head (40 ms), which a test would take for the
+    # mesh's latency.
+    disable_nagle_algorithm = True
 
     def _reply(self, code, body):
         self.send_response(code)
@@ -78,7 +86,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """The failures on demand; False when the path is none of them."""
         parts = self._route().split("/")[1:]
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        if not parts or parts[0] not in ("status", "flaky", "slow", "hang", "reset"):
+        if not parts or parts[0] not in ("status", "flaky", "slow", "hang", "reset",
+                                         "podstatus", "podslow"):
             return False
         if self.command in ("POST", "PUT", "PATCH"):
             self._body()
@@ -97,6 +106,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._reply(int(parts[3]), b"fail try=%d\n" % n)
             else:
                 self._reply(200, b"ok try=%d\n" % n)
+        elif len(parts) == 3 and parts[0] in ("podstatus", "podslow") and parts[2].isdigit():
+            mine = parts[1] == self.server.mf_pod
+            if mine and parts[0] == "podslow":
+                time.sleep(int(parts[2]) / 1000.0)
+            code = int(parts[2]) if mine and parts[0] == "podstatus" else 200
+            self._reply(code, b"pod=%s\n" % self.server.mf_pod.encode())
         elif len(parts) == 2 and parts[0] == "slow" and parts[1].isdigit():
             time.sleep(int(parts[1]) / 1000.0)
             self._reply(200, b"slow\n")
