@@ -592,7 +592,8 @@ static int gw_redirect(const struct gw_match *g,
 }
 
 /* The rule of match @g decides request @req. */
-static int gw_apply(struct gw_table *t, const struct gw_match *g,
+static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
+		    const struct gw_match *g,
 		    struct hhead *req, struct gw_decision *d)
 {
 	const struct mf_gwr_rule *rule = &g->route->conf.http.rules[g->rule];
@@ -642,7 +643,7 @@ static int gw_apply(struct gw_table *t, const struct gw_match *g,
 			break;
 		x -= w;
 	}
-	d->ep = router_tags_endpoint(t->p, NULL, POLICY_TICKET_GW_ROUTE, g->rec,
+	d->ep = router_tags_endpoint(t->p, bp, POLICY_TICKET_GW_ROUTE, g->rec,
 				     GW_CTR_BACKEND(g->rule),
 				     rule->backends[i].destination);
 	if (!d->ep) {
@@ -652,14 +653,22 @@ static int gw_apply(struct gw_table *t, const struct gw_match *g,
 	return 0;
 }
 
-int gwroute_decide(struct gw_table *t, uint16_t port, const char *sni,
+int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
+		   uint16_t port, const char *sni,
 		   struct hhead *req, struct gw_decision *d)
 {
 	const struct gw_listener *gl;
+	struct balance_pick pick;
 	const char *host = "";
 	size_t hlen = 0;
 
 	memset(d, 0, sizeof(*d));
+	/* The endpoints are the table's snapshot's. */
+	if (bp) {
+		pick = *bp;
+		pick.p = t->p;
+		bp = &pick;
+	}
 	if (!hhead_get(req, "host", &host, &hlen))
 		host = "", hlen = 0;
 	/* HTTPS: the listener the client asked for by name; its requests
@@ -679,7 +688,7 @@ int gwroute_decide(struct gw_table *t, uint16_t port, const char *sni,
 		const struct gw_match *g = &gl->matches[i];
 
 		if (gw_route_host(g->route, host, hlen) && gw_match(g, req))
-			return gw_apply(t, g, req, d);
+			return gw_apply(t, bp, g, req, d);
 	}
 	d->status = 404;
 	d->why = "no gateway route for this request";

@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "balance.h"
 #include "hhead.h"
 #include "meshforge/abi.h"
 #include "policy.h"
@@ -104,11 +105,13 @@ struct gw_decision {
 /*
  * Decides where request @req that arrived on port @port goes (@sni: the
  * server name an HTTPS client asked for, NULL for none), with the
- * deciding rule's request filters applied to @req.  Returns 0 (with a
+ * deciding rule's request filters applied to @req; the backend's endpoint
+ * is @bp's balancer's pick (NULL: round robin).  Returns 0 (with a
  * decision in @d) or -ENOMEM.
  */
-int gwroute_decide(struct gw_table *t, uint16_t port, const char *sni,
-		   struct hhead *req, struct gw_decision *d);
+int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
+		   uint16_t port, const char *sni, struct hhead *req,
+		   struct gw_decision *d);
 void gwroute_decision_free(struct gw_decision *d);
 
 /* Applies a response header filter to response head @rsp (NULL: none).

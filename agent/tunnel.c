@@ -1083,20 +1083,6 @@ static void tunnel_release_common(struct tunnel *tu, struct conn *c)
 	hproxy_free(c->l7);
 	c->l7 = NULL;
 	c->rsp_mod = NULL;
-}
-
-static void tunnel_release(void *arg, struct conn *c)
-{
-	struct tunnel *tu = arg;
-
-	tunnel_release_common(arg, c);
-	hroute_list_free(c->routes);
-	c->routes = NULL;
-	free(c->limit);
-	c->limit = NULL;
-	free(c->resil);
-	c->resil = NULL;
-	c->up_timeout_ms = 0;
 	tunnel_breaker_put(tu, c, BREAKER_CONNS);
 	tunnel_breaker_put(tu, c, BREAKER_REQUESTS);
 	tunnel_breaker_put(tu, c, BREAKER_RETRIES);
@@ -1111,6 +1097,18 @@ static void tunnel_release(void *arg, struct conn *c)
 			h->active--;
 		c->try_key = 0;
 	}
+}
+
+static void tunnel_release(void *arg, struct conn *c)
+{
+	tunnel_release_common(arg, c);
+	hroute_list_free(c->routes);
+	c->routes = NULL;
+	free(c->limit);
+	c->limit = NULL;
+	free(c->resil);
+	c->resil = NULL;
+	c->up_timeout_ms = 0;
 }
 
 /* ---- L7: the steps conn.c calls for an HTTP connection -------------------- */
@@ -1204,6 +1202,10 @@ struct tunnel_gw {
 	const struct mf_gwr_header_filter *rsp_mod;
 };
 
+static const struct balance_conf tunnel_gw_lb = {
+	.type = MF_LB_ROUND_ROBIN,
+};
+
 /* The route step of a gateway connection: its listener and routes decide
  * each request (gwroute.h), which then goes to the endpoint's node with
  * the gateway instance's identity. */
@@ -1213,11 +1215,16 @@ static int tunnel_gw_route(void *arg, struct conn *c, struct hhead *req,
 	struct tunnel *tu = arg;
 	struct tunnel_gw *gc = c->routes;
 	struct conn_end *down = &c->end[CONN_DOWN];
+	struct balance_pick bp;
 	struct gw_decision d;
 	struct tls_ctx *ctx;
 	int err;
 
-	err = gwroute_decide(gc->table, gc->port,
+	/* Round robin, as a Kuma gateway's backends go unless a policy
+	 * says otherwise (none is read for a gateway yet). */
+	tunnel_pick_of(tu, c, req, &bp);
+	bp.conf = &tunnel_gw_lb;
+	err = gwroute_decide(gc->table, &bp, gc->port,
 			     down->tls ? tls_sni(down->tls) : NULL, req, &d);
 	if (err)
 		return err;
@@ -1248,6 +1255,7 @@ static int tunnel_gw_route(void *arg, struct conn *c, struct hhead *req,
 		}
 		c->tls_ctx = ctx;
 	}
+	tunnel_try_begin(tu, c, d.ep);
 	return tunnel_l7_to(tu, c, d.ep, r);
 }
 
@@ -1263,6 +1271,7 @@ static const struct hproxy_flow tunnel_gw_flow = {
 	.route = tunnel_gw_route,
 	.response = tunnel_gw_response,
 	.done = tunnel_l7_done,
+	.try_done = tunnel_l7_try_done,
 	.release_up = tunnel_l7_release_up,
 };
 

@@ -129,7 +129,7 @@ static const char *go(struct gw_table *t, uint16_t port, const char *sni,
 	struct hhead *r = out ? out : &tmp;
 
 	if (!req(r, target, host, hdrs) ||
-	    gwroute_decide(t, port, sni, r, &d))
+	    gwroute_decide(t, NULL, port, sni, r, &d))
 		return "error";
 	if (d.ep)
 		snprintf(buf, sizeof(buf), "%s", d.ep->name);
