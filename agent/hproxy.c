@@ -79,6 +79,7 @@ struct hproxy {
 		HP_WAIT_TRY,		/* the try's response */
 		HP_WAIT_BACKOFF,	/* before the next try */
 		HP_WAIT_DELAY,		/* a fault holds the request */
+		HP_WAIT_BANDWIDTH,	/* a fault holds the response */
 	} wait;
 	unsigned int tries;		/* of the request, so far */
 	bool try_open;			/* a try is on: its end is owed to
@@ -92,6 +93,9 @@ struct hproxy {
 	char *body;			/* its body (unchunked).  Owned */
 	size_t body_len, body_cap;
 	uint32_t retry_after_ms;	/* the failed try's Retry-After */
+	uint64_t bw_bps;		/* a fault's response bandwidth, 0:
+					 * none */
+	uint64_t bw_start_ns;		/* ... from the response's head */
 };
 
 static void hproxy_deadlines(struct hproxy *hp);
@@ -629,6 +633,9 @@ static int hproxy_rsp_head(void *arg, const struct http1_head *h)
 		return err;
 	hp->rsp_sent = true;
 	hp->final_status = h->status;
+	hp->bw_bps = hp->route.bandwidth_bps;
+	if (hp->bw_bps)
+		hp->bw_start_ns = timer_now();
 	/* The response is the client's now: no try follows it. */
 	if (hp->wait == HP_WAIT_TRY) {
 		loop_timer_cancel(hp->t->loop, &hp->t_try);
@@ -964,9 +971,34 @@ static void hproxy_try_timer(struct timer *t, uint64_t now)
 	case HP_WAIT_DELAY:
 		hproxy_delay_over(hp);
 		return;
+	case HP_WAIT_BANDWIDTH:
+		conn_resume_input(hp->t, hp->c, CONN_UP);
+		return;
 	default:
 		return;
 	}
+}
+
+/* A fault's response bandwidth: true, with the up end's input held until
+ * the bytes sent so far are due, when they are ahead of it.  The pace is
+ * kept a chunk at a time. */
+static bool hproxy_paced(struct hproxy *hp)
+{
+	uint64_t now = timer_now();
+	uint64_t due = hp->bw_start_ns +
+		       (uint64_t)((unsigned __int128)hp->rsp_bytes * 8 *
+				  1000000000u / hp->bw_bps);
+
+	if (due <= now)
+		return false;
+	conn_pause_input(hp->c, CONN_UP);
+	hp->wait = HP_WAIT_BANDWIDTH;
+	if (loop_timer_arm(hp->t->loop, &hp->t_try, due)) {
+		hp->wait = HP_WAIT_NONE;
+		conn_resume_input(hp->t, hp->c, CONN_UP);
+		return false;
+	}
+	return true;
 }
 
 /* ---- the steps --------------------------------------------------------------- */
@@ -1108,6 +1140,8 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 				   "upstream sent bytes with no request");
 			return -EPROTO;
 		}
+		if (hp->bw_bps && hp->rsp_sent && hproxy_paced(hp))
+			return 0;
 		rc = http1_feed(&hp->rsp, (const char *)p, n);
 		return rc < 0 ? hproxy_rsp_failed(hp, rc) : rc;
 	}

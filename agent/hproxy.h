@@ -78,6 +78,8 @@ struct hproxy_route {
 	enum hproxy_reply_kind kind;	/* of @status */
 	uint32_t delay_ms;	/* hold the request this long before it goes
 				 * (a fault's delay), 0: none */
+	uint64_t bandwidth_bps;	/* its response goes to the client no
+				 * faster (a fault's), 0: no limit */
 	/* In: the request's try, 0 for its first.  Another try is routed
 	 * afresh (from the head as the client sent it) but is not counted
 	 * against rate limits, nor given faults, again. */

@@ -220,8 +220,8 @@ static bool tunnel_l7_limited(struct tunnel *tu, struct conn *c,
 }
 
 /* A MeshFaultInjection's faults for the request of @c, into @r: each
- * entry's delay, then its abort, each by its percentage.  True when one
- * aborts it. */
+ * entry's delay, response bandwidth and abort, each by its percentage.
+ * True when one aborts it. */
 static bool tunnel_l7_faults(struct tunnel *tu, struct conn *c,
 			     struct hproxy_route *r)
 {
@@ -234,6 +234,11 @@ static bool tunnel_l7_faults(struct tunnel *tu, struct conn *c,
 		if (f->delay.present && f->delay.value &&
 		    hproxy_rand(&tu->http) % 100000 < f->delay.percentage)
 			r->delay_ms += f->delay.value;
+		if (f->response_bandwidth.present &&
+		    f->response_bandwidth.limit &&
+		    hproxy_rand(&tu->http) % 100000 <
+		    f->response_bandwidth.percentage)
+			r->bandwidth_bps = f->response_bandwidth.limit;
 		if (f->abort.present && f->abort.http_status &&
 		    hproxy_rand(&tu->http) % 100000 < f->abort.percentage) {
 			r->status = (int)f->abort.http_status;

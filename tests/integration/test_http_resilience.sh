@@ -16,7 +16,7 @@
 #    requests and 10;
 #  - a MeshFaultInjection abort of 50% answers 50% +-5% of 1,000 requests
 #    with its status, and none of those reaches a pod; a delay holds a
-#    request for its time;
+#    request for its time; a response bandwidth paces the response;
 #  - a TCP connection with no byte either way for idleTimeout is closed;
 #  - tcp.maxConnectAttempt: a connect that fails (connectionTimeout) goes to
 #    another endpoint, and every connection is answered.
@@ -113,6 +113,7 @@ spec:
       default:
         http:
           - delay: {value: 300ms, percentage: 100}
+            responseBandwidth: {limit: 800kbps, percentage: 100}
 YAML
 
 # The budget of this run: 0.2 of the requests and 1 a second, so a storm's
@@ -258,6 +259,16 @@ if [ "$(awk -v b="$body" '$1 == 200 && $2 >= 300 && $2 <= 400 && $3 == b' \
 	pass fault_delay_holds_request
 else
 	fail fault_delay_holds_request "$(tr '\n' '|' <"$TL_TMP/delay.out")"
+fi
+# 200,000 bytes at 800 kbit/s: 2 s, after the 300 ms delay.
+out=$(tb_exec a1 curl -sS -m 10 -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
+	http://10.96.0.10/bytes/200000 2>&1)
+set -- $out
+if [ "$1" = 200 ] && [ "$2" = 200000 ] &&
+	awk -v t="$3" 'BEGIN {exit !(t >= 2.1 && t <= 2.9)}'; then
+	pass fault_response_bandwidth
+else
+	fail fault_response_bandwidth "curl: $out (want 200, 200000 bytes in 2.1..2.9 s)"
 fi
 
 # ---- a TCP connection's idleTimeout --------------------------------------------

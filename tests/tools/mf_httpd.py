@@ -25,6 +25,7 @@
   /podstatus/POD/CODE -> CODE from pod POD (--pod), 200 "pod=<pod>" from any
                    other: one endpoint of a service failing
   /podslow/POD/MS -> as /podstatus, pod POD answering after MS milliseconds
+  /bytes/N      -> 200 with a body of N bytes ("x"), one write
   /hang         -> never answers (the connection stays open, 120 s)
   /reset        -> closes the connection with RST, no response
   anything else -> 404
@@ -87,7 +88,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = self._route().split("/")[1:]
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
         if not parts or parts[0] not in ("status", "flaky", "slow", "hang", "reset",
-                                         "podstatus", "podslow"):
+                                         "podstatus", "podslow", "bytes"):
             return False
         if self.command in ("POST", "PUT", "PATCH"):
             self._body()
@@ -112,6 +113,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(int(parts[2]) / 1000.0)
             code = int(parts[2]) if mine and parts[0] == "podstatus" else 200
             self._reply(code, b"pod=%s\n" % self.server.mf_pod.encode())
+        elif len(parts) == 2 and parts[0] == "bytes" and parts[1].isdigit():
+            self._reply(200, b"x" * int(parts[1]))
         elif len(parts) == 2 and parts[0] == "slow" and parts[1].isdigit():
             time.sleep(int(parts[1]) / 1000.0)
             self._reply(200, b"slow\n")
