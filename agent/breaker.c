@@ -6,6 +6,14 @@
 
 #include "breaker.h"
 
+static bool breaker_idle(const struct breaker_load *e)
+{
+	for (int k = 0; k < BREAKER_KINDS; k++)
+		if (e->n[k])
+			return false;
+	return true;
+}
+
 /* The entry of @key; with @make, a free or idle one becomes it.  NULL
  * when there is none. */
 static struct breaker_load *breaker_entry(struct breaker *b, uint64_t key,
@@ -18,9 +26,7 @@ static struct breaker_load *breaker_entry(struct breaker *b, uint64_t key,
 		e = &b->e[(key + i) & (BREAKER_SLOTS - 1)];
 		if (e->key == key)
 			return e;
-		if (!idle && (!e->key || (!e->n[BREAKER_CONNS] &&
-					  !e->n[BREAKER_REQUESTS] &&
-					  !e->n[BREAKER_RETRIES])))
+		if (!idle && (!e->key || breaker_idle(e)))
 			idle = e;
 	}
 	if (!make || !idle)

@@ -11,6 +11,8 @@
  *                    lives)
  *   maxRequests      tries in flight to the service
  *   maxRetries       retries in flight to the service
+ *   maxPendingRequests  requests waiting for an upstream connection (its
+ *                    connect and handshake)
  *
  * Counts live in a bounded table keyed by the service (BREAKER_SLOTS;
  * an entry whose counts are all 0 may be reused).  One loop thread uses a
@@ -29,6 +31,7 @@ enum breaker_kind {
 	BREAKER_CONNS = 0,
 	BREAKER_REQUESTS,
 	BREAKER_RETRIES,
+	BREAKER_PENDING,
 	BREAKER_KINDS,
 };
 

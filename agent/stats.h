@@ -114,9 +114,10 @@ struct stats {
 					 * ejected */
 	uint64_t tcp_connect_retries;	/* MeshRetry tcp.maxConnectAttempt:
 					 * connects tried again elsewhere */
-	uint64_t breaker_overflows[3];	/* connections, tries and retries
-					 * past a MeshCircuitBreaker limit
-					 * (enum breaker_kind) */
+	uint64_t breaker_overflows[4];	/* connections, tries, retries and
+					 * pending requests past a
+					 * MeshCircuitBreaker limit (enum
+					 * breaker_kind) */
 	/* The pool of upstream connections (conn.h): ends taken from it,
 	 * parked in it, and closed from it (evicted for room, or idle or
 	 * closed by their peer). */

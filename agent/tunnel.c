@@ -119,6 +119,11 @@ static void tunnel_l7_begin(struct tunnel *tu, struct conn *c,
 	conn_start_relay(tu->conns, c);
 }
 
+static bool tunnel_breaker_take(struct tunnel *tu, struct conn *c,
+				enum breaker_kind kind);
+static void tunnel_breaker_put(struct tunnel *tu, struct conn *c,
+			       enum breaker_kind kind);
+
 /* Points the up end of @c at endpoint @ep: its node's agent. */
 static void tunnel_aim(struct conn *c, const struct mf_endpoint *ep)
 {
@@ -194,6 +199,13 @@ static int tunnel_l7_to(struct tunnel *tu, struct conn *c,
 	tunnel_pool_key(c, ep, &k);
 	if (conn_up_unpark(tu->conns, c, &k, c->peer_spiffe))
 		return 0;
+	/* Waiting for a new up end: a pending request, under
+	 * maxPendingRequests. */
+	if (!tunnel_breaker_take(tu, c, BREAKER_PENDING)) {
+		r->status = 503;
+		r->why = "circuit breaker: maxPendingRequests reached";
+		return 0;
+	}
 	conn_up_open(tu->conns, c);
 	return 0;
 }
@@ -320,7 +332,8 @@ static bool tunnel_breaker_take(struct tunnel *tu, struct conn *c,
 		return true;
 	limit = kind == BREAKER_CONNS ? rs->limits.max_connections :
 		kind == BREAKER_REQUESTS ? rs->limits.max_requests :
-		rs->limits.max_retries;
+		kind == BREAKER_RETRIES ? rs->limits.max_retries :
+		rs->limits.max_pending_requests;
 	if (!limit)
 		return true;
 	if (!c->svc_key) {
@@ -808,6 +821,7 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 	}
 	conn_tls_flush(tu->conns, c, CONN_UP);
 	if (c->l7) {
+		tunnel_breaker_put(tu, c, BREAKER_PENDING);
 		conn_up_ready(tu->conns, c);
 		return;
 	}
@@ -1091,6 +1105,7 @@ static void tunnel_release_common(struct tunnel *tu, struct conn *c)
 	tunnel_breaker_put(tu, c, BREAKER_CONNS);
 	tunnel_breaker_put(tu, c, BREAKER_REQUESTS);
 	tunnel_breaker_put(tu, c, BREAKER_RETRIES);
+	tunnel_breaker_put(tu, c, BREAKER_PENDING);
 	c->svc_key = 0;
 	/* A try the client left: no longer in flight, and no verdict on
 	 * its endpoint. */
@@ -1140,7 +1155,7 @@ static void tunnel_l7_input_timeout(void *arg, struct conn *c)
 static void tunnel_l7_upstream_failed(void *arg, struct conn *c,
 				      const char *reason)
 {
-	(void)arg;
+	tunnel_breaker_put(arg, c, BREAKER_PENDING);
 	hproxy_upstream_failed(c->l7, reason);
 }
 
