@@ -316,9 +316,10 @@ unsigned int hosts_sweep(struct hosts *t, uint64_t service, uint64_t now,
 		}
 		/* An ejection that ran out ends here, and the multiplier
 		 * decays from the next interval on, as in Envoy. */
-		if (h->ejected_until_ns && now >= h->ejected_until_ns)
-			h->ejected_until_ns = 0;
-		if (!h->win_failures && h->ejections) {
+		if (h->ejected_until_ns) {
+			if (now >= h->ejected_until_ns)
+				h->ejected_until_ns = 0;
+		} else if (!h->win_failures && h->ejections) {
 			h->ejections--;
 		}
 		h->win_requests = 0;
