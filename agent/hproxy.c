@@ -71,6 +71,8 @@ struct hproxy {
 	const struct resil *rs;		/* NULL: none */
 	uint64_t budget_key;		/* its destination's retry budget */
 	uint32_t idle_ms;		/* between requests */
+	uint32_t header_ms;		/* a request head, from its first
+					 * byte */
 	struct timer t_req;		/* the request's deadlines */
 	struct timer t_try;		/* a try's deadline, a back off, a
 					 * fault's delay: @wait says which */
@@ -1017,6 +1019,7 @@ int hproxy_new(struct hproxy **out, struct hproxy_shared *sh,
 	hp->flow = flow;
 	hp->flow_arg = arg;
 	hp->idle_ms = sh->idle_timeout_ms;
+	hp->header_ms = sh->header_timeout_ms;
 	timer_init(&hp->t_req, hproxy_req_timer);
 	timer_init(&hp->t_try, hproxy_try_timer);
 	http1_init(&hp->req, HTTP1_REQUEST, &sh->lim, &hproxy_req_cbs, hp);
@@ -1032,6 +1035,8 @@ void hproxy_set_resil(struct hproxy *hp, const struct resil *rs,
 	hp->budget_key = budget_key;
 	if (rs && rs->idle_ms)
 		hp->idle_ms = rs->idle_ms;
+	if (rs && rs->headers_ms)
+		hp->header_ms = rs->headers_ms;
 }
 
 void hproxy_start(struct hproxy *hp)
@@ -1151,7 +1156,7 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 		hp->start_ns = (uint64_t)hp->start.tv_sec * 1000000000ull +
 			       (uint64_t)hp->start.tv_nsec;
 		hp->io_ns = hp->start_ns;
-		conn_input_deadline(hp->c, hp->sh->header_timeout_ms);
+		conn_input_deadline(hp->c, hp->header_ms);
 	}
 	rc = http1_feed(&hp->req, (const char *)p, n);
 	if (rc < 0)

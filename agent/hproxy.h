@@ -163,7 +163,8 @@ void hproxy_start(struct hproxy *hp);
  * naming the one that ran out: requestTimeout from the request's end,
  * maxStreamDuration from its first byte, streamIdleTimeout with no byte
  * either way, a try's perTryTimeout from when it went.  idleTimeout ends
- * the connection between requests.
+ * the connection between requests; requestHeadersTimeout replaces the
+ * header timeout (408).
  *
  * A request whose try failed (a connect failure, a reset or close before
  * its response, a per-try timeout, or a response status retryOn names,

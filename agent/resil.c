@@ -46,6 +46,7 @@ static void resil_timeouts(const struct mf_timeout_conf *t, struct resil *r)
 	r->stream_idle_ms = t->http.stream_idle_timeout;
 	r->max_stream_ms = t->http.max_stream_duration;
 	r->max_conn_ms = t->http.max_connection_duration;
+	r->headers_ms = t->http.request_headers_timeout;
 }
 
 /* One retryOn item: a condition, a method or a status code. */

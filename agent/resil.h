@@ -76,7 +76,10 @@ struct resil {
 					 * way while a request is on */
 	uint32_t max_stream_ms;		/* maxStreamDuration: first byte to
 					 * response whole */
-	uint32_t max_conn_ms;		/* maxConnectionDuration */
+	uint32_t max_conn_ms;		/* maxConnectionDuration (not applied
+					 * yet) */
+	uint32_t headers_ms;		/* requestHeadersTimeout: a request
+					 * head, from its first byte (408) */
 
 	/* MeshRetry */
 	const char *retry_policy;

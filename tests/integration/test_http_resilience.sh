@@ -10,6 +10,7 @@
 #    pods saw exactly the tries the agent made;
 #  - a POST is not retried (MeshRetry names no HttpMethodPost);
 #  - requestTimeout answers 504 at its time, within 50 ms, naming it;
+#    requestHeadersTimeout answers a head not whole in time with 408;
 #  - perTryTimeout: each try ends at its time, then 504;
 #  - a retry budget of 0.2 and 1 a second (agent flag --retry-budget)
 #    holds the upstream tries of a storm of 503s within 1.2 times the
@@ -56,6 +57,7 @@ spec:
       default:
         http:
           requestTimeout: 500ms
+          requestHeadersTimeout: 300ms
 YAML
 policy pertry <<'YAML'
 ---
@@ -200,6 +202,28 @@ drop() {
 			{ fail "delete_$2" "$(cat "$TL_TMP/apply.log")"; tl_finish; }
 	done
 }
+
+# ---- requestHeadersTimeout: a head not whole in time gets 408 ------------------
+out=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket, time
+s = socket.create_connection(("10.96.0.10", 80), timeout=10)
+t0 = time.monotonic()
+s.sendall(b"GET /whoami HTTP/1.1\r\nHost: web\r\n")
+got = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    got += b
+print(got.split(b" ")[1].decode() if got else "none", int((time.monotonic() - t0) * 1000))
+PY
+)
+set -- $out
+if [ "$1" = 408 ] && [ "$2" -ge 300 ] && [ "$2" -le 400 ]; then
+	pass request_headers_timeout_408_in_time
+else
+	fail request_headers_timeout_408_in_time "client: $out (want 408 at 300..400 ms)"
+fi
 
 # ---- perTryTimeout -----------------------------------------------------------
 drop MeshTimeout web-timeout
