@@ -407,10 +407,17 @@ const struct mf_endpoint *balance_pick(const struct balance_pick *bp,
 	if (balance_room(b, n))
 		return eps[0];
 	sel = b->eps + b->cap;
+	/* Each candidate's key and load, looked up once. */
 	for (i = 0; i < n; i++) {
-		const struct host *h = hosts_find(b->hosts,
-						  balance_key(bp->p, eps[i]));
+		uint64_t key = balance_key(bp->p, eps[i]);
+		const struct host *h = hosts_find(b->hosts, key);
 
+		b->cand[i] = (struct lb_cand){
+			.key = key, .weight = 1,
+			.active = h ? h->active : 0,
+			.ewma_ns = h ? h->ewma_ns : 0,
+			.ewma_at_ns = h ? h->ewma_at_ns : 0,
+		};
 		b->tier[i] = !bp->outlier || !h || hosts_available(h, now) ?
 			     0 : 0xff;
 		avail += b->tier[i] == 0;
@@ -429,22 +436,13 @@ const struct mf_endpoint *balance_pick(const struct balance_pick *bp,
 	} else {
 		best = 0;
 	}
+	/* The best tier's, moved to the front (m <= i: in place). */
 	for (i = 0; i < n; i++) {
-		const struct host *h;
-		uint64_t key;
-
 		if (b->tier[i] != best)
 			continue;
-		key = balance_key(bp->p, eps[i]);
-		h = hosts_find(b->hosts, key);
 		sel[m] = eps[i];
-		b->cand[m] = (struct lb_cand){
-			.key = key, .weight = 1,
-			.active = h ? h->active : 0,
-			.ewma_ns = h ? h->ewma_ns : 0,
-			.ewma_at_ns = h ? h->ewma_at_ns : 0,
-		};
-		set = hash_fnv(set, &key, sizeof(key));
+		b->cand[m] = b->cand[i];
+		set = hash_fnv(set, &b->cand[m].key, sizeof(b->cand[m].key));
 		m++;
 	}
 	k = balance_strategy(bp, m, now, set);
