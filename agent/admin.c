@@ -350,6 +350,16 @@ static const struct admin_counter {
 	ADMIN_COUNTER("meshforge_outlier_ejections_total", "",
 		      outlier_ejections,
 		      "Endpoints ejected by outlier detection (MeshCircuitBreaker)."),
+	ADMIN_COUNTER("meshforge_health_checks_total", "{result=\"success\"}",
+		      health_checks[0],
+		      "Active health check probes (MeshHealthCheck), by result."),
+	ADMIN_COUNTER("meshforge_health_checks_total", "{result=\"failure\"}",
+		      health_checks[1], NULL),
+	ADMIN_COUNTER("meshforge_health_transitions_total",
+		      "{health=\"healthy\"}", health_transitions[0],
+		      "Endpoints a health check found healthy again, or unhealthy."),
+	ADMIN_COUNTER("meshforge_health_transitions_total",
+		      "{health=\"unhealthy\"}", health_transitions[1], NULL),
 	ADMIN_COUNTER("meshforge_circuit_breaker_overflows_total",
 		      "{limit=\"max_connections\"}", breaker_overflows[0],
 		      "Connections refused, requests answered 503 and retries not made past a MeshCircuitBreaker connection limit, by limit."),
@@ -398,6 +408,10 @@ static void admin_metrics(struct admin *a, struct admin_sb *b)
 	admin_metric_head(b, "meshforge_connections_active", "gauge",
 			  "Proxied connections open now.");
 	admin_sb_printf(b, "meshforge_connections_active %u\n", st->conns);
+	admin_metric_head(b, "meshforge_health_unhealthy_endpoints", "gauge",
+			  "Endpoints a health check of this node finds unhealthy now (once per check that does).");
+	admin_sb_printf(b, "meshforge_health_unhealthy_endpoints %u\n",
+			st->health_unhealthy);
 	admin_metric_head(b, "meshforge_connections_refused_total", "counter",
 			  "Connections refused by policy or capacity before any relaying, by reason.");
 	for (int i = 0; i < STATS_REFUSE_MAX; i++)

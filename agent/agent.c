@@ -101,6 +101,13 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	err = tunnel_init(&a->tunnel, &a->conns, &a->ctx, &tuc);
 	if (err)
 		goto fail;
+	/* Health checks probe what the outbound flow calls, as it does. */
+	if (cfg->outbound_port) {
+		a->health_up = true;
+		err = health_init(&a->health, &a->loop, &a->tunnel, &a->ctx);
+		if (err)
+			goto fail;
+	}
 	if (cfg->admin_on) {
 		err = admin_open(&a->admin, &a->loop, &a->ctx, cfg->admin_port,
 				 cfg->admin_timeout_ms);
@@ -118,6 +125,8 @@ void agent_fini(struct agent *a)
 {
 	if (a->loop_up)
 		loop_fini(&a->loop);
+	if (a->health_up)
+		health_fini(&a->health);
 	tunnel_fini(&a->tunnel);
 	admin_close(a->admin);
 	conn_table_fini(&a->conns);

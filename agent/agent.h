@@ -6,8 +6,8 @@
  * tunnel's flows and the admin endpoint.
  *
  * Only agent.c knows every module.  The others depend one way:
- * loop <- conn <- tunnel, loop <- admin, with ctx.h, stats.h and reload.h
- * as leaves they share.
+ * loop <- conn <- tunnel <- health, loop <- admin, with ctx.h, stats.h and
+ * reload.h as leaves they share.
  */
 #ifndef MF_AGENT_H
 #define MF_AGENT_H
@@ -18,6 +18,7 @@
 
 #include "conn.h"
 #include "ctx.h"
+#include "health.h"
 #include "loop.h"
 #include "tunnel.h"
 
@@ -74,6 +75,9 @@ struct agent {
 	struct loop loop;
 	struct conn_table conns;
 	struct tunnel tunnel;
+	struct health health;		/* MeshHealthCheck's probes, with the
+					 * outbound listener */
+	bool health_up;
 	struct admin *admin;		/* NULL when off.  Owned */
 	bool loop_up;
 };

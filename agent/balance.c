@@ -396,11 +396,13 @@ const struct mf_endpoint *balance_pick(const struct balance_pick *bp,
 	const struct mf_endpoint **sel;
 	uint64_t now = timer_now(), set = HASH_FNV_INIT;
 	size_t m = 0, avail = 0, i, k;
+	uint32_t panic = bp->panic_milli ? bp->panic_milli :
+			 BALANCE_PANIC_PCT * 1000;
 	uint8_t best = 2;
 
 	if (n == 0)
 		return NULL;
-	if (n == 1)
+	if (n == 1 && !bp->fail_on_panic && !bp->health)
 		return eps[0];
 	/* The caller's array may be the scratch's first half: the picks go
 	 * to the second. */
@@ -418,13 +420,21 @@ const struct mf_endpoint *balance_pick(const struct balance_pick *bp,
 			.ewma_ns = h ? h->ewma_ns : 0,
 			.ewma_at_ns = h ? h->ewma_at_ns : 0,
 		};
-		b->tier[i] = !bp->outlier || !h || hosts_available(h, now) ?
-			     0 : 0xff;
+		b->tier[i] = !h || ((!bp->outlier || hosts_available(h, now)) &&
+				    (!bp->health || !h->hc_down)) ? 0 : 0xff;
 		avail += b->tier[i] == 0;
 	}
-	/* Panic: too few left to carry the load; all of them then. */
-	if (avail * 100 < n * BALANCE_PANIC_PCT)
+	/* Panic: too few left to carry the load; all of them then (or, as
+	 * the health check may ask, none). */
+	if (panic != BALANCE_PANIC_OFF &&
+	    (uint64_t)avail * 100000 < (uint64_t)n * panic) {
+		if (bp->fail_on_panic)
+			return NULL;
 		memset(b->tier, 0, n);
+		avail = n;
+	}
+	if (!avail)
+		return NULL;	/* no panic mode: nowhere to go */
 	if (bp->conf && bp->conf->locality && bp->src) {
 		for (i = 0; i < n; i++) {
 			if (b->tier[i] == 0xff)

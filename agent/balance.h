@@ -6,9 +6,11 @@
  *
  * In order:
  *   1. availability: endpoints outlier detection ejected (hosts.h) are
- *      left out while it is in force for the destination, unless fewer
- *      than the panic threshold (50%) of the set would be left: then all
- *      may be picked, as Envoy does;
+ *      left out while it is in force for the destination, and so are
+ *      those a health check in force for it finds unhealthy (health.h),
+ *      unless fewer than the panic threshold (50%, or the health check's
+ *      healthyPanicThreshold) of the set would be left: then all may be
+ *      picked, as Envoy does, or none under failTrafficOnPanic;
  *   2. locality (MeshLoadBalancingStrategy localityAwareness, not
  *      disabled): endpoints on the source's node first, then those whose
  *      zone tag (kuma.io/zone, topology.kubernetes.io/zone) is the
@@ -44,6 +46,7 @@
 #define BALANCE_CACHE		32	/* ring and Maglev tables kept */
 #define BALANCE_CURSORS		1024	/* round robin cursors, by set */
 #define BALANCE_PANIC_PCT	50	/* Envoy's healthy panic threshold */
+#define BALANCE_PANIC_OFF	UINT32_MAX	/* no panic mode */
 
 /* What MeshLoadBalancingStrategy asks of one connection's picks. */
 struct balance_conf {
@@ -100,12 +103,18 @@ struct balance_pick {
 	bool outlier;			/* outlier detection is in force for
 					 * the destination: its ejections
 					 * count */
+	bool health;			/* a health check is in force for it:
+					 * its verdicts count */
+	uint32_t panic_milli;		/* the panic threshold, thousandths of
+					 * a percent; 0: BALANCE_PANIC_PCT,
+					 * BALANCE_PANIC_OFF: none */
+	bool fail_on_panic;		/* in panic, no endpoint at all */
 };
 
 /*
  * One of the @n endpoints at @eps (of @bp->p, in a stable order: the
- * snapshot's), by the steps above; NULL when @n is 0.  @eps may be
- * balance_scratch()'s.
+ * snapshot's), by the steps above; NULL when @n is 0 or the panic fails
+ * traffic.  @eps may be balance_scratch()'s.
  */
 const struct mf_endpoint *balance_pick(const struct balance_pick *bp,
 				       const struct mf_endpoint *const *eps,

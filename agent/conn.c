@@ -1307,16 +1307,30 @@ void conn_idle_timeout(struct conn_table *t, struct conn *c, uint32_t ms)
 		c->idle_ms = 0;	/* out of memory: no idle timeout */
 }
 
+/* @c, its addresses known, gets its setup deadline and goes to its flow's
+ * "accepted" step. */
+static void conn_begin(struct conn_table *t, struct conn *c)
+{
+	struct timespec now;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_nsec + (uint64_t)t->setup_timeout_ms * 1000000u;
+	c->end[CONN_DOWN].deadline.tv_sec = now.tv_sec +
+					    (int64_t)(ns / 1000000000u);
+	c->end[CONN_DOWN].deadline.tv_nsec = (long long)(ns % 1000000000u);
+	c->end[CONN_UP].deadline = c->end[CONN_DOWN].deadline;
+	c->flow->ops->accepted(c->flow->arg, c);
+}
+
 /* The accept handler of every conn_listen() listener (@arg: its flow):
  * a slot, the addresses and the setup deadline, then the flow decides. */
 static void conn_accept(void *arg, int fd)
 {
 	const struct conn_flow *f = arg;
 	struct conn_table *t = f->table;
-	struct timespec now;
 	socklen_t len;
 	struct conn *c;
-	uint64_t ns;
 
 	c = conn_new(t, f, fd);
 	if (!c) {
@@ -1336,15 +1350,54 @@ static void conn_accept(void *arg, int fd)
 		conn_abort(t, c, NULL);
 		goto out;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (uint64_t)now.tv_nsec + (uint64_t)t->setup_timeout_ms * 1000000u;
-	c->end[CONN_DOWN].deadline.tv_sec = now.tv_sec +
-					    (int64_t)(ns / 1000000000u);
-	c->end[CONN_DOWN].deadline.tv_nsec = (long long)(ns % 1000000000u);
-	c->end[CONN_UP].deadline = c->end[CONN_DOWN].deadline;
-	f->ops->accepted(f->arg, c);
+	conn_begin(t, c);
 out:
 	conn_reap(t, c);
+}
+
+/* The flow of @ops and @arg, registered when new; NULL when the table has
+ * CONN_FLOWS_MAX already. */
+static struct conn_flow *conn_flow_of(struct conn_table *t,
+				      const struct conn_flow_ops *ops,
+				      void *arg, bool *is_new)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nflows; i++)
+		if (t->flows[i].ops == ops && t->flows[i].arg == arg)
+			break;
+	if (i == CONN_FLOWS_MAX)
+		return NULL;
+	*is_new = i == t->nflows;
+	if (*is_new)
+		t->flows[i] = (struct conn_flow){ .ops = ops, .arg = arg,
+						  .table = t };
+	return &t->flows[i];
+}
+
+int conn_adopt(struct conn_table *t, const struct conn_flow_ops *ops,
+	       void *arg, int fd, const struct sockaddr_in *peer,
+	       const struct sockaddr_in *local)
+{
+	struct conn_flow *f;
+	struct conn *c;
+	bool is_new;
+
+	f = conn_flow_of(t, ops, arg, &is_new);
+	if (!f) {
+		loop_close_fd(t->loop, fd, true);
+		return -ENOSPC;
+	}
+	if (is_new)
+		t->nflows++;
+	c = conn_new(t, f, fd);
+	if (!c)
+		return -ENOSPC;
+	c->down_peer = *peer;
+	c->down_local = *local;
+	conn_begin(t, c);
+	conn_reap(t, c);
+	return 0;
 }
 
 static const char *conn_side_str(enum conn_side side)
@@ -1713,22 +1766,17 @@ int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
 		uint16_t port, const struct conn_flow_ops *ops, void *arg)
 {
 	struct conn_flow *f;
-	unsigned int i;
+	bool is_new;
 	int id;
 
-	for (i = 0; i < t->nflows; i++)
-		if (t->flows[i].ops == ops && t->flows[i].arg == arg)
-			break;
-	if (i == CONN_FLOWS_MAX)
+	f = conn_flow_of(t, ops, arg, &is_new);
+	if (!f)
 		return -ENOSPC;
-	f = &t->flows[i];
-	if (i == t->nflows)
-		*f = (struct conn_flow){ .ops = ops, .arg = arg, .table = t };
 	id = loop_listen(t->loop, name, addr, port, conn_accept, f);
 	if (id < 0)
 		return id;
 	/* Counted only now: a flow no listener took is no flow. */
-	if (i == t->nflows)
+	if (is_new)
 		t->nflows++;
 	t->listener_flow[id] = f;
 	return id;

@@ -236,6 +236,8 @@ struct conn {
 	struct sockaddr_in up_addr;	/* where we connect */
 	uint32_t hdr_fill;	/* PROXY_HDR: plaintext bytes in dir pbuf */
 	uint64_t peer_req_id;	/* inbound: request id from the header */
+	bool ack_owed;		/* inbound: the header asked for PP2_ACK
+				 * once the endpoint is connected */
 	uint32_t service_id;	/* the service it reaches, 0 if none yet */
 	int32_t traffic_route;	/* outbound: the TrafficRoute in force for
 				 * it (router.h), -1: none */
@@ -259,7 +261,7 @@ struct conn {
 	uint8_t connects;	/* L4: connects of its up end so far */
 	uint32_t up_timeout_ms;	/* L7: an up end's connect and handshake
 				 * (conn_up_open()), 0: the table's setup
-				 * timeout */
+				 * timeout.  A probe's: its timeout */
 	/* conn_idle_timeout(): the relay ends when no byte moved either way
 	 * for @idle_ms. */
 	struct timer idle_timer;
@@ -386,6 +388,17 @@ int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
  * Returns 0, or -ENOENT when @id is no listener of the table's.
  */
 int conn_unlisten(struct conn_table *t, int id);
+
+/*
+ * A connection the agent makes itself (a health check's): @fd, which this
+ * takes, is its down end, as if accepted from @peer on @local, and it
+ * follows @ops with @arg (a flow as conn_listen()'s, shared likewise) from
+ * its "accepted" step on, under the setup deadline.  Returns 0, or
+ * -ENOSPC (the table or its flows are full; @fd is closed).
+ */
+int conn_adopt(struct conn_table *t, const struct conn_flow_ops *ops,
+	       void *arg, int fd, const struct sockaddr_in *peer,
+	       const struct sockaddr_in *local);
 
 /* The connection's flow: "outbound", ... */
 static inline const char *conn_flow_name(const struct conn *c)

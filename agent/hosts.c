@@ -20,9 +20,12 @@ uint64_t hosts_key(uint32_t ip, uint16_t port)
 }
 
 /* When @h was last of use: an ejected host until its ejection ends, for
- * the balancer only reads it (hosts_find()) and does not touch it. */
+ * the balancer only reads it (hosts_find()) and does not touch it; one a
+ * health check finds unhealthy for as long as it does. */
 static uint64_t hosts_age(const struct host *h)
 {
+	if (h->hc_down)
+		return UINT64_MAX;
 	return h->ejected_until_ns > h->used_ns ? h->ejected_until_ns :
 						  h->used_ns;
 }

@@ -102,6 +102,9 @@ struct host {
 	uint32_t ejections;		/* the ejection time's multiplier */
 	uint64_t ejected_until_ns;	/* 0: not ejected */
 	uint64_t ejected_total;		/* times ejected, ever */
+	/* active health checks (health.h) */
+	uint16_t hc_down;		/* how many find it unhealthy: it is
+					 * never evicted while any does */
 };
 
 struct hosts {

@@ -127,6 +127,21 @@ static void resil_faults(const struct mf_fault_conf *f, struct resil *r)
 	memcpy(r->faults, f->http, sizeof(r->faults[0]) * r->nfaults);
 }
 
+const char *resil_health(const struct policy *p, const struct mf_endpoint *src,
+			 const struct mf_service *dst, struct mf_hc_conf *conf)
+{
+	struct sel_workload ws, wd = {
+		.service = dst->name,
+		.service_port = policy_service_port(p, dst),
+	};
+	struct sel_query to = { .self = &ws, .section = MF_SEC_TO,
+				.peer = &wd };
+
+	memset(conf, 0, sizeof(*conf));
+	router_view(p, src, &ws);
+	return resil_effective(p, &kind_mesh_health_check, &to, conf);
+}
+
 int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	       const struct mf_service *dst, struct resil *r)
 {
@@ -143,6 +158,7 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 		struct mf_retry_conf rt;
 		struct mf_fault_conf f;
 		struct mf_cb_conf cb;
+		struct mf_hc_conf hc;
 	} *u = malloc(sizeof(*u));
 
 	memset(r, 0, sizeof(*r));
@@ -179,6 +195,16 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	if (r->breaker_policy) {
 		hosts_outlier_conf(&u->cb.outlier_detection, &r->outlier);
 		r->limits = u->cb.connection_limits;
+	}
+
+	r->health_policy = resil_health(p, src, dst, &u->hc);
+	if (r->health_policy) {
+		r->panic_milli = u->hc.present & 1u << MF_HC_F_HEALTHY_PANIC ?
+				 u->hc.healthy_panic_threshold : 0;
+		if (u->hc.present & 1u << MF_HC_F_HEALTHY_PANIC &&
+		    !r->panic_milli)
+			r->panic_milli = BALANCE_PANIC_OFF;
+		r->fail_on_panic = u->hc.fail_traffic_on_panic;
 	}
 	free(u);
 	return balance_find(p, src, dst, &r->lb);

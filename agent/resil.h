@@ -105,6 +105,14 @@ struct resil {
 	const char *breaker_policy;
 	struct hosts_outlier outlier;
 	struct mf_cb_limits limits;
+
+	/* MeshHealthCheck: its probes run in health.c; what the picks need
+	 * to know is that they count, and the panic rule. */
+	const char *health_policy;
+	uint32_t panic_milli;		/* healthyPanicThreshold, thousandths
+					 * of a percent; 0: the balancer's,
+					 * BALANCE_PANIC_OFF: none */
+	bool fail_on_panic;		/* failTrafficOnPanic */
 };
 
 /* What applies from endpoint @src to service @dst, into @r (zeroed first).
@@ -116,8 +124,14 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 static inline bool resil_any(const struct resil *r)
 {
 	return r->timeout_policy || r->retry_policy || r->fault_policy ||
-	       r->lb.policy || r->breaker_policy;
+	       r->lb.policy || r->breaker_policy || r->health_policy;
 }
+
+/* The MeshHealthCheck conf from endpoint @src to service @dst into @conf
+ * (zeroed first): its last merged policy's name, NULL when none applies
+ * (or out of memory). */
+const char *resil_health(const struct policy *p, const struct mf_endpoint *src,
+			 const struct mf_service *dst, struct mf_hc_conf *conf);
 
 /* The bit of method @m (@n bytes). */
 enum resil_method resil_method(const char *m, size_t n);

@@ -114,6 +114,12 @@ struct stats {
 					 * ejected */
 	uint64_t tcp_connect_retries;	/* MeshRetry tcp.maxConnectAttempt:
 					 * connects tried again elsewhere */
+	uint64_t health_checks[2];	/* MeshHealthCheck probes: succeeded,
+					 * failed */
+	uint64_t health_transitions[2];	/* endpoints found healthy again,
+					 * unhealthy */
+	uint32_t health_unhealthy;	/* (check, endpoint) pairs unhealthy
+					 * now */
 	uint64_t breaker_overflows[4];	/* connections, tries, retries and
 					 * pending requests past a
 					 * MeshCircuitBreaker limit (enum

@@ -95,6 +95,8 @@ static void tunnel_down_tls(struct tunnel *tu, struct conn *c,
 
 /* ---- outbound ------------------------------------------------------------ */
 
+static const struct conn_flow_ops tunnel_probe_ops;
+
 /* An L7 connection of flow @flow starts: hproxy (with the timeouts and
  * retries of c->resil), then the relay, with no up end until its first
  * request routes. */
@@ -279,6 +281,11 @@ static void tunnel_pick_of(struct tunnel *tu, struct conn *c,
 	bp->src_ip = c->down_peer.sin_addr.s_addr;
 	bp->src = policy_endpoint_by_ip(c->policy, bp->src_ip);
 	bp->outlier = rs && rs->outlier.on;
+	bp->health = rs && rs->health_policy;
+	if (bp->health) {
+		bp->panic_milli = rs->panic_milli;
+		bp->fail_on_panic = rs->fail_on_panic;
+	}
 }
 
 /* The outlier detection of @c's destination, NULL: none. */
@@ -806,6 +813,8 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 	info.has_orig_dst = true;
 	info.req_id = c->id;
 	info.has_req_id = true;
+	/* A health check needs to know the endpoint took the connection. */
+	info.ack = c->flow->ops == &tunnel_probe_ops;
 	n = pp2_encode(&info, hdr, sizeof(hdr));
 	if (n < 0) {
 		conn_up_failed(tu->conns, c, "proxy header does not fit");
@@ -829,6 +838,8 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 	if (c->resil)
 		conn_idle_timeout(tu->conns, c,
 				  ((const struct resil *)c->resil)->idle_ms);
+	else if (info.ack)
+		conn_idle_timeout(tu->conns, c, c->up_timeout_ms);
 }
 
 /* ---- inbound ------------------------------------------------------------- */
@@ -936,6 +947,7 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 	d->off = (uint32_t)hdr_len;
 	d->len = c->hdr_fill;
 	c->up_addr = info->dst;
+	c->ack_owed = info->ack;
 	conn_connect(tu->conns, c);
 }
 
@@ -1040,11 +1052,23 @@ static void tunnel_outbound_connected(void *arg, struct conn *c)
 	conn_handshake_start(tu->conns, c, CONN_UP);
 }
 
-/* Connected to the pod: relay, the bytes after the header first. */
+/* Connected to the pod: relay, the bytes after the header first, and
+ * before any of the pod's the ack byte when the header asked for it. */
 static void tunnel_connected_relay(void *arg, struct conn *c)
 {
+	static const uint8_t ack = PP2_ACK;
+	struct conn_end *e = &c->end[CONN_DOWN];
 	struct tunnel *tu = arg;
 
+	if (c->ack_owed && e->tls) {
+		c->ack_owed = false;
+		/* A session past its handshake takes one byte whole. */
+		if (tls_write(e->tls, &ack, 1) != 1) {
+			conn_abort(tu->conns, c, "tls write of the ack");
+			return;
+		}
+		conn_tls_flush(tu->conns, c, CONN_DOWN);
+	}
 	conn_start_relay(tu->conns, c);
 }
 
@@ -1368,6 +1392,85 @@ static const struct conn_flow_ops tunnel_outbound_ops = {
 	.input_timeout = tunnel_l7_input_timeout,
 	.upstream_failed = tunnel_l7_upstream_failed,
 	.release_up = tunnel_l7_release_up,
+};
+
+/* ---- health check probes ---------------------------------------------------- */
+
+/*
+ * A probe (health.h) is an outbound connection the agent makes itself, to
+ * one endpoint: its down end is the checker's socket, its down_peer the
+ * workload it speaks for and its down_local the endpoint.  It goes as any
+ * outbound connection to a pod of that workload's does (its identity, the
+ * tunnel to the endpoint's node, the node's identity checked, the PROXY
+ * header), asks that agent for the ack byte and relays, bounded by
+ * tu->probe_ms from the start and then idle.  No balancing, breaker or
+ * policy of the client's applies: it tests the endpoint.
+ */
+static void tunnel_probe_accepted(void *arg, struct conn *c)
+{
+	const struct mf_endpoint *src_ep, *ep;
+	struct tunnel *tu = arg;
+	struct policy *p;
+	const char *src_id;
+	char reason[128];
+	int err;
+
+	p = reload_current(tu->ctx->reload);
+	if (!p) {
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_POLICY,
+			      "no policy loaded");
+		return;
+	}
+	c->policy = policy_get(p);
+	src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
+	ep = policy_endpoint_by_ip(p, c->down_local.sin_addr.s_addr);
+	if (!src_ep || !ep || ep->port != ntohs(c->down_local.sin_port)) {
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS,
+			      "health check: endpoint or source not in policy");
+		return;
+	}
+	src_id = policy_identity(p, src_ep->identity_id);
+	if (!src_id || !src_id[0] || !policy_trust_domain(p)[0]) {
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_IDENTITY,
+			      "health check: source workload has no identity");
+		return;
+	}
+	err = certs_client_ctx(tu->ctx->certs, src_id, p, &c->tls_ctx);
+	if (err) {
+		snprintf(reason, sizeof(reason),
+			 "health check: no certificate for source identity: %s",
+			 strerror(-err));
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
+		return;
+	}
+	c->src_spiffe = src_id;
+	c->service_id = ep->service_id;
+	c->up_timeout_ms = tu->probe_ms;
+	tunnel_aim(c, ep);
+	tunnel_deadline(c, tu->probe_ms);
+	conn_connect(tu->conns, c);
+}
+
+int tunnel_probe(struct tunnel *tu, int fd, uint32_t src_ip, uint32_t ep_ip,
+		 uint16_t ep_port, uint32_t timeout_ms)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET }, local = peer;
+
+	peer.sin_addr.s_addr = src_ip;
+	local.sin_addr.s_addr = ep_ip;
+	local.sin_port = htons(ep_port);
+	/* The accepted step runs within conn_adopt(): the loop's thread,
+	 * nothing in between. */
+	tu->probe_ms = timeout_ms;
+	return conn_adopt(tu->conns, &tunnel_probe_ops, tu, fd, &peer, &local);
+}
+
+static const struct conn_flow_ops tunnel_probe_ops = {
+	.name = "probe",
+	.accepted = tunnel_probe_accepted,
+	.connected = tunnel_outbound_connected,
+	.handshake_done = tunnel_outbound_handshake_done,
+	.release = tunnel_release,
 };
 
 static const struct conn_flow_ops tunnel_inbound_ops = {

@@ -93,6 +93,8 @@ struct tunnel {
 	struct breaker *breaker;	/* connection limits.  As @rl */
 	uint64_t swept[TUNNEL_SWEEPS];	/* outlier detection intervals, by
 					 * service */
+	uint32_t probe_ms;		/* the timeout of the probe being
+					 * made (tunnel_probe()) */
 };
 
 /*
@@ -103,6 +105,18 @@ struct tunnel {
  */
 int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 		const struct tunnel_config *cfg);
+
+/*
+ * A health check's probe: a connection from the checker's socket @fd
+ * (which this takes) to the endpoint at @ep_ip:@ep_port (network order,
+ * host order) over the tunnel to its node, with the identity of the
+ * workload at @src_ip, whose agent sends PP2_ACK once the endpoint took
+ * the connection, then what it sends.  The checker writes the probe's
+ * bytes to its end of @fd and reads the answer; setup and then silence
+ * are bounded by @timeout_ms.  Returns 0 or -ENOSPC (@fd closed).
+ */
+int tunnel_probe(struct tunnel *tu, int fd, uint32_t src_ip, uint32_t ep_ip,
+		 uint16_t ep_port, uint32_t timeout_ms);
 
 /* After loop_fini(): frees what tunnel_init() made (the gateway's state
  * included). */

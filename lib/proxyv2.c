@@ -43,7 +43,8 @@ static size_t pp2_tlv_put(uint8_t *p, uint8_t type, const void *val,
 	p[0] = type;
 	p[1] = len >> 8;
 	p[2] = len & 0xff;
-	memcpy(p + PP2_TLV_HDR_LEN, val, len);
+	if (len)
+		memcpy(p + PP2_TLV_HDR_LEN, val, len);
 	return PP2_TLV_HDR_LEN + len;
 }
 
@@ -55,6 +56,8 @@ ssize_t pp2_encode(const struct pp2_info *info, uint8_t *buf, size_t n)
 		body += PP2_TLV_HDR_LEN + PP2_ORIG_DST_LEN;
 	if (info->has_req_id)
 		body += PP2_TLV_HDR_LEN + PP2_REQ_ID_LEN;
+	if (info->ack)
+		body += PP2_TLV_HDR_LEN;
 	if (PP2_HDR_LEN + body > n)
 		return -ENOSPC;
 
@@ -86,6 +89,8 @@ ssize_t pp2_encode(const struct pp2_info *info, uint8_t *buf, size_t n)
 			v[i] = info->req_id >> (8 * (PP2_REQ_ID_LEN - 1 - i));
 		off += pp2_tlv_put(buf + off, PP2_TLV_MF_REQ_ID, v, sizeof(v));
 	}
+	if (info->ack)
+		off += pp2_tlv_put(buf + off, PP2_TLV_MF_ACK, NULL, 0);
 	return off;
 }
 
@@ -139,6 +144,11 @@ static int pp2_decode_tlvs(const uint8_t *p, size_t len, struct pp2_info *out)
 			out->has_req_id = true;
 			break;
 		}
+		case PP2_TLV_MF_ACK:
+			if (vlen != 0 || out->ack)
+				return -EPROTO;
+			out->ack = true;
+			break;
 		default:
 			/* The spec asks receivers to ignore TLVs they do
 			 * not know (ALPN, authority, CRC32C, NOOP...). */

@@ -8,6 +8,11 @@
  *   PP2_TLV_MF_ORIG_DST  0xE0: 4-byte IPv4 + 2-byte port, network order: the
  *                        destination the client dialled (service VIP:port)
  *   PP2_TLV_MF_REQ_ID    0xE1: 8-byte request id, network order
+ *   PP2_TLV_MF_ACK       0xE2: no value: the sender asks for one byte,
+ *                        PP2_ACK, before any of the endpoint's once the
+ *                        receiver has connected to it (a health check
+ *                        tells "the endpoint took the connection" from
+ *                        "the tunnel is up")
  * Unknown TLVs are skipped on decode.
  */
 #ifndef MF_PROXYV2_H
@@ -21,6 +26,10 @@
 
 #define PP2_TLV_MF_ORIG_DST	0xE0
 #define PP2_TLV_MF_REQ_ID	0xE1
+#define PP2_TLV_MF_ACK		0xE2
+
+/* The byte PP2_TLV_MF_ACK asks for. */
+#define PP2_ACK			0x06
 
 /* Longest header we accept: 16 fixed bytes + 12 address bytes + TLVs. */
 #define PP2_MAX_HEADER		512
@@ -32,6 +41,7 @@ struct pp2_info {
 	bool has_orig_dst;
 	bool has_req_id;
 	uint64_t req_id;		/* valid when has_req_id */
+	bool ack;			/* PP2_TLV_MF_ACK */
 };
 
 /* Writes the header for @info into @buf.  Returns its length, or -ENOSPC. */

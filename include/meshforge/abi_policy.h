@@ -369,6 +369,10 @@ struct mf_hc_grpc {
 	char authority[MF_PATH_MAX];	/* :authority, "": the cluster's */
 };
 
+/* The bit of healthyPanicThreshold in mf_hc_conf.present: a 0 written
+ * (panic mode off) is told from one left out (50%) by it. */
+#define MF_HC_F_HEALTHY_PANIC	7
+
 struct mf_hc_conf {
 	__u32 present;
 	__u32 interval;

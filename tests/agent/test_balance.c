@@ -242,6 +242,69 @@ static bool test_ejected_and_panic(void)
 	return ok;
 }
 
+/* Endpoints a health check finds unhealthy are left out where a health
+ * check is in force; the panic threshold is the check's, 0 turns panic
+ * off, and failTrafficOnPanic fails the pick. */
+static bool test_unhealthy_and_panic(void)
+{
+	struct bt t;
+	bool ok = bt_init(&t);
+	struct balance_pick bp = { .b = &t.b, .p = t.p, .health = true };
+	uint64_t now = timer_now();
+	unsigned int hits[4] = { 0 };
+	struct host *h;
+
+	if (!ok)
+		return false;
+	h = hosts_get(t.b.hosts, balance_key(t.p, t.web[1]), now);
+	h->hc_down = 1;
+	for (int i = 0; i < 300; i++) {
+		const struct mf_endpoint *e = balance_pick(&bp, t.web, 4);
+
+		for (size_t k = 0; k < 4; k++)
+			hits[k] += e == t.web[k];
+	}
+	ok = ASSERT_EQ(hits[1], 0) && ASSERT_EQ(hits[0], 100) &&
+	     ASSERT_EQ(hits[2], 100) && ASSERT_EQ(hits[3], 100);
+	/* No health check for this destination: the verdict does not
+	 * count. */
+	bp.health = false;
+	memset(hits, 0, sizeof(hits));
+	for (int i = 0; ok && i < 400; i++)
+		hits[balance_pick(&bp, t.web, 4) == t.web[1]]++;
+	ok = ok && ASSERT_EQ(hits[1], 100);
+	/* Two of four down: 50% left, at the default threshold no panic;
+	 * at a threshold of 60%, panic: all four. */
+	bp.health = true;
+	h = hosts_get(t.b.hosts, balance_key(t.p, t.web[2]), now);
+	h->hc_down = 1;
+	memset(hits, 0, sizeof(hits));
+	for (int i = 0; ok && i < 400; i++)
+		hits[balance_pick(&bp, t.web, 4) == t.web[2]]++;
+	ok = ok && ASSERT_EQ(hits[1], 0);
+	bp.panic_milli = 60000;
+	memset(hits, 0, sizeof(hits));
+	for (int i = 0; ok && i < 400; i++)
+		hits[balance_pick(&bp, t.web, 4) == t.web[2]]++;
+	ok = ok && ASSERT_EQ(hits[1], 100);
+	/* ... or none under failTrafficOnPanic. */
+	bp.fail_on_panic = true;
+	ok = ok && ASSERT_TRUE(balance_pick(&bp, t.web, 4) == NULL);
+	/* All down with panic off: no endpoint; with it on: any. */
+	bp.fail_on_panic = false;
+	for (size_t k = 0; k < 4; k++)
+		hosts_get(t.b.hosts, balance_key(t.p, t.web[k]), now)->hc_down =
+			1;
+	bp.panic_milli = BALANCE_PANIC_OFF;
+	ok = ok && ASSERT_TRUE(balance_pick(&bp, t.web, 4) == NULL) &&
+	     ASSERT_TRUE(balance_pick(&bp, t.web, 1) == NULL);
+	bp.panic_milli = 0;
+	ok = ok && ASSERT_TRUE(balance_pick(&bp, t.web, 4) != NULL) &&
+	     ASSERT_TRUE(balance_pick(&bp, t.web, 1) == t.web[0]);
+	bt_fini(&t);
+	return ok;
+}
+
 /* Locality: the source's node first, then its zone, then any. */
 static bool test_locality(void)
 {
@@ -324,6 +387,7 @@ int main(void)
 	TEST_RUN(test_find);
 	TEST_RUN(test_ring_hash_sticks);
 	TEST_RUN(test_ejected_and_panic);
+	TEST_RUN(test_unhealthy_and_panic);
 	TEST_RUN(test_locality);
 	TEST_RUN(test_defaults);
 	TEST_MAIN_END();

@@ -107,6 +107,37 @@ static bool test_round_trip_no_tlvs(void)
 	       ASSERT_FALSE(out.has_orig_dst) && ASSERT_FALSE(out.has_req_id);
 }
 
+/* The ack request: three bytes, round trip; a second one, or one with a
+ * value, is refused. */
+static bool test_ack_tlv(void)
+{
+	struct pp2_info in = sample(), out;
+	uint8_t buf[PP2_MAX_HEADER];
+	ssize_t n, plain;
+
+	in.ack = false;
+	plain = pp2_encode(&in, buf, sizeof(buf));
+	in.ack = true;
+	n = pp2_encode(&in, buf, sizeof(buf));
+	if (!ASSERT_EQ(n, plain + 3) || !ASSERT_EQ(buf[n - 3], PP2_TLV_MF_ACK) ||
+	    !ASSERT_EQ(pp2_decode(buf, n, &out), n) || !ASSERT_TRUE(out.ack) ||
+	    !ASSERT_TRUE(out.has_req_id))
+		return false;
+	/* Twice. */
+	buf[n] = PP2_TLV_MF_ACK;
+	buf[n + 1] = buf[n + 2] = 0;
+	buf[15] += 3;
+	if (!ASSERT_EQ(pp2_decode(buf, n + 3, &out), -EPROTO))
+		return false;
+	/* With a value. */
+	buf[15] -= 3;
+	n = pp2_encode(&in, buf, sizeof(buf));
+	buf[n - 1] = 1;
+	buf[n] = 0;
+	buf[15] += 1;
+	return ASSERT_EQ(pp2_decode(buf, n + 1, &out), -EPROTO);
+}
+
 static bool test_every_truncation_needs_more(void)
 {
 	struct pp2_info out;
@@ -312,6 +343,7 @@ int main(void)
 	TEST_RUN(test_encode_nospace);
 	TEST_RUN(test_round_trip);
 	TEST_RUN(test_round_trip_no_tlvs);
+	TEST_RUN(test_ack_tlv);
 	TEST_RUN(test_every_truncation_needs_more);
 	TEST_RUN(test_bad_signature);
 	TEST_RUN(test_bad_version_command_family);
