@@ -212,12 +212,15 @@ static int health_check_make(struct health_check *k,
 	return 0;
 }
 
-/* The key of check @k: its service and what it does. */
+/* The key of a check: its service, what it does and the identity it
+ * speaks with (sources that MeshTrafficPermission tells apart must not
+ * share a verdict). */
 static uint64_t health_check_key(const struct mf_service *svc,
-				 const struct mf_hc_conf *c)
+				 const struct mf_hc_conf *c, const char *id)
 {
 	uint64_t h = hash_fnv_str(HASH_FNV_INIT, svc->name);
 
+	h = hash_fnv_str(h, id);
 	return hash_fnv(h, c, sizeof(*c));
 }
 
@@ -651,7 +654,8 @@ static void health_plan(struct health *h, struct policy *p,
 			if (!name)
 				continue;
 			ci = health_check_of(h, next, nnext,
-					     health_check_key(svc, conf), svc,
+					     health_check_key(svc, conf, id),
+					     svc,
 					     conf, name,
 					     policy_endpoint_ip(p, src));
 			if (ci < 0)

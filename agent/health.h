@@ -5,9 +5,9 @@
  *
  * What is checked: for each workload of this node (the source: Kuma's
  * proxy) and each service, the MeshHealthCheck `to` conf that applies
- * (resil_health()).  Sources with the same conf towards a service share
- * one check, which speaks with the identity of the first of them; a check
- * (service, conf) has one target per endpoint of the service.  The set is
+ * (resil_health()).  Sources with the same conf and identity towards a
+ * service share one check (they are authorized alike); a check (service,
+ * conf, identity) has one target per endpoint of the service.  The set is
  * worked out again when the policy snapshot changes; a target that stays
  * keeps its state.
  *
@@ -105,7 +105,7 @@ bool health_match_feed(struct health_match *m, const uint8_t *p, size_t n);
 
 /* One (service, conf) check, as this node runs it. */
 struct health_check {
-	uint64_t key;			/* of the service and the conf */
+	uint64_t key;			/* of the service, conf and identity */
 	uint32_t src_ip;		/* the workload it speaks for */
 	bool http;			/* an HTTP check, else TCP */
 	uint32_t interval_ms, timeout_ms;
