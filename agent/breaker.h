@@ -13,6 +13,11 @@
  *   maxRetries       retries in flight to the service
  *   maxPendingRequests  requests waiting for an upstream connection (its
  *                    connect and handshake)
+ *   maxConnectionPools  pools of upstream connections of the service: its
+ *                    connections to one endpoint for one source identity
+ *                    (the agent's pool key), open or parked.  A request
+ *                    that would need one more gets 503; one that an
+ *                    existing pool takes does not count
  *
  * Counts live in a bounded table keyed by the service (BREAKER_SLOTS;
  * an entry whose counts are all 0 may be reused).  One loop thread uses a
@@ -32,7 +37,17 @@ enum breaker_kind {
 	BREAKER_REQUESTS,
 	BREAKER_RETRIES,
 	BREAKER_PENDING,
+	BREAKER_POOLS,
 	BREAKER_KINDS,
+};
+
+#define BREAKER_POOL_SLOTS	4096	/* a power of 2 */
+
+/* One pool: how many up ends it has now. */
+struct breaker_pool {
+	uint64_t tag;			/* breaker_pool_tag(), 0: free */
+	uint64_t service;
+	uint32_t ends;			/* 0: reusable */
 };
 
 struct breaker_load {
@@ -42,6 +57,7 @@ struct breaker_load {
 
 struct breaker {
 	struct breaker_load e[BREAKER_SLOTS];
+	struct breaker_pool pool[BREAKER_POOL_SLOTS];
 };
 
 /* One more of @kind to service @key, when under @limit (0: none): true,
@@ -52,5 +68,18 @@ bool breaker_take(struct breaker *b, uint64_t key, enum breaker_kind kind,
 
 /* One fewer of @kind to service @key. */
 void breaker_put(struct breaker *b, uint64_t key, enum breaker_kind kind);
+
+/* The tag of the pool of service @service's up ends to endpoint @host
+ * (hosts_key()) for source identity @src; never 0. */
+uint64_t breaker_pool_tag(uint64_t service, uint64_t host, const char *src);
+
+/* An up end of pool @tag of service @service opens: true, counted; false
+ * when the pool has none yet and one more pool of the service would pass
+ * @limit (0: none).  (A table too full to count it holds no limit.) */
+bool breaker_pool_open(struct breaker *b, uint64_t tag, uint64_t service,
+		       uint32_t limit);
+
+/* An up end of pool @tag closed: the pool goes with its last one. */
+void breaker_pool_close(struct breaker *b, uint64_t tag);
 
 #endif /* MF_AGENT_BREAKER_H */

@@ -134,6 +134,17 @@ static struct conn *conn_from_ud(struct conn_table *t, uint64_t ud)
 
 static void conn_retired_cancel(struct conn_table *t, struct conn *c);
 
+/* The end @e is closing: its tag, if any, goes to the table's up_closed
+ * (once). */
+static void conn_end_untag(struct conn_table *t, struct conn_end *e)
+{
+	uint64_t tag = e->tag;
+
+	e->tag = 0;
+	if (tag && t->up_closed && t->loop)
+		t->up_closed(t->up_closed_arg, tag);
+}
+
 /* Cancels every op in flight on both fds, so CLOSING can complete. */
 static void conn_cancel_all(struct conn_table *t, struct conn *c)
 {
@@ -236,6 +247,7 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 		struct conn_end *e = &c->end[i];
 		struct conn_dir *d = &c->dir[i];
 
+		conn_end_untag(t, e);
 		tls_sess_free(e->tls);
 		e->tls = NULL;
 		bufq_out_free(&e->out);
@@ -807,6 +819,7 @@ static void conn_retired_free(struct conn_table *t, struct conn *c)
 {
 	struct conn_end *r = &c->retired;
 
+	conn_end_untag(t, r);
 	tls_sess_free(r->tls);
 	loop_pbuf_put(t->loop, r->rbuf);
 	bufq_out_free(&r->out);
@@ -930,9 +943,15 @@ void conn_up_open(struct conn_table *t, struct conn *c)
 	e->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
 	e->deadline.tv_nsec = (long long)(ns % 1000000000u);
 	e->opening = true;
+	e->tag = c->up_tag;
+	c->up_tag = 0;
 	c->dir[CONN_UP].state = CONN_DIR_IDLE;
-	if (conn_submit_connect(t, c, reason, sizeof(reason)))
+	if (conn_submit_connect(t, c, reason, sizeof(reason))) {
+		/* No socket, no end to retire: the tag goes now. */
+		if (e->fd < 0)
+			conn_end_untag(t, e);
 		conn_up_failed(t, c, reason);
+	}
 }
 
 void conn_up_ready(struct conn_table *t, struct conn *c)
@@ -980,6 +999,7 @@ static bool conn_pool_key_eq(const struct conn_pool_key *a,
 /* Closes pooled end @p (nothing of it is in flight). */
 static void conn_pool_drop(struct conn_table *t, struct conn_pooled *p)
 {
+	conn_end_untag(t, &p->end);
 	tls_sess_free(p->end.tls);
 	bufq_out_free(&p->end.out);
 	if (t->loop && p->end.fd >= 0)

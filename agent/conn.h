@@ -201,6 +201,9 @@ struct conn_end {
 	bool opening;		/* L7: an up end connecting and shaking hands
 				 * while the connection relays */
 	bool cancelled;		/* retired: its ops were cancelled */
+	uint64_t tag;		/* an up end's mark from its flow (c->up_tag
+				 * when it opened), handed to the table's
+				 * up_closed when it closes; 0: none */
 	struct bufq_out out;	/* L7: plaintext the flow wrote for this end,
 				 * not yet sent (or handed to TLS).  Owned */
 };
@@ -259,6 +262,8 @@ struct conn {
 				 * counted there */
 	uint8_t breaker_held;	/* 1 << breaker_kind it counts in */
 	uint8_t connects;	/* L4: connects of its up end so far */
+	uint64_t up_tag;	/* L7: the tag of the next up end
+				 * conn_up_open() opens */
 	uint32_t up_timeout_ms;	/* L7: an up end's connect and handshake
 				 * (conn_up_open()), 0: the table's setup
 				 * timeout.  A probe's: its timeout */
@@ -349,6 +354,10 @@ struct conn_table {
 	const struct conn_flow *listener_flow[LOOP_LISTENERS_MAX];
 	struct conn_pooled *pool;	/* CONN_POOL_MAX slots, at the first
 					 * park.  Owned */
+	/* An up end with a tag closed (wherever it was: a connection's,
+	 * retired or parked), while the loop runs.  NULL: nobody asks. */
+	void (*up_closed)(void *arg, uint64_t tag);
+	void *up_closed_arg;
 	uint32_t npooled;
 	bool mark_warned;		/* SO_MARK failed once, said so */
 };

@@ -120,8 +120,8 @@ struct stats {
 					 * unhealthy */
 	uint32_t health_unhealthy;	/* (check, endpoint) pairs unhealthy
 					 * now */
-	uint64_t breaker_overflows[4];	/* connections, tries, retries and
-					 * pending requests past a
+	uint64_t breaker_overflows[5];	/* connections, tries, retries,
+					 * pending requests and pools past a
 					 * MeshCircuitBreaker limit (enum
 					 * breaker_kind) */
 	/* The pool of upstream connections (conn.h): ends taken from it,

@@ -93,6 +93,21 @@ static void tunnel_down_tls(struct tunnel *tu, struct conn *c,
 	conn_handshake_start(tu->conns, c, CONN_DOWN);
 }
 
+/* The current snapshot, which @c holds from now on; NULL when there is
+ * none (@c is refused). */
+static struct policy *tunnel_policy(struct tunnel *tu, struct conn *c)
+{
+	struct policy *p = reload_current(tu->ctx->reload);
+
+	if (!p) {
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_POLICY,
+			      "no policy loaded");
+		return NULL;
+	}
+	c->policy = policy_get(p);
+	return p;
+}
+
 /* ---- outbound ------------------------------------------------------------ */
 
 static const struct conn_flow_ops tunnel_probe_ops;
@@ -125,6 +140,9 @@ static bool tunnel_breaker_take(struct tunnel *tu, struct conn *c,
 				enum breaker_kind kind);
 static void tunnel_breaker_put(struct tunnel *tu, struct conn *c,
 			       enum breaker_kind kind);
+static bool tunnel_pool_open(struct tunnel *tu, struct conn *c,
+			     const struct mf_endpoint *ep);
+static void tunnel_pool_drop(struct tunnel *tu, struct conn *c);
 
 /* Points the up end of @c at endpoint @ep: its node's agent. */
 static void tunnel_aim(struct conn *c, const struct mf_endpoint *ep)
@@ -201,9 +219,15 @@ static int tunnel_l7_to(struct tunnel *tu, struct conn *c,
 	tunnel_pool_key(c, ep, &k);
 	if (conn_up_unpark(tu->conns, c, &k, c->peer_spiffe))
 		return 0;
-	/* Waiting for a new up end: a pending request, under
-	 * maxPendingRequests. */
+	/* A new up end: in its pool, under maxConnectionPools; waiting for
+	 * it, a pending request, under maxPendingRequests. */
+	if (!tunnel_pool_open(tu, c, ep)) {
+		r->status = 503;
+		r->why = "circuit breaker: maxConnectionPools reached";
+		return 0;
+	}
 	if (!tunnel_breaker_take(tu, c, BREAKER_PENDING)) {
+		tunnel_pool_drop(tu, c);
 		r->status = 503;
 		r->why = "circuit breaker: maxPendingRequests reached";
 		return 0;
@@ -325,6 +349,18 @@ static void tunnel_swept_set(struct tunnel *tu, const struct conn *c,
 	*tunnel_sweep_slot(tu, c) = now;
 }
 
+/* The service key of @c (breaker.h), found once. */
+static uint64_t tunnel_svc_key(struct conn *c)
+{
+	const struct mf_service *svc;
+
+	if (!c->svc_key) {
+		svc = policy_service_by_id(c->policy, c->service_id);
+		c->svc_key = hash_fnv_str(HASH_FNV_INIT, svc ? svc->name : "");
+	}
+	return c->svc_key;
+}
+
 /* One more of @kind towards @c's service under its MeshCircuitBreaker
  * limit: true, held by @c until tunnel_breaker_put(); false (counted as
  * an overflow) past the limit. */
@@ -332,7 +368,6 @@ static bool tunnel_breaker_take(struct tunnel *tu, struct conn *c,
 				enum breaker_kind kind)
 {
 	const struct resil *rs = c->resil;
-	const struct mf_service *svc;
 	uint32_t limit;
 
 	if (!rs || !rs->breaker_policy)
@@ -343,11 +378,7 @@ static bool tunnel_breaker_take(struct tunnel *tu, struct conn *c,
 		rs->limits.max_pending_requests;
 	if (!limit)
 		return true;
-	if (!c->svc_key) {
-		svc = policy_service_by_id(c->policy, c->service_id);
-		c->svc_key = hash_fnv_str(HASH_FNV_INIT, svc ? svc->name : "");
-	}
-	if (!breaker_take(tu->breaker, c->svc_key, kind, limit)) {
+	if (!breaker_take(tu->breaker, tunnel_svc_key(c), kind, limit)) {
 		tu->ctx->stats.breaker_overflows[kind]++;
 		return false;
 	}
@@ -362,6 +393,47 @@ static void tunnel_breaker_put(struct tunnel *tu, struct conn *c,
 		return;
 	c->breaker_held &= (uint8_t)~(1u << kind);
 	breaker_put(tu->breaker, c->svc_key, kind);
+}
+
+/* The next up end of @c, to @ep, goes in its pool under
+ * maxConnectionPools (c->up_tag says which, for conn.c to say when it
+ * closes): false, counted as an overflow, when it would be a pool too
+ * many. */
+static bool tunnel_pool_open(struct tunnel *tu, struct conn *c,
+			     const struct mf_endpoint *ep)
+{
+	const struct resil *rs = c->resil;
+	uint32_t limit = rs && rs->breaker_policy ?
+			 rs->limits.max_connection_pools : 0;
+	uint64_t svc, tag;
+
+	c->up_tag = 0;
+	if (!limit)
+		return true;
+	svc = tunnel_svc_key(c);
+	tag = breaker_pool_tag(svc, balance_key(c->policy, ep), c->src_spiffe);
+	if (!breaker_pool_open(tu->breaker, tag, svc, limit)) {
+		tu->ctx->stats.breaker_overflows[BREAKER_POOLS]++;
+		return false;
+	}
+	c->up_tag = tag;
+	return true;
+}
+
+/* The up end tunnel_pool_open() counted will not open after all. */
+static void tunnel_pool_drop(struct tunnel *tu, struct conn *c)
+{
+	if (c->up_tag)
+		breaker_pool_close(tu->breaker, c->up_tag);
+	c->up_tag = 0;
+}
+
+/* conn.c: an up end of a pool closed. */
+static void tunnel_up_closed(void *arg, uint64_t tag)
+{
+	struct tunnel *tu = arg;
+
+	breaker_pool_close(tu->breaker, tag);
 }
 
 /* The retry step: a retry of @c's request may go, under maxRetries. */
@@ -647,13 +719,9 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	char reason[256];
 	int err;
 
-	p = reload_current(tu->ctx->reload);
-	if (!p) {
-		tunnel_refuse(tu, c, STATS_REFUSE_NO_POLICY,
-			      "no policy loaded");
+	p = tunnel_policy(tu, c);
+	if (!p)
 		return;
-	}
-	c->policy = policy_get(p);
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
 	if (!svc) {
@@ -854,13 +922,9 @@ static void tunnel_inbound_accepted(void *arg, struct conn *c)
 	char id[MF_SPIFFE_MAX], reason[128];
 	int err;
 
-	p = reload_current(tu->ctx->reload);
-	if (!p) {
-		tunnel_refuse(tu, c, STATS_REFUSE_NO_POLICY,
-			      "no policy loaded");
+	p = tunnel_policy(tu, c);
+	if (!p)
 		return;
-	}
-	c->policy = policy_get(p);
 	td = policy_trust_domain(p);
 	if (!td[0]) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_TRUST_DOMAIN,
@@ -1415,13 +1479,9 @@ static void tunnel_probe_accepted(void *arg, struct conn *c)
 	char reason[128];
 	int err;
 
-	p = reload_current(tu->ctx->reload);
-	if (!p) {
-		tunnel_refuse(tu, c, STATS_REFUSE_NO_POLICY,
-			      "no policy loaded");
+	p = tunnel_policy(tu, c);
+	if (!p)
 		return;
-	}
-	c->policy = policy_get(p);
 	src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
 	ep = policy_endpoint_by_ip(p, c->down_local.sin_addr.s_addr);
 	if (!src_ep || !ep || ep->port != ntohs(c->down_local.sin_port)) {
@@ -1533,6 +1593,8 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	err = balance_init(&tu->bal);
 	if (err)
 		return err;
+	t->up_closed = tunnel_up_closed;
+	t->up_closed_arg = tu;
 	if (cfg->http_header_timeout_ms)
 		tu->http.header_timeout_ms = cfg->http_header_timeout_ms;
 	if (cfg->http_idle_timeout_ms)

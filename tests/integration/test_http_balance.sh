@@ -14,7 +14,9 @@
 #  - outlier detection: a pod failing 5 times in a row is ejected (no
 #    request reaches it for its ejection time), then comes back;
 #  - connectionLimits maxRequests 2: of 6 concurrent slow requests, 2 reach
-#    the pods and 4 get 503 at once.
+#    the pods and 4 get 503 at once;
+#  - connectionLimits maxConnectionPools 1: requests reach one pod only,
+#    those the balancer sends to the other get 503.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_http_balance
@@ -97,6 +99,22 @@ spec:
         connectionLimits: {maxRequests: 2}
 YAML
 } >"$TL_TMP/limits.yaml"
+
+{
+	tl_web_http
+	cat <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshCircuitBreaker
+metadata: {name: web-cb}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        connectionLimits: {maxConnectionPools: 1}
+YAML
+} >"$TL_TMP/pools.yaml"
 
 tl_bed_up --apply "$TL_TMP/ring.yaml" --agents
 for p in b1 b2; do
@@ -237,6 +255,36 @@ if [ "$ok" = 2 ] && [ "$fast503" = 4 ] && [ "$seen" = 2 ] && [ $((o1 - o0)) = 4 
 	pass max_requests_answers_503
 else
 	fail max_requests_answers_503 "$(tr '\n' '|' <"$TL_TMP/limits.out"); pods saw $seen; overflows $o0 -> $o1"
+fi
+
+# ---- connection pools ----------------------------------------------------------------
+# maxConnectionPools 1, round robin: the first request opens the one
+# pool (a1's identity to one pod); a request the balancer sends to the
+# other pod would need a second one: 503, counted.  Every request here on
+# a client connection of its own, so only the agent's pool carries one
+# from the next.
+apply rr
+apply pools
+o0=$(metric 'meshforge_circuit_breaker_overflows_total{limit="max_connection_pools"}')
+tb_exec a1 "$TL_PY" - >"$TL_TMP/pools.out" 2>&1 <<'PY'
+import http.client
+for i in range(10):
+    c = http.client.HTTPConnection("10.96.0.10", 80, timeout=10)
+    c.request("GET", "/pools/whoami")
+    r = c.getresponse()
+    print(r.status, r.read().decode(errors="replace").split("\n")[0])
+    c.close()
+PY
+o1=$(metric 'meshforge_circuit_breaker_overflows_total{limit="max_connection_pools"}')
+ok=$(grep -c '^200 ' "$TL_TMP/pools.out")
+n503=$(grep -c '^503 ' "$TL_TMP/pools.out")
+npods=$(grep '^200 ' "$TL_TMP/pools.out" | grep -o 'pod=mf-pod-b[12]' | sort -u | wc -l)
+seen=$(cat "$TL_TMP/httpd-b1.log" "$TL_TMP/httpd-b2.log" | grep -c 'GET /pools/whoami')
+if [ "$npods" = 1 ] && [ "$n503" -ge 3 ] && [ $((ok + n503)) = 10 ] &&
+	[ "$seen" = "$ok" ] && [ $((o1 - o0)) = "$n503" ]; then
+	pass max_connection_pools_answers_503
+else
+	fail max_connection_pools_answers_503 "$(tr '\n' '|' <"$TL_TMP/pools.out"); pods saw $seen; overflows $o0 -> $o1"
 fi
 
 tl_finish
