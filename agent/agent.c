@@ -41,6 +41,9 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	const struct conn_table_config tc = {
 		.max_conns = cfg->max_conns,
 		.setup_timeout_ms = cfg->setup_timeout_ms,
+		.max_conns_per_flow = cfg->max_conns_per_listener,
+		.max_conns_per_source = cfg->max_conns_per_source,
+		.max_handshakes = cfg->max_handshakes,
 	};
 	const struct tunnel_config tuc = {
 		.listen_addr = cfg->listen_addr,
@@ -62,6 +65,8 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 					  RBUDGET_DEFAULT_MIN_PER_S,
 		.gateway = cfg->gateway,
 		.config_dir = cfg->config_dir,
+		.first_byte_timeout_ms = cfg->first_byte_timeout_ms,
+		.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms,
 	};
 	int err;
 

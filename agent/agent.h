@@ -63,6 +63,12 @@ struct agent_config {
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */
 	uint32_t buf_size;		/* bytes each; 0: default */
 	uint32_t setup_timeout_ms;	/* connect + handshake + header; 0: default */
+	uint32_t max_conns_per_listener;	/* 0: half of max_conns */
+	uint32_t max_conns_per_source;	/* 0: half of the listener's */
+	uint32_t max_handshakes;	/* 0: CONN_DEFAULT_MAX_HANDSHAKES */
+	uint32_t first_byte_timeout_ms;	/* 0: TUNNEL_FIRST_BYTE_MS */
+	uint32_t tcp_idle_timeout_ms;	/* 0: TUNNEL_TCP_IDLE_MS, UINT32_MAX:
+					 * none */
 	/* The admin endpoint (admin.h) listens on 127.0.0.1:admin_port
 	 * when admin_on (admin_port 0 then picks an ephemeral port). */
 	bool admin_on;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,13 +88,15 @@ static uint64_t conn_ud(const struct conn_table *t, struct conn *c,
 static struct conn *conn_new(struct conn_table *t,
 			     const struct conn_flow *flow, int fd)
 {
+	uint32_t *in_flow = &t->flow_conns[flow - t->flows];
 	struct conn *c;
 	uint32_t slot, gen;
 
-	if (t->nfree == 0) {
+	if (t->nfree == 0 || *in_flow >= t->flow_budget) {
 		loop_close_fd(t->loop, fd, true);
 		return NULL;
 	}
+	(*in_flow)++;
 	slot = t->free_slots[--t->nfree];
 	c = &t->conns[slot];
 	gen = c->gen;
@@ -170,7 +173,10 @@ static void conn_abort_lvl(struct conn_table *t, struct conn *c,
 
 	if (c->state == CONN_STATE_CLOSING || c->state == CONN_STATE_FREE)
 		return;
-	if (reason)
+	/* A connection that never relayed is one any peer can make: its
+	 * lines come at a bounded rate. */
+	if (reason && (c->state == CONN_STATE_RELAY ||
+		       log_limit_ok(&t->refuse_log, lvl, "conn_abort")))
 		log_msg(lvl, "event=conn_abort conn=%llu kind=%s state=%s "
 			"down=%s up=%s down_state=%s up_state=%s reason=\"%s\"",
 			(unsigned long long)c->id, conn_flow_name(c),
@@ -228,6 +234,63 @@ static void conn_finish(struct conn_table *t, struct conn *c)
 
 static void conn_retired_free(struct conn_table *t, struct conn *c);
 
+/* The count of peer @ip; with @make, a free slot becomes it.  NULL when
+ * there is none. */
+static struct conn_source *conn_source(struct conn_table *t, uint32_t ip,
+				       bool make)
+{
+	uint32_t h = ip * 2654435761u;
+	struct conn_source *e, *spare = NULL;
+
+	for (unsigned int i = 0; i < CONN_SOURCE_PROBE; i++) {
+		e = &t->sources[(h + i) & (CONN_SOURCE_SLOTS - 1)];
+		if (e->n && e->ip == ip)
+			return e;
+		if (!spare && !e->n)
+			spare = e;
+	}
+	if (make && spare)
+		spare->ip = ip;
+	return make ? spare : NULL;
+}
+
+/* @c, from c->down_peer, counts in its peer's share: false when that is
+ * used (or @c is left uncounted when the table has no room to count). */
+static bool conn_source_take(struct conn_table *t, struct conn *c)
+{
+	struct conn_source *e = conn_source(t, c->down_peer.sin_addr.s_addr,
+					    true);
+
+	if (!e)
+		return true;
+	if (e->n >= t->source_budget)
+		return false;
+	e->n++;
+	c->src_held = true;
+	return true;
+}
+
+static void conn_source_put(struct conn_table *t, struct conn *c)
+{
+	struct conn_source *e;
+
+	if (!c->src_held)
+		return;
+	c->src_held = false;
+	e = conn_source(t, c->down_peer.sin_addr.s_addr, false);
+	if (e)
+		e->n--;
+}
+
+/* @c no longer counts in the table's handshakes. */
+static void conn_hs_put(struct conn_table *t, struct conn *c)
+{
+	if (c->hs_held) {
+		c->hs_held = false;
+		t->handshakes--;
+	}
+}
+
 /* Releases @c if it is CLOSING and nothing is in flight.  Called after
  * every completion and accept. */
 static void conn_reap(struct conn_table *t, struct conn *c)
@@ -268,6 +331,9 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 	}
 	if (c->flow->ops->release)
 		c->flow->ops->release(c->flow->arg, c);
+	conn_hs_put(t, c);
+	conn_source_put(t, c);
+	t->flow_conns[c->flow - t->flows]--;
 	c->endpoint = NULL;
 	c->src_spiffe = NULL;
 	c->state = CONN_STATE_FREE;
@@ -1151,6 +1217,8 @@ static void conn_handshake_step(struct conn_table *t, struct conn *c,
 			conn_submit_recv(t, c, side, true);
 		return;
 	}
+	if (side == CONN_DOWN)
+		conn_hs_put(t, c);
 	if (!err) {
 		t->stats->tls_ok++;
 		c->flow->ops->handshake_done(c->flow->arg, c, NULL);
@@ -1183,6 +1251,20 @@ static void conn_setup_recv(struct conn_table *t, struct conn *c,
 		c->flow->ops->setup_recv(c->flow->arg, c);
 }
 
+/* TCP keepalive on @fd: a peer that vanished without a word is found
+ * and its connection ended, whatever the policy's timeouts. */
+static void conn_keepalive(int fd)
+{
+	int one = 1, idle = CONN_KEEPALIVE_IDLE_S,
+	    intvl = CONN_KEEPALIVE_INTVL_S, cnt = CONN_KEEPALIVE_CNT;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+			 sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 /* Creates the up socket and submits its connect to c->up_addr under the
  * up end's deadline.  Returns 0, or -errno with *reason set. */
 static int conn_submit_connect(struct conn_table *t, struct conn *c,
@@ -1199,6 +1281,7 @@ static int conn_submit_connect(struct conn_table *t, struct conn *c,
 	/* The relay writes whole chunks as they arrive; Nagle would only add
 	 * latency to small request/response exchanges. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	conn_keepalive(fd);
 	/* What the pods' TC egress program knows the agent's traffic by
 	 * (abi.h): under STRICT, only it (and a pod's return traffic)
 	 * reaches a pod.  Without CAP_NET_ADMIN the mark cannot be set,
@@ -1327,6 +1410,58 @@ void conn_idle_timeout(struct conn_table *t, struct conn *c, uint32_t ms)
 		c->idle_ms = 0;	/* out of memory: no idle timeout */
 }
 
+void conn_await_first_byte(struct conn_table *t, struct conn *c, uint32_t ms)
+{
+	struct conn_end *e = &c->end[CONN_DOWN];
+	struct __kernel_timespec *d = &c->first_byte_deadline;
+	struct io_uring_sqe *sqe;
+	struct timespec now;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_nsec + (uint64_t)ms * 1000000u;
+	d->tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
+	d->tv_nsec = (long long)(ns % 1000000000u);
+	if (d->tv_sec > e->deadline.tv_sec ||
+	    (d->tv_sec == e->deadline.tv_sec &&
+	     d->tv_nsec > e->deadline.tv_nsec))
+		*d = e->deadline;
+	/* A poll, not a recv: the socket holds the bytes, the agent holds
+	 * no buffer and no session for a peer that has sent nothing. */
+	sqe = loop_sqe(t->loop, 2);
+	io_uring_prep_poll_add(sqe, e->fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_POLL, CONN_DOWN, 0));
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = loop_sqe(t->loop, 1);
+	io_uring_prep_link_timeout(sqe, d, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_LINK_TIMEOUT,
+					     CONN_DOWN, 0));
+}
+
+static void conn_on_poll(struct conn_table *t, struct conn *c,
+			 const struct io_uring_cqe *cqe)
+{
+	if (c->state != CONN_STATE_ACCEPTED)
+		return;
+	if (cqe->res == -ECANCELED) {
+		t->stats->refused_by[STATS_REFUSE_FIRST_BYTE]++;
+		conn_abort(t, c, "no first byte in time");
+		return;
+	}
+	if (cqe->res < 0) {
+		conn_abort(t, c, "poll of the first byte failed");
+		return;
+	}
+	if (t->handshakes >= t->max_handshakes) {
+		t->stats->refused_by[STATS_REFUSE_HANDSHAKES_FULL]++;
+		conn_abort(t, c, "TLS handshakes at their cap");
+		return;
+	}
+	c->hs_held = true;
+	t->handshakes++;
+	c->flow->ops->first_byte(c->flow->arg, c);
+}
+
 /* @c, its addresses known, gets its setup deadline and goes to its flow's
  * "accepted" step. */
 static void conn_begin(struct conn_table *t, struct conn *c)
@@ -1354,11 +1489,17 @@ static void conn_accept(void *arg, int fd)
 
 	c = conn_new(t, f, fd);
 	if (!c) {
-		t->stats->refused_by[STATS_REFUSE_TABLE_FULL]++;
-		log_warn("event=refused kind=%s reason=\"connection table full\"",
-			 f->ops->name);
+		bool full = t->nfree == 0;
+
+		t->stats->refused_by[full ? STATS_REFUSE_TABLE_FULL :
+				     STATS_REFUSE_LISTENER_FULL]++;
+		if (log_limit_ok(&t->refuse_log, LOG_LVL_WARN, "refused"))
+			log_warn("event=refused kind=%s reason=\"%s\"",
+				 f->ops->name, full ? "connection table full" :
+				 "the listener's connection budget is used");
 		return;
 	}
+	conn_keepalive(fd);
 	len = sizeof(c->down_local);
 	if (getsockname(fd, (struct sockaddr *)&c->down_local, &len) < 0) {
 		conn_abort(t, c, "getsockname failed");
@@ -1368,6 +1509,11 @@ static void conn_accept(void *arg, int fd)
 	if (getpeername(fd, (struct sockaddr *)&c->down_peer, &len) < 0) {
 		/* The client is gone already (reset before we got to it). */
 		conn_abort(t, c, NULL);
+		goto out;
+	}
+	if (!conn_source_take(t, c)) {
+		t->stats->refused_by[STATS_REFUSE_SOURCE_FULL]++;
+		conn_abort(t, c, "the peer's share of the listener is used");
 		goto out;
 	}
 	conn_begin(t, c);
@@ -1689,6 +1835,7 @@ static const struct {
 	[CONN_OP_SHUTDOWN] = { "conn_shutdown", conn_on_shutdown },
 	[CONN_OP_LINK_TIMEOUT] = { "conn_link_timeout", NULL },
 	[CONN_OP_CANCEL] = { "conn_cancel", NULL },
+	[CONN_OP_POLL] = { "conn_poll", conn_on_poll },
 };
 
 /* loop_user: the loop is going away. */
@@ -1747,6 +1894,16 @@ int conn_table_init(struct conn_table *t, struct loop *l, struct stats *st,
 			      CONN_DEFAULT_SETUP_TIMEOUT_MS;
 	if (t->max_conns > LOOP_MAX_SLOTS)
 		return -EINVAL;
+	t->flow_budget = cfg->max_conns_per_flow ? cfg->max_conns_per_flow :
+			 t->max_conns / 2;
+	t->source_budget = cfg->max_conns_per_source ?
+			   cfg->max_conns_per_source : t->flow_budget / 2;
+	t->max_handshakes = cfg->max_handshakes ? cfg->max_handshakes :
+			    CONN_DEFAULT_MAX_HANDSHAKES;
+	t->sources = calloc(CONN_SOURCE_SLOTS, sizeof(*t->sources));
+	if (!t->sources)
+		return -ENOMEM;
+	t->refuse_log = (struct log_limit)LOG_LIMIT_INIT(CONN_REFUSE_LOG_BURST);
 	t->conns = calloc(t->max_conns, sizeof(*t->conns));
 	t->free_slots = calloc(t->max_conns, sizeof(*t->free_slots));
 	if (!t->conns || !t->free_slots)
@@ -1780,6 +1937,8 @@ void conn_table_fini(struct conn_table *t)
 	t->conns = NULL;
 	free(t->free_slots);
 	t->free_slots = NULL;
+	free(t->sources);
+	t->sources = NULL;
 }
 
 int conn_listen(struct conn_table *t, const char *name, uint32_t addr,

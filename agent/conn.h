@@ -52,6 +52,7 @@
 #include <sys/types.h>
 
 #include "bufq.h"
+#include "log.h"
 #include "loop.h"
 #include "meshforge/abi.h"
 #include "stats.h"
@@ -69,6 +70,21 @@
 
 #define CONN_DEFAULT_MAX_CONNS		16384
 #define CONN_DEFAULT_SETUP_TIMEOUT_MS	5000
+/* TLS handshakes of down ends at once: each holds a session of ~80 KB, so
+ * 1024 bound them near 80 MB, and a node's peers rarely need more than a
+ * few at a time. */
+#define CONN_DEFAULT_MAX_HANDSHAKES	1024
+/* Lines of refusals and setup failures a second. */
+#define CONN_REFUSE_LOG_BURST		20
+/* Peer addresses counted at once (a power of 2), and how far a lookup
+ * goes; one that finds no room is not counted. */
+#define CONN_SOURCE_SLOTS		8192
+#define CONN_SOURCE_PROBE		16
+/* TCP keepalive of every socket: idle, then probes every interval, and
+ * the connection is dead after that many unanswered (2 min in all). */
+#define CONN_KEEPALIVE_IDLE_S		60
+#define CONN_KEEPALIVE_INTVL_S		10
+#define CONN_KEEPALIVE_CNT		6
 /* Distinct flows (ops and arg) a table registers in its life. */
 #define CONN_FLOWS_MAX			8
 
@@ -117,6 +133,7 @@ enum conn_op {
 	CONN_OP_SHUTDOWN,	/* shutdown(SHUT_WR) of an end; aux = side */
 	CONN_OP_LINK_TIMEOUT,	/* deadline linked to a connect or setup recv */
 	CONN_OP_CANCEL,		/* cancel of every op on an end's fd */
+	CONN_OP_POLL,		/* the down end's first byte, awaited */
 	CONN_OP_MAX,
 };
 
@@ -142,6 +159,10 @@ struct conn_flow_ops {
 	 * or why it failed (the flow resets the connection).  NULL for a
 	 * flow without TLS. */
 	void (*handshake_done)(void *arg, struct conn *c, const char *failed);
+	/* The first byte of conn_await_first_byte() is there to read (or
+	 * the peer closed, which the next recv tells): the flow sets the
+	 * down end up now (its TLS session, then the handshake). */
+	void (*first_byte)(void *arg, struct conn *c);
 	/* Ciphertext was fed to a TLS end in a setup state after the
 	 * handshake (a header to read).  NULL: nothing to do then. */
 	void (*setup_recv)(void *arg, struct conn *c);
@@ -241,6 +262,10 @@ struct conn {
 	uint64_t peer_req_id;	/* inbound: request id from the header */
 	bool ack_owed;		/* inbound: the header asked for PP2_ACK
 				 * once the endpoint is connected */
+	bool hs_held;		/* counts in the table's handshakes */
+	bool src_held;		/* counts in its peer's (t->sources) */
+	struct __kernel_timespec first_byte_deadline;	/* of its
+						 * CONN_OP_POLL */
 	uint32_t service_id;	/* the service it reaches, 0 if none yet */
 	int32_t traffic_route;	/* outbound: the TrafficRoute in force for
 				 * it (router.h), -1: none */
@@ -360,12 +385,32 @@ struct conn_table {
 	void *up_closed_arg;
 	uint32_t npooled;
 	bool mark_warned;		/* SO_MARK failed once, said so */
+	/* Admission: each flow (a listener, or the listeners sharing it)
+	 * holds at most flow_budget slots; at most max_handshakes down ends
+	 * are in a TLS handshake at once. */
+	uint32_t flow_conns[CONN_FLOWS_MAX];	/* by index in @flows */
+	uint32_t flow_budget;
+	/* ... and one peer address at most source_budget of them on a
+	 * listener (a pod, a node's agent, a host), so that one peer cannot
+	 * take a listener's budget from the others. */
+	struct conn_source {
+		uint32_t ip;			/* network order */
+		uint32_t n;			/* 0: free */
+	} *sources;				/* CONN_SOURCE_SLOTS.  Owned */
+	uint32_t source_budget;
+	uint32_t handshakes, max_handshakes;
+	/* Lines a peer can cause at will (refusals, setup failures), at a
+	 * bounded rate. */
+	struct log_limit refuse_log;
 };
 
 struct conn_table_config {
 	uint32_t max_conns;		/* 0: default */
 	uint32_t setup_timeout_ms;	/* connect + handshake + header; 0:
 					 * default */
+	uint32_t max_conns_per_flow;	/* 0: half of max_conns */
+	uint32_t max_conns_per_source;	/* 0: half of the flow's */
+	uint32_t max_handshakes;	/* 0: CONN_DEFAULT_MAX_HANDSHAKES */
 };
 
 /*
@@ -422,6 +467,12 @@ static inline const char *conn_flow_name(const struct conn *c)
  * cancellations complete.  Idempotent.
  */
 void conn_abort(struct conn_table *t, struct conn *c, const char *reason);
+
+/* The down end of @c waits for its first byte, @ms at most (and within
+ * the setup deadline), holding no buffer: the flow's "first_byte" step
+ * follows, unless TLS handshakes are at their cap (then @c is refused).
+ * A peer that sends nothing in time is refused, counted. */
+void conn_await_first_byte(struct conn_table *t, struct conn *c, uint32_t ms);
 
 /* Creates the up socket and connects it to c->up_addr, under the setup
  * deadline; the flow's "connected" step follows. */

@@ -62,6 +62,12 @@ struct main_opts {
 	bool http_access_log;
 	uint32_t retry_budget_ratio_milli;
 	uint32_t retry_budget_min_per_s;
+	uint32_t max_conns_per_listener;	/* 0: the default */
+	uint32_t max_conns_per_source;		/* 0: the default */
+	uint32_t max_handshakes;		/* 0: the default */
+	uint32_t first_byte_timeout_ms;		/* 0: the default */
+	uint32_t tcp_idle_timeout_ms;		/* 0: the default,
+						 * UINT32_MAX: none */
 };
 
 static void main_usage(FILE *f)
@@ -74,6 +80,9 @@ static void main_usage(FILE *f)
 		"                       [--http-header-timeout MS] [--http-idle-timeout MS]\n"
 		"                       [--http-access-log] [--uplink IFNAME]\n"
 		"                       [--retry-budget RATIO,PER_SECOND]\n"
+		"                       [--max-conns-per-listener N] [--max-conns-per-source N]\n"
+		"                       [--max-handshakes N]\n"
+		"                       [--first-byte-timeout MS] [--tcp-idle-timeout MS]\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
 		"                $MF_CONFIG_DIR or %s)\n"
@@ -91,9 +100,21 @@ static void main_usage(FILE *f)
 		"                spec.firewall runs there in XDP\n"
 		"  --retry-budget  retries over 10 s may be RATIO of the requests\n"
 		"                plus PER_SECOND a second, per destination\n"
-		"                service (default 0.2,10)\n",
+		"                service (default 0.2,10)\n"
+		"  --max-conns-per-listener  connections one listener may hold of\n"
+		"                the %d the agent takes (default half)\n"
+		"  --max-conns-per-source  connections one peer address may hold\n"
+		"                (default half the listener's)\n"
+		"  --max-handshakes  TLS handshakes of clients at once (default %d)\n"
+		"  --first-byte-timeout  ms a TLS client has to send its first\n"
+		"                byte (default %d)\n"
+		"  --tcp-idle-timeout  ms a relayed TCP connection may carry no\n"
+		"                byte before it is reset, where no MeshTimeout says;\n"
+		"                0: never (default %u)\n",
 		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT,
-		MF_PORT_ADMIN, HPROXY_HEADER_TIMEOUT_MS, HPROXY_IDLE_TIMEOUT_MS);
+		MF_PORT_ADMIN, HPROXY_HEADER_TIMEOUT_MS, HPROXY_IDLE_TIMEOUT_MS,
+		CONN_DEFAULT_MAX_CONNS, CONN_DEFAULT_MAX_HANDSHAKES,
+		TUNNEL_FIRST_BYTE_MS, TUNNEL_TCP_IDLE_MS);
 }
 
 /* A timeout in milliseconds: 1 ms to a day. */
@@ -132,6 +153,20 @@ static int main_budget(const char *s, uint32_t *milli, uint32_t *per_s)
 	return *milli || *per_s ? 0 : -EINVAL;
 }
 
+/* A count of 1 to @max. */
+static int main_count(const char *s, long max, uint32_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 1 || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int main_port(const char *s, uint16_t *out)
 {
 	char *end;
@@ -163,6 +198,11 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "http-access-log", no_argument, NULL, 'A' },
 		{ "uplink", required_argument, NULL, 'u' },
 		{ "retry-budget", required_argument, NULL, 'R' },
+		{ "max-conns-per-listener", required_argument, NULL, 'L' },
+		{ "max-handshakes", required_argument, NULL, 'K' },
+		{ "max-conns-per-source", required_argument, NULL, 'S' },
+		{ "first-byte-timeout", required_argument, NULL, 'F' },
+		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -255,6 +295,38 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 				fprintf(stderr, "meshforge-agent: bad retry budget "
 					"'%s' (RATIO,PER_SECOND: 0 to 100, 0 to "
 					"1000000, not both 0)\n", optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'L':
+		case 'S':
+		case 'K':
+			if (main_count(optarg, opt == 'K' ? 1000000 :
+					       CONN_DEFAULT_MAX_CONNS,
+				       opt == 'L' ? &o->max_conns_per_listener :
+				       opt == 'S' ? &o->max_conns_per_source :
+						    &o->max_handshakes)) {
+				fprintf(stderr, "meshforge-agent: bad count '%s' "
+					"for --%s\n", optarg, opt == 'L' ?
+					"max-conns-per-listener" : opt == 'S' ?
+					"max-conns-per-source" :
+					"max-handshakes");
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'F':
+			if (main_ms(optarg, &o->first_byte_timeout_ms)) {
+				fprintf(stderr, "meshforge-agent: bad timeout '%s' "
+					"(milliseconds, 1 to 86400000)\n", optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'T':
+			if (!strcmp(optarg, "0")) {
+				o->tcp_idle_timeout_ms = UINT32_MAX;
+			} else if (main_ms(optarg, &o->tcp_idle_timeout_ms)) {
+				fprintf(stderr, "meshforge-agent: bad timeout '%s' "
+					"(milliseconds, 0 to 86400000)\n", optarg);
 				return MAIN_EXIT_USAGE;
 			}
 			break;
@@ -515,6 +587,11 @@ int main(int argc, char **argv)
 	cfg.http_access_log = o.http_access_log;
 	cfg.retry_budget_ratio_milli = o.retry_budget_ratio_milli;
 	cfg.retry_budget_min_per_s = o.retry_budget_min_per_s;
+	cfg.max_conns_per_listener = o.max_conns_per_listener;
+	cfg.max_conns_per_source = o.max_conns_per_source;
+	cfg.max_handshakes = o.max_handshakes;
+	cfg.first_byte_timeout_ms = o.first_byte_timeout_ms;
+	cfg.tcp_idle_timeout_ms = o.tcp_idle_timeout_ms;
 	cfg.gateway = true;
 	cfg.config_dir = o.config_dir;
 	cfg.xdp = xdp;

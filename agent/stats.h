@@ -26,6 +26,11 @@ enum stats_refuse {
 	STATS_REFUSE_GATEWAY_TLS,	/* a gateway client's TLS failed */
 	STATS_REFUSE_FOREIGN_SOURCE,	/* source workload of another node */
 	STATS_REFUSE_CIRCUIT_BREAKER,	/* past a maxConnections */
+	STATS_REFUSE_LISTENER_FULL,	/* the listener's slot budget used */
+	STATS_REFUSE_SOURCE_FULL,	/* the peer's share of it used */
+	STATS_REFUSE_HANDSHAKES_FULL,	/* TLS handshakes at their cap */
+	STATS_REFUSE_FIRST_BYTE,	/* nothing sent within the first-byte
+					 * deadline */
 	STATS_REFUSE_MAX,
 };
 
@@ -47,6 +52,10 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 		[STATS_REFUSE_GATEWAY_TLS] = "gateway_tls",
 		[STATS_REFUSE_FOREIGN_SOURCE] = "foreign_source",
 		[STATS_REFUSE_CIRCUIT_BREAKER] = "circuit_breaker",
+		[STATS_REFUSE_LISTENER_FULL] = "listener_full",
+		[STATS_REFUSE_SOURCE_FULL] = "source_full",
+		[STATS_REFUSE_HANDSHAKES_FULL] = "handshakes_full",
+		[STATS_REFUSE_FIRST_BYTE] = "first_byte_timeout",
 	};
 
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";

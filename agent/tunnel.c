@@ -108,6 +108,19 @@ static struct policy *tunnel_policy(struct tunnel *tu, struct conn *c)
 	return p;
 }
 
+/* How long the TCP relay of @c may go without a byte: its MeshTimeout's
+ * idleTimeout, else the agent's; 0: for ever. */
+static uint32_t tunnel_idle_ms(const struct tunnel *tu, const struct conn *c)
+{
+	const struct resil *rs = c->resil;
+
+	if (rs && rs->idle_ms)
+		return rs->idle_ms;
+	if (tu->tcp_idle_ms == UINT32_MAX)
+		return 0;
+	return tu->tcp_idle_ms ? tu->tcp_idle_ms : TUNNEL_TCP_IDLE_MS;
+}
+
 /* ---- outbound ------------------------------------------------------------ */
 
 static const struct conn_flow_ops tunnel_probe_ops;
@@ -903,17 +916,24 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 		return;
 	}
 	conn_start_relay(tu->conns, c);
-	if (c->resil)
-		conn_idle_timeout(tu->conns, c,
-				  ((const struct resil *)c->resil)->idle_ms);
-	else if (info.ack)
-		conn_idle_timeout(tu->conns, c, c->up_timeout_ms);
+	conn_idle_timeout(tu->conns, c, info.ack ? c->up_timeout_ms :
+					tunnel_idle_ms(tu, c));
 }
 
 /* ---- inbound ------------------------------------------------------------- */
 
 /* Accepted: decide where it goes. */
 static void tunnel_inbound_accepted(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+
+	/* Nothing is made for a peer until it speaks: a bare connect holds a
+	 * slot, no session, and not for long. */
+	conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
+}
+
+/* The peer's first byte (its ClientHello's): the TLS server now. */
+static void tunnel_inbound_first_byte(void *arg, struct conn *c)
 {
 	struct tunnel *tu = arg;
 	struct tls_ctx *ctx;
@@ -1134,6 +1154,7 @@ static void tunnel_connected_relay(void *arg, struct conn *c)
 		conn_tls_flush(tu->conns, c, CONN_DOWN);
 	}
 	conn_start_relay(tu->conns, c);
+	conn_idle_timeout(tu->conns, c, tunnel_idle_ms(tu, c));
 }
 
 /* Inbound handshake done: the peer must be a mesh identity, then the
@@ -1308,6 +1329,8 @@ struct tunnel_gw {
 	/* The response header filter of the request's rule, NULL: none.
 	 * Points into the table's snapshot. */
 	const struct mf_gwr_header_filter *rsp_mod;
+	struct tls_ctx *tls;		/* HTTPS, until the client's first
+					 * byte: a reference */
 };
 
 static const struct balance_conf tunnel_gw_lb = {
@@ -1410,7 +1433,18 @@ static void tunnel_gw_accepted(void *arg, struct conn *c)
 		tunnel_l7_begin(tu, c, &tunnel_gw_flow);
 		return;
 	}
-	tunnel_down_tls(tu, c, tls);
+	gc->tls = tls;
+	conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
+}
+
+/* An HTTPS client sent its first byte: its TLS session now. */
+static void tunnel_gw_first_byte(void *arg, struct conn *c)
+{
+	struct tunnel_gw *gc = c->routes;
+	struct tls_ctx *tls = gc->tls;
+
+	gc->tls = NULL;
+	tunnel_down_tls(arg, c, tls);
 }
 
 /* A handshake ended: the client's (HTTPS), after which requests come, or
@@ -1436,8 +1470,10 @@ static void tunnel_gw_release(void *arg, struct conn *c)
 	struct tunnel_gw *gc = c->routes;
 
 	tunnel_release_common(arg, c);
-	if (gc)
+	if (gc) {
 		gwroute_put(gc->table);
+		tls_ctx_put(gc->tls);
+	}
 	free(gc);
 	c->routes = NULL;
 }
@@ -1536,6 +1572,7 @@ static const struct conn_flow_ops tunnel_probe_ops = {
 static const struct conn_flow_ops tunnel_inbound_ops = {
 	.name = "inbound",
 	.accepted = tunnel_inbound_accepted,
+	.first_byte = tunnel_inbound_first_byte,
 	.connected = tunnel_connected_relay,
 	.handshake_done = tunnel_inbound_handshake_done,
 	.setup_recv = tunnel_inbound_setup_recv,
@@ -1562,6 +1599,7 @@ static const struct conn_flow_ops tunnel_forward_http_ops = {
 static const struct conn_flow_ops tunnel_gateway_ops = {
 	.name = "gateway",
 	.accepted = tunnel_gw_accepted,
+	.first_byte = tunnel_gw_first_byte,
 	.connected = tunnel_outbound_connected,
 	.handshake_done = tunnel_gw_handshake_done,
 	.release = tunnel_gw_release,
@@ -1579,6 +1617,10 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 
 	tu->conns = t;
 	tu->ctx = ctx;
+	tu->first_byte_ms = cfg->first_byte_timeout_ms ?
+			    cfg->first_byte_timeout_ms :
+			    TUNNEL_FIRST_BYTE_MS;
+	tu->tcp_idle_ms = cfg->tcp_idle_timeout_ms;
 	tu->forward_to = cfg->forward_to;
 	tu->rl = calloc(1, sizeof(*tu->rl));
 	tu->budget = malloc(sizeof(*tu->budget));

@@ -55,6 +55,12 @@
 #include "rbudget.h"
 
 #define TUNNEL_SWEEPS	64
+/* A TLS client's first byte (its ClientHello's) comes with its first
+ * flight: a second is generous for any peer and short for a squatter. */
+#define TUNNEL_FIRST_BYTE_MS	1000
+/* A relayed TCP connection with no byte either way for this long ends,
+ * unless a MeshTimeout says otherwise (Envoy's TCP proxy default). */
+#define TUNNEL_TCP_IDLE_MS	(3600u * 1000)
 
 struct tunnel_config {
 	uint32_t listen_addr;		/* network order; INADDR_ANY normally */
@@ -76,6 +82,9 @@ struct tunnel_config {
 	 * are read under @config_dir (NULL: none). */
 	bool gateway;
 	const char *config_dir;
+	uint32_t first_byte_timeout_ms;	/* TLS listeners; 0: the default */
+	uint32_t tcp_idle_timeout_ms;	/* relays without a MeshTimeout; 0:
+					 * the default, UINT32_MAX: none */
 };
 
 struct tunnel {
@@ -95,6 +104,8 @@ struct tunnel {
 					 * service */
 	uint32_t probe_ms;		/* the timeout of the probe being
 					 * made (tunnel_probe()) */
+	uint32_t first_byte_ms;		/* TLS listeners' first byte */
+	uint32_t tcp_idle_ms;		/* tunnel_config's */
 };
 
 /*

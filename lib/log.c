@@ -33,3 +33,27 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	 * within a line. */
 	fprintf(stderr, "%s\n", line);
 }
+
+int log_limit_ok(struct log_limit *l, enum log_level lvl, const char *what)
+{
+	struct timespec ts;
+
+	if (lvl > log_level_max)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != l->second) {
+		l->second = ts.tv_sec;
+		l->used = 0;
+	}
+	if (l->used >= l->burst) {
+		l->dropped++;
+		return 0;
+	}
+	l->used++;
+	if (l->dropped) {
+		log_msg(lvl, "event=log_suppressed what=%s lines=%llu", what,
+			l->dropped);
+		l->dropped = 0;
+	}
+	return 1;
+}

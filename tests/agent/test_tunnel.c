@@ -639,6 +639,118 @@ out:
 	return ok && ASSERT_EQ(h.stats.relayed, 0);
 }
 
+/* ms since @t0. */
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Whether the agent reset @fd within @ms (a quick refusal), or, with
+ * @held, kept it open that long. */
+static bool reset_within(int fd, long ms, bool held)
+{
+	struct timespec t0;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	lh_set_timeout(fd, (unsigned int)ms);
+	err = lh_recv_err(fd);
+	if (held)
+		return ASSERT_EQ(err, -EAGAIN);
+	return ASSERT_EQ(err, -ECONNRESET) && ASSERT_GE(ms, ms_since(&t0));
+}
+
+/*
+ * Admission on the tunnel port.  A bare connect is reset at the first-byte
+ * deadline, having made no TLS session (no handshake counted either way);
+ * one peer address holds at most its share of the listener, another still
+ * gets in; the listener holds at most its budget; past the cap of TLS
+ * handshakes a client that has sent its first byte is reset at once.
+ * Each refusal is counted by reason.
+ */
+static bool test_admission(void)
+{
+	struct lh_loop h;
+	struct timespec t0;
+	int fd[6] = { -1, -1, -1, -1, -1, -1 };
+	bool ok = false;
+	long ms;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!ASSERT_TRUE(pol != NULL))
+		return false;
+	memset(&h, 0, sizeof(h));
+	h.cfg.node = "node-t";
+	h.cfg.policy = pol;
+	h.cfg.certs = certs;
+	h.cfg.listen_addr = htonl(INADDR_ANY);
+	h.cfg.outbound_port = port_out;
+	h.cfg.tunnel_port = port_tun;
+	h.cfg.handle_signals = true;
+	h.cfg.max_conns = 256;
+	h.cfg.setup_timeout_ms = 3000;
+	h.cfg.first_byte_timeout_ms = 1000;
+	h.cfg.max_conns_per_listener = 3;
+	h.cfg.max_conns_per_source = 2;
+	h.cfg.max_handshakes = 1;
+	if (!lh_loop_start(&h))
+		return false;
+	/* The first-byte deadline, not the setup one. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fd[0] = dial("127.0.0.1", "127.0.0.1", port_tun);
+	if (!ASSERT_GE(fd[0], 0) ||
+	    !ASSERT_EQ(lh_recv_err(fd[0]), -ECONNRESET))
+		goto out;
+	ms = ms_since(&t0);
+	if (!ASSERT_GE(ms, 900) || !ASSERT_GE(2500, ms))
+		goto out;
+	close(fd[0]);
+	/* Two from 127.0.0.1 are held; a third is reset at once. */
+	fd[0] = dial("127.0.0.1", "127.0.0.1", port_tun);
+	fd[1] = dial("127.0.0.1", "127.0.0.1", port_tun);
+	fd[2] = dial("127.0.0.1", "127.0.0.1", port_tun);
+	if (!ASSERT_GE(fd[2], 0) || !reset_within(fd[2], 150, false) ||
+	    !reset_within(fd[1], 100, true))
+		goto out;
+	/* Another address still gets in: the listener's third. */
+	fd[3] = dial("127.0.0.2", "127.0.0.1", port_tun);
+	if (!ASSERT_GE(fd[3], 0) || !reset_within(fd[3], 100, true))
+		goto out;
+	/* A fourth is past the listener's budget, whoever it is. */
+	fd[4] = dial("127.0.0.3", "127.0.0.1", port_tun);
+	if (!ASSERT_GE(fd[4], 0) || !reset_within(fd[4], 150, false))
+		goto out;
+	close(fd[1]);
+	close(fd[2]);
+	close(fd[4]);
+	fd[1] = fd[2] = fd[4] = -1;
+	usleep(50 * 1000);	/* fd[1]'s end is over */
+	/* Handshakes: 127.0.0.2's first byte takes the one there is, so
+	 * 127.0.0.1's is reset at once. */
+	if (!ASSERT_EQ(write(fd[3], "\x16", 1), 1) ||
+	    !reset_within(fd[3], 100, true) ||
+	    !ASSERT_EQ(write(fd[0], "\x16", 1), 1) ||
+	    !reset_within(fd[0], 150, false))
+		goto out;
+	ok = true;
+out:
+	for (int i = 0; i < 6; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	lh_loop_stop(&h);
+	return ok &&
+	       ASSERT_EQ(h.stats.refused_by[STATS_REFUSE_FIRST_BYTE], 1) &&
+	       ASSERT_EQ(h.stats.refused_by[STATS_REFUSE_SOURCE_FULL], 1) &&
+	       ASSERT_EQ(h.stats.refused_by[STATS_REFUSE_LISTENER_FULL], 1) &&
+	       ASSERT_EQ(h.stats.refused_by[STATS_REFUSE_HANDSHAKES_FULL], 1) &&
+	       ASSERT_EQ(h.stats.tls_ok, 0) && ASSERT_EQ(h.stats.relayed, 0);
+}
+
 /* Many tunnelled connections at once, then closed: every fd comes back. */
 static bool test_fds_released(void)
 {
@@ -713,6 +825,7 @@ int main(void)
 	TEST_RUN(test_outbound_refusals);
 	TEST_RUN(test_inbound_header_checks);
 	TEST_RUN(test_tunnel_stalls_and_garbage);
+	TEST_RUN(test_admission);
 	TEST_RUN(test_fds_released);
 
 	if (pol)
