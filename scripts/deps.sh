@@ -29,7 +29,7 @@ pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 	libxxhash-dev liburing-dev libyaml-dev libnghttp2-dev node-llhttp pkg-config
 	autoconf automake libtool dpkg-dev
-	iproute2 curl openssl tcpdump python3 procps util-linux
+	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
