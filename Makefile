@@ -145,8 +145,15 @@ $(O)/tests/%: tests/%.c tests/harness/test.h $(ARCHIVES) $(BPF_SKELS)
 
 # Helper programs for the integration tests (load generator, ...): plain
 # C programs on their own, nothing from the archive.
-TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_SRCS := $(filter-out %.bpf.c,$(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst %.c,$(O)/%,$(TOOL_SRCS))
+# ... and BPF programs the tests attach with tc (packet loss).
+TOOL_BPF  := $(patsubst %.bpf.c,$(O)/%.bpf.o,$(wildcard tests/tools/*.bpf.c))
+
+$(O)/tests/tools/%.bpf.o: tests/tools/%.bpf.c
+	@mkdir -p $(dir $@)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(O)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
@@ -210,7 +217,7 @@ all: bpf $(AGENT) $(MFCTL)
 bpf: $(BPF_OBJS) $(BPF_SKELS)
 agent: $(AGENT)
 mfctl: $(MFCTL)
-tests: all $(TEST_BINS) $(TOOL_BINS) $(SEED_BINS)
+tests: all $(TEST_BINS) $(TOOL_BINS) $(TOOL_BPF) $(SEED_BINS)
 fuzz: $(FUZZ_BINS)
 
 # The suite: unit tests, BPF_PROG_TEST_RUN tests, then the testbed tests.

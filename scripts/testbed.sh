@@ -18,7 +18,7 @@
 #
 # usage: testbed.sh up [--net-only] [--apply FILE] [--agents]
 #        testbed.sh down
-#        testbed.sh agents-start | agents-stop
+#        testbed.sh agents-start [NODE...] | agents-stop
 #        testbed.sh apply FILE          on every node; waits for its agent if up
 #        testbed.sh exec NAME CMD...    NAME: mf-pod-a1 | a1 | mf-node-a | a ...
 #        testbed.sh status
@@ -299,9 +299,19 @@ cmd_up() {
 
 cmd_agents_start() {
 	local node log pid iface args deadline
+	local nodes=("${TB_NODES[@]}")
 	declare -A from
 	[ -x "$AGENT" ] || tb_die "$AGENT is not built (make agent)"
-	for node in "${TB_NODES[@]}"; do
+	# Some nodes only (an agent restarted by a test): by name.
+	if [ $# -gt 0 ]; then
+		nodes=()
+		for node in "$@"; do
+			node=$(tb_resolve "$node") || tb_die "agents-start: unknown node"
+			case "$node" in mf-node-*) ;; *) tb_die "agents-start: $node is no node" ;; esac
+			nodes+=("$node")
+		done
+	fi
+	for node in "${nodes[@]}"; do
 		[ -d "$TB_STATE/$node" ] || tb_die "no config dir for $node: run up first"
 		tb_agent_pid "$node" >/dev/null && tb_die "agent on $node already running"
 		log=$TB_STATE/$node/agent.log
@@ -326,7 +336,7 @@ cmd_agents_start() {
 			>>"$log" 2>&1 </dev/null 9<&- &
 		echo $! >"$TB_STATE/$node/agent.pid"
 	done
-	for node in "${TB_NODES[@]}"; do
+	for node in "${nodes[@]}"; do
 		log=$TB_STATE/$node/agent.log
 		pid=$(cat "$TB_STATE/$node/agent.pid")
 		deadline=$((SECONDS + TB_READY_TIMEOUT))
@@ -476,7 +486,7 @@ main() {
 	case "$cmd" in
 	up) cmd_up "$@" ;;
 	down) cmd_down ;;
-	agents-start) cmd_agents_start ;;
+	agents-start) cmd_agents_start "$@" ;;
 	agents-stop) cmd_agents_stop ;;
 	apply) cmd_apply "$@" ;;
 	exec) cmd_exec "$@" ;;
