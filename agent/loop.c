@@ -442,7 +442,13 @@ static void loop_cqe_signal(void *arg, const struct io_uring_cqe *cqe)
 	l->signal_armed = false;
 	if (cqe->res == (int)sizeof(l->siginfo)) {
 		log_info("event=signal signo=%u", l->siginfo.ssi_signo);
-		l->stopping = true;
+		if (l->siginfo.ssi_signo != SIGHUP) {
+			l->stopping = true;
+			return;
+		}
+		if (l->reload)
+			l->reload(l->reload_arg);
+		loop_arm_signal(l);
 		return;
 	}
 	if (cqe->res == -ECANCELED || l->stopping)
@@ -552,6 +558,7 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 		sigemptyset(&set);
 		sigaddset(&set, SIGINT);
 		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGHUP);
 		/* Blocked so they queue for the signalfd instead of killing
 		 * us; threads created later inherit the mask. */
 		pthread_sigmask(SIG_BLOCK, &set, NULL);

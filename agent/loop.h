@@ -123,7 +123,8 @@ struct loop_listener {
 };
 
 struct loop_config {
-	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */
+	bool handle_signals;		/* SIGINT/SIGTERM stop the loop,
+					 * SIGHUP calls its reload hook */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */
 	uint32_t buf_size;		/* bytes each; 0: default */
 };
@@ -185,6 +186,9 @@ struct loop {
 
 	int signal_fd;
 	bool signal_armed;			/* read of it in flight */
+	/* What SIGHUP does (loop_on_reload()); NULL: nothing. */
+	void (*reload)(void *arg);
+	void *reload_arg;
 	struct signalfd_siginfo siginfo;	/* target of the signalfd read */
 
 	struct loop_stats stats;
@@ -252,6 +256,14 @@ int loop_unlisten(struct loop *l, int id);
 /* Registers what @u->arg's module does at teardown (copied).  Returns 0 or
  * -ENOSPC. */
 int loop_user_add(struct loop *l, const struct loop_user *u);
+
+/* SIGHUP (with handle_signals) calls @fn(@arg) on the loop's thread. */
+static inline void loop_on_reload(struct loop *l, void (*fn)(void *arg),
+				  void *arg)
+{
+	l->reload = fn;
+	l->reload_arg = arg;
+}
 
 /* Runs until loop_stop() or a signal.  Returns 0 or -errno on a ring
  * failure. */

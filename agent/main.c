@@ -21,16 +21,19 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "caps.h"
 #include "certs.h"
 #include "agent.h"
 #include "kern.h"
 #include "xdp.h"
 #include "log.h"
+#include "notify.h"
 #include "rbudget.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
@@ -522,6 +525,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	/* Sends use MSG_NOSIGNAL; this covers anything else. */
 	signal(SIGPIPE, SIG_IGN);
@@ -602,11 +606,19 @@ int main(int argc, char **argv)
 			  strerror(-err));
 		goto out_kern;
 	}
+	/* Programs attached, listeners bound: what is left to do needs
+	 * little (caps.h). */
+	err = caps_keep_agent();
+	if (err)
+		log_warn("event=caps_drop_failed err=\"%s\"", strerror(-err));
 	log_info("event=ready node=%s outbound_port=%u tunnel_port=%u "
 		 "admin_port=%u pod_ifaces=%d bpf_root=%s config_dir=%s", o.node,
 		 o.outbound_port, o.tunnel_port, o.admin_port, o.n_ifaces,
 		 o.bpf_root, o.config_dir);
+	notify_sendf("READY=1\nSTATUS=serving node %s, %d pod interfaces",
+		     o.node, o.n_ifaces);
 	err = loop_run(&ag.loop);
+	notify_send("STOPPING=1");
 	rc = err ? MAIN_EXIT_SYSTEM : 0;
 	log_info("event=stopping accepted=%llu relayed=%llu refused=%llu "
 		 "aborted=%llu finished=%llu",

@@ -56,8 +56,10 @@
 
 #define TUNNEL_SWEEPS	64
 /* A TLS client's first byte (its ClientHello's) comes with its first
- * flight: a second is generous for any peer and short for a squatter. */
-#define TUNNEL_FIRST_BYTE_MS	1000
+ * flight, but a busy peer (a burst of handshakes on a loaded node, a lost
+ * segment or two) may take a second or more to send it: 3 s, well within
+ * the setup deadline, still frees a squatter's slot early. */
+#define TUNNEL_FIRST_BYTE_MS	3000
 /* A relayed TCP connection with no byte either way for this long ends,
  * unless a MeshTimeout says otherwise (Envoy's TCP proxy default). */
 #define TUNNEL_TCP_IDLE_MS	(3600u * 1000)
