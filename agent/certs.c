@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "certdir.h"
 #include "certs.h"
 #include "hash.h"
 #include "log.h"
@@ -124,39 +125,46 @@ static size_t certs_find(const struct certs *c, const char *spiffe,
 	return lo;
 }
 
-/* Loads the context for (@spiffe, @role) from disk.  Returns 0 or -errno. */
+/* Loads the context for (@spiffe, @role) from disk: the certificate and
+ * key from one version of certs/ (certdir_read()), so never a new
+ * certificate with an old key while `mfctl cert issue` replaces them.
+ * Returns 0 or -errno. */
 static int certs_load(struct certs *c, const char *spiffe, enum tls_role role,
 		      struct tls_ctx **out)
 {
-	char stem[MF_SPIFFE_MAX], crt[PATH_MAX], key[PATH_MAX];
-	char have[MF_SPIFFE_MAX];
+	char stem[MF_SPIFFE_MAX], have[MF_SPIFFE_MAX];
+	char *crt = NULL, *key = NULL;
+	size_t crt_len = 0, key_len = 0;
 	struct tls_ctx *ctx;
 	int ret;
 
 	ret = spiffe_file_stem(spiffe, stem, sizeof(stem));
 	if (ret)
 		return ret == -ENAMETOOLONG ? -EINVAL : ret;
-	if ((size_t)snprintf(crt, sizeof(crt), "%s/certs/%s.crt", c->dir,
-			     stem) >= sizeof(crt) ||
-	    (size_t)snprintf(key, sizeof(key), "%s/certs/%s.key", c->dir,
-			     stem) >= sizeof(key))
-		return -ENAMETOOLONG;
-	/* tls_ctx_new() cannot tell a missing file from a bad one; we can. */
-	if (access(crt, R_OK) != 0 || access(key, R_OK) != 0) {
-		ret = -errno;
-		log_warn("event=certs_missing identity=%s file=%s", spiffe,
-			 access(crt, R_OK) != 0 ? crt : key);
+	ret = certdir_read(c->dir, stem, &crt, &crt_len, &key, &key_len);
+	if (ret) {
+		log_warn("event=certs_missing identity=%s file=%s/certs/%s.crt "
+			 "err=\"%s\"", spiffe, c->dir, stem, strerror(-ret));
 		return ret;
 	}
-	ret = tls_ctx_new_trust(&ctx, role, c->trust, crt, key);
-	if (ret)
+	ret = tls_ctx_new_pem(&ctx, role, c->trust, crt, crt_len, key,
+			      key_len);
+	explicit_bzero(key, key_len);
+	free(key);
+	free(crt);
+	if (ret) {
+		log_error("event=certs_load_error identity=%s "
+			  "file=%s/certs/%s.crt err=\"%s\"", spiffe, c->dir,
+			  stem, strerror(-ret));
 		return ret == -ENOENT ? -EINVAL : ret;
+	}
 	/* A certificate filed under the wrong name must not let us speak for
 	 * an identity it does not carry. */
 	ret = tls_ctx_spiffe(ctx, have, sizeof(have));
 	if (ret || strcmp(have, spiffe) != 0) {
-		log_error("event=certs_identity_mismatch want=%s have=%s file=%s",
-			  spiffe, ret ? "(none)" : have, crt);
+		log_error("event=certs_identity_mismatch want=%s have=%s "
+			  "file=%s/certs/%s.crt", spiffe,
+			  ret ? "(none)" : have, c->dir, stem);
 		tls_ctx_put(ctx);
 		return -EINVAL;
 	}

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The identity store: TLS contexts for the workload and node identities
- * whose certificates sit in the config dir (layout in docs / plan):
+ * whose certificates sit in the config dir (docs/files.md):
  *   <config_dir>/ca.crt                 mesh root CA (PEM)
  *   <config_dir>/certs/<stem>.crt|.key  leaf and key, stem from
- *                                       spiffe_file_stem()
+ *                                       spiffe_file_stem(); both read
+ *                                       from one version of certs/
+ *                                       (certdir.h)
  * A context is loaded on first use and cached by (SPIFFE ID, role) for the
  * life of the store, which owns it.  Loading reads files: the first
  * connection of an identity pays for it, later ones do not.

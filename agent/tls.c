@@ -49,6 +49,7 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "der.h"
+#include "fsio.h"
 #include "heap.h"
 #include "log.h"
 #include "slab.h"
@@ -214,6 +215,36 @@ int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
 		      struct tls_trust *trust, const char *cert_file,
 		      const char *key_file)
 {
+	char *crt = NULL, *key = NULL;
+	size_t crt_len = 0, key_len = 0;
+	int ret;
+
+	if (fsio_read_all(cert_file, &crt, &crt_len)) {
+		log_error("event=tls_ctx_error what=cert file=%s", cert_file);
+		ret = -ENOENT;
+		goto out;
+	}
+	if (fsio_read_all(key_file, &key, &key_len)) {
+		log_error("event=tls_ctx_error what=key file=%s", key_file);
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = tls_ctx_new_pem(out, role, trust, crt, crt_len, key, key_len);
+	if (ret)
+		log_error("event=tls_ctx_error cert=%s key=%s err=\"%s\"",
+			  cert_file, key_file, strerror(-ret));
+out:
+	if (key)
+		explicit_bzero(key, key_len);
+	free(key);
+	free(crt);
+	return ret;
+}
+
+int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
+		    struct tls_trust *trust, const char *crt, size_t crt_len,
+		    const char *key, size_t key_len)
+{
 	int groups[] = { WOLFSSL_ECC_X25519 };
 	struct tls_ctx *ctx;
 	int ret;
@@ -228,23 +259,24 @@ int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
 		ret = -ENOENT;
 		goto err_ctx;
 	}
-	if (wolfSSL_CTX_use_certificate_chain_file(ctx->wctx, cert_file) !=
+	if (wolfSSL_CTX_use_certificate_chain_buffer(
+		    ctx->wctx, (const unsigned char *)crt, (long)crt_len) !=
 	    WOLFSSL_SUCCESS) {
-		log_error("event=tls_ctx_error what=cert file=%s", cert_file);
-		ret = -ENOENT;
+		log_error("event=tls_ctx_error what=cert");
 		goto err_ctx;
 	}
-	if (wolfSSL_CTX_use_PrivateKey_file(ctx->wctx, key_file,
-					    WOLFSSL_FILETYPE_PEM) !=
+	if (wolfSSL_CTX_use_PrivateKey_buffer(ctx->wctx,
+					      (const unsigned char *)key,
+					      (long)key_len,
+					      WOLFSSL_FILETYPE_PEM) !=
 	    WOLFSSL_SUCCESS) {
-		log_error("event=tls_ctx_error what=key file=%s", key_file);
-		ret = -ENOENT;
+		log_error("event=tls_ctx_error what=key");
 		goto err_ctx;
 	}
+	/* A certificate beside a key that is not its own fails here, not
+	 * at the first handshake. */
 	if (wolfSSL_CTX_check_private_key(ctx->wctx) != WOLFSSL_SUCCESS) {
-		log_error("event=tls_ctx_error what=key_mismatch cert=%s key=%s",
-			  cert_file, key_file);
-		ret = -EINVAL;
+		log_error("event=tls_ctx_error what=key_mismatch");
 		goto err_ctx;
 	}
 	if (wolfSSL_CTX_set_cipher_list(ctx->wctx, TLS_CIPHERS) !=

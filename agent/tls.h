@@ -61,6 +61,15 @@ int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
 		      struct tls_trust *trust, const char *cert_file,
 		      const char *key_file);
+/* The same from memory: certificate chain @crt (@crt_len bytes of PEM) and
+ * private key @key, which the context copies.  For a reader that must
+ * take a certificate and its key from one place at one time (certdir.h).
+ * Returns 0 and *out, -EINVAL (either does not parse, or the key is not
+ * the certificate's, or no such role), -ENOENT (the trust does not load),
+ * -ENOMEM. */
+int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
+		    struct tls_trust *trust, const char *crt, size_t crt_len,
+		    const char *key, size_t key_len);
 /* A server context for clients from outside the mesh (an ingress
  * gateway's listener): the certificate chain and its private key from PEM
  * file @pem_file (both in one file, as Kuma's gateway secrets hold them),

@@ -2,6 +2,19 @@
 /*
  * `mfctl ca init`: the mesh root CA.  Writes <config-dir>/ca.key (0600),
  * ca.crt (0644) and trust-domain (0644).
+ *
+ * The CA's key and certificate cannot be swapped in as a directory, as a
+ * leaf's are (certdir.h): they sit in the config dir itself, beside
+ * certs/ and what else the agent reads.  They are renamed in an order
+ * their readers tolerate instead, each write durable before the next:
+ * ca.key, then ca.crt, then trust-domain.  The agent reads only ca.crt
+ * and trust-domain, so until the new key is on disk it keeps seeing the
+ * old CA whole.  `cert issue`, the one reader of ca.key, takes a shared
+ * lock of the config dir that we hold exclusively while writing, so it
+ * never reads between two renames; what a crash leaves between them, the
+ * new key beside the old certificate, it detects (the certificate's
+ * public key is not the key's) and refuses to sign with, until `ca init
+ * --force` is run again.
  */
 #include <errno.h>
 #include <limits.h>
@@ -9,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "fsio.h"
@@ -70,7 +84,7 @@ static int ca_create(const char *dir, const char *td)
 	}
 
 	/* The key first: a certificate must never be on disk without the
-	 * key that matches it. */
+	 * key that matches it (the order is the file comment's). */
 	snprintf(td_line, sizeof(td_line), "%s\n", td);
 	err = fsio_pathf(path, sizeof(path), "%s/ca.key", dir);
 	if (!err)
@@ -106,7 +120,7 @@ int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 {
 	const char *td = a->val[CTL_OPT_TRUST_DOMAIN];
 	char crt[PATH_MAX], key[PATH_MAX];
-	int err;
+	int err, lock, rc;
 
 	if (!td) {
 		ctl_err("ca init needs --trust-domain");
@@ -123,18 +137,28 @@ int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 		ctl_err("config directory path too long");
 		return CTL_EXIT_INVALID;
 	}
-	if (!a->set[CTL_OPT_FORCE] &&
-	    (fsio_exists(crt) || fsio_exists(key))) {
-		ctl_err("a CA already exists in %s; use --force to replace "
-			"it (certificates it issued will stop verifying)",
-			o->config_dir);
-		return CTL_EXIT_INVALID;
-	}
 	err = fsio_mkdirs(o->config_dir, 0755);
 	if (err) {
 		ctl_err("cannot create %s: %s", o->config_dir, strerror(-err));
 		return CTL_EXIT_SYSTEM;
 	}
-	err = ca_create(o->config_dir, td);
-	return err ? CTL_EXIT_SYSTEM : CTL_EXIT_OK;
+	/* Exclusive: no `cert issue` reads the CA between our renames, and
+	 * no other `ca init` makes one between our look and our write. */
+	lock = fsio_dir_lock(o->config_dir, true);
+	if (lock < 0) {
+		ctl_err("cannot lock %s: %s", o->config_dir, strerror(-lock));
+		return CTL_EXIT_SYSTEM;
+	}
+	if (!a->set[CTL_OPT_FORCE] &&
+	    (fsio_exists(crt) || fsio_exists(key))) {
+		ctl_err("a CA already exists in %s; use --force to replace "
+			"it (certificates it issued will stop verifying)",
+			o->config_dir);
+		rc = CTL_EXIT_INVALID;
+	} else {
+		rc = ca_create(o->config_dir, td) ? CTL_EXIT_SYSTEM :
+		     CTL_EXIT_OK;
+	}
+	close(lock);
+	return rc;
 }

@@ -5,6 +5,15 @@
  * spiffe_file_stem(id).  A workload is named by its SPIFFE ID, or by the
  * applied object that has it: a Workload, or a Dataplane that is an
  * endpoint or a builtin gateway instance.
+ *
+ * The certificate and its key become visible together, by renaming a
+ * directory: certdir_put() builds the next <out>/certs with both files and
+ * swaps it in (certdir.h), so the agent, which reads a pair from one
+ * version of certs/, never loads a new certificate with an old key, even
+ * after a crash.  The CA is read under a shared lock of the config dir,
+ * which `ca init` holds exclusively while it writes ca.key and ca.crt
+ * (ca.c), and ca.crt and trust-domain are copied to <out> before the new
+ * pair appears there, so a leaf is never on disk without its CA.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "certdir.h"
 #include "ctl.h"
 #include "fsio.h"
 #include "policy/dataplane.h"
@@ -126,7 +137,7 @@ static int cert_load_ca(const char *dir, struct pki_key *key, uint8_t **der,
 static int cert_issue(const char *config_dir, const char *out, const char *id,
 		      uint64_t secs)
 {
-	char stem[MF_SPIFFE_MAX], path[PATH_MAX], certs[PATH_MAX];
+	char stem[MF_SPIFFE_MAX];
 	char *crt_pem = NULL, *key_pem = NULL;
 	size_t crt_len = 0, key_len = 0, ca_len = 0, der_len = 0;
 	uint8_t *ca_der = NULL, *der = NULL;
@@ -137,14 +148,33 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 	time_t now = time(NULL);
 	WC_RNG rng;
 	bool rng_ok = false;
-	int rc, err;
+	int rc, err, lock;
 
 	memset(&ca_key, 0, sizeof(ca_key));
 	memset(&key, 0, sizeof(key));
 	spiffe_parse(id, &sid);		/* checked by the caller */
 	spiffe_file_stem(id, stem, sizeof(stem));
 
+	/* Shared: `ca init` must not replace the CA while we read it, and
+	 * <out> gets the very ca.crt we sign with. */
+	lock = fsio_dir_lock(config_dir, false);
+	if (lock < 0) {
+		ctl_err("cannot lock %s: %s", config_dir, strerror(-lock));
+		rc = CTL_EXIT_SYSTEM;
+		goto out;
+	}
 	rc = cert_load_ca(config_dir, &ca_key, &ca_der, &ca_len, &ca);
+	if (!rc && !fsio_same_dir(out, config_dir)) {
+		err = cert_copy(config_dir, out, "ca.crt", 0644);
+		if (!err)
+			err = cert_copy(config_dir, out, "trust-domain", 0644);
+		if (err) {
+			ctl_err("cannot copy the CA files to %s: %s", out,
+				strerror(-err));
+			rc = CTL_EXIT_SYSTEM;
+		}
+	}
+	close(lock);
 	if (rc)
 		goto out;
 	rc = CTL_EXIT_SYSTEM;
@@ -178,40 +208,23 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 		goto out;
 	}
 
-	err = fsio_pathf(certs, sizeof(certs), "%s/certs", out);
-	if (!err)
-		err = fsio_mkdirs(certs, 0755);
+	err = certdir_put(out, stem, crt_pem, crt_len, key_pem, key_len);
 	if (err) {
-		ctl_err("cannot create %s: %s", certs, strerror(-err));
+		ctl_err("cannot write %s/certs/%s.crt and .key: %s", out, stem,
+			err == -EISDIR ? "certs holds a directory" :
+			err == -ENOTDIR ? "certs is not a directory" :
+			err == -EOPNOTSUPP ? "the file system cannot exchange "
+			"two directories (renameat2 RENAME_EXCHANGE)" :
+			strerror(-err));
 		goto out;
-	}
-	err = fsio_pathf(path, sizeof(path), "%s/%s.key", certs, stem);
-	if (!err)
-		err = fsio_write_atomic(path, key_pem, key_len, 0600);
-	if (!err)
-		err = fsio_pathf(path, sizeof(path), "%s/%s.crt", certs, stem);
-	if (!err)
-		err = fsio_write_atomic(path, crt_pem, crt_len, 0644);
-	if (err) {
-		ctl_err("cannot write %s: %s", path, strerror(-err));
-		goto out;
-	}
-	if (!fsio_same_dir(out, config_dir)) {
-		err = cert_copy(config_dir, out, "ca.crt", 0644);
-		if (!err)
-			err = cert_copy(config_dir, out, "trust-domain", 0644);
-		if (err) {
-			ctl_err("cannot copy the CA files to %s: %s", out,
-				strerror(-err));
-			goto out;
-		}
 	}
 	if (secs % 86400)
-		printf("issued %s: %s/%s.crt, %s/%s.key (valid %llus)\n", id,
-		       certs, stem, certs, stem, (unsigned long long)secs);
+		printf("issued %s: %s/certs/%s.crt, %s/certs/%s.key "
+		       "(valid %llus)\n", id, out, stem, out, stem,
+		       (unsigned long long)secs);
 	else
-		printf("issued %s: %s/%s.crt, %s/%s.key (valid %llu days)\n",
-		       id, certs, stem, certs, stem,
+		printf("issued %s: %s/certs/%s.crt, %s/certs/%s.key "
+		       "(valid %llu days)\n", id, out, stem, out, stem,
 		       (unsigned long long)(secs / 86400));
 	rc = CTL_EXIT_OK;
 out:

@@ -6,26 +6,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fsio.h"
 
-int fsio_read_all(const char *path, char **out, size_t *len)
+/* Reads @fd to its end into a malloc'ed, NUL-terminated *out.  The
+ * caller closes @fd.  Returns 0, -EFBIG or -errno. */
+static int fsio_read_fd(int fd, char **out, size_t *len)
 {
 	size_t n = 0, cap = 0;
 	char *buf = NULL;
-	int fd, err = 0;
+	int err = 0;
 
 	*out = NULL;
 	*len = 0;
-	if (!strcmp(path, "-")) {
-		fd = STDIN_FILENO;
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-	}
 	for (;;) {
 		ssize_t r;
 
@@ -59,8 +55,6 @@ int fsio_read_all(const char *path, char **out, size_t *len)
 			break;
 		n += (size_t)r;
 	}
-	if (fd != STDIN_FILENO)
-		close(fd);
 	if (err) {
 		free(buf);
 		return err;
@@ -76,16 +70,50 @@ int fsio_read_all(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+int fsio_read_at(int dirfd, const char *name, char **out, size_t *len)
+{
+	int fd, err;
+
+	*out = NULL;
+	*len = 0;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = fsio_read_fd(fd, out, len);
+	close(fd);
+	return err;
+}
+
+int fsio_read_all(const char *path, char **out, size_t *len)
+{
+	if (!strcmp(path, "-"))
+		return fsio_read_fd(STDIN_FILENO, out, len);
+	return fsio_read_at(AT_FDCWD, path, out, len);
+}
+
+/* The directory @path is in, into @buf: "." for a bare name, "/" for a
+ * name in the root.  Returns 0 or -ENAMETOOLONG. */
+static int fsio_parent(const char *path, char *buf, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return fsio_pathf(buf, n, ".");
+	if (slash == path)
+		return fsio_pathf(buf, n, "/");
+	return fsio_pathf(buf, n, "%.*s", (int)(slash - path), path);
+}
+
 int fsio_write_atomic(const char *path, const void *buf, size_t len,
 		      mode_t mode)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], dir[PATH_MAX];
 	const char *p = buf;
 	size_t off = 0;
 	int fd, err = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp))
+	if (fsio_pathf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) ||
+	    fsio_parent(path, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
 	unlink(tmp);
 	/* O_EXCL: never write through a file (or link) someone else placed
@@ -124,7 +152,10 @@ int fsio_write_atomic(const char *path, const void *buf, size_t len,
 		err = -errno;
 		goto out_unlink;
 	}
-	return 0;
+	/* The new name is only on disk once its directory is: without this
+	 * a crash after we report success may bring back the old file, or
+	 * none. */
+	return fsio_fsync_dir(dir);
 out_unlink:
 	if (fd >= 0)
 		close(fd);
@@ -145,10 +176,26 @@ int fsio_fsync_dir(const char *dir)
 	return err;
 }
 
+/* mkdir(@path, @mode) that is durable: the new entry is fsynced into its
+ * parent.  Returns 0 (also when @path exists) or -errno. */
+static int fsio_mkdir_durable(const char *path, mode_t mode)
+{
+	char parent[PATH_MAX];
+	int err;
+
+	err = fsio_parent(path, parent, sizeof(parent));
+	if (err)
+		return err;
+	if (mkdir(path, mode))
+		return errno == EEXIST ? 0 : -errno;
+	return fsio_fsync_dir(parent);
+}
+
 int fsio_mkdirs(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
+	int err;
 
 	if (len == 0)
 		return -EINVAL;
@@ -159,13 +206,29 @@ int fsio_mkdirs(const char *path, mode_t mode)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
+		err = fsio_mkdir_durable(buf, mode);
+		if (err)
+			return err;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) && errno != EEXIST)
+	return fsio_mkdir_durable(buf, mode);
+}
+
+int fsio_dir_lock(const char *dir, bool exclusive)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
 		return -errno;
-	return 0;
+	/* Blocks while another holds it; EINTR only if a signal handler
+	 * interrupts, and no user of this has one. */
+	if (flock(fd, exclusive ? LOCK_EX : LOCK_SH)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 int fsio_pathf(char *buf, size_t n, const char *fmt, ...)

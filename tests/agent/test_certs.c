@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The identity store over a config dir made at test time with the openssl
- * CLI (removed at the end): lookups, caching, refusals, thread safety, and
- * that its contexts complete a mutual handshake.
+ * CLI (removed at the end): lookups, caching, refusals (a certificate
+ * beside another's key among them), thread safety, a pair replaced as
+ * `mfctl cert issue` replaces it, and that its contexts complete a mutual
+ * handshake.
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -10,11 +12,15 @@
 #include "harness/test.h"
 #include "harness/pki_harness.h"
 #include "../../agent/certs.h"
+#include "certdir.h"
+#include "fsio.h"
 
 #define ID_WEB	"spiffe://mesh.local/ns/default/sa/web"
 #define ID_NODE	"spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
 #define ID_GONE	"spiffe://mesh.local/ns/default/sa/nobody"
 #define ID_LIAR	"spiffe://mesh.local/ns/default/sa/liar"
+#define ID_MIX	"spiffe://mesh.local/ns/default/sa/mix"
+#define STEM_WEB "mesh.local+ns+default+sa+web"
 
 static char dir[64];
 static bool have_openssl, have_certs;
@@ -235,6 +241,67 @@ out:
 	return ok;
 }
 
+/* A certificate beside a key that is not its own, as writing the two one
+ * after the other could leave them, is refused, never served. */
+static bool test_mismatched_pair_refused(void)
+{
+	struct tls_ctx *x = NULL;
+	struct certs *c = NULL;
+	bool ok;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!ASSERT_EQ(make_leaf("mesh.local+ns+default+sa+mix", ID_MIX), 0) ||
+	    !ASSERT_EQ(ph_sh("cp %s/certs/" STEM_WEB ".key "
+			     "%s/certs/mesh.local+ns+default+sa+mix.key",
+			     dir, dir), 0) ||
+	    !ASSERT_EQ(certs_open(&c, dir), 0))
+		return false;
+	ok = ASSERT_EQ(certs_client_ctx(c, ID_MIX, NULL, &x), -EINVAL) &&
+	     ASSERT_TRUE(x == NULL);
+	certs_close(c);
+	return ok;
+}
+
+/* A pair replaced through certdir_put(), as `mfctl cert issue` replaces
+ * it, is what a new store loads, and the pair beside it still loads. */
+static bool test_loads_replaced_pair(void)
+{
+	struct tls_ctx *a = NULL, *b = NULL;
+	char path[128], *crt = NULL, *key = NULL, *now = NULL, *ign = NULL;
+	size_t crt_len, key_len, now_len, ign_len;
+	struct certs *c = NULL;
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	snprintf(path, sizeof(path), "%s/web2.crt", dir);
+	if (!ASSERT_EQ(ph_make_leaf(dir, "ca", "web2", "web2",
+				    "URI:" ID_WEB), 0) ||
+	    !ASSERT_EQ(fsio_read_all(path, &crt, &crt_len), 0))
+		goto out;
+	snprintf(path, sizeof(path), "%s/web2.key", dir);
+	if (!ASSERT_EQ(fsio_read_all(path, &key, &key_len), 0) ||
+	    !ASSERT_EQ(certdir_put(dir, STEM_WEB, crt, crt_len, key, key_len),
+		       0) ||
+	    !ASSERT_EQ(certdir_read(dir, STEM_WEB, &now, &now_len, &ign,
+				    &ign_len), 0) ||
+	    !ASSERT_EQ(now_len, crt_len) || !ASSERT_MEMEQ(now, crt, crt_len) ||
+	    !ASSERT_EQ(certs_open(&c, dir), 0))
+		goto out;
+	ok = ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &a), 0) &&
+	     ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &b), 0);
+out:
+	tls_ctx_put(a);
+	tls_ctx_put(b);
+	certs_close(c);
+	free(crt);
+	free(key);
+	free(now);
+	free(ign);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -252,6 +319,8 @@ int main(void)
 	TEST_RUN(test_refusals);
 	TEST_RUN(test_threads_share);
 	TEST_RUN(test_contexts_handshake);
+	TEST_RUN(test_mismatched_pair_refused);
+	TEST_RUN(test_loads_replaced_pair);
 	tls_global_fini();
 	if (dir[0] && strncmp(dir, "/tmp/mf-test-certs-", 19) == 0)
 		ph_sh("rm -rf '%s'", dir);

@@ -4,8 +4,10 @@
  * files and their modes, the certificate contents (URI SAN = the SPIFFE
  * ID, CA basicConstraints critical), the chain verifying with wolfSSL and
  * with the openssl CLI, the key loading into a wolfSSL context as the
- * agent will load it, and every refusal with its exit code.  The DER
- * writer's own encodings are tests/lib/test_der.c's.
+ * agent will load it, a reissue that replaces the pair whole and keeps
+ * the others, and every refusal with its exit code.  The DER writer's
+ * own encodings are tests/lib/test_der.c's; how certs/ is replaced,
+ * tests/lib/test_certdir.c's.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -290,6 +292,120 @@ static bool test_cert_issue_out_dir(void)
 	return ok;
 }
 
+/* Reissuing replaces the pair with a new one that matches (its key, not
+ * the old), keeps the other pairs in certs/ as they were, and leaves no
+ * next version behind. */
+static bool test_cert_reissue(void)
+{
+	char crt[160], key[160], node[200], *c0 = NULL, *c1 = NULL;
+	char *n0 = NULL, *n1 = NULL, *k0 = NULL, *k1 = NULL;
+	size_t lc0, lc1, ln0, ln1, lk0, lk1;
+	bool ok;
+
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", dir);
+	snprintf(key, sizeof(key), "%s/certs/" STEM_WEB ".key", dir);
+	snprintf(node, sizeof(node),
+		 "%s/certs/mesh.local+ns+meshforge-system+sa+mf-node-a.crt", dir);
+	ok = ASSERT_EQ(cert_issue(dir, "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-a",
+				  NULL, NULL), CTL_EXIT_OK) &&
+	     ASSERT_EQ(fsio_read_all(crt, &c0, &lc0), 0) &&
+	     ASSERT_EQ(fsio_read_all(key, &k0, &lk0), 0) &&
+	     ASSERT_EQ(fsio_read_all(node, &n0, &ln0), 0) &&
+	     ASSERT_EQ(cert_issue(dir, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	     ASSERT_EQ(fsio_read_all(crt, &c1, &lc1), 0) &&
+	     ASSERT_EQ(fsio_read_all(key, &k1, &lk1), 0) &&
+	     ASSERT_EQ(fsio_read_all(node, &n1, &ln1), 0) &&
+	     ASSERT_FALSE(lc0 == lc1 && !memcmp(c0, c1, lc0)) &&
+	     ASSERT_FALSE(lk0 == lk1 && !memcmp(k0, k1, lk0)) &&
+	     ASSERT_TRUE(ln0 == ln1 && !memcmp(n0, n1, ln0)) &&
+	     check_loads_in_ctx(crt, key) &&
+	     ASSERT_EQ(file_mode(dir, "certs/" STEM_WEB ".key"), 0600) &&
+	     ASSERT_EQ(file_mode(dir, ".certs.next"), -1);
+	free(c0);
+	free(c1);
+	free(k0);
+	free(k1);
+	free(n0);
+	free(n1);
+	return ok;
+}
+
+/* A certs/ that cannot be replaced whole (it holds a directory) is
+ * refused as a system error, and the pair in it stays. */
+static bool test_cert_issue_keeps_pair_on_failure(void)
+{
+	char crt[160], sub[128], *before = NULL, *after = NULL;
+	size_t lb, la;
+	bool ok;
+
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", dir);
+	snprintf(sub, sizeof(sub), "%s/certs/subdir", dir);
+	ok = ASSERT_EQ(fsio_read_all(crt, &before, &lb), 0) &&
+	     ASSERT_EQ(mkdir(sub, 0755), 0) &&
+	     ASSERT_EQ(cert_issue(dir, ID_WEB, NULL, NULL), CTL_EXIT_SYSTEM) &&
+	     ASSERT_EQ(fsio_read_all(crt, &after, &la), 0) &&
+	     ASSERT_TRUE(la == lb && !memcmp(before, after, la)) &&
+	     ASSERT_EQ(file_mode(dir, ".certs.next"), -1);
+	rmdir(sub);
+	free(before);
+	free(after);
+	return ok;
+}
+
+/* True when /proc/locks lists process @pid as waiting for a lock. */
+static bool waits_for_lock(pid_t pid)
+{
+	char line[256], want[32];
+	FILE *f = fopen("/proc/locks", "re");
+	bool found = false;
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), " %d ", (int)pid);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "->") && strstr(line, want);
+	fclose(f);
+	return found;
+}
+
+/* While `ca init` holds the config dir (its lock taken here, as it holds
+ * it between writing ca.key and ca.crt), `cert issue` waits and writes
+ * nothing: it never signs with half of a CA being replaced.  Into another
+ * --out, so that only the CA's lock can hold it up. */
+static bool test_cert_issue_waits_for_ca_init(void)
+{
+	char out[96], crt[200];
+	int lock, status = -1;
+	bool ok;
+	pid_t pid;
+
+	snprintf(out, sizeof(out), "%s/waits", dir);
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", out);
+	lock = fsio_dir_lock(dir, true);
+	fflush(NULL);
+	pid = lock >= 0 ? fork() : -1;
+	if (pid == 0) {
+		/* The lock is the open file's: a copy kept here would hold
+		 * it after the parent lets go. */
+		close(lock);
+		_exit(cert_issue(dir, ID_WEB, out, NULL));
+	}
+	/* Waiting on a condition the kernel shows: the child blocked. */
+	for (int i = 0; pid > 0 && i < 5000 && !waits_for_lock(pid); i++)
+		usleep(1000);
+	ok = ASSERT_TRUE(lock >= 0) && ASSERT_TRUE(pid > 0) &&
+	     ASSERT_TRUE(waits_for_lock(pid)) &&
+	     ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) &&
+	     ASSERT_FALSE(fsio_exists(crt));
+	if (lock >= 0)
+		close(lock);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	return ok && ASSERT_TRUE(WIFEXITED(status)) &&
+	       ASSERT_EQ(WEXITSTATUS(status), CTL_EXIT_OK) &&
+	       ASSERT_TRUE(fsio_exists(crt));
+}
+
 static bool test_cert_issue_refusals(void)
 {
 	char empty[96];
@@ -336,6 +452,9 @@ int main(void)
 	TEST_RUN(test_ca_init_bad_trust_domain);
 	TEST_RUN(test_cert_issue);
 	TEST_RUN(test_cert_issue_out_dir);
+	TEST_RUN(test_cert_reissue);
+	TEST_RUN(test_cert_issue_keeps_pair_on_failure);
+	TEST_RUN(test_cert_issue_waits_for_ca_init);
 	TEST_RUN(test_cert_issue_refusals);
 	TEST_RUN(test_cert_issue_mismatched_ca);
 	wolfSSL_Cleanup();
