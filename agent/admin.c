@@ -131,23 +131,12 @@ static void admin_metric_head(struct admin_sb *b, const char *name,
 			type);
 }
 
-/* A label value in Prometheus's text format: '\\', '"' and newline
- * escaped, the rest as it is. */
+static void admin_sb_write(void *arg, const char *buf, size_t n);
+
+/* A label value in Prometheus's text format (emit_prom_escape()). */
 static void admin_sb_label(struct admin_sb *b, const char *s)
 {
-	/* Policy names and SPIFFE IDs have none of them: one copy then. */
-	if (!strpbrk(s, "\\\"\n")) {
-		admin_sb_printf(b, "%s", s);
-		return;
-	}
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			admin_sb_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			admin_sb_printf(b, "\\n");
-		else
-			admin_sb_printf(b, "%c", *s);
-	}
+	emit_prom_escape(admin_sb_write, b, s, strlen(s));
 }
 
 /* The L7 engine's labelled counters (l7stats.h). */
