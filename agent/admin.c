@@ -10,11 +10,14 @@
  * generation in user_data is the safety net, as for the conn table.
  *
  * A page is rendered ADMIN_CHUNK bytes at a time, the next chunk only once
- * the last one is all sent: at most one step per page and loop turn, and
- * at most ADMIN_RENDERS_MAX pages at once, is what admin can add to a
- * turn of the loop whatever the size of the snapshot.  ac->out is only
- * written while no send of it is in flight, so the kernel never reads
- * memory a render has moved.
+ * the last one is all sent (ac->render_due), and never in the completion
+ * handler that learns it: the renders due run from a loop timer armed for
+ * the next turn, ADMIN_TURN_BUDGET bytes a turn over all pages, round
+ * robin.  That is what admin adds to a turn of the loop, whatever the
+ * size of the snapshot or the number of pages in flight; a loop with
+ * nothing else to do turns again at once, so a page still goes as fast
+ * as it renders.  ac->out is only written while no send of it is in
+ * flight, so the kernel never reads memory a render has moved.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +54,8 @@ struct admin_conn {
 	bool rst;		/* close with RST */
 	bool chunked;		/* the page goes in HTTP/1.1 chunks; else
 				 * its end is the connection's (HTTP/1.0) */
+	bool render_due;	/* the page's next chunk is for the next
+				 * render turn (admin_on_render()) */
 	uint64_t accepted_ns;	/* CLOCK_MONOTONIC */
 	uint64_t progress_ns;	/* the last send that took bytes, else
 				 * accepted_ns: see admin_deadline_ns() */
@@ -74,6 +79,8 @@ struct admin {
 	uint32_t nconns;	/* slots in use */
 	uint32_t nrenders;	/* conns with a page (ac->page) */
 	struct apage_env env;	/* what the pages read */
+	struct timer render_timer;	/* armed while a render is due */
+	uint32_t render_next;	/* the slot the next render turn starts at */
 	struct admin_conn conns[ADMIN_MAX_CONNS];
 };
 
@@ -250,11 +257,13 @@ static int admin_page_chunk(struct admin *a, struct admin_conn *ac)
 	return b->oom ? -ENOMEM : 0;
 }
 
+static void admin_render_soon(struct admin *a);
+
 /*
  * Starts page @kind for @ac: its head (chunked for HTTP/1.1, else with
- * no length: the body ends at the close) and first chunk into ac->out.
- * Returns 0, -ENOENT when the page has nothing to show (no snapshot for a
- * dump), or -ENOMEM.
+ * no length: the body ends at the close) into ac->out, and its first
+ * chunk due.  Returns 0, -ENOENT when the page has nothing to show (no
+ * snapshot for a dump), or -ENOMEM.
  */
 static int admin_page_start(struct admin *a, struct admin_conn *ac,
 			    enum apage_kind kind, const char *ctype,
@@ -277,12 +286,15 @@ static int admin_page_start(struct admin *a, struct admin_conn *ac,
 			 "%sConnection: close\r\nCache-Control: no-store\r\n"
 			 "\r\n", ctype,
 			 http11 ? "Transfer-Encoding: chunked\r\n" : "");
-	return admin_page_chunk(a, ac);
+	ac->render_due = true;
+	admin_render_soon(a);
+	return ac->out.oom ? -ENOMEM : 0;
 }
 
 /*
  * Answers request head ac->req[0..@len) (ending in CRLFCRLF) into ac->out:
- * a whole small answer, or a page's head and first chunk.  Returns 0,
+ * a whole small answer, or a page's head (its chunks to come from the
+ * render turns: ac->render_due).  Returns 0,
  * -EPROTO for a malformed head (the caller resets the connection instead
  * of answering), or -ENOMEM.
  */
@@ -353,6 +365,10 @@ static uint64_t admin_ud(const struct admin *a, const struct admin_conn *ac,
  * after the last send that took bytes, so a page goes on as long as its
  * client reads, but no later than ADMIN_PAGE_MAX_MS after accept, so a
  * client that reads a trickle cannot keep an old snapshot alive.
+ *
+ * A send waiting for room completes once half the socket's send buffer
+ * has drained; ADMIN_SNDBUF keeps that small, so a client that reads
+ * steadily (ADMIN_SNDBUF / 2 per timeout_ms) is seen to make progress.
  */
 static uint64_t admin_deadline_ns(const struct admin *a,
 				  const struct admin_conn *ac)
@@ -412,6 +428,7 @@ static void admin_conn_close(struct admin *a, struct admin_conn *ac,
 		return;
 	ac->closing = true;
 	ac->rst = rst;
+	ac->render_due = false;
 	if (ac->recv_busy || ac->send_busy) {
 		sqe = loop_sqe(a->loop, 1);
 		io_uring_prep_cancel_fd(sqe, ac->fd, IORING_ASYNC_CANCEL_ALL);
@@ -430,10 +447,10 @@ static void admin_conn_close(struct admin *a, struct admin_conn *ac,
 }
 
 /* Releases @ac's slot once it is closing and none of its ops is left:
- * what it owns goes here, and only here. */
+ * what it owns goes here, and only here.  Idempotent. */
 static void admin_reap(struct admin *a, struct admin_conn *ac)
 {
-	if (!ac->closing || ac->inflight)
+	if (ac->fd < 0 || !ac->closing || ac->inflight)
 		return;
 	loop_close_fd(a->loop, ac->fd, ac->rst);
 	admin_page_end(a, ac);
@@ -449,6 +466,7 @@ static void admin_accept(void *arg, int fd)
 {
 	struct admin *a = arg;
 	struct admin_conn *ac = NULL;
+	int sndbuf = ADMIN_SNDBUF;
 
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
 		if (a->conns[i].fd < 0) {
@@ -460,10 +478,13 @@ static void admin_accept(void *arg, int fd)
 		loop_close_fd(a->loop, fd, true);
 		return;
 	}
+	/* Not a blocking call.  Failing, it leaves the default, whose
+	 * autotuning lets a slow client look stalled (admin_deadline_ns()). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	ac->fd = fd;
 	ac->inflight = 0;
 	ac->recv_busy = ac->send_busy = ac->closing = ac->rst = false;
-	ac->chunked = false;
+	ac->chunked = ac->render_due = false;
 	ac->page = NULL;
 	ac->out = (struct apage_buf){ 0 };
 	ac->out_off = ac->req_len = 0;
@@ -508,8 +529,11 @@ static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
 		admin_conn_close(a, ac, true);
 		return;
 	}
+	/* A page's head goes with its first chunk (a page that could not
+	 * have one is closing already). */
 	ac->out_off = 0;
-	admin_submit_send(a, ac);
+	if (!ac->render_due && !ac->closing)
+		admin_submit_send(a, ac);
 }
 
 static void admin_on_send(struct admin *a, struct admin_conn *ac, int res)
@@ -527,22 +551,88 @@ static void admin_on_send(struct admin *a, struct admin_conn *ac, int res)
 		return;
 	}
 	if (ac->page) {
-		/* All of it out: the next chunk, in the same buffer. */
+		/* All of it out: the next chunk, in the same buffer, at the
+		 * next render turn. */
 		ac->out.len = ac->out_off = 0;
-		if (admin_page_chunk(a, ac)) {
-			/* Half a page cannot be taken back: the reset says
-			 * it is not whole. */
-			log_warn("event=admin_page_failed reason=out_of_memory");
-			admin_conn_close(a, ac, true);
-			return;
-		}
-		if (ac->out.len) {
-			admin_submit_send(a, ac);
-			return;
-		}
+		ac->render_due = true;
+		admin_render_soon(a);
+		return;
 	}
 	/* All out: a plain close sends FIN after the response. */
 	admin_conn_close(a, ac, false);
+}
+
+/* Renders the next chunk of @ac's page and sends it; the end of the page
+ * once all of it is out.  Returns the bytes rendered. */
+static size_t admin_render_one(struct admin *a, struct admin_conn *ac)
+{
+	ac->render_due = false;
+	if (admin_page_chunk(a, ac)) {
+		/* Half a page cannot be taken back: the reset says it is
+		 * not whole. */
+		log_warn("event=admin_page_failed reason=out_of_memory");
+		admin_conn_close(a, ac, true);
+		admin_reap(a, ac);
+		return 0;
+	}
+	if (!ac->out.len) {
+		admin_conn_close(a, ac, false);
+		admin_reap(a, ac);
+		return 0;
+	}
+	admin_submit_send(a, ac);
+	return ac->out.len;
+}
+
+/*
+ * A render turn: the loop timer, due at the first turn after a render
+ * became due.  Renders chunks, round robin from where the last turn
+ * stopped, until ADMIN_TURN_BUDGET bytes; arms itself for the next turn
+ * when some are still due.
+ */
+static void admin_on_render(struct timer *t, uint64_t now)
+{
+	struct admin *a = (struct admin *)((char *)t -
+					   offsetof(struct admin,
+						    render_timer));
+	size_t spent = 0;
+	uint32_t i = a->render_next;
+
+	(void)now;
+	for (uint32_t k = 0; k < ADMIN_MAX_CONNS; k++) {
+		struct admin_conn *ac = &a->conns[i];
+
+		i = (i + 1) % ADMIN_MAX_CONNS;
+		if (ac->fd < 0 || !ac->render_due)
+			continue;
+		if (spent >= ADMIN_TURN_BUDGET) {
+			admin_render_soon(a);
+			break;
+		}
+		spent += admin_render_one(a, ac);
+		a->render_next = i;
+	}
+}
+
+/* Makes sure a render turn comes: the timer, armed for the next turn (a
+ * deadline past now: timer_run() of this turn has started).  Without it
+ * (no memory for the timer heap), the pages due cannot go on and are
+ * reset. */
+static void admin_render_soon(struct admin *a)
+{
+	if (timer_armed(&a->render_timer))
+		return;
+	if (!loop_timer_arm(a->loop, &a->render_timer, timer_now() + 1))
+		return;
+	for (int i = 0; i < ADMIN_MAX_CONNS; i++) {
+		struct admin_conn *ac = &a->conns[i];
+
+		if (ac->fd < 0 || !ac->render_due)
+			continue;
+		log_warn("event=admin_page_failed reason=out_of_memory");
+		admin_conn_close(a, ac, true);
+		admin_reap(a, ac);
+	}
 }
 
 /* The deadline timer went off: a reset, unless sends took bytes since it
@@ -610,6 +700,8 @@ static void admin_abort_all(void *arg)
 {
 	struct admin *a = arg;
 
+	/* The timer heap goes with the loop. */
+	loop_timer_cancel(a->loop, &a->render_timer);
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++) {
 		if (a->conns[i].fd < 0)
 			continue;
@@ -643,6 +735,7 @@ int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	a->env = (struct apage_env){
 		.loop = l, .ctx = ctx, .ncpu = libbpf_num_possible_cpus(),
 	};
+	timer_init(&a->render_timer, admin_on_render);
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
 		a->conns[i].fd = -1;
 	u.arg = a;

@@ -257,6 +257,12 @@ int loop_user_add(struct loop *l, const struct loop_user *u);
  * failure. */
 int loop_run(struct loop *l);
 
+/* One iteration of loop_run(): submits, waits for a completion or the
+ * earliest timer, handles what completed and runs the timers due, and
+ * keeps stats.stall_max_ns.  For a caller that times or bounds
+ * iterations itself.  Returns 0 or -errno on a ring failure. */
+int loop_turn(struct loop *l);
+
 /* Makes loop_run() return after the current batch. */
 void loop_stop(struct loop *l);
 
