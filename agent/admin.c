@@ -59,7 +59,7 @@ struct admin_conn {
 	uint64_t accepted_ns;	/* CLOCK_MONOTONIC */
 	uint64_t progress_ns;	/* the last send that took bytes, else
 				 * accepted_ns: see admin_deadline_ns() */
-	struct __kernel_timespec deadline;	/* of the timer op in flight */
+	struct __kernel_timespec deadline;	/* of the timer op */
 	/* A page with more to render; NULL: none, or all of it rendered.
 	 * Owned, with the snapshot reference it holds. */
 	struct apage *page;
@@ -80,11 +80,11 @@ struct admin {
 	uint32_t nrenders;	/* conns with a page (ac->page) */
 	struct apage_env env;	/* what the pages read */
 	struct timer render_timer;	/* armed while a render is due */
-	uint32_t render_next;	/* the slot the next render turn starts at */
+	uint32_t render_next;	/* where the next render turn starts */
 	struct admin_conn conns[ADMIN_MAX_CONNS];
 };
 
-/* ---- answers ------------------------------------------------------------ */
+/* ---- answers ------------------------------------------------------------- */
 
 /* Listeners up (every one has its accept armed, or a retry of it
  * pending) and a policy snapshot loaded. */

@@ -31,7 +31,7 @@
 #include "reload.h"
 #include "xdp.h"
 
-/* ---- a growing buffer ------------------------------------------------- */
+/* ---- a growing buffer ---------------------------------------------------- */
 
 /* Room for @more bytes and a NUL after them; sets oom when there is
  * none to be had. */
@@ -118,7 +118,7 @@ const char *apage_state_str(enum apage_state s)
 	return "?";
 }
 
-/* ---- /metrics ------------------------------------------------------------- */
+/* ---- /metrics ------------------------------------------------------------ */
 
 static void apage_metric_head(struct apage_buf *b, const char *name,
 			      const char *type, const char *help)
@@ -473,7 +473,7 @@ static void apage_metrics_unit(struct apage *pg)
 	}
 }
 
-/* ---- /config_dump --------------------------------------------------------- */
+/* ---- /config_dump -------------------------------------------------------- */
 
 static void apage_emit_ip(struct emit *e, const void *ip4)
 {
@@ -612,7 +612,7 @@ static void apage_dump_unit(struct apage *pg)
 	}
 }
 
-/* ---- pages -------------------------------------------------------------- */
+/* ---- pages --------------------------------------------------------------- */
 
 int apage_open(struct apage *pg, enum apage_kind kind,
 	       const struct apage_env *env, struct apage_buf *out)

@@ -36,7 +36,7 @@ struct ctx;
 struct loop;
 struct policy;
 
-/* ---- a growing buffer ------------------------------------------------- */
+/* ---- a growing buffer ---------------------------------------------------- */
 
 /* Appends never fail visibly: an allocation failure sets @oom and later
  * appends are dropped, so a writer checks once at the end.  A zeroed
@@ -57,7 +57,7 @@ void apage_buf_printf(struct apage_buf *b, const char *fmt, ...)
 void apage_buf_write(void *arg, const char *s, size_t n);
 void apage_buf_free(struct apage_buf *b);
 
-/* ---- pages ---------------------------------------------------------------- */
+/* ---- pages --------------------------------------------------------------- */
 
 enum apage_kind {
 	APAGE_METRICS = 1,	/* Prometheus text format 0.0.4 */

@@ -683,7 +683,7 @@ static bool test_metrics_removed_listener(void)
 
 /* A page is the same bytes whatever the size of its steps: one unit at a
  * time (a budget of 1), a few hundred bytes, or all at once. */
-static bool test_page_steps(void)
+static bool page_steps(void)
 {
 	const struct loop_config lc = { .nbufs = 4, .buf_size = 4096 };
 	static const size_t budgets[] = { 1, 300, 1 << 30 };
@@ -713,9 +713,9 @@ static bool test_page_steps(void)
 		 * and the end of each of its two lists), 2 endpoints, 1
 		 * rule, the end of the services, 1 policy record and the
 		 * end. */
-		render(k, &env, 1, &part, &units);
 		if (k == APAGE_CONFIG_DUMP)
-			ok = ASSERT_EQ(units, 1 + 2 * 3 + 2 + 1 + 1 + 1 + 1);
+			ok = render(k, &env, 1, &part, &units) &&
+			     ASSERT_EQ(units, 1 + 2 * 3 + 2 + 1 + 1 + 1 + 1);
 	}
 	if (ok)
 		ok = ASSERT_TRUE(strstr(whole.p, "{\"epoch\": 7, ") == whole.p) &&
@@ -730,12 +730,12 @@ out_reload:
 
 static void *page_steps_thread(void *arg)
 {
-	*(bool *)arg = test_page_steps();
+	*(bool *)arg = page_steps();
 	return NULL;
 }
 
 /* On a thread of its own, as test_metrics_removed_listener. */
-static bool test_page_steps_thread(void)
+static bool test_page_steps(void)
 {
 	pthread_t th;
 	bool ok = false;
@@ -1278,7 +1278,7 @@ static bool pump(struct dump_rd *rd, int n, struct relay *rl)
  * 16 clients fetch /config_dump of the big snapshot at once while the
  * data connection relays: a 17th is answered 503 while they are in
  * flight, every dump is whole, the relay kept going, and (after the loop
- * stopped: test_dump_scale) no loop iteration took SCALE_STALL_MAX_MS.
+ * stopped: test_dump_scale) no turn of the loop took SCALE_STALL_MAX_MS.
  */
 static bool dump_scale_body(void)
 {
@@ -1313,7 +1313,7 @@ static bool dump_scale_body(void)
 		"round trips, the longest %.2f ms\n", n, rd[0].body_bytes,
 		(unsigned long long)ms, rl.trips, (double)rl.max_ns / 1e6);
 	for (int i = 0; i < n; i++)
-		if (rd[i].fd > 0)
+		if (rd[i].fd >= 0)
 			close(rd[i].fd);
 	return ok;
 }
@@ -1391,11 +1391,13 @@ static bool dump_stalled_reader_body(void)
 		     ASSERT_GE(3000, (now_ns() - t0) / 1000000u);
 	} while (ok && ti.tcpi_state != TCP_CLOSE && !usleep(5000));
 	ms = (now_ns() - t0) / 1000000u;
-	while (ok && rd_read(&r))
+	/* What its receive buffer holds (the kernel doubles SO_RCVBUF),
+	 * then the reset. */
+	for (int i = 0; ok && i < 1000 && rd_read(&r); i++)
 		;
 	ok = ok && ASSERT_GE(ms, TIMEOUT_MS) &&
 	     ASSERT_EQ(r.err, -ECONNRESET) && ASSERT_TRUE(r.ck != CK_END) &&
-	     ASSERT_TRUE(r.body_bytes < 2 * SCALE_RCVBUF + (8u << 20));
+	     ASSERT_GE(2 * SCALE_RCVBUF, r.body_bytes);
 	close(r.fd);
 	return ok && get("/ready", "HTTP/1.1 200 OK\r\n");
 }
@@ -1423,7 +1425,7 @@ int main(void)
 	TEST_RUN(test_malformed_reset);
 	TEST_RUN(test_head_limit);
 	TEST_RUN(test_timeout_and_data_path);
-	TEST_RUN(test_page_steps_thread);
+	TEST_RUN(test_page_steps);
 	TEST_RUN(test_page_http10);
 	TEST_RUN(test_dump_scale);
 	TEST_RUN(test_dump_slow_reader);
