@@ -26,11 +26,12 @@
  * been sent, and go out as HTTP/1.1 chunks (to an HTTP/1.0 request: with
  * no length, ending at the close).  The steps run in render turns, at
  * most one per turn of the loop, of ADMIN_TURN_BUDGET bytes over all the
- * pages in flight: rendering costs about 5 ns a byte, so admin adds well
- * under a millisecond to a turn of the loop however large the snapshot
- * and however many pages are asked for.  At most ADMIN_RENDERS_MAX pages
- * are in flight (one more is answered 503 with Retry-After), each with
- * one chunk of memory and a reference to the snapshot it shows.
+ * pages in flight: rendering costs 5 to 15 ns a byte, so admin adds
+ * about half a millisecond to a turn of the loop however large the
+ * snapshot and however many pages are asked for.  At most
+ * ADMIN_RENDERS_MAX pages are in flight (one more is answered 503 with
+ * Retry-After), each with one chunk of memory and a reference to the
+ * snapshot it shows (docs/admin.md).
  *
  * The deadline: timeout_ms from accept for the request head; once a page
  * goes out, timeout_ms from the last send that took bytes (a client that
