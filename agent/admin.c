@@ -1,39 +1,47 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The admin endpoint (admin.h): connection handling on the loop's ring,
- * the strict request parser, and the three pages.
+ * the strict request parser, the small answers, and the pages of
+ * admin_page.h sent a chunk at a time.
  *
  * An admin connection takes at most three ops at once: its deadline timer
  * (armed at accept), and a recv or a send.  It is released only when all
  * of them have completed, so no completion finds a reused slot; the
  * generation in user_data is the safety net, as for the conn table.
+ *
+ * A page is rendered ADMIN_CHUNK bytes at a time, the next chunk only once
+ * the last one is all sent (ac->render_due), and never in the completion
+ * handler that learns it: the renders due run from a loop timer armed for
+ * the next turn, ADMIN_TURN_BUDGET bytes a turn over all pages, round
+ * robin.  That is what admin adds to a turn of the loop, whatever the
+ * size of the snapshot or the number of pages in flight; a loop with
+ * nothing else to do turns again at once, so a page still goes as fast
+ * as it renders.  ac->out is only written while no send of it is in
+ * flight, so the kernel never reads memory a render has moved.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/time_types.h>
 
-#include "abi_names.h"
 #include "admin.h"
-#include "xdp.h"
+#include "admin_page.h"
 #include "ctx.h"
-#include "emit.h"
-#include "meshforge/version.h"
 #include "log.h"
 #include "loop.h"
-#include "meshforge/abi.h"
-#include "policy.h"
 #include "reload.h"
+
+/* The size line of a chunk, of fixed width so it can be written after the
+ * chunk's bytes into the room kept before them: 8 hex digits (leading
+ * zeros are allowed, RFC 9112 7.1) and CRLF. */
+#define ADMIN_CHUNK_LINE	10
 
 struct admin_conn {
 	int fd;			/* -1: the slot is free.  Owned */
@@ -44,10 +52,21 @@ struct admin_conn {
 	bool timer_armed;
 	bool closing;		/* waiting for inflight to drain */
 	bool rst;		/* close with RST */
-	struct __kernel_timespec deadline;	/* CLOCK_MONOTONIC, absolute */
-	char *resp;		/* the whole response.  Owned */
-	size_t resp_len;
-	size_t resp_off;	/* bytes of it sent */
+	bool chunked;		/* the page goes in HTTP/1.1 chunks; else
+				 * its end is the connection's (HTTP/1.0) */
+	bool render_due;	/* the page's next chunk is for the next
+				 * render turn (admin_on_render()) */
+	uint64_t accepted_ns;	/* CLOCK_MONOTONIC */
+	uint64_t progress_ns;	/* the last send that took bytes, else
+				 * accepted_ns: see admin_deadline_ns() */
+	struct __kernel_timespec deadline;	/* of the timer op */
+	/* A page with more to render; NULL: none, or all of it rendered.
+	 * Owned, with the snapshot reference it holds. */
+	struct apage *page;
+	/* What goes out now: a whole answer, or a page's head and first
+	 * chunk, then each next chunk in turn.  Owned */
+	struct apage_buf out;
+	size_t out_off;		/* bytes of it sent */
 	size_t req_len;		/* bytes of req[] received */
 	char req[ADMIN_HEAD_MAX];
 };
@@ -58,503 +77,20 @@ struct admin {
 	uint8_t op;			/* the loop operation of admin ops */
 	uint32_t timeout_ms;
 	uint32_t nconns;	/* slots in use */
-	int ncpu;		/* possible CPUs (per-CPU map values) */
+	uint32_t nrenders;	/* conns with a page (ac->page) */
+	struct apage_env env;	/* what the pages read */
+	struct timer render_timer;	/* armed while a render is due */
+	uint32_t render_next;	/* where the next render turn starts */
 	struct admin_conn conns[ADMIN_MAX_CONNS];
 };
 
-/* ---- a growing string ---------------------------------------------------- */
-
-/* Appends never fail visibly: an allocation failure sets @oom and later
- * appends are dropped, so builders check once at the end. */
-struct admin_sb {
-	char *p;		/* NUL-terminated while !oom.  Owned */
-	size_t len;
-	size_t cap;
-	bool oom;
-};
-
-static void admin_sb_reserve(struct admin_sb *b, size_t more)
-{
-	size_t cap;
-	char *np;
-
-	if (b->oom || b->len + more + 1 <= b->cap)
-		return;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	np = realloc(b->p, cap);
-	if (!np) {
-		b->oom = true;
-		return;
-	}
-	b->p = np;
-	b->cap = cap;
-}
-
-static void admin_sb_printf(struct admin_sb *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void admin_sb_printf(struct admin_sb *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	admin_sb_reserve(b, (size_t)n);
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-/* ---- the pages ----------------------------------------------------------- */
+/* ---- answers ------------------------------------------------------------- */
 
 /* Listeners up (every one has its accept armed, or a retry of it
  * pending) and a policy snapshot loaded. */
 static bool admin_is_ready(struct admin *a)
 {
 	return loop_listening(a->loop) && reload_current(a->ctx->reload);
-}
-
-static void admin_metric_head(struct admin_sb *b, const char *name,
-			      const char *type, const char *help)
-{
-	admin_sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-			type);
-}
-
-/* A label value in Prometheus's text format: '\\', '"' and newline
- * escaped, the rest as it is. */
-static void admin_sb_label(struct admin_sb *b, const char *s)
-{
-	/* Policy names and SPIFFE IDs have none of them: one copy then. */
-	if (!strpbrk(s, "\\\"\n")) {
-		admin_sb_printf(b, "%s", s);
-		return;
-	}
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			admin_sb_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			admin_sb_printf(b, "\\n");
-		else
-			admin_sb_printf(b, "%c", *s);
-	}
-}
-
-/* The L7 engine's labelled counters (l7stats.h). */
-static void admin_metrics_l7(struct admin *a, struct admin_sb *b)
-{
-	const struct l7stats *l = &a->ctx->l7stats;
-	static const char *const classes[6] = { "other", "1xx", "2xx", "3xx",
-						"4xx", "5xx" };
-
-	admin_metric_head(b, "meshforge_http_route_requests_total", "counter",
-			  "HTTP requests answered, by source identity, destination service, route (\"\": none) and status class.");
-	for (size_t i = 0; l->series && i < L7STATS_SERIES_MAX; i++) {
-		const struct l7stats_series *x = &l->series[i];
-
-		for (int c = 0; x->src[0] && c < 6; c++) {
-			if (!x->by_class[c])
-				continue;
-			admin_sb_printf(b, "meshforge_http_route_requests_total{source=\"");
-			admin_sb_label(b, x->src);
-			admin_sb_printf(b, "\",destination=\"");
-			admin_sb_label(b, x->dst);
-			admin_sb_printf(b, "\",route=\"");
-			admin_sb_label(b, x->route);
-			admin_sb_printf(b, "\",class=\"%s\"} %llu\n", classes[c],
-					(unsigned long long)x->by_class[c]);
-		}
-	}
-	admin_metric_head(b, "meshforge_http_request_duration_seconds",
-			  "histogram",
-			  "Time from a request's first byte to the end of its answer, by destination service.");
-	for (size_t i = 0; l->dests && i < L7STATS_DESTS_MAX; i++) {
-		const struct l7stats_dest *d = &l->dests[i];
-		uint64_t cum = 0;
-
-		if (!d->dst[0])
-			continue;
-		for (int k = 0; k < L7STATS_BUCKETS; k++) {
-			cum += d->buckets[k];
-			admin_sb_printf(b, "meshforge_http_request_duration_seconds_bucket{destination=\"");
-			admin_sb_label(b, d->dst);
-			if (k < L7STATS_BUCKETS - 1)
-				admin_sb_printf(b, "\",le=\"%g\"} %llu\n",
-						l7stats_bounds[k],
-						(unsigned long long)cum);
-			else
-				admin_sb_printf(b, "\",le=\"+Inf\"} %llu\n",
-						(unsigned long long)cum);
-		}
-		admin_sb_printf(b, "meshforge_http_request_duration_seconds_sum{destination=\"");
-		admin_sb_label(b, d->dst);
-		admin_sb_printf(b, "\"} %.6f\n", d->sum);
-		admin_sb_printf(b, "meshforge_http_request_duration_seconds_count{destination=\"");
-		admin_sb_label(b, d->dst);
-		admin_sb_printf(b, "\"} %llu\n", (unsigned long long)d->count);
-	}
-	admin_metric_head(b, "meshforge_http_stats_dropped_total", "counter",
-			  "Requests the labelled HTTP counters had no room for (their tables are bounded).");
-	admin_sb_printf(b, "meshforge_http_stats_dropped_total %llu\n",
-			(unsigned long long)l->dropped);
-}
-
-/* The XDP firewall: where it runs, in which mode, and its drop events. */
-static void admin_metrics_xdp(struct admin *a, struct admin_sb *b)
-{
-	const struct xdp *x = a->ctx->xdp;
-
-	if (!x)
-		return;
-	admin_metric_head(b, "meshforge_xdp_attached", "gauge",
-			  "The node firewall's XDP program on the uplink, by interface and mode (native or generic).");
-	admin_sb_printf(b, "meshforge_xdp_attached{iface=\"%s\",mode=\"%s\"} 1\n",
-			xdp_iface(x), xdp_mode(x));
-	admin_metric_head(b, "meshforge_xdp_drop_events_total", "counter",
-			  "Drop reports read from the XDP program's ring buffer (at most one per source and second; the drops are in meshforge_pod_packets_total{reason=\"xdp_drop_*\"}).");
-	admin_sb_printf(b, "meshforge_xdp_drop_events_total %llu\n",
-			(unsigned long long)xdp_events(x));
-}
-
-/* The kernel's per-CPU counters, summed.  Omitted when the map cannot be
- * read (no pinned maps: tests, or a map of another layout). */
-static void admin_metrics_kernel(struct admin *a, struct admin_sb *b)
-{
-	const struct pmap *pm = a->ctx->pmap;
-	unsigned long long sums[MF_STAT_MAX];
-	__u64 *vals;
-
-	if (!pm || pm->stats_fd < 0 || a->ncpu <= 0)
-		return;
-	vals = calloc((size_t)a->ncpu, sizeof(*vals));
-	if (!vals) {
-		b->oom = true;
-		return;
-	}
-	for (__u32 k = 0; k < MF_STAT_MAX; k++) {
-		sums[k] = 0;
-		if (bpf_map_lookup_elem(pm->stats_fd, &k, vals)) {
-			log_debug("event=admin_stats_unreadable err=%s",
-				  strerror(errno));
-			free(vals);
-			return;
-		}
-		for (int c = 0; c < a->ncpu; c++)
-			sums[k] += vals[c];
-	}
-	free(vals);
-	admin_metric_head(b, "meshforge_pod_packets_total", "counter",
-			  "Packets seen by the kernel programs (TC from and to pods, XDP on the uplink), by outcome (mf_stats).");
-	for (int k = 0; k < MF_STAT_MAX; k++) {
-		admin_sb_printf(b, "meshforge_pod_packets_total{reason=\"%s\"} %llu\n",
-				abi_name_or(&abi_stat, k), sums[k]);
-	}
-}
-
-/* The counters of struct stats with one sample per label, in the order
- * /metrics lists them; a family's help goes with its first sample. */
-static const struct admin_counter {
-	const char *name, *label, *help;
-	size_t off;
-} admin_counters[] = {
-#define ADMIN_COUNTER(name, label, member, help)                               \
-	{ name, label, help, offsetof(struct stats, member) }
-	ADMIN_COUNTER("meshforge_connections_setup_failed_total", "", refused,
-		      "Connections reset before relaying, any cause (refusals, denials, connect and handshake failures)."),
-	ADMIN_COUNTER("meshforge_connections_relayed_total", "", relayed,
-		      "Connections that reached the relay state."),
-	ADMIN_COUNTER("meshforge_connections_closed_total", "{how=\"clean\"}",
-		      finished,
-		      "Relayed connections ended, by how (clean: both halves closed; reset: aborted)."),
-	ADMIN_COUNTER("meshforge_connections_closed_total", "{how=\"reset\"}",
-		      aborted, NULL),
-	ADMIN_COUNTER("meshforge_authz_decisions_total",
-		      "{decision=\"allow\"}", authorized,
-		      "Inbound tunnel connections authorized or denied."),
-	ADMIN_COUNTER("meshforge_authz_decisions_total",
-		      "{decision=\"deny\"}", denied, NULL),
-	ADMIN_COUNTER("meshforge_authz_shadow_denied_total", "", shadow_denied,
-		      "Inbound tunnels admitted by AllowWithShadowDeny: "
-		      "they would be denied (counted in allow too)."),
-	ADMIN_COUNTER("meshforge_relayed_bytes_total",
-		      "{direction=\"client_to_server\"}", relay_bytes[0],
-		      "Plaintext bytes relayed, by direction."),
-	ADMIN_COUNTER("meshforge_relayed_bytes_total",
-		      "{direction=\"server_to_client\"}", relay_bytes[1], NULL),
-	ADMIN_COUNTER("meshforge_tls_handshakes_total", "{result=\"ok\"}",
-		      tls_ok, "TLS handshakes of tunnel connections, by result."),
-	ADMIN_COUNTER("meshforge_tls_handshakes_total", "{result=\"failed\"}",
-		      tls_failed, NULL),
-	ADMIN_COUNTER("meshforge_upstream_pool_total", "{event=\"reused\"}",
-		      pool_reused,
-		      "Keep-alive upstream connections of the L7 engine, by event: taken from the pool for a new client connection or request, parked in it, closed from it to make room or because idle or closed by the peer."),
-	ADMIN_COUNTER("meshforge_upstream_pool_total", "{event=\"parked\"}",
-		      pool_parked, NULL),
-	ADMIN_COUNTER("meshforge_upstream_pool_total", "{event=\"evicted\"}",
-		      pool_evicted, NULL),
-	ADMIN_COUNTER("meshforge_upstream_pool_total", "{event=\"expired\"}",
-		      pool_expired, NULL),
-	ADMIN_COUNTER("meshforge_http_requests_total", "", http_requests,
-		      "HTTP requests forwarded upstream by the L7 proxy."),
-	ADMIN_COUNTER("meshforge_http_responses_total", "{class=\"1xx\"}",
-		      http_status[1],
-		      "Final HTTP responses forwarded to clients, by status class (1xx: 101)."),
-	ADMIN_COUNTER("meshforge_http_responses_total", "{class=\"2xx\"}",
-		      http_status[2], NULL),
-	ADMIN_COUNTER("meshforge_http_responses_total", "{class=\"3xx\"}",
-		      http_status[3], NULL),
-	ADMIN_COUNTER("meshforge_http_responses_total", "{class=\"4xx\"}",
-		      http_status[4], NULL),
-	ADMIN_COUNTER("meshforge_http_responses_total", "{class=\"5xx\"}",
-		      http_status[5], NULL),
-	ADMIN_COUNTER("meshforge_http_local_replies_total",
-		      "{reason=\"bad_request\"}",
-		      http_local[STATS_HTTP_LOCAL_4XX],
-		      "Requests answered or reset by the proxy itself, by reason (bad_request: 4xx; timeout: 408; bad_response: 502; unavailable: 503, no upstream to be had; rate_limited: over a rate limit; upstream_timeout: 504, a MeshTimeout ran out; fault: a MeshFaultInjection abort)."),
-	ADMIN_COUNTER("meshforge_http_local_replies_total",
-		      "{reason=\"timeout\"}", http_local[STATS_HTTP_LOCAL_408],
-		      NULL),
-	ADMIN_COUNTER("meshforge_http_local_replies_total",
-		      "{reason=\"bad_response\"}",
-		      http_local[STATS_HTTP_LOCAL_5XX], NULL),
-	ADMIN_COUNTER("meshforge_http_local_replies_total",
-		      "{reason=\"unavailable\"}",
-		      http_local[STATS_HTTP_LOCAL_503], NULL),
-	ADMIN_COUNTER("meshforge_http_local_replies_total",
-		      "{reason=\"rate_limited\"}",
-		      http_local[STATS_HTTP_LOCAL_LIMITED], NULL),
-	ADMIN_COUNTER("meshforge_http_local_replies_total",
-		      "{reason=\"upstream_timeout\"}",
-		      http_local[STATS_HTTP_LOCAL_TIMEOUT], NULL),
-	ADMIN_COUNTER("meshforge_http_local_replies_total",
-		      "{reason=\"fault\"}",
-		      http_local[STATS_HTTP_LOCAL_FAULT], NULL),
-	ADMIN_COUNTER("meshforge_http_retries_total", "", http_retries,
-		      "Tries of HTTP requests after their first (MeshRetry)."),
-	ADMIN_COUNTER("meshforge_http_retry_budget_exhausted_total", "",
-		      http_retry_budget,
-		      "Retries the retry budget refused during a failure storm."),
-	ADMIN_COUNTER("meshforge_tcp_connect_retries_total", "",
-		      tcp_connect_retries,
-		      "TCP connections whose connect failed and went to another endpoint (MeshRetry tcp.maxConnectAttempt)."),
-	ADMIN_COUNTER("meshforge_outlier_ejections_total", "",
-		      outlier_ejections,
-		      "Endpoints ejected by outlier detection (MeshCircuitBreaker)."),
-	ADMIN_COUNTER("meshforge_health_checks_total", "{result=\"success\"}",
-		      health_checks[0],
-		      "Active health check probes (MeshHealthCheck), by result."),
-	ADMIN_COUNTER("meshforge_health_checks_total", "{result=\"failure\"}",
-		      health_checks[1], NULL),
-	ADMIN_COUNTER("meshforge_health_transitions_total",
-		      "{health=\"healthy\"}", health_transitions[0],
-		      "Endpoints a health check found healthy again, or unhealthy."),
-	ADMIN_COUNTER("meshforge_health_transitions_total",
-		      "{health=\"unhealthy\"}", health_transitions[1], NULL),
-	ADMIN_COUNTER("meshforge_circuit_breaker_overflows_total",
-		      "{limit=\"max_connections\"}", breaker_overflows[0],
-		      "Connections refused, requests answered 503 and retries not made past a MeshCircuitBreaker connection limit, by limit."),
-	ADMIN_COUNTER("meshforge_circuit_breaker_overflows_total",
-		      "{limit=\"max_requests\"}", breaker_overflows[1], NULL),
-	ADMIN_COUNTER("meshforge_circuit_breaker_overflows_total",
-		      "{limit=\"max_retries\"}", breaker_overflows[2], NULL),
-	ADMIN_COUNTER("meshforge_circuit_breaker_overflows_total",
-		      "{limit=\"max_pending_requests\"}", breaker_overflows[3],
-		      NULL),
-	ADMIN_COUNTER("meshforge_circuit_breaker_overflows_total",
-		      "{limit=\"max_connection_pools\"}", breaker_overflows[4],
-		      NULL),
-	ADMIN_COUNTER("meshforge_http_fault_delays_total", "",
-		      http_fault_delays,
-		      "Requests held back by a MeshFaultInjection delay."),
-	ADMIN_COUNTER("meshforge_timeouts_total", "{timeout=\"request\"}",
-		      timeouts[STATS_TIMEOUT_REQUEST],
-		      "MeshTimeout and MeshRetry deadlines that ran out, by kind."),
-	ADMIN_COUNTER("meshforge_timeouts_total", "{timeout=\"per_try\"}",
-		      timeouts[STATS_TIMEOUT_TRY], NULL),
-	ADMIN_COUNTER("meshforge_timeouts_total",
-		      "{timeout=\"stream_idle\"}",
-		      timeouts[STATS_TIMEOUT_STREAM_IDLE], NULL),
-	ADMIN_COUNTER("meshforge_timeouts_total",
-		      "{timeout=\"max_stream_duration\"}",
-		      timeouts[STATS_TIMEOUT_MAX_STREAM], NULL),
-	ADMIN_COUNTER("meshforge_timeouts_total", "{timeout=\"http_idle\"}",
-		      timeouts[STATS_TIMEOUT_IDLE], NULL),
-	ADMIN_COUNTER("meshforge_timeouts_total", "{timeout=\"tcp_idle\"}",
-		      timeouts[STATS_TIMEOUT_TCP_IDLE], NULL),
-#undef ADMIN_COUNTER
-};
-#define ADMIN_NCOUNTERS (sizeof(admin_counters) / sizeof(admin_counters[0]))
-
-static void admin_metrics(struct admin *a, struct admin_sb *b)
-{
-	const struct stats *st = &a->ctx->stats;
-	struct policy *p = reload_current(a->ctx->reload);
-	const struct loop *l = a->loop;
-
-	admin_metric_head(b, "meshforge_connections_accepted_total", "counter",
-			  "Connections accepted, by listener.");
-	for (unsigned int i = 0; i < l->nlisteners; i++)
-		if (l->listeners[i].live)
-			admin_sb_printf(b, "meshforge_connections_accepted_total{listener=\"%s\"} %llu\n",
-					l->listeners[i].name,
-					(unsigned long long)l->listeners[i].accepted);
-	admin_metric_head(b, "meshforge_connections_active", "gauge",
-			  "Proxied connections open now.");
-	admin_sb_printf(b, "meshforge_connections_active %u\n", st->conns);
-	admin_metric_head(b, "meshforge_health_unhealthy_endpoints", "gauge",
-			  "Endpoints a health check of this node finds unhealthy now (once per check that does).");
-	admin_sb_printf(b, "meshforge_health_unhealthy_endpoints %u\n",
-			st->health_unhealthy);
-	admin_metric_head(b, "meshforge_connections_refused_total", "counter",
-			  "Connections refused by policy or capacity before any relaying, by reason.");
-	for (int i = 0; i < STATS_REFUSE_MAX; i++)
-		admin_sb_printf(b, "meshforge_connections_refused_total{reason=\"%s\"} %llu\n",
-				stats_refuse_name(i),
-				(unsigned long long)st->refused_by[i]);
-	for (size_t i = 0; i < ADMIN_NCOUNTERS; i++) {
-		const struct admin_counter *c = &admin_counters[i];
-		uint64_t v = *(const uint64_t *)((const char *)st + c->off);
-
-		if (!i || strcmp(c->name, admin_counters[i - 1].name))
-			admin_metric_head(b, c->name, "counter", c->help);
-		admin_sb_printf(b, "%s%s %llu\n", c->name, c->label,
-				(unsigned long long)v);
-	}
-	admin_metric_head(b, "meshforge_loop_stall_seconds_max", "gauge",
-			  "Longest time one loop iteration spent handling its completions since start: every connection waited that long.");
-	admin_sb_printf(b, "meshforge_loop_stall_seconds_max %.6f\n",
-			(double)l->stats.stall_max_ns / 1e9);
-	admin_metric_head(b, "meshforge_build_info", "gauge",
-			  "The agent's version, as a label (value 1).");
-	admin_sb_printf(b, "meshforge_build_info{version=\"%s\"} 1\n",
-			MF_VERSION);
-	admin_metric_head(b, "meshforge_policy_epoch", "gauge",
-			  "Epoch of the policy snapshot in force (0: none loaded).");
-	admin_sb_printf(b, "meshforge_policy_epoch %llu\n",
-			(unsigned long long)(p ? policy_epoch(p) : 0));
-	admin_metrics_l7(a, b);
-	admin_metrics_kernel(a, b);
-	admin_metrics_xdp(a, b);
-}
-
-static void admin_sb_write(void *arg, const char *buf, size_t n)
-{
-	struct admin_sb *b = arg;
-
-	admin_sb_reserve(b, n);
-	if (b->oom)
-		return;
-	memcpy(b->p + b->len, buf, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void admin_emit_ip(struct emit *e, const void *ip4)
-{
-	char buf[INET_ADDRSTRLEN];
-
-	if (!inet_ntop(AF_INET, ip4, buf, sizeof(buf)))
-		strcpy(buf, "0.0.0.0");
-	emit_str(e, buf);
-}
-
-/* A string key/value pair of a dump object. */
-static void admin_emit_kv(struct emit *e, const char *key, const char *val)
-{
-	emit_key(e, key);
-	emit_str(e, val ? val : "");
-}
-
-static void admin_dump_service(struct emit *e, const struct policy *p,
-			       const struct mf_service_key *k,
-			       const struct mf_service *svc)
-{
-	const struct mf_authz_rule *r;
-	const struct mf_endpoint *ep;
-	uint32_t epip;
-
-	emit_map_begin(e);
-	admin_emit_kv(e, "name", svc->name);
-	emit_key(e, "id");
-	emit_uint(e, svc->id);
-	emit_key(e, "vip");
-	admin_emit_ip(e, k->vip);
-	emit_key(e, "port");
-	emit_uint(e, k->port);
-	admin_emit_kv(e, "protocol", abi_name_or(&abi_proto, k->proto));
-	emit_key(e, "endpoints");
-	emit_list_begin(e);
-	for (size_t j = 0; (ep = policy_service_endpoint_at(p, svc->id, j)); j++) {
-		epip = policy_endpoint_ip(p, ep);
-		emit_map_begin(e);
-		admin_emit_kv(e, "name", ep->name);
-		emit_key(e, "ip");
-		admin_emit_ip(e, &epip);
-		emit_key(e, "port");
-		emit_uint(e, ep->port);
-		/* The record names its node by address; the dump keeps
-		 * showing the name ("" when no node has that address). */
-		admin_emit_kv(e, "node", policy_node_name_by_ip(p, ep->node_ip));
-		admin_emit_kv(e, "identity", policy_identity(p, ep->identity_id));
-		emit_map_end(e);
-	}
-	emit_list_end(e);
-	emit_key(e, "authz");
-	emit_list_begin(e);
-	for (size_t j = 0; (r = policy_authz_rule_at(p, svc->id, j)); j++) {
-		emit_map_begin(e);
-		admin_emit_kv(e, "policy", r->policy);
-		admin_emit_kv(e, "action",
-			      abi_name_or(&abi_authz_action, r->action));
-		admin_emit_kv(e, "match", abi_name_or(&abi_authz_match, r->match));
-		admin_emit_kv(e, "spiffe", r->spiffe);
-		emit_map_end(e);
-	}
-	emit_list_end(e);
-	emit_map_end(e);
-}
-
-/* The snapshot as JSON into @b.  Returns false when there is none. */
-static bool admin_config_dump(struct policy *p, const char *node,
-			      struct admin_sb *b)
-{
-	const struct mf_service *svc;
-	struct mf_service_key k;
-	struct emit e;
-
-	emit_init(&e, EMIT_JSON, admin_sb_write, b);
-	emit_map_begin(&e);
-	if (!p) {
-		admin_emit_kv(&e, "error", "no policy loaded");
-		emit_map_end(&e);
-		admin_sb_write(b, "\n", 1);
-		return false;
-	}
-	emit_key(&e, "epoch");
-	emit_uint(&e, policy_epoch(p));
-	admin_emit_kv(&e, "mesh", policy_mesh(p));
-	admin_emit_kv(&e, "trust_domain", policy_trust_domain(p));
-	admin_emit_kv(&e, "node", node);
-	emit_key(&e, "services");
-	emit_list_begin(&e);
-	for (size_t i = 0; (svc = policy_service_at(p, i, &k)); i++)
-		admin_dump_service(&e, p, &k, svc);
-	emit_list_end(&e);
-	emit_key(&e, "policies");
-	polkinds_emit(policy_kinds(p), &e);
-	emit_map_end(&e);
-	admin_sb_write(b, "\n", 1);
-	return true;
 }
 
 /* ---- the request --------------------------------------------------------- */
@@ -572,13 +108,15 @@ static bool admin_name_is(const char *s, size_t n, const char *want)
 
 /*
  * Parses request head @h (@len bytes, ending in CRLFCRLF): method and path
- * (the target up to '?') point into @h.  Returns 0 or -EPROTO.
+ * (the target up to '?') point into @h, *http11 says the version.
+ * Returns 0 or -EPROTO.
  */
 static int admin_parse(const char *h, size_t len, const char **method,
-		       size_t *mlen, const char **path, size_t *plen)
+		       size_t *mlen, const char **path, size_t *plen,
+		       bool *http11)
 {
 	const char *p = h, *end = h + len, *eol, *colon, *v;
-	bool http11, host = false;
+	bool host = false;
 	size_t n;
 
 	eol = p;
@@ -611,7 +149,7 @@ static int admin_parse(const char *h, size_t len, const char **method,
 	if ((size_t)(eol - p) != 8 || (memcmp(p, "HTTP/1.1", 8) != 0 &&
 				       memcmp(p, "HTTP/1.0", 8) != 0))
 		return -EPROTO;
-	http11 = p[7] == '1';
+	*http11 = p[7] == '1';
 	p = eol + 2;
 
 	/* Header fields, up to the empty line. */
@@ -650,72 +188,167 @@ static int admin_parse(const char *h, size_t len, const char **method,
 		p = eol + 2;
 	}
 	/* RFC 9112 3.2: an HTTP/1.1 request without Host is bad. */
-	if (http11 && !host)
+	if (*http11 && !host)
 		return -EPROTO;
 	return 0;
 }
 
-/*
- * Builds the whole HTTP response to request head @head (@len bytes, ending
- * in CRLFCRLF) into *out (malloc'ed, the caller owns it) and its length
- * into *out_len.  Returns 0, -EPROTO for a malformed head (the caller
- * resets the connection instead of answering), or -ENOMEM.
- */
-static int admin_respond(struct admin *a, const char *head, size_t len,
-			 char **out, size_t *out_len)
+/* A whole answer of @status with body @body into ac->out; @extra is more
+ * header fields, each ending in CRLF. */
+static void admin_answer(struct admin_conn *ac, const char *status,
+			 const char *ctype, const char *extra,
+			 const char *body)
 {
-	struct admin_sb body = { 0 }, resp = { 0 };
-	const char *method, *path, *status = "200 OK",
-		   *ctype = "text/plain; charset=utf-8", *extra = "";
-	size_t mlen, plen;
+	size_t n = strlen(body);
+
+	apage_buf_printf(&ac->out, "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\n%sConnection: close\r\n"
+			 "Cache-Control: no-store\r\n\r\n", status, ctype, n,
+			 extra);
+	apage_buf_put(&ac->out, body, n);
+}
+
+/* Lets @ac's page go (its snapshot reference with it).  NULL-safe. */
+static void admin_page_end(struct admin *a, struct admin_conn *ac)
+{
+	if (!ac->page)
+		return;
+	apage_close(ac->page);
+	free(ac->page);
+	ac->page = NULL;
+	a->nrenders--;
+}
+
+/*
+ * Appends the next ADMIN_CHUNK bytes (about) of @ac's page to ac->out,
+ * framed as a chunk when the page is chunked; after the last, the end of
+ * the body, and the page goes (admin_page_end()).  Returns 0 or -ENOMEM.
+ */
+static int admin_page_chunk(struct admin *a, struct admin_conn *ac)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct apage_buf *b = &ac->out;
+	size_t at = b->len, n;
+	int r;
+
+	/* Room for the size line, which is known once the chunk is. */
+	if (ac->chunked)
+		apage_buf_put(b, "00000000\r\n", ADMIN_CHUNK_LINE);
+	r = apage_step(ac->page, ADMIN_CHUNK);
+	if (r < 0 || b->oom)
+		return -ENOMEM;
+	if (ac->chunked) {
+		n = b->len - at - ADMIN_CHUNK_LINE;
+		if (n) {
+			/* A step is ADMIN_CHUNK and one unit: far below the
+			 * 4 GiB that 8 digits hold. */
+			for (int k = 7; k >= 0; k--, n >>= 4)
+				b->p[at + k] = hex[n & 0xf];
+			apage_buf_put(b, "\r\n", 2);
+		} else {
+			/* A chunk of 0 would end the body. */
+			b->len = at;
+		}
+		if (r == 1)
+			apage_buf_put(b, "0\r\n\r\n", 5);
+	}
+	if (r == 1)
+		admin_page_end(a, ac);
+	return b->oom ? -ENOMEM : 0;
+}
+
+static void admin_render_soon(struct admin *a);
+
+/*
+ * Starts page @kind for @ac: its head (chunked for HTTP/1.1, else with
+ * no length: the body ends at the close) into ac->out, and its first
+ * chunk due.  Returns 0, -ENOENT when the page has nothing to show (no
+ * snapshot for a dump), or -ENOMEM.
+ */
+static int admin_page_start(struct admin *a, struct admin_conn *ac,
+			    enum apage_kind kind, const char *ctype,
+			    bool http11)
+{
+	struct apage *pg = calloc(1, sizeof(*pg));
 	int err;
 
-	err = admin_parse(head, len, &method, &mlen, &path, &plen);
+	if (!pg)
+		return -ENOMEM;
+	err = apage_open(pg, kind, &a->env, &ac->out);
+	if (err) {
+		free(pg);
+		return err;
+	}
+	ac->page = pg;
+	a->nrenders++;
+	ac->chunked = http11;
+	apage_buf_printf(&ac->out, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+			 "%sConnection: close\r\nCache-Control: no-store\r\n"
+			 "\r\n", ctype,
+			 http11 ? "Transfer-Encoding: chunked\r\n" : "");
+	ac->render_due = true;
+	admin_render_soon(a);
+	return ac->out.oom ? -ENOMEM : 0;
+}
+
+/*
+ * Answers request head ac->req[0..@len) (ending in CRLFCRLF) into ac->out:
+ * a whole small answer, or a page's head (its chunks to come from the
+ * render turns: ac->render_due).  Returns 0,
+ * -EPROTO for a malformed head (the caller resets the connection instead
+ * of answering), or -ENOMEM.
+ */
+static int admin_respond(struct admin *a, struct admin_conn *ac, size_t len)
+{
+	const char *method, *path, *status = "200 OK",
+		   *ctype = "text/plain; charset=utf-8", *extra = "",
+		   *body = "";
+	enum apage_kind kind = 0;
+	size_t mlen, plen;
+	bool http11;
+	int err;
+
+	err = admin_parse(ac->req, len, &method, &mlen, &path, &plen,
+			  &http11);
 	if (err)
 		return err;
 	if (mlen != 3 || memcmp(method, "GET", 3)) {
 		status = "405 Method Not Allowed";
 		extra = "Allow: GET\r\n";
-		admin_sb_printf(&body, "method not allowed\n");
+		body = "method not allowed\n";
 	} else if (plen == 6 && !memcmp(path, "/ready", 6)) {
 		if (admin_is_ready(a)) {
-			admin_sb_printf(&body, "ready\n");
+			body = "ready\n";
 		} else {
 			status = "503 Service Unavailable";
-			admin_sb_printf(&body, "not ready\n");
+			body = "not ready\n";
 		}
 	} else if (plen == 8 && !memcmp(path, "/metrics", 8)) {
+		kind = APAGE_METRICS;
 		ctype = "text/plain; version=0.0.4; charset=utf-8";
-		admin_metrics(a, &body);
 	} else if (plen == 12 && !memcmp(path, "/config_dump", 12)) {
+		kind = APAGE_CONFIG_DUMP;
 		ctype = "application/json";
-		if (!admin_config_dump(reload_current(a->ctx->reload),
-				       a->ctx->node, &body))
-			status = "503 Service Unavailable";
 	} else {
 		status = "404 Not Found";
-		admin_sb_printf(&body, "not found\n");
+		body = "not found\n";
 	}
-	admin_sb_printf(&resp, "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
-			"Content-Length: %zu\r\n%sConnection: close\r\n"
-			"Cache-Control: no-store\r\n\r\n", status, ctype,
-			body.len, extra);
-	if (!body.oom && body.len) {
-		admin_sb_reserve(&resp, body.len);
-		if (!resp.oom) {
-			memcpy(resp.p + resp.len, body.p, body.len);
-			resp.len += body.len;
-		}
+	if (kind && a->nrenders >= ADMIN_RENDERS_MAX) {
+		/* Each page in flight may add a step to every loop turn. */
+		log_warn("event=admin_busy renders=%u", a->nrenders);
+		status = "503 Service Unavailable";
+		ctype = "text/plain; charset=utf-8";
+		extra = "Retry-After: 1\r\n";
+		body = "busy: too many pages being rendered\n";
+	} else if (kind) {
+		err = admin_page_start(a, ac, kind, ctype, http11);
+		if (err != -ENOENT)
+			return err;
+		status = "503 Service Unavailable";
+		body = "{\"error\": \"no policy loaded\"}\n";
 	}
-	if (body.oom || resp.oom) {
-		free(body.p);
-		free(resp.p);
-		return -ENOMEM;
-	}
-	free(body.p);
-	*out = resp.p;
-	*out_len = resp.len;
-	return 0;
+	admin_answer(ac, status, ctype, extra, body);
+	return ac->out.oom ? -ENOMEM : 0;
 }
 
 /* ---- connections --------------------------------------------------------- */
@@ -724,6 +357,42 @@ static uint64_t admin_ud(const struct admin *a, const struct admin_conn *ac,
 			 enum admin_op op)
 {
 	return loop_ud(a->op, op, (uint32_t)(ac - a->conns), ac->gen);
+}
+
+/*
+ * When @ac is reset unless it has ended: timeout_ms after accept while
+ * the head arrives and the answer has not started to go; then timeout_ms
+ * after the last send that took bytes, so a page goes on as long as its
+ * client reads, but no later than ADMIN_PAGE_MAX_MS after accept, so a
+ * client that reads a trickle cannot keep an old snapshot alive.
+ *
+ * A send waiting for room completes once half the socket's send buffer
+ * has drained; ADMIN_SNDBUF keeps that small, so a client that reads
+ * steadily (ADMIN_SNDBUF / 2 per timeout_ms) is seen to make progress.
+ */
+static uint64_t admin_deadline_ns(const struct admin *a,
+				  const struct admin_conn *ac)
+{
+	uint64_t ms = a->timeout_ms > ADMIN_PAGE_MAX_MS ? a->timeout_ms :
+			ADMIN_PAGE_MAX_MS;
+	uint64_t idle = ac->progress_ns + (uint64_t)a->timeout_ms * 1000000u;
+	uint64_t cap = ac->accepted_ns + ms * 1000000u;
+
+	return idle < cap ? idle : cap;
+}
+
+/* Arms @ac's deadline timer for admin_deadline_ns(). */
+static void admin_arm_deadline(struct admin *a, struct admin_conn *ac)
+{
+	uint64_t ns = admin_deadline_ns(a, ac);
+	struct io_uring_sqe *sqe = loop_sqe(a->loop, 1);
+
+	ac->deadline.tv_sec = (long long)(ns / 1000000000u);
+	ac->deadline.tv_nsec = (long long)(ns % 1000000000u);
+	io_uring_prep_timeout(sqe, &ac->deadline, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, admin_ud(a, ac, ADMIN_OP_TIMEOUT));
+	ac->timer_armed = true;
+	ac->inflight++;
 }
 
 static void admin_submit_recv(struct admin *a, struct admin_conn *ac)
@@ -741,8 +410,8 @@ static void admin_submit_send(struct admin *a, struct admin_conn *ac)
 {
 	struct io_uring_sqe *sqe = loop_sqe(a->loop, 1);
 
-	io_uring_prep_send(sqe, ac->fd, ac->resp + ac->resp_off,
-			   ac->resp_len - ac->resp_off, MSG_NOSIGNAL);
+	io_uring_prep_send(sqe, ac->fd, ac->out.p + ac->out_off,
+			   ac->out.len - ac->out_off, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, admin_ud(a, ac, ADMIN_OP_SEND));
 	ac->send_busy = true;
 	ac->inflight++;
@@ -759,6 +428,7 @@ static void admin_conn_close(struct admin *a, struct admin_conn *ac,
 		return;
 	ac->closing = true;
 	ac->rst = rst;
+	ac->render_due = false;
 	if (ac->recv_busy || ac->send_busy) {
 		sqe = loop_sqe(a->loop, 1);
 		io_uring_prep_cancel_fd(sqe, ac->fd, IORING_ASYNC_CANCEL_ALL);
@@ -776,13 +446,15 @@ static void admin_conn_close(struct admin *a, struct admin_conn *ac,
 	}
 }
 
+/* Releases @ac's slot once it is closing and none of its ops is left:
+ * what it owns goes here, and only here.  Idempotent. */
 static void admin_reap(struct admin *a, struct admin_conn *ac)
 {
-	if (!ac->closing || ac->inflight)
+	if (ac->fd < 0 || !ac->closing || ac->inflight)
 		return;
 	loop_close_fd(a->loop, ac->fd, ac->rst);
-	free(ac->resp);
-	ac->resp = NULL;
+	admin_page_end(a, ac);
+	apage_buf_free(&ac->out);
 	ac->fd = -1;
 	ac->gen = (ac->gen + 1) & LOOP_UD_GEN_MASK;
 	a->nconns--;
@@ -794,9 +466,7 @@ static void admin_accept(void *arg, int fd)
 {
 	struct admin *a = arg;
 	struct admin_conn *ac = NULL;
-	struct io_uring_sqe *sqe;
-	struct timespec now;
-	uint64_t ns;
+	int sndbuf = ADMIN_SNDBUF;
 
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
 		if (a->conns[i].fd < 0) {
@@ -808,22 +478,19 @@ static void admin_accept(void *arg, int fd)
 		loop_close_fd(a->loop, fd, true);
 		return;
 	}
+	/* Not a blocking call.  Failing, it leaves the default, whose
+	 * autotuning lets a slow client look stalled (admin_deadline_ns()). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	ac->fd = fd;
 	ac->inflight = 0;
 	ac->recv_busy = ac->send_busy = ac->closing = ac->rst = false;
-	ac->resp = NULL;
-	ac->resp_len = ac->resp_off = ac->req_len = 0;
+	ac->chunked = ac->render_due = false;
+	ac->page = NULL;
+	ac->out = (struct apage_buf){ 0 };
+	ac->out_off = ac->req_len = 0;
+	ac->accepted_ns = ac->progress_ns = timer_now();
 	a->nconns++;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (uint64_t)now.tv_nsec + (uint64_t)a->timeout_ms * 1000000u;
-	ac->deadline.tv_sec = now.tv_sec + (int64_t)(ns / 1000000000u);
-	ac->deadline.tv_nsec = (long long)(ns % 1000000000u);
-	sqe = loop_sqe(a->loop, 1);
-	io_uring_prep_timeout(sqe, &ac->deadline, 0, IORING_TIMEOUT_ABS);
-	io_uring_sqe_set_data64(sqe, admin_ud(a, ac, ADMIN_OP_TIMEOUT));
-	ac->timer_armed = true;
-	ac->inflight++;
+	admin_arm_deadline(a, ac);
 	admin_submit_recv(a, ac);
 }
 
@@ -855,15 +522,18 @@ static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
 		admin_submit_recv(a, ac);
 		return;
 	}
-	err = admin_respond(a, ac->req, head, &ac->resp, &ac->resp_len);
+	err = admin_respond(a, ac, head);
 	if (err) {
 		log_warn("event=admin_refused reason=%s",
 			 err == -EPROTO ? "malformed_request" : "out_of_memory");
 		admin_conn_close(a, ac, true);
 		return;
 	}
-	ac->resp_off = 0;
-	admin_submit_send(a, ac);
+	/* A page's head goes with its first chunk (a page that could not
+	 * have one is closing already). */
+	ac->out_off = 0;
+	if (!ac->render_due && !ac->closing)
+		admin_submit_send(a, ac);
 }
 
 static void admin_on_send(struct admin *a, struct admin_conn *ac, int res)
@@ -874,13 +544,111 @@ static void admin_on_send(struct admin *a, struct admin_conn *ac, int res)
 		admin_conn_close(a, ac, true);
 		return;
 	}
-	ac->resp_off += (size_t)res;
-	if (ac->resp_off < ac->resp_len) {
+	ac->progress_ns = timer_now();
+	ac->out_off += (size_t)res;
+	if (ac->out_off < ac->out.len) {
 		admin_submit_send(a, ac);
+		return;
+	}
+	if (ac->page) {
+		/* All of it out: the next chunk, in the same buffer, at the
+		 * next render turn. */
+		ac->out.len = ac->out_off = 0;
+		ac->render_due = true;
+		admin_render_soon(a);
 		return;
 	}
 	/* All out: a plain close sends FIN after the response. */
 	admin_conn_close(a, ac, false);
+}
+
+/* Renders the next chunk of @ac's page and sends it; the end of the page
+ * once all of it is out.  Returns the bytes rendered. */
+static size_t admin_render_one(struct admin *a, struct admin_conn *ac)
+{
+	ac->render_due = false;
+	if (admin_page_chunk(a, ac)) {
+		/* Half a page cannot be taken back: the reset says it is
+		 * not whole. */
+		log_warn("event=admin_page_failed reason=out_of_memory");
+		admin_conn_close(a, ac, true);
+		admin_reap(a, ac);
+		return 0;
+	}
+	if (!ac->out.len) {
+		admin_conn_close(a, ac, false);
+		admin_reap(a, ac);
+		return 0;
+	}
+	admin_submit_send(a, ac);
+	return ac->out.len;
+}
+
+/*
+ * A render turn: the loop timer, due at the first turn after a render
+ * became due.  Renders chunks, round robin from where the last turn
+ * stopped, until ADMIN_TURN_BUDGET bytes; arms itself for the next turn
+ * when some are still due.
+ */
+static void admin_on_render(struct timer *t, uint64_t now)
+{
+	struct admin *a = (struct admin *)((char *)t -
+					   offsetof(struct admin,
+						    render_timer));
+	size_t spent = 0;
+	uint32_t i = a->render_next;
+
+	(void)now;
+	for (uint32_t k = 0; k < ADMIN_MAX_CONNS; k++) {
+		struct admin_conn *ac = &a->conns[i];
+
+		i = (i + 1) % ADMIN_MAX_CONNS;
+		if (ac->fd < 0 || !ac->render_due)
+			continue;
+		if (spent >= ADMIN_TURN_BUDGET) {
+			admin_render_soon(a);
+			break;
+		}
+		spent += admin_render_one(a, ac);
+		a->render_next = i;
+	}
+}
+
+/* Makes sure a render turn comes: the timer, armed for the next turn (a
+ * deadline past now: timer_run() of this turn has started).  Without it
+ * (no memory for the timer heap), the pages due cannot go on and are
+ * reset. */
+static void admin_render_soon(struct admin *a)
+{
+	if (timer_armed(&a->render_timer))
+		return;
+	if (!loop_timer_arm(a->loop, &a->render_timer, timer_now() + 1))
+		return;
+	for (int i = 0; i < ADMIN_MAX_CONNS; i++) {
+		struct admin_conn *ac = &a->conns[i];
+
+		if (ac->fd < 0 || !ac->render_due)
+			continue;
+		log_warn("event=admin_page_failed reason=out_of_memory");
+		admin_conn_close(a, ac, true);
+		admin_reap(a, ac);
+	}
+}
+
+/* The deadline timer went off: a reset, unless sends took bytes since it
+ * was armed and the deadline moved on (armed again for it then). */
+static void admin_on_deadline(struct admin *a, struct admin_conn *ac)
+{
+	if (ac->closing)
+		return;
+	if (timer_now() < admin_deadline_ns(a, ac)) {
+		admin_arm_deadline(a, ac);
+		return;
+	}
+	log_warn("event=admin_refused reason=timeout bytes_received=%zu "
+		 "page=%s", ac->req_len,
+		 ac->page ? apage_state_str(ac->page->state) : "none");
+	admin_conn_close(a, ac, true);
 }
 
 /* The handler of the admin operation: aux is the enum admin_op. */
@@ -911,11 +679,8 @@ static void admin_on_cqe(void *arg, const struct io_uring_cqe *cqe)
 		break;
 	case ADMIN_OP_TIMEOUT:
 		ac->timer_armed = false;
-		if (res == -ETIME && !ac->closing) {
-			log_warn("event=admin_refused reason=timeout "
-				 "bytes_received=%zu", ac->req_len);
-			admin_conn_close(a, ac, true);
-		}
+		if (res == -ETIME)
+			admin_on_deadline(a, ac);
 		break;
 	case ADMIN_OP_CANCEL:
 		/* A kernel without cancel-by-fd: a shutdown completes the
@@ -935,6 +700,8 @@ static void admin_abort_all(void *arg)
 {
 	struct admin *a = arg;
 
+	/* The timer heap goes with the loop. */
+	loop_timer_cancel(a->loop, &a->render_timer);
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++) {
 		if (a->conns[i].fd < 0)
 			continue;
@@ -965,7 +732,10 @@ int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	a->loop = l;
 	a->ctx = ctx;
 	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
-	a->ncpu = libbpf_num_possible_cpus();
+	a->env = (struct apage_env){
+		.loop = l, .ctx = ctx, .ncpu = libbpf_num_possible_cpus(),
+	};
+	timer_init(&a->render_timer, admin_on_render);
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
 		a->conns[i].fd = -1;
 	u.arg = a;
@@ -1006,7 +776,8 @@ void admin_close(struct admin *a)
 			 ac->inflight);
 		loop_set_rst(ac->fd);
 		close(ac->fd);
-		free(ac->resp);
+		admin_page_end(a, ac);
+		apage_buf_free(&ac->out);
 	}
 	free(a);
 }

@@ -7,16 +7,36 @@
  *                     snapshot is loaded, 503 otherwise
  *   GET /metrics      Prometheus text format 0.0.4: loop counters, the
  *                     policy epoch, the kernel's mf_stats summed over CPUs
- *   GET /config_dump  the policy snapshot in force, as JSON
+ *   GET /config_dump  the policy snapshot in force, as JSON (503 when
+ *                     none is loaded)
  *   other paths 404, other methods 405.
  *
  * One request per connection, answered with "Connection: close".  It can
  * never disturb the data path: admin connections live in their own small
  * table (a full table resets new ones), read into their own buffers (never
- * the provided buffer ring), and each has a deadline from accept to the
- * last byte sent.  A request head over ADMIN_HEAD_MAX bytes, anything that
- * is not a well-formed GET head, a request with a body and a missed
- * deadline all end in RST without an answer.
+ * the provided buffer ring), and each has a deadline.  A request head over
+ * ADMIN_HEAD_MAX bytes, anything that is not a well-formed GET head, a
+ * request with a body and a missed deadline all end in RST without an
+ * answer.
+ *
+ * /metrics and /config_dump grow with the node (tens of MB of dump at
+ * 10,000 services and 100,000 workloads), and the loop that renders them
+ * relays every connection of the node meanwhile.  So they are rendered in
+ * steps of ADMIN_CHUNK bytes (admin_page.h), each once the one before has
+ * been sent, and go out as HTTP/1.1 chunks (to an HTTP/1.0 request: with
+ * no length, ending at the close).  The steps run in render turns, at
+ * most one per turn of the loop, of ADMIN_TURN_BUDGET bytes over all the
+ * pages in flight: rendering costs 5 to 15 ns a byte, so admin adds
+ * about half a millisecond to a turn of the loop however large the
+ * snapshot and however many pages are asked for.  At most
+ * ADMIN_RENDERS_MAX pages are in flight (one more is answered 503 with
+ * Retry-After), each with one chunk of memory and a reference to the
+ * snapshot it shows (docs/admin.md).
+ *
+ * The deadline: timeout_ms from accept for the request head; once a page
+ * goes out, timeout_ms from the last send that took bytes (a client that
+ * stops reading is reset), and never past ADMIN_PAGE_MAX_MS from accept.
+ * A reset in the middle of a page says it is not whole.
  */
 #ifndef MF_ADMIN_H
 #define MF_ADMIN_H
@@ -29,8 +49,20 @@ struct ctx;
 struct loop;
 
 #define ADMIN_HEAD_MAX		8192	/* request line + headers + CRLFCRLF */
-#define ADMIN_MAX_CONNS		16
+/* Connections, and how many of them may be sending a page; the rest of
+ * the table is for /ready and for the 503 that says to come back. */
+#define ADMIN_MAX_CONNS		32
+#define ADMIN_RENDERS_MAX	16
+/* Bytes of a page rendered per step (a step stops after the unit, an
+ * endpoint or a policy record, that crosses it), and per render turn over
+ * all pages (a turn stops after the step that crosses it). */
+#define ADMIN_CHUNK		(16 * 1024)
+#define ADMIN_TURN_BUDGET	(64 * 1024)
 #define ADMIN_DEFAULT_TIMEOUT_MS 2000
+#define ADMIN_PAGE_MAX_MS	30000
+/* The send buffer of an admin socket, in place of an autotuned one of up
+ * to 4 MB: a page's progress is seen as it drains (admin.c). */
+#define ADMIN_SNDBUF		(256 * 1024)
 
 /* Sub-operations, the aux byte of an admin op's user_data. */
 enum admin_op {

@@ -73,7 +73,9 @@ struct agent_config {
 	 * when admin_on (admin_port 0 then picks an ephemeral port). */
 	bool admin_on;
 	uint16_t admin_port;
-	uint32_t admin_timeout_ms;	/* whole request deadline; 0: default */
+	/* The request's deadline, and a page's between sends that take
+	 * bytes (admin.h); 0: default. */
+	uint32_t admin_timeout_ms;
 };
 
 struct agent {

@@ -596,29 +596,36 @@ static int loop_wait(struct loop *l)
 	return io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
 }
 
-int loop_run(struct loop *l)
+int loop_turn(struct loop *l)
 {
 	uint64_t t0, dt;
 	int ret;
 
 	if (!l->tick_armed && !l->stopping)
 		loop_arm_tick(l);
-	while (!l->stopping) {
-		ret = loop_wait(l);
-		if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
-		    ret != -EBUSY && ret != -ETIME) {
-			log_error("event=ring_error err=%s", strerror(-ret));
-			return ret;
-		}
-		/* Two vDSO clock reads an iteration: the stall gauge. */
-		t0 = timer_now();
-		loop_drain(l);
-		timer_run(&l->timers, t0);
-		dt = timer_now() - t0;
-		if (dt > l->stats.stall_max_ns)
-			l->stats.stall_max_ns = dt;
+	ret = loop_wait(l);
+	if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY &&
+	    ret != -ETIME) {
+		log_error("event=ring_error err=%s", strerror(-ret));
+		return ret;
 	}
+	/* Two vDSO clock reads an iteration: the stall gauge. */
+	t0 = timer_now();
+	loop_drain(l);
+	timer_run(&l->timers, t0);
+	dt = timer_now() - t0;
+	if (dt > l->stats.stall_max_ns)
+		l->stats.stall_max_ns = dt;
 	return 0;
+}
+
+int loop_run(struct loop *l)
+{
+	int ret = 0;
+
+	while (!l->stopping && !ret)
+		ret = loop_turn(l);
+	return ret;
 }
 
 void loop_stop(struct loop *l)

@@ -269,6 +269,12 @@ static inline void loop_on_reload(struct loop *l, void (*fn)(void *arg),
  * failure. */
 int loop_run(struct loop *l);
 
+/* One iteration of loop_run(): submits, waits for a completion or the
+ * earliest timer, handles what completed and runs the timers due, and
+ * keeps stats.stall_max_ns.  For a caller that times or bounds
+ * iterations itself.  Returns 0 or -errno on a ring failure. */
+int loop_turn(struct loop *l);
+
 /* Makes loop_run() return after the current batch. */
 void loop_stop(struct loop *l);
 

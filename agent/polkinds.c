@@ -458,24 +458,43 @@ static const char *pk_str_get(void *arg, uint32_t id, size_t *len)
 	return polkinds_str(arg, id, len);
 }
 
-void polkinds_emit(const struct polkinds *k, struct emit *e)
+bool polkinds_emit_next(const struct polkinds *k, struct emit *e,
+			struct polkinds_cursor *c)
 {
 	const struct sch_ids tags = { .tags = pk_tags_get, .str = pk_str_get,
 				      .arg = (void *)k };
 
-	emit_map_begin(e);
-	for (size_t kind = 0; k && kind < kinds_count; kind++) {
-		const struct kind_desc *kd = kinds_all[kind];
-		const struct pk_kind *pk = &k->kinds[kind];
+	if (c->done)
+		return false;
+	if (!c->begun) {
+		emit_map_begin(e);
+		c->begun = true;
+	}
+	for (; k && c->kind < kinds_count; c->kind++, c->i = 0) {
+		const struct kind_desc *kd = kinds_all[c->kind];
+		const struct pk_kind *pk = &k->kinds[c->kind];
 
-		if (!pk->n)
+		if (c->i >= pk->n)
 			continue;
-		emit_key(e, kd->name);
-		emit_list_begin(e);
-		for (size_t i = 0; i < pk->n; i++)
-			render_record(e, kd, &pk->keys[i],
-				      pk->vals + i * kd->val_size, &tags);
-		emit_list_end(e);
+		if (!c->i) {
+			emit_key(e, kd->name);
+			emit_list_begin(e);
+		}
+		render_record(e, kd, &pk->keys[c->i],
+			      pk->vals + c->i * kd->val_size, &tags);
+		if (++c->i == pk->n)
+			emit_list_end(e);
+		return true;
 	}
 	emit_map_end(e);
+	c->done = true;
+	return false;
+}
+
+void polkinds_emit(const struct polkinds *k, struct emit *e)
+{
+	struct polkinds_cursor c = { 0 };
+
+	while (polkinds_emit_next(k, e, &c))
+		;
 }

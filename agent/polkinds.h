@@ -14,6 +14,7 @@
 #define MF_POLKINDS_H
 
 #include <regex.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,5 +75,23 @@ size_t polkinds_http_routes(const struct polkinds *k, const char *service,
  * and strings resolved.
  */
 void polkinds_emit(const struct polkinds *k, struct emit *e);
+
+/* Where a rendering of the records stopped.  Zeroed: at the start. */
+struct polkinds_cursor {
+	size_t kind;		/* index into kinds_all */
+	size_t i;		/* the next record of that kind */
+	bool begun;		/* the map is open */
+	bool done;		/* ... and closed */
+};
+
+/*
+ * The same document a record at a time, for a caller that bounds the work
+ * of each call (the admin endpoint renders between its sends): writes the
+ * next record from @c through @e (opening the map, and a kind's list, as
+ * needed) and returns true; once every record is out, closes the map and
+ * returns false.  @k and @e must be the same at every call of one cursor.
+ */
+bool polkinds_emit_next(const struct polkinds *k, struct emit *e,
+			struct polkinds_cursor *c);
 
 #endif /* MF_POLKINDS_H */

@@ -74,51 +74,100 @@ static size_t emit_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Both escapers: @ctl formats a byte that must be escaped (control,
- * 0x7f, invalid UTF-8) as "\u00XX"/"\ufffd" or "\xXX". */
-static void emit_escape(emit_write_fn *write, void *arg, const char *s,
-			size_t n, bool json)
+/* The formats a string body is escaped for. */
+enum emit_esc {
+	EMIT_ESC_JSON = 1,	/* a JSON string */
+	EMIT_ESC_YAML,		/* a YAML double-quoted scalar */
+	EMIT_ESC_PROM,		/* a Prometheus label value */
+};
+
+/* True when byte @ch, not part of a valid multi-byte UTF-8 sequence,
+ * goes as it is in format @fmt. */
+static bool emit_esc_plain(enum emit_esc fmt, unsigned char ch)
 {
+	if (ch == '"' || ch == '\\')
+		return false;
+	if (fmt == EMIT_ESC_PROM)
+		return ch != '\n' && ch < 0x80;
+	return ch >= 0x20 && ch < 0x7f;
+}
+
+/*
+ * One pass over @s: runs of bytes that go as they are are written with one
+ * call each, and each byte that does not is written as its escape, built
+ * here without a format call.  So the work is linear in @n, and a string
+ * with nothing to escape is one write.
+ */
+static void emit_escape(emit_write_fn *write, void *arg, const char *s,
+			size_t n, enum emit_esc fmt)
+{
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t run = 0;		/* bytes from @p that go as they are */
-	char buf[8];
+	size_t run = 0;		/* bytes before @i that go as they are */
+	char esc[6];
+	size_t len;
 
 	for (size_t i = 0; i < n;) {
 		unsigned char ch = p[i];
 		size_t u = ch >= 0x80 ? emit_utf8_len(p + i, n - i) : 1;
 
-		if (u > 1 || (ch >= 0x20 && ch < 0x7f && ch != '"' &&
-			      ch != '\\')) {
+		if (u > 1 || emit_esc_plain(fmt, ch)) {
 			run += u;
 			i += u;
 			continue;
 		}
-		write(arg, (const char *)p + i - run, run);
+		if (run)
+			write(arg, (const char *)p + i - run, run);
 		run = 0;
-		if (ch == '"' || ch == '\\')
-			snprintf(buf, sizeof(buf), "\\%c", ch);
-		else if (json && ch >= 0x80)
-			snprintf(buf, sizeof(buf), "\\ufffd");
-		else if (json)
-			snprintf(buf, sizeof(buf), "\\u%04x", ch);
-		else
-			snprintf(buf, sizeof(buf), "\\x%02x", ch);
-		write(arg, buf, strlen(buf));
+		esc[0] = '\\';
+		if (ch == '"' || ch == '\\') {
+			esc[1] = (char)ch;
+			len = 2;
+		} else if (fmt == EMIT_ESC_PROM && ch == '\n') {
+			esc[1] = 'n';
+			len = 2;
+		} else if (fmt == EMIT_ESC_PROM) {
+			/* Invalid UTF-8: U+FFFD itself, so the exposition
+			 * stays UTF-8. */
+			memcpy(esc, "\xef\xbf\xbd", 3);
+			len = 3;
+		} else if (fmt == EMIT_ESC_JSON && ch >= 0x80) {
+			memcpy(esc, "\\ufffd", 6);
+			len = 6;
+		} else if (fmt == EMIT_ESC_JSON) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[ch >> 4];
+			esc[5] = hex[ch & 0xf];
+			len = 6;
+		} else {
+			esc[1] = 'x';
+			esc[2] = hex[ch >> 4];
+			esc[3] = hex[ch & 0xf];
+			len = 4;
+		}
+		write(arg, esc, len);
 		i++;
 	}
-	write(arg, (const char *)p + n - run, run);
+	if (run)
+		write(arg, (const char *)p + n - run, run);
 }
 
 void emit_json_escape(emit_write_fn *write, void *arg, const char *s,
 		      size_t n)
 {
-	emit_escape(write, arg, s, n, true);
+	emit_escape(write, arg, s, n, EMIT_ESC_JSON);
 }
 
 void emit_yaml_escape(emit_write_fn *write, void *arg, const char *s,
 		      size_t n)
 {
-	emit_escape(write, arg, s, n, false);
+	emit_escape(write, arg, s, n, EMIT_ESC_YAML);
+}
+
+void emit_prom_escape(emit_write_fn *write, void *arg, const char *s,
+		      size_t n)
+{
+	emit_escape(write, arg, s, n, EMIT_ESC_PROM);
 }
 
 /* ---- the YAML quoting rule --------------------------------------------- */

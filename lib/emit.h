@@ -5,7 +5,7 @@
  * YAML (block style, what `mfctl apply` reads back) or JSON.  `mfctl get`
  * in both formats, the saved state, `mfctl diff` and the agent's
  * /config_dump all write through it, so a string is escaped by one rule
- * per format, here.
+ * per format, here (the agent's /metrics labels too: emit_prom_escape()).
  *
  *   struct emit e;
  *   emit_init(&e, EMIT_YAML, emit_to_file, stdout);
@@ -107,17 +107,25 @@ void emit_bool(struct emit *e, bool v);
 bool emit_yaml_plain(const char *s, size_t n);
 
 /*
- * The escapers, for @n bytes at @s (NUL included, when within @n), to
- * @write: the JSON string body (no quotes): '"' and '\\' escaped, every
- * control byte and 0x7f as \u00XX, UTF-8 sequences as they are, and each
- * byte of an invalid sequence as \ufffd, so the output is valid JSON
- * whatever the input.  The YAML double-quoted body: '"' and '\\'
- * escaped, controls and 0x7f as \xXX, UTF-8 as it is, invalid bytes as
- * \xXX.
+ * The escapers, the only ones in the tree, for @n bytes at @s (NUL
+ * included, when within @n), to @write, in one pass (linear in @n; a run
+ * of bytes that need no escape is one write):
+ *   - the JSON string body (no quotes): '"' and '\\' escaped, every
+ *     control byte and 0x7f as \u00XX, UTF-8 sequences as they are, and
+ *     each byte of an invalid sequence as \ufffd, so the output is valid
+ *     JSON whatever the input;
+ *   - the YAML double-quoted body: '"' and '\\' escaped, controls and
+ *     0x7f as \xXX, UTF-8 as it is, invalid bytes as \xXX;
+ *   - a label value of the Prometheus text format (no quotes): '"', '\\'
+ *     and newline escaped (\", \\, \n) as the format wants, other bytes
+ *     as they are, but each byte of an invalid UTF-8 sequence as U+FFFD,
+ *     so the exposition stays UTF-8.
  */
 void emit_json_escape(emit_write_fn *write, void *arg, const char *s,
 		      size_t n);
 void emit_yaml_escape(emit_write_fn *write, void *arg, const char *s,
+		      size_t n);
+void emit_prom_escape(emit_write_fn *write, void *arg, const char *s,
 		      size_t n);
 
 #endif /* MF_EMIT_H */

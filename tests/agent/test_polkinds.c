@@ -3,9 +3,10 @@
  * The agent's store of policy-kind records: records come out in (policy,
  * index) order whatever order the map gave them, HTTP routes are found by
  * destination with a binary search, a record that fails its schema check
- * is dropped rather than trusted, and the JSON dump resolves tags; the
- * strings records keep out of line are found by id, shown in the dump, and
- * a record whose string is missing or malformed is dropped.
+ * is dropped rather than trusted, and the JSON dump resolves tags and is
+ * the same bytes rendered a record at a time; the strings records keep out
+ * of line are found by id, shown in the dump, and a record whose string is
+ * missing or malformed is dropped.
  */
 #include "harness/test.h"
 #include "harness/records_harness.h"
@@ -229,11 +230,62 @@ static bool test_strings(void)
 	return ok;
 }
 
+/* A record at a time (polkinds_emit_next()), the dump is the same bytes
+ * as in one call: true once per record, then false with the map closed,
+ * and false again after that without writing anything. */
+static bool test_dump_a_record_at_a_time(void)
+{
+	static const char yaml[] =
+		RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"
+		RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"
+		RH_DOC("MeshTimeout", "mt")
+		"spec:\n  targetRef: {kind: Mesh}\n  to:\n"
+		"    - targetRef: {kind: MeshService, name: web}\n"
+		"      default: {connectionTimeout: 2s}\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      default: {idleTimeout: 1h}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
+		"metadata: {name: edge}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: edge}}]\n"
+		"  conf: {listeners: [{port: 8080, protocol: HTTP}]}\n";
+	static struct sink whole, steps;
+	struct polkinds_cursor c = { 0 };
+	struct polkinds *pk = NULL;
+	struct rec_set rs;
+	struct emit e;
+	size_t n = 0, records = 0;
+	bool ok = rh_compile(yaml, NULL, &rs) &&
+		  ASSERT_EQ(polkinds_build(&pk, &rs), 0);
+
+	for (size_t kind = 0; ok && kind < kinds_count; kind++)
+		records += polkinds_count(pk, kind);
+	whole.len = steps.len = 0;
+	if (ok) {
+		emit_init(&e, EMIT_JSON, sink_write, &whole);
+		polkinds_emit(pk, &e);
+		emit_init(&e, EMIT_JSON, sink_write, &steps);
+		while (n <= records && polkinds_emit_next(pk, &e, &c))
+			n++;
+	}
+	ok = ok && ASSERT_EQ(records, 3) && ASSERT_EQ(n, records) &&
+	     ASSERT_FALSE(polkinds_emit_next(pk, &e, &c)) &&
+	     ASSERT_EQ(e.depth, 0) && ASSERT_EQ(e.err, 0) &&
+	     ASSERT_EQ(steps.len, whole.len) &&
+	     ASSERT_STREQ(steps.buf, whole.buf) &&
+	     ASSERT_TRUE(strstr(whole.buf, "{\"MeshTimeout\": [{"));
+	if (!ok)
+		fprintf(stderr, "whole: %s\nsteps: %s\n", whole.buf, steps.buf);
+	polkinds_free(pk);
+	rec_set_free(&rs);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_routes_by_destination);
 	TEST_RUN(test_dump_gateway_tags);
 	TEST_RUN(test_strings);
+	TEST_RUN(test_dump_a_record_at_a_time);
 	TEST_MAIN_END();
 }

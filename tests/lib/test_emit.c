@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The emitter: the one JSON escaper and the one YAML quoting rule, byte by
- * byte over 0x00..0xff, YAML strings read back by libyaml as written, and
- * the block and JSON layouts of nested and empty containers.
+ * The emitter: the escapers (JSON, YAML, Prometheus label values) and the
+ * one YAML quoting rule, byte by byte over 0x00..0xff, the escapers' one
+ * pass, YAML strings read back by libyaml as written, and the block and
+ * JSON layouts of nested and empty containers.
  */
 #include <yaml.h>
 
@@ -26,25 +27,40 @@ static void buf_write(void *arg, const char *p, size_t n)
 	b->s[b->n] = 0;
 }
 
-/* What each byte becomes, alone, in a JSON string and in a YAML double
- * quoted string: ranges of bytes, and the format of their escape ("%c":
- * the byte itself). */
+/* What each byte becomes, alone, in a JSON string, in a YAML double
+ * quoted string and in a Prometheus label value: ranges of bytes, and the
+ * format of their escape ("%c": the byte itself). */
 struct esc_range {
 	unsigned lo, hi;
-	const char *json, *yaml;
+	const char *json, *yaml, *prom;
 };
 
 static const struct esc_range esc_table[] = {
-	{ 0x00, 0x1f, "\\u%04x", "\\x%02x" },
-	{ 0x20, 0x21, "%c", "%c" },
-	{ 0x22, 0x22, "\\\"", "\\\"" },
-	{ 0x23, 0x5b, "%c", "%c" },
-	{ 0x5c, 0x5c, "\\\\", "\\\\" },
-	{ 0x5d, 0x7e, "%c", "%c" },
-	{ 0x7f, 0x7f, "\\u007f", "\\x7f" },
+	{ 0x00, 0x09, "\\u%04x", "\\x%02x", "%c" },
+	{ 0x0a, 0x0a, "\\u000a", "\\x0a", "\\n" },
+	{ 0x0b, 0x1f, "\\u%04x", "\\x%02x", "%c" },
+	{ 0x20, 0x21, "%c", "%c", "%c" },
+	{ 0x22, 0x22, "\\\"", "\\\"", "\\\"" },
+	{ 0x23, 0x5b, "%c", "%c", "%c" },
+	{ 0x5c, 0x5c, "\\\\", "\\\\", "\\\\" },
+	{ 0x5d, 0x7e, "%c", "%c", "%c" },
+	{ 0x7f, 0x7f, "\\u007f", "\\x7f", "%c" },
 	/* Alone, a byte >= 0x80 is never valid UTF-8. */
-	{ 0x80, 0xff, "\\ufffd", "\\x%02x" },
+	{ 0x80, 0xff, "\\ufffd", "\\x%02x", "\xef\xbf\xbd" },
 };
+
+/* @got holds exactly what format @fmt makes of byte @b (a NUL byte
+ * included, which a string compare would not see). */
+static bool esc_is(const struct buf *got, const char *fmt, unsigned b)
+{
+	char want[16];
+	int n = snprintf(want, sizeof(want), fmt, b);
+
+	if (ASSERT_EQ(got->n, n) && ASSERT_MEMEQ(got->s, want, (size_t)n))
+		return true;
+	printf("byte 0x%02x\n", b);
+	return false;
+}
 
 static bool test_escape_every_byte(void)
 {
@@ -54,45 +70,107 @@ static bool test_escape_every_byte(void)
 		const struct esc_range *t = &esc_table[r];
 
 		for (unsigned b = t->lo; b <= t->hi; b++, seen++) {
-			char in = (char)b, want[16];
-			struct buf j = { .n = 0 }, y = { .n = 0 };
+			char in = (char)b;
+			struct buf j = { .n = 0 }, y = { .n = 0 },
+				   p = { .n = 0 };
 
 			emit_json_escape(buf_write, &j, &in, 1);
 			emit_yaml_escape(buf_write, &y, &in, 1);
-			snprintf(want, sizeof(want), t->json, b);
-			if (!ASSERT_STREQ(j.s, want))
-				return printf("byte 0x%02x\n", b), false;
-			snprintf(want, sizeof(want), t->yaml, b);
-			if (!ASSERT_STREQ(y.s, want))
-				return printf("byte 0x%02x\n", b), false;
+			emit_prom_escape(buf_write, &p, &in, 1);
+			if (!esc_is(&j, t->json, b) || !esc_is(&y, t->yaml, b) ||
+			    !esc_is(&p, t->prom, b))
+				return false;
 		}
 	}
 	return ASSERT_EQ(seen, 256);
 }
 
+/* UTF-8 goes through as it is, quotes, backslashes and controls are
+ * escaped, and each byte of an invalid sequence becomes U+FFFD. */
 static bool test_escape_utf8(void)
 {
 	static const struct {
-		const char *in, *json;
+		const char *in, *json, *prom;
 	} cases[] = {
-		{ "caf\xc3\xa9", "caf\xc3\xa9" },		/* é */
-		{ "\xe2\x82\xac", "\xe2\x82\xac" },		/* € */
-		{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },	/* U+1F600 */
-		{ "\xc0\xaf", "\\ufffd\\ufffd" },		/* overlong / */
-		{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd" },	/* surrogate */
-		{ "\xe2\x82", "\\ufffd\\ufffd" },		/* cut short */
-		{ "a\"b\\c\n", "a\\\"b\\\\c\\u000a" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9" },	/* é */
+		{ "\xe2\x82\xac", "\xe2\x82\xac", "\xe2\x82\xac" },	/* € */
+		{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80",
+		  "\xf0\x9f\x98\x80" },				/* U+1F600 */
+		{ "\xc0\xaf", "\\ufffd\\ufffd",
+		  "\xef\xbf\xbd\xef\xbf\xbd" },			/* overlong / */
+		{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd",
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },	/* surrogate */
+		{ "\xe2\x82", "\\ufffd\\ufffd",
+		  "\xef\xbf\xbd\xef\xbf\xbd" },			/* cut short */
+		{ "a\"b\\c\n", "a\\\"b\\\\c\\u000a", "a\\\"b\\\\c\\n" },
+		{ "t\tr\r\x1b", "t\\u0009r\\u000d\\u001b", "t\tr\r\x1b" },
+		{ "\xc3\xa9\"\xc3", "\xc3\xa9\\\"\\ufffd",
+		  "\xc3\xa9\\\"\xef\xbf\xbd" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct buf j = { .n = 0 };
+		struct buf j = { .n = 0 }, p = { .n = 0 };
 
 		emit_json_escape(buf_write, &j, cases[i].in,
 				 strlen(cases[i].in));
-		if (!ASSERT_STREQ(j.s, cases[i].json))
-			return false;
+		emit_prom_escape(buf_write, &p, cases[i].in,
+				 strlen(cases[i].in));
+		if (!ASSERT_STREQ(j.s, cases[i].json) ||
+		    !ASSERT_STREQ(p.s, cases[i].prom))
+			return printf("case %zu\n", i), false;
 	}
 	return true;
+}
+
+/* Writes counted, their bytes dropped. */
+struct counter {
+	size_t calls, bytes;
+};
+
+static void count_write(void *arg, const char *p, size_t n)
+{
+	struct counter *c = arg;
+
+	(void)p;
+	c->calls++;
+	c->bytes += n;
+}
+
+/*
+ * One pass: a string with nothing to escape is one write however long,
+ * and one with k bytes to escape at most 2k + 1 writes (a run, then an
+ * escape, per byte escaped), in every format.
+ */
+static bool test_escape_one_pass(void)
+{
+	enum { N = 1 << 20 };
+	typedef void escaper(emit_write_fn *, void *, const char *, size_t);
+	escaper *const esc[] = { emit_json_escape, emit_yaml_escape,
+				 emit_prom_escape };
+	char *s = malloc(N);
+	bool ok = ASSERT_TRUE(s != NULL);
+	size_t k = 0;
+
+	for (size_t i = 0; ok && i < N; i++)
+		s[i] = "spiffe://mesh.local/ns/default/sa/web"[i % 37];
+	for (size_t f = 0; ok && f < 3; f++) {
+		struct counter c = { 0 };
+
+		esc[f](count_write, &c, s, N);
+		ok = ASSERT_EQ(c.calls, 1) && ASSERT_EQ(c.bytes, N);
+	}
+	/* Every 64th byte a quote, a backslash or a newline. */
+	for (size_t i = 0; ok && i < N; i += 64, k++)
+		s[i] = "\"\\\n"[k % 3];
+	for (size_t f = 0; ok && f < 3; f++) {
+		struct counter c = { 0 };
+
+		esc[f](count_write, &c, s, N);
+		ok = ASSERT_GE(2 * k + 1, c.calls) && ASSERT_GE(c.calls, k) &&
+		     ASSERT_GE(c.bytes, N + k);
+	}
+	free(s);
+	return ok;
 }
 
 /* Which strings of one byte, and which "a<byte>a", go plain. */
@@ -320,6 +398,7 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_escape_every_byte);
 	TEST_RUN(test_escape_utf8);
+	TEST_RUN(test_escape_one_pass);
 	TEST_RUN(test_yaml_plain_every_byte);
 	TEST_RUN(test_yaml_plain_words);
 	TEST_RUN(test_yaml_round_trip);

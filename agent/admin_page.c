@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The admin endpoint's long pages, a step at a time (admin_page.h): the
+ * growing buffer they are written to, /metrics, and /config_dump.
+ *
+ * Each page is a walk that can stop after any unit and resume: struct
+ * apage holds the state (which part comes next) and the cursors into it
+ * (a service and its endpoint or rule; a slot of an L7 table; the policy
+ * records' own cursor), and the dump's emitter keeps the JSON nesting
+ * between steps.  What the walk reads by index (services, endpoints,
+ * rules, records of one snapshot; the L7 tables, whose slots never move)
+ * is found again at the next step in O(1) or O(log n).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "abi_names.h"
+#include "admin_page.h"
+#include "ctx.h"
+#include "log.h"
+#include "loop.h"
+#include "meshforge/abi.h"
+#include "meshforge/version.h"
+#include "policy.h"
+#include "reload.h"
+#include "xdp.h"
+
+/* ---- a growing buffer ---------------------------------------------------- */
+
+/* Room for @more bytes and a NUL after them; sets oom when there is
+ * none to be had. */
+static void apage_buf_reserve(struct apage_buf *b, size_t more)
+{
+	size_t cap;
+	char *np;
+
+	if (b->oom || b->len + more + 1 <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	np = realloc(b->p, cap);
+	if (!np) {
+		b->oom = true;
+		return;
+	}
+	b->p = np;
+	b->cap = cap;
+}
+
+void apage_buf_put(struct apage_buf *b, const char *s, size_t n)
+{
+	apage_buf_reserve(b, n);
+	if (b->oom)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void apage_buf_write(void *arg, const char *s, size_t n)
+{
+	apage_buf_put(arg, s, n);
+}
+
+void apage_buf_printf(struct apage_buf *b, const char *fmt, ...)
+{
+	size_t room;
+	va_list ap;
+	int n;
+
+	apage_buf_reserve(b, 0);
+	if (b->oom)
+		return;
+	room = b->cap - b->len;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if ((size_t)n >= room) {
+		apage_buf_reserve(b, (size_t)n);
+		if (b->oom)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+void apage_buf_free(struct apage_buf *b)
+{
+	free(b->p);
+	*b = (struct apage_buf){ 0 };
+}
+
+const char *apage_state_str(enum apage_state s)
+{
+	switch (s) {
+	case APAGE_S_START:	return "start";
+	case APAGE_S_SERVICE:	return "service";
+	case APAGE_S_ENDPOINT:	return "endpoint";
+	case APAGE_S_RULE:	return "rule";
+	case APAGE_S_POLICIES:	return "policies";
+	case APAGE_S_SERIES:	return "series";
+	case APAGE_S_DEST:	return "dest";
+	case APAGE_S_DONE:	return "done";
+	}
+	return "?";
+}
+
+/* ---- /metrics ------------------------------------------------------------ */
+
+static void apage_metric_head(struct apage_buf *b, const char *name,
+			      const char *type, const char *help)
+{
+	apage_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+			 type);
+}
+
+/* @s as a label value (escaped), then @after. */
+static void apage_label(struct apage_buf *b, const char *s, const char *after)
+{
+	emit_prom_escape(apage_buf_write, b, s, strlen(s));
+	apage_buf_put(b, after, strlen(after));
+}
+
+/* The counters of struct stats with one sample per label, in the order
+ * /metrics lists them; a family's help goes with its first sample. */
+static const struct apage_counter {
+	const char *name, *label, *help;
+	size_t off;
+} apage_counters[] = {
+#define APAGE_COUNTER(name, label, member, help)                               \
+	{ name, label, help, offsetof(struct stats, member) }
+	APAGE_COUNTER("meshforge_connections_setup_failed_total", "", refused,
+		      "Connections reset before relaying, any cause (refusals, denials, connect and handshake failures)."),
+	APAGE_COUNTER("meshforge_connections_relayed_total", "", relayed,
+		      "Connections that reached the relay state."),
+	APAGE_COUNTER("meshforge_connections_closed_total", "{how=\"clean\"}",
+		      finished,
+		      "Relayed connections ended, by how (clean: both halves closed; reset: aborted)."),
+	APAGE_COUNTER("meshforge_connections_closed_total", "{how=\"reset\"}",
+		      aborted, NULL),
+	APAGE_COUNTER("meshforge_authz_decisions_total",
+		      "{decision=\"allow\"}", authorized,
+		      "Inbound tunnel connections authorized or denied."),
+	APAGE_COUNTER("meshforge_authz_decisions_total",
+		      "{decision=\"deny\"}", denied, NULL),
+	APAGE_COUNTER("meshforge_authz_shadow_denied_total", "", shadow_denied,
+		      "Inbound tunnels admitted by AllowWithShadowDeny: "
+		      "they would be denied (counted in allow too)."),
+	APAGE_COUNTER("meshforge_relayed_bytes_total",
+		      "{direction=\"client_to_server\"}", relay_bytes[0],
+		      "Plaintext bytes relayed, by direction."),
+	APAGE_COUNTER("meshforge_relayed_bytes_total",
+		      "{direction=\"server_to_client\"}", relay_bytes[1], NULL),
+	APAGE_COUNTER("meshforge_tls_handshakes_total", "{result=\"ok\"}",
+		      tls_ok, "TLS handshakes of tunnel connections, by result."),
+	APAGE_COUNTER("meshforge_tls_handshakes_total", "{result=\"failed\"}",
+		      tls_failed, NULL),
+	APAGE_COUNTER("meshforge_upstream_pool_total", "{event=\"reused\"}",
+		      pool_reused,
+		      "Keep-alive upstream connections of the L7 engine, by event: taken from the pool for a new client connection or request, parked in it, closed from it to make room or because idle or closed by the peer."),
+	APAGE_COUNTER("meshforge_upstream_pool_total", "{event=\"parked\"}",
+		      pool_parked, NULL),
+	APAGE_COUNTER("meshforge_upstream_pool_total", "{event=\"evicted\"}",
+		      pool_evicted, NULL),
+	APAGE_COUNTER("meshforge_upstream_pool_total", "{event=\"expired\"}",
+		      pool_expired, NULL),
+	APAGE_COUNTER("meshforge_http_requests_total", "", http_requests,
+		      "HTTP requests forwarded upstream by the L7 proxy."),
+	APAGE_COUNTER("meshforge_http_responses_total", "{class=\"1xx\"}",
+		      http_status[1],
+		      "Final HTTP responses forwarded to clients, by status class (1xx: 101)."),
+	APAGE_COUNTER("meshforge_http_responses_total", "{class=\"2xx\"}",
+		      http_status[2], NULL),
+	APAGE_COUNTER("meshforge_http_responses_total", "{class=\"3xx\"}",
+		      http_status[3], NULL),
+	APAGE_COUNTER("meshforge_http_responses_total", "{class=\"4xx\"}",
+		      http_status[4], NULL),
+	APAGE_COUNTER("meshforge_http_responses_total", "{class=\"5xx\"}",
+		      http_status[5], NULL),
+	APAGE_COUNTER("meshforge_http_local_replies_total",
+		      "{reason=\"bad_request\"}",
+		      http_local[STATS_HTTP_LOCAL_4XX],
+		      "Requests answered or reset by the proxy itself, by reason (bad_request: 4xx; timeout: 408; bad_response: 502; unavailable: 503, no upstream to be had; rate_limited: over a rate limit; upstream_timeout: 504, a MeshTimeout ran out; fault: a MeshFaultInjection abort)."),
+	APAGE_COUNTER("meshforge_http_local_replies_total",
+		      "{reason=\"timeout\"}", http_local[STATS_HTTP_LOCAL_408],
+		      NULL),
+	APAGE_COUNTER("meshforge_http_local_replies_total",
+		      "{reason=\"bad_response\"}",
+		      http_local[STATS_HTTP_LOCAL_5XX], NULL),
+	APAGE_COUNTER("meshforge_http_local_replies_total",
+		      "{reason=\"unavailable\"}",
+		      http_local[STATS_HTTP_LOCAL_503], NULL),
+	APAGE_COUNTER("meshforge_http_local_replies_total",
+		      "{reason=\"rate_limited\"}",
+		      http_local[STATS_HTTP_LOCAL_LIMITED], NULL),
+	APAGE_COUNTER("meshforge_http_local_replies_total",
+		      "{reason=\"upstream_timeout\"}",
+		      http_local[STATS_HTTP_LOCAL_TIMEOUT], NULL),
+	APAGE_COUNTER("meshforge_http_local_replies_total",
+		      "{reason=\"fault\"}",
+		      http_local[STATS_HTTP_LOCAL_FAULT], NULL),
+	APAGE_COUNTER("meshforge_http_retries_total", "", http_retries,
+		      "Tries of HTTP requests after their first (MeshRetry)."),
+	APAGE_COUNTER("meshforge_http_retry_budget_exhausted_total", "",
+		      http_retry_budget,
+		      "Retries the retry budget refused during a failure storm."),
+	APAGE_COUNTER("meshforge_tcp_connect_retries_total", "",
+		      tcp_connect_retries,
+		      "TCP connections whose connect failed and went to another endpoint (MeshRetry tcp.maxConnectAttempt)."),
+	APAGE_COUNTER("meshforge_outlier_ejections_total", "",
+		      outlier_ejections,
+		      "Endpoints ejected by outlier detection (MeshCircuitBreaker)."),
+	APAGE_COUNTER("meshforge_health_checks_total", "{result=\"success\"}",
+		      health_checks[0],
+		      "Active health check probes (MeshHealthCheck), by result."),
+	APAGE_COUNTER("meshforge_health_checks_total", "{result=\"failure\"}",
+		      health_checks[1], NULL),
+	APAGE_COUNTER("meshforge_health_transitions_total",
+		      "{health=\"healthy\"}", health_transitions[0],
+		      "Endpoints a health check found healthy again, or unhealthy."),
+	APAGE_COUNTER("meshforge_health_transitions_total",
+		      "{health=\"unhealthy\"}", health_transitions[1], NULL),
+	APAGE_COUNTER("meshforge_circuit_breaker_overflows_total",
+		      "{limit=\"max_connections\"}", breaker_overflows[0],
+		      "Connections refused, requests answered 503 and retries not made past a MeshCircuitBreaker connection limit, by limit."),
+	APAGE_COUNTER("meshforge_circuit_breaker_overflows_total",
+		      "{limit=\"max_requests\"}", breaker_overflows[1], NULL),
+	APAGE_COUNTER("meshforge_circuit_breaker_overflows_total",
+		      "{limit=\"max_retries\"}", breaker_overflows[2], NULL),
+	APAGE_COUNTER("meshforge_circuit_breaker_overflows_total",
+		      "{limit=\"max_pending_requests\"}", breaker_overflows[3],
+		      NULL),
+	APAGE_COUNTER("meshforge_circuit_breaker_overflows_total",
+		      "{limit=\"max_connection_pools\"}", breaker_overflows[4],
+		      NULL),
+	APAGE_COUNTER("meshforge_http_fault_delays_total", "",
+		      http_fault_delays,
+		      "Requests held back by a MeshFaultInjection delay."),
+	APAGE_COUNTER("meshforge_timeouts_total", "{timeout=\"request\"}",
+		      timeouts[STATS_TIMEOUT_REQUEST],
+		      "MeshTimeout and MeshRetry deadlines that ran out, by kind."),
+	APAGE_COUNTER("meshforge_timeouts_total", "{timeout=\"per_try\"}",
+		      timeouts[STATS_TIMEOUT_TRY], NULL),
+	APAGE_COUNTER("meshforge_timeouts_total",
+		      "{timeout=\"stream_idle\"}",
+		      timeouts[STATS_TIMEOUT_STREAM_IDLE], NULL),
+	APAGE_COUNTER("meshforge_timeouts_total",
+		      "{timeout=\"max_stream_duration\"}",
+		      timeouts[STATS_TIMEOUT_MAX_STREAM], NULL),
+	APAGE_COUNTER("meshforge_timeouts_total", "{timeout=\"http_idle\"}",
+		      timeouts[STATS_TIMEOUT_IDLE], NULL),
+	APAGE_COUNTER("meshforge_timeouts_total", "{timeout=\"tcp_idle\"}",
+		      timeouts[STATS_TIMEOUT_TCP_IDLE], NULL),
+#undef APAGE_COUNTER
+};
+#define APAGE_NCOUNTERS (sizeof(apage_counters) / sizeof(apage_counters[0]))
+
+/* The families of fixed size, up to the L7 engine's labelled ones. */
+static void apage_metrics_head(const struct apage_env *env,
+			       struct apage_buf *b)
+{
+	const struct stats *st = &env->ctx->stats;
+	struct policy *p = reload_current(env->ctx->reload);
+	const struct loop *l = env->loop;
+
+	apage_metric_head(b, "meshforge_connections_accepted_total", "counter",
+			  "Connections accepted, by listener.");
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		if (l->listeners[i].live)
+			apage_buf_printf(b, "meshforge_connections_accepted_total{listener=\"%s\"} %llu\n",
+					 l->listeners[i].name,
+					 (unsigned long long)l->listeners[i].accepted);
+	apage_metric_head(b, "meshforge_connections_active", "gauge",
+			  "Proxied connections open now.");
+	apage_buf_printf(b, "meshforge_connections_active %u\n", st->conns);
+	apage_metric_head(b, "meshforge_health_unhealthy_endpoints", "gauge",
+			  "Endpoints a health check of this node finds unhealthy now (once per check that does).");
+	apage_buf_printf(b, "meshforge_health_unhealthy_endpoints %u\n",
+			 st->health_unhealthy);
+	apage_metric_head(b, "meshforge_connections_refused_total", "counter",
+			  "Connections refused by policy or capacity before any relaying, by reason.");
+	for (int i = 0; i < STATS_REFUSE_MAX; i++)
+		apage_buf_printf(b, "meshforge_connections_refused_total{reason=\"%s\"} %llu\n",
+				 stats_refuse_name(i),
+				 (unsigned long long)st->refused_by[i]);
+	for (size_t i = 0; i < APAGE_NCOUNTERS; i++) {
+		const struct apage_counter *c = &apage_counters[i];
+		uint64_t v = *(const uint64_t *)((const char *)st + c->off);
+
+		if (!i || strcmp(c->name, apage_counters[i - 1].name))
+			apage_metric_head(b, c->name, "counter", c->help);
+		apage_buf_printf(b, "%s%s %llu\n", c->name, c->label,
+				 (unsigned long long)v);
+	}
+	apage_metric_head(b, "meshforge_loop_stall_seconds_max", "gauge",
+			  "Longest time one loop iteration spent handling its completions since start: every connection waited that long.");
+	apage_buf_printf(b, "meshforge_loop_stall_seconds_max %.6f\n",
+			 (double)l->stats.stall_max_ns / 1e9);
+	apage_metric_head(b, "meshforge_build_info", "gauge",
+			  "The agent's version, as a label (value 1).");
+	apage_buf_printf(b, "meshforge_build_info{version=\"%s\"} 1\n",
+			 MF_VERSION);
+	apage_metric_head(b, "meshforge_policy_epoch", "gauge",
+			  "Epoch of the policy snapshot in force (0: none loaded).");
+	apage_buf_printf(b, "meshforge_policy_epoch %llu\n",
+			 (unsigned long long)(p ? policy_epoch(p) : 0));
+	apage_metric_head(b, "meshforge_http_route_requests_total", "counter",
+			  "HTTP requests answered, by source identity, destination service, route (\"\": none) and status class.");
+}
+
+/* The samples of L7 series @x, one per status class it has seen. */
+static void apage_metrics_series(const struct l7stats_series *x,
+				 struct apage_buf *b)
+{
+	static const char *const classes[6] = { "other", "1xx", "2xx", "3xx",
+						"4xx", "5xx" };
+
+	for (int c = 0; x->src[0] && c < 6; c++) {
+		if (!x->by_class[c])
+			continue;
+		apage_buf_printf(b, "meshforge_http_route_requests_total{source=\"");
+		apage_label(b, x->src, "\",destination=\"");
+		apage_label(b, x->dst, "\",route=\"");
+		apage_label(b, x->route, "\",class=\"");
+		apage_buf_printf(b, "%s\"} %llu\n", classes[c],
+				 (unsigned long long)x->by_class[c]);
+	}
+}
+
+/* The histogram of destination @d: buckets, sum and count at once, so
+ * they agree. */
+static void apage_metrics_dest(const struct l7stats_dest *d,
+			       struct apage_buf *b)
+{
+	uint64_t cum = 0;
+
+	if (!d->dst[0])
+		return;
+	for (int k = 0; k < L7STATS_BUCKETS; k++) {
+		cum += d->buckets[k];
+		apage_buf_printf(b, "meshforge_http_request_duration_seconds_bucket{destination=\"");
+		apage_label(b, d->dst, "\",le=\"");
+		if (k < L7STATS_BUCKETS - 1)
+			apage_buf_printf(b, "%g\"} %llu\n", l7stats_bounds[k],
+					 (unsigned long long)cum);
+		else
+			apage_buf_printf(b, "+Inf\"} %llu\n",
+					 (unsigned long long)cum);
+	}
+	apage_buf_printf(b, "meshforge_http_request_duration_seconds_sum{destination=\"");
+	apage_label(b, d->dst, "\"} ");
+	apage_buf_printf(b, "%.6f\n", d->sum);
+	apage_buf_printf(b, "meshforge_http_request_duration_seconds_count{destination=\"");
+	apage_label(b, d->dst, "\"} ");
+	apage_buf_printf(b, "%llu\n", (unsigned long long)d->count);
+}
+
+/* The XDP firewall: where it runs, in which mode, and its drop events. */
+static void apage_metrics_xdp(const struct apage_env *env,
+			      struct apage_buf *b)
+{
+	const struct xdp *x = env->ctx->xdp;
+
+	if (!x)
+		return;
+	apage_metric_head(b, "meshforge_xdp_attached", "gauge",
+			  "The node firewall's XDP program on the uplink, by interface and mode (native or generic).");
+	apage_buf_printf(b, "meshforge_xdp_attached{iface=\"%s\",mode=\"%s\"} 1\n",
+			 xdp_iface(x), xdp_mode(x));
+	apage_metric_head(b, "meshforge_xdp_drop_events_total", "counter",
+			  "Drop reports read from the XDP program's ring buffer (at most one per source and second; the drops are in meshforge_pod_packets_total{reason=\"xdp_drop_*\"}).");
+	apage_buf_printf(b, "meshforge_xdp_drop_events_total %llu\n",
+			 (unsigned long long)xdp_events(x));
+}
+
+/* The kernel's per-CPU counters, summed.  Omitted when the map cannot be
+ * read (no pinned maps: tests, or a map of another layout). */
+static void apage_metrics_kernel(const struct apage_env *env,
+				 struct apage_buf *b)
+{
+	const struct pmap *pm = env->ctx->pmap;
+	unsigned long long sums[MF_STAT_MAX];
+	__u64 *vals;
+
+	if (!pm || pm->stats_fd < 0 || env->ncpu <= 0)
+		return;
+	vals = calloc((size_t)env->ncpu, sizeof(*vals));
+	if (!vals) {
+		b->oom = true;
+		return;
+	}
+	for (__u32 k = 0; k < MF_STAT_MAX; k++) {
+		sums[k] = 0;
+		if (bpf_map_lookup_elem(pm->stats_fd, &k, vals)) {
+			log_debug("event=admin_stats_unreadable err=%s",
+				  strerror(errno));
+			free(vals);
+			return;
+		}
+		for (int c = 0; c < env->ncpu; c++)
+			sums[k] += vals[c];
+	}
+	free(vals);
+	apage_metric_head(b, "meshforge_pod_packets_total", "counter",
+			  "Packets seen by the kernel programs (TC from and to pods, XDP on the uplink), by outcome (mf_stats).");
+	for (int k = 0; k < MF_STAT_MAX; k++) {
+		apage_buf_printf(b, "meshforge_pod_packets_total{reason=\"%s\"} %llu\n",
+				 abi_name_or(&abi_stat, k), sums[k]);
+	}
+}
+
+/* The families after the L7 tables: all of fixed size. */
+static void apage_metrics_tail(const struct apage_env *env,
+			       struct apage_buf *b)
+{
+	apage_metric_head(b, "meshforge_http_stats_dropped_total", "counter",
+			  "Requests the labelled HTTP counters had no room for (their tables are bounded).");
+	apage_buf_printf(b, "meshforge_http_stats_dropped_total %llu\n",
+			 (unsigned long long)env->ctx->l7stats.dropped);
+	apage_metrics_kernel(env, b);
+	apage_metrics_xdp(env, b);
+}
+
+/* One unit of /metrics: the fixed families, an L7 series or destination
+ * slot (empty ones write nothing), and the fixed families after them. */
+static void apage_metrics_unit(struct apage *pg)
+{
+	const struct l7stats *l7 = &pg->env->ctx->l7stats;
+	struct apage_buf *b = pg->out;
+
+	switch (pg->state) {
+	case APAGE_S_START:
+		apage_metrics_head(pg->env, b);
+		pg->state = APAGE_S_SERIES;
+		pg->i = 0;
+		break;
+	case APAGE_S_SERIES:
+		/* The tables come at the first L7 request: re-read. */
+		if (l7->series && pg->i < L7STATS_SERIES_MAX) {
+			apage_metrics_series(&l7->series[pg->i++], b);
+			break;
+		}
+		apage_metric_head(b, "meshforge_http_request_duration_seconds",
+				  "histogram",
+				  "Time from a request's first byte to the end of its answer, by destination service.");
+		pg->state = APAGE_S_DEST;
+		pg->i = 0;
+		break;
+	case APAGE_S_DEST:
+		if (l7->dests && pg->i < L7STATS_DESTS_MAX) {
+			apage_metrics_dest(&l7->dests[pg->i++], b);
+			break;
+		}
+		apage_metrics_tail(pg->env, b);
+		pg->state = APAGE_S_DONE;
+		break;
+	default:
+		pg->state = APAGE_S_DONE;
+		break;
+	}
+}
+
+/* ---- /config_dump -------------------------------------------------------- */
+
+static void apage_emit_ip(struct emit *e, const void *ip4)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	if (!inet_ntop(AF_INET, ip4, buf, sizeof(buf)))
+		strcpy(buf, "0.0.0.0");
+	emit_str(e, buf);
+}
+
+/* A string key/value pair of a dump object. */
+static void apage_emit_kv(struct emit *e, const char *key, const char *val)
+{
+	emit_key(e, key);
+	emit_str(e, val ? val : "");
+}
+
+/* Service @svc (key @k) up to the opening of its endpoint list. */
+static void apage_dump_service(struct emit *e, const struct mf_service_key *k,
+			       const struct mf_service *svc)
+{
+	emit_map_begin(e);
+	apage_emit_kv(e, "name", svc->name);
+	emit_key(e, "id");
+	emit_uint(e, svc->id);
+	emit_key(e, "vip");
+	apage_emit_ip(e, k->vip);
+	emit_key(e, "port");
+	emit_uint(e, k->port);
+	apage_emit_kv(e, "protocol", abi_name_or(&abi_proto, k->proto));
+	emit_key(e, "endpoints");
+	emit_list_begin(e);
+}
+
+static void apage_dump_endpoint(struct emit *e, const struct policy *p,
+				const struct mf_endpoint *ep)
+{
+	uint32_t ip = policy_endpoint_ip(p, ep);
+
+	emit_map_begin(e);
+	apage_emit_kv(e, "name", ep->name);
+	emit_key(e, "ip");
+	apage_emit_ip(e, &ip);
+	emit_key(e, "port");
+	emit_uint(e, ep->port);
+	/* The record names its node by address; the dump keeps showing the
+	 * name ("" when no node has that address). */
+	apage_emit_kv(e, "node", policy_node_name_by_ip(p, ep->node_ip));
+	apage_emit_kv(e, "identity", policy_identity(p, ep->identity_id));
+	emit_map_end(e);
+}
+
+static void apage_dump_rule(struct emit *e, const struct mf_authz_rule *r)
+{
+	emit_map_begin(e);
+	apage_emit_kv(e, "policy", r->policy);
+	apage_emit_kv(e, "action", abi_name_or(&abi_authz_action, r->action));
+	apage_emit_kv(e, "match", abi_name_or(&abi_authz_match, r->match));
+	apage_emit_kv(e, "spiffe", r->spiffe);
+	emit_map_end(e);
+}
+
+/* One unit of the dump: its head, a service's head, an endpoint, a rule
+ * or a policy record (or the close of a list, and what follows it). */
+static void apage_dump_unit(struct apage *pg)
+{
+	const struct mf_endpoint *ep;
+	const struct mf_authz_rule *r;
+	const struct mf_service *svc;
+	struct policy *p = pg->pol;
+	struct mf_service_key k;
+	struct emit *e = &pg->e;
+
+	switch (pg->state) {
+	case APAGE_S_START:
+		emit_map_begin(e);
+		emit_key(e, "epoch");
+		emit_uint(e, policy_epoch(p));
+		apage_emit_kv(e, "mesh", policy_mesh(p));
+		apage_emit_kv(e, "trust_domain", policy_trust_domain(p));
+		apage_emit_kv(e, "node", pg->env->ctx->node);
+		emit_key(e, "services");
+		emit_list_begin(e);
+		pg->state = APAGE_S_SERVICE;
+		pg->i = 0;
+		break;
+	case APAGE_S_SERVICE:
+		svc = policy_service_at(p, pg->i, &k);
+		if (!svc) {
+			emit_list_end(e);
+			emit_key(e, "policies");
+			pg->state = APAGE_S_POLICIES;
+			break;
+		}
+		apage_dump_service(e, &k, svc);
+		pg->state = APAGE_S_ENDPOINT;
+		pg->j = 0;
+		break;
+	case APAGE_S_ENDPOINT:
+		svc = policy_service_at(p, pg->i, NULL);
+		ep = policy_service_endpoint_at(p, svc->id, pg->j);
+		if (ep) {
+			apage_dump_endpoint(e, p, ep);
+			pg->j++;
+			break;
+		}
+		emit_list_end(e);
+		emit_key(e, "authz");
+		emit_list_begin(e);
+		pg->state = APAGE_S_RULE;
+		pg->j = 0;
+		break;
+	case APAGE_S_RULE:
+		svc = policy_service_at(p, pg->i, NULL);
+		r = policy_authz_rule_at(p, svc->id, pg->j);
+		if (r) {
+			apage_dump_rule(e, r);
+			pg->j++;
+			break;
+		}
+		emit_list_end(e);
+		emit_map_end(e);
+		pg->state = APAGE_S_SERVICE;
+		pg->i++;
+		break;
+	case APAGE_S_POLICIES:
+		if (polkinds_emit_next(policy_kinds(p), e, &pg->kinds))
+			break;
+		emit_map_end(e);
+		apage_buf_put(pg->out, "\n", 1);
+		pg->state = APAGE_S_DONE;
+		break;
+	default:
+		pg->state = APAGE_S_DONE;
+		break;
+	}
+}
+
+/* ---- pages --------------------------------------------------------------- */
+
+int apage_open(struct apage *pg, enum apage_kind kind,
+	       const struct apage_env *env, struct apage_buf *out)
+{
+	struct policy *p = NULL;
+
+	if (kind == APAGE_CONFIG_DUMP) {
+		p = reload_current(env->ctx->reload);
+		if (!p)
+			return -ENOENT;
+		policy_get(p);
+	}
+	*pg = (struct apage){
+		.kind = kind, .state = APAGE_S_START, .env = env, .out = out,
+		.pol = p,
+	};
+	emit_init(&pg->e, EMIT_JSON, apage_buf_write, out);
+	return 0;
+}
+
+int apage_step(struct apage *pg, size_t budget)
+{
+	size_t stop = pg->out->len + budget;
+
+	while (pg->state != APAGE_S_DONE && pg->out->len < stop &&
+	       !pg->out->oom) {
+		if (pg->kind == APAGE_CONFIG_DUMP)
+			apage_dump_unit(pg);
+		else
+			apage_metrics_unit(pg);
+	}
+	if (pg->out->oom)
+		return -ENOMEM;
+	return pg->state == APAGE_S_DONE;
+}
+
+void apage_close(struct apage *pg)
+{
+	if (pg->pol)
+		reload_release(pg->env->ctx->reload, pg->pol);
+	pg->pol = NULL;
+	pg->state = APAGE_S_DONE;
+}
