@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "agent.h"
+#include "certs.h"
 #include "xdp.h"
 #include "reload.h"
 
@@ -20,15 +21,33 @@ static void agent_xdp_tick(void *arg)
 		xdp_tick(a->ctx.xdp, a->ctx.pmap);
 }
 
-static void agent_xdp_abort_all(void *arg)
+static void agent_nothing_abort(void *arg)
 {
 	(void)arg;
 }
 
-static bool agent_xdp_busy(void *arg)
+static bool agent_nothing_busy(void *arg)
 {
 	(void)arg;
 	return false;
+}
+
+void agent_reload_certs(struct agent *a)
+{
+	struct policy *p = reload_current(a->ctx.reload);
+
+	if (a->ctx.certs)
+		certs_reload(a->ctx.certs, p);
+}
+
+/* The config dir changed (a certificate issued, a CA rolled): read again
+ * within a second. */
+static void agent_certs_tick(void *arg)
+{
+	struct agent *a = arg;
+
+	if (certs_changed(a->ctx.certs))
+		agent_reload_certs(a);
 }
 
 int agent_init(struct agent *a, const struct agent_config *cfg)
@@ -92,14 +111,30 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	if (cfg->xdp) {
 		const struct loop_user u = {
 			.arg = a,
-			.abort_all = agent_xdp_abort_all,
-			.busy = agent_xdp_busy,
+			.abort_all = agent_nothing_abort,
+			.busy = agent_nothing_busy,
 			.tick = agent_xdp_tick,
 		};
 
 		agent_xdp_tick(a);	/* the lists before the first packet */
 		err = loop_user_add(&a->loop, &u);
 		if (err)
+			goto fail;
+	}
+	if (cfg->watch_certs && cfg->certs) {
+		const struct loop_user u = {
+			.arg = a,
+			.abort_all = agent_nothing_abort,
+			.busy = agent_nothing_busy,
+			.tick = agent_certs_tick,
+		};
+
+		err = certs_watch(cfg->certs);
+		if (err)
+			log_warn("event=certs_watch_failed err=\"%s\" "
+				 "effect=\"certificates are read again on "
+				 "SIGHUP only\"", strerror(-err));
+		else if ((err = loop_user_add(&a->loop, &u)))
 			goto fail;
 	}
 	/* The listeners last: a connection may come as soon as one is up. */

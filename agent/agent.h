@@ -76,6 +76,8 @@ struct agent_config {
 	/* The request's deadline, and a page's between sends that take
 	 * bytes (admin.h); 0: default. */
 	uint32_t admin_timeout_ms;
+	bool watch_certs;		/* a change in the config dir reloads
+					 * the certificates (certs_watch()) */
 };
 
 struct agent {
@@ -97,6 +99,10 @@ struct agent {
  * loop_run(&a->loop).  Returns 0, or -errno with everything released.
  */
 int agent_init(struct agent *a, const struct agent_config *cfg);
+
+/* Reads the certificates and the CA again for new handshakes
+ * (certs_reload()); SIGHUP and a change in the config dir call it. */
+void agent_reload_certs(struct agent *a);
 
 /* Ends every connection, stops the loop and the reloader, frees
  * everything, in the order the kernel needs: the modules' memory only

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "certdir.h"
@@ -24,8 +26,16 @@
 struct certs_entry {
 	char spiffe[MF_SPIFFE_MAX];
 	enum tls_role role;
-	struct tls_ctx *ctx;		/* owned */
+	struct tls_ctx *ctx;		/* owned; NULL: the last load failed */
+	int err;			/* ... with this */
+	uint64_t retry_ns;		/* ... and is not tried again before
+					 * then (CLOCK_MONOTONIC) */
 };
+
+/* A failed load is tried again no sooner than this: a pod that keeps
+ * connecting with an identity whose files are bad costs a file read and
+ * a log line every few seconds, not per connection. */
+#define CERTS_RETRY_MS		5000
 
 struct certs {
 	char dir[PATH_MAX];
@@ -41,7 +51,17 @@ struct certs {
 	struct tls_trust *trust;	/* a reference */
 	uint64_t trust_epoch;
 	uint64_t trust_hash;
+	int watch_fd;			/* inotify on the config dir, -1:
+					 * none */
 };
+
+static uint64_t certs_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 int certs_open(struct certs **out, const char *config_dir)
 {
@@ -69,6 +89,7 @@ int certs_open(struct certs **out, const char *config_dir)
 	ret = -pthread_mutex_init(&c->lock, NULL);
 	if (ret)
 		goto err_free;
+	c->watch_fd = -1;
 	*out = c;
 	return 0;
 
@@ -87,6 +108,8 @@ void certs_close(struct certs *c)
 		tls_ctx_put(c->v[i].ctx);
 	free(c->v);
 	tls_trust_put(c->trust);
+	if (c->watch_fd >= 0)
+		close(c->watch_fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -295,7 +318,25 @@ static int certs_get(struct certs *c, const char *spiffe, enum tls_role role,
 		goto out;
 	i = certs_find(c, spiffe, role, &found);
 	if (found) {
-		*out = tls_ctx_get(c->v[i].ctx);
+		e = &c->v[i];
+		if (e->ctx) {
+			*out = tls_ctx_get(e->ctx);
+			goto out;
+		}
+		/* It failed: again only once its time has come. */
+		ret = e->err;
+		if (certs_now_ns() < e->retry_ns)
+			goto out;
+		ret = certs_load(c, spiffe, role, &ctx);
+		if (ret) {
+			e->err = ret;
+			e->retry_ns = certs_now_ns() +
+				      CERTS_RETRY_MS * 1000000ull;
+			goto out;
+		}
+		e->ctx = ctx;
+		e->err = 0;
+		*out = tls_ctx_get(ctx);
 		goto out;
 	}
 	if (c->n == c->cap) {
@@ -310,15 +351,20 @@ static int certs_get(struct certs *c, const char *spiffe, enum tls_role role,
 		c->cap = cap;
 	}
 	ret = certs_load(c, spiffe, role, &ctx);
-	if (ret)
-		goto out;
 	memmove(&c->v[i + 1], &c->v[i], (c->n - i) * sizeof(c->v[0]));
 	e = &c->v[i];
 	memset(e, 0, sizeof(*e));
 	strcpy(e->spiffe, spiffe);	/* length checked above */
 	e->role = role;
-	e->ctx = ctx;			/* the store's reference */
 	c->n++;
+	if (ret) {
+		/* Remembered, so the next connections do not read and log
+		 * again. */
+		e->err = ret;
+		e->retry_ns = certs_now_ns() + CERTS_RETRY_MS * 1000000ull;
+		goto out;
+	}
+	e->ctx = ctx;			/* the store's reference */
 	*out = tls_ctx_get(ctx);
 	log_info("event=certs_loaded identity=%s role=%s", spiffe,
 		 role == TLS_ROLE_CLIENT ? "client" : "server");
@@ -337,4 +383,92 @@ int certs_server_ctx(struct certs *c, const char *spiffe,
 		     const struct policy *p, struct tls_ctx **out)
 {
 	return certs_get(c, spiffe, TLS_ROLE_SERVER, p, out);
+}
+
+int certs_reload(struct certs *c, const struct policy *p)
+{
+	struct tls_trust *t, *old;
+	unsigned int renewed = 0, kept = 0;
+	int ret;
+
+	pthread_mutex_lock(&c->lock);
+	/* The CA first: without it nothing new can be verified, so the
+	 * store stays as it was. */
+	ret = certs_trust_make(c, p, &t);
+	if (ret) {
+		pthread_mutex_unlock(&c->lock);
+		log_error("event=certs_reload_failed file=%s err=\"%s\" "
+			  "effect=\"the certificates in use stay\"", c->ca,
+			  strerror(-ret));
+		return ret;
+	}
+	old = c->trust;
+	c->trust = t;
+	for (size_t i = 0; i < c->n; i++) {
+		struct certs_entry *e = &c->v[i];
+		struct tls_ctx *ctx;
+
+		ret = certs_load(c, e->spiffe, e->role, &ctx);
+		if (ret) {
+			/* A pair that no longer loads: the one in use stays
+			 * (its sessions verify with the old CA too). */
+			if (e->ctx)
+				kept++;
+			continue;
+		}
+		tls_ctx_put(e->ctx);
+		e->ctx = ctx;
+		e->err = 0;
+		renewed++;
+	}
+	c->trust_epoch = p ? policy_epoch(p) : 0;
+	c->trust_hash = certs_trust_hash(p);
+	tls_trust_put(old);
+	pthread_mutex_unlock(&c->lock);
+	log_info("event=certs_reloaded renewed=%u kept_old=%u", renewed, kept);
+	return kept ? -EINVAL : 0;
+}
+
+int certs_watch(struct certs *c)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	/* ca.crt and trust-domain are renamed into the config dir, certs/
+	 * swapped into it whole (certdir.h): each lands as a move or a
+	 * write there. */
+	if (inotify_add_watch(fd, c->dir, IN_MOVED_TO | IN_CLOSE_WRITE |
+					  IN_CREATE) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	c->watch_fd = fd;
+	return 0;
+}
+
+bool certs_changed(struct certs *c)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
+	ssize_t n;
+
+	if (c->watch_fd < 0)
+		return false;
+	while ((n = read(c->watch_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			/* A temporary file or directory on its way in is not
+			 * the change; its rename is. */
+			if (ev->len && (!strcmp(ev->name, "ca.crt") ||
+					!strcmp(ev->name, "certs") ||
+					!strcmp(ev->name, "trust-domain")))
+				changed = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return changed;
 }

@@ -15,6 +15,8 @@
 #ifndef MF_CERTS_H
 #define MF_CERTS_H
 
+#include <stdbool.h>
+
 #include "tls.h"
 
 struct certs;
@@ -40,6 +42,22 @@ int certs_client_ctx(struct certs *c, const char *spiffe,
 		     const struct policy *p, struct tls_ctx **out);
 int certs_server_ctx(struct certs *c, const char *spiffe,
 		     const struct policy *p, struct tls_ctx **out);
+
+/*
+ * Reads the CA and every certificate in use again (SIGHUP, or a change
+ * certs_changed() saw), under policy @p's trust: new handshakes use what
+ * was read, established sessions keep theirs.  A CA that does not load
+ * leaves the store as it was; a pair that does not load keeps the one in
+ * use.  Returns 0, or -errno when anything was kept.
+ */
+int certs_reload(struct certs *c, const struct policy *p);
+
+/* Watches the config dir (inotify) for a new CA, trust domain or
+ * certificate directory.  Returns 0 or -errno. */
+int certs_watch(struct certs *c);
+
+/* Whether the config dir changed since the last call (non-blocking). */
+bool certs_changed(struct certs *c);
 
 /* Frees every cached context, then the store.  NULL is a no-op. */
 void certs_close(struct certs *c);

@@ -183,6 +183,21 @@ static int main_port(const char *s, uint16_t *out)
 	return 0;
 }
 
+/* SIGHUP (systemctl reload): the certificates and the CA are read again
+ * for new handshakes; established connections keep theirs. */
+static void main_reload(void *arg)
+{
+	struct agent *a = arg;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_sendf("RELOADING=1\nMONOTONIC_USEC=%llu",
+		     (unsigned long long)ts.tv_sec * 1000000ull +
+		     (unsigned long long)ts.tv_nsec / 1000);
+	agent_reload_certs(a);
+	notify_send("READY=1");
+}
+
 /* Returns 0, or an exit code after printing why. */
 static int main_parse(int argc, char **argv, struct main_opts *o)
 {
@@ -600,6 +615,7 @@ int main(int argc, char **argv)
 	cfg.config_dir = o.config_dir;
 	cfg.xdp = xdp;
 	cfg.handle_signals = true;
+	cfg.watch_certs = true;
 	err = agent_init(&ag, &cfg);
 	if (err) {
 		log_error("event=startup_failed what=loop err=\"%s\"",
@@ -611,6 +627,7 @@ int main(int argc, char **argv)
 	err = caps_keep_agent();
 	if (err)
 		log_warn("event=caps_drop_failed err=\"%s\"", strerror(-err));
+	loop_on_reload(&ag.loop, main_reload, &ag);
 	log_info("event=ready node=%s outbound_port=%u tunnel_port=%u "
 		 "admin_port=%u pod_ifaces=%d bpf_root=%s config_dir=%s", o.node,
 		 o.outbound_port, o.tunnel_port, o.admin_port, o.n_ifaces,

@@ -4,7 +4,10 @@
  * CLI (removed at the end): lookups, caching, refusals (a certificate
  * beside another's key among them), thread safety, a pair replaced as
  * `mfctl cert issue` replaces it, and that its contexts complete a mutual
- * handshake.
+ * handshake.  Reloading: the watch sees a pair replaced, a reload gives new
+ * handshakes the new pair while a context in use lives on; a failed load
+ * is remembered (not read again per lookup) until a reload; a CA that
+ * does not load leaves the store as it was.
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -302,6 +305,72 @@ out:
 	return ok;
 }
 
+static bool test_reload(void)
+{
+	struct tls_ctx *a = NULL, *b = NULL, *b2 = NULL, *g = NULL;
+	char path[128], *crt = NULL, *key = NULL;
+	size_t crt_len, key_len;
+	struct certs *c = NULL;
+	bool ok = false;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!ASSERT_EQ(certs_open(&c, dir), 0) ||
+	    !ASSERT_EQ(certs_watch(c), 0) ||
+	    !ASSERT_FALSE(certs_changed(c)) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &a), 0))
+		goto out;
+	/* Re-issued, as mfctl does it. */
+	snprintf(path, sizeof(path), "%s/web3.crt", dir);
+	if (!ASSERT_EQ(ph_make_leaf(dir, "ca", "web3", "web3",
+				    "URI:" ID_WEB), 0) ||
+	    !ASSERT_EQ(fsio_read_all(path, &crt, &crt_len), 0))
+		goto out;
+	snprintf(path, sizeof(path), "%s/web3.key", dir);
+	if (!ASSERT_EQ(fsio_read_all(path, &key, &key_len), 0) ||
+	    !ASSERT_EQ(certdir_put(dir, STEM_WEB, crt, crt_len, key, key_len),
+		       0) ||
+	    !ASSERT_TRUE(certs_changed(c)) || !ASSERT_FALSE(certs_changed(c)))
+		goto out;
+	/* Until the reload the old one; then a new one, the old still
+	 * usable by whoever holds it. */
+	if (!ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &b), 0) ||
+	    !ASSERT_TRUE(b == a) || !ASSERT_EQ(certs_reload(c, NULL), 0))
+		goto out;
+	tls_ctx_put(b);
+	b = NULL;
+	if (!ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &b), 0) ||
+	    !ASSERT_TRUE(b != a))
+		goto out;
+	/* A missing pair fails, and stays failed without a reload even once
+	 * its files are there... */
+	if (!ASSERT_EQ(certs_client_ctx(c, ID_GONE, NULL, &g), -ENOENT) ||
+	    !ASSERT_EQ(make_leaf("mesh.local+ns+default+sa+nobody", ID_GONE),
+		       0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_GONE, NULL, &g), -ENOENT) ||
+	    /* ... which tries it again. */
+	    !ASSERT_EQ(certs_reload(c, NULL), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_GONE, NULL, &g), 0))
+		goto out;
+	/* A CA that does not load: the store stays as it was. */
+	if (!ASSERT_EQ(ph_sh("cp %s/ca.crt %s/ca.bak && echo junk >%s/ca.crt",
+			     dir, dir, dir), 0))
+		goto out;
+	ok = ASSERT_TRUE(certs_reload(c, NULL) < 0) &&
+	     ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &b2), 0) &&
+	     ASSERT_TRUE(b2 == b);
+	ok = ASSERT_EQ(ph_sh("mv %s/ca.bak %s/ca.crt", dir, dir), 0) && ok;
+out:
+	tls_ctx_put(a);
+	tls_ctx_put(b);
+	tls_ctx_put(b2);
+	tls_ctx_put(g);
+	certs_close(c);
+	free(crt);
+	free(key);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -321,6 +390,7 @@ int main(void)
 	TEST_RUN(test_contexts_handshake);
 	TEST_RUN(test_mismatched_pair_refused);
 	TEST_RUN(test_loads_replaced_pair);
+	TEST_RUN(test_reload);
 	tls_global_fini();
 	if (dir[0] && strncmp(dir, "/tmp/mf-test-certs-", 19) == 0)
 		ph_sh("rm -rf '%s'", dir);
