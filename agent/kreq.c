@@ -18,25 +18,34 @@
 /* ---- probes: 1 present, 0 absent, -errno cannot tell ---------------------- */
 
 /*
- * Loads a program of @type that returns 0.  Returns its answer as a probe:
- * EINVAL is a type the kernel does not know; EPERM is ours, not the
- * kernel's (libbpf's own type probe answers "absent" for both, which
- * would tell an unprivileged user that the kernel lacks BPF).
+ * Loads the @n instructions @insns as a program of @type.  Returns the
+ * answer as a probe: EINVAL is a type or an instruction the kernel does
+ * not know; EPERM is ours, not the kernel's (libbpf's own type probe
+ * answers "absent" for both, which would tell an unprivileged user that
+ * the kernel lacks BPF).
  */
-static int kreq_prog(enum bpf_prog_type type)
+static int kreq_load(enum bpf_prog_type type, const struct bpf_insn *insns,
+		     size_t n)
 {
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
 	int fd;
 
-	fd = bpf_prog_load(type, NULL, "GPL", insns, 2, NULL);
+	fd = bpf_prog_load(type, NULL, "GPL", insns, n, NULL);
 	if (fd >= 0) {
 		close(fd);
 		return 1;
 	}
 	return errno == EINVAL ? 0 : -errno;
+}
+
+#define KREQ_MOV0(reg)	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = (reg) }
+#define KREQ_EXIT	{ .code = BPF_JMP | BPF_EXIT }
+
+/* A program of @type that returns 0. */
+static int kreq_prog(enum bpf_prog_type type)
+{
+	const struct bpf_insn insns[] = { KREQ_MOV0(BPF_REG_0), KREQ_EXIT };
+
+	return kreq_load(type, insns, 2);
 }
 
 static int kreq_prog_sched_cls(void)
@@ -73,6 +82,26 @@ static int kreq_helper(enum bpf_prog_type type, enum bpf_func_id helper)
 	int ret = kreq_bpf_allowed();
 
 	return ret > 0 ? libbpf_probe_bpf_helper(type, helper, NULL) : ret;
+}
+
+/* The token buckets' __sync_val_compare_and_swap(): a 64-bit cmpxchg on
+ * a stack slot.  Older verifiers refuse the instruction ("BPF_STX uses
+ * reserved fields"), as they refuse the programs. */
+static int kreq_atomic_cmpxchg(void)
+{
+	const struct bpf_insn insns[] = {
+		KREQ_MOV0(BPF_REG_1),
+		{ .code = BPF_STX | BPF_DW | BPF_MEM, .dst_reg = BPF_REG_10,
+		  .src_reg = BPF_REG_1, .off = -8 },
+		KREQ_MOV0(BPF_REG_0),
+		{ .code = BPF_STX | BPF_DW | BPF_ATOMIC, .dst_reg = BPF_REG_10,
+		  .src_reg = BPF_REG_1, .off = -8, .imm = BPF_CMPXCHG },
+		KREQ_MOV0(BPF_REG_0),
+		KREQ_EXIT,
+	};
+	int ret = kreq_bpf_allowed();
+
+	return ret > 0 ? kreq_load(BPF_PROG_TYPE_SCHED_CLS, insns, 6) : ret;
 }
 
 static int kreq_map_ringbuf(void)
@@ -182,6 +211,7 @@ static const struct kreq_need kreq_needs[] = {
 	{ "BPF ring buffer maps", "5.8", kreq_map_ringbuf },
 	{ "bpf_ringbuf_reserve() in XDP programs", "5.8",
 	  kreq_xdp_ringbuf_reserve },
+	{ "BPF atomic compare-and-exchange", "5.12", kreq_atomic_cmpxchg },
 	{ "io_uring provided buffer rings and multishot accept", "5.19",
 	  kreq_io_uring_buf_ring },
 };

@@ -8,8 +8,10 @@
  * The lowest kernel meshforge supports is KREQ_MIN_STR (docs/kernels.md).
  * What sets it is the agent's event loop: provided buffer rings and
  * multishot accept came in 5.19, and 6.1 is the first long-term kernel
- * with them.  The BPF programs alone need 5.10 (bpf_fib_lookup's
- * BPF_FIB_LOOKUP_SKIP_NEIGH; ring buffers 5.8, bpf_sk_assign() 5.7).
+ * with them.  The BPF programs alone need 5.12: the token buckets'
+ * compare-and-exchange (5.10's verifier refuses mf_pod for it), besides
+ * bpf_fib_lookup()'s BPF_FIB_LOOKUP_SKIP_NEIGH (5.10), ring buffers (5.8)
+ * and bpf_sk_assign() (5.7).
  *
  * Each need is probed, not read off the version: a distribution kernel
  * may carry a feature its version number predates.  A kernel older than
