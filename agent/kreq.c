@@ -149,10 +149,18 @@ static int kreq_io_uring(void)
 	int err;
 
 	err = io_uring_queue_init(2, &ring, 0);
+	if (err == -EPERM) {
+		/* The kernel has it but will not let us use it: as good as
+		 * absent for the agent, and worth saying why. */
+		log_error("event=kernel_io_uring_refused msg=\"io_uring is "
+			  "turned off here (sysctl kernel.io_uring_disabled, "
+			  "or a seccomp filter)\"");
+		return 0;
+	}
 	if (err == -ENOSYS)
 		return 0;
 	if (err)
-		return err;	/* -EPERM: kernel.io_uring_disabled */
+		return err;
 	io_uring_queue_exit(&ring);
 	return 1;
 }
