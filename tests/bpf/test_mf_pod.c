@@ -10,7 +10,8 @@
  * The process runs in a network namespace of its own (unshare) with a pin
  * root of its own, /sys/fs/bpf/mf-test-pod-<pid>, removed at exit.
  *
- * What BPF_PROG_TEST_RUN can and cannot show, on this kernel (6.18):
+ * What BPF_PROG_TEST_RUN can and cannot show, on the kernels tried (6.18,
+ * and Debian 12's 6.1 under `make kernel-matrix`, docs/kernels.md):
  * bpf_sk_assign() returns -EOPNOTSUPP under test-run, because the test-run
  * skb is not marked as being at TC ingress (skb_at_tc_ingress() is false),
  * and bpf_prog_test_run_skb() gives no way to set it.  So under test-run a
