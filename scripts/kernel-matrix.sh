@@ -182,6 +182,9 @@ run_kernel() {
 	kver=${vmlinuz##*/vmlinuz-}
 	build_initramfs "$kdir" "$kver"
 	console="$kdir/console.log"
+	# A QEMU that does not start must not leave the last run's results
+	# to be read as this one's.
+	rm -f "$console" "$console.txt"
 	log "$pkg: booting $kver under TCG (timeout ${timeout_s}s; console in $console)"
 	start=$SECONDS
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
