@@ -267,6 +267,18 @@ bench-policy: all $(BENCH_POLICY_LOAD)
 bench-stall: all $(BENCH_LOAD)
 	$(Q)O=$(O) scripts/bench-stall.sh
 
+# Debian 12's kernel (6.1) booted under QEMU with TCG and the tests that
+# exercise the kernel run inside it (scripts/kernel-matrix.sh,
+# docs/kernels.md); not part of check.  Kernel, initramfs and console logs
+# in $(O)/kernel-matrix/.
+.PHONY: kernel-matrix kernel-matrix-deps
+kernel-matrix-deps:
+	$(Q)scripts/deps.sh --kernel-matrix
+
+kernel-matrix: kernel-matrix-deps
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)O=$(O) scripts/kernel-matrix.sh
+
 clean:
 	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(O)/*.a \
 		build-san

@@ -6,7 +6,12 @@
  *       [--pod-iface IFNAME]... [--outbound-port 15001]
  *       [--tunnel-port 15008] [--admin-port 15000] [--log-level info|debug]
  *       [--state-dir DIR] [--uplink IFNAME]
+ *   meshforge-agent --check-kernel
  *
+ * Before anything else, probes what it needs from the kernel (agent/kreq.h)
+ * and stops, naming what is missing, on a kernel that lacks it;
+ * --check-kernel does only that (exit 0: the kernel will do, 2: it will
+ * not).
  * When nothing is pinned under the pin root (after a reboot) and mfctl
  * saved a policy under the state dir, restores it first.  Opens (creating
  * if needed) the pinned policy maps, loads the TC program
@@ -31,6 +36,7 @@
 #include "certs.h"
 #include "agent.h"
 #include "kern.h"
+#include "kreq.h"
 #include "xdp.h"
 #include "log.h"
 #include "notify.h"
@@ -71,6 +77,7 @@ struct main_opts {
 	uint32_t first_byte_timeout_ms;		/* 0: the default */
 	uint32_t tcp_idle_timeout_ms;		/* 0: the default,
 						 * UINT32_MAX: none */
+	bool check_kernel;		/* probe the kernel, then exit */
 };
 
 static void main_usage(FILE *f)
@@ -86,6 +93,7 @@ static void main_usage(FILE *f)
 		"                       [--max-conns-per-listener N] [--max-conns-per-source N]\n"
 		"                       [--max-handshakes N]\n"
 		"                       [--first-byte-timeout MS] [--tcp-idle-timeout MS]\n"
+		"       meshforge-agent --check-kernel\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
 		"                $MF_CONFIG_DIR or %s)\n"
@@ -113,7 +121,10 @@ static void main_usage(FILE *f)
 		"                byte (default %d)\n"
 		"  --tcp-idle-timeout  ms a relayed TCP connection may carry no\n"
 		"                byte before it is reset, where no MeshTimeout says;\n"
-		"                0: never (default %u)\n",
+		"                0: never (default %u)\n"
+		"  --check-kernel  probe the kernel for what the agent needs\n"
+		"                (Linux " KREQ_MIN_STR " or newer), say what is missing\n"
+		"                and exit: 0 when nothing is\n",
 		MF_PIN_ROOT_DEFAULT, MF_CONFIG_DIR_DEFAULT, MF_STATE_DIR_DEFAULT,
 		MF_PORT_ADMIN, HPROXY_HEADER_TIMEOUT_MS, HPROXY_IDLE_TIMEOUT_MS,
 		CONN_DEFAULT_MAX_CONNS, CONN_DEFAULT_MAX_HANDSHAKES,
@@ -221,6 +232,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "max-conns-per-source", required_argument, NULL, 'S' },
 		{ "first-byte-timeout", required_argument, NULL, 'F' },
 		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
+		{ "check-kernel", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -348,6 +360,9 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 				return MAIN_EXIT_USAGE;
 			}
 			break;
+		case 'k':
+			o->check_kernel = true;
+			break;
 		case 'h':
 			main_usage(stdout);
 			exit(0);
@@ -361,6 +376,8 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			argv[optind]);
 		return MAIN_EXIT_USAGE;
 	}
+	if (o->check_kernel)
+		return 0;
 	if (!o->node || !o->node[0] || strlen(o->node) >= MF_NAME_MAX) {
 		fprintf(stderr, "meshforge-agent: --node NAME is required (at most %d bytes)\n",
 			MF_NAME_MAX - 1);
@@ -524,6 +541,7 @@ int main(int argc, char **argv)
 	struct agent_config cfg;
 	struct main_opts o;
 	struct certs *certs = NULL;
+	struct kreq_report kr;
 	struct kern *kern = NULL;
 	struct xdp *xdp = NULL;
 	struct pmap pm;
@@ -534,6 +552,16 @@ int main(int argc, char **argv)
 	rc = main_parse(argc, argv, &o);
 	if (rc)
 		return rc;
+	/* Before anything on the node changes: an old kernel is refused
+	 * with what it lacks, not half way through startup. */
+	err = kreq_check(&kr);
+	if (o.check_kernel)
+		return err ? MAIN_EXIT_SYSTEM : 0;
+	if (err) {
+		log_error("event=startup_failed what=kernel release=%s",
+			  kr.release ? kr.release : "unknown");
+		return MAIN_EXIT_SYSTEM;
+	}
 
 	/* From here on SIGINT/SIGTERM wait for the loop's signalfd, so a stop
 	 * during startup still detaches what was attached. */

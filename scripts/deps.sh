@@ -8,16 +8,21 @@
 #    If that build fails we say so loudly and fall back to libwolfssl-dev.
 #  - with --bench, also the benchmark peers and tools (`make bench`):
 #    nginx, haproxy, wrk and gnuplot-nox, without letting their packages
-#    start a service in the host's namespace.
+#    start a service in the host's namespace;
+#  - with --kernel-matrix, also what `make kernel-matrix` boots kernels
+#    with: qemu-system-x86 and busybox-static (the kernels themselves are
+#    downloaded by scripts/kernel-matrix.sh into build/).
 #
-# usage: deps.sh [--bench]
+# usage: deps.sh [--bench] [--kernel-matrix]
 set -euo pipefail
 
 bench=0
+kernel_matrix=0
 for arg in "$@"; do
 	case "$arg" in
 	--bench) bench=1 ;;
-	*) echo "usage: deps.sh [--bench]" >&2; exit 2 ;;
+	--kernel-matrix) kernel_matrix=1 ;;
+	*) echo "usage: deps.sh [--bench] [--kernel-matrix]" >&2; exit 2 ;;
 	esac
 done
 
@@ -177,4 +182,13 @@ install_bench() {
 }
 
 [ "$bench" = 1 ] && install_bench
+
+# ---- kernels under QEMU (--kernel-matrix) -----------------------------------
+# No service, nothing started: an install as any other.
+kernel_matrix_pkgs=(qemu-system-x86 busybox-static)
+if [ "$kernel_matrix" = 1 ] && need_install "${kernel_matrix_pkgs[@]}"; then
+	apt_update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${kernel_matrix_pkgs[@]}"
+fi
 log "ready"

@@ -10,7 +10,8 @@
  * The process runs in a network namespace of its own (unshare) with a pin
  * root of its own, /sys/fs/bpf/mf-test-pod-<pid>, removed at exit.
  *
- * What BPF_PROG_TEST_RUN can and cannot show, on this kernel (6.18):
+ * What BPF_PROG_TEST_RUN can and cannot show, on the kernels tried (6.18,
+ * and Debian 12's 6.1 under `make kernel-matrix`, docs/kernels.md):
  * bpf_sk_assign() returns -EOPNOTSUPP under test-run, because the test-run
  * skb is not marked as being at TC ingress (skb_at_tc_ingress() is false),
  * and bpf_prog_test_run_skb() gives no way to set it.  So under test-run a
@@ -906,15 +907,16 @@ static bool test_to_pod_meshtls_mode(void)
 				      .dport = 7070 };
 	const struct frame to_other = { .saddr = TEST_PEER,
 					.daddr = "10.78.1.13", .dport = 7070 };
-	int efd = bpf_map__fd(skel->maps.mf_endpoints);
-	int cfd = bpf_map__fd(skel->maps.mf_config);
 	struct mf_endpoint_key k = { .half = 0 };
 	struct mf_endpoint ep = { .service_id = 1 };
 	struct mf_config cfg;
 	__u32 zero = 0;
+	int efd, cfd;
 	bool ok;
 
 	CASE_PROLOGUE();
+	efd = bpf_map__fd(skel->maps.mf_endpoints);
+	cfd = bpf_map__fd(skel->maps.mf_config);
 	inet_pton(AF_INET, TEST_POD, k.ip);
 	ep.flags = MF_ENDPOINT_F_TLS_STRICT;
 	ok = ASSERT_EQ(bpf_map_update_elem(efd, &k, &ep, BPF_ANY), 0) &&
@@ -1014,12 +1016,13 @@ static bool test_conn_rate_held(void)
  * holds more than its bound. */
 static bool test_conn_buckets_bounded(void)
 {
-	int fd = bpf_map__fd(skel->maps.mf_conn_buckets);
 	struct mf_conn_bucket_key key, next;
 	size_t entries = 0;
 	bool ok = true;
+	int fd;
 
 	CASE_PROLOGUE();
+	fd = bpf_map__fd(skel->maps.mf_conn_buckets);
 	for (unsigned int i = 0; ok && i < MF_CONN_BUCKETS_MAX + 10000; i++) {
 		struct mf_conn_bucket_key bk = { .port = 80 };
 		__u64 tat = now_ns();
@@ -1197,23 +1200,27 @@ static bool test_xdp_rates(void)
 	return fw_set("", 0, 0) && ok;
 }
 
-/* The packet bucket holds its rate over time: 1,000/s offered about
- * 4,000/s for 2 s lets the burst and then 1,000 a second through, within
- * 5%. */
+/* The packet bucket holds its rate over time: 100/s offered faster than
+ * that for 2 s lets the burst and then 100 a second through, within 5% of
+ * what the time it took allows.  The rate is low enough that a slow
+ * machine (an emulated one runs this loop about 1,000 times a second)
+ * still offers more than twice it. */
+#define XDP_RATE_PPS	100u
+
 static bool test_xdp_rate_over_time(void)
 {
 	const struct frame f = { .saddr = "198.51.100.20",
 				 .daddr = "10.77.0.1", .ack = true };
-	unsigned int passed = 0, offered = 0;
+	unsigned int passed = 0, offered = 0, allowed;
 	struct stats d;
-	__u64 start;
+	__u64 start, elapsed;
 	bool ok;
 	int rv;
 
 	CASE_PROLOGUE();
 	if (!ASSERT_TRUE(xskel != NULL))
 		return false;
-	ok = fw_set("", 1000, 0);
+	ok = fw_set("", XDP_RATE_PPS, 0);
 	start = now_ns();
 	while (ok && now_ns() - start < 2000000000ull) {
 		ok = xdp_run(&f, 1, &rv, &d);
@@ -1221,9 +1228,16 @@ static bool test_xdp_rate_over_time(void)
 		passed += rv == XDP_PASS;
 		usleep(200);
 	}
-	fprintf(stderr, "  %u of %u offered passed\n", passed, offered);
-	return fw_set("", 0, 0) && ok && ASSERT_TRUE(offered > 4000) &&
-	       ASSERT_TRUE(passed >= 2850 && passed <= 3150);
+	elapsed = now_ns() - start;
+	/* The burst, then one packet every 1/XDP_RATE_PPS s. */
+	allowed = XDP_RATE_PPS + (unsigned int)(elapsed * XDP_RATE_PPS /
+						1000000000ull);
+	fprintf(stderr, "  %u of %u offered passed, %u allowed in %llu ms\n",
+		passed, offered, allowed,
+		(unsigned long long)(elapsed / 1000000));
+	return fw_set("", 0, 0) && ok && ASSERT_TRUE(offered > 2 * allowed) &&
+	       ASSERT_TRUE(passed * 20 >= allowed * 19 &&
+			   passed * 20 <= allowed * 21);
 }
 
 /* ---- real TC ingress --------------------------------------------------- */
