@@ -447,6 +447,9 @@ void tls_sess_free(struct tls_sess *s)
 		heap_shrink(TLS_HS_HEAP);
 	}
 	tls_rec_free(&s->rec, s->keys);
+	/* Plaintext not read out yet (tls_record.c wipes what is). */
+	if (s->plain_left)
+		explicit_bzero(bufq_in_data(&s->in), s->plain_left);
 	bufq_in_free(&s->in);
 	bufq_out_free(&s->out);
 	free(s->err);

@@ -116,6 +116,8 @@ int tls_handshake(struct tls_sess *s);
  * -EAGAIN when more ciphertext is needed, other -errno on failure (-EACCES
  * when the peer's alert says it refused our certificate).
  * Decrypted bytes may stay buffered inside: call until -EAGAIN (or 0).
+ * Of @buf, only the bytes returned ever hold plaintext (past them, record
+ * framing may be written): a caller that wipes @buf wipes those.
  * Reading may queue records of its own (alerts): send tls_out_pending().
  * Reading still works after our own tls_close_notify() (half-close). */
 ssize_t tls_read(struct tls_sess *s, void *buf, size_t n);

@@ -19,6 +19,11 @@
  * follow the peer's updates of its own.  So a session lasts as long as
  * its connection, whatever that carries.
  *
+ * Plaintext does not outlive its use here: what was decrypted in place is
+ * wiped from the input queue as it is read out, control messages once
+ * handled, a record that failed to open or to seal at once.  Of the
+ * caller's buffer, only the bytes tls_rec_read() returns hold plaintext.
+ *
  * Not supported (our agents never send them): post-handshake
  * authentication, and handshake messages split over records.  Each fails
  * the session with a clear reason rather than being misread.
@@ -184,7 +189,7 @@ static inline uint64_t tls_gcm_cost(size_t n)
  * @out.  @out may be @in; @hdr (TLS_HDR_LEN bytes) is the additional data.
  * Returns 0, -EKEYEXPIRED when the key has used its last sequence number,
  * -EIO when sealing fails, -EBADMSG when the record is not authentic
- * (then @out holds garbage).
+ * (then @out holds garbage, or worse, plaintext: the caller wipes it).
  */
 static int tls_crypt(struct tls_rec *r, bool seal, const uint8_t *hdr,
 		     const uint8_t *in, size_t n, uint8_t *out)
@@ -257,6 +262,8 @@ static int tls_seal_record(struct tls_sess *s, uint8_t type, const void *p,
 	ret = tls_crypt(&s->rec, true, dst, dst + TLS_HDR_LEN, n + 1,
 			dst + TLS_HDR_LEN);
 	if (ret < 0) {
+		/* The plaintext must not stay in the queue's spare room. */
+		explicit_bzero(dst + TLS_HDR_LEN, n + 1);
 		bufq_out_recycle(&s->out, fresh);
 		if (ret == -EKEYEXPIRED)
 			tls_failf(s, "write: the traffic key is spent");
@@ -560,9 +567,13 @@ static ssize_t tls_read_record(struct tls_sess *s, uint8_t *dst, size_t room)
 		return tls_rec_fail(s, -EKEYEXPIRED, 0, "read",
 				    "the peer's traffic key is spent (its "
 				    "sequence number would wrap)");
-	if (ret < 0)
+	if (ret < 0) {
+		/* Decrypted before the tag was found wrong, perhaps: a
+		 * forger must not get plaintext into anyone's memory. */
+		explicit_bzero(pt, ctlen);
 		return tls_rec_fail(s, -EPROTO, TLS_AD_BAD_RECORD_MAC, "read",
 				    "record authentication failed");
+	}
 	/* TLSInnerPlaintext: content, type, zero padding (5.2). */
 	len = ctlen;
 	while (len > 0 && pt[len - 1] == 0)
@@ -583,7 +594,8 @@ static ssize_t tls_read_record(struct tls_sess *s, uint8_t *dst, size_t room)
 			bufq_in_drop(q, TLS_HDR_LEN + blen);
 			return 0;
 		}
-		/* Cannot drain the queue: the record is still behind. */
+		/* Cannot drain the queue: the record is still behind.
+		 * tls_rec_read() wipes the window as it reads it out. */
 		bufq_in_drop(q, TLS_HDR_LEN);
 		s->plain_left = len;
 		s->plain_skip = blen - len;
@@ -596,6 +608,10 @@ static ssize_t tls_read_record(struct tls_sess *s, uint8_t *dst, size_t room)
 		ret = tls_rec_fail(s, -EPROTO, TLS_AD_UNEXPECTED, "read",
 				   "unexpected content type");
 	}
+	/* Handled or refused: no plaintext left behind, in the queue or in
+	 * @dst, which is to hold only data for the caller.  Cheap: control
+	 * records are a few bytes, and the rest end the session. */
+	explicit_bzero(pt, ctlen);
 	if (ret < 0)
 		return ret;
 	bufq_in_drop(q, TLS_HDR_LEN + blen);
@@ -615,6 +631,10 @@ ssize_t tls_rec_read(struct tls_sess *s, void *buf, size_t n)
 				   s->plain_left : n - done;
 
 			memcpy(out + done, bufq_in_data(q), k);
+			/* Plaintext decrypted in place: wiped from the queue
+			 * as it leaves, bytes that held data only (the rest
+			 * of the record is type, padding and tag). */
+			explicit_bzero(bufq_in_data(q), k);
 			done += k;
 			s->plain_left -= k;
 			if (s->plain_left == 0) {

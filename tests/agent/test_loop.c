@@ -2,8 +2,9 @@
 /*
  * The event loop without any module: completions dispatched through the
  * handler table by op, accepts through each listener's own handler,
- * listeners removed and added while the loop runs, and a teardown that
- * waits for its users' ops.  Then the policy reloader: the
+ * listeners removed and added while the loop runs, plaintext buffers
+ * wiped as they come back, and a teardown that waits for its users'
+ * ops.  Then the policy reloader: the
  * hand-over of snapshots between the reloader and the loop thread
  * (reload.c included, to publish by hand), a fixed snapshot, and a
  * reloader thread following mf_config.epoch in real pinned maps under a
@@ -509,6 +510,41 @@ static bool test_stall_gauge(void)
 	return ok;
 }
 
+/* A plaintext buffer comes back wiped as far as its user says data
+ * reached, and no further; the cache hands it out again. */
+static bool test_pbuf_wiped(void)
+{
+	struct loop l;
+	struct seen guard;
+	uint8_t *p, *q;
+	size_t i, dirty = 0;
+	bool ok;
+
+	if (!start(&l, &guard))
+		return false;
+	p = loop_pbuf_get(&l);
+	ok = ASSERT_TRUE(p);
+	if (ok) {
+		memset(p, 0xa5, LOOP_PBUF_SIZE);
+		loop_pbuf_put(&l, p, 100);
+		q = loop_pbuf_get(&l);
+		ok = ASSERT_TRUE(q == p);
+		for (i = 0; ok && i < LOOP_PBUF_SIZE; i++)
+			dirty += q[i] != 0;
+		ok = ok && ASSERT_EQ(dirty, LOOP_PBUF_SIZE - 100) &&
+		     ASSERT_EQ(q[99], 0) && ASSERT_EQ(q[100], 0xa5);
+		/* More than the buffer holds: all of it. */
+		loop_pbuf_put(&l, q, LOOP_PBUF_SIZE + 1);
+		q = loop_pbuf_get(&l);
+		for (i = 0, dirty = 0; ok && i < LOOP_PBUF_SIZE; i++)
+			dirty += q[i] != 0;
+		ok = ok && ASSERT_EQ(dirty, 0);
+		loop_pbuf_put(&l, q, 0);
+	}
+	loop_fini(&l);
+	return ok;
+}
+
 /* A module with an op in flight at teardown. */
 struct user {
 	struct loop *l;
@@ -722,6 +758,7 @@ int main(void)
 	TEST_RUN(test_unlisten_cycles);
 	TEST_RUN(test_teardown_waits_for_users);
 	TEST_RUN(test_stall_gauge);
+	TEST_RUN(test_pbuf_wiped);
 	TEST_RUN(test_fixed_snapshot);
 	TEST_RUN(test_handover);
 	TEST_RUN(test_thread_follows_epoch);

@@ -12,7 +12,8 @@
  * and unprotected records, malformed key updates, a sequence number that
  * would wrap.  Keys are updated at their limits, which the cases lower to
  * reach them in a few records (a real 2^24 + 1 records is
- * test_tls_long's).
+ * test_tls_long's); plaintext does not stay behind in the queues or in
+ * the reader's buffer.
  *
  * Reaches the session internals and the raw WOLFSSL through tls-int.h,
  * and the record layer's statics (a record of any content, sealed as it
@@ -755,6 +756,74 @@ static bool update_not_last(struct th_pair *p)
 
 TH_CASE(update_not_last, NULL, TH_SHAKEN)
 
+/* ---- plaintext left behind ----------------------------------------------- */
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* A record read out in pieces was decrypted in place: what has been read
+ * of it is wiped from the input queue, what has not is still there. */
+static bool window_wiped(struct th_pair *p)
+{
+	uint8_t buf[3000], want[3000];
+	struct bufq_in *q = &p->s->in;
+
+	fill(want, 0, sizeof(want), 14);
+	if (!ASSERT_EQ(tls_write(p->c, want, sizeof(want)), 3000))
+		return false;
+	th_pump(p->c, p->s, 0);
+	if (!ASSERT_EQ(tls_read(p->s, buf, 1000), 1000) ||
+	    !ASSERT_MEMEQ(buf, want, 1000) ||
+	    !ASSERT_EQ(p->s->plain_left, 2000) ||
+	    !ASSERT_TRUE(all_zero(q->buf + q->head - 1000, 1000)) ||
+	    !ASSERT_MEMEQ(bufq_in_data(q), want + 1000, 2000))
+		return false;
+	return ASSERT_EQ(tls_read(p->s, buf, 1500), 1500) &&
+	       ASSERT_TRUE(all_zero(q->buf + q->head - 2500, 2500)) &&
+	       ASSERT_EQ(tls_read(p->s, buf + 1500, 1500), 500) &&
+	       ASSERT_MEMEQ(buf, want + 1000, 2000);
+}
+
+TH_CASE(window_wiped, NULL, TH_SHAKEN)
+
+/* A control record opened in the reader's buffer is wiped from it once
+ * handled; a record that fails to open leaves nothing there either. */
+static bool reader_buffer_clean(struct th_pair *p)
+{
+	uint8_t buf[256];
+	const void *q;
+	size_t n;
+
+	memset(buf, 0xa5, sizeof(buf));
+	if (!ASSERT_EQ(tls_rec_update(p->c, false), 0))
+		return false;
+	th_pump(p->c, p->s, 0);
+	/* KeyUpdate: 5 bytes and its type, decrypted into buf. */
+	if (!ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EAGAIN) ||
+	    !ASSERT_TRUE(all_zero(buf, 6)) || !ASSERT_EQ(buf[6], 0xa5))
+		return false;
+	if (!ASSERT_EQ(tls_write(p->c, "secret!!", 8), 8))
+		return false;
+	n = tls_out_pending(p->c, &q);
+	((uint8_t *)q)[n - 1] ^= 0x01;	/* in the tag */
+	th_pump(p->c, p->s, 0);
+	memset(buf, 0xa5, sizeof(buf));
+	return ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EPROTO) &&
+	       ASSERT_TRUE(all_zero(buf, 9)) && ASSERT_EQ(buf[9], 0xa5);
+}
+
+TH_CASE_AS(reader_buffer_clean_aesgcm, reader_buffer_clean, AESGCM,
+	   TH_SHAKEN)
+TH_CASE_AS(reader_buffer_clean_chacha, reader_buffer_clean, CHACHA,
+	   TH_SHAKEN)
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -792,6 +861,9 @@ int main(void)
 	TEST_RUN(test_update_too_long);
 	TEST_RUN(test_update_bad_request);
 	TEST_RUN(test_update_not_last);
+	TEST_RUN(test_window_wiped);
+	TEST_RUN(test_reader_buffer_clean_aesgcm);
+	TEST_RUN(test_reader_buffer_clean_chacha);
 	tls_global_fini();
 	ph_remove(th_dir);
 	TEST_MAIN_END();
