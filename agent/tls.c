@@ -142,7 +142,7 @@ int tls_cb_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 /* The session whose wolfSSL_connect() or wolfSSL_accept() runs on this
  * thread: the label callback below has no argument to tell it.  Set only
  * for the length of that call (tls_handshake()). */
-static __thread struct tls_sess *tls_hs_cur;
+static _Thread_local struct tls_sess *tls_hs_cur;
 
 int tls_cb_expand_label(byte *okm, word32 okm_len, const byte *prk,
 			word32 prk_len, const byte *protocol,

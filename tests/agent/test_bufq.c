@@ -16,14 +16,6 @@ static void fill(void)
 		src[i] = (uint8_t)(i * 131 + i / 251);
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 static bool test_in_order_limit_and_memory(void)
 {
 	struct bufq_in q = { 0 };
@@ -37,7 +29,7 @@ static bool test_in_order_limit_and_memory(void)
 	     ASSERT_EQ(bufq_in_put(&q, src + 3000, 2000, 8192), 0) &&
 	     ASSERT_EQ(q.cap, 4096) && ASSERT_EQ(bufq_in_len(&q), 2500) &&
 	     /* What the move left behind past the new bytes is wiped. */
-	     ASSERT_TRUE(all_zero(q.buf + 2500, 500)) &&
+	     ASSERT_ZEROED(q.buf + 2500, 500) &&
 	     ASSERT_EQ(bufq_in_take(&q, got + 2500, 9999), 2500) &&
 	     ASSERT_MEMEQ(got, src, 5000) &&
 	     ASSERT_TRUE(!q.buf && !q.cap);

@@ -758,16 +758,6 @@ TH_CASE(update_not_last, NULL, TH_SHAKEN)
 
 /* ---- plaintext left behind ----------------------------------------------- */
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 /* A record read out in pieces was decrypted in place: what has been read
  * of it is wiped from the input queue, what has not is still there. */
 static bool window_wiped(struct th_pair *p)
@@ -782,11 +772,11 @@ static bool window_wiped(struct th_pair *p)
 	if (!ASSERT_EQ(tls_read(p->s, buf, 1000), 1000) ||
 	    !ASSERT_MEMEQ(buf, want, 1000) ||
 	    !ASSERT_EQ(p->s->plain_left, 2000) ||
-	    !ASSERT_TRUE(all_zero(q->buf + q->head - 1000, 1000)) ||
+	    !ASSERT_ZEROED(q->buf + q->head - 1000, 1000) ||
 	    !ASSERT_MEMEQ(bufq_in_data(q), want + 1000, 2000))
 		return false;
 	return ASSERT_EQ(tls_read(p->s, buf, 1500), 1500) &&
-	       ASSERT_TRUE(all_zero(q->buf + q->head - 2500, 2500)) &&
+	       ASSERT_ZEROED(q->buf + q->head - 2500, 2500) &&
 	       ASSERT_EQ(tls_read(p->s, buf + 1500, 1500), 500) &&
 	       ASSERT_MEMEQ(buf, want + 1000, 2000);
 }
@@ -807,7 +797,7 @@ static bool reader_buffer_clean(struct th_pair *p)
 	th_pump(p->c, p->s, 0);
 	/* KeyUpdate: 5 bytes and its type, decrypted into buf. */
 	if (!ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EAGAIN) ||
-	    !ASSERT_TRUE(all_zero(buf, 6)) || !ASSERT_EQ(buf[6], 0xa5))
+	    !ASSERT_ZEROED(buf, 6) || !ASSERT_EQ(buf[6], 0xa5))
 		return false;
 	if (!ASSERT_EQ(tls_write(p->c, "secret!!", 8), 8))
 		return false;
@@ -816,7 +806,7 @@ static bool reader_buffer_clean(struct th_pair *p)
 	th_pump(p->c, p->s, 0);
 	memset(buf, 0xa5, sizeof(buf));
 	return ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EPROTO) &&
-	       ASSERT_TRUE(all_zero(buf, 9)) && ASSERT_EQ(buf[9], 0xa5);
+	       ASSERT_ZEROED(buf, 9) && ASSERT_EQ(buf[9], 0xa5);
 }
 
 TH_CASE_AS(reader_buffer_clean_aesgcm, reader_buffer_clean, AESGCM,
