@@ -16,7 +16,13 @@ int bufq_in_put(struct bufq_in *q, const void *p, size_t n, size_t max)
 	if (n == 0)
 		return 0;
 	if (q->tail + n > q->cap && q->head > 0) {
+		size_t stale = q->head > len ? q->head : len;
+
 		memmove(q->buf, q->buf + q->head, len);
+		/* Queued bytes may be plaintext decrypted in place (bufq.h):
+		 * the copy the move leaves behind, past the new tail, is
+		 * wiped. */
+		explicit_bzero(q->buf + stale, q->tail - stale);
 		q->head = 0;
 		q->tail = len;
 	}
@@ -30,9 +36,15 @@ int bufq_in_put(struct bufq_in *q, const void *p, size_t n, size_t max)
 			cap *= 2;
 		if (cap > max)
 			cap = max;
-		nb = realloc(q->buf, cap);
+		/* Not realloc(): it would free the old buffer unwiped. */
+		nb = malloc(cap);
 		if (!nb)
 			return -ENOMEM;
+		if (q->buf) {
+			memcpy(nb, q->buf, q->tail);
+			explicit_bzero(q->buf, q->tail);
+			free(q->buf);
+		}
 		heap_grow(cap - q->cap);
 		q->buf = nb;
 		q->cap = cap;

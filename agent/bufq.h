@@ -13,6 +13,12 @@
  * connections wait most of the time: an idle queue holds no buffer.  What
  * they hold is counted as transient heap (heap.h).  A zeroed queue is
  * empty; the queue owns its buffers, bufq_*_free() releases them.
+ *
+ * An input queue's bytes may become plaintext where they lie (a record
+ * decrypted in place): whoever reads plaintext out wipes it (tls_record.c),
+ * and the queue, when it moves its bytes to the front or to a bigger
+ * buffer, wipes the copy it leaves behind.  Only bytes that held data are
+ * wiped, not whole buffers: queues drain, and free, all the time.
  */
 #ifndef MF_BUFQ_H
 #define MF_BUFQ_H

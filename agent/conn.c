@@ -291,6 +291,15 @@ static void conn_hs_put(struct conn_table *t, struct conn *c)
 	}
 }
 
+/* Gives back direction @d's plaintext buffer, wiped as far as plaintext
+ * reached. */
+static void conn_dir_pbuf_put(struct conn_table *t, struct conn_dir *d)
+{
+	loop_pbuf_put(t->loop, d->pbuf, d->pbuf_used);
+	d->pbuf = NULL;
+	d->pbuf_used = 0;
+}
+
 /* Releases @c if it is CLOSING and nothing is in flight.  Called after
  * every completion and accept. */
 static void conn_reap(struct conn_table *t, struct conn *c)
@@ -314,14 +323,14 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 		tls_sess_free(e->tls);
 		e->tls = NULL;
 		bufq_out_free(&e->out);
-		loop_pbuf_put(t->loop, e->rbuf);
+		/* Whatever a recv left in it: not the data path. */
+		loop_pbuf_put(t->loop, e->rbuf, LOOP_PBUF_SIZE);
 		e->rbuf = NULL;
 		/* SO_LINGER is set already when it is to reset. */
 		if (e->fd >= 0)
 			loop_close_fd(t->loop, e->fd, false);
 		e->fd = -1;
-		loop_pbuf_put(t->loop, d->pbuf);
-		d->pbuf = NULL;
+		conn_dir_pbuf_put(t, d);
 		if (d->bid >= 0) {
 			int bid = d->bid;
 
@@ -500,18 +509,18 @@ static enum conn_fetch conn_dir_fetch(struct conn_table *t, struct conn *c,
 			return CONN_FETCH_FAILED;
 		}
 		n = tls_read(src->tls, d->pbuf, CONN_PBUF_SIZE);
-		/* Reading may queue records of its own (alerts, key
-		 * updates). */
+		/* Reading may queue records of its own (alerts). */
 		conn_tls_flush(t, c, side);
 		if (n > 0) {
 			d->data = d->pbuf;
 			d->len = (uint32_t)n;
+			if (d->pbuf_used < d->len)
+				d->pbuf_used = d->len;
 			return CONN_FETCH_DATA;
 		}
 		/* Nothing to decrypt for now: an idle connection holds no
 		 * plaintext buffer. */
-		loop_pbuf_put(t->loop, d->pbuf);
-		d->pbuf = NULL;
+		conn_dir_pbuf_put(t, d);
 		if (n == 0)
 			return CONN_FETCH_EOF;
 		if (n != -EAGAIN) {
@@ -537,7 +546,7 @@ static void conn_dir_release_chunk(struct conn_table *t, struct conn *c,
 		d->bid = -1;
 		loop_buf_put(t->loop, (uint16_t)bid);
 	} else if (src->rbuf && d->data == src->rbuf) {
-		loop_pbuf_put(t->loop, src->rbuf);
+		loop_pbuf_put(t->loop, src->rbuf, d->len);
 		src->rbuf = NULL;
 	}
 	d->data = NULL;
@@ -887,7 +896,7 @@ static void conn_retired_free(struct conn_table *t, struct conn *c)
 
 	conn_end_untag(t, r);
 	tls_sess_free(r->tls);
-	loop_pbuf_put(t->loop, r->rbuf);
+	loop_pbuf_put(t->loop, r->rbuf, LOOP_PBUF_SIZE);
 	bufq_out_free(&r->out);
 	if (r->fd >= 0)
 		loop_close_fd(t->loop, r->fd, false);
@@ -1118,8 +1127,7 @@ bool conn_up_park(struct conn_table *t, struct conn *c,
 	/* What the up direction holds came from that end. */
 	if (d->data)
 		conn_dir_release_chunk(t, c, CONN_UP);
-	loop_pbuf_put(t->loop, d->pbuf);
-	d->pbuf = NULL;
+	conn_dir_pbuf_put(t, d);
 	d->state = CONN_DIR_IDLE;
 	slot->used = true;
 	slot->key = *k;
@@ -1669,7 +1677,7 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 		if (bid >= 0)
 			loop_buf_put(t->loop, (uint16_t)bid);
 		else if (own_buf) {
-			loop_pbuf_put(t->loop, e->rbuf);
+			loop_pbuf_put(t->loop, e->rbuf, (size_t)res);
 			e->rbuf = NULL;
 		}
 		conn_kick(t, c);
@@ -1689,7 +1697,7 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 		if (bid >= 0) {
 			loop_buf_put(t->loop, (uint16_t)bid);
 		} else {
-			loop_pbuf_put(t->loop, e->rbuf);
+			loop_pbuf_put(t->loop, e->rbuf, (size_t)res);
 			e->rbuf = NULL;
 		}
 		if (err < 0) {

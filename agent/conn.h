@@ -240,6 +240,9 @@ struct conn_dir {
 	uint8_t *pbuf;		/* plaintext out of a TLS source, from
 				 * loop_pbuf_get(), held only while there is
 				 * plaintext to decrypt or send.  Owned */
+	uint32_t pbuf_used;	/* how far into pbuf plaintext has reached
+				 * (tls_read() writes none past what it
+				 * returns): wiped when it goes back */
 	uint64_t bytes;		/* plaintext bytes relayed */
 };
 

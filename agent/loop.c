@@ -126,10 +126,11 @@ uint8_t *loop_pbuf_get(struct loop *l)
 	return malloc(LOOP_PBUF_SIZE);
 }
 
-void loop_pbuf_put(struct loop *l, uint8_t *p)
+void loop_pbuf_put(struct loop *l, uint8_t *p, size_t used)
 {
 	if (!p)
 		return;
+	explicit_bzero(p, used < LOOP_PBUF_SIZE ? used : LOOP_PBUF_SIZE);
 	if (l->pbuf_cache && l->pbuf_cached < LOOP_PBUF_CACHE)
 		l->pbuf_cache[l->pbuf_cached++] = p;
 	else

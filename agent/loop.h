@@ -310,8 +310,12 @@ void loop_buf_put(struct loop *l, uint16_t bid);
 /* A LOOP_PBUF_SIZE buffer the caller owns until loop_pbuf_put(); NULL when
  * out of memory. */
 uint8_t *loop_pbuf_get(struct loop *l);
-/* Gives @p back (NULL is a no-op). */
-void loop_pbuf_put(struct loop *l, uint8_t *p);
+/* Gives @p back (NULL is a no-op), its first @used bytes wiped: these
+ * buffers carry plaintext, and go on to other connections or back to the
+ * heap.  @used is how far data may have reached (LOOP_PBUF_SIZE when the
+ * caller cannot tell); not the whole buffer each time, as most uses fill
+ * a few hundred bytes of its 16 KiB. */
+void loop_pbuf_put(struct loop *l, uint8_t *p, size_t used);
 
 /* Makes the close of socket @fd send RST (SO_LINGER {1, 0}). */
 void loop_set_rst(int fd);

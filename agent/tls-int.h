@@ -15,6 +15,8 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/aes.h>
 #include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+#include <wolfssl/wolfcrypt/kdf.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 
 #include "bufq.h"
 #include "tls.h"
@@ -34,13 +36,29 @@
 #define TLS_NONCE_LEN		12u
 
 /*
- * Records one traffic key may protect.  RFC 8446 5.5 lets AES-GCM protect
- * 2^24.5 full-size records per key and expects a KeyUpdate before that.
- * This record layer cannot rekey, so a session fails, in either direction,
- * once its key has protected 2^24 records (256 GiB of full records): the
- * connection ends with an error rather than wearing the key out.
+ * How long one traffic key lives (RFC 8446 5.5, 4.6.3).  A key is replaced
+ * by a KeyUpdate, never by failing the session:
+ *  - AES-GCM: by the AEAD limits analysis (draft-irtf-cfrg-aead-limits,
+ *    "Confidentiality limit" of AES-GCM), an attacker's advantage grows
+ *    with (q + s)^2 / 2^129, q the records and s the 16-byte blocks of
+ *    plaintext a key protected; RFC 8446's 2^24.5 full-size records is
+ *    q + s = 2^34.5 (2^-60).  Counting blocks rather than records, a
+ *    writer updates its key before a record would take q + s past
+ *    TLS_GCM_KEY_BLOCKS: 2^34 (2^-61), 256 GiB of full records or 2^33
+ *    one-byte ones.  The KeyUpdate itself, 2 blocks, goes under the old
+ *    key.
+ *  - ChaCha20-Poly1305: no such limit before the sequence number's
+ *    (RFC 8446 5.5), so no count.
+ *  - Both: a sequence number never wraps (5.3).  A writer spends its
+ *    last one, 2^64 - 1, on a KeyUpdate; a reader fails a key that has
+ *    opened a record under it and is followed by anything but that
+ *    KeyUpdate.
+ * Limits are the writer's to keep: a reader follows the peer's updates.
  */
-#define TLS_KEY_RECORDS_MAX	(1ull << 24)
+#define TLS_GCM_KEY_BLOCKS	(1ull << 34)
+
+/* A traffic secret: the hash length of both suites (SHA-256). */
+#define TLS_SECRET_LEN		32u
 
 struct tls_ctx {
 	WOLFSSL_CTX *wctx;
@@ -67,11 +85,22 @@ struct tls_dir {
 		uint8_t key[CHACHA20_POLY1305_AEAD_KEYSIZE];
 	} k;
 	uint8_t iv[TLS_NONCE_LEN];	/* per-direction static IV */
+	/* application_traffic_secret_N of the key: the handshake's
+	 * (tls_cb_expand_label()), then each KeyUpdate's */
+	uint8_t secret[TLS_SECRET_LEN];
 	uint64_t seq;			/* next record's sequence number */
+	uint64_t blocks;		/* AES-GCM: q + s of the key (above) */
+	bool spent;			/* sequence number 2^64 - 1 used */
 };
 
 struct tls_rec {
 	int cipher;			/* wolfssl_aes_gcm or wolfssl_chacha */
+	int klen;			/* bytes of a key */
+	/* The writer updates its key before a record takes wr.blocks past
+	 * this: TLS_GCM_KEY_BLOCKS with AES-GCM, UINT64_MAX (never) with
+	 * ChaCha20-Poly1305.  A field, not the constant, so that tests can
+	 * reach it in a few records. */
+	uint64_t key_blocks;
 	struct tls_dir rd, wr;
 };
 
@@ -93,6 +122,8 @@ struct tls_sess {
 	bool sent_close;	/* our close_notify queued */
 	bool failed;		/* fatal error: the session is unusable */
 	bool keys;		/* rec holds set-up keys (free them) */
+	bool update_owed;	/* the peer asked for a KeyUpdate: ours goes
+				 * before our next record */
 	int peer_rc;		/* result of the SPIFFE ID extraction */
 	/* For logs after the WOLFSSL is gone; wolfSSL's static strings. */
 	const char *version_name, *cipher_name, *group_name;
@@ -111,16 +142,33 @@ struct tls_sess {
 void tls_failf(struct tls_sess *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* wolfSSL's I/O callbacks over the session's queues, for the handshake:
- * tls_ctx_new() installs them, tests on contexts of their own making. */
+/* wolfSSL's callbacks: I/O over the session's queues, for the handshake,
+ * and HKDF-Expand-Label, which keeps the application traffic secrets of
+ * the session whose handshake runs.  tls_ctx_new() installs them, tests
+ * on contexts of their own making. */
 int tls_cb_recv(WOLFSSL *ssl, char *buf, int sz, void *arg);
 int tls_cb_send(WOLFSSL *ssl, char *buf, int sz, void *arg);
+int tls_cb_expand_label(byte *okm, word32 okm_len, const byte *prk,
+			word32 prk_len, const byte *protocol,
+			word32 protocol_len, const byte *label,
+			word32 label_len, const byte *info, word32 info_len,
+			int digest, int side);
 
 /* ---- tls_record.c -------------------------------------------------------- */
 
-/* Sets up @r for @cipher (wolfssl_aes_gcm or wolfssl_chacha): the @klen
- * byte keys, TLS_NONCE_LEN byte IVs and next sequence numbers of reading
- * and writing.  Returns 0, or -EIO with nothing to free. */
+/* HKDF-Expand-Label of TLS 1.3 (RFC 8446 7.1) over SHA-256: @n bytes
+ * into @out from @secret (TLS_SECRET_LEN bytes), @label without its
+ * "tls13 " and @ctx (@ctx_len bytes).  Returns 0 or -EIO. */
+int tls_expand_label(uint8_t *out, size_t n, const uint8_t *secret,
+		     const char *label, const uint8_t *ctx, size_t ctx_len);
+
+/* Sets up @r for @cipher (wolfssl_aes_gcm or wolfssl_chacha) from the
+ * traffic secrets the handshake left in r->rd.secret and r->wr.secret,
+ * and the next sequence numbers of reading and writing.  The @klen-byte
+ * keys and the IVs they give must be those wolfSSL derived (@rkey, @riv,
+ * @wkey, @wiv): that is how we know the secrets are the right ones.
+ * Returns 0, -EPROTO when they are not, -EIO; nothing to free on
+ * failure. */
 int tls_rec_keys(struct tls_rec *r, int cipher, int klen,
 		 const uint8_t *rkey, const uint8_t *riv, uint64_t rseq,
 		 const uint8_t *wkey, const uint8_t *wiv, uint64_t wseq);
@@ -132,5 +180,12 @@ void tls_rec_free(struct tls_rec *r, bool keys);
 ssize_t tls_rec_read(struct tls_sess *s, void *buf, size_t n);
 ssize_t tls_rec_write(struct tls_sess *s, const void *buf, size_t n);
 int tls_rec_close(struct tls_sess *s);
+
+/* Queues a KeyUpdate (RFC 8446 4.6.3) and moves writing to the next key;
+ * with @request the peer is asked to update its own.  The record layer
+ * does this by itself when a key reaches its limits (above) and when the
+ * peer asks; tests do it at will.  Returns 0 or -errno (the session has
+ * failed then). */
+int tls_rec_update(struct tls_sess *s, bool request);
 
 #endif /* MF_TLS_INT_H */

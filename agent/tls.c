@@ -9,11 +9,25 @@
  * certificate with its public key, handshake arrays and hashes), and the
  * agent keeps one session per tunnelled connection, most of them idle.  So
  * wolfSSL does what is hard (the handshake, certificate verification) and,
- * once the handshake is complete, hands over: we copy out the application
- * traffic keys, IVs and sequence numbers (wolfSSL's ATOMIC_USER accessors),
- * cache the peer's SPIFFE ID and the names for logs, and free the WOLFSSL.
- * What stays per session is struct tls_sess, about 2.8 KB, most of it the
- * two AEAD contexts of the record layer that takes over (tls_record.c).
+ * once the handshake is complete, hands over: we take the application
+ * traffic secrets and sequence numbers, cache the peer's SPIFFE ID and the
+ * names for logs, and free the WOLFSSL.  What stays per session is struct
+ * tls_sess, about 2.9 KB, most of it the two AEAD contexts of the record
+ * layer that takes over (tls_record.c).
+ *
+ * The secrets, not just the keys, because KeyUpdate (RFC 8446 4.6.3)
+ * derives each next key from the secret of the last: without them a
+ * session could not follow its peer's update nor keep its own keys under
+ * their limits, and would have to end.  This wolfSSL build gives out
+ * keys and IVs (ATOMIC_USER) but no secrets (HAVE_SECRET_CALLBACK is not
+ * in Debian's build).  It does let a context derive TLS 1.3's labels
+ * itself (HAVE_PK_CALLBACKS: HKDF-Expand-Label), so we do: the derivation
+ * is the same wolfCrypt function wolfSSL would call, and the outputs
+ * labelled "c ap traffic" and "s ap traffic" are the two secrets, kept
+ * for the session whose handshake step runs on this thread.  At the
+ * hand-over the keys and IVs derived from them must equal wolfSSL's, so
+ * a wolfSSL that derived otherwise fails handshakes, loudly, rather than
+ * letting a session run on wrong secrets.
  *
  * Where the memory goes matters as much as how much: sessions live in
  * slabs of their own (slab.h), and the heap that bursts of handshakes grow
@@ -124,6 +138,41 @@ int tls_cb_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 	return sz;
 }
 
+/* ---- traffic secrets (handshake only) ------------------------------------ */
+
+/* The session whose wolfSSL_connect() or wolfSSL_accept() runs on this
+ * thread: the label callback below has no argument to tell it.  Set only
+ * for the length of that call (tls_handshake()). */
+static _Thread_local struct tls_sess *tls_hs_cur;
+
+int tls_cb_expand_label(byte *okm, word32 okm_len, const byte *prk,
+			word32 prk_len, const byte *protocol,
+			word32 protocol_len, const byte *label,
+			word32 label_len, const byte *info, word32 info_len,
+			int digest, int side)
+{
+	static const char client_ap[] = "c ap traffic";
+	static const char server_ap[] = "s ap traffic";
+	struct tls_sess *s = tls_hs_cur;
+	struct tls_dir *d = NULL;
+	int ret;
+
+	(void)side;
+	ret = wc_Tls13_HKDF_Expand_Label(okm, okm_len, prk, prk_len, protocol,
+					 protocol_len, label, label_len, info,
+					 info_len, digest);
+	if (ret != 0 || !s || okm_len != TLS_SECRET_LEN ||
+	    label_len != sizeof(client_ap) - 1)
+		return ret;
+	if (memcmp(label, client_ap, label_len) == 0)
+		d = s->ctx->role == TLS_ROLE_CLIENT ? &s->rec.wr : &s->rec.rd;
+	else if (memcmp(label, server_ap, label_len) == 0)
+		d = s->ctx->role == TLS_ROLE_CLIENT ? &s->rec.rd : &s->rec.wr;
+	if (d)
+		memcpy(d->secret, okm, TLS_SECRET_LEN);
+	return 0;
+}
+
 /* ---- contexts ------------------------------------------------------------ */
 
 int tls_global_init(void)
@@ -202,6 +251,7 @@ static void tls_ctx_common(struct tls_ctx *ctx)
 	wolfSSL_CTX_set_session_cache_mode(ctx->wctx, WOLFSSL_SESS_CACHE_OFF);
 	wolfSSL_CTX_SetIORecv(ctx->wctx, tls_cb_recv);
 	wolfSSL_CTX_SetIOSend(ctx->wctx, tls_cb_send);
+	wolfSSL_CTX_SetHKDFExpandLabelCb(ctx->wctx, tls_cb_expand_label);
 }
 
 /* Frees a context tls_ctx_alloc() made that no session uses yet. */
@@ -429,6 +479,9 @@ void tls_sess_free(struct tls_sess *s)
 		heap_shrink(TLS_HS_HEAP);
 	}
 	tls_rec_free(&s->rec, s->keys);
+	/* Plaintext not read out yet (tls_record.c wipes what is). */
+	if (s->plain_left)
+		explicit_bzero(bufq_in_data(&s->in), s->plain_left);
 	bufq_in_free(&s->in);
 	bufq_out_free(&s->out);
 	free(s->err);
@@ -520,7 +573,7 @@ static int tls_handoff(struct tls_sess *s)
 	WOLFSSL *ssl = s->ssl;
 	const unsigned char *rkey, *riv, *wkey, *wiv, *der;
 	WOLFSSL_X509_CHAIN *chain;
-	int cipher, klen, len;
+	int cipher, klen, len, ret;
 	word64 rseq = 0, wseq = 0;
 	bool client = s->ctx->role == TLS_ROLE_CLIENT;
 
@@ -565,8 +618,15 @@ static int tls_handoff(struct tls_sess *s)
 		tls_failf(s, "handshake: no traffic keys");
 		return -EPROTO;
 	}
-	if (tls_rec_keys(&s->rec, cipher, klen, rkey, riv, rseq, wkey, wiv,
-			 wseq) < 0) {
+	/* wolfSSL's keys check the secrets we kept (top of the file). */
+	ret = tls_rec_keys(&s->rec, cipher, klen, rkey, riv, rseq, wkey, wiv,
+			   wseq);
+	if (ret == -EPROTO) {
+		tls_failf(s, "handshake: the traffic secrets seen do not give "
+			  "wolfSSL's keys");
+		return -EPROTO;
+	}
+	if (ret < 0) {
 		tls_failf(s, "handshake: cannot set up the traffic keys");
 		return -EIO;
 	}
@@ -622,10 +682,12 @@ int tls_handshake(struct tls_sess *s)
 		return 0;
 	if (s->failed)
 		return -EPROTO;
+	tls_hs_cur = s;		/* for tls_cb_expand_label() */
 	if (s->ctx->role == TLS_ROLE_CLIENT)
 		ret = wolfSSL_connect(s->ssl);
 	else
 		ret = wolfSSL_accept(s->ssl);
+	tls_hs_cur = NULL;
 	if (ret != WOLFSSL_SUCCESS)
 		return tls_fail(s, ret, "handshake");
 	ret = tls_handoff(s);

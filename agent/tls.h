@@ -3,8 +3,9 @@
  * Mutual TLS 1.3 between agents, over memory: nothing here touches a socket.
  * The event loop feeds in received ciphertext and drains an output queue
  * with io_uring.  wolfSSL runs the handshake (tls.c); after it,
- * tls_record.c runs the record layer and the session keeps about 3 KB.  A
- * peer's KeyUpdate is not supported: it fails the session.
+ * tls_record.c runs the record layer and the session keeps about 3 KB.
+ * Keys are updated (KeyUpdate) as the peer asks and before they reach
+ * their limits, so a session lasts as long as the connection.
  *
  * Profile: TLS 1.3 only, ECDSA P-256 certificates, X25519 key exchange,
  * TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256, peer certificate
@@ -124,6 +125,9 @@ int tls_handshake(struct tls_sess *s);
  * -EAGAIN when more ciphertext is needed, other -errno on failure (-EACCES
  * when the peer's alert says it refused our certificate).
  * Decrypted bytes may stay buffered inside: call until -EAGAIN (or 0).
+ * Of @buf, only the bytes returned ever hold plaintext (past them, record
+ * framing may be written): a caller that wipes @buf wipes those.
+ * Reading may queue records of its own (alerts): send tls_out_pending().
  * Reading still works after our own tls_close_notify() (half-close). */
 ssize_t tls_read(struct tls_sess *s, void *buf, size_t n);
 

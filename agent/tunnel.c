@@ -1066,6 +1066,8 @@ static void tunnel_inbound_read_header(struct tunnel *tu, struct conn *c)
 			return;
 		}
 		c->hdr_fill += (uint32_t)n;
+		if (d->pbuf_used < c->hdr_fill)
+			d->pbuf_used = c->hdr_fill;
 		used = pp2_decode(d->pbuf, c->hdr_fill, &info);
 		if (used < 0) {
 			tunnel_deny(tu, c, "-", NULL, "malformed proxy header");

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The ciphertext queues: bytes come out in order, limits hold, drained
- * queues hold no memory, and the output queue's bytes stay where they were
- * written while more is appended.
+ * queues hold no memory, the input queue leaves no copy of its bytes
+ * behind when it moves them, and the output queue's bytes stay where they
+ * were written while more is appended.
  */
 #include "harness/test.h"
 #include "../../agent/bufq.h"
@@ -27,6 +28,8 @@ static bool test_in_order_limit_and_memory(void)
 	     ASSERT_EQ(bufq_in_take(&q, got, 2500), 2500) &&
 	     ASSERT_EQ(bufq_in_put(&q, src + 3000, 2000, 8192), 0) &&
 	     ASSERT_EQ(q.cap, 4096) && ASSERT_EQ(bufq_in_len(&q), 2500) &&
+	     /* What the move left behind past the new bytes is wiped. */
+	     ASSERT_ZEROED(q.buf + 2500, 500) &&
 	     ASSERT_EQ(bufq_in_take(&q, got + 2500, 9999), 2500) &&
 	     ASSERT_MEMEQ(got, src, 5000) &&
 	     ASSERT_TRUE(!q.buf && !q.cap);

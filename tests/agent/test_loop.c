@@ -2,8 +2,9 @@
 /*
  * The event loop without any module: completions dispatched through the
  * handler table by op, accepts through each listener's own handler,
- * listeners removed and added while the loop runs, and a teardown that
- * waits for its users' ops.  Then the policy reloader: the
+ * listeners removed and added while the loop runs, plaintext buffers
+ * wiped as they come back, and a teardown that waits for its users'
+ * ops.  Then the policy reloader: the
  * hand-over of snapshots between the reloader and the loop thread
  * (reload.c included, to publish by hand), a fixed snapshot, and a
  * reloader thread following mf_config.epoch in real pinned maps under a
@@ -509,6 +510,36 @@ static bool test_stall_gauge(void)
 	return ok;
 }
 
+/* A plaintext buffer comes back wiped as far as its user says data
+ * reached, and no further; the cache hands it out again. */
+static bool test_pbuf_wiped(void)
+{
+	struct loop l;
+	struct seen guard;
+	uint8_t *p, *q;
+	bool ok;
+
+	if (!start(&l, &guard))
+		return false;
+	p = loop_pbuf_get(&l);
+	if (!ASSERT_TRUE(p)) {
+		loop_fini(&l);
+		return false;
+	}
+	memset(p, 0xa5, LOOP_PBUF_SIZE);
+	loop_pbuf_put(&l, p, 100);
+	q = loop_pbuf_get(&l);		/* the one just cached */
+	ok = ASSERT_TRUE(q == p) && ASSERT_ZEROED(q, 100) &&
+	     ASSERT_EQ(q[100], 0xa5) && ASSERT_EQ(q[LOOP_PBUF_SIZE - 1], 0xa5);
+	/* More than the buffer holds: all of it. */
+	loop_pbuf_put(&l, q, LOOP_PBUF_SIZE + 1);
+	q = loop_pbuf_get(&l);
+	ok = ok && ASSERT_TRUE(q == p) && ASSERT_ZEROED(q, LOOP_PBUF_SIZE);
+	loop_pbuf_put(&l, q, 0);
+	loop_fini(&l);
+	return ok;
+}
+
 /* A module with an op in flight at teardown. */
 struct user {
 	struct loop *l;
@@ -722,6 +753,7 @@ int main(void)
 	TEST_RUN(test_unlisten_cycles);
 	TEST_RUN(test_teardown_waits_for_users);
 	TEST_RUN(test_stall_gauge);
+	TEST_RUN(test_pbuf_wiped);
 	TEST_RUN(test_fixed_snapshot);
 	TEST_RUN(test_handover);
 	TEST_RUN(test_thread_follows_epoch);

@@ -135,6 +135,7 @@ static bool swap_client(struct th_pair *p, WOLFSSL_METHOD *method, bool cert)
 	}
 	wolfSSL_CTX_SetIORecv(x->wctx, tls_cb_recv);
 	wolfSSL_CTX_SetIOSend(x->wctx, tls_cb_send);
+	wolfSSL_CTX_SetHKDFExpandLabelCb(x->wctx, tls_cb_expand_label);
 	tls_sess_free(p->c);
 	tls_ctx_put(p->cctx);
 	p->c = NULL;

@@ -7,15 +7,21 @@
  * wolfSSL's own record layer: a "raw" peer is a session whose WOLFSSL the
  * test drives directly (wolfSSL_accept/connect/read/write), so it never
  * hands over.  Data, close_notify and alerts must cross between the two in
- * both roles and with both cipher suites.  Then what the record layer must
- * refuse: tampered, reordered and unprotected records, and key updates,
- * which it does not support.
+ * both roles and with both cipher suites, across key updates each end
+ * starts.  Then what the record layer must refuse: tampered, reordered
+ * and unprotected records, malformed key updates, a sequence number that
+ * would wrap.  Keys are updated at their limits, which the cases lower to
+ * reach them in a few records (a real 2^24 + 1 records is
+ * test_tls_long's); plaintext does not stay behind in the queues or in
+ * the reader's buffer.
  *
- * Reaches the session internals and the raw WOLFSSL through tls-int.h.
+ * Reaches the session internals and the raw WOLFSSL through tls-int.h,
+ * and the record layer's statics (a record of any content, sealed as it
+ * is) by including tls_record.c.
  */
 #include "harness/test.h"
 #include "harness/pki_harness.h"
-#include "../../agent/tls-int.h"
+#include "../../agent/tls_record.c"
 #include "harness/tls_harness.h"
 
 #define CHACHA	  "TLS13-CHACHA20-POLY1305-SHA256"
@@ -432,67 +438,381 @@ static bool unprotected_record_refused(struct th_pair *p)
 
 TH_CASE(unprotected_record_refused, NULL, TH_SHAKEN)
 
-/* A KeyUpdate from the peer fails the session with a clear reason: we do
- * not have the traffic secrets to follow it. */
-static bool key_update_refused(struct th_pair *p)
-{
-	uint8_t buf[64];
+/* ---- key updates -------------------------------------------------------- */
 
-	if (!ASSERT_EQ(wolfSSL_update_keys(p->s->ssl), WOLFSSL_SUCCESS))
-		return false;
-	th_pump(p->s, p->c, 0);
-	return ASSERT_EQ(tls_read(p->c, buf, sizeof(buf)), -EPROTO) &&
-	       ASSERT_TRUE(strstr(tls_last_error(p->c), "key update"));
+/* Direction @d's secret is @old moved on @n KeyUpdates (RFC 8446 4.6.3),
+ * @n < 1000.  Returns @n, or -1 when no count of updates up to 1000
+ * gives it. */
+static int updates_since(const uint8_t *old, const struct tls_dir *d)
+{
+	uint8_t sec[TLS_SECRET_LEN], next[TLS_SECRET_LEN];
+	int n;
+
+	memcpy(sec, old, sizeof(sec));
+	for (n = 0; n < 1000; n++) {
+		if (memcmp(sec, d->secret, sizeof(sec)) == 0)
+			return n;
+		if (tls_expand_label(next, sizeof(next), sec, "traffic upd",
+				     NULL, 0) < 0)
+			return -1;
+		memcpy(sec, next, sizeof(sec));
+	}
+	return -1;
 }
 
-/* Raw server, our client. */
-TH_CASE(key_update_refused, NULL, TH_RAW_S | TH_SHAKEN)
+/* Both our ends of @p are on the same keys, each way. */
+static bool keys_agree(struct th_pair *p)
+{
+	return ASSERT_MEMEQ(p->c->rec.wr.secret, p->s->rec.rd.secret,
+			    TLS_SECRET_LEN) &&
+	       ASSERT_MEMEQ(p->s->rec.wr.secret, p->c->rec.rd.secret,
+			    TLS_SECRET_LEN) &&
+	       ASSERT_EQ(p->c->rec.wr.seq, p->s->rec.rd.seq) &&
+	       ASSERT_EQ(p->s->rec.wr.seq, p->c->rec.rd.seq);
+}
 
-/* The record that reaches the limit goes through, the next one fails the
- * writer. */
-static bool key_limit_on_writer(struct th_pair *p)
+/* Our end against wolfSSL's across key updates: the raw end's
+ * (wolfSSL_update_keys() asks for ours in return), ours unasked and
+ * asking, and both at once. */
+static bool interop_updates(struct th_pair *p)
+{
+	struct tls_sess *ours = p->raw_s ? p->c : p->s;
+	struct tls_sess *raw = p->raw_s ? p->s : p->c;
+	uint8_t rd0[TLS_SECRET_LEN], wr0[TLS_SECRET_LEN];
+	int required = -1;
+
+	memcpy(rd0, ours->rec.rd.secret, sizeof(rd0));
+	memcpy(wr0, ours->rec.wr.secret, sizeof(wr0));
+	/* The raw end updates and asks: we follow, and answer before our
+	 * next record. */
+	if (!ASSERT_EQ(wolfSSL_update_keys(raw->ssl), WOLFSSL_SUCCESS) ||
+	    !transfer(raw, true, ours, false, 40000, 16384, 0, 16384, 1) ||
+	    !ASSERT_EQ(updates_since(rd0, &ours->rec.rd), 1) ||
+	    !ASSERT_TRUE(ours->update_owed) ||
+	    !ASSERT_EQ(updates_since(wr0, &ours->rec.wr), 0) ||
+	    !transfer(ours, false, raw, true, 40000, 16384, 0, 16384, 2) ||
+	    !ASSERT_EQ(updates_since(wr0, &ours->rec.wr), 1) ||
+	    !ASSERT_TRUE(!ours->update_owed) ||
+	    !ASSERT_EQ(wolfSSL_key_update_response(raw->ssl, &required), 0) ||
+	    !ASSERT_EQ(required, 0))
+		return false;
+	/* Ours, not asking: only our writing key changes. */
+	if (!ASSERT_EQ(tls_rec_update(ours, false), 0) ||
+	    !transfer(ours, false, raw, true, 3000, 1000, 1, 999, 3) ||
+	    !transfer(raw, true, ours, false, 3000, 1000, 0, 7, 4) ||
+	    !ASSERT_EQ(updates_since(wr0, &ours->rec.wr), 2) ||
+	    !ASSERT_EQ(updates_since(rd0, &ours->rec.rd), 1))
+		return false;
+	/* Ours, asking: wolfSSL answers as it reads. */
+	if (!ASSERT_EQ(tls_rec_update(ours, true), 0) ||
+	    !transfer(ours, false, raw, true, 20000, 7000, 0, 4096, 5) ||
+	    !transfer(raw, true, ours, false, 20000, 7000, 0, 4096, 6) ||
+	    !ASSERT_EQ(updates_since(wr0, &ours->rec.wr), 3) ||
+	    !ASSERT_EQ(updates_since(rd0, &ours->rec.rd), 2) ||
+	    !ASSERT_TRUE(!ours->update_owed))
+		return false;
+	/* Both ask at once: each answers the other's too. */
+	if (!ASSERT_EQ(wolfSSL_update_keys(raw->ssl), WOLFSSL_SUCCESS) ||
+	    !ASSERT_EQ(tls_rec_update(ours, true), 0) ||
+	    !transfer(ours, false, raw, true, 20000, 7000, 0, 4096, 7) ||
+	    !transfer(raw, true, ours, false, 20000, 7000, 0, 4096, 8) ||
+	    !transfer(ours, false, raw, true, 20000, 7000, 0, 4096, 9) ||
+	    !transfer(raw, true, ours, false, 20000, 7000, 0, 4096, 10) ||
+	    !ASSERT_EQ(updates_since(wr0, &ours->rec.wr), 5) ||
+	    !ASSERT_EQ(updates_since(rd0, &ours->rec.rd), 4))
+		return false;
+	return close_both(ours, false, raw, true);
+}
+
+TH_CASE_AS(interop_updates_our_client_aesgcm, interop_updates, AESGCM,
+	   TH_RAW_S | TH_SHAKEN)
+TH_CASE_AS(interop_updates_our_server_aesgcm, interop_updates, AESGCM,
+	   TH_RAW_C | TH_SHAKEN)
+TH_CASE_AS(interop_updates_our_client_chacha, interop_updates, CHACHA,
+	   TH_RAW_S | TH_SHAKEN)
+TH_CASE_AS(interop_updates_our_server_chacha, interop_updates, CHACHA,
+	   TH_RAW_C | TH_SHAKEN)
+
+/* Both ends ours: a request answered before the next data, and requests
+ * that cross, after which both ends still agree on every key. */
+static bool ours_updates(struct th_pair *p)
+{
+	uint8_t c_wr0[TLS_SECRET_LEN], s_wr0[TLS_SECRET_LEN];
+
+	memcpy(c_wr0, p->c->rec.wr.secret, sizeof(c_wr0));
+	memcpy(s_wr0, p->s->rec.wr.secret, sizeof(s_wr0));
+	if (!ASSERT_EQ(tls_rec_update(p->c, true), 0) ||
+	    !transfer(p->c, false, p->s, false, 5000, 5000, 0, 16384, 1) ||
+	    !ASSERT_TRUE(p->s->update_owed) ||
+	    !transfer(p->s, false, p->c, false, 5000, 5000, 0, 16384, 2) ||
+	    !ASSERT_TRUE(!p->s->update_owed) ||
+	    !ASSERT_EQ(updates_since(c_wr0, &p->c->rec.wr), 1) ||
+	    !ASSERT_EQ(updates_since(s_wr0, &p->s->rec.wr), 1) ||
+	    !keys_agree(p))
+		return false;
+	if (!ASSERT_EQ(tls_rec_update(p->c, true), 0) ||
+	    !ASSERT_EQ(tls_rec_update(p->s, true), 0) ||
+	    !transfer(p->c, false, p->s, false, 5000, 5000, 0, 16384, 3) ||
+	    !transfer(p->s, false, p->c, false, 5000, 5000, 0, 16384, 4) ||
+	    !transfer(p->c, false, p->s, false, 5000, 5000, 0, 16384, 5))
+		return false;
+	return ASSERT_EQ(updates_since(c_wr0, &p->c->rec.wr), 3) &&
+	       ASSERT_EQ(updates_since(s_wr0, &p->s->rec.wr), 3) &&
+	       keys_agree(p) && close_both(p->c, false, p->s, false);
+}
+
+TH_CASE_AS(ours_updates_aesgcm, ours_updates, AESGCM, TH_SHAKEN)
+TH_CASE_AS(ours_updates_chacha, ours_updates, CHACHA, TH_SHAKEN)
+
+/* Sends @n one-byte records from @a to @b and reads them back. */
+static bool one_byte_records(struct tls_sess *a, struct tls_sess *b,
+			     size_t n)
+{
+	static uint8_t buf[1 << 16];
+	size_t i, got = 0;
+
+	for (i = 0; i < n; i++) {
+		buf[0] = th_pattern(i, 11);
+		if (!ASSERT_EQ(tls_write(a, buf, 1), 1))
+			return false;
+		if (a->out.len > TLS_OUT_SOFT_MAX / 2 || i + 1 == n) {
+			th_pump(a, b, 0);
+			if (!ASSERT_EQ(drain(b, false, sizeof(buf), &got, 11),
+				       -EAGAIN))
+				return false;
+		}
+	}
+	return ASSERT_EQ(got, n);
+}
+
+/* AES-GCM: the writer updates its key before a record would take the
+ * key's q + s past the limit, in blocks whatever the record sizes;
+ * lowered here from 2^34 to a few records' worth. */
+static bool update_at_block_limit(struct th_pair *p)
+{
+	uint8_t wr0[TLS_SECRET_LEN];
+
+	/* One-byte records cost 2 (a block, a record): 50 to a key, so
+	 * 1000 of them take 19 updates. */
+	p->c->rec.key_blocks = 100;
+	memcpy(wr0, p->c->rec.wr.secret, sizeof(wr0));
+	if (!one_byte_records(p->c, p->s, 1000) ||
+	    !ASSERT_EQ(updates_since(wr0, &p->c->rec.wr), 19) ||
+	    !ASSERT_EQ(p->c->rec.wr.blocks, 100) ||
+	    !keys_agree(p))
+		return false;
+	/* Full records cost 1026: 3 to a key of 3078 (the KeyUpdate's 2 go
+	 * over it).  Records vary in size with the queue's chunks, but a
+	 * key never carries more than 3078 blocks of them, about 48 KiB:
+	 * 1 MiB takes more than 20 updates. */
+	p->c->rec.key_blocks = 3 * 1026;
+	memcpy(wr0, p->c->rec.wr.secret, sizeof(wr0));
+	return transfer(p->c, false, p->s, false, 1u << 20, 65536, 0, 65536,
+			12) &&
+	       ASSERT_GE(updates_since(wr0, &p->c->rec.wr), 21) &&
+	       ASSERT_TRUE(p->c->rec.wr.blocks <= 3 * 1026) &&
+	       keys_agree(p);
+}
+
+TH_CASE(update_at_block_limit, AESGCM, TH_SHAKEN)
+
+/* ChaCha20-Poly1305 counts no blocks: no update however much goes
+ * through. */
+static bool chacha_no_block_limit(struct th_pair *p)
+{
+	uint8_t wr0[TLS_SECRET_LEN];
+
+	memcpy(wr0, p->c->rec.wr.secret, sizeof(wr0));
+	return ASSERT_EQ(p->c->rec.key_blocks, UINT64_MAX) &&
+	       one_byte_records(p->c, p->s, 1000) &&
+	       transfer(p->c, false, p->s, false, 1u << 20, 65536, 0, 65536,
+			13) &&
+	       ASSERT_EQ(updates_since(wr0, &p->c->rec.wr), 0) &&
+	       ASSERT_EQ(p->c->rec.wr.blocks, 0);
+}
+
+TH_CASE(chacha_no_block_limit, CHACHA, TH_SHAKEN)
+
+/* Records are not what a key is counted in: past 2^24 of them each way,
+ * the session goes on, on the same keys (both ends jumped there). */
+static bool no_record_limit(struct th_pair *p)
+{
+	uint8_t c_wr0[TLS_SECRET_LEN], s_wr0[TLS_SECRET_LEN];
+
+	memcpy(c_wr0, p->c->rec.wr.secret, sizeof(c_wr0));
+	memcpy(s_wr0, p->s->rec.wr.secret, sizeof(s_wr0));
+	p->c->rec.wr.seq = p->s->rec.rd.seq = (1ull << 24) - 2;
+	p->s->rec.wr.seq = p->c->rec.rd.seq = (1ull << 24) - 2;
+	return one_byte_records(p->c, p->s, 5) &&
+	       one_byte_records(p->s, p->c, 5) &&
+	       ASSERT_EQ(p->c->rec.wr.seq, (1ull << 24) + 3) &&
+	       ASSERT_EQ(updates_since(c_wr0, &p->c->rec.wr), 0) &&
+	       ASSERT_EQ(updates_since(s_wr0, &p->s->rec.wr), 0) &&
+	       keys_agree(p);
+}
+
+TH_CASE_AS(no_record_limit_aesgcm, no_record_limit, AESGCM, TH_SHAKEN)
+TH_CASE_AS(no_record_limit_chacha, no_record_limit, CHACHA, TH_SHAKEN)
+
+/* The last sequence number, 2^64 - 1, goes to a KeyUpdate: the data
+ * after it is on the next key, from 0. */
+static bool update_at_last_seq(struct th_pair *p)
+{
+	uint8_t wr0[TLS_SECRET_LEN];
+
+	memcpy(wr0, p->c->rec.wr.secret, sizeof(wr0));
+	p->c->rec.wr.seq = p->s->rec.rd.seq = UINT64_MAX - 1;
+	return one_byte_records(p->c, p->s, 3) &&
+	       ASSERT_EQ(updates_since(wr0, &p->c->rec.wr), 1) &&
+	       ASSERT_EQ(p->c->rec.wr.seq, 2) &&
+	       ASSERT_TRUE(!p->c->rec.wr.spent && !p->s->rec.rd.spent) &&
+	       keys_agree(p);
+}
+
+TH_CASE_AS(update_at_last_seq_aesgcm, update_at_last_seq, AESGCM, TH_SHAKEN)
+TH_CASE_AS(update_at_last_seq_chacha, update_at_last_seq, CHACHA, TH_SHAKEN)
+
+/* A key whose last sequence number is used is spent: a reader refuses
+ * the record after it, unless that was a KeyUpdate (a writer that
+ * wraps), and a writer refuses to seal with it. */
+static bool spent_key_refused(struct th_pair *p)
 {
 	uint8_t buf[64];
 
-	/* Jump both ends to the last record the key may protect; the nonces
-	 * stay in step because both sides count the same records. */
-	p->c->rec.wr.seq = TLS_KEY_RECORDS_MAX - 1;
-	p->s->rec.rd.seq = TLS_KEY_RECORDS_MAX - 1;
-	if (!ASSERT_EQ(tls_write(p->c, "last", 4), 4))
+	p->c->rec.wr.seq = p->s->rec.rd.seq = UINT64_MAX;
+	/* Sealed as it is, not after the KeyUpdate tls_write() sends. */
+	if (!ASSERT_EQ(tls_seal_record(p->c, TLS_CT_APPDATA, "x", 1), 0) ||
+	    !ASSERT_TRUE(p->c->rec.wr.spent))
 		return false;
 	th_pump(p->c, p->s, 0);
-	return ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), 4) &&
-	       ASSERT_MEMEQ(buf, "last", 4) &&
-	       ASSERT_EQ(tls_write(p->c, "over", 4), -EKEYEXPIRED) &&
-	       ASSERT_TRUE(strstr(tls_last_error(p->c), "record limit")) &&
-	       /* The writer stays failed. */
+	if (!ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), 1) ||
+	    !ASSERT_TRUE(p->s->rec.rd.spent))
+		return false;
+	/* The writer wraps to 0. */
+	p->c->rec.wr.spent = false;
+	p->c->rec.wr.seq = 0;
+	if (!ASSERT_EQ(tls_seal_record(p->c, TLS_CT_APPDATA, "y", 1), 0))
+		return false;
+	th_pump(p->c, p->s, 0);
+	if (!ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EKEYEXPIRED) ||
+	    !ASSERT_TRUE(strstr(tls_last_error(p->s), "spent")))
+		return false;
+	/* A writer's own guard, should the KeyUpdate not have come. */
+	p->c->rec.wr.seq = UINT64_MAX;
+	p->c->rec.wr.spent = true;
+	return ASSERT_EQ(tls_write(p->c, "z", 1), -EKEYEXPIRED) &&
+	       ASSERT_TRUE(strstr(tls_last_error(p->c), "spent")) &&
 	       ASSERT_TRUE(tls_write(p->c, "more", 4) < 0);
 }
 
-/* A reader whose key has opened its last record refuses the next,
- * whatever it holds (a writer that failed to stop). */
-static bool key_limit_on_reader(struct th_pair *p)
+TH_CASE(spent_key_refused, NULL, TH_SHAKEN)
+
+/* @msg, @n bytes, sealed as a handshake record from client to server,
+ * must fail the server's read with @why and reach the client as the fatal
+ * alert @desc. */
+static bool bad_update(struct th_pair *p, const uint8_t *msg, size_t n,
+		       const char *why, int desc)
 {
+	char want[32];
 	uint8_t buf[64];
 
-	p->s->rec.rd.seq = TLS_KEY_RECORDS_MAX;
-	if (!ASSERT_EQ(tls_write(p->c, "more", 4), 4))
+	if (!ASSERT_EQ(tls_seal_record(p->c, TLS_CT_HANDSHAKE, msg, n), 0))
 		return false;
 	th_pump(p->c, p->s, 0);
-	return ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EKEYEXPIRED) &&
-	       ASSERT_TRUE(strstr(tls_last_error(p->s), "record limit"));
+	if (!ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EPROTO) ||
+	    !ASSERT_TRUE(strstr(tls_last_error(p->s), why)))
+		return false;
+	th_pump(p->s, p->c, 0);
+	snprintf(want, sizeof(want), "(%d)", desc);
+	return ASSERT_EQ(tls_read(p->c, buf, sizeof(buf)), -EPROTO) &&
+	       ASSERT_TRUE(strstr(tls_last_error(p->c), want));
 }
 
-/* A traffic key protects at most TLS_KEY_RECORDS_MAX records each way:
- * past that, the session fails on the writer and on the reader, since
- * nothing here can rekey. */
-static bool test_key_record_limit(void)
+static bool update_too_long(struct th_pair *p)
 {
-	return th_run("client", "server", NULL, TH_SHAKEN,
-		      key_limit_on_writer) &&
-	       th_run("client", "server", NULL, TH_SHAKEN,
-		      key_limit_on_reader);
+	static const uint8_t m[] = { 24, 0, 0, 2, 0, 0 };
+
+	return bad_update(p, m, sizeof(m), "malformed key update", 50);
 }
+
+TH_CASE(update_too_long, NULL, TH_SHAKEN)
+
+static bool update_bad_request(struct th_pair *p)
+{
+	static const uint8_t m[] = { 24, 0, 0, 1, 2 };
+
+	return bad_update(p, m, sizeof(m), "bad request_update", 47);
+}
+
+TH_CASE(update_bad_request, NULL, TH_SHAKEN)
+
+static bool update_not_last(struct th_pair *p)
+{
+	static const uint8_t m[] = { 24, 0, 0, 1, 0, 24, 0, 0, 1, 0 };
+
+	return bad_update(p, m, sizeof(m), "not at the end of its record",
+			  10);
+}
+
+TH_CASE(update_not_last, NULL, TH_SHAKEN)
+
+/* ---- plaintext left behind ----------------------------------------------- */
+
+/* A record read out in pieces was decrypted in place: what has been read
+ * of it is wiped from the input queue, what has not is still there. */
+static bool window_wiped(struct th_pair *p)
+{
+	uint8_t buf[3000], want[3000];
+	struct bufq_in *q = &p->s->in;
+
+	fill(want, 0, sizeof(want), 14);
+	if (!ASSERT_EQ(tls_write(p->c, want, sizeof(want)), 3000))
+		return false;
+	th_pump(p->c, p->s, 0);
+	if (!ASSERT_EQ(tls_read(p->s, buf, 1000), 1000) ||
+	    !ASSERT_MEMEQ(buf, want, 1000) ||
+	    !ASSERT_EQ(p->s->plain_left, 2000) ||
+	    !ASSERT_ZEROED(q->buf + q->head - 1000, 1000) ||
+	    !ASSERT_MEMEQ(bufq_in_data(q), want + 1000, 2000))
+		return false;
+	return ASSERT_EQ(tls_read(p->s, buf, 1500), 1500) &&
+	       ASSERT_ZEROED(q->buf + q->head - 2500, 2500) &&
+	       ASSERT_EQ(tls_read(p->s, buf + 1500, 1500), 500) &&
+	       ASSERT_MEMEQ(buf, want + 1000, 2000);
+}
+
+TH_CASE(window_wiped, NULL, TH_SHAKEN)
+
+/* A control record opened in the reader's buffer is wiped from it once
+ * handled; a record that fails to open leaves nothing there either. */
+static bool reader_buffer_clean(struct th_pair *p)
+{
+	uint8_t buf[256];
+	const void *q;
+	size_t n;
+
+	memset(buf, 0xa5, sizeof(buf));
+	if (!ASSERT_EQ(tls_rec_update(p->c, false), 0))
+		return false;
+	th_pump(p->c, p->s, 0);
+	/* KeyUpdate: 5 bytes and its type, decrypted into buf. */
+	if (!ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EAGAIN) ||
+	    !ASSERT_ZEROED(buf, 6) || !ASSERT_EQ(buf[6], 0xa5))
+		return false;
+	if (!ASSERT_EQ(tls_write(p->c, "secret!!", 8), 8))
+		return false;
+	n = tls_out_pending(p->c, &q);
+	((uint8_t *)q)[n - 1] ^= 0x01;	/* in the tag */
+	th_pump(p->c, p->s, 0);
+	memset(buf, 0xa5, sizeof(buf));
+	return ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EPROTO) &&
+	       ASSERT_ZEROED(buf, 9) && ASSERT_EQ(buf[9], 0xa5);
+}
+
+TH_CASE_AS(reader_buffer_clean_aesgcm, reader_buffer_clean, AESGCM,
+	   TH_SHAKEN)
+TH_CASE_AS(reader_buffer_clean_chacha, reader_buffer_clean, CHACHA,
+	   TH_SHAKEN)
 
 int main(void)
 {
@@ -515,8 +835,25 @@ int main(void)
 	TEST_RUN(test_tampered_record_refused);
 	TEST_RUN(test_reordered_records_refused);
 	TEST_RUN(test_unprotected_record_refused);
-	TEST_RUN(test_key_update_refused);
-	TEST_RUN(test_key_record_limit);
+	TEST_RUN(test_interop_updates_our_client_aesgcm);
+	TEST_RUN(test_interop_updates_our_server_aesgcm);
+	TEST_RUN(test_interop_updates_our_client_chacha);
+	TEST_RUN(test_interop_updates_our_server_chacha);
+	TEST_RUN(test_ours_updates_aesgcm);
+	TEST_RUN(test_ours_updates_chacha);
+	TEST_RUN(test_update_at_block_limit);
+	TEST_RUN(test_chacha_no_block_limit);
+	TEST_RUN(test_no_record_limit_aesgcm);
+	TEST_RUN(test_no_record_limit_chacha);
+	TEST_RUN(test_update_at_last_seq_aesgcm);
+	TEST_RUN(test_update_at_last_seq_chacha);
+	TEST_RUN(test_spent_key_refused);
+	TEST_RUN(test_update_too_long);
+	TEST_RUN(test_update_bad_request);
+	TEST_RUN(test_update_not_last);
+	TEST_RUN(test_window_wiped);
+	TEST_RUN(test_reader_buffer_clean_aesgcm);
+	TEST_RUN(test_reader_buffer_clean_chacha);
 	tls_global_fini();
 	ph_remove(th_dir);
 	TEST_MAIN_END();

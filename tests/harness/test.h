@@ -131,4 +131,18 @@ static const char *test_skip_reason;
 		c_;                                                           \
 	})
 
+/* The @n bytes at @p are all zero: memory that was to be wiped. */
+#define ASSERT_ZEROED(p, n)                                                   \
+	({                                                                    \
+		const uint8_t *p_ = (const uint8_t *)(p);                     \
+		size_t n_ = (n), i_ = 0;                                      \
+		while (i_ < n_ && p_[i_] == 0)                                \
+			i_++;                                                 \
+		if (i_ < n_)                                                  \
+			fprintf(stderr,                                       \
+				"%s:%d: ASSERT_ZEROED(%s, %s) failed: byte %zu is %u\n", \
+				__FILE__, __LINE__, #p, #n, i_, p_[i_]);      \
+		i_ == n_;                                                     \
+	})
+
 #endif /* MF_TEST_H */
