@@ -281,6 +281,40 @@ static const char *cert_identity_of(const struct model_set *set,
 	return buf;
 }
 
+/* The applied Mesh's dpCert.rotation.expiration, of its enabled mTLS
+ * backend: how long the certificates it hands out live (s), 0: not
+ * said. */
+static uint64_t cert_mesh_expiration(const struct model_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const struct model_obj *m = &set->objs[i];
+		const struct core_mtls *t;
+
+		if (m->kind != MODEL_MESH)
+			continue;
+		t = &((const struct core_mesh *)model_spec(m))->mtls;
+		for (unsigned b = 0; b < t->nbackends &&
+				     b < MF_MTLS_BACKENDS_MAX; b++)
+			if (!strcmp(t->backends[b].name, t->enabled_backend))
+				return t->backends[b].dp_cert.rotation.expiration;
+	}
+	return 0;
+}
+
+/* The lifetime the applied policy gives a certificate of an --identity
+ * (the Mesh's dpCert.rotation.expiration), 0 when nothing applied says:
+ * no maps under the bpf root is no error here. */
+static uint64_t cert_applied_expiration(const struct ctl_opts *o)
+{
+	uint64_t secs = 0;
+	struct txn t;
+
+	if (!ctl_txn_open(&t, o, false))
+		secs = cert_mesh_expiration(&t.applied);
+	txn_close(&t);
+	return secs;
+}
+
 /*
  * The identity of the applied Workload or Dataplane @name (cert_find())
  * into @id (MF_SPIFFE_MAX bytes), and into *secs its MeshIdentity's
@@ -333,6 +367,9 @@ static int cert_workload_identity(const struct ctl_opts *o, const char *name,
 			*secs = pv->bundled.certificate_parameters.expiry /
 				1000;
 	}
+	/* Else the Mesh's rotation, as Kuma gives its dataplanes. */
+	if (!*secs)
+		*secs = cert_mesh_expiration(&t.applied);
 	snprintf(id, MF_SPIFFE_MAX, "%s", wid);
 	rc = CTL_EXIT_OK;
 out:
@@ -370,6 +407,8 @@ int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
 			return err;
 		id = wid;
 	}
+	if (!wl && id && !ds)
+		secs = cert_applied_expiration(o);
 	if (ds || !secs)
 		secs = (uint64_t)days * 86400;
 	if (!id) {

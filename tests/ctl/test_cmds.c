@@ -408,6 +408,45 @@ static bool test_cert_issue_workload(void)
 			  "both");
 }
 
+/* cert issue: the Mesh's dpCert.rotation.expiration (of its enabled
+ * backend) is how long a certificate lives, for an --identity and for a
+ * Workload whose MeshIdentity says nothing; --days still wins. */
+static bool test_cert_issue_mesh_rotation(void)
+{
+	static const char doc[] =
+		RH_DOC("Mesh", "default")
+		"spec:\n"
+		"  trustDomain: mesh.local\n"
+		"  mtls:\n"
+		"    enabledBackend: ca-1\n"
+		"    backends:\n"
+		"      - name: ca-1\n"
+		"        type: builtin\n"
+		"        mode: PERMISSIVE\n"
+		"        dpCert: {rotation: {expiration: 2h}}\n";
+	char path[160];
+
+	return ch_write_file("rotation.yaml", doc, path, sizeof(path)) &&
+	       PH_CMD(CTL_EXIT_OK, "apply", "-f", path) &&
+	       PH_CMD(CTL_EXIT_OK, "cert", "issue", "--identity",
+		      "spiffe://mesh.local/ns/default/sa/rot") &&
+	       ph_out_has("(valid 7200s)\n") &&
+	       PH_CMD(CTL_EXIT_OK, "cert", "issue", "--workload", "w7") &&
+	       ph_out_has("(valid 7200s)\n") &&
+	       PH_CMD(CTL_EXIT_OK, "cert", "issue", "--identity",
+		      "spiffe://mesh.local/ns/default/sa/rot", "--days", "3") &&
+	       ph_out_has("(valid 3 days)\n") &&
+	       /* The Mesh as the cases after this one know it. */
+	       ch_write_file("rotation.yaml",
+			     RH_DOC("Mesh", "default")
+			     "spec: {trustDomain: mesh.local}\n",
+			     path, sizeof(path)) &&
+	       PH_CMD(CTL_EXIT_OK, "apply", "-f", path) &&
+	       PH_CMD(CTL_EXIT_OK, "cert", "issue", "--identity",
+		      "spiffe://mesh.local/ns/default/sa/rot") &&
+	       ph_out_has("(valid 365 days)\n");
+}
+
 /* cert issue --workload takes a Dataplane's name: a builtin gateway
  * instance's identity is spiffe://<td>/<kuma.io/service> without a
  * MeshIdentity, its MeshIdentity's with one (and its expiry), and an
@@ -621,6 +660,7 @@ int main(void)
 	TEST_RUN(test_status);
 	TEST_RUN(test_inspect_labels_permissions_specs);
 	TEST_RUN(test_cert_issue_workload);
+	TEST_RUN(test_cert_issue_mesh_rotation);
 	TEST_RUN(test_cert_issue_dataplane);
 	TEST_RUN(test_inspect_selectors_tags_entries);
 	TEST_RUN(test_inspect_strings);
