@@ -22,6 +22,7 @@
 
 #include "abi_names.h"
 #include "admin_page.h"
+#include "certs.h"
 #include "ctx.h"
 #include "log.h"
 #include "loop.h"
@@ -422,10 +423,31 @@ static void apage_metrics_kernel(const struct apage_env *env,
 	}
 }
 
-/* The families after the L7 tables: all of fixed size. */
+/* One certificate in use (certs_each()): when it ends. */
+static void apage_metrics_cert(void *arg, const char *spiffe,
+			       enum tls_role role, int64_t not_before,
+			       int64_t not_after)
+{
+	struct apage_buf *b = arg;
+
+	(void)not_before;
+	apage_buf_printf(b, "meshforge_certificate_expiry_timestamp_seconds{"
+			 "role=\"%s\",identity=\"",
+			 role == TLS_ROLE_CLIENT ? "client" : "server");
+	apage_label(b, spiffe, "\"} ");
+	apage_buf_printf(b, "%lld\n", (long long)not_after);
+}
+
+/* The families after the L7 tables: of fixed size, but for one sample
+ * per certificate in use (as many as the node's identities). */
 static void apage_metrics_tail(const struct apage_env *env,
 			       struct apage_buf *b)
 {
+	apage_metric_head(b, "meshforge_certificate_expiry_timestamp_seconds",
+			  "gauge",
+			  "When each certificate the agent uses ends (its notAfter), by identity and role.");
+	if (env->ctx->certs)
+		certs_each(env->ctx->certs, apage_metrics_cert, b);
 	apage_metric_head(b, "meshforge_http_stats_dropped_total", "counter",
 			  "Requests the labelled HTTP counters had no room for (their tables are bounded).");
 	apage_buf_printf(b, "meshforge_http_stats_dropped_total %llu\n",

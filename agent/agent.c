@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "admin.h"
 #include "agent.h"
@@ -41,13 +42,16 @@ void agent_reload_certs(struct agent *a)
 }
 
 /* The config dir changed (a certificate issued, a CA rolled): read again
- * within a second. */
+ * within a second.  And once a minute, whether a certificate in use nears
+ * its end. */
 static void agent_certs_tick(void *arg)
 {
 	struct agent *a = arg;
 
 	if (certs_changed(a->ctx.certs))
 		agent_reload_certs(a);
+	if (a->certs_ticks++ % 60 == 0)
+		certs_check_expiry(a->ctx.certs, (int64_t)time(NULL));
 }
 
 int agent_init(struct agent *a, const struct agent_config *cfg)
@@ -134,7 +138,8 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 			log_warn("event=certs_watch_failed err=\"%s\" "
 				 "effect=\"certificates are read again on "
 				 "SIGHUP only\"", strerror(-err));
-		else if ((err = loop_user_add(&a->loop, &u)))
+		err = loop_user_add(&a->loop, &u);
+		if (err)
 			goto fail;
 	}
 	/* The listeners last: a connection may come as soon as one is up. */

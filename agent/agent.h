@@ -88,6 +88,7 @@ struct agent {
 	struct health health;		/* MeshHealthCheck's probes, with the
 					 * outbound listener */
 	bool health_up;
+	unsigned int certs_ticks;	/* the certificates' tick, counted */
 	struct admin *admin;		/* NULL when off.  Owned */
 	bool loop_up;
 };

@@ -30,7 +30,13 @@ struct certs_entry {
 	int err;			/* ... with this */
 	uint64_t retry_ns;		/* ... and is not tried again before
 					 * then (CLOCK_MONOTONIC) */
+	uint8_t warned;			/* certs_check_expiry(): 1 said it
+					 * nears its end, 2 that it ended */
 };
+
+/* A certificate is said to near its end once less than a fifth of its
+ * life is left (Kuma renews at four fifths). */
+#define CERTS_WARN_DIV		5
 
 /* A failed load is tried again no sooner than this: a pod that keeps
  * connecting with an identity whose files are bad costs a file read and
@@ -419,6 +425,7 @@ int certs_reload(struct certs *c, const struct policy *p)
 		tls_ctx_put(e->ctx);
 		e->ctx = ctx;
 		e->err = 0;
+		e->warned = 0;
 		renewed++;
 	}
 	c->trust_epoch = p ? policy_epoch(p) : 0;
@@ -471,4 +478,53 @@ bool certs_changed(struct certs *c)
 		}
 	}
 	return changed;
+}
+
+void certs_each(struct certs *c,
+		void (*fn)(void *arg, const char *spiffe, enum tls_role role,
+			   int64_t not_before, int64_t not_after),
+		void *arg)
+{
+	int64_t nb, na;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].ctx &&
+		    !tls_ctx_validity(c->v[i].ctx, &nb, &na))
+			fn(arg, c->v[i].spiffe, c->v[i].role, nb, na);
+	pthread_mutex_unlock(&c->lock);
+}
+
+unsigned int certs_check_expiry(struct certs *c, int64_t now)
+{
+	unsigned int n = 0;
+	int64_t nb, na;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n; i++) {
+		struct certs_entry *e = &c->v[i];
+		const char *role = e->role == TLS_ROLE_CLIENT ? "client" :
+				   "server";
+
+		if (!e->ctx || tls_ctx_validity(e->ctx, &nb, &na))
+			continue;
+		if (now >= na && e->warned < 2) {
+			e->warned = 2;
+			n++;
+			log_error("event=certificate_expired identity=%s "
+				  "role=%s not_after=%lld effect=\"peers "
+				  "refuse it: issue a new one (mfctl cert "
+				  "issue)\"", e->spiffe, role, (long long)na);
+		} else if (now < na && (na - now) * CERTS_WARN_DIV < na - nb &&
+			   !e->warned) {
+			e->warned = 1;
+			n++;
+			log_warn("event=certificate_expiring identity=%s "
+				 "role=%s not_after=%lld seconds_left=%lld",
+				 e->spiffe, role, (long long)na,
+				 (long long)(na - now));
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }

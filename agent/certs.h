@@ -16,6 +16,7 @@
 #define MF_CERTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "tls.h"
 
@@ -58,6 +59,18 @@ int certs_watch(struct certs *c);
 
 /* Whether the config dir changed since the last call (non-blocking). */
 bool certs_changed(struct certs *c);
+
+/* Calls @fn for each certificate in use, with its validity (seconds
+ * since the epoch), under the store's lock. */
+void certs_each(struct certs *c,
+		void (*fn)(void *arg, const char *spiffe, enum tls_role role,
+			   int64_t not_before, int64_t not_after),
+		void *arg);
+
+/* Logs, once per certificate in use, that it has less than a fifth of
+ * its life left at @now (a warning) or has ended (an error).  Returns
+ * how many it logged about. */
+unsigned int certs_check_expiry(struct certs *c, int64_t now);
 
 /* Frees every cached context, then the store.  NULL is a no-op. */
 void certs_close(struct certs *c);

@@ -57,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/error-ssl.h>
@@ -435,6 +436,32 @@ int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n)
 	if (!der || len <= 0)
 		return -ENOENT;
 	return der_cert_spiffe(der, (size_t)len, buf, n);
+}
+
+/* An ASN1 time of wolfSSL's as seconds since the epoch. */
+static int tls_asn1_time(const WOLFSSL_ASN1_TIME *at, int64_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!at || wolfSSL_ASN1_TIME_to_tm(at, &tm) != WOLFSSL_SUCCESS)
+		return -EINVAL;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+int tls_ctx_validity(struct tls_ctx *ctx, int64_t *not_before,
+		     int64_t *not_after)
+{
+	/* The X509 is owned and cached by the WOLFSSL_CTX. */
+	WOLFSSL_X509 *x = wolfSSL_CTX_get0_certificate(ctx->wctx);
+
+	if (!x)
+		return -ENOENT;
+	if (tls_asn1_time(wolfSSL_X509_get_notBefore(x), not_before) ||
+	    tls_asn1_time(wolfSSL_X509_get_notAfter(x), not_after))
+		return -EINVAL;
+	return 0;
 }
 
 /* ---- sessions ------------------------------------------------------------ */

@@ -86,6 +86,11 @@ int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file);
 struct tls_ctx *tls_ctx_get(struct tls_ctx *ctx);
 void tls_ctx_put(struct tls_ctx *ctx);
 
+/* The validity of @ctx's own certificate, in seconds since the epoch.
+ * Returns 0, -ENOENT (none) or -EINVAL. */
+int tls_ctx_validity(struct tls_ctx *ctx, int64_t *not_before,
+		     int64_t *not_after);
+
 /* The SPIFFE ID in @ctx's own certificate (our identity), same returns as
  * tls_peer_spiffe().  For logs and for checking a loaded certificate. */
 int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n);

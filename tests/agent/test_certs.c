@@ -10,6 +10,7 @@
  * does not load leaves the store as it was.
  */
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/test.h"
@@ -375,6 +376,51 @@ out:
 	return ok;
 }
 
+struct validity {
+	int64_t nb, na;
+	unsigned int n;
+};
+
+static void one_validity(void *arg, const char *spiffe, enum tls_role role,
+			 int64_t not_before, int64_t not_after)
+{
+	struct validity *v = arg;
+
+	(void)spiffe;
+	(void)role;
+	v->nb = not_before;
+	v->na = not_after;
+	v->n++;
+}
+
+/* The validity of a certificate in use is read, and its nearing end is
+ * said once (a fifth of its life left), its end once. */
+static bool test_expiry(void)
+{
+	struct tls_ctx *a = NULL;
+	struct certs *c = NULL;
+	struct validity v = { 0 };
+	bool ok;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+		return false;
+	ok = ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &a), 0);
+	certs_each(c, one_validity, &v);
+	ok = ok && ASSERT_EQ(v.n, 1) && ASSERT_TRUE(v.nb < v.na) &&
+	     ASSERT_TRUE(v.nb <= (int64_t)time(NULL)) &&
+	     /* Young: nothing to say. */
+	     ASSERT_EQ(certs_check_expiry(c, v.nb + 1), 0) &&
+	     ASSERT_EQ(certs_check_expiry(c, v.na - (v.na - v.nb) / 10), 1) &&
+	     ASSERT_EQ(certs_check_expiry(c, v.na - (v.na - v.nb) / 10), 0) &&
+	     ASSERT_EQ(certs_check_expiry(c, v.na), 1) &&
+	     ASSERT_EQ(certs_check_expiry(c, v.na + 60), 0);
+	tls_ctx_put(a);
+	certs_close(c);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -395,6 +441,7 @@ int main(void)
 	TEST_RUN(test_mismatched_pair_refused);
 	TEST_RUN(test_loads_replaced_pair);
 	TEST_RUN(test_reload);
+	TEST_RUN(test_expiry);
 	tls_global_fini();
 	if (dir[0] && strncmp(dir, "/tmp/mf-test-certs-", 19) == 0)
 		ph_sh("rm -rf '%s'", dir);

@@ -5,7 +5,7 @@
 # NOTIFY_SOCKET pointing at a socket of the test's:
 #  - each agent says READY=1 (with a STATUS line) once it serves, and
 #    keeps only CAP_NET_ADMIN, CAP_BPF and CAP_NET_BIND_SERVICE (effective,
-#    permitted and bounding sets);
+#    permitted and bounding sets); /metrics gives its certificate's end;
 #  - node b's certificate re-issued with mfctl while a TCP connection
 #    runs through it: within two seconds agent b presents the new one to
 #    new handshakes (openssl s_client sees another serial), with no
@@ -52,6 +52,10 @@ for pid in "$pid_a" "$pid_b"; do
 		[ "$(caps "$pid" "$k")" = "$want" ] || bad="$bad $pid:$k=$(caps "$pid" "$k")"
 	done
 done
+# The node certificate's end, on /metrics: after now.
+na=$(tb_exec b curl -sS -m 5 http://127.0.0.1:15000/metrics |
+	awk '/^meshforge_certificate_expiry_timestamp_seconds\{role="server",identity="spiffe:\/\/mesh.local\/ns\/meshforge-system\/sa\/mf-node-b"\}/ {print $2}')
+[ -n "$na" ] && [ "$na" -gt "$(date +%s)" ] || bad="$bad expiry='$na'"
 if [ "$ready" = 2 ] && [ -z "$bad" ]; then
 	pass ready_and_capabilities
 else
