@@ -148,7 +148,7 @@ def one(scan, ident):
     return found[0]["finding"] if found else "-"
 
 
-def load():
+def loadavg():
     """The machine's 1-minute load average, or "?"."""
     try:
         with open("/proc/loadavg", encoding="ascii") as f:
@@ -168,7 +168,7 @@ def summary(scan, a):
         "",
         f"Scanned on {when} with testssl.sh {a.version} and "
         f"{a.openssl}; the scan took {a.seconds} s on a 2-core machine "
-        f"(load average {load()} as it ended):",
+        f"(load average {loadavg()} as it ended):",
         "",
         "```",
         a.command,
