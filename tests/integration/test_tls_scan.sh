@@ -86,8 +86,10 @@ mkdir -p "$TL_TMP/state" "$TL_TMP/run"
 	apply -f "$TL_TMP/policy.yaml" >"$TL_TMP/apply.out" 2>&1 ||
 	{ fail apply "$(cat "$TL_TMP/apply.out")"; tl_finish; }
 
-MF_RUN_DIR=$TL_TMP/run in_ns "$AGENT" --node "$NODE" --bpf-root "$PIN" \
-	--config-dir "$TL_TMP/node" --state-dir "$TL_TMP/state" \
+# nsenter itself, not in_ns: a function in the background would be a
+# subshell, and $! its pid rather than the agent's (nsenter execs it).
+MF_RUN_DIR=$TL_TMP/run nsenter --net="/run/netns/$NS" -- "$AGENT" --node "$NODE" \
+	--bpf-root "$PIN" --config-dir "$TL_TMP/node" --state-dir "$TL_TMP/state" \
 	>"$TL_TMP/agent.log" 2>&1 </dev/null 9<&- &
 AGENT_PID=$!
 ready() {
