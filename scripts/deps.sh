@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs what meshforge needs on Debian 12, idempotently:
 #  - build and test packages from Debian's archive (node-llhttp for the
-#    generated C of llhttp, which the Makefile compiles into the agent);
+#    generated C of llhttp, which the Makefile compiles into the agent;
+#    testssl.sh for the scan of the tunnel port, docs/tls-scan.md);
 #  - wolfSSL built from Debian's source package with AES-NI and Intel
 #    assembly into build/wolfssl (31x faster AES-GCM than the binary package).
 #    If that build fails we say so loudly and fall back to libwolfssl-dev.
@@ -34,7 +35,7 @@ pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 	libxxhash-dev liburing-dev libyaml-dev libnghttp2-dev node-llhttp pkg-config
 	autoconf automake libtool dpkg-dev
-	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest
+	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest testssl.sh
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
