@@ -46,6 +46,8 @@ struct certs_entry {
 struct certs {
 	char dir[PATH_MAX];
 	char ca[PATH_MAX];
+	char prev[PATH_MAX];		/* ca-previous.crt: older roots still
+					 * trusted, when there */
 	pthread_mutex_t lock;
 	struct certs_entry *v;		/* sorted by certs_cmp(); made with
 					 * trust */
@@ -80,7 +82,9 @@ int certs_open(struct certs **out, const char *config_dir)
 	if ((size_t)snprintf(c->dir, sizeof(c->dir), "%s", config_dir) >=
 	    sizeof(c->dir) ||
 	    (size_t)snprintf(c->ca, sizeof(c->ca), "%s/ca.crt", config_dir) >=
-	    sizeof(c->ca)) {
+	    sizeof(c->ca) ||
+	    (size_t)snprintf(c->prev, sizeof(c->prev), "%s/ca-previous.crt",
+			     config_dir) >= sizeof(c->prev)) {
 		ret = -ENAMETOOLONG;
 		goto err_free;
 	}
@@ -247,6 +251,17 @@ static int certs_trust_make(const struct certs *c, const struct policy *p,
 			  strerror(-ret));
 		tls_trust_put(t);
 		return ret;
+	}
+	/* A rotation's overlap: the roots it replaced, trusted beside
+	 * (mfctl ca rotate).  One that does not load costs the overlap,
+	 * never the current root. */
+	if (access(c->prev, R_OK) == 0) {
+		ret = tls_trust_add_file(t, td, c->prev);
+		if (ret)
+			log_error("event=trust_error file=%s err=\"%s\"",
+				  c->prev, strerror(-ret));
+		else
+			cas++;
 	}
 	for (size_t i = 0; k && i < polkinds_count(k, CERTS_MESH_TRUSTS);
 	     i++) {
@@ -446,7 +461,7 @@ int certs_watch(struct certs *c)
 	 * swapped into it whole (certdir.h): each lands as a move or a
 	 * write there. */
 	if (inotify_add_watch(fd, c->dir, IN_MOVED_TO | IN_CLOSE_WRITE |
-					  IN_CREATE) < 0) {
+					  IN_CREATE | IN_DELETE) < 0) {
 		int err = -errno;
 
 		close(fd);
@@ -471,6 +486,7 @@ bool certs_changed(struct certs *c)
 			/* A temporary file or directory on its way in is not
 			 * the change; its rename is. */
 			if (ev->len && (!strcmp(ev->name, "ca.crt") ||
+					!strcmp(ev->name, "ca-previous.crt") ||
 					!strcmp(ev->name, "certs") ||
 					!strcmp(ev->name, "trust-domain")))
 				changed = true;

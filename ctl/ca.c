@@ -38,6 +38,40 @@ static void ca_common_name(char *buf, size_t n, const char *td)
 }
 
 /*
+ * A rotation keeps the roots it replaces trusted: ca-previous.crt becomes
+ * the current ca.crt and the roots already there, written before the new
+ * key and certificate (so every state a crash can leave trusts what
+ * issued the leaves in use).  Returns 0 or -errno.
+ */
+static int ca_keep_previous(const char *dir)
+{
+	char path[PATH_MAX], *cur = NULL, *prev = NULL, *both;
+	size_t cur_len = 0, prev_len = 0;
+	int err;
+
+	err = fsio_pathf(path, sizeof(path), "%s/ca.crt", dir);
+	if (!err)
+		err = fsio_read_all(path, &cur, &cur_len);
+	if (err)
+		return err;
+	err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_PREVIOUS, dir);
+	if (!err && fsio_exists(path))
+		err = fsio_read_all(path, &prev, &prev_len);
+	both = err ? NULL : malloc(cur_len + prev_len + 1);
+	if (!err && !both)
+		err = -ENOMEM;
+	if (!err) {
+		memcpy(both, cur, cur_len);
+		memcpy(both + cur_len, prev ? prev : "", prev_len);
+		err = fsio_write_atomic(path, both, cur_len + prev_len, 0644);
+	}
+	free(both);
+	free(prev);
+	free(cur);
+	return err;
+}
+
+/*
  * Creates the CA files in @dir.  Returns 0 or -errno; what failed is said
  * on stderr.
  */
@@ -161,4 +195,121 @@ int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	close(lock);
 	return rc;
+}
+
+/* The config dir's CA, locked exclusively into *lock: ca.crt must be
+ * there.  Returns 0 or a CTL_EXIT_* code after saying why. */
+static int ca_lock_existing(const struct ctl_opts *o, int *lock)
+{
+	char crt[PATH_MAX];
+
+	if (fsio_pathf(crt, sizeof(crt), "%s/ca.crt", o->config_dir)) {
+		ctl_err("config directory path too long");
+		return CTL_EXIT_INVALID;
+	}
+	*lock = fsio_dir_lock(o->config_dir, true);
+	if (*lock < 0) {
+		ctl_err("cannot lock %s: %s", o->config_dir, strerror(-*lock));
+		return CTL_EXIT_SYSTEM;
+	}
+	if (!fsio_exists(crt)) {
+		ctl_err("no CA in %s (mfctl ca init)", o->config_dir);
+		close(*lock);
+		return CTL_EXIT_INVALID;
+	}
+	return 0;
+}
+
+int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a)
+{
+	char path[PATH_MAX], *td = NULL;
+	size_t len = 0;
+	int lock, rc, err;
+
+	(void)a;
+	rc = ca_lock_existing(o, &lock);
+	if (rc)
+		return rc;
+	err = fsio_pathf(path, sizeof(path), "%s/trust-domain", o->config_dir);
+	if (!err)
+		err = fsio_read_all(path, &td, &len);
+	if (err) {
+		ctl_err("cannot read %s: %s", path, strerror(-err));
+		rc = CTL_EXIT_SYSTEM;
+		goto out;
+	}
+	while (len && (td[len - 1] == '\n' || td[len - 1] == '\r'))
+		td[--len] = '\0';
+	err = ca_keep_previous(o->config_dir);
+	if (err) {
+		ctl_err("cannot keep the current CA trusted: %s",
+			strerror(-err));
+		rc = CTL_EXIT_SYSTEM;
+		goto out;
+	}
+	rc = ca_create(o->config_dir, td) ? CTL_EXIT_SYSTEM : CTL_EXIT_OK;
+	if (!rc)
+		printf("the previous CA stays trusted (%s/%s) until `mfctl ca "
+		       "prune`\n", o->config_dir, CTL_CA_PREVIOUS);
+out:
+	free(td);
+	close(lock);
+	return rc;
+}
+
+int ctl_ca_prune(const struct ctl_opts *o, const struct ctl_args *a)
+{
+	char path[PATH_MAX];
+	int lock, rc, err = 0;
+
+	(void)a;
+	rc = ca_lock_existing(o, &lock);
+	if (rc)
+		return rc;
+	if (fsio_pathf(path, sizeof(path), "%s/" CTL_CA_PREVIOUS,
+		       o->config_dir) == 0 && unlink(path) == 0)
+		err = fsio_fsync_dir(o->config_dir);
+	else if (errno != ENOENT)
+		err = -errno;
+	if (err) {
+		ctl_err("cannot remove %s: %s", path, strerror(-err));
+		rc = CTL_EXIT_SYSTEM;
+	} else {
+		printf("only the current CA is trusted in %s\n",
+		       o->config_dir);
+	}
+	close(lock);
+	return rc;
+}
+
+int ctl_ca_export(const struct ctl_opts *o, const struct ctl_args *a)
+{
+	const char *out = a->val[CTL_OPT_OUT];
+	int lock, err;
+
+	if (!out) {
+		ctl_err("ca export needs --out DIR");
+		ctl_usage(a->cmd, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	err = fsio_mkdirs(out, 0755);
+	if (err) {
+		ctl_err("cannot create %s: %s", out, strerror(-err));
+		return CTL_EXIT_SYSTEM;
+	}
+	/* Shared, as `cert issue` reads the CA. */
+	lock = fsio_dir_lock(o->config_dir, false);
+	if (lock < 0) {
+		ctl_err("cannot lock %s: %s", o->config_dir, strerror(-lock));
+		return CTL_EXIT_SYSTEM;
+	}
+	err = ctl_ca_files_copy(o->config_dir, out);
+	close(lock);
+	if (err) {
+		ctl_err("cannot copy the CA files to %s: %s", out,
+			strerror(-err));
+		return err == -ENOENT ? CTL_EXIT_INVALID : CTL_EXIT_SYSTEM;
+	}
+	printf("the CA files of %s are in %s\n", o->config_dir, out);
+	return CTL_EXIT_OK;
 }

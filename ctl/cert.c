@@ -85,6 +85,33 @@ out:
 	return err;
 }
 
+int ctl_ca_files_copy(const char *from, const char *to)
+{
+	char path[PATH_MAX];
+	int err;
+
+	/* The older roots first, then the signing one: a reader between
+	 * the two trusts the old leaves still. */
+	err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_PREVIOUS, from);
+	if (err)
+		return err;
+	if (fsio_exists(path)) {
+		err = cert_copy(from, to, CTL_CA_PREVIOUS, 0644);
+	} else {
+		/* Pruned where the CA is: here too. */
+		err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_PREVIOUS, to);
+		if (!err && unlink(path) == 0)
+			err = fsio_fsync_dir(to);
+		else if (!err && errno != ENOENT)
+			err = -errno;
+	}
+	if (!err)
+		err = cert_copy(from, to, "ca.crt", 0644);
+	if (!err)
+		err = cert_copy(from, to, "trust-domain", 0644);
+	return err;
+}
+
 /* The CA's key and certificate facts, loaded from @dir.  Returns 0 or a
  * CTL_EXIT_* code after saying what is wrong. */
 static int cert_load_ca(const char *dir, struct pki_key *key, uint8_t **der,
@@ -165,9 +192,7 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 	}
 	rc = cert_load_ca(config_dir, &ca_key, &ca_der, &ca_len, &ca);
 	if (!rc && !fsio_same_dir(out, config_dir)) {
-		err = cert_copy(config_dir, out, "ca.crt", 0644);
-		if (!err)
-			err = cert_copy(config_dir, out, "trust-domain", 0644);
+		err = ctl_ca_files_copy(config_dir, out);
 		if (err) {
 			ctl_err("cannot copy the CA files to %s: %s", out,
 				strerror(-err));

@@ -104,6 +104,17 @@ extern const size_t ctl_ncmds;
 
 /* The handlers. */
 int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_ca_export(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_ca_prune(const struct ctl_opts *o, const struct ctl_args *a);
+
+/* The roots a rotation left trusted beside ca.crt, until `ca prune`. */
+#define CTL_CA_PREVIOUS	"ca-previous.crt"
+
+/* Copies what an agent trusts from config dir @from to @to: ca.crt,
+ * trust-domain and CTL_CA_PREVIOUS (removed from @to when @from has
+ * none), the older roots first.  Returns 0 or -errno. */
+int ctl_ca_files_copy(const char *from, const char *to);
 int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_apply(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_get(const struct ctl_opts *o, const struct ctl_args *a);

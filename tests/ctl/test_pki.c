@@ -436,6 +436,53 @@ static bool test_cert_issue_mismatched_ca(void)
 	       ASSERT_EQ(cert_issue(other, ID_WEB, NULL, NULL), CTL_EXIT_SYSTEM);
 }
 
+/* ca rotate keeps the replaced root beside the new one (ca-previous.crt,
+ * which a second rotation extends), ca export carries both to an agent's
+ * directory and, once pruned, takes the old root away there too; without
+ * a CA or without --out they refuse. */
+static bool test_ca_rotate_export_prune(void)
+{
+	char empty[] = "/tmp/mf-test-pki-empty-XXXXXX", out[128], path[192];
+	char *rotate[] = { "ca", "rotate", NULL };
+	char *prune[] = { "ca", "prune", NULL };
+	char *export_no_out[] = { "ca", "export", NULL };
+	char *export[] = { "ca", "export", "--out", out, NULL };
+	char *old = NULL, *prev = NULL, *cur = NULL, *prev2 = NULL;
+	size_t old_len, prev_len, cur_len, prev2_len;
+	bool ok;
+
+	snprintf(out, sizeof(out), "%s/agent-x", dir);
+	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	ok = ASSERT_TRUE(mkdtemp(empty) != NULL) &&
+	     ASSERT_EQ(run_cmd(empty, rotate), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(run_cmd(dir, export_no_out), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(fsio_read_all(path, &old, &old_len), 0) &&
+	     ASSERT_EQ(run_cmd(dir, rotate), CTL_EXIT_OK) &&
+	     ASSERT_EQ(fsio_read_all(path, &cur, &cur_len), 0) &&
+	     ASSERT_FALSE(cur_len == old_len && !memcmp(cur, old, old_len));
+	rmdir(empty);
+	snprintf(path, sizeof(path), "%s/ca-previous.crt", dir);
+	ok = ok && ASSERT_EQ(fsio_read_all(path, &prev, &prev_len), 0) &&
+	     ASSERT_EQ(prev_len, old_len) && ASSERT_MEMEQ(prev, old, old_len) &&
+	     ASSERT_EQ(run_cmd(dir, export), CTL_EXIT_OK) &&
+	     ASSERT_EQ(file_mode(out, "ca-previous.crt"), 0644) &&
+	     ASSERT_EQ(file_mode(out, "ca.crt"), 0644) &&
+	     /* A second rotation: both older roots stay. */
+	     ASSERT_EQ(run_cmd(dir, rotate), CTL_EXIT_OK) &&
+	     ASSERT_EQ(fsio_read_all(path, &prev2, &prev2_len), 0) &&
+	     ASSERT_EQ(prev2_len, cur_len + old_len) &&
+	     ASSERT_MEMEQ(prev2, cur, cur_len) &&
+	     ASSERT_EQ(run_cmd(dir, prune), CTL_EXIT_OK) &&
+	     ASSERT_EQ(file_mode(dir, "ca-previous.crt"), -1) &&
+	     ASSERT_EQ(run_cmd(dir, export), CTL_EXIT_OK) &&
+	     ASSERT_EQ(file_mode(out, "ca-previous.crt"), -1);
+	free(old);
+	free(prev);
+	free(cur);
+	free(prev2);
+	return ok;
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -450,6 +497,7 @@ int main(void)
 	TEST_RUN(test_ca_init);
 	TEST_RUN(test_ca_init_refuses_overwrite);
 	TEST_RUN(test_ca_init_bad_trust_domain);
+	TEST_RUN(test_ca_rotate_export_prune);
 	TEST_RUN(test_cert_issue);
 	TEST_RUN(test_cert_issue_out_dir);
 	TEST_RUN(test_cert_reissue);
