@@ -30,35 +30,6 @@ const struct ctl_cmd ctl_cmds[] = {
 		.run = ctl_ca_init,
 	},
 	{
-		.name = "ca rotate",
-		.synopsis = "mfctl [--config-dir DIR] ca rotate",
-		.about = "Replaces the mesh root CA with a new one (same trust "
-			 "domain), keeping\nthe one it replaces trusted in "
-			 "ca-previous.crt: agents given both\n(`ca export`, "
-			 "`cert issue --out`) verify leaves of either while "
-			 "they\nare re-issued.  `ca prune` ends the overlap.",
-		.run = ctl_ca_rotate,
-	},
-	{
-		.name = "ca export",
-		.synopsis = "mfctl [--config-dir DIR] ca export --out DIR",
-		.about = "Copies what an agent trusts (ca.crt, trust-domain, "
-			 "ca-previous.crt)\nto an agent's config directory, "
-			 "which reads it again within a second.",
-		.opts = {
-			{ CTL_OPT_OUT, "the agent's config directory" },
-		},
-		.run = ctl_ca_export,
-	},
-	{
-		.name = "ca prune",
-		.synopsis = "mfctl [--config-dir DIR] ca prune",
-		.about = "Ends a rotation's overlap: only the current CA stays "
-			 "trusted\n(ca-previous.crt removed; `ca export` takes "
-			 "it to the agents).",
-		.run = ctl_ca_prune,
-	},
-	{
 		.name = "cert issue",
 		.synopsis = "mfctl [--config-dir DIR] cert issue --identity "
 			    "spiffe://TD/PATH\n"
@@ -97,6 +68,35 @@ const struct ctl_cmd ctl_cmds[] = {
 			{ CTL_OPT_DAYS, "validity, 1..3650 days (default 365)" },
 		},
 		.run = ctl_cert_issue,
+	},
+	{
+		.name = "ca rotate",
+		.synopsis = "mfctl [--config-dir DIR] ca rotate",
+		.about = "Replaces the mesh root CA with a new one (same trust "
+			 "domain), keeping\nthe one it replaces trusted in "
+			 "ca-previous.crt: agents given both\n(`ca export`, "
+			 "`cert issue --out`) verify leaves of either while "
+			 "they\nare re-issued.  `ca prune` ends the overlap.",
+		.run = ctl_ca_rotate,
+	},
+	{
+		.name = "ca export",
+		.synopsis = "mfctl [--config-dir DIR] ca export --out DIR",
+		.about = "Copies what an agent trusts (ca.crt, trust-domain, "
+			 "ca-previous.crt)\nto an agent's config directory, "
+			 "which reads it again within a second.",
+		.opts = {
+			{ CTL_OPT_OUT, "the agent's config directory" },
+		},
+		.run = ctl_ca_export,
+	},
+	{
+		.name = "ca prune",
+		.synopsis = "mfctl [--config-dir DIR] ca prune",
+		.about = "Ends a rotation's overlap: only the current CA stays "
+			 "trusted\n(ca-previous.crt removed; `ca export` takes "
+			 "it to the agents).",
+		.run = ctl_ca_prune,
 	},
 	{
 		.name = "apply",
