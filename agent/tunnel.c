@@ -121,6 +121,26 @@ static uint32_t tunnel_idle_ms(const struct tunnel *tu, const struct conn *c)
 	return tu->tcp_idle_ms ? tu->tcp_idle_ms : TUNNEL_TCP_IDLE_MS;
 }
 
+/* @c's up end will speak as @src_id (its client TLS context): true, or
+ * false with @c refused for want of its certificate. */
+static bool tunnel_speak_as(struct tunnel *tu, struct conn *c,
+			    const char *src_id)
+{
+	char reason[128];
+	int err;
+
+	err = certs_client_ctx(tu->ctx->certs, src_id, c->policy, &c->tls_ctx);
+	if (err) {
+		snprintf(reason, sizeof(reason),
+			 "no certificate for source identity: %s",
+			 strerror(-err));
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
+		return false;
+	}
+	c->src_spiffe = src_id;
+	return true;
+}
+
 /* ---- outbound ------------------------------------------------------------ */
 
 static const struct conn_flow_ops tunnel_probe_ops;
@@ -685,8 +705,6 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 			       const char *src_id)
 {
 	struct rl_limit lim;
-	char reason[128];
-	int err;
 
 	/* The MeshHTTPRoute rules of the connection, once: its source and
 	 * destination are fixed. */
@@ -695,15 +713,8 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 		conn_abort(tu->conns, c, "out of memory");
 		return;
 	}
-	err = certs_client_ctx(tu->ctx->certs, src_id, c->policy, &c->tls_ctx);
-	if (err) {
-		snprintf(reason, sizeof(reason),
-			 "no certificate for source identity: %s",
-			 strerror(-err));
-		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
+	if (!tunnel_speak_as(tu, c, src_id))
 		return;
-	}
-	c->src_spiffe = src_id;
 	/* Its timeouts, retries, faults and balancing, once. */
 	if (tunnel_resil(tu, c, src_ep, svc))
 		return;
@@ -730,7 +741,6 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	struct policy *p;
 	const char *src_id;
 	char reason[256];
-	int err;
 
 	p = tunnel_policy(tu, c);
 	if (!p)
@@ -805,15 +815,8 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
 		return;
 	}
-	err = certs_client_ctx(tu->ctx->certs, src_id, p, &c->tls_ctx);
-	if (err) {
-		snprintf(reason, sizeof(reason),
-			 "no certificate for source identity: %s",
-			 strerror(-err));
-		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
+	if (!tunnel_speak_as(tu, c, src_id))
 		return;
-	}
-	c->src_spiffe = src_id;
 	tunnel_aim(c, ep);
 	/* MeshTimeout: the connect (and handshake) to the node's agent,
 	 * then the relay's idle timeout once it runs. */
@@ -1514,8 +1517,6 @@ static void tunnel_probe_accepted(void *arg, struct conn *c)
 	struct tunnel *tu = arg;
 	struct policy *p;
 	const char *src_id;
-	char reason[128];
-	int err;
 
 	p = tunnel_policy(tu, c);
 	if (!p)
@@ -1533,15 +1534,8 @@ static void tunnel_probe_accepted(void *arg, struct conn *c)
 			      "health check: source workload has no identity");
 		return;
 	}
-	err = certs_client_ctx(tu->ctx->certs, src_id, p, &c->tls_ctx);
-	if (err) {
-		snprintf(reason, sizeof(reason),
-			 "health check: no certificate for source identity: %s",
-			 strerror(-err));
-		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
+	if (!tunnel_speak_as(tu, c, src_id))
 		return;
-	}
-	c->src_spiffe = src_id;
 	c->service_id = ep->service_id;
 	c->up_timeout_ms = tu->probe_ms;
 	tunnel_aim(c, ep);
