@@ -9,6 +9,7 @@
 #include "admin.h"
 #include "agent.h"
 #include "certs.h"
+#include "kern.h"
 #include "xdp.h"
 #include "reload.h"
 
@@ -48,6 +49,20 @@ static void agent_certs_tick(void *arg)
 
 	if (certs_changed(a->ctx.certs))
 		agent_reload_certs(a);
+}
+
+/* A pod interface came (podwatch.h): the TC programs on it. */
+static int agent_pod_attach(void *arg, int ifindex, const char *ifname)
+{
+	return kern_attach_ifindex(arg, ifindex, ifname);
+}
+
+/* ... or went. */
+static void agent_pod_detach(void *arg, int ifindex, const char *ifname,
+			     bool gone)
+{
+	(void)ifname;
+	kern_detach_pod(arg, ifindex, gone);
 }
 
 int agent_init(struct agent *a, const struct agent_config *cfg)
@@ -137,6 +152,24 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		else if ((err = loop_user_add(&a->loop, &u)))
 			goto fail;
 	}
+	if (cfg->kern) {
+		const struct podwatch_config pc = {
+			.pattern = cfg->pod_pattern,
+			.names = cfg->pod_ifaces,
+			.nnames = cfg->n_pod_ifaces,
+			.uplink = cfg->uplink,
+			.ops = {
+				.attach = agent_pod_attach,
+				.detach = agent_pod_detach,
+				.arg = cfg->kern,
+			},
+		};
+
+		err = podwatch_init(&a->podwatch, &a->loop, &a->ctx.stats, &pc);
+		if (err)
+			goto fail;
+		a->podwatch_up = true;
+	}
 	/* The listeners last: a connection may come as soon as one is up. */
 	err = tunnel_init(&a->tunnel, &a->conns, &a->ctx, &tuc);
 	if (err)
@@ -167,6 +200,8 @@ void agent_fini(struct agent *a)
 		loop_fini(&a->loop);
 	if (a->health_up)
 		health_fini(&a->health);
+	if (a->podwatch_up)
+		podwatch_fini(&a->podwatch);
 	tunnel_fini(&a->tunnel);
 	admin_close(a->admin);
 	conn_table_fini(&a->conns);
