@@ -21,7 +21,10 @@
  *     (RTM_NEWADDR: someone is setting it up now);
  *   - a socket that overflowed (ENOBUFS: events were lost) or a message
  *     cut short gets a fresh dump: interfaces it shows are followed as
- *     for events, attached ones it no longer shows are forgotten.
+ *     for events, attached ones it no longer shows are forgotten (not
+ *     after a dump the kernel marked inconsistent, NLM_F_DUMP_INTR: that
+ *     one is asked again); a dump whose end does not come within
+ *     PODWATCH_DUMP_MS is asked again too.
  * Only the agent's network namespace is seen: a pod's own side of its
  * veth is in the pod's, and none of its events come here.
  *
