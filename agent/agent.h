@@ -99,10 +99,10 @@ struct agent {
 	struct health health;		/* MeshHealthCheck's probes, with the
 					 * outbound listener */
 	bool health_up;
-	struct podwatch podwatch;	/* the pod interfaces, with a kern */
-	bool podwatch_up;
 	struct admin *admin;		/* NULL when off.  Owned */
 	bool loop_up;
+	struct podwatch podwatch;	/* the pod interfaces, with a kern */
+	bool podwatch_up;
 };
 
 /*
