@@ -250,6 +250,15 @@ static const struct apage_counter {
 	APAGE_COUNTER("meshforge_http_fault_delays_total", "",
 		      http_fault_delays,
 		      "Requests held back by a MeshFaultInjection delay."),
+	APAGE_COUNTER("meshforge_pod_interface_events_total",
+		      "{event=\"attached\"}", pod_attached,
+		      "Pod interfaces the TC programs were attached to, detached from (deleted or renamed), failed to attach to; and dumps of the links after netlink events were lost (resync)."),
+	APAGE_COUNTER("meshforge_pod_interface_events_total",
+		      "{event=\"detached\"}", pod_detached, NULL),
+	APAGE_COUNTER("meshforge_pod_interface_events_total",
+		      "{event=\"attach_failed\"}", pod_attach_failed, NULL),
+	APAGE_COUNTER("meshforge_pod_interface_events_total",
+		      "{event=\"resync\"}", pod_resyncs, NULL),
 	APAGE_COUNTER("meshforge_timeouts_total", "{timeout=\"request\"}",
 		      timeouts[STATS_TIMEOUT_REQUEST],
 		      "MeshTimeout and MeshRetry deadlines that ran out, by kind."),
@@ -291,6 +300,10 @@ static void apage_metrics_head(const struct apage_env *env,
 			  "Endpoints a health check of this node finds unhealthy now (once per check that does).");
 	apage_buf_printf(b, "meshforge_health_unhealthy_endpoints %u\n",
 			 st->health_unhealthy);
+	apage_metric_head(b, "meshforge_pod_interfaces_attached", "gauge",
+			  "Pod interfaces the TC programs are attached to now.");
+	apage_buf_printf(b, "meshforge_pod_interfaces_attached %u\n",
+			 st->pod_ifaces);
 	apage_metric_head(b, "meshforge_connections_refused_total", "counter",
 			  "Connections refused by policy or capacity before any relaying, by reason.");
 	for (int i = 0; i < STATS_REFUSE_MAX; i++)

@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "agent.h"
 #include "certs.h"
+#include "kern.h"
 #include "xdp.h"
 #include "reload.h"
 
@@ -52,6 +53,20 @@ static void agent_certs_tick(void *arg)
 		agent_reload_certs(a);
 	if (a->certs_ticks++ % 60 == 0)
 		certs_check_expiry(a->ctx.certs, (int64_t)time(NULL));
+}
+
+/* A pod interface came (podwatch.h): the TC programs on it. */
+static int agent_pod_attach(void *arg, int ifindex, const char *ifname)
+{
+	return kern_attach_ifindex(arg, ifindex, ifname);
+}
+
+/* ... or went. */
+static void agent_pod_detach(void *arg, int ifindex, const char *ifname,
+			     bool gone)
+{
+	(void)ifname;
+	kern_detach_pod(arg, ifindex, gone);
 }
 
 int agent_init(struct agent *a, const struct agent_config *cfg)
@@ -142,6 +157,24 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		if (err)
 			goto fail;
 	}
+	if (cfg->kern) {
+		const struct podwatch_config pc = {
+			.pattern = cfg->pod_pattern,
+			.names = cfg->pod_ifaces,
+			.nnames = cfg->n_pod_ifaces,
+			.uplink = cfg->uplink,
+			.ops = {
+				.attach = agent_pod_attach,
+				.detach = agent_pod_detach,
+				.arg = cfg->kern,
+			},
+		};
+
+		err = podwatch_init(&a->podwatch, &a->loop, &a->ctx.stats, &pc);
+		if (err)
+			goto fail;
+		a->podwatch_up = true;
+	}
 	/* The listeners last: a connection may come as soon as one is up. */
 	err = tunnel_init(&a->tunnel, &a->conns, &a->ctx, &tuc);
 	if (err)
@@ -172,6 +205,8 @@ void agent_fini(struct agent *a)
 		loop_fini(&a->loop);
 	if (a->health_up)
 		health_fini(&a->health);
+	if (a->podwatch_up)
+		podwatch_fini(&a->podwatch);
 	tunnel_fini(&a->tunnel);
 	admin_close(a->admin);
 	conn_table_fini(&a->conns);

@@ -6,8 +6,8 @@
  * tunnel's flows and the admin endpoint.
  *
  * Only agent.c knows every module.  The others depend one way:
- * loop <- conn <- tunnel <- health, loop <- admin, with ctx.h, stats.h and
- * reload.h as leaves they share.
+ * loop <- conn <- tunnel <- health, loop <- admin, loop <- podwatch, with
+ * ctx.h, stats.h and reload.h as leaves they share.
  */
 #ifndef MF_AGENT_H
 #define MF_AGENT_H
@@ -20,10 +20,12 @@
 #include "ctx.h"
 #include "health.h"
 #include "loop.h"
+#include "podwatch.h"
 #include "tunnel.h"
 
 struct admin;
 struct certs;
+struct kern;
 struct pmap;
 struct policy;
 
@@ -78,6 +80,15 @@ struct agent_config {
 	uint32_t admin_timeout_ms;
 	bool watch_certs;		/* a change in the config dir reloads
 					 * the certificates (certs_watch()) */
+	/* The pod interfaces (podwatch.h): those named in @pod_ifaces and
+	 * those matching @pod_pattern (NULL: none), never @uplink, get
+	 * the TC programs of @kern as they come and lose them as they go.
+	 * NULL @kern: none are.  All borrowed. */
+	struct kern *kern;
+	const char *pod_pattern;
+	const char *const *pod_ifaces;
+	unsigned int n_pod_ifaces;
+	const char *uplink;
 };
 
 struct agent {
@@ -91,6 +102,8 @@ struct agent {
 	unsigned int certs_ticks;	/* the certificates' tick, counted */
 	struct admin *admin;		/* NULL when off.  Owned */
 	bool loop_up;
+	struct podwatch podwatch;	/* the pod interfaces, with a kern */
+	bool podwatch_up;
 };
 
 /*

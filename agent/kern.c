@@ -206,8 +206,6 @@ static int kern_attach_point(struct kern *k, int ifindex, const char *ifname,
 
 int kern_attach_pod(struct kern *k, const char *ifname)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
-	struct kern_hook h;
 	int ifindex, err;
 
 	ifindex = if_nametoindex(ifname);
@@ -217,7 +215,14 @@ int kern_attach_pod(struct kern *k, const char *ifname)
 			  ifname, strerror(-err));
 		return err;
 	}
-	hook.ifindex = ifindex;
+	return kern_attach_ifindex(k, ifindex, ifname);
+}
+
+int kern_attach_ifindex(struct kern *k, int ifindex, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	int err;
 
 	/* Creates clsact (both hooks); one already there (ours from a
 	 * previous run, or another user's) is shared. */
@@ -237,10 +242,8 @@ int kern_attach_pod(struct kern *k, const char *ifname)
 		err = kern_attach_point(k, ifindex, ifname, i);
 		if (err) {
 			/* Half attached is no state to leave: take back
-			 * what is ours (kern_close() would, later). */
-			h.ifindex = ifindex;
-			snprintf(h.ifname, sizeof(h.ifname), "%s", ifname);
-			kern_hook_detach(k, &h);
+			 * what is ours, and forget the interface. */
+			kern_detach_pod(k, ifindex, false);
 			return err;
 		}
 	}
@@ -290,6 +293,27 @@ static void kern_hook_detach(const struct kern *k, const struct kern_hook *h)
 {
 	for (int i = 0; i < KERN_POINTS; i++)
 		kern_point_detach(k, h, i);
+}
+
+int kern_detach_pod(struct kern *k, int ifindex, bool gone)
+{
+	size_t i;
+
+	for (i = 0; i < k->n_hooks; i++)
+		if (k->hooks[i].ifindex == ifindex)
+			break;
+	if (i == k->n_hooks)
+		return -ENOENT;
+	if (!gone)
+		kern_hook_detach(k, &k->hooks[i]);
+	/* Order does not matter: the last one takes the slot. */
+	k->hooks[i] = k->hooks[--k->n_hooks];
+	return 0;
+}
+
+size_t kern_pods(const struct kern *k)
+{
+	return k ? k->n_hooks : 0;
 }
 
 void kern_close(struct kern *k)

@@ -8,10 +8,14 @@
  * TC filters belong to the struct kern that attached them and go with it.
  * Filters sit at handle KERN_TC_HANDLE, priority KERN_TC_PRIORITY of the
  * clsact ingress and egress hooks (`tc filter show dev <if> ingress`).
+ * Pods come and go while the agent runs (podwatch.h): kern_attach_ifindex()
+ * and kern_detach_pod() follow them.
  */
 #ifndef MF_KERN_H
 #define MF_KERN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define KERN_TC_HANDLE		0x6d66	/* "mf" */
@@ -35,6 +39,27 @@ int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port);
  * filter once.  Returns 0 or -errno (-ENODEV: no such interface).
  */
 int kern_attach_pod(struct kern *k, const char *ifname);
+
+/*
+ * kern_attach_pod() of interface @ifindex, named @ifname (for the logs and
+ * kern_close()), as rtnetlink reported it: no lookup by name, which a
+ * rename could race.  Returns 0 or -errno.
+ */
+int kern_attach_ifindex(struct kern *k, int ifindex, const char *ifname);
+
+/*
+ * Forgets pod interface @ifindex: kern_close() will no longer touch it.
+ * When it still exists (@gone false: renamed out of the pods' names),
+ * first takes off the filters that are still ours.  When it is @gone
+ * (deleted with its pod, or moved to another namespace) the kernel has
+ * removed them with it, and the index is not looked at again: it may
+ * already name another interface.  Returns 0, or -ENOENT when @k had not
+ * attached it.
+ */
+int kern_detach_pod(struct kern *k, int ifindex, bool gone);
+
+/* How many interfaces @k has attached and not forgotten. */
+size_t kern_pods(const struct kern *k);
 
 /*
  * Detaches every filter @k attached that is still its own (an interface that

@@ -3,7 +3,8 @@
  * meshforge-agent: the per-node dataplane daemon.
  *
  *   meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]
- *       [--pod-iface IFNAME]... [--outbound-port 15001]
+ *       [--pod-iface IFNAME]... [--pod-iface-pattern GLOB]
+ *       [--outbound-port 15001]
  *       [--tunnel-port 15008] [--admin-port 15000] [--log-level info|debug]
  *       [--state-dir DIR] [--uplink IFNAME]
  *   meshforge-agent --check-kernel
@@ -14,17 +15,20 @@
  * not).
  * When nothing is pinned under the pin root (after a reboot) and mfctl
  * saved a policy under the state dir, restores it first.  Opens (creating
- * if needed) the pinned policy maps, loads the TC program
- * and attaches it to every --pod-iface, the XDP firewall to the --uplink,
- * opens the certificate store, then
- * runs the event loop until SIGINT or SIGTERM, and detaches the TC filters
- * on the way out.  Exit codes: 0 clean stop, 1 bad command line, 2 system
+ * if needed) the pinned policy maps, loads the TC program, the XDP
+ * firewall on the --uplink, opens the certificate store, then runs the
+ * event loop until SIGINT or SIGTERM, and detaches the TC filters on the
+ * way out.  The TC program goes on every pod interface that is up, those
+ * named by --pod-iface and those matching --pod-iface-pattern, at start
+ * and as they come while the loop runs (agent/podwatch.h); one that goes
+ * is forgotten.  Exit codes: 0 clean stop, 1 bad command line, 2 system
  * error (missing maps, certificates, bpffs, ports in use...).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <net/if.h>
 #include <signal.h>
 #include <time.h>
 #include <stdio.h>
@@ -62,6 +66,7 @@ struct main_opts {
 	const char *run_dir;
 	const char *ifaces[MAIN_MAX_IFACES];
 	int n_ifaces;
+	const char *iface_pattern;	/* NULL: the named ones only */
 	const char *uplink;		/* NULL: no XDP firewall */
 	uint16_t outbound_port;
 	uint16_t tunnel_port;
@@ -84,8 +89,9 @@ static void main_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]\n"
-		"                       [--pod-iface IFNAME]... [--outbound-port PORT]\n"
-		"                       [--tunnel-port PORT] [--admin-port PORT]\n"
+		"                       [--pod-iface IFNAME]... [--pod-iface-pattern GLOB]\n"
+		"                       [--outbound-port PORT] [--tunnel-port PORT]\n"
+		"                       [--admin-port PORT]\n"
 		"                       [--log-level info|debug] [--state-dir DIR]\n"
 		"                       [--http-header-timeout MS] [--http-idle-timeout MS]\n"
 		"                       [--http-access-log] [--uplink IFNAME]\n"
@@ -107,8 +113,12 @@ static void main_usage(FILE *f)
 		"  --http-idle-timeout    ms an HTTP connection may wait between\n"
 		"                requests (default %d)\n"
 		"  --http-access-log      a JSON line per HTTP request, at info level\n"
+		"  --pod-iface   a pod's veth, by name: its TC programs are\n"
+		"                attached once it is up, now or when it comes\n"
+		"  --pod-iface-pattern  pod veths, by a glob of their names\n"
+		"                ('veth*'), followed the same way (default: none)\n"
 		"  --uplink      the node's uplink: the firewall of Mesh\n"
-		"                spec.firewall runs there in XDP\n"
+		"                spec.firewall runs there in XDP; never a pod's\n"
 		"  --retry-budget  retries over 10 s may be RATIO of the requests\n"
 		"                plus PER_SECOND a second, per destination\n"
 		"                service (default 0.2,10)\n"
@@ -217,6 +227,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "bpf-root", required_argument, NULL, 'b' },
 		{ "config-dir", required_argument, NULL, 'c' },
 		{ "pod-iface", required_argument, NULL, 'i' },
+		{ "pod-iface-pattern", required_argument, NULL, 'p' },
 		{ "outbound-port", required_argument, NULL, 'o' },
 		{ "tunnel-port", required_argument, NULL, 't' },
 		{ "admin-port", required_argument, NULL, 'a' },
@@ -272,7 +283,25 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 					MAIN_MAX_IFACES);
 				return MAIN_EXIT_USAGE;
 			}
+			if (!optarg[0] || strlen(optarg) >= IF_NAMESIZE) {
+				fprintf(stderr, "meshforge-agent: bad interface name '%s'\n",
+					optarg);
+				return MAIN_EXIT_USAGE;
+			}
 			o->ifaces[o->n_ifaces++] = optarg;
+			break;
+		case 'p':
+			if (o->iface_pattern) {
+				fprintf(stderr, "meshforge-agent: --pod-iface-pattern given twice\n");
+				return MAIN_EXIT_USAGE;
+			}
+			if (!optarg[0] || strlen(optarg) >= PODWATCH_PATTERN_MAX) {
+				fprintf(stderr, "meshforge-agent: bad pattern '%s' "
+					"(1 to %d bytes)\n", optarg,
+					PODWATCH_PATTERN_MAX - 1);
+				return MAIN_EXIT_USAGE;
+			}
+			o->iface_pattern = optarg;
 			break;
 		case 'o':
 		case 't':
@@ -391,6 +420,20 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			      o->admin_port == o->tunnel_port)) {
 		fprintf(stderr, "meshforge-agent: the admin port must differ from the others\n");
 		return MAIN_EXIT_USAGE;
+	}
+	if (o->uplink && strlen(o->uplink) >= IF_NAMESIZE) {
+		fprintf(stderr, "meshforge-agent: bad interface name '%s'\n",
+			o->uplink);
+		return MAIN_EXIT_USAGE;
+	}
+	/* The pattern may match them: the agent then passes them by. */
+	for (int i = 0; i < o->n_ifaces; i++) {
+		if (!strcmp(o->ifaces[i], "lo") ||
+		    (o->uplink && !strcmp(o->ifaces[i], o->uplink))) {
+			fprintf(stderr, "meshforge-agent: --pod-iface %s: lo and "
+				"the uplink are no pod's\n", o->ifaces[i]);
+			return MAIN_EXIT_USAGE;
+		}
 	}
 	return 0;
 }
@@ -605,15 +648,6 @@ int main(int argc, char **argv)
 			  "err=\"%s\"", o.bpf_root, strerror(-err));
 		goto out_pmap;
 	}
-	for (int i = 0; i < o.n_ifaces; i++) {
-		err = kern_attach_pod(kern, o.ifaces[i]);
-		if (err) {
-			log_error("event=startup_failed what=tc_attach iface=%s "
-				  "err=\"%s\"", o.ifaces[i], strerror(-err));
-			goto out_kern;
-		}
-		log_info("event=tc_attached iface=%s", o.ifaces[i]);
-	}
 	if (o.uplink) {
 		err = xdp_open(&xdp, o.bpf_root, o.uplink);
 		if (err)
@@ -644,6 +678,13 @@ int main(int argc, char **argv)
 	cfg.xdp = xdp;
 	cfg.handle_signals = true;
 	cfg.watch_certs = true;
+	cfg.kern = kern;
+	cfg.pod_pattern = o.iface_pattern;
+	cfg.pod_ifaces = o.ifaces;
+	cfg.n_pod_ifaces = (unsigned int)o.n_ifaces;
+	cfg.uplink = o.uplink;
+	/* Attaches the pod interfaces there are (podwatch.h): one named
+	 * that cannot be attached stops the agent here. */
 	err = agent_init(&ag, &cfg);
 	if (err) {
 		log_error("event=startup_failed what=loop err=\"%s\"",
@@ -657,11 +698,11 @@ int main(int argc, char **argv)
 		log_warn("event=caps_drop_failed err=\"%s\"", strerror(-err));
 	loop_on_reload(&ag.loop, main_reload, &ag);
 	log_info("event=ready node=%s outbound_port=%u tunnel_port=%u "
-		 "admin_port=%u pod_ifaces=%d bpf_root=%s config_dir=%s", o.node,
-		 o.outbound_port, o.tunnel_port, o.admin_port, o.n_ifaces,
-		 o.bpf_root, o.config_dir);
-	notify_sendf("READY=1\nSTATUS=serving node %s, %d pod interfaces",
-		     o.node, o.n_ifaces);
+		 "admin_port=%u pod_ifaces=%u bpf_root=%s config_dir=%s", o.node,
+		 o.outbound_port, o.tunnel_port, o.admin_port,
+		 podwatch_attached(&ag.podwatch), o.bpf_root, o.config_dir);
+	notify_sendf("READY=1\nSTATUS=serving node %s, %u pod interfaces",
+		     o.node, podwatch_attached(&ag.podwatch));
 	err = loop_run(&ag.loop);
 	notify_send("STOPPING=1");
 	rc = err ? MAIN_EXIT_SYSTEM : 0;

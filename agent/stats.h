@@ -137,6 +137,11 @@ struct stats {
 	 * parked in it, and closed from it (evicted for room, or idle or
 	 * closed by their peer). */
 	uint64_t pool_reused, pool_parked, pool_evicted, pool_expired;
+	/* Pod interfaces (podwatch.h): attached now; attaches, detaches
+	 * and failed attaches so far; dumps of the links after events were
+	 * lost. */
+	uint32_t pod_ifaces;
+	uint64_t pod_attached, pod_detached, pod_attach_failed, pod_resyncs;
 };
 
 #endif /* MF_STATS_H */
