@@ -17,8 +17,10 @@
 
 #include <stdint.h>
 
-#define KERN_TC_HANDLE		0x6d66	/* "mf" */
-#define KERN_TC_PRIORITY	1
+#include "meshforge/abi.h"
+
+#define KERN_TC_HANDLE		MF_TC_HANDLE
+#define KERN_TC_PRIORITY	MF_TC_PRIORITY
 
 struct kern;
 

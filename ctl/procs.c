@@ -96,7 +96,19 @@ int procs_holds_map(long pid, const uint32_t *ids, size_t n)
 	while (!found && (de = readdir(dir))) {
 		uint32_t id;
 
+		char link[64];
+		ssize_t len;
+
 		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		/* An agent holds thousands of sockets: read fdinfo of its
+		 * BPF maps only. */
+		len = readlinkat(dirfd(dir), de->d_name, link,
+				 sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strcmp(link, "anon_inode:bpf-map"))
 			continue;
 		id = procs_fd_map_id(pid, de->d_name);
 		for (size_t i = 0; id && i < n && !found; i++)
