@@ -327,7 +327,6 @@ static int own_pins(struct own_survey *s, const struct own_names *nm)
 	if (!S_ISDIR(st.st_mode) || statfs(s->bpf_root, &sfs) ||
 	    sfs.f_type != BPF_FS_MAGIC)
 		return -ENOTDIR;
-	s->root_exists = true;
 	d = opendir(s->bpf_root);
 	if (!d)
 		return -errno;

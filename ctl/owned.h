@@ -85,7 +85,6 @@ struct own_survey {
 	const char *bpf_root;
 	const char *run_dir;
 	uint64_t netns;			/* this network namespace's cookie */
-	bool root_exists;
 	struct own_obj *objs;		/* owned, in removal order */
 	size_t n, cap;
 	uint32_t *map_ids;		/* owned: of the pins */
