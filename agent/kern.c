@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clsact.h"
 #include "kern.h"
 #include "log.h"
 #include "mf_pod.skel.h"
@@ -36,6 +37,7 @@ static const char *const kern_point_names[KERN_POINTS] = {
 
 struct kern {
 	struct mf_pod *skel;		/* owned */
+	const char *run_dir;		/* borrowed; NULL: no records */
 	uint32_t prog_id[KERN_POINTS];	/* to recognise our own filters */
 	struct kern_hook *hooks;	/* owned array of n_hooks */
 	size_t n_hooks;
@@ -76,7 +78,8 @@ static int kern_prog_fd(const struct kern *k, int point)
 					    k->skel->progs.mf_pod_egress);
 }
 
-int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port)
+int kern_open(struct kern **out, const char *pin_root, const char *run_dir,
+	      uint16_t outbound_port)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_root);
 	struct bpf_prog_info info;
@@ -109,6 +112,7 @@ int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port)
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
+	k->run_dir = run_dir;
 
 	k->skel = mf_pod__open_opts(&oopts);
 	if (!k->skel) {
@@ -204,6 +208,27 @@ static int kern_attach_point(struct kern *k, int ifindex, const char *ifname,
 	return 0;
 }
 
+/*
+ * Writes down that we made the clsact of @ifindex, for `mfctl uninstall`.
+ * Not being able to is no reason to leave a pod unprotected: the qdisc
+ * then stays after an uninstall, which says so.
+ */
+static void kern_remember_clsact(const struct kern *k, int ifindex,
+				 const char *ifname)
+{
+	int err;
+
+	if (!k->run_dir)
+		return;
+	err = clsact_remember(k->run_dir, ifindex, ifname);
+	if (err)
+		log_warn("event=kern_clsact_unrecorded iface=%s run_dir=%s err=\"%s\"",
+			 ifname, k->run_dir, strerror(-err));
+	else
+		log_info("event=kern_clsact_created iface=%s ifindex=%d",
+			 ifname, ifindex);
+}
+
 int kern_attach_pod(struct kern *k, const char *ifname)
 {
 	int ifindex, err;
@@ -232,6 +257,8 @@ int kern_attach_ifindex(struct kern *k, int ifindex, const char *ifname)
 			  ifname, strerror(-err));
 		return err;
 	}
+	if (!err)
+		kern_remember_clsact(k, ifindex, ifname);
 	err = kern_hook_add(k, ifindex, ifname);
 	if (err) {
 		log_error("event=kern_attach_failed iface=%s step=track err=%s",

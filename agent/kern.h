@@ -10,6 +10,10 @@
  * clsact ingress and egress hooks (`tc filter show dev <if> ingress`).
  * Pods come and go while the agent runs (podwatch.h): kern_attach_ifindex()
  * and kern_detach_pod() follow them.
+ *
+ * A clsact qdisc the agent had to create stays after it (other filters may
+ * have joined it); it is written down under the run dir (lib/clsact.h) so
+ * that `mfctl uninstall` can tell it from one that was there before.
  */
 #ifndef MF_KERN_H
 #define MF_KERN_H
@@ -18,8 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KERN_TC_HANDLE		0x6d66	/* "mf" */
-#define KERN_TC_PRIORITY	1
+#include "meshforge/abi.h"
+
+#define KERN_TC_HANDLE		MF_TC_HANDLE
+#define KERN_TC_PRIORITY	MF_TC_PRIORITY
 
 struct kern;
 
@@ -27,10 +33,12 @@ struct kern;
  * Opens and loads mf_pod with its maps under @pin_root (created if missing:
  * maps already pinned there are reused, the others are created and pinned),
  * the program steering to the agent's listener on @outbound_port.  bpffs must
- * be mounted at @pin_root or above.  Returns 0 and *out (caller owns it, ends
- * it with kern_close), or -errno.
+ * be mounted at @pin_root or above.  The clsact qdiscs it creates are
+ * written down under @run_dir (NULL: nowhere; tests).  Returns 0 and *out
+ * (caller owns it, ends it with kern_close), or -errno.
  */
-int kern_open(struct kern **out, const char *pin_root, uint16_t outbound_port);
+int kern_open(struct kern **out, const char *pin_root, const char *run_dir,
+	      uint16_t outbound_port);
 
 /*
  * Attaches the programs at TC ingress and egress of @ifname, creating its

@@ -61,7 +61,8 @@ struct main_opts {
 	const char *bpf_root;
 	const char *config_dir;
 	const char *state_dir;
-	/* mfctl's run dir (its writers' lock), for the restore at start:
+	/* mfctl's run dir (its writers' lock), for the restore at start,
+	 * and where the clsact qdiscs the agent makes are written down:
 	 * $MF_RUN_DIR, else MF_RUN_DIR_DEFAULT, as mfctl takes it. */
 	const char *run_dir;
 	const char *ifaces[MAIN_MAX_IFACES];
@@ -642,7 +643,7 @@ int main(int argc, char **argv)
 			  o.bpf_root, strerror(-err));
 		goto out_certs;
 	}
-	err = kern_open(&kern, o.bpf_root, o.outbound_port);
+	err = kern_open(&kern, o.bpf_root, o.run_dir, o.outbound_port);
 	if (err) {
 		log_error("event=startup_failed what=bpf_load bpf_root=%s "
 			  "err=\"%s\"", o.bpf_root, strerror(-err));

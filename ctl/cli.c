@@ -37,6 +37,7 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_FROM] = { "from", 0, "SERVICE" },
 	[CTL_OPT_WAIT] = { "wait", 0, NULL },
 	[CTL_OPT_WORKLOAD] = { "workload", 0, "NAME" },
+	[CTL_OPT_PURGE] = { "purge", 0, NULL },
 };
 
 /* getopt_long's value for --help. */

@@ -284,6 +284,45 @@ const struct ctl_cmd ctl_cmds[] = {
 			  "saved state is invalid; 2 system error.",
 		.run = ctl_restore,
 	},
+	{
+		.name = "uninstall",
+		.synopsis = "mfctl [--bpf-root DIR] [--run-dir DIR] uninstall "
+			    "[--dry-run] [--force]\n"
+			    "       mfctl [--bpf-root DIR] [--run-dir DIR] "
+			    "[--state-dir DIR] [--config-dir DIR]\n"
+			    "             uninstall --purge [--dry-run] "
+			    "[--force]",
+		.about = "Removes what meshforge made on this node, and "
+			 "nothing else.  For the pin\nroot, in this network "
+			 "namespace: the agent's TC filters (handle\n0x6d66, "
+			 "priority 1) and XDP programs, any BPF link of its "
+			 "programs,\nthe clsact qdiscs the agent created (once "
+			 "no other filter is on\nthem), the maps pinned under "
+			 "the root and the root once empty.\nPrograms and maps "
+			 "are recognised by their names and by using the\nmaps "
+			 "pinned under this root.  Run it in the network "
+			 "namespace the\nagent ran in.  Each object is printed "
+			 "as it goes.  Refuses while an\nagent runs on these "
+			 "maps, or while its programs are in use in\nanother "
+			 "network namespace.",
+		.opts = {
+			{ CTL_OPT_DRY_RUN, "print what would be removed, remove "
+			  "nothing" },
+			{ CTL_OPT_FORCE,
+			  "go on while an agent runs on the maps, or its\n"
+			  "programs are in use elsewhere" },
+			{ CTL_OPT_PURGE,
+			  "also the saved policy (state dir), the CA, the\n"
+			  "trust domain and the certificates (config dir),\n"
+			  "mfctl's lock, and those directories once empty:\n"
+			  "the CA cannot be made again" },
+		},
+		.footer = "Exit codes: 0 ok (also when nothing was there), 1 "
+			  "invalid input or\nrefused (an agent runs, programs "
+			  "in use elsewhere), 2 system error\n(something could "
+			  "not be removed; running it again goes on).",
+		.run = ctl_uninstall,
+	},
 };
 
 const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);

@@ -63,6 +63,7 @@ enum ctl_opt {
 	CTL_OPT_FROM,		/* --from SERVICE */
 	CTL_OPT_WAIT,		/* --wait */
 	CTL_OPT_WORKLOAD,	/* --workload NAME */
+	CTL_OPT_PURGE,		/* --purge */
 	CTL_OPT_MAX,
 };
 
@@ -124,6 +125,7 @@ int ctl_inspect(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_status(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_effective(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_restore(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_uninstall(const struct ctl_opts *o, const struct ctl_args *a);
 
 /*
  * Runs the command that @argv (@argc words after the global options)

@@ -6,72 +6,16 @@
  * "running", not "healthy"), the epoch in force in the kernel maps, the
  * mesh, object counts per kind, the pin root and mfctl's version.
  */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agentq.h"
 #include "ctl.h"
+#include "procs.h"
 #include "policy/txn.h"
 
-#define STATUS_AGENT_EXE "meshforge-agent"
 #define STATUS_MAX_PIDS 16
-
-/* True when /proc/@pid/exe is a file named STATUS_AGENT_EXE.  A process
- * we may not look at (another user's, without root) does not count. */
-static bool status_is_agent(const char *pid)
-{
-	char path[300], exe[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	/* A binary replaced while running reads "... (deleted)": still it. */
-	if (n > 10 && !strcmp(exe + n - 10, " (deleted)"))
-		exe[n - 10] = '\0';
-	base = strrchr(exe, '/');
-	base = base ? base + 1 : exe;
-	return !strcmp(base, STATUS_AGENT_EXE);
-}
-
-/* Fills @pids with up to @max agent pids; returns how many were found
- * (possibly more than @max), or -errno when /proc cannot be read. */
-static int status_agents(long *pids, int max)
-{
-	struct dirent *de;
-	DIR *dir = opendir("/proc");
-	int n = 0;
-
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		if (!status_is_agent(de->d_name))
-			continue;
-		if (n < max)
-			pids[n] = strtol(de->d_name, NULL, 10);
-		n++;
-	}
-	closedir(dir);
-	return n;
-}
-
-static int status_pid_cmp(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 int ctl_status(const struct ctl_opts *o, const struct ctl_args *a)
 {
@@ -85,7 +29,7 @@ int ctl_status(const struct ctl_opts *o, const struct ctl_args *a)
 	int n, err, rc = CTL_EXIT_SYSTEM;
 
 	printf("mfctl:     %s\n", CTL_VERSION);
-	n = status_agents(pids, STATUS_MAX_PIDS);
+	n = procs_agents(pids, STATUS_MAX_PIDS);
 	if (n < 0) {
 		printf("agent:     unknown (cannot read /proc: %s)\n",
 		       strerror(-n));
@@ -94,7 +38,6 @@ int ctl_status(const struct ctl_opts *o, const struct ctl_args *a)
 	} else {
 		int shown = n < STATUS_MAX_PIDS ? n : STATUS_MAX_PIDS;
 
-		qsort(pids, (size_t)shown, sizeof(*pids), status_pid_cmp);
 		printf("agent:     running, pid");
 		for (int i = 0; i < shown; i++)
 			printf("%s%ld", i ? ", " : " ", pids[i]);

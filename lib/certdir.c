@@ -64,10 +64,11 @@ static DIR *certdir_opendir(int fd)
 }
 
 /* Removes directory @name of @dfd with the files in it (a version of
- * certs/ holds no directories).  Never follows a symbolic link: it would
- * empty a directory elsewhere.  Returns 0, also when there is nothing to
- * remove, or -errno. */
-static int certdir_remove(int dfd, const char *name)
+ * certs/ holds no directories), counting them in *@nfiles (NULL: not
+ * counted).  Never follows a symbolic link: it would empty a directory
+ * elsewhere.  Returns 0, also when there is nothing to remove, or
+ * -errno. */
+static int certdir_remove_n(int dfd, const char *name, size_t *nfiles)
 {
 	struct dirent *de;
 	int fd, err = 0;
@@ -85,10 +86,14 @@ static int certdir_remove(int dfd, const char *name)
 	while ((de = readdir(d))) {
 		if (certdir_dot(de->d_name))
 			continue;
-		if (unlinkat(fd, de->d_name, 0) && errno != ENOENT) {
+		if (unlinkat(fd, de->d_name, 0)) {
+			if (errno == ENOENT)
+				continue;
 			err = -errno;
 			break;
 		}
+		if (nfiles)
+			(*nfiles)++;
 	}
 	closedir(d);
 	if (!err && unlinkat(dfd, name, AT_REMOVEDIR) && errno != ENOENT)
@@ -96,6 +101,20 @@ static int certdir_remove(int dfd, const char *name)
 out:
 	close(fd);
 	return err;
+}
+
+static int certdir_remove(int dfd, const char *name)
+{
+	return certdir_remove_n(dfd, name, NULL);
+}
+
+int certdir_purge(int dfd, size_t *nfiles)
+{
+	int err;
+
+	*nfiles = 0;
+	err = certdir_remove_n(dfd, CERTDIR_NEXT, nfiles);
+	return err ? err : certdir_remove_n(dfd, CERTDIR_NAME, nfiles);
 }
 
 /* Hard-links every entry of directory @from into @to, but the pair being

@@ -55,4 +55,13 @@ int certdir_put(const char *dir, const char *stem, const void *crt,
 int certdir_read(const char *dir, const char *stem, char **crt,
 		 size_t *crt_len, char **key, size_t *key_len);
 
+/*
+ * Removes certs/ and what a crash left at .certs.next, with the pairs in
+ * them, from the config dir open as @dfd, whose exclusive lock
+ * (fsio_dir_lock()) the caller holds, so no put runs meanwhile.  *@nfiles
+ * gets how many files went.  For `mfctl uninstall --purge`.  Returns 0
+ * (also when there was nothing) or -errno.
+ */
+int certdir_purge(int dfd, size_t *nfiles);
+
 #endif /* MF_CERTDIR_H */

@@ -26,6 +26,11 @@
 #define MF_RUN_DIR_DEFAULT	"/run/meshforge"
 #define MF_STATE_DIR_DEFAULT	"/var/lib/meshforge"
 
+/* Where the agent's TC filters sit on a pod interface's clsact ingress and
+ * egress hooks: `mfctl uninstall` finds them there. */
+#define MF_TC_HANDLE		0x6d66	/* "mf" */
+#define MF_TC_PRIORITY		1
+
 #define MF_PORT_ADMIN		15000
 #define MF_PORT_OUTBOUND	15001
 #define MF_PORT_TUNNEL		15008

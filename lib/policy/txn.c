@@ -16,39 +16,47 @@
 #include "txn.h"
 #include "validate.h"
 
-/* Takes the writers' lock under @dir.  Returns 0 or -errno (said in t->d). */
-static int txn_lock(struct txn *t, const char *dir)
+int txn_lock_dir(const char *dir, int *fd, const char **step)
 {
 	char path[PATH_MAX];
 	int err;
 
+	*fd = -1;
+	*step = "bad path";
 	err = fsio_pathf(path, sizeof(path), "%s/" TXN_LOCK_FILE, dir);
-	if (err) {
-		diag_add(&t->d, NULL, NULL, dir, "path too long");
+	if (err)
 		return err;
-	}
+	*step = "cannot create";
 	err = fsio_mkdirs(dir, 0755);
-	if (err) {
-		diag_add(&t->d, NULL, NULL, dir, "cannot create: %s",
-			 strerror(-err));
+	if (err)
 		return err;
-	}
-	t->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (t->lock_fd < 0) {
-		err = -errno;
-		diag_add(&t->d, NULL, NULL, path, "cannot open: %s",
-			 strerror(-err));
-		return err;
-	}
+	*step = "cannot open";
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return -errno;
 	/* Blocks while another writer holds it; EINTR only if a signal
 	 * handler interrupts, and no user of this has one. */
-	if (flock(t->lock_fd, LOCK_EX)) {
+	*step = "cannot lock";
+	if (flock(*fd, LOCK_EX)) {
 		err = -errno;
-		diag_add(&t->d, NULL, NULL, path, "cannot lock: %s",
-			 strerror(-err));
+		close(*fd);
+		*fd = -1;
 		return err;
 	}
 	return 0;
+}
+
+/* Takes the writers' lock under @dir.  Returns 0 or -errno (said in t->d). */
+static int txn_lock(struct txn *t, const char *dir)
+{
+	const char *step;
+	int err;
+
+	err = txn_lock_dir(dir, &t->lock_fd, &step);
+	if (err)
+		diag_add(&t->d, NULL, NULL, dir, "%s (" TXN_LOCK_FILE "): %s",
+			 step, strerror(-err));
+	return err;
 }
 
 /* The store of t->o: the caller's, or the maps under the pin root

@@ -33,6 +33,14 @@
 /* The lock file under the run dir that serializes the writers. */
 #define TXN_LOCK_FILE "mfctl.lock"
 
+/*
+ * Takes the writers' lock under @dir (made if missing), waiting while
+ * another writer holds it: *@fd holds it until it is closed.  Returns 0,
+ * or -errno with *@step saying what failed ("cannot open", ...).  For
+ * the commands that change the node without a transaction (uninstall).
+ */
+int txn_lock_dir(const char *dir, int *fd, const char **step);
+
 struct txn_opts {
 	const char *bpf_root;	/* the pinned maps ... */
 	struct store *store;	/* ... or this store instead (borrowed) */

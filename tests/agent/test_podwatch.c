@@ -650,7 +650,7 @@ static bool test_real_programs(void)
 		TEST_SKIP("bpffs is not mounted and cannot be mounted");
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/mf-test-pw-%d",
 		 (int)getpid());
-	if (!ASSERT_EQ(kern_open(&k, pin_root, 15101), 0))
+	if (!ASSERT_EQ(kern_open(&k, pin_root, NULL, 15101), 0))
 		goto out;
 	pc.ops = (struct podwatch_ops){ kern_ops_attach, kern_ops_detach, k };
 	if (!ASSERT_EQ(loop_init(&fx.loop, &lc), 0))

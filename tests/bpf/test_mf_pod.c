@@ -1309,7 +1309,7 @@ static bool lo_open(struct lo_conn *c)
 	*c = (struct lo_conn){ .lfd = -1, .cfd = -1, .afd = -1 };
 	c->lfd = listener_open(TEST_PORT);
 	return ASSERT_GE(c->lfd, 0) &&
-	       ASSERT_EQ(kern_open(&c->k, pin_root, TEST_PORT), 0) &&
+	       ASSERT_EQ(kern_open(&c->k, pin_root, NULL, TEST_PORT), 0) &&
 	       ASSERT_EQ(kern_attach_pod(c->k, "lo"), 0);
 }
 
@@ -1497,7 +1497,7 @@ static bool test_kern_attach_missing_iface(void)
 	bool ok;
 
 	CASE_PROLOGUE();
-	if (!ASSERT_EQ(kern_open(&k, pin_root, TEST_PORT), 0))
+	if (!ASSERT_EQ(kern_open(&k, pin_root, NULL, TEST_PORT), 0))
 		return false;
 	ok = ASSERT_EQ(kern_attach_pod(k, "mfnosuch0"), -ENODEV);
 	kern_close(k);
