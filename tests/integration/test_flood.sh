@@ -71,7 +71,7 @@ answered() { grep -c '^200 ' "$1"; }
 
 rss_watch &
 WATCH=$!
-trap 'kill $WATCH 2>/dev/null; tl_cleanup' EXIT
+trap 'rc=$?; kill $WATCH 2>/dev/null; (exit $rc); tl_cleanup' EXIT
 
 client "$TL_TMP/base.out"
 tl_log "unloaded: $(answered "$TL_TMP/base.out")/200 answered, p99 $(p99 "$TL_TMP/base.out") ms"

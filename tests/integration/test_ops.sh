@@ -33,7 +33,7 @@ with open(sys.argv[2], "a") as f:
 PY
 "$TL_PY" "$TL_TMP/notify.py" "$TL_TMP/notify.sock" "$NOTES" &
 NOTIFY=$!
-trap 'kill $NOTIFY 2>/dev/null; tl_cleanup' EXIT
+trap 'rc=$?; kill $NOTIFY 2>/dev/null; (exit $rc); tl_cleanup' EXIT
 wait_for 5 grep -q bound "$NOTES" || { fail notify_socket "listener did not bind"; tl_finish; }
 export NOTIFY_SOCKET=$TL_TMP/notify.sock
 
