@@ -169,11 +169,12 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 SEED_BINS  := $(patsubst %,$(O)/tests/fuzz/test_fuzz_%,$(FUZZ_NAMES))
 FUZZ_BINS  := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
+# The target's source last: -MF keeps the dependencies of the last one.
 $(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(call msg,CC-SEED,$@)
 	$(Q)$(CC) $(CFLAGS) -MF $@.d -DFUZZ_NAME='"$*"' \
-		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ $< tests/fuzz/seed_main.c \
+		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ tests/fuzz/seed_main.c $< \
 		$(ARCHIVES) $(LDLIBS)
 
 # What a target needs beyond lib/: the agent's HTTP/1.1 parser and llhttp,
