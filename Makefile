@@ -184,11 +184,13 @@ FUZZ_CFLAGS_http1 := -Wno-unused-parameter
 FUZZ_SRCS_hhead   := agent/hhead.c agent/bufq.c agent/heap.c agent/http1.c \
 		     $(LLHTTP_SRCS)
 FUZZ_CFLAGS_hhead := -Wno-unused-parameter
-# The TLS targets include agent/tls.c and tls_record.c for their statics;
-# ctl/pki.c makes their certificates.
+# The TLS targets: ctl/pki.c makes their certificates; tls_record includes
+# agent/tls.c and tls_record.c for their statics.
 FUZZ_SRCS_TLS     := ctl/pki.c agent/tls_trust.c agent/bufq.c agent/heap.c \
 		     agent/slab.c
 FUZZ_SRCS_tls_record := $(FUZZ_SRCS_TLS)
+FUZZ_SRCS_tunnel_preamble := $(FUZZ_SRCS_TLS) agent/tls.c agent/tls_record.c \
+			     agent/tunhdr.c
 
 .SECONDEXPANSION:
 $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(BPF_SKELS) $$(FUZZ_SRCS_$$*)

@@ -38,6 +38,7 @@ struct fz_pem {
 static struct tls_trust *fz_trust;
 static struct fz_pem fz_client, fz_server;
 
+static void fz_die(const char *what) __attribute__((noreturn));
 static void fz_die(const char *what)
 {
 	fprintf(stderr, "fuzz setup: %s\n", what);
