@@ -169,11 +169,12 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 SEED_BINS  := $(patsubst %,$(O)/tests/fuzz/test_fuzz_%,$(FUZZ_NAMES))
 FUZZ_BINS  := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
+# The target's source last: -MF keeps the dependencies of the last one.
 $(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(call msg,CC-SEED,$@)
 	$(Q)$(CC) $(CFLAGS) -MF $@.d -DFUZZ_NAME='"$*"' \
-		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ $< tests/fuzz/seed_main.c \
+		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ tests/fuzz/seed_main.c $< \
 		$(ARCHIVES) $(LDLIBS)
 
 # What a target needs beyond lib/: the agent's HTTP/1.1 parser and llhttp,
@@ -183,9 +184,22 @@ FUZZ_CFLAGS_http1 := -Wno-unused-parameter
 FUZZ_SRCS_hhead   := agent/hhead.c agent/bufq.c agent/heap.c agent/http1.c \
 		     $(LLHTTP_SRCS)
 FUZZ_CFLAGS_hhead := -Wno-unused-parameter
+# The TLS targets: ctl/pki.c makes their certificates; tls_record includes
+# agent/tls.c and tls_record.c for their statics.  FUZZ_DEPS_<name>: what
+# a target includes, for it to be built again when that changes.
+FUZZ_SRCS_TLS     := ctl/pki.c agent/tls_trust.c agent/bufq.c agent/heap.c \
+		     agent/slab.c
+FUZZ_SRCS_tls_record := $(FUZZ_SRCS_TLS)
+FUZZ_DEPS_tls_record := agent/tls.c agent/tls_record.c agent/tls-int.h \
+			tests/fuzz/fz_tls.h
+FUZZ_SRCS_tunnel_preamble := $(FUZZ_SRCS_TLS) agent/tls.c agent/tls_record.c \
+			     agent/tunhdr.c
+FUZZ_DEPS_tunnel_preamble := agent/tls-int.h agent/tunhdr.h \
+			     tests/fuzz/fz_tls.h
 
 .SECONDEXPANSION:
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(BPF_SKELS) $$(FUZZ_SRCS_$$*)
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(BPF_SKELS) $$(FUZZ_SRCS_$$*) \
+		  $$(FUZZ_DEPS_$$*)
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(filter-out -MMD -MP,$(CFLAGS)) $(FUZZ_CFLAGS_$*) \

@@ -590,17 +590,18 @@ static int tls_fail(struct tls_sess *s, int ret, const char *what)
 /* ---- hand-over ----------------------------------------------------------- */
 
 /*
- * The handshake of @s just completed: takes the record layer over from
- * wolfSSL (see the top of the file) and frees the WOLFSSL.  Returns 0, or
- * -EPROTO (reason recorded) when the session is not in a state we can take
- * over, -EIO.
+ * The record layer of @s from wolfSSL's @ssl, whose handshake just
+ * completed: the suite checked to be one we run, the traffic secrets kept
+ * during the handshake checked against wolfSSL's keys, and the sequence
+ * numbers where wolfSSL left them (see the top of the file).  @ssl is
+ * s->ssl, or in tests a session of the same handshake that goes on with
+ * wolfSSL's own record layer.  Returns 0, or -EPROTO (reason recorded)
+ * when the session is not in a state we can take over, -EIO.
  */
-static int tls_handoff(struct tls_sess *s)
+static int tls_handoff_keys(struct tls_sess *s, WOLFSSL *ssl)
 {
-	WOLFSSL *ssl = s->ssl;
-	const unsigned char *rkey, *riv, *wkey, *wiv, *der;
-	WOLFSSL_X509_CHAIN *chain;
-	int cipher, klen, len, ret;
+	const unsigned char *rkey, *riv, *wkey, *wiv;
+	int cipher, klen, ret;
 	word64 rseq = 0, wseq = 0;
 	bool client = s->ctx->role == TLS_ROLE_CLIENT;
 
@@ -658,6 +659,26 @@ static int tls_handoff(struct tls_sess *s)
 		return -EIO;
 	}
 	s->keys = true;
+	return 0;
+}
+
+/*
+ * The handshake of @s just completed: takes the record layer over from
+ * wolfSSL (see the top of the file) and frees the WOLFSSL.  Returns 0, or
+ * -EPROTO (reason recorded) when the session is not in a state we can take
+ * over, -EACCES (the peer's chain is not of its trust domain), -EIO.
+ */
+static int tls_handoff(struct tls_sess *s)
+{
+	WOLFSSL *ssl = s->ssl;
+	const unsigned char *der;
+	WOLFSSL_X509_CHAIN *chain;
+	int len, ret;
+	bool client = s->ctx->role == TLS_ROLE_CLIENT;
+
+	ret = tls_handoff_keys(s, ssl);
+	if (ret < 0)
+		return ret;
 
 	/* The identity, from the leaf wolfSSL verified. */
 	chain = wolfSSL_get_peer_chain(ssl);

@@ -30,6 +30,7 @@
 #include "router.h"
 #include "spiffe.h"
 #include "tls.h"
+#include "tunhdr.h"
 #include "tunnel.h"
 
 /* Namespace of node agent identities: spiffe://<td>/ns/<this>/sa/<node>. */
@@ -1038,52 +1039,44 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 	conn_connect(tu->conns, c);
 }
 
-/* PROXY_HDR: decrypts until a whole header is in; bounded by
- * PP2_MAX_HEADER and by the setup deadline of the recvs. */
+/* PROXY_HDR: decrypts until a whole header is in (tunhdr.h), under the
+ * setup deadline of the recvs. */
 static void tunnel_inbound_read_header(struct tunnel *tu, struct conn *c)
 {
 	struct conn_end *e = &c->end[CONN_DOWN];
 	struct conn_dir *d = &c->dir[CONN_DOWN];
 	struct pp2_info info;
 	char reason[256];
-	ssize_t n, used;
+	ssize_t used;
 
-	for (;;) {
-		n = tls_read(e->tls, d->pbuf + c->hdr_fill,
-			     CONN_PBUF_SIZE - c->hdr_fill);
-		conn_tls_flush(tu->conns, c, CONN_DOWN);
-		if (n == -EAGAIN) {
-			if (!e->recv_busy)
-				conn_submit_recv(tu->conns, c, CONN_DOWN, true);
-			return;
-		}
-		if (n == 0) {
-			conn_abort(tu->conns, c,
-				   "peer closed before the proxy header");
-			return;
-		}
-		if (n < 0) {
-			snprintf(reason, sizeof(reason), "tls read: %s",
-				 tls_last_error(e->tls));
-			conn_abort(tu->conns, c, reason);
-			return;
-		}
-		c->hdr_fill += (uint32_t)n;
-		if (d->pbuf_used < c->hdr_fill)
-			d->pbuf_used = c->hdr_fill;
-		used = pp2_decode(d->pbuf, c->hdr_fill, &info);
-		if (used < 0) {
-			tunnel_deny(tu, c, "-", NULL, "malformed proxy header");
-			return;
-		}
-		if (used > 0) {
-			tunnel_inbound_header(tu, c, &info, (size_t)used);
-			return;
-		}
-		if (c->hdr_fill >= PP2_MAX_HEADER) {
-			tunnel_deny(tu, c, "-", NULL, "proxy header too long");
-			return;
-		}
+	used = tunhdr_read(e->tls, d->pbuf, CONN_PBUF_SIZE, &c->hdr_fill,
+			   &info);
+	conn_tls_flush(tu->conns, c, CONN_DOWN);
+	if (d->pbuf_used < c->hdr_fill)
+		d->pbuf_used = c->hdr_fill;
+	if (used > 0) {
+		tunnel_inbound_header(tu, c, &info, (size_t)used);
+		return;
+	}
+	switch (used) {
+	case 0:
+		if (!e->recv_busy)
+			conn_submit_recv(tu->conns, c, CONN_DOWN, true);
+		break;
+	case -ECONNRESET:
+		conn_abort(tu->conns, c, "peer closed before the proxy header");
+		break;
+	case -EBADMSG:
+		tunnel_deny(tu, c, "-", NULL, "malformed proxy header");
+		break;
+	case -EMSGSIZE:
+		tunnel_deny(tu, c, "-", NULL, "proxy header too long");
+		break;
+	default:
+		snprintf(reason, sizeof(reason), "tls read: %s",
+			 tls_last_error(e->tls));
+		conn_abort(tu->conns, c, reason);
+		break;
 	}
 }
 

@@ -438,6 +438,53 @@ static bool unprotected_record_refused(struct th_pair *p)
 
 TH_CASE(unprotected_record_refused, NULL, TH_SHAKEN)
 
+/* Seals a record of application data from @p's client to its server as
+ * it is, past any limit: @n pattern bytes from @off, then @pad zeros. */
+static bool seal_padded(struct th_pair *p, size_t off, size_t n, size_t pad)
+{
+	static uint8_t rec[TLS_HDR_LEN + 2 * TLS_RECORD_MAX + TLS_TAG_LEN];
+	size_t inner = n + 1 + pad, blen = inner + TLS_TAG_LEN;
+	uint8_t *body = rec + TLS_HDR_LEN;
+
+	if (!ASSERT_TRUE(TLS_HDR_LEN + blen <= sizeof(rec)))
+		return false;
+	rec[0] = TLS_CT_APPDATA;
+	rec[1] = 0x03;
+	rec[2] = 0x03;
+	rec[3] = (uint8_t)(blen >> 8);
+	rec[4] = (uint8_t)blen;
+	fill(body, off, n, 15);
+	body[n] = TLS_CT_APPDATA;
+	memset(body + n + 1, 0, pad);
+	return ASSERT_EQ(tls_crypt(&p->c->rec, true, rec, body, inner, body),
+			 0) &&
+	       ASSERT_EQ(tls_feed(p->s, rec, TLS_HDR_LEN + blen), 0);
+}
+
+/* A TLSInnerPlaintext holds 2^14 + 1 bytes at most, padding included
+ * (RFC 8446 5.4): up to that a record is read whatever its padding, past
+ * it refused with record_overflow, although within 5.2's 2^14 + 256. */
+static bool inner_plaintext_limit(struct th_pair *p)
+{
+	size_t got = 0;
+
+	if (!seal_padded(p, 0, TLS_RECORD_MAX, 0) ||
+	    !seal_padded(p, TLS_RECORD_MAX, TLS_RECORD_MAX - 1, 1) ||
+	    !seal_padded(p, 2 * TLS_RECORD_MAX - 1, 0, TLS_RECORD_MAX) ||
+	    !ASSERT_EQ(drain(p->s, false, 20000, &got, 15), -EAGAIN) ||
+	    !ASSERT_EQ(got, 2 * TLS_RECORD_MAX - 1))
+		return false;
+	if (!seal_padded(p, got, TLS_RECORD_MAX, 1) ||
+	    !ASSERT_EQ(drain(p->s, false, 20000, &got, 15), -EPROTO) ||
+	    !ASSERT_TRUE(strstr(tls_last_error(p->s), "record too long")))
+		return false;
+	th_pump(p->s, p->c, 0);
+	return ASSERT_EQ(drain(p->c, false, 20000, &got, 15), -EPROTO) &&
+	       ASSERT_TRUE(strstr(tls_last_error(p->c), "(22)"));
+}
+
+TH_CASE(inner_plaintext_limit, NULL, TH_SHAKEN)
+
 /* ---- key updates -------------------------------------------------------- */
 
 /* Direction @d's secret is @old moved on @n KeyUpdates (RFC 8446 4.6.3),
@@ -835,6 +882,7 @@ int main(void)
 	TEST_RUN(test_tampered_record_refused);
 	TEST_RUN(test_reordered_records_refused);
 	TEST_RUN(test_unprotected_record_refused);
+	TEST_RUN(test_inner_plaintext_limit);
 	TEST_RUN(test_interop_updates_our_client_aesgcm);
 	TEST_RUN(test_interop_updates_our_server_aesgcm);
 	TEST_RUN(test_interop_updates_our_client_chacha);
