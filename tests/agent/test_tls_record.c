@@ -9,8 +9,8 @@
  * hands over.  Data, close_notify and alerts must cross between the two in
  * both roles and with both cipher suites, across key updates each end
  * starts.  Then what the record layer must refuse: tampered, reordered
- * and unprotected records, malformed key updates, a sequence number that
- * would wrap.  Keys are updated at their limits, which the cases lower to
+ * and unprotected records, plaintext past 2^14 + 1 bytes, malformed key
+ * updates and session tickets, a sequence number that would wrap.  Keys are updated at their limits, which the cases lower to
  * reach them in a few records (a real 2^24 + 1 records is
  * test_tls_long's); plaintext does not stay behind in the queues or in
  * the reader's buffer.
