@@ -833,7 +833,8 @@ static size_t ticket(uint8_t *m, size_t tlen, const uint8_t *ext,
 	off += tlen;
 	m[off++] = (uint8_t)(elen >> 8);
 	m[off++] = (uint8_t)elen;
-	memcpy(m + off, ext, elen);
+	if (elen)	/* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(m + off, ext, elen);
 	return off + elen;
 }
 
