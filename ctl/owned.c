@@ -256,25 +256,6 @@ static int own_attached(struct own_survey *s, const struct own_names *nm,
 
 /* ---- pins ------------------------------------------------------------- */
 
-/* The id of the BPF map open as @fd (our own descriptor), 0 when it is
- * no map. */
-static uint32_t own_fd_map_id(int fd)
-{
-	char path[64], line[128];
-	unsigned int id = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "map_id: %u", &id) == 1)
-			break;
-	fclose(f);
-	return id;
-}
-
 /* The id of the map pinned at @path when it is a map named @name, else
  * 0. */
 static uint32_t own_pin_map(const char *path, const char *name)
@@ -288,7 +269,7 @@ static uint32_t own_pin_map(const char *path, const char *name)
 		return 0;
 	/* The fd's kind first: map info asked of a program would be read
 	 * into the wrong struct. */
-	if (own_fd_map_id(fd)) {
+	if (procs_fd_map_id(0, fd)) {
 		memset(&info, 0, sizeof(info));
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
 		    !strncmp(info.name, name, OWN_NAME_LEN - 1))
