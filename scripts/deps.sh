@@ -8,7 +8,7 @@
 #    assembly into build/wolfssl (31x faster AES-GCM than the binary package).
 #    If that build fails we say so loudly and fall back to libwolfssl-dev.
 #  - with --bench, also the benchmark peers and tools (`make bench`):
-#    nginx, haproxy, wrk and gnuplot-nox, without letting their packages
+#    nginx, haproxy, wrk, gnuplot-nox and hping3 (the SYN flood), without letting their packages
 #    start a service in the host's namespace;
 #  - with --kernel-matrix, also what `make kernel-matrix` boots kernels
 #    with: qemu-system-x86 and busybox-static (the kernels themselves are
@@ -123,7 +123,7 @@ LOUD
 fi
 
 # ---- benchmark peers (--bench) ---------------------------------------------
-bench_pkgs=(nginx haproxy wrk gnuplot-nox)
+bench_pkgs=(nginx haproxy wrk gnuplot-nox hping3)
 policy_rc=/usr/sbin/policy-rc.d
 policy_saved=$policy_rc.meshforge-saved
 policy_ours=0
