@@ -118,6 +118,10 @@ struct stats {
 	uint64_t http_retries;		/* tries after a request's first */
 	uint64_t http_retry_budget;	/* tries the retry budget refused */
 	uint64_t http_fault_delays;	/* requests a fault held back */
+	uint64_t http_mirrored;		/* request copies sent to a mirror */
+	uint64_t http_mirror_skipped;	/* requests a mirror was asked for
+					 * but not sent (chunked, upgrade,
+					 * body over HPROXY_REPLAY_MAX) */
 	uint64_t timeouts[STATS_TIMEOUT_MAX];	/* deadlines run out */
 	uint64_t outlier_ejections;	/* endpoints outlier detection
 					 * ejected */

@@ -583,7 +583,22 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->why = "circuit breaker: maxRequests reached";
 		return 0;
 	}
+	if (d.mirror) {
+		r->mirror_ip = policy_endpoint_ip(c->policy, d.mirror);
+		r->mirror_port = d.mirror->port;
+	}
 	return tunnel_l7_to(tu, c, d.ep, r);
+}
+
+/* The mirror step: a copy of the request, from the client's workload. */
+static void tunnel_l7_mirror(void *arg, struct conn *c, uint32_t ip,
+			     uint16_t port, const void *p, size_t n)
+{
+	struct tunnel *tu = arg;
+
+	if (hmirror_send(&tu->mirror, c->down_peer.sin_addr.s_addr, ip, port,
+			 p, n))
+		tu->ctx->stats.http_mirror_skipped++;
 }
 
 /* The client went between requests: its up end may serve another. */
@@ -655,6 +670,7 @@ static const struct hproxy_flow tunnel_l7_flow = {
 	.response = tunnel_l7_response,
 	.done = tunnel_l7_done,
 	.release_up = tunnel_l7_release_up,
+	.mirror = tunnel_l7_mirror,
 };
 
 /* What MeshTimeout, MeshRetry, MeshFaultInjection,
@@ -1622,6 +1638,8 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	hproxy_shared_init(&tu->http, &ctx->stats);
 	tu->http.budget = tu->budget;
 	err = balance_init(&tu->bal);
+	if (!err)
+		err = hmirror_init(&tu->mirror, t->loop, tu, &ctx->stats);
 	if (err)
 		return err;
 	t->up_closed = tunnel_up_closed;

@@ -48,6 +48,7 @@
 #include "conn.h"
 #include "ctx.h"
 #include "gateway.h"
+#include "hmirror.h"
 #include "hproxy.h"
 #include "ratelimit.h"
 #include "balance.h"
@@ -108,6 +109,7 @@ struct tunnel {
 					 * made (tunnel_probe()) */
 	uint32_t first_byte_ms;		/* TLS listeners' first byte */
 	uint32_t tcp_idle_ms;		/* tunnel_config's */
+	struct hmirror mirror;		/* RequestMirror's copies */
 };
 
 /*
