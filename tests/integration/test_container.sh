@@ -41,12 +41,16 @@ CLIENT_ID=spiffe://mesh.local/ns/default/sa/client
 TOKEN=mf-token-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s\n' "$TOKEN" >"$TL_TMP/token"
 
+# Everything podman keeps for this run is under $TL_TMP/podman.
 PODMAN=(podman --root "$TL_TMP/podman/root" --runroot "$TL_TMP/podman/run"
-	--storage-driver vfs --runtime runc --cgroup-manager cgroupfs)
+	--tmpdir "$TL_TMP/podman/tmp" --storage-driver vfs --runtime runc
+	--cgroup-manager cgroupfs)
 
+# Containers, then the image; tl_cleanup removes the directory.  (Not
+# `system reset`: it also removes networks the host's podman defined.)
 ct_cleanup() {
 	"${PODMAN[@]}" rm -af -t 2 >/dev/null 2>&1
-	"${PODMAN[@]}" system reset -f >/dev/null 2>&1
+	"${PODMAN[@]}" rmi -af >/dev/null 2>&1
 	umount -R "$TL_TMP/podman" 2>/dev/null
 	return 0
 }
