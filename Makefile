@@ -293,8 +293,15 @@ kernel-matrix: kernel-matrix-deps
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)O=$(O) scripts/kernel-matrix.sh
 
+# The container image (deploy/container/, scripts/image.sh): the binaries,
+# the BPF objects and their shared libraries on no base image, built with
+# podman into localhost/meshforge:<git describe>; IMAGE=name:tag for another.
+.PHONY: image
+image: all
+	$(Q)O=$(O) scripts/image.sh $(IMAGE)
+
 clean:
-	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(O)/*.a \
+	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(O)/image $(O)/*.a \
 		build-san
 
 -include $(shell find $(O)/obj $(O)/tests -name '*.d' 2>/dev/null)

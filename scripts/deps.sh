@@ -4,6 +4,11 @@
 #  - build and test packages from Debian's archive (node-llhttp for the
 #    generated C of llhttp, which the Makefile compiles into the agent;
 #    testssl.sh for the scan of the tunnel port, docs/tls-scan.md);
+#  - podman and runc, which `make image` builds the container image with
+#    and tests/integration/test_container.sh runs it with (runc: crun
+#    refuses hosts whose cgroup v1 layout has a cgroup2 with controllers
+#    beside it), and python3-yaml, with which the tests read the
+#    Kubernetes manifests (deploy/kubernetes/);
 #  - wolfSSL built from Debian's source package with AES-NI and Intel
 #    assembly into build/wolfssl (31x faster AES-GCM than the binary package).
 #    If that build fails we say so loudly and fall back to libwolfssl-dev.
@@ -36,6 +41,7 @@ pkgs=(
 	libxxhash-dev liburing-dev libyaml-dev libnghttp2-dev node-llhttp pkg-config
 	autoconf automake libtool dpkg-dev
 	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest testssl.sh
+	podman runc python3-yaml
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }

@@ -275,6 +275,27 @@ static bool test_ready(void)
 	return with_loop(true, ready) && with_loop(false, not_ready);
 }
 
+/* Alive whether ready or not: a liveness probe restarts an agent whose
+ * loop does not answer, never one waiting for its first policy. */
+static bool live(void)
+{
+	return get("/live", "HTTP/1.1 200 OK\r\n") &&
+	       has_all(resp, (const char *const[]){ "\r\nConnection: close\r\n",
+			     "\r\nContent-Length: 6\r\n", NULL }) &&
+	       ASSERT_STREQ(body_of(resp), "alive\n") &&
+	       get("/livez", "HTTP/1.1 404 ");
+}
+
+static bool live_not_ready(void)
+{
+	return live() && get("/ready", "HTTP/1.1 503 ");
+}
+
+static bool test_live(void)
+{
+	return with_loop(true, live) && with_loop(false, live_not_ready);
+}
+
 /* A metric or label name per the exposition format. */
 static const char *metric_name_end(const char *p)
 {
@@ -1418,6 +1439,7 @@ int main(void)
 	up_lfd = lh_listener(&up_port, 16);
 
 	TEST_RUN(test_ready);
+	TEST_RUN(test_live);
 	TEST_RUN(test_metrics);
 	TEST_RUN(test_metrics_removed_listener);
 	TEST_RUN(test_config_dump);
