@@ -323,6 +323,27 @@ const struct ctl_cmd ctl_cmds[] = {
 			  "not be removed; running it again goes on).",
 		.run = ctl_uninstall,
 	},
+	{
+		.name = "sync",
+		.synopsis = "mfctl --store URL [--bpf-root DIR] [--state-dir "
+			    "DIR] [--run-dir DIR]\n             sync [--once]",
+		.about = "Keeps this node's policy maps on the mesh in the "
+			 "store.  Lists the\nstore's prefix, compiles the "
+			 "policy there into the maps (one flip,\nsaved to the "
+			 "state dir with the revision), then watches from that\n"
+			 "revision and does the same for every change.  When "
+			 "the store is away\nthe maps keep the last policy and "
+			 "the sync retries; a restart resumes\nfrom the "
+			 "revision saved; a watch compacted away lists again.  "
+			 "Runs\nuntil killed (docs/store.md).",
+		.opts = {
+			{ CTL_OPT_ONCE,
+			  "list and compile once, then exit" },
+		},
+		.footer = "Exit codes (--once): 0 in force, 2 the store or "
+			  "the maps failed.",
+		.run = ctl_sync,
+	},
 };
 
 const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
