@@ -116,6 +116,9 @@ static int del_mesh(const struct ctl_opts *o, const struct ctl_args *a,
 			err = ctl_mesh_commit(&m, &t);
 		if (err != -ESTALE || tries == MESH_RETRIES)
 			break;
+		fprintf(stderr, "mfctl: %s: another writer changed the mesh "
+			"after revision %lld; reading it again\n", m.ms->err,
+			(long long)m.rev);
 		ctl_mesh_close(&m, &t);
 	}
 	if (err) {
