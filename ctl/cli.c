@@ -39,6 +39,8 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_WORKLOAD] = { "workload", 0, "NAME" },
 	[CTL_OPT_PURGE] = { "purge", 0, NULL },
 	[CTL_OPT_ONCE] = { "once", 0, NULL },
+	[CTL_OPT_NODE] = { "node", 0, "NAME" },
+	[CTL_OPT_TTL] = { "ttl", 0, "SECONDS" },
 };
 
 /* getopt_long's value for --help. */

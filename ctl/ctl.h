@@ -71,6 +71,8 @@ enum ctl_opt {
 	CTL_OPT_WORKLOAD,	/* --workload NAME */
 	CTL_OPT_PURGE,		/* --purge */
 	CTL_OPT_ONCE,		/* --once */
+	CTL_OPT_NODE,		/* --node NAME */
+	CTL_OPT_TTL,		/* --ttl SECONDS */
 	CTL_OPT_MAX,
 };
 

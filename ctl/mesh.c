@@ -7,6 +7,7 @@
 #include "ctl.h"
 #include "emit.h"
 #include "mesh.h"
+#include "policy/core.h"
 #include "policy/doc.h"
 #include "policy/render.h"
 #include "policy/txn.h"
@@ -39,8 +40,114 @@ static int mesh_key_split(const char *prefix, const char *key,
 	return kd < 0 ? -2 : kd;
 }
 
+/* A registration of @node, key @kv naming @k/@name: added to @set when
+ * it is a Node named @node or a Workload on @node whose Service the
+ * policy defines, and nothing there has its kind and name; else said in
+ * @d and left out.  Returns 0 or -ENOMEM. */
+static int mesh_reg_one(const char *node, int k, const char *name,
+			const struct mstore_kv *kv, struct model_set *set,
+			struct diag *d)
+{
+	const struct core_workload *w;
+	struct model_set one;
+	struct diag od;
+	int err;
+
+	if (k != MODEL_NODE && k != MODEL_WORKLOAD) {
+		diag_add(d, NULL, NULL, kv->key, "a node registers its Node "
+			 "and its Workloads only; ignored");
+		return 0;
+	}
+	if (k == MODEL_NODE && strcmp(name, node)) {
+		diag_add(d, NULL, NULL, kv->key, "node %s cannot register "
+			 "Node %s; ignored", node, name);
+		return 0;
+	}
+	if (model_set_find(set, k, name)) {
+		diag_add(d, NULL, NULL, kv->key, "%s %s is defined already "
+			 "(by the policy or another node); ignored",
+			 model_kind_name(k), name);
+		return 0;
+	}
+	/* Checked in a set of its own, so that a refused object leaves
+	 * nothing behind in @set. */
+	model_set_init(&one);
+	diag_init(&od);
+	err = doc_parse_buffer(&one, kv->key, kv->val, kv->len, &od);
+	if (err == -ENOMEM)
+		goto out;
+	if (err || one.n != 1 || one.objs[0].kind != (enum model_kind)k ||
+	    strcmp(one.objs[0].name, name)) {
+		for (size_t i = 0; i < od.n; i++)
+			diag_add(d, NULL, NULL, NULL, "%s", od.msgs[i]);
+		diag_add(d, NULL, NULL, kv->key, "not one valid %s named "
+			 "\"%s\"; ignored", model_kind_name(k), name);
+		err = 0;
+		goto out;
+	}
+	if (k == MODEL_WORKLOAD) {
+		w = model_spec(&one.objs[0]);
+		/* The identity check: a node speaks for itself only. */
+		if (strncmp(w->node, node, sizeof(w->node))) {
+			diag_add(d, NULL, NULL, kv->key, "claims node %.*s: "
+				 "node %s registers only workloads on itself; "
+				 "ignored", (int)strnlen(w->node,
+							 sizeof(w->node)),
+				 w->node, node);
+			goto out;
+		}
+		if (!model_set_find(set, MODEL_SERVICE, w->service)) {
+			diag_add(d, NULL, NULL, kv->key, "Service %.*s is not "
+				 "in the policy; ignored",
+				 (int)strnlen(w->service, sizeof(w->service)),
+				 w->service);
+			goto out;
+		}
+	}
+	err = doc_parse_buffer(set, kv->key, kv->val, kv->len, d);
+out:
+	model_set_free(&one);
+	diag_free(&od);
+	return err == -ENOMEM ? err : 0;
+}
+
+/* Splits registration key @key (P/nodes/<node>/<Kind>/<name>) into a
+ * malloc'ed *@node and its kind and name.  Returns the kind, -1 for a key
+ * elsewhere, -2 for a malformed one (*@node NULL). */
+static int mesh_reg_split(const char *prefix, const char *key, char **node,
+			  const char **name)
+{
+	size_t pl = strlen(prefix), nl;
+	const char *n, *slash;
+	char *sub;
+	int k;
+
+	*node = NULL;
+	if (strncmp(key, prefix, pl) ||
+	    strncmp(key + pl, MESH_NODES "/", sizeof(MESH_NODES)))
+		return -1;
+	n = key + pl + sizeof(MESH_NODES);
+	slash = strchr(n, '/');
+	if (!slash || slash == n)
+		return -2;
+	nl = (size_t)(slash - n);
+	/* The rest is a policy key under the prefix "": /<Kind>/<name>. */
+	if (asprintf(&sub, MESH_POLICY "%s", slash) < 0)
+		return -2;
+	k = mesh_key_split("", sub, name);
+	if (k >= 0) {
+		*name = slash + 1 + strcspn(slash + 1, "/") + 1;
+		*node = strndup(n, nl);
+		if (!*node)
+			k = -2;
+	}
+	free(sub);
+	return k < 0 ? -2 : k;
+}
+
 int mesh_parse(const char *prefix, const struct mstore_list *l,
-	       struct model_set *set, struct diag *d, int64_t *guard_rev)
+	       struct model_set *set, struct diag *d, int64_t *guard_rev,
+	       struct diag *regd)
 {
 	char guard[512];
 	int err = 0;
@@ -87,6 +194,22 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 			err = -EINVAL;
 		}
 	}
+	/* The registrations after the whole policy, which they refer to
+	 * and which wins over them. */
+	for (size_t i = 0; regd && !err && i < l->n; i++) {
+		const struct mstore_kv *kv = &l->kvs[i];
+		const char *name = NULL;
+		char *node;
+		int k = mesh_reg_split(prefix, kv->key, &node, &name);
+
+		if (k == -2)
+			diag_add(regd, NULL, NULL, kv->key, "not a registration "
+				 "key (want %s" MESH_NODES "/<node>/<Kind>/"
+				 "<name>); ignored", prefix);
+		if (k >= 0)
+			err = mesh_reg_one(node, k, name, kv, set, regd);
+		free(node);
+	}
 	return err;
 }
 
@@ -130,7 +253,8 @@ int ctl_mesh_open(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o)
 		goto fail;
 	}
 	m->rev = l.rev;
-	err = mesh_parse(m->ms->prefix, &l, &t->applied, &t->d, &m->guard_rev);
+	err = mesh_parse(m->ms->prefix, &l, &t->applied, &t->d, &m->guard_rev,
+			 NULL);
 	mstore_list_free(&l);
 	if (err == -EINVAL)
 		/* Someone wrote the store by hand: the mesh cannot be
@@ -175,7 +299,7 @@ static int mesh_op(struct ctl_mesh *m, enum model_kind kind, const char *name,
 		free(val);
 		return -ENOMEM;
 	}
-	*op = (struct mstore_op){ key, val, len };
+	*op = (struct mstore_op){ key, val, len, 0 };
 	m->nops++;
 	return 0;
 }
@@ -228,7 +352,7 @@ int ctl_mesh_commit(struct ctl_mesh *m, struct txn *t)
 		return -ENOMEM;
 	}
 	/* The guard last: it is the same write either way. */
-	m->ops[m->nops++] = (struct mstore_op){ guard, val, strlen(val) };
+	m->ops[m->nops++] = (struct mstore_op){ guard, val, strlen(val), 0 };
 	err = m->ms->ops->commit(m->ms, guard, m->guard_rev, m->ops, m->nops,
 				 &m->wrote);
 	if (err && err != -ESTALE) {

@@ -8,6 +8,9 @@
  *                            writer's compare on its revision fails when
  *                            any other change (a delete too) came between
  *                            its read and its write
+ *   P/nodes/<node>/<Kind>/<name>
+ *                            a node's registration (its Node, the
+ *                            Workloads it serves), under its lease
  *
  * The commands (apply, delete, diff, get, status with --store) read it
  * into a transaction over an in-memory store, so that the input is parsed,
@@ -29,6 +32,7 @@ struct ctl_opts;
 struct txn;
 
 #define MESH_POLICY	"/policy"
+#define MESH_NODES	"/nodes"
 
 /* Writers that lose a race read again and retry this many times before
  * they report the conflict. */
@@ -37,11 +41,16 @@ struct txn;
 /*
  * The policy objects of @l (a list of "@prefix/"), parsed into @set (the
  * caller's, initialised), each checked against its key; *@guard_rev: the
- * guard's revision (0: none).  Keys that are not policy are left to
- * others.  Returns 0, -EINVAL (problems in @d), or -ENOMEM.
+ * guard's revision (0: none).  With @regd, the nodes' registrations too
+ * (P/nodes/<node>/<Kind>/<name>): a node's Node and the Workloads on it
+ * whose Service the policy defines; any other (a Workload that claims
+ * another node: the identity check, docs/store.md) is left out and said
+ * in @regd, since one node's bad registration must not stop the mesh's
+ * policy.  Returns 0, -EINVAL (problems of the policy in @d), or -ENOMEM.
  */
 int mesh_parse(const char *prefix, const struct mstore_list *l,
-	       struct model_set *set, struct diag *d, int64_t *guard_rev);
+	       struct model_set *set, struct diag *d, int64_t *guard_rev,
+	       struct diag *regd);
 
 /* The key of object @kind/@name under @prefix, malloc'ed into *@key.
  * Returns 0 or -ENOMEM. */

@@ -35,11 +35,13 @@ struct mstore_list {
 
 void mstore_list_free(struct mstore_list *l);
 
-/* One write of a commit: a put (@val) or a delete (@val NULL). */
+/* One write of a commit: a put (@val) or a delete (@val NULL); a put
+ * with @lease lives as long as that lease. */
 struct mstore_op {
 	const char *key;
 	const char *val;
 	size_t len;
+	int64_t lease;		/* 0: none */
 };
 
 /* What a watch saw: the changes of one or more revisions, in order
@@ -59,8 +61,8 @@ struct mstore_ops {
 		    struct mstore_list *out);
 	/* Writes @ops (@n) all or none, and only if key @guard was last
 	 * written at @guard_rev (0: it does not exist): -ESTALE when another
-	 * writer got there first, nothing written.  *rev: the revision of
-	 * the write. */
+	 * writer got there first, nothing written.  @guard NULL: no
+	 * condition.  *rev: the revision of the write. */
 	int (*commit)(struct mstore *s, const char *guard, int64_t guard_rev,
 		      const struct mstore_op *ops, size_t n, int64_t *rev);
 	/* Calls @fn with every change under @prefix from revision @from
@@ -69,6 +71,12 @@ struct mstore_ops {
 	 * (-ERANGE: list again). */
 	int (*watch)(struct mstore *s, const char *prefix, int64_t from,
 		     mstore_watch_fn *fn, void *arg);
+	/* A lease of @ttl seconds: *id.  Keys put with it go when it
+	 * expires, unless it is kept alive. */
+	int (*lease_grant)(struct mstore *s, int64_t ttl, int64_t *id);
+	/* Renews lease @id: *ttl its seconds left, 0 when it had expired
+	 * (its keys are gone: grant another and put them again). */
+	int (*lease_keepalive)(struct mstore *s, int64_t id, int64_t *ttl);
 	void (*close)(struct mstore *s);
 };
 

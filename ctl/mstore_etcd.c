@@ -383,17 +383,19 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 	emit_map_begin(&em);
 	/* The guard: last written at the revision the writer read (a key
 	 * that does not exist compares as revision 0). */
-	emit_key(&em, "compare");
-	emit_list_begin(&em);
-	emit_map_begin(&em);
-	emit_key(&em, "target");
-	emit_str(&em, "MOD");
-	emit_key(&em, "key");
-	etcd_emit_b64(&em, guard, strlen(guard));
-	emit_key(&em, "mod_revision");
-	emit_uint(&em, (uint64_t)guard_rev);
-	emit_map_end(&em);
-	emit_list_end(&em);
+	if (guard) {
+		emit_key(&em, "compare");
+		emit_list_begin(&em);
+		emit_map_begin(&em);
+		emit_key(&em, "target");
+		emit_str(&em, "MOD");
+		emit_key(&em, "key");
+		etcd_emit_b64(&em, guard, strlen(guard));
+		emit_key(&em, "mod_revision");
+		emit_uint(&em, (uint64_t)guard_rev);
+		emit_map_end(&em);
+		emit_list_end(&em);
+	}
 	emit_key(&em, "success");
 	emit_list_begin(&em);
 	for (size_t i = 0; i < n; i++) {
@@ -405,6 +407,10 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 		if (ops[i].val) {
 			emit_key(&em, "value");
 			etcd_emit_b64(&em, ops[i].val, ops[i].len);
+		}
+		if (ops[i].val && ops[i].lease) {
+			emit_key(&em, "lease");
+			emit_uint(&em, (uint64_t)ops[i].lease);
 		}
 		emit_map_end(&em);
 		emit_map_end(&em);
@@ -420,7 +426,7 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 	if (err)
 		return err;
 	*rev = js_int(js_get(js_get(t.docs[0].root, "header"), "revision"));
-	if (!js_true(js_get(t.docs[0].root, "succeeded"))) {
+	if (guard && !js_true(js_get(t.docs[0].root, "succeeded"))) {
 		snprintf(s->err, sizeof(s->err), "%s changed since it was "
 			 "read (now at revision %lld)", guard,
 			 (long long)*rev);
@@ -428,6 +434,66 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 	}
 	ytree_free(&t);
 	return err;
+}
+
+static int etcd_lease_grant(struct mstore *s, int64_t ttl, int64_t *id)
+{
+	struct etcd *e = (struct etcd *)s;
+	struct etcd_buf body = { 0 };
+	struct ytree t = { 0 };
+	struct emit em;
+	int err;
+
+	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
+	emit_map_begin(&em);
+	emit_key(&em, "TTL");
+	emit_uint(&em, (uint64_t)ttl);
+	emit_map_end(&em);
+	if (em.err || body.err) {
+		free(body.p);
+		return -ENOMEM;
+	}
+	err = etcd_call(e, "/v3/lease/grant", &body, &t);
+	free(body.p);
+	if (err)
+		return err;
+	*id = js_int(js_get(t.docs[0].root, "ID"));
+	if (*id <= 0) {
+		snprintf(s->err, sizeof(s->err), "%s: a lease grant without "
+			 "an ID", s->where);
+		err = -EPROTO;
+	}
+	ytree_free(&t);
+	return err;
+}
+
+/* The gateway's keepalive is a stream of requests and answers; one
+ * request in a body is answered once, and the stream ends with it. */
+static int etcd_lease_keepalive(struct mstore *s, int64_t id, int64_t *ttl)
+{
+	struct etcd *e = (struct etcd *)s;
+	struct etcd_buf body = { 0 };
+	struct ytree t = { 0 };
+	struct emit em;
+	int err;
+
+	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
+	emit_map_begin(&em);
+	emit_key(&em, "ID");
+	emit_uint(&em, (uint64_t)id);
+	emit_map_end(&em);
+	if (em.err || body.err) {
+		free(body.p);
+		return -ENOMEM;
+	}
+	err = etcd_call(e, "/v3/lease/keepalive", &body, &t);
+	free(body.p);
+	if (err)
+		return err;
+	/* An expired lease is answered without a TTL (0). */
+	*ttl = js_int(js_get(js_get(t.docs[0].root, "result"), "TTL"));
+	ytree_free(&t);
+	return 0;
 }
 
 /* A watch in progress: the stream is cut into lines, one answer each. */
@@ -612,6 +678,8 @@ static const struct mstore_ops etcd_ops = {
 	.list = etcd_list,
 	.commit = etcd_commit,
 	.watch = etcd_watch,
+	.lease_grant = etcd_lease_grant,
+	.lease_keepalive = etcd_lease_keepalive,
 	.close = etcd_close,
 };
 

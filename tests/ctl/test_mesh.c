@@ -4,7 +4,8 @@
  * runs a real etcd): --store URLs as mstore_open() takes or refuses them,
  * and mesh_parse() over a listing as etcd would return it: the objects
  * parsed, the guard's revision found, keys that are not policy left alone,
- * and a key whose value says another kind or name refused, naming the key.
+ * and a key whose value says another kind or name refused, naming the key;
+ * nodes' registrations, each speaking for its own node only.
  */
 #include <errno.h>
 #include <string.h>
@@ -58,7 +59,7 @@ static bool test_store_urls(void)
 
 /* A listing of keys and values, as mstore's list returns it. */
 struct listing {
-	struct mstore_kv kvs[8];
+	struct mstore_kv kvs[8];	/* room for the longest listing */
 	struct mstore_list l;
 };
 
@@ -89,7 +90,7 @@ static bool test_parse_listing(void)
 	listing_add(&x, "/m/policy/Mesh/default", PH_MESH, 5);
 	listing_add(&x, "/m/policy/Service/web",
 		    PH_SVC("web", "10.96.0.10", "80"), 7);
-	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard), 0) &&
+	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard, NULL), 0) &&
 	     ASSERT_EQ(guard, 7) && ASSERT_EQ(set.n, 2) &&
 	     ASSERT_TRUE(model_set_find(&set, MODEL_SERVICE, "web") != NULL) &&
 	     ASSERT_TRUE(model_set_find(&set, MODEL_MESH, "default") != NULL) &&
@@ -115,7 +116,7 @@ static bool test_parse_refuses_mismatch(void)
 	listing_add(&x, "/m/policy/Gadget/x", PH_MESH, 5);
 	listing_add(&x, "/m/policy/Service/b/c",
 		    PH_SVC("c", "10.96.0.11", "80"), 6);
-	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard), -EINVAL) &&
+	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard, NULL), -EINVAL) &&
 	     ASSERT_EQ(guard, 0) && ASSERT_EQ(d.n, 3) &&
 	     ASSERT_TRUE(strstr(d.msgs[0], "/m/policy/Service/api") &&
 			 strstr(d.msgs[0], "not one Service named \"api\"")) &&
@@ -140,11 +141,60 @@ static bool test_parse_invalid_value(void)
 	diag_init(&d);
 	listing_add(&x, "/m/policy/Service/web",
 		    PH_SVC("web", "10.96.0.10", "99999"), 4);
-	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard), -EINVAL) &&
+	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard, NULL), -EINVAL) &&
 	     ASSERT_EQ(set.n, 0) && ASSERT_GE(d.n, 1) &&
 	     ASSERT_TRUE(strstr(d.msgs[0], "/m/policy/Service/web:") ==
 			 d.msgs[0]);
 	model_set_free(&set);
+	diag_free(&d);
+	return ok;
+}
+
+/* Registrations: a node's Workloads on itself are taken; one that claims
+ * another node, a Node of another name, another kind, a name the policy
+ * holds or a Service it lacks are left out and said, without failing the
+ * policy; without @regd they are not read at all. */
+static bool test_parse_registrations(void)
+{
+	static const char pol[] = PH_SVC("web", "10.96.0.10", "80");
+	struct listing x = { 0 };
+	struct model_set set, plain;
+	struct diag d, regd;
+	int64_t guard;
+	bool ok;
+
+	model_set_init(&set);
+	model_set_init(&plain);
+	diag_init(&d);
+	diag_init(&regd);
+	listing_add(&x, "/m/nodes/mf-node-b/Workload/b2",
+		    PH_WL("b2", "mf-node-b", "10.78.2.12", "8080", "web",
+			  "web"), 8);
+	listing_add(&x, "/m/nodes/mf-node-b/Workload/evil",
+		    PH_WL("evil", "mf-node-a", "10.78.1.66", "8080", "web",
+			  "web"), 9);
+	listing_add(&x, "/m/nodes/mf-node-b/Node/mf-node-a",
+		    PH_NODE("mf-node-a", "10.77.0.1"), 9);
+	listing_add(&x, "/m/nodes/mf-node-b/Service/web", pol, 9);
+	listing_add(&x, "/m/nodes/mf-node-b/Workload/b3",
+		    PH_WL("b3", "mf-node-b", "10.78.2.13", "8080", "api",
+			  "web"), 9);
+	listing_add(&x, "/m/policy/Service/web", pol, 7);
+	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard, &regd), 0) &&
+	     ASSERT_EQ(d.n, 0) && ASSERT_EQ(set.n, 2) &&
+	     ASSERT_TRUE(model_set_find(&set, MODEL_WORKLOAD, "b2") != NULL) &&
+	     ASSERT_EQ(regd.n, 4) &&
+	     ASSERT_TRUE(strstr(regd.msgs[0], "Workload/evil") &&
+			 strstr(regd.msgs[0], "claims node mf-node-a")) &&
+	     ASSERT_TRUE(strstr(regd.msgs[1], "cannot register Node "
+					      "mf-node-a") != NULL) &&
+	     ASSERT_TRUE(strstr(regd.msgs[2], "its Workloads only") != NULL) &&
+	     ASSERT_TRUE(strstr(regd.msgs[3], "Service api is not") != NULL) &&
+	     ASSERT_EQ(mesh_parse("/m", &x.l, &plain, &d, &guard, NULL), 0) &&
+	     ASSERT_EQ(plain.n, 1);
+	model_set_free(&plain);
+	model_set_free(&set);
+	diag_free(&regd);
 	diag_free(&d);
 	return ok;
 }
@@ -156,5 +206,6 @@ int main(void)
 	TEST_RUN(test_parse_listing);
 	TEST_RUN(test_parse_refuses_mismatch);
 	TEST_RUN(test_parse_invalid_value);
+	TEST_RUN(test_parse_registrations);
 	TEST_MAIN_END();
 }

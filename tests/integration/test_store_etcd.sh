@@ -12,7 +12,10 @@
 #    apply fails clearly, a node that starts over with empty maps serves
 #    its saved policy; after a restart the next apply converges without
 #    restarting the syncs;
-#  - a sync that restarts after its revision was compacted lists again;
+#  - a watch that fell behind a compaction lists again;
+#  - workloads registered by their node under a lease: served by both
+#    nodes, one claiming another node refused, gone from the other node
+#    within the lease TTL once their node's sync is killed;
 #  - concurrent applies all land, or one reports a conflict;
 #  - TLS to etcd with client certificates (openssl-made CA), refused
 #    without a client certificate.
@@ -242,8 +245,16 @@ else
 	fail after_restart_next_apply_converges "$(cat "$TL_TMP/apply-5.out")"
 fi
 
-# 6. A sync that was away while its revision was compacted lists again.
-sync_stop a
+# 6. A watch that fell behind a compaction lists again: node a's sync is
+# stopped (SIGSTOP) and the member it watches on killed, two changes are
+# made and compacted away; once the sync runs again its watch ends, the
+# next member says the revision it wants is compacted, and it lists.
+pid=${SYNC_PID[a]}
+peer=$(ss -Htnp state established 2>/dev/null |
+	awk -v p="pid=$pid," 'index($0, p) { print $4 }' | grep -m1 -o '2379[1-3]$')
+kill -STOP "$pid"
+[ -n "$peer" ] && etcd_kill "${peer#2379}"
+wait_for 10 etcd_writable || tl_log "no quorum after member ${peer#2379} died"
 svc_file "$TL_TMP/svc-3.yaml" intruder 10.96.0.12 83
 store_apply "$TL_TMP/svc-3.yaml" "$TL_TMP/apply-6.out"
 svc_file "$TL_TMP/svc-4.yaml" intruder 10.96.0.12 84
@@ -256,16 +267,77 @@ compacted_on() {
 	ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:2379$1" --consistency=s \
 		get --rev=$((r7 - 1)) /mf-probe 2>&1 | grep -q compacted
 }
-for i in 1 2 3; do wait_for 5 compacted_on "$i" || tl_log "member $i: no compaction seen"; done
-sync_start a
-if wait_for 10 both_serve "$r7" && grep -q "compacted; listing again" "$TL_TMP/sync-a.log" &&
+for i in 1 2 3; do
+	[ "$i" = "${peer#2379}" ] && continue
+	wait_for 5 compacted_on "$i" || tl_log "member $i: no compaction seen"
+done
+kill -CONT "$pid"
+if [ -n "$peer" ] && [ -n "$r7" ] && wait_for 10 both_serve "$r7" &&
+	grep -q "compacted; listing again" "$TL_TMP/sync-a.log" &&
 	tl_ctl a get svc intruder | grep -q "port: 84"; then
 	pass compacted_watch_relists
 else
-	fail compacted_watch_relists "served $(served a), want $r7; $(cat "$TL_TMP/compact.log"; tail -n 6 "$TL_TMP/sync-a.log")"
+	fail compacted_watch_relists "member '$peer', served $(served a), want $r7; $(cat "$TL_TMP/compact.log"; tail -n 6 "$TL_TMP/sync-a.log")"
 fi
+[ -n "$peer" ] && etcd_start "${peer#2379}"
+wait_for 20 etcd_healthy || tl_log "member ${peer#2379} did not come back"
 
-# 7. Concurrent applies: each lands, or says it lost.
+# 7. Workloads registered by their node under a lease: b2 leaves the
+# policy and node b's sync registers it; node a serves it; a registration
+# under node b that claims a workload on node a is refused by every sync
+# (the identity check); node b's sync killed (a dead node), its lease runs
+# out and node a drops b2 within the TTL.
+TTL=2
+"$MFCTL" --store "$STORE" delete workload b2 >"$TL_TMP/del-b2.out" 2>&1 ||
+	tl_log "delete b2: $(cat "$TL_TMP/del-b2.out")"
+cat >"$TL_TMP/reg-b.yaml" <<'YAML'
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: b2}
+spec: {node: mf-node-b, ip: 10.78.2.12, port: 8080, service: web, identity: "spiffe://mesh.local/ns/default/sa/web"}
+YAML
+has_wl() { tl_ctl "$1" get workload "$2" >/dev/null 2>&1; }
+sync_stop b
+"$MFCTL" --bpf-root /sys/fs/bpf/mf-node-b --state-dir "$TL_STATE/mf-node-b/state" \
+	--run-dir "$TL_STATE/run" --store "$STORE" sync --node mf-node-b \
+	-f "$TL_TMP/reg-b.yaml" --ttl "$TTL" >>"$TL_TMP/sync-b.log" 2>&1 </dev/null 9<&- &
+SYNC_PID[b]=$!
+if wait_for 5 has_wl a b2 && has_wl b b2; then
+	pass registered_workload_served_by_both_nodes
+else
+	fail registered_workload_served_by_both_nodes "$(tail -n 5 "$TL_TMP/sync-b.log")"
+fi
+ETCDCTL_API=3 etcdctl --endpoints "$EP" put /mf-test/nodes/mf-node-b/Workload/evil \
+	'{apiVersion: meshforge.io/v1alpha1, kind: Workload, metadata: {name: evil}, spec: {node: mf-node-a, ip: 10.78.1.66, port: 8080, service: web, identity: "spiffe://mesh.local/ns/default/sa/web"}}' \
+	>/dev/null 2>&1
+if wait_for 5 grep -q "Workload/evil: claims node mf-node-a" "$TL_TMP/sync-a.log" &&
+	! has_wl a evil && has_wl a b2; then
+	pass registration_for_another_node_refused
+else
+	fail registration_for_another_node_refused "$(tail -n 5 "$TL_TMP/sync-a.log")"
+fi
+ETCDCTL_API=3 etcdctl --endpoints "$EP" del /mf-test/nodes/mf-node-b/Workload/evil >/dev/null 2>&1
+kill -9 "${SYNC_PID[b]}"
+wait "${SYNC_PID[b]}" 2>/dev/null
+SYNC_PID[b]=
+t_kill=$(date +%s%N)
+if wait_for $((TTL + 3)) eval '! has_wl a b2'; then
+	ms=$((($(date +%s%N) - t_kill) / 1000000))
+	tl_log "node b killed: node a dropped b2 after $ms ms (lease TTL ${TTL} s)"
+	# The lease was renewed last before the kill, so it runs out
+	# within the TTL of it; etcd checks for expired leases every 500 ms,
+	# and the poll here costs up to 100 ms and an mfctl run.
+	if [ "$ms" -le $((TTL * 1000 + 1000)) ]; then
+		pass dead_node_workloads_expire_within_ttl
+	else
+		fail dead_node_workloads_expire_within_ttl "$ms ms"
+	fi
+else
+	fail dead_node_workloads_expire_within_ttl "b2 still served by node a"
+fi
+sync_start b
+
+# 8. Concurrent applies: each lands, or says it lost.
 ok=1
 for round in 1 2 3 4 5; do
 	svc_file "$TL_TMP/c-a.yaml" client 10.96.0.11 $((100 + round))
@@ -293,7 +365,7 @@ done
 tl_log "concurrent applies: $retries lost a race and merged again"
 [ "$ok" = 1 ] && pass concurrent_applies_land_or_conflict || fail concurrent_applies_land_or_conflict
 
-# 8. TLS with client certificates, on a member of its own.
+# 9. TLS with client certificates, on a member of its own.
 PKI=$TL_TMP/pki
 mkdir -p "$PKI"
 {
