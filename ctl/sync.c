@@ -401,12 +401,21 @@ static int sync_on_events(void *arg, const struct mstore_kv *ev, size_t n,
 			  int64_t rev)
 {
 	struct sync *s = arg;
+	int64_t last = 0;
 	int err = 0;
 
-	for (size_t i = 0; i < n && !err; i++)
+	for (size_t i = 0; i < n && !err; i++) {
 		err = sync_kv_update(s, &ev[i]);
+		if (ev[i].mod_rev > last)
+			last = ev[i].mod_rev;
+	}
 	if (err)
 		return err;
+	/* The answer's own revision may be the store's, past events still
+	 * to come on this stream (a watch catching up): what is known is up
+	 * to the last event, and a watch that breaks resumes after it. */
+	if (last > 0)
+		rev = last;
 	s->kv.rev = rev;
 	s->progress = true;
 	/* A compile that failed keeps the last good policy, and the sync

@@ -135,7 +135,11 @@ if "$MFCTL" --store "$STORE" get >"$TL_TMP/get-store" 2>&1 &&
 else
 	fail store_get_equals_node_maps "$(diff "$TL_TMP/get-store" "$TL_TMP/get-b" | head)"
 fi
-a2_try && fail a2_denied_before "a2 got through before the apply" || pass a2_denied_before
+if a2_try; then
+	fail a2_denied_before "a2 got through before the apply"
+else
+	pass a2_denied_before
+fi
 
 # 2. An apply on the store: both nodes' maps serve it within 100 ms of its
 # return (read off the syncs' logs, stamped once the flip is done), then
@@ -167,7 +171,11 @@ if wait_for 5 test "$(metric_rev a)" = "$r2" && wait_for 5 test "$(metric_rev b)
 else
 	fail agents_report_store_revision "a: $(metric_rev a), b: $(metric_rev b), want $r2"
 fi
-a2_try && pass a2_allowed_after_store_apply || fail a2_allowed_after_store_apply "$(tail -n 3 "$TL_TMP/a2.out")"
+if a2_try; then
+	pass a2_allowed_after_store_apply
+else
+	fail a2_allowed_after_store_apply "$(tail -n 3 "$TL_TMP/a2.out")"
+fi
 if "$MFCTL" --store "$STORE" status 2>/dev/null | grep -q "^store: .* at revision $r2, .*objects"; then
 	pass status_shows_store_revision
 else
@@ -363,7 +371,11 @@ for round in 1 2 3 4 5; do
 	retries=$((${retries:-0} + $(cat "$TL_TMP/c-a.out" "$TL_TMP/c-b.out" | grep -c "reading it again")))
 done
 tl_log "concurrent applies: $retries lost a race and merged again"
-[ "$ok" = 1 ] && pass concurrent_applies_land_or_conflict || fail concurrent_applies_land_or_conflict
+if [ "$ok" = 1 ]; then
+	pass concurrent_applies_land_or_conflict
+else
+	fail concurrent_applies_land_or_conflict
+fi
 
 # 9. TLS with client certificates, on a member of its own.
 PKI=$TL_TMP/pki
