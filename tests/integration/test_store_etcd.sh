@@ -61,10 +61,12 @@ etcd_writable() { ETCDCTL_API=3 etcdctl --endpoints "$EP" put /mf-probe x >/dev/
 
 # sync_start NODE: mfctl sync for node NODE (a or b), log in $TL_TMP.
 # mfctl itself in the background (not tl_ctl, a function: its pid would
-# be a subshell's), with tl_ctl's options.
+# be a subshell's), with tl_ctl's options but for the writers' lock: each
+# node's own, as on real nodes (the testbed's nodes share one, and two
+# syncs would wait for each other's writes).
 sync_start() {
 	"$MFCTL" --bpf-root "/sys/fs/bpf/mf-node-$1" \
-		--state-dir "$TL_STATE/mf-node-$1/state" --run-dir "$TL_STATE/run" \
+		--state-dir "$TL_STATE/mf-node-$1/state" --run-dir "$TL_TMP/run-$1" \
 		--store "$STORE" sync >>"$TL_TMP/sync-$1.log" 2>&1 </dev/null 9<&- &
 	SYNC_PID[$1]=$!
 }
@@ -157,6 +159,8 @@ if [ -n "$r2" ] && wait_for 5 both_serve "$r2"; then
 	ta=$(in_force_ms a "$r2")
 	tb=$(in_force_ms b "$r2")
 	last=$((ta > tb ? ta : tb))
+	# The syncs stamp their log once the new policy is in force and
+	# saved (fsynced) too: an upper bound of when the maps served it.
 	tl_log "apply took $((t0 - t_start)) ms; served by node a $((ta - t0)) ms, node b $((tb - t0)) ms after it returned"
 	if [ $((last - t0)) -le 100 ]; then
 		pass apply_served_by_both_within_100ms
@@ -307,7 +311,7 @@ YAML
 has_wl() { tl_ctl "$1" get workload "$2" >/dev/null 2>&1; }
 sync_stop b
 "$MFCTL" --bpf-root /sys/fs/bpf/mf-node-b --state-dir "$TL_STATE/mf-node-b/state" \
-	--run-dir "$TL_STATE/run" --store "$STORE" sync --node mf-node-b \
+	--run-dir "$TL_TMP/run-b" --store "$STORE" sync --node mf-node-b \
 	-f "$TL_TMP/reg-b.yaml" --ttl "$TTL" >>"$TL_TMP/sync-b.log" 2>&1 </dev/null 9<&- &
 SYNC_PID[b]=$!
 if wait_for 5 has_wl a b2 && has_wl b b2; then
