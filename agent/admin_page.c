@@ -336,6 +336,10 @@ static void apage_metrics_head(const struct apage_env *env,
 			  "Epoch of the policy snapshot in force (0: none loaded).");
 	apage_buf_printf(b, "meshforge_policy_epoch %llu\n",
 			 (unsigned long long)(p ? policy_epoch(p) : 0));
+	apage_metric_head(b, "meshforge_store_revision", "gauge",
+			  "The mesh store revision the policy in force was synced from (0: applied by hand, or none).");
+	apage_buf_printf(b, "meshforge_store_revision %llu\n",
+			 (unsigned long long)(p ? policy_store_rev(p) : 0));
 	apage_metric_head(b, "meshforge_http_route_requests_total", "counter",
 			  "HTTP requests answered, by source identity, destination service, route (\"\": none) and status class.");
 }

@@ -472,6 +472,11 @@ uint64_t policy_epoch(const struct policy *p)
 	return p->config.epoch;
 }
 
+uint64_t policy_store_rev(const struct policy *p)
+{
+	return p->config.store_rev;
+}
+
 const char *policy_trust_domain(const struct policy *p)
 {
 	return p->config.trust_domain;

@@ -32,6 +32,8 @@ struct policy *policy_get(struct policy *p);	/* +1 reference */
 void policy_put(struct policy *p);		/* -1; frees at zero */
 
 uint64_t policy_epoch(const struct policy *p);
+/* The mesh store revision the policy was synced from (0: none). */
+uint64_t policy_store_rev(const struct policy *p);
 /* "" when no Mesh has been applied. */
 const char *policy_trust_domain(const struct policy *p);
 /* The Mesh object's name; "" when no Mesh has been applied. */

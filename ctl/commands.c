@@ -323,6 +323,37 @@ const struct ctl_cmd ctl_cmds[] = {
 			  "not be removed; running it again goes on).",
 		.run = ctl_uninstall,
 	},
+	{
+		.name = "sync",
+		.synopsis = "mfctl --store URL [--bpf-root DIR] [--state-dir "
+			    "DIR] [--run-dir DIR]\n             sync [--once] "
+			    "[--node NAME -f FILE [--ttl SECONDS]]",
+		.about = "Keeps this node's policy maps on the mesh in the "
+			 "store.  Lists the\nstore's prefix, compiles the "
+			 "policy there into the maps (one flip,\nsaved to the "
+			 "state dir with the revision), then watches from that\n"
+			 "revision and does the same for every change.  When "
+			 "the store is away\nthe maps keep the last policy and "
+			 "the sync retries; a restart resumes\nfrom the "
+			 "revision saved; a watch compacted away lists again.  "
+			 "Runs\nuntil killed (docs/store.md).",
+		.opts = {
+			{ CTL_OPT_ONCE,
+			  "list and compile once, then exit" },
+			{ CTL_OPT_NODE,
+			  "this node's name, to register it (with -f)" },
+			{ CTL_OPT_FILE,
+			  "the node's registration: its Node and the\n"
+			  "Workloads it serves (spec.node: --node), put\n"
+			  "under a lease the sync keeps alive" },
+			{ CTL_OPT_TTL,
+			  "the lease's TTL, 1..3600 (default 10): a dead\n"
+			  "node's workloads go from every node within it" },
+		},
+		.footer = "Exit codes (--once): 0 in force, 2 the store or "
+			  "the maps failed.",
+		.run = ctl_sync,
+	},
 };
 
 const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);

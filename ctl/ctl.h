@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "meshforge/version.h"
+#include "mstore.h"
 
 /* Exit codes. */
 enum ctl_exit {
@@ -44,6 +45,11 @@ struct ctl_opts {
 	const char *run_dir;
 	/* Tests: the policy maps in this store instead of under bpf_root. */
 	struct store *store;
+	/* --store URL: apply, delete, diff, get and status work on the
+	 * mesh in that store (mesh.h) instead of this node's maps; sync
+	 * follows it.  NULL: the node's maps. */
+	const char *store_url;
+	struct mstore_tls store_tls;	/* --store-ca, -cert, -key */
 };
 
 /* The options a command may take (each declared once, in cli.c, with its
@@ -64,6 +70,9 @@ enum ctl_opt {
 	CTL_OPT_WAIT,		/* --wait */
 	CTL_OPT_WORKLOAD,	/* --workload NAME */
 	CTL_OPT_PURGE,		/* --purge */
+	CTL_OPT_ONCE,		/* --once */
+	CTL_OPT_NODE,		/* --node NAME */
+	CTL_OPT_TTL,		/* --ttl SECONDS */
 	CTL_OPT_MAX,
 };
 
@@ -126,6 +135,7 @@ int ctl_status(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_effective(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_restore(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_uninstall(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a);
 
 /*
  * Runs the command that @argv (@argc words after the global options)

@@ -3,6 +3,8 @@
 # Installs what meshforge needs on Debian 12, idempotently:
 #  - build and test packages from Debian's archive (node-llhttp for the
 #    generated C of llhttp, which the Makefile compiles into the agent;
+#    libcurl for mfctl's mesh store client, etcd-server and etcd-client
+#    for the store's tests, docs/store.md;
 #    testssl.sh for the scan of the tunnel port, docs/tls-scan.md);
 #  - podman and runc, which `make image` builds the container image with
 #    and tests/integration/test_container.sh runs it with (runc: crun
@@ -39,6 +41,7 @@ stamp="$prefix/.meshforge-built"
 pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 	libxxhash-dev liburing-dev libyaml-dev libnghttp2-dev node-llhttp pkg-config
+	libcurl4-openssl-dev etcd-server etcd-client
 	autoconf automake libtool dpkg-dev
 	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest testssl.sh
 	podman runc python3-yaml

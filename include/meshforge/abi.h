@@ -217,6 +217,9 @@ struct mf_config {
 	struct mf_cidr4 fw_deny[MF_FW_DENY_MAX];
 	__u32 fw_pkt_num, fw_pkt_interval_ms;
 	__u32 fw_syn_num, fw_syn_interval_ms;
+	/* The mesh store's revision this policy was compiled from, written
+	 * by `mfctl sync` (docs/store.md); 0: applied on this node by hand. */
+	__u64 store_rev;
 };
 
 enum mf_config_flags {

@@ -408,6 +408,9 @@ ADMIN_TEST(test_metrics, true)
 		"\n# HELP meshforge_policy_epoch ",
 		"\n# TYPE meshforge_policy_epoch gauge\n",
 		"\nmeshforge_policy_epoch 7\n",
+		/* A policy applied by hand: no store revision. */
+		"\n# TYPE meshforge_store_revision gauge\n"
+		"meshforge_store_revision 0\n",
 		"\nmeshforge_connections_accepted_total"
 		"{listener=\"forward\"} 1\n",
 		"\nmeshforge_connections_active 1\n",
