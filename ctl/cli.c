@@ -38,6 +38,7 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_WAIT] = { "wait", 0, NULL },
 	[CTL_OPT_WORKLOAD] = { "workload", 0, "NAME" },
 	[CTL_OPT_PURGE] = { "purge", 0, NULL },
+	[CTL_OPT_ROLE] = { "role", 0, "client|server" },
 };
 
 /* getopt_long's value for --help. */

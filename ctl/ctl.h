@@ -64,6 +64,7 @@ enum ctl_opt {
 	CTL_OPT_WAIT,		/* --wait */
 	CTL_OPT_WORKLOAD,	/* --workload NAME */
 	CTL_OPT_PURGE,		/* --purge */
+	CTL_OPT_ROLE,		/* --role client|server */
 	CTL_OPT_MAX,
 };
 
@@ -117,6 +118,7 @@ int ctl_ca_prune(const struct ctl_opts *o, const struct ctl_args *a);
  * none), the older roots first.  Returns 0 or -errno. */
 int ctl_ca_files_copy(const char *from, const char *to);
 int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_cert_verify(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_apply(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_get(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a);

@@ -361,6 +361,61 @@ int pki_cert_load(const char *path, uint8_t **der, size_t *len)
 	return pki_pem_load(path, CERT_TYPE, der, len, &cap);
 }
 
+int pki_chain_load(const char *path, struct pki_chain *c)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char end[] = "-----END CERTIFICATE-----";
+	char *pem, *at, *stop;
+	size_t len, n;
+	int m, err;
+
+	memset(c, 0, sizeof(*c));
+	err = fsio_read_all(path, &pem, &len);
+	if (err)
+		return err;
+	/* fsio_read_all() ends the buffer with a NUL. */
+	for (at = strstr(pem, begin); at; at = strstr(stop, begin)) {
+		stop = strstr(at, end);
+		if (!stop) {
+			err = -EBADMSG;
+			break;
+		}
+		stop += sizeof(end) - 1;
+		if (c->n == PKI_CHAIN_MAX) {
+			err = -E2BIG;
+			break;
+		}
+		n = (size_t)(stop - at);
+		c->der[c->n] = malloc(n);
+		if (!c->der[c->n]) {
+			err = -ENOMEM;
+			break;
+		}
+		m = wc_CertPemToDer((const unsigned char *)at, (int)n,
+				    c->der[c->n], (int)n, CERT_TYPE);
+		if (m <= 0) {
+			free(c->der[c->n]);
+			c->der[c->n] = NULL;
+			err = -EBADMSG;
+			break;
+		}
+		c->len[c->n++] = (size_t)m;
+	}
+	if (!err && !c->n)
+		err = -EBADMSG;
+	free(pem);
+	if (err)
+		pki_chain_free(c);
+	return err;
+}
+
+void pki_chain_free(struct pki_chain *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->der[i]);
+	memset(c, 0, sizeof(*c));
+}
+
 int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *info)
 {
 	struct der_rd oid, val, in, inner;
