@@ -439,6 +439,20 @@ int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n)
 	return der_cert_spiffe(der, (size_t)len, buf, n);
 }
 
+int tls_ctx_svid_rule(struct tls_ctx *ctx)
+{
+	WOLFSSL_X509 *x = wolfSSL_CTX_get0_certificate(ctx->wctx);
+	struct svid_cert v = { NULL, 0 };
+	int len = 0;
+
+	if (x)
+		v.der = wolfSSL_X509_get_der(x, &len);
+	v.len = v.der && len > 0 ? (size_t)len : 0;
+	return svid_check(&v, 1, ctx->role == TLS_ROLE_CLIENT ? SVID_CLIENT :
+							       SVID_SERVER,
+			  time(NULL), NULL);
+}
+
 /* An ASN1 time of wolfSSL's as seconds since the epoch. */
 static int tls_asn1_time(const WOLFSSL_ASN1_TIME *at, int64_t *out)
 {

@@ -97,6 +97,11 @@ int tls_ctx_validity(struct tls_ctx *ctx, int64_t *not_before,
  * tls_peer_spiffe().  For logs and for checking a loaded certificate. */
 int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n);
 
+/* The X.509-SVID rule (enum svid_rule, lib/svid.h) @ctx's own leaf
+ * certificate breaks as its role's (a client's or a server's): what
+ * peers refuse it for; 0 (SVID_OK) when none. */
+int tls_ctx_svid_rule(struct tls_ctx *ctx);
+
 /* A session on @ctx (which must outlive it).  Returns 0 or -errno. */
 int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx);
 void tls_sess_free(struct tls_sess *s);
