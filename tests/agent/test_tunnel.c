@@ -81,7 +81,7 @@ static int make_leaf(const char *stem, const char *san)
 
 /* Intermediate CAs under ca: int is proper; int-soft's keyUsage is not
  * critical (wolfSSL takes it, the X.509-SVID rules do not); int-not-ca
- * says cA false. */
+ * says cA false; int-id names the client. */
 static const struct {
 	const char *stem, *ext;
 	enum svid_rule rule;	/* of a leaf it signs, with it */
@@ -92,6 +92,10 @@ static const struct {
 	  "keyUsage=keyCertSign,cRLSign\n", SVID_KEY_USAGE_NOT_CRITICAL },
 	{ "int-not-ca", "basicConstraints=critical,CA:FALSE\n"
 	  "keyUsage=critical,keyCertSign\n", SVID_CA_NOT_CA },
+	/* A SPIFFE ID of its own, the client's: allowed, and nobody's. */
+	{ "int-id", "basicConstraints=critical,CA:TRUE\n"
+	  "keyUsage=critical,keyCertSign,cRLSign\n"
+	  "subjectAltName=URI:" ID_CLIENT "\n", SVID_OK },
 };
 
 /* Node certificates an outbound connection meets: out-<name>/ is a
@@ -136,6 +140,8 @@ static bool make_svid_certs(void)
 		    make_via(int_cas[i].stem, stem, ID_CLIENT))
 			return false;
 	}
+	if (make_via("int-id", "svid/intruder-via-int-id", ID_INTRUDER))
+		return false;
 	for (size_t i = 0; i < sizeof(out_cases) / sizeof(out_cases[0]); i++) {
 		const struct ph_svid_case *c = svid_case(out_cases[i]);
 		const char *o = out_cases[i];
@@ -1052,6 +1058,43 @@ static bool test_inbound_svid_rules(void)
 				      sizeof(got) - sizeof(got[0])), 0);
 }
 
+/* The intruder's leaf under an intermediate that names the client: the
+ * peer is the intruder, whom the policy does not allow to web. */
+static bool test_intermediate_id_not_identity(void)
+{
+	struct tun tu = { .c = -1, .s = -1, .lfd = -1 };
+	char line[1024];
+	struct tls_sess *t = NULL;
+	int saved, fd = -1, r;
+	bool ok;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	saved = cap_begin();
+	if (!ASSERT_GE(saved, 0))
+		return false;
+	ok = tun_start(&tu);
+	if (ok) {
+		t = tc_open_files("svid/intruder-via-int-id", &fd);
+		ok = ASSERT_TRUE(t != NULL) &&
+		     ASSERT_TRUE(tc_send_header(t, fd, IP_WEB, port_srv));
+		do
+			r = ok ? lh_recv_err(fd) : -1;
+		while (r > 0);
+		ok = ok && ASSERT_TRUE(r == 0 || r == -ECONNRESET) &&
+		     ASSERT_EQ(lh_accept_timeout(tu.lfd, 100), -1);
+		tls_sess_free(t);
+		if (fd >= 0)
+			close(fd);
+		tun_stop(&tu);
+	}
+	cap_end(saved);
+	return ok && ASSERT_EQ(cap_lines("event=denied", line, sizeof(line)), 1) &&
+	       ASSERT_TRUE(strstr(line, "src_spiffe=" ID_INTRUDER " ") != NULL) &&
+	       ASSERT_EQ(tu.h.stats.denied, 1) &&
+	       ASSERT_EQ(tu.h.stats.tls_failed, 0);
+}
+
 /*
  * The outbound end: this agent dials the tunnel port of the node behind
  * the service, which here is itself, with a node certificate that breaks
@@ -1201,6 +1244,7 @@ int main(void)
 	TEST_RUN(test_fds_released);
 	TEST_RUN(test_inbound_svid_rules);
 	TEST_RUN(test_outbound_svid_rules);
+	TEST_RUN(test_intermediate_id_not_identity);
 
 	if (pol)
 		policy_put(pol);
