@@ -244,8 +244,9 @@ static const struct {
 } svid_rules[SVID_RULE_MAX] = {
 	[SVID_OK] = { "ok", "follows the X.509-SVID rules" },
 	[SVID_MALFORMED] = { "malformed",
-		"not a DER X.509 certificate that can be read, or an "
-		"extension appears twice" },
+		"not a DER X.509 certificate that can be read, or one with "
+		"basicConstraints, keyUsage, extendedKeyUsage or "
+		"subjectAltName twice" },
 	[SVID_LEAF_NO_BASIC] = { "leaf_no_basic_constraints",
 		"the leaf has no basicConstraints; an X.509-SVID leaf must "
 		"have it, with cA false" },

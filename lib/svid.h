@@ -28,7 +28,8 @@
  *   - a SPIFFE ID is allowed on them, and is nobody's identity;
  * every certificate:
  *   - notBefore <= now <= notAfter;
- *   - each extension at most once (RFC 5280 4.2), and DER that walks.
+ *   - basicConstraints, keyUsage, extendedKeyUsage and subjectAltName each
+ *     at most once (RFC 5280 4.2), and DER that walks.
  *
  * Signatures and the way to a trust anchor are not checked here: that is
  * path validation (wolfSSL in the agent).  Only the profile is.
