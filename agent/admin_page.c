@@ -315,6 +315,12 @@ static void apage_metrics_head(const struct apage_env *env,
 		apage_buf_printf(b, "meshforge_connections_refused_total{reason=\"%s\"} %llu\n",
 				 stats_refuse_name(i),
 				 (unsigned long long)st->refused_by[i]);
+	apage_metric_head(b, "meshforge_tls_peer_svid_refused_total", "counter",
+			  "TLS handshakes of tunnel connections refused because the peer's certificate chain broke an X.509-SVID rule, by rule (counted in meshforge_tls_handshakes_total failed too).");
+	for (int i = SVID_OK + 1; i < SVID_RULE_MAX; i++)
+		apage_buf_printf(b, "meshforge_tls_peer_svid_refused_total{rule=\"%s\"} %llu\n",
+				 svid_rule_name(i),
+				 (unsigned long long)st->svid_refused[i]);
 	for (size_t i = 0; i < APAGE_NCOUNTERS; i++) {
 		const struct apage_counter *c = &apage_counters[i];
 		uint64_t v = *(const uint64_t *)((const char *)st + c->off);

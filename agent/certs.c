@@ -22,6 +22,7 @@
 #include "policy.h"
 #include "polkinds.h"
 #include "spiffe.h"
+#include "svid.h"
 
 struct certs_entry {
 	char spiffe[MF_SPIFFE_MAX];
@@ -201,6 +202,14 @@ static int certs_load(struct certs *c, const char *spiffe, enum tls_role role,
 		tls_ctx_put(ctx);
 		return -EINVAL;
 	}
+	/* Loaded all the same: the refusal is the peers' to make, and the
+	 * line says why they will. */
+	ret = tls_ctx_svid_rule(ctx);
+	if (ret)
+		log_warn("event=certs_svid_rule identity=%s file=%s/certs/%s.crt "
+			 "rule=%s reason=\"%s; peers refuse it\"", spiffe,
+			 c->dir, stem, svid_rule_name(ret),
+			 svid_rule_text(ret));
 	*out = ctx;
 	return 0;
 }

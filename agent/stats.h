@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "svid.h"
+
 /* Why a connection was refused before any relaying (stats.refused_by);
  * names from stats_refuse_name(). */
 enum stats_refuse {
@@ -106,6 +108,9 @@ struct stats {
 					 * identity, PROXY header) */
 	uint64_t tls_ok;		/* TLS handshakes completed */
 	uint64_t tls_failed;		/* TLS handshakes that failed */
+	uint64_t svid_refused[SVID_RULE_MAX];	/* of those, peers whose
+					 * certificate chain broke an
+					 * X.509-SVID rule, by rule */
 	uint64_t relay_bytes[2];	/* plaintext relayed, by direction
 					 * (index enum conn_side of the
 					 * source: CONN_DOWN = client to

@@ -125,6 +125,8 @@ struct tls_sess {
 	bool update_owed;	/* the peer asked for a KeyUpdate: ours goes
 				 * before our next record */
 	int peer_rc;		/* result of the SPIFFE ID extraction */
+	unsigned char svid_rule;	/* enum svid_rule the peer's chain
+					 * broke; SVID_OK: none seen */
 	/* For logs after the WOLFSSL is gone; wolfSSL's static strings. */
 	const char *version_name, *cipher_name, *group_name;
 	char *err;		/* why it failed; NULL until then.  Owned */

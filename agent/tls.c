@@ -68,6 +68,7 @@
 #include "heap.h"
 #include "log.h"
 #include "slab.h"
+#include "svid.h"
 #include "tls-int.h"
 
 #define TLS_CIPHERS	"TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256"
@@ -438,6 +439,20 @@ int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n)
 	return der_cert_spiffe(der, (size_t)len, buf, n);
 }
 
+int tls_ctx_svid_rule(struct tls_ctx *ctx)
+{
+	WOLFSSL_X509 *x = wolfSSL_CTX_get0_certificate(ctx->wctx);
+	struct svid_cert v = { NULL, 0 };
+	int len = 0;
+
+	if (x)
+		v.der = wolfSSL_X509_get_der(x, &len);
+	v.len = v.der && len > 0 ? (size_t)len : 0;
+	return svid_check(&v, 1, ctx->role == TLS_ROLE_CLIENT ? SVID_CLIENT :
+							       SVID_SERVER,
+			  time(NULL), NULL);
+}
+
 /* An ASN1 time of wolfSSL's as seconds since the epoch. */
 static int tls_asn1_time(const WOLFSSL_ASN1_TIME *at, int64_t *out)
 {
@@ -550,25 +565,88 @@ static bool tls_err_is_cert(int err)
 	case NO_PEER_CERT:
 	case VERIFY_CERT_ERROR:
 	case VERIFY_SIGN_ERROR:
+	case KEYUSE_SIGNATURE_E:
+	case KEYUSE_ENCIPHER_E:
+	case EXTKEYUSE_AUTH_E:
+	case ASN_CRIT_EXT_E:
 		return true;
 	default:
 		return false;
 	}
 }
 
+/* Most certificates a peer's chain holds that we look at: wolfSSL keeps
+ * MAX_CHAIN_DEPTH (9) of them. */
+#define TLS_CHAIN_MAX	16
+
+/*
+ * Holds the chain the peer sent on @ssl (kept as it arrived, before
+ * wolfSSL verified it) to the X.509-SVID rules, its leaf as the peer's
+ * role needs: a client's (clientAuth) when we serve, a server's when we
+ * dial.  Returns SVID_OK, or the rule broken, recorded in s->svid_rule
+ * and, when @why, as the session's failure reason after "@what: ".  No
+ * chain is no rule broken: there is nothing to check, and a peer without
+ * a certificate is refused for that.
+ */
+static enum svid_rule tls_peer_svid(struct tls_sess *s, WOLFSSL *ssl,
+				    const char *what, const char *why)
+{
+	WOLFSSL_X509_CHAIN *chain = wolfSSL_get_peer_chain(ssl);
+	struct svid_cert v[TLS_CHAIN_MAX];
+	int n = chain ? wolfSSL_get_chain_count(chain) : 0;
+	unsigned int roles = s->ctx->role == TLS_ROLE_CLIENT ? SVID_SERVER :
+							      SVID_CLIENT;
+	enum svid_rule r;
+	size_t at;
+
+	if (n <= 0)
+		return SVID_OK;
+	if (n > TLS_CHAIN_MAX)
+		n = TLS_CHAIN_MAX;
+	for (int i = 0; i < n; i++) {
+		int len = wolfSSL_get_chain_length(chain, i);
+
+		v[i].der = wolfSSL_get_chain_cert(chain, i);
+		v[i].len = len > 0 ? (size_t)len : 0;
+	}
+	r = svid_check(v, (size_t)n, roles, time(NULL), &at);
+	if (r == SVID_OK)
+		return r;
+	s->svid_rule = (unsigned char)r;
+	if (at)
+		tls_failf(s, "%s: the peer's certificate %zu (of the chain it "
+			  "sent, 0: its own) breaks X.509-SVID rule %s: %s%s%s",
+			  what, at, svid_rule_name(r), svid_rule_text(r),
+			  why ? "; " : "", why ? why : "");
+	else
+		tls_failf(s, "%s: the peer's certificate breaks X.509-SVID "
+			  "rule %s: %s%s%s", what, svid_rule_name(r),
+			  svid_rule_text(r), why ? "; " : "", why ? why : "");
+	return r;
+}
+
 /*
  * During the handshake: maps the result of a wolfSSL call that returned
- * @ret to -errno, and records why.  @what names the operation.
+ * @ret to -errno, and records why.  @what names the operation.  A
+ * certificate wolfSSL refused is held to the X.509-SVID rules too, so
+ * that the reason names the rule it breaks where it breaks one (wolfSSL
+ * checks some of them itself: keyUsage, extendedKeyUsage, dates, path
+ * length).
  */
 static int tls_fail(struct tls_sess *s, int ret, const char *what)
 {
 	int err = wolfSSL_get_error(s->ssl, ret);
 	WOLFSSL_ALERT_HISTORY ah;
-	char msg[WOLFSSL_MAX_ERROR_SZ];
+	char msg[WOLFSSL_MAX_ERROR_SZ], wmsg[WOLFSSL_MAX_ERROR_SZ + 32];
 
 	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
 		return -EAGAIN;
 	wolfSSL_ERR_error_string_n(err, msg, sizeof(msg));
+	if (tls_err_is_cert(err)) {
+		snprintf(wmsg, sizeof(wmsg), "wolfSSL: %s (%d)", msg, err);
+		if (tls_peer_svid(s, s->ssl, what, wmsg) != SVID_OK)
+			return -EACCES;
+	}
 	memset(&ah, 0, sizeof(ah));
 	wolfSSL_get_alert_history(s->ssl, &ah);
 	if (ah.last_rx.code > 0 && ah.last_rx.level == alert_fatal) {
@@ -679,6 +757,9 @@ static int tls_handoff(struct tls_sess *s)
 	ret = tls_handoff_keys(s, ssl);
 	if (ret < 0)
 		return ret;
+	/* wolfSSL verified the chain; the profile is ours to check. */
+	if (s->ctx->trust && tls_peer_svid(s, ssl, "handshake", NULL) != SVID_OK)
+		return -EACCES;
 
 	/* The identity, from the leaf wolfSSL verified. */
 	chain = wolfSSL_get_peer_chain(ssl);
@@ -783,6 +864,11 @@ int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n)
 		return -ENAMETOOLONG;
 	memcpy(buf, s->peer_id, len + 1);
 	return 0;
+}
+
+int tls_peer_svid_rule(const struct tls_sess *s)
+{
+	return s->svid_rule;
 }
 
 const char *tls_sni(const struct tls_sess *s)

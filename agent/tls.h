@@ -9,7 +9,9 @@
  *
  * Profile: TLS 1.3 only, ECDSA P-256 certificates, X25519 key exchange,
  * TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256, peer certificate
- * required on both sides and verified to the mesh CA.
+ * required on both sides and verified to the mesh CA, and held to the
+ * X.509-SVID rules (lib/svid.h): the leaf as a client's or a server's,
+ * the signing certificates the peer sent as CAs.
  */
 #ifndef MF_TLS_H
 #define MF_TLS_H
@@ -95,6 +97,11 @@ int tls_ctx_validity(struct tls_ctx *ctx, int64_t *not_before,
  * tls_peer_spiffe().  For logs and for checking a loaded certificate. */
 int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n);
 
+/* The X.509-SVID rule (enum svid_rule, lib/svid.h) @ctx's own leaf
+ * certificate breaks as its role's (a client's or a server's): what
+ * peers refuse it for; 0 (SVID_OK) when none. */
+int tls_ctx_svid_rule(struct tls_ctx *ctx);
+
 /* A session on @ctx (which must outlive it).  Returns 0 or -errno. */
 int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx);
 void tls_sess_free(struct tls_sess *s);
@@ -151,6 +158,11 @@ int tls_close_notify(struct tls_sess *s);
  * one), -ENAMETOOLONG when it does not fit, -EBADMSG when the certificate
  * cannot be walked, -ENOTCONN before the handshake completed. */
 int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n);
+
+/* The X.509-SVID rule (enum svid_rule, lib/svid.h) the peer's certificate
+ * chain broke when the handshake refused it for that; 0 (SVID_OK) when
+ * it broke none or was not looked at. */
+int tls_peer_svid_rule(const struct tls_sess *s);
 
 /* The server name (SNI) a client asked a public server (tls_ctx_new_public)
  * for, after the handshake; NULL when it sent none. */

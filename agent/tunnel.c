@@ -57,11 +57,15 @@ static void tunnel_deny(struct tunnel *tu, struct conn *c, const char *service,
 	char d[CONN_ADDR_STRLEN];
 
 	tu->ctx->stats.denied++;
-	log_warn("event=denied conn=%llu src_spiffe=%s service=%s dst=%s "
-		 "req_id=%llu reason=\"%s\"", (unsigned long long)c->id,
-		 c->peer_spiffe[0] ? c->peer_spiffe : "-", service,
-		 dst ? conn_addr_str(dst, d) : "-",
-		 (unsigned long long)c->peer_req_id, reason);
+	/* Any peer can be denied at will: the lines come at a bounded
+	 * rate, the count is whole. */
+	if (log_limit_ok(&tu->conns->refuse_log, LOG_LVL_WARN, "denied"))
+		log_warn("event=denied conn=%llu src_spiffe=%s service=%s "
+			 "dst=%s req_id=%llu reason=\"%s\"",
+			 (unsigned long long)c->id,
+			 c->peer_spiffe[0] ? c->peer_spiffe : "-", service,
+			 dst ? conn_addr_str(dst, d) : "-",
+			 (unsigned long long)c->peer_req_id, reason);
 	conn_abort(tu->conns, c, NULL);
 }
 

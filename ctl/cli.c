@@ -41,6 +41,7 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_ONCE] = { "once", 0, NULL },
 	[CTL_OPT_NODE] = { "node", 0, "NAME" },
 	[CTL_OPT_TTL] = { "ttl", 0, "SECONDS" },
+	[CTL_OPT_ROLE] = { "role", 0, "client|server" },
 };
 
 /* getopt_long's value for --help. */

@@ -70,6 +70,30 @@ const struct ctl_cmd ctl_cmds[] = {
 		.run = ctl_cert_issue,
 	},
 	{
+		.name = "cert verify",
+		.synopsis = "mfctl cert verify [--role client|server] FILE",
+		.about = "Holds the certificates of PEM file FILE (the leaf "
+			 "first, then the\nsigning certificates above it, "
+			 "in order, the root optional) to the\nX.509-SVID "
+			 "rules the agents apply to every peer "
+			 "(docs/agent.md,\n\"Peer certificates\"), and says "
+			 "the first rule one breaks.  For a CA\nof your own: "
+			 "what it issues must pass.  Signatures are not "
+			 "checked.",
+		.opts = {
+			{ CTL_OPT_ROLE,
+			  "the leaf's extendedKeyUsage is checked for this\n"
+			  "role only (default: both, as the agents use\n"
+			  "certificates)" },
+		},
+		.min_words = 1,
+		.max_words = 1,
+		.footer = "Exit codes: 0 the certificates follow the rules, "
+			  "1 one breaks a rule\nor FILE holds no PEM "
+			  "certificate, 2 FILE cannot be read.",
+		.run = ctl_cert_verify,
+	},
+	{
 		.name = "ca rotate",
 		.synopsis = "mfctl [--config-dir DIR] ca rotate",
 		.about = "Replaces the mesh root CA with a new one (same trust "

@@ -73,6 +73,7 @@ enum ctl_opt {
 	CTL_OPT_ONCE,		/* --once */
 	CTL_OPT_NODE,		/* --node NAME */
 	CTL_OPT_TTL,		/* --ttl SECONDS */
+	CTL_OPT_ROLE,		/* --role client|server */
 	CTL_OPT_MAX,
 };
 
@@ -126,6 +127,7 @@ int ctl_ca_prune(const struct ctl_opts *o, const struct ctl_args *a);
  * none), the older roots first.  Returns 0 or -errno. */
 int ctl_ca_files_copy(const char *from, const char *to);
 int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_cert_verify(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_apply(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_get(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a);

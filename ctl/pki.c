@@ -18,19 +18,7 @@ static const uint8_t pki_oid_ecdsa_sha256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
 						0x04, 0x03, 0x02 };
 static const uint8_t pki_oid_cn[] = { 0x55, 0x04, 0x03 };
 static const uint8_t pki_oid_skid[] = { 0x55, 0x1d, 0x0e };
-static const uint8_t pki_oid_key_usage[] = { 0x55, 0x1d, 0x0f };
-static const uint8_t pki_oid_basic[] = { 0x55, 0x1d, 0x13 };
 static const uint8_t pki_oid_akid[] = { 0x55, 0x1d, 0x23 };
-static const uint8_t pki_oid_eku[] = { 0x55, 0x1d, 0x25 };
-static const uint8_t pki_oid_server_auth[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
-					       0x07, 0x03, 0x01 };
-static const uint8_t pki_oid_client_auth[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
-					       0x07, 0x03, 0x02 };
-
-/* keyUsage bits (RFC 5280 4.2.1.3), as the first byte of the BIT STRING. */
-#define PKI_KU_DIGITAL_SIGNATURE 0x80
-#define PKI_KU_KEY_CERT_SIGN	0x04
-#define PKI_KU_CRL_SIGN		0x02
 
 int pki_key_generate(struct pki_key *key, WC_RNG *rng)
 {
@@ -203,7 +191,7 @@ static void pki_extensions(struct der *d, const struct pki_cert_req *req,
 	seq = der_begin(d, DER_SEQUENCE);
 
 	/* basicConstraints, critical for CA and leaf alike. */
-	pki_ext_begin(d, pki_oid_basic, sizeof(pki_oid_basic), true, m);
+	pki_ext_begin(d, der_oid_basic, sizeof(der_oid_basic), true, m);
 	inner = der_begin(d, DER_SEQUENCE);
 	if (req->is_ca)
 		der_bool(d, true);
@@ -212,23 +200,23 @@ static void pki_extensions(struct der *d, const struct pki_cert_req *req,
 
 	/* keyUsage, critical.  The BIT STRING drops trailing zero bits:
 	 * digitalSignature alone leaves 7 unused, keyCertSign|cRLSign 1. */
-	pki_ext_begin(d, pki_oid_key_usage, sizeof(pki_oid_key_usage), true, m);
+	pki_ext_begin(d, der_oid_key_usage, sizeof(der_oid_key_usage), true, m);
 	if (req->is_ca) {
-		ku = PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN;
+		ku = DER_KU_KEY_CERT_SIGN | DER_KU_CRL_SIGN;
 		der_bits(d, &ku, 1, 1);
 	} else {
-		ku = PKI_KU_DIGITAL_SIGNATURE;
+		ku = DER_KU_DIGITAL_SIGNATURE;
 		der_bits(d, &ku, 1, 7);
 	}
 	pki_ext_end(d, m);
 
 	if (!req->is_ca) {
-		pki_ext_begin(d, pki_oid_eku, sizeof(pki_oid_eku), false, m);
+		pki_ext_begin(d, der_oid_eku, sizeof(der_oid_eku), false, m);
 		inner = der_begin(d, DER_SEQUENCE);
-		der_tlv(d, DER_OID, pki_oid_server_auth,
-			sizeof(pki_oid_server_auth));
-		der_tlv(d, DER_OID, pki_oid_client_auth,
-			sizeof(pki_oid_client_auth));
+		der_tlv(d, DER_OID, der_oid_server_auth,
+			sizeof(der_oid_server_auth));
+		der_tlv(d, DER_OID, der_oid_client_auth,
+			sizeof(der_oid_client_auth));
 		der_end(d, inner);
 		pki_ext_end(d, m);
 	}
@@ -373,6 +361,61 @@ int pki_cert_load(const char *path, uint8_t **der, size_t *len)
 	return pki_pem_load(path, CERT_TYPE, der, len, &cap);
 }
 
+int pki_chain_load(const char *path, struct pki_chain *c)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char end[] = "-----END CERTIFICATE-----";
+	char *pem, *at, *stop;
+	size_t len, n;
+	int m, err;
+
+	memset(c, 0, sizeof(*c));
+	err = fsio_read_all(path, &pem, &len);
+	if (err)
+		return err;
+	/* fsio_read_all() ends the buffer with a NUL. */
+	for (at = strstr(pem, begin); at; at = strstr(stop, begin)) {
+		stop = strstr(at, end);
+		if (!stop) {
+			err = -EBADMSG;
+			break;
+		}
+		stop += sizeof(end) - 1;
+		if (c->n == PKI_CHAIN_MAX) {
+			err = -E2BIG;
+			break;
+		}
+		n = (size_t)(stop - at);
+		c->der[c->n] = malloc(n);
+		if (!c->der[c->n]) {
+			err = -ENOMEM;
+			break;
+		}
+		m = wc_CertPemToDer((const unsigned char *)at, (int)n,
+				    c->der[c->n], (int)n, CERT_TYPE);
+		if (m <= 0) {
+			free(c->der[c->n]);
+			c->der[c->n] = NULL;
+			err = -EBADMSG;
+			break;
+		}
+		c->len[c->n++] = (size_t)m;
+	}
+	if (!err && !c->n)
+		err = -EBADMSG;
+	free(pem);
+	if (err)
+		pki_chain_free(c);
+	return err;
+}
+
+void pki_chain_free(struct pki_chain *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->der[i]);
+	memset(c, 0, sizeof(*c));
+}
+
 int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *info)
 {
 	struct der_rd oid, val, in, inner;
@@ -386,7 +429,7 @@ int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *info)
 	info->subject_len = c.subject.len;
 	info->spki = c.spki.p;
 	info->spki_len = c.spki.len;
-	while ((ret = der_cert_ext(&c.exts, &oid, &val)) > 0) {
+	while ((ret = der_cert_ext(&c.exts, &oid, &val, NULL)) > 0) {
 		if (der_oid_is(oid, pki_oid_skid, sizeof(pki_oid_skid))) {
 			/* Another form than ours: issuing computes its own. */
 			if (der_expect(&val, DER_OCTET_STRING, &in) ||
@@ -394,8 +437,8 @@ int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *info)
 				continue;
 			memcpy(info->key_id, in.p, PKI_KEY_ID_LEN);
 			info->has_key_id = true;
-		} else if (der_oid_is(oid, pki_oid_basic,
-				      sizeof(pki_oid_basic))) {
+		} else if (der_oid_is(oid, der_oid_basic,
+				      sizeof(der_oid_basic))) {
 			if (der_expect(&val, DER_SEQUENCE, &in))
 				return -EBADMSG;
 			/* cA is absent (DEFAULT FALSE) from a leaf's. */

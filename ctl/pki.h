@@ -81,6 +81,23 @@ int pki_cert_pem(const uint8_t *der, size_t len, char **pem, size_t *pem_len);
  * Returns 0, -EBADMSG when it holds no certificate, or -errno. */
 int pki_cert_load(const char *path, uint8_t **der, size_t *len);
 
+/* The most certificates pki_chain_load() takes from one file. */
+#define PKI_CHAIN_MAX	16
+
+/* A chain read from PEM: the DER of each CERTIFICATE block in file order
+ * (each malloc'ed; pki_chain_free() frees them). */
+struct pki_chain {
+	uint8_t *der[PKI_CHAIN_MAX];
+	size_t len[PKI_CHAIN_MAX];
+	size_t n;
+};
+
+/* Reads every CERTIFICATE block of PEM file @path into @c.  Returns 0,
+ * -EBADMSG when a block does not decode or there is none, -E2BIG past
+ * PKI_CHAIN_MAX, or -errno. */
+int pki_chain_load(const char *path, struct pki_chain *c);
+void pki_chain_free(struct pki_chain *c);
+
 /* The parts of a CA certificate that issuing needs; pointers into the DER
  * passed to pki_cert_parse(). */
 struct pki_cert_info {

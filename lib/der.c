@@ -7,6 +7,13 @@
 #include "der.h"
 
 const uint8_t der_oid_san[3] = { 0x55, 0x1d, 0x11 };
+const uint8_t der_oid_key_usage[3] = { 0x55, 0x1d, 0x0f };
+const uint8_t der_oid_basic[3] = { 0x55, 0x1d, 0x13 };
+const uint8_t der_oid_eku[3] = { 0x55, 0x1d, 0x25 };
+const uint8_t der_oid_server_auth[8] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07,
+					 0x03, 0x01 };
+const uint8_t der_oid_client_auth[8] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07,
+					 0x03, 0x02 };
 
 void der_init(struct der *d)
 {
@@ -218,7 +225,7 @@ int der_cert_parse(const uint8_t *der, size_t len, struct der_cert *out)
 	if (tag != DER_INTEGER ||
 	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* signature */
 	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* issuer */
-	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* validity */
+	    der_expect(&tbs, DER_SEQUENCE, &out->validity) ||
 	    der_next(&tbs, &tag, &f, &out->subject) || tag != DER_SEQUENCE ||
 	    der_next(&tbs, &tag, &f, &out->spki) || tag != DER_SEQUENCE)
 		return -EBADMSG;
@@ -235,9 +242,11 @@ int der_cert_parse(const uint8_t *der, size_t len, struct der_cert *out)
 	return 0;
 }
 
-int der_cert_ext(struct der_rd *exts, struct der_rd *oid, struct der_rd *val)
+int der_cert_ext(struct der_rd *exts, struct der_rd *oid, struct der_rd *val,
+		 bool *critical)
 {
 	struct der_rd ext;
+	bool crit = false;
 	uint8_t tag;
 
 	if (!exts->len)
@@ -246,10 +255,19 @@ int der_cert_ext(struct der_rd *exts, struct der_rd *oid, struct der_rd *val)
 	 * extnValue OCTET STRING } */
 	if (der_expect(exts, DER_SEQUENCE, &ext) ||
 	    der_expect(&ext, DER_OID, oid) ||
-	    der_next(&ext, &tag, val, NULL) ||
-	    (tag == DER_BOOLEAN && der_next(&ext, &tag, val, NULL)) ||
-	    tag != DER_OCTET_STRING || ext.len)
+	    der_next(&ext, &tag, val, NULL))
 		return -EBADMSG;
+	if (tag == DER_BOOLEAN) {
+		if (val->len != 1)
+			return -EBADMSG;
+		crit = val->p[0] != 0;
+		if (der_next(&ext, &tag, val, NULL))
+			return -EBADMSG;
+	}
+	if (tag != DER_OCTET_STRING || ext.len)
+		return -EBADMSG;
+	if (critical)
+		*critical = crit;
 	return 1;
 }
 
@@ -263,7 +281,7 @@ int der_cert_spiffe(const uint8_t *der, size_t len, char *buf, size_t n)
 
 	if (der_cert_parse(der, len, &c))
 		return -EBADMSG;
-	while ((ret = der_cert_ext(&c.exts, &oid, &val)) > 0) {
+	while ((ret = der_cert_ext(&c.exts, &oid, &val, NULL)) > 0) {
 		if (!der_oid_is(oid, der_oid_san, sizeof(der_oid_san)))
 			continue;
 		/* GeneralNames: every uniformResourceIdentifier [6] counts,
@@ -297,4 +315,57 @@ int der_cert_spiffe(const uint8_t *der, size_t len, char *buf, size_t n)
 	if (n_spiffe == 0)
 		return -ENOENT;
 	return fits ? 0 : -ENAMETOOLONG;
+}
+
+/* @n decimal digits at @p as a number, or -1. */
+static int der_digits(const uint8_t *p, size_t n)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+int der_time_read(struct der_rd *r, time_t *t)
+{
+	struct der_rd c;
+	struct tm tm;
+	uint8_t tag;
+	size_t y;
+	int year;
+
+	if (der_next(r, &tag, &c, NULL))
+		return -EBADMSG;
+	/* YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ: RFC 5280 allows no other form. */
+	if (tag == DER_UTC_TIME && c.len == 13)
+		y = 2;
+	else if (tag == DER_GEN_TIME && c.len == 15)
+		y = 4;
+	else
+		return -EBADMSG;
+	if (c.p[c.len - 1] != 'Z')
+		return -EBADMSG;
+	year = der_digits(c.p, y);
+	if (year < 0)
+		return -EBADMSG;
+	if (y == 2)	/* 50..99 are 19xx (RFC 5280 4.1.2.5.1) */
+		year += year >= 50 ? 1900 : 2000;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = der_digits(c.p + y, 2) - 1;
+	tm.tm_mday = der_digits(c.p + y + 2, 2);
+	tm.tm_hour = der_digits(c.p + y + 4, 2);
+	tm.tm_min = der_digits(c.p + y + 6, 2);
+	tm.tm_sec = der_digits(c.p + y + 8, 2);
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 ||
+	    tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 ||
+	    tm.tm_sec > 60)
+		return -EBADMSG;
+	*t = timegm(&tm);
+	return 0;
 }

@@ -66,8 +66,20 @@ void der_bits(struct der *d, const uint8_t *p, size_t n, unsigned unused);
 /* UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
 void der_time(struct der *d, time_t t);
 
-/* id-ce-subjectAltName (2.5.29.17), content octets. */
-extern const uint8_t der_oid_san[3];
+/* Object identifiers readers and writers of certificates share, content
+ * octets only. */
+extern const uint8_t der_oid_san[3];		/* subjectAltName 2.5.29.17 */
+extern const uint8_t der_oid_key_usage[3];	/* keyUsage 2.5.29.15 */
+extern const uint8_t der_oid_basic[3];		/* basicConstraints 2.5.29.19 */
+extern const uint8_t der_oid_eku[3];		/* extKeyUsage 2.5.29.37 */
+extern const uint8_t der_oid_server_auth[8];	/* id-kp-serverAuth */
+extern const uint8_t der_oid_client_auth[8];	/* id-kp-clientAuth */
+
+/* keyUsage bits (RFC 5280 4.2.1.3) as the first byte of its BIT STRING:
+ * digitalSignature is bit 0, the byte's top bit. */
+#define DER_KU_DIGITAL_SIGNATURE 0x80
+#define DER_KU_KEY_CERT_SIGN	0x04
+#define DER_KU_CRL_SIGN		0x02
 
 /* A read cursor over DER. */
 struct der_rd {
@@ -90,6 +102,7 @@ bool der_oid_is(struct der_rd oid, const uint8_t *want, size_t n);
 
 /* Where the fields a certificate's readers need are, in its DER. */
 struct der_cert {
+	struct der_rd validity;	/* Validity, its content */
 	struct der_rd subject;	/* Name, whole TLV */
 	struct der_rd spki;	/* SubjectPublicKeyInfo, whole TLV */
 	struct der_rd exts;	/* the Extension items; empty without any */
@@ -101,11 +114,19 @@ int der_cert_parse(const uint8_t *der, size_t len, struct der_cert *out);
 
 /*
  * Takes the next Extension off @exts (from der_cert_parse()): its extnID
- * content in *oid and its extnValue content in *val; whether it is
- * critical does not matter to any reader here.  Returns 1, 0 when @exts is
- * used up, or -EBADMSG.
+ * content in *oid, its extnValue content in *val, and in *critical (may be
+ * NULL) whether it is marked critical.  Returns 1, 0 when @exts is used
+ * up, or -EBADMSG.
  */
-int der_cert_ext(struct der_rd *exts, struct der_rd *oid, struct der_rd *val);
+int der_cert_ext(struct der_rd *exts, struct der_rd *oid, struct der_rd *val,
+		 bool *critical);
+
+/*
+ * The next Time (UTCTime or GeneralizedTime, RFC 5280 4.1.2.5: seconds,
+ * 'Z', no fraction) off @r, the reader of what der_time() writes, into
+ * *t.  Returns 0 or -EBADMSG.
+ */
+int der_time_read(struct der_rd *r, time_t *t);
 
 /*
  * The SPIFFE ID of certificate @der into @buf (@n bytes): its URI SAN, of

@@ -5,10 +5,14 @@
  * ID, CA basicConstraints critical), the chain verifying with wolfSSL and
  * with the openssl CLI, the key loading into a wolfSSL context as the
  * agent will load it, a reissue that replaces the pair whole and keeps
- * the others, and every refusal with its exit code.  The DER writer's
+ * the others, and every refusal with its exit code; `cert verify` naming
+ * the X.509-SVID rule each of a set of leaves breaks, leaves the openssl
+ * CLI signs with the mesh CA's key, and `cert issue` refusing to sign
+ * with a CA that breaks one.  The DER writer's
  * own encodings are tests/lib/test_der.c's; how certs/ is replaced,
  * tests/lib/test_certdir.c's.
  */
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +22,7 @@
 #include <wolfssl/wolfcrypt/asn.h>
 
 #include "harness/test.h"
+#include "harness/pki_harness.h"
 
 #include "../../ctl/ctl.h"
 #include "fsio.h"
@@ -436,6 +441,125 @@ static bool test_cert_issue_mismatched_ca(void)
 	       ASSERT_EQ(cert_issue(other, ID_WEB, NULL, NULL), CTL_EXIT_SYSTEM);
 }
 
+/* `mfctl cert verify` with @args (NULL-terminated, after "cert verify"),
+ * its standard output in @out (@n bytes).  Returns its exit code. */
+static int cert_verify(char **args, char *out, size_t n)
+{
+	char *argv[8] = { "cert", "verify" }, path[128];
+	int argc = 2, saved, fd, rc;
+	ssize_t got;
+
+	while (*args && argc < 7)
+		argv[argc++] = *args++;
+	snprintf(path, sizeof(path), "%s/verify.out", dir);
+	fflush(stdout);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	saved = dup(STDOUT_FILENO);
+	if (fd < 0 || saved < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		return -1;
+	rc = run_cmd(dir, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	got = pread(fd, out, n - 1, 0);
+	out[got > 0 ? got : 0] = '\0';
+	close(fd);
+	fputs(out, stdout);
+	return rc;
+}
+
+/* Each leaf of ph_svid_cases, signed by the mesh CA `ca init` made: 0
+ * when it keeps the rules as a client's and a server's, else 1 and the
+ * rule it breaks named; --role asks for one role; what `cert issue`
+ * made passes, alone and with the CA above it. */
+static bool test_cert_verify(void)
+{
+	char path[160], chain[160], out[1024], want[96], cmd[400];
+	char *role_client[] = { "--role", "client", path, NULL };
+	char *role_server[] = { "--role", "server", path, NULL };
+	char *plain[] = { path, NULL };
+	char *chained[] = { chain, NULL };
+	bool ok = true;
+
+	if (!have_openssl())
+		TEST_SKIP("openssl CLI not installed");
+	for (size_t i = 0; ok && i < PH_SVID_NCASES; i++) {
+		const struct ph_svid_case *c = &ph_svid_cases[i];
+		enum svid_rule both = c->client ? c->client : c->server;
+		int rc;
+
+		time_t made = time(NULL);
+
+		snprintf(path, sizeof(path), "%s/svid-%s.crt", dir, c->name);
+		ok = ASSERT_EQ(ph_make_svid(dir, "ca", "svid-", c, ID_WEB), 0);
+		/* "expired" is past once the clock moved a whole second
+		 * beyond its making. */
+		while (ok && c->days == 0 && time(NULL) < made + 2)
+			usleep(50 * 1000);
+		rc = cert_verify(plain, out, sizeof(out));
+		snprintf(want, sizeof(want), "breaks X.509-SVID rule %s:",
+			 svid_rule_name(both));
+		ok = ok && (both == SVID_OK ?
+			    ASSERT_EQ(rc, CTL_EXIT_OK) &&
+			    ASSERT_TRUE(strstr(out, ID_WEB) != NULL) :
+			    ASSERT_EQ(rc, CTL_EXIT_INVALID) &&
+			    ASSERT_TRUE(strstr(out, want) != NULL) &&
+			    ASSERT_TRUE(strstr(out, "(the leaf)") != NULL));
+		ok = ok && ASSERT_EQ(cert_verify(role_client, out, sizeof(out)),
+				     c->client ? CTL_EXIT_INVALID : CTL_EXIT_OK) &&
+		     ASSERT_EQ(cert_verify(role_server, out, sizeof(out)),
+			       c->server ? CTL_EXIT_INVALID : CTL_EXIT_OK);
+		if (!ok)
+			fprintf(stderr, "  case %s\n", c->name);
+	}
+	snprintf(path, sizeof(path), "%s/certs/" STEM_WEB ".crt", dir);
+	snprintf(chain, sizeof(chain), "%s/chain.pem", dir);
+	snprintf(cmd, sizeof(cmd), "cat %s %s/ca.crt > %s", path, dir, chain);
+	ok = ok && ASSERT_EQ(cert_verify(plain, out, sizeof(out)), CTL_EXIT_OK) &&
+	     ASSERT_EQ(shell(cmd, NULL, 0), 0) &&
+	     ASSERT_EQ(cert_verify(chained, out, sizeof(out)), CTL_EXIT_OK) &&
+	     ASSERT_TRUE(strstr(out, "1 signing certificate above") != NULL);
+	/* The CA alone is no leaf. */
+	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	ok = ok && ASSERT_EQ(cert_verify(plain, out, sizeof(out)),
+			     CTL_EXIT_INVALID) &&
+	     ASSERT_TRUE(strstr(out, "rule leaf_ca:") != NULL);
+	/* Not a certificate, no file, no such role. */
+	snprintf(path, sizeof(path), "%s/ca.key", dir);
+	ok = ok && ASSERT_EQ(cert_verify(plain, out, sizeof(out)),
+			     CTL_EXIT_INVALID);
+	snprintf(path, sizeof(path), "%s/nope.crt", dir);
+	ok = ok && ASSERT_EQ(cert_verify(plain, out, sizeof(out)),
+			     CTL_EXIT_SYSTEM);
+	role_client[1] = "peer";
+	return ok && ASSERT_EQ(cert_verify(role_client, out, sizeof(out)),
+			       CTL_EXIT_INVALID);
+}
+
+/* A CA whose certificate breaks a signing rule (its keyUsage is not
+ * critical) issues nothing: an agent would refuse what it signs. */
+static bool test_cert_issue_refuses_bad_ca(void)
+{
+	char soft[96], cmd[512], crt[192];
+
+	if (!have_openssl())
+		TEST_SKIP("openssl CLI not installed");
+	snprintf(soft, sizeof(soft), "%s/soft-ca", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && openssl req -x509 -key ca.key -subj /CN=soft "
+		 "-days 2 -addext basicConstraints=critical,CA:TRUE "
+		 "-addext keyUsage=keyCertSign,cRLSign -out ca.crt "
+		 ">/dev/null 2>&1", soft);
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", soft);
+	return ASSERT_EQ(ca_init(soft, "mesh.local", false), CTL_EXIT_OK) &&
+	       ASSERT_EQ(cert_issue(soft, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	       ASSERT_EQ(unlink(crt), 0) &&
+	       ASSERT_EQ(shell(cmd, NULL, 0), 0) &&
+	       ASSERT_EQ(cert_issue(soft, ID_WEB, NULL, NULL),
+			 CTL_EXIT_INVALID) &&
+	       ASSERT_FALSE(fsio_exists(crt));
+}
+
 /* ca rotate keeps the replaced root beside the new one (ca-previous.crt,
  * which a second rotation extends), ca export carries both to an agent's
  * directory and, once pruned, takes the old root away there too; without
@@ -505,6 +629,8 @@ int main(void)
 	TEST_RUN(test_cert_issue_waits_for_ca_init);
 	TEST_RUN(test_cert_issue_refusals);
 	TEST_RUN(test_cert_issue_mismatched_ca);
+	TEST_RUN(test_cert_verify);
+	TEST_RUN(test_cert_issue_refuses_bad_ca);
 	wolfSSL_Cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
