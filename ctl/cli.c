@@ -38,6 +38,9 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_WAIT] = { "wait", 0, NULL },
 	[CTL_OPT_WORKLOAD] = { "workload", 0, "NAME" },
 	[CTL_OPT_PURGE] = { "purge", 0, NULL },
+	[CTL_OPT_CERT] = { "cert", 0, "FILE" },
+	[CTL_OPT_SERIAL] = { "serial", 0, "HEX" },
+	[CTL_OPT_REASON] = { "reason", 0, "REASON" },
 };
 
 /* getopt_long's value for --help. */

@@ -215,9 +215,10 @@ int der_cert_parse(const uint8_t *der, size_t len, struct der_cert *out)
 	/* version [0] is absent from a v1 certificate; the serial follows. */
 	if (tag == DER_CTX(0) && der_next(&tbs, &tag, &f, NULL))
 		return -EBADMSG;
+	out->serial = f;
 	if (tag != DER_INTEGER ||
 	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* signature */
-	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* issuer */
+	    der_next(&tbs, &tag, &f, &out->issuer) || tag != DER_SEQUENCE ||
 	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* validity */
 	    der_next(&tbs, &tag, &f, &out->subject) || tag != DER_SEQUENCE ||
 	    der_next(&tbs, &tag, &f, &out->spki) || tag != DER_SEQUENCE)
@@ -297,4 +298,185 @@ int der_cert_spiffe(const uint8_t *der, size_t len, char *buf, size_t n)
 	if (n_spiffe == 0)
 		return -ENOENT;
 	return fits ? 0 : -ENAMETOOLONG;
+}
+
+/* ---- revocation ---------------------------------------------------------- */
+
+const uint8_t der_oid_crl_number[3] = { 0x55, 0x1d, 0x14 };
+const uint8_t der_oid_crl_reason[3] = { 0x55, 0x1d, 0x15 };
+
+static const char *const der_crl_reasons[DER_CRL_REASON_MAX] = {
+	[DER_CRL_UNSPECIFIED] = "unspecified",
+	[DER_CRL_KEY_COMPROMISE] = "keyCompromise",
+	[DER_CRL_CA_COMPROMISE] = "cACompromise",
+	[DER_CRL_AFFILIATION_CHANGED] = "affiliationChanged",
+	[DER_CRL_SUPERSEDED] = "superseded",
+	[DER_CRL_CESSATION] = "cessationOfOperation",
+	[DER_CRL_CERTIFICATE_HOLD] = "certificateHold",
+	[DER_CRL_REMOVE_FROM_CRL] = "removeFromCRL",
+	[DER_CRL_PRIVILEGE_WITHDRAWN] = "privilegeWithdrawn",
+	[DER_CRL_AA_COMPROMISE] = "aACompromise",
+};
+
+const char *der_crl_reason_name(int reason)
+{
+	if (reason < 0 || reason >= DER_CRL_REASON_MAX ||
+	    !der_crl_reasons[reason])
+		return "unknown";
+	return der_crl_reasons[reason];
+}
+
+int der_crl_reason_parse(const char *name)
+{
+	for (int i = 0; i < DER_CRL_REASON_MAX; i++)
+		if (der_crl_reasons[i] && !strcmp(der_crl_reasons[i], name))
+			return i;
+	return -EINVAL;
+}
+
+/* @n decimal digits at @p, or -1. */
+static int der_digits(const uint8_t *p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+int der_time_read(struct der_rd t, uint8_t tag, time_t *out)
+{
+	/* YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ: RFC 5280 4.1.2.5 allows only
+	 * these, seconds included, in UTC. */
+	size_t yl = tag == DER_UTC_TIME ? 2 : 4;
+	struct tm tm;
+	int year;
+
+	if ((tag != DER_UTC_TIME && tag != DER_GEN_TIME) ||
+	    t.len != yl + 11 || t.p[t.len - 1] != 'Z')
+		return -EBADMSG;
+	year = der_digits(t.p, (int)yl);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_mon = der_digits(t.p + yl, 2) - 1;
+	tm.tm_mday = der_digits(t.p + yl + 2, 2);
+	tm.tm_hour = der_digits(t.p + yl + 4, 2);
+	tm.tm_min = der_digits(t.p + yl + 6, 2);
+	tm.tm_sec = der_digits(t.p + yl + 8, 2);
+	if (year < 0 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 ||
+	    tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 ||
+	    tm.tm_sec > 60)
+		return -EBADMSG;
+	if (tag == DER_UTC_TIME)
+		year += year < 50 ? 2000 : 1900;
+	tm.tm_year = year - 1900;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/* The Time at the front of @r into *out.  Returns 0 or -EBADMSG. */
+static int der_time_next(struct der_rd *r, time_t *out)
+{
+	struct der_rd t;
+	uint8_t tag;
+
+	if (der_next(r, &tag, &t, NULL))
+		return -EBADMSG;
+	return der_time_read(t, tag, out);
+}
+
+int der_crl_parse(const uint8_t *der, size_t len, struct der_crl *out)
+{
+	struct der_rd r = { der, len }, crl, tbs, f, oid, val;
+	uint8_t tag;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (der_expect(&r, DER_SEQUENCE, &crl) || r.len ||
+	    der_next(&crl, &tag, &tbs, &out->tbs) || tag != DER_SEQUENCE ||
+	    der_next(&crl, &tag, &f, &out->sig_alg) || tag != DER_SEQUENCE ||
+	    der_expect(&crl, DER_BIT_STRING, &out->sig) || crl.len ||
+	    out->sig.len < 1 || out->sig.p[0] != 0)
+		return -EBADMSG;
+	out->sig.p++;
+	out->sig.len--;
+	/* version is there in a v2 list, which extensions need. */
+	if (der_next(&tbs, &tag, &f, NULL))
+		return -EBADMSG;
+	if (tag == DER_INTEGER && der_next(&tbs, &tag, &f, NULL))
+		return -EBADMSG;
+	if (tag != DER_SEQUENCE ||				/* signature */
+	    der_next(&tbs, &tag, &f, &out->issuer) || tag != DER_SEQUENCE ||
+	    der_time_next(&tbs, &out->this_update))
+		return -EBADMSG;
+	while (tbs.len) {
+		struct der_rd save = tbs;
+
+		if (der_next(&tbs, &tag, &f, NULL))
+			return -EBADMSG;
+		if (tag == DER_UTC_TIME || tag == DER_GEN_TIME) {
+			tbs = save;
+			if (out->next_update || out->revoked.p ||
+			    der_time_next(&tbs, &out->next_update))
+				return -EBADMSG;
+		} else if (tag == DER_SEQUENCE && !out->revoked.p) {
+			out->revoked = f;
+		} else if (tag == DER_CTX(0) && !tbs.len) {
+			struct der_rd exts;
+
+			if (der_expect(&f, DER_SEQUENCE, &exts) || f.len)
+				return -EBADMSG;
+			while ((ret = der_cert_ext(&exts, &oid, &val)) > 0) {
+				struct der_rd n;
+
+				if (!der_oid_is(oid, der_oid_crl_number,
+						sizeof(der_oid_crl_number)))
+					continue;
+				if (der_expect(&val, DER_INTEGER, &n))
+					return -EBADMSG;
+				out->number = 0;
+				for (size_t i = 0; i < n.len && n.len <= 8;
+				     i++)
+					out->number = out->number << 8 | n.p[i];
+			}
+			if (ret < 0)
+				return ret;
+		} else {
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+int der_crl_next(struct der_rd *revoked, struct der_crl_entry *e)
+{
+	struct der_rd item, exts, oid, val, v;
+	uint8_t tag;
+	int ret;
+
+	if (!revoked->len)
+		return 0;
+	memset(e, 0, sizeof(*e));
+	e->reason = -1;
+	if (der_expect(revoked, DER_SEQUENCE, &item) ||
+	    der_expect(&item, DER_INTEGER, &e->serial) || !e->serial.len ||
+	    der_time_next(&item, &e->when))
+		return -EBADMSG;
+	if (!item.len)
+		return 1;
+	if (der_next(&item, &tag, &exts, NULL) || tag != DER_SEQUENCE ||
+	    item.len)
+		return -EBADMSG;
+	while ((ret = der_cert_ext(&exts, &oid, &val)) > 0) {
+		if (!der_oid_is(oid, der_oid_crl_reason,
+				sizeof(der_oid_crl_reason)))
+			continue;
+		if (der_expect(&val, DER_ENUMERATED, &v) || v.len != 1)
+			return -EBADMSG;
+		e->reason = v.p[0];
+	}
+	return ret < 0 ? ret : 1;
 }
