@@ -1233,6 +1233,8 @@ static void conn_handshake_step(struct conn_table *t, struct conn *c,
 		return;
 	}
 	t->stats->tls_failed++;
+	if (err == -EKEYREVOKED)
+		t->stats->tls_revoked++;
 	snprintf(reason, sizeof(reason), "tls handshake: %s",
 		 tls_last_error(e->tls));
 	c->flow->ops->handshake_done(c->flow->arg, c, reason);

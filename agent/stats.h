@@ -106,6 +106,8 @@ struct stats {
 					 * identity, PROXY header) */
 	uint64_t tls_ok;		/* TLS handshakes completed */
 	uint64_t tls_failed;		/* TLS handshakes that failed */
+	uint64_t tls_revoked;		/* ... of them, for a peer
+					 * certificate the CA revoked */
 	uint64_t relay_bytes[2];	/* plaintext relayed, by direction
 					 * (index enum conn_side of the
 					 * source: CONN_DOWN = client to
