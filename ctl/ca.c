@@ -429,10 +429,25 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-/* The certificate in @path, which @ca must have issued, into @l.
- * Returns a CTL_EXIT_* code after saying what is wrong. */
+/* Whether ca.crt or a root of ca-previous.crt in @dir signed certificate
+ * @der. */
+static bool ca_issued(const char *dir, const uint8_t *der, size_t len)
+{
+	static const char *const roots[] = { "ca.crt", CTL_CA_PREVIOUS };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!fsio_pathf(path, sizeof(path), "%s/%s", dir, roots[i]) &&
+		    !pki_cert_issued_by(der, len, path))
+			return true;
+	return false;
+}
+
+/* The certificate in @path, which the CA of config dir @dir must have
+ * issued (ca.crt, or a root of ca-previous.crt), into @l.  Returns a
+ * CTL_EXIT_* code after saying what is wrong. */
 static int ca_revoke_file(struct ca_crl *l, const char *path,
-			  const struct pki_cert_info *ca)
+			  const char *dir, const struct pki_cert_info *ca)
 {
 	struct der_cert c;
 	uint8_t *der = NULL;
@@ -452,10 +467,12 @@ static int ca_revoke_file(struct ca_crl *l, const char *path,
 		ctl_err("%s: not an X.509 certificate that can be read", path);
 		goto out;
 	}
-	/* A rotation keeps the subject, so a leaf of the previous root
-	 * names this issuer too, and its serial is revoked with it. */
+	/* A rotation keeps the subject, so a leaf of a previous root names
+	 * this issuer too, and the list covers it; another CA may take the
+	 * same name, so the signature decides. */
 	if (c.issuer.len != ca->subject_len ||
-	    memcmp(c.issuer.p, ca->subject, c.issuer.len)) {
+	    memcmp(c.issuer.p, ca->subject, c.issuer.len) ||
+	    !ca_issued(dir, der, len)) {
 		ctl_err("%s was not issued by this CA", path);
 		goto out;
 	}
@@ -554,7 +571,8 @@ int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	rc = CTL_EXIT_INVALID;
 	if (a->val[CTL_OPT_CERT]) {
-		rc = ca_revoke_file(&l, a->val[CTL_OPT_CERT], &ca);
+		rc = ca_revoke_file(&l, a->val[CTL_OPT_CERT], o->config_dir,
+				    &ca);
 		if (rc)
 			goto out;
 	} else if (hex) {

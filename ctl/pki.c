@@ -529,3 +529,63 @@ int pki_crl_make(const struct pki_crl_req *req, struct pki_key *signer,
 	der_free(&tbs);
 	return err;
 }
+
+/* Whether the certificate @der (@len bytes) carries a signature of the
+ * key in SubjectPublicKeyInfo @spki. */
+static bool pki_cert_verify(const uint8_t *der, size_t len,
+			    const uint8_t *spki, size_t spki_len)
+{
+	struct der_rd r = { der, len }, cert, tbs, f, sig;
+	uint8_t hash[32], tag;
+	word32 idx = 0;
+	ecc_key key;
+	int res = 0;
+
+	if (der_expect(&r, DER_SEQUENCE, &cert) ||
+	    der_next(&cert, &tag, &f, &tbs) || tag != DER_SEQUENCE ||
+	    der_expect(&cert, DER_SEQUENCE, &f) ||
+	    der_expect(&cert, DER_BIT_STRING, &sig) || sig.len < 2 ||
+	    sig.p[0] != 0 || wc_Sha256Hash(tbs.p, (word32)tbs.len, hash) ||
+	    wc_ecc_init(&key))
+		return false;
+	if (wc_EccPublicKeyDecode(spki, &idx, &key, (word32)spki_len) ||
+	    wc_ecc_verify_hash(sig.p + 1, (word32)sig.len - 1, hash,
+			       sizeof(hash), &res, &key))
+		res = 0;
+	wc_ecc_free(&key);
+	return res == 1;
+}
+
+int pki_cert_issued_by(const uint8_t *der, size_t len, const char *ca_path)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	struct pki_cert_info ca;
+	uint8_t *ca_der = NULL;
+	char *pem, *p, *end;
+	size_t pem_len;
+	int n, err, ret = -ENOENT;
+
+	err = fsio_read_all(ca_path, &pem, &pem_len);
+	if (err)
+		return err;
+	ca_der = malloc(pem_len + 1);
+	if (!ca_der) {
+		free(pem);
+		return -ENOMEM;
+	}
+	/* Each certificate of the file in turn: wc_CertPemToDer() takes
+	 * the first one it finds. */
+	end = pem + pem_len;
+	for (p = pem; ret && (p = memmem(p, (size_t)(end - p), begin,
+					 sizeof(begin) - 1));
+	     p += sizeof(begin) - 1) {
+		n = wc_CertPemToDer((const unsigned char *)p, (int)(end - p),
+				    ca_der, (int)pem_len + 1, CERT_TYPE);
+		if (n > 0 && !pki_cert_parse(ca_der, (size_t)n, &ca) &&
+		    pki_cert_verify(der, len, ca.spki, ca.spki_len))
+			ret = 0;
+	}
+	free(ca_der);
+	free(pem);
+	return ret;
+}

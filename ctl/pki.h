@@ -99,6 +99,11 @@ struct pki_cert_info {
 /* Walks a DER certificate.  Returns 0 or -EBADMSG. */
 int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *out);
 
+/* Whether a CA certificate of the PEM file @ca_path (one or several)
+ * signed certificate @der.  Returns 0, -ENOENT (none did, or no such
+ * file), or -errno. */
+int pki_cert_issued_by(const uint8_t *der, size_t len, const char *ca_path);
+
 /*
  * Serial numbers as DER INTEGER content (what der_cert_parse() gives):
  * from hex ("4f1a...", "0x4f1a...") into @out (PKI_SERIAL_MAX bytes),
