@@ -9,7 +9,9 @@
 #    (to pods b1 and b2, which STRICT protects): node a's map is full, not
 #    over, and the flood's first flow was evicted for its last; node b
 #    dropped the plaintext (drop_strict) and counted it in mf_plaintext
-#    (LRU, 16,384), full too;
+#    (LRU, 16,384), full too; a TCP connection a1 opened before the flood
+#    to a host outside the mesh (node b's address), in use, still gets
+#    its answers (STRICT lets them in only as a flow a1 opened);
 #  - mf_xdp_buckets (LRU, 65,536): a host on the wire sends from 80,000
 #    spoofed source addresses to node b: a bucket per source, the map
 #    full, every packet seen by XDP (xdp_packets), the mesh's own tunnels
@@ -30,7 +32,8 @@
 tl_init test_map_full
 tl_require_testbed
 FILL=$O/tests/tools/mf_mapfill
-tl_require_built "$MFCTL" "$AGENT" "$FILL"
+LOAD=$O/tests/tools/mf_load
+tl_require_built "$MFCTL" "$AGENT" "$FILL" "$LOAD"
 tl_require_cmd curl
 
 RSS_SLACK_KB=$((32 * 1024))
@@ -106,10 +109,31 @@ while not os.path.exists(stop):
     time.sleep(0.02)
 ' "$TL_TMP/stop"
 CLIENT=$TL_BG_PID
-trap 'rc=$?; touch "$TL_TMP/stop"; kill $CLIENT 2>/dev/null; (exit $rc); tl_cleanup' EXIT
+trap 'rc=$?; touch "$TL_TMP/stop" "$TL_TMP/own.stop"; kill $CLIENT 2>/dev/null; (exit $rc); tl_cleanup' EXIT
 wait_for 5 grep -q '^200' "$TL_TMP/client.out" || { fail client_started "$(head -3 "$TL_TMP/client.out")"; tl_finish; }
 
+tl_log "testbed up, baseline taken at ${SECONDS}s"
 # ---- mf_pod_flows and mf_plaintext ---------------------------------------------
+# A connection of a1's own outside the mesh, kept in use through the
+# flood: one message a tenth of a second, each echoed.
+tl_bg b "$TL_TMP/echo-b.log" "$LOAD" serve 10.77.0.2 9099
+wait_for 5 grep -q listening "$TL_TMP/echo-b.log" || { fail echo_b "$(cat "$TL_TMP/echo-b.log")"; tl_finish; }
+tl_bg a1 "$TL_TMP/own.out" "$TL_PY" -c '
+import os, socket, sys, time
+s = socket.create_connection(("10.77.0.2", 9099), timeout=5)
+ok = bad = 0
+while not os.path.exists(sys.argv[1]):
+    try:
+        s.sendall(b"ping\n")
+        ok += s.recv(16) == b"ping\n"
+    except OSError as e:
+        bad += 1
+        print("error", e, flush=True)
+        break
+    time.sleep(0.1)
+print("echoed", ok, "failed", bad, flush=True)
+' "$TL_TMP/own.stop"
+OWN=$TL_BG_PID
 s0=$(kstat b drop_strict)
 tb_exec a2 "$TL_PY" -c '
 import socket
@@ -135,6 +159,14 @@ if [ "${sent:-0}" -ge 100000 ] && full $PIN_A/mf_pod_flows "$sent" &&
 	pass pod_flows_full_evicts_oldest
 else
 	fail pod_flows_full_evicts_oldest "sent '$sent'; $("$FILL" info $PIN_A/mf_pod_flows); first there: $("$FILL" has $PIN_A/mf_pod_flows "$first" && echo yes), last there: $("$FILL" has $PIN_A/mf_pod_flows "$last" && echo yes)"
+fi
+touch "$TL_TMP/own.stop"
+wait "$OWN" 2>/dev/null
+tl_log "a1's own connection through the flood: $(tail -n 1 "$TL_TMP/own.out")"
+if grep -q '^echoed [1-9][0-9]* failed 0$' "$TL_TMP/own.out"; then
+	pass own_flow_survives_flood
+else
+	fail own_flow_survives_flood "$(tail -n 3 "$TL_TMP/own.out" | tr '\n' '|')"
 fi
 # Most of it crossed the wire (a veth's backlog may drop a burst's
 # tail); what did was dropped and counted.
