@@ -13,7 +13,11 @@
 #    the refusal;
 #  - a list signed by another CA under the same name, put in place of
 #    node b's: not taken (logged and counted), the leaked certificate
-#    stays refused.
+#    stays refused;
+#  - the other end: node b's own certificate revoked (`ca revoke
+#    --identity`, every one recorded for it) and the list exported to
+#    node a: agent a refuses node b, so a1's requests fail, and says why;
+#    node b's certificate issued again: they are answered again.
 # (A list past its nextUpdate is tests/agent/test_crl's: mfctl does not
 # make one.)
 # shellcheck source=tests/harness/testlib.sh
@@ -33,6 +37,7 @@ GOOD_KEY=$TL_STATE/mf-node-a/certs/$STEM.key
 tl_bed_up --apply "$TL_TOP/tests/integration/policy.yaml" --agents
 tl_httpd b1 || { fail httpd_b1 "server did not start"; tl_finish; }
 tl_httpd b2 || { fail httpd_b2 "server did not start"; tl_finish; }
+pid_a=$("$TB" pid a)
 pid_b=$("$TB" pid b)
 
 LEAK=$TL_TMP/leak
@@ -67,7 +72,8 @@ admin() { tb_exec b curl -sS -m 5 "http://127.0.0.1:15000$1"; }
 sample() { grep -E "^$2" "$1" | head -n 1 | awk '{print $NF}'; }
 # settled MARK PATTERN: node b's log has PATTERN after MARK (5 s at most:
 # the agent's inotify tick is a second).
-settled() { wait_for 5 sh -c "tail -n +$(($1 + 1)) '$(tl_agent_log mf-node-b)' | grep -q '$2'"; }
+settled_on() { wait_for 5 sh -c "tail -n +$(($2 + 1)) '$(tl_agent_log "$1")' | grep -q '$3'"; }
+settled() { settled_on mf-node-b "$@"; }
 
 if tls_try leak_before "$LEAK_CRT" "$LEAK_KEY" && tls_try good_before "$GOOD_CRT" "$GOOD_KEY"; then
 	pass both_accepted_before
@@ -136,10 +142,37 @@ else
 	fail forged_list_not_taken "no crl_refused line: $(tl_log_since mf-node-b "$mark" | grep -E 'crl' | tail -n 3)"
 fi
 
-if [ "$("$TB" pid b)" = "$pid_b" ]; then
-	pass agent_not_restarted
+NODE_B_ID=spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b
+A_DIR=$TL_STATE/mf-node-a
+check traffic_before_node_revoked traffic
+mark=$(tl_log_mark mf-node-a)
+if "$MFCTL" --config-dir "$CA" ca revoke --identity "$NODE_B_ID" --reason superseded >"$TL_TMP/revoke-b.out" 2>&1 &&
+	"$MFCTL" --config-dir "$CA" ca export --out "$A_DIR" >>"$TL_TMP/revoke-b.out" 2>&1 &&
+	settled_on mf-node-a "$mark" 'event=crl_loaded .*entries=2'; then
+	taken=0
+	traffic && taken=1
+	line=$(tl_log_since mf-node-a "$mark" | grep 'revoked: superseded' | grep -F "$NODE_B_ID" | head -n 1)
+	if [ "$taken" = 0 ] && [ -n "$line" ]; then
+		tl_log "node a refuses node b: $line"
+		pass revoked_server_refused_by_client
+	else
+		fail revoked_server_refused_by_client "traffic answered: $taken; log: '$line'"
+	fi
 else
-	fail agent_not_restarted "agent b pid $pid_b -> $("$TB" pid b)"
+	fail revoked_server_refused_by_client "$(cat "$TL_TMP/revoke-b.out")"
+fi
+mark=$(tl_log_mark mf-node-b)
+if "$MFCTL" --config-dir "$CA" cert issue --identity "$NODE_B_ID" --out "$B_DIR" >"$TL_TMP/reissue.out" 2>&1 &&
+	settled_on mf-node-b "$mark" 'event=certs_reloaded' && wait_for 5 traffic; then
+	pass reissued_server_served
+else
+	fail reissued_server_served "$(cat "$TL_TMP/reissue.out"); traffic: $(traffic && echo ok || echo failed)"
+fi
+
+if [ "$("$TB" pid b)" = "$pid_b" ] && [ "$("$TB" pid a)" = "$pid_a" ]; then
+	pass agents_not_restarted
+else
+	fail agents_not_restarted "agent a pid $pid_a -> $("$TB" pid a), b $pid_b -> $("$TB" pid b)"
 fi
 
 tl_finish
