@@ -113,9 +113,8 @@ int crl_load(struct crl **out, const char *path,
 
 	ret = fsio_read_all(path, &buf, &len);
 	if (ret)
-		return ret == -ENOENT ? -ENOENT : ret;
+		return ret;
 	ret = -EBADMSG;
-	alg = (struct der_rd){ 0 };
 	if (der_crl_parse((const uint8_t *)buf, len, &c))
 		goto out;
 	/* The one algorithm the mesh CA signs with. */

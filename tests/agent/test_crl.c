@@ -15,7 +15,9 @@
  *  - a list past its nextUpdate is taken: what it lists stays refused,
  *    the rest is accepted;
  *  - a list of another issuer refuses nothing of this CA's;
- *  - without ca.crl again, nothing is refused as revoked.
+ *  - without ca.crl again, nothing is refused as revoked;
+ *  - a list with any one bit flipped, or cut short anywhere, is not
+ *    taken.
  */
 #include <time.h>
 #include <unistd.h>
@@ -449,6 +451,71 @@ out:
 	return ok;
 }
 
+/* @n bytes of @buf into @path, plainly: thousands of variants need no
+ * fsync each. */
+static bool put_file(const char *path, const char *buf, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	bool ok = f && fwrite(buf, 1, n, f) == n;
+
+	if (f && fclose(f))
+		ok = false;
+	return ok;
+}
+
+static bool test_tampered_refused(void)
+{
+	const uint8_t *s[2] = { web_serial, node_serial };
+	size_t lens[2] = { web_serial_len, node_serial_len }, len;
+	char path[128], *buf = NULL;
+	const char *cas[1];
+	char ca[128];
+	struct crl *l = NULL;
+	time_t now = time(NULL);
+	bool ok;
+
+	if (!have_pki)
+		TEST_SKIP("no PKI");
+	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	cas[0] = ca;
+	ok = ASSERT_EQ(write_crl(&ca_key, now, now + 60, s, lens, 2,
+				 DER_CRL_KEY_COMPROMISE), 0) &&
+	     ASSERT_EQ(fsio_read_all(path, &buf, &len), 0) &&
+	     ASSERT_EQ(crl_load(&l, path, cas, 1), 0);
+	crl_put(l);
+	l = NULL;
+	for (size_t i = 0; ok && i < len * 8; i++) {
+		int ret;
+
+		buf[i / 8] ^= (char)(1 << (i % 8));
+		ok = ASSERT_TRUE(put_file(path, buf, len));
+		ret = crl_load(&l, path, cas, 1);
+		buf[i / 8] ^= (char)(1 << (i % 8));
+		if (!ASSERT_TRUE(ret == -EBADMSG || ret == -EKEYREJECTED)) {
+			printf("  bit %zu flipped: %d\n", i, ret);
+			ok = false;
+		}
+		crl_put(l);
+		l = NULL;
+	}
+	for (size_t n = 0; ok && n < len; n++) {
+		int ret;
+
+		ok = ASSERT_TRUE(put_file(path, buf, n));
+		ret = crl_load(&l, path, cas, 1);
+		if (!ASSERT_EQ(ret, -EBADMSG)) {
+			printf("  cut at %zu: %d\n", n, ret);
+			ok = false;
+		}
+		crl_put(l);
+		l = NULL;
+	}
+	unlink(path);
+	free(buf);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -464,6 +531,7 @@ int main(void)
 	TEST_RUN(test_crl_round_trip);
 	TEST_RUN(test_revoke_reload);
 	TEST_RUN(test_other_issuer);
+	TEST_RUN(test_tampered_refused);
 	pki_key_free(&ca_key);
 	pki_key_free(&evil_key);
 	pki_key_free(&other_key);
