@@ -683,10 +683,7 @@ static int tls_check_revoked(struct tls_sess *s, WOLFSSL_X509_CHAIN *chain)
 				      (size_t)len) : NULL;
 	if (!r)
 		return 0;
-	hex[0] = '\0';
-	for (unsigned i = r->len > 1 && !r->serial[0] ? 1 : 0; i < r->len; i++)
-		snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex), "%02x",
-			 r->serial[i]);
+	der_serial_hex(r->serial, r->len, hex, sizeof(hex));
 	t = (time_t)r->when;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -342,7 +342,7 @@ static int ca_crl_add(struct ca_crl *l, const uint8_t *serial, size_t len)
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].serial_len == len &&
 		    !memcmp(l->v[i].serial, serial, len)) {
-			pki_serial_hex(serial, len, hex, sizeof(hex));
+			der_serial_hex(serial, len, hex, sizeof(hex));
 			printf("serial %s is already revoked (%s)\n", hex,
 			       der_crl_reason_name(l->v[i].reason > 0 ?
 						   l->v[i].reason : 0));
@@ -364,7 +364,7 @@ static int ca_crl_add(struct ca_crl *l, const uint8_t *serial, size_t len)
 	e->when = l->now;
 	e->reason = l->reason;
 	l->added++;
-	pki_serial_hex(serial, len, hex, sizeof(hex));
+	der_serial_hex(serial, len, hex, sizeof(hex));
 	printf("revoked serial %s (%s)\n", hex,
 	       der_crl_reason_name(l->reason));
 	return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "der.h"
 #include "fsio.h"
 #include "issued.h"
 #include "pki.h"
@@ -25,7 +26,7 @@ int issued_record(const char *config_dir, const uint8_t *serial, size_t len,
 	err = fsio_read_all(path, &old, &old_len);
 	if (err && err != -ENOENT)
 		return err;
-	pki_serial_hex(serial, len, hex, sizeof(hex));
+	der_serial_hex(serial, len, hex, sizeof(hex));
 	/* Rewritten whole through the one durable write: a crash leaves
 	 * the record before this line or after it. */
 	all = malloc(old_len + strlen(hex) + strlen(id) + 32);

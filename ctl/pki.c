@@ -454,21 +454,6 @@ int pki_serial_parse(const char *hex, uint8_t *out, size_t *len)
 	return 0;
 }
 
-void pki_serial_hex(const uint8_t *serial, size_t len, char *buf, size_t n)
-{
-	size_t o = 0;
-
-	/* A sign byte is not part of the number people compare. */
-	if (len > 1 && serial[0] == 0) {
-		serial++;
-		len--;
-	}
-	for (size_t i = 0; i < len && o + 3 <= n; i++)
-		o += (size_t)snprintf(buf + o, n - o, "%02x", serial[i]);
-	if (n)
-		buf[o < n ? o : n - 1] = '\0';
-}
-
 int pki_crl_make(const struct pki_crl_req *req, struct pki_key *signer,
 		 WC_RNG *rng, uint8_t **der_out, size_t *len_out)
 {

@@ -105,13 +105,12 @@ int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *out);
 int pki_cert_issued_by(const uint8_t *der, size_t len, const char *ca_path);
 
 /*
- * Serial numbers as DER INTEGER content (what der_cert_parse() gives):
+ * A serial number as DER INTEGER content (what der_cert_parse() gives),
  * from hex ("4f1a...", "0x4f1a...") into @out (PKI_SERIAL_MAX bytes),
- * minimal and positive; returns 0 or -EINVAL.  And back to hex, without
- * the sign byte, into @buf (@n bytes, 2 * PKI_SERIAL_MAX + 1 hold any).
+ * minimal and positive; returns 0 or -EINVAL.  der_serial_hex() is the
+ * way back.
  */
 int pki_serial_parse(const char *hex, uint8_t *out, size_t *len);
-void pki_serial_hex(const uint8_t *serial, size_t len, char *buf, size_t n);
 
 /* One revoked certificate. */
 struct pki_crl_entry {

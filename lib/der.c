@@ -480,3 +480,19 @@ int der_crl_next(struct der_rd *revoked, struct der_crl_entry *e)
 	}
 	return ret < 0 ? ret : 1;
 }
+
+void der_serial_hex(const uint8_t *serial, size_t len, char *buf, size_t n)
+{
+	size_t o = 0;
+
+	if (!n)
+		return;
+	/* A sign byte is not part of the number people compare. */
+	if (len > 1 && serial[0] == 0) {
+		serial++;
+		len--;
+	}
+	for (size_t i = 0; i < len && o + 3 <= n; i++)
+		o += (size_t)snprintf(buf + o, n - o, "%02x", serial[i]);
+	buf[o] = '\0';
+}

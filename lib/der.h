@@ -176,6 +176,10 @@ struct der_crl_entry {
  * when it is used up, or -EBADMSG. */
 int der_crl_next(struct der_rd *revoked, struct der_crl_entry *e);
 
+/* Serial number @serial (INTEGER content, @len bytes) in hex, without
+ * a sign byte, into @buf (@n bytes; 43 hold RFC 5280's largest). */
+void der_serial_hex(const uint8_t *serial, size_t len, char *buf, size_t n);
+
 /* A Time's content @t of @tag (UTCTime or GeneralizedTime, "Z" form) as
  * seconds since the epoch.  Returns 0 or -EBADMSG. */
 int der_time_read(struct der_rd t, uint8_t tag, time_t *out);

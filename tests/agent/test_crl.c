@@ -323,8 +323,8 @@ static bool test_revoke_reload(void)
 
 	if (!have_pki)
 		TEST_SKIP("no PKI");
-	pki_serial_hex(web_serial, web_serial_len, hex, sizeof(hex));
-	pki_serial_hex(node_serial, node_serial_len, nhex, sizeof(nhex));
+	der_serial_hex(web_serial, web_serial_len, hex, sizeof(hex));
+	der_serial_hex(node_serial, node_serial_len, nhex, sizeof(nhex));
 	snprintf(path, sizeof(path), "%s/ca.crl", dir);
 	if (!ASSERT_EQ(certs_open(&c, dir), 0) ||
 	    !ASSERT_EQ(certs_watch(c), 0) ||

@@ -499,7 +499,7 @@ static bool serial_of(const char *path, char *out, size_t n)
 	ok = ASSERT_EQ(pki_cert_load(path, &der, &len), 0) &&
 	     ASSERT_EQ(der_cert_parse(der, len, &c), 0);
 	if (ok)
-		pki_serial_hex(c.serial.p, c.serial.len, out, n);
+		der_serial_hex(c.serial.p, c.serial.len, out, n);
 	free(der);
 	return ok;
 }
@@ -525,7 +525,7 @@ static bool crl_lists(const char *cfg, const char *const *want,
 	while (ok && der_crl_next(&crl.revoked, &e) > 0) {
 		bool found = false;
 
-		pki_serial_hex(e.serial.p, e.serial.len, hex, sizeof(hex));
+		der_serial_hex(e.serial.p, e.serial.len, hex, sizeof(hex));
 		for (size_t i = 0; i < w; i++)
 			found = found || !strcmp(want[i], hex);
 		ok = ASSERT_TRUE(found);
