@@ -169,6 +169,8 @@ static const struct apage_counter {
 		      tls_ok, "TLS handshakes of tunnel connections, by result."),
 	APAGE_COUNTER("meshforge_tls_handshakes_total", "{result=\"failed\"}",
 		      tls_failed, NULL),
+	APAGE_COUNTER("meshforge_tls_peer_revoked_total", "", tls_revoked,
+		      "TLS handshakes refused because the peer's certificate is on the CA's revocation list (counted in failed too)."),
 	APAGE_COUNTER("meshforge_upstream_pool_total", "{event=\"reused\"}",
 		      pool_reused,
 		      "Keep-alive upstream connections of the L7 engine, by event: taken from the pool for a new client connection or request, parked in it, closed from it to make room or because idle or closed by the peer."),
@@ -466,6 +468,32 @@ static void apage_metrics_cert(void *arg, const char *spiffe,
 	apage_buf_printf(b, "%lld\n", (long long)not_after);
 }
 
+/* The CA's revocation list in force (certs_crl_info()). */
+static void apage_metrics_crl(const struct apage_env *env,
+			      struct apage_buf *b)
+{
+	uint64_t refused = 0;
+	int64_t next = 0;
+	size_t n = 0;
+	bool have = env->ctx->certs &&
+		    certs_crl_info(env->ctx->certs, &n, &next, &refused);
+
+	apage_metric_head(b, "meshforge_crl_entries", "gauge",
+			  "Certificates on the CA's revocation list in force (ca.crl); absent without a list.");
+	if (have)
+		apage_buf_printf(b, "meshforge_crl_entries %zu\n", n);
+	apage_metric_head(b, "meshforge_crl_next_update_timestamp_seconds",
+			  "gauge",
+			  "When the revocation list in force should be replaced (its nextUpdate); past it, the list is stale.");
+	if (have)
+		apage_buf_printf(b, "meshforge_crl_next_update_timestamp_seconds "
+				 "%lld\n", (long long)next);
+	apage_metric_head(b, "meshforge_crl_refused_total", "counter",
+			  "Revocation lists not taken (no trusted CA signed them, or unreadable); the one before stays in force.");
+	apage_buf_printf(b, "meshforge_crl_refused_total %llu\n",
+			 (unsigned long long)refused);
+}
+
 /* The families after the L7 tables: of fixed size, but for one sample
  * per certificate in use (as many as the node's identities). */
 static void apage_metrics_tail(const struct apage_env *env,
@@ -476,6 +504,7 @@ static void apage_metrics_tail(const struct apage_env *env,
 			  "When each certificate the agent uses ends (its notAfter), by identity and role.");
 	if (env->ctx->certs)
 		certs_each(env->ctx->certs, apage_metrics_cert, b);
+	apage_metrics_crl(env, b);
 	apage_metric_head(b, "meshforge_http_stats_dropped_total", "counter",
 			  "Requests the labelled HTTP counters had no room for (their tables are bounded).");
 	apage_buf_printf(b, "meshforge_http_stats_dropped_total %llu\n",

@@ -1234,6 +1234,8 @@ static void conn_handshake_step(struct conn_table *t, struct conn *c,
 	}
 	t->stats->tls_failed++;
 	t->stats->svid_refused[tls_peer_svid_rule(e->tls) % SVID_RULE_MAX]++;
+	if (err == -EKEYREVOKED)
+		t->stats->tls_revoked++;
 	snprintf(reason, sizeof(reason), "tls handshake: %s",
 		 tls_last_error(e->tls));
 	c->flow->ops->handshake_done(c->flow->arg, c, reason);

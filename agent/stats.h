@@ -111,6 +111,8 @@ struct stats {
 	uint64_t svid_refused[SVID_RULE_MAX];	/* of those, peers whose
 					 * certificate chain broke an
 					 * X.509-SVID rule, by rule */
+	uint64_t tls_revoked;		/* ... of them, for a peer
+					 * certificate the CA revoked */
 	uint64_t relay_bytes[2];	/* plaintext relayed, by direction
 					 * (index enum conn_side of the
 					 * source: CONN_DOWN = client to

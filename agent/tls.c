@@ -63,6 +63,7 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "crl.h"
 #include "der.h"
 #include "fsio.h"
 #include "heap.h"
@@ -740,6 +741,38 @@ static int tls_handoff_keys(struct tls_sess *s, WOLFSSL *ssl)
 	return 0;
 }
 
+/* The peer's leaf of @chain against the trust's revocation list: the
+ * same refusal on either end of a tunnel.  Returns 0, or -EKEYREVOKED
+ * with the serial, identity and the list's reason recorded. */
+static int tls_check_revoked(struct tls_sess *s, WOLFSSL_X509_CHAIN *chain)
+{
+	const struct crl_entry *r;
+	const unsigned char *der;
+	char hex[2 * CRL_SERIAL_MAX + 1], when[32];
+	struct tm tm;
+	time_t t;
+	int len;
+
+	if (!s->ctx->trust || !chain || wolfSSL_get_chain_count(chain) < 1)
+		return 0;
+	der = wolfSSL_get_chain_cert(chain, 0);
+	len = wolfSSL_get_chain_length(chain, 0);
+	r = der && len > 0 ? crl_find(tls_trust_crl(s->ctx->trust), der,
+				      (size_t)len) : NULL;
+	if (!r)
+		return 0;
+	der_serial_hex(r->serial, r->len, hex, sizeof(hex));
+	t = (time_t)r->when;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	tls_failf(s, "handshake: the peer's certificate (serial %s, %s) is "
+		  "revoked: %s since %s", hex,
+		  s->peer_rc == 0 ? s->peer_id : "no SPIFFE ID",
+		  r->reason >= 0 ? der_crl_reason_name(r->reason) :
+		  "no reason given", when);
+	return -EKEYREVOKED;
+}
+
 /*
  * The handshake of @s just completed: takes the record layer over from
  * wolfSSL (see the top of the file) and frees the WOLFSSL.  Returns 0, or
@@ -785,6 +818,9 @@ static int tls_handoff(struct tls_sess *s)
 			return -EACCES;
 		}
 	}
+	ret = tls_check_revoked(s, chain);
+	if (ret < 0)
+		return ret;
 	if (!client) {
 		void *name = NULL;
 		unsigned short nlen = wolfSSL_SNI_GetRequest(

@@ -52,6 +52,12 @@ int tls_trust_add_pem(struct tls_trust *t, const char *td, const char *pem,
 		      size_t len);
 /* The same from file @path: -ENOENT when it cannot be read. */
 int tls_trust_add_file(struct tls_trust *t, const char *td, const char *path);
+/* The mesh CA's revocation list (crl.h) that verifying under @t checks:
+ * a peer certificate it lists is refused.  Takes a reference to @crl
+ * (NULL: none), drops the one it had.  Only before the trust is shared. */
+struct crl;
+void tls_trust_set_crl(struct tls_trust *t, struct crl *crl);
+const struct crl *tls_trust_crl(const struct tls_trust *t);
 struct tls_trust *tls_trust_get(struct tls_trust *t);	/* +1 reference */
 void tls_trust_put(struct tls_trust *t);		/* -1; frees at 0 */
 
@@ -124,7 +130,8 @@ void tls_out_consume(struct tls_sess *s, size_t n);
 
 /* Drives the handshake.  Returns 0 when complete, -EAGAIN when it needs more
  * input (send tls_out_pending() first), other -errno on failure (the reason
- * is in tls_last_error()): -EACCES when a certificate was refused, -EPROTO
+ * is in tls_last_error()): -EACCES when a certificate was refused,
+ * -EKEYREVOKED when the peer's is on the trust's revocation list, -EPROTO
  * otherwise.  After a failure the output queue may hold an alert for the
  * peer: sending it before closing tells the peer why.  A TLS 1.3 client
  * completes before the server has checked the client's certificate; a

@@ -1186,7 +1186,15 @@ static void tunnel_inbound_handshake_done(void *arg, struct conn *c,
 	int err;
 
 	if (failed) {
-		tunnel_deny(tu, c, "-", NULL, failed);
+		/* Any peer can fail a handshake at will: its lines come at
+		 * a bounded rate (the count is whole in the metrics). */
+		if (log_limit_ok(&tu->conns->refuse_log, LOG_LVL_WARN,
+				 "denied")) {
+			tunnel_deny(tu, c, "-", NULL, failed);
+		} else {
+			tu->ctx->stats.denied++;
+			conn_abort(tu->conns, c, NULL);
+		}
 		return;
 	}
 	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));

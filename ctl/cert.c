@@ -32,7 +32,9 @@
 #include "certdir.h"
 #include "der.h"
 #include "ctl.h"
+#include "der.h"
 #include "fsio.h"
+#include "issued.h"
 #include "policy/dataplane.h"
 #include "policy/endpoint.h"
 #include "policy/gw_instance.h"
@@ -117,12 +119,23 @@ int ctl_ca_files_copy(const char *from, const char *to)
 		err = cert_copy(from, to, "ca.crt", 0644);
 	if (!err)
 		err = cert_copy(from, to, "trust-domain", 0644);
+	/* The revocation list last: signed by the root now in place.  Gone
+	 * where the CA is (a new CA's list is empty): here too. */
+	if (!err)
+		err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL, from);
+	if (!err && fsio_exists(path)) {
+		err = cert_copy(from, to, CTL_CA_CRL, 0644);
+	} else if (!err) {
+		err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL, to);
+		if (!err && unlink(path) == 0)
+			err = fsio_fsync_dir(to);
+		else if (!err && errno != ENOENT)
+			err = -errno;
+	}
 	return err;
 }
 
-/* The CA's key and certificate facts, loaded from @dir.  Returns 0 or a
- * CTL_EXIT_* code after saying what is wrong. */
-static int cert_load_ca(const char *dir, struct pki_key *key, uint8_t **der,
+int ctl_ca_load(const char *dir, struct pki_key *key, uint8_t **der,
 			size_t *der_len, struct pki_cert_info *info)
 {
 	char path[PATH_MAX];
@@ -189,6 +202,27 @@ static int cert_svid_ok(const uint8_t *der, size_t len, const uint8_t *ca,
 	return CTL_EXIT_INVALID;
 }
 
+/* Records certificate @der of @id in the CA's record (issued.h), before
+ * it is written anywhere, under the config dir's lock taken exclusively
+ * (released before certdir_put() locks <out>, which may be the same
+ * directory).  Returns 0 or -errno. */
+static int cert_record(const char *config_dir, const uint8_t *der,
+		       size_t len, const char *id, time_t not_after)
+{
+	struct der_cert c;
+	int lock, err;
+
+	if (der_cert_parse(der, len, &c))
+		return -EBADMSG;
+	lock = fsio_dir_lock(config_dir, true);
+	if (lock < 0)
+		return lock;
+	err = issued_record(config_dir, c.serial.p, c.serial.len, not_after,
+			    id);
+	close(lock);
+	return err;
+}
+
 /*
  * Issues the certificate for @id into @out.  Returns a CTL_EXIT_* code.
  */
@@ -221,7 +255,7 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 		rc = CTL_EXIT_SYSTEM;
 		goto out;
 	}
-	rc = cert_load_ca(config_dir, &ca_key, &ca_der, &ca_len, &ca);
+	rc = ctl_ca_load(config_dir, &ca_key, &ca_der, &ca_len, &ca);
 	if (!rc && !fsio_same_dir(out, config_dir)) {
 		err = ctl_ca_files_copy(config_dir, out);
 		if (err) {
@@ -268,6 +302,12 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 		err = pki_key_pem(&key, &key_pem, &key_len);
 	if (err) {
 		ctl_err("cannot make the certificate: %s", strerror(-err));
+		goto out;
+	}
+	err = cert_record(config_dir, der, der_len, id, req.not_after);
+	if (err) {
+		ctl_err("cannot record the certificate in %s/issued: %s",
+			config_dir, strerror(-err));
 		goto out;
 	}
 

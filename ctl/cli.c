@@ -42,6 +42,9 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_NODE] = { "node", 0, "NAME" },
 	[CTL_OPT_TTL] = { "ttl", 0, "SECONDS" },
 	[CTL_OPT_ROLE] = { "role", 0, "client|server" },
+	[CTL_OPT_CERT] = { "cert", 0, "FILE" },
+	[CTL_OPT_SERIAL] = { "serial", 0, "HEX" },
+	[CTL_OPT_REASON] = { "reason", 0, "REASON" },
 };
 
 /* getopt_long's value for --help. */

@@ -123,6 +123,38 @@ const struct ctl_cmd ctl_cmds[] = {
 		.run = ctl_ca_prune,
 	},
 	{
+		.name = "ca revoke",
+		.synopsis = "mfctl [--config-dir DIR] ca revoke "
+			    "[--cert FILE | --serial HEX | --identity ID]\n"
+			    "                                "
+			    "[--reason REASON] [--days N]",
+		.about = "Revokes certificates of the mesh CA: adds them to its "
+			 "revocation list\n(ca.crl, signed by the CA) and signs "
+			 "the list again, valid --days.\nWithout a certificate "
+			 "named, only signs it again (before it ends).\n"
+			 "`ca export` (or `cert issue --out`) takes ca.crl to "
+			 "the agents,\nwhich refuse those certificates within "
+			 "a second.",
+		.opts = {
+			{ CTL_OPT_CERT, "a certificate file (PEM) the CA issued" },
+			{ CTL_OPT_SERIAL, "a serial number in hex" },
+			{ CTL_OPT_IDENTITY,
+			  "every unexpired certificate issued for this\n"
+			  "SPIFFE ID (the CA's record, <config-dir>/issued)" },
+			{ CTL_OPT_REASON,
+			  "keyCompromise, affiliationChanged, superseded,\n"
+			  "cessationOfOperation, privilegeWithdrawn or\n"
+			  "unspecified (default)" },
+			{ CTL_OPT_DAYS,
+			  "how long the list is current, 1..3650 days\n"
+			  "(default 30)" },
+		},
+		.footer = "Exit codes: 0 ok, 1 invalid input (no such "
+			  "certificate, not this CA's), 2\nsystem error "
+			  "(ca.crl unchanged).",
+		.run = ctl_ca_revoke,
+	},
+	{
 		.name = "apply",
 		.synopsis = "mfctl [--bpf-root DIR] [--run-dir DIR] apply "
 			    "-f FILE|DIR|- [-f ...]\n"

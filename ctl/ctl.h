@@ -74,6 +74,9 @@ enum ctl_opt {
 	CTL_OPT_NODE,		/* --node NAME */
 	CTL_OPT_TTL,		/* --ttl SECONDS */
 	CTL_OPT_ROLE,		/* --role client|server */
+	CTL_OPT_CERT,		/* --cert FILE */
+	CTL_OPT_SERIAL,		/* --serial HEX */
+	CTL_OPT_REASON,		/* --reason REASON */
 	CTL_OPT_MAX,
 };
 
@@ -119,12 +122,25 @@ int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_ca_export(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_ca_prune(const struct ctl_opts *o, const struct ctl_args *a);
 
+int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a);
+
 /* The roots a rotation left trusted beside ca.crt, until `ca prune`. */
 #define CTL_CA_PREVIOUS	"ca-previous.crt"
+/* The CA's revocation list (DER), `ca revoke`'s. */
+#define CTL_CA_CRL	"ca.crl"
+
+struct pki_key;
+struct pki_cert_info;
+/* The CA's key and certificate facts, loaded from config dir @dir (the
+ * caller holds its lock); *der is the certificate (caller frees).
+ * Returns 0 or a CTL_EXIT_* code after saying what is wrong. */
+int ctl_ca_load(const char *dir, struct pki_key *key, uint8_t **der,
+		size_t *der_len, struct pki_cert_info *info);
 
 /* Copies what an agent trusts from config dir @from to @to: ca.crt,
- * trust-domain and CTL_CA_PREVIOUS (removed from @to when @from has
- * none), the older roots first.  Returns 0 or -errno. */
+ * trust-domain, CTL_CA_PREVIOUS and CTL_CA_CRL (each of the last two
+ * removed from @to when @from has none), the older roots first, the
+ * revocation list last.  Returns 0 or -errno. */
 int ctl_ca_files_copy(const char *from, const char *to);
 int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_cert_verify(const struct ctl_opts *o, const struct ctl_args *a);

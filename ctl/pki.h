@@ -24,6 +24,9 @@
 #define PKI_CA_DAYS	3650
 #define PKI_LEAF_DAYS	365
 #define PKI_MAX_DAYS	3650
+#define PKI_CRL_DAYS	30	/* how long a CRL is current (nextUpdate) */
+#define PKI_SERIAL_MAX	21	/* a serial's INTEGER content: RFC 5280's
+				 * 20 octets, and a sign byte */
 
 /* An ECDSA P-256 key.  Zero it, then pki_key_generate() or
  * pki_key_load(); pki_key_free() is safe on a zeroed key. */
@@ -112,5 +115,45 @@ struct pki_cert_info {
 
 /* Walks a DER certificate.  Returns 0 or -EBADMSG. */
 int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *out);
+
+/* Whether a CA certificate of the PEM file @ca_path (one or several)
+ * signed certificate @der.  Returns 0, -ENOENT (none did, or no such
+ * file), or -errno. */
+int pki_cert_issued_by(const uint8_t *der, size_t len, const char *ca_path);
+
+/*
+ * A serial number as DER INTEGER content (what der_cert_parse() gives),
+ * from hex ("4f1a...", "0x4f1a...") into @out (PKI_SERIAL_MAX bytes),
+ * minimal and positive; returns 0 or -EINVAL.  der_serial_hex() is the
+ * way back.
+ */
+int pki_serial_parse(const char *hex, uint8_t *out, size_t *len);
+
+/* One revoked certificate. */
+struct pki_crl_entry {
+	uint8_t serial[PKI_SERIAL_MAX];	/* INTEGER content */
+	size_t serial_len;
+	time_t when;			/* revocationDate */
+	int reason;			/* enum der_crl_reason; <= 0: no
+					 * reasonCode */
+};
+
+/* What a CRL says. */
+struct pki_crl_req {
+	const uint8_t *issuer_name;	/* the CA's subject Name (DER) */
+	size_t issuer_name_len;
+	const uint8_t *issuer_key_id;	/* PKI_KEY_ID_LEN bytes */
+	time_t this_update, next_update;
+	uint64_t number;		/* cRLNumber, grows with each list */
+	const struct pki_crl_entry *entries;
+	size_t n;
+};
+
+/*
+ * Makes a v2 CRL (RFC 5280 5) signed with the CA key @signer.  Returns 0
+ * and *der / *len (malloc'ed, caller frees), or -errno.
+ */
+int pki_crl_make(const struct pki_crl_req *req, struct pki_key *signer,
+		 WC_RNG *rng, uint8_t **der, size_t *len);
 
 #endif /* CTL_PKI_H */

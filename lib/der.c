@@ -222,9 +222,10 @@ int der_cert_parse(const uint8_t *der, size_t len, struct der_cert *out)
 	/* version [0] is absent from a v1 certificate; the serial follows. */
 	if (tag == DER_CTX(0) && der_next(&tbs, &tag, &f, NULL))
 		return -EBADMSG;
+	out->serial = f;
 	if (tag != DER_INTEGER ||
 	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* signature */
-	    der_expect(&tbs, DER_SEQUENCE, &f) ||	/* issuer */
+	    der_next(&tbs, &tag, &f, &out->issuer) || tag != DER_SEQUENCE ||
 	    der_expect(&tbs, DER_SEQUENCE, &out->validity) ||
 	    der_next(&tbs, &tag, &f, &out->subject) || tag != DER_SEQUENCE ||
 	    der_next(&tbs, &tag, &f, &out->spki) || tag != DER_SEQUENCE)
@@ -317,6 +318,40 @@ int der_cert_spiffe(const uint8_t *der, size_t len, char *buf, size_t n)
 	return fits ? 0 : -ENAMETOOLONG;
 }
 
+/* ---- revocation ---------------------------------------------------------- */
+
+const uint8_t der_oid_crl_number[3] = { 0x55, 0x1d, 0x14 };
+const uint8_t der_oid_crl_reason[3] = { 0x55, 0x1d, 0x15 };
+
+static const char *const der_crl_reasons[DER_CRL_REASON_MAX] = {
+	[DER_CRL_UNSPECIFIED] = "unspecified",
+	[DER_CRL_KEY_COMPROMISE] = "keyCompromise",
+	[DER_CRL_CA_COMPROMISE] = "cACompromise",
+	[DER_CRL_AFFILIATION_CHANGED] = "affiliationChanged",
+	[DER_CRL_SUPERSEDED] = "superseded",
+	[DER_CRL_CESSATION] = "cessationOfOperation",
+	[DER_CRL_CERTIFICATE_HOLD] = "certificateHold",
+	[DER_CRL_REMOVE_FROM_CRL] = "removeFromCRL",
+	[DER_CRL_PRIVILEGE_WITHDRAWN] = "privilegeWithdrawn",
+	[DER_CRL_AA_COMPROMISE] = "aACompromise",
+};
+
+const char *der_crl_reason_name(int reason)
+{
+	if (reason < 0 || reason >= DER_CRL_REASON_MAX ||
+	    !der_crl_reasons[reason])
+		return "unknown";
+	return der_crl_reasons[reason];
+}
+
+int der_crl_reason_parse(const char *name)
+{
+	for (int i = 0; i < DER_CRL_REASON_MAX; i++)
+		if (der_crl_reasons[i] && !strcmp(der_crl_reasons[i], name))
+			return i;
+	return -EINVAL;
+}
+
 /* @n decimal digits at @p as a number, or -1. */
 static int der_digits(const uint8_t *p, size_t n)
 {
@@ -368,4 +403,114 @@ int der_time_read(struct der_rd *r, time_t *t)
 		return -EBADMSG;
 	*t = timegm(&tm);
 	return 0;
+}
+
+int der_crl_parse(const uint8_t *der, size_t len, struct der_crl *out)
+{
+	struct der_rd r = { der, len }, crl, tbs, f, oid, val;
+	uint8_t tag;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (der_expect(&r, DER_SEQUENCE, &crl) || r.len ||
+	    der_next(&crl, &tag, &tbs, &out->tbs) || tag != DER_SEQUENCE ||
+	    der_next(&crl, &tag, &f, &out->sig_alg) || tag != DER_SEQUENCE ||
+	    der_expect(&crl, DER_BIT_STRING, &out->sig) || crl.len ||
+	    out->sig.len < 1 || out->sig.p[0] != 0)
+		return -EBADMSG;
+	out->sig.p++;
+	out->sig.len--;
+	/* version is there in a v2 list, which extensions need. */
+	if (der_next(&tbs, &tag, &f, NULL))
+		return -EBADMSG;
+	if (tag == DER_INTEGER && der_next(&tbs, &tag, &f, NULL))
+		return -EBADMSG;
+	if (tag != DER_SEQUENCE ||				/* signature */
+	    der_next(&tbs, &tag, &f, &out->issuer) || tag != DER_SEQUENCE ||
+	    der_time_read(&tbs, &out->this_update))
+		return -EBADMSG;
+	while (tbs.len) {
+		struct der_rd save = tbs;
+
+		if (der_next(&tbs, &tag, &f, NULL))
+			return -EBADMSG;
+		if (tag == DER_UTC_TIME || tag == DER_GEN_TIME) {
+			tbs = save;
+			if (out->next_update || out->revoked.p ||
+			    der_time_read(&tbs, &out->next_update))
+				return -EBADMSG;
+		} else if (tag == DER_SEQUENCE && !out->revoked.p) {
+			out->revoked = f;
+		} else if (tag == DER_CTX(0) && !tbs.len) {
+			struct der_rd exts;
+
+			if (der_expect(&f, DER_SEQUENCE, &exts) || f.len)
+				return -EBADMSG;
+			while ((ret = der_cert_ext(&exts, &oid, &val,
+						   NULL)) > 0) {
+				struct der_rd n;
+
+				if (!der_oid_is(oid, der_oid_crl_number,
+						sizeof(der_oid_crl_number)))
+					continue;
+				if (der_expect(&val, DER_INTEGER, &n))
+					return -EBADMSG;
+				out->number = 0;
+				for (size_t i = 0; i < n.len && n.len <= 8;
+				     i++)
+					out->number = out->number << 8 | n.p[i];
+			}
+			if (ret < 0)
+				return ret;
+		} else {
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+int der_crl_next(struct der_rd *revoked, struct der_crl_entry *e)
+{
+	struct der_rd item, exts, oid, val, v;
+	uint8_t tag;
+	int ret;
+
+	if (!revoked->len)
+		return 0;
+	memset(e, 0, sizeof(*e));
+	e->reason = -1;
+	if (der_expect(revoked, DER_SEQUENCE, &item) ||
+	    der_expect(&item, DER_INTEGER, &e->serial) || !e->serial.len ||
+	    der_time_read(&item, &e->when))
+		return -EBADMSG;
+	if (!item.len)
+		return 1;
+	if (der_next(&item, &tag, &exts, NULL) || tag != DER_SEQUENCE ||
+	    item.len)
+		return -EBADMSG;
+	while ((ret = der_cert_ext(&exts, &oid, &val, NULL)) > 0) {
+		if (!der_oid_is(oid, der_oid_crl_reason,
+				sizeof(der_oid_crl_reason)))
+			continue;
+		if (der_expect(&val, DER_ENUMERATED, &v) || v.len != 1)
+			return -EBADMSG;
+		e->reason = v.p[0];
+	}
+	return ret < 0 ? ret : 1;
+}
+
+void der_serial_hex(const uint8_t *serial, size_t len, char *buf, size_t n)
+{
+	size_t o = 0;
+
+	if (!n)
+		return;
+	/* A sign byte is not part of the number people compare. */
+	if (len > 1 && serial[0] == 0) {
+		serial++;
+		len--;
+	}
+	for (size_t i = 0; i < len && o + 3 <= n; i++)
+		o += (size_t)snprintf(buf + o, n - o, "%02x", serial[i]);
+	buf[o] = '\0';
 }

@@ -27,6 +27,7 @@
 #define DER_BIT_STRING	0x03
 #define DER_OCTET_STRING 0x04
 #define DER_OID		0x06
+#define DER_ENUMERATED	0x0a
 #define DER_UTF8_STRING	0x0c
 #define DER_UTC_TIME	0x17
 #define DER_GEN_TIME	0x18
@@ -103,6 +104,8 @@ bool der_oid_is(struct der_rd oid, const uint8_t *want, size_t n);
 /* Where the fields a certificate's readers need are, in its DER. */
 struct der_cert {
 	struct der_rd validity;	/* Validity, its content */
+	struct der_rd serial;	/* serialNumber, INTEGER content */
+	struct der_rd issuer;	/* Name, whole TLV */
 	struct der_rd subject;	/* Name, whole TLV */
 	struct der_rd spki;	/* SubjectPublicKeyInfo, whole TLV */
 	struct der_rd exts;	/* the Extension items; empty without any */
@@ -135,5 +138,68 @@ int der_time_read(struct der_rd *r, time_t *t);
  * @n with its NUL), or -EBADMSG for a certificate that cannot be walked.
  */
 int der_cert_spiffe(const uint8_t *der, size_t len, char *buf, size_t n);
+
+/*
+ * Revocation: a CertificateList (RFC 5280 5), as `mfctl ca revoke` writes
+ * it and the agent reads it.  Its entries name certificates by serial
+ * number under the list's issuer; a reason is the CRLReason of the
+ * entry's reasonCode extension.
+ */
+enum der_crl_reason {
+	DER_CRL_UNSPECIFIED = 0,
+	DER_CRL_KEY_COMPROMISE = 1,
+	DER_CRL_CA_COMPROMISE = 2,
+	DER_CRL_AFFILIATION_CHANGED = 3,
+	DER_CRL_SUPERSEDED = 4,
+	DER_CRL_CESSATION = 5,
+	DER_CRL_CERTIFICATE_HOLD = 6,
+	/* 7 is not used */
+	DER_CRL_REMOVE_FROM_CRL = 8,
+	DER_CRL_PRIVILEGE_WITHDRAWN = 9,
+	DER_CRL_AA_COMPROMISE = 10,
+	DER_CRL_REASON_MAX,
+};
+
+/* RFC 5280's name of @reason ("keyCompromise"), "unknown" for none. */
+const char *der_crl_reason_name(int reason);
+/* The reason named @name (RFC 5280's spelling), or -EINVAL. */
+int der_crl_reason_parse(const char *name);
+
+/* id-ce-cRLNumber (2.5.29.20) and id-ce-cRLReasons (2.5.29.21). */
+extern const uint8_t der_oid_crl_number[3];
+extern const uint8_t der_oid_crl_reason[3];
+
+/* Where a CRL's fields are, in its DER. */
+struct der_crl {
+	struct der_rd tbs;	/* TBSCertList, whole TLV: what is signed */
+	struct der_rd sig_alg;	/* signatureAlgorithm, whole TLV */
+	struct der_rd sig;	/* signatureValue, without the unused-bits
+				 * byte */
+	struct der_rd issuer;	/* Name, whole TLV */
+	time_t this_update;
+	time_t next_update;	/* 0: absent */
+	struct der_rd revoked;	/* the revokedCertificates items; empty
+				 * when there are none */
+	uint64_t number;	/* cRLNumber, 0: absent or too large */
+};
+
+/* Walks CRL @der (@len bytes) to its fields.  Returns 0 or -EBADMSG. */
+int der_crl_parse(const uint8_t *der, size_t len, struct der_crl *out);
+
+/* One revokedCertificates item. */
+struct der_crl_entry {
+	struct der_rd serial;	/* INTEGER content */
+	time_t when;		/* revocationDate */
+	int reason;		/* enum der_crl_reason; -1: no reasonCode */
+};
+
+/* Takes the next item off @revoked (from der_crl_parse()).  Returns 1, 0
+ * when it is used up, or -EBADMSG. */
+int der_crl_next(struct der_rd *revoked, struct der_crl_entry *e);
+
+/* Serial number @serial (INTEGER content, @len bytes) in hex, without
+ * a sign byte, into @buf (@n bytes; 43 hold RFC 5280's largest). */
+void der_serial_hex(const uint8_t *serial, size_t len, char *buf, size_t n);
+
 
 #endif /* MF_DER_H */
