@@ -117,6 +117,7 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	a->ctx.certs = cfg->certs;
 	a->ctx.pmap = cfg->pmap;
 	a->ctx.xdp = cfg->xdp;
+	a->ctx.frontdoor = cfg->frontdoor;
 	err = reload_open(&a->ctx.reload, cfg->pmap, cfg->policy);
 	if (err)
 		return err;

@@ -60,6 +60,9 @@ struct agent_config {
 	/* The XDP firewall on the uplink (xdp.h), kept each second from
 	 * @pmap; NULL: none.  Borrowed. */
 	struct xdp *xdp;
+	/* The bare-metal front door (frontdoor.h): connections it sent
+	 * to the outbound listener; NULL: none.  Borrowed. */
+	struct frontdoor *frontdoor;
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */
 	uint32_t max_conns;		/* 0: default */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */

@@ -13,6 +13,7 @@
 #include "stats.h"
 
 struct certs;
+struct frontdoor;
 struct pmap;
 struct reload;
 struct xdp;
@@ -29,6 +30,8 @@ struct ctx {
 	struct l7stats l7stats;		/* the L7 engine's labelled ones */
 	struct xdp *xdp;		/* the uplink's firewall, NULL: none.
 					 * Borrowed */
+	struct frontdoor *frontdoor;	/* the workload cgroups' connect
+					 * rewrite, NULL: none.  Borrowed */
 };
 
 #endif /* MF_CTX_H */

@@ -7,6 +7,7 @@
  *       [--outbound-port 15001]
  *       [--tunnel-port 15008] [--admin-port 15000] [--log-level info|debug]
  *       [--state-dir DIR] [--uplink IFNAME]
+ *       [--workload-cgroup PATH=IDENTITY]...
  *   meshforge-agent --check-kernel
  *
  * Before anything else, probes what it needs from the kernel (agent/kreq.h)
@@ -37,6 +38,7 @@
 #include <sys/resource.h>
 
 #include "caps.h"
+#include "frontdoor.h"
 #include "certs.h"
 #include "agent.h"
 #include "kern.h"
@@ -84,6 +86,9 @@ struct main_opts {
 	uint32_t tcp_idle_timeout_ms;		/* 0: the default,
 						 * UINT32_MAX: none */
 	bool check_kernel;		/* probe the kernel, then exit */
+	/* The bare-metal front door's cgroups (frontdoor.h). */
+	struct frontdoor_workload workloads[FRONTDOOR_MAX_WORKLOADS];
+	int n_workloads;
 };
 
 static void main_usage(FILE *f)
@@ -100,6 +105,7 @@ static void main_usage(FILE *f)
 		"                       [--max-conns-per-listener N] [--max-conns-per-source N]\n"
 		"                       [--max-handshakes N]\n"
 		"                       [--first-byte-timeout MS] [--tcp-idle-timeout MS]\n"
+		"                       [--workload-cgroup PATH=IDENTITY]...\n"
 		"       meshforge-agent --check-kernel\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
@@ -133,6 +139,10 @@ static void main_usage(FILE *f)
 		"  --tcp-idle-timeout  ms a relayed TCP connection may carry no\n"
 		"                byte before it is reset, where no MeshTimeout says;\n"
 		"                0: never (default %u)\n"
+		"  --workload-cgroup  a cgroup v2 directory whose processes\n"
+		"                are meshed: their connect() to a service VIP\n"
+		"                reaches the agent, and they speak as IDENTITY\n"
+		"                (a SPIFFE ID with a certificate in --config-dir)\n"
 		"  --check-kernel  probe the kernel for what the agent needs\n"
 		"                (Linux " KREQ_MIN_STR " or newer), say what is missing\n"
 		"                and exit: 0 when nothing is\n",
@@ -245,6 +255,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "first-byte-timeout", required_argument, NULL, 'F' },
 		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
 		{ "check-kernel", no_argument, NULL, 'k' },
+		{ "workload-cgroup", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -392,6 +403,20 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			break;
 		case 'k':
 			o->check_kernel = true;
+			break;
+		case 'W':
+			if (o->n_workloads == FRONTDOOR_MAX_WORKLOADS) {
+				fprintf(stderr, "meshforge-agent: more than %d --workload-cgroup\n",
+					FRONTDOOR_MAX_WORKLOADS);
+				return MAIN_EXIT_USAGE;
+			}
+			if (frontdoor_parse(optarg,
+					    &o->workloads[o->n_workloads])) {
+				fprintf(stderr, "meshforge-agent: bad --workload-cgroup '%s' "
+					"(an absolute PATH=SPIFFE-ID)\n", optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			o->n_workloads++;
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -588,6 +613,7 @@ int main(int argc, char **argv)
 	struct kreq_report kr;
 	struct kern *kern = NULL;
 	struct xdp *xdp = NULL;
+	struct frontdoor *fdoor = NULL;
 	struct pmap pm;
 	struct agent ag;
 	sigset_t set;
@@ -654,6 +680,12 @@ int main(int argc, char **argv)
 		if (err)
 			goto out_kern;	/* logged */
 	}
+	if (o.n_workloads) {
+		err = frontdoor_open(&fdoor, o.bpf_root, o.outbound_port,
+				     o.workloads, (size_t)o.n_workloads);
+		if (err)
+			goto out_kern;	/* logged */
+	}
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.node = o.node;
@@ -677,6 +709,7 @@ int main(int argc, char **argv)
 	cfg.gateway = true;
 	cfg.config_dir = o.config_dir;
 	cfg.xdp = xdp;
+	cfg.frontdoor = fdoor;
 	cfg.handle_signals = true;
 	cfg.watch_certs = true;
 	cfg.kern = kern;
@@ -716,6 +749,7 @@ int main(int argc, char **argv)
 		 (unsigned long long)ag.ctx.stats.finished);
 	agent_fini(&ag);
 out_kern:
+	frontdoor_close(fdoor);
 	xdp_close(xdp);
 	kern_close(kern);
 out_pmap:
