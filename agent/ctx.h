@@ -14,6 +14,7 @@
 
 struct certs;
 struct frontdoor;
+struct sockfast;
 struct pmap;
 struct reload;
 struct xdp;
@@ -32,6 +33,12 @@ struct ctx {
 					 * Borrowed */
 	struct frontdoor *frontdoor;	/* the workload cgroups' connect
 					 * rewrite, NULL: none.  Borrowed */
+	struct sockfast *sockfast;	/* the same-node fast path, NULL:
+					 * off.  Borrowed */
+	/* What --sockmap asked and its self-test said ("on", "pass"...),
+	 * for /metrics; NULL: not asked.  Static strings. */
+	const char *sockmap_mode;
+	const char *sockmap_selftest;
 };
 
 #endif /* MF_CTX_H */

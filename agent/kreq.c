@@ -259,6 +259,35 @@ static const struct kreq_need kreq_front_door_needs[] = {
 	  "5.7", kreq_sock_addr_ancestor },
 };
 
+static int kreq_sk_msg(void)
+{
+	return kreq_prog_type(BPF_PROG_TYPE_SK_MSG);
+}
+
+static int kreq_sockhash(void)
+{
+	return kreq_map(BPF_MAP_TYPE_SOCKHASH);
+}
+
+static int kreq_sk_storage(void)
+{
+	return kreq_helper(BPF_PROG_TYPE_SK_MSG, BPF_FUNC_sk_storage_get);
+}
+
+static int kreq_sock_ops_netns(void)
+{
+	return kreq_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_netns_cookie);
+}
+
+static const struct kreq_need kreq_fast_path_needs[] = {
+	{ "BPF sockops programs", "4.13", kreq_sock_ops },
+	{ "BPF SOCKHASH maps", "4.18", kreq_sockhash },
+	{ "BPF sk_msg programs", "4.17", kreq_sk_msg },
+	{ "bpf_sk_storage_get() in sk_msg programs", "5.8", kreq_sk_storage },
+	{ "bpf_get_netns_cookie() in sockops programs", "5.15",
+	  kreq_sock_ops_netns },
+};
+
 /* Each need of @needs probed: 1 when all are there, 0 (logged) when one
  * is missing, -errno when one cannot be told. */
 static int kreq_optional(const char *feature, const struct kreq_need *needs,
@@ -278,6 +307,13 @@ static int kreq_optional(const char *feature, const struct kreq_need *needs,
 		return ret;
 	}
 	return 1;
+}
+
+int kreq_fast_path(void)
+{
+	return kreq_optional("fast_path", kreq_fast_path_needs,
+			     sizeof(kreq_fast_path_needs) /
+			     sizeof(kreq_fast_path_needs[0]));
 }
 
 int kreq_front_door(void)

@@ -73,5 +73,8 @@ int kreq_check(struct kreq_report *r);
  * connect hooks and sockops.
  */
 int kreq_front_door(void);
+/* kreq_fast_path(): the same-node fast path (sockfast.h): sockops,
+ * SOCKHASH, sk_msg, socket storage. */
+int kreq_fast_path(void);
 
 #endif /* MF_KREQ_H */

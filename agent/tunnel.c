@@ -17,6 +17,7 @@
 #include "certs.h"
 #include "conn.h"
 #include "frontdoor.h"
+#include "sockfast.h"
 #include "log.h"
 #include "policy.h"
 #include "proxyv2.h"
@@ -839,6 +840,15 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	c->service_id = svc->id;
 	if (!tunnel_outbound_source(tu, c, p, front, &src_ep, &src_id))
 		return;
+	/* The fast path's verdict for this pod and service, as the
+	 * destination's agent decides it; the pair's next connections are
+	 * judged by it in the kernel (sockfast.h). */
+	if (tu->ctx->sockfast && !front)
+		sockfast_verdict(tu->ctx->sockfast, svc->id,
+				 src_ep->identity_id,
+				 (uint8_t)policy_authorize(p, svc->id, NULL,
+							   src_id, NULL),
+				 policy_epoch(p));
 	if (!policy_trust_domain(p)[0]) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_TRUST_DOMAIN,
 			      "no mesh trust domain applied");

@@ -55,4 +55,59 @@ enum mf_sock_stat {
 	MF_SOCK_STAT_MAX,
 };
 
+/* ---- the same-node fast path (bpf/mf_fast.bpf.c, agent/sockfast.h) ---- */
+
+/* Sockets on mesh paths the SOCKHASH holds at most (a load-time
+ * setting: tests make it small to fill it). */
+#define MF_FAST_MAX_SOCKETS	65536
+/* Verdicts cached for (source, service) pairs. */
+#define MF_FAST_MAX_VERDICTS	65536
+/* A source that is no pod's identity id: the self-test's connections. */
+#define MF_FAST_SRC_PROBE	0xffffffffu
+
+/* Which pair a connection's bytes are judged by. */
+struct mf_fast_vkey {
+	__u32 service_id;		/* mf_service.id; 0: the self-test */
+	__u32 src;			/* the source pod's identity_id, or
+					 * MF_FAST_SRC_PROBE */
+};
+
+/* The agent's decision for a pair, as its authorization gave it, valid
+ * for one policy epoch. */
+struct mf_fast_verdict {
+	__u64 epoch;			/* mf_config.epoch it was made under */
+	__u8 action;			/* enum mf_authz_action */
+	__u8 _pad[7];
+};
+
+/* What a mesh-path socket is, in its socket storage. */
+enum mf_fast_state {
+	MF_FAST_UNDECIDED = 0,		/* nothing sent yet */
+	MF_FAST_REDIRECT = 1,		/* every send goes to the peer socket */
+	MF_FAST_TCP = 2,		/* every send takes the TCP path */
+};
+
+struct mf_fast_sock {
+	struct mf_fast_vkey pair;
+	__u8 state;			/* enum mf_fast_state */
+	__u8 agent;			/* the agent's own end: never a
+					 * redirect target's sender */
+	__u8 _pad[6];
+};
+
+/* The fast path's counters (per-CPU array mf_fast_stats). */
+enum mf_fast_stat {
+	MF_FAST_STAT_INSERTED = 0,	/* sockets put in the SOCKHASH */
+	MF_FAST_STAT_FULL,		/* not put: map full or busy */
+	MF_FAST_STAT_ALLOW_MSGS,	/* sends redirected (verdict allow) */
+	MF_FAST_STAT_ALLOW_BYTES,
+	MF_FAST_STAT_DENY_MSGS,		/* sends of denied pairs: TCP path */
+	MF_FAST_STAT_DENY_BYTES,
+	MF_FAST_STAT_UNKNOWN_MSGS,	/* no verdict yet, or no peer: TCP */
+	MF_FAST_STAT_UNKNOWN_BYTES,
+	MF_FAST_STAT_AGENT_MSGS,	/* sends of the agent's own ends: TCP */
+	MF_FAST_STAT_AGENT_BYTES,
+	MF_FAST_STAT_MAX,
+};
+
 #endif /* MESHFORGE_ABI_SOCK_H */

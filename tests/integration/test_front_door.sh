@@ -13,6 +13,10 @@
 #  - the same curl outside any workload cgroup is not rewritten (the VIP
 #    has no listener on the node), and a direct connection to the
 #    agent's listener from outside is refused as of no workload;
+#  - with --sockmap auto, the fast path's self-test passes (log and
+#    /metrics), and pod a1's calls to web after the first (whose verdict
+#    the agent gives) are moved socket to socket into the agent, answered
+#    as before;
 #  - the agent's stop takes its cgroup links with it.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -36,7 +40,7 @@ mkdir "$cg_client" "$cg_client/sub" "$cg_intruder" || { fail cgroups "cannot mak
 
 id_client=spiffe://mesh.local/ns/default/sa/client
 id_intruder=spiffe://mesh.local/ns/default/sa/intruder
-MF_AGENT_ARGS="--log-level debug --workload-cgroup $cg_client=$id_client --workload-cgroup $cg_intruder=$id_intruder" \
+MF_AGENT_ARGS="--log-level debug --sockmap auto --workload-cgroup $cg_client=$id_client --workload-cgroup $cg_intruder=$id_intruder" \
 	"$TB" agents-start a >"$TL_TMP/start-a.log" 2>&1 ||
 	{ cat "$TL_TMP/start-a.log" >&2; fail agent_a_start; tl_finish; }
 "$TB" agents-start b >"$TL_TMP/start-b.log" 2>&1 ||
@@ -113,6 +117,26 @@ elif tl_log_since mf-node-a "$mark" | grep -q 'reason="unknown service"\|unknown
 	pass direct_refused
 else
 	fail direct_refused "$(tl_log_since mf-node-a "$mark" | tail -n 3)"
+fi
+
+# The same-node fast path, on node a's pods.
+metrics() { tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics 2>/dev/null; }
+if grep -q 'event=sockmap_selftest result=pass' "$log_a" &&
+	metrics | grep -q '^meshforge_sockmap_enabled{mode="auto",selftest="pass"} 1$'; then
+	pass sockmap_selftest_reported
+else
+	fail sockmap_selftest_reported "$(grep sockmap "$log_a"; metrics | grep sockmap)"
+fi
+ok=1
+for _ in 1 2 3 4; do
+	got=$(tb_exec a1 curl -sS -m 10 http://10.96.0.10/whoami 2>&1)
+	case "$got" in pod=mf-pod-b[12]\ *) ;; *) ok=0; tl_log "a1 got: $got" ;; esac
+done
+moved=$(metrics | sed -n 's/^meshforge_sockmap_total{stat="allow_msgs"} //p')
+if [ "$ok" = 1 ] && [ "${moved:-0}" -gt 0 ]; then
+	pass sockmap_pod_calls_moved
+else
+	fail sockmap_pod_calls_moved "answers ok=$ok, allow_msgs=${moved:-none}: $(metrics | grep sockmap_total)"
 fi
 
 # The links go with the agent: after its stop, the cgroup's connect() is
