@@ -172,6 +172,33 @@ static bool test_workload_cgroup_option(void)
 	return true;
 }
 
+/* --sockmap on|off|auto, --sockmap-cgroup an absolute path. */
+static bool test_sockmap_option(void)
+{
+	static const char *const good[] = {
+		"a", "--node", "n1", "--sockmap", "auto", "--sockmap-cgroup",
+		"/run/meshforge/cgroup", NULL,
+	};
+	static const char *const none[] = { "a", "--node", "n1", NULL };
+	static const char *const bad[][6] = {
+		{ "a", "--node", "n1", "--sockmap", "yes", NULL },
+		{ "a", "--node", "n1", "--sockmap-cgroup", "cgroup", NULL },
+	};
+	char buf[8][128];
+	struct main_opts o;
+
+	if (!ASSERT_EQ(parse_args(good, &o, buf), 0) ||
+	    !ASSERT_EQ(o.sockmap, SOCKFAST_AUTO) ||
+	    !ASSERT_STREQ(o.sockmap_cgroup, "/run/meshforge/cgroup"))
+		return false;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!ASSERT_EQ(parse_args(bad[i], &o, buf), MAIN_EXIT_USAGE))
+			return false;
+	/* Off unless asked. */
+	return ASSERT_EQ(parse_args(none, &o, buf), 0) &&
+	       ASSERT_EQ(o.sockmap, SOCKFAST_OFF);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -179,6 +206,7 @@ int main(void)
 		return 1;
 	TEST_RUN(test_agent_start_restore);
 	TEST_RUN(test_workload_cgroup_option);
+	TEST_RUN(test_sockmap_option);
 	ch_cleanup();
 	TEST_MAIN_END();
 }
