@@ -20,11 +20,14 @@
  *    hang; half-close is relayed; a 4 MiB send() arrives whole;
  *  - a receiver that reads nothing holds the sender back: what is moved
  *    to it and not read stays bounded.
+ * With --bench it times request and response round trips instead, moved
+ * and by TCP (no assertion: figures for docs/benchmarks.md).
  * Needs root, bpffs and cgroup2.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -593,7 +596,67 @@ static bool test_slow_receiver_bounded(void)
 	return ok;
 }
 
-int main(void)
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --bench: 64-byte request and response round trips on one connection:
+ * plain TCP (not in the SOCKHASH), in it but denied (TCP, through
+ * sk_msg), its requests moved (allow); one JSON line each: round trips a
+ * second and p99 in microseconds.  Not a test. */
+static int bench(void)
+{
+	enum { N = 20000 };
+	static uint64_t lat[N];
+	static const char *const names[3] = { "plain", "sockmap_tcp",
+					      "sockmap_moved" };
+	const uint8_t actions[3] = { MF_AUTHZ_DENY, MF_AUTHZ_DENY,
+				     MF_AUTHZ_ALLOW };
+	uint32_t zero = 0, none = 0;
+
+	for (int a = 0; a < 3; a++) {
+		struct timespec t0, t1, s, e;
+		uint8_t buf[64] = { 0 };
+		int cli, srv;
+
+		if (!probe_listen() || !set_verdict(actions[a]))
+			return 1;
+		/* Plain: the port marks nothing, no socket is taken. */
+		if (a == 0 && bpf_map_update_elem(
+			bpf_map__fd(sf->skel->maps.mf_fast_probe), &zero,
+			&none, BPF_ANY))
+			return 1;
+		if (!pair(&cli, &srv))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int i = 0; i < N; i++) {
+			clock_gettime(CLOCK_MONOTONIC, &s);
+			if (send(cli, buf, sizeof(buf), 0) != sizeof(buf) ||
+			    recv(srv, buf, sizeof(buf), MSG_WAITALL) != sizeof(buf) ||
+			    send(srv, buf, sizeof(buf), 0) != sizeof(buf) ||
+			    recv(cli, buf, sizeof(buf), MSG_WAITALL) != sizeof(buf))
+				return 1;
+			clock_gettime(CLOCK_MONOTONIC, &e);
+			lat[i] = (uint64_t)(e.tv_sec - s.tv_sec) * 1000000000u +
+				 (uint64_t)(e.tv_nsec - s.tv_nsec);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		qsort(lat, N, sizeof(lat[0]), cmp_u64);
+		printf("{\"path\":\"%s\",\"round_trips_per_s\":%.0f,\"p99_us\":%.1f}\n",
+		       names[a],
+		       N / ((double)(t1.tv_sec - t0.tv_sec) +
+			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9),
+		       (double)lat[N * 99 / 100] / 1000.0);
+		close(cli);
+		close(srv);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	int err;
 
@@ -612,6 +675,13 @@ int main(void)
 	if (!skip_reason && open_fast(0)) {
 		fprintf(stderr, "sockfast_open failed\n");
 		return 1;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--bench")) {
+		err = skip_reason ? 2 : bench();
+		if (lfd >= 0)
+			close(lfd);
+		cg_cleanup();
+		return err;
 	}
 	TEST_RUN(test_selftest);
 	TEST_RUN(test_integrity_200);
