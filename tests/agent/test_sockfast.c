@@ -40,6 +40,7 @@
 
 static char cg_mount[96];	/* our cgroup2 mount; "" when none */
 static char cg_dir[128];	/* our cgroup under it */
+static bool made_run_dir;	/* MF_RUN_DIR_DEFAULT was ours to make */
 static struct sockfast *sf;
 static const char *skip_reason;
 
@@ -71,6 +72,8 @@ static void cg_cleanup(void)
 	umount(cg_mount);
 	rmdir(cg_mount);
 	cg_mount[0] = '\0';
+	if (made_run_dir)
+		rmdir(MF_RUN_DIR_DEFAULT);
 }
 
 /* Our own cgroup2 mount and cgroup, with this process in it. */
@@ -78,7 +81,9 @@ static int cg_setup(void)
 {
 	char path[160], pid[32];
 
-	if (mkdir(MF_RUN_DIR_DEFAULT, 0755) && errno != EEXIST)
+	if (mkdir(MF_RUN_DIR_DEFAULT, 0755) == 0)
+		made_run_dir = true;
+	else if (errno != EEXIST)
 		return -errno;
 	snprintf(cg_mount, sizeof(cg_mount), MF_RUN_DIR_DEFAULT
 		 "/mf-test-sockfast-%d", (int)getpid());
