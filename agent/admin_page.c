@@ -31,6 +31,8 @@
 #include "policy.h"
 #include "reload.h"
 #include "xdp.h"
+#include "sockfast.h"
+#include "meshforge/abi_sock.h"
 
 /* ---- a growing buffer ---------------------------------------------------- */
 
@@ -417,6 +419,31 @@ static void apage_metrics_xdp(const struct apage_env *env,
 			 (unsigned long long)xdp_events(x));
 }
 
+/* The same-node fast path: what --sockmap asked, what its self-test
+ * said, and its counters by verdict. */
+static void apage_metrics_sockmap(const struct apage_env *env,
+				  struct apage_buf *b)
+{
+	const struct ctx *c = env->ctx;
+	uint64_t v[MF_FAST_STAT_MAX];
+
+	if (!c->sockmap_mode)
+		return;
+	apage_metric_head(b, "meshforge_sockmap_enabled", "gauge",
+			  "The same-node fast path (sockops, sk_msg): 1 when on, by --sockmap mode and start-up self-test result.");
+	apage_buf_printf(b, "meshforge_sockmap_enabled{mode=\"%s\",selftest=\"%s\"} %d\n",
+			 c->sockmap_mode, c->sockmap_selftest ?
+			 c->sockmap_selftest : "not_run", c->sockfast != NULL);
+	if (!c->sockfast || sockfast_stats(c->sockfast, v))
+		return;
+	apage_metric_head(b, "meshforge_sockmap_total", "counter",
+			  "The fast path's kernel counters: sockets taken or not, sends and bytes moved (allow) or left to TCP (deny, unknown, agent).");
+	for (int k = 0; k < MF_FAST_STAT_MAX; k++)
+		apage_buf_printf(b, "meshforge_sockmap_total{stat=\"%s\"} %llu\n",
+				 sockfast_stat_name(k),
+				 (unsigned long long)v[k]);
+}
+
 /* The kernel's per-CPU counters, summed.  Omitted when the map cannot be
  * read (no pinned maps: tests, or a map of another layout). */
 static void apage_metrics_kernel(const struct apage_env *env,
@@ -511,6 +538,7 @@ static void apage_metrics_tail(const struct apage_env *env,
 			 (unsigned long long)env->ctx->l7stats.dropped);
 	apage_metrics_kernel(env, b);
 	apage_metrics_xdp(env, b);
+	apage_metrics_sockmap(env, b);
 }
 
 /* One unit of /metrics: the fixed families, an L7 series or destination

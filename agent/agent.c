@@ -117,6 +117,10 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	a->ctx.certs = cfg->certs;
 	a->ctx.pmap = cfg->pmap;
 	a->ctx.xdp = cfg->xdp;
+	a->ctx.frontdoor = cfg->frontdoor;
+	a->ctx.sockfast = cfg->sockfast;
+	a->ctx.sockmap_mode = cfg->sockmap_mode;
+	a->ctx.sockmap_selftest = cfg->sockmap_selftest;
 	err = reload_open(&a->ctx.reload, cfg->pmap, cfg->policy);
 	if (err)
 		return err;

@@ -60,6 +60,14 @@ struct agent_config {
 	/* The XDP firewall on the uplink (xdp.h), kept each second from
 	 * @pmap; NULL: none.  Borrowed. */
 	struct xdp *xdp;
+	/* The bare-metal front door (frontdoor.h): connections it sent
+	 * to the outbound listener; NULL: none.  Borrowed. */
+	struct frontdoor *frontdoor;
+	/* The same-node fast path (sockfast.h), whose verdicts the
+	 * outbound flow gives; NULL: off.  Borrowed. */
+	struct sockfast *sockfast;
+	const char *sockmap_mode;	/* see struct ctx */
+	const char *sockmap_selftest;
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */
 	uint32_t max_conns;		/* 0: default */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */

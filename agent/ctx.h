@@ -13,6 +13,8 @@
 #include "stats.h"
 
 struct certs;
+struct frontdoor;
+struct sockfast;
 struct pmap;
 struct reload;
 struct xdp;
@@ -29,6 +31,14 @@ struct ctx {
 	struct l7stats l7stats;		/* the L7 engine's labelled ones */
 	struct xdp *xdp;		/* the uplink's firewall, NULL: none.
 					 * Borrowed */
+	struct frontdoor *frontdoor;	/* the workload cgroups' connect
+					 * rewrite, NULL: none.  Borrowed */
+	struct sockfast *sockfast;	/* the same-node fast path, NULL:
+					 * off.  Borrowed */
+	/* What --sockmap asked and its self-test said ("on", "pass"...),
+	 * for /metrics; NULL: not asked.  Static strings. */
+	const char *sockmap_mode;
+	const char *sockmap_selftest;
 };
 
 #endif /* MF_CTX_H */

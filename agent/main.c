@@ -7,6 +7,8 @@
  *       [--outbound-port 15001]
  *       [--tunnel-port 15008] [--admin-port 15000] [--log-level info|debug]
  *       [--state-dir DIR] [--uplink IFNAME]
+ *       [--workload-cgroup PATH=IDENTITY]...
+ *       [--sockmap on|off|auto] [--sockmap-cgroup PATH]
  *   meshforge-agent --check-kernel
  *
  * Before anything else, probes what it needs from the kernel (agent/kreq.h)
@@ -37,6 +39,8 @@
 #include <sys/resource.h>
 
 #include "caps.h"
+#include "frontdoor.h"
+#include "sockfast.h"
 #include "certs.h"
 #include "agent.h"
 #include "kern.h"
@@ -84,6 +88,11 @@ struct main_opts {
 	uint32_t tcp_idle_timeout_ms;		/* 0: the default,
 						 * UINT32_MAX: none */
 	bool check_kernel;		/* probe the kernel, then exit */
+	/* The bare-metal front door's cgroups (frontdoor.h). */
+	struct frontdoor_workload workloads[FRONTDOOR_MAX_WORKLOADS];
+	int n_workloads;
+	enum sockfast_mode sockmap;	/* the same-node fast path */
+	const char *sockmap_cgroup;	/* NULL: the cgroup2 root */
 };
 
 static void main_usage(FILE *f)
@@ -100,6 +109,8 @@ static void main_usage(FILE *f)
 		"                       [--max-conns-per-listener N] [--max-conns-per-source N]\n"
 		"                       [--max-handshakes N]\n"
 		"                       [--first-byte-timeout MS] [--tcp-idle-timeout MS]\n"
+		"                       [--workload-cgroup PATH=IDENTITY]...\n"
+		"                       [--sockmap on|off|auto] [--sockmap-cgroup PATH]\n"
 		"       meshforge-agent --check-kernel\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
@@ -133,6 +144,15 @@ static void main_usage(FILE *f)
 		"  --tcp-idle-timeout  ms a relayed TCP connection may carry no\n"
 		"                byte before it is reset, where no MeshTimeout says;\n"
 		"                0: never (default %u)\n"
+		"  --workload-cgroup  a cgroup v2 directory whose processes\n"
+		"                are meshed: their connect() to a service VIP\n"
+		"                reaches the agent, and they speak as IDENTITY\n"
+		"                (a SPIFFE ID with a certificate in --config-dir)\n"
+		"  --sockmap     the same-node fast path (sockops, sk_msg): auto\n"
+		"                runs a self-test and goes on only if it passes,\n"
+		"                on stops the start if it fails (default off)\n"
+		"  --sockmap-cgroup  the cgroup v2 holding the pods and the\n"
+		"                agent (default the cgroup2 root)\n"
 		"  --check-kernel  probe the kernel for what the agent needs\n"
 		"                (Linux " KREQ_MIN_STR " or newer), say what is missing\n"
 		"                and exit: 0 when nothing is\n",
@@ -245,6 +265,9 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "first-byte-timeout", required_argument, NULL, 'F' },
 		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
 		{ "check-kernel", no_argument, NULL, 'k' },
+		{ "workload-cgroup", required_argument, NULL, 'W' },
+		{ "sockmap", required_argument, NULL, 'M' },
+		{ "sockmap-cgroup", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -392,6 +415,33 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			break;
 		case 'k':
 			o->check_kernel = true;
+			break;
+		case 'W':
+			if (o->n_workloads == FRONTDOOR_MAX_WORKLOADS) {
+				fprintf(stderr, "meshforge-agent: more than %d --workload-cgroup\n",
+					FRONTDOOR_MAX_WORKLOADS);
+				return MAIN_EXIT_USAGE;
+			}
+			if (frontdoor_parse(optarg,
+					    &o->workloads[o->n_workloads])) {
+				fprintf(stderr, "meshforge-agent: bad --workload-cgroup '%s' "
+					"(an absolute PATH=SPIFFE-ID)\n", optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			o->n_workloads++;
+			break;
+		case 'M':
+			if (sockfast_mode_parse(optarg, &o->sockmap)) {
+				fprintf(stderr, "meshforge-agent: --sockmap is on, off or auto\n");
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'C':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "meshforge-agent: --sockmap-cgroup needs an absolute path\n");
+				return MAIN_EXIT_USAGE;
+			}
+			o->sockmap_cgroup = optarg;
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -580,6 +630,39 @@ static int main_restore_policy(const struct main_opts *o)
 	return 0;
 }
 
+/*
+ * The same-node fast path as --sockmap asks: loaded, attached and
+ * self-tested.  With auto, any failure leaves it off (logged); with on,
+ * it stops the start.  Returns 0 (*out NULL when off) or an exit code.
+ */
+static int main_sockmap(const struct main_opts *o, struct sockfast **out,
+			const char **selftest)
+{
+	const struct sockfast_config sc = {
+		.pin_root = o->bpf_root, .cgroup = o->sockmap_cgroup,
+	};
+	int err;
+
+	*out = NULL;
+	err = sockfast_open(out, &sc);
+	if (!err) {
+		err = sockfast_selftest(*out, 256 * 1024);
+		*selftest = sockfast_selftest_str(*out);
+		if (err) {
+			sockfast_close(*out);
+			*out = NULL;
+		}
+	}
+	log_info("event=sockmap mode=%s state=%s", sockfast_mode_str(o->sockmap),
+		 *out ? "on" : "off");
+	if (err && o->sockmap == SOCKFAST_ON) {
+		log_error("event=startup_failed what=sockmap err=\"%s\"",
+			  strerror(-err));
+		return MAIN_EXIT_SYSTEM;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct agent_config cfg;
@@ -588,6 +671,9 @@ int main(int argc, char **argv)
 	struct kreq_report kr;
 	struct kern *kern = NULL;
 	struct xdp *xdp = NULL;
+	struct frontdoor *fdoor = NULL;
+	struct sockfast *sfast = NULL;
+	const char *sockmap_selftest = "not_run";
 	struct pmap pm;
 	struct agent ag;
 	sigset_t set;
@@ -654,6 +740,15 @@ int main(int argc, char **argv)
 		if (err)
 			goto out_kern;	/* logged */
 	}
+	if (o.n_workloads) {
+		err = frontdoor_open(&fdoor, o.bpf_root, o.outbound_port,
+				     o.workloads, (size_t)o.n_workloads);
+		if (err)
+			goto out_kern;	/* logged */
+	}
+	if (o.sockmap != SOCKFAST_OFF &&
+	    main_sockmap(&o, &sfast, &sockmap_selftest))
+		goto out_kern;	/* logged */
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.node = o.node;
@@ -677,6 +772,10 @@ int main(int argc, char **argv)
 	cfg.gateway = true;
 	cfg.config_dir = o.config_dir;
 	cfg.xdp = xdp;
+	cfg.frontdoor = fdoor;
+	cfg.sockfast = sfast;
+	cfg.sockmap_mode = sockfast_mode_str(o.sockmap);
+	cfg.sockmap_selftest = sockmap_selftest;
 	cfg.handle_signals = true;
 	cfg.watch_certs = true;
 	cfg.kern = kern;
@@ -716,6 +815,8 @@ int main(int argc, char **argv)
 		 (unsigned long long)ag.ctx.stats.finished);
 	agent_fini(&ag);
 out_kern:
+	sockfast_close(sfast);
+	frontdoor_close(fdoor);
 	xdp_close(xdp);
 	kern_close(kern);
 out_pmap:

@@ -87,9 +87,14 @@ int router_select_to(const struct policy *p, const struct kind_desc *kd,
 void router_view(const struct policy *p, const struct mf_endpoint *ep,
 		 struct sel_workload *w)
 {
-	const struct mf_service *s = policy_service_by_id(p, ep->service_id);
+	const struct mf_service *s;
 
 	memset(w, 0, sizeof(*w));
+	/* No Workload (a front door's cgroup): only the policies that
+	 * select every source match it. */
+	if (!ep)
+		return;
+	s = policy_service_by_id(p, ep->service_id);
 	w->name = ep->name;
 	w->service = s ? s->name : NULL;
 	/* Kuma's generated name of the service answers too (svcname.h);

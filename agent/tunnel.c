@@ -16,6 +16,8 @@
 
 #include "certs.h"
 #include "conn.h"
+#include "frontdoor.h"
+#include "sockfast.h"
 #include "log.h"
 #include "policy.h"
 #include "proxyv2.h"
@@ -751,21 +753,103 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 	tunnel_l7_begin(tu, c, &tunnel_l7_flow);
 }
 
+/* The Workload of this node (@self) that speaks as @id, for the
+ * policies that select their source by workload; NULL: none, and only
+ * the policies that select every source apply. */
+static const struct mf_endpoint *tunnel_endpoint_of_identity(
+	const struct policy *p, const struct mf_node *self, const char *id)
+{
+	const struct mf_endpoint *ep;
+	const char *s;
+
+	for (size_t i = 0; (ep = policy_endpoint_at(p, i)); i++) {
+		if (memcmp(self->ip, ep->node_ip, sizeof(self->ip)))
+			continue;
+		s = policy_identity(p, ep->identity_id);
+		if (s && !strcmp(s, id))
+			return ep;
+	}
+	return NULL;
+}
+
+/* Whether outbound connection @c came through the front door
+ * (frontdoor.h): a process of a workload cgroup whose connect() was
+ * rewritten to our loopback listener.  c->down_local then becomes the
+ * VIP:port it asked for, *@src_id the cgroup's identity. */
+static bool tunnel_front_door(struct tunnel *tu, struct conn *c,
+			      const char **src_id)
+{
+	struct sockaddr_in orig;
+
+	if ((ntohl(c->down_peer.sin_addr.s_addr) >> 24) != 127 ||
+	    frontdoor_take(tu->ctx->frontdoor, &c->down_peer, &c->down_local,
+			   &orig, src_id))
+		return false;
+	c->down_local = orig;
+	return true;
+}
+
+/*
+ * The source of outbound connection @c, into *@src_ep and *@src_id: for
+ * one through the front door (@front, *@src_id set), the Workload of
+ * this node with its identity when there is one (NULL: none); else the
+ * pod of this node with the connection's source address (the TC program
+ * steered it here).  Returns false once @c is refused.
+ */
+static bool tunnel_outbound_source(struct tunnel *tu, struct conn *c,
+				   const struct policy *p, bool front,
+				   const struct mf_endpoint **src_ep,
+				   const char **src_id)
+{
+	const struct mf_node *self = policy_node(p, tu->ctx->node);
+
+	if (front) {
+		*src_ep = self ? tunnel_endpoint_of_identity(p, self, *src_id) :
+				 NULL;
+		return true;
+	}
+	*src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
+	if (!*src_ep) {
+		tunnel_refuse(tu, c, STATS_REFUSE_UNKNOWN_SOURCE,
+			      "unknown source workload");
+		return false;
+	}
+	/* Only a pod of this node can be behind a connection the TC program
+	 * steered here; another node's workload's address is a spoof (or a
+	 * pod the policy places elsewhere), and it would speak with that
+	 * workload's identity. */
+	if (!self || memcmp(self->ip, (*src_ep)->node_ip, sizeof(self->ip))) {
+		tunnel_refuse(tu, c, STATS_REFUSE_FOREIGN_SOURCE,
+			      "source workload is not on this node");
+		return false;
+	}
+	*src_id = policy_identity(p, (*src_ep)->identity_id);
+	if (!*src_id || !(*src_id)[0]) {
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_IDENTITY,
+			      "source workload has no identity");
+		return false;
+	}
+	return true;
+}
+
 /* Accepted: decide where it goes. */
 static void tunnel_outbound_accepted(void *arg, struct conn *c)
 {
 	struct tunnel *tu = arg;
 	const struct mf_endpoint *src_ep, *ep;
 	struct balance_pick bp;
-	const struct mf_node *self;
 	const struct mf_service *svc;
 	struct policy *p;
-	const char *src_id;
+	const char *src_id = NULL;
 	char reason[256];
+	bool front;
 
 	p = tunnel_policy(tu, c);
 	if (!p)
 		return;
+	/* First: a front door connection's destination is known only
+	 * once its record is taken. */
+	front = tunnel_front_door(tu, c, &src_id);
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
 	if (!svc) {
@@ -774,28 +858,17 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		return;
 	}
 	c->service_id = svc->id;
-	src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
-	if (!src_ep) {
-		tunnel_refuse(tu, c, STATS_REFUSE_UNKNOWN_SOURCE,
-			      "unknown source workload");
+	if (!tunnel_outbound_source(tu, c, p, front, &src_ep, &src_id))
 		return;
-	}
-	/* Only a pod of this node can be behind a connection the TC program
-	 * steered here; another node's workload's address is a spoof (or a
-	 * pod the policy places elsewhere), and it would speak with that
-	 * workload's identity. */
-	self = policy_node(p, tu->ctx->node);
-	if (!self || memcmp(self->ip, src_ep->node_ip, sizeof(self->ip))) {
-		tunnel_refuse(tu, c, STATS_REFUSE_FOREIGN_SOURCE,
-			      "source workload is not on this node");
-		return;
-	}
-	src_id = policy_identity(p, src_ep->identity_id);
-	if (!src_id || !src_id[0]) {
-		tunnel_refuse(tu, c, STATS_REFUSE_NO_IDENTITY,
-			      "source workload has no identity");
-		return;
-	}
+	/* The fast path's verdict for this pod and service, as the
+	 * destination's agent decides it; the pair's next connections are
+	 * judged by it in the kernel (sockfast.h). */
+	if (tu->ctx->sockfast && !front)
+		sockfast_verdict(tu->ctx->sockfast, svc->id,
+				 src_ep->identity_id,
+				 (uint8_t)policy_authorize(p, svc->id, NULL,
+							   src_id, NULL),
+				 policy_epoch(p));
 	if (!policy_trust_domain(p)[0]) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_TRUST_DOMAIN,
 			      "no mesh trust domain applied");

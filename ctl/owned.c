@@ -29,6 +29,8 @@
 #include "meshforge/abi.h"
 #include "mf_maps.skel.h"
 #include "mf_pod.skel.h"
+#include "mf_fast.skel.h"
+#include "mf_sock.skel.h"
 #include "mf_xdp.skel.h"
 #include "owned.h"
 #include "procs.h"
@@ -114,18 +116,28 @@ static int own_names_load(struct own_names *nm)
 	struct mf_maps *maps = mf_maps__open();
 	struct mf_pod *pod = mf_pod__open();
 	struct mf_xdp *xdp = mf_xdp__open();
+	struct mf_sock *sock = mf_sock__open();
+	struct mf_fast *fast = mf_fast__open();
 	int err = -ENOMEM;
 
 	memset(nm, 0, sizeof(*nm));
-	if (maps && pod && xdp) {
+	if (maps && pod && xdp && sock && fast) {
 		err = own_names_of(maps->obj, nm);
 		if (!err)
 			err = own_names_of(pod->obj, nm);
 		if (!err)
 			err = own_names_of(xdp->obj, nm);
+		/* Their cgroup links go with the agent; one left behind
+		 * (pinned by hand) is found by its program. */
+		if (!err)
+			err = own_names_of(sock->obj, nm);
+		if (!err)
+			err = own_names_of(fast->obj, nm);
 	} else if (errno) {
 		err = -errno;
 	}
+	mf_fast__destroy(fast);
+	mf_sock__destroy(sock);
 	mf_xdp__destroy(xdp);
 	mf_pod__destroy(pod);
 	mf_maps__destroy(maps);

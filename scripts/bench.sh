@@ -7,6 +7,8 @@
 #
 #   direct     a1 -> 10.78.2.11:8080, plaintext, no proxy
 #   meshforge  a1 -> VIP 10.96.0.10:80 -> agent a =mTLS= agent b -> b1 (L4)
+#   meshforge-sockmap  meshforge with the same-node fast path on
+#              (--sockmap on): a1's sends reach agent a socket to socket
 #   meshforge-strict  meshforge with the Mesh's mTLS STRICT: the pods' TC
 #              programs towards them enforce it on every packet
 #   meshforge-l7  the same, web declared `protocol: http`: agent a speaks
@@ -47,9 +49,10 @@
 # MF_BENCH_WARMUP (2 s, excluded), MF_BENCH_REPS (3), MF_BENCH_CONNS (64),
 # MF_BENCH_NEWCONN_DURATION (5 s), MF_BENCH_NEWCONN_CONNS (16),
 # MF_BENCH_IDLE_CONNS (10000), MF_BENCH_IDLE_STEP (1500 connections opened at once),
-# MF_BENCH_PATHS ("direct meshforge meshforge-strict meshforge-synflood
-# meshforge-l7 meshforge-l7-policy nginx haproxy"), MF_BENCH_SYN_RATE (100
-# SYNs/s per source), MF_BENCH_FLOOD_GAP_US (20 µs between flood SYNs), MF_BENCH_CPU_LOAD (0),
+# MF_BENCH_PATHS ("direct meshforge meshforge-sockmap meshforge-strict
+# meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy"),
+# MF_BENCH_SYN_RATE (100 SYNs/s per source), MF_BENCH_FLOOD_GAP_US (20 µs
+# between flood SYNs), MF_BENCH_CPU_LOAD (0),
 # MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_HTTPLOAD (the load
 # generator binary).
 set -u
@@ -78,7 +81,7 @@ IDLE_CONNS=${MF_BENCH_IDLE_CONNS:-10000}
 IDLE_STEP=${MF_BENCH_IDLE_STEP:-1500}
 # The load generator holds idle connections until we stop it, or this long.
 IDLE_HOLD_MAX=300
-PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy}
+PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-sockmap meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy}
 SYN_RATE=${MF_BENCH_SYN_RATE:-100}
 FLOOD_GAP_US=${MF_BENCH_FLOOD_GAP_US:-20}
 # The flood's source, an address outside the mesh on node b's wire, and
@@ -108,6 +111,7 @@ BULK_BYTES=104857600
 declare -A URL=(
 	[direct]=http://$ORIGIN_IP:$ORIGIN_PORT
 	[meshforge]=http://10.96.0.10:80
+	[meshforge-sockmap]=http://10.96.0.10:80
 	[meshforge-strict]=http://10.96.0.10:80
 	[meshforge-synflood]=http://10.96.0.10:80
 	[meshforge-l7]=http://10.96.0.10:80
@@ -249,6 +253,7 @@ bed_up() {
 	"$TB" up --apply "$BENCH/policy.yaml" >"$RUN/testbed-up.log" 2>&1 ||
 		{ cat "$RUN/testbed-up.log" >&2; die "testbed up failed"; }
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge.yaml"
+	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-sockmap.yaml"
 	sed 's/port: 80, protocol: tcp}/port: 80, protocol: http}/' \
 		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-l7.yaml"
 	grep -q 'protocol: http}' "$RUN/policy-meshforge-l7.yaml" ||
@@ -318,12 +323,16 @@ path_start() {
 	PATH_PIDS=()
 	case "$path" in
 	direct) ;;
-	meshforge | meshforge-strict | meshforge-synflood | meshforge-l7 | meshforge-l7-policy)
+	meshforge | meshforge-sockmap | meshforge-strict | meshforge-synflood | meshforge-l7 | meshforge-l7-policy)
 		# The same service, at L4 or at L7 as its policy says.
 		"$TB" apply "$RUN/policy-$path.yaml" >"$RUN/apply.log" 2>&1 ||
 			{ cat "$RUN/apply.log" >&2; return 1; }
 		# The agents inherit the CPU mask (and the descriptor limit).
-		taskset -c "$CPU_PROXY" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
+		# The fast path on: a failed self-test stops the path here.
+		local extra=""
+		[ "$path" = meshforge-sockmap ] && extra="--sockmap on"
+		MF_AGENT_ARGS="${MF_AGENT_ARGS:-} $extra" \
+			taskset -c "$CPU_PROXY" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
 			{ cat "$RUN/agents-start.log" >&2; return 1; }
 		PATH_PIDS=("$("$TB" pid a)" "$("$TB" pid b)")
 		;;

@@ -28,9 +28,10 @@ import subprocess
 import sys
 import time
 
-PATHS = ["direct", "meshforge", "meshforge-strict", "meshforge-synflood", "meshforge-l7",
-         "meshforge-l7-policy", "nginx", "haproxy"]
+PATHS = ["direct", "meshforge", "meshforge-sockmap", "meshforge-strict", "meshforge-synflood",
+         "meshforge-l7", "meshforge-l7-policy", "nginx", "haproxy"]
 LABEL = {"direct": "direct", "meshforge": "meshforge L4",
+         "meshforge-sockmap": "meshforge L4 + sockmap",
          "meshforge-strict": "meshforge L4 STRICT",
          "meshforge-synflood": "meshforge L4 under SYN flood", "meshforge-l7": "meshforge L7",
          "meshforge-l7-policy": "meshforge L7 + policies",
