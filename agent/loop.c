@@ -610,11 +610,14 @@ int loop_turn(struct loop *l)
 		log_error("event=ring_error err=%s", strerror(-ret));
 		return ret;
 	}
-	/* Two vDSO clock reads an iteration: the stall gauge. */
+	/* Three vDSO clock reads an iteration: the stall gauge and
+	 * histograms. */
 	t0 = timer_now();
-	loop_drain(l);
+	if (loop_drain(l) > 0)
+		stallhist_add(&l->stats.batch, timer_now() - t0);
 	timer_run(&l->timers, t0);
 	dt = timer_now() - t0;
+	stallhist_add(&l->stats.turn, dt);
 	if (dt > l->stats.stall_max_ns)
 		l->stats.stall_max_ns = dt;
 	return 0;

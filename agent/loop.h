@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/signalfd.h>
 
+#include "stallhist.h"
 #include "timer.h"
 
 /* The loop's own operations; the modules' come from loop_op_add(). */
@@ -146,6 +147,12 @@ struct loop_stats {
 	/* The longest time one iteration spent on its completions: how
 	 * long, at worst, every other connection waited meanwhile. */
 	uint64_t stall_max_ns;
+	/* Each iteration's work, from io_uring_enter's return to the next
+	 * wait (the wait itself excluded): the same time as stall_max_ns,
+	 * every turn counted.  And the part of it spent on the completions
+	 * of the batch alone, for turns that had any. */
+	struct stallhist turn;
+	struct stallhist batch;
 };
 
 struct loop {

@@ -510,6 +510,61 @@ static bool test_stall_gauge(void)
 	return ok;
 }
 
+/* Turns over 10 ms in histogram @h (the buckets past that bound). */
+static uint64_t slow_turns(const struct stallhist *h)
+{
+	const uint64_t *b = stallhist_bounds();
+	uint64_t n = 0;
+
+	for (int i = 0; i < STALLHIST_BUCKETS; i++)
+		if (i == STALLHIST_BUCKETS - 1 || b[i] > 10000000)
+			n += h->buckets[i];
+	return n;
+}
+
+/* The histograms count every turn's work and every batch's: a handler
+ * that holds the thread 20 ms lands in a bucket past 10 ms in both, fast
+ * turns in the first ones, and the sums add up to at least the stall. */
+static bool test_stall_histograms(void)
+{
+	struct loop l;
+	struct seen guard, fast = { .l = &l }, s = { .l = &l, .stop_after = 1 };
+	uint64_t all = 0;
+	bool ok = false;
+	int op, fop;
+
+	if (!start(&l, &guard))
+		return false;
+	fop = loop_op_add(&l, "fast", on_cqe, &fast);
+	op = loop_op_add(&l, "slow", on_slow_cqe, &s);
+	if (!ASSERT_GE(op, LOOP_OP_FIRST_FREE) ||
+	    !ASSERT_GE(fop, LOOP_OP_FIRST_FREE))
+		goto out;
+	for (int i = 0; i < 3; i++) {
+		nop(&l, loop_ud((unsigned int)fop, 0, 0, 0));
+		if (!ASSERT_EQ(loop_turn(&l), 0))
+			goto out;
+	}
+	if (!ASSERT_EQ(fast.calls, 3) || !ASSERT_EQ(slow_turns(&l.stats.turn), 0))
+		goto out;
+	nop(&l, loop_ud((unsigned int)op, 0, 0, 0));
+	if (!ASSERT_EQ(loop_run(&l), 0))
+		goto out;
+	for (int i = 0; i < STALLHIST_BUCKETS; i++)
+		all += l.stats.turn.buckets[i];
+	ok = ASSERT_EQ(s.calls, 1) && ASSERT_GE(l.stats.turn.count, 4) &&
+	     ASSERT_EQ(all, l.stats.turn.count) &&
+	     ASSERT_GE(l.stats.batch.count, 4) &&
+	     ASSERT_GE(l.stats.turn.count, l.stats.batch.count) &&
+	     ASSERT_EQ(slow_turns(&l.stats.turn), 1) &&
+	     ASSERT_EQ(slow_turns(&l.stats.batch), 1) &&
+	     ASSERT_GE(l.stats.turn.sum_ns, 20 * 1000000ull) &&
+	     ASSERT_GE(l.stats.turn.sum_ns, l.stats.batch.sum_ns);
+out:
+	loop_fini(&l);
+	return ok;
+}
+
 /* A plaintext buffer comes back wiped as far as its user says data
  * reached, and no further; the cache hands it out again. */
 static bool test_pbuf_wiped(void)
@@ -753,6 +808,7 @@ int main(void)
 	TEST_RUN(test_unlisten_cycles);
 	TEST_RUN(test_teardown_waits_for_users);
 	TEST_RUN(test_stall_gauge);
+	TEST_RUN(test_stall_histograms);
 	TEST_RUN(test_pbuf_wiped);
 	TEST_RUN(test_fixed_snapshot);
 	TEST_RUN(test_handover);
