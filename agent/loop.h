@@ -126,6 +126,8 @@ struct loop_listener {
 struct loop_config {
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop,
 					 * SIGHUP calls its reload hook */
+	bool reuseport;			/* listeners join SO_REUSEPORT groups
+					 * (one loop of several) */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */
 	uint32_t buf_size;		/* bytes each; 0: default */
 };
@@ -191,6 +193,7 @@ struct loop {
 	 * completions no longer than until the earliest. */
 	struct timer_heap timers;
 
+	bool reuseport;			/* as loop_config's */
 	int signal_fd;
 	bool signal_armed;			/* read of it in flight */
 	/* What SIGHUP does (loop_on_reload()); NULL: nothing. */
