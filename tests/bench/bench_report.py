@@ -28,9 +28,10 @@ import subprocess
 import sys
 import time
 
-PATHS = ["direct", "meshforge", "meshforge-strict", "meshforge-l7", "meshforge-l7-policy",
+PATHS = ["direct", "meshforge", "meshforge-2loops", "meshforge-strict", "meshforge-l7", "meshforge-l7-policy",
          "nginx", "haproxy"]
 LABEL = {"direct": "direct", "meshforge": "meshforge L4",
+         "meshforge-2loops": "meshforge L4, 2 loops",
          "meshforge-strict": "meshforge L4 STRICT", "meshforge-l7": "meshforge L7",
          "meshforge-l7-policy": "meshforge L7 + policies",
          "nginx": "nginx pair", "haproxy": "HAProxy pair"}
@@ -445,6 +446,7 @@ def cmd_report(args):
     # Ratios of the medians, each meshforge path over each other path.
     ratios = {}
     for mfp, compare in (("meshforge", ("direct", "nginx", "haproxy")),
+                         ("meshforge-2loops", ("meshforge",)),
                          ("meshforge-strict", ("meshforge",)),
                          ("meshforge-l7", ("direct", "meshforge", "nginx", "haproxy")),
                          ("meshforge-l7-policy", ("meshforge-l7",))):
