@@ -456,6 +456,12 @@ static void apage_metrics_head(const struct apage_env *env,
 			  "Epoch of the policy snapshot in force (0: none loaded).");
 	apage_buf_printf(b, "meshforge_policy_epoch %llu\n",
 			 (unsigned long long)(p ? policy_epoch(p) : 0));
+	apage_metric_head(b, "meshforge_loop_policy_epoch", "gauge",
+			  "Epoch of the policy snapshot each loop gives its new connections: a loop takes a new one at its next connection.");
+	for (unsigned int i = 0; i < apage_nloops(env); i++)
+		apage_buf_printf(b, "meshforge_loop_policy_epoch{loop=\"%u\"} %llu\n",
+				 i, (unsigned long long)reload_epoch_taken(
+					apage_ctx(env, i)->reload));
 	apage_metric_head(b, "meshforge_http_route_requests_total", "counter",
 			  "HTTP requests answered, by source identity, destination service, route (\"\": none) and status class.");
 }

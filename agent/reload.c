@@ -64,6 +64,9 @@ struct reload {
 					 * connections get.  Reference */
 	uint64_t built;			/* reloader thread only: epoch of the
 					 * last snapshot it built */
+	/* Epoch of @cur: written by the loop thread, read by any
+	 * (reload_epoch_taken()). */
+	uint64_t cur_epoch;
 };
 
 /* Maps mf_config read-only.  Failure is not fatal: the ticks then read
@@ -225,8 +228,11 @@ int reload_open_group(struct reload **out, unsigned int n,
 	r->thread_up = true;
 	pthread_setname_np(r->thread, "mf-reload");
 done:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		group[i]->cur_epoch = group[i]->cur ?
+				      policy_epoch(group[i]->cur) : 0;
 		out[i] = group[i];
+	}
 	return 0;
 
 err_unmap:
@@ -260,12 +266,18 @@ struct policy *reload_current(struct reload *r)
 		return r->cur;
 	old = r->cur;
 	r->cur = np;
+	__atomic_store_n(&r->cur_epoch, policy_epoch(np), __ATOMIC_RELAXED);
 	/* The old one goes to the reloader, which frees it if we held the
 	 * last reference. */
 	reload_release(r, old);
 	log_debug("event=policy_switch epoch=%llu trust_domain=%s",
 		  (unsigned long long)policy_epoch(np), policy_trust_domain(np));
 	return np;
+}
+
+uint64_t reload_epoch_taken(const struct reload *r)
+{
+	return __atomic_load_n(&r->cur_epoch, __ATOMIC_RELAXED);
 }
 
 void reload_release(struct reload *r, struct policy *p)

@@ -65,6 +65,10 @@ int reload_open_group(struct reload **out, unsigned int n,
  */
 struct policy *reload_current(struct reload *r);
 
+/* The epoch of the snapshot @r's loop took last (0: none): what its new
+ * connections get.  Any thread may ask (admin, for every loop). */
+uint64_t reload_epoch_taken(const struct reload *r);
+
 /* Drops a reference to @p (NULL: none) that the loop thread held (a
  * connection's): at once when @p is current (never the last reference
  * then), else by the reloader thread.  Loop thread only. */

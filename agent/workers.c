@@ -178,6 +178,8 @@ static void workers_stop_others(struct workers *w)
 {
 	const uint64_t one = 1;
 
+	if (!w->w)
+		return;
 	for (unsigned int i = 0; i + 1 < w->n; i++)
 		if (w->w[i].thread_up &&
 		    write(w->w[i].stop_fd, &one, sizeof(one)) < 0)

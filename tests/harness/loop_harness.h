@@ -241,6 +241,22 @@ static inline int lh_listener(uint16_t *port, int backlog)
 	return fd;
 }
 
+/* A port that was free a moment ago (0 when none could be had). */
+static inline uint16_t lh_free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port = 0;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
 /* A blocking socket connected to 127.0.0.1:@port (the caller closes it),
  * or -1. */
 static inline int lh_client(uint16_t port)
