@@ -162,7 +162,7 @@ static struct rl_bucket *rl_bucket(struct rl_table *t, const struct rl_limit *l,
 			lru = b;
 	}
 	lru->key = l->key;
-	lru->tokens = l->requests;
+	lru->tokens = loopshare(l->requests, t->loops);
 	lru->fill = now + (uint64_t)l->interval_ms * 1000000ull;
 	return lru;
 }
