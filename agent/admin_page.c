@@ -315,7 +315,10 @@ static uint64_t apage_sum(const struct apage_env *env, size_t off)
 }
 
 /* Connections listener @name accepted, over the loops (each has its own
- * socket of that name, SO_REUSEPORT). */
+ * socket of that name, SO_REUSEPORT).  Another loop's listener names are
+ * read while it may rename a slot: they are static strings or a gateway
+ * port's fixed buffer, which stays mapped and NUL-terminated, so a scrape
+ * at worst misses one count. */
 static uint64_t apage_accepted(const struct apage_env *env, const char *name)
 {
 	uint64_t v = 0;
