@@ -73,6 +73,7 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 {
 	const struct loop_config lc = {
 		.handle_signals = cfg->handle_signals,
+		.reuseport = cfg->reuseport,
 		.nbufs = cfg->nbufs,
 		.buf_size = cfg->buf_size,
 	};
@@ -121,9 +122,16 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	a->ctx.sockfast = cfg->sockfast;
 	a->ctx.sockmap_mode = cfg->sockmap_mode;
 	a->ctx.sockmap_selftest = cfg->sockmap_selftest;
-	err = reload_open(&a->ctx.reload, cfg->pmap, cfg->policy);
-	if (err)
-		return err;
+	a->ctx.loop_index = cfg->loop_index;
+	a->ctx.loops = cfg->loops;
+	if (cfg->reload) {
+		a->ctx.reload = cfg->reload;
+		a->reload_borrowed = true;
+	} else {
+		err = reload_open(&a->ctx.reload, cfg->pmap, cfg->policy);
+		if (err)
+			return err;
+	}
 	err = loop_init(&a->loop, &lc);
 	if (err)
 		goto fail;
@@ -214,8 +222,10 @@ void agent_fini(struct agent *a)
 	tunnel_fini(&a->tunnel);
 	admin_close(a->admin);
 	conn_table_fini(&a->conns);
-	/* Last: every connection has dropped its snapshot by now. */
-	reload_close(a->ctx.reload);
+	/* Last: every connection has dropped its snapshot by now.  A
+	 * shared reloader is closed by its owner once every loop is done. */
+	if (!a->reload_borrowed)
+		reload_close(a->ctx.reload);
 	l7stats_free(&a->ctx.l7stats);
 	memset(a, 0, sizeof(*a));
 }

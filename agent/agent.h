@@ -97,6 +97,14 @@ struct agent_config {
 	const char *const *pod_ifaces;
 	unsigned int n_pod_ifaces;
 	const char *uplink;
+	/* One loop of several (workers.h): @reload is this loop's end of
+	 * the shared reloader (borrowed; NULL: the agent opens its own),
+	 * @reuseport puts its listeners in SO_REUSEPORT groups with the
+	 * other loops', and @loops lists them all for admin. */
+	struct reload *reload;
+	bool reuseport;
+	unsigned int loop_index;
+	const struct ctx_loops *loops;
 };
 
 struct agent {
@@ -112,6 +120,7 @@ struct agent {
 	bool loop_up;
 	struct podwatch podwatch;	/* the pod interfaces, with a kern */
 	bool podwatch_up;
+	bool reload_borrowed;		/* ctx.reload is the workers' */
 };
 
 /*

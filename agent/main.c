@@ -9,6 +9,7 @@
  *       [--state-dir DIR] [--uplink IFNAME]
  *       [--workload-cgroup PATH=IDENTITY]...
  *       [--sockmap on|off|auto] [--sockmap-cgroup PATH]
+ *       [--state-dir DIR] [--uplink IFNAME] [--threads N]
  *   meshforge-agent --check-kernel
  *
  * Before anything else, probes what it needs from the kernel (agent/kreq.h)
@@ -43,6 +44,7 @@
 #include "sockfast.h"
 #include "certs.h"
 #include "agent.h"
+#include "workers.h"
 #include "kern.h"
 #include "kreq.h"
 #include "xdp.h"
@@ -93,6 +95,7 @@ struct main_opts {
 	int n_workloads;
 	enum sockfast_mode sockmap;	/* the same-node fast path */
 	const char *sockmap_cgroup;	/* NULL: the cgroup2 root */
+	uint32_t threads;		/* event loops; 0: one per online CPU */
 };
 
 static void main_usage(FILE *f)
@@ -111,6 +114,7 @@ static void main_usage(FILE *f)
 		"                       [--first-byte-timeout MS] [--tcp-idle-timeout MS]\n"
 		"                       [--workload-cgroup PATH=IDENTITY]...\n"
 		"                       [--sockmap on|off|auto] [--sockmap-cgroup PATH]\n"
+		"                       [--threads N]\n"
 		"       meshforge-agent --check-kernel\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
@@ -153,6 +157,9 @@ static void main_usage(FILE *f)
 		"                on stops the start if it fails (default off)\n"
 		"  --sockmap-cgroup  the cgroup v2 holding the pods and the\n"
 		"                agent (default the cgroup2 root)\n"
+		"  --threads     event loops, each on a thread with its own\n"
+		"                listeners (SO_REUSEPORT) and connections\n"
+		"                (default: one per online CPU; 1 before Linux 6.5)\n"
 		"  --check-kernel  probe the kernel for what the agent needs\n"
 		"                (Linux " KREQ_MIN_STR " or newer), say what is missing\n"
 		"                and exit: 0 when nothing is\n",
@@ -240,6 +247,31 @@ static void main_reload(void *arg)
 	notify_send("READY=1");
 }
 
+/*
+ * How many loops to run: --threads, else one per online CPU.  Several need
+ * a kernel that steers a pod's connection into an SO_REUSEPORT group
+ * (workers_reuseport_steering()): the default falls back to one loop on an
+ * older one, an explicit count stops the agent.  Returns the count, or 0
+ * after logging why not.
+ */
+static unsigned int main_threads(const struct main_opts *o)
+{
+	unsigned int n = o->threads ? o->threads : workers_default_count();
+
+	if (n == 1 || workers_reuseport_steering())
+		return n;
+	if (o->threads) {
+		log_error("event=startup_failed what=threads threads=%u "
+			  "msg=\"this kernel cannot steer intercepted "
+			  "connections to several loops (Linux 6.5): run with "
+			  "--threads 1\"", n);
+		return 0;
+	}
+	log_info("event=threads_fallback threads=1 online_cpus=%u "
+		 "reason=\"kernel older than 6.5\"", n);
+	return 1;
+}
+
 /* Returns 0, or an exit code after printing why. */
 static int main_parse(int argc, char **argv, struct main_opts *o)
 {
@@ -268,6 +300,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "workload-cgroup", required_argument, NULL, 'W' },
 		{ "sockmap", required_argument, NULL, 'M' },
 		{ "sockmap-cgroup", required_argument, NULL, 'C' },
+		{ "threads", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -442,6 +475,14 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 				return MAIN_EXIT_USAGE;
 			}
 			o->sockmap_cgroup = optarg;
+			break;
+		case 'j':
+			if (main_count(optarg, WORKERS_MAX, &o->threads)) {
+				fprintf(stderr, "meshforge-agent: bad count '%s' "
+					"for --threads (1 to %d)\n", optarg,
+					WORKERS_MAX);
+				return MAIN_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -675,7 +716,10 @@ int main(int argc, char **argv)
 	struct sockfast *sfast = NULL;
 	const char *sockmap_selftest = "not_run";
 	struct pmap pm;
-	struct agent ag;
+	struct workers wk;
+	struct agent *ag;
+	struct stats tot;
+	unsigned int threads;
 	sigset_t set;
 	int rc, err;
 
@@ -720,6 +764,9 @@ int main(int argc, char **argv)
 		goto out_tls;
 	}
 	if (main_check_node_cert(&o, certs))
+		goto out_certs;
+	threads = main_threads(&o);
+	if (!threads)
 		goto out_certs;
 	if (main_restore_policy(&o))
 		goto out_certs;
@@ -785,7 +832,7 @@ int main(int argc, char **argv)
 	cfg.uplink = o.uplink;
 	/* Attaches the pod interfaces there are (podwatch.h): one named
 	 * that cannot be attached stops the agent here. */
-	err = agent_init(&ag, &cfg);
+	err = workers_init(&wk, &cfg, threads, true);
 	if (err) {
 		log_error("event=startup_failed what=loop err=\"%s\"",
 			  strerror(-err));
@@ -796,24 +843,27 @@ int main(int argc, char **argv)
 	err = caps_keep_agent();
 	if (err)
 		log_warn("event=caps_drop_failed err=\"%s\"", strerror(-err));
-	loop_on_reload(&ag.loop, main_reload, &ag);
+	ag = workers_agent0(&wk);
+	loop_on_reload(&ag->loop, main_reload, ag);
 	log_info("event=ready node=%s outbound_port=%u tunnel_port=%u "
-		 "admin_port=%u pod_ifaces=%u bpf_root=%s config_dir=%s", o.node,
-		 o.outbound_port, o.tunnel_port, o.admin_port,
-		 podwatch_attached(&ag.podwatch), o.bpf_root, o.config_dir);
+		 "admin_port=%u pod_ifaces=%u threads=%u bpf_root=%s "
+		 "config_dir=%s", o.node, o.outbound_port, o.tunnel_port,
+		 o.admin_port, podwatch_attached(&ag->podwatch), threads,
+		 o.bpf_root, o.config_dir);
 	notify_sendf("READY=1\nSTATUS=serving node %s, %u pod interfaces",
-		     o.node, podwatch_attached(&ag.podwatch));
-	err = loop_run(&ag.loop);
+		     o.node, podwatch_attached(&ag->podwatch));
+	err = workers_run(&wk);
 	notify_send("STOPPING=1");
 	rc = err ? MAIN_EXIT_SYSTEM : 0;
+	workers_totals(&wk, &tot);
 	log_info("event=stopping accepted=%llu relayed=%llu refused=%llu "
 		 "aborted=%llu finished=%llu",
-		 (unsigned long long)ag.ctx.stats.accepted,
-		 (unsigned long long)ag.ctx.stats.relayed,
-		 (unsigned long long)ag.ctx.stats.refused,
-		 (unsigned long long)ag.ctx.stats.aborted,
-		 (unsigned long long)ag.ctx.stats.finished);
-	agent_fini(&ag);
+		 (unsigned long long)tot.accepted,
+		 (unsigned long long)tot.relayed,
+		 (unsigned long long)tot.refused,
+		 (unsigned long long)tot.aborted,
+		 (unsigned long long)tot.finished);
+	workers_fini(&wk);
 out_kern:
 	sockfast_close(sfast);
 	frontdoor_close(fdoor);

@@ -1717,6 +1717,10 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	tu->breaker = calloc(1, sizeof(*tu->breaker));
 	if (!tu->rl || !tu->budget || !tu->breaker)
 		return -ENOMEM;
+	/* One loop of several: each holds to its share of the node's
+	 * limits (loopshare.h). */
+	tu->rl->loops = ctx->loops ? ctx->loops->n : 1;
+	tu->breaker->loops = tu->rl->loops;
 	rbudget_init(tu->budget, cfg->retry_budget_ratio_milli,
 		     cfg->retry_budget_min_per_s);
 	tu->access_log = cfg->http_access_log;

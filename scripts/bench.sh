@@ -9,6 +9,9 @@
 #   meshforge  a1 -> VIP 10.96.0.10:80 -> agent a =mTLS= agent b -> b1 (L4)
 #   meshforge-sockmap  meshforge with the same-node fast path on
 #              (--sockmap on): a1's sends reach agent a socket to socket
+#   meshforge-2loops  meshforge with two event loops per agent
+#              (--threads 2), the agents on CPUs $MF_BENCH_CPU_PROXY2: how
+#              the L4 path scales with loops, side by side with one loop
 #   meshforge-strict  meshforge with the Mesh's mTLS STRICT: the pods' TC
 #              programs towards them enforce it on every packet
 #   meshforge-l7  the same, web declared `protocol: http`: agent a speaks
@@ -49,12 +52,13 @@
 # MF_BENCH_WARMUP (2 s, excluded), MF_BENCH_REPS (3), MF_BENCH_CONNS (64),
 # MF_BENCH_NEWCONN_DURATION (5 s), MF_BENCH_NEWCONN_CONNS (16),
 # MF_BENCH_IDLE_CONNS (10000), MF_BENCH_IDLE_STEP (1500 connections opened at once),
-# MF_BENCH_PATHS ("direct meshforge meshforge-sockmap meshforge-strict
-# meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy"),
-# MF_BENCH_SYN_RATE (100 SYNs/s per source), MF_BENCH_FLOOD_GAP_US (20 µs
-# between flood SYNs), MF_BENCH_CPU_LOAD (0),
-# MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_HTTPLOAD (the load
-# generator binary).
+# MF_BENCH_PATHS ("direct meshforge meshforge-2loops meshforge-sockmap
+# meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx
+# haproxy"), MF_BENCH_SYN_RATE (100 SYNs/s per source),
+# MF_BENCH_FLOOD_GAP_US (20 µs between flood SYNs), MF_BENCH_CPU_LOAD (0),
+# MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_BENCH_CPU_PROXY2 (the
+# CPUs of meshforge-2loops' agents: CPU_PROXY and CPU_LOAD, 1,0 here),
+# MF_HTTPLOAD (the load generator binary).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,7 +85,7 @@ IDLE_CONNS=${MF_BENCH_IDLE_CONNS:-10000}
 IDLE_STEP=${MF_BENCH_IDLE_STEP:-1500}
 # The load generator holds idle connections until we stop it, or this long.
 IDLE_HOLD_MAX=300
-PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-sockmap meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy}
+PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-2loops meshforge-sockmap meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy}
 SYN_RATE=${MF_BENCH_SYN_RATE:-100}
 FLOOD_GAP_US=${MF_BENCH_FLOOD_GAP_US:-20}
 # The flood's source, an address outside the mesh on node b's wire, and
@@ -94,6 +98,7 @@ FLOOD_MAX=900
 CPU_LOAD=${MF_BENCH_CPU_LOAD:-0}
 CPU_ORIGIN=${MF_BENCH_CPU_ORIGIN:-0}
 CPU_PROXY=${MF_BENCH_CPU_PROXY:-1}
+CPU_PROXY2=${MF_BENCH_CPU_PROXY2:-$CPU_PROXY,$CPU_LOAD}
 # 1: the outbound proxies of the nginx and HAProxy pairs reuse upstream
 # mTLS connections (the normal configuration); 0 for the handshake run.
 REUSE=1
@@ -111,6 +116,7 @@ BULK_BYTES=104857600
 declare -A URL=(
 	[direct]=http://$ORIGIN_IP:$ORIGIN_PORT
 	[meshforge]=http://10.96.0.10:80
+	[meshforge-2loops]=http://10.96.0.10:80
 	[meshforge-sockmap]=http://10.96.0.10:80
 	[meshforge-strict]=http://10.96.0.10:80
 	[meshforge-synflood]=http://10.96.0.10:80
@@ -253,6 +259,7 @@ bed_up() {
 	"$TB" up --apply "$BENCH/policy.yaml" >"$RUN/testbed-up.log" 2>&1 ||
 		{ cat "$RUN/testbed-up.log" >&2; die "testbed up failed"; }
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge.yaml"
+	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-2loops.yaml"
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-sockmap.yaml"
 	sed 's/port: 80, protocol: tcp}/port: 80, protocol: http}/' \
 		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-l7.yaml"
@@ -319,11 +326,16 @@ start_proxy() {
 # path_start PATH: starts the proxies of PATH and waits until a request
 # goes through.  Returns 1 (proxies stopped) when the path does not work.
 path_start() {
-	local path=$1 pid
+	local path=$1 pid cpus=$CPU_PROXY loops=1
 	PATH_PIDS=()
 	case "$path" in
 	direct) ;;
-	meshforge | meshforge-sockmap | meshforge-strict | meshforge-synflood | meshforge-l7 | meshforge-l7-policy)
+	meshforge | meshforge-2loops | meshforge-sockmap | meshforge-strict | meshforge-synflood | meshforge-l7 | meshforge-l7-policy)
+		# Two loops get two CPUs; every other path one.
+		if [ "$path" = meshforge-2loops ]; then
+			cpus=$CPU_PROXY2
+			loops=2
+		fi
 		# The same service, at L4 or at L7 as its policy says.
 		"$TB" apply "$RUN/policy-$path.yaml" >"$RUN/apply.log" 2>&1 ||
 			{ cat "$RUN/apply.log" >&2; return 1; }
@@ -331,8 +343,8 @@ path_start() {
 		# The fast path on: a failed self-test stops the path here.
 		local extra=""
 		[ "$path" = meshforge-sockmap ] && extra="--sockmap on"
-		MF_AGENT_ARGS="${MF_AGENT_ARGS:-} $extra" \
-			taskset -c "$CPU_PROXY" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
+		MF_AGENT_ARGS="${MF_AGENT_ARGS:-} $extra" MF_AGENT_THREADS=$loops \
+			taskset -c "$cpus" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
 			{ cat "$RUN/agents-start.log" >&2; return 1; }
 		PATH_PIDS=("$("$TB" pid a)" "$("$TB" pid b)")
 		;;
@@ -353,7 +365,7 @@ path_start() {
 	esac
 	# Pin every thread, io_uring workers included, whatever they inherited.
 	for pid in $(proc_tree "${PATH_PIDS[@]}"); do
-		taskset -a -p -c "$CPU_PROXY" "$pid" >/dev/null 2>&1
+		taskset -a -p -c "$cpus" "$pid" >/dev/null 2>&1
 	done
 	if ! wait_for 10 "$TB" exec a1 curl -fs -o /dev/null -m 2 "${URL[$path]}$BODY_SMALL"; then
 		log "path $path does not answer; logs:"
@@ -669,7 +681,7 @@ fi
 settings="runs ${DURATION} s after ${WARMUP} s warm-up, $CONNS connections"
 settings+="; new connections: $NEWCONN_CONNS concurrent for ${NEWCONN_DURATION} s"
 settings+="; idle: $IDLE_CONNS connections"
-settings+="; CPUs: proxies of both nodes $CPU_PROXY, load generator $CPU_LOAD, origin $CPU_ORIGIN"
+settings+="; CPUs: proxies of both nodes $CPU_PROXY (meshforge-2loops: $CPU_PROXY2), load generator $CPU_LOAD, origin $CPU_ORIGIN"
 "$PY" "$REPORT" report "$RAW" --out "$OUT" --seconds $((SECONDS - start)) \
 	--command "${MF_BENCH_COMMAND:-make bench}" --settings "$settings" --agent "$AGENT" ||
 	die "report failed"

@@ -419,6 +419,13 @@ ADMIN_TEST(test_metrics, true)
 		"{reason=\"no_policy\"} 0\n",
 		"\n# TYPE meshforge_loop_stall_seconds_max gauge\n"
 		"meshforge_loop_stall_seconds_max ",
+		"\nmeshforge_loop_connections_accepted_total{loop=\"0\"} 1\n",
+		"\n# TYPE meshforge_loop_turn_seconds histogram\n",
+		"\nmeshforge_loop_turn_seconds_bucket{loop=\"0\",le=\"1e-05\"} ",
+		"\nmeshforge_loop_turn_seconds_bucket{loop=\"0\",le=\"+Inf\"} ",
+		"\nmeshforge_loop_turn_seconds_sum{loop=\"0\"} ",
+		"\n# TYPE meshforge_loop_batch_seconds histogram\n",
+		"\nmeshforge_loop_batch_seconds_count{loop=\"0\"} ",
 		NULL,
 	};
 

@@ -181,22 +181,6 @@ static bool make_certs(void)
 	       make_leaf(STEM_NODE, ID_NODE) == 0 && make_svid_certs();
 }
 
-/* A port that was free a moment ago. */
-static uint16_t free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port = 0;
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 /* The mesh the tests run in (see the addresses above), on the ports this
  * run found free.  Built by hand: mfctl refuses loopback addresses.
  * Services web 1, stray 2, empty 3, clients 4, api 5 (HTTP); identities
@@ -1224,9 +1208,9 @@ int main(void)
 	lh_signals_setup();
 	log_level_max = getenv("MF_TEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERROR;
 
-	port_out = free_port();
-	port_tun = free_port();
-	port_srv = free_port();
+	port_out = lh_free_port();
+	port_tun = lh_free_port();
+	port_srv = lh_free_port();
 	/* A policy that cannot be built fails the tests (start()), where
 	 * missing certificates only skip them. */
 	pol = make_policy();
