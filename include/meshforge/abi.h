@@ -200,6 +200,10 @@ struct mf_config {
 	 * allocates MeshService VIPs from it; the data path reads the VIPs
 	 * from mf_services). */
 	char msvc_vip_range[MF_CIDR_MAX];
+	/* spec.meshExternalServices.vipRange as written, "": the default;
+	 * MeshExternalService VIPs come from it as MeshService VIPs do
+	 * from msvc_vip_range. */
+	char mes_vip_range[MF_CIDR_MAX];
 	/* What the pods' TC egress program (traffic towards a pod) enforces:
 	 * the mode of the enabled mTLS backend, 0 when none is enabled (no
 	 * mTLS: nothing enforced).  Derived by mfctl; it flips with the
@@ -224,6 +228,10 @@ enum mf_config_flags {
 	/* Some endpoint has a MeshTLS mode of its own (MF_ENDPOINT_F_TLS_*):
 	 * the TC program towards pods looks each destination up. */
 	MF_CONFIG_F_TLS_MODES = 1u << 1,
+	/* Mesh spec.routing.defaultForbidMeshExternalServiceAccess: a
+	 * MeshExternalService is reached only by the sources a
+	 * MeshTrafficPermission targeting it allows. */
+	MF_CONFIG_F_FORBID_MES = 1u << 2,
 };
 
 enum mf_proto {
@@ -275,6 +283,12 @@ enum mf_service_flags {
 	 * (MF_SERVICE_F_HTTP says which); without it, its endpoints' tags
 	 * did.  Only so that `mfctl get` prints the spec as written. */
 	MF_SERVICE_F_PROTOCOL_SPEC = 1u << 2,
+	/* A MeshExternalService: its VIP was allocated from the Mesh's
+	 * spec.meshExternalServices.vipRange, its spec (the endpoints
+	 * outside the mesh, the TLS to originate) is in mf_ext_services,
+	 * and it has no mf_endpoints: the source's agent connects to one
+	 * of its endpoints itself. */
+	MF_SERVICE_F_EXTERNAL = 1u << 3,
 };
 
 /*
