@@ -323,6 +323,10 @@ enum mf_endpoint_flags {
 	 * the Mesh has mTLS enabled at all). */
 	MF_ENDPOINT_F_TLS_STRICT = 1u << 1,
 	MF_ENDPOINT_F_TLS_PERMISSIVE = 1u << 2,
+	/* Never in mf_endpoints: the agent's own endpoints of a
+	 * MeshExternalService (its spec.endpoints, resolved), which it
+	 * dials itself, node_ip:port, without a tunnel. */
+	MF_ENDPOINT_F_EXTERNAL = 1u << 3,
 };
 
 /*
