@@ -1014,6 +1014,11 @@ int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n)
 	return 0;
 }
 
+bool tls_eof_is_end(const struct tls_sess *s)
+{
+	return s->ctx->origin && s->hs_done && !s->failed;
+}
+
 const char *tls_sni(const struct tls_sess *s)
 {
 	return s->sni;

@@ -123,6 +123,12 @@ int tls_sess_new_origin(struct tls_sess **out, struct tls_ctx *ctx,
 			const char *sni, const struct tls_name *names,
 			size_t n);
 
+/* Whether the peer's TCP EOF ends its stream as a close_notify would:
+ * true for an origin session (servers outside the mesh often close
+ * without one, and what they send is framed by its own protocol, as HTTP
+ * by its lengths); false between agents, where it is a truncation. */
+bool tls_eof_is_end(const struct tls_sess *s);
+
 /* References: a session holds one on its context (tls_sess_new), so a
  * context outlives the store that made it while sessions use it.  Thread
  * safe. */
