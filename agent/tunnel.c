@@ -558,6 +558,22 @@ static void tunnel_l7_try_done(void *arg, struct conn *c, int status)
 	c->try_key = 0;
 }
 
+/* Whether the source of @c, of identity @src_id, may reach endpoint @ep:
+ * a MeshExternalService's that a route's backendRef chose is held to
+ * that service's access as a connection to its VIP is (egress.h). */
+static bool tunnel_egress_ok(const struct conn *c,
+			     const struct mf_endpoint *ep, const char *src_id,
+			     const char **why)
+{
+	const struct mf_service *svc;
+
+	if (!(ep->flags & MF_ENDPOINT_F_EXTERNAL) ||
+	    ep->service_id == c->service_id)
+		return true;	/* not external, or checked on accept */
+	svc = policy_service_by_id(c->policy, ep->service_id);
+	return svc && egress_allowed(c->policy, svc, src_id, why);
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
  * up end to the endpoint's node.  A request's first try is held to its
@@ -594,6 +610,10 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->status = d.status;
 		r->why = d.why;
 		r->location = d.location;	/* now hproxy's */
+		return 0;
+	}
+	if (!tunnel_egress_ok(c, d.ep, c->src_spiffe, &r->why)) {
+		r->status = 403;
 		return 0;
 	}
 	if (!tunnel_try_begin(tu, c, d.ep)) {
@@ -837,6 +857,12 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 			 c->traffic_route >= 0 ?
 			 router_traffic_route_name(p, c->traffic_route) : "");
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
+		return;
+	}
+	if (!tunnel_egress_ok(c, ep, src_id, &why)) {
+		snprintf(reason, sizeof(reason), "MeshExternalService %s by "
+			 "backendRef: %s", ep->name, why);
+		tunnel_refuse(tu, c, STATS_REFUSE_EGRESS_DENIED, reason);
 		return;
 	}
 	if (!tunnel_speak_as(tu, c, src_id))

@@ -15,6 +15,8 @@
 #  - the Mesh forbids MeshExternalService access by default: a2, which no
 #    permission allows, is refused, and so is a1 on a service no
 #    permission targets;
+#  - backendRefs to them: a MeshTCPRoute's and a MeshHTTPRoute's, the
+#    latter held to the service's permission (403 for a2);
 #  - MeshPassthrough: skipped (not enforced yet).
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -77,13 +79,39 @@ spec:
 YAML
 }
 {
-	sed 's|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, meshExternalServices: {vipRange: 10.96.64.0/24}, routing: {defaultForbidMeshExternalServiceAccess: true}}|' \
+	sed -e 's|^spec: {vip: 10.96.0.12, port: 80}$|spec: {vip: 10.96.0.12, port: 80, protocol: http}|' \
+	    -e 's|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, meshExternalServices: {vipRange: 10.96.64.0/24}, routing: {defaultForbidMeshExternalServiceAccess: true}}|' \
 		"$TL_TOP/tests/integration/policy.yaml"
 	mes api 80 http "$PKI/ca.crt"; allow api
 	mes api-tcp 81 tcp "$PKI/ca.crt"; allow api-tcp
 	mes bad 82 http "$PKI/other.crt"; allow bad
 	mes bad-tcp 83 tcp "$PKI/other.crt"; allow bad-tcp
 	mes closed 84 http "$PKI/ca.crt"
+	cat <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTCPRoute
+metadata: {name: client-to-api}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: client}
+      rules:
+        - default:
+            backendRefs: [{kind: MeshExternalService, name: api-tcp, weight: 1}]
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshHTTPRoute
+metadata: {name: intruder-to-api}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: intruder}
+      rules:
+        - matches: [{path: {type: PathPrefix, value: /}}]
+          default:
+            backendRefs: [{kind: MeshExternalService, name: api, weight: 1}]
+YAML
 } >"$TL_TMP/egress.yaml"
 grep -q 'defaultForbidMeshExternalServiceAccess: true' "$TL_TMP/egress.yaml" ||
 	{ fail policy_written "no routing in the Mesh"; tl_finish; }
@@ -135,6 +163,24 @@ got=$(raw a1 10.96.64.2 81)
 case "$got" in
 *"200 OK"*"sni=api.example.test tls=TLSv1.3"*) pass tcp_tls_origination ;;
 *) fail tcp_tls_origination "$got; server: $(tail -n 3 "$TL_TMP/server.log")" ;;
+esac
+
+# backendRefs: a MeshTCPRoute on client and a MeshHTTPRoute on intruder
+# (now http) send their traffic to MeshExternalServices.
+got=$(raw a1 10.96.0.11 80)
+case "$got" in
+*"200 OK"*"sni=api.example.test tls=TLSv1.3"*) pass tcp_route_backend_ref ;;
+*) fail tcp_route_backend_ref "$got" ;;
+esac
+got=$(get http://10.96.0.12/)
+case "$got" in
+*"sni=api.example.test tls=TLSv1.3"*"code=200") pass http_route_backend_ref ;;
+*) fail http_route_backend_ref "$got" ;;
+esac
+got=$(get http://10.96.0.12/ a2)
+case "$got" in
+*"code=403") pass http_route_backend_ref_permission ;;
+*) fail http_route_backend_ref_permission "$got" ;;
 esac
 
 mark=$(tl_log_mark mf-node-a)
