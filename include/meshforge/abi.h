@@ -186,6 +186,15 @@ struct mf_cidr4 {
 /* Networks the nodes' XDP program drops (Mesh spec.firewall.denySources). */
 #define MF_FW_DENY_MAX		32
 
+/* A destination MeshPassthrough admits (an IP or CIDR appendMatch). */
+#define MF_PT_NETS_MAX		16
+struct mf_pt_net {
+	__u8 addr[4];			/* network order, no host bits */
+	__u8 prefix;			/* 0..32 */
+	__u8 _pad;
+	__u16 port;			/* host order, 0: every port */
+};
+
 struct mf_config {
 	__u64 epoch;			/* bumped once by every successful apply */
 	__u32 flags;			/* MF_CONFIG_F_* */
@@ -221,6 +230,15 @@ struct mf_config {
 	struct mf_cidr4 fw_deny[MF_FW_DENY_MAX];
 	__u32 fw_pkt_num, fw_pkt_interval_ms;
 	__u32 fw_syn_num, fw_syn_interval_ms;
+	/* MeshPassthrough, of the policies that target the whole Mesh:
+	 * which destinations outside the mesh (no service VIP, no
+	 * workload) pods may open TCP connections to.  The pods' TC
+	 * ingress program drops the SYN of any other under Matched and
+	 * None; 0 (none applied) and All let everything pass. */
+	__u8 pt_mode;			/* enum mf_passthrough_mode, 0: none */
+	__u8 pt_n;
+	__u8 _pad5[2];
+	struct mf_pt_net pt[MF_PT_NETS_MAX];
 };
 
 enum mf_config_flags {
@@ -539,6 +557,9 @@ enum mf_stat {
 	MF_STAT_XDP_DROP_DENY,		/* from a denied network */
 	MF_STAT_XDP_DROP_PACKET_RATE,	/* over its source's packet rate */
 	MF_STAT_XDP_DROP_SYN_RATE,	/* a SYN over its source's SYN rate */
+	/* From pods, once more. */
+	MF_STAT_DROP_PASSTHROUGH,	/* a SYN to a destination outside the
+					 * mesh MeshPassthrough does not admit */
 	MF_STAT_MAX,
 };
 

@@ -567,6 +567,50 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 	cfg->fw_syn_interval_ms = cm->firewall.per_source.syn_rate.interval;
 }
 
+/* MeshPassthrough into @cfg: of the policies that target the whole Mesh,
+ * in name order (Kuma's merge), the last mode written and every IP and
+ * CIDR appendMatch, each with its port (the kernel sees addresses, not
+ * names: Domain matches are not taken).  Returns how many matches did
+ * not fit or were domains. */
+static size_t cmp_passthrough(struct mf_config *cfg,
+			      const struct model_obj *const *objs, size_t n)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_passthrough *pt = (const void *)objs[i]->pol.recs;
+		const struct mf_passthrough_conf *c = &pt->conf;
+
+		if (!objs[i]->pol.n || pt->hdr.target.kind != MF_REF_MESH)
+			continue;
+		if (c->passthrough_mode)
+			cfg->pt_mode = c->passthrough_mode;
+		for (size_t j = 0; j < c->nappend_match &&
+				   j < MF_PASSTHROUGH_MATCHES_MAX; j++) {
+			const struct mf_passthrough_match *m =
+				&c->append_match[j];
+			struct mf_pt_net *net = &cfg->pt[cfg->pt_n];
+			char v[MF_HOST_MAX + 4];
+
+			if (m->type == MF_PASSTHROUGH_DOMAIN ||
+			    cfg->pt_n >= MF_PT_NETS_MAX) {
+				left++;
+				continue;
+			}
+			snprintf(v, sizeof(v), "%.*s%s", (int)sizeof(m->value),
+				 m->value, m->type == MF_PASSTHROUGH_IP &&
+				 !strchr(m->value, '/') ? "/32" : "");
+			if (kind_parse_cidr4(v, net->addr, &net->prefix)) {
+				left++;	/* IPv6: not enforced */
+				continue;
+			}
+			net->port = m->port;
+			cfg->pt_n++;
+		}
+	}
+	return left;
+}
+
 /* Merges @a (@na) and @b (@nb), each sorted by name, into @out. */
 static void cmp_merge_by_name(const struct model_obj **out,
 			      const struct model_obj *const *a, size_t na,
@@ -750,10 +794,14 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	}
 
 	/* mf_config */
+	const enum model_kind pt_kind = (enum model_kind)(MODEL_GEN_FIRST +
+				REC_PASSTHROUGHS - REC_KIND_FIRST);
 	if (cnt[MODEL_MESH]) {
 		const struct model_obj *m = sorted[first[MODEL_MESH]];
 
 		cmp_mesh(&out->config, m);
+		cmp_passthrough(&out->config, sorted + first[pt_kind],
+				cnt[pt_kind]);
 		td = ((const struct core_mesh *)model_spec(m))->trust_domain;
 	}
 

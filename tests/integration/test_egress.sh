@@ -17,7 +17,9 @@
 #    permission targets;
 #  - backendRefs to them: a MeshTCPRoute's and a MeshHTTPRoute's, the
 #    latter held to the service's permission (403 for a2);
-#  - MeshPassthrough: skipped (not enforced yet).
+#  - MeshPassthrough: All reaches a plain listener outside the mesh, None
+#    blocks it (and leaves the MeshExternalService reachable), Matched
+#    admits its /32 and port only.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_egress
@@ -217,5 +219,61 @@ else
 	fail forbidden_logged "$(tl_log_since mf-node-a "$mark" | tail -n 5)"
 fi
 
-echo "SKIP: $TL_NAME/passthrough: MeshPassthrough is not enforced yet (docs/policy.md)"
+# MeshPassthrough: a plain TCP listener on the outside host, which is no
+# service and no workload.  All lets a1 reach it, None drops the SYN in
+# node a's kernel (drop_passthrough), Matched with its /32 and port lets
+# it through again while another port stays closed.
+tl_bg b "$TL_TMP/plain.log" "$TL_PY" -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.9", 9099)); s.listen(16); print("listening", flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b"outside\n"); c.close()'
+wait_for 10 grep -q listening "$TL_TMP/plain.log" ||
+	{ fail plain_up "$(cat "$TL_TMP/plain.log")"; tl_finish; }
+# reach PORT: what a1 reads from the outside host's PORT, or "blocked".
+reach() {
+	tb_exec a1 "$TL_PY" - "$1" <<'PY'
+import socket, sys
+try:
+    s = socket.create_connection(("10.77.0.9", int(sys.argv[1])), timeout=2)
+    print(s.recv(64).decode().strip() or "eof")
+except OSError:
+    print("blocked")
+PY
+}
+# passthrough MODE [MATCHES]: the egress policy plus a Mesh-wide
+# MeshPassthrough, applied.
+passthrough() {
+	{
+		cat "$TL_TMP/egress.yaml"
+		printf -- '---\napiVersion: kuma.io/v1alpha1\nkind: MeshPassthrough\n'
+		printf 'metadata: {name: pt}\nspec:\n  targetRef: {kind: Mesh}\n'
+		printf '  default: {passthroughMode: %s, appendMatch: [%s]}\n' "$1" "${2:-}"
+	} >"$TL_TMP/pt.yaml"
+	"$TB" apply "$TL_TMP/pt.yaml" >"$TL_TMP/pt.out" 2>&1 ||
+		{ fail "passthrough_apply_$1" "$(cat "$TL_TMP/pt.out")"; tl_finish; }
+}
+passthrough All
+got=$(reach 9099)
+[ "$got" = outside ] && pass passthrough_all_reaches || fail passthrough_all_reaches "$got"
+passthrough None
+got=$(reach 9099)
+[ "$got" = blocked ] && pass passthrough_none_blocks || fail passthrough_none_blocks "$got"
+if tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
+	grep -qE '^meshforge_pod_packets_total\{reason="drop_passthrough"\} [1-9]'; then
+	pass passthrough_drop_counted
+else
+	fail passthrough_drop_counted "$(tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics | grep drop_passthrough)"
+fi
+got=$(raw a1 10.96.64.2 81)
+case "$got" in
+*"200 OK"*) pass passthrough_none_keeps_external_service ;;
+*) fail passthrough_none_keeps_external_service "$got" ;;
+esac
+passthrough Matched "{type: CIDR, value: 10.77.0.9/32, port: 9099, protocol: tcp}"
+got=$(reach 9099)
+[ "$got" = outside ] && pass passthrough_matched_reaches || fail passthrough_matched_reaches "$got"
+got=$(reach 9098)
+[ "$got" = blocked ] && pass passthrough_matched_other_port_blocked || fail passthrough_matched_other_port_blocked "$got"
 tl_finish

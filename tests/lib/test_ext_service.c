@@ -176,6 +176,42 @@ static bool test_mes_invalid(void)
 	return ok;
 }
 
+/* MeshPassthrough into mf_config: the Mesh-wide policies in name order
+ * (the last mode written wins, the matches add up), an IP as its /32,
+ * ports kept; a Domain match and a policy for some workloads only are not
+ * in the kernel's list. */
+static bool test_passthrough_config(void)
+{
+	static const char yaml[] =
+		BASE
+		RH_DOC("MeshPassthrough", "a")
+		"spec:\n  targetRef: {kind: Mesh}\n"
+		"  default: {passthroughMode: All, appendMatch: [{type: IP, "
+		"value: 192.0.2.7, port: 443, protocol: tls}]}\n"
+		RH_DOC("MeshPassthrough", "b")
+		"spec:\n  targetRef: {kind: Mesh}\n"
+		"  default:\n    passthroughMode: Matched\n    appendMatch:\n"
+		"      - {type: CIDR, value: 198.51.100.0/24}\n"
+		"      - {type: Domain, value: api.example.com, port: 443, "
+		"protocol: tls}\n"
+		RH_DOC("MeshPassthrough", "c")
+		"spec:\n  targetRef: {kind: MeshSubset, tags: {app: x}}\n"
+		"  default: {passthroughMode: None, appendMatch: [{type: CIDR, "
+		"value: 203.0.113.0/24}]}\n";
+	struct rec_set rs;
+	const struct mf_config *c = &rs.config;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_MATCHED) &&
+	     ASSERT_EQ(c->pt_n, 2) &&
+	     ASSERT_EQ(c->pt[0].addr[0], 192) && ASSERT_EQ(c->pt[0].addr[3], 7) &&
+	     ASSERT_EQ(c->pt[0].prefix, 32) && ASSERT_EQ(c->pt[0].port, 443) &&
+	     ASSERT_EQ(c->pt[1].addr[0], 198) && ASSERT_EQ(c->pt[1].prefix, 24) &&
+	     ASSERT_EQ(c->pt[1].port, 0);
+	rec_set_free(&rs);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -183,5 +219,6 @@ int main(void)
 	TEST_RUN(test_mes_vip_kept);
 	TEST_RUN(test_mes_permissions);
 	TEST_RUN(test_mes_invalid);
+	TEST_RUN(test_passthrough_config);
 	TEST_MAIN_END();
 }
