@@ -1623,7 +1623,8 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 	if (res <= 0) {
 		if (bid >= 0)
 			loop_buf_put(t->loop, (uint16_t)bid);
-		if (res == 0 && c->state == CONN_STATE_RELAY && !e->tls) {
+		if (res == 0 && c->state == CONN_STATE_RELAY &&
+		    (!e->tls || tls_eof_is_end(e->tls))) {
 			if (c->l7) {
 				if (!c->l7_ending)
 					conn_dir_eof_l7(c, side);

@@ -705,8 +705,11 @@ static void health_plan(struct health *h, struct policy *p,
 			for (size_t k = 0;
 			     (ep = policy_service_endpoint_at(p, svc->id, k));
 			     k++)
-				health_want(h, next, (unsigned int)ci, p, ep,
-					    now);
+				/* An external endpoint is not behind
+				 * an agent a probe could go through. */
+				if (!(ep->flags & MF_ENDPOINT_F_EXTERNAL))
+					health_want(h, next, (unsigned int)ci,
+						    p, ep, now);
 		}
 	}
 	free(conf);

@@ -357,7 +357,10 @@ const struct mf_endpoint *router_backend(struct policy *p,
 	const struct mf_tagset *ts = NULL;
 	char name[MF_NAME_MAX + 1];
 
+	/* A MeshExternalService is a service whose endpoints are its
+	 * spec's (policy_external()). */
 	if (b->ref.kind != MF_REF_MESH_SERVICE &&
+	    b->ref.kind != MF_REF_MESH_EXTERNAL_SERVICE &&
 	    b->ref.kind != MF_REF_MESH_SERVICE_SUBSET) {
 		*why = "backendRef kind not served yet";
 		return NULL;

@@ -33,6 +33,8 @@ enum stats_refuse {
 	STATS_REFUSE_HANDSHAKES_FULL,	/* TLS handshakes at their cap */
 	STATS_REFUSE_FIRST_BYTE,	/* nothing sent within the first-byte
 					 * deadline */
+	STATS_REFUSE_EGRESS_DENIED,	/* a MeshExternalService the source
+					 * may not reach (egress.h) */
 	STATS_REFUSE_MAX,
 };
 
@@ -58,6 +60,7 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 		[STATS_REFUSE_SOURCE_FULL] = "source_full",
 		[STATS_REFUSE_HANDSHAKES_FULL] = "handshakes_full",
 		[STATS_REFUSE_FIRST_BYTE] = "first_byte_timeout",
+		[STATS_REFUSE_EGRESS_DENIED] = "egress_denied",
 	};
 
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";

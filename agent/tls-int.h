@@ -63,6 +63,10 @@
 struct tls_ctx {
 	WOLFSSL_CTX *wctx;
 	enum tls_role role;
+	/* A client to servers outside the mesh (tls_ctx_new_origin()):
+	 * any version and suite the server and @wctx agree on, so wolfSSL
+	 * keeps the record layer after the handshake. */
+	bool origin;
 	int refs;			/* atomic */
 	struct tls_trust *trust;	/* a reference */
 };
@@ -130,6 +134,12 @@ struct tls_sess {
 	/* For logs after the WOLFSSL is gone; wolfSSL's static strings. */
 	const char *version_name, *cipher_name, *group_name;
 	char *err;		/* why it failed; NULL until then.  Owned */
+	/* Origin sessions (tls_sess_new_origin()): the names the server's
+	 * certificate must have, each a type byte (enum tls_name_type)
+	 * then the name and its NUL, one after the other; NULL: none.
+	 * Owned */
+	char *names;
+	size_t names_len;
 	char *sni;		/* the server name a client asked a public
 				 * server for (tls_sni()); NULL: none.
 				 * Owned */

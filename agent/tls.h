@@ -88,6 +88,55 @@ int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
  * -EINVAL (the key is not the certificate's), -ENOMEM. */
 int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file);
 
+/*
+ * A client context for TLS to a server outside the mesh (a
+ * MeshExternalService's endpoint): TLS 1.2 or 1.3 (or as @o bounds
+ * them), any of wolfSSL's suites, wolfSSL's own record layer after the
+ * handshake.  The chain is verified to @o->ca_pem's CAs (NULL: the
+ * system's bundle) unless @o->skip_ca; a client certificate is sent when
+ * @o->crt and @o->key are given.  Returns 0 and *out (one reference),
+ * -EINVAL (a PEM that does not parse, a key not the certificate's, a
+ * version wolfSSL lacks), -ENOENT (no system bundle), -ENOMEM.
+ */
+struct tls_origin {
+	const char *ca_pem;		/* NULL: the system's CAs */
+	size_t ca_len;
+	bool skip_ca;			/* no chain verification at all */
+	const char *crt, *key;		/* PEM; NULL: no client certificate */
+	size_t crt_len, key_len;
+	int min_version, max_version;	/* 0x0301..0x0304; 0: 1.2 and 1.3 */
+};
+int tls_ctx_new_origin(struct tls_ctx **out, const struct tls_origin *o);
+
+/* A name the server's certificate must have (tls_sess_new_origin()). */
+enum tls_name_type {
+	TLS_NAME_EXACT = 1,		/* a DNS SAN (or CN) matching it,
+					 * wildcards as RFC 6125 reads them */
+	TLS_NAME_PREFIX,		/* a DNS SAN starting with it */
+	TLS_NAME_IP,			/* an IP address SAN */
+};
+
+struct tls_name {
+	enum tls_name_type type;
+	const char *value;
+};
+
+/*
+ * A session of origin context @ctx: it asks for server name @sni (NULL:
+ * none, as for an address), and its handshake fails with -EACCES unless
+ * the server's certificate has one of @names (@n; 0: any name).
+ * Returns 0 or -ENOMEM.
+ */
+int tls_sess_new_origin(struct tls_sess **out, struct tls_ctx *ctx,
+			const char *sni, const struct tls_name *names,
+			size_t n);
+
+/* Whether the peer's TCP EOF ends its stream as a close_notify would:
+ * true for an origin session (servers outside the mesh often close
+ * without one, and what they send is framed by its own protocol, as HTTP
+ * by its lengths); false between agents, where it is a truncation. */
+bool tls_eof_is_end(const struct tls_sess *s);
+
 /* References: a session holds one on its context (tls_sess_new), so a
  * context outlives the store that made it while sessions use it.  Thread
  * safe. */

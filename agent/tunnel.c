@@ -133,9 +133,17 @@ static uint32_t tunnel_idle_ms(const struct tunnel *tu, const struct conn *c)
 static bool tunnel_speak_as(struct tunnel *tu, struct conn *c,
 			    const char *src_id)
 {
+	const struct mf_service *svc;
 	char reason[128];
 	int err;
 
+	/* To a MeshExternalService the identity is only a name: its TLS is
+	 * not ours (egress.h). */
+	svc = policy_service_by_id(c->policy, c->service_id);
+	if (svc && (svc->flags & MF_SERVICE_F_EXTERNAL)) {
+		c->src_spiffe = src_id;
+		return true;
+	}
 	err = certs_client_ctx(tu->ctx->certs, src_id, c->policy, &c->tls_ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason),
@@ -191,6 +199,12 @@ static void tunnel_aim(struct conn *c, const struct mf_endpoint *ep)
 	memset(&c->up_addr, 0, sizeof(c->up_addr));
 	c->up_addr.sin_family = AF_INET;
 	memcpy(&c->up_addr.sin_addr.s_addr, ep->node_ip, 4);
+	/* An external endpoint is dialled itself (its address is in
+	 * node_ip). */
+	if (ep->flags & MF_ENDPOINT_F_EXTERNAL) {
+		c->up_addr.sin_port = htons(ep->port);
+		return;
+	}
 	/* The record carries its node's tunnel port: no lookup by node. */
 	c->up_addr.sin_port = htons(ep->tunnel_port ? ep->tunnel_port :
 				    MF_PORT_TUNNEL);
@@ -221,6 +235,10 @@ static void tunnel_pool_key(const struct conn *c, const struct mf_endpoint *ep,
 	memset(k, 0, sizeof(*k));
 	k->addr = c->up_addr;
 	k->dst_ip = policy_endpoint_ip(c->policy, ep);
+	/* Two MeshExternalServices at one address may ask for different
+	 * TLS: their connections are kept apart by service. */
+	if (ep->flags & MF_ENDPOINT_F_EXTERNAL)
+		k->dst_ip = ep->service_id;
 	k->dst_port = ep->port;
 	k->epoch = policy_epoch(c->policy);
 	snprintf(k->src, sizeof(k->src), "%s", c->src_spiffe);
@@ -546,6 +564,22 @@ static void tunnel_l7_try_done(void *arg, struct conn *c, int status)
 	c->try_key = 0;
 }
 
+/* Whether the source of @c, of identity @src_id, may reach endpoint @ep:
+ * a MeshExternalService's that a route's backendRef chose is held to
+ * that service's access as a connection to its VIP is (egress.h). */
+static bool tunnel_egress_ok(const struct conn *c,
+			     const struct mf_endpoint *ep, const char *src_id,
+			     const char **why)
+{
+	const struct mf_service *svc;
+
+	if (!(ep->flags & MF_ENDPOINT_F_EXTERNAL) ||
+	    ep->service_id == c->service_id)
+		return true;	/* not external, or checked on accept */
+	svc = policy_service_by_id(c->policy, ep->service_id);
+	return svc && egress_allowed(c->policy, svc, src_id, why);
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
  * up end to the endpoint's node.  A request's first try is held to its
@@ -582,6 +616,10 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->status = d.status;
 		r->why = d.why;
 		r->location = d.location;	/* now hproxy's */
+		return 0;
+	}
+	if (!tunnel_egress_ok(c, d.ep, c->src_spiffe, &r->why)) {
+		r->status = 403;
 		return 0;
 	}
 	if (!tunnel_try_begin(tu, c, d.ep)) {
@@ -840,7 +878,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	struct balance_pick bp;
 	const struct mf_service *svc;
 	struct policy *p;
-	const char *src_id = NULL;
+	const char *src_id = NULL, *why;
 	char reason[256];
 	bool front;
 
@@ -874,6 +912,13 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 			      "no mesh trust domain applied");
 		return;
 	}
+	if ((svc->flags & MF_SERVICE_F_EXTERNAL) &&
+	    !egress_allowed(p, svc, src_id, &why)) {
+		snprintf(reason, sizeof(reason), "MeshExternalService %s: %s",
+			 svc->name, why);
+		tunnel_refuse(tu, c, STATS_REFUSE_EGRESS_DENIED, reason);
+		return;
+	}
 	/* The TrafficRoute of the connection, once: its source and
 	 * destination are fixed. */
 	c->traffic_route = router_traffic_route(p, src_ep, svc);
@@ -887,8 +932,6 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		return;
 	tunnel_pick_of(tu, c, NULL, &bp);
 	if (c->tcp_route >= 0) {
-		const char *why;
-
 		ep = router_tcp_pick(p, &bp, c->tcp_route, &why);
 		if (!ep) {
 			snprintf(reason, sizeof(reason),
@@ -907,6 +950,12 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 			 c->traffic_route >= 0 ?
 			 router_traffic_route_name(p, c->traffic_route) : "");
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
+		return;
+	}
+	if (!tunnel_egress_ok(c, ep, src_id, &why)) {
+		snprintf(reason, sizeof(reason), "MeshExternalService %s by "
+			 "backendRef: %s", ep->name, why);
+		tunnel_refuse(tu, c, STATS_REFUSE_EGRESS_DENIED, reason);
 		return;
 	}
 	if (!tunnel_speak_as(tu, c, src_id))
@@ -932,6 +981,8 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	conn_connect(tu->conns, c);
 }
 
+static void tunnel_up_go(struct tunnel *tu, struct conn *c);
+
 /* Outbound handshake done: check the server is the node we dialled, send
  * the PROXY v2 header and relay. */
 static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
@@ -946,8 +997,19 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 	ssize_t n, w;
 	int err;
 
+	if (failed && c->endpoint &&
+	    (c->endpoint->flags & MF_ENDPOINT_F_EXTERNAL))
+		log_warn("event=egress_failed conn=%llu service=%s "
+			 "reason=\"%s\"", (unsigned long long)c->id,
+			 c->endpoint->name, failed);
 	if (failed) {
 		conn_up_failed(tu->conns, c, failed);
+		return;
+	}
+	/* An external server was checked by its TLS (egress.h); no header
+	 * goes to it. */
+	if (c->endpoint->flags & MF_ENDPOINT_F_EXTERNAL) {
+		tunnel_up_go(tu, c);
 		return;
 	}
 	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
@@ -1210,6 +1272,40 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 	return true;
 }
 
+/* The up end of @c to its endpoint is set up: relay, or for an L7
+ * connection hand it to the request waiting for it. */
+static void tunnel_up_go(struct tunnel *tu, struct conn *c)
+{
+	if (c->l7) {
+		tunnel_breaker_put(tu, c, BREAKER_PENDING);
+		conn_up_ready(tu->conns, c);
+		return;
+	}
+	conn_start_relay(tu->conns, c);
+	conn_idle_timeout(tu->conns, c, tunnel_idle_ms(tu, c));
+}
+
+/* Connected to an external endpoint: its TLS, or plaintext (egress.h). */
+static void tunnel_egress_connected(struct tunnel *tu, struct conn *c)
+{
+	char reason[224];
+	int err;
+
+	err = egress_session(&tu->egress, c->policy, c->endpoint,
+			     &c->end[CONN_UP].tls, reason, sizeof(reason));
+	if (err) {
+		log_warn("event=egress_failed conn=%llu service=%s "
+			 "reason=\"%s\"", (unsigned long long)c->id,
+			 c->endpoint->name, reason);
+		conn_up_failed(tu->conns, c, reason);
+		return;
+	}
+	if (c->end[CONN_UP].tls)
+		conn_handshake_start(tu->conns, c, CONN_UP);
+	else
+		tunnel_up_go(tu, c);
+}
+
 /* Connected to the node's agent: the TLS client with the pod's identity. */
 static void tunnel_outbound_connected(void *arg, struct conn *c)
 {
@@ -1217,6 +1313,10 @@ static void tunnel_outbound_connected(void *arg, struct conn *c)
 	char reason[96];
 	int err;
 
+	if (c->endpoint && (c->endpoint->flags & MF_ENDPOINT_F_EXTERNAL)) {
+		tunnel_egress_connected(tu, c);
+		return;
+	}
 	err = tls_sess_new(&c->end[CONN_UP].tls, c->tls_ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
@@ -1712,6 +1812,7 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 			    TUNNEL_FIRST_BYTE_MS;
 	tu->tcp_idle_ms = cfg->tcp_idle_timeout_ms;
 	tu->forward_to = cfg->forward_to;
+	egress_init(&tu->egress, cfg->config_dir);
 	tu->rl = calloc(1, sizeof(*tu->rl));
 	tu->budget = malloc(sizeof(*tu->budget));
 	tu->breaker = calloc(1, sizeof(*tu->breaker));
@@ -1758,6 +1859,7 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 
 void tunnel_fini(struct tunnel *tu)
 {
+	egress_fini(&tu->egress);
 	gateway_fini(&tu->gw);
 	free(tu->rl);
 	tu->rl = NULL;
