@@ -106,16 +106,23 @@ static void bufq_chunk_free(struct bufq_chunk *c)
 {
 	if (!c)
 		return;
+	/* Queued plaintext (an HTTP head, a body on its way) ends here:
+	 * whatever it held goes before the memory does. */
+	explicit_bzero(c->data, c->tail);
 	free(c);
 	heap_shrink(sizeof(*c));
 }
 
 void bufq_out_recycle(struct bufq_out *q, struct bufq_chunk *c)
 {
-	if (!q->spare)
-		q->spare = c;
-	else
+	if (q->spare) {
 		bufq_chunk_free(c);
+		return;
+	}
+	/* Kept for reuse, empty: a later use writes less of it, maybe. */
+	explicit_bzero(c->data, c->tail);
+	c->head = c->tail = 0;
+	q->spare = c;
 }
 
 int bufq_out_put(struct bufq_out *q, const void *p, size_t n)

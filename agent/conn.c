@@ -335,7 +335,7 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 			int bid = d->bid;
 
 			d->bid = -1;
-			loop_buf_put(t->loop, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid, d->len);
 		}
 	}
 	if (c->flow->ops->release)
@@ -544,7 +544,7 @@ static void conn_dir_release_chunk(struct conn_table *t, struct conn *c,
 		int bid = d->bid;
 
 		d->bid = -1;
-		loop_buf_put(t->loop, (uint16_t)bid);
+		loop_buf_put(t->loop, (uint16_t)bid, d->len);
 	} else if (src->rbuf && d->data == src->rbuf) {
 		loop_pbuf_put(t->loop, src->rbuf, d->len);
 		src->rbuf = NULL;
@@ -958,7 +958,8 @@ static void conn_retired_cqe(struct conn_table *t, struct conn *c,
 	int bid = loop_cqe_bid(cqe);
 
 	if (bid >= 0)
-		loop_buf_put(t->loop, (uint16_t)bid);
+		loop_buf_put(t->loop, (uint16_t)bid,
+			     cqe->res > 0 ? (size_t)cqe->res : 0);
 	if (!c->retiring || r->inflight == 0)
 		return;		/* cannot be: every op of it is counted */
 	r->inflight--;
@@ -1600,7 +1601,8 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 	e->recv_busy = false;
 	if (c->state == CONN_STATE_CLOSING) {
 		if (bid >= 0)
-			loop_buf_put(t->loop, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid,
+				     res > 0 ? (size_t)res : 0);
 		return;
 	}
 	if (res == -ENOBUFS && bid < 0 && !own_buf) {
@@ -1622,7 +1624,7 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 	}
 	if (res <= 0) {
 		if (bid >= 0)
-			loop_buf_put(t->loop, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid, 0);
 		if (res == 0 && c->state == CONN_STATE_RELAY &&
 		    (!e->tls || tls_eof_is_end(e->tls))) {
 			if (c->l7) {
@@ -1679,7 +1681,7 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 		/* The connection ends after a reply of the flow's own:
 		 * nothing more of its input is read. */
 		if (bid >= 0)
-			loop_buf_put(t->loop, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid, (size_t)res);
 		else if (own_buf) {
 			loop_pbuf_put(t->loop, e->rbuf, (size_t)res);
 			e->rbuf = NULL;
@@ -1699,7 +1701,7 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 		/* Ciphertext: wolfSSL copies it, the buffer is free again. */
 		err = tls_feed(e->tls, buf, (size_t)res);
 		if (bid >= 0) {
-			loop_buf_put(t->loop, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid, 0);
 		} else {
 			loop_pbuf_put(t->loop, e->rbuf, (size_t)res);
 			e->rbuf = NULL;
@@ -1720,7 +1722,7 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 	}
 	if (c->state != CONN_STATE_RELAY) {
 		if (bid >= 0)
-			loop_buf_put(t->loop, (uint16_t)bid);
+			loop_buf_put(t->loop, (uint16_t)bid, (size_t)res);
 		conn_abort(t, c, "plaintext recv before relay");	/* reap frees rbuf */
 		return;
 	}
@@ -1812,7 +1814,8 @@ static void conn_cqe(void *arg, const struct io_uring_cqe *cqe)
 		s->t->loop->stats.stale_cqes++;
 		bid = loop_cqe_bid(cqe);
 		if (bid >= 0)
-			loop_buf_put(s->t->loop, (uint16_t)bid);
+			loop_buf_put(s->t->loop, (uint16_t)bid,
+				     cqe->res > 0 ? (size_t)cqe->res : 0);
 		return;
 	}
 	c->inflight--;

@@ -111,8 +111,11 @@ static int loop_bufs_init(struct loop *l)
 	return 0;
 }
 
-void loop_buf_put(struct loop *l, uint16_t bid)
+void loop_buf_put(struct loop *l, uint16_t bid, size_t used)
 {
+	if (used)
+		explicit_bzero(loop_buf(l, bid),
+			       used < l->buf_size ? used : l->buf_size);
 	io_uring_buf_ring_add(l->br, loop_buf(l, bid), l->buf_size, bid,
 			      l->br_mask, 0);
 	io_uring_buf_ring_advance(l->br, 1);
@@ -166,7 +169,8 @@ static void loop_dispatch(struct loop *l, const struct io_uring_cqe *cqe)
 		log_error("event=unknown_completion user_data=%llu res=%d",
 			  (unsigned long long)cqe->user_data, cqe->res);
 		if (bid >= 0)
-			loop_buf_put(l, (uint16_t)bid);
+			loop_buf_put(l, (uint16_t)bid,
+				     cqe->res > 0 ? (size_t)cqe->res : 0);
 		return;
 	}
 	l->ops[op].fn(l->ops[op].arg, cqe);

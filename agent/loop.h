@@ -314,8 +314,11 @@ static inline uint8_t *loop_buf(const struct loop *l, uint16_t bid)
 	return l->bufs + (size_t)bid * l->buf_size;
 }
 
-/* Hands provided buffer @bid back to the kernel. */
-void loop_buf_put(struct loop *l, uint16_t bid);
+/* Hands provided buffer @bid back to the kernel, its first @used bytes
+ * wiped first: a buffer that held a connection's plaintext goes to any
+ * connection's next recv, and no byte of one connection may outlive its
+ * use (0 for ciphertext, or when nothing was received). */
+void loop_buf_put(struct loop *l, uint16_t bid, size_t used);
 
 /* A LOOP_PBUF_SIZE buffer the caller owns until loop_pbuf_put(); NULL when
  * out of memory. */

@@ -3,7 +3,8 @@
  * The ciphertext queues: bytes come out in order, limits hold, drained
  * queues hold no memory, the input queue leaves no copy of its bytes
  * behind when it moves them, and the output queue's bytes stay where they
- * were written while more is appended.
+ * were written while more is appended; a chunk kept for reuse holds
+ * none of the bytes it carried.
  */
 #include "harness/test.h"
 #include "../../agent/bufq.h"
@@ -114,6 +115,28 @@ out:
 	return ok;
 }
 
+/* A chunk whose bytes were sent and that is kept for reuse holds none of
+ * them: the next use may write less. */
+static bool test_out_recycled_wiped(void)
+{
+	struct bufq_out q = { 0 };
+	const void *p;
+	struct bufq_chunk *spare;
+	bool ok;
+
+	/* Two chunks' worth, the first sent: it becomes the spare while
+	 * the rest waits (a queue that empties frees its chunks, wiped). */
+	ok = ASSERT_EQ(bufq_out_put(&q, src, BUFQ_CHUNK + 100), 0) &&
+	     ASSERT_EQ(bufq_out_peek(&q, &p), BUFQ_CHUNK);
+	if (ok)
+		bufq_out_consume(&q, BUFQ_CHUNK);
+	spare = q.spare;
+	ok = ok && ASSERT_EQ(q.len, 100) && ASSERT_TRUE(spare != NULL) &&
+	     ASSERT_ZEROED(spare->data, BUFQ_CHUNK);
+	bufq_out_free(&q);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -121,5 +144,6 @@ int main(void)
 	TEST_RUN(test_in_order_limit_and_memory);
 	TEST_RUN(test_out_bytes_stay);
 	TEST_RUN(test_out_reserve_in_place);
+	TEST_RUN(test_out_recycled_wiped);
 	TEST_MAIN_END();
 }

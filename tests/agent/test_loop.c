@@ -2,8 +2,8 @@
 /*
  * The event loop without any module: completions dispatched through the
  * handler table by op, accepts through each listener's own handler,
- * listeners removed and added while the loop runs, plaintext buffers
- * wiped as they come back, and a teardown that waits for its users'
+ * listeners removed and added while the loop runs, plaintext buffers and
+ * ring buffers wiped as they come back, and a teardown that waits for its users'
  * ops.  Then the policy reloader: the
  * hand-over of snapshots between the reloader and the loop thread
  * (reload.c included, to publish by hand), a fixed snapshot, and a
@@ -595,6 +595,62 @@ static bool test_pbuf_wiped(void)
 	return ok;
 }
 
+/* A provided buffer that held received bytes goes back to the ring wiped
+ * as far as its user says they reached, and no further. */
+static bool test_ring_buf_wiped(void)
+{
+	struct io_uring_cqe *cqe = NULL;
+	struct io_uring_sqe *sqe;
+	struct loop l;
+	struct seen guard;
+	uint8_t secret[300], *b = NULL;
+	int sv[2], bid = -1;
+	bool ok;
+
+	memset(secret, 0x5a, sizeof(secret));
+	if (!start(&l, &guard))
+		return false;
+	ok = ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0) &&
+	     ASSERT_EQ(send(sv[1], secret, sizeof(secret), 0),
+		       (ssize_t)sizeof(secret));
+	if (ok) {
+		/* A recv of the ring's, as a connection's: the kernel picks
+		 * the buffer. */
+		sqe = io_uring_get_sqe(&l.ring);
+		io_uring_prep_recv(sqe, sv[0], NULL, 4096, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = LOOP_BGID;
+		io_uring_sqe_set_data64(sqe, 0);
+		ok = ASSERT_GE(io_uring_submit(&l.ring), 1);
+		while (ok) {
+			ok = ASSERT_EQ(io_uring_wait_cqe(&l.ring, &cqe), 0);
+			if (ok && cqe->user_data == 0)
+				break;
+			if (ok)
+				io_uring_cqe_seen(&l.ring, cqe);
+		}
+		ok = ok && ASSERT_EQ(cqe->res, (int)sizeof(secret));
+		if (ok)
+			bid = loop_cqe_bid(cqe);
+		if (cqe)
+			io_uring_cqe_seen(&l.ring, cqe);
+		ok = ok && ASSERT_GE(bid, 0);
+	}
+	if (ok) {
+		b = loop_buf(&l, (uint16_t)bid);
+		ok = ASSERT_EQ(b[0], 0x5a) && ASSERT_EQ(b[299], 0x5a);
+		b[300] = 0x77;		/* past what came: left alone */
+		l.stats.bufs_out++;	/* as the loop counts it out */
+		loop_buf_put(&l, (uint16_t)bid, sizeof(secret));
+		ok = ok && ASSERT_ZEROED(b, sizeof(secret)) &&
+		     ASSERT_EQ(b[300], 0x77);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	loop_fini(&l);
+	return ok;
+}
+
 /* A module with an op in flight at teardown. */
 struct user {
 	struct loop *l;
@@ -888,6 +944,7 @@ int main(void)
 	TEST_RUN(test_stall_gauge);
 	TEST_RUN(test_stall_histograms);
 	TEST_RUN(test_pbuf_wiped);
+	TEST_RUN(test_ring_buf_wiped);
 	TEST_RUN(test_fixed_snapshot);
 	TEST_RUN(test_handover);
 	TEST_RUN(test_thread_follows_epoch);
