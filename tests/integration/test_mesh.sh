@@ -98,6 +98,17 @@ capture() {
 	# crossed the wire (only trailing ACKs and FINs may still be in flight).
 	"$@"
 	rc=$?
+	# tcpdump may lag behind the wire on a busy machine, and SIGINT drops
+	# what it has not read yet: wait until the file stops growing (300 ms
+	# the same size, 3 s at most).
+	local size=-1 now same=0 n=0
+	while [ "$same" -lt 3 ] && [ "$n" -lt 30 ]; do
+		sleep 0.1
+		now=$(stat -c %s "$pcap" 2>/dev/null || echo 0)
+		if [ "$now" = "$size" ]; then same=$((same + 1)); else same=0; fi
+		size=$now
+		n=$((n + 1))
+	done
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	return $rc
