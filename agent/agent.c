@@ -14,11 +14,13 @@
 #include "xdp.h"
 #include "reload.h"
 
-/* The XDP firewall follows the policy each second (xdp.h). */
-static void agent_xdp_tick(void *arg)
+/* Each second: the pins made again under us (pinwatch.h), then the XDP
+ * firewall follows the policy of the maps in force (xdp.h). */
+static void agent_maps_tick(void *arg)
 {
 	struct agent *a = arg;
 
+	pinwatch_tick(&a->pinwatch);
 	if (a->ctx.xdp && a->ctx.pmap)
 		xdp_tick(a->ctx.xdp, a->ctx.pmap);
 }
@@ -127,15 +129,16 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	err = conn_table_init(&a->conns, &a->loop, &a->ctx.stats, &tc);
 	if (err)
 		goto fail;
-	if (cfg->xdp) {
+	pinwatch_init(&a->pinwatch, &a->ctx, cfg->kern);
+	if (cfg->xdp || cfg->pmap) {
 		const struct loop_user u = {
 			.arg = a,
 			.abort_all = agent_nothing_abort,
 			.busy = agent_nothing_busy,
-			.tick = agent_xdp_tick,
+			.tick = agent_maps_tick,
 		};
 
-		agent_xdp_tick(a);	/* the lists before the first packet */
+		agent_maps_tick(a);	/* the lists before the first packet */
 		err = loop_user_add(&a->loop, &u);
 		if (err)
 			goto fail;
@@ -212,6 +215,8 @@ void agent_fini(struct agent *a)
 	conn_table_fini(&a->conns);
 	/* Last: every connection has dropped its snapshot by now. */
 	reload_close(a->ctx.reload);
+	/* After the reloader: it may read the maps pinwatch opened. */
+	pinwatch_fini(&a->pinwatch);
 	l7stats_free(&a->ctx.l7stats);
 	memset(a, 0, sizeof(*a));
 }

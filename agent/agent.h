@@ -20,6 +20,7 @@
 #include "ctx.h"
 #include "health.h"
 #include "loop.h"
+#include "pinwatch.h"
 #include "podwatch.h"
 #include "tunnel.h"
 
@@ -104,6 +105,7 @@ struct agent {
 	bool loop_up;
 	struct podwatch podwatch;	/* the pod interfaces, with a kern */
 	bool podwatch_up;
+	struct pinwatch pinwatch;	/* the pins made again, with maps */
 };
 
 /*

@@ -530,6 +530,33 @@ static int main_check_node_cert(const struct main_opts *o, struct certs *certs)
 }
 
 /*
+ * Pins another meshforge made under the pin root (other map sizes, other
+ * names) would be reused by nothing, or refused by libbpf with a bare
+ * EINVAL half way through: say which and what to do before anything is
+ * loaded.  Returns 0 or an exit code.
+ */
+static int main_check_pins(const struct main_opts *o)
+{
+	char why[160];
+	int err;
+
+	err = kern_check_pins(o->bpf_root, why, sizeof(why));
+	if (err == -ESTALE) {
+		log_error("event=startup_failed what=pins_other_layout bpf_root=%s "
+			  "problem=\"%s\" fix=\"stop the agent that made them, run "
+			  "mfctl --bpf-root %s uninstall (and rm a pin of a name "
+			  "it does not know), then mfctl apply again; or start "
+			  "with another --bpf-root\"", o->bpf_root, why,
+			  o->bpf_root);
+		return MAIN_EXIT_SYSTEM;
+	}
+	if (err)
+		log_warn("event=pins_unchecked bpf_root=%s err=\"%s\"",
+			 o->bpf_root, strerror(-err));
+	return 0;
+}
+
+/*
  * Pinned maps outlive the agent but not a reboot: when nothing is pinned
  * under the pin root and mfctl saved a policy under the state dir, rebuild
  * the maps from it before anything reads them, so the node enforces its
@@ -634,6 +661,8 @@ int main(int argc, char **argv)
 		goto out_tls;
 	}
 	if (main_check_node_cert(&o, certs))
+		goto out_certs;
+	if (main_check_pins(&o))
 		goto out_certs;
 	if (main_restore_policy(&o))
 		goto out_certs;

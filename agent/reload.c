@@ -34,6 +34,10 @@
 
 struct reload {
 	const struct pmap *pm;		/* NULL: a fixed snapshot, no thread */
+	/* reload_switch(): maps to read from now on, for the thread to take
+	 * (atomic), and the ones it reads (atomic: reload_maps()). */
+	const struct pmap *next_pm;
+	const struct pmap *pm_in_use;
 	/* mf_config mapped read-only (it is BPF_F_MMAPABLE), so a tick reads
 	 * the epoch without a syscall; NULL: read it with one. */
 	const volatile struct mf_config *config_mm;
@@ -110,25 +114,61 @@ static void reload_drain_retired(struct reload *r)
 	__atomic_store_n(&r->retire_tail, tail, __ATOMIC_RELEASE);
 }
 
+/* Reads from @pm from now on (reloader thread): the snapshot built next
+ * is from it whatever its epoch, as the epochs of two sets of maps say
+ * nothing of each other. */
+static void reload_take_maps(struct reload *r, const struct pmap *pm)
+{
+	if (r->config_mm)
+		munmap((void *)r->config_mm, r->config_mm_len);
+	r->config_mm = NULL;
+	r->pm = pm;
+	reload_config_mmap(r);
+	__atomic_store_n(&r->pm_in_use, pm, __ATOMIC_RELEASE);
+	log_info("event=policy_maps_switched root=%s", pm->root);
+}
+
+void reload_switch(struct reload *r, const struct pmap *pm)
+{
+	if (r->pm)
+		__atomic_store_n(&r->next_pm, pm, __ATOMIC_RELEASE);
+}
+
+const struct pmap *reload_maps(const struct reload *r)
+{
+	return __atomic_load_n(&r->pm_in_use, __ATOMIC_ACQUIRE);
+}
+
 static void *reload_thread(void *arg)
 {
 	const struct timespec tick = { .tv_nsec = RELOAD_POLL_MS * 1000000L };
 	struct reload *r = arg;
 	unsigned int idle = 0;
+	bool force = false;		/* build whatever the epoch */
 	struct policy *np;
 	uint64_t epoch;
 	int err;
 
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), RELOAD_NICE);
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		const struct pmap *next;
+
 		/* When the loop let go of the last reference, the free
 		 * happens here. */
 		reload_drain_retired(r);
+		next = __atomic_exchange_n(&r->next_pm, NULL, __ATOMIC_ACQ_REL);
+		if (next) {
+			reload_take_maps(r, next);
+			force = true;
+			idle = 0;
+		}
 		if (idle > 0) {
 			idle--;
-		} else if (reload_epoch(r, &epoch) == 0 && epoch != r->built) {
+		} else if (reload_epoch(r, &epoch) == 0 &&
+			   (epoch != r->built || force)) {
 			err = policy_load(&np, r->pm);
 			if (!err) {
+				force = false;
 				r->built = policy_epoch(np);
 				reload_publish(r, np);
 			} else if (err != -EAGAIN) {
@@ -154,6 +194,7 @@ int reload_open(struct reload **out, const struct pmap *pm,
 	if (!r)
 		return -ENOMEM;
 	r->pm = pm;
+	r->pm_in_use = pm;
 	if (!pm) {
 		r->cur = fixed ? policy_get(fixed) : NULL;
 		*out = r;

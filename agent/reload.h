@@ -58,6 +58,18 @@ struct policy *reload_current(struct reload *r);
  * then), else by the reloader thread.  Loop thread only. */
 void reload_release(struct reload *r, struct policy *p);
 
+/*
+ * The maps were made again under the agent (pinwatch.h): the reloader
+ * reads @pm (which must outlive it, or the next switch) from its next
+ * poll on, and publishes a snapshot of it at once, whatever its epoch.
+ * Without maps (a fixed snapshot) it does nothing.  Loop thread.
+ */
+void reload_switch(struct reload *r, const struct pmap *pm);
+
+/* The maps the reloader reads: once reload_switch()'s are, the old ones
+ * may be closed. */
+const struct pmap *reload_maps(const struct reload *r);
+
 /* Stops and joins the reloader thread and drops every snapshot it holds.
  * Call from the thread that called reload_current().  NULL-safe. */
 void reload_close(struct reload *r);
