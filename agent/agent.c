@@ -3,6 +3,7 @@
  * The wiring of the agent's modules (agent.h).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,7 +21,9 @@ static void agent_maps_tick(void *arg)
 {
 	struct agent *a = arg;
 
-	pinwatch_tick(&a->pinwatch);
+	/* A draining agent's programs are its successor's business. */
+	if (!a->draining)
+		pinwatch_tick(&a->pinwatch);
 	if (a->ctx.xdp && a->ctx.pmap)
 		xdp_tick(a->ctx.xdp, a->ctx.pmap);
 }
@@ -71,6 +74,41 @@ static void agent_pod_detach(void *arg, int ifindex, const char *ifname,
 	kern_detach_pod(arg, ifindex, gone);
 }
 
+/* Draining: done once no connection is left, or at the deadline, when
+ * the loop stops and agent_fini() ends what is left. */
+static void agent_drain_check(struct timer *t, uint64_t now)
+{
+	struct agent *a = (struct agent *)((char *)t -
+					   offsetof(struct agent, drain_timer));
+
+	if (a->ctx.stats.conns && now < a->drain_deadline) {
+		loop_timer_arm(&a->loop, t,
+			       now + AGENT_DRAIN_CHECK_MS * 1000000ull);
+		return;
+	}
+	log_info("event=drained conns_left=%u deadline_reached=%s",
+		 a->ctx.stats.conns, a->ctx.stats.conns ? "yes" : "no");
+	loop_stop(&a->loop);
+}
+
+/* A successor has the listeners (handover.h): the pods' filters are its
+ * own now, HTTP/1.1 connections close after their next response, and the
+ * connections left are given until the drain deadline. */
+static void agent_drain(void *arg)
+{
+	struct agent *a = arg;
+	uint64_t now = timer_now();
+
+	a->draining = true;
+	kern_keep(a->kern);
+	a->tunnel.http.draining = true;
+	a->drain_deadline = now + (uint64_t)a->drain_timeout_ms * 1000000ull;
+	log_info("event=draining conns=%u timeout_ms=%u", a->ctx.stats.conns,
+		 a->drain_timeout_ms);
+	timer_init(&a->drain_timer, agent_drain_check);
+	agent_drain_check(&a->drain_timer, now);
+}
+
 int agent_init(struct agent *a, const struct agent_config *cfg)
 {
 	const struct loop_config lc = {
@@ -118,6 +156,10 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		snprintf(a->ctx.node, sizeof(a->ctx.node), "%s", cfg->node);
 	a->ctx.certs = cfg->certs;
 	a->ctx.pmap = cfg->pmap;
+	a->kern = cfg->kern;
+	a->hin.conn = -1;
+	a->drain_timeout_ms = cfg->drain_timeout_ms ? cfg->drain_timeout_ms :
+						      AGENT_DRAIN_TIMEOUT_MS;
 	a->ctx.xdp = cfg->xdp;
 	err = reload_open(&a->ctx.reload, cfg->pmap, cfg->policy);
 	if (err)
@@ -126,6 +168,12 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	if (err)
 		goto fail;
 	a->loop_up = true;
+	if (cfg->handover_path) {
+		/* An agent that answers and fails keeps its listeners: ours
+		 * then fail to bind, and we stop. */
+		(void)handover_fetch(&a->hin, cfg->handover_path);
+		loop_on_adopt(&a->loop, handover_adopt, &a->hin);
+	}
 	err = conn_table_init(&a->conns, &a->loop, &a->ctx.stats, &tc);
 	if (err)
 		goto fail;
@@ -195,6 +243,14 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		if (err)
 			goto fail;
 	}
+	if (cfg->handover_path) {
+		/* Every listener up, the pods attached: the predecessor may
+		 * stop accepting. */
+		loop_on_adopt(&a->loop, NULL, NULL);
+		(void)handover_commit(&a->hin);
+		(void)handover_serve(&a->hsrv, &a->loop, cfg->handover_path,
+				     agent_drain, a);
+	}
 	return 0;
 
 fail:
@@ -204,8 +260,13 @@ fail:
 
 void agent_fini(struct agent *a)
 {
-	if (a->loop_up)
+	if (a->loop_up) {
+		loop_timer_cancel(&a->loop, &a->drain_timer);
 		loop_fini(&a->loop);
+		/* The ring is gone: no poll of the path is in flight. */
+		handover_srv_close(&a->hsrv);
+		handover_in_close(&a->hin);
+	}
 	if (a->health_up)
 		health_fini(&a->health);
 	if (a->podwatch_up)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "handover.h"
 #include "ctx.h"
 #include "health.h"
 #include "loop.h"
@@ -90,7 +91,17 @@ struct agent_config {
 	const char *const *pod_ifaces;
 	unsigned int n_pod_ifaces;
 	const char *uplink;
+	/* The listeners are taken from the agent serving this path, and
+	 * handed to the next one (handover.h); NULL: neither.  Once handed
+	 * over, connections drain for at most @drain_timeout_ms (0:
+	 * AGENT_DRAIN_TIMEOUT_MS) before the loop stops. */
+	const char *handover_path;
+	uint32_t drain_timeout_ms;
 };
+
+#define AGENT_DRAIN_TIMEOUT_MS	30000
+/* How often a draining agent looks whether its connections are done. */
+#define AGENT_DRAIN_CHECK_MS	100
 
 struct agent {
 	struct ctx ctx;
@@ -106,6 +117,15 @@ struct agent {
 	struct podwatch podwatch;	/* the pod interfaces, with a kern */
 	bool podwatch_up;
 	struct pinwatch pinwatch;	/* the pins made again, with maps */
+	struct kern *kern;		/* NULL: none.  Borrowed */
+	/* The listeners taken from a predecessor, and served to a
+	 * successor (handover.h); then the drain. */
+	struct handover_in hin;
+	struct handover_srv hsrv;
+	bool draining;
+	uint32_t drain_timeout_ms;
+	uint64_t drain_deadline;	/* CLOCK_MONOTONIC ns */
+	struct timer drain_timer;
 };
 
 /*

@@ -83,6 +83,7 @@ struct main_opts {
 	uint32_t first_byte_timeout_ms;		/* 0: the default */
 	uint32_t tcp_idle_timeout_ms;		/* 0: the default,
 						 * UINT32_MAX: none */
+	uint32_t drain_timeout_ms;		/* 0: the default */
 	bool check_kernel;		/* probe the kernel, then exit */
 };
 
@@ -100,6 +101,7 @@ static void main_usage(FILE *f)
 		"                       [--max-conns-per-listener N] [--max-conns-per-source N]\n"
 		"                       [--max-handshakes N]\n"
 		"                       [--first-byte-timeout MS] [--tcp-idle-timeout MS]\n"
+		"                       [--drain-timeout SECONDS]\n"
 		"       meshforge-agent --check-kernel\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
@@ -133,6 +135,10 @@ static void main_usage(FILE *f)
 		"  --tcp-idle-timeout  ms a relayed TCP connection may carry no\n"
 		"                byte before it is reset, where no MeshTimeout says;\n"
 		"                0: never (default %u)\n"
+		"  --drain-timeout  seconds the connections of an agent whose\n"
+		"                listeners a new agent took over have to end\n"
+		"                (default 30); the path of the hand-over is\n"
+		"                $MF_RUN_DIR/agent-<last part of --bpf-root>.sock\n"
 		"  --check-kernel  probe the kernel for what the agent needs\n"
 		"                (Linux " KREQ_MIN_STR " or newer), say what is missing\n"
 		"                and exit: 0 when nothing is\n",
@@ -244,6 +250,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "max-conns-per-source", required_argument, NULL, 'S' },
 		{ "first-byte-timeout", required_argument, NULL, 'F' },
 		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
+		{ "drain-timeout", required_argument, NULL, 'D' },
 		{ "check-kernel", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -389,6 +396,14 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 					"(milliseconds, 0 to 86400000)\n", optarg);
 				return MAIN_EXIT_USAGE;
 			}
+			break;
+		case 'D':
+			if (main_count(optarg, 3600, &o->drain_timeout_ms)) {
+				fprintf(stderr, "meshforge-agent: bad drain timeout '%s' "
+					"(seconds, 1 to 3600)\n", optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			o->drain_timeout_ms *= 1000;
 			break;
 		case 'k':
 			o->check_kernel = true;
@@ -617,6 +632,7 @@ int main(int argc, char **argv)
 	struct xdp *xdp = NULL;
 	struct pmap pm;
 	struct agent ag;
+	char handover[PATH_MAX];
 	sigset_t set;
 	int rc, err;
 
@@ -713,6 +729,12 @@ int main(int argc, char **argv)
 	cfg.pod_ifaces = o.ifaces;
 	cfg.n_pod_ifaces = (unsigned int)o.n_ifaces;
 	cfg.uplink = o.uplink;
+	/* One agent per pin root: the hand-over's path says which. */
+	if (handover_path(handover, sizeof(handover), o.run_dir, o.bpf_root))
+		log_warn("event=handover_unavailable err=\"path too long\"");
+	else
+		cfg.handover_path = handover;
+	cfg.drain_timeout_ms = o.drain_timeout_ms;
 	/* Attaches the pod interfaces there are (podwatch.h): one named
 	 * that cannot be attached stops the agent here. */
 	err = agent_init(&ag, &cfg);
