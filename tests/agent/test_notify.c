@@ -97,7 +97,8 @@ static unsigned long long status_caps(const char *key)
 static bool test_caps_keep(void)
 {
 	unsigned long long want = 1ull << CAP_NET_ADMIN | 1ull << CAP_BPF |
-				  1ull << CAP_NET_BIND_SERVICE;
+				  1ull << CAP_NET_BIND_SERVICE |
+				  1ull << CAP_PERFMON;
 	int status;
 	pid_t pid;
 
