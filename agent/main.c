@@ -6,7 +6,7 @@
  *       [--pod-iface IFNAME]... [--pod-iface-pattern GLOB]
  *       [--outbound-port 15001]
  *       [--tunnel-port 15008] [--admin-port 15000] [--log-level info|debug]
- *       [--state-dir DIR] [--uplink IFNAME]
+ *       [--state-dir DIR] [--uplink IFNAME] [--drain-timeout SECONDS]
  *   meshforge-agent --check-kernel
  *
  * Before anything else, probes what it needs from the kernel (agent/kreq.h)
@@ -21,8 +21,12 @@
  * way out.  The TC program goes on every pod interface that is up, those
  * named by --pod-iface and those matching --pod-iface-pattern, at start
  * and as they come while the loop runs (agent/podwatch.h); one that goes
- * is forgotten.  Exit codes: 0 clean stop, 1 bad command line, 2 system
- * error (missing maps, certificates, bpffs, ports in use...).
+ * is forgotten.  A new agent for the same pin root takes the listeners of
+ * a running one over, which then drains and exits (agent/handover.h);
+ * pins made again under the agent are taken (agent/pinwatch.h), pins of
+ * another layout refused.  Exit codes: 0 clean stop, 1 bad command line,
+ * 2 system error (missing maps, certificates, bpffs, ports in use, pins of
+ * another layout...).
  */
 #include <arpa/inet.h>
 #include <errno.h>
