@@ -385,8 +385,12 @@ static void handover_cqe(void *arg, const struct io_uring_cqe *cqe)
 		if (cqe->res < 0 || s->loop->stopping || s->lfd < 0)
 			return;
 		fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		/* One new agent at a time: one that has the fds goes on;
+		 * one that said nothing yet gives way (it may never speak). */
+		if (fd >= 0 && s->conn >= 0 && !s->sent)
+			handover_conn_end(s);
 		if (fd >= 0 && s->conn >= 0) {
-			close(fd);	/* one new agent at a time */
+			close(fd);
 		} else if (fd >= 0) {
 			s->conn = fd;
 			log_info("event=handover_requested");
