@@ -13,7 +13,14 @@
  *     also once the old loop is gone;
  *   - the path is the new agent's once it serves it: the old one does not
  *     unlink it when it goes;
- *   - an answer that is not the protocol's is refused (-EPROTO).
+ *   - an answer that is not the protocol's is refused (-EPROTO);
+ *   - two whole agents (agent_init() with a hand-over path, each loop in
+ *     a thread of its own, the forward listener proxying HTTP/1.1): the
+ *     new one takes the old one's listener (same port); a keep-alive
+ *     client of the old one gets its next response with Connection:
+ *     close and then the end of the connection, after which the old
+ *     agent's loop ends by itself (drained) well before its deadline;
+ *     a new client is served by the new agent.
  */
 #include <pthread.h>
 #include <sys/stat.h>
@@ -257,6 +264,111 @@ static bool test_other_protocol_refused(void)
 	return ok;
 }
 
+/* Reads from @fd until @want has come (true) or 3 s pass. */
+static bool read_until(int fd, char *buf, size_t cap, const char *want)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	lh_set_timeout(fd, 3000);
+	while (len + 1 < cap) {
+		n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, want))
+			return true;
+	}
+	buf[len] = '\0';
+	fprintf(stderr, "read '%s', waiting for '%s'\n", buf, want);
+	return false;
+}
+
+static void agent_cfg(struct agent_config *cfg, uint16_t up_port)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen_addr = htonl(INADDR_LOOPBACK);
+	cfg->forward_to.sin_family = AF_INET;
+	cfg->forward_to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfg->forward_to.sin_port = htons(up_port);
+	cfg->forward_http = true;
+	cfg->handle_signals = true;
+	cfg->max_conns = 64;
+	cfg->handover_path = path;
+	cfg->drain_timeout_ms = 10000;
+}
+
+static bool test_agent_drains_http(void)
+{
+	static struct lh_loop ha, hb;
+	const char *req = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+	const char *rsp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	char buf[2048];
+	struct timespec ts;
+	uint16_t up_port;
+	int lfd, c = -1, s = -1, c2 = -1, s2 = -1;
+	bool ok = false, a_up = false, b_up = false;
+
+	unlink(path);
+	lfd = lh_listener(&up_port, 16);
+	if (!ASSERT_GE(lfd, 0))
+		return false;
+	agent_cfg(&ha.cfg, up_port);
+	if (!lh_loop_start(&ha))
+		goto out;
+	a_up = true;
+	/* A keep-alive client of the old agent, one exchange done. */
+	c = lh_client(ha.fwd_port);
+	if (!ASSERT_GE(c, 0) || !ASSERT_TRUE(send(c, req, strlen(req), 0) > 0))
+		goto out;
+	s = lh_accept_timeout(lfd, 3000);
+	if (!ASSERT_GE(s, 0) || !read_until(s, buf, sizeof(buf), "\r\n\r\n") ||
+	    !ASSERT_TRUE(send(s, rsp, strlen(rsp), 0) > 0) ||
+	    !read_until(c, buf, sizeof(buf), "ok") ||
+	    !ASSERT_TRUE(strstr(buf, "Connection: close") == NULL))
+		goto out;
+
+	agent_cfg(&hb.cfg, up_port);
+	if (!lh_loop_start(&hb))
+		goto out;
+	b_up = true;
+	if (!ASSERT_EQ(hb.fwd_port, ha.fwd_port))
+		goto out;
+	/* The old agent drains: its next response closes the connection. */
+	if (!ASSERT_TRUE(send(c, req, strlen(req), 0) > 0) ||
+	    !read_until(s, buf, sizeof(buf), "\r\n\r\n") ||
+	    !ASSERT_TRUE(send(s, rsp, strlen(rsp), 0) > 0) ||
+	    !read_until(c, buf, sizeof(buf), "ok") ||
+	    !ASSERT_TRUE(strstr(buf, "Connection: close") != NULL) ||
+	    !ASSERT_EQ(recv(c, buf, sizeof(buf), 0), 0))
+		goto out;
+	/* ... and once it has none left, its loop ends by itself. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3;
+	if (!ASSERT_EQ(pthread_timedjoin_np(ha.thread, NULL, &ts), 0))
+		goto out;
+	a_up = false;
+	/* The new agent serves the port. */
+	c2 = lh_client(hb.fwd_port);
+	if (!ASSERT_GE(c2, 0) || !ASSERT_TRUE(send(c2, req, strlen(req), 0) > 0))
+		goto out;
+	s2 = lh_accept_timeout(lfd, 3000);
+	ok = ASSERT_GE(s2, 0) && read_until(s2, buf, sizeof(buf), "\r\n\r\n") &&
+	     ASSERT_TRUE(send(s2, rsp, strlen(rsp), 0) > 0) &&
+	     read_until(c2, buf, sizeof(buf), "ok");
+out:
+	for (int *fd = (int[]){ c, s, c2, s2 }, i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	if (b_up)
+		lh_loop_stop(&hb);
+	if (a_up)
+		lh_loop_stop(&ha);
+	close(lfd);
+	return ok;
+}
+
 static bool test_path_per_pin_root(void)
 {
 	char buf[128];
@@ -279,6 +391,8 @@ int main(void)
 	TEST_RUN(test_nobody_there);
 	TEST_RUN(test_listener_taken_over);
 	TEST_RUN(test_other_protocol_refused);
+	lh_signals_setup();
+	TEST_RUN(test_agent_drains_http);
 	unlink(path);
 	TEST_MAIN_END();
 }
