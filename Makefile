@@ -126,9 +126,13 @@ $(AGENT): $(O)/obj/agent/main.o $(AGENT_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# mfctl alone speaks to the mesh store (ctl/mstore_etcd.c): the agent
+# does not link libcurl.
+CTL_LIBS := -lcurl
+
 $(MFCTL): $(O)/obj/ctl/main.o $(CTL_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LIBS) $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------
 TEST_C_SRCS := $(wildcard tests/bpf/*.c tests/lib/*.c tests/agent/*.c \
@@ -141,7 +145,7 @@ $(O)/tests/%: tests/%.c tests/harness/test.h $(ARCHIVES) $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -DTEST_NAME='"$*"' -MF $@.d -o $@ $< \
-		$(ARCHIVES) $(LDLIBS)
+		$(ARCHIVES) $(CTL_LIBS) $(LDLIBS)
 
 # Helper programs for the integration tests (load generator, ...): plain
 # C programs on their own, nothing from the archive.
@@ -175,7 +179,7 @@ $(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIV
 	$(call msg,CC-SEED,$@)
 	$(Q)$(CC) $(CFLAGS) -MF $@.d -DFUZZ_NAME='"$*"' \
 		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ tests/fuzz/seed_main.c $< \
-		$(ARCHIVES) $(LDLIBS)
+		$(ARCHIVES) $(CTL_LIBS) $(LDLIBS)
 
 # What a target needs beyond lib/: the agent's HTTP/1.1 parser and llhttp,
 # and for hhead the rendering of forwarded heads.
@@ -219,7 +223,7 @@ $(BENCH_LOAD): tests/bench/mf_httpload.c
 $(BENCH_POLICY_LOAD): tests/bench/mf_policy_load.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(call msg,CC-TOOL,$@)
-	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< $(ARCHIVES) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< $(ARCHIVES) $(CTL_LIBS) $(LDLIBS)
 
 $(O)/bpf $(O)/bin:
 	$(Q)mkdir -p $@
@@ -293,8 +297,15 @@ kernel-matrix: kernel-matrix-deps
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)O=$(O) scripts/kernel-matrix.sh
 
+# The container image (deploy/container/, scripts/image.sh): the binaries,
+# the BPF objects and their shared libraries on no base image, built with
+# podman into localhost/meshforge:<git describe>; IMAGE=name:tag for another.
+.PHONY: image
+image: all
+	$(Q)O=$(O) scripts/image.sh $(IMAGE)
+
 clean:
-	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(O)/*.a \
+	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(O)/image $(O)/*.a \
 		build-san
 
 -include $(shell find $(O)/obj $(O)/tests -name '*.d' 2>/dev/null)

@@ -323,6 +323,11 @@ static int admin_respond(struct admin *a, struct admin_conn *ac, size_t len)
 			status = "503 Service Unavailable";
 			body = "not ready\n";
 		}
+	} else if (plen == 5 && !memcmp(path, "/live", 5)) {
+		/* The loop turned to answer: what a liveness probe asks.  Not
+		 * ready is no reason to be restarted (a node with no policy
+		 * yet waits for one). */
+		body = "alive\n";
 	} else if (plen == 8 && !memcmp(path, "/metrics", 8)) {
 		kind = APAGE_METRICS;
 		ctype = "text/plain; version=0.0.4; charset=utf-8";

@@ -5,6 +5,7 @@
  *
  *   GET /ready        200 "ready\n" once the listeners are up and a policy
  *                     snapshot is loaded, 503 otherwise
+ *   GET /live         200 "alive\n" whenever the loop answers, ready or not
  *   GET /metrics      Prometheus text format 0.0.4: loop counters, the
  *                     policy epoch, the kernel's mf_stats summed over CPUs
  *   GET /config_dump  the policy snapshot in force, as JSON (503 when

@@ -31,6 +31,8 @@
 #include "policy.h"
 #include "reload.h"
 #include "xdp.h"
+#include "sockfast.h"
+#include "meshforge/abi_sock.h"
 
 /* ---- a growing buffer ---------------------------------------------------- */
 
@@ -169,6 +171,8 @@ static const struct apage_counter {
 		      tls_ok, "TLS handshakes of tunnel connections, by result."),
 	APAGE_COUNTER("meshforge_tls_handshakes_total", "{result=\"failed\"}",
 		      tls_failed, NULL),
+	APAGE_COUNTER("meshforge_tls_peer_revoked_total", "", tls_revoked,
+		      "TLS handshakes refused because the peer's certificate is on the CA's revocation list (counted in failed too)."),
 	APAGE_COUNTER("meshforge_upstream_pool_total", "{event=\"reused\"}",
 		      pool_reused,
 		      "Keep-alive upstream connections of the L7 engine, by event: taken from the pool for a new client connection or request, parked in it, closed from it to make room or because idle or closed by the peer."),
@@ -250,6 +254,11 @@ static const struct apage_counter {
 	APAGE_COUNTER("meshforge_http_fault_delays_total", "",
 		      http_fault_delays,
 		      "Requests held back by a MeshFaultInjection delay."),
+	APAGE_COUNTER("meshforge_http_mirror_requests_total",
+		      "{result=\"sent\"}", http_mirrored,
+		      "Copies of requests for a RequestMirror: sent, or skipped (a chunked or upgrade request, a body over 64 KiB, no memory)."),
+	APAGE_COUNTER("meshforge_http_mirror_requests_total",
+		      "{result=\"skipped\"}", http_mirror_skipped, NULL),
 	APAGE_COUNTER("meshforge_pod_interface_events_total",
 		      "{event=\"attached\"}", pod_attached,
 		      "Pod interfaces the TC programs were attached to, detached from (deleted or renamed), failed to attach to; and dumps of the links after netlink events were lost (resync)."),
@@ -278,13 +287,106 @@ static const struct apage_counter {
 };
 #define APAGE_NCOUNTERS (sizeof(apage_counters) / sizeof(apage_counters[0]))
 
-/* The families of fixed size, up to the L7 engine's labelled ones. */
+/* How many loops the agent runs, and loop @i's ring and context: the
+ * env's own when it runs one. */
+static unsigned int apage_nloops(const struct apage_env *env)
+{
+	return env->ctx->loops ? env->ctx->loops->n : 1;
+}
+
+static const struct loop *apage_loop(const struct apage_env *env,
+				     unsigned int i)
+{
+	return env->ctx->loops ? env->ctx->loops->loop[i] : env->loop;
+}
+
+static const struct ctx *apage_ctx(const struct apage_env *env,
+				   unsigned int i)
+{
+	return env->ctx->loops ? env->ctx->loops->ctx[i] : env->ctx;
+}
+
+/* A counter of another loop's: read once, a word at a time (ctx.h). */
+static uint64_t apage_load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* The counter at offset @off of struct stats, summed over the loops. */
+static uint64_t apage_sum(const struct apage_env *env, size_t off)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < apage_nloops(env); i++)
+		v += apage_load((const uint64_t *)
+				((const char *)&apage_ctx(env, i)->stats + off));
+	return v;
+}
+
+/* Connections listener @name accepted, over the loops (each has its own
+ * socket of that name, SO_REUSEPORT).  Another loop's listener names are
+ * read while it may rename a slot: they are static strings or a gateway
+ * port's fixed buffer, which stays mapped and NUL-terminated, so a scrape
+ * at worst misses one count. */
+static uint64_t apage_accepted(const struct apage_env *env, const char *name)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < apage_nloops(env); i++) {
+		const struct loop *l = apage_loop(env, i);
+
+		for (unsigned int k = 0; k < l->nlisteners; k++)
+			if (l->listeners[k].live &&
+			    !strcmp(l->listeners[k].name, name))
+				v += apage_load(&l->listeners[k].accepted);
+	}
+	return v;
+}
+
+/* Histogram @name of every loop, labelled by loop: stallhist @h of struct
+ * loop_stats (by offset). */
+static void apage_stallhist(const struct apage_env *env, struct apage_buf *b,
+			    const char *name, const char *help, size_t off)
+{
+	const uint64_t *bounds = stallhist_bounds();
+
+	apage_metric_head(b, name, "histogram", help);
+	for (unsigned int i = 0; i < apage_nloops(env); i++) {
+		const struct stallhist *h = (const struct stallhist *)
+			((const char *)&apage_loop(env, i)->stats + off);
+		uint64_t cum = 0, count = apage_load(&h->count);
+
+		for (int k = 0; k < STALLHIST_BUCKETS; k++) {
+			cum += apage_load(&h->buckets[k]);
+			/* Buckets read one by one while the loop adds: the
+			 * last never says less than the ones before it. */
+			if (k == STALLHIST_BUCKETS - 1 && cum < count)
+				cum = count;
+			if (k < STALLHIST_BUCKETS - 1)
+				apage_buf_printf(b, "%s_bucket{loop=\"%u\",le=\"%g\"} %llu\n",
+						 name, i, (double)bounds[k] / 1e9,
+						 (unsigned long long)cum);
+			else
+				apage_buf_printf(b, "%s_bucket{loop=\"%u\",le=\"+Inf\"} %llu\n",
+						 name, i, (unsigned long long)cum);
+		}
+		apage_buf_printf(b, "%s_sum{loop=\"%u\"} %.9f\n", name, i,
+				 (double)apage_load(&h->sum_ns) / 1e9);
+		apage_buf_printf(b, "%s_count{loop=\"%u\"} %llu\n", name, i,
+				 (unsigned long long)cum);
+	}
+}
+
+/* The families of fixed size, up to the L7 engine's labelled ones.
+ * Counters are summed over the loops; what is per loop says so with a
+ * loop label. */
 static void apage_metrics_head(const struct apage_env *env,
 			       struct apage_buf *b)
 {
-	const struct stats *st = &env->ctx->stats;
 	struct policy *p = reload_current(env->ctx->reload);
 	const struct loop *l = env->loop;
+	unsigned int unhealthy = 0;
+	uint64_t stall_max = 0, conns = 0;
 
 	apage_metric_head(b, "meshforge_connections_accepted_total", "counter",
 			  "Connections accepted, by listener.");
@@ -292,37 +394,80 @@ static void apage_metrics_head(const struct apage_env *env,
 		if (l->listeners[i].live)
 			apage_buf_printf(b, "meshforge_connections_accepted_total{listener=\"%s\"} %llu\n",
 					 l->listeners[i].name,
-					 (unsigned long long)l->listeners[i].accepted);
+					 (unsigned long long)apage_accepted(env,
+						l->listeners[i].name));
+	apage_metric_head(b, "meshforge_loop_connections_accepted_total",
+			  "counter",
+			  "Proxied connections accepted, by event loop (--threads).");
+	for (unsigned int i = 0; i < apage_nloops(env); i++)
+		apage_buf_printf(b, "meshforge_loop_connections_accepted_total{loop=\"%u\"} %llu\n",
+				 i, (unsigned long long)apage_load(
+					&apage_ctx(env, i)->stats.accepted));
 	apage_metric_head(b, "meshforge_connections_active", "gauge",
 			  "Proxied connections open now.");
-	apage_buf_printf(b, "meshforge_connections_active %u\n", st->conns);
+	for (unsigned int i = 0; i < apage_nloops(env); i++)
+		conns += __atomic_load_n(&apage_ctx(env, i)->stats.conns,
+					 __ATOMIC_RELAXED);
+	apage_buf_printf(b, "meshforge_connections_active %llu\n",
+			 (unsigned long long)conns);
 	apage_metric_head(b, "meshforge_health_unhealthy_endpoints", "gauge",
 			  "Endpoints a health check of this node finds unhealthy now (once per check that does).");
+	/* Every loop checks on its own (docs/agent.md): the most any sees. */
+	for (unsigned int i = 0; i < apage_nloops(env); i++) {
+		unsigned int u = __atomic_load_n(
+			&apage_ctx(env, i)->stats.health_unhealthy,
+			__ATOMIC_RELAXED);
+
+		if (u > unhealthy)
+			unhealthy = u;
+	}
 	apage_buf_printf(b, "meshforge_health_unhealthy_endpoints %u\n",
-			 st->health_unhealthy);
+			 unhealthy);
 	apage_metric_head(b, "meshforge_pod_interfaces_attached", "gauge",
 			  "Pod interfaces the TC programs are attached to now.");
 	apage_buf_printf(b, "meshforge_pod_interfaces_attached %u\n",
-			 st->pod_ifaces);
+			 __atomic_load_n(&apage_ctx(env, 0)->stats.pod_ifaces,
+					 __ATOMIC_RELAXED));
 	apage_metric_head(b, "meshforge_connections_refused_total", "counter",
 			  "Connections refused by policy or capacity before any relaying, by reason.");
 	for (int i = 0; i < STATS_REFUSE_MAX; i++)
 		apage_buf_printf(b, "meshforge_connections_refused_total{reason=\"%s\"} %llu\n",
 				 stats_refuse_name(i),
-				 (unsigned long long)st->refused_by[i]);
+				 (unsigned long long)apage_sum(env,
+					offsetof(struct stats, refused_by) +
+					(size_t)i * sizeof(uint64_t)));
+	apage_metric_head(b, "meshforge_tls_peer_svid_refused_total", "counter",
+			  "TLS handshakes of tunnel connections refused because the peer's certificate chain broke an X.509-SVID rule, by rule (counted in meshforge_tls_handshakes_total failed too).");
+	for (int i = SVID_OK + 1; i < SVID_RULE_MAX; i++)
+		apage_buf_printf(b, "meshforge_tls_peer_svid_refused_total{rule=\"%s\"} %llu\n",
+				 svid_rule_name(i),
+				 (unsigned long long)apage_sum(env,
+					offsetof(struct stats, svid_refused) +
+					(size_t)i * sizeof(uint64_t)));
 	for (size_t i = 0; i < APAGE_NCOUNTERS; i++) {
 		const struct apage_counter *c = &apage_counters[i];
-		uint64_t v = *(const uint64_t *)((const char *)st + c->off);
 
 		if (!i || strcmp(c->name, apage_counters[i - 1].name))
 			apage_metric_head(b, c->name, "counter", c->help);
 		apage_buf_printf(b, "%s%s %llu\n", c->name, c->label,
-				 (unsigned long long)v);
+				 (unsigned long long)apage_sum(env, c->off));
+	}
+	for (unsigned int i = 0; i < apage_nloops(env); i++) {
+		uint64_t m = apage_load(&apage_loop(env, i)->stats.stall_max_ns);
+
+		if (m > stall_max)
+			stall_max = m;
 	}
 	apage_metric_head(b, "meshforge_loop_stall_seconds_max", "gauge",
-			  "Longest time one loop iteration spent handling its completions since start: every connection waited that long.");
+			  "Longest time one loop iteration spent handling its completions since start, over the loops: every connection of that loop waited that long.");
 	apage_buf_printf(b, "meshforge_loop_stall_seconds_max %.6f\n",
-			 (double)l->stats.stall_max_ns / 1e9);
+			 (double)stall_max / 1e9);
+	apage_stallhist(env, b, "meshforge_loop_turn_seconds",
+			"Work of each loop iteration, from io_uring_enter's return to the next wait, by loop.",
+			offsetof(struct loop_stats, turn));
+	apage_stallhist(env, b, "meshforge_loop_batch_seconds",
+			"Time a loop iteration spent on its batch of completions (iterations that had any), by loop.",
+			offsetof(struct loop_stats, batch));
 	apage_metric_head(b, "meshforge_build_info", "gauge",
 			  "The agent's version, as a label (value 1).");
 	apage_buf_printf(b, "meshforge_build_info{version=\"%s\"} 1\n",
@@ -331,13 +476,23 @@ static void apage_metrics_head(const struct apage_env *env,
 			  "Epoch of the policy snapshot in force (0: none loaded).");
 	apage_buf_printf(b, "meshforge_policy_epoch %llu\n",
 			 (unsigned long long)(p ? policy_epoch(p) : 0));
+	apage_metric_head(b, "meshforge_store_revision", "gauge",
+			  "The mesh store revision the policy in force was synced from (0: applied by hand, or none).");
+	apage_buf_printf(b, "meshforge_store_revision %llu\n",
+			 (unsigned long long)(p ? policy_store_rev(p) : 0));
+	apage_metric_head(b, "meshforge_loop_policy_epoch", "gauge",
+			  "Epoch of the policy snapshot each loop gives its new connections: a loop takes a new one at its next connection.");
+	for (unsigned int i = 0; i < apage_nloops(env); i++)
+		apage_buf_printf(b, "meshforge_loop_policy_epoch{loop=\"%u\"} %llu\n",
+				 i, (unsigned long long)reload_epoch_taken(
+					apage_ctx(env, i)->reload));
 	apage_metric_head(b, "meshforge_http_route_requests_total", "counter",
 			  "HTTP requests answered, by source identity, destination service, route (\"\": none) and status class.");
 }
 
 /* The samples of L7 series @x, one per status class it has seen. */
 static void apage_metrics_series(const struct l7stats_series *x,
-				 struct apage_buf *b)
+				 const char *lbl, struct apage_buf *b)
 {
 	static const char *const classes[6] = { "other", "1xx", "2xx", "3xx",
 						"4xx", "5xx" };
@@ -345,7 +500,8 @@ static void apage_metrics_series(const struct l7stats_series *x,
 	for (int c = 0; x->src[0] && c < 6; c++) {
 		if (!x->by_class[c])
 			continue;
-		apage_buf_printf(b, "meshforge_http_route_requests_total{source=\"");
+		apage_buf_printf(b, "meshforge_http_route_requests_total{%ssource=\"",
+				 lbl);
 		apage_label(b, x->src, "\",destination=\"");
 		apage_label(b, x->dst, "\",route=\"");
 		apage_label(b, x->route, "\",class=\"");
@@ -357,7 +513,7 @@ static void apage_metrics_series(const struct l7stats_series *x,
 /* The histogram of destination @d: buckets, sum and count at once, so
  * they agree. */
 static void apage_metrics_dest(const struct l7stats_dest *d,
-			       struct apage_buf *b)
+			       const char *lbl, struct apage_buf *b)
 {
 	uint64_t cum = 0;
 
@@ -365,7 +521,8 @@ static void apage_metrics_dest(const struct l7stats_dest *d,
 		return;
 	for (int k = 0; k < L7STATS_BUCKETS; k++) {
 		cum += d->buckets[k];
-		apage_buf_printf(b, "meshforge_http_request_duration_seconds_bucket{destination=\"");
+		apage_buf_printf(b, "meshforge_http_request_duration_seconds_bucket{%sdestination=\"",
+				 lbl);
 		apage_label(b, d->dst, "\",le=\"");
 		if (k < L7STATS_BUCKETS - 1)
 			apage_buf_printf(b, "%g\"} %llu\n", l7stats_bounds[k],
@@ -374,10 +531,12 @@ static void apage_metrics_dest(const struct l7stats_dest *d,
 			apage_buf_printf(b, "+Inf\"} %llu\n",
 					 (unsigned long long)cum);
 	}
-	apage_buf_printf(b, "meshforge_http_request_duration_seconds_sum{destination=\"");
+	apage_buf_printf(b, "meshforge_http_request_duration_seconds_sum{%sdestination=\"",
+			 lbl);
 	apage_label(b, d->dst, "\"} ");
 	apage_buf_printf(b, "%.6f\n", d->sum);
-	apage_buf_printf(b, "meshforge_http_request_duration_seconds_count{destination=\"");
+	apage_buf_printf(b, "meshforge_http_request_duration_seconds_count{%sdestination=\"",
+			 lbl);
 	apage_label(b, d->dst, "\"} ");
 	apage_buf_printf(b, "%llu\n", (unsigned long long)d->count);
 }
@@ -398,6 +557,31 @@ static void apage_metrics_xdp(const struct apage_env *env,
 			  "Drop reports read from the XDP program's ring buffer (at most one per source and second; the drops are in meshforge_pod_packets_total{reason=\"xdp_drop_*\"}).");
 	apage_buf_printf(b, "meshforge_xdp_drop_events_total %llu\n",
 			 (unsigned long long)xdp_events(x));
+}
+
+/* The same-node fast path: what --sockmap asked, what its self-test
+ * said, and its counters by verdict. */
+static void apage_metrics_sockmap(const struct apage_env *env,
+				  struct apage_buf *b)
+{
+	const struct ctx *c = env->ctx;
+	uint64_t v[MF_FAST_STAT_MAX];
+
+	if (!c->sockmap_mode)
+		return;
+	apage_metric_head(b, "meshforge_sockmap_enabled", "gauge",
+			  "The same-node fast path (sockops, sk_msg): 1 when on, by --sockmap mode and start-up self-test result.");
+	apage_buf_printf(b, "meshforge_sockmap_enabled{mode=\"%s\",selftest=\"%s\"} %d\n",
+			 c->sockmap_mode, c->sockmap_selftest ?
+			 c->sockmap_selftest : "not_run", c->sockfast != NULL);
+	if (!c->sockfast || sockfast_stats(c->sockfast, v))
+		return;
+	apage_metric_head(b, "meshforge_sockmap_total", "counter",
+			  "The fast path's kernel counters: sockets taken or not, sends and bytes moved (allow) or left to TCP (deny, unknown, agent).");
+	for (int k = 0; k < MF_FAST_STAT_MAX; k++)
+		apage_buf_printf(b, "meshforge_sockmap_total{stat=\"%s\"} %llu\n",
+				 sockfast_stat_name(k),
+				 (unsigned long long)v[k]);
 }
 
 /* The kernel's per-CPU counters, summed.  Omitted when the map cannot be
@@ -451,30 +635,80 @@ static void apage_metrics_cert(void *arg, const char *spiffe,
 	apage_buf_printf(b, "%lld\n", (long long)not_after);
 }
 
+/* The CA's revocation list in force (certs_crl_info()). */
+static void apage_metrics_crl(const struct apage_env *env,
+			      struct apage_buf *b)
+{
+	uint64_t refused = 0;
+	int64_t next = 0;
+	size_t n = 0;
+	bool have = env->ctx->certs &&
+		    certs_crl_info(env->ctx->certs, &n, &next, &refused);
+
+	apage_metric_head(b, "meshforge_crl_entries", "gauge",
+			  "Certificates on the CA's revocation list in force (ca.crl); absent without a list.");
+	if (have)
+		apage_buf_printf(b, "meshforge_crl_entries %zu\n", n);
+	apage_metric_head(b, "meshforge_crl_next_update_timestamp_seconds",
+			  "gauge",
+			  "When the revocation list in force should be replaced (its nextUpdate); past it, the list is stale.");
+	if (have)
+		apage_buf_printf(b, "meshforge_crl_next_update_timestamp_seconds "
+				 "%lld\n", (long long)next);
+	apage_metric_head(b, "meshforge_crl_refused_total", "counter",
+			  "Revocation lists not taken (no trusted CA signed them, or unreadable); the one before stays in force.");
+	apage_buf_printf(b, "meshforge_crl_refused_total %llu\n",
+			 (unsigned long long)refused);
+}
+
 /* The families after the L7 tables: of fixed size, but for one sample
  * per certificate in use (as many as the node's identities). */
 static void apage_metrics_tail(const struct apage_env *env,
 			       struct apage_buf *b)
 {
+	uint64_t dropped = 0;
+
 	apage_metric_head(b, "meshforge_certificate_expiry_timestamp_seconds",
 			  "gauge",
 			  "When each certificate the agent uses ends (its notAfter), by identity and role.");
 	if (env->ctx->certs)
 		certs_each(env->ctx->certs, apage_metrics_cert, b);
+	apage_metrics_crl(env, b);
 	apage_metric_head(b, "meshforge_http_stats_dropped_total", "counter",
 			  "Requests the labelled HTTP counters had no room for (their tables are bounded).");
+	for (unsigned int i = 0; i < apage_nloops(env); i++)
+		dropped += apage_load(&apage_ctx(env, i)->l7stats.dropped);
 	apage_buf_printf(b, "meshforge_http_stats_dropped_total %llu\n",
-			 (unsigned long long)env->ctx->l7stats.dropped);
+			 (unsigned long long)dropped);
 	apage_metrics_kernel(env, b);
 	apage_metrics_xdp(env, b);
+	apage_metrics_sockmap(env, b);
+}
+
+/* The L7 tables of the loop that slot @i (counted over every loop's
+ * slots, @per a loop) belongs to, and the label that says which loop when
+ * there are several (each loop counts its own requests: their series are
+ * apart, and a sum over the label is the node's). */
+static const struct l7stats *apage_l7(const struct apage_env *env, size_t i,
+				      size_t per, char *lbl, size_t n)
+{
+	unsigned int k = (unsigned int)(i / per);
+
+	if (apage_nloops(env) > 1)
+		snprintf(lbl, n, "loop=\"%u\",", k);
+	else
+		lbl[0] = '\0';
+	return &apage_ctx(env, k)->l7stats;
 }
 
 /* One unit of /metrics: the fixed families, an L7 series or destination
  * slot (empty ones write nothing), and the fixed families after them. */
 static void apage_metrics_unit(struct apage *pg)
 {
-	const struct l7stats *l7 = &pg->env->ctx->l7stats;
 	struct apage_buf *b = pg->out;
+	const struct l7stats *l7;
+	size_t nloops = apage_nloops(pg->env);
+	char lbl[32];
 
 	switch (pg->state) {
 	case APAGE_S_START:
@@ -483,9 +717,21 @@ static void apage_metrics_unit(struct apage *pg)
 		pg->i = 0;
 		break;
 	case APAGE_S_SERIES:
-		/* The tables come at the first L7 request: re-read. */
-		if (l7->series && pg->i < L7STATS_SERIES_MAX) {
-			apage_metrics_series(&l7->series[pg->i++], b);
+		if (pg->i < nloops * L7STATS_SERIES_MAX) {
+			l7 = apage_l7(pg->env, pg->i, L7STATS_SERIES_MAX, lbl,
+				      sizeof(lbl));
+			/* The tables come at the loop's first L7 request:
+			 * re-read, and a loop that has none is passed. */
+			const struct l7stats_series *x =
+				__atomic_load_n(&l7->series, __ATOMIC_ACQUIRE);
+
+			if (x)
+				apage_metrics_series(&x[pg->i %
+						     L7STATS_SERIES_MAX],
+						     lbl, b);
+			pg->i = x ? pg->i + 1 :
+				(pg->i / L7STATS_SERIES_MAX + 1) *
+				L7STATS_SERIES_MAX;
 			break;
 		}
 		apage_metric_head(b, "meshforge_http_request_duration_seconds",
@@ -495,8 +741,18 @@ static void apage_metrics_unit(struct apage *pg)
 		pg->i = 0;
 		break;
 	case APAGE_S_DEST:
-		if (l7->dests && pg->i < L7STATS_DESTS_MAX) {
-			apage_metrics_dest(&l7->dests[pg->i++], b);
+		if (pg->i < nloops * L7STATS_DESTS_MAX) {
+			l7 = apage_l7(pg->env, pg->i, L7STATS_DESTS_MAX, lbl,
+				      sizeof(lbl));
+			const struct l7stats_dest *d =
+				__atomic_load_n(&l7->dests, __ATOMIC_ACQUIRE);
+
+			if (d)
+				apage_metrics_dest(&d[pg->i % L7STATS_DESTS_MAX],
+						   lbl, b);
+			pg->i = d ? pg->i + 1 :
+				(pg->i / L7STATS_DESTS_MAX + 1) *
+				L7STATS_DESTS_MAX;
 			break;
 		}
 		apage_metrics_tail(pg->env, b);

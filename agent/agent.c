@@ -21,8 +21,10 @@ static void agent_maps_tick(void *arg)
 {
 	struct agent *a = arg;
 
-	/* A draining agent's programs are its successor's business. */
-	if (!a->draining)
+	/* A draining agent's programs are its successor's business; the
+	 * pins are the node's, watched by loop 0 for every loop (the
+	 * reloader they share switches for all). */
+	if (!a->draining && a->ctx.loop_index == 0)
 		pinwatch_tick(&a->pinwatch);
 	if (a->ctx.xdp && a->ctx.pmap)
 		xdp_tick(a->ctx.xdp, a->ctx.pmap);
@@ -113,6 +115,7 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 {
 	const struct loop_config lc = {
 		.handle_signals = cfg->handle_signals,
+		.reuseport = cfg->reuseport,
 		.nbufs = cfg->nbufs,
 		.buf_size = cfg->buf_size,
 	};
@@ -146,6 +149,11 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		.first_byte_timeout_ms = cfg->first_byte_timeout_ms,
 		.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms,
 	};
+	/* The hand-over passes one socket per listener: a lone loop's only
+	 * (agent.h). */
+	const char *handover = cfg->loop_index == 0 &&
+			       !(cfg->loops && cfg->loops->n > 1) ?
+			       cfg->handover_path : NULL;
 	int err;
 
 	memset(a, 0, sizeof(*a));
@@ -161,24 +169,35 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	a->drain_timeout_ms = cfg->drain_timeout_ms ? cfg->drain_timeout_ms :
 						      AGENT_DRAIN_TIMEOUT_MS;
 	a->ctx.xdp = cfg->xdp;
-	err = reload_open(&a->ctx.reload, cfg->pmap, cfg->policy);
-	if (err)
-		return err;
+	a->ctx.frontdoor = cfg->frontdoor;
+	a->ctx.sockfast = cfg->sockfast;
+	a->ctx.sockmap_mode = cfg->sockmap_mode;
+	a->ctx.sockmap_selftest = cfg->sockmap_selftest;
+	a->ctx.loop_index = cfg->loop_index;
+	a->ctx.loops = cfg->loops;
+	if (cfg->reload) {
+		a->ctx.reload = cfg->reload;
+		a->reload_borrowed = true;
+	} else {
+		err = reload_open(&a->ctx.reload, cfg->pmap, cfg->policy);
+		if (err)
+			return err;
+	}
 	err = loop_init(&a->loop, &lc);
 	if (err)
 		goto fail;
 	a->loop_up = true;
-	if (cfg->handover_path) {
+	if (handover) {
 		/* An agent that answers and fails keeps its listeners: ours
 		 * then fail to bind, and we stop. */
-		(void)handover_fetch(&a->hin, cfg->handover_path);
+		(void)handover_fetch(&a->hin, handover);
 		loop_on_adopt(&a->loop, handover_adopt, &a->hin);
 	}
 	err = conn_table_init(&a->conns, &a->loop, &a->ctx.stats, &tc);
 	if (err)
 		goto fail;
 	pinwatch_init(&a->pinwatch, &a->ctx, cfg->kern);
-	if (cfg->xdp || cfg->pmap) {
+	if (cfg->xdp || (cfg->pmap && cfg->loop_index == 0)) {
 		const struct loop_user u = {
 			.arg = a,
 			.abort_all = agent_nothing_abort,
@@ -243,12 +262,12 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		if (err)
 			goto fail;
 	}
-	if (cfg->handover_path) {
+	if (handover) {
 		/* Every listener up, the pods attached: the predecessor may
 		 * stop accepting. */
 		loop_on_adopt(&a->loop, NULL, NULL);
 		(void)handover_commit(&a->hin);
-		(void)handover_serve(&a->hsrv, &a->loop, cfg->handover_path,
+		(void)handover_serve(&a->hsrv, &a->loop, handover,
 				     agent_drain, a);
 	}
 	return 0;
@@ -274,10 +293,19 @@ void agent_fini(struct agent *a)
 	tunnel_fini(&a->tunnel);
 	admin_close(a->admin);
 	conn_table_fini(&a->conns);
-	/* Last: every connection has dropped its snapshot by now. */
-	reload_close(a->ctx.reload);
-	/* After the reloader: it may read the maps pinwatch opened. */
+	/* Last: every connection has dropped its snapshot by now.  A
+	 * shared reloader is closed by its owner once every loop is done. */
+	if (!a->reload_borrowed)
+		reload_close(a->ctx.reload);
+	/* After the reloader: it may read the maps pinwatch opened (a
+	 * shared one's owner took them first: agent_take_pinwatch()). */
 	pinwatch_fini(&a->pinwatch);
 	l7stats_free(&a->ctx.l7stats);
 	memset(a, 0, sizeof(*a));
+}
+
+void agent_take_pinwatch(struct agent *a, struct pinwatch *out)
+{
+	*out = a->pinwatch;
+	memset(&a->pinwatch, 0, sizeof(a->pinwatch));
 }

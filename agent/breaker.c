@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "breaker.h"
+#include "loopshare.h"
 #include "hash.h"
 
 #define BREAKER_POOL_PROBE	16
@@ -45,6 +46,7 @@ bool breaker_take(struct breaker *b, uint64_t key, enum breaker_kind kind,
 
 	if (!e)
 		return true;
+	limit = loopshare(limit, b->loops);
 	if (limit && e->n[kind] >= limit)
 		return false;
 	e->n[kind]++;

@@ -58,6 +58,8 @@ struct breaker_load {
 struct breaker {
 	struct breaker_load e[BREAKER_SLOTS];
 	struct breaker_pool pool[BREAKER_POOL_SLOTS];
+	uint32_t loops;		/* the agent's loops: each holds to its share
+				 * of a limit (loopshare.h); 0: all */
 };
 
 /* One more of @kind to service @key, when under @limit (0: none): true,

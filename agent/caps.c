@@ -31,6 +31,20 @@ static bool caps_kept(int cap, const int *keep, size_t n)
 	return false;
 }
 
+/* Whether CAP_SETPCAP is in our effective set: dropping from the
+ * bounding set needs it. */
+static bool caps_have_setpcap(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_SETPCAP / 32].effective & (1u << (CAP_SETPCAP % 32));
+}
+
 int caps_keep(const int *keep, size_t n)
 {
 	struct __user_cap_header_struct hdr = {
@@ -39,8 +53,12 @@ int caps_keep(const int *keep, size_t n)
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
 	int last = caps_last();
 
-	/* The bounding set first, while CAP_SETPCAP is still ours. */
-	for (int cap = 0; cap <= last; cap++) {
+	/* The bounding set first, while CAP_SETPCAP is still ours.  A
+	 * manager that did not give us CAP_SETPCAP (systemd's
+	 * CapabilityBoundingSet=, a container's capability list) bounded us
+	 * itself: its set stays, and the effective and permitted ones below
+	 * still narrow to @keep. */
+	for (int cap = 0; cap <= last && caps_have_setpcap(); cap++) {
 		if (caps_kept(cap, keep, n))
 			continue;
 		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&

@@ -15,8 +15,10 @@
  *                         pointer arithmetic they do (pkt_end - data)
  * Everything else (CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_DAC_*,
  * CAP_SETUID, ...) leaves the effective, permitted, inheritable and
- * bounding sets, so neither the agent nor anything it could be made to
- * run gets it back.  With raw capset(2) and prctl(2): no library.
+ * bounding sets (the bounding set when the agent holds CAP_SETPCAP: a
+ * manager that kept it back bounded the agent itself), so neither the
+ * agent nor anything it could be made to run gets it back.  With raw
+ * capset(2) and prctl(2): no library.
  */
 #ifndef MF_AGENT_CAPS_H
 #define MF_AGENT_CAPS_H

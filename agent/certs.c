@@ -17,11 +17,13 @@
 
 #include "certdir.h"
 #include "certs.h"
+#include "crl.h"
 #include "hash.h"
 #include "log.h"
 #include "policy.h"
 #include "polkinds.h"
 #include "spiffe.h"
+#include "svid.h"
 
 struct certs_entry {
 	char spiffe[MF_SPIFFE_MAX];
@@ -48,6 +50,11 @@ struct certs {
 	char ca[PATH_MAX];
 	char prev[PATH_MAX];		/* ca-previous.crt: older roots still
 					 * trusted, when there */
+	char crl_path[PATH_MAX];	/* ca.crl: what the CA revoked */
+	struct crl *crl;		/* the list in force, a reference;
+					 * NULL: none */
+	uint64_t crl_refused;		/* lists not taken (bad signature,
+					 * unreadable) since the start */
 	pthread_mutex_t lock;
 	struct certs_entry *v;		/* sorted by certs_cmp(); made with
 					 * trust */
@@ -84,7 +91,9 @@ int certs_open(struct certs **out, const char *config_dir)
 	    (size_t)snprintf(c->ca, sizeof(c->ca), "%s/ca.crt", config_dir) >=
 	    sizeof(c->ca) ||
 	    (size_t)snprintf(c->prev, sizeof(c->prev), "%s/ca-previous.crt",
-			     config_dir) >= sizeof(c->prev)) {
+			     config_dir) >= sizeof(c->prev) ||
+	    (size_t)snprintf(c->crl_path, sizeof(c->crl_path), "%s/ca.crl",
+			     config_dir) >= sizeof(c->crl_path)) {
 		ret = -ENAMETOOLONG;
 		goto err_free;
 	}
@@ -118,6 +127,7 @@ void certs_close(struct certs *c)
 		tls_ctx_put(c->v[i].ctx);
 	free(c->v);
 	tls_trust_put(c->trust);
+	crl_put(c->crl);
 	if (c->watch_fd >= 0)
 		close(c->watch_fd);
 	pthread_mutex_destroy(&c->lock);
@@ -201,6 +211,14 @@ static int certs_load(struct certs *c, const char *spiffe, enum tls_role role,
 		tls_ctx_put(ctx);
 		return -EINVAL;
 	}
+	/* Loaded all the same: the refusal is the peers' to make, and the
+	 * line says why they will. */
+	ret = tls_ctx_svid_rule(ctx);
+	if (ret)
+		log_warn("event=certs_svid_rule identity=%s file=%s/certs/%s.crt "
+			 "rule=%s reason=\"%s; peers refuse it\"", spiffe,
+			 c->dir, stem, svid_rule_name(ret),
+			 svid_rule_text(ret));
 	*out = ctx;
 	return 0;
 }
@@ -230,11 +248,63 @@ static uint64_t certs_trust_hash(const struct policy *p)
 	return h;
 }
 
+/*
+ * Reads ca.crl again into c->crl (crl.h), as a trust is made.  A list no
+ * CA here signed, or one that does not read, is not taken: the one in
+ * force stays, so a broken copy never lifts a revocation.  One past its
+ * nextUpdate is taken (its certificates stay refused) and said as an
+ * error: nobody renewed it, and what was revoked since is not in it.  No
+ * file: no list (`mfctl ca revoke` never removes it; a new CA's export
+ * does).  Caller holds the lock.
+ */
+static void certs_crl_update(struct certs *c)
+{
+	const char *cas[] = { c->ca, c->prev };
+	struct crl *l = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int ret;
+
+	ret = crl_load(&l, c->crl_path, cas, 2);
+	if (ret == -ENOENT) {
+		if (c->crl)
+			log_info("event=crl_removed file=%s entries_before=%zu",
+				 c->crl_path, crl_count(c->crl));
+		crl_put(c->crl);
+		c->crl = NULL;
+		return;
+	}
+	if (ret) {
+		c->crl_refused++;
+		log_error("event=crl_refused file=%s err=\"%s\" effect=\"%s\"",
+			  c->crl_path,
+			  ret == -EKEYREJECTED ? "no trusted CA signed it" :
+			  ret == -EBADMSG ? "not a CRL" : strerror(-ret),
+			  c->crl ? "the list loaded before stays in force" :
+			  "no certificate is refused as revoked");
+		return;
+	}
+	/* The same list again (a reload for another file): said once. */
+	if (!c->crl || crl_number(l) != crl_number(c->crl) ||
+	    crl_this_update(l) != crl_this_update(c->crl))
+		log_info("event=crl_loaded file=%s entries=%zu number=%llu "
+			 "next_update=%lld", c->crl_path, crl_count(l),
+			 (unsigned long long)crl_number(l),
+			 (long long)crl_next_update(l));
+	if (crl_next_update(l) && crl_next_update(l) <= now)
+		log_error("event=crl_expired file=%s next_update=%lld "
+			  "effect=\"its certificates stay refused; renew it: "
+			  "mfctl ca revoke, then ca export\"", c->crl_path,
+			  (long long)crl_next_update(l));
+	crl_put(c->crl);
+	c->crl = l;
+}
+
 /* A trust for policy @p (NULL: none yet): the mesh CA for the mesh's
  * trust domain (every domain before a Mesh is applied), and each
- * MeshTrust's bundles for its domain.  A bundle that does not load is
- * left out with a log line: a bad MeshTrust must not cost the mesh CA. */
-static int certs_trust_make(const struct certs *c, const struct policy *p,
+ * MeshTrust's bundles for its domain, with the CA's revocation list.  A
+ * bundle that does not load is left out with a log line: a bad
+ * MeshTrust must not cost the mesh CA. */
+static int certs_trust_make(struct certs *c, const struct policy *p,
 			    struct tls_trust **out)
 {
 	const struct polkinds *k = p ? policy_kinds(p) : NULL;
@@ -286,8 +356,11 @@ static int certs_trust_make(const struct certs *c, const struct policy *p,
 			cas++;
 		}
 	}
+	certs_crl_update(c);
+	tls_trust_set_crl(t, c->crl);
 	log_info("event=trust_loaded trust_domain=%s ca_bundles=%u "
-		 "epoch=%llu", td[0] ? td : "-", cas,
+		 "revoked=%zu epoch=%llu", td[0] ? td : "-", cas,
+		 crl_count(c->crl),
 		 p ? (unsigned long long)policy_epoch(p) : 0ull);
 	*out = t;
 	return 0;
@@ -487,6 +560,7 @@ bool certs_changed(struct certs *c)
 			 * the change; its rename is. */
 			if (ev->len && (!strcmp(ev->name, "ca.crt") ||
 					!strcmp(ev->name, "ca-previous.crt") ||
+					!strcmp(ev->name, "ca.crl") ||
 					!strcmp(ev->name, "certs") ||
 					!strcmp(ev->name, "trust-domain")))
 				changed = true;
@@ -543,4 +617,18 @@ unsigned int certs_check_expiry(struct certs *c, int64_t now)
 	}
 	pthread_mutex_unlock(&c->lock);
 	return n;
+}
+
+bool certs_crl_info(struct certs *c, size_t *entries, int64_t *next_update,
+		    uint64_t *refused)
+{
+	bool have;
+
+	pthread_mutex_lock(&c->lock);
+	have = c->crl != NULL;
+	*entries = crl_count(c->crl);
+	*next_update = crl_next_update(c->crl);
+	*refused = c->crl_refused;
+	pthread_mutex_unlock(&c->lock);
+	return have;
 }

@@ -3,6 +3,8 @@
  * The identity store: TLS contexts for the workload and node identities
  * whose certificates sit in the config dir (docs/files.md):
  *   <config_dir>/ca.crt                 mesh root CA (PEM)
+ *   <config_dir>/ca.crl                 what it revoked (DER, crl.h),
+ *                                       read again with the CA
  *   <config_dir>/certs/<stem>.crt|.key  leaf and key, stem from
  *                                       spiffe_file_stem(); both read
  *                                       from one version of certs/
@@ -16,6 +18,7 @@
 #define MF_CERTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tls.h"
@@ -71,6 +74,12 @@ void certs_each(struct certs *c,
  * its life left at @now (a warning) or has ended (an error).  Returns
  * how many it logged about. */
 unsigned int certs_check_expiry(struct certs *c, int64_t now);
+
+/* The revocation list in force (crl.h), read again with the CA: its
+ * entries and nextUpdate (0: none said), and how many lists were not
+ * taken since the start.  Returns whether there is one. */
+bool certs_crl_info(struct certs *c, size_t *entries, int64_t *next_update,
+		    uint64_t *refused);
 
 /* Frees every cached context, then the store.  NULL is a no-op. */
 void certs_close(struct certs *c);

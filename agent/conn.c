@@ -1233,6 +1233,9 @@ static void conn_handshake_step(struct conn_table *t, struct conn *c,
 		return;
 	}
 	t->stats->tls_failed++;
+	t->stats->svid_refused[tls_peer_svid_rule(e->tls) % SVID_RULE_MAX]++;
+	if (err == -EKEYREVOKED)
+		t->stats->tls_revoked++;
 	snprintf(reason, sizeof(reason), "tls handshake: %s",
 		 tls_last_error(e->tls));
 	c->flow->ops->handshake_done(c->flow->arg, c, reason);
@@ -1620,7 +1623,8 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 	if (res <= 0) {
 		if (bid >= 0)
 			loop_buf_put(t->loop, (uint16_t)bid);
-		if (res == 0 && c->state == CONN_STATE_RELAY && !e->tls) {
+		if (res == 0 && c->state == CONN_STATE_RELAY &&
+		    (!e->tls || tls_eof_is_end(e->tls))) {
 			if (c->l7) {
 				if (!c->l7_ending)
 					conn_dir_eof_l7(c, side);

@@ -552,6 +552,49 @@ static int health_check_of(struct health *h, struct health_check *next,
 	return (int)(*nnext)++;
 }
 
+/* Where (check key @ck, endpoint @hkey) starts in the index: the keys are
+ * hashes already, so mixing them is enough. */
+static unsigned int health_index_home(uint64_t ck, uint64_t hkey)
+{
+	uint64_t x = (ck ^ (hkey * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+
+	return (unsigned int)(x >> 32) & (HEALTH_INDEX_SLOTS - 1);
+}
+
+/* The index slot of (@ck, @hkey): the one holding that target, or the
+ * empty slot where it goes.  Never full: at most HEALTH_TARGETS_MAX of
+ * its HEALTH_INDEX_SLOTS slots are taken. */
+static uint16_t *health_index_slot(struct health *h, uint64_t ck,
+				   uint64_t hkey)
+{
+	unsigned int i = health_index_home(ck, hkey);
+
+	for (;; i = (i + 1) & (HEALTH_INDEX_SLOTS - 1)) {
+		uint16_t *s = &h->index[i];
+		const struct health_target *t;
+
+		if (!*s)
+			return s;
+		t = &h->targets[*s - 1];
+		if (t->check_key == ck && t->hkey == hkey)
+			return s;
+	}
+}
+
+/* The index of the targets that run now, for health_want(). */
+static void health_index_build(struct health *h)
+{
+	memset(h->index, 0, sizeof(h->index));
+	h->free_from = 0;
+	for (unsigned int i = 0; i < HEALTH_TARGETS_MAX; i++) {
+		const struct health_target *t = &h->targets[i];
+
+		if (t->used && !t->gone)
+			*health_index_slot(h, t->check_key, t->hkey) =
+				(uint16_t)(i + 1);
+	}
+}
+
 /* The target of check @ci at endpoint @ep: kept when it runs already,
  * else started. */
 static void health_want(struct health *h, struct health_check *next,
@@ -560,24 +603,22 @@ static void health_want(struct health *h, struct health_check *next,
 {
 	uint32_t ip = policy_endpoint_ip(p, ep);
 	uint64_t hkey = hosts_key(ip, ep->port);
-	struct health_target *t, *free_t = NULL;
+	uint16_t *slot = health_index_slot(h, next[ci].key, hkey);
+	struct health_target *t;
 	uint64_t first;
 
-	for (unsigned int i = 0; i < HEALTH_TARGETS_MAX; i++) {
-		t = &h->targets[i];
-		if (!t->used) {
-			if (!free_t)
-				free_t = t;
-			continue;
-		}
-		if (!t->gone && t->check_key == next[ci].key &&
-		    t->hkey == hkey) {
-			t->keep = true;
-			t->check = ci;
-			return;
-		}
+	if (*slot) {
+		t = &h->targets[*slot - 1];
+		t->keep = true;
+		t->check = ci;
+		return;
 	}
-	if (!free_t) {
+	/* Slots only fill during a sync, so the walk for a free one never
+	 * goes back: all the syncs' walks together cost one pass. */
+	while (h->free_from < HEALTH_TARGETS_MAX &&
+	       h->targets[h->free_from].used)
+		h->free_from++;
+	if (h->free_from == HEALTH_TARGETS_MAX) {
 		if (!h->full_warned)
 			log_warn("event=health_check reason=\"more than %u "
 				 "endpoints to check: the rest are not\"",
@@ -585,7 +626,8 @@ static void health_want(struct health *h, struct health_check *next,
 		h->full_warned = true;
 		return;
 	}
-	t = free_t;
+	t = &h->targets[h->free_from];
+	*slot = (uint16_t)(h->free_from + 1);
 	t->used = true;
 	t->keep = true;
 	t->check = ci;
@@ -663,8 +705,11 @@ static void health_plan(struct health *h, struct policy *p,
 			for (size_t k = 0;
 			     (ep = policy_service_endpoint_at(p, svc->id, k));
 			     k++)
-				health_want(h, next, (unsigned int)ci, p, ep,
-					    now);
+				/* An external endpoint is not behind
+				 * an agent a probe could go through. */
+				if (!(ep->flags & MF_ENDPOINT_F_EXTERNAL))
+					health_want(h, next, (unsigned int)ci,
+						    p, ep, now);
 		}
 	}
 	free(conf);
@@ -684,6 +729,7 @@ void health_sync(struct health *h, struct policy *p)
 	for (unsigned int i = 0; i < HEALTH_TARGETS_MAX; i++)
 		h->targets[i].keep = false;
 	h->full_warned = false;
+	health_index_build(h);
 	health_plan(h, p, next, &nnext);
 	for (unsigned int i = 0; i < HEALTH_TARGETS_MAX; i++) {
 		struct health_target *t = &h->targets[i];

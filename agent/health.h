@@ -71,6 +71,8 @@ struct policy;
 #define HEALTH_BUF		4096	/* a probe's receive buffer */
 #define HEALTH_BLOCK_MAX	192	/* a decoded tcp.receive block */
 #define HEALTH_FIRST_MS		100	/* the first probe's spread */
+#define HEALTH_INDEX_SLOTS	(2 * HEALTH_TARGETS_MAX)	/* a power of
+					 * two: the index stays half full */
 
 #define HEALTH_DEFAULT_INTERVAL_MS	60000
 #define HEALTH_DEFAULT_TIMEOUT_MS	15000
@@ -166,6 +168,12 @@ struct health {
 	struct health_check *checks;	/* HEALTH_CHECKS_MAX.  Owned */
 	unsigned int nchecks;
 	struct health_target *targets;	/* HEALTH_TARGETS_MAX.  Owned */
+	/* During health_sync(): the live targets by (check key, endpoint),
+	 * as target index + 1 (0: empty), so that finding an endpoint's
+	 * target costs O(1), not a walk of every slot; and where the walk
+	 * for a free slot goes on from. */
+	uint16_t index[HEALTH_INDEX_SLOTS];
+	unsigned int free_from;
 	struct lb_rng rng;
 	bool full_warned;
 };

@@ -91,6 +91,9 @@ struct hproxy {
 	uint64_t io_ns;			/* the last byte either way */
 	bool replay;			/* it can go again: @orig and all of
 					 * its body in @body */
+	bool mirror;			/* a copy goes at its end
+					 * (route.mirror_*): its body is kept
+					 * in @body for it */
 	struct hhead orig;		/* its head as the client sent it */
 	char *body;			/* its body (unchunked).  Owned */
 	size_t body_len, body_cap;
@@ -194,6 +197,7 @@ static void hproxy_request_over(struct hproxy *hp, bool again)
 	hp->body = NULL;
 	hp->body_len = hp->body_cap = 0;
 	hp->replay = false;
+	hp->mirror = false;
 	hp->tries = 0;
 	hp->whole_ns = 0;
 }
@@ -402,6 +406,14 @@ static int hproxy_req_forward(struct hproxy *hp)
 		return err;
 	if (hp->route.status || hp->replied)
 		return -ECANCELED;
+	/* A copy is made of the whole request, head as forwarded and body
+	 * kept as it goes (HPROXY_REPLAY_MAX at most): a chunked body would
+	 * need its framing kept too, an upgrade has no end. */
+	if (hp->route.mirror_port && hp->flow->mirror && hp->tries == 0) {
+		hp->mirror = !hp->req_chunked && !hp->req_upgrade;
+		if (!hp->mirror)
+			hp->sh->stats->http_mirror_skipped++;
+	}
 	if (hp->route.delay_ms && !hp->req_chunked) {
 		/* A chunked request is forwarded from its first chunk, past
 		 * its head: a fault cannot hold it there. */
@@ -485,16 +497,80 @@ static int hproxy_req_release(struct hproxy *hp)
 	return hp->req_held ? hproxy_req_forward(hp) : 0;
 }
 
-/* Keeps @n bytes of the request's body for another try, while they fit. */
+/* The request will not be mirrored after all (its body does not fit). */
+static void hproxy_mirror_skip(struct hproxy *hp)
+{
+	if (!hp->mirror)
+		return;
+	hp->mirror = false;
+	hp->sh->stats->http_mirror_skipped++;
+}
+
+/* The request is whole: its copy goes to the mirror.  The head is the one
+ * forwarded but for Host, which gets "-shadow" appended so that the
+ * mirror's logs tell copies from requests (Envoy's mirrors do the same),
+ * and "Connection: close": the copy's connection carries nothing else. */
+static void hproxy_mirror_send(struct hproxy *hp)
+{
+	struct hhead copy = { 0 };
+	struct hhead_fwd fw = hp->fw;
+	struct bufq_out out = { 0 };
+	char *host = NULL, *flat = NULL;
+	const char *v;
+	size_t vlen, n = 0;
+	const void *chunk;
+	size_t clen;
+
+	hp->mirror = false;
+	if (hhead_copy(&copy, &hp->req_head))
+		goto fail;
+	if (hhead_get(&copy, "host", &v, &vlen)) {
+		host = malloc(vlen + sizeof("-shadow"));
+		if (!host)
+			goto fail;
+		memcpy(host, v, vlen);
+		memcpy(host + vlen, "-shadow", sizeof("-shadow"));
+		if (hhead_set(&copy, "host", host))
+			goto fail;
+	}
+	fw.connection = "close";
+	fw.upgrade = false;
+	if (hhead_render(&copy, &fw, &out) ||
+	    (hp->body_len && bufq_out_put(&out, hp->body, hp->body_len)))
+		goto fail;
+	flat = malloc(out.len);
+	if (!flat)
+		goto fail;
+	while ((clen = bufq_out_peek(&out, &chunk)) > 0) {
+		memcpy(flat + n, chunk, clen);
+		n += clen;
+		bufq_out_consume(&out, clen);
+	}
+	hp->flow->mirror(hp->flow_arg, hp->c, hp->route.mirror_ip,
+			 hp->route.mirror_port, flat, n);
+	hp->sh->stats->http_mirrored++;
+	goto out;
+fail:
+	hp->sh->stats->http_mirror_skipped++;
+out:
+	free(flat);
+	free(host);
+	bufq_out_free(&out);
+	hhead_free(&copy);
+}
+
+/* Keeps @n bytes of the request's body for another try, or for its
+ * mirror, while they fit. */
 static void hproxy_keep_body(struct hproxy *hp, const char *p, size_t n)
 {
 	size_t cap;
 	char *b;
 
-	if (!hp->replay)
+	if (!hp->replay && !hp->mirror)
 		return;
 	if (hp->body_len + n > HPROXY_REPLAY_MAX) {
 		hp->replay = false;	/* too long to go again */
+		hproxy_mirror_skip(hp);
 		return;
 	}
 	if (hp->body_len + n > hp->body_cap) {
@@ -504,6 +580,7 @@ static void hproxy_keep_body(struct hproxy *hp, const char *p, size_t n)
 		b = realloc(hp->body, cap);
 		if (!b) {
 			hp->replay = false;
+			hproxy_mirror_skip(hp);
 			return;
 		}
 		hp->body = b;
@@ -545,6 +622,8 @@ static int hproxy_req_end(void *arg)
 	if (err)
 		return err;
 	hp->req_done = true;
+	if (hp->mirror)
+		hproxy_mirror_send(hp);
 	if (hp->state == HP_REQUEST)
 		hp->state = HP_RESPONSE;
 	if (hp->rs) {

@@ -87,6 +87,11 @@ struct hproxy_route {
 	 * afresh (from the head as the client sent it) but is not counted
 	 * against rate limits, nor given faults, again. */
 	unsigned int attempt;
+	/* A copy of the request goes to @mirror_ip:@mirror_port too (network
+	 * order address, host order port), its answer dropped
+	 * (RequestMirror); port 0: none.  A first try's only. */
+	uint32_t mirror_ip;
+	uint16_t mirror_port;
 };
 
 /* One request and its answer, when it is over (the flow's "done"). */
@@ -134,6 +139,11 @@ struct hproxy_flow {
 	 * ends: its up end, idle, may serve another (the pool).  NULL: it
 	 * closes with the connection. */
 	void (*release_up)(void *arg, struct conn *c);
+	/* mirror: @n bytes at @p, a whole request, go to @ip:@port (as in
+	 * hproxy_route) on a connection of their own whose answer nobody
+	 * reads.  NULL: requests are not mirrored. */
+	void (*mirror)(void *arg, struct conn *c, uint32_t ip, uint16_t port,
+		       const void *p, size_t n);
 };
 
 /* Defaults (the limits and timeouts above), counting into @st, with a

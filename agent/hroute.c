@@ -34,6 +34,8 @@ struct hroute_list {
 /* Counters of a rule's record (policy_ticket()). */
 #define HROUTE_CTR_WEIGHT	0
 #define HROUTE_CTR_SUBSET	1
+#define HROUTE_CTR_MIRROR	2	/* which requests are mirrored */
+#define HROUTE_CTR_MIRROR_SUBSET 3	/* the mirror's endpoint */
 
 /* A string of a record, held in the snapshot's pool (mf_strings) by @id:
  * "" for none (the snapshot dropped every record that names a string it
@@ -307,6 +309,29 @@ static int hroute_redirect(const struct policy *p,
 	return 0;
 }
 
+/* RequestMirror @m of rule record @rec: the endpoint of its backendRef
+ * that a copy of this request goes to, into d->mirror, for `percentage`
+ * of the requests (field 0; all when it is not written).  The first
+ * mirror filter of the rule wins. */
+static void hroute_mirror(struct policy *p, const struct mf_route_mirror *m,
+			  uint32_t rec, struct hroute_decision *d)
+{
+	uint32_t pct = m->present & 1u << 0 ? m->percentage : 100000;
+	const char *why;
+
+	if (d->mirror || !pct)
+		return;
+	if (pct < 100000 &&
+	    router_point(p, POLICY_TICKET_HTTP_ROUTE, rec, HROUTE_CTR_MIRROR,
+			 100000) >= pct)
+		return;
+	/* No balancer pick for a copy: round robin among the backend's
+	 * endpoints, whose health the copy does not need. */
+	d->mirror = router_backend(p, NULL, &m->backend_ref,
+				   POLICY_TICKET_HTTP_ROUTE, rec,
+				   HROUTE_CTR_MIRROR_SUBSET, &why);
+}
+
 /* ---- a request --------------------------------------------------------------- */
 
 static int hroute_apply(struct policy *p, const struct balance_pick *bp,
@@ -338,8 +363,11 @@ static int hroute_apply(struct policy *p, const struct balance_pick *bp,
 			/* The client goes elsewhere: no backend. */
 			return hroute_redirect(p, &f->request_redirect, pp->m,
 					       req, d);
+		case MF_FILTER_REQUEST_MIRROR:
+			hroute_mirror(p, &f->request_mirror, pp->rec, d);
+			break;
 		default:
-			break;	/* RequestMirror: not yet */
+			break;
 		}
 	}
 	if (err)

@@ -25,8 +25,14 @@
  * (polkinds_regex(): whole-value, POSIX extended, no back-references, so
  * glibc matches them without backtracking).
  *
- * Not yet: RequestMirror, and backendRefs to MeshExternalService or
- * MeshMultiZoneService (503).
+ * RequestMirror: a copy of the request goes to an endpoint of the filter's
+ * backendRef too (hmirror.h), for `percentage` of the requests the rule
+ * takes (all when it is not set), picked by the same golden-ratio sequence
+ * as the weights, so the share is exact.  One mirror per request: the
+ * rule's first RequestMirror filter.
+ *
+ * Not yet: backendRefs to MeshExternalService or MeshMultiZoneService
+ * (503).
  */
 #ifndef MF_AGENT_HROUTE_H
 #define MF_AGENT_HROUTE_H
@@ -60,6 +66,8 @@ struct hroute_decision {
 	const struct mf_header_mod *rsp_mod;
 	const char *route;		/* the policy whose rule decided, NULL:
 					 * none did */
+	const struct mf_endpoint *mirror;	/* where a copy of the
+					 * request goes too, NULL: nowhere */
 };
 
 /*

@@ -224,6 +224,105 @@ static const struct kreq_need kreq_needs[] = {
 	  kreq_io_uring_buf_ring },
 };
 
+/* ---- optional features: asked by the module that uses them ------------- */
+
+static int kreq_prog_type(enum bpf_prog_type type)
+{
+	int ret = kreq_bpf_allowed();
+
+	return ret > 0 ? libbpf_probe_bpf_prog_type(type, NULL) : ret;
+}
+
+static int kreq_sock_addr(void)
+{
+	return kreq_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR);
+}
+
+static int kreq_sock_ops(void)
+{
+	return kreq_prog_type(BPF_PROG_TYPE_SOCK_OPS);
+}
+
+/* The connect hook finds the workload cgroup among the caller's
+ * ancestors. */
+static int kreq_sock_addr_ancestor(void)
+{
+	return kreq_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+			   BPF_FUNC_get_current_ancestor_cgroup_id);
+}
+
+static const struct kreq_need kreq_front_door_needs[] = {
+	{ "BPF cgroup connect hooks (BPF_PROG_TYPE_CGROUP_SOCK_ADDR)",
+	  "4.17", kreq_sock_addr },
+	{ "BPF sockops programs", "4.13", kreq_sock_ops },
+	{ "bpf_get_current_ancestor_cgroup_id() in cgroup connect hooks",
+	  "5.7", kreq_sock_addr_ancestor },
+};
+
+static int kreq_sk_msg(void)
+{
+	return kreq_prog_type(BPF_PROG_TYPE_SK_MSG);
+}
+
+static int kreq_sockhash(void)
+{
+	return kreq_map(BPF_MAP_TYPE_SOCKHASH);
+}
+
+static int kreq_sk_storage(void)
+{
+	return kreq_helper(BPF_PROG_TYPE_SK_MSG, BPF_FUNC_sk_storage_get);
+}
+
+static int kreq_sock_ops_netns(void)
+{
+	return kreq_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_netns_cookie);
+}
+
+static const struct kreq_need kreq_fast_path_needs[] = {
+	{ "BPF sockops programs", "4.13", kreq_sock_ops },
+	{ "BPF SOCKHASH maps", "4.18", kreq_sockhash },
+	{ "BPF sk_msg programs", "4.17", kreq_sk_msg },
+	{ "bpf_sk_storage_get() in sk_msg programs", "5.8", kreq_sk_storage },
+	{ "bpf_get_netns_cookie() in sockops programs", "5.15",
+	  kreq_sock_ops_netns },
+};
+
+/* Each need of @needs probed: 1 when all are there, 0 (logged) when one
+ * is missing, -errno when one cannot be told. */
+static int kreq_optional(const char *feature, const struct kreq_need *needs,
+			 size_t n)
+{
+	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		ret = needs[i].probe();
+		if (ret > 0)
+			continue;
+		if (ret == 0)
+			log_warn("event=kernel_lacks feature=%s since=%s "
+				 "msg=\"this kernel lacks %s (Linux %s)\"",
+				 feature, needs[i].since, needs[i].what,
+				 needs[i].since);
+		return ret;
+	}
+	return 1;
+}
+
+int kreq_fast_path(void)
+{
+	return kreq_optional("fast_path", kreq_fast_path_needs,
+			     sizeof(kreq_fast_path_needs) /
+			     sizeof(kreq_fast_path_needs[0]));
+}
+
+int kreq_front_door(void)
+{
+	return kreq_optional("front_door", kreq_front_door_needs,
+			     sizeof(kreq_front_door_needs) /
+			     sizeof(kreq_front_door_needs[0]));
+}
+
 /* ---- the check ---------------------------------------------------------- */
 
 int kreq_release_parse(const char *release, unsigned int *major,

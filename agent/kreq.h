@@ -63,4 +63,18 @@ int kreq_run(const struct kreq_need *needs, size_t n, const char *release,
 /* kreq_run() over the agent's own needs and the running kernel. */
 int kreq_check(struct kreq_report *r);
 
+/*
+ * Optional features, which the agent runs without when the kernel lacks
+ * them: each probe returns 1 when the kernel has all it takes, 0 when it
+ * lacks one (logged, with the release that added it), -errno when a
+ * probe cannot tell.
+ *
+ * kreq_front_door(): the bare-metal front door (frontdoor.h): cgroup
+ * connect hooks and sockops.
+ */
+int kreq_front_door(void);
+/* kreq_fast_path(): the same-node fast path (sockfast.h): sockops,
+ * SOCKHASH, sk_msg, socket storage. */
+int kreq_fast_path(void);
+
 #endif /* MF_KREQ_H */

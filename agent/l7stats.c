@@ -93,13 +93,18 @@ void l7stats_count(struct l7stats *s, const char *src, const char *dst,
 	size_t b = 0;
 
 	if (!s->series) {
-		s->series = calloc(L7STATS_SERIES_MAX, sizeof(*s->series));
-		s->dests = calloc(L7STATS_DESTS_MAX, sizeof(*s->dests));
-		if (!s->series || !s->dests) {
-			l7stats_free(s);
+		x = calloc(L7STATS_SERIES_MAX, sizeof(*s->series));
+		d = calloc(L7STATS_DESTS_MAX, sizeof(*s->dests));
+		if (!x || !d) {
+			free(x);
+			free(d);
 			s->dropped++;
 			return;
 		}
+		/* Published whole, zeroed first: with several loops, admin
+		 * reads them from another thread (ctx.h). */
+		__atomic_store_n(&s->dests, d, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->series, x, __ATOMIC_RELEASE);
 	}
 	x = l7stats_series(s, src && *src ? src : "-", dst && *dst ? dst : "-",
 			   route ? route : "");

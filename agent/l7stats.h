@@ -12,7 +12,8 @@
  * are bounded by it; still, the tables have fixed room (L7STATS_SERIES_MAX
  * and L7STATS_DESTS_MAX), and what finds none is counted in
  * meshforge_http_stats_dropped_total rather than growing memory without
- * bound.  Written and read by the loop thread only (admin runs on it).
+ * bound.  Written by one loop thread only; admin reads it from loop 0,
+ * the tables once published whole (ctx.h).
  */
 #ifndef MF_AGENT_L7STATS_H
 #define MF_AGENT_L7STATS_H

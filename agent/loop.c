@@ -190,7 +190,7 @@ static unsigned int loop_drain(struct loop *l)
 
 /* A listening socket on @addr:@port (network order address, host order
  * port).  Returns the fd or -errno. */
-static int loop_socket_listen(uint32_t addr, uint16_t port)
+static int loop_socket_listen(uint32_t addr, uint16_t port, bool reuseport)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,
@@ -202,10 +202,14 @@ static int loop_socket_listen(uint32_t addr, uint16_t port)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* No SO_REUSEPORT yet: with one loop it would only let a second
-	 * agent start silently next to the first and split its traffic.  It
-	 * comes with one loop per core and listener hand-over. */
+	/* SO_REUSEPORT only when several loops share the port (the kernel
+	 * spreads connections over their sockets by 4-tuple hash): with one
+	 * loop it would only let a second agent start silently next to the
+	 * first and split its traffic (workers.c checks the port is free
+	 * before the loops bind it). */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (reuseport &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
 	    /* Accepted sockets inherit it. */
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
@@ -237,9 +241,12 @@ int loop_listen(struct loop *l, const char *name, uint32_t addr,
 		;
 	if (id >= LOOP_LISTENERS_MAX)
 		return -ENOSPC;
+	/* A socket handed over keeps the options it was made with: one of
+	 * a SO_REUSEPORT group (several loops) is never handed over
+	 * (agent.h), so it has what a lone loop's needs. */
 	fd = l->adopt ? l->adopt(l->adopt_arg, name, addr, port) : -ENOENT;
 	if (fd == -ENOENT)
-		fd = loop_socket_listen(addr, port);
+		fd = loop_socket_listen(addr, port, l->reuseport);
 	if (fd < 0) {
 		log_error("event=listen_failed listener=%s port=%u err=\"%s\"",
 			  name, port, strerror(-fd));
@@ -570,6 +577,7 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 
 	memset(l, 0, sizeof(*l));
 	l->signal_fd = -1;
+	l->reuseport = cfg->reuseport;
 	l->nbufs = cfg->nbufs ? cfg->nbufs : LOOP_DEFAULT_NBUFS;
 	l->buf_size = cfg->buf_size ? cfg->buf_size : LOOP_DEFAULT_BUF_SIZE;
 	l->accept_retry_ts.tv_nsec = LOOP_ACCEPT_RETRY_MS * 1000000LL;
@@ -658,11 +666,14 @@ int loop_turn(struct loop *l)
 		log_error("event=ring_error err=%s", strerror(-ret));
 		return ret;
 	}
-	/* Two vDSO clock reads an iteration: the stall gauge. */
+	/* Three vDSO clock reads an iteration: the stall gauge and
+	 * histograms. */
 	t0 = timer_now();
-	loop_drain(l);
+	if (loop_drain(l) > 0)
+		stallhist_add(&l->stats.batch, timer_now() - t0);
 	timer_run(&l->timers, t0);
 	dt = timer_now() - t0;
+	stallhist_add(&l->stats.turn, dt);
 	if (dt > l->stats.stall_max_ns)
 		l->stats.stall_max_ns = dt;
 	return 0;

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/signalfd.h>
 
+#include "stallhist.h"
 #include "timer.h"
 
 /* The loop's own operations; the modules' come from loop_op_add(). */
@@ -45,7 +46,7 @@ enum loop_op {
 
 #define LOOP_OPS_MAX		32
 #define LOOP_LISTENERS_MAX	32
-#define LOOP_USERS_MAX		8
+#define LOOP_USERS_MAX		16
 
 /* user_data layout: op 8 bits | aux 8 bits | slot 24 bits | generation 24. */
 #define LOOP_UD_SLOT_BITS	24
@@ -126,6 +127,8 @@ struct loop_listener {
 struct loop_config {
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop,
 					 * SIGHUP calls its reload hook */
+	bool reuseport;			/* listeners join SO_REUSEPORT groups
+					 * (one loop of several) */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */
 	uint32_t buf_size;		/* bytes each; 0: default */
 };
@@ -147,6 +150,12 @@ struct loop_stats {
 	/* The longest time one iteration spent on its completions: how
 	 * long, at worst, every other connection waited meanwhile. */
 	uint64_t stall_max_ns;
+	/* Each iteration's work, from io_uring_enter's return to the next
+	 * wait (the wait itself excluded): the same time as stall_max_ns,
+	 * every turn counted.  And the part of it spent on the completions
+	 * of the batch alone, for turns that had any. */
+	struct stallhist turn;
+	struct stallhist batch;
 };
 
 struct loop {
@@ -185,6 +194,7 @@ struct loop {
 	 * completions no longer than until the earliest. */
 	struct timer_heap timers;
 
+	bool reuseport;			/* as loop_config's */
 	int signal_fd;
 	bool signal_armed;			/* read of it in flight */
 	/* Where loop_listen() looks for a listening socket before it makes

@@ -6,7 +6,10 @@
  *       [--pod-iface IFNAME]... [--pod-iface-pattern GLOB]
  *       [--outbound-port 15001]
  *       [--tunnel-port 15008] [--admin-port 15000] [--log-level info|debug]
- *       [--state-dir DIR] [--uplink IFNAME] [--drain-timeout SECONDS]
+ *       [--workload-cgroup PATH=IDENTITY]...
+ *       [--sockmap on|off|auto] [--sockmap-cgroup PATH]
+ *       [--state-dir DIR] [--uplink IFNAME] [--threads N]
+ *       [--drain-timeout SECONDS]
  *   meshforge-agent --check-kernel
  *
  * Before anything else, probes what it needs from the kernel (agent/kreq.h)
@@ -41,8 +44,11 @@
 #include <sys/resource.h>
 
 #include "caps.h"
+#include "frontdoor.h"
+#include "sockfast.h"
 #include "certs.h"
 #include "agent.h"
+#include "workers.h"
 #include "kern.h"
 #include "kreq.h"
 #include "xdp.h"
@@ -89,6 +95,12 @@ struct main_opts {
 						 * UINT32_MAX: none */
 	uint32_t drain_timeout_ms;		/* 0: the default */
 	bool check_kernel;		/* probe the kernel, then exit */
+	/* The bare-metal front door's cgroups (frontdoor.h). */
+	struct frontdoor_workload workloads[FRONTDOOR_MAX_WORKLOADS];
+	int n_workloads;
+	enum sockfast_mode sockmap;	/* the same-node fast path */
+	const char *sockmap_cgroup;	/* NULL: the cgroup2 root */
+	uint32_t threads;		/* event loops; 0: one per online CPU */
 };
 
 static void main_usage(FILE *f)
@@ -105,7 +117,9 @@ static void main_usage(FILE *f)
 		"                       [--max-conns-per-listener N] [--max-conns-per-source N]\n"
 		"                       [--max-handshakes N]\n"
 		"                       [--first-byte-timeout MS] [--tcp-idle-timeout MS]\n"
-		"                       [--drain-timeout SECONDS]\n"
+		"                       [--workload-cgroup PATH=IDENTITY]...\n"
+		"                       [--sockmap on|off|auto] [--sockmap-cgroup PATH]\n"
+		"                       [--threads N] [--drain-timeout SECONDS]\n"
 		"       meshforge-agent --check-kernel\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
@@ -139,10 +153,24 @@ static void main_usage(FILE *f)
 		"  --tcp-idle-timeout  ms a relayed TCP connection may carry no\n"
 		"                byte before it is reset, where no MeshTimeout says;\n"
 		"                0: never (default %u)\n"
+		"  --workload-cgroup  a cgroup v2 directory whose processes\n"
+		"                are meshed: their connect() to a service VIP\n"
+		"                reaches the agent, and they speak as IDENTITY\n"
+		"                (a SPIFFE ID with a certificate in --config-dir)\n"
+		"  --sockmap     the same-node fast path (sockops, sk_msg): auto\n"
+		"                runs a self-test and goes on only if it passes,\n"
+		"                on stops the start if it fails (default off)\n"
+		"  --sockmap-cgroup  the cgroup v2 holding the pods and the\n"
+		"                agent (default the cgroup2 root)\n"
+		"  --threads     event loops, each on a thread with its own\n"
+		"                listeners (SO_REUSEPORT) and connections\n"
+		"                (default: one per online CPU; 1 before Linux 6.5);\n"
+		"                more than one: no hand-over (--drain-timeout)\n"
 		"  --drain-timeout  seconds the connections of an agent whose\n"
 		"                listeners a new agent took over have to end\n"
 		"                (default 30); the path of the hand-over is\n"
-		"                $MF_RUN_DIR/agent-<last part of --bpf-root>.sock\n"
+		"                $MF_RUN_DIR/agent-<last part of --bpf-root>.sock;\n"
+		"                with --threads 1 only\n"
 		"  --check-kernel  probe the kernel for what the agent needs\n"
 		"                (Linux " KREQ_MIN_STR " or newer), say what is missing\n"
 		"                and exit: 0 when nothing is\n",
@@ -230,6 +258,31 @@ static void main_reload(void *arg)
 	notify_send("READY=1");
 }
 
+/*
+ * How many loops to run: --threads, else one per online CPU.  Several need
+ * a kernel that steers a pod's connection into an SO_REUSEPORT group
+ * (workers_reuseport_steering()): the default falls back to one loop on an
+ * older one, an explicit count stops the agent.  Returns the count, or 0
+ * after logging why not.
+ */
+static unsigned int main_threads(const struct main_opts *o)
+{
+	unsigned int n = o->threads ? o->threads : workers_default_count();
+
+	if (n == 1 || workers_reuseport_steering())
+		return n;
+	if (o->threads) {
+		log_error("event=startup_failed what=threads threads=%u "
+			  "msg=\"this kernel cannot steer intercepted "
+			  "connections to several loops (Linux 6.5): run with "
+			  "--threads 1\"", n);
+		return 0;
+	}
+	log_info("event=threads_fallback threads=1 online_cpus=%u "
+		 "reason=\"kernel older than 6.5\"", n);
+	return 1;
+}
+
 /* Returns 0, or an exit code after printing why. */
 static int main_parse(int argc, char **argv, struct main_opts *o)
 {
@@ -256,6 +309,10 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
 		{ "drain-timeout", required_argument, NULL, 'D' },
 		{ "check-kernel", no_argument, NULL, 'k' },
+		{ "workload-cgroup", required_argument, NULL, 'W' },
+		{ "sockmap", required_argument, NULL, 'M' },
+		{ "sockmap-cgroup", required_argument, NULL, 'C' },
+		{ "threads", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -411,6 +468,41 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			break;
 		case 'k':
 			o->check_kernel = true;
+			break;
+		case 'W':
+			if (o->n_workloads == FRONTDOOR_MAX_WORKLOADS) {
+				fprintf(stderr, "meshforge-agent: more than %d --workload-cgroup\n",
+					FRONTDOOR_MAX_WORKLOADS);
+				return MAIN_EXIT_USAGE;
+			}
+			if (frontdoor_parse(optarg,
+					    &o->workloads[o->n_workloads])) {
+				fprintf(stderr, "meshforge-agent: bad --workload-cgroup '%s' "
+					"(an absolute PATH=SPIFFE-ID)\n", optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			o->n_workloads++;
+			break;
+		case 'M':
+			if (sockfast_mode_parse(optarg, &o->sockmap)) {
+				fprintf(stderr, "meshforge-agent: --sockmap is on, off or auto\n");
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'C':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "meshforge-agent: --sockmap-cgroup needs an absolute path\n");
+				return MAIN_EXIT_USAGE;
+			}
+			o->sockmap_cgroup = optarg;
+			break;
+		case 'j':
+			if (main_count(optarg, WORKERS_MAX, &o->threads)) {
+				fprintf(stderr, "meshforge-agent: bad count '%s' "
+					"for --threads (1 to %d)\n", optarg,
+					WORKERS_MAX);
+				return MAIN_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -626,6 +718,39 @@ static int main_restore_policy(const struct main_opts *o)
 	return 0;
 }
 
+/*
+ * The same-node fast path as --sockmap asks: loaded, attached and
+ * self-tested.  With auto, any failure leaves it off (logged); with on,
+ * it stops the start.  Returns 0 (*out NULL when off) or an exit code.
+ */
+static int main_sockmap(const struct main_opts *o, struct sockfast **out,
+			const char **selftest)
+{
+	const struct sockfast_config sc = {
+		.pin_root = o->bpf_root, .cgroup = o->sockmap_cgroup,
+	};
+	int err;
+
+	*out = NULL;
+	err = sockfast_open(out, &sc);
+	if (!err) {
+		err = sockfast_selftest(*out, 256 * 1024);
+		*selftest = sockfast_selftest_str(*out);
+		if (err) {
+			sockfast_close(*out);
+			*out = NULL;
+		}
+	}
+	log_info("event=sockmap mode=%s state=%s", sockfast_mode_str(o->sockmap),
+		 *out ? "on" : "off");
+	if (err && o->sockmap == SOCKFAST_ON) {
+		log_error("event=startup_failed what=sockmap err=\"%s\"",
+			  strerror(-err));
+		return MAIN_EXIT_SYSTEM;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct agent_config cfg;
@@ -634,8 +759,14 @@ int main(int argc, char **argv)
 	struct kreq_report kr;
 	struct kern *kern = NULL;
 	struct xdp *xdp = NULL;
+	struct frontdoor *fdoor = NULL;
+	struct sockfast *sfast = NULL;
+	const char *sockmap_selftest = "not_run";
 	struct pmap pm;
-	struct agent ag;
+	struct workers wk;
+	struct agent *ag;
+	struct stats tot;
+	unsigned int threads;
 	char handover[PATH_MAX];
 	sigset_t set;
 	int rc, err;
@@ -684,6 +815,9 @@ int main(int argc, char **argv)
 		goto out_certs;
 	if (main_check_pins(&o))
 		goto out_certs;
+	threads = main_threads(&o);
+	if (!threads)
+		goto out_certs;
 	if (main_restore_policy(&o))
 		goto out_certs;
 	err = pmap_open(&pm, o.bpf_root, true);
@@ -703,6 +837,15 @@ int main(int argc, char **argv)
 		if (err)
 			goto out_kern;	/* logged */
 	}
+	if (o.n_workloads) {
+		err = frontdoor_open(&fdoor, o.bpf_root, o.outbound_port,
+				     o.workloads, (size_t)o.n_workloads);
+		if (err)
+			goto out_kern;	/* logged */
+	}
+	if (o.sockmap != SOCKFAST_OFF &&
+	    main_sockmap(&o, &sfast, &sockmap_selftest))
+		goto out_kern;	/* logged */
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.node = o.node;
@@ -726,6 +869,10 @@ int main(int argc, char **argv)
 	cfg.gateway = true;
 	cfg.config_dir = o.config_dir;
 	cfg.xdp = xdp;
+	cfg.frontdoor = fdoor;
+	cfg.sockfast = sfast;
+	cfg.sockmap_mode = sockfast_mode_str(o.sockmap);
+	cfg.sockmap_selftest = sockmap_selftest;
 	cfg.handle_signals = true;
 	cfg.watch_certs = true;
 	cfg.kern = kern;
@@ -733,15 +880,25 @@ int main(int argc, char **argv)
 	cfg.pod_ifaces = o.ifaces;
 	cfg.n_pod_ifaces = (unsigned int)o.n_ifaces;
 	cfg.uplink = o.uplink;
-	/* One agent per pin root: the hand-over's path says which. */
-	if (handover_path(handover, sizeof(handover), o.run_dir, o.bpf_root))
+	/* One agent per pin root: the hand-over's path says which.  It
+	 * passes one socket per listener; several loops hold one each in a
+	 * SO_REUSEPORT group, which a successor would join rather than take
+	 * over, so they neither take nor hand over (agent.h). */
+	if (threads > 1)
+		log_warn("event=handover_unavailable threads=%u "
+			 "reason=\"several event loops\" effect=\"a new agent "
+			 "cannot take this one's listeners, nor this one a "
+			 "running agent's: stop the running agent first, or "
+			 "run with --threads 1\"", threads);
+	else if (handover_path(handover, sizeof(handover), o.run_dir,
+			       o.bpf_root))
 		log_warn("event=handover_unavailable err=\"path too long\"");
 	else
 		cfg.handover_path = handover;
 	cfg.drain_timeout_ms = o.drain_timeout_ms;
 	/* Attaches the pod interfaces there are (podwatch.h): one named
 	 * that cannot be attached stops the agent here. */
-	err = agent_init(&ag, &cfg);
+	err = workers_init(&wk, &cfg, threads, true);
 	if (err) {
 		log_error("event=startup_failed what=loop err=\"%s\"",
 			  strerror(-err));
@@ -752,25 +909,30 @@ int main(int argc, char **argv)
 	err = caps_keep_agent();
 	if (err)
 		log_warn("event=caps_drop_failed err=\"%s\"", strerror(-err));
-	loop_on_reload(&ag.loop, main_reload, &ag);
+	ag = workers_agent0(&wk);
+	loop_on_reload(&ag->loop, main_reload, ag);
 	log_info("event=ready node=%s outbound_port=%u tunnel_port=%u "
-		 "admin_port=%u pod_ifaces=%u bpf_root=%s config_dir=%s", o.node,
-		 o.outbound_port, o.tunnel_port, o.admin_port,
-		 podwatch_attached(&ag.podwatch), o.bpf_root, o.config_dir);
+		 "admin_port=%u pod_ifaces=%u threads=%u bpf_root=%s "
+		 "config_dir=%s", o.node, o.outbound_port, o.tunnel_port,
+		 o.admin_port, podwatch_attached(&ag->podwatch), threads,
+		 o.bpf_root, o.config_dir);
 	notify_sendf("READY=1\nSTATUS=serving node %s, %u pod interfaces",
-		     o.node, podwatch_attached(&ag.podwatch));
-	err = loop_run(&ag.loop);
+		     o.node, podwatch_attached(&ag->podwatch));
+	err = workers_run(&wk);
 	notify_send("STOPPING=1");
 	rc = err ? MAIN_EXIT_SYSTEM : 0;
+	workers_totals(&wk, &tot);
 	log_info("event=stopping accepted=%llu relayed=%llu refused=%llu "
 		 "aborted=%llu finished=%llu",
-		 (unsigned long long)ag.ctx.stats.accepted,
-		 (unsigned long long)ag.ctx.stats.relayed,
-		 (unsigned long long)ag.ctx.stats.refused,
-		 (unsigned long long)ag.ctx.stats.aborted,
-		 (unsigned long long)ag.ctx.stats.finished);
-	agent_fini(&ag);
+		 (unsigned long long)tot.accepted,
+		 (unsigned long long)tot.relayed,
+		 (unsigned long long)tot.refused,
+		 (unsigned long long)tot.aborted,
+		 (unsigned long long)tot.finished);
+	workers_fini(&wk);
 out_kern:
+	sockfast_close(sfast);
+	frontdoor_close(fdoor);
 	xdp_close(xdp);
 	kern_close(kern);
 out_pmap:

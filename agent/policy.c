@@ -23,7 +23,10 @@
  * that cannot be decided cleanly (an unknown service, a rule of unknown
  * kind, no identity) is denied.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <netdb.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -66,15 +69,26 @@ struct pol_rule {
 	const char *why;		/* "policy=<name> rule=<spiffe>" */
 };
 
+/* What a MeshExternalService's endpoint has beyond its mf_endpoint
+ * (policy_external()). */
+struct pol_ext {
+	const struct mf_mesh_external_service *mes;	/* in @kinds */
+	char host[MF_HOST_MAX];
+};
+
 struct policy {
 	int refs;			/* atomic */
 	struct mf_config config;
 	struct pol_svc *svcs;
 	uint32_t *svc_by_id;
 	size_t n_svcs;
+	/* The workloads' endpoints, by IP (n_eps), then the
+	 * MeshExternalServices' (n_ext, as ext[]): lookups by IP see only
+	 * the first. */
 	struct pol_ep *eps;
 	uint32_t *ep_by_svc;
-	size_t n_eps;
+	size_t n_eps, n_ext;
+	struct pol_ext *ext;
 	struct pol_ident *idents;
 	size_t n_idents;
 	struct pol_node *nodes;
@@ -210,6 +224,7 @@ static void policy_free(struct policy *p)
 	free(p->svcs);
 	free(p->svc_by_id);
 	free(p->eps);
+	free(p->ext);
 	free(p->ep_by_svc);
 	free(p->idents);
 	free(p->nodes);
@@ -267,10 +282,135 @@ static int policy_build_rules(struct policy *p, const struct rec_set *rs)
 	return 0;
 }
 
+/* The MeshExternalService record named @name in @rs, or NULL. */
+static const struct mf_mesh_external_service *
+pol_mes_rec(const struct rec_set *rs, const char *name)
+{
+	const int m = REC_EXT_SERVICES;
+
+	for (size_t i = 0; i < rec_count(rs, m); i++) {
+		const struct mf_pol_key *k = POL_KEY(rs, m, i);
+
+		if (!strncmp(k->name, name, sizeof(k->name)))
+			return POL_VAL(rs, m, i);
+	}
+	return NULL;
+}
+
+/* The lowest priority of @e's endpoints (Kuma: 0 first; the others are
+ * its failover, which the agent does not do yet). */
+static unsigned pol_mes_priority(const struct mf_mesh_external_service *e)
+{
+	unsigned best = UINT_MAX;
+
+	for (unsigned i = 0; i < e->nendpoints && i < MF_MES_ENDPOINTS_MAX;
+	     i++)
+		if (e->endpoints[i].priority < best)
+			best = e->endpoints[i].priority;
+	return best;
+}
+
+/* How many endpoints the MeshExternalServices of @rs give at most. */
+static size_t pol_ext_count(const struct rec_set *rs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rec_count(rs, REC_EXT_SERVICES); i++) {
+		const struct mf_mesh_external_service *e =
+			POL_VAL(rs, REC_EXT_SERVICES, i);
+
+		n += e->nendpoints < MF_MES_ENDPOINTS_MAX ? e->nendpoints :
+			MF_MES_ENDPOINTS_MAX;
+	}
+	return n;
+}
+
+/* @host's IPv4 address into @ip: an address as it is, a name by the
+ * resolver (a snapshot is built off the loop, where it may block).
+ * Returns 0 or -ENOENT. */
+static int pol_resolve(const char *host, uint8_t ip[4])
+{
+	struct addrinfo hints = { .ai_family = AF_INET,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+
+	if (inet_pton(AF_INET, host, ip) == 1)
+		return 0;
+	if (getaddrinfo(host, NULL, &hints, &res) || !res) {
+		log_warn("event=external_endpoint_unresolved host=%s", host);
+		return -ENOENT;
+	}
+	memcpy(ip, &((struct sockaddr_in *)res->ai_addr)->sin_addr, 4);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* The endpoints of the MeshExternalServices of @rs, after p->eps's n_eps
+ * (room made for pol_ext_count()). */
+static void pol_add_ext(struct policy *p, const struct rec_set *rs)
+{
+	for (size_t i = 0; i < p->n_svcs; i++) {
+		const struct mf_service *svc = &p->svcs[i].svc;
+		const struct mf_mesh_external_service *e;
+		unsigned prio;
+
+		if (!(svc->flags & MF_SERVICE_F_EXTERNAL))
+			continue;
+		e = pol_mes_rec(rs, svc->name);
+		if (!e)
+			continue;
+		prio = pol_mes_priority(e);
+		for (unsigned j = 0; j < e->nendpoints &&
+				     j < MF_MES_ENDPOINTS_MAX; j++) {
+			const struct mf_mes_endpoint *me = &e->endpoints[j];
+			struct pol_ep *pe = &p->eps[p->n_eps + p->n_ext];
+			struct pol_ext *x = &p->ext[p->n_ext];
+
+			if (me->priority != prio)
+				continue;
+			/* Same size; terminated here, as it came from
+			 * another process. */
+			memcpy(x->host, me->address, sizeof(x->host));
+			POL_TERMINATE(x->host);
+			if (pol_resolve(x->host, pe->key.ip))
+				continue;
+			memcpy(pe->ep.node_ip, pe->key.ip, 4);
+			pe->ep.service_id = svc->id;
+			pe->ep.port = me->port;
+			pe->ep.flags = MF_ENDPOINT_F_EXTERNAL;
+			/* Same size, and terminated (POL_TERMINATE). */
+			memcpy(pe->ep.name, svc->name, sizeof(pe->ep.name));
+			p->n_ext++;
+		}
+	}
+}
+
+/* Each external endpoint's spec, in the snapshot's own records. */
+static void pol_link_ext(struct policy *p)
+{
+	size_t kind = SIZE_MAX;
+
+	for (size_t i = 0; i < kinds_count; i++)
+		if (kinds_all[i] == &kind_mesh_external_service)
+			kind = i;
+	for (size_t i = 0; kind != SIZE_MAX && i < p->n_ext; i++) {
+		const struct mf_endpoint *ep = &p->eps[p->n_eps + i].ep;
+
+		for (size_t r = 0; r < polkinds_count(p->kinds, kind); r++) {
+			const struct mf_pol_key *k;
+			const void *v = polkinds_record(p->kinds, kind, r, &k);
+
+			if (!strncmp(k->name, ep->name, sizeof(k->name)))
+				p->ext[i].mes = v;
+		}
+	}
+}
+
 int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 {
 	size_t n_svcs = rec_count(rs, REC_SERVICES);
 	size_t n_eps = rec_count(rs, REC_ENDPOINTS);
+	size_t n_ext = pol_ext_count(rs);
 	size_t n_idents = rec_count(rs, REC_IDENTITIES);
 	size_t n_nodes = rec_count(rs, REC_NODES);
 	size_t n_gws = rec_count(rs, REC_GW_INSTANCES);
@@ -288,14 +428,15 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 
 	p->svcs = pol_alloc(n_svcs, sizeof(*p->svcs));
 	p->svc_by_id = pol_alloc(n_svcs, sizeof(*p->svc_by_id));
-	p->eps = pol_alloc(n_eps, sizeof(*p->eps));
-	p->ep_by_svc = pol_alloc(n_eps, sizeof(*p->ep_by_svc));
+	p->eps = pol_alloc(n_eps + n_ext, sizeof(*p->eps));
+	p->ext = pol_alloc(n_ext, sizeof(*p->ext));
+	p->ep_by_svc = pol_alloc(n_eps + n_ext, sizeof(*p->ep_by_svc));
 	p->idents = pol_alloc(n_idents, sizeof(*p->idents));
 	p->nodes = pol_alloc(n_nodes, sizeof(*p->nodes));
 	p->node_by_ip = pol_alloc(n_nodes, sizeof(*p->node_by_ip));
 	p->gws = pol_alloc(n_gws, sizeof(*p->gws));
 	if (!p->svcs || !p->svc_by_id || !p->eps || !p->ep_by_svc ||
-	    !p->idents || !p->nodes || !p->node_by_ip || !p->gws)
+	    !p->idents || !p->nodes || !p->node_by_ip || !p->gws || !p->ext)
 		goto err;
 
 	for (i = 0; i < n_svcs; i++) {
@@ -314,6 +455,7 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 		POL_TERMINATE(p->eps[i].ep.name);
 	}
 	p->n_eps = pol_sort_unique(p->eps, n_eps, sizeof(*p->eps), cmp_ep);
+	pol_add_ext(p, rs);
 	for (i = 0; i < n_idents; i++) {
 		const struct mf_identity_key *k = POL_KEY(rs, REC_IDENTITIES, i);
 
@@ -347,9 +489,10 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 	for (i = 0; i < p->n_svcs; i++)
 		p->svc_by_id[i] = i;
 	qsort_r(p->svc_by_id, p->n_svcs, sizeof(*p->svc_by_id), cmp_svc_id, p);
-	for (i = 0; i < p->n_eps; i++)
+	for (i = 0; i < p->n_eps + p->n_ext; i++)
 		p->ep_by_svc[i] = i;
-	qsort_r(p->ep_by_svc, p->n_eps, sizeof(*p->ep_by_svc), cmp_ep_svc, p);
+	qsort_r(p->ep_by_svc, p->n_eps + p->n_ext, sizeof(*p->ep_by_svc),
+		cmp_ep_svc, p);
 	for (i = 0; i < p->n_nodes; i++)
 		p->node_by_ip[i] = i;
 	qsort_r(p->node_by_ip, p->n_nodes, sizeof(*p->node_by_ip),
@@ -358,11 +501,11 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 		struct pol_svc *s = &p->svcs[p->svc_by_id[i]];
 
 		/* Both lists ascend by service id: merge them. */
-		while (j < p->n_eps &&
+		while (j < p->n_eps + p->n_ext &&
 		       p->eps[p->ep_by_svc[j]].ep.service_id < s->svc.id)
 			j++;
 		s->ep_first = j;
-		while (j < p->n_eps &&
+		while (j < p->n_eps + p->n_ext &&
 		       p->eps[p->ep_by_svc[j]].ep.service_id == s->svc.id)
 			j++;
 		s->ep_count = j - s->ep_first;
@@ -372,6 +515,7 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 		policy_free(p);
 		return err;
 	}
+	pol_link_ext(p);
 	for (i = 0; i < kinds_count; i++) {
 		if (kinds_all[i] == &kind_traffic_route)
 			p->n_tickets[POLICY_TICKET_TR] =
@@ -472,6 +616,16 @@ uint64_t policy_epoch(const struct policy *p)
 	return p->config.epoch;
 }
 
+uint64_t policy_store_rev(const struct policy *p)
+{
+	return p->config.store_rev;
+}
+
+uint32_t policy_config_flags(const struct policy *p)
+{
+	return p->config.flags;
+}
+
 const char *policy_trust_domain(const struct policy *p)
 {
 	return p->config.trust_domain;
@@ -537,7 +691,7 @@ uint32_t policy_endpoint_ip(const struct policy *p,
 	uint32_t ip;
 
 	/* Only pointers this snapshot handed out have a key next to them. */
-	if (a < lo || a >= (uintptr_t)(p->eps + p->n_eps) ||
+	if (a < lo || a >= (uintptr_t)(p->eps + p->n_eps + p->n_ext) ||
 	    (a - lo) % sizeof(*p->eps) != offsetof(struct pol_ep, ep))
 		return 0;
 	e = (const struct pol_ep *)(a - offsetof(struct pol_ep, ep));
@@ -771,12 +925,30 @@ const struct mf_service *policy_service_by_name(const struct policy *p,
 
 size_t policy_endpoint_count(const struct policy *p)
 {
-	return p->n_eps;
+	return p->n_eps + p->n_ext;
 }
 
 const struct mf_endpoint *policy_endpoint_at(const struct policy *p, size_t i)
 {
-	return i < p->n_eps ? &p->eps[i].ep : NULL;
+	return i < p->n_eps + p->n_ext ? &p->eps[i].ep : NULL;
+}
+
+int policy_external(const struct policy *p, const struct mf_endpoint *ep,
+		    const struct mf_mesh_external_service **mes,
+		    const char **host)
+{
+	uintptr_t a = (uintptr_t)ep, lo = (uintptr_t)(p->eps + p->n_eps);
+	size_t i;
+
+	if (a < lo || a >= (uintptr_t)(p->eps + p->n_eps + p->n_ext) ||
+	    (a - lo) % sizeof(*p->eps) != offsetof(struct pol_ep, ep))
+		return -ENOENT;
+	i = (a - lo) / sizeof(*p->eps);
+	if (!p->ext[i].mes)
+		return -ENOENT;
+	*mes = p->ext[i].mes;
+	*host = p->ext[i].host;
+	return 0;
 }
 
 size_t policy_gw_instance_count(const struct policy *p)

@@ -32,6 +32,10 @@ struct policy *policy_get(struct policy *p);	/* +1 reference */
 void policy_put(struct policy *p);		/* -1; frees at zero */
 
 uint64_t policy_epoch(const struct policy *p);
+/* The mesh store revision the policy was synced from (0: none). */
+uint64_t policy_store_rev(const struct policy *p);
+/* mf_config.flags of the snapshot (MF_CONFIG_F_*). */
+uint32_t policy_config_flags(const struct policy *p);
 /* "" when no Mesh has been applied. */
 const char *policy_trust_domain(const struct policy *p);
 /* The Mesh object's name; "" when no Mesh has been applied. */
@@ -60,6 +64,20 @@ const struct mf_node *policy_node(const struct policy *p, const char *name);
  * The string is owned by @p.  NULL when no node has that address. */
 const char *policy_node_name_by_ip(const struct policy *p,
 				   const uint8_t ip[4]);
+
+/*
+ * A MeshExternalService's endpoint (MF_ENDPOINT_F_EXTERNAL, from @p):
+ * its service's spec into *mes and the address as its spec writes it (a
+ * host name or an IP) into *host.  The snapshot makes one such endpoint
+ * per spec.endpoints entry of the lowest priority, whose address it
+ * resolved when it was built (a host name to its first IPv4 address; one
+ * that does not resolve is left out, and logged): ep->node_ip:ep->port is
+ * where to connect.  Returns 0 or -ENOENT (not such an endpoint).
+ */
+struct mf_mesh_external_service;
+int policy_external(const struct policy *p, const struct mf_endpoint *ep,
+		    const struct mf_mesh_external_service **mes,
+		    const char **host);
 
 /* Round robin over the service's endpoints.  Returns NULL when it has none.
  * The cursor is the only mutable state of a snapshot. */

@@ -11,6 +11,7 @@
 #include "policy/kinds.h"
 #include "policy/select.h"
 #include "polkinds.h"
+#include "loopshare.h"
 #include "ratelimit.h"
 #include "router.h"
 
@@ -161,7 +162,7 @@ static struct rl_bucket *rl_bucket(struct rl_table *t, const struct rl_limit *l,
 			lru = b;
 	}
 	lru->key = l->key;
-	lru->tokens = l->requests;
+	lru->tokens = loopshare(l->requests, t->loops);
 	lru->fill = now + (uint64_t)l->interval_ms * 1000000ull;
 	return lru;
 }
@@ -173,7 +174,7 @@ bool ratelimit_take(struct rl_table *t, const struct rl_limit *l,
 
 	b->used = now;
 	if (now >= b->fill) {
-		b->tokens = l->requests;
+		b->tokens = loopshare(l->requests, t->loops);
 		b->fill = now + (uint64_t)l->interval_ms * 1000000ull;
 	}
 	if (!b->tokens) {

@@ -47,6 +47,8 @@ struct rl_bucket {
 
 struct rl_table {
 	struct rl_bucket b[RL_TABLE_SIZE];
+	uint32_t loops;		/* the agent's loops: each takes its share
+				 * of a limit (loopshare.h); 0: all */
 };
 
 /* The limit of a connection (ratelimit_find()): it points into the

@@ -32,10 +32,20 @@
  * runs first, and the snapshot is late rather than connections. */
 #define RELOAD_NICE	10
 
+/* Loops one reloader serves (a group, reload_open_group()). */
+#define RELOAD_GROUP_MAX	64
+
 struct reload {
 	const struct pmap *pm;		/* NULL: a fixed snapshot, no thread */
-	/* reload_switch(): maps to read from now on, for the thread to take
-	 * (atomic), and the ones it reads (atomic: reload_maps()). */
+	/* The group this loop's end belongs to: every loop's, the first
+	 * (the leader, this one for a group of one) holding the thread, the
+	 * mapping, @built and the maps below.  Each member's @fresh,
+	 * @retire and @cur are its own loop's, as for one loop. */
+	struct reload **group;
+	unsigned int ngroup;
+	/* Leader only.  reload_switch(): maps to read from now on, for the
+	 * thread to take (atomic), and the ones it reads (atomic:
+	 * reload_maps()). */
 	const struct pmap *next_pm;
 	const struct pmap *pm_in_use;
 	/* mf_config mapped read-only (it is BPF_F_MMAPABLE), so a tick reads
@@ -59,6 +69,9 @@ struct reload {
 					 * connections get.  Reference */
 	uint64_t built;			/* reloader thread only: epoch of the
 					 * last snapshot it built */
+	/* Epoch of @cur: written by the loop thread, read by any
+	 * (reload_epoch_taken()). */
+	uint64_t cur_epoch;
 };
 
 /* Maps mf_config read-only.  Failure is not fatal: the ticks then read
@@ -128,15 +141,27 @@ static void reload_take_maps(struct reload *r, const struct pmap *pm)
 	log_info("event=policy_maps_switched root=%s", pm->root);
 }
 
+/* The leader owns the thread and so the maps: a switch through any
+ * member of the group is the leader's. */
 void reload_switch(struct reload *r, const struct pmap *pm)
 {
+	r = r->group[0];
 	if (r->pm)
 		__atomic_store_n(&r->next_pm, pm, __ATOMIC_RELEASE);
 }
 
 const struct pmap *reload_maps(const struct reload *r)
 {
-	return __atomic_load_n(&r->pm_in_use, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&r->group[0]->pm_in_use, __ATOMIC_ACQUIRE);
+}
+
+/* Makes @np (a reference of ours, handed on) the snapshot every loop of
+ * leader @r's group takes next: each gets a reference of its own. */
+static void reload_publish_all(struct reload *r, struct policy *np)
+{
+	for (unsigned int i = 0; i < r->ngroup; i++)
+		reload_publish(r->group[i], policy_get(np));
+	policy_put(np);
 }
 
 static void *reload_thread(void *arg)
@@ -155,7 +180,8 @@ static void *reload_thread(void *arg)
 
 		/* When the loop let go of the last reference, the free
 		 * happens here. */
-		reload_drain_retired(r);
+		for (unsigned int i = 0; i < r->ngroup; i++)
+			reload_drain_retired(r->group[i]);
 		next = __atomic_exchange_n(&r->next_pm, NULL, __ATOMIC_ACQ_REL);
 		if (next) {
 			reload_take_maps(r, next);
@@ -170,7 +196,7 @@ static void *reload_thread(void *arg)
 			if (!err) {
 				force = false;
 				r->built = policy_epoch(np);
-				reload_publish(r, np);
+				reload_publish_all(r, np);
 			} else if (err != -EAGAIN) {
 				log_error("event=policy_load_failed epoch=%llu "
 					  "err=%s", (unsigned long long)epoch,
@@ -183,22 +209,45 @@ static void *reload_thread(void *arg)
 	return NULL;
 }
 
-int reload_open(struct reload **out, const struct pmap *pm,
-		struct policy *fixed)
+/* Frees group member @r's references and memory (its loop stopped, the
+ * reloader gone). */
+static void reload_free(struct reload *r)
 {
-	struct reload *r;
+	reload_drain_retired(r);
+	policy_put(r->fresh);
+	policy_put(r->cur);
+	free(r);
+}
+
+int reload_open_group(struct reload **out, unsigned int n,
+		      const struct pmap *pm, struct policy *fixed)
+{
+	struct reload **group, *r;
 	sigset_t all, old;
+	unsigned int i;
 	int err;
 
-	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (n < 1 || n > RELOAD_GROUP_MAX)
+		return -EINVAL;
+	group = calloc(n, sizeof(*group));
+	if (!group)
 		return -ENOMEM;
-	r->pm = pm;
+	for (i = 0; i < n; i++) {
+		group[i] = calloc(1, sizeof(*group[i]));
+		if (!group[i]) {
+			err = -ENOMEM;
+			goto err_free;
+		}
+		group[i]->pm = pm;
+		group[i]->group = group;
+		group[i]->ngroup = n;
+	}
+	r = group[0];
 	r->pm_in_use = pm;
 	if (!pm) {
-		r->cur = fixed ? policy_get(fixed) : NULL;
-		*out = r;
-		return 0;
+		for (i = 0; i < n; i++)
+			group[i]->cur = fixed ? policy_get(fixed) : NULL;
+		goto done;
 	}
 	reload_config_mmap(r);
 	/* The first snapshot before anything runs: an agent that cannot
@@ -209,6 +258,8 @@ int reload_open(struct reload **out, const struct pmap *pm,
 		goto err_unmap;
 	}
 	r->built = policy_epoch(r->cur);
+	for (i = 1; i < n; i++)
+		group[i]->cur = policy_get(r->cur);
 	/* Signals are the loop's (its signalfd): the thread blocks them all
 	 * from its first instruction on. */
 	sigfillset(&all);
@@ -217,20 +268,34 @@ int reload_open(struct reload **out, const struct pmap *pm,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		log_error("event=reloader_failed err=%s", strerror(-err));
-		goto err_put;
+		goto err_unmap;
 	}
 	r->thread_up = true;
 	pthread_setname_np(r->thread, "mf-reload");
-	*out = r;
+done:
+	for (i = 0; i < n; i++) {
+		group[i]->cur_epoch = group[i]->cur ?
+				      policy_epoch(group[i]->cur) : 0;
+		out[i] = group[i];
+	}
 	return 0;
 
-err_put:
-	policy_put(r->cur);
 err_unmap:
 	if (r->config_mm)
 		munmap((void *)r->config_mm, r->config_mm_len);
-	free(r);
+	i = n;
+err_free:
+	while (i-- > 0)
+		if (group[i])
+			reload_free(group[i]);
+	free(group);
 	return err;
+}
+
+int reload_open(struct reload **out, const struct pmap *pm,
+		struct policy *fixed)
+{
+	return reload_open_group(out, 1, pm, fixed);
 }
 
 struct policy *reload_current(struct reload *r)
@@ -246,12 +311,18 @@ struct policy *reload_current(struct reload *r)
 		return r->cur;
 	old = r->cur;
 	r->cur = np;
+	__atomic_store_n(&r->cur_epoch, policy_epoch(np), __ATOMIC_RELAXED);
 	/* The old one goes to the reloader, which frees it if we held the
 	 * last reference. */
 	reload_release(r, old);
 	log_debug("event=policy_switch epoch=%llu trust_domain=%s",
 		  (unsigned long long)policy_epoch(np), policy_trust_domain(np));
 	return np;
+}
+
+uint64_t reload_epoch_taken(const struct reload *r)
+{
+	return __atomic_load_n(&r->cur_epoch, __ATOMIC_RELAXED);
 }
 
 void reload_release(struct reload *r, struct policy *p)
@@ -275,16 +346,23 @@ void reload_release(struct reload *r, struct policy *p)
 
 void reload_close(struct reload *r)
 {
+	struct reload **group;
+	unsigned int n;
+
 	if (!r)
 		return;
+	/* Any member closes the group: the leader's thread goes first, so
+	 * nothing is published to a member being freed. */
+	group = r->group;
+	n = r->ngroup;
+	r = group[0];
 	if (r->thread_up) {
 		__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
 		pthread_join(r->thread, NULL);
 	}
-	reload_drain_retired(r);
-	policy_put(r->fresh);
-	policy_put(r->cur);
 	if (r->config_mm)
 		munmap((void *)r->config_mm, r->config_mm_len);
-	free(r);
+	for (unsigned int i = 0; i < n; i++)
+		reload_free(group[i]);
+	free(group);
 }

@@ -47,11 +47,27 @@ int reload_open(struct reload **out, const struct pmap *pm,
 		struct policy *fixed);
 
 /*
+ * The same for @n loops (1 to 64), each with its own end out[i] (its
+ * current snapshot, hand-over slot and retire ring, as for one loop): one
+ * reloader thread builds each snapshot once and publishes it to every
+ * end, each holding its own reference, so a snapshot is shared read-only
+ * and freed, on the reloader, once the last loop and connection let go
+ * of it.  Each end is used by one loop thread only.  reload_close() of
+ * any end closes them all, once every loop has stopped.
+ */
+int reload_open_group(struct reload **out, unsigned int n,
+		      const struct pmap *pm, struct policy *fixed);
+
+/*
  * The newest published snapshot (borrowed: a connection that keeps it
  * takes a reference with policy_get()), or NULL when none could be loaded.
  * Never blocks.  Only one thread, the loop's, may call it.
  */
 struct policy *reload_current(struct reload *r);
+
+/* The epoch of the snapshot @r's loop took last (0: none): what its new
+ * connections get.  Any thread may ask (admin, for every loop). */
+uint64_t reload_epoch_taken(const struct reload *r);
 
 /* Drops a reference to @p (NULL: none) that the loop thread held (a
  * connection's): at once when @p is current (never the last reference
@@ -61,17 +77,21 @@ void reload_release(struct reload *r, struct policy *p);
 /*
  * The maps were made again under the agent (pinwatch.h): the reloader
  * reads @pm (which must outlive it, or the next switch) from its next
- * poll on, and publishes a snapshot of it at once, whatever its epoch.
- * Without maps (a fixed snapshot) it does nothing.  Loop thread.
+ * poll on, and publishes a snapshot of it to every loop of @r's group at
+ * once, whatever its epoch.  Any member of a group may call it: the
+ * switch is the group's.  Without maps (a fixed snapshot) it does
+ * nothing.  Loop thread.
  */
 void reload_switch(struct reload *r, const struct pmap *pm);
 
-/* The maps the reloader reads: once reload_switch()'s are, the old ones
- * may be closed. */
+/* The maps the group's reloader reads: once reload_switch()'s are, the
+ * old ones may be closed. */
 const struct pmap *reload_maps(const struct reload *r);
 
-/* Stops and joins the reloader thread and drops every snapshot it holds.
- * Call from the thread that called reload_current().  NULL-safe. */
+/* Stops and joins the reloader thread and drops every snapshot it holds,
+ * of every end of the group @r belongs to.  Call from the thread that
+ * called reload_current() (with a group: once every loop stopped).
+ * NULL-safe. */
 void reload_close(struct reload *r);
 
 #endif /* MF_RELOAD_H */

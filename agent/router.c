@@ -87,9 +87,14 @@ int router_select_to(const struct policy *p, const struct kind_desc *kd,
 void router_view(const struct policy *p, const struct mf_endpoint *ep,
 		 struct sel_workload *w)
 {
-	const struct mf_service *s = policy_service_by_id(p, ep->service_id);
+	const struct mf_service *s;
 
 	memset(w, 0, sizeof(*w));
+	/* No Workload (a front door's cgroup): only the policies that
+	 * select every source match it. */
+	if (!ep)
+		return;
+	s = policy_service_by_id(p, ep->service_id);
 	w->name = ep->name;
 	w->service = s ? s->name : NULL;
 	/* Kuma's generated name of the service answers too (svcname.h);
@@ -352,7 +357,10 @@ const struct mf_endpoint *router_backend(struct policy *p,
 	const struct mf_tagset *ts = NULL;
 	char name[MF_NAME_MAX + 1];
 
+	/* A MeshExternalService is a service whose endpoints are its
+	 * spec's (policy_external()). */
 	if (b->ref.kind != MF_REF_MESH_SERVICE &&
+	    b->ref.kind != MF_REF_MESH_EXTERNAL_SERVICE &&
 	    b->ref.kind != MF_REF_MESH_SERVICE_SUBSET) {
 		*why = "backendRef kind not served yet";
 		return NULL;

@@ -38,7 +38,7 @@
 size_t router_kind(const struct kind_desc *kd);
 
 /* Endpoint @ep of @p as selectors see it (its Workload name, service,
- * tags and port). */
+ * tags and port); NULL @ep: a source with no Workload, all empty. */
 void router_view(const struct policy *p, const struct mf_endpoint *ep,
 		 struct sel_workload *w);
 

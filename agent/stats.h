@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "svid.h"
+
 /* Why a connection was refused before any relaying (stats.refused_by);
  * names from stats_refuse_name(). */
 enum stats_refuse {
@@ -31,6 +33,8 @@ enum stats_refuse {
 	STATS_REFUSE_HANDSHAKES_FULL,	/* TLS handshakes at their cap */
 	STATS_REFUSE_FIRST_BYTE,	/* nothing sent within the first-byte
 					 * deadline */
+	STATS_REFUSE_EGRESS_DENIED,	/* a MeshExternalService the source
+					 * may not reach (egress.h) */
 	STATS_REFUSE_MAX,
 };
 
@@ -56,6 +60,7 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 		[STATS_REFUSE_SOURCE_FULL] = "source_full",
 		[STATS_REFUSE_HANDSHAKES_FULL] = "handshakes_full",
 		[STATS_REFUSE_FIRST_BYTE] = "first_byte_timeout",
+		[STATS_REFUSE_EGRESS_DENIED] = "egress_denied",
 	};
 
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";
@@ -106,6 +111,11 @@ struct stats {
 					 * identity, PROXY header) */
 	uint64_t tls_ok;		/* TLS handshakes completed */
 	uint64_t tls_failed;		/* TLS handshakes that failed */
+	uint64_t svid_refused[SVID_RULE_MAX];	/* of those, peers whose
+					 * certificate chain broke an
+					 * X.509-SVID rule, by rule */
+	uint64_t tls_revoked;		/* ... of them, for a peer
+					 * certificate the CA revoked */
 	uint64_t relay_bytes[2];	/* plaintext relayed, by direction
 					 * (index enum conn_side of the
 					 * source: CONN_DOWN = client to
@@ -118,6 +128,10 @@ struct stats {
 	uint64_t http_retries;		/* tries after a request's first */
 	uint64_t http_retry_budget;	/* tries the retry budget refused */
 	uint64_t http_fault_delays;	/* requests a fault held back */
+	uint64_t http_mirrored;		/* request copies sent to a mirror */
+	uint64_t http_mirror_skipped;	/* requests a mirror was asked for
+					 * but not sent (chunked, upgrade,
+					 * body over HPROXY_REPLAY_MAX) */
 	uint64_t timeouts[STATS_TIMEOUT_MAX];	/* deadlines run out */
 	uint64_t outlier_ejections;	/* endpoints outlier detection
 					 * ejected */

@@ -63,6 +63,10 @@
 struct tls_ctx {
 	WOLFSSL_CTX *wctx;
 	enum tls_role role;
+	/* A client to servers outside the mesh (tls_ctx_new_origin()):
+	 * any version and suite the server and @wctx agree on, so wolfSSL
+	 * keeps the record layer after the handshake. */
+	bool origin;
 	int refs;			/* atomic */
 	struct tls_trust *trust;	/* a reference */
 };
@@ -125,9 +129,17 @@ struct tls_sess {
 	bool update_owed;	/* the peer asked for a KeyUpdate: ours goes
 				 * before our next record */
 	int peer_rc;		/* result of the SPIFFE ID extraction */
+	unsigned char svid_rule;	/* enum svid_rule the peer's chain
+					 * broke; SVID_OK: none seen */
 	/* For logs after the WOLFSSL is gone; wolfSSL's static strings. */
 	const char *version_name, *cipher_name, *group_name;
 	char *err;		/* why it failed; NULL until then.  Owned */
+	/* Origin sessions (tls_sess_new_origin()): the names the server's
+	 * certificate must have, each a type byte (enum tls_name_type)
+	 * then the name and its NUL, one after the other; NULL: none.
+	 * Owned */
+	char *names;
+	size_t names_len;
 	char *sni;		/* the server name a client asked a public
 				 * server for (tls_sni()); NULL: none.
 				 * Owned */

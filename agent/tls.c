@@ -53,6 +53,7 @@
  *         tls_out_pending()/tls_out_consume().
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,11 +64,13 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "crl.h"
 #include "der.h"
 #include "fsio.h"
 #include "heap.h"
 #include "log.h"
 #include "slab.h"
+#include "svid.h"
 #include "tls-int.h"
 
 #define TLS_CIPHERS	"TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256"
@@ -405,6 +408,84 @@ err_ctx:
 	return ret;
 }
 
+/* wolfSSL's number of TLS version @v (0x0301..0x0304) for
+ * wolfSSL_CTX_SetMinVersion(), or -1. */
+static int tls_min_version(int v)
+{
+	switch (v) {
+	case 0x0301: return WOLFSSL_TLSV1;
+	case 0x0302: return WOLFSSL_TLSV1_1;
+	case 0x0303: return WOLFSSL_TLSV1_2;
+	case 0x0304: return WOLFSSL_TLSV1_3;
+	default: return -1;
+	}
+}
+
+int tls_ctx_new_origin(struct tls_ctx **out, const struct tls_origin *o)
+{
+	WOLFSSL_METHOD *method = wolfSSLv23_client_method();
+	int min = o->min_version ? o->min_version : 0x0303;
+	int max = o->max_version ? o->max_version : 0x0304;
+	struct tls_ctx *ctx;
+	int ret = -EINVAL;
+
+	if (!method)
+		return -ENOMEM;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;	/* wolfSSL_CTX_new would have freed method */
+	ctx->role = TLS_ROLE_CLIENT;
+	ctx->origin = true;
+	ctx->refs = 1;
+	ctx->wctx = wolfSSL_CTX_new(method);	/* takes ownership */
+	if (!ctx->wctx) {
+		free(ctx);
+		return -ENOMEM;
+	}
+	/* Each connection is to a server of its own choosing, once: no
+	 * resumption to keep sessions for. */
+	wolfSSL_CTX_set_session_cache_mode(ctx->wctx, WOLFSSL_SESS_CACHE_OFF);
+	wolfSSL_CTX_SetIORecv(ctx->wctx, tls_cb_recv);
+	wolfSSL_CTX_SetIOSend(ctx->wctx, tls_cb_send);
+	if (min > max || tls_min_version(min) < 0 || tls_min_version(max) < 0 ||
+	    wolfSSL_CTX_SetMinVersion(ctx->wctx, tls_min_version(min)) !=
+	    WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_max_proto_version(ctx->wctx, max) !=
+	    WOLFSSL_SUCCESS)
+		goto fail;
+	if (o->skip_ca) {
+		wolfSSL_CTX_set_verify(ctx->wctx, WOLFSSL_VERIFY_NONE, NULL);
+	} else {
+		wolfSSL_CTX_set_verify(ctx->wctx, WOLFSSL_VERIFY_PEER, NULL);
+		if (o->ca_pem) {
+			if (wolfSSL_CTX_load_verify_buffer(
+				    ctx->wctx, (const unsigned char *)o->ca_pem,
+				    (long)o->ca_len, WOLFSSL_FILETYPE_PEM) !=
+			    WOLFSSL_SUCCESS)
+				goto fail;
+		} else if (wolfSSL_CTX_load_system_CA_certs(ctx->wctx) !=
+			   WOLFSSL_SUCCESS) {
+			ret = -ENOENT;
+			goto fail;
+		}
+	}
+	if (o->crt && o->key &&
+	    (wolfSSL_CTX_use_certificate_chain_buffer(
+		     ctx->wctx, (const unsigned char *)o->crt,
+		     (long)o->crt_len) != WOLFSSL_SUCCESS ||
+	     wolfSSL_CTX_use_PrivateKey_buffer(
+		     ctx->wctx, (const unsigned char *)o->key,
+		     (long)o->key_len, WOLFSSL_FILETYPE_PEM) !=
+	     WOLFSSL_SUCCESS ||
+	     wolfSSL_CTX_check_private_key(ctx->wctx) != WOLFSSL_SUCCESS))
+		goto fail;
+	*out = ctx;
+	return 0;
+fail:
+	tls_ctx_drop(ctx);
+	return ret;
+}
+
 struct tls_ctx *tls_ctx_get(struct tls_ctx *ctx)
 {
 	__atomic_fetch_add(&ctx->refs, 1, __ATOMIC_RELAXED);
@@ -436,6 +517,20 @@ int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n)
 	if (!der || len <= 0)
 		return -ENOENT;
 	return der_cert_spiffe(der, (size_t)len, buf, n);
+}
+
+int tls_ctx_svid_rule(struct tls_ctx *ctx)
+{
+	WOLFSSL_X509 *x = wolfSSL_CTX_get0_certificate(ctx->wctx);
+	struct svid_cert v = { NULL, 0 };
+	int len = 0;
+
+	if (x)
+		v.der = wolfSSL_X509_get_der(x, &len);
+	v.len = v.der && len > 0 ? (size_t)len : 0;
+	return svid_check(&v, 1, ctx->role == TLS_ROLE_CLIENT ? SVID_CLIENT :
+							       SVID_SERVER,
+			  time(NULL), NULL);
 }
 
 /* An ASN1 time of wolfSSL's as seconds since the epoch. */
@@ -497,6 +592,46 @@ int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx)
 	return 0;
 }
 
+int tls_sess_new_origin(struct tls_sess **out, struct tls_ctx *ctx,
+			const char *sni, const struct tls_name *names,
+			size_t n)
+{
+	struct tls_sess *s;
+	size_t len = 0, off = 0;
+	int err;
+
+	if (!ctx->origin)
+		return -EINVAL;
+	err = tls_sess_new(&s, ctx);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		len += 2 + strlen(names[i].value);
+	if (len) {
+		s->names = malloc(len);
+		if (!s->names) {
+			tls_sess_free(s);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t l = strlen(names[i].value) + 1;
+
+			s->names[off++] = (char)names[i].type;
+			memcpy(s->names + off, names[i].value, l);
+			off += l;
+		}
+		s->names_len = len;
+	}
+	if (sni && sni[0] &&
+	    wolfSSL_UseSNI(s->ssl, WOLFSSL_SNI_HOST_NAME, sni,
+			   (unsigned short)strlen(sni)) != WOLFSSL_SUCCESS) {
+		tls_sess_free(s);
+		return -ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
 void tls_sess_free(struct tls_sess *s)
 {
 	if (!s)
@@ -512,6 +647,7 @@ void tls_sess_free(struct tls_sess *s)
 	bufq_in_free(&s->in);
 	bufq_out_free(&s->out);
 	free(s->err);
+	free(s->names);
 	free(s->sni);
 	tls_ctx_put(s->ctx);
 	slab_put(&tls_pool, s);
@@ -550,25 +686,88 @@ static bool tls_err_is_cert(int err)
 	case NO_PEER_CERT:
 	case VERIFY_CERT_ERROR:
 	case VERIFY_SIGN_ERROR:
+	case KEYUSE_SIGNATURE_E:
+	case KEYUSE_ENCIPHER_E:
+	case EXTKEYUSE_AUTH_E:
+	case ASN_CRIT_EXT_E:
 		return true;
 	default:
 		return false;
 	}
 }
 
+/* Most certificates a peer's chain holds that we look at: wolfSSL keeps
+ * MAX_CHAIN_DEPTH (9) of them. */
+#define TLS_CHAIN_MAX	16
+
+/*
+ * Holds the chain the peer sent on @ssl (kept as it arrived, before
+ * wolfSSL verified it) to the X.509-SVID rules, its leaf as the peer's
+ * role needs: a client's (clientAuth) when we serve, a server's when we
+ * dial.  Returns SVID_OK, or the rule broken, recorded in s->svid_rule
+ * and, when @why, as the session's failure reason after "@what: ".  No
+ * chain is no rule broken: there is nothing to check, and a peer without
+ * a certificate is refused for that.
+ */
+static enum svid_rule tls_peer_svid(struct tls_sess *s, WOLFSSL *ssl,
+				    const char *what, const char *why)
+{
+	WOLFSSL_X509_CHAIN *chain = wolfSSL_get_peer_chain(ssl);
+	struct svid_cert v[TLS_CHAIN_MAX];
+	int n = chain ? wolfSSL_get_chain_count(chain) : 0;
+	unsigned int roles = s->ctx->role == TLS_ROLE_CLIENT ? SVID_SERVER :
+							      SVID_CLIENT;
+	enum svid_rule r;
+	size_t at;
+
+	if (n <= 0)
+		return SVID_OK;
+	if (n > TLS_CHAIN_MAX)
+		n = TLS_CHAIN_MAX;
+	for (int i = 0; i < n; i++) {
+		int len = wolfSSL_get_chain_length(chain, i);
+
+		v[i].der = wolfSSL_get_chain_cert(chain, i);
+		v[i].len = len > 0 ? (size_t)len : 0;
+	}
+	r = svid_check(v, (size_t)n, roles, time(NULL), &at);
+	if (r == SVID_OK)
+		return r;
+	s->svid_rule = (unsigned char)r;
+	if (at)
+		tls_failf(s, "%s: the peer's certificate %zu (of the chain it "
+			  "sent, 0: its own) breaks X.509-SVID rule %s: %s%s%s",
+			  what, at, svid_rule_name(r), svid_rule_text(r),
+			  why ? "; " : "", why ? why : "");
+	else
+		tls_failf(s, "%s: the peer's certificate breaks X.509-SVID "
+			  "rule %s: %s%s%s", what, svid_rule_name(r),
+			  svid_rule_text(r), why ? "; " : "", why ? why : "");
+	return r;
+}
+
 /*
  * During the handshake: maps the result of a wolfSSL call that returned
- * @ret to -errno, and records why.  @what names the operation.
+ * @ret to -errno, and records why.  @what names the operation.  A
+ * certificate wolfSSL refused is held to the X.509-SVID rules too, so
+ * that the reason names the rule it breaks where it breaks one (wolfSSL
+ * checks some of them itself: keyUsage, extendedKeyUsage, dates, path
+ * length).
  */
 static int tls_fail(struct tls_sess *s, int ret, const char *what)
 {
 	int err = wolfSSL_get_error(s->ssl, ret);
 	WOLFSSL_ALERT_HISTORY ah;
-	char msg[WOLFSSL_MAX_ERROR_SZ];
+	char msg[WOLFSSL_MAX_ERROR_SZ], wmsg[WOLFSSL_MAX_ERROR_SZ + 32];
 
 	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
 		return -EAGAIN;
 	wolfSSL_ERR_error_string_n(err, msg, sizeof(msg));
+	if (tls_err_is_cert(err)) {
+		snprintf(wmsg, sizeof(wmsg), "wolfSSL: %s (%d)", msg, err);
+		if (tls_peer_svid(s, s->ssl, what, wmsg) != SVID_OK)
+			return -EACCES;
+	}
 	memset(&ah, 0, sizeof(ah));
 	wolfSSL_get_alert_history(s->ssl, &ah);
 	if (ah.last_rx.code > 0 && ah.last_rx.level == alert_fatal) {
@@ -662,6 +861,38 @@ static int tls_handoff_keys(struct tls_sess *s, WOLFSSL *ssl)
 	return 0;
 }
 
+/* The peer's leaf of @chain against the trust's revocation list: the
+ * same refusal on either end of a tunnel.  Returns 0, or -EKEYREVOKED
+ * with the serial, identity and the list's reason recorded. */
+static int tls_check_revoked(struct tls_sess *s, WOLFSSL_X509_CHAIN *chain)
+{
+	const struct crl_entry *r;
+	const unsigned char *der;
+	char hex[2 * CRL_SERIAL_MAX + 1], when[32];
+	struct tm tm;
+	time_t t;
+	int len;
+
+	if (!s->ctx->trust || !chain || wolfSSL_get_chain_count(chain) < 1)
+		return 0;
+	der = wolfSSL_get_chain_cert(chain, 0);
+	len = wolfSSL_get_chain_length(chain, 0);
+	r = der && len > 0 ? crl_find(tls_trust_crl(s->ctx->trust), der,
+				      (size_t)len) : NULL;
+	if (!r)
+		return 0;
+	der_serial_hex(r->serial, r->len, hex, sizeof(hex));
+	t = (time_t)r->when;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	tls_failf(s, "handshake: the peer's certificate (serial %s, %s) is "
+		  "revoked: %s since %s", hex,
+		  s->peer_rc == 0 ? s->peer_id : "no SPIFFE ID",
+		  r->reason >= 0 ? der_crl_reason_name(r->reason) :
+		  "no reason given", when);
+	return -EKEYREVOKED;
+}
+
 /*
  * The handshake of @s just completed: takes the record layer over from
  * wolfSSL (see the top of the file) and frees the WOLFSSL.  Returns 0, or
@@ -679,6 +910,9 @@ static int tls_handoff(struct tls_sess *s)
 	ret = tls_handoff_keys(s, ssl);
 	if (ret < 0)
 		return ret;
+	/* wolfSSL verified the chain; the profile is ours to check. */
+	if (s->ctx->trust && tls_peer_svid(s, ssl, "handshake", NULL) != SVID_OK)
+		return -EACCES;
 
 	/* The identity, from the leaf wolfSSL verified. */
 	chain = wolfSSL_get_peer_chain(ssl);
@@ -704,6 +938,9 @@ static int tls_handoff(struct tls_sess *s)
 			return -EACCES;
 		}
 	}
+	ret = tls_check_revoked(s, chain);
+	if (ret < 0)
+		return ret;
 	if (!client) {
 		void *name = NULL;
 		unsigned short nlen = wolfSSL_SNI_GetRequest(
@@ -722,6 +959,100 @@ static int tls_handoff(struct tls_sess *s)
 	return 0;
 }
 
+/* ---- origin sessions: wolfSSL's record layer throughout --------------- */
+
+/* Whether the certificate @x has the name @type, @name (tls.h). */
+static bool tls_origin_has(WOLFSSL_X509 *x, enum tls_name_type type,
+			   const char *name)
+{
+	size_t len = strlen(name);
+	char *alt;
+
+	switch (type) {
+	case TLS_NAME_EXACT:
+		return wolfSSL_X509_check_host(x, name, len, 0, NULL) ==
+		       WOLFSSL_SUCCESS;
+	case TLS_NAME_IP:
+		return wolfSSL_X509_check_ip_asc(x, name, 0) ==
+		       WOLFSSL_SUCCESS;
+	case TLS_NAME_PREFIX:
+		/* The iterator walks the DNS SANs of @x once. */
+		while ((alt = wolfSSL_X509_get_next_altname(x)))
+			if (!strncmp(alt, name, len))
+				return true;
+		return false;
+	}
+	return false;
+}
+
+/* The handshake of origin session @s succeeded: the server's certificate
+ * must have one of the names asked for; wolfSSL keeps the session.
+ * Returns 0 or -EACCES (reason recorded). */
+static int tls_origin_done(struct tls_sess *s)
+{
+	WOLFSSL_X509 *x;
+	bool ok = !s->names;
+
+	if (s->names) {
+		x = wolfSSL_get_peer_certificate(s->ssl);
+		for (size_t off = 0; x && !ok && off < s->names_len;) {
+			const char *name = s->names + off + 1;
+
+			ok = tls_origin_has(x, (enum tls_name_type)
+					    s->names[off], name);
+			off += 2 + strlen(name);
+		}
+		wolfSSL_X509_free(x);
+		if (!ok) {
+			tls_failf(s, "handshake: the server's certificate "
+				  "has none of the names asked for (first: "
+				  "%s)", s->names + 1);
+			return -EACCES;
+		}
+	}
+	s->hs_done = true;
+	return 0;
+}
+
+/* tls_read() of an origin session. */
+static ssize_t tls_origin_read(struct tls_sess *s, void *buf, size_t n)
+{
+	int ret, err;
+
+	ret = wolfSSL_read(s->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+	if (ret > 0)
+		return ret;
+	err = wolfSSL_get_error(s->ssl, ret);
+	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
+		return -EAGAIN;
+	if (err == WOLFSSL_ERROR_ZERO_RETURN) {
+		s->peer_closed = true;
+		return 0;
+	}
+	return tls_fail(s, ret, "read");
+}
+
+/* tls_write() of an origin session: records of at most 16 KiB while the
+ * output queue is under its soft bound, so wolfSSL never meets a full
+ * queue (which it would have us call again with the same bytes). */
+static ssize_t tls_origin_write(struct tls_sess *s, const void *buf,
+				size_t n)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+	int ret;
+
+	while (done < n && s->out.len < TLS_OUT_SOFT_MAX) {
+		size_t k = n - done < 16384 ? n - done : 16384;
+
+		ret = wolfSSL_write(s->ssl, p + done, (int)k);
+		if (ret <= 0)
+			return done ? (ssize_t)done : tls_fail(s, ret, "write");
+		done += (size_t)ret;
+	}
+	return done ? (ssize_t)done : -EAGAIN;
+}
+
 int tls_handshake(struct tls_sess *s)
 {
 	int ret;
@@ -738,6 +1069,8 @@ int tls_handshake(struct tls_sess *s)
 	tls_hs_cur = NULL;
 	if (ret != WOLFSSL_SUCCESS)
 		return tls_fail(s, ret, "handshake");
+	if (s->ctx->origin)
+		return tls_origin_done(s);
 	ret = tls_handoff(s);
 	if (ret < 0)
 		return ret;
@@ -751,7 +1084,9 @@ ssize_t tls_read(struct tls_sess *s, void *buf, size_t n)
 		return 0;
 	if (!s->hs_done)
 		return -ENOTCONN;
-	return s->failed ? -EPROTO : tls_rec_read(s, buf, n);
+	if (s->failed)
+		return -EPROTO;
+	return s->ssl ? tls_origin_read(s, buf, n) : tls_rec_read(s, buf, n);
 }
 
 ssize_t tls_write(struct tls_sess *s, const void *buf, size_t n)
@@ -760,7 +1095,10 @@ ssize_t tls_write(struct tls_sess *s, const void *buf, size_t n)
 		return -ENOTCONN;
 	if (s->sent_close)
 		return -EPIPE;
-	return s->failed ? -EPROTO : tls_rec_write(s, buf, n);
+	if (s->failed)
+		return -EPROTO;
+	return s->ssl ? tls_origin_write(s, buf, n) :
+			tls_rec_write(s, buf, n);
 }
 
 int tls_close_notify(struct tls_sess *s)
@@ -769,7 +1107,15 @@ int tls_close_notify(struct tls_sess *s)
 		return 0;
 	if (!s->hs_done)
 		return -ENOTCONN;
-	return s->failed ? -EPROTO : tls_rec_close(s);
+	if (s->failed)
+		return -EPROTO;
+	if (s->ssl) {
+		/* Sends close_notify; the peer's comes as a read's 0. */
+		wolfSSL_shutdown(s->ssl);
+		s->sent_close = true;
+		return 0;
+	}
+	return tls_rec_close(s);
 }
 
 int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n)
@@ -783,6 +1129,16 @@ int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n)
 		return -ENAMETOOLONG;
 	memcpy(buf, s->peer_id, len + 1);
 	return 0;
+}
+
+int tls_peer_svid_rule(const struct tls_sess *s)
+{
+	return s->svid_rule;
+}
+
+bool tls_eof_is_end(const struct tls_sess *s)
+{
+	return s->ctx->origin && s->hs_done && !s->failed;
 }
 
 const char *tls_sni(const struct tls_sess *s)

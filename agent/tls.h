@@ -9,7 +9,9 @@
  *
  * Profile: TLS 1.3 only, ECDSA P-256 certificates, X25519 key exchange,
  * TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256, peer certificate
- * required on both sides and verified to the mesh CA.
+ * required on both sides and verified to the mesh CA, and held to the
+ * X.509-SVID rules (lib/svid.h): the leaf as a client's or a server's,
+ * the signing certificates the peer sent as CAs.
  */
 #ifndef MF_TLS_H
 #define MF_TLS_H
@@ -50,6 +52,12 @@ int tls_trust_add_pem(struct tls_trust *t, const char *td, const char *pem,
 		      size_t len);
 /* The same from file @path: -ENOENT when it cannot be read. */
 int tls_trust_add_file(struct tls_trust *t, const char *td, const char *path);
+/* The mesh CA's revocation list (crl.h) that verifying under @t checks:
+ * a peer certificate it lists is refused.  Takes a reference to @crl
+ * (NULL: none), drops the one it had.  Only before the trust is shared. */
+struct crl;
+void tls_trust_set_crl(struct tls_trust *t, struct crl *crl);
+const struct crl *tls_trust_crl(const struct tls_trust *t);
 struct tls_trust *tls_trust_get(struct tls_trust *t);	/* +1 reference */
 void tls_trust_put(struct tls_trust *t);		/* -1; frees at 0 */
 
@@ -80,6 +88,55 @@ int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
  * -EINVAL (the key is not the certificate's), -ENOMEM. */
 int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file);
 
+/*
+ * A client context for TLS to a server outside the mesh (a
+ * MeshExternalService's endpoint): TLS 1.2 or 1.3 (or as @o bounds
+ * them), any of wolfSSL's suites, wolfSSL's own record layer after the
+ * handshake.  The chain is verified to @o->ca_pem's CAs (NULL: the
+ * system's bundle) unless @o->skip_ca; a client certificate is sent when
+ * @o->crt and @o->key are given.  Returns 0 and *out (one reference),
+ * -EINVAL (a PEM that does not parse, a key not the certificate's, a
+ * version wolfSSL lacks), -ENOENT (no system bundle), -ENOMEM.
+ */
+struct tls_origin {
+	const char *ca_pem;		/* NULL: the system's CAs */
+	size_t ca_len;
+	bool skip_ca;			/* no chain verification at all */
+	const char *crt, *key;		/* PEM; NULL: no client certificate */
+	size_t crt_len, key_len;
+	int min_version, max_version;	/* 0x0301..0x0304; 0: 1.2 and 1.3 */
+};
+int tls_ctx_new_origin(struct tls_ctx **out, const struct tls_origin *o);
+
+/* A name the server's certificate must have (tls_sess_new_origin()). */
+enum tls_name_type {
+	TLS_NAME_EXACT = 1,		/* a DNS SAN (or CN) matching it,
+					 * wildcards as RFC 6125 reads them */
+	TLS_NAME_PREFIX,		/* a DNS SAN starting with it */
+	TLS_NAME_IP,			/* an IP address SAN */
+};
+
+struct tls_name {
+	enum tls_name_type type;
+	const char *value;
+};
+
+/*
+ * A session of origin context @ctx: it asks for server name @sni (NULL:
+ * none, as for an address), and its handshake fails with -EACCES unless
+ * the server's certificate has one of @names (@n; 0: any name).
+ * Returns 0 or -ENOMEM.
+ */
+int tls_sess_new_origin(struct tls_sess **out, struct tls_ctx *ctx,
+			const char *sni, const struct tls_name *names,
+			size_t n);
+
+/* Whether the peer's TCP EOF ends its stream as a close_notify would:
+ * true for an origin session (servers outside the mesh often close
+ * without one, and what they send is framed by its own protocol, as HTTP
+ * by its lengths); false between agents, where it is a truncation. */
+bool tls_eof_is_end(const struct tls_sess *s);
+
 /* References: a session holds one on its context (tls_sess_new), so a
  * context outlives the store that made it while sessions use it.  Thread
  * safe. */
@@ -94,6 +151,11 @@ int tls_ctx_validity(struct tls_ctx *ctx, int64_t *not_before,
 /* The SPIFFE ID in @ctx's own certificate (our identity), same returns as
  * tls_peer_spiffe().  For logs and for checking a loaded certificate. */
 int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n);
+
+/* The X.509-SVID rule (enum svid_rule, lib/svid.h) @ctx's own leaf
+ * certificate breaks as its role's (a client's or a server's): what
+ * peers refuse it for; 0 (SVID_OK) when none. */
+int tls_ctx_svid_rule(struct tls_ctx *ctx);
 
 /* A session on @ctx (which must outlive it).  Returns 0 or -errno. */
 int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx);
@@ -117,7 +179,8 @@ void tls_out_consume(struct tls_sess *s, size_t n);
 
 /* Drives the handshake.  Returns 0 when complete, -EAGAIN when it needs more
  * input (send tls_out_pending() first), other -errno on failure (the reason
- * is in tls_last_error()): -EACCES when a certificate was refused, -EPROTO
+ * is in tls_last_error()): -EACCES when a certificate was refused,
+ * -EKEYREVOKED when the peer's is on the trust's revocation list, -EPROTO
  * otherwise.  After a failure the output queue may hold an alert for the
  * peer: sending it before closing tells the peer why.  A TLS 1.3 client
  * completes before the server has checked the client's certificate; a
@@ -151,6 +214,11 @@ int tls_close_notify(struct tls_sess *s);
  * one), -ENAMETOOLONG when it does not fit, -EBADMSG when the certificate
  * cannot be walked, -ENOTCONN before the handshake completed. */
 int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n);
+
+/* The X.509-SVID rule (enum svid_rule, lib/svid.h) the peer's certificate
+ * chain broke when the handshake refused it for that; 0 (SVID_OK) when
+ * it broke none or was not looked at. */
+int tls_peer_svid_rule(const struct tls_sess *s);
 
 /* The server name (SNI) a client asked a public server (tls_ctx_new_public)
  * for, after the handshake; NULL when it sent none. */

@@ -485,6 +485,47 @@ static int tls_on_key_update(struct tls_sess *s, const uint8_t *p,
 	return 0;
 }
 
+/*
+ * Whether the body of a NewSessionTicket (RFC 8446 4.6.1), @len bytes at
+ * @p, parses: ticket_lifetime, ticket_age_add, ticket_nonce<0..255>,
+ * ticket<1..2^16-1>, extensions<0..2^16-2> ending with the message, each
+ * an extension_type and extension_data<0..2^16-1>.  Nothing resumes (see
+ * tls_ctx_new) and no extension of a ticket means anything to us, so the
+ * ticket is of no use; but a message that does not parse is a
+ * decode_error (6), whatever it is for.
+ */
+static bool tls_ticket_parses(const uint8_t *p, size_t len)
+{
+	size_t off, n;
+
+	if (len < 9 || len - 9 < p[8])
+		return false;
+	off = 9 + (size_t)p[8];
+	if (len - off < 2)
+		return false;
+	n = (size_t)p[off] << 8 | p[off + 1];
+	off += 2;
+	if (n == 0 || len - off < n)
+		return false;
+	off += n;
+	if (len - off < 2)
+		return false;
+	n = (size_t)p[off] << 8 | p[off + 1];
+	off += 2;
+	if (n != len - off)
+		return false;
+	while (off < len) {
+		if (len - off < 4)
+			return false;
+		n = (size_t)p[off + 2] << 8 | p[off + 3];
+		off += 4;
+		if (len - off < n)
+			return false;
+		off += n;
+	}
+	return true;
+}
+
 /* Post-handshake handshake messages, @len bytes at @p.  Returns 0 or
  * -errno. */
 static int tls_on_handshake(struct tls_sess *s, const uint8_t *p, size_t len)
@@ -505,8 +546,14 @@ static int tls_on_handshake(struct tls_sess *s, const uint8_t *p, size_t len)
 					    "over records (unsupported)");
 		switch (p[0]) {
 		case TLS_HS_NEW_TICKET:
-			/* Nothing resumes (see tls_ctx_new): a ticket is of
-			 * no use; a server never receives one. */
+			/* Read for its syntax, then dropped; a server never
+			 * receives one. */
+			if (s->ctx->role == TLS_ROLE_CLIENT &&
+			    !tls_ticket_parses(p + TLS_HS_HDR_LEN, mlen))
+				return tls_rec_fail(s, -EPROTO,
+						    TLS_AD_DECODE_ERROR, "read",
+						    "malformed new session "
+						    "ticket");
 			if (s->ctx->role == TLS_ROLE_CLIENT)
 				break;
 			/* fallthrough */

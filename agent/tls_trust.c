@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crl.h"
 #include "fsio.h"
 #include "spiffe.h"
 #include "tls-int.h"
@@ -31,6 +32,7 @@ struct tls_trust {
 	int refs;			/* atomic */
 	struct trust_domain *v;
 	size_t n;
+	struct crl *crl;		/* a reference; NULL: none */
 };
 
 int tls_trust_new(struct tls_trust **out)
@@ -59,6 +61,7 @@ void tls_trust_put(struct tls_trust *t)
 		free(t->v[i].pem);
 	}
 	free(t->v);
+	crl_put(t->crl);
 	free(t);
 }
 
@@ -193,4 +196,15 @@ const char *tls_trust_verify(const struct tls_trust *t, const char *spiffe,
 		return buf;
 	}
 	return NULL;
+}
+
+void tls_trust_set_crl(struct tls_trust *t, struct crl *crl)
+{
+	crl_put(t->crl);
+	t->crl = crl ? crl_get(crl) : NULL;
+}
+
+const struct crl *tls_trust_crl(const struct tls_trust *t)
+{
+	return t->crl;
 }

@@ -16,6 +16,8 @@
 
 #include "certs.h"
 #include "conn.h"
+#include "frontdoor.h"
+#include "sockfast.h"
 #include "log.h"
 #include "policy.h"
 #include "proxyv2.h"
@@ -57,11 +59,15 @@ static void tunnel_deny(struct tunnel *tu, struct conn *c, const char *service,
 	char d[CONN_ADDR_STRLEN];
 
 	tu->ctx->stats.denied++;
-	log_warn("event=denied conn=%llu src_spiffe=%s service=%s dst=%s "
-		 "req_id=%llu reason=\"%s\"", (unsigned long long)c->id,
-		 c->peer_spiffe[0] ? c->peer_spiffe : "-", service,
-		 dst ? conn_addr_str(dst, d) : "-",
-		 (unsigned long long)c->peer_req_id, reason);
+	/* Any peer can be denied at will: the lines come at a bounded
+	 * rate, the count is whole. */
+	if (log_limit_ok(&tu->conns->refuse_log, LOG_LVL_WARN, "denied"))
+		log_warn("event=denied conn=%llu src_spiffe=%s service=%s "
+			 "dst=%s req_id=%llu reason=\"%s\"",
+			 (unsigned long long)c->id,
+			 c->peer_spiffe[0] ? c->peer_spiffe : "-", service,
+			 dst ? conn_addr_str(dst, d) : "-",
+			 (unsigned long long)c->peer_req_id, reason);
 	conn_abort(tu->conns, c, NULL);
 }
 
@@ -127,9 +133,17 @@ static uint32_t tunnel_idle_ms(const struct tunnel *tu, const struct conn *c)
 static bool tunnel_speak_as(struct tunnel *tu, struct conn *c,
 			    const char *src_id)
 {
+	const struct mf_service *svc;
 	char reason[128];
 	int err;
 
+	/* To a MeshExternalService the identity is only a name: its TLS is
+	 * not ours (egress.h). */
+	svc = policy_service_by_id(c->policy, c->service_id);
+	if (svc && (svc->flags & MF_SERVICE_F_EXTERNAL)) {
+		c->src_spiffe = src_id;
+		return true;
+	}
 	err = certs_client_ctx(tu->ctx->certs, src_id, c->policy, &c->tls_ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason),
@@ -185,6 +199,12 @@ static void tunnel_aim(struct conn *c, const struct mf_endpoint *ep)
 	memset(&c->up_addr, 0, sizeof(c->up_addr));
 	c->up_addr.sin_family = AF_INET;
 	memcpy(&c->up_addr.sin_addr.s_addr, ep->node_ip, 4);
+	/* An external endpoint is dialled itself (its address is in
+	 * node_ip). */
+	if (ep->flags & MF_ENDPOINT_F_EXTERNAL) {
+		c->up_addr.sin_port = htons(ep->port);
+		return;
+	}
 	/* The record carries its node's tunnel port: no lookup by node. */
 	c->up_addr.sin_port = htons(ep->tunnel_port ? ep->tunnel_port :
 				    MF_PORT_TUNNEL);
@@ -215,6 +235,10 @@ static void tunnel_pool_key(const struct conn *c, const struct mf_endpoint *ep,
 	memset(k, 0, sizeof(*k));
 	k->addr = c->up_addr;
 	k->dst_ip = policy_endpoint_ip(c->policy, ep);
+	/* Two MeshExternalServices at one address may ask for different
+	 * TLS: their connections are kept apart by service. */
+	if (ep->flags & MF_ENDPOINT_F_EXTERNAL)
+		k->dst_ip = ep->service_id;
 	k->dst_port = ep->port;
 	k->epoch = policy_epoch(c->policy);
 	snprintf(k->src, sizeof(k->src), "%s", c->src_spiffe);
@@ -540,6 +564,22 @@ static void tunnel_l7_try_done(void *arg, struct conn *c, int status)
 	c->try_key = 0;
 }
 
+/* Whether the source of @c, of identity @src_id, may reach endpoint @ep:
+ * a MeshExternalService's that a route's backendRef chose is held to
+ * that service's access as a connection to its VIP is (egress.h). */
+static bool tunnel_egress_ok(const struct conn *c,
+			     const struct mf_endpoint *ep, const char *src_id,
+			     const char **why)
+{
+	const struct mf_service *svc;
+
+	if (!(ep->flags & MF_ENDPOINT_F_EXTERNAL) ||
+	    ep->service_id == c->service_id)
+		return true;	/* not external, or checked on accept */
+	svc = policy_service_by_id(c->policy, ep->service_id);
+	return svc && egress_allowed(c->policy, svc, src_id, why);
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
  * up end to the endpoint's node.  A request's first try is held to its
@@ -578,12 +618,31 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		r->location = d.location;	/* now hproxy's */
 		return 0;
 	}
+	if (!tunnel_egress_ok(c, d.ep, c->src_spiffe, &r->why)) {
+		r->status = 403;
+		return 0;
+	}
 	if (!tunnel_try_begin(tu, c, d.ep)) {
 		r->status = 503;
 		r->why = "circuit breaker: maxRequests reached";
 		return 0;
 	}
+	if (d.mirror) {
+		r->mirror_ip = policy_endpoint_ip(c->policy, d.mirror);
+		r->mirror_port = d.mirror->port;
+	}
 	return tunnel_l7_to(tu, c, d.ep, r);
+}
+
+/* The mirror step: a copy of the request, from the client's workload. */
+static void tunnel_l7_mirror(void *arg, struct conn *c, uint32_t ip,
+			     uint16_t port, const void *p, size_t n)
+{
+	struct tunnel *tu = arg;
+
+	if (hmirror_send(&tu->mirror, c->down_peer.sin_addr.s_addr, ip, port,
+			 p, n))
+		tu->ctx->stats.http_mirror_skipped++;
 }
 
 /* The client went between requests: its up end may serve another. */
@@ -655,6 +714,7 @@ static const struct hproxy_flow tunnel_l7_flow = {
 	.response = tunnel_l7_response,
 	.done = tunnel_l7_done,
 	.release_up = tunnel_l7_release_up,
+	.mirror = tunnel_l7_mirror,
 };
 
 /* What MeshTimeout, MeshRetry, MeshFaultInjection,
@@ -731,21 +791,103 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 	tunnel_l7_begin(tu, c, &tunnel_l7_flow);
 }
 
+/* The Workload of this node (@self) that speaks as @id, for the
+ * policies that select their source by workload; NULL: none, and only
+ * the policies that select every source apply. */
+static const struct mf_endpoint *tunnel_endpoint_of_identity(
+	const struct policy *p, const struct mf_node *self, const char *id)
+{
+	const struct mf_endpoint *ep;
+	const char *s;
+
+	for (size_t i = 0; (ep = policy_endpoint_at(p, i)); i++) {
+		if (memcmp(self->ip, ep->node_ip, sizeof(self->ip)))
+			continue;
+		s = policy_identity(p, ep->identity_id);
+		if (s && !strcmp(s, id))
+			return ep;
+	}
+	return NULL;
+}
+
+/* Whether outbound connection @c came through the front door
+ * (frontdoor.h): a process of a workload cgroup whose connect() was
+ * rewritten to our loopback listener.  c->down_local then becomes the
+ * VIP:port it asked for, *@src_id the cgroup's identity. */
+static bool tunnel_front_door(struct tunnel *tu, struct conn *c,
+			      const char **src_id)
+{
+	struct sockaddr_in orig;
+
+	if ((ntohl(c->down_peer.sin_addr.s_addr) >> 24) != 127 ||
+	    frontdoor_take(tu->ctx->frontdoor, &c->down_peer, &c->down_local,
+			   &orig, src_id))
+		return false;
+	c->down_local = orig;
+	return true;
+}
+
+/*
+ * The source of outbound connection @c, into *@src_ep and *@src_id: for
+ * one through the front door (@front, *@src_id set), the Workload of
+ * this node with its identity when there is one (NULL: none); else the
+ * pod of this node with the connection's source address (the TC program
+ * steered it here).  Returns false once @c is refused.
+ */
+static bool tunnel_outbound_source(struct tunnel *tu, struct conn *c,
+				   const struct policy *p, bool front,
+				   const struct mf_endpoint **src_ep,
+				   const char **src_id)
+{
+	const struct mf_node *self = policy_node(p, tu->ctx->node);
+
+	if (front) {
+		*src_ep = self ? tunnel_endpoint_of_identity(p, self, *src_id) :
+				 NULL;
+		return true;
+	}
+	*src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
+	if (!*src_ep) {
+		tunnel_refuse(tu, c, STATS_REFUSE_UNKNOWN_SOURCE,
+			      "unknown source workload");
+		return false;
+	}
+	/* Only a pod of this node can be behind a connection the TC program
+	 * steered here; another node's workload's address is a spoof (or a
+	 * pod the policy places elsewhere), and it would speak with that
+	 * workload's identity. */
+	if (!self || memcmp(self->ip, (*src_ep)->node_ip, sizeof(self->ip))) {
+		tunnel_refuse(tu, c, STATS_REFUSE_FOREIGN_SOURCE,
+			      "source workload is not on this node");
+		return false;
+	}
+	*src_id = policy_identity(p, (*src_ep)->identity_id);
+	if (!*src_id || !(*src_id)[0]) {
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_IDENTITY,
+			      "source workload has no identity");
+		return false;
+	}
+	return true;
+}
+
 /* Accepted: decide where it goes. */
 static void tunnel_outbound_accepted(void *arg, struct conn *c)
 {
 	struct tunnel *tu = arg;
 	const struct mf_endpoint *src_ep, *ep;
 	struct balance_pick bp;
-	const struct mf_node *self;
 	const struct mf_service *svc;
 	struct policy *p;
-	const char *src_id;
+	const char *src_id = NULL, *why;
 	char reason[256];
+	bool front;
 
 	p = tunnel_policy(tu, c);
 	if (!p)
 		return;
+	/* First: a front door connection's destination is known only
+	 * once its record is taken. */
+	front = tunnel_front_door(tu, c, &src_id);
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
 	if (!svc) {
@@ -754,31 +896,27 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		return;
 	}
 	c->service_id = svc->id;
-	src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
-	if (!src_ep) {
-		tunnel_refuse(tu, c, STATS_REFUSE_UNKNOWN_SOURCE,
-			      "unknown source workload");
+	if (!tunnel_outbound_source(tu, c, p, front, &src_ep, &src_id))
 		return;
-	}
-	/* Only a pod of this node can be behind a connection the TC program
-	 * steered here; another node's workload's address is a spoof (or a
-	 * pod the policy places elsewhere), and it would speak with that
-	 * workload's identity. */
-	self = policy_node(p, tu->ctx->node);
-	if (!self || memcmp(self->ip, src_ep->node_ip, sizeof(self->ip))) {
-		tunnel_refuse(tu, c, STATS_REFUSE_FOREIGN_SOURCE,
-			      "source workload is not on this node");
-		return;
-	}
-	src_id = policy_identity(p, src_ep->identity_id);
-	if (!src_id || !src_id[0]) {
-		tunnel_refuse(tu, c, STATS_REFUSE_NO_IDENTITY,
-			      "source workload has no identity");
-		return;
-	}
+	/* The fast path's verdict for this pod and service, as the
+	 * destination's agent decides it; the pair's next connections are
+	 * judged by it in the kernel (sockfast.h). */
+	if (tu->ctx->sockfast && !front)
+		sockfast_verdict(tu->ctx->sockfast, svc->id,
+				 src_ep->identity_id,
+				 (uint8_t)policy_authorize(p, svc->id, NULL,
+							   src_id, NULL),
+				 policy_epoch(p));
 	if (!policy_trust_domain(p)[0]) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_TRUST_DOMAIN,
 			      "no mesh trust domain applied");
+		return;
+	}
+	if ((svc->flags & MF_SERVICE_F_EXTERNAL) &&
+	    !egress_allowed(p, svc, src_id, &why)) {
+		snprintf(reason, sizeof(reason), "MeshExternalService %s: %s",
+			 svc->name, why);
+		tunnel_refuse(tu, c, STATS_REFUSE_EGRESS_DENIED, reason);
 		return;
 	}
 	/* The TrafficRoute of the connection, once: its source and
@@ -794,8 +932,6 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		return;
 	tunnel_pick_of(tu, c, NULL, &bp);
 	if (c->tcp_route >= 0) {
-		const char *why;
-
 		ep = router_tcp_pick(p, &bp, c->tcp_route, &why);
 		if (!ep) {
 			snprintf(reason, sizeof(reason),
@@ -814,6 +950,12 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 			 c->traffic_route >= 0 ?
 			 router_traffic_route_name(p, c->traffic_route) : "");
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
+		return;
+	}
+	if (!tunnel_egress_ok(c, ep, src_id, &why)) {
+		snprintf(reason, sizeof(reason), "MeshExternalService %s by "
+			 "backendRef: %s", ep->name, why);
+		tunnel_refuse(tu, c, STATS_REFUSE_EGRESS_DENIED, reason);
 		return;
 	}
 	if (!tunnel_speak_as(tu, c, src_id))
@@ -839,6 +981,8 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	conn_connect(tu->conns, c);
 }
 
+static void tunnel_up_go(struct tunnel *tu, struct conn *c);
+
 /* Outbound handshake done: check the server is the node we dialled, send
  * the PROXY v2 header and relay. */
 static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
@@ -853,8 +997,19 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 	ssize_t n, w;
 	int err;
 
+	if (failed && c->endpoint &&
+	    (c->endpoint->flags & MF_ENDPOINT_F_EXTERNAL))
+		log_warn("event=egress_failed conn=%llu service=%s "
+			 "reason=\"%s\"", (unsigned long long)c->id,
+			 c->endpoint->name, failed);
 	if (failed) {
 		conn_up_failed(tu->conns, c, failed);
+		return;
+	}
+	/* An external server was checked by its TLS (egress.h); no header
+	 * goes to it. */
+	if (c->endpoint->flags & MF_ENDPOINT_F_EXTERNAL) {
+		tunnel_up_go(tu, c);
 		return;
 	}
 	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
@@ -1117,6 +1272,40 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 	return true;
 }
 
+/* The up end of @c to its endpoint is set up: relay, or for an L7
+ * connection hand it to the request waiting for it. */
+static void tunnel_up_go(struct tunnel *tu, struct conn *c)
+{
+	if (c->l7) {
+		tunnel_breaker_put(tu, c, BREAKER_PENDING);
+		conn_up_ready(tu->conns, c);
+		return;
+	}
+	conn_start_relay(tu->conns, c);
+	conn_idle_timeout(tu->conns, c, tunnel_idle_ms(tu, c));
+}
+
+/* Connected to an external endpoint: its TLS, or plaintext (egress.h). */
+static void tunnel_egress_connected(struct tunnel *tu, struct conn *c)
+{
+	char reason[224];
+	int err;
+
+	err = egress_session(&tu->egress, c->policy, c->endpoint,
+			     &c->end[CONN_UP].tls, reason, sizeof(reason));
+	if (err) {
+		log_warn("event=egress_failed conn=%llu service=%s "
+			 "reason=\"%s\"", (unsigned long long)c->id,
+			 c->endpoint->name, reason);
+		conn_up_failed(tu->conns, c, reason);
+		return;
+	}
+	if (c->end[CONN_UP].tls)
+		conn_handshake_start(tu->conns, c, CONN_UP);
+	else
+		tunnel_up_go(tu, c);
+}
+
 /* Connected to the node's agent: the TLS client with the pod's identity. */
 static void tunnel_outbound_connected(void *arg, struct conn *c)
 {
@@ -1124,6 +1313,10 @@ static void tunnel_outbound_connected(void *arg, struct conn *c)
 	char reason[96];
 	int err;
 
+	if (c->endpoint && (c->endpoint->flags & MF_ENDPOINT_F_EXTERNAL)) {
+		tunnel_egress_connected(tu, c);
+		return;
+	}
 	err = tls_sess_new(&c->end[CONN_UP].tls, c->tls_ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
@@ -1166,7 +1359,15 @@ static void tunnel_inbound_handshake_done(void *arg, struct conn *c,
 	int err;
 
 	if (failed) {
-		tunnel_deny(tu, c, "-", NULL, failed);
+		/* Any peer can fail a handshake at will: its lines come at
+		 * a bounded rate (the count is whole in the metrics). */
+		if (log_limit_ok(&tu->conns->refuse_log, LOG_LVL_WARN,
+				 "denied")) {
+			tunnel_deny(tu, c, "-", NULL, failed);
+		} else {
+			tu->ctx->stats.denied++;
+			conn_abort(tu->conns, c, NULL);
+		}
 		return;
 	}
 	err = tls_peer_spiffe(e->tls, c->peer_spiffe, sizeof(c->peer_spiffe));
@@ -1611,17 +1812,24 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 			    TUNNEL_FIRST_BYTE_MS;
 	tu->tcp_idle_ms = cfg->tcp_idle_timeout_ms;
 	tu->forward_to = cfg->forward_to;
+	egress_init(&tu->egress, cfg->config_dir);
 	tu->rl = calloc(1, sizeof(*tu->rl));
 	tu->budget = malloc(sizeof(*tu->budget));
 	tu->breaker = calloc(1, sizeof(*tu->breaker));
 	if (!tu->rl || !tu->budget || !tu->breaker)
 		return -ENOMEM;
+	/* One loop of several: each holds to its share of the node's
+	 * limits (loopshare.h). */
+	tu->rl->loops = ctx->loops ? ctx->loops->n : 1;
+	tu->breaker->loops = tu->rl->loops;
 	rbudget_init(tu->budget, cfg->retry_budget_ratio_milli,
 		     cfg->retry_budget_min_per_s);
 	tu->access_log = cfg->http_access_log;
 	hproxy_shared_init(&tu->http, &ctx->stats);
 	tu->http.budget = tu->budget;
 	err = balance_init(&tu->bal);
+	if (!err)
+		err = hmirror_init(&tu->mirror, t->loop, tu, &ctx->stats);
 	if (err)
 		return err;
 	t->up_closed = tunnel_up_closed;
@@ -1651,6 +1859,7 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 
 void tunnel_fini(struct tunnel *tu)
 {
+	egress_fini(&tu->egress);
 	gateway_fini(&tu->gw);
 	free(tu->rl);
 	tu->rl = NULL;

@@ -30,6 +30,10 @@
  * node, with the gateway instance's identity, which the destination
  * agent authorizes like any workload's.
  *
+ * An outbound connection to a MeshExternalService (egress.h) goes from
+ * this agent straight to one of its endpoints, with the TLS it asks for,
+ * L4 or (protocol http) through hproxy, once the source is allowed.
+ *
  * Forward (tests, benchmarks): connect to a fixed address, relay plaintext,
  * or with forward_http proxy HTTP/1.1 to it through hproxy.
  *
@@ -47,7 +51,9 @@
 
 #include "conn.h"
 #include "ctx.h"
+#include "egress.h"
 #include "gateway.h"
+#include "hmirror.h"
 #include "hproxy.h"
 #include "ratelimit.h"
 #include "balance.h"
@@ -108,6 +114,8 @@ struct tunnel {
 					 * made (tunnel_probe()) */
 	uint32_t first_byte_ms;		/* TLS listeners' first byte */
 	uint32_t tcp_idle_ms;		/* tunnel_config's */
+	struct hmirror mirror;		/* RequestMirror's copies */
+	struct egress egress;		/* MeshExternalServices' TLS */
 };
 
 /*

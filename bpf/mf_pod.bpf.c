@@ -303,6 +303,41 @@ static __always_inline int pod_conn_rate(const struct mf_service *svc,
 	       VERDICT_CONTINUE : VERDICT_DROP(MF_STAT_DROP_CONN_RATE);
 }
 
+/* MeshPassthrough (abi.h, mf_config.pt_*): the SYN of a pod's connection
+ * to @iph->daddr:@dport, which is no service, passes when the mode lets
+ * everything through, when the destination is a workload of the mesh, or
+ * when one of the admitted networks (and port) has it; otherwise it is
+ * dropped, so the connection never opens.  The list flips with the
+ * policy, as mf_config does. */
+static __always_inline int pod_passthrough(const struct mf_config *cfg,
+					   const struct iphdr *iph,
+					   __u16 dport)
+{
+	struct mf_endpoint_key k = { .half = cfg->active };
+	__u32 h = bpf_ntohl(iph->daddr);
+
+	if (cfg->pt_mode != MF_PASSTHROUGH_MATCHED &&
+	    cfg->pt_mode != MF_PASSTHROUGH_NONE)
+		return VERDICT_CONTINUE;
+	__builtin_memcpy(k.ip, &iph->daddr, 4);
+	if (bpf_map_lookup_elem(&mf_endpoints, &k))
+		return VERDICT_CONTINUE;
+	for (__u32 i = 0; i < MF_PT_NETS_MAX; i++) {
+		const struct mf_pt_net *x = &cfg->pt[i];
+		__u32 net, mask;
+
+		if (cfg->pt_mode != MF_PASSTHROUGH_MATCHED || i >= cfg->pt_n)
+			break;
+		mask = x->prefix == 0 ? 0 :
+		       x->prefix >= 32 ? ~0u : ~0u << (32 - x->prefix);
+		__builtin_memcpy(&net, x->addr, 4);
+		if ((h & mask) == bpf_ntohl(net) &&
+		    (!x->port || x->port == dport))
+			return VERDICT_CONTINUE;
+	}
+	return VERDICT_DROP(MF_STAT_DROP_PASSTHROUGH);
+}
+
 /* Returns VERDICT_CONTINUE for anything that is not TCP/IPv4 to a registered
  * service, else the verdict of pod_steer(). */
 static __always_inline int pod_classify(struct __sk_buff *skb)
@@ -350,7 +385,8 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	key.proto = MF_PROTO_TCP;
 	svc = bpf_map_lookup_elem(&mf_services, &key);
 	if (!svc)
-		return VERDICT_CONTINUE;
+		return th->syn && !th->ack ?
+		       pod_passthrough(cfg, iph, key.port) : VERDICT_CONTINUE;
 	if (th->syn && !th->ack) {
 		v = pod_conn_rate(svc, &key, iph);
 		if (v != VERDICT_CONTINUE)

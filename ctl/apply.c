@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "ctl.h"
+#include "mesh.h"
 #include "policy/input.h"
 #include "policy/txn.h"
 
@@ -32,6 +33,53 @@ static void *apply_open_run(void *arg)
 	return NULL;
 }
 
+/* apply of the parsed @input to the mesh in the store.  Returns the exit
+ * code. */
+static int apply_mesh(const struct ctl_opts *o, const struct ctl_args *a,
+		      const struct model_set *input)
+{
+	const bool dry = a->set[CTL_OPT_DRY_RUN];
+	struct ctl_mesh m;
+	struct txn t;
+	int err, rc;
+
+	if (a->set[CTL_OPT_WAIT]) {
+		ctl_err("--wait is for this node's maps; with --store, each "
+			"node's sync reports what it serves (mfctl status)");
+		return CTL_EXIT_INVALID;
+	}
+	for (int tries = 0;; tries++) {
+		err = ctl_mesh_open(&m, &t, o);
+		if (!err)
+			err = input_merge(input, &t.applied, &t.next);
+		if (!err)
+			err = txn_plan(&t);
+		if (!err)
+			err = ctl_mesh_plan(&m, &t);
+		if (!err && !dry)
+			err = ctl_mesh_commit(&m, &t);
+		if (err != -ESTALE || tries == MESH_RETRIES)
+			break;
+		fprintf(stderr, "mfctl: %s: another writer changed the mesh "
+			"after revision %lld; reading it again\n", m.ms->err,
+			(long long)m.rev);
+		ctl_mesh_close(&m, &t);
+	}
+	if (err) {
+		rc = ctl_mesh_fail(&m, &t, err, "apply", "nothing applied");
+		goto out;
+	}
+	printf("%s %s revision %lld: %zu created, %zu updated, %zu deleted, "
+	       "%zu unchanged\n", dry ? "dry run: would apply to" :
+	       "applied to", m.ms->where,
+	       (long long)(m.nops && !dry ? m.wrote : m.rev), m.created,
+	       m.updated, m.deleted, m.unchanged);
+	rc = CTL_EXIT_OK;
+out:
+	ctl_mesh_close(&m, &t);
+	return rc;
+}
+
 int ctl_apply(const struct ctl_opts *o, const struct ctl_args *a)
 {
 	const bool dry = a->set[CTL_OPT_DRY_RUN];
@@ -49,6 +97,13 @@ int ctl_apply(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	diag_init(&d);
 	model_set_init(&input);
+	if (o->store_url) {
+		err = ctl_parse_inputs(&input, a, &d, "nothing applied");
+		rc = err ? ctl_exit_for(err) : apply_mesh(o, a, &input);
+		model_set_free(&input);
+		diag_free(&d);
+		return rc;
+	}
 	threaded = !pthread_create(&th, NULL, apply_open_run, &ao);
 	err = ctl_parse_inputs(&input, a, &d, "nothing applied");
 	if (threaded)

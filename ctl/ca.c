@@ -15,6 +15,11 @@
  * new key beside the old certificate, it detects (the certificate's
  * public key is not the key's) and refuses to sign with, until `ca init
  * --force` is run again.
+ *
+ * `ca revoke` keeps the CA's revocation list, ca.crl (DER), beside ca.crt:
+ * one file, written whole and durably, so the agent reads the list before
+ * or after a revocation, never between.  The list is the CA's, signed by
+ * its key, and goes where ca.crt goes (ctl_ca_files_copy()).
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,7 +30,9 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "der.h"
 #include "fsio.h"
+#include "issued.h"
 #include "pki.h"
 #include "spiffe.h"
 
@@ -312,4 +319,332 @@ int ctl_ca_export(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	printf("the CA files of %s are in %s\n", o->config_dir, out);
 	return CTL_EXIT_OK;
+}
+
+/* The list `ca revoke` builds: the entries of the current ca.crl, then
+ * the new ones. */
+struct ca_crl {
+	struct pki_crl_entry *v;	/* owned */
+	size_t n, cap;
+	uint64_t number;		/* the current list's cRLNumber */
+	size_t added;
+	int reason;			/* of the new entries */
+	time_t now;
+};
+
+/* Adds the certificate with serial @serial (INTEGER content) unless the
+ * list has it.  Returns 0 or -ENOMEM. */
+static int ca_crl_add(struct ca_crl *l, const uint8_t *serial, size_t len)
+{
+	char hex[2 * PKI_SERIAL_MAX + 1];
+	struct pki_crl_entry *e;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].serial_len == len &&
+		    !memcmp(l->v[i].serial, serial, len)) {
+			der_serial_hex(serial, len, hex, sizeof(hex));
+			printf("serial %s is already revoked (%s)\n", hex,
+			       der_crl_reason_name(l->v[i].reason > 0 ?
+						   l->v[i].reason : 0));
+			return 0;
+		}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+
+		e = realloc(l->v, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		l->v = e;
+		l->cap = cap;
+	}
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->serial, serial, len);
+	e->serial_len = len;
+	e->when = l->now;
+	e->reason = l->reason;
+	l->added++;
+	der_serial_hex(serial, len, hex, sizeof(hex));
+	printf("revoked serial %s (%s)\n", hex,
+	       der_crl_reason_name(l->reason));
+	return 0;
+}
+
+static int ca_crl_add_hex(void *arg, const char *hex)
+{
+	uint8_t serial[PKI_SERIAL_MAX];
+	size_t len;
+
+	if (pki_serial_parse(hex, serial, &len))
+		return -EBADMSG;
+	return ca_crl_add(arg, serial, len);
+}
+
+/* The entries of @dir's ca.crl, when there is one, into @l.  Returns 0,
+ * -EBADMSG (not a CRL of ours to extend), or -errno. */
+static int ca_crl_read(const char *dir, struct ca_crl *l)
+{
+	char path[PATH_MAX], *buf = NULL;
+	struct der_crl_entry e;
+	struct der_crl crl;
+	size_t len;
+	int ret;
+
+	ret = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL, dir);
+	if (!ret)
+		ret = fsio_read_all(path, &buf, &len);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	ret = der_crl_parse((const uint8_t *)buf, len, &crl);
+	if (ret)
+		goto out;
+	l->number = crl.number;
+	while ((ret = der_crl_next(&crl.revoked, &e)) > 0) {
+		struct pki_crl_entry *pe;
+
+		if (e.serial.len > PKI_SERIAL_MAX) {
+			ret = -EBADMSG;
+			break;
+		}
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 16;
+
+			pe = realloc(l->v, cap * sizeof(*pe));
+			if (!pe) {
+				ret = -ENOMEM;
+				break;
+			}
+			l->v = pe;
+			l->cap = cap;
+		}
+		pe = &l->v[l->n++];
+		memset(pe, 0, sizeof(*pe));
+		memcpy(pe->serial, e.serial.p, e.serial.len);
+		pe->serial_len = e.serial.len;
+		pe->when = e.when;
+		pe->reason = e.reason;
+	}
+out:
+	free(buf);
+	return ret < 0 ? ret : 0;
+}
+
+/* Whether ca.crt or a root of ca-previous.crt in @dir signed certificate
+ * @der. */
+static bool ca_issued(const char *dir, const uint8_t *der, size_t len)
+{
+	static const char *const roots[] = { "ca.crt", CTL_CA_PREVIOUS };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!fsio_pathf(path, sizeof(path), "%s/%s", dir, roots[i]) &&
+		    !pki_cert_issued_by(der, len, path))
+			return true;
+	return false;
+}
+
+/* The certificate in @path, which the CA of config dir @dir must have
+ * issued (ca.crt, or a root of ca-previous.crt), into @l.  Returns a
+ * CTL_EXIT_* code after saying what is wrong. */
+static int ca_revoke_file(struct ca_crl *l, const char *path,
+			  const char *dir, const struct pki_cert_info *ca)
+{
+	struct der_cert c;
+	uint8_t *der = NULL;
+	size_t len;
+	int err, rc = CTL_EXIT_INVALID;
+
+	err = pki_cert_load(path, &der, &len);
+	if (err) {
+		ctl_err("cannot read the certificate %s: %s", path,
+			err == -EBADMSG ? "no PEM certificate in it" :
+			strerror(-err));
+		return err == -EBADMSG || err == -ENOENT ? CTL_EXIT_INVALID :
+		       CTL_EXIT_SYSTEM;
+	}
+	if (der_cert_parse(der, len, &c) || !c.serial.len ||
+	    c.serial.len > PKI_SERIAL_MAX) {
+		ctl_err("%s: not an X.509 certificate that can be read", path);
+		goto out;
+	}
+	/* A rotation keeps the subject, so a leaf of a previous root names
+	 * this issuer too, and the list covers it; another CA may take the
+	 * same name, so the signature decides. */
+	if (c.issuer.len != ca->subject_len ||
+	    memcmp(c.issuer.p, ca->subject, c.issuer.len) ||
+	    !ca_issued(dir, der, len)) {
+		ctl_err("%s was not issued by this CA", path);
+		goto out;
+	}
+	rc = ca_crl_add(l, c.serial.p, c.serial.len) ? CTL_EXIT_SYSTEM :
+	     CTL_EXIT_OK;
+out:
+	free(der);
+	return rc;
+}
+
+/* Parses --days and --reason into *days and l->reason.  Returns 0 or
+ * CTL_EXIT_INVALID after saying why. */
+static int ca_revoke_opts(const struct ctl_args *a, unsigned long *days,
+			  struct ca_crl *l)
+{
+	const char *ds = a->val[CTL_OPT_DAYS], *rs = a->val[CTL_OPT_REASON];
+	int n = !!a->val[CTL_OPT_CERT] + !!a->val[CTL_OPT_SERIAL] +
+		!!a->val[CTL_OPT_IDENTITY];
+	char *end;
+
+	if (n > 1) {
+		ctl_err("ca revoke takes one of --cert, --serial and "
+			"--identity");
+		return CTL_EXIT_INVALID;
+	}
+	*days = PKI_CRL_DAYS;
+	if (ds) {
+		errno = 0;
+		*days = strtoul(ds, &end, 10);
+		if (errno || *end || end == ds || *days < 1 ||
+		    *days > PKI_MAX_DAYS || ds[0] == '-') {
+			ctl_err("--days must be 1..%d", PKI_MAX_DAYS);
+			return CTL_EXIT_INVALID;
+		}
+	}
+	l->reason = DER_CRL_UNSPECIFIED;
+	if (rs) {
+		l->reason = der_crl_reason_parse(rs);
+		/* certificateHold would need its release, removeFromCRL
+		 * is for delta lists, the CA compromises are not a leaf's
+		 * to say. */
+		if (l->reason < 0 || l->reason == DER_CRL_CERTIFICATE_HOLD ||
+		    l->reason == DER_CRL_REMOVE_FROM_CRL ||
+		    l->reason == DER_CRL_CA_COMPROMISE ||
+		    l->reason == DER_CRL_AA_COMPROMISE) {
+			ctl_err("--reason must be keyCompromise, "
+				"affiliationChanged, superseded, "
+				"cessationOfOperation, privilegeWithdrawn or "
+				"unspecified");
+			return CTL_EXIT_INVALID;
+		}
+	}
+	return 0;
+}
+
+int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a)
+{
+	const char *id = a->val[CTL_OPT_IDENTITY];
+	const char *hex = a->val[CTL_OPT_SERIAL];
+	char path[PATH_MAX], when[32];
+	uint8_t *ca_der = NULL, *der = NULL;
+	size_t ca_len = 0, der_len = 0;
+	struct pki_cert_info ca;
+	struct pki_crl_req req;
+	struct pki_key key;
+	struct ca_crl l;
+	unsigned long days;
+	WC_RNG rng;
+	bool rng_ok = false;
+	struct tm tm;
+	int lock, rc, err, n;
+
+	memset(&l, 0, sizeof(l));
+	memset(&key, 0, sizeof(key));
+	rc = ca_revoke_opts(a, &days, &l);
+	if (rc)
+		return rc;
+	l.now = time(NULL);
+	if (id && spiffe_parse(id, NULL)) {
+		ctl_err("invalid SPIFFE ID \"%s\"", id);
+		return CTL_EXIT_INVALID;
+	}
+	rc = ca_lock_existing(o, &lock);
+	if (rc)
+		return rc;
+	rc = ctl_ca_load(o->config_dir, &key, &ca_der, &ca_len, &ca);
+	if (rc)
+		goto out;
+	rc = CTL_EXIT_SYSTEM;
+	err = ca_crl_read(o->config_dir, &l);
+	if (err) {
+		ctl_err("cannot read %s/" CTL_CA_CRL ": %s", o->config_dir,
+			err == -EBADMSG ? "not a CRL (move it away to start "
+			"a new list)" : strerror(-err));
+		goto out;
+	}
+	rc = CTL_EXIT_INVALID;
+	if (a->val[CTL_OPT_CERT]) {
+		rc = ca_revoke_file(&l, a->val[CTL_OPT_CERT], o->config_dir,
+				    &ca);
+		if (rc)
+			goto out;
+	} else if (hex) {
+		uint8_t serial[PKI_SERIAL_MAX];
+		size_t len;
+
+		if (pki_serial_parse(hex, serial, &len)) {
+			ctl_err("--serial must be a serial number in hex, "
+				"up to 40 digits");
+			goto out;
+		}
+		if (ca_crl_add(&l, serial, len)) {
+			rc = CTL_EXIT_SYSTEM;
+			goto out;
+		}
+	} else if (id) {
+		n = issued_find(o->config_dir, id, l.now, ca_crl_add_hex, &l);
+		if (n == 0 || n == -ENOENT) {
+			ctl_err("no certificate in use for %s is recorded in "
+				"%s/issued (revoke it by --cert or --serial)",
+				id, o->config_dir);
+			goto out;
+		}
+		if (n < 0) {
+			ctl_err("cannot read %s/issued: %s", o->config_dir,
+				n == -EBADMSG ? "a line does not read" :
+				strerror(-n));
+			rc = CTL_EXIT_SYSTEM;
+			goto out;
+		}
+	}
+
+	rc = CTL_EXIT_SYSTEM;
+	if (wc_InitRng(&rng)) {
+		ctl_err("cannot initialise the random generator");
+		goto out;
+	}
+	rng_ok = true;
+	memset(&req, 0, sizeof(req));
+	req.issuer_name = ca.subject;
+	req.issuer_name_len = ca.subject_len;
+	req.issuer_key_id = ca.key_id;
+	req.this_update = l.now;
+	req.next_update = l.now + (time_t)days * 86400;
+	req.number = l.number + 1;
+	req.entries = l.v;
+	req.n = l.n;
+	err = pki_crl_make(&req, &key, &rng, &der, &der_len);
+	if (!err)
+		err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL,
+				 o->config_dir);
+	if (!err)
+		err = fsio_write_atomic(path, der, der_len, 0644);
+	if (err) {
+		ctl_err("cannot write the revocation list: %s",
+			strerror(-err));
+		goto out;
+	}
+	gmtime_r(&req.next_update, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s lists %zu revoked certificate%s (CRL number %llu), "
+	       "current until %s; `mfctl ca export` takes it to the "
+	       "agents\n", path, l.n, l.n == 1 ? "" : "s",
+	       (unsigned long long)req.number, when);
+	rc = CTL_EXIT_OK;
+out:
+	free(der);
+	free(ca_der);
+	free(l.v);
+	pki_key_free(&key);
+	if (rng_ok)
+		wc_FreeRng(&rng);
+	close(lock);
+	return rc;
 }

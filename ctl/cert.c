@@ -14,6 +14,12 @@
  * which `ca init` holds exclusively while it writes ca.key and ca.crt
  * (ca.c), and ca.crt and trust-domain are copied to <out> before the new
  * pair appears there, so a leaf is never on disk without its CA.
+ *
+ * What is issued is held, with the CA above it, to the X.509-SVID rules
+ * the agents hold their peers to (lib/svid.h) before it is written: a CA
+ * of the operator's own that cannot sign SVIDs (no keyCertSign, a
+ * keyUsage not critical, expired) issues nothing an agent would refuse.
+ * `mfctl cert verify` applies the same rules to any PEM chain.
  */
 #include <errno.h>
 #include <limits.h>
@@ -24,8 +30,11 @@
 #include <unistd.h>
 
 #include "certdir.h"
+#include "der.h"
 #include "ctl.h"
+#include "der.h"
 #include "fsio.h"
+#include "issued.h"
 #include "policy/dataplane.h"
 #include "policy/endpoint.h"
 #include "policy/gw_instance.h"
@@ -33,6 +42,7 @@
 #include "policy/txn.h"
 #include "pki.h"
 #include "spiffe.h"
+#include "svid.h"
 
 /* Reads the trust-domain file of @dir into @td.  Returns 0, -ENOENT, or
  * -EBADMSG when it does not hold a valid trust domain. */
@@ -109,12 +119,23 @@ int ctl_ca_files_copy(const char *from, const char *to)
 		err = cert_copy(from, to, "ca.crt", 0644);
 	if (!err)
 		err = cert_copy(from, to, "trust-domain", 0644);
+	/* The revocation list last: signed by the root now in place.  Gone
+	 * where the CA is (a new CA's list is empty): here too. */
+	if (!err)
+		err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL, from);
+	if (!err && fsio_exists(path)) {
+		err = cert_copy(from, to, CTL_CA_CRL, 0644);
+	} else if (!err) {
+		err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL, to);
+		if (!err && unlink(path) == 0)
+			err = fsio_fsync_dir(to);
+		else if (!err && errno != ENOENT)
+			err = -errno;
+	}
 	return err;
 }
 
-/* The CA's key and certificate facts, loaded from @dir.  Returns 0 or a
- * CTL_EXIT_* code after saying what is wrong. */
-static int cert_load_ca(const char *dir, struct pki_key *key, uint8_t **der,
+int ctl_ca_load(const char *dir, struct pki_key *key, uint8_t **der,
 			size_t *der_len, struct pki_cert_info *info)
 {
 	char path[PATH_MAX];
@@ -158,6 +179,50 @@ static int cert_load_ca(const char *dir, struct pki_key *key, uint8_t **der,
 	return 0;
 }
 
+/* Holds leaf @der, with CA @ca above it, to the X.509-SVID rules, as a
+ * client's and a server's.  Returns 0, or CTL_EXIT_INVALID after saying
+ * which rule which of them breaks. */
+static int cert_svid_ok(const uint8_t *der, size_t len, const uint8_t *ca,
+			size_t ca_len, const char *dir, time_t now)
+{
+	struct svid_cert v[2] = { { der, len }, { ca, ca_len } };
+	enum svid_rule r;
+	size_t at;
+
+	r = svid_check(v, 2, SVID_CLIENT | SVID_SERVER, now, &at);
+	if (r == SVID_OK)
+		return 0;
+	if (at)
+		ctl_err("%s/ca.crt breaks X.509-SVID rule %s: %s; agents would "
+			"refuse what it signs: nothing issued", dir,
+			svid_rule_name(r), svid_rule_text(r));
+	else
+		ctl_err("the certificate made breaks X.509-SVID rule %s: %s; "
+			"nothing issued", svid_rule_name(r), svid_rule_text(r));
+	return CTL_EXIT_INVALID;
+}
+
+/* Records certificate @der of @id in the CA's record (issued.h), before
+ * it is written anywhere, under the config dir's lock taken exclusively
+ * (released before certdir_put() locks <out>, which may be the same
+ * directory).  Returns 0 or -errno. */
+static int cert_record(const char *config_dir, const uint8_t *der,
+		       size_t len, const char *id, time_t not_after)
+{
+	struct der_cert c;
+	int lock, err;
+
+	if (der_cert_parse(der, len, &c))
+		return -EBADMSG;
+	lock = fsio_dir_lock(config_dir, true);
+	if (lock < 0)
+		return lock;
+	err = issued_record(config_dir, c.serial.p, c.serial.len, not_after,
+			    id);
+	close(lock);
+	return err;
+}
+
 /*
  * Issues the certificate for @id into @out.  Returns a CTL_EXIT_* code.
  */
@@ -190,7 +255,7 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 		rc = CTL_EXIT_SYSTEM;
 		goto out;
 	}
-	rc = cert_load_ca(config_dir, &ca_key, &ca_der, &ca_len, &ca);
+	rc = ctl_ca_load(config_dir, &ca_key, &ca_der, &ca_len, &ca);
 	if (!rc && !fsio_same_dir(out, config_dir)) {
 		err = ctl_ca_files_copy(config_dir, out);
 		if (err) {
@@ -224,12 +289,25 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 	req.issuer_name_len = ca.subject_len;
 	req.issuer_key_id = ca.key_id;
 	err = pki_cert_make(&req, &key, &ca_key, &rng, &der, &der_len);
-	if (!err)
-		err = pki_cert_pem(der, der_len, &crt_pem, &crt_len);
+	if (err) {
+		ctl_err("cannot make the certificate: %s", strerror(-err));
+		goto out;
+	}
+	rc = cert_svid_ok(der, der_len, ca_der, ca_len, config_dir, now);
+	if (rc)
+		goto out;
+	rc = CTL_EXIT_SYSTEM;
+	err = pki_cert_pem(der, der_len, &crt_pem, &crt_len);
 	if (!err)
 		err = pki_key_pem(&key, &key_pem, &key_len);
 	if (err) {
 		ctl_err("cannot make the certificate: %s", strerror(-err));
+		goto out;
+	}
+	err = cert_record(config_dir, der, der_len, id, req.not_after);
+	if (err) {
+		ctl_err("cannot record the certificate in %s/issued: %s",
+			config_dir, strerror(-err));
 		goto out;
 	}
 
@@ -472,4 +550,51 @@ int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
 		return CTL_EXIT_SYSTEM;
 	}
 	return cert_issue(o->config_dir, out, id, secs);
+}
+
+int ctl_cert_verify(const struct ctl_opts *o, const struct ctl_args *a)
+{
+	const char *file = a->words[0], *role = a->val[CTL_OPT_ROLE];
+	unsigned int roles = SVID_CLIENT | SVID_SERVER;
+	struct svid_cert v[PKI_CHAIN_MAX];
+	char id[MF_SPIFFE_MAX];
+	struct pki_chain c;
+	enum svid_rule r;
+	size_t at;
+	int err;
+
+	(void)o;
+	if (role && !strcmp(role, "client")) {
+		roles = SVID_CLIENT;
+	} else if (role && !strcmp(role, "server")) {
+		roles = SVID_SERVER;
+	} else if (role) {
+		ctl_err("--role must be client or server");
+		return CTL_EXIT_INVALID;
+	}
+	err = pki_chain_load(file, &c);
+	if (err) {
+		ctl_err("cannot read %s: %s", file,
+			err == -EBADMSG ? "no PEM certificate in it, or one "
+			"that does not decode" : err == -E2BIG ?
+			"more than 16 certificates" : strerror(-err));
+		return err == -EBADMSG || err == -E2BIG ? CTL_EXIT_INVALID :
+		       CTL_EXIT_SYSTEM;
+	}
+	for (size_t i = 0; i < c.n; i++)
+		v[i] = (struct svid_cert){ c.der[i], c.len[i] };
+	r = svid_check(v, c.n, roles, time(NULL), &at);
+	if (r != SVID_OK) {
+		printf("%s: certificate %zu (%s) breaks X.509-SVID rule %s: "
+		       "%s\n", file, at + 1, at ? "a signing certificate" :
+		       "the leaf", svid_rule_name(r), svid_rule_text(r));
+	} else {
+		/* The rules hold, so the leaf has exactly one URI SAN. */
+		der_cert_spiffe(c.der[0], c.len[0], id, sizeof(id));
+		printf("%s: follows the X.509-SVID rules: %s, %zu signing "
+		       "certificate%s above it\n", file, id, c.n - 1,
+		       c.n == 2 ? "" : "s");
+	}
+	pki_chain_free(&c);
+	return r == SVID_OK ? CTL_EXIT_OK : CTL_EXIT_INVALID;
 }

@@ -38,6 +38,13 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_WAIT] = { "wait", 0, NULL },
 	[CTL_OPT_WORKLOAD] = { "workload", 0, "NAME" },
 	[CTL_OPT_PURGE] = { "purge", 0, NULL },
+	[CTL_OPT_ONCE] = { "once", 0, NULL },
+	[CTL_OPT_NODE] = { "node", 0, "NAME" },
+	[CTL_OPT_TTL] = { "ttl", 0, "SECONDS" },
+	[CTL_OPT_ROLE] = { "role", 0, "client|server" },
+	[CTL_OPT_CERT] = { "cert", 0, "FILE" },
+	[CTL_OPT_SERIAL] = { "serial", 0, "HEX" },
+	[CTL_OPT_REASON] = { "reason", 0, "REASON" },
 };
 
 /* getopt_long's value for --help. */
@@ -104,7 +111,8 @@ void ctl_usage(const struct ctl_cmd *c, FILE *f)
 
 static const char ctl_main_usage[] =
 	"usage: mfctl [--config-dir DIR] [--bpf-root DIR] [--state-dir DIR]\n"
-	"             [--run-dir DIR] COMMAND [ARGS]\n"
+	"             [--run-dir DIR] [--store URL [--store-ca FILE\n"
+	"             [--store-cert FILE --store-key FILE]]] COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n";
 
@@ -159,6 +167,14 @@ static void ctl_main_help(FILE *f)
 	      "                    policy and restore reads it\n"
 	      "  --run-dir DIR     where apply, delete and restore take the\n"
 	      "                    lock that serializes them (DIR/mfctl.lock)\n"
+	      "  --store URL       etcd://HOST:PORT[,HOST:PORT...][/PREFIX]\n"
+	      "                    (etcds:// for TLS; also $MF_STORE): apply,\n"
+	      "                    delete, diff and get work on the mesh in\n"
+	      "                    that store, status shows its revision and\n"
+	      "                    sync follows it (docs/store.md)\n"
+	      "  --store-ca FILE   the CA of the store's certificates\n"
+	      "  --store-cert FILE, --store-key FILE\n"
+	      "                    our client certificate and key\n"
 	      "  -h, --help        this text\n"
 	      "\n"
 	      "Exit codes: 0 ok, 1 invalid input, 2 system error; diff: 3 when\n"

@@ -70,6 +70,30 @@ const struct ctl_cmd ctl_cmds[] = {
 		.run = ctl_cert_issue,
 	},
 	{
+		.name = "cert verify",
+		.synopsis = "mfctl cert verify [--role client|server] FILE",
+		.about = "Holds the certificates of PEM file FILE (the leaf "
+			 "first, then the\nsigning certificates above it, "
+			 "in order, the root optional) to the\nX.509-SVID "
+			 "rules the agents apply to every peer "
+			 "(docs/agent.md,\n\"Peer certificates\"), and says "
+			 "the first rule one breaks.  For a CA\nof your own: "
+			 "what it issues must pass.  Signatures are not "
+			 "checked.",
+		.opts = {
+			{ CTL_OPT_ROLE,
+			  "the leaf's extendedKeyUsage is checked for this\n"
+			  "role only (default: both, as the agents use\n"
+			  "certificates)" },
+		},
+		.min_words = 1,
+		.max_words = 1,
+		.footer = "Exit codes: 0 the certificates follow the rules, "
+			  "1 one breaks a rule\nor FILE holds no PEM "
+			  "certificate, 2 FILE cannot be read.",
+		.run = ctl_cert_verify,
+	},
+	{
 		.name = "ca rotate",
 		.synopsis = "mfctl [--config-dir DIR] ca rotate",
 		.about = "Replaces the mesh root CA with a new one (same trust "
@@ -97,6 +121,38 @@ const struct ctl_cmd ctl_cmds[] = {
 			 "trusted\n(ca-previous.crt removed; `ca export` takes "
 			 "it to the agents).",
 		.run = ctl_ca_prune,
+	},
+	{
+		.name = "ca revoke",
+		.synopsis = "mfctl [--config-dir DIR] ca revoke "
+			    "[--cert FILE | --serial HEX | --identity ID]\n"
+			    "                                "
+			    "[--reason REASON] [--days N]",
+		.about = "Revokes certificates of the mesh CA: adds them to its "
+			 "revocation list\n(ca.crl, signed by the CA) and signs "
+			 "the list again, valid --days.\nWithout a certificate "
+			 "named, only signs it again (before it ends).\n"
+			 "`ca export` (or `cert issue --out`) takes ca.crl to "
+			 "the agents,\nwhich refuse those certificates within "
+			 "a second.",
+		.opts = {
+			{ CTL_OPT_CERT, "a certificate file (PEM) the CA issued" },
+			{ CTL_OPT_SERIAL, "a serial number in hex" },
+			{ CTL_OPT_IDENTITY,
+			  "every unexpired certificate issued for this\n"
+			  "SPIFFE ID (the CA's record, <config-dir>/issued)" },
+			{ CTL_OPT_REASON,
+			  "keyCompromise, affiliationChanged, superseded,\n"
+			  "cessationOfOperation, privilegeWithdrawn or\n"
+			  "unspecified (default)" },
+			{ CTL_OPT_DAYS,
+			  "how long the list is current, 1..3650 days\n"
+			  "(default 30)" },
+		},
+		.footer = "Exit codes: 0 ok, 1 invalid input (no such "
+			  "certificate, not this CA's), 2\nsystem error "
+			  "(ca.crl unchanged).",
+		.run = ctl_ca_revoke,
 	},
 	{
 		.name = "apply",
@@ -322,6 +378,37 @@ const struct ctl_cmd ctl_cmds[] = {
 			  "in use elsewhere), 2 system error\n(something could "
 			  "not be removed; running it again goes on).",
 		.run = ctl_uninstall,
+	},
+	{
+		.name = "sync",
+		.synopsis = "mfctl --store URL [--bpf-root DIR] [--state-dir "
+			    "DIR] [--run-dir DIR]\n             sync [--once] "
+			    "[--node NAME -f FILE [--ttl SECONDS]]",
+		.about = "Keeps this node's policy maps on the mesh in the "
+			 "store.  Lists the\nstore's prefix, compiles the "
+			 "policy there into the maps (one flip,\nsaved to the "
+			 "state dir with the revision), then watches from that\n"
+			 "revision and does the same for every change.  When "
+			 "the store is away\nthe maps keep the last policy and "
+			 "the sync retries; a restart resumes\nfrom the "
+			 "revision saved; a watch compacted away lists again.  "
+			 "Runs\nuntil killed (docs/store.md).",
+		.opts = {
+			{ CTL_OPT_ONCE,
+			  "list and compile once, then exit" },
+			{ CTL_OPT_NODE,
+			  "this node's name, to register it (with -f)" },
+			{ CTL_OPT_FILE,
+			  "the node's registration: its Node and the\n"
+			  "Workloads it serves (spec.node: --node), put\n"
+			  "under a lease the sync keeps alive" },
+			{ CTL_OPT_TTL,
+			  "the lease's TTL, 1..3600 (default 10): a dead\n"
+			  "node's workloads go from every node within it" },
+		},
+		.footer = "Exit codes (--once): 0 in force, 2 the store or "
+			  "the maps failed.",
+		.run = ctl_sync,
 	},
 };
 

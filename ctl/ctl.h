@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "meshforge/version.h"
+#include "mstore.h"
 
 /* Exit codes. */
 enum ctl_exit {
@@ -44,6 +45,11 @@ struct ctl_opts {
 	const char *run_dir;
 	/* Tests: the policy maps in this store instead of under bpf_root. */
 	struct store *store;
+	/* --store URL: apply, delete, diff, get and status work on the
+	 * mesh in that store (mesh.h) instead of this node's maps; sync
+	 * follows it.  NULL: the node's maps. */
+	const char *store_url;
+	struct mstore_tls store_tls;	/* --store-ca, -cert, -key */
 };
 
 /* The options a command may take (each declared once, in cli.c, with its
@@ -64,6 +70,13 @@ enum ctl_opt {
 	CTL_OPT_WAIT,		/* --wait */
 	CTL_OPT_WORKLOAD,	/* --workload NAME */
 	CTL_OPT_PURGE,		/* --purge */
+	CTL_OPT_ONCE,		/* --once */
+	CTL_OPT_NODE,		/* --node NAME */
+	CTL_OPT_TTL,		/* --ttl SECONDS */
+	CTL_OPT_ROLE,		/* --role client|server */
+	CTL_OPT_CERT,		/* --cert FILE */
+	CTL_OPT_SERIAL,		/* --serial HEX */
+	CTL_OPT_REASON,		/* --reason REASON */
 	CTL_OPT_MAX,
 };
 
@@ -109,14 +122,28 @@ int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_ca_export(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_ca_prune(const struct ctl_opts *o, const struct ctl_args *a);
 
+int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a);
+
 /* The roots a rotation left trusted beside ca.crt, until `ca prune`. */
 #define CTL_CA_PREVIOUS	"ca-previous.crt"
+/* The CA's revocation list (DER), `ca revoke`'s. */
+#define CTL_CA_CRL	"ca.crl"
+
+struct pki_key;
+struct pki_cert_info;
+/* The CA's key and certificate facts, loaded from config dir @dir (the
+ * caller holds its lock); *der is the certificate (caller frees).
+ * Returns 0 or a CTL_EXIT_* code after saying what is wrong. */
+int ctl_ca_load(const char *dir, struct pki_key *key, uint8_t **der,
+		size_t *der_len, struct pki_cert_info *info);
 
 /* Copies what an agent trusts from config dir @from to @to: ca.crt,
- * trust-domain and CTL_CA_PREVIOUS (removed from @to when @from has
- * none), the older roots first.  Returns 0 or -errno. */
+ * trust-domain, CTL_CA_PREVIOUS and CTL_CA_CRL (each of the last two
+ * removed from @to when @from has none), the older roots first, the
+ * revocation list last.  Returns 0 or -errno. */
 int ctl_ca_files_copy(const char *from, const char *to);
 int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_cert_verify(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_apply(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_get(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a);
@@ -126,6 +153,7 @@ int ctl_status(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_effective(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_restore(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_uninstall(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a);
 
 /*
  * Runs the command that @argv (@argc words after the global options)

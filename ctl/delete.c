@@ -7,7 +7,9 @@
  * and compiled before anything is written.  With -f, only the kind and
  * name of each document count, but the documents must still be valid: a
  * file that apply would refuse is refused here too, so a typo never
- * deletes the wrong thing.
+ * deletes the wrong thing.  With --store, the same on the mesh in the
+ * store (mesh.h), retried over a fresh read when another writer came
+ * first.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "mesh.h"
 #include "policy/input.h"
 #include "policy/txn.h"
 
@@ -45,6 +48,91 @@ static int del_remove(const struct model_set *applied,
 			err = model_set_add_copy(out, applied, o);
 	}
 	return err;
+}
+
+/* Says each target not found (unless --ignore-not-found).  Returns true
+ * when one was missing. */
+static bool del_missing(const struct ctl_args *a,
+			const struct del_target *targets, size_t n,
+			const char *why, size_t *ndeleted)
+{
+	bool missing = false;
+
+	*ndeleted = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (targets[i].found || a->set[CTL_OPT_IGNORE]) {
+			*ndeleted += targets[i].found;
+			continue;
+		}
+		ctl_err("%s \"%s\" not found%s",
+			model_kind_name(targets[i].kind), targets[i].name, why);
+		missing = true;
+	}
+	if (missing)
+		ctl_err("nothing deleted");
+	return missing;
+}
+
+/* delete of @targets from the mesh in the store.  Returns the exit code. */
+static int del_mesh(const struct ctl_opts *o, const struct ctl_args *a,
+		    struct del_target *targets, size_t ntargets)
+{
+	const bool dry = a->set[CTL_OPT_DRY_RUN];
+	size_t ndeleted = 0;
+	struct ctl_mesh m;
+	struct txn t;
+	int err, rc = CTL_EXIT_SYSTEM;
+
+	for (int tries = 0;; tries++) {
+		for (size_t i = 0; i < ntargets; i++)
+			targets[i].found = false;
+		err = ctl_mesh_open(&m, &t, o);
+		if (!err)
+			err = del_remove(&t.applied, targets, ntargets,
+					 &t.next);
+		if (err)
+			break;
+		if (del_missing(a, targets, ntargets, "", &ndeleted)) {
+			rc = CTL_EXIT_INVALID;
+			goto out;
+		}
+		if (!ndeleted) {
+			printf("nothing to delete\n");
+			rc = CTL_EXIT_OK;
+			goto out;
+		}
+		err = txn_plan(&t);
+		if (err == -EINVAL) {
+			diag_print(&t.d, stderr);
+			ctl_err("the objects left would be invalid (above: what "
+				"still refers to what is deleted); nothing "
+				"deleted");
+			rc = CTL_EXIT_INVALID;
+			goto out;
+		}
+		if (!err)
+			err = ctl_mesh_plan(&m, &t);
+		if (!err && !dry)
+			err = ctl_mesh_commit(&m, &t);
+		if (err != -ESTALE || tries == MESH_RETRIES)
+			break;
+		fprintf(stderr, "mfctl: %s: another writer changed the mesh "
+			"after revision %lld; reading it again\n", m.ms->err,
+			(long long)m.rev);
+		ctl_mesh_close(&m, &t);
+	}
+	if (err) {
+		rc = ctl_mesh_fail(&m, &t, err, "delete", "nothing deleted");
+		goto out;
+	}
+	printf("%s %s revision %lld: %zu object%s deleted\n",
+	       dry ? "dry run: would delete from" : "deleted from",
+	       m.ms->where, (long long)(dry ? m.rev : m.wrote), ndeleted,
+	       ndeleted == 1 ? "" : "s");
+	rc = CTL_EXIT_OK;
+out:
+	ctl_mesh_close(&m, &t);
+	return rc;
 }
 
 int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
@@ -92,6 +180,10 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 		targets[0] = (struct del_target){ (enum model_kind)k,
 						  a->words[1], false };
 
+	if (o->store_url) {
+		rc = del_mesh(o, a, targets, ntargets);
+		goto out;
+	}
 	/* 2. The policy in force, what is left of it, every target there.
 	 * Nothing pinned: nothing to delete. */
 	err = ctl_txn_open(&t, o, !dry);
@@ -104,18 +196,9 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 		goto out;
 	}
 	rc = CTL_EXIT_OK;
-	for (size_t i = 0; i < ntargets; i++) {
-		if (targets[i].found || a->set[CTL_OPT_IGNORE]) {
-			ndeleted += targets[i].found;
-			continue;
-		}
-		ctl_err("%s \"%s\" not found%s",
-			model_kind_name(targets[i].kind), targets[i].name,
-			err == -ENOENT ? " (nothing applied yet)" : "");
+	if (del_missing(a, targets, ntargets, err == -ENOENT ?
+			" (nothing applied yet)" : "", &ndeleted)) {
 		rc = CTL_EXIT_INVALID;
-	}
-	if (rc == CTL_EXIT_INVALID) {
-		ctl_err("nothing deleted");
 		goto out;
 	}
 	if (!ndeleted) {

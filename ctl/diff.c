@@ -8,7 +8,8 @@
  * would.  Then each input object is compared with the applied object of
  * the same kind and name: "+ Kind/name" when there is none, "~ Kind/name"
  * and a line diff of the two YAML renderings when they differ.  Apply is
- * an upsert, so nothing is ever "-".
+ * an upsert, so nothing is ever "-".  With --store, against the mesh in
+ * the store.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "mesh.h"
 #include "policy/render.h"
 #include "policy/input.h"
 #include "policy/txn.h"
@@ -150,6 +152,7 @@ int ctl_diff(const struct ctl_opts *o, const struct ctl_args *a)
 	const struct model_obj **sorted = NULL;
 	struct model_set input;
 	size_t changes = 0;
+	struct ctl_mesh m = { 0 };
 	struct diag d;
 	struct txn t;
 	int err, rc = CTL_EXIT_SYSTEM;
@@ -170,15 +173,21 @@ int ctl_diff(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	/* The whole apply pipeline, read only: no lock, nothing created;
 	 * nothing pinned is an empty policy in force, and all is new. */
-	err = ctl_txn_open(&t, o, false);
-	if (err == -ENOENT)
-		err = 0;
+	if (o->store_url) {
+		err = ctl_mesh_open(&m, &t, o);
+	} else {
+		err = ctl_txn_open(&t, o, false);
+		if (err == -ENOENT)
+			err = 0;
+	}
 	if (!err)
 		err = input_merge(&input, &t.applied, &t.next);
 	if (!err)
 		err = txn_plan(&t);
 	if (err) {
-		rc = ctl_txn_fail(&t, err, "diff", consequence);
+		rc = o->store_url ? ctl_mesh_fail(&m, &t, err, "diff",
+						  consequence) :
+				    ctl_txn_fail(&t, err, "diff", consequence);
 		goto out;
 	}
 	sorted = calloc(input.n ? input.n : 1, sizeof(*sorted));
@@ -207,7 +216,7 @@ int ctl_diff(const struct ctl_opts *o, const struct ctl_args *a)
 	rc = changes ? CTL_EXIT_CHANGES : CTL_EXIT_OK;
 out:
 	free(sorted);
-	txn_close(&t);
+	ctl_mesh_close(&m, &t);	/* without --store, only closes @t */
 	model_set_free(&input);
 	diag_free(&d);
 	return rc;

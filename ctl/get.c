@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* `mfctl get [KIND [NAME]] [-o yaml|json|table]`: the applied policy. */
+/* `mfctl get [KIND [NAME]] [-o yaml|json|table]`: the applied policy of
+ * this node, or with --store the mesh's in the store. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "mesh.h"
 #include "output.h"
 #include "policy/input.h"
 #include "policy/render.h"
@@ -15,6 +17,7 @@ int ctl_get(const struct ctl_opts *o, const struct ctl_args *a)
 	unsigned kinds = RENDER_ALL_KINDS;
 	enum output_format fmt = OUTPUT_YAML;
 	const char *name = a->nwords > 1 ? a->words[1] : NULL;
+	struct ctl_mesh m = { 0 };
 	struct txn t;
 	int k = -1, err, rc = CTL_EXIT_SYSTEM;
 
@@ -36,7 +39,15 @@ int ctl_get(const struct ctl_opts *o, const struct ctl_args *a)
 		}
 		kinds = 1u << k;
 	}
-	err = ctl_txn_open(&t, o, false);
+	if (o->store_url) {
+		err = ctl_mesh_open(&m, &t, o);
+		if (err) {
+			rc = ctl_mesh_fail(&m, &t, err, "get", "nothing shown");
+			goto out;
+		}
+	} else {
+		err = ctl_txn_open(&t, o, false);
+	}
 	if (err == -ENOENT)
 		/* Nothing applied yet on this node: an empty policy, in
 		 * which a named object does not exist; still one valid JSON
@@ -61,6 +72,6 @@ int ctl_get(const struct ctl_opts *o, const struct ctl_args *a)
 		rc = CTL_EXIT_SYSTEM;
 	}
 out:
-	txn_close(&t);
+	ctl_mesh_close(&m, &t);	/* without --store, only closes @t */
 	return rc;
 }

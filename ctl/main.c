@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <wolfssl/options.h>
@@ -21,6 +22,10 @@ int main(int argc, char **argv)
 		{ "bpf-root", required_argument, NULL, 'b' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "run-dir", required_argument, NULL, 'r' },
+		{ "store", required_argument, NULL, 'S' },
+		{ "store-ca", required_argument, NULL, 'A' },
+		{ "store-cert", required_argument, NULL, 'C' },
+		{ "store-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -30,7 +35,9 @@ int main(int argc, char **argv)
 
 	mf_paths_default(&p);
 	o = (struct ctl_opts){ p.config_dir, p.bpf_root, p.state_dir,
-			       p.run_dir, NULL };
+			       p.run_dir, NULL, getenv("MF_STORE"), { 0 } };
+	if (o.store_url && !*o.store_url)
+		o.store_url = NULL;
 	/* "+": stop at the command word; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
@@ -45,6 +52,18 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			o.run_dir = optarg;
+			break;
+		case 'S':
+			o.store_url = optarg;
+			break;
+		case 'A':
+			o.store_tls.ca = optarg;
+			break;
+		case 'C':
+			o.store_tls.cert = optarg;
+			break;
+		case 'K':
+			o.store_tls.key = optarg;
 			break;
 		case 'h':
 			return ctl_run(&o, 1, (char *[]){ "help", NULL });

@@ -29,6 +29,8 @@
 #include "meshforge/abi.h"
 #include "mf_maps.skel.h"
 #include "mf_pod.skel.h"
+#include "mf_fast.skel.h"
+#include "mf_sock.skel.h"
 #include "mf_xdp.skel.h"
 #include "owned.h"
 #include "procs.h"
@@ -114,18 +116,28 @@ static int own_names_load(struct own_names *nm)
 	struct mf_maps *maps = mf_maps__open();
 	struct mf_pod *pod = mf_pod__open();
 	struct mf_xdp *xdp = mf_xdp__open();
+	struct mf_sock *sock = mf_sock__open();
+	struct mf_fast *fast = mf_fast__open();
 	int err = -ENOMEM;
 
 	memset(nm, 0, sizeof(*nm));
-	if (maps && pod && xdp) {
+	if (maps && pod && xdp && sock && fast) {
 		err = own_names_of(maps->obj, nm);
 		if (!err)
 			err = own_names_of(pod->obj, nm);
 		if (!err)
 			err = own_names_of(xdp->obj, nm);
+		/* Their cgroup links go with the agent; one left behind
+		 * (pinned by hand) is found by its program. */
+		if (!err)
+			err = own_names_of(sock->obj, nm);
+		if (!err)
+			err = own_names_of(fast->obj, nm);
 	} else if (errno) {
 		err = -errno;
 	}
+	mf_fast__destroy(fast);
+	mf_sock__destroy(sock);
 	mf_xdp__destroy(xdp);
 	mf_pod__destroy(pod);
 	mf_maps__destroy(maps);
@@ -256,25 +268,6 @@ static int own_attached(struct own_survey *s, const struct own_names *nm,
 
 /* ---- pins ------------------------------------------------------------- */
 
-/* The id of the BPF map open as @fd (our own descriptor), 0 when it is
- * no map. */
-static uint32_t own_fd_map_id(int fd)
-{
-	char path[64], line[128];
-	unsigned int id = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "map_id: %u", &id) == 1)
-			break;
-	fclose(f);
-	return id;
-}
-
 /* The id of the map pinned at @path when it is a map named @name, else
  * 0. */
 static uint32_t own_pin_map(const char *path, const char *name)
@@ -288,7 +281,7 @@ static uint32_t own_pin_map(const char *path, const char *name)
 		return 0;
 	/* The fd's kind first: map info asked of a program would be read
 	 * into the wrong struct. */
-	if (own_fd_map_id(fd)) {
+	if (procs_fd_map_id(0, fd)) {
 		memset(&info, 0, sizeof(info));
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
 		    !strncmp(info.name, name, OWN_NAME_LEN - 1))

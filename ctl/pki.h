@@ -24,6 +24,9 @@
 #define PKI_CA_DAYS	3650
 #define PKI_LEAF_DAYS	365
 #define PKI_MAX_DAYS	3650
+#define PKI_CRL_DAYS	30	/* how long a CRL is current (nextUpdate) */
+#define PKI_SERIAL_MAX	21	/* a serial's INTEGER content: RFC 5280's
+				 * 20 octets, and a sign byte */
 
 /* An ECDSA P-256 key.  Zero it, then pki_key_generate() or
  * pki_key_load(); pki_key_free() is safe on a zeroed key. */
@@ -81,6 +84,23 @@ int pki_cert_pem(const uint8_t *der, size_t len, char **pem, size_t *pem_len);
  * Returns 0, -EBADMSG when it holds no certificate, or -errno. */
 int pki_cert_load(const char *path, uint8_t **der, size_t *len);
 
+/* The most certificates pki_chain_load() takes from one file. */
+#define PKI_CHAIN_MAX	16
+
+/* A chain read from PEM: the DER of each CERTIFICATE block in file order
+ * (each malloc'ed; pki_chain_free() frees them). */
+struct pki_chain {
+	uint8_t *der[PKI_CHAIN_MAX];
+	size_t len[PKI_CHAIN_MAX];
+	size_t n;
+};
+
+/* Reads every CERTIFICATE block of PEM file @path into @c.  Returns 0,
+ * -EBADMSG when a block does not decode or there is none, -E2BIG past
+ * PKI_CHAIN_MAX, or -errno. */
+int pki_chain_load(const char *path, struct pki_chain *c);
+void pki_chain_free(struct pki_chain *c);
+
 /* The parts of a CA certificate that issuing needs; pointers into the DER
  * passed to pki_cert_parse(). */
 struct pki_cert_info {
@@ -95,5 +115,45 @@ struct pki_cert_info {
 
 /* Walks a DER certificate.  Returns 0 or -EBADMSG. */
 int pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert_info *out);
+
+/* Whether a CA certificate of the PEM file @ca_path (one or several)
+ * signed certificate @der.  Returns 0, -ENOENT (none did, or no such
+ * file), or -errno. */
+int pki_cert_issued_by(const uint8_t *der, size_t len, const char *ca_path);
+
+/*
+ * A serial number as DER INTEGER content (what der_cert_parse() gives),
+ * from hex ("4f1a...", "0x4f1a...") into @out (PKI_SERIAL_MAX bytes),
+ * minimal and positive; returns 0 or -EINVAL.  der_serial_hex() is the
+ * way back.
+ */
+int pki_serial_parse(const char *hex, uint8_t *out, size_t *len);
+
+/* One revoked certificate. */
+struct pki_crl_entry {
+	uint8_t serial[PKI_SERIAL_MAX];	/* INTEGER content */
+	size_t serial_len;
+	time_t when;			/* revocationDate */
+	int reason;			/* enum der_crl_reason; <= 0: no
+					 * reasonCode */
+};
+
+/* What a CRL says. */
+struct pki_crl_req {
+	const uint8_t *issuer_name;	/* the CA's subject Name (DER) */
+	size_t issuer_name_len;
+	const uint8_t *issuer_key_id;	/* PKI_KEY_ID_LEN bytes */
+	time_t this_update, next_update;
+	uint64_t number;		/* cRLNumber, grows with each list */
+	const struct pki_crl_entry *entries;
+	size_t n;
+};
+
+/*
+ * Makes a v2 CRL (RFC 5280 5) signed with the CA key @signer.  Returns 0
+ * and *der / *len (malloc'ed, caller frees), or -errno.
+ */
+int pki_crl_make(const struct pki_crl_req *req, struct pki_key *signer,
+		 WC_RNG *rng, uint8_t **der, size_t *len);
 
 #endif /* CTL_PKI_H */

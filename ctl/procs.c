@@ -64,14 +64,16 @@ int procs_agents(long *pids, int max)
 	return n;
 }
 
-/* The map id /proc/@pid/fdinfo/@fd names, or 0 when it is no BPF map. */
-static uint32_t procs_fd_map_id(long pid, const char *fd)
+uint32_t procs_fd_map_id(long pid, int fd)
 {
-	char path[300], line[128];
+	char path[64], line[128];
 	unsigned int id = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s", pid, fd);
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%d", pid, fd);
+	else
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
@@ -110,7 +112,7 @@ int procs_holds_map(long pid, const uint32_t *ids, size_t n)
 		link[len] = '\0';
 		if (strcmp(link, "anon_inode:bpf-map"))
 			continue;
-		id = procs_fd_map_id(pid, de->d_name);
+		id = procs_fd_map_id(pid, atoi(de->d_name));
 		for (size_t i = 0; id && i < n && !found; i++)
 			found = ids[i] == id;
 	}

@@ -25,4 +25,10 @@ int procs_agents(long *pids, int max);
  * looked at). */
 int procs_holds_map(long pid, const uint32_t *ids, size_t n);
 
+/* The id of the BPF map that process @pid (0: this process) has open as
+ * descriptor @fd, as its fdinfo says; 0 when the descriptor is no map or
+ * cannot be read.  Asking fdinfo first tells a map from a program without
+ * reading object info into the wrong struct. */
+uint32_t procs_fd_map_id(long pid, int fd);
+
 #endif /* CTL_PROCS_H */

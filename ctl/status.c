@@ -4,7 +4,9 @@
  * (a process whose executable is named meshforge-agent: the agent's admin
  * port is not there yet, so this is the honest check we have, and it says
  * "running", not "healthy"), the epoch in force in the kernel maps, the
- * mesh, object counts per kind, the pin root and mfctl's version.
+ * mesh, object counts per kind, the pin root and mfctl's version.  The
+ * mesh store revision the maps were synced from (`mfctl sync`), and with
+ * --store the store's own revision, to compare.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,10 +14,32 @@
 
 #include "agentq.h"
 #include "ctl.h"
+#include "mesh.h"
 #include "procs.h"
 #include "policy/txn.h"
 
 #define STATUS_MAX_PIDS 16
+
+/* The mesh in --store: its revision and object count, beside the
+ * revision this node's maps were synced from (@served, 0: none). */
+static void status_store(const struct ctl_opts *o, uint64_t served)
+{
+	struct ctl_mesh m;
+	struct txn t;
+	int err;
+
+	err = ctl_mesh_open(&m, &t, o);
+	if (err) {
+		printf("store:     %s: unreachable or invalid (%s)\n",
+		       o->store_url, t.d.n ? t.d.msgs[0] : strerror(-err));
+	} else {
+		printf("store:     %s at revision %lld, %zu objects%s\n",
+		       m.ms->where, (long long)m.rev, t.applied.n,
+		       served == (uint64_t)m.rev ? " (this node serves it)" :
+		       "");
+	}
+	ctl_mesh_close(&m, &t);
+}
 
 int ctl_status(const struct ctl_opts *o, const struct ctl_args *a)
 {
@@ -60,6 +84,8 @@ int ctl_status(const struct ctl_opts *o, const struct ctl_args *a)
 	err = ctl_txn_open(&t, o, false);
 	if (err == -ENOENT) {
 		printf("policy:    nothing applied (no maps pinned)\n");
+		if (o->store_url)
+			status_store(o, 0);
 		rc = CTL_EXIT_OK;
 		goto out;
 	}
@@ -74,6 +100,13 @@ int ctl_status(const struct ctl_opts *o, const struct ctl_args *a)
 			   " (the agent serves it)" :
 			   " (the agent serves another; it reloads at its next "
 			   "connection)");
+	if (t.have.config.store_rev)
+		printf("synced:    mesh store revision %llu (mfctl sync)\n",
+		       (unsigned long long)t.have.config.store_rev);
+	else
+		printf("synced:    no (applied on this node)\n");
+	if (o->store_url)
+		status_store(o, t.have.config.store_rev);
 	if (t.have.config.flags & MF_CONFIG_F_MESH)
 		printf("mesh:      %.*s (trust domain %.*s)\n",
 		       (int)strnlen(t.have.config.mesh, MF_NAME_MAX),

@@ -27,9 +27,10 @@
 #include "policy/saved.h"
 #include "policy/txn.h"
 
-/* What `ca init` writes beside certs/ (ctl/ca.c). */
+/* What the CA's commands write beside certs/ (ctl/ca.c, ctl/issued.h). */
 static const char *const un_ca_files[] = { "ca.key", "ca.crt",
-					   "trust-domain" };
+					   "trust-domain", CTL_CA_PREVIOUS,
+					   CTL_CA_CRL, "issued" };
 
 struct un_run {
 	bool dry;

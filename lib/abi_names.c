@@ -76,7 +76,8 @@ ABI_ENUM(abi_stat, "kernel counter",
 	 [MF_STAT_XDP_PACKETS] = "xdp_packets",
 	 [MF_STAT_XDP_DROP_DENY] = "xdp_drop_deny",
 	 [MF_STAT_XDP_DROP_PACKET_RATE] = "xdp_drop_packet_rate",
-	 [MF_STAT_XDP_DROP_SYN_RATE] = "xdp_drop_syn_rate");
+	 [MF_STAT_XDP_DROP_SYN_RATE] = "xdp_drop_syn_rate",
+	 [MF_STAT_DROP_PASSTHROUGH] = "drop_passthrough");
 
 const char *abi_name(const struct abi_enum *t, unsigned v)
 {

@@ -7,10 +7,22 @@
 #
 #   direct     a1 -> 10.78.2.11:8080, plaintext, no proxy
 #   meshforge  a1 -> VIP 10.96.0.10:80 -> agent a =mTLS= agent b -> b1 (L4)
+#   meshforge-sockmap  meshforge with the same-node fast path on
+#              (--sockmap on): a1's sends reach agent a socket to socket
+#   meshforge-2loops  meshforge with two event loops per agent
+#              (--threads 2), the agents on CPUs $MF_BENCH_CPU_PROXY2: how
+#              the L4 path scales with loops, side by side with one loop
 #   meshforge-strict  meshforge with the Mesh's mTLS STRICT: the pods' TC
 #              programs towards them enforce it on every packet
 #   meshforge-l7  the same, web declared `protocol: http`: agent a speaks
 #              HTTP/1.1 with a1 and pools its mTLS connections to agent b
+#   meshforge-synflood  meshforge while a host outside the mesh (10.77.0.9,
+#              an extra address on node b's wire) floods node a's tunnel
+#              port with SYNs (hping3, bounded in time, inside the testbed
+#              only), the Mesh's firewall holding each source to
+#              $MF_BENCH_SYN_RATE SYNs a second in XDP on node a's uplink:
+#              the legitimate flow's figures under the flood, and the SYNs
+#              sent and dropped a second
 #   meshforge-l7-policy  meshforge-l7 with a MeshRetry, a MeshTimeout and a
 #              RateLimit in force (none of them ever firing): what keeping
 #              them costs each request
@@ -40,10 +52,13 @@
 # MF_BENCH_WARMUP (2 s, excluded), MF_BENCH_REPS (3), MF_BENCH_CONNS (64),
 # MF_BENCH_NEWCONN_DURATION (5 s), MF_BENCH_NEWCONN_CONNS (16),
 # MF_BENCH_IDLE_CONNS (10000), MF_BENCH_IDLE_STEP (1500 connections opened at once),
-# MF_BENCH_PATHS ("direct meshforge meshforge-strict meshforge-l7
-# meshforge-l7-policy nginx haproxy"), MF_BENCH_CPU_LOAD (0),
-# MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_HTTPLOAD (the load
-# generator binary).
+# MF_BENCH_PATHS ("direct meshforge meshforge-2loops meshforge-sockmap
+# meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx
+# haproxy"), MF_BENCH_SYN_RATE (100 SYNs/s per source),
+# MF_BENCH_FLOOD_GAP_US (20 µs between flood SYNs), MF_BENCH_CPU_LOAD (0),
+# MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_BENCH_CPU_PROXY2 (the
+# CPUs of meshforge-2loops' agents: CPU_PROXY and CPU_LOAD, 1,0 here),
+# MF_HTTPLOAD (the load generator binary).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,10 +85,20 @@ IDLE_CONNS=${MF_BENCH_IDLE_CONNS:-10000}
 IDLE_STEP=${MF_BENCH_IDLE_STEP:-1500}
 # The load generator holds idle connections until we stop it, or this long.
 IDLE_HOLD_MAX=300
-PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-strict meshforge-l7 meshforge-l7-policy nginx haproxy}
+PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-2loops meshforge-sockmap meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy}
+SYN_RATE=${MF_BENCH_SYN_RATE:-100}
+FLOOD_GAP_US=${MF_BENCH_FLOOD_GAP_US:-20}
+# The flood's source, an address outside the mesh on node b's wire, and
+# its target, node a's tunnel port.  A flood never outlives this many
+# seconds, whatever happens to the run.
+FLOOD_SRC=10.77.0.9
+FLOOD_DST=10.77.0.1
+FLOOD_PORT=15008
+FLOOD_MAX=900
 CPU_LOAD=${MF_BENCH_CPU_LOAD:-0}
 CPU_ORIGIN=${MF_BENCH_CPU_ORIGIN:-0}
 CPU_PROXY=${MF_BENCH_CPU_PROXY:-1}
+CPU_PROXY2=${MF_BENCH_CPU_PROXY2:-$CPU_PROXY,$CPU_LOAD}
 # 1: the outbound proxies of the nginx and HAProxy pairs reuse upstream
 # mTLS connections (the normal configuration); 0 for the handshake run.
 REUSE=1
@@ -91,7 +116,10 @@ BULK_BYTES=104857600
 declare -A URL=(
 	[direct]=http://$ORIGIN_IP:$ORIGIN_PORT
 	[meshforge]=http://10.96.0.10:80
+	[meshforge-2loops]=http://10.96.0.10:80
+	[meshforge-sockmap]=http://10.96.0.10:80
 	[meshforge-strict]=http://10.96.0.10:80
+	[meshforge-synflood]=http://10.96.0.10:80
 	[meshforge-l7]=http://10.96.0.10:80
 	[meshforge-l7-policy]=http://10.96.0.10:80
 	[nginx]=http://10.78.1.1:18080
@@ -103,6 +131,14 @@ declare -A URL=(
 PATH_PIDS=()
 ORIGIN_PID=""
 BED=0
+# The SYN flood of the meshforge-synflood path while it runs: its pid,
+# output, start (s since the epoch, with ns) and node a's drop counter then.
+FLOOD_PID=""
+FLOOD_OUT=""
+FLOOD_T0=0
+FLOOD_D0=0
+# The repetition being measured, for what path_stop records.
+CUR_REP=0
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -223,6 +259,8 @@ bed_up() {
 	"$TB" up --apply "$BENCH/policy.yaml" >"$RUN/testbed-up.log" 2>&1 ||
 		{ cat "$RUN/testbed-up.log" >&2; die "testbed up failed"; }
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge.yaml"
+	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-2loops.yaml"
+	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-sockmap.yaml"
 	sed 's/port: 80, protocol: tcp}/port: 80, protocol: http}/' \
 		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-l7.yaml"
 	grep -q 'protocol: http}' "$RUN/policy-meshforge-l7.yaml" ||
@@ -235,6 +273,14 @@ bed_up() {
 		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-strict.yaml"
 	grep -q 'mode: STRICT' "$RUN/policy-meshforge-strict.yaml" ||
 		die "no Mesh in $BENCH/policy.yaml to make STRICT"
+	sed "s|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, firewall: {perSource: {synRate: {num: $SYN_RATE, interval: 1s}}}}|" \
+		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-synflood.yaml"
+	grep -q 'synRate' "$RUN/policy-meshforge-synflood.yaml" ||
+		die "no Mesh in $BENCH/policy.yaml to give a firewall"
+	if [[ " $PATHS " == *" meshforge-synflood "* ]]; then
+		"$TB" exec b ip addr add "$FLOOD_SRC/24" dev mfwb ||
+			die "cannot add the flood's source address on node b's wire"
+	fi
 	# New-connection runs open thousands of connections a second: let a
 	# client port in TIME_WAIT be reused (it needs timestamps, on by
 	# default), and give the idle run room for 10,000 ports from one pod,
@@ -280,16 +326,25 @@ start_proxy() {
 # path_start PATH: starts the proxies of PATH and waits until a request
 # goes through.  Returns 1 (proxies stopped) when the path does not work.
 path_start() {
-	local path=$1 pid
+	local path=$1 pid cpus=$CPU_PROXY loops=1
 	PATH_PIDS=()
 	case "$path" in
 	direct) ;;
-	meshforge | meshforge-strict | meshforge-l7 | meshforge-l7-policy)
+	meshforge | meshforge-2loops | meshforge-sockmap | meshforge-strict | meshforge-synflood | meshforge-l7 | meshforge-l7-policy)
+		# Two loops get two CPUs; every other path one.
+		if [ "$path" = meshforge-2loops ]; then
+			cpus=$CPU_PROXY2
+			loops=2
+		fi
 		# The same service, at L4 or at L7 as its policy says.
 		"$TB" apply "$RUN/policy-$path.yaml" >"$RUN/apply.log" 2>&1 ||
 			{ cat "$RUN/apply.log" >&2; return 1; }
 		# The agents inherit the CPU mask (and the descriptor limit).
-		taskset -c "$CPU_PROXY" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
+		# The fast path on: a failed self-test stops the path here.
+		local extra=""
+		[ "$path" = meshforge-sockmap ] && extra="--sockmap on"
+		MF_AGENT_ARGS="${MF_AGENT_ARGS:-} $extra" MF_AGENT_THREADS=$loops \
+			taskset -c "$cpus" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
 			{ cat "$RUN/agents-start.log" >&2; return 1; }
 		PATH_PIDS=("$("$TB" pid a)" "$("$TB" pid b)")
 		;;
@@ -310,7 +365,7 @@ path_start() {
 	esac
 	# Pin every thread, io_uring workers included, whatever they inherited.
 	for pid in $(proc_tree "${PATH_PIDS[@]}"); do
-		taskset -a -p -c "$CPU_PROXY" "$pid" >/dev/null 2>&1
+		taskset -a -p -c "$cpus" "$pid" >/dev/null 2>&1
 	done
 	if ! wait_for 10 "$TB" exec a1 curl -fs -o /dev/null -m 2 "${URL[$path]}$BODY_SMALL"; then
 		log "path $path does not answer; logs:"
@@ -318,7 +373,58 @@ path_start() {
 		path_stop
 		return 1
 	fi
+	if [ "$path" = meshforge-synflood ] && ! flood_start; then
+		path_stop
+		return 1
+	fi
 	return 0
+}
+
+# SYNs node a's XDP program dropped for their source's rate so far.
+syn_drops() {
+	"$TB" exec a curl -sS -m 5 http://127.0.0.1:15000/metrics 2>/dev/null |
+		awk '$1 == "meshforge_pod_packets_total{reason=\"xdp_drop_syn_rate\"}" {print $2; f = 1}
+		     END {if (!f) print 0}'
+}
+
+# flood_start: SYNs from FLOOD_SRC to node a's tunnel port, one every
+# FLOOD_GAP_US, on the load generator's CPU, until flood_stop (or
+# FLOOD_MAX seconds).  Fails when the agent shows no firewall.
+flood_start() {
+	FLOOD_OUT=$RUN/flood-$CUR_REP.txt
+	FLOOD_D0=$(syn_drops)
+	FLOOD_T0=$(date +%s.%N)
+	"$TB" exec b timeout -s INT "$FLOOD_MAX" taskset -c "$CPU_LOAD" \
+		hping3 -q -S -a "$FLOOD_SRC" -p "$FLOOD_PORT" -i "u$FLOOD_GAP_US" "$FLOOD_DST" \
+		>"$FLOOD_OUT" 2>&1 </dev/null 9<&- &
+	FLOOD_PID=$!
+	sleep 1
+	if ! alive "$FLOOD_PID"; then
+		log "the SYN flood did not start: $(tail -n 3 "$FLOOD_OUT")"
+		FLOOD_PID=""
+		return 1
+	fi
+	return 0
+}
+
+# flood_stop PATH: ends the flood and records what was sent and dropped.
+flood_stop() {
+	local n=50 t1 d1 sent
+	[ -n "$FLOOD_PID" ] || return 0
+	d1=$(syn_drops)
+	t1=$(date +%s.%N)
+	# hping3 prints its count on SIGINT; timeout (the pid: testbed.sh
+	# and nsenter exec it) passes INT on to it.
+	kill -INT "$FLOOD_PID" 2>/dev/null
+	while alive "$FLOOD_PID" && [ "$n" -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	stop_pid "$FLOOD_PID"
+	FLOOD_PID=""
+	sent=$(sed -n 's/^\([0-9][0-9]*\) packets tra.*/\1/p' "$FLOOD_OUT" | tail -n 1)
+	record "$1" synflood "$CUR_REP" /dev/null sent="${sent:-0}" \
+		dropped=$((d1 - FLOOD_D0)) seconds="$(awk -v a="$t1" -v b="$FLOOD_T0" 'BEGIN {printf "%.3f", a - b}')"
 }
 
 # path_check PATH REP: records a proxy of PATH that is gone before we
@@ -334,6 +440,7 @@ path_check() {
 
 path_stop() {
 	local pid node
+	flood_stop meshforge-synflood
 	if [ -n "$("$TB" pid a 2>/dev/null)$("$TB" pid b 2>/dev/null)" ]; then
 		"$TB" agents-stop >/dev/null 2>&1
 		# testbed down removes the agents' logs with its state dir.
@@ -452,6 +559,7 @@ measure_idle() {
 capacity_rep() {
 	local path=$1 rep=$2 url=${URL[$1]}
 	log "capacity rep $rep: $path"
+	CUR_REP=$rep
 	if ! path_start "$path"; then
 		record "$path" start "$rep" /dev/null failed=1
 		return
@@ -464,6 +572,13 @@ capacity_rep() {
 			fds="$(fd_count "${PATH_PIDS[@]}")"
 	measure_loaded "$path" max "$rep" --url "$url$BODY_SMALL" --max --conns "$CONNS" \
 		--duration "$DURATION" --warmup "$WARMUP"
+	if [ "$path" = meshforge-synflood ]; then
+		# Under the flood: what a legitimate client still gets, not
+		# what the path holds otherwise (the meshforge path says).
+		path_check "$path" "$rep"
+		path_stop
+		return
+	fi
 	measure_loaded "$path" newconn "$rep" --url "$url$BODY_SMALL" --new-conn \
 		--conns "$NEWCONN_CONNS" --duration "$NEWCONN_DURATION" --warmup "$WARMUP"
 	measure_bulk "$path" "$rep"
@@ -489,6 +604,7 @@ capacity_rep() {
 latency_rep() {
 	local path=$1 rep=$2 rate25=$3 rate50=$4 url=${URL[$1]}
 	log "latency rep $rep: $path ($rate25/s, $rate50/s)"
+	CUR_REP=$rep
 	if ! path_start "$path"; then
 		record "$path" start "$rep" /dev/null failed=1 phase=2
 		return
@@ -510,6 +626,9 @@ done
 for b in "$O/bin/mfctl" "$O/bin/meshforge-agent" "$LOAD"; do
 	[ -x "$b" ] || die "$b is not built (make bench builds it)"
 done
+if [[ " $PATHS " == *" meshforge-synflood "* ]] && ! command -v hping3 >/dev/null; then
+	die "missing hping3 for the meshforge-synflood path (scripts/deps.sh --bench installs it)"
+fi
 for c in ip nsenter flock taskset curl nginx haproxy gnuplot "$PY"; do
 	command -v "$c" >/dev/null || die "missing $c (scripts/deps.sh --bench installs it)"
 done
@@ -562,7 +681,7 @@ fi
 settings="runs ${DURATION} s after ${WARMUP} s warm-up, $CONNS connections"
 settings+="; new connections: $NEWCONN_CONNS concurrent for ${NEWCONN_DURATION} s"
 settings+="; idle: $IDLE_CONNS connections"
-settings+="; CPUs: proxies of both nodes $CPU_PROXY, load generator $CPU_LOAD, origin $CPU_ORIGIN"
+settings+="; CPUs: proxies of both nodes $CPU_PROXY (meshforge-2loops: $CPU_PROXY2), load generator $CPU_LOAD, origin $CPU_ORIGIN"
 "$PY" "$REPORT" report "$RAW" --out "$OUT" --seconds $((SECONDS - start)) \
 	--command "${MF_BENCH_COMMAND:-make bench}" --settings "$settings" --agent "$AGENT" ||
 	die "report failed"

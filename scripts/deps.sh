@@ -3,12 +3,19 @@
 # Installs what meshforge needs on Debian 12, idempotently:
 #  - build and test packages from Debian's archive (node-llhttp for the
 #    generated C of llhttp, which the Makefile compiles into the agent;
+#    libcurl for mfctl's mesh store client, etcd-server and etcd-client
+#    for the store's tests, docs/store.md;
 #    testssl.sh for the scan of the tunnel port, docs/tls-scan.md);
+#  - podman and runc, which `make image` builds the container image with
+#    and tests/integration/test_container.sh runs it with (runc: crun
+#    refuses hosts whose cgroup v1 layout has a cgroup2 with controllers
+#    beside it), and python3-yaml, with which the tests read the
+#    Kubernetes manifests (deploy/kubernetes/);
 #  - wolfSSL built from Debian's source package with AES-NI and Intel
 #    assembly into build/wolfssl (31x faster AES-GCM than the binary package).
 #    If that build fails we say so loudly and fall back to libwolfssl-dev.
 #  - with --bench, also the benchmark peers and tools (`make bench`):
-#    nginx, haproxy, wrk and gnuplot-nox, without letting their packages
+#    nginx, haproxy, wrk, gnuplot-nox and hping3 (the SYN flood), without letting their packages
 #    start a service in the host's namespace;
 #  - with --kernel-matrix, also what `make kernel-matrix` boots kernels
 #    with: qemu-system-x86 and busybox-static (the kernels themselves are
@@ -34,8 +41,10 @@ stamp="$prefix/.meshforge-built"
 pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 	libxxhash-dev liburing-dev libyaml-dev libnghttp2-dev node-llhttp pkg-config
+	libcurl4-openssl-dev etcd-server etcd-client
 	autoconf automake libtool dpkg-dev
 	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest testssl.sh
+	podman runc python3-yaml
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
@@ -123,7 +132,7 @@ LOUD
 fi
 
 # ---- benchmark peers (--bench) ---------------------------------------------
-bench_pkgs=(nginx haproxy wrk gnuplot-nox)
+bench_pkgs=(nginx haproxy wrk gnuplot-nox hping3)
 policy_rc=/usr/sbin/policy-rc.d
 policy_saved=$policy_rc.meshforge-saved
 policy_ours=0

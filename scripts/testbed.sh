@@ -25,7 +25,8 @@
 #        testbed.sh pid NODE            the agent's pid on NODE
 #        testbed.sh cgroup NAME         the cgroup v2 directory of pod NAME
 #
-# Environment: O (build dir, default build), MF_AGENT_ARGS (extra agent
+# Environment: O (build dir, default build), MF_AGENT_THREADS (the agents'
+# --threads, default 1), MF_AGENT_ARGS (extra agent
 # arguments, e.g. "--log-level debug"), MF_TB_READY_TIMEOUT (seconds, 15).
 set -u
 
@@ -327,6 +328,11 @@ cmd_agents_start() {
 		done
 		# The wire is the node's uplink: its firewall runs there.
 		args+=(--uplink "${TB_NODE_WIRE[$node]}")
+		# One event loop unless asked (MF_AGENT_THREADS): the tests
+		# count limits, pools and per-loop metrics of one loop, and
+		# the agent's own default (a loop per CPU) would make them
+		# depend on the machine.
+		args+=(--threads "${MF_AGENT_THREADS:-1}")
 		# shellcheck disable=SC2206 # MF_AGENT_ARGS is split on purpose
 		args+=(${MF_AGENT_ARGS:-})
 		# fd 9 may be a caller's lock; the agent must not keep it held.

@@ -186,6 +186,15 @@ struct mf_cidr4 {
 /* Networks the nodes' XDP program drops (Mesh spec.firewall.denySources). */
 #define MF_FW_DENY_MAX		32
 
+/* A destination MeshPassthrough admits (an IP or CIDR appendMatch). */
+#define MF_PT_NETS_MAX		16
+struct mf_pt_net {
+	__u8 addr[4];			/* network order, no host bits */
+	__u8 prefix;			/* 0..32 */
+	__u8 _pad;
+	__u16 port;			/* host order, 0: every port */
+};
+
 struct mf_config {
 	__u64 epoch;			/* bumped once by every successful apply */
 	__u32 flags;			/* MF_CONFIG_F_* */
@@ -200,6 +209,10 @@ struct mf_config {
 	 * allocates MeshService VIPs from it; the data path reads the VIPs
 	 * from mf_services). */
 	char msvc_vip_range[MF_CIDR_MAX];
+	/* spec.meshExternalServices.vipRange as written, "": the default;
+	 * MeshExternalService VIPs come from it as MeshService VIPs do
+	 * from msvc_vip_range. */
+	char mes_vip_range[MF_CIDR_MAX];
 	/* What the pods' TC egress program (traffic towards a pod) enforces:
 	 * the mode of the enabled mTLS backend, 0 when none is enabled (no
 	 * mTLS: nothing enforced).  Derived by mfctl; it flips with the
@@ -217,6 +230,18 @@ struct mf_config {
 	struct mf_cidr4 fw_deny[MF_FW_DENY_MAX];
 	__u32 fw_pkt_num, fw_pkt_interval_ms;
 	__u32 fw_syn_num, fw_syn_interval_ms;
+	/* The mesh store's revision this policy was compiled from, written
+	 * by `mfctl sync` (docs/store.md); 0: applied on this node by hand. */
+	__u64 store_rev;
+	/* MeshPassthrough, of the policies that target the whole Mesh:
+	 * which destinations outside the mesh (no service VIP, no
+	 * workload) pods may open TCP connections to.  The pods' TC
+	 * ingress program drops the SYN of any other under Matched and
+	 * None; 0 (none applied) and All let everything pass. */
+	__u8 pt_mode;			/* enum mf_passthrough_mode, 0: none */
+	__u8 pt_n;
+	__u8 _pad5[2];
+	struct mf_pt_net pt[MF_PT_NETS_MAX];
 };
 
 enum mf_config_flags {
@@ -224,6 +249,10 @@ enum mf_config_flags {
 	/* Some endpoint has a MeshTLS mode of its own (MF_ENDPOINT_F_TLS_*):
 	 * the TC program towards pods looks each destination up. */
 	MF_CONFIG_F_TLS_MODES = 1u << 1,
+	/* Mesh spec.routing.defaultForbidMeshExternalServiceAccess: a
+	 * MeshExternalService is reached only by the sources a
+	 * MeshTrafficPermission targeting it allows. */
+	MF_CONFIG_F_FORBID_MES = 1u << 2,
 };
 
 enum mf_proto {
@@ -275,6 +304,12 @@ enum mf_service_flags {
 	 * (MF_SERVICE_F_HTTP says which); without it, its endpoints' tags
 	 * did.  Only so that `mfctl get` prints the spec as written. */
 	MF_SERVICE_F_PROTOCOL_SPEC = 1u << 2,
+	/* A MeshExternalService: its VIP was allocated from the Mesh's
+	 * spec.meshExternalServices.vipRange, its spec (the endpoints
+	 * outside the mesh, the TLS to originate) is in mf_ext_services,
+	 * and it has no mf_endpoints: the source's agent connects to one
+	 * of its endpoints itself. */
+	MF_SERVICE_F_EXTERNAL = 1u << 3,
 };
 
 /*
@@ -309,6 +344,10 @@ enum mf_endpoint_flags {
 	 * the Mesh has mTLS enabled at all). */
 	MF_ENDPOINT_F_TLS_STRICT = 1u << 1,
 	MF_ENDPOINT_F_TLS_PERMISSIVE = 1u << 2,
+	/* Never in mf_endpoints: the agent's own endpoints of a
+	 * MeshExternalService (its spec.endpoints, resolved), which it
+	 * dials itself, node_ip:port, without a tunnel. */
+	MF_ENDPOINT_F_EXTERNAL = 1u << 3,
 };
 
 /*
@@ -521,6 +560,9 @@ enum mf_stat {
 	MF_STAT_XDP_DROP_DENY,		/* from a denied network */
 	MF_STAT_XDP_DROP_PACKET_RATE,	/* over its source's packet rate */
 	MF_STAT_XDP_DROP_SYN_RATE,	/* a SYN over its source's SYN rate */
+	/* From pods, once more. */
+	MF_STAT_DROP_PASSTHROUGH,	/* a SYN to a destination outside the
+					 * mesh MeshPassthrough does not admit */
 	MF_STAT_MAX,
 };
 

@@ -532,6 +532,9 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 	strcpy(cfg->trust_domain, cm->trust_domain);
 	strcpy(cfg->mtls_enabled, t->enabled_backend);
 	strcpy(cfg->msvc_vip_range, cm->mesh_services.vip_range);
+	strcpy(cfg->mes_vip_range, cm->mesh_ext_services.vip_range);
+	if (cm->routing.forbid_mes)
+		cfg->flags |= MF_CONFIG_F_FORBID_MES;
 	cfg->mtls_nbackends = t->nbackends;
 	for (unsigned i = 0; i < t->nbackends && i < MF_MTLS_BACKENDS_MAX; i++) {
 		const struct core_backend *b = &t->backends[i];
@@ -564,6 +567,50 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 	cfg->fw_syn_interval_ms = cm->firewall.per_source.syn_rate.interval;
 }
 
+/* MeshPassthrough into @cfg: of the policies that target the whole Mesh,
+ * in name order (Kuma's merge), the last mode written and every IP and
+ * CIDR appendMatch, each with its port (the kernel sees addresses, not
+ * names: Domain matches are not taken).  Returns how many matches did
+ * not fit or were domains. */
+static size_t cmp_passthrough(struct mf_config *cfg,
+			      const struct model_obj *const *objs, size_t n)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_passthrough *pt = (const void *)objs[i]->pol.recs;
+		const struct mf_passthrough_conf *c = &pt->conf;
+
+		if (!objs[i]->pol.n || pt->hdr.target.kind != MF_REF_MESH)
+			continue;
+		if (c->passthrough_mode)
+			cfg->pt_mode = c->passthrough_mode;
+		for (size_t j = 0; j < c->nappend_match &&
+				   j < MF_PASSTHROUGH_MATCHES_MAX; j++) {
+			const struct mf_passthrough_match *m =
+				&c->append_match[j];
+			struct mf_pt_net *net = &cfg->pt[cfg->pt_n];
+			char v[MF_HOST_MAX + 4];
+
+			if (m->type == MF_PASSTHROUGH_DOMAIN ||
+			    cfg->pt_n >= MF_PT_NETS_MAX) {
+				left++;
+				continue;
+			}
+			snprintf(v, sizeof(v), "%.*s%s", (int)sizeof(m->value),
+				 m->value, m->type == MF_PASSTHROUGH_IP &&
+				 !strchr(m->value, '/') ? "/32" : "");
+			if (kind_parse_cidr4(v, net->addr, &net->prefix)) {
+				left++;	/* IPv6: not enforced */
+				continue;
+			}
+			net->port = m->port;
+			cfg->pt_n++;
+		}
+	}
+	return left;
+}
+
 /* Merges @a (@na) and @b (@nb), each sorted by name, into @out. */
 static void cmp_merge_by_name(const struct model_obj **out,
 			      const struct model_obj *const *a, size_t na,
@@ -577,47 +624,78 @@ static void cmp_merge_by_name(const struct model_obj **out,
 			 a[i++] : b[j++];
 }
 
-/* The VIPs of the MeshServices of @sorted, in name order, into *out
- * (caller frees), kept from @prev where they can be. */
-static int cmp_msvc_vips(const struct mf_config *cfg,
-			 const struct rec_set *prev,
-			 const struct model_obj **sorted, const size_t *first,
-			 const size_t *cnt, uint8_t (**out)[4],
-			 struct diag *d)
+/* The VIPs of the objects of kind @mk (MeshService, or with @flag
+ * MF_SERVICE_F_EXTERNAL MeshExternalService) of @sorted, in name order,
+ * from @range, into *out (caller frees), kept from @prev where they can
+ * be; none of @taken (@ntaken: the VIPs given already). */
+static int cmp_vips(enum model_kind mk, uint32_t flag, const char *range,
+		    const struct rec_set *prev,
+		    const struct model_obj **sorted, const size_t *first,
+		    const size_t *cnt, const uint8_t (*taken)[4],
+		    size_t ntaken, uint8_t (**out)[4], struct diag *d)
 {
-	const enum model_kind mk = msvc_kind();
+	const bool ext = flag == MF_SERVICE_F_EXTERNAL;
 	const char **names = calloc(cnt[mk] + 1, sizeof(*names));
-	uint8_t (*taken)[4] = calloc(cnt[MODEL_SERVICE] + 1, sizeof(*taken));
 	size_t failed = 0;
 	int err;
 
 	*out = calloc(cnt[mk] + 1, sizeof(**out));
-	if (!names || !taken || !*out) {
+	if (!names || !*out) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < cnt[mk]; i++)
 		names[i] = sorted[first[mk] + i]->name;
-	for (size_t i = 0; i < cnt[MODEL_SERVICE]; i++)
-		memcpy(taken[i], ((const struct core_service *)model_spec(
-			sorted[first[MODEL_SERVICE] + i]))->vip, 4);
-	err = msvc_alloc_vips(cfg->msvc_vip_range, prev, names, cnt[mk],
-			      (const uint8_t (*)[4])taken,
-			      cnt[MODEL_SERVICE], *out, &failed);
+	err = msvc_alloc_vips(range, flag, prev, names, cnt[mk], taken,
+			      ntaken, *out, &failed);
 	if (err == -ENOSPC) {
 		const struct model_obj *o = sorted[first[mk] + failed];
-		char what[MF_NAME_MAX + 16];
+		char what[MF_NAME_MAX + 32];
 
-		snprintf(what, sizeof(what), "MeshService %s", o->name);
+		snprintf(what, sizeof(what), "%s %s",
+			 ext ? "MeshExternalService" : "MeshService", o->name);
 		diag_add(d, o->loc.file ? &o->name_loc : NULL, what,
 			 "metadata.name", "no address is left for it in the "
-			 "MeshService VIP range %s (Mesh "
-			 "spec.meshServices.vipRange)",
-			 cfg->msvc_vip_range[0] ? cfg->msvc_vip_range :
-			 MSVC_VIP_RANGE_DEFAULT);
+			 "%s VIP range %s (Mesh spec.%s.vipRange)",
+			 ext ? "MeshExternalService" : "MeshService",
+			 range[0] ? range : ext ? MES_VIP_RANGE_DEFAULT :
+			 MSVC_VIP_RANGE_DEFAULT,
+			 ext ? "meshExternalServices" : "meshServices");
 	}
 out:
 	free(names);
+	return err;
+}
+
+/* The VIPs of the MeshServices (*mvips) and of the MeshExternalServices
+ * (*evips) of @sorted, each in name order: none takes a Service's VIP, a
+ * MeshExternalService none of a MeshService's either. */
+static int cmp_all_vips(const struct mf_config *cfg,
+			const struct rec_set *prev,
+			const struct model_obj **sorted, const size_t *first,
+			const size_t *cnt, uint8_t (**mvips)[4],
+			uint8_t (**evips)[4], struct diag *d)
+{
+	const size_t ns = cnt[MODEL_SERVICE], nm = cnt[msvc_kind()];
+	uint8_t (*taken)[4] = calloc(ns + nm + 1, sizeof(*taken));
+	int err;
+
+	*evips = NULL;
+	if (!taken)
+		return -ENOMEM;
+	for (size_t i = 0; i < ns; i++)
+		memcpy(taken[i], ((const struct core_service *)model_spec(
+			sorted[first[MODEL_SERVICE] + i]))->vip, 4);
+	err = cmp_vips(msvc_kind(), MF_SERVICE_F_MESH_SERVICE,
+		       cfg->msvc_vip_range, prev, sorted, first, cnt,
+		       (const uint8_t (*)[4])taken, ns, mvips, d);
+	if (!err) {
+		memcpy(taken + ns, *mvips, nm * sizeof(*taken));
+		err = cmp_vips(mes_kind(), MF_SERVICE_F_EXTERNAL,
+			       cfg->mes_vip_range, prev, sorted, first, cnt,
+			       (const uint8_t (*)[4])taken, ns + nm, evips,
+			       d);
+	}
 	free(taken);
 	return err;
 }
@@ -652,6 +730,32 @@ static int cmp_svc_eps(const struct model_set *set, const struct ep_view *eps,
 	return 0;
 }
 
+/* The mf_services record of MeshExternalService @o, id and rules as @s
+ * and @rules, at @vip: flagged external, HTTP when its match.protocol is
+ * http. */
+static int cmp_mes_record(struct rec_set *out, const struct model_obj *o,
+			  const struct cmp_id *s, __u32 rules,
+			  const uint8_t vip[4])
+{
+	const struct mf_mesh_external_service *e = (const void *)o->pol.recs;
+	struct mf_service_key k;
+	struct mf_service v;
+
+	if (!o->pol.n)
+		return -EINVAL;	/* parsed before */
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	memcpy(k.vip, vip, 4);
+	k.port = e->match.port;
+	k.proto = MF_PROTO_TCP;
+	v.id = s->id;
+	v.authz_rules = rules;
+	strcpy(v.name, o->name);
+	v.flags = MF_SERVICE_F_EXTERNAL |
+		  (e->match.protocol == MF_MES_HTTP ? MF_SERVICE_F_HTTP : 0);
+	return rec_add(out, REC_SERVICES, &k, &v);
+}
+
 int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct rec_set *out, struct diag *d)
 {
@@ -669,9 +773,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	size_t ngws = 0;
 	struct cmp_eps *svc_eps = NULL;	/* each service's, as svc[] */
 	/* Services and MeshServices by name, as svc[]; the MeshServices'
-	 * VIPs, in their order. */
-	const struct model_obj **svo = NULL;
-	uint8_t (*mvips)[4] = NULL;
+	 * VIPs, in their order; the MeshExternalServices' too. */
+	const struct model_obj **svo = NULL, **svo2 = NULL;
+	uint8_t (*mvips)[4] = NULL, (*evips)[4] = NULL;
 	__u32 max_svc, max_id;
 	const char *td = "";
 	struct sel_cand *tls = NULL;	/* the MeshTLS records */
@@ -690,10 +794,14 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	}
 
 	/* mf_config */
+	const enum model_kind pt_kind = (enum model_kind)(MODEL_GEN_FIRST +
+				REC_PASSTHROUGHS - REC_KIND_FIRST);
 	if (cnt[MODEL_MESH]) {
 		const struct model_obj *m = sorted[first[MODEL_MESH]];
 
 		cmp_mesh(&out->config, m);
+		cmp_passthrough(&out->config, sorted + first[pt_kind],
+				cnt[pt_kind]);
 		td = ((const struct core_mesh *)model_spec(m))->trust_domain;
 	}
 
@@ -719,24 +827,27 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	err = cmp_prev_ids(prev, REC_SERVICES, &prev_svc, &nprev_svc, &max_svc);
 	if (err)
 		goto out;
-	/* Services and MeshServices share names and ids: one list, by
-	 * name (validation keeps the names apart). */
-	nsvc = cnt[MODEL_SERVICE] + cnt[msvc_kind()];
+	/* Services, MeshServices and MeshExternalServices share names and
+	 * ids: one list, by name (validation keeps the names apart). */
+	nsvc = cnt[MODEL_SERVICE] + cnt[msvc_kind()] + cnt[mes_kind()];
 	svc = calloc(nsvc ? nsvc : 1, sizeof(*svc));
 	svo = calloc(nsvc ? nsvc : 1, sizeof(*svo));
+	svo2 = calloc(nsvc ? nsvc : 1, sizeof(*svo2));
 	rules = calloc(nsvc ? nsvc : 1, sizeof(*rules));
-	if (!svc || !svo || !rules) {
+	if (!svc || !svo || !svo2 || !rules) {
 		err = -ENOMEM;
 		goto out;
 	}
-	cmp_merge_by_name(svo, sorted + first[MODEL_SERVICE],
+	cmp_merge_by_name(svo2, sorted + first[MODEL_SERVICE],
 			  cnt[MODEL_SERVICE], sorted + first[msvc_kind()],
 			  cnt[msvc_kind()]);
+	cmp_merge_by_name(svo, svo2, cnt[MODEL_SERVICE] + cnt[msvc_kind()],
+			  sorted + first[mes_kind()], cnt[mes_kind()]);
 	for (size_t i = 0; i < nsvc; i++)
 		svc[i].name = svo[i]->name;
 	cmp_assign(svc, nsvc, prev_svc, nprev_svc, max_svc);
-	err = cmp_msvc_vips(&out->config, prev, sorted, first, cnt, &mvips,
-			    d);
+	err = cmp_all_vips(&out->config, prev, sorted, first, cnt, &mvips,
+			   &evips, d);
 	if (err)
 		goto out;
 
@@ -828,8 +939,12 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		}
 		/* Mesh: every service; MeshService: the one it names (found
 		 * by a search: a mesh has a permission per service), or
-		 * those its labels select. */
-		if (target->kind == MF_REF_MESH_SERVICE && target->name[0]) {
+		 * those its labels select; MeshExternalService: the one it
+		 * names, which a Mesh-wide permission leaves out (Kuma's
+		 * egress sees only the permissions that target it). */
+		if ((target->kind == MF_REF_MESH_SERVICE ||
+		     target->kind == MF_REF_MESH_EXTERNAL_SERVICE) &&
+		    target->name[0]) {
 			const struct cmp_id *s = cmp_id_find(svc, nsvc,
 							     target->name);
 
@@ -844,7 +959,11 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 				.port = msvc_service_port(svo[si]),
 			};
 
-			if (!sel_ref_selects(target, &whole, NULL, &sctx))
+			if (svo[si]->kind == mes_kind() ?
+			    target->kind != MF_REF_MESH_EXTERNAL_SERVICE ||
+			    strcmp(target->name, svc[si].name) :
+			    target->kind == MF_REF_MESH_EXTERNAL_SERVICE ||
+			    !sel_ref_selects(target, &whole, NULL, &sctx))
 				continue;
 			err = cmp_mtp_rules(out, o, &mtp, svc[si].id,
 					    &rules[si], NULL, mtp_ids);
@@ -855,12 +974,21 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 	/* mf_services, now that each one's rule count is known: a
 	 * Service's VIP and port, a MeshService's VIP and each of its
-	 * ports, each with its protocol. */
-	for (size_t i = 0, mi = 0; i < nsvc; i++) {
+	 * ports, each with its protocol; a MeshExternalService's VIP and
+	 * match.port. */
+	for (size_t i = 0, mi = 0, ei = 0; i < nsvc; i++) {
 		const struct model_obj *o = svo[i];
 		const bool ms = o->kind == msvc_kind();
 		const struct mf_mesh_service *m = (const void *)o->pol.recs;
 		size_t nports = ms ? (o->pol.n ? m->nports : 0) : 1;
+
+		if (o->kind == mes_kind()) {
+			err = cmp_mes_record(out, o, &svc[i], rules[i],
+					     evips[ei++]);
+			if (err)
+				goto out;
+			continue;
+		}
 		struct mf_service_key k;
 		struct mf_service v;
 
@@ -977,7 +1105,9 @@ out:
 	free(gws);
 	free(eps);
 	free(svo);
+	free(svo2);
 	free(mvips);
+	free(evips);
 	free(rules);
 	free(ids);
 	free(prev_ids);

@@ -80,12 +80,23 @@ struct core_firewall {
 	struct core_per_source per_source;
 };
 
+/* spec.routing: Kuma's, of which meshforge takes the one field that
+ * decides who may reach a MeshExternalService. */
+struct core_mesh_routing {
+	__u32 present;
+	__u8 forbid_mes;	/* defaultForbidMeshExternalServiceAccess */
+	__u8 _pad[3];
+};
+
 struct core_mesh {
 	__u32 present;
 	char trust_domain[MF_NAME_MAX];
 	struct core_mtls mtls;
 	struct core_mesh_services mesh_services;
 	struct core_firewall firewall;
+	/* spec.meshExternalServices: where their VIPs come from */
+	struct core_mesh_services mesh_ext_services;
+	struct core_mesh_routing routing;
 };
 
 /* ---- Node, Service, Workload -------------------------------------------- */

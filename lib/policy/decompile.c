@@ -320,6 +320,17 @@ static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
 		strcpy(m->mesh_services.vip_range, cfg->msvc_vip_range);
 	}
 	dc_firewall(m, cfg);
+	if (dc_terminated(cfg->mes_vip_range, sizeof(cfg->mes_vip_range)) &&
+	    cfg->mes_vip_range[0]) {
+		m->present |= 1u << 4;
+		m->mesh_ext_services.present = 1;
+		strcpy(m->mesh_ext_services.vip_range, cfg->mes_vip_range);
+	}
+	if (cfg->flags & MF_CONFIG_F_FORBID_MES) {
+		m->present |= 1u << 5;
+		m->routing.present = 1;
+		m->routing.forbid_mes = 1;
+	}
 	if (!cfg->mtls_enabled[0] && !cfg->mtls_nbackends && !cfg->nexempt)
 		return;
 	m->present |= 2;
@@ -575,8 +586,10 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 			continue;
 		}
 		/* A MeshService's ports: the object is its spec's
-		 * (mf_mesh_services), the address is allocated. */
-		if (v->flags & MF_SERVICE_F_MESH_SERVICE)
+		 * (mf_mesh_services), the address is allocated; a
+		 * MeshExternalService's likewise (mf_ext_services). */
+		if (v->flags & (MF_SERVICE_F_MESH_SERVICE |
+				MF_SERVICE_F_EXTERNAL))
 			continue;
 		o = dc_obj(set, MODEL_SERVICE, v->name);
 		if (!o) {

@@ -25,6 +25,13 @@
  *
  *     meshServices: {vipRange: 241.0.0.0/8}      # optional: where
  *                                                # MeshService VIPs come from
+ *     meshExternalServices: {vipRange: 242.0.0.0/8}  # optional: where
+ *                                                # MeshExternalService VIPs
+ *                                                # come from
+ *     routing:                                   # optional, Kuma's:
+ *       defaultForbidMeshExternalServiceAccess: true   # only sources a
+ *                                                # MeshTrafficPermission
+ *                                                # allows reach them
  *     firewall:                                  # optional, meshforge's:
  *       denySources: [203.0.113.0/24]            # the XDP program on each
  *       perSource:                               # node's uplink
@@ -169,6 +176,18 @@ static const struct sch_field mesh_services_fields[] = {
 };
 SCH_OBJECT_DEF(mesh_services, "Mesh meshServices");
 
+static const struct sch_field mesh_ext_services_fields[] = {
+	SCH_F_STRING("vipRange", core_mesh_services, vip_range,
+		     .check = mesh_check_vip_range),
+};
+SCH_OBJECT_DEF(mesh_ext_services, "Mesh meshExternalServices");
+
+static const struct sch_field routing_fields[] = {
+	SCH_F_BOOL("defaultForbidMeshExternalServiceAccess",
+		   core_mesh_routing, forbid_mes),
+};
+SCH_OBJECT_DEF(routing, "Mesh routing");
+
 static const struct sch_field per_source_fields[] = {
 	SCH_F_OBJECT("packetRate", core_per_source, packet_rate, &kind_rate),
 	SCH_F_OBJECT("synRate", core_per_source, syn_rate, &kind_rate),
@@ -193,6 +212,9 @@ static const struct sch_field mesh_spec_fields[] = {
 	SCH_F_OBJECT("meshServices", core_mesh, mesh_services,
 		     &mesh_services),
 	SCH_F_OBJECT("firewall", core_mesh, firewall, &firewall),
+	SCH_F_OBJECT("meshExternalServices", core_mesh, mesh_ext_services,
+		     &mesh_ext_services),
+	SCH_F_OBJECT("routing", core_mesh, routing, &routing),
 };
 SCH_OBJECT_DEF(mesh_spec, "Mesh spec");
 

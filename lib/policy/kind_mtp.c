@@ -150,8 +150,10 @@ const struct kind_desc kind_mtp = {
 	.short_name = "mtp",
 	.form = KIND_FORM_PERMISSION,
 	/* Kuma 2.14's: a whole service, or some of its Workloads (each
-	 * one's rules then apply to traffic to it only). */
+	 * one's rules then apply to traffic to it only), or a
+	 * MeshExternalService (who may reach it). */
 	.target_kinds = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE) |
+			KIND_REF(MF_REF_MESH_EXTERNAL_SERVICE) |
 			KIND_REF(MF_REF_MESH_SUBSET) |
 			KIND_REF(MF_REF_MESH_SERVICE_SUBSET) |
 			KIND_REF(MF_REF_WORKLOAD),

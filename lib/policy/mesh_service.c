@@ -26,6 +26,12 @@ enum model_kind msvc_kind(void)
 				 REC_KIND_FIRST);
 }
 
+enum model_kind mes_kind(void)
+{
+	return (enum model_kind)(MODEL_GEN_FIRST + REC_EXT_SERVICES -
+				 REC_KIND_FIRST);
+}
+
 bool msvc_selects(const struct model_set *set, const struct model_obj *ms,
 		  const struct model_obj *w)
 {
@@ -180,22 +186,23 @@ static bool msvc_used(const uint32_t *used, size_t n, uint32_t h)
 	return bsearch(&h, used, n, sizeof(*used), msvc_u32_cmp) != NULL;
 }
 
-/* The VIP @prev's records gave MeshService @name, or 0. */
-static uint32_t msvc_prev_vip(const struct rec_set *prev, const char *name)
+/* The VIP @prev's records flagged @flag gave service @name, or 0. */
+static uint32_t msvc_prev_vip(const struct rec_set *prev, uint32_t flag,
+			      const char *name)
 {
 	for (size_t i = 0; prev && i < rec_count(prev, REC_SERVICES); i++) {
 		const struct mf_service_key *k = rec_key(prev, REC_SERVICES, i);
 		const struct mf_service *v = rec_val(prev, REC_SERVICES, i);
 
-		if ((v->flags & MF_SERVICE_F_MESH_SERVICE) &&
+		if ((v->flags & flag) &&
 		    !strncmp(v->name, name, sizeof(v->name)))
 			return msvc_h(k->vip);
 	}
 	return 0;
 }
 
-int msvc_alloc_vips(const char *range, const struct rec_set *prev,
-		    const char *const *names, size_t n,
+int msvc_alloc_vips(const char *range, uint32_t flag,
+		    const struct rec_set *prev, const char *const *names, size_t n,
 		    const uint8_t (*taken)[4], size_t ntaken,
 		    uint8_t (*vips)[4], size_t *failed)
 {
@@ -204,8 +211,10 @@ int msvc_alloc_vips(const char *range, const struct rec_set *prev,
 	size_t nused = 0;
 	int err = 0;
 
-	if (msvc_parse_range(range[0] ? range : MSVC_VIP_RANGE_DEFAULT, net,
-			     &prefix))
+	if (!range[0])
+		range = flag == MF_SERVICE_F_EXTERNAL ? MES_VIP_RANGE_DEFAULT :
+							MSVC_VIP_RANGE_DEFAULT;
+	if (msvc_parse_range(range, net, &prefix))
 		return -EINVAL;
 	first = msvc_h(net) + 1;
 	last = (msvc_h(net) | ~(~0u << (32 - prefix))) - 1;
@@ -218,7 +227,7 @@ int msvc_alloc_vips(const char *range, const struct rec_set *prev,
 
 	/* Kept addresses first, so a new MeshService never takes one. */
 	for (size_t i = 0; i < n; i++) {
-		uint32_t h = msvc_prev_vip(prev, names[i]);
+		uint32_t h = msvc_prev_vip(prev, flag, names[i]);
 
 		memset(vips[i], 0, 4);
 		if (!h || h < first || h > last || msvc_used(used, nused, h))

@@ -17,6 +17,13 @@
  *     metadata.labels, dataplaneRef by name, dataplaneTags against their
  *     spec.tags), which then leave spec.service out.
  *
+ * A MeshExternalService is a destination as well, in the same id space
+ * (so backendRefs and permissions name it by name), with one mf_services
+ * record at the VIP mfctl allocates from the Mesh's
+ * spec.meshExternalServices.vipRange (default 242.0.0.0/8, Kuma's) and its
+ * match.port, flagged MF_SERVICE_F_EXTERNAL; it has no Workloads: the
+ * agents reach its spec.endpoints themselves.
+ *
  * A Workload is the endpoint of one service: its spec.service or the one
  * MeshService that selects it.
  */
@@ -30,6 +37,8 @@
 #include "records.h"
 
 #define MSVC_VIP_RANGE_DEFAULT	"241.0.0.0/8"
+/* Kuma's default range of MeshExternalService VIPs. */
+#define MES_VIP_RANGE_DEFAULT	"242.0.0.0/8"
 
 /* The model kind of MeshService. */
 enum model_kind msvc_kind(void);
@@ -49,16 +58,22 @@ const struct model_obj *msvc_of_workload(const struct model_set *set,
 const char *msvc_workload_service(const struct model_set *set,
 				  const struct model_obj *w);
 
+/* The model kind of MeshExternalService. */
+enum model_kind mes_kind(void);
+
 /*
  * Gives each of the @n MeshServices @names a VIP in @range ("": the
- * default) into @vips: the one @prev's records gave it (NULL: none) when
+ * default, MSVC_VIP_RANGE_DEFAULT or, with @flag MF_SERVICE_F_EXTERNAL,
+ * MES_VIP_RANGE_DEFAULT) into @vips: the one @prev's records whose flags
+ * have @flag (MF_SERVICE_F_MESH_SERVICE: a MeshService's,
+ * MF_SERVICE_F_EXTERNAL: a MeshExternalService's) gave it (NULL: none) when
  * that is still in the range and free, else the lowest free address (the
  * network's first and last excluded).  @taken (@ntaken) are addresses in
  * use otherwise (the Services' VIPs).  Returns 0, -EINVAL (a bad range),
  * -ENOMEM, or -ENOSPC with *failed the index of the first left without.
  */
-int msvc_alloc_vips(const char *range, const struct rec_set *prev,
-		    const char *const *names, size_t n,
+int msvc_alloc_vips(const char *range, uint32_t flag,
+		    const struct rec_set *prev, const char *const *names, size_t n,
 		    const uint8_t (*taken)[4], size_t ntaken,
 		    uint8_t (*vips)[4], size_t *failed);
 

@@ -487,6 +487,18 @@ static int val_endpoint_ips(struct val_ctx *c)
 
 /* A MeshService: a name no Service has; a numeric targetPort is the
  * port of every Workload it selects (they listen on one port). */
+/* A MeshExternalService is a destination in the services' name space
+ * (mesh_service.h): no Service or MeshService may share its name. */
+static void val_mes(struct val_ctx *c, const struct model_obj *o)
+{
+	if (val_find(c, MODEL_SERVICE, o->name) ||
+	    val_find(c, msvc_kind(), o->name))
+		val_err(c, o, &o->name_loc, "metadata.name",
+			"a Service or MeshService is named \"%s\" too: they "
+			"and MeshExternalServices share one name space",
+			o->name);
+}
+
 static void val_msvc(struct val_ctx *c, const struct model_obj *o)
 {
 	const struct mf_mesh_service *m = (const void *)o->pol.recs;
@@ -747,6 +759,8 @@ int validate_set(const struct model_set *set, struct diag *d)
 			val_workload_service(&c, o);
 		} else if (o->kind == msvc_kind()) {
 			val_msvc(&c, o);
+		} else if (o->kind == mes_kind()) {
+			val_mes(&c, o);
 		} else if (o->kind == dp_kind()) {
 			val_dataplane(&c, o);
 		} else if (o->kind == MODEL_MTP)

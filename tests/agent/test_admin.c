@@ -275,6 +275,27 @@ static bool test_ready(void)
 	return with_loop(true, ready) && with_loop(false, not_ready);
 }
 
+/* Alive whether ready or not: a liveness probe restarts an agent whose
+ * loop does not answer, never one waiting for its first policy. */
+static bool live(void)
+{
+	return get("/live", "HTTP/1.1 200 OK\r\n") &&
+	       has_all(resp, (const char *const[]){ "\r\nConnection: close\r\n",
+			     "\r\nContent-Length: 6\r\n", NULL }) &&
+	       ASSERT_STREQ(body_of(resp), "alive\n") &&
+	       get("/livez", "HTTP/1.1 404 ");
+}
+
+static bool live_not_ready(void)
+{
+	return live() && get("/ready", "HTTP/1.1 503 ");
+}
+
+static bool test_live(void)
+{
+	return with_loop(true, live) && with_loop(false, live_not_ready);
+}
+
 /* A metric or label name per the exposition format. */
 static const char *metric_name_end(const char *p)
 {
@@ -387,6 +408,9 @@ ADMIN_TEST(test_metrics, true)
 		"\n# HELP meshforge_policy_epoch ",
 		"\n# TYPE meshforge_policy_epoch gauge\n",
 		"\nmeshforge_policy_epoch 7\n",
+		/* A policy applied by hand: no store revision. */
+		"\n# TYPE meshforge_store_revision gauge\n"
+		"meshforge_store_revision 0\n",
 		"\nmeshforge_connections_accepted_total"
 		"{listener=\"forward\"} 1\n",
 		"\nmeshforge_connections_active 1\n",
@@ -395,6 +419,13 @@ ADMIN_TEST(test_metrics, true)
 		"{reason=\"no_policy\"} 0\n",
 		"\n# TYPE meshforge_loop_stall_seconds_max gauge\n"
 		"meshforge_loop_stall_seconds_max ",
+		"\nmeshforge_loop_connections_accepted_total{loop=\"0\"} 1\n",
+		"\n# TYPE meshforge_loop_turn_seconds histogram\n",
+		"\nmeshforge_loop_turn_seconds_bucket{loop=\"0\",le=\"1e-05\"} ",
+		"\nmeshforge_loop_turn_seconds_bucket{loop=\"0\",le=\"+Inf\"} ",
+		"\nmeshforge_loop_turn_seconds_sum{loop=\"0\"} ",
+		"\n# TYPE meshforge_loop_batch_seconds histogram\n",
+		"\nmeshforge_loop_batch_seconds_count{loop=\"0\"} ",
 		NULL,
 	};
 
@@ -1418,6 +1449,7 @@ int main(void)
 	up_lfd = lh_listener(&up_port, 16);
 
 	TEST_RUN(test_ready);
+	TEST_RUN(test_live);
 	TEST_RUN(test_metrics);
 	TEST_RUN(test_metrics_removed_listener);
 	TEST_RUN(test_config_dump);

@@ -38,6 +38,27 @@ static bool test_limits(void)
 	return ok;
 }
 
+/* One loop of three (workers.h): its share of a limit of 7 is 3, of a
+ * limit of 1 still 1; 0 is still no limit. */
+static bool test_loop_share(void)
+{
+	struct breaker *b = calloc(1, sizeof(*b));
+	unsigned int took = 0;
+	bool ok;
+
+	if (!ASSERT_TRUE(b))
+		return false;
+	b->loops = 3;
+	for (int i = 0; i < 10; i++)
+		took += breaker_take(b, 42, BREAKER_REQUESTS, 7);
+	ok = ASSERT_EQ(took, 3) &&
+	     ASSERT_TRUE(breaker_take(b, 43, BREAKER_RETRIES, 1)) &&
+	     ASSERT_FALSE(breaker_take(b, 43, BREAKER_RETRIES, 1)) &&
+	     ASSERT_TRUE(breaker_take(b, 44, BREAKER_CONNS, 0));
+	free(b);
+	return ok;
+}
+
 static bool test_pools(void)
 {
 	struct breaker *b = calloc(1, sizeof(*b));
@@ -77,5 +98,6 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_pools);
 	TEST_RUN(test_limits);
+	TEST_RUN(test_loop_share);
 	TEST_MAIN_END();
 }

@@ -6,7 +6,8 @@
  * PathPrefix before a shorter, then method, headers, query parameters),
  * header and query matches, a 90/10 split by MeshServiceSubset followed
  * exactly, header modifiers, URL rewrites, redirects, a rule without
- * backendRefs, and requests no rule takes.
+ * backendRefs, requests no rule takes, and RequestMirror's choice of which
+ * requests are copied and where.
  */
 #include <arpa/inet.h>
 
@@ -225,6 +226,71 @@ static bool test_split_90_10(void)
 	       ASSERT_GE(102, v2);
 }
 
+/* RequestMirror: 12.5% of 1,000 requests get a mirror, exactly (the
+ * golden-ratio sequence of the weights), the mirror is an endpoint of its
+ * backendRef, and the request itself still goes where the rule says; with
+ * no percentage, every request is mirrored. */
+static bool test_mirror(void)
+{
+	unsigned int mirrored = 0, to_v1 = 0, wrong = 0;
+	struct hroute_decision d;
+	struct hhead r;
+	struct hr h;
+	bool ok;
+
+	ok = hr_open(&h, MESH ROUTE("r", "{kind: Mesh}",
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: RequestMirror\n"
+		"                requestMirror:\n"
+		"                  percentage: 12.5\n"
+		"                  backendRef: {kind: MeshService, name: api}\n"
+		"            backendRefs: [" SUBSET("v1", "1") "]\n"), "10.1.0.9");
+	for (int i = 0; ok && i < 1000; i++) {
+		if (!req(&r, "GET", "/", NULL) ||
+		    !ASSERT_EQ(hroute_decide(h.p, NULL, h.l, -1, h.tr, h.web, &r,
+					     &d), 0)) {
+			ok = false;
+			break;
+		}
+		to_v1 += d.ep && !strcmp(d.ep->name, "v1");
+		if (d.mirror) {
+			mirrored++;
+			wrong += strcmp(d.mirror->name, "api1") != 0;
+		}
+		hroute_decision_free(&d);
+		hhead_free(&r);
+	}
+	hr_close(&h);
+	ok = ok && ASSERT_EQ(to_v1, 1000) && ASSERT_EQ(wrong, 0) &&
+	     ASSERT_GE(mirrored, 124) && ASSERT_GE(126, mirrored);
+
+	mirrored = 0;
+	ok = ok && hr_open(&h, MESH ROUTE("r", "{kind: Mesh}",
+		"        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+		"          default:\n"
+		"            filters:\n"
+		"              - type: RequestMirror\n"
+		"                requestMirror:\n"
+		"                  backendRef: {kind: MeshService, name: api}\n"),
+		"10.1.0.9");
+	for (int i = 0; ok && i < 100; i++) {
+		if (!req(&r, "GET", "/", NULL) ||
+		    !ASSERT_EQ(hroute_decide(h.p, NULL, h.l, -1, h.tr, h.web, &r,
+					     &d), 0)) {
+			ok = false;
+			break;
+		}
+		mirrored += d.mirror != NULL;
+		hroute_decision_free(&d);
+		hhead_free(&r);
+	}
+	if (h.p)
+		hr_close(&h);
+	return ok && ASSERT_EQ(mirrored, 100);
+}
+
 static bool test_filters(void)
 {
 	struct hhead r;
@@ -350,5 +416,6 @@ int main(void)
 	TEST_RUN(test_split_90_10);
 	TEST_RUN(test_filters);
 	TEST_RUN(test_regex);
+	TEST_RUN(test_mirror);
 	TEST_MAIN_END();
 }

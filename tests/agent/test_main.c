@@ -120,12 +120,93 @@ static bool test_agent_start_restore(void)
 	       ASSERT_EQ(epoch_now(), 0);
 }
 
+/* main_parse() over @argv (NULL-terminated, copied: parsing edits
+ * it); its exit code. */
+static int parse_args(const char *const *argv, struct main_opts *o,
+		      char buf[][128])
+{
+	char *v[8];
+	int n = 0;
+
+	for (; argv[n]; n++) {
+		snprintf(buf[n], 128, "%s", argv[n]);
+		v[n] = buf[n];
+	}
+	v[n] = NULL;
+	optind = 0;	/* glibc: a full reset between parses */
+	opterr = 0;
+	return main_parse(n, v, o);
+}
+
+/* --workload-cgroup PATH=IDENTITY: an absolute path, a SPIFFE ID;
+ * anything else is a usage error (exit 1) before the node changes. */
+static bool test_workload_cgroup_option(void)
+{
+	static const char *const good[] = {
+		"meshforge-agent", "--node", "n1", "--workload-cgroup",
+		"/run/x=y/shop.slice=spiffe://mesh.local/ns/default/sa/shop",
+		NULL,
+	};
+	static const char *const bad[][6] = {
+		{ "a", "--node", "n1", "--workload-cgroup",
+		  "shop.slice=spiffe://mesh.local/ns/default/sa/shop", NULL },
+		{ "a", "--node", "n1", "--workload-cgroup",
+		  "/shop.slice=http://mesh.local/x", NULL },
+		{ "a", "--node", "n1", "--workload-cgroup", "/shop.slice", NULL },
+		{ "a", "--node", "n1", "--workload-cgroup", "/shop.slice=", NULL },
+		{ "a", "--node", "n1", "--workload-cgroup",
+		  "=spiffe://mesh.local/ns/default/sa/shop", NULL },
+	};
+	char buf[8][128];
+	struct main_opts o;
+
+	if (!ASSERT_EQ(parse_args(good, &o, buf), 0) ||
+	    !ASSERT_EQ(o.n_workloads, 1) ||
+	    !ASSERT_STREQ(o.workloads[0].cgroup, "/run/x=y/shop.slice") ||
+	    !ASSERT_STREQ(o.workloads[0].identity,
+			  "spiffe://mesh.local/ns/default/sa/shop"))
+		return false;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!ASSERT_EQ(parse_args(bad[i], &o, buf), MAIN_EXIT_USAGE))
+			return false;
+	return true;
+}
+
+/* --sockmap on|off|auto, --sockmap-cgroup an absolute path. */
+static bool test_sockmap_option(void)
+{
+	static const char *const good[] = {
+		"a", "--node", "n1", "--sockmap", "auto", "--sockmap-cgroup",
+		"/run/meshforge/cgroup", NULL,
+	};
+	static const char *const none[] = { "a", "--node", "n1", NULL };
+	static const char *const bad[][6] = {
+		{ "a", "--node", "n1", "--sockmap", "yes", NULL },
+		{ "a", "--node", "n1", "--sockmap-cgroup", "cgroup", NULL },
+	};
+	char buf[8][128];
+	struct main_opts o;
+
+	if (!ASSERT_EQ(parse_args(good, &o, buf), 0) ||
+	    !ASSERT_EQ(o.sockmap, SOCKFAST_AUTO) ||
+	    !ASSERT_STREQ(o.sockmap_cgroup, "/run/meshforge/cgroup"))
+		return false;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!ASSERT_EQ(parse_args(bad[i], &o, buf), MAIN_EXIT_USAGE))
+			return false;
+	/* Off unless asked. */
+	return ASSERT_EQ(parse_args(none, &o, buf), 0) &&
+	       ASSERT_EQ(o.sockmap, SOCKFAST_OFF);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	if (ch_setup("/sys/fs/bpf/mf-test-main", "/tmp/mf-test-main-XXXXXX"))
 		return 1;
 	TEST_RUN(test_agent_start_restore);
+	TEST_RUN(test_workload_cgroup_option);
+	TEST_RUN(test_sockmap_option);
 	ch_cleanup();
 	TEST_MAIN_END();
 }

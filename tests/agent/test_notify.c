@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -120,10 +121,53 @@ static bool test_caps_keep(void)
 	       ASSERT_EQ(WEXITSTATUS(status), 0);
 }
 
+/* Started without CAP_SETPCAP, as under systemd's CapabilityBoundingSet=
+ * or a container's capability list: the bounding set is the manager's,
+ * and the effective and permitted sets still narrow to the kept ones. */
+static bool test_caps_keep_no_setpcap(void)
+{
+	unsigned long long want = 1ull << CAP_NET_ADMIN | 1ull << CAP_BPF |
+				  1ull << CAP_NET_BIND_SERVICE |
+				  1ull << CAP_PERFMON;
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		TEST_SKIP("not root: no capabilities to drop");
+	pid = fork();
+	if (pid == 0) {
+		struct __user_cap_header_struct hdr = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct data[2] = { 0 };
+		unsigned long long bnd;
+
+		/* What the manager would give: the agent's unit's set. */
+		if (syscall(SYS_capget, &hdr, data))
+			_exit(2);
+		data[0].effective &= ~(1u << CAP_SETPCAP);
+		data[0].permitted &= ~(1u << CAP_SETPCAP);
+		if (syscall(SYS_capset, &hdr, data))
+			_exit(2);
+		bnd = status_caps("CapBnd:");
+		if (caps_keep_agent() ||
+		    status_caps("CapEff:") != want ||
+		    status_caps("CapPrm:") != want ||
+		    status_caps("CapBnd:") != bnd ||
+		    status_caps("CapInh:") != 0)
+			_exit(1);
+		_exit(0);
+	}
+	return ASSERT_GE(pid, 0) && ASSERT_EQ(waitpid(pid, &status, 0), pid) &&
+	       ASSERT_TRUE(WIFEXITED(status)) &&
+	       ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_notify);
 	TEST_RUN(test_caps_keep);
+	TEST_RUN(test_caps_keep_no_setpcap);
 	TEST_MAIN_END();
 }

@@ -118,6 +118,39 @@ static bool test_seed_100_per_10s(void)
 	return ok;
 }
 
+/* One loop of two (workers.h) lets 50 of the seed's 100 per 10 s through,
+ * the other loop its own 50, and says the node's limit in its headers. */
+static bool test_loop_share(void)
+{
+	struct rl r = { rh_yaml_snapshot(policy_yaml, 1),
+			calloc(1, sizeof(struct rl_table)) };
+	const uint64_t t0 = 1000000000000ull;
+	unsigned int passed = 0;
+	struct rl_limit l;
+	uint64_t retry = 0;
+	char *h = NULL;
+	bool ok;
+
+	if (!ASSERT_TRUE(r.p && r.t))
+		return false;
+	r.t->loops = 2;
+	ok = ASSERT_TRUE(find(&r, "10.1.0.9", "10.96.0.10", &l));
+	for (int i = 0; ok && i < 100; i++)
+		passed += ratelimit_take(r.t, &l, t0 + (uint64_t)i, &retry);
+	ok = ok && ASSERT_EQ(passed, 50) &&
+	     ASSERT_TRUE(ratelimit_take(r.t, &l, t0 + 10000000000ull,
+					&retry));
+	if (ok) {
+		h = ratelimit_headers(r.p, &l, 5000);
+		ok = ASSERT_TRUE(h != NULL) &&
+		     ASSERT_TRUE(strstr(h, "x-ratelimit-limit: 100\r\n") != NULL);
+	}
+	free(h);
+	free(r.t);
+	policy_put(r.p);
+	return ok;
+}
+
 static bool test_per_source_and_mesh_rate_limit(void)
 {
 	struct rl r = { rh_yaml_snapshot(policy_yaml, 1),
@@ -185,6 +218,7 @@ int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_seed_100_per_10s);
+	TEST_RUN(test_loop_share);
 	TEST_RUN(test_per_source_and_mesh_rate_limit);
 	TEST_RUN(test_rate_over_10s);
 	TEST_MAIN_END();

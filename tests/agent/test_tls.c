@@ -242,6 +242,35 @@ static bool test_spiffe_from_san(void)
 	       ASSERT_EQ(own_id("https-uri", id, sizeof(id)), -ENOENT);
 }
 
+static int own_rule(const char *leaf, enum tls_role role)
+{
+	struct tls_ctx *ctx;
+	int ret = th_ctx(&ctx, role, leaf, NULL);
+
+	if (ret < 0)
+		return -1000 + ret;
+	ret = tls_ctx_svid_rule(ctx);
+	tls_ctx_put(ctx);
+	return ret;
+}
+
+/* What peers would refuse our own certificate for (lib/svid.h). */
+static bool test_own_svid_rule(void)
+{
+	if (!th_have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	return ASSERT_EQ(own_rule("client", TLS_ROLE_CLIENT), SVID_OK) &&
+	       ASSERT_EQ(own_rule("server", TLS_ROLE_SERVER), SVID_OK) &&
+	       ASSERT_EQ(own_rule("two-uris", TLS_ROLE_CLIENT),
+			 SVID_LEAF_URIS) &&
+	       ASSERT_EQ(own_rule("dns-only", TLS_ROLE_SERVER),
+			 SVID_LEAF_NO_URI) &&
+	       ASSERT_EQ(own_rule("no-san", TLS_ROLE_CLIENT),
+			 SVID_LEAF_NO_URI) &&
+	       ASSERT_EQ(own_rule("https-uri", TLS_ROLE_CLIENT),
+			 SVID_LEAF_BAD_ID);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -262,6 +291,7 @@ int main(void)
 	TEST_RUN(test_tls12_client_refused);
 	TEST_RUN(test_ctx_errors);
 	TEST_RUN(test_spiffe_from_san);
+	TEST_RUN(test_own_svid_rule);
 	tls_global_fini();
 	ph_remove(th_dir);
 	TEST_MAIN_END();

@@ -9,8 +9,8 @@
  * hands over.  Data, close_notify and alerts must cross between the two in
  * both roles and with both cipher suites, across key updates each end
  * starts.  Then what the record layer must refuse: tampered, reordered
- * and unprotected records, malformed key updates, a sequence number that
- * would wrap.  Keys are updated at their limits, which the cases lower to
+ * and unprotected records, plaintext past 2^14 + 1 bytes, malformed key
+ * updates and session tickets, a sequence number that would wrap.  Keys are updated at their limits, which the cases lower to
  * reach them in a few records (a real 2^24 + 1 records is
  * test_tls_long's); plaintext does not stay behind in the queues or in
  * the reader's buffer.
@@ -754,25 +754,32 @@ static bool spent_key_refused(struct th_pair *p)
 
 TH_CASE(spent_key_refused, NULL, TH_SHAKEN)
 
-/* @msg, @n bytes, sealed as a handshake record from client to server,
- * must fail the server's read with @why and reach the client as the fatal
- * alert @desc. */
-static bool bad_update(struct th_pair *p, const uint8_t *msg, size_t n,
-		       const char *why, int desc)
+/* @msg, @n bytes, sealed as a handshake record from @a to @b, must fail
+ * @b's read with @why and reach @a as the fatal alert @desc. */
+static bool bad_message(struct tls_sess *a, struct tls_sess *b,
+			const uint8_t *msg, size_t n, const char *why,
+			int desc)
 {
 	char want[32];
 	uint8_t buf[64];
 
-	if (!ASSERT_EQ(tls_seal_record(p->c, TLS_CT_HANDSHAKE, msg, n), 0))
+	if (!ASSERT_EQ(tls_seal_record(a, TLS_CT_HANDSHAKE, msg, n), 0))
 		return false;
-	th_pump(p->c, p->s, 0);
-	if (!ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), -EPROTO) ||
-	    !ASSERT_TRUE(strstr(tls_last_error(p->s), why)))
+	th_pump(a, b, 0);
+	if (!ASSERT_EQ(tls_read(b, buf, sizeof(buf)), -EPROTO) ||
+	    !ASSERT_TRUE(strstr(tls_last_error(b), why)))
 		return false;
-	th_pump(p->s, p->c, 0);
+	th_pump(b, a, 0);
 	snprintf(want, sizeof(want), "(%d)", desc);
-	return ASSERT_EQ(tls_read(p->c, buf, sizeof(buf)), -EPROTO) &&
-	       ASSERT_TRUE(strstr(tls_last_error(p->c), want));
+	return ASSERT_EQ(tls_read(a, buf, sizeof(buf)), -EPROTO) &&
+	       ASSERT_TRUE(strstr(tls_last_error(a), want));
+}
+
+/* The same from client to server. */
+static bool bad_update(struct th_pair *p, const uint8_t *msg, size_t n,
+		       const char *why, int desc)
+{
+	return bad_message(p->c, p->s, msg, n, why, desc);
 }
 
 static bool update_too_long(struct th_pair *p)
@@ -802,6 +809,103 @@ static bool update_not_last(struct th_pair *p)
 }
 
 TH_CASE(update_not_last, NULL, TH_SHAKEN)
+
+/* ---- session tickets ------------------------------------------------------ */
+
+/* A NewSessionTicket (RFC 8446 4.6.1) of @tlen ticket bytes, nonce "n",
+ * and extensions @ext (@elen bytes) into @m.  Returns its length. */
+static size_t ticket(uint8_t *m, size_t tlen, const uint8_t *ext,
+		     size_t elen)
+{
+	size_t body = 4 + 4 + 2 + 2 + tlen + 2 + elen, off = 0;
+
+	m[off++] = TLS_HS_NEW_TICKET;
+	m[off++] = 0;
+	m[off++] = (uint8_t)(body >> 8);
+	m[off++] = (uint8_t)body;
+	memcpy(m + off, "\0\0\x1c\x20" "\1\2\3\4", 8);	/* 7200 s */
+	off += 8;
+	m[off++] = 1;
+	m[off++] = 'n';
+	m[off++] = (uint8_t)(tlen >> 8);
+	m[off++] = (uint8_t)tlen;
+	memset(m + off, 't', tlen);
+	off += tlen;
+	m[off++] = (uint8_t)(elen >> 8);
+	m[off++] = (uint8_t)elen;
+	if (elen)	/* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(m + off, ext, elen);
+	return off + elen;
+}
+
+/* A client drops the tickets a server sends, after reading them for their
+ * syntax: one that does not parse is a decode_error. */
+static bool tickets_dropped(struct th_pair *p)
+{
+	/* early_data (max_early_data_size), an extension unknown to us. */
+	static const uint8_t ext[] = { 0, 42, 0, 4, 0, 0, 0x40, 0,
+				       0x7a, 0x7a, 0, 0 };
+	uint8_t m[256], buf[64];
+	size_t n;
+
+	n = ticket(m, 32, ext, sizeof(ext));
+	if (!ASSERT_EQ(tls_seal_record(p->s, TLS_CT_HANDSHAKE, m, n), 0))
+		return false;
+	n = ticket(m, 1, NULL, 0);
+	if (!ASSERT_EQ(tls_seal_record(p->s, TLS_CT_HANDSHAKE, m, n), 0) ||
+	    !ASSERT_EQ(tls_write(p->s, "after", 5), 5))
+		return false;
+	th_pump(p->s, p->c, 0);
+	if (!ASSERT_EQ(tls_read(p->c, buf, sizeof(buf)), 5) ||
+	    !ASSERT_MEMEQ(buf, "after", 5))
+		return false;
+	/* No ticket in it. */
+	n = ticket(m, 0, NULL, 0);
+	return bad_message(p->s, p->c, m, n, "malformed new session ticket",
+			   50);
+}
+
+TH_CASE(tickets_dropped, NULL, TH_SHAKEN)
+
+/* Tickets that do not parse, each on a pair of its own. */
+static bool ticket_bad(struct th_pair *p, const uint8_t *m, size_t n)
+{
+	return bad_message(p->s, p->c, m, n, "malformed new session ticket",
+			   50);
+}
+
+static bool ticket_empty(struct th_pair *p)
+{
+	static const uint8_t m[] = { TLS_HS_NEW_TICKET, 0, 0, 0 };
+
+	return ticket_bad(p, m, sizeof(m));
+}
+
+TH_CASE(ticket_empty, NULL, TH_SHAKEN)
+
+/* The extensions' length says one byte more than the message holds. */
+static bool ticket_extensions_overrun(struct th_pair *p)
+{
+	static const uint8_t ext[] = { 0x7a, 0x7a, 0, 0 };
+	uint8_t m[64];
+	size_t n = ticket(m, 4, ext, sizeof(ext));
+
+	m[n - sizeof(ext) - 1]++;
+	return ticket_bad(p, m, n);
+}
+
+TH_CASE(ticket_extensions_overrun, NULL, TH_SHAKEN)
+
+/* An extension whose data runs past the block. */
+static bool ticket_extension_cut(struct th_pair *p)
+{
+	static const uint8_t ext[] = { 0x7a, 0x7a, 0, 3, 0, 0 };
+	uint8_t m[64];
+
+	return ticket_bad(p, m, ticket(m, 4, ext, sizeof(ext)));
+}
+
+TH_CASE(ticket_extension_cut, NULL, TH_SHAKEN)
 
 /* ---- plaintext left behind ----------------------------------------------- */
 
@@ -899,6 +1003,10 @@ int main(void)
 	TEST_RUN(test_update_too_long);
 	TEST_RUN(test_update_bad_request);
 	TEST_RUN(test_update_not_last);
+	TEST_RUN(test_tickets_dropped);
+	TEST_RUN(test_ticket_empty);
+	TEST_RUN(test_ticket_extensions_overrun);
+	TEST_RUN(test_ticket_extension_cut);
 	TEST_RUN(test_window_wiped);
 	TEST_RUN(test_reader_buffer_clean_aesgcm);
 	TEST_RUN(test_reader_buffer_clean_chacha);

@@ -9,7 +9,11 @@
  *
  * Also drives the tunnel listener directly with a TLS client built from the
  * agent's own tls/certs modules, to send PROXY headers the outbound side
- * would never send.
+ * would never send, and to present certificates that break an X.509-SVID
+ * rule (lib/svid.h), signed by the CA the agent trusts: each is refused at
+ * the tunnel port with the rule in the log line and in the counters, as is
+ * a node certificate that breaks one on the outbound side; chains through
+ * an intermediate CA pass on both ends.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -25,8 +29,10 @@
 #include "../../agent/conn.h"
 #include "../../agent/loop.h"
 #include "../../agent/tls.h"
+#include "fsio.h"
 #include "log.h"
 #include "proxyv2.h"
+#include "svid.h"
 
 #define TD		"mesh.local"
 #define ID_CLIENT	"spiffe://" TD "/ns/default/sa/client"
@@ -70,6 +76,97 @@ static int make_leaf(const char *stem, const char *san)
 	return ph_make_leaf(dir, "ca", out, "leaf", uri);
 }
 
+#define STEM_CLIENT	"mesh.local+ns+default+sa+client"
+#define STEM_NODE	"mesh.local+ns+meshforge-system+sa+node-t"
+
+/* Intermediate CAs under ca: int is proper; int-soft's keyUsage is not
+ * critical (wolfSSL takes it, the X.509-SVID rules do not); int-not-ca
+ * says cA false; int-id names the client. */
+static const struct {
+	const char *stem, *ext;
+	enum svid_rule rule;	/* of a leaf it signs, with it */
+} int_cas[] = {
+	{ "int", "basicConstraints=critical,CA:TRUE,pathlen:0\n"
+	  "keyUsage=critical,keyCertSign,cRLSign\n", SVID_OK },
+	{ "int-soft", "basicConstraints=critical,CA:TRUE\n"
+	  "keyUsage=keyCertSign,cRLSign\n", SVID_KEY_USAGE_NOT_CRITICAL },
+	{ "int-not-ca", "basicConstraints=critical,CA:FALSE\n"
+	  "keyUsage=critical,keyCertSign\n", SVID_CA_NOT_CA },
+	/* A SPIFFE ID of its own, the client's: allowed, and nobody's. */
+	{ "int-id", "basicConstraints=critical,CA:TRUE\n"
+	  "keyUsage=critical,keyCertSign,cRLSign\n"
+	  "subjectAltName=URI:" ID_CLIENT "\n", SVID_OK },
+};
+
+/* Node certificates an outbound connection meets: out-<name>/ is a
+ * config dir whose node-t certificate is ph_svid_cases' @name (via-int:
+ * both its certificates come through int). */
+static const char *const out_cases[] = { "leaf-ca", "client-only",
+					 "dns-too", "via-int" };
+
+static const struct ph_svid_case *svid_case(const char *name)
+{
+	for (size_t i = 0; i < PH_SVID_NCASES; i++)
+		if (!strcmp(ph_svid_cases[i].name, name))
+			return &ph_svid_cases[i];
+	return NULL;
+}
+
+/* A leaf @out_stem for @id signed by intermediate @ca, the intermediate
+ * appended: the chain a peer sends. */
+static int make_via(const char *ca, const char *out_stem, const char *id)
+{
+	return ph_make_signed(dir, ca, out_stem, "/CN=svid",
+			      PH_BC PH_KU PH_EKU PH_URI, id, 2) ||
+	       ph_sh("cd %s && cat %s.crt >> %s.crt", dir, ca, out_stem);
+}
+
+/* svid/<case>.crt|.key for ID_CLIENT, one per ph_svid_cases, and
+ * svid/via-<int>; the out-<name>/ config dirs. */
+static bool make_svid_certs(void)
+{
+	char stem[192];
+
+	if (ph_sh("cd %s && mkdir svid", dir))
+		return false;
+	for (size_t i = 0; i < PH_SVID_NCASES; i++)
+		if (ph_make_svid(dir, "ca", "svid/", &ph_svid_cases[i],
+				 ID_CLIENT))
+			return false;
+	for (size_t i = 0; i < sizeof(int_cas) / sizeof(int_cas[0]); i++) {
+		snprintf(stem, sizeof(stem), "svid/via-%s", int_cas[i].stem);
+		if (ph_make_signed(dir, "ca", int_cas[i].stem, "/CN=int",
+				   int_cas[i].ext, ID_CLIENT, 2) ||
+		    make_via(int_cas[i].stem, stem, ID_CLIENT))
+			return false;
+	}
+	if (make_via("int-id", "svid/intruder-via-int-id", ID_INTRUDER))
+		return false;
+	for (size_t i = 0; i < sizeof(out_cases) / sizeof(out_cases[0]); i++) {
+		const struct ph_svid_case *c = svid_case(out_cases[i]);
+		const char *o = out_cases[i];
+		int err;
+
+		if (ph_sh("cd %s && mkdir -p out-%s/certs && cp ca.crt out-%s/ && "
+			  "cp certs/" STEM_CLIENT ".* out-%s/certs/", dir, o, o,
+			  o))
+			return false;
+		snprintf(stem, sizeof(stem), "out-%s/certs/" STEM_NODE, o);
+		if (c) {
+			err = ph_make_signed(dir, "ca", stem, c->subj, c->ext,
+					     ID_NODE, c->days);
+		} else {
+			err = make_via("int", stem, ID_NODE);
+			snprintf(stem, sizeof(stem), "out-%s/certs/" STEM_CLIENT,
+				 o);
+			err = err || make_via("int", stem, ID_CLIENT);
+		}
+		if (err)
+			return false;
+	}
+	return true;
+}
+
 static bool make_certs(void)
 {
 	if (!ph_have_openssl())
@@ -79,25 +176,9 @@ static bool make_certs(void)
 		return false;
 	return ph_sh("cd %s && mkdir certs", dir) == 0 &&
 	       ph_make_ca(dir, "ca", "mf-test-ca") == 0 &&
-	       make_leaf("mesh.local+ns+default+sa+client", ID_CLIENT) == 0 &&
+	       make_leaf(STEM_CLIENT, ID_CLIENT) == 0 &&
 	       make_leaf("mesh.local+ns+default+sa+intruder", ID_INTRUDER) == 0 &&
-	       make_leaf("mesh.local+ns+meshforge-system+sa+node-t", ID_NODE) == 0;
-}
-
-/* A port that was free a moment ago. */
-static uint16_t free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port = 0;
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
+	       make_leaf(STEM_NODE, ID_NODE) == 0 && make_svid_certs();
 }
 
 /* The mesh the tests run in (see the addresses above), on the ports this
@@ -141,14 +222,15 @@ static struct policy *make_policy(void)
 
 /* ---- the loop in a thread ------------------------------------------------ */
 
-static bool start(struct lh_loop *h)
+/* The agent of node-t with the identities of @cs. */
+static bool start_certs(struct lh_loop *h, struct certs *cs)
 {
 	if (!ASSERT_TRUE(pol != NULL))
 		return false;
 	memset(h, 0, sizeof(*h));
 	h->cfg.node = "node-t";
 	h->cfg.policy = pol;
-	h->cfg.certs = certs;
+	h->cfg.certs = cs;
 	h->cfg.listen_addr = htonl(INADDR_ANY);
 	h->cfg.outbound_port = port_out;
 	h->cfg.tunnel_port = port_tun;
@@ -156,6 +238,11 @@ static bool start(struct lh_loop *h)
 	h->cfg.max_conns = 256;
 	h->cfg.setup_timeout_ms = 500;
 	return lh_loop_start(h);
+}
+
+static bool start(struct lh_loop *h)
+{
+	return start_certs(h, certs);
 }
 
 /* ---- sockets ------------------------------------------------------------- */
@@ -246,20 +333,20 @@ static bool tc_flush(struct tls_sess *s, int fd)
 	return true;
 }
 
-/* Handshakes with the tunnel listener as @id.  Returns the session and
- * *fd, or NULL. */
-static struct tls_sess *tc_open(const char *id, int *fd)
+/* Handshakes with the tunnel listener on client context @ctx (the
+ * caller's reference, which this takes; NULL: none could be made).
+ * Returns the session and *fd, or NULL. */
+static struct tls_sess *tc_open_ctx(struct tls_ctx *ctx, int *fd)
 {
-	struct tls_ctx *ctx = NULL;
 	struct tls_sess *s = NULL;
 	uint8_t buf[16384];
 	int r, err = -EINVAL;
 
 	*fd = dial("127.0.0.1", "127.0.0.1", port_tun);
-	if (*fd >= 0 && !certs_client_ctx(certs, id, NULL, &ctx)) {
+	if (*fd >= 0 && ctx)
 		err = tls_sess_new(&s, ctx);
+	if (ctx)
 		tls_ctx_put(ctx);	/* the session holds its own */
-	}
 	if (err)
 		goto fail;
 	for (;;) {
@@ -282,6 +369,31 @@ fail:
 		close(*fd);
 	*fd = -1;
 	return NULL;
+}
+
+/* Handshakes with the tunnel listener as @id, from the identity store. */
+static struct tls_sess *tc_open(const char *id, int *fd)
+{
+	struct tls_ctx *ctx = NULL;
+
+	if (certs_client_ctx(certs, id, NULL, &ctx))
+		ctx = NULL;
+	return tc_open_ctx(ctx, fd);
+}
+
+/* Handshakes with the tunnel listener with certificate chain @stem.crt
+ * of dir and its key, trusting ca.crt. */
+static struct tls_sess *tc_open_files(const char *stem, int *fd)
+{
+	char ca[128], crt[192], key[192];
+	struct tls_ctx *ctx = NULL;
+
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	snprintf(crt, sizeof(crt), "%s/%s.crt", dir, stem);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, stem);
+	if (tls_ctx_new(&ctx, TLS_ROLE_CLIENT, ca, crt, key))
+		ctx = NULL;
+	return tc_open_ctx(ctx, fd);
 }
 
 /* Sends a PROXY header for src IP_CLIENT, dst @dst:@port through @s. */
@@ -751,6 +863,293 @@ out:
 	       ASSERT_EQ(h.stats.tls_ok, 0) && ASSERT_EQ(h.stats.relayed, 0);
 }
 
+/* ---- X.509-SVID rules on both ends ---------------------------------------- */
+
+static char cap_path[96];
+
+/* From now on stderr (the loop thread's log lines too) goes to cap_path,
+ * at warn level.  Returns the fd to put back, or -1. */
+static int cap_begin(void)
+{
+	int saved, fd;
+
+	snprintf(cap_path, sizeof(cap_path), "%s/log", dir);
+	fflush(stderr);
+	fd = open(cap_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	saved = fd >= 0 ? dup(STDERR_FILENO) : -1;
+	if (saved >= 0 && dup2(fd, STDERR_FILENO) < 0) {
+		close(saved);
+		saved = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (saved >= 0)
+		log_level_max = LOG_LVL_WARN;
+	return saved;
+}
+
+static void cap_end(int saved)
+{
+	char *text = NULL;
+	size_t len;
+
+	log_level_max = getenv("MF_TEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERROR;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	/* In the test's own output too. */
+	if (!fsio_read_all(cap_path, &text, &len))
+		fputs(text, stderr);
+	free(text);
+}
+
+/* The lines of the capture holding @a, their number, and the last of
+ * them in @last (@n bytes). */
+static int cap_lines(const char *a, char *last, size_t n)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len;
+	int count = 0;
+
+	last[0] = '\0';
+	if (fsio_read_all(cap_path, &text, &len))
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, a)) {
+			count++;
+			snprintf(last, n, "%s", line);
+		}
+	free(text);
+	return count;
+}
+
+/* One client certificate chain at the tunnel port: @stem, which the rules
+ * judge @rule as a client's.  Refused: the client gets no further, a new
+ * log line names the rule; kept: its header and bytes reach the server.
+ * *logged counts the lines naming a rule so far. */
+static bool svid_inbound_case(struct tun *tu, const char *stem,
+			      enum svid_rule rule, int *logged)
+{
+	char line[1024], want[96], b[4];
+	struct tls_sess *t;
+	int fd, n;
+	bool ok;
+
+	t = tc_open_files(stem, &fd);
+	if (rule == SVID_OK) {
+		ok = ASSERT_TRUE(t != NULL) &&
+		     ASSERT_TRUE(tc_send_header(t, fd, IP_WEB, port_srv)) &&
+		     ASSERT_EQ(tls_write(t, "data", 4), 4) &&
+		     ASSERT_TRUE(tc_flush(t, fd));
+		tu->s = ok ? lh_accept_timeout(tu->lfd, 5000) : -1;
+		ok = ok && ASSERT_GE(tu->s, 0) &&
+		     ASSERT_TRUE(lh_read_exact(tu->s, b, 4)) &&
+		     ASSERT_MEMEQ(b, "data", 4);
+		if (tu->s >= 0)
+			close(tu->s);
+		tu->s = -1;
+	} else {
+		/* A TLS 1.3 client is done before the server judged its
+		 * certificate: what it sends next meets the refusal, an
+		 * alert maybe, then the end of the connection (not a
+		 * timeout). */
+		if (t)
+			tc_send_header(t, fd, IP_WEB, port_srv);
+		do
+			n = lh_recv_err(fd);
+		while (fd >= 0 && n > 0);
+		ok = fd < 0 || ASSERT_TRUE(n == 0 || n == -ECONNRESET);
+		snprintf(want, sizeof(want), "X.509-SVID rule %s:",
+			 svid_rule_name(rule));
+		n = cap_lines("X.509-SVID rule", line, sizeof(line));
+		ok = ok && ASSERT_EQ(n, *logged + 1) &&
+		     ASSERT_TRUE(strstr(line, "event=denied") != NULL) &&
+		     ASSERT_TRUE(strstr(line, want) != NULL);
+		*logged = n;
+	}
+	tls_sess_free(t);
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		fprintf(stderr, "  case %s\n", stem);
+	return ok;
+}
+
+/*
+ * A client certificate per X.509-SVID rule, every one signed by the CA the
+ * agent trusts and naming an identity the policy allows: each breaking
+ * one is refused at the tunnel port, with the rule in the log line and
+ * counted by rule, and none reaches the server; the ones that keep the
+ * rules (no extendedKeyUsage, serverAuth missing from a client's) and a
+ * chain through a proper intermediate get through.  A loop serves at most
+ * eight cases, within the budget of refusal lines a second.
+ */
+static bool test_inbound_svid_rules(void)
+{
+	uint64_t want[SVID_RULE_MAX] = { 0 }, got[SVID_RULE_MAX] = { 0 };
+	size_t ncases = PH_SVID_NCASES + sizeof(int_cas) / sizeof(int_cas[0]);
+	struct tun tu = { .c = -1, .s = -1, .lfd = -1 };
+	char stem[96];
+	int saved, logged = 0;
+	bool ok = true, up = false;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	saved = cap_begin();
+	if (!ASSERT_GE(saved, 0))
+		return false;
+	for (size_t i = 0; ok && i < ncases; i++) {
+		enum svid_rule rule;
+
+		if (i % 8 == 0) {
+			if (up) {
+				tun_stop(&tu);
+				for (int r = 0; r < SVID_RULE_MAX; r++)
+					got[r] += tu.h.stats.svid_refused[r];
+			}
+			up = ok = tun_start(&tu);
+			if (!ok)
+				break;
+		}
+		if (i < PH_SVID_NCASES) {
+			snprintf(stem, sizeof(stem), "svid/%s",
+				 ph_svid_cases[i].name);
+			rule = ph_svid_cases[i].client;
+		} else {
+			snprintf(stem, sizeof(stem), "svid/via-%s",
+				 int_cas[i - PH_SVID_NCASES].stem);
+			rule = int_cas[i - PH_SVID_NCASES].rule;
+		}
+		want[rule]++;
+		ok = svid_inbound_case(&tu, stem, rule, &logged);
+	}
+	if (up) {
+		/* None of the refused reached the server. */
+		tu.s = lh_accept_timeout(tu.lfd, 100);
+		ok = ok && ASSERT_EQ(tu.s, -1);
+		tun_stop(&tu);
+		for (int r = 0; r < SVID_RULE_MAX; r++)
+			got[r] += tu.h.stats.svid_refused[r];
+	}
+	cap_end(saved);
+	for (int r = SVID_OK + 1; ok && r < SVID_RULE_MAX; r++)
+		if (!ASSERT_EQ(got[r], want[r]))
+			fprintf(stderr, "  rule %s\n", svid_rule_name(r));
+		else
+			continue;
+	return ok && ASSERT_EQ(memcmp(got + 1, want + 1,
+				      sizeof(got) - sizeof(got[0])), 0);
+}
+
+/* The intruder's leaf under an intermediate that names the client: the
+ * peer is the intruder, whom the policy does not allow to web. */
+static bool test_intermediate_id_not_identity(void)
+{
+	struct tun tu = { .c = -1, .s = -1, .lfd = -1 };
+	char line[1024];
+	struct tls_sess *t = NULL;
+	int saved, fd = -1, r;
+	bool ok;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	saved = cap_begin();
+	if (!ASSERT_GE(saved, 0))
+		return false;
+	ok = tun_start(&tu);
+	if (ok) {
+		t = tc_open_files("svid/intruder-via-int-id", &fd);
+		ok = ASSERT_TRUE(t != NULL) &&
+		     ASSERT_TRUE(tc_send_header(t, fd, IP_WEB, port_srv));
+		do
+			r = ok ? lh_recv_err(fd) : -1;
+		while (r > 0);
+		ok = ok && ASSERT_TRUE(r == 0 || r == -ECONNRESET) &&
+		     ASSERT_EQ(lh_accept_timeout(tu.lfd, 100), -1);
+		tls_sess_free(t);
+		if (fd >= 0)
+			close(fd);
+		tun_stop(&tu);
+	}
+	cap_end(saved);
+	return ok && ASSERT_EQ(cap_lines("event=denied", line, sizeof(line)), 1) &&
+	       ASSERT_TRUE(strstr(line, "src_spiffe=" ID_INTRUDER " ") != NULL) &&
+	       ASSERT_EQ(tu.h.stats.denied, 1) &&
+	       ASSERT_EQ(tu.h.stats.tls_failed, 0);
+}
+
+/*
+ * The outbound end: this agent dials the tunnel port of the node behind
+ * the service, which here is itself, with a node certificate that breaks
+ * a rule as a server's (cA true; extendedKeyUsage without serverAuth; a
+ * DNS name besides the SPIFFE ID).  The client's connection is reset,
+ * never reaching the server, and the refusal names the rule.  With both
+ * certificates through an intermediate, bytes flow end to end.
+ */
+static bool test_outbound_svid_rules(void)
+{
+	char sub[160], line[1024], want[96], b[2];
+	bool ok = true;
+	int saved, logged = 0;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	saved = cap_begin();
+	if (!ASSERT_GE(saved, 0))
+		return false;
+	for (size_t i = 0; ok && i < sizeof(out_cases) / sizeof(out_cases[0]);
+	     i++) {
+		const struct ph_svid_case *c = svid_case(out_cases[i]);
+		enum svid_rule rule = c ? c->server : SVID_OK;
+		struct certs *cs = NULL;
+		struct tun t = { .c = -1, .s = -1, .lfd = -1 };
+		int n;
+
+		snprintf(sub, sizeof(sub), "%s/out-%s", dir, out_cases[i]);
+		t.lfd = server_listener();
+		ok = ASSERT_GE(t.lfd, 0) && ASSERT_EQ(certs_open(&cs, sub), 0) &&
+		     start_certs(&t.h, cs);
+		if (!ok) {
+			if (t.lfd >= 0)
+				close(t.lfd);
+			certs_close(cs);
+			break;
+		}
+		t.c = dial(IP_CLIENT, VIP_WEB, port_out);
+		ok = ASSERT_GE(t.c, 0);
+		if (ok && rule == SVID_OK) {
+			t.s = lh_accept_timeout(t.lfd, 5000);
+			ok = ASSERT_GE(t.s, 0) &&
+			     ASSERT_EQ(write(t.c, "hi", 2), 2) &&
+			     ASSERT_TRUE(lh_read_exact(t.s, b, 2)) &&
+			     ASSERT_MEMEQ(b, "hi", 2);
+		} else if (ok) {
+			ok = ASSERT_EQ(lh_recv_err(t.c), -ECONNRESET);
+			t.s = lh_accept_timeout(t.lfd, 100);
+			ok = ok && ASSERT_EQ(t.s, -1);
+		}
+		tun_stop(&t);
+		certs_close(cs);
+		if (!ok || rule == SVID_OK) {
+			ok = ok && ASSERT_EQ(t.h.stats.tls_failed, 0);
+			continue;
+		}
+		snprintf(want, sizeof(want), "X.509-SVID rule %s:",
+			 svid_rule_name(rule));
+		n = cap_lines("X.509-SVID rule", line, sizeof(line));
+		ok = ASSERT_EQ(t.h.stats.svid_refused[rule], 1) &&
+		     ASSERT_EQ(n, logged + 1) &&
+		     ASSERT_TRUE(strstr(line, "event=conn_abort") != NULL) &&
+		     ASSERT_TRUE(strstr(line, want) != NULL);
+		logged = n;
+		if (!ok)
+			fprintf(stderr, "  case %s\n", out_cases[i]);
+	}
+	cap_end(saved);
+	return ok;
+}
+
 /* Many tunnelled connections at once, then closed: every fd comes back. */
 static bool test_fds_released(void)
 {
@@ -809,9 +1208,9 @@ int main(void)
 	lh_signals_setup();
 	log_level_max = getenv("MF_TEST_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_ERROR;
 
-	port_out = free_port();
-	port_tun = free_port();
-	port_srv = free_port();
+	port_out = lh_free_port();
+	port_tun = lh_free_port();
+	port_srv = lh_free_port();
 	/* A policy that cannot be built fails the tests (start()), where
 	 * missing certificates only skip them. */
 	pol = make_policy();
@@ -827,6 +1226,9 @@ int main(void)
 	TEST_RUN(test_tunnel_stalls_and_garbage);
 	TEST_RUN(test_admission);
 	TEST_RUN(test_fds_released);
+	TEST_RUN(test_inbound_svid_rules);
+	TEST_RUN(test_outbound_svid_rules);
+	TEST_RUN(test_intermediate_id_not_identity);
 
 	if (pol)
 		policy_put(pol);

@@ -28,10 +28,13 @@ import subprocess
 import sys
 import time
 
-PATHS = ["direct", "meshforge", "meshforge-strict", "meshforge-l7", "meshforge-l7-policy",
-         "nginx", "haproxy"]
+PATHS = ["direct", "meshforge", "meshforge-2loops", "meshforge-sockmap", "meshforge-strict",
+         "meshforge-synflood", "meshforge-l7", "meshforge-l7-policy", "nginx", "haproxy"]
 LABEL = {"direct": "direct", "meshforge": "meshforge L4",
-         "meshforge-strict": "meshforge L4 STRICT", "meshforge-l7": "meshforge L7",
+         "meshforge-2loops": "meshforge L4, 2 loops",
+         "meshforge-sockmap": "meshforge L4 + sockmap",
+         "meshforge-strict": "meshforge L4 STRICT",
+         "meshforge-synflood": "meshforge L4 under SYN flood", "meshforge-l7": "meshforge L7",
          "meshforge-l7-policy": "meshforge L7 + policies",
          "nginx": "nginx pair", "haproxy": "HAProxy pair"}
 MAX_ERROR_RATE = 0.001
@@ -250,6 +253,14 @@ def figures_of(runs):
                     run.get("curl_exit"), r.get("http_code"), r.get("size_download")))
             elif float(r.get("time_total", 0)) > 0:
                 f.values.append(r["size_download"] / float(r["time_total"]) / 1e6)
+        elif test == "synflood":
+            secs = float(run.get("seconds", 0) or 0)
+            if secs <= 0 or int(run.get("sent", 0)) <= 0:
+                for n in ("syn_sent_pps", "syn_drop_pps"):
+                    fig(path, n).problems.append("no flood was sent")
+                continue
+            fig(path, "syn_sent_pps").values.append(int(run["sent"]) / secs)
+            fig(path, "syn_drop_pps").values.append(int(run["dropped"]) / secs)
         elif test == "rss_idle":
             fig(path, "rss_idle_kib").values.append(float(run["rss_kib"]))
         elif test == "idle":
@@ -316,6 +327,8 @@ ROWS = [
     ("rss_conns_kib", "proxy RSS with idle connections", "MiB", "{:.1f}", "low"),
     ("bytes_per_conn", "memory per idle connection", "KiB", "{:.1f}", "low"),
     ("fds_per_conn", "proxy descriptors per idle connection", "", "{:.2f}", "low"),
+    ("syn_sent_pps", "SYN flood: SYNs sent/s", "", "{:,.0f}", "high"),
+    ("syn_drop_pps", "SYN flood: SYNs dropped/s in XDP", "", "{:,.0f}", "high"),
 ]
 SCALE = {"ms": 1e-3, "MiB": 1 / 1024.0, "KiB": 1 / 1024.0}
 
@@ -445,7 +458,9 @@ def cmd_report(args):
     # Ratios of the medians, each meshforge path over each other path.
     ratios = {}
     for mfp, compare in (("meshforge", ("direct", "nginx", "haproxy")),
+                         ("meshforge-2loops", ("meshforge",)),
                          ("meshforge-strict", ("meshforge",)),
+                         ("meshforge-synflood", ("meshforge",)),
                          ("meshforge-l7", ("direct", "meshforge", "nginx", "haproxy")),
                          ("meshforge-l7-policy", ("meshforge-l7",))):
         others = [p for p in compare if p in present]

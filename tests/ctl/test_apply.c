@@ -362,6 +362,43 @@ static bool test_get_nothing_applied(void)
 	       ASSERT_FALSE(fsio_exists(missing));
 }
 
+/* The Mesh's egress fields and a MeshExternalService print back, and
+ * `get | apply -f -` keeps their records, the allocated VIP included. */
+static bool test_egress_round_trip(void)
+{
+	static const char doc[] =
+		RH_DOC("Mesh", "default")
+		"spec:\n  trustDomain: mesh.local\n"
+		"  meshExternalServices: {vipRange: 10.201.0.0/24}\n"
+		"  routing: {defaultForbidMeshExternalServiceAccess: true}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshExternalService\n"
+		"metadata: {name: ext}\nspec:\n"
+		"  match: {type: HostnameGenerator, port: 443, protocol: http}\n"
+		"  endpoints: [{address: api.example.test, port: 443}]\n"
+		"  tls: {enabled: true, verification: {mode: SkipSAN}}\n";
+	struct rec_set before, after;
+	char *y1 = NULL;
+	bool ok;
+
+	rec_set_init(&before);
+	rec_set_init(&after);
+	ok = apply("egress.yaml", doc, false, CTL_EXIT_OK) &&
+	     ch_read(true, &before) &&
+	     ASSERT_TRUE(before.config.flags & MF_CONFIG_F_FORBID_MES) &&
+	     PH_CMD(CTL_EXIT_OK, "get") &&
+	     ph_out_has("defaultForbidMeshExternalServiceAccess: true") &&
+	     ph_out_has("vipRange: 10.201.0.0/24") &&
+	     ph_out_has("kind: MeshExternalService\n") &&
+	     ASSERT_TRUE((y1 = strdup(ph_out.out)) != NULL) &&
+	     apply("egress2.yaml", y1, false, CTL_EXIT_OK) &&
+	     ch_read(true, &after) &&
+	     ASSERT_TRUE(rec_set_equal(&before, &after));
+	free(y1);
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -374,6 +411,7 @@ int main(void)
 	TEST_RUN(test_get_apply_round_trip);
 	TEST_RUN(test_kuma_manifests_round_trip);
 	TEST_RUN(test_big_route_round_trip);
+	TEST_RUN(test_egress_round_trip);
 	TEST_RUN(test_get_nothing_applied);
 	ch_cleanup();
 	TEST_MAIN_END();

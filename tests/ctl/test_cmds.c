@@ -221,7 +221,7 @@ static bool test_diff_invalid(void)
 static bool test_inspect(void)
 {
 	static const char *const want[] = {
-		"mf_config  type array  key 4  value 1896  entries 1/1 (100.0%)\n"
+		"mf_config  type array  key 4  value 2064  entries 1/1 (100.0%)\n"
 		/* apply, delete, delete: the third write is in half 1. */
 		"  epoch 3 active half 1 flags 0x1 mesh default trust_domain "
 		"mesh.local\n",
@@ -238,7 +238,7 @@ static bool test_inspect(void)
 		/* Its node by address and tunnel port (mf-node-b's). */
 		"  10.78.2.11 -> name b1 port 8080 service 2 identity 2 node "
 		"10.77.0.2:15008\n",
-		"\nmf_stats  type percpu_array  key 4  value 8  entries 20/20 (100.0%)\n",
+		"\nmf_stats  type percpu_array  key 4  value 8  entries 21/21 (100.0%)\n",
 		"  pod_packets ", "  drop_assign ",
 	};
 	bool ok = PH_CMD(CTL_EXIT_OK, "inspect");

@@ -5,10 +5,17 @@
  * ID, CA basicConstraints critical), the chain verifying with wolfSSL and
  * with the openssl CLI, the key loading into a wolfSSL context as the
  * agent will load it, a reissue that replaces the pair whole and keeps
- * the others, and every refusal with its exit code.  The DER writer's
+ * the others, and every refusal with its exit code; `cert verify` naming
+ * the X.509-SVID rule each of a set of leaves breaks, leaves the openssl
+ * CLI signs with the mesh CA's key, and `cert issue` refusing to sign
+ * with a CA that breaks one.  `ca revoke`: by identity (every certificate
+ * `cert issue` recorded for it), by serial, by certificate file, into one
+ * list signed by the CA that grows and that `ca export` carries; its
+ * refusals.  The DER writer's
  * own encodings are tests/lib/test_der.c's; how certs/ is replaced,
  * tests/lib/test_certdir.c's.
  */
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,8 +25,11 @@
 #include <wolfssl/wolfcrypt/asn.h>
 
 #include "harness/test.h"
+#include "harness/pki_harness.h"
 
 #include "../../ctl/ctl.h"
+#include "../../ctl/pki.h"
+#include "der.h"
 #include "fsio.h"
 
 #ifndef GEN_URI
@@ -436,6 +446,125 @@ static bool test_cert_issue_mismatched_ca(void)
 	       ASSERT_EQ(cert_issue(other, ID_WEB, NULL, NULL), CTL_EXIT_SYSTEM);
 }
 
+/* `mfctl cert verify` with @args (NULL-terminated, after "cert verify"),
+ * its standard output in @out (@n bytes).  Returns its exit code. */
+static int cert_verify(char **args, char *out, size_t n)
+{
+	char *argv[8] = { "cert", "verify" }, path[128];
+	int argc = 2, saved, fd, rc;
+	ssize_t got;
+
+	while (*args && argc < 7)
+		argv[argc++] = *args++;
+	snprintf(path, sizeof(path), "%s/verify.out", dir);
+	fflush(stdout);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	saved = dup(STDOUT_FILENO);
+	if (fd < 0 || saved < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		return -1;
+	rc = run_cmd(dir, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	got = pread(fd, out, n - 1, 0);
+	out[got > 0 ? got : 0] = '\0';
+	close(fd);
+	fputs(out, stdout);
+	return rc;
+}
+
+/* Each leaf of ph_svid_cases, signed by the mesh CA `ca init` made: 0
+ * when it keeps the rules as a client's and a server's, else 1 and the
+ * rule it breaks named; --role asks for one role; what `cert issue`
+ * made passes, alone and with the CA above it. */
+static bool test_cert_verify(void)
+{
+	char path[160], chain[160], out[1024], want[96], cmd[400];
+	char *role_client[] = { "--role", "client", path, NULL };
+	char *role_server[] = { "--role", "server", path, NULL };
+	char *plain[] = { path, NULL };
+	char *chained[] = { chain, NULL };
+	bool ok = true;
+
+	if (!have_openssl())
+		TEST_SKIP("openssl CLI not installed");
+	for (size_t i = 0; ok && i < PH_SVID_NCASES; i++) {
+		const struct ph_svid_case *c = &ph_svid_cases[i];
+		enum svid_rule both = c->client ? c->client : c->server;
+		int rc;
+
+		time_t made = time(NULL);
+
+		snprintf(path, sizeof(path), "%s/svid-%s.crt", dir, c->name);
+		ok = ASSERT_EQ(ph_make_svid(dir, "ca", "svid-", c, ID_WEB), 0);
+		/* "expired" is past once the clock moved a whole second
+		 * beyond its making. */
+		while (ok && c->days == 0 && time(NULL) < made + 2)
+			usleep(50 * 1000);
+		rc = cert_verify(plain, out, sizeof(out));
+		snprintf(want, sizeof(want), "breaks X.509-SVID rule %s:",
+			 svid_rule_name(both));
+		ok = ok && (both == SVID_OK ?
+			    ASSERT_EQ(rc, CTL_EXIT_OK) &&
+			    ASSERT_TRUE(strstr(out, ID_WEB) != NULL) :
+			    ASSERT_EQ(rc, CTL_EXIT_INVALID) &&
+			    ASSERT_TRUE(strstr(out, want) != NULL) &&
+			    ASSERT_TRUE(strstr(out, "(the leaf)") != NULL));
+		ok = ok && ASSERT_EQ(cert_verify(role_client, out, sizeof(out)),
+				     c->client ? CTL_EXIT_INVALID : CTL_EXIT_OK) &&
+		     ASSERT_EQ(cert_verify(role_server, out, sizeof(out)),
+			       c->server ? CTL_EXIT_INVALID : CTL_EXIT_OK);
+		if (!ok)
+			fprintf(stderr, "  case %s\n", c->name);
+	}
+	snprintf(path, sizeof(path), "%s/certs/" STEM_WEB ".crt", dir);
+	snprintf(chain, sizeof(chain), "%s/chain.pem", dir);
+	snprintf(cmd, sizeof(cmd), "cat %s %s/ca.crt > %s", path, dir, chain);
+	ok = ok && ASSERT_EQ(cert_verify(plain, out, sizeof(out)), CTL_EXIT_OK) &&
+	     ASSERT_EQ(shell(cmd, NULL, 0), 0) &&
+	     ASSERT_EQ(cert_verify(chained, out, sizeof(out)), CTL_EXIT_OK) &&
+	     ASSERT_TRUE(strstr(out, "1 signing certificate above") != NULL);
+	/* The CA alone is no leaf. */
+	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	ok = ok && ASSERT_EQ(cert_verify(plain, out, sizeof(out)),
+			     CTL_EXIT_INVALID) &&
+	     ASSERT_TRUE(strstr(out, "rule leaf_ca:") != NULL);
+	/* Not a certificate, no file, no such role. */
+	snprintf(path, sizeof(path), "%s/ca.key", dir);
+	ok = ok && ASSERT_EQ(cert_verify(plain, out, sizeof(out)),
+			     CTL_EXIT_INVALID);
+	snprintf(path, sizeof(path), "%s/nope.crt", dir);
+	ok = ok && ASSERT_EQ(cert_verify(plain, out, sizeof(out)),
+			     CTL_EXIT_SYSTEM);
+	role_client[1] = "peer";
+	return ok && ASSERT_EQ(cert_verify(role_client, out, sizeof(out)),
+			       CTL_EXIT_INVALID);
+}
+
+/* A CA whose certificate breaks a signing rule (its keyUsage is not
+ * critical) issues nothing: an agent would refuse what it signs. */
+static bool test_cert_issue_refuses_bad_ca(void)
+{
+	char soft[96], cmd[512], crt[192];
+
+	if (!have_openssl())
+		TEST_SKIP("openssl CLI not installed");
+	snprintf(soft, sizeof(soft), "%s/soft-ca", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && openssl req -x509 -key ca.key -subj /CN=soft "
+		 "-days 2 -addext basicConstraints=critical,CA:TRUE "
+		 "-addext keyUsage=keyCertSign,cRLSign -out ca.crt "
+		 ">/dev/null 2>&1", soft);
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", soft);
+	return ASSERT_EQ(ca_init(soft, "mesh.local", false), CTL_EXIT_OK) &&
+	       ASSERT_EQ(cert_issue(soft, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	       ASSERT_EQ(unlink(crt), 0) &&
+	       ASSERT_EQ(shell(cmd, NULL, 0), 0) &&
+	       ASSERT_EQ(cert_issue(soft, ID_WEB, NULL, NULL),
+			 CTL_EXIT_INVALID) &&
+	       ASSERT_FALSE(fsio_exists(crt));
+}
+
 /* ca rotate keeps the replaced root beside the new one (ca-previous.crt,
  * which a second rotation extends), ca export carries both to an agent's
  * directory and, once pruned, takes the old root away there too; without
@@ -483,6 +612,129 @@ static bool test_ca_rotate_export_prune(void)
 	return ok;
 }
 
+/* The serial of the certificate in @path into @out (hex). */
+static bool serial_of(const char *path, char *out, size_t n)
+{
+	struct der_cert c;
+	uint8_t *der = NULL;
+	size_t len;
+	bool ok;
+
+	ok = ASSERT_EQ(pki_cert_load(path, &der, &len), 0) &&
+	     ASSERT_EQ(der_cert_parse(der, len, &c), 0);
+	if (ok)
+		der_serial_hex(c.serial.p, c.serial.len, out, n);
+	free(der);
+	return ok;
+}
+
+/* Whether @cfg's ca.crl lists the serials @want (hex, NULL-ended) and
+ * nothing else, with cRLNumber @number. */
+static bool crl_lists(const char *cfg, const char *const *want,
+		      uint64_t number)
+{
+	char path[192], hex[2 * PKI_SERIAL_MAX + 1], *buf = NULL;
+	struct der_crl_entry e;
+	struct der_crl crl;
+	size_t len, n = 0, w = 0;
+	bool ok;
+
+	while (want[w])
+		w++;
+	snprintf(path, sizeof(path), "%s/ca.crl", cfg);
+	ok = ASSERT_EQ(fsio_read_all(path, &buf, &len), 0) &&
+	     ASSERT_EQ(der_crl_parse((uint8_t *)buf, len, &crl), 0) &&
+	     ASSERT_EQ(crl.number, number) &&
+	     ASSERT_TRUE(crl.next_update > crl.this_update);
+	while (ok && der_crl_next(&crl.revoked, &e) > 0) {
+		bool found = false;
+
+		der_serial_hex(e.serial.p, e.serial.len, hex, sizeof(hex));
+		for (size_t i = 0; i < w; i++)
+			found = found || !strcmp(want[i], hex);
+		ok = ASSERT_TRUE(found);
+		if (!ok)
+			printf("  unexpected serial %s\n", hex);
+		n++;
+	}
+	free(buf);
+	return ok && ASSERT_EQ(n, w);
+}
+
+static bool test_ca_revoke(void)
+{
+	char cfg[] = "/tmp/mf-test-pki-revoke-XXXXXX", o1[96], o2[96];
+	char c1[160], c2[160], other[96], oc[160], cmd[512];
+	char s1[2 * PKI_SERIAL_MAX + 1], s2[2 * PKI_SERIAL_MAX + 1];
+	char *by_id[] = { "ca", "revoke", "--identity", ID_WEB, "--reason",
+			  "keyCompromise", NULL };
+	char *by_serial[] = { "ca", "revoke", "--serial", "0x00ABCDEF", NULL };
+	char *by_cert[] = { "ca", "revoke", "--cert", c1, NULL };
+	char *foreign[] = { "ca", "revoke", "--cert", oc, NULL };
+	char *two[] = { "ca", "revoke", "--serial", "01", "--cert", c1, NULL };
+	char *reason[] = { "ca", "revoke", "--serial", "01", "--reason",
+			   "certificateHold", NULL };
+	char *bad_serial[] = { "ca", "revoke", "--serial", "12:34", NULL };
+	char *nobody[] = { "ca", "revoke", "--identity",
+			   "spiffe://mesh.local/ns/default/sa/nobody", NULL };
+	char *resign[] = { "ca", "revoke", "--days", "2", NULL };
+	char *export[] = { "ca", "export", "--out", o1, NULL };
+	const char *after_id[3], *after_serial[4];
+	bool ok;
+
+	if (!ASSERT_TRUE(mkdtemp(cfg) != NULL))
+		return false;
+	snprintf(o1, sizeof(o1), "%s/one", cfg);
+	snprintf(o2, sizeof(o2), "%s/two", cfg);
+	snprintf(other, sizeof(other), "%s/other", cfg);
+	snprintf(c1, sizeof(c1), "%s/certs/" STEM_WEB ".crt", o1);
+	snprintf(c2, sizeof(c2), "%s/certs/" STEM_WEB ".crt", o2);
+	snprintf(oc, sizeof(oc), "%s/certs/" STEM_WEB ".crt", other);
+	/* Two certificates of one identity, in two places. */
+	ok = ASSERT_EQ(ca_init(cfg, "mesh.local", false), CTL_EXIT_OK) &&
+	     ASSERT_EQ(cert_issue(cfg, ID_WEB, o1, NULL), CTL_EXIT_OK) &&
+	     ASSERT_EQ(cert_issue(cfg, ID_WEB, o2, NULL), CTL_EXIT_OK) &&
+	     ASSERT_EQ(ca_init(other, "mesh.local", false), CTL_EXIT_OK) &&
+	     ASSERT_EQ(cert_issue(other, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	     serial_of(c1, s1, sizeof(s1)) && serial_of(c2, s2, sizeof(s2)) &&
+	     /* Refusals, before any list: none made. */
+	     ASSERT_EQ(run_cmd(cfg, two), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(run_cmd(cfg, reason), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(run_cmd(cfg, bad_serial), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(run_cmd(cfg, nobody), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(run_cmd(cfg, foreign), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(file_mode(cfg, "ca.crl"), -1);
+	after_id[0] = s1;
+	after_id[1] = s2;
+	after_id[2] = NULL;
+	after_serial[0] = s1;
+	after_serial[1] = s2;
+	after_serial[2] = "abcdef";
+	after_serial[3] = NULL;
+	/* By identity: both; by serial: one more; by a certificate already
+	 * there, and signed again: no more. */
+	ok = ok && ASSERT_EQ(run_cmd(cfg, by_id), CTL_EXIT_OK) &&
+	     ASSERT_EQ(file_mode(cfg, "ca.crl"), 0644) &&
+	     crl_lists(cfg, after_id, 1) &&
+	     ASSERT_EQ(run_cmd(cfg, by_serial), CTL_EXIT_OK) &&
+	     crl_lists(cfg, after_serial, 2) &&
+	     ASSERT_EQ(run_cmd(cfg, by_cert), CTL_EXIT_OK) &&
+	     ASSERT_EQ(run_cmd(cfg, resign), CTL_EXIT_OK) &&
+	     crl_lists(cfg, after_serial, 4) &&
+	     ASSERT_EQ(run_cmd(cfg, export), CTL_EXIT_OK) &&
+	     ASSERT_EQ(file_mode(o1, "ca.crl"), 0644);
+	/* The list verifies with the CA (openssl's own reading). */
+	if (ok && have_openssl()) {
+		snprintf(cmd, sizeof(cmd), "openssl crl -inform DER -in "
+			 "%s/ca.crl -CAfile %s/ca.crt -noout 2>&1", cfg, cfg);
+		ok = ASSERT_EQ(shell(cmd, NULL, 0), 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cfg);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", cfg);
+	return ok;
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -505,6 +757,9 @@ int main(void)
 	TEST_RUN(test_cert_issue_waits_for_ca_init);
 	TEST_RUN(test_cert_issue_refusals);
 	TEST_RUN(test_cert_issue_mismatched_ca);
+	TEST_RUN(test_cert_verify);
+	TEST_RUN(test_cert_issue_refuses_bad_ca);
+	TEST_RUN(test_ca_revoke);
 	wolfSSL_Cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))

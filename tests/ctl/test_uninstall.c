@@ -149,6 +149,8 @@ static bool test_purge(void)
 	snprintf(secrets, sizeof(secrets), "%s/secrets", cfg);
 	ok = put(cfg, "ca.key", "k\n") && put(cfg, "ca.crt", "c\n") &&
 	     put(cfg, "trust-domain", "mesh.local\n") &&
+	     put(cfg, "ca-previous.crt", "c\n") && put(cfg, "ca.crl", "l\n") &&
+	     put(cfg, "issued", "01 1 spiffe://mesh.local/a\n") &&
 	     put(certs, "a.crt", "c\n") && put(certs, "a.key", "k\n") &&
 	     put(secrets, "gw.pem", "not ours\n") &&
 	     put(state, "policy.yaml", "---\n") &&
@@ -164,6 +166,9 @@ static bool test_purge(void)
 	     ASSERT_FALSE(exists(cfg, "ca.key")) &&
 	     ASSERT_FALSE(exists(cfg, "ca.crt")) &&
 	     ASSERT_FALSE(exists(cfg, "trust-domain")) &&
+	     ASSERT_FALSE(exists(cfg, "ca-previous.crt")) &&
+	     ASSERT_FALSE(exists(cfg, "ca.crl")) &&
+	     ASSERT_FALSE(exists(cfg, "issued")) &&
 	     ASSERT_FALSE(fsio_exists(certs)) &&
 	     ASSERT_TRUE(exists(secrets, "gw.pem")) &&
 	     ASSERT_FALSE(fsio_exists(state)) &&

@@ -3,14 +3,16 @@
  * Fuzz target: our TLS 1.3 record layer (agent/tls_record.c) against
  * wolfSSL's, on the same records after the same handshake.
  *
- * Each input runs a real handshake on the agent's contexts: our client
- * (tls_handshake(), the agent's path) with a wolfSSL server that does not
- * hand over.  The server's traffic secrets go, while it shakes hands, to a
- * second server-side session of ours, which takes the keys over from that
- * WOLFSSL as the agent does (tls_handoff_keys()).  So two receivers hold
- * the same read key at the same sequence number: ours, and wolfSSL's own
- * record layer.  The client's record layer seals what the input asks for,
- * and both receivers get the same bytes, fed in the same pieces; each is
+ * Each input runs a real handshake on the agent's contexts between a
+ * sender of ours (tls_handshake(), the agent's path) and a wolfSSL session
+ * that does not hand over: the sender is the client and wolfSSL the
+ * server, or the other way round.  wolfSSL's traffic secrets go, while it
+ * shakes hands, to a second session of ours in its role, which takes the
+ * keys over from that WOLFSSL as the agent does (tls_handoff_keys()).  So
+ * two receivers hold the same read key at the same sequence number: ours,
+ * and wolfSSL's own record layer.  The sender's record layer seals what
+ * the input asks for, and both receivers get the same bytes, fed in the
+ * same pieces; each is
  * read until it wants more, has seen close_notify, or fails.  They must
  * end alike: both open, both closed or both failed (on the same record),
  * with the same plaintext in the same order; where they do not, the
@@ -21,12 +23,13 @@
  *   byte 0   bit 0: the suite (0: TLS_AES_128_GCM_SHA256, 1: ChaCha20);
  *            bits 1-4: our read buffer's size (fz_rbufs[]).
  *   byte 1   bits 0-3: how the stream is fed (fz_steps[]: 0 whole, else
- *            pieces of that many bytes).
+ *            pieces of that many bytes); FZ_RX_CLIENT: the receivers are
+ *            clients (else servers).
  *   then operations, one byte each (low 3 bits) and their arguments, each
  *   adding to the stream:
  *     0 RECORD     type, flags, pad, len (2 bytes), then the content
  *                  (len bytes of input, or FZ_FILL: a pattern); a record
- *                  of inner type @type sealed with the client's key:
+ *                  of inner type @type sealed with the sender's key:
  *                  FZ_NEXT_KEY  the sender moves to its next key after it
  *                               (as after sending a KeyUpdate)
  *                  FZ_FILL      content from a pattern, up to FZ_INNER_MAX
@@ -79,6 +82,18 @@
  *      refuses on the header an outer type other than application_data
  *      and a length out of bounds (5.2: record_overflow "MUST"), wolfSSL
  *      its own set (a version, some types, lengths), then takes 5 bytes.
+ *   D8 A NewSessionTicket (to a client) that does not parse: ours reads
+ *      a ticket for its syntax only, and refuses (6: decode_error) an
+ *      empty ticket (4.6.1: ticket<1..2^16-1>) and extensions that do not
+ *      frame (4.2); wolfSSL takes an empty ticket, and with this build
+ *      (no WOLFSSL_EARLY_DATA) only checks that the extensions fill the
+ *      message.
+ *   D9 A NewSessionTicket that parses with a ticket_lifetime over 7 days
+ *      or a ticket_nonce over 8 bytes: wolfSSL refuses the first (4.6.1
+ *      forbids it to servers, and tells clients to keep no ticket for
+ *      longer "regardless of the ticket_lifetime") and cannot keep the
+ *      second (TLS13_TICKET_NONCE_STATIC_SZ); ours, keeping no ticket,
+ *      takes both.
  *
  * FZ_VERBOSE=1 in the environment says how each input ended, with the
  * records it sealed.
@@ -115,6 +130,9 @@ const char *__asan_default_options(void)
 /* Feeds per input at most: a small step over a long stream is slow. */
 #define FZ_FEEDS_MAX	4096u
 #define FZ_OPS_MAX	256u
+
+/* Configuration, byte 1. */
+#define FZ_RX_CLIENT	0x10
 
 /* RECORD flags. */
 #define FZ_NEXT_KEY	0x01
@@ -168,7 +186,7 @@ struct fz_gen {
 	size_t n, off;
 	uint8_t *s;		/* the stream */
 	size_t len;
-	struct tls_sess *snd;	/* the sender: our client */
+	struct tls_sess *snd;	/* the sender, ours */
 	struct fz_rec recs[FZ_OPS_MAX];
 	size_t nrecs;
 };
@@ -588,6 +606,80 @@ static bool fz_hs_split(const struct fz_rec *r)
 	return false;
 }
 
+/* Bytes @off and @off + 1 of @r's content, a 16-bit length. */
+static size_t fz_u16(const struct fz_rec *r, size_t off)
+{
+	return (size_t)fz_content(r, off) << 8 | fz_content(r, off + 1);
+}
+
+/* How a reader reads a NewSessionTicket. */
+struct fz_nst_rules {
+	size_t min_ticket;	/* bytes of ticket at least */
+	bool extensions;	/* walks the extensions, or only their block */
+	uint32_t max_lifetime;	/* seconds */
+	size_t max_nonce;	/* bytes */
+};
+
+/* RFC 8446 4.6.1, as ours reads it: the syntax alone. */
+static const struct fz_nst_rules fz_nst_rfc = { 1, true, UINT32_MAX, 255 };
+/* wolfSSL 5.5.4 (DoTls13NewSessionTicket(), no WOLFSSL_EARLY_DATA): an
+ * empty ticket, extensions unread, MAX_LIFETIME, a nonce in
+ * TLS13_TICKET_NONCE_STATIC_SZ. */
+static const struct fz_nst_rules fz_nst_wolfssl = { 0, false, 604800, 8 };
+
+/* The NewSessionTicket body at @off of @r's content, @len bytes, passes
+ * @rules. */
+static bool fz_ticket_passes(const struct fz_rec *r, size_t off, size_t len,
+			     const struct fz_nst_rules *rules)
+{
+	size_t end = off + len, n;
+	uint32_t life;
+
+	if (len < 9 || len - 9 < fz_content(r, off + 8) ||
+	    fz_content(r, off + 8) > rules->max_nonce)
+		return false;
+	life = (uint32_t)fz_u16(r, off) << 16 | (uint32_t)fz_u16(r, off + 2);
+	if (life > rules->max_lifetime)
+		return false;
+	off += 9 + fz_content(r, off + 8);
+	if (end - off < 2 || (n = fz_u16(r, off)) < rules->min_ticket ||
+	    end - off - 2 < n)
+		return false;
+	off += 2 + n;
+	if (end - off < 2 || fz_u16(r, off) != end - off - 2)
+		return false;
+	for (off += 2; rules->extensions && off < end; off += 4 + n)
+		if (end - off < 4 || (n = fz_u16(r, off + 2)) > end - off - 4)
+			return false;
+	return true;
+}
+
+/* Of the NewSessionTickets in @r, the first that ours or wolfSSL refuses:
+ * refused by ours alone (-1), wolfSSL alone (1), both or none (0). */
+static int fz_ticket_parts(const struct fz_rec *r)
+{
+	size_t off = 0, len;
+	bool rfc, wolfssl;
+
+	if (r->type != TLS_CT_HANDSHAKE)
+		return 0;
+	while (r->n - off >= TLS_HS_HDR_LEN) {
+		len = (size_t)fz_content(r, off + 1) << 16 | fz_u16(r, off + 2);
+		if (len > r->n - off - TLS_HS_HDR_LEN)
+			return 0;
+		if (fz_content(r, off) == TLS_HS_NEW_TICKET) {
+			rfc = fz_ticket_passes(r, off + TLS_HS_HDR_LEN, len,
+					       &fz_nst_rfc);
+			wolfssl = fz_ticket_passes(r, off + TLS_HS_HDR_LEN,
+						   len, &fz_nst_wolfssl);
+			if (!rfc || !wolfssl)
+				return rfc == wolfssl ? 0 : rfc ? 1 : -1;
+		}
+		off += TLS_HS_HDR_LEN + len;
+	}
+	return 0;
+}
+
 /* Where the two part: @ours (its reason @why) and @theirs, on the record
  * at @at, whose header is @hdr (NULL: the stream ends first) and which
  * the stream holds whole or not (@whole); @r as the input sealed it
@@ -689,6 +781,12 @@ static const char *fz_explain(const struct fz_part *p)
 	if (fz_ours_refused(p, "handshake message split over records") &&
 	    fz_hs_split(r))
 		return "D6 a handshake message split over records";
+	if (fz_ours_refused(p, "malformed new session ticket") &&
+	    fz_ticket_parts(r) < 0)
+		return "D8 a NewSessionTicket ours refuses";
+	if ((fz_theirs_refused(p, SERVER_HINT_ERROR) ||
+	     fz_theirs_refused(p, INVALID_PARAMETER)) && fz_ticket_parts(r) > 0)
+		return "D9 a NewSessionTicket wolfSSL refuses";
 	return NULL;
 }
 
@@ -766,31 +864,44 @@ static bool fz_compare(const struct fz_gen *g, struct tls_sess *o,
 
 /* ---- one input ------------------------------------------------------------- */
 
-/* The handshake of our client @c with wolfSSL's server @theirs, whose
- * secrets @ours keeps; then @ours takes the keys over. */
-static void fz_handshake(struct tls_sess *c, struct tls_sess *theirs,
+/* One step of wolfSSL's handshake on @theirs, whose secrets @ours keeps.
+ * Returns 0 when done, -EAGAIN, -EPROTO. */
+static int fz_hs_theirs(struct tls_sess *theirs, struct tls_sess *ours)
+{
+	int ret;
+
+	tls_hs_cur = ours;
+	ret = theirs->ctx->role == TLS_ROLE_CLIENT ?
+	      wolfSSL_connect(theirs->ssl) : wolfSSL_accept(theirs->ssl);
+	tls_hs_cur = NULL;
+	if (ret == WOLFSSL_SUCCESS)
+		return 0;
+	return wolfSSL_get_error(theirs->ssl, ret) == WOLFSSL_ERROR_WANT_READ ?
+	       -EAGAIN : -EPROTO;
+}
+
+/* The handshake of our sender @snd (the agent's path) with wolfSSL's
+ * @theirs, whose secrets @ours keeps, the client going first; then @ours
+ * takes the keys over. */
+static void fz_handshake(struct tls_sess *snd, struct tls_sess *theirs,
 			 struct tls_sess *ours)
 {
-	int rc = -EAGAIN, rs = -EAGAIN, i;
+	bool rx_client = theirs->ctx->role == TLS_ROLE_CLIENT;
+	int rs = -EAGAIN, rt = -EAGAIN, i;
 
-	for (i = 0; i < 20 && (rc == -EAGAIN || rs == -EAGAIN); i++) {
-		if (rc == -EAGAIN)
-			rc = tls_handshake(c);
-		fz_pump(c, theirs, 0);
-		if (rs == -EAGAIN) {
-			tls_hs_cur = ours;
-			rs = wolfSSL_accept(theirs->ssl);
-			tls_hs_cur = NULL;
-			if (rs == WOLFSSL_SUCCESS)
-				rs = 0;
-			else if (wolfSSL_get_error(theirs->ssl, rs) ==
-				 WOLFSSL_ERROR_WANT_READ)
-				rs = -EAGAIN;
-		}
-		fz_pump(theirs, c, 0);
+	for (i = 0; i < 20 && (rs == -EAGAIN || rt == -EAGAIN); i++) {
+		if (rx_client && rt == -EAGAIN)
+			rt = fz_hs_theirs(theirs, ours);
+		fz_pump(theirs, snd, 0);
+		if (rs == -EAGAIN)
+			rs = tls_handshake(snd);
+		fz_pump(snd, theirs, 0);
+		if (!rx_client && rt == -EAGAIN)
+			rt = fz_hs_theirs(theirs, ours);
+		fz_pump(theirs, snd, 0);
 	}
-	if (rc != 0 || rs != 0 || theirs->rec_left != 0 ||
-	    bufq_in_len(&theirs->in) != 0 || bufq_in_len(&c->in) != 0)
+	if (rs != 0 || rt != 0 || theirs->rec_left != 0 ||
+	    bufq_in_len(&theirs->in) != 0 || bufq_in_len(&snd->in) != 0)
 		fz_die("the handshake did not complete cleanly");
 	if (tls_handoff_keys(ours, theirs->ssl) != 0)
 		fz_die(tls_last_error(ours));
@@ -812,7 +923,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		       pt_t[FZ_STREAM_MAX];
 	struct fz_rx ours = { .name = "ours", .pt = pt_o };
 	struct fz_rx theirs = { .name = "theirs", .pt = pt_t };
-	struct tls_sess *c, *t, *o;
+	struct tls_ctx *sctx, *rctx;
+	struct tls_sess *snd, *t, *o;
 	struct fz_gen *g;
 	size_t rbuf, step, fed = 0;
 
@@ -829,14 +941,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rbuf = fz_rbufs[(data[0] >> 1) & 15];
 	step = fz_steps[data[1] & 15];
 
-	c = fz_sess(fz_cctx[data[0] & 1]);
-	t = fz_sess(fz_sctx);
-	/* Ours never shakes hands: it keeps what the server's does. */
-	o = fz_sess(fz_sctx);
+	/* The receivers are the server, or the client. */
+	sctx = data[1] & FZ_RX_CLIENT ? fz_sctx : fz_cctx[data[0] & 1];
+	rctx = data[1] & FZ_RX_CLIENT ? fz_cctx[data[0] & 1] : fz_sctx;
+	snd = fz_sess(sctx);
+	t = fz_sess(rctx);
+	/* Ours never shakes hands: it keeps what wolfSSL's does. */
+	o = fz_sess(rctx);
 	wolfSSL_free(o->ssl);
 	o->ssl = NULL;
 	heap_shrink(TLS_HS_HEAP);
-	fz_handshake(c, t, o);
+	fz_handshake(snd, t, o);
 
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -844,7 +959,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g->in = data + 2;
 	g->n = size - 2;
 	g->s = stream;
-	g->snd = c;
+	g->snd = snd;
 	fz_build(g);
 
 	if (step && g->len / step > FZ_FEEDS_MAX)
@@ -866,6 +981,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(g);
 	tls_sess_free(o);
 	tls_sess_free(t);
-	tls_sess_free(c);
+	tls_sess_free(snd);
 	return 0;
 }

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the fuzz targets that run after a TLS handshake share:
- *   fz_tls_init()   once per process (LLVMFuzzerInitialize, or the first
- *                   input): wolfSSL, and a mesh PKI made in memory by the
- *                   project's own ctl/pki.c (a CA of trust domain
- *                   FZ_TD, a client and a server leaf with SPIFFE IDs), so
- *                   no input waits on a shell, a file or an expiry date;
+ *   fz_tls_init()   once per process, at the first input (the seed
+ *                   runner calls no LLVMFuzzerInitialize): wolfSSL, and
+ *                   a mesh PKI made in memory by the project's own
+ *                   ctl/pki.c (a CA of trust domain FZ_TD, a client and
+ *                   a server leaf with SPIFFE IDs), so no input waits on
+ *                   a shell, a file or an expiry date;
  *   fz_tls_ctx()    the agent's contexts on that PKI (tls_ctx_new_pem),
  *                   a client one restricted to one suite when asked;
  *   fz_pump()       ciphertext from one session's output to another's
- *                   input, in pieces of at most a given size.
+ *                   input, in pieces of at most a given size;
+ *   fz_discard()    drops what a session has to send.
  * Setup that fails is not a finding: it aborts with why, so that no input
  * runs on a half-made session.
  *

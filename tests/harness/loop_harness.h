@@ -32,11 +32,17 @@
 
 #include "harness/test.h"
 #include "../../agent/agent.h"
+#include "../../agent/workers.h"
 
 /* One loop in its own thread.  The test owns the struct; cfg is read by
  * the loop thread from lh_loop_start() until lh_loop_stop() returns. */
 struct lh_loop {
 	struct agent_config cfg;
+	/* Loops (workers.h); 0: $MF_TEST_THREADS when set, else 1.  With
+	 * more than one, stats holds the sums workers_totals() makes and
+	 * loop_stats loop 0's, and @w is live until the loop stops. */
+	unsigned int threads;
+	struct workers w;
 	/* Times each iteration (loop_turn()) on the loop thread's CPU
 	 * clock as well, into turn_cpu_max_ns when the loop stopped: the
 	 * loop's own work, where the stall gauge (wall clock) also counts
@@ -81,11 +87,37 @@ static inline void lh_run_cpu_timed(struct lh_loop *h, struct loop *l)
 	}
 }
 
+/* lh_loop_thread() with several loops. */
+static inline void *lh_workers_thread(struct lh_loop *h)
+{
+	struct agent *a0;
+	char c = 0;
+
+	h->init_err = workers_init(&h->w, &h->cfg, h->threads, false);
+	if (!h->init_err) {
+		a0 = workers_agent0(&h->w);
+		h->admin_port = loop_listen_port(&a0->loop, "admin");
+		h->fwd_port = loop_listen_port(&a0->loop, "forward");
+	}
+	if (write(h->ready_pipe[1], &c, 1) != 1)
+		abort();
+	if (h->init_err)
+		return NULL;
+	workers_run(&h->w);
+	workers_totals(&h->w, &h->stats);
+	h->loop_stats = workers_agent0(&h->w)->loop.stats;
+	workers_fini(&h->w);
+	return NULL;
+}
+
 static inline void *lh_loop_thread(void *arg)
 {
 	struct lh_loop *h = arg;
 	struct agent a;
 	char c = 0;
+
+	if (h->threads > 1)
+		return lh_workers_thread(h);
 
 	h->init_err = agent_init(&a, &h->cfg);
 	if (!h->init_err) {
@@ -114,8 +146,11 @@ static inline void *lh_loop_thread(void *arg)
  * when it could not start or loop_init() failed (an assertion). */
 static inline bool lh_loop_start(struct lh_loop *h)
 {
+	const char *env = getenv("MF_TEST_THREADS");
 	char c;
 
+	if (!h->threads && env)
+		h->threads = (unsigned int)atoi(env);
 	if (pipe(h->ready_pipe))
 		return false;
 	if (pthread_create(&h->thread, NULL, lh_loop_thread, h))
@@ -204,6 +239,22 @@ static inline int lh_listener(uint16_t *port, int backlog)
 		return -1;
 	*port = ntohs(sa.sin_port);
 	return fd;
+}
+
+/* A port that was free a moment ago (0 when none could be had). */
+static inline uint16_t lh_free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port = 0;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
 }
 
 /* A blocking socket connected to 127.0.0.1:@port (the caller closes it),

@@ -13,6 +13,13 @@
  *   ph_make_pki()      the usual set in a new dir: CA "ca", leaves "client"
  *                      (PH_ID_CLIENT) and "server" (PH_ID_SERVER);
  *                      ph_remove() removes the dir.
+ *   ph_make_signed()   any certificate signed by a CA of that dir, with the
+ *                      subject, extension lines and days given: leaves
+ *                      that break a rule, intermediate CAs.
+ *   ph_svid_cases[]    a leaf per X.509-SVID rule (lib/svid.h) it breaks,
+ *                      or keeps, with what svid_check() must say of it as
+ *                      a client's and as a server's; ph_make_svid() makes
+ *                      one for an identity.
  * Both certificates are valid for 2 days.  Paths are relative to the dir,
  * so a leaf may be written to certs/<stem> (the identity-store layout).
  *
@@ -28,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "svid.h"
 
 #define PH_ID_CLIENT "spiffe://mesh.local/ns/default/sa/client"
 #define PH_ID_SERVER "spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
@@ -106,6 +115,133 @@ static inline int ph_make_leaf(const char *dir, const char *ca_stem,
 		     "-CAcreateserial -days 2 -out %s.crt -extfile %s.ext "
 		     ">/dev/null 2>&1",
 		     dir, out_stem, cn, cn, cn, ca_stem, ca_stem, out_stem, cn);
+}
+
+/* A certificate in @dir: @out_stem.key and @out_stem.crt, subject @subj
+ * (openssl syntax; "/" is the empty subject), signed by CA @ca_stem of
+ * @dir, with extension-file lines @ext in which every "@ID" is @id, valid
+ * @days days (0: notAfter is now, so it expires within a second).
+ * Scratch files @out_stem.csr and .ext.  Returns 0, or non-zero. */
+static inline int ph_make_signed(const char *dir, const char *ca_stem,
+				 const char *out_stem, const char *subj,
+				 const char *ext, const char *id, int days)
+{
+	char path[256];
+	const char *at;
+	FILE *f;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/%s.ext", dir, out_stem);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -1;
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	for (at = ext; *at; at++) {
+		if (!strncmp(at, "@ID", 3)) {
+			fputs(id, f);
+			at += 2;
+		} else {
+			fputc(*at, f);
+		}
+	}
+	if (fclose(f) != 0)
+		return -1;
+	return ph_sh("cd %s && openssl req -new -newkey ec "
+		     "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key "
+		     "-out %s.csr -subj '%s' >/dev/null 2>&1 && "
+		     "openssl x509 -req -in %s.csr -CA %s.crt -CAkey %s.key "
+		     "-CAcreateserial -days %d -out %s.crt -extfile %s.ext "
+		     ">/dev/null 2>&1",
+		     dir, out_stem, out_stem, subj, out_stem, ca_stem, ca_stem,
+		     days, out_stem, out_stem);
+}
+
+/* The extension lines of a leaf that keeps every rule. */
+#define PH_BC	"basicConstraints=critical,CA:FALSE\n"
+#define PH_KU	"keyUsage=critical,digitalSignature\n"
+#define PH_EKU	"extendedKeyUsage=serverAuth,clientAuth\n"
+#define PH_URI	"subjectAltName=URI:@ID\n"
+
+/* A leaf made for a rule, and what svid_check() says of it. */
+struct ph_svid_case {
+	const char *name;	/* its file stem */
+	const char *subj;
+	const char *ext;	/* ph_make_signed()'s */
+	int days;
+	enum svid_rule client, server;	/* as a client's, a server's */
+};
+
+static const struct ph_svid_case ph_svid_cases[] = {
+	/* First: the later ones take the second it needs to expire. */
+	{ "expired", "/CN=svid", PH_BC PH_KU PH_EKU PH_URI, 0,
+	  SVID_EXPIRED, SVID_EXPIRED },
+	{ "good", "/CN=svid", PH_BC PH_KU PH_EKU PH_URI, 2, SVID_OK, SVID_OK },
+	{ "no-eku", "/CN=svid", PH_BC PH_KU PH_URI, 2, SVID_OK, SVID_OK },
+	{ "no-basic", "/CN=svid", PH_KU PH_EKU PH_URI, 2,
+	  SVID_LEAF_NO_BASIC, SVID_LEAF_NO_BASIC },
+	{ "leaf-ca", "/CN=svid", "basicConstraints=critical,CA:TRUE\n"
+	  PH_KU PH_EKU PH_URI, 2, SVID_LEAF_CA, SVID_LEAF_CA },
+	{ "no-key-usage", "/CN=svid", PH_BC PH_EKU PH_URI, 2,
+	  SVID_NO_KEY_USAGE, SVID_NO_KEY_USAGE },
+	{ "key-usage-not-critical", "/CN=svid", PH_BC
+	  "keyUsage=digitalSignature\n" PH_EKU PH_URI, 2,
+	  SVID_KEY_USAGE_NOT_CRITICAL, SVID_KEY_USAGE_NOT_CRITICAL },
+	{ "no-digital-signature", "/CN=svid", PH_BC
+	  "keyUsage=critical,keyAgreement\n" PH_EKU PH_URI, 2,
+	  SVID_LEAF_NO_DIGITAL_SIGNATURE, SVID_LEAF_NO_DIGITAL_SIGNATURE },
+	{ "key-cert-sign", "/CN=svid", PH_BC
+	  "keyUsage=critical,digitalSignature,keyCertSign\n" PH_EKU PH_URI, 2,
+	  SVID_LEAF_CERT_SIGN, SVID_LEAF_CERT_SIGN },
+	{ "crl-sign", "/CN=svid", PH_BC
+	  "keyUsage=critical,digitalSignature,cRLSign\n" PH_EKU PH_URI, 2,
+	  SVID_LEAF_CERT_SIGN, SVID_LEAF_CERT_SIGN },
+	{ "no-san", "/CN=svid", PH_BC PH_KU PH_EKU, 2,
+	  SVID_LEAF_NO_URI, SVID_LEAF_NO_URI },
+	{ "dns-only", "/CN=svid", PH_BC PH_KU PH_EKU
+	  "subjectAltName=DNS:web.mesh.local\n", 2,
+	  SVID_LEAF_NO_URI, SVID_LEAF_NO_URI },
+	{ "two-uris", "/CN=svid", PH_BC PH_KU PH_EKU
+	  "subjectAltName=URI:@ID,URI:spiffe://mesh.local/ns/default/sa/x\n",
+	  2, SVID_LEAF_URIS, SVID_LEAF_URIS },
+	{ "root-id", "/CN=svid", PH_BC PH_KU PH_EKU
+	  "subjectAltName=URI:spiffe://mesh.local\n", 2,
+	  SVID_LEAF_BAD_ID, SVID_LEAF_BAD_ID },
+	{ "dns-too", "/CN=svid", PH_BC PH_KU PH_EKU
+	  "subjectAltName=URI:@ID,DNS:web.mesh.local\n", 2,
+	  SVID_LEAF_OTHER_NAME, SVID_LEAF_OTHER_NAME },
+	{ "ip-too", "/CN=svid", PH_BC PH_KU PH_EKU
+	  "subjectAltName=URI:@ID,IP:127.0.0.11\n", 2,
+	  SVID_LEAF_OTHER_NAME, SVID_LEAF_OTHER_NAME },
+	{ "email-too", "/CN=svid", PH_BC PH_KU PH_EKU
+	  "subjectAltName=URI:@ID,email:web@mesh.local\n", 2,
+	  SVID_LEAF_OTHER_NAME, SVID_LEAF_OTHER_NAME },
+	{ "empty-subject", "/", PH_BC PH_KU PH_EKU PH_URI, 2,
+	  SVID_LEAF_SAN_NOT_CRITICAL, SVID_LEAF_SAN_NOT_CRITICAL },
+	{ "server-only", "/CN=svid", PH_BC PH_KU
+	  "extendedKeyUsage=serverAuth\n" PH_URI, 2,
+	  SVID_LEAF_NO_CLIENT_AUTH, SVID_OK },
+	{ "client-only", "/CN=svid", PH_BC PH_KU
+	  "extendedKeyUsage=clientAuth\n" PH_URI, 2,
+	  SVID_OK, SVID_LEAF_NO_SERVER_AUTH },
+};
+
+#define PH_SVID_NCASES (sizeof(ph_svid_cases) / sizeof(ph_svid_cases[0]))
+
+/* Case @c for identity @id, signed by CA @ca_stem of @dir, as
+ * @prefix<name>.crt/.key (@prefix relative to @dir, e.g. "svid-").
+ * Returns 0, or non-zero. */
+static inline int ph_make_svid(const char *dir, const char *ca_stem,
+			       const char *prefix,
+			       const struct ph_svid_case *c, const char *id)
+{
+	char stem[128];
+	int n = snprintf(stem, sizeof(stem), "%s%s", prefix, c->name);
+
+	if (n < 0 || (size_t)n >= sizeof(stem))
+		return -1;
+	return ph_make_signed(dir, ca_stem, stem, c->subj, c->ext, id,
+			      c->days);
 }
 
 /* Makes /tmp/mf-test-@name-XXXXXX, its path in @dir (@n bytes), with CA

@@ -352,6 +352,15 @@ spec:
                   set: [{name: x-route, value: legacy}]
                   remove: [x-debug]
         - matches:
+            - path: {type: PathPrefix, value: /mirrored}
+          default:
+            filters:
+              - type: RequestMirror
+                requestMirror:
+                  backendRef: {kind: MeshServiceSubset, name: web, tags: {version: v2}}
+            backendRefs:
+              - {kind: MeshServiceSubset, name: web, tags: {version: v1}}
+        - matches:
             - path: {type: Exact, value: /moved}
           default:
             filters:
@@ -388,6 +397,26 @@ if "$TB" apply "$TL_TMP/routes.yaml" >"$TL_TMP/apply-routes.log" 2>&1; then
 		pass l7_mesh_http_route_rewrite_and_modifiers
 	else
 		fail l7_mesh_http_route_rewrite_and_modifiers "pod saw: $(tr '\n' '|' <"$TL_TMP/legacy.out"); client got: $(tr -d '\r' <"$TL_TMP/split.hdrs" | tr '\n' '|')"
+	fi
+	# RequestMirror: every request answered by v1 (b1) alone, and a copy
+	# of each, Host "-shadow", seen by v2 (b2) whose answers nobody gets.
+	tb_exec a1 curl -sS -m 30 "http://$VIP/mirrored/whoami?m=$TOKEN-[1-10]" >"$TL_TMP/mirror.out" 2>&1
+	copies() { grep "GET /mirrored/whoami?m=$TOKEN-" "$TL_TMP/httpd-b2.log" | grep -c " host=$VIP-shadow\$"; }
+	mirror_sent() {
+		tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
+			awk '$1 == "meshforge_http_mirror_requests_total{result=\"sent\"}" {print $2}'
+	}
+	all_copies() { [ "$(copies)" -ge 10 ]; }
+	wait_for 10 all_copies
+	ms=$(mirror_sent)
+	nb1=$(grep -c '^pod=mf-pod-b1 ' "$TL_TMP/mirror.out")
+	nc=$(copies)
+	in_b1=$(grep -c "GET /mirrored/whoami?m=$TOKEN-" "$TL_TMP/httpd-b1.log")
+	if [ "$nb1" -eq 10 ] && [ "$(wc -l <"$TL_TMP/mirror.out")" -eq 10 ] && [ "$nc" -eq 10 ] &&
+		[ "$in_b1" -eq 10 ] && [ "${ms:-0}" -ge 10 ]; then
+		pass l7_mesh_http_route_request_mirror
+	else
+		fail l7_mesh_http_route_request_mirror "client got b1 $nb1 of 10 ($(sort "$TL_TMP/mirror.out" | uniq -c | tr '\n' '|')); b1 saw $in_b1, b2 saw $nc copies with Host $VIP-shadow; mirrors sent ${ms:-?}"
 	fi
 	out=$(tb_exec a1 curl -sS -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' "http://$VIP/moved?x=1" 2>&1)
 	if [ "$out" = "301 https://web.example.com/new?x=1" ]; then

@@ -557,8 +557,8 @@ static bool test_bad_mtp(void)
 	return expect1(MTP_TO("{kind: MeshGateway, name: web}",
 			      "  from:\n" ALLOW_MESH),
 		       "t.yaml:5:21: spec.targetRef.kind: must be Mesh, "
-		       "MeshSubset, MeshService, MeshServiceSubset or "
-		       "Dataplane") &&
+		       "MeshSubset, MeshService, MeshServiceSubset, "
+		       "Dataplane or MeshExternalService") &&
 	       expect1(MTP_TO("{kind: Mesh, name: web}",
 			      "  from:\n" ALLOW_MESH),
 		       "t.yaml:5:33: spec.targetRef.name: must not be set for "

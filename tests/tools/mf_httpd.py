@@ -214,6 +214,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self._reply(404, b"not found\n")
 
+    def log_request(self, code="-", size="-"):
+        # The Host each request came with, at the end of its line: a
+        # mirror's copies say "-shadow" there.
+        self.log_message('"%s" %s %s host=%s', self.requestline, str(code), str(size),
+                         self.headers.get("Host", "-") if hasattr(self, "headers") else "-")
+
     def log_message(self, fmt, *args):
         sys.stderr.write("mf-httpd %s %s\n" % (self.client_address[0], fmt % args))
 

@@ -59,14 +59,15 @@ ACCEPTED = [
         "severity": "HIGH",
         "finding": "Neither CRL nor OCSP URI provided",
         "reason": "The mesh CA is private and only the agents check its "
-        "certificates, against the CA in their config directory; none of "
-        "them would fetch a CRL or ask an OCSP responder named in a "
-        "certificate, and there is none to name. What this leaves: there "
-        "is no revocation of one certificate. A leaked key is answered by "
-        "a new CA or, for a workload's identity, by denying its SPIFFE ID "
-        "in a MeshTrafficPermission; otherwise its certificate stays "
-        "valid until it expires (`mfctl cert issue --days`, 365 by "
-        "default).",
+        "certificates, against the CA and its revocation list in their "
+        "config directory (`ca.crl`, made by `mfctl ca revoke` and "
+        "carried to the nodes by `mfctl ca export`); none of them would "
+        "fetch a CRL or ask an OCSP responder named in a certificate, "
+        "so no certificate names one. A revoked certificate is refused "
+        "at this port within a second of the list reaching the node "
+        "(docs/operations.md, \"Revoking a certificate\"; "
+        "`tests/integration/test_revoke.sh`); testssl.sh looks for a "
+        "URI in the certificate and cannot see that.",
     },
 ]
 

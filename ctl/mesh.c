@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "emit.h"
+#include "mesh.h"
+#include "policy/core.h"
+#include "policy/doc.h"
+#include "policy/render.h"
+#include "policy/txn.h"
+
+/* Splits policy key @key of @prefix into its kind and name (pointing into
+ * @key).  Returns the kind, -1 for a key that is not a policy object, or
+ * -2 for one that is under P/policy/ but malformed. */
+static int mesh_key_split(const char *prefix, const char *key,
+			  const char **name)
+{
+	size_t pl = strlen(prefix), kl;
+	const char *k, *slash;
+	char kind[64];
+	int kd;
+
+	if (strncmp(key, prefix, pl) ||
+	    strncmp(key + pl, MESH_POLICY "/", sizeof(MESH_POLICY)))
+		return -1;
+	k = key + pl + sizeof(MESH_POLICY);
+	slash = strchr(k, '/');
+	if (!slash || !slash[1] || strchr(slash + 1, '/'))
+		return -2;
+	kl = (size_t)(slash - k);
+	if (kl >= sizeof(kind))
+		return -2;
+	memcpy(kind, k, kl);
+	kind[kl] = '\0';
+	kd = model_kind_parse(kind);
+	*name = slash + 1;
+	return kd < 0 ? -2 : kd;
+}
+
+/* A registration of @node, key @kv naming @k/@name: added to @set when
+ * it is a Node named @node or a Workload on @node whose Service the
+ * policy defines, and nothing there has its kind and name; else said in
+ * @d and left out.  Returns 0 or -ENOMEM. */
+static int mesh_reg_one(const char *node, int k, const char *name,
+			const struct mstore_kv *kv, struct model_set *set,
+			struct diag *d)
+{
+	const struct core_workload *w;
+	struct model_set one;
+	struct diag od;
+	int err;
+
+	if (k != MODEL_NODE && k != MODEL_WORKLOAD) {
+		diag_add(d, NULL, NULL, kv->key, "a node registers its Node "
+			 "and its Workloads only; ignored");
+		return 0;
+	}
+	if (k == MODEL_NODE && strcmp(name, node)) {
+		diag_add(d, NULL, NULL, kv->key, "node %s cannot register "
+			 "Node %s; ignored", node, name);
+		return 0;
+	}
+	if (model_set_find(set, k, name)) {
+		diag_add(d, NULL, NULL, kv->key, "%s %s is defined already "
+			 "(by the policy or another node); ignored",
+			 model_kind_name(k), name);
+		return 0;
+	}
+	/* Checked in a set of its own, so that a refused object leaves
+	 * nothing behind in @set. */
+	model_set_init(&one);
+	diag_init(&od);
+	err = doc_parse_buffer(&one, kv->key, kv->val, kv->len, &od);
+	if (err == -ENOMEM)
+		goto out;
+	if (err || one.n != 1 || one.objs[0].kind != (enum model_kind)k ||
+	    strcmp(one.objs[0].name, name)) {
+		for (size_t i = 0; i < od.n; i++)
+			diag_add(d, NULL, NULL, NULL, "%s", od.msgs[i]);
+		diag_add(d, NULL, NULL, kv->key, "not one valid %s named "
+			 "\"%s\"; ignored", model_kind_name(k), name);
+		err = 0;
+		goto out;
+	}
+	if (k == MODEL_WORKLOAD) {
+		w = model_spec(&one.objs[0]);
+		/* The identity check: a node speaks for itself only. */
+		if (strncmp(w->node, node, sizeof(w->node))) {
+			diag_add(d, NULL, NULL, kv->key, "claims node %.*s: "
+				 "node %s registers only workloads on itself; "
+				 "ignored", (int)strnlen(w->node,
+							 sizeof(w->node)),
+				 w->node, node);
+			goto out;
+		}
+		if (!model_set_find(set, MODEL_SERVICE, w->service)) {
+			diag_add(d, NULL, NULL, kv->key, "Service %.*s is not "
+				 "in the policy; ignored",
+				 (int)strnlen(w->service, sizeof(w->service)),
+				 w->service);
+			goto out;
+		}
+	}
+	err = doc_parse_buffer(set, kv->key, kv->val, kv->len, d);
+out:
+	model_set_free(&one);
+	diag_free(&od);
+	return err == -ENOMEM ? err : 0;
+}
+
+/* Splits registration key @key (P/nodes/<node>/<Kind>/<name>) into a
+ * malloc'ed *@node and its kind and name.  Returns the kind, -1 for a key
+ * elsewhere, -2 for a malformed one (*@node NULL). */
+static int mesh_reg_split(const char *prefix, const char *key, char **node,
+			  const char **name)
+{
+	size_t pl = strlen(prefix), nl;
+	const char *n, *slash;
+	char *sub;
+	int k;
+
+	*node = NULL;
+	if (strncmp(key, prefix, pl) ||
+	    strncmp(key + pl, MESH_NODES "/", sizeof(MESH_NODES)))
+		return -1;
+	n = key + pl + sizeof(MESH_NODES);
+	slash = strchr(n, '/');
+	if (!slash || slash == n)
+		return -2;
+	nl = (size_t)(slash - n);
+	/* The rest is a policy key under the prefix "": /<Kind>/<name>. */
+	if (asprintf(&sub, MESH_POLICY "%s", slash) < 0)
+		return -2;
+	k = mesh_key_split("", sub, name);
+	if (k >= 0) {
+		*name = slash + 1 + strcspn(slash + 1, "/") + 1;
+		*node = strndup(n, nl);
+		if (!*node)
+			k = -2;
+	}
+	free(sub);
+	return k < 0 ? -2 : k;
+}
+
+int mesh_parse(const char *prefix, const struct mstore_list *l,
+	       struct model_set *set, struct diag *d, int64_t *guard_rev,
+	       struct diag *regd)
+{
+	char guard[512];
+	int err = 0;
+
+	snprintf(guard, sizeof(guard), "%s" MESH_POLICY, prefix);
+	*guard_rev = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct mstore_kv *kv = &l->kvs[i];
+		const char *name = NULL;
+		size_t before = set->n;
+		int k, e;
+
+		if (!strcmp(kv->key, guard)) {
+			*guard_rev = kv->mod_rev;
+			continue;
+		}
+		k = mesh_key_split(prefix, kv->key, &name);
+		if (k == -1)
+			continue;
+		if (k == -2) {
+			diag_add(d, NULL, NULL, kv->key, "not a policy key "
+				 "(want %s" MESH_POLICY "/<Kind>/<name>)",
+				 prefix);
+			err = -EINVAL;
+			continue;
+		}
+		e = doc_parse_buffer(set, kv->key, kv->val, kv->len, d);
+		if (e == -ENOMEM)
+			return e;
+		if (e) {
+			err = -EINVAL;
+			continue;
+		}
+		/* The key is what writers replace and delete by: an object
+		 * that says otherwise would never be found again. */
+		if (set->n != before + 1 ||
+		    set->objs[before].kind != (enum model_kind)k ||
+		    strcmp(set->objs[before].name, name)) {
+			diag_add(d, NULL, NULL, kv->key, "holds %s, not one "
+				 "%s named \"%s\"", set->n == before + 1 ?
+				 model_kind_name(set->objs[before].kind) :
+				 "several or no objects",
+				 model_kind_name(k), name);
+			err = -EINVAL;
+		}
+	}
+	/* The registrations after the whole policy, which they refer to
+	 * and which wins over them. */
+	for (size_t i = 0; regd && !err && i < l->n; i++) {
+		const struct mstore_kv *kv = &l->kvs[i];
+		const char *name = NULL;
+		char *node;
+		int k = mesh_reg_split(prefix, kv->key, &node, &name);
+
+		if (k == -2)
+			diag_add(regd, NULL, NULL, kv->key, "not a registration "
+				 "key (want %s" MESH_NODES "/<node>/<Kind>/"
+				 "<name>); ignored", prefix);
+		if (k >= 0)
+			err = mesh_reg_one(node, k, name, kv, set, regd);
+		free(node);
+	}
+	return err;
+}
+
+int mesh_key(char **key, const char *prefix, enum model_kind kind,
+	     const char *name)
+{
+	return asprintf(key, "%s" MESH_POLICY "/%s/%s", prefix,
+			model_kind_name(kind), name) < 0 ? -ENOMEM : 0;
+}
+
+int ctl_mesh_open(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o)
+{
+	struct txn_opts to = { 0 };
+	struct mstore_list l = { 0 };
+	char errbuf[MSTORE_ERR_MAX], prefix[512];
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	err = store_mem_new(&m->mem);
+	to.store = m->mem;
+	if (err) {
+		memset(t, 0, sizeof(*t));
+		t->lock_fd = -1;
+		return err;
+	}
+	/* An empty policy in memory: the maps the input is compiled into,
+	 * to know it fits them as it would on a node. */
+	err = txn_open(t, &to);
+	if (err)
+		return err;
+	err = mstore_open(&m->ms, o->store_url, &o->store_tls, errbuf);
+	if (err) {
+		diag_add(&t->d, NULL, NULL, NULL, "%s", errbuf);
+		goto fail;
+	}
+	snprintf(prefix, sizeof(prefix), "%s/", m->ms->prefix);
+	err = m->ms->ops->list(m->ms, prefix, &l);
+	if (err) {
+		diag_add(&t->d, NULL, NULL, NULL, "cannot read the mesh: %s",
+			 m->ms->err);
+		goto fail;
+	}
+	m->rev = l.rev;
+	err = mesh_parse(m->ms->prefix, &l, &t->applied, &t->d, &m->guard_rev,
+			 NULL);
+	mstore_list_free(&l);
+	if (err == -EINVAL)
+		/* Someone wrote the store by hand: the mesh cannot be
+		 * changed on top of it until that is fixed. */
+		diag_add(&t->d, NULL, NULL, NULL, "the policy in %s at "
+			 "revision %lld is not valid (above); fix or delete "
+			 "those keys", m->ms->where, (long long)m->rev);
+	if (!err)
+		return 0;
+fail:
+	t->stage = TXN_FAILED_OPEN;
+	return err;
+}
+
+int mesh_yaml(const struct model_set *set, const struct model_obj *o,
+		     char **out, size_t *len)
+{
+	FILE *f = open_memstream(out, len);
+	struct emit e;
+
+	if (!f)
+		return -ENOMEM;
+	emit_init(&e, EMIT_YAML, emit_to_file, f);
+	emit_doc(&e);
+	render_obj(&e, set, o);
+	if (fclose(f) || e.err) {
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Adds a put (@val malloc'ed, taken) or delete of @kind/@name. */
+static int mesh_op(struct ctl_mesh *m, enum model_kind kind, const char *name,
+		   char *val, size_t len)
+{
+	struct mstore_op *op = &m->ops[m->nops];
+	char *key;
+
+	if (mesh_key(&key, m->ms->prefix, kind, name)) {
+		free(val);
+		return -ENOMEM;
+	}
+	*op = (struct mstore_op){ key, val, len, 0 };
+	m->nops++;
+	return 0;
+}
+
+int ctl_mesh_plan(struct ctl_mesh *m, struct txn *t)
+{
+	int err = 0;
+
+	/* Room for every object of both sets and the guard. */
+	m->ops = calloc(t->applied.n + t->next.n + 1, sizeof(*m->ops));
+	if (!m->ops)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->next.n && !err; i++) {
+		const struct model_obj *o = &t->next.objs[i];
+		const struct model_obj *old =
+			model_set_find(&t->applied, o->kind, o->name);
+		char *val;
+		size_t len;
+
+		if (old && model_obj_equal(old, o)) {
+			m->unchanged++;
+			continue;
+		}
+		old ? m->updated++ : m->created++;
+		err = mesh_yaml(&t->next, o, &val, &len);
+		if (!err)
+			err = mesh_op(m, o->kind, o->name, val, len);
+	}
+	for (size_t i = 0; i < t->applied.n && !err; i++) {
+		const struct model_obj *o = &t->applied.objs[i];
+
+		if (model_set_find(&t->next, o->kind, o->name))
+			continue;
+		m->deleted++;
+		err = mesh_op(m, o->kind, o->name, NULL, 0);
+	}
+	return err;
+}
+
+int ctl_mesh_commit(struct ctl_mesh *m, struct txn *t)
+{
+	char *guard = NULL, *val = NULL;
+	int err;
+
+	if (!m->nops)
+		return 0;
+	if (asprintf(&guard, "%s" MESH_POLICY, m->ms->prefix) < 0 ||
+	    asprintf(&val, "%zu objects", t->next.n) < 0) {
+		free(guard);
+		return -ENOMEM;
+	}
+	/* The guard last: it is the same write either way. */
+	m->ops[m->nops++] = (struct mstore_op){ guard, val, strlen(val), 0 };
+	err = m->ms->ops->commit(m->ms, guard, m->guard_rev, m->ops, m->nops,
+				 &m->wrote);
+	if (err && err != -ESTALE) {
+		diag_add(&t->d, NULL, NULL, NULL, "cannot write the mesh: %s",
+			 m->ms->err);
+		t->stage = TXN_FAILED_WRITE;
+	}
+	return err;
+}
+
+void ctl_mesh_close(struct ctl_mesh *m, struct txn *t)
+{
+	txn_close(t);
+	for (size_t i = 0; i < m->nops; i++) {
+		free((char *)m->ops[i].key);
+		free((char *)m->ops[i].val);
+	}
+	free(m->ops);
+	m->ops = NULL;
+	m->nops = 0;
+	mstore_close(m->ms);
+	m->ms = NULL;
+	store_close(m->mem);
+	m->mem = NULL;
+}
+
+int ctl_mesh_fail(const struct ctl_mesh *m, const struct txn *t, int err,
+		  const char *what, const char *consequence)
+{
+	const char *where = m->ms ? m->ms->where : "the store";
+
+	if (t->stage != TXN_FAILED_OPEN && t->stage != TXN_FAILED_WRITE &&
+	    err != -ESTALE)
+		return ctl_txn_fail(t, err, what, consequence);
+	diag_print(&t->d, stderr);
+	if (err == -ESTALE)
+		ctl_err("%s: conflict: the mesh in %s kept changing while this "
+			"%s was written (%d tries); %s", what, where, what,
+			MESH_RETRIES + 1, consequence);
+	else if (t->stage == TXN_FAILED_WRITE)
+		ctl_err("%s failed: the mesh in %s is unchanged (revision "
+			"%lld); %s", what, where, (long long)m->rev,
+			consequence);
+	else
+		ctl_err("%s failed; %s", what, consequence);
+	return err == -EINVAL ? CTL_EXIT_INVALID : CTL_EXIT_SYSTEM;
+}

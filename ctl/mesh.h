@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The mesh's policy in the mesh store (mstore.h), as docs/store.md lays it
+ * out under the store's prefix P:
+ *
+ *   P/policy/<Kind>/<name>   one object, as YAML (what `mfctl get` prints)
+ *   P/policy                 the guard: rewritten by every change, so a
+ *                            writer's compare on its revision fails when
+ *                            any other change (a delete too) came between
+ *                            its read and its write
+ *   P/nodes/<node>/<Kind>/<name>
+ *                            a node's registration (its Node, the
+ *                            Workloads it serves), under its lease
+ *
+ * The commands (apply, delete, diff, get, status with --store) read it
+ * into a transaction over an in-memory store, so that the input is parsed,
+ * merged, validated and compiled by the same code as on a node
+ * (ctl_mesh_open(), txn_plan()), and write only what changed
+ * (ctl_mesh_commit()).  `mfctl sync` reads it with mesh_parse().
+ */
+#ifndef CTL_MESH_H
+#define CTL_MESH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mstore.h"
+#include "policy/diag.h"
+#include "policy/model.h"
+
+struct ctl_opts;
+struct txn;
+
+#define MESH_POLICY	"/policy"
+#define MESH_NODES	"/nodes"
+
+/* Writers that lose a race read again and retry this many times before
+ * they report the conflict. */
+#define MESH_RETRIES	5
+
+/*
+ * The policy objects of @l (a list of "@prefix/"), parsed into @set (the
+ * caller's, initialised), each checked against its key; *@guard_rev: the
+ * guard's revision (0: none).  With @regd, the nodes' registrations too
+ * (P/nodes/<node>/<Kind>/<name>): a node's Node and the Workloads on it
+ * whose Service the policy defines; any other (a Workload that claims
+ * another node: the identity check, docs/store.md) is left out and said
+ * in @regd, since one node's bad registration must not stop the mesh's
+ * policy.  Returns 0, -EINVAL (problems of the policy in @d), or -ENOMEM.
+ */
+int mesh_parse(const char *prefix, const struct mstore_list *l,
+	       struct model_set *set, struct diag *d, int64_t *guard_rev,
+	       struct diag *regd);
+
+/* The key of object @kind/@name under @prefix, malloc'ed into *@key.
+ * Returns 0 or -ENOMEM. */
+int mesh_key(char **key, const char *prefix, enum model_kind kind,
+	     const char *name);
+
+/* The value of object @o of @set: its YAML document, as `mfctl get`
+ * prints it, malloc'ed into *@out.  Returns 0 or -ENOMEM. */
+int mesh_yaml(const struct model_set *set, const struct model_obj *o,
+	      char **out, size_t *len);
+
+/* A command's view of the mesh in the store. */
+struct ctl_mesh {
+	struct mstore *ms;		/* owned */
+	struct store *mem;		/* owned: the transaction's maps */
+	int64_t rev;			/* the revision read */
+	int64_t guard_rev;		/* the guard's, 0: no policy yet */
+	int64_t wrote;			/* the revision of the commit */
+	/* The change from t->applied to t->next (ctl_mesh_plan()). */
+	struct mstore_op *ops;		/* owned, keys and values too */
+	size_t nops;
+	size_t created, updated, deleted, unchanged;
+};
+
+/*
+ * Opens transaction @t over memory and reads the mesh of --store into
+ * t->applied.  Returns 0 or -errno, the problem in t->d (then
+ * ctl_mesh_fail()).  The caller calls ctl_mesh_close() whatever this
+ * returns.
+ */
+int ctl_mesh_open(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o);
+
+/* After txn_plan(): the objects to write and delete, and the counts.
+ * Returns 0 or -ENOMEM. */
+int ctl_mesh_plan(struct ctl_mesh *m, struct txn *t);
+
+/* Writes the plan as one transaction guarded by what was read.  Returns
+ * 0 (nothing to write is 0 too), -ESTALE when another writer came
+ * first (read again: ctl_mesh_close(), ctl_mesh_open()), or -errno, the
+ * problem in t->d. */
+int ctl_mesh_commit(struct ctl_mesh *m, struct txn *t);
+
+void ctl_mesh_close(struct ctl_mesh *m, struct txn *t);
+
+/* ctl_txn_fail() for a command on the store: what the store said, and
+ * that the mesh there is unchanged.  Returns the exit code. */
+int ctl_mesh_fail(const struct ctl_mesh *m, const struct txn *t, int err,
+		  const char *what, const char *consequence);
+
+#endif /* CTL_MESH_H */

@@ -1,0 +1,783 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The mesh store on etcd 3.4, through its v3 JSON gateway (the grpc-gateway
+ * every etcd serves on its client URLs): POST /v3/kv/range, /v3/kv/txn and
+ * /v3/watch, with libcurl.  Keys and values travel base64 (wolfCrypt's
+ * coder), numbers as JSON strings.  Requests are written with the project's
+ * JSON emitter; answers are read by the YAML tree reader (ytree.h), since
+ * the JSON etcd writes (compact, double-quoted strings, no \u escapes of
+ * its own) is YAML flow syntax that libyaml reads as it is.
+ *
+ * Endpoints are tried in turn: a request that cannot reach one member, or
+ * that a member answers with 503 (no leader), goes to the next, so losing
+ * a member of three costs one failed connect, not an error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/coding.h>
+
+#include "emit.h"
+#include "mstore.h"
+#include "policy/ytree.h"
+
+#define ETCD_MAX_ENDPOINTS	8
+#define ETCD_DEFAULT_PREFIX	"/meshforge"
+#define ETCD_CONNECT_MS		500L
+#define ETCD_REQUEST_MS		5000L
+/* Biggest answer kept: a list of the whole mesh at scale. */
+#define ETCD_MAX_BODY		(512u << 20)
+
+struct etcd {
+	struct mstore s;
+	char *urls[ETCD_MAX_ENDPOINTS];	/* owned: "http://h:p" */
+	size_t nurls;
+	size_t cur;			/* the endpoint that answered last */
+	char *where;			/* owned: the URL as given */
+	char *prefix;			/* owned */
+	char *ca, *cert, *key;		/* owned, or NULL */
+	CURL *curl;			/* for range and txn */
+};
+
+/* A growing buffer of an answer. */
+struct etcd_buf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static int etcd_buf_put(struct etcd_buf *b, const char *data, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (cap > ETCD_MAX_BODY)
+			return b->err = -EFBIG;
+		p = realloc(b->p, cap);
+		if (!p)
+			return b->err = -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static void etcd_buf_emit(void *arg, const char *buf, size_t n)
+{
+	etcd_buf_put(arg, buf, n);
+}
+
+static size_t etcd_buf_write(char *data, size_t sz, size_t nm, void *arg)
+{
+	return etcd_buf_put(arg, data, sz * nm) ? 0 : sz * nm;
+}
+
+/* ---- JSON answers -------------------------------------------------------- */
+
+/* The value of key @key in map @n, or NULL. */
+static const struct ynode *js_get(const struct ynode *n, const char *key)
+{
+	if (!n || n->type != YNODE_MAP)
+		return NULL;
+	for (size_t i = 0; i + 1 < n->nkids; i += 2)
+		if (n->kids[i]->type == YNODE_SCALAR &&
+		    !strcmp(n->kids[i]->str, key))
+			return n->kids[i + 1];
+	return NULL;
+}
+
+/* A number etcd writes as a string ("42") or bare; 0 when absent. */
+static int64_t js_int(const struct ynode *n)
+{
+	return n && n->type == YNODE_SCALAR ? strtoll(n->str, NULL, 10) : 0;
+}
+
+static bool js_true(const struct ynode *n)
+{
+	return n && n->type == YNODE_SCALAR && !strcmp(n->str, "true");
+}
+
+/* Decodes base64 scalar @n into a malloc'ed NUL-terminated *out.  An
+ * absent field is the empty string (etcd leaves empty values out).
+ * Returns 0, -EPROTO or -ENOMEM. */
+static int js_b64(const struct ynode *n, char **out, size_t *len)
+{
+	word32 cap;
+	char *p;
+
+	if (n && n->type != YNODE_SCALAR)
+		return -EPROTO;
+	cap = n ? (word32)n->len : 0;
+	p = malloc(cap + 1);
+	if (!p)
+		return -ENOMEM;
+	if (cap && Base64_Decode((const byte *)n->str, (word32)n->len,
+				 (byte *)p, &cap)) {
+		free(p);
+		return -EPROTO;
+	}
+	p[cap] = '\0';
+	*out = p;
+	if (len)
+		*len = cap;
+	return 0;
+}
+
+/* A kv of an answer ({key, value, mod_revision, ...}) into @kv; @del:
+ * a DELETE event, no value. */
+static int js_kv(const struct ynode *n, bool del, struct mstore_kv *kv)
+{
+	int err;
+
+	memset(kv, 0, sizeof(*kv));
+	err = js_b64(js_get(n, "key"), &kv->key, NULL);
+	if (!err && !del)
+		err = js_b64(js_get(n, "value"), &kv->val, &kv->len);
+	kv->mod_rev = js_int(js_get(n, "mod_revision"));
+	if (err) {
+		free(kv->key);
+		kv->key = NULL;
+	}
+	return err;
+}
+
+/* Parses answer @buf into @t.  Returns 0 or -EPROTO (said in s->err). */
+static int etcd_parse(struct etcd *e, const char *buf, size_t len,
+		      struct ytree *t)
+{
+	struct diag d;
+	int err;
+
+	diag_init(&d);
+	err = ytree_parse(t, "etcd", buf, len, &d);
+	if (!err && (!t->ndocs || t->docs[0].root->type != YNODE_MAP)) {
+		ytree_free(t);
+		err = -EPROTO;
+	}
+	if (err)
+		snprintf(e->s.err, sizeof(e->s.err),
+			 "%s: an answer that is not JSON: %.80s", e->s.where,
+			 buf);
+	diag_free(&d);
+	return err ? -EPROTO : 0;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+/* Base64 of @n bytes of @p, as a JSON string value of the emitter. */
+static void etcd_emit_b64(struct emit *e, const void *p, size_t n)
+{
+	word32 cap = (word32)((n + 2) / 3 * 4 + 1);
+	char *out = malloc(cap);
+
+	if (!out || Base64_Encode_NoNl(p, (word32)n, (byte *)out, &cap)) {
+		e->err = -ENOMEM;
+		free(out);
+		return;
+	}
+	out[cap] = '\0';
+	emit_str(e, out);
+	free(out);
+}
+
+/* The first key after every key that starts with @prefix (etcd's
+ * range_end for a prefix): the prefix with its last byte plus one. */
+static void etcd_emit_range(struct emit *e, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end = strdup(prefix);
+
+	if (!end || !n) {
+		e->err = -ENOMEM;
+		free(end);
+		return;
+	}
+	emit_key(e, "key");
+	etcd_emit_b64(e, prefix, n);
+	end[n - 1]++;
+	emit_key(e, "range_end");
+	etcd_emit_b64(e, end, n);
+	free(end);
+}
+
+static int etcd_curl_setup(struct etcd *e, CURL *c, const char *url,
+			   const struct etcd_buf *body)
+{
+	if (curl_easy_setopt(c, CURLOPT_URL, url) ||
+	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->p) ||
+	    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->len) ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS) ||
+	    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L) ||
+	    curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 2L) ||
+	    curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 1L) ||
+	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"))
+		return -EINVAL;
+	if (e->ca && (curl_easy_setopt(c, CURLOPT_CAINFO, e->ca) ||
+		      curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) ||
+		      curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L)))
+		return -EINVAL;
+	if (e->cert && (curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert) ||
+			curl_easy_setopt(c, CURLOPT_SSLKEY, e->key)))
+		return -EINVAL;
+	return 0;
+}
+
+/* What a curl failure means for the caller. */
+static int etcd_curl_errno(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		return -EACCES;
+	default:
+		return -ECONNRESET;
+	}
+}
+
+/*
+ * POSTs @body to @api on each endpoint in turn from the last that
+ * answered, until one answers 200: its JSON in *@t.  Returns 0, or the
+ * -errno of the last failure (said in s->err).
+ */
+static int etcd_call(struct etcd *e, const char *api, const struct etcd_buf *body,
+		     struct ytree *t)
+{
+	int err = -ENOTCONN;
+
+	for (size_t i = 0; i < e->nurls; i++) {
+		size_t u = (e->cur + i) % e->nurls;
+		struct etcd_buf out = { 0 };
+		char url[512];
+		long code = 0;
+		CURLcode rc;
+
+		snprintf(url, sizeof(url), "%s%s", e->urls[u], api);
+		curl_easy_reset(e->curl);
+		err = etcd_curl_setup(e, e->curl, url, body);
+		if (err ||
+		    curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION,
+				     etcd_buf_write) ||
+		    curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &out) ||
+		    curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS,
+				     ETCD_REQUEST_MS)) {
+			snprintf(e->s.err, sizeof(e->s.err),
+				 "cannot set up a request to %.160s", url);
+			free(out.p);
+			return -EINVAL;
+		}
+		rc = curl_easy_perform(e->curl);
+		curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &code);
+		if (rc != CURLE_OK) {
+			err = out.err ? out.err : etcd_curl_errno(rc);
+			snprintf(e->s.err, sizeof(e->s.err), "%s: %s",
+				 e->urls[u], curl_easy_strerror(rc));
+		} else if (code != 200) {
+			const char *msg = out.p ? out.p : "";
+
+			err = code == 503 ? -EAGAIN : -EPROTO;
+			snprintf(e->s.err, sizeof(e->s.err),
+				 "%s%s: HTTP %ld: %.160s", e->urls[u], api,
+				 code, msg);
+		} else {
+			err = etcd_parse(e, out.p ? out.p : "{}",
+					 out.p ? out.len : 2, t);
+		}
+		free(out.p);
+		if (!err) {
+			e->cur = u;
+			return 0;
+		}
+		/* A member that answers but refuses the request itself
+		 * would refuse it on every member. */
+		if (err == -EPROTO || err == -EACCES)
+			return err;
+	}
+	return err;
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+void mstore_list_free(struct mstore_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->kvs[i].key);
+		free(l->kvs[i].val);
+	}
+	free(l->kvs);
+	l->kvs = NULL;
+	l->n = 0;
+}
+
+static int etcd_list(struct mstore *s, const char *prefix,
+		     struct mstore_list *out)
+{
+	struct etcd *e = (struct etcd *)s;
+	struct etcd_buf body = { 0 };
+	const struct ynode *kvs;
+	struct ytree t = { 0 };
+	struct emit em;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
+	emit_map_begin(&em);
+	etcd_emit_range(&em, prefix);
+	emit_map_end(&em);
+	if (em.err || body.err) {
+		free(body.p);
+		return -ENOMEM;
+	}
+	err = etcd_call(e, "/v3/kv/range", &body, &t);
+	free(body.p);
+	if (err)
+		return err;
+	out->rev = js_int(js_get(js_get(t.docs[0].root, "header"),
+				 "revision"));
+	kvs = js_get(t.docs[0].root, "kvs");
+	if (kvs && kvs->type == YNODE_SEQ && kvs->nkids) {
+		out->kvs = calloc(kvs->nkids, sizeof(*out->kvs));
+		if (!out->kvs)
+			err = -ENOMEM;
+		for (size_t i = 0; !err && i < kvs->nkids; i++) {
+			err = js_kv(kvs->kids[i], false, &out->kvs[i]);
+			if (!err)
+				out->n++;
+		}
+	}
+	ytree_free(&t);
+	if (err == -EPROTO)
+		snprintf(s->err, sizeof(s->err), "%s: a key or value that is "
+			 "not base64", s->where);
+	if (err)
+		mstore_list_free(out);
+	return err;
+}
+
+static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
+		       const struct mstore_op *ops, size_t n, int64_t *rev)
+{
+	struct etcd *e = (struct etcd *)s;
+	struct etcd_buf body = { 0 };
+	struct ytree t = { 0 };
+	struct emit em;
+	int err;
+
+	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
+	emit_map_begin(&em);
+	/* The guard: last written at the revision the writer read (a key
+	 * that does not exist compares as revision 0). */
+	if (guard) {
+		emit_key(&em, "compare");
+		emit_list_begin(&em);
+		emit_map_begin(&em);
+		emit_key(&em, "target");
+		emit_str(&em, "MOD");
+		emit_key(&em, "key");
+		etcd_emit_b64(&em, guard, strlen(guard));
+		emit_key(&em, "mod_revision");
+		emit_uint(&em, (uint64_t)guard_rev);
+		emit_map_end(&em);
+		emit_list_end(&em);
+	}
+	emit_key(&em, "success");
+	emit_list_begin(&em);
+	for (size_t i = 0; i < n; i++) {
+		emit_map_begin(&em);
+		emit_key(&em, ops[i].val ? "request_put" : "request_delete_range");
+		emit_map_begin(&em);
+		emit_key(&em, "key");
+		etcd_emit_b64(&em, ops[i].key, strlen(ops[i].key));
+		if (ops[i].val) {
+			emit_key(&em, "value");
+			etcd_emit_b64(&em, ops[i].val, ops[i].len);
+		}
+		if (ops[i].val && ops[i].lease) {
+			emit_key(&em, "lease");
+			emit_uint(&em, (uint64_t)ops[i].lease);
+		}
+		emit_map_end(&em);
+		emit_map_end(&em);
+	}
+	emit_list_end(&em);
+	emit_map_end(&em);
+	if (em.err || body.err) {
+		free(body.p);
+		return -ENOMEM;
+	}
+	err = etcd_call(e, "/v3/kv/txn", &body, &t);
+	free(body.p);
+	if (err)
+		return err;
+	*rev = js_int(js_get(js_get(t.docs[0].root, "header"), "revision"));
+	if (guard && !js_true(js_get(t.docs[0].root, "succeeded"))) {
+		snprintf(s->err, sizeof(s->err), "%s changed since it was "
+			 "read (now at revision %lld)", guard,
+			 (long long)*rev);
+		err = -ESTALE;
+	}
+	ytree_free(&t);
+	return err;
+}
+
+static int etcd_lease_grant(struct mstore *s, int64_t ttl, int64_t *id)
+{
+	struct etcd *e = (struct etcd *)s;
+	struct etcd_buf body = { 0 };
+	struct ytree t = { 0 };
+	struct emit em;
+	int err;
+
+	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
+	emit_map_begin(&em);
+	emit_key(&em, "TTL");
+	emit_uint(&em, (uint64_t)ttl);
+	emit_map_end(&em);
+	if (em.err || body.err) {
+		free(body.p);
+		return -ENOMEM;
+	}
+	err = etcd_call(e, "/v3/lease/grant", &body, &t);
+	free(body.p);
+	if (err)
+		return err;
+	*id = js_int(js_get(t.docs[0].root, "ID"));
+	if (*id <= 0) {
+		snprintf(s->err, sizeof(s->err), "%s: a lease grant without "
+			 "an ID", s->where);
+		err = -EPROTO;
+	}
+	ytree_free(&t);
+	return err;
+}
+
+/* The gateway's keepalive is a stream of requests and answers; one
+ * request in a body is answered once, and the stream ends with it. */
+static int etcd_lease_keepalive(struct mstore *s, int64_t id, int64_t *ttl)
+{
+	struct etcd *e = (struct etcd *)s;
+	struct etcd_buf body = { 0 };
+	struct ytree t = { 0 };
+	struct emit em;
+	int err;
+
+	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
+	emit_map_begin(&em);
+	emit_key(&em, "ID");
+	emit_uint(&em, (uint64_t)id);
+	emit_map_end(&em);
+	if (em.err || body.err) {
+		free(body.p);
+		return -ENOMEM;
+	}
+	err = etcd_call(e, "/v3/lease/keepalive", &body, &t);
+	free(body.p);
+	if (err)
+		return err;
+	/* An expired lease is answered without a TTL (0). */
+	*ttl = js_int(js_get(js_get(t.docs[0].root, "result"), "TTL"));
+	ytree_free(&t);
+	return 0;
+}
+
+/* A watch in progress: the stream is cut into lines, one answer each. */
+struct etcd_watch {
+	struct etcd *e;
+	struct etcd_buf line;
+	mstore_watch_fn *fn;
+	void *arg;
+	int stop;		/* what ends the watch, 0 while it goes on */
+};
+
+/* One answer of the stream.  Returns 0 to go on, or why to stop. */
+static int etcd_watch_answer(struct etcd_watch *w, const char *buf, size_t len)
+{
+	struct etcd *e = w->e;
+	const struct ynode *res, *evs;
+	struct mstore_kv *kvs = NULL;
+	struct ytree t = { 0 };
+	size_t n = 0;
+	int err;
+
+	err = etcd_parse(e, buf, len, &t);
+	if (err)
+		return err;
+	res = js_get(t.docs[0].root, "result");
+	if (!res) {
+		const struct ynode *m = js_get(js_get(t.docs[0].root, "error"),
+					       "message");
+
+		snprintf(e->s.err, sizeof(e->s.err), "%s: watch: %s",
+			 e->s.where, m && m->type == YNODE_SCALAR ? m->str :
+			 "an answer without a result");
+		err = -ECONNRESET;
+		goto out;
+	}
+	if (js_int(js_get(res, "compact_revision"))) {
+		snprintf(e->s.err, sizeof(e->s.err), "%s: watch: revisions up "
+			 "to %lld are compacted", e->s.where,
+			 (long long)js_int(js_get(res, "compact_revision")));
+		err = -ERANGE;
+		goto out;
+	}
+	if (js_true(js_get(res, "canceled"))) {
+		snprintf(e->s.err, sizeof(e->s.err), "%s: watch canceled",
+			 e->s.where);
+		err = -ECONNRESET;
+		goto out;
+	}
+	evs = js_get(res, "events");
+	if (!evs || evs->type != YNODE_SEQ || !evs->nkids)
+		goto out;	/* created, or a progress notice */
+	kvs = calloc(evs->nkids, sizeof(*kvs));
+	if (!kvs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (; !err && n < evs->nkids; n++) {
+		const struct ynode *ty = js_get(evs->kids[n], "type");
+		bool del = ty && ty->type == YNODE_SCALAR &&
+			   !strcmp(ty->str, "DELETE");
+
+		err = js_kv(js_get(evs->kids[n], "kv"), del, &kvs[n]);
+	}
+	if (err) {
+		snprintf(e->s.err, sizeof(e->s.err), "%s: watch: a key or "
+			 "value that is not base64", e->s.where);
+		n--;
+		goto out;
+	}
+	err = w->fn(w->arg, kvs, n, js_int(js_get(js_get(res, "header"),
+						  "revision")));
+out:
+	for (size_t i = 0; i < n; i++) {
+		free(kvs[i].key);
+		free(kvs[i].val);
+	}
+	free(kvs);
+	ytree_free(&t);
+	return err;
+}
+
+static size_t etcd_watch_write(char *data, size_t sz, size_t nm, void *arg)
+{
+	struct etcd_watch *w = arg;
+	size_t len = sz * nm;
+
+	for (size_t i = 0; i < len && !w->stop; i++) {
+		if (data[i] != '\n') {
+			if (etcd_buf_put(&w->line, &data[i], 1))
+				w->stop = w->line.err;
+			continue;
+		}
+		if (w->line.len)
+			w->stop = etcd_watch_answer(w, w->line.p, w->line.len);
+		w->line.len = 0;
+	}
+	/* Fewer bytes than given: curl ends the transfer. */
+	return w->stop ? 0 : len;
+}
+
+static int etcd_watch(struct mstore *s, const char *prefix, int64_t from,
+		      mstore_watch_fn *fn, void *arg)
+{
+	struct etcd *e = (struct etcd *)s;
+	struct etcd_watch w = { .e = e, .fn = fn, .arg = arg };
+	struct etcd_buf body = { 0 };
+	int err = -ENOTCONN;
+	struct emit em;
+
+	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
+	emit_map_begin(&em);
+	emit_key(&em, "create_request");
+	emit_map_begin(&em);
+	etcd_emit_range(&em, prefix);
+	emit_key(&em, "start_revision");
+	emit_uint(&em, (uint64_t)from);
+	emit_map_end(&em);
+	emit_map_end(&em);
+	if (em.err || body.err) {
+		free(body.p);
+		return -ENOMEM;
+	}
+	/* One endpoint per call: the caller lists again, or resumes from
+	 * what it has seen, before it watches anew. */
+	for (size_t i = 0; i < e->nurls && !w.stop; i++) {
+		size_t u = (e->cur + i) % e->nurls;
+		CURL *c = curl_easy_init();
+		char url[512];
+		CURLcode rc;
+
+		if (!c) {
+			err = -ENOMEM;
+			break;
+		}
+		snprintf(url, sizeof(url), "%s/v3/watch", e->urls[u]);
+		if (etcd_curl_setup(e, c, url, &body) ||
+		    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
+				     etcd_watch_write) ||
+		    curl_easy_setopt(c, CURLOPT_WRITEDATA, &w)) {
+			curl_easy_cleanup(c);
+			err = -EINVAL;
+			break;
+		}
+		rc = curl_easy_perform(c);
+		curl_easy_cleanup(c);
+		w.line.len = 0;
+		if (w.stop)
+			break;
+		err = rc == CURLE_OK ? -ECONNRESET : etcd_curl_errno(rc);
+		snprintf(s->err, sizeof(s->err), "%s: watch: %s", e->urls[u],
+			 rc == CURLE_OK ? "the stream ended" :
+			 curl_easy_strerror(rc));
+		/* It was watching: the caller resumes from what it saw. */
+		if (err != -ECONNREFUSED)
+			break;
+		e->cur = (u + 1) % e->nurls;
+	}
+	if (w.stop)
+		err = w.stop;
+	free(w.line.p);
+	free(body.p);
+	return err;
+}
+
+static void etcd_close(struct mstore *s)
+{
+	struct etcd *e = (struct etcd *)s;
+
+	for (size_t i = 0; i < e->nurls; i++)
+		free(e->urls[i]);
+	if (e->curl)
+		curl_easy_cleanup(e->curl);
+	free(e->where);
+	free(e->prefix);
+	free(e->ca);
+	free(e->cert);
+	free(e->key);
+	free(e);
+}
+
+static const struct mstore_ops etcd_ops = {
+	.list = etcd_list,
+	.commit = etcd_commit,
+	.watch = etcd_watch,
+	.lease_grant = etcd_lease_grant,
+	.lease_keepalive = etcd_lease_keepalive,
+	.close = etcd_close,
+};
+
+/* Copies @s or leaves NULL; false on ENOMEM. */
+static bool etcd_dup(char **to, const char *s)
+{
+	*to = s ? strdup(s) : NULL;
+	return !s || *to;
+}
+
+int mstore_open(struct mstore **out, const char *url,
+		const struct mstore_tls *tls, char *errbuf)
+{
+	static const struct mstore_tls none;
+	const char *hosts, *slash, *scheme;
+	struct etcd *e;
+	int err = -EINVAL;
+
+	if (!tls)
+		tls = &none;
+	*out = NULL;
+	if (!strncmp(url, "etcd://", 7)) {
+		scheme = "http";
+		hosts = url + 7;
+	} else if (!strncmp(url, "etcds://", 8)) {
+		scheme = "https";
+		hosts = url + 8;
+	} else {
+		snprintf(errbuf, MSTORE_ERR_MAX, "--store %s: want "
+			 "etcd://HOST:PORT[,HOST:PORT...][/PREFIX] (etcds:// "
+			 "for TLS)", url);
+		return -EINVAL;
+	}
+	if (!strcmp(scheme, "https") && !tls->ca) {
+		snprintf(errbuf, MSTORE_ERR_MAX, "--store %s: TLS needs "
+			 "--store-ca (and --store-cert, --store-key for a "
+			 "client certificate)", url);
+		return -EINVAL;
+	}
+	if (!tls->cert != !tls->key) {
+		snprintf(errbuf, MSTORE_ERR_MAX, "--store-cert and "
+			 "--store-key go together");
+		return -EINVAL;
+	}
+	if (tls->ca && strcmp(scheme, "https")) {
+		snprintf(errbuf, MSTORE_ERR_MAX, "--store %s: TLS options "
+			 "need an etcds:// URL", url);
+		return -EINVAL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->s.ops = &etcd_ops;
+	slash = strchr(hosts, '/');
+	if (!etcd_dup(&e->where, url) ||
+	    !etcd_dup(&e->prefix, slash && slash[1] ? slash :
+			    ETCD_DEFAULT_PREFIX) ||
+	    !etcd_dup(&e->ca, tls->ca) || !etcd_dup(&e->cert, tls->cert) ||
+	    !etcd_dup(&e->key, tls->key)) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	/* A prefix ends without '/': its keys are PREFIX/... */
+	for (size_t n = strlen(e->prefix); n > 1 && e->prefix[n - 1] == '/';)
+		e->prefix[--n] = '\0';
+	e->s.where = e->where;
+	e->s.prefix = e->prefix;
+	for (const char *h = hosts; *h && h != slash;) {
+		size_t n = strcspn(h, ",/");
+
+		if (!n || n > 255 || e->nurls == ETCD_MAX_ENDPOINTS ||
+		    !memchr(h, ':', n)) {
+			snprintf(errbuf, MSTORE_ERR_MAX, "--store %s: each "
+				 "endpoint is HOST:PORT (at most %d)", url,
+				 ETCD_MAX_ENDPOINTS);
+			goto fail;
+		}
+		if (asprintf(&e->urls[e->nurls], "%s://%.*s", scheme, (int)n,
+			     h) < 0) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		e->nurls++;
+		h += n + (h[n] == ',');
+	}
+	if (!e->nurls) {
+		snprintf(errbuf, MSTORE_ERR_MAX, "--store %s: no endpoint",
+			 url);
+		goto fail;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) ||
+	    !(e->curl = curl_easy_init())) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	*out = &e->s;
+	return 0;
+fail:
+	etcd_close(&e->s);
+	return err;
+}

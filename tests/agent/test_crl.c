@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Revocation: the CA's list as mfctl's PKI code makes it (ctl/pki.c) and
+ * the agent reads it (agent/crl.c), and the identity store's handshakes
+ * over a config dir made at test time (removed at the end):
+ *  - a CRL round-trips through lib/der.c, serials in hex as mfctl takes
+ *    them;
+ *  - clients of two identities are accepted by a node; once the list
+ *    revokes one of them and the store reloads (no new store), that one
+ *    is refused with its serial, identity and reason, the other is still
+ *    accepted, and a node whose own certificate is revoked is refused by
+ *    its client (both ends of a tunnel);
+ *  - a list no trusted CA signed (another key under the same name) is not
+ *    taken: the one before stays in force, and it is counted;
+ *  - a list past its nextUpdate is taken: what it lists stays refused,
+ *    the rest is accepted;
+ *  - a list of another issuer refuses nothing of this CA's;
+ *  - without ca.crl again, nothing is refused as revoked;
+ *  - a list with any one bit flipped, or cut short anywhere, is not
+ *    taken.
+ */
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/test.h"
+#include "../../agent/certs.h"
+#include "../../agent/crl.h"
+#include "../../ctl/pki.h"
+#include "certdir.h"
+#include "der.h"
+#include "fsio.h"
+#include "spiffe.h"
+
+#define ID_WEB	"spiffe://mesh.local/ns/default/sa/web"
+#define ID_API	"spiffe://mesh.local/ns/default/sa/api"
+#define ID_NODE	"spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
+#define CA_CN	"meshforge root CA mesh.local"
+
+static char dir[64];
+static bool have_pki;
+static WC_RNG rng;
+static struct pki_key ca_key, evil_key, other_key;
+static uint8_t *ca_der;
+static size_t ca_len;
+static struct pki_cert_info ca_info;
+static uint8_t web_serial[PKI_SERIAL_MAX], node_serial[PKI_SERIAL_MAX];
+static size_t web_serial_len, node_serial_len;
+
+/* A self-signed CA called @cn with key @k, its PEM into @path (NULL:
+ * none) and its DER into *der (caller frees).  Returns 0 or -errno. */
+static int make_ca(struct pki_key *k, const char *cn, const char *path,
+		   uint8_t **der, size_t *len)
+{
+	time_t now = time(NULL);
+	struct pki_cert_req req = {
+		.is_ca = true, .common_name = cn,
+		.not_before = now - 300, .not_after = now + 86400,
+	};
+	char *pem = NULL;
+	size_t pem_len;
+	int err;
+
+	err = pki_key_generate(k, &rng);
+	if (!err)
+		err = pki_cert_make(&req, k, k, &rng, der, len);
+	if (!err && path)
+		err = pki_cert_pem(*der, *len, &pem, &pem_len);
+	if (!err && path)
+		err = fsio_write_atomic(path, pem, pem_len, 0644);
+	free(pem);
+	return err;
+}
+
+/* A leaf of the mesh CA for @id, filed in certs/ as mfctl files it; its
+ * serial (INTEGER content) into @serial.  Returns 0 or -errno. */
+static int make_leaf(const char *id, uint8_t *serial, size_t *serial_len)
+{
+	char stem[MF_SPIFFE_MAX], *crt = NULL, *key_pem = NULL;
+	size_t crt_len, key_len, len;
+	time_t now = time(NULL);
+	struct pki_cert_req req = {
+		.common_name = "leaf", .uri_san = id,
+		.not_before = now - 300, .not_after = now + 86400,
+		.issuer_name = ca_info.subject,
+		.issuer_name_len = ca_info.subject_len,
+		.issuer_key_id = ca_info.key_id,
+	};
+	struct pki_key k;
+	struct der_cert c;
+	uint8_t *der = NULL;
+	int err;
+
+	memset(&k, 0, sizeof(k));
+	err = pki_key_generate(&k, &rng);
+	if (!err)
+		err = pki_cert_make(&req, &k, &ca_key, &rng, &der, &len);
+	if (!err)
+		err = pki_cert_pem(der, len, &crt, &crt_len);
+	if (!err)
+		err = pki_key_pem(&k, &key_pem, &key_len);
+	if (!err)
+		err = spiffe_file_stem(id, stem, sizeof(stem));
+	if (!err)
+		err = certdir_put(dir, stem, crt, crt_len, key_pem, key_len);
+	if (!err && (der_cert_parse(der, len, &c) ||
+		     c.serial.len > PKI_SERIAL_MAX))
+		err = -EBADMSG;
+	if (!err) {
+		memcpy(serial, c.serial.p, c.serial.len);
+		*serial_len = c.serial.len;
+	}
+	free(der);
+	free(crt);
+	free(key_pem);
+	pki_key_free(&k);
+	return err;
+}
+
+/* Writes dir/ca.crl: signed by @signer under the mesh CA's name, current
+ * from @this_u to @next_u, revoking the @n serials of @serials (lengths
+ * @lens) for @reason.  Returns 0 or -errno. */
+static int write_crl(struct pki_key *signer, time_t this_u, time_t next_u,
+		     const uint8_t *const *serials, const size_t *lens,
+		     size_t n, int reason)
+{
+	struct pki_crl_entry e[4];
+	struct pki_crl_req req = {
+		.issuer_name = ca_info.subject,
+		.issuer_name_len = ca_info.subject_len,
+		.issuer_key_id = ca_info.key_id,
+		.this_update = this_u, .next_update = next_u,
+		.number = (uint64_t)this_u, .entries = e, .n = n,
+	};
+	char path[128];
+	uint8_t *der = NULL;
+	size_t len;
+	int err;
+
+	memset(e, 0, sizeof(e));
+	for (size_t i = 0; i < n && i < 4; i++) {
+		memcpy(e[i].serial, serials[i], lens[i]);
+		e[i].serial_len = lens[i];
+		e[i].when = this_u;
+		e[i].reason = reason;
+	}
+	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	err = pki_crl_make(&req, signer, &rng, &der, &len);
+	if (!err)
+		err = fsio_write_atomic(path, der, len, 0644);
+	free(der);
+	return err;
+}
+
+static bool setup(void)
+{
+	uint8_t api_serial[PKI_SERIAL_MAX], *evil_der = NULL;
+	size_t api_len, evil_len;
+	char path[128];
+	bool ok;
+
+	snprintf(dir, sizeof(dir), "/tmp/mf-test-crl-XXXXXX");
+	if (!mkdtemp(dir) || wc_InitRng(&rng))
+		return false;
+	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	ok = make_ca(&ca_key, CA_CN, path, &ca_der, &ca_len) == 0 &&
+	     pki_cert_parse(ca_der, ca_len, &ca_info) == 0 &&
+	     make_leaf(ID_WEB, web_serial, &web_serial_len) == 0 &&
+	     make_leaf(ID_API, api_serial, &api_len) == 0 &&
+	     make_leaf(ID_NODE, node_serial, &node_serial_len) == 0 &&
+	     /* A key that signs under the mesh CA's name without being
+	      * it. */
+	     make_ca(&evil_key, CA_CN, NULL, &evil_der, &evil_len) == 0;
+	free(evil_der);
+	return ok;
+}
+
+static size_t pump(struct tls_sess *a, struct tls_sess *b)
+{
+	size_t moved = 0, n;
+	const void *p;
+
+	while ((n = tls_out_pending(a, &p)) > 0 && tls_feed(b, p, n) == 0) {
+		tls_out_consume(a, n);
+		moved += n;
+	}
+	return moved;
+}
+
+/* A handshake of client @cid with server @sid, both from store @c: each
+ * end's result into *rc / *rs, and the reason of the end that failed
+ * (the server's first) into @why.  Returns false when a context or
+ * session could not be made. */
+static bool shake(struct certs *c, const char *cid, const char *sid, int *rc,
+		  int *rs, char *why, size_t n)
+{
+	struct tls_ctx *cc = NULL, *sc = NULL;
+	struct tls_sess *cs = NULL, *ss = NULL;
+	bool ok = false;
+
+	*rc = *rs = -EAGAIN;
+	why[0] = '\0';
+	if (!ASSERT_EQ(certs_client_ctx(c, cid, NULL, &cc), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, sid, NULL, &sc), 0) ||
+	    !ASSERT_EQ(tls_sess_new(&cs, cc), 0) ||
+	    !ASSERT_EQ(tls_sess_new(&ss, sc), 0))
+		goto out;
+	for (int i = 0; i < 10 && (*rc == -EAGAIN || *rs == -EAGAIN); i++) {
+		if (*rc == -EAGAIN)
+			*rc = tls_handshake(cs);
+		pump(cs, ss);
+		if (*rs == -EAGAIN)
+			*rs = tls_handshake(ss);
+		pump(ss, cs);
+	}
+	if (*rs < 0)
+		snprintf(why, n, "%s", tls_last_error(ss));
+	else if (*rc < 0)
+		snprintf(why, n, "%s", tls_last_error(cs));
+	ok = true;
+out:
+	tls_sess_free(cs);
+	tls_sess_free(ss);
+	tls_ctx_put(cc);
+	tls_ctx_put(sc);
+	return ok;
+}
+
+static bool accepted(struct certs *c, const char *cid, const char *sid)
+{
+	char why[512];
+	int rc, rs;
+
+	return shake(c, cid, sid, &rc, &rs, why, sizeof(why)) &&
+	       ASSERT_EQ(rc, 0) && ASSERT_EQ(rs, 0);
+}
+
+/* Refused as revoked by the server (@by_server) or the client, with the
+ * serial @hex and the reason @reason in what it says. */
+static bool refused(struct certs *c, const char *cid, const char *sid,
+		    bool by_server, const char *hex, const char *reason)
+{
+	char why[512];
+	int rc, rs;
+
+	if (!shake(c, cid, sid, &rc, &rs, why, sizeof(why)))
+		return false;
+	if (!ASSERT_EQ(by_server ? rs : rc, -EKEYREVOKED) ||
+	    !ASSERT_TRUE(strstr(why, "revoked") != NULL) ||
+	    !ASSERT_TRUE(strstr(why, hex) != NULL) ||
+	    !ASSERT_TRUE(strstr(why, reason) != NULL)) {
+		printf("  why: %s\n", why);
+		return false;
+	}
+	return true;
+}
+
+static bool test_crl_round_trip(void)
+{
+	const uint8_t *s[2] = { web_serial, node_serial };
+	size_t lens[2] = { web_serial_len, node_serial_len };
+	struct der_crl_entry e;
+	struct der_crl crl;
+	char path[128], *buf = NULL;
+	uint8_t ser[PKI_SERIAL_MAX];
+	size_t len, n = 0;
+	time_t now = time(NULL);
+	bool ok = false;
+
+	if (!have_pki)
+		TEST_SKIP("no PKI");
+	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	if (!ASSERT_EQ(write_crl(&ca_key, now, now + 3600, s, lens, 2,
+				 DER_CRL_KEY_COMPROMISE), 0) ||
+	    !ASSERT_EQ(fsio_read_all(path, &buf, &len), 0) ||
+	    !ASSERT_EQ(der_crl_parse((uint8_t *)buf, len, &crl), 0) ||
+	    !ASSERT_EQ((long long)crl.this_update, (long long)now) ||
+	    !ASSERT_EQ((long long)crl.next_update, (long long)now + 3600) ||
+	    !ASSERT_EQ(crl.number, (uint64_t)now) ||
+	    !ASSERT_TRUE(crl.issuer.len == ca_info.subject_len &&
+			 !memcmp(crl.issuer.p, ca_info.subject,
+				 ca_info.subject_len)))
+		goto out;
+	while (der_crl_next(&crl.revoked, &e) > 0) {
+		if (!ASSERT_TRUE(n < 2) ||
+		    !ASSERT_TRUE(e.serial.len == lens[n] &&
+				 !memcmp(e.serial.p, s[n], lens[n])) ||
+		    !ASSERT_EQ(e.reason, DER_CRL_KEY_COMPROMISE))
+			goto out;
+		n++;
+	}
+	/* Serials as people type them: a sign byte where the top bit is
+	 * set, none where it is not, leading zeros dropped. */
+	ok = ASSERT_EQ(n, 2u) &&
+	     ASSERT_EQ(pki_serial_parse("0x00ff", ser, &len), 0) &&
+	     ASSERT_EQ(len, 2u) && ASSERT_EQ(ser[0], 0) &&
+	     ASSERT_EQ(ser[1], 0xff) &&
+	     ASSERT_EQ(pki_serial_parse("1ff", ser, &len), 0) &&
+	     ASSERT_EQ(len, 2u) && ASSERT_EQ(ser[0], 1) &&
+	     ASSERT_EQ(pki_serial_parse("xyz", ser, &len), -EINVAL) &&
+	     ASSERT_EQ(pki_serial_parse("", ser, &len), -EINVAL) &&
+	     ASSERT_EQ(der_crl_reason_parse("keyCompromise"),
+		       DER_CRL_KEY_COMPROMISE) &&
+	     ASSERT_EQ(der_crl_reason_parse("nope"), -EINVAL);
+out:
+	free(buf);
+	unlink(path);
+	return ok;
+}
+
+static bool test_revoke_reload(void)
+{
+	const uint8_t *s[1] = { web_serial };
+	size_t lens[1] = { web_serial_len }, entries = 0;
+	const uint8_t *sn[1] = { node_serial };
+	size_t nlens[1] = { node_serial_len };
+	char hex[2 * PKI_SERIAL_MAX + 1], nhex[2 * PKI_SERIAL_MAX + 1];
+	char path[128];
+	struct certs *c = NULL;
+	time_t now = time(NULL);
+	int64_t next = 0;
+	uint64_t bad = 0;
+	bool ok = false;
+
+	if (!have_pki)
+		TEST_SKIP("no PKI");
+	der_serial_hex(web_serial, web_serial_len, hex, sizeof(hex));
+	der_serial_hex(node_serial, node_serial_len, nhex, sizeof(nhex));
+	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	if (!ASSERT_EQ(certs_open(&c, dir), 0) ||
+	    !ASSERT_EQ(certs_watch(c), 0) ||
+	    !ASSERT_TRUE(accepted(c, ID_WEB, ID_NODE)) ||
+	    !ASSERT_TRUE(accepted(c, ID_API, ID_NODE)) ||
+	    !ASSERT_FALSE(certs_crl_info(c, &entries, &next, &bad)))
+		goto out;
+
+	/* Revoked: refused once the store read the list again. */
+	if (!ASSERT_EQ(write_crl(&ca_key, now, now + 3600, s, lens, 1,
+				 DER_CRL_KEY_COMPROMISE), 0) ||
+	    !ASSERT_TRUE(certs_changed(c)) ||
+	    !ASSERT_EQ(certs_reload(c, NULL), 0) ||
+	    !ASSERT_TRUE(refused(c, ID_WEB, ID_NODE, true, hex,
+				 "keyCompromise")) ||
+	    !ASSERT_TRUE(accepted(c, ID_API, ID_NODE)) ||
+	    !ASSERT_TRUE(certs_crl_info(c, &entries, &next, &bad)) ||
+	    !ASSERT_EQ(entries, 1u) ||
+	    !ASSERT_EQ((long long)next, (long long)now + 3600) ||
+	    !ASSERT_EQ(bad, 0u))
+		goto out;
+
+	/* A revoked node is refused by its client. */
+	if (!ASSERT_EQ(write_crl(&ca_key, now + 1, now + 3600, sn, nlens, 1,
+				 DER_CRL_SUPERSEDED), 0) ||
+	    !ASSERT_EQ(certs_reload(c, NULL), 0) ||
+	    !ASSERT_TRUE(refused(c, ID_API, ID_NODE, false, nhex,
+				 "superseded")) ||
+	    !ASSERT_TRUE(accepted(c, ID_WEB, ID_API)))
+		goto out;
+
+	/* Back to the web list; then one another key signed under the
+	 * CA's name, which lifts nothing. */
+	if (!ASSERT_EQ(write_crl(&ca_key, now + 2, now + 3600, s, lens, 1,
+				 DER_CRL_KEY_COMPROMISE), 0) ||
+	    !ASSERT_EQ(certs_reload(c, NULL), 0) ||
+	    !ASSERT_EQ(write_crl(&evil_key, now + 3, now + 3600, NULL, NULL,
+				 0, 0), 0) ||
+	    !ASSERT_EQ(certs_reload(c, NULL), 0) ||
+	    !ASSERT_TRUE(refused(c, ID_WEB, ID_NODE, true, hex,
+				 "keyCompromise")) ||
+	    !ASSERT_TRUE(certs_crl_info(c, &entries, &next, &bad)) ||
+	    !ASSERT_EQ(entries, 1u) || !ASSERT_EQ(bad, 1u))
+		goto out;
+
+	/* Past its nextUpdate: still in force for what it lists only. */
+	if (!ASSERT_EQ(write_crl(&ca_key, now - 7200, now - 3600, s, lens, 1,
+				 DER_CRL_AFFILIATION_CHANGED), 0) ||
+	    !ASSERT_EQ(certs_reload(c, NULL), 0) ||
+	    !ASSERT_TRUE(refused(c, ID_WEB, ID_NODE, true, hex,
+				 "affiliationChanged")) ||
+	    !ASSERT_TRUE(accepted(c, ID_API, ID_NODE)) ||
+	    !ASSERT_TRUE(certs_crl_info(c, &entries, &next, &bad)) ||
+	    !ASSERT_EQ((long long)next, (long long)now - 3600))
+		goto out;
+
+	/* No list: nothing refused as revoked. */
+	ok = ASSERT_EQ(unlink(path), 0) &&
+	     ASSERT_EQ(certs_reload(c, NULL), 0) &&
+	     ASSERT_TRUE(accepted(c, ID_WEB, ID_NODE)) &&
+	     ASSERT_FALSE(certs_crl_info(c, &entries, &next, &bad));
+out:
+	unlink(path);
+	certs_close(c);
+	return ok;
+}
+
+/* A list is the issuer's: another CA's, listing this CA's serial, is
+ * not about this CA's certificate. */
+static bool test_other_issuer(void)
+{
+	char other_crt[128], mesh_crt[128], path[128], leaf_path[160];
+	const char *by_other[1] = { other_crt }, *by_mesh[1] = { mesh_crt };
+	uint8_t *oder = NULL, *der = NULL, *leaf = NULL;
+	size_t olen, len, leaf_len;
+	struct pki_cert_info oinfo;
+	struct pki_crl_entry e;
+	struct crl *l = NULL;
+	time_t now = time(NULL);
+	bool ok = false;
+
+	if (!have_pki)
+		TEST_SKIP("no PKI");
+	snprintf(other_crt, sizeof(other_crt), "%s/other.crt", dir);
+	snprintf(mesh_crt, sizeof(mesh_crt), "%s/ca.crt", dir);
+	snprintf(path, sizeof(path), "%s/other.crl", dir);
+	snprintf(leaf_path, sizeof(leaf_path),
+		 "%s/certs/mesh.local+ns+default+sa+web.crt", dir);
+	memset(&e, 0, sizeof(e));
+	memcpy(e.serial, web_serial, web_serial_len);
+	e.serial_len = web_serial_len;
+	e.when = now;
+	if (!ASSERT_EQ(make_ca(&other_key, "another CA", other_crt, &oder,
+			       &olen), 0) ||
+	    !ASSERT_EQ(pki_cert_parse(oder, olen, &oinfo), 0))
+		goto out;
+	{
+		struct pki_crl_req req = {
+			.issuer_name = oinfo.subject,
+			.issuer_name_len = oinfo.subject_len,
+			.issuer_key_id = oinfo.key_id,
+			.this_update = now, .next_update = now + 60,
+			.number = 1, .entries = &e, .n = 1,
+		};
+
+		if (!ASSERT_EQ(pki_crl_make(&req, &other_key, &rng, &der,
+					    &len), 0) ||
+		    !ASSERT_EQ(fsio_write_atomic(path, der, len, 0644), 0) ||
+		    !ASSERT_EQ(pki_cert_load(leaf_path, &leaf, &leaf_len), 0))
+			goto out;
+	}
+	ok = ASSERT_EQ(crl_load(&l, path, by_other, 1), 0) &&
+	     ASSERT_EQ(crl_count(l), 1u) &&
+	     ASSERT_TRUE(crl_find(l, leaf, leaf_len) == NULL);
+	crl_put(l);
+	l = NULL;
+	/* ... and the mesh CA did not sign it. */
+	ok = ok && ASSERT_EQ(crl_load(&l, path, by_mesh, 1), -EKEYREJECTED);
+out:
+	crl_put(l);
+	free(oder);
+	free(der);
+	free(leaf);
+	return ok;
+}
+
+/* @n bytes of @buf into @path, plainly: thousands of variants need no
+ * fsync each. */
+static bool put_file(const char *path, const char *buf, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	bool ok = f && fwrite(buf, 1, n, f) == n;
+
+	if (f && fclose(f))
+		ok = false;
+	return ok;
+}
+
+static bool test_tampered_refused(void)
+{
+	const uint8_t *s[2] = { web_serial, node_serial };
+	size_t lens[2] = { web_serial_len, node_serial_len }, len;
+	char path[128], *buf = NULL;
+	const char *cas[1];
+	char ca[128];
+	struct crl *l = NULL;
+	time_t now = time(NULL);
+	bool ok;
+
+	if (!have_pki)
+		TEST_SKIP("no PKI");
+	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	cas[0] = ca;
+	ok = ASSERT_EQ(write_crl(&ca_key, now, now + 60, s, lens, 2,
+				 DER_CRL_KEY_COMPROMISE), 0) &&
+	     ASSERT_EQ(fsio_read_all(path, &buf, &len), 0) &&
+	     ASSERT_EQ(crl_load(&l, path, cas, 1), 0);
+	crl_put(l);
+	l = NULL;
+	for (size_t i = 0; ok && i < len * 8; i++) {
+		int ret;
+
+		buf[i / 8] ^= (char)(1 << (i % 8));
+		ok = ASSERT_TRUE(put_file(path, buf, len));
+		ret = crl_load(&l, path, cas, 1);
+		buf[i / 8] ^= (char)(1 << (i % 8));
+		if (!ASSERT_TRUE(ret == -EBADMSG || ret == -EKEYREJECTED)) {
+			printf("  bit %zu flipped: %d\n", i, ret);
+			ok = false;
+		}
+		crl_put(l);
+		l = NULL;
+	}
+	for (size_t n = 0; ok && n < len; n++) {
+		int ret;
+
+		ok = ASSERT_TRUE(put_file(path, buf, n));
+		ret = crl_load(&l, path, cas, 1);
+		if (!ASSERT_EQ(ret, -EBADMSG)) {
+			printf("  cut at %zu: %d\n", n, ret);
+			ok = false;
+		}
+		crl_put(l);
+		l = NULL;
+	}
+	unlink(path);
+	free(buf);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN();
+	if (tls_global_init() != 0) {
+		printf("FAIL: test_crl/global_init\n");
+		return 1;
+	}
+	have_pki = setup();
+	if (!have_pki) {
+		printf("FAIL: test_crl/setup\n");
+		test_failed_count++;
+	}
+	TEST_RUN(test_crl_round_trip);
+	TEST_RUN(test_revoke_reload);
+	TEST_RUN(test_other_issuer);
+	TEST_RUN(test_tampered_refused);
+	pki_key_free(&ca_key);
+	pki_key_free(&evil_key);
+	pki_key_free(&other_key);
+	free(ca_der);
+	wc_FreeRng(&rng);
+	tls_global_fini();
+	if (dir[0] && strncmp(dir, "/tmp/mf-test-crl-", 17) == 0) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("  could not remove %s\n", dir);
+	}
+	TEST_MAIN_END();
+}

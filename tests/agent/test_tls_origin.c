@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * TLS origination to servers outside the mesh (tls_ctx_new_origin(),
+ * tls_sess_new_origin()): a client session against a public server
+ * session over memory (tls_harness.h).  What the server saw (SNI, bytes),
+ * the verification modes (a CA of another chain refused unless skipped),
+ * the names asked for (Exact, Prefix, none matching), the version bounds,
+ * and the TCP EOF that ends an origin session's stream.  Certificates are
+ * made with the openssl CLI in a temporary directory.
+ */
+#include "harness/test.h"
+#include "harness/pki_harness.h"
+#include "../../agent/tls-int.h"
+#include "harness/tls_harness.h"
+
+#include "fsio.h"
+
+static char *ca_pem, *ca2_pem;
+static size_t ca_len, ca2_len;
+
+static bool setup(void)
+{
+	char p[128];
+
+	if (!ph_make_pki(th_dir, sizeof(th_dir), "origin") ||
+	    ph_make_ca(th_dir, "ca2", "ca2") != 0 ||
+	    ph_make_leaf(th_dir, "ca", "api", "api.example.test",
+			 "DNS:api.example.test") != 0 ||
+	    ph_sh("cd %s && cat api.crt api.key > api.pem", th_dir) != 0)
+		return false;
+	snprintf(p, sizeof(p), "%s/ca.crt", th_dir);
+	if (fsio_read_all(p, &ca_pem, &ca_len))
+		return false;
+	snprintf(p, sizeof(p), "%s/ca2.crt", th_dir);
+	return fsio_read_all(p, &ca2_pem, &ca2_len) == 0;
+}
+
+/* A handshake of an origin client (@o, asking for @sni, checking @names)
+ * against the public server of leaf "api": the client's result, the
+ * pair left open in @p for more. */
+static int origin(struct th_pair *p, const struct tls_origin *o,
+		  const char *sni, const struct tls_name *names, size_t n)
+{
+	char pem[128];
+	int rc, rs;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(pem, sizeof(pem), "%s/api.pem", th_dir);
+	if (!ASSERT_EQ(tls_ctx_new_origin(&p->cctx, o), 0) ||
+	    !ASSERT_EQ(tls_ctx_new_public(&p->sctx, pem), 0) ||
+	    !ASSERT_EQ(tls_sess_new_origin(&p->c, p->cctx, sni, names, n), 0) ||
+	    !ASSERT_EQ(tls_sess_new(&p->s, p->sctx), 0))
+		return -EINVAL;
+	th_handshake(p, &rc, &rs);
+	return rc;
+}
+
+/* Secured: the chain to the CA given, the name, SNI; then bytes both
+ * ways through wolfSSL's record layer, and the server's TCP EOF taken as
+ * the end of the stream. */
+static bool test_secured(void)
+{
+	static const struct tls_name name = { TLS_NAME_EXACT,
+					      "api.example.test" };
+	struct tls_origin o = { .ca_pem = ca_pem, .ca_len = ca_len };
+	struct th_pair p;
+	char buf[64];
+	ssize_t n;
+	bool ok = ASSERT_EQ(origin(&p, &o, "api.example.test", &name, 1), 0) &&
+		  ASSERT_TRUE(tls_sni(p.s) != NULL) &&
+		  ASSERT_STREQ(tls_sni(p.s), "api.example.test") &&
+		  ASSERT_EQ(tls_write(p.c, "GET / HTTP/1.1\r\n\r\n", 18), 18);
+
+	th_pump(p.c, p.s, 0);
+	n = ok ? tls_read(p.s, buf, sizeof(buf)) : -1;
+	ok = ok && ASSERT_EQ(n, 18) && ASSERT_TRUE(!memcmp(buf, "GET /", 5)) &&
+	     ASSERT_EQ(tls_write(p.s, "HTTP/1.1 200 OK\r\n", 17), 17);
+	th_pump(p.s, p.c, 0);
+	n = ok ? tls_read(p.c, buf, sizeof(buf)) : -1;
+	ok = ok && ASSERT_EQ(n, 17) &&
+	     ASSERT_TRUE(!memcmp(buf, "HTTP/1.1 200", 12)) &&
+	     ASSERT_EQ(tls_read(p.c, buf, sizeof(buf)), -EAGAIN) &&
+	     ASSERT_TRUE(tls_eof_is_end(p.c)) &&
+	     ASSERT_TRUE(!tls_eof_is_end(p.s));
+	th_pair_close(&p);
+	return ok;
+}
+
+/* A chain of another CA is refused, and says so; SkipCA takes it (the
+ * name still checked), SkipAll too. */
+static bool test_other_ca(void)
+{
+	static const struct tls_name name = { TLS_NAME_EXACT,
+					      "api.example.test" };
+	struct tls_origin o = { .ca_pem = ca2_pem, .ca_len = ca2_len };
+	struct tls_origin skip = { .skip_ca = true };
+	struct th_pair p;
+	bool ok = ASSERT_EQ(origin(&p, &o, "api.example.test", &name, 1),
+			    -EACCES) &&
+		  ASSERT_TRUE(strstr(tls_last_error(p.c), "handshake") != NULL);
+
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(origin(&p, &skip, "api.example.test", &name, 1),
+			     0);
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(origin(&p, &skip, NULL, NULL, 0), 0);
+	th_pair_close(&p);
+	return ok;
+}
+
+/* The names: one of them must be the certificate's; Prefix matches a
+ * DNS SAN's start; none matching is refused with the reason. */
+static bool test_names(void)
+{
+	static const struct tls_name other[] = {
+		{ TLS_NAME_EXACT, "other.example.test" },
+		{ TLS_NAME_PREFIX, "www." },
+	};
+	static const struct tls_name prefix[] = {
+		{ TLS_NAME_EXACT, "other.example.test" },
+		{ TLS_NAME_PREFIX, "api.example." },
+	};
+	static const struct tls_name ip = { TLS_NAME_IP, "192.0.2.1" };
+	struct tls_origin o = { .ca_pem = ca_pem, .ca_len = ca_len };
+	struct th_pair p;
+	bool ok = ASSERT_EQ(origin(&p, &o, "api.example.test", other, 2),
+			    -EACCES) &&
+		  ASSERT_TRUE(strstr(tls_last_error(p.c),
+				     "none of the names") != NULL);
+
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(origin(&p, &o, NULL, prefix, 2), 0);
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(origin(&p, &o, NULL, &ip, 1), -EACCES);
+	th_pair_close(&p);
+	return ok;
+}
+
+/* Version bounds: a client held to TLS 1.2 does not meet the TLS 1.3
+ * server; an inverted range makes no context. */
+static bool test_versions(void)
+{
+	struct tls_origin o = { .ca_pem = ca_pem, .ca_len = ca_len,
+				.min_version = 0x0303, .max_version = 0x0303 };
+	struct tls_origin bad = { .min_version = 0x0304,
+				  .max_version = 0x0303 };
+	struct tls_ctx *ctx = NULL;
+	struct th_pair p;
+	int rc = origin(&p, &o, "api.example.test", NULL, 0);
+	bool ok = ASSERT_TRUE(rc != 0 && rc != -EAGAIN);
+
+	th_pair_close(&p);
+	return ok && ASSERT_EQ(tls_ctx_new_origin(&ctx, &bad), -EINVAL);
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN();
+	if (!ph_have_openssl()) {
+		printf("SKIP: agent/test_tls_origin: no openssl CLI\n");
+		return 0;
+	}
+	if (!ASSERT_TRUE(setup()) || ASSERT_EQ(tls_global_init(), 0) == false)
+		return 1;
+	TEST_RUN(test_secured);
+	TEST_RUN(test_other_ca);
+	TEST_RUN(test_names);
+	TEST_RUN(test_versions);
+	free(ca_pem);
+	free(ca2_pem);
+	ph_remove(th_dir);
+	tls_global_fini();
+	TEST_MAIN_END();
+}

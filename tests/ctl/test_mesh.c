@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The mesh in the store without a store (tests/integration/test_store_etcd.sh
+ * runs a real etcd): --store URLs as mstore_open() takes or refuses them,
+ * and mesh_parse() over a listing as etcd would return it: the objects
+ * parsed, the guard's revision found, keys that are not policy left alone,
+ * and a key whose value says another kind or name refused, naming the key;
+ * nodes' registrations, each speaking for its own node only.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "harness/test.h"
+#include "harness/policy_harness.h"
+#include "../../ctl/mesh.h"
+#include "../../ctl/mstore.h"
+
+static bool url_ok(const char *url, const struct mstore_tls *tls,
+		   const char *prefix)
+{
+	char err[MSTORE_ERR_MAX] = "";
+	struct mstore *s = NULL;
+	bool ok;
+
+	ok = ASSERT_EQ(mstore_open(&s, url, tls, err), 0) &&
+	     ASSERT_STREQ(s->prefix, prefix) && ASSERT_STREQ(s->where, url);
+	mstore_close(s);
+	return ok;
+}
+
+static bool url_refused(const char *url, const struct mstore_tls *tls,
+			const char *why)
+{
+	char err[MSTORE_ERR_MAX] = "";
+	struct mstore *s = NULL;
+
+	return ASSERT_EQ(mstore_open(&s, url, tls, err), -EINVAL) &&
+	       ASSERT_TRUE(s == NULL) && ASSERT_TRUE(strstr(err, why) != NULL);
+}
+
+static bool test_store_urls(void)
+{
+	const struct mstore_tls tls = { "ca.crt", "c.crt", "c.key" };
+	const struct mstore_tls half = { "ca.crt", "c.crt", NULL };
+	const struct mstore_tls ca = { "ca.crt", NULL, NULL };
+
+	return url_ok("etcd://127.0.0.1:2379", NULL, "/meshforge") &&
+	       url_ok("etcd://a:1,b:2,c:3/mesh/prod/", NULL, "/mesh/prod") &&
+	       url_ok("etcds://a:2379", &tls, "/meshforge") &&
+	       url_ok("etcds://a:2379", &ca, "/meshforge") &&
+	       url_refused("http://a:2379", NULL, "want etcd://") &&
+	       url_refused("etcd://", NULL, "no endpoint") &&
+	       url_refused("etcd://a", NULL, "HOST:PORT") &&
+	       url_refused("etcd://a:1,,b:2", NULL, "HOST:PORT") &&
+	       url_refused("etcds://a:2379", NULL, "--store-ca") &&
+	       url_refused("etcds://a:2379", &half, "go together") &&
+	       url_refused("etcd://a:2379", &tls, "etcds://");
+}
+
+/* A listing of keys and values, as mstore's list returns it. */
+struct listing {
+	struct mstore_kv kvs[8];	/* room for the longest listing */
+	struct mstore_list l;
+};
+
+static void listing_add(struct listing *x, const char *key, const char *val,
+			int64_t rev)
+{
+	struct mstore_kv *kv = &x->kvs[x->l.n++];
+
+	kv->key = (char *)key;
+	kv->val = (char *)val;
+	kv->len = val ? strlen(val) : 0;
+	kv->mod_rev = rev;
+	x->l.kvs = x->kvs;
+}
+
+static bool test_parse_listing(void)
+{
+	struct listing x = { 0 };
+	struct model_set set;
+	int64_t guard = -1;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	listing_add(&x, "/m/nodes/mf-node-a", "not policy", 3);
+	listing_add(&x, "/m/policy", "2 objects", 7);
+	listing_add(&x, "/m/policy/Mesh/default", PH_MESH, 5);
+	listing_add(&x, "/m/policy/Service/web",
+		    PH_SVC("web", "10.96.0.10", "80"), 7);
+	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard, NULL), 0) &&
+	     ASSERT_EQ(guard, 7) && ASSERT_EQ(set.n, 2) &&
+	     ASSERT_TRUE(model_set_find(&set, MODEL_SERVICE, "web") != NULL) &&
+	     ASSERT_TRUE(model_set_find(&set, MODEL_MESH, "default") != NULL) &&
+	     ASSERT_EQ(d.n, 0);
+	model_set_free(&set);
+	diag_free(&d);
+	return ok;
+}
+
+/* A key must hold the object it names: writers find objects by key. */
+static bool test_parse_refuses_mismatch(void)
+{
+	struct listing x = { 0 };
+	struct model_set set;
+	int64_t guard = -1;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	listing_add(&x, "/m/policy/Service/api",
+		    PH_SVC("web", "10.96.0.10", "80"), 4);
+	listing_add(&x, "/m/policy/Gadget/x", PH_MESH, 5);
+	listing_add(&x, "/m/policy/Service/b/c",
+		    PH_SVC("c", "10.96.0.11", "80"), 6);
+	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard, NULL), -EINVAL) &&
+	     ASSERT_EQ(guard, 0) && ASSERT_EQ(d.n, 3) &&
+	     ASSERT_TRUE(strstr(d.msgs[0], "/m/policy/Service/api") &&
+			 strstr(d.msgs[0], "not one Service named \"api\"")) &&
+	     ASSERT_TRUE(strstr(d.msgs[1], "/m/policy/Gadget/x") &&
+			 strstr(d.msgs[1], "not a policy key")) &&
+	     ASSERT_TRUE(strstr(d.msgs[2], "/m/policy/Service/b/c") != NULL);
+	model_set_free(&set);
+	diag_free(&d);
+	return ok;
+}
+
+/* A value that is not a valid object: its problems at key:line:col. */
+static bool test_parse_invalid_value(void)
+{
+	struct listing x = { 0 };
+	struct model_set set;
+	int64_t guard;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	listing_add(&x, "/m/policy/Service/web",
+		    PH_SVC("web", "10.96.0.10", "99999"), 4);
+	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard, NULL), -EINVAL) &&
+	     ASSERT_EQ(set.n, 0) && ASSERT_GE(d.n, 1) &&
+	     ASSERT_TRUE(strstr(d.msgs[0], "/m/policy/Service/web:") ==
+			 d.msgs[0]);
+	model_set_free(&set);
+	diag_free(&d);
+	return ok;
+}
+
+/* Registrations: a node's Workloads on itself are taken; one that claims
+ * another node, a Node of another name, another kind, a name the policy
+ * holds or a Service it lacks are left out and said, without failing the
+ * policy; without @regd they are not read at all. */
+static bool test_parse_registrations(void)
+{
+	static const char pol[] = PH_SVC("web", "10.96.0.10", "80");
+	struct listing x = { 0 };
+	struct model_set set, plain;
+	struct diag d, regd;
+	int64_t guard;
+	bool ok;
+
+	model_set_init(&set);
+	model_set_init(&plain);
+	diag_init(&d);
+	diag_init(&regd);
+	listing_add(&x, "/m/nodes/mf-node-b/Workload/b2",
+		    PH_WL("b2", "mf-node-b", "10.78.2.12", "8080", "web",
+			  "web"), 8);
+	listing_add(&x, "/m/nodes/mf-node-b/Workload/evil",
+		    PH_WL("evil", "mf-node-a", "10.78.1.66", "8080", "web",
+			  "web"), 9);
+	listing_add(&x, "/m/nodes/mf-node-b/Node/mf-node-a",
+		    PH_NODE("mf-node-a", "10.77.0.1"), 9);
+	listing_add(&x, "/m/nodes/mf-node-b/Service/web", pol, 9);
+	listing_add(&x, "/m/nodes/mf-node-b/Workload/b3",
+		    PH_WL("b3", "mf-node-b", "10.78.2.13", "8080", "api",
+			  "web"), 9);
+	listing_add(&x, "/m/policy/Service/web", pol, 7);
+	ok = ASSERT_EQ(mesh_parse("/m", &x.l, &set, &d, &guard, &regd), 0) &&
+	     ASSERT_EQ(d.n, 0) && ASSERT_EQ(set.n, 2) &&
+	     ASSERT_TRUE(model_set_find(&set, MODEL_WORKLOAD, "b2") != NULL) &&
+	     ASSERT_EQ(regd.n, 4) &&
+	     ASSERT_TRUE(strstr(regd.msgs[0], "Workload/evil") &&
+			 strstr(regd.msgs[0], "claims node mf-node-a")) &&
+	     ASSERT_TRUE(strstr(regd.msgs[1], "cannot register Node "
+					      "mf-node-a") != NULL) &&
+	     ASSERT_TRUE(strstr(regd.msgs[2], "its Workloads only") != NULL) &&
+	     ASSERT_TRUE(strstr(regd.msgs[3], "Service api is not") != NULL) &&
+	     ASSERT_EQ(mesh_parse("/m", &x.l, &plain, &d, &guard, NULL), 0) &&
+	     ASSERT_EQ(plain.n, 1);
+	model_set_free(&plain);
+	model_set_free(&set);
+	diag_free(&regd);
+	diag_free(&d);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN();
+	TEST_RUN(test_store_urls);
+	TEST_RUN(test_parse_listing);
+	TEST_RUN(test_parse_refuses_mismatch);
+	TEST_RUN(test_parse_invalid_value);
+	TEST_RUN(test_parse_registrations);
+	TEST_MAIN_END();
+}

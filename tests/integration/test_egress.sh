@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Egress on the two-node testbed: a host outside the mesh (10.77.0.9, an
+# address on node b's wire, as test_firewall.sh makes one) runs a TLS
+# server with a certificate this test mints for api.example.test.  Pod a1
+# dials MeshExternalServices at VIPs from the Mesh's
+# meshExternalServices.vipRange (10.96.64.0/24, inside the range the
+# nodes local-route) in plaintext, and node a's agent originates the TLS:
+#  - protocol http: a1's request is answered by the server, which saw TLS
+#    with SNI api.example.test;
+#  - protocol tcp: the same, the bytes relayed;
+#  - a caCert of another CA: 503 for http, a reset for tcp, and node a's
+#    log says the handshake failed;
+#  - the Mesh forbids MeshExternalService access by default: a2, which no
+#    permission allows, is refused, and so is a1 on a service no
+#    permission targets;
+#  - backendRefs to them: a MeshTCPRoute's and a MeshHTTPRoute's, the
+#    latter held to the service's permission (403 for a2);
+#  - MeshPassthrough: All reaches a plain listener outside the mesh, None
+#    blocks it (and leaves the MeshExternalService reachable), Matched
+#    admits its /32 and port only.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_egress
+tl_require_testbed
+tl_require_built "$MFCTL" "$AGENT"
+tl_require_cmd openssl
+
+OUTSIDE=10.77.0.9
+PKI=$TL_TMP/pki
+mkdir -p "$PKI"
+# mint NAME SUBJECT: an EC key and a self-signed CA certificate.
+mint_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -days 2 -subj "/CN=$2" -keyout "$PKI/$1.key" \
+		-out "$PKI/$1.crt" >/dev/null 2>&1
+}
+mint_ca ca "mf egress test CA" && mint_ca other "mf other CA" &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=api.example.test" -keyout "$PKI/srv.key" \
+		-out "$PKI/srv.csr" >/dev/null 2>&1 &&
+	printf 'subjectAltName=DNS:api.example.test\n' >"$PKI/ext" &&
+	openssl x509 -req -in "$PKI/srv.csr" -CA "$PKI/ca.crt" \
+		-CAkey "$PKI/ca.key" -CAcreateserial -days 2 \
+		-extfile "$PKI/ext" -out "$PKI/srv.crt" >/dev/null 2>&1 ||
+	{ fail mint_certificates "openssl failed"; tl_finish; }
+
+# mes NAME PORT PROTOCOL CAFILE: a MeshExternalService to the outside
+# host's TLS server, verified (Secured) against CAFILE as inline PEM.
+mes() {
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshExternalService
+metadata: {name: $1}
+spec:
+  match: {type: HostnameGenerator, port: $2, protocol: $3}
+  endpoints: [{address: $OUTSIDE, port: 8443}]
+  tls:
+    enabled: true
+    verification:
+      serverName: api.example.test
+      caCert:
+        inlineString: |
+$(sed 's/^/          /' "$4")
+YAML
+}
+# allow NAME: a1's identity may reach MeshExternalService NAME.
+allow() {
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrafficPermission
+metadata: {name: $1-allow}
+spec:
+  targetRef: {kind: MeshExternalService, name: $1}
+  from:
+    - targetRef: {kind: SpiffeID, name: "spiffe://mesh.local/ns/default/sa/client"}
+      default: {action: Allow}
+YAML
+}
+{
+	sed -e 's|^spec: {vip: 10.96.0.12, port: 80}$|spec: {vip: 10.96.0.12, port: 80, protocol: http}|' \
+	    -e 's|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, meshExternalServices: {vipRange: 10.96.64.0/24}, routing: {defaultForbidMeshExternalServiceAccess: true}}|' \
+		"$TL_TOP/tests/integration/policy.yaml"
+	mes api 80 http "$PKI/ca.crt"; allow api
+	mes api-tcp 81 tcp "$PKI/ca.crt"; allow api-tcp
+	mes bad 82 http "$PKI/other.crt"; allow bad
+	mes bad-tcp 83 tcp "$PKI/other.crt"; allow bad-tcp
+	mes closed 84 http "$PKI/ca.crt"
+	cat <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTCPRoute
+metadata: {name: client-to-api}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: client}
+      rules:
+        - default:
+            backendRefs: [{kind: MeshExternalService, name: api-tcp, weight: 1}]
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshHTTPRoute
+metadata: {name: intruder-to-api}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: intruder}
+      rules:
+        - matches: [{path: {type: PathPrefix, value: /}}]
+          default:
+            backendRefs: [{kind: MeshExternalService, name: api, weight: 1}]
+YAML
+} >"$TL_TMP/egress.yaml"
+grep -q 'defaultForbidMeshExternalServiceAccess: true' "$TL_TMP/egress.yaml" ||
+	{ fail policy_written "no routing in the Mesh"; tl_finish; }
+
+tl_bed_up --apply "$TL_TMP/egress.yaml" --agents
+tb_exec b ip addr add "$OUTSIDE/24" dev mfwb
+tl_bg b "$TL_TMP/server.log" "$TL_PY" "$TL_TOOLS/mf_tls_origin_server.py" \
+	--bind "$OUTSIDE" --port 8443 --cert "$PKI/srv.crt" --key "$PKI/srv.key"
+wait_for 10 grep -q listening "$TL_TMP/server.log" ||
+	{ fail server_up "$(cat "$TL_TMP/server.log")"; tl_finish; }
+
+# VIPs in name order: api .1, api-tcp .2, bad .3, bad-tcp .4, closed .5.
+if tl_ctl a inspect 2>&1 | grep -q '^  10\.96\.64\.1:80/tcp -> id [0-9]* name api .*app http (MeshExternalService)$'; then
+	pass inspect_shows_vip
+else
+	fail inspect_shows_vip "$(tl_ctl a inspect 2>&1 | grep -A8 '^mf_services')"
+fi
+
+# get URL [POD]: status code and body of a plaintext HTTP GET from POD.
+get() {
+	tb_exec "${2:-a1}" curl -sS -m 10 -o - -w ' code=%{http_code}' "$1" 2>&1
+}
+# raw POD VIP PORT: a plaintext HTTP request over a bare TCP connection;
+# prints the reply, or the error that ended it.
+raw() {
+	tb_exec "$1" "$TL_PY" - "$2" "$3" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.sendall(b"GET / HTTP/1.1\r\nHost: api.example.test\r\nConnection: close\r\n\r\n")
+out = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        out += b
+    print(out.decode(errors="replace").replace("\r\n", " ") or "eof")
+except OSError as e:
+    print("error", e.__class__.__name__)
+PY
+}
+
+got=$(get http://10.96.64.1/)
+case "$got" in
+*"sni=api.example.test tls=TLSv1.3"*"code=200") pass http_tls_origination ;;
+*) fail http_tls_origination "$got; server: $(tail -n 3 "$TL_TMP/server.log")" ;;
+esac
+got=$(raw a1 10.96.64.2 81)
+case "$got" in
+*"200 OK"*"sni=api.example.test tls=TLSv1.3"*) pass tcp_tls_origination ;;
+*) fail tcp_tls_origination "$got; server: $(tail -n 3 "$TL_TMP/server.log")" ;;
+esac
+
+# backendRefs: a MeshTCPRoute on client and a MeshHTTPRoute on intruder
+# (now http) send their traffic to MeshExternalServices.
+got=$(raw a1 10.96.0.11 80)
+case "$got" in
+*"200 OK"*"sni=api.example.test tls=TLSv1.3"*) pass tcp_route_backend_ref ;;
+*) fail tcp_route_backend_ref "$got" ;;
+esac
+got=$(get http://10.96.0.12/)
+case "$got" in
+*"sni=api.example.test tls=TLSv1.3"*"code=200") pass http_route_backend_ref ;;
+*) fail http_route_backend_ref "$got" ;;
+esac
+got=$(get http://10.96.0.12/ a2)
+case "$got" in
+*"code=403") pass http_route_backend_ref_permission ;;
+*) fail http_route_backend_ref_permission "$got" ;;
+esac
+
+mark=$(tl_log_mark mf-node-a)
+got=$(get http://10.96.64.3:82/)
+case "$got" in
+*"code=503") pass wrong_ca_http_503 ;;
+*) fail wrong_ca_http_503 "$got" ;;
+esac
+got=$(raw a1 10.96.64.4 83)
+case "$got" in
+"error ConnectionResetError" | eof) pass wrong_ca_tcp_reset ;;
+*) fail wrong_ca_tcp_reset "$got" ;;
+esac
+if wait_for 5 sh -c "tail -n +$((mark + 1)) '$(tl_agent_log mf-node-a)' | grep -q 'event=egress_failed .*service=bad-tcp .*handshake'"; then
+	pass wrong_ca_logged
+else
+	fail wrong_ca_logged "$(tl_log_since mf-node-a "$mark" | tail -n 5)"
+fi
+
+mark=$(tl_log_mark mf-node-a)
+got=$(raw a2 10.96.64.2 81)
+case "$got" in
+*"200 OK"*) fail permission_refuses_other_source "$got" ;;
+*) pass permission_refuses_other_source ;;
+esac
+got=$(get http://10.96.64.5:84/)
+case "$got" in
+*"code=200") fail forbidden_by_default "$got" ;;
+*) pass forbidden_by_default ;;
+esac
+if tl_log_since mf-node-a "$mark" | grep -q 'reason="MeshExternalService closed: no MeshTrafficPermission targets it'; then
+	pass forbidden_logged
+else
+	fail forbidden_logged "$(tl_log_since mf-node-a "$mark" | tail -n 5)"
+fi
+
+# MeshPassthrough: a plain TCP listener on the outside host, which is no
+# service and no workload.  All lets a1 reach it, None drops the SYN in
+# node a's kernel (drop_passthrough), Matched with its /32 and port lets
+# it through again while another port stays closed.
+tl_bg b "$TL_TMP/plain.log" "$TL_PY" -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.9", 9099)); s.listen(16); print("listening", flush=True)
+while True:
+    c, _ = s.accept(); c.sendall(b"outside\n"); c.close()'
+wait_for 10 grep -q listening "$TL_TMP/plain.log" ||
+	{ fail plain_up "$(cat "$TL_TMP/plain.log")"; tl_finish; }
+# reach PORT: what a1 reads from the outside host's PORT, or "blocked".
+reach() {
+	tb_exec a1 "$TL_PY" - "$1" <<'PY'
+import socket, sys
+try:
+    s = socket.create_connection(("10.77.0.9", int(sys.argv[1])), timeout=2)
+    print(s.recv(64).decode().strip() or "eof")
+except OSError:
+    print("blocked")
+PY
+}
+# passthrough MODE [MATCHES]: the egress policy plus a Mesh-wide
+# MeshPassthrough, applied.
+passthrough() {
+	{
+		cat "$TL_TMP/egress.yaml"
+		printf -- '---\napiVersion: kuma.io/v1alpha1\nkind: MeshPassthrough\n'
+		printf 'metadata: {name: pt}\nspec:\n  targetRef: {kind: Mesh}\n'
+		printf '  default: {passthroughMode: %s, appendMatch: [%s]}\n' "$1" "${2:-}"
+	} >"$TL_TMP/pt.yaml"
+	"$TB" apply "$TL_TMP/pt.yaml" >"$TL_TMP/pt.out" 2>&1 ||
+		{ fail "passthrough_apply_$1" "$(cat "$TL_TMP/pt.out")"; tl_finish; }
+}
+passthrough All
+got=$(reach 9099)
+[ "$got" = outside ] && pass passthrough_all_reaches || fail passthrough_all_reaches "$got"
+passthrough None
+got=$(reach 9099)
+[ "$got" = blocked ] && pass passthrough_none_blocks || fail passthrough_none_blocks "$got"
+if tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
+	grep -qE '^meshforge_pod_packets_total\{reason="drop_passthrough"\} [1-9]'; then
+	pass passthrough_drop_counted
+else
+	fail passthrough_drop_counted "$(tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics | grep drop_passthrough)"
+fi
+got=$(raw a1 10.96.64.2 81)
+case "$got" in
+*"200 OK"*) pass passthrough_none_keeps_external_service ;;
+*) fail passthrough_none_keeps_external_service "$got" ;;
+esac
+passthrough Matched "{type: CIDR, value: 10.77.0.9/32, port: 9099, protocol: tcp}"
+got=$(reach 9099)
+[ "$got" = outside ] && pass passthrough_matched_reaches || fail passthrough_matched_reaches "$got"
+got=$(reach 9098)
+[ "$got" = blocked ] && pass passthrough_matched_other_port_blocked || fail passthrough_matched_other_port_blocked "$got"
+tl_finish

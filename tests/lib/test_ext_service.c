@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * MeshExternalService as a destination (lib/policy/mesh_service.h,
+ * compile.c): a VIP from the Mesh's spec.meshExternalServices.vipRange,
+ * kept across applies and apart from MeshService VIPs; one mf_services
+ * record at its match.port, flagged external (and HTTP for protocol
+ * http), with no endpoints; the permissions that target it, and only
+ * those; the Mesh's defaultForbidMeshExternalServiceAccess; one name
+ * space with the services.
+ */
+#include "harness/test.h"
+#include "harness/policy_harness.h"
+
+#include "policy/core.h"
+#include "policy/mesh_service.h"
+
+#define MES_DOC(name)                                                         \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshExternalService\n"     \
+	"metadata: {name: " name "}\nspec:\n"
+
+/* A MeshExternalService on @port (@proto) to 192.0.2.10:@ep_port. */
+#define MES(name, port, proto, ep_port)                                       \
+	MES_DOC(name)                                                         \
+	"  match: {type: HostnameGenerator, port: " port ", protocol: "      \
+	proto "}\n"                                                           \
+	"  endpoints: [{address: 192.0.2.10, port: " ep_port "}]\n"
+
+#define BASE PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
+
+#define MESH_RANGE(extra)                                                     \
+	RH_DOC("Mesh", "default")                                             \
+	"spec: {trustDomain: mesh.local, meshExternalServices: "              \
+	"{vipRange: 10.201.0.0/29}" extra "}\n"                               \
+	PH_NODE("mf-node-b", "10.77.0.2")
+
+/* The mf_services record of @vip:@port in @rs, or NULL. */
+static const struct mf_service *svc_at(const struct rec_set *rs,
+				       const char *vip, uint16_t port)
+{
+	struct mf_service_key k = { .port = port, .proto = MF_PROTO_TCP };
+	long i;
+
+	if (!rh_ip(k.vip, vip))
+		return NULL;
+	i = rec_find(rs, REC_SERVICES, &k);
+	return i < 0 ? NULL : rec_val(rs, REC_SERVICES, (size_t)i);
+}
+
+/* Kuma's default range, one record each at match.port, flagged; http is
+ * HTTP, tcp is not; ids of their own; no endpoints. */
+static bool test_mes_compiled(void)
+{
+	struct rec_set rs;
+	const struct mf_service *api, *db;
+	bool ok = rh_compile(BASE MES("api", "443", "http", "8443")
+			     MES("db", "5432", "tcp", "5432"), NULL, &rs);
+
+	api = ok ? svc_at(&rs, "242.0.0.1", 443) : NULL;
+	db = ok ? svc_at(&rs, "242.0.0.2", 5432) : NULL;
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_SERVICES), 2) &&
+	     ASSERT_TRUE(api) && ASSERT_TRUE(db) &&
+	     ASSERT_STREQ(api->name, "api") && ASSERT_STREQ(db->name, "db") &&
+	     ASSERT_EQ(api->flags, MF_SERVICE_F_EXTERNAL | MF_SERVICE_F_HTTP) &&
+	     ASSERT_EQ(db->flags, MF_SERVICE_F_EXTERNAL) &&
+	     ASSERT_TRUE(api->id != db->id) &&
+	     ASSERT_EQ(rec_count(&rs, REC_ENDPOINTS), 0) &&
+	     ASSERT_EQ(rs.config.flags & MF_CONFIG_F_FORBID_MES, 0);
+	rec_set_free(&rs);
+	return ok;
+}
+
+/* The Mesh's range; a VIP kept when another comes first by name; none
+ * that a MeshService took (where the two ranges overlap, MeshServices
+ * take theirs first). */
+#define MESH_BOTH                                                             \
+	RH_DOC("Mesh", "default")                                             \
+	"spec: {trustDomain: mesh.local, meshExternalServices: "              \
+	"{vipRange: 10.201.0.0/29}, meshServices: {vipRange: "                \
+	"10.201.0.0/30}}\n"                                                   \
+	PH_NODE("mf-node-b", "10.77.0.2")                                     \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshService\n"             \
+	"metadata: {name: ms}\nspec:\n"                                       \
+	"  selector: {dataplaneLabels: {matchLabels: {app: none}}}\n"        \
+	"  ports: [{port: 82}]\n"
+
+static bool test_mes_vip_kept(void)
+{
+	struct rec_set first, second;
+	const struct mf_service *zed, *aaa, *ms;
+	bool ok = rh_compile(MESH_BOTH MES("zed", "80", "tcp", "80"), NULL,
+			     &first) &&
+		  rh_compile(MESH_BOTH MES("zed", "80", "tcp", "80")
+			     MES("aaa", "81", "tcp", "81"), &first, &second);
+
+	ms = ok ? svc_at(&first, "10.201.0.1", 82) : NULL;
+	zed = ok ? svc_at(&first, "10.201.0.2", 80) : NULL;
+	ok = ok && ASSERT_TRUE(ms) && ASSERT_STREQ(ms->name, "ms") &&
+	     ASSERT_TRUE(zed) && ASSERT_STREQ(zed->name, "zed");
+	zed = ok ? svc_at(&second, "10.201.0.2", 80) : NULL;
+	aaa = ok ? svc_at(&second, "10.201.0.3", 81) : NULL;
+	ok = ok && ASSERT_TRUE(zed) && ASSERT_STREQ(zed->name, "zed") &&
+	     ASSERT_TRUE(aaa) && ASSERT_STREQ(aaa->name, "aaa");
+	rec_set_free(&first);
+	rec_set_free(&second);
+	return ok;
+}
+
+/* A permission targeting the MeshExternalService gives it rules; a
+ * Mesh-wide one gives it none (it still gives the Service its rules);
+ * the Mesh's routing flag reaches mf_config. */
+static bool test_mes_permissions(void)
+{
+	static const char yaml[] =
+		MESH_RANGE(", routing: {defaultForbidMeshExternalServiceAccess:"
+			   " true}")
+		MES("api", "443", "http", "443")
+		PH_SVC("web", "10.96.0.10", "80")
+		RH_DOC("MeshTrafficPermission", "all")
+		"spec:\n  targetRef: {kind: Mesh}\n  from:\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      default: {action: Allow}\n"
+		RH_DOC("MeshTrafficPermission", "api-client")
+		"spec:\n  targetRef: {kind: MeshExternalService, name: api}\n"
+		"  from:\n"
+		"    - targetRef: {kind: SpiffeID, name: \"" PH_SA("client")
+		"\"}\n      default: {action: Allow}\n";
+	struct rec_set rs;
+	const struct mf_service *api, *web;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	api = ok ? svc_at(&rs, "10.201.0.1", 443) : NULL;
+	web = ok ? svc_at(&rs, "10.96.0.10", 80) : NULL;
+	ok = ok && ASSERT_TRUE(api) && ASSERT_TRUE(web) &&
+	     ASSERT_EQ(api->authz_rules, 1) && ASSERT_EQ(web->authz_rules, 1) &&
+	     ASSERT_TRUE(rs.config.flags & MF_CONFIG_F_FORBID_MES) &&
+	     ASSERT_STREQ(rs.config.mes_vip_range, "10.201.0.0/29");
+	for (size_t i = 0; ok && i < rec_count(&rs, REC_AUTHZ); i++) {
+		const struct mf_authz_key *k = rec_key(&rs, REC_AUTHZ, i);
+		const struct mf_authz_rule *r = rec_val(&rs, REC_AUTHZ, i);
+
+		if (k->service_id == api->id)
+			ok = ASSERT_STREQ(r->spiffe, PH_SA("client"));
+	}
+	rec_set_free(&rs);
+	return ok;
+}
+
+/* One name space with Services and MeshServices; the range checked. */
+static bool test_mes_invalid(void)
+{
+	static const char *const clash[] = {
+		"t.yaml:19:18: metadata.name: a Service or MeshService is "
+		"named \"web\" too: they and MeshExternalServices share one "
+		"name space",
+		NULL,
+	};
+	static const char bad[] =
+		RH_DOC("Mesh", "default")
+		"spec: {trustDomain: mesh.local, meshExternalServices: "
+		"{vipRange: 127.0.0.0/8}}\n";
+	struct model_set set;
+	struct diag d;
+	bool ok;
+
+	ok = ph_validate_refuses(BASE PH_SVC("web", "10.96.0.10", "80")
+				 MES("web", "443", "tcp", "443"), clash);
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ok && ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", bad, strlen(bad),
+					      &d), -EINVAL) &&
+	     ASSERT_EQ(d.n, 1) &&
+	     ASSERT_TRUE(strstr(d.msgs[0], "spec.meshExternalServices."
+				"vipRange: must be an IPv4 network") != NULL);
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
+/* MeshPassthrough into mf_config: the Mesh-wide policies in name order
+ * (the last mode written wins, the matches add up), an IP as its /32,
+ * ports kept; a Domain match and a policy for some workloads only are not
+ * in the kernel's list. */
+static bool test_passthrough_config(void)
+{
+	static const char yaml[] =
+		BASE
+		RH_DOC("MeshPassthrough", "a")
+		"spec:\n  targetRef: {kind: Mesh}\n"
+		"  default: {passthroughMode: All, appendMatch: [{type: IP, "
+		"value: 192.0.2.7, port: 443, protocol: tls}]}\n"
+		RH_DOC("MeshPassthrough", "b")
+		"spec:\n  targetRef: {kind: Mesh}\n"
+		"  default:\n    passthroughMode: Matched\n    appendMatch:\n"
+		"      - {type: CIDR, value: 198.51.100.0/24}\n"
+		"      - {type: Domain, value: api.example.com, port: 443, "
+		"protocol: tls}\n"
+		RH_DOC("MeshPassthrough", "c")
+		"spec:\n  targetRef: {kind: MeshSubset, tags: {app: x}}\n"
+		"  default: {passthroughMode: None, appendMatch: [{type: CIDR, "
+		"value: 203.0.113.0/24}]}\n";
+	struct rec_set rs;
+	const struct mf_config *c = &rs.config;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_MATCHED) &&
+	     ASSERT_EQ(c->pt_n, 2) &&
+	     ASSERT_EQ(c->pt[0].addr[0], 192) && ASSERT_EQ(c->pt[0].addr[3], 7) &&
+	     ASSERT_EQ(c->pt[0].prefix, 32) && ASSERT_EQ(c->pt[0].port, 443) &&
+	     ASSERT_EQ(c->pt[1].addr[0], 198) && ASSERT_EQ(c->pt[1].prefix, 24) &&
+	     ASSERT_EQ(c->pt[1].port, 0);
+	rec_set_free(&rs);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN();
+	TEST_RUN(test_mes_compiled);
+	TEST_RUN(test_mes_vip_kept);
+	TEST_RUN(test_mes_permissions);
+	TEST_RUN(test_mes_invalid);
+	TEST_RUN(test_passthrough_config);
+	TEST_MAIN_END();
+}
