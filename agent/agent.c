@@ -3,6 +3,7 @@
  * The wiring of the agent's modules (agent.h).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,11 +15,17 @@
 #include "xdp.h"
 #include "reload.h"
 
-/* The XDP firewall follows the policy each second (xdp.h). */
-static void agent_xdp_tick(void *arg)
+/* Each second: the pins made again under us (pinwatch.h), then the XDP
+ * firewall follows the policy of the maps in force (xdp.h). */
+static void agent_maps_tick(void *arg)
 {
 	struct agent *a = arg;
 
+	/* A draining agent's programs are its successor's business; the
+	 * pins are the node's, watched by loop 0 for every loop (the
+	 * reloader they share switches for all). */
+	if (!a->draining && a->ctx.loop_index == 0)
+		pinwatch_tick(&a->pinwatch);
 	if (a->ctx.xdp && a->ctx.pmap)
 		xdp_tick(a->ctx.xdp, a->ctx.pmap);
 }
@@ -69,6 +76,41 @@ static void agent_pod_detach(void *arg, int ifindex, const char *ifname,
 	kern_detach_pod(arg, ifindex, gone);
 }
 
+/* Draining: done once no connection is left, or at the deadline, when
+ * the loop stops and agent_fini() ends what is left. */
+static void agent_drain_check(struct timer *t, uint64_t now)
+{
+	struct agent *a = (struct agent *)((char *)t -
+					   offsetof(struct agent, drain_timer));
+
+	if (a->ctx.stats.conns && now < a->drain_deadline) {
+		loop_timer_arm(&a->loop, t,
+			       now + AGENT_DRAIN_CHECK_MS * 1000000ull);
+		return;
+	}
+	log_info("event=drained conns_left=%u deadline_reached=%s",
+		 a->ctx.stats.conns, a->ctx.stats.conns ? "yes" : "no");
+	loop_stop(&a->loop);
+}
+
+/* A successor has the listeners (handover.h): the pods' filters are its
+ * own now, HTTP/1.1 connections close after their next response, and the
+ * connections left are given until the drain deadline. */
+static void agent_drain(void *arg)
+{
+	struct agent *a = arg;
+	uint64_t now = timer_now();
+
+	a->draining = true;
+	kern_keep(a->kern);
+	a->tunnel.http.draining = true;
+	a->drain_deadline = now + (uint64_t)a->drain_timeout_ms * 1000000ull;
+	log_info("event=draining conns=%u timeout_ms=%u", a->ctx.stats.conns,
+		 a->drain_timeout_ms);
+	timer_init(&a->drain_timer, agent_drain_check);
+	agent_drain_check(&a->drain_timer, now);
+}
+
 int agent_init(struct agent *a, const struct agent_config *cfg)
 {
 	const struct loop_config lc = {
@@ -107,6 +149,11 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		.first_byte_timeout_ms = cfg->first_byte_timeout_ms,
 		.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms,
 	};
+	/* The hand-over passes one socket per listener: a lone loop's only
+	 * (agent.h). */
+	const char *handover = cfg->loop_index == 0 &&
+			       !(cfg->loops && cfg->loops->n > 1) ?
+			       cfg->handover_path : NULL;
 	int err;
 
 	memset(a, 0, sizeof(*a));
@@ -117,6 +164,10 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		snprintf(a->ctx.node, sizeof(a->ctx.node), "%s", cfg->node);
 	a->ctx.certs = cfg->certs;
 	a->ctx.pmap = cfg->pmap;
+	a->kern = cfg->kern;
+	a->hin.conn = -1;
+	a->drain_timeout_ms = cfg->drain_timeout_ms ? cfg->drain_timeout_ms :
+						      AGENT_DRAIN_TIMEOUT_MS;
 	a->ctx.xdp = cfg->xdp;
 	a->ctx.frontdoor = cfg->frontdoor;
 	a->ctx.sockfast = cfg->sockfast;
@@ -136,18 +187,25 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	if (err)
 		goto fail;
 	a->loop_up = true;
+	if (handover) {
+		/* An agent that answers and fails keeps its listeners: ours
+		 * then fail to bind, and we stop. */
+		(void)handover_fetch(&a->hin, handover);
+		loop_on_adopt(&a->loop, handover_adopt, &a->hin);
+	}
 	err = conn_table_init(&a->conns, &a->loop, &a->ctx.stats, &tc);
 	if (err)
 		goto fail;
-	if (cfg->xdp) {
+	pinwatch_init(&a->pinwatch, &a->ctx, cfg->kern);
+	if (cfg->xdp || (cfg->pmap && cfg->loop_index == 0)) {
 		const struct loop_user u = {
 			.arg = a,
 			.abort_all = agent_nothing_abort,
 			.busy = agent_nothing_busy,
-			.tick = agent_xdp_tick,
+			.tick = agent_maps_tick,
 		};
 
-		agent_xdp_tick(a);	/* the lists before the first packet */
+		agent_maps_tick(a);	/* the lists before the first packet */
 		err = loop_user_add(&a->loop, &u);
 		if (err)
 			goto fail;
@@ -204,6 +262,14 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		if (err)
 			goto fail;
 	}
+	if (handover) {
+		/* Every listener up, the pods attached: the predecessor may
+		 * stop accepting. */
+		loop_on_adopt(&a->loop, NULL, NULL);
+		(void)handover_commit(&a->hin);
+		(void)handover_serve(&a->hsrv, &a->loop, handover,
+				     agent_drain, a);
+	}
 	return 0;
 
 fail:
@@ -213,8 +279,13 @@ fail:
 
 void agent_fini(struct agent *a)
 {
-	if (a->loop_up)
+	if (a->loop_up) {
+		loop_timer_cancel(&a->loop, &a->drain_timer);
 		loop_fini(&a->loop);
+		/* The ring is gone: no poll of the path is in flight. */
+		handover_srv_close(&a->hsrv);
+		handover_in_close(&a->hin);
+	}
 	if (a->health_up)
 		health_fini(&a->health);
 	if (a->podwatch_up)
@@ -226,6 +297,15 @@ void agent_fini(struct agent *a)
 	 * shared reloader is closed by its owner once every loop is done. */
 	if (!a->reload_borrowed)
 		reload_close(a->ctx.reload);
+	/* After the reloader: it may read the maps pinwatch opened (a
+	 * shared one's owner took them first: agent_take_pinwatch()). */
+	pinwatch_fini(&a->pinwatch);
 	l7stats_free(&a->ctx.l7stats);
 	memset(a, 0, sizeof(*a));
+}
+
+void agent_take_pinwatch(struct agent *a, struct pinwatch *out)
+{
+	*out = a->pinwatch;
+	memset(&a->pinwatch, 0, sizeof(a->pinwatch));
 }

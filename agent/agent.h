@@ -17,9 +17,11 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "handover.h"
 #include "ctx.h"
 #include "health.h"
 #include "loop.h"
+#include "pinwatch.h"
 #include "podwatch.h"
 #include "tunnel.h"
 
@@ -97,15 +99,28 @@ struct agent_config {
 	const char *const *pod_ifaces;
 	unsigned int n_pod_ifaces;
 	const char *uplink;
+	/* The listeners are taken from the agent serving this path, and
+	 * handed to the next one (handover.h); NULL: neither.  Once handed
+	 * over, connections drain for at most @drain_timeout_ms (0:
+	 * AGENT_DRAIN_TIMEOUT_MS) before the loop stops.  Loop 0's only, and
+	 * only when it is the one loop: the hand-over passes one socket per
+	 * listener, where several loops hold one each. */
+	const char *handover_path;
+	uint32_t drain_timeout_ms;
 	/* One loop of several (workers.h): @reload is this loop's end of
 	 * the shared reloader (borrowed; NULL: the agent opens its own),
 	 * @reuseport puts its listeners in SO_REUSEPORT groups with the
-	 * other loops', and @loops lists them all for admin. */
+	 * other loops', and @loops lists them all for admin.  Loop 0 does
+	 * the node's one-off work, pinwatch among it. */
 	struct reload *reload;
 	bool reuseport;
 	unsigned int loop_index;
 	const struct ctx_loops *loops;
 };
+
+#define AGENT_DRAIN_TIMEOUT_MS	30000
+/* How often a draining agent looks whether its connections are done. */
+#define AGENT_DRAIN_CHECK_MS	100
 
 struct agent {
 	struct ctx ctx;
@@ -120,6 +135,18 @@ struct agent {
 	bool loop_up;
 	struct podwatch podwatch;	/* the pod interfaces, with a kern */
 	bool podwatch_up;
+	/* The pins made again, with maps: loop 0's.  With a borrowed
+	 * reloader the maps outlive agent_fini(): agent_take_pinwatch(). */
+	struct pinwatch pinwatch;
+	struct kern *kern;		/* NULL: none.  Borrowed */
+	/* The listeners taken from a predecessor, and served to a
+	 * successor (handover.h); then the drain. */
+	struct handover_in hin;
+	struct handover_srv hsrv;
+	bool draining;
+	uint32_t drain_timeout_ms;
+	uint64_t drain_deadline;	/* CLOCK_MONOTONIC ns */
+	struct timer drain_timer;
 	bool reload_borrowed;		/* ctx.reload is the workers' */
 };
 
@@ -139,5 +166,10 @@ void agent_reload_certs(struct agent *a);
  * everything, in the order the kernel needs: the modules' memory only
  * once the ring is gone. */
 void agent_fini(struct agent *a);
+
+/* With a borrowed reloader (workers.h), which reads the maps pinwatch
+ * opened until its owner closes it: moves the pinwatch into @out, for
+ * pinwatch_fini() after reload_close().  Before agent_fini(). */
+void agent_take_pinwatch(struct agent *a, struct pinwatch *out);
 
 #endif /* MF_AGENT_H */

@@ -81,7 +81,7 @@ int caps_keep(const int *keep, size_t n)
 int caps_keep_agent(void)
 {
 	static const int keep[] = {
-		CAP_NET_ADMIN, CAP_BPF, CAP_NET_BIND_SERVICE,
+		CAP_NET_ADMIN, CAP_BPF, CAP_NET_BIND_SERVICE, CAP_PERFMON,
 	};
 
 	return caps_keep(keep, sizeof(keep) / sizeof(keep[0]));

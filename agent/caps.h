@@ -9,7 +9,11 @@
  *                         programs of a new pod)
  *   CAP_NET_BIND_SERVICE  gateway listeners below 1024 that a policy
  *                         brings later
- * Everything else (CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_PERFMON, CAP_DAC_*,
+ *   CAP_PERFMON           the TC and XDP programs loaded again against
+ *                         pins made again under the agent (pinwatch.h):
+ *                         without it the verifier refuses the packet
+ *                         pointer arithmetic they do (pkt_end - data)
+ * Everything else (CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_DAC_*,
  * CAP_SETUID, ...) leaves the effective, permitted, inheritable and
  * bounding sets (the bounding set when the agent holds CAP_SETPCAP: a
  * manager that kept it back bounded the agent itself), so neither the

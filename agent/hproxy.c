@@ -694,7 +694,7 @@ static int hproxy_rsp_head(void *arg, const struct http1_head *h)
 	/* An Upgrade refused leaves the request parser past a message it
 	 * cannot go on from: that connection ends with the answer. */
 	hp->keep = hp->client_keep_alive && hp->req_done && !unchunk &&
-		   !hp->req_upgrade;
+		   !hp->req_upgrade && !hp->sh->draining;
 	/* An upstream that closes after its response leaves the client's
 	 * connection open: the next request gets another up end. */
 	hp->up_keep = h->keep_alive;

@@ -54,6 +54,9 @@ struct hproxy_shared {
 	struct lb_rng rng;		/* request ids, jitter, faults */
 	struct rbudget *budget;		/* retries' budget, NULL: none.
 					 * Borrowed */
+	bool draining;			/* the agent hands over (handover.h):
+					 * each response says Connection:
+					 * close, and its connection ends */
 };
 
 /* What kind of reply of the proxy's own a route's status is, for its

@@ -18,6 +18,8 @@
 #include "kern.h"
 #include "log.h"
 #include "mf_pod.skel.h"
+#include "mf_xdp.skel.h"
+#include "pmap.h"
 
 /* One interface this struct kern attached to. */
 struct kern_hook {
@@ -38,6 +40,8 @@ static const char *const kern_point_names[KERN_POINTS] = {
 struct kern {
 	struct mf_pod *skel;		/* owned */
 	const char *run_dir;		/* borrowed; NULL: no records */
+	uint16_t outbound_port;		/* the programs' rodata, for a reload */
+	bool kept;			/* a successor owns the filters now */
 	uint32_t prog_id[KERN_POINTS];	/* to recognise our own filters */
 	struct kern_hook *hooks;	/* owned array of n_hooks */
 	size_t n_hooks;
@@ -72,18 +76,97 @@ static int kern_mkdir_p(const char *path)
 }
 
 /* The program of hook @point (an index of kern_points). */
+static int kern_skel_prog_fd(const struct mf_pod *skel, int point);
+
 static int kern_prog_fd(const struct kern *k, int point)
 {
-	return bpf_program__fd(point == 0 ? k->skel->progs.mf_pod_ingress :
-					    k->skel->progs.mf_pod_egress);
+	return kern_skel_prog_fd(k->skel, point);
+}
+
+int kern_check_pins(const char *pin_root, char *why, size_t n)
+{
+	struct mf_pod *pod;
+	struct mf_xdp *xdp;
+	int err;
+
+	/* Opened only, for their maps' definitions: nothing is loaded. */
+	pod = mf_pod__open();
+	if (!pod)
+		return -errno;
+	xdp = mf_xdp__open();
+	if (!xdp) {
+		err = -errno;
+		mf_pod__destroy(pod);
+		return err;
+	}
+	{
+		const struct bpf_object *objs[] = { pod->obj, xdp->obj };
+
+		err = pmap_check_pins(pin_root, objs, 2, why, n);
+	}
+	mf_xdp__destroy(xdp);
+	mf_pod__destroy(pod);
+	return err;
+}
+
+/* The program of @point in @skel. */
+static int kern_skel_prog_fd(const struct mf_pod *skel, int point)
+{
+	return bpf_program__fd(point == 0 ? skel->progs.mf_pod_ingress :
+					    skel->progs.mf_pod_egress);
+}
+
+/*
+ * Opens and loads mf_pod against the maps pinned under @pin_root into
+ * *@out (the caller's), and its programs' ids into @prog_id.  Returns 0
+ * or -errno (logged).
+ */
+static int kern_load(struct mf_pod **out, uint32_t prog_id[KERN_POINTS],
+		     const char *pin_root, uint16_t outbound_port)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_root);
+	struct bpf_prog_info info;
+	__u32 info_len;
+	struct mf_pod *skel;
+	int err;
+
+	skel = mf_pod__open_opts(&oopts);
+	if (!skel) {
+		err = -errno;
+		log_error("event=kern_open_failed step=open root=%s err=%s",
+			  pin_root, strerror(-err));
+		return err;
+	}
+	skel->rodata->mf_outbound_port = outbound_port;
+	err = mf_pod__load(skel);
+	if (err) {
+		log_error("event=kern_open_failed step=load root=%s err=%s",
+			  pin_root, strerror(-err));
+		goto err_destroy;
+	}
+	for (int i = 0; i < KERN_POINTS; i++) {
+		memset(&info, 0, sizeof(info));
+		info_len = sizeof(info);
+		err = bpf_obj_get_info_by_fd(kern_skel_prog_fd(skel, i), &info,
+					     &info_len);
+		if (err) {
+			log_error("event=kern_open_failed step=prog_info "
+				  "err=%s", strerror(-err));
+			goto err_destroy;
+		}
+		prog_id[i] = info.id;
+	}
+	*out = skel;
+	return 0;
+
+err_destroy:
+	mf_pod__destroy(skel);
+	return err;
 }
 
 int kern_open(struct kern **out, const char *pin_root, const char *run_dir,
 	      uint16_t outbound_port)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_root);
-	struct bpf_prog_info info;
-	__u32 info_len = sizeof(info);
 	struct statfs sfs;
 	struct kern *k;
 	int err;
@@ -113,47 +196,17 @@ int kern_open(struct kern **out, const char *pin_root, const char *run_dir,
 	if (!k)
 		return -ENOMEM;
 	k->run_dir = run_dir;
-
-	k->skel = mf_pod__open_opts(&oopts);
-	if (!k->skel) {
-		err = -errno;
-		log_error("event=kern_open_failed step=open root=%s err=%s",
-			  pin_root, strerror(-err));
-		goto err_free;
-	}
-	k->skel->rodata->mf_outbound_port = outbound_port;
-
-	err = mf_pod__load(k->skel);
+	k->outbound_port = outbound_port;
+	err = kern_load(&k->skel, k->prog_id, pin_root, outbound_port);
 	if (err) {
-		log_error("event=kern_open_failed step=load root=%s err=%s",
-			  pin_root, strerror(-err));
-		goto err_destroy;
+		free(k);
+		return err;
 	}
-
-	for (int i = 0; i < KERN_POINTS; i++) {
-		memset(&info, 0, sizeof(info));
-		info_len = sizeof(info);
-		err = bpf_obj_get_info_by_fd(kern_prog_fd(k, i), &info,
-					     &info_len);
-		if (err) {
-			log_error("event=kern_open_failed step=prog_info "
-				  "err=%s", strerror(-err));
-			goto err_destroy;
-		}
-		k->prog_id[i] = info.id;
-	}
-
 	log_info("event=kern_open root=%s outbound_port=%u prog_id=%u "
 		 "egress_prog_id=%u", pin_root, outbound_port, k->prog_id[0],
 		 k->prog_id[1]);
 	*out = k;
 	return 0;
-
-err_destroy:
-	mf_pod__destroy(k->skel);
-err_free:
-	free(k);
-	return err;
 }
 
 
@@ -249,6 +302,9 @@ int kern_attach_ifindex(struct kern *k, int ifindex, const char *ifname)
 		    .attach_point = BPF_TC_INGRESS);
 	int err;
 
+	/* A successor attaches the pods now, its own programs. */
+	if (k->kept)
+		return 0;
 	/* Creates clsact (both hooks); one already there (ours from a
 	 * previous run, or another user's) is shared. */
 	err = bpf_tc_hook_create(&hook);
@@ -331,11 +387,51 @@ int kern_detach_pod(struct kern *k, int ifindex, bool gone)
 			break;
 	if (i == k->n_hooks)
 		return -ENOENT;
-	if (!gone)
+	if (!gone && !k->kept)
 		kern_hook_detach(k, &k->hooks[i]);
 	/* Order does not matter: the last one takes the slot. */
 	k->hooks[i] = k->hooks[--k->n_hooks];
 	return 0;
+}
+
+int kern_reopen(struct kern *k, const char *pin_root)
+{
+	uint32_t prog_id[KERN_POINTS], old_id[KERN_POINTS];
+	struct mf_pod *skel, *old;
+	int err, failed = 0;
+
+	err = kern_load(&skel, prog_id, pin_root, k->outbound_port);
+	if (err)
+		return err;
+	old = k->skel;
+	memcpy(old_id, k->prog_id, sizeof(old_id));
+	k->skel = skel;
+	memcpy(k->prog_id, prog_id, sizeof(prog_id));
+	if (k->kept)
+		goto out;
+	/* Each filter replaced in place (BPF_TC_F_REPLACE): a pod is never
+	 * without one. */
+	for (size_t i = 0; i < k->n_hooks; i++)
+		for (int p = 0; p < KERN_POINTS; p++)
+			if (kern_attach_point(k, k->hooks[i].ifindex,
+					      k->hooks[i].ifname, p))
+				failed++;
+out:
+	log_info("event=kern_reopen root=%s prog_id=%u egress_prog_id=%u "
+		 "old_prog_id=%u pods=%zu failed=%d", pin_root, prog_id[0],
+		 prog_id[1], old_id[0], k->n_hooks, failed);
+	/* The old programs stay loaded where a replace failed: the filter
+	 * holds them. */
+	mf_pod__destroy(old);
+	return failed ? -EIO : 0;
+}
+
+void kern_keep(struct kern *k)
+{
+	if (k && !k->kept) {
+		k->kept = true;
+		log_info("event=kern_keep pods=%zu", k->n_hooks);
+	}
 }
 
 size_t kern_pods(const struct kern *k)
@@ -349,7 +445,7 @@ void kern_close(struct kern *k)
 
 	if (!k)
 		return;
-	for (i = 0; i < k->n_hooks; i++)
+	for (i = 0; i < k->n_hooks && !k->kept; i++)
 		kern_hook_detach(k, &k->hooks[i]);
 	free(k->hooks);
 	k->hooks = NULL;

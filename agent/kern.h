@@ -66,6 +66,31 @@ int kern_attach_ifindex(struct kern *k, int ifindex, const char *ifname);
  */
 int kern_detach_pod(struct kern *k, int ifindex, bool gone);
 
+/*
+ * Checks the maps pinned under @pin_root against those the agent's
+ * programs (mf_pod, mf_xdp) define (pmap_check_pins()): a pin root of
+ * another layout (another meshforge, other sizes or names) is refused
+ * before anything is loaded against it.  Returns 0, or -ESTALE with what
+ * differs in @why, or -errno.
+ */
+int kern_check_pins(const char *pin_root, char *why, size_t n);
+
+/*
+ * Loads the programs again against the maps pinned under @pin_root now
+ * (they were made again under the agent), and puts them in place of the
+ * old ones on every pod interface, filter by filter (a replace: no pod is
+ * ever without).  Returns 0, -EIO when some filter could not be replaced
+ * (logged; those keep the old programs), or -errno with @k as it was.
+ */
+int kern_reopen(struct kern *k, const char *pin_root);
+
+/*
+ * A successor agent took the pods over (handover.h): from now on @k
+ * attaches nothing, and neither kern_detach_pod() nor kern_close() takes
+ * a filter off.  The kernel keeps steering with the successor's.
+ */
+void kern_keep(struct kern *k);
+
 /* How many interfaces @k has attached and not forgotten. */
 size_t kern_pods(const struct kern *k);
 

@@ -245,7 +245,12 @@ int loop_listen(struct loop *l, const char *name, uint32_t addr,
 		;
 	if (id >= LOOP_LISTENERS_MAX)
 		return -ENOSPC;
-	fd = loop_socket_listen(addr, port, l->reuseport);
+	/* A socket handed over keeps the options it was made with: one of
+	 * a SO_REUSEPORT group (several loops) is never handed over
+	 * (agent.h), so it has what a lone loop's needs. */
+	fd = l->adopt ? l->adopt(l->adopt_arg, name, addr, port) : -ENOENT;
+	if (fd == -ENOENT)
+		fd = loop_socket_listen(addr, port, l->reuseport);
 	if (fd < 0) {
 		log_error("event=listen_failed listener=%s port=%u err=\"%s\"",
 			  name, port, strerror(-fd));
@@ -316,6 +321,42 @@ int loop_unlisten(struct loop *l, int id)
 	*ls = (struct loop_listener){
 		.gen = (ls->gen + 1) & LOOP_UD_GEN_MASK, .fd = -1,
 	};
+	return 0;
+}
+
+/* The slot of released listener @id, its ops all completed: its fd
+ * closed, the slot free. */
+static void loop_release_done(struct loop *l, unsigned int id)
+{
+	struct loop_listener *ls = &l->listeners[id];
+
+	close(ls->fd);
+	log_info("event=listener_released listener=%s accepted=%llu",
+		 ls->name, (unsigned long long)ls->accepted);
+	*ls = (struct loop_listener){
+		.gen = (ls->gen + 1) & LOOP_UD_GEN_MASK, .fd = -1,
+	};
+}
+
+int loop_release(struct loop *l, int id)
+{
+	struct loop_listener *ls;
+
+	if (id < 0 || (unsigned int)id >= l->nlisteners ||
+	    !l->listeners[id].live || l->listeners[id].released)
+		return -ENOENT;
+	ls = &l->listeners[id];
+	ls->released = true;
+	/* Their completions find the listener live and released, and the
+	 * last one frees the slot. */
+	if (ls->armed)
+		loop_cancel_ud(l, loop_ud(LOOP_OP_ACCEPT, 0, (uint32_t)id,
+					  ls->gen));
+	if (ls->retry_armed)
+		loop_cancel_ud(l, loop_ud(LOOP_OP_ACCEPT_RETRY, 0,
+					  (uint32_t)id, ls->gen));
+	if (!ls->armed && !ls->retry_armed)
+		loop_release_done(l, (unsigned int)id);
 	return 0;
 }
 
@@ -400,6 +441,11 @@ static void loop_cqe_accept(void *arg, const struct io_uring_cqe *cqe)
 	if (more)
 		return;
 	ls->armed = false;
+	if (ls->released) {
+		if (!ls->retry_armed)
+			loop_release_done(l, id);
+		return;
+	}
 	if (l->stopping)
 		return;
 	/* Multishot ended (an error, or the kernel's own reasons): ask
@@ -428,6 +474,11 @@ static void loop_cqe_accept_retry(void *arg, const struct io_uring_cqe *cqe)
 		return;
 	}
 	ls->retry_armed = false;
+	if (ls->released) {
+		if (!ls->armed)
+			loop_release_done(l, loop_ud_slot(cqe->user_data));
+		return;
+	}
 	if (!l->stopping)
 		loop_arm_accept(l, loop_ud_slot(cqe->user_data));
 }

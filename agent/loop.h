@@ -120,6 +120,7 @@ struct loop_listener {
 	void *arg;
 	bool armed;		/* multishot accept live */
 	bool retry_armed;	/* pause before re-arming it */
+	bool released;		/* loop_release(): no accept again */
 	uint64_t accepted;	/* accepts so far */
 };
 
@@ -196,6 +197,11 @@ struct loop {
 	bool reuseport;			/* as loop_config's */
 	int signal_fd;
 	bool signal_armed;			/* read of it in flight */
+	/* Where loop_listen() looks for a listening socket before it makes
+	 * one (loop_on_adopt()); NULL: nowhere. */
+	int (*adopt)(void *arg, const char *name, uint32_t addr,
+		     uint16_t port);
+	void *adopt_arg;
 	/* What SIGHUP does (loop_on_reload()); NULL: nothing. */
 	void (*reload)(void *arg);
 	void *reload_arg;
@@ -262,6 +268,31 @@ int loop_listen(struct loop *l, const char *name, uint32_t addr,
  * Returns 0, or -ENOENT when @id is no listener.
  */
 int loop_unlisten(struct loop *l, int id);
+
+/*
+ * Stops accepting on listener @id without touching its socket, which
+ * another process shares (handover.h: the fd was handed over, and the
+ * successor accepts on it): its accept is cancelled, sockets it accepted
+ * until the cancel lands still go to the handler, and then the fd is
+ * closed and the id freed.  No shutdown(): that would end the listening
+ * socket for the successor too.  Returns 0, or -ENOENT when @id is no
+ * listener (or one released already).
+ */
+int loop_release(struct loop *l, int id);
+
+/*
+ * loop_listen() asks @fn(@arg, name, addr, port) first for a listening
+ * socket of that name bound to that address (port 0: any): an fd, which
+ * the loop then owns, or -ENOENT to make one as usual.
+ */
+static inline void loop_on_adopt(struct loop *l,
+				 int (*fn)(void *arg, const char *name,
+					   uint32_t addr, uint16_t port),
+				 void *arg)
+{
+	l->adopt = fn;
+	l->adopt_arg = arg;
+}
 
 /* Registers what @u->arg's module does at teardown (copied).  Returns 0 or
  * -ENOSPC. */

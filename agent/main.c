@@ -6,10 +6,10 @@
  *       [--pod-iface IFNAME]... [--pod-iface-pattern GLOB]
  *       [--outbound-port 15001]
  *       [--tunnel-port 15008] [--admin-port 15000] [--log-level info|debug]
- *       [--state-dir DIR] [--uplink IFNAME]
  *       [--workload-cgroup PATH=IDENTITY]...
  *       [--sockmap on|off|auto] [--sockmap-cgroup PATH]
  *       [--state-dir DIR] [--uplink IFNAME] [--threads N]
+ *       [--drain-timeout SECONDS]
  *   meshforge-agent --check-kernel
  *
  * Before anything else, probes what it needs from the kernel (agent/kreq.h)
@@ -24,8 +24,12 @@
  * way out.  The TC program goes on every pod interface that is up, those
  * named by --pod-iface and those matching --pod-iface-pattern, at start
  * and as they come while the loop runs (agent/podwatch.h); one that goes
- * is forgotten.  Exit codes: 0 clean stop, 1 bad command line, 2 system
- * error (missing maps, certificates, bpffs, ports in use...).
+ * is forgotten.  A new agent for the same pin root takes the listeners of
+ * a running one over, which then drains and exits (agent/handover.h);
+ * pins made again under the agent are taken (agent/pinwatch.h), pins of
+ * another layout refused.  Exit codes: 0 clean stop, 1 bad command line,
+ * 2 system error (missing maps, certificates, bpffs, ports in use, pins of
+ * another layout...).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -89,6 +93,7 @@ struct main_opts {
 	uint32_t first_byte_timeout_ms;		/* 0: the default */
 	uint32_t tcp_idle_timeout_ms;		/* 0: the default,
 						 * UINT32_MAX: none */
+	uint32_t drain_timeout_ms;		/* 0: the default */
 	bool check_kernel;		/* probe the kernel, then exit */
 	/* The bare-metal front door's cgroups (frontdoor.h). */
 	struct frontdoor_workload workloads[FRONTDOOR_MAX_WORKLOADS];
@@ -114,7 +119,7 @@ static void main_usage(FILE *f)
 		"                       [--first-byte-timeout MS] [--tcp-idle-timeout MS]\n"
 		"                       [--workload-cgroup PATH=IDENTITY]...\n"
 		"                       [--sockmap on|off|auto] [--sockmap-cgroup PATH]\n"
-		"                       [--threads N]\n"
+		"                       [--threads N] [--drain-timeout SECONDS]\n"
 		"       meshforge-agent --check-kernel\n"
 		"  --bpf-root    pin root of the policy maps (default $MF_BPF_ROOT or %s)\n"
 		"  --config-dir  CA, trust domain and certificates (default\n"
@@ -159,7 +164,13 @@ static void main_usage(FILE *f)
 		"                agent (default the cgroup2 root)\n"
 		"  --threads     event loops, each on a thread with its own\n"
 		"                listeners (SO_REUSEPORT) and connections\n"
-		"                (default: one per online CPU; 1 before Linux 6.5)\n"
+		"                (default: one per online CPU; 1 before Linux 6.5);\n"
+		"                more than one: no hand-over (--drain-timeout)\n"
+		"  --drain-timeout  seconds the connections of an agent whose\n"
+		"                listeners a new agent took over have to end\n"
+		"                (default 30); the path of the hand-over is\n"
+		"                $MF_RUN_DIR/agent-<last part of --bpf-root>.sock;\n"
+		"                with --threads 1 only\n"
 		"  --check-kernel  probe the kernel for what the agent needs\n"
 		"                (Linux " KREQ_MIN_STR " or newer), say what is missing\n"
 		"                and exit: 0 when nothing is\n",
@@ -296,6 +307,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "max-conns-per-source", required_argument, NULL, 'S' },
 		{ "first-byte-timeout", required_argument, NULL, 'F' },
 		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
+		{ "drain-timeout", required_argument, NULL, 'D' },
 		{ "check-kernel", no_argument, NULL, 'k' },
 		{ "workload-cgroup", required_argument, NULL, 'W' },
 		{ "sockmap", required_argument, NULL, 'M' },
@@ -445,6 +457,14 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 					"(milliseconds, 0 to 86400000)\n", optarg);
 				return MAIN_EXIT_USAGE;
 			}
+			break;
+		case 'D':
+			if (main_count(optarg, 3600, &o->drain_timeout_ms)) {
+				fprintf(stderr, "meshforge-agent: bad drain timeout '%s' "
+					"(seconds, 1 to 3600)\n", optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			o->drain_timeout_ms *= 1000;
 			break;
 		case 'k':
 			o->check_kernel = true;
@@ -621,6 +641,33 @@ static int main_check_node_cert(const struct main_opts *o, struct certs *certs)
 }
 
 /*
+ * Pins another meshforge made under the pin root (other map sizes, other
+ * names) would be reused by nothing, or refused by libbpf with a bare
+ * EINVAL half way through: say which and what to do before anything is
+ * loaded.  Returns 0 or an exit code.
+ */
+static int main_check_pins(const struct main_opts *o)
+{
+	char why[160];
+	int err;
+
+	err = kern_check_pins(o->bpf_root, why, sizeof(why));
+	if (err == -ESTALE) {
+		log_error("event=startup_failed what=pins_other_layout bpf_root=%s "
+			  "problem=\"%s\" fix=\"stop the agent that made them, run "
+			  "mfctl --bpf-root %s uninstall (and rm a pin of a name "
+			  "it does not know), then mfctl apply again; or start "
+			  "with another --bpf-root\"", o->bpf_root, why,
+			  o->bpf_root);
+		return MAIN_EXIT_SYSTEM;
+	}
+	if (err)
+		log_warn("event=pins_unchecked bpf_root=%s err=\"%s\"",
+			 o->bpf_root, strerror(-err));
+	return 0;
+}
+
+/*
  * Pinned maps outlive the agent but not a reboot: when nothing is pinned
  * under the pin root and mfctl saved a policy under the state dir, rebuild
  * the maps from it before anything reads them, so the node enforces its
@@ -720,6 +767,7 @@ int main(int argc, char **argv)
 	struct agent *ag;
 	struct stats tot;
 	unsigned int threads;
+	char handover[PATH_MAX];
 	sigset_t set;
 	int rc, err;
 
@@ -764,6 +812,8 @@ int main(int argc, char **argv)
 		goto out_tls;
 	}
 	if (main_check_node_cert(&o, certs))
+		goto out_certs;
+	if (main_check_pins(&o))
 		goto out_certs;
 	threads = main_threads(&o);
 	if (!threads)
@@ -830,6 +880,22 @@ int main(int argc, char **argv)
 	cfg.pod_ifaces = o.ifaces;
 	cfg.n_pod_ifaces = (unsigned int)o.n_ifaces;
 	cfg.uplink = o.uplink;
+	/* One agent per pin root: the hand-over's path says which.  It
+	 * passes one socket per listener; several loops hold one each in a
+	 * SO_REUSEPORT group, which a successor would join rather than take
+	 * over, so they neither take nor hand over (agent.h). */
+	if (threads > 1)
+		log_warn("event=handover_unavailable threads=%u "
+			 "reason=\"several event loops\" effect=\"a new agent "
+			 "cannot take this one's listeners, nor this one a "
+			 "running agent's: stop the running agent first, or "
+			 "run with --threads 1\"", threads);
+	else if (handover_path(handover, sizeof(handover), o.run_dir,
+			       o.bpf_root))
+		log_warn("event=handover_unavailable err=\"path too long\"");
+	else
+		cfg.handover_path = handover;
+	cfg.drain_timeout_ms = o.drain_timeout_ms;
 	/* Attaches the pod interfaces there are (podwatch.h): one named
 	 * that cannot be attached stops the agent here. */
 	err = workers_init(&wk, &cfg, threads, true);

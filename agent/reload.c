@@ -39,10 +39,15 @@ struct reload {
 	const struct pmap *pm;		/* NULL: a fixed snapshot, no thread */
 	/* The group this loop's end belongs to: every loop's, the first
 	 * (the leader, this one for a group of one) holding the thread, the
-	 * mapping and @built.  Each member's @fresh, @retire and @cur are
-	 * its own loop's, as for one loop. */
+	 * mapping, @built and the maps below.  Each member's @fresh,
+	 * @retire and @cur are its own loop's, as for one loop. */
 	struct reload **group;
 	unsigned int ngroup;
+	/* Leader only.  reload_switch(): maps to read from now on, for the
+	 * thread to take (atomic), and the ones it reads (atomic:
+	 * reload_maps()). */
+	const struct pmap *next_pm;
+	const struct pmap *pm_in_use;
 	/* mf_config mapped read-only (it is BPF_F_MMAPABLE), so a tick reads
 	 * the epoch without a syscall; NULL: read it with one. */
 	const volatile struct mf_config *config_mm;
@@ -122,6 +127,34 @@ static void reload_drain_retired(struct reload *r)
 	__atomic_store_n(&r->retire_tail, tail, __ATOMIC_RELEASE);
 }
 
+/* Reads from @pm from now on (reloader thread): the snapshot built next
+ * is from it whatever its epoch, as the epochs of two sets of maps say
+ * nothing of each other. */
+static void reload_take_maps(struct reload *r, const struct pmap *pm)
+{
+	if (r->config_mm)
+		munmap((void *)r->config_mm, r->config_mm_len);
+	r->config_mm = NULL;
+	r->pm = pm;
+	reload_config_mmap(r);
+	__atomic_store_n(&r->pm_in_use, pm, __ATOMIC_RELEASE);
+	log_info("event=policy_maps_switched root=%s", pm->root);
+}
+
+/* The leader owns the thread and so the maps: a switch through any
+ * member of the group is the leader's. */
+void reload_switch(struct reload *r, const struct pmap *pm)
+{
+	r = r->group[0];
+	if (r->pm)
+		__atomic_store_n(&r->next_pm, pm, __ATOMIC_RELEASE);
+}
+
+const struct pmap *reload_maps(const struct reload *r)
+{
+	return __atomic_load_n(&r->group[0]->pm_in_use, __ATOMIC_ACQUIRE);
+}
+
 /* Makes @np (a reference of ours, handed on) the snapshot every loop of
  * leader @r's group takes next: each gets a reference of its own. */
 static void reload_publish_all(struct reload *r, struct policy *np)
@@ -136,21 +169,32 @@ static void *reload_thread(void *arg)
 	const struct timespec tick = { .tv_nsec = RELOAD_POLL_MS * 1000000L };
 	struct reload *r = arg;
 	unsigned int idle = 0;
+	bool force = false;		/* build whatever the epoch */
 	struct policy *np;
 	uint64_t epoch;
 	int err;
 
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), RELOAD_NICE);
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		const struct pmap *next;
+
 		/* When the loop let go of the last reference, the free
 		 * happens here. */
 		for (unsigned int i = 0; i < r->ngroup; i++)
 			reload_drain_retired(r->group[i]);
+		next = __atomic_exchange_n(&r->next_pm, NULL, __ATOMIC_ACQ_REL);
+		if (next) {
+			reload_take_maps(r, next);
+			force = true;
+			idle = 0;
+		}
 		if (idle > 0) {
 			idle--;
-		} else if (reload_epoch(r, &epoch) == 0 && epoch != r->built) {
+		} else if (reload_epoch(r, &epoch) == 0 &&
+			   (epoch != r->built || force)) {
 			err = policy_load(&np, r->pm);
 			if (!err) {
+				force = false;
 				r->built = policy_epoch(np);
 				reload_publish_all(r, np);
 			} else if (err != -EAGAIN) {
@@ -199,6 +243,7 @@ int reload_open_group(struct reload **out, unsigned int n,
 		group[i]->ngroup = n;
 	}
 	r = group[0];
+	r->pm_in_use = pm;
 	if (!pm) {
 		for (i = 0; i < n; i++)
 			group[i]->cur = fixed ? policy_get(fixed) : NULL;

@@ -74,6 +74,20 @@ uint64_t reload_epoch_taken(const struct reload *r);
  * then), else by the reloader thread.  Loop thread only. */
 void reload_release(struct reload *r, struct policy *p);
 
+/*
+ * The maps were made again under the agent (pinwatch.h): the reloader
+ * reads @pm (which must outlive it, or the next switch) from its next
+ * poll on, and publishes a snapshot of it to every loop of @r's group at
+ * once, whatever its epoch.  Any member of a group may call it: the
+ * switch is the group's.  Without maps (a fixed snapshot) it does
+ * nothing.  Loop thread.
+ */
+void reload_switch(struct reload *r, const struct pmap *pm);
+
+/* The maps the group's reloader reads: once reload_switch()'s are, the
+ * old ones may be closed. */
+const struct pmap *reload_maps(const struct reload *r);
+
 /* Stops and joins the reloader thread and drops every snapshot it holds,
  * of every end of the group @r belongs to.  Call from the thread that
  * called reload_current() (with a group: once every loop stopped).

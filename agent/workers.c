@@ -237,6 +237,7 @@ static void workers_cfg(struct workers *w, const struct agent_config *cfg,
 	out->watch_certs = false;
 	out->xdp = NULL;
 	out->kern = NULL;
+	out->handover_path = NULL;
 }
 
 int workers_init(struct workers *w, const struct agent_config *cfg,
@@ -357,14 +358,21 @@ int workers_run(struct workers *w)
 
 void workers_fini(struct workers *w)
 {
+	struct pinwatch pw;
+
+	memset(&pw, 0, sizeof(pw));
 	workers_stop_others(w);
 	if (w->agent0) {
+		/* The reloader reads the maps loop 0's pinwatch opened until
+		 * it is closed, below. */
+		agent_take_pinwatch(w->agent0, &pw);
 		agent_fini(w->agent0);
 		free(w->agent0);
 	}
 	/* Every loop and its connections let go of their snapshots. */
 	if (w->reload[0])
 		reload_close(w->reload[0]);
+	pinwatch_fini(&pw);
 	for (unsigned int i = 0; w->w && i + 1 < w->n; i++)
 		if (w->w[i].stop_fd >= 0)
 			close(w->w[i].stop_fd);

@@ -26,6 +26,7 @@ struct xdp {
 	uint32_t flags;			/* XDP_FLAGS_DRV_MODE or _SKB_MODE */
 	uint32_t prog_id;
 	uint64_t epoch;			/* of the lists, 0: never kept */
+	bool resync;			/* keep them whatever the epoch */
 	uint64_t nevents;
 };
 
@@ -114,6 +115,56 @@ fail:
 	return err;
 }
 
+int xdp_reopen(struct xdp *x, const char *pin_root)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_root);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+	struct bpf_prog_info info;
+	__u32 info_len = sizeof(info);
+	struct ring_buffer *events;
+	struct mf_xdp *skel;
+	int err, fd;
+
+	skel = mf_xdp__open_opts(&oopts);
+	if (!skel)
+		return -errno;
+	err = mf_xdp__load(skel);
+	if (err)
+		goto fail;
+	events = ring_buffer__new(bpf_map__fd(skel->maps.mf_xdp_events),
+				  xdp_event, x, NULL);
+	if (!events) {
+		err = -errno;
+		goto fail;
+	}
+	fd = bpf_program__fd(skel->progs.mf_xdp);
+	/* In place of ours only: the uplink is never without a firewall. */
+	aopts.old_prog_fd = bpf_program__fd(x->skel->progs.mf_xdp);
+	err = bpf_xdp_attach(x->ifindex, fd, x->flags | XDP_FLAGS_REPLACE,
+			     &aopts);
+	if (err) {
+		ring_buffer__free(events);
+		goto fail;
+	}
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		x->prog_id = info.id;
+	ring_buffer__free(x->events);
+	x->events = events;
+	mf_xdp__destroy(x->skel);
+	x->skel = skel;
+	/* Its lists are new and empty. */
+	x->resync = true;
+	log_info("event=xdp_reopen iface=%s prog_id=%u", x->ifname,
+		 x->prog_id);
+	return 0;
+fail:
+	log_error("event=xdp_reopen_failed iface=%s err=\"%s\"", x->ifname,
+		  strerror(-err));
+	mf_xdp__destroy(skel);
+	return err;
+}
+
 /* Whether key @k (@ksize bytes) is one of the @n at @keys. */
 static bool xdp_list_has(const void *keys, size_t n, size_t ksize,
 			 const void *k)
@@ -182,7 +233,7 @@ void xdp_tick(struct xdp *x, const struct pmap *pm)
 	struct mf_config cfg;
 
 	ring_buffer__consume(x->events);
-	if (pmap_config_read(pm, &cfg) || cfg.epoch == x->epoch)
+	if (pmap_config_read(pm, &cfg) || (cfg.epoch == x->epoch && !x->resync))
 		return;
 	for (unsigned i = 0; i < cfg.fw_ndeny && i < MF_FW_DENY_MAX; i++) {
 		deny[i].prefixlen = cfg.fw_deny[i].prefix;
@@ -193,10 +244,17 @@ void xdp_tick(struct xdp *x, const struct pmap *pm)
 							    MF_FW_DENY_MAX);
 	xdp_nodes_set(x, pm, cfg.active);
 	x->epoch = cfg.epoch;
+	x->resync = false;
 	log_info("event=xdp_policy epoch=%llu deny=%u packet_rate=%u/%ums "
 		 "syn_rate=%u/%ums", (unsigned long long)cfg.epoch,
 		 cfg.fw_ndeny, cfg.fw_pkt_num, cfg.fw_pkt_interval_ms,
 		 cfg.fw_syn_num, cfg.fw_syn_interval_ms);
+}
+
+void xdp_forget_epoch(struct xdp *x)
+{
+	if (x)
+		x->resync = true;
 }
 
 const char *xdp_mode(const struct xdp *x)

@@ -28,6 +28,16 @@ int xdp_open(struct xdp **out, const char *pin_root, const char *ifname);
 /* Follows the policy of @pm and reads the events (see above). */
 void xdp_tick(struct xdp *x, const struct pmap *pm);
 
+/* The policy's maps were switched (pinwatch.h): the next xdp_tick() keeps
+ * the lists again whatever the epoch.  NULL is a no-op. */
+void xdp_forget_epoch(struct xdp *x);
+
+/* The maps were made again under the agent (pinwatch.h): loads the
+ * program against those pinned under @pin_root now and puts it in place
+ * of ours on the uplink (a replace); its lists are kept at the next
+ * xdp_tick().  Returns 0, or -errno (logged) with @x as it was. */
+int xdp_reopen(struct xdp *x, const char *pin_root);
+
 /* "native" or "generic". */
 const char *xdp_mode(const struct xdp *x);
 const char *xdp_iface(const struct xdp *x);

@@ -12,6 +12,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "meshforge/abi.h"
 #include "meshforge/policy_maps.h"
@@ -40,6 +41,28 @@ void pmap_close(struct pmap *pm);
 
 /* Reads mf_config[0].  Returns 0 or -errno. */
 int pmap_config_read(const struct pmap *pm, struct mf_config *cfg);
+
+/*
+ * True when a map @pm holds is no longer the one pinned under its root
+ * under that name: the pin was removed (and maybe made again: another
+ * map, another id).  What was pinned is then in *@why (the first map that
+ * moved), for the log.  An fd of @pm that is closed counts as moved.
+ */
+bool pmap_pins_moved(const struct pmap *pm, char *why, size_t n);
+
+/*
+ * Checks the maps already pinned under @root against the definitions
+ * (type, key and value sizes, entries, flags) in @objs, BPF objects
+ * opened and not loaded yet whose maps are pinned by name: libbpf would
+ * refuse such a pin at load with a bare EINVAL, and this names the map
+ * and what differs.  Missing pins are no problem (they are made).  An
+ * entry of the root named mf_* that none of @objs defines is one: another
+ * layout's name (an older or newer meshforge).  Returns 0, or -ESTALE with
+ * the first difference in @why.
+ */
+struct bpf_object;
+int pmap_check_pins(const char *root, const struct bpf_object *const *objs,
+		    size_t nobjs, char *why, size_t n);
 
 /* Removes every pin under the root and the root itself.  Returns 0 or
  * -errno; a missing root is success. */

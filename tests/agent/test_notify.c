@@ -98,7 +98,8 @@ static unsigned long long status_caps(const char *key)
 static bool test_caps_keep(void)
 {
 	unsigned long long want = 1ull << CAP_NET_ADMIN | 1ull << CAP_BPF |
-				  1ull << CAP_NET_BIND_SERVICE;
+				  1ull << CAP_NET_BIND_SERVICE |
+				  1ull << CAP_PERFMON;
 	int status;
 	pid_t pid;
 
@@ -126,7 +127,8 @@ static bool test_caps_keep(void)
 static bool test_caps_keep_no_setpcap(void)
 {
 	unsigned long long want = 1ull << CAP_NET_ADMIN | 1ull << CAP_BPF |
-				  1ull << CAP_NET_BIND_SERVICE;
+				  1ull << CAP_NET_BIND_SERVICE |
+				  1ull << CAP_PERFMON;
 	int status;
 	pid_t pid;
 

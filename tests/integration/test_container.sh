@@ -153,7 +153,7 @@ else
 fi
 
 # ---- the capabilities it kept ----------------------------------------------------
-want=$(printf '%016x' $(((1 << 10) | (1 << 12) | (1 << 39))))
+want=$(printf '%016x' $(((1 << 10) | (1 << 12) | (1 << 38) | (1 << 39))))
 bad=""
 for node in a b; do
 	pid=$("${PODMAN[@]}" inspect --format '{{.State.Pid}}' "mf-ct-$node-agent")
@@ -161,7 +161,7 @@ for node in a b; do
 	prm=$(awk '$1 == "CapPrm:" {print $2}' "/proc/$pid/status" 2>/dev/null)
 	[ "$eff" = "$want" ] && [ "$prm" = "$want" ] || bad="$bad $node: eff=$eff prm=$prm"
 done
-if [ -z "$bad" ]; then pass agent_keeps_three_capabilities; else fail agent_keeps_three_capabilities "want $want:$bad"; fi
+if [ -z "$bad" ]; then pass agent_keeps_four_capabilities; else fail agent_keeps_four_capabilities "want $want:$bad"; fi
 
 # ---- the mesh through the containers --------------------------------------------
 for p in b1 b2; do

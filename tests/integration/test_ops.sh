@@ -44,7 +44,7 @@ pid_b=$("$TB" pid b)
 
 # ---- ready, and what it kept -------------------------------------------------------
 ready=$(grep -c '^READY=1|STATUS=serving node mf-node-' "$NOTES")
-want=$(printf '%016x' $(((1 << 10) | (1 << 12) | (1 << 39))))
+want=$(printf '%016x' $(((1 << 10) | (1 << 12) | (1 << 38) | (1 << 39))))
 caps() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 bad=""
 for pid in "$pid_a" "$pid_b"; do

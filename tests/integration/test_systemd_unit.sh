@@ -4,7 +4,7 @@
 # deploy/systemd/meshforge-agent.service: `systemd-analyze verify` finds
 # nothing wrong with it (its ExecStart pointed at the built agent), it is
 # Type=notify with a reload by SIGHUP, its capability bounding set is what
-# the agent needs to start (agent/caps.h keeps three of them once
+# the agent needs to start (agent/caps.h keeps four of them once
 # attached), and `systemd-analyze security` rates its exposure 3.0 or
 # less ("OK").  Needs no testbed.
 # shellcheck source=tests/harness/testlib.sh

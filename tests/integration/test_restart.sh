@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# A hitless restart of agent a on the two-node testbed (agents started with
+# --drain-timeout 20), pod a1 calling web (mf_httpd in b1 and b2, a TCP
+# service) through both agents:
+#  - a new agent a is started next to the running one: it takes the
+#    listening sockets over (agent/handover.h), and the old one drains
+#    and exits;
+#  - meanwhile a request every 50 ms on a new connection: none fails;
+#  - and 100 long-lived keep-alive connections, each a request a second
+#    for 8 s, opened before the restart: every one gets all its answers
+#    and is closed by its client, on the old agent (the drain waits for
+#    them), which then exits with no connection left, well before its
+#    drain deadline;
+#  - the pod's TC filters are on the whole time (the old agent leaves
+#    them to the new one);
+#  - then the pins of node a are removed and made again by an apply: the
+#    running agent takes the new maps within a second of their pins
+#    (agent/pinwatch.h), and a1's requests are answered through them.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_restart
+tl_require_testbed
+tl_require_cmd tc
+tl_require_built "$MFCTL" "$AGENT"
+
+VIP=10.96.0.10
+NODE=mf-node-a
+VETH=mfpa1
+OLD=""
+trap 'rc=$?; [ -n "$OLD" ] && kill -KILL "$OLD" 2>/dev/null; (exit "$rc"); tl_cleanup' EXIT
+
+export MF_AGENT_ARGS="--drain-timeout 20"
+tl_bed_up --apply "$TL_TOP/tests/integration/policy.yaml" --agents
+for p in b1 b2; do
+	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
+done
+
+cat >"$TL_TMP/steady.py" <<'PY'
+import http.client, sys, time
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    try:
+        c = http.client.HTTPConnection("10.96.0.10", 80, timeout=10)
+        c.request("GET", "/whoami")
+        r = c.getresponse()
+        body = r.read()
+        print("ok" if r.status == 200 and body.startswith(b"pod=") else "fail status %d" % r.status,
+              round(time.time(), 3), flush=True)
+        c.close()
+    except Exception as e:
+        print("fail", round(time.time(), 3), type(e).__name__, e, flush=True)
+    time.sleep(0.05)
+PY
+cat >"$TL_TMP/longlived.py" <<'PY'
+import http.client, sys, time
+n, rounds = int(sys.argv[1]), int(sys.argv[2])
+conns, answers, errors = [], [0] * n, []
+for i in range(n):
+    c = http.client.HTTPConnection("10.96.0.10", 80, timeout=10)
+    c.connect()
+    conns.append(c)
+print("open", n, flush=True)
+for r in range(rounds):
+    t0 = time.monotonic()
+    for i, c in enumerate(conns):
+        if c is None:
+            continue
+        try:
+            c.request("GET", "/whoami")
+            resp = c.getresponse()
+            body = resp.read()
+            if resp.status == 200 and body.startswith(b"pod="):
+                answers[i] += 1
+            else:
+                errors.append("conn %d round %d: status %d" % (i, r, resp.status))
+            if resp.will_close:
+                errors.append("conn %d round %d: closed by the server" % (i, r))
+                conns[i] = None
+        except Exception as e:
+            errors.append("conn %d round %d: %s %s" % (i, r, type(e).__name__, e))
+            conns[i] = None
+    time.sleep(max(0, 1 - (time.monotonic() - t0)))
+for c in conns:
+    if c is not None:
+        c.close()
+full = sum(1 for a in answers if a == rounds)
+print("full", full, "of", n, "answers", sum(answers), flush=True)
+for e in errors[:5]:
+    print("error", e, flush=True)
+sys.exit(0 if full == n and not errors else 1)
+PY
+
+pid_old=$("$TB" pid a)
+OLD=$pid_old
+prog_before=$(tb_exec "$NODE" tc filter show dev "$VETH" ingress | grep -o 'id [0-9]*' | head -1)
+
+tl_bg a1 "$TL_TMP/long.out" "$TL_PY" "$TL_TMP/longlived.py" 100 8
+LONG=$TL_BG_PID
+wait_for 10 grep -q '^open 100' "$TL_TMP/long.out" ||
+	{ fail longlived_open "$(cat "$TL_TMP/long.out")"; tl_finish; }
+tl_bg a1 "$TL_TMP/steady.out" "$TL_PY" "$TL_TMP/steady.py" 12
+STEADY=$TL_BG_PID
+sleep 1.5
+
+# The new agent, as testbed.sh starts one, while the old one runs: the
+# testbed follows the pid of the newest.
+mark=$(tl_log_mark "$NODE")
+mv "$TL_STATE/$NODE/agent.pid" "$TL_STATE/$NODE/agent.pid.old"
+t_start=$(date +%s.%N)
+"$TB" agents-start a >"$TL_TMP/start-a.log" 2>&1 ||
+	{ fail new_agent_start "$(cat "$TL_TMP/start-a.log")"; tl_finish; }
+pid_new=$("$TB" pid a)
+since=$(tl_log_since "$NODE" "$mark")
+tl_log "new agent $pid_new: $(grep -c 'event=listener_adopted' <<<"$since") listeners adopted"
+if grep -q 'event=listener_adopted listener=outbound' <<<"$since" &&
+	grep -q 'event=handed_over' <<<"$since" && [ "$pid_new" != "$pid_old" ] &&
+	kill -0 "$pid_old" 2>/dev/null; then
+	pass listeners_handed_over
+else
+	fail listeners_handed_over "$(grep -E 'handover|adopt|listen' <<<"$since" | head -5)"
+fi
+
+# The long-lived connections end on the old agent, which then exits.
+wait "$LONG"
+long_rc=$?
+tl_log "long-lived: $(tr '\n' ' ' <"$TL_TMP/long.out")"
+if [ "$long_rc" = 0 ]; then
+	pass longlived_finish_on_old_agent
+else
+	fail longlived_finish_on_old_agent "$(tail -5 "$TL_TMP/long.out")"
+fi
+if wait_for 25 sh -c "! kill -0 $pid_old 2>/dev/null"; then
+	t_gone=$(date +%s.%N)
+	drained=$(tl_log_since "$NODE" "$mark" | grep 'event=drained' | head -1)
+	tl_log "old agent gone $(awk -v a="$t_start" -v b="$t_gone" 'BEGIN {printf "%.1f", b - a}') s after the new one started: $drained"
+	if grep -q 'conns_left=0 ' <<<"$drained"; then
+		pass old_agent_drains_and_exits
+	else
+		fail old_agent_drains_and_exits "$drained"
+	fi
+	OLD=""
+else
+	fail old_agent_drains_and_exits "still running 25 s after the long-lived connections ended"
+fi
+
+wait "$STEADY"
+nok=$(grep -c '^ok ' "$TL_TMP/steady.out")
+nfail=$(grep -c '^fail' "$TL_TMP/steady.out")
+tl_log "a request every 50 ms across the restart: $nok answered, $nfail failed"
+if [ "$nfail" = 0 ] && [ "$nok" -ge 100 ]; then
+	pass zero_failed_requests
+else
+	fail zero_failed_requests "$(grep '^fail' "$TL_TMP/steady.out" | head -3 | tr '\n' '|')"
+fi
+prog_after=$(tb_exec "$NODE" tc filter show dev "$VETH" ingress | grep -o 'id [0-9]*' | head -1)
+served=0
+tb_exec a1 curl -fsS -m 3 -o /dev/null "http://$VIP/whoami" && served=1
+if [ -n "$prog_after" ] && [ "$prog_after" != "$prog_before" ] && [ "$served" = 1 ]; then
+	pass new_agent_owns_the_pods
+else
+	fail new_agent_owns_the_pods "filter program '$prog_before' -> '$prog_after', served $served"
+fi
+
+# ---- pins removed and made again under the running agent ----------------------
+mark=$(tl_log_mark "$NODE")
+rm -f "/sys/fs/bpf/$NODE"/mf_*
+tl_ctl a apply -f "$TL_TOP/tests/integration/policy.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail reapply "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+t_pinned=$(date +%s.%N)
+if wait_for 3 sh -c "tail -n +$((mark + 1)) '$(tl_agent_log "$NODE")' | grep -q 'event=policy_maps_switched'"; then
+	line=$(tl_log_since "$NODE" "$mark" | grep 'event=pins_recreated' | head -1)
+	t_seen=$(sed 's/^ts=\([0-9.]*\) .*/\1/' <<<"$line")
+	ms=$(awk -v a="$t_pinned" -v b="$t_seen" 'BEGIN {printf "%d", (b - a) * 1000}')
+	tl_log "pins made again: taken ${ms} ms after the apply returned"
+	if [ "$ms" -le 1100 ] && wait_for 3 tb_exec a1 curl -fsS -m 2 -o /dev/null "http://$VIP/whoami" &&
+		[ "$("$TB" pid a)" = "$pid_new" ]; then
+		pass recreated_pins_taken
+	else
+		fail recreated_pins_taken "after ${ms} ms; then no answer through them"
+	fi
+else
+	fail recreated_pins_taken "$(tl_log_since "$NODE" "$mark" | grep -E 'pins|kern_reopen' | head -3)"
+fi
+
+tl_finish
