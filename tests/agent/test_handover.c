@@ -273,8 +273,13 @@ static bool read_until(int fd, char *buf, size_t cap, const char *want)
 	lh_set_timeout(fd, 3000);
 	while (len + 1 < cap) {
 		n = recv(fd, buf + len, cap - 1 - len, 0);
-		if (n <= 0)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "recv: %s\n",
+				n ? strerror(errno) : "end of stream");
 			break;
+		}
 		len += (size_t)n;
 		buf[len] = '\0';
 		if (strstr(buf, want))
@@ -297,6 +302,34 @@ static void agent_cfg(struct agent_config *cfg, uint16_t up_port)
 	cfg->max_conns = 64;
 	cfg->handover_path = path;
 	cfg->drain_timeout_ms = 10000;
+}
+
+/* Stops the agents of @hs.  Both read SIGTERM through a signalfd in this
+ * one process, and a signal stops whichever loop reads it first: signal
+ * until each has stopped, then take back a signal no loop read, which
+ * would stop the next case's loop at once. */
+static void stop_agents(struct lh_loop *const *hs, int n)
+{
+	struct timespec zero = { 0 }, ts;
+	sigset_t term;
+
+	for (int i = 0; i < n; i++) {
+		for (;;) {
+			kill(getpid(), SIGTERM);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (!pthread_timedjoin_np(hs[i]->thread, NULL, &ts))
+				break;
+		}
+	}
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	while (sigtimedwait(&term, NULL, &zero) > 0)
+		;
 }
 
 static bool test_agent_drains_http(void)
@@ -361,9 +394,11 @@ out:
 	for (int *fd = (int[]){ c, s, c2, s2 }, i = 0; i < 4; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
-	if (b_up)
+	if (a_up && b_up)
+		stop_agents((struct lh_loop *const[]){ &hb, &ha }, 2);
+	else if (b_up)
 		lh_loop_stop(&hb);
-	if (a_up)
+	else if (a_up)
 		lh_loop_stop(&ha);
 	close(lfd);
 	return ok;
