@@ -30,7 +30,8 @@
 #include "harness/loop_harness.h"
 #include "../../agent/handover.h"
 
-#define WAIT_MS 3000
+#define WAIT_MS 10000	/* a bound on waits for what must come; a loaded
+			 * machine under ASan takes seconds */
 
 static char path[64];
 
