@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "kstate.h"
 #include "frontdoor.h"
 #include "kreq.h"
 #include "log.h"
@@ -215,27 +216,11 @@ int frontdoor_take(struct frontdoor *f, const struct sockaddr_in *peer,
 
 int frontdoor_stats(const struct frontdoor *f, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v;
-	int err = 0;
-
-	memset(out, 0, MF_SOCK_STAT_MAX * sizeof(*out));
-	if (!f)
+	if (!f) {
+		memset(out, 0, MF_SOCK_STAT_MAX * sizeof(*out));
 		return 0;
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (uint32_t k = 0; k < MF_SOCK_STAT_MAX && !err; k++) {
-		err = bpf_map__lookup_elem(f->skel->maps.mf_sock_stats, &k,
-					   sizeof(k), v,
-					   (size_t)ncpu * sizeof(*v), 0);
-		for (int c = 0; !err && c < ncpu; c++)
-			out[k] += v[c];
 	}
-	free(v);
-	return err;
+	return kstate_percpu_sums(bpf_map__fd(f->skel->maps.mf_sock_stats), MF_SOCK_STAT_MAX, out);
 }
 
 void frontdoor_close(struct frontdoor *f)

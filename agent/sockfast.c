@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "kstate.h"
 #include "kreq.h"
 #include "log.h"
 #include "meshforge/abi.h"
@@ -233,27 +234,11 @@ int sockfast_verdict(struct sockfast *sf, uint32_t service_id,
 
 int sockfast_stats(const struct sockfast *sf, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v;
-	int err = 0;
-
-	memset(out, 0, MF_FAST_STAT_MAX * sizeof(*out));
-	if (!sf)
+	if (!sf) {
+		memset(out, 0, MF_FAST_STAT_MAX * sizeof(*out));
 		return 0;
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (uint32_t k = 0; k < MF_FAST_STAT_MAX && !err; k++) {
-		err = bpf_map__lookup_elem(sf->skel->maps.mf_fast_stats, &k,
-					   sizeof(k), v,
-					   (size_t)ncpu * sizeof(*v), 0);
-		for (int c = 0; !err && c < ncpu; c++)
-			out[k] += v[c];
 	}
-	free(v);
-	return err;
+	return kstate_percpu_sums(bpf_map__fd(sf->skel->maps.mf_fast_stats), MF_FAST_STAT_MAX, out);
 }
 
 long sockfast_sockets(const struct sockfast *sf)

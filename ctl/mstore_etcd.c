@@ -436,25 +436,35 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 	return err;
 }
 
-static int etcd_lease_grant(struct mstore *s, int64_t ttl, int64_t *id)
+/* etcd_call() of @api with the body {"@key": @v}. */
+static int etcd_call_one(struct etcd *e, const char *api, const char *key,
+			 uint64_t v, struct ytree *t)
 {
-	struct etcd *e = (struct etcd *)s;
 	struct etcd_buf body = { 0 };
-	struct ytree t = { 0 };
 	struct emit em;
 	int err;
 
 	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
 	emit_map_begin(&em);
-	emit_key(&em, "TTL");
-	emit_uint(&em, (uint64_t)ttl);
+	emit_key(&em, key);
+	emit_uint(&em, v);
 	emit_map_end(&em);
 	if (em.err || body.err) {
 		free(body.p);
 		return -ENOMEM;
 	}
-	err = etcd_call(e, "/v3/lease/grant", &body, &t);
+	err = etcd_call(e, api, &body, t);
 	free(body.p);
+	return err;
+}
+
+static int etcd_lease_grant(struct mstore *s, int64_t ttl, int64_t *id)
+{
+	struct ytree t = { 0 };
+	int err;
+
+	err = etcd_call_one((struct etcd *)s, "/v3/lease/grant", "TTL",
+			    (uint64_t)ttl, &t);
 	if (err)
 		return err;
 	*id = js_int(js_get(t.docs[0].root, "ID"));
@@ -471,23 +481,11 @@ static int etcd_lease_grant(struct mstore *s, int64_t ttl, int64_t *id)
  * request in a body is answered once, and the stream ends with it. */
 static int etcd_lease_keepalive(struct mstore *s, int64_t id, int64_t *ttl)
 {
-	struct etcd *e = (struct etcd *)s;
-	struct etcd_buf body = { 0 };
 	struct ytree t = { 0 };
-	struct emit em;
 	int err;
 
-	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
-	emit_map_begin(&em);
-	emit_key(&em, "ID");
-	emit_uint(&em, (uint64_t)id);
-	emit_map_end(&em);
-	if (em.err || body.err) {
-		free(body.p);
-		return -ENOMEM;
-	}
-	err = etcd_call(e, "/v3/lease/keepalive", &body, &t);
-	free(body.p);
+	err = etcd_call_one((struct etcd *)s, "/v3/lease/keepalive", "ID",
+			    (uint64_t)id, &t);
 	if (err)
 		return err;
 	/* An expired lease is answered without a TTL (0). */

@@ -143,3 +143,24 @@ int kstate_count(const char *root, const char *name, size_t *n)
 	close(fd);
 	return err;
 }
+
+int kstate_percpu_sums(int fd, uint32_t n, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+	int err = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n && !err; k++) {
+		err = bpf_map_lookup_elem(fd, &k, v) ? -errno : 0;
+		for (int c = 0; !err && c < ncpu; c++)
+			out[k] += v[c];
+	}
+	free(v);
+	return err;
+}

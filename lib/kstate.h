@@ -37,4 +37,9 @@ int kstate_conn_buckets(const char *root, struct mf_conn_bucket_key **out,
  * Returns 0, -ENOENT (not pinned), or -errno. */
 int kstate_count(const char *root, const char *name, size_t *n);
 
+/* Counters @out[0..@n) of per-CPU array map @fd (u32 keys, u64 values),
+ * each summed over the CPUs.  Returns 0 or -errno (then @out is partly
+ * filled). */
+int kstate_percpu_sums(int fd, uint32_t n, uint64_t *out);
+
 #endif /* MF_KSTATE_H */
