@@ -267,6 +267,8 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		 * stop accepting. */
 		loop_on_adopt(&a->loop, NULL, NULL);
 		(void)handover_commit(&a->hin);
+		/* The predecessor accepts no more: ours now. */
+		loop_listen_start(&a->loop);
 		(void)handover_serve(&a->hsrv, &a->loop, handover,
 				     agent_drain, a);
 	}

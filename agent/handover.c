@@ -21,6 +21,7 @@
 
 #define HANDOVER_GET	"MFHO 1 GET"
 #define HANDOVER_TAKEN	"MFHO 1 TAKEN"
+#define HANDOVER_RELEASED	"MFHO 1 RELEASED"
 #define HANDOVER_FDS	"MFHO 1 FDS "
 /* The FDS message's text: a head and a line per listener. */
 #define HANDOVER_MSG_MAX	(64 + HANDOVER_MAX_FDS * (HANDOVER_NAME_MAX + 8))
@@ -152,11 +153,18 @@ int handover_fetch(struct handover_in *in, const char *path)
 			 path, strerror(-err));
 		return err;
 	}
-	if (send(fd, HANDOVER_GET, strlen(HANDOVER_GET), MSG_NOSIGNAL) < 0) {
+	/* A blocking call with a timeout is not restarted after a signal
+	 * (or the task work of an io_uring of this thread): retried here. */
+	while ((len = send(fd, HANDOVER_GET, strlen(HANDOVER_GET),
+			   MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (len < 0) {
 		err = -errno;
 		goto fail;
 	}
-	len = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while ((len = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 &&
+	       errno == EINTR)
+		;
 	if (len < 0) {
 		err = -errno;
 		goto fail;
@@ -219,8 +227,34 @@ int handover_adopt(void *arg, const char *name, uint32_t addr, uint16_t port)
 	return -ENOENT;
 }
 
+/* Waits, bounded by the socket's timeout, for the old agent to say that
+ * its accepts are over.  An old agent that hangs up instead has no more
+ * accepts either (it ended, or it predates the message). */
+static void handover_wait_released(struct handover_in *in)
+{
+	char buf[64];
+	ssize_t len;
+
+	while ((len = recv(in->conn, buf, sizeof(buf) - 1, 0)) < 0 &&
+	       errno == EINTR)
+		;
+	if (len > 0) {
+		buf[len] = '\0';
+		if (!strcmp(buf, HANDOVER_RELEASED)) {
+			log_info("event=handover_released");
+			return;
+		}
+		log_warn("event=handover_bad_message len=%zd", len);
+	} else if (len < 0) {
+		log_warn("event=handover_release_unconfirmed err=\"%s\" "
+			 "effect=\"both agents may accept for a moment\"",
+			 strerror(errno));
+	}
+}
+
 int handover_commit(struct handover_in *in)
 {
+	ssize_t n;
 	int err = 0;
 
 	if (in->conn < 0)
@@ -235,13 +269,16 @@ int handover_commit(struct handover_in *in)
 		close(in->socks[i].fd);
 		in->socks[i].fd = -1;
 	}
-	if (send(in->conn, HANDOVER_TAKEN, strlen(HANDOVER_TAKEN),
-		 MSG_NOSIGNAL) < 0) {
+	while ((n = send(in->conn, HANDOVER_TAKEN, strlen(HANDOVER_TAKEN),
+			 MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
 		err = -errno;
 		log_error("event=handover_commit_failed err=\"%s\"",
 			  strerror(-err));
 	} else {
 		log_info("event=handover_taken listeners=%u", in->adopted);
+		handover_wait_released(in);
 	}
 	handover_in_close(in);
 	return err;
@@ -321,14 +358,31 @@ static int handover_send(struct handover_srv *s)
 	return 0;
 }
 
+/* Tells the new agent that no accept of this loop is left (so its own,
+ * armed now, sees every connection), once that holds. */
+static void handover_released(void *arg)
+{
+	struct handover_srv *s = arg;
+
+	if (!s->taken || s->conn < 0 || loop_releasing(s->loop))
+		return;
+	if (send(s->conn, HANDOVER_RELEASED, strlen(HANDOVER_RELEASED),
+		 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_warn("event=handover_release_unsent err=\"%s\"",
+			 strerror(errno));
+	handover_conn_end(s);
+}
+
 /* The new agent has the sockets: accept no more on them, serve the path
- * no more (it is the new agent's now), and drain. */
+ * no more (it is the new agent's now), and drain.  Its accepts wait for
+ * ours to be over: with two on one socket, a connection whose wake-up went
+ * to an accept being cancelled would wait for the next one to come. */
 static void handover_taken(struct handover_srv *s)
 {
 	struct loop *l = s->loop;
 
 	s->taken = true;
-	handover_conn_end(s);
+	loop_on_released(l, handover_released, s);
 	for (unsigned int i = 0; i < l->nlisteners; i++)
 		if (l->listeners[i].live)
 			loop_release(l, (int)i);
@@ -336,6 +390,7 @@ static void handover_taken(struct handover_srv *s)
 		close(s->lfd);
 	s->lfd = -1;
 	log_info("event=handed_over");
+	handover_released(s);
 	s->on_taken(s->arg);
 }
 

@@ -14,14 +14,20 @@
  *                the n listening sockets with SCM_RIGHTS
  *   new -> old   "MFHO 1 TAKEN", once its listeners (the sockets it got,
  *                looked up by name and address through loop_on_adopt())
- *                accept and its programs are on the pods
+ *                are set up and its programs are on the pods
+ *   old -> new   "MFHO 1 RELEASED", once its last accept has completed
  *
- * Until TAKEN the old agent accepts as ever (both accept on the same
- * sockets then: each connection goes to one of them, no SYN waits); a new
- * agent that fails before it (or hangs up) leaves the old one as it was.
- * At TAKEN the old agent stops accepting without closing the sockets
- * (loop_release()), leaves the TC filters to the new agent (kern_keep()),
- * and drains (handover_on_taken()): its connections go on to their end,
+ * Until TAKEN the old agent accepts alone, as ever; a new agent that
+ * fails before it (or hangs up) leaves the old one as it was.  At TAKEN
+ * the old agent stops accepting without closing the sockets
+ * (loop_release()).  Only at RELEASED (or when the old agent hangs up, or
+ * after HANDOVER_IO_MS) does the new agent arm its accepts
+ * (loop_listen_start()): never two accepts on one socket, as the kernel
+ * wakes one waiter per connection and one whose accept is being cancelled
+ * would leave that connection queued until the next came.  Connections
+ * that come meanwhile wait in the backlog.  The old agent leaves the TC
+ * filters to the new agent (kern_keep()) and drains (on_taken): its
+ * connections go on to their end,
  * HTTP/1.1 responses say Connection: close, and at the drain deadline the
  * loop stops and what is left is ended.  The listening sockets are the
  * same, so the TC programs' socket lookup (bpf_skc_lookup_tcp, then
@@ -102,8 +108,10 @@ int handover_fetch(struct handover_in *in, const char *path);
 int handover_adopt(void *arg, const char *name, uint32_t addr, uint16_t port);
 
 /* Tells the old agent that its sockets are taken (it stops accepting and
- * drains), and closes the sockets handed over that no listener took (this
- * agent does not listen there).  Returns 0 or -errno (logged). */
+ * drains) and waits, bounded, until it has; closes the sockets handed over
+ * that no listener took (this agent does not listen there).  The caller
+ * then arms its accepts (loop_listen_start()).  Returns 0 or -errno
+ * (logged). */
 int handover_commit(struct handover_in *in);
 
 /* Closes what is left of @in.  Idempotent. */

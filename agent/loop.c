@@ -239,6 +239,7 @@ int loop_listen(struct loop *l, const char *name, uint32_t addr,
 		uint16_t port, loop_accept_fn *fn, void *arg)
 {
 	unsigned int id;
+	bool held;
 	int fd;
 
 	for (id = 0; id < l->nlisteners && l->listeners[id].live; id++)
@@ -249,6 +250,7 @@ int loop_listen(struct loop *l, const char *name, uint32_t addr,
 	 * a SO_REUSEPORT group (several loops) is never handed over
 	 * (agent.h), so it has what a lone loop's needs. */
 	fd = l->adopt ? l->adopt(l->adopt_arg, name, addr, port) : -ENOENT;
+	held = fd >= 0;
 	if (fd == -ENOENT)
 		fd = loop_socket_listen(addr, port, l->reuseport);
 	if (fd < 0) {
@@ -260,12 +262,25 @@ int loop_listen(struct loop *l, const char *name, uint32_t addr,
 	 * old listener's late completions from the new one's. */
 	l->listeners[id] = (struct loop_listener){
 		.live = true, .gen = l->listeners[id].gen, .name = name,
-		.fd = fd, .accept = fn, .arg = arg,
+		.fd = fd, .accept = fn, .arg = arg, .held = held,
 	};
 	if (id == l->nlisteners)
 		l->nlisteners++;
-	loop_arm_accept(l, id);
+	if (!held)
+		loop_arm_accept(l, id);
 	return (int)id;
+}
+
+void loop_listen_start(struct loop *l)
+{
+	for (unsigned int i = 0; i < l->nlisteners; i++) {
+		struct loop_listener *ls = &l->listeners[i];
+
+		if (!ls->live || !ls->held)
+			continue;
+		ls->held = false;
+		loop_arm_accept(l, i);
+	}
 }
 
 /* Asks the kernel to cancel the op submitted with @ud.  The cancel's own
@@ -336,6 +351,16 @@ static void loop_release_done(struct loop *l, unsigned int id)
 	*ls = (struct loop_listener){
 		.gen = (ls->gen + 1) & LOOP_UD_GEN_MASK, .fd = -1,
 	};
+	if (l->released)
+		l->released(l->released_arg);
+}
+
+bool loop_releasing(const struct loop *l)
+{
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		if (l->listeners[i].live && l->listeners[i].released)
+			return true;
+	return false;
 }
 
 int loop_release(struct loop *l, int id)
@@ -687,14 +712,20 @@ int loop_run(struct loop *l)
 {
 	int ret = 0;
 
-	while (!l->stopping && !ret)
+	while (!l->stopping && !l->pausing && !ret)
 		ret = loop_turn(l);
+	l->pausing = false;
 	return ret;
 }
 
 void loop_stop(struct loop *l)
 {
 	l->stopping = true;
+}
+
+void loop_pause(struct loop *l)
+{
+	l->pausing = true;
 }
 
 /* True while a listener, signal or timer op, or a user's, may still

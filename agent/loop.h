@@ -121,6 +121,8 @@ struct loop_listener {
 	bool armed;		/* multishot accept live */
 	bool retry_armed;	/* pause before re-arming it */
 	bool released;		/* loop_release(): no accept again */
+	bool held;		/* adopted: no accept until
+				 * loop_listen_start() */
 	uint64_t accepted;	/* accepts so far */
 };
 
@@ -160,7 +162,11 @@ struct loop_stats {
 
 struct loop {
 	struct io_uring ring;
-	bool stopping;			/* leave loop_run() after this batch */
+	bool stopping;			/* leave loop_run() after this batch,
+					 * for good: accepts closed, nothing
+					 * re-armed */
+	bool pausing;			/* leave loop_run() after this batch,
+					 * to run it again (loop_pause()) */
 
 	/* Provided buffer ring (group LOOP_BGID): the ring entries and the
 	 * buffers are ours, registered with the kernel. */
@@ -202,6 +208,10 @@ struct loop {
 	int (*adopt)(void *arg, const char *name, uint32_t addr,
 		     uint16_t port);
 	void *adopt_arg;
+	/* Called once a released listener's last accept has completed
+	 * (loop_on_released()); NULL: nothing. */
+	void (*released)(void *arg);
+	void *released_arg;
 	/* What SIGHUP does (loop_on_reload()); NULL: nothing. */
 	void (*reload)(void *arg);
 	void *reload_arg;
@@ -283,7 +293,9 @@ int loop_release(struct loop *l, int id);
 /*
  * loop_listen() asks @fn(@arg, name, addr, port) first for a listening
  * socket of that name bound to that address (port 0: any): an fd, which
- * the loop then owns, or -ENOENT to make one as usual.
+ * the loop then owns, or -ENOENT to make one as usual.  A socket so
+ * adopted is held: its accept waits for loop_listen_start(), because the
+ * process it came from may still accept on it (handover.h).
  */
 static inline void loop_on_adopt(struct loop *l,
 				 int (*fn)(void *arg, const char *name,
@@ -293,6 +305,22 @@ static inline void loop_on_adopt(struct loop *l,
 	l->adopt = fn;
 	l->adopt_arg = arg;
 }
+
+/* Arms the accepts of the listeners loop_listen() adopted. */
+void loop_listen_start(struct loop *l);
+
+/* @fn(@arg) is called, on the loop's thread, each time a released
+ * listener's accept has completed for the last time: no socket reaches
+ * this loop through it from then on. */
+static inline void loop_on_released(struct loop *l, void (*fn)(void *arg),
+				    void *arg)
+{
+	l->released = fn;
+	l->released_arg = arg;
+}
+
+/* True while a released listener's accept may still complete. */
+bool loop_releasing(const struct loop *l);
 
 /* Registers what @u->arg's module does at teardown (copied).  Returns 0 or
  * -ENOSPC. */
@@ -316,8 +344,13 @@ int loop_run(struct loop *l);
  * iterations itself.  Returns 0 or -errno on a ring failure. */
 int loop_turn(struct loop *l);
 
-/* Makes loop_run() return after the current batch. */
+/* Makes loop_run() return after the current batch, for good: sockets
+ * accepted from then on are closed and nothing is armed again. */
 void loop_stop(struct loop *l);
+
+/* Makes loop_run() return after the current batch and changes nothing
+ * else: a caller that runs the loop in slices (tests) runs it again. */
+void loop_pause(struct loop *l);
 
 /* Ends every user's work (loop_user), waits, bounded, for their ops,
  * closes the listeners and frees everything.  The users' own memory stays

@@ -6,11 +6,13 @@
  * the listening socket, adopts it through loop_on_adopt() and commits.
  * Checked, by what clients see and which loop accepted them:
  *   - nobody at the path: nothing is handed over, and no error;
- *   - the socket adopted is the old one (same port), both loops accept on
- *     it until the commit, and no client is refused;
- *   - after the commit the old loop is told (on_taken), accepts no more
- *     and frees its listener; every later client goes to the new loop,
- *     also once the old loop is gone;
+ *   - the socket adopted is the old one (same port), and until the commit
+ *     only the old loop accepts on it (the new one's accept is held);
+ *   - the commit returns once the old loop's accept is over; clients that
+ *     come before the new loop starts accepting are queued, not refused,
+ *     and it takes every one; the old loop is told (on_taken), accepts no
+ *     more and frees its listener; every later client goes to the new
+ *     loop, also once the old loop is gone;
  *   - the path is the new agent's once it serves it: the old one does not
  *     unlink it when it goes;
  *   - an answer that is not the protocol's is refused (-EPROTO);
@@ -170,19 +172,28 @@ static bool test_listener_taken_over(void)
 	port = loop_listen_port(&nl, "outbound");
 	if (!ASSERT_EQ(port, o.port) || !ASSERT_EQ(in.adopted, 1))
 		goto out;
-	/* Both accept until the commit: 20 clients, none refused, each
-	 * accepted once by one of them. */
+	/* Until the commit the old loop alone accepts: 20 clients, none
+	 * refused, all the old one's, though the new loop runs. */
 	if (!connect_n(port, 20))
 		goto out;
 	for (int t = 0; t < WAIT_MS / 10 &&
-	     new_accepted + __atomic_load_n(&o.accepted, __ATOMIC_ACQUIRE) < 20;
-	     t++)
+	     __atomic_load_n(&o.accepted, __ATOMIC_ACQUIRE) < 20; t++)
 		lh_run_for(&nl, 10);
-	if (!ASSERT_EQ(new_accepted + __atomic_load_n(&o.accepted,
-						       __ATOMIC_ACQUIRE), 20))
+	if (!ASSERT_EQ(__atomic_load_n(&o.accepted, __ATOMIC_ACQUIRE), 20) ||
+	    !ASSERT_EQ(new_accepted, 0))
 		goto out;
 
+	/* The commit returns once the old loop's accept is over: clients
+	 * that come before the new loop accepts wait in the backlog, and
+	 * it takes them all once it starts. */
 	if (!ASSERT_EQ(handover_commit(&in), 0) ||
+	    !ASSERT_EQ(in.conn, -1) || !connect_n(port, 5))
+		goto out;
+	before = __atomic_load_n(&o.accepted, __ATOMIC_ACQUIRE);
+	loop_listen_start(&nl);
+	for (int t = 0; t < WAIT_MS / 10 && new_accepted < 5; t++)
+		lh_run_for(&nl, 10);
+	if (!ASSERT_EQ(new_accepted, 5) || !ASSERT_EQ(before, 20) ||
 	    !run_until(&nl, &o.taken, 1, WAIT_MS) ||
 	    !run_until(&nl, &o.released, 1, WAIT_MS))
 		goto out;

@@ -177,7 +177,7 @@ static inline void lh_loop_stop(struct lh_loop *h)
 static inline void lh_on_stop(void *arg, const struct io_uring_cqe *cqe)
 {
 	(void)cqe;
-	loop_stop(arg);
+	loop_pause(arg);
 }
 
 /*
