@@ -93,6 +93,9 @@ struct tunnel_config {
 	uint32_t first_byte_timeout_ms;	/* TLS listeners; 0: the default */
 	uint32_t tcp_idle_timeout_ms;	/* relays without a MeshTimeout; 0:
 					 * the default, UINT32_MAX: none */
+	bool self_tunnel;		/* tests of the tunnel path: this
+					 * node's endpoints too are dialled
+					 * through the tunnel (to itself) */
 };
 
 struct tunnel {
@@ -114,6 +117,7 @@ struct tunnel {
 					 * made (tunnel_probe()) */
 	uint32_t first_byte_ms;		/* TLS listeners' first byte */
 	uint32_t tcp_idle_ms;		/* tunnel_config's */
+	bool self_tunnel;		/* tunnel_config's */
 	struct hmirror mirror;		/* RequestMirror's copies */
 	struct egress egress;		/* MeshExternalServices' TLS */
 };

@@ -57,6 +57,8 @@
 
 static char dir[64];
 static bool have_certs;
+/* The agent dials endpoints of its own node itself (no self-tunnel). */
+static bool same_node;
 static uint16_t port_out, port_tun, port_srv;
 static struct policy *pol;
 static struct certs *certs;
@@ -237,6 +239,9 @@ static bool start_certs(struct lh_loop *h, struct certs *cs)
 	h->cfg.handle_signals = true;
 	h->cfg.max_conns = 256;
 	h->cfg.setup_timeout_ms = 500;
+	/* These cases test the tunnel: node-t's endpoints go through it
+	 * as another node's would (test_same_node dials them itself). */
+	h->cfg.self_tunnel = !same_node;
 	return lh_loop_start(h);
 }
 
