@@ -11,6 +11,12 @@
  * v2 header (pod -> endpoint, orig dst VIP:port, request id) goes first
  * inside TLS, and the connection relays.
  *
+ * An endpoint of this node is not reached through a tunnel to ourselves:
+ * the source's identity is judged as the inbound side judges a peer's
+ * (the same function), and on Allow the agent connects to the pod as the
+ * inbound side does, with no TLS; a denial is logged and counted as the
+ * inbound side's.
+ *
  * Inbound (listener 15008, other agents): TLS server with this node's
  * identity, client certificate required.  The peer's SPIFFE ID must be in
  * the trust domain; the PROXY v2 header (bounded, under the setup deadline)
