@@ -318,14 +318,15 @@ static void tunnel_aim(struct tunnel *tu, struct conn *c,
 static bool tunnel_local_admit(struct tunnel *tu, struct conn *c,
 			       const struct mf_endpoint *ep)
 {
-	if (!spiffe_in_trust_domain(c->src_spiffe,
-				    policy_trust_domain(c->policy))) {
-		tunnel_deny_note(tu, c, c->src_spiffe, c->id, "-", NULL,
+	/* None is denied as a peer without one would be. */
+	const char *id = c->src_spiffe ? c->src_spiffe : "";
+
+	if (!spiffe_in_trust_domain(id, policy_trust_domain(c->policy))) {
+		tunnel_deny_note(tu, c, id, c->id, "-", NULL,
 				 "peer outside the trust domain");
 		return false;
 	}
-	return tunnel_admit(tu, c, c->src_spiffe, c->id, ep, &c->up_addr,
-			    &c->down_peer);
+	return tunnel_admit(tu, c, id, c->id, ep, &c->up_addr, &c->down_peer);
 }
 
 /* The up end for the next request of @c: the current one when the request
