@@ -148,6 +148,7 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		.config_dir = cfg->config_dir,
 		.first_byte_timeout_ms = cfg->first_byte_timeout_ms,
 		.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms,
+		.self_tunnel = cfg->self_tunnel,
 	};
 	/* The hand-over passes one socket per listener: a lone loop's only
 	 * (agent.h). */

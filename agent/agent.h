@@ -81,6 +81,9 @@ struct agent_config {
 	uint32_t first_byte_timeout_ms;	/* 0: TUNNEL_FIRST_BYTE_MS */
 	uint32_t tcp_idle_timeout_ms;	/* 0: TUNNEL_TCP_IDLE_MS, UINT32_MAX:
 					 * none */
+	bool self_tunnel;		/* tests of the tunnel path: this
+					 * node's endpoints are dialled
+					 * through a tunnel to itself too */
 	/* The admin endpoint (admin.h) listens on 127.0.0.1:admin_port
 	 * when admin_on (admin_port 0 then picks an ephemeral port). */
 	bool admin_on;

@@ -94,6 +94,14 @@ enum stats_timeout {
 #define STATS_HTTP_CLASSES	6	/* status classes 1xx..5xx by first
 					 * digit; 0: out of range */
 
+/* How an up end reaches a workload of the mesh. */
+enum stats_path {
+	STATS_PATH_TUNNEL = 0,	/* mTLS to its node's agent */
+	STATS_PATH_LOCAL,	/* a pod of this node, dialled directly once
+				 * this agent authorized it as the
+				 * destination's agent would */
+};
+
 /* Connection counters, for /metrics, logs and tests.  Written by the loop
  * thread only. */
 struct stats {
@@ -109,6 +117,9 @@ struct stats {
 	uint64_t shadow_denied;		/* admitted by AllowWithShadowDeny */
 	uint64_t denied;		/* inbound tunnels refused (authz, peer
 					 * identity, PROXY header) */
+	uint64_t up_connects[2];	/* up ends connected to a workload of
+					 * the mesh, by path (enum
+					 * stats_path) */
 	uint64_t tls_ok;		/* TLS handshakes completed */
 	uint64_t tls_failed;		/* TLS handshakes that failed */
 	uint64_t svid_refused[SVID_RULE_MAX];	/* of those, peers whose

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "certs.h"
@@ -52,9 +53,13 @@ static void tunnel_refuse(struct tunnel *tu, struct conn *c,
 	conn_abort(tu->conns, c, NULL);
 }
 
-/* Logs an authorization denial on the inbound side and resets. */
-static void tunnel_deny(struct tunnel *tu, struct conn *c, const char *service,
-			const struct sockaddr_in *dst, const char *reason)
+/* Logs and counts an authorization denial of connection @c from identity
+ * @spiffe (request @req_id of the source's agent); the caller ends what
+ * it must. */
+static void tunnel_deny_note(struct tunnel *tu, const struct conn *c,
+			     const char *spiffe, uint64_t req_id,
+			     const char *service, const struct sockaddr_in *dst,
+			     const char *reason)
 {
 	char d[CONN_ADDR_STRLEN];
 
@@ -65,10 +70,80 @@ static void tunnel_deny(struct tunnel *tu, struct conn *c, const char *service,
 		log_warn("event=denied conn=%llu src_spiffe=%s service=%s "
 			 "dst=%s req_id=%llu reason=\"%s\"",
 			 (unsigned long long)c->id,
-			 c->peer_spiffe[0] ? c->peer_spiffe : "-", service,
+			 spiffe[0] ? spiffe : "-", service,
 			 dst ? conn_addr_str(dst, d) : "-",
-			 (unsigned long long)c->peer_req_id, reason);
+			 (unsigned long long)req_id, reason);
+}
+
+/* Logs an authorization denial on the inbound side and resets. */
+static void tunnel_deny(struct tunnel *tu, struct conn *c, const char *service,
+			const struct sockaddr_in *dst, const char *reason)
+{
+	tunnel_deny_note(tu, c, c->peer_spiffe, c->peer_req_id, service, dst,
+			 reason);
 	conn_abort(tu->conns, c, NULL);
+}
+
+/*
+ * The decision of this node's agent, as the destination's, on a
+ * connection from identity @spiffe (request @req_id of the source's
+ * agent, from @src) to endpoint @ep at @dst: @ep must be a workload of
+ * this node on its own port, and @spiffe authorized for its service
+ * (MeshTrafficPermission, shadow denies included).  The inbound tunnel
+ * and the same-node path both decide here, so both log and count alike.
+ * Returns true when admitted; false when denied (logged and counted; the
+ * caller ends the connection).
+ */
+static bool tunnel_admit(struct tunnel *tu, struct conn *c, const char *spiffe,
+			 uint64_t req_id, const struct mf_endpoint *ep,
+			 const struct sockaddr_in *dst,
+			 const struct sockaddr_in *src)
+{
+	const struct mf_node *self;
+	const struct mf_service *svc;
+	const char *why = NULL, *svc_name;
+	enum mf_authz_action act;
+	char d[CONN_ADDR_STRLEN], s[CONN_ADDR_STRLEN];
+
+	svc = policy_service_by_id(c->policy, ep->service_id);
+	svc_name = svc ? svc->name : "-";
+	/* Endpoints name their node by address: compare with this node's
+	 * own, which the policy gives by name.  A node the policy does not
+	 * name has no workloads. */
+	self = policy_node(c->policy, tu->ctx->node);
+	if (!self || memcmp(self->ip, ep->node_ip, 4) != 0) {
+		tunnel_deny_note(tu, c, spiffe, req_id, svc_name, dst,
+				 "destination is not on this node");
+		return false;
+	}
+	if (ep->port != ntohs(dst->sin_port)) {
+		tunnel_deny_note(tu, c, spiffe, req_id, svc_name, dst,
+				 "destination port is not the workload's");
+		return false;
+	}
+	act = policy_authorize(c->policy, ep->service_id,
+			       (const uint8_t *)&dst->sin_addr.s_addr, spiffe,
+			       &why);
+	if (act == MF_AUTHZ_ALLOW_SHADOW_DENY) {
+		/* Admitted; the log says it would have been denied, which is
+		 * what a shadow deny is for. */
+		tu->ctx->stats.shadow_denied++;
+		log_info("event=shadow_denied conn=%llu src_spiffe=%s "
+			 "service=%s dst=%s rule=\"%s\"",
+			 (unsigned long long)c->id, spiffe, svc_name,
+			 conn_addr_str(dst, d), why ? why : "-");
+	} else if (act != MF_AUTHZ_ALLOW) {
+		tunnel_deny_note(tu, c, spiffe, req_id, svc_name, dst,
+				 why ? why : "denied");
+		return false;
+	}
+	tu->ctx->stats.authorized++;
+	log_info("event=authorized conn=%llu src_spiffe=%s service=%s dst=%s "
+		 "src=%s req_id=%llu rule=\"%s\"", (unsigned long long)c->id,
+		 spiffe, svc_name, conn_addr_str(dst, d),
+		 conn_addr_str(src, s), (unsigned long long)req_id,
+		 why ? why : "-");
+	return true;
 }
 
 /* Node agent identity of @node in trust domain @td into @buf. */
@@ -192,8 +267,23 @@ static bool tunnel_pool_open(struct tunnel *tu, struct conn *c,
 			     const struct mf_endpoint *ep);
 static void tunnel_pool_drop(struct tunnel *tu, struct conn *c);
 
-/* Points the up end of @c at endpoint @ep: its node's agent. */
-static void tunnel_aim(struct conn *c, const struct mf_endpoint *ep)
+/* Whether endpoint @ep, of snapshot @p, is a workload of this node, which
+ * this agent dials itself rather than through a tunnel to itself. */
+static bool tunnel_ep_local(const struct tunnel *tu, const struct policy *p,
+			    const struct mf_endpoint *ep)
+{
+	const struct mf_node *self;
+
+	if (tu->self_tunnel || (ep->flags & MF_ENDPOINT_F_EXTERNAL))
+		return false;
+	self = policy_node(p, tu->ctx->node);
+	return self && !memcmp(self->ip, ep->node_ip, sizeof(self->ip));
+}
+
+/* Points the up end of @c at endpoint @ep: its node's agent, or the pod
+ * itself when it is of this node. */
+static void tunnel_aim(struct tunnel *tu, struct conn *c,
+		       const struct mf_endpoint *ep)
 {
 	c->endpoint = ep;
 	memset(&c->up_addr, 0, sizeof(c->up_addr));
@@ -205,9 +295,38 @@ static void tunnel_aim(struct conn *c, const struct mf_endpoint *ep)
 		c->up_addr.sin_port = htons(ep->port);
 		return;
 	}
+	/* One of ours is dialled as the inbound half dials it, after
+	 * tunnel_local_admit(). */
+	if (tunnel_ep_local(tu, c->policy, ep)) {
+		c->up_addr.sin_addr.s_addr = policy_endpoint_ip(c->policy, ep);
+		c->up_addr.sin_port = htons(ep->port);
+		return;
+	}
 	/* The record carries its node's tunnel port: no lookup by node. */
 	c->up_addr.sin_port = htons(ep->tunnel_port ? ep->tunnel_port :
 				    MF_PORT_TUNNEL);
+}
+
+/*
+ * The up end of @c to @ep, a workload of this node (tunnel_ep_local()),
+ * aimed at: the source's identity (c->src_spiffe, whose certificate
+ * tunnel_speak_as() found) is judged as this node's inbound half would
+ * judge it after the handshake: in the trust domain, then tunnel_admit()
+ * with the request id the PROXY header would carry.  False when denied
+ * (logged and counted; the caller ends the connection or the request).
+ */
+static bool tunnel_local_admit(struct tunnel *tu, struct conn *c,
+			       const struct mf_endpoint *ep)
+{
+	/* None is denied as a peer without one would be. */
+	const char *id = c->src_spiffe ? c->src_spiffe : "";
+
+	if (!spiffe_in_trust_domain(id, policy_trust_domain(c->policy))) {
+		tunnel_deny_note(tu, c, id, c->id, "-", NULL,
+				 "peer outside the trust domain");
+		return false;
+	}
+	return tunnel_admit(tu, c, id, c->id, ep, &c->up_addr, &c->down_peer);
 }
 
 /* The up end for the next request of @c: the current one when the request
@@ -273,10 +392,20 @@ static int tunnel_l7_to(struct tunnel *tu, struct conn *c,
 		r->status = 503;
 	if (rc != 1)
 		return 0;
-	tunnel_aim(c, ep);
+	tunnel_aim(tu, c, ep);
 	tunnel_pool_key(c, ep, &k);
 	if (conn_up_unpark(tu->conns, c, &k, c->peer_spiffe))
 		return 0;
+	/* A new one to a pod of this node is admitted first, as a tunnel
+	 * to it would be; a denial answers this request, as a refused
+	 * tunnel does (no retry: the permission is the service's). */
+	if (tunnel_ep_local(tu, c->policy, ep) &&
+	    !tunnel_local_admit(tu, c, ep)) {
+		r->status = 503;
+		r->why = "upstream unavailable: the destination denied the "
+			 "connection";
+		return 0;
+	}
 	/* A new up end: in its pool, under maxConnectionPools; waiting for
 	 * it, a pending request, under maxPendingRequests. */
 	if (!tunnel_pool_open(tu, c, ep)) {
@@ -960,7 +1089,11 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	}
 	if (!tunnel_speak_as(tu, c, src_id))
 		return;
-	tunnel_aim(c, ep);
+	tunnel_aim(tu, c, ep);
+	if (tunnel_ep_local(tu, p, ep) && !tunnel_local_admit(tu, c, ep)) {
+		conn_abort(tu->conns, c, NULL);
+		return;
+	}
 	/* MeshTimeout: the connect (and handshake) to the node's agent,
 	 * then the relay's idle timeout once it runs. */
 	if (c->resil && ((const struct resil *)c->resil)->connect_ms)
@@ -971,11 +1104,12 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		const char *node = policy_node_name_by_ip(p, ep->node_ip);
 
 		log_debug("event=outbound conn=%llu src=%s dst=%s service=%s "
-			  "src_spiffe=%s endpoint=%s node=%s tunnel=%s",
+			  "src_spiffe=%s endpoint=%s node=%s %s=%s",
 			  (unsigned long long)c->id,
 			  conn_addr_str(&c->down_peer, src),
 			  conn_addr_str(&c->down_local, dst), svc->name,
 			  src_id, ep->name, node ? node : "-",
+			  tunnel_ep_local(tu, p, ep) ? "local" : "tunnel",
 			  conn_addr_str(&c->up_addr, up));
 	}
 	conn_connect(tu->conns, c);
@@ -1131,12 +1265,7 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 				  const struct pp2_info *info, size_t hdr_len)
 {
 	const struct mf_endpoint *ep;
-	const struct mf_node *self;
-	const struct mf_service *svc;
 	struct conn_dir *d = &c->dir[CONN_DOWN];
-	const char *why = NULL, *svc_name;
-	enum mf_authz_action act;
-	char dst[CONN_ADDR_STRLEN], src[CONN_ADDR_STRLEN];
 
 	if (info->has_req_id)
 		c->peer_req_id = info->req_id;
@@ -1145,46 +1274,12 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 		tunnel_deny(tu, c, "-", &info->dst, "unknown destination");
 		return;
 	}
-	svc = policy_service_by_id(c->policy, ep->service_id);
-	svc_name = svc ? svc->name : "-";
-	/* Endpoints name their node by address: compare with this node's
-	 * own, which the policy gives by name.  A node the policy does not
-	 * name has no workloads. */
-	self = policy_node(c->policy, tu->ctx->node);
-	if (!self || memcmp(self->ip, ep->node_ip, 4) != 0) {
-		tunnel_deny(tu, c, svc_name, &info->dst,
-			    "destination is not on this node");
-		return;
-	}
-	if (ep->port != ntohs(info->dst.sin_port)) {
-		tunnel_deny(tu, c, svc_name, &info->dst,
-			    "destination port is not the workload's");
+	if (!tunnel_admit(tu, c, c->peer_spiffe, c->peer_req_id, ep,
+			  &info->dst, &info->src)) {
+		conn_abort(tu->conns, c, NULL);
 		return;
 	}
 	c->service_id = ep->service_id;
-	act = policy_authorize(c->policy, ep->service_id,
-			       (const uint8_t *)&info->dst.sin_addr.s_addr,
-			       c->peer_spiffe, &why);
-	if (act == MF_AUTHZ_ALLOW_SHADOW_DENY) {
-		/* Admitted; the log says it would have been denied, which is
-		 * what a shadow deny is for. */
-		tu->ctx->stats.shadow_denied++;
-		log_info("event=shadow_denied conn=%llu src_spiffe=%s "
-			 "service=%s dst=%s rule=\"%s\"",
-			 (unsigned long long)c->id, c->peer_spiffe, svc_name,
-			 conn_addr_str(&info->dst, dst), why ? why : "-");
-	} else if (act != MF_AUTHZ_ALLOW) {
-		tunnel_deny(tu, c, svc_name, &info->dst,
-			    why ? why : "denied");
-		return;
-	}
-	tu->ctx->stats.authorized++;
-	log_info("event=authorized conn=%llu src_spiffe=%s service=%s dst=%s "
-		 "src=%s req_id=%llu rule=\"%s\"", (unsigned long long)c->id,
-		 c->peer_spiffe, svc_name, conn_addr_str(&info->dst, dst),
-		 conn_addr_str(&info->src, src),
-		 (unsigned long long)c->peer_req_id, why ? why : "-");
-
 	/* Whatever followed the header is the client's first bytes. */
 	d->data = d->pbuf;
 	d->off = (uint32_t)hdr_len;
@@ -1263,7 +1358,12 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 		 "reason=\"%s\"", (unsigned long long)c->id, c->connects + 1,
 		 ep->name, reason);
 	tu->ctx->stats.tcp_connect_retries++;
-	tunnel_aim(c, ep);
+	tunnel_aim(tu, c, ep);
+	if (tunnel_ep_local(tu, c->policy, ep) &&
+	    !tunnel_local_admit(tu, c, ep)) {
+		conn_abort(tu->conns, c, NULL);
+		return true;	/* ended here */
+	}
 	/* Each attempt has its connectionTimeout; without one they share
 	 * the setup deadline. */
 	if (rs->connect_ms)
@@ -1306,6 +1406,28 @@ static void tunnel_egress_connected(struct tunnel *tu, struct conn *c)
 		tunnel_up_go(tu, c);
 }
 
+/* Connected to a pod of this node, admitted before the dial: it relays
+ * as the inbound half would once connected to it, with no tunnel and no
+ * handshake.  A probe's checker gets the ack byte that agent would send;
+ * on its fresh socket one byte is taken whole at once. */
+static void tunnel_local_connected(struct tunnel *tu, struct conn *c)
+{
+	static const uint8_t ack = PP2_ACK;
+
+	tu->ctx->stats.up_connects[STATS_PATH_LOCAL]++;
+	if (c->flow->ops != &tunnel_probe_ops) {
+		tunnel_up_go(tu, c);
+		return;
+	}
+	if (send(c->end[CONN_DOWN].fd, &ack, 1, MSG_DONTWAIT | MSG_NOSIGNAL)
+	    != 1) {
+		conn_abort(tu->conns, c, "write of the ack");
+		return;
+	}
+	conn_start_relay(tu->conns, c);
+	conn_idle_timeout(tu->conns, c, c->up_timeout_ms);
+}
+
 /* Connected to the node's agent: the TLS client with the pod's identity. */
 static void tunnel_outbound_connected(void *arg, struct conn *c)
 {
@@ -1317,6 +1439,11 @@ static void tunnel_outbound_connected(void *arg, struct conn *c)
 		tunnel_egress_connected(tu, c);
 		return;
 	}
+	if (c->endpoint && tunnel_ep_local(tu, c->policy, c->endpoint)) {
+		tunnel_local_connected(tu, c);
+		return;
+	}
+	tu->ctx->stats.up_connects[STATS_PATH_TUNNEL]++;
 	err = tls_sess_new(&c->end[CONN_UP].tls, c->tls_ctx);
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
@@ -1732,7 +1859,11 @@ static void tunnel_probe_accepted(void *arg, struct conn *c)
 		return;
 	c->service_id = ep->service_id;
 	c->up_timeout_ms = tu->probe_ms;
-	tunnel_aim(c, ep);
+	tunnel_aim(tu, c, ep);
+	if (tunnel_ep_local(tu, p, ep) && !tunnel_local_admit(tu, c, ep)) {
+		conn_abort(tu->conns, c, NULL);
+		return;
+	}
 	tunnel_deadline(c, tu->probe_ms);
 	conn_connect(tu->conns, c);
 }
@@ -1811,6 +1942,7 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 			    cfg->first_byte_timeout_ms :
 			    TUNNEL_FIRST_BYTE_MS;
 	tu->tcp_idle_ms = cfg->tcp_idle_timeout_ms;
+	tu->self_tunnel = cfg->self_tunnel;
 	tu->forward_to = cfg->forward_to;
 	egress_init(&tu->egress, cfg->config_dir);
 	tu->rl = calloc(1, sizeof(*tu->rl));

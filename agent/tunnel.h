@@ -11,6 +11,12 @@
  * v2 header (pod -> endpoint, orig dst VIP:port, request id) goes first
  * inside TLS, and the connection relays.
  *
+ * An endpoint of this node is not reached through a tunnel to ourselves:
+ * the source's identity is judged as the inbound side judges a peer's
+ * (the same function), and on Allow the agent connects to the pod as the
+ * inbound side does, with no TLS; a denial is logged and counted as the
+ * inbound side's.
+ *
  * Inbound (listener 15008, other agents): TLS server with this node's
  * identity, client certificate required.  The peer's SPIFFE ID must be in
  * the trust domain; the PROXY v2 header (bounded, under the setup deadline)
@@ -93,6 +99,9 @@ struct tunnel_config {
 	uint32_t first_byte_timeout_ms;	/* TLS listeners; 0: the default */
 	uint32_t tcp_idle_timeout_ms;	/* relays without a MeshTimeout; 0:
 					 * the default, UINT32_MAX: none */
+	bool self_tunnel;		/* tests of the tunnel path: this
+					 * node's endpoints too are dialled
+					 * through the tunnel (to itself) */
 };
 
 struct tunnel {
@@ -114,6 +123,7 @@ struct tunnel {
 					 * made (tunnel_probe()) */
 	uint32_t first_byte_ms;		/* TLS listeners' first byte */
 	uint32_t tcp_idle_ms;		/* tunnel_config's */
+	bool self_tunnel;		/* tunnel_config's */
 	struct hmirror mirror;		/* RequestMirror's copies */
 	struct egress egress;		/* MeshExternalServices' TLS */
 };

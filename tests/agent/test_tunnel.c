@@ -57,6 +57,8 @@
 
 static char dir[64];
 static bool have_certs;
+/* The agent dials endpoints of its own node itself (no self-tunnel). */
+static bool same_node;
 static uint16_t port_out, port_tun, port_srv;
 static struct policy *pol;
 static struct certs *certs;
@@ -237,6 +239,9 @@ static bool start_certs(struct lh_loop *h, struct certs *cs)
 	h->cfg.handle_signals = true;
 	h->cfg.max_conns = 256;
 	h->cfg.setup_timeout_ms = 500;
+	/* These cases test the tunnel: node-t's endpoints go through it
+	 * as another node's would (test_same_node dials them itself). */
+	h->cfg.self_tunnel = !same_node;
 	return lh_loop_start(h);
 }
 
@@ -1202,6 +1207,187 @@ out:
 	return ok && ASSERT_EQ(t.h.stats.conns, 0);
 }
 
+/* ---- same node: no tunnel to itself --------------------------------------- */
+
+/* What one agent did for an allowed and a denied connection to web1 (a
+ * workload of its own node): the address the server saw the allowed one
+ * from, the denial's log line from `service=` on, and the loop's stats. */
+struct sn_run {
+	struct sockaddr_in seen;
+	char denied[512];
+	struct stats st;
+};
+
+static bool sn_run(bool local, struct sn_run *out)
+{
+	socklen_t len = sizeof(out->seen);
+	char buf[8], line[512], *at;
+	struct tun t;
+	bool ok = false;
+	int saved, n;
+
+	same_node = local;
+	if (!tun_start(&t)) {
+		same_node = false;
+		return false;
+	}
+	saved = cap_begin();
+	if (!ASSERT_GE(saved, 0) || !tun_dial(&t) ||
+	    !ASSERT_EQ(write(t.c, "ping", 4), 4) ||
+	    !ASSERT_TRUE(lh_read_exact(t.s, buf, 4)) ||
+	    !ASSERT_MEMEQ(buf, "ping", 4) ||
+	    !ASSERT_EQ(write(t.s, "pong", 4), 4) ||
+	    !ASSERT_TRUE(lh_read_exact(t.c, buf, 4)) ||
+	    !ASSERT_MEMEQ(buf, "pong", 4) ||
+	    !ASSERT_EQ(getpeername(t.s, (struct sockaddr *)&out->seen, &len),
+		       0))
+		goto out;
+	close(t.c);
+	close(t.s);
+	t.s = -1;
+	/* The intruder's identity has no permission for web. */
+	t.c = dial(IP_INTRUDER, VIP_WEB, port_out);
+	if (!ASSERT_GE(t.c, 0) || !ASSERT_EQ(lh_recv_err(t.c), -ECONNRESET))
+		goto out;
+	t.s = lh_accept_timeout(t.lfd, 100);
+	if (!ASSERT_EQ(t.s, -1))
+		goto out;
+	ok = true;
+out:
+	tun_stop(&t);
+	same_node = false;
+	if (saved >= 0) {
+		cap_end(saved);
+		n = cap_lines("event=denied", line, sizeof(line));
+		at = strstr(line, "service=");
+		ok = ok && ASSERT_EQ(n, 1) && ASSERT_TRUE(at != NULL) &&
+		     ASSERT_TRUE(strstr(line, "src_spiffe=" ID_INTRUDER " ") !=
+				 NULL);
+		snprintf(out->denied, sizeof(out->denied), "%s", at ? at : "");
+	}
+	out->st = t.h.stats;
+	return ok;
+}
+
+/*
+ * An endpoint of the agent's own node is dialled directly: the bytes go
+ * both ways with no TLS handshake (none counted) and one connection where
+ * the tunnel made two, counted as a local up end; the server sees the
+ * same source address it sees through the tunnel; the intruder is denied
+ * with the same log line (service, destination, request id, reason) and
+ * counters as the tunnel's inbound half denies it, and reaches nothing.
+ */
+static bool test_same_node(void)
+{
+	struct sn_run tun, loc;
+	char *rid_t, *rid_l;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	if (!sn_run(false, &tun) || !sn_run(true, &loc))
+		return false;
+	/* The request ids are the outbound connections' ids: the same
+	 * place in each run, past them the lines must match. */
+	rid_t = strstr(tun.denied, " req_id=");
+	rid_l = strstr(loc.denied, " req_id=");
+	if (!ASSERT_TRUE(rid_t && rid_l))
+		return false;
+	*rid_t = *rid_l = '\0';
+	rid_t = strchr(rid_t + 1, ' ');
+	rid_l = strchr(rid_l + 1, ' ');
+	return ASSERT_TRUE(rid_t && rid_l) &&
+	       ASSERT_STREQ(loc.denied, tun.denied) &&
+	       ASSERT_STREQ(rid_l, rid_t) &&
+	       ASSERT_TRUE(strstr(rid_l, "reason=\"no-matching-rule\"") !=
+			   NULL) &&
+	       ASSERT_EQ(loc.seen.sin_addr.s_addr, tun.seen.sin_addr.s_addr) &&
+	       /* Through the tunnel: a handshake each side. */
+	       ASSERT_EQ(tun.st.tls_ok, 4) &&
+	       ASSERT_EQ(tun.st.up_connects[STATS_PATH_TUNNEL], 2) &&
+	       ASSERT_EQ(tun.st.up_connects[STATS_PATH_LOCAL], 0) &&
+	       ASSERT_EQ(loc.st.tls_ok, 0) && ASSERT_EQ(loc.st.tls_failed, 0) &&
+	       ASSERT_EQ(loc.st.up_connects[STATS_PATH_TUNNEL], 0) &&
+	       ASSERT_EQ(loc.st.up_connects[STATS_PATH_LOCAL], 1) &&
+	       ASSERT_EQ(loc.st.relayed, 1) &&
+	       ASSERT_EQ(loc.st.authorized, tun.st.authorized) &&
+	       ASSERT_EQ(loc.st.denied, tun.st.denied) &&
+	       ASSERT_EQ(loc.st.authorized, 1) && ASSERT_EQ(loc.st.denied, 1);
+}
+
+/*
+ * An HTTP service whose endpoint is of this node: three client
+ * connections in a row, each one request, ride one plain connection to
+ * the server (the pool keeps local up ends as it keeps tunnels), with no
+ * handshake; the first up end is admitted once, as a tunnel is.
+ */
+static bool test_same_node_http(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port_srv) };
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	static const char req[] = "GET /x HTTP/1.1\r\nHost: api\r\n"
+				  "Connection: close\r\n\r\n";
+	int lfd, s = -1, one = 1;
+	char buf[512];
+	bool ok = true;
+	struct lh_loop h;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, IP_API, &sa.sin_addr);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	same_node = true;
+	if (!ASSERT_GE(lfd, 0) ||
+	    !ASSERT_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0) ||
+	    !ASSERT_EQ(listen(lfd, 8), 0) || !start(&h)) {
+		same_node = false;
+		close(lfd);
+		return false;
+	}
+	same_node = false;
+	for (int i = 0; ok && i < 3; i++) {
+		int c = dial(IP_CLIENT, VIP_API, port_out);
+		size_t n = 0;
+		ssize_t r;
+
+		ok = ASSERT_GE(c, 0) &&
+		     ASSERT_EQ(write(c, req, sizeof(req) - 1), sizeof(req) - 1);
+		if (ok && s < 0) {
+			s = lh_accept_timeout(lfd, 5000);
+			ok = ASSERT_GE(s, 0);
+		}
+		while (ok && (n < 4 || memcmp(buf + n - 4, "\r\n\r\n", 4))) {
+			r = read(s, buf + n, 1);
+			ok = ASSERT_EQ(r, 1);
+			n += r > 0 ? (size_t)r : 0;
+			ok = ok && ASSERT_TRUE(n < sizeof(buf));
+		}
+		buf[n] = '\0';
+		ok = ok &&
+		     ASSERT_TRUE(strncmp(buf, "GET /x HTTP/1.1\r\n", 17) == 0) &&
+		     ASSERT_EQ(write(s, rsp, sizeof(rsp) - 1), sizeof(rsp) - 1);
+		n = 0;
+		while (ok && (r = read(c, buf + n, sizeof(buf) - 1 - n)) > 0)
+			n += (size_t)r;
+		buf[n] = '\0';
+		ok = ok && ASSERT_TRUE(strstr(buf, "\r\n\r\nok") != NULL);
+		if (c >= 0)
+			close(c);
+	}
+	ok = ok && ASSERT_EQ(lh_accept_timeout(lfd, 200), -1);
+	if (s >= 0)
+		close(s);
+	lh_loop_stop(&h);
+	close(lfd);
+	return ok && ASSERT_EQ(h.stats.tls_ok, 0) &&
+	       ASSERT_EQ(h.stats.up_connects[STATS_PATH_LOCAL], 1) &&
+	       ASSERT_EQ(h.stats.up_connects[STATS_PATH_TUNNEL], 0) &&
+	       ASSERT_EQ(h.stats.authorized, 1) &&
+	       ASSERT_EQ(h.stats.pool_reused, 2) &&
+	       ASSERT_EQ(h.stats.http_requests, 3);
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -1229,6 +1415,8 @@ int main(void)
 	TEST_RUN(test_inbound_svid_rules);
 	TEST_RUN(test_outbound_svid_rules);
 	TEST_RUN(test_intermediate_id_not_identity);
+	TEST_RUN(test_same_node);
+	TEST_RUN(test_same_node_http);
 
 	if (pol)
 		policy_put(pol);
