@@ -94,8 +94,9 @@ static void agent_drain_check(struct timer *t, uint64_t now)
 }
 
 /* A successor has the listeners (handover.h): the pods' filters are its
- * own now, HTTP/1.1 connections close after their next response, and the
- * connections left are given until the drain deadline. */
+ * own now, kept-alive HTTP/1.1 connections end now when they are between
+ * requests and after their response otherwise, and the connections left
+ * are given until the drain deadline. */
 static void agent_drain(void *arg)
 {
 	struct agent *a = arg;
@@ -107,6 +108,9 @@ static void agent_drain(void *arg)
 	a->drain_deadline = now + (uint64_t)a->drain_timeout_ms * 1000000ull;
 	log_info("event=draining conns=%u timeout_ms=%u", a->ctx.stats.conns,
 		 a->drain_timeout_ms);
+	/* Kept-alive HTTP connections between requests end now: they would
+	 * otherwise hold the drain until their client sends again. */
+	conn_table_drain(&a->conns);
 	timer_init(&a->drain_timer, agent_drain_check);
 	agent_drain_check(&a->drain_timer, now);
 }

@@ -860,6 +860,17 @@ void conn_end_after_reply(struct conn_table *t, struct conn *c)
 	conn_l7_run(t, c);
 }
 
+void conn_table_drain(struct conn_table *t)
+{
+	for (uint32_t i = 0; i < t->max_conns; i++) {
+		struct conn *c = &t->conns[i];
+
+		if (c->state == CONN_STATE_RELAY && c->l7 && !c->l7_ending &&
+		    c->flow->ops->drain)
+			c->flow->ops->drain(c->flow->arg, c);
+	}
+}
+
 void conn_kick(struct conn_table *t, struct conn *c)
 {
 	if (c->state == CONN_STATE_RELAY && c->l7)

@@ -191,6 +191,10 @@ struct conn_flow_ops {
 	 * handshake or its deadline failed with @reason.  The connection
 	 * relays on without an up end. */
 	void (*upstream_failed)(void *arg, struct conn *c, const char *reason);
+	/* The agent drains (handover.h): end @c now if it owes nobody
+	 * anything (an HTTP connection between requests), cleanly.  NULL:
+	 * it runs on to its end or the drain deadline. */
+	void (*drain)(void *arg, struct conn *c);
 };
 
 struct conn_flow {
@@ -532,6 +536,9 @@ void conn_resume_input(struct conn_table *t, struct conn *c,
  * input_timeout step (0: no deadline).  A recv in flight keeps the
  * deadline it was submitted with. */
 void conn_input_deadline(struct conn *c, uint32_t ms);
+
+/* Calls every relaying L7 connection's drain step (conn_flow_ops). */
+void conn_table_drain(struct conn_table *t);
 
 /* Ends @c once the down end has had everything written to it: no more
  * input is read, the down end gets FIN after its queue, then both sockets

@@ -1294,6 +1294,18 @@ void hproxy_upstream_failed(struct hproxy *hp, const char *reason)
 		conn_abort(hp->t, hp->c, why);
 }
 
+void hproxy_drain(struct hproxy *hp)
+{
+	/* Between requests: the client has all it asked for, and a close
+	 * now is one it must expect of any kept-alive connection.  One that
+	 * has not sent its first yet is served it (with Connection: close):
+	 * a new connection closed unanswered is an error to most clients. */
+	if (hp->state != HP_IDLE || !hp->exchanges)
+		return;
+	hproxy_release_up(hp);
+	conn_end_after_reply(hp->t, hp->c);
+}
+
 void hproxy_input_timeout(struct hproxy *hp)
 {
 	if (hp->req.phase == HTTP1_P_HEAD) {

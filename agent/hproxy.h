@@ -197,6 +197,9 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
  * means hproxy took care of it, -errno that the connection was ended. */
 int hproxy_input_eof(struct hproxy *hp, enum conn_side side);
 void hproxy_input_timeout(struct hproxy *hp);
+/* The agent drains: a kept-alive connection between two requests ends
+ * now, cleanly; any other goes on (its next response closes it). */
+void hproxy_drain(struct hproxy *hp);
 /* The up end the route step opened failed (conn.h "upstream_failed"):
  * 503 for the request, unless its response had begun. */
 void hproxy_upstream_failed(struct hproxy *hp, const char *reason);

@@ -1587,6 +1587,12 @@ static void tunnel_l7_input_timeout(void *arg, struct conn *c)
 	hproxy_input_timeout(c->l7);
 }
 
+static void tunnel_l7_drain(void *arg, struct conn *c)
+{
+	(void)arg;
+	hproxy_drain(c->l7);
+}
+
 static void tunnel_l7_upstream_failed(void *arg, struct conn *c,
 				      const char *reason)
 {
@@ -1816,6 +1822,7 @@ static const struct conn_flow_ops tunnel_outbound_ops = {
 	.input = tunnel_l7_input,
 	.input_eof = tunnel_l7_input_eof,
 	.input_timeout = tunnel_l7_input_timeout,
+	.drain = tunnel_l7_drain,
 	.upstream_failed = tunnel_l7_upstream_failed,
 	.release_up = tunnel_l7_release_up,
 };
@@ -1914,6 +1921,7 @@ static const struct conn_flow_ops tunnel_forward_http_ops = {
 	.input = tunnel_l7_input,
 	.input_eof = tunnel_l7_input_eof,
 	.input_timeout = tunnel_l7_input_timeout,
+	.drain = tunnel_l7_drain,
 	.upstream_failed = tunnel_l7_upstream_failed,
 };
 
@@ -1927,6 +1935,7 @@ static const struct conn_flow_ops tunnel_gateway_ops = {
 	.input = tunnel_l7_input,
 	.input_eof = tunnel_l7_input_eof,
 	.input_timeout = tunnel_l7_input_timeout,
+	.drain = tunnel_l7_drain,
 	.upstream_failed = tunnel_l7_upstream_failed,
 	.release_up = tunnel_l7_release_up,
 };

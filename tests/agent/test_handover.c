@@ -19,8 +19,10 @@
  *   - two whole agents (agent_init() with a hand-over path, each loop in
  *     a thread of its own, the forward listener proxying HTTP/1.1): the
  *     new one takes the old one's listener (same port); a keep-alive
- *     client of the old one gets its next response with Connection:
- *     close and then the end of the connection, after which the old
+ *     client of the old one idle between requests gets the end of its
+ *     connection at once (a FIN: recv() says 0); one with a request
+ *     upstream gets its response with Connection: close and then the end
+ *     of the connection, after which the old
  *     agent's loop ends by itself (drained) well before its deadline;
  *     a new client is served by the new agent.
  */
@@ -352,7 +354,7 @@ static bool test_agent_drains_http(void)
 	char buf[2048];
 	struct timespec ts;
 	uint16_t up_port;
-	int lfd, c = -1, s = -1, c2 = -1, s2 = -1;
+	int lfd, c = -1, s = -1, c2 = -1, s2 = -1, c3 = -1, s3 = -1;
 	bool ok = false, a_up = false, b_up = false;
 
 	unlink(path);
@@ -373,6 +375,22 @@ static bool test_agent_drains_http(void)
 	    !read_until(c, buf, sizeof(buf), "ok") ||
 	    !ASSERT_TRUE(strstr(buf, "Connection: close") == NULL))
 		goto out;
+	/* Another, idle between requests once its exchange is done. */
+	c3 = lh_client(ha.fwd_port);
+	if (!ASSERT_GE(c3, 0) ||
+	    !ASSERT_TRUE(send(c3, req, strlen(req), 0) > 0))
+		goto out;
+	s3 = lh_accept_timeout(lfd, 3000);
+	if (!ASSERT_GE(s3, 0) ||
+	    !read_until(s3, buf, sizeof(buf), "\r\n\r\n") ||
+	    !ASSERT_TRUE(send(s3, rsp, strlen(rsp), 0) > 0) ||
+	    !read_until(c3, buf, sizeof(buf), "ok"))
+		goto out;
+	/* The first one's next request is upstream when the hand-over
+	 * comes. */
+	if (!ASSERT_TRUE(send(c, req, strlen(req), 0) > 0) ||
+	    !read_until(s, buf, sizeof(buf), "\r\n\r\n"))
+		goto out;
 
 	agent_cfg(&hb.cfg, up_port);
 	if (!lh_loop_start(&hb))
@@ -380,10 +398,13 @@ static bool test_agent_drains_http(void)
 	b_up = true;
 	if (!ASSERT_EQ(hb.fwd_port, ha.fwd_port))
 		goto out;
-	/* The old agent drains: its next response closes the connection. */
-	if (!ASSERT_TRUE(send(c, req, strlen(req), 0) > 0) ||
-	    !read_until(s, buf, sizeof(buf), "\r\n\r\n") ||
-	    !ASSERT_TRUE(send(s, rsp, strlen(rsp), 0) > 0) ||
+	/* The idle one is closed at once, cleanly (a FIN, not a reset): it
+	 * would hold the drain until its deadline. */
+	if (!ASSERT_EQ(recv(c3, buf, sizeof(buf), 0), 0))
+		goto out;
+	/* The old agent drains: the response in flight closes the
+	 * connection. */
+	if (!ASSERT_TRUE(send(s, rsp, strlen(rsp), 0) > 0) ||
 	    !read_until(c, buf, sizeof(buf), "ok") ||
 	    !ASSERT_TRUE(strstr(buf, "Connection: close") != NULL) ||
 	    !ASSERT_EQ(recv(c, buf, sizeof(buf), 0), 0))
@@ -403,7 +424,7 @@ static bool test_agent_drains_http(void)
 	     ASSERT_TRUE(send(s2, rsp, strlen(rsp), 0) > 0) &&
 	     read_until(c2, buf, sizeof(buf), "ok");
 out:
-	for (int *fd = (int[]){ c, s, c2, s2 }, i = 0; i < 4; i++)
+	for (int *fd = (int[]){ c, s, c2, s2, c3, s3 }, i = 0; i < 6; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
 	if (a_up && b_up)
