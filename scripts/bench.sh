@@ -9,6 +9,11 @@
 #   meshforge  a1 -> VIP 10.96.0.10:80 -> agent a =mTLS= agent b -> b1 (L4)
 #   meshforge-sockmap  meshforge with the same-node fast path on
 #              (--sockmap on): a1's sends reach agent a socket to socket
+#   meshforge-free  meshforge with its agents free to run on CPUs
+#              $MF_BENCH_CPU_PROXY2 instead of sharing CPU $MF_BENCH_CPU_PROXY:
+#              the latency rows of both placements side by side, the
+#              artefact of two agents on one CPU apart from the agent's own
+#              tail
 #   meshforge-2loops  meshforge with two event loops per agent
 #              (--threads 2), the agents on CPUs $MF_BENCH_CPU_PROXY2: how
 #              the L4 path scales with loops, side by side with one loop
@@ -52,12 +57,13 @@
 # MF_BENCH_WARMUP (2 s, excluded), MF_BENCH_REPS (3), MF_BENCH_CONNS (64),
 # MF_BENCH_NEWCONN_DURATION (5 s), MF_BENCH_NEWCONN_CONNS (16),
 # MF_BENCH_IDLE_CONNS (10000), MF_BENCH_IDLE_STEP (1500 connections opened at once),
-# MF_BENCH_PATHS ("direct meshforge meshforge-2loops meshforge-sockmap
+# MF_BENCH_PATHS ("direct meshforge meshforge-free meshforge-2loops meshforge-sockmap
 # meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx
 # haproxy"), MF_BENCH_SYN_RATE (100 SYNs/s per source),
 # MF_BENCH_FLOOD_GAP_US (20 µs between flood SYNs), MF_BENCH_CPU_LOAD (0),
 # MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_BENCH_CPU_PROXY2 (the
-# CPUs of meshforge-2loops' agents: CPU_PROXY and CPU_LOAD, 1,0 here),
+# CPUs of meshforge-2loops' and meshforge-free's agents: CPU_PROXY and
+# CPU_LOAD, 1,0 here),
 # MF_HTTPLOAD (the load generator binary).
 set -u
 
@@ -85,7 +91,7 @@ IDLE_CONNS=${MF_BENCH_IDLE_CONNS:-10000}
 IDLE_STEP=${MF_BENCH_IDLE_STEP:-1500}
 # The load generator holds idle connections until we stop it, or this long.
 IDLE_HOLD_MAX=300
-PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-2loops meshforge-sockmap meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy}
+PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-free meshforge-2loops meshforge-sockmap meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy}
 SYN_RATE=${MF_BENCH_SYN_RATE:-100}
 FLOOD_GAP_US=${MF_BENCH_FLOOD_GAP_US:-20}
 # The flood's source, an address outside the mesh on node b's wire, and
@@ -116,6 +122,7 @@ BULK_BYTES=104857600
 declare -A URL=(
 	[direct]=http://$ORIGIN_IP:$ORIGIN_PORT
 	[meshforge]=http://10.96.0.10:80
+	[meshforge-free]=http://10.96.0.10:80
 	[meshforge-2loops]=http://10.96.0.10:80
 	[meshforge-sockmap]=http://10.96.0.10:80
 	[meshforge-strict]=http://10.96.0.10:80
@@ -259,6 +266,7 @@ bed_up() {
 	"$TB" up --apply "$BENCH/policy.yaml" >"$RUN/testbed-up.log" 2>&1 ||
 		{ cat "$RUN/testbed-up.log" >&2; die "testbed up failed"; }
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge.yaml"
+	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-free.yaml"
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-2loops.yaml"
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-sockmap.yaml"
 	sed 's/port: 80, protocol: tcp}/port: 80, protocol: http}/' \
@@ -330,12 +338,13 @@ path_start() {
 	PATH_PIDS=()
 	case "$path" in
 	direct) ;;
-	meshforge | meshforge-2loops | meshforge-sockmap | meshforge-strict | meshforge-synflood | meshforge-l7 | meshforge-l7-policy)
-		# Two loops get two CPUs; every other path one.
-		if [ "$path" = meshforge-2loops ]; then
-			cpus=$CPU_PROXY2
-			loops=2
-		fi
+	meshforge | meshforge-free | meshforge-2loops | meshforge-sockmap | meshforge-strict | meshforge-synflood | meshforge-l7 | meshforge-l7-policy)
+		# Two loops get two CPUs, and so does one loop set free;
+		# every other path one.
+		case "$path" in
+		meshforge-2loops) cpus=$CPU_PROXY2 loops=2 ;;
+		meshforge-free) cpus=$CPU_PROXY2 ;;
+		esac
 		# The same service, at L4 or at L7 as its policy says.
 		"$TB" apply "$RUN/policy-$path.yaml" >"$RUN/apply.log" 2>&1 ||
 			{ cat "$RUN/apply.log" >&2; return 1; }
@@ -681,7 +690,7 @@ fi
 settings="runs ${DURATION} s after ${WARMUP} s warm-up, $CONNS connections"
 settings+="; new connections: $NEWCONN_CONNS concurrent for ${NEWCONN_DURATION} s"
 settings+="; idle: $IDLE_CONNS connections"
-settings+="; CPUs: proxies of both nodes $CPU_PROXY (meshforge-2loops: $CPU_PROXY2), load generator $CPU_LOAD, origin $CPU_ORIGIN"
+settings+="; CPUs: proxies of both nodes $CPU_PROXY (meshforge-2loops, meshforge-free: $CPU_PROXY2), load generator $CPU_LOAD, origin $CPU_ORIGIN"
 "$PY" "$REPORT" report "$RAW" --out "$OUT" --seconds $((SECONDS - start)) \
 	--command "${MF_BENCH_COMMAND:-make bench}" --settings "$settings" --agent "$AGENT" ||
 	die "report failed"

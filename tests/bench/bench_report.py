@@ -28,9 +28,10 @@ import subprocess
 import sys
 import time
 
-PATHS = ["direct", "meshforge", "meshforge-2loops", "meshforge-sockmap", "meshforge-strict",
+PATHS = ["direct", "meshforge", "meshforge-free", "meshforge-2loops", "meshforge-sockmap", "meshforge-strict",
          "meshforge-synflood", "meshforge-l7", "meshforge-l7-policy", "nginx", "haproxy"]
 LABEL = {"direct": "direct", "meshforge": "meshforge L4",
+         "meshforge-free": "meshforge L4, agents free",
          "meshforge-2loops": "meshforge L4, 2 loops",
          "meshforge-sockmap": "meshforge L4 + sockmap",
          "meshforge-strict": "meshforge L4 STRICT",
@@ -458,6 +459,7 @@ def cmd_report(args):
     # Ratios of the medians, each meshforge path over each other path.
     ratios = {}
     for mfp, compare in (("meshforge", ("direct", "nginx", "haproxy")),
+                         ("meshforge-free", ("direct", "meshforge")),
                          ("meshforge-2loops", ("meshforge",)),
                          ("meshforge-strict", ("meshforge",)),
                          ("meshforge-synflood", ("meshforge",)),
