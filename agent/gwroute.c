@@ -55,9 +55,15 @@ struct gw_table {
 };
 
 /* Counters of a route's record (policy_ticket()): rule i's weight pick,
- * then its backend's round robin. */
+ * then its backend's round robin; after those of every rule, rule i's
+ * mirror pick (which requests get a copy), then its mirror's round
+ * robin. */
 #define GW_CTR_WEIGHT(i)	(2 * (i))
 #define GW_CTR_BACKEND(i)	(2 * (i) + 1)
+#define GW_CTR_MIRROR(i)	(2 * MF_GWR_RULES_MAX + 2 * (i))
+#define GW_CTR_MIRROR_BACKEND(i) (2 * MF_GWR_RULES_MAX + 2 * (i) + 1)
+_Static_assert(GW_CTR_MIRROR_BACKEND(MF_GWR_RULES_MAX - 1) < POLICY_TICKETS,
+	       "a route's counters fit its tickets");
 
 /* ---- building --------------------------------------------------------------- */
 
@@ -591,6 +597,27 @@ static int gw_redirect(const struct gw_match *g,
 	return 0;
 }
 
+/* Mirror filter @m of the rule of match @g: the endpoint of its backend
+ * that a copy of this request goes to, into d->mirror, for `percentage`
+ * of the requests (thousandths of a percent), picked by the golden-ratio
+ * sequence of the weights so the share is exact.  The rule's first mirror
+ * filter wins, as with RequestMirror (hroute.c). */
+static void gw_mirror(struct gw_table *t, const struct gw_match *g,
+		      const struct mf_gwr_mirror *m, struct gw_decision *d)
+{
+	if (d->mirror || !m->percentage)
+		return;
+	if (m->percentage < 100000 &&
+	    router_point(t->p, POLICY_TICKET_GW_ROUTE, g->rec,
+			 GW_CTR_MIRROR(g->rule), 100000) >= m->percentage)
+		return;
+	/* No balancer pick for a copy: round robin among the backend's
+	 * endpoints, whose health the copy does not need. */
+	d->mirror = router_tags_endpoint(t->p, NULL, POLICY_TICKET_GW_ROUTE,
+					 g->rec, GW_CTR_MIRROR_BACKEND(g->rule),
+					 m->backend.destination);
+}
+
 /* The rule of match @g decides request @req. */
 static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 		    const struct gw_match *g,
@@ -619,10 +646,14 @@ static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 			err = gw_rewrite(g, &f->rewrite, req);
 			break;
 		case KIND_GWR_REDIRECT:
-			/* The client goes elsewhere: no backend. */
+			/* The client goes elsewhere: no backend, no copy. */
+			d->mirror = NULL;
 			return gw_redirect(g, &f->redirect, req, d);
+		case KIND_GWR_MIRROR:
+			gw_mirror(t, g, &f->mirror, d);
+			break;
 		default:
-			break;	/* mirror: not yet */
+			break;
 		}
 	}
 	if (err)

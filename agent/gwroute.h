@@ -24,18 +24,25 @@
  * sorts first, its rules in order.  The first match that accepts the
  * request decides: its rule's filters (request and response headers set,
  * added, removed; a rewrite of the path, whole or its matched prefix; a
- * redirect) and its backends by weight (router_point()).  A backend is a
+ * redirect; a mirror) and its backends by weight (router_point()).  A backend is a
  * tag set naming a service (kuma.io/service, Kuma's generated name
  * included) and maybe a subset: one of those endpoints, round robin.  A
  * host no listener takes, or a request no rule takes, gets 404.
+ *
+ * A mirror filter sends a copy of `percentage` of the requests its rule
+ * takes (picked by the golden-ratio sequence, so the share is exact) to
+ * an endpoint of its backend, round robin, as MeshHTTPRoute's
+ * RequestMirror does and through the same sender (hmirror.h), with the
+ * gateway instance's identity; its answer is dropped and the request
+ * itself goes on unchanged.  The rule's first mirror filter wins.
  *
  * The table of a snapshot is built once (gwroute_build(): selection,
  * precedence, regular expressions compiled) and shared, by reference, by
  * the connections that started under that snapshot.
  *
- * Not yet: TCP and TLS listeners, mirror filters, a rewrite of the host to
- * the backend's, and MeshHTTPRoute or MeshTCPRoute attached to a
- * MeshGateway (Kuma's newer form).
+ * Not yet: TCP and TLS listeners, a rewrite of the host to the backend's,
+ * and MeshHTTPRoute or MeshTCPRoute attached to a MeshGateway (Kuma's
+ * newer form).
  */
 #ifndef MF_AGENT_GWROUTE_H
 #define MF_AGENT_GWROUTE_H
@@ -100,6 +107,8 @@ struct gw_decision {
 					 * NULL: no listener took the host */
 	const char *src_id;		/* the instance's SPIFFE ID, which the
 					 * request goes out with */
+	const struct mf_endpoint *mirror;	/* where a copy of the
+					 * request goes too, NULL: nowhere */
 };
 
 /*
