@@ -1658,6 +1658,53 @@ static void tunnel_gw_accepted(void *arg, struct conn *c)
 	conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
 }
 
+/* Accepted on a gateway TCP port: its listener's route picks an endpoint
+ * (gwroute_tcp_decide()), reached as an outbound connection's is, with
+ * the gateway instance's identity, and the bytes relayed as they come. */
+static void tunnel_gw_tcp_accepted(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+	struct balance_pick bp;
+	struct gw_decision d;
+	struct tunnel_gw *gc;
+	struct tls_ctx *tls;
+	struct gw_table *t;
+	char reason[256];
+
+	gc = calloc(1, sizeof(*gc));
+	if (!gc) {
+		conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
+	c->routes = gc;
+	gc->port = ntohs(c->down_local.sin_port);
+	if (gateway_lookup(&tu->gw, gc->port, &t, &tls)) {
+		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_PORT,
+			      "gateway port no longer served");
+		return;
+	}
+	tls_ctx_put(tls);	/* a TCP port has none */
+	gc->table = t;
+	c->policy = policy_get(gwroute_policy(t));
+	tunnel_pick_of(tu, c, NULL, &bp);
+	bp.conf = &tunnel_gw_lb;
+	gwroute_tcp_decide(t, &bp, gc->port, &d);
+	if (d.status) {
+		snprintf(reason, sizeof(reason), "gateway %s port %u: %s",
+			 d.listener ? d.listener : "-", gc->port, d.why);
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
+		return;
+	}
+	c->service_id = d.ep->service_id;
+	if (!tunnel_speak_as(tu, c, d.src_id))
+		return;
+	tunnel_aim(c, d.ep);
+	log_debug("event=gateway_tcp conn=%llu port=%u gateway=%s route=%s "
+		  "endpoint=%s", (unsigned long long)c->id, gc->port,
+		  d.listener, d.route, d.ep->name);
+	conn_connect(tu->conns, c);
+}
+
 /* An HTTPS client sent its first byte: its TLS session now. */
 static void tunnel_gw_first_byte(void *arg, struct conn *c)
 {
@@ -1823,6 +1870,14 @@ static const struct conn_flow_ops tunnel_forward_http_ops = {
 	.upstream_failed = tunnel_l7_upstream_failed,
 };
 
+static const struct conn_flow_ops tunnel_gateway_tcp_ops = {
+	.name = "gateway",
+	.accepted = tunnel_gw_tcp_accepted,
+	.connected = tunnel_outbound_connected,
+	.handshake_done = tunnel_outbound_handshake_done,
+	.release = tunnel_gw_release,
+};
+
 static const struct conn_flow_ops tunnel_gateway_ops = {
 	.name = "gateway",
 	.accepted = tunnel_gw_accepted,
@@ -1890,7 +1945,8 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 		return id;
 	if (cfg->gateway)
 		return gateway_init(&tu->gw, t, ctx, cfg->listen_addr,
-				    cfg->config_dir, &tunnel_gateway_ops, tu);
+				    cfg->config_dir, &tunnel_gateway_ops,
+				    &tunnel_gateway_tcp_ops, tu);
 	return 0;
 }
 

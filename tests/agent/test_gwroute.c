@@ -6,8 +6,8 @@
  * request (its hostname against Host or SNI, the most specific first),
  * which MeshGatewayRoute rule (selectors against the listener's tags, the
  * route's hostnames, the Gateway API's precedence), its filters, its
- * backends by weight, exactly, its mirror's copies, and 404s for hosts and
- * paths nobody takes.
+ * backends by weight, exactly, its mirror's copies, 404s for hosts and
+ * paths nobody takes, and TCP listeners' connections by their route.
  */
 #include "harness/test.h"
 #include "harness/records_harness.h"
@@ -182,9 +182,9 @@ static bool test_ports(void)
 
 	if (!t)
 		return false;
-	/* 8080 (two listeners, one port), 8443; TCP is not served yet;
-	 * the other node's gateway is not this node's. */
-	ok = ASSERT_EQ(gwroute_nports(t), 2u);
+	/* 8080 (two listeners, one port), 8443, TCP 9000; the other
+	 * node's gateway is not this node's. */
+	ok = ASSERT_EQ(gwroute_nports(t), 3u);
 	p = gwroute_port(t, 0);
 	ok = ok && ASSERT_EQ(p->port, 8080) && ASSERT_EQ(p->protocol, MF_GW_HTTP);
 	p = gwroute_port(t, 1);
@@ -192,8 +192,9 @@ static bool test_ports(void)
 	     ASSERT_EQ(p->protocol, MF_GW_HTTPS) &&
 	     ASSERT_STREQ(p->cert_file, "/etc/gw.pem") &&
 	     ASSERT_STREQ(p->gateway, "edge") &&
-	     ASSERT_STREQ(p->instance, "edge-1") &&
-	     ASSERT_TRUE(gwroute_port_find(t, 9000) == NULL);
+	     ASSERT_STREQ(p->instance, "edge-1");
+	p = gwroute_port(t, 2);
+	ok = ok && ASSERT_EQ(p->port, 9000) && ASSERT_EQ(p->protocol, MF_GW_TCP);
 	gwroute_put(t);
 	t2 = open_table("n2");
 	ok = ok && ASSERT_TRUE(t2 != NULL) &&
@@ -375,6 +376,54 @@ static bool test_mirror(void)
 	return ok;
 }
 
+/* A TCP listener: its connections go by the first rule of the route
+ * that selects it, by weight, exactly; without such a route, or on a
+ * port that is no TCP listener's, none goes anywhere. */
+static bool test_tcp(void)
+{
+	static const char *const yaml =
+		MESH
+		GATEWAY("edge", "edge",
+			"      - {port: 8080, protocol: HTTP}\n"
+			"      - {port: 9000, protocol: TCP, tags: {l: db}}\n"
+			"      - {port: 9001, protocol: TCP}\n")
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGatewayRoute\n"
+		"metadata: {name: db-route}\nspec:\n"
+		"  selectors: [{match: {l: db}}]\n"
+		"  conf:\n    tcp:\n      rules:\n"
+		"        - backends:\n"
+		"            - {destination: {kuma.io/service: api, version: v1},"
+		" weight: 3}\n"
+		"            - {destination: {kuma.io/service: web}, weight: 1}\n";
+	struct gw_table *t = open_yaml(yaml, "n1");
+	unsigned int api1 = 0, web1 = 0;
+	struct gw_decision d;
+	bool ok;
+
+	if (!t)
+		return false;
+	ok = ASSERT_TRUE(gwroute_port_find(t, 9000) != NULL) &&
+	     ASSERT_EQ(gwroute_port_find(t, 9000)->protocol, MF_GW_TCP);
+	for (int i = 0; ok && i < 400; i++) {
+		gwroute_tcp_decide(t, NULL, 9000, &d);
+		ok = ASSERT_EQ(d.status, 0) && ASSERT_TRUE(d.ep != NULL) &&
+		     ASSERT_STREQ(d.route, "db-route") &&
+		     ASSERT_STREQ(d.src_id, "spiffe://mesh.local/edge");
+		api1 += ok && !strcmp(d.ep->name, "api1");
+		web1 += ok && !strcmp(d.ep->name, "web1");
+	}
+	/* The golden-ratio sequence follows weights to within one. */
+	ok = ok && ASSERT_GE(api1, 299u) && ASSERT_GE(301u, api1) &&
+	     ASSERT_EQ(api1 + web1, 400u);
+	gwroute_tcp_decide(t, NULL, 9001, &d);
+	ok = ok && ASSERT_EQ(d.status, 404) && ASSERT_TRUE(d.ep == NULL) &&
+	     ASSERT_STREQ(d.listener, "edge");
+	gwroute_tcp_decide(t, NULL, 8080, &d);
+	ok = ok && ASSERT_EQ(d.status, 404) && ASSERT_TRUE(d.ep == NULL);
+	gwroute_put(t);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -382,5 +431,6 @@ int main(void)
 	TEST_RUN(test_hosts_and_routes);
 	TEST_RUN(test_split_90_10);
 	TEST_RUN(test_mirror);
+	TEST_RUN(test_tcp);
 	TEST_MAIN_END();
 }

@@ -23,6 +23,8 @@
 #  - a MeshGatewayRoute's mirror filter: requests to /mirrored are answered
 #    by the API pods, and a copy of each (Host suffixed "-shadow") reaches
 #    pod a2 of the mirror's service, whose answers the client never sees;
+#  - a TCP listener on 9000 relays a connection's bytes, unread, to a pod
+#    of its MeshGatewayRoute's tcp backend;
 #  - moving the listener to another port with `mfctl apply` closes 8080 and
 #    opens the new port while the agent runs;
 #  - /metrics counts the gateway's requests by its identity and route.
@@ -114,6 +116,8 @@ conf:
       tls:
         mode: TERMINATE
         certificates: [{file: $TL_TMP/gw.pem}]
+    - port: 9000
+      protocol: TCP
 ---
 type: MeshGatewayRoute
 mesh: default
@@ -147,6 +151,18 @@ conf:
               percentage: 100
               backend: {destination: {kuma.io/service: shadow}}
         backends:
+          - destination: {kuma.io/service: my-api-service}
+---
+type: MeshGatewayRoute
+mesh: default
+name: edge-gateway-tcp
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+conf:
+  tcp:
+    rules:
+      - backends:
           - destination: {kuma.io/service: my-api-service}
 EOF
 	cat <<EOF
@@ -241,6 +257,18 @@ if [ "$napi" -eq 5 ] && [ "$(wc -l <"$TL_TMP/gw-mirror.out")" -eq 5 ] && [ "$nc"
 	pass gateway_mirror_filter_copies_requests
 else
 	fail gateway_mirror_filter_copies_requests "client got $napi of 5 from the API pods ($(tr '\n' '|' <"$TL_TMP/gw-mirror.out")); API pods saw $nreq, a2 saw $nc copies with Host example.com-shadow"
+fi
+
+# ---- a TCP listener -----------------------------------------------------------
+# Its bytes are relayed as they come to a pod of the route's backend: a
+# request whose Host no HTTP listener takes is answered by the pod, Host
+# untouched, since the gateway does not read it.
+body=$(outside -H 'Host: tcp.test' "http://$NODE_A:9000/myapi/whoami?over-tcp" 2>&1)
+if printf '%s' "$body" | grep -qE '^pod=mf-pod-b[12] .* path=/myapi/whoami\?over-tcp$' &&
+	grep -q 'GET /myapi/whoami?over-tcp .* host=tcp.test$' "$TL_TMP/httpd-b1.log" "$TL_TMP/httpd-b2.log"; then
+	pass gateway_tcp_listener_relays_to_route_backend
+else
+	fail gateway_tcp_listener_relays_to_route_backend "client got: $body; $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
 fi
 
 # ---- HTTPS --------------------------------------------------------------------------
