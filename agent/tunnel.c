@@ -1784,6 +1784,10 @@ static void tunnel_probe_accepted(void *arg, struct conn *c)
 
 	src = tu->probe_src;
 	tu->probe_src = NULL;
+	if (!src) {		/* only tunnel_probe() adopts a probe */
+		conn_abort(tu->conns, c, "probe without a source");
+		return;
+	}
 	if (src->id) {
 		/* A gateway's: its identity is a string of the snapshot its
 		 * request went by, which the probe holds on to. */
