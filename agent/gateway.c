@@ -96,7 +96,8 @@ static bool gateway_bind(struct gateway *g, const struct gw_port *gp)
 			return false;
 		}
 	}
-	id = conn_listen(g->conns, bp->name, g->listen_addr, gp->port, g->ops,
+	id = conn_listen(g->conns, bp->name, g->listen_addr, gp->port,
+			 gp->protocol == MF_GW_TCP ? g->tcp_ops : g->ops,
 			 g->arg);
 	if (id < 0) {
 		tls_ctx_put(bp->tls);
@@ -107,7 +108,8 @@ static bool gateway_bind(struct gateway *g, const struct gw_port *gp)
 	bp->used = true;
 	log_info("event=gateway_port_bound port=%u protocol=%s gateway=%s "
 		 "instance=%s", gp->port,
-		 gp->protocol == MF_GW_HTTPS ? "HTTPS" : "HTTP", gp->gateway,
+		 gp->protocol == MF_GW_HTTPS ? "HTTPS" :
+		 gp->protocol == MF_GW_TCP ? "TCP" : "HTTP", gp->gateway,
 		 gp->instance);
 	return true;
 }
@@ -199,7 +201,8 @@ static bool gateway_busy(void *arg)
 
 int gateway_init(struct gateway *g, struct conn_table *t, struct ctx *ctx,
 		 uint32_t listen_addr, const char *config_dir,
-		 const struct conn_flow_ops *ops, void *arg)
+		 const struct conn_flow_ops *ops,
+		 const struct conn_flow_ops *tcp_ops, void *arg)
 {
 	const struct loop_user u = {
 		.arg = g,
@@ -214,6 +217,7 @@ int gateway_init(struct gateway *g, struct conn_table *t, struct ctx *ctx,
 	g->ctx = ctx;
 	g->listen_addr = listen_addr;
 	g->ops = ops;
+	g->tcp_ops = tcp_ops;
 	g->arg = arg;
 	if (config_dir) {
 		len = snprintf(g->secrets_dir, sizeof(g->secrets_dir),

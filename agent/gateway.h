@@ -33,7 +33,7 @@ struct gateway_port {
 	bool used;
 	char name[16];			/* "gateway:<port>": logs, metrics */
 	uint16_t port;
-	uint8_t protocol;		/* MF_GW_HTTP or MF_GW_HTTPS */
+	uint8_t protocol;		/* MF_GW_HTTP, MF_GW_HTTPS or MF_GW_TCP */
 	int listener;			/* conn_listen() id */
 	struct tls_ctx *tls;		/* HTTPS: a reference.  NULL: HTTP */
 	char cert[1024];		/* HTTPS: the file it came from */
@@ -43,7 +43,9 @@ struct gateway {
 	struct conn_table *conns;	/* borrowed */
 	struct ctx *ctx;		/* borrowed */
 	uint32_t listen_addr;		/* network order */
-	const struct conn_flow_ops *ops;	/* the flow of its connections */
+	const struct conn_flow_ops *ops;	/* the flow of its HTTP and
+					 * HTTPS connections */
+	const struct conn_flow_ops *tcp_ops;	/* ... of its TCP ones */
 	void *arg;
 	char secrets_dir[1024];		/* "": secrets cannot be read */
 	struct gw_table *table;		/* current, a reference; NULL: none */
@@ -53,13 +55,15 @@ struct gateway {
 
 /*
  * Sets the gateway up on table @t with context @ctx (both must outlive
- * it): ports on @listen_addr, their connections following @ops with @arg;
- * secrets under @config_dir/secrets (NULL: none).  Binds what the current
- * snapshot asks for.  Returns 0 or -errno.
+ * it): ports on @listen_addr, their connections following @ops (HTTP and
+ * HTTPS ports) or @tcp_ops (TCP ports) with @arg; secrets under
+ * @config_dir/secrets (NULL: none).  Binds what the current snapshot asks
+ * for.  Returns 0 or -errno.
  */
 int gateway_init(struct gateway *g, struct conn_table *t, struct ctx *ctx,
 		 uint32_t listen_addr, const char *config_dir,
-		 const struct conn_flow_ops *ops, void *arg);
+		 const struct conn_flow_ops *ops,
+		 const struct conn_flow_ops *tcp_ops, void *arg);
 
 /* Follows the newest snapshot (see above); the tick calls it. */
 void gateway_sync(struct gateway *g);

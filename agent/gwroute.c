@@ -43,6 +43,11 @@ struct gw_listener {
 	struct mf_tagset tags;		/* instance, gateway, listener */
 	size_t nmatches;
 	struct gw_match *matches;	/* owned */
+	/* TCP: the route whose first rule takes its connections, NULL:
+	 * none selects it; its name and record among the kind's. */
+	const struct mf_gateway_route *tcp;
+	const char *tcp_name;
+	uint32_t tcp_rec;
 };
 
 struct gw_table {
@@ -55,9 +60,15 @@ struct gw_table {
 };
 
 /* Counters of a route's record (policy_ticket()): rule i's weight pick,
- * then its backend's round robin. */
+ * then its backend's round robin; after those of every rule, rule i's
+ * mirror pick (which requests get a copy), then its mirror's round
+ * robin. */
 #define GW_CTR_WEIGHT(i)	(2 * (i))
 #define GW_CTR_BACKEND(i)	(2 * (i) + 1)
+#define GW_CTR_MIRROR(i)	(2 * MF_GWR_RULES_MAX + 2 * (i))
+#define GW_CTR_MIRROR_BACKEND(i) (2 * MF_GWR_RULES_MAX + 2 * (i) + 1)
+_Static_assert(GW_CTR_MIRROR_BACKEND(MF_GWR_RULES_MAX - 1) < POLICY_TICKETS,
+	       "a route's counters fit its tickets");
 
 /* ---- building --------------------------------------------------------------- */
 
@@ -210,6 +221,24 @@ static int gw_listener_routes(const struct policy *p, struct gw_listener *gl,
 	return 0;
 }
 
+/* The TCP route of listener @gl: the first by name (@c is in name order)
+ * of the tcp routes one of whose selectors matches it. */
+static void gw_listener_tcp(const struct policy *p, struct gw_listener *gl,
+			    const struct sel_cand *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_gateway_route *r = c[i].val;
+
+		if (kind_gwr_http(r) || !r->conf.tcp.nrules ||
+		    !gw_route_selects(p, r, gl))
+			continue;
+		gl->tcp = r;
+		gl->tcp_name = c[i].name;
+		gl->tcp_rec = (uint32_t)i;
+		return;
+	}
+}
+
 static int gw_port_cmp(const void *a, const void *b)
 {
 	const struct gw_port *x = a, *y = b;
@@ -271,11 +300,11 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 		const struct mf_gw_listener *l = &gw->conf.listeners[i];
 		struct gw_listener *gl = &t->ls[t->nlisteners];
 
-		if (l->protocol != MF_GW_HTTP && l->protocol != MF_GW_HTTPS) {
+		if (l->protocol == MF_GW_TLS) {
 			log_warn("event=gateway_listener_skipped instance=%s "
-				 "gateway=%s port=%u reason=\"TCP and TLS "
-				 "listeners are not served yet\"", inst->name,
-				 gw_name, l->port);
+				 "gateway=%s port=%u reason=\"TLS listeners "
+				 "are not served yet\"", inst->name, gw_name,
+				 l->port);
 			continue;
 		}
 		memset(gl, 0, sizeof(*gl));
@@ -288,7 +317,10 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 		gw_tags_merge(&gl->tags, polkinds_tags(k, l->tags));
 		if (!gw_port_take(t, gl))
 			continue;
-		err = gw_listener_routes(t->p, gl, rc, nrc);
+		if (l->protocol == MF_GW_TCP)
+			gw_listener_tcp(t->p, gl, rc, nrc);
+		else
+			err = gw_listener_routes(t->p, gl, rc, nrc);
 		t->nlisteners++;	/* its matches are the table's now */
 		if (err)
 			return err;
@@ -591,15 +623,69 @@ static int gw_redirect(const struct gw_match *g,
 	return 0;
 }
 
+/* Mirror filter @m of the rule of match @g: the endpoint of its backend
+ * that a copy of this request goes to, into d->mirror, for `percentage`
+ * of the requests (thousandths of a percent), picked by the golden-ratio
+ * sequence of the weights so the share is exact.  The rule's first mirror
+ * filter wins, as with RequestMirror (hroute.c). */
+static void gw_mirror(struct gw_table *t, const struct gw_match *g,
+		      const struct mf_gwr_mirror *m, struct gw_decision *d)
+{
+	if (d->mirror || !m->percentage)
+		return;
+	if (m->percentage < 100000 &&
+	    router_point(t->p, POLICY_TICKET_GW_ROUTE, g->rec,
+			 GW_CTR_MIRROR(g->rule), 100000) >= m->percentage)
+		return;
+	/* No balancer pick for a copy: round robin among the backend's
+	 * endpoints, whose health the copy does not need. */
+	d->mirror = router_tags_endpoint(t->p, NULL, POLICY_TICKET_GW_ROUTE,
+					 g->rec, GW_CTR_MIRROR_BACKEND(g->rule),
+					 m->backend.destination);
+}
+
+/* One of the @n backends @b of rule @rule of route record @rec by weight,
+ * then an endpoint of it (@bp's pick), into d->ep; else a 503 in @d. */
+static void gw_backend(struct gw_table *t, const struct balance_pick *bp,
+		       uint32_t rec, uint32_t rule,
+		       const struct mf_gwr_backend *b, size_t n,
+		       struct gw_decision *d)
+{
+	uint64_t total = 0, x;
+	size_t i;
+
+	if (n > MF_ROUTE_BACKENDS_MAX)
+		n = MF_ROUTE_BACKENDS_MAX;
+	for (i = 0; i < n; i++)
+		total += kind_gwr_backend_weight(&b[i]);
+	if (total == 0) {
+		d->status = 503;
+		d->why = "the route has no backend with a weight";
+		return;
+	}
+	x = router_point(t->p, POLICY_TICKET_GW_ROUTE, rec, GW_CTR_WEIGHT(rule),
+			 total);
+	for (i = 0; i + 1 < n; i++) {
+		uint32_t w = kind_gwr_backend_weight(&b[i]);
+
+		if (x < w)
+			break;
+		x -= w;
+	}
+	d->ep = router_tags_endpoint(t->p, bp, POLICY_TICKET_GW_ROUTE, rec,
+				     GW_CTR_BACKEND(rule), b[i].destination);
+	if (!d->ep) {
+		d->status = 503;
+		d->why = "the backend has no endpoints";
+	}
+}
+
 /* The rule of match @g decides request @req. */
 static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 		    const struct gw_match *g,
 		    struct hhead *req, struct gw_decision *d)
 {
 	const struct mf_gwr_rule *rule = &g->route->conf.http.rules[g->rule];
-	size_t nb = rule->nbackends < MF_ROUTE_BACKENDS_MAX ?
-		    rule->nbackends : MF_ROUTE_BACKENDS_MAX;
-	uint64_t total = 0, x;
 	size_t i;
 	int err = 0;
 
@@ -619,37 +705,19 @@ static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 			err = gw_rewrite(g, &f->rewrite, req);
 			break;
 		case KIND_GWR_REDIRECT:
-			/* The client goes elsewhere: no backend. */
+			/* The client goes elsewhere: no backend, no copy. */
+			d->mirror = NULL;
 			return gw_redirect(g, &f->redirect, req, d);
+		case KIND_GWR_MIRROR:
+			gw_mirror(t, g, &f->mirror, d);
+			break;
 		default:
-			break;	/* mirror: not yet */
+			break;
 		}
 	}
 	if (err)
 		return err;
-	for (i = 0; i < nb; i++)
-		total += kind_gwr_backend_weight(&rule->backends[i]);
-	if (total == 0) {
-		d->status = 503;
-		d->why = "the route has no backend with a weight";
-		return 0;
-	}
-	x = router_point(t->p, POLICY_TICKET_GW_ROUTE, g->rec,
-			 GW_CTR_WEIGHT(g->rule), total);
-	for (i = 0; i + 1 < nb; i++) {
-		uint32_t w = kind_gwr_backend_weight(&rule->backends[i]);
-
-		if (x < w)
-			break;
-		x -= w;
-	}
-	d->ep = router_tags_endpoint(t->p, bp, POLICY_TICKET_GW_ROUTE, g->rec,
-				     GW_CTR_BACKEND(g->rule),
-				     rule->backends[i].destination);
-	if (!d->ep) {
-		d->status = 503;
-		d->why = "the backend has no endpoints";
-	}
+	gw_backend(t, bp, g->rec, g->rule, rule->backends, rule->nbackends, d);
 	return 0;
 }
 
@@ -693,6 +761,40 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 	d->status = 404;
 	d->why = "no gateway route for this request";
 	return 0;
+}
+
+void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
+			uint16_t port, struct gw_decision *d)
+{
+	const struct gw_listener *gl = NULL;
+	struct balance_pick pick;
+
+	memset(d, 0, sizeof(*d));
+	if (bp) {
+		pick = *bp;
+		pick.p = t->p;
+		bp = &pick;
+	}
+	/* A TCP port has one listener: the first that took it. */
+	for (size_t i = 0; !gl && i < t->nlisteners; i++)
+		if (t->ls[i].l->port == port &&
+		    t->ls[i].l->protocol == MF_GW_TCP)
+			gl = &t->ls[i];
+	if (!gl) {
+		d->status = 404;
+		d->why = "no gateway TCP listener on this port";
+		return;
+	}
+	d->listener = gl->gateway;
+	d->src_id = gl->src_id;
+	if (!gl->tcp) {
+		d->status = 404;
+		d->why = "no gateway route for this TCP listener";
+		return;
+	}
+	d->route = gl->tcp_name;
+	gw_backend(t, bp, gl->tcp_rec, 0, gl->tcp->conf.tcp.rules[0].backends,
+		   gl->tcp->conf.tcp.rules[0].nbackends, d);
 }
 
 void gwroute_decision_free(struct gw_decision *d)

@@ -6,9 +6,9 @@
  * A gateway instance (mf_gw_instances: a Kuma Dataplane with a BUILTIN
  * gateway, labelled with this node) runs the MeshGateway whose selectors
  * best match its tags (Kuma's rule for its legacy kinds, sel_legacy_best()).
- * Each HTTP and HTTPS listener of that gateway takes its port on the node;
- * its tags are the instance's, then the MeshGateway's spec.tags, then its
- * own (a later value of a tag overrides).  Of the listeners of one port,
+ * Each HTTP, HTTPS and TCP listener of that gateway takes its port on the
+ * node; its tags are the instance's, then the MeshGateway's spec.tags,
+ * then its own (a later value of a tag overrides).  Of the listeners of one port,
  * a request goes to the one whose hostname matches its host best (exact,
  * then the longer wildcard, then any: hmatch_host()); an HTTPS connection
  * picks it by the SNI the client sent, and its requests' Host must match
@@ -24,18 +24,31 @@
  * sorts first, its rules in order.  The first match that accepts the
  * request decides: its rule's filters (request and response headers set,
  * added, removed; a rewrite of the path, whole or its matched prefix; a
- * redirect) and its backends by weight (router_point()).  A backend is a
+ * redirect; a mirror) and its backends by weight (router_point()).  A backend is a
  * tag set naming a service (kuma.io/service, Kuma's generated name
  * included) and maybe a subset: one of those endpoints, round robin.  A
  * host no listener takes, or a request no rule takes, gets 404.
+ *
+ * A mirror filter sends a copy of `percentage` of the requests its rule
+ * takes (picked by the golden-ratio sequence, so the share is exact) to
+ * an endpoint of its backend, round robin, as MeshHTTPRoute's
+ * RequestMirror does and through the same sender (hmirror.h), with the
+ * gateway instance's identity; its answer is dropped and the request
+ * itself goes on unchanged.  The rule's first mirror filter wins.
  *
  * The table of a snapshot is built once (gwroute_build(): selection,
  * precedence, regular expressions compiled) and shared, by reference, by
  * the connections that started under that snapshot.
  *
- * Not yet: TCP and TLS listeners, mirror filters, a rewrite of the host to
- * the backend's, and MeshHTTPRoute or MeshTCPRoute attached to a
- * MeshGateway (Kuma's newer form).
+ * A TCP listener takes its port alone (the first listener of the port
+ * does); its connections go by the first rule of the first MeshGatewayRoute
+ * (by name) with tcp rules whose selectors match it: a backend by weight,
+ * then an endpoint of it, as for HTTP; the bytes are relayed as they come
+ * (gwroute_tcp_decide()).
+ *
+ * Not yet: TLS listeners, a rewrite of the host to the backend's,
+ * and MeshHTTPRoute or MeshTCPRoute attached to a MeshGateway (Kuma's
+ * newer form).
  */
 #ifndef MF_AGENT_GWROUTE_H
 #define MF_AGENT_GWROUTE_H
@@ -53,7 +66,7 @@ struct gw_table;
 /* A port the table listens on. */
 struct gw_port {
 	uint16_t port;
-	uint8_t protocol;		/* MF_GW_HTTP or MF_GW_HTTPS */
+	uint8_t protocol;		/* MF_GW_HTTP, MF_GW_HTTPS or MF_GW_TCP */
 	/* HTTPS: the certificate of the port's first listener: a file's
 	 * path, or a secret's name (the other NULL). */
 	const char *cert_file;
@@ -66,8 +79,8 @@ struct gw_port {
  * The table of the gateway instances of node @node in snapshot @p, which
  * it references, into *out (one reference, the caller's: gwroute_put()).
  * Listeners whose port another took first (instances by name, listeners
- * in order) are left out and logged, as are TCP and TLS ones.  Returns 0
- * or -ENOMEM.
+ * in order) are left out and logged, as are TLS ones.  Returns 0 or
+ * -ENOMEM.
  */
 int gwroute_build(struct policy *p, const char *node, struct gw_table **out);
 struct gw_table *gwroute_get(struct gw_table *t);	/* +1 reference */
@@ -100,6 +113,8 @@ struct gw_decision {
 					 * NULL: no listener took the host */
 	const char *src_id;		/* the instance's SPIFFE ID, which the
 					 * request goes out with */
+	const struct mf_endpoint *mirror;	/* where a copy of the
+					 * request goes too, NULL: nowhere */
 };
 
 /*
@@ -113,6 +128,16 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 		   uint16_t port, const char *sni, struct hhead *req,
 		   struct gw_decision *d);
 void gwroute_decision_free(struct gw_decision *d);
+
+/*
+ * Decides where a connection accepted on TCP port @port goes: the
+ * endpoint of a backend of its listener's route into d->ep, with the
+ * listener, route and identity; else a status (404: no listener or route,
+ * 503: no endpoint) and why.  The endpoint is @bp's balancer's pick
+ * (NULL: round robin).  d->location is never set.
+ */
+void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
+			uint16_t port, struct gw_decision *d);
 
 /* Applies a response header filter to response head @rsp (NULL: none).
  * Returns 0 or -ENOMEM. */

@@ -481,8 +481,9 @@ static void health_probe_start(struct health_target *t, uint64_t now)
 		health_result(t, false, "could not write the probe");
 		return;
 	}
-	err = tunnel_probe(h->tunnel, sv[1], k->src_ip, t->ip, t->port,
-			   k->timeout_ms);
+	err = tunnel_probe(h->tunnel, sv[1],
+			   &(struct tunnel_src){ .ip = k->src_ip }, t->ip,
+			   t->port, k->timeout_ms);
 	if (err) {
 		health_result(t, false, "no room for the probe's connection");
 		return;

@@ -75,8 +75,8 @@ int hmirror_init(struct hmirror *m, struct loop *l, struct tunnel *tu,
 	return loop_user_add(l, &u);
 }
 
-int hmirror_send(struct hmirror *m, uint32_t src_ip, uint32_t ip,
-		 uint16_t port, const void *p, size_t n)
+int hmirror_send(struct hmirror *m, const struct tunnel_src *src,
+		 uint32_t ip, uint16_t port, const void *p, size_t n)
 {
 	int sv[2], buf = (int)n + 4096, err;
 	unsigned int tail;
@@ -91,7 +91,7 @@ int hmirror_send(struct hmirror *m, uint32_t src_ip, uint32_t ip,
 		close(sv[1]);
 		return -ENOBUFS;
 	}
-	err = tunnel_probe(m->tunnel, sv[1], src_ip, ip, port,
+	err = tunnel_probe(m->tunnel, sv[1], src, ip, port,
 			   HMIRROR_TIMEOUT_MS);
 	if (err) {
 		close(sv[0]);

@@ -31,8 +31,9 @@
  * as the weights, so the share is exact.  One mirror per request: the
  * rule's first RequestMirror filter.
  *
- * Not yet: backendRefs to MeshExternalService or MeshMultiZoneService
- * (503).
+ * A backendRef to a MeshMultiZoneService goes to one of the endpoints of
+ * the MeshServices it selects, at the port the backendRef names
+ * (router_backend()).
  */
 #ifndef MF_AGENT_HROUTE_H
 #define MF_AGENT_HROUTE_H

@@ -499,7 +499,16 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 		cmp_node_ip, p);
 	for (i = 0, j = 0; i < p->n_svcs; i++) {
 		struct pol_svc *s = &p->svcs[p->svc_by_id[i]];
+		const struct pol_svc *prev =
+			i ? &p->svcs[p->svc_by_id[i - 1]] : NULL;
 
+		/* The ports of a MeshService are records of one id: each
+		 * has all of its endpoints, whichever a lookup finds. */
+		if (prev && prev->svc.id == s->svc.id) {
+			s->ep_first = prev->ep_first;
+			s->ep_count = prev->ep_count;
+			continue;
+		}
 		/* Both lists ascend by service id: merge them. */
 		while (j < p->n_eps + p->n_ext &&
 		       p->eps[p->ep_by_svc[j]].ep.service_id < s->svc.id)

@@ -346,6 +346,82 @@ const struct mf_route_backend *router_weigh(struct policy *p,
 	return &b[i];
 }
 
+/* MeshMultiZoneService @name's record, NULL when there is none. */
+static const struct mf_mesh_multi_zone_service *
+router_mzs_find(const struct policy *p, const char *name)
+{
+	const struct polkinds *k = policy_kinds(p);
+	size_t kind = router_kind(&kind_mesh_multi_zone_service);
+	const struct mf_pol_key *key;
+	const void *v;
+
+	for (size_t i = 0; i < polkinds_count(k, kind); i++) {
+		v = polkinds_record(k, kind, i, &key);
+		if (v && !strncmp(key->name, name, sizeof(key->name)))
+			return v;
+	}
+	return NULL;
+}
+
+/* The endpoints of the members of @z at @port, in member order, then IP
+ * order: the @want-th, or with @want SIZE_MAX none, *n saying how many
+ * there are; each into @eps[] too (NULL: not kept). */
+static const struct mf_endpoint *
+router_mzs_walk(const struct policy *p,
+		const struct mf_mesh_multi_zone_service *z, uint16_t port,
+		size_t want, const struct mf_endpoint **eps, size_t *n)
+{
+	const struct mf_endpoint *ep;
+	size_t m = 0;
+
+	/* The count is the map's: bounded, as anything read from it. */
+	for (size_t k = 0; k < z->nmembers && k < MF_MZS_MEMBERS_MAX; k++) {
+		if (z->members[k].port != port)
+			continue;
+		for (size_t j = 0; (ep = policy_service_endpoint_at(
+				p, z->members[k].service_id, j)); j++) {
+			if (eps)
+				eps[m] = ep;
+			if (m++ == want)
+				return ep;
+		}
+	}
+	*n = m;
+	return NULL;
+}
+
+/* An endpoint of MeshMultiZoneService backendRef @b (named @name): of the
+ * MeshServices mfctl found it selects, at the port it names
+ * (mesh_service.h), by @bp's balancer, else round robin by counter @ctr
+ * of record @rec of @kind. */
+static const struct mf_endpoint *router_mzs(struct policy *p,
+					    const struct balance_pick *bp,
+					    const struct mf_route_backend *b,
+					    enum policy_ticket_kind kind,
+					    uint32_t rec, unsigned int ctr,
+					    const char *name, const char **why)
+{
+	const struct mf_mesh_multi_zone_service *z = router_mzs_find(p, name);
+	const struct mf_endpoint **eps;
+	size_t n = 0;
+
+	if (!z) {
+		*why = "backendRef names no MeshMultiZoneService";
+		return NULL;
+	}
+	*why = "backendRef has no endpoints";
+	router_mzs_walk(p, z, b->port, SIZE_MAX, NULL, &n);
+	if (!n)
+		return NULL;
+	eps = bp ? balance_scratch(bp->b, n) : NULL;
+	if (eps) {
+		router_mzs_walk(p, z, b->port, SIZE_MAX, eps, &n);
+		return balance_pick(bp, eps, n);
+	}
+	return router_mzs_walk(p, z, b->port,
+			       policy_ticket(p, kind, rec, ctr) % n, NULL, &n);
+}
+
 const struct mf_endpoint *router_backend(struct policy *p,
 					 const struct balance_pick *bp,
 					 const struct mf_route_backend *b,
@@ -356,6 +432,12 @@ const struct mf_endpoint *router_backend(struct policy *p,
 	const struct mf_service *s;
 	const struct mf_tagset *ts = NULL;
 	char name[MF_NAME_MAX + 1];
+
+	if (b->ref.kind == MF_REF_MESH_MULTI_ZONE_SERVICE) {
+		snprintf(name, sizeof(name), "%.*s", (int)sizeof(b->ref.name),
+			 b->ref.name);
+		return router_mzs(p, bp, b, kind, rec, ctr, name, why);
+	}
 
 	/* A MeshExternalService is a service whose endpoints are its
 	 * spec's (policy_external()). */

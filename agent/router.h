@@ -127,11 +127,12 @@ const struct mf_route_backend *router_weigh(struct policy *p,
 					    uint32_t rec, unsigned int ctr);
 
 /*
- * An endpoint of backendRef @b: a MeshService's, round robin; a
- * MeshServiceSubset's among those with its tags, round robin by counter
- * @ctr of record @rec of @kind.  NULL, *why saying why, when there is none
- * (or the kind is not served yet: MeshExternalService,
- * MeshMultiZoneService).
+ * An endpoint of backendRef @b: a MeshService's (or a
+ * MeshExternalService's), round robin; a MeshServiceSubset's among those
+ * with its tags, or a MeshMultiZoneService's among those of the
+ * MeshServices it selects at its port (mesh_service.h), round robin by
+ * counter @ctr of record @rec of @kind.  NULL, *why saying why, when there
+ * is none.
  */
 const struct mf_endpoint *router_backend(struct policy *p,
 					 const struct balance_pick *bp,

@@ -767,10 +767,10 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 static void tunnel_l7_mirror(void *arg, struct conn *c, uint32_t ip,
 			     uint16_t port, const void *p, size_t n)
 {
+	const struct tunnel_src src = { .ip = c->down_peer.sin_addr.s_addr };
 	struct tunnel *tu = arg;
 
-	if (hmirror_send(&tu->mirror, c->down_peer.sin_addr.s_addr, ip, port,
-			 p, n))
+	if (hmirror_send(&tu->mirror, &src, ip, port, p, n))
 		tu->ctx->stats.http_mirror_skipped++;
 }
 
@@ -1719,7 +1719,28 @@ static int tunnel_gw_route(void *arg, struct conn *c, struct hhead *req,
 		c->tls_ctx = ctx;
 	}
 	tunnel_try_begin(tu, c, d.ep);
+	if (d.mirror) {
+		r->mirror_ip = policy_endpoint_ip(c->policy, d.mirror);
+		r->mirror_port = d.mirror->port;
+	}
 	return tunnel_l7_to(tu, c, d.ep, r);
+}
+
+/* The mirror step of a gateway connection: a copy of the request with the
+ * gateway instance's identity (c->src_spiffe, a string of c->policy, the
+ * table's snapshot, by which the mirror's endpoint was picked too). */
+static void tunnel_gw_mirror(void *arg, struct conn *c, uint32_t ip,
+			     uint16_t port, const void *p, size_t n)
+{
+	const struct tunnel_src src = {
+		.ip = c->down_peer.sin_addr.s_addr,
+		.p = c->policy,
+		.id = c->src_spiffe,
+	};
+	struct tunnel *tu = arg;
+
+	if (!c->src_spiffe || hmirror_send(&tu->mirror, &src, ip, port, p, n))
+		tu->ctx->stats.http_mirror_skipped++;
 }
 
 static int tunnel_gw_response(void *arg, struct conn *c, struct hhead *rsp)
@@ -1736,6 +1757,7 @@ static const struct hproxy_flow tunnel_gw_flow = {
 	.done = tunnel_l7_done,
 	.try_done = tunnel_l7_try_done,
 	.release_up = tunnel_l7_release_up,
+	.mirror = tunnel_gw_mirror,
 };
 
 /* Accepted on a gateway port: the port's table and, for HTTPS, the TLS
@@ -1767,6 +1789,53 @@ static void tunnel_gw_accepted(void *arg, struct conn *c)
 	}
 	gc->tls = tls;
 	conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
+}
+
+/* Accepted on a gateway TCP port: its listener's route picks an endpoint
+ * (gwroute_tcp_decide()), reached as an outbound connection's is, with
+ * the gateway instance's identity, and the bytes relayed as they come. */
+static void tunnel_gw_tcp_accepted(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+	struct balance_pick bp;
+	struct gw_decision d;
+	struct tunnel_gw *gc;
+	struct tls_ctx *tls;
+	struct gw_table *t;
+	char reason[256];
+
+	gc = calloc(1, sizeof(*gc));
+	if (!gc) {
+		conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
+	c->routes = gc;
+	gc->port = ntohs(c->down_local.sin_port);
+	if (gateway_lookup(&tu->gw, gc->port, &t, &tls)) {
+		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_PORT,
+			      "gateway port no longer served");
+		return;
+	}
+	tls_ctx_put(tls);	/* a TCP port has none */
+	gc->table = t;
+	c->policy = policy_get(gwroute_policy(t));
+	tunnel_pick_of(tu, c, NULL, &bp);
+	bp.conf = &tunnel_gw_lb;
+	gwroute_tcp_decide(t, &bp, gc->port, &d);
+	if (d.status) {
+		snprintf(reason, sizeof(reason), "gateway %s port %u: %s",
+			 d.listener ? d.listener : "-", gc->port, d.why);
+		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
+		return;
+	}
+	c->service_id = d.ep->service_id;
+	if (!tunnel_speak_as(tu, c, d.src_id))
+		return;
+	tunnel_aim(c, d.ep);
+	log_debug("event=gateway_tcp conn=%llu port=%u gateway=%s route=%s "
+		  "endpoint=%s", (unsigned long long)c->id, gc->port,
+		  d.listener, d.route, d.ep->name);
+	conn_connect(tu->conns, c);
 }
 
 /* An HTTPS client sent its first byte: its TLS session now. */
@@ -1841,22 +1910,37 @@ static const struct conn_flow_ops tunnel_outbound_ops = {
  */
 static void tunnel_probe_accepted(void *arg, struct conn *c)
 {
-	const struct mf_endpoint *src_ep, *ep;
+	const struct mf_endpoint *src_ep = NULL, *ep;
+	const struct tunnel_src *src;
 	struct tunnel *tu = arg;
 	struct policy *p;
 	const char *src_id;
 
-	p = tunnel_policy(tu, c);
-	if (!p)
+	src = tu->probe_src;
+	tu->probe_src = NULL;
+	if (!src) {		/* only tunnel_probe() adopts a probe */
+		conn_abort(tu->conns, c, "probe without a source");
 		return;
-	src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
+	}
+	if (src->id) {
+		/* A gateway's: its identity is a string of the snapshot its
+		 * request went by, which the probe holds on to. */
+		p = src->p;
+		c->policy = policy_get(p);
+	} else {
+		p = tunnel_policy(tu, c);
+		if (!p)
+			return;
+		src_ep = policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
+	}
 	ep = policy_endpoint_by_ip(p, c->down_local.sin_addr.s_addr);
-	if (!src_ep || !ep || ep->port != ntohs(c->down_local.sin_port)) {
+	if ((!src->id && !src_ep) || !ep ||
+	    ep->port != ntohs(c->down_local.sin_port)) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS,
 			      "health check: endpoint or source not in policy");
 		return;
 	}
-	src_id = policy_identity(p, src_ep->identity_id);
+	src_id = src->id ? src->id : policy_identity(p, src_ep->identity_id);
 	if (!src_id || !src_id[0] || !policy_trust_domain(p)[0]) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_IDENTITY,
 			      "health check: source workload has no identity");
@@ -1875,18 +1959,22 @@ static void tunnel_probe_accepted(void *arg, struct conn *c)
 	conn_connect(tu->conns, c);
 }
 
-int tunnel_probe(struct tunnel *tu, int fd, uint32_t src_ip, uint32_t ep_ip,
-		 uint16_t ep_port, uint32_t timeout_ms)
+int tunnel_probe(struct tunnel *tu, int fd, const struct tunnel_src *src,
+		 uint32_t ep_ip, uint16_t ep_port, uint32_t timeout_ms)
 {
 	struct sockaddr_in peer = { .sin_family = AF_INET }, local = peer;
+	int err;
 
-	peer.sin_addr.s_addr = src_ip;
+	peer.sin_addr.s_addr = src->ip;
 	local.sin_addr.s_addr = ep_ip;
 	local.sin_port = htons(ep_port);
 	/* The accepted step runs within conn_adopt(): the loop's thread,
 	 * nothing in between. */
 	tu->probe_ms = timeout_ms;
-	return conn_adopt(tu->conns, &tunnel_probe_ops, tu, fd, &peer, &local);
+	tu->probe_src = src;
+	err = conn_adopt(tu->conns, &tunnel_probe_ops, tu, fd, &peer, &local);
+	tu->probe_src = NULL;
+	return err;
 }
 
 static const struct conn_flow_ops tunnel_probe_ops = {
@@ -1923,6 +2011,14 @@ static const struct conn_flow_ops tunnel_forward_http_ops = {
 	.input_timeout = tunnel_l7_input_timeout,
 	.drain = tunnel_l7_drain,
 	.upstream_failed = tunnel_l7_upstream_failed,
+};
+
+static const struct conn_flow_ops tunnel_gateway_tcp_ops = {
+	.name = "gateway",
+	.accepted = tunnel_gw_tcp_accepted,
+	.connected = tunnel_outbound_connected,
+	.handshake_done = tunnel_outbound_handshake_done,
+	.release = tunnel_gw_release,
 };
 
 static const struct conn_flow_ops tunnel_gateway_ops = {
@@ -1994,7 +2090,8 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 		return id;
 	if (cfg->gateway)
 		return gateway_init(&tu->gw, t, ctx, cfg->listen_addr,
-				    cfg->config_dir, &tunnel_gateway_ops, tu);
+				    cfg->config_dir, &tunnel_gateway_ops,
+				    &tunnel_gateway_tcp_ops, tu);
 	return 0;
 }
 

@@ -104,6 +104,19 @@ struct tunnel_config {
 					 * through the tunnel (to itself) */
 };
 
+/* Whom a probe speaks for.  A workload: @ip (network order) is its pod's
+ * address, which the current snapshot names, @id NULL.  A gateway
+ * instance, which has no address to be looked up by: @id is its SPIFFE
+ * ID, a string of snapshot @p, whose endpoints the probe then goes by;
+ * @ip the address of the client whose request it copies (the PROXY
+ * header's source). */
+struct tunnel_src {
+	uint32_t ip;
+	struct policy *p;		/* borrowed; the probe takes its own
+					 * reference */
+	const char *id;
+};
+
 struct tunnel {
 	struct conn_table *conns;	/* borrowed */
 	struct ctx *ctx;		/* node, certificates, policy, counters.
@@ -121,6 +134,8 @@ struct tunnel {
 					 * service */
 	uint32_t probe_ms;		/* the timeout of the probe being
 					 * made (tunnel_probe()) */
+	const struct tunnel_src *probe_src;	/* ... and whom it speaks
+					 * for; only within tunnel_probe() */
 	uint32_t first_byte_ms;		/* TLS listeners' first byte */
 	uint32_t tcp_idle_ms;		/* tunnel_config's */
 	bool self_tunnel;		/* tunnel_config's */
@@ -140,14 +155,14 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 /*
  * A health check's probe: a connection from the checker's socket @fd
  * (which this takes) to the endpoint at @ep_ip:@ep_port (network order,
- * host order) over the tunnel to its node, with the identity of the
- * workload at @src_ip, whose agent sends PP2_ACK once the endpoint took
- * the connection, then what it sends.  The checker writes the probe's
- * bytes to its end of @fd and reads the answer; setup and then silence
- * are bounded by @timeout_ms.  Returns 0 or -ENOSPC (@fd closed).
+ * host order) over the tunnel to its node, with the identity of @src,
+ * whose agent sends PP2_ACK once the endpoint took the connection, then
+ * what it sends.  The checker writes the probe's bytes to its end of @fd
+ * and reads the answer; setup and then silence are bounded by
+ * @timeout_ms.  Returns 0 or -ENOSPC (@fd closed).
  */
-int tunnel_probe(struct tunnel *tu, int fd, uint32_t src_ip, uint32_t ep_ip,
-		 uint16_t ep_port, uint32_t timeout_ms);
+int tunnel_probe(struct tunnel *tu, int fd, const struct tunnel_src *src,
+		 uint32_t ep_ip, uint16_t ep_port, uint32_t timeout_ms);
 
 /* After loop_fini(): frees what tunnel_init() made (the gateway's state
  * included). */

@@ -2293,12 +2293,30 @@ struct mf_mzs_port {
 	char name[MF_SECTION_MAX];	/* what a sectionName names */
 };
 
+/* A MeshService the selector picks, at one port of the multi-zone
+ * service that it has too. */
+#define MF_MZS_MEMBERS_MAX	32
+
+struct mf_mzs_member {
+	__u32 service_id;		/* its mf_services id */
+	__u16 port;			/* the port, of both */
+	__u16 _pad;
+};
+
 struct mf_mesh_multi_zone_service {
 	__u32 present;
 	struct mf_mzs_selector selector;
 	__u8 nports;
 	__u8 _pad[3];
 	struct mf_mzs_port ports[MF_MZS_PORTS_MAX];
+	/* Not written but compiled, by mfctl (mesh_service.h), for the
+	 * agents, which know no labels: in a single zone its endpoints are
+	 * those of these MeshServices.  By port in the order of @ports, then
+	 * by MeshService name.  No schema field: `mfctl get` does not print
+	 * them, apply compiles them again. */
+	__u8 nmembers;
+	__u8 _pad2[3];
+	struct mf_mzs_member members[MF_MZS_MEMBERS_MAX];
 };
 
 /* ---- Dataplane --------------------------------------------------------- */

@@ -756,6 +756,62 @@ static int cmp_mes_record(struct rec_set *out, const struct model_obj *o,
 	return rec_add(out, REC_SERVICES, &k, &v);
 }
 
+/* The members of each MeshMultiZoneService record of @out (mesh_service.h):
+ * for each of its ports, in order, the MeshServices of @sorted (by name)
+ * that its selector picks and that have that port too, with their ids
+ * from @svc (@nsvc).  One that selects more than MF_MZS_MEMBERS_MAX is an
+ * error of @d's. */
+static int cmp_mzs_members(const struct model_set *set, struct rec_set *out,
+			   const struct model_obj **sorted, const size_t *first,
+			   const size_t *cnt, const struct cmp_id *svc,
+			   size_t nsvc, struct diag *d)
+{
+	const struct model_obj **ms = sorted + first[msvc_kind()];
+	int err = 0;
+
+	for (size_t i = 0; i < rec_count(out, REC_MZ_SERVICES); i++) {
+		const struct mf_pol_key *k = rec_key(out, REC_MZ_SERVICES, i);
+		struct mf_mesh_multi_zone_service *z =
+			rec_val(out, REC_MZ_SERVICES, i);
+		const struct model_obj *mz =
+			cmp_find_obj(sorted + first[mzs_kind()],
+				     cnt[mzs_kind()], k->name);
+
+		z->nmembers = 0;
+		for (size_t p = 0; !err && mz && p < z->nports &&
+				   p < MF_MZS_PORTS_MAX; p++)
+			for (size_t j = 0; j < cnt[msvc_kind()]; j++) {
+				const struct cmp_id *id;
+				struct mf_mzs_member *m;
+
+				if (!mzs_selects(set, mz, ms[j]) ||
+				    !msvc_has_port(ms[j], z->ports[p].port))
+					continue;
+				id = cmp_id_find(svc, nsvc, ms[j]->name);
+				if (!id)
+					return -EINVAL;	/* validated before */
+				if (z->nmembers == MF_MZS_MEMBERS_MAX) {
+					char what[MF_NAME_MAX + 32];
+
+					snprintf(what, sizeof(what),
+						 "MeshMultiZoneService %s",
+						 mz->name);
+					diag_add(d, mz->loc.file ?
+						 &mz->name_loc : NULL, what,
+						 "spec.selector", "selects more "
+						 "than %d MeshService ports",
+						 MF_MZS_MEMBERS_MAX);
+					err = -ENOSPC;
+					break;
+				}
+				m = &z->members[z->nmembers++];
+				m->service_id = id->id;
+				m->port = z->ports[p].port;
+			}
+	}
+	return err;
+}
+
 int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct rec_set *out, struct diag *d)
 {
@@ -1092,6 +1148,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		out->config.flags |= MF_CONFIG_F_TLS_MODES;
 
 	err = cmp_policies(set, sorted, set->n, out);
+	if (!err)
+		err = cmp_mzs_members(set, out, sorted, first, cnt, svc, nsvc,
+				      d);
 	if (err)
 		goto out;
 

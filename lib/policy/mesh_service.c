@@ -32,6 +32,39 @@ enum model_kind mes_kind(void)
 				 REC_KIND_FIRST);
 }
 
+enum model_kind mzs_kind(void)
+{
+	return (enum model_kind)(MODEL_GEN_FIRST + REC_MZ_SERVICES -
+				 REC_KIND_FIRST);
+}
+
+bool mzs_selects(const struct model_set *set, const struct model_obj *mz,
+		 const struct model_obj *ms)
+{
+	const struct mf_mesh_multi_zone_service *z = (const void *)mz->pol.recs;
+	const struct mf_tagset *sel;
+
+	if (!mz->pol.n || ms->kind != msvc_kind())
+		return false;
+	sel = z->selector.mesh_service.match_labels ?
+	      model_tags_get(set, z->selector.mesh_service.match_labels) :
+	      NULL;
+	/* matchLabels is required and not empty: no selector, nothing. */
+	return sel && sel->n &&
+	       sel_labels_match(sel, ms->name, model_tags_get(set, ms->labels));
+}
+
+bool msvc_has_port(const struct model_obj *ms, uint16_t port)
+{
+	const struct mf_mesh_service *m = (const void *)ms->pol.recs;
+
+	for (size_t i = 0; ms->pol.n && i < m->nports &&
+			   i < MF_MSVC_PORTS_MAX; i++)
+		if (m->ports[i].port == port)
+			return true;
+	return false;
+}
+
 bool msvc_selects(const struct model_set *set, const struct model_obj *ms,
 		  const struct model_obj *w)
 {

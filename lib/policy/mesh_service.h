@@ -26,6 +26,14 @@
  *
  * A Workload is the endpoint of one service: its spec.service or the one
  * MeshService that selects it.
+ *
+ * A MeshMultiZoneService spans the MeshServices of every zone whose
+ * metadata.labels its selector.meshService.matchLabels match.  meshforge
+ * runs one zone, so its endpoints are those of the MeshServices of that
+ * zone it selects, at each of its ports that they have too (by number).
+ * It is no service of its own (no VIP, no id): mfctl compiles the
+ * selection into its record's members (service id and port), which the
+ * agents, who know no labels, balance a backendRef to it over.
  */
 #ifndef MF_POLICY_MESH_SERVICE_H
 #define MF_POLICY_MESH_SERVICE_H
@@ -60,6 +68,18 @@ const char *msvc_workload_service(const struct model_set *set,
 
 /* The model kind of MeshExternalService. */
 enum model_kind mes_kind(void);
+
+/* The model kind of MeshMultiZoneService. */
+enum model_kind mzs_kind(void);
+
+/* Whether MeshMultiZoneService @mz selects MeshService @ms: its
+ * matchLabels are all among @ms's metadata.labels (kuma.io/display-name
+ * standing for its name). */
+bool mzs_selects(const struct model_set *set, const struct model_obj *mz,
+		 const struct model_obj *ms);
+
+/* Whether MeshService @ms has a port numbered @port. */
+bool msvc_has_port(const struct model_obj *ms, uint16_t port);
 
 /*
  * Gives each of the @n MeshServices @names a VIP in @range ("": the

@@ -6,7 +6,8 @@
  * request (its hostname against Host or SNI, the most specific first),
  * which MeshGatewayRoute rule (selectors against the listener's tags, the
  * route's hostnames, the Gateway API's precedence), its filters, its
- * backends by weight, exactly, and 404s for hosts and paths nobody takes.
+ * backends by weight, exactly, its mirror's copies, 404s for hosts and
+ * paths nobody takes, and TCP listeners' connections by their route.
  */
 #include "harness/test.h"
 #include "harness/records_harness.h"
@@ -155,9 +156,9 @@ static bool target_is(const struct hhead *h, const char *want)
 	return ASSERT_STREQ(buf, want);
 }
 
-static struct gw_table *open_table(const char *node)
+static struct gw_table *open_yaml(const char *yaml, const char *node)
 {
-	struct policy *p = rh_yaml_snapshot(policy_yaml, 1);
+	struct policy *p = rh_yaml_snapshot(yaml, 1);
 	struct gw_table *t = NULL;
 
 	if (!ASSERT_TRUE(p))
@@ -168,6 +169,11 @@ static struct gw_table *open_table(const char *node)
 	return t;
 }
 
+static struct gw_table *open_table(const char *node)
+{
+	return open_yaml(policy_yaml, node);
+}
+
 static bool test_ports(void)
 {
 	struct gw_table *t = open_table("n1"), *t2;
@@ -176,9 +182,9 @@ static bool test_ports(void)
 
 	if (!t)
 		return false;
-	/* 8080 (two listeners, one port), 8443; TCP is not served yet;
-	 * the other node's gateway is not this node's. */
-	ok = ASSERT_EQ(gwroute_nports(t), 2u);
+	/* 8080 (two listeners, one port), 8443, TCP 9000; the other
+	 * node's gateway is not this node's. */
+	ok = ASSERT_EQ(gwroute_nports(t), 3u);
 	p = gwroute_port(t, 0);
 	ok = ok && ASSERT_EQ(p->port, 8080) && ASSERT_EQ(p->protocol, MF_GW_HTTP);
 	p = gwroute_port(t, 1);
@@ -186,8 +192,9 @@ static bool test_ports(void)
 	     ASSERT_EQ(p->protocol, MF_GW_HTTPS) &&
 	     ASSERT_STREQ(p->cert_file, "/etc/gw.pem") &&
 	     ASSERT_STREQ(p->gateway, "edge") &&
-	     ASSERT_STREQ(p->instance, "edge-1") &&
-	     ASSERT_TRUE(gwroute_port_find(t, 9000) == NULL);
+	     ASSERT_STREQ(p->instance, "edge-1");
+	p = gwroute_port(t, 2);
+	ok = ok && ASSERT_EQ(p->port, 9000) && ASSERT_EQ(p->protocol, MF_GW_TCP);
 	gwroute_put(t);
 	t2 = open_table("n2");
 	ok = ok && ASSERT_TRUE(t2 != NULL) &&
@@ -282,11 +289,148 @@ static bool test_split_90_10(void)
 	       ASSERT_EQ(v1 + v2, 1000u);
 }
 
+/* Requests of rule @target to port 8080 of @t: how many went to api1
+ * (all should), how many got a copy, and how many copies went elsewhere
+ * than web1. */
+static bool mirrored(struct gw_table *t, const char *target, int n,
+		     unsigned int *to_api1, unsigned int *copies,
+		     unsigned int *wrong)
+{
+	struct gw_decision d;
+	struct hhead h;
+	const char *r;
+
+	*to_api1 = *copies = *wrong = 0;
+	for (int i = 0; i < n; i++) {
+		r = go(t, 8080, NULL, target, "example.com", NULL, &h, &d);
+		/* The request itself is not changed by its copy. */
+		if (!target_is(&h, target)) {
+			hhead_free(&h);
+			gwroute_decision_free(&d);
+			return false;
+		}
+		*to_api1 += !strcmp(r, "api1");
+		if (d.mirror) {
+			(*copies)++;
+			*wrong += strcmp(d.mirror->name, "web1") != 0;
+		}
+		hhead_free(&h);
+		gwroute_decision_free(&d);
+	}
+	return true;
+}
+
+/* A mirror filter: 12.5% of 1,000 requests get a copy, exactly (the
+ * golden-ratio sequence), to an endpoint of the mirror's backend, while
+ * each request still goes to the rule's backend; at 100% every request
+ * does; a rule without a mirror filter sends no copy. */
+static bool test_mirror(void)
+{
+	static const char *const yaml =
+		MESH
+		GATEWAY("edge", "edge",
+			"      - {port: 8080, protocol: HTTP}\n")
+		ROUTE("mirror-route", "kuma.io/service: edge",
+		      "      rules:\n"
+		      "        - matches: [{path: {match: PREFIX, value: /some}}]\n"
+		      "          filters:\n"
+		      "            - mirror: {percentage: 12.5, backend: "
+		      "{destination: {kuma.io/service: web}}}\n"
+		      "          backends: [{destination: {kuma.io/service: api,"
+		      " version: v1}}]\n"
+		      "        - matches: [{path: {match: PREFIX, value: /none}}]\n"
+		      "          backends: [{destination: {kuma.io/service: api,"
+		      " version: v1}}]\n");
+	struct gw_table *t = open_yaml(yaml, "n1");
+	unsigned int to_api1, copies, wrong;
+	bool ok;
+
+	if (!t)
+		return false;
+	ok = mirrored(t, "/some/x", 1000, &to_api1, &copies, &wrong) &&
+	     ASSERT_EQ(to_api1, 1000u) && ASSERT_EQ(wrong, 0u) &&
+	     ASSERT_GE(copies, 124u) && ASSERT_GE(126u, copies);
+	/* Another rule of the route, without a mirror: no copy. */
+	ok = ok && mirrored(t, "/none", 10, &to_api1, &copies, &wrong) &&
+	     ASSERT_EQ(to_api1, 10u) && ASSERT_EQ(copies, 0u);
+	gwroute_put(t);
+
+	/* 100%: every request, when the rule sends it to a backend. */
+	t = open_yaml(MESH
+		      GATEWAY("edge", "edge",
+			      "      - {port: 8080, protocol: HTTP}\n")
+		      ROUTE("mirror-route", "kuma.io/service: edge",
+			    "      rules:\n"
+			    "        - matches: [{path: {match: PREFIX, "
+			    "value: /}}]\n"
+			    "          filters:\n"
+			    "            - mirror: {percentage: 100, backend: "
+			    "{destination: {kuma.io/service: web}}}\n"
+			    "          backends: [{destination: {kuma.io/service:"
+			    " api, version: v1}}]\n"), "n1");
+	ok = ok && ASSERT_TRUE(t != NULL) &&
+	     mirrored(t, "/a", 100, &to_api1, &copies, &wrong) &&
+	     ASSERT_EQ(to_api1, 100u) && ASSERT_EQ(copies, 100u) &&
+	     ASSERT_EQ(wrong, 0u);
+	gwroute_put(t);
+	return ok;
+}
+
+/* A TCP listener: its connections go by the first rule of the route
+ * that selects it, by weight, exactly; without such a route, or on a
+ * port that is no TCP listener's, none goes anywhere. */
+static bool test_tcp(void)
+{
+	static const char *const yaml =
+		MESH
+		GATEWAY("edge", "edge",
+			"      - {port: 8080, protocol: HTTP}\n"
+			"      - {port: 9000, protocol: TCP, tags: {l: db}}\n"
+			"      - {port: 9001, protocol: TCP}\n")
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGatewayRoute\n"
+		"metadata: {name: db-route}\nspec:\n"
+		"  selectors: [{match: {l: db}}]\n"
+		"  conf:\n    tcp:\n      rules:\n"
+		"        - backends:\n"
+		"            - {destination: {kuma.io/service: api, version: v1},"
+		" weight: 3}\n"
+		"            - {destination: {kuma.io/service: web}, weight: 1}\n";
+	struct gw_table *t = open_yaml(yaml, "n1");
+	unsigned int api1 = 0, web1 = 0;
+	struct gw_decision d;
+	bool ok;
+
+	if (!t)
+		return false;
+	ok = ASSERT_TRUE(gwroute_port_find(t, 9000) != NULL) &&
+	     ASSERT_EQ(gwroute_port_find(t, 9000)->protocol, MF_GW_TCP);
+	for (int i = 0; ok && i < 400; i++) {
+		gwroute_tcp_decide(t, NULL, 9000, &d);
+		ok = ASSERT_EQ(d.status, 0) && ASSERT_TRUE(d.ep != NULL) &&
+		     ASSERT_STREQ(d.route, "db-route") &&
+		     ASSERT_STREQ(d.src_id, "spiffe://mesh.local/edge");
+		api1 += ok && !strcmp(d.ep->name, "api1");
+		web1 += ok && !strcmp(d.ep->name, "web1");
+	}
+	/* The golden-ratio sequence follows weights to within one. */
+	ok = ok && ASSERT_GE(api1, 299u) && ASSERT_GE(301u, api1) &&
+	     ASSERT_EQ(api1 + web1, 400u);
+	gwroute_tcp_decide(t, NULL, 9001, &d);
+	ok = ok && ASSERT_EQ(d.status, 404) && ASSERT_TRUE(d.ep == NULL) &&
+	     ASSERT_STREQ(d.listener, "edge");
+	gwroute_tcp_decide(t, NULL, 8080, &d);
+	ok = ok && ASSERT_EQ(d.status, 404) && ASSERT_TRUE(d.ep == NULL);
+	gwroute_put(t);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_ports);
 	TEST_RUN(test_hosts_and_routes);
 	TEST_RUN(test_split_90_10);
+	TEST_RUN(test_mirror);
+	TEST_RUN(test_tcp);
 	TEST_MAIN_END();
 }

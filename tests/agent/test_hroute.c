@@ -6,8 +6,9 @@
  * PathPrefix before a shorter, then method, headers, query parameters),
  * header and query matches, a 90/10 split by MeshServiceSubset followed
  * exactly, header modifiers, URL rewrites, redirects, a rule without
- * backendRefs, requests no rule takes, and RequestMirror's choice of which
- * requests are copied and where.
+ * backendRefs, requests no rule takes, RequestMirror's choice of which
+ * requests are copied and where, and backendRefs to a MeshMultiZoneService
+ * balanced over the endpoints of the MeshServices it selects.
  */
 #include <arpa/inet.h>
 
@@ -408,6 +409,80 @@ static bool test_regex(void)
 	return ok;
 }
 
+/* Two MeshServices labelled app: backend (one with two Workloads) and one
+ * labelled otherwise, each on 8080; be-west on 9090 too. */
+#define MZS_WL(name, ip, app)                                                 \
+	"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"           \
+	"metadata: {name: " name ", labels: {app: " app "}}\n"               \
+	"spec: {node: n1, ip: " ip ", port: 8080, "                           \
+	"identity: \"spiffe://mesh.local/ns/default/sa/" app "\"}\n"
+#define MZS_MS(name, app, group, ports)                                       \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshService\n"             \
+	"metadata: {name: " name ", labels: {group: " group "}}\n"           \
+	"spec:\n  selector: {dataplaneLabels: {matchLabels: {app: " app "}}}\n" \
+	"  ports: " ports "\n"
+#define MZS_BACKENDS                                                          \
+	MZS_MS("be-east", "east", "backend", "[{port: 8080, targetPort: 8080}]") \
+	MZS_MS("be-west", "west", "backend",                                  \
+	       "[{port: 8080, targetPort: 8080}, {port: 9090, targetPort: 8080}]") \
+	MZS_MS("be-else", "else", "other", "[{port: 8080, targetPort: 8080}]") \
+	MZS_WL("e1", "10.1.1.1", "east") MZS_WL("e2", "10.1.1.2", "east")     \
+	MZS_WL("w1", "10.1.1.3", "west") MZS_WL("x1", "10.1.1.4", "else")     \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshMultiZoneService\n"    \
+	"metadata: {name: backend}\nspec:\n"                                  \
+	"  selector: {meshService: {matchLabels: {group: backend}}}\n"       \
+	"  ports: [{port: 8080, appProtocol: http}, {port: 9090}]\n"
+
+/* A backendRef to a MeshMultiZoneService goes round robin over the
+ * endpoints of the MeshServices it selects that have the port it names:
+ * both selected ones at 8080, be-west alone at 9090; never the
+ * MeshService it does not select; a port it has none at, or a name no
+ * MeshMultiZoneService has, is a 503. */
+static bool test_multi_zone_backend(void)
+{
+	static const char *const names[] = { "e1", "e2", "w1", "x1" };
+	unsigned int seen[4] = { 0 }, w1 = 0, other = 0;
+	const char *r;
+	struct hr h;
+	bool ok;
+
+	ok = hr_open(&h, MESH MZS_BACKENDS ROUTE("r", "{kind: Mesh}",
+		"        - matches: [{path: {type: PathPrefix, value: /all}}]\n"
+		"          default:\n"
+		"            backendRefs: [{kind: MeshMultiZoneService, "
+		"name: backend, port: 8080}]\n"
+		"        - matches: [{path: {type: PathPrefix, value: /west}}]\n"
+		"          default:\n"
+		"            backendRefs: [{kind: MeshMultiZoneService, "
+		"name: backend, port: 9090}]\n"
+		"        - matches: [{path: {type: PathPrefix, value: /none}}]\n"
+		"          default:\n"
+		"            backendRefs: [{kind: MeshMultiZoneService, "
+		"name: backend, port: 7070}]\n"
+		"        - matches: [{path: {type: PathPrefix, value: /gone}}]\n"
+		"          default:\n"
+		"            backendRefs: [{kind: MeshMultiZoneService, "
+		"name: nobody, port: 8080}]\n"), "10.1.0.9");
+	for (int i = 0; ok && i < 30; i++) {
+		r = go(&h, "GET", "/all", NULL, NULL);
+		for (size_t j = 0; j < 4; j++)
+			seen[j] += !strcmp(r, names[j]);
+	}
+	for (int i = 0; ok && i < 10; i++) {
+		r = go(&h, "GET", "/west", NULL, NULL);
+		w1 += !strcmp(r, "w1");
+		other += strcmp(r, "w1") != 0;
+	}
+	ok = ok && ASSERT_EQ(seen[0], 10u) && ASSERT_EQ(seen[1], 10u) &&
+	     ASSERT_EQ(seen[2], 10u) && ASSERT_EQ(seen[3], 0u) &&
+	     ASSERT_EQ(w1, 10u) && ASSERT_EQ(other, 0u) &&
+	     ASSERT_STREQ(go(&h, "GET", "/none", NULL, NULL), "503") &&
+	     ASSERT_STREQ(go(&h, "GET", "/gone", NULL, NULL), "503");
+	if (h.p)
+		hr_close(&h);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -417,5 +492,6 @@ int main(void)
 	TEST_RUN(test_filters);
 	TEST_RUN(test_regex);
 	TEST_RUN(test_mirror);
+	TEST_RUN(test_multi_zone_backend);
 	TEST_MAIN_END();
 }

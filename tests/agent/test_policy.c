@@ -249,6 +249,46 @@ out:
 	return ok;
 }
 
+/* A MeshService of several ports has a record per port, one id: its
+ * endpoints are all of them whichever port's record is asked, and its
+ * round robin reaches both. */
+static bool test_mesh_service_ports(void)
+{
+	static const char yaml[] =
+		RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"
+		RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshService\n"
+		"metadata: {name: shop}\nspec:\n"
+		"  selector: {dataplaneLabels: {matchLabels: {app: shop}}}\n"
+		"  ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: "
+		"8080}, {port: 82, targetPort: 8080}]\n"
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+		"metadata: {name: s1, labels: {app: shop}}\n"
+		"spec: {node: n1, ip: 10.1.0.1, port: 8080, "
+		"identity: \"" NS_DEF "sa/shop\"}\n"
+		"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+		"metadata: {name: s2, labels: {app: shop}}\n"
+		"spec: {node: n1, ip: 10.1.0.2, port: 8080, "
+		"identity: \"" NS_DEF "sa/shop\"}\n";
+	struct policy *p = rh_yaml_snapshot(yaml, 1);
+	const struct mf_service *s;
+	const struct mf_endpoint *a, *b;
+	bool ok = ASSERT_TRUE(p);
+
+	for (uint16_t port = 80; ok && port <= 82; port++) {
+		s = policy_service_by_vip(p, ip4("241.0.0.1"), port);
+		ok = ASSERT_TRUE(s) &&
+		     ASSERT_TRUE(policy_service_endpoint_at(p, s->id, 0)) &&
+		     ASSERT_TRUE(policy_service_endpoint_at(p, s->id, 1)) &&
+		     ASSERT_TRUE(!policy_service_endpoint_at(p, s->id, 2));
+		a = ok ? policy_pick_endpoint(p, s->id) : NULL;
+		b = ok ? policy_pick_endpoint(p, s->id) : NULL;
+		ok = ok && ASSERT_TRUE(a && b && a != b);
+	}
+	policy_put(p);
+	return ok;
+}
+
 /* ---- authorization --------------------------------------------------------- */
 
 /* One authorization question and its answer: the action and the reason
@@ -563,6 +603,7 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_lookups);
 	TEST_RUN(test_round_robin);
+	TEST_RUN(test_mesh_service_ports);
 	TEST_RUN(test_authz_no_rules);
 	TEST_RUN(test_authz_why_optional);
 	TEST_RUN(test_authz_exact_and_prefix);

@@ -20,6 +20,11 @@
 #    MeshTrafficPermission no longer allows it, the gateway gets refused
 #    (the client sees 502/503, no pod sees the request, node b logs the
 #    denial of that identity);
+#  - a MeshGatewayRoute's mirror filter: requests to /mirrored are answered
+#    by the API pods, and a copy of each (Host suffixed "-shadow") reaches
+#    pod a2 of the mirror's service, whose answers the client never sees;
+#  - a TCP listener on 9000 relays a connection's bytes, unread, to a pod
+#    of its MeshGatewayRoute's tcp backend;
 #  - moving the listener to another port with `mfctl apply` closes 8080 and
 #    opens the new port while the agent runs;
 #  - /metrics counts the gateway's requests by its identity and route.
@@ -71,6 +76,17 @@ metadata: {name: b2}
 spec: {node: mf-node-b, ip: 10.78.2.12, port: 8080, service: my-api-service,
        identity: "spiffe://mesh.local/ns/default/sa/web"}
 ---
+apiVersion: meshforge.io/v1alpha1
+kind: Service
+metadata: {name: shadow}
+spec: {vip: 10.96.0.21, port: 8080, protocol: http}
+---
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: a2}
+spec: {node: mf-node-a, ip: 10.78.1.12, port: 8080, service: shadow,
+       identity: "spiffe://mesh.local/ns/default/sa/intruder"}
+---
 apiVersion: kuma.io/v1alpha1
 kind: Dataplane
 metadata:
@@ -100,6 +116,8 @@ conf:
       tls:
         mode: TERMINATE
         certificates: [{file: $TL_TMP/gw.pem}]
+    - port: 9000
+      protocol: TCP
 ---
 type: MeshGatewayRoute
 mesh: default
@@ -117,6 +135,35 @@ conf:
         - weight: 100
           destination:
             kuma.io/service: my-api-service_default_svc_8080
+---
+type: MeshGatewayRoute
+mesh: default
+name: edge-gateway-mirror
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+conf:
+  http:
+    rules:
+      - matches: [{path: {match: PREFIX, value: /mirrored}}]
+        filters:
+          - mirror:
+              percentage: 100
+              backend: {destination: {kuma.io/service: shadow}}
+        backends:
+          - destination: {kuma.io/service: my-api-service}
+---
+type: MeshGatewayRoute
+mesh: default
+name: edge-gateway-tcp
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+conf:
+  tcp:
+    rules:
+      - backends:
+          - destination: {kuma.io/service: my-api-service}
 EOF
 	cat <<EOF
 ---
@@ -149,7 +196,7 @@ tl_bed_up --apply "$TL_TMP/gw.yaml"
 	{ fail gateway_identity_issued "$(cat "$TL_TMP/issue.log")"; tl_finish; }
 "$TB" agents-start >"$TL_TMP/agents.log" 2>&1 ||
 	{ fail agents_start "$(cat "$TL_TMP/agents.log")"; tl_finish; }
-for p in b1 b2; do
+for p in b1 b2 a2; do
 	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
 done
 
@@ -190,6 +237,38 @@ if [ "$c1" = 404 ] && [ "$c2" = 404 ] && ! seen other-host && ! seen other-path;
 	pass gateway_other_hosts_and_paths_404
 else
 	fail gateway_other_hosts_and_paths_404 "other host: $c1, other path: $c2 (a pod logged one: $(seen other- && echo yes || echo no))"
+fi
+
+# ---- the mirror filter ---------------------------------------------------------
+# Each request to /mirrored is answered by a pod of the API service alone,
+# and a copy of it, Host "example.com-shadow", reaches a2 (the shadow
+# service, on the gateway's own node), whose answers nobody gets.
+for i in $(seq 1 5); do
+	outside -H 'Host: example.com' "http://$NODE_A:8080/mirrored/whoami?gm=$i"
+done >"$TL_TMP/gw-mirror.out" 2>&1
+copies() { grep -c 'GET /mirrored/whoami?gm=[1-5] .* host=example.com-shadow$' "$TL_TMP/httpd-a2.log"; }
+all_copies() { [ "$(copies)" -ge 5 ]; }
+wait_for 10 all_copies
+napi=$(grep -cE '^pod=mf-pod-b[12] .* path=/mirrored/whoami\?gm=[1-5]$' "$TL_TMP/gw-mirror.out")
+nreq=$(grep -hc 'GET /mirrored/whoami?gm=[1-5] ' "$TL_TMP/httpd-b1.log" "$TL_TMP/httpd-b2.log" | awk '{n += $1} END {print n}')
+nc=$(copies)
+if [ "$napi" -eq 5 ] && [ "$(wc -l <"$TL_TMP/gw-mirror.out")" -eq 5 ] && [ "$nc" -eq 5 ] &&
+	[ "$nreq" -eq 5 ]; then
+	pass gateway_mirror_filter_copies_requests
+else
+	fail gateway_mirror_filter_copies_requests "client got $napi of 5 from the API pods ($(tr '\n' '|' <"$TL_TMP/gw-mirror.out")); API pods saw $nreq, a2 saw $nc copies with Host example.com-shadow"
+fi
+
+# ---- a TCP listener -----------------------------------------------------------
+# Its bytes are relayed as they come to a pod of the route's backend: a
+# request whose Host no HTTP listener takes is answered by the pod, Host
+# untouched, since the gateway does not read it.
+body=$(outside -H 'Host: tcp.test' "http://$NODE_A:9000/myapi/whoami?over-tcp" 2>&1)
+if printf '%s' "$body" | grep -qE '^pod=mf-pod-b[12] .* path=/myapi/whoami\?over-tcp$' &&
+	grep -q 'GET /myapi/whoami?over-tcp .* host=tcp.test$' "$TL_TMP/httpd-b1.log" "$TL_TMP/httpd-b2.log"; then
+	pass gateway_tcp_listener_relays_to_route_backend
+else
+	fail gateway_tcp_listener_relays_to_route_backend "client got: $body; $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
 fi
 
 # ---- HTTPS --------------------------------------------------------------------------

@@ -3,7 +3,8 @@
  * MeshService as a service that carries traffic (lib/policy/
  * mesh_service.c): its VIP from the Mesh's range, kept across applies;
  * a record per port; the Workloads its selector picks as endpoints; what
- * validation refuses; and how it reads back from the maps.
+ * validation refuses; how it reads back from the maps; and the members a
+ * MeshMultiZoneService compiles to.
  */
 #include "harness/test.h"
 #include "harness/policy_harness.h"
@@ -320,6 +321,140 @@ static bool test_msvc_range_field(void)
 	return ok;
 }
 
+/* A MeshService labelled group: @group, selecting Workloads app: @app,
+ * on @ports. */
+#define MS_G(name, app, group, ports)                                         \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshService\n"             \
+	"metadata: {name: " name ", labels: {group: " group "}}\nspec:\n"    \
+	"  selector: {dataplaneLabels: {matchLabels: {app: " app "}}}\n"     \
+	"  ports: " ports "\n"
+
+#define MZS_DOC(name, group, ports)                                           \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshMultiZoneService\n"    \
+	"metadata: {name: " name "}\nspec:\n"                                 \
+	"  selector: {meshService: {matchLabels: {group: " group "}}}\n"     \
+	"  ports: " ports "\n"
+
+/* The mf_mz_services record of @name in @rs, or NULL. */
+static struct mf_mesh_multi_zone_service *mzs_at(const struct rec_set *rs,
+						 const char *name)
+{
+	for (size_t i = 0; i < rec_count(rs, REC_MZ_SERVICES); i++) {
+		const struct mf_pol_key *k = rec_key(rs, REC_MZ_SERVICES, i);
+
+		if (!strcmp(k->name, name))
+			return rec_val(rs, REC_MZ_SERVICES, i);
+	}
+	return NULL;
+}
+
+/* A MeshMultiZoneService's members: by its ports in order, then by
+ * MeshService name, those whose labels it matches and that have the port
+ * too, with their service ids; one its labels do not match is not one,
+ * nor one without the port; one that selects none has none. */
+static bool test_mzs_members(void)
+{
+	static const char yaml[] =
+		BASE
+		MS_G("be-west", "west", "backend",
+		     "[{port: 8080, targetPort: 8080}, "
+		     "{port: 9090, targetPort: 8080}]")
+		MS_G("be-east", "east", "backend",
+		     "[{port: 8080, targetPort: 8080}]")
+		MS_G("be-else", "else", "other",
+		     "[{port: 8080, targetPort: 8080}]")
+		WL_APP("e1", "10.78.2.31", "8080", "east")
+		WL_APP("w1", "10.78.2.32", "8080", "west")
+		WL_APP("x1", "10.78.2.33", "8080", "else")
+		MZS_DOC("backend", "backend",
+			"[{port: 9090}, {port: 8080, appProtocol: http}, "
+			"{port: 7070}]")
+		MZS_DOC("nobody", "none", "[{port: 8080}]");
+	const struct mf_service *east, *west;
+	const struct mf_mesh_multi_zone_service *z, *none;
+	struct rec_set rs;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	/* VIPs in name order: be-east, be-else, be-west. */
+	east = ok ? svc_at(&rs, "241.0.0.1", 8080) : NULL;
+	west = ok ? svc_at(&rs, "241.0.0.3", 8080) : NULL;
+	z = ok ? mzs_at(&rs, "backend") : NULL;
+	none = ok ? mzs_at(&rs, "nobody") : NULL;
+	ok = ok && ASSERT_TRUE(east) && ASSERT_STREQ(east->name, "be-east") &&
+	     ASSERT_TRUE(west) && ASSERT_STREQ(west->name, "be-west") &&
+	     ASSERT_TRUE(z) && ASSERT_TRUE(none) &&
+	     ASSERT_EQ(z->nmembers, 3) &&
+	     ASSERT_EQ(z->members[0].service_id, west->id) &&
+	     ASSERT_EQ(z->members[0].port, 9090) &&
+	     ASSERT_EQ(z->members[1].service_id, east->id) &&
+	     ASSERT_EQ(z->members[1].port, 8080) &&
+	     ASSERT_EQ(z->members[2].service_id, west->id) &&
+	     ASSERT_EQ(z->members[2].port, 8080) &&
+	     ASSERT_EQ(none->nmembers, 0);
+	rec_set_free(&rs);
+	return ok;
+}
+
+/* More members than a record holds is an error of apply's, on the
+ * MeshMultiZoneService: three MeshServices of 16 ports, all selected at
+ * each, are 48. */
+static bool test_mzs_members_too_many(void)
+{
+	static const char *const want[] = {
+		"t.yaml:50:18: spec.selector: selects more than 32 "
+		"MeshService ports",
+		NULL,
+	};
+	char ports[1024], zports[512], yaml[16384];
+	size_t n = 0, m = 0, zn = 0;
+	struct model_set set;
+	struct rec_set rs;
+	struct diag d;
+	bool ok;
+
+	n += (size_t)snprintf(ports + n, sizeof(ports) - n, "[");
+	zn += (size_t)snprintf(zports + zn, sizeof(zports) - zn, "[");
+	for (int i = 0; i < 16; i++) {
+		n += (size_t)snprintf(ports + n, sizeof(ports) - n,
+				      "%s{port: %d, targetPort: 8080}",
+				      i ? ", " : "", 8000 + i);
+		zn += (size_t)snprintf(zports + zn, sizeof(zports) - zn,
+				       "%s{port: %d}", i ? ", " : "",
+				       8000 + i);
+	}
+	snprintf(ports + n, sizeof(ports) - n, "]");
+	snprintf(zports + zn, sizeof(zports) - zn, "]");
+	m += (size_t)snprintf(yaml + m, sizeof(yaml) - m, "%s", BASE);
+	for (int i = 0; i < 3; i++)
+		m += (size_t)snprintf(yaml + m, sizeof(yaml) - m,
+			"---\napiVersion: kuma.io/v1alpha1\nkind: MeshService\n"
+			"metadata: {name: s%d, labels: {group: g}}\nspec:\n"
+			"  selector: {dataplaneLabels: {matchLabels: "
+			"{app: a%d}}}\n  ports: %s\n"
+			"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+			"metadata: {name: w%d, labels: {app: a%d}}\n"
+			"spec: {node: mf-node-b, ip: 10.78.2.%d, port: 8080, "
+			"identity: \"" PH_SA("a") "\"}\n", i, i, ports, i, i,
+			40 + i);
+	m += (size_t)snprintf(yaml + m, sizeof(yaml) - m,
+		 "---\napiVersion: kuma.io/v1alpha1\n"
+		 "kind: MeshMultiZoneService\nmetadata: {name: many}\nspec:\n"
+		 "  selector: {meshService: {matchLabels: {group: g}}}\n"
+		 "  ports: %s\n", zports);
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ASSERT_TRUE(m < sizeof(yaml)) &&
+	     ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
+					&d), 0) &&
+	     ASSERT_EQ(validate_set(&set, &d), 0) &&
+	     ASSERT_EQ(compile_set(&set, NULL, &rs, &d), -ENOSPC) &&
+	     ph_diag_is(&d, want);
+	rec_set_free(&rs);
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -330,5 +465,7 @@ int main(void)
 	TEST_RUN(test_msvc_range_field);
 	TEST_RUN(test_msvc_invalid);
 	TEST_RUN(test_msvc_policies_and_read_back);
+	TEST_RUN(test_mzs_members);
+	TEST_RUN(test_mzs_members_too_many);
 	TEST_MAIN_END();
 }
