@@ -1831,7 +1831,12 @@ static void tunnel_gw_tcp_accepted(void *arg, struct conn *c)
 	c->service_id = d.ep->service_id;
 	if (!tunnel_speak_as(tu, c, d.src_id))
 		return;
-	tunnel_aim(c, d.ep);
+	tunnel_aim(tu, c, d.ep);
+	if (tunnel_ep_local(tu, c->policy, d.ep) &&
+	    !tunnel_local_admit(tu, c, d.ep)) {
+		conn_abort(tu->conns, c, NULL);
+		return;
+	}
 	log_debug("event=gateway_tcp conn=%llu port=%u gateway=%s route=%s "
 		  "endpoint=%s", (unsigned long long)c->id, gc->port,
 		  d.listener, d.route, d.ep->name);
