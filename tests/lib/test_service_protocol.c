@@ -34,17 +34,12 @@
  * ~0u when there is none. */
 static uint32_t flags_at(const struct rec_set *rs, const char *last)
 {
-	struct mf_service_key k = { .port = 80, .proto = MF_PROTO_TCP };
+	const struct mf_service *s;
 	char vip[16];
-	long i;
 
 	snprintf(vip, sizeof(vip), "10.96.0.%s", last);
-	if (!rh_ip(k.vip, vip))
-		return ~0u;
-	i = rec_find(rs, REC_SERVICES, &k);
-	return i < 0 ? ~0u :
-	       ((const struct mf_service *)rec_val(rs, REC_SERVICES,
-						   (size_t)i))->flags;
+	s = ph_service_at(rs, vip, 80);
+	return s ? s->flags : ~0u;
 }
 
 /* @yaml compiles, and Service web (10.96.0.10:80) gets @want. */
