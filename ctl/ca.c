@@ -103,11 +103,9 @@ static int ca_create(const char *dir, const char *td)
 
 	memset(&key, 0, sizeof(key));
 	ca_common_name(cn, sizeof(cn), td);
-	if (wc_InitRng(&rng)) {
-		err = -EIO;
-		ctl_err("cannot initialise the random generator");
+	err = ctl_rng_init(&rng);
+	if (err)
 		goto out;
-	}
 	rng_ok = true;
 	err = pki_key_generate(&key, &rng);
 	if (err) {
@@ -185,11 +183,9 @@ int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	/* Exclusive: no `cert issue` reads the CA between our renames, and
 	 * no other `ca init` makes one between our look and our write. */
-	lock = fsio_dir_lock(o->config_dir, true);
-	if (lock < 0) {
-		ctl_err("cannot lock %s: %s", o->config_dir, strerror(-lock));
+	lock = ctl_ca_lock(o->config_dir, true);
+	if (lock < 0)
 		return CTL_EXIT_SYSTEM;
-	}
 	if (!a->set[CTL_OPT_FORCE] &&
 	    (fsio_exists(crt) || fsio_exists(key))) {
 		ctl_err("a CA already exists in %s; use --force to replace "
@@ -214,11 +210,9 @@ static int ca_lock_existing(const struct ctl_opts *o, int *lock)
 		ctl_err("config directory path too long");
 		return CTL_EXIT_INVALID;
 	}
-	*lock = fsio_dir_lock(o->config_dir, true);
-	if (*lock < 0) {
-		ctl_err("cannot lock %s: %s", o->config_dir, strerror(-*lock));
+	*lock = ctl_ca_lock(o->config_dir, true);
+	if (*lock < 0)
 		return CTL_EXIT_SYSTEM;
-	}
 	if (!fsio_exists(crt)) {
 		ctl_err("no CA in %s (mfctl ca init)", o->config_dir);
 		close(*lock);
@@ -305,11 +299,9 @@ int ctl_ca_export(const struct ctl_opts *o, const struct ctl_args *a)
 		return CTL_EXIT_SYSTEM;
 	}
 	/* Shared, as `cert issue` reads the CA. */
-	lock = fsio_dir_lock(o->config_dir, false);
-	if (lock < 0) {
-		ctl_err("cannot lock %s: %s", o->config_dir, strerror(-lock));
+	lock = ctl_ca_lock(o->config_dir, false);
+	if (lock < 0)
 		return CTL_EXIT_SYSTEM;
-	}
 	err = ctl_ca_files_copy(o->config_dir, out);
 	close(lock);
 	if (err) {
@@ -606,10 +598,8 @@ int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 
 	rc = CTL_EXIT_SYSTEM;
-	if (wc_InitRng(&rng)) {
-		ctl_err("cannot initialise the random generator");
+	if (ctl_rng_init(&rng))
 		goto out;
-	}
 	rng_ok = true;
 	memset(&req, 0, sizeof(req));
 	req.issuer_name = ca.subject;

@@ -135,6 +135,23 @@ int ctl_ca_files_copy(const char *from, const char *to)
 	return err;
 }
 
+int ctl_ca_lock(const char *dir, bool excl)
+{
+	int lock = fsio_dir_lock(dir, excl);
+
+	if (lock < 0)
+		ctl_err("cannot lock %s: %s", dir, strerror(-lock));
+	return lock;
+}
+
+int ctl_rng_init(WC_RNG *rng)
+{
+	if (!wc_InitRng(rng))
+		return 0;
+	ctl_err("cannot initialise the random generator");
+	return -EIO;
+}
+
 int ctl_ca_load(const char *dir, struct pki_key *key, uint8_t **der,
 			size_t *der_len, struct pki_cert_info *info)
 {
@@ -249,9 +266,8 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 
 	/* Shared: `ca init` must not replace the CA while we read it, and
 	 * <out> gets the very ca.crt we sign with. */
-	lock = fsio_dir_lock(config_dir, false);
+	lock = ctl_ca_lock(config_dir, false);
 	if (lock < 0) {
-		ctl_err("cannot lock %s: %s", config_dir, strerror(-lock));
 		rc = CTL_EXIT_SYSTEM;
 		goto out;
 	}
@@ -268,10 +284,8 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 	if (rc)
 		goto out;
 	rc = CTL_EXIT_SYSTEM;
-	if (wc_InitRng(&rng)) {
-		ctl_err("cannot initialise the random generator");
+	if (ctl_rng_init(&rng))
 		goto out;
-	}
 	rng_ok = true;
 	err = pki_key_generate(&key, &rng);
 	if (err) {
