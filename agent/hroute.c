@@ -185,9 +185,7 @@ static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 		if (!hmatch_path(&w, t, hmatch_path_len(t, tlen)))
 			return false;
 	}
-	if (m->method && (m->method > MF_METHOD_TRACE ||
-			  !hmatch_method(req,
-					 kind_http_methods[m->method - 1])))
+	if (!hmatch_method(req, m->method))
 		return false;
 	for (size_t i = 0; i < m->nheaders && i < MF_ROUTE_KV_MAX; i++) {
 		const struct mf_route_kv_match *h = &m->headers[i];
