@@ -562,7 +562,7 @@ bool certs_changed(struct certs *c)
 					!strcmp(ev->name, "ca-previous.crt") ||
 					!strcmp(ev->name, "ca.crl") ||
 					!strcmp(ev->name, "certs") ||
-					!strcmp(ev->name, "trust-domain")))
+					!strcmp(ev->name, CERTDIR_TRUST_DOMAIN)))
 				changed = true;
 			p += sizeof(*ev) + ev->len;
 		}

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certdir.h"
 #include "ctl.h"
 #include "der.h"
 #include "fsio.h"
@@ -133,7 +134,8 @@ static int ca_create(const char *dir, const char *td)
 	if (!err)
 		err = fsio_write_atomic(path, crt_pem, crt_len, 0644);
 	if (!err)
-		err = fsio_pathf(path, sizeof(path), "%s/trust-domain", dir);
+		err = fsio_pathf(path, sizeof(path),
+				 "%s/" CERTDIR_TRUST_DOMAIN, dir);
 	if (!err)
 		err = fsio_write_atomic(path, td_line, strlen(td_line), 0644);
 	if (err) {
@@ -223,24 +225,21 @@ static int ca_lock_existing(const struct ctl_opts *o, int *lock)
 
 int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	char path[PATH_MAX], *td = NULL;
-	size_t len = 0;
+	char td[MF_NAME_MAX];
 	int lock, rc, err;
 
 	(void)a;
 	rc = ca_lock_existing(o, &lock);
 	if (rc)
 		return rc;
-	err = fsio_pathf(path, sizeof(path), "%s/trust-domain", o->config_dir);
-	if (!err)
-		err = fsio_read_all(path, &td, &len);
+	err = certdir_trust_domain(o->config_dir, td, sizeof(td));
 	if (err) {
-		ctl_err("cannot read %s: %s", path, strerror(-err));
+		ctl_err("cannot read %s/" CERTDIR_TRUST_DOMAIN ": %s",
+			o->config_dir, err == -EINVAL ?
+			"not a valid trust domain" : strerror(-err));
 		rc = CTL_EXIT_SYSTEM;
 		goto out;
 	}
-	while (len && (td[len - 1] == '\n' || td[len - 1] == '\r'))
-		td[--len] = '\0';
 	err = ca_keep_previous(o->config_dir);
 	if (err) {
 		ctl_err("cannot keep the current CA trusted: %s",
@@ -253,7 +252,6 @@ int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a)
 		printf("the previous CA stays trusted (%s/%s) until `mfctl ca "
 		       "prune`\n", o->config_dir, CTL_CA_PREVIOUS);
 out:
-	free(td);
 	close(lock);
 	return rc;
 }

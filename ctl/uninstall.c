@@ -29,7 +29,7 @@
 
 /* What the CA's commands write beside certs/ (ctl/ca.c, ctl/issued.h). */
 static const char *const un_ca_files[] = { "ca.key", "ca.crt",
-					   "trust-domain", CTL_CA_PREVIOUS,
+					   CERTDIR_TRUST_DOMAIN, CTL_CA_PREVIOUS,
 					   CTL_CA_CRL, "issued" };
 
 struct un_run {
