@@ -322,22 +322,14 @@ struct ca_crl {
 	time_t now;
 };
 
-/* Adds the certificate with serial @serial (INTEGER content) unless the
- * list has it.  Returns 0 or -ENOMEM. */
-static int ca_crl_add(struct ca_crl *l, const uint8_t *serial, size_t len)
+/* Appends an entry to @l: serial @serial (INTEGER content, @len bytes,
+ * at most PKI_SERIAL_MAX), revoked at @when for @reason.  Returns 0 or
+ * -ENOMEM. */
+static int ca_crl_push(struct ca_crl *l, const uint8_t *serial, size_t len,
+		       time_t when, int reason)
 {
-	char hex[2 * PKI_SERIAL_MAX + 1];
 	struct pki_crl_entry *e;
 
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].serial_len == len &&
-		    !memcmp(l->v[i].serial, serial, len)) {
-			der_serial_hex(serial, len, hex, sizeof(hex));
-			printf("serial %s is already revoked (%s)\n", hex,
-			       der_crl_reason_name(l->v[i].reason > 0 ?
-						   l->v[i].reason : 0));
-			return 0;
-		}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 
@@ -351,8 +343,28 @@ static int ca_crl_add(struct ca_crl *l, const uint8_t *serial, size_t len)
 	memset(e, 0, sizeof(*e));
 	memcpy(e->serial, serial, len);
 	e->serial_len = len;
-	e->when = l->now;
-	e->reason = l->reason;
+	e->when = when;
+	e->reason = reason;
+	return 0;
+}
+
+/* Adds the certificate with serial @serial (INTEGER content) unless the
+ * list has it.  Returns 0 or -ENOMEM. */
+static int ca_crl_add(struct ca_crl *l, const uint8_t *serial, size_t len)
+{
+	char hex[2 * PKI_SERIAL_MAX + 1];
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].serial_len == len &&
+		    !memcmp(l->v[i].serial, serial, len)) {
+			der_serial_hex(serial, len, hex, sizeof(hex));
+			printf("serial %s is already revoked (%s)\n", hex,
+			       der_crl_reason_name(l->v[i].reason > 0 ?
+						   l->v[i].reason : 0));
+			return 0;
+		}
+	if (ca_crl_push(l, serial, len, l->now, l->reason))
+		return -ENOMEM;
 	l->added++;
 	der_serial_hex(serial, len, hex, sizeof(hex));
 	printf("revoked serial %s (%s)\n", hex,
@@ -390,29 +402,14 @@ static int ca_crl_read(const char *dir, struct ca_crl *l)
 		goto out;
 	l->number = crl.number;
 	while ((ret = der_crl_next(&crl.revoked, &e)) > 0) {
-		struct pki_crl_entry *pe;
-
 		if (e.serial.len > PKI_SERIAL_MAX) {
 			ret = -EBADMSG;
 			break;
 		}
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-
-			pe = realloc(l->v, cap * sizeof(*pe));
-			if (!pe) {
-				ret = -ENOMEM;
-				break;
-			}
-			l->v = pe;
-			l->cap = cap;
-		}
-		pe = &l->v[l->n++];
-		memset(pe, 0, sizeof(*pe));
-		memcpy(pe->serial, e.serial.p, e.serial.len);
-		pe->serial_len = e.serial.len;
-		pe->when = e.when;
-		pe->reason = e.reason;
+		ret = ca_crl_push(l, e.serial.p, e.serial.len, e.when,
+				  e.reason);
+		if (ret)
+			break;
 	}
 out:
 	free(buf);
