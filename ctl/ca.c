@@ -32,6 +32,7 @@
 #include "certdir.h"
 #include "ctl.h"
 #include "der.h"
+#include "grow.h"
 #include "fsio.h"
 #include "issued.h"
 #include "pki.h"
@@ -330,15 +331,10 @@ static int ca_crl_push(struct ca_crl *l, const uint8_t *serial, size_t len,
 {
 	struct pki_crl_entry *e;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-
-		e = realloc(l->v, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		l->v = e;
-		l->cap = cap;
-	}
+	e = grow_room(l->v, l->n, &l->cap, sizeof(*e), 16);
+	if (!e)
+		return -ENOMEM;
+	l->v = e;
 	e = &l->v[l->n++];
 	memset(e, 0, sizeof(*e));
 	memcpy(e->serial, serial, len);
