@@ -176,8 +176,7 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	diag_init(&d);
 	model_set_init(&input);
-	memset(&t, 0, sizeof(t));
-	t.lock_fd = -1;
+	txn_init(&t);
 
 	/* 1. What to delete. */
 	err = ctl_parse_inputs(&input, a, &d, "nothing deleted");

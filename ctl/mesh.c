@@ -231,8 +231,7 @@ int ctl_mesh_open(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o)
 	err = store_mem_new(&m->mem);
 	to.store = m->mem;
 	if (err) {
-		memset(t, 0, sizeof(*t));
-		t->lock_fd = -1;
+		txn_init(t);
 		return err;
 	}
 	/* An empty policy in memory: the maps the input is compiled into,
