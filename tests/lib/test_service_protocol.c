@@ -127,20 +127,11 @@ static bool test_dataplane_endpoint(void)
 /* An unknown protocol is refused where it is written. */
 static bool test_unknown_refused(void)
 {
-	static const char yaml[] = SVC("web", "10", ", protocol: grpc");
-	struct model_set set;
-	struct diag d;
-	bool ok;
+	static const char *const want[] = {
+		"t.yaml:5:45: spec.protocol: must be tcp or http", NULL
+	};
 
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
-					&d), -EINVAL) &&
-	     ph_diag_is(&d, (const char *const[]){
-		"t.yaml:5:45: spec.protocol: must be tcp or http", NULL });
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
+	return ph_parse_refuses(SVC("web", "10", ", protocol: grpc"), want);
 }
 
 /* Records -> objects: each Service's spec.protocol as written (http,
