@@ -18,6 +18,7 @@
 #include "certdir.h"
 #include "certs.h"
 #include "crl.h"
+#include "grow.h"
 #include "hash.h"
 #include "log.h"
 #include "policy.h"
@@ -433,17 +434,12 @@ static int certs_get(struct certs *c, const char *spiffe, enum tls_role role,
 		*out = tls_ctx_get(ctx);
 		goto out;
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-
-		e = realloc(c->v, cap * sizeof(*e));
-		if (!e) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		c->v = e;
-		c->cap = cap;
+	e = grow_room(c->v, c->n, &c->cap, sizeof(*e), 16);
+	if (!e) {
+		ret = -ENOMEM;
+		goto out;
 	}
+	c->v = e;
 	ret = certs_load(c, spiffe, role, &ctx);
 	memmove(&c->v[i + 1], &c->v[i], (c->n - i) * sizeof(c->v[0]));
 	e = &c->v[i];
@@ -562,7 +558,7 @@ bool certs_changed(struct certs *c)
 					!strcmp(ev->name, "ca-previous.crt") ||
 					!strcmp(ev->name, "ca.crl") ||
 					!strcmp(ev->name, "certs") ||
-					!strcmp(ev->name, "trust-domain")))
+					!strcmp(ev->name, CERTDIR_TRUST_DOMAIN)))
 				changed = true;
 			p += sizeof(*ev) + ev->len;
 		}

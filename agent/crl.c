@@ -19,6 +19,7 @@
 #include "crl.h"
 #include "der.h"
 #include "fsio.h"
+#include "grow.h"
 
 struct crl {
 	int refs;			/* atomic */
@@ -157,15 +158,12 @@ int crl_load(struct crl **out, const char *path,
 			ret = -EBADMSG;
 			break;
 		}
-		if (l->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = realloc(l->v, cap * sizeof(*v));
-			if (!v) {
-				ret = -ENOMEM;
-				break;
-			}
-			l->v = v;
+		v = grow_room(l->v, l->n, &cap, sizeof(*v), 16);
+		if (!v) {
+			ret = -ENOMEM;
+			break;
 		}
+		l->v = v;
 		v = &l->v[l->n++];
 		memset(v, 0, sizeof(*v));
 		memcpy(v->serial, e.serial.p, e.serial.len);

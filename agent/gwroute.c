@@ -501,9 +501,7 @@ static bool gw_match(const struct gw_match *g, const struct hhead *req)
 		if (!hmatch_path(&w, t, hmatch_path_len(t, tlen)))
 			return false;
 	}
-	if (m->method && (m->method > MF_METHOD_TRACE ||
-			  !hmatch_method(req,
-					 kind_http_methods[m->method - 1])))
+	if (!hmatch_method(req, m->method))
 		return false;
 	for (unsigned int i = 0; i < m->nheaders && i < MF_GWR_HEADERS_MAX;
 	     i++) {

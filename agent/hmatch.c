@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "hmatch.h"
+#include "policy/kinds.h"
 
 uint64_t hmatch_rank(enum hmatch_type path, size_t path_len, bool method,
 		     unsigned int nheaders, unsigned int nquery)
@@ -92,12 +93,19 @@ bool hmatch_value(const struct hmatch_want *w, const char *v, size_t n)
 	}
 }
 
-bool hmatch_method(const struct hhead *req, const char *method)
+bool hmatch_method(const struct hhead *req, unsigned int method)
 {
-	size_t len = strlen(method);
+	const char *name;
+	size_t len;
 
+	if (!method)
+		return true;
+	if (method > MF_METHOD_TRACE)
+		return false;
+	name = kind_http_methods[method - 1];
+	len = strlen(name);
 	return req->method.len == len &&
-	       !memcmp(req->buf + req->method.off, method, len);
+	       !memcmp(req->buf + req->method.off, name, len);
 }
 
 const char *hmatch_query(const char *t, size_t n, const char *name,

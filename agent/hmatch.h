@@ -62,8 +62,10 @@ bool hmatch_path(const struct hmatch_want *w, const char *path, size_t n);
  * (EXACT, PREFIX, REGEX, PRESENT or ABSENT). */
 bool hmatch_value(const struct hmatch_want *w, const char *v, size_t n);
 
-/* Whether the method of request @req is @method (a name such as "GET"). */
-bool hmatch_method(const struct hhead *req, const char *method);
+/* Whether the method of request @req is @method, an enum mf_http_method
+ * as both route kinds store it: 0 (none asked) is every method, a value
+ * past the enum none. */
+bool hmatch_method(const struct hhead *req, unsigned int method);
 
 /* The value of the first query parameter @name of request-target @t (@n
  * bytes) into *vlen, NULL when it has none. */

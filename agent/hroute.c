@@ -136,6 +136,18 @@ void hroute_list_free(struct hroute_list *l)
 
 /* ---- matching ------------------------------------------------------------- */
 
+/* A match of @type on pool string @value, as hmatch takes it, with the
+ * regular expression the snapshot compiled for it when there is one. */
+static struct hmatch_want hroute_want(const struct policy *p,
+				      enum hmatch_type type, uint32_t value)
+{
+	struct hmatch_want w = { .type = type };
+
+	w.s = hroute_s(p, value, &w.len);
+	w.re = polkinds_regex(policy_kinds(p), value);
+	return w;
+}
+
 /* A path match of the record as hmatch takes it. */
 static struct hmatch_want hroute_path_want(const struct policy *p,
 					   const struct mf_route_path *m)
@@ -144,13 +156,9 @@ static struct hmatch_want hroute_path_want(const struct policy *p,
 		[MF_PATH_EXACT] = HMATCH_EXACT, [MF_PATH_PREFIX] = HMATCH_PREFIX,
 		[MF_PATH_REGEX] = HMATCH_REGEX,
 	};
-	struct hmatch_want w = { 0 };
 
-	w.type = m->type < sizeof(type) / sizeof(type[0]) ? type[m->type] :
-							   HMATCH_NONE;
-	w.s = hroute_s(p, m->value, &w.len);
-	w.re = polkinds_regex(policy_kinds(p), m->value);
-	return w;
+	return hroute_want(p, m->type < sizeof(type) / sizeof(type[0]) ?
+			      type[m->type] : HMATCH_NONE, m->value);
 }
 
 /* A header or query parameter match of the record as hmatch takes it. */
@@ -164,13 +172,9 @@ static struct hmatch_want hroute_kv_want(const struct policy *p,
 		[MF_MATCH_ABSENT] = HMATCH_ABSENT,
 		[MF_MATCH_PREFIX] = HMATCH_PREFIX,
 	};
-	struct hmatch_want w = { 0 };
 
-	w.type = kv->type < sizeof(type) / sizeof(type[0]) ? type[kv->type] :
-							    HMATCH_NONE;
-	w.s = hroute_s(p, kv->value, &w.len);
-	w.re = polkinds_regex(policy_kinds(p), kv->value);
-	return w;
+	return hroute_want(p, kv->type < sizeof(type) / sizeof(type[0]) ?
+			      type[kv->type] : HMATCH_NONE, kv->value);
 }
 
 static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
@@ -185,9 +189,7 @@ static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 		if (!hmatch_path(&w, t, hmatch_path_len(t, tlen)))
 			return false;
 	}
-	if (m->method && (m->method > MF_METHOD_TRACE ||
-			  !hmatch_method(req,
-					 kind_http_methods[m->method - 1])))
+	if (!hmatch_method(req, m->method))
 		return false;
 	for (size_t i = 0; i < m->nheaders && i < MF_ROUTE_KV_MAX; i++) {
 		const struct mf_route_kv_match *h = &m->headers[i];

@@ -46,6 +46,7 @@
 #include "caps.h"
 #include "frontdoor.h"
 #include "sockfast.h"
+#include "certdir.h"
 #include "certs.h"
 #include "agent.h"
 #include "workers.h"
@@ -581,31 +582,6 @@ static void main_raise_nofile(void)
 			 (unsigned long long)want);
 }
 
-/* Reads <config_dir>/trust-domain (one line) into @td.  Returns 0 or
- * -errno. */
-static int main_trust_domain(const char *config_dir, char *td, size_t n)
-{
-	char path[PATH_MAX];
-	FILE *f;
-	size_t len;
-	int err = 0;
-
-	if (snprintf(path, sizeof(path), "%s/trust-domain", config_dir) >=
-	    (int)sizeof(path))
-		return -ENAMETOOLONG;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(td, (int)n, f))
-		err = -EINVAL;
-	fclose(f);
-	if (err)
-		return err;
-	len = strcspn(td, "\r\n");
-	td[len] = '\0';
-	return spiffe_check_trust_domain(td);
-}
-
 /*
  * Checks that this node's own certificate (its tunnel server identity) is
  * there, so a missing certificate stops the agent at start rather than
@@ -613,11 +589,11 @@ static int main_trust_domain(const char *config_dir, char *td, size_t n)
  */
 static int main_check_node_cert(const struct main_opts *o, struct certs *certs)
 {
-	char td[MF_NAME_MAX + 2], id[MF_SPIFFE_MAX];
+	char td[MF_NAME_MAX], id[MF_SPIFFE_MAX];
 	struct tls_ctx *ctx;
 	int err;
 
-	err = main_trust_domain(o->config_dir, td, sizeof(td));
+	err = certdir_trust_domain(o->config_dir, td, sizeof(td));
 	if (err) {
 		log_error("event=startup_failed what=trust_domain config_dir=%s "
 			  "err=\"%s\"", o->config_dir, strerror(-err));

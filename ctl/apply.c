@@ -33,10 +33,23 @@ static void *apply_open_run(void *arg)
 	return NULL;
 }
 
+/* The change apply makes to the mesh read into @t: @arg, the input,
+ * merged over it. */
+static int apply_change(struct txn *t, void *arg)
+{
+	const struct model_set *input = arg;
+	int err;
+
+	err = input_merge(input, &t->applied, &t->next);
+	if (!err)
+		err = txn_plan(t);
+	return err;
+}
+
 /* apply of the parsed @input to the mesh in the store.  Returns the exit
  * code. */
 static int apply_mesh(const struct ctl_opts *o, const struct ctl_args *a,
-		      const struct model_set *input)
+		      struct model_set *input)
 {
 	const bool dry = a->set[CTL_OPT_DRY_RUN];
 	struct ctl_mesh m;
@@ -48,23 +61,7 @@ static int apply_mesh(const struct ctl_opts *o, const struct ctl_args *a,
 			"node's sync reports what it serves (mfctl status)");
 		return CTL_EXIT_INVALID;
 	}
-	for (int tries = 0;; tries++) {
-		err = ctl_mesh_open(&m, &t, o);
-		if (!err)
-			err = input_merge(input, &t.applied, &t.next);
-		if (!err)
-			err = txn_plan(&t);
-		if (!err)
-			err = ctl_mesh_plan(&m, &t);
-		if (!err && !dry)
-			err = ctl_mesh_commit(&m, &t);
-		if (err != -ESTALE || tries == MESH_RETRIES)
-			break;
-		fprintf(stderr, "mfctl: %s: another writer changed the mesh "
-			"after revision %lld; reading it again\n", m.ms->err,
-			(long long)m.rev);
-		ctl_mesh_close(&m, &t);
-	}
+	err = ctl_mesh_write(&m, &t, o, dry, apply_change, input);
 	if (err) {
 		rc = ctl_mesh_fail(&m, &t, err, "apply", "nothing applied");
 		goto out;

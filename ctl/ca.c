@@ -29,8 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certdir.h"
 #include "ctl.h"
 #include "der.h"
+#include "grow.h"
 #include "fsio.h"
 #include "issued.h"
 #include "pki.h"
@@ -103,11 +105,9 @@ static int ca_create(const char *dir, const char *td)
 
 	memset(&key, 0, sizeof(key));
 	ca_common_name(cn, sizeof(cn), td);
-	if (wc_InitRng(&rng)) {
-		err = -EIO;
-		ctl_err("cannot initialise the random generator");
+	err = ctl_rng_init(&rng);
+	if (err)
 		goto out;
-	}
 	rng_ok = true;
 	err = pki_key_generate(&key, &rng);
 	if (err) {
@@ -135,7 +135,8 @@ static int ca_create(const char *dir, const char *td)
 	if (!err)
 		err = fsio_write_atomic(path, crt_pem, crt_len, 0644);
 	if (!err)
-		err = fsio_pathf(path, sizeof(path), "%s/trust-domain", dir);
+		err = fsio_pathf(path, sizeof(path),
+				 "%s/" CERTDIR_TRUST_DOMAIN, dir);
 	if (!err)
 		err = fsio_write_atomic(path, td_line, strlen(td_line), 0644);
 	if (err) {
@@ -185,11 +186,9 @@ int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	/* Exclusive: no `cert issue` reads the CA between our renames, and
 	 * no other `ca init` makes one between our look and our write. */
-	lock = fsio_dir_lock(o->config_dir, true);
-	if (lock < 0) {
-		ctl_err("cannot lock %s: %s", o->config_dir, strerror(-lock));
+	lock = ctl_ca_lock(o->config_dir, true);
+	if (lock < 0)
 		return CTL_EXIT_SYSTEM;
-	}
 	if (!a->set[CTL_OPT_FORCE] &&
 	    (fsio_exists(crt) || fsio_exists(key))) {
 		ctl_err("a CA already exists in %s; use --force to replace "
@@ -214,11 +213,9 @@ static int ca_lock_existing(const struct ctl_opts *o, int *lock)
 		ctl_err("config directory path too long");
 		return CTL_EXIT_INVALID;
 	}
-	*lock = fsio_dir_lock(o->config_dir, true);
-	if (*lock < 0) {
-		ctl_err("cannot lock %s: %s", o->config_dir, strerror(-*lock));
+	*lock = ctl_ca_lock(o->config_dir, true);
+	if (*lock < 0)
 		return CTL_EXIT_SYSTEM;
-	}
 	if (!fsio_exists(crt)) {
 		ctl_err("no CA in %s (mfctl ca init)", o->config_dir);
 		close(*lock);
@@ -229,24 +226,21 @@ static int ca_lock_existing(const struct ctl_opts *o, int *lock)
 
 int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	char path[PATH_MAX], *td = NULL;
-	size_t len = 0;
+	char td[MF_NAME_MAX];
 	int lock, rc, err;
 
 	(void)a;
 	rc = ca_lock_existing(o, &lock);
 	if (rc)
 		return rc;
-	err = fsio_pathf(path, sizeof(path), "%s/trust-domain", o->config_dir);
-	if (!err)
-		err = fsio_read_all(path, &td, &len);
+	err = certdir_trust_domain(o->config_dir, td, sizeof(td));
 	if (err) {
-		ctl_err("cannot read %s: %s", path, strerror(-err));
+		ctl_err("cannot read %s/" CERTDIR_TRUST_DOMAIN ": %s",
+			o->config_dir, err == -EINVAL ?
+			"not a valid trust domain" : strerror(-err));
 		rc = CTL_EXIT_SYSTEM;
 		goto out;
 	}
-	while (len && (td[len - 1] == '\n' || td[len - 1] == '\r'))
-		td[--len] = '\0';
 	err = ca_keep_previous(o->config_dir);
 	if (err) {
 		ctl_err("cannot keep the current CA trusted: %s",
@@ -259,7 +253,6 @@ int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a)
 		printf("the previous CA stays trusted (%s/%s) until `mfctl ca "
 		       "prune`\n", o->config_dir, CTL_CA_PREVIOUS);
 out:
-	free(td);
 	close(lock);
 	return rc;
 }
@@ -305,11 +298,9 @@ int ctl_ca_export(const struct ctl_opts *o, const struct ctl_args *a)
 		return CTL_EXIT_SYSTEM;
 	}
 	/* Shared, as `cert issue` reads the CA. */
-	lock = fsio_dir_lock(o->config_dir, false);
-	if (lock < 0) {
-		ctl_err("cannot lock %s: %s", o->config_dir, strerror(-lock));
+	lock = ctl_ca_lock(o->config_dir, false);
+	if (lock < 0)
 		return CTL_EXIT_SYSTEM;
-	}
 	err = ctl_ca_files_copy(o->config_dir, out);
 	close(lock);
 	if (err) {
@@ -332,12 +323,32 @@ struct ca_crl {
 	time_t now;
 };
 
+/* Appends an entry to @l: serial @serial (INTEGER content, @len bytes,
+ * at most PKI_SERIAL_MAX), revoked at @when for @reason.  Returns 0 or
+ * -ENOMEM. */
+static int ca_crl_push(struct ca_crl *l, const uint8_t *serial, size_t len,
+		       time_t when, int reason)
+{
+	struct pki_crl_entry *e;
+
+	e = grow_room(l->v, l->n, &l->cap, sizeof(*e), 16);
+	if (!e)
+		return -ENOMEM;
+	l->v = e;
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->serial, serial, len);
+	e->serial_len = len;
+	e->when = when;
+	e->reason = reason;
+	return 0;
+}
+
 /* Adds the certificate with serial @serial (INTEGER content) unless the
  * list has it.  Returns 0 or -ENOMEM. */
 static int ca_crl_add(struct ca_crl *l, const uint8_t *serial, size_t len)
 {
 	char hex[2 * PKI_SERIAL_MAX + 1];
-	struct pki_crl_entry *e;
 
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].serial_len == len &&
@@ -348,21 +359,8 @@ static int ca_crl_add(struct ca_crl *l, const uint8_t *serial, size_t len)
 						   l->v[i].reason : 0));
 			return 0;
 		}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-
-		e = realloc(l->v, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		l->v = e;
-		l->cap = cap;
-	}
-	e = &l->v[l->n++];
-	memset(e, 0, sizeof(*e));
-	memcpy(e->serial, serial, len);
-	e->serial_len = len;
-	e->when = l->now;
-	e->reason = l->reason;
+	if (ca_crl_push(l, serial, len, l->now, l->reason))
+		return -ENOMEM;
 	l->added++;
 	der_serial_hex(serial, len, hex, sizeof(hex));
 	printf("revoked serial %s (%s)\n", hex,
@@ -400,29 +398,14 @@ static int ca_crl_read(const char *dir, struct ca_crl *l)
 		goto out;
 	l->number = crl.number;
 	while ((ret = der_crl_next(&crl.revoked, &e)) > 0) {
-		struct pki_crl_entry *pe;
-
 		if (e.serial.len > PKI_SERIAL_MAX) {
 			ret = -EBADMSG;
 			break;
 		}
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-
-			pe = realloc(l->v, cap * sizeof(*pe));
-			if (!pe) {
-				ret = -ENOMEM;
-				break;
-			}
-			l->v = pe;
-			l->cap = cap;
-		}
-		pe = &l->v[l->n++];
-		memset(pe, 0, sizeof(*pe));
-		memcpy(pe->serial, e.serial.p, e.serial.len);
-		pe->serial_len = e.serial.len;
-		pe->when = e.when;
-		pe->reason = e.reason;
+		ret = ca_crl_push(l, e.serial.p, e.serial.len, e.when,
+				  e.reason);
+		if (ret)
+			break;
 	}
 out:
 	free(buf);
@@ -606,10 +589,8 @@ int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 
 	rc = CTL_EXIT_SYSTEM;
-	if (wc_InitRng(&rng)) {
-		ctl_err("cannot initialise the random generator");
+	if (ctl_rng_init(&rng))
 		goto out;
-	}
 	rng_ok = true;
 	memset(&req, 0, sizeof(req));
 	req.issuer_name = ca.subject;

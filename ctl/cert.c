@@ -44,31 +44,6 @@
 #include "spiffe.h"
 #include "svid.h"
 
-/* Reads the trust-domain file of @dir into @td.  Returns 0, -ENOENT, or
- * -EBADMSG when it does not hold a valid trust domain. */
-static int cert_read_td(const char *dir, char td[MF_NAME_MAX])
-{
-	char path[PATH_MAX], *buf;
-	size_t len;
-	int err;
-
-	err = fsio_pathf(path, sizeof(path), "%s/trust-domain", dir);
-	if (!err)
-		err = fsio_read_all(path, &buf, &len);
-	if (err)
-		return err;
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
-		       buf[len - 1] == ' '))
-		buf[--len] = '\0';
-	if (len >= MF_NAME_MAX || spiffe_check_trust_domain(buf)) {
-		free(buf);
-		return -EBADMSG;
-	}
-	strcpy(td, buf);
-	free(buf);
-	return 0;
-}
-
 /* Copies @name from @from to @to with @mode, unless it is already there
  * with the same content.  Returns 0 or -errno. */
 static int cert_copy(const char *from, const char *to, const char *name,
@@ -118,7 +93,7 @@ int ctl_ca_files_copy(const char *from, const char *to)
 	if (!err)
 		err = cert_copy(from, to, "ca.crt", 0644);
 	if (!err)
-		err = cert_copy(from, to, "trust-domain", 0644);
+		err = cert_copy(from, to, CERTDIR_TRUST_DOMAIN, 0644);
 	/* The revocation list last: signed by the root now in place.  Gone
 	 * where the CA is (a new CA's list is empty): here too. */
 	if (!err)
@@ -133,6 +108,23 @@ int ctl_ca_files_copy(const char *from, const char *to)
 			err = -errno;
 	}
 	return err;
+}
+
+int ctl_ca_lock(const char *dir, bool excl)
+{
+	int lock = fsio_dir_lock(dir, excl);
+
+	if (lock < 0)
+		ctl_err("cannot lock %s: %s", dir, strerror(-lock));
+	return lock;
+}
+
+int ctl_rng_init(WC_RNG *rng)
+{
+	if (!wc_InitRng(rng))
+		return 0;
+	ctl_err("cannot initialise the random generator");
+	return -EIO;
 }
 
 int ctl_ca_load(const char *dir, struct pki_key *key, uint8_t **der,
@@ -249,9 +241,8 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 
 	/* Shared: `ca init` must not replace the CA while we read it, and
 	 * <out> gets the very ca.crt we sign with. */
-	lock = fsio_dir_lock(config_dir, false);
+	lock = ctl_ca_lock(config_dir, false);
 	if (lock < 0) {
-		ctl_err("cannot lock %s: %s", config_dir, strerror(-lock));
 		rc = CTL_EXIT_SYSTEM;
 		goto out;
 	}
@@ -268,10 +259,8 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 	if (rc)
 		goto out;
 	rc = CTL_EXIT_SYSTEM;
-	if (wc_InitRng(&rng)) {
-		ctl_err("cannot initialise the random generator");
+	if (ctl_rng_init(&rng))
 		goto out;
-	}
 	rng_ok = true;
 	err = pki_key_generate(&key, &rng);
 	if (err) {
@@ -526,14 +515,14 @@ int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
 			"want spiffe://<trust-domain>/<path>");
 		return CTL_EXIT_INVALID;
 	}
-	err = cert_read_td(o->config_dir, td);
+	err = certdir_trust_domain(o->config_dir, td, sizeof(td));
 	if (err) {
 		if (err == -ENOENT)
 			ctl_err("no CA in %s (run mfctl ca init first)",
 				o->config_dir);
 		else
-			ctl_err("cannot read %s/trust-domain: %s",
-				o->config_dir, err == -EBADMSG ?
+			ctl_err("cannot read %s/" CERTDIR_TRUST_DOMAIN ": %s",
+				o->config_dir, err == -EINVAL ?
 				"not a valid trust domain" : strerror(-err));
 		return err == -ENOENT ? CTL_EXIT_INVALID : CTL_EXIT_SYSTEM;
 	}

@@ -131,6 +131,18 @@ int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a);
 
 struct pki_key;
 struct pki_cert_info;
+struct WC_RNG;
+
+/* fsio_dir_lock() of config dir @dir (@excl: exclusively, to write the
+ * CA; shared, to read it), saying why it failed.  Returns the lock (the
+ * caller closes it) or -errno. */
+int ctl_ca_lock(const char *dir, bool excl);
+
+/* wc_InitRng() of @rng for the keys and signatures of a command, saying
+ * why it failed.  Returns 0 (the caller frees it with wc_FreeRng()) or
+ * -EIO. */
+int ctl_rng_init(struct WC_RNG *rng);
+
 /* The CA's key and certificate facts, loaded from config dir @dir (the
  * caller holds its lock); *der is the certificate (caller frees).
  * Returns 0 or a CTL_EXIT_* code after saying what is wrong. */

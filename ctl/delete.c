@@ -73,53 +73,70 @@ static bool del_missing(const struct ctl_args *a,
 	return missing;
 }
 
-/* delete of @targets from the mesh in the store.  Returns the exit code. */
+/* What delete makes of the policy read into a transaction. */
+struct del_change {
+	const struct ctl_args *a;
+	struct del_target *targets;	/* the caller's */
+	size_t ntargets;
+	const char *why;		/* said after "not found" */
+	size_t ndeleted;
+	int rc;				/* the exit code at MESH_STOP */
+};
+
+/* After del_remove() into @t: stops (MESH_STOP, the exit code in dc->rc)
+ * when a target is missing, when there is nothing to delete, or when what
+ * is left would be invalid; else txn_plan()'s 0 or -errno. */
+static int del_plan(struct txn *t, struct del_change *dc)
+{
+	int err;
+
+	if (del_missing(dc->a, dc->targets, dc->ntargets, dc->why,
+			&dc->ndeleted)) {
+		dc->rc = CTL_EXIT_INVALID;
+		return MESH_STOP;
+	}
+	if (!dc->ndeleted) {
+		printf("nothing to delete\n");
+		dc->rc = CTL_EXIT_OK;
+		return MESH_STOP;
+	}
+	err = txn_plan(t);
+	if (err == -EINVAL) {
+		diag_print(&t->d, stderr);
+		ctl_err("the objects left would be invalid (above: what still "
+			"refers to what is deleted); nothing deleted");
+		dc->rc = CTL_EXIT_INVALID;
+		return MESH_STOP;
+	}
+	return err;
+}
+
+/* The change delete makes to the mesh read into @t (ctl_mesh_write()). */
+static int del_change(struct txn *t, void *arg)
+{
+	struct del_change *dc = arg;
+	int err;
+
+	for (size_t i = 0; i < dc->ntargets; i++)
+		dc->targets[i].found = false;
+	err = del_remove(&t->applied, dc->targets, dc->ntargets, &t->next);
+	return err ? err : del_plan(t, dc);
+}
+
+/* delete of @dc's targets from the mesh in the store.  Returns the exit
+ * code. */
 static int del_mesh(const struct ctl_opts *o, const struct ctl_args *a,
-		    struct del_target *targets, size_t ntargets)
+		    struct del_change *dc)
 {
 	const bool dry = a->set[CTL_OPT_DRY_RUN];
-	size_t ndeleted = 0;
 	struct ctl_mesh m;
 	struct txn t;
-	int err, rc = CTL_EXIT_SYSTEM;
+	int err, rc;
 
-	for (int tries = 0;; tries++) {
-		for (size_t i = 0; i < ntargets; i++)
-			targets[i].found = false;
-		err = ctl_mesh_open(&m, &t, o);
-		if (!err)
-			err = del_remove(&t.applied, targets, ntargets,
-					 &t.next);
-		if (err)
-			break;
-		if (del_missing(a, targets, ntargets, "", &ndeleted)) {
-			rc = CTL_EXIT_INVALID;
-			goto out;
-		}
-		if (!ndeleted) {
-			printf("nothing to delete\n");
-			rc = CTL_EXIT_OK;
-			goto out;
-		}
-		err = txn_plan(&t);
-		if (err == -EINVAL) {
-			diag_print(&t.d, stderr);
-			ctl_err("the objects left would be invalid (above: what "
-				"still refers to what is deleted); nothing "
-				"deleted");
-			rc = CTL_EXIT_INVALID;
-			goto out;
-		}
-		if (!err)
-			err = ctl_mesh_plan(&m, &t);
-		if (!err && !dry)
-			err = ctl_mesh_commit(&m, &t);
-		if (err != -ESTALE || tries == MESH_RETRIES)
-			break;
-		fprintf(stderr, "mfctl: %s: another writer changed the mesh "
-			"after revision %lld; reading it again\n", m.ms->err,
-			(long long)m.rev);
-		ctl_mesh_close(&m, &t);
+	err = ctl_mesh_write(&m, &t, o, dry, del_change, dc);
+	if (err == MESH_STOP) {
+		rc = dc->rc;
+		goto out;
 	}
 	if (err) {
 		rc = ctl_mesh_fail(&m, &t, err, "delete", "nothing deleted");
@@ -127,8 +144,8 @@ static int del_mesh(const struct ctl_opts *o, const struct ctl_args *a,
 	}
 	printf("%s %s revision %lld: %zu object%s deleted\n",
 	       dry ? "dry run: would delete from" : "deleted from",
-	       m.ms->where, (long long)(dry ? m.rev : m.wrote), ndeleted,
-	       ndeleted == 1 ? "" : "s");
+	       m.ms->where, (long long)(dry ? m.rev : m.wrote), dc->ndeleted,
+	       dc->ndeleted == 1 ? "" : "s");
 	rc = CTL_EXIT_OK;
 out:
 	ctl_mesh_close(&m, &t);
@@ -139,7 +156,8 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 {
 	const bool dry = a->set[CTL_OPT_DRY_RUN];
 	struct del_target *targets = NULL;
-	size_t ntargets, ndeleted = 0;
+	struct del_change dc;
+	size_t ntargets;
 	struct model_set input;
 	struct diag d;
 	struct txn t;
@@ -158,8 +176,7 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	diag_init(&d);
 	model_set_init(&input);
-	memset(&t, 0, sizeof(t));
-	t.lock_fd = -1;
+	txn_init(&t);
 
 	/* 1. What to delete. */
 	err = ctl_parse_inputs(&input, a, &d, "nothing deleted");
@@ -180,8 +197,10 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 		targets[0] = (struct del_target){ (enum model_kind)k,
 						  a->words[1], false };
 
+	dc = (struct del_change){ .a = a, .targets = targets,
+				  .ntargets = ntargets, .why = "" };
 	if (o->store_url) {
-		rc = del_mesh(o, a, targets, ntargets);
+		rc = del_mesh(o, a, &dc);
 		goto out;
 	}
 	/* 2. The policy in force, what is left of it, every target there.
@@ -195,24 +214,13 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 		ctl_err("out of memory");
 		goto out;
 	}
-	rc = CTL_EXIT_OK;
-	if (del_missing(a, targets, ntargets, err == -ENOENT ?
-			" (nothing applied yet)" : "", &ndeleted)) {
-		rc = CTL_EXIT_INVALID;
-		goto out;
-	}
-	if (!ndeleted) {
-		printf("nothing to delete\n");
-		goto out;
-	}
+	if (err == -ENOENT)
+		dc.why = " (nothing applied yet)";
 
 	/* 3. Check what is left, write it. */
-	err = txn_plan(&t);
-	if (err == -EINVAL) {
-		diag_print(&t.d, stderr);
-		ctl_err("the objects left would be invalid (above: what still "
-			"refers to what is deleted); nothing deleted");
-		rc = CTL_EXIT_INVALID;
+	err = del_plan(&t, &dc);
+	if (err == MESH_STOP) {
+		rc = dc.rc;
 		goto out;
 	}
 	if (!err && !dry)
@@ -226,7 +234,7 @@ int ctl_delete(const struct ctl_opts *o, const struct ctl_args *a)
 	printf("%s epoch %llu: %zu object%s deleted (%zu records deleted, "
 	       "%zu updated)\n", dry ? "dry run: would delete at" :
 	       "deleted at", (unsigned long long)t.want.config.epoch,
-	       ndeleted, ndeleted == 1 ? "" : "s", t.diff.deleted,
+	       dc.ndeleted, dc.ndeleted == 1 ? "" : "s", t.diff.deleted,
 	       t.diff.updated);
 	rc = ctl_wait_agent(a, dry, t.want.config.epoch);
 out:

@@ -164,8 +164,7 @@ int ctl_diff(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	diag_init(&d);
 	model_set_init(&input);
-	memset(&t, 0, sizeof(t));
-	t.lock_fd = -1;
+	txn_init(&t);
 	err = ctl_parse_inputs(&input, a, &d, consequence);
 	if (err) {
 		rc = ctl_exit_for(err);

@@ -231,8 +231,7 @@ int ctl_mesh_open(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o)
 	err = store_mem_new(&m->mem);
 	to.store = m->mem;
 	if (err) {
-		memset(t, 0, sizeof(*t));
-		t->lock_fd = -1;
+		txn_init(t);
 		return err;
 	}
 	/* An empty policy in memory: the maps the input is compiled into,
@@ -377,6 +376,28 @@ void ctl_mesh_close(struct ctl_mesh *m, struct txn *t)
 	m->ms = NULL;
 	store_close(m->mem);
 	m->mem = NULL;
+}
+
+int ctl_mesh_write(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o,
+		   bool dry, ctl_mesh_change_fn *change, void *arg)
+{
+	int err;
+
+	for (int tries = 0;; tries++) {
+		err = ctl_mesh_open(m, t, o);
+		if (!err)
+			err = change(t, arg);
+		if (!err)
+			err = ctl_mesh_plan(m, t);
+		if (!err && !dry)
+			err = ctl_mesh_commit(m, t);
+		if (err != -ESTALE || tries == MESH_RETRIES)
+			return err;
+		fprintf(stderr, "mfctl: %s: another writer changed the mesh "
+			"after revision %lld; reading it again\n", m->ms->err,
+			(long long)m->rev);
+		ctl_mesh_close(m, t);
+	}
 }
 
 int ctl_mesh_fail(const struct ctl_mesh *m, const struct txn *t, int err,

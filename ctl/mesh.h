@@ -21,6 +21,7 @@
 #ifndef CTL_MESH_H
 #define CTL_MESH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -94,6 +95,29 @@ int ctl_mesh_plan(struct ctl_mesh *m, struct txn *t);
 int ctl_mesh_commit(struct ctl_mesh *m, struct txn *t);
 
 void ctl_mesh_close(struct ctl_mesh *m, struct txn *t);
+
+/*
+ * A command's change to the mesh, for ctl_mesh_write(): puts into t->next
+ * what t->applied (the mesh just read) becomes, and checks it
+ * (txn_plan()).  It is called again after every fresh read, so it starts
+ * from nothing each time.  Returns 0, -errno (the problem in t->d), or
+ * MESH_STOP: the command has said why it writes nothing, and ends.
+ */
+typedef int ctl_mesh_change_fn(struct txn *t, void *arg);
+
+#define MESH_STOP	1
+
+/*
+ * Reads the mesh of --store into @t (ctl_mesh_open()), lets @change make
+ * its change, and writes it (unless @dry) guarded by what was read; when
+ * another writer came first, says so and does it all again over a fresh
+ * read, MESH_RETRIES times at most.  Returns 0 (@m and @t hold what was
+ * read, planned and written), MESH_STOP from @change, or -errno (then
+ * ctl_mesh_fail(); -ESTALE: every try lost the race).  The caller calls
+ * ctl_mesh_close() whatever this returns.
+ */
+int ctl_mesh_write(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o,
+		   bool dry, ctl_mesh_change_fn *change, void *arg);
 
 /* ctl_txn_fail() for a command on the store: what the store said, and
  * that the mesh there is unchanged.  Returns the exit code. */

@@ -174,40 +174,68 @@ static int etcd_parse(struct etcd *e, const char *buf, size_t len,
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* Base64 of @n bytes of @p, as a JSON string value of the emitter. */
-static void etcd_emit_b64(struct emit *e, const void *p, size_t n)
+/* A request body: one JSON object, written with the emitter into a
+ * growing buffer.  Every request goes through it: etcd_body_open(), its
+ * fields (the emitter's calls, etcd_body_b64(), etcd_body_range()), then
+ * etcd_body_close(). */
+struct etcd_body {
+	struct etcd_buf buf;
+	struct emit em;
+};
+
+static void etcd_body_open(struct etcd_body *b)
+{
+	memset(&b->buf, 0, sizeof(b->buf));
+	emit_init(&b->em, EMIT_JSON, etcd_buf_emit, &b->buf);
+	emit_map_begin(&b->em);
+}
+
+/* Field @key: @n bytes of @p in base64, as etcd takes keys and values. */
+static void etcd_body_b64(struct etcd_body *b, const char *key, const void *p,
+			  size_t n)
 {
 	word32 cap = (word32)((n + 2) / 3 * 4 + 1);
 	char *out = malloc(cap);
 
+	emit_key(&b->em, key);
 	if (!out || Base64_Encode_NoNl(p, (word32)n, (byte *)out, &cap)) {
-		e->err = -ENOMEM;
+		b->em.err = -ENOMEM;
 		free(out);
 		return;
 	}
 	out[cap] = '\0';
-	emit_str(e, out);
+	emit_str(&b->em, out);
 	free(out);
 }
 
-/* The first key after every key that starts with @prefix (etcd's
- * range_end for a prefix): the prefix with its last byte plus one. */
-static void etcd_emit_range(struct emit *e, const char *prefix)
+/* The fields of every key that starts with @prefix: the key and etcd's
+ * range_end, the first key after them (the prefix with its last byte
+ * plus one). */
+static void etcd_body_range(struct etcd_body *b, const char *prefix)
 {
 	size_t n = strlen(prefix);
 	char *end = strdup(prefix);
 
 	if (!end || !n) {
-		e->err = -ENOMEM;
+		b->em.err = -ENOMEM;
 		free(end);
 		return;
 	}
-	emit_key(e, "key");
-	etcd_emit_b64(e, prefix, n);
+	etcd_body_b64(b, "key", prefix, n);
 	end[n - 1]++;
-	emit_key(e, "range_end");
-	etcd_emit_b64(e, end, n);
+	etcd_body_b64(b, "range_end", end, n);
 	free(end);
+}
+
+/* Ends @b's object.  Returns 0, or -ENOMEM (@b freed). */
+static int etcd_body_close(struct etcd_body *b)
+{
+	emit_map_end(&b->em);
+	if (!b->em.err && !b->buf.err)
+		return 0;
+	free(b->buf.p);
+	b->buf.p = NULL;
+	return -ENOMEM;
 }
 
 static int etcd_curl_setup(struct etcd *e, CURL *c, const char *url,
@@ -251,13 +279,11 @@ static int etcd_curl_errno(CURLcode rc)
 	}
 }
 
-/*
- * POSTs @body to @api on each endpoint in turn from the last that
+/* POSTs @body to @api on each endpoint in turn from the last that
  * answered, until one answers 200: its JSON in *@t.  Returns 0, or the
- * -errno of the last failure (said in s->err).
- */
-static int etcd_call(struct etcd *e, const char *api, const struct etcd_buf *body,
-		     struct ytree *t)
+ * -errno of the last failure (said in s->err). */
+static int etcd_post(struct etcd *e, const char *api,
+		     const struct etcd_buf *body, struct ytree *t)
 {
 	int err = -ENOTCONN;
 
@@ -312,6 +338,23 @@ static int etcd_call(struct etcd *e, const char *api, const struct etcd_buf *bod
 	return err;
 }
 
+/*
+ * Closes @b and POSTs it to @api on each endpoint in turn from the last
+ * that answered, until one answers 200: its JSON in *@t.  @b is freed
+ * whatever happens.  Returns 0, or the -errno of the last failure (said
+ * in s->err).
+ */
+static int etcd_call(struct etcd *e, const char *api, struct etcd_body *b,
+		     struct ytree *t)
+{
+	int err = etcd_body_close(b);
+
+	if (!err)
+		err = etcd_post(e, api, &b->buf, t);
+	free(b->buf.p);
+	return err;
+}
+
 /* ---- operations ---------------------------------------------------------- */
 
 void mstore_list_free(struct mstore_list *l)
@@ -329,23 +372,15 @@ static int etcd_list(struct mstore *s, const char *prefix,
 		     struct mstore_list *out)
 {
 	struct etcd *e = (struct etcd *)s;
-	struct etcd_buf body = { 0 };
 	const struct ynode *kvs;
 	struct ytree t = { 0 };
-	struct emit em;
+	struct etcd_body b;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
-	emit_map_begin(&em);
-	etcd_emit_range(&em, prefix);
-	emit_map_end(&em);
-	if (em.err || body.err) {
-		free(body.p);
-		return -ENOMEM;
-	}
-	err = etcd_call(e, "/v3/kv/range", &body, &t);
-	free(body.p);
+	etcd_body_open(&b);
+	etcd_body_range(&b, prefix);
+	err = etcd_call(e, "/v3/kv/range", &b, &t);
 	if (err)
 		return err;
 	out->rev = js_int(js_get(js_get(t.docs[0].root, "header"),
@@ -374,55 +409,44 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 		       const struct mstore_op *ops, size_t n, int64_t *rev)
 {
 	struct etcd *e = (struct etcd *)s;
-	struct etcd_buf body = { 0 };
 	struct ytree t = { 0 };
-	struct emit em;
+	struct etcd_body b;
+	struct emit *em = &b.em;
 	int err;
 
-	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
-	emit_map_begin(&em);
+	etcd_body_open(&b);
 	/* The guard: last written at the revision the writer read (a key
 	 * that does not exist compares as revision 0). */
 	if (guard) {
-		emit_key(&em, "compare");
-		emit_list_begin(&em);
-		emit_map_begin(&em);
-		emit_key(&em, "target");
-		emit_str(&em, "MOD");
-		emit_key(&em, "key");
-		etcd_emit_b64(&em, guard, strlen(guard));
-		emit_key(&em, "mod_revision");
-		emit_uint(&em, (uint64_t)guard_rev);
-		emit_map_end(&em);
-		emit_list_end(&em);
+		emit_key(em, "compare");
+		emit_list_begin(em);
+		emit_map_begin(em);
+		emit_key(em, "target");
+		emit_str(em, "MOD");
+		etcd_body_b64(&b, "key", guard, strlen(guard));
+		emit_key(em, "mod_revision");
+		emit_uint(em, (uint64_t)guard_rev);
+		emit_map_end(em);
+		emit_list_end(em);
 	}
-	emit_key(&em, "success");
-	emit_list_begin(&em);
+	emit_key(em, "success");
+	emit_list_begin(em);
 	for (size_t i = 0; i < n; i++) {
-		emit_map_begin(&em);
-		emit_key(&em, ops[i].val ? "request_put" : "request_delete_range");
-		emit_map_begin(&em);
-		emit_key(&em, "key");
-		etcd_emit_b64(&em, ops[i].key, strlen(ops[i].key));
-		if (ops[i].val) {
-			emit_key(&em, "value");
-			etcd_emit_b64(&em, ops[i].val, ops[i].len);
-		}
+		emit_map_begin(em);
+		emit_key(em, ops[i].val ? "request_put" : "request_delete_range");
+		emit_map_begin(em);
+		etcd_body_b64(&b, "key", ops[i].key, strlen(ops[i].key));
+		if (ops[i].val)
+			etcd_body_b64(&b, "value", ops[i].val, ops[i].len);
 		if (ops[i].val && ops[i].lease) {
-			emit_key(&em, "lease");
-			emit_uint(&em, (uint64_t)ops[i].lease);
+			emit_key(em, "lease");
+			emit_uint(em, (uint64_t)ops[i].lease);
 		}
-		emit_map_end(&em);
-		emit_map_end(&em);
+		emit_map_end(em);
+		emit_map_end(em);
 	}
-	emit_list_end(&em);
-	emit_map_end(&em);
-	if (em.err || body.err) {
-		free(body.p);
-		return -ENOMEM;
-	}
-	err = etcd_call(e, "/v3/kv/txn", &body, &t);
-	free(body.p);
+	emit_list_end(em);
+	err = etcd_call(e, "/v3/kv/txn", &b, &t);
 	if (err)
 		return err;
 	*rev = js_int(js_get(js_get(t.docs[0].root, "header"), "revision"));
@@ -440,22 +464,12 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 static int etcd_call_one(struct etcd *e, const char *api, const char *key,
 			 uint64_t v, struct ytree *t)
 {
-	struct etcd_buf body = { 0 };
-	struct emit em;
-	int err;
+	struct etcd_body b;
 
-	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
-	emit_map_begin(&em);
-	emit_key(&em, key);
-	emit_uint(&em, v);
-	emit_map_end(&em);
-	if (em.err || body.err) {
-		free(body.p);
-		return -ENOMEM;
-	}
-	err = etcd_call(e, api, &body, t);
-	free(body.p);
-	return err;
+	etcd_body_open(&b);
+	emit_key(&b.em, key);
+	emit_uint(&b.em, v);
+	return etcd_call(e, api, &b, t);
 }
 
 static int etcd_lease_grant(struct mstore *s, int64_t ttl, int64_t *id)
@@ -597,23 +611,18 @@ static int etcd_watch(struct mstore *s, const char *prefix, int64_t from,
 {
 	struct etcd *e = (struct etcd *)s;
 	struct etcd_watch w = { .e = e, .fn = fn, .arg = arg };
-	struct etcd_buf body = { 0 };
 	int err = -ENOTCONN;
-	struct emit em;
+	struct etcd_body b;
 
-	emit_init(&em, EMIT_JSON, etcd_buf_emit, &body);
-	emit_map_begin(&em);
-	emit_key(&em, "create_request");
-	emit_map_begin(&em);
-	etcd_emit_range(&em, prefix);
-	emit_key(&em, "start_revision");
-	emit_uint(&em, (uint64_t)from);
-	emit_map_end(&em);
-	emit_map_end(&em);
-	if (em.err || body.err) {
-		free(body.p);
+	etcd_body_open(&b);
+	emit_key(&b.em, "create_request");
+	emit_map_begin(&b.em);
+	etcd_body_range(&b, prefix);
+	emit_key(&b.em, "start_revision");
+	emit_uint(&b.em, (uint64_t)from);
+	emit_map_end(&b.em);
+	if (etcd_body_close(&b))
 		return -ENOMEM;
-	}
 	/* One endpoint per call: the caller lists again, or resumes from
 	 * what it has seen, before it watches anew. */
 	for (size_t i = 0; i < e->nurls && !w.stop; i++) {
@@ -627,7 +636,7 @@ static int etcd_watch(struct mstore *s, const char *prefix, int64_t from,
 			break;
 		}
 		snprintf(url, sizeof(url), "%s/v3/watch", e->urls[u]);
-		if (etcd_curl_setup(e, c, url, &body) ||
+		if (etcd_curl_setup(e, c, url, &b.buf) ||
 		    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
 				     etcd_watch_write) ||
 		    curl_easy_setopt(c, CURLOPT_WRITEDATA, &w)) {
@@ -652,7 +661,7 @@ static int etcd_watch(struct mstore *s, const char *prefix, int64_t from,
 	if (w.stop)
 		err = w.stop;
 	free(w.line.p);
-	free(body.p);
+	free(b.buf.p);
 	return err;
 }
 

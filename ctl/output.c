@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "abi_names.h"
+#include "grow.h"
 #include "output.h"
 #include "policy/mesh_service.h"
 #include "policy/render.h"
@@ -46,17 +47,14 @@ static void out_table_free(struct out_table *t)
  * row. */
 static void out_table_row(struct out_table *t, char **row)
 {
+	char **c;
+
 	if (t->oom)
 		goto drop;
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
-
-		if (!c)
-			goto drop;
-		t->cells = c;
-		t->cap = cap;
-	}
+	c = grow_room(t->cells, t->nrows, &t->cap, t->ncols * sizeof(*c), 16);
+	if (!c)
+		goto drop;
+	t->cells = c;
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (!row[i])
 			goto drop;

@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "grow.h"
 #include "meshforge/abi.h"
 #include "mf_maps.skel.h"
 #include "mf_pod.skel.h"
@@ -172,15 +173,10 @@ static struct own_obj *own_push(struct own_survey *s, enum own_kind kind)
 {
 	struct own_obj *o;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-
-		o = reallocarray(s->objs, cap, sizeof(*o));
-		if (!o)
-			return NULL;
-		s->objs = o;
-		s->cap = cap;
-	}
+	o = grow_room(s->objs, s->n, &s->cap, sizeof(*o), 16);
+	if (!o)
+		return NULL;
+	s->objs = o;
 	o = &s->objs[s->n++];
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;

@@ -29,7 +29,7 @@
 
 /* What the CA's commands write beside certs/ (ctl/ca.c, ctl/issued.h). */
 static const char *const un_ca_files[] = { "ca.key", "ca.crt",
-					   "trust-domain", CTL_CA_PREVIOUS,
+					   CERTDIR_TRUST_DOMAIN, CTL_CA_PREVIOUS,
 					   CTL_CA_CRL, "issued" };
 
 struct un_run {
@@ -141,9 +141,8 @@ static void un_purge_config(struct un_run *r, const char *config_dir)
 
 	if (!fsio_exists(config_dir))
 		return;
-	dfd = fsio_dir_lock(config_dir, true);
+	dfd = ctl_ca_lock(config_dir, true);
 	if (dfd < 0) {
-		ctl_err("cannot lock %s: %s", config_dir, strerror(-dfd));
 		r->failed++;
 		return;
 	}

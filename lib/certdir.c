@@ -17,6 +17,7 @@
 
 #include "certdir.h"
 #include "fsio.h"
+#include "spiffe.h"
 
 #define CERTDIR_NAME	"certs"
 /* The next certs/ while a put builds it, the previous one after the swap,
@@ -303,4 +304,27 @@ int certdir_read(const char *dir, const char *stem, char **crt,
 			return err;
 	}
 	return -EAGAIN;
+}
+
+int certdir_trust_domain(const char *dir, char *td, size_t n)
+{
+	char path[PATH_MAX], *buf = NULL;
+	size_t len;
+	int err;
+
+	err = fsio_pathf(path, sizeof(path), "%s/" CERTDIR_TRUST_DOMAIN, dir);
+	if (!err)
+		err = fsio_read_all(path, &buf, &len);
+	if (err)
+		return err;
+	len = strcspn(buf, "\r\n");
+	while (len && buf[len - 1] == ' ')
+		len--;
+	buf[len] = '\0';
+	if (len >= n || spiffe_check_trust_domain(buf))
+		err = -EINVAL;
+	else
+		memcpy(td, buf, len + 1);
+	free(buf);
+	return err;
 }

@@ -64,4 +64,16 @@ int certdir_read(const char *dir, const char *stem, char **crt,
  */
 int certdir_purge(int dfd, size_t *nfiles);
 
+/* The name of the file beside certs/ that names the trust domain of its
+ * identities (`mfctl ca init` writes it with the CA). */
+#define CERTDIR_TRUST_DOMAIN	"trust-domain"
+
+/*
+ * Reads the trust domain of config dir @dir into @td (@n bytes): the
+ * first line of its CERTDIR_TRUST_DOMAIN file, trailing blanks left out.
+ * Returns 0, -ENOENT (no such file), -EINVAL (not a valid trust domain,
+ * or longer than @n allows), or -errno.
+ */
+int certdir_trust_domain(const char *dir, char *td, size_t n);
+
 #endif /* MF_CERTDIR_H */

@@ -33,26 +33,6 @@ static const struct cmp_id *cmp_id_find(const struct cmp_id *v, size_t n,
 	return n ? bsearch(&k, v, n, sizeof(*v), cmp_id_cmp) : NULL;
 }
 
-/* The object named @name among @n objects sorted by name, or NULL. */
-static const struct model_obj *cmp_find_obj(const struct model_obj **v,
-					    size_t n, const char *name)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(v[mid]->name, name);
-
-		if (r == 0)
-			return v[mid];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /*
  * The (name, id) pairs of @prev's map @m, sorted by name, into *out (caller
  * frees), and the highest id into *max.  Names point into @prev.
@@ -1092,8 +1072,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 		s = cmp_id_find(svc, nsvc, e->service);
 		id = cmp_id_find(ids, nids, ep_identity(e));
-		node = cmp_find_obj(sorted + first[MODEL_NODE],
-				    cnt[MODEL_NODE], e->node);
+		node = model_sorted_find(sorted, set->n, MODEL_NODE, e->node);
 		if (!s || !id || !node) {	/* validated before */
 			err = -EINVAL;
 			goto out;
@@ -1127,8 +1106,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct mf_gw_instance_key k;
 		struct mf_gw_instance v;
 
-		if (!id || !cmp_find_obj(sorted + first[MODEL_NODE],
-					 cnt[MODEL_NODE], g->node)) {
+		if (!id || !model_sorted_find(sorted, set->n, MODEL_NODE,
+					      g->node)) {
 			err = -EINVAL;	/* validated before */
 			goto out;
 		}

@@ -58,20 +58,20 @@ int input_parse_arg(struct model_set *set, const char *arg, struct diag *d)
 	return doc_parse_file(set, arg, d);
 }
 
-int input_merge(const struct model_set *input, const struct model_set *applied,
-		struct model_set *out)
+/* Adds to @out (reserved) a copy of each object of @applied that @input
+ * does not replace (no object of its kind and name there).  Returns 0 or
+ * -ENOMEM. */
+static int input_keep_applied(const struct model_set *input,
+			      const struct model_set *applied,
+			      struct model_set *out)
 {
 	const struct model_obj **in_sorted;
 	int err = 0;
 
-	model_set_init(out);
 	in_sorted = calloc(input->n ? input->n : 1, sizeof(*in_sorted));
 	if (!in_sorted)
 		return -ENOMEM;
 	model_set_sorted(input, in_sorted);
-	err = model_set_reserve(out, input->n + applied->n);
-	for (size_t i = 0; i < input->n && !err; i++)
-		err = model_set_add_copy(out, input, &input->objs[i]);
 	for (size_t i = 0; i < applied->n && !err; i++) {
 		const struct model_obj *o = &applied->objs[i];
 
@@ -82,26 +82,28 @@ int input_merge(const struct model_set *input, const struct model_set *applied,
 	return err;
 }
 
-int input_merge_take(struct model_set *input, const struct model_set *applied,
-		     struct model_set *out)
+int input_merge(const struct model_set *input, const struct model_set *applied,
+		struct model_set *out)
 {
-	const struct model_obj **in_sorted;
 	int err;
 
 	model_set_init(out);
-	in_sorted = calloc(input->n ? input->n : 1, sizeof(*in_sorted));
-	if (!in_sorted)
-		return -ENOMEM;
-	model_set_sorted(input, in_sorted);
+	err = model_set_reserve(out, input->n + applied->n);
+	for (size_t i = 0; i < input->n && !err; i++)
+		err = model_set_add_copy(out, input, &input->objs[i]);
+	return err ? err : input_keep_applied(input, applied, out);
+}
+
+int input_merge_take(struct model_set *input, const struct model_set *applied,
+		     struct model_set *out)
+{
+	int err;
+
+	model_set_init(out);
 	/* Which applied objects stay, decided before @input moves. */
 	err = model_set_reserve(out, input->n + applied->n);
-	for (size_t i = 0; i < applied->n && !err; i++) {
-		const struct model_obj *o = &applied->objs[i];
-
-		if (!model_sorted_find(in_sorted, input->n, o->kind, o->name))
-			err = model_set_add_copy(out, applied, o);
-	}
-	free(in_sorted);
+	if (!err)
+		err = input_keep_applied(input, applied, out);
 	if (err)
 		return err;
 	/* The input's objects, moved (the room is reserved), with the

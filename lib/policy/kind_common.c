@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "kinds.h"
 #include "spiffe.h"
 
@@ -346,17 +347,12 @@ const char *kind_check_otel_endpoint_or_ref(const void *obj)
 
 void *kind_own_alloc(struct kind_own *o, size_t size)
 {
+	void **v = grow_room(o->p, o->n, &o->cap, sizeof(*v), 16);
 	void *p;
 
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 16;
-		void **v = realloc(o->p, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		o->p = v;
-		o->cap = cap;
-	}
+	if (!v)
+		return NULL;
+	o->p = v;
 	p = calloc(1, size ? size : 1);
 	if (p)
 		o->p[o->n++] = p;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "model.h"
 
 static const struct kind_desc *const model_core_kinds[] = {
@@ -271,15 +272,10 @@ struct model_obj *model_set_add(struct model_set *s, enum model_kind kind)
 {
 	struct model_obj *o;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-
-		o = realloc(s->objs, cap * sizeof(*o));
-		if (!o)
-			return NULL;
-		s->objs = o;
-		s->cap = cap;
-	}
+	o = grow_room(s->objs, s->n, &s->cap, sizeof(*o), 16);
+	if (!o)
+		return NULL;
+	s->objs = o;
 	o = &s->objs[s->n++];
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;

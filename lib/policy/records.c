@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "records.h"
 
 #define REC_CORE_INFO(ID, map, key, val, max, flags)                          \
@@ -45,15 +46,10 @@ static int rec_table_add(struct rec_table *t, enum rec_map m, const void *key,
 	size_t sz = rec_size(m);
 	uint8_t *p;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-
-		p = realloc(t->data, cap * sz);
-		if (!p)
-			return -ENOMEM;
-		t->data = p;
-		t->cap = cap;
-	}
+	p = grow_room(t->data, t->n, &t->cap, sz, 64);
+	if (!p)
+		return -ENOMEM;
+	t->data = p;
 	p = t->data + t->n * sz;
 	memcpy(p, key, rec_maps[m].key_size);
 	memcpy(p + rec_maps[m].key_size, val, rec_maps[m].val_size);

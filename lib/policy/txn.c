@@ -90,17 +90,22 @@ static int txn_store(struct txn *t, bool create)
 	return err;
 }
 
-/* A transaction with nothing open yet. */
-static void txn_open_none(struct txn *t, const struct txn_opts *o)
+void txn_init(struct txn *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->o = *o;
 	t->lock_fd = -1;
 	diag_init(&t->d);
 	rec_set_init(&t->have);
 	rec_set_init(&t->want);
 	model_set_init(&t->applied);
 	model_set_init(&t->next);
+}
+
+/* A transaction with nothing open yet, for @o. */
+static void txn_open_none(struct txn *t, const struct txn_opts *o)
+{
+	txn_init(t);
+	t->o = *o;
 }
 
 int txn_open(struct txn *t, const struct txn_opts *o)

@@ -86,6 +86,10 @@ struct txn {
  */
 int txn_open(struct txn *t, const struct txn_opts *o);
 
+/* @t with nothing open, for a caller that may end before txn_open():
+ * txn_close() of it releases nothing. */
+void txn_init(struct txn *t);
+
 /* Returns 0, -EINVAL (t->next is invalid), -ENOSPC (it does not fit the
  * maps) or -ENOMEM. */
 int txn_plan(struct txn *t);

@@ -65,20 +65,7 @@ static const char *val_where(const struct model_obj *o, char *buf, size_t n)
 static const struct model_obj *val_find(const struct val_ctx *c,
 					enum model_kind kind, const char *name)
 {
-	size_t lo = c->kind_first[kind], hi = lo + c->kind_n[kind];
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(c->sorted[mid]->name, name);
-
-		if (r == 0)
-			return c->sorted[mid];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return model_sorted_find(c->sorted, c->set->n, kind, name);
 }
 
 /* The trust domain of @set's Mesh, or NULL when it has none. */

@@ -16,6 +16,8 @@
 #include "harness/test.h"
 #include "harness/pki_harness.h"
 #include "../../agent/certs.h"
+#include "../../agent/tls-int.h"
+#include "harness/tls_harness.h"
 #include "certdir.h"
 #include "fsio.h"
 
@@ -26,8 +28,7 @@
 #define ID_MIX	"spiffe://mesh.local/ns/default/sa/mix"
 #define STEM_WEB "mesh.local+ns+default+sa+web"
 
-static char dir[64];
-static bool have_openssl, have_certs;
+static bool have_openssl;
 
 /* certs/<stem>.crt|.key (subject /CN=leaf) for a leaf signed by ca, whose
  * URI SAN is @san. */
@@ -41,7 +42,7 @@ static int make_leaf(const char *stem, const char *san)
 	if (n < 0 || (size_t)n >= sizeof(out) || m < 0 ||
 	    (size_t)m >= sizeof(uri))
 		return -1;
-	return ph_make_leaf(dir, "ca", out, "leaf", uri);
+	return ph_make_leaf(th_dir, "ca", out, "leaf", uri);
 }
 
 static bool setup(void)
@@ -49,11 +50,10 @@ static bool setup(void)
 	have_openssl = ph_have_openssl();
 	if (!have_openssl)
 		return false;
-	snprintf(dir, sizeof(dir), "/tmp/mf-test-certs-XXXXXX");
-	if (!mkdtemp(dir))
+	if (!ph_make_dir(th_dir, sizeof(th_dir), "certs"))
 		return false;
-	return ph_sh("cd %s && mkdir certs", dir) == 0 &&
-	       ph_make_ca(dir, "ca", "mf-test-ca") == 0 &&
+	return ph_sh("cd %s && mkdir certs", th_dir) == 0 &&
+	       ph_make_ca(th_dir, "ca", "mf-test-ca") == 0 &&
 	       make_leaf("mesh.local+ns+default+sa+web", ID_WEB) == 0 &&
 	       make_leaf("mesh.local+ns+meshforge-system+sa+mf-node-b",
 			 ID_NODE) == 0 &&
@@ -82,9 +82,9 @@ static bool test_lookup_and_cache(void)
 	char id[MF_SPIFFE_MAX];
 	bool ok = false;
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+	if (!ASSERT_EQ(certs_open(&c, th_dir), 0))
 		return false;
 	if (!ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &a), 0) ||
 	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &b), 0) ||
@@ -97,11 +97,11 @@ static bool test_lookup_and_cache(void)
 		goto out;
 	/* Cached: the files may go, the context stays. */
 	if (!ASSERT_EQ(ph_sh("mv %s/certs/mesh.local+ns+default+sa+web.crt %s/web.bak",
-			     dir, dir), 0) ||
+			     th_dir, th_dir), 0) ||
 	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &b2), 0) ||
 	    !ASSERT_TRUE(a == b2) ||
 	    !ASSERT_EQ(ph_sh("mv %s/web.bak %s/certs/mesh.local+ns+default+sa+web.crt",
-			     dir, dir), 0))
+			     th_dir, th_dir), 0))
 		goto out;
 	ok = true;
 out:
@@ -120,9 +120,9 @@ static bool test_refusals(void)
 	struct certs *c = NULL;
 	bool ok;
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+	if (!ASSERT_EQ(certs_open(&c, th_dir), 0))
 		return false;
 	ok = ASSERT_EQ(certs_client_ctx(c, ID_GONE, NULL, &x), -ENOENT) &&
 	     ASSERT_EQ(certs_server_ctx(c, ID_GONE, NULL, &x), -ENOENT) &&
@@ -166,9 +166,9 @@ static bool test_threads_share(void)
 	bool ok = true;
 	int i, j;
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+	if (!ASSERT_EQ(certs_open(&c, th_dir), 0))
 		return false;
 	memset(r, 0, sizeof(r));
 	for (i = 0; i < 4; i++) {
@@ -190,57 +190,31 @@ static bool test_threads_share(void)
 	return ok;
 }
 
-static size_t pump(struct tls_sess *a, struct tls_sess *b)
-{
-	size_t moved = 0, n;
-	const void *p;
-
-	while ((n = tls_out_pending(a, &p)) > 0 && tls_feed(b, p, n) == 0) {
-		tls_out_consume(a, n);
-		moved += n;
-	}
-	return moved;
-}
-
 /* A workload client context and a node server context from the store talk
  * to each other, and each learns the other's identity. */
 static bool test_contexts_handshake(void)
 {
-	struct tls_ctx *cc = NULL, *sc = NULL;
-	struct tls_sess *cs = NULL, *ss = NULL;
 	struct certs *c = NULL;
 	char id[MF_SPIFFE_MAX];
-	int rc = -EAGAIN, rs = -EAGAIN, i;
+	struct th_pair p;
+	int rc, rs;
 	bool ok = false;
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+	if (!ASSERT_EQ(certs_open(&c, th_dir), 0))
 		return false;
-	if (!ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &cc), 0) ||
-	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &sc), 0) ||
-	    !ASSERT_EQ(tls_sess_new(&cs, cc), 0) ||
-	    !ASSERT_EQ(tls_sess_new(&ss, sc), 0))
+	if (!th_pair_certs(&p, c, ID_WEB, ID_NODE))
 		goto out;
-	for (i = 0; i < 10 && (rc == -EAGAIN || rs == -EAGAIN); i++) {
-		if (rc == -EAGAIN)
-			rc = tls_handshake(cs);
-		pump(cs, ss);
-		if (rs == -EAGAIN)
-			rs = tls_handshake(ss);
-		pump(ss, cs);
-	}
+	th_handshake(&p, &rc, &rs);
 	if (!ASSERT_EQ(rc, 0) || !ASSERT_EQ(rs, 0))
 		goto out;
-	ok = ASSERT_EQ(tls_peer_spiffe(ss, id, sizeof(id)), 0) &&
+	ok = ASSERT_EQ(tls_peer_spiffe(p.s, id, sizeof(id)), 0) &&
 	     ASSERT_STREQ(id, ID_WEB) &&
-	     ASSERT_EQ(tls_peer_spiffe(cs, id, sizeof(id)), 0) &&
+	     ASSERT_EQ(tls_peer_spiffe(p.c, id, sizeof(id)), 0) &&
 	     ASSERT_STREQ(id, ID_NODE);
 out:
-	tls_sess_free(cs);
-	tls_sess_free(ss);
-	tls_ctx_put(cc);
-	tls_ctx_put(sc);
+	th_pair_close(&p);
 	certs_close(c);
 	return ok;
 }
@@ -253,13 +227,13 @@ static bool test_mismatched_pair_refused(void)
 	struct certs *c = NULL;
 	bool ok;
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
 	if (!ASSERT_EQ(make_leaf("mesh.local+ns+default+sa+mix", ID_MIX), 0) ||
 	    !ASSERT_EQ(ph_sh("cp %s/certs/" STEM_WEB ".key "
 			     "%s/certs/mesh.local+ns+default+sa+mix.key",
-			     dir, dir), 0) ||
-	    !ASSERT_EQ(certs_open(&c, dir), 0))
+			     th_dir, th_dir), 0) ||
+	    !ASSERT_EQ(certs_open(&c, th_dir), 0))
 		return false;
 	ok = ASSERT_EQ(certs_client_ctx(c, ID_MIX, NULL, &x), -EINVAL) &&
 	     ASSERT_TRUE(x == NULL);
@@ -277,21 +251,21 @@ static bool test_loads_replaced_pair(void)
 	struct certs *c = NULL;
 	bool ok = false;
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	snprintf(path, sizeof(path), "%s/web2.crt", dir);
-	if (!ASSERT_EQ(ph_make_leaf(dir, "ca", "web2", "web2",
+	snprintf(path, sizeof(path), "%s/web2.crt", th_dir);
+	if (!ASSERT_EQ(ph_make_leaf(th_dir, "ca", "web2", "web2",
 				    "URI:" ID_WEB), 0) ||
 	    !ASSERT_EQ(fsio_read_all(path, &crt, &crt_len), 0))
 		goto out;
-	snprintf(path, sizeof(path), "%s/web2.key", dir);
+	snprintf(path, sizeof(path), "%s/web2.key", th_dir);
 	if (!ASSERT_EQ(fsio_read_all(path, &key, &key_len), 0) ||
-	    !ASSERT_EQ(certdir_put(dir, STEM_WEB, crt, crt_len, key, key_len),
+	    !ASSERT_EQ(certdir_put(th_dir, STEM_WEB, crt, crt_len, key, key_len),
 		       0) ||
-	    !ASSERT_EQ(certdir_read(dir, STEM_WEB, &now, &now_len, &ign,
+	    !ASSERT_EQ(certdir_read(th_dir, STEM_WEB, &now, &now_len, &ign,
 				    &ign_len), 0) ||
 	    !ASSERT_EQ(now_len, crt_len) || !ASSERT_MEMEQ(now, crt, crt_len) ||
-	    !ASSERT_EQ(certs_open(&c, dir), 0))
+	    !ASSERT_EQ(certs_open(&c, th_dir), 0))
 		goto out;
 	ok = ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &a), 0) &&
 	     ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &b), 0);
@@ -314,22 +288,22 @@ static bool test_reload(void)
 	struct certs *c = NULL;
 	bool ok = false;
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!ASSERT_EQ(certs_open(&c, dir), 0) ||
+	if (!ASSERT_EQ(certs_open(&c, th_dir), 0) ||
 	    !ASSERT_EQ(certs_watch(c), 0) ||
 	    !ASSERT_FALSE(certs_changed(c)) ||
 	    !ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &a), 0))
 		goto out;
 	/* Re-issued, as mfctl does it. */
-	snprintf(path, sizeof(path), "%s/web3.crt", dir);
-	if (!ASSERT_EQ(ph_make_leaf(dir, "ca", "web3", "web3",
+	snprintf(path, sizeof(path), "%s/web3.crt", th_dir);
+	if (!ASSERT_EQ(ph_make_leaf(th_dir, "ca", "web3", "web3",
 				    "URI:" ID_WEB), 0) ||
 	    !ASSERT_EQ(fsio_read_all(path, &crt, &crt_len), 0))
 		goto out;
-	snprintf(path, sizeof(path), "%s/web3.key", dir);
+	snprintf(path, sizeof(path), "%s/web3.key", th_dir);
 	if (!ASSERT_EQ(fsio_read_all(path, &key, &key_len), 0) ||
-	    !ASSERT_EQ(certdir_put(dir, STEM_WEB, crt, crt_len, key, key_len),
+	    !ASSERT_EQ(certdir_put(th_dir, STEM_WEB, crt, crt_len, key, key_len),
 		       0) ||
 	    !ASSERT_TRUE(certs_changed(c)) || !ASSERT_FALSE(certs_changed(c)))
 		goto out;
@@ -359,12 +333,12 @@ static bool test_reload(void)
 	b = NULL;
 	if (!ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &b), 0) ||
 	    !ASSERT_EQ(ph_sh("cp %s/ca.crt %s/ca.bak && echo junk >%s/ca.crt",
-			     dir, dir, dir), 0))
+			     th_dir, th_dir, th_dir), 0))
 		goto out;
 	ok = ASSERT_TRUE(certs_reload(c, NULL) < 0) &&
 	     ASSERT_EQ(certs_server_ctx(c, ID_WEB, NULL, &b2), 0) &&
 	     ASSERT_TRUE(b2 == b);
-	ok = ASSERT_EQ(ph_sh("mv %s/ca.bak %s/ca.crt", dir, dir), 0) && ok;
+	ok = ASSERT_EQ(ph_sh("mv %s/ca.bak %s/ca.crt", th_dir, th_dir), 0) && ok;
 out:
 	tls_ctx_put(a);
 	tls_ctx_put(b);
@@ -402,9 +376,9 @@ static bool test_expiry(void)
 	struct validity v = { 0 };
 	bool ok;
 
-	if (!have_certs)
+	if (!th_have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	if (!ASSERT_EQ(certs_open(&c, dir), 0))
+	if (!ASSERT_EQ(certs_open(&c, th_dir), 0))
 		return false;
 	ok = ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &a), 0);
 	certs_each(c, one_validity, &v);
@@ -428,8 +402,8 @@ int main(void)
 		printf("FAIL: test_certs/global_init\n");
 		return 1;
 	}
-	have_certs = setup();
-	if (have_openssl && !have_certs) {
+	th_have_certs = setup();
+	if (have_openssl && !th_have_certs) {
 		printf("FAIL: test_certs/setup\n");
 		test_failed_count++;
 	}
@@ -443,7 +417,6 @@ int main(void)
 	TEST_RUN(test_reload);
 	TEST_RUN(test_expiry);
 	tls_global_fini();
-	if (dir[0] && strncmp(dir, "/tmp/mf-test-certs-", 19) == 0)
-		ph_sh("rm -rf '%s'", dir);
+	ph_remove(th_dir);
 	TEST_MAIN_END();
 }

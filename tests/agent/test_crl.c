@@ -23,8 +23,11 @@
 #include <unistd.h>
 
 #include "harness/test.h"
+#include "harness/pki_harness.h"
 #include "../../agent/certs.h"
 #include "../../agent/crl.h"
+#include "../../agent/tls-int.h"
+#include "harness/tls_harness.h"
 #include "../../ctl/pki.h"
 #include "certdir.h"
 #include "der.h"
@@ -36,8 +39,6 @@
 #define ID_NODE	"spiffe://mesh.local/ns/meshforge-system/sa/mf-node-b"
 #define CA_CN	"meshforge root CA mesh.local"
 
-static char dir[64];
-static bool have_pki;
 static WC_RNG rng;
 static struct pki_key ca_key, evil_key, other_key;
 static uint8_t *ca_der;
@@ -101,7 +102,7 @@ static int make_leaf(const char *id, uint8_t *serial, size_t *serial_len)
 	if (!err)
 		err = spiffe_file_stem(id, stem, sizeof(stem));
 	if (!err)
-		err = certdir_put(dir, stem, crt, crt_len, key_pem, key_len);
+		err = certdir_put(th_dir, stem, crt, crt_len, key_pem, key_len);
 	if (!err && (der_cert_parse(der, len, &c) ||
 		     c.serial.len > PKI_SERIAL_MAX))
 		err = -EBADMSG;
@@ -143,7 +144,7 @@ static int write_crl(struct pki_key *signer, time_t this_u, time_t next_u,
 		e[i].when = this_u;
 		e[i].reason = reason;
 	}
-	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	snprintf(path, sizeof(path), "%s/ca.crl", th_dir);
 	err = pki_crl_make(&req, signer, &rng, &der, &len);
 	if (!err)
 		err = fsio_write_atomic(path, der, len, 0644);
@@ -158,10 +159,9 @@ static bool setup(void)
 	char path[128];
 	bool ok;
 
-	snprintf(dir, sizeof(dir), "/tmp/mf-test-crl-XXXXXX");
-	if (!mkdtemp(dir) || wc_InitRng(&rng))
+	if (!ph_make_dir(th_dir, sizeof(th_dir), "crl") || wc_InitRng(&rng))
 		return false;
-	snprintf(path, sizeof(path), "%s/ca.crt", dir);
+	snprintf(path, sizeof(path), "%s/ca.crt", th_dir);
 	ok = make_ca(&ca_key, CA_CN, path, &ca_der, &ca_len) == 0 &&
 	     pki_cert_parse(ca_der, ca_len, &ca_info) == 0 &&
 	     make_leaf(ID_WEB, web_serial, &web_serial_len) == 0 &&
@@ -174,18 +174,6 @@ static bool setup(void)
 	return ok;
 }
 
-static size_t pump(struct tls_sess *a, struct tls_sess *b)
-{
-	size_t moved = 0, n;
-	const void *p;
-
-	while ((n = tls_out_pending(a, &p)) > 0 && tls_feed(b, p, n) == 0) {
-		tls_out_consume(a, n);
-		moved += n;
-	}
-	return moved;
-}
-
 /* A handshake of client @cid with server @sid, both from store @c: each
  * end's result into *rc / *rs, and the reason of the end that failed
  * (the server's first) into @why.  Returns false when a context or
@@ -193,35 +181,19 @@ static size_t pump(struct tls_sess *a, struct tls_sess *b)
 static bool shake(struct certs *c, const char *cid, const char *sid, int *rc,
 		  int *rs, char *why, size_t n)
 {
-	struct tls_ctx *cc = NULL, *sc = NULL;
-	struct tls_sess *cs = NULL, *ss = NULL;
-	bool ok = false;
+	struct th_pair p;
+	bool ok;
 
 	*rc = *rs = -EAGAIN;
 	why[0] = '\0';
-	if (!ASSERT_EQ(certs_client_ctx(c, cid, NULL, &cc), 0) ||
-	    !ASSERT_EQ(certs_server_ctx(c, sid, NULL, &sc), 0) ||
-	    !ASSERT_EQ(tls_sess_new(&cs, cc), 0) ||
-	    !ASSERT_EQ(tls_sess_new(&ss, sc), 0))
-		goto out;
-	for (int i = 0; i < 10 && (*rc == -EAGAIN || *rs == -EAGAIN); i++) {
-		if (*rc == -EAGAIN)
-			*rc = tls_handshake(cs);
-		pump(cs, ss);
-		if (*rs == -EAGAIN)
-			*rs = tls_handshake(ss);
-		pump(ss, cs);
-	}
-	if (*rs < 0)
-		snprintf(why, n, "%s", tls_last_error(ss));
-	else if (*rc < 0)
-		snprintf(why, n, "%s", tls_last_error(cs));
-	ok = true;
-out:
-	tls_sess_free(cs);
-	tls_sess_free(ss);
-	tls_ctx_put(cc);
-	tls_ctx_put(sc);
+	ok = th_pair_certs(&p, c, cid, sid);
+	if (ok)
+		th_handshake(&p, rc, rs);
+	if (ok && *rs < 0)
+		snprintf(why, n, "%s", tls_last_error(p.s));
+	else if (ok && *rc < 0)
+		snprintf(why, n, "%s", tls_last_error(p.c));
+	th_pair_close(&p);
 	return ok;
 }
 
@@ -266,9 +238,9 @@ static bool test_crl_round_trip(void)
 	time_t now = time(NULL);
 	bool ok = false;
 
-	if (!have_pki)
+	if (!th_have_certs)
 		TEST_SKIP("no PKI");
-	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	snprintf(path, sizeof(path), "%s/ca.crl", th_dir);
 	if (!ASSERT_EQ(write_crl(&ca_key, now, now + 3600, s, lens, 2,
 				 DER_CRL_KEY_COMPROMISE), 0) ||
 	    !ASSERT_EQ(fsio_read_all(path, &buf, &len), 0) ||
@@ -321,12 +293,12 @@ static bool test_revoke_reload(void)
 	uint64_t bad = 0;
 	bool ok = false;
 
-	if (!have_pki)
+	if (!th_have_certs)
 		TEST_SKIP("no PKI");
 	der_serial_hex(web_serial, web_serial_len, hex, sizeof(hex));
 	der_serial_hex(node_serial, node_serial_len, nhex, sizeof(nhex));
-	snprintf(path, sizeof(path), "%s/ca.crl", dir);
-	if (!ASSERT_EQ(certs_open(&c, dir), 0) ||
+	snprintf(path, sizeof(path), "%s/ca.crl", th_dir);
+	if (!ASSERT_EQ(certs_open(&c, th_dir), 0) ||
 	    !ASSERT_EQ(certs_watch(c), 0) ||
 	    !ASSERT_TRUE(accepted(c, ID_WEB, ID_NODE)) ||
 	    !ASSERT_TRUE(accepted(c, ID_API, ID_NODE)) ||
@@ -406,13 +378,13 @@ static bool test_other_issuer(void)
 	time_t now = time(NULL);
 	bool ok = false;
 
-	if (!have_pki)
+	if (!th_have_certs)
 		TEST_SKIP("no PKI");
-	snprintf(other_crt, sizeof(other_crt), "%s/other.crt", dir);
-	snprintf(mesh_crt, sizeof(mesh_crt), "%s/ca.crt", dir);
-	snprintf(path, sizeof(path), "%s/other.crl", dir);
+	snprintf(other_crt, sizeof(other_crt), "%s/other.crt", th_dir);
+	snprintf(mesh_crt, sizeof(mesh_crt), "%s/ca.crt", th_dir);
+	snprintf(path, sizeof(path), "%s/other.crl", th_dir);
 	snprintf(leaf_path, sizeof(leaf_path),
-		 "%s/certs/mesh.local+ns+default+sa+web.crt", dir);
+		 "%s/certs/mesh.local+ns+default+sa+web.crt", th_dir);
 	memset(&e, 0, sizeof(e));
 	memcpy(e.serial, web_serial, web_serial_len);
 	e.serial_len = web_serial_len;
@@ -474,10 +446,10 @@ static bool test_tampered_refused(void)
 	time_t now = time(NULL);
 	bool ok;
 
-	if (!have_pki)
+	if (!th_have_certs)
 		TEST_SKIP("no PKI");
-	snprintf(path, sizeof(path), "%s/ca.crl", dir);
-	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	snprintf(path, sizeof(path), "%s/ca.crl", th_dir);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", th_dir);
 	cas[0] = ca;
 	ok = ASSERT_EQ(write_crl(&ca_key, now, now + 60, s, lens, 2,
 				 DER_CRL_KEY_COMPROMISE), 0) &&
@@ -523,8 +495,8 @@ int main(void)
 		printf("FAIL: test_crl/global_init\n");
 		return 1;
 	}
-	have_pki = setup();
-	if (!have_pki) {
+	th_have_certs = setup();
+	if (!th_have_certs) {
 		printf("FAIL: test_crl/setup\n");
 		test_failed_count++;
 	}
@@ -538,12 +510,6 @@ int main(void)
 	free(ca_der);
 	wc_FreeRng(&rng);
 	tls_global_fini();
-	if (dir[0] && strncmp(dir, "/tmp/mf-test-crl-", 17) == 0) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			printf("  could not remove %s\n", dir);
-	}
+	ph_remove(th_dir);
 	TEST_MAIN_END();
 }

@@ -2,7 +2,7 @@
 /*
  * The request parts routes match and rewrite (agent/hmatch.c): paths by
  * whole segments, values, query parameters, path rewrites with the query
- * kept, redirect Locations, and host names against listener and route
+ * kept, redirect Locations, a route's method, and host names against listener and route
  * hostnames with wildcards, most specific first.
  */
 #include <stdint.h>
@@ -10,6 +10,7 @@
 
 #include "harness/test.h"
 #include "../../agent/hmatch.h"
+#include "meshforge/abi.h"
 
 static struct hmatch_want want(enum hmatch_type t, const char *s)
 {
@@ -114,6 +115,29 @@ static bool test_location(void)
 	return ok;
 }
 
+/* A route's method, the enum both route kinds store: none asked is every
+ * method, one past the enum none. */
+static bool test_method(void)
+{
+	struct http1_start sl = {
+		.method = "POST", .method_len = 4,
+		.target = "/", .target_len = 1,
+		.major = 1, .minor = 1,
+	};
+	struct hhead h;
+	bool ok;
+
+	memset(&h, 0, sizeof(h));
+	ok = ASSERT_EQ(hhead_start(&h, true, &sl), 0) &&
+	     ASSERT_TRUE(hmatch_method(&h, 0)) &&
+	     ASSERT_TRUE(hmatch_method(&h, MF_METHOD_POST)) &&
+	     ASSERT_FALSE(hmatch_method(&h, MF_METHOD_PUT)) &&
+	     ASSERT_FALSE(hmatch_method(&h, MF_METHOD_PATCH)) &&
+	     ASSERT_FALSE(hmatch_method(&h, MF_METHOD_TRACE + 1));
+	hhead_free(&h);
+	return ok;
+}
+
 static unsigned int host(const char *pattern, const char *h)
 {
 	return hmatch_host(pattern, h, strlen(h));
@@ -148,6 +172,7 @@ int main(void)
 	TEST_RUN(test_values_and_query);
 	TEST_RUN(test_rewrite);
 	TEST_RUN(test_location);
+	TEST_RUN(test_method);
 	TEST_RUN(test_hosts);
 	TEST_MAIN_END();
 }

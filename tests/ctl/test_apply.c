@@ -104,12 +104,9 @@ static bool test_invalid_and_dry_run_write_nothing(void)
 /* The flags of the mf_services record at @vip:80 in @rs, or ~0u. */
 static uint32_t svc_flags(const struct rec_set *rs, const char *vip)
 {
-	struct mf_service_key k = { .port = 80, .proto = MF_PROTO_TCP };
-	long i = rh_ip(k.vip, vip) ? rec_find(rs, REC_SERVICES, &k) : -1;
+	const struct mf_service *s = ph_service_at(rs, vip, 80);
 
-	return i < 0 ? ~0u :
-	       ((const struct mf_service *)rec_val(rs, REC_SERVICES,
-						   (size_t)i))->flags;
+	return s ? s->flags : ~0u;
 }
 
 /* A Service's protocol: written http, or left out where its endpoints all

@@ -10,9 +10,11 @@
  *   ph_make_leaf()     an ECDSA P-256 leaf signed by a CA of that dir, with
  *                      a subjectAltName (URI SANs for SPIFFE ids), usable
  *                      as both TLS client and server.
+ *   ph_make_dir()      a new dir of the test's own, /tmp/mf-test-<name>-*,
+ *                      for the PKI a test makes itself (with openssl, or
+ *                      with mfctl's PKI code); ph_remove() removes it.
  *   ph_make_pki()      the usual set in a new dir: CA "ca", leaves "client"
- *                      (PH_ID_CLIENT) and "server" (PH_ID_SERVER);
- *                      ph_remove() removes the dir.
+ *                      (PH_ID_CLIENT) and "server" (PH_ID_SERVER).
  *   ph_make_signed()   any certificate signed by a CA of that dir, with the
  *                      subject, extension lines and days given: leaves
  *                      that break a rule, intermediate CAs.
@@ -244,14 +246,20 @@ static inline int ph_make_svid(const char *dir, const char *ca_stem,
 			      c->days);
 }
 
-/* Makes /tmp/mf-test-@name-XXXXXX, its path in @dir (@n bytes), with CA
- * "ca" and leaves "client" and "server" (SANs PH_ID_CLIENT, PH_ID_SERVER).
+/* Makes the empty dir /tmp/mf-test-@name-XXXXXX, its path in @dir (@n
+ * bytes).  Returns true, or false when it could not. */
+static inline bool ph_make_dir(char *dir, size_t n, const char *name)
+{
+	return (size_t)snprintf(dir, n, "/tmp/mf-test-%s-XXXXXX", name) < n &&
+	       mkdtemp(dir);
+}
+
+/* Makes /tmp/mf-test-@name-XXXXXX (ph_make_dir()) with CA "ca" and
+ * leaves "client" and "server" (SANs PH_ID_CLIENT, PH_ID_SERVER).
  * Returns true, or false when openssl is missing or fails. */
 static inline bool ph_make_pki(char *dir, size_t n, const char *name)
 {
-	if (!ph_have_openssl() ||
-	    (size_t)snprintf(dir, n, "/tmp/mf-test-%s-XXXXXX", name) >= n ||
-	    !mkdtemp(dir))
+	if (!ph_have_openssl() || !ph_make_dir(dir, n, name))
 		return false;
 	return ph_make_ca(dir, "ca", "ca") == 0 &&
 	       ph_make_leaf(dir, "ca", "client", "client",
@@ -260,7 +268,7 @@ static inline bool ph_make_pki(char *dir, size_t n, const char *name)
 			    "URI:" PH_ID_SERVER) == 0;
 }
 
-/* Removes a directory ph_make_pki() made (nothing else). */
+/* Removes a directory ph_make_dir() made (nothing else). */
 static inline void ph_remove(const char *dir)
 {
 	if (strncmp(dir, "/tmp/mf-test-", 13) == 0)

@@ -6,7 +6,11 @@
  *   - the YAML documents of a small mesh, written once: a Mesh with trust
  *     domain mesh.local, nodes, services, workloads whose identities are
  *     service accounts of namespace default, and the web-allow policy;
- *   - diagnostics compared against a list of messages;
+ *   - the services tests' (test_mesh_service, test_ext_service) base: the
+ *     Mesh (with spec fields of their own) and node mf-node-b, Kuma
+ *     documents, the mf_services record at a VIP and port;
+ *   - diagnostics compared against a list of messages, of validation or
+ *     of parsing;
  *   - two object sets compared by kind and name;
  *   - a set rendered to a string;
  *   - with "harness/ctl_harness.h" included first: an mfctl command line
@@ -41,6 +45,22 @@
 	RH_DOC("Workload", name)                                              \
 	"spec: {node: " node ", ip: " ip ", port: " port ", service: "       \
 	service ", identity: \"" PH_SA(sa) "\"}\n"
+
+/* The node the services tests put their workloads on, and the Mesh with
+ * it. */
+#define PH_NODE_B PH_NODE("mf-node-b", "10.77.0.2")
+#define PH_BASE PH_MESH PH_NODE_B
+
+/* The Mesh with spec fields @fields besides its trust domain (e.g.
+ * "meshServices: {vipRange: 10.200.0.0/30}"), and node mf-node-b. */
+#define PH_MESH_WITH(fields)                                                  \
+	RH_DOC("Mesh", "default")                                             \
+	"spec: {trustDomain: mesh.local, " fields "}\n" PH_NODE_B
+
+/* The head of a Kuma document of @kind named @name, up to "spec:". */
+#define PH_KUMA_DOC(kind, name)                                               \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: " kind "\n"               \
+	"metadata: {name: " name "}\nspec:\n"
 
 /* web-allow's spec up to its first entry, which allows the client. */
 #define PH_WEB_ALLOW_CLIENT                                                   \
@@ -92,10 +112,11 @@ static inline bool ph_diag_is(const struct diag *d, const char *const *want)
 	return ok;
 }
 
-/* @yaml parses (as t.yaml), and validation refuses it with exactly the
- * messages @want (NULL-terminated). */
-static inline bool ph_validate_refuses(const char *yaml,
-				       const char *const *want)
+/* @yaml (as t.yaml) is refused with exactly the messages @want
+ * (NULL-terminated): by parsing, or (@validate) parsed and then refused
+ * by validation. */
+static inline bool ph_refuses(const char *yaml, bool validate,
+			      const char *const *want)
 {
 	struct model_set set;
 	struct diag d;
@@ -104,12 +125,37 @@ static inline bool ph_validate_refuses(const char *yaml,
 	model_set_init(&set);
 	diag_init(&d);
 	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
-					&d), 0) &&
-	     ASSERT_EQ(validate_set(&set, &d), -EINVAL) &&
+					&d), validate ? 0 : -EINVAL) &&
+	     (!validate || ASSERT_EQ(validate_set(&set, &d), -EINVAL)) &&
 	     ph_diag_is(&d, want);
 	diag_free(&d);
 	model_set_free(&set);
 	return ok;
+}
+
+static inline bool ph_validate_refuses(const char *yaml,
+				       const char *const *want)
+{
+	return ph_refuses(yaml, true, want);
+}
+
+static inline bool ph_parse_refuses(const char *yaml, const char *const *want)
+{
+	return ph_refuses(yaml, false, want);
+}
+
+/* The mf_services record of @vip:@port (TCP) in @rs, or NULL. */
+static inline const struct mf_service *ph_service_at(const struct rec_set *rs,
+						     const char *vip,
+						     uint16_t port)
+{
+	struct mf_service_key k = { .port = port, .proto = MF_PROTO_TCP };
+	long i;
+
+	if (!rh_ip(k.vip, vip))
+		return NULL;
+	i = rec_find(rs, REC_SERVICES, &k);
+	return i < 0 ? NULL : rec_val(rs, REC_SERVICES, (size_t)i);
 }
 
 /* @a and @b hold the same objects (locations aside), in any order. */

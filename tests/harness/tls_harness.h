@@ -2,9 +2,12 @@
 /*
  * Pairs of TLS sessions in one process, for the tests that look inside
  * them (test_tls, test_tls_record, test_tls_trust), over the test PKI of pki_harness.h in
- * th_dir (test_tls_mem takes the contexts alone):
+ * th_dir (test_tls_mem takes the contexts alone; test_certs and test_crl
+ * file their PKI there as a config dir):
  *   th_pair_open()  a client and a server session on contexts made from
  *                   leaf stems of th_dir; th_pair_close() frees all.
+ *   th_pair_certs() the same on contexts of an identity store
+ *                   (agent/certs.h, included first).
  *   th_pump()       moves ciphertext from one session to the other.
  *   th_handshake()  runs the handshake to its end; an end marked raw is
  *                   driven through its WOLFSSL directly, so it never hands
@@ -63,6 +66,21 @@ static inline bool th_pair_open(struct th_pair *p, const char *cleaf,
 	       ASSERT_EQ(tls_sess_new(&p->c, p->cctx), 0) &&
 	       ASSERT_EQ(tls_sess_new(&p->s, p->sctx), 0);
 }
+
+#ifdef MF_CERTS_H
+/* The client of identity @cid and the server of identity @sid, on the
+ * contexts identity store @c gives them (the pair holds a reference to
+ * each). */
+static inline bool th_pair_certs(struct th_pair *p, struct certs *c,
+				 const char *cid, const char *sid)
+{
+	memset(p, 0, sizeof(*p));
+	return ASSERT_EQ(certs_client_ctx(c, cid, NULL, &p->cctx), 0) &&
+	       ASSERT_EQ(certs_server_ctx(c, sid, NULL, &p->sctx), 0) &&
+	       ASSERT_EQ(tls_sess_new(&p->c, p->cctx), 0) &&
+	       ASSERT_EQ(tls_sess_new(&p->s, p->sctx), 0);
+}
+#endif
 
 static inline void th_pair_close(struct th_pair *p)
 {

@@ -7,7 +7,8 @@
  * unfinished .certs.next), to a reader that was in the old certs/ while a
  * put replaced it, and to a reader racing a writer process.  Every fsync()
  * goes through a wrapper, so a case can see that the config dir is synced
- * after the swap, and can make one fail.
+ * after the swap, and can make one fail.  And the trust domain the
+ * config dir names beside certs/.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -275,6 +276,39 @@ static bool test_racing_reader_sees_whole_pairs(void)
 	       reads("b", "crt-b1", "key-b1") && no_leftover();
 }
 
+/* The trust-domain file holds @text: certdir_trust_domain() with room
+ * for @n bytes returns @err and, on 0, @want. */
+static bool td_is(const char *text, size_t n, int err, const char *want)
+{
+	char path[PATH_MAX + 16], td[MF_NAME_MAX] = "";
+
+	snprintf(path, sizeof(path), "%s/" CERTDIR_TRUST_DOMAIN, dir);
+	if (!ASSERT_EQ(fsio_write_atomic(path, text, strlen(text), 0644), 0) ||
+	    !ASSERT_EQ(certdir_trust_domain(dir, td, n), err))
+		return false;
+	return err || ASSERT_STREQ(td, want);
+}
+
+/* The config dir's trust domain: its first line, blanks at its end left
+ * out; a name that is not a trust domain, or that does not fit, refused;
+ * no file is -ENOENT. */
+static bool test_trust_domain_file(void)
+{
+	char td[MF_NAME_MAX], path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/" CERTDIR_TRUST_DOMAIN, dir);
+	unlink(path);
+	return ASSERT_EQ(certdir_trust_domain(dir, td, sizeof(td)), -ENOENT) &&
+	       td_is("mesh.local\n", MF_NAME_MAX, 0, "mesh.local") &&
+	       td_is("mesh.local  \r\nother\n", MF_NAME_MAX, 0, "mesh.local") &&
+	       td_is("mesh.local", MF_NAME_MAX, 0, "mesh.local") &&
+	       td_is("Mesh Local\n", MF_NAME_MAX, -EINVAL, NULL) &&
+	       td_is("\n", MF_NAME_MAX, -EINVAL, NULL) &&
+	       td_is("mesh.local\n", 10, -EINVAL, NULL) &&
+	       td_is("mesh.local\n", 11, 0, "mesh.local") &&
+	       ASSERT_EQ(unlink(path), 0);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/mf-test-certdir-XXXXXX", cmd[PATH_MAX + 16];
@@ -293,6 +327,7 @@ int main(void)
 	TEST_RUN(test_crash_leftover);
 	TEST_RUN(test_refusals);
 	TEST_RUN(test_racing_reader_sees_whole_pairs);
+	TEST_RUN(test_trust_domain_file);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		fprintf(stderr, "cannot remove %s\n", dir);

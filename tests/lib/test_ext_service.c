@@ -14,37 +14,15 @@
 #include "policy/core.h"
 #include "policy/mesh_service.h"
 
-#define MES_DOC(name)                                                         \
-	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshExternalService\n"     \
-	"metadata: {name: " name "}\nspec:\n"
-
 /* A MeshExternalService on @port (@proto) to 192.0.2.10:@ep_port. */
 #define MES(name, port, proto, ep_port)                                       \
-	MES_DOC(name)                                                         \
+	PH_KUMA_DOC("MeshExternalService", name)                              \
 	"  match: {type: HostnameGenerator, port: " port ", protocol: "      \
 	proto "}\n"                                                           \
 	"  endpoints: [{address: 192.0.2.10, port: " ep_port "}]\n"
 
-#define BASE PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
-
 #define MESH_RANGE(extra)                                                     \
-	RH_DOC("Mesh", "default")                                             \
-	"spec: {trustDomain: mesh.local, meshExternalServices: "              \
-	"{vipRange: 10.201.0.0/29}" extra "}\n"                               \
-	PH_NODE("mf-node-b", "10.77.0.2")
-
-/* The mf_services record of @vip:@port in @rs, or NULL. */
-static const struct mf_service *svc_at(const struct rec_set *rs,
-				       const char *vip, uint16_t port)
-{
-	struct mf_service_key k = { .port = port, .proto = MF_PROTO_TCP };
-	long i;
-
-	if (!rh_ip(k.vip, vip))
-		return NULL;
-	i = rec_find(rs, REC_SERVICES, &k);
-	return i < 0 ? NULL : rec_val(rs, REC_SERVICES, (size_t)i);
-}
+	PH_MESH_WITH("meshExternalServices: {vipRange: 10.201.0.0/29}" extra)
 
 /* Kuma's default range, one record each at match.port, flagged; http is
  * HTTP, tcp is not; ids of their own; no endpoints. */
@@ -52,11 +30,11 @@ static bool test_mes_compiled(void)
 {
 	struct rec_set rs;
 	const struct mf_service *api, *db;
-	bool ok = rh_compile(BASE MES("api", "443", "http", "8443")
+	bool ok = rh_compile(PH_BASE MES("api", "443", "http", "8443")
 			     MES("db", "5432", "tcp", "5432"), NULL, &rs);
 
-	api = ok ? svc_at(&rs, "242.0.0.1", 443) : NULL;
-	db = ok ? svc_at(&rs, "242.0.0.2", 5432) : NULL;
+	api = ok ? ph_service_at(&rs, "242.0.0.1", 443) : NULL;
+	db = ok ? ph_service_at(&rs, "242.0.0.2", 5432) : NULL;
 	ok = ok && ASSERT_EQ(rec_count(&rs, REC_SERVICES), 2) &&
 	     ASSERT_TRUE(api) && ASSERT_TRUE(db) &&
 	     ASSERT_STREQ(api->name, "api") && ASSERT_STREQ(db->name, "db") &&
@@ -73,13 +51,9 @@ static bool test_mes_compiled(void)
  * that a MeshService took (where the two ranges overlap, MeshServices
  * take theirs first). */
 #define MESH_BOTH                                                             \
-	RH_DOC("Mesh", "default")                                             \
-	"spec: {trustDomain: mesh.local, meshExternalServices: "              \
-	"{vipRange: 10.201.0.0/29}, meshServices: {vipRange: "                \
-	"10.201.0.0/30}}\n"                                                   \
-	PH_NODE("mf-node-b", "10.77.0.2")                                     \
-	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshService\n"             \
-	"metadata: {name: ms}\nspec:\n"                                       \
+	PH_MESH_WITH("meshExternalServices: {vipRange: 10.201.0.0/29}, "      \
+		     "meshServices: {vipRange: 10.201.0.0/30}")               \
+	PH_KUMA_DOC("MeshService", "ms")                                      \
 	"  selector: {dataplaneLabels: {matchLabels: {app: none}}}\n"        \
 	"  ports: [{port: 82}]\n"
 
@@ -92,12 +66,12 @@ static bool test_mes_vip_kept(void)
 		  rh_compile(MESH_BOTH MES("zed", "80", "tcp", "80")
 			     MES("aaa", "81", "tcp", "81"), &first, &second);
 
-	ms = ok ? svc_at(&first, "10.201.0.1", 82) : NULL;
-	zed = ok ? svc_at(&first, "10.201.0.2", 80) : NULL;
+	ms = ok ? ph_service_at(&first, "10.201.0.1", 82) : NULL;
+	zed = ok ? ph_service_at(&first, "10.201.0.2", 80) : NULL;
 	ok = ok && ASSERT_TRUE(ms) && ASSERT_STREQ(ms->name, "ms") &&
 	     ASSERT_TRUE(zed) && ASSERT_STREQ(zed->name, "zed");
-	zed = ok ? svc_at(&second, "10.201.0.2", 80) : NULL;
-	aaa = ok ? svc_at(&second, "10.201.0.3", 81) : NULL;
+	zed = ok ? ph_service_at(&second, "10.201.0.2", 80) : NULL;
+	aaa = ok ? ph_service_at(&second, "10.201.0.3", 81) : NULL;
 	ok = ok && ASSERT_TRUE(zed) && ASSERT_STREQ(zed->name, "zed") &&
 	     ASSERT_TRUE(aaa) && ASSERT_STREQ(aaa->name, "aaa");
 	rec_set_free(&first);
@@ -128,8 +102,8 @@ static bool test_mes_permissions(void)
 	const struct mf_service *api, *web;
 	bool ok = rh_compile(yaml, NULL, &rs);
 
-	api = ok ? svc_at(&rs, "10.201.0.1", 443) : NULL;
-	web = ok ? svc_at(&rs, "10.96.0.10", 80) : NULL;
+	api = ok ? ph_service_at(&rs, "10.201.0.1", 443) : NULL;
+	web = ok ? ph_service_at(&rs, "10.96.0.10", 80) : NULL;
 	ok = ok && ASSERT_TRUE(api) && ASSERT_TRUE(web) &&
 	     ASSERT_EQ(api->authz_rules, 1) && ASSERT_EQ(web->authz_rules, 1) &&
 	     ASSERT_TRUE(rs.config.flags & MF_CONFIG_F_FORBID_MES) &&
@@ -154,26 +128,19 @@ static bool test_mes_invalid(void)
 		"name space",
 		NULL,
 	};
-	static const char bad[] =
-		RH_DOC("Mesh", "default")
-		"spec: {trustDomain: mesh.local, meshExternalServices: "
-		"{vipRange: 127.0.0.0/8}}\n";
-	struct model_set set;
-	struct diag d;
-	bool ok;
+	static const char *const range[] = {
+		"t.yaml:5:66: spec.meshExternalServices.vipRange: must be an "
+		"IPv4 network a.b.c.d/p, p 8..30, without host bits, outside "
+		"0/8, 127/8 and 224/4 (e.g. 241.0.0.0/8)",
+		NULL,
+	};
 
-	ok = ph_validate_refuses(BASE PH_SVC("web", "10.96.0.10", "80")
-				 MES("web", "443", "tcp", "443"), clash);
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ok && ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", bad, strlen(bad),
-					      &d), -EINVAL) &&
-	     ASSERT_EQ(d.n, 1) &&
-	     ASSERT_TRUE(strstr(d.msgs[0], "spec.meshExternalServices."
-				"vipRange: must be an IPv4 network") != NULL);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
+	return ph_validate_refuses(PH_BASE PH_SVC("web", "10.96.0.10", "80")
+				   MES("web", "443", "tcp", "443"), clash) &&
+	       ph_parse_refuses(RH_DOC("Mesh", "default")
+				"spec: {trustDomain: mesh.local, "
+				"meshExternalServices: {vipRange: "
+				"127.0.0.0/8}}\n", range);
 }
 
 /* MeshPassthrough into mf_config: the Mesh-wide policies in name order
@@ -183,7 +150,7 @@ static bool test_mes_invalid(void)
 static bool test_passthrough_config(void)
 {
 	static const char yaml[] =
-		BASE
+		PH_BASE
 		RH_DOC("MeshPassthrough", "a")
 		"spec:\n  targetRef: {kind: Mesh}\n"
 		"  default: {passthroughMode: All, appendMatch: [{type: IP, "

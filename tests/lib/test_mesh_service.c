@@ -14,13 +14,9 @@
 #include "policy/doc.h"
 #include "policy/mesh_service.h"
 
-#define MS_DOC(name)                                                          \
-	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshService\n"             \
-	"metadata: {name: " name "}\nspec:\n"
-
 /* A MeshService selecting the Workloads labelled app: @app, on @port. */
 #define MS(name, app, port)                                                   \
-	MS_DOC(name)                                                          \
+	PH_KUMA_DOC("MeshService", name)                                      \
 	"  selector: {dataplaneLabels: {matchLabels: {app: " app "}}}\n"     \
 	"  ports: [{port: " port ", targetPort: " port "}]\n"
 
@@ -31,28 +27,13 @@
 	"spec: {node: mf-node-b, ip: " ip ", port: " port ", "               \
 	"identity: \"" PH_SA(app) "\"}\n"
 
-#define BASE PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
-
 #define REDIS                                                                 \
-	MS_DOC("redis")                                                       \
+	PH_KUMA_DOC("MeshService", "redis")                                   \
 	"  selector: {dataplaneLabels: {matchLabels: {app: redis}}}\n"       \
 	"  ports:\n"                                                          \
 	"    - {port: 6379, targetPort: 6379, appProtocol: tcp}\n"            \
 	"    - {name: admin, port: 7000, targetPort: admin}\n"                \
 	WL_APP("r1", "10.78.2.21", "6379", "redis")
-
-/* The mf_services record of @vip:@port in @rs, or NULL. */
-static const struct mf_service *svc_at(const struct rec_set *rs,
-				       const char *vip, uint16_t port)
-{
-	struct mf_service_key k = { .port = port, .proto = MF_PROTO_TCP };
-	long i;
-
-	if (!rh_ip(k.vip, vip))
-		return NULL;
-	i = rec_find(rs, REC_SERVICES, &k);
-	return i < 0 ? NULL : rec_val(rs, REC_SERVICES, (size_t)i);
-}
 
 /* One record per port at the first address of the default range, one
  * id, flagged; the selected Workload is its endpoint. */
@@ -63,10 +44,10 @@ static bool test_msvc_compiled(void)
 	const struct mf_service *a, *b;
 	const struct mf_endpoint *e;
 	long i;
-	bool ok = rh_compile(BASE REDIS, NULL, &rs);
+	bool ok = rh_compile(PH_BASE REDIS, NULL, &rs);
 
-	a = ok ? svc_at(&rs, "241.0.0.1", 6379) : NULL;
-	b = ok ? svc_at(&rs, "241.0.0.1", 7000) : NULL;
+	a = ok ? ph_service_at(&rs, "241.0.0.1", 6379) : NULL;
+	b = ok ? ph_service_at(&rs, "241.0.0.1", 7000) : NULL;
 	i = ok ? rec_find(&rs, REC_ENDPOINTS, &ek) : -1;
 	ok = ok && ASSERT_EQ(rec_count(&rs, REC_SERVICES), 2) &&
 	     ASSERT_TRUE(a) && ASSERT_TRUE(b) && ASSERT_EQ(a->id, b->id) &&
@@ -88,8 +69,8 @@ static bool test_msvc_compiled(void)
 static bool test_msvc_port_protocols(void)
 {
 	static const char yaml[] =
-		BASE
-		MS_DOC("shop")
+		PH_BASE
+		PH_KUMA_DOC("MeshService", "shop")
 		"  selector: {dataplaneLabels: {matchLabels: {app: shop}}}\n"
 		"  ports:\n"
 		"    - {port: 80, targetPort: 8080, appProtocol: HTTP}\n"
@@ -115,7 +96,7 @@ static bool test_msvc_port_protocols(void)
 		  ASSERT_EQ(rec_count(&rs, REC_SERVICES), 4);
 
 	for (size_t i = 0; ok && i < sizeof(want) / sizeof(want[0]); i++) {
-		const struct mf_service *s = svc_at(&rs, "241.0.0.1",
+		const struct mf_service *s = ph_service_at(&rs, "241.0.0.1",
 						    want[i].port);
 
 		ok = ASSERT_TRUE(s) && ASSERT_EQ(s->flags, want[i].flags);
@@ -126,17 +107,8 @@ static bool test_msvc_port_protocols(void)
 	return ok;
 }
 
-#define MESH_30                                                               \
-	RH_DOC("Mesh", "default")                                             \
-	"spec: {trustDomain: mesh.local, "                                    \
-	"meshServices: {vipRange: 10.200.0.0/30}}\n"                          \
-	PH_NODE("mf-node-b", "10.77.0.2")
-
-#define MESH_24                                                               \
-	RH_DOC("Mesh", "default")                                             \
-	"spec: {trustDomain: mesh.local, "                                    \
-	"meshServices: {vipRange: 10.200.0.0/24}}\n"                          \
-	PH_NODE("mf-node-b", "10.77.0.2")
+#define MESH_30 PH_MESH_WITH("meshServices: {vipRange: 10.200.0.0/30}")
+#define MESH_24 PH_MESH_WITH("meshServices: {vipRange: 10.200.0.0/24}")
 
 /* A MeshService keeps its VIP when another one comes first by name and
  * the range grows, and the new one takes the next free address; a
@@ -151,8 +123,8 @@ static bool test_msvc_vip_kept(void)
 			     WL_APP("a1", "10.78.2.31", "9000", "aaa"),
 			     &first, &second);
 
-	redis = ok ? svc_at(&second, "10.200.0.1", 6379) : NULL;
-	aaa = ok ? svc_at(&second, "10.200.0.3", 9000) : NULL;
+	redis = ok ? ph_service_at(&second, "10.200.0.1", 6379) : NULL;
+	aaa = ok ? ph_service_at(&second, "10.200.0.3", 9000) : NULL;
 	ok = ok && ASSERT_TRUE(redis) && ASSERT_STREQ(redis->name, "redis") &&
 	     ASSERT_TRUE(aaa) && ASSERT_STREQ(aaa->name, "aaa");
 	rec_set_free(&first);
@@ -178,7 +150,7 @@ static bool test_msvc_range(void)
 	bool ok = rh_compile(MESH_30 MS("a", "a", "80") WL_APP("a1", "10.78.2.1",
 							       "80", "a"),
 			     NULL, &rs) &&
-		  ASSERT_TRUE(svc_at(&rs, "10.200.0.1", 80));
+		  ASSERT_TRUE(ph_service_at(&rs, "10.200.0.1", 80));
 
 	rec_set_free(&rs);
 	model_set_init(&set);
@@ -224,10 +196,10 @@ static bool test_msvc_invalid(void)
 		NULL,
 	};
 
-	return ph_validate_refuses(BASE WL_APP("r1", "10.78.2.21", "6379", "redis"),
+	return ph_validate_refuses(PH_BASE WL_APP("r1", "10.78.2.21", "6379", "redis"),
 			  no_service) &&
-	       ph_validate_refuses(BASE REDIS MS("redis2", "redis", "6379"), two) &&
-	       ph_validate_refuses(BASE PH_SVC("web", "10.96.0.10", "80") REDIS
+	       ph_validate_refuses(PH_BASE REDIS MS("redis2", "redis", "6379"), two) &&
+	       ph_validate_refuses(PH_BASE PH_SVC("web", "10.96.0.10", "80") REDIS
 			  PH_WL("w1", "mf-node-b", "10.78.2.22", "6379",
 				"web", "redis")
 			  "---\napiVersion: meshforge.io/v1alpha1\n"
@@ -235,9 +207,9 @@ static bool test_msvc_invalid(void)
 			  "{app: redis}}\nspec: {node: mf-node-b, ip: "
 			  "10.78.2.23, port: 6379, service: web, identity: "
 			  "\"" PH_SA("w2") "\"}\n", both) &&
-	       ph_validate_refuses(BASE PH_SVC("web", "10.96.0.10", "80")
+	       ph_validate_refuses(PH_BASE PH_SVC("web", "10.96.0.10", "80")
 			  MS("web", "web", "80"), clash) &&
-	       ph_validate_refuses(BASE MS("redis", "redis", "6380")
+	       ph_validate_refuses(PH_BASE MS("redis", "redis", "6380")
 			  WL_APP("r1", "10.78.2.21", "6379", "redis"), port);
 }
 
@@ -248,7 +220,7 @@ static bool test_msvc_invalid(void)
 static bool test_msvc_policies_and_read_back(void)
 {
 	static const char yaml[] =
-		BASE REDIS
+		PH_BASE REDIS
 		RH_DOC("MeshTrafficPermission", "redis-allow")
 		"spec:\n  targetRef: {kind: MeshService, name: redis}\n"
 		"  from:\n  - targetRef: {kind: Mesh}\n"
@@ -260,7 +232,7 @@ static bool test_msvc_policies_and_read_back(void)
 	const struct core_workload *w;
 	bool ok = rh_compile(yaml, NULL, &rs);
 
-	s = ok ? svc_at(&rs, "241.0.0.1", 7000) : NULL;
+	s = ok ? ph_service_at(&rs, "241.0.0.1", 7000) : NULL;
 	ok = ok && ASSERT_TRUE(s) && ASSERT_EQ(s->authz_rules, 1);
 	model_set_init(&set);
 	diag_init(&d);
@@ -302,6 +274,7 @@ static bool test_msvc_range_field(void)
 	rec_set_free(&rs);
 	for (size_t i = 0; ok && bad[i]; i++) {
 		char yaml[256], want[256];
+		const char *const msgs[] = { want, NULL };
 
 		snprintf(yaml, sizeof(yaml), RH_DOC("Mesh", "default")
 			 "spec: {trustDomain: mesh.local, meshServices: "
@@ -310,13 +283,7 @@ static bool test_msvc_range_field(void)
 			 "spec.meshServices.vipRange: must be an IPv4 network "
 			 "a.b.c.d/p, p 8..30, without host bits, outside 0/8, "
 			 "127/8 and 224/4 (e.g. 241.0.0.0/8)");
-		model_set_init(&set);
-		diag_init(&d);
-		ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml,
-						strlen(yaml), &d), -EINVAL) &&
-		     ASSERT_EQ(d.n, 1) && ASSERT_STREQ(d.msgs[0], want);
-		diag_free(&d);
-		model_set_free(&set);
+		ok = ph_parse_refuses(yaml, msgs);
 	}
 	return ok;
 }

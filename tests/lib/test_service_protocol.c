@@ -34,17 +34,12 @@
  * ~0u when there is none. */
 static uint32_t flags_at(const struct rec_set *rs, const char *last)
 {
-	struct mf_service_key k = { .port = 80, .proto = MF_PROTO_TCP };
+	const struct mf_service *s;
 	char vip[16];
-	long i;
 
 	snprintf(vip, sizeof(vip), "10.96.0.%s", last);
-	if (!rh_ip(k.vip, vip))
-		return ~0u;
-	i = rec_find(rs, REC_SERVICES, &k);
-	return i < 0 ? ~0u :
-	       ((const struct mf_service *)rec_val(rs, REC_SERVICES,
-						   (size_t)i))->flags;
+	s = ph_service_at(rs, vip, 80);
+	return s ? s->flags : ~0u;
 }
 
 /* @yaml compiles, and Service web (10.96.0.10:80) gets @want. */
@@ -132,20 +127,11 @@ static bool test_dataplane_endpoint(void)
 /* An unknown protocol is refused where it is written. */
 static bool test_unknown_refused(void)
 {
-	static const char yaml[] = SVC("web", "10", ", protocol: grpc");
-	struct model_set set;
-	struct diag d;
-	bool ok;
+	static const char *const want[] = {
+		"t.yaml:5:45: spec.protocol: must be tcp or http", NULL
+	};
 
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
-					&d), -EINVAL) &&
-	     ph_diag_is(&d, (const char *const[]){
-		"t.yaml:5:45: spec.protocol: must be tcp or http", NULL });
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
+	return ph_parse_refuses(SVC("web", "10", ", protocol: grpc"), want);
 }
 
 /* Records -> objects: each Service's spec.protocol as written (http,
