@@ -1762,27 +1762,41 @@ static const struct hproxy_flow tunnel_gw_flow = {
 
 /* Accepted on a gateway port: the port's table and, for HTTPS, the TLS
  * handshake first. */
-static void tunnel_gw_accepted(void *arg, struct conn *c)
+/* A connection accepted on a gateway port: its state (c->routes), its
+ * port's table and TLS context (*@tls, a reference; NULL: none) and the
+ * policy of that table.  NULL once @c is ended. */
+static struct tunnel_gw *tunnel_gw_take(struct tunnel *tu, struct conn *c,
+					struct tls_ctx **tls)
 {
-	struct tunnel *tu = arg;
 	struct tunnel_gw *gc;
-	struct tls_ctx *tls;
 	struct gw_table *t;
 
 	gc = calloc(1, sizeof(*gc));
 	if (!gc) {
 		conn_abort(tu->conns, c, "out of memory");
-		return;
+		return NULL;
 	}
 	c->routes = gc;
 	gc->port = ntohs(c->down_local.sin_port);
-	if (gateway_lookup(&tu->gw, gc->port, &t, &tls)) {
+	if (gateway_lookup(&tu->gw, gc->port, &t, tls)) {
 		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_PORT,
 			      "gateway port no longer served");
-		return;
+		return NULL;
 	}
 	gc->table = t;
 	c->policy = policy_get(gwroute_policy(t));
+	return gc;
+}
+
+static void tunnel_gw_accepted(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+	struct tunnel_gw *gc;
+	struct tls_ctx *tls;
+
+	gc = tunnel_gw_take(tu, c, &tls);
+	if (!gc)
+		return;
 	if (!tls) {
 		tunnel_l7_begin(tu, c, &tunnel_gw_flow);
 		return;
@@ -1804,21 +1818,11 @@ static void tunnel_gw_tcp_accepted(void *arg, struct conn *c)
 	struct gw_table *t;
 	char reason[256];
 
-	gc = calloc(1, sizeof(*gc));
-	if (!gc) {
-		conn_abort(tu->conns, c, "out of memory");
+	gc = tunnel_gw_take(tu, c, &tls);
+	if (!gc)
 		return;
-	}
-	c->routes = gc;
-	gc->port = ntohs(c->down_local.sin_port);
-	if (gateway_lookup(&tu->gw, gc->port, &t, &tls)) {
-		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_PORT,
-			      "gateway port no longer served");
-		return;
-	}
 	tls_ctx_put(tls);	/* a TCP port has none */
-	gc->table = t;
-	c->policy = policy_get(gwroute_policy(t));
+	t = gc->table;
 	tunnel_pick_of(tu, c, NULL, &bp);
 	bp.conf = &tunnel_gw_lb;
 	gwroute_tcp_decide(t, &bp, gc->port, &d);

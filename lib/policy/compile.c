@@ -754,8 +754,7 @@ static int cmp_mzs_members(const struct model_set *set, struct rec_set *out,
 		struct mf_mesh_multi_zone_service *z =
 			rec_val(out, REC_MZ_SERVICES, i);
 		const struct model_obj *mz =
-			cmp_find_obj(sorted + first[mzs_kind()],
-				     cnt[mzs_kind()], k->name);
+			model_sorted_find(sorted, set->n, mzs_kind(), k->name);
 
 		z->nmembers = 0;
 		for (size_t p = 0; !err && mz && p < z->nports &&

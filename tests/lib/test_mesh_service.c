@@ -322,7 +322,7 @@ static struct mf_mesh_multi_zone_service *mzs_at(const struct rec_set *rs,
 static bool test_mzs_members(void)
 {
 	static const char yaml[] =
-		BASE
+		PH_BASE
 		MS_G("be-west", "west", "backend",
 		     "[{port: 8080, targetPort: 8080}, "
 		     "{port: 9090, targetPort: 8080}]")
@@ -343,8 +343,8 @@ static bool test_mzs_members(void)
 	bool ok = rh_compile(yaml, NULL, &rs);
 
 	/* VIPs in name order: be-east, be-else, be-west. */
-	east = ok ? svc_at(&rs, "241.0.0.1", 8080) : NULL;
-	west = ok ? svc_at(&rs, "241.0.0.3", 8080) : NULL;
+	east = ok ? ph_service_at(&rs, "241.0.0.1", 8080) : NULL;
+	west = ok ? ph_service_at(&rs, "241.0.0.3", 8080) : NULL;
 	z = ok ? mzs_at(&rs, "backend") : NULL;
 	none = ok ? mzs_at(&rs, "nobody") : NULL;
 	ok = ok && ASSERT_TRUE(east) && ASSERT_STREQ(east->name, "be-east") &&
@@ -391,7 +391,7 @@ static bool test_mzs_members_too_many(void)
 	}
 	snprintf(ports + n, sizeof(ports) - n, "]");
 	snprintf(zports + zn, sizeof(zports) - zn, "]");
-	m += (size_t)snprintf(yaml + m, sizeof(yaml) - m, "%s", BASE);
+	m += (size_t)snprintf(yaml + m, sizeof(yaml) - m, "%s", PH_BASE);
 	for (int i = 0; i < 3; i++)
 		m += (size_t)snprintf(yaml + m, sizeof(yaml) - m,
 			"---\napiVersion: kuma.io/v1alpha1\nkind: MeshService\n"
