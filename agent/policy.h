@@ -69,8 +69,8 @@ const char *policy_node_name_by_ip(const struct policy *p,
  * A MeshExternalService's endpoint (MF_ENDPOINT_F_EXTERNAL, from @p):
  * its service's spec into *mes and the address as its spec writes it (a
  * host name or an IP) into *host.  The snapshot makes one such endpoint
- * per spec.endpoints entry of the lowest priority, whose address it
- * resolved when it was built (a host name to its first IPv4 address; one
+ * per spec.endpoints entry (policy_endpoint_priority() says its
+ * priority), whose address it resolved when it was built (a host name to its first IPv4 address; one
  * that does not resolve is left out, and logged): ep->node_ip:ep->port is
  * where to connect.  Returns 0 or -ENOENT (not such an endpoint).
  */
@@ -79,7 +79,12 @@ int policy_external(const struct policy *p, const struct mf_endpoint *ep,
 		    const struct mf_mesh_external_service **mes,
 		    const char **host);
 
-/* Round robin over the service's endpoints.  Returns NULL when it has none.
+/* The priority of endpoint @ep (from @p): a MeshExternalService's as its
+ * spec says, 0 first; any other endpoint's 0. */
+unsigned int policy_endpoint_priority(const struct policy *p,
+				      const struct mf_endpoint *ep);
+
+/* Round robin over the service's endpoints (of its lowest priority).  Returns NULL when it has none.
  * The cursor is the only mutable state of a snapshot. */
 const struct mf_endpoint *policy_pick_endpoint(struct policy *p,
 					       uint32_t service_id);

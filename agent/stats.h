@@ -137,6 +137,9 @@ struct stats {
 					 * ejected */
 	uint64_t tcp_connect_retries;	/* MeshRetry tcp.maxConnectAttempt:
 					 * connects tried again elsewhere */
+	uint64_t egress_failovers;	/* connects to a MeshExternalService's
+					 * endpoint that failed and went to
+					 * another (priority failover) */
 	uint64_t health_checks[2];	/* MeshHealthCheck probes: succeeded,
 					 * failed */
 	uint64_t health_transitions[2];	/* endpoints found healthy again,

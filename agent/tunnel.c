@@ -1235,9 +1235,26 @@ static void tunnel_inbound_read_header(struct tunnel *tu, struct conn *c)
 	}
 }
 
+/* The connect of @c to external endpoint @ep failed: the endpoint is held
+ * (balance.h), so that this connection's next pick, and the next
+ * connections', go to another endpoint of its priority level or to the
+ * next level; once the hold is over it is tried again.  True when @ep is
+ * external. */
+static bool tunnel_egress_hold(struct tunnel *tu, struct conn *c,
+			       const struct mf_endpoint *ep)
+{
+	if (!ep || !(ep->flags & MF_ENDPOINT_F_EXTERNAL))
+		return false;
+	hosts_hold(tu->bal.hosts, balance_key(c->policy, ep), timer_now(),
+		   HOSTS_HOLD_MS);
+	return true;
+}
+
 /* The connect to an endpoint's node failed: under MeshRetry's
  * tcp.maxConnectAttempt, another endpoint (the balancer's next pick), as
- * long as attempts are left. */
+ * long as attempts are left.  To a MeshExternalService's endpoint, each of
+ * the service's endpoints may be tried once (priority failover, which
+ * needs no MeshRetry), or as many times as MeshRetry says if more. */
 static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 					   const char *reason)
 {
@@ -1247,8 +1264,13 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 	struct tunnel *tu = arg;
 	struct balance_pick bp;
 	const char *why;
+	uint32_t attempts = rs ? rs->tcp_connect_attempts : 0;
+	bool ext;
 
-	if (c->l7 || !rs || ++c->connects >= rs->tcp_connect_attempts)
+	ext = tunnel_egress_hold(tu, c, c->endpoint);
+	if (ext && tunnel_nhosts(c) > attempts)
+		attempts = tunnel_nhosts(c);
+	if (c->l7 || ++c->connects >= attempts)
 		return false;
 	svc = policy_service_by_id(c->policy, c->service_id);
 	if (!svc)
@@ -1262,11 +1284,25 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 	log_info("event=connect_retry conn=%llu attempt=%u endpoint=%s "
 		 "reason=\"%s\"", (unsigned long long)c->id, c->connects + 1,
 		 ep->name, reason);
-	tu->ctx->stats.tcp_connect_retries++;
+	if (ext && log_level_max >= LOG_LVL_INFO) {
+		char from[CONN_ADDR_STRLEN], to[CONN_ADDR_STRLEN];
+
+		log_info("event=egress_failover conn=%llu service=%s from=%s "
+			 "priority=%u to=%s:%u priority=%u",
+			 (unsigned long long)c->id, ep->name,
+			 conn_addr_str(&c->up_addr, from),
+			 policy_endpoint_priority(c->policy, c->endpoint),
+			 inet_ntop(AF_INET, ep->node_ip, to, sizeof(to)),
+			 ep->port, policy_endpoint_priority(c->policy, ep));
+	}
+	if (ext)
+		tu->ctx->stats.egress_failovers++;
+	else
+		tu->ctx->stats.tcp_connect_retries++;
 	tunnel_aim(c, ep);
 	/* Each attempt has its connectionTimeout; without one they share
 	 * the setup deadline. */
-	if (rs->connect_ms)
+	if (rs && rs->connect_ms)
 		tunnel_deadline(c, rs->connect_ms);
 	conn_reconnect(tu->conns, c);
 	return true;
@@ -1463,6 +1499,9 @@ static void tunnel_l7_input_timeout(void *arg, struct conn *c)
 static void tunnel_l7_upstream_failed(void *arg, struct conn *c,
 				      const char *reason)
 {
+	/* A request's next try (MeshRetry), and the next requests, go
+	 * elsewhere for a while. */
+	tunnel_egress_hold(arg, c, c->endpoint);
 	tunnel_breaker_put(arg, c, BREAKER_PENDING);
 	hproxy_upstream_failed(c->l7, reason);
 }
