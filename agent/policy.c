@@ -6,9 +6,11 @@
  *   services   sorted by (vip, port, proto)     policy_service_by_vip()
  *   svc_by_id  indexes into services, by id     policy_service_by_id()
  *   eps        sorted by ip                     policy_endpoint_by_ip()
- *   ep_by_svc  endpoint indexes sorted by (service id, priority, ip,
- *              port): each service owns a contiguous run; round robin
- *              walks the head of its lowest priority
+ *   ep_by_svc  endpoint indexes sorted by (service id, unlisted,
+ *              priority, ip, port): each service owns a contiguous run
+ *              of the endpoints a client may use, then those its
+ *              MeshService's identities leave out; round robin walks
+ *              the head of its lowest priority
  *   idents     sorted by id;  nodes  sorted by name
  *   node_by_ip indexes into nodes, by (ip, name): an endpoint names its
  *              node by address               policy_node_name_by_ip()
@@ -45,6 +47,9 @@ struct pol_svc {
 	struct mf_service_key key;
 	struct mf_service svc;
 	uint32_t ep_first, ep_count;	/* run in ep_by_svc */
+	uint32_t ep_unlisted;		/* after the run: its endpoints
+					 * MF_ENDPOINT_F_UNLISTED, never
+					 * picked */
 	uint32_t ep_first_level;	/* how many of the run are of its
 					 * lowest priority (all but a
 					 * MeshExternalService's) */
@@ -205,6 +210,8 @@ static int cmp_ep_svc(const void *a, const void *b, void *arg)
 
 	if (x->ep.service_id != y->ep.service_id)
 		return x->ep.service_id < y->ep.service_id ? -1 : 1;
+	if ((x->ep.flags ^ y->ep.flags) & MF_ENDPOINT_F_UNLISTED)
+		return x->ep.flags & MF_ENDPOINT_F_UNLISTED ? 1 : -1;
 	if (px != py)
 		return px < py ? -1 : 1;
 	r = memcmp(x->key.ip, y->key.ip, 4);
@@ -508,9 +515,16 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 			j++;
 		s->ep_first = j;
 		while (j < p->n_eps + p->n_ext &&
-		       p->eps[p->ep_by_svc[j]].ep.service_id == s->svc.id)
+		       p->eps[p->ep_by_svc[j]].ep.service_id == s->svc.id &&
+		       !(p->eps[p->ep_by_svc[j]].ep.flags &
+			 MF_ENDPOINT_F_UNLISTED))
 			j++;
 		s->ep_count = j - s->ep_first;
+		while (j < p->n_eps + p->n_ext &&
+		       p->eps[p->ep_by_svc[j]].ep.service_id == s->svc.id) {
+			s->ep_unlisted++;
+			j++;
+		}
 		while (s->ep_first_level < s->ep_count &&
 		       pol_ep_priority(p, p->ep_by_svc[s->ep_first +
 						       s->ep_first_level]) ==
@@ -1025,6 +1039,13 @@ const struct mf_service *policy_service_at(const struct policy *p, size_t i,
 	if (key)
 		*key = p->svcs[i].key;
 	return &p->svcs[i].svc;
+}
+
+size_t policy_service_unlisted(const struct policy *p, uint32_t service_id)
+{
+	const struct pol_svc *s = pol_svc_by_id(p, service_id);
+
+	return s ? s->ep_unlisted : 0;
 }
 
 const struct mf_endpoint *policy_service_endpoint_at(const struct policy *p,

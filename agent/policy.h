@@ -104,6 +104,11 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 				      const uint8_t endpoint[4],
 				      const char *spiffe, const char **why);
 
+/* How many endpoints of service @service_id its MeshService's
+ * spec.identities leave out (MF_ENDPOINT_F_UNLISTED): no client uses
+ * them. */
+size_t policy_service_unlisted(const struct policy *p, uint32_t service_id);
+
 /* Every endpoint, in IP order: count and the one at @i (NULL past the
  * last). */
 size_t policy_endpoint_count(const struct policy *p);
@@ -159,8 +164,10 @@ size_t policy_service_count(const struct policy *p);
  * (may be NULL).  NULL when @i is out of range. */
 const struct mf_service *policy_service_at(const struct policy *p, size_t i,
 					   struct mf_service_key *key);
-/* The endpoints of service @service_id, in IP order (policy_endpoint_ip()
- * gives each one's address).  NULL when @i is out of range. */
+/* The endpoints of service @service_id a client may use (its
+ * MeshService's identities leave none of them out), by priority then IP
+ * (policy_endpoint_ip() gives each one's address).  NULL when @i is out
+ * of range. */
 const struct mf_endpoint *policy_service_endpoint_at(const struct policy *p,
 						     uint32_t service_id,
 						     size_t i);

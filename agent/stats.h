@@ -35,6 +35,9 @@ enum stats_refuse {
 					 * deadline */
 	STATS_REFUSE_EGRESS_DENIED,	/* a MeshExternalService the source
 					 * may not reach (egress.h) */
+	STATS_REFUSE_IDENTITY_UNLISTED,	/* a MeshService whose endpoints all
+					 * present an identity its
+					 * spec.identities does not list */
 	STATS_REFUSE_MAX,
 };
 
@@ -61,6 +64,7 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 		[STATS_REFUSE_HANDSHAKES_FULL] = "handshakes_full",
 		[STATS_REFUSE_FIRST_BYTE] = "first_byte_timeout",
 		[STATS_REFUSE_EGRESS_DENIED] = "egress_denied",
+		[STATS_REFUSE_IDENTITY_UNLISTED] = "identity_unlisted",
 	};
 
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";

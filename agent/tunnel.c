@@ -580,6 +580,15 @@ static bool tunnel_egress_ok(const struct conn *c,
 	return svc && egress_allowed(c->policy, svc, src_id, why);
 }
 
+/* Whether service @svc of @p has endpoints, but its MeshService's
+ * spec.identities leave every one of them out (MF_ENDPOINT_F_UNLISTED):
+ * the client must not reach a server that speaks for another identity. */
+static bool tunnel_all_unlisted(const struct policy *p, uint32_t svc)
+{
+	return policy_service_unlisted(p, svc) &&
+	       !policy_service_endpoint_at(p, svc, 0);
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
  * up end to the endpoint's node.  A request's first try is held to its
@@ -612,6 +621,11 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		return err;
 	c->rsp_mod = d.rsp_mod;
 	r->name = d.route;
+	if (d.status == 503 && !d.ep && tunnel_all_unlisted(c->policy, svc->id)) {
+		tu->ctx->stats.refused_by[STATS_REFUSE_IDENTITY_UNLISTED]++;
+		d.why = "no endpoint presents an identity of the "
+			"MeshService's spec.identities";
+	}
 	if (d.status) {
 		r->status = d.status;
 		r->why = d.why;
@@ -942,6 +956,14 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		}
 	} else {
 		ep = router_pick(p, &bp, c->traffic_route, svc, NULL);
+	}
+	if (!ep && tunnel_all_unlisted(p, svc->id)) {
+		snprintf(reason, sizeof(reason), "service %s: none of its %zu "
+			 "endpoints presents an identity of its MeshService's "
+			 "spec.identities", svc->name,
+			 policy_service_unlisted(p, svc->id));
+		tunnel_refuse(tu, c, STATS_REFUSE_IDENTITY_UNLISTED, reason);
+		return;
 	}
 	if (!ep) {
 		snprintf(reason, sizeof(reason), "service %s has no endpoints%s%s",

@@ -245,9 +245,13 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			/* The record names its node by address; the
 			 * tunnel port is shown raw (0: the default). */
 			printf("  %s -> name %.*s port %u service %u identity "
-			       "%u node %s:%u\n", a, INSP_S(e->name),
+			       "%u node %s:%u%s\n", a, INSP_S(e->name),
 			       e->port, e->service_id, e->identity_id, b,
-			       e->tunnel_port);
+			       e->tunnel_port,
+			       /* Why clients never pick it. */
+			       e->flags & MF_ENDPOINT_F_UNLISTED ?
+			       " (identity not in its MeshService's "
+			       "identities)" : "");
 			break;
 		}
 		case REC_GW_INSTANCES: {

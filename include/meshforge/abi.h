@@ -348,6 +348,11 @@ enum mf_endpoint_flags {
 	 * MeshExternalService (its spec.endpoints, resolved), which it
 	 * dials itself, node_ip:port, without a tunnel. */
 	MF_ENDPOINT_F_EXTERNAL = 1u << 3,
+	/* Its service is a MeshService that lists identities
+	 * (spec.identities), and this workload's is not among them:
+	 * clients never pick it (it is still a source, and its own
+	 * inbound). */
+	MF_ENDPOINT_F_UNLISTED = 1u << 4,
 };
 
 /*

@@ -1055,6 +1055,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		v.tags = e->tags;
 		v.flags = e->dataplane ? MF_ENDPOINT_F_DATAPLANE : 0;
 		v.flags |= cmp_tls_mode(set, tls, ntls, e);
+		/* Still the workload's own record (its identity as a
+		 * source, its inbound); only clients pass it over. */
+		if (!msvc_identity_listed(set, svo[s - svc], e))
+			v.flags |= MF_ENDPOINT_F_UNLISTED;
 		if (v.flags & (MF_ENDPOINT_F_TLS_STRICT |
 			       MF_ENDPOINT_F_TLS_PERMISSIVE))
 			tls_modes = true;

@@ -15,6 +15,7 @@
 #include "harness/test.h"
 #include "harness/records_harness.h"
 #include "../../agent/balance.h"
+#include "../../agent/router.h"
 #include "../../agent/timer.h"
 
 #define WL(name, node, ip, svc, tags)                                         \
@@ -489,6 +490,58 @@ out:
 	return ok;
 }
 
+/* A MeshService listing one identity, with one workload that presents
+ * it and one that does not. */
+static const char *const ids_yaml =
+	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"
+	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"
+	KUMA("MeshService", "db")
+	"  selector: {dataplaneLabels: {matchLabels: {app: db}}}\n"
+	"  ports: [{port: 5432, targetPort: 5432}]\n"
+	"  identities:\n"
+	"    - {type: SpiffeID, value: \"spiffe://mesh.local/ns/default/sa/db\"}\n"
+	"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+	"metadata: {name: d1, labels: {app: db}}\n"
+	"spec: {node: n1, ip: 10.1.0.1, port: 5432, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/db\"}\n"
+	"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+	"metadata: {name: d2, labels: {app: db}}\n"
+	"spec: {node: n1, ip: 10.1.0.2, port: 5432, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/rogue\"}\n";
+
+/* The endpoint whose workload is not among its MeshService's identities
+ * is never picked, by the balancer or round robin; it is still the
+ * workload at its address (a source). */
+static bool test_identities_unlisted(void)
+{
+	struct policy *p = rh_yaml_snapshot(ids_yaml, 1);
+	const struct mf_service *svc = p ? policy_service_by_name(p, "db") :
+				       NULL;
+	const struct mf_endpoint *d1, *d2;
+	struct balancer b;
+	struct balance_pick bp = { .b = &b, .p = p };
+	bool ok = ASSERT_TRUE(svc != NULL) && ASSERT_EQ(balance_init(&b), 0);
+
+	if (!ok) {
+		policy_put(p);
+		return false;
+	}
+	d1 = policy_endpoint_by_ip(p, ip4("10.1.0.1"));
+	d2 = policy_endpoint_by_ip(p, ip4("10.1.0.2"));
+	ok = ASSERT_TRUE(d1 && d2) &&
+	     ASSERT_EQ(d2->flags & MF_ENDPOINT_F_UNLISTED,
+		       MF_ENDPOINT_F_UNLISTED) &&
+	     ASSERT_EQ(policy_service_unlisted(p, svc->id), 1) &&
+	     ASSERT_TRUE(policy_service_endpoint_at(p, svc->id, 0) == d1) &&
+	     ASSERT_TRUE(policy_service_endpoint_at(p, svc->id, 1) == NULL);
+	for (int i = 0; ok && i < 20; i++)
+		ok = ASSERT_TRUE(router_service_pick(p, &bp, svc->id) == d1) &&
+		     ASSERT_TRUE(policy_pick_endpoint(p, svc->id) == d1);
+	balance_fini(&b);
+	policy_put(p);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -499,5 +552,6 @@ int main(void)
 	TEST_RUN(test_locality);
 	TEST_RUN(test_defaults);
 	TEST_RUN(test_priority_failover);
+	TEST_RUN(test_identities_unlisted);
 	TEST_MAIN_END();
 }

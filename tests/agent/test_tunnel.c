@@ -54,6 +54,10 @@
 #define VIP_NONE	"127.0.0.8"	/* not a service */
 #define VIP_API		"127.0.0.4"	/* service api: HTTP */
 #define IP_API		"127.0.0.22"	/* api endpoint on node-t */
+#define VIP_VETTED	"127.0.0.3"	/* service vetted: its MeshService's
+					 * identities leave its one endpoint
+					 * out */
+#define IP_VETTED	"127.0.0.23"	/* that endpoint, on node-t */
 
 static char dir[64];
 static bool have_certs;
@@ -181,10 +185,27 @@ static bool make_certs(void)
 	       make_leaf(STEM_NODE, ID_NODE) == 0 && make_svid_certs();
 }
 
+/* Flags endpoint @ip of @rs with @flags too. */
+static bool flag_endpoint(struct rec_set *rs, const char *ip, uint32_t flags)
+{
+	struct mf_endpoint_key k = { .half = 0 };
+	struct mf_endpoint *v;
+	long i;
+
+	if (!rh_ip(k.ip, ip))
+		return false;
+	i = rec_find(rs, REC_ENDPOINTS, &k);
+	if (i < 0)
+		return false;
+	v = rec_val(rs, REC_ENDPOINTS, (size_t)i);
+	v->flags |= flags;
+	return true;
+}
+
 /* The mesh the tests run in (see the addresses above), on the ports this
  * run found free.  Built by hand: mfctl refuses loopback addresses.
- * Services web 1, stray 2, empty 3, clients 4, api 5 (HTTP); identities
- * client 1, intruder 2, web 3. */
+ * Services web 1, stray 2, empty 3, clients 4, api 5 (HTTP), vetted 6;
+ * identities client 1, intruder 2, web 3. */
 static struct policy *make_policy(void)
 {
 	struct rec_set rs;
@@ -208,6 +229,10 @@ static struct policy *make_policy(void)
 			 port_tun) &&
 	     rh_endpoint(&rs, IP_STRAY, port_srv, "stray1", 2, 3, IP_NODE_X,
 			 port_tun) &&
+	     rh_service(&rs, 6, "vetted", VIP_VETTED, port_out, 0) &&
+	     rh_endpoint(&rs, IP_VETTED, port_srv, "vetted1", 6, 3, IP_NODE_T,
+			 port_tun) &&
+	     flag_endpoint(&rs, IP_VETTED, MF_ENDPOINT_F_UNLISTED) &&
 	     rh_node(&rs, "node-t", IP_NODE_T, port_tun) &&
 	     rh_node(&rs, "node-x", IP_NODE_X, port_tun) &&
 	     rh_identity(&rs, 1, ID_CLIENT) &&
@@ -606,6 +631,8 @@ static bool test_outbound_refusals(void)
 		/* A workload of node-x: no pod of this node has its
 		 * address, whatever identity it has. */
 		{ IP_STRAY, VIP_WEB },
+		/* Its one endpoint's identity is not its MeshService's. */
+		{ IP_CLIENT, VIP_VETTED },
 	};
 	struct tun t;
 	bool ok = true;
@@ -642,7 +669,10 @@ static bool test_outbound_refusals(void)
 	tun_stop(&t);
 	return ok && ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_FOREIGN_SOURCE],
 			       1) &&
-	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_UNKNOWN_SOURCE], 1);
+	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_UNKNOWN_SOURCE], 1) &&
+	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_IDENTITY_UNLISTED],
+			 1) &&
+	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_NO_ENDPOINTS], 1);
 }
 
 /* Inbound checks against PROXY headers no honest agent sends. */
