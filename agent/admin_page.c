@@ -827,6 +827,8 @@ static void apage_dump_rule(struct emit *e, const struct mf_authz_rule *r)
 	apage_emit_kv(e, "action", abi_name_or(&abi_authz_action, r->action));
 	apage_emit_kv(e, "match", abi_name_or(&abi_authz_match, r->match));
 	apage_emit_kv(e, "spiffe", r->spiffe);
+	if (r->sni_match)
+		apage_emit_kv(e, "sni", r->sni);
 	emit_map_end(e);
 }
 

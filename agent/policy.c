@@ -75,7 +75,9 @@ struct pol_rule {
 	struct mf_authz_key key;
 	struct mf_authz_rule r;
 	size_t len;			/* strlen(r.spiffe) */
-	const char *why;		/* "policy=<name> rule=<spiffe>" */
+	const char *why;		/* "policy=<name> rule=<spiffe>",
+					 * " sni=<name>" after it for a rule
+					 * by SNI */
 };
 
 /* What a MeshExternalService's endpoint has beyond its mf_endpoint
@@ -287,12 +289,14 @@ static int policy_build_rules(struct policy *p, const struct rec_set *rs)
 		memcpy(&x->r, POL_VAL(rs, REC_AUTHZ, i), sizeof(x->r));
 		POL_TERMINATE(x->r.policy);
 		POL_TERMINATE(x->r.spiffe);
+		POL_TERMINATE(x->r.sni);
 		x->len = strlen(x->r.spiffe);
 	}
 	p->n_rules = pol_sort_unique(p->rules, n, sizeof(*p->rules), cmp_rule);
 	for (i = 0; i < p->n_rules; i++)
 		pool += strlen(p->rules[i].r.policy) + p->rules[i].len +
-			sizeof("policy= rule=");
+			strlen(p->rules[i].r.sni) +
+			sizeof("policy= rule= sni=");
 	p->why_pool = malloc(pool ? pool : 1);
 	if (!p->why_pool)
 		return -ENOMEM;
@@ -300,8 +304,10 @@ static int policy_build_rules(struct policy *p, const struct rec_set *rs)
 		struct pol_rule *x = &p->rules[i];
 
 		x->why = p->why_pool + off;
-		off += sprintf(p->why_pool + off, "policy=%s rule=%s",
-			       x->r.policy, x->r.spiffe) + 1;
+		off += sprintf(p->why_pool + off, "policy=%s rule=%s%s%s",
+			       x->r.policy, x->r.spiffe,
+			       x->r.sni_match ? " sni=" : "",
+			       x->r.sni_match ? x->r.sni : "") + 1;
 	}
 	return 0;
 }
@@ -846,9 +852,20 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 				      const uint8_t endpoint[4],
 				      const char *spiffe, const char **why)
 {
+	return policy_authorize_sni(p, service_id, endpoint, spiffe, NULL,
+				    why);
+}
+
+enum mf_authz_action policy_authorize_sni(const struct policy *p,
+					  uint32_t service_id,
+					  const uint8_t endpoint[4],
+					  const char *spiffe, const char *sni,
+					  const char **why)
+{
 	static const uint8_t any_endpoint[4];
 	const struct pol_rule *best = NULL;
 	size_t i, best_spec = 0, nrules, napply = 0;
+	bool best_sni = false;
 	const struct pol_svc *s;
 	const char *reason;
 	enum mf_authz_action act = MF_AUTHZ_DENY;
@@ -890,6 +907,13 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 
 		if (!pol_rule_applies(r, endpoint, any_endpoint))
 			continue;
+		if (r->r.sni_match == MF_AUTHZ_SNI_EXACT) {
+			if (!sni || strcmp(sni, r->r.sni) != 0)
+				continue;
+		} else if (r->r.sni_match != MF_AUTHZ_SNI_NONE) {
+			reason = "invalid-rule";
+			goto out;
+		}
 		if (r->r.match == MF_AUTHZ_MATCH_EXACT) {
 			if (strcmp(spiffe, r->r.spiffe) != 0)
 				continue;
@@ -903,12 +927,16 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 			reason = "invalid-rule";
 			goto out;
 		}
+		/* Kuma's order: the SPIFFE ID match first, then one by
+		 * SNI beats one without, then the stricter action. */
 		if (!best || spec > best_spec ||
-		    (spec == best_spec &&
+		    (spec == best_spec && r->r.sni_match && !best_sni) ||
+		    (spec == best_spec && !r->r.sni_match == !best_sni &&
 		     pol_action_rank(r->r.action) >
 			     pol_action_rank(best->r.action))) {
 			best = r;
 			best_spec = spec;
+			best_sni = r->r.sni_match != MF_AUTHZ_SNI_NONE;
 		}
 	}
 	if (!best) {

@@ -104,6 +104,16 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 				      const uint8_t endpoint[4],
 				      const char *spiffe, const char **why);
 
+/* The same for a connection whose TLS asked for server name @sni (NULL:
+ * none): rules by SNI (MF_AUTHZ_SNI_EXACT) count only when it is theirs,
+ * and then beat those that do not look at it at the same SPIFFE ID
+ * specificity (Kuma's order); *why then ends in " sni=<name>". */
+enum mf_authz_action policy_authorize_sni(const struct policy *p,
+					  uint32_t service_id,
+					  const uint8_t endpoint[4],
+					  const char *spiffe, const char *sni,
+					  const char **why);
+
 /* How many endpoints of service @service_id its MeshService's
  * spec.identities leave out (MF_ENDPOINT_F_UNLISTED): no client uses
  * them. */

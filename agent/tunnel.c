@@ -29,6 +29,7 @@
 #include "gwroute.h"
 #include "hash.h"
 #include "hroute.h"
+#include "policy/kinds.h"
 #include "router.h"
 #include "spiffe.h"
 #include "tls.h"
@@ -37,6 +38,22 @@
 
 /* Namespace of node agent identities: spiffe://<td>/ns/<this>/sa/<node>. */
 #define TUNNEL_NODE_NS	"meshforge-system"
+
+/*
+ * The server name the tunnel's ClientHello asks for when it carries a
+ * connection to service @svc_id of @p, and the one the destination's agent
+ * expects: the service's name (a Service's or MeshService's
+ * metadata.name), which MeshTrafficPermission sni matches name.  NULL when
+ * the name is not a lower-case DNS name (RFC 1123, what a TLS server name
+ * may be): then none is sent, and no rule by SNI matches.
+ */
+static const char *tunnel_sni_of(const struct policy *p, uint32_t svc_id)
+{
+	const struct mf_service *svc = policy_service_by_id(p, svc_id);
+
+	return svc && strlen(svc->name) < MF_SNI_MAX &&
+	       kind_dns_name_ok(svc->name) ? svc->name : NULL;
+}
 
 /* Logs a refusal of connection @c, counts it under @why and resets it. */
 static void tunnel_refuse(struct tunnel *tu, struct conn *c,
@@ -918,8 +935,9 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	if (tu->ctx->sockfast && !front)
 		sockfast_verdict(tu->ctx->sockfast, svc->id,
 				 src_ep->identity_id,
-				 (uint8_t)policy_authorize(p, svc->id, NULL,
-							   src_id, NULL),
+				 (uint8_t)policy_authorize_sni(
+					 p, svc->id, NULL, src_id,
+					 tunnel_sni_of(p, svc->id), NULL),
 				 policy_epoch(p));
 	if (!policy_trust_domain(p)[0]) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_TRUST_DOMAIN,
@@ -1156,9 +1174,9 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 	const struct mf_node *self;
 	const struct mf_service *svc;
 	struct conn_dir *d = &c->dir[CONN_DOWN];
-	const char *why = NULL, *svc_name;
+	const char *why = NULL, *svc_name, *sni, *want_sni;
 	enum mf_authz_action act;
-	char dst[CONN_ADDR_STRLEN], src[CONN_ADDR_STRLEN];
+	char dst[CONN_ADDR_STRLEN], src[CONN_ADDR_STRLEN], reason[128];
 
 	if (info->has_req_id)
 		c->peer_req_id = info->req_id;
@@ -1184,9 +1202,20 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 		return;
 	}
 	c->service_id = ep->service_id;
-	act = policy_authorize(c->policy, ep->service_id,
-			       (const uint8_t *)&info->dst.sin_addr.s_addr,
-			       c->peer_spiffe, &why);
+	/* The name the client asked for must be the one its agent gives
+	 * the destination's service: a rule by SNI cannot be met, or a deny
+	 * by SNI dodged, with another. */
+	sni = tls_sni(c->end[CONN_DOWN].tls);
+	want_sni = tunnel_sni_of(c->policy, ep->service_id);
+	if (sni && (!want_sni || strcmp(sni, want_sni))) {
+		snprintf(reason, sizeof(reason), "SNI %.64s does not name the "
+			 "destination's service", sni);
+		tunnel_deny(tu, c, svc_name, &info->dst, reason);
+		return;
+	}
+	act = policy_authorize_sni(c->policy, ep->service_id,
+				   (const uint8_t *)&info->dst.sin_addr.s_addr,
+				   c->peer_spiffe, sni, &why);
 	if (act == MF_AUTHZ_ALLOW_SHADOW_DENY) {
 		/* Admitted; the log says it would have been denied, which is
 		 * what a shadow deny is for. */
@@ -1376,6 +1405,11 @@ static void tunnel_outbound_connected(void *arg, struct conn *c)
 		return;
 	}
 	err = tls_sess_new(&c->end[CONN_UP].tls, c->tls_ctx);
+	/* The destination's permissions may match on its service's name. */
+	if (!err && c->endpoint)
+		err = tls_sess_use_sni(c->end[CONN_UP].tls,
+				       tunnel_sni_of(c->policy,
+						     c->endpoint->service_id));
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
 			 strerror(-err));

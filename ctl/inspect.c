@@ -205,11 +205,16 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			const struct mf_authz_key *ak = k;
 			const struct mf_authz_rule *r = v;
 
-			printf("  service %u rule %u -> %s %s %.*s (policy "
-			       "%.*s)\n", ak->service_id, ak->index,
+			printf("  service %u rule %u -> %s %s %.*s%s%.*s "
+			       "(policy %.*s)\n", ak->service_id, ak->index,
 			       abi_name_or(&abi_authz_action, r->action),
 			       abi_name_or(&abi_authz_match, r->match),
-			       INSP_S(r->spiffe), INSP_S(r->policy));
+			       INSP_S(r->spiffe),
+			       r->sni_match ? " sni " : "",
+			       r->sni_match ? (int)strnlen(r->sni,
+							   sizeof(r->sni)) :
+			       0, r->sni,
+			       INSP_S(r->policy));
 			break;
 		}
 		case REC_SERVICES: {

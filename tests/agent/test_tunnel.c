@@ -359,9 +359,11 @@ static bool tc_flush(struct tls_sess *s, int fd)
 }
 
 /* Handshakes with the tunnel listener on client context @ctx (the
- * caller's reference, which this takes; NULL: none could be made).
- * Returns the session and *fd, or NULL. */
-static struct tls_sess *tc_open_ctx(struct tls_ctx *ctx, int *fd)
+ * caller's reference, which this takes; NULL: none could be made), asking
+ * for server name @sni (NULL: none).  Returns the session and *fd, or
+ * NULL. */
+static struct tls_sess *tc_open_ctx_sni(struct tls_ctx *ctx, int *fd,
+					const char *sni)
 {
 	struct tls_sess *s = NULL;
 	uint8_t buf[16384];
@@ -370,6 +372,8 @@ static struct tls_sess *tc_open_ctx(struct tls_ctx *ctx, int *fd)
 	*fd = dial("127.0.0.1", "127.0.0.1", port_tun);
 	if (*fd >= 0 && ctx)
 		err = tls_sess_new(&s, ctx);
+	if (!err)
+		err = tls_sess_use_sni(s, sni);
 	if (ctx)
 		tls_ctx_put(ctx);	/* the session holds its own */
 	if (err)
@@ -394,6 +398,11 @@ fail:
 		close(*fd);
 	*fd = -1;
 	return NULL;
+}
+
+static struct tls_sess *tc_open_ctx(struct tls_ctx *ctx, int *fd)
+{
+	return tc_open_ctx_sni(ctx, fd, NULL);
 }
 
 /* Handshakes with the tunnel listener as @id, from the identity store. */
@@ -673,6 +682,112 @@ static bool test_outbound_refusals(void)
 	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_IDENTITY_UNLISTED],
 			 1) &&
 	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_NO_ENDPOINTS], 1);
+}
+
+/* Rule @index of service @svc by SNI @sni, and by SPIFFE ID @spiffe ("":
+ * any, as an empty prefix). */
+static bool sni_rule(struct rec_set *rs, uint32_t svc, uint32_t index,
+		     uint8_t action, const char *spiffe, const char *sni)
+{
+	struct mf_authz_key k = { .service_id = svc, .index = index };
+	struct mf_authz_rule v = {
+		.action = action, .sni_match = MF_AUTHZ_SNI_EXACT,
+		.match = spiffe[0] ? MF_AUTHZ_MATCH_EXACT :
+				     MF_AUTHZ_MATCH_PREFIX,
+	};
+
+	return rh_str(v.policy, sizeof(v.policy), "by-sni") &&
+	       rh_str(v.spiffe, sizeof(v.spiffe), spiffe) &&
+	       rh_str(v.sni, sizeof(v.sni), sni) &&
+	       rh_add(rs, REC_AUTHZ, &k, &v);
+}
+
+/* The mesh of make_policy() with web's permission by SNI: Deny the
+ * client when it asks for "web", Allow it by its identity alone, Allow
+ * anyone who asks for "web"; api (5) as before. */
+static struct policy *make_sni_policy(void)
+{
+	struct rec_set rs;
+	bool ok;
+
+	rec_set_init(&rs);
+	ok = rh_mesh(&rs, 1, "default", TD) &&
+	     rh_service(&rs, 1, "web", VIP_WEB, port_out, 3) &&
+	     rh_service(&rs, 4, "clients", "127.0.0.9", port_out, 0) &&
+	     rh_service(&rs, 5, "api", VIP_API, port_out, 0) &&
+	     rh_endpoint(&rs, IP_API, port_srv, "api1", 5, 3, IP_NODE_T,
+			 port_tun) &&
+	     rh_endpoint(&rs, IP_CLIENT, 9, "client", 4, 1, IP_NODE_T,
+			 port_tun) &&
+	     rh_endpoint(&rs, IP_INTRUDER, 9, "intruder", 4, 2, IP_NODE_T,
+			 port_tun) &&
+	     rh_endpoint(&rs, IP_WEB, port_srv, "web1", 1, 3, IP_NODE_T,
+			 port_tun) &&
+	     rh_node(&rs, "node-t", IP_NODE_T, port_tun) &&
+	     rh_identity(&rs, 1, ID_CLIENT) &&
+	     rh_identity(&rs, 2, ID_INTRUDER) &&
+	     rh_identity(&rs, 3, ID_WEB) &&
+	     sni_rule(&rs, 1, 0, MF_AUTHZ_DENY, ID_CLIENT, "web") &&
+	     rh_rule(&rs, 1, 1, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_EXACT,
+		     "by-sni", ID_CLIENT) &&
+	     sni_rule(&rs, 1, 2, MF_AUTHZ_ALLOW, "", "web");
+	return rh_snapshot(&rs, ok);
+}
+
+/*
+ * The tunnel's ClientHello names the destination's service and the far
+ * side's permission matches it: the client, allowed by identity but
+ * denied when it asks for "web", is reset; the intruder, allowed only by
+ * asking for "web", gets through.  Neither would without the SNI.  A
+ * tunnel client that asks for another service's name is denied.
+ */
+static bool test_sni_rules(void)
+{
+	struct policy *saved = pol;
+	struct tls_ctx *ctx = NULL;
+	struct tls_sess *t;
+	struct tun tu;
+	char b[4];
+	int fd;
+	bool ok = true;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	pol = make_sni_policy();
+	if (!tun_start(&tu)) {
+		policy_put(pol);
+		pol = saved;
+		return false;
+	}
+	tu.c = dial(IP_CLIENT, VIP_WEB, port_out);
+	ok = ASSERT_GE(tu.c, 0) && ASSERT_EQ(lh_recv_err(tu.c), -ECONNRESET);
+	tu.s = lh_accept_timeout(tu.lfd, 100);
+	ok = ok && ASSERT_EQ(tu.s, -1);
+	if (tu.c >= 0)
+		close(tu.c);
+	tu.c = dial(IP_INTRUDER, VIP_WEB, port_out);
+	ok = ok && ASSERT_GE(tu.c, 0);
+	tu.s = ok ? lh_accept_timeout(tu.lfd, 5000) : -1;
+	ok = ok && ASSERT_GE(tu.s, 0) && ASSERT_EQ(write(tu.c, "sni!", 4), 4) &&
+	     ASSERT_TRUE(lh_read_exact(tu.s, b, 4)) &&
+	     ASSERT_MEMEQ(b, "sni!", 4);
+	/* Asking for api's name on the way to web. */
+	if (ok && certs_client_ctx(certs, ID_INTRUDER, NULL, &ctx))
+		ctx = NULL;
+	t = ok ? tc_open_ctx_sni(ctx, &fd, "api") : NULL;
+	ok = ok && ASSERT_TRUE(t != NULL) &&
+	     ASSERT_TRUE(tc_send_header(t, fd, IP_WEB, port_srv)) &&
+	     ASSERT_EQ(lh_recv_err(fd), -ECONNRESET);
+	if (t) {
+		tls_sess_free(t);
+		close(fd);
+	}
+	tun_stop(&tu);
+	policy_put(pol);
+	pol = saved;
+	/* The client's and the forged one. */
+	return ok && ASSERT_EQ(tu.h.stats.denied, 2) &&
+	       ASSERT_EQ(tu.h.stats.authorized, 1);
 }
 
 /* Inbound checks against PROXY headers no honest agent sends. */
@@ -1259,6 +1374,7 @@ int main(void)
 	TEST_RUN(test_inbound_svid_rules);
 	TEST_RUN(test_outbound_svid_rules);
 	TEST_RUN(test_intermediate_id_not_identity);
+	TEST_RUN(test_sni_rules);
 
 	if (pol)
 		policy_put(pol);
