@@ -230,6 +230,9 @@ static const struct apage_counter {
 	APAGE_COUNTER("meshforge_tcp_connect_retries_total", "",
 		      tcp_connect_retries,
 		      "TCP connections whose connect failed and went to another endpoint (MeshRetry tcp.maxConnectAttempt)."),
+	APAGE_COUNTER("meshforge_egress_failovers_total", "",
+		      egress_failovers,
+		      "Connects to a MeshExternalService endpoint that failed and went to another endpoint, of the same priority or the next."),
 	APAGE_COUNTER("meshforge_outlier_ejections_total", "",
 		      outlier_ejections,
 		      "Endpoints ejected by outlier detection (MeshCircuitBreaker)."),
@@ -829,6 +832,8 @@ static void apage_dump_rule(struct emit *e, const struct mf_authz_rule *r)
 	apage_emit_kv(e, "action", abi_name_or(&abi_authz_action, r->action));
 	apage_emit_kv(e, "match", abi_name_or(&abi_authz_match, r->match));
 	apage_emit_kv(e, "spiffe", r->spiffe);
+	if (r->sni_match)
+		apage_emit_kv(e, "sni", r->sni);
 	emit_map_end(e);
 }
 

@@ -3,6 +3,7 @@
  * Which endpoint of a destination (balance.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -388,6 +389,43 @@ static size_t balance_strategy(const struct balance_pick *bp, size_t n,
 	return b->cursor[set % BALANCE_CURSORS]++ % n;
 }
 
+/*
+ * Priority levels (a MeshExternalService's endpoints have a priority, 0
+ * first; any other endpoint is at 0): only the endpoints of the lowest
+ * level that has one available (tier 0) go on, so traffic moves to the
+ * next level only while none of the one before can be had, and returns as
+ * soon as one can.  With none available on any level, the lowest level's
+ * (panic decides among them).  The candidates of @eps that go on are
+ * copied to @out (which may be @eps: m <= i), their cand and tier with
+ * them.  Returns how many.
+ */
+static size_t balance_level(const struct balance_pick *bp,
+			    const struct mf_endpoint *const *eps, size_t n,
+			    const struct mf_endpoint **out)
+{
+	struct balancer *b = bp->b;
+	unsigned int lo = UINT_MAX, hi = 0, lo_avail = UINT_MAX, want, pr;
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		pr = policy_endpoint_priority(bp->p, eps[i]);
+		lo = pr < lo ? pr : lo;
+		hi = pr > hi ? pr : hi;
+		if (b->tier[i] == 0 && pr < lo_avail)
+			lo_avail = pr;
+	}
+	want = lo_avail != UINT_MAX ? lo_avail : lo;
+	for (i = 0; i < n; i++) {
+		if (lo != hi && policy_endpoint_priority(bp->p, eps[i]) != want)
+			continue;
+		out[m] = eps[i];
+		b->cand[m] = b->cand[i];
+		b->tier[m] = b->tier[i];
+		m++;
+	}
+	return m;
+}
+
 const struct mf_endpoint *balance_pick(const struct balance_pick *bp,
 				       const struct mf_endpoint *const *eps,
 				       size_t n)
@@ -421,9 +459,15 @@ const struct mf_endpoint *balance_pick(const struct balance_pick *bp,
 			.ewma_at_ns = h ? h->ewma_at_ns : 0,
 		};
 		b->tier[i] = !h || ((!bp->outlier || hosts_available(h, now)) &&
-				    (!bp->health || !h->hc_down)) ? 0 : 0xff;
-		avail += b->tier[i] == 0;
+				    (!bp->health || !h->hc_down) &&
+				    !hosts_held(h, now)) ? 0 : 0xff;
 	}
+	/* Only one priority level's endpoints go on (in place from here:
+	 * the picks are made from sel). */
+	n = balance_level(bp, eps, n, sel);
+	eps = sel;
+	for (i = 0; i < n; i++)
+		avail += b->tier[i] == 0;
 	/* Panic: too few left to carry the load; all of them then (or, as
 	 * the health check may ask, none). */
 	if (panic != BALANCE_PANIC_OFF &&

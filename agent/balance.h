@@ -8,8 +8,15 @@
  *   1. availability: endpoints outlier detection ejected (hosts.h) are
  *      left out while it is in force for the destination, and so are
  *      those a health check in force for it finds unhealthy (health.h),
- *      unless fewer than the panic threshold (50%, or the health check's
- *      healthyPanicThreshold) of the set would be left: then all may be
+ *      and those whose connect failed a moment ago (hosts_hold()),
+ *      whatever is in force;
+ *   1b. priority (a MeshExternalService's endpoints, 0 first): only the
+ *      lowest priority level that has an endpoint left goes on, so
+ *      traffic fails over to the next level while none of the one before
+ *      can be had, and returns once one can (its ejection, hold or
+ *      health check over); then, within that level, unless fewer than
+ *      the panic threshold (50%, or the health check's
+ *      healthyPanicThreshold) of it would be left: then all may be
  *      picked, as Envoy does, or none under failTrafficOnPanic;
  *   2. locality (MeshLoadBalancingStrategy localityAwareness, not
  *      disabled): endpoints on the source's node first, then those whose

@@ -24,10 +24,15 @@ uint64_t hosts_key(uint32_t ip, uint16_t port)
  * health check finds unhealthy for as long as it does. */
 static uint64_t hosts_age(const struct host *h)
 {
+	uint64_t age = h->used_ns;
+
 	if (h->hc_down)
 		return UINT64_MAX;
-	return h->ejected_until_ns > h->used_ns ? h->ejected_until_ns :
-						  h->used_ns;
+	if (h->ejected_until_ns > age)
+		age = h->ejected_until_ns;
+	/* A held host likewise, or a crowded table would end the hold
+	 * early and send traffic back to a level that is down. */
+	return h->held_until_ns > age ? h->held_until_ns : age;
 }
 
 struct host *hosts_get(struct hosts *t, uint64_t key, uint64_t now)
@@ -72,6 +77,16 @@ const struct host *hosts_find(const struct hosts *t, uint64_t key)
 bool hosts_available(const struct host *h, uint64_t now)
 {
 	return !h->ejected_until_ns || now >= h->ejected_until_ns;
+}
+
+void hosts_hold(struct hosts *t, uint64_t key, uint64_t now, uint32_t ms)
+{
+	hosts_get(t, key, now)->held_until_ns = now + (uint64_t)ms * 1000000ull;
+}
+
+bool hosts_held(const struct host *h, uint64_t now)
+{
+	return h->held_until_ns && now < h->held_until_ns;
 }
 
 void hosts_begin(struct hosts *t, uint64_t key, uint64_t service,

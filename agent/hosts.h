@@ -102,6 +102,9 @@ struct host {
 	uint32_t ejections;		/* the ejection time's multiplier */
 	uint64_t ejected_until_ns;	/* 0: not ejected */
 	uint64_t ejected_total;		/* times ejected, ever */
+	/* a connect to it failed: priority failover (balance.h) passes
+	 * over it until then, whatever outlier detection says; 0: never */
+	uint64_t held_until_ns;
 	/* active health checks (health.h) */
 	uint16_t hc_down;		/* how many find it unhealthy: it is
 					 * never evicted while any does */
@@ -126,6 +129,18 @@ const struct host *hosts_find(const struct hosts *t, uint64_t key);
 /* Whether @h may be picked at @now: it is not ejected (an ejection that
  * ran out is over). */
 bool hosts_available(const struct host *h, uint64_t now);
+
+/* How long a host whose connect failed is passed over for the next
+ * priority level (balance.h): long enough not to pay a failed connect per
+ * connection, short enough that the preferred level is soon tried again. */
+#define HOSTS_HOLD_MS		5000
+
+/* The connect to the host of @key failed at @now: it is held (passed
+ * over) for @ms. */
+void hosts_hold(struct hosts *t, uint64_t key, uint64_t now, uint32_t ms);
+
+/* Whether @h is held at @now (hosts_hold()). */
+bool hosts_held(const struct host *h, uint64_t now);
 
 /* A try to the host of @key for service @service starts at @now. */
 void hosts_begin(struct hosts *t, uint64_t key, uint64_t service,

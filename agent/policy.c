@@ -6,8 +6,11 @@
  *   services   sorted by (vip, port, proto)     policy_service_by_vip()
  *   svc_by_id  indexes into services, by id     policy_service_by_id()
  *   eps        sorted by ip                     policy_endpoint_by_ip()
- *   ep_by_svc  endpoint indexes sorted by (service id, ip): each service
- *              owns a contiguous run, walked round robin
+ *   ep_by_svc  endpoint indexes sorted by (service id, unlisted,
+ *              priority, ip, port): each service owns a contiguous run
+ *              of the endpoints a client may use, then those its
+ *              MeshService's identities leave out; round robin walks
+ *              the head of its lowest priority
  *   idents     sorted by id;  nodes  sorted by name
  *   node_by_ip indexes into nodes, by (ip, name): an endpoint names its
  *              node by address               policy_node_name_by_ip()
@@ -44,6 +47,12 @@ struct pol_svc {
 	struct mf_service_key key;
 	struct mf_service svc;
 	uint32_t ep_first, ep_count;	/* run in ep_by_svc */
+	uint32_t ep_unlisted;		/* after the run: its endpoints
+					 * MF_ENDPOINT_F_UNLISTED, never
+					 * picked */
+	uint32_t ep_first_level;	/* how many of the run are of its
+					 * lowest priority (all but a
+					 * MeshExternalService's) */
 	uint32_t rr;			/* round robin cursor (atomic) */
 };
 
@@ -66,7 +75,9 @@ struct pol_rule {
 	struct mf_authz_key key;
 	struct mf_authz_rule r;
 	size_t len;			/* strlen(r.spiffe) */
-	const char *why;		/* "policy=<name> rule=<spiffe>" */
+	const char *why;		/* "policy=<name> rule=<spiffe>",
+					 * " sni=<name>" after it for a rule
+					 * by SNI */
 };
 
 /* What a MeshExternalService's endpoint has beyond its mf_endpoint
@@ -74,6 +85,7 @@ struct pol_rule {
 struct pol_ext {
 	const struct mf_mesh_external_service *mes;	/* in @kinds */
 	char host[MF_HOST_MAX];
+	uint8_t priority;				/* 0 first */
 };
 
 struct policy {
@@ -183,15 +195,29 @@ static int cmp_node_ip(const void *a, const void *b, void *arg)
 	return r ? r : strcmp(x->key.name, y->key.name);
 }
 
+/* The priority of the endpoint at index @i of p->eps: a
+ * MeshExternalService's as its spec says, any other's 0. */
+static unsigned int pol_ep_priority(const struct policy *p, size_t i)
+{
+	return i >= p->n_eps ? p->ext[i - p->n_eps].priority : 0;
+}
+
 static int cmp_ep_svc(const void *a, const void *b, void *arg)
 {
 	const struct policy *p = arg;
-	const struct pol_ep *x = &p->eps[*(const uint32_t *)a];
-	const struct pol_ep *y = &p->eps[*(const uint32_t *)b];
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct pol_ep *x = &p->eps[i], *y = &p->eps[j];
+	unsigned int px = pol_ep_priority(p, i), py = pol_ep_priority(p, j);
+	int r;
 
 	if (x->ep.service_id != y->ep.service_id)
 		return x->ep.service_id < y->ep.service_id ? -1 : 1;
-	return memcmp(x->key.ip, y->key.ip, 4);
+	if ((x->ep.flags ^ y->ep.flags) & MF_ENDPOINT_F_UNLISTED)
+		return x->ep.flags & MF_ENDPOINT_F_UNLISTED ? 1 : -1;
+	if (px != py)
+		return px < py ? -1 : 1;
+	r = memcmp(x->key.ip, y->key.ip, 4);
+	return r ? r : (x->ep.port > y->ep.port) - (x->ep.port < y->ep.port);
 }
 
 /* Forces NUL termination: map contents come from another process. */
@@ -263,12 +289,14 @@ static int policy_build_rules(struct policy *p, const struct rec_set *rs)
 		memcpy(&x->r, POL_VAL(rs, REC_AUTHZ, i), sizeof(x->r));
 		POL_TERMINATE(x->r.policy);
 		POL_TERMINATE(x->r.spiffe);
+		POL_TERMINATE(x->r.sni);
 		x->len = strlen(x->r.spiffe);
 	}
 	p->n_rules = pol_sort_unique(p->rules, n, sizeof(*p->rules), cmp_rule);
 	for (i = 0; i < p->n_rules; i++)
 		pool += strlen(p->rules[i].r.policy) + p->rules[i].len +
-			sizeof("policy= rule=");
+			strlen(p->rules[i].r.sni) +
+			sizeof("policy= rule= sni=");
 	p->why_pool = malloc(pool ? pool : 1);
 	if (!p->why_pool)
 		return -ENOMEM;
@@ -276,8 +304,10 @@ static int policy_build_rules(struct policy *p, const struct rec_set *rs)
 		struct pol_rule *x = &p->rules[i];
 
 		x->why = p->why_pool + off;
-		off += sprintf(p->why_pool + off, "policy=%s rule=%s",
-			       x->r.policy, x->r.spiffe) + 1;
+		off += sprintf(p->why_pool + off, "policy=%s rule=%s%s%s",
+			       x->r.policy, x->r.spiffe,
+			       x->r.sni_match ? " sni=" : "",
+			       x->r.sni_match ? x->r.sni : "") + 1;
 	}
 	return 0;
 }
@@ -295,19 +325,6 @@ pol_mes_rec(const struct rec_set *rs, const char *name)
 			return POL_VAL(rs, m, i);
 	}
 	return NULL;
-}
-
-/* The lowest priority of @e's endpoints (Kuma: 0 first; the others are
- * its failover, which the agent does not do yet). */
-static unsigned pol_mes_priority(const struct mf_mesh_external_service *e)
-{
-	unsigned best = UINT_MAX;
-
-	for (unsigned i = 0; i < e->nendpoints && i < MF_MES_ENDPOINTS_MAX;
-	     i++)
-		if (e->endpoints[i].priority < best)
-			best = e->endpoints[i].priority;
-	return best;
 }
 
 /* How many endpoints the MeshExternalServices of @rs give at most. */
@@ -346,28 +363,25 @@ static int pol_resolve(const char *host, uint8_t ip[4])
 }
 
 /* The endpoints of the MeshExternalServices of @rs, after p->eps's n_eps
- * (room made for pol_ext_count()). */
+ * (room made for pol_ext_count()), every priority's: the balancer fails
+ * over from one level to the next (balance.h). */
 static void pol_add_ext(struct policy *p, const struct rec_set *rs)
 {
 	for (size_t i = 0; i < p->n_svcs; i++) {
 		const struct mf_service *svc = &p->svcs[i].svc;
 		const struct mf_mesh_external_service *e;
-		unsigned prio;
 
 		if (!(svc->flags & MF_SERVICE_F_EXTERNAL))
 			continue;
 		e = pol_mes_rec(rs, svc->name);
 		if (!e)
 			continue;
-		prio = pol_mes_priority(e);
 		for (unsigned j = 0; j < e->nendpoints &&
 				     j < MF_MES_ENDPOINTS_MAX; j++) {
 			const struct mf_mes_endpoint *me = &e->endpoints[j];
 			struct pol_ep *pe = &p->eps[p->n_eps + p->n_ext];
 			struct pol_ext *x = &p->ext[p->n_ext];
 
-			if (me->priority != prio)
-				continue;
 			/* Same size; terminated here, as it came from
 			 * another process. */
 			memcpy(x->host, me->address, sizeof(x->host));
@@ -380,6 +394,7 @@ static void pol_add_ext(struct policy *p, const struct rec_set *rs)
 			pe->ep.flags = MF_ENDPOINT_F_EXTERNAL;
 			/* Same size, and terminated (POL_TERMINATE). */
 			memcpy(pe->ep.name, svc->name, sizeof(pe->ep.name));
+			x->priority = me->priority;
 			p->n_ext++;
 		}
 	}
@@ -507,6 +522,8 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 		if (prev && prev->svc.id == s->svc.id) {
 			s->ep_first = prev->ep_first;
 			s->ep_count = prev->ep_count;
+			s->ep_unlisted = prev->ep_unlisted;
+			s->ep_first_level = prev->ep_first_level;
 			continue;
 		}
 		/* Both lists ascend by service id: merge them. */
@@ -515,9 +532,21 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 			j++;
 		s->ep_first = j;
 		while (j < p->n_eps + p->n_ext &&
-		       p->eps[p->ep_by_svc[j]].ep.service_id == s->svc.id)
+		       p->eps[p->ep_by_svc[j]].ep.service_id == s->svc.id &&
+		       !(p->eps[p->ep_by_svc[j]].ep.flags &
+			 MF_ENDPOINT_F_UNLISTED))
 			j++;
 		s->ep_count = j - s->ep_first;
+		while (j < p->n_eps + p->n_ext &&
+		       p->eps[p->ep_by_svc[j]].ep.service_id == s->svc.id) {
+			s->ep_unlisted++;
+			j++;
+		}
+		while (s->ep_first_level < s->ep_count &&
+		       pol_ep_priority(p, p->ep_by_svc[s->ep_first +
+						       s->ep_first_level]) ==
+		       pol_ep_priority(p, p->ep_by_svc[s->ep_first]))
+			s->ep_first_level++;
 	}
 	err = polkinds_build(&p->kinds, rs);
 	if (err) {
@@ -692,19 +721,40 @@ const struct mf_endpoint *policy_endpoint_by_ip(const struct policy *p,
 	return e ? &e->ep : NULL;
 }
 
+/* The index in p->eps of endpoint @ep, which came from @p; SIZE_MAX when
+ * it did not. */
+static size_t pol_ep_index(const struct policy *p,
+			   const struct mf_endpoint *ep)
+{
+	uintptr_t a = (uintptr_t)ep, lo = (uintptr_t)p->eps;
+
+	if (a < lo || a >= (uintptr_t)(p->eps + p->n_eps + p->n_ext) ||
+	    (a - lo) % sizeof(*p->eps) != offsetof(struct pol_ep, ep))
+		return SIZE_MAX;
+	return (a - lo) / sizeof(*p->eps);
+}
+
+unsigned int policy_endpoint_priority(const struct policy *p,
+				      const struct mf_endpoint *ep)
+{
+	size_t i;
+
+	if (!(ep->flags & MF_ENDPOINT_F_EXTERNAL))
+		return 0;
+	i = pol_ep_index(p, ep);
+	return i == SIZE_MAX ? 0 : pol_ep_priority(p, i);
+}
+
 uint32_t policy_endpoint_ip(const struct policy *p,
 			    const struct mf_endpoint *ep)
 {
-	const struct pol_ep *e;
-	uintptr_t a = (uintptr_t)ep, lo = (uintptr_t)p->eps;
+	/* Only pointers this snapshot handed out have a key next to them. */
+	size_t i = pol_ep_index(p, ep);
 	uint32_t ip;
 
-	/* Only pointers this snapshot handed out have a key next to them. */
-	if (a < lo || a >= (uintptr_t)(p->eps + p->n_eps + p->n_ext) ||
-	    (a - lo) % sizeof(*p->eps) != offsetof(struct pol_ep, ep))
+	if (i == SIZE_MAX)
 		return 0;
-	e = (const struct pol_ep *)(a - offsetof(struct pol_ep, ep));
-	memcpy(&ip, e->key.ip, 4);
+	memcpy(&ip, p->eps[i].key.ip, 4);
 	return ip;
 }
 
@@ -760,8 +810,10 @@ const struct mf_endpoint *policy_pick_endpoint(struct policy *p,
 	if (!s || s->ep_count == 0)
 		return NULL;
 	/* Threads sharing a snapshot share the cursor; relaxed is enough,
-	 * each caller only needs a distinct ticket. */
-	i = __atomic_fetch_add(&s->rr, 1, __ATOMIC_RELAXED) % s->ep_count;
+	 * each caller only needs a distinct ticket.  Without the balancer
+	 * nothing says a level is down: the lowest priority's. */
+	i = __atomic_fetch_add(&s->rr, 1, __ATOMIC_RELAXED) %
+	    s->ep_first_level;
 	return &p->eps[p->ep_by_svc[s->ep_first + i]].ep;
 }
 
@@ -811,9 +863,20 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 				      const uint8_t endpoint[4],
 				      const char *spiffe, const char **why)
 {
+	return policy_authorize_sni(p, service_id, endpoint, spiffe, NULL,
+				    why);
+}
+
+enum mf_authz_action policy_authorize_sni(const struct policy *p,
+					  uint32_t service_id,
+					  const uint8_t endpoint[4],
+					  const char *spiffe, const char *sni,
+					  const char **why)
+{
 	static const uint8_t any_endpoint[4];
 	const struct pol_rule *best = NULL;
 	size_t i, best_spec = 0, nrules, napply = 0;
+	bool best_sni = false;
 	const struct pol_svc *s;
 	const char *reason;
 	enum mf_authz_action act = MF_AUTHZ_DENY;
@@ -855,6 +918,13 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 
 		if (!pol_rule_applies(r, endpoint, any_endpoint))
 			continue;
+		if (r->r.sni_match == MF_AUTHZ_SNI_EXACT) {
+			if (!sni || strcmp(sni, r->r.sni) != 0)
+				continue;
+		} else if (r->r.sni_match != MF_AUTHZ_SNI_NONE) {
+			reason = "invalid-rule";
+			goto out;
+		}
 		if (r->r.match == MF_AUTHZ_MATCH_EXACT) {
 			if (strcmp(spiffe, r->r.spiffe) != 0)
 				continue;
@@ -868,12 +938,16 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 			reason = "invalid-rule";
 			goto out;
 		}
+		/* Kuma's order: the SPIFFE ID match first, then one by
+		 * SNI beats one without, then the stricter action. */
 		if (!best || spec > best_spec ||
-		    (spec == best_spec &&
+		    (spec == best_spec && r->r.sni_match && !best_sni) ||
+		    (spec == best_spec && !r->r.sni_match == !best_sni &&
 		     pol_action_rank(r->r.action) >
 			     pol_action_rank(best->r.action))) {
 			best = r;
 			best_spec = spec;
+			best_sni = r->r.sni_match != MF_AUTHZ_SNI_NONE;
 		}
 	}
 	if (!best) {
@@ -1004,6 +1078,13 @@ const struct mf_service *policy_service_at(const struct policy *p, size_t i,
 	if (key)
 		*key = p->svcs[i].key;
 	return &p->svcs[i].svc;
+}
+
+size_t policy_service_unlisted(const struct policy *p, uint32_t service_id)
+{
+	const struct pol_svc *s = pol_svc_by_id(p, service_id);
+
+	return s ? s->ep_unlisted : 0;
 }
 
 const struct mf_endpoint *policy_service_endpoint_at(const struct policy *p,

@@ -69,8 +69,8 @@ const char *policy_node_name_by_ip(const struct policy *p,
  * A MeshExternalService's endpoint (MF_ENDPOINT_F_EXTERNAL, from @p):
  * its service's spec into *mes and the address as its spec writes it (a
  * host name or an IP) into *host.  The snapshot makes one such endpoint
- * per spec.endpoints entry of the lowest priority, whose address it
- * resolved when it was built (a host name to its first IPv4 address; one
+ * per spec.endpoints entry (policy_endpoint_priority() says its
+ * priority), whose address it resolved when it was built (a host name to its first IPv4 address; one
  * that does not resolve is left out, and logged): ep->node_ip:ep->port is
  * where to connect.  Returns 0 or -ENOENT (not such an endpoint).
  */
@@ -79,7 +79,12 @@ int policy_external(const struct policy *p, const struct mf_endpoint *ep,
 		    const struct mf_mesh_external_service **mes,
 		    const char **host);
 
-/* Round robin over the service's endpoints.  Returns NULL when it has none.
+/* The priority of endpoint @ep (from @p): a MeshExternalService's as its
+ * spec says, 0 first; any other endpoint's 0. */
+unsigned int policy_endpoint_priority(const struct policy *p,
+				      const struct mf_endpoint *ep);
+
+/* Round robin over the service's endpoints (of its lowest priority).  Returns NULL when it has none.
  * The cursor is the only mutable state of a snapshot. */
 const struct mf_endpoint *policy_pick_endpoint(struct policy *p,
 					       uint32_t service_id);
@@ -98,6 +103,21 @@ enum mf_authz_action policy_authorize(const struct policy *p,
 				      uint32_t service_id,
 				      const uint8_t endpoint[4],
 				      const char *spiffe, const char **why);
+
+/* The same for a connection whose TLS asked for server name @sni (NULL:
+ * none): rules by SNI (MF_AUTHZ_SNI_EXACT) count only when it is theirs,
+ * and then beat those that do not look at it at the same SPIFFE ID
+ * specificity (Kuma's order); *why then ends in " sni=<name>". */
+enum mf_authz_action policy_authorize_sni(const struct policy *p,
+					  uint32_t service_id,
+					  const uint8_t endpoint[4],
+					  const char *spiffe, const char *sni,
+					  const char **why);
+
+/* How many endpoints of service @service_id its MeshService's
+ * spec.identities leave out (MF_ENDPOINT_F_UNLISTED): no client uses
+ * them. */
+size_t policy_service_unlisted(const struct policy *p, uint32_t service_id);
 
 /* Every endpoint, in IP order: count and the one at @i (NULL past the
  * last). */
@@ -154,8 +174,10 @@ size_t policy_service_count(const struct policy *p);
  * (may be NULL).  NULL when @i is out of range. */
 const struct mf_service *policy_service_at(const struct policy *p, size_t i,
 					   struct mf_service_key *key);
-/* The endpoints of service @service_id, in IP order (policy_endpoint_ip()
- * gives each one's address).  NULL when @i is out of range. */
+/* The endpoints of service @service_id a client may use (its
+ * MeshService's identities leave none of them out), by priority then IP
+ * (policy_endpoint_ip() gives each one's address).  NULL when @i is out
+ * of range. */
 const struct mf_endpoint *policy_service_endpoint_at(const struct policy *p,
 						     uint32_t service_id,
 						     size_t i);

@@ -136,7 +136,8 @@ const char *router_traffic_route_name(const struct policy *p, int tr)
 
 /*
  * One of the endpoints of service @svc (0: of any service) that tag set @ts
- * matches (NULL: all of @svc's): by @bp's balancer when there is one, else
+ * matches (NULL: all of @svc's), none its MeshService's identities leave
+ * out: by @bp's balancer when there is one, else
  * round robin, by ticket @ctr of record @rec of @kind (a service's own
  * cursor when @ts is NULL).  NULL when there is none.
  */
@@ -165,7 +166,8 @@ static const struct mf_endpoint *router_choose(struct policy *p,
 	}
 	for (size_t i = 0; i < n; i++) {
 		ep = policy_endpoint_at(p, i);
-		if (svc && ep->service_id != svc)
+		if ((svc && ep->service_id != svc) ||
+		    (ep->flags & MF_ENDPOINT_F_UNLISTED))
 			continue;
 		router_view(p, ep, &w);
 		if (!sel_tags_match(ts, &w))
@@ -181,7 +183,8 @@ static const struct mf_endpoint *router_choose(struct policy *p,
 	want = policy_ticket(p, kind, rec, ctr) % m;
 	for (size_t i = 0; i < n; i++) {
 		ep = policy_endpoint_at(p, i);
-		if (svc && ep->service_id != svc)
+		if ((svc && ep->service_id != svc) ||
+		    (ep->flags & MF_ENDPOINT_F_UNLISTED))
 			continue;
 		router_view(p, ep, &w);
 		if (sel_tags_match(ts, &w) && want-- == 0)

@@ -35,6 +35,9 @@ enum stats_refuse {
 					 * deadline */
 	STATS_REFUSE_EGRESS_DENIED,	/* a MeshExternalService the source
 					 * may not reach (egress.h) */
+	STATS_REFUSE_IDENTITY_UNLISTED,	/* a MeshService whose endpoints all
+					 * present an identity its
+					 * spec.identities does not list */
 	STATS_REFUSE_MAX,
 };
 
@@ -61,6 +64,7 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 		[STATS_REFUSE_HANDSHAKES_FULL] = "handshakes_full",
 		[STATS_REFUSE_FIRST_BYTE] = "first_byte_timeout",
 		[STATS_REFUSE_EGRESS_DENIED] = "egress_denied",
+		[STATS_REFUSE_IDENTITY_UNLISTED] = "identity_unlisted",
 	};
 
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";
@@ -148,6 +152,9 @@ struct stats {
 					 * ejected */
 	uint64_t tcp_connect_retries;	/* MeshRetry tcp.maxConnectAttempt:
 					 * connects tried again elsewhere */
+	uint64_t egress_failovers;	/* connects to a MeshExternalService's
+					 * endpoint that failed and went to
+					 * another (priority failover) */
 	uint64_t health_checks[2];	/* MeshHealthCheck probes: succeeded,
 					 * failed */
 	uint64_t health_transitions[2];	/* endpoints found healthy again,

@@ -239,9 +239,21 @@ static int tls_ctx_alloc(struct tls_ctx **out, enum tls_role role)
 
 /* What every context does alike: no session resumption, the agent's own
  * I/O over memory. */
+/* A server keeps the name its client asked for: wolfSSL stores it only
+ * when a callback wants it.  Any name is fine here: a public listener is
+ * picked by it, the tunnel's permissions match it, after the handshake. */
+static int tls_sni_keep(WOLFSSL *ssl, int *alert, void *arg)
+{
+	(void)ssl;
+	(void)alert;
+	(void)arg;
+	return 0;
+}
+
 static void tls_ctx_common(struct tls_ctx *ctx)
 {
 	if (ctx->role == TLS_ROLE_SERVER) {
+		wolfSSL_CTX_set_servername_callback(ctx->wctx, tls_sni_keep);
 		/* No resumption yet: a resumed TLS 1.3 session carries no
 		 * client certificate, so the server would not learn the
 		 * client's identity for authorization.  Do not spend a ticket
@@ -354,17 +366,6 @@ err_ctx:
 	return ret;
 }
 
-/* A public server keeps the name its client asked for: wolfSSL stores
- * it only when a callback wants it.  Any name is fine here: the listener
- * is picked by it after the handshake. */
-static int tls_sni_keep(WOLFSSL *ssl, int *alert, void *arg)
-{
-	(void)ssl;
-	(void)alert;
-	(void)arg;
-	return 0;
-}
-
 int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file)
 {
 	int groups[] = { WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1 };
@@ -398,7 +399,6 @@ int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file)
 	}
 	/* Clients from outside the mesh present no certificate. */
 	wolfSSL_CTX_set_verify(ctx->wctx, WOLFSSL_VERIFY_NONE, NULL);
-	wolfSSL_CTX_set_servername_callback(ctx->wctx, tls_sni_keep);
 	tls_ctx_common(ctx);
 	*out = ctx;
 	return 0;
@@ -622,14 +622,25 @@ int tls_sess_new_origin(struct tls_sess **out, struct tls_ctx *ctx,
 		}
 		s->names_len = len;
 	}
-	if (sni && sni[0] &&
-	    wolfSSL_UseSNI(s->ssl, WOLFSSL_SNI_HOST_NAME, sni,
-			   (unsigned short)strlen(sni)) != WOLFSSL_SUCCESS) {
+	err = tls_sess_use_sni(s, sni);
+	if (err) {
 		tls_sess_free(s);
-		return -ENOMEM;
+		return err;
 	}
 	*out = s;
 	return 0;
+}
+
+int tls_sess_use_sni(struct tls_sess *s, const char *sni)
+{
+	if (!sni || !sni[0])
+		return 0;
+	if (!s->ssl || s->ctx->role != TLS_ROLE_CLIENT ||
+	    strlen(sni) > UINT16_MAX)
+		return -EINVAL;
+	return wolfSSL_UseSNI(s->ssl, WOLFSSL_SNI_HOST_NAME, sni,
+			      (unsigned short)strlen(sni)) == WOLFSSL_SUCCESS ?
+	       0 : -ENOMEM;
 }
 
 void tls_sess_free(struct tls_sess *s)

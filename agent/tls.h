@@ -131,6 +131,11 @@ int tls_sess_new_origin(struct tls_sess **out, struct tls_ctx *ctx,
 			const char *sni, const struct tls_name *names,
 			size_t n);
 
+/* Client session @s, before its handshake, asks for server name @sni
+ * (NULL or "": none).  Returns 0, -EINVAL (not a client session, or
+ * begun), -ENOMEM. */
+int tls_sess_use_sni(struct tls_sess *s, const char *sni);
+
 /* Whether the peer's TCP EOF ends its stream as a close_notify would:
  * true for an origin session (servers outside the mesh often close
  * without one, and what they send is framed by its own protocol, as HTTP
@@ -220,8 +225,8 @@ int tls_peer_spiffe(struct tls_sess *s, char *buf, size_t n);
  * it broke none or was not looked at. */
 int tls_peer_svid_rule(const struct tls_sess *s);
 
-/* The server name (SNI) a client asked a public server (tls_ctx_new_public)
- * for, after the handshake; NULL when it sent none. */
+/* The server name (SNI) a client asked a server session for, after the
+ * handshake; NULL when it sent none. */
 const char *tls_sni(const struct tls_sess *s);
 
 /* A short human-readable reason for the last failure of @s. */

@@ -30,6 +30,7 @@
 #include "gwroute.h"
 #include "hash.h"
 #include "hroute.h"
+#include "policy/kinds.h"
 #include "router.h"
 #include "spiffe.h"
 #include "tls.h"
@@ -38,6 +39,22 @@
 
 /* Namespace of node agent identities: spiffe://<td>/ns/<this>/sa/<node>. */
 #define TUNNEL_NODE_NS	"meshforge-system"
+
+/*
+ * The server name the tunnel's ClientHello asks for when it carries a
+ * connection to service @svc_id of @p, and the one the destination's agent
+ * expects: the service's name (a Service's or MeshService's
+ * metadata.name), which MeshTrafficPermission sni matches name.  NULL when
+ * the name is not a lower-case DNS name (RFC 1123, what a TLS server name
+ * may be): then none is sent, and no rule by SNI matches.
+ */
+static const char *tunnel_sni_of(const struct policy *p, uint32_t svc_id)
+{
+	const struct mf_service *svc = policy_service_by_id(p, svc_id);
+
+	return svc && strlen(svc->name) < MF_SNI_MAX &&
+	       kind_dns_name_ok(svc->name) ? svc->name : NULL;
+}
 
 /* Logs a refusal of connection @c, counts it under @why and resets it. */
 static void tunnel_refuse(struct tunnel *tu, struct conn *c,
@@ -96,7 +113,7 @@ static void tunnel_deny(struct tunnel *tu, struct conn *c, const char *service,
  */
 static bool tunnel_admit(struct tunnel *tu, struct conn *c, const char *spiffe,
 			 uint64_t req_id, const struct mf_endpoint *ep,
-			 const struct sockaddr_in *dst,
+			 const char *sni, const struct sockaddr_in *dst,
 			 const struct sockaddr_in *src)
 {
 	const struct mf_node *self;
@@ -121,9 +138,9 @@ static bool tunnel_admit(struct tunnel *tu, struct conn *c, const char *spiffe,
 				 "destination port is not the workload's");
 		return false;
 	}
-	act = policy_authorize(c->policy, ep->service_id,
-			       (const uint8_t *)&dst->sin_addr.s_addr, spiffe,
-			       &why);
+	act = policy_authorize_sni(c->policy, ep->service_id,
+				   (const uint8_t *)&dst->sin_addr.s_addr,
+				   spiffe, sni, &why);
 	if (act == MF_AUTHZ_ALLOW_SHADOW_DENY) {
 		/* Admitted; the log says it would have been denied, which is
 		 * what a shadow deny is for. */
@@ -326,7 +343,10 @@ static bool tunnel_local_admit(struct tunnel *tu, struct conn *c,
 				 "peer outside the trust domain");
 		return false;
 	}
-	return tunnel_admit(tu, c, id, c->id, ep, &c->up_addr, &c->down_peer);
+	/* The name the tunnel's ClientHello would ask for. */
+	return tunnel_admit(tu, c, id, c->id, ep,
+			    tunnel_sni_of(c->policy, ep->service_id),
+			    &c->up_addr, &c->down_peer);
 }
 
 /* The up end for the next request of @c: the current one when the request
@@ -709,6 +729,15 @@ static bool tunnel_egress_ok(const struct conn *c,
 	return svc && egress_allowed(c->policy, svc, src_id, why);
 }
 
+/* Whether service @svc of @p has endpoints, but its MeshService's
+ * spec.identities leave every one of them out (MF_ENDPOINT_F_UNLISTED):
+ * the client must not reach a server that speaks for another identity. */
+static bool tunnel_all_unlisted(const struct policy *p, uint32_t svc)
+{
+	return policy_service_unlisted(p, svc) &&
+	       !policy_service_endpoint_at(p, svc, 0);
+}
+
 /* The route step of an outbound HTTP connection: the connection's
  * MeshHTTPRoute rules, else its TrafficRoute, decide each request; then an
  * up end to the endpoint's node.  A request's first try is held to its
@@ -741,6 +770,11 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 		return err;
 	c->rsp_mod = d.rsp_mod;
 	r->name = d.route;
+	if (d.status == 503 && !d.ep && tunnel_all_unlisted(c->policy, svc->id)) {
+		tu->ctx->stats.refused_by[STATS_REFUSE_IDENTITY_UNLISTED]++;
+		d.why = "no endpoint presents an identity of the "
+			"MeshService's spec.identities";
+	}
 	if (d.status) {
 		r->status = d.status;
 		r->why = d.why;
@@ -1033,8 +1067,9 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	if (tu->ctx->sockfast && !front)
 		sockfast_verdict(tu->ctx->sockfast, svc->id,
 				 src_ep->identity_id,
-				 (uint8_t)policy_authorize(p, svc->id, NULL,
-							   src_id, NULL),
+				 (uint8_t)policy_authorize_sni(
+					 p, svc->id, NULL, src_id,
+					 tunnel_sni_of(p, svc->id), NULL),
 				 policy_epoch(p));
 	if (!policy_trust_domain(p)[0]) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_TRUST_DOMAIN,
@@ -1071,6 +1106,14 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		}
 	} else {
 		ep = router_pick(p, &bp, c->traffic_route, svc, NULL);
+	}
+	if (!ep && tunnel_all_unlisted(p, svc->id)) {
+		snprintf(reason, sizeof(reason), "service %s: none of its %zu "
+			 "endpoints presents an identity of its MeshService's "
+			 "spec.identities", svc->name,
+			 policy_service_unlisted(p, svc->id));
+		tunnel_refuse(tu, c, STATS_REFUSE_IDENTITY_UNLISTED, reason);
+		return;
 	}
 	if (!ep) {
 		snprintf(reason, sizeof(reason), "service %s has no endpoints%s%s",
@@ -1266,6 +1309,9 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 {
 	const struct mf_endpoint *ep;
 	struct conn_dir *d = &c->dir[CONN_DOWN];
+	const struct mf_service *svc;
+	const char *sni, *want_sni;
+	char reason[128];
 
 	if (info->has_req_id)
 		c->peer_req_id = info->req_id;
@@ -1274,7 +1320,19 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 		tunnel_deny(tu, c, "-", &info->dst, "unknown destination");
 		return;
 	}
-	if (!tunnel_admit(tu, c, c->peer_spiffe, c->peer_req_id, ep,
+	/* The name the client asked for must be the one its agent gives
+	 * the destination's service: a rule by SNI cannot be met, or a deny
+	 * by SNI dodged, with another. */
+	sni = tls_sni(c->end[CONN_DOWN].tls);
+	want_sni = tunnel_sni_of(c->policy, ep->service_id);
+	if (sni && (!want_sni || strcmp(sni, want_sni))) {
+		svc = policy_service_by_id(c->policy, ep->service_id);
+		snprintf(reason, sizeof(reason), "SNI %.64s does not name the "
+			 "destination's service", sni);
+		tunnel_deny(tu, c, svc ? svc->name : "-", &info->dst, reason);
+		return;
+	}
+	if (!tunnel_admit(tu, c, c->peer_spiffe, c->peer_req_id, ep, sni,
 			  &info->dst, &info->src)) {
 		conn_abort(tu->conns, c, NULL);
 		return;
@@ -1330,9 +1388,26 @@ static void tunnel_inbound_read_header(struct tunnel *tu, struct conn *c)
 	}
 }
 
+/* The connect of @c to external endpoint @ep failed: the endpoint is held
+ * (balance.h), so that this connection's next pick, and the next
+ * connections', go to another endpoint of its priority level or to the
+ * next level; once the hold is over it is tried again.  True when @ep is
+ * external. */
+static bool tunnel_egress_hold(struct tunnel *tu, struct conn *c,
+			       const struct mf_endpoint *ep)
+{
+	if (!ep || !(ep->flags & MF_ENDPOINT_F_EXTERNAL))
+		return false;
+	hosts_hold(tu->bal.hosts, balance_key(c->policy, ep), timer_now(),
+		   HOSTS_HOLD_MS);
+	return true;
+}
+
 /* The connect to an endpoint's node failed: under MeshRetry's
  * tcp.maxConnectAttempt, another endpoint (the balancer's next pick), as
- * long as attempts are left. */
+ * long as attempts are left.  To a MeshExternalService's endpoint, each of
+ * the service's endpoints may be tried once (priority failover, which
+ * needs no MeshRetry), or as many times as MeshRetry says if more. */
 static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 					   const char *reason)
 {
@@ -1342,8 +1417,13 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 	struct tunnel *tu = arg;
 	struct balance_pick bp;
 	const char *why;
+	uint32_t attempts = rs ? rs->tcp_connect_attempts : 0;
+	bool ext;
 
-	if (c->l7 || !rs || ++c->connects >= rs->tcp_connect_attempts)
+	ext = tunnel_egress_hold(tu, c, c->endpoint);
+	if (ext && tunnel_nhosts(c) > attempts)
+		attempts = tunnel_nhosts(c);
+	if (c->l7 || ++c->connects >= attempts)
 		return false;
 	svc = policy_service_by_id(c->policy, c->service_id);
 	if (!svc)
@@ -1357,7 +1437,21 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 	log_info("event=connect_retry conn=%llu attempt=%u endpoint=%s "
 		 "reason=\"%s\"", (unsigned long long)c->id, c->connects + 1,
 		 ep->name, reason);
-	tu->ctx->stats.tcp_connect_retries++;
+	if (ext && log_level_max >= LOG_LVL_INFO) {
+		char from[CONN_ADDR_STRLEN], to[CONN_ADDR_STRLEN];
+
+		log_info("event=egress_failover conn=%llu service=%s from=%s "
+			 "priority=%u to=%s:%u priority=%u",
+			 (unsigned long long)c->id, ep->name,
+			 conn_addr_str(&c->up_addr, from),
+			 policy_endpoint_priority(c->policy, c->endpoint),
+			 inet_ntop(AF_INET, ep->node_ip, to, sizeof(to)),
+			 ep->port, policy_endpoint_priority(c->policy, ep));
+	}
+	if (ext)
+		tu->ctx->stats.egress_failovers++;
+	else
+		tu->ctx->stats.tcp_connect_retries++;
 	tunnel_aim(tu, c, ep);
 	if (tunnel_ep_local(tu, c->policy, ep) &&
 	    !tunnel_local_admit(tu, c, ep)) {
@@ -1366,7 +1460,7 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 	}
 	/* Each attempt has its connectionTimeout; without one they share
 	 * the setup deadline. */
-	if (rs->connect_ms)
+	if (rs && rs->connect_ms)
 		tunnel_deadline(c, rs->connect_ms);
 	conn_reconnect(tu->conns, c);
 	return true;
@@ -1445,6 +1539,11 @@ static void tunnel_outbound_connected(void *arg, struct conn *c)
 	}
 	tu->ctx->stats.up_connects[STATS_PATH_TUNNEL]++;
 	err = tls_sess_new(&c->end[CONN_UP].tls, c->tls_ctx);
+	/* The destination's permissions may match on its service's name. */
+	if (!err && c->endpoint)
+		err = tls_sess_use_sni(c->end[CONN_UP].tls,
+				       tunnel_sni_of(c->policy,
+						     c->endpoint->service_id));
 	if (err) {
 		snprintf(reason, sizeof(reason), "tls session: %s",
 			 strerror(-err));
@@ -1596,6 +1695,9 @@ static void tunnel_l7_drain(void *arg, struct conn *c)
 static void tunnel_l7_upstream_failed(void *arg, struct conn *c,
 				      const char *reason)
 {
+	/* A request's next try (MeshRetry), and the next requests, go
+	 * elsewhere for a while. */
+	tunnel_egress_hold(arg, c, c->endpoint);
 	tunnel_breaker_put(arg, c, BREAKER_PENDING);
 	hproxy_upstream_failed(c->l7, reason);
 }

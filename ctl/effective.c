@@ -94,9 +94,16 @@ static void eff_identity(FILE *f, const struct model_set *set,
 	const struct model_obj *mid = identity_select(set, v->o);
 	const char *id = ep_identity(v);
 
+	const struct model_obj *ms = model_set_find(set, msvc_kind(),
+						    v->service);
+
 	fprintf(f, "  identity %s", id ? id : "(none)");
 	if (mid)
 		fprintf(f, " (MeshIdentity %s)", mid->name);
+	/* Clients pass such an endpoint over (MF_ENDPOINT_F_UNLISTED). */
+	if (ms && !msvc_identity_listed(set, ms, v))
+		fprintf(f, " (not in MeshService %s's identities: no client "
+			"uses this endpoint)", ms->name);
 	fputc('\n', f);
 }
 

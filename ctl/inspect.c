@@ -205,11 +205,16 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			const struct mf_authz_key *ak = k;
 			const struct mf_authz_rule *r = v;
 
-			printf("  service %u rule %u -> %s %s %.*s (policy "
-			       "%.*s)\n", ak->service_id, ak->index,
+			printf("  service %u rule %u -> %s %s %.*s%s%.*s "
+			       "(policy %.*s)\n", ak->service_id, ak->index,
 			       abi_name_or(&abi_authz_action, r->action),
 			       abi_name_or(&abi_authz_match, r->match),
-			       INSP_S(r->spiffe), INSP_S(r->policy));
+			       INSP_S(r->spiffe),
+			       r->sni_match ? " sni " : "",
+			       r->sni_match ? (int)strnlen(r->sni,
+							   sizeof(r->sni)) :
+			       0, r->sni,
+			       INSP_S(r->policy));
 			break;
 		}
 		case REC_SERVICES: {
@@ -245,9 +250,13 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			/* The record names its node by address; the
 			 * tunnel port is shown raw (0: the default). */
 			printf("  %s -> name %.*s port %u service %u identity "
-			       "%u node %s:%u\n", a, INSP_S(e->name),
+			       "%u node %s:%u%s\n", a, INSP_S(e->name),
 			       e->port, e->service_id, e->identity_id, b,
-			       e->tunnel_port);
+			       e->tunnel_port,
+			       /* Why clients never pick it. */
+			       e->flags & MF_ENDPOINT_F_UNLISTED ?
+			       " (identity not in its MeshService's "
+			       "identities)" : "");
 			break;
 		}
 		case REC_GW_INSTANCES: {

@@ -348,6 +348,11 @@ enum mf_endpoint_flags {
 	 * MeshExternalService (its spec.endpoints, resolved), which it
 	 * dials itself, node_ip:port, without a tunnel. */
 	MF_ENDPOINT_F_EXTERNAL = 1u << 3,
+	/* Its service is a MeshService that lists identities
+	 * (spec.identities), and this workload's is not among them:
+	 * clients never pick it (it is still a source, and its own
+	 * inbound). */
+	MF_ENDPOINT_F_UNLISTED = 1u << 4,
 };
 
 /*
@@ -398,8 +403,10 @@ struct mf_identity {
  * service and a dense index 0..mf_service.authz_rules-1.  Semantics (also in
  * docs/policy.md): a service no rule names admits every mesh identity; once a
  * rule names it, the most specific matching rule decides (exact beats prefix,
- * a longer prefix beats a shorter one, Deny beats Allow at equal specificity),
- * and no matching rule means deny.
+ * a longer prefix beats a shorter one, then a rule that also matches the
+ * SNI the client asked for beats one that does not look at it, Deny beats
+ * Allow at equal specificity), and no matching rule means deny.  A rule
+ * with an SNI matches only connections that asked for that name.
  */
 struct mf_authz_key {
 	__u32 half;
@@ -429,18 +436,30 @@ enum mf_authz_match {
 	MF_AUTHZ_MATCH_PREFIX = 2,	/* the SPIFFE ID starts with spiffe */
 };
 
+/* A server name as a rule matches it (the SNI of the tunnel's
+ * ClientHello); the same bound as a MeshTrafficPermission's sni.value. */
+#define MF_SNI_MAX	256
+
+enum mf_authz_sni_match {
+	MF_AUTHZ_SNI_NONE = 0,		/* any SNI, or none */
+	MF_AUTHZ_SNI_EXACT = 1,		/* the SNI equals sni */
+};
+
 struct mf_authz_rule {
 	__u8 action;			/* enum mf_authz_action */
 	__u8 match;			/* enum mf_authz_match */
 	__u8 flags;			/* enum mf_authz_flags */
-	__u8 _pad;
+	__u8 sni_match;			/* enum mf_authz_sni_match */
 	/* The Workload the rule is for, when its permission targets some of
 	 * a service's Workloads (a MeshSubset, MeshServiceSubset or
 	 * Dataplane): traffic to other endpoints ignores it.  0.0.0.0:
 	 * every endpoint of the service. */
 	__u8 endpoint[4];
 	char policy[MF_NAME_MAX];	/* MeshTrafficPermission name */
-	char spiffe[MF_SPIFFE_MAX];
+	char spiffe[MF_SPIFFE_MAX];	/* "" with MF_AUTHZ_MATCH_PREFIX:
+					 * any identity (a rule by SNI
+					 * only) */
+	char sni[MF_SNI_MAX];		/* with MF_AUTHZ_SNI_EXACT */
 };
 
 /*

@@ -231,11 +231,6 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 		struct mf_authz_rule v;
 		size_t n;
 
-		/* An item that matches by SNI matches connections whose TLS
-		 * carries that SNI; the tunnel's carry none, so it matches
-		 * nothing here, allow or deny. */
-		if (rules && (f->present & MF_MTP_ITEM_SNI))
-			continue;
 		memset(&v, 0, sizeof(v));
 		if (endpoint)
 			memcpy(v.endpoint, endpoint, 4);
@@ -245,9 +240,20 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 			   MF_AUTHZ_F_MESH_TARGET : 0);
 		strcpy(v.policy, o->name);
 		if (rules) {
-			v.match = f->spiffe_id.type;
-			cmp_spiffe_match(v.spiffe, sizeof(v.spiffe),
-					 f->spiffe_id.value, v.match);
+			/* An item by SNI matches connections whose tunnel
+			 * ClientHello asked for that name (the destination
+			 * service's, docs/policy.md); one by SNI alone,
+			 * any identity (an empty prefix). */
+			if (f->present & MF_MTP_ITEM_SNI) {
+				v.sni_match = MF_AUTHZ_SNI_EXACT;
+				snprintf(v.sni, sizeof(v.sni), "%s",
+					 f->sni.value);
+			}
+			v.match = f->present & MF_MTP_ITEM_SPIFFE_ID ?
+				  f->spiffe_id.type : MF_AUTHZ_MATCH_PREFIX;
+			if (f->present & MF_MTP_ITEM_SPIFFE_ID)
+				cmp_spiffe_match(v.spiffe, sizeof(v.spiffe),
+						 f->spiffe_id.value, v.match);
 		} else if (f->target_ref.kind == MF_MTP_MESH) {
 			v.match = MF_AUTHZ_MATCH_PREFIX;
 			snprintf(v.spiffe, sizeof(v.spiffe), "spiffe://%s/",
@@ -1089,6 +1095,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		v.tags = e->tags;
 		v.flags = e->dataplane ? MF_ENDPOINT_F_DATAPLANE : 0;
 		v.flags |= cmp_tls_mode(set, tls, ntls, e);
+		/* Still the workload's own record (its identity as a
+		 * source, its inbound); only clients pass it over. */
+		if (!msvc_identity_listed(set, svo[s - svc], e))
+			v.flags |= MF_ENDPOINT_F_UNLISTED;
 		if (v.flags & (MF_ENDPOINT_F_TLS_STRICT |
 			       MF_ENDPOINT_F_TLS_PERMISSIVE))
 			tls_modes = true;

@@ -11,6 +11,7 @@
 
 #include "core.h"
 #include "dataplane.h"
+#include "endpoint.h"
 #include "kinds.h"
 #include "mesh_service.h"
 #include "records.h"
@@ -284,4 +285,27 @@ int msvc_alloc_vips(const char *range, uint32_t flag,
 	}
 	free(used);
 	return err;
+}
+
+bool msvc_identity_listed(const struct model_set *set,
+			  const struct model_obj *o, const struct ep_view *e)
+{
+	const struct mf_mesh_service *m = (const void *)o->pol.recs;
+	const char *spiffe = ep_identity(e), *tag;
+
+	if (o->kind != msvc_kind() || !o->pol.n || !m->nidentities)
+		return true;
+	tag = kind_tag_value(model_tags_get(set, e->tags), "kuma.io/service");
+	if (!tag)
+		tag = e->service;
+	for (unsigned i = 0; i < m->nidentities &&
+			     i < MF_MSVC_IDENTITIES_MAX; i++) {
+		const struct mf_msvc_identity *id = &m->identities[i];
+
+		if (id->type == MF_MSVC_ID_SPIFFE_ID ?
+		    spiffe && !strcmp(spiffe, id->value) :
+		    !strcmp(tag, id->value))
+			return true;
+	}
+	return false;
 }

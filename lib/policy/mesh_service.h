@@ -120,6 +120,19 @@ uint16_t msvc_service_port(const struct model_obj *o);
 uint32_t msvc_port_flags(const struct model_obj *o, size_t port, size_t neps,
 			 size_t nhttp);
 
+/*
+ * Whether endpoint @e, of service @o, presents one of @o's identities:
+ * true unless @o is a MeshService whose spec.identities lists some and
+ * none is @e's.  A SpiffeID is compared with @e's SPIFFE ID exactly; a
+ * ServiceTag with its kuma.io/service, which is its tags' kuma.io/service
+ * (a Dataplane's inbound has one, a Workload's tags may) or else the name
+ * of the service it serves.  Clients use such a service's endpoints only
+ * when they do (MF_ENDPOINT_F_UNLISTED).
+ */
+struct ep_view;
+bool msvc_identity_listed(const struct model_set *set,
+			  const struct model_obj *o, const struct ep_view *e);
+
 /* Parses range @s ("a.b.c.d/p", p 8..30, no host bits, not in 0/8,
  * 127/8 or 224/4) into @net and *prefix.  Returns 0 or -EINVAL. */
 int msvc_parse_range(const char *s, uint8_t net[4], uint8_t *prefix);

@@ -6,7 +6,8 @@
  * endpoint every time; ejected endpoints are left out while outlier
  * detection is in force, all of them in panic; locality prefers the
  * source's node, then its zone, and fails over; peak EWMA shuns a slow
- * endpoint; connections go round robin.
+ * endpoint; connections go round robin; a MeshExternalService's lowest
+ * priority level takes the picks while one of it can be had.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "harness/test.h"
 #include "harness/records_harness.h"
 #include "../../agent/balance.h"
+#include "../../agent/router.h"
 #include "../../agent/timer.h"
 
 #define WL(name, node, ip, svc, tags)                                         \
@@ -381,6 +383,165 @@ static bool test_defaults(void)
 	return ok;
 }
 
+/* A MeshExternalService with two endpoints of priority 0 and one of
+ * priority 1 (written first: the order is the priority's, not the
+ * spec's). */
+static const char *const mes_yaml =
+	RH_DOC("Mesh", "default")
+	"spec: {trustDomain: mesh.local, meshExternalServices: "
+	"{vipRange: 10.201.0.0/29}}\n"
+	KUMA("MeshExternalService", "ext")
+	"  match: {type: HostnameGenerator, port: 443, protocol: tcp}\n"
+	"  endpoints:\n"
+	"    - {address: 192.0.2.3, port: 443, priority: 1}\n"
+	"    - {address: 192.0.2.1, port: 443}\n"
+	"    - {address: 192.0.2.2, port: 8443, priority: 0}\n";
+
+/* @n picks of @bp among @eps (3) counted into @hits. */
+static void pick_n(const struct balance_pick *bp,
+		   const struct mf_endpoint *const *eps, int n,
+		   unsigned int hits[3])
+{
+	memset(hits, 0, 3 * sizeof(*hits));
+	for (int i = 0; i < n; i++) {
+		const struct mf_endpoint *e = balance_pick(bp, eps, 3);
+
+		for (size_t k = 0; k < 3; k++)
+			hits[k] += e == eps[k];
+	}
+}
+
+/* Priority failover: the lowest level takes every pick while one of it
+ * can be had; a held (connect failed), ejected or unhealthy endpoint
+ * is passed over; with the whole level gone the next takes them, and
+ * they come back once the level's hold runs out.  All down: the lowest
+ * level (panic).  Without the balancer: the lowest level. */
+static bool test_priority_failover(void)
+{
+	struct policy *p = rh_yaml_snapshot(mes_yaml, 1);
+	const struct mf_endpoint *eps[3] = { 0 };
+	const struct mf_service *svc = NULL;
+	struct balancer b;
+	struct balance_pick bp = { .b = &b };
+	uint64_t now = timer_now();
+	unsigned int hits[3];
+	struct host *h;
+	bool ok = ASSERT_TRUE(p) && ASSERT_EQ(balance_init(&b), 0);
+
+	if (ok) {
+		bp.p = p;
+		svc = policy_service_by_name(p, "ext");
+		ok = ASSERT_TRUE(svc != NULL);
+	}
+	for (size_t i = 0; ok && i < 3; i++) {
+		eps[i] = policy_service_endpoint_at(p, svc->id, i);
+		ok = ASSERT_TRUE(eps[i] != NULL) &&
+		     ASSERT_EQ(policy_endpoint_priority(p, eps[i]),
+			       i < 2 ? 0 : 1);
+	}
+	ok = ok && ASSERT_TRUE(policy_service_endpoint_at(p, svc->id, 3) ==
+			       NULL) &&
+	     ASSERT_EQ(policy_endpoint_ip(p, eps[0]), ip4("192.0.2.1")) &&
+	     ASSERT_EQ(policy_endpoint_ip(p, eps[1]), ip4("192.0.2.2")) &&
+	     ASSERT_EQ(eps[1]->port, 8443) &&
+	     ASSERT_EQ(policy_endpoint_ip(p, eps[2]), ip4("192.0.2.3"));
+	if (!ok)
+		goto out;
+	/* All up: priority 0 only, round robin. */
+	pick_n(&bp, eps, 100, hits);
+	ok = ASSERT_EQ(hits[0], 50) && ASSERT_EQ(hits[1], 50) &&
+	     ASSERT_EQ(hits[2], 0);
+	for (int i = 0; ok && i < 10; i++)
+		ok = ASSERT_TRUE(policy_pick_endpoint(p, svc->id) != eps[2]);
+	/* One of level 0 held: the other of level 0. */
+	hosts_hold(b.hosts, balance_key(p, eps[0]), now, HOSTS_HOLD_MS);
+	pick_n(&bp, eps, 50, hits);
+	ok = ok && ASSERT_EQ(hits[1], 50);
+	/* Both: level 1. */
+	hosts_hold(b.hosts, balance_key(p, eps[1]), now, HOSTS_HOLD_MS);
+	pick_n(&bp, eps, 50, hits);
+	ok = ok && ASSERT_EQ(hits[2], 50);
+	/* The hold of one is over: back to level 0. */
+	h = hosts_get(b.hosts, balance_key(p, eps[1]), now);
+	h->held_until_ns = now - 1;
+	pick_n(&bp, eps, 50, hits);
+	ok = ok && ASSERT_EQ(hits[1], 50);
+	/* Ejected by outlier detection in force: level 1 again; not in
+	 * force: level 0. */
+	h->ejected_until_ns = now + 60000000000ull;
+	bp.outlier = true;
+	pick_n(&bp, eps, 50, hits);
+	ok = ok && ASSERT_EQ(hits[2], 50);
+	bp.outlier = false;
+	pick_n(&bp, eps, 50, hits);
+	ok = ok && ASSERT_EQ(hits[1], 50);
+	/* Unhealthy by a health check in force: level 1. */
+	h->hc_down = 1;
+	bp.health = true;
+	pick_n(&bp, eps, 50, hits);
+	ok = ok && ASSERT_EQ(hits[2], 50);
+	/* Level 1 held too: nothing is up, the lowest level takes them. */
+	hosts_hold(b.hosts, balance_key(p, eps[2]), now, HOSTS_HOLD_MS);
+	pick_n(&bp, eps, 100, hits);
+	ok = ok && ASSERT_EQ(hits[2], 0) && ASSERT_EQ(hits[0] + hits[1], 100);
+out:
+	balance_fini(&b);
+	policy_put(p);
+	return ok;
+}
+
+/* A MeshService listing one identity, with one workload that presents
+ * it and one that does not. */
+static const char *const ids_yaml =
+	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"
+	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"
+	KUMA("MeshService", "db")
+	"  selector: {dataplaneLabels: {matchLabels: {app: db}}}\n"
+	"  ports: [{port: 5432, targetPort: 5432}]\n"
+	"  identities:\n"
+	"    - {type: SpiffeID, value: \"spiffe://mesh.local/ns/default/sa/db\"}\n"
+	"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+	"metadata: {name: d1, labels: {app: db}}\n"
+	"spec: {node: n1, ip: 10.1.0.1, port: 5432, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/db\"}\n"
+	"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"
+	"metadata: {name: d2, labels: {app: db}}\n"
+	"spec: {node: n1, ip: 10.1.0.2, port: 5432, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/rogue\"}\n";
+
+/* The endpoint whose workload is not among its MeshService's identities
+ * is never picked, by the balancer or round robin; it is still the
+ * workload at its address (a source). */
+static bool test_identities_unlisted(void)
+{
+	struct policy *p = rh_yaml_snapshot(ids_yaml, 1);
+	const struct mf_service *svc = p ? policy_service_by_name(p, "db") :
+				       NULL;
+	const struct mf_endpoint *d1, *d2;
+	struct balancer b;
+	struct balance_pick bp = { .b = &b, .p = p };
+	bool ok = ASSERT_TRUE(svc != NULL) && ASSERT_EQ(balance_init(&b), 0);
+
+	if (!ok) {
+		policy_put(p);
+		return false;
+	}
+	d1 = policy_endpoint_by_ip(p, ip4("10.1.0.1"));
+	d2 = policy_endpoint_by_ip(p, ip4("10.1.0.2"));
+	ok = ASSERT_TRUE(d1 && d2) &&
+	     ASSERT_EQ(d2->flags & MF_ENDPOINT_F_UNLISTED,
+		       MF_ENDPOINT_F_UNLISTED) &&
+	     ASSERT_EQ(policy_service_unlisted(p, svc->id), 1) &&
+	     ASSERT_TRUE(policy_service_endpoint_at(p, svc->id, 0) == d1) &&
+	     ASSERT_TRUE(policy_service_endpoint_at(p, svc->id, 1) == NULL);
+	for (int i = 0; ok && i < 20; i++)
+		ok = ASSERT_TRUE(router_service_pick(p, &bp, svc->id) == d1) &&
+		     ASSERT_TRUE(policy_pick_endpoint(p, svc->id) == d1);
+	balance_fini(&b);
+	policy_put(p);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -390,5 +551,7 @@ int main(void)
 	TEST_RUN(test_unhealthy_and_panic);
 	TEST_RUN(test_locality);
 	TEST_RUN(test_defaults);
+	TEST_RUN(test_priority_failover);
+	TEST_RUN(test_identities_unlisted);
 	TEST_MAIN_END();
 }

@@ -455,6 +455,75 @@ AUTHZ_TEST(test_authz_fails_closed,
 	/* A rule of unknown kind might have been the deny that mattered. */
 	{ S_INVALID, ID_CLIENT, DENY, "invalid-rule" })
 
+/* A Mesh-wide permission by Kuma's rules with sni matches, compiled as
+ * mfctl compiles it. */
+static const char *const sni_yaml =
+	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"
+	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"
+	RH_DOC("Service", "api") "spec: {vip: 10.96.0.11, port: 80}\n"
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshTrafficPermission\n"
+	"metadata: {name: by-sni}\nspec:\n"
+	"  targetRef: {kind: Mesh}\n"
+	"  rules:\n"
+	"    - default:\n"
+	"        allow:\n"
+	"          - spiffeID: {type: Exact, value: \"" ID_CLIENT "\"}\n"
+	"          - sni: {type: Exact, value: web}\n"
+	"        deny:\n"
+	"          - spiffeID: {type: Exact, value: \"" ID_CLIENT "\"}\n"
+	"            sni: {type: Exact, value: api}\n";
+
+/* Rules by SNI match only a connection that asked for their name; at one
+ * SPIFFE ID specificity the rule by SNI beats the one without (Kuma's
+ * order), but a SPIFFE ID match beats an SNI-only one. */
+static bool test_authz_sni(void)
+{
+	static const char *const other = TD "ns/default/sa/other";
+	struct policy *p = rh_yaml_snapshot(sni_yaml, 1);
+	const struct mf_service *web = NULL, *api = NULL;
+	const char *why = NULL;
+	bool ok = ASSERT_TRUE(p != NULL);
+
+	if (ok) {
+		web = policy_service_by_name(p, "web");
+		api = policy_service_by_name(p, "api");
+		ok = ASSERT_TRUE(web && api);
+	}
+	/* The client to web: its exact allow, whether or not it asked for
+	 * a name. */
+	ok = ok &&
+	     ASSERT_EQ(policy_authorize_sni(p, web->id, NULL, ID_CLIENT, "web",
+					    &why), MF_AUTHZ_ALLOW) &&
+	     ASSERT_STREQ(why, "policy=by-sni rule=" ID_CLIENT) &&
+	     ASSERT_EQ(policy_authorize_sni(p, web->id, NULL, ID_CLIENT, NULL,
+					    NULL), MF_AUTHZ_ALLOW);
+	/* To api asking for api: the deny by SPIFFE ID and SNI beats the
+	 * allow by SPIFFE ID; without the name only the allow matches. */
+	ok = ok &&
+	     ASSERT_EQ(policy_authorize_sni(p, api->id, NULL, ID_CLIENT, "api",
+					    &why), MF_AUTHZ_DENY) &&
+	     ASSERT_STREQ(why, "policy=by-sni rule=" ID_CLIENT " sni=api") &&
+	     ASSERT_EQ(policy_authorize_sni(p, api->id, NULL, ID_CLIENT, NULL,
+					    NULL), MF_AUTHZ_ALLOW) &&
+	     ASSERT_EQ(policy_authorize(p, api->id, NULL, ID_CLIENT, NULL),
+		       MF_AUTHZ_ALLOW);
+	/* Another identity: allowed by the name web alone, and by nothing
+	 * else. */
+	ok = ok &&
+	     ASSERT_EQ(policy_authorize_sni(p, web->id, NULL, other, "web",
+					    &why), MF_AUTHZ_ALLOW) &&
+	     ASSERT_STREQ(why, "policy=by-sni rule= sni=web") &&
+	     ASSERT_EQ(policy_authorize_sni(p, web->id, NULL, other, NULL,
+					    &why), MF_AUTHZ_DENY) &&
+	     ASSERT_STREQ(why, "no-matching-rule") &&
+	     ASSERT_EQ(policy_authorize_sni(p, web->id, NULL, other, "WEB",
+					    NULL), MF_AUTHZ_DENY) &&
+	     ASSERT_EQ(policy_authorize_sni(p, api->id, NULL, other, "api",
+					    NULL), MF_AUTHZ_DENY);
+	policy_put(p);
+	return ok;
+}
+
 static bool test_refcount_and_duplicates(void)
 {
 	struct policy *p = NULL, *q;
@@ -612,6 +681,7 @@ int main(void)
 	TEST_RUN(test_authz_prefix_not_segment_bound);
 	TEST_RUN(test_authz_fails_closed);
 	TEST_RUN(test_authz_endpoint_rules);
+	TEST_RUN(test_authz_sni);
 	TEST_RUN(test_refcount_and_duplicates);
 	TEST_RUN(test_empty_snapshot);
 	TEST_RUN(test_load_from_pinned_maps);

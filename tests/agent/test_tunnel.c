@@ -54,6 +54,10 @@
 #define VIP_NONE	"127.0.0.8"	/* not a service */
 #define VIP_API		"127.0.0.4"	/* service api: HTTP */
 #define IP_API		"127.0.0.22"	/* api endpoint on node-t */
+#define VIP_VETTED	"127.0.0.3"	/* service vetted: its MeshService's
+					 * identities leave its one endpoint
+					 * out */
+#define IP_VETTED	"127.0.0.23"	/* that endpoint, on node-t */
 
 static char dir[64];
 static bool have_certs;
@@ -183,10 +187,27 @@ static bool make_certs(void)
 	       make_leaf(STEM_NODE, ID_NODE) == 0 && make_svid_certs();
 }
 
+/* Flags endpoint @ip of @rs with @flags too. */
+static bool flag_endpoint(struct rec_set *rs, const char *ip, uint32_t flags)
+{
+	struct mf_endpoint_key k = { .half = 0 };
+	struct mf_endpoint *v;
+	long i;
+
+	if (!rh_ip(k.ip, ip))
+		return false;
+	i = rec_find(rs, REC_ENDPOINTS, &k);
+	if (i < 0)
+		return false;
+	v = rec_val(rs, REC_ENDPOINTS, (size_t)i);
+	v->flags |= flags;
+	return true;
+}
+
 /* The mesh the tests run in (see the addresses above), on the ports this
  * run found free.  Built by hand: mfctl refuses loopback addresses.
- * Services web 1, stray 2, empty 3, clients 4, api 5 (HTTP); identities
- * client 1, intruder 2, web 3. */
+ * Services web 1, stray 2, empty 3, clients 4, api 5 (HTTP), vetted 6;
+ * identities client 1, intruder 2, web 3. */
 static struct policy *make_policy(void)
 {
 	struct rec_set rs;
@@ -210,6 +231,10 @@ static struct policy *make_policy(void)
 			 port_tun) &&
 	     rh_endpoint(&rs, IP_STRAY, port_srv, "stray1", 2, 3, IP_NODE_X,
 			 port_tun) &&
+	     rh_service(&rs, 6, "vetted", VIP_VETTED, port_out, 0) &&
+	     rh_endpoint(&rs, IP_VETTED, port_srv, "vetted1", 6, 3, IP_NODE_T,
+			 port_tun) &&
+	     flag_endpoint(&rs, IP_VETTED, MF_ENDPOINT_F_UNLISTED) &&
 	     rh_node(&rs, "node-t", IP_NODE_T, port_tun) &&
 	     rh_node(&rs, "node-x", IP_NODE_X, port_tun) &&
 	     rh_identity(&rs, 1, ID_CLIENT) &&
@@ -339,9 +364,11 @@ static bool tc_flush(struct tls_sess *s, int fd)
 }
 
 /* Handshakes with the tunnel listener on client context @ctx (the
- * caller's reference, which this takes; NULL: none could be made).
- * Returns the session and *fd, or NULL. */
-static struct tls_sess *tc_open_ctx(struct tls_ctx *ctx, int *fd)
+ * caller's reference, which this takes; NULL: none could be made), asking
+ * for server name @sni (NULL: none).  Returns the session and *fd, or
+ * NULL. */
+static struct tls_sess *tc_open_ctx_sni(struct tls_ctx *ctx, int *fd,
+					const char *sni)
 {
 	struct tls_sess *s = NULL;
 	uint8_t buf[16384];
@@ -350,6 +377,8 @@ static struct tls_sess *tc_open_ctx(struct tls_ctx *ctx, int *fd)
 	*fd = dial("127.0.0.1", "127.0.0.1", port_tun);
 	if (*fd >= 0 && ctx)
 		err = tls_sess_new(&s, ctx);
+	if (!err)
+		err = tls_sess_use_sni(s, sni);
 	if (ctx)
 		tls_ctx_put(ctx);	/* the session holds its own */
 	if (err)
@@ -374,6 +403,11 @@ fail:
 		close(*fd);
 	*fd = -1;
 	return NULL;
+}
+
+static struct tls_sess *tc_open_ctx(struct tls_ctx *ctx, int *fd)
+{
+	return tc_open_ctx_sni(ctx, fd, NULL);
 }
 
 /* Handshakes with the tunnel listener as @id, from the identity store. */
@@ -611,6 +645,8 @@ static bool test_outbound_refusals(void)
 		/* A workload of node-x: no pod of this node has its
 		 * address, whatever identity it has. */
 		{ IP_STRAY, VIP_WEB },
+		/* Its one endpoint's identity is not its MeshService's. */
+		{ IP_CLIENT, VIP_VETTED },
 	};
 	struct tun t;
 	bool ok = true;
@@ -647,7 +683,116 @@ static bool test_outbound_refusals(void)
 	tun_stop(&t);
 	return ok && ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_FOREIGN_SOURCE],
 			       1) &&
-	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_UNKNOWN_SOURCE], 1);
+	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_UNKNOWN_SOURCE], 1) &&
+	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_IDENTITY_UNLISTED],
+			 1) &&
+	       ASSERT_EQ(t.h.stats.refused_by[STATS_REFUSE_NO_ENDPOINTS], 1);
+}
+
+/* Rule @index of service @svc by SNI @sni, and by SPIFFE ID @spiffe ("":
+ * any, as an empty prefix). */
+static bool sni_rule(struct rec_set *rs, uint32_t svc, uint32_t index,
+		     uint8_t action, const char *spiffe, const char *sni)
+{
+	struct mf_authz_key k = { .service_id = svc, .index = index };
+	struct mf_authz_rule v = {
+		.action = action, .sni_match = MF_AUTHZ_SNI_EXACT,
+		.match = spiffe[0] ? MF_AUTHZ_MATCH_EXACT :
+				     MF_AUTHZ_MATCH_PREFIX,
+	};
+
+	return rh_str(v.policy, sizeof(v.policy), "by-sni") &&
+	       rh_str(v.spiffe, sizeof(v.spiffe), spiffe) &&
+	       rh_str(v.sni, sizeof(v.sni), sni) &&
+	       rh_add(rs, REC_AUTHZ, &k, &v);
+}
+
+/* The mesh of make_policy() with web's permission by SNI: Deny the
+ * client when it asks for "web", Allow it by its identity alone, Allow
+ * anyone who asks for "web"; api (5) as before. */
+static struct policy *make_sni_policy(void)
+{
+	struct rec_set rs;
+	bool ok;
+
+	rec_set_init(&rs);
+	ok = rh_mesh(&rs, 1, "default", TD) &&
+	     rh_service(&rs, 1, "web", VIP_WEB, port_out, 3) &&
+	     rh_service(&rs, 4, "clients", "127.0.0.9", port_out, 0) &&
+	     rh_service(&rs, 5, "api", VIP_API, port_out, 0) &&
+	     rh_endpoint(&rs, IP_API, port_srv, "api1", 5, 3, IP_NODE_T,
+			 port_tun) &&
+	     rh_endpoint(&rs, IP_CLIENT, 9, "client", 4, 1, IP_NODE_T,
+			 port_tun) &&
+	     rh_endpoint(&rs, IP_INTRUDER, 9, "intruder", 4, 2, IP_NODE_T,
+			 port_tun) &&
+	     rh_endpoint(&rs, IP_WEB, port_srv, "web1", 1, 3, IP_NODE_T,
+			 port_tun) &&
+	     rh_node(&rs, "node-t", IP_NODE_T, port_tun) &&
+	     rh_identity(&rs, 1, ID_CLIENT) &&
+	     rh_identity(&rs, 2, ID_INTRUDER) &&
+	     rh_identity(&rs, 3, ID_WEB) &&
+	     sni_rule(&rs, 1, 0, MF_AUTHZ_DENY, ID_CLIENT, "web") &&
+	     rh_rule(&rs, 1, 1, MF_AUTHZ_ALLOW, MF_AUTHZ_MATCH_EXACT,
+		     "by-sni", ID_CLIENT) &&
+	     sni_rule(&rs, 1, 2, MF_AUTHZ_ALLOW, "", "web");
+	return rh_snapshot(&rs, ok);
+}
+
+/*
+ * The tunnel's ClientHello names the destination's service and the far
+ * side's permission matches it: the client, allowed by identity but
+ * denied when it asks for "web", is reset; the intruder, allowed only by
+ * asking for "web", gets through.  Neither would without the SNI.  A
+ * tunnel client that asks for another service's name is denied.
+ */
+static bool test_sni_rules(void)
+{
+	struct policy *saved = pol;
+	struct tls_ctx *ctx = NULL;
+	struct tls_sess *t;
+	struct tun tu;
+	char b[4];
+	int fd;
+	bool ok = true;
+
+	if (!have_certs)
+		TEST_SKIP("no certificates (openssl CLI missing?)");
+	pol = make_sni_policy();
+	if (!tun_start(&tu)) {
+		policy_put(pol);
+		pol = saved;
+		return false;
+	}
+	tu.c = dial(IP_CLIENT, VIP_WEB, port_out);
+	ok = ASSERT_GE(tu.c, 0) && ASSERT_EQ(lh_recv_err(tu.c), -ECONNRESET);
+	tu.s = lh_accept_timeout(tu.lfd, 100);
+	ok = ok && ASSERT_EQ(tu.s, -1);
+	if (tu.c >= 0)
+		close(tu.c);
+	tu.c = dial(IP_INTRUDER, VIP_WEB, port_out);
+	ok = ok && ASSERT_GE(tu.c, 0);
+	tu.s = ok ? lh_accept_timeout(tu.lfd, 5000) : -1;
+	ok = ok && ASSERT_GE(tu.s, 0) && ASSERT_EQ(write(tu.c, "sni!", 4), 4) &&
+	     ASSERT_TRUE(lh_read_exact(tu.s, b, 4)) &&
+	     ASSERT_MEMEQ(b, "sni!", 4);
+	/* Asking for api's name on the way to web. */
+	if (ok && certs_client_ctx(certs, ID_INTRUDER, NULL, &ctx))
+		ctx = NULL;
+	t = ok ? tc_open_ctx_sni(ctx, &fd, "api") : NULL;
+	ok = ok && ASSERT_TRUE(t != NULL) &&
+	     ASSERT_TRUE(tc_send_header(t, fd, IP_WEB, port_srv)) &&
+	     ASSERT_EQ(lh_recv_err(fd), -ECONNRESET);
+	if (t) {
+		tls_sess_free(t);
+		close(fd);
+	}
+	tun_stop(&tu);
+	policy_put(pol);
+	pol = saved;
+	/* The client's and the forged one. */
+	return ok && ASSERT_EQ(tu.h.stats.denied, 2) &&
+	       ASSERT_EQ(tu.h.stats.authorized, 1);
 }
 
 /* Inbound checks against PROXY headers no honest agent sends. */
@@ -1417,6 +1562,7 @@ int main(void)
 	TEST_RUN(test_intermediate_id_not_identity);
 	TEST_RUN(test_same_node);
 	TEST_RUN(test_same_node_http);
+	TEST_RUN(test_sni_rules);
 
 	if (pol)
 		policy_put(pol);

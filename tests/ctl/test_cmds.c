@@ -230,7 +230,7 @@ static bool test_inspect(void)
 		"  mf-node-b -> 10.77.0.2:15008\n",
 		"\nmf_identities  type hash  key 8  value 256  entries 1/262144 (0.0%)\n"
 		"  2 -> spiffe://mesh.local/ns/default/sa/web\n",
-		"\nmf_authz  type hash  key 12  value 328  entries 0/131072 (0.0%)\n",
+		"\nmf_authz  type hash  key 12  value 584  entries 0/131072 (0.0%)\n",
 		"\nmf_services  type hash  key 12  value 84  entries 1/32768 (0.0%)\n",
 		/* api took id 1 (ids go in name order) and is deleted. */
 		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0 app tcp\n",

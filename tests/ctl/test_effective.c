@@ -48,6 +48,7 @@ static const char policy[] =
 	KUMA_DOC("MeshService", "cart")
 	"spec:\n  selector: {dataplaneRef: {name: k1}}\n"
 	"  ports: [{port: 80, appProtocol: http}, {port: 81}]\n"
+	"  identities: [{type: SpiffeID, value: \"" PH_SA("cart-v2") "\"}]\n"
 	RH_DOC("Workload", "k1")
 	"spec: {node: n1, ip: 10.78.1.23, port: 8080,\n"
 	"       identity: \"" PH_SA("cart") "\"}\n"
@@ -192,6 +193,15 @@ static bool test_protocol(void)
 		NULL });
 }
 
+/* An endpoint whose identity its MeshService's identities do not list
+ * says so: no client uses it. */
+static bool test_identity_unlisted(void)
+{
+	return prints("k1", NULL, (const char *const[]){
+		"  identity " PH_SA("cart") " (not in MeshService cart's "
+		"identities: no client uses this endpoint)\n", NULL });
+}
+
 static bool test_unknown(void)
 {
 	int err;
@@ -216,6 +226,7 @@ int main(void)
 	TEST_RUN(test_name_order_and_dataplane);
 	TEST_RUN(test_dataplane_endpoint);
 	TEST_RUN(test_protocol);
+	TEST_RUN(test_identity_unlisted);
 	TEST_RUN(test_unknown);
 	TEST_MAIN_END();
 }

@@ -17,6 +17,12 @@
 #    permission targets;
 #  - backendRefs to them: a MeshTCPRoute's and a MeshHTTPRoute's, the
 #    latter held to the service's permission (403 for a2);
+#  - priority failover: a plaintext tcp MeshExternalService with an
+#    endpoint of priority 0 (nothing listens yet) and one of priority 1:
+#    a1's connection reaches the priority 1 listener (which saw it, and
+#    the priority 0 one did not exist); once the priority 0 listener is
+#    up and the failed endpoint's hold is over, a1's connections reach
+#    it again;
 #  - MeshPassthrough: All reaches a plain listener outside the mesh, None
 #    blocks it (and leaves the MeshExternalService reachable), Matched
 #    admits its /32 and port only.
@@ -89,6 +95,18 @@ YAML
 	mes bad 82 http "$PKI/other.crt"; allow bad
 	mes bad-tcp 83 tcp "$PKI/other.crt"; allow bad-tcp
 	mes closed 84 http "$PKI/ca.crt"
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshExternalService
+metadata: {name: failover}
+spec:
+  match: {type: HostnameGenerator, port: 85, protocol: tcp}
+  endpoints:
+    - {address: $OUTSIDE, port: 9202, priority: 1}
+    - {address: $OUTSIDE, port: 9201, priority: 0}
+YAML
+	allow failover
 	cat <<'YAML'
 ---
 apiVersion: kuma.io/v1alpha1
@@ -218,6 +236,69 @@ if tl_log_since mf-node-a "$mark" | grep -q 'reason="MeshExternalService closed:
 else
 	fail forbidden_logged "$(tl_log_since mf-node-a "$mark" | tail -n 5)"
 fi
+
+# Priority failover.  listen PORT NAME: a plain listener on the outside
+# host that logs each connection and greets it with NAME.
+listen() {
+	tl_bg b "$TL_TMP/$2.log" "$TL_PY" -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.9", int(sys.argv[1]))); s.listen(16); print("listening", flush=True)
+while True:
+    c, a = s.accept(); print("accepted", a[0], flush=True)
+    c.sendall(sys.argv[2].encode() + b"\n"); c.close()' "$1" "$2"
+	wait_for 10 grep -q listening "$TL_TMP/$2.log" ||
+		{ fail "listener_$2_up" "$(cat "$TL_TMP/$2.log")"; tl_finish; }
+}
+# greet: what a1 reads from MeshExternalService failover (10.96.64.6:85).
+greet() {
+	tb_exec a1 "$TL_PY" - <<'PY'
+import socket
+try:
+    s = socket.create_connection(("10.96.64.6", 85), timeout=5)
+    print(s.recv(64).decode().strip() or "eof")
+except OSError as e:
+    print("error", e.__class__.__name__)
+PY
+}
+metric() {
+	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
+		awk -v m="$1" '$1 == m { print $2 }'
+}
+listen 9202 prio1
+f0=$(metric meshforge_egress_failovers_total)
+got=$(greet)
+n1=$(grep -c '^accepted' "$TL_TMP/prio1.log")
+f1=$(metric meshforge_egress_failovers_total)
+if [ "$got" = prio1 ] && [ "$n1" -ge 1 ]; then
+	pass priority_fails_over
+else
+	fail priority_fails_over "read '$got'; the priority 1 server saw $n1 connections"
+fi
+[ "${f1:-0}" -gt "${f0:-0}" ] 2>/dev/null && pass priority_failover_counted ||
+	fail priority_failover_counted "meshforge_egress_failovers_total $f0 -> $f1"
+# While the priority 0 endpoint is held, the next connection goes straight
+# to priority 1: no failed connect first.
+got=$(greet)
+f2=$(metric meshforge_egress_failovers_total)
+[ "$got" = prio1 ] && [ "$f2" = "$f1" ] && pass priority_held_no_retry ||
+	fail priority_held_no_retry "read '$got', failovers $f1 -> $f2"
+listen 9201 prio0
+recovered=
+for _ in $(seq 1 150); do
+	got=$(greet)
+	[ "$got" = prio0 ] && { recovered=1; break; }
+	sleep 0.1
+done
+n0=$(grep -c '^accepted' "$TL_TMP/prio0.log")
+if [ -n "$recovered" ] && [ "$n0" -ge 1 ]; then
+	pass priority_recovers
+else
+	fail priority_recovers "read '$got'; the priority 0 server saw $n0 connections"
+fi
+got=$(greet)
+[ "$got" = prio0 ] && pass priority_stays_recovered ||
+	fail priority_stays_recovered "read '$got'"
 
 # MeshPassthrough: a plain TCP listener on the outside host, which is no
 # service and no workload.  All lets a1 reach it, None drops the SYN in

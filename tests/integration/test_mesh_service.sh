@@ -10,6 +10,9 @@
 #  - inspect shows the VIP, flagged as a MeshService's;
 #  - a MeshService added later, first by name, leaves shop's VIP alone
 #    and takes the next address;
+#  - shop's identities: listing only another identity than b2's, a1 gets
+#    503 (counted identity_unlisted on node a) and inspect marks b2;
+#    listing b2's again (ServiceTag shop), b2 answers;
 #  - b2 declared again as a Kuma Dataplane on node b, in web: web's VIP
 #    reaches it next to b1.
 # shellcheck source=tests/harness/testlib.sh
@@ -96,6 +99,44 @@ if "$TB" apply "$TL_TMP/more.yaml" >"$TL_TMP/apply2.out" 2>&1 &&
 	pass vip_kept_across_applies
 else
 	fail vip_kept_across_applies "$(cat "$TL_TMP/apply2.out"; ctl_b inspect 2>&1 | grep -A5 '^mf_services')"
+fi
+
+# spec.identities: b2 speaks as sa/web, which a list of sa/shop leaves
+# out (shop then has no endpoint a client may use); ServiceTag shop (its
+# service's name: b2 has no kuma.io/service tag) lets it back in.
+# with_ids IDS: more.yaml with shop's identities IDS (a YAML list).
+with_ids() {
+	sed "s|^  ports: \[{name: http, port: 80, targetPort: 8080, appProtocol: http}\]$|&\n  identities: $1|" \
+		"$TL_TMP/more.yaml" >"$TL_TMP/ids.yaml"
+	grep -q '^  identities: ' "$TL_TMP/ids.yaml" &&
+		"$TB" apply "$TL_TMP/ids.yaml" >"$TL_TMP/apply-ids.out" 2>&1
+}
+unlisted() {
+	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
+		awk '$1 == "meshforge_connections_refused_total{reason=\"identity_unlisted\"}" { print $2 }'
+}
+u0=$(unlisted)
+if with_ids '[{type: SpiffeID, value: "spiffe://mesh.local/ns/default/sa/shop"}]'; then
+	code=$(tb_exec a1 curl -sS -m 10 -o /dev/null -w '%{http_code}' http://10.96.128.1/whoami 2>&1)
+	u1=$(unlisted)
+	if [ "$code" = 503 ] && [ "${u1:-0}" -gt "${u0:-0}" ] 2>/dev/null; then
+		pass identities_leave_out_other_workloads
+	else
+		fail identities_leave_out_other_workloads "code $code; identity_unlisted $u0 -> $u1"
+	fi
+	if ctl_b inspect 2>&1 | grep -q '^  10\.78\.2\.12 -> name b2 .*(identity not in its MeshService.s identities)$'; then
+		pass inspect_marks_unlisted_endpoint
+	else
+		fail inspect_marks_unlisted_endpoint "$(ctl_b inspect 2>&1 | grep -A3 '^mf_endpoints')"
+	fi
+else
+	fail apply_identities "$(cat "$TL_TMP/apply-ids.out")"
+fi
+if with_ids '[{type: ServiceTag, value: shop}]' &&
+	[ "$(answers 10.96.128.1)" = "pod=mf-pod-b2 " ]; then
+	pass identities_admit_listed_workload
+else
+	fail identities_admit_listed_workload "$(cat "$TL_TMP/apply-ids.out"; answers 10.96.128.1)"
 fi
 
 # A Kuma Dataplane as b2, on node b, back in web: the VIP reaches it.

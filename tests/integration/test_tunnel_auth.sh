@@ -14,7 +14,11 @@
 #  - MeshTrust: the other CA trusted for another trust domain still does not
 #    vouch for mesh.local's identities; trusted for mesh.local (a rollover)
 #    its certificate is served, and the mesh CA's still is; deleted, it is
-#    refused again.
+#    refused again;
+#  - MeshTrafficPermission sni matches: a deny by the client's identity and
+#    the name web beats web-allow for a handshake that asks for web, not
+#    for one that asks for none; another name is refused; pod a1's own
+#    agent asks for web and is denied by that rule.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_tunnel_auth
@@ -191,6 +195,60 @@ if tl_ctl a delete meshtrust evil-ca >"$TL_TMP/apply.out" 2>&1 &&
 	fi
 else
 	fail delete_mesh_trust "$(cat "$TL_TMP/apply.out")"
+fi
+
+# MeshTrafficPermission sni matches: the client is denied when it asks for
+# web's name (beating web-allow's allow by identity alone), allowed when it
+# asks for none; a name that is not web's is refused outright.  Pod a1,
+# through node a's agent, is denied by that rule: its tunnel asked for
+# "web".  (b1-deny still holds at b1: b2 is the destination.)
+cat "$TL_TOP/tests/integration/policy.yaml" - >"$TL_TMP/sni.yaml" <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrafficPermission
+metadata: {name: web-sni}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  rules:
+    - default:
+        deny:
+          - spiffeID: {type: Exact, value: "spiffe://mesh.local/ns/default/sa/client"}
+            sni: {type: Exact, value: web}
+YAML
+mark=$(tl_log_mark mf-node-b)
+if "$TB" apply "$TL_TMP/sni.yaml" >"$TL_TMP/apply.out" 2>&1; then
+	DST=10.78.2.12:8080 tls_try sni_web -cert "$GOOD_CRT" -key "$GOOD_KEY" -servername web
+	if ! grep -q '^pod=' "$TL_TMP/sni_web.out" &&
+		tl_log_since mf-node-b "$mark" | grep -q 'event=denied .*reason="policy=web-sni rule=spiffe://mesh.local/ns/default/sa/client sni=web"'; then
+		pass sni_rule_denies_its_name
+	else
+		fail sni_rule_denies_its_name "$(tail -n 3 "$TL_TMP/sni_web.out"; tl_log_since mf-node-b "$mark" | tail -n 2)"
+	fi
+	DST=10.78.2.12:8080 tls_try sni_none -cert "$GOOD_CRT" -key "$GOOD_KEY"
+	if grep -q '^pod=mf-pod-b2 ' "$TL_TMP/sni_none.out"; then
+		pass sni_rule_leaves_no_name
+	else
+		fail sni_rule_leaves_no_name "$(tail -n 3 "$TL_TMP/sni_none.out")"
+	fi
+	mark=$(tl_log_mark mf-node-b)
+	DST=10.78.2.12:8080 tls_try sni_other -cert "$GOOD_CRT" -key "$GOOD_KEY" -servername other
+	if ! grep -q '^pod=' "$TL_TMP/sni_other.out" &&
+		tl_log_since mf-node-b "$mark" | grep -q 'event=denied .*reason="SNI other does not name the destination.s service"'; then
+		pass sni_of_another_service_refused
+	else
+		fail sni_of_another_service_refused "$(tail -n 3 "$TL_TMP/sni_other.out"; tl_log_since mf-node-b "$mark" | tail -n 2)"
+	fi
+	mark=$(tl_log_mark mf-node-b)
+	for _ in 1 2 3 4; do
+		tb_exec a1 curl -sS -m 5 -o /dev/null http://10.96.0.10/ >/dev/null 2>&1
+	done
+	if wait_for 5 sh -c "tail -n +$((mark + 1)) '$(tl_agent_log mf-node-b)' | grep -q 'event=denied .*dst=10.78.2.12:8080 .*sni=web\"'"; then
+		pass agent_tunnel_asks_for_service_name
+	else
+		fail agent_tunnel_asks_for_service_name "$(tl_log_since mf-node-b "$mark" | tail -n 4)"
+	fi
+else
+	fail apply_sni_permission "$(cat "$TL_TMP/apply.out")"
 fi
 
 tl_finish

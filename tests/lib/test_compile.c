@@ -350,8 +350,8 @@ static bool test_compile_authz_by_labels(void)
 
 /* Kuma's rules items: a bare trust domain as a prefix matches that
  * domain only (its rule ends in '/'); an item that matches by SNI
- * compiles to no rule (the tunnel carries no SNI), alone or with a
- * spiffeID; all of them print back as written. */
+ * compiles to a rule with that SNI: alone, for any identity (an empty
+ * prefix), or with its spiffeID; all of them print back as written. */
 static bool test_compile_mtp_rules_items(void)
 {
 	static const char yaml[] =
@@ -370,11 +370,22 @@ static bool test_compile_mtp_rules_items(void)
 	const struct mf_authz_rule *r;
 	bool ok = build(yaml, NULL, &set, &rs);
 
-	ok = ok && ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 1);
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 3);
 	r = ok ? rec_val(&rs, REC_AUTHZ, 0) : NULL;
 	ok = ok && ASSERT_EQ(r->match, MF_AUTHZ_MATCH_PREFIX) &&
 	     ASSERT_STREQ(r->spiffe, "spiffe://mesh.local/") &&
+	     ASSERT_EQ(r->sni_match, MF_AUTHZ_SNI_NONE) &&
 	     ASSERT_EQ(rec_count(&rs, REC_PERMISSIONS), 3);
+	r = ok ? rec_val(&rs, REC_AUTHZ, 1) : NULL;
+	ok = ok && ASSERT_EQ(r->match, MF_AUTHZ_MATCH_PREFIX) &&
+	     ASSERT_STREQ(r->spiffe, "") &&
+	     ASSERT_EQ(r->sni_match, MF_AUTHZ_SNI_EXACT) &&
+	     ASSERT_STREQ(r->sni, "db.example.com");
+	r = ok ? rec_val(&rs, REC_AUTHZ, 2) : NULL;
+	ok = ok && ASSERT_EQ(r->match, MF_AUTHZ_MATCH_EXACT) &&
+	     ASSERT_STREQ(r->spiffe, PH_SA("a")) &&
+	     ASSERT_EQ(r->sni_match, MF_AUTHZ_SNI_EXACT) &&
+	     ASSERT_STREQ(r->sni, "db.example.com");
 	model_set_init(&back);
 	diag_init(&d);
 	ok = ok && ASSERT_EQ(decompile_records(&rs, &back, &d), 0) &&

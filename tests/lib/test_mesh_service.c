@@ -2,9 +2,9 @@
 /*
  * MeshService as a service that carries traffic (lib/policy/
  * mesh_service.c): its VIP from the Mesh's range, kept across applies;
- * a record per port; the Workloads its selector picks as endpoints; what
- * validation refuses; how it reads back from the maps; and the members a
- * MeshMultiZoneService compiles to.
+ * a record per port; the Workloads its selector picks as endpoints, those
+ * its identities leave out flagged; what validation refuses; how it reads
+ * back from the maps; and the members a MeshMultiZoneService compiles to.
  */
 #include "harness/test.h"
 #include "harness/policy_harness.h"
@@ -422,6 +422,68 @@ static bool test_mzs_members_too_many(void)
 	return ok;
 }
 
+/* A Workload labelled app: @app that speaks as service account @sa,
+ * with @tags (", tags: {...}" or ""). */
+#define WL_AS(name, ip, app, sa, tags)                                        \
+	"---\napiVersion: meshforge.io/v1alpha1\nkind: Workload\n"           \
+	"metadata: {name: " name ", labels: {app: " app "}}\n"               \
+	"spec: {node: mf-node-b, ip: " ip ", port: 5432, "                   \
+	"identity: \"" PH_SA(sa) "\"" tags "}\n"
+
+/* The flags of the endpoint at 10.78.2.@last of @rs, or ~0u. */
+static uint32_t ep_flags(const struct rec_set *rs, uint8_t last)
+{
+	struct mf_endpoint_key ek = { .ip = { 10, 78, 2, last } };
+	long i = rec_find(rs, REC_ENDPOINTS, &ek);
+
+	return i < 0 ? ~0u :
+	       ((const struct mf_endpoint *)rec_val(rs, REC_ENDPOINTS,
+						     (size_t)i))->flags;
+}
+
+/* spec.identities: an endpoint whose SPIFFE ID is listed (SpiffeID), or
+ * whose kuma.io/service is (ServiceTag: its tag, else its service's
+ * name), is the service's to use; one that is neither is flagged
+ * MF_ENDPOINT_F_UNLISTED, still a record of its own.  No identities:
+ * none is flagged.  inspect says why. */
+static bool test_msvc_identities(void)
+{
+	static const char yaml[] =
+		PH_BASE
+		PH_KUMA_DOC("MeshService", "db")
+		"  selector: {dataplaneLabels: {matchLabels: {app: db}}}\n"
+		"  ports: [{port: 5432, targetPort: 5432}]\n"
+		"  identities:\n"
+		"    - {type: SpiffeID, value: \"" PH_SA("db") "\"}\n"
+		"    - {type: ServiceTag, value: db-primary}\n"
+		WL_AS("d1", "10.78.2.61", "db", "db", "")
+		WL_AS("d2", "10.78.2.62", "db", "rogue", "")
+		WL_AS("d3", "10.78.2.63", "db", "other",
+		      ", tags: {kuma.io/service: db-primary}")
+		WL_AS("d4", "10.78.2.64", "db", "other",
+		      ", tags: {kuma.io/service: db-replica}")
+		PH_KUMA_DOC("MeshService", "cache")
+		"  selector: {dataplaneLabels: {matchLabels: {app: cache}}}\n"
+		"  ports: [{port: 6379, targetPort: 5432}]\n"
+		"  identities: [{type: ServiceTag, value: cache}]\n"
+		WL_AS("c1", "10.78.2.71", "cache", "anyone", "")
+		PH_KUMA_DOC("MeshService", "open")
+		"  selector: {dataplaneLabels: {matchLabels: {app: open}}}\n"
+		"  ports: [{port: 7000, targetPort: 5432}]\n"
+		WL_AS("o1", "10.78.2.81", "open", "whoever", "");
+	struct rec_set rs;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	ok = ok && ASSERT_EQ(ep_flags(&rs, 61), 0) &&
+	     ASSERT_EQ(ep_flags(&rs, 62), MF_ENDPOINT_F_UNLISTED) &&
+	     ASSERT_EQ(ep_flags(&rs, 63), 0) &&
+	     ASSERT_EQ(ep_flags(&rs, 64), MF_ENDPOINT_F_UNLISTED) &&
+	     ASSERT_EQ(ep_flags(&rs, 71), 0) &&
+	     ASSERT_EQ(ep_flags(&rs, 81), 0);
+	rec_set_free(&rs);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -434,5 +496,6 @@ int main(void)
 	TEST_RUN(test_msvc_policies_and_read_back);
 	TEST_RUN(test_mzs_members);
 	TEST_RUN(test_mzs_members_too_many);
+	TEST_RUN(test_msvc_identities);
 	TEST_MAIN_END();
 }
