@@ -16,6 +16,8 @@
  *    the rest is accepted;
  *  - a list of another issuer refuses nothing of this CA's;
  *  - without ca.crl again, nothing is refused as revoked;
+ *  - a certificate the store holds is judged as a handshake judges a
+ *    peer's (tls_ctx_check_held()), under the trust in force;
  *  - a list with any one bit flipped, or cut short anywhere, is not
  *    taken.
  */
@@ -392,6 +394,99 @@ out:
 	return ok;
 }
 
+static double held_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/*
+ * A certificate the store holds, judged as a handshake judges a peer's
+ * (tls_ctx_check_held(), what the same-node path asks of a source's):
+ * accepted under the trust it was loaded with; once a list revokes it
+ * and the store read it (a new trust), refused by the node's new context
+ * with the reason a handshake gives (serial, identity, the list's
+ * reason), the context held from before included, whose verdict under
+ * the old trust was kept; the old trust still accepts it (it has no
+ * list), the other identity stays accepted.  Prints what a check costs,
+ * kept and judged afresh.
+ */
+static bool test_held_check(void)
+{
+	enum { N_KEPT = 20000, N_FRESH = 200 };
+	const uint8_t *s[1] = { web_serial };
+	size_t lens[1] = { web_serial_len };
+	struct tls_ctx *node0 = NULL, *web0 = NULL, *node1 = NULL,
+		       *web1 = NULL, *api1 = NULL;
+	char hex[2 * PKI_SERIAL_MAX + 1], why[512], path[128];
+	struct certs *c = NULL;
+	double t0, kept, fresh;
+	int rule = -1, rc = 0, right = 0;
+	bool ok = false;
+
+	if (!have_pki)
+		TEST_SKIP("no PKI");
+	der_serial_hex(web_serial, web_serial_len, hex, sizeof(hex));
+	snprintf(path, sizeof(path), "%s/ca.crl", dir);
+	if (!ASSERT_EQ(certs_open(&c, dir), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &node0), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &web0), 0) ||
+	    !ASSERT_EQ(tls_ctx_check_held(node0, web0, why, sizeof(why),
+					  &rule), 0) ||
+	    !ASSERT_EQ(rule, 0))
+		goto out;
+	t0 = held_now_us();
+	for (int i = 0; i < N_KEPT; i++)
+		rc |= tls_ctx_check_held(node0, web0, why, sizeof(why), &rule);
+	kept = (held_now_us() - t0) / N_KEPT;
+	if (!ASSERT_EQ(rc, 0) ||
+	    !ASSERT_EQ(write_crl(&ca_key, time(NULL), time(NULL) + 3600, s,
+				 lens, 1, DER_CRL_KEY_COMPROMISE), 0) ||
+	    !ASSERT_EQ(certs_reload(c, NULL), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &node1), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &web1), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_API, NULL, &api1), 0) ||
+	    !ASSERT_TRUE(node1 != node0 && web1 != web0))
+		goto out;
+	for (int i = 0; i < 2; i++) {
+		why[0] = '\0';
+		if (!ASSERT_EQ(tls_ctx_check_held(node1, i ? web1 : web0, why,
+						  sizeof(why), &rule),
+			       -EKEYREVOKED) ||
+		    !ASSERT_TRUE(strstr(why, hex) != NULL) ||
+		    !ASSERT_TRUE(strstr(why, ", " ID_WEB ") is revoked: "
+					"keyCompromise since ") != NULL))
+			goto out;
+	}
+	if (!ASSERT_EQ(tls_ctx_check_held(node0, web0, why, sizeof(why),
+					  &rule), 0) ||
+	    !ASSERT_EQ(tls_ctx_check_held(node1, api1, why, sizeof(why),
+					  &rule), 0))
+		goto out;
+	/* Judges of two trusts in turn: judged afresh each time, and
+	 * right each time (revoked under the new one only). */
+	t0 = held_now_us();
+	for (int i = 0; i < N_FRESH; i++)
+		right += (tls_ctx_check_held(i % 2 ? node1 : node0, web0, why,
+					     sizeof(why), &rule) ==
+			  -EKEYREVOKED) == (i % 2 == 1);
+	fresh = (held_now_us() - t0) / N_FRESH;
+	ok = ASSERT_EQ(right, N_FRESH);
+	printf("  held certificate check: %.3f us kept, %.1f us judged "
+	       "afresh\n", kept, fresh);
+out:
+	unlink(path);
+	tls_ctx_put(api1);
+	tls_ctx_put(web1);
+	tls_ctx_put(node1);
+	tls_ctx_put(web0);
+	tls_ctx_put(node0);
+	certs_close(c);
+	return ok;
+}
+
 /* A list is the issuer's: another CA's, listing this CA's serial, is
  * not about this CA's certificate. */
 static bool test_other_issuer(void)
@@ -530,6 +625,7 @@ int main(void)
 	}
 	TEST_RUN(test_crl_round_trip);
 	TEST_RUN(test_revoke_reload);
+	TEST_RUN(test_held_check);
 	TEST_RUN(test_other_issuer);
 	TEST_RUN(test_tampered_refused);
 	pki_key_free(&ca_key);
