@@ -63,6 +63,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/openssl/x509v3.h>	/* XKU_* */
 
 #include "crl.h"
 #include "der.h"
@@ -1067,11 +1068,36 @@ static void tls_chain_window(const struct svid_cert *v, size_t n, time_t now,
 	}
 }
 
+/* What wolfSSL's handshake asks of a peer's leaf @leaf beyond the
+ * verification its certificate manager does: an extendedKeyUsage, when
+ * there is one, that allows the peer's role in @roles (or any purpose),
+ * read by wolfSSL as the handshake reads it.  Returns 0 or wolfSSL's
+ * error (EXTKEYUSE_AUTH_E). */
+static int tls_leaf_eku(const struct svid_cert *leaf, unsigned int roles)
+{
+	unsigned int want = roles & SVID_CLIENT ? XKU_SSL_CLIENT :
+						  XKU_SSL_SERVER;
+	WOLFSSL_X509 *x;
+	int ret = 0;
+
+	if (!leaf->der || !leaf->len || leaf->len > INT_MAX)
+		return ASN_PARSE_E;
+	x = wolfSSL_X509_d2i(NULL, leaf->der, (int)leaf->len);
+	if (!x)
+		return ASN_PARSE_E;
+	if (wolfSSL_X509_get_ext_by_NID(x, NID_ext_key_usage, -1) >= 0 &&
+	    !(wolfSSL_X509_get_extended_key_usage(x) & (want | XKU_ANYEKU)))
+		ret = EXTKEYUSE_AUTH_E;
+	wolfSSL_X509_free(x);
+	return ret;
+}
+
 /*
  * Judges chain @v (@n) as @judge's handshake and tls_handoff() judge a
  * peer's, in their order: wolfSSL's verification to any CA of the trust
- * (a certificate error named by the X.509-SVID rule it breaks where it
- * breaks one, as tls_fail() names it), the rules, the CAs of the leaf's
+ * and its extendedKeyUsage check (a certificate error named by the
+ * X.509-SVID rule it breaks where it breaks one, as tls_fail() names it),
+ * the rules, the CAs of the leaf's
  * own trust domain, the revocation list.  Returns 0, -EACCES or
  * -EKEYREVOKED, with the reason tls_last_error() would give after
  * "handshake: " in @why (TLS_HELD_WHY bytes) and the rule in *rule.
@@ -1089,6 +1115,8 @@ static int tls_held_judge(const struct tls_ctx *judge,
 
 	*rule = SVID_OK;
 	err = tls_trust_chain(judge->trust, v, n);
+	if (!err)
+		err = tls_leaf_eku(&v[0], roles);
 	if (err) {
 		wolfSSL_ERR_error_string_n(err, msg, sizeof(msg));
 		snprintf(wmsg, sizeof(wmsg), "wolfSSL: %s (%d)", msg, err);

@@ -145,10 +145,24 @@ int tls_trust_load(const struct tls_trust *t, WOLFSSL_CTX *wctx)
 	return 0;
 }
 
+/* Whether DER certificate @c says it is a CA (basicConstraints cA), as
+ * wolfSSL reads it. */
+static bool trust_is_ca(const struct svid_cert *c)
+{
+	WOLFSSL_X509 *x = wolfSSL_X509_d2i(NULL, c->der, (int)c->len);
+	bool ca = x && wolfSSL_X509_get_isCA(x);
+
+	wolfSSL_X509_free(x);
+	return ca;
+}
+
 /* Verifies chain @v (@n certificates, leaf first) with @cm, which holds
  * the CAs that may vouch for it: the signing certificates from the top,
- * each added to @cm once it verifies, then the leaf.  Returns 0, or
- * wolfSSL's error for the first certificate that does not verify. */
+ * each added to @cm once it verifies, then the leaf.  One that is not a
+ * CA is not added, as the handshake does not add it (the manager would:
+ * it takes what it is given to trust), so what it signed has no signer.
+ * Returns 0, or wolfSSL's error for the first certificate that does not
+ * verify. */
 static int trust_walk(WOLFSSL_CERT_MANAGER *cm, const struct svid_cert *v,
 		      size_t n)
 {
@@ -164,7 +178,7 @@ static int trust_walk(WOLFSSL_CERT_MANAGER *cm, const struct svid_cert *v,
 			ret = 0;
 		else if (ret >= 0)
 			ret = VERIFY_CERT_ERROR;
-		if (ret == 0 && i > 0 &&
+		if (ret == 0 && i > 0 && trust_is_ca(&v[i]) &&
 		    wolfSSL_CertManagerLoadCABuffer(cm, v[i].der,
 						    (long)v[i].len,
 						    WOLFSSL_FILETYPE_ASN1) !=
