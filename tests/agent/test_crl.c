@@ -32,6 +32,7 @@
 #include "der.h"
 #include "fsio.h"
 #include "spiffe.h"
+#include "svid.h"
 
 #define ID_WEB	"spiffe://mesh.local/ns/default/sa/web"
 #define ID_API	"spiffe://mesh.local/ns/default/sa/api"
@@ -73,16 +74,18 @@ static int make_ca(struct pki_key *k, const char *cn, const char *path,
 	return err;
 }
 
-/* A leaf of the mesh CA for @id, filed in certs/ as mfctl files it; its
- * serial (INTEGER content) into @serial.  Returns 0 or -errno. */
-static int make_leaf(const char *id, uint8_t *serial, size_t *serial_len)
+/* A leaf of the mesh CA for @id valid until @not_after, filed in certs/
+ * as mfctl files it; its serial (INTEGER content) into @serial.  Returns
+ * 0 or -errno. */
+static int make_leaf_until(const char *id, time_t not_after, uint8_t *serial,
+			   size_t *serial_len)
 {
 	char stem[MF_SPIFFE_MAX], *crt = NULL, *key_pem = NULL;
 	size_t crt_len, key_len, len;
 	time_t now = time(NULL);
 	struct pki_cert_req req = {
 		.common_name = "leaf", .uri_san = id,
-		.not_before = now - 300, .not_after = now + 86400,
+		.not_before = now - 300, .not_after = not_after,
 		.issuer_name = ca_info.subject,
 		.issuer_name_len = ca_info.subject_len,
 		.issuer_key_id = ca_info.key_id,
@@ -116,6 +119,12 @@ static int make_leaf(const char *id, uint8_t *serial, size_t *serial_len)
 	free(key_pem);
 	pki_key_free(&k);
 	return err;
+}
+
+/* The same valid for a day. */
+static int make_leaf(const char *id, uint8_t *serial, size_t *serial_len)
+{
+	return make_leaf_until(id, time(NULL) + 86400, serial, serial_len);
 }
 
 /* Writes dir/ca.crl: signed by @signer under the mesh CA's name, current
@@ -487,6 +496,50 @@ out:
 	return ok;
 }
 
+/*
+ * A held certificate's kept verdict lasts no longer than its dates: one
+ * valid for another second is accepted, again from what was kept, and
+ * once the clock is past its notAfter refused as expired, the handshake's
+ * reason, with no new trust or context in between.
+ */
+static bool test_held_expires(void)
+{
+	const char *id = "spiffe://mesh.local/ns/default/sa/brief";
+	struct tls_ctx *node = NULL, *held = NULL;
+	uint8_t serial[PKI_SERIAL_MAX];
+	size_t serial_len;
+	struct certs *c = NULL;
+	time_t until = time(NULL) + 1;
+	char why[512];
+	int rule = -1;
+	bool ok = false;
+
+	if (!have_pki)
+		TEST_SKIP("no PKI");
+	if (!ASSERT_EQ(make_leaf_until(id, until, serial, &serial_len), 0) ||
+	    !ASSERT_EQ(certs_open(&c, dir), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &node), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, id, NULL, &held), 0) ||
+	    !ASSERT_EQ(tls_ctx_check_held(node, held, why, sizeof(why),
+					  &rule), 0) ||
+	    !ASSERT_EQ(tls_ctx_check_held(node, held, why, sizeof(why),
+					  &rule), 0))
+		goto out;
+	/* The clock is what changes: waited for, 3 s at most. */
+	for (int i = 0; i < 60 && time(NULL) <= until; i++)
+		usleep(50 * 1000);
+	ok = ASSERT_TRUE(time(NULL) > until) &&
+	     ASSERT_EQ(tls_ctx_check_held(node, held, why, sizeof(why),
+					  &rule), -EACCES) &&
+	     ASSERT_EQ(rule, SVID_EXPIRED) &&
+	     ASSERT_TRUE(strstr(why, "X.509-SVID rule expired") != NULL);
+out:
+	tls_ctx_put(held);
+	tls_ctx_put(node);
+	certs_close(c);
+	return ok;
+}
+
 /* A list is the issuer's: another CA's, listing this CA's serial, is
  * not about this CA's certificate. */
 static bool test_other_issuer(void)
@@ -626,6 +679,7 @@ int main(void)
 	TEST_RUN(test_crl_round_trip);
 	TEST_RUN(test_revoke_reload);
 	TEST_RUN(test_held_check);
+	TEST_RUN(test_held_expires);
 	TEST_RUN(test_other_issuer);
 	TEST_RUN(test_tampered_refused);
 	pki_key_free(&ca_key);
