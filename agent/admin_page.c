@@ -173,7 +173,7 @@ static const struct apage_counter {
 	APAGE_COUNTER("meshforge_upstream_connects_total",
 		      "{path=\"local\"}", up_connects[STATS_PATH_LOCAL], NULL),
 	APAGE_COUNTER("meshforge_tls_handshakes_total", "{result=\"ok\"}",
-		      tls_ok, "TLS handshakes of tunnel connections, by result."),
+		      tls_ok, "TLS handshakes of tunnel connections, by result; failed also counts a source certificate refused on the same-node path, where the handshake it stands for does not happen."),
 	APAGE_COUNTER("meshforge_tls_handshakes_total", "{result=\"failed\"}",
 		      tls_failed, NULL),
 	APAGE_COUNTER("meshforge_tls_peer_revoked_total", "", tls_revoked,

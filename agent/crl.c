@@ -20,6 +20,7 @@
 #include "der.h"
 #include "fsio.h"
 #include "grow.h"
+#include "tls.h"
 
 struct crl {
 	int refs;			/* atomic */
@@ -78,24 +79,15 @@ static bool crl_signed_by(const struct der_crl *c, const uint8_t *der,
 static bool crl_signed_by_pem(const struct der_crl *c, const char *pem,
 			      size_t len)
 {
-	static const char begin[] = "-----BEGIN CERTIFICATE-----";
 	const char *p = pem, *end = pem + len;
 	uint8_t *der = malloc(len + 1);
 	bool ok = false;
+	int n;
 
 	if (!der)
 		return false;
-	/* wc_CertPemToDer() takes the first block it finds: each block in
-	 * turn, from where it begins. */
-	while (!ok && (p = memmem(p, (size_t)(end - p), begin,
-				  sizeof(begin) - 1))) {
-		int n = wc_CertPemToDer((const unsigned char *)p,
-					(int)(end - p), der, (int)len + 1,
-					CERT_TYPE);
-
+	while (!ok && (n = tls_pem_cert_next(&p, end, der, len + 1)) != 0)
 		ok = n > 0 && crl_signed_by(c, der, (size_t)n);
-		p += sizeof(begin) - 1;
-	}
 	free(der);
 	return ok;
 }

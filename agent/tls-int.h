@@ -8,6 +8,7 @@
 #ifndef MF_TLS_INT_H
 #define MF_TLS_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "bufq.h"
+#include "svid.h"
 #include "tls.h"
 
 /*
@@ -60,6 +62,23 @@
 /* A traffic secret: the hash length of both suites (SHA-256). */
 #define TLS_SECRET_LEN		32u
 
+/* The verdict of tls_ctx_check_held() on a context's own chain, kept:
+ * it depends on nothing but the chain (the context's for life), the
+ * judge's trust (its CAs and revocation list, fixed once shared) and the
+ * time, and only through the chain's dates, so it stands until the trust
+ * changes or the clock crosses one of them.  Under @lock: loop threads
+ * share contexts. */
+#define TLS_HELD_WHY	512
+struct tls_held {
+	pthread_mutex_t lock;
+	struct tls_trust *trust;	/* the judge's, a reference; NULL: no
+					 * verdict yet */
+	int64_t from, until;		/* it stands for from <= now < until */
+	int rc;				/* 0, -EACCES or -EKEYREVOKED */
+	unsigned char rule;		/* enum svid_rule broken; SVID_OK */
+	char why[TLS_HELD_WHY];		/* when rc != 0 */
+};
+
 struct tls_ctx {
 	WOLFSSL_CTX *wctx;
 	enum tls_role role;
@@ -69,6 +88,13 @@ struct tls_ctx {
 	bool origin;
 	int refs;			/* atomic */
 	struct tls_trust *trust;	/* a reference */
+	/* Our own chain as loaded, DER, leaf first (mesh contexts): what
+	 * tls_ctx_check_held() judges.  @own points into @own_der; both
+	 * owned. */
+	uint8_t *own_der;
+	struct svid_cert *own;
+	size_t n_own;
+	struct tls_held held;		/* tls_ctx_check_held()'s verdict */
 };
 
 /* ---- tls_trust.c --------------------------------------------------------- */
@@ -76,11 +102,19 @@ struct tls_ctx {
 /* Loads every CA of @t into @wctx.  Returns 0 or -EINVAL. */
 int tls_trust_load(const struct tls_trust *t, WOLFSSL_CTX *wctx);
 
-/* Checks that the peer chain @chain, whose leaf names @spiffe, leads to a
- * CA of @spiffe's trust domain in @t.  Returns NULL or why not (static or
- * in @buf, @n bytes). */
+/* Checks that the peer chain @v (@nv certificates, leaf first), whose
+ * leaf names @spiffe, leads to a CA of @spiffe's trust domain in @t.
+ * Returns NULL or why not (static or in @buf, @n bytes). */
 const char *tls_trust_verify(const struct tls_trust *t, const char *spiffe,
-			     WOLFSSL_X509_CHAIN *chain, char *buf, size_t n);
+			     const struct svid_cert *v, size_t nv, char *buf,
+			     size_t n);
+
+/* Verifies chain @v (@n, leaf first) to any CA of @t, as wolfSSL's
+ * handshake does with a context's store (every CA of its trust):
+ * signatures and dates, the intermediates from the top.  Returns 0 or
+ * wolfSSL's error (ASN_AFTER_DATE_E, ASN_NO_SIGNER_E, ...). */
+int tls_trust_chain(const struct tls_trust *t, const struct svid_cert *v,
+		    size_t n);
 
 /* One direction of the record layer after the handshake. */
 struct tls_dir {

@@ -63,6 +63,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/openssl/x509v3.h>	/* XKU_* */
 
 #include "crl.h"
 #include "der.h"
@@ -233,6 +234,7 @@ static int tls_ctx_alloc(struct tls_ctx **out, enum tls_role role)
 		free(ctx);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&ctx->held.lock, NULL);
 	*out = ctx;
 	return 0;
 }
@@ -274,6 +276,9 @@ static void tls_ctx_common(struct tls_ctx *ctx)
 static void tls_ctx_drop(struct tls_ctx *ctx)
 {
 	wolfSSL_CTX_free(ctx->wctx);
+	free(ctx->own);
+	free(ctx->own_der);
+	pthread_mutex_destroy(&ctx->held.lock);
 	free(ctx);
 }
 
@@ -307,6 +312,37 @@ out:
 	return ret;
 }
 
+/* Most certificates a chain holds that we look at: wolfSSL keeps
+ * MAX_CHAIN_DEPTH (9) of a peer's. */
+#define TLS_CHAIN_MAX	16
+
+/* Keeps the certificates of PEM chain @crt (@len bytes), ours, as DER in
+ * ctx->own: wolfSSL gives no way to read them back but one that this
+ * version frees wrongly (wolfSSL_CTX_get_extra_chain_certs()).  Returns 0,
+ * -EINVAL (a block that does not decode, or none) or -ENOMEM. */
+static int tls_ctx_own_chain(struct tls_ctx *ctx, const char *crt, size_t len)
+{
+	const char *p = crt, *end = crt + len;
+	size_t used = 0;
+	int n;
+
+	/* DER is shorter than its PEM: @len bytes hold them all. */
+	ctx->own_der = malloc(len + 1);
+	ctx->own = calloc(TLS_CHAIN_MAX, sizeof(*ctx->own));
+	if (!ctx->own_der || !ctx->own)
+		return -ENOMEM;
+	while (ctx->n_own < TLS_CHAIN_MAX &&
+	       (n = tls_pem_cert_next(&p, end, ctx->own_der + used,
+				      len + 1 - used)) != 0) {
+		if (n < 0)
+			return -EINVAL;
+		ctx->own[ctx->n_own].der = ctx->own_der + used;
+		ctx->own[ctx->n_own++].len = (size_t)n;
+		used += (size_t)n;
+	}
+	return ctx->n_own ? 0 : -EINVAL;
+}
+
 int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
 		    struct tls_trust *trust, const char *crt, size_t crt_len,
 		    const char *key, size_t key_len)
@@ -327,7 +363,7 @@ int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
 	}
 	if (wolfSSL_CTX_use_certificate_chain_buffer(
 		    ctx->wctx, (const unsigned char *)crt, (long)crt_len) !=
-	    WOLFSSL_SUCCESS) {
+	    WOLFSSL_SUCCESS || tls_ctx_own_chain(ctx, crt, crt_len)) {
 		log_error("event=tls_ctx_error what=cert");
 		goto err_ctx;
 	}
@@ -498,6 +534,10 @@ void tls_ctx_put(struct tls_ctx *ctx)
 		return;
 	wolfSSL_CTX_free(ctx->wctx);
 	tls_trust_put(ctx->trust);
+	tls_trust_put(ctx->held.trust);
+	free(ctx->own);
+	free(ctx->own_der);
+	pthread_mutex_destroy(&ctx->held.lock);
 	free(ctx);
 }
 
@@ -707,53 +747,84 @@ static bool tls_err_is_cert(int err)
 	}
 }
 
-/* Most certificates a peer's chain holds that we look at: wolfSSL keeps
- * MAX_CHAIN_DEPTH (9) of them. */
-#define TLS_CHAIN_MAX	16
-
-/*
- * Holds the chain the peer sent on @ssl (kept as it arrived, before
- * wolfSSL verified it) to the X.509-SVID rules, its leaf as the peer's
- * role needs: a client's (clientAuth) when we serve, a server's when we
- * dial.  Returns SVID_OK, or the rule broken, recorded in s->svid_rule
- * and, when @why, as the session's failure reason after "@what: ".  No
- * chain is no rule broken: there is nothing to check, and a peer without
- * a certificate is refused for that.
- */
-static enum svid_rule tls_peer_svid(struct tls_sess *s, WOLFSSL *ssl,
-				    const char *what, const char *why)
+/* The certificates of @chain (a peer's, leaf first) into @v, at most
+ * TLS_CHAIN_MAX.  Returns how many. */
+static size_t tls_chain_certs(WOLFSSL_X509_CHAIN *chain, struct svid_cert *v)
 {
-	WOLFSSL_X509_CHAIN *chain = wolfSSL_get_peer_chain(ssl);
-	struct svid_cert v[TLS_CHAIN_MAX];
 	int n = chain ? wolfSSL_get_chain_count(chain) : 0;
-	unsigned int roles = s->ctx->role == TLS_ROLE_CLIENT ? SVID_SERVER :
-							      SVID_CLIENT;
-	enum svid_rule r;
-	size_t at;
 
 	if (n <= 0)
-		return SVID_OK;
+		return 0;
 	if (n > TLS_CHAIN_MAX)
 		n = TLS_CHAIN_MAX;
 	for (int i = 0; i < n; i++) {
 		int len = wolfSSL_get_chain_length(chain, i);
 
 		v[i].der = wolfSSL_get_chain_cert(chain, i);
-		v[i].len = len > 0 ? (size_t)len : 0;
+		v[i].len = v[i].der && len > 0 ? (size_t)len : 0;
 	}
-	r = svid_check(v, (size_t)n, roles, time(NULL), &at);
+	return (size_t)n;
+}
+
+/* The roles a peer of @ctx is held to: a client's when we serve, a
+ * server's when we dial. */
+static unsigned int tls_peer_roles(const struct tls_ctx *ctx)
+{
+	return ctx->role == TLS_ROLE_CLIENT ? SVID_SERVER : SVID_CLIENT;
+}
+
+/*
+ * Holds a peer's chain @v (@n certificates, leaf first) to the X.509-SVID
+ * rules, its leaf in @roles, at @now.  Returns SVID_OK, or the rule
+ * broken, and then why in @buf (@len bytes), followed by "; @why" when
+ * @why.  No chain is no rule broken: there is nothing to check, and a
+ * peer without a certificate is refused for that.
+ */
+static enum svid_rule tls_svid_why(const struct svid_cert *v, size_t n,
+				   unsigned int roles, time_t now,
+				   const char *why, char *buf, size_t len)
+{
+	enum svid_rule r;
+	size_t at;
+
+	if (!n)
+		return SVID_OK;
+	r = svid_check(v, n, roles, now, &at);
+	if (r == SVID_OK)
+		return r;
+	if (at)
+		snprintf(buf, len, "the peer's certificate %zu (of the chain it "
+			 "sent, 0: its own) breaks X.509-SVID rule %s: %s%s%s",
+			 at, svid_rule_name(r), svid_rule_text(r),
+			 why ? "; " : "", why ? why : "");
+	else
+		snprintf(buf, len, "the peer's certificate breaks X.509-SVID "
+			 "rule %s: %s%s%s", svid_rule_name(r),
+			 svid_rule_text(r), why ? "; " : "", why ? why : "");
+	return r;
+}
+
+/*
+ * Holds the chain the peer sent on @ssl (kept as it arrived, before
+ * wolfSSL verified it) to the X.509-SVID rules, its leaf as the peer's
+ * role needs (tls_peer_roles()).  Returns SVID_OK, or the rule broken,
+ * recorded in s->svid_rule and as the session's failure reason after
+ * "@what: ", with "; @why" when @why.
+ */
+static enum svid_rule tls_peer_svid(struct tls_sess *s, WOLFSSL *ssl,
+				    const char *what, const char *why)
+{
+	struct svid_cert v[TLS_CHAIN_MAX];
+	size_t n = tls_chain_certs(wolfSSL_get_peer_chain(ssl), v);
+	char buf[TLS_HELD_WHY];
+	enum svid_rule r;
+
+	r = tls_svid_why(v, n, tls_peer_roles(s->ctx), time(NULL), why, buf,
+			 sizeof(buf));
 	if (r == SVID_OK)
 		return r;
 	s->svid_rule = (unsigned char)r;
-	if (at)
-		tls_failf(s, "%s: the peer's certificate %zu (of the chain it "
-			  "sent, 0: its own) breaks X.509-SVID rule %s: %s%s%s",
-			  what, at, svid_rule_name(r), svid_rule_text(r),
-			  why ? "; " : "", why ? why : "");
-	else
-		tls_failf(s, "%s: the peer's certificate breaks X.509-SVID "
-			  "rule %s: %s%s%s", what, svid_rule_name(r),
-			  svid_rule_text(r), why ? "; " : "", why ? why : "");
+	tls_failf(s, "%s: %s", what, buf);
 	return r;
 }
 
@@ -872,35 +943,46 @@ static int tls_handoff_keys(struct tls_sess *s, WOLFSSL *ssl)
 	return 0;
 }
 
-/* The peer's leaf of @chain against the trust's revocation list: the
- * same refusal on either end of a tunnel.  Returns 0, or -EKEYREVOKED
- * with the serial, identity and the list's reason recorded. */
-static int tls_check_revoked(struct tls_sess *s, WOLFSSL_X509_CHAIN *chain)
+/* Leaf @leaf of a peer whose SPIFFE ID is @id (NULL: none) against
+ * @t's revocation list: the same refusal on either end of a tunnel.
+ * Returns true, with the serial, identity and the list's reason in @buf
+ * (@len bytes), when it is revoked. */
+static bool tls_revoked_why(const struct tls_trust *t,
+			    const struct svid_cert *leaf, const char *id,
+			    char *buf, size_t len)
 {
 	const struct crl_entry *r;
-	const unsigned char *der;
 	char hex[2 * CRL_SERIAL_MAX + 1], when[32];
 	struct tm tm;
-	time_t t;
-	int len;
+	time_t at;
 
-	if (!s->ctx->trust || !chain || wolfSSL_get_chain_count(chain) < 1)
-		return 0;
-	der = wolfSSL_get_chain_cert(chain, 0);
-	len = wolfSSL_get_chain_length(chain, 0);
-	r = der && len > 0 ? crl_find(tls_trust_crl(s->ctx->trust), der,
-				      (size_t)len) : NULL;
+	r = t && leaf->der && leaf->len ?
+	    crl_find(tls_trust_crl(t), leaf->der, leaf->len) : NULL;
 	if (!r)
-		return 0;
+		return false;
 	der_serial_hex(r->serial, r->len, hex, sizeof(hex));
-	t = (time_t)r->when;
-	gmtime_r(&t, &tm);
+	at = (time_t)r->when;
+	gmtime_r(&at, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	tls_failf(s, "handshake: the peer's certificate (serial %s, %s) is "
-		  "revoked: %s since %s", hex,
-		  s->peer_rc == 0 ? s->peer_id : "no SPIFFE ID",
-		  r->reason >= 0 ? der_crl_reason_name(r->reason) :
-		  "no reason given", when);
+	snprintf(buf, len, "the peer's certificate (serial %s, %s) is "
+		 "revoked: %s since %s", hex, id ? id : "no SPIFFE ID",
+		 r->reason >= 0 ? der_crl_reason_name(r->reason) :
+		 "no reason given", when);
+	return true;
+}
+
+/* The peer's leaf of @v (@n) against the trust's revocation list.
+ * Returns 0, or -EKEYREVOKED with the reason recorded. */
+static int tls_check_revoked(struct tls_sess *s, const struct svid_cert *v,
+			     size_t n)
+{
+	char buf[TLS_HELD_WHY];
+
+	if (!n || !tls_revoked_why(s->ctx->trust, &v[0],
+				   s->peer_rc == 0 ? s->peer_id : NULL, buf,
+				   sizeof(buf)))
+		return 0;
+	tls_failf(s, "handshake: %s", buf);
 	return -EKEYREVOKED;
 }
 
@@ -913,9 +995,9 @@ static int tls_check_revoked(struct tls_sess *s, WOLFSSL_X509_CHAIN *chain)
 static int tls_handoff(struct tls_sess *s)
 {
 	WOLFSSL *ssl = s->ssl;
-	const unsigned char *der;
-	WOLFSSL_X509_CHAIN *chain;
-	int len, ret;
+	struct svid_cert v[TLS_CHAIN_MAX];
+	size_t n;
+	int ret;
 	bool client = s->ctx->role == TLS_ROLE_CLIENT;
 
 	ret = tls_handoff_keys(s, ssl);
@@ -926,30 +1008,24 @@ static int tls_handoff(struct tls_sess *s)
 		return -EACCES;
 
 	/* The identity, from the leaf wolfSSL verified. */
-	chain = wolfSSL_get_peer_chain(ssl);
-	if (chain && wolfSSL_get_chain_count(chain) > 0) {
-		der = wolfSSL_get_chain_cert(chain, 0);
-		len = wolfSSL_get_chain_length(chain, 0);
-		s->peer_rc = der && len > 0 ?
-			der_cert_spiffe(der, (size_t)len, s->peer_id,
-					sizeof(s->peer_id)) : -ENOENT;
-	} else {
-		s->peer_rc = -ENOENT;
-	}
+	n = tls_chain_certs(wolfSSL_get_peer_chain(ssl), v);
+	s->peer_rc = n && v[0].len ?
+		der_cert_spiffe(v[0].der, v[0].len, s->peer_id,
+				sizeof(s->peer_id)) : -ENOENT;
 	/* wolfSSL verified the chain to one of the trust's CAs; it must be
 	 * one of the peer's own trust domain.  (Only tests make contexts
 	 * without a trust.) */
 	if (s->peer_rc == 0 && s->ctx->trust) {
 		char why[MF_SPIFFE_MAX + 96];
 		const char *bad = tls_trust_verify(s->ctx->trust, s->peer_id,
-						   chain, why, sizeof(why));
+						   v, n, why, sizeof(why));
 
 		if (bad) {
 			tls_failf(s, "handshake: %s", bad);
 			return -EACCES;
 		}
 	}
-	ret = tls_check_revoked(s, chain);
+	ret = tls_check_revoked(s, v, n);
 	if (ret < 0)
 		return ret;
 	if (!client) {
@@ -968,6 +1044,150 @@ static int tls_handoff(struct tls_sess *s)
 	s->ssl = NULL;
 	heap_shrink(TLS_HS_HEAP);
 	return 0;
+}
+
+/* ---- a held certificate judged as a peer's ------------------------------ */
+
+/* The times around @now at which a verdict on chain @v (@n) may change:
+ * *from the last notBefore or end of a notAfter at or before @now,
+ * *until the first after it.  A date that does not read moves neither:
+ * the chain is refused as it stands whatever the time. */
+static void tls_chain_window(const struct svid_cert *v, size_t n, time_t now,
+			     int64_t *from, int64_t *until)
+{
+	*from = INT64_MIN;
+	*until = INT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		struct der_cert c;
+		struct der_rd val;
+		time_t t[2];
+
+		if (!v[i].der || der_cert_parse(v[i].der, v[i].len, &c))
+			continue;
+		val = c.validity;
+		if (der_time_read(&val, &t[0]) || der_time_read(&val, &t[1]))
+			continue;
+		/* Valid for notBefore <= now <= notAfter: the verdict
+		 * changes at notBefore and one second past notAfter. */
+		t[1]++;
+		for (int j = 0; j < 2; j++) {
+			if (t[j] <= now && t[j] > *from)
+				*from = t[j];
+			if (t[j] > now && t[j] < *until)
+				*until = t[j];
+		}
+	}
+}
+
+/* What wolfSSL's handshake asks of a peer's leaf @leaf beyond the
+ * verification its certificate manager does: an extendedKeyUsage, when
+ * there is one, that allows the peer's role in @roles (or any purpose),
+ * read by wolfSSL as the handshake reads it.  Returns 0 or wolfSSL's
+ * error (EXTKEYUSE_AUTH_E). */
+static int tls_leaf_eku(const struct svid_cert *leaf, unsigned int roles)
+{
+	unsigned int want = roles & SVID_CLIENT ? XKU_SSL_CLIENT :
+						  XKU_SSL_SERVER;
+	WOLFSSL_X509 *x;
+	int ret = 0;
+
+	if (!leaf->der || !leaf->len || leaf->len > INT_MAX)
+		return ASN_PARSE_E;
+	x = wolfSSL_X509_d2i(NULL, leaf->der, (int)leaf->len);
+	if (!x)
+		return ASN_PARSE_E;
+	if (wolfSSL_X509_get_ext_by_NID(x, NID_ext_key_usage, -1) >= 0 &&
+	    !(wolfSSL_X509_get_extended_key_usage(x) & (want | XKU_ANYEKU)))
+		ret = EXTKEYUSE_AUTH_E;
+	wolfSSL_X509_free(x);
+	return ret;
+}
+
+/*
+ * Judges chain @v (@n) as @judge's handshake and tls_handoff() judge a
+ * peer's, in their order: wolfSSL's verification to any CA of the trust
+ * and its extendedKeyUsage check (a certificate error named by the
+ * X.509-SVID rule it breaks where it breaks one, as tls_fail() names it),
+ * the rules, the CAs of the leaf's
+ * own trust domain, the revocation list.  Returns 0, -EACCES or
+ * -EKEYREVOKED, with the reason tls_last_error() would give after
+ * "handshake: " in @why (TLS_HELD_WHY bytes) and the rule in *rule.
+ */
+static int tls_held_judge(const struct tls_ctx *judge,
+			  const struct svid_cert *v, size_t n, time_t now,
+			  char *why, unsigned char *rule)
+{
+	unsigned int roles = tls_peer_roles(judge);
+	char msg[WOLFSSL_MAX_ERROR_SZ], wmsg[WOLFSSL_MAX_ERROR_SZ + 32];
+	char id[MF_SPIFFE_MAX], buf[MF_SPIFFE_MAX + 96];
+	const char *bad;
+	enum svid_rule r;
+	int err;
+
+	*rule = SVID_OK;
+	err = tls_trust_chain(judge->trust, v, n);
+	if (!err)
+		err = tls_leaf_eku(&v[0], roles);
+	if (err) {
+		wolfSSL_ERR_error_string_n(err, msg, sizeof(msg));
+		snprintf(wmsg, sizeof(wmsg), "wolfSSL: %s (%d)", msg, err);
+		r = tls_err_is_cert(err) ?
+		    tls_svid_why(v, n, roles, now, wmsg, why, TLS_HELD_WHY) :
+		    SVID_OK;
+		*rule = (unsigned char)r;
+		if (r == SVID_OK)
+			snprintf(why, TLS_HELD_WHY, "%s (%d)", msg, err);
+		return -EACCES;
+	}
+	r = tls_svid_why(v, n, roles, now, NULL, why, TLS_HELD_WHY);
+	if (r != SVID_OK) {
+		*rule = (unsigned char)r;
+		return -EACCES;
+	}
+	err = der_cert_spiffe(v[0].der, v[0].len, id, sizeof(id));
+	if (err) {
+		snprintf(why, TLS_HELD_WHY, "peer has no usable SPIFFE ID: %s",
+			 strerror(-err));
+		return -EACCES;
+	}
+	bad = tls_trust_verify(judge->trust, id, v, n, buf, sizeof(buf));
+	if (bad) {
+		snprintf(why, TLS_HELD_WHY, "%s", bad);
+		return -EACCES;
+	}
+	if (tls_revoked_why(judge->trust, &v[0], id, why, TLS_HELD_WHY))
+		return -EKEYREVOKED;
+	return 0;
+}
+
+int tls_ctx_check_held(struct tls_ctx *judge, struct tls_ctx *held,
+		       char *why, size_t n, int *rule)
+{
+	struct tls_held *h = &held->held;
+	time_t now = time(NULL);
+	int rc;
+
+	if (!judge->trust || !held->n_own)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	if (h->trust != judge->trust || now < h->from || now >= h->until) {
+		/* A signature check or more: once per held certificate,
+		 * judge's trust and stretch of its dates. */
+		h->rc = tls_held_judge(judge, held->own, held->n_own, now,
+				       h->why, &h->rule);
+		tls_chain_window(held->own, held->n_own, now, &h->from,
+				 &h->until);
+		if (h->trust != judge->trust) {
+			tls_trust_put(h->trust);
+			h->trust = tls_trust_get(judge->trust);
+		}
+	}
+	rc = h->rc;
+	*rule = h->rule;
+	if (rc)
+		snprintf(why, n, "%s", h->why);
+	pthread_mutex_unlock(&h->lock);
+	return rc;
 }
 
 /* ---- origin sessions: wolfSSL's record layer throughout --------------- */

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "meshforge/abi.h"
@@ -57,6 +58,12 @@ int tls_trust_add_file(struct tls_trust *t, const char *td, const char *path);
  * (NULL: none), drops the one it had.  Only before the trust is shared. */
 struct crl;
 void tls_trust_set_crl(struct tls_trust *t, struct crl *crl);
+/* The next CERTIFICATE block of the PEM text from *@p to @end, as DER
+ * into @der (@cap bytes; the PEM's length is always enough): returns its
+ * length and moves *@p past the block's BEGIN line; 0 when no block is
+ * left; -EBADMSG for one that does not decode (go on with the next). */
+int tls_pem_cert_next(const char **p, const char *end, uint8_t *der,
+		      size_t cap);
 const struct crl *tls_trust_crl(const struct tls_trust *t);
 struct tls_trust *tls_trust_get(struct tls_trust *t);	/* +1 reference */
 void tls_trust_put(struct tls_trust *t);		/* -1; frees at 0 */
@@ -161,6 +168,23 @@ int tls_ctx_spiffe(struct tls_ctx *ctx, char *buf, size_t n);
  * certificate breaks as its role's (a client's or a server's): what
  * peers refuse it for; 0 (SVID_OK) when none. */
 int tls_ctx_svid_rule(struct tls_ctx *ctx);
+
+/*
+ * Judges @held's own certificate chain (the leaf and what was loaded with
+ * it) as the handshake of @judge, a mesh context, judges the chain a peer
+ * sends, with the same code: wolfSSL's verification to a CA of @judge's
+ * trust with the dates, the X.509-SVID rules as the peer's role's, a CA of
+ * the leaf's own trust domain, and the trust's revocation list.  For a
+ * certificate this agent holds and would present, where no handshake
+ * happens (a pod of this node to another).  The verdict is kept in @held
+ * until @judge's trust is another or the time crosses one of the chain's
+ * dates, so a check costs a lock and a compare.  Returns 0, -EACCES or
+ * -EKEYREVOKED (tls_handshake()'s refusals) with the reason into @why (@n
+ * bytes) as tls_last_error() gives it after "handshake: ", and the rule
+ * broken (SVID_OK: none) in *rule; -EINVAL when @judge has no trust.
+ */
+int tls_ctx_check_held(struct tls_ctx *judge, struct tls_ctx *held,
+		       char *why, size_t n, int *rule);
 
 /* A session on @ctx (which must outlive it).  Returns 0 or -errno. */
 int tls_sess_new(struct tls_sess **out, struct tls_ctx *ctx);

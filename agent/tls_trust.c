@@ -11,9 +11,15 @@
  * that domain's CAs, one after the other from the top.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "crl.h"
 #include "fsio.h"
@@ -139,42 +145,109 @@ int tls_trust_load(const struct tls_trust *t, WOLFSSL_CTX *wctx)
 	return 0;
 }
 
-/* Verifies @chain (leaf first) against the CAs of @d: its intermediates
- * from the top, each added once it verifies, then the leaf. */
-static bool trust_chain_ok(const struct trust_domain *d,
-			   WOLFSSL_X509_CHAIN *chain)
+/* Whether DER certificate @c says it is a CA (basicConstraints cA), as
+ * wolfSSL reads it. */
+static bool trust_is_ca(const struct svid_cert *c)
 {
-	int n = wolfSSL_get_chain_count(chain);
-	WOLFSSL_CERT_MANAGER *cm = d->cm, *tmp = NULL;
-	bool ok = n > 0;
+	WOLFSSL_X509 *x = wolfSSL_X509_d2i(NULL, c->der, (int)c->len);
+	bool ca = x && wolfSSL_X509_get_isCA(x);
 
-	if (ok && n > 1) {
-		tmp = wolfSSL_CertManagerNew();
-		ok = tmp && wolfSSL_CertManagerLoadCABuffer(
-				    tmp, (const unsigned char *)d->pem,
-				    (long)d->len, WOLFSSL_FILETYPE_PEM) ==
-				    WOLFSSL_SUCCESS;
-		cm = tmp;
-	}
-	for (int i = n - 1; ok && i >= 0; i--) {
-		const unsigned char *der = wolfSSL_get_chain_cert(chain, i);
-		int len = wolfSSL_get_chain_length(chain, i);
+	wolfSSL_X509_free(x);
+	return ca;
+}
 
-		ok = der && len > 0 &&
-		     wolfSSL_CertManagerVerifyBuffer(cm, der, len,
-						     WOLFSSL_FILETYPE_ASN1) ==
-			     WOLFSSL_SUCCESS;
-		if (ok && i > 0)
-			ok = wolfSSL_CertManagerLoadCABuffer(
-				     cm, der, len, WOLFSSL_FILETYPE_ASN1) ==
-			     WOLFSSL_SUCCESS;
+/* Verifies chain @v (@n certificates, leaf first) with @cm, which holds
+ * the CAs that may vouch for it: the signing certificates from the top,
+ * each added to @cm once it verifies, then the leaf.  One that is not a
+ * CA is not added, as the handshake does not add it (the manager would:
+ * it takes what it is given to trust), so what it signed has no signer.
+ * Returns 0, or wolfSSL's error for the first certificate that does not
+ * verify. */
+static int trust_walk(WOLFSSL_CERT_MANAGER *cm, const struct svid_cert *v,
+		      size_t n)
+{
+	int ret = n ? 0 : NO_PEER_CERT;
+
+	for (size_t i = n; ret == 0 && i-- > 0;) {
+		if (!v[i].der || !v[i].len || v[i].len > INT_MAX)
+			return ASN_PARSE_E;
+		ret = wolfSSL_CertManagerVerifyBuffer(cm, v[i].der,
+						      (long)v[i].len,
+						      WOLFSSL_FILETYPE_ASN1);
+		if (ret == WOLFSSL_SUCCESS)
+			ret = 0;
+		else if (ret >= 0)
+			ret = VERIFY_CERT_ERROR;
+		if (ret == 0 && i > 0 && trust_is_ca(&v[i]) &&
+		    wolfSSL_CertManagerLoadCABuffer(cm, v[i].der,
+						    (long)v[i].len,
+						    WOLFSSL_FILETYPE_ASN1) !=
+			    WOLFSSL_SUCCESS)
+			ret = VERIFY_CERT_ERROR;
 	}
+	return ret;
+}
+
+/* A certificate manager of its own holding the CAs of @d (every domain's
+ * when NULL), for a walk that adds a chain's signing certificates to it:
+ * the shared ones never hold what a peer sent.  NULL when out of memory
+ * or they do not load. */
+static WOLFSSL_CERT_MANAGER *trust_cm(const struct tls_trust *t,
+				      const struct trust_domain *d)
+{
+	WOLFSSL_CERT_MANAGER *cm = wolfSSL_CertManagerNew();
+
+	for (size_t i = 0; cm && i < t->n; i++) {
+		const struct trust_domain *e = d ? d : &t->v[i];
+
+		if (wolfSSL_CertManagerLoadCABuffer(
+			    cm, (const unsigned char *)e->pem, (long)e->len,
+			    WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS) {
+			wolfSSL_CertManagerFree(cm);
+			return NULL;
+		}
+		if (d)
+			break;
+	}
+	return cm;
+}
+
+/* Verifies chain @v (@n, leaf first) against the CAs of @d: with its own
+ * store (d->cm) when the leaf comes alone, else a copy the walk adds the
+ * intermediates to. */
+static bool trust_chain_ok(const struct tls_trust *t,
+			   const struct trust_domain *d,
+			   const struct svid_cert *v, size_t n)
+{
+	WOLFSSL_CERT_MANAGER *tmp = NULL;
+	bool ok;
+
+	if (n > 1) {
+		tmp = trust_cm(t, d);
+		if (!tmp)
+			return false;
+	}
+	ok = trust_walk(tmp ? tmp : d->cm, v, n) == 0;
 	wolfSSL_CertManagerFree(tmp);
 	return ok;
 }
 
+int tls_trust_chain(const struct tls_trust *t, const struct svid_cert *v,
+		    size_t n)
+{
+	WOLFSSL_CERT_MANAGER *cm = trust_cm(t, NULL);
+	int ret;
+
+	if (!cm)
+		return MEMORY_E;
+	ret = trust_walk(cm, v, n);
+	wolfSSL_CertManagerFree(cm);
+	return ret;
+}
+
 const char *tls_trust_verify(const struct tls_trust *t, const char *spiffe,
-			     WOLFSSL_X509_CHAIN *chain, char *buf, size_t n)
+			     const struct svid_cert *v, size_t nv, char *buf,
+			     size_t n)
 {
 	struct tls_trust *tt = (struct tls_trust *)t;
 	struct spiffe_id id;
@@ -190,12 +263,32 @@ const char *tls_trust_verify(const struct tls_trust *t, const char *spiffe,
 			 "peer's %s)", id.trust_domain, spiffe);
 		return buf;
 	}
-	if (!chain || !trust_chain_ok(d, chain)) {
+	if (!trust_chain_ok(t, d, v, nv)) {
 		snprintf(buf, n, "the peer's certificate (%s) is not from a "
 			 "CA of trust domain %s", spiffe, id.trust_domain);
 		return buf;
 	}
 	return NULL;
+}
+
+int tls_pem_cert_next(const char **p, const char *end, uint8_t *der,
+		      size_t cap)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	const char *at;
+	int n;
+
+	at = *p < end ? memmem(*p, (size_t)(end - *p), begin,
+			       sizeof(begin) - 1) : NULL;
+	if (!at) {
+		*p = end;
+		return 0;
+	}
+	/* wc_CertPemToDer() takes the first block it finds: this one. */
+	n = wc_CertPemToDer((const unsigned char *)at, (int)(end - at), der,
+			    cap > INT_MAX ? INT_MAX : (int)cap, CERT_TYPE);
+	*p = at + sizeof(begin) - 1;
+	return n > 0 ? n : -EBADMSG;
 }
 
 void tls_trust_set_crl(struct tls_trust *t, struct crl *crl)

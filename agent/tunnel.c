@@ -56,9 +56,13 @@ static const char *tunnel_sni_of(const struct policy *p, uint32_t svc_id)
 	       kind_dns_name_ok(svc->name) ? svc->name : NULL;
 }
 
-/* Logs a refusal of connection @c, counts it under @why and resets it. */
-static void tunnel_refuse(struct tunnel *tu, struct conn *c,
-			  enum stats_refuse why, const char *reason)
+/* Room for why a certificate was refused (tls_ctx_check_held()). */
+#define TUNNEL_WHY_MAX	512
+
+/* Logs a refusal of connection @c and counts it under @why; the caller
+ * ends the connection. */
+static void tunnel_refuse_note(struct tunnel *tu, const struct conn *c,
+			       enum stats_refuse why, const char *reason)
 {
 	char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN];
 
@@ -67,6 +71,13 @@ static void tunnel_refuse(struct tunnel *tu, struct conn *c,
 		 (unsigned long long)c->id, conn_flow_name(c),
 		 conn_addr_str(&c->down_peer, src),
 		 conn_addr_str(&c->down_local, dst), reason);
+}
+
+/* Logs a refusal of connection @c, counts it under @why and resets it. */
+static void tunnel_refuse(struct tunnel *tu, struct conn *c,
+			  enum stats_refuse why, const char *reason)
+{
+	tunnel_refuse_note(tu, c, why, reason);
 	conn_abort(tu->conns, c, NULL);
 }
 
@@ -171,6 +182,25 @@ static int tunnel_node_spiffe(char *buf, size_t n, const char *td,
 			   td, node);
 
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+/* The server context of this node's identity under snapshot @p, which
+ * the inbound half shakes hands with: 0 and *ctx (the caller's
+ * reference), or -errno with why in @reason (@n bytes). */
+static int tunnel_node_ctx(struct tunnel *tu, const struct policy *p,
+			   struct tls_ctx **ctx, char *reason, size_t n)
+{
+	char id[MF_SPIFFE_MAX];
+	int err;
+
+	err = tunnel_node_spiffe(id, sizeof(id), policy_trust_domain(p),
+				 tu->ctx->node);
+	if (!err)
+		err = certs_server_ctx(tu->ctx->certs, id, p, ctx);
+	if (err)
+		snprintf(reason, n, "no certificate for node identity: %s",
+			 strerror(-err));
+	return err;
 }
 
 /* The down end of @c speaks TLS as server @ctx (the caller's reference,
@@ -325,18 +355,59 @@ static void tunnel_aim(struct tunnel *tu, struct conn *c,
 }
 
 /*
+ * The certificate the up end of @c would present as its source
+ * (c->tls_ctx) judged as this node's inbound half judges a client's in
+ * the handshake, with the trust of its server context
+ * (tls_ctx_check_held()).  A refusal is logged and counted as that
+ * handshake's: a denial with the reason, a failed handshake with the
+ * X.509-SVID rule or the revocation.  Returns whether it passed.
+ */
+static bool tunnel_local_cert_ok(struct tunnel *tu, struct conn *c)
+{
+	struct stats *st = &tu->ctx->stats;
+	char why[TUNNEL_WHY_MAX], reason[TUNNEL_WHY_MAX + 32];
+	struct tls_ctx *node;
+	int rc, rule;
+
+	if (tunnel_node_ctx(tu, c->policy, &node, reason, sizeof(reason))) {
+		tunnel_refuse_note(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
+		return false;
+	}
+	rc = tls_ctx_check_held(node, c->tls_ctx, why, sizeof(why), &rule);
+	tls_ctx_put(node);
+	if (!rc)
+		return true;
+	st->tls_failed++;
+	st->svid_refused[rule % SVID_RULE_MAX]++;
+	if (rc == -EKEYREVOKED)
+		st->tls_revoked++;
+	/* No identity was taken from a refused certificate: logged as the
+	 * inbound half logs a refused handshake, with no source identity,
+	 * the reason's words its own. */
+	snprintf(reason, sizeof(reason), "source certificate: %s",
+		 rc == -EINVAL ? "no trust to judge it by" : why);
+	tunnel_deny_note(tu, c, "", c->id, "-", NULL, reason);
+	return false;
+}
+
+/*
  * The up end of @c to @ep, a workload of this node (tunnel_ep_local()),
  * aimed at: the source's identity (c->src_spiffe, whose certificate
  * tunnel_speak_as() found) is judged as this node's inbound half would
- * judge it after the handshake: in the trust domain, then tunnel_admit()
- * with the request id the PROXY header would carry.  False when denied
- * (logged and counted; the caller ends the connection or the request).
+ * judge it: its certificate as the handshake judges a client's
+ * (tunnel_local_cert_ok()), its identity in the trust domain, then
+ * tunnel_admit() with the request id the PROXY header would carry.
+ * False when denied (logged and counted; the caller ends the connection
+ * or the request).
  */
 static bool tunnel_local_admit(struct tunnel *tu, struct conn *c,
 			       const struct mf_endpoint *ep)
 {
 	/* None is denied as a peer without one would be. */
 	const char *id = c->src_spiffe ? c->src_spiffe : "";
+
+	if (c->tls_ctx && !tunnel_local_cert_ok(tu, c))
+		return false;
 
 	if (!spiffe_in_trust_domain(id, policy_trust_domain(c->policy))) {
 		tunnel_deny_note(tu, c, id, c->id, "-", NULL,
@@ -1274,25 +1345,17 @@ static void tunnel_inbound_first_byte(void *arg, struct conn *c)
 	struct tunnel *tu = arg;
 	struct tls_ctx *ctx;
 	struct policy *p;
-	const char *td;
-	char id[MF_SPIFFE_MAX], reason[128];
-	int err;
+	char reason[128];
 
 	p = tunnel_policy(tu, c);
 	if (!p)
 		return;
-	td = policy_trust_domain(p);
-	if (!td[0]) {
+	if (!policy_trust_domain(p)[0]) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_TRUST_DOMAIN,
 			      "no mesh trust domain applied");
 		return;
 	}
-	err = tunnel_node_spiffe(id, sizeof(id), td, tu->ctx->node);
-	if (!err)
-		err = certs_server_ctx(tu->ctx->certs, id, p, &ctx);
-	if (err) {
-		snprintf(reason, sizeof(reason),
-			 "no certificate for node identity: %s", strerror(-err));
+	if (tunnel_node_ctx(tu, p, &ctx, reason, sizeof(reason))) {
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_CERTIFICATE, reason);
 		return;
 	}

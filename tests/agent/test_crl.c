@@ -16,6 +16,8 @@
  *    the rest is accepted;
  *  - a list of another issuer refuses nothing of this CA's;
  *  - without ca.crl again, nothing is refused as revoked;
+ *  - a certificate the store holds is judged as a handshake judges a
+ *    peer's (tls_ctx_check_held()), under the trust in force;
  *  - a list with any one bit flipped, or cut short anywhere, is not
  *    taken.
  */
@@ -33,6 +35,7 @@
 #include "der.h"
 #include "fsio.h"
 #include "spiffe.h"
+#include "svid.h"
 
 #define ID_WEB	"spiffe://mesh.local/ns/default/sa/web"
 #define ID_API	"spiffe://mesh.local/ns/default/sa/api"
@@ -72,16 +75,18 @@ static int make_ca(struct pki_key *k, const char *cn, const char *path,
 	return err;
 }
 
-/* A leaf of the mesh CA for @id, filed in certs/ as mfctl files it; its
- * serial (INTEGER content) into @serial.  Returns 0 or -errno. */
-static int make_leaf(const char *id, uint8_t *serial, size_t *serial_len)
+/* A leaf of the mesh CA for @id valid until @not_after, filed in certs/
+ * as mfctl files it; its serial (INTEGER content) into @serial.  Returns
+ * 0 or -errno. */
+static int make_leaf_until(const char *id, time_t not_after, uint8_t *serial,
+			   size_t *serial_len)
 {
 	char stem[MF_SPIFFE_MAX], *crt = NULL, *key_pem = NULL;
 	size_t crt_len, key_len, len;
 	time_t now = time(NULL);
 	struct pki_cert_req req = {
 		.common_name = "leaf", .uri_san = id,
-		.not_before = now - 300, .not_after = now + 86400,
+		.not_before = now - 300, .not_after = not_after,
 		.issuer_name = ca_info.subject,
 		.issuer_name_len = ca_info.subject_len,
 		.issuer_key_id = ca_info.key_id,
@@ -115,6 +120,12 @@ static int make_leaf(const char *id, uint8_t *serial, size_t *serial_len)
 	free(key_pem);
 	pki_key_free(&k);
 	return err;
+}
+
+/* The same valid for a day. */
+static int make_leaf(const char *id, uint8_t *serial, size_t *serial_len)
+{
+	return make_leaf_until(id, time(NULL) + 86400, serial, serial_len);
 }
 
 /* Writes dir/ca.crl: signed by @signer under the mesh CA's name, current
@@ -364,6 +375,143 @@ out:
 	return ok;
 }
 
+static double held_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/*
+ * A certificate the store holds, judged as a handshake judges a peer's
+ * (tls_ctx_check_held(), what the same-node path asks of a source's):
+ * accepted under the trust it was loaded with; once a list revokes it
+ * and the store read it (a new trust), refused by the node's new context
+ * with the reason a handshake gives (serial, identity, the list's
+ * reason), the context held from before included, whose verdict under
+ * the old trust was kept; the old trust still accepts it (it has no
+ * list), the other identity stays accepted.  Prints what a check costs,
+ * kept and judged afresh.
+ */
+static bool test_held_check(void)
+{
+	enum { N_KEPT = 20000, N_FRESH = 200 };
+	const uint8_t *s[1] = { web_serial };
+	size_t lens[1] = { web_serial_len };
+	struct tls_ctx *node0 = NULL, *web0 = NULL, *node1 = NULL,
+		       *web1 = NULL, *api1 = NULL;
+	char hex[2 * PKI_SERIAL_MAX + 1], why[512], path[128];
+	struct certs *c = NULL;
+	double t0, kept, fresh;
+	int rule = -1, rc = 0, right = 0;
+	bool ok = false;
+
+	if (!th_have_certs)
+		TEST_SKIP("no PKI");
+	der_serial_hex(web_serial, web_serial_len, hex, sizeof(hex));
+	snprintf(path, sizeof(path), "%s/ca.crl", th_dir);
+	if (!ASSERT_EQ(certs_open(&c, th_dir), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &node0), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &web0), 0) ||
+	    !ASSERT_EQ(tls_ctx_check_held(node0, web0, why, sizeof(why),
+					  &rule), 0) ||
+	    !ASSERT_EQ(rule, 0))
+		goto out;
+	t0 = held_now_us();
+	for (int i = 0; i < N_KEPT; i++)
+		rc |= tls_ctx_check_held(node0, web0, why, sizeof(why), &rule);
+	kept = (held_now_us() - t0) / N_KEPT;
+	if (!ASSERT_EQ(rc, 0) ||
+	    !ASSERT_EQ(write_crl(&ca_key, time(NULL), time(NULL) + 3600, s,
+				 lens, 1, DER_CRL_KEY_COMPROMISE), 0) ||
+	    !ASSERT_EQ(certs_reload(c, NULL), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &node1), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_WEB, NULL, &web1), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, ID_API, NULL, &api1), 0) ||
+	    !ASSERT_TRUE(node1 != node0 && web1 != web0))
+		goto out;
+	for (int i = 0; i < 2; i++) {
+		why[0] = '\0';
+		if (!ASSERT_EQ(tls_ctx_check_held(node1, i ? web1 : web0, why,
+						  sizeof(why), &rule),
+			       -EKEYREVOKED) ||
+		    !ASSERT_TRUE(strstr(why, hex) != NULL) ||
+		    !ASSERT_TRUE(strstr(why, ", " ID_WEB ") is revoked: "
+					"keyCompromise since ") != NULL))
+			goto out;
+	}
+	if (!ASSERT_EQ(tls_ctx_check_held(node0, web0, why, sizeof(why),
+					  &rule), 0) ||
+	    !ASSERT_EQ(tls_ctx_check_held(node1, api1, why, sizeof(why),
+					  &rule), 0))
+		goto out;
+	/* Judges of two trusts in turn: judged afresh each time, and
+	 * right each time (revoked under the new one only). */
+	t0 = held_now_us();
+	for (int i = 0; i < N_FRESH; i++)
+		right += (tls_ctx_check_held(i % 2 ? node1 : node0, web0, why,
+					     sizeof(why), &rule) ==
+			  -EKEYREVOKED) == (i % 2 == 1);
+	fresh = (held_now_us() - t0) / N_FRESH;
+	ok = ASSERT_EQ(right, N_FRESH);
+	printf("  held certificate check: %.3f us kept, %.1f us judged "
+	       "afresh\n", kept, fresh);
+out:
+	unlink(path);
+	tls_ctx_put(api1);
+	tls_ctx_put(web1);
+	tls_ctx_put(node1);
+	tls_ctx_put(web0);
+	tls_ctx_put(node0);
+	certs_close(c);
+	return ok;
+}
+
+/*
+ * A held certificate's kept verdict lasts no longer than its dates: one
+ * valid for another second is accepted, again from what was kept, and
+ * once the clock is past its notAfter refused as expired, the handshake's
+ * reason, with no new trust or context in between.
+ */
+static bool test_held_expires(void)
+{
+	const char *id = "spiffe://mesh.local/ns/default/sa/brief";
+	struct tls_ctx *node = NULL, *held = NULL;
+	uint8_t serial[PKI_SERIAL_MAX];
+	size_t serial_len;
+	struct certs *c = NULL;
+	time_t until = time(NULL) + 1;
+	char why[512];
+	int rule = -1;
+	bool ok = false;
+
+	if (!th_have_certs)
+		TEST_SKIP("no PKI");
+	if (!ASSERT_EQ(make_leaf_until(id, until, serial, &serial_len), 0) ||
+	    !ASSERT_EQ(certs_open(&c, th_dir), 0) ||
+	    !ASSERT_EQ(certs_server_ctx(c, ID_NODE, NULL, &node), 0) ||
+	    !ASSERT_EQ(certs_client_ctx(c, id, NULL, &held), 0) ||
+	    !ASSERT_EQ(tls_ctx_check_held(node, held, why, sizeof(why),
+					  &rule), 0) ||
+	    !ASSERT_EQ(tls_ctx_check_held(node, held, why, sizeof(why),
+					  &rule), 0))
+		goto out;
+	/* The clock is what changes: waited for, 3 s at most. */
+	for (int i = 0; i < 60 && time(NULL) <= until; i++)
+		usleep(50 * 1000);
+	ok = ASSERT_TRUE(time(NULL) > until) &&
+	     ASSERT_EQ(tls_ctx_check_held(node, held, why, sizeof(why),
+					  &rule), -EACCES) &&
+	     ASSERT_EQ(rule, SVID_EXPIRED) &&
+	     ASSERT_TRUE(strstr(why, "X.509-SVID rule expired") != NULL);
+out:
+	tls_ctx_put(held);
+	tls_ctx_put(node);
+	certs_close(c);
+	return ok;
+}
+
 /* A list is the issuer's: another CA's, listing this CA's serial, is
  * not about this CA's certificate. */
 static bool test_other_issuer(void)
@@ -502,6 +650,8 @@ int main(void)
 	}
 	TEST_RUN(test_crl_round_trip);
 	TEST_RUN(test_revoke_reload);
+	TEST_RUN(test_held_check);
+	TEST_RUN(test_held_expires);
 	TEST_RUN(test_other_issuer);
 	TEST_RUN(test_tampered_refused);
 	pki_key_free(&ca_key);

@@ -16,7 +16,12 @@
 #    the reason node b logs for a2's (unpermitted) connections to web over
 #    the tunnel, and counts it; still no handshake;
 #  - a1 -> web (pods on node b) still goes over the tunnel: node a's
-#    handshake and tunnel counters move.
+#    handshake and tunnel counters move;
+#  - a1's certificate revoked (`mfctl ca revoke`, the list exported to
+#    both nodes): a1 -> intruder is refused by node a with the reason node
+#    b gives a1 -> web at its tunnel port (the serial, a1's identity,
+#    keyCompromise), after each path's own words, a2 sees nothing, and
+#    node a counts a revoked peer.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_same_node
@@ -152,6 +157,74 @@ if [ "$body" = "$TOKEN" ] && [ "$hs1" -gt "$hs0" ] && [ "$tun1" -gt "$tun0" ]; t
 	pass other_node_uses_tunnel
 else
 	fail other_node_uses_tunnel "got '$body'; handshakes $hs0 -> $hs1, tunnel connects $tun0 -> $tun1"
+fi
+
+# ---- a1's certificate revoked: refused on both paths alike -------------------
+STEM=mesh.local+ns+default+sa+client
+CA=$TL_STATE/ca
+REVOKED='meshforge_tls_peer_revoked_total'
+# The permission above again, a1's identity in it: only the revocation
+# stands between a1 and intruder.
+cat "$TL_TOP/tests/integration/policy.yaml" - >"$TL_TMP/allow.yaml" <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrafficPermission
+metadata: {name: intruder-web-only}
+spec:
+  targetRef: {kind: MeshService, name: intruder}
+  from:
+    - targetRef: {kind: SpiffeID, name: "spiffe://mesh.local/ns/default/sa/web"}
+      default: {action: Allow}
+    - targetRef: {kind: SpiffeID, name: "spiffe://mesh.local/ns/default/sa/client"}
+      default: {action: Allow}
+YAML
+a1_served() { [ "$(tb_exec a1 curl -sS -m 5 "http://$INTRUDER/token" 2>/dev/null)" = "$TOKEN" ]; }
+if ! "$TB" apply "$TL_TMP/allow.yaml" >"$TL_TMP/apply2.log" 2>&1 ||
+	! wait_for 5 a1_served; then
+	fail revoke_policy_back "apply: $(cat "$TL_TMP/apply2.log"); a1 -> intruder not answered"
+	tl_finish
+fi
+mark_a=$(tl_log_mark mf-node-a)
+mark_b=$(tl_log_mark mf-node-b)
+crl_loaded() { tl_log_since "$1" "$2" | grep -q 'event=crl_loaded .*entries=1'; }
+if "$MFCTL" --config-dir "$CA" ca revoke --cert "$TL_STATE/mf-node-a/certs/$STEM.crt" \
+	--reason keyCompromise >"$TL_TMP/revoke.out" 2>&1 &&
+	"$MFCTL" --config-dir "$CA" ca export --out "$TL_STATE/mf-node-a" >>"$TL_TMP/revoke.out" 2>&1 &&
+	"$MFCTL" --config-dir "$CA" ca export --out "$TL_STATE/mf-node-b" >>"$TL_TMP/revoke.out" 2>&1 &&
+	wait_for 5 crl_loaded mf-node-a "$mark_a" && wait_for 5 crl_loaded mf-node-b "$mark_b"; then
+	pass revoke_list_loaded
+else
+	fail revoke_list_loaded "$(cat "$TL_TMP/revoke.out")"
+	tl_finish
+fi
+rev0=$(metric a "$REVOKED")
+reqs0=$(grep -c '"GET /token' "$TL_TMP/httpd-a2.log")
+mark_a=$(tl_log_mark mf-node-a)
+mark_b=$(tl_log_mark mf-node-b)
+if tb_exec a1 curl -sS -m 10 "http://$INTRUDER/token" >"$TL_TMP/revoked.out" 2>&1; then
+	fail same_node_revoked_refused "got an answer: $(cat "$TL_TMP/revoked.out")"
+elif [ "$(grep -c '"GET /token' "$TL_TMP/httpd-a2.log")" -ne "$reqs0" ]; then
+	fail same_node_revoked_refused "a2 served the request"
+else
+	pass same_node_revoked_refused
+fi
+tb_exec a1 curl -sS -m 10 "http://$WEB/token" >/dev/null 2>&1
+# revoked_reason NODE MARK PREFIX: the first revocation denial's reason
+# past PREFIX, the path's own words.
+revoked_reason() {
+	tl_log_since "$1" "$2" | grep 'event=denied' | grep -F 'is revoked: keyCompromise' |
+		head -n 1 | sed -n "s/.* reason=\"$3\\(.*\\)\"\$/\\1/p" | grep .
+}
+wait_for 5 revoked_reason mf-node-a "$mark_a" 'source certificate: ' >/dev/null
+wait_for 5 revoked_reason mf-node-b "$mark_b" 'tls handshake: handshake: ' >/dev/null
+lr=$(revoked_reason mf-node-a "$mark_a" 'source certificate: ')
+tr=$(revoked_reason mf-node-b "$mark_b" 'tls handshake: handshake: ')
+rev1=$(metric a "$REVOKED")
+tl_log "revocation reasons: same node '$lr', tunnel '$tr'; node a revoked peers $rev0 -> $rev1"
+if [ -n "$lr" ] && [ "$lr" = "$tr" ] && grep -qF "$CLIENT_ID" <<<"$lr" && [ "$rev1" -gt "$rev0" ]; then
+	pass same_node_revoked_reason_as_tunnel
+else
+	fail same_node_revoked_reason_as_tunnel "same node '$lr', tunnel '$tr', node a revoked $rev0 -> $rev1"
 fi
 
 tl_finish
