@@ -150,7 +150,8 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 	       struct diag *regd)
 {
 	char guard[512];
-	int err = 0;
+	size_t first = set->n;
+	int err = 0, e0;
 
 	snprintf(guard, sizeof(guard), "%s" MESH_POLICY, prefix);
 	*guard_rev = 0;
@@ -174,7 +175,10 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 			err = -EINVAL;
 			continue;
 		}
-		e = doc_parse_buffer(set, kv->key, kv->val, kv->len, d);
+		/* A key is new to @set: one search for its name, or for
+		 * its object among the others, per key would make a list
+		 * of n keys cost n^2 (doc_check_unique() below, once). */
+		e = doc_parse_one_of_many(set, kv->key, kv->val, kv->len, d);
 		if (e == -ENOMEM)
 			return e;
 		if (e) {
@@ -194,6 +198,14 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 			err = -EINVAL;
 		}
 	}
+	/* Keys are unique, and each object is checked against its own: two
+	 * of one kind and name can come only from two spellings of a kind
+	 * (Workload, Dataplane). */
+	e0 = doc_check_unique(set, first, d);
+	if (e0 == -ENOMEM)
+		return e0;
+	if (e0)
+		err = e0;
 	/* The registrations after the whole policy, which they refer to
 	 * and which wins over them. */
 	for (size_t i = 0; regd && !err && i < l->n; i++) {
@@ -306,16 +318,25 @@ static int mesh_op(struct ctl_mesh *m, enum model_kind kind, const char *name,
 
 int ctl_mesh_plan(struct ctl_mesh *m, struct txn *t)
 {
+	/* Each set sorted once, each object found by bisection: a search
+	 * through the other set per object would cost n^2 at 100k. */
+	const struct model_obj **was = NULL, **now = NULL;
 	int err = 0;
 
 	/* Room for every object of both sets and the guard. */
 	m->ops = calloc(t->applied.n + t->next.n + 1, sizeof(*m->ops));
-	if (!m->ops)
-		return -ENOMEM;
+	was = calloc(t->applied.n + 1, sizeof(*was));
+	now = calloc(t->next.n + 1, sizeof(*now));
+	if (!m->ops || !was || !now) {
+		err = -ENOMEM;
+		goto out;
+	}
+	model_set_sorted(&t->applied, was);
+	model_set_sorted(&t->next, now);
 	for (size_t i = 0; i < t->next.n && !err; i++) {
 		const struct model_obj *o = &t->next.objs[i];
 		const struct model_obj *old =
-			model_set_find(&t->applied, o->kind, o->name);
+			model_sorted_find(was, t->applied.n, o->kind, o->name);
 		char *val;
 		size_t len;
 
@@ -331,11 +352,14 @@ int ctl_mesh_plan(struct ctl_mesh *m, struct txn *t)
 	for (size_t i = 0; i < t->applied.n && !err; i++) {
 		const struct model_obj *o = &t->applied.objs[i];
 
-		if (model_set_find(&t->next, o->kind, o->name))
+		if (model_sorted_find(now, t->next.n, o->kind, o->name))
 			continue;
 		m->deleted++;
 		err = mesh_op(m, o->kind, o->name, NULL, 0);
 	}
+out:
+	free(was);
+	free(now);
 	return err;
 }
 

@@ -25,6 +25,12 @@
  * Workloads it serves) under a lease it keeps alive (sync_reg_run()), and
  * every sync compiles the policy with every node's registrations, each
  * checked to speak for its own node only (mesh_parse()).
+ *
+ * With --memory the maps are a store in memory (store_mem.c) instead of
+ * the pinned ones: the same list, watch, parse and compile, without BPF,
+ * pins, the writers' lock or root, so that many syncs on one machine each
+ * stand for a node (scripts/bench-scale.sh).  --status FILE says which
+ * revision is served, and since when, each time one is (sync_status()).
  */
 #include <errno.h>
 #include <limits.h>
@@ -49,6 +55,8 @@
 struct sync {
 	const struct ctl_opts *o;
 	struct mstore *ms;		/* owned */
+	struct store *mem;		/* owned: --memory's maps, or NULL */
+	const char *status;		/* --status FILE, or NULL */
 	char prefix[512];		/* "<prefix>/", what is listed */
 	struct mstore_list kv;		/* what the store holds, as known */
 	bool known;			/* kv is the store at kv.rev */
@@ -82,9 +90,18 @@ static void sync_sleep_ms(long ms)
 		;
 }
 
-/* The transaction options of a write to this node's maps. */
+/* The transaction options of a write to this node's maps.  Maps in
+ * memory are this process's alone: no lock, and a state dir only where
+ * one was asked for. */
 static struct txn_opts sync_txn_opts(const struct sync *s)
 {
+	if (s->mem)
+		return (struct txn_opts){
+			.store = s->mem,
+			.state_dir = s->o->state_dir_set ? s->o->state_dir :
+							   NULL,
+			.write = true,
+		};
 	return (struct txn_opts){
 		.bpf_root = s->o->bpf_root,
 		.store = s->o->store,
@@ -92,6 +109,39 @@ static struct txn_opts sync_txn_opts(const struct sync *s)
 		.run_dir = s->o->run_dir,
 		.write = true,
 	};
+}
+
+/*
+ * --status FILE, rewritten whole (rename) each time a revision is served:
+ *
+ *   revision R
+ *   monotonic_ns T    CLOCK_MONOTONIC when R was in force
+ *   realtime_ns T     the same instant by the wall clock
+ *   epoch E
+ *   records N         in the maps' half in force
+ *
+ * A reader polls it to learn when a node serves R; the monotonic clock is
+ * one for every process of the machine and does not step.
+ */
+static void sync_status(const struct sync *s, int64_t rev, uint64_t epoch,
+			size_t records)
+{
+	struct timespec mono, real;
+	char buf[256];
+	int n;
+
+	if (!s->status)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	n = snprintf(buf, sizeof(buf),
+		     "revision %lld\nmonotonic_ns %lld\nrealtime_ns %lld\n"
+		     "epoch %llu\nrecords %zu\n", (long long)rev,
+		     (long long)mono.tv_sec * 1000000000LL + mono.tv_nsec,
+		     (long long)real.tv_sec * 1000000000LL + real.tv_nsec,
+		     (unsigned long long)epoch, records);
+	if (fsio_write_atomic(s->status, buf, (size_t)n, 0644))
+		sync_log("cannot write the status to %s", s->status);
 }
 
 /* <state-dir>/store.rev: the revision the saved policy is of. */
@@ -138,6 +188,15 @@ static bool sync_same(const struct txn *t)
 	       !memcmp(&a, &b, sizeof(a));
 }
 
+static size_t sync_records(const struct rec_set *rs)
+{
+	size_t n = 0;
+
+	for (int m = 0; m < REC_MAP_MAX; m++)
+		n += rec_count(rs, (enum rec_map)m);
+	return n;
+}
+
 /*
  * Compiles what the store holds (s->kv at @rev) into the maps, in one
  * flip.  A policy that is not valid (someone wrote the store by hand) or
@@ -178,6 +237,8 @@ static int sync_compile(struct sync *s, int64_t rev)
 			 (unsigned long long)t.have.config.store_rev,
 			 (unsigned long long)t.have.config.epoch);
 		s->served = (int64_t)t.have.config.store_rev;
+		sync_status(s, s->served, t.have.config.epoch,
+			    sync_records(&t.have));
 		goto out;
 	}
 	if (!err) {
@@ -194,6 +255,7 @@ static int sync_compile(struct sync *s, int64_t rev)
 	} else {
 		diag_print(&t.d, stderr);	/* old-half leftovers */
 		s->served = rev;
+		sync_status(s, rev, t.want.config.epoch, sync_records(&t.want));
 		sync_log("revision %lld in force at epoch %llu: %zu created, "
 			 "%zu updated, %zu deleted records", (long long)rev,
 			 (unsigned long long)t.want.config.epoch,
@@ -460,7 +522,8 @@ static void sync_resume(struct sync *s)
 
 int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	struct sync s = { .o = o, .once = a->set[CTL_OPT_ONCE] };
+	struct sync s = { .o = o, .once = a->set[CTL_OPT_ONCE],
+			  .status = a->val[CTL_OPT_STATUS] };
 	/* Runs as long as the process: the registration thread is never
 	 * joined, and its lease ends with the process. */
 	static struct sync_reg reg;
@@ -472,9 +535,14 @@ int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 		ctl_err("sync needs --store URL (or $MF_STORE)");
 		return CTL_EXIT_INVALID;
 	}
+	if (a->set[CTL_OPT_MEMORY] && store_mem_new(&s.mem)) {
+		ctl_err("out of memory");
+		return CTL_EXIT_SYSTEM;
+	}
 	err = mstore_open(&s.ms, o->store_url, &o->store_tls, errbuf);
 	if (err) {
 		ctl_err("%s", errbuf);
+		store_close(s.mem);
 		return ctl_exit_for(err);
 	}
 	snprintf(s.prefix, sizeof(s.prefix), "%s/", s.ms->prefix);
@@ -486,11 +554,13 @@ int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 				"sync to keep it alive)");
 		if (rc) {
 			mstore_close(s.ms);
+			store_close(s.mem);
 			return rc;
 		}
 		rc = CTL_EXIT_SYSTEM;
 	}
-	if (!s.once)
+	/* Maps in memory start empty: nothing to restore or resume. */
+	if (!s.once && !s.mem)
 		sync_resume(&s);
 	for (;;) {
 		if (!s.known) {
@@ -534,5 +604,6 @@ int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	mstore_list_free(&s.kv);
 	mstore_close(s.ms);
+	store_close(s.mem);
 	return rc;
 }
