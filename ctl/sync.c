@@ -412,51 +412,89 @@ out:
 	return rc;
 }
 
-/* Puts @ev into what is known (a NULL value: deletes it). */
-static int sync_kv_update(struct sync *s, const struct mstore_kv *ev)
+/* An event of an answer, by key; among events of one key, the later. */
+static int sync_ev_cmp(const void *a, const void *b)
+{
+	const struct mstore_kv *x = *(const struct mstore_kv *const *)a;
+	const struct mstore_kv *y = *(const struct mstore_kv *const *)b;
+	int r = strcmp(x->key, y->key);
+
+	return r ? r : x < y ? -1 : x > y;	/* ev[] order = revision order */
+}
+
+/*
+ * Brings what is known (s->kv, in key order as the store lists it) up to
+ * the @n events of one answer (a NULL value: a delete): the events sorted
+ * by key, the last of each key kept, merged with the known keys in one
+ * pass.  A whole mesh loaded in one transaction is 100k events: a search
+ * through what is known per event would cost n^2.  Returns 0 or -ENOMEM
+ * (what is known unchanged).
+ */
+static int sync_kv_merge(struct sync *s, const struct mstore_kv *ev, size_t n)
 {
 	struct mstore_list *l = &s->kv;
-	struct mstore_kv *kv = NULL, *grown;
-	char *val = NULL;
-	size_t i;
+	const struct mstore_kv **by;
+	struct mstore_kv *cp, *fresh;
+	size_t i = 0, j = 0, k = 0, m = 0;
+	int err = -ENOMEM;
 
-	for (i = 0; i < l->n && !kv; i++)
-		if (!strcmp(l->kvs[i].key, ev->key))
-			kv = &l->kvs[i];
-	if (!ev->val) {
-		if (kv) {
-			free(kv->key);
-			free(kv->val);
-			*kv = l->kvs[--l->n];
-		}
-		return 0;
+	by = malloc((n ? n : 1) * sizeof(*by));
+	cp = calloc(n ? n : 1, sizeof(*cp));
+	fresh = calloc(l->n + n + 1, sizeof(*fresh));
+	if (!by || !cp || !fresh)
+		goto out;
+	for (size_t e = 0; e < n; e++)
+		by[e] = &ev[e];
+	qsort(by, n, sizeof(*by), sync_ev_cmp);
+	for (size_t e = 0; e < n; e++)
+		if (e + 1 == n || strcmp(by[e]->key, by[e + 1]->key))
+			by[m++] = by[e];	/* the last of its key */
+	/* Every copy made before anything moves: a failure leaves what is
+	 * known as it was. */
+	for (size_t e = 0; e < m; e++) {
+		if (!by[e]->val)
+			continue;
+		cp[e] = *by[e];
+		cp[e].key = strdup(by[e]->key);
+		cp[e].val = malloc(by[e]->len + 1);
+		if (!cp[e].key || !cp[e].val)
+			goto out;
+		memcpy(cp[e].val, by[e]->val, by[e]->len);
+		cp[e].val[by[e]->len] = '\0';
 	}
-	val = malloc(ev->len + 1);
-	if (!val)
-		return -ENOMEM;
-	memcpy(val, ev->val, ev->len);
-	val[ev->len] = '\0';
-	if (!kv) {
-		grown = realloc(l->kvs, (l->n + 1) * sizeof(*l->kvs));
-		if (!grown) {
-			free(val);
-			return -ENOMEM;
+	while (i < l->n || j < m) {
+		int c = i >= l->n ? 1 : j >= m ? -1 :
+			strcmp(l->kvs[i].key, by[j]->key);
+
+		if (c < 0) {
+			fresh[k++] = l->kvs[i++];
+			continue;
 		}
-		l->kvs = grown;
-		kv = &l->kvs[l->n];
-		kv->key = strdup(ev->key);
-		kv->val = NULL;
-		if (!kv->key) {
-			free(val);
-			return -ENOMEM;
+		if (c == 0) {		/* replaced or deleted */
+			free(l->kvs[i].key);
+			free(l->kvs[i].val);
+			i++;
 		}
-		l->n++;
+		if (cp[j].key) {	/* put */
+			fresh[k++] = cp[j];
+			memset(&cp[j], 0, sizeof(cp[j]));
+		}
+		j++;
 	}
-	free(kv->val);
-	kv->val = val;
-	kv->len = ev->len;
-	kv->mod_rev = ev->mod_rev;
-	return 0;
+	free(l->kvs);
+	l->kvs = fresh;
+	l->n = k;
+	fresh = NULL;
+	err = 0;
+out:
+	for (size_t e = 0; cp && e < n; e++) {
+		free(cp[e].key);
+		free(cp[e].val);
+	}
+	free(fresh);
+	free(cp);
+	free(by);
+	return err;
 }
 
 static int sync_on_events(void *arg, const struct mstore_kv *ev, size_t n,
@@ -466,13 +504,12 @@ static int sync_on_events(void *arg, const struct mstore_kv *ev, size_t n,
 	int64_t last = 0;
 	int err = 0;
 
-	for (size_t i = 0; i < n && !err; i++) {
-		err = sync_kv_update(s, &ev[i]);
-		if (ev[i].mod_rev > last)
-			last = ev[i].mod_rev;
-	}
+	err = sync_kv_merge(s, ev, n);
 	if (err)
 		return err;
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].mod_rev > last)
+			last = ev[i].mod_rev;
 	/* The answer's own revision may be the store's, past events still
 	 * to come on this stream (a watch catching up): what is known is up
 	 * to the last event, and a watch that breaks resumes after it. */
