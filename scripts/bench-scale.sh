@@ -15,7 +15,7 @@
 # and, from /proc, each phase's CPU time and the RSS after it of etcd and
 # of every sync (min / median / max over the syncs).  The clock is
 # CLOCK_MONOTONIC, the one the syncs stamp their status with.  Prints a
-# markdown table and writes $O/bench/scale.json.  Needs no root: etcd
+# markdown table and writes $O/bench/scale.json (MF_SCALE_OUT).  Needs no root: etcd
 # (Debian's etcd-server) on loopback ports, files under /tmp/mf-bench-scale.*.
 #
 # Environment (defaults are the issue's figures):
@@ -23,6 +23,7 @@
 #   (100000, a multiple of the services)  MF_SCALE_NODES (the syncs)
 #   MF_SCALE_PORT (24790: etcd's client port; the peer port is +1)
 #   MF_SCALE_TIMEOUT (600 s a phase at most)
+#   MF_SCALE_OUT ($O/bench/scale.json)  MFCTL ($O/bin/mfctl)
 # Each sync holds the whole mesh: about 300 MB at the default size, so 100
 # of them need 30 GB; see docs/store.md for what a smaller machine runs.
 set -euo pipefail
@@ -37,7 +38,8 @@ K=${MF_SCALE_NODES:-$S}
 PORT=${MF_SCALE_PORT:-24790}
 TIMEOUT=${MF_SCALE_TIMEOUT:-600}
 PY=/usr/bin/python3
-MFCTL=$O/bin/mfctl
+MFCTL=${MFCTL:-$O/bin/mfctl}
+OUT=${MF_SCALE_OUT:-$O/bench/scale.json}
 
 die() { echo "bench-scale: $*" >&2; exit 2; }
 log() { echo "bench-scale: $*" >&2; }
@@ -84,7 +86,10 @@ EOF
 
 # etcd, with room for the whole mesh in one transaction: an operation per
 # object and the guard, and the JSON of it (base64 values, a third
-# larger, and each key twice) with room to spare.
+# larger, and each key twice) with room to spare.  etcd gives up on a
+# request after 5 s and two election timeouts: one member alone elects
+# nothing, so its timeout is raised, that a large transaction on a loaded
+# machine is not cut short.
 txn_ops=$((objects + 16))
 req_bytes=$((yaml_bytes * 3 + (8 << 20)))
 etcd --name mf-scale --data-dir "$tmp/etcd" \
@@ -94,12 +99,13 @@ etcd --name mf-scale --data-dir "$tmp/etcd" \
 	--initial-advertise-peer-urls "http://127.0.0.1:$((PORT + 1))" \
 	--initial-cluster "mf-scale=http://127.0.0.1:$((PORT + 1))" \
 	--max-txn-ops "$txn_ops" --max-request-bytes "$req_bytes" \
+	--heartbeat-interval 1000 --election-timeout 20000 \
 	--quota-backend-bytes $((8 << 30)) --logger zap --log-level error \
 	>"$tmp/etcd.log" 2>&1 </dev/null &
 ETCD_PID=$!
 STORE=etcd://127.0.0.1:$PORT/mf-scale
 up=0
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
 	if curl -sf -m 1 "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then up=1; break; fi
 	kill -0 "$ETCD_PID" 2>/dev/null || break
 	sleep 0.1
@@ -248,7 +254,7 @@ measure wait "$tmp" "$ETCD_PID" "$TIMEOUT" "$rev0" "$(mono_ns)" start ||
 phase "full load" "$tmp/mesh.yaml"
 phase "one-service change" "$tmp/change.yaml"
 
-mkdir -p "$O/bench"
+mkdir -p "$(dirname "$OUT")"
 measure report "$tmp" "$ETCD_PID" "$TIMEOUT" "$S" "$N" "$M" "$K" "$objects" \
-	"$yaml_bytes" "$O/bench/scale.json"
-log "figures: $O/bench/scale.json"
+	"$yaml_bytes" "$OUT"
+log "figures: $OUT"
