@@ -125,7 +125,7 @@ echo "${SYNC_PIDS[*]}" >"$tmp/sync.pids"
 # /proc, keeps the figures in $tmp/figures.jsonl.
 measure() {
 	"$PY" - "$@" <<'PYEOF'
-import json, os, statistics, sys, time
+import json, os, re, statistics, sys, time
 
 cmd, tmp, etcd_pid, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 pids = [int(p) for p in open(os.path.join(tmp, "sync.pids")).read().split()]
@@ -182,6 +182,17 @@ elif cmd == "wait":
         time.sleep(0.05)
     after = snap()
     late = [(ns - t0) / 1e9 for r, ns in got if r == rev]
+    # Where each sync's compile of @rev went (its log line, sync.c).
+    steps = {"read": [], "parse": [], "compile": [], "write": []}
+    pat = re.compile(r"revision %d in force .*; read ([0-9]+) ms, parse ([0-9]+) ms, "
+                     r"compile ([0-9]+) ms, write ([0-9]+) ms" % rev)
+    for i in range(len(pids)):
+        with open(os.path.join(tmp, "sync-%d.log" % (i + 1))) as f:
+            for line in f:
+                m = pat.search(line)
+                if m:
+                    for k, v in zip(("read", "parse", "compile", "write"), m.groups()):
+                        steps[k].append(int(v))
     fig = {
         "phase": phase, "revision": rev,
         "serving_s": mmm(late) if late else None,
@@ -190,6 +201,7 @@ elif cmd == "wait":
         "etcd_rss": after["etcd"][1],
         "sync_cpu_s": mmm([a[0] - b[0] for a, b in zip(after["syncs"], before["syncs"])]),
         "sync_rss": mmm([a[1] for a in after["syncs"]]),
+        "sync_steps_ms": {k: mmm(v) for k, v in steps.items() if v},
     }
     with open(os.path.join(tmp, "figures.jsonl"), "a") as f:
         f.write(json.dumps(fig) + "\n")
@@ -213,6 +225,17 @@ elif cmd == "report":
             f["etcd_cpu_s"], mib(f["etcd_rss"]),
             tri(f["sync_cpu_s"], lambda x: "%.2f s" % x),
             tri(f["sync_rss"], mib)))
+    print()
+    print("Where a sync's compile goes (its log; min / median / max over the syncs):")
+    print()
+    print("| phase | read the maps in force | parse the store's objects | validate + compile | write the maps |")
+    print("|---|---|---|---|---|")
+    for f in figs:
+        st = f.get("sync_steps_ms", {})
+        if f["phase"] == "start" or len(st) < 4:
+            continue
+        print("| %s | %s |" % (f["phase"], " | ".join(
+            tri(st[k], lambda x: "%d ms" % x) for k in ("read", "parse", "compile", "write"))))
     json.dump({"syncs": int(s), "services": int(n), "workloads": int(m),
                "nodes": int(k), "objects": int(objects), "yaml_bytes": int(ybytes),
                "phases": figs}, open(out, "w"), indent=1)
