@@ -582,14 +582,22 @@ out:
 static size_t etcd_watch_write(char *data, size_t sz, size_t nm, void *arg)
 {
 	struct etcd_watch *w = arg;
-	size_t len = sz * nm;
+	size_t len = sz * nm, i = 0;
 
-	for (size_t i = 0; i < len && !w->stop; i++) {
-		if (data[i] != '\n') {
-			if (etcd_buf_put(&w->line, &data[i], 1))
-				w->stop = w->line.err;
-			continue;
+	/* Whole runs up to each line's end: an answer of a whole mesh is
+	 * tens of MiB, too many to append a byte at a time. */
+	while (i < len && !w->stop) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (data + i)) : len - i;
+
+		if (n && etcd_buf_put(&w->line, data + i, n)) {
+			w->stop = w->line.err;
+			break;
 		}
+		i += n;
+		if (!nl)
+			break;
+		i++;
 		if (w->line.len)
 			w->stop = etcd_watch_answer(w, w->line.p, w->line.len);
 		w->line.len = 0;
