@@ -44,8 +44,11 @@ OUT=${MF_SCALE_OUT:-$O/bench/scale.json}
 die() { echo "bench-scale: $*" >&2; exit 2; }
 log() { echo "bench-scale: $*" >&2; }
 
-for v in S N M K PORT TIMEOUT; do
-	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || die "$v must be a positive number, not '${!v}'"
+for v in S:SYNCS N:SERVICES M:WORKLOADS K:NODES PORT:PORT TIMEOUT:TIMEOUT; do
+	val=${v%%:*}
+	if ! [[ ${!val} =~ ^[0-9]+$ ]] || [ "${!val}" -eq 0 ]; then
+		die "MF_SCALE_${v#*:} must be a positive number, not '${!val}'"
+	fi
 done
 [ $((M % N)) = 0 ] || die "MF_SCALE_WORKLOADS ($M) must be a multiple of MF_SCALE_SERVICES ($N)"
 [ -x "$MFCTL" ] || die "$MFCTL is not built (make mfctl)"

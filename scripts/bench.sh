@@ -642,7 +642,7 @@ if [ -z "$PATHS" ]; then
 fi
 [ "$(id -u)" = 0 ] || die "must run as root"
 for path in $PATHS; do
-	[ -n "${URL[$path]+set}" ] || die "unknown path '$path' in MF_BENCH_PATHS (${!URL[*]})"
+	[ -n "${URL[$path]+set}" ] || die "unknown path '$path' in MF_BENCH_PATHS (${!URL[*]} store-scale)"
 done
 for b in "$O/bin/mfctl" "$O/bin/meshforge-agent" "$LOAD"; do
 	[ -x "$b" ] || die "$b is not built (make bench builds it)"
