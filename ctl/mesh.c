@@ -145,9 +145,75 @@ static int mesh_reg_split(const char *prefix, const char *key, char **node,
 	return k < 0 ? -2 : k;
 }
 
+void mesh_memo_free(struct mesh_memo *m)
+{
+	model_set_free(&m->set);
+	free(m->rev);
+	m->rev = NULL;
+	m->n = 0;
+}
+
+/* The object of @memo for store key @kv, if it is at @kv's revision. */
+static const struct model_obj *mesh_memo_find(const struct mesh_memo *memo,
+					      const struct mstore_kv *kv)
+{
+	size_t lo = 0, hi = memo ? memo->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(memo->set.objs[mid].loc.file, kv->key);
+
+		if (!c)
+			return memo->rev[mid] == kv->mod_rev ?
+				       &memo->set.objs[mid] : NULL;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void mesh_memo_take(struct mesh_memo *m, const char *prefix,
+		    const struct mstore_list *l, struct model_set *set)
+{
+	char pol[512];
+	size_t n = 0, pl;
+
+	mesh_memo_free(m);
+	snprintf(pol, sizeof(pol), "%s" MESH_POLICY "/", prefix);
+	pl = strlen(pol);
+	m->rev = calloc(set->n ? set->n : 1, sizeof(*m->rev));
+	if (!m->rev)
+		goto drop;
+	/* The policy objects come first, in the order of their keys. */
+	for (size_t i = 0; i < l->n && n <= set->n; i++) {
+		if (strncmp(l->kvs[i].key, pol, pl))
+			continue;
+		if (n == set->n || !set->objs[n].loc.file ||
+		    strcmp(set->objs[n].loc.file, l->kvs[i].key))
+			goto drop;
+		m->rev[n++] = l->kvs[i].mod_rev;
+	}
+	m->set = *set;
+	m->n = n;
+	model_set_init(set);
+	return;
+drop:
+	mesh_memo_free(m);
+	model_set_free(set);
+}
+
 int mesh_parse(const char *prefix, const struct mstore_list *l,
 	       struct model_set *set, struct diag *d, int64_t *guard_rev,
 	       struct diag *regd)
+{
+	return mesh_parse_memo(prefix, l, set, d, guard_rev, regd, NULL);
+}
+
+int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
+		    struct model_set *set, struct diag *d, int64_t *guard_rev,
+		    struct diag *regd, const struct mesh_memo *memo)
 {
 	char guard[512];
 	size_t first = set->n;
@@ -157,6 +223,7 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 	*guard_rev = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct mstore_kv *kv = &l->kvs[i];
+		const struct model_obj *was;
 		const char *name = NULL;
 		size_t before = set->n;
 		int k, e;
@@ -173,6 +240,15 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 				 "(want %s" MESH_POLICY "/<Kind>/<name>)",
 				 prefix);
 			err = -EINVAL;
+			continue;
+		}
+		/* Unchanged since the memo's parse, which checked it
+		 * against its key. */
+		was = mesh_memo_find(memo, kv);
+		if (was) {
+			e = model_set_add_copy_own(set, &memo->set, was);
+			if (e)
+				return e;
 			continue;
 		}
 		/* A key is new to @set: one search for its name, or for

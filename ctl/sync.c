@@ -56,6 +56,7 @@ struct sync {
 	const struct ctl_opts *o;
 	struct mstore *ms;		/* owned */
 	struct store *mem;		/* owned: --memory's maps, or NULL */
+	struct mesh_memo memo;		/* the last compile's parse */
 	const char *status;		/* --status FILE, or NULL */
 	char prefix[512];		/* "<prefix>/", what is listed */
 	struct mstore_list kv;		/* what the store holds, as known */
@@ -232,12 +233,15 @@ static int sync_compile(struct sync *s, int64_t rev)
 		err = 0;	/* no maps yet: made at commit */
 	at[1] = sync_ms();
 	if (!err) {
-		err = mesh_parse(s->ms->prefix, &s->kv, &set, &d, &guard,
-				 &regd);
+		err = mesh_parse_memo(s->ms->prefix, &s->kv, &set, &d, &guard,
+				      &regd, &s->memo);
 		model_set_free(&t.next);
-		t.next = set;	/* moved: the transaction frees it */
+		t.next = set;	/* moved: the transaction frees it ... */
 		model_set_init(&set);
 	}
+	/* The old memo's objects are copied (with their own names), and a
+	 * memo is taken again below only from a compile that went through. */
+	mesh_memo_free(&s->memo);
 	at[2] = sync_ms();
 	if (!err)
 		err = txn_plan(&t);
@@ -254,7 +258,7 @@ static int sync_compile(struct sync *s, int64_t rev)
 		s->served = (int64_t)t.have.config.store_rev;
 		sync_status(s, s->served, t.have.config.epoch,
 			    sync_records(&t.have));
-		goto out;
+		goto memo;
 	}
 	if (!err) {
 		t.want.config.store_rev = (uint64_t)rev;
@@ -284,7 +288,11 @@ static int sync_compile(struct sync *s, int64_t rev)
 			sync_log("cannot save the revision under %s",
 				 s->o->state_dir);
 	}
-out:
+memo:
+	/* ... unless it went through: then the parse is the next one's
+	 * memo, taken back from the transaction before it closes. */
+	if (!err)
+		mesh_memo_take(&s->memo, s->ms->prefix, &s->kv, &t.next);
 	txn_close(&t);
 	model_set_free(&set);
 	diag_free(&regd);
@@ -660,6 +668,7 @@ int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 				  SYNC_BACKOFF_MAX_MS : backoff * 2;
 	}
 	mstore_list_free(&s.kv);
+	mesh_memo_free(&s.memo);
 	mstore_close(s.ms);
 	store_close(s.mem);
 	return rc;

@@ -429,6 +429,30 @@ fail:
 	return err;
 }
 
+int model_set_add_copy_own(struct model_set *s, const struct model_set *from,
+			   const struct model_obj *src)
+{
+	const char *file = NULL;
+	struct model_obj *o;
+	int err;
+
+	err = model_set_add_copy(s, from, src);
+	if (err || !src->loc.file)
+		return err;
+	o = &s->objs[s->n - 1];
+	file = model_set_file_new(s, src->loc.file);
+	if (!file)
+		return -ENOMEM;
+	/* One input, one object: all its locations are in that input. */
+	o->loc.file = file;
+	if (o->name_loc.file)
+		o->name_loc.file = file;
+	for (size_t i = 0; i < o->pol.nrefs; i++)
+		if (o->pol.refs[i].loc.file)
+			o->pol.refs[i].loc.file = file;
+	return 0;
+}
+
 int model_set_take(struct model_set *s, struct model_set *from)
 {
 	const size_t first = s->n;

@@ -152,6 +152,13 @@ struct model_obj *model_set_add(struct model_set *s, enum model_kind kind);
 int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		       const struct model_obj *o);
 
+/* The same for an object that is the one object of its input (a store
+ * key's value): @s keeps its own copy of that input's name, and every
+ * location of the copy points at it, so that @from may go first.
+ * Returns 0 or -ENOMEM (the copy may then be in @s, pointing at @from). */
+int model_set_add_copy_own(struct model_set *s, const struct model_set *from,
+			   const struct model_obj *o);
+
 /*
  * Interns tag set @ts (its tags sorted by key, every byte past the content
  * zero) into @s.  Returns its id (> 0), or 0 on ENOMEM.  Two sets with the
