@@ -31,6 +31,10 @@
  * pins, the writers' lock or root, so that many syncs on one machine each
  * stand for a node (scripts/bench-scale.sh).  --status FILE says which
  * revision is served, and since when, each time one is (sync_status()).
+ *
+ * A change parses only the keys it brings: the objects of the last
+ * compile that went through are kept by key (s->memo, mesh.h) and copied
+ * into the next, which at 100k objects was most of a one-object change.
  */
 #include <errno.h>
 #include <limits.h>
