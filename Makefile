@@ -279,6 +279,14 @@ bench: bench-deps
 bench-policy: all $(BENCH_POLICY_LOAD)
 	$(Q)O=$(O) scripts/bench-policy.sh
 
+# The mesh store at scale alone: 100 `mfctl sync --memory` on one etcd
+# and a 10k-service, 100k-workload mesh (scripts/bench-scale.sh, its
+# MF_SCALE_* settings; also MF_BENCH_PATHS=store-scale in make bench);
+# $(O)/bench/scale.json.
+.PHONY: bench-scale
+bench-scale: mfctl
+	$(Q)O=$(O) scripts/bench-scale.sh
+
 # The agents' longest loop stall while a 10k-service policy is applied under
 # load, alone (scripts/bench-stall.sh); $(O)/bench/stall.json.
 .PHONY: bench-stall

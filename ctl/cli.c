@@ -45,6 +45,8 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_CERT] = { "cert", 0, "FILE" },
 	[CTL_OPT_SERIAL] = { "serial", 0, "HEX" },
 	[CTL_OPT_REASON] = { "reason", 0, "REASON" },
+	[CTL_OPT_MEMORY] = { "memory", 0, NULL },
+	[CTL_OPT_STATUS] = { "status", 0, "FILE" },
 };
 
 /* getopt_long's value for --help. */

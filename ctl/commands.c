@@ -383,7 +383,8 @@ const struct ctl_cmd ctl_cmds[] = {
 		.name = "sync",
 		.synopsis = "mfctl --store URL [--bpf-root DIR] [--state-dir "
 			    "DIR] [--run-dir DIR]\n             sync [--once] "
-			    "[--node NAME -f FILE [--ttl SECONDS]]",
+			    "[--node NAME -f FILE [--ttl SECONDS]]\n"
+			    "             [--memory] [--status FILE]",
 		.about = "Keeps this node's policy maps on the mesh in the "
 			 "store.  Lists the\nstore's prefix, compiles the "
 			 "policy there into the maps (one flip,\nsaved to the "
@@ -405,6 +406,12 @@ const struct ctl_cmd ctl_cmds[] = {
 			{ CTL_OPT_TTL,
 			  "the lease's TTL, 1..3600 (default 10): a dead\n"
 			  "node's workloads go from every node within it" },
+			{ CTL_OPT_MEMORY,
+			  "maps in memory, not pinned: no BPF, no lock,\n"
+			  "no root; saved only to a --state-dir given" },
+			{ CTL_OPT_STATUS,
+			  "rewritten with the revision served (and its\n"
+			  "monotonic time) each time one is in force" },
 		},
 		.footer = "Exit codes (--once): 0 in force, 2 the store or "
 			  "the maps failed.",

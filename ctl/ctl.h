@@ -41,6 +41,9 @@ struct ctl_opts {
 	 * restore reads it.  NULL (tests that do not exercise it): apply
 	 * and delete save nothing. */
 	const char *state_dir;
+	/* The state dir was given (--state-dir, $MF_STATE_DIR), not the
+	 * default: `sync --memory` saves there only then. */
+	bool state_dir_set;
 	/* --run-dir: where the writers take their lock.  NULL: no lock. */
 	const char *run_dir;
 	/* Tests: the policy maps in this store instead of under bpf_root. */
@@ -77,6 +80,8 @@ enum ctl_opt {
 	CTL_OPT_CERT,		/* --cert FILE */
 	CTL_OPT_SERIAL,		/* --serial HEX */
 	CTL_OPT_REASON,		/* --reason REASON */
+	CTL_OPT_MEMORY,		/* --memory */
+	CTL_OPT_STATUS,		/* --status FILE */
 	CTL_OPT_MAX,
 };
 
@@ -100,7 +105,7 @@ struct ctl_cmd_opt {
 	const char *help;
 };
 
-#define CTL_CMD_OPTS_MAX 5
+#define CTL_CMD_OPTS_MAX 6
 
 struct ctl_cmd {
 	const char *name;	/* "apply", "ca init" */

@@ -34,8 +34,13 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	mf_paths_default(&p);
-	o = (struct ctl_opts){ p.config_dir, p.bpf_root, p.state_dir,
-			       p.run_dir, NULL, getenv("MF_STORE"), { 0 } };
+	o = (struct ctl_opts){ .config_dir = p.config_dir,
+			       .bpf_root = p.bpf_root,
+			       .state_dir = p.state_dir,
+			       .state_dir_set = getenv("MF_STATE_DIR") &&
+						*getenv("MF_STATE_DIR"),
+			       .run_dir = p.run_dir,
+			       .store_url = getenv("MF_STORE") };
 	if (o.store_url && !*o.store_url)
 		o.store_url = NULL;
 	/* "+": stop at the command word; its options are its own. */
@@ -49,6 +54,7 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			o.state_dir = optarg;
+			o.state_dir_set = true;
 			break;
 		case 'r':
 			o.run_dir = optarg;

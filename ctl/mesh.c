@@ -145,17 +145,85 @@ static int mesh_reg_split(const char *prefix, const char *key, char **node,
 	return k < 0 ? -2 : k;
 }
 
+void mesh_memo_free(struct mesh_memo *m)
+{
+	model_set_free(&m->set);
+	free(m->rev);
+	m->rev = NULL;
+	m->n = 0;
+}
+
+/* The object of @memo for store key @kv, if it is at @kv's revision. */
+static const struct model_obj *mesh_memo_find(const struct mesh_memo *memo,
+					      const struct mstore_kv *kv)
+{
+	size_t lo = 0, hi = memo ? memo->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(memo->set.objs[mid].loc.file, kv->key);
+
+		if (!c)
+			return memo->rev[mid] == kv->mod_rev ?
+				       &memo->set.objs[mid] : NULL;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void mesh_memo_take(struct mesh_memo *m, const char *prefix,
+		    const struct mstore_list *l, struct model_set *set)
+{
+	char pol[512];
+	size_t n = 0, pl;
+
+	mesh_memo_free(m);
+	snprintf(pol, sizeof(pol), "%s" MESH_POLICY "/", prefix);
+	pl = strlen(pol);
+	m->rev = calloc(set->n ? set->n : 1, sizeof(*m->rev));
+	if (!m->rev)
+		goto drop;
+	/* The policy objects come first, in the order of their keys. */
+	for (size_t i = 0; i < l->n && n <= set->n; i++) {
+		if (strncmp(l->kvs[i].key, pol, pl))
+			continue;
+		if (n == set->n || !set->objs[n].loc.file ||
+		    strcmp(set->objs[n].loc.file, l->kvs[i].key))
+			goto drop;
+		m->rev[n++] = l->kvs[i].mod_rev;
+	}
+	m->set = *set;
+	m->n = n;
+	model_set_init(set);
+	return;
+drop:
+	mesh_memo_free(m);
+	model_set_free(set);
+}
+
 int mesh_parse(const char *prefix, const struct mstore_list *l,
 	       struct model_set *set, struct diag *d, int64_t *guard_rev,
 	       struct diag *regd)
 {
+	return mesh_parse_memo(prefix, l, set, d, guard_rev, regd, NULL);
+}
+
+int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
+		    struct model_set *set, struct diag *d, int64_t *guard_rev,
+		    struct diag *regd, const struct mesh_memo *memo)
+{
 	char guard[512];
-	int err = 0;
+	size_t first = set->n;
+	int err = 0, e0;
 
 	snprintf(guard, sizeof(guard), "%s" MESH_POLICY, prefix);
 	*guard_rev = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct mstore_kv *kv = &l->kvs[i];
+		const struct model_obj *was;
 		const char *name = NULL;
 		size_t before = set->n;
 		int k, e;
@@ -174,7 +242,19 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 			err = -EINVAL;
 			continue;
 		}
-		e = doc_parse_buffer(set, kv->key, kv->val, kv->len, d);
+		/* Unchanged since the memo's parse, which checked it
+		 * against its key. */
+		was = mesh_memo_find(memo, kv);
+		if (was) {
+			e = model_set_add_copy_own(set, &memo->set, was);
+			if (e)
+				return e;
+			continue;
+		}
+		/* A key is new to @set: one search for its name, or for
+		 * its object among the others, per key would make a list
+		 * of n keys cost n^2 (doc_check_unique() below, once). */
+		e = doc_parse_one_of_many(set, kv->key, kv->val, kv->len, d);
 		if (e == -ENOMEM)
 			return e;
 		if (e) {
@@ -194,6 +274,14 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 			err = -EINVAL;
 		}
 	}
+	/* Keys are unique, and each object is checked against its own: two
+	 * of one kind and name can come only from two spellings of a kind
+	 * (Workload, Dataplane). */
+	e0 = doc_check_unique(set, first, d);
+	if (e0 == -ENOMEM)
+		return e0;
+	if (e0)
+		err = e0;
 	/* The registrations after the whole policy, which they refer to
 	 * and which wins over them. */
 	for (size_t i = 0; regd && !err && i < l->n; i++) {
@@ -305,16 +393,25 @@ static int mesh_op(struct ctl_mesh *m, enum model_kind kind, const char *name,
 
 int ctl_mesh_plan(struct ctl_mesh *m, struct txn *t)
 {
+	/* Each set sorted once, each object found by bisection: a search
+	 * through the other set per object would cost n^2 at 100k. */
+	const struct model_obj **was = NULL, **now = NULL;
 	int err = 0;
 
 	/* Room for every object of both sets and the guard. */
 	m->ops = calloc(t->applied.n + t->next.n + 1, sizeof(*m->ops));
-	if (!m->ops)
-		return -ENOMEM;
+	was = calloc(t->applied.n + 1, sizeof(*was));
+	now = calloc(t->next.n + 1, sizeof(*now));
+	if (!m->ops || !was || !now) {
+		err = -ENOMEM;
+		goto out;
+	}
+	model_set_sorted(&t->applied, was);
+	model_set_sorted(&t->next, now);
 	for (size_t i = 0; i < t->next.n && !err; i++) {
 		const struct model_obj *o = &t->next.objs[i];
 		const struct model_obj *old =
-			model_set_find(&t->applied, o->kind, o->name);
+			model_sorted_find(was, t->applied.n, o->kind, o->name);
 		char *val;
 		size_t len;
 
@@ -330,11 +427,14 @@ int ctl_mesh_plan(struct ctl_mesh *m, struct txn *t)
 	for (size_t i = 0; i < t->applied.n && !err; i++) {
 		const struct model_obj *o = &t->applied.objs[i];
 
-		if (model_set_find(&t->next, o->kind, o->name))
+		if (model_sorted_find(now, t->next.n, o->kind, o->name))
 			continue;
 		m->deleted++;
 		err = mesh_op(m, o->kind, o->name, NULL, 0);
 	}
+out:
+	free(was);
+	free(now);
 	return err;
 }
 

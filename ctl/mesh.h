@@ -53,6 +53,36 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 	       struct model_set *set, struct diag *d, int64_t *guard_rev,
 	       struct diag *regd);
 
+/*
+ * What a sync parsed of the policy keys at its last compile: the objects,
+ * in key order, each's loc.file its key (owned by @set), and the revision
+ * that last wrote each key.  The next parse copies an object whose key is
+ * at the same revision instead of parsing its value again: at 100k
+ * objects, parsing was most of a one-object change's compile.
+ */
+struct mesh_memo {
+	struct model_set set;		/* owned */
+	int64_t *rev;			/* owned: set.objs[i]'s key's */
+	size_t n;			/* policy objects, first in set */
+};
+
+void mesh_memo_free(struct mesh_memo *m);
+
+/* mesh_parse() with what @memo (NULL: nothing) holds taken from it
+ * rather than parsed again. */
+int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
+		    struct model_set *set, struct diag *d, int64_t *guard_rev,
+		    struct diag *regd, const struct mesh_memo *memo);
+
+/*
+ * Makes @m the memo of @set, a mesh_parse*() of @l (of @prefix) that the
+ * caller gives up: its policy objects, each matched with its key's
+ * revision.  An object that does not line up with its key leaves @m
+ * empty (the next parse parses everything).  @set is left empty.
+ */
+void mesh_memo_take(struct mesh_memo *m, const char *prefix,
+		    const struct mstore_list *l, struct model_set *set);
+
 /* The key of object @kind/@name under @prefix, malloc'ed into *@key.
  * Returns 0 or -ENOMEM. */
 int mesh_key(char **key, const char *prefix, enum model_kind kind,

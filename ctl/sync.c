@@ -25,6 +25,16 @@
  * Workloads it serves) under a lease it keeps alive (sync_reg_run()), and
  * every sync compiles the policy with every node's registrations, each
  * checked to speak for its own node only (mesh_parse()).
+ *
+ * With --memory the maps are a store in memory (store_mem.c) instead of
+ * the pinned ones: the same list, watch, parse and compile, without BPF,
+ * pins, the writers' lock or root, so that many syncs on one machine each
+ * stand for a node (scripts/bench-scale.sh).  --status FILE says which
+ * revision is served, and since when, each time one is (sync_status()).
+ *
+ * A change parses only the keys it brings: the objects of the last
+ * compile that went through are kept by key (s->memo, mesh.h) and copied
+ * into the next, which at 100k objects was most of a one-object change.
  */
 #include <errno.h>
 #include <limits.h>
@@ -49,6 +59,9 @@
 struct sync {
 	const struct ctl_opts *o;
 	struct mstore *ms;		/* owned */
+	struct store *mem;		/* owned: --memory's maps, or NULL */
+	struct mesh_memo memo;		/* the last compile's parse */
+	const char *status;		/* --status FILE, or NULL */
 	char prefix[512];		/* "<prefix>/", what is listed */
 	struct mstore_list kv;		/* what the store holds, as known */
 	bool known;			/* kv is the store at kv.rev */
@@ -82,9 +95,18 @@ static void sync_sleep_ms(long ms)
 		;
 }
 
-/* The transaction options of a write to this node's maps. */
+/* The transaction options of a write to this node's maps.  Maps in
+ * memory are this process's alone: no lock, and a state dir only where
+ * one was asked for. */
 static struct txn_opts sync_txn_opts(const struct sync *s)
 {
+	if (s->mem)
+		return (struct txn_opts){
+			.store = s->mem,
+			.state_dir = s->o->state_dir_set ? s->o->state_dir :
+							   NULL,
+			.write = true,
+		};
 	return (struct txn_opts){
 		.bpf_root = s->o->bpf_root,
 		.store = s->o->store,
@@ -92,6 +114,39 @@ static struct txn_opts sync_txn_opts(const struct sync *s)
 		.run_dir = s->o->run_dir,
 		.write = true,
 	};
+}
+
+/*
+ * --status FILE, rewritten whole (rename) each time a revision is served:
+ *
+ *   revision R
+ *   monotonic_ns T    CLOCK_MONOTONIC when R was in force
+ *   realtime_ns T     the same instant by the wall clock
+ *   epoch E
+ *   records N         in the maps' half in force
+ *
+ * A reader polls it to learn when a node serves R; the monotonic clock is
+ * one for every process of the machine and does not step.
+ */
+static void sync_status(const struct sync *s, int64_t rev, uint64_t epoch,
+			size_t records)
+{
+	struct timespec mono, real;
+	char buf[256];
+	int n;
+
+	if (!s->status)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	n = snprintf(buf, sizeof(buf),
+		     "revision %lld\nmonotonic_ns %lld\nrealtime_ns %lld\n"
+		     "epoch %llu\nrecords %zu\n", (long long)rev,
+		     (long long)mono.tv_sec * 1000000000LL + mono.tv_nsec,
+		     (long long)real.tv_sec * 1000000000LL + real.tv_nsec,
+		     (unsigned long long)epoch, records);
+	if (fsio_write_atomic(s->status, buf, (size_t)n, 0644))
+		sync_log("cannot write the status to %s", s->status);
 }
 
 /* <state-dir>/store.rev: the revision the saved policy is of. */
@@ -138,6 +193,24 @@ static bool sync_same(const struct txn *t)
 	       !memcmp(&a, &b, sizeof(a));
 }
 
+static size_t sync_records(const struct rec_set *rs)
+{
+	size_t n = 0;
+
+	for (int m = 0; m < REC_MAP_MAX; m++)
+		n += rec_count(rs, (enum rec_map)m);
+	return n;
+}
+
+/* Milliseconds on the monotonic clock, for where a compile's time goes. */
+static double sync_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /*
  * Compiles what the store holds (s->kv at @rev) into the maps, in one
  * flip.  A policy that is not valid (someone wrote the store by hand) or
@@ -151,6 +224,9 @@ static int sync_compile(struct sync *s, int64_t rev)
 	struct diag d, regd;
 	int64_t guard;
 	struct txn t;
+	/* When each step ended: the maps in force read, the store's
+	 * objects parsed, the policy compiled, written. */
+	double at[5] = { sync_ms() };
 	int err;
 
 	model_set_init(&set);
@@ -159,15 +235,21 @@ static int sync_compile(struct sync *s, int64_t rev)
 	err = txn_open(&t, &to);
 	if (err == -ENOENT)
 		err = 0;	/* no maps yet: made at commit */
+	at[1] = sync_ms();
 	if (!err) {
-		err = mesh_parse(s->ms->prefix, &s->kv, &set, &d, &guard,
-				 &regd);
+		err = mesh_parse_memo(s->ms->prefix, &s->kv, &set, &d, &guard,
+				      &regd, &s->memo);
 		model_set_free(&t.next);
-		t.next = set;	/* moved: the transaction frees it */
+		t.next = set;	/* moved: the transaction frees it ... */
 		model_set_init(&set);
 	}
+	/* The old memo's objects are copied (with their own names), and a
+	 * memo is taken again below only from a compile that went through. */
+	mesh_memo_free(&s->memo);
+	at[2] = sync_ms();
 	if (!err)
 		err = txn_plan(&t);
+	at[3] = sync_ms();
 	if (!err && t.have.config.store_rev && sync_same(&t)) {
 		/* A restart, or a change that compiles to the same maps:
 		 * nothing to rewrite, and the agent has nothing to reload. */
@@ -178,12 +260,15 @@ static int sync_compile(struct sync *s, int64_t rev)
 			 (unsigned long long)t.have.config.store_rev,
 			 (unsigned long long)t.have.config.epoch);
 		s->served = (int64_t)t.have.config.store_rev;
-		goto out;
+		sync_status(s, s->served, t.have.config.epoch,
+			    sync_records(&t.have));
+		goto memo;
 	}
 	if (!err) {
 		t.want.config.store_rev = (uint64_t)rev;
 		err = txn_commit(&t);
 	}
+	at[4] = sync_ms();
 	diag_print(&d, stderr);
 	diag_print(&regd, stderr);
 	if (err) {
@@ -194,15 +279,24 @@ static int sync_compile(struct sync *s, int64_t rev)
 	} else {
 		diag_print(&t.d, stderr);	/* old-half leftovers */
 		s->served = rev;
+		sync_status(s, rev, t.want.config.epoch, sync_records(&t.want));
 		sync_log("revision %lld in force at epoch %llu: %zu created, "
-			 "%zu updated, %zu deleted records", (long long)rev,
+			 "%zu updated, %zu deleted records (%zu objects; "
+			 "read %.0f ms, parse %.0f ms, compile %.0f ms, "
+			 "write %.0f ms)", (long long)rev,
 			 (unsigned long long)t.want.config.epoch,
-			 t.diff.created, t.diff.updated, t.diff.deleted);
+			 t.diff.created, t.diff.updated, t.diff.deleted,
+			 t.next.n, at[1] - at[0], at[2] - at[1],
+			 at[3] - at[2], at[4] - at[3]);
 		if (sync_rev_save(s, rev))
 			sync_log("cannot save the revision under %s",
 				 s->o->state_dir);
 	}
-out:
+memo:
+	/* ... unless it went through: then the parse is the next one's
+	 * memo, taken back from the transaction before it closes. */
+	if (!err)
+		mesh_memo_take(&s->memo, s->ms->prefix, &s->kv, &t.next);
 	txn_close(&t);
 	model_set_free(&set);
 	diag_free(&regd);
@@ -350,51 +444,89 @@ out:
 	return rc;
 }
 
-/* Puts @ev into what is known (a NULL value: deletes it). */
-static int sync_kv_update(struct sync *s, const struct mstore_kv *ev)
+/* An event of an answer, by key; among events of one key, the later. */
+static int sync_ev_cmp(const void *a, const void *b)
+{
+	const struct mstore_kv *x = *(const struct mstore_kv *const *)a;
+	const struct mstore_kv *y = *(const struct mstore_kv *const *)b;
+	int r = strcmp(x->key, y->key);
+
+	return r ? r : x < y ? -1 : x > y;	/* ev[] order = revision order */
+}
+
+/*
+ * Brings what is known (s->kv, in key order as the store lists it) up to
+ * the @n events of one answer (a NULL value: a delete): the events sorted
+ * by key, the last of each key kept, merged with the known keys in one
+ * pass.  A whole mesh loaded in one transaction is 100k events: a search
+ * through what is known per event would cost n^2.  Returns 0 or -ENOMEM
+ * (what is known unchanged).
+ */
+static int sync_kv_merge(struct sync *s, const struct mstore_kv *ev, size_t n)
 {
 	struct mstore_list *l = &s->kv;
-	struct mstore_kv *kv = NULL, *grown;
-	char *val = NULL;
-	size_t i;
+	const struct mstore_kv **by;
+	struct mstore_kv *cp, *fresh;
+	size_t i = 0, j = 0, k = 0, m = 0;
+	int err = -ENOMEM;
 
-	for (i = 0; i < l->n && !kv; i++)
-		if (!strcmp(l->kvs[i].key, ev->key))
-			kv = &l->kvs[i];
-	if (!ev->val) {
-		if (kv) {
-			free(kv->key);
-			free(kv->val);
-			*kv = l->kvs[--l->n];
-		}
-		return 0;
+	by = malloc((n ? n : 1) * sizeof(*by));
+	cp = calloc(n ? n : 1, sizeof(*cp));
+	fresh = calloc(l->n + n + 1, sizeof(*fresh));
+	if (!by || !cp || !fresh)
+		goto out;
+	for (size_t e = 0; e < n; e++)
+		by[e] = &ev[e];
+	qsort(by, n, sizeof(*by), sync_ev_cmp);
+	for (size_t e = 0; e < n; e++)
+		if (e + 1 == n || strcmp(by[e]->key, by[e + 1]->key))
+			by[m++] = by[e];	/* the last of its key */
+	/* Every copy made before anything moves: a failure leaves what is
+	 * known as it was. */
+	for (size_t e = 0; e < m; e++) {
+		if (!by[e]->val)
+			continue;
+		cp[e] = *by[e];
+		cp[e].key = strdup(by[e]->key);
+		cp[e].val = malloc(by[e]->len + 1);
+		if (!cp[e].key || !cp[e].val)
+			goto out;
+		memcpy(cp[e].val, by[e]->val, by[e]->len);
+		cp[e].val[by[e]->len] = '\0';
 	}
-	val = malloc(ev->len + 1);
-	if (!val)
-		return -ENOMEM;
-	memcpy(val, ev->val, ev->len);
-	val[ev->len] = '\0';
-	if (!kv) {
-		grown = realloc(l->kvs, (l->n + 1) * sizeof(*l->kvs));
-		if (!grown) {
-			free(val);
-			return -ENOMEM;
+	while (i < l->n || j < m) {
+		int c = i >= l->n ? 1 : j >= m ? -1 :
+			strcmp(l->kvs[i].key, by[j]->key);
+
+		if (c < 0) {
+			fresh[k++] = l->kvs[i++];
+			continue;
 		}
-		l->kvs = grown;
-		kv = &l->kvs[l->n];
-		kv->key = strdup(ev->key);
-		kv->val = NULL;
-		if (!kv->key) {
-			free(val);
-			return -ENOMEM;
+		if (c == 0) {		/* replaced or deleted */
+			free(l->kvs[i].key);
+			free(l->kvs[i].val);
+			i++;
 		}
-		l->n++;
+		if (cp[j].key) {	/* put */
+			fresh[k++] = cp[j];
+			memset(&cp[j], 0, sizeof(cp[j]));
+		}
+		j++;
 	}
-	free(kv->val);
-	kv->val = val;
-	kv->len = ev->len;
-	kv->mod_rev = ev->mod_rev;
-	return 0;
+	free(l->kvs);
+	l->kvs = fresh;
+	l->n = k;
+	fresh = NULL;
+	err = 0;
+out:
+	for (size_t e = 0; cp && e < n; e++) {
+		free(cp[e].key);
+		free(cp[e].val);
+	}
+	free(fresh);
+	free(cp);
+	free(by);
+	return err;
 }
 
 static int sync_on_events(void *arg, const struct mstore_kv *ev, size_t n,
@@ -404,13 +536,12 @@ static int sync_on_events(void *arg, const struct mstore_kv *ev, size_t n,
 	int64_t last = 0;
 	int err = 0;
 
-	for (size_t i = 0; i < n && !err; i++) {
-		err = sync_kv_update(s, &ev[i]);
-		if (ev[i].mod_rev > last)
-			last = ev[i].mod_rev;
-	}
+	err = sync_kv_merge(s, ev, n);
 	if (err)
 		return err;
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].mod_rev > last)
+			last = ev[i].mod_rev;
 	/* The answer's own revision may be the store's, past events still
 	 * to come on this stream (a watch catching up): what is known is up
 	 * to the last event, and a watch that breaks resumes after it. */
@@ -460,7 +591,8 @@ static void sync_resume(struct sync *s)
 
 int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 {
-	struct sync s = { .o = o, .once = a->set[CTL_OPT_ONCE] };
+	struct sync s = { .o = o, .once = a->set[CTL_OPT_ONCE],
+			  .status = a->val[CTL_OPT_STATUS] };
 	/* Runs as long as the process: the registration thread is never
 	 * joined, and its lease ends with the process. */
 	static struct sync_reg reg;
@@ -472,9 +604,14 @@ int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 		ctl_err("sync needs --store URL (or $MF_STORE)");
 		return CTL_EXIT_INVALID;
 	}
+	if (a->set[CTL_OPT_MEMORY] && store_mem_new(&s.mem)) {
+		ctl_err("out of memory");
+		return CTL_EXIT_SYSTEM;
+	}
 	err = mstore_open(&s.ms, o->store_url, &o->store_tls, errbuf);
 	if (err) {
 		ctl_err("%s", errbuf);
+		store_close(s.mem);
 		return ctl_exit_for(err);
 	}
 	snprintf(s.prefix, sizeof(s.prefix), "%s/", s.ms->prefix);
@@ -486,11 +623,13 @@ int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 				"sync to keep it alive)");
 		if (rc) {
 			mstore_close(s.ms);
+			store_close(s.mem);
 			return rc;
 		}
 		rc = CTL_EXIT_SYSTEM;
 	}
-	if (!s.once)
+	/* Maps in memory start empty: nothing to restore or resume. */
+	if (!s.once && !s.mem)
 		sync_resume(&s);
 	for (;;) {
 		if (!s.known) {
@@ -533,6 +672,8 @@ int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 				  SYNC_BACKOFF_MAX_MS : backoff * 2;
 	}
 	mstore_list_free(&s.kv);
+	mesh_memo_free(&s.memo);
 	mstore_close(s.ms);
+	store_close(s.mem);
 	return rc;
 }

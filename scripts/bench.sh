@@ -33,6 +33,11 @@
 #              them costs each request
 #   nginx      a1 -> 10.78.1.1:18080 nginx (node a) =mTLS= nginx 10.77.0.2:18443 (node b) -> b1
 #   haproxy    a1 -> 10.78.1.1:18081 HAProxy (node a) =mTLS= HAProxy 10.77.0.2:18444 (node b) -> b1
+#   store-scale  opt-in (named in MF_BENCH_PATHS, not in the default
+#              list), and not a path of the testbed: the mesh store at
+#              scale, S memory syncs on one etcd (scripts/bench-scale.sh,
+#              its MF_SCALE_* settings), run after the others, or alone
+#              without the testbed when it is the only one named
 #
 # The configurations are tests/bench/*.conf, *.cfg and policy.yaml; the
 # certificates are the testbed's (mfctl, ECDSA P-256).  Every proxy runs one
@@ -628,9 +633,25 @@ latency_rep() {
 
 # ---- main --------------------------------------------------------------------
 
+# store-scale is a bench of its own (bench-scale.sh), not a path here.
+SCALE=0
+rest=""
+for path in $PATHS; do
+	if [ "$path" = store-scale ]; then
+		SCALE=1
+	else
+		rest+="${rest:+ }$path"
+	fi
+done
+PATHS=$rest
+if [ -z "$PATHS" ]; then
+	[ "$SCALE" = 1 ] || die "MF_BENCH_PATHS names no path"
+	O=$O "$top/scripts/bench-scale.sh"
+	exit $?
+fi
 [ "$(id -u)" = 0 ] || die "must run as root"
 for path in $PATHS; do
-	[ -n "${URL[$path]+set}" ] || die "unknown path '$path' in MF_BENCH_PATHS (${!URL[*]})"
+	[ -n "${URL[$path]+set}" ] || die "unknown path '$path' in MF_BENCH_PATHS (${!URL[*]} store-scale)"
 done
 for b in "$O/bin/mfctl" "$O/bin/meshforge-agent" "$LOAD"; do
 	[ -x "$b" ] || die "$b is not built (make bench builds it)"
@@ -701,3 +722,6 @@ else
 fi
 cat "$OUT/results.md"
 log "results: $OUT/results.md, $OUT/results.json, raw runs $RAW ($((SECONDS - start)) s)"
+if [ "$SCALE" = 1 ]; then
+	O=$O "$top/scripts/bench-scale.sh" || die "store-scale failed"
+fi

@@ -434,24 +434,25 @@ static int cmp_policies(const struct model_set *set,
  * MeshSubset and Dataplane, are not seen here), `from` entries for any
  * source (Mesh), then a `rules` list's, which wins.  The kernel enforces
  * it per source pod (bpf/lib/bucket.h). */
-static int cmp_conn_rate(const struct model_set *set, const char *name,
-			 uint16_t port, struct mf_service *v)
+static const enum model_kind cmp_mrl_kind =
+	(enum model_kind)(MODEL_GEN_FIRST + REC_RATELIMITS - REC_KIND_FIRST);
+
+/* @c (@n): the MeshRateLimit records (sel_model_cands() of cmp_mrl_kind),
+ * gathered once by the caller: gathered per service, they cost a pass
+ * over the whole set each, services x objects at 10k services. */
+static int cmp_conn_rate(const struct model_set *set, const struct sel_cand *c,
+			 size_t n, const char *name, uint16_t port,
+			 struct mf_service *v)
 {
-	const enum model_kind k = (enum model_kind)(MODEL_GEN_FIRST +
-						    REC_RATELIMITS -
-						    REC_KIND_FIRST);
 	const struct sel_ctx ctx = sel_model_ctx(set);
 	struct sel_workload self = { .service = name, .port = port };
 	static const uint8_t sections[] = { MF_SEC_FROM, MF_SEC_RULE };
 	struct mf_mrl_conf conf;
-	struct sel_cand *c;
-	size_t n;
 	int got = 0;
 
+	if (!n)
+		return 0;
 	svcname_fill(set, &self);
-	c = sel_model_cands(set, k, &n);
-	if (!c)
-		return -ENOMEM;
 	for (size_t i = 0; n && i < sizeof(sections); i++) {
 		struct sel_query q = { .self = &self, .section = sections[i] };
 
@@ -470,7 +471,6 @@ static int cmp_conn_rate(const struct model_set *set, const char *name,
 			v->conn_rate_num = v->conn_rate_interval_ms = 0;
 		}
 	}
-	free(c);
 	return got < 0 ? got : 0;
 }
 
@@ -491,6 +491,10 @@ static uint32_t cmp_tls_mode(const struct model_set *set,
 	struct mf_tls_conf conf;
 	uint32_t mode = 0;
 
+	/* No MeshTLS, no mode: and no search for the service, which per
+	 * endpoint would cost endpoints x objects. */
+	if (!n)
+		return 0;
 	svcname_fill(set, &self);
 	for (size_t i = 0; n && i < sizeof(sections); i++) {
 		struct sel_query q = { .self = &self, .section = sections[i] };
@@ -820,7 +824,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	__u32 max_svc, max_id;
 	const char *td = "";
 	struct sel_cand *tls = NULL;	/* the MeshTLS records */
-	size_t ntls = 0;
+	struct sel_cand *mrl = NULL;	/* the MeshRateLimit records */
+	size_t ntls = 0, nmrl = 0;
 	bool tls_modes = false;		/* an endpoint has a mode of its own */
 	int err;
 
@@ -1017,6 +1022,11 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	 * Service's VIP and port, a MeshService's VIP and each of its
 	 * ports, each with its protocol; a MeshExternalService's VIP and
 	 * match.port. */
+	mrl = sel_model_cands(set, cmp_mrl_kind, &nmrl);
+	if (!mrl) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0, mi = 0, ei = 0; i < nsvc; i++) {
 		const struct model_obj *o = svo[i];
 		const bool ms = o->kind == msvc_kind();
@@ -1051,7 +1061,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 				k.port = cs->port;
 			}
 			k.proto = MF_PROTO_TCP;	/* the one protocol */
-			err = cmp_conn_rate(set, o->name, k.port, &v);
+			err = cmp_conn_rate(set, mrl, nmrl, o->name, k.port,
+					    &v);
 			if (!err)
 				err = rec_add(out, REC_SERVICES, &k, &v);
 			if (err)
@@ -1146,6 +1157,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		rec_sort(out, m);
 	err = cmp_capacity(out, d);
 out:
+	free(mrl);
 	free(tls);
 	free(mtp_ids);
 	free(svc_eps);

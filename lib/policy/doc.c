@@ -384,8 +384,19 @@ static int doc_check_twice(struct doc_ctx *c, const struct model_set *set,
 	return 0;
 }
 
-int doc_parse_buffer(struct model_set *set, const char *file,
-		     const char *buf, size_t len, struct diag *d)
+int doc_check_unique(const struct model_set *set, size_t first,
+		     struct diag *d)
+{
+	struct doc_ctx c = { .d = d };
+	int err = doc_check_twice(&c, set, first);
+
+	return err ? err : c.errors ? -EINVAL : 0;
+}
+
+/* doc_parse_buffer(), or with @many doc_parse_one_of_many(). */
+static int doc_parse_named(struct model_set *set, const char *file,
+			   const char *buf, size_t len, struct diag *d,
+			   bool many)
 {
 	struct doc_ctx c = { .d = d };
 	size_t first = set->n;
@@ -393,7 +404,7 @@ int doc_parse_buffer(struct model_set *set, const char *file,
 	const char *name;
 	int err;
 
-	name = model_set_file(set, file);
+	name = many ? model_set_file_new(set, file) : model_set_file(set, file);
 	if (!name)
 		return -ENOMEM;
 	err = ytree_parse(&t, name, buf, len, d);
@@ -406,11 +417,23 @@ int doc_parse_buffer(struct model_set *set, const char *file,
 		err = doc_one(&c, set, &t.docs[i]);
 	}
 	ytree_free(&t);
-	if (!err)
+	if (!err && !many)
 		err = doc_check_twice(&c, set, first);
 	if (err)
 		return err;
 	return c.errors ? -EINVAL : 0;
+}
+
+int doc_parse_buffer(struct model_set *set, const char *file,
+		     const char *buf, size_t len, struct diag *d)
+{
+	return doc_parse_named(set, file, buf, len, d, false);
+}
+
+int doc_parse_one_of_many(struct model_set *set, const char *file,
+			  const char *buf, size_t len, struct diag *d)
+{
+	return doc_parse_named(set, file, buf, len, d, true);
 }
 
 int doc_parse_file(struct model_set *set, const char *path, struct diag *d)

@@ -24,6 +24,22 @@ int doc_parse_buffer(struct model_set *set, const char *file,
 		     const char *buf, size_t len, struct diag *d);
 
 /*
+ * The same for a caller that parses many inputs of one object each into
+ * @set (a store's values, @file the key, new to @set): neither the name
+ * nor the (kind, name) is looked up in @set, which at one search per
+ * input would make n inputs cost O(n^2).  The caller then checks the
+ * whole set once with doc_check_unique().
+ */
+int doc_parse_one_of_many(struct model_set *set, const char *file,
+			  const char *buf, size_t len, struct diag *d);
+
+/* Reports in @d every object from objs[@first] on whose (kind, name) an
+ * earlier object of @set has, in O(n log n).  Returns 0, -EINVAL (some
+ * were, each said) or -ENOMEM. */
+int doc_check_unique(const struct model_set *set, size_t first,
+		     struct diag *d);
+
+/*
  * Reads @path ("-": standard input, named "<stdin>") and parses it as
  * above.  Returns 0, -EINVAL (input problems, in @d), or another -errno
  * when the file cannot be read (also described in @d).

@@ -50,6 +50,8 @@ const struct model_obj *identity_select(const struct model_set *set,
 	const struct model_obj *best = NULL;
 	uint32_t best_n = 0;
 
+	if (!model_set_count(set, identity_kind()))
+		return NULL;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct model_obj *o = &set->objs[i];
 		const struct mf_mesh_identity *mi;

@@ -115,7 +115,8 @@ const struct model_obj *msvc_of_workload(const struct model_set *set,
 	const struct model_obj *first = NULL;
 	unsigned cnt = 0;
 
-	for (size_t i = 0; i < set->n; i++) {
+	for (size_t i = 0; model_set_count(set, msvc_kind()) && i < set->n;
+	     i++) {
 		const struct model_obj *o = &set->objs[i];
 
 		if (o->kind != msvc_kind() || !msvc_selects(set, o, w))

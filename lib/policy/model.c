@@ -236,11 +236,16 @@ void model_set_free(struct model_set *s)
 
 const char *model_set_file(struct model_set *s, const char *name)
 {
-	char **files, *copy;
-
 	for (size_t i = 0; i < s->nfiles; i++)
 		if (!strcmp(s->files[i], name))
 			return s->files[i];
+	return model_set_file_new(s, name);
+}
+
+const char *model_set_file_new(struct model_set *s, const char *name)
+{
+	char **files, *copy;
+
 	copy = strdup(name);
 	if (!copy)
 		return NULL;
@@ -280,6 +285,7 @@ struct model_obj *model_set_add(struct model_set *s, enum model_kind kind)
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
 	o->pol.kd = model_kind_desc(kind);
+	s->nkind[kind]++;
 	s->norder = 0;		/* the remembered order is stale */
 	return o;
 }
@@ -419,6 +425,30 @@ fail:
 	return err;
 }
 
+int model_set_add_copy_own(struct model_set *s, const struct model_set *from,
+			   const struct model_obj *src)
+{
+	const char *file = NULL;
+	struct model_obj *o;
+	int err;
+
+	err = model_set_add_copy(s, from, src);
+	if (err || !src->loc.file)
+		return err;
+	o = &s->objs[s->n - 1];
+	file = model_set_file_new(s, src->loc.file);
+	if (!file)
+		return -ENOMEM;
+	/* One input, one object: all its locations are in that input. */
+	o->loc.file = file;
+	if (o->name_loc.file)
+		o->name_loc.file = file;
+	for (size_t i = 0; i < o->pol.nrefs; i++)
+		if (o->pol.refs[i].loc.file)
+			o->pol.refs[i].loc.file = file;
+	return 0;
+}
+
 int model_set_take(struct model_set *s, struct model_set *from)
 {
 	const size_t first = s->n;
@@ -430,8 +460,11 @@ int model_set_take(struct model_set *s, struct model_set *from)
 	memcpy(s->objs + s->n, from->objs, from->n * sizeof(*s->objs));
 	s->n += from->n;
 	s->norder = 0;
+	for (int k = 0; k < MODEL_KIND_MAX; k++)
+		s->nkind[k] += from->nkind[k];
 	from->n = 0;
 	from->norder = 0;
+	memset(from->nkind, 0, sizeof(from->nkind));
 	for (size_t i = 0; i < from->tags.n && !err; i++)
 		if (!model_tags_intern(s, (const struct mf_tagset *)(
 			from->tags.vals + i * sizeof(struct mf_tagset))))

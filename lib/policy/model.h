@@ -111,7 +111,18 @@ struct model_set {
 	 * compile), and at 100k objects each sort shows. */
 	size_t *order;
 	size_t norder;
+	/* How many objects of each kind: what scans for one kind per
+	 * object (a Workload's MeshIdentity, its MeshService) skip when
+	 * there are none, which at 100k Workloads is an n^2 avoided. */
+	size_t nkind[MODEL_KIND_MAX];
 };
+
+/* How many objects of @kind @s holds. */
+static inline size_t model_set_count(const struct model_set *s,
+				     enum model_kind kind)
+{
+	return s->nkind[kind];
+}
 
 void model_set_init(struct model_set *s);
 void model_set_free(struct model_set *s);
@@ -119,6 +130,11 @@ void model_set_free(struct model_set *s);
 /* Keeps a copy of @name for the set's lifetime and returns it, or NULL on
  * ENOMEM. */
 const char *model_set_file(struct model_set *s, const char *name);
+
+/* The same for a @name the caller knows the set does not hold yet (a
+ * store key): no search through the names kept, which for one name per
+ * object would make a set of n objects cost n^2 / 2 comparisons. */
+const char *model_set_file_new(struct model_set *s, const char *name);
 
 /* Makes room for @n more objects, so a caller that knows the count
  * appends without regrowing.  Returns 0 or -ENOMEM. */
@@ -135,6 +151,13 @@ struct model_obj *model_set_add(struct model_set *s, enum model_kind kind);
  * Returns 0 or -ENOMEM. */
 int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		       const struct model_obj *o);
+
+/* The same for an object that is the one object of its input (a store
+ * key's value): @s keeps its own copy of that input's name, and every
+ * location of the copy points at it, so that @from may go first.
+ * Returns 0 or -ENOMEM (the copy may then be in @s, pointing at @from). */
+int model_set_add_copy_own(struct model_set *s, const struct model_set *from,
+			   const struct model_obj *o);
 
 /*
  * Interns tag set @ts (its tags sorted by key, every byte past the content

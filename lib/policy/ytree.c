@@ -424,10 +424,15 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 		size_t len, struct diag *d)
 {
 	struct ytree_piece pcs[YTREE_PIECES_MAX];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t max = len / YTREE_PIECE_MIN, n;
+	long ncpu;
 	int err = 0;
 
+	/* Too small to split: no need to ask for the CPUs, which reads a
+	 * file each time (a store's 100k one-object values). */
+	if (max < 2)
+		return ytree_parse_one(t, file, buf, len, 0, d);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu < 1)
 		ncpu = 1;
 	if (max > (size_t)ncpu)

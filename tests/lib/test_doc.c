@@ -655,6 +655,62 @@ static bool test_defined_twice(void)
 		       "twice (first at t.yaml:1:1)");
 }
 
+/* Many one-object inputs (a store's keys): no search per input, one check
+ * for twice-defined objects at the end, which names both inputs. */
+static bool test_one_of_many(void)
+{
+	const char *svc = API "kind: Service\nmetadata: {name: web}\n"
+			  "spec: {vip: 10.96.0.10, port: 80}\n";
+	struct model_set set;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ASSERT_EQ(doc_parse_one_of_many(&set, "/m/a", svc, strlen(svc),
+					     &d), 0) &&
+	     ASSERT_EQ(doc_parse_one_of_many(&set, "/m/b", svc, strlen(svc),
+					     &d), 0) &&
+	     ASSERT_EQ(set.n, 2) && ASSERT_EQ(d.n, 0) &&
+	     ASSERT_EQ(model_set_count(&set, MODEL_SERVICE), 2) &&
+	     ASSERT_EQ(doc_check_unique(&set, 0, &d), -EINVAL) &&
+	     ASSERT_EQ(d.n, 1) &&
+	     ASSERT_STREQ(d.msgs[0], "/m/b:3:18: metadata.name: Service "
+				     "\"web\" is defined twice (first at "
+				     "/m/a:1:1)") &&
+	     ASSERT_EQ(doc_check_unique(&set, 2, &d), 0);
+	model_set_free(&set);
+	diag_free(&d);
+	return ok;
+}
+
+/* A copy of a one-object input's object that outlives the set it came
+ * from: its locations on its own copy of the input's name. */
+static bool test_copy_own(void)
+{
+	const char *svc = API "kind: Service\nmetadata: {name: web}\n"
+			  "spec: {vip: 10.96.0.10, port: 80}\n";
+	struct model_set from, to;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&from);
+	model_set_init(&to);
+	diag_init(&d);
+	ok = ASSERT_EQ(doc_parse_one_of_many(&from, "/m/policy/Service/web",
+					     svc, strlen(svc), &d), 0) &&
+	     ASSERT_EQ(model_set_add_copy_own(&to, &from, &from.objs[0]), 0);
+	model_set_free(&from);
+	ok = ok && ASSERT_EQ(to.n, 1) &&
+	     ASSERT_STREQ(to.objs[0].loc.file, "/m/policy/Service/web") &&
+	     ASSERT_TRUE(to.objs[0].name_loc.file == to.objs[0].loc.file) &&
+	     ASSERT_EQ(to.objs[0].name_loc.line, 3) &&
+	     ASSERT_EQ(model_set_count(&to, MODEL_SERVICE), 1);
+	model_set_free(&to);
+	diag_free(&d);
+	return ok;
+}
+
 static bool test_yaml_errors(void)
 {
 	return expect1(API "kind: [Mesh\n",
@@ -726,6 +782,8 @@ int main(void)
 	TEST_RUN(test_bad_mtp);
 	TEST_RUN(test_bad_protocol);
 	TEST_RUN(test_defined_twice);
+	TEST_RUN(test_one_of_many);
+	TEST_RUN(test_copy_own);
 	TEST_RUN(test_yaml_errors);
 	TEST_RUN(test_all_problems_reported);
 	TEST_RUN(test_deep_nesting_refused);

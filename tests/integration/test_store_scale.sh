@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The machinery of the mesh store's scale bench (scripts/bench-scale.sh,
+# docs/store.md), small: one etcd of Debian's etcd-server on loopback
+# (127.0.0.1:24690, peer :24691) and five `mfctl sync --memory` (maps in
+# memory, no BPF), each with a status file and a state dir, on a mesh of
+# 200 Services and 2,000 Workloads over 5 Nodes (scripts/gen-policy.py):
+#  - a sync with --memory touches no pins: it runs with a --bpf-root that
+#    does not exist and leaves it so;
+#  - the whole mesh in one apply: every sync's status says its revision,
+#    with the same count of records, and every sync's saved policy holds
+#    every object of the mesh;
+#  - one Service changed: every sync serves the new revision, every
+#    sync's compiled view (its saved policy) has the Service's new port,
+#    and is the view of a sync that parses every key afresh (the others
+#    parse only the changed key, the rest from their memo);
+#  - a Service and its Workloads deleted: gone from every sync's view;
+#  - bench-scale.sh itself at a tiny size: both phases measured, every
+#    figure there.
+# No testbed: the syncs stand for nodes without kernels.  The testbed lock
+# is taken all the same, so that the timing runs alone.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_store_scale
+tl_require_cmd etcd curl "$TL_PY"
+tl_require_built "$MFCTL"
+[ "$(id -u)" = 0 ] && tl_lock
+
+S=5
+PORT=24690
+STORE=etcd://127.0.0.1:$PORT/mf-scale-test
+NOPINS=/sys/fs/bpf/mf-scale-nopins
+ETCD_PID=""
+SYNC_PIDS=()
+
+cleanup_scale() {
+	local p
+	for p in "${SYNC_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${SYNC_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if [ -n "$ETCD_PID" ]; then
+		kill "$ETCD_PID" 2>/dev/null
+		wait "$ETCD_PID" 2>/dev/null
+	fi
+}
+trap 'rc=$?; cleanup_scale; (exit $rc); tl_cleanup' EXIT
+
+"$TL_PY" "$TL_TOP/scripts/gen-policy.py" --services 200 \
+	--workloads-per-service 10 --nodes "$S" -o "$TL_TMP/mesh.yaml"
+objects=$(grep -c '^kind: ' "$TL_TMP/mesh.yaml")
+
+etcd --name mf-scale-test --data-dir "$TL_TMP/etcd" \
+	--listen-client-urls "http://127.0.0.1:$PORT" \
+	--advertise-client-urls "http://127.0.0.1:$PORT" \
+	--listen-peer-urls "http://127.0.0.1:$((PORT + 1))" \
+	--initial-advertise-peer-urls "http://127.0.0.1:$((PORT + 1))" \
+	--initial-cluster "mf-scale-test=http://127.0.0.1:$((PORT + 1))" \
+	--max-txn-ops $((objects + 16)) --max-request-bytes $((16 << 20)) \
+	--logger zap --log-level error >"$TL_TMP/etcd.log" 2>&1 </dev/null 9<&- &
+ETCD_PID=$!
+etcd_up() { curl -sf -m 1 "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; }
+wait_for 20 etcd_up || { fail etcd_up "$(tail -n 5 "$TL_TMP/etcd.log")"; tl_finish; }
+pass etcd_up
+
+for i in $(seq 1 "$S"); do
+	mkdir -p "$TL_TMP/state-$i"
+	"$MFCTL" --bpf-root "$NOPINS" --state-dir "$TL_TMP/state-$i" \
+		--store "$STORE" sync --memory --status "$TL_TMP/sync-$i.status" \
+		>"$TL_TMP/sync-$i.log" 2>&1 </dev/null 9<&- &
+	SYNC_PIDS+=("$!")
+done
+
+# field FILE KEY: the value of KEY in a status file.
+field() { sed -n "s/^$2 //p" "$1" 2>/dev/null; }
+# all_at REV: every sync's status says REV.
+all_at() {
+	local i
+	for i in $(seq 1 "$S"); do
+		[ "$(field "$TL_TMP/sync-$i.status" revision)" = "$1" ] || return 1
+	done
+}
+rev_of() { sed -n 's/.* revision \([0-9]*\):.*/\1/p' "$1"; }
+# views_have CHECK...: every sync's saved policy passes CHECK FILE.
+views() {
+	local i
+	for i in $(seq 1 "$S"); do
+		"$@" "$TL_TMP/state-$i/policy.yaml" || return 1
+	done
+}
+objects_are() { [ "$(grep -c '^kind: ' "$2")" = "$1" ]; }
+# svc7_port PORT FILE: Service svc-7 in FILE has port PORT.
+svc7_port() {
+	"$TL_PY" - "$1" "$2" <<'EOF'
+import sys
+docs = open(sys.argv[2]).read().split("\n---\n")
+svc = [d for d in docs if "\nkind: Service\n" in "\n" + d
+       and "\n  name: svc-7\n" in d]
+sys.exit(0 if len(svc) == 1 and "\n  port: %s\n" % sys.argv[1] in svc[0] + "\n" else 1)
+EOF
+}
+svc7_gone() { ! grep -q '^  name: svc-7$' "$1"; }
+
+# The empty mesh first: every sync lists and serves it.
+rev0=$("$MFCTL" --store "$STORE" status 2>/dev/null |
+	sed -n 's/^store: .* at revision \([0-9]*\),.*/\1/p')
+if [ -n "$rev0" ] && wait_for 20 all_at "$rev0"; then
+	pass syncs_start
+else
+	fail syncs_start "store revision '$rev0'; $(tail -n 3 "$TL_TMP"/sync-1.log)"
+fi
+if [ ! -e "$NOPINS" ]; then
+	pass memory_no_pins
+else
+	fail memory_no_pins "$NOPINS was made"
+	rm -rf "$NOPINS"
+fi
+
+# 1. The whole mesh in one apply.
+"$MFCTL" --store "$STORE" apply -f "$TL_TMP/mesh.yaml" >"$TL_TMP/apply-1.out" 2>&1 ||
+	fail full_apply "$(cat "$TL_TMP/apply-1.out")"
+r1=$(rev_of "$TL_TMP/apply-1.out")
+if [ -n "$r1" ] && wait_for 30 all_at "$r1"; then
+	pass full_load_all_serving
+else
+	fail full_load_all_serving "want revision '$r1'; $(for i in $(seq 1 "$S"); do field "$TL_TMP/sync-$i.status" revision; done | tr '\n' ' ')"
+fi
+recs=$(for i in $(seq 1 "$S"); do field "$TL_TMP/sync-$i.status" records; done | sort -u)
+if [ "$(echo "$recs" | wc -l)" = 1 ] && [ "${recs:-0}" -gt "$objects" ]; then
+	pass full_load_same_records
+else
+	fail full_load_same_records "records per sync: $(echo "$recs" | tr '\n' ' '), $objects objects"
+fi
+if views objects_are "$objects" && views svc7_port 8080; then
+	pass full_load_views
+else
+	fail full_load_views "a saved policy lacks objects of the mesh"
+fi
+
+# 2. One Service changed on top.
+printf 'apiVersion: meshforge.io/v1alpha1\nkind: Service\nmetadata: {name: svc-7}\nspec: {vip: 10.96.0.4, port: 9090}\n' \
+	>"$TL_TMP/change.yaml"
+"$MFCTL" --store "$STORE" apply -f "$TL_TMP/change.yaml" >"$TL_TMP/apply-2.out" 2>&1 ||
+	fail change_apply "$(cat "$TL_TMP/apply-2.out")"
+r2=$(rev_of "$TL_TMP/apply-2.out")
+if [ -n "$r2" ] && [ "$r2" -gt "${r1:-0}" ] && wait_for 20 all_at "$r2"; then
+	pass change_all_serving
+else
+	fail change_all_serving "want revision '$r2' after '$r1'"
+fi
+if views svc7_port 9090 && views objects_are "$objects"; then
+	pass change_in_every_view
+else
+	fail change_in_every_view "$(grep -A4 '^  name: svc-7$' "$TL_TMP/state-1/policy.yaml" | head -n 6)"
+fi
+# A sync parses only the keys that changed (the rest from its memo): what
+# it compiled is what a sync that parses everything afresh compiles.
+mkdir -p "$TL_TMP/state-once"
+if "$MFCTL" --state-dir "$TL_TMP/state-once" --store "$STORE" sync --once --memory \
+	>"$TL_TMP/once.log" 2>&1 &&
+	cmp -s "$TL_TMP/state-once/policy.yaml" "$TL_TMP/state-1/policy.yaml"; then
+	pass change_view_as_fresh
+else
+	fail change_view_as_fresh "$(cat "$TL_TMP/once.log"; diff "$TL_TMP/state-once/policy.yaml" "$TL_TMP/state-1/policy.yaml" | head)"
+fi
+
+# 3. A Service deleted, its Workloads with it, in one delete.
+"$TL_PY" - "$TL_TMP/mesh.yaml" >"$TL_TMP/gone.yaml" <<'EOF'
+import sys
+docs = open(sys.argv[1]).read().split("---\n")
+print("---\n".join(d for d in docs
+                   if "{name: svc-7}" in d or "{name: wl-7-" in d), end="")
+EOF
+if "$MFCTL" --store "$STORE" delete -f "$TL_TMP/gone.yaml" >"$TL_TMP/apply-3.out" 2>&1; then
+	r3=$(rev_of "$TL_TMP/apply-3.out")
+	if [ -n "$r3" ] && wait_for 20 all_at "$r3" && views svc7_gone &&
+		views objects_are $((objects - 11)); then
+		pass delete_in_every_view
+	else
+		fail delete_in_every_view "revision '$r3'"
+	fi
+else
+	fail delete_in_every_view "$(cat "$TL_TMP/apply-3.out")"
+fi
+
+cleanup_scale
+SYNC_PIDS=()
+ETCD_PID=""
+
+# 4. The bench script, tiny: its two phases and their figures.
+MF_SCALE_SYNCS=2 MF_SCALE_SERVICES=20 MF_SCALE_WORKLOADS=40 \
+	MF_SCALE_PORT=24692 MF_SCALE_TIMEOUT=30 MF_SCALE_OUT="$TL_TMP/scale.json" \
+	"$TL_TOP/scripts/bench-scale.sh" >"$TL_TMP/bench.out" 2>&1
+if "$TL_PY" - "$TL_TMP/scale.json" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+ph = {p["phase"]: p for p in j["phases"]}
+ok = j["syncs"] == 2 and all(
+    name in ph and ph[name]["all_serving_s"] > 0 and ph[name]["apply_s"] > 0
+    and ph[name]["sync_rss"]["min"] > 0 and ph[name]["etcd_rss"] > 0
+    for name in ("full load", "one-service change"))
+sys.exit(0 if ok else 1)
+EOF
+then
+	pass bench_script
+else
+	fail bench_script "$(tail -n 5 "$TL_TMP/bench.out")"
+fi
+tl_finish
