@@ -537,8 +537,6 @@ static bool test_http_pool(void)
 	}
 	for (int i = 0; ok && i < 3; i++) {
 		int c = dial(IP_CLIENT, VIP_API, port_out);
-		size_t n = 0;
-		ssize_t r;
 
 		static const char req[] = "GET /x HTTP/1.1\r\nHost: api\r\n"
 					  "Connection: close\r\n\r\n";
@@ -551,20 +549,12 @@ static bool test_http_pool(void)
 			ok = ASSERT_GE(s, 0);
 		}
 		/* The request as forwarded, up to its end. */
-		while (ok && (n < 4 || memcmp(buf + n - 4, "\r\n\r\n", 4))) {
-			r = read(s, buf + n, 1);
-			ok = ASSERT_EQ(r, 1);
-			n += r > 0 ? (size_t)r : 0;
-			ok = ok && ASSERT_TRUE(n < sizeof(buf));
-		}
-		buf[n] = '\0';
+		ok = ok && ASSERT_TRUE(lh_read_head(s, buf, sizeof(buf)));
 		ok = ok && ASSERT_TRUE(strncmp(buf, "GET /x HTTP/1.1\r\n", 17) == 0) &&
 		     ASSERT_TRUE(strstr(buf, "onnection: close") == NULL) &&
 		     ASSERT_EQ(write(s, rsp, sizeof(rsp) - 1), sizeof(rsp) - 1);
-		n = 0;
-		while (ok && (r = read(c, buf + n, sizeof(buf) - 1 - n)) > 0)
-			n += (size_t)r;
-		buf[n] = '\0';
+		if (ok)
+			lh_read_all(c, buf, sizeof(buf));
 		ok = ok && ASSERT_TRUE(strstr(buf, "\r\n\r\nok") != NULL) &&
 		     ASSERT_TRUE(strstr(buf, "\r\nConnection: close\r\n") != NULL);
 		if (c >= 0)
@@ -1500,8 +1490,6 @@ static bool test_same_node_http(void)
 	same_node = false;
 	for (int i = 0; ok && i < 3; i++) {
 		int c = dial(IP_CLIENT, VIP_API, port_out);
-		size_t n = 0;
-		ssize_t r;
 
 		ok = ASSERT_GE(c, 0) &&
 		     ASSERT_EQ(write(c, req, sizeof(req) - 1), sizeof(req) - 1);
@@ -1509,20 +1497,12 @@ static bool test_same_node_http(void)
 			s = lh_accept_timeout(lfd, 5000);
 			ok = ASSERT_GE(s, 0);
 		}
-		while (ok && (n < 4 || memcmp(buf + n - 4, "\r\n\r\n", 4))) {
-			r = read(s, buf + n, 1);
-			ok = ASSERT_EQ(r, 1);
-			n += r > 0 ? (size_t)r : 0;
-			ok = ok && ASSERT_TRUE(n < sizeof(buf));
-		}
-		buf[n] = '\0';
+		ok = ok && ASSERT_TRUE(lh_read_head(s, buf, sizeof(buf)));
 		ok = ok &&
 		     ASSERT_TRUE(strncmp(buf, "GET /x HTTP/1.1\r\n", 17) == 0) &&
 		     ASSERT_EQ(write(s, rsp, sizeof(rsp) - 1), sizeof(rsp) - 1);
-		n = 0;
-		while (ok && (r = read(c, buf + n, sizeof(buf) - 1 - n)) > 0)
-			n += (size_t)r;
-		buf[n] = '\0';
+		if (ok)
+			lh_read_all(c, buf, sizeof(buf));
 		ok = ok && ASSERT_TRUE(strstr(buf, "\r\n\r\nok") != NULL);
 		if (c >= 0)
 			close(c);

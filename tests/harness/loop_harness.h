@@ -299,6 +299,35 @@ static inline int lh_accept_timeout(int lfd, int ms)
 	return fd;
 }
 
+/* Reads an HTTP/1.1 head from @fd into @buf (@cap bytes, NUL-terminated),
+ * a byte at a time so nothing after it is taken.  True when a whole head
+ * came. */
+static inline bool lh_read_head(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	while (n < 4 || memcmp(buf + n - 4, "\r\n\r\n", 4)) {
+		if (n + 1 >= cap || read(fd, buf + n, 1) != 1) {
+			buf[n] = '\0';
+			return false;
+		}
+		n++;
+	}
+	buf[n] = '\0';
+	return true;
+}
+
+/* Reads @fd to its end (or @cap - 1 bytes) into @buf, NUL-terminated. */
+static inline void lh_read_all(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+}
+
 /* True when exactly @n bytes were read from @fd into @buf. */
 static inline bool lh_read_exact(int fd, void *buf, size_t n)
 {
