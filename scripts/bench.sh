@@ -355,8 +355,16 @@ path_start() {
 			{ cat "$RUN/apply.log" >&2; return 1; }
 		# The agents inherit the CPU mask (and the descriptor limit).
 		# The fast path on: a failed self-test stops the path here.
-		local extra=""
-		[ "$path" = meshforge-sockmap ] && extra="--sockmap on"
+		# Admission sized to the bench as nginx's and HAProxy's
+		# maxconn are: one client holds every idle connection, and a
+		# step opens IDLE_STEP at once, each a handshake at node b
+		# (the defaults, half the table per listener and half that per
+		# source, would refuse what the other pairs take).
+		local admit=$((IDLE_CONNS + 128 > 16384 ? 16384 : IDLE_CONNS + 128))
+		local extra="--max-conns-per-listener $admit"
+		extra+=" --max-conns-per-source $admit"
+		extra+=" --max-handshakes $((IDLE_STEP + 128))"
+		[ "$path" = meshforge-sockmap ] && extra+=" --sockmap on"
 		MF_AGENT_ARGS="${MF_AGENT_ARGS:-} $extra" MF_AGENT_THREADS=$loops \
 			taskset -c "$cpus" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
 			{ cat "$RUN/agents-start.log" >&2; return 1; }
