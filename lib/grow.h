@@ -2,13 +2,15 @@
 /*
  * The one way an array appended to one element at a time gets room for
  * the next: doubled when full, from a first capacity its owner picks, the
- * multiplication checked by reallocarray().  Header-only: every binary
- * and test uses it without a link dependency.
+ * multiplications checked before any allocation (a sanitizer's allocator
+ * aborts on an overflowing reallocarray() where glibc's returns NULL).
+ * Header-only: every binary and test uses it without a link dependency.
  */
 #ifndef MF_GROW_H
 #define MF_GROW_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 /*
@@ -26,8 +28,12 @@ static inline void *grow_room(void *arr, size_t n, size_t *cap, size_t size,
 
 	if (n < *cap)
 		return arr;
+	if (*cap > SIZE_MAX / 2)
+		return NULL;
 	c = *cap ? *cap * 2 : first;
-	p = reallocarray(arr, c, size);
+	if (size && c > SIZE_MAX / size)
+		return NULL;
+	p = realloc(arr, c * size);
 	if (p)
 		*cap = c;
 	return p;

@@ -41,7 +41,7 @@ static bool test_doubles_from_first(void)
 static bool test_overflow_keeps_array(void)
 {
 	/* Volatile: the compiler is not to see the overflow coming, nor
-	 * take the array for freed once reallocarray() had it. */
+	 * take the array for freed once grow_room() had it. */
 	volatile size_t huge = SIZE_MAX / 3;
 	size_t n = 2, cap = 2;
 	char *volatile a = malloc(2);
