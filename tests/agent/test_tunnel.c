@@ -508,6 +508,25 @@ out:
 	       ASSERT_EQ(t.h.stats.aborted, 0);
 }
 
+/* The API workload's server: listening on IP_API:port_srv.  The fd, or
+ * -1. */
+static int api_listen(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port_srv) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	inet_pton(AF_INET, IP_API, &sa.sin_addr);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 8)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /*
  * An HTTP service: three client connections in a row, each one request
  * that asks to close, ride one mTLS connection between the agents (the
@@ -516,22 +535,16 @@ out:
  */
 static bool test_http_pool(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port_srv) };
 	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-	int lfd, s = -1, one = 1;
+	int lfd, s = -1;
 	char buf[512];
 	bool ok = true;
 	struct lh_loop h;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	inet_pton(AF_INET, IP_API, &sa.sin_addr);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (!ASSERT_GE(lfd, 0) ||
-	    !ASSERT_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0) ||
-	    !ASSERT_EQ(listen(lfd, 8), 0) || !start(&h)) {
+	lfd = api_listen();
+	if (!ASSERT_GE(lfd, 0) || !start(&h)) {
 		close(lfd);
 		return false;
 	}
@@ -1464,25 +1477,19 @@ static bool test_same_node(void)
  */
 static bool test_same_node_http(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port_srv) };
 	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	static const char req[] = "GET /x HTTP/1.1\r\nHost: api\r\n"
 				  "Connection: close\r\n\r\n";
-	int lfd, s = -1, one = 1;
+	int lfd, s = -1;
 	char buf[512];
 	bool ok = true;
 	struct lh_loop h;
 
 	if (!have_certs)
 		TEST_SKIP("no certificates (openssl CLI missing?)");
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	inet_pton(AF_INET, IP_API, &sa.sin_addr);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	lfd = api_listen();
 	same_node = true;
-	if (!ASSERT_GE(lfd, 0) ||
-	    !ASSERT_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0) ||
-	    !ASSERT_EQ(listen(lfd, 8), 0) || !start(&h)) {
+	if (!ASSERT_GE(lfd, 0) || !start(&h)) {
 		same_node = false;
 		close(lfd);
 		return false;
