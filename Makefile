@@ -162,7 +162,10 @@ $(O)/tests/tools/%.bpf.o: tests/tools/%.bpf.c
 $(O)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(call msg,CC-TOOL,$@)
-	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< -lpthread
+	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< -lpthread $(TOOL_LIBS)
+
+# mf_schedlat loads its BPF program (mf_schedlat.bpf.o) with libbpf.
+$(O)/tests/tools/mf_schedlat: TOOL_LIBS := -lbpf -lelf -lz
 
 # Fuzz targets (tests/fuzz/fuzz_<name>.c): `make check` runs each over its
 # seed corpus (tests/fuzz/seeds/<name>/) as a regression test; `make fuzz`

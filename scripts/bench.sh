@@ -53,7 +53,10 @@
 #             connections open through the path; for the nginx and HAProxy
 #             pairs, new connections/s again with upstream reuse off, so
 #             that each one costs an mTLS handshake as it does in meshforge;
-#   latency:  open loop at 25% and 50% of the direct path's median maximum.
+#   latency:  open loop at 25% and 50% of the direct path's median maximum;
+#             on meshforge paths also where the time went (mf_schedlat and
+#             the agents' loop-turn histograms, docs/benchmarks.md "Where
+#             the added latency goes").
 # Raw results go to $O/bench/raw.jsonl; tests/bench/bench_report.py turns
 # them into results.json, results.md (printed) and chart.png in $O/bench.
 #
@@ -84,6 +87,8 @@ RAW=$OUT/raw.jsonl
 PY=/usr/bin/python3
 REPORT=$BENCH/bench_report.py
 LOAD=${MF_HTTPLOAD:-$O/tests/bench/mf_httpload}
+SCHEDLAT=$O/tests/tools/mf_schedlat
+SCHEDLAT_BPF=$O/tests/tools/mf_schedlat.bpf.o
 STATE=/run/mf-testbed
 
 DURATION=${MF_BENCH_DURATION:-8}
@@ -493,21 +498,58 @@ load() {
 	"$TB" exec a1 taskset -c "$CPU_LOAD" "$LOAD" "$@" >"$out" 2>"$out.err" </dev/null 9<&-
 }
 
+# loop_turns NODE: the agent's loop-turn histogram (meshforge_loop_turn_seconds,
+# every loop) as its /metrics lines.
+loop_turns() {
+	"$TB" exec "$1" curl -sS -m 5 http://127.0.0.1:15000/metrics 2>/dev/null |
+		grep '^meshforge_loop_turn_seconds'
+}
+
+# What mf_schedlat watches, as NAME:PID: the agents (with every process
+# below them), the kernel's softirq threads, the load generator and the
+# origin.
+sched_groups() {
+	local pid
+	for pid in $(proc_tree "${PATH_PIDS[@]}"); do echo "agents:$pid"; done
+	for pid in $(pgrep '^ksoftirqd/'); do echo "ksoftirqd:$pid"; done
+	for pid in $(pgrep -x "$(basename "$LOAD")"); do echo "load:$pid"; done
+	for pid in $(proc_tree "$ORIGIN_PID"); do echo "origin:$pid"; done
+}
+
 # measure_loaded PATH TEST REP ARGS...: a load generator run with the
 # proxies' CPU time sampled across its measured part (after the warm-up).
+# For a meshforge path's latency runs, also where the time went over that
+# part (docs/benchmarks.md "Where the added latency goes"): the run-queue
+# waits and CPU time of the agents, softirq threads, load generator and
+# origin (mf_schedlat), and the agents' loop-turn histograms before and
+# after.
 measure_loaded() {
-	local path=$1 test=$2 rep=$3 out c0 c1 lpid rc
+	local path=$1 test=$2 rep=$3 out c0 c1 lpid rc spid="" extra=()
 	shift 3
 	out=$RUN/$path-$test-$rep.json
 	load "$out" "$@" &
 	lpid=$!
 	sleep "$WARMUP"
 	c0=$(cpu_ticks "${PATH_PIDS[@]}")
+	if [[ "$path" == meshforge* && "$test" == lat* ]]; then
+		loop_turns a >"$out.turns-a0"
+		loop_turns b >"$out.turns-b0"
+		"$SCHEDLAT" "$SCHEDLAT_BPF" "$DURATION" $(sched_groups) \
+			>"$out.sched" 2>"$out.sched.err" </dev/null 9<&- &
+		spid=$!
+	fi
 	wait "$lpid"
 	rc=$?
 	c1=$(cpu_ticks "${PATH_PIDS[@]}")
+	if [ -n "$spid" ]; then
+		kill -INT "$spid" 2>/dev/null
+		wait "$spid" && extra+=(sched="$out.sched")
+		loop_turns a >"$out.turns-a1"
+		loop_turns b >"$out.turns-b1"
+		extra+=(turns="$out.turns")
+	fi
 	record "$path" "$test" "$rep" "$out" cpu_ticks=$((c1 - c0)) \
-		clk_tck="$(getconf CLK_TCK)" load_exit="$rc"
+		clk_tck="$(getconf CLK_TCK)" load_exit="$rc" "${extra[@]}"
 }
 
 measure_bulk() {
@@ -661,7 +703,7 @@ fi
 for path in $PATHS; do
 	[ -n "${URL[$path]+set}" ] || die "unknown path '$path' in MF_BENCH_PATHS (${!URL[*]} store-scale)"
 done
-for b in "$O/bin/mfctl" "$O/bin/meshforge-agent" "$LOAD"; do
+for b in "$O/bin/mfctl" "$O/bin/meshforge-agent" "$LOAD" "$SCHEDLAT"; do
 	[ -x "$b" ] || die "$b is not built (make bench builds it)"
 done
 if [[ " $PATHS " == *" meshforge-synflood "* ]] && ! command -v hping3 >/dev/null; then

@@ -58,6 +58,67 @@ def parse_json_in(text):
     return None
 
 
+def read_sched(name):
+    """mf_schedlat's JSON: the agents' run-queue waits and CPU time."""
+    try:
+        with open(name, encoding="utf-8") as f:
+            return parse_json_in(f.read())
+    except OSError:
+        return None
+
+
+def parse_turns(name):
+    """The loop-turn histogram lines of one /metrics scrape, summed over the
+    loops: {"sum": s, "count": n, "buckets": {le: cumulative count}}."""
+    out = {"sum": 0.0, "count": 0, "buckets": {}}
+    try:
+        with open(name, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for ln in lines:
+        m = re.match(r'meshforge_loop_turn_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)', ln)
+        if not m:
+            continue
+        kind, labels, v = m.group(1), m.group(2), float(m.group(3))
+        if kind == "sum":
+            out["sum"] += v
+        elif kind == "count":
+            out["count"] += int(v)
+        else:
+            le = re.search(r'le="([^"]+)"', labels).group(1)
+            out["buckets"][le] = out["buckets"].get(le, 0) + int(v)
+    return out
+
+
+def read_turns(prefix):
+    """The change of both agents' loop-turn histograms across a run, from
+    the scrapes PREFIX-{a,b}{0,1} that scripts/bench.sh wrote."""
+    total = {"sum": 0.0, "count": 0, "buckets": {}}
+    for node in ("a", "b"):
+        t0, t1 = parse_turns(prefix + "-%s0" % node), parse_turns(prefix + "-%s1" % node)
+        if not t0 or not t1:
+            return None
+        total["sum"] += t1["sum"] - t0["sum"]
+        total["count"] += t1["count"] - t0["count"]
+        for le, v in t1["buckets"].items():
+            total["buckets"][le] = total["buckets"].get(le, 0) + v - t0["buckets"].get(le, 0)
+    return total
+
+
+def turn_quantile(turns, q):
+    """The upper edge (s) of the bucket that holds quantile q of the turns."""
+    n = turns["count"]
+    if n <= 0:
+        return None
+    edges = sorted(((float("inf") if le == "+Inf" else float(le)), c)
+                   for le, c in turns["buckets"].items())
+    for le, c in edges:
+        if c >= q * n:
+            return le
+    return None
+
+
 def cmd_record(args):
     line = {"path": args.path, "test": args.test, "rep": args.rep, "time": time.time()}
     text = ""
@@ -81,6 +142,12 @@ def cmd_record(args):
             line["idle_failed"] = int(m.group(2))
     for kv in args.extra:
         k, _, v = kv.partition("=")
+        if k == "sched":
+            line["sched"] = read_sched(v)
+            continue
+        if k == "turns":
+            line["turns"] = read_turns(v)
+            continue
         try:
             line[k] = int(v)
         except ValueError:
@@ -183,6 +250,61 @@ class Figure:
         return "; ".join(sorted(set(self.problems))) or "no result"
 
 
+# Where the time went in a latency run (docs/benchmarks.md "Where the
+# added latency goes"), per group of processes that mf_schedlat watched:
+# group, its label.  Rows: name suffix, label, unit, format.
+SCHED_GROUPS = [("agents", "agents' threads"), ("ksoftirqd", "ksoftirqd (softirq threads)"),
+                ("load", "load generator"), ("origin", "origin")]
+SCHED_ROWS = [
+    ("rq_us_per_req", "run-queue wait per request (mean)", "µs", "{:.1f}"),
+    ("waits_per_req", "wake-ups per request", "", "{:.2f}"),
+    ("preempt_per_req", "preempted per request", "", "{:.3f}"),
+    ("rq_p99_us", "run-queue wait per wake-up, p99", "µs", "{:.0f}"),
+    ("rq_p999_us", "run-queue wait per wake-up, p99.9", "µs", "{:.0f}"),
+    ("rq_max_us", "run-queue wait per wake-up, longest", "µs", "{:.0f}"),
+    ("cpu_us_per_req", "on a CPU per request", "µs", "{:.1f}"),
+]
+# The agents' own loops, from their turn histograms.
+LOOP_ROWS = [
+    ("loop_us_per_req", "agents' loop turns (user code) per request", "µs", "{:.1f}"),
+    ("turn_p99_us", "agents' loop turn, p99 (bucket edge)", "µs", "{:.0f}"),
+    ("turn_max_us", "agents' loop turn, longest (bucket edge)", "µs", "{:.0f}"),
+]
+
+
+def sched_figures(fig, path, test, run, achieved):
+    """The SCHED_ROWS and LOOP_ROWS figures of one latency run, when it has
+    them."""
+    sc, tu = run.get("sched"), run.get("turns")
+    if not isinstance(sc, dict) or achieved <= 0:
+        return
+    reqs = achieved * float(sc.get("seconds", 0) or 0)
+    if reqs <= 0:
+        return
+    vals = {}
+    for g, _ in SCHED_GROUPS:
+        a = sc.get(g)
+        if not isinstance(a, dict):
+            continue
+        vals.update({g + "_rq_us_per_req": a["wait_ns"] / 1e3 / reqs,
+                     g + "_waits_per_req": a["waits"] / reqs,
+                     g + "_preempt_per_req": a["preempted"] / reqs,
+                     g + "_rq_p99_us": a["wait_p99_ns"] / 1e3,
+                     g + "_rq_p999_us": a["wait_p999_ns"] / 1e3,
+                     g + "_rq_max_us": a["wait_max_ns"] / 1e3,
+                     g + "_cpu_us_per_req": a["oncpu_ns"] / 1e3 / reqs})
+    if isinstance(tu, dict) and tu.get("count", 0) > 0:
+        vals["loop_us_per_req"] = tu["sum"] * 1e6 / reqs
+        p99 = turn_quantile(tu, 0.99)
+        mx = turn_quantile(tu, 1.0)
+        if p99 is not None and p99 != float("inf"):
+            vals["turn_p99_us"] = p99 * 1e6
+        if mx is not None and mx != float("inf"):
+            vals["turn_max_us"] = mx * 1e6
+    for k, v in vals.items():
+        fig(path, "%s_%s" % (test, k)).values.append(v)
+
+
 def figures_of(runs):
     """path -> figure name -> Figure."""
     out = {p: {} for p in PATHS}
@@ -238,6 +360,7 @@ def figures_of(runs):
                 for n, key in zip(names, ("p50", "p99", "p999")):
                     if key in lat:
                         fig(path, n).values.append(float(lat[key]))
+                sched_figures(fig, path, test, run, achieved)
                 if target > 0 and achieved < SATURATED * target:
                     note = "saturated: %.0f of %.0f req/s" % (achieved, target)
                     for n in names:
@@ -533,6 +656,37 @@ def cmd_report(args):
             md.append("| %s | %s | %s |" % (g, v, "yes" if ok else "**no**"))
         md.append("")
     res["goals_l7"] = [{"goal": g, "value": v, "met": ok} for g, v, ok in goals7]
+
+    # Where the added latency goes: run-queue waits and CPU time of the
+    # agents, the softirq threads, the load generator and the origin, and
+    # the agents' loop turns, across each latency run.
+    spaths = [p for p in present if any(n.startswith("lat25_agents_") for n in figs[p])]
+    if spaths:
+        md.append("Where the added latency goes (across each latency run: mf_schedlat on "
+                  "the processes named, and the agents' loop-turn histograms):")
+        md.append("")
+        head = ["figure"] + ["%s %s" % (LABEL[p], t) for p in spaths
+                             for t in ("25%", "50%")]
+        md.append("| " + " | ".join(head) + " |")
+        md.append("|" + "---|" * len(head))
+        row = ["client p99 added over direct (ms)"]
+        for p in spaths:
+            for t in ("lat25", "lat50"):
+                a, d = med(figs, p, t + "_p99"), med(figs, "direct", t + "_p99")
+                row.append("%+.3f" % ((a - d) / 1000.0) if a is not None and d is not None
+                           else "—")
+        md.append("| " + " | ".join(row) + " |")
+        rows = [(g + "_" + suffix, glabel + ": " + label, unit, fmt)
+                for g, glabel in SCHED_GROUPS for suffix, label, unit, fmt in SCHED_ROWS]
+        for name, label, unit, fmt in rows + LOOP_ROWS:
+            if not any(t + "_" + name in figs[p] for p in spaths for t in ("lat25", "lat50")):
+                continue
+            row = [label + (" (%s)" % unit if unit else "")]
+            for p in spaths:
+                for t in ("lat25", "lat50"):
+                    row.append(cell(figs[p].get(t + "_" + name), unit, fmt, reps))
+            md.append("| " + " | ".join(row) + " |")
+        md.append("")
 
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
