@@ -114,7 +114,9 @@ void ctl_usage(const struct ctl_cmd *c, FILE *f)
 static const char ctl_main_usage[] =
 	"usage: mfctl [--config-dir DIR] [--bpf-root DIR] [--state-dir DIR]\n"
 	"             [--run-dir DIR] [--store URL [--store-ca FILE\n"
-	"             [--store-cert FILE --store-key FILE]]] COMMAND [ARGS]\n"
+	"             [--store-cert FILE --store-key FILE]]\n"
+	"             [--store-user NAME --store-password-file FILE]]\n"
+	"             COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n";
 
@@ -177,6 +179,9 @@ static void ctl_main_help(FILE *f)
 	      "  --store-ca FILE   the CA of the store's certificates\n"
 	      "  --store-cert FILE, --store-key FILE\n"
 	      "                    our client certificate and key\n"
+	      "  --store-user NAME, --store-password-file FILE\n"
+	      "                    the store's user, and the file that holds\n"
+	      "                    its password, when the store's auth is on\n"
 	      "  -h, --help        this text\n"
 	      "\n"
 	      "Exit codes: 0 ok, 1 invalid input, 2 system error; diff: 3 when\n"

@@ -52,7 +52,7 @@ struct ctl_opts {
 	 * mesh in that store (mesh.h) instead of this node's maps; sync
 	 * follows it.  NULL: the node's maps. */
 	const char *store_url;
-	struct mstore_tls store_tls;	/* --store-ca, -cert, -key */
+	struct mstore_access store_access; /* --store-ca, -cert, -key, -user, -password-file */
 };
 
 /* The options a command may take (each declared once, in cli.c, with its

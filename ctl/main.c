@@ -26,6 +26,8 @@ int main(int argc, char **argv)
 		{ "store-ca", required_argument, NULL, 'A' },
 		{ "store-cert", required_argument, NULL, 'C' },
 		{ "store-key", required_argument, NULL, 'K' },
+		{ "store-user", required_argument, NULL, 'U' },
+		{ "store-password-file", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -63,13 +65,19 @@ int main(int argc, char **argv)
 			o.store_url = optarg;
 			break;
 		case 'A':
-			o.store_tls.ca = optarg;
+			o.store_access.ca = optarg;
 			break;
 		case 'C':
-			o.store_tls.cert = optarg;
+			o.store_access.cert = optarg;
 			break;
 		case 'K':
-			o.store_tls.key = optarg;
+			o.store_access.key = optarg;
+			break;
+		case 'U':
+			o.store_access.user = optarg;
+			break;
+		case 'W':
+			o.store_access.password_file = optarg;
 			break;
 		case 'h':
 			return ctl_run(&o, 1, (char *[]){ "help", NULL });

@@ -327,7 +327,7 @@ int ctl_mesh_open(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o)
 	err = txn_open(t, &to);
 	if (err)
 		return err;
-	err = mstore_open(&m->ms, o->store_url, &o->store_tls, errbuf);
+	err = mstore_open(&m->ms, o->store_url, &o->store_access, errbuf);
 	if (err) {
 		diag_add(&t->d, NULL, NULL, NULL, "%s", errbuf);
 		goto fail;

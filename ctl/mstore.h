@@ -87,10 +87,13 @@ struct mstore {
 	char err[MSTORE_ERR_MAX];	/* why the last operation failed */
 };
 
-/* TLS to the store: the CA that signed its certificates, and ours.  All
- * NULL: plain connections (an etcd:// URL); an etcds:// URL needs @ca. */
-struct mstore_tls {
+/* How to reach the store.  TLS: the CA that signed its certificates, and
+ * ours (all NULL: plain connections, an etcd:// URL; an etcds:// URL needs
+ * @ca).  Auth: the store's user and the file that holds its password
+ * (both or neither), for a store with its auth enabled. */
+struct mstore_access {
 	const char *ca, *cert, *key;
+	const char *user, *password_file;
 };
 
 /*
@@ -101,7 +104,7 @@ struct mstore_tls {
  * MSTORE_ERR_MAX bytes), or -ENOMEM.
  */
 int mstore_open(struct mstore **out, const char *url,
-		const struct mstore_tls *tls, char *err);
+		const struct mstore_access *tls, char *err);
 
 static inline void mstore_close(struct mstore *s)
 {

@@ -11,6 +11,13 @@
  * Endpoints are tried in turn: a request that cannot reach one member, or
  * that a member answers with 503 (no leader), goes to the next, so losing
  * a member of three costs one failed connect, not an error.
+ *
+ * With etcd's auth on, a user and password (--store-user,
+ * --store-password-file) get a token from /v3/auth/authenticate, sent with
+ * every request as the gateway takes it (an Authorization header).  A
+ * token etcd no longer knows (they expire: --auth-token-ttl) is replaced
+ * once per request.  Client certificates alone do not name a user through
+ * the gateway: it dials etcd's gRPC side with its own credentials.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +29,7 @@
 #include <wolfssl/wolfcrypt/coding.h>
 
 #include "emit.h"
+#include "fsio.h"
 #include "mstore.h"
 #include "policy/ytree.h"
 
@@ -43,6 +51,9 @@ struct etcd {
 	char *where;			/* owned: the URL as given */
 	char *prefix;			/* owned */
 	char *ca, *cert, *key;		/* owned, or NULL */
+	char *user, *password;		/* owned, or NULL: no auth */
+	struct curl_slist *auth_hdr;	/* owned: "Authorization: <token>" */
+	bool token_stale;		/* etcd refused the token in a watch */
 	CURL *curl;			/* for range and txn */
 };
 
@@ -261,6 +272,8 @@ static int etcd_curl_setup(struct etcd *e, CURL *c, const char *url,
 	if (e->cert && (curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert) ||
 			curl_easy_setopt(c, CURLOPT_SSLKEY, e->key)))
 		return -EINVAL;
+	if (e->auth_hdr && curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->auth_hdr))
+		return -EINVAL;
 	return 0;
 }
 
@@ -282,11 +295,36 @@ static int etcd_curl_errno(CURLcode rc)
 	}
 }
 
+/* etcd's own words in an error answer (its "message"), else the answer. */
+static void etcd_say_refusal(struct etcd *e, const char *url, long code,
+			     const char *body)
+{
+	const struct ynode *m = NULL;
+	struct ytree t = { 0 };
+	struct diag d;
+
+	diag_init(&d);
+	if (!ytree_parse(&t, "etcd", body, strlen(body), &d) && t.ndocs &&
+	    t.docs[0].root->type == YNODE_MAP)
+		m = js_get(t.docs[0].root, "message");
+	if (m && m->type == YNODE_SCALAR)
+		snprintf(e->s.err, sizeof(e->s.err),
+			 "%.80s: HTTP %ld: %.100s%s%.40s%s", url, code, m->str,
+			 e->user ? " (user " : "", e->user ? e->user : "",
+			 e->user ? ")" : "");
+	else
+		snprintf(e->s.err, sizeof(e->s.err), "%.80s: HTTP %ld: %.140s",
+			 url, code, body);
+	ytree_free(&t);
+	diag_free(&d);
+}
+
 /* POSTs @body to @api on each endpoint in turn from the last that
  * answered, until one answers 200: its JSON in *@t.  Returns 0, or the
- * -errno of the last failure (said in s->err). */
-static int etcd_post(struct etcd *e, const char *api,
-		     const struct etcd_buf *body, struct ytree *t)
+ * -errno of the last failure (said in s->err): -EKEYEXPIRED when etcd
+ * does not know the token, -EACCES when it refuses the user. */
+static int etcd_post_raw(struct etcd *e, const char *api,
+			 const struct etcd_buf *body, struct ytree *t)
 {
 	/* A large transaction takes the member time in proportion: a
 	 * millisecond more per KiB (35 s for a whole mesh of 35 MiB). */
@@ -323,10 +361,17 @@ static int etcd_post(struct etcd *e, const char *api,
 		} else if (code != 200) {
 			const char *msg = out.p ? out.p : "";
 
-			err = code == 503 ? -EAGAIN : -EPROTO;
-			snprintf(e->s.err, sizeof(e->s.err),
-				 "%s%s: HTTP %ld: %.160s", e->urls[u], api,
-				 code, msg);
+			/* 401: gRPC's Unauthenticated (a token etcd does
+			 * not know); 403: PermissionDenied; 400 for a bad
+			 * password or no user where one is needed. */
+			err = code == 503 ? -EAGAIN :
+			      code == 401 && strstr(msg, "auth token") ?
+			      -EKEYEXPIRED :
+			      code == 401 || code == 403 ||
+			      strstr(msg, "authentication failed") ||
+			      strstr(msg, "user name is empty") ? -EACCES :
+			      -EPROTO;
+			etcd_say_refusal(e, url, code, msg);
 		} else {
 			err = etcd_parse(e, out.p ? out.p : "{}",
 					 out.p ? out.len : 2, t);
@@ -338,10 +383,89 @@ static int etcd_post(struct etcd *e, const char *api,
 		}
 		/* A member that answers but refuses the request itself
 		 * would refuse it on every member. */
-		if (err == -EPROTO || err == -EACCES)
+		if (err == -EPROTO || err == -EACCES || err == -EKEYEXPIRED)
 			return err;
 	}
 	return err;
+}
+
+static void etcd_token_drop(struct etcd *e)
+{
+	curl_slist_free_all(e->auth_hdr);
+	e->auth_hdr = NULL;
+	e->token_stale = false;
+}
+
+/* A token for e->user, from /v3/auth/authenticate, into e->auth_hdr. */
+static int etcd_authenticate(struct etcd *e)
+{
+	const struct ynode *tok;
+	struct ytree t = { 0 };
+	struct etcd_body b;
+	char *hdr = NULL;
+	int err;
+
+	etcd_token_drop(e);
+	etcd_body_open(&b);
+	emit_key(&b.em, "name");
+	emit_str(&b.em, e->user);
+	emit_key(&b.em, "password");
+	emit_str(&b.em, e->password);
+	err = etcd_body_close(&b);
+	if (!err)
+		err = etcd_post_raw(e, "/v3/auth/authenticate", &b.buf, &t);
+	if (b.buf.p)
+		explicit_bzero(b.buf.p, b.buf.len);
+	free(b.buf.p);
+	if (err) {
+		/* e->s.err has etcd's words, user included. */
+		return err == -EPROTO ? -EACCES : err;
+	}
+	tok = js_get(t.docs[0].root, "token");
+	if (!tok || tok->type != YNODE_SCALAR || !*tok->str ||
+	    strpbrk(tok->str, "\r\n")) {
+		snprintf(e->s.err, sizeof(e->s.err), "%s: authenticated as %s "
+			 "but no token came back (is etcd's auth enabled?)",
+			 e->s.where, e->user);
+		err = -EPROTO;
+	} else if (asprintf(&hdr, "Authorization: %s", tok->str) < 0) {
+		hdr = NULL;
+		err = -ENOMEM;
+	} else if (!(e->auth_hdr = curl_slist_append(NULL, hdr))) {
+		err = -ENOMEM;
+	}
+	if (hdr)
+		explicit_bzero(hdr, strlen(hdr));
+	free(hdr);
+	ytree_free(&t);
+	return err;
+}
+
+/* A token when the store has a user and none is held (or a watch found
+ * it stale). */
+static int etcd_token(struct etcd *e)
+{
+	if (!e->user || (e->auth_hdr && !e->token_stale))
+		return 0;
+	return etcd_authenticate(e);
+}
+
+/* etcd_post_raw() with a token: a new one, and the request once more,
+ * when etcd no longer knows the one held. */
+static int etcd_post(struct etcd *e, const char *api,
+		     const struct etcd_buf *body, struct ytree *t)
+{
+	int err = etcd_token(e);
+
+	if (err)
+		return err;
+	err = etcd_post_raw(e, api, body, t);
+	if (err == -EKEYEXPIRED && e->user) {
+		err = etcd_authenticate(e);
+		if (!err)
+			err = etcd_post_raw(e, api, body, t);
+	}
+	return err == -EKEYEXPIRED ? -EACCES : err;
 }
 
 /*
@@ -545,6 +669,10 @@ static int etcd_watch_answer(struct etcd_watch *w, const char *buf, size_t len)
 			 e->s.where, m && m->type == YNODE_SCALAR ? m->str :
 			 "an answer without a result");
 		err = -ECONNRESET;
+		/* The header list is in use by this transfer: dropped
+		 * before the next request, which gets a new token. */
+		if (m && m->type == YNODE_SCALAR && strstr(m->str, "auth token"))
+			e->token_stale = true;
 		goto out;
 	}
 	if (js_int(js_get(res, "compact_revision"))) {
@@ -555,9 +683,16 @@ static int etcd_watch_answer(struct etcd_watch *w, const char *buf, size_t len)
 		goto out;
 	}
 	if (js_true(js_get(res, "canceled"))) {
-		snprintf(e->s.err, sizeof(e->s.err), "%s: watch canceled",
-			 e->s.where);
-		err = -ECONNRESET;
+		const struct ynode *why = js_get(res, "cancel_reason");
+		bool denied = why && why->type == YNODE_SCALAR &&
+			      strstr(why->str, "permission denied");
+
+		snprintf(e->s.err, sizeof(e->s.err), "%s: watch canceled%s%s%s%s%s",
+			 e->s.where, why && why->type == YNODE_SCALAR ? ": " : "",
+			 why && why->type == YNODE_SCALAR ? why->str : "",
+			 denied && e->user ? " (user " : "",
+			 denied && e->user ? e->user : "", denied && e->user ? ")" : "");
+		err = denied ? -EACCES : -ECONNRESET;
 		goto out;
 	}
 	evs = js_get(res, "events");
@@ -637,6 +772,11 @@ static int etcd_watch(struct mstore *s, const char *prefix, int64_t from,
 	emit_map_end(&b.em);
 	if (etcd_body_close(&b))
 		return -ENOMEM;
+	err = etcd_token(e);
+	if (err) {
+		free(b.buf.p);
+		return err;
+	}
 	/* One endpoint per call: the caller lists again, or resumes from
 	 * what it has seen, before it watches anew. */
 	for (size_t i = 0; i < e->nurls && !w.stop; i++) {
@@ -692,6 +832,12 @@ static void etcd_close(struct mstore *s)
 	free(e->ca);
 	free(e->cert);
 	free(e->key);
+	free(e->user);
+	if (e->password) {
+		explicit_bzero(e->password, strlen(e->password));
+		free(e->password);
+	}
+	etcd_token_drop(e);
 	free(e);
 }
 
@@ -711,10 +857,43 @@ static bool etcd_dup(char **to, const char *s)
 	return !s || *to;
 }
 
-int mstore_open(struct mstore **out, const char *url,
-		const struct mstore_tls *tls, char *errbuf)
+/* The user and the password of @a's file (its first line), into @e. */
+static int etcd_password(struct etcd *e, const struct mstore_access *a,
+			 char *errbuf)
 {
-	static const struct mstore_tls none;
+	size_t len = 0;
+	char *buf = NULL;
+	int err;
+
+	if (!*a->user || strlen(a->user) > 255) {
+		snprintf(errbuf, MSTORE_ERR_MAX, "--store-user: a name of 1 to "
+			 "255 bytes");
+		return -EINVAL;
+	}
+	err = fsio_read_all(a->password_file, &buf, &len);
+	if (err) {
+		snprintf(errbuf, MSTORE_ERR_MAX, "--store-password-file %s: %s",
+			 a->password_file, strerror(-err));
+		return err == -ENOMEM ? err : -EINVAL;
+	}
+	len = strcspn(buf, "\r\n");
+	if (len == 0 || memchr(buf, '\0', len)) {
+		snprintf(errbuf, MSTORE_ERR_MAX, "--store-password-file %s: no "
+			 "password on its first line", a->password_file);
+		err = -EINVAL;
+	} else if (!(e->password = strndup(buf, len)) ||
+		   !(e->user = strdup(a->user))) {
+		err = -ENOMEM;
+	}
+	explicit_bzero(buf, strlen(buf));
+	free(buf);
+	return err;
+}
+
+int mstore_open(struct mstore **out, const char *url,
+		const struct mstore_access *tls, char *errbuf)
+{
+	static const struct mstore_access none;
 	const char *hosts, *slash, *scheme;
 	struct etcd *e;
 	int err = -EINVAL;
@@ -745,6 +924,11 @@ int mstore_open(struct mstore **out, const char *url,
 			 "--store-key go together");
 		return -EINVAL;
 	}
+	if (!tls->user != !tls->password_file) {
+		snprintf(errbuf, MSTORE_ERR_MAX, "--store-user and "
+			 "--store-password-file go together");
+		return -EINVAL;
+	}
 	if (tls->ca && strcmp(scheme, "https")) {
 		snprintf(errbuf, MSTORE_ERR_MAX, "--store %s: TLS options "
 			 "need an etcds:// URL", url);
@@ -763,6 +947,9 @@ int mstore_open(struct mstore **out, const char *url,
 		err = -ENOMEM;
 		goto fail;
 	}
+	if (tls->user && (err = etcd_password(e, tls, errbuf)))
+		goto fail;
+	err = -EINVAL;
 	/* A prefix ends without '/': its keys are PREFIX/... */
 	for (size_t n = strlen(e->prefix); n > 1 && e->prefix[n - 1] == '/';)
 		e->prefix[--n] = '\0';

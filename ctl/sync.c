@@ -396,7 +396,7 @@ static int sync_reg_start(struct sync_reg *r, const struct ctl_opts *o,
 		rc = ctl_exit_for(err);
 		goto out;
 	}
-	err = mstore_open(&r->ms, o->store_url, &o->store_tls, errbuf);
+	err = mstore_open(&r->ms, o->store_url, &o->store_access, errbuf);
 	if (err) {
 		ctl_err("%s", errbuf);
 		rc = ctl_exit_for(err);
@@ -608,7 +608,7 @@ int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 		ctl_err("out of memory");
 		return CTL_EXIT_SYSTEM;
 	}
-	err = mstore_open(&s.ms, o->store_url, &o->store_tls, errbuf);
+	err = mstore_open(&s.ms, o->store_url, &o->store_access, errbuf);
 	if (err) {
 		ctl_err("%s", errbuf);
 		store_close(s.mem);

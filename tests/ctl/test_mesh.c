@@ -9,13 +9,16 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "fsio.h"
 #include "harness/test.h"
+#include "harness/pki_harness.h"
 #include "harness/policy_harness.h"
 #include "../../ctl/mesh.h"
 #include "../../ctl/mstore.h"
 
-static bool url_ok(const char *url, const struct mstore_tls *tls,
+static bool url_ok(const char *url, const struct mstore_access *tls,
 		   const char *prefix)
 {
 	char err[MSTORE_ERR_MAX] = "";
@@ -28,7 +31,7 @@ static bool url_ok(const char *url, const struct mstore_tls *tls,
 	return ok;
 }
 
-static bool url_refused(const char *url, const struct mstore_tls *tls,
+static bool url_refused(const char *url, const struct mstore_access *tls,
 			const char *why)
 {
 	char err[MSTORE_ERR_MAX] = "";
@@ -40,9 +43,10 @@ static bool url_refused(const char *url, const struct mstore_tls *tls,
 
 static bool test_store_urls(void)
 {
-	const struct mstore_tls tls = { "ca.crt", "c.crt", "c.key" };
-	const struct mstore_tls half = { "ca.crt", "c.crt", NULL };
-	const struct mstore_tls ca = { "ca.crt", NULL, NULL };
+	const struct mstore_access tls = { .ca = "ca.crt", .cert = "c.crt",
+					   .key = "c.key" };
+	const struct mstore_access half = { .ca = "ca.crt", .cert = "c.crt" };
+	const struct mstore_access ca = { .ca = "ca.crt" };
 
 	return url_ok("etcd://127.0.0.1:2379", NULL, "/meshforge") &&
 	       url_ok("etcd://a:1,b:2,c:3/mesh/prod/", NULL, "/mesh/prod") &&
@@ -55,6 +59,38 @@ static bool test_store_urls(void)
 	       url_refused("etcds://a:2379", NULL, "--store-ca") &&
 	       url_refused("etcds://a:2379", &half, "go together") &&
 	       url_refused("etcd://a:2379", &tls, "etcds://");
+}
+
+/* The store's user and password file: both or neither, a password on the
+ * file's first line, a user name of 1 to 255 bytes. */
+static bool test_store_auth(void)
+{
+	char dir[64], pw[96], empty[96], none[96];
+	struct mstore_access user = { .user = "op" };
+	struct mstore_access file = { .password_file = pw };
+	struct mstore_access ok = { .user = "op", .password_file = pw };
+	struct mstore_access blank = { .user = "", .password_file = pw };
+	struct mstore_access nopw = { .user = "op", .password_file = empty };
+	struct mstore_access gone = { .user = "op", .password_file = none };
+	bool r;
+
+	if (!ASSERT_TRUE(ph_make_dir(dir, sizeof(dir), "mesh")))
+		return false;
+	snprintf(pw, sizeof(pw), "%s/pw", dir);
+	snprintf(empty, sizeof(empty), "%s/empty", dir);
+	snprintf(none, sizeof(none), "%s/none", dir);
+	r = ASSERT_EQ(fsio_write_atomic(pw, "s3cret\nignored\n", 15, 0600), 0) &&
+	    ASSERT_EQ(fsio_write_atomic(empty, "\nsecond line\n", 13, 0600), 0) &&
+	    url_ok("etcd://a:2379", &ok, "/meshforge") &&
+	    url_refused("etcd://a:2379", &user, "go together") &&
+	    url_refused("etcd://a:2379", &file, "go together") &&
+	    url_refused("etcd://a:2379", &blank, "1 to 255 bytes") &&
+	    url_refused("etcd://a:2379", &nopw, "no password on its first line") &&
+	    url_refused("etcd://a:2379", &gone, "No such file");
+	unlink(pw);
+	unlink(empty);
+	rmdir(dir);
+	return r;
 }
 
 /* A listing of keys and values, as mstore's list returns it. */
@@ -203,6 +239,7 @@ int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_store_urls);
+	TEST_RUN(test_store_auth);
 	TEST_RUN(test_parse_listing);
 	TEST_RUN(test_parse_refuses_mismatch);
 	TEST_RUN(test_parse_invalid_value);

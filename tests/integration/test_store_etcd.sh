@@ -18,7 +18,13 @@
 #    within the lease TTL once their node's sync is killed;
 #  - concurrent applies all land, or one reports a conflict;
 #  - TLS to etcd with client certificates (openssl-made CA), refused
-#    without a client certificate.
+#    without a client certificate;
+#  - etcd's auth with a role per node (docs/store.md "Access: a role per
+#    node"): the operators' user applies; a wrong password and no user are
+#    refused; node a's user reads the mesh but cannot write the policy,
+#    registers its own workloads but not node b's; its token, expired
+#    while idle, is replaced (a registration made again after its lease
+#    was revoked).
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_store_etcd
@@ -79,8 +85,8 @@ sync_stop() {
 
 cleanup_store() {
 	local i
-	for i in a b r; do sync_stop "$i"; done
-	for i in 1 2 3 4; do etcd_kill "$i"; done
+	for i in a b r auth-a auth-b; do sync_stop "$i"; done
+	for i in 1 2 3 4 5; do etcd_kill "$i"; done
 	rm -rf "$REBOOT_ROOT"
 }
 trap 'rc=$?; cleanup_store; (exit $rc); tl_cleanup' EXIT
@@ -422,5 +428,119 @@ if "$MFCTL" "${TLS[@]}" get >"$TL_TMP/tls-nocert.out" 2>&1; then
 else
 	pass tls_refused_without_client_cert
 fi
+
+# 10. etcd's auth, a role per node, on a member of its own whose tokens
+# live one second (--auth-token-ttl), so that an idle sync's expires.
+AEP=http://127.0.0.1:23795
+etcd --name mf-e5 --data-dir "$TL_TMP/etcd-5" \
+	--listen-client-urls "$AEP" --advertise-client-urls "$AEP" \
+	--listen-peer-urls http://127.0.0.1:23895 --initial-advertise-peer-urls http://127.0.0.1:23895 \
+	--initial-cluster mf-e5=http://127.0.0.1:23895 --auth-token-ttl 1 \
+	--logger zap --log-level error >>"$TL_TMP/etcd-5.log" 2>&1 </dev/null 9<&- &
+ETCD_PID[5]=$!
+actl() { ETCDCTL_API=3 etcdctl --endpoints "$AEP" "$@"; }
+# What docs/store.md tells an operator to run, for the prefix /mf-auth.
+auth_setup() {
+	actl user add root:mf-root-pw && actl user grant-role root root &&
+	actl user add mf-operator:mf-op-pw && actl role add mf-operator &&
+	actl role grant-permission mf-operator --prefix=true readwrite /mf-auth/ &&
+	actl user grant-role mf-operator mf-operator &&
+	actl user add mf-node-a:mf-a-pw && actl role add mf-node-a &&
+	actl role grant-permission mf-node-a --prefix=true read /mf-auth/ &&
+	actl role grant-permission mf-node-a --prefix=true readwrite /mf-auth/nodes/mf-node-a/ &&
+	actl user grant-role mf-node-a mf-node-a &&
+	actl auth enable
+}
+printf 'mf-op-pw\n' >"$TL_TMP/op.pw"
+printf 'mf-a-pw\n' >"$TL_TMP/a.pw"
+printf 'wrong\n' >"$TL_TMP/bad.pw"
+chmod 0600 "$TL_TMP"/*.pw
+ASTORE=(--store etcd://127.0.0.1:23795/mf-auth)
+OP=("${ASTORE[@]}" --store-user mf-operator --store-password-file "$TL_TMP/op.pw")
+NA=("${ASTORE[@]}" --store-user mf-node-a --store-password-file "$TL_TMP/a.pw")
+if ! { wait_for 10 eval 'actl endpoint health >/dev/null 2>&1' &&
+	auth_setup >"$TL_TMP/auth-setup.log" 2>&1; }; then
+	fail auth_setup "$(tail -n 5 "$TL_TMP/auth-setup.log" "$TL_TMP/etcd-5.log")"
+	tl_finish
+fi
+if "$MFCTL" "${OP[@]}" apply -f "$POLICY" >"$TL_TMP/auth-op.out" 2>&1 &&
+	"$MFCTL" "${OP[@]}" get svc web 2>&1 | grep -q "vip: 10.96.0.10"; then
+	pass auth_operator_applies
+else
+	fail auth_operator_applies "$(cat "$TL_TMP/auth-op.out")"
+fi
+# refused CASE WHAT ARGS...: mfctl ARGS fails, saying WHAT.
+refused() {
+	local c=$1 what=$2
+	shift 2
+	if "$MFCTL" "$@" >"$TL_TMP/$c.out" 2>&1; then
+		fail "$c" "it succeeded: $(cat "$TL_TMP/$c.out")"
+	elif grep -q "$what" "$TL_TMP/$c.out"; then
+		pass "$c"
+	else
+		fail "$c" "not '$what': $(cat "$TL_TMP/$c.out")"
+	fi
+}
+refused auth_wrong_password_refused "authentication failed" "${ASTORE[@]}" \
+	--store-user mf-operator --store-password-file "$TL_TMP/bad.pw" get svc
+refused auth_no_user_refused "user name is empty" "${ASTORE[@]}" get svc
+sed 's/10\.96\.0\.10/10.96.0.99/' "$POLICY" >"$TL_TMP/policy-moved.yaml"
+refused auth_node_cannot_write_policy "permission denied (user mf-node-a)" "${NA[@]}" \
+	apply -f "$TL_TMP/policy-moved.yaml"
+if "$MFCTL" "${NA[@]}" get svc web 2>&1 | grep -q "vip: 10.96.0.10"; then
+	pass auth_node_reads_policy
+else
+	fail auth_node_reads_policy "node a's user cannot read what the operators applied"
+fi
+cat >"$TL_TMP/reg-auth-a.yaml" <<'YAML'
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: a9}
+spec: {node: mf-node-a, ip: 10.78.1.19, port: 8080, service: web, identity: "spiffe://mesh.local/ns/default/sa/web"}
+YAML
+sed 's/mf-node-a/mf-node-b/; s/a9/b9/; s/10\.78\.1\.19/10.78.2.19/' "$TL_TMP/reg-auth-a.yaml" \
+	>"$TL_TMP/reg-auth-b.yaml"
+# auth_sync NODE: node a's user syncing in memory, registering NODE's file.
+auth_sync() {
+	mkdir -p "$TL_TMP/auth-$1"
+	"$MFCTL" "${NA[@]}" --state-dir "$TL_TMP/auth-$1" --run-dir "$TL_TMP/auth-$1" \
+		sync --memory --node "mf-node-$1" -f "$TL_TMP/reg-auth-$1.yaml" --ttl 2 \
+		>>"$TL_TMP/sync-auth-$1.log" 2>&1 </dev/null 9<&- &
+	SYNC_PID[auth-$1]=$!
+}
+registered() { [ -n "$(actl --user root:mf-root-pw get --prefix --keys-only "/mf-auth/nodes/mf-node-$1/")" ]; }
+auth_sync a
+if wait_for 10 registered a; then
+	pass auth_node_registers_own
+else
+	fail auth_node_registers_own "$(tail -n 5 "$TL_TMP/sync-auth-a.log")"
+fi
+auth_sync b
+if wait_for 10 grep -q "cannot register node mf-node-b: .*permission denied (user mf-node-a)" \
+	"$TL_TMP/sync-auth-b.log" && ! registered b; then
+	pass auth_node_cannot_register_other
+else
+	fail auth_node_cannot_register_other "$(tail -n 5 "$TL_TMP/sync-auth-b.log")"
+fi
+sync_stop auth-b
+# Node a's token has expired meanwhile (a second idle: keepalives need
+# none); its lease revoked, the sync registers again with a new token.
+sleep 2
+# Node a's lease: the one its key is attached to (node b's sync was
+# granted one too, and could attach nothing to it).
+lease=
+for l in $(actl --user root:mf-root-pw lease list 2>/dev/null | grep -v '^found'); do
+	actl --user root:mf-root-pw lease timetolive --keys "$l" 2>/dev/null |
+		grep -q "/mf-auth/nodes/mf-node-a/" && lease=$l
+done
+actl --user root:mf-root-pw lease revoke "$lease" >"$TL_TMP/revoke.out" 2>&1
+if wait_for 3 eval '! registered a' && wait_for 10 registered a &&
+	grep -q "registering again" "$TL_TMP/sync-auth-a.log" &&
+	! grep -q "cannot register" "$TL_TMP/sync-auth-a.log"; then
+	pass auth_expired_token_replaced
+else
+	fail auth_expired_token_replaced "lease $lease: $(cat "$TL_TMP/revoke.out"); $(tail -n 4 "$TL_TMP/sync-auth-a.log")"
+fi
+sync_stop auth-a
 
 tl_finish
