@@ -22,7 +22,8 @@
 #    relays the plaintext, unread, to a pod of its tcp route's backend;
 #    another on the same port (mode PASSTHROUGH, picked by the SNI of the
 #    ClientHello) relays the TLS itself to pod a1, whose own server
-#    (openssl s_server) the client verifies and talks to;
+#    (openssl s_server) the client verifies and talks to, also when the
+#    ClientHello comes in two segments;
 #  - the requests leave with the gateway's own identity: the destination
 #    agent authorizes spiffe://mesh.local/edge-gateway, and once a
 #    MeshTrafficPermission no longer allows it, the gateway gets refused
@@ -433,6 +434,15 @@ if printf '%s' "$c_pt" | grep -q 'CN *= *pt.example.com.*DNS:pt.example.com' &&
 	pass gateway_tls_passthrough_by_sni
 else
 	fail gateway_tls_passthrough_by_sni "certificate: $c_pt; client got: $(printf '%s' "$body" | head -c 300); $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
+fi
+# A ClientHello in two segments 200 ms apart: the gateway waits for the
+# whole of it (it needs the name) and then passes it on intact.
+body=$(tb_exec b "$TL_PY" "$TL_TOOLS/mf_split_hello.py" "$NODE_A" 9443 pt.example.com \
+	"$TL_TMP/pt.crt" 20 200 2>&1)
+if printf '%s' "$body" | grep -q "^s_server -accept 10.78.1.11:8443 "; then
+	pass gateway_tls_passthrough_split_client_hello
+else
+	fail gateway_tls_passthrough_split_client_hello "client got: $(printf '%s' "$body" | head -c 300)"
 fi
 
 # ---- the gateway's identity -----------------------------------------------------
