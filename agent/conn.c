@@ -291,6 +291,11 @@ static void conn_hs_put(struct conn_table *t, struct conn *c)
 	}
 }
 
+void conn_no_handshake(struct conn_table *t, struct conn *c)
+{
+	conn_hs_put(t, c);
+}
+
 /* Gives back direction @d's plaintext buffer, wiped as far as plaintext
  * reached. */
 static void conn_dir_pbuf_put(struct conn_table *t, struct conn_dir *d)

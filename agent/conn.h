@@ -481,6 +481,10 @@ void conn_abort(struct conn_table *t, struct conn *c, const char *reason);
  * A peer that sends nothing in time is refused, counted. */
 void conn_await_first_byte(struct conn_table *t, struct conn *c, uint32_t ms);
 
+/* After its first byte, @c turns out to shake no hands (its bytes are
+ * relayed as they are): it no longer counts in the table's handshakes. */
+void conn_no_handshake(struct conn_table *t, struct conn *c);
+
 /* Creates the up socket and connects it to c->up_addr, under the setup
  * deadline; the flow's "connected" step follows. */
 void conn_connect(struct conn_table *t, struct conn *c);

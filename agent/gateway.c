@@ -7,30 +7,139 @@
 #include <string.h>
 
 #include "gateway.h"
+#include "hmatch.h"
 #include "log.h"
 #include "reload.h"
 
-/* The file a port's certificate comes from, into @buf; false (logged)
- * when it names none the agent can read. */
+/* The file certificate @c of port @gp comes from, into @buf; false
+ * (logged) when it names none the agent can read. */
 static bool gateway_cert_path(const struct gateway *g, const struct gw_port *gp,
-			      char *buf, size_t n)
+			      const struct gw_cert *c, char *buf, size_t n)
 {
 	int len;
 
-	if (gp->cert_file)
-		len = snprintf(buf, n, "%s", gp->cert_file);
-	else if (gp->cert_secret && g->secrets_dir[0])
-		len = snprintf(buf, n, "%s/%s.pem", g->secrets_dir,
-			       gp->cert_secret);
+	if (c->file)
+		len = snprintf(buf, n, "%s", c->file);
+	else if (c->secret && g->secrets_dir[0])
+		len = snprintf(buf, n, "%s/%s.pem", g->secrets_dir, c->secret);
 	else
 		len = -1;
 	if (len < 0 || (size_t)len >= n) {
 		log_error("event=gateway_port_failed port=%u gateway=%s "
-			  "reason=\"no certificate file for the HTTPS "
-			  "listener\"", gp->port, gp->gateway);
+			  "hostname=%s reason=\"no certificate file for the "
+			  "listener\"", gp->port, gp->gateway,
+			  c->hostname[0] ? c->hostname : "*");
 		return false;
 	}
 	return true;
+}
+
+/* What port @gp's TLS is made of, its listeners' hostnames and
+ * certificate files, as one string into @buf: a bound port whose string
+ * is another is bound again.  False (logged) when a file is unknown or
+ * it does not fit. */
+static bool gateway_certs_sig(const struct gateway *g,
+			      const struct gw_port *gp, char *buf, size_t n)
+{
+	char path[1024];
+	size_t used = 0;
+	int len;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < gp->ncerts; i++) {
+		if (!gateway_cert_path(g, gp, &gp->certs[i], path,
+				       sizeof(path)))
+			return false;
+		len = snprintf(buf + used, n - used, "%s=%s\n",
+			       gp->certs[i].hostname, path);
+		if (len < 0 || (size_t)len >= n - used) {
+			log_error("event=gateway_port_failed port=%u "
+				  "gateway=%s reason=\"certificate paths too "
+				  "long\"", gp->port, gp->gateway);
+			return false;
+		}
+		used += (size_t)len;
+	}
+	return true;
+}
+
+/* Whether port @gp terminates TLS. */
+static bool gateway_is_tls(const struct gw_port *gp)
+{
+	return gp->protocol == MF_GW_HTTPS || gp->protocol == MF_GW_TLS;
+}
+
+/* The TLS server context of port @gp into *out (one reference): each of
+ * its listeners' certificates, presented to the clients whose SNI picks
+ * that listener (hmatch_host(), as requests pick listeners by host, so
+ * the certificate a client gets is its listener's), a name no listener
+ * takes refused in the handshake.  The context sessions start on is one
+ * more load of the first listener's file: wolfSSL wants a certificate on
+ * it before it reads the ClientHello, and it must not reference itself.
+ * Returns 0 or -errno (logged). */
+static int gateway_tls_ctx(const struct gateway *g, const struct gw_port *gp,
+			   struct tls_ctx **out)
+{
+	struct tls_ctx *front = NULL, *one;
+	char path[1024];
+	int err = -ENOENT;
+
+	*out = NULL;
+	/* Listeners that pass TLS through present no certificate. */
+	if (gp->ncerts == 0 && gp->protocol == MF_GW_TLS)
+		return 0;
+	if (gp->ncerts == 0) {
+		log_error("event=gateway_port_failed port=%u gateway=%s "
+			  "reason=\"no listener of the port has a "
+			  "certificate\"", gp->port, gp->gateway);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < gp->ncerts; i++) {
+		if (!gateway_cert_path(g, gp, &gp->certs[i], path,
+				       sizeof(path))) {
+			err = -ENOENT;
+			goto fail;
+		}
+		if (!front) {
+			err = tls_ctx_new_public(&front, path);
+			if (err)
+				goto fail_file;
+		}
+		err = tls_ctx_new_public(&one, path);
+		if (err)
+			goto fail_file;
+		err = tls_ctx_sni_add(front, hmatch_host, gp->certs[i].hostname,
+				      one);
+		tls_ctx_put(one);	/* @front holds its own */
+		if (err)
+			goto fail;
+	}
+	*out = front;
+	return 0;
+
+fail_file:
+	log_error("event=gateway_port_failed port=%u gateway=%s cert=%s "
+		  "reason=\"%s\"", gp->port, gp->gateway, path,
+		  strerror(-err));
+fail:
+	tls_ctx_put(front);
+	return err;
+}
+
+static const char *gateway_protocol_str(uint8_t protocol)
+{
+	switch (protocol) {
+	case MF_GW_HTTP:
+		return "HTTP";
+	case MF_GW_HTTPS:
+		return "HTTPS";
+	case MF_GW_TCP:
+		return "TCP";
+	case MF_GW_TLS:
+		return "TLS";
+	default:
+		return "?";
+	}
 }
 
 static void gateway_close(struct gateway *g, struct gateway_port *bp)
@@ -51,26 +160,40 @@ static struct gateway_port *gateway_bound(struct gateway *g, uint16_t port)
 }
 
 /* Whether bound port @bp serves @gp as it is: same protocol, same
- * certificate file. */
+ * hostnames with the same certificate files. */
 static bool gateway_same(const struct gateway *g,
 			 const struct gateway_port *bp,
 			 const struct gw_port *gp)
 {
-	char cert[sizeof(bp->cert)];
+	char certs[sizeof(bp->certs)];
 
 	if (bp->protocol != gp->protocol)
 		return false;
-	if (gp->protocol != MF_GW_HTTPS)
+	if (!gateway_is_tls(gp))
 		return true;
-	return gateway_cert_path(g, gp, cert, sizeof(cert)) &&
-	       !strcmp(cert, bp->cert);
+	return gateway_certs_sig(g, gp, certs, sizeof(certs)) &&
+	       !strcmp(certs, bp->certs);
+}
+
+/* The flow of port @gp's connections. */
+static const struct conn_flow_ops *gateway_ops(const struct gateway *g,
+					       const struct gw_port *gp)
+{
+	switch (gp->protocol) {
+	case MF_GW_TCP:
+		return g->tcp_ops;
+	case MF_GW_TLS:
+		return g->tls_ops;
+	default:
+		return g->ops;
+	}
 }
 
 /* Binds @gp; false (logged) when it cannot be, for now. */
 static bool gateway_bind(struct gateway *g, const struct gw_port *gp)
 {
 	struct gateway_port *bp = NULL;
-	int id, err;
+	int id;
 
 	for (unsigned int i = 0; !bp && i < GATEWAY_PORTS_MAX; i++)
 		if (!g->ports[i].used)
@@ -85,20 +208,13 @@ static bool gateway_bind(struct gateway *g, const struct gw_port *gp)
 	snprintf(bp->name, sizeof(bp->name), "gateway:%u", gp->port);
 	bp->port = gp->port;
 	bp->protocol = gp->protocol;
-	if (gp->protocol == MF_GW_HTTPS) {
-		if (!gateway_cert_path(g, gp, bp->cert, sizeof(bp->cert)))
-			return false;
-		err = tls_ctx_new_public(&bp->tls, bp->cert);
-		if (err) {
-			log_error("event=gateway_port_failed port=%u gateway=%s "
-				  "cert=%s reason=\"%s\"", gp->port,
-				  gp->gateway, bp->cert, strerror(-err));
-			return false;
-		}
+	if (gateway_is_tls(gp)) {
+		if (!gateway_certs_sig(g, gp, bp->certs, sizeof(bp->certs)) ||
+		    gateway_tls_ctx(g, gp, &bp->tls))
+			return false;	/* logged */
 	}
 	id = conn_listen(g->conns, bp->name, g->listen_addr, gp->port,
-			 gp->protocol == MF_GW_TCP ? g->tcp_ops : g->ops,
-			 g->arg);
+			 gateway_ops(g, gp), g->arg);
 	if (id < 0) {
 		tls_ctx_put(bp->tls);
 		bp->tls = NULL;
@@ -107,10 +223,9 @@ static bool gateway_bind(struct gateway *g, const struct gw_port *gp)
 	bp->listener = id;
 	bp->used = true;
 	log_info("event=gateway_port_bound port=%u protocol=%s gateway=%s "
-		 "instance=%s", gp->port,
-		 gp->protocol == MF_GW_HTTPS ? "HTTPS" :
-		 gp->protocol == MF_GW_TCP ? "TCP" : "HTTP", gp->gateway,
-		 gp->instance);
+		 "instance=%s certificates=%zu", gp->port,
+		 gateway_protocol_str(gp->protocol), gp->gateway, gp->instance,
+		 gateway_is_tls(gp) ? gp->ncerts : 0);
 	return true;
 }
 
@@ -202,7 +317,8 @@ static bool gateway_busy(void *arg)
 int gateway_init(struct gateway *g, struct conn_table *t, struct ctx *ctx,
 		 uint32_t listen_addr, const char *config_dir,
 		 const struct conn_flow_ops *ops,
-		 const struct conn_flow_ops *tcp_ops, void *arg)
+		 const struct conn_flow_ops *tcp_ops,
+		 const struct conn_flow_ops *tls_ops, void *arg)
 {
 	const struct loop_user u = {
 		.arg = g,
@@ -218,6 +334,7 @@ int gateway_init(struct gateway *g, struct conn_table *t, struct ctx *ctx,
 	g->listen_addr = listen_addr;
 	g->ops = ops;
 	g->tcp_ops = tcp_ops;
+	g->tls_ops = tls_ops;
 	g->arg = arg;
 	if (config_dir) {
 		len = snprintf(g->secrets_dir, sizeof(g->secrets_dir),

@@ -249,8 +249,8 @@ static int gw_port_cmp(const void *a, const void *b)
 /* The port of @t for listener @gl: its own, or the one an earlier
  * listener of the same instance and protocol opened.  NULL (logged) when
  * another took it. */
-static const struct gw_port *gw_port_take(struct gw_table *t,
-					  const struct gw_listener *gl)
+static struct gw_port *gw_port_take(struct gw_table *t,
+				    const struct gw_listener *gl)
 {
 	const struct mf_gw_listener *l = gl->l;
 	struct gw_port *pt;
@@ -273,11 +273,24 @@ static const struct gw_port *gw_port_take(struct gw_table *t,
 	pt->protocol = l->protocol;
 	pt->gateway = gl->gateway;
 	pt->instance = gl->instance;
-	if (l->protocol == MF_GW_HTTPS && l->tls.ncertificates > 0) {
-		pt->cert_file = kind_gw_cert_file(&l->tls.certificates[0]);
-		pt->cert_secret = kind_gw_cert_secret(&l->tls.certificates[0]);
-	}
 	return pt;
+}
+
+/* Listener @l of port @pt terminates TLS: its certificate goes with the
+ * port's (the first of its own: the one it presents).  A PASSTHROUGH
+ * one presents none. */
+static void gw_port_cert(struct gw_port *pt, const struct mf_gw_listener *l)
+{
+	struct gw_cert *c;
+
+	if ((l->protocol != MF_GW_HTTPS && l->protocol != MF_GW_TLS) ||
+	    l->tls.mode != MF_GW_TLS_TERMINATE ||
+	    l->tls.ncertificates == 0 || pt->ncerts >= MF_GW_LISTENERS_MAX)
+		return;
+	c = &pt->certs[pt->ncerts++];
+	c->hostname = l->hostname;
+	c->file = kind_gw_cert_file(&l->tls.certificates[0]);
+	c->secret = kind_gw_cert_secret(&l->tls.certificates[0]);
 }
 
 /* The listeners of instance @inst, which runs gateway @gw (record of
@@ -288,7 +301,8 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 {
 	const struct polkinds *k = policy_kinds(t->p);
 	const char *id = policy_identity(t->p, inst->identity_id);
-	int err;
+	struct gw_port *pt;
+	int err = 0;
 
 	if (!id || !id[0]) {
 		log_warn("event=gateway_skipped instance=%s reason=\"no "
@@ -300,13 +314,6 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 		const struct mf_gw_listener *l = &gw->conf.listeners[i];
 		struct gw_listener *gl = &t->ls[t->nlisteners];
 
-		if (l->protocol == MF_GW_TLS) {
-			log_warn("event=gateway_listener_skipped instance=%s "
-				 "gateway=%s port=%u reason=\"TLS listeners "
-				 "are not served yet\"", inst->name, gw_name,
-				 l->port);
-			continue;
-		}
 		memset(gl, 0, sizeof(*gl));
 		gl->instance = inst->name;
 		gl->src_id = id;
@@ -315,9 +322,11 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 		gw_tags_merge(&gl->tags, polkinds_tags(k, inst->tags));
 		gw_tags_merge(&gl->tags, polkinds_tags(k, gw->tags));
 		gw_tags_merge(&gl->tags, polkinds_tags(k, l->tags));
-		if (!gw_port_take(t, gl))
+		pt = gw_port_take(t, gl);
+		if (!pt)
 			continue;
-		if (l->protocol == MF_GW_TCP)
+		gw_port_cert(pt, l);
+		if (l->protocol == MF_GW_TCP || l->protocol == MF_GW_TLS)
 			gw_listener_tcp(t->p, gl, rc, nrc);
 		else
 			err = gw_listener_routes(t->p, gl, rc, nrc);
@@ -724,6 +733,7 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 		   struct hhead *req, struct gw_decision *d)
 {
 	const struct gw_listener *gl;
+	const struct gw_port *pt;
 	struct balance_pick pick;
 	const char *host = "";
 	size_t hlen = 0;
@@ -737,12 +747,16 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 	}
 	if (!hhead_get(req, "host", &host, &hlen))
 		host = "", hlen = 0;
-	/* HTTPS: the listener the client asked for by name; its requests
-	 * are for its host. */
-	gl = sni && sni[0] ? gw_listener_for(t, port, sni, strlen(sni)) :
-			     gw_listener_for(t, port, host, hlen);
-	if (gl && sni && sni[0] && !hmatch_host(gl->l->hostname, host, hlen))
-		gl = NULL;
+	pt = gwroute_port_find(t, port);
+	if (pt && pt->protocol == MF_GW_HTTPS) {
+		/* The listener the client asked for by name, whose
+		 * certificate it got (no name: the one without hostname). */
+		if (!sni)
+			sni = "";
+		gl = gw_listener_for(t, port, sni, strlen(sni));
+	} else {
+		gl = gw_listener_for(t, port, host, hlen);
+	}
 	if (!gl) {
 		d->status = 404;
 		d->why = "no gateway listener for this host";
@@ -750,6 +764,14 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 	}
 	d->listener = gl->gateway;
 	d->src_id = gl->src_id;
+	/* Its requests are for its host: another host's went on a
+	 * connection made for another name. */
+	if (pt && pt->protocol == MF_GW_HTTPS &&
+	    !hmatch_host(gl->l->hostname, host, hlen)) {
+		d->status = 421;
+		d->why = "the request's host is not the TLS server name's";
+		return 0;
+	}
 	for (size_t i = 0; i < gl->nmatches; i++) {
 		const struct gw_match *g = &gl->matches[i];
 
@@ -762,8 +784,10 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 }
 
 void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
-			uint16_t port, struct gw_decision *d)
+			uint16_t port, const char *sni,
+			struct gw_decision *d)
 {
+	const struct gw_port *pt = gwroute_port_find(t, port);
 	const struct gw_listener *gl = NULL;
 	struct balance_pick pick;
 
@@ -773,14 +797,21 @@ void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
 		pick.p = t->p;
 		bp = &pick;
 	}
+	if (pt && pt->protocol == MF_GW_TLS) {
+		/* The listener whose certificate the client got. */
+		if (!sni)
+			sni = "";
+		gl = gw_listener_for(t, port, sni, strlen(sni));
+	}
 	/* A TCP port has one listener: the first that took it. */
-	for (size_t i = 0; !gl && i < t->nlisteners; i++)
-		if (t->ls[i].l->port == port &&
-		    t->ls[i].l->protocol == MF_GW_TCP)
+	for (size_t i = 0; !gl && pt && pt->protocol == MF_GW_TCP &&
+			   i < t->nlisteners; i++)
+		if (t->ls[i].l->port == port)
 			gl = &t->ls[i];
 	if (!gl) {
 		d->status = 404;
-		d->why = "no gateway TCP listener on this port";
+		d->why = "no gateway TCP or TLS listener for this "
+			 "connection";
 		return;
 	}
 	d->listener = gl->gateway;
@@ -793,6 +824,19 @@ void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
 	d->route = gl->tcp_name;
 	gw_backend(t, bp, gl->tcp_rec, 0, gl->tcp->conf.tcp.rules[0].backends,
 		   gl->tcp->conf.tcp.rules[0].nbackends, d);
+}
+
+int gwroute_tls_mode(struct gw_table *t, uint16_t port, const char *sni)
+{
+	const struct gw_port *pt = gwroute_port_find(t, port);
+	const struct gw_listener *gl;
+
+	if (!pt || pt->protocol != MF_GW_TLS)
+		return 0;
+	if (!sni)
+		sni = "";
+	gl = gw_listener_for(t, port, sni, strlen(sni));
+	return gl ? gl->l->tls.mode : 0;
 }
 
 void gwroute_decision_free(struct gw_decision *d)

@@ -10,9 +10,13 @@
  * node; its tags are the instance's, then the MeshGateway's spec.tags,
  * then its own (a later value of a tag overrides).  Of the listeners of one port,
  * a request goes to the one whose hostname matches its host best (exact,
- * then the longer wildcard, then any: hmatch_host()); an HTTPS connection
- * picks it by the SNI the client sent, and its requests' Host must match
- * that listener too, as a virtual host of it.
+ * then the longer wildcard, then any: hmatch_host()).  An HTTPS
+ * connection picks it by the SNI the client sent (none: the listener
+ * without hostname), and with it the certificate the client gets
+ * (gateway.h); its requests go by that listener's routes alone, and one
+ * whose Host that listener's hostname does not match gets 421
+ * (Misdirected Request, RFC 9110 15.5.20): the client reused a
+ * connection made for another name.
  *
  * A listener's routes are the HTTP rules of every MeshGatewayRoute one of
  * whose selectors matches the listener's tags; a route with hostnames
@@ -44,11 +48,14 @@
  * does); its connections go by the first rule of the first MeshGatewayRoute
  * (by name) with tcp rules whose selectors match it: a backend by weight,
  * then an endpoint of it, as for HTTP; the bytes are relayed as they come
- * (gwroute_tcp_decide()).
+ * (gwroute_tcp_decide()).  On a port of TLS listeners, the SNI of the
+ * client's ClientHello picks the listener: one with tls.mode TERMINATE
+ * is a TCP listener behind TLS (its certificate presented as on an HTTPS
+ * port, the plaintext relayed by its tcp route), one with PASSTHROUGH
+ * relays the TLS bytes themselves, unread, by its tcp route.
  *
- * Not yet: TLS listeners, a rewrite of the host to the backend's,
- * and MeshHTTPRoute or MeshTCPRoute attached to a MeshGateway (Kuma's
- * newer form).
+ * Not yet: a rewrite of the host to the backend's, and MeshHTTPRoute or
+ * MeshTCPRoute attached to a MeshGateway (Kuma's newer form).
  */
 #ifndef MF_AGENT_GWROUTE_H
 #define MF_AGENT_GWROUTE_H
@@ -63,14 +70,24 @@
 
 struct gw_table;
 
+/* The certificate of a listener that terminates TLS: the first of its
+ * tls.certificates. */
+struct gw_cert {
+	const char *hostname;		/* the listener's; "" or "*": any */
+	const char *file;		/* a file's path, or */
+	const char *secret;		/* a secret's name (the other NULL) */
+};
+
 /* A port the table listens on. */
 struct gw_port {
 	uint16_t port;
-	uint8_t protocol;		/* MF_GW_HTTP, MF_GW_HTTPS or MF_GW_TCP */
-	/* HTTPS: the certificate of the port's first listener: a file's
-	 * path, or a secret's name (the other NULL). */
-	const char *cert_file;
-	const char *cert_secret;
+	uint8_t protocol;		/* MF_GW_HTTP, MF_GW_HTTPS, MF_GW_TCP or
+					 * MF_GW_TLS */
+	/* HTTPS and TLS: the certificates of the port's listeners, in
+	 * their order, which a client's SNI picks among as it picks the
+	 * listener. */
+	size_t ncerts;
+	struct gw_cert certs[MF_GW_LISTENERS_MAX];
 	const char *gateway;		/* its MeshGateway's name */
 	const char *instance;		/* its gateway instance's name */
 };
@@ -79,8 +96,7 @@ struct gw_port {
  * The table of the gateway instances of node @node in snapshot @p, which
  * it references, into *out (one reference, the caller's: gwroute_put()).
  * Listeners whose port another took first (instances by name, listeners
- * in order) are left out and logged, as are TLS ones.  Returns 0 or
- * -ENOMEM.
+ * in order) are left out and logged.  Returns 0 or -ENOMEM.
  */
 int gwroute_build(struct policy *p, const char *node, struct gw_table **out);
 struct gw_table *gwroute_get(struct gw_table *t);	/* +1 reference */
@@ -119,7 +135,8 @@ struct gw_decision {
 
 /*
  * Decides where request @req that arrived on port @port goes (@sni: the
- * server name an HTTPS client asked for, NULL for none), with the
+ * server name an HTTPS client asked for, NULL for none: on an HTTPS port
+ * the listener without hostname takes it), with the
  * deciding rule's request filters applied to @req; the backend's endpoint
  * is @bp's balancer's pick (NULL: round robin).  Returns 0 (with a
  * decision in @d) or -ENOMEM.
@@ -130,14 +147,22 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 void gwroute_decision_free(struct gw_decision *d);
 
 /*
- * Decides where a connection accepted on TCP port @port goes: the
- * endpoint of a backend of its listener's route into d->ep, with the
+ * Decides where a connection accepted on TCP or TLS port @port goes (@sni:
+ * on a TLS port, the server name the client asked for, NULL for none):
+ * the endpoint of a backend of its listener's route into d->ep, with the
  * listener, route and identity; else a status (404: no listener or route,
  * 503: no endpoint) and why.  The endpoint is @bp's balancer's pick
  * (NULL: round robin).  d->location is never set.
  */
 void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
-			uint16_t port, struct gw_decision *d);
+			uint16_t port, const char *sni,
+			struct gw_decision *d);
+
+/* The tls.mode (MF_GW_TLS_TERMINATE or MF_GW_TLS_PASSTHROUGH) of the
+ * listener of TLS port @port that server name @sni (NULL: none sent)
+ * picks, as gwroute_tcp_decide() picks it; 0 when none takes it, or
+ * @port is no TLS port. */
+int gwroute_tls_mode(struct gw_table *t, uint16_t port, const char *sni);
 
 /* Applies a response header filter to response head @rsp (NULL: none).
  * Returns 0 or -ENOMEM. */

@@ -164,6 +164,7 @@ static const char *hproxy_status_text(int status)
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 414: return "URI Too Long";
+	case 421: return "Misdirected Request";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 502: return "Bad Gateway";

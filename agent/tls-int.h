@@ -95,6 +95,13 @@ struct tls_ctx {
 	struct svid_cert *own;
 	size_t n_own;
 	struct tls_held held;		/* tls_ctx_check_held()'s verdict */
+	/* A public server context that presents, by the server name its
+	 * client asks for, one of these contexts' certificates
+	 * (tls_ctx_sni_add()): the patterns owned, the contexts
+	 * referenced; @sni_rank ranks a name against a pattern. */
+	struct tls_sni *sni;
+	size_t n_sni;
+	tls_sni_rank_fn sni_rank;
 };
 
 /* ---- tls_trust.c --------------------------------------------------------- */

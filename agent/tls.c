@@ -272,9 +272,113 @@ static void tls_ctx_common(struct tls_ctx *ctx)
 	wolfSSL_CTX_SetHKDFExpandLabelCb(ctx->wctx, tls_cb_expand_label);
 }
 
+/* One of the contexts a public server context picks by SNI. */
+struct tls_sni {
+	char *pattern;			/* owned */
+	struct tls_ctx *ctx;		/* a reference */
+};
+
+/* The servername callback of a context with SNI choices: the session
+ * goes on with the context whose pattern ranks highest against the name
+ * the client sent.  wolfSSL calls it once it has read the ClientHello's
+ * extensions and before it picks a certificate, so switching the
+ * WOLFSSL's context here changes the certificate and key it presents and
+ * nothing else (wolfSSL_set_SSL_CTX(), which takes its own reference on
+ * the new WOLFSSL_CTX for as long as the WOLFSSL lives).  After a
+ * HelloRetryRequest the second ClientHello comes to the picked context,
+ * whose callback (tls_sni_keep()) keeps it. */
+static int tls_sni_pick(WOLFSSL *ssl, int *alert, void *arg)
+{
+	const struct tls_ctx *front = arg;
+	const char *name = wolfSSL_get_servername(ssl, WOLFSSL_SNI_HOST_NAME);
+	const struct tls_sni *best = NULL;
+	unsigned int best_rank = 0;
+
+	if (!name)
+		name = "";
+	for (size_t i = 0; i < front->n_sni; i++) {
+		unsigned int r = front->sni_rank(front->sni[i].pattern, name,
+						 strlen(name));
+
+		if (r > best_rank) {
+			best = &front->sni[i];
+			best_rank = r;
+		}
+	}
+	if (!best) {
+		*alert = unrecognized_name;
+		return fatal_return;
+	}
+	if (!wolfSSL_set_SSL_CTX(ssl, best->ctx->wctx)) {
+		*alert = internal_error;
+		return fatal_return;
+	}
+	return 0;
+}
+
+int tls_ctx_sni_add(struct tls_ctx *front, tls_sni_rank_fn rank,
+		    const char *pattern, struct tls_ctx *ctx)
+{
+	struct tls_sni *v;
+	char *copy;
+
+	copy = strdup(pattern);
+	v = realloc(front->sni, (front->n_sni + 1) * sizeof(*v));
+	if (!copy || !v) {
+		free(copy);
+		if (v)
+			front->sni = v;
+		return -ENOMEM;
+	}
+	front->sni = v;
+	v[front->n_sni].pattern = copy;
+	v[front->n_sni].ctx = tls_ctx_get(ctx);
+	front->n_sni++;
+	front->sni_rank = rank;
+	wolfSSL_CTX_set_servername_callback(front->wctx, tls_sni_pick);
+	wolfSSL_CTX_set_servername_arg(front->wctx, front);
+	return 0;
+}
+
+int tls_hello_sni(const void *p, size_t n, char *buf, size_t size)
+{
+	word32 len = size > 1 ? (word32)(size - 1) : 0;
+	int rc;
+
+	if (n > UINT32_MAX || size < 2)
+		return -EPROTO;
+	rc = wolfSSL_SNI_GetFromBuffer(p, (word32)n, WOLFSSL_SNI_HOST_NAME,
+				       (byte *)buf, &len);
+	if (rc == INCOMPLETE_DATA)
+		return -EAGAIN;
+	if (rc == 0) {
+		buf[0] = '\0';
+		return 0;
+	}
+	/* The name is copied cut to the room: one that fills it may be
+	 * longer, and a name cut short could match what it is not. */
+	if (rc != WOLFSSL_SUCCESS || len >= size - 1 || len == 0)
+		return -EPROTO;
+	buf[len] = '\0';
+	return memchr(buf, '\0', len) ? -EPROTO : 1;
+}
+
+/* The SNI choices of @ctx go, with their references. */
+static void tls_ctx_sni_free(struct tls_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_sni; i++) {
+		free(ctx->sni[i].pattern);
+		tls_ctx_put(ctx->sni[i].ctx);
+	}
+	free(ctx->sni);
+	ctx->sni = NULL;
+	ctx->n_sni = 0;
+}
+
 /* Frees a context tls_ctx_alloc() made that no session uses yet. */
 static void tls_ctx_drop(struct tls_ctx *ctx)
 {
+	tls_ctx_sni_free(ctx);
 	wolfSSL_CTX_free(ctx->wctx);
 	free(ctx->own);
 	free(ctx->own_der);
@@ -532,6 +636,7 @@ void tls_ctx_put(struct tls_ctx *ctx)
 {
 	if (!ctx || __atomic_sub_fetch(&ctx->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	tls_ctx_sni_free(ctx);
 	wolfSSL_CTX_free(ctx->wctx);
 	tls_trust_put(ctx->trust);
 	tls_trust_put(ctx->held.trust);

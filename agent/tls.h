@@ -96,6 +96,36 @@ int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
 int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file);
 
 /*
+ * Several certificates on one public server context, picked by the server
+ * name (SNI) each client asks for: the handshake of a session of @front
+ * presents the certificate of the context added with the pattern that
+ * @rank ranks highest against that name ("" when the client sent none;
+ * rank 0: no match).  A client whose name no pattern matches is refused
+ * with an unrecognized_name alert.  Adds @ctx (a public context, which
+ * @front references from now on) under @pattern (copied); the contexts
+ * are picked among in the order added when ranks tie.  Only before @front
+ * is shared.  Returns 0 or -ENOMEM.
+ */
+/* The largest first record a client sends (a ClientHello): a TLS
+ * record's header and its longest plaintext. */
+#define TLS_HELLO_MAX	(5u + 16384u)
+
+/*
+ * The server name (SNI) in the ClientHello that starts @p (@n bytes of
+ * what a client sent, its first record), into @buf (@size bytes, NUL
+ * terminated), without a session: for a server that decides by it what to
+ * do with the connection before any TLS.  Returns 1 (a name), 0 (none
+ * sent), -EAGAIN (the record is not whole yet), -EPROTO (not a TLS
+ * ClientHello, or a name longer than @size - 2 bytes).
+ */
+int tls_hello_sni(const void *p, size_t n, char *buf, size_t size);
+
+typedef unsigned int (*tls_sni_rank_fn)(const char *pattern, const char *name,
+					size_t n);
+int tls_ctx_sni_add(struct tls_ctx *front, tls_sni_rank_fn rank,
+		    const char *pattern, struct tls_ctx *ctx);
+
+/*
  * A client context for TLS to a server outside the mesh (a
  * MeshExternalService's endpoint): TLS 1.2 or 1.3 (or as @o bounds
  * them), any of wolfSSL's suites, wolfSSL's own record layer after the

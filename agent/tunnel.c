@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1826,8 +1827,15 @@ struct tunnel_gw {
 	/* The response header filter of the request's rule, NULL: none.
 	 * Points into the table's snapshot. */
 	const struct mf_gwr_header_filter *rsp_mod;
-	struct tls_ctx *tls;		/* HTTPS, until the client's first
-					 * byte: a reference */
+	struct tls_ctx *tls;		/* HTTPS, TLS: until the client's
+					 * first byte, a reference */
+	bool tls_done;			/* TLS: the client's handshake is
+					 * over (the next is the up end's) */
+	/* TLS: a ClientHello that came in pieces is looked at again when
+	 * this fires; its connection and tunnel. */
+	struct timer hello_timer;
+	struct conn *c;
+	struct tunnel *tu;
 };
 
 static const struct balance_conf tunnel_gw_lb = {
@@ -1970,27 +1978,21 @@ static void tunnel_gw_accepted(void *arg, struct conn *c)
 	conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
 }
 
-/* Accepted on a gateway TCP port: its listener's route picks an endpoint
- * (gwroute_tcp_decide()), reached as an outbound connection's is, with
- * the gateway instance's identity, and the bytes relayed as they come. */
-static void tunnel_gw_tcp_accepted(void *arg, struct conn *c)
+/* A connection of a gateway TCP port, or of a TLS port once the client's
+ * handshake is over (@sni: the name it asked for, NULL: none): its
+ * listener's route picks an endpoint (gwroute_tcp_decide()), reached as
+ * an outbound connection's is, with the gateway instance's identity, and
+ * the bytes (the plaintext, behind TLS) relayed as they come. */
+static void tunnel_gw_tcp_go(struct tunnel *tu, struct conn *c,
+			     struct tunnel_gw *gc, const char *sni)
 {
-	struct tunnel *tu = arg;
 	struct balance_pick bp;
 	struct gw_decision d;
-	struct tunnel_gw *gc;
-	struct tls_ctx *tls;
-	struct gw_table *t;
 	char reason[256];
 
-	gc = tunnel_gw_take(tu, c, &tls);
-	if (!gc)
-		return;
-	tls_ctx_put(tls);	/* a TCP port has none */
-	t = gc->table;
 	tunnel_pick_of(tu, c, NULL, &bp);
 	bp.conf = &tunnel_gw_lb;
-	gwroute_tcp_decide(t, &bp, gc->port, &d);
+	gwroute_tcp_decide(gc->table, &bp, gc->port, sni, &d);
 	if (d.status) {
 		snprintf(reason, sizeof(reason), "gateway %s port %u: %s",
 			 d.listener ? d.listener : "-", gc->port, d.why);
@@ -2010,6 +2012,153 @@ static void tunnel_gw_tcp_accepted(void *arg, struct conn *c)
 		  "endpoint=%s", (unsigned long long)c->id, gc->port,
 		  d.listener, d.route, d.ep->name);
 	conn_connect(tu->conns, c);
+}
+
+/* Accepted on a gateway TCP port: relayed by its listener's route. */
+static void tunnel_gw_tcp_accepted(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+	struct tunnel_gw *gc;
+	struct tls_ctx *tls;
+
+	gc = tunnel_gw_take(tu, c, &tls);
+	if (!gc)
+		return;
+	tls_ctx_put(tls);	/* a TCP port has none */
+	tunnel_gw_tcp_go(tu, c, gc, NULL);
+}
+
+/* How often a connection of a TLS port looks again for the rest of a
+ * ClientHello that came in pieces, until its first-byte deadline. */
+#define TUNNEL_HELLO_RETRY_NS	(2u * 1000 * 1000)
+
+static void tunnel_gw_tls_hello(struct tunnel *tu, struct conn *c);
+
+static void tunnel_gw_hello_fire(struct timer *tm, uint64_t now)
+{
+	struct tunnel_gw *gc = (struct tunnel_gw *)(void *)
+		((char *)tm - offsetof(struct tunnel_gw, hello_timer));
+
+	(void)now;
+	tunnel_gw_tls_hello(gc->tu, gc->c);
+}
+
+/* Whether the first-byte deadline of @c has passed at @now. */
+static bool tunnel_hello_late(const struct conn *c, uint64_t now)
+{
+	const struct __kernel_timespec *d = &c->first_byte_deadline;
+
+	return now >= (uint64_t)d->tv_sec * 1000000000u + (uint64_t)d->tv_nsec;
+}
+
+/*
+ * A client of a TLS port sent its first bytes: the server name in its
+ * ClientHello, read where it lies in the socket (a peek, which neither
+ * blocks nor takes the bytes), picks the listener of the port, as
+ * Kuma's Envoy picks a filter chain by it.  A PASSTHROUGH listener's
+ * connection is relayed, ClientHello and all, unread, by that listener's
+ * tcp route; a TERMINATE one's gets its TLS session, whose context picks
+ * that listener's certificate by the same name, and is relayed once the
+ * handshake is over.  A name no listener takes goes to the TLS session
+ * when the port has one (which refuses it with unrecognized_name), else
+ * is refused.  A ClientHello that came in pieces is looked at again
+ * every TUNNEL_HELLO_RETRY_NS until the first-byte deadline.
+ */
+static void tunnel_gw_tls_hello(struct tunnel *tu, struct conn *c)
+{
+	struct tunnel_gw *gc = c->routes;
+	uint8_t hello[TLS_HELLO_MAX];
+	struct tls_ctx *tls;
+	char sni[256];
+	uint64_t now;
+	ssize_t n;
+	int rc;
+
+	n = recv(c->end[CONN_DOWN].fd, hello, sizeof(hello),
+		 MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_TLS,
+			      "closed before its ClientHello");
+		return;
+	}
+	rc = n > 0 ? tls_hello_sni(hello, (size_t)n, sni, sizeof(sni)) :
+		     -EAGAIN;
+	if (rc == -EAGAIN) {
+		now = timer_now();
+		if ((size_t)n == sizeof(hello) || tunnel_hello_late(c, now)) {
+			tunnel_refuse(tu, c, STATS_REFUSE_FIRST_BYTE,
+				      "no whole ClientHello in time");
+			return;
+		}
+		gc->c = c;
+		gc->tu = tu;
+		timer_init(&gc->hello_timer, tunnel_gw_hello_fire);
+		if (loop_timer_arm(tu->conns->loop, &gc->hello_timer,
+				   now + TUNNEL_HELLO_RETRY_NS))
+			conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
+	if (rc < 0) {
+		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_TLS,
+			      "not a TLS ClientHello with a usable server "
+			      "name");
+		return;
+	}
+	if (gwroute_tls_mode(gc->table, gc->port, rc ? sni : NULL) ==
+	    MF_GW_TLS_PASSTHROUGH) {
+		conn_no_handshake(tu->conns, c);
+		tunnel_gw_tcp_go(tu, c, gc, rc ? sni : NULL);
+		return;
+	}
+	if (!gc->tls) {
+		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_TLS,
+			      "no TLS listener for this server name");
+		return;
+	}
+	tls = gc->tls;
+	gc->tls = NULL;
+	tunnel_down_tls(tu, c, tls);
+}
+
+/* Accepted on a gateway TLS port: its ClientHello first. */
+static void tunnel_gw_tls_accepted(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+	struct tunnel_gw *gc;
+	struct tls_ctx *tls;
+
+	gc = tunnel_gw_take(tu, c, &tls);
+	if (!gc)
+		return;
+	gc->tls = tls;	/* NULL: its listeners all pass TLS through */
+	conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
+}
+
+static void tunnel_gw_tls_first_byte(void *arg, struct conn *c)
+{
+	tunnel_gw_tls_hello(arg, c);
+}
+
+/* A handshake of a connection of a gateway TLS port ended: the client's
+ * first (TERMINATE), after which the plaintext is relayed as a TCP port's
+ * is, by the route of the listener its SNI picked; then the up end's, as
+ * for outbound connections (and the only one, with PASSTHROUGH). */
+static void tunnel_gw_tls_handshake_done(void *arg, struct conn *c,
+					 const char *failed)
+{
+	struct tunnel *tu = arg;
+	struct tunnel_gw *gc = c->routes;
+
+	if (gc->tls_done || !c->end[CONN_DOWN].tls) {
+		tunnel_outbound_handshake_done(arg, c, failed);
+		return;
+	}
+	gc->tls_done = true;
+	if (failed) {
+		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_TLS, failed);
+		return;
+	}
+	tunnel_gw_tcp_go(tu, c, gc, tls_sni(c->end[CONN_DOWN].tls));
 }
 
 /* An HTTPS client sent its first byte: its TLS session now. */
@@ -2043,9 +2192,11 @@ static void tunnel_gw_handshake_done(void *arg, struct conn *c,
 static void tunnel_gw_release(void *arg, struct conn *c)
 {
 	struct tunnel_gw *gc = c->routes;
+	struct tunnel *tu = arg;
 
 	tunnel_release_common(arg, c);
 	if (gc) {
+		loop_timer_cancel(tu->conns->loop, &gc->hello_timer);
 		gwroute_put(gc->table);
 		tls_ctx_put(gc->tls);
 	}
@@ -2195,6 +2346,18 @@ static const struct conn_flow_ops tunnel_gateway_tcp_ops = {
 	.release = tunnel_gw_release,
 };
 
+/* A TLS port: the ClientHello's server name picks the listener; then
+ * the handshake as on an HTTPS port and a TCP port's relay of the
+ * plaintext (TERMINATE), or the relay of the TLS bytes (PASSTHROUGH). */
+static const struct conn_flow_ops tunnel_gateway_tls_ops = {
+	.name = "gateway",
+	.accepted = tunnel_gw_tls_accepted,
+	.first_byte = tunnel_gw_tls_first_byte,
+	.connected = tunnel_outbound_connected,
+	.handshake_done = tunnel_gw_tls_handshake_done,
+	.release = tunnel_gw_release,
+};
+
 static const struct conn_flow_ops tunnel_gateway_ops = {
 	.name = "gateway",
 	.accepted = tunnel_gw_accepted,
@@ -2265,7 +2428,8 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	if (cfg->gateway)
 		return gateway_init(&tu->gw, t, ctx, cfg->listen_addr,
 				    cfg->config_dir, &tunnel_gateway_ops,
-				    &tunnel_gateway_tcp_ops, tu);
+				    &tunnel_gateway_tcp_ops,
+				    &tunnel_gateway_tls_ops, tu);
 	return 0;
 }
 

@@ -7,7 +7,10 @@
  * which MeshGatewayRoute rule (selectors against the listener's tags, the
  * route's hostnames, the Gateway API's precedence), its filters, its
  * backends by weight, exactly, its mirror's copies, 404s for hosts and
- * paths nobody takes, and TCP listeners' connections by their route.
+ * paths nobody takes, and TCP listeners' connections by their route;
+ * several HTTPS listeners of one port, each with its certificate and its
+ * routes, picked by SNI (421 for another Host), and TLS listeners
+ * (TERMINATE and PASSTHROUGH) picked the same way.
  */
 #include "harness/test.h"
 #include "harness/records_harness.h"
@@ -190,7 +193,10 @@ static bool test_ports(void)
 	p = gwroute_port(t, 1);
 	ok = ok && ASSERT_EQ(p->port, 8443) &&
 	     ASSERT_EQ(p->protocol, MF_GW_HTTPS) &&
-	     ASSERT_STREQ(p->cert_file, "/etc/gw.pem") &&
+	     ASSERT_EQ(p->ncerts, 1u) &&
+	     ASSERT_STREQ(p->certs[0].file, "/etc/gw.pem") &&
+	     ASSERT_TRUE(p->certs[0].secret == NULL) &&
+	     ASSERT_STREQ(p->certs[0].hostname, "*.example.com") &&
 	     ASSERT_STREQ(p->gateway, "edge") &&
 	     ASSERT_STREQ(p->instance, "edge-1");
 	p = gwroute_port(t, 2);
@@ -257,14 +263,17 @@ static bool test_hosts_and_routes(void)
 				   NULL, NULL, &d), "308") &&
 	     ASSERT_STREQ(d.location, "https://example.com/new?x");
 	gwroute_decision_free(&d);
-	/* HTTPS: the SNI picks the listener; the Host must be its. */
+	/* HTTPS: the SNI picks the listener (a name none takes, none: the
+	 * handshake refuses it first); the Host must be its, else 421. */
 	ok = ok && ASSERT_STREQ(go(t, 8443, "api.example.com", "/myapi",
 				   "api.example.com", NULL, NULL, NULL),
 				"api1") &&
 	     ASSERT_STREQ(go(t, 8443, "other.org", "/myapi", "other.org",
 			     NULL, NULL, NULL), "404") &&
+	     ASSERT_STREQ(go(t, 8443, NULL, "/myapi", "api.example.com",
+			     NULL, NULL, NULL), "404") &&
 	     ASSERT_STREQ(go(t, 8443, "api.example.com", "/myapi",
-			     "other.org", NULL, NULL, NULL), "404");
+			     "other.org", NULL, NULL, NULL), "421");
 	gwroute_put(t);
 	return ok;
 }
@@ -405,7 +414,7 @@ static bool test_tcp(void)
 	ok = ASSERT_TRUE(gwroute_port_find(t, 9000) != NULL) &&
 	     ASSERT_EQ(gwroute_port_find(t, 9000)->protocol, MF_GW_TCP);
 	for (int i = 0; ok && i < 400; i++) {
-		gwroute_tcp_decide(t, NULL, 9000, &d);
+		gwroute_tcp_decide(t, NULL, 9000, NULL, &d);
 		ok = ASSERT_EQ(d.status, 0) && ASSERT_TRUE(d.ep != NULL) &&
 		     ASSERT_STREQ(d.route, "db-route") &&
 		     ASSERT_STREQ(d.src_id, "spiffe://mesh.local/edge");
@@ -415,11 +424,178 @@ static bool test_tcp(void)
 	/* The golden-ratio sequence follows weights to within one. */
 	ok = ok && ASSERT_GE(api1, 299u) && ASSERT_GE(301u, api1) &&
 	     ASSERT_EQ(api1 + web1, 400u);
-	gwroute_tcp_decide(t, NULL, 9001, &d);
+	gwroute_tcp_decide(t, NULL, 9001, NULL, &d);
 	ok = ok && ASSERT_EQ(d.status, 404) && ASSERT_TRUE(d.ep == NULL) &&
 	     ASSERT_STREQ(d.listener, "edge");
-	gwroute_tcp_decide(t, NULL, 8080, &d);
+	gwroute_tcp_decide(t, NULL, 8080, NULL, &d);
 	ok = ok && ASSERT_EQ(d.status, 404) && ASSERT_TRUE(d.ep == NULL);
+	gwroute_put(t);
+	return ok;
+}
+
+/* Several HTTPS listeners on one port, each with its hostname, its
+ * certificate and its own routes (selected by its tags): the port lists
+ * each listener's certificate with its hostname, in order; a client's
+ * SNI picks the listener (exact over wildcard over none), whose routes
+ * alone serve its requests, and a request for a host that listener does
+ * not take gets 421. */
+static bool test_sni_listeners(void)
+{
+	static const char *const yaml =
+		MESH
+		GATEWAY("edge", "edge",
+			"      - {port: 8443, protocol: HTTPS, hostname: "
+			"api.example.com, tags: {vhost: api}, tls: {mode: "
+			"TERMINATE, certificates: [{secret: api-cert}]}}\n"
+			"      - {port: 8443, protocol: HTTPS, hostname: "
+			"'*.example.com', tags: {vhost: wild}, tls: {mode: "
+			"TERMINATE, certificates: [{file: /etc/wild.pem}]}}\n"
+			"      - {port: 8443, protocol: HTTPS, tags: {vhost: "
+			"any}, tls: {mode: TERMINATE, certificates: "
+			"[{file: /etc/any.pem}]}}\n")
+		ROUTE("api-only", "vhost: api",
+		      "      rules:\n"
+		      "        - matches: [{path: {match: PREFIX, value: /api}}]\n"
+		      "          backends: [{destination: {kuma.io/service: api,"
+		      " version: v1}}]\n")
+		ROUTE("wild-only", "vhost: wild",
+		      "      rules:\n"
+		      "        - matches: [{path: {match: PREFIX, value: /wild}}]\n"
+		      "          backends: [{destination: {kuma.io/service: api,"
+		      " version: v2}}]\n")
+		ROUTE("any-only", "vhost: any",
+		      "      rules:\n"
+		      "        - matches: [{path: {match: PREFIX, value: /any}}]\n"
+		      "          backends: [{destination: {kuma.io/service: web}}]\n");
+	struct gw_table *t = open_yaml(yaml, "n1");
+	const struct gw_port *p;
+	bool ok;
+
+	if (!t)
+		return false;
+	p = gwroute_port_find(t, 8443);
+	ok = ASSERT_EQ(gwroute_nports(t), 1u) && ASSERT_TRUE(p != NULL) &&
+	     ASSERT_EQ(p->protocol, MF_GW_HTTPS) && ASSERT_EQ(p->ncerts, 3u) &&
+	     ASSERT_STREQ(p->certs[0].hostname, "api.example.com") &&
+	     ASSERT_STREQ(p->certs[0].secret, "api-cert") &&
+	     ASSERT_TRUE(p->certs[0].file == NULL) &&
+	     ASSERT_STREQ(p->certs[1].hostname, "*.example.com") &&
+	     ASSERT_STREQ(p->certs[1].file, "/etc/wild.pem") &&
+	     ASSERT_TRUE(!strcmp(p->certs[2].hostname, "") ||
+			 !strcmp(p->certs[2].hostname, "*")) &&
+	     ASSERT_STREQ(p->certs[2].file, "/etc/any.pem");
+	/* Each name its listener, and its routes alone. */
+	ok = ok &&
+	     ASSERT_STREQ(go(t, 8443, "api.example.com", "/api",
+			     "api.example.com", NULL, NULL, NULL), "api1") &&
+	     ASSERT_STREQ(go(t, 8443, "api.example.com", "/wild",
+			     "api.example.com", NULL, NULL, NULL), "404") &&
+	     ASSERT_STREQ(go(t, 8443, "a.example.com", "/wild",
+			     "a.example.com", NULL, NULL, NULL), "api2") &&
+	     ASSERT_STREQ(go(t, 8443, "a.example.com", "/api",
+			     "a.example.com", NULL, NULL, NULL), "404") &&
+	     ASSERT_STREQ(go(t, 8443, "other.org", "/any", "other.org", NULL,
+			     NULL, NULL), "web1") &&
+	     ASSERT_STREQ(go(t, 8443, NULL, "/any", "other.org", NULL, NULL,
+			     NULL), "web1") &&
+	     ASSERT_STREQ(go(t, 8443, "other.org", "/api", "other.org", NULL,
+			     NULL, NULL), "404");
+	/* A host the SNI's listener does not take: 421, even where another
+	 * listener of the port would take that host; the listener without
+	 * hostname takes any. */
+	ok = ok &&
+	     ASSERT_STREQ(go(t, 8443, "api.example.com", "/wild",
+			     "a.example.com", NULL, NULL, NULL), "421") &&
+	     ASSERT_STREQ(go(t, 8443, "a.example.com", "/any",
+			     "other.org:8443", NULL, NULL, NULL), "421") &&
+	     /* The wildcard's connection takes api.example.com as a host
+	      * of its own, by its own routes. */
+	     ASSERT_STREQ(go(t, 8443, "a.example.com", "/wild",
+			     "api.example.com:8443", NULL, NULL, NULL), "api2") &&
+	     ASSERT_STREQ(go(t, 8443, "other.org", "/any", "a.example.com",
+			     NULL, NULL, NULL), "web1");
+	gwroute_put(t);
+	return ok;
+}
+
+/* TLS listeners: a TLS port lists the certificates of its TERMINATE
+ * listeners as an HTTPS port does (a PASSTHROUGH one presents none), the
+ * SNI picks the listener and so its mode, and a connection goes by the
+ * tcp route of that listener. */
+static bool test_tls_listeners(void)
+{
+	static const char *const yaml =
+		MESH
+		GATEWAY("edge", "edge",
+			"      - {port: 9443, protocol: TLS, hostname: "
+			"db.example.com, tags: {l: db}, tls: {mode: TERMINATE,"
+			" certificates: [{file: /etc/db.pem}]}}\n"
+			"      - {port: 9443, protocol: TLS, tags: {l: rest}, "
+			"tls: {mode: TERMINATE, certificates: "
+			"[{file: /etc/rest.pem}]}}\n"
+			"      - {port: 9443, protocol: TLS, hostname: "
+			"pt.example.com, tags: {l: db}, tls: {mode: "
+			"PASSTHROUGH}}\n"
+			"      - {port: 9444, protocol: TLS, tags: {l: db}, "
+			"tls: {mode: PASSTHROUGH}}\n")
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGatewayRoute\n"
+		"metadata: {name: db-route}\nspec:\n"
+		"  selectors: [{match: {l: db}}]\n"
+		"  conf:\n    tcp:\n      rules:\n"
+		"        - backends: [{destination: {kuma.io/service: api, "
+		"version: v1}}]\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGatewayRoute\n"
+		"metadata: {name: rest-route}\nspec:\n"
+		"  selectors: [{match: {l: rest}}]\n"
+		"  conf:\n    tcp:\n      rules:\n"
+		"        - backends: [{destination: {kuma.io/service: web}}]\n";
+	struct gw_table *t = open_yaml(yaml, "n1");
+	const struct gw_port *p;
+	struct gw_decision d;
+	bool ok;
+
+	if (!t)
+		return false;
+	p = gwroute_port_find(t, 9443);
+	ok = ASSERT_TRUE(p != NULL) && ASSERT_EQ(p->protocol, MF_GW_TLS) &&
+	     ASSERT_EQ(p->ncerts, 2u) &&
+	     ASSERT_STREQ(p->certs[0].hostname, "db.example.com") &&
+	     ASSERT_STREQ(p->certs[0].file, "/etc/db.pem") &&
+	     ASSERT_STREQ(p->certs[1].file, "/etc/rest.pem");
+	p = gwroute_port_find(t, 9444);
+	ok = ok && ASSERT_TRUE(p != NULL) && ASSERT_EQ(p->protocol, MF_GW_TLS) &&
+	     ASSERT_EQ(p->ncerts, 0u);
+	/* The name picks the mode. */
+	ok = ok &&
+	     ASSERT_EQ(gwroute_tls_mode(t, 9443, "db.example.com"),
+		       MF_GW_TLS_TERMINATE) &&
+	     ASSERT_EQ(gwroute_tls_mode(t, 9443, "pt.example.com"),
+		       MF_GW_TLS_PASSTHROUGH) &&
+	     ASSERT_EQ(gwroute_tls_mode(t, 9443, "x.org"),
+		       MF_GW_TLS_TERMINATE) &&
+	     ASSERT_EQ(gwroute_tls_mode(t, 9443, NULL), MF_GW_TLS_TERMINATE) &&
+	     ASSERT_EQ(gwroute_tls_mode(t, 9444, NULL),
+		       MF_GW_TLS_PASSTHROUGH) &&
+	     ASSERT_EQ(gwroute_tls_mode(t, 9445, "pt.example.com"), 0);
+	gwroute_tcp_decide(t, NULL, 9443, "pt.example.com", &d);
+	ok = ok && ASSERT_EQ(d.status, 0) && ASSERT_TRUE(d.ep != NULL) &&
+	     ASSERT_STREQ(d.route, "db-route");
+	gwroute_tcp_decide(t, NULL, 9444, "anything.test", &d);
+	ok = ok && ASSERT_EQ(d.status, 0) && ASSERT_TRUE(d.ep != NULL) &&
+	     ASSERT_STREQ(d.ep->name, "api1") &&
+	     ASSERT_STREQ(d.route, "db-route");
+	gwroute_tcp_decide(t, NULL, 9443, "db.example.com", &d);
+	ok = ok && ASSERT_EQ(d.status, 0) && ASSERT_TRUE(d.ep != NULL) &&
+	     ASSERT_STREQ(d.ep->name, "api1") &&
+	     ASSERT_STREQ(d.route, "db-route") &&
+	     ASSERT_STREQ(d.src_id, "spiffe://mesh.local/edge");
+	gwroute_tcp_decide(t, NULL, 9443, "other.org", &d);
+	ok = ok && ASSERT_EQ(d.status, 0) && ASSERT_TRUE(d.ep != NULL) &&
+	     ASSERT_STREQ(d.ep->name, "web1") &&
+	     ASSERT_STREQ(d.route, "rest-route");
+	gwroute_tcp_decide(t, NULL, 9443, NULL, &d);
+	ok = ok && ASSERT_TRUE(d.ep != NULL) &&
+	     ASSERT_STREQ(d.route, "rest-route");
 	gwroute_put(t);
 	return ok;
 }
@@ -432,5 +608,7 @@ int main(void)
 	TEST_RUN(test_split_90_10);
 	TEST_RUN(test_mirror);
 	TEST_RUN(test_tcp);
+	TEST_RUN(test_sni_listeners);
+	TEST_RUN(test_tls_listeners);
 	TEST_MAIN_END();
 }

@@ -14,6 +14,7 @@
 #include "harness/tls_harness.h"
 
 #include "fsio.h"
+#include "../../agent/hmatch.h"
 
 static char *ca_pem, *ca2_pem;
 static size_t ca_len, ca2_len;
@@ -26,7 +27,15 @@ static bool setup(void)
 	    ph_make_ca(th_dir, "ca2", "ca2") != 0 ||
 	    ph_make_leaf(th_dir, "ca", "api", "api.example.test",
 			 "DNS:api.example.test") != 0 ||
-	    ph_sh("cd %s && cat api.crt api.key > api.pem", th_dir) != 0)
+	    ph_sh("cd %s && cat api.crt api.key > api.pem", th_dir) != 0 ||
+	    ph_make_leaf(th_dir, "ca", "wild", "wild.example.test",
+			 "DNS:*.example.test") != 0 ||
+	    ph_make_leaf(th_dir, "ca", "www", "www.example.test",
+			 "DNS:www.example.test") != 0 ||
+	    ph_make_leaf(th_dir, "ca", "dflt", "default.test",
+			 "DNS:default.test") != 0 ||
+	    ph_sh("cd %s && for l in wild www dflt; do "
+		  "cat $l.crt $l.key > $l.pem; done", th_dir) != 0)
 		return false;
 	snprintf(p, sizeof(p), "%s/ca.crt", th_dir);
 	if (fsio_read_all(p, &ca_pem, &ca_len))
@@ -136,6 +145,136 @@ static bool test_names(void)
 	return ok;
 }
 
+/* A handshake of an origin client asking for @sni (NULL: none) against
+ * one public server context with a certificate per name, as a gateway
+ * port with several listeners has (tls_ctx_sni_add(), ranked by
+ * hmatch_host() as the gateway ranks them): "*.example.test",
+ * "www.example.test" and, when @with_any, "" (any name).  The client
+ * accepts only a certificate with a DNS SAN starting with @want (NULL:
+ * any), which tells which one it got.  The client's result. */
+static int sni_pick(struct th_pair *p, bool with_any, const char *sni,
+		    const char *want)
+{
+	static const char *const leaves[][2] = {
+		{ "*.example.test", "wild" },
+		{ "www.example.test", "www" },
+		{ "", "dflt" },
+	};
+	const struct tls_name name = { TLS_NAME_PREFIX, want };
+	struct tls_origin o = { .ca_pem = ca_pem, .ca_len = ca_len };
+	struct tls_ctx *one;
+	char pem[128];
+	int rc, rs;
+
+	memset(p, 0, sizeof(*p));
+	/* Sessions start on a context of their own, with some certificate:
+	 * the first leaf's, loaded once more. */
+	snprintf(pem, sizeof(pem), "%s/wild.pem", th_dir);
+	if (!ASSERT_EQ(tls_ctx_new_origin(&p->cctx, &o), 0) ||
+	    !ASSERT_EQ(tls_ctx_new_public(&p->sctx, pem), 0))
+		return -EINVAL;
+	for (size_t i = 0; i < (with_any ? 3u : 2u); i++) {
+		snprintf(pem, sizeof(pem), "%s/%s.pem", th_dir, leaves[i][1]);
+		if (!ASSERT_EQ(tls_ctx_new_public(&one, pem), 0))
+			return -EINVAL;
+		rc = tls_ctx_sni_add(p->sctx, hmatch_host, leaves[i][0], one);
+		tls_ctx_put(one);
+		if (!ASSERT_EQ(rc, 0))
+			return -EINVAL;
+	}
+	if (!ASSERT_EQ(tls_sess_new_origin(&p->c, p->cctx, sni, want ? &name :
+					   NULL, want ? 1 : 0), 0) ||
+	    !ASSERT_EQ(tls_sess_new(&p->s, p->sctx), 0))
+		return -EINVAL;
+	th_handshake(p, &rc, &rs);
+	return rc;
+}
+
+/* The certificate follows the client's SNI: the exact name's over the
+ * wildcard's over the one for any name, which also takes a client that
+ * sent none; without one for any name, a name no pattern matches (or
+ * none) is refused in the handshake, and the client is told. */
+static bool test_sni_pick(void)
+{
+	struct th_pair p;
+	bool ok = ASSERT_EQ(sni_pick(&p, true, "www.example.test", "www."), 0) &&
+		  ASSERT_STREQ(tls_sni(p.s), "www.example.test");
+
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(sni_pick(&p, true, "a.example.test",
+				      "*.example.test"), 0);
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(sni_pick(&p, true, "other.org", "default."), 0);
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(sni_pick(&p, true, NULL, "default."), 0) &&
+	     ASSERT_TRUE(tls_sni(p.s) == NULL);
+	th_pair_close(&p);
+	/* A name no listener takes: refused, whatever the client accepts. */
+	ok = ok && ASSERT_TRUE(sni_pick(&p, false, "other.org", NULL) < 0) &&
+	     ASSERT_TRUE(p.s->failed);
+	th_pair_close(&p);
+	ok = ok && ASSERT_TRUE(sni_pick(&p, false, NULL, NULL) < 0);
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(sni_pick(&p, false, "www.example.test", "www."),
+			     0);
+	th_pair_close(&p);
+	return ok;
+}
+
+/* The first flight of a client session asking for @sni (NULL: none):
+ * its ClientHello, into @buf (@cap bytes); its length. */
+static size_t hello_of(const char *sni, uint8_t *buf, size_t cap)
+{
+	struct tls_origin o = { .skip_ca = true };
+	struct tls_ctx *cctx = NULL;
+	struct tls_sess *c = NULL;
+	const void *p;
+	size_t n = 0;
+
+	if (ASSERT_EQ(tls_ctx_new_origin(&cctx, &o), 0) &&
+	    ASSERT_EQ(tls_sess_new_origin(&c, cctx, sni, NULL, 0), 0) &&
+	    ASSERT_EQ(tls_handshake(c), -EAGAIN)) {
+		n = tls_out_pending(c, &p);
+		if (n > cap)
+			n = 0;
+		memcpy(buf, p, n);
+	}
+	tls_sess_free(c);
+	tls_ctx_put(cctx);
+	return n;
+}
+
+/* The server name of a ClientHello read without a session
+ * (tls_hello_sni()): the name a client asked for, none, a record not
+ * whole yet (asked again with more), and bytes that are no ClientHello. */
+static bool test_hello_sni(void)
+{
+	static const char get[] = "GET / HTTP/1.1\r\nHost: a.example.test\r\n"
+				  "Accept: */*\r\n\r\n";
+	uint8_t hello[TLS_HELLO_MAX];
+	char name[256], small[8];
+	size_t n = hello_of("pt.example.test", hello, sizeof(hello));
+	bool ok = ASSERT_TRUE(n > 5) &&
+		  ASSERT_EQ(tls_hello_sni(hello, n, name, sizeof(name)), 1) &&
+		  ASSERT_STREQ(name, "pt.example.test") &&
+		  ASSERT_EQ(tls_hello_sni(hello, n - 1, name, sizeof(name)),
+			    -EAGAIN) &&
+		  ASSERT_EQ(tls_hello_sni(hello, 3, name, sizeof(name)),
+			    -EAGAIN) &&
+		  /* A name longer than the room is not cut short. */
+		  ASSERT_EQ(tls_hello_sni(hello, n, small, sizeof(small)),
+			    -EPROTO);
+
+	n = hello_of(NULL, hello, sizeof(hello));
+	ok = ok && ASSERT_TRUE(n > 5) &&
+	     ASSERT_EQ(tls_hello_sni(hello, n, name, sizeof(name)), 0) &&
+	     ASSERT_STREQ(name, "");
+	/* As long as a ClientHello's start, so read as one. */
+	ok = ok && ASSERT_EQ(tls_hello_sni(get, strlen(get), name,
+					    sizeof(name)), -EPROTO);
+	return ok;
+}
+
 /* Version bounds: a client held to TLS 1.2 does not meet the TLS 1.3
  * server; an inverted range makes no context. */
 static bool test_versions(void)
@@ -165,6 +304,8 @@ int main(void)
 	TEST_RUN(test_secured);
 	TEST_RUN(test_other_ca);
 	TEST_RUN(test_names);
+	TEST_RUN(test_sni_pick);
+	TEST_RUN(test_hello_sni);
 	TEST_RUN(test_versions);
 	free(ca_pem);
 	free(ca2_pem);

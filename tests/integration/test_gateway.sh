@@ -12,9 +12,18 @@
 #  - `curl -H 'Host: example.com' http://<node>:8080/myapi/...` reaches a pod
 #    of the API service, with the path as sent, over the mTLS tunnel;
 #  - another host, and a path no route takes, get 404 and reach no pod;
-#  - an HTTPS listener for *.example.com with a certificate from a file
-#    serves api.example.com (the client verifies the certificate) and
-#    refuses an SNI it has no listener for with 404;
+#  - two HTTPS listeners on 8443, *.example.com and www.example.org, each
+#    with a certificate of its own from a file: the client's SNI gets its
+#    listener's certificate (the subject and SAN openssl s_client saw; curl
+#    verifies each against its own file) and its listener's routes alone;
+#    a request whose Host is not its listener's gets 421; an SNI no
+#    listener takes is refused in the handshake (unrecognized_name);
+#  - a TLS listener on 9443 (mode TERMINATE) presents its certificate and
+#    relays the plaintext, unread, to a pod of its tcp route's backend;
+#    another on the same port (mode PASSTHROUGH, picked by the SNI of the
+#    ClientHello) relays the TLS itself to pod a1, whose own server
+#    (openssl s_server) the client verifies and talks to, also when the
+#    ClientHello comes in two segments;
 #  - the requests leave with the gateway's own identity: the destination
 #    agent authorizes spiffe://mesh.local/edge-gateway, and once a
 #    MeshTrafficPermission no longer allows it, the gateway gets refused
@@ -87,6 +96,17 @@ metadata: {name: a2}
 spec: {node: mf-node-a, ip: 10.78.1.12, port: 8080, service: shadow,
        identity: "spiffe://mesh.local/ns/default/sa/intruder"}
 ---
+apiVersion: meshforge.io/v1alpha1
+kind: Service
+metadata: {name: pt-backend}
+spec: {vip: 10.96.0.22, port: 8443}
+---
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: a1}
+spec: {node: mf-node-a, ip: 10.78.1.11, port: 8443, service: pt-backend,
+       identity: "spiffe://mesh.local/ns/default/sa/pt"}
+---
 apiVersion: kuma.io/v1alpha1
 kind: Dataplane
 metadata:
@@ -116,8 +136,53 @@ conf:
       tls:
         mode: TERMINATE
         certificates: [{file: $TL_TMP/gw.pem}]
+    - port: 8443
+      protocol: HTTPS
+      hostname: www.example.org
+      tags: {vhost: www}
+      tls:
+        mode: TERMINATE
+        certificates: [{file: $TL_TMP/www.pem}]
     - port: 9000
       protocol: TCP
+    - port: 9443
+      protocol: TLS
+      hostname: tls.example.com
+      tls:
+        mode: TERMINATE
+        certificates: [{file: $TL_TMP/tls.pem}]
+    - port: 9443
+      protocol: TLS
+      hostname: pt.example.com
+      tags: {vhost: pt}
+      tls: {mode: PASSTHROUGH}
+---
+type: MeshGatewayRoute
+mesh: default
+name: edge-gateway-pt
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+      vhost: pt
+conf:
+  tcp:
+    rules:
+      - backends:
+          - destination: {kuma.io/service: pt-backend}
+---
+type: MeshGatewayRoute
+mesh: default
+name: edge-gateway-www
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+      vhost: www
+conf:
+  http:
+    rules:
+      - matches: [{path: {match: PREFIX, value: /wwwonly}}]
+        backends:
+          - destination: {kuma.io/service: my-api-service}
 ---
 type: MeshGatewayRoute
 mesh: default
@@ -178,15 +243,21 @@ spec:
 EOF
 }
 
-# The HTTPS listener's certificate and key, in one PEM file as Kuma's
-# gateway secrets hold them.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$TL_TMP/gw.key" -out "$TL_TMP/gw.crt" -days 1 \
-	-subj /CN=api.example.com \
-	-addext 'subjectAltName=DNS:api.example.com,DNS:*.example.com' \
-	>"$TL_TMP/openssl.log" 2>&1 ||
-	{ fail gateway_certificate "$(cat "$TL_TMP/openssl.log")"; tl_finish; }
-cat "$TL_TMP/gw.crt" "$TL_TMP/gw.key" >"$TL_TMP/gw.pem"
+# gw_cert STEM CN SANS: a self-signed certificate and its key, in one PEM
+# file as Kuma's gateway secrets hold them, $TL_TMP/STEM.pem (the
+# certificate alone in STEM.crt, for clients to verify it with).
+gw_cert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$TL_TMP/$1.key" -out "$TL_TMP/$1.crt" -days 1 \
+		-subj "/CN=$2" -addext "subjectAltName=$3" \
+		>"$TL_TMP/openssl.log" 2>&1 ||
+		{ fail "gateway_certificate_$1" "$(cat "$TL_TMP/openssl.log")"; tl_finish; }
+	cat "$TL_TMP/$1.crt" "$TL_TMP/$1.key" >"$TL_TMP/$1.pem"
+}
+gw_cert gw api.example.com 'DNS:api.example.com,DNS:*.example.com'
+gw_cert www www.example.org DNS:www.example.org
+gw_cert tls tls.example.com DNS:tls.example.com
+gw_cert pt pt.example.com DNS:pt.example.com
 
 gw_policy 8080 Allow >"$TL_TMP/gw.yaml"
 tl_bed_up --apply "$TL_TMP/gw.yaml"
@@ -199,6 +270,12 @@ tl_bed_up --apply "$TL_TMP/gw.yaml"
 for p in b1 b2 a2; do
 	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
 done
+# Pod a1 terminates the TLS a PASSTHROUGH listener passes to it, with a
+# certificate the gateway never holds.
+tl_bg a1 "$TL_TMP/s_server-a1.log" openssl s_server -accept 10.78.1.11:8443 \
+	-cert "$TL_TMP/pt.crt" -key "$TL_TMP/pt.key" -www
+wait_for 10 tb_exec mf-node-a sh -c "echo | openssl s_client -connect 10.78.1.11:8443 >/dev/null 2>&1" ||
+	{ fail s_server_a1 "$(cat "$TL_TMP/s_server-a1.log")"; tl_finish; }
 
 # outside ARGS...: curl from node b's namespace, outside the mesh.
 outside() { tb_exec b curl -sS -m 10 "$@"; }
@@ -279,11 +356,93 @@ if printf '%s' "$body" | grep -qE '^pod=mf-pod-b[12] .* path=/myapi/whoami\?tls$
 else
 	fail gateway_https_listener_verified_certificate "client got: $body"
 fi
-c1=$(code -k --resolve "other.org:8443:$NODE_A" "https://other.org:8443/myapi/whoami?tls-other")
-if [ "$c1" = 404 ] && ! seen tls-other; then
-	pass gateway_https_unknown_sni_404
+
+# peer_cert NAME [PORT]: the subject and SANs of the certificate a client
+# asking for server name NAME got on node a's PORT (8443).
+peer_cert() {
+	tb_exec b sh -c "openssl s_client -connect $NODE_A:${2:-8443} -servername $1 </dev/null 2>/dev/null |
+		openssl x509 -noout -subject -ext subjectAltName 2>&1" 2>&1 | tr '\n' ' '
+}
+c_www=$(peer_cert www.example.org)
+c_api=$(peer_cert api.example.com)
+c_sub=$(peer_cert deep.sub.example.com)
+if printf '%s' "$c_www" | grep -q 'CN *= *www.example.org.*DNS:www.example.org' &&
+	! printf '%s' "$c_www" | grep -q example.com &&
+	printf '%s' "$c_api" | grep -q 'CN *= *api.example.com.*DNS:api.example.com, DNS:\*.example.com' &&
+	printf '%s' "$c_sub" | grep -q 'CN *= *api.example.com'; then
+	pass gateway_https_sni_picks_listener_certificate
 else
-	fail gateway_https_unknown_sni_404 "got $c1"
+	fail gateway_https_sni_picks_listener_certificate "www.example.org got: $c_www; api.example.com got: $c_api; deep.sub.example.com got: $c_sub"
+fi
+
+# Each name its listener's routes: /wwwonly is www.example.org's alone.
+body=$(outside --cacert "$TL_TMP/www.crt" --resolve "www.example.org:8443:$NODE_A" \
+	"https://www.example.org:8443/wwwonly/whoami?www" 2>&1)
+c1=$(code --cacert "$TL_TMP/gw.crt" --resolve "api.example.com:8443:$NODE_A" \
+	"https://api.example.com:8443/wwwonly/whoami?not-www")
+if printf '%s' "$body" | grep -qE '^pod=mf-pod-b[12] .* path=/wwwonly/whoami\?www$' &&
+	[ "$c1" = 404 ] && ! seen not-www; then
+	pass gateway_https_listener_routes_by_sni
+else
+	fail gateway_https_listener_routes_by_sni "www.example.org got: $body; api.example.com got $c1 (a pod logged it: $(seen not-www && echo yes || echo no))"
+fi
+
+# A request for another host on a connection made for api.example.com.
+c1=$(code --cacert "$TL_TMP/gw.crt" --resolve "api.example.com:8443:$NODE_A" \
+	-H 'Host: www.example.org' "https://api.example.com:8443/wwwonly/whoami?misdirected")
+if [ "$c1" = 421 ] && ! seen misdirected; then
+	pass gateway_https_host_not_sni_421
+else
+	fail gateway_https_host_not_sni_421 "got $c1"
+fi
+
+# A name no listener of the port takes: no certificate, no request.
+tb_exec b sh -c "openssl s_client -connect $NODE_A:8443 -servername other.org </dev/null" \
+	>"$TL_TMP/sni-other.log" 2>&1
+c1=$(code -k --resolve "other.org:8443:$NODE_A" "https://other.org:8443/myapi/whoami?tls-other")
+if grep -qi 'unrecognized name' "$TL_TMP/sni-other.log" &&
+	! grep -q 'BEGIN CERTIFICATE' "$TL_TMP/sni-other.log" &&
+	[ "$c1" = 000 ] && ! seen tls-other; then
+	pass gateway_https_unknown_sni_refused
+else
+	fail gateway_https_unknown_sni_refused "curl got $c1; s_client: $(grep -i -m3 'alert\|error\|subject' "$TL_TMP/sni-other.log" | tr '\n' '|')"
+fi
+
+# ---- a TLS listener -----------------------------------------------------------
+# Its certificate, then the plaintext relayed unread to a pod of its tcp
+# route's backend: the pod answers a Host no HTTP listener takes.
+c_tls=$(peer_cert tls.example.com 9443)
+body=$(outside --cacert "$TL_TMP/tls.crt" --resolve "tls.example.com:9443:$NODE_A" \
+	-H 'Host: tls.test' "https://tls.example.com:9443/myapi/whoami?over-tls" 2>&1)
+if printf '%s' "$c_tls" | grep -q 'CN *= *tls.example.com.*DNS:tls.example.com' &&
+	printf '%s' "$body" | grep -qE '^pod=mf-pod-b[12] .* path=/myapi/whoami\?over-tls$' &&
+	grep -q 'GET /myapi/whoami?over-tls .* host=tls.test$' "$TL_TMP/httpd-b1.log" "$TL_TMP/httpd-b2.log"; then
+	pass gateway_tls_listener_terminates_and_relays
+else
+	fail gateway_tls_listener_terminates_and_relays "certificate: $c_tls; client got: $body; $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
+fi
+
+# PASSTHROUGH on the same port, picked by the ClientHello's SNI: the
+# client verifies pod a1's own certificate, which the gateway does not
+# hold, and gets its server's answer; the gateway read no byte of it.
+c_pt=$(peer_cert pt.example.com 9443)
+body=$(outside --cacert "$TL_TMP/pt.crt" --resolve "pt.example.com:9443:$NODE_A" \
+	"https://pt.example.com:9443/" 2>&1)
+if printf '%s' "$c_pt" | grep -q 'CN *= *pt.example.com.*DNS:pt.example.com' &&
+	printf '%s' "$body" | grep -q "^s_server -accept 10.78.1.11:8443 " &&
+	printf '%s' "$body" | grep -q 'Ciphers supported in s_server binary'; then
+	pass gateway_tls_passthrough_by_sni
+else
+	fail gateway_tls_passthrough_by_sni "certificate: $c_pt; client got: $(printf '%s' "$body" | head -c 300); $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
+fi
+# A ClientHello in two segments 200 ms apart: the gateway waits for the
+# whole of it (it needs the name) and then passes it on intact.
+body=$(tb_exec b "$TL_PY" "$TL_TOOLS/mf_split_hello.py" "$NODE_A" 9443 pt.example.com \
+	"$TL_TMP/pt.crt" 20 200 2>&1)
+if printf '%s' "$body" | grep -q "^s_server -accept 10.78.1.11:8443 "; then
+	pass gateway_tls_passthrough_split_client_hello
+else
+	fail gateway_tls_passthrough_split_client_hello "client got: $(printf '%s' "$body" | head -c 300)"
 fi
 
 # ---- the gateway's identity -----------------------------------------------------

@@ -293,6 +293,23 @@ KH_TEST_BAD(test_gateway_invalid,
 	  "      - {port: 80, protocol: HTTP}\n"
 	  "      - {port: 80, protocol: TCP, hostname: b.example}\n",
 	  "r.yaml:7:5: spec.conf: listeners on one port must have the same protocol" },
+	/* SNI picks among a port's HTTPS (or TLS) listeners by hostname: no
+	 * two for one name ("*" is the one without), no TLS beside HTTPS. */
+	{ GW_HEAD
+	  "      - {port: 443, protocol: HTTPS, hostname: '*', "
+	  "tls: {mode: TERMINATE, certificates: [{secret: a}]}}\n"
+	  "      - {port: 443, protocol: HTTPS, "
+	  "tls: {mode: TERMINATE, certificates: [{secret: b}]}}\n",
+	  "r.yaml:7:5: spec.conf: two listeners have the same port and hostname" },
+	{ GW_HEAD
+	  "      - {port: 443, protocol: HTTPS, hostname: a.example, "
+	  "tls: {mode: TERMINATE, certificates: [{secret: a}]}}\n"
+	  "      - {port: 443, protocol: TLS, hostname: b.example, "
+	  "tls: {mode: TERMINATE, certificates: [{secret: b}]}}\n",
+	  "r.yaml:7:5: spec.conf: listeners on one port must have the same protocol" },
+	{ GW_HEAD
+	  "      - {port: 443, protocol: TLS, tls: {mode: TERMINATE}}\n",
+	  "r.yaml:8:41: spec.conf.listeners[0].tls: mode TERMINATE needs certificates" },
 	{ GW_HEAD
 	  "      - {port: 0, protocol: HTTP}\n",
 	  "r.yaml:8:16: spec.conf.listeners[0].port: must be 1..65535" },
