@@ -748,7 +748,9 @@ static int cmp_mes_record(struct rec_set *out, const struct model_obj *o,
 
 /* The members of each MeshMultiZoneService record of @out (mesh_service.h):
  * for each of its ports, in order, the MeshServices of @sorted (by name)
- * that its selector picks and that have that port too, with their ids
+ * that its selector picks, that are not Unavailable (spec.state: Kuma
+ * sends its traffic to the Available ones) and that have that port too,
+ * with their ids
  * from @svc (@nsvc).  One that selects more than MF_MZS_MEMBERS_MAX is an
  * error of @d's. */
 static int cmp_mzs_members(const struct model_set *set, struct rec_set *out,
@@ -774,6 +776,7 @@ static int cmp_mzs_members(const struct model_set *set, struct rec_set *out,
 				struct mf_mzs_member *m;
 
 				if (!mzs_selects(set, mz, ms[j]) ||
+				    !msvc_available(ms[j]) ||
 				    !msvc_has_port(ms[j], z->ports[p].port))
 					continue;
 				id = cmp_id_find(svc, nsvc, ms[j]->name);
