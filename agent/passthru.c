@@ -21,14 +21,20 @@
 #define PASSTHRU_TLS_HANDSHAKE	22
 
 /* Lowercases the @n bytes at @s into @out, NUL-terminated.  Returns @n,
- * or -ENAMETOOLONG. */
+ * -ENAMETOOLONG, or -EPROTO for a byte no DNS name has (a NUL would cut
+ * the name short of what the server gets, so it is never matched). */
 static int passthru_lower(const char *s, size_t n,
 			  char out[PASSTHRU_NAME_MAX])
 {
 	if (n >= PASSTHRU_NAME_MAX)
 		return -ENAMETOOLONG;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)s[i]);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!isalnum(ch) && ch != '-' && ch != '.' && ch != '_')
+			return -EPROTO;
+		out[i] = (char)tolower(ch);
+	}
 	out[n] = '\0';
 	return (int)n;
 }
@@ -62,7 +68,7 @@ static int passthru_sni(const uint8_t *p, size_t n,
 	}
 	rc = passthru_lower((const char *)sni, len, name);
 	if (rc < 0)
-		*why = "SNI too long";
+		*why = rc == -EPROTO ? "SNI is no DNS name" : "SNI too long";
 	return rc;
 }
 
@@ -130,7 +136,8 @@ static int passthru_http_host(const uint8_t *p, size_t n,
 	} else if (!h.head) {
 		rc = 0;
 	} else if (h.len < 0) {
-		*why = "Host too long";
+		*why = h.len == -EPROTO ? "Host is no DNS name" :
+					  "Host too long";
 		rc = h.len;
 	} else if (h.len == 0) {
 		*why = "HTTP request without Host";

@@ -41,8 +41,9 @@ struct policy;
  * protocol carried it into *@proto (MF_PASSTHROUGH_TLS or _HTTP).
  * Returns the name's length (>0); 0 when more bytes are needed; -EPROTO
  * when the bytes are neither a ClientHello nor an HTTP/1.1 request head
- * (or break it); -ENOENT when they carry no name (a ClientHello without
- * SNI); -ENAMETOOLONG.  On an error, *@why says what in a few words.
+ * (or break it), or the name has a byte no DNS name has (letters, digits,
+ * '-', '.', '_': an IP literal in brackets is none); -ENOENT when they
+ * carry no name (a ClientHello without SNI); -ENAMETOOLONG.  On an error, *@why says what in a few words.
  */
 int passthru_name(const uint8_t *p, size_t n, uint8_t *proto,
 		  char name[PASSTHRU_NAME_MAX], const char **why);

@@ -5,7 +5,8 @@
  * flight, captured), read whole, 0 for each shorter prefix, -ENOENT
  * without SNI, -EPROTO for bytes that only start like TLS; the Host of an
  * HTTP/1.1 request head, lowercased and without its port, 0 until the
- * head ends, -ENOENT without Host (1.0), -EPROTO for what is no HTTP.
+ * head ends, -ENOENT without Host (1.0), -EPROTO for what is no HTTP; a
+ * name with a byte no DNS name has (a NUL inside an SNI) is refused.
  * Kuma's matching: exact and case-insensitive; *.example.com for one
  * label or more, not example.com itself nor a name that only ends like
  * it.  The policy: a snapshot compiled from YAML admits a name by the
@@ -153,6 +154,36 @@ static bool test_host(void)
 	return ok;
 }
 
+/* A name with a byte no DNS name has is refused, never matched: an SNI
+ * "allowed.test", NUL, "evil" (the server gets all of it, a C string
+ * would stop at the NUL: the ClientHello of "allowed.testXevil" with its
+ * X made a NUL, lengths unchanged), a Host that is an IPv6 literal. */
+static bool test_name_bytes(void)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n";
+	char name[PASSTHRU_NAME_MAX];
+	const char *why = NULL;
+	uint8_t *x = NULL;
+	struct hello h;
+	uint8_t proto = 0;
+	bool ok = client_hello("allowed.testXevil", &h);
+
+	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, &why),
+			     17);
+	if (ok)
+		x = memmem(h.buf, h.len, "allowed.testX", 13);
+	ok = ok && ASSERT_TRUE(x != NULL);
+	if (ok)
+		x[12] = 0;
+	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, &why),
+			     -EPROTO) &&
+	     ASSERT_STREQ(why, "SNI is no DNS name") &&
+	     ASSERT_EQ(passthru_name((const uint8_t *)req, strlen(req), &proto,
+				     name, &why), -EPROTO) &&
+	     ASSERT_STREQ(why, "Host is no DNS name");
+	return ok;
+}
+
 /* Kuma's domain matching. */
 static bool test_domain_match(void)
 {
@@ -238,6 +269,7 @@ int main(void)
 	TEST_RUN(test_sni);
 	TEST_RUN(test_sni_none);
 	TEST_RUN(test_host);
+	TEST_RUN(test_name_bytes);
 	TEST_RUN(test_domain_match);
 	TEST_RUN(test_admit);
 	wolfSSL_Cleanup();
