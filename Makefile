@@ -191,6 +191,10 @@ FUZZ_CFLAGS_http1 := -Wno-unused-parameter
 FUZZ_SRCS_hhead   := agent/hhead.c agent/bufq.c agent/heap.c agent/http1.c \
 		     $(LLHTTP_SRCS)
 FUZZ_CFLAGS_hhead := -Wno-unused-parameter
+# passthru reads names with http1 and admits them from a snapshot.
+FUZZ_SRCS_passthru   := agent/passthru.c agent/http1.c agent/policy.c \
+			agent/polkinds.c $(LLHTTP_SRCS)
+FUZZ_CFLAGS_passthru := -Wno-unused-parameter
 # The TLS targets: ctl/pki.c makes their certificates; tls_record includes
 # agent/tls.c and tls_record.c for their statics.  FUZZ_DEPS_<name>: what
 # a target includes, for it to be built again when that changes.

@@ -1480,13 +1480,17 @@ static void conn_on_poll(struct conn_table *t, struct conn *c,
 		conn_abort(t, c, "poll of the first byte failed");
 		return;
 	}
-	if (t->handshakes >= t->max_handshakes) {
-		t->stats->refused_by[STATS_REFUSE_HANDSHAKES_FULL]++;
-		conn_abort(t, c, "TLS handshakes at their cap");
-		return;
+	/* A flow that waits again for more bytes before its handshake
+	 * (conn_await_first_byte() once more) holds its place already. */
+	if (!c->hs_held) {
+		if (t->handshakes >= t->max_handshakes) {
+			t->stats->refused_by[STATS_REFUSE_HANDSHAKES_FULL]++;
+			conn_abort(t, c, "TLS handshakes at their cap");
+			return;
+		}
+		c->hs_held = true;
+		t->handshakes++;
 	}
-	c->hs_held = true;
-	t->handshakes++;
 	c->flow->ops->first_byte(c->flow->arg, c);
 }
 

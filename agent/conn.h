@@ -274,6 +274,11 @@ struct conn {
 	struct __kernel_timespec first_byte_deadline;	/* of its
 						 * CONN_OP_POLL */
 	uint32_t service_id;	/* the service it reaches, 0 if none yet */
+	bool passthrough;	/* outbound: to a destination outside the
+				 * mesh, for a MeshPassthrough Domain match
+				 * (passthru.h): no service, no tunnel */
+	uint32_t pt_fill;	/* ... the client's first bytes read so far
+				 * into end[CONN_DOWN].rbuf, relayed first */
 	int32_t traffic_route;	/* outbound: the TrafficRoute in force for
 				 * it (router.h), -1: none */
 	int32_t tcp_route;	/* outbound: its MeshTCPRoute record, -1:
@@ -481,8 +486,11 @@ void conn_abort(struct conn_table *t, struct conn *c, const char *reason);
  * A peer that sends nothing in time is refused, counted. */
 void conn_await_first_byte(struct conn_table *t, struct conn *c, uint32_t ms);
 
-/* After its first byte, @c turns out to shake no hands (its bytes are
- * relayed as they are): it no longer counts in the table's handshakes. */
+/* After its first bytes, @c turns out to shake no hands (its bytes are
+ * relayed as they are, or a name was read from plaintext): it no longer
+ * counts among the handshakes conn_await_first_byte() holds it in.  A
+ * flow that needs more bytes first calls conn_await_first_byte() again
+ * (the place it holds is kept). */
 void conn_no_handshake(struct conn_table *t, struct conn *c);
 
 /* Creates the up socket and connects it to c->up_addr, under the setup

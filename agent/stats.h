@@ -38,6 +38,9 @@ enum stats_refuse {
 	STATS_REFUSE_IDENTITY_UNLISTED,	/* a MeshService whose endpoints all
 					 * present an identity its
 					 * spec.identities does not list */
+	STATS_REFUSE_PASSTHROUGH_DENIED, /* outside the mesh, and no
+					 * MeshPassthrough Domain match
+					 * admits the name (passthru.h) */
 	STATS_REFUSE_MAX,
 };
 
@@ -65,6 +68,7 @@ static inline const char *stats_refuse_name(enum stats_refuse r)
 		[STATS_REFUSE_FIRST_BYTE] = "first_byte_timeout",
 		[STATS_REFUSE_EGRESS_DENIED] = "egress_denied",
 		[STATS_REFUSE_IDENTITY_UNLISTED] = "identity_unlisted",
+		[STATS_REFUSE_PASSTHROUGH_DENIED] = "passthrough_denied",
 	};
 
 	return (unsigned int)r < STATS_REFUSE_MAX ? names[r] : "other";

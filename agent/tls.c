@@ -357,8 +357,10 @@ int tls_hello_sni(const void *p, size_t n, char *buf, size_t size)
 	}
 	/* The name is copied cut to the room: one that fills it may be
 	 * longer, and a name cut short could match what it is not. */
-	if (rc != WOLFSSL_SUCCESS || len >= size - 1 || len == 0)
+	if (rc != WOLFSSL_SUCCESS || len == 0)
 		return -EPROTO;
+	if (len >= size - 1)
+		return -ENAMETOOLONG;
 	buf[len] = '\0';
 	return memchr(buf, '\0', len) ? -EPROTO : 1;
 }

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "gwroute.h"
 #include "hash.h"
 #include "hroute.h"
+#include "passthru.h"
 #include "policy/kinds.h"
 #include "router.h"
 #include "spiffe.h"
@@ -1125,6 +1127,15 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	front = tunnel_front_door(tu, c, &src_id);
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
+	if (!svc && !front &&
+	    policy_passthrough_mode(p) == MF_PASSTHROUGH_MATCHED) {
+		/* No service: the TC program steered it for a
+		 * MeshPassthrough Domain match.  Its name comes with its
+		 * first bytes. */
+		c->passthrough = true;
+		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
+		return;
+	}
 	if (!svc) {
 		tunnel_refuse(tu, c, STATS_REFUSE_UNKNOWN_SERVICE,
 			      "unknown service");
@@ -1230,7 +1241,99 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	conn_connect(tu->conns, c);
 }
 
+/*
+ * A passthrough connection's bytes are there (conn_await_first_byte()):
+ * read what came into the down end's own buffer, and once the name it
+ * carries is whole (passthru.h), connect to the original destination if
+ * the policy admits it, or reset.  The bytes read are relayed first.
+ * More bytes to come: wait for them, under the first-byte deadline again
+ * (within the setup deadline).
+ */
+static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
+{
+	struct conn_end *e = &c->end[CONN_DOWN];
+	struct conn_dir *d = &c->dir[CONN_DOWN];
+	char name[PASSTHRU_NAME_MAX], reason[PASSTHRU_NAME_MAX + 128];
+	uint16_t port = ntohs(c->down_local.sin_port);
+	const char *why = "";
+	uint8_t proto = 0;
+	ssize_t r;
+	int rc;
+
+	if (!e->rbuf)
+		e->rbuf = loop_pbuf_get(tu->conns->loop);
+	if (!e->rbuf) {
+		conn_abort(tu->conns, c, "out of memory");
+		return;
+	}
+	/* The poll said there are bytes (or an end): a nonblocking read
+	 * does not wait. */
+	r = recv(e->fd, e->rbuf + c->pt_fill, CONN_PBUF_SIZE - c->pt_fill,
+		 MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
+		return;
+	}
+	if (r <= 0) {
+		snprintf(reason, sizeof(reason), "passthrough: %s before a name",
+			 r == 0 ? "closed" : strerror(errno));
+		conn_abort(tu->conns, c, reason);
+		return;
+	}
+	c->pt_fill += (uint32_t)r;
+	rc = passthru_name(e->rbuf, c->pt_fill, &proto, name, &why);
+	if (rc == 0 && c->pt_fill < CONN_PBUF_SIZE) {
+		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
+		return;
+	}
+	if (rc == 0)
+		why = "no name in the first 16 KiB";
+	if (rc <= 0) {
+		snprintf(reason, sizeof(reason), "MeshPassthrough: %s", why);
+		tunnel_refuse(tu, c, STATS_REFUSE_PASSTHROUGH_DENIED, reason);
+		return;
+	}
+	if (!passthru_admit(c->policy, port, proto, name, &why)) {
+		snprintf(reason, sizeof(reason), "MeshPassthrough: %s %s: %s",
+			 proto == MF_PASSTHROUGH_TLS ? "SNI" : "Host", name,
+			 why);
+		tunnel_refuse(tu, c, STATS_REFUSE_PASSTHROUGH_DENIED, reason);
+		return;
+	}
+	conn_no_handshake(tu->conns, c);
+	if (log_level_max >= LOG_LVL_DEBUG) {
+		char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN];
+
+		log_debug("event=passthrough conn=%llu src=%s dst=%s %s=%s",
+			  (unsigned long long)c->id,
+			  conn_addr_str(&c->down_peer, src),
+			  conn_addr_str(&c->down_local, dst),
+			  proto == MF_PASSTHROUGH_TLS ? "sni" : "host", name);
+	}
+	/* What was read goes out first (conn_start_relay()); the buffer
+	 * goes back once it has. */
+	d->bid = -1;
+	d->data = e->rbuf;
+	d->off = 0;
+	d->len = c->pt_fill;
+	c->up_addr = c->down_local;
+	conn_connect(tu->conns, c);
+}
+
+/* The outbound flow's "first_byte" step: only passthrough connections
+ * wait for one. */
+static void tunnel_outbound_first_byte(void *arg, struct conn *c)
+{
+	struct tunnel *tu = arg;
+
+	if (c->passthrough)
+		tunnel_passthrough_read(tu, c);
+	else
+		conn_abort(tu->conns, c, "first byte awaited for no reason");
+}
+
 static void tunnel_up_go(struct tunnel *tu, struct conn *c);
+static void tunnel_connected_relay(void *arg, struct conn *c);
 
 /* Outbound handshake done: check the server is the node we dialled, send
  * the PROXY v2 header and relay. */
@@ -1484,6 +1587,8 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 	uint32_t attempts = rs ? rs->tcp_connect_attempts : 0;
 	bool ext;
 
+	if (c->passthrough)
+		return false;	/* one destination, the original */
 	ext = tunnel_egress_hold(tu, c, c->endpoint);
 	if (ext && tunnel_nhosts(c) > attempts)
 		attempts = tunnel_nhosts(c);
@@ -1593,6 +1698,12 @@ static void tunnel_outbound_connected(void *arg, struct conn *c)
 	char reason[96];
 	int err;
 
+	if (c->passthrough) {
+		/* Plaintext to the original destination: the client's
+		 * own bytes, TLS or not, go as they came. */
+		tunnel_connected_relay(tu, c);
+		return;
+	}
 	if (c->endpoint && (c->endpoint->flags & MF_ENDPOINT_F_EXTERNAL)) {
 		tunnel_egress_connected(tu, c);
 		return;
@@ -2206,12 +2317,33 @@ static void tunnel_gw_release(void *arg, struct conn *c)
 
 /* ---- registration -------------------------------------------------------- */
 
+/*
+ * IP_TRANSPARENT on the outbound listener @fd (its accepted sockets
+ * inherit it).  A connection the TC program steered for a MeshPassthrough
+ * Domain match has a local address outside the mesh (its original
+ * destination), which only the node's rule for MF_SKB_MARK_PASSTHROUGH
+ * makes local, not the local table: without the option the kernel will
+ * not send from it (no SYN-ACK).  The VIPs, routed local, need none.
+ * Without CAP_NET_ADMIN it cannot be set: said once, and such connections
+ * never open.
+ */
+static void tunnel_outbound_transparent(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0)
+		log_warn("event=transparent_failed listener=outbound "
+			 "err=\"%s\" effect=\"MeshPassthrough Domain matches "
+			 "cannot be served\"", strerror(errno));
+}
+
 static const struct conn_flow_ops tunnel_outbound_ops = {
 	.name = "outbound",
 	.accepted = tunnel_outbound_accepted,
 	.connected = tunnel_outbound_connected,
 	.connect_failed = tunnel_outbound_connect_failed,
 	.handshake_done = tunnel_outbound_handshake_done,
+	.first_byte = tunnel_outbound_first_byte,
 	.release = tunnel_release,
 	.input = tunnel_l7_input,
 	.input_eof = tunnel_l7_input_eof,
@@ -2415,6 +2547,8 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	if (cfg->outbound_port)
 		id = conn_listen(t, "outbound", cfg->listen_addr,
 				 cfg->outbound_port, &tunnel_outbound_ops, tu);
+	if (id >= 0 && cfg->outbound_port)
+		tunnel_outbound_transparent(t->loop->listeners[id].fd);
 	if (id >= 0 && cfg->tunnel_port)
 		id = conn_listen(t, "tunnel", cfg->listen_addr,
 				 cfg->tunnel_port, &tunnel_inbound_ops, tu);

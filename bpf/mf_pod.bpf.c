@@ -19,7 +19,10 @@
  * MeshRateLimit gives a connection rate (mf_service.conn_rate_*) goes
  * through the bucket of its source pod and service (mf_conn_buckets), and
  * is dropped over the rate: the client's SYN retransmit then waits, and
- * another pod's connections are untouched.  Everything else passes
+ * another pod's connections are untouched.  A connection to a destination
+ * outside the mesh is held to MeshPassthrough (pod_passthrough()): its SYN
+ * dropped, or, for a port of a Domain match, each segment marked and
+ * handed to the agent as a service's are.  Everything else passes
  * untouched.
  *
  * mf_pod_egress, packets going TO the pod, enforces the Mesh's mTLS mode
@@ -303,12 +306,43 @@ static __always_inline int pod_conn_rate(const struct mf_service *svc,
 	       VERDICT_CONTINUE : VERDICT_DROP(MF_STAT_DROP_CONN_RATE);
 }
 
-/* MeshPassthrough (abi.h, mf_config.pt_*): the SYN of a pod's connection
- * to @iph->daddr:@dport, which is no service, passes when the mode lets
+/* pod_passthrough()'s verdict for a connection a Domain match may admit:
+ * the agent reads its name.  Between CONTINUE and the drops, so neither a
+ * TC action nor a drop reason. */
+#define POD_PT_STEER	(VERDICT_BASE - 2)
+
+/* Whether Matched has Domain matches at all: only then is a segment
+ * other than a SYN to a destination outside the mesh looked at. */
+static __always_inline bool pod_pt_domains(const struct mf_config *cfg)
+{
+	return cfg->pt_mode == MF_PASSTHROUGH_MATCHED &&
+	       (cfg->pt_dom_n || cfg->pt_dom_any);
+}
+
+/* Whether a Domain match of @cfg has port @dport (or every port). */
+static __always_inline bool pod_pt_dom_port(const struct mf_config *cfg,
+					    __u16 dport)
+{
+	if (cfg->pt_dom_any)
+		return true;
+	for (__u32 i = 0; i < MF_PT_DOM_PORTS_MAX; i++) {
+		if (i >= cfg->pt_dom_n)
+			break;
+		if (cfg->pt_dom_port[i] == dport)
+			return true;
+	}
+	return false;
+}
+
+/* MeshPassthrough (abi.h, mf_config.pt_*): a pod's connection to
+ * @iph->daddr:@dport, which is no service, passes when the mode lets
  * everything through, when the destination is a workload of the mesh, or
- * when one of the admitted networks (and port) has it; otherwise it is
- * dropped, so the connection never opens.  The list flips with the
- * policy, as mf_config does. */
+ * when one of the admitted networks (and port) has it; under Matched, one
+ * to a port of a Domain match goes to the agent (POD_PT_STEER), which
+ * reads the name the client asks for; anything else is dropped, so the
+ * connection never opens.  The lists flip with the policy, as mf_config
+ * does.  The caller drops only SYNs; it steers every segment of a
+ * steered connection (the verdict is the same for each). */
 static __always_inline int pod_passthrough(const struct mf_config *cfg,
 					   const struct iphdr *iph,
 					   __u16 dport)
@@ -335,6 +369,8 @@ static __always_inline int pod_passthrough(const struct mf_config *cfg,
 		    (!x->port || x->port == dport))
 			return VERDICT_CONTINUE;
 	}
+	if (pod_pt_domains(cfg) && pod_pt_dom_port(cfg, dport))
+		return POD_PT_STEER;
 	return VERDICT_DROP(MF_STAT_DROP_PASSTHROUGH);
 }
 
@@ -384,10 +420,16 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	key.port = bpf_ntohs(th->dest);
 	key.proto = MF_PROTO_TCP;
 	svc = bpf_map_lookup_elem(&mf_services, &key);
-	if (!svc)
-		return th->syn && !th->ack ?
-		       pod_passthrough(cfg, iph, key.port) : VERDICT_CONTINUE;
-	if (th->syn && !th->ack) {
+	if (!svc) {
+		if (!(th->syn && !th->ack) && !pod_pt_domains(cfg))
+			return VERDICT_CONTINUE;
+		v = pod_passthrough(cfg, iph, key.port);
+		if (v != POD_PT_STEER)
+			return th->syn && !th->ack ? v : VERDICT_CONTINUE;
+		/* No route makes the destination local: the node's rule
+		 * for this mark does (abi.h MF_SKB_MARK_PASSTHROUGH). */
+		skb->mark = MF_SKB_MARK_PASSTHROUGH;
+	} else if (th->syn && !th->ack) {
 		v = pod_conn_rate(svc, &key, iph);
 		if (v != VERDICT_CONTINUE)
 			return v;

@@ -221,6 +221,11 @@ tb_net_up() {
 		tb_run ip -n "$node" addr add "${TB_NODE_GW[$node]}/32" dev lo
 		tb_run ip -n "$node" route add "${TB_NODE_CIDR[$peer]}" via "${TB_NODE_ADDR[$peer]}"
 		tb_run ip -n "$node" route add local "$TB_VIPS" dev lo
+		# What the pods' TC program hands the agent for a
+		# MeshPassthrough Domain match is marked: local too, whatever
+		# its destination (include/meshforge/abi.h).
+		tb_run ip -n "$node" rule add fwmark 0x6d660002 lookup 0x6d66 pref 100
+		tb_run ip -n "$node" route add local 0.0.0.0/0 dev lo table 0x6d66
 		tb_sysctl "$node" net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 			net.ipv4.conf.default.rp_filter=0
 	done

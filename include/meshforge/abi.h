@@ -77,6 +77,20 @@ enum mf_mtls_mode {
  */
 #define MF_SKB_MARK_AGENT	0x6d660001u
 
+/*
+ * The mark the pods' TC ingress program puts on a pod's packet that it
+ * hands to the agent for a MeshPassthrough Domain match (mf_config
+ * pt_dom_*): the destination is outside the mesh, so no route makes it
+ * local.  The node routes packets with this mark locally, as TPROXY
+ * setups do:
+ *   ip rule add fwmark 0x6d660002 lookup 0x6d66
+ *   ip route add local 0.0.0.0/0 dev lo table 0x6d66
+ * (scripts/testbed.sh; docs/policy.md).  Without them the stack forwards
+ * the packet and drops it for the socket it was assigned.
+ */
+#define MF_SKB_MARK_PASSTHROUGH	0x6d660002u
+#define MF_PT_ROUTE_TABLE	0x6d66
+
 
 /*
  * mf_pod_flows (LRU hash, MF_POD_FLOWS_MAX): the TCP connections and UDP
@@ -188,6 +202,8 @@ struct mf_cidr4 {
 
 /* A destination MeshPassthrough admits (an IP or CIDR appendMatch). */
 #define MF_PT_NETS_MAX		16
+/* Distinct ports of MeshPassthrough Domain matches the kernel steers. */
+#define MF_PT_DOM_PORTS_MAX	16
 struct mf_pt_net {
 	__u8 addr[4];			/* network order, no host bits */
 	__u8 prefix;			/* 0..32 */
@@ -240,8 +256,15 @@ struct mf_config {
 	 * None; 0 (none applied) and All let everything pass. */
 	__u8 pt_mode;			/* enum mf_passthrough_mode, 0: none */
 	__u8 pt_n;
-	__u8 _pad5[2];
+	/* Under Matched, the ports of the Domain matches (tls, http):
+	 * a SYN to such a port that no network of pt[] admits goes to
+	 * the agent (marked MF_SKB_MARK_PASSTHROUGH), which reads the
+	 * name (SNI, Host) and admits or resets it.  pt_dom_any: a
+	 * Domain match has no port, every port goes there. */
+	__u8 pt_dom_n;
+	__u8 pt_dom_any;
 	struct mf_pt_net pt[MF_PT_NETS_MAX];
+	__u16 pt_dom_port[MF_PT_DOM_PORTS_MAX];	/* host order */
 };
 
 enum mf_config_flags {

@@ -557,11 +557,30 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 	cfg->fw_syn_interval_ms = cm->firewall.per_source.syn_rate.interval;
 }
 
+/* Adds @port to the Domain matches' ports of @cfg (0: every port).
+ * Returns false when the list is full. */
+static bool cmp_pt_dom_port(struct mf_config *cfg, __u16 port)
+{
+	if (!port) {
+		cfg->pt_dom_any = 1;
+		return true;
+	}
+	for (unsigned i = 0; i < cfg->pt_dom_n; i++)
+		if (cfg->pt_dom_port[i] == port)
+			return true;
+	if (cfg->pt_dom_n >= MF_PT_DOM_PORTS_MAX)
+		return false;
+	cfg->pt_dom_port[cfg->pt_dom_n++] = port;
+	return true;
+}
+
 /* MeshPassthrough into @cfg: of the policies that target the whole Mesh,
- * in name order (Kuma's merge), the last mode written and every IP and
- * CIDR appendMatch, each with its port (the kernel sees addresses, not
- * names: Domain matches are not taken).  Returns how many matches did
- * not fit or were domains. */
+ * in name order (Kuma's merge), the last mode written, every IP and CIDR
+ * appendMatch, each with its port, and the ports of the Domain matches
+ * the agent reads a name for (tls: the SNI, http: the Host; the kernel
+ * steers those ports to it, and the agent matches the names itself from
+ * the records).  Returns how many matches did not fit or are not
+ * enforced (IPv6, grpc and http2 Domains). */
 static size_t cmp_passthrough(struct mf_config *cfg,
 			      const struct model_obj *const *objs, size_t n)
 {
@@ -582,8 +601,14 @@ static size_t cmp_passthrough(struct mf_config *cfg,
 			struct mf_pt_net *net = &cfg->pt[cfg->pt_n];
 			char v[MF_HOST_MAX + 4];
 
-			if (m->type == MF_PASSTHROUGH_DOMAIN ||
-			    cfg->pt_n >= MF_PT_NETS_MAX) {
+			if (m->type == MF_PASSTHROUGH_DOMAIN) {
+				if ((m->protocol != MF_PASSTHROUGH_TLS &&
+				     m->protocol != MF_PASSTHROUGH_HTTP) ||
+				    !cmp_pt_dom_port(cfg, m->port))
+					left++;
+				continue;
+			}
+			if (cfg->pt_n >= MF_PT_NETS_MAX) {
 				left++;
 				continue;
 			}
@@ -748,7 +773,9 @@ static int cmp_mes_record(struct rec_set *out, const struct model_obj *o,
 
 /* The members of each MeshMultiZoneService record of @out (mesh_service.h):
  * for each of its ports, in order, the MeshServices of @sorted (by name)
- * that its selector picks and that have that port too, with their ids
+ * that its selector picks, that are not Unavailable (spec.state: Kuma
+ * sends its traffic to the Available ones) and that have that port too,
+ * with their ids
  * from @svc (@nsvc).  One that selects more than MF_MZS_MEMBERS_MAX is an
  * error of @d's. */
 static int cmp_mzs_members(const struct model_set *set, struct rec_set *out,
@@ -774,6 +801,7 @@ static int cmp_mzs_members(const struct model_set *set, struct rec_set *out,
 				struct mf_mzs_member *m;
 
 				if (!mzs_selects(set, mz, ms[j]) ||
+				    !msvc_available(ms[j]) ||
 				    !msvc_has_port(ms[j], z->ports[p].port))
 					continue;
 				id = cmp_id_find(svc, nsvc, ms[j]->name);

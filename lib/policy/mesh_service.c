@@ -66,6 +66,13 @@ bool msvc_has_port(const struct model_obj *ms, uint16_t port)
 	return false;
 }
 
+bool msvc_available(const struct model_obj *ms)
+{
+	const struct mf_mesh_service *m = (const void *)ms->pol.recs;
+
+	return ms->pol.n && m->state != MF_MSVC_UNAVAILABLE;
+}
+
 bool msvc_selects(const struct model_set *set, const struct model_obj *ms,
 		  const struct model_obj *w)
 {

@@ -32,7 +32,8 @@
  * runs one zone, so its endpoints are those of the MeshServices of that
  * zone it selects, at each of its ports that they have too (by number).
  * It is no service of its own (no VIP, no id): mfctl compiles the
- * selection into its record's members (service id and port), which the
+ * selection, less the MeshServices whose spec.state is Unavailable, into
+ * its record's members (service id and port), which the
  * agents, who know no labels, balance a backendRef to it over.
  */
 #ifndef MF_POLICY_MESH_SERVICE_H
@@ -80,6 +81,11 @@ bool mzs_selects(const struct model_set *set, const struct model_obj *mz,
 
 /* Whether MeshService @ms has a port numbered @port. */
 bool msvc_has_port(const struct model_obj *ms, uint16_t port);
+
+/* Whether MeshService @ms may take a MeshMultiZoneService's traffic:
+ * its spec.state is Available or unset (Kuma's default).  Kuma sends a
+ * MeshMultiZoneService's traffic to its Available MeshServices only. */
+bool msvc_available(const struct model_obj *ms);
 
 /*
  * Gives each of the @n MeshServices @names a VIP in @range ("": the

@@ -8,7 +8,8 @@
  * exactly, header modifiers, URL rewrites, redirects, a rule without
  * backendRefs, requests no rule takes, RequestMirror's choice of which
  * requests are copied and where, and backendRefs to a MeshMultiZoneService
- * balanced over the endpoints of the MeshServices it selects.
+ * balanced over the endpoints of the MeshServices it selects, its
+ * Unavailable ones (spec.state) left out.
  */
 #include <arpa/inet.h>
 
@@ -483,6 +484,50 @@ static bool test_multi_zone_backend(void)
 	return ok;
 }
 
+/* spec.state: be-west Unavailable, the traffic to 8080 goes to be-east's
+ * endpoints alone, and 9090, which only be-west has, is a 503 as a
+ * MeshMultiZoneService without members is. */
+static bool test_multi_zone_unavailable(void)
+{
+	unsigned int east = 0, other = 0;
+	const char *r;
+	struct hr h;
+	bool ok;
+
+	ok = hr_open(&h, MESH
+		MZS_MS("be-east", "east", "backend",
+		       "[{port: 8080, targetPort: 8080}]")
+		MZS_MS("be-west", "west", "backend",
+		       "[{port: 8080, targetPort: 8080}, "
+		       "{port: 9090, targetPort: 8080}]")
+		"  state: Unavailable\n"
+		MZS_WL("e1", "10.1.1.1", "east") MZS_WL("e2", "10.1.1.2", "east")
+		MZS_WL("w1", "10.1.1.3", "west")
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshMultiZoneService\n"
+		"metadata: {name: backend}\nspec:\n"
+		"  selector: {meshService: {matchLabels: {group: backend}}}\n"
+		"  ports: [{port: 8080, appProtocol: http}, {port: 9090}]\n"
+		ROUTE("r", "{kind: Mesh}",
+		"        - matches: [{path: {type: PathPrefix, value: /all}}]\n"
+		"          default:\n"
+		"            backendRefs: [{kind: MeshMultiZoneService, "
+		"name: backend, port: 8080}]\n"
+		"        - matches: [{path: {type: PathPrefix, value: /west}}]\n"
+		"          default:\n"
+		"            backendRefs: [{kind: MeshMultiZoneService, "
+		"name: backend, port: 9090}]\n"), "10.1.0.9");
+	for (int i = 0; ok && i < 20; i++) {
+		r = go(&h, "GET", "/all", NULL, NULL);
+		east += !strcmp(r, "e1") || !strcmp(r, "e2");
+		other += strcmp(r, "e1") && strcmp(r, "e2");
+	}
+	ok = ok && ASSERT_EQ(east, 20u) && ASSERT_EQ(other, 0u) &&
+	     ASSERT_STREQ(go(&h, "GET", "/west", NULL, NULL), "503");
+	if (h.p)
+		hr_close(&h);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -493,5 +538,6 @@ int main(void)
 	TEST_RUN(test_regex);
 	TEST_RUN(test_mirror);
 	TEST_RUN(test_multi_zone_backend);
+	TEST_RUN(test_multi_zone_unavailable);
 	TEST_MAIN_END();
 }

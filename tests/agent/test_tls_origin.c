@@ -263,7 +263,7 @@ static bool test_hello_sni(void)
 			    -EAGAIN) &&
 		  /* A name longer than the room is not cut short. */
 		  ASSERT_EQ(tls_hello_sni(hello, n, small, sizeof(small)),
-			    -EPROTO);
+			    -ENAMETOOLONG);
 
 	n = hello_of(NULL, hello, sizeof(hello));
 	ok = ok && ASSERT_TRUE(n > 5) &&

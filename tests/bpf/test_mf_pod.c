@@ -399,6 +399,7 @@ struct run {
 	int retval;
 	unsigned char out[sizeof(((struct pkt *)0)->b)];
 	__u32 out_len;
+	__u32 mark;	/* the skb's mark after it (frame_run()) */
 	struct stats d;	/* counter deltas over the run */
 };
 
@@ -721,7 +722,8 @@ static bool frame_run(int prog, const struct frame *f, __u32 mark,
 	struct __sk_buff ctx = { .mark = mark };
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .repeat = 1,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .ctx_out = &ctx, .ctx_size_out = sizeof(ctx));
 	struct stats before;
 
 	pkt_build(&p, f);
@@ -734,7 +736,95 @@ static bool frame_run(int prog, const struct frame *f, __u32 mark,
 		return false;
 	r->retval = (int)topts.retval;
 	r->out_len = topts.data_size_out;
+	r->mark = ctx.mark;
 	return true;
+}
+
+/* MeshPassthrough in mf_config: @mode, the network 10.99.1.0/24 (every
+ * port) admitted, and Domain matches on @dom_port (0: none). */
+static bool pt_set(__u8 mode, __u16 dom_port)
+{
+	int fd = bpf_map__fd(skel->maps.mf_config);
+	struct mf_config cfg;
+	__u32 zero = 0;
+
+	if (!ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, &cfg), 0))
+		return false;
+	cfg.pt_mode = mode;
+	cfg.pt_n = 1;
+	inet_pton(AF_INET, "10.99.1.0", cfg.pt[0].addr);
+	cfg.pt[0].prefix = 24;
+	cfg.pt[0].port = 0;
+	cfg.pt_dom_n = dom_port ? 1 : 0;
+	cfg.pt_dom_any = 0;
+	cfg.pt_dom_port[0] = dom_port;
+	return ASSERT_EQ(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+}
+
+/*
+ * MeshPassthrough Domain matches: under Matched with one on port 8443, a
+ * SYN to a destination outside the mesh on 8443 that no network admits
+ * takes the steering path to the agent's listener (see the file comment
+ * for its end under test-run) marked MF_SKB_MARK_PASSTHROUGH, and so does
+ * a later segment of it; on another port its SYN is dropped
+ * (drop_passthrough) and a later segment passes; one an admitted network
+ * has passes unmarked.  Without Domain matches, a segment that is not a
+ * SYN is not even looked at.
+ */
+static bool test_passthrough_domain_steered(void)
+{
+	const struct frame syn = { .daddr = "10.99.2.5", .dport = 8443 },
+			   later = { .daddr = "10.99.2.5", .dport = 8443,
+				     .ack = true },
+			   other = { .daddr = "10.99.2.5", .dport = 8444 },
+			   other_later = { .daddr = "10.99.2.5",
+					   .dport = 8444, .ack = true },
+			   net = { .daddr = "10.99.1.5", .dport = 8443 };
+	int prog, lfd;
+	struct run r;
+	bool ok;
+
+	CASE_PROLOGUE();
+	prog = bpf_program__fd(skel->progs.mf_pod_ingress);
+	lfd = listener_open(TEST_PORT);
+	if (!ASSERT_GE(lfd, 0))
+		return false;
+	ok = pt_set(MF_PASSTHROUGH_MATCHED, 8443);
+	ok = ok && frame_run(prog, &syn, 0, &r) && assert_steered(&r) &&
+	     ASSERT_EQ(r.mark, MF_SKB_MARK_PASSTHROUGH);
+	ok = ok && frame_run(prog, &later, 0, &r) && assert_steered(&r) &&
+	     ASSERT_EQ(r.mark, MF_SKB_MARK_PASSTHROUGH);
+	ok = ok && frame_run(prog, &other, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS,
+			    MF_STAT_DROP_PASSTHROUGH) &&
+	     ASSERT_EQ(r.mark, 0);
+	ok = ok && frame_run(prog, &other_later, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS, MF_STAT_POD_PASSED) &&
+	     ASSERT_EQ(r.mark, 0);
+	ok = ok && frame_run(prog, &net, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS, MF_STAT_POD_PASSED) &&
+	     ASSERT_EQ(r.mark, 0);
+	/* No Domain match: the SYN is dropped, a later segment passes. */
+	ok = ok && pt_set(MF_PASSTHROUGH_MATCHED, 0) &&
+	     frame_run(prog, &syn, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS,
+			    MF_STAT_DROP_PASSTHROUGH) &&
+	     frame_run(prog, &later, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS, MF_STAT_POD_PASSED);
+	/* All: nothing held. */
+	ok = ok && pt_set(MF_PASSTHROUGH_ALL, 8443) &&
+	     frame_run(prog, &syn, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS, MF_STAT_POD_PASSED) &&
+	     ASSERT_EQ(r.mark, 0);
+	pt_set(0, 0);
+	close(lfd);
+	return ok;
 }
 
 /* mf_pod_egress on @f (mark @mark) returns @retval, having counted the
@@ -1639,21 +1729,31 @@ static int bench_main(void)
 	const struct frame pod_syn = { .daddr = TEST_PEER, .dport = 8080,
 				       .sport = 41000 };
 	struct { const char *name; int prog; const struct frame *f;
-		 __u32 mark; bool pod_if, xdp; int mode; bool fw; } c[] = {
-		{ "tc_ingress_plain_tcp", 0, &plain, 0, true, false, -1, false },
-		{ "tc_ingress_udp_flow_noted", 0, &udp, 0, true, false, -1,
+		 __u32 mark; bool pod_if, xdp; int mode; bool fw;
+		 bool pt; } c[] = {
+		{ "tc_ingress_plain_tcp", 0, &plain, 0, true, false, -1, false,
 		  false },
+		/* The same segment under Matched with a Domain match (on
+		 * another port): what segments that are not SYNs to
+		 * destinations outside the mesh pay for the check. */
+		{ "tc_ingress_plain_tcp_pt_domains", 0, &plain, 0, true,
+		  false, -1, false, true },
+		{ "tc_ingress_udp_flow_noted", 0, &udp, 0, true, false, -1,
+		  false, false },
 		{ "tc_ingress_syn_to_service", 0, &syn_svc, 0, false, false,
-		  -1, false },
+		  -1, false, false },
 		{ "tc_ingress_segment_to_service", 0, &data_svc, 0, false,
-		  false, -1, false },
-		{ "tc_egress_no_mtls", 1, &to_pod, 0, false, false, 0, false },
+		  false, -1, false, false },
+		{ "tc_egress_no_mtls", 1, &to_pod, 0, false, false, 0, false,
+		  false },
 		{ "tc_egress_strict_return", 1, &to_pod, 0, false, false,
-		  MF_MTLS_STRICT, false },
+		  MF_MTLS_STRICT, false, false },
 		{ "tc_egress_strict_agent", 1, &to_pod, MF_SKB_MARK_AGENT,
-		  false, false, MF_MTLS_STRICT, false },
-		{ "xdp_no_firewall", 2, &wire, 0, false, true, -1, false },
-		{ "xdp_per_source_rates", 2, &wire, 0, false, true, -1, true },
+		  false, false, MF_MTLS_STRICT, false, false },
+		{ "xdp_no_firewall", 2, &wire, 0, false, true, -1, false,
+		  false },
+		{ "xdp_per_source_rates", 2, &wire, 0, false, true, -1, true,
+		  false },
 	};
 	struct run r;
 	int empty_tc = bench_empty_prog(BPF_PROG_TYPE_SCHED_CLS, TC_ACT_OK);
@@ -1682,7 +1782,9 @@ static int bench_main(void)
 		if (c[i].mode >= 0)
 			ok = config_set_mode((__u8)c[i].mode, NULL);
 		ok = ok && fw_set("", c[i].fw ? 1000000000u : 0,
-				  c[i].fw ? 1000000000u : 0);
+				  c[i].fw ? 1000000000u : 0) &&
+		     pt_set(c[i].pt ? MF_PASSTHROUGH_MATCHED : 0,
+			    c[i].pt ? 443 : 0);
 		ns = bench_ns(fd, c[i].f, c[i].mark,
 			      c[i].pod_if ? pod_veth_ifindex() : 0, c[i].xdp);
 		if (ns < 0) {
@@ -1719,6 +1821,7 @@ int main(int argc, char **argv)
 	TEST_RUN(test_active_half_honored);
 	TEST_RUN(test_spoofed_source_dropped);
 	TEST_RUN(test_fragment_for_node_dropped);
+	TEST_RUN(test_passthrough_domain_steered);
 	TEST_RUN(test_conn_rate_held);
 	TEST_RUN(test_conn_buckets_bounded);
 	TEST_RUN(test_xdp_deny);

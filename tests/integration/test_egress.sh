@@ -25,7 +25,11 @@
 #    it again;
 #  - MeshPassthrough: All reaches a plain listener outside the mesh, None
 #    blocks it (and leaves the MeshExternalService reachable), Matched
-#    admits its /32 and port only.
+#    admits its /32 and port only; Matched with Domain matches admits
+#    curl https://api.example.test (by its SNI) and http://www.web.test
+#    (by its Host, *.web.test) to the outside host, whose servers get the
+#    client's own bytes, and resets other names (logged, counted), the
+#    wildcard's apex included.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_egress
@@ -357,4 +361,128 @@ got=$(reach 9099)
 [ "$got" = outside ] && pass passthrough_matched_reaches || fail passthrough_matched_reaches "$got"
 got=$(reach 9098)
 [ "$got" = blocked ] && pass passthrough_matched_other_port_blocked || fail passthrough_matched_other_port_blocked "$got"
+
+# Domain matches: node a's kernel hands a1's connections to the outside
+# host on their ports to the agent, which reads the name (the SNI of the
+# ClientHello, the Host of the request) and connects on or resets.  The
+# TLS server above is on 8443; an HTTP server that answers each request
+# with the bytes of its head, as it got them, on 9080.
+tl_bg b "$TL_TMP/echo.log" "$TL_PY" -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.9", 9080)); s.listen(16); print("listening", flush=True)
+while True:
+    c, _ = s.accept(); c.settimeout(5); buf = b""
+    try:
+        while b"\r\n\r\n" not in buf:
+            b = c.recv(4096)
+            if not b:
+                break
+            buf += b
+        print("request", buf.split(b"\r\n")[0].decode(), flush=True)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+                  b"Connection: close\r\n\r\n" % len(buf) + buf)
+    except OSError:
+        pass
+    c.close()'
+wait_for 10 grep -q listening "$TL_TMP/echo.log" ||
+	{ fail echo_up "$(cat "$TL_TMP/echo.log")"; tl_finish; }
+passthrough Matched "{type: Domain, value: api.example.test, port: 8443, protocol: tls}, {type: Domain, value: \"*.web.test\", port: 9080, protocol: http}"
+# curl_name URL NAME PORT [ARGS...]: curl from a1 to URL, NAME:PORT
+# resolved to the outside host; code and body, or curl's error.
+curl_name() {
+	local url=$1 name=$2 port=$3
+	shift 3
+	tb_exec a1 curl -sS -m 10 --resolve "$name:$port:$OUTSIDE" \
+		-o - -w ' code=%{http_code}' "$@" "$url" 2>&1
+}
+denied() {
+	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
+		awk '$1 == "meshforge_connections_refused_total{reason=\"passthrough_denied\"}" { print $2 }'
+}
+mark=$(tl_log_mark mf-node-a)
+d0=$(denied)
+got=$(curl_name https://api.example.test:8443/ api.example.test 8443 --cacert "$PKI/ca.crt")
+case "$got" in
+*"sni=api.example.test tls=TLSv1.3"*"code=200") pass passthrough_domain_tls_sni ;;
+*) fail passthrough_domain_tls_sni "$got; server: $(tail -n 3 "$TL_TMP/server.log")" ;;
+esac
+n_hs=$(grep -c '^handshake' "$TL_TMP/server.log")
+got=$(curl_name https://other.example.test:8443/ other.example.test 8443 -k)
+case "$got" in
+*"code=200"*) fail passthrough_domain_tls_other_refused "$got" ;;
+*) pass passthrough_domain_tls_other_refused ;;
+esac
+[ "$(grep -c '^handshake' "$TL_TMP/server.log")" = "$n_hs" ] &&
+	pass passthrough_domain_tls_other_never_reached ||
+	fail passthrough_domain_tls_other_never_reached "$(tail -n 2 "$TL_TMP/server.log")"
+# A client that sends nothing: reset at the first-byte deadline (3 s),
+# and the server never sees it.
+got=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket, time
+s = socket.create_connection(("10.77.0.9", 8443), timeout=15)
+t = time.monotonic()
+try:
+    end = "eof" if not s.recv(1) else "data"
+except OSError:
+    end = "reset"
+print(end, round(time.monotonic() - t))
+PY
+)
+case "$got" in
+"reset "[2-5] | "eof "[2-5]) pass passthrough_domain_first_byte_deadline ;;
+*) fail passthrough_domain_first_byte_deadline "$got" ;;
+esac
+[ "$(grep -c '^handshake' "$TL_TMP/server.log")" = "$n_hs" ] &&
+	pass passthrough_domain_silent_never_reached ||
+	fail passthrough_domain_silent_never_reached "$(tail -n 2 "$TL_TMP/server.log")"
+got=$(curl_name http://www.web.test:9080/hello www.web.test 9080 -H 'X-Probe: 17')
+case "$got" in
+*"GET /hello HTTP/1.1"*"Host: www.web.test:9080"*"X-Probe: 17"*"code=200") pass passthrough_domain_http_host ;;
+*) fail passthrough_domain_http_host "$got" ;;
+esac
+# What the outside server got is what the client sent, byte for byte
+# (the bytes the agent read for the name included).
+got=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket
+req = (b"GET /exact HTTP/1.1\r\nHost: A.Web.Test:9080\r\n"
+       b"X-Long: " + b"x" * 3000 + b"\r\nConnection: close\r\n\r\n")
+s = socket.create_connection(("10.77.0.9", 9080), timeout=10)
+# In pieces: the name is whole only with the second.
+s.sendall(req[:20]); import time; time.sleep(0.2); s.sendall(req[20:])
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+print("same" if out.endswith(b"\r\n\r\n" + req) else "differs %r" % out[:200])
+PY
+)
+[ "$got" = same ] && pass passthrough_domain_http_bytes_intact ||
+	fail passthrough_domain_http_bytes_intact "$got"
+got=$(curl_name http://web.test:9080/ web.test 9080)
+case "$got" in
+*"code=200"*) fail passthrough_domain_http_apex_refused "$got" ;;
+*) pass passthrough_domain_http_apex_refused ;;
+esac
+got=$(curl_name http://api.example.test:9080/ api.example.test 9080)
+case "$got" in
+*"code=200"*) fail passthrough_domain_http_other_refused "$got" ;;
+*) pass passthrough_domain_http_other_refused ;;
+esac
+d1=$(denied)
+[ "${d1:-0}" -ge $((${d0:-0} + 3)) ] 2>/dev/null &&
+	pass passthrough_domain_denied_counted ||
+	fail passthrough_domain_denied_counted "passthrough_denied $d0 -> $d1"
+if tl_log_since mf-node-a "$mark" | grep -q 'event=refused .*reason="MeshPassthrough: SNI other.example.test: no Domain match has the name"'; then
+	pass passthrough_domain_refusal_logged
+else
+	fail passthrough_domain_refusal_logged "$(tl_log_since mf-node-a "$mark" | tail -n 5)"
+fi
+# Another port of the outside host: no Domain match has it, the SYN is
+# dropped in the kernel as before.
+got=$(reach 9099)
+[ "$got" = blocked ] && pass passthrough_domain_other_port_blocked ||
+	fail passthrough_domain_other_port_blocked "$got"
 tl_finish

@@ -179,6 +179,56 @@ static bool test_passthrough_config(void)
 	return ok;
 }
 
+/* The Domain matches' ports into mf_config, for the kernel to steer to
+ * the agent: tls and http ones, each port once, in the order written; a
+ * grpc or http2 one is not read (not steered), nor one of a policy for
+ * some workloads only; none written: none steered. */
+static bool test_passthrough_domain_ports(void)
+{
+	static const char yaml[] =
+		PH_BASE
+		RH_DOC("MeshPassthrough", "a")
+		"spec:\n  targetRef: {kind: Mesh}\n"
+		"  default:\n    passthroughMode: Matched\n    appendMatch:\n"
+		"      - {type: Domain, value: api.example.com, port: 8443, "
+		"protocol: tls}\n"
+		"      - {type: Domain, value: \"*.example.com\", port: 8443, "
+		"protocol: tls}\n"
+		"      - {type: Domain, value: www.example.com, port: 80, "
+		"protocol: http}\n"
+		"      - {type: Domain, value: rpc.example.com, port: 9090, "
+		"protocol: grpc}\n"
+		"      - {type: IP, value: 192.0.2.7, port: 443}\n"
+		RH_DOC("MeshPassthrough", "b")
+		"spec:\n  targetRef: {kind: MeshSubset, tags: {app: x}}\n"
+		"  default: {appendMatch: [{type: Domain, value: x.example.com, "
+		"port: 7000, protocol: tls}]}\n";
+	static const char any_yaml[] =
+		PH_BASE
+		RH_DOC("MeshPassthrough", "a")
+		"spec:\n  targetRef: {kind: Mesh}\n"
+		"  default: {passthroughMode: Matched, appendMatch: [{type: "
+		"Domain, value: api.example.com, protocol: tls}]}\n";
+	struct rec_set rs;
+	const struct mf_config *c = &rs.config;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_MATCHED) &&
+	     ASSERT_EQ(c->pt_n, 1) && ASSERT_EQ(c->pt_dom_any, 0) &&
+	     ASSERT_EQ(c->pt_dom_n, 2) &&
+	     ASSERT_EQ(c->pt_dom_port[0], 8443) &&
+	     ASSERT_EQ(c->pt_dom_port[1], 80);
+	rec_set_free(&rs);
+	ok = ok && rh_compile(any_yaml, NULL, &rs);
+	ok = ok && ASSERT_EQ(c->pt_dom_any, 1) && ASSERT_EQ(c->pt_dom_n, 0);
+	rec_set_free(&rs);
+	ok = ok && rh_compile(PH_BASE, NULL, &rs);
+	ok = ok && ASSERT_EQ(c->pt_mode, 0) && ASSERT_EQ(c->pt_dom_any, 0) &&
+	     ASSERT_EQ(c->pt_dom_n, 0);
+	rec_set_free(&rs);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -187,5 +237,6 @@ int main(void)
 	TEST_RUN(test_mes_permissions);
 	TEST_RUN(test_mes_invalid);
 	TEST_RUN(test_passthrough_config);
+	TEST_RUN(test_passthrough_domain_ports);
 	TEST_MAIN_END();
 }

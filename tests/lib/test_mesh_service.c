@@ -362,6 +362,51 @@ static bool test_mzs_members(void)
 	return ok;
 }
 
+/* spec.state: an Unavailable MeshService is no member (Kuma sends a
+ * MeshMultiZoneService's traffic to its Available ones), one Available or
+ * without a state is; a MeshMultiZoneService whose MeshServices are all
+ * Unavailable has none, as one that selects none. */
+static bool test_mzs_members_state(void)
+{
+	static const char yaml[] =
+		PH_BASE
+		MS_G("be-west", "west", "backend",
+		     "[{port: 8080, targetPort: 8080}]")
+		"  state: Unavailable\n"
+		MS_G("be-east", "east", "backend",
+		     "[{port: 8080, targetPort: 8080}]")
+		"  state: Available\n"
+		MS_G("be-north", "north", "backend",
+		     "[{port: 8080, targetPort: 8080}]")
+		MS_G("db-a", "dba", "db", "[{port: 5432, targetPort: 5432}]")
+		"  state: Unavailable\n"
+		WL_APP("e1", "10.78.2.31", "8080", "east")
+		WL_APP("w1", "10.78.2.32", "8080", "west")
+		WL_APP("n1", "10.78.2.33", "8080", "north")
+		WL_APP("d1", "10.78.2.34", "5432", "dba")
+		MZS_DOC("backend", "backend", "[{port: 8080}]")
+		MZS_DOC("db", "db", "[{port: 5432}]");
+	const struct mf_service *east, *north;
+	const struct mf_mesh_multi_zone_service *z, *db;
+	struct rec_set rs;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	/* VIPs in name order: be-east, be-north, be-west, db-a. */
+	east = ok ? ph_service_at(&rs, "241.0.0.1", 8080) : NULL;
+	north = ok ? ph_service_at(&rs, "241.0.0.2", 8080) : NULL;
+	z = ok ? mzs_at(&rs, "backend") : NULL;
+	db = ok ? mzs_at(&rs, "db") : NULL;
+	ok = ok && ASSERT_TRUE(east) && ASSERT_STREQ(east->name, "be-east") &&
+	     ASSERT_TRUE(north) && ASSERT_STREQ(north->name, "be-north") &&
+	     ASSERT_TRUE(z) && ASSERT_TRUE(db) &&
+	     ASSERT_EQ(z->nmembers, 2) &&
+	     ASSERT_EQ(z->members[0].service_id, east->id) &&
+	     ASSERT_EQ(z->members[1].service_id, north->id) &&
+	     ASSERT_EQ(db->nmembers, 0);
+	rec_set_free(&rs);
+	return ok;
+}
+
 /* More members than a record holds is an error of apply's, on the
  * MeshMultiZoneService: three MeshServices of 16 ports, all selected at
  * each, are 48. */
@@ -495,6 +540,7 @@ int main(void)
 	TEST_RUN(test_msvc_invalid);
 	TEST_RUN(test_msvc_policies_and_read_back);
 	TEST_RUN(test_mzs_members);
+	TEST_RUN(test_mzs_members_state);
 	TEST_RUN(test_mzs_members_too_many);
 	TEST_RUN(test_msvc_identities);
 	TEST_MAIN_END();

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Fuzz target: the name a MeshPassthrough connection's first bytes carry
+ * (agent/passthru.c), read from bytes any pod may send.  On any input it
+ * keeps its contract: the name's length, 0 (more bytes), or -EPROTO,
+ * -ENOENT, -ENAMETOOLONG with a reason; a name is NUL-terminated at that
+ * length (no NUL inside), of lowercase letters, digits, '-', '.' and '_'
+ * only, and came over TLS exactly when the first byte opens a
+ * handshake record.  Every prefix of the input keeps the same contract
+ * (the agent reads a name again as bytes arrive).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "../../agent/passthru.h"
+#include "meshforge/abi.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(const uint8_t *data, size_t n)
+{
+	char name[PASSTHRU_NAME_MAX];
+	const char *why = NULL;
+	uint8_t proto = 0;
+	int rc = passthru_name(data, n, &proto, name, &why);
+
+	if (rc < 0 && (rc != -EPROTO && rc != -ENOENT &&
+		       rc != -ENAMETOOLONG))
+		abort();
+	if (rc < 0 && !why)
+		abort();
+	if (n && proto != (data[0] == 22 ? MF_PASSTHROUGH_TLS :
+				MF_PASSTHROUGH_HTTP))
+		abort();
+	if (rc <= 0)
+		return;
+	if (rc >= PASSTHRU_NAME_MAX || strlen(name) != (size_t)rc)
+		abort();
+	for (int i = 0; i < rc; i++)
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) &&
+		    !strchr("-._", name[i]))
+			abort();
+	/* A name without a wildcard matches itself. */
+	if (name[0] != '*' && !passthru_domain_match(name, name))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int ready;
+
+	if (!ready) {
+		wolfSSL_Init();
+		ready = 1;
+	}
+	check(data, size);
+	/* Halves: the bytes as they may arrive first. */
+	check(data, size / 2);
+	return 0;
+}
