@@ -56,8 +56,12 @@ static int passthru_sni(const uint8_t *p, size_t n,
 		*why = "SNI too long";
 		return rc;
 	}
+	if (rc == -EILSEQ) {
+		*why = "SNI is no DNS name";
+		return -EPROTO;
+	}
 	if (rc < 0) {
-		*why = "not a TLS ClientHello with a server name";
+		*why = "not a TLS ClientHello";
 		return -EPROTO;
 	}
 	rc = passthru_lower(sni, strlen(sni), name);

@@ -357,12 +357,12 @@ int tls_hello_sni(const void *p, size_t n, char *buf, size_t size)
 	}
 	/* The name is copied cut to the room: one that fills it may be
 	 * longer, and a name cut short could match what it is not. */
-	if (rc != WOLFSSL_SUCCESS || len == 0)
+	if (rc != WOLFSSL_SUCCESS)
 		return -EPROTO;
 	if (len >= size - 1)
 		return -ENAMETOOLONG;
 	buf[len] = '\0';
-	return memchr(buf, '\0', len) ? -EPROTO : 1;
+	return len == 0 || memchr(buf, '\0', len) ? -EILSEQ : 1;
 }
 
 /* The SNI choices of @ctx go, with their references. */

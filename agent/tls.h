@@ -116,8 +116,8 @@ int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file);
  * terminated), without a session: for a server that decides by it what to
  * do with the connection before any TLS.  Returns 1 (a name), 0 (none
  * sent), -EAGAIN (the record is not whole yet), -ENAMETOOLONG (a name
- * longer than @size - 2 bytes), -EPROTO (not a TLS ClientHello, or an
- * empty name or one with a NUL).
+ * longer than @size - 2 bytes), -EILSEQ (an empty name, or one with a
+ * NUL), -EPROTO (not a TLS ClientHello).
  */
 int tls_hello_sni(const void *p, size_t n, char *buf, size_t size);
 
