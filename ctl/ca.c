@@ -16,6 +16,12 @@
  * public key is not the key's) and refuses to sign with, until `ca init
  * --force` is run again.
  *
+ * crl-uri (0644, one line) says where the operator publishes ca.crl:
+ * `ca init --crl-uri` or `ca set --crl-uri` write it, `cert issue` puts
+ * it in every certificate it makes after (cRLDistributionPoints).  It is
+ * the CA's alone, not copied to the agents, which read their list from
+ * their config dir.
+ *
  * `ca revoke` keeps the CA's revocation list, ca.crl (DER), beside ca.crt:
  * one file, written whole and durably, so the agent reads the list before
  * or after a revocation, never between.  The list is the CA's, signed by
@@ -158,6 +164,64 @@ out:
 	return err;
 }
 
+int ctl_ca_crl_uri(const char *dir, char *buf, size_t n)
+{
+	char path[PATH_MAX], *line = NULL;
+	size_t len;
+	int err;
+
+	err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL_URI, dir);
+	if (!err)
+		err = fsio_read_all(path, &line, &len);
+	if (err)
+		return err;
+	line[strcspn(line, "\r\n")] = '\0';
+	len = strlen(line);
+	if (len >= n || pki_crl_uri_check(line))
+		err = -EINVAL;
+	else
+		memcpy(buf, line, len + 1);
+	free(line);
+	return err;
+}
+
+/* Makes @uri the CRL URI of config dir @dir (the caller holds its lock
+ * exclusively), durably; NULL removes it.  Returns 0 or -errno, after
+ * saying what failed. */
+static int ca_crl_uri_write(const char *dir, const char *uri)
+{
+	char path[PATH_MAX], line[PKI_CRL_URI_MAX + 2];
+	int err;
+
+	err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL_URI, dir);
+	if (!err && uri) {
+		snprintf(line, sizeof(line), "%s\n", uri);
+		err = fsio_write_atomic(path, line, strlen(line), 0644);
+	} else if (!err) {
+		if (unlink(path) == 0)
+			err = fsio_fsync_dir(dir);
+		else if (errno != ENOENT)
+			err = -errno;
+	}
+	if (err)
+		ctl_err("cannot %s %s: %s", uri ? "write" : "remove", path,
+			strerror(-err));
+	return err;
+}
+
+/* --crl-uri of @a, when given: 0, or CTL_EXIT_INVALID after saying why
+ * it cannot be one.  "" (`ca set` only) means none. */
+static int ca_crl_uri_opt(const struct ctl_args *a, bool empty_ok)
+{
+	const char *uri = a->val[CTL_OPT_CRL_URI];
+
+	if (!uri || (empty_ok && !uri[0]) || !pki_crl_uri_check(uri))
+		return 0;
+	ctl_err("invalid --crl-uri \"%s\": want http://HOST[:PORT]/PATH, at "
+		"most %d characters, no spaces", uri, PKI_CRL_URI_MAX);
+	return CTL_EXIT_INVALID;
+}
+
 int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 {
 	const char *td = a->val[CTL_OPT_TRUST_DOMAIN];
@@ -174,6 +238,8 @@ int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 			"a-z, 0-9, '.', '-' and '_'", td);
 		return CTL_EXIT_INVALID;
 	}
+	if (ca_crl_uri_opt(a, false))
+		return CTL_EXIT_INVALID;
 	if (fsio_pathf(crt, sizeof(crt), "%s/ca.crt", o->config_dir) ||
 	    fsio_pathf(key, sizeof(key), "%s/ca.key", o->config_dir)) {
 		ctl_err("config directory path too long");
@@ -196,8 +262,16 @@ int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 			o->config_dir);
 		rc = CTL_EXIT_INVALID;
 	} else {
-		rc = ca_create(o->config_dir, td) ? CTL_EXIT_SYSTEM :
-		     CTL_EXIT_OK;
+		/* A new CA starts with the URI given, or none: the old one
+		 * may publish another CA's list. */
+		rc = ca_create(o->config_dir, td) ||
+		     ca_crl_uri_write(o->config_dir,
+				      a->val[CTL_OPT_CRL_URI]) ?
+		     CTL_EXIT_SYSTEM : CTL_EXIT_OK;
+		if (!rc && a->val[CTL_OPT_CRL_URI])
+			printf("certificates it issues name %s as where its "
+			       "revocation list is\n",
+			       a->val[CTL_OPT_CRL_URI]);
 	}
 	close(lock);
 	return rc;
@@ -222,6 +296,33 @@ static int ca_lock_existing(const struct ctl_opts *o, int *lock)
 		return CTL_EXIT_INVALID;
 	}
 	return 0;
+}
+
+int ctl_ca_set(const struct ctl_opts *o, const struct ctl_args *a)
+{
+	const char *uri = a->val[CTL_OPT_CRL_URI];
+	int lock, rc;
+
+	if (!uri) {
+		ctl_err("ca set needs --crl-uri");
+		ctl_usage(a->cmd, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	if (ca_crl_uri_opt(a, true))
+		return CTL_EXIT_INVALID;
+	rc = ca_lock_existing(o, &lock);
+	if (rc)
+		return rc;
+	if (ca_crl_uri_write(o->config_dir, uri[0] ? uri : NULL))
+		rc = CTL_EXIT_SYSTEM;
+	else if (uri[0])
+		printf("certificates issued from now on name %s as where the "
+		       "revocation list is\n", uri);
+	else
+		printf("certificates issued from now on name no revocation "
+		       "list\n");
+	close(lock);
+	return rc;
 }
 
 int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a)

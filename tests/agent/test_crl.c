@@ -19,7 +19,9 @@
  *  - a certificate the store holds is judged as a handshake judges a
  *    peer's (tls_ctx_check_held()), under the trust in force;
  *  - a list with any one bit flipped, or cut short anywhere, is not
- *    taken.
+ *    taken;
+ *  - the list served at /ca.crl (certs_crl()) is the one in force, byte
+ *    for byte as read, before any handshake too.
  */
 #include <time.h>
 #include <unistd.h>
@@ -636,6 +638,56 @@ static bool test_tampered_refused(void)
 	return ok;
 }
 
+/*
+ * What the admin listener serves at /ca.crl (certs_crl()): the list in
+ * force, its bytes those of ca.crl, from a store that has made no
+ * handshake yet; a list no trusted CA signed is not served, the one
+ * before stays; without ca.crl, none.
+ */
+static bool test_served_list(void)
+{
+	const uint8_t *s[1] = { web_serial }, *der;
+	size_t lens[1] = { web_serial_len }, len, n;
+	char path[128], *buf = NULL, *evil = NULL;
+	struct certs *c = NULL;
+	struct crl *l = NULL;
+	time_t now = time(NULL);
+	bool ok;
+
+	if (!th_have_certs)
+		TEST_SKIP("no PKI");
+	snprintf(path, sizeof(path), "%s/ca.crl", th_dir);
+	ok = ASSERT_EQ(write_crl(&ca_key, now, now + 60, s, lens, 1,
+				 DER_CRL_KEY_COMPROMISE), 0) &&
+	     ASSERT_EQ(fsio_read_all(path, &buf, &len), 0) &&
+	     ASSERT_EQ(certs_open(&c, th_dir), 0);
+	/* No handshake yet: read for the asking. */
+	l = ok ? certs_crl(c) : NULL;
+	ok = ok && ASSERT_TRUE(l != NULL) && ASSERT_EQ(crl_count(l), 1);
+	der = l ? crl_der(l, &n) : NULL;
+	ok = ok && ASSERT_EQ(n, len) && ASSERT_MEMEQ(der, buf, len);
+	crl_put(l);
+	/* A forged list: the one in force is still what is served. */
+	ok = ok && ASSERT_EQ(write_crl(&evil_key, now + 1, now + 60, s, lens,
+				       0, -1), 0) &&
+	     ASSERT_EQ(fsio_read_all(path, &evil, &n), 0) &&
+	     ASSERT_EQ(certs_reload(c, NULL), 0);
+	l = ok ? certs_crl(c) : NULL;
+	der = l ? crl_der(l, &n) : NULL;
+	ok = ok && ASSERT_TRUE(l != NULL) && ASSERT_EQ(n, len) &&
+	     ASSERT_MEMEQ(der, buf, len);
+	crl_put(l);
+	/* None. */
+	ok = ok && ASSERT_EQ(unlink(path), 0) &&
+	     ASSERT_EQ(certs_reload(c, NULL), 0) &&
+	     ASSERT_TRUE(certs_crl(c) == NULL);
+	certs_close(c);
+	unlink(path);
+	free(evil);
+	free(buf);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -654,6 +706,7 @@ int main(void)
 	TEST_RUN(test_held_expires);
 	TEST_RUN(test_other_issuer);
 	TEST_RUN(test_tampered_refused);
+	TEST_RUN(test_served_list);
 	pki_key_free(&ca_key);
 	pki_key_free(&evil_key);
 	pki_key_free(&other_key);
