@@ -24,7 +24,9 @@
  *
  * `ca revoke` keeps the CA's revocation list, ca.crl (DER), beside ca.crt:
  * one file, written whole and durably, so the agent reads the list before
- * or after a revocation, never between.  The list is the CA's, signed by
+ * or after a revocation, never between.  Each signing drops the entries
+ * of certificates that have ended, as the record of what was issued says
+ * (ca_crl_prune()).  The list is the CA's, signed by
  * its key, and goes where ca.crt goes (ctl_ca_files_copy()).
  */
 #include <errno.h>
@@ -513,6 +515,59 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
+/* What ca_crl_prune() walks the record with. */
+struct ca_prune {
+	struct ca_crl *l;
+	size_t dropped;
+};
+
+/* The entry of record line (@hex, @until) leaves the list when that
+ * certificate has ended, PKI_BACKDATE ago: a peer whose clock is that
+ * much behind ours may still take it as valid until then. */
+static int ca_crl_prune_one(void *arg, const char *hex, time_t until,
+			    const char *id)
+{
+	struct ca_prune *pr = arg;
+	struct ca_crl *l = pr->l;
+	char ehex[2 * PKI_SERIAL_MAX + 1];
+
+	(void)id;
+	if (until > l->now - PKI_BACKDATE)
+		return 0;
+	for (size_t i = 0; i < l->n; i++) {
+		der_serial_hex(l->v[i].serial, l->v[i].serial_len, ehex,
+			       sizeof(ehex));
+		if (strcmp(ehex, hex))
+			continue;
+		printf("serial %s ended %lld s ago: dropped from the list\n",
+		       hex, (long long)(l->now - until));
+		memmove(&l->v[i], &l->v[i + 1],
+			(l->n - i - 1) * sizeof(l->v[0]));
+		l->n--;
+		pr->dropped++;
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Drops from @l the entries of certificates that have ended, as config
+ * dir @dir's record of what it issued (issued.h) tells; an entry whose
+ * certificate is not recorded there (revoked by --serial, issued before
+ * the record) stays, its end unknown.  A list whose entries only grow
+ * would be carried to every node, and searched in every handshake,
+ * forever.  Returns how many went, or -errno (no record: none).
+ */
+static int ca_crl_prune(const char *dir, struct ca_crl *l)
+{
+	struct ca_prune pr = { l, 0 };
+	int err = issued_each(dir, ca_crl_prune_one, &pr);
+
+	if (err == -ENOENT)
+		err = 0;
+	return err ? err : (int)pr.dropped;
+}
+
 /* Whether ca.crt or a root of ca-previous.crt in @dir signed certificate
  * @der. */
 static bool ca_issued(const char *dir, const uint8_t *der, size_t len)
@@ -690,6 +745,13 @@ int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 
 	rc = CTL_EXIT_SYSTEM;
+	err = ca_crl_prune(o->config_dir, &l);
+	if (err < 0) {
+		ctl_err("cannot read %s/issued: %s", o->config_dir,
+			err == -EBADMSG ? "a line does not read" :
+			strerror(-err));
+		goto out;
+	}
 	if (ctl_rng_init(&rng))
 		goto out;
 	rng_ok = true;

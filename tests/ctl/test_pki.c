@@ -11,7 +11,7 @@
  * with a CA that breaks one.  `ca revoke`: by identity (every certificate
  * `cert issue` recorded for it), by serial, by certificate file, into one
  * list signed by the CA that grows and that `ca export` carries; its
- * refusals.  `ca init
+ * refusals; the entries of ended certificates dropped.  `ca init
  * --crl-uri` and `ca set --crl-uri`: the cRLDistributionPoints of what is
  * issued after, read back by wolfSSL and openssl.  `cert issue --dns
  * --ip`: the SANs read back by wolfSSL and openssl, matched by `openssl
@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <wolfssl/options.h>
@@ -1004,6 +1005,64 @@ static bool test_cert_issue_names(void)
 	return ok;
 }
 
+/* Appends line @line to @cfg's record of what was issued. */
+static bool issued_append(const char *cfg, const char *line)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/issued", cfg);
+	f = fopen(path, "a");
+	if (!ASSERT_TRUE(f))
+		return false;
+	fputs(line, f);
+	return ASSERT_EQ(fclose(f), 0);
+}
+
+/*
+ * `ca revoke` drops the entries of certificates that have ended, as the
+ * record of what was issued says (more than PKI_BACKDATE ago), and keeps
+ * those of certificates still valid, ended only just, or not recorded
+ * (their end unknown).
+ */
+static bool test_ca_revoke_prunes_ended(void)
+{
+	char cfg[] = "/tmp/mf-test-pki-prune-XXXXXX", crt[160], line[256];
+	char s1[2 * PKI_SERIAL_MAX + 1], cmd[128];
+	char *by_id[] = { "ca", "revoke", "--identity", ID_WEB, NULL };
+	char *ended[] = { "ca", "revoke", "--serial", "7a01", NULL };
+	char *just[] = { "ca", "revoke", "--serial", "7a02", NULL };
+	char *unknown[] = { "ca", "revoke", "--serial", "7a03", NULL };
+	char *resign[] = { "ca", "revoke", NULL };
+	const char *before[] = { NULL, "7a01", "7a02", "7a03", NULL };
+	const char *after[] = { NULL, "7a02", "7a03", NULL };
+	time_t now = time(NULL);
+	bool ok;
+
+	if (!ASSERT_TRUE(mkdtemp(cfg) != NULL))
+		return false;
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", cfg);
+	ok = ASSERT_EQ(ca_init(cfg, "mesh.local", false), CTL_EXIT_OK) &&
+	     ASSERT_EQ(cert_issue(cfg, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	     serial_of(crt, s1, sizeof(s1)) &&
+	     ASSERT_EQ(run_cmd(cfg, by_id), CTL_EXIT_OK) &&
+	     ASSERT_EQ(run_cmd(cfg, ended), CTL_EXIT_OK) &&
+	     ASSERT_EQ(run_cmd(cfg, just), CTL_EXIT_OK) &&
+	     ASSERT_EQ(run_cmd(cfg, unknown), CTL_EXIT_OK);
+	before[0] = after[0] = s1;
+	ok = ok && crl_lists(cfg, before, 4);
+	/* 7a01 ended an hour ago, 7a02 a minute ago; 7a03 is not recorded. */
+	snprintf(line, sizeof(line), "7a01 %lld " ID_WEB "\n7a02 %lld " ID_WEB
+		 "\n", (long long)(now - 3600), (long long)(now - 60));
+	ok = ok && issued_append(cfg, line) &&
+	     ASSERT_EQ(run_cmd(cfg, resign), CTL_EXIT_OK) &&
+	     crl_lists(cfg, after, 5);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cfg);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", cfg);
+	return ok;
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -1029,6 +1088,7 @@ int main(void)
 	TEST_RUN(test_cert_verify);
 	TEST_RUN(test_cert_issue_refuses_bad_ca);
 	TEST_RUN(test_ca_revoke);
+	TEST_RUN(test_ca_revoke_prunes_ended);
 	TEST_RUN(test_crl_uri);
 	TEST_RUN(test_cert_issue_names);
 	wolfSSL_Cleanup();
