@@ -20,8 +20,8 @@ const struct ctl_cmd ctl_cmds[] = {
 			    "                                [--crl-uri URL]",
 		.about = "Creates the mesh root CA (ECDSA P-256, valid 10 "
 			 "years) in the config\ndirectory: ca.crt, ca.key "
-			 "(0600) and trust-domain, and crl-uri\nwith "
-			 "--crl-uri.",
+			 "(0600) and trust-domain.\nWith --crl-uri, crl-uri "
+			 "too.",
 		.opts = {
 			{ CTL_OPT_TRUST_DOMAIN,
 			  "the SPIFFE trust domain, e.g. mesh.local" },
@@ -35,19 +35,6 @@ const struct ctl_cmd ctl_cmds[] = {
 			  "stop verifying)" },
 		},
 		.run = ctl_ca_init,
-	},
-	{
-		.name = "ca set",
-		.synopsis = "mfctl [--config-dir DIR] ca set --crl-uri URL",
-		.about = "Changes a setting of the existing CA: --crl-uri, "
-			 "where its revocation\nlist is published, named in "
-			 "the certificates issued from now on\n(\"\" names "
-			 "none); certificates already issued keep theirs.",
-		.opts = {
-			{ CTL_OPT_CRL_URI,
-			  "http://HOST[:PORT]/PATH, or \"\" for none" },
-		},
-		.run = ctl_ca_set,
 	},
 	{
 		.name = "cert issue",
@@ -185,6 +172,19 @@ const struct ctl_cmd ctl_cmds[] = {
 			  "certificate, not this CA's), 2\nsystem error "
 			  "(ca.crl unchanged).",
 		.run = ctl_ca_revoke,
+	},
+	{
+		.name = "ca set",
+		.synopsis = "mfctl [--config-dir DIR] ca set --crl-uri URL",
+		.about = "Changes where the CA's revocation list is "
+			 "published.  The URI is\nnamed in the certificates "
+			 "issued from now on (\"\" names none);\n"
+			 "certificates already issued keep theirs.",
+		.opts = {
+			{ CTL_OPT_CRL_URI,
+			  "http://HOST[:PORT]/PATH, or \"\" for none" },
+		},
+		.run = ctl_ca_set,
 	},
 	{
 		.name = "apply",
