@@ -7,7 +7,8 @@
 #    node b's tunnel port (10.77.0.2:15008), as is the node's own one;
 #  - `mfctl ca revoke --cert` the leaked one and `ca export` to node b: it
 #    is refused once the agent has read the list, and node b's log says
-#    why (revoked, its serial and reason); the other certificate of the
+#    why (revoked, its serial and reason), and s_client gets a
+#    certificate_revoked alert (44); the other certificate of the
 #    same identity is still accepted, pod a1's traffic through both agents
 #    still flows, and /metrics shows the list (entries, nextUpdate) and
 #    the refusal;
@@ -105,6 +106,15 @@ if [ "$leak_taken" = 0 ] && grep -q "serial $serial" <<<"$line" &&
 	pass revoked_cert_refused_with_reason
 else
 	fail revoked_cert_refused_with_reason "answered: $leak_taken; log line: '$line' (serial $serial)"
+fi
+
+# The refused client is told why: a certificate_revoked alert (44, RFC
+# 8446 6.2), as openssl s_client reports it, not a bare close.
+if grep -q 'alert certificate revoked' "$TL_TMP/leak_after.out" &&
+	grep -q 'SSL alert number 44' "$TL_TMP/leak_after.out"; then
+	pass revoked_peer_told_by_alert
+else
+	fail revoked_peer_told_by_alert "s_client: $(grep -iE 'alert|error' "$TL_TMP/leak_after.out" | head -n 3)"
 fi
 
 if tls_try good_after "$GOOD_CRT" "$GOOD_KEY" && traffic; then
