@@ -33,6 +33,8 @@
 
 #include "admin.h"
 #include "admin_page.h"
+#include "certs.h"
+#include "crl.h"
 #include "ctx.h"
 #include "log.h"
 #include "loop.h"
@@ -193,19 +195,44 @@ static int admin_parse(const char *h, size_t len, const char **method,
 	return 0;
 }
 
-/* A whole answer of @status with body @body into ac->out; @extra is more
- * header fields, each ending in CRLF. */
-static void admin_answer(struct admin_conn *ac, const char *status,
-			 const char *ctype, const char *extra,
-			 const char *body)
+/* A whole answer of @status with body @body (@n bytes) into ac->out;
+ * @extra is more header fields, each ending in CRLF. */
+static void admin_answer_n(struct admin_conn *ac, const char *status,
+			   const char *ctype, const char *extra,
+			   const void *body, size_t n)
 {
-	size_t n = strlen(body);
-
 	apage_buf_printf(&ac->out, "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
 			 "Content-Length: %zu\r\n%sConnection: close\r\n"
 			 "Cache-Control: no-store\r\n\r\n", status, ctype, n,
 			 extra);
 	apage_buf_put(&ac->out, body, n);
+}
+
+/* admin_answer_n() of a text @body. */
+static void admin_answer(struct admin_conn *ac, const char *status,
+			 const char *ctype, const char *extra,
+			 const char *body)
+{
+	admin_answer_n(ac, status, ctype, extra, body, strlen(body));
+}
+
+/* GET /ca.crl: the CA's revocation list in force, DER as read from the
+ * config dir (RFC 5280 4.2.1.13: one DER CRL at an http URI), so a
+ * certificate's cRLDistributionPoints may name an agent. */
+static void admin_crl(struct admin *a, struct admin_conn *ac)
+{
+	struct crl *l = a->ctx->certs ? certs_crl(a->ctx->certs) : NULL;
+	const uint8_t *der;
+	size_t n;
+
+	if (!l) {
+		admin_answer(ac, "404 Not Found", "text/plain; charset=utf-8",
+			     "", "no revocation list (ca.crl) in force\n");
+		return;
+	}
+	der = crl_der(l, &n);
+	admin_answer_n(ac, "200 OK", "application/pkix-crl", "", der, n);
+	crl_put(l);
 }
 
 /* Lets @ac's page go (its snapshot reference with it).  NULL-safe. */
@@ -334,6 +361,9 @@ static int admin_respond(struct admin *a, struct admin_conn *ac, size_t len)
 	} else if (plen == 12 && !memcmp(path, "/config_dump", 12)) {
 		kind = APAGE_CONFIG_DUMP;
 		ctype = "application/json";
+	} else if (plen == 7 && !memcmp(path, "/ca.crl", 7)) {
+		admin_crl(a, ac);
+		return ac->out.oom ? -ENOMEM : 0;
 	} else {
 		status = "404 Not Found";
 		body = "not found\n";

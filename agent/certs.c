@@ -615,6 +615,20 @@ unsigned int certs_check_expiry(struct certs *c, int64_t now)
 	return n;
 }
 
+struct crl *certs_crl(struct certs *c)
+{
+	struct crl *l;
+
+	pthread_mutex_lock(&c->lock);
+	/* Before the first handshake no trust has read the list: an agent
+	 * that publishes it serves it all the same. */
+	if (!c->trust)
+		certs_crl_update(c);
+	l = c->crl ? crl_get(c->crl) : NULL;
+	pthread_mutex_unlock(&c->lock);
+	return l;
+}
+
 bool certs_crl_info(struct certs *c, size_t *entries, int64_t *next_update,
 		    uint64_t *refused)
 {

@@ -24,6 +24,7 @@
 #include "tls.h"
 
 struct certs;
+struct crl;
 struct policy;
 
 /* Opens the store over @config_dir (copied).  Returns 0 and *out (caller
@@ -80,6 +81,11 @@ unsigned int certs_check_expiry(struct certs *c, int64_t now);
  * taken since the start.  Returns whether there is one. */
 bool certs_crl_info(struct certs *c, size_t *entries, int64_t *next_update,
 		    uint64_t *refused);
+
+/* The revocation list in force, a reference the caller puts
+ * (crl_put()), read now when no trust was made yet (nothing verified
+ * since the start); NULL: none. */
+struct crl *certs_crl(struct certs *c);
 
 /* Frees every cached context, then the store.  NULL is a no-op. */
 void certs_close(struct certs *c);

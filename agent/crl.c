@@ -24,6 +24,9 @@
 
 struct crl {
 	int refs;			/* atomic */
+	char *der;			/* the list as read, served at
+					 * /ca.crl (admin.c).  Owned */
+	size_t der_len;
 	uint8_t *issuer;		/* Name, whole TLV.  Owned */
 	size_t issuer_len;
 	int64_t this_update, next_update;
@@ -135,6 +138,11 @@ int crl_load(struct crl **out, const char *path,
 	if (!l)
 		goto out;
 	l->refs = 1;
+	/* The bytes checked, kept whole: what is served is what the
+	 * signature covers. */
+	l->der = buf;
+	l->der_len = len;
+	buf = NULL;
 	l->issuer = malloc(c.issuer.len);
 	if (!l->issuer)
 		goto out;
@@ -188,6 +196,7 @@ void crl_put(struct crl *l)
 		return;
 	free(l->v);
 	free(l->issuer);
+	free(l->der);
 	free(l);
 }
 
@@ -214,6 +223,12 @@ const struct crl_entry *crl_find(const struct crl *l, const uint8_t *der,
 			lo = mid + 1;
 	}
 	return NULL;
+}
+
+const uint8_t *crl_der(const struct crl *l, size_t *len)
+{
+	*len = l->der_len;
+	return (const uint8_t *)l->der;
 }
 
 size_t crl_count(const struct crl *l)

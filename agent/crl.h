@@ -50,6 +50,10 @@ void crl_put(struct crl *l);		/* -1; frees at 0; NULL is a no-op */
 const struct crl_entry *crl_find(const struct crl *l, const uint8_t *der,
 				 size_t len);
 
+/* The list's DER, as read and checked, in *len bytes: @l's, valid while
+ * a reference is held. */
+const uint8_t *crl_der(const struct crl *l, size_t *len);
+
 /* What the list says of itself: entries, thisUpdate, nextUpdate (s since
  * the epoch, 0: none), cRLNumber. */
 size_t crl_count(const struct crl *l);

@@ -234,6 +234,18 @@ ssize_t tls_rec_read(struct tls_sess *s, void *buf, size_t n);
 ssize_t tls_rec_write(struct tls_sess *s, const void *buf, size_t n);
 int tls_rec_close(struct tls_sess *s);
 
+/* certificate_revoked (RFC 8446 6.2), what tls_rec_alert() tells a
+ * peer whose certificate is on the revocation list. */
+#define TLS_AD_CERTIFICATE_REVOKED	44
+
+/* Queues the fatal alert @desc, sealed with the traffic key the session
+ * took over from the handshake (tls_handoff()), for a refusal found once
+ * wolfSSL had finished: wolfSSL 5.5.4 sends certificate_revoked only for
+ * a CRL of its own certificate manager (CRL_CERT_REVOKED), never for a
+ * verify callback's refusal (that is bad_certificate).  Best effort: the
+ * session is lost anyway.  Returns 0 or -errno. */
+int tls_rec_alert(struct tls_sess *s, uint8_t desc);
+
 /* Queues a KeyUpdate (RFC 8446 4.6.3) and moves writing to the next key;
  * with @request the peer is asked to update its own.  The record layer
  * does this by itself when a key reaches its limits (above) and when the

@@ -1078,8 +1078,11 @@ static bool tls_revoked_why(const struct tls_trust *t,
 	return true;
 }
 
-/* The peer's leaf of @v (@n) against the trust's revocation list.
- * Returns 0, or -EKEYREVOKED with the reason recorded. */
+/* The peer's leaf of @v (@n) against the trust's revocation list, once
+ * the keys are taken over (tls_handoff()).  Returns 0, or -EKEYREVOKED
+ * with the reason recorded and a certificate_revoked alert queued for the
+ * peer (sent before the close, conn.c): it learns why, as a peer
+ * refused for another certificate problem does from wolfSSL. */
 static int tls_check_revoked(struct tls_sess *s, const struct svid_cert *v,
 			     size_t n)
 {
@@ -1089,6 +1092,7 @@ static int tls_check_revoked(struct tls_sess *s, const struct svid_cert *v,
 				   s->peer_rc == 0 ? s->peer_id : NULL, buf,
 				   sizeof(buf)))
 		return 0;
+	(void)tls_rec_alert(s, TLS_AD_CERTIFICATE_REVOKED);
 	tls_failf(s, "handshake: %s", buf);
 	return -EKEYREVOKED;
 }

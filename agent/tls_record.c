@@ -400,6 +400,13 @@ ssize_t tls_rec_write(struct tls_sess *s, const void *buf, size_t n)
 	return done ? (ssize_t)done : -EAGAIN;
 }
 
+int tls_rec_alert(struct tls_sess *s, uint8_t desc)
+{
+	uint8_t alert[2] = { TLS_ALERT_FATAL, desc };
+
+	return tls_write_record(s, TLS_CT_ALERT, alert, sizeof(alert));
+}
+
 int tls_rec_close(struct tls_sess *s)
 {
 	static const uint8_t alert[2] = { TLS_ALERT_WARNING,

@@ -16,9 +16,17 @@
  * public key is not the key's) and refuses to sign with, until `ca init
  * --force` is run again.
  *
+ * crl-uri (0644, one line) says where the operator publishes ca.crl:
+ * `ca init --crl-uri` or `ca set --crl-uri` write it, `cert issue` puts
+ * it in every certificate it makes after (cRLDistributionPoints).  It is
+ * the CA's alone, not copied to the agents, which read their list from
+ * their config dir.
+ *
  * `ca revoke` keeps the CA's revocation list, ca.crl (DER), beside ca.crt:
  * one file, written whole and durably, so the agent reads the list before
- * or after a revocation, never between.  The list is the CA's, signed by
+ * or after a revocation, never between.  Each signing drops the entries
+ * of certificates that have ended, as the record of what was issued says
+ * (ca_crl_prune()).  The list is the CA's, signed by
  * its key, and goes where ca.crt goes (ctl_ca_files_copy()).
  */
 #include <errno.h>
@@ -158,6 +166,64 @@ out:
 	return err;
 }
 
+int ctl_ca_crl_uri(const char *dir, char *buf, size_t n)
+{
+	char path[PATH_MAX], *line = NULL;
+	size_t len;
+	int err;
+
+	err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL_URI, dir);
+	if (!err)
+		err = fsio_read_all(path, &line, &len);
+	if (err)
+		return err;
+	line[strcspn(line, "\r\n")] = '\0';
+	len = strlen(line);
+	if (len >= n || pki_crl_uri_check(line))
+		err = -EINVAL;
+	else
+		memcpy(buf, line, len + 1);
+	free(line);
+	return err;
+}
+
+/* Makes @uri the CRL URI of config dir @dir (the caller holds its lock
+ * exclusively), durably; NULL removes it.  Returns 0 or -errno, after
+ * saying what failed. */
+static int ca_crl_uri_write(const char *dir, const char *uri)
+{
+	char path[PATH_MAX], line[PKI_CRL_URI_MAX + 2];
+	int err;
+
+	err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL_URI, dir);
+	if (!err && uri) {
+		snprintf(line, sizeof(line), "%s\n", uri);
+		err = fsio_write_atomic(path, line, strlen(line), 0644);
+	} else if (!err) {
+		if (unlink(path) == 0)
+			err = fsio_fsync_dir(dir);
+		else if (errno != ENOENT)
+			err = -errno;
+	}
+	if (err)
+		ctl_err("cannot %s %s: %s", uri ? "write" : "remove", path,
+			strerror(-err));
+	return err;
+}
+
+/* --crl-uri of @a, when given: 0, or CTL_EXIT_INVALID after saying why
+ * it cannot be one.  "" (`ca set` only) means none. */
+static int ca_crl_uri_opt(const struct ctl_args *a, bool empty_ok)
+{
+	const char *uri = a->val[CTL_OPT_CRL_URI];
+
+	if (!uri || (empty_ok && !uri[0]) || !pki_crl_uri_check(uri))
+		return 0;
+	ctl_err("invalid --crl-uri \"%s\": want http://HOST[:PORT]/PATH, at "
+		"most %d characters, no spaces", uri, PKI_CRL_URI_MAX);
+	return CTL_EXIT_INVALID;
+}
+
 int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 {
 	const char *td = a->val[CTL_OPT_TRUST_DOMAIN];
@@ -174,6 +240,8 @@ int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 			"a-z, 0-9, '.', '-' and '_'", td);
 		return CTL_EXIT_INVALID;
 	}
+	if (ca_crl_uri_opt(a, false))
+		return CTL_EXIT_INVALID;
 	if (fsio_pathf(crt, sizeof(crt), "%s/ca.crt", o->config_dir) ||
 	    fsio_pathf(key, sizeof(key), "%s/ca.key", o->config_dir)) {
 		ctl_err("config directory path too long");
@@ -196,8 +264,16 @@ int ctl_ca_init(const struct ctl_opts *o, const struct ctl_args *a)
 			o->config_dir);
 		rc = CTL_EXIT_INVALID;
 	} else {
-		rc = ca_create(o->config_dir, td) ? CTL_EXIT_SYSTEM :
-		     CTL_EXIT_OK;
+		/* A new CA starts with the URI given, or none: the old one
+		 * may publish another CA's list. */
+		rc = ca_create(o->config_dir, td) ||
+		     ca_crl_uri_write(o->config_dir,
+				      a->val[CTL_OPT_CRL_URI]) ?
+		     CTL_EXIT_SYSTEM : CTL_EXIT_OK;
+		if (!rc && a->val[CTL_OPT_CRL_URI])
+			printf("certificates it issues name %s as where its "
+			       "revocation list is\n",
+			       a->val[CTL_OPT_CRL_URI]);
 	}
 	close(lock);
 	return rc;
@@ -222,6 +298,33 @@ static int ca_lock_existing(const struct ctl_opts *o, int *lock)
 		return CTL_EXIT_INVALID;
 	}
 	return 0;
+}
+
+int ctl_ca_set(const struct ctl_opts *o, const struct ctl_args *a)
+{
+	const char *uri = a->val[CTL_OPT_CRL_URI];
+	int lock, rc;
+
+	if (!uri) {
+		ctl_err("ca set needs --crl-uri");
+		ctl_usage(a->cmd, stderr);
+		return CTL_EXIT_INVALID;
+	}
+	if (ca_crl_uri_opt(a, true))
+		return CTL_EXIT_INVALID;
+	rc = ca_lock_existing(o, &lock);
+	if (rc)
+		return rc;
+	if (ca_crl_uri_write(o->config_dir, uri[0] ? uri : NULL))
+		rc = CTL_EXIT_SYSTEM;
+	else if (uri[0])
+		printf("certificates issued from now on name %s as where the "
+		       "revocation list is\n", uri);
+	else
+		printf("certificates issued from now on name no revocation "
+		       "list\n");
+	close(lock);
+	return rc;
 }
 
 int ctl_ca_rotate(const struct ctl_opts *o, const struct ctl_args *a)
@@ -412,6 +515,59 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
+/* What ca_crl_prune() walks the record with. */
+struct ca_prune {
+	struct ca_crl *l;
+	size_t dropped;
+};
+
+/* The entry of record line (@hex, @until) leaves the list when that
+ * certificate has ended, PKI_BACKDATE ago: a peer whose clock is that
+ * much behind ours may still take it as valid until then. */
+static int ca_crl_prune_one(void *arg, const char *hex, time_t until,
+			    const char *id)
+{
+	struct ca_prune *pr = arg;
+	struct ca_crl *l = pr->l;
+	char ehex[2 * PKI_SERIAL_MAX + 1];
+
+	(void)id;
+	if (until > l->now - PKI_BACKDATE)
+		return 0;
+	for (size_t i = 0; i < l->n; i++) {
+		der_serial_hex(l->v[i].serial, l->v[i].serial_len, ehex,
+			       sizeof(ehex));
+		if (strcmp(ehex, hex))
+			continue;
+		printf("serial %s ended %lld s ago: dropped from the list\n",
+		       hex, (long long)(l->now - until));
+		memmove(&l->v[i], &l->v[i + 1],
+			(l->n - i - 1) * sizeof(l->v[0]));
+		l->n--;
+		pr->dropped++;
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Drops from @l the entries of certificates that have ended, as config
+ * dir @dir's record of what it issued (issued.h) tells; an entry whose
+ * certificate is not recorded there (revoked by --serial, issued before
+ * the record) stays, its end unknown.  A list whose entries only grow
+ * would be carried to every node, and searched in every handshake,
+ * forever.  Returns how many went, or -errno (no record: none).
+ */
+static int ca_crl_prune(const char *dir, struct ca_crl *l)
+{
+	struct ca_prune pr = { l, 0 };
+	int err = issued_each(dir, ca_crl_prune_one, &pr);
+
+	if (err == -ENOENT)
+		err = 0;
+	return err ? err : (int)pr.dropped;
+}
+
 /* Whether ca.crt or a root of ca-previous.crt in @dir signed certificate
  * @der. */
 static bool ca_issued(const char *dir, const uint8_t *der, size_t len)
@@ -589,6 +745,13 @@ int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 
 	rc = CTL_EXIT_SYSTEM;
+	err = ca_crl_prune(o->config_dir, &l);
+	if (err < 0) {
+		ctl_err("cannot read %s/issued: %s", o->config_dir,
+			err == -EBADMSG ? "a line does not read" :
+			strerror(-err));
+		goto out;
+	}
 	if (ctl_rng_init(&rng))
 		goto out;
 	rng_ok = true;

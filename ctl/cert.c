@@ -39,6 +39,7 @@
 #include "policy/endpoint.h"
 #include "policy/gw_instance.h"
 #include "policy/identity.h"
+#include "policy/kinds.h"
 #include "policy/txn.h"
 #include "pki.h"
 #include "spiffe.h"
@@ -215,12 +216,23 @@ static int cert_record(const char *config_dir, const uint8_t *der,
 	return err;
 }
 
+/* The names a certificate carries beside its SPIFFE ID (--dns, --ip). */
+struct cert_names {
+	const char *const *dns;
+	size_t n_dns;
+	struct pki_ip *ip;	/* owned */
+	size_t n_ip;
+};
+
 /*
- * Issues the certificate for @id into @out.  Returns a CTL_EXIT_* code.
+ * Issues the certificate for @id, with the extra names @names, into @out.
+ * Returns a CTL_EXIT_* code.
  */
 static int cert_issue(const char *config_dir, const char *out, const char *id,
-		      uint64_t secs)
+		      uint64_t secs, const struct cert_names *names)
 {
+	char crl_uri[PKI_CRL_URI_MAX + 1];
+	bool have_crl_uri = false;
 	char stem[MF_SPIFFE_MAX];
 	char *crt_pem = NULL, *key_pem = NULL;
 	size_t crt_len = 0, key_len = 0, ca_len = 0, der_len = 0;
@@ -247,6 +259,17 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 		goto out;
 	}
 	rc = ctl_ca_load(config_dir, &ca_key, &ca_der, &ca_len, &ca);
+	if (!rc) {
+		err = ctl_ca_crl_uri(config_dir, crl_uri, sizeof(crl_uri));
+		have_crl_uri = !err;
+		if (err && err != -ENOENT) {
+			ctl_err("cannot read %s/" CTL_CA_CRL_URI ": %s "
+				"(mfctl ca set --crl-uri)", config_dir,
+				err == -EINVAL ? "not a CRL URI" :
+				strerror(-err));
+			rc = CTL_EXIT_SYSTEM;
+		}
+	}
 	if (!rc && !fsio_same_dir(out, config_dir)) {
 		err = ctl_ca_files_copy(config_dir, out);
 		if (err) {
@@ -272,6 +295,11 @@ static int cert_issue(const char *config_dir, const char *out, const char *id,
 	memset(&req, 0, sizeof(req));
 	req.common_name = strlen(sid.path) <= 64 ? sid.path : NULL;
 	req.uri_san = id;
+	req.dns_sans = names->dns;
+	req.n_dns = names->n_dns;
+	req.ip_sans = names->ip;
+	req.n_ip = names->n_ip;
+	req.crl_uri = have_crl_uri ? crl_uri : NULL;
 	req.not_before = now - PKI_BACKDATE;
 	req.not_after = now + (time_t)secs;
 	req.issuer_name = ca.subject;
@@ -469,7 +497,43 @@ out:
 	return rc;
 }
 
-int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
+/* --dns and --ip of @a into @n (n->ip the caller frees).  Returns 0, or
+ * a CTL_EXIT_* code after saying which one is bad. */
+static int cert_names_parse(const struct ctl_args *a, struct cert_names *n)
+{
+	const char *const *ips = a->list[CTL_OPT_IP];
+
+	memset(n, 0, sizeof(*n));
+	n->dns = a->list[CTL_OPT_DNS];
+	n->n_dns = a->nlist[CTL_OPT_DNS];
+	for (size_t i = 0; i < n->n_dns; i++)
+		if (strlen(n->dns[i]) > 253 || !kind_dns_name_ok(n->dns[i])) {
+			ctl_err("invalid --dns \"%s\": want a lower-case DNS "
+				"name (RFC 1123: labels of a-z, 0-9 and '-', "
+				"at most 253 characters; no wildcard)",
+				n->dns[i]);
+			return CTL_EXIT_INVALID;
+		}
+	if (!a->nlist[CTL_OPT_IP])
+		return 0;
+	n->ip = calloc(a->nlist[CTL_OPT_IP], sizeof(*n->ip));
+	if (!n->ip) {
+		ctl_err("out of memory");
+		return CTL_EXIT_SYSTEM;
+	}
+	for (; n->n_ip < a->nlist[CTL_OPT_IP]; n->n_ip++)
+		if (pki_ip_parse(ips[n->n_ip], &n->ip[n->n_ip])) {
+			ctl_err("invalid --ip \"%s\": want an IPv4 or IPv6 "
+				"address", ips[n->n_ip]);
+			return CTL_EXIT_INVALID;
+		}
+	return 0;
+}
+
+/* ctl_cert_issue() once its --dns and --ip are @names. */
+static int cert_issue_checked(const struct ctl_opts *o,
+			      const struct ctl_args *a,
+			      const struct cert_names *names)
 {
 	const char *id = a->val[CTL_OPT_IDENTITY], *out = a->val[CTL_OPT_OUT];
 	const char *ds = a->val[CTL_OPT_DAYS];
@@ -538,7 +602,20 @@ int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
 		ctl_err("cannot create %s: %s", out, strerror(-err));
 		return CTL_EXIT_SYSTEM;
 	}
-	return cert_issue(o->config_dir, out, id, secs);
+	return cert_issue(o->config_dir, out, id, secs, names);
+}
+
+int ctl_cert_issue(const struct ctl_opts *o, const struct ctl_args *a)
+{
+	struct cert_names names;
+	int rc;
+
+	/* Names first: a bad one is refused before anything is read. */
+	rc = cert_names_parse(a, &names);
+	if (!rc)
+		rc = cert_issue_checked(o, a, &names);
+	free(names.ip);
+	return rc;
 }
 
 int ctl_cert_verify(const struct ctl_opts *o, const struct ctl_args *a)

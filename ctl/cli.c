@@ -20,10 +20,12 @@ struct ctl_optdef {
 	const char *name;	/* long name */
 	char letter;		/* short name, or 0 */
 	const char *arg;	/* its argument in usage, NULL: a flag */
+	bool repeat;		/* may be given again: every value kept
+				 * (ctl_args.list) */
 };
 
 static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
-	[CTL_OPT_FILE] = { "filename", 'f', "F" },
+	[CTL_OPT_FILE] = { "filename", 'f', "F", true },
 	[CTL_OPT_OUTPUT] = { "output", 'o', "F" },
 	[CTL_OPT_DRY_RUN] = { "dry-run", 0, NULL },
 	[CTL_OPT_FORCE] = { "force", 0, NULL },
@@ -47,6 +49,9 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_REASON] = { "reason", 0, "REASON" },
 	[CTL_OPT_MEMORY] = { "memory", 0, NULL },
 	[CTL_OPT_STATUS] = { "status", 0, "FILE" },
+	[CTL_OPT_CRL_URI] = { "crl-uri", 0, "URL" },
+	[CTL_OPT_IP] = { "ip", 0, "ADDR", true },
+	[CTL_OPT_DNS] = { "dns", 0, "NAME", true },
 };
 
 /* getopt_long's value for --help. */
@@ -269,10 +274,17 @@ static int ctl_parse(const struct ctl_cmd *c, int argc, char **argv,
 	}
 	lo[nl] = (struct option){ "help", no_argument, NULL, CTL_HELP };
 	so[ns] = 0;
-	a->files = calloc((size_t)argc + 1, sizeof(*a->files));
-	if (!a->files) {
-		ctl_err("out of memory");
-		return CTL_EXIT_SYSTEM;
+	for (size_t i = 0; i < CTL_CMD_OPTS_MAX && c->opts[i].opt; i++) {
+		enum ctl_opt k = c->opts[i].opt;
+
+		if (!ctl_optdefs[k].repeat)
+			continue;
+		/* No more values than words. */
+		a->list[k] = calloc((size_t)argc + 1, sizeof(*a->list[k]));
+		if (!a->list[k]) {
+			ctl_err("out of memory");
+			return CTL_EXIT_SYSTEM;
+		}
 	}
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
@@ -289,9 +301,11 @@ static int ctl_parse(const struct ctl_cmd *c, int argc, char **argv,
 		}
 		a->set[ch] = true;
 		a->val[ch] = optarg;
-		if (ch == CTL_OPT_FILE)
-			a->files[a->nfiles++] = optarg;
+		if (a->list[ch])
+			a->list[ch][a->nlist[ch]++] = optarg;
 	}
+	a->files = a->list[CTL_OPT_FILE];
+	a->nfiles = a->nlist[CTL_OPT_FILE];
 	a->words = argv + optind;
 	a->nwords = argc - optind;
 	if (a->nwords > c->max_words) {
@@ -353,7 +367,8 @@ int ctl_run(const struct ctl_opts *o, int argc, char **argv)
 		rc = c->run(o, &a);
 	else if (rc < 0)
 		rc = CTL_EXIT_OK;	/* --help */
-	free(a.files);
+	for (int k = 0; k < CTL_OPT_MAX; k++)
+		free(a.list[k]);
 	return rc;
 }
 

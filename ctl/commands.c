@@ -16,13 +16,20 @@ const struct ctl_cmd ctl_cmds[] = {
 	{
 		.name = "ca init",
 		.synopsis = "mfctl [--config-dir DIR] ca init --trust-domain TD "
-			    "[--force]",
+			    "[--force]\n"
+			    "                                [--crl-uri URL]",
 		.about = "Creates the mesh root CA (ECDSA P-256, valid 10 "
 			 "years) in the config\ndirectory: ca.crt, ca.key "
-			 "(0600) and trust-domain.",
+			 "(0600) and trust-domain.\nWith --crl-uri, crl-uri "
+			 "too.",
 		.opts = {
 			{ CTL_OPT_TRUST_DOMAIN,
 			  "the SPIFFE trust domain, e.g. mesh.local" },
+			{ CTL_OPT_CRL_URI,
+			  "where the CA's revocation list is published\n"
+			  "(http://...), named in every certificate\n"
+			  "`cert issue` makes (cRLDistributionPoints);\n"
+			  "an agent serves it at /ca.crl" },
 			{ CTL_OPT_FORCE,
 			  "replace an existing CA (certificates it issued\n"
 			  "stop verifying)" },
@@ -35,10 +42,14 @@ const struct ctl_cmd ctl_cmds[] = {
 			    "spiffe://TD/PATH\n"
 			    "                                [--out DIR] "
 			    "[--days N]\n"
+			    "                                [--ip ADDR]... "
+			    "[--dns NAME]...\n"
 			    "       mfctl [--config-dir DIR] [--bpf-root DIR] "
 			    "cert issue --workload NAME\n"
 			    "                                [--out DIR] "
-			    "[--days N]",
+			    "[--days N]\n"
+			    "                                [--ip ADDR]... "
+			    "[--dns NAME]...",
 		.about = "Issues a certificate for a SPIFFE identity (its only "
 			 "URI SAN), signed\nby the CA in the config directory.  "
 			 "Writes OUT/certs/<stem>.crt and\n<stem>.key (0600), "
@@ -55,7 +66,11 @@ const struct ctl_cmd ctl_cmds[] = {
 			 "labelled meshforge.io/node too: an endpoint,\n"
 			 "or a builtin gateway instance, whose identity "
 			 "without a MeshIdentity\nis spiffe://TD/<its "
-			 "kuma.io/service>.",
+			 "kuma.io/service>.\n--ip and --dns add iPAddress and "
+			 "dNSName SANs beside the URI, for\nclients that "
+			 "check the address they dial (agents authorize by\n"
+			 "the SPIFFE ID alone).  The CA's crl-uri, when set, "
+			 "is named in\ncRLDistributionPoints.",
 		.opts = {
 			{ CTL_OPT_IDENTITY,
 			  "spiffe://<trust-domain>/ns/<ns>/sa/<sa>, in the\n"
@@ -66,6 +81,10 @@ const struct ctl_cmd ctl_cmds[] = {
 			{ CTL_OPT_OUT,
 			  "where to write (default: the config directory)" },
 			{ CTL_OPT_DAYS, "validity, 1..3650 days (default 365)" },
+			{ CTL_OPT_IP,
+			  "an IPv4 or IPv6 address SAN (repeatable)" },
+			{ CTL_OPT_DNS,
+			  "a lower-case DNS name SAN (repeatable)" },
 		},
 		.run = ctl_cert_issue,
 	},
@@ -153,6 +172,19 @@ const struct ctl_cmd ctl_cmds[] = {
 			  "certificate, not this CA's), 2\nsystem error "
 			  "(ca.crl unchanged).",
 		.run = ctl_ca_revoke,
+	},
+	{
+		.name = "ca set",
+		.synopsis = "mfctl [--config-dir DIR] ca set --crl-uri URL",
+		.about = "Changes where the CA's revocation list is "
+			 "published.  The URI is\nnamed in the certificates "
+			 "issued from now on (\"\" names none);\n"
+			 "certificates already issued keep theirs.",
+		.opts = {
+			{ CTL_OPT_CRL_URI,
+			  "http://HOST[:PORT]/PATH, or \"\" for none" },
+		},
+		.run = ctl_ca_set,
 	},
 	{
 		.name = "apply",

@@ -82,6 +82,9 @@ enum ctl_opt {
 	CTL_OPT_REASON,		/* --reason REASON */
 	CTL_OPT_MEMORY,		/* --memory */
 	CTL_OPT_STATUS,		/* --status FILE */
+	CTL_OPT_CRL_URI,	/* --crl-uri URL */
+	CTL_OPT_IP,		/* --ip ADDR (repeatable) */
+	CTL_OPT_DNS,		/* --dns NAME (repeatable) */
 	CTL_OPT_MAX,
 };
 
@@ -90,9 +93,14 @@ struct ctl_cmd;
 /* What a command line gave a command. */
 struct ctl_args {
 	const struct ctl_cmd *cmd;	/* the command it names */
-	const char **files;	/* -f, in order (owned by the parser) */
+	/* Each value of a repeatable option, in order (the arrays owned by
+	 * the parser); NULL and 0 for one not given. */
+	const char **list[CTL_OPT_MAX];
+	size_t nlist[CTL_OPT_MAX];
+	const char **files;	/* list[CTL_OPT_FILE]: -f, in order */
 	size_t nfiles;
-	const char *val[CTL_OPT_MAX];	/* options with a value */
+	const char *val[CTL_OPT_MAX];	/* options with a value (the last
+					 * one of a repeatable option) */
 	bool set[CTL_OPT_MAX];		/* options given */
 	char **words;		/* the arguments after the options */
 	int nwords;
@@ -128,11 +136,21 @@ int ctl_ca_export(const struct ctl_opts *o, const struct ctl_args *a);
 int ctl_ca_prune(const struct ctl_opts *o, const struct ctl_args *a);
 
 int ctl_ca_revoke(const struct ctl_opts *o, const struct ctl_args *a);
+int ctl_ca_set(const struct ctl_opts *o, const struct ctl_args *a);
 
 /* The roots a rotation left trusted beside ca.crt, until `ca prune`. */
 #define CTL_CA_PREVIOUS	"ca-previous.crt"
 /* The CA's revocation list (DER), `ca revoke`'s. */
 #define CTL_CA_CRL	"ca.crl"
+/* Where the CA's list is published (one line, a URL), for the
+ * cRLDistributionPoints of what `cert issue` makes; `ca init --crl-uri`
+ * and `ca set --crl-uri` write it. */
+#define CTL_CA_CRL_URI	"crl-uri"
+
+/* The CRL URI of config dir @dir (the caller holds its lock) into @buf
+ * (@n bytes).  Returns 0, -ENOENT (none set), -EINVAL (not one
+ * pki_crl_uri_check() takes), or -errno. */
+int ctl_ca_crl_uri(const char *dir, char *buf, size_t n);
 
 struct pki_key;
 struct pki_cert_info;

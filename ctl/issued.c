@@ -43,35 +43,63 @@ int issued_record(const char *config_dir, const uint8_t *serial, size_t len,
 	return err;
 }
 
-int issued_find(const char *config_dir, const char *id, time_t now,
-		int (*fn)(void *arg, const char *serial_hex), void *arg)
+int issued_each(const char *config_dir,
+		int (*fn)(void *arg, const char *serial_hex, time_t not_after,
+			  const char *id),
+		void *arg)
 {
 	char path[PATH_MAX], *buf, *line, *save = NULL;
 	size_t len;
-	int found = 0, err;
+	int err;
 
 	err = fsio_pathf(path, sizeof(path), "%s/" ISSUED_FILE, config_dir);
 	if (!err)
 		err = fsio_read_all(path, &buf, &len);
 	if (err)
 		return err;
-	for (line = strtok_r(buf, "\n", &save); line;
+	for (line = strtok_r(buf, "\n", &save); line && !err;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char hex[2 * PKI_SERIAL_MAX + 2], who[MF_SPIFFE_MAX];
 		long long until;
 
-		if (sscanf(line, "%43s %lld %255s", hex, &until, who) != 3) {
+		if (sscanf(line, "%43s %lld %255s", hex, &until, who) != 3)
 			err = -EBADMSG;
-			break;
-		}
-		/* An ended certificate no peer accepts: no entry needed. */
-		if (strcmp(who, id) || until <= (long long)now)
-			continue;
-		err = fn(arg, hex);
-		if (err)
-			break;
-		found++;
+		else
+			err = fn(arg, hex, (time_t)until, who);
 	}
 	free(buf);
-	return err ? err : found;
+	return err;
+}
+
+/* What issued_find() walks the record with. */
+struct issued_find_arg {
+	const char *id;
+	time_t now;
+	int (*fn)(void *arg, const char *serial_hex);
+	void *arg;
+	int found;
+};
+
+static int issued_find_one(void *arg, const char *hex, time_t until,
+			   const char *who)
+{
+	struct issued_find_arg *f = arg;
+	int err;
+
+	/* An ended certificate no peer accepts: no entry needed. */
+	if (strcmp(who, f->id) || until <= f->now)
+		return 0;
+	err = f->fn(f->arg, hex);
+	if (!err)
+		f->found++;
+	return err;
+}
+
+int issued_find(const char *config_dir, const char *id, time_t now,
+		int (*fn)(void *arg, const char *serial_hex), void *arg)
+{
+	struct issued_find_arg f = { id, now, fn, arg, 0 };
+	int err = issued_each(config_dir, issued_find_one, &f);
+
+	return err ? err : f.found;
 }

@@ -23,6 +23,18 @@ int issued_record(const char *config_dir, const uint8_t *serial, size_t len,
 		  time_t not_after, const char *id);
 
 /*
+ * Calls @fn for each line of the record, in order: the certificate's
+ * serial in hex (der_serial_hex()'s form), its notAfter and its SPIFFE
+ * ID; a non-zero return of @fn stops the walk and is returned.  Returns
+ * 0, or -errno (-ENOENT: no record at all, -EBADMSG: a line that does
+ * not read).
+ */
+int issued_each(const char *config_dir,
+		int (*fn)(void *arg, const char *serial_hex, time_t not_after,
+			  const char *id),
+		void *arg);
+
+/*
  * Calls @fn for each certificate recorded for @id that has not ended at
  * @now, with its serial in hex.  Returns how many, or -errno (-ENOENT: no
  * record at all, -EBADMSG: a line that does not read).

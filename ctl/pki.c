@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
@@ -19,6 +21,36 @@ static const uint8_t pki_oid_ecdsa_sha256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
 static const uint8_t pki_oid_cn[] = { 0x55, 0x04, 0x03 };
 static const uint8_t pki_oid_skid[] = { 0x55, 0x1d, 0x0e };
 static const uint8_t pki_oid_akid[] = { 0x55, 0x1d, 0x23 };
+
+int pki_ip_parse(const char *s, struct pki_ip *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, out->addr) == 1) {
+		out->len = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out->addr) == 1) {
+		out->len = 16;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int pki_crl_uri_check(const char *uri)
+{
+	size_t n = strlen(uri);
+
+	if (n > PKI_CRL_URI_MAX || strncmp(uri, "http://", 7) != 0 ||
+	    n == 7 || uri[7] == '/' || uri[7] == '?' || uri[7] == '#')
+		return -EINVAL;
+	/* An IA5String, and one that reads back as one URI: no spaces,
+	 * no controls. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)uri[i] <= 0x20 ||
+		    (unsigned char)uri[i] >= 0x7f)
+			return -EINVAL;
+	return 0;
+}
 
 int pki_key_generate(struct pki_key *key, WC_RNG *rng)
 {
@@ -222,13 +254,41 @@ static void pki_extensions(struct der *d, const struct pki_cert_req *req,
 	}
 
 	/* subjectAltName: GeneralNames with one uniformResourceIdentifier
-	 * ([6] IMPLICIT IA5String).  Critical when the subject is empty
+	 * ([6] IMPLICIT IA5String), then any dNSName ([2] IA5String) and
+	 * iPAddress ([7] OCTET STRING).  Critical when the subject is empty
 	 * (RFC 5280 4.2.1.6). */
 	if (req->uri_san) {
 		pki_ext_begin(d, der_oid_san, sizeof(der_oid_san),
 			      !req->common_name, m);
 		inner = der_begin(d, DER_SEQUENCE);
 		der_tlv(d, DER_CTX_PRIM(6), req->uri_san, strlen(req->uri_san));
+		for (size_t i = 0; i < req->n_dns; i++)
+			der_tlv(d, DER_CTX_PRIM(2), req->dns_sans[i],
+				strlen(req->dns_sans[i]));
+		for (size_t i = 0; i < req->n_ip; i++)
+			der_tlv(d, DER_CTX_PRIM(7), req->ip_sans[i].addr,
+				req->ip_sans[i].len);
+		der_end(d, inner);
+		pki_ext_end(d, m);
+	}
+
+	/* cRLDistributionPoints (RFC 5280 4.2.1.13): one DistributionPoint
+	 * whose distributionPoint [0] is a fullName [0] of one URI.  [0] of
+	 * the CHOICE DistributionPointName is explicit, fullName's implicit,
+	 * hence the two constructed [0] around the GeneralName. */
+	if (req->crl_uri) {
+		size_t dp, name, full;
+
+		pki_ext_begin(d, der_oid_crl_dp, sizeof(der_oid_crl_dp), false,
+			      m);
+		inner = der_begin(d, DER_SEQUENCE);
+		dp = der_begin(d, DER_SEQUENCE);
+		name = der_begin(d, DER_CTX(0));
+		full = der_begin(d, DER_CTX(0));
+		der_tlv(d, DER_CTX_PRIM(6), req->crl_uri, strlen(req->crl_uri));
+		der_end(d, full);
+		der_end(d, name);
+		der_end(d, dp);
 		der_end(d, inner);
 		pki_ext_end(d, m);
 	}

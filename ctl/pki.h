@@ -54,11 +54,39 @@ int pki_key_spki(struct pki_key *key, uint8_t *out, size_t cap);
  * Returns 0 or -errno. */
 int pki_key_id(struct pki_key *key, uint8_t id[PKI_KEY_ID_LEN]);
 
+/* An address of an iPAddress SAN, in network order: 4 bytes (IPv4) or
+ * 16 (IPv6). */
+struct pki_ip {
+	uint8_t addr[16];
+	size_t len;
+};
+
+/* @s (an IPv4 or IPv6 address, as inet_pton() reads it) into *out.
+ * Returns 0 or -EINVAL. */
+int pki_ip_parse(const char *s, struct pki_ip *out);
+
+/* The longest CRL URI a certificate carries. */
+#define PKI_CRL_URI_MAX	255
+
+/* Whether @uri may be a certificate's CRL distribution point: http://,
+ * a host, then printable ASCII without spaces, at most PKI_CRL_URI_MAX
+ * characters.  Returns 0 or -EINVAL. */
+int pki_crl_uri_check(const char *uri);
+
 /* What a certificate says, apart from its key. */
 struct pki_cert_req {
 	bool is_ca;
 	const char *common_name;	/* NULL: empty subject (SAN critical) */
 	const char *uri_san;		/* NULL: no subjectAltName */
+	/* More names of the subjectAltName, after the URI: dNSNames and
+	 * iPAddresses (checked by the caller). */
+	const char *const *dns_sans;
+	size_t n_dns;
+	const struct pki_ip *ip_sans;
+	size_t n_ip;
+	/* Where the CA publishes its CRL (pki_crl_uri_check()), for a
+	 * cRLDistributionPoints extension; NULL: none. */
+	const char *crl_uri;
 	time_t not_before, not_after;
 	/* The issuer: NULL for a self-signed certificate, else the CA's
 	 * subject Name (DER) and key identifier. */

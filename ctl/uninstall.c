@@ -30,7 +30,8 @@
 /* What the CA's commands write beside certs/ (ctl/ca.c, ctl/issued.h). */
 static const char *const un_ca_files[] = { "ca.key", "ca.crt",
 					   CERTDIR_TRUST_DOMAIN, CTL_CA_PREVIOUS,
-					   CTL_CA_CRL, "issued" };
+					   CTL_CA_CRL, CTL_CA_CRL_URI,
+					   "issued" };
 
 struct un_run {
 	bool dry;

@@ -73,6 +73,8 @@ extern const uint8_t der_oid_san[3];		/* subjectAltName 2.5.29.17 */
 extern const uint8_t der_oid_key_usage[3];	/* keyUsage 2.5.29.15 */
 extern const uint8_t der_oid_basic[3];		/* basicConstraints 2.5.29.19 */
 extern const uint8_t der_oid_eku[3];		/* extKeyUsage 2.5.29.37 */
+extern const uint8_t der_oid_crl_dp[3];		/* cRLDistributionPoints
+						 * 2.5.29.31 */
 extern const uint8_t der_oid_server_auth[8];	/* id-kp-serverAuth */
 extern const uint8_t der_oid_client_auth[8];	/* id-kp-clientAuth */
 

@@ -20,7 +20,9 @@ struct svid_facts {
 	uint8_t ku_bits;	/* its first byte (DER_KU_*) */
 	bool eku, eku_client, eku_server;
 	bool san_crit, empty_subject;
-	unsigned int uris, others;	/* URI SANs; SANs of other types */
+	unsigned int uris;	/* URI SANs */
+	unsigned int others;	/* SANs of a type other than URI, DNS and
+				 * IP address */
 	struct der_rd uri;	/* the first URI SAN */
 	time_t not_before, not_after;
 };
@@ -92,7 +94,9 @@ static int svid_eku(struct der_rd v, struct svid_facts *f)
 	return 0;
 }
 
-/* GeneralNames: every name counts, the URIs ([6]) apart. */
+/* GeneralNames: the URIs ([6]) counted apart; dNSName ([2]) and
+ * iPAddress ([7]) allowed beside (X.509-SVID 2: "other SAN field types,
+ * including DNS SANs"), every other type counted as other. */
 static int svid_san(struct der_rd v, struct svid_facts *f)
 {
 	struct der_rd names, gn;
@@ -103,7 +107,9 @@ static int svid_san(struct der_rd v, struct svid_facts *f)
 	while (names.len) {
 		if (der_next(&names, &tag, &gn, NULL))
 			return -EBADMSG;
-		if (tag != DER_CTX_PRIM(6)) {
+		if (tag == DER_CTX_PRIM(2) || tag == DER_CTX_PRIM(7)) {
+			continue;
+		} else if (tag != DER_CTX_PRIM(6)) {
 			f->others++;
 		} else if (f->uris++ == 0) {
 			f->uri = gn;
@@ -271,8 +277,9 @@ static const struct {
 		"the leaf's URI SAN is not a valid SPIFFE ID with a path "
 		"(spiffe://<trust-domain>/<path>)" },
 	[SVID_LEAF_OTHER_NAME] = { "leaf_other_name",
-		"the leaf's subjectAltName names more than its SPIFFE ID "
-		"(a DNS, IP, e-mail or other name)" },
+		"the leaf's subjectAltName has a name of a type other than "
+		"URI, DNS and IP address (an e-mail, otherName, "
+		"directoryName...)" },
 	[SVID_LEAF_SAN_NOT_CRITICAL] = { "leaf_san_not_critical",
 		"the leaf's subject is empty and its subjectAltName is not "
 		"marked critical (RFC 5280 4.2.1.6)" },

@@ -12,10 +12,10 @@
  *   - basicConstraints present, cA false;
  *   - keyUsage present and critical, with digitalSignature, without
  *     keyCertSign and cRLSign;
- *   - exactly one URI SAN, a valid SPIFFE ID with a path, and no other
- *     name of any type (DNS, IP, e-mail, otherName, directoryName...):
- *     meshforge names a workload by its SPIFFE ID alone, so a second name
- *     could only be read as an identity by something else;
+ *   - exactly one URI SAN, a valid SPIFFE ID with a path; DNS names and
+ *     IP addresses allowed beside it (for clients that check the address
+ *     they dial; meshforge authorizes by the SPIFFE ID alone), no name of
+ *     another type (e-mail, otherName, directoryName...);
  *   - the SAN extension critical when the subject is empty (RFC 5280
  *     4.2.1.6);
  *   - extendedKeyUsage, when present, with clientAuth for a client and
@@ -56,7 +56,8 @@ enum svid_rule {
 	SVID_LEAF_URIS,		/* leaf: more than one URI SAN */
 	SVID_LEAF_BAD_ID,	/* leaf: the URI is not a SPIFFE ID with a
 				 * path */
-	SVID_LEAF_OTHER_NAME,	/* leaf: a SAN of another type */
+	SVID_LEAF_OTHER_NAME,	/* leaf: a SAN of a type other than URI,
+				 * DNS and IP */
 	SVID_LEAF_SAN_NOT_CRITICAL,	/* empty subject, SAN not critical */
 	SVID_LEAF_NO_CLIENT_AUTH,	/* EKU without clientAuth */
 	SVID_LEAF_NO_SERVER_AUTH,	/* EKU without serverAuth */

@@ -19,7 +19,9 @@
  *  - a certificate the store holds is judged as a handshake judges a
  *    peer's (tls_ctx_check_held()), under the trust in force;
  *  - a list with any one bit flipped, or cut short anywhere, is not
- *    taken.
+ *    taken;
+ *  - the list served at /ca.crl (certs_crl()) is the one in force, byte
+ *    for byte as read, before any handshake too.
  */
 #include <time.h>
 #include <unistd.h>
@@ -185,18 +187,30 @@ static bool setup(void)
 	return ok;
 }
 
+/* What the end @s that completed its handshake reads next: "<tls_read()
+ * result> <tls_last_error()>" into @saw (@n bytes). */
+static void peer_reads(struct tls_sess *s, char *saw, size_t n)
+{
+	char b[64];
+	ssize_t r = tls_read(s, b, sizeof(b));
+
+	snprintf(saw, n, "%zd %s", r, r < 0 ? tls_last_error(s) : "");
+}
+
 /* A handshake of client @cid with server @sid, both from store @c: each
- * end's result into *rc / *rs, and the reason of the end that failed
- * (the server's first) into @why.  Returns false when a context or
- * session could not be made. */
-static bool shake(struct certs *c, const char *cid, const char *sid, int *rc,
-		  int *rs, char *why, size_t n)
+ * end's result into *rc / *rs, the reason of the end that failed (the
+ * server's first) into @why, and what the other end then reads into
+ * @saw (peer_reads(); "" when both failed or none did).  Returns false
+ * when a context or session could not be made. */
+static bool shake_saw(struct certs *c, const char *cid, const char *sid,
+		      int *rc, int *rs, char *why, size_t n, char *saw,
+		      size_t sn)
 {
 	struct th_pair p;
 	bool ok;
 
 	*rc = *rs = -EAGAIN;
-	why[0] = '\0';
+	why[0] = saw[0] = '\0';
 	ok = th_pair_certs(&p, c, cid, sid);
 	if (ok)
 		th_handshake(&p, rc, rs);
@@ -204,8 +218,22 @@ static bool shake(struct certs *c, const char *cid, const char *sid, int *rc,
 		snprintf(why, n, "%s", tls_last_error(p.s));
 	else if (ok && *rc < 0)
 		snprintf(why, n, "%s", tls_last_error(p.c));
+	/* The failing end's output was pumped to the other by
+	 * th_handshake(): what it says, the other reads. */
+	if (ok && *rs < 0 && *rc == 0)
+		peer_reads(p.c, saw, sn);
+	else if (ok && *rc < 0 && *rs == 0)
+		peer_reads(p.s, saw, sn);
 	th_pair_close(&p);
 	return ok;
+}
+
+static bool shake(struct certs *c, const char *cid, const char *sid, int *rc,
+		  int *rs, char *why, size_t n)
+{
+	char saw[8];
+
+	return shake_saw(c, cid, sid, rc, rs, why, n, saw, sizeof(saw));
 }
 
 static bool accepted(struct certs *c, const char *cid, const char *sid)
@@ -218,20 +246,27 @@ static bool accepted(struct certs *c, const char *cid, const char *sid)
 }
 
 /* Refused as revoked by the server (@by_server) or the client, with the
- * serial @hex and the reason @reason in what it says. */
+ * serial @hex and the reason @reason in what it says, and the other end
+ * told so by a certificate_revoked alert (44): a certificate refusal
+ * (-EACCES) when it reads. */
 static bool refused(struct certs *c, const char *cid, const char *sid,
 		    bool by_server, const char *hex, const char *reason)
 {
-	char why[512];
+	char why[512], saw[512], want[64];
 	int rc, rs;
 
-	if (!shake(c, cid, sid, &rc, &rs, why, sizeof(why)))
+	if (!shake_saw(c, cid, sid, &rc, &rs, why, sizeof(why), saw,
+		       sizeof(saw)))
 		return false;
+	snprintf(want, sizeof(want), "%d read: peer alert: ", -EACCES);
 	if (!ASSERT_EQ(by_server ? rs : rc, -EKEYREVOKED) ||
+	    !ASSERT_EQ(by_server ? rc : rs, 0) ||
 	    !ASSERT_TRUE(strstr(why, "revoked") != NULL) ||
 	    !ASSERT_TRUE(strstr(why, hex) != NULL) ||
-	    !ASSERT_TRUE(strstr(why, reason) != NULL)) {
-		printf("  why: %s\n", why);
+	    !ASSERT_TRUE(strstr(why, reason) != NULL) ||
+	    !ASSERT_TRUE(strncmp(saw, want, strlen(want)) == 0) ||
+	    !ASSERT_TRUE(strstr(saw, "(44)") != NULL)) {
+		printf("  why: %s\n  the other end read: %s\n", why, saw);
 		return false;
 	}
 	return true;
@@ -636,6 +671,56 @@ static bool test_tampered_refused(void)
 	return ok;
 }
 
+/*
+ * What the admin listener serves at /ca.crl (certs_crl()): the list in
+ * force, its bytes those of ca.crl, from a store that has made no
+ * handshake yet; a list no trusted CA signed is not served, the one
+ * before stays; without ca.crl, none.
+ */
+static bool test_served_list(void)
+{
+	const uint8_t *s[1] = { web_serial }, *der;
+	size_t lens[1] = { web_serial_len }, len, n;
+	char path[128], *buf = NULL, *evil = NULL;
+	struct certs *c = NULL;
+	struct crl *l = NULL;
+	time_t now = time(NULL);
+	bool ok;
+
+	if (!th_have_certs)
+		TEST_SKIP("no PKI");
+	snprintf(path, sizeof(path), "%s/ca.crl", th_dir);
+	ok = ASSERT_EQ(write_crl(&ca_key, now, now + 60, s, lens, 1,
+				 DER_CRL_KEY_COMPROMISE), 0) &&
+	     ASSERT_EQ(fsio_read_all(path, &buf, &len), 0) &&
+	     ASSERT_EQ(certs_open(&c, th_dir), 0);
+	/* No handshake yet: read for the asking. */
+	l = ok ? certs_crl(c) : NULL;
+	ok = ok && ASSERT_TRUE(l != NULL) && ASSERT_EQ(crl_count(l), 1);
+	der = l ? crl_der(l, &n) : NULL;
+	ok = ok && ASSERT_EQ(n, len) && ASSERT_MEMEQ(der, buf, len);
+	crl_put(l);
+	/* A forged list: the one in force is still what is served. */
+	ok = ok && ASSERT_EQ(write_crl(&evil_key, now + 1, now + 60, s, lens,
+				       0, -1), 0) &&
+	     ASSERT_EQ(fsio_read_all(path, &evil, &n), 0) &&
+	     ASSERT_EQ(certs_reload(c, NULL), 0);
+	l = ok ? certs_crl(c) : NULL;
+	der = l ? crl_der(l, &n) : NULL;
+	ok = ok && ASSERT_TRUE(l != NULL) && ASSERT_EQ(n, len) &&
+	     ASSERT_MEMEQ(der, buf, len);
+	crl_put(l);
+	/* None. */
+	ok = ok && ASSERT_EQ(unlink(path), 0) &&
+	     ASSERT_EQ(certs_reload(c, NULL), 0) &&
+	     ASSERT_TRUE(certs_crl(c) == NULL);
+	certs_close(c);
+	unlink(path);
+	free(evil);
+	free(buf);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -654,6 +739,7 @@ int main(void)
 	TEST_RUN(test_held_expires);
 	TEST_RUN(test_other_issuer);
 	TEST_RUN(test_tampered_refused);
+	TEST_RUN(test_served_list);
 	pki_key_free(&ca_key);
 	pki_key_free(&evil_key);
 	pki_key_free(&other_key);

@@ -11,13 +11,19 @@
  * with a CA that breaks one.  `ca revoke`: by identity (every certificate
  * `cert issue` recorded for it), by serial, by certificate file, into one
  * list signed by the CA that grows and that `ca export` carries; its
- * refusals.  The DER writer's
+ * refusals; the entries of ended certificates dropped.  `ca init
+ * --crl-uri` and `ca set --crl-uri`: the cRLDistributionPoints of what is
+ * issued after, read back by wolfSSL and openssl.  `cert issue --dns
+ * --ip`: the SANs read back by wolfSSL and openssl, matched by `openssl
+ * verify -verify_ip/-verify_hostname`, the X.509-SVID rules kept; bad
+ * names refused.  The DER writer's
  * own encodings are tests/lib/test_der.c's; how certs/ is replaced,
  * tests/lib/test_certdir.c's.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <wolfssl/options.h>
@@ -34,6 +40,12 @@
 
 #ifndef GEN_URI
 #define GEN_URI 6
+#endif
+#ifndef GEN_DNS
+#define GEN_DNS 2
+#endif
+#ifndef GEN_IPADD
+#define GEN_IPADD 7
 #endif
 
 #define ID_WEB "spiffe://mesh.local/ns/default/sa/web"
@@ -735,6 +747,322 @@ static bool test_ca_revoke(void)
 	return ok;
 }
 
+/* The cRLDistributionPoints URI of certificate @pem_path, as wolfSSL's
+ * certificate parser reads it, into @buf: "" when it has none. */
+static bool crl_dp_wolfssl(const char *pem_path, char *buf, size_t n)
+{
+	struct DecodedCert dc;
+	uint8_t *der = NULL;
+	size_t len;
+	bool ok;
+
+	buf[0] = '\0';
+	if (!ASSERT_EQ(pki_cert_load(pem_path, &der, &len), 0))
+		return false;
+	wc_InitDecodedCert(&dc, der, (word32)len, NULL);
+	ok = ASSERT_EQ(wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL), 0);
+	if (ok && dc.extCrlInfo) {
+		ok = ASSERT_TRUE(dc.extCrlInfoSz > 0 &&
+				 (size_t)dc.extCrlInfoSz < n);
+		if (ok) {
+			memcpy(buf, dc.extCrlInfo, (size_t)dc.extCrlInfoSz);
+			buf[dc.extCrlInfoSz] = '\0';
+		}
+	}
+	wc_FreeDecodedCert(&dc);
+	free(der);
+	return ok;
+}
+
+/*
+ * `ca init --crl-uri` and `ca set --crl-uri`: the URI kept in crl-uri,
+ * and every certificate `cert issue` makes after carries it in a
+ * cRLDistributionPoints extension that wolfSSL and openssl read back as
+ * that URI (openssl: a DistributionPoint with a Full Name URI); `ca set
+ * ""` removes it; bad URIs refused (exit 1) with nothing changed.
+ */
+static bool test_crl_uri(void)
+{
+	char cfg[] = "/tmp/mf-test-pki-crluri-XXXXXX", crt[160], got[300];
+	char path[96], cmd[512], text[2048], *line = NULL;
+	char *init[] = { "ca", "init", "--trust-domain", "mesh.local",
+			 "--crl-uri", "http://127.0.0.1:15000/ca.crl", NULL };
+	char *set2[] = { "ca", "set", "--crl-uri",
+			 "http://crl.mesh.local:8080/mesh/ca.crl", NULL };
+	char *unset[] = { "ca", "set", "--crl-uri", "", NULL };
+	char *bad_set[] = { "ca", "set", "--crl-uri", "ldap://x/y", NULL };
+	char *bad_set2[] = { "ca", "set", "--crl-uri", "http://a b/c", NULL };
+	char *bad_set3[] = { "ca", "set", "--crl-uri", "http:///ca.crl", NULL };
+	char *no_uri[] = { "ca", "set", NULL };
+	char bad_dir[96];
+	char *bad_init[] = { "ca", "init", "--trust-domain", "mesh.local",
+			     "--crl-uri", "https://x/ca.crl", NULL };
+	size_t len;
+	bool ok;
+
+	if (!ASSERT_TRUE(mkdtemp(cfg) != NULL))
+		return false;
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", cfg);
+	snprintf(path, sizeof(path), "%s/crl-uri", cfg);
+	snprintf(bad_dir, sizeof(bad_dir), "%s/bad", cfg);
+	ok = ASSERT_EQ(run_cmd(bad_dir, bad_init), CTL_EXIT_INVALID) &&
+	     ASSERT_FALSE(fsio_exists(bad_dir)) &&
+	     ASSERT_EQ(run_cmd(cfg, init), CTL_EXIT_OK) &&
+	     ASSERT_EQ(file_mode(cfg, "crl-uri"), 0644) &&
+	     ASSERT_EQ(fsio_read_all(path, &line, &len), 0) &&
+	     ASSERT_STREQ(line, "http://127.0.0.1:15000/ca.crl\n") &&
+	     ASSERT_EQ(cert_issue(cfg, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	     crl_dp_wolfssl(crt, got, sizeof(got)) &&
+	     ASSERT_STREQ(got, "http://127.0.0.1:15000/ca.crl");
+	free(line);
+	line = NULL;
+	if (ok && have_openssl()) {
+		snprintf(cmd, sizeof(cmd), "openssl x509 -noout -ext "
+			 "crlDistributionPoints -in %s", crt);
+		ok = ASSERT_EQ(shell(cmd, text, sizeof(text)), 0) &&
+		     ASSERT_TRUE(strstr(text, "X509v3 CRL Distribution "
+				       "Points:")) &&
+		     ASSERT_TRUE(strstr(text, "Full Name:\n") &&
+				 strstr(text, "URI:http://127.0.0.1:15000/"
+					"ca.crl\n"));
+		if (!ok)
+			fprintf(stderr, "%s\n", text);
+	}
+	/* Refusals leave the URI as it was. */
+	ok = ok && ASSERT_EQ(run_cmd(cfg, bad_set), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(run_cmd(cfg, bad_set2), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(run_cmd(cfg, bad_set3), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(run_cmd(cfg, no_uri), CTL_EXIT_INVALID) &&
+	     ASSERT_EQ(fsio_read_all(path, &line, &len), 0) &&
+	     ASSERT_STREQ(line, "http://127.0.0.1:15000/ca.crl\n");
+	free(line);
+	/* Changed: the next certificate names the new URI. */
+	ok = ok && ASSERT_EQ(run_cmd(cfg, set2), CTL_EXIT_OK) &&
+	     ASSERT_EQ(cert_issue(cfg, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	     crl_dp_wolfssl(crt, got, sizeof(got)) &&
+	     ASSERT_STREQ(got, "http://crl.mesh.local:8080/mesh/ca.crl");
+	/* Removed: none. */
+	ok = ok && ASSERT_EQ(run_cmd(cfg, unset), CTL_EXIT_OK) &&
+	     ASSERT_FALSE(fsio_exists(path)) &&
+	     ASSERT_EQ(cert_issue(cfg, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	     crl_dp_wolfssl(crt, got, sizeof(got)) && ASSERT_STREQ(got, "");
+	/* A new CA without --crl-uri starts without one. */
+	ok = ok && ASSERT_EQ(run_cmd(cfg, set2), CTL_EXIT_OK) &&
+	     ASSERT_EQ(ca_init(cfg, "mesh.local", true), CTL_EXIT_OK) &&
+	     ASSERT_FALSE(fsio_exists(path));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cfg);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", cfg);
+	return ok;
+}
+
+/* cert issue with the extra names of @dns and @ips (NULL-ended). */
+static int cert_issue_names(const char *cfg, const char *id,
+			    const char *const *dns, const char *const *ips)
+{
+	char *argv[32] = { "cert", "issue", "--identity", (char *)id };
+	int n = 4;
+
+	for (; dns && *dns && n < 29; dns++) {
+		argv[n++] = "--dns";
+		argv[n++] = (char *)*dns;
+	}
+	for (; ips && *ips && n < 29; ips++) {
+		argv[n++] = "--ip";
+		argv[n++] = (char *)*ips;
+	}
+	return run_cmd(cfg, argv);
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The subjectAltName of @pem_path as wolfSSL reads it, one line per name
+ * ("URI:...", "DNS:...", "IP:<dotted or 16 hex bytes>"), into @buf. */
+static bool san_list(const char *pem_path, char *buf, size_t n)
+{
+	WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(pem_path,
+							     WOLFSSL_FILETYPE_PEM);
+	WOLFSSL_STACK *names;
+	size_t o = 0;
+	bool ok;
+
+	buf[0] = '\0';
+	if (!ASSERT_TRUE(x))
+		return false;
+	names = wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	ok = ASSERT_TRUE(names);
+	for (int i = 0; ok && i < wolfSSL_sk_GENERAL_NAME_num(names); i++) {
+		WOLFSSL_GENERAL_NAME *gn = wolfSSL_sk_GENERAL_NAME_value(names, i);
+		WOLFSSL_ASN1_STRING *s = gn->d.ia5;
+		const unsigned char *d = wolfSSL_ASN1_STRING_data(s);
+		int len = wolfSSL_ASN1_STRING_length(s);
+
+		if (gn->type == GEN_URI || gn->type == GEN_DNS) {
+			o += (size_t)snprintf(buf + o, n - o, "%s:%.*s\n",
+					      gn->type == GEN_URI ? "URI" :
+					      "DNS", len, (const char *)d);
+		} else if (gn->type == GEN_IPADD && len == 4) {
+			o += (size_t)snprintf(buf + o, n - o,
+					      "IP:%u.%u.%u.%u\n", d[0], d[1],
+					      d[2], d[3]);
+		} else if (gn->type == GEN_IPADD) {
+			o += (size_t)snprintf(buf + o, n - o, "IP:");
+			for (int k = 0; k < len && o < n; k++)
+				o += (size_t)snprintf(buf + o, n - o, "%02x",
+						      d[k]);
+			o += (size_t)snprintf(buf + o, n - o, "\n");
+		} else {
+			o += (size_t)snprintf(buf + o, n - o, "type %d\n",
+					      gn->type);
+		}
+		ok = ASSERT_TRUE(o < n);
+	}
+	if (names)
+		wolfSSL_GENERAL_NAMES_free(names);
+	wolfSSL_X509_free(x);
+	return ok;
+}
+
+/*
+ * `cert issue --dns --ip`: the SANs the URI first, then each name given,
+ * as wolfSSL and openssl read them; the certificate keeps the X.509-SVID
+ * rules (`cert verify`), its SPIFFE ID is what the agent reads, openssl
+ * matches it to the address and name (verify -verify_ip, -verify_hostname);
+ * bad names refused (exit 1) before anything is issued.
+ */
+static bool test_cert_issue_names(void)
+{
+	static const char *const dns[] = { "node-a.mesh.local", "node-a",
+					   NULL };
+	static const char *const ips[] = { "127.0.0.1", "fd00::a", NULL };
+	static const char *const bad_dns[][2] = {
+		{ "Node-A.mesh.local", NULL }, { "*.mesh.local", NULL },
+		{ "a..b", NULL }, { "-a.b", NULL }, { "", NULL },
+	};
+	static const char *const bad_ips[][2] = {
+		{ "127.0.0", NULL }, { "localhost", NULL },
+		{ "127.0.0.1/8", NULL }, { "fd00::a::1", NULL },
+	};
+	char cfg[] = "/tmp/mf-test-pki-names-XXXXXX", crt[160], got[1024];
+	char cmd[1200], text[2048], id[300];
+	char *verify[] = { "cert", "verify", crt, NULL };
+	uint8_t *der = NULL;
+	size_t len;
+	bool ok;
+
+	if (!ASSERT_TRUE(mkdtemp(cfg) != NULL))
+		return false;
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", cfg);
+	ok = ASSERT_EQ(ca_init(cfg, "mesh.local", false), CTL_EXIT_OK);
+	for (size_t i = 0; ok && i < sizeof(bad_dns) / sizeof(bad_dns[0]); i++)
+		ok = ASSERT_EQ(cert_issue_names(cfg, ID_WEB, bad_dns[i], NULL),
+			       CTL_EXIT_INVALID);
+	for (size_t i = 0; ok && i < sizeof(bad_ips) / sizeof(bad_ips[0]); i++)
+		ok = ASSERT_EQ(cert_issue_names(cfg, ID_WEB, NULL, bad_ips[i]),
+			       CTL_EXIT_INVALID);
+	ok = ok && ASSERT_FALSE(fsio_exists(crt)) &&
+	     ASSERT_EQ(cert_issue_names(cfg, ID_WEB, dns, ips), CTL_EXIT_OK) &&
+	     san_list(crt, got, sizeof(got)) &&
+	     /* wolfSSL's list need not keep the certificate's order
+	      * (openssl's text below shows it). */
+	     ASSERT_TRUE(strstr(got, "URI:" ID_WEB "\n")) &&
+	     ASSERT_TRUE(strstr(got, "DNS:node-a.mesh.local\n")) &&
+	     ASSERT_TRUE(strstr(got, "DNS:node-a\n")) &&
+	     ASSERT_TRUE(strstr(got, "IP:127.0.0.1\n")) &&
+	     ASSERT_TRUE(strstr(got, "IP:fd00000000000000000000000000000a\n")) &&
+	     ASSERT_EQ(count_lines(got), 5) &&
+	     ASSERT_EQ(run_cmd(cfg, verify), CTL_EXIT_OK) &&
+	     ASSERT_EQ(pki_cert_load(crt, &der, &len), 0) &&
+	     ASSERT_EQ(der_cert_spiffe(der, len, id, sizeof(id)), 0) &&
+	     ASSERT_STREQ(id, ID_WEB);
+	free(der);
+	if (ok && have_openssl()) {
+		snprintf(cmd, sizeof(cmd), "openssl x509 -noout -ext "
+			 "subjectAltName -in %s && openssl verify -CAfile "
+			 "%s/ca.crt -verify_ip 127.0.0.1 %s >/dev/null && "
+			 "openssl verify -CAfile %s/ca.crt -verify_hostname "
+			 "node-a.mesh.local %s >/dev/null && ! openssl verify "
+			 "-CAfile %s/ca.crt -verify_ip 127.0.0.2 %s "
+			 ">/dev/null 2>&1", crt, cfg, crt, cfg, crt, cfg, crt);
+		ok = ASSERT_EQ(shell(cmd, text, sizeof(text)), 0) &&
+		     ASSERT_TRUE(strstr(text, "URI:" ID_WEB ", "
+				       "DNS:node-a.mesh.local, DNS:node-a, "
+				       "IP Address:127.0.0.1, IP Address:"
+				       "FD00:0:0:0:0:0:0:A"));
+		if (!ok)
+			fprintf(stderr, "%s\n", text);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cfg);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", cfg);
+	return ok;
+}
+
+/* Appends line @line to @cfg's record of what was issued. */
+static bool issued_append(const char *cfg, const char *line)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/issued", cfg);
+	f = fopen(path, "a");
+	if (!ASSERT_TRUE(f))
+		return false;
+	fputs(line, f);
+	return ASSERT_EQ(fclose(f), 0);
+}
+
+/*
+ * `ca revoke` drops the entries of certificates that have ended, as the
+ * record of what was issued says (more than PKI_BACKDATE ago), and keeps
+ * those of certificates still valid, ended only just, or not recorded
+ * (their end unknown).
+ */
+static bool test_ca_revoke_prunes_ended(void)
+{
+	char cfg[] = "/tmp/mf-test-pki-prune-XXXXXX", crt[160], line[256];
+	char s1[2 * PKI_SERIAL_MAX + 1], cmd[128];
+	char *by_id[] = { "ca", "revoke", "--identity", ID_WEB, NULL };
+	char *ended[] = { "ca", "revoke", "--serial", "7a01", NULL };
+	char *just[] = { "ca", "revoke", "--serial", "7a02", NULL };
+	char *unknown[] = { "ca", "revoke", "--serial", "7a03", NULL };
+	char *resign[] = { "ca", "revoke", NULL };
+	const char *before[] = { NULL, "7a01", "7a02", "7a03", NULL };
+	const char *after[] = { NULL, "7a02", "7a03", NULL };
+	time_t now = time(NULL);
+	bool ok;
+
+	if (!ASSERT_TRUE(mkdtemp(cfg) != NULL))
+		return false;
+	snprintf(crt, sizeof(crt), "%s/certs/" STEM_WEB ".crt", cfg);
+	ok = ASSERT_EQ(ca_init(cfg, "mesh.local", false), CTL_EXIT_OK) &&
+	     ASSERT_EQ(cert_issue(cfg, ID_WEB, NULL, NULL), CTL_EXIT_OK) &&
+	     serial_of(crt, s1, sizeof(s1)) &&
+	     ASSERT_EQ(run_cmd(cfg, by_id), CTL_EXIT_OK) &&
+	     ASSERT_EQ(run_cmd(cfg, ended), CTL_EXIT_OK) &&
+	     ASSERT_EQ(run_cmd(cfg, just), CTL_EXIT_OK) &&
+	     ASSERT_EQ(run_cmd(cfg, unknown), CTL_EXIT_OK);
+	before[0] = after[0] = s1;
+	ok = ok && crl_lists(cfg, before, 4);
+	/* 7a01 ended an hour ago, 7a02 a minute ago; 7a03 is not recorded. */
+	snprintf(line, sizeof(line), "7a01 %lld " ID_WEB "\n7a02 %lld " ID_WEB
+		 "\n", (long long)(now - 3600), (long long)(now - 60));
+	ok = ok && issued_append(cfg, line) &&
+	     ASSERT_EQ(run_cmd(cfg, resign), CTL_EXIT_OK) &&
+	     crl_lists(cfg, after, 5);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cfg);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", cfg);
+	return ok;
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -760,6 +1088,9 @@ int main(void)
 	TEST_RUN(test_cert_verify);
 	TEST_RUN(test_cert_issue_refuses_bad_ca);
 	TEST_RUN(test_ca_revoke);
+	TEST_RUN(test_ca_revoke_prunes_ended);
+	TEST_RUN(test_crl_uri);
+	TEST_RUN(test_cert_issue_names);
 	wolfSSL_Cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))

@@ -151,6 +151,7 @@ static bool test_purge(void)
 	     put(cfg, "trust-domain", "mesh.local\n") &&
 	     put(cfg, "ca-previous.crt", "c\n") && put(cfg, "ca.crl", "l\n") &&
 	     put(cfg, "issued", "01 1 spiffe://mesh.local/a\n") &&
+	     put(cfg, "crl-uri", "http://127.0.0.1:15000/ca.crl\n") &&
 	     put(certs, "a.crt", "c\n") && put(certs, "a.key", "k\n") &&
 	     put(secrets, "gw.pem", "not ours\n") &&
 	     put(state, "policy.yaml", "---\n") &&
@@ -169,6 +170,7 @@ static bool test_purge(void)
 	     ASSERT_FALSE(exists(cfg, "ca-previous.crt")) &&
 	     ASSERT_FALSE(exists(cfg, "ca.crl")) &&
 	     ASSERT_FALSE(exists(cfg, "issued")) &&
+	     ASSERT_FALSE(exists(cfg, "crl-uri")) &&
 	     ASSERT_FALSE(fsio_exists(certs)) &&
 	     ASSERT_TRUE(exists(secrets, "gw.pem")) &&
 	     ASSERT_FALSE(fsio_exists(state)) &&

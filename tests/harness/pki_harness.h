@@ -209,12 +209,21 @@ static const struct ph_svid_case ph_svid_cases[] = {
 	{ "root-id", "/CN=svid", PH_BC PH_KU PH_EKU
 	  "subjectAltName=URI:spiffe://mesh.local\n", 2,
 	  SVID_LEAF_BAD_ID, SVID_LEAF_BAD_ID },
+	/* DNS names and addresses beside the URI, as `cert issue --dns
+	 * --ip` writes them: allowed (X.509-SVID 2). */
 	{ "dns-too", "/CN=svid", PH_BC PH_KU PH_EKU
 	  "subjectAltName=URI:@ID,DNS:web.mesh.local\n", 2,
-	  SVID_LEAF_OTHER_NAME, SVID_LEAF_OTHER_NAME },
+	  SVID_OK, SVID_OK },
 	{ "ip-too", "/CN=svid", PH_BC PH_KU PH_EKU
-	  "subjectAltName=URI:@ID,IP:127.0.0.11\n", 2,
-	  SVID_LEAF_OTHER_NAME, SVID_LEAF_OTHER_NAME },
+	  "subjectAltName=URI:@ID,IP:127.0.0.11,IP:fd00::11\n", 2,
+	  SVID_OK, SVID_OK },
+	{ "dns-ip-two-uris", "/CN=svid", PH_BC PH_KU PH_EKU
+	  "subjectAltName=URI:@ID,DNS:web.mesh.local,IP:127.0.0.11,"
+	  "URI:spiffe://mesh.local/ns/default/sa/x\n", 2,
+	  SVID_LEAF_URIS, SVID_LEAF_URIS },
+	{ "dns-only-ip", "/CN=svid", PH_BC PH_KU PH_EKU
+	  "subjectAltName=DNS:web.mesh.local,IP:127.0.0.11\n", 2,
+	  SVID_LEAF_NO_URI, SVID_LEAF_NO_URI },
 	{ "email-too", "/CN=svid", PH_BC PH_KU PH_EKU
 	  "subjectAltName=URI:@ID,email:web@mesh.local\n", 2,
 	  SVID_LEAF_OTHER_NAME, SVID_LEAF_OTHER_NAME },

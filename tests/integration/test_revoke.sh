@@ -7,10 +7,15 @@
 #    node b's tunnel port (10.77.0.2:15008), as is the node's own one;
 #  - `mfctl ca revoke --cert` the leaked one and `ca export` to node b: it
 #    is refused once the agent has read the list, and node b's log says
-#    why (revoked, its serial and reason); the other certificate of the
+#    why (revoked, its serial and reason), and s_client gets a
+#    certificate_revoked alert (44); the other certificate of the
 #    same identity is still accepted, pod a1's traffic through both agents
 #    still flows, and /metrics shows the list (entries, nextUpdate) and
 #    the refusal;
+#  - published: with `ca set --crl-uri` naming node b's /ca.crl, a new
+#    certificate carries that URI; curl fetches node b's list from it,
+#    and `openssl verify -crl_check` with it refuses the leaked
+#    certificate and accepts the new one;
 #  - a list signed by another CA under the same name, put in place of
 #    node b's: not taken (logged and counted), the leaked certificate
 #    stays refused;
@@ -103,6 +108,15 @@ else
 	fail revoked_cert_refused_with_reason "answered: $leak_taken; log line: '$line' (serial $serial)"
 fi
 
+# The refused client is told why: a certificate_revoked alert (44, RFC
+# 8446 6.2), as openssl s_client reports it, not a bare close.
+if grep -q 'alert certificate revoked' "$TL_TMP/leak_after.out" &&
+	grep -q 'SSL alert number 44' "$TL_TMP/leak_after.out"; then
+	pass revoked_peer_told_by_alert
+else
+	fail revoked_peer_told_by_alert "s_client: $(grep -iE 'alert|error' "$TL_TMP/leak_after.out" | head -n 3)"
+fi
+
 if tls_try good_after "$GOOD_CRT" "$GOOD_KEY" && traffic; then
 	pass other_cert_still_accepted
 else
@@ -120,6 +134,42 @@ if [ "$entries" = 1 ] && [ -n "$next" ] && [ "$next" -gt "$((now + 29 * 86400))"
 else
 	fail metrics_show_list "entries '$entries', next_update '$next' (now $now), revoked refusals '$refused'"
 fi
+
+# Publication: with a CRL URI set on the CA (node b's admin listener,
+# where its agent serves the list it holds), a certificate issued after
+# names it (cRLDistributionPoints, as openssl shows it); fetched from
+# that URI with curl, the list is node b's ca.crl, byte for byte, and
+# openssl's own CRL check with it refuses the leaked certificate as
+# revoked and accepts the new one.
+DP_URI=http://127.0.0.1:15000/ca.crl
+DP=$TL_TMP/dp
+if "$MFCTL" --config-dir "$CA" ca set --crl-uri "$DP_URI" >"$TL_TMP/dp.out" 2>&1 &&
+	"$MFCTL" --config-dir "$CA" cert issue --identity "$CLIENT_ID" --out "$DP" >>"$TL_TMP/dp.out" 2>&1 &&
+	openssl x509 -noout -text -in "$DP/certs/$STEM.crt" >"$TL_TMP/dp.txt" 2>&1 &&
+	grep -A3 'X509v3 CRL Distribution Points:' "$TL_TMP/dp.txt" | grep -qxF "                  URI:$DP_URI"; then
+	pass crl_uri_in_new_cert
+else
+	fail crl_uri_in_new_cert "$(cat "$TL_TMP/dp.out"); $(grep -A3 'CRL Distribution' "$TL_TMP/dp.txt")"
+fi
+uri=$(grep -A3 'X509v3 CRL Distribution Points:' "$TL_TMP/dp.txt" | sed -n 's/^ *URI://p')
+ctype=$(tb_exec b curl -fsS -m 5 -o "$TL_TMP/fetched.crl" -w '%{content_type}' "${uri:-$DP_URI}" 2>&1)
+if [ "$ctype" = application/pkix-crl ] && cmp -s "$TL_TMP/fetched.crl" "$B_DIR/ca.crl"; then
+	pass crl_fetched_from_agent
+else
+	fail crl_fetched_from_agent "from '$uri': content type '$ctype'; $(cmp "$TL_TMP/fetched.crl" "$B_DIR/ca.crl" 2>&1)"
+fi
+if openssl crl -inform DER -in "$TL_TMP/fetched.crl" -out "$TL_TMP/fetched.pem" 2>"$TL_TMP/verify.out" &&
+	! openssl verify -crl_check -CAfile "$CA/ca.crt" -CRLfile "$TL_TMP/fetched.pem" \
+		"$LEAK_CRT" >>"$TL_TMP/verify.out" 2>&1 &&
+	grep -q 'certificate revoked' "$TL_TMP/verify.out" &&
+	openssl verify -crl_check -CAfile "$CA/ca.crt" -CRLfile "$TL_TMP/fetched.pem" \
+		"$DP/certs/$STEM.crt" >>"$TL_TMP/verify.out" 2>&1; then
+	pass fetched_crl_checks
+else
+	fail fetched_crl_checks "$(cat "$TL_TMP/verify.out")"
+fi
+"$MFCTL" --config-dir "$CA" ca set --crl-uri "" >/dev/null 2>&1 ||
+	fail crl_uri_unset "the CA's CRL URI could not be removed"
 
 # Another CA with the mesh CA's very name signs a list that revokes
 # nothing; put where node b reads it, it must lift nothing.

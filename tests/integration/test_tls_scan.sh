@@ -4,7 +4,10 @@
 # testssl.sh scans an agent's tunnel port, :15008, presenting a mesh client
 # certificate: only TLS 1.3 is offered, with AEAD suites only, and no
 # finding is MEDIUM or worse but those tests/tools/mf_tls_scan.py accepts
-# (ACCEPTED), each by id and exact text, with its reason.  One to four
+# (ACCEPTED, empty: none is), each by id and exact text, with its reason.
+# The node certificate names the address it is scanned at (an IP SAN) and
+# where the CA's revocation list is (the agent's /ca.crl), which is
+# checked to serve that list.  One to four
 # minutes on a 2-core machine, nearly all of it the scan, depending on
 # what else the machine runs.
 #
@@ -63,12 +66,18 @@ ip netns add "$NS" 2>/dev/null || skip "cannot create network namespaces"
 NS_MADE=1
 ip -n "$NS" link set lo up
 
-# The mesh CA, the node's identity (the tunnel's server certificate) and a
-# workload's identity for the scanner, the last as one PEM with its key.
-"$MFCTL" --config-dir "$TL_TMP/ca" ca init --trust-domain mesh.local >/dev/null &&
+# The mesh CA, publishing its revocation list at the agent's /ca.crl (an
+# empty list, signed); the node's identity (the tunnel's server
+# certificate), with the address it is scanned at beside its SPIFFE ID,
+# as a client that checks the address it dials needs; and a workload's
+# identity for the scanner, the last as one PEM with its key.
+CRL_URI=http://127.0.0.1:15000/ca.crl
+"$MFCTL" --config-dir "$TL_TMP/ca" ca init --trust-domain mesh.local \
+	--crl-uri "$CRL_URI" >/dev/null &&
+	"$MFCTL" --config-dir "$TL_TMP/ca" ca revoke >/dev/null &&
 	"$MFCTL" --config-dir "$TL_TMP/ca" cert issue \
 		--identity "spiffe://mesh.local/ns/meshforge-system/sa/$NODE" \
-		--out "$TL_TMP/node" >/dev/null &&
+		--ip 127.0.0.1 --out "$TL_TMP/node" >/dev/null &&
 	"$MFCTL" --config-dir "$TL_TMP/ca" cert issue --identity "$SCANNER" \
 		--out "$TL_TMP/client" >/dev/null ||
 	{ fail certs "mfctl could not make the certificates"; tl_finish; }
@@ -122,6 +131,22 @@ if wait_for 5 handshakes_above ok "${ok0:-0}"; then
 	pass mesh_client_cert_accepted
 else
 	fail mesh_client_cert_accepted "handshakes ok $ok0 -> $(handshakes ok)"
+fi
+
+# The list the scanned certificate names is there: fetched from its
+# cRLDistributionPoints URI (the agent's /ca.crl), it is the CA's, and
+# openssl's CRL check of the certificate with it passes.
+NODE_CRT=$TL_TMP/node/certs/mesh.local+ns+meshforge-system+sa+$NODE.crt
+uri=$(openssl x509 -noout -ext crlDistributionPoints -in "$NODE_CRT" 2>/dev/null | sed -n 's/^ *URI://p')
+if [ "$uri" = "$CRL_URI" ] &&
+	in_ns curl -fsS -m 5 -o "$TL_TMP/fetched.crl" "$uri" 2>"$TL_TMP/fetch.err" &&
+	cmp -s "$TL_TMP/fetched.crl" "$TL_TMP/ca/ca.crl" &&
+	openssl crl -inform DER -in "$TL_TMP/fetched.crl" -out "$TL_TMP/fetched.pem" 2>/dev/null &&
+	openssl verify -crl_check -CAfile "$TL_TMP/ca/ca.crt" -CRLfile "$TL_TMP/fetched.pem" \
+		"$NODE_CRT" >"$TL_TMP/verify.out" 2>&1; then
+	pass crl_published
+else
+	fail crl_published "URI '$uri'; $(cat "$TL_TMP/fetch.err" "$TL_TMP/verify.out" 2>/dev/null)"
 fi
 
 # The scan: protocols (-p), forward secrecy and groups (-f), server
