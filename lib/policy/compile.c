@@ -574,17 +574,33 @@ static bool cmp_pt_dom_port(struct mf_config *cfg, __u16 port)
 	return true;
 }
 
-/* MeshPassthrough into @cfg: of the policies that target the whole Mesh,
- * in name order (Kuma's merge), the last mode written, every IP and CIDR
- * appendMatch, each with its port, and the ports of the Domain matches
- * the agent reads a name for (tls: the SNI, http: the Host; the kernel
- * steers those ports to it, and the agent matches the names itself from
- * the records).  Returns how many matches did not fit or are not
- * enforced (IPv6, grpc and http2 Domains). */
-static size_t cmp_passthrough(struct mf_config *cfg,
-			      const struct model_obj *const *objs, size_t n)
+/* A MeshPassthrough @o whose appendMatch[@j] does not fit in mf_config:
+ * said in @d. */
+static int cmp_pt_full(const struct model_obj *o, size_t j, const char *what,
+		       unsigned int max, struct diag *d)
 {
-	size_t left = 0;
+	char who[MF_NAME_MAX + 32], path[64];
+
+	snprintf(who, sizeof(who), "MeshPassthrough %s", o->name);
+	snprintf(path, sizeof(path), "spec.default.appendMatch[%zu]", j);
+	diag_add(d, o->loc.file ? &o->name_loc : NULL, who, path,
+		 "more than %u %s over the Mesh's MeshPassthroughs", max, what);
+	return -ENOSPC;
+}
+
+/* MeshPassthrough into @cfg: of the policies that target the whole Mesh,
+ * in name order (Kuma's merge), the last mode written, every IPv4 IP and
+ * CIDR appendMatch, each with its port, and the ports of the Domain
+ * matches the agent reads a name for (tls: the SNI, http: the Host; the
+ * kernel steers those ports to it, and the agent matches the names itself
+ * from the records).  IPv6 entries and grpc and http2 Domains are not
+ * enforced (docs/policy.md); more networks or Domain ports than mf_config
+ * holds are refused, said in @d (-ENOSPC). */
+static int cmp_passthrough(struct mf_config *cfg,
+			   const struct model_obj *const *objs, size_t n,
+			   struct diag *d)
+{
+	int err = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_passthrough *pt = (const void *)objs[i]->pol.recs;
@@ -602,28 +618,36 @@ static size_t cmp_passthrough(struct mf_config *cfg,
 			char v[MF_HOST_MAX + 4];
 
 			if (m->type == MF_PASSTHROUGH_DOMAIN) {
-				if ((m->protocol != MF_PASSTHROUGH_TLS &&
-				     m->protocol != MF_PASSTHROUGH_HTTP) ||
+				if ((m->protocol == MF_PASSTHROUGH_TLS ||
+				     m->protocol == MF_PASSTHROUGH_HTTP) &&
 				    !cmp_pt_dom_port(cfg, m->port))
-					left++;
-				continue;
-			}
-			if (cfg->pt_n >= MF_PT_NETS_MAX) {
-				left++;
+					err = cmp_pt_full(objs[i], j,
+							  "Domain ports",
+							  MF_PT_DOM_PORTS_MAX,
+							  d);
 				continue;
 			}
 			snprintf(v, sizeof(v), "%.*s%s", (int)sizeof(m->value),
 				 m->value, m->type == MF_PASSTHROUGH_IP &&
 				 !strchr(m->value, '/') ? "/32" : "");
-			if (kind_parse_cidr4(v, net->addr, &net->prefix)) {
-				left++;	/* IPv6: not enforced */
+			if (cfg->pt_n >= MF_PT_NETS_MAX) {
+				uint8_t a4[4];
+				uint8_t pfx;
+
+				/* IPv6 would not be enforced anyway. */
+				if (!kind_parse_cidr4(v, a4, &pfx))
+					err = cmp_pt_full(objs[i], j,
+							  "IPv4 networks",
+							  MF_PT_NETS_MAX, d);
 				continue;
 			}
+			if (kind_parse_cidr4(v, net->addr, &net->prefix))
+				continue;	/* IPv6: not enforced */
 			net->port = m->port;
 			cfg->pt_n++;
 		}
 	}
-	return left;
+	return err;
 }
 
 /* Merges @a (@na) and @b (@nb), each sorted by name, into @out. */
@@ -874,8 +898,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		const struct model_obj *m = sorted[first[MODEL_MESH]];
 
 		cmp_mesh(&out->config, m);
-		cmp_passthrough(&out->config, sorted + first[pt_kind],
-				cnt[pt_kind]);
+		err = cmp_passthrough(&out->config, sorted + first[pt_kind],
+				      cnt[pt_kind], d);
+		if (err)
+			goto out;
 		td = ((const struct core_mesh *)model_spec(m))->trust_domain;
 	}
 

@@ -229,6 +229,85 @@ static bool test_passthrough_domain_ports(void)
 	return ok;
 }
 
+/* The Mesh's MeshPassthroughs compile into mf_config, which holds 16
+ * Domain ports and 16 IPv4 networks: one more of either is refused by
+ * apply, on the match that does not fit; 16 fit. */
+static bool pt_compile(const char *type, int n_a, int n_b, int *rc,
+		       struct diag *d)
+{
+	char yaml[8192];
+	size_t m = 0;
+	struct model_set set;
+	struct rec_set rs;
+	bool ok;
+
+	m += (size_t)snprintf(yaml + m, sizeof(yaml) - m, "%s", PH_BASE);
+	for (int p = 0; p < 2; p++) {
+		int n = p ? n_b : n_a;
+
+		m += (size_t)snprintf(yaml + m, sizeof(yaml) - m,
+			"---\napiVersion: kuma.io/v1alpha1\nkind: MeshPassthrough\n"
+			"metadata: {name: %s}\nspec:\n  targetRef: {kind: Mesh}\n"
+			"  default:\n    passthroughMode: Matched\n"
+			"    appendMatch:%s\n", p ? "b" : "a", n ? "" : " []");
+		for (int i = 0; i < n; i++) {
+			int k = p * 16 + i;
+
+			if (!strcmp(type, "Domain"))
+				m += (size_t)snprintf(yaml + m, sizeof(yaml) - m,
+					"      - {type: Domain, value: h%d.example.com, "
+					"port: %d, protocol: tls}\n", k, 9001 + k);
+			else
+				m += (size_t)snprintf(yaml + m, sizeof(yaml) - m,
+					"      - {type: CIDR, value: 10.%d.0.0/16}\n",
+					100 + k);
+		}
+	}
+	model_set_init(&set);
+	ok = ASSERT_TRUE(m < sizeof(yaml)) &&
+	     ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml), d),
+		       0) &&
+	     ASSERT_EQ(validate_set(&set, d), 0);
+	*rc = ok ? compile_set(&set, NULL, &rs, d) : -1;
+	if (ok)
+		rec_set_free(&rs);
+	model_set_free(&set);
+	return ok;
+}
+
+static bool test_passthrough_full(void)
+{
+	static const char *const what[] = { "Domain", "CIDR" };
+	static const char *const said[] = {
+		"spec.default.appendMatch[0]: more than 16 Domain ports over the "
+		"Mesh's MeshPassthroughs",
+		"spec.default.appendMatch[0]: more than 16 IPv4 networks over the "
+		"Mesh's MeshPassthroughs",
+	};
+	bool ok = true;
+
+	for (int t = 0; ok && t < 2; t++) {
+		struct diag d;
+		int rc;
+
+		diag_init(&d);
+		ok = pt_compile(what[t], 16, 0, &rc, &d) && ASSERT_EQ(rc, 0) &&
+		     ASSERT_EQ(d.n, 0);
+		diag_free(&d);
+		diag_init(&d);
+		ok = ok && pt_compile(what[t], 16, 1, &rc, &d) &&
+		     ASSERT_EQ(rc, -ENOSPC) && ASSERT_EQ(d.n, 1) &&
+		     /* At policy b's name, the one that did not fit. */
+		     ASSERT_TRUE(!strncmp(d.msgs[0], "t.yaml:", 7)) &&
+		     ASSERT_TRUE(strstr(d.msgs[0], said[t]) != NULL);
+		if (!ok)
+			for (size_t i = 0; i < d.n; i++)
+				fprintf(stderr, "  diag: %s\n", d.msgs[i]);
+		diag_free(&d);
+	}
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -238,5 +317,6 @@ int main(void)
 	TEST_RUN(test_mes_invalid);
 	TEST_RUN(test_passthrough_config);
 	TEST_RUN(test_passthrough_domain_ports);
+	TEST_RUN(test_passthrough_full);
 	TEST_MAIN_END();
 }
