@@ -76,43 +76,74 @@ static void agent_pod_detach(void *arg, int ifindex, const char *ifname,
 	kern_detach_pod(arg, ifindex, gone);
 }
 
-/* Draining: done once no connection is left, or at the deadline, when
- * the loop stops and agent_fini() ends what is left. */
+/* The connections of every loop (loop 0's drain ends them all), read
+ * from their threads' counters as admin does: they only go down once the
+ * hand-over's release is over. */
+static uint32_t agent_conns_all(const struct agent *a)
+{
+	const struct ctx_loops *ls = a->ctx.loops;
+	uint32_t n = 0;
+
+	if (a->ctx.loop_index || !ls)
+		return a->ctx.stats.conns;
+	for (unsigned int i = 0; i < ls->n; i++)
+		n += __atomic_load_n(&ls->ctx[i]->stats.conns,
+				     __ATOMIC_RELAXED);
+	return n;
+}
+
+/* Draining: done once no connection is left and none can come (no
+ * accept of a released listener, of any loop for loop 0, may complete),
+ * or at the deadline, when the loop stops and agent_fini() ends what is
+ * left. */
 static void agent_drain_check(struct timer *t, uint64_t now)
 {
 	struct agent *a = (struct agent *)((char *)t -
 					   offsetof(struct agent, drain_timer));
+	uint32_t conns = agent_conns_all(a);
 
-	if (a->ctx.stats.conns && now < a->drain_deadline) {
+	if ((conns || loop_releasing(&a->loop) ||
+	     handover_releasing(&a->hsrv)) && now < a->drain_deadline) {
 		loop_timer_arm(&a->loop, t,
 			       now + AGENT_DRAIN_CHECK_MS * 1000000ull);
 		return;
 	}
-	log_info("event=drained conns_left=%u deadline_reached=%s",
-		 a->ctx.stats.conns, a->ctx.stats.conns ? "yes" : "no");
+	log_info("event=drained loop=%u conns_left=%u deadline_reached=%s",
+		 a->ctx.loop_index, conns, conns ? "yes" : "no");
 	loop_stop(&a->loop);
 }
 
-/* A successor has the listeners (handover.h): the pods' filters are its
- * own now, kept-alive HTTP/1.1 connections end now when they are between
- * requests and after their response otherwise, and the connections left
- * are given until the drain deadline. */
-static void agent_drain(void *arg)
+/* The pods' filters are the successor's own now (loop 0's business),
+ * kept-alive HTTP/1.1 connections end now when they are between requests
+ * and after their response otherwise, and the connections left are given
+ * until the drain deadline. */
+void agent_drain(struct agent *a)
 {
-	struct agent *a = arg;
 	uint64_t now = timer_now();
 
 	a->draining = true;
-	kern_keep(a->kern);
+	kern_keep(a->kern);	/* loop 0's: the others have none */
 	a->tunnel.http.draining = true;
 	a->drain_deadline = now + (uint64_t)a->drain_timeout_ms * 1000000ull;
-	log_info("event=draining conns=%u timeout_ms=%u", a->ctx.stats.conns,
-		 a->drain_timeout_ms);
+	log_info("event=draining loop=%u conns=%u timeout_ms=%u",
+		 a->ctx.loop_index, a->ctx.stats.conns, a->drain_timeout_ms);
 	/* Kept-alive HTTP connections between requests end now: they would
 	 * otherwise hold the drain until their client sends again. */
 	conn_table_drain(&a->conns);
 	timer_init(&a->drain_timer, agent_drain_check);
 	agent_drain_check(&a->drain_timer, now);
+}
+
+/* loop_on_adopt()'s function: this loop's share of the sockets handed
+ * over. */
+static int agent_adopt(void *arg, const char *name, uint32_t addr,
+		       uint16_t port)
+{
+	struct agent *a = arg;
+
+	return handover_adopt_loop(a->hin, a->ctx.loop_index,
+				   a->ctx.loops ? a->ctx.loops->n : 1, name,
+				   addr, port);
 }
 
 int agent_init(struct agent *a, const struct agent_config *cfg)
@@ -154,11 +185,6 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms,
 		.self_tunnel = cfg->self_tunnel,
 	};
-	/* The hand-over passes one socket per listener: a lone loop's only
-	 * (agent.h). */
-	const char *handover = cfg->loop_index == 0 &&
-			       !(cfg->loops && cfg->loops->n > 1) ?
-			       cfg->handover_path : NULL;
 	int err;
 
 	memset(a, 0, sizeof(*a));
@@ -170,7 +196,9 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	a->ctx.certs = cfg->certs;
 	a->ctx.pmap = cfg->pmap;
 	a->kern = cfg->kern;
-	a->hin.conn = -1;
+	a->hin = cfg->handover_in;
+	a->hsrv.conn = -1;
+	a->hsrv.lfd = -1;
 	a->drain_timeout_ms = cfg->drain_timeout_ms ? cfg->drain_timeout_ms :
 						      AGENT_DRAIN_TIMEOUT_MS;
 	a->ctx.xdp = cfg->xdp;
@@ -192,12 +220,8 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	if (err)
 		goto fail;
 	a->loop_up = true;
-	if (handover) {
-		/* An agent that answers and fails keeps its listeners: ours
-		 * then fail to bind, and we stop. */
-		(void)handover_fetch(&a->hin, handover);
-		loop_on_adopt(&a->loop, handover_adopt, &a->hin);
-	}
+	if (a->hin)
+		loop_on_adopt(&a->loop, agent_adopt, a);
 	err = conn_table_init(&a->conns, &a->loop, &a->ctx.stats, &tc);
 	if (err)
 		goto fail;
@@ -267,16 +291,7 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		if (err)
 			goto fail;
 	}
-	if (handover) {
-		/* Every listener up, the pods attached: the predecessor may
-		 * stop accepting. */
-		loop_on_adopt(&a->loop, NULL, NULL);
-		(void)handover_commit(&a->hin);
-		/* The predecessor accepts no more: ours now. */
-		loop_listen_start(&a->loop);
-		(void)handover_serve(&a->hsrv, &a->loop, handover,
-				     agent_drain, a);
-	}
+	loop_on_adopt(&a->loop, NULL, NULL);
 	return 0;
 
 fail:
@@ -291,7 +306,6 @@ void agent_fini(struct agent *a)
 		loop_fini(&a->loop);
 		/* The ring is gone: no poll of the path is in flight. */
 		handover_srv_close(&a->hsrv);
-		handover_in_close(&a->hin);
 	}
 	if (a->health_up)
 		health_fini(&a->health);

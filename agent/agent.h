@@ -103,12 +103,15 @@ struct agent_config {
 	unsigned int n_pod_ifaces;
 	const char *uplink;
 	/* The listeners are taken from the agent serving this path, and
-	 * handed to the next one (handover.h); NULL: neither.  Once handed
-	 * over, connections drain for at most @drain_timeout_ms (0:
-	 * AGENT_DRAIN_TIMEOUT_MS) before the loop stops.  Loop 0's only, and
-	 * only when it is the one loop: the hand-over passes one socket per
-	 * listener, where several loops hold one each. */
+	 * handed to the next one (handover.h), by workers_init() (for every
+	 * loop); NULL: neither.  Once handed over, connections drain for at
+	 * most @drain_timeout_ms (0: AGENT_DRAIN_TIMEOUT_MS) before the loop
+	 * stops. */
 	const char *handover_path;
+	/* The sockets handed over, which loop_listen() adopts (this loop's
+	 * share: handover_adopt_loop()), and holds until workers_init()
+	 * starts the loop's accepts.  NULL: none.  Borrowed. */
+	struct handover_in *handover_in;
 	uint32_t drain_timeout_ms;
 	/* One loop of several (workers.h): @reload is this loop's end of
 	 * the shared reloader (borrowed; NULL: the agent opens its own),
@@ -142,9 +145,10 @@ struct agent {
 	 * reloader the maps outlive agent_fini(): agent_take_pinwatch(). */
 	struct pinwatch pinwatch;
 	struct kern *kern;		/* NULL: none.  Borrowed */
-	/* The listeners taken from a predecessor, and served to a
-	 * successor (handover.h); then the drain. */
-	struct handover_in hin;
+	/* The listeners handed over (cfg's), and (loop 0) served to a
+	 * successor for every loop (handover.h, by workers_init()); then
+	 * the drain. */
+	struct handover_in *hin;
 	struct handover_srv hsrv;
 	bool draining;
 	uint32_t drain_timeout_ms;
@@ -160,6 +164,13 @@ struct agent {
  * loop_run(&a->loop).  Returns 0, or -errno with everything released.
  */
 int agent_init(struct agent *a, const struct agent_config *cfg);
+
+/* A successor has the listeners (handover.h), which this loop has
+ * released: its connections drain (see agent_config.handover_path), and
+ * the loop stops once none is left, every loop's with loop 0's (and
+ * once the hand-over's release is over), or at the deadline.  On the
+ * loop's thread. */
+void agent_drain(struct agent *a);
 
 /* Reads the certificates and the CA again for new handshakes
  * (certs_reload()); SIGHUP and a change in the config dir call it. */

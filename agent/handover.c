@@ -83,6 +83,8 @@ static int handover_parse(struct handover_in *in, char *text, size_t len,
 {
 	unsigned int n = 0, port;
 	char *line, *save = NULL;
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
 	int err = 0;
 
 	for (unsigned int i = 0; i < nfds; i++)
@@ -103,6 +105,13 @@ static int handover_parse(struct handover_in *in, char *text, size_t len,
 			return -EPROTO;
 		snprintf(hs->name, sizeof(hs->name), "%s", name);
 		hs->port = (uint16_t)port;
+		/* What it is bound to, for handover_adopt_loop(): an IPv4
+		 * listening socket, or none of ours. */
+		if (getsockname(hs->fd, (struct sockaddr *)&sa, &salen) ||
+		    sa.sin_family != AF_INET)
+			return -EPROTO;
+		hs->addr = sa.sin_addr.s_addr;
+		salen = sizeof(sa);
 	}
 	return err;
 }
@@ -132,6 +141,7 @@ int handover_fetch(struct handover_in *in, const char *path)
 
 	memset(in, 0, sizeof(*in));
 	in->conn = -1;
+	in->lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	err = handover_addr(&sa, path);
 	if (err)
 		return err;
@@ -202,29 +212,47 @@ fail:
 	return err;
 }
 
-int handover_adopt(void *arg, const char *name, uint32_t addr, uint16_t port)
+int handover_adopt_loop(struct handover_in *in, unsigned int index,
+			unsigned int n, const char *name, uint32_t addr,
+			uint16_t port)
 {
-	struct handover_in *in = arg;
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
+	unsigned int rank = 0;
+	int fd = -ENOENT;
 
-	for (unsigned int i = 0; i < in->n; i++) {
+	pthread_mutex_lock(&in->lock);
+	for (unsigned int i = 0; i < in->n && fd < 0; i++) {
 		struct handover_sock *hs = &in->socks[i];
-		int fd = hs->fd;
 
-		if (fd < 0 || strcmp(hs->name, name) || (port && hs->port != port))
+		/* The address it is bound to, not only its name and port.
+		 * One adopted already keeps its rank. */
+		if (strcmp(hs->name, name) || (port && hs->port != port) ||
+		    hs->addr != addr)
 			continue;
-		/* The address it is bound to, not only its name and port. */
-		if (getsockname(fd, (struct sockaddr *)&sa, &len) ||
-		    sa.sin_family != AF_INET || sa.sin_addr.s_addr != addr)
+		if (rank++ % n != index || hs->fd < 0) {
+			fd = -EALREADY;
 			continue;
+		}
+		fd = hs->fd;
 		hs->fd = -1;
 		in->adopted++;
-		log_info("event=listener_adopted listener=%s port=%u", name,
-			 hs->port);
-		return fd;
+		log_info("event=listener_adopted listener=%s port=%u loop=%u",
+			 name, hs->port, index);
 	}
-	return -ENOENT;
+	pthread_mutex_unlock(&in->lock);
+	return fd;
+}
+
+int handover_adopt(void *arg, const char *name, uint32_t addr, uint16_t port)
+{
+	return handover_adopt_loop(arg, 0, 1, name, addr, port);
+}
+
+bool handover_has_port(const struct handover_in *in, uint16_t port)
+{
+	for (unsigned int i = 0; i < in->n; i++)
+		if (in->socks[i].port == port)
+			return true;
+	return false;
 }
 
 /* Waits, bounded by the socket's timeout, for the old agent to say that
@@ -309,39 +337,41 @@ static void handover_conn_end(struct handover_srv *s)
 	s->sent = false;
 }
 
-/* Sends the loop's listeners to the new agent.  Returns 0 or -errno. */
+/* Sends every loop's listeners to the new agent.  Returns 0 or -errno. */
 static int handover_send(struct handover_srv *s)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * HANDOVER_MAX_FDS)];
 		struct cmsghdr align;
 	} cbuf;
+	struct loop_listener_dup dups[HANDOVER_MAX_FDS];
 	char text[HANDOVER_MSG_MAX];
 	int fds[HANDOVER_MAX_FDS];
 	struct iovec iov = { .iov_base = text };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct loop *l = s->loop;
 	unsigned int n = 0;
-	size_t off;
-	char lines[HANDOVER_MSG_MAX];
-	size_t loff = 0;
 	struct cmsghdr *cm;
+	size_t off;
+	int got, err = 0;
 
-	for (unsigned int i = 0; i < l->nlisteners; i++) {
-		const struct loop_listener *ls = &l->listeners[i];
-		struct sockaddr_in sa;
-		socklen_t len = sizeof(sa);
-
-		if (!ls->live || ls->released ||
-		    getsockname(ls->fd, (struct sockaddr *)&sa, &len))
-			continue;
-		loff += (size_t)snprintf(lines + loff, sizeof(lines) - loff,
-					 "%.*s %u\n", HANDOVER_NAME_MAX - 1,
-					 ls->name, ntohs(sa.sin_port));
-		fds[n++] = ls->fd;
+	/* Each loop's own, from this thread: duplicated under the loop's
+	 * lock, as the loop may remove one meanwhile. */
+	for (unsigned int i = 0; i < s->nloops; i++) {
+		got = loop_listeners_dup(s->loops[i], dups + n,
+					 HANDOVER_MAX_FDS - n);
+		if (got < 0) {
+			err = got;
+			goto out;
+		}
+		n += (unsigned int)got;
 	}
-	off = (size_t)snprintf(text, sizeof(text), HANDOVER_FDS "%u\n%.*s", n,
-			       (int)loff, lines);
+	off = (size_t)snprintf(text, sizeof(text), HANDOVER_FDS "%u\n", n);
+	for (unsigned int i = 0; i < n; i++) {
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"%.*s %u\n", HANDOVER_NAME_MAX - 1,
+					dups[i].name, dups[i].port);
+		fds[i] = dups[i].fd;
+	}
 	iov.iov_len = off < sizeof(text) ? off : sizeof(text) - 1;
 	if (n) {
 		msg.msg_control = cbuf.buf;
@@ -353,24 +383,42 @@ static int handover_send(struct handover_srv *s)
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
 	}
 	if (sendmsg(s->conn, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		return -errno;
-	log_info("event=handover_sent listeners=%u", n);
-	return 0;
+		err = -errno;
+	else
+		log_info("event=handover_sent listeners=%u loops=%u", n,
+			 s->nloops);
+out:
+	/* The message holds its own references. */
+	while (n > 0)
+		close(dups[--n].fd);
+	return err;
 }
 
-/* Tells the new agent that no accept of this loop is left (so its own,
- * armed now, sees every connection), once that holds. */
+/* Tells the new agent that no accept of any loop is left (so its own,
+ * armed now, see every connection), once that holds. */
 static void handover_released(void *arg)
 {
 	struct handover_srv *s = arg;
 
-	if (!s->taken || s->conn < 0 || loop_releasing(s->loop))
+	if (!handover_releasing(s) || s->pending || loop_releasing(s->loop))
 		return;
 	if (send(s->conn, HANDOVER_RELEASED, strlen(HANDOVER_RELEASED),
 		 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_warn("event=handover_release_unsent err=\"%s\"",
 			 strerror(errno));
 	handover_conn_end(s);
+}
+
+bool handover_releasing(const struct handover_srv *s)
+{
+	return s->taken && s->conn >= 0;
+}
+
+void handover_loop_released(struct handover_srv *s)
+{
+	if (s->pending)
+		s->pending--;
+	handover_released(s);
 }
 
 /* The new agent has the sockets: accept no more on them, serve the path
@@ -382,16 +430,21 @@ static void handover_taken(struct handover_srv *s)
 	struct loop *l = s->loop;
 
 	s->taken = true;
-	loop_on_released(l, handover_released, s);
+	s->pending = s->nloops - 1;
 	for (unsigned int i = 0; i < l->nlisteners; i++)
 		if (l->listeners[i].live)
 			loop_release(l, (int)i);
+	/* Only now: one whose accept was not armed is released at once,
+	 * while the next ones are not released yet. */
+	loop_on_released(l, handover_released, s);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	s->lfd = -1;
-	log_info("event=handed_over");
-	handover_released(s);
+	log_info("event=handed_over loops=%u", s->nloops);
+	/* The other loops release theirs: each says so through
+	 * handover_loop_released(). */
 	s->on_taken(s->arg);
+	handover_released(s);
 }
 
 /* A message of the new agent. */
@@ -466,7 +519,8 @@ static void handover_cqe(void *arg, const struct io_uring_cqe *cqe)
 	handover_on_message(s);
 }
 
-int handover_serve(struct handover_srv *s, struct loop *l, const char *path,
+int handover_serve(struct handover_srv *s, struct loop *const *loops,
+		   unsigned int n, const char *path,
 		   void (*on_taken)(void *arg), void *arg)
 {
 	struct sockaddr_un sa;
@@ -476,9 +530,15 @@ int handover_serve(struct handover_srv *s, struct loop *l, const char *path,
 	memset(s, 0, sizeof(*s));
 	s->lfd = -1;
 	s->conn = -1;
-	s->loop = l;
+	s->loop = loops[0];
 	s->on_taken = on_taken;
 	s->arg = arg;
+	if (n < 1 || n > CTX_LOOPS_MAX) {
+		err = -EINVAL;
+		goto fail;
+	}
+	memcpy(s->loops, loops, n * sizeof(*loops));
+	s->nloops = n;
 	err = handover_addr(&sa, path);
 	if (err)
 		goto fail;
@@ -500,7 +560,7 @@ int handover_serve(struct handover_srv *s, struct loop *l, const char *path,
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
-	s->op = loop_op_add(l, "handover", handover_cqe, s);
+	s->op = loop_op_add(s->loop, "handover", handover_cqe, s);
 	if (s->op < 0) {
 		err = s->op;
 		goto fail;

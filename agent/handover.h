@@ -10,12 +10,24 @@
  * same pin root connects to it at start, before it listens:
  *
  *   new -> old   "MFHO 1 GET"
- *   old -> new   "MFHO 1 FDS <n>" and a line "<name> <port>" per listener,
- *                the n listening sockets with SCM_RIGHTS
+ *   old -> new   "MFHO 1 FDS <n>" and a line "<name> <port>" per listening
+ *                socket of every loop (loop 0's first), the n sockets
+ *                with SCM_RIGHTS
  *   new -> old   "MFHO 1 TAKEN", once its listeners (the sockets it got,
  *                looked up by name and address through loop_on_adopt())
  *                are set up and its programs are on the pods
- *   old -> new   "MFHO 1 RELEASED", once its last accept has completed
+ *   old -> new   "MFHO 1 RELEASED", once the last accept of every loop
+ *                has completed
+ *
+ * Several loops (workers.h) hold a socket each per listener, in an
+ * SO_REUSEPORT group, each with its own queue of connections: every
+ * socket of the group is handed over, and none is closed, as a closed
+ * one would reset what it queued.  A new agent's loop k of N takes the
+ * sockets of a name whose rank among those of that name is k modulo N
+ * (handover_adopt_loop()): with fewer loops than sockets a loop accepts
+ * on several; with more, a loop that gets none makes a socket of its own
+ * that joins the group once the old agent has released it
+ * (loop_listen_start()).
  *
  * Until TAKEN the old agent accepts alone, as ever; a new agent that
  * fails before it (or hangs up) leaves the old one as it was.  At TAKEN
@@ -44,14 +56,17 @@
 #define MF_AGENT_HANDOVER_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ctx.h"
 #include "loop.h"
 
-#define HANDOVER_MAX_FDS	LOOP_LISTENERS_MAX
+/* The sockets of one message: SCM_MAX_FD, what the kernel passes. */
+#define HANDOVER_MAX_FDS	253
 #define HANDOVER_NAME_MAX	32
 /* How long the new agent waits for each answer of the old one. */
 #define HANDOVER_IO_MS		2000
@@ -60,6 +75,7 @@
 struct handover_sock {
 	char name[HANDOVER_NAME_MAX];
 	uint16_t port;
+	uint32_t addr;		/* bound to (network order) */
 	int fd;			/* -1 once adopted (the loop's) */
 };
 
@@ -69,11 +85,17 @@ struct handover_in {
 	struct handover_sock socks[HANDOVER_MAX_FDS];
 	unsigned int n;
 	unsigned int adopted;
+	/* The loops adopt from their threads (handover_adopt_loop()). */
+	pthread_mutex_t lock;
 };
 
 /* The running agent's side. */
 struct handover_srv {
-	struct loop *loop;
+	struct loop *loop;		/* loops[0]: the one serving */
+	struct loop *loops[CTX_LOOPS_MAX];	/* whose listeners go */
+	unsigned int nloops;
+	unsigned int pending;		/* loops yet to release, after
+					 * TAKEN, loops[0] aside */
 	char path[PATH_MAX];
 	int lfd;		/* the unix socket; -1: none */
 	dev_t dev;		/* its inode: the path is still ours */
@@ -103,9 +125,23 @@ int handover_path(char *buf, size_t n, const char *run_dir,
  */
 int handover_fetch(struct handover_in *in, const char *path);
 
-/* loop_on_adopt()'s function for @arg, a struct handover_in: the socket
- * handed over under @name bound to @addr:@port, or -ENOENT. */
+/*
+ * Loop @index of @n takes a socket handed over under @name bound to
+ * @addr:@port (port 0: any) whose rank among those is @index modulo @n:
+ * returns its fd (the caller's), -EALREADY when there are such sockets
+ * but none is left for this loop, or -ENOENT when there is none.  Any
+ * thread.
+ */
+int handover_adopt_loop(struct handover_in *in, unsigned int index,
+			unsigned int n, const char *name, uint32_t addr,
+			uint16_t port);
+
+/* loop_on_adopt()'s function for a lone loop, @arg a struct handover_in
+ * (handover_adopt_loop() of loop 0 of 1: every socket of @name). */
 int handover_adopt(void *arg, const char *name, uint32_t addr, uint16_t port);
+
+/* True when a socket bound to @port (host order) was handed over. */
+bool handover_has_port(const struct handover_in *in, uint16_t port);
 
 /* Tells the old agent that its sockets are taken (it stops accepting and
  * drains) and waits, bounded, until it has; closes the sockets handed over
@@ -118,13 +154,25 @@ int handover_commit(struct handover_in *in);
 void handover_in_close(struct handover_in *in);
 
 /*
- * Serves @path on loop @l: hands the loop's listeners to a new agent, and
- * calls @on_taken(@arg) once it has them (on the loop's thread).  Returns
- * 0 or -errno (logged: the agent then cannot be restarted without a
- * gap, which is no reason not to run).
+ * Serves @path on loop @loops[0], from its thread: hands the listeners of
+ * the @n loops at @loops (1 to CTX_LOOPS_MAX; borrowed, they must outlive
+ * @s) to a new agent.  Once it has taken them, releases @loops[0]'s and
+ * calls @on_taken(@arg) there, which has each other loop release its own
+ * on its thread and then call handover_loop_released() on @loops[0]'s.
+ * Returns 0 or -errno (logged: the agent then cannot be restarted without
+ * a gap, which is no reason not to run).
  */
-int handover_serve(struct handover_srv *s, struct loop *l, const char *path,
+int handover_serve(struct handover_srv *s, struct loop *const *loops,
+		   unsigned int n, const char *path,
 		   void (*on_taken)(void *arg), void *arg);
+
+/* On @s->loop's thread: another loop's listeners are released (no accept
+ * of its own is left).  RELEASED goes once all are. */
+void handover_loop_released(struct handover_srv *s);
+
+/* True from TAKEN until RELEASED has gone (or the new agent hung up): a
+ * loop may still accept a connection. */
+bool handover_releasing(const struct handover_srv *s);
 
 /* Stops serving: the path is unlinked while it is still ours.  Call once
  * the loop is gone.  Safe on a zeroed struct. */

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -235,39 +236,101 @@ static void loop_arm_accept(struct loop *l, unsigned int id)
 	ls->armed = true;
 }
 
-int loop_listen(struct loop *l, const char *name, uint32_t addr,
-		uint16_t port, loop_accept_fn *fn, void *arg)
+/* Fills free slot @id (a new one when @id is nlisteners). */
+static void loop_slot_set(struct loop *l, unsigned int id,
+			  const struct loop_listener *ls)
+{
+	/* The generation survives the slot's reuse: it is what tells the
+	 * old listener's late completions from the new one's. */
+	pthread_mutex_lock(&l->lsn_lock);
+	l->listeners[id] = *ls;
+	if (id == l->nlisteners)
+		l->nlisteners++;
+	pthread_mutex_unlock(&l->lsn_lock);
+}
+
+/* Empties slot @id, its generation bumped, and returns the fd it held
+ * (the caller's to close: after, so that another thread's
+ * loop_listeners_dup() never dups a number reused meanwhile). */
+static int loop_slot_clear(struct loop *l, unsigned int id)
+{
+	struct loop_listener *ls = &l->listeners[id];
+	int fd = ls->fd;
+
+	pthread_mutex_lock(&l->lsn_lock);
+	*ls = (struct loop_listener){
+		.gen = (ls->gen + 1) & LOOP_UD_GEN_MASK, .fd = -1,
+	};
+	pthread_mutex_unlock(&l->lsn_lock);
+	return fd;
+}
+
+/* The lowest free slot, or LOOP_LISTENERS_MAX. */
+static unsigned int loop_slot_free(const struct loop *l)
 {
 	unsigned int id;
-	bool held;
-	int fd;
 
 	for (id = 0; id < l->nlisteners && l->listeners[id].live; id++)
 		;
+	return id;
+}
+
+/* A socket handed over keeps the options it was made with: one of a
+ * lone loop has no SO_REUSEPORT, which a reuseport loop gives it so that
+ * the sockets of the other loops join it (a listening socket's group is
+ * made when another joins it).  Failure: they cannot, and bind() says
+ * so. */
+static void loop_adopted(struct loop *l, int fd)
+{
+	int one = 1;
+
+	if (l->reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		log_warn("event=adopt_reuseport_failed err=\"%s\"",
+			 strerror(errno));
+}
+
+int loop_listen(struct loop *l, const char *name, uint32_t addr,
+		uint16_t port, loop_accept_fn *fn, void *arg)
+{
+	struct loop_listener ls = {
+		.live = true, .name = name, .accept = fn, .arg = arg,
+		.addr = addr, .port = port,
+	};
+	unsigned int id = loop_slot_free(l), more;
+	int fd;
+
 	if (id >= LOOP_LISTENERS_MAX)
 		return -ENOSPC;
-	/* A socket handed over keeps the options it was made with: one of
-	 * a SO_REUSEPORT group (several loops) is never handed over
-	 * (agent.h), so it has what a lone loop's needs. */
 	fd = l->adopt ? l->adopt(l->adopt_arg, name, addr, port) : -ENOENT;
-	held = fd >= 0;
-	if (fd == -ENOENT)
+	ls.held = fd >= 0 || fd == -EALREADY;
+	if (fd == -EALREADY)
+		fd = -1;	/* joins at loop_listen_start() */
+	else if (fd == -ENOENT)
 		fd = loop_socket_listen(addr, port, l->reuseport);
-	if (fd < 0) {
+	else if (fd >= 0)
+		loop_adopted(l, fd);
+	if (fd < 0 && !ls.held) {
 		log_error("event=listen_failed listener=%s port=%u err=\"%s\"",
 			  name, port, strerror(-fd));
 		return fd;
 	}
-	/* The generation survives the slot's reuse: it is what tells the
-	 * old listener's late completions from the new one's. */
-	l->listeners[id] = (struct loop_listener){
-		.live = true, .gen = l->listeners[id].gen, .name = name,
-		.fd = fd, .accept = fn, .arg = arg, .held = held,
-	};
-	if (id == l->nlisteners)
-		l->nlisteners++;
-	if (!held)
+	ls.fd = fd;
+	ls.lead = id;
+	ls.gen = l->listeners[id].gen;
+	loop_slot_set(l, id, &ls);
+	if (!ls.held)
 		loop_arm_accept(l, id);
+	/* The group's other sockets handed to this loop, each in a slot of
+	 * its own: all accept (one closed would reset what it queued). */
+	while (ls.fd >= 0 && l->adopt &&
+	       (more = loop_slot_free(l)) < LOOP_LISTENERS_MAX &&
+	       (fd = l->adopt(l->adopt_arg, name, addr, port)) >= 0) {
+		loop_adopted(l, fd);
+		ls.fd = fd;
+		ls.gen = l->listeners[more].gen;
+		loop_slot_set(l, more, &ls);
+	}
 	return (int)id;
 }
 
@@ -275,12 +338,68 @@ void loop_listen_start(struct loop *l)
 {
 	for (unsigned int i = 0; i < l->nlisteners; i++) {
 		struct loop_listener *ls = &l->listeners[i];
+		int fd;
 
 		if (!ls->live || !ls->held)
 			continue;
+		if (ls->fd < 0) {
+			/* Its group's sockets are other loops': this one
+			 * joins them now that they accept. */
+			fd = loop_socket_listen(ls->addr, ls->port,
+						l->reuseport);
+			if (fd < 0) {
+				log_error("event=listen_failed listener=%s "
+					  "port=%u err=\"%s\" effect=\"the "
+					  "other loops accept its "
+					  "connections\"", ls->name, ls->port,
+					  strerror(-fd));
+				loop_slot_clear(l, i);
+				continue;
+			}
+			pthread_mutex_lock(&l->lsn_lock);
+			ls->fd = fd;
+			pthread_mutex_unlock(&l->lsn_lock);
+		}
 		ls->held = false;
 		loop_arm_accept(l, i);
 	}
+}
+
+int loop_listeners_dup(struct loop *l, struct loop_listener_dup *out,
+		       unsigned int max)
+{
+	unsigned int n = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&l->lsn_lock);
+	for (unsigned int i = 0; i < l->nlisteners && !err; i++) {
+		const struct loop_listener *ls = &l->listeners[i];
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+
+		if (!ls->live || ls->released || ls->fd < 0 ||
+		    getsockname(ls->fd, (struct sockaddr *)&sa, &len))
+			continue;
+		if (n == max) {
+			err = -E2BIG;
+			break;
+		}
+		out[n].fd = fcntl(ls->fd, F_DUPFD_CLOEXEC, 0);
+		if (out[n].fd < 0) {
+			err = -errno;
+			break;
+		}
+		snprintf(out[n].name, sizeof(out[n].name), "%s", ls->name);
+		out[n].port = ntohs(sa.sin_port);
+		n++;
+	}
+	pthread_mutex_unlock(&l->lsn_lock);
+	if (err) {
+		while (n > 0)
+			close(out[--n].fd);
+		return err;
+	}
+	return (int)n;
 }
 
 /* Asks the kernel to cancel the op submitted with @ud.  The cancel's own
@@ -293,24 +412,23 @@ static void loop_cancel_ud(struct loop *l, uint64_t ud)
 	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_CLOSE, 0, 0, 0));
 }
 
-int loop_unlisten(struct loop *l, int id)
+/* loop_unlisten() of one slot. */
+static void loop_unlisten_slot(struct loop *l, unsigned int id)
 {
-	struct loop_listener *ls;
+	struct loop_listener *ls = &l->listeners[id];
+	const char *name = ls->name;
+	uint64_t accepted = ls->accepted;
+	int fd;
 
-	if (id < 0 || (unsigned int)id >= l->nlisteners ||
-	    !l->listeners[id].live)
-		return -ENOENT;
-	ls = &l->listeners[id];
 	/* Their last completions come later, and find the generation
 	 * changed: counted here so teardown waits for them. */
 	if (ls->armed) {
-		loop_cancel_ud(l, loop_ud(LOOP_OP_ACCEPT, 0, (uint32_t)id,
-					  ls->gen));
+		loop_cancel_ud(l, loop_ud(LOOP_OP_ACCEPT, 0, id, ls->gen));
 		l->unlisten_pending++;
 	}
 	if (ls->retry_armed) {
-		loop_cancel_ud(l, loop_ud(LOOP_OP_ACCEPT_RETRY, 0,
-					  (uint32_t)id, ls->gen));
+		loop_cancel_ud(l, loop_ud(LOOP_OP_ACCEPT_RETRY, 0, id,
+					  ls->gen));
 		l->unlisten_pending++;
 	}
 	/* An accept still in the SQ names the socket by its fd number, which
@@ -327,15 +445,27 @@ int loop_unlisten(struct loop *l, int id)
 	 * longer listens) and wakes the accept, which then ends by itself if
 	 * the cancel has not ended it first.
 	 */
-	if (shutdown(ls->fd, SHUT_RDWR) < 0)
+	fd = loop_slot_clear(l, id);
+	if (fd >= 0 && shutdown(fd, SHUT_RDWR) < 0)
 		log_warn("event=unlisten_shutdown_failed listener=%s err=%s",
-			 ls->name, strerror(errno));
-	close(ls->fd);
-	log_info("event=unlisten listener=%s accepted=%llu", ls->name,
-		 (unsigned long long)ls->accepted);
-	*ls = (struct loop_listener){
-		.gen = (ls->gen + 1) & LOOP_UD_GEN_MASK, .fd = -1,
-	};
+			 name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	log_info("event=unlisten listener=%s accepted=%llu", name,
+		 (unsigned long long)accepted);
+}
+
+int loop_unlisten(struct loop *l, int id)
+{
+	if (id < 0 || (unsigned int)id >= l->nlisteners ||
+	    !l->listeners[id].live)
+		return -ENOENT;
+	/* The other sockets of its group, handed over with it. */
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		if (i != (unsigned int)id && l->listeners[i].live &&
+		    l->listeners[i].lead == (unsigned int)id)
+			loop_unlisten_slot(l, i);
+	loop_unlisten_slot(l, (unsigned int)id);
 	return 0;
 }
 
@@ -344,13 +474,13 @@ int loop_unlisten(struct loop *l, int id)
 static void loop_release_done(struct loop *l, unsigned int id)
 {
 	struct loop_listener *ls = &l->listeners[id];
+	int fd;
 
-	close(ls->fd);
 	log_info("event=listener_released listener=%s accepted=%llu",
 		 ls->name, (unsigned long long)ls->accepted);
-	*ls = (struct loop_listener){
-		.gen = (ls->gen + 1) & LOOP_UD_GEN_MASK, .fd = -1,
-	};
+	fd = loop_slot_clear(l, id);
+	if (fd >= 0)
+		close(fd);
 	if (l->released)
 		l->released(l->released_arg);
 }
@@ -371,7 +501,9 @@ int loop_release(struct loop *l, int id)
 	    !l->listeners[id].live || l->listeners[id].released)
 		return -ENOENT;
 	ls = &l->listeners[id];
+	pthread_mutex_lock(&l->lsn_lock);
 	ls->released = true;
+	pthread_mutex_unlock(&l->lsn_lock);
 	/* Their completions find the listener live and released, and the
 	 * last one frees the slot. */
 	if (ls->armed)
@@ -627,6 +759,7 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 	if (l->nbufs > 32768 || (l->nbufs & (l->nbufs - 1)))
 		return -EINVAL;
 
+	pthread_mutex_init(&l->lsn_lock, NULL);
 	err = loop_ring_init(l);
 	if (err)
 		goto fail;
@@ -658,10 +791,12 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 	return 0;
 
 fail:
-	if (ring_up)
+	if (ring_up) {
 		loop_fini(l);
-	else
+	} else {
+		pthread_mutex_destroy(&l->lsn_lock);
 		memset(l, 0, sizeof(*l));
+	}
 	return err;
 }
 
@@ -767,8 +902,8 @@ void loop_fini(struct loop *l)
 			l->users[i].forget(l->users[i].arg);
 	io_uring_submit(&l->ring);
 	for (unsigned int i = 0; i < l->nlisteners; i++)
-		if (l->listeners[i].live)
-			close(l->listeners[i].fd);
+		if (l->listeners[i].live && l->listeners[i].fd >= 0)
+			close(loop_slot_clear(l, i));
 	if (l->signal_fd >= 0)
 		close(l->signal_fd);
 	if (l->br)
@@ -782,6 +917,7 @@ void loop_fini(struct loop *l)
 	while (l->pbuf_cached > 0)
 		free(l->pbuf_cache[--l->pbuf_cached]);
 	free(l->pbuf_cache);
+	pthread_mutex_destroy(&l->lsn_lock);
 	memset(l, 0, sizeof(*l));
 	l->signal_fd = -1;
 }

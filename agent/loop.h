@@ -24,6 +24,7 @@
 #define MF_LOOP_H
 
 #include <liburing.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/signalfd.h>
@@ -109,13 +110,20 @@ struct loop_handler {
 
 /* A listener slot.  Slots are reused once loop_unlisten() has emptied
  * them; @gen tells a completion for the old listener from one for the
- * new. */
+ * new.  One loop_listen() may fill several slots: the sockets of an
+ * SO_REUSEPORT group a predecessor of more loops handed over, all of them
+ * this loop's (@lead: the id loop_listen() returned, which
+ * loop_unlisten() removes with them). */
 struct loop_listener {
 	bool live;		/* holds a listener; false: free slot */
 	uint32_t gen;		/* bumped by loop_unlisten(); in the ops'
 				 * user_data (LOOP_UD_GEN_MASK bits) */
 	const char *name;	/* "outbound", ...: logs and metrics */
-	int fd;
+	int fd;			/* -1: held, to join its group's sockets
+				 * (bound at loop_listen_start()) */
+	unsigned int lead;
+	uint32_t addr;		/* as loop_listen() was asked */
+	uint16_t port;
 	loop_accept_fn *accept;
 	void *arg;
 	bool armed;		/* multishot accept live */
@@ -188,6 +196,10 @@ struct loop {
 	struct loop_listener listeners[LOOP_LISTENERS_MAX];	/* by id */
 	unsigned int nlisteners;	/* slots ever used: live ones and
 					 * free ones are below it */
+	/* Taken by the loop's thread where it changes a slot's live, fd,
+	 * name or released, and by another thread that reads them
+	 * (loop_listeners_dup()): the one exception to "one thread". */
+	pthread_mutex_t lsn_lock;
 	/* Accepts and accept retries of removed listeners that have not
 	 * completed yet: teardown waits for them like for any op. */
 	unsigned int unlisten_pending;
@@ -293,8 +305,16 @@ int loop_release(struct loop *l, int id);
 /*
  * loop_listen() asks @fn(@arg, name, addr, port) first for a listening
  * socket of that name bound to that address (port 0: any): an fd, which
- * the loop then owns, or -ENOENT to make one as usual.  A socket so
- * adopted is held: its accept waits for loop_listen_start(), because the
+ * the loop then owns, or -ENOENT to make one as usual.  It asks again
+ * while it gets fds: each one more slot of the same listener (a group of
+ * SO_REUSEPORT sockets a predecessor of more loops held).  -EALREADY
+ * means the sockets handed over under that name are other loops' of this
+ * process: this loop makes a socket of its own that joins their group,
+ * but only at loop_listen_start() (before, a connection the kernel put
+ * in its queue would be lost if this process failed; the adopted
+ * socket, whose options are the predecessor's, is made to take
+ * SO_REUSEPORT with a reuseport loop).  A socket so adopted (or to be
+ * made) is held: its accept waits for loop_listen_start(), because the
  * process it came from may still accept on it (handover.h).
  */
 static inline void loop_on_adopt(struct loop *l,
@@ -306,8 +326,26 @@ static inline void loop_on_adopt(struct loop *l,
 	l->adopt_arg = arg;
 }
 
-/* Arms the accepts of the listeners loop_listen() adopted. */
+/* Arms the accepts of the listeners loop_listen() adopted, and makes the
+ * sockets that join them (a failure is logged: the others accept). */
 void loop_listen_start(struct loop *l);
+
+/* A listener as another thread sees it (loop_listeners_dup()). */
+struct loop_listener_dup {
+	char name[32];
+	uint16_t port;		/* host order */
+	int fd;			/* a dup of the listener's: the caller's */
+};
+
+/*
+ * Copies into @out (room for @max) the listeners of @l that accept or
+ * will (removed and released ones, and those not bound yet, aside), each
+ * fd duplicated so that the loop may close its own meanwhile.  The one
+ * function of the loop that any thread may call.  Returns how many, or
+ * -E2BIG (more than @max) or -errno, with nothing left open.
+ */
+int loop_listeners_dup(struct loop *l, struct loop_listener_dup *out,
+		       unsigned int max);
 
 /* @fn(@arg) is called, on the loop's thread, each time a released
  * listener's accept has completed for the last time: no socket reaches

@@ -165,13 +165,11 @@ static void main_usage(FILE *f)
 		"                agent (default the cgroup2 root)\n"
 		"  --threads     event loops, each on a thread with its own\n"
 		"                listeners (SO_REUSEPORT) and connections\n"
-		"                (default: one per online CPU; 1 before Linux 6.5);\n"
-		"                more than one: no hand-over (--drain-timeout)\n"
+		"                (default: one per online CPU; 1 before Linux 6.5)\n"
 		"  --drain-timeout  seconds the connections of an agent whose\n"
 		"                listeners a new agent took over have to end\n"
 		"                (default 30); the path of the hand-over is\n"
-		"                $MF_RUN_DIR/agent-<last part of --bpf-root>.sock;\n"
-		"                with --threads 1 only\n"
+		"                $MF_RUN_DIR/agent-<last part of --bpf-root>.sock\n"
 		"  --check-kernel  probe the kernel for what the agent needs\n"
 		"                (Linux " KREQ_MIN_STR " or newer), say what is missing\n"
 		"                and exit: 0 when nothing is\n",
@@ -856,18 +854,10 @@ int main(int argc, char **argv)
 	cfg.pod_ifaces = o.ifaces;
 	cfg.n_pod_ifaces = (unsigned int)o.n_ifaces;
 	cfg.uplink = o.uplink;
-	/* One agent per pin root: the hand-over's path says which.  It
-	 * passes one socket per listener; several loops hold one each in a
-	 * SO_REUSEPORT group, which a successor would join rather than take
-	 * over, so they neither take nor hand over (agent.h). */
-	if (threads > 1)
-		log_warn("event=handover_unavailable threads=%u "
-			 "reason=\"several event loops\" effect=\"a new agent "
-			 "cannot take this one's listeners, nor this one a "
-			 "running agent's: stop the running agent first, or "
-			 "run with --threads 1\"", threads);
-	else if (handover_path(handover, sizeof(handover), o.run_dir,
-			       o.bpf_root))
+	/* One agent per pin root: the hand-over's path says which.  Every
+	 * loop's listeners go through it, whatever the loops on either
+	 * side (workers.h). */
+	if (handover_path(handover, sizeof(handover), o.run_dir, o.bpf_root))
 		log_warn("event=handover_unavailable err=\"path too long\"");
 	else
 		cfg.handover_path = handover;

@@ -75,48 +75,139 @@ static int workers_port_free(uint32_t addr, uint16_t port)
 	return err;
 }
 
-static int workers_ports_free(const struct agent_config *cfg)
+/* The ports of @cfg free, those whose sockets were handed over in @in
+ * aside (they are ours). */
+static int workers_ports_free(const struct agent_config *cfg,
+			      const struct handover_in *in)
 {
-	int err = workers_port_free(cfg->listen_addr, cfg->outbound_port);
+	const struct { uint32_t addr; uint16_t port; bool on; } ps[] = {
+		{ cfg->listen_addr, cfg->outbound_port, true },
+		{ cfg->listen_addr, cfg->tunnel_port, true },
+		{ cfg->listen_addr, cfg->forward_port,
+		  cfg->forward_to.sin_family == AF_INET },
+		{ htonl(INADDR_LOOPBACK), cfg->admin_port, cfg->admin_on },
+	};
+	int err = 0;
 
-	if (!err)
-		err = workers_port_free(cfg->listen_addr, cfg->tunnel_port);
-	if (!err && cfg->forward_to.sin_family == AF_INET)
-		err = workers_port_free(cfg->listen_addr, cfg->forward_port);
-	if (!err && cfg->admin_on)
-		err = workers_port_free(htonl(INADDR_LOOPBACK),
-					cfg->admin_port);
+	for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]) && !err; i++)
+		if (ps[i].on && !handover_has_port(in, ps[i].port))
+			err = workers_port_free(ps[i].addr, ps[i].port);
 	return err;
 }
 
-/* ---- a loop's thread ------------------------------------------------------ */
+/* ---- commands between loops ---------------------------------------------- */
 
-/* Loop 0 asked this loop to stop. */
-static void workers_cqe_stop(void *arg, const struct io_uring_cqe *cqe)
+static void workers_mbox_arm(struct workers_mbox *m, int op)
 {
-	struct worker *wk = arg;
+	struct io_uring_sqe *sqe = loop_sqe(m->loop, 1);
 
-	(void)cqe;
-	loop_stop(&wk->agent.loop);
+	io_uring_prep_read(sqe, m->fd, &m->val, sizeof(m->val), 0);
+	io_uring_sqe_set_data64(sqe, loop_ud((unsigned int)op, 0, 0, 0));
+	m->armed = true;
 }
 
-/* Reads the stop eventfd: its completion stops the loop.  Returns 0 or
- * -ENOSPC. */
-static int workers_arm_stop(struct worker *wk)
+/* Asks loop @i for @cmd.  Any thread. */
+static void workers_send(struct workers *w, unsigned int i,
+			 enum workers_cmd cmd)
 {
-	struct loop *l = &wk->agent.loop;
-	struct io_uring_sqe *sqe;
-	int op;
+	const uint64_t one = 1;
+	struct workers_mbox *m = &w->mbox[i];
 
-	op = loop_op_add(l, "worker_stop", workers_cqe_stop, wk);
+	__atomic_fetch_or(&m->cmds, (unsigned int)cmd, __ATOMIC_RELEASE);
+	if (m->fd >= 0 && write(m->fd, &one, sizeof(one)) < 0)
+		log_warn("event=loop_command_failed loop=%u cmd=%d err=\"%s\"",
+			 i, (int)cmd, strerror(errno));
+}
+
+/* This loop's release is over (loop_on_released()): tell loop 0, once. */
+static void workers_loop_released(void *arg)
+{
+	struct workers_mbox *m = arg;
+
+	if (m->released || loop_releasing(m->loop))
+		return;
+	m->released = true;
+	__atomic_add_fetch(&m->w->nreleased, 1, __ATOMIC_RELEASE);
+	workers_send(m->w, 0, WORKERS_CMD_RELEASED);
+}
+
+/* A successor took the listeners: this loop's go on its thread. */
+static void workers_release(struct workers_mbox *m)
+{
+	struct worker *wk = &m->w->w[m->index - 1];
+	struct loop *l = m->loop;
+
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		if (l->listeners[i].live)
+			loop_release(l, (int)i);
+	/* Only now: one whose accept was not armed is released at once,
+	 * while the next ones are not released yet. */
+	loop_on_released(l, workers_loop_released, m);
+	workers_loop_released(m);
+	agent_drain(&wk->agent);
+}
+
+static void workers_cqe_cmd(void *arg, const struct io_uring_cqe *cqe)
+{
+	struct workers_mbox *m = arg;
+	struct workers *w = m->w;
+	unsigned int cmds;
+
+	m->armed = false;
+	if (cqe->res == -ECANCELED)
+		return;
+	cmds = __atomic_exchange_n(&m->cmds, 0, __ATOMIC_ACQUIRE);
+	if (cmds & WORKERS_CMD_STOP)
+		loop_stop(m->loop);
+	if (cmds & WORKERS_CMD_LISTEN)
+		loop_listen_start(m->loop);
+	if (cmds & WORKERS_CMD_RELEASE)
+		workers_release(m);
+	/* Loop 0's: each other loop's release passed on once. */
+	while (m->index == 0 && w->nreleased_seen <
+	       __atomic_load_n(&w->nreleased, __ATOMIC_ACQUIRE)) {
+		w->nreleased_seen++;
+		handover_loop_released(&w->agent0->hsrv);
+	}
+	if (!m->loop->stopping)
+		workers_mbox_arm(m, (int)loop_ud_op(cqe->user_data));
+}
+
+static void workers_mbox_abort(void *arg)
+{
+	(void)arg;
+}
+
+static bool workers_mbox_busy(void *arg)
+{
+	const struct workers_mbox *m = arg;
+
+	return m->armed;
+}
+
+/* Reads loop @l's commands (the eventfd of @m, made already), on its
+ * thread.  Returns 0 or -ENOSPC. */
+static int workers_mbox_start(struct workers_mbox *m, struct loop *l)
+{
+	const struct loop_user u = {
+		.arg = m,
+		.abort_all = workers_mbox_abort,
+		.busy = workers_mbox_busy,
+	};
+	int op, err;
+
+	m->loop = l;
+	op = loop_op_add(l, "loop_command", workers_cqe_cmd, m);
 	if (op < 0)
 		return op;
-	sqe = loop_sqe(l, 1);
-	io_uring_prep_read(sqe, wk->stop_fd, &wk->stop_val,
-			   sizeof(wk->stop_val), 0);
-	io_uring_sqe_set_data64(sqe, loop_ud((unsigned int)op, 0, 0, 0));
+	err = loop_user_add(l, &u);
+	if (err)
+		return err;
+	workers_mbox_arm(m, op);
 	return 0;
 }
+
+/* ---- a loop's thread ------------------------------------------------------ */
 
 /* Says this loop's start-up is over (@err: how). */
 static void workers_started(struct worker *wk, int err)
@@ -142,7 +233,7 @@ static void *workers_thread(void *arg)
 		workers_started(wk, err);
 		return NULL;
 	}
-	err = workers_arm_stop(wk);
+	err = workers_mbox_start(&wk->w->mbox[wk->index], &wk->agent.loop);
 	/* Capabilities are a thread's own (capset(2)): each loop gives up
 	 * its own, once its listeners are bound. */
 	if (!err && wk->w->drop_caps) {
@@ -176,15 +267,11 @@ static void *workers_thread(void *arg)
 /* Asks every loop thread that runs to stop, and joins it. */
 static void workers_stop_others(struct workers *w)
 {
-	const uint64_t one = 1;
-
 	if (!w->w)
 		return;
 	for (unsigned int i = 0; i + 1 < w->n; i++)
-		if (w->w[i].thread_up &&
-		    write(w->w[i].stop_fd, &one, sizeof(one)) < 0)
-			log_warn("event=loop_stop_failed loop=%u err=\"%s\"",
-				 i + 1, strerror(errno));
+		if (w->w[i].thread_up)
+			workers_send(w, i + 1, WORKERS_CMD_STOP);
 	for (unsigned int i = 0; i + 1 < w->n; i++) {
 		if (!w->w[i].thread_up)
 			continue;
@@ -237,7 +324,55 @@ static void workers_cfg(struct workers *w, const struct agent_config *cfg,
 	out->watch_certs = false;
 	out->xdp = NULL;
 	out->kern = NULL;
-	out->handover_path = NULL;
+	out->handover_path = NULL;	/* loop 0 serves for every loop */
+}
+
+/* Every loop's place is known before any runs: admin and the hand-over
+ * read them. */
+static void workers_place(struct workers *w)
+{
+	w->loops.n = w->n;
+	w->loops.loop[0] = &w->agent0->loop;
+	w->loops.ctx[0] = &w->agent0->ctx;
+	for (unsigned int i = 1; i < w->n; i++) {
+		w->loops.loop[i] = &w->w[i - 1].agent.loop;
+		w->loops.ctx[i] = &w->w[i - 1].agent.ctx;
+	}
+	for (unsigned int i = 0; i < w->n; i++) {
+		w->mbox[i].w = w;
+		w->mbox[i].index = i;
+	}
+}
+
+/* A successor took the listeners (handover.h), on loop 0's thread, whose
+ * own are released: every other loop releases its own, and each drains. */
+static void workers_taken(void *arg)
+{
+	struct workers *w = arg;
+
+	for (unsigned int i = 1; i < w->n; i++)
+		workers_send(w, i, WORKERS_CMD_RELEASE);
+	agent_drain(w->agent0);
+}
+
+/* Every loop up with its share of the sockets handed over (if any): the
+ * predecessor stops accepting, then every loop accepts, each on its own
+ * thread; and loop 0 serves the path for every loop's listeners. */
+static void workers_handover(struct workers *w, const char *path)
+{
+	struct loop *loops[WORKERS_MAX];
+
+	if (w->hin.n) {
+		(void)handover_commit(&w->hin);
+		loop_listen_start(&w->agent0->loop);
+		for (unsigned int i = 1; i < w->n; i++)
+			workers_send(w, i, WORKERS_CMD_LISTEN);
+	}
+	handover_in_close(&w->hin);
+	for (unsigned int i = 0; i < w->n; i++)
+		loops[i] = (struct loop *)w->loops.loop[i];
+	(void)handover_serve(&w->agent0->hsrv, loops, w->n, path,
+			     workers_taken, w);
 }
 
 int workers_init(struct workers *w, const struct agent_config *cfg,
@@ -249,14 +384,22 @@ int workers_init(struct workers *w, const struct agent_config *cfg,
 	int err;
 
 	memset(w, 0, sizeof(*w));
+	w->hin.conn = -1;
+	for (i = 0; i < WORKERS_MAX; i++)
+		w->mbox[i].fd = -1;
 	if (n < 1 || n > WORKERS_MAX)
 		return -EINVAL;
 	w->n = n;
 	w->drop_caps = drop_caps;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
+	/* Before any loop listens: the running agent's sockets.  One that
+	 * answers and fails keeps its listeners: ours then fail to bind,
+	 * and we stop. */
+	if (cfg->handover_path)
+		(void)handover_fetch(&w->hin, cfg->handover_path);
 	if (n > 1) {
-		err = workers_ports_free(cfg);
+		err = workers_ports_free(cfg, &w->hin);
 		if (err)
 			goto fail;
 	}
@@ -266,24 +409,16 @@ int workers_init(struct workers *w, const struct agent_config *cfg,
 		err = -ENOMEM;
 		goto fail;
 	}
-	for (i = 0; i + 1 < n; i++)
-		w->w[i].stop_fd = -1;
 	err = reload_open_group(w->reload, n, cfg->pmap, cfg->policy);
 	if (err)
 		goto fail;
-	/* Every loop's place is known before any runs: admin reads them. */
-	w->loops.n = n;
-	w->loops.loop[0] = &w->agent0->loop;
-	w->loops.ctx[0] = &w->agent0->ctx;
-	for (i = 1; i < n; i++) {
-		w->loops.loop[i] = &w->w[i - 1].agent.loop;
-		w->loops.ctx[i] = &w->w[i - 1].agent.ctx;
-	}
+	workers_place(w);
 	c0 = *cfg;
 	c0.reload = w->reload[0];
 	c0.reuseport = n > 1;
 	c0.loop_index = 0;
 	c0.loops = n > 1 ? &w->loops : NULL;
+	c0.handover_in = w->hin.n ? &w->hin : NULL;
 	if (n > 1)
 		workers_split(&c0, n);
 	err = agent_init(w->agent0, &c0);
@@ -291,6 +426,14 @@ int workers_init(struct workers *w, const struct agent_config *cfg,
 		free(w->agent0);
 		w->agent0 = NULL;
 		goto fail;
+	}
+	/* Loop 0 hears from the others (the hand-over's release). */
+	if (n > 1) {
+		w->mbox[0].fd = eventfd(0, EFD_CLOEXEC);
+		err = w->mbox[0].fd < 0 ? -errno :
+		      workers_mbox_start(&w->mbox[0], &w->agent0->loop);
+		if (err)
+			goto fail;
 	}
 	/* Their threads must not take the process's signals: loop 0's
 	 * signalfd does (blocked already in the agent; in tests too). */
@@ -302,8 +445,9 @@ int workers_init(struct workers *w, const struct agent_config *cfg,
 		wk->w = w;
 		wk->index = i;
 		workers_cfg(w, cfg, i, &wk->cfg);
-		wk->stop_fd = eventfd(0, EFD_CLOEXEC);
-		if (wk->stop_fd < 0) {
+		wk->cfg.handover_in = c0.handover_in;
+		w->mbox[i].fd = eventfd(0, EFD_CLOEXEC);
+		if (w->mbox[i].fd < 0) {
 			err = -errno;
 			break;
 		}
@@ -325,6 +469,8 @@ int workers_init(struct workers *w, const struct agent_config *cfg,
 	pthread_mutex_unlock(&w->lock);
 	if (err)
 		goto fail;
+	if (cfg->handover_path)
+		workers_handover(w, cfg->handover_path);
 	log_info("event=loops_started loops=%u", n);
 	return 0;
 
@@ -373,11 +519,18 @@ void workers_fini(struct workers *w)
 	if (w->reload[0])
 		reload_close(w->reload[0]);
 	pinwatch_fini(&pw);
-	for (unsigned int i = 0; w->w && i + 1 < w->n; i++)
-		if (w->w[i].stop_fd >= 0)
-			close(w->w[i].stop_fd);
+	for (unsigned int i = 0; i < WORKERS_MAX; i++)
+		if (w->mbox[i].fd >= 0)
+			close(w->mbox[i].fd);
+	/* What no loop adopted, and the connection to a predecessor whose
+	 * hand-over did not complete: it keeps its listeners. */
+	handover_in_close(&w->hin);
 	free(w->w);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	memset(w, 0, sizeof(*w));
+	/* Nothing to close if called again. */
+	w->hin.conn = -1;
+	for (unsigned int i = 0; i < WORKERS_MAX; i++)
+		w->mbox[i].fd = -1;
 }

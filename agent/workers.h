@@ -28,6 +28,15 @@
  *
  * With N = 1 this is exactly one agent_init() on the caller's thread, and
  * no SO_REUSEPORT.
+ *
+ * The hand-over (handover.h), for any N on either side: before any loop
+ * starts, the sockets of a running agent are fetched, and each loop
+ * adopts its share; once every loop is up, the commit, then each loop
+ * arms its accepts on its own thread.  Loop 0 then serves the path for
+ * every loop: when a successor takes over, each loop releases its
+ * listeners and drains on its own thread, and says so to loop 0.
+ * Commands pass between the loops through an eventfd each (struct
+ * workers_mbox), as the stop does.
  */
 #ifndef MF_WORKERS_H
 #define MF_WORKERS_H
@@ -43,6 +52,29 @@
 
 struct reload;
 
+/* What one loop asks another (bits of workers_mbox.cmds). */
+enum workers_cmd {
+	WORKERS_CMD_STOP = 1 << 0,	/* loop_stop() */
+	WORKERS_CMD_LISTEN = 1 << 1,	/* the hand-over committed: accept
+					 * on the sockets adopted */
+	WORKERS_CMD_RELEASE = 1 << 2,	/* a successor took the listeners:
+					 * release them, drain */
+	WORKERS_CMD_RELEASED = 1 << 3,	/* to loop 0: another loop's
+					 * release is over */
+};
+
+/* A loop's commands from other threads. */
+struct workers_mbox {
+	struct workers *w;
+	struct loop *loop;
+	unsigned int index;		/* the loop's */
+	int fd;				/* eventfd; -1: none */
+	uint64_t val;			/* target of its read */
+	unsigned int cmds;		/* enum workers_cmd bits; atomic */
+	bool armed;			/* its read in flight */
+	bool released;			/* RELEASE done and told */
+};
+
 /* One loop other than 0, on a thread of its own. */
 struct worker {
 	struct workers *w;
@@ -51,8 +83,6 @@ struct worker {
 	struct agent_config cfg;	/* loop 0's, ports made concrete */
 	pthread_t thread;
 	bool thread_up;
-	int stop_fd;			/* eventfd: loop 0 asks it to stop */
-	uint64_t stop_val;		/* target of its read */
 	int init_err;			/* agent_init()'s, for the caller */
 	int run_err;			/* loop_run()'s */
 	struct stats final;		/* its counters when it stopped */
@@ -64,6 +94,14 @@ struct workers {
 	struct worker *w;		/* loops 1..n-1 at w[0..n-2].  Owned */
 	struct reload *reload[WORKERS_MAX];	/* every loop's end */
 	struct ctx_loops loops;
+	struct workers_mbox mbox[WORKERS_MAX];	/* by loop (loop 0's with
+						 * several only) */
+	/* The sockets a predecessor handed over (the loops adopt them). */
+	struct handover_in hin;
+	/* Loops other than 0 whose release is over (atomic), and how many
+	 * of those loop 0 has passed on to the hand-over. */
+	unsigned int nreleased;
+	unsigned int nreleased_seen;
 	bool drop_caps;			/* each thread keeps only the agent's
 					 * capabilities once its loop is up */
 	/* Start-up: each thread says when its agent_init() returned. */

@@ -1,30 +1,37 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * handover (agent/handover.c) in one process: an "old" loop in a thread of
- * its own listens on 127.0.0.1 and serves the hand-over path
- * (/tmp/mf-test-ho-<pid>.sock); a "new" loop on the test's thread fetches
- * the listening socket, adopts it through loop_on_adopt() and commits.
- * Checked, by what clients see and which loop accepted them:
+ * handover (agent/handover.c) in one process: an "old" agent of one or two
+ * loops, each in a thread of its own, listens on 127.0.0.1 (two loops: an
+ * SO_REUSEPORT group of two sockets) and loop 0 serves the hand-over path
+ * (/tmp/mf-test-ho-<pid>.sock); a "new" agent of one or two loops on the
+ * test's thread fetches the listening sockets, each loop adopts its share
+ * through loop_on_adopt(), and it commits.  For 1 to 1, 2 to 2, 1 to 2
+ * and 2 to 1 loops, checked by what clients see and which loop accepted
+ * them:
  *   - nobody at the path: nothing is handed over, and no error;
- *   - the socket adopted is the old one (same port), and until the commit
- *     only the old loop accepts on it (the new one's accept is held);
- *   - the commit returns once the old loop's accept is over; clients that
- *     come before the new loop starts accepting are queued, not refused,
- *     and it takes every one; the old loop is told (on_taken), accepts no
- *     more and frees its listener; every later client goes to the new
- *     loop, also once the old loop is gone;
+ *   - every socket of the group is handed over, the ones adopted are the
+ *     old ones (same port), and until the commit only the old loops
+ *     accept on them (the new ones' accepts are held);
+ *   - the commit returns once every old loop's accept is over; clients
+ *     that come before the new loops start accepting are queued in
+ *     whichever socket of the group, not refused, and the new loops take
+ *     every one; the old agent is told (on_taken), each of its loops
+ *     accepts no more and frees its listener; every later client goes to
+ *     the new loops, and to each of them, also once the old agent is
+ *     gone (one to two: the second loop's socket joins the group);
  *   - the path is the new agent's once it serves it: the old one does not
  *     unlink it when it goes;
  *   - an answer that is not the protocol's is refused (-EPROTO);
- *   - two whole agents (agent_init() with a hand-over path, each loop in
- *     a thread of its own, the forward listener proxying HTTP/1.1): the
- *     new one takes the old one's listener (same port); a keep-alive
+ *   - two whole agents (workers_init() with a hand-over path, of 1 or 2
+ *     loops each, in both orders, the forward listener proxying
+ *     HTTP/1.1): the new one takes the old one's listeners (same port);
+ *     a keep-alive
  *     client of the old one idle between requests gets the end of its
  *     connection at once (a FIN: recv() says 0); one with a request
  *     upstream gets its response with Connection: close and then the end
- *     of the connection, after which the old
- *     agent's loop ends by itself (drained) well before its deadline;
- *     a new client is served by the new agent.
+ *     of the connection, after which the old agent's loops end by
+ *     themselves (drained) well before their deadline; new clients are
+ *     served by the new agent.
  */
 #include <pthread.h>
 #include <sys/stat.h>
@@ -39,67 +46,221 @@
 
 static char path[64];
 
-struct old_agent {
+#define LOOPS_MAX 2
+
+struct old_agent;
+
+/* One loop of the old agent, in a thread of its own. */
+struct old_loop {
+	struct old_agent *o;
+	unsigned int index;
 	pthread_t thread;
+	bool thread_up;
 	struct loop l;
-	struct handover_srv srv;
-	uint16_t port;		/* published once listening */
 	int accepted;		/* atomic */
-	int taken;		/* atomic: on_taken ran */
+	int up;			/* atomic: listening (or failed: err) */
 	int released;		/* atomic: its listener is gone */
-	int stop;		/* atomic */
+	bool releasing;		/* loops but 0: asked to release */
+	bool told;		/* loop 0 passed its release on */
 	int err;
+};
+
+/* The old agent: @n loops, their listeners in an SO_REUSEPORT group when
+ * more than one, loop 0 serving the path for all.  What workers.c does
+ * between the loops is done here by flags the loop threads poll. */
+struct old_agent {
+	struct old_loop loops[LOOPS_MAX];
+	unsigned int n;
+	struct handover_srv srv;
+	uint16_t port;		/* loop 0's, once listening */
+	int taken;		/* atomic: on_taken ran */
+	int release;		/* atomic: the other loops release */
+	int stop;		/* atomic */
 };
 
 static void old_accept(void *arg, int fd)
 {
-	struct old_agent *o = arg;
+	struct old_loop *ol = arg;
 
-	__atomic_add_fetch(&o->accepted, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&ol->accepted, 1, __ATOMIC_RELEASE);
 	close(fd);
 }
 
+/* on_taken: loop 0's listeners are released; the others are asked to. */
 static void old_taken(void *arg)
 {
 	struct old_agent *o = arg;
 
 	__atomic_store_n(&o->taken, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&o->release, 1, __ATOMIC_RELEASE);
+}
+
+/* A turn of old loop @ol's own duties besides its loop. */
+static void old_loop_duties(struct old_loop *ol)
+{
+	struct old_agent *o = ol->o;
+	struct loop *l = &ol->l;
+
+	if (ol->index && !ol->releasing &&
+	    __atomic_load_n(&o->release, __ATOMIC_ACQUIRE)) {
+		ol->releasing = true;
+		for (unsigned int i = 0; i < l->nlisteners; i++)
+			if (l->listeners[i].live)
+				loop_release(l, (int)i);
+	}
+	if (!loop_listen_port(l, "outbound") && !loop_releasing(l))
+		__atomic_store_n(&ol->released, 1, __ATOMIC_RELEASE);
+	/* Loop 0 hears of the others' release on its thread. */
+	for (unsigned int k = 1; !ol->index && k < o->n; k++) {
+		struct old_loop *other = &o->loops[k];
+
+		if (!other->told &&
+		    __atomic_load_n(&other->released, __ATOMIC_ACQUIRE)) {
+			other->told = true;
+			handover_loop_released(&o->srv);
+		}
+	}
 }
 
 static void *old_thread(void *arg)
 {
-	const struct loop_config lc = { .nbufs = 8, .buf_size = 4096 };
-	struct old_agent *o = arg;
+	struct old_loop *ol = arg;
+	struct old_agent *o = ol->o;
+	const struct loop_config lc = {
+		.nbufs = 8, .buf_size = 4096, .reuseport = o->n > 1,
+	};
+	struct loop *loops[LOOPS_MAX];
 
-	o->err = loop_init(&o->l, &lc);
-	if (!o->err && loop_listen(&o->l, "outbound", htonl(INADDR_LOOPBACK), 0,
-				   old_accept, o) < 0)
-		o->err = -EADDRINUSE;
-	if (!o->err)
-		o->err = handover_serve(&o->srv, &o->l, path, old_taken, o);
-	if (!o->err)
-		__atomic_store_n(&o->port, loop_listen_port(&o->l, "outbound"),
-				 __ATOMIC_RELEASE);
-	else
-		__atomic_store_n(&o->port, 1, __ATOMIC_RELEASE);
-	while (!o->err && !__atomic_load_n(&o->stop, __ATOMIC_ACQUIRE)) {
-		lh_run_for(&o->l, 10);
-		if (!loop_listen_port(&o->l, "outbound"))
-			__atomic_store_n(&o->released, 1, __ATOMIC_RELEASE);
+	ol->err = loop_init(&ol->l, &lc);
+	if (!ol->err && loop_listen(&ol->l, "outbound", htonl(INADDR_LOOPBACK),
+				    ol->index ? o->port : 0, old_accept,
+				    ol) < 0)
+		ol->err = -EADDRINUSE;
+	for (unsigned int k = 0; k < o->n; k++)
+		loops[k] = &o->loops[k].l;
+	/* Every loop's listeners go, the others' as they are at GET. */
+	if (!ol->err && ol->index == 0)
+		ol->err = handover_serve(&o->srv, loops, o->n, path, old_taken,
+					 o);
+	if (!ol->err && ol->index == 0)
+		o->port = loop_listen_port(&ol->l, "outbound");
+	__atomic_store_n(&ol->up, 1, __ATOMIC_RELEASE);
+	while (!ol->err && !__atomic_load_n(&o->stop, __ATOMIC_ACQUIRE)) {
+		lh_run_for(&ol->l, 10);
+		old_loop_duties(ol);
 	}
-	if (o->l.ring.ring_fd > 0)
-		loop_fini(&o->l);
-	handover_srv_close(&o->srv);
+	if (ol->l.ring.ring_fd > 0)
+		loop_fini(&ol->l);
+	if (ol->index == 0)
+		handover_srv_close(&o->srv);
 	return NULL;
 }
 
-static int new_accepted;
+/* Starts the old agent's @n loops, one after the other: loop 0 binds
+ * (an ephemeral port) and serves the path, the others join its port.  A
+ * new agent connects only once all are up. */
+static bool old_start(struct old_agent *o, unsigned int n)
+{
+	memset(o, 0, sizeof(*o));
+	o->n = n;
+	for (unsigned int k = 0; k < n; k++) {
+		o->loops[k].o = o;
+		o->loops[k].index = k;
+	}
+	for (unsigned int step = 0; step < n; step++) {
+		struct old_loop *ol = &o->loops[step];
+
+		if (!ASSERT_EQ(pthread_create(&ol->thread, NULL, old_thread,
+					      ol), 0))
+			return false;
+		ol->thread_up = true;
+		for (int i = 0; i < 300 && !__atomic_load_n(&ol->up,
+							    __ATOMIC_ACQUIRE); i++)
+			usleep(10000);
+		if (!ASSERT_EQ(ol->err, 0) || !ASSERT_TRUE(ol->up) ||
+		    !ASSERT_TRUE(o->port > 0))
+			return false;
+	}
+	return true;
+}
+
+static void old_stop(struct old_agent *o)
+{
+	__atomic_store_n(&o->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned int k = 0; k < o->n; k++)
+		if (o->loops[k].thread_up)
+			pthread_join(o->loops[k].thread, NULL);
+	for (unsigned int k = 0; k < o->n; k++)
+		o->loops[k].thread_up = false;
+}
+
+static int old_accepted(struct old_agent *o)
+{
+	int n = 0;
+
+	for (unsigned int k = 0; k < o->n; k++)
+		n += __atomic_load_n(&o->loops[k].accepted, __ATOMIC_ACQUIRE);
+	return n;
+}
+
+static bool old_all_released(struct old_agent *o)
+{
+	for (unsigned int k = 0; k < o->n; k++)
+		if (!__atomic_load_n(&o->loops[k].released, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+/* The new agent: @n loops driven on the test's thread, each adopting
+ * its share of @in. */
+struct new_loop {
+	struct loop l;
+	unsigned int index;
+	unsigned int n;
+	struct handover_in *in;
+	int accepted;
+	bool up;
+};
+
+static int new_adopt(void *arg, const char *name, uint32_t addr,
+		     uint16_t port)
+{
+	struct new_loop *nl = arg;
+
+	return handover_adopt_loop(nl->in, nl->index, nl->n, name, addr, port);
+}
 
 static void new_accept(void *arg, int fd)
 {
-	(void)arg;
-	new_accepted++;
+	struct new_loop *nl = arg;
+
+	nl->accepted++;
 	close(fd);
+}
+
+static int new_accepted(struct new_loop *nl, unsigned int n)
+{
+	int sum = 0;
+
+	for (unsigned int k = 0; k < n; k++)
+		sum += nl[k].accepted;
+	return sum;
+}
+
+/* Runs the @n new loops for about @ms. */
+static void new_run(struct new_loop *nl, unsigned int n, long ms)
+{
+	for (long t = 0; t < ms; t += 10)
+		for (unsigned int k = 0; k < n; k++)
+			lh_run_for(&nl[k].l, 10 / (long)n);
+}
+
+/* Runs the new loops until @want were accepted by them, or WAIT_MS. */
+static bool new_run_until(struct new_loop *nl, unsigned int n, int want)
+{
+	for (int t = 0; t < WAIT_MS / 10 && new_accepted(nl, n) < want; t++)
+		new_run(nl, n, 10);
+	return ASSERT_EQ(new_accepted(nl, n), want);
 }
 
 /* Connects @n clients to @port; false when one is refused. */
@@ -115,17 +276,6 @@ static bool connect_n(uint16_t port, int n)
 	return true;
 }
 
-/* Runs @l until @flag (atomic) is set or @ms pass. */
-static bool run_until(struct loop *l, const int *flag, int want, long ms)
-{
-	for (long t = 0; t < ms; t += 10) {
-		if (__atomic_load_n(flag, __ATOMIC_ACQUIRE) >= want)
-			return true;
-		lh_run_for(l, 10);
-	}
-	return __atomic_load_n(flag, __ATOMIC_ACQUIRE) >= want;
-}
-
 static bool test_nobody_there(void)
 {
 	struct handover_in in;
@@ -137,102 +287,146 @@ static bool test_nobody_there(void)
 					0), -ENOENT);
 }
 
-static bool test_listener_taken_over(void)
+/*
+ * An old agent of @old_n loops hands its listeners to a new one of
+ * @new_n: every socket of the group handed over; until the commit only
+ * the old loops accept; clients that come between the commit and the
+ * start, queued in any socket of the group, are all taken by the new
+ * loops; every old loop releases its own, and then only the new loops
+ * accept, each of them (with several) once the old agent is gone too.
+ */
+static bool handover_loops(unsigned int old_n, unsigned int new_n)
 {
-	const struct loop_config lc = { .nbufs = 8, .buf_size = 4096 };
 	static struct old_agent o;
+	static struct new_loop nl[LOOPS_MAX];
+	struct loop *nloops[LOOPS_MAX];
 	struct handover_srv nsrv;
 	struct handover_in in;
-	struct loop nl;
 	struct stat st;
-	bool ok = false, nl_up = false, o_up = false;
+	bool ok = false;
+	unsigned int nl_up = 0;
 	uint16_t port;
-	int before;
 
-	memset(&o, 0, sizeof(o));
 	memset(&nsrv, 0, sizeof(nsrv));
 	memset(&in, 0, sizeof(in));
+	memset(nl, 0, sizeof(nl));
 	in.conn = -1;
-	new_accepted = 0;
-	if (!ASSERT_EQ(pthread_create(&o.thread, NULL, old_thread, &o), 0))
-		return false;
-	o_up = true;
-	for (int i = 0; i < 300 && !__atomic_load_n(&o.port, __ATOMIC_ACQUIRE); i++)
-		usleep(10000);
-	if (!ASSERT_EQ(o.err, 0) || !ASSERT_TRUE(o.port > 1))
+	if (!old_start(&o, old_n))
 		goto out;
 
-	if (!ASSERT_EQ(handover_fetch(&in, path), 0) || !ASSERT_EQ(in.n, 1) ||
-	    !ASSERT_EQ(in.socks[0].port, o.port) ||
-	    !ASSERT_EQ(loop_init(&nl, &lc), 0))
+	if (!ASSERT_EQ(handover_fetch(&in, path), 0) ||
+	    !ASSERT_EQ(in.n, old_n))
 		goto out;
-	nl_up = true;
-	loop_on_adopt(&nl, handover_adopt, &in);
-	if (!ASSERT_TRUE(loop_listen(&nl, "outbound", htonl(INADDR_LOOPBACK), 0,
-				     new_accept, NULL) >= 0))
-		goto out;
-	port = loop_listen_port(&nl, "outbound");
-	if (!ASSERT_EQ(port, o.port) || !ASSERT_EQ(in.adopted, 1))
-		goto out;
-	/* Until the commit the old loop alone accepts: 20 clients, none
-	 * refused, all the old one's, though the new loop runs. */
-	if (!connect_n(port, 20))
-		goto out;
-	for (int t = 0; t < WAIT_MS / 10 &&
-	     __atomic_load_n(&o.accepted, __ATOMIC_ACQUIRE) < 20; t++)
-		lh_run_for(&nl, 10);
-	if (!ASSERT_EQ(__atomic_load_n(&o.accepted, __ATOMIC_ACQUIRE), 20) ||
-	    !ASSERT_EQ(new_accepted, 0))
-		goto out;
+	for (unsigned int i = 0; i < in.n; i++)
+		if (!ASSERT_EQ(in.socks[i].port, o.port))
+			goto out;
+	for (unsigned int k = 0; k < new_n; k++) {
+		const struct loop_config lc = {
+			.nbufs = 8, .buf_size = 4096, .reuseport = new_n > 1,
+		};
 
-	/* The commit returns once the old loop's accept is over: clients
-	 * that come before the new loop accepts wait in the backlog, and
-	 * it takes them all once it starts. */
-	if (!ASSERT_EQ(handover_commit(&in), 0) ||
-	    !ASSERT_EQ(in.conn, -1) || !connect_n(port, 5))
-		goto out;
-	before = __atomic_load_n(&o.accepted, __ATOMIC_ACQUIRE);
-	loop_listen_start(&nl);
-	for (int t = 0; t < WAIT_MS / 10 && new_accepted < 5; t++)
-		lh_run_for(&nl, 10);
-	if (!ASSERT_EQ(new_accepted, 5) || !ASSERT_EQ(before, 20) ||
-	    !run_until(&nl, &o.taken, 1, WAIT_MS) ||
-	    !run_until(&nl, &o.released, 1, WAIT_MS))
-		goto out;
-	loop_on_adopt(&nl, NULL, NULL);
-	if (!ASSERT_EQ(handover_serve(&nsrv, &nl, path, old_taken, &o), 0))
-		goto out;
-	/* Only the new loop accepts now. */
-	before = __atomic_load_n(&o.accepted, __ATOMIC_ACQUIRE);
-	new_accepted = 0;
-	if (!connect_n(port, 20))
-		goto out;
-	for (int t = 0; t < WAIT_MS / 10 && new_accepted < 20; t++)
-		lh_run_for(&nl, 10);
-	if (!ASSERT_EQ(new_accepted, 20) ||
-	    !ASSERT_EQ(__atomic_load_n(&o.accepted, __ATOMIC_ACQUIRE), before))
-		goto out;
-	/* The old one gone: the socket lives on, the path is the new one's. */
-	__atomic_store_n(&o.stop, 1, __ATOMIC_RELEASE);
-	pthread_join(o.thread, NULL);
-	o_up = false;
-	if (!connect_n(port, 1))
-		goto out;
-	for (int t = 0; t < WAIT_MS / 10 && new_accepted < 21; t++)
-		lh_run_for(&nl, 10);
-	ok = ASSERT_EQ(new_accepted, 21) && ASSERT_EQ(stat(path, &st), 0) &&
-	     ASSERT_EQ(st.st_ino, nsrv.ino);
-out:
-	if (o_up) {
-		__atomic_store_n(&o.stop, 1, __ATOMIC_RELEASE);
-		pthread_join(o.thread, NULL);
+		nl[k] = (struct new_loop){ .index = k, .n = new_n, .in = &in };
+		if (!ASSERT_EQ(loop_init(&nl[k].l, &lc), 0))
+			goto out;
+		nl_up++;
+		nloops[k] = &nl[k].l;
+		loop_on_adopt(&nl[k].l, new_adopt, &nl[k]);
+		/* Loop 0 by name alone, the others on its port, as
+		 * workers.c does. */
+		if (!ASSERT_TRUE(loop_listen(&nl[k].l, "outbound",
+					     htonl(INADDR_LOOPBACK),
+					     k ? o.port : 0, new_accept,
+					     &nl[k]) >= 0))
+			goto out;
 	}
-	if (nl_up)
-		loop_fini(&nl);
+	port = loop_listen_port(&nl[0].l, "outbound");
+	if (!ASSERT_EQ(port, o.port) || !ASSERT_EQ(in.adopted, old_n))
+		goto out;
+	/* Until the commit the old loops alone accept: 20 clients, none
+	 * refused, all the old ones', though the new loops run. */
+	if (!connect_n(port, 20))
+		goto out;
+	for (int t = 0; t < WAIT_MS / 10 && old_accepted(&o) < 20; t++)
+		new_run(nl, new_n, 10);
+	if (!ASSERT_EQ(old_accepted(&o), 20) ||
+	    !ASSERT_EQ(new_accepted(nl, new_n), 0))
+		goto out;
+
+	/* The commit returns once every old loop's accept is over: clients
+	 * that come before the new loops accept wait in the backlog of
+	 * whichever socket of the group, and they take them all once they
+	 * start. */
+	if (!ASSERT_EQ(handover_commit(&in), 0) ||
+	    !ASSERT_EQ(in.conn, -1) ||
+	    !ASSERT_EQ(__atomic_load_n(&o.taken, __ATOMIC_ACQUIRE), 1) ||
+	    !connect_n(port, 10))
+		goto out;
+	for (unsigned int k = 0; k < new_n; k++)
+		loop_listen_start(&nl[k].l);
+	if (!new_run_until(nl, new_n, 10) || !ASSERT_EQ(old_accepted(&o), 20))
+		goto out;
+	/* Every old loop has let its listener go (its threads note it
+	 * between turns). */
+	for (int t = 0; t < WAIT_MS / 10 && !old_all_released(&o); t++)
+		new_run(nl, new_n, 10);
+	if (!ASSERT_TRUE(old_all_released(&o)))
+		goto out;
+	for (unsigned int k = 0; k < new_n; k++)
+		loop_on_adopt(&nl[k].l, NULL, NULL);
+	if (!ASSERT_EQ(handover_serve(&nsrv, nloops, new_n, path, old_taken,
+				      &o), 0))
+		goto out;
+	/* Only the new loops accept now. */
+	if (!connect_n(port, 40) || !new_run_until(nl, new_n, 50) ||
+	    !ASSERT_EQ(old_accepted(&o), 20))
+		goto out;
+	/* The old one gone: the sockets live on, the path is the new one's,
+	 * and each new loop accepts (40 4-tuples over two sockets, all on
+	 * one: 1 in 2^39). */
+	old_stop(&o);
+	for (unsigned int k = 0; k < new_n; k++)
+		nl[k].accepted = 0;
+	if (!connect_n(port, 40) || !new_run_until(nl, new_n, 40))
+		goto out;
+	for (unsigned int k = 0; k < new_n; k++)
+		if (!ASSERT_GE(nl[k].accepted, 1) ||
+		    !ASSERT_EQ(loop_listen_port(&nl[k].l, "outbound"), port))
+			goto out;
+	ok = ASSERT_EQ(stat(path, &st), 0) && ASSERT_EQ(st.st_ino, nsrv.ino);
+out:
+	old_stop(&o);
+	for (unsigned int k = 0; k < nl_up; k++)
+		loop_fini(&nl[k].l);
 	handover_srv_close(&nsrv);
 	handover_in_close(&in);
 	/* The last one serving the path unlinks it. */
 	return ok && ASSERT_TRUE(access(path, F_OK) != 0);
+}
+
+static bool test_listener_taken_over(void)
+{
+	return handover_loops(1, 1);
+}
+
+/* Two loops to two: each new loop takes one socket of the group. */
+static bool test_two_loops_to_two(void)
+{
+	return handover_loops(2, 2);
+}
+
+/* One loop to two: loop 1 gets no socket, and makes one that joins the
+ * group (the old socket takes SO_REUSEPORT) once the old agent has
+ * released it. */
+static bool test_one_loop_to_two(void)
+{
+	return handover_loops(1, 2);
+}
+
+/* Two loops to one: the one loop accepts on both sockets of the group,
+ * so what either had queued is taken. */
+static bool test_two_loops_to_one(void)
+{
+	return handover_loops(2, 1);
 }
 
 /* A server that answers GET with something else. */
@@ -276,6 +470,18 @@ static bool test_other_protocol_refused(void)
 	close(lfd);
 	unlink(path);
 	return ok;
+}
+
+/* recv() of @fd, again when a signal interrupted it: with a timeout, the
+ * kernel does not restart it, and this thread's io_uring task work (its
+ * rings of the cases before, torn down) counts as one. */
+static ssize_t recv_more(int fd, char *buf, size_t cap)
+{
+	ssize_t n;
+
+	while ((n = recv(fd, buf, cap, 0)) < 0 && errno == EINTR)
+		;
+	return n;
 }
 
 /* Reads from @fd until @want has come (true) or 3 s pass. */
@@ -346,7 +552,32 @@ static void stop_agents(struct lh_loop *const *hs, int n)
 		;
 }
 
-static bool test_agent_drains_http(void)
+/* Each loop of the agent of @h accepts clients of @port: 24 clients
+ * (their 4-tuples over two sockets, all on one: 1 in 2^23), until each
+ * loop's count has grown, bounded. */
+static bool every_loop_accepts(struct lh_loop *h, uint16_t port)
+{
+	const struct ctx_loops *ls = &h->w.loops;
+	uint64_t before[LOOPS_MAX];
+	unsigned int grown = 0;
+
+	for (unsigned int i = 0; i < ls->n; i++)
+		before[i] = __atomic_load_n(&ls->ctx[i]->stats.accepted,
+					    __ATOMIC_RELAXED);
+	if (!connect_n(port, 24))
+		return false;
+	for (int t = 0; t < 300 && grown < ls->n; t++) {
+		grown = 0;
+		for (unsigned int i = 0; i < ls->n; i++)
+			grown += __atomic_load_n(&ls->ctx[i]->stats.accepted,
+						 __ATOMIC_RELAXED) > before[i];
+		usleep(10000);
+	}
+	return ASSERT_EQ(grown, ls->n);
+}
+
+/* Old agent of @old_n loops, new one of @new_n. */
+static bool agents_drain_http(unsigned int old_n, unsigned int new_n)
 {
 	static struct lh_loop ha, hb;
 	const char *req = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -358,6 +589,10 @@ static bool test_agent_drains_http(void)
 	bool ok = false, a_up = false, b_up = false;
 
 	unlink(path);
+	memset(&ha, 0, sizeof(ha));
+	memset(&hb, 0, sizeof(hb));
+	ha.threads = old_n;
+	hb.threads = new_n;
 	lfd = lh_listener(&up_port, 16);
 	if (!ASSERT_GE(lfd, 0))
 		return false;
@@ -400,14 +635,14 @@ static bool test_agent_drains_http(void)
 		goto out;
 	/* The idle one is closed at once, cleanly (a FIN, not a reset): it
 	 * would hold the drain until its deadline. */
-	if (!ASSERT_EQ(recv(c3, buf, sizeof(buf), 0), 0))
+	if (!ASSERT_EQ(recv_more(c3, buf, sizeof(buf)), 0))
 		goto out;
 	/* The old agent drains: the response in flight closes the
 	 * connection. */
 	if (!ASSERT_TRUE(send(s, rsp, strlen(rsp), 0) > 0) ||
 	    !read_until(c, buf, sizeof(buf), "ok") ||
 	    !ASSERT_TRUE(strstr(buf, "Connection: close") != NULL) ||
-	    !ASSERT_EQ(recv(c, buf, sizeof(buf), 0), 0))
+	    !ASSERT_EQ(recv_more(c, buf, sizeof(buf)), 0))
 		goto out;
 	/* ... and once it has none left, its loop ends by itself. */
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -422,7 +657,8 @@ static bool test_agent_drains_http(void)
 	s2 = lh_accept_timeout(lfd, 3000);
 	ok = ASSERT_GE(s2, 0) && read_until(s2, buf, sizeof(buf), "\r\n\r\n") &&
 	     ASSERT_TRUE(send(s2, rsp, strlen(rsp), 0) > 0) &&
-	     read_until(c2, buf, sizeof(buf), "ok");
+	     read_until(c2, buf, sizeof(buf), "ok") &&
+	     every_loop_accepts(&hb, hb.fwd_port);
 out:
 	for (int *fd = (int[]){ c, s, c2, s2, c3, s3 }, i = 0; i < 6; i++)
 		if (fd[i] >= 0)
@@ -435,6 +671,26 @@ out:
 		lh_loop_stop(&ha);
 	close(lfd);
 	return ok;
+}
+
+static bool test_agent_drains_http(void)
+{
+	return agents_drain_http(1, 1);
+}
+
+static bool test_agents_two_loops_drain_http(void)
+{
+	return agents_drain_http(2, 2);
+}
+
+static bool test_agents_one_to_two_loops_drain_http(void)
+{
+	return agents_drain_http(1, 2);
+}
+
+static bool test_agents_two_to_one_loop_drain_http(void)
+{
+	return agents_drain_http(2, 1);
 }
 
 static bool test_path_per_pin_root(void)
@@ -458,9 +714,15 @@ int main(void)
 	TEST_RUN(test_path_per_pin_root);
 	TEST_RUN(test_nobody_there);
 	TEST_RUN(test_listener_taken_over);
+	TEST_RUN(test_two_loops_to_two);
+	TEST_RUN(test_one_loop_to_two);
+	TEST_RUN(test_two_loops_to_one);
 	TEST_RUN(test_other_protocol_refused);
 	lh_signals_setup();
 	TEST_RUN(test_agent_drains_http);
+	TEST_RUN(test_agents_two_loops_drain_http);
+	TEST_RUN(test_agents_one_to_two_loops_drain_http);
+	TEST_RUN(test_agents_two_to_one_loop_drain_http);
 	unlink(path);
 	TEST_MAIN_END();
 }

@@ -39,8 +39,9 @@
 struct lh_loop {
 	struct agent_config cfg;
 	/* Loops (workers.h); 0: $MF_TEST_THREADS when set, else 1.  With
-	 * more than one, stats holds the sums workers_totals() makes and
-	 * loop_stats loop 0's, and @w is live until the loop stops. */
+	 * more than one, or a hand-over path (which workers_init() serves),
+	 * stats holds the sums workers_totals() makes and loop_stats loop
+	 * 0's, and @w is live until the loop stops. */
 	unsigned int threads;
 	struct workers w;
 	/* Times each iteration (loop_turn()) on the loop thread's CPU
@@ -93,7 +94,8 @@ static inline void *lh_workers_thread(struct lh_loop *h)
 	struct agent *a0;
 	char c = 0;
 
-	h->init_err = workers_init(&h->w, &h->cfg, h->threads, false);
+	h->init_err = workers_init(&h->w, &h->cfg,
+				   h->threads ? h->threads : 1, false);
 	if (!h->init_err) {
 		a0 = workers_agent0(&h->w);
 		h->admin_port = loop_listen_port(&a0->loop, "admin");
@@ -116,7 +118,7 @@ static inline void *lh_loop_thread(void *arg)
 	struct agent a;
 	char c = 0;
 
-	if (h->threads > 1)
+	if (h->threads > 1 || h->cfg.handover_path)
 		return lh_workers_thread(h);
 
 	h->init_err = agent_init(&a, &h->cfg);
