@@ -278,6 +278,14 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	err = tunnel_init(&a->tunnel, &a->conns, &a->ctx, &tuc);
 	if (err)
 		goto fail;
+	/* The stack's listener lookups for a VIP find the outbound listener
+	 * (loop 0's, the one that has the kernel programs). */
+	if (cfg->kern && cfg->outbound_port) {
+		int fd = loop_listener_fd(&a->loop, "outbound");
+
+		if (fd >= 0)
+			(void)kern_steer_listener(cfg->kern, fd);
+	}
 	/* Health checks probe what the outbound flow calls, as it does. */
 	if (cfg->outbound_port) {
 		a->health_up = true;

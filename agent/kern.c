@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include <linux/magic.h>
 
@@ -46,6 +48,8 @@ struct kern {
 	struct kern_hook *hooks;	/* owned array of n_hooks */
 	size_t n_hooks;
 	size_t cap_hooks;
+	struct bpf_link *lookup_link;	/* owned: mf_pod_sk_lookup, or NULL */
+	int steer_fd;			/* borrowed: the listener it gives */
 };
 
 /*
@@ -197,6 +201,7 @@ int kern_open(struct kern **out, const char *pin_root, const char *run_dir,
 		return -ENOMEM;
 	k->run_dir = run_dir;
 	k->outbound_port = outbound_port;
+	k->steer_fd = -1;
 	err = kern_load(&k->skel, k->prog_id, pin_root, outbound_port);
 	if (err) {
 		free(k);
@@ -394,6 +399,44 @@ int kern_detach_pod(struct kern *k, int ifindex, bool gone)
 	return 0;
 }
 
+/* mf_pod_sk_lookup of @skel on this thread's network namespace, giving the
+ * listener @fd, into *@out (the caller's).  Returns 0 or -errno. */
+static int kern_lookup_attach(struct mf_pod *skel, int fd,
+			      struct bpf_link **out)
+{
+	__u32 zero = 0;
+	__u64 v = (__u64)fd;
+	int nsfd, err;
+
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.mf_outbound_listener),
+				&zero, &v, BPF_ANY))
+		return -errno;
+	nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return -errno;
+	*out = bpf_program__attach_netns(skel->progs.mf_pod_sk_lookup, nsfd);
+	err = *out ? 0 : -errno;
+	close(nsfd);
+	return err;
+}
+
+int kern_steer_listener(struct kern *k, int fd)
+{
+	struct bpf_link *link = NULL;
+	int err = kern_lookup_attach(k->skel, fd, &link);
+
+	if (err) {
+		log_warn("event=sk_lookup_failed err=\"%s\" effect=\"a pod's "
+			 "SYN that meets a TIME_WAIT socket of the agent waits "
+			 "one RST round\"", strerror(-err));
+		return err;
+	}
+	bpf_link__destroy(k->lookup_link);
+	k->lookup_link = link;
+	k->steer_fd = fd;
+	return 0;
+}
+
 int kern_reopen(struct kern *k, const char *pin_root)
 {
 	uint32_t prog_id[KERN_POINTS], old_id[KERN_POINTS];
@@ -407,6 +450,9 @@ int kern_reopen(struct kern *k, const char *pin_root)
 	memcpy(old_id, k->prog_id, sizeof(old_id));
 	k->skel = skel;
 	memcpy(k->prog_id, prog_id, sizeof(prog_id));
+	/* The new programs' lookup first, then the old one's goes. */
+	if (k->steer_fd >= 0 && kern_steer_listener(k, k->steer_fd))
+		failed++;
 	if (k->kept)
 		goto out;
 	/* Each filter replaced in place (BPF_TC_F_REPLACE): a pod is never
@@ -449,6 +495,7 @@ void kern_close(struct kern *k)
 		kern_hook_detach(k, &k->hooks[i]);
 	free(k->hooks);
 	k->hooks = NULL;
+	bpf_link__destroy(k->lookup_link);
 	mf_pod__destroy(k->skel);
 	k->skel = NULL;
 	free(k);

@@ -85,6 +85,17 @@ int kern_check_pins(const char *pin_root, char *why, size_t n);
 int kern_reopen(struct kern *k, const char *pin_root);
 
 /*
+ * Makes the stack's listener lookups for a service's VIP:port, in this
+ * thread's network namespace, find the listener @fd (the agent's outbound
+ * one; borrowed, kept open by the caller): a pod's SYN that meets a
+ * TIME_WAIT socket of the agent is then taken at once, where it would
+ * wait one RST round (mf_pod_sk_lookup in bpf/mf_pod.bpf.c).  Attached
+ * again by kern_reopen(), gone with kern_close().  Returns 0 or -errno
+ * (logged; the agent works without it).
+ */
+int kern_steer_listener(struct kern *k, int fd);
+
+/*
  * A successor agent took the pods over (handover.h): from now on @k
  * attaches nothing, and neither kern_detach_pod() nor kern_close() takes
  * a filter off.  The kernel keeps steering with the successor's.

@@ -531,6 +531,15 @@ uint16_t loop_listen_port(const struct loop *l, const char *name)
 	return 0;
 }
 
+int loop_listener_fd(const struct loop *l, const char *name)
+{
+	for (unsigned int i = 0; i < l->nlisteners; i++)
+		if (l->listeners[i].live && l->listeners[i].fd >= 0 &&
+		    !strcmp(l->listeners[i].name, name))
+			return l->listeners[i].fd;
+	return -1;
+}
+
 bool loop_listening(const struct loop *l)
 {
 	for (unsigned int i = 0; i < l->nlisteners; i++)

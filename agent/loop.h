@@ -403,6 +403,10 @@ uint16_t loop_listen_port(const struct loop *l, const char *name);
  * a retry of it pending). */
 bool loop_listening(const struct loop *l);
 
+/* The socket of the live listener named @name ("outbound", ...), or -1
+ * (none, or one held that binds at loop_listen_start()). */
+int loop_listener_fd(const struct loop *l, const char *name);
+
 /*
  * An SQE, submitting what is queued first when the SQ is full.  @need is
  * how many SQEs the caller is about to take in a row (2 for a linked pair),

@@ -76,8 +76,8 @@ static __always_inline int pod_assign(struct __sk_buff *skb,
  * agent closed first).  That last case is left to the stack on purpose: the
  * listener would refuse the SYN while the TIME_WAIT socket is hashed (its
  * duplicate-tuple check), and only the stack can retire that socket.  It
- * ACKs the old connection, the client answers RST, which ends TIME_WAIT
- * (unless net.ipv4.tcp_rfc1337=1), and its next SYN reaches the listener.
+ * does when its listener lookup for VIP:port finds one, which
+ * mf_pod_sk_lookup makes the agent's; the listener then takes the SYN.
  * A listener on VIP:port itself is not the agent's: fall through to it.
  */
 static __always_inline int pod_steer(struct __sk_buff *skb,
@@ -117,6 +117,56 @@ static __always_inline int pod_steer(struct __sk_buff *skb,
 	v = pod_assign(skb, sk, MF_STAT_POD_STEERED);
 	bpf_sk_release(sk);
 	return v;
+}
+
+/* The agent's outbound listener (one entry, written by the agent:
+ * kern_steer_listener()), for mf_pod_sk_lookup.  Not pinned: each agent's
+ * programs have their own, with its own listener in it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} mf_outbound_listener SEC(".maps");
+
+/*
+ * The stack's own listener lookup for a service's VIP:port (in the node's
+ * namespace) finds the agent's outbound listener.  pod_steer() gives
+ * segments to sockets directly, so the stack looks a listener up only in
+ * one case: a SYN that met a TIME_WAIT socket of its 4-tuple (the agent
+ * closed a pod's previous connection first, and the pod reused its port).
+ * With a listener found, the stack retires the TIME_WAIT socket and the
+ * listener takes the SYN at once; without, the TIME_WAIT socket answers
+ * with the old connection's ACK, the client resets it and sends its SYN
+ * again some 10 ms later.  Anything else is left to the stack (SK_PASS
+ * without a socket).  The listener's SO_REUSEPORT group, if any, still
+ * picks which of its sockets (the stack's reuseport step comes after).
+ */
+SEC("sk_lookup")
+int mf_pod_sk_lookup(struct bpf_sk_lookup *ctx)
+{
+	struct mf_service_key key = {};
+	const struct mf_config *cfg;
+	struct bpf_sock *sk;
+	__u32 zero = 0;
+
+	if (ctx->family != 2 /* AF_INET */ || ctx->protocol != IPPROTO_TCP)
+		return SK_PASS;
+	cfg = bpf_map_lookup_elem(&mf_config, &zero);
+	if (!cfg)
+		return SK_PASS;
+	key.half = cfg->active;
+	__builtin_memcpy(key.vip, &ctx->local_ip4, sizeof(key.vip));
+	key.port = (__u16)ctx->local_port;
+	key.proto = MF_PROTO_TCP;
+	if (!bpf_map_lookup_elem(&mf_services, &key))
+		return SK_PASS;
+	sk = bpf_map_lookup_elem(&mf_outbound_listener, &zero);
+	if (!sk)
+		return SK_PASS;
+	bpf_sk_assign(ctx, sk, 0);
+	bpf_sk_release(sk);
+	return SK_PASS;
 }
 
 /* The packet's IPv4 header, after the Ethernet one, into *iph with the
