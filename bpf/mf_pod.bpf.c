@@ -138,13 +138,14 @@ struct {
  * With a listener found, the stack retires the TIME_WAIT socket and the
  * listener takes the SYN at once; without, the TIME_WAIT socket answers
  * with the old connection's ACK, the client resets it and sends its SYN
- * again some 10 ms later.  Anything else is left to the stack (SK_PASS
- * without a socket).  The listener's SO_REUSEPORT group, if any, still
+ * again some 10 ms later.  Only for a source that is a workload of the
+ * mesh; anything else is left to the stack (SK_PASS without a socket).  The listener's SO_REUSEPORT group, if any, still
  * picks which of its sockets (the stack's reuseport step comes after).
  */
 SEC("sk_lookup")
 int mf_pod_sk_lookup(struct bpf_sk_lookup *ctx)
 {
+	struct mf_endpoint_key ep = {};
 	struct mf_service_key key = {};
 	const struct mf_config *cfg;
 	struct bpf_sock *sk;
@@ -160,6 +161,13 @@ int mf_pod_sk_lookup(struct bpf_sk_lookup *ctx)
 	key.port = (__u16)ctx->local_port;
 	key.proto = MF_PROTO_TCP;
 	if (!bpf_map_lookup_elem(&mf_services, &key))
+		return SK_PASS;
+	/* From a workload of the mesh only: where a VIP is also a local
+	 * address of the node (the front door), the node's own processes
+	 * reach it as before, never the agent. */
+	ep.half = cfg->active;
+	__builtin_memcpy(ep.ip, &ctx->remote_ip4, sizeof(ep.ip));
+	if (!bpf_map_lookup_elem(&mf_endpoints, &ep))
 		return SK_PASS;
 	sk = bpf_map_lookup_elem(&mf_outbound_listener, &zero);
 	if (!sk)

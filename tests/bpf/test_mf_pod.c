@@ -1577,55 +1577,86 @@ static long long netstat_counter(const char *file, const char *prefix,
 	return v;
 }
 
+/* A connection from @sport to TEST_VIP:80 that the accepting side closes
+ * first, so that the tuple stays in TIME_WAIT there; the client's address
+ * into *@src.  Assertions. */
+static bool lo_time_wait(struct lo_conn *c, uint16_t sport, struct in_addr *src)
+{
+	struct sockaddr_in cl;
+	socklen_t len = sizeof(cl);
+	char ch;
+
+	if (!lo_connect(c, sport) ||
+	    !ASSERT_EQ(getsockname(c->cfd, (void *)&cl, &len), 0))
+		return false;
+	*src = cl.sin_addr;
+	fd_close(&c->afd);
+	if (!ASSERT_TRUE(wait_fd(c->cfd, POLLIN)) ||
+	    !ASSERT_EQ(recv(c->cfd, &ch, 1, 0), 0))
+		return false;
+	fd_close(&c->cfd);
+	return ASSERT_TRUE(wait_time_wait(sport));
+}
+
+/* The RSTs and SYN retransmits of this namespace so far, as one number
+ * each (/proc/net/snmp, /proc/net/netstat). */
+static bool tcp_resets(long long *rsts, long long *retrans)
+{
+	*rsts = netstat_counter("/proc/net/snmp", "Tcp:", "OutRsts");
+	*retrans = netstat_counter("/proc/net/netstat", "TcpExt:",
+				   "TCPSynRetrans");
+	return ASSERT_GE(*rsts, 0) && ASSERT_GE(*retrans, 0);
+}
+
 /*
  * A new SYN whose 4-tuple still has a TIME_WAIT socket on the node (the agent
  * closed first, the pod reuses its source port) is taken by the agent's
- * listener at once: pod_steer gives it to the TIME_WAIT socket, whose
- * listener lookup mf_pod_sk_lookup answers, so the stack retires that
- * socket itself.  Without it the TIME_WAIT socket would ACK the old
- * connection and the client would reset it and send its SYN again (one
- * RST and one SYN retransmit more, some 10 ms).
+ * listener at once when its source is a workload of the mesh: pod_steer
+ * gives it to the TIME_WAIT socket, whose listener lookup mf_pod_sk_lookup
+ * answers, so the stack retires that socket itself: no RST, no SYN sent
+ * twice.  From any other source the lookup is the stack's own, which finds
+ * no listener on the VIP's port (where a VIP is also a local address, a
+ * node's own process reaches it as before): the TIME_WAIT socket ACKs the
+ * old connection, the client resets it and sends its SYN again.
  */
 static bool test_lo_syn_over_time_wait(void)
 {
-	const uint16_t sport = 41000;
-	long long rsts, retrans;
+	const uint16_t sport = 41000, sport2 = 41001;
+	struct mf_endpoint_key k = { .half = 0 };
+	struct mf_endpoint ep = { .service_id = 1 };
+	long long rsts, retrans, rsts1, retrans1;
+	int efd = bpf_map__fd(skel->maps.mf_endpoints);
 	struct stats before, d;
+	struct in_addr src;
 	struct lo_conn c;
 	bool ok = false;
-	char ch;
 
 	CASE_PROLOGUE();
-	/* First connection; the accepted side closes first and so keeps the
-	 * tuple in TIME_WAIT. */
-	if (!lo_open(&c) || !lo_connect(&c, sport))
+	if (!lo_open(&c) || !lo_time_wait(&c, sport, &src))
+		goto out;
+	/* Not a workload: one RST round, then the listener. */
+	if (!tcp_resets(&rsts, &retrans) || !lo_connect(&c, sport) ||
+	    !lo_send(&c, "x") || !tcp_resets(&rsts1, &retrans1) ||
+	    !ASSERT_GE(rsts1 - rsts, 1) || !ASSERT_GE(retrans1 - retrans, 1))
 		goto out;
 	fd_close(&c.afd);
-	if (!ASSERT_TRUE(wait_fd(c.cfd, POLLIN)) ||
-	    !ASSERT_EQ(recv(c.cfd, &ch, 1, 0), 0))
-		goto out;
 	fd_close(&c.cfd);
-	if (!ASSERT_TRUE(wait_time_wait(sport)))
-		goto out;
 
-	/* Same tuple again: the SYN goes to the TIME_WAIT socket (pod_steer),
-	 * the listener takes it, no RST and no SYN sent twice. */
-	rsts = netstat_counter("/proc/net/snmp", "Tcp:", "OutRsts");
-	retrans = netstat_counter("/proc/net/netstat", "TcpExt:",
-				  "TCPSynRetrans");
-	ok = ASSERT_GE(rsts, 0) && ASSERT_GE(retrans, 0) &&
-	     ASSERT_TRUE(stats_read(&before)) && lo_connect(&c, sport) &&
-	     lo_send(&c, "x") &&
-	     ASSERT_EQ(netstat_counter("/proc/net/snmp", "Tcp:", "OutRsts"),
-		       rsts) &&
-	     ASSERT_EQ(netstat_counter("/proc/net/netstat", "TcpExt:",
-				       "TCPSynRetrans"), retrans) &&
-	     stats_since(&before, &d) &&
+	/* A workload of the mesh: taken at once. */
+	memcpy(k.ip, &src, sizeof(k.ip));
+	if (!ASSERT_EQ(bpf_map_update_elem(efd, &k, &ep, BPF_ANY), 0) ||
+	    !lo_time_wait(&c, sport2, &src))
+		goto out;
+	ok = tcp_resets(&rsts, &retrans) && ASSERT_TRUE(stats_read(&before)) &&
+	     lo_connect(&c, sport2) && lo_send(&c, "x") &&
+	     tcp_resets(&rsts1, &retrans1) && ASSERT_EQ(rsts1, rsts) &&
+	     ASSERT_EQ(retrans1, retrans) && stats_since(&before, &d) &&
 	     ASSERT_EQ(d.v[MF_STAT_POD_STEERED], 0) &&
 	     ASSERT_GE(d.v[MF_STAT_POD_ESTABLISHED], 3) &&
 	     ASSERT_EQ(d.v[MF_STAT_DROP_NO_LISTENER], 0) &&
 	     ASSERT_EQ(d.v[MF_STAT_DROP_ASSIGN], 0);
 out:
+	bpf_map_delete_elem(efd, &k);
 	lo_close(&c);
 	return ok;
 }
