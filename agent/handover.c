@@ -32,25 +32,6 @@ enum handover_poll {
 	HANDOVER_POLL_CONN,		/* its connection: a message */
 };
 
-int handover_path(char *buf, size_t n, const char *run_dir,
-		  const char *bpf_root)
-{
-	size_t len = strlen(bpf_root);
-	const char *base;
-
-	/* "/sys/fs/bpf/meshforge/" names what "/sys/fs/bpf/meshforge"
-	 * does. */
-	while (len > 1 && bpf_root[len - 1] == '/')
-		len--;
-	base = bpf_root + len;
-	while (base > bpf_root && base[-1] != '/')
-		base--;
-	if (snprintf(buf, n, "%s/agent-%.*s.sock", run_dir,
-		     (int)(bpf_root + len - base), base) >= (int)n)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 static int handover_addr(struct sockaddr_un *sa, const char *path)
 {
 	memset(sa, 0, sizeof(*sa));

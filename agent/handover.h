@@ -5,8 +5,8 @@
  * connection.
  *
  * Every agent serves a unix socket (SOCK_SEQPACKET) in the run dir,
- * handover_path(): <run-dir>/agent-<last part of the pin root>.sock, one
- * per pin root as there is one agent per pin root.  A new agent for the
+ * mf_handover_path() (lib/paths.h): <run-dir>/agent-<last part of the pin
+ * root>.sock, one per pin root as there is one agent per pin root.  A new agent for the
  * same pin root connects to it at start, before it listens:
  *
  *   new -> old   "MFHO 1 GET"
@@ -110,11 +110,6 @@ struct handover_srv {
 	void (*on_taken)(void *arg);
 	void *arg;
 };
-
-/* <run_dir>/agent-<basename of bpf_root>.sock into @buf.  Returns 0 or
- * -ENAMETOOLONG. */
-int handover_path(char *buf, size_t n, const char *run_dir,
-		  const char *bpf_root);
 
 /*
  * Asks the agent serving @path for its listening sockets.  Returns 0 with

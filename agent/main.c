@@ -857,7 +857,8 @@ int main(int argc, char **argv)
 	/* One agent per pin root: the hand-over's path says which.  Every
 	 * loop's listeners go through it, whatever the loops on either
 	 * side (workers.h). */
-	if (handover_path(handover, sizeof(handover), o.run_dir, o.bpf_root))
+	if (mf_handover_path(handover, sizeof(handover), o.run_dir,
+			     o.bpf_root))
 		log_warn("event=handover_unavailable err=\"path too long\"");
 	else
 		cfg.handover_path = handover;

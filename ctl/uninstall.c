@@ -24,6 +24,7 @@
 #include "ctl.h"
 #include "fsio.h"
 #include "owned.h"
+#include "paths.h"
 #include "policy/saved.h"
 #include "policy/txn.h"
 
@@ -170,10 +171,12 @@ static void un_purge_config(struct un_run *r, const char *config_dir)
 	un_dir(r, config_dir);
 }
 
-/* mfctl's lock (held: @lock_fd) and the run dir. */
-static void un_purge_run(struct un_run *r, const char *run_dir)
+/* mfctl's lock (held: @lock_fd), the hand-over socket a killed agent of
+ * pin root @bpf_root left (none runs: un_refused()), and the run dir. */
+static void un_purge_run(struct un_run *r, const char *run_dir,
+			 const char *bpf_root)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], sock[PATH_MAX];
 	int dfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd < 0)
@@ -181,6 +184,8 @@ static void un_purge_run(struct un_run *r, const char *run_dir)
 	/* Unlinked while we hold it: a writer waiting on it goes on with a
 	 * lock file nobody else will open. */
 	un_file(r, dfd, run_dir, TXN_LOCK_FILE);
+	if (!mf_handover_path(sock, sizeof(sock), run_dir, bpf_root))
+		un_file(r, dfd, run_dir, strrchr(sock, '/') + 1);
 	close(dfd);
 	/* Other network namespaces' records keep it. */
 	if (!fsio_pathf(dir, sizeof(dir), "%s/" CLSACT_DIR, run_dir))
@@ -291,7 +296,7 @@ int ctl_uninstall(const struct ctl_opts *o, const struct ctl_args *a)
 			un_purge_state(&r, o->state_dir);
 		un_purge_config(&r, o->config_dir);
 		if (o->run_dir)
-			un_purge_run(&r, o->run_dir);
+			un_purge_run(&r, o->run_dir, o->bpf_root);
 	}
 	un_summary(&r, o->bpf_root);
 	rc = r.failed ? CTL_EXIT_SYSTEM : CTL_EXIT_OK;

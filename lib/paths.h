@@ -7,6 +7,8 @@
 #ifndef MF_PATHS_H
 #define MF_PATHS_H
 
+#include <stddef.h>
+
 struct mf_paths {
 	const char *config_dir;	/* $MF_CONFIG_DIR: CA, certificates */
 	const char *bpf_root;	/* $MF_BPF_ROOT: the pinned maps */
@@ -15,5 +17,14 @@ struct mf_paths {
 };
 
 void mf_paths_default(struct mf_paths *p);
+
+/*
+ * The agent's hand-over socket for pin root @bpf_root:
+ * <@run_dir>/agent-<last part of @bpf_root>.sock, one per agent of a node,
+ * into @buf (@n bytes).  The agent serves it; `mfctl uninstall --purge`
+ * removes one a killed agent left.  Returns 0 or -ENAMETOOLONG.
+ */
+int mf_handover_path(char *buf, size_t n, const char *run_dir,
+		     const char *bpf_root);
 
 #endif /* MF_PATHS_H */

@@ -40,6 +40,7 @@
 #include "harness/test.h"
 #include "harness/loop_harness.h"
 #include "../../agent/handover.h"
+#include "paths.h"
 
 #define WAIT_MS 10000	/* a bound on waits for what must come; a loaded
 			 * machine under ASan takes seconds */
@@ -697,13 +698,13 @@ static bool test_path_per_pin_root(void)
 {
 	char buf[128];
 
-	return ASSERT_EQ(handover_path(buf, sizeof(buf), "/run/meshforge",
+	return ASSERT_EQ(mf_handover_path(buf, sizeof(buf), "/run/meshforge",
 				       "/sys/fs/bpf/meshforge/"), 0) &&
 	       ASSERT_STREQ(buf, "/run/meshforge/agent-meshforge.sock") &&
-	       ASSERT_EQ(handover_path(buf, sizeof(buf), "/r",
+	       ASSERT_EQ(mf_handover_path(buf, sizeof(buf), "/r",
 				       "/sys/fs/bpf/mf-tb/mf-node-a"), 0) &&
 	       ASSERT_STREQ(buf, "/r/agent-mf-node-a.sock") &&
-	       ASSERT_EQ(handover_path(buf, 8, "/r", "/x/y"), -ENAMETOOLONG);
+	       ASSERT_EQ(mf_handover_path(buf, 8, "/r", "/x/y"), -ENAMETOOLONG);
 }
 
 int main(void)
