@@ -1942,11 +1942,8 @@ struct tunnel_gw {
 					 * first byte, a reference */
 	bool tls_done;			/* TLS: the client's handshake is
 					 * over (the next is the up end's) */
-	/* TLS: a ClientHello that came in pieces is looked at again when
-	 * this fires; its connection and tunnel. */
-	struct timer hello_timer;
-	struct conn *c;
-	struct tunnel *tu;
+	bool lowat;			/* TLS: SO_RCVLOWAT raised for the
+					 * rest of a ClientHello */
 };
 
 static const struct balance_conf tunnel_gw_lb = {
@@ -2139,29 +2136,6 @@ static void tunnel_gw_tcp_accepted(void *arg, struct conn *c)
 	tunnel_gw_tcp_go(tu, c, gc, NULL);
 }
 
-/* How often a connection of a TLS port looks again for the rest of a
- * ClientHello that came in pieces, until its first-byte deadline. */
-#define TUNNEL_HELLO_RETRY_NS	(2u * 1000 * 1000)
-
-static void tunnel_gw_tls_hello(struct tunnel *tu, struct conn *c);
-
-static void tunnel_gw_hello_fire(struct timer *tm, uint64_t now)
-{
-	struct tunnel_gw *gc = (struct tunnel_gw *)(void *)
-		((char *)tm - offsetof(struct tunnel_gw, hello_timer));
-
-	(void)now;
-	tunnel_gw_tls_hello(gc->tu, gc->c);
-}
-
-/* Whether the first-byte deadline of @c has passed at @now. */
-static bool tunnel_hello_late(const struct conn *c, uint64_t now)
-{
-	const struct __kernel_timespec *d = &c->first_byte_deadline;
-
-	return now >= (uint64_t)d->tv_sec * 1000000000u + (uint64_t)d->tv_nsec;
-}
-
 /*
  * A client of a TLS port sent its first bytes: the server name in its
  * ClientHello, read where it lies in the socket (a peek, which neither
@@ -2172,21 +2146,25 @@ static bool tunnel_hello_late(const struct conn *c, uint64_t now)
  * that listener's certificate by the same name, and is relayed once the
  * handshake is over.  A name no listener takes goes to the TLS session
  * when the port has one (which refuses it with unrecognized_name), else
- * is refused.  A ClientHello that came in pieces is looked at again
- * every TUNNEL_HELLO_RETRY_NS until the first-byte deadline.
+ * is refused.  A ClientHello that came in pieces is waited for whole,
+ * within the same first-byte deadline: SO_RCVLOWAT set to its record's
+ * length (from its header) makes the poll wake only once it is all there,
+ * and is set back before anything else reads the socket.
  */
 static void tunnel_gw_tls_hello(struct tunnel *tu, struct conn *c)
 {
 	struct tunnel_gw *gc = c->routes;
+	const int fd = c->end[CONN_DOWN].fd;
 	uint8_t hello[TLS_HELLO_MAX];
+	/* The deadline conn_await_first_byte() set when it first waited. */
+	const struct __kernel_timespec *d = &c->first_byte_deadline;
 	struct tls_ctx *tls;
 	char sni[256];
-	uint64_t now;
+	uint64_t now, end;
+	int rc, want, one = 1;
 	ssize_t n;
-	int rc;
 
-	n = recv(c->end[CONN_DOWN].fd, hello, sizeof(hello),
-		 MSG_PEEK | MSG_DONTWAIT);
+	n = recv(fd, hello, sizeof(hello), MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_TLS,
 			      "closed before its ClientHello");
@@ -2195,19 +2173,27 @@ static void tunnel_gw_tls_hello(struct tunnel *tu, struct conn *c)
 	rc = n > 0 ? tls_hello_sni(hello, (size_t)n, sni, sizeof(sni)) :
 		     -EAGAIN;
 	if (rc == -EAGAIN) {
+		/* The record's length is in its header (5 bytes); until
+		 * they are there, they are what to wait for. */
+		want = n >= 5 ? 5 + (hello[3] << 8 | hello[4]) : 5;
 		now = timer_now();
-		if ((size_t)n == sizeof(hello) || tunnel_hello_late(c, now)) {
+		end = (uint64_t)d->tv_sec * 1000000000u + (uint64_t)d->tv_nsec;
+		if (n >= want || (size_t)want > sizeof(hello) || now >= end ||
+		    setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want,
+			       sizeof(want))) {
 			tunnel_refuse(tu, c, STATS_REFUSE_FIRST_BYTE,
 				      "no whole ClientHello in time");
 			return;
 		}
-		gc->c = c;
-		gc->tu = tu;
-		timer_init(&gc->hello_timer, tunnel_gw_hello_fire);
-		if (loop_timer_arm(tu->conns->loop, &gc->hello_timer,
-				   now + TUNNEL_HELLO_RETRY_NS))
-			conn_abort(tu->conns, c, "out of memory");
+		gc->lowat = true;
+		conn_await_first_byte(tu->conns, c, (uint32_t)
+				      ((end - now + 999999u) / 1000000u));
 		return;
+	}
+	if (gc->lowat) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one,
+				 sizeof(one));
+		gc->lowat = false;
 	}
 	if (rc < 0) {
 		tunnel_refuse(tu, c, STATS_REFUSE_GATEWAY_TLS,
@@ -2303,11 +2289,9 @@ static void tunnel_gw_handshake_done(void *arg, struct conn *c,
 static void tunnel_gw_release(void *arg, struct conn *c)
 {
 	struct tunnel_gw *gc = c->routes;
-	struct tunnel *tu = arg;
 
 	tunnel_release_common(arg, c);
 	if (gc) {
-		loop_timer_cancel(tu->conns->loop, &gc->hello_timer);
 		gwroute_put(gc->table);
 		tls_ctx_put(gc->tls);
 	}
