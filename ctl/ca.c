@@ -66,14 +66,14 @@ static int ca_keep_previous(const char *dir)
 	size_t cur_len = 0, prev_len = 0;
 	int err;
 
-	err = fsio_pathf(path, sizeof(path), "%s/ca.crt", dir);
-	if (!err)
-		err = fsio_read_all(path, &cur, &cur_len);
+	err = fsio_read_in(dir, "ca.crt", &cur, &cur_len);
 	if (err)
 		return err;
-	err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_PREVIOUS, dir);
-	if (!err && fsio_exists(path))
-		err = fsio_read_all(path, &prev, &prev_len);
+	err = fsio_read_in(dir, CTL_CA_PREVIOUS, &prev, &prev_len);
+	if (err == -ENOENT)
+		err = 0;
+	if (!err)
+		err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_PREVIOUS, dir);
 	both = err ? NULL : malloc(cur_len + prev_len + 1);
 	if (!err && !both)
 		err = -ENOMEM;
@@ -168,13 +168,11 @@ out:
 
 int ctl_ca_crl_uri(const char *dir, char *buf, size_t n)
 {
-	char path[PATH_MAX], *line = NULL;
+	char *line = NULL;
 	size_t len;
 	int err;
 
-	err = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL_URI, dir);
-	if (!err)
-		err = fsio_read_all(path, &line, &len);
+	err = fsio_read_in(dir, CTL_CA_CRL_URI, &line, &len);
 	if (err)
 		return err;
 	line[strcspn(line, "\r\n")] = '\0';
@@ -485,15 +483,13 @@ static int ca_crl_add_hex(void *arg, const char *hex)
  * -EBADMSG (not a CRL of ours to extend), or -errno. */
 static int ca_crl_read(const char *dir, struct ca_crl *l)
 {
-	char path[PATH_MAX], *buf = NULL;
+	char *buf = NULL;
 	struct der_crl_entry e;
 	struct der_crl crl;
 	size_t len;
 	int ret;
 
-	ret = fsio_pathf(path, sizeof(path), "%s/" CTL_CA_CRL, dir);
-	if (!ret)
-		ret = fsio_read_all(path, &buf, &len);
+	ret = fsio_read_in(dir, CTL_CA_CRL, &buf, &len);
 	if (ret)
 		return ret == -ENOENT ? 0 : ret;
 	ret = der_crl_parse((const uint8_t *)buf, len, &crl);

@@ -48,13 +48,11 @@ int issued_each(const char *config_dir,
 			  const char *id),
 		void *arg)
 {
-	char path[PATH_MAX], *buf, *line, *save = NULL;
+	char *buf, *line, *save = NULL;
 	size_t len;
 	int err;
 
-	err = fsio_pathf(path, sizeof(path), "%s/" ISSUED_FILE, config_dir);
-	if (!err)
-		err = fsio_read_all(path, &buf, &len);
+	err = fsio_read_in(config_dir, ISSUED_FILE, &buf, &len);
 	if (err)
 		return err;
 	for (line = strtok_r(buf, "\n", &save); line && !err;

@@ -166,14 +166,12 @@ static int sync_rev_save(const struct sync *s, int64_t rev)
 
 static int64_t sync_rev_load(const struct sync *s)
 {
-	char path[PATH_MAX], *buf;
+	char *buf;
 	int64_t rev = 0;
 	size_t len;
 
 	if (!s->o->state_dir ||
-	    fsio_pathf(path, sizeof(path), "%s/" SYNC_REV_FILE,
-		       s->o->state_dir) ||
-	    fsio_read_all(path, &buf, &len))
+	    fsio_read_in(s->o->state_dir, SYNC_REV_FILE, &buf, &len))
 		return 0;
 	rev = strtoll(buf, NULL, 10);
 	free(buf);

@@ -308,13 +308,11 @@ int certdir_read(const char *dir, const char *stem, char **crt,
 
 int certdir_trust_domain(const char *dir, char *td, size_t n)
 {
-	char path[PATH_MAX], *buf = NULL;
+	char *buf = NULL;
 	size_t len;
 	int err;
 
-	err = fsio_pathf(path, sizeof(path), "%s/" CERTDIR_TRUST_DOMAIN, dir);
-	if (!err)
-		err = fsio_read_all(path, &buf, &len);
+	err = fsio_read_in(dir, CERTDIR_TRUST_DOMAIN, &buf, &len);
 	if (err)
 		return err;
 	len = strcspn(buf, "\r\n");

@@ -91,6 +91,14 @@ int fsio_read_all(const char *path, char **out, size_t *len)
 	return fsio_read_at(AT_FDCWD, path, out, len);
 }
 
+int fsio_read_in(const char *dir, const char *name, char **buf, size_t *len)
+{
+	char path[PATH_MAX];
+	int err = fsio_pathf(path, sizeof(path), "%s/%s", dir, name);
+
+	return err ? err : fsio_read_all(path, buf, len);
+}
+
 /* The directory @path is in, into @buf: "." for a bare name, "/" for a
  * name in the root.  Returns 0 or -ENAMETOOLONG. */
 static int fsio_parent(const char *path, char *buf, size_t n)

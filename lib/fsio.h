@@ -23,6 +23,10 @@
  */
 int fsio_read_all(const char *path, char **buf, size_t *len);
 
+/* The same for the file @name in directory @dir (-ENAMETOOLONG when the
+ * path does not fit PATH_MAX). */
+int fsio_read_in(const char *dir, const char *name, char **buf, size_t *len);
+
 /* The same for @name relative to the directory open as @dirfd (AT_FDCWD:
  * the working directory); "-" is a file name here. */
 int fsio_read_at(int dirfd, const char *name, char **buf, size_t *len);
