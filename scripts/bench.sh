@@ -31,6 +31,16 @@
 #   meshforge-l7-policy  meshforge-l7 with a MeshRetry, a MeshTimeout and a
 #              RateLimit in force (none of them ever firing): what keeping
 #              them costs each request
+#   local-direct  a1 -> 10.78.1.12:8080, the same-node origin in pod a2,
+#              plaintext, no proxy
+#   meshforge-local  a1 -> VIP 10.96.0.12:80 -> agent a -> a2: a same-node
+#              call, no tunnel (the agent judges a1 as node b would)
+#   meshforge-local-sockmap  meshforge-local with the fast path on
+#              (--sockmap on): a1's sends reach agent a socket to socket
+#   host-direct  a process of node a (no pod) -> 10.78.1.12:8080 (a2)
+#   meshforge-frontdoor  the same process in a cgroup given to agent a by
+#              --workload-cgroup (bare metal): connect(VIP 10.96.0.12:80)
+#              goes to the agent's loopback listener, then to a2
 #   nginx      a1 -> 10.78.1.1:18080 nginx (node a) =mTLS= nginx 10.77.0.2:18443 (node b) -> b1
 #   haproxy    a1 -> 10.78.1.1:18081 HAProxy (node a) =mTLS= HAProxy 10.77.0.2:18444 (node b) -> b1
 #   store-scale  opt-in (named in MF_BENCH_PATHS, not in the default
@@ -67,7 +77,8 @@
 # MF_BENCH_IDLE_CONNS (10000), MF_BENCH_IDLE_STEP (1500 connections opened at once),
 # MF_BENCH_PATHS ("direct meshforge meshforge-free meshforge-2loops meshforge-sockmap
 # meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx
-# haproxy"), MF_BENCH_SYN_RATE (100 SYNs/s per source),
+# haproxy local-direct meshforge-local meshforge-local-sockmap host-direct
+# meshforge-frontdoor"), MF_BENCH_SYN_RATE (100 SYNs/s per source),
 # MF_BENCH_FLOOD_GAP_US (20 µs between flood SYNs), MF_BENCH_CPU_LOAD (0),
 # MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_BENCH_CPU_PROXY2 (the
 # CPUs of meshforge-2loops' and meshforge-free's agents: CPU_PROXY and
@@ -101,7 +112,7 @@ IDLE_CONNS=${MF_BENCH_IDLE_CONNS:-10000}
 IDLE_STEP=${MF_BENCH_IDLE_STEP:-1500}
 # The load generator holds idle connections until we stop it, or this long.
 IDLE_HOLD_MAX=300
-PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-free meshforge-2loops meshforge-sockmap meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy}
+PATHS=${MF_BENCH_PATHS:-direct meshforge meshforge-free meshforge-2loops meshforge-sockmap meshforge-strict meshforge-synflood meshforge-l7 meshforge-l7-policy nginx haproxy local-direct meshforge-local meshforge-local-sockmap host-direct meshforge-frontdoor}
 SYN_RATE=${MF_BENCH_SYN_RATE:-100}
 FLOOD_GAP_US=${MF_BENCH_FLOOD_GAP_US:-20}
 # The flood's source, an address outside the mesh on node b's wire, and
@@ -125,6 +136,8 @@ NOFILE=65536
 
 ORIGIN_IP=10.78.2.11
 ORIGIN_PORT=8080
+# The same-node paths' origin, in pod a2 beside the load generator's a1.
+LOCAL_IP=10.78.1.12
 BODY_SMALL=/1k
 BODY_BULK=/100m
 BULK_BYTES=104857600
@@ -139,6 +152,11 @@ declare -A URL=(
 	[meshforge-synflood]=http://10.96.0.10:80
 	[meshforge-l7]=http://10.96.0.10:80
 	[meshforge-l7-policy]=http://10.96.0.10:80
+	[local-direct]=http://$LOCAL_IP:$ORIGIN_PORT
+	[meshforge-local]=http://10.96.0.12:80
+	[meshforge-local-sockmap]=http://10.96.0.12:80
+	[host-direct]=http://$LOCAL_IP:$ORIGIN_PORT
+	[meshforge-frontdoor]=http://10.96.0.12:80
 	[nginx]=http://10.78.1.1:18080
 	[haproxy]=http://10.78.1.1:18081
 )
@@ -146,7 +164,10 @@ declare -A URL=(
 # The pids of the running path's proxies, top-level processes only (nginx
 # workers are found as their children).
 PATH_PIDS=()
-ORIGIN_PID=""
+# The origins' (b1's, and a2's when a same-node path runs).
+ORIGIN_PIDS=()
+# The cgroup of meshforge-frontdoor's client, when that path runs.
+FD_CGROUP=""
 BED=0
 # The SYN flood of the meshforge-synflood path while it runs: its pid,
 # output, start (s since the epoch, with ns) and node a's drop counter then.
@@ -191,10 +212,13 @@ stop_pid() {
 }
 
 cleanup() {
-	local rc=$?
+	local rc=$? pid
 	trap '' INT TERM
 	path_stop
-	[ -n "$ORIGIN_PID" ] && stop_pid "$ORIGIN_PID"
+	for pid in "${ORIGIN_PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	[ -n "$FD_CGROUP" ] && rmdir "$FD_CGROUP" 2>/dev/null
 	rm -f "$RUN/www/100m"
 	if [ "$BED" = 1 ]; then
 		"$TB" down >&2 || log "testbed down reported errors"
@@ -250,7 +274,8 @@ fd_count() {
 
 # ---- the testbed and the origin ----------------------------------------------
 
-# Replaces the @NAME@ tokens of tests/bench/$1 into $RUN/$1.
+# Replaces the @NAME@ tokens of tests/bench/$1 into $RUN/$1 (or $RUN/$2).
+# origin-nginx.conf's come from origin_start()'s locals.
 render() {
 	local a_crt b_crt
 	a_crt=$(certfile mf-node-a crt) b_crt=$(certfile mf-node-b crt)
@@ -262,7 +287,9 @@ render() {
 		-e "s|@MAXCONN@|$((IDLE_CONNS + 128))|g" \
 		-e "s|@UPSTREAM_KEEPALIVE@|$([ "$REUSE" = 1 ] && echo 'keepalive 256;' || echo '# no upstream keep-alive: handshake run')|g" \
 		-e "s|@HTTP_REUSE@|$([ "$REUSE" = 1 ] && echo always || echo never)|g" \
-		"$BENCH/$1" >"$RUN/$1"
+		-e "s|@ORIGIN_ADDR@|${origin_addr:-}:$ORIGIN_PORT|g" \
+		-e "s|@ORIGIN_NAME@|${origin_name:-}|g" \
+		"$BENCH/$1" >"$RUN/${2:-$1}"
 }
 
 # The node certificate file of node $1 (its .crt; .key beside it).
@@ -279,6 +306,9 @@ bed_up() {
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-free.yaml"
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-2loops.yaml"
 	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-sockmap.yaml"
+	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-local.yaml"
+	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-local-sockmap.yaml"
+	cp "$BENCH/policy.yaml" "$RUN/policy-meshforge-frontdoor.yaml"
 	sed 's/port: 80, protocol: tcp}/port: 80, protocol: http}/' \
 		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-l7.yaml"
 	grep -q 'protocol: http}' "$RUN/policy-meshforge-l7.yaml" ||
@@ -295,6 +325,10 @@ bed_up() {
 		"$BENCH/policy.yaml" >"$RUN/policy-meshforge-synflood.yaml"
 	grep -q 'synRate' "$RUN/policy-meshforge-synflood.yaml" ||
 		die "no Mesh in $BENCH/policy.yaml to give a firewall"
+	if [[ " $PATHS " == *" meshforge-frontdoor "* ]]; then
+		FD_CGROUP=$(dirname "$("$TB" cgroup a1)")/mf-bench-frontdoor
+		mkdir "$FD_CGROUP" || die "cannot make the front door's cgroup $FD_CGROUP"
+	fi
 	if [[ " $PATHS " == *" meshforge-synflood "* ]]; then
 		"$TB" exec b ip addr add "$FLOOD_SRC/24" dev mfwb ||
 			die "cannot add the flood's source address on node b's wire"
@@ -315,20 +349,23 @@ bed_up() {
 	done
 }
 
+# origin_start POD ADDR NAME: the origin nginx in POD, listening on
+# ADDR:ORIGIN_PORT, its files named NAME.*.
 origin_start() {
-	local f
-	mkdir -p "$RUN/www" "$RUN/origin-tmp"
+	local pod=$1 origin_addr=$2 origin_name=$3 f
+	mkdir -p "$RUN/www" "$RUN/$origin_name-tmp"
 	# The same bytes on every path: a fixed 1 KiB text and 100 MiB of
 	# random data made once per run.
-	head -c 1024 /dev/zero | tr '\0' 'm' >"$RUN/www/1k"
-	head -c "$BULK_BYTES" /dev/urandom >"$RUN/www/100m"
-	render origin-nginx.conf
-	f=$RUN/origin-nginx.conf
-	"$TB" exec b1 taskset -c "$CPU_ORIGIN" nginx -e "$RUN/origin.error.log" -c "$f" \
-		>"$RUN/origin.log" 2>&1 </dev/null 9<&- &
-	ORIGIN_PID=$!
-	wait_for 10 "$TB" exec b curl -fs -o /dev/null -m 2 "${URL[direct]}$BODY_SMALL" ||
-		{ cat "$RUN/origin.log" "$RUN/origin.error.log" >&2 2>/dev/null; die "origin did not start"; }
+	[ -f "$RUN/www/1k" ] || head -c 1024 /dev/zero | tr '\0' 'm' >"$RUN/www/1k"
+	[ -f "$RUN/www/100m" ] || head -c "$BULK_BYTES" /dev/urandom >"$RUN/www/100m"
+	render origin-nginx.conf "$origin_name.conf"
+	f=$RUN/$origin_name.conf
+	"$TB" exec "$pod" taskset -c "$CPU_ORIGIN" nginx -e "$RUN/$origin_name.error.log" -c "$f" \
+		>"$RUN/$origin_name.log" 2>&1 </dev/null 9<&- &
+	ORIGIN_PIDS+=("$!")
+	wait_for 10 "$TB" exec "${pod%%[0-9]*}" curl -fs -o /dev/null -m 2 \
+		"http://$origin_addr:$ORIGIN_PORT$BODY_SMALL" ||
+		{ cat "$RUN/$origin_name.log" "$RUN/$origin_name.error.log" >&2 2>/dev/null; die "origin $origin_name did not start"; }
 }
 
 # ---- the paths ---------------------------------------------------------------
@@ -347,8 +384,9 @@ path_start() {
 	local path=$1 pid cpus=$CPU_PROXY loops=1
 	PATH_PIDS=()
 	case "$path" in
-	direct) ;;
-	meshforge | meshforge-free | meshforge-2loops | meshforge-sockmap | meshforge-strict | meshforge-synflood | meshforge-l7 | meshforge-l7-policy)
+	direct | local-direct | host-direct) ;;
+	meshforge | meshforge-free | meshforge-2loops | meshforge-sockmap | meshforge-strict | meshforge-synflood | meshforge-l7 | meshforge-l7-policy | \
+		meshforge-local | meshforge-local-sockmap | meshforge-frontdoor)
 		# Two loops get two CPUs, and so does one loop set free;
 		# every other path one.
 		case "$path" in
@@ -369,9 +407,17 @@ path_start() {
 		local extra="--max-conns-per-listener $admit"
 		extra+=" --max-conns-per-source $admit"
 		extra+=" --max-handshakes $((IDLE_STEP + 128))"
-		[ "$path" = meshforge-sockmap ] && extra+=" --sockmap on"
-		MF_AGENT_ARGS="${MF_AGENT_ARGS:-} $extra" MF_AGENT_THREADS=$loops \
-			taskset -c "$cpus" "$TB" agents-start >"$RUN/agents-start.log" 2>&1 ||
+		# The front door is node a's: its cgroup links would rewrite
+		# the client's connect() twice were agent b given it too.
+		local extra_a=""
+		case "$path" in
+		meshforge-sockmap | meshforge-local-sockmap) extra+=" --sockmap on" ;;
+		meshforge-frontdoor) extra_a=" --workload-cgroup $FD_CGROUP=spiffe://mesh.local/ns/default/sa/client" ;;
+		esac
+		MF_AGENT_ARGS="${MF_AGENT_ARGS:-} $extra$extra_a" MF_AGENT_THREADS=$loops \
+			taskset -c "$cpus" "$TB" agents-start a >"$RUN/agents-start.log" 2>&1 &&
+			MF_AGENT_ARGS="${MF_AGENT_ARGS:-} $extra" MF_AGENT_THREADS=$loops \
+				taskset -c "$cpus" "$TB" agents-start b >>"$RUN/agents-start.log" 2>&1 ||
 			{ cat "$RUN/agents-start.log" >&2; return 1; }
 		PATH_PIDS=("$("$TB" pid a)" "$("$TB" pid b)")
 		;;
@@ -394,7 +440,8 @@ path_start() {
 	for pid in $(proc_tree "${PATH_PIDS[@]}"); do
 		taskset -a -p -c "$cpus" "$pid" >/dev/null 2>&1
 	done
-	if ! wait_for 10 "$TB" exec a1 curl -fs -o /dev/null -m 2 "${URL[$path]}$BODY_SMALL"; then
+	client_of "$path"
+	if ! wait_for 10 "${CLIENT[@]}" curl -fs -o /dev/null -m 2 "${URL[$path]}$BODY_SMALL"; then
 		log "path $path does not answer; logs:"
 		tail -n 5 "$RUN"/*.error.log "$RUN"/*-out.log "$RUN"/*-in.log "$STATE"/mf-node-*/agent.log 2>/dev/null >&2
 		path_stop
@@ -491,11 +538,27 @@ record() {
 	"$PY" "$REPORT" record --path "$1" --test "$2" --rep "$3" --result "$4" "${@:5}" >>"$RAW"
 }
 
-# load OUTFILE ARGS...: the load generator in pod a1 on CPU_LOAD.
+# client_of PATH: CLIENT becomes the command prefix that runs a command
+# as PATH's client does: in pod a1; for host-direct in node a's network
+# namespace, as a process of no pod; for meshforge-frontdoor the same in
+# the front door's cgroup (the shell moves itself, then execs the command:
+# the command keeps the pid, which measure_idle() waits for).
+client_of() {
+	case "$1" in
+	host-direct) CLIENT=("$TB" exec a) ;;
+	meshforge-frontdoor)
+		CLIENT=("$TB" exec a sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$FD_CGROUP")
+		;;
+	*) CLIENT=("$TB" exec a1) ;;
+	esac
+}
+
+# load PATH OUTFILE ARGS...: the load generator as PATH's client, on CPU_LOAD.
 load() {
-	local out=$1
-	shift
-	"$TB" exec a1 taskset -c "$CPU_LOAD" "$LOAD" "$@" >"$out" 2>"$out.err" </dev/null 9<&-
+	local out=$2
+	client_of "$1"
+	shift 2
+	"${CLIENT[@]}" taskset -c "$CPU_LOAD" "$LOAD" "$@" >"$out" 2>"$out.err" </dev/null 9<&-
 }
 
 # loop_turns NODE: the agent's loop-turn histogram (meshforge_loop_turn_seconds,
@@ -513,7 +576,7 @@ sched_groups() {
 	for pid in $(proc_tree "${PATH_PIDS[@]}"); do echo "agents:$pid"; done
 	for pid in $(pgrep '^ksoftirqd/'); do echo "ksoftirqd:$pid"; done
 	for pid in $(pgrep -x "$(basename "$LOAD")"); do echo "load:$pid"; done
-	for pid in $(proc_tree "$ORIGIN_PID"); do echo "origin:$pid"; done
+	for pid in $(proc_tree "${ORIGIN_PIDS[@]}"); do echo "origin:$pid"; done
 }
 
 # measure_loaded PATH TEST REP ARGS...: a load generator run with the
@@ -527,7 +590,7 @@ measure_loaded() {
 	local path=$1 test=$2 rep=$3 out c0 c1 lpid rc spid="" extra=()
 	shift 3
 	out=$RUN/$path-$test-$rep.json
-	load "$out" "$@" &
+	load "$path" "$out" "$@" &
 	lpid=$!
 	sleep "$WARMUP"
 	c0=$(cpu_ticks "${PATH_PIDS[@]}")
@@ -555,7 +618,8 @@ measure_loaded() {
 measure_bulk() {
 	local path=$1 rep=$2 out
 	out=$RUN/$path-bulk-$rep.txt
-	"$TB" exec a1 taskset -c "$CPU_LOAD" curl -s -o /dev/null -m 120 \
+	client_of "$path"
+	"${CLIENT[@]}" taskset -c "$CPU_LOAD" curl -s -o /dev/null -m 120 \
 		-w '{"http_code": %{http_code}, "size_download": %{size_download}, "time_total": %{time_total}}' \
 		"${URL[$path]}$BODY_BULK" >"$out" 2>"$out.err" </dev/null 9<&-
 	record "$path" bulk "$rep" "$out" curl_exit=$? expect_bytes="$BULK_BYTES"
@@ -587,6 +651,7 @@ measure_idle() {
 	rss0=$(rss_kib "${PATH_PIDS[@]}")
 	fds0=$(fd_count "${PATH_PIDS[@]}")
 	left=$IDLE_CONNS
+	client_of "$path"
 	while [ "$left" -gt 0 ]; do
 		step=$((left < IDLE_STEP ? left : IDLE_STEP))
 		left=$((left - step))
@@ -594,7 +659,7 @@ measure_idle() {
 		f=$out.$i
 		# Started here, not through load(): $! must be the load
 		# generator itself (testbed.sh, nsenter and taskset exec it).
-		"$TB" exec a1 taskset -c "$CPU_LOAD" "$LOAD" --url "${URL[$path]}$BODY_SMALL" \
+		"${CLIENT[@]}" taskset -c "$CPU_LOAD" "$LOAD" --url "${URL[$path]}$BODY_SMALL" \
 			--idle "$step" --hold "$IDLE_HOLD_MAX" --timeout 30 \
 			>"$f" 2>"$f.err" </dev/null 9<&- &
 		lpids+=("$!")
@@ -630,7 +695,8 @@ capacity_rep() {
 	fi
 	# One request so TLS contexts and first-connection setup are in the
 	# idle figure, as they would be in a proxy that has served before.
-	"$TB" exec a1 curl -fs -o /dev/null -m 5 "$url$BODY_SMALL"
+	client_of "$path"
+	"${CLIENT[@]}" curl -fs -o /dev/null -m 5 "$url$BODY_SMALL"
 	[ "${#PATH_PIDS[@]}" -gt 0 ] &&
 		record "$path" rss_idle "$rep" /dev/null rss_kib="$(rss_kib "${PATH_PIDS[@]}")" \
 			fds="$(fd_count "${PATH_PIDS[@]}")"
@@ -739,7 +805,12 @@ export AGENT=$RUN/meshforge-agent MFCTL=$RUN/mfctl
 start=$SECONDS
 log "paths: $PATHS; $REPS reps; ${DURATION}s runs after ${WARMUP}s warm-up; CPU: load $CPU_LOAD, origin $CPU_ORIGIN, proxies $CPU_PROXY"
 bed_up
-origin_start
+origin_start b1 "$ORIGIN_IP" origin
+case " $PATHS " in
+*" local-direct "* | *" meshforge-local"* | *" host-direct "* | *" meshforge-frontdoor "*)
+	origin_start a2 "$LOCAL_IP" origin-local
+	;;
+esac
 
 for rep in $(seq 1 "$REPS"); do
 	for path in $PATHS; do
@@ -747,16 +818,18 @@ for rep in $(seq 1 "$REPS"); do
 	done
 done
 
-if ! rates=$("$PY" "$REPORT" rates "$RAW"); then
-	log "no maximum for the direct path: the latency phase is skipped"
-else
-	read -r rate25 rate50 <<<"$rates"
-	for rep in $(seq 1 "$REPS"); do
-		for path in $PATHS; do
+# Each path's open-loop rates are 25% and 50% of its direct path's
+# maximum (bench_report.py's BASELINE: the same-node paths have their own).
+for rep in $(seq 1 "$REPS"); do
+	for path in $PATHS; do
+		if rates=$("$PY" "$REPORT" rates "$RAW" --path "$path"); then
+			read -r rate25 rate50 <<<"$rates"
 			latency_rep "$path" "$rep" "$rate25" "$rate50"
-		done
+		elif [ "$rep" = 1 ]; then
+			log "no maximum for $path's direct path: its latency runs are skipped"
+		fi
 	done
-fi
+done
 
 settings="runs ${DURATION} s after ${WARMUP} s warm-up, $CONNS connections"
 settings+="; new connections: $NEWCONN_CONNS concurrent for ${NEWCONN_DURATION} s"

@@ -7,8 +7,9 @@
         from FILE, the idle_open=<n> count if FILE has one, and KEY=NUM extras.
     bench_report.py idle-sum FILE...
         adds up the outputs of the load generators of one stepped idle run.
-    bench_report.py rates RAW
-        prints "R25 R50": 25% and 50% of the direct path's median max req/s.
+    bench_report.py rates RAW [--path P]
+        prints "R25 R50": 25% and 50% of the median max req/s of P's direct
+        path (BASELINE; "direct" for most).
     bench_report.py report RAW --out DIR [--seconds N] [--command CMD]
         writes DIR/results.json, DIR/results.md and DIR/chart.dat.
 
@@ -29,7 +30,9 @@ import sys
 import time
 
 PATHS = ["direct", "meshforge", "meshforge-free", "meshforge-2loops", "meshforge-sockmap", "meshforge-strict",
-         "meshforge-synflood", "meshforge-l7", "meshforge-l7-policy", "nginx", "haproxy"]
+         "meshforge-synflood", "meshforge-l7", "meshforge-l7-policy", "nginx", "haproxy",
+         "local-direct", "meshforge-local", "meshforge-local-sockmap", "host-direct",
+         "meshforge-frontdoor"]
 LABEL = {"direct": "direct", "meshforge": "meshforge L4",
          "meshforge-free": "meshforge L4, agents free",
          "meshforge-2loops": "meshforge L4, 2 loops",
@@ -37,7 +40,19 @@ LABEL = {"direct": "direct", "meshforge": "meshforge L4",
          "meshforge-strict": "meshforge L4 STRICT",
          "meshforge-synflood": "meshforge L4 under SYN flood", "meshforge-l7": "meshforge L7",
          "meshforge-l7-policy": "meshforge L7 + policies",
-         "nginx": "nginx pair", "haproxy": "HAProxy pair"}
+         "nginx": "nginx pair", "haproxy": "HAProxy pair",
+         "local-direct": "same node, direct", "meshforge-local": "meshforge same node",
+         "meshforge-local-sockmap": "meshforge same node + sockmap",
+         "host-direct": "host process, direct",
+         "meshforge-frontdoor": "meshforge front door (bare metal)"}
+# The direct path each path's latency rates come from and its added
+# latency is measured over: the same-node paths' own (a1 to a2, or node
+# a's process to a2); "direct" for the others.
+BASELINE = {"local-direct": "local-direct", "meshforge-local": "local-direct",
+            "meshforge-local-sockmap": "local-direct",
+            "host-direct": "host-direct", "meshforge-frontdoor": "host-direct"}
+# The paths with no proxy.
+DIRECT = ("direct", "local-direct", "host-direct")
 MAX_ERROR_RATE = 0.001
 # An open-loop run that delivered less than this share of its target rate
 # was saturated: its latencies are those of a queue, not of the path.
@@ -350,7 +365,7 @@ def figures_of(runs):
                 reqs = float(r.get("rps", 0)) * float(r.get("duration_s", 0))
                 for rps_name, cpu_name in zip(names[0::2], names[1::2]):
                     fig(path, rps_name).values.append(float(r["rps"]))
-                    if path != "direct" and reqs > 0 and "cpu_ticks" in run:
+                    if path not in DIRECT and reqs > 0 and "cpu_ticks" in run:
                         us = run["cpu_ticks"] * 1e6 / run.get("clk_tck", 100) / reqs
                         fig(path, cpu_name).values.append(us)
             else:
@@ -416,8 +431,8 @@ def figures_of(runs):
     return out
 
 
-def rates(runs):
-    f = figures_of(runs)["direct"].get("max_rps")
+def rates(runs, base="direct"):
+    f = figures_of(runs)[base].get("max_rps")
     if f is None or f.failed():
         return None
     m = statistics.median(f.values)
@@ -425,7 +440,7 @@ def rates(runs):
 
 
 def cmd_rates(args):
-    r = rates(load_raw(args.raw))
+    r = rates(load_raw(args.raw), BASELINE.get(args.path, "direct"))
     if r is None:
         return 1
     print("%d %d" % r)
@@ -555,6 +570,11 @@ def cmd_report(args):
     if r:
         md.append("Fixed rates for the latency rows: %d and %d requests/s (25%% and 50%% of "
                   "the direct path's median maximum)." % r)
+    for base in ("local-direct", "host-direct"):
+        rb = rates(runs, base) if base in present else None
+        if rb:
+            md.append("For the paths measured over %s: %d and %d requests/s." % (
+                (LABEL[base],) + rb))
     md.append("")
     head = ["figure"] + [LABEL[p] for p in present]
     md.append("| " + " | ".join(head) + " |")
@@ -562,7 +582,7 @@ def cmd_report(args):
     for name, label, unit, fmt, _ in ROWS:
         row = [label + (" (%s)" % unit if unit else "")]
         for p in present:
-            if p == "direct" and name in ("cpu_us_per_req", "cpu_us_per_newconn", "mtls_rps",
+            if p in DIRECT and name in ("cpu_us_per_req", "cpu_us_per_newconn", "mtls_rps",
                                           "cpu_us_per_mtls", "rss_idle_kib", "rss_conns_kib",
                                           "bytes_per_conn", "fds_per_conn"):
                 row.append("n/a (no proxy)")
@@ -587,7 +607,11 @@ def cmd_report(args):
                          ("meshforge-strict", ("meshforge",)),
                          ("meshforge-synflood", ("meshforge",)),
                          ("meshforge-l7", ("direct", "meshforge", "nginx", "haproxy")),
-                         ("meshforge-l7-policy", ("meshforge-l7",))):
+                         ("meshforge-l7-policy", ("meshforge-l7",)),
+                         ("meshforge-sockmap", ("meshforge",)),
+                         ("meshforge-local", ("local-direct",)),
+                         ("meshforge-local-sockmap", ("local-direct", "meshforge-local")),
+                         ("meshforge-frontdoor", ("host-direct", "meshforge-local"))):
         others = [p for p in compare if p in present]
         if mfp not in present or not others:
             continue
@@ -657,6 +681,24 @@ def cmd_report(args):
         md.append("")
     res["goals_l7"] = [{"goal": g, "value": v, "met": ok} for g, v, ok in goals7]
 
+    # The same-node fast path's goals: with it against without, one run.
+    goalsf = []
+    fon, foff = med(figs, "meshforge-local-sockmap", "max_rps"), med(figs, "meshforge-local", "max_rps")
+    if fon and foff:
+        goalsf.append(("max requests/s >= 1.3x without", "%.2fx" % (fon / foff), fon >= 1.3 * foff))
+    for t in ("lat25", "lat50"):
+        pon, poff = (med(figs, p, t + "_p99") for p in ("meshforge-local-sockmap", "meshforge-local"))
+        if pon is not None and poff is not None:
+            goalsf.append(("p99 at %s%% load lower than without" % t[3:],
+                           "%.3f / %.3f ms" % (pon / 1000.0, poff / 1000.0), pon < poff))
+    if goalsf:
+        md.append("| goal | meshforge same node + sockmap | met |")
+        md.append("|---|---|---|")
+        for g, v, ok in goalsf:
+            md.append("| %s | %s | %s |" % (g, v, "yes" if ok else "**no**"))
+        md.append("")
+    res["goals_sockmap"] = [{"goal": g, "value": v, "met": ok} for g, v, ok in goalsf]
+
     # Where the added latency goes: run-queue waits and CPU time of the
     # agents, the softirq threads, the load generator and the origin, and
     # the agents' loop turns, across each latency run.
@@ -669,10 +711,10 @@ def cmd_report(args):
                              for t in ("25%", "50%")]
         md.append("| " + " | ".join(head) + " |")
         md.append("|" + "---|" * len(head))
-        row = ["client p99 added over direct (ms)"]
+        row = ["client p99 added over its direct path (ms)"]
         for p in spaths:
             for t in ("lat25", "lat50"):
-                a, d = med(figs, p, t + "_p99"), med(figs, "direct", t + "_p99")
+                a, d = med(figs, p, t + "_p99"), med(figs, BASELINE.get(p, "direct"), t + "_p99")
                 row.append("%+.3f" % ((a - d) / 1000.0) if a is not None and d is not None
                            else "—")
         md.append("| " + " | ".join(row) + " |")
@@ -727,6 +769,7 @@ def main():
     a.add_argument("files", nargs="+")
     a = sub.add_parser("rates")
     a.add_argument("raw")
+    a.add_argument("--path", default="direct")
     a = sub.add_parser("report")
     a.add_argument("raw")
     a.add_argument("--out", required=True)
