@@ -54,6 +54,8 @@ static const char *const sockfast_stat_names[MF_FAST_STAT_MAX] = {
 	[MF_FAST_STAT_UNKNOWN_BYTES] = "unknown_bytes",
 	[MF_FAST_STAT_AGENT_MSGS] = "agent_msgs",
 	[MF_FAST_STAT_AGENT_BYTES] = "agent_bytes",
+	[MF_FAST_STAT_UPSTREAM_MSGS] = "upstream_msgs",
+	[MF_FAST_STAT_UPSTREAM_BYTES] = "upstream_bytes",
 };
 
 int sockfast_mode_parse(const char *s, enum sockfast_mode *m)

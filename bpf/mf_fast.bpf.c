@@ -10,10 +10,15 @@
  *    steered it to the agent), the pod being one of this node's;
  *  - the agent's socket that accepted it, in the agent's own network
  *    namespace, whose local address is that VIP:port;
+ *  - the agent's own connection to a pod of this node (a same-node call's
+ *    second hop, a health probe): its socket, in the agent's namespace and
+ *    carrying the agent's mark (MF_SKB_MARK_AGENT), and the pod's that
+ *    accepted it from the node's address;
  *  - the connections of the agent's self-test, on 127.0.0.1 to the port
  *    in mf_fast_probe.
  * Each gets a socket storage (mf_fast_socks) naming the pair its bytes
- * are judged by: (destination service, source pod's identity).
+ * are judged by: (destination service, source pod's identity), or
+ * MF_FAST_SRC_UPSTREAM for the agent's connection to a pod.
  *
  * mf_fast_msg (sk_msg, on the SOCKHASH) runs on each send of those
  * sockets.  The first send decides the connection, for good:
@@ -24,6 +29,10 @@
  *  - else every send takes the TCP path, counted under its verdict:
  *    denied traffic never takes the fast path, and the agent refuses it
  *    as it always does.
+ * A pod's end of the agent's connection to it needs no verdict: its
+ * sends are answers on a connection the agent authorized before it made
+ * it.  They move when the peer is in the map, which only the agent's
+ * marked socket can be: a pod's answers to anyone else take TCP.
  * Deciding once keeps the byte order: a receiver reads what was moved
  * before what TCP brought, so one connection never mixes the two.
  * A receiver slower than its sender: bytes moved into a socket are
@@ -150,6 +159,14 @@ fast_local_pod(const struct mf_config *cfg, __u32 ip)
 	return ep;
 }
 
+/* Whether @skops's socket carries the agent's mark. */
+static __always_inline bool fast_agent_marked(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+
+	return sk && sk->mark == MF_SKB_MARK_AGENT;
+}
+
 /*
  * Whether the connection of @skops is a mesh path, and which end: fills
  * @fs (pair, agent) and returns true when it is.
@@ -185,24 +202,39 @@ static __always_inline bool fast_classify(struct bpf_sock_ops *skops,
 	if (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB) {
 		/* A pod of this node connected to a service. */
 		svc = fast_service(cfg, rip, t->remote_port);
-		if (!svc)
+		if (svc) {
+			ep = fast_local_pod(cfg, lip);
+			if (!ep)
+				return false;
+			fs->agent = 0;
+			goto pair;
+		}
+		/* The agent connected to a pod of this node. */
+		if (!mine || !fast_agent_marked(skops) ||
+		    !fast_local_pod(cfg, rip))
 			return false;
-		ep = fast_local_pod(cfg, lip);
-		if (!ep)
-			return false;
-		fs->agent = 0;
-	} else {
-		/* The agent accepted it: the VIP is its local address. */
-		if (!mine)
-			return false;
-		svc = fast_service(cfg, lip, t->local_port);
-		if (!svc)
-			return false;
+		fs->agent = 1;
+		goto upstream;
+	}
+	/* The agent accepted it: the VIP is its local address. */
+	svc = mine ? fast_service(cfg, lip, t->local_port) : NULL;
+	if (svc) {
 		ep = fast_local_pod(cfg, rip);
 		if (!ep)
 			return false;
 		fs->agent = 1;
+		goto pair;
 	}
+	/* A pod of this node accepted a connection from the node's address:
+	 * the agent's, if its end is in the map. */
+	if ((mf_node_ip && rip != mf_node_ip) || !fast_local_pod(cfg, lip))
+		return false;
+	fs->agent = 0;
+upstream:
+	fs->pair.service_id = 0;
+	fs->pair.src = MF_FAST_SRC_UPSTREAM;
+	return true;
+pair:
 	fs->pair.service_id = svc->id;
 	fs->pair.src = ep->identity_id;
 	return true;
@@ -328,6 +360,8 @@ static __always_inline __u8 fast_decide(struct sk_msg_md *msg,
 
 	if (st->agent)
 		return MF_FAST_TCP;
+	if (st->pair.src == MF_FAST_SRC_UPSTREAM)
+		goto move;
 	v = bpf_map_lookup_elem(&mf_fast_verdicts, &st->pair);
 	if (!v || v->action != MF_AUTHZ_ALLOW)
 		return MF_FAST_TCP;
@@ -337,6 +371,7 @@ static __always_inline __u8 fast_decide(struct sk_msg_md *msg,
 		if (!cfg || cfg->epoch != v->epoch)
 			return MF_FAST_TCP;
 	}
+move:
 	if (!fast_peer_room(peer, msg->size))
 		return MF_FAST_TCP;
 	/* The helper says SK_PASS only when it found the peer socket. */
@@ -399,7 +434,11 @@ int mf_fast_msg(struct sk_msg_md *msg)
 		 * is gone, and TCP tells the sender so. */
 		st->state = MF_FAST_TCP;
 
-	if (st->state == MF_FAST_REDIRECT) {
+	if (st->state == MF_FAST_REDIRECT &&
+	    st->pair.src == MF_FAST_SRC_UPSTREAM) {
+		fast_count(MF_FAST_STAT_UPSTREAM_MSGS, 1);
+		fast_count(MF_FAST_STAT_UPSTREAM_BYTES, msg->size);
+	} else if (st->state == MF_FAST_REDIRECT) {
 		fast_count(MF_FAST_STAT_ALLOW_MSGS, 1);
 		fast_count(MF_FAST_STAT_ALLOW_BYTES, msg->size);
 	} else {

@@ -64,6 +64,10 @@ enum mf_sock_stat {
 #define MF_FAST_MAX_VERDICTS	65536
 /* A source that is no pod's identity id: the self-test's connections. */
 #define MF_FAST_SRC_PROBE	0xffffffffu
+/* The pair of the agent's own connection to a pod of its node, both ends:
+ * only the pod's answers move (into the agent's socket), by no verdict,
+ * as the agent authorized the connection before it opened it. */
+#define MF_FAST_SRC_UPSTREAM	0xfffffffeu
 
 /* Which pair a connection's bytes are judged by. */
 struct mf_fast_vkey {
@@ -107,6 +111,9 @@ enum mf_fast_stat {
 	MF_FAST_STAT_UNKNOWN_BYTES,
 	MF_FAST_STAT_AGENT_MSGS,	/* sends of the agent's own ends: TCP */
 	MF_FAST_STAT_AGENT_BYTES,
+	MF_FAST_STAT_UPSTREAM_MSGS,	/* a pod's sends moved into the agent's
+					 * connection to it */
+	MF_FAST_STAT_UPSTREAM_BYTES,
 	MF_FAST_STAT_MAX,
 };
 

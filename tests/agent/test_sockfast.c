@@ -19,10 +19,15 @@
  *  - a peer closing mid-message ends the sender's send with an error, no
  *    hang; half-close is relayed; a 4 MiB send() arrives whole;
  *  - a receiver that reads nothing holds the sender back: what is moved
- *    to it and not read stays bounded.
+ *    to it and not read stays bounded;
+ *  - the agent's own connection to a pod of its node (a Workload at
+ *    POD_IP in an applied policy; the agent's socket carries its mark):
+ *    the pod's answers are moved into the agent's socket, its requests
+ *    take TCP, and the same pod answering an unmarked client is not moved.
  * With --bench it times request and response round trips instead, moved
  * and by TCP (no assertion: figures for docs/benchmarks.md).
- * Needs root, bpffs and cgroup2.
+ * Needs root, bpffs and cgroup2.  It runs in a network namespace of its
+ * own, its loopback up, with the pod's address 10.250.0.2 on it.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -30,8 +35,11 @@
 #include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 
 #include "harness/test.h"
 #include "harness/ctl_harness.h"
@@ -43,6 +51,42 @@ static char cg_dir[128];	/* our cgroup under it */
 static bool made_run_dir;	/* MF_RUN_DIR_DEFAULT was ours to make */
 static struct sockfast *sf;
 static const char *skip_reason;
+
+/* The pod of the upstream case: a Workload's address, which may not be
+ * a loopback one. */
+#define POD_IP		0x0afa0002	/* 10.250.0.2 */
+
+/* A network namespace of our own: loopback up, POD_IP on it (an alias of
+ * lo: the kernel adds its local route).  0 or -errno. */
+static int netns_setup(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(POD_IP) };
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+			err = -errno;
+	} else {
+		err = -errno;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo:mf");
+	memcpy(&ifr.ifr_addr, &a, sizeof(a));
+	if (!err && ioctl(fd, SIOCSIFADDR, &ifr))
+		err = -errno;
+	close(fd);
+	return err;
+}
 
 /* Writes @text to file @path; 0 or -errno. */
 static int put_file(const char *path, const char *text)
@@ -389,6 +433,90 @@ static bool test_close_removes(void)
 	       ASSERT_EQ(sockfast_sockets(sf), 0);
 }
 
+/* A pod of the node at POD_IP:@port, in a policy applied under the pin
+ * root the fast path reads. */
+static bool apply_local_pod(unsigned int port)
+{
+	struct ctl_opts o = ch_opts(false);
+	char text[1024], path[128], *apply[] = { "apply", "-f", path, NULL };
+	struct ch_run r = { 0 };
+	bool ok;
+
+	snprintf(text, sizeof(text),
+		 "apiVersion: meshforge.io/v1alpha1\n"
+		 "kind: Mesh\nmetadata: {name: default}\n"
+		 "spec: {trustDomain: mesh.local}\n---\n"
+		 "apiVersion: meshforge.io/v1alpha1\n"
+		 "kind: Node\nmetadata: {name: n1}\nspec: {address: 10.250.0.1}\n---\n"
+		 "apiVersion: meshforge.io/v1alpha1\n"
+		 "kind: Service\nmetadata: {name: web}\n"
+		 "spec: {vip: 10.96.0.50, port: 80}\n---\n"
+		 "apiVersion: meshforge.io/v1alpha1\n"
+		 "kind: Workload\nmetadata: {name: w1}\n"
+		 "spec: {node: n1, ip: 10.250.0.2, port: %u, service: web, "
+		 "identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n", port);
+	ok = ch_write_file("local-pod.yaml", text, path, sizeof(path)) &&
+	     ch_capture(&o, apply, &r) && ASSERT_EQ(r.rc, CTL_EXIT_OK);
+	if (!ok)
+		fprintf(stderr, "apply: %s%s\n", r.out ? r.out : "", r.err ? r.err : "");
+	ch_run_free(&r);
+	return ok;
+}
+
+/* The agent's connection to a pod of this node: the pod answers 1 MiB
+ * in 16 answers, moved into the agent's socket and read intact; the agent's request
+ * took TCP; an unmarked client of the same pod gets its answer by TCP. */
+static bool test_upstream_answers_moved(void)
+{
+	struct sockaddr_in pod = { .sin_family = AF_INET };
+	uint64_t up, agent, up_after;
+	socklen_t len = sizeof(pod);
+	int pl = -1, up_fd = -1, pod_fd = -1, other = -1, pod2 = -1;
+	uint32_t mark = MF_SKB_MARK_AGENT;
+	bool ok;
+
+	if (skip_reason)
+		TEST_SKIP(skip_reason);
+	pod.sin_addr.s_addr = htonl(POD_IP);
+	pl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = ASSERT_TRUE(pl >= 0) &&
+	     ASSERT_EQ(bind(pl, (struct sockaddr *)&pod, sizeof(pod)), 0) &&
+	     ASSERT_EQ(listen(pl, 16), 0) &&
+	     ASSERT_EQ(getsockname(pl, (struct sockaddr *)&pod, &len), 0) &&
+	     apply_local_pod(ntohs(pod.sin_port));
+	up = stat_of(MF_FAST_STAT_UPSTREAM_BYTES);
+	agent = stat_of(MF_FAST_STAT_AGENT_BYTES);
+
+	/* The agent's end: its mark, as conn.c sets it. */
+	up_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = ok && ASSERT_TRUE(up_fd >= 0) &&
+	     ASSERT_EQ(setsockopt(up_fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)), 0) &&
+	     ASSERT_EQ(connect(up_fd, (struct sockaddr *)&pod, sizeof(pod)), 0) &&
+	     ASSERT_TRUE((pod_fd = accept4(pl, NULL, NULL, SOCK_CLOEXEC)) >= 0) &&
+	     send_all(up_fd, 3, 1000) && recv_all(pod_fd, 3, 1000) &&
+	     ASSERT_EQ(stat_of(MF_FAST_STAT_AGENT_BYTES) - agent, 1000);
+	/* As a relay reads: each answer taken before the next (one sent
+	 * whole first would be held back by the receiver's buffer, by
+	 * design: test_slow_receiver_bounded). */
+	for (unsigned int i = 0; ok && i < 16; i++)
+		ok = send_all(pod_fd, 4 + i, 65536) && recv_all(up_fd, 4 + i, 65536);
+	ok = ok && ASSERT_EQ(stat_of(MF_FAST_STAT_UPSTREAM_BYTES) - up, 1u << 20) &&
+	     ASSERT_EQ(stat_of(MF_FAST_STAT_AGENT_BYTES) - agent, 1000);
+	up_after = stat_of(MF_FAST_STAT_UPSTREAM_BYTES);
+
+	/* Anyone else's connection to the pod: its answers take TCP. */
+	other = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = ok && ASSERT_TRUE(other >= 0) &&
+	     ASSERT_EQ(connect(other, (struct sockaddr *)&pod, sizeof(pod)), 0) &&
+	     ASSERT_TRUE((pod2 = accept4(pl, NULL, NULL, SOCK_CLOEXEC)) >= 0) &&
+	     send_all(pod2, 5, 200000) && recv_all(other, 5, 200000) &&
+	     ASSERT_EQ(stat_of(MF_FAST_STAT_UPSTREAM_BYTES), up_after);
+	for (int *fd = (int[]){ pl, up_fd, pod_fd, other, pod2 }, i = 0; i < 5; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	return ok;
+}
+
 struct reader {
 	int fd;
 	size_t want;
@@ -673,6 +801,10 @@ int main(int argc, char **argv)
 	skip_reason = ch_skip_reason;
 	if (!skip_reason && kreq_fast_path() <= 0)
 		skip_reason = "the kernel lacks sockops, sk_msg or SOCKHASH";
+	if (!skip_reason && (err = netns_setup())) {
+		fprintf(stderr, "network namespace: %s\n", strerror(-err));
+		skip_reason = "cannot make a network namespace of our own";
+	}
 	if (!skip_reason && (err = cg_setup())) {
 		fprintf(stderr, "cgroup2: %s\n", strerror(-err));
 		skip_reason = "cannot mount and enter a cgroup2 of our own";
@@ -698,6 +830,7 @@ int main(int argc, char **argv)
 	TEST_RUN(test_half_close);
 	TEST_RUN(test_large_write);
 	TEST_RUN(test_slow_receiver_bounded);
+	TEST_RUN(test_upstream_answers_moved);
 	if (lfd >= 0)
 		close(lfd);
 	cg_cleanup();

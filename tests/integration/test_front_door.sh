@@ -17,6 +17,9 @@
 #    /metrics), and pod a1's calls to web after the first (whose verdict
 #    the agent gives) are moved socket to socket into the agent, answered
 #    as before;
+#  - a same-node call (a1 to intruder, whose endpoint is a2 on node a):
+#    a2's answers are moved into the agent's connection to it, whole;
+#    a2's answers to a1 dialling it directly are not;
 #  - the agent's stop takes its cgroup links with it.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -45,7 +48,7 @@ MF_AGENT_ARGS="--log-level debug --sockmap auto --workload-cgroup $cg_client=$id
 	{ cat "$TL_TMP/start-a.log" >&2; fail agent_a_start; tl_finish; }
 "$TB" agents-start b >"$TL_TMP/start-b.log" 2>&1 ||
 	{ cat "$TL_TMP/start-b.log" >&2; fail agent_b_start; tl_finish; }
-for p in b1 b2; do
+for p in a2 b1 b2; do
 	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
 done
 log_a=$(tl_agent_log mf-node-a)
@@ -137,6 +140,30 @@ if [ "$ok" = 1 ] && [ "${moved:-0}" -gt 0 ]; then
 	pass sockmap_pod_calls_moved
 else
 	fail sockmap_pod_calls_moved "answers ok=$ok, allow_msgs=${moved:-none}: $(metrics | grep sockmap_total)"
+fi
+
+# The second hop of a same-node call: a2's answers (64 KiB each, read by
+# the agent as they come) move into the agent's socket; a2 answering a1
+# directly (no agent on that connection) keeps to TCP.
+upstream() { metrics | sed -n 's/^meshforge_sockmap_total{stat="upstream_bytes"} //p'; }
+up0=$(upstream)
+ok=1
+for _ in 1 2 3; do
+	n=$(tb_exec a1 curl -sS -m 10 -o /dev/null -w '%{http_code} %{size_download}' http://10.96.0.12/bytes/65536 2>&1)
+	[ "$n" = "200 65536" ] || { ok=0; tl_log "a1 -> intruder got: $n"; }
+done
+up1=$(upstream)
+n=$(tb_exec a1 curl -sS -m 10 -o /dev/null -w '%{http_code} %{size_download}' http://10.78.1.12:8080/bytes/65536 2>&1)
+up2=$(upstream)
+if [ "$ok" = 1 ] && [ "$((${up1:-0} - ${up0:-0}))" -ge $((3 * 65536)) ]; then
+	pass sockmap_same_node_answers_moved
+else
+	fail sockmap_same_node_answers_moved "answers ok=$ok, upstream_bytes ${up0:-none} -> ${up1:-none}: $(metrics | grep sockmap_total)"
+fi
+if [ "$n" = "200 65536" ] && [ "${up2:-0}" = "${up1:-0}" ]; then
+	pass sockmap_direct_answers_not_moved
+else
+	fail sockmap_direct_answers_not_moved "a1 -> a2 direct got '$n', upstream_bytes ${up1:-none} -> ${up2:-none}"
 fi
 
 # The links go with the agent: after its stop, the cgroup's connect() is
