@@ -591,9 +591,9 @@ static int cmp_pt_full(const struct model_obj *o, size_t j, const char *what,
 /* MeshPassthrough into @cfg: of the policies that target the whole Mesh,
  * in name order (Kuma's merge), the last mode written, every IPv4 IP and
  * CIDR appendMatch, each with its port, and the ports of the Domain
- * matches the agent reads a name for (tls: the SNI, http: the Host; the
- * kernel steers those ports to it, and the agent matches the names itself
- * from the records).  IPv6 entries and grpc and http2 Domains are not
+ * matches the agent reads a name for (tls: the SNI, http, http2, grpc:
+ * the Host or :authority; the kernel steers those ports to it, and the
+ * agent matches the names itself from the records).  IPv6 entries are not
  * enforced (docs/policy.md); more networks or Domain ports than mf_config
  * holds are refused, said in @d (-ENOSPC). */
 static int cmp_passthrough(struct mf_config *cfg,
@@ -618,9 +618,7 @@ static int cmp_passthrough(struct mf_config *cfg,
 			char v[MF_HOST_MAX + 4];
 
 			if (m->type == MF_PASSTHROUGH_DOMAIN) {
-				if ((m->protocol == MF_PASSTHROUGH_TLS ||
-				     m->protocol == MF_PASSTHROUGH_HTTP) &&
-				    !cmp_pt_dom_port(cfg, m->port))
+				if (!cmp_pt_dom_port(cfg, m->port))
 					err = cmp_pt_full(objs[i], j,
 							  "Domain ports",
 							  MF_PT_DOM_PORTS_MAX,

@@ -180,9 +180,9 @@ static bool test_passthrough_config(void)
 }
 
 /* The Domain matches' ports into mf_config, for the kernel to steer to
- * the agent: tls and http ones, each port once, in the order written; a
- * grpc or http2 one is not read (not steered), nor one of a policy for
- * some workloads only; none written: none steered. */
+ * the agent: tls, http and grpc (and http2) ones, each port once, in the
+ * order written; not one of a policy for some workloads only (that
+ * workload's own passthrough has it); none written: none steered. */
 static bool test_passthrough_domain_ports(void)
 {
 	static const char yaml[] =
@@ -215,9 +215,10 @@ static bool test_passthrough_domain_ports(void)
 
 	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_MATCHED) &&
 	     ASSERT_EQ(c->pt_n, 1) && ASSERT_EQ(c->pt_dom_any, 0) &&
-	     ASSERT_EQ(c->pt_dom_n, 2) &&
+	     ASSERT_EQ(c->pt_dom_n, 3) &&
 	     ASSERT_EQ(c->pt_dom_port[0], 8443) &&
-	     ASSERT_EQ(c->pt_dom_port[1], 80);
+	     ASSERT_EQ(c->pt_dom_port[1], 80) &&
+	     ASSERT_EQ(c->pt_dom_port[2], 9090);
 	rec_set_free(&rs);
 	ok = ok && rh_compile(any_yaml, NULL, &rs);
 	ok = ok && ASSERT_EQ(c->pt_dom_any, 1) && ASSERT_EQ(c->pt_dom_n, 0);
