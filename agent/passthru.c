@@ -404,39 +404,78 @@ static bool passthru_proto_serves(uint8_t protocol, uint8_t proto)
 	       protocol == MF_PASSTHROUGH_GRPC;
 }
 
-bool passthru_admit(const struct policy *p, const struct mf_endpoint *src,
-		    uint16_t port, uint8_t proto, const char *name,
-		    const char **why)
+/* The MeshPassthrough records of @p that select @src, in Kuma's merge
+ * order (least precedent first): *c (the candidates) and *order (indexes
+ * into them), both the caller's to free, and their count.  Returns the
+ * count or -ENOMEM. */
+static int passthru_select(const struct policy *p,
+			   const struct mf_endpoint *src,
+			   struct sel_cand **c, size_t **order)
 {
 	const struct sel_ctx ctx = router_sel_ctx(p);
 	struct sel_workload self;
 	const struct sel_query q = { .self = &self,
 				     .section = MF_SEC_DEFAULT };
-	struct sel_cand *c = NULL;
-	size_t *order = NULL, n = 0;
-	uint8_t mode = 0;
-	bool any = false, ok = false;
-	int got = 0;
+	size_t n = 0;
+	int got;
 
-	*why = "out of memory";
-	if (router_cands(p, &kind_mesh_passthrough, &c, &n))
-		return false;
-	order = calloc(n ? n : 1, sizeof(*order));
+	*c = NULL;
+	*order = NULL;
+	if (router_cands(p, &kind_mesh_passthrough, c, &n))
+		return -ENOMEM;
+	*order = calloc(n ? n : 1, sizeof(**order));
+	if (!*order)
+		return -ENOMEM;
 	router_view(p, src, &self);
-	got = order && n ? sel_select(&kind_mesh_passthrough, c, n, &q, &ctx,
-				      order) : 0;
-	if (!order || got < 0)
-		goto out;
-	/* Kuma's merge, least precedent first: the last mode written
-	 * wins; appendMatch lists add up (a field named append*). */
+	got = n ? sel_select(&kind_mesh_passthrough, *c, n, &q, &ctx,
+			     *order) : 0;
+	return got < 0 ? -ENOMEM : got;
+}
+
+/* The mode of the records @c of @order (@got), merged: the last one
+ * written wins. */
+static uint8_t passthru_merged_mode(const struct sel_cand *c,
+				    const size_t *order, int got)
+{
+	uint8_t mode = 0;
+
 	for (int i = 0; i < got; i++) {
 		const struct mf_passthrough *pt = c[order[i]].val;
 
 		if (pt->conf.passthrough_mode)
 			mode = pt->conf.passthrough_mode;
 	}
+	return mode;
+}
+
+uint8_t passthru_mode(const struct policy *p, const struct mf_endpoint *src)
+{
+	struct sel_cand *c;
+	size_t *order;
+	int got = passthru_select(p, src, &c, &order);
+	uint8_t mode = got > 0 ? passthru_merged_mode(c, order, got) : 0;
+
+	free(order);
+	free(c);
+	return mode;
+}
+
+bool passthru_admit(const struct policy *p, const struct mf_endpoint *src,
+		    uint16_t port, uint8_t proto, const char *name,
+		    const char **why)
+{
+	struct sel_cand *c;
+	size_t *order;
+	bool any = false, ok = false;
+	int got = passthru_select(p, src, &c, &order);
+
+	*why = "out of memory";
+	if (got < 0)
+		goto out;
+	/* Kuma's merge, least precedent first: the last mode written
+	 * wins; appendMatch lists add up (a field named append*). */
 	*why = "passthroughMode is not Matched";
-	if (mode != MF_PASSTHROUGH_MATCHED)
+	if (passthru_merged_mode(c, order, got) != MF_PASSTHROUGH_MATCHED)
 		goto out;
 	for (int i = 0; i < got && !ok; i++) {
 		const struct mf_passthrough_conf *cf =

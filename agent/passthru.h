@@ -68,6 +68,11 @@ int passthru_name(const uint8_t *p, size_t n, uint8_t *proto,
  * way (see the top of this file). */
 bool passthru_domain_match(const char *pattern, const char *name);
 
+/* The passthroughMode in force for workload @src (NULL: none) in snapshot
+ * @p, merged as above; 0 when no MeshPassthrough sets one (or out of
+ * memory). */
+uint8_t passthru_mode(const struct policy *p, const struct mf_endpoint *src);
+
 /*
  * Whether the MeshPassthrough of snapshot @p for the workload @src (NULL:
  * none, only the policies that target the whole Mesh select it) admits a

@@ -1128,10 +1128,12 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
 	if (!svc && !front &&
-	    policy_passthrough_mode(p) == MF_PASSTHROUGH_MATCHED) {
+	    passthru_mode(p, policy_endpoint_by_ip(p,
+			  c->down_peer.sin_addr.s_addr)) ==
+	    MF_PASSTHROUGH_MATCHED) {
 		/* No service: the TC program steered it for a
-		 * MeshPassthrough Domain match.  Its name comes with its
-		 * first bytes. */
+		 * MeshPassthrough Domain match (the Mesh's or the source
+		 * workload's own).  Its name comes with its first bytes. */
 		c->passthrough = true;
 		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
 		return;
