@@ -387,6 +387,11 @@ struct pod_pt {
 	const __u16 *dom_port;
 };
 
+/* pod_pt_of() masks the profile's index with it (the verifier wants a
+ * bound it can see). */
+_Static_assert((MF_PT_PROFILES_MAX & (MF_PT_PROFILES_MAX - 1)) == 0,
+	       "MF_PT_PROFILES_MAX is a power of two");
+
 /* The MeshPassthrough the pod at @iph->saddr is held to: its profile when
  * a MeshSubset or Dataplane one selects it (its endpoint's pt_profile;
  * one lookup, made only when the policy has profiles), else the Mesh's. */
