@@ -53,7 +53,7 @@ LDFLAGS	+= $(SAN_FLAGS)
 endif
 CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 	   -Iinclude -Ilib -I$(O)/bpf $(WOLFSSL_CFLAGS) -MMD -MP
-LDLIBS	:= -lbpf -lelf -lz -luring -lyaml -lmnl -lxxhash $(WOLFSSL_LIBS) -lpthread -lm
+LDLIBS	:= -lbpf -lelf -lz -luring -lyaml -lmnl -lxxhash -lnghttp2 $(WOLFSSL_LIBS) -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	      -Ivmlinux/$(ARCH) -Iinclude -Ibpf
@@ -191,9 +191,13 @@ FUZZ_CFLAGS_http1 := -Wno-unused-parameter
 FUZZ_SRCS_hhead   := agent/hhead.c agent/bufq.c agent/heap.c agent/http1.c \
 		     $(LLHTTP_SRCS)
 FUZZ_CFLAGS_hhead := -Wno-unused-parameter
-# passthru reads names with http1 and admits them from a snapshot.
-FUZZ_SRCS_passthru   := agent/passthru.c agent/http1.c agent/policy.c \
-			agent/polkinds.c $(LLHTTP_SRCS)
+# passthru reads names with http1, tls_hello_sni() and nghttp2, and admits
+# them from a snapshot by selection (router.c).
+FUZZ_SRCS_passthru   = agent/passthru.c agent/http1.c agent/policy.c \
+			agent/polkinds.c agent/router.c agent/balance.c \
+			agent/hhead.c agent/lb.c agent/hosts.c agent/timer.c \
+			agent/crl.c agent/tls.c agent/tls_record.c \
+			$(FUZZ_SRCS_TLS) $(LLHTTP_SRCS)
 FUZZ_CFLAGS_passthru := -Wno-unused-parameter
 # The TLS targets: ctl/pki.c makes their certificates; tls_record includes
 # agent/tls.c and tls_record.c for their statics.  FUZZ_DEPS_<name>: what

@@ -664,11 +664,6 @@ uint32_t policy_config_flags(const struct policy *p)
 	return p->config.flags;
 }
 
-uint8_t policy_passthrough_mode(const struct policy *p)
-{
-	return p->config.pt_mode;
-}
-
 const char *policy_trust_domain(const struct policy *p)
 {
 	return p->config.trust_domain;

@@ -36,9 +36,6 @@ uint64_t policy_epoch(const struct policy *p);
 uint64_t policy_store_rev(const struct policy *p);
 /* mf_config.flags of the snapshot (MF_CONFIG_F_*). */
 uint32_t policy_config_flags(const struct policy *p);
-/* mf_config.pt_mode of the snapshot: the Mesh-wide MeshPassthrough mode
- * (enum mf_passthrough_mode), 0 when none is applied. */
-uint8_t policy_passthrough_mode(const struct policy *p);
 /* "" when no Mesh has been applied. */
 const char *policy_trust_domain(const struct policy *p);
 /* The Mesh object's name; "" when no Mesh has been applied. */

@@ -1128,10 +1128,12 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
 	if (!svc && !front &&
-	    policy_passthrough_mode(p) == MF_PASSTHROUGH_MATCHED) {
+	    passthru_mode(p, policy_endpoint_by_ip(p,
+			  c->down_peer.sin_addr.s_addr)) ==
+	    MF_PASSTHROUGH_MATCHED) {
 		/* No service: the TC program steered it for a
-		 * MeshPassthrough Domain match.  Its name comes with its
-		 * first bytes. */
+		 * MeshPassthrough Domain match (the Mesh's or the source
+		 * workload's own).  Its name comes with its first bytes. */
 		c->passthrough = true;
 		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
 		return;
@@ -1293,10 +1295,13 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 		tunnel_refuse(tu, c, STATS_REFUSE_PASSTHROUGH_DENIED, reason);
 		return;
 	}
-	if (!passthru_admit(c->policy, port, proto, name, &why)) {
+	if (!passthru_admit(c->policy, policy_endpoint_by_ip(c->policy,
+			    c->down_peer.sin_addr.s_addr), port, proto, name,
+			    &why)) {
 		snprintf(reason, sizeof(reason), "MeshPassthrough: %s %s: %s",
-			 proto == MF_PASSTHROUGH_TLS ? "SNI" : "Host", name,
-			 why);
+			 proto == MF_PASSTHROUGH_TLS ? "SNI" :
+			 proto == MF_PASSTHROUGH_HTTP2 ? ":authority" : "Host",
+			 name, why);
 		tunnel_refuse(tu, c, STATS_REFUSE_PASSTHROUGH_DENIED, reason);
 		return;
 	}
@@ -1308,7 +1313,9 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 			  (unsigned long long)c->id,
 			  conn_addr_str(&c->down_peer, src),
 			  conn_addr_str(&c->down_local, dst),
-			  proto == MF_PASSTHROUGH_TLS ? "sni" : "host", name);
+			  proto == MF_PASSTHROUGH_TLS ? "sni" :
+			  proto == MF_PASSTHROUGH_HTTP2 ? "authority" : "host",
+			  name);
 	}
 	/* What was read goes out first (conn_start_relay()); the buffer
 	 * goes back once it has. */

@@ -44,6 +44,7 @@ pkgs=(
 	libcurl4-openssl-dev etcd-server etcd-client
 	autoconf automake libtool dpkg-dev
 	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest testssl.sh
+	nghttp2-server
 	podman runc python3-yaml
 )
 

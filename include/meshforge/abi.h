@@ -211,6 +211,20 @@ struct mf_pt_net {
 	__u16 port;			/* host order, 0: every port */
 };
 
+/* Distinct MeshPassthroughs in force for some workloads only. */
+#define MF_PT_PROFILES_MAX	8
+/* The MeshPassthrough in force for the workloads a MeshSubset or
+ * Dataplane one selects: theirs merged over the Mesh's (Kuma's merge),
+ * the fields as mf_config.pt_* are for the rest. */
+struct mf_pt_profile {
+	__u8 mode;			/* enum mf_passthrough_mode, 0: none */
+	__u8 n;
+	__u8 dom_n;
+	__u8 dom_any;
+	struct mf_pt_net pt[MF_PT_NETS_MAX];
+	__u16 dom_port[MF_PT_DOM_PORTS_MAX];	/* host order */
+};
+
 struct mf_config {
 	__u64 epoch;			/* bumped once by every successful apply */
 	__u32 flags;			/* MF_CONFIG_F_* */
@@ -265,6 +279,14 @@ struct mf_config {
 	__u8 pt_dom_any;
 	struct mf_pt_net pt[MF_PT_NETS_MAX];
 	__u16 pt_dom_port[MF_PT_DOM_PORTS_MAX];	/* host order */
+	/* The MeshPassthroughs of some workloads only: a source pod whose
+	 * mf_endpoint.pt_profile is k > 0 is held to pt_prof[k - 1]
+	 * instead of the above.  pt_prof_dom: one of them has Domain
+	 * matches under Matched (later segments are then looked at). */
+	__u8 pt_nprof;
+	__u8 pt_prof_dom;
+	__u8 _pad5[2];
+	struct mf_pt_profile pt_prof[MF_PT_PROFILES_MAX];
 };
 
 enum mf_config_flags {
@@ -356,6 +378,10 @@ struct mf_endpoint {
 	char name[MF_NAME_MAX];		/* Workload object name */
 	__u32 tags;			/* mf_tagsets id of its tags, 0: none */
 	__u32 flags;			/* MF_ENDPOINT_F_* */
+	/* Its MeshPassthrough as a source: 0 the Mesh's (mf_config.pt_*),
+	 * k > 0 mf_config.pt_prof[k - 1] (a MeshSubset or Dataplane one
+	 * selects it). */
+	__u32 pt_profile;
 };
 
 enum mf_endpoint_flags {

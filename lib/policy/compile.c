@@ -557,97 +557,198 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 	cfg->fw_syn_interval_ms = cm->firewall.per_source.syn_rate.interval;
 }
 
-/* Adds @port to the Domain matches' ports of @cfg (0: every port).
+/* Adds @port to the Domain matches' ports of @pf (0: every port).
  * Returns false when the list is full. */
-static bool cmp_pt_dom_port(struct mf_config *cfg, __u16 port)
+static bool cmp_pt_dom_port(struct mf_pt_profile *pf, __u16 port)
 {
 	if (!port) {
-		cfg->pt_dom_any = 1;
+		pf->dom_any = 1;
 		return true;
 	}
-	for (unsigned i = 0; i < cfg->pt_dom_n; i++)
-		if (cfg->pt_dom_port[i] == port)
+	for (unsigned i = 0; i < pf->dom_n; i++)
+		if (pf->dom_port[i] == port)
 			return true;
-	if (cfg->pt_dom_n >= MF_PT_DOM_PORTS_MAX)
+	if (pf->dom_n >= MF_PT_DOM_PORTS_MAX)
 		return false;
-	cfg->pt_dom_port[cfg->pt_dom_n++] = port;
+	pf->dom_port[pf->dom_n++] = port;
 	return true;
 }
 
-/* A MeshPassthrough @o whose appendMatch[@j] does not fit in mf_config:
- * said in @d. */
+/* A MeshPassthrough @o whose appendMatch[@j] does not fit in mf_config
+ * for @whose ("the Mesh's", "Workload x's"): said in @d. */
 static int cmp_pt_full(const struct model_obj *o, size_t j, const char *what,
-		       unsigned int max, struct diag *d)
+		       unsigned int max, const char *whose, struct diag *d)
 {
 	char who[MF_NAME_MAX + 32], path[64];
 
 	snprintf(who, sizeof(who), "MeshPassthrough %s", o->name);
 	snprintf(path, sizeof(path), "spec.default.appendMatch[%zu]", j);
 	diag_add(d, o->loc.file ? &o->name_loc : NULL, who, path,
-		 "more than %u %s over the Mesh's MeshPassthroughs", max, what);
+		 "more than %u %s over %s MeshPassthroughs", max, what, whose);
 	return -ENOSPC;
 }
 
-/* MeshPassthrough into @cfg: of the policies that target the whole Mesh,
- * in name order (Kuma's merge), the last mode written, every IPv4 IP and
- * CIDR appendMatch, each with its port, and the ports of the Domain
- * matches the agent reads a name for (tls: the SNI, http: the Host; the
- * kernel steers those ports to it, and the agent matches the names itself
- * from the records).  IPv6 entries and grpc and http2 Domains are not
- * enforced (docs/policy.md); more networks or Domain ports than mf_config
- * holds are refused, said in @d (-ENOSPC). */
-static int cmp_passthrough(struct mf_config *cfg,
-			   const struct model_obj *const *objs, size_t n,
-			   struct diag *d)
+/* The MeshPassthrough records that apply to @self, of @c (@n), merged as
+ * Kuma merges them into @pf: least precedent first (select.h), the last
+ * mode written, every IPv4 IP and CIDR appendMatch (the lists of a field
+ * named append* add up), each with its port, and the ports of the Domain
+ * matches the agent reads a name for (tls: the SNI, http, http2, grpc:
+ * the Host or :authority; the kernel steers those ports to it, and the
+ * agent matches the names itself from the records).  IPv6 entries are not
+ * enforced (docs/policy.md).  *@narrow: a record that applies targets
+ * less than the whole Mesh.  More networks or Domain ports than @pf holds
+ * are refused, said in @d on the policy's match (found in @sorted, @nsorted)
+ * as @whose: -ENOSPC.  Returns 0, -ENOSPC or -ENOMEM. */
+static int cmp_pt_merge(const struct model_set *set, const struct sel_cand *c,
+			size_t n, const struct sel_workload *self,
+			const struct model_obj **sorted, size_t nsorted,
+			const char *whose, struct mf_pt_profile *pf,
+			bool *narrow, struct diag *d)
 {
-	int err = 0;
+	const enum model_kind pt_kind = (enum model_kind)(MODEL_GEN_FIRST +
+				REC_PASSTHROUGHS - REC_KIND_FIRST);
+	const struct sel_ctx ctx = sel_model_ctx(set);
+	const struct sel_query q = { .self = self, .section = MF_SEC_DEFAULT };
+	size_t *order;
+	int got, err = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct mf_passthrough *pt = (const void *)objs[i]->pol.recs;
-		const struct mf_passthrough_conf *c = &pt->conf;
+	memset(pf, 0, sizeof(*pf));
+	*narrow = false;
+	if (!n)
+		return 0;
+	order = calloc(n, sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	got = sel_select(&kind_mesh_passthrough, c, n, &q, &ctx, order);
+	for (int i = 0; i < got; i++) {
+		const struct mf_passthrough *pt = c[order[i]].val;
+		const struct mf_passthrough_conf *cf = &pt->conf;
+		const struct model_obj *o = NULL;
 
-		if (!objs[i]->pol.n || pt->hdr.target.kind != MF_REF_MESH)
-			continue;
-		if (c->passthrough_mode)
-			cfg->pt_mode = c->passthrough_mode;
-		for (size_t j = 0; j < c->nappend_match &&
+		if (pt->hdr.target.kind != MF_REF_MESH)
+			*narrow = true;
+		if (cf->passthrough_mode)
+			pf->mode = cf->passthrough_mode;
+		for (size_t j = 0; j < cf->nappend_match &&
 				   j < MF_PASSTHROUGH_MATCHES_MAX; j++) {
 			const struct mf_passthrough_match *m =
-				&c->append_match[j];
-			struct mf_pt_net *net = &cfg->pt[cfg->pt_n];
+				&cf->append_match[j];
+			struct mf_pt_net *net = &pf->pt[pf->n];
+			const char *what = "Domain ports";
+			unsigned int max = MF_PT_DOM_PORTS_MAX;
 			char v[MF_HOST_MAX + 4];
+			uint8_t a4[4];
+			uint8_t pfx;
 
 			if (m->type == MF_PASSTHROUGH_DOMAIN) {
-				if ((m->protocol == MF_PASSTHROUGH_TLS ||
-				     m->protocol == MF_PASSTHROUGH_HTTP) &&
-				    !cmp_pt_dom_port(cfg, m->port))
-					err = cmp_pt_full(objs[i], j,
-							  "Domain ports",
-							  MF_PT_DOM_PORTS_MAX,
-							  d);
-				continue;
+				if (cmp_pt_dom_port(pf, m->port))
+					continue;
+			} else {
+				snprintf(v, sizeof(v), "%.*s%s",
+					 (int)sizeof(m->value), m->value,
+					 m->type == MF_PASSTHROUGH_IP &&
+					 !strchr(m->value, '/') ? "/32" : "");
+				/* IPv6: not enforced. */
+				if (kind_parse_cidr4(v, a4, &pfx))
+					continue;
+				if (pf->n < MF_PT_NETS_MAX) {
+					memcpy(net->addr, a4, 4);
+					net->prefix = pfx;
+					net->port = m->port;
+					pf->n++;
+					continue;
+				}
+				what = "IPv4 networks";
+				max = MF_PT_NETS_MAX;
 			}
-			snprintf(v, sizeof(v), "%.*s%s", (int)sizeof(m->value),
-				 m->value, m->type == MF_PASSTHROUGH_IP &&
-				 !strchr(m->value, '/') ? "/32" : "");
-			if (cfg->pt_n >= MF_PT_NETS_MAX) {
-				uint8_t a4[4];
-				uint8_t pfx;
-
-				/* IPv6 would not be enforced anyway. */
-				if (!kind_parse_cidr4(v, a4, &pfx))
-					err = cmp_pt_full(objs[i], j,
-							  "IPv4 networks",
-							  MF_PT_NETS_MAX, d);
-				continue;
-			}
-			if (kind_parse_cidr4(v, net->addr, &net->prefix))
-				continue;	/* IPv6: not enforced */
-			net->port = m->port;
-			cfg->pt_n++;
+			o = model_sorted_find(sorted, nsorted, pt_kind,
+					      c[order[i]].name);
+			if (o)
+				err = cmp_pt_full(o, j, what, max, whose, d);
+			else
+				err = -ENOSPC;
 		}
 	}
+	free(order);
+	return got < 0 ? got : err;
+}
+
+/* MeshPassthrough into @cfg: the policies that target the whole Mesh
+ * (of @c, @n), merged (cmp_pt_merge()), for every source that no
+ * narrower one selects. */
+static int cmp_passthrough(struct mf_config *cfg, const struct model_set *set,
+			   const struct sel_cand *c, size_t n,
+			   const struct model_obj **sorted, size_t nsorted,
+			   struct diag *d)
+{
+	struct sel_cand *mesh = calloc(n ? n : 1, sizeof(*mesh));
+	const struct sel_workload none = { .name = NULL };
+	struct mf_pt_profile pf;
+	size_t nm = 0;
+	bool narrow;
+	int err;
+
+	if (!mesh)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (((const struct mf_passthrough *)c[i].val)->hdr.target.kind ==
+		    MF_REF_MESH)
+			mesh[nm++] = c[i];
+	err = cmp_pt_merge(set, mesh, nm, &none, sorted, nsorted,
+			   "the Mesh's", &pf, &narrow, d);
+	free(mesh);
+	cfg->pt_mode = pf.mode;
+	cfg->pt_n = pf.n;
+	cfg->pt_dom_n = pf.dom_n;
+	cfg->pt_dom_any = pf.dom_any;
+	memcpy(cfg->pt, pf.pt, sizeof(cfg->pt));
+	memcpy(cfg->pt_dom_port, pf.dom_port, sizeof(cfg->pt_dom_port));
 	return err;
+}
+
+/* The MeshPassthrough of endpoint @e as a source: 0 when only policies
+ * that target the whole Mesh select it (mf_config's), else the number of
+ * its profile in @cfg (pt_prof[k - 1], added when no workload had the
+ * same before; more than MF_PT_PROFILES_MAX are refused in @d,
+ * -ENOSPC).  Returns the number or -errno. */
+static int cmp_pt_profile(struct mf_config *cfg, const struct model_set *set,
+			  const struct sel_cand *c, size_t n,
+			  const struct ep_view *e,
+			  const struct model_obj **sorted, size_t nsorted,
+			  struct diag *d)
+{
+	struct sel_workload self = {
+		.name = e->o->name, .service = e->service[0] ? e->service :
+								 NULL,
+		.tags = model_tags_get(set, e->tags), .port = e->port,
+	};
+	char whose[MF_NAME_MAX + 32];
+	struct mf_pt_profile pf;
+	bool narrow;
+	int err;
+
+	if (!n)
+		return 0;
+	svcname_fill(set, &self);
+	snprintf(whose, sizeof(whose), "%s %s's",
+		 e->dataplane ? "Dataplane" : "Workload", e->o->name);
+	err = cmp_pt_merge(set, c, n, &self, sorted, nsorted, whose, &pf,
+			   &narrow, d);
+	if (err || !narrow)
+		return err;
+	for (unsigned i = 0; i < cfg->pt_nprof; i++)
+		if (!memcmp(&cfg->pt_prof[i], &pf, sizeof(pf)))
+			return (int)i + 1;
+	if (cfg->pt_nprof >= MF_PT_PROFILES_MAX) {
+		diag_add(d, e->o->loc.file ? &e->o->name_loc : NULL, whose,
+			 "metadata.name", "more than %u distinct MeshPassthroughs "
+			 "for some workloads only", MF_PT_PROFILES_MAX);
+		return -ENOSPC;
+	}
+	cfg->pt_prof[cfg->pt_nprof++] = pf;
+	if (pf.mode == MF_PASSTHROUGH_MATCHED && (pf.dom_n || pf.dom_any))
+		cfg->pt_prof_dom = 1;
+	return cfg->pt_nprof;
 }
 
 /* Merges @a (@na) and @b (@nb), each sorted by name, into @out. */
@@ -877,7 +978,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	const char *td = "";
 	struct sel_cand *tls = NULL;	/* the MeshTLS records */
 	struct sel_cand *mrl = NULL;	/* the MeshRateLimit records */
-	size_t ntls = 0, nmrl = 0;
+	struct sel_cand *ptc = NULL;	/* the MeshPassthrough records */
+	size_t ntls = 0, nmrl = 0, nptc = 0;
 	bool tls_modes = false;		/* an endpoint has a mode of its own */
 	int err;
 
@@ -892,14 +994,18 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	}
 
 	/* mf_config */
-	const enum model_kind pt_kind = (enum model_kind)(MODEL_GEN_FIRST +
-				REC_PASSTHROUGHS - REC_KIND_FIRST);
+	ptc = sel_model_cands(set, (enum model_kind)(MODEL_GEN_FIRST +
+				REC_PASSTHROUGHS - REC_KIND_FIRST), &nptc);
+	if (!ptc) {
+		err = -ENOMEM;
+		goto out;
+	}
 	if (cnt[MODEL_MESH]) {
 		const struct model_obj *m = sorted[first[MODEL_MESH]];
 
 		cmp_mesh(&out->config, m);
-		err = cmp_passthrough(&out->config, sorted + first[pt_kind],
-				      cnt[pt_kind], d);
+		err = cmp_passthrough(&out->config, set, ptc, nptc, sorted,
+				      set->n, d);
 		if (err)
 			goto out;
 		td = ((const struct core_mesh *)model_spec(m))->trust_domain;
@@ -1160,6 +1266,16 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		v.tags = e->tags;
 		v.flags = e->dataplane ? MF_ENDPOINT_F_DATAPLANE : 0;
 		v.flags |= cmp_tls_mode(set, tls, ntls, e);
+		if (cnt[MODEL_MESH]) {
+			int pf = cmp_pt_profile(&out->config, set, ptc, nptc,
+						e, sorted, set->n, d);
+
+			if (pf < 0) {
+				err = pf;
+				goto out;
+			}
+			v.pt_profile = (__u32)pf;
+		}
 		/* Still the workload's own record (its identity as a
 		 * source, its inbound); only clients pass it over. */
 		if (!msvc_identity_listed(set, svo[s - svc], e))
@@ -1213,6 +1329,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 out:
 	free(mrl);
 	free(tls);
+	free(ptc);
 	free(mtp_ids);
 	free(svc_eps);
 	free(gws);

@@ -12,10 +12,22 @@
  * it.  The policy: a snapshot compiled from YAML admits a name by the
  * protocol, port and value of the Mesh-wide Domain matches, refuses it
  * otherwise with a reason, and refuses everything unless the mode is
- * Matched.
+ * Matched.  HTTP/2 with prior knowledge: the :authority of the first
+ * request of what a real nghttp2 client session sends (its preface,
+ * SETTINGS, a WINDOW_UPDATE, HEADERS), its port left out, 0 for each
+ * shorter prefix, the same with its header block split into HEADERS and
+ * CONTINUATION frames; Host when there is no :authority; -EPROTO for a
+ * preface followed by garbage or by a DATA frame before any request.
+ * http, http2 and grpc Domain matches serve HTTP/1.1 and HTTP/2 alike.
+ * Targets: a MeshSubset or Dataplane MeshPassthrough applies to the
+ * workloads it selects only, its mode over the Mesh's, its appendMatch
+ * added to the Mesh's.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+
+#include <nghttp2/nghttp2.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -184,6 +196,201 @@ static bool test_name_bytes(void)
 	return ok;
 }
 
+/* What a client session of nghttp2 sends. */
+struct h2out {
+	uint8_t buf[8192];
+	size_t len;
+};
+
+static ssize_t h2_send(nghttp2_session *s, const uint8_t *data, size_t n,
+		       int flags, void *arg)
+{
+	struct h2out *o = arg;
+
+	(void)s;
+	(void)flags;
+	if (n > sizeof(o->buf) - o->len)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	memcpy(o->buf + o->len, data, n);
+	o->len += n;
+	return (ssize_t)n;
+}
+
+#define H2_NV(n, v)                                                           \
+	{ (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1,       \
+	  NGHTTP2_NV_FLAG_NONE }
+
+/* The first flight of an nghttp2 client (its preface, SETTINGS, with
+ * @window a WINDOW_UPDATE, then the request of @nva) into @o. */
+static bool h2_client(const nghttp2_nv *nva, size_t nnv, bool window,
+		      struct h2out *o)
+{
+	nghttp2_session_callbacks *cbs = NULL;
+	nghttp2_session *s = NULL;
+	bool ok;
+
+	o->len = 0;
+	ok = ASSERT_EQ(nghttp2_session_callbacks_new(&cbs), 0);
+	if (ok)
+		nghttp2_session_callbacks_set_send_callback(cbs, h2_send);
+	ok = ok && ASSERT_EQ(nghttp2_session_client_new(&s, cbs, o), 0) &&
+	     ASSERT_EQ(nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, NULL, 0),
+		       0) &&
+	     (!window || ASSERT_EQ(nghttp2_submit_window_update(
+					   s, NGHTTP2_FLAG_NONE, 0, 1 << 20),
+				   0)) &&
+	     ASSERT_EQ(nghttp2_submit_request(s, NULL, nva, nnv, NULL, NULL),
+		       1) &&
+	     ASSERT_EQ(nghttp2_session_send(s), 0) &&
+	     ASSERT_GE(o->len, NGHTTP2_CLIENT_MAGIC_LEN + 10) &&
+	     ASSERT_EQ(memcmp(o->buf, NGHTTP2_CLIENT_MAGIC,
+			      NGHTTP2_CLIENT_MAGIC_LEN), 0);
+	nghttp2_session_del(s);
+	nghttp2_session_callbacks_del(cbs);
+	return ok;
+}
+
+static const nghttp2_nv h2_req[] = {
+	H2_NV(":method", "GET"), H2_NV(":scheme", "http"),
+	H2_NV(":authority", "H2.Example.test:8080"), H2_NV(":path", "/x"),
+	H2_NV("user-agent", "t"),
+};
+
+/* The :authority of a real client's first request, its port left out;
+ * 0 from every shorter prefix (the flight split anywhere). */
+static bool test_h2(void)
+{
+	char name[PASSTHRU_NAME_MAX];
+	const char *why = NULL;
+	struct h2out o;
+	uint8_t proto = 0;
+	bool ok = h2_client(h2_req, 5, true, &o);
+
+	ok = ok && ASSERT_EQ(passthru_name(o.buf, o.len, &proto, name, &why),
+			     (int)strlen("h2.example.test")) &&
+	     ASSERT_EQ(proto, MF_PASSTHROUGH_HTTP2) &&
+	     ASSERT_STREQ(name, "h2.example.test");
+	for (size_t n = 0; ok && n < o.len; n++)
+		ok = ASSERT_EQ(passthru_name(o.buf, n, &proto, name, &why), 0);
+	return ok;
+}
+
+/* The offset of the first frame of type @type after the preface of @o,
+ * or 0. */
+static size_t h2_find(const struct h2out *o, uint8_t type)
+{
+	size_t off = NGHTTP2_CLIENT_MAGIC_LEN;
+
+	while (off + 9 <= o->len) {
+		size_t len = (size_t)o->buf[off] << 16 |
+			     (size_t)o->buf[off + 1] << 8 | o->buf[off + 2];
+
+		if (o->buf[off + 3] == type)
+			return off;
+		off += 9 + len;
+	}
+	return 0;
+}
+
+/* The same request, its header block (nghttp2's HPACK) cut into a
+ * HEADERS frame without END_HEADERS and two CONTINUATION frames. */
+static bool test_h2_continuation(void)
+{
+	char name[PASSTHRU_NAME_MAX];
+	const char *why = NULL;
+	struct h2out o, c = { .len = 0 };
+	uint8_t proto = 0;
+	size_t at, len, cut[3];
+	bool ok = h2_client(h2_req, 5, false, &o);
+
+	at = ok ? h2_find(&o, NGHTTP2_HEADERS) : 0;
+	ok = ok && ASSERT_NE(at, 0) &&
+	     ASSERT_EQ(o.buf[at + 4] & (NGHTTP2_FLAG_PADDED |
+					NGHTTP2_FLAG_PRIORITY), 0);
+	if (!ok)
+		return false;
+	len = (size_t)o.buf[at] << 16 | (size_t)o.buf[at + 1] << 8 |
+	      o.buf[at + 2];
+	ok = ASSERT_GE(len, 6) && ASSERT_EQ(at + 9 + len, o.len);
+	cut[0] = len / 3;
+	cut[1] = len / 3;
+	cut[2] = len - 2 * (len / 3);
+	memcpy(c.buf, o.buf, at);
+	c.len = at;
+	for (int i = 0, off = 0; ok && i < 3; off += (int)cut[i], i++) {
+		uint8_t *f = c.buf + c.len;
+
+		f[0] = 0;
+		f[1] = (uint8_t)(cut[i] >> 8);
+		f[2] = (uint8_t)cut[i];
+		f[3] = i == 0 ? NGHTTP2_HEADERS : NGHTTP2_CONTINUATION;
+		f[4] = i == 0 ? o.buf[at + 4] & ~NGHTTP2_FLAG_END_HEADERS :
+		       i == 2 ? NGHTTP2_FLAG_END_HEADERS : 0;
+		memcpy(f + 5, o.buf + at + 5, 4);	/* the stream */
+		memcpy(f + 9, o.buf + at + 9 + off, cut[i]);
+		c.len += 9 + cut[i];
+	}
+	ok = ok && ASSERT_EQ(passthru_name(c.buf, c.len, &proto, name, &why),
+			     (int)strlen("h2.example.test")) &&
+	     ASSERT_STREQ(name, "h2.example.test");
+	/* Before the last CONTINUATION is whole: more bytes. */
+	for (size_t n = at; ok && n < c.len; n++)
+		ok = ASSERT_EQ(passthru_name(c.buf, n, &proto, name, &why), 0);
+	return ok;
+}
+
+/* Host stands in for a missing :authority. */
+static bool test_h2_host(void)
+{
+	static const nghttp2_nv req[] = {
+		H2_NV(":method", "GET"), H2_NV(":scheme", "http"),
+		H2_NV(":path", "/"), H2_NV("host", "Grpc.Example.test"),
+	};
+	char name[PASSTHRU_NAME_MAX];
+	const char *why = NULL;
+	struct h2out o;
+	uint8_t proto = 0;
+	bool ok = h2_client(req, 4, false, &o);
+
+	return ok &&
+	       ASSERT_EQ(passthru_name(o.buf, o.len, &proto, name, &why),
+			 (int)strlen("grpc.example.test")) &&
+	       ASSERT_STREQ(name, "grpc.example.test");
+}
+
+/* Garbage after the preface, and a DATA frame before any request, are
+ * no HTTP/2 request; a preface that goes wrong is no HTTP either. */
+static bool test_h2_garbage(void)
+{
+	char name[PASSTHRU_NAME_MAX];
+	const char *why = NULL;
+	struct h2out o, g;
+	uint8_t proto = 0;
+	size_t at;
+	bool ok = h2_client(h2_req, 5, false, &o);
+
+	memcpy(g.buf, NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN);
+	memset(g.buf + NGHTTP2_CLIENT_MAGIC_LEN, 0xff, 64);
+	g.len = NGHTTP2_CLIENT_MAGIC_LEN + 64;
+	ok = ok && ASSERT_EQ(passthru_name(g.buf, g.len, &proto, name, &why),
+			     -EPROTO) &&
+	     ASSERT_EQ(proto, MF_PASSTHROUGH_HTTP2) &&
+	     ASSERT_STREQ(why, "not an HTTP/2 request");
+	/* The client's HEADERS made a DATA frame on stream 1. */
+	at = ok ? h2_find(&o, NGHTTP2_HEADERS) : 0;
+	ok = ok && ASSERT_NE(at, 0);
+	if (ok) {
+		o.buf[at + 3] = NGHTTP2_DATA;
+		o.buf[at + 4] = 0;
+	}
+	ok = ok && ASSERT_EQ(passthru_name(o.buf, o.len, &proto, name, &why),
+			     -EPROTO);
+	memcpy(g.buf, "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", 24);
+	ok = ok && ASSERT_EQ(passthru_name(g.buf, 24, &proto, name, &why),
+			     -EPROTO);
+	return ok;
+}
+
 /* Kuma's domain matching. */
 static bool test_domain_match(void)
 {
@@ -232,33 +439,165 @@ static bool test_admit(void)
 	bool ok;
 
 	ok = ASSERT_TRUE(p) &&
-	     ASSERT_TRUE(passthru_admit(p, 8443, MF_PASSTHROUGH_TLS,
+	     ASSERT_TRUE(passthru_admit(p, NULL, 8443, MF_PASSTHROUGH_TLS,
 					"api.example.test", &why)) &&
-	     ASSERT_TRUE(passthru_admit(p, 9999, MF_PASSTHROUGH_TLS,
+	     ASSERT_TRUE(passthru_admit(p, NULL, 9999, MF_PASSTHROUGH_TLS,
 					"x.wild.test", &why)) &&
-	     ASSERT_TRUE(passthru_admit(p, 80, MF_PASSTHROUGH_HTTP,
+	     ASSERT_TRUE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP,
 					"www.example.test", &why));
-	ok = ok && ASSERT_FALSE(passthru_admit(p, 8443, MF_PASSTHROUGH_TLS,
+	ok = ok && ASSERT_FALSE(passthru_admit(p, NULL, 8443, MF_PASSTHROUGH_TLS,
 					       "evil.example.test", &why)) &&
 	     ASSERT_STREQ(why, "no Domain match has the name");
 	/* The right name on another port, or over another protocol. */
-	ok = ok && ASSERT_FALSE(passthru_admit(p, 8444, MF_PASSTHROUGH_TLS,
+	ok = ok && ASSERT_FALSE(passthru_admit(p, NULL, 8444, MF_PASSTHROUGH_TLS,
 					       "api.example.test", &why)) &&
-	     ASSERT_FALSE(passthru_admit(p, 8443, MF_PASSTHROUGH_HTTP,
+	     ASSERT_FALSE(passthru_admit(p, NULL, 8443, MF_PASSTHROUGH_HTTP,
 					 "api.example.test", &why)) &&
-	     ASSERT_STREQ(why, "no http Domain match on the port") &&
-	     ASSERT_FALSE(passthru_admit(p, 80, MF_PASSTHROUGH_TLS,
+	     ASSERT_STREQ(why, "no http, http2 or grpc Domain match on the port") &&
+	     ASSERT_FALSE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_TLS,
 					 "www.example.test", &why));
 	if (p)
 		policy_put(p);
 
 	p = ok ? rh_yaml_snapshot(PT_DOC("All", PT_MATCHES), 1) : NULL;
 	ok = ok && ASSERT_TRUE(p) &&
-	     ASSERT_FALSE(passthru_admit(p, 8443, MF_PASSTHROUGH_TLS,
+	     ASSERT_FALSE(passthru_admit(p, NULL, 8443, MF_PASSTHROUGH_TLS,
 					 "api.example.test", &why)) &&
 	     ASSERT_STREQ(why, "passthroughMode is not Matched");
 	if (p)
 		policy_put(p);
+	return ok;
+}
+
+#define PT_SUBSET_DOC(mesh_mode, kind_sel, sub_mode)                          \
+	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"         \
+	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
+	RH_DOC("Service", "x") "spec: {vip: 10.96.0.10, port: 80}\n"          \
+	RH_DOC("Service", "y") "spec: {vip: 10.96.0.11, port: 80}\n"          \
+	PT_WL("x1", "10.1.0.1", "x", "team: a")                               \
+	PT_WL("y1", "10.1.0.2", "y", "team: b")                               \
+	RH_DOC("MeshPassthrough", "mesh-wide")                                \
+	"spec:\n  targetRef: {kind: Mesh}\n"                                  \
+	"  default:\n    passthroughMode: " mesh_mode "\n    appendMatch:\n"  \
+	"      - {type: Domain, value: all.test, port: 80, protocol: http}\n" \
+	RH_DOC("MeshPassthrough", "team-a")                                   \
+	"spec:\n  targetRef: " kind_sel "\n"                                  \
+	"  default:\n    passthroughMode: " sub_mode "\n    appendMatch:\n"   \
+	"      - {type: Domain, value: h2.test, port: 80, protocol: http2}\n"
+
+#define PT_WL(name, ip, svc, tags)                                            \
+	RH_DOC("Workload", name)                                              \
+	"spec: {node: n1, ip: " ip ", port: 8080, service: " svc ", "         \
+	"identity: \"spiffe://mesh.local/ns/default/sa/" svc "\", "           \
+	"tags: {" tags "}}\n"
+
+static const struct mf_endpoint *pt_ep(struct policy *p, const char *ip)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, ip, &a);
+	return policy_endpoint_by_ip(p, a.s_addr);
+}
+
+/* http, http2 and grpc matches serve HTTP/1.1 and HTTP/2 alike; tls only
+ * a ClientHello. */
+static bool test_admit_http2(void)
+{
+	struct policy *p = rh_yaml_snapshot(PT_DOC("Matched",
+		"      - {type: Domain, value: h2.test, port: 80, "
+		"protocol: http2}\n"
+		"      - {type: Domain, value: grpc.test, port: 50051, "
+		"protocol: grpc}\n"), 1);
+	const char *why = NULL;
+	bool ok;
+
+	ok = ASSERT_TRUE(p) &&
+	     ASSERT_TRUE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP2,
+					"h2.test", &why)) &&
+	     ASSERT_TRUE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP,
+					"h2.test", &why)) &&
+	     ASSERT_TRUE(passthru_admit(p, NULL, 50051, MF_PASSTHROUGH_HTTP2,
+					"grpc.test", &why)) &&
+	     ASSERT_FALSE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP2,
+					 "other.test", &why)) &&
+	     ASSERT_STREQ(why, "no Domain match has the name") &&
+	     ASSERT_FALSE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_TLS,
+					 "h2.test", &why)) &&
+	     ASSERT_FALSE(passthru_admit(p, NULL, 50052, MF_PASSTHROUGH_HTTP2,
+					 "grpc.test", &why));
+	if (p)
+		policy_put(p);
+	return ok;
+}
+
+/* A MeshSubset (and a Dataplane) MeshPassthrough: the workloads it
+ * selects get its mode and its matches added to the Mesh's; the others
+ * only the Mesh's. */
+static bool test_admit_targets(void)
+{
+	static const char *const docs[] = {
+		PT_SUBSET_DOC("None", "{kind: MeshSubset, tags: {team: a}}",
+			      "Matched"),
+		PT_SUBSET_DOC("None", "{kind: Dataplane, name: x1}", "Matched"),
+		PT_SUBSET_DOC("Matched", "{kind: MeshSubset, tags: {team: a}}",
+			      "Matched"),
+		PT_SUBSET_DOC("Matched", "{kind: MeshSubset, tags: {team: a}}",
+			      "All"),
+	};
+	const char *why = NULL;
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < 4; i++) {
+		struct policy *p = rh_yaml_snapshot(docs[i], 1);
+		const struct mf_endpoint *x = p ? pt_ep(p, "10.1.0.1") : NULL,
+					 *y = p ? pt_ep(p, "10.1.0.2") : NULL;
+
+		ok = ASSERT_TRUE(p) && ASSERT_TRUE(x) && ASSERT_TRUE(y);
+		if (ok && i < 2) {
+			/* The Mesh says None: x is Matched by its own,
+			 * and has the Mesh's matches too; y none. */
+			ok = ASSERT_TRUE(passthru_admit(p, x, 80,
+					 MF_PASSTHROUGH_HTTP2, "h2.test",
+					 &why)) &&
+			     ASSERT_TRUE(passthru_admit(p, x, 80,
+					 MF_PASSTHROUGH_HTTP, "all.test",
+					 &why)) &&
+			     ASSERT_FALSE(passthru_admit(p, y, 80,
+					  MF_PASSTHROUGH_HTTP2, "h2.test",
+					  &why)) &&
+			     ASSERT_STREQ(why,
+					  "passthroughMode is not Matched") &&
+			     ASSERT_FALSE(passthru_admit(p, NULL, 80,
+					  MF_PASSTHROUGH_HTTP, "all.test",
+					  &why));
+		} else if (ok && i == 2) {
+			/* Both Matched: y has the Mesh's match only. */
+			ok = ASSERT_TRUE(passthru_admit(p, x, 80,
+					 MF_PASSTHROUGH_HTTP2, "h2.test",
+					 &why)) &&
+			     ASSERT_TRUE(passthru_admit(p, y, 80,
+					 MF_PASSTHROUGH_HTTP, "all.test",
+					 &why)) &&
+			     ASSERT_FALSE(passthru_admit(p, y, 80,
+					  MF_PASSTHROUGH_HTTP2, "h2.test",
+					  &why)) &&
+			     ASSERT_STREQ(why, "no Domain match has the name");
+		} else if (ok) {
+			/* x's own All wins over the Mesh's Matched: the
+			 * kernel lets its connections through, the agent
+			 * reads no name for it. */
+			ok = ASSERT_FALSE(passthru_admit(p, x, 80,
+					  MF_PASSTHROUGH_HTTP, "all.test",
+					  &why)) &&
+			     ASSERT_STREQ(why,
+					  "passthroughMode is not Matched") &&
+			     ASSERT_TRUE(passthru_admit(p, y, 80,
+					 MF_PASSTHROUGH_HTTP, "all.test",
+					 &why));
+		}
+		if (p)
+			policy_put(p);
+	}
 	return ok;
 }
 
@@ -271,7 +610,13 @@ int main(void)
 	TEST_RUN(test_host);
 	TEST_RUN(test_name_bytes);
 	TEST_RUN(test_domain_match);
+	TEST_RUN(test_h2);
+	TEST_RUN(test_h2_continuation);
+	TEST_RUN(test_h2_host);
+	TEST_RUN(test_h2_garbage);
 	TEST_RUN(test_admit);
+	TEST_RUN(test_admit_http2);
+	TEST_RUN(test_admit_targets);
 	wolfSSL_Cleanup();
 	TEST_MAIN_END();
 }

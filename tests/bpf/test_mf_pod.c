@@ -827,6 +827,125 @@ static bool test_passthrough_domain_steered(void)
 	return ok;
 }
 
+/* Profile 1 of mf_config: @mode, the network 10.99.3.0/24 on port 80
+ * admitted, Domain matches on port 8443; the Mesh's stays as pt_set()
+ * left it.  @n 0 takes the profiles away. */
+static bool pt_profile_set(__u8 mode, __u8 n)
+{
+	int fd = bpf_map__fd(skel->maps.mf_config);
+	struct mf_pt_profile *pf;
+	struct mf_config cfg;
+	__u32 zero = 0;
+
+	if (!ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, &cfg), 0))
+		return false;
+	pf = &cfg.pt_prof[0];
+	memset(pf, 0, sizeof(*pf));
+	pf->mode = mode;
+	pf->n = 1;
+	inet_pton(AF_INET, "10.99.3.0", pf->pt[0].addr);
+	pf->pt[0].prefix = 24;
+	pf->pt[0].port = 80;
+	pf->dom_n = 1;
+	pf->dom_port[0] = 8443;
+	cfg.pt_nprof = n;
+	cfg.pt_prof_dom = n && mode == MF_PASSTHROUGH_MATCHED;
+	return ASSERT_EQ(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+}
+
+/* The endpoint record of source @ip with MeshPassthrough profile @pf
+ * (an assertion). */
+static bool pt_source_set(const char *ip, __u32 pf)
+{
+	struct mf_endpoint_key k = { .half = 0 };
+	struct mf_endpoint ep = { .service_id = 1, .pt_profile = pf };
+
+	inet_pton(AF_INET, ip, k.ip);
+	return ASSERT_EQ(bpf_map_update_elem(
+				 bpf_map__fd(skel->maps.mf_endpoints), &k, &ep,
+				 BPF_ANY), 0);
+}
+
+static void pt_source_del(const char *ip)
+{
+	struct mf_endpoint_key k = { .half = 0 };
+
+	inet_pton(AF_INET, ip, k.ip);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.mf_endpoints), &k);
+}
+
+/*
+ * A MeshPassthrough for some workloads only (mf_config.pt_prof[], named
+ * by the source's endpoint): the Mesh says None; pod X (TEST_POD), whose
+ * endpoint has profile 1 (Matched, 10.99.3.0/24 on port 80, Domain port
+ * 8443), reaches that network and has 8443 steered to the agent, a later
+ * segment too, while its SYN elsewhere is dropped; pod Y (10.78.1.12),
+ * a workload without a profile, and a source that is no workload are
+ * held to the Mesh's None.  A profile of All lets X reach anything.
+ * Without profiles in mf_config, X's endpoint is not even looked at.
+ */
+static bool test_passthrough_profile(void)
+{
+	const struct frame x_net = { .daddr = "10.99.3.5", .dport = 80 },
+			   x_other_port = { .daddr = "10.99.3.5", .dport = 81 },
+			   x_dom = { .daddr = "10.99.2.5", .dport = 8443 },
+			   x_dom_later = { .daddr = "10.99.2.5", .dport = 8443,
+					   .ack = true },
+			   y_net = { .saddr = "10.78.1.12",
+				     .daddr = "10.99.3.5", .dport = 80 },
+			   y_dom = { .saddr = "10.78.1.12",
+				     .daddr = "10.99.2.5", .dport = 8443 },
+			   z_net = { .saddr = "10.78.1.13",
+				     .daddr = "10.99.3.5", .dport = 80 };
+	int prog, lfd;
+	struct run r;
+	bool ok;
+
+	CASE_PROLOGUE();
+	prog = bpf_program__fd(skel->progs.mf_pod_ingress);
+	lfd = listener_open(TEST_PORT);
+	if (!ASSERT_GE(lfd, 0))
+		return false;
+	ok = pt_set(MF_PASSTHROUGH_NONE, 0) &&
+	     pt_profile_set(MF_PASSTHROUGH_MATCHED, 1) &&
+	     pt_source_set(TEST_POD, 1) && pt_source_set("10.78.1.12", 0);
+	ok = ok && frame_run(prog, &x_net, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS, MF_STAT_POD_PASSED) &&
+	     frame_run(prog, &x_other_port, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS,
+			    MF_STAT_DROP_PASSTHROUGH) &&
+	     frame_run(prog, &x_dom, 0, &r) && assert_steered(&r) &&
+	     ASSERT_EQ(r.mark, MF_SKB_MARK_PASSTHROUGH) &&
+	     frame_run(prog, &x_dom_later, 0, &r) && assert_steered(&r) &&
+	     ASSERT_EQ(r.mark, MF_SKB_MARK_PASSTHROUGH);
+	ok = ok && frame_run(prog, &y_net, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS,
+			    MF_STAT_DROP_PASSTHROUGH) &&
+	     frame_run(prog, &y_dom, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS,
+			    MF_STAT_DROP_PASSTHROUGH) &&
+	     frame_run(prog, &z_net, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_SHOT);
+	/* X's own All. */
+	ok = ok && pt_profile_set(MF_PASSTHROUGH_ALL, 1) &&
+	     frame_run(prog, &x_other_port, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) && ASSERT_EQ(r.mark, 0);
+	/* No profiles: X is the Mesh's again. */
+	ok = ok && pt_profile_set(MF_PASSTHROUGH_MATCHED, 0) &&
+	     frame_run(prog, &x_net, 0, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_SHOT);
+	pt_source_del(TEST_POD);
+	pt_source_del("10.78.1.12");
+	pt_profile_set(0, 0);
+	pt_set(0, 0);
+	close(lfd);
+	return ok;
+}
+
 /* mf_pod_egress on @f (mark @mark) returns @retval, having counted the
  * packet in @stat (and TO_POD_PACKETS) only. */
 static bool to_pod_expect(const struct frame *f, __u32 mark, int retval,
@@ -1808,32 +1927,47 @@ static int bench_main(void)
 				    .daddr = "10.77.0.1", .ack = true };
 	const struct frame pod_syn = { .daddr = TEST_PEER, .dport = 8080,
 				       .sport = 41000 };
+	const struct frame syn_out_mesh = { .daddr = "10.99.1.5",
+					    .dport = 80 };
+	const struct frame syn_out_prof = { .daddr = "10.99.3.5",
+					    .dport = 80 };
 	struct { const char *name; int prog; const struct frame *f;
 		 __u32 mark; bool pod_if, xdp; int mode; bool fw;
-		 bool pt; } c[] = {
+		 bool pt, pf; } c[] = {
 		{ "tc_ingress_plain_tcp", 0, &plain, 0, true, false, -1, false,
-		  false },
+		  false, false },
 		/* The same segment under Matched with a Domain match (on
 		 * another port): what segments that are not SYNs to
 		 * destinations outside the mesh pay for the check. */
 		{ "tc_ingress_plain_tcp_pt_domains", 0, &plain, 0, true,
-		  false, -1, false, true },
+		  false, -1, false, true, false },
+		/* ... and when the source pod has a MeshPassthrough of its
+		 * own (a profile with Domain matches): its endpoint is
+		 * looked up too. */
+		{ "tc_ingress_plain_tcp_pt_profile", 0, &plain, 0, true,
+		  false, -1, false, true, true },
+		/* A SYN outside the mesh that the Mesh's network admits,
+		 * and one the source's own profile admits. */
+		{ "tc_ingress_syn_outside_pt_mesh", 0, &syn_out_mesh, 0, true,
+		  false, -1, false, true, false },
+		{ "tc_ingress_syn_outside_pt_profile", 0, &syn_out_prof, 0,
+		  true, false, -1, false, true, true },
 		{ "tc_ingress_udp_flow_noted", 0, &udp, 0, true, false, -1,
-		  false, false },
+		  false, false, false },
 		{ "tc_ingress_syn_to_service", 0, &syn_svc, 0, false, false,
-		  -1, false, false },
+		  -1, false, false, false },
 		{ "tc_ingress_segment_to_service", 0, &data_svc, 0, false,
-		  false, -1, false, false },
+		  false, -1, false, false, false },
 		{ "tc_egress_no_mtls", 1, &to_pod, 0, false, false, 0, false,
-		  false },
+		  false, false },
 		{ "tc_egress_strict_return", 1, &to_pod, 0, false, false,
-		  MF_MTLS_STRICT, false, false },
+		  MF_MTLS_STRICT, false, false, false },
 		{ "tc_egress_strict_agent", 1, &to_pod, MF_SKB_MARK_AGENT,
-		  false, false, MF_MTLS_STRICT, false, false },
+		  false, false, MF_MTLS_STRICT, false, false, false },
 		{ "xdp_no_firewall", 2, &wire, 0, false, true, -1, false,
-		  false },
+		  false, false },
 		{ "xdp_per_source_rates", 2, &wire, 0, false, true, -1, true,
-		  false },
+		  false, false },
 	};
 	struct run r;
 	int empty_tc = bench_empty_prog(BPF_PROG_TYPE_SCHED_CLS, TC_ACT_OK);
@@ -1864,7 +1998,9 @@ static int bench_main(void)
 		ok = ok && fw_set("", c[i].fw ? 1000000000u : 0,
 				  c[i].fw ? 1000000000u : 0) &&
 		     pt_set(c[i].pt ? MF_PASSTHROUGH_MATCHED : 0,
-			    c[i].pt ? 443 : 0);
+			    c[i].pt ? 443 : 0) &&
+		     pt_profile_set(MF_PASSTHROUGH_MATCHED, c[i].pf) &&
+		     pt_source_set(TEST_POD, c[i].pf);
 		ns = bench_ns(fd, c[i].f, c[i].mark,
 			      c[i].pod_if ? pod_veth_ifindex() : 0, c[i].xdp);
 		if (ns < 0) {
@@ -1877,6 +2013,9 @@ static int bench_main(void)
 	}
 	config_set_mode(0, NULL);
 	fw_set("", 0, 0);
+	pt_source_del(TEST_POD);
+	pt_profile_set(0, 0);
+	pt_set(0, 0);
 	close(empty_tc);
 	close(empty_xdp);
 	return ok ? 0 : 1;
@@ -1902,6 +2041,7 @@ int main(int argc, char **argv)
 	TEST_RUN(test_spoofed_source_dropped);
 	TEST_RUN(test_fragment_for_node_dropped);
 	TEST_RUN(test_passthrough_domain_steered);
+	TEST_RUN(test_passthrough_profile);
 	TEST_RUN(test_conn_rate_held);
 	TEST_RUN(test_conn_buckets_bounded);
 	TEST_RUN(test_xdp_deny);

@@ -221,7 +221,7 @@ static bool test_diff_invalid(void)
 static bool test_inspect(void)
 {
 	static const char *const want[] = {
-		"mf_config  type array  key 4  value 2096  entries 1/1 (100.0%)\n"
+		"mf_config  type array  key 4  value 3408  entries 1/1 (100.0%)\n"
 		/* apply, delete, delete: the third write is in half 1. */
 		"  epoch 3 active half 1 flags 0x1 mesh default trust_domain "
 		"mesh.local\n",
@@ -234,7 +234,7 @@ static bool test_inspect(void)
 		"\nmf_services  type hash  key 12  value 84  entries 1/32768 (0.0%)\n",
 		/* api took id 1 (ids go in name order) and is deleted. */
 		"  10.96.0.10:80/tcp -> id 2 name web authz_rules 0 app tcp\n",
-		"\nmf_endpoints  type hash  key 8  value 88  entries 1/262144 (0.0%)\n",
+		"\nmf_endpoints  type hash  key 8  value 92  entries 1/262144 (0.0%)\n",
 		/* Its node by address and tunnel port (mf-node-b's). */
 		"  10.78.2.11 -> name b1 port 8080 service 2 identity 2 node "
 		"10.77.0.2:15008\n",

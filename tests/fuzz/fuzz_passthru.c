@@ -6,7 +6,8 @@
  * -ENOENT, -ENAMETOOLONG with a reason; a name is NUL-terminated at that
  * length (no NUL inside), of lowercase letters, digits, '-', '.' and '_'
  * only, and came over TLS exactly when the first byte opens a
- * handshake record.  Every prefix of the input keeps the same contract
+ * handshake record, over HTTP/2 exactly when the bytes start as the
+ * HTTP/2 client preface does (two bytes of it at least).  Every prefix of the input keeps the same contract
  * (the agent reads a name again as bytes arrive).
  */
 #include <ctype.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nghttp2/nghttp2.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
@@ -31,12 +33,15 @@ static void check(const uint8_t *data, size_t n)
 	int rc = passthru_name(data, n, &proto, name, &why);
 
 	if (rc < 0 && (rc != -EPROTO && rc != -ENOENT &&
-		       rc != -ENAMETOOLONG))
+		       rc != -ENAMETOOLONG && rc != -ENOMEM))
 		abort();
 	if (rc < 0 && !why)
 		abort();
 	if (n && proto != (data[0] == 22 ? MF_PASSTHROUGH_TLS :
-				MF_PASSTHROUGH_HTTP))
+			   n >= 2 && !memcmp(data, NGHTTP2_CLIENT_MAGIC,
+					     n < NGHTTP2_CLIENT_MAGIC_LEN ? n :
+					     NGHTTP2_CLIENT_MAGIC_LEN) ?
+			   MF_PASSTHROUGH_HTTP2 : MF_PASSTHROUGH_HTTP))
 		abort();
 	if (rc <= 0)
 		return;

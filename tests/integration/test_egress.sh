@@ -29,13 +29,23 @@
 #    curl https://api.example.test (by its SNI) and http://www.web.test
 #    (by its Host, *.web.test) to the outside host, whose servers get the
 #    client's own bytes, and resets other names (logged, counted), the
-#    wildcard's apex included.
+#    wildcard's apex included; with an http2 Domain match, curl
+#    --http2-prior-knowledge http://h2.test:9081 is admitted by the
+#    :authority of its first request, and nghttpd on the outside host
+#    answers it (its log shows the request), while another authority is
+#    reset (counted, logged) and never reaches it, and so is garbage after
+#    the HTTP/2 preface;
+#  - MeshPassthrough for some workloads only: the Mesh says None, a
+#    MeshSubset one (kuma.io/service: client) says Matched with the
+#    outside host's /32 and port: a1 (client) reaches it, a2 (intruder)
+#    is dropped in node a's kernel (counted).
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_egress
 tl_require_testbed
 tl_require_built "$MFCTL" "$AGENT"
 tl_require_cmd openssl
+tl_require_cmd nghttpd
 
 OUTSIDE=10.77.0.9
 PKI=$TL_TMP/pki
@@ -316,9 +326,10 @@ while True:
     c, _ = s.accept(); c.sendall(b"outside\n"); c.close()'
 wait_for 10 grep -q listening "$TL_TMP/plain.log" ||
 	{ fail plain_up "$(cat "$TL_TMP/plain.log")"; tl_finish; }
-# reach PORT: what a1 reads from the outside host's PORT, or "blocked".
+# reach PORT [POD]: what POD (a1) reads from the outside host's PORT, or
+# "blocked".
 reach() {
-	tb_exec a1 "$TL_PY" - "$1" <<'PY'
+	tb_exec "${2:-a1}" "$TL_PY" - "$1" <<'PY'
 import socket, sys
 try:
     s = socket.create_connection(("10.77.0.9", int(sys.argv[1])), timeout=2)
@@ -485,4 +496,111 @@ fi
 got=$(reach 9099)
 [ "$got" = blocked ] && pass passthrough_domain_other_port_blocked ||
 	fail passthrough_domain_other_port_blocked "$got"
+
+# HTTP/2 with prior knowledge: nghttpd (cleartext) on the outside host's
+# 9081; an http2 Domain match for h2.test there.  The agent reads the
+# :authority of the first request from the client's preface and HEADERS
+# and relays the bytes it read to the server.
+mkdir -p "$TL_TMP/h2docs" && printf 'h2 outside\n' >"$TL_TMP/h2docs/hello"
+tl_bg b "$TL_TMP/h2.log" nghttpd --no-tls -v -a "$OUTSIDE" \
+	-d "$TL_TMP/h2docs" 9081
+wait_for 10 grep -q "listen $OUTSIDE:9081" "$TL_TMP/h2.log" ||
+	{ fail h2_server_up "$(cat "$TL_TMP/h2.log")"; tl_finish; }
+passthrough Matched "{type: Domain, value: h2.test, port: 9081, protocol: http2}"
+mark=$(tl_log_mark mf-node-a)
+d0=$(denied)
+got=$(curl_name http://h2.test:9081/hello h2.test 9081 --http2-prior-knowledge)
+case "$got" in
+"h2 outside"?" code=200") pass passthrough_domain_h2_authority ;;
+*) fail passthrough_domain_h2_authority "$got; server: $(tail -n 5 "$TL_TMP/h2.log")" ;;
+esac
+grep -q 'recv (stream_id=1) :authority: h2.test:9081' "$TL_TMP/h2.log" &&
+	grep -q 'recv (stream_id=1) :path: /hello' "$TL_TMP/h2.log" &&
+	pass passthrough_domain_h2_server_saw_request ||
+	fail passthrough_domain_h2_server_saw_request "$(tail -n 20 "$TL_TMP/h2.log")"
+got=$(curl_name http://other.test:9081/hello other.test 9081 --http2-prior-knowledge)
+case "$got" in
+*"code=200"*) fail passthrough_domain_h2_other_refused "$got" ;;
+*) pass passthrough_domain_h2_other_refused ;;
+esac
+grep -q ':authority: other.test' "$TL_TMP/h2.log" &&
+	fail passthrough_domain_h2_other_never_reached "$(grep authority "$TL_TMP/h2.log")" ||
+	pass passthrough_domain_h2_other_never_reached
+d1=$(denied)
+[ "${d1:-0}" -ge $((${d0:-0} + 1)) ] 2>/dev/null &&
+	pass passthrough_domain_h2_denied_counted ||
+	fail passthrough_domain_h2_denied_counted "passthrough_denied $d0 -> $d1"
+if tl_log_since mf-node-a "$mark" | grep -q 'event=refused .*reason="MeshPassthrough: :authority other.test: no Domain match has the name"'; then
+	pass passthrough_domain_h2_refusal_logged
+else
+	fail passthrough_domain_h2_refusal_logged "$(tl_log_since mf-node-a "$mark" | tail -n 5)"
+fi
+# The HTTP/2 preface, then garbage: reset, counted, never at the server.
+n_h2=$(grep -c 'recv HEADERS frame' "$TL_TMP/h2.log")
+got=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket
+s = socket.create_connection(("10.77.0.9", 9081), timeout=10)
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\xff" * 64)
+try:
+    print("eof" if not s.recv(1) else "data")
+except OSError:
+    print("reset")
+PY
+)
+d2=$(denied)
+case "$got" in
+reset | eof) pass passthrough_domain_h2_garbage_refused ;;
+*) fail passthrough_domain_h2_garbage_refused "$got" ;;
+esac
+[ "${d2:-0}" -ge $((${d1:-0} + 1)) ] 2>/dev/null &&
+	[ "$(grep -c 'recv HEADERS frame' "$TL_TMP/h2.log")" = "$n_h2" ] &&
+	pass passthrough_domain_h2_garbage_counted ||
+	fail passthrough_domain_h2_garbage_counted "passthrough_denied $d1 -> $d2"
+
+# A MeshPassthrough for some workloads only: the Mesh's says None, a
+# MeshSubset one for the client service's workloads (a1) says Matched with
+# the plain listener's /32 and port.  a1 gets out; a2, another workload
+# (intruder), is held to the Mesh's None: its SYN is dropped in node a's
+# kernel.
+{
+	cat "$TL_TMP/egress.yaml"
+	cat <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshPassthrough
+metadata: {name: pt}
+spec:
+  targetRef: {kind: Mesh}
+  default: {passthroughMode: None}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshPassthrough
+metadata: {name: pt-client}
+spec:
+  targetRef: {kind: MeshSubset, tags: {kuma.io/service: client}}
+  default:
+    passthroughMode: Matched
+    appendMatch: [{type: CIDR, value: 10.77.0.9/32, port: 9099, protocol: tcp}]
+YAML
+} >"$TL_TMP/pt-subset.yaml"
+"$TB" apply "$TL_TMP/pt-subset.yaml" >"$TL_TMP/pt.out" 2>&1 ||
+	{ fail passthrough_subset_apply "$(cat "$TL_TMP/pt.out")"; tl_finish; }
+dropped() {
+	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
+		awk '$1 == "meshforge_pod_packets_total{reason=\"drop_passthrough\"}" { print $2 }'
+}
+got=$(reach 9099 a1)
+[ "$got" = outside ] && pass passthrough_subset_selected_reaches ||
+	fail passthrough_subset_selected_reaches "$got"
+p0=$(dropped)
+got=$(reach 9099 a2)
+p1=$(dropped)
+[ "$got" = blocked ] && pass passthrough_subset_other_workload_blocked ||
+	fail passthrough_subset_other_workload_blocked "$got"
+[ "${p1:-0}" -gt "${p0:-0}" ] 2>/dev/null &&
+	pass passthrough_subset_drop_counted ||
+	fail passthrough_subset_drop_counted "drop_passthrough $p0 -> $p1"
+got=$(reach 9098 a1)
+[ "$got" = blocked ] && pass passthrough_subset_other_port_blocked ||
+	fail passthrough_subset_other_port_blocked "$got"
 tl_finish

@@ -143,21 +143,22 @@ static bool test_mes_invalid(void)
 				"127.0.0.0/8}}\n", range);
 }
 
-/* MeshPassthrough into mf_config: the Mesh-wide policies in name order
- * (the last mode written wins, the matches add up), an IP as its /32,
+/* MeshPassthrough into mf_config: the Mesh-wide policies merged in
+ * Kuma's order (select.h: at equal rank the name that sorts first is
+ * merged last and its mode wins; the matches add up), an IP as its /32,
  * ports kept; a Domain match and a policy for some workloads only are not
- * in the kernel's list. */
+ * in the Mesh's list. */
 static bool test_passthrough_config(void)
 {
 	static const char yaml[] =
 		PH_BASE
 		RH_DOC("MeshPassthrough", "a")
 		"spec:\n  targetRef: {kind: Mesh}\n"
-		"  default: {passthroughMode: All, appendMatch: [{type: IP, "
+		"  default: {passthroughMode: Matched, appendMatch: [{type: IP, "
 		"value: 192.0.2.7, port: 443, protocol: tls}]}\n"
 		RH_DOC("MeshPassthrough", "b")
 		"spec:\n  targetRef: {kind: Mesh}\n"
-		"  default:\n    passthroughMode: Matched\n    appendMatch:\n"
+		"  default:\n    passthroughMode: All\n    appendMatch:\n"
 		"      - {type: CIDR, value: 198.51.100.0/24}\n"
 		"      - {type: Domain, value: api.example.com, port: 443, "
 		"protocol: tls}\n"
@@ -171,18 +172,18 @@ static bool test_passthrough_config(void)
 
 	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_MATCHED) &&
 	     ASSERT_EQ(c->pt_n, 2) &&
-	     ASSERT_EQ(c->pt[0].addr[0], 192) && ASSERT_EQ(c->pt[0].addr[3], 7) &&
-	     ASSERT_EQ(c->pt[0].prefix, 32) && ASSERT_EQ(c->pt[0].port, 443) &&
-	     ASSERT_EQ(c->pt[1].addr[0], 198) && ASSERT_EQ(c->pt[1].prefix, 24) &&
-	     ASSERT_EQ(c->pt[1].port, 0);
+	     ASSERT_EQ(c->pt[1].addr[0], 192) && ASSERT_EQ(c->pt[1].addr[3], 7) &&
+	     ASSERT_EQ(c->pt[1].prefix, 32) && ASSERT_EQ(c->pt[1].port, 443) &&
+	     ASSERT_EQ(c->pt[0].addr[0], 198) && ASSERT_EQ(c->pt[0].prefix, 24) &&
+	     ASSERT_EQ(c->pt[0].port, 0);
 	rec_set_free(&rs);
 	return ok;
 }
 
 /* The Domain matches' ports into mf_config, for the kernel to steer to
- * the agent: tls and http ones, each port once, in the order written; a
- * grpc or http2 one is not read (not steered), nor one of a policy for
- * some workloads only; none written: none steered. */
+ * the agent: tls, http and grpc (and http2) ones, each port once, in the
+ * order written; not one of a policy for some workloads only (that
+ * workload's own passthrough has it); none written: none steered. */
 static bool test_passthrough_domain_ports(void)
 {
 	static const char yaml[] =
@@ -215,9 +216,10 @@ static bool test_passthrough_domain_ports(void)
 
 	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_MATCHED) &&
 	     ASSERT_EQ(c->pt_n, 1) && ASSERT_EQ(c->pt_dom_any, 0) &&
-	     ASSERT_EQ(c->pt_dom_n, 2) &&
+	     ASSERT_EQ(c->pt_dom_n, 3) &&
 	     ASSERT_EQ(c->pt_dom_port[0], 8443) &&
-	     ASSERT_EQ(c->pt_dom_port[1], 80);
+	     ASSERT_EQ(c->pt_dom_port[1], 80) &&
+	     ASSERT_EQ(c->pt_dom_port[2], 9090);
 	rec_set_free(&rs);
 	ok = ok && rh_compile(any_yaml, NULL, &rs);
 	ok = ok && ASSERT_EQ(c->pt_dom_any, 1) && ASSERT_EQ(c->pt_dom_n, 0);
@@ -231,7 +233,8 @@ static bool test_passthrough_domain_ports(void)
 
 /* The Mesh's MeshPassthroughs compile into mf_config, which holds 16
  * Domain ports and 16 IPv4 networks: one more of either is refused by
- * apply, on the match that does not fit; 16 fit. */
+ * apply, on the match that does not fit (b's one goes in first: a, whose
+ * name sorts first, is merged last; its 16th is the 17th); 16 fit. */
 static bool pt_compile(const char *type, int n_a, int n_b, int *rc,
 		       struct diag *d)
 {
@@ -279,9 +282,9 @@ static bool test_passthrough_full(void)
 {
 	static const char *const what[] = { "Domain", "CIDR" };
 	static const char *const said[] = {
-		"spec.default.appendMatch[0]: more than 16 Domain ports over the "
+		"spec.default.appendMatch[15]: more than 16 Domain ports over the "
 		"Mesh's MeshPassthroughs",
-		"spec.default.appendMatch[0]: more than 16 IPv4 networks over the "
+		"spec.default.appendMatch[15]: more than 16 IPv4 networks over the "
 		"Mesh's MeshPassthroughs",
 	};
 	bool ok = true;
@@ -297,7 +300,7 @@ static bool test_passthrough_full(void)
 		diag_init(&d);
 		ok = ok && pt_compile(what[t], 16, 1, &rc, &d) &&
 		     ASSERT_EQ(rc, -ENOSPC) && ASSERT_EQ(d.n, 1) &&
-		     /* At policy b's name, the one that did not fit. */
+		     /* At policy a's name, the one that did not fit. */
 		     ASSERT_TRUE(!strncmp(d.msgs[0], "t.yaml:", 7)) &&
 		     ASSERT_TRUE(strstr(d.msgs[0], said[t]) != NULL);
 		if (!ok)
@@ -305,6 +308,69 @@ static bool test_passthrough_full(void)
 				fprintf(stderr, "  diag: %s\n", d.msgs[i]);
 		diag_free(&d);
 	}
+	return ok;
+}
+
+/* A MeshPassthrough for some workloads only: each workload it selects
+ * gets a profile in mf_config, its mode over the Mesh's and its matches
+ * added to the Mesh's (Mesh first), named by its mf_endpoints record;
+ * workloads with the same effective policy share one; the others, and
+ * every workload when only Mesh-wide policies exist, have none. */
+static bool test_passthrough_profiles(void)
+{
+	static const char yaml[] =
+		PH_BASE
+		PH_SVC("x", "10.96.0.10", "80") PH_SVC("y", "10.96.0.11", "80")
+		PH_WL("x1", "mf-node-b", "10.1.0.1", "8080", "x", "x")
+		PH_WL("x2", "mf-node-b", "10.1.0.2", "8080", "x", "x")
+		PH_WL("y1", "mf-node-b", "10.1.0.3", "8080", "y", "y")
+		RH_DOC("MeshPassthrough", "mesh")
+		"spec:\n  targetRef: {kind: Mesh}\n"
+		"  default: {passthroughMode: None, appendMatch: [{type: CIDR, "
+		"value: 198.51.100.0/24}]}\n"
+		RH_DOC("MeshPassthrough", "x")
+		"spec:\n  targetRef: {kind: MeshSubset, tags: "
+		"{kuma.io/service: x}}\n"
+		"  default:\n    passthroughMode: Matched\n    appendMatch:\n"
+		"      - {type: IP, value: 192.0.2.7, port: 443}\n"
+		"      - {type: Domain, value: h2.example.com, port: 80, "
+		"protocol: http2}\n"
+		RH_DOC("MeshPassthrough", "y1")
+		"spec:\n  targetRef: {kind: Dataplane, name: x2}\n"
+		"  default: {appendMatch: [{type: Domain, value: g.example.com, "
+		"port: 50051, protocol: grpc}]}\n";
+	struct rec_set rs;
+	const struct mf_config *c = &rs.config;
+	const struct mf_pt_profile *p0 = &c->pt_prof[0], *p1 = &c->pt_prof[1];
+	__u32 pf[3] = { 9, 9, 9 };
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	for (size_t i = 0; ok && i < rec_count(&rs, REC_ENDPOINTS); i++) {
+		const struct mf_endpoint_key *k = rec_key(&rs, REC_ENDPOINTS, i);
+		const struct mf_endpoint *v = rec_val(&rs, REC_ENDPOINTS, i);
+
+		if (k->ip[0] == 10 && k->ip[3] >= 1 && k->ip[3] <= 3)
+			pf[k->ip[3] - 1] = v->pt_profile;
+	}
+	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_NONE) &&
+	     ASSERT_EQ(c->pt_n, 1) && ASSERT_EQ(c->pt_dom_n, 0) &&
+	     ASSERT_EQ(c->pt_nprof, 2) && ASSERT_EQ(c->pt_prof_dom, 1) &&
+	     /* x1: the MeshSubset's; x2: the Dataplane one's on top. */
+	     ASSERT_EQ(pf[0], 1) && ASSERT_EQ(pf[1], 2) && ASSERT_EQ(pf[2], 0) &&
+	     ASSERT_EQ(p0->mode, MF_PASSTHROUGH_MATCHED) &&
+	     ASSERT_EQ(p0->n, 2) && ASSERT_EQ(p0->pt[0].addr[0], 198) &&
+	     ASSERT_EQ(p0->pt[1].addr[0], 192) &&
+	     ASSERT_EQ(p0->pt[1].prefix, 32) &&
+	     ASSERT_EQ(p0->pt[1].port, 443) &&
+	     ASSERT_EQ(p0->dom_n, 1) && ASSERT_EQ(p0->dom_port[0], 80) &&
+	     /* The Dataplane one (merged before the MeshSubset one:
+	      * select.h's order of kinds) writes no mode. */
+	     ASSERT_EQ(p1->mode, MF_PASSTHROUGH_MATCHED) &&
+	     ASSERT_EQ(p1->n, 2) && ASSERT_EQ(p1->dom_n, 2) &&
+	     ASSERT_EQ(p1->dom_port[0], 50051) &&
+	     ASSERT_EQ(p1->dom_port[1], 80);
+	if (ok)
+		rec_set_free(&rs);
 	return ok;
 }
 
@@ -318,5 +384,6 @@ int main(void)
 	TEST_RUN(test_passthrough_config);
 	TEST_RUN(test_passthrough_domain_ports);
 	TEST_RUN(test_passthrough_full);
+	TEST_RUN(test_passthrough_profiles);
 	TEST_MAIN_END();
 }
