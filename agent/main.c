@@ -897,7 +897,6 @@ int main(int argc, char **argv)
 	if (err) {
 		log_warn("event=upgrade_unavailable err=\"%s\"", strerror(-err));
 	} else {
-		loop_on_upgrade(&ag->loop, upgrade_start, &upg);
 		handover_on_successor(&ag->hsrv, upgrade_successor, &upg);
 	}
 	log_info("event=ready node=%s outbound_port=%u tunnel_port=%u "

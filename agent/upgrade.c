@@ -24,6 +24,7 @@
 extern char **environ;
 
 static void upgrade_cqe(void *arg, const struct io_uring_cqe *cqe);
+static void upgrade_start(void *arg);
 
 static void upgrade_abort(void *arg)
 {
@@ -79,6 +80,7 @@ int upgrade_init(struct upgrade *u, struct loop *l, char *const *argv)
 	if (err)
 		return err;
 	u->loop = l;
+	loop_on_upgrade(l, upgrade_start, u);
 	return 0;
 }
 
@@ -137,7 +139,8 @@ static void upgrade_cqe(void *arg, const struct io_uring_cqe *cqe)
 	upgrade_child_failed(u, &si);
 }
 
-void upgrade_start(void *arg)
+/* SIGUSR2: starts the child, unless one is starting already. */
+static void upgrade_start(void *arg)
 {
 	struct upgrade *u = arg;
 	pid_t pid;

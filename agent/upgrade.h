@@ -53,13 +53,11 @@ struct upgrade {
  * Resolves the path the agent was started from: @argv[0] when it holds a
  * '/' (made absolute against the current directory), else the binary the
  * kernel ran (/proc/self/exe).  @argv (NULL-terminated, a copy the caller
- * keeps until upgrade_fini()) is what the child gets.  Registers with loop
- * @l.  Returns 0 or -errno.
+ * keeps until upgrade_fini()) is what the child gets.  From then on,
+ * SIGUSR2 on loop @l (its handle_signals) starts the child, unless one is
+ * starting already.  Returns 0 or -errno.
  */
 int upgrade_init(struct upgrade *u, struct loop *l, char *const *argv);
-
-/* SIGUSR2: starts the child, unless one is starting already. */
-void upgrade_start(void *arg);
 
 /* handover_on_successor()'s function, @arg the struct upgrade: the
  * hand-over was committed by process @pid; when it is the child, tells

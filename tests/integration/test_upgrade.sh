@@ -6,8 +6,9 @@
 # manager (tests/tools/mf_svcmgr.py: NOTIFY_SOCKET with NotifyAccess=main's
 # rules, and the reaper of what the agents leave), with no_new_privs, the
 # unit's capability bounding set and LimitNOFILE (setpriv, prlimit), from a
-# copy of the binary at a path of the test's; pod a1 calls web (mf_httpd
-# in b1 and b2) through agents a and b:
+# copy of the binary at a path of the test's, with two event loops (one
+# before Linux 6.5); pod a1 calls web (mf_httpd in b1 and b2) through
+# agents a and b:
 #  - SIGUSR2 with a new binary installed at that path: the agent starts it
 #    as its child (same path, read again, same arguments), the child
 #    takes the listeners and serves with the four capabilities the old
@@ -71,7 +72,13 @@ tl_bed_up --apply "$TL_TOP/tests/integration/policy.yaml"
 mkdir -p "$TL_TMP/bin"
 install_bin "$AGENT"
 : >"$NOTES"
-MF_AGENT_ARGS="--drain-timeout 20" AGENT=$BIN \
+# Two loops, as a unit's agent runs one per CPU (one only before Linux 6.5,
+# where the kernel cannot steer into an SO_REUSEPORT group).
+THREADS=2
+case "$(uname -r)" in
+[0-5].* | 6.[0-4].* | 6.[0-4]-*) THREADS=1 ;;
+esac
+MF_AGENT_THREADS=$THREADS MF_AGENT_ARGS="--drain-timeout 20" AGENT=$BIN \
 	MF_AGENT_WRAP="prlimit --nofile=$NOFILE:$NOFILE setpriv --no-new-privs --inh-caps=-all --bounding-set=$SETPRIV_BSET" \
 	"$TL_PY" "$TL_TOOLS/mf_svcmgr.py" "$TL_TMP/notify.sock" "$NOTES" "$TB" agents-start a \
 	>"$TL_TMP/start-a.log" 2>&1 &
@@ -128,7 +135,8 @@ ppid=$(awk '{print $4}' "/proc/$child/stat" 2>/dev/null)
 if [ -n "$child" ] && [ "$ppid" = "$pid_old" ] &&
 	cmp -s "/proc/$child/cmdline" "/proc/$pid_old/cmdline" &&
 	[ "$(readlink "/proc/$child/exe")" = "$BIN" ] &&
-	[ "$(readlink "/proc/$pid_old/exe")" = "$BIN (deleted)" ]; then
+	[ "$(readlink "/proc/$pid_old/exe")" = "$BIN (deleted)" ] &&
+	tl_log_since "$NODE" "$mark" | grep -q "event=loops_started loops=$THREADS"; then
 	pass upgrade_starts_the_binary_as_child
 else
 	fail upgrade_starts_the_binary_as_child "child '$child' of '$ppid', exe $(readlink "/proc/$child/exe"); $(tl_log_since "$NODE" "$mark" | grep -E 'upgrade|startup_failed|handover' | head -5)"
@@ -158,8 +166,8 @@ else
 fi
 if wait_for 25 grep -q "^exit pid=$pid_old " "$NOTES"; then
 	drained=$(tl_log_since "$NODE" "$mark" | grep 'event=drained')
-	tl_log "old agent: $(grep "^exit pid=$pid_old " "$NOTES"); $drained"
-	if grep -q "^exit pid=$pid_old status=0\$" "$NOTES" && grep -q 'conns_left=0 ' <<<"$drained" &&
+	tl_log "old agent: $(grep "^exit pid=$pid_old " "$NOTES"); $(tr '\n' ' ' <<<"$drained")"
+	if grep -q "^exit pid=$pid_old status=0\$" "$NOTES" && grep -q 'loop=0 conns_left=0 ' <<<"$drained" && ! grep -qv 'conns_left=0 ' <<<"$drained" &&
 		tl_log_since "$NODE" "$mark" | grep -q "event=stopped pid=$pid_old\$"; then
 		pass old_agent_drains_and_exits_0
 	else
