@@ -26,6 +26,9 @@
  * and as they come while the loop runs (agent/podwatch.h); one that goes
  * is forgotten.  A new agent for the same pin root takes the listeners of
  * a running one over, which then drains and exits (agent/handover.h);
+ * SIGUSR2 has the agent start such a new agent itself, from the same path
+ * and with the same arguments, for an upgrade inside its service unit
+ * (agent/upgrade.h);
  * pins made again under the agent are taken (agent/pinwatch.h), pins of
  * another layout refused.  Exit codes: 0 clean stop, 1 bad command line,
  * 2 system error (missing maps, certificates, bpffs, ports in use, pins of
