@@ -43,8 +43,8 @@ unit_field() { awk -F= -v k="$1" '$1 == k {sub(/^[^=]*=/, ""); print; exit}' "$U
 # The unit's bounding set, as setpriv takes it (-all,+bpf,...) and as
 # capsh --decode names it (cap_bpf,...), sorted.
 BSET=$(unit_field CapabilityBoundingSet)
-SETPRIV_BSET="-all$(for c in $BSET; do printf ',+%s' "$(tr 'A-Z' 'a-z' <<<"${c#CAP_}")"; done)"
-UNIT_CAPS=$(for c in $BSET; do tr 'A-Z' 'a-z' <<<"$c"; done | sort | paste -sd,)
+SETPRIV_BSET="-all$(for c in $BSET; do c=${c#CAP_}; printf ',+%s' "${c,,}"; done)"
+UNIT_CAPS=$(for c in $BSET; do echo "${c,,}"; done | sort | paste -sd,)
 KEPT_CAPS=cap_bpf,cap_net_admin,cap_net_bind_service,cap_perfmon
 # The unit's LimitNOFILE, or this machine's hard limit when lower (a
 # container's).
@@ -136,7 +136,8 @@ if [ -n "$child" ] && [ "$ppid" = "$pid_old" ] &&
 	cmp -s "/proc/$child/cmdline" "/proc/$pid_old/cmdline" &&
 	[ "$(readlink "/proc/$child/exe")" = "$BIN" ] &&
 	[ "$(readlink "/proc/$pid_old/exe")" = "$BIN (deleted)" ] &&
-	tl_log_since "$NODE" "$mark" | grep -q "event=loops_started loops=$THREADS"; then
+	tl_log_since "$NODE" "$mark" | grep -q "event=loops_started loops=$THREADS" &&
+	tl_log_since "$NODE" "$mark" | grep -q "event=handed_over loops=$THREADS"; then
 	pass upgrade_starts_the_binary_as_child
 else
 	fail upgrade_starts_the_binary_as_child "child '$child' of '$ppid', exe $(readlink "/proc/$child/exe"); $(tl_log_since "$NODE" "$mark" | grep -E 'upgrade|startup_failed|handover' | head -5)"
