@@ -896,7 +896,7 @@ int main(int argc, char **argv)
 	loop_on_reload(&ag->loop, main_reload, ag);
 	/* SIGUSR2: a successor started in place; without it the agent
 	 * still runs (and can be taken over from outside). */
-	err = upgrade_init(&upg, &ag->loop, args);
+	err = upgrade_init(&upg, &ag->loop, args, &ag->hsrv);
 	if (err) {
 		log_warn("event=upgrade_unavailable err=\"%s\"", strerror(-err));
 	} else {

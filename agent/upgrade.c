@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ extern char **environ;
 
 static void upgrade_cqe(void *arg, const struct io_uring_cqe *cqe);
 static void upgrade_start(void *arg);
+static void upgrade_late(struct timer *t, uint64_t now);
 
 static void upgrade_abort(void *arg)
 {
@@ -38,7 +40,8 @@ static bool upgrade_busy(void *arg)
 	return u->poll_armed;
 }
 
-int upgrade_init(struct upgrade *u, struct loop *l, char *const *argv)
+int upgrade_init(struct upgrade *u, struct loop *l, char *const *argv,
+		 const struct handover_srv *hs)
 {
 	const struct loop_user lu = {
 		.arg = u,
@@ -53,6 +56,9 @@ int upgrade_init(struct upgrade *u, struct loop *l, char *const *argv)
 	memset(u, 0, sizeof(*u));
 	u->pidfd = -1;
 	u->argv = argv;
+	u->hsrv = hs;
+	u->timeout_ms = UPGRADE_START_TIMEOUT_MS;
+	timer_init(&u->deadline, upgrade_late);
 	/* The path, not the inode: a new version installed over it (or a
 	 * symlink switched to one) is what runs. */
 	if (a0 && strchr(a0, '/')) {
@@ -87,12 +93,17 @@ int upgrade_init(struct upgrade *u, struct loop *l, char *const *argv)
 /* The child is gone before it took over: nothing changed, say so. */
 static void upgrade_child_failed(struct upgrade *u, const siginfo_t *si)
 {
-	char how[48];
+	char how[64];
 
-	if (si->si_code == CLD_EXITED)
+	loop_timer_cancel(u->loop, &u->deadline);
+	if (u->timed_out)
+		snprintf(how, sizeof(how), "a kill, after %u ms without taking "
+			 "over", u->timeout_ms);
+	else if (si->si_code == CLD_EXITED)
 		snprintf(how, sizeof(how), "exit status %d", si->si_status);
 	else
 		snprintf(how, sizeof(how), "signal %d", si->si_status);
+	u->timed_out = false;
 	u->failed++;
 	log_error("event=upgrade_failed child=%d path=%s reason=\"%s\" "
 		  "effect=\"this agent (pid %d) goes on serving\"", (int)u->child,
@@ -139,6 +150,32 @@ static void upgrade_cqe(void *arg, const struct io_uring_cqe *cqe)
 	upgrade_child_failed(u, &si);
 }
 
+/* The child's start is late: killed, unless its hand-over is under way
+ * (it has the sockets, and may be about to commit). */
+static void upgrade_late(struct timer *t, uint64_t now)
+{
+	struct upgrade *u = (struct upgrade *)((char *)t -
+					       offsetof(struct upgrade, deadline));
+	const struct handover_srv *hs = u->hsrv;
+
+	if (!u->child)
+		return;
+	if (hs && hs->conn >= 0 && hs->sent && hs->conn_pid == u->child) {
+		(void)loop_timer_arm(u->loop, t,
+				     now + (uint64_t)u->timeout_ms * 1000000ull);
+		return;
+	}
+	log_warn("event=upgrade_timeout child=%d after_ms=%u", (int)u->child,
+		 u->timeout_ms);
+	u->timed_out = true;
+	/* By the pidfd: the pid cannot be another process's.  Reaped and
+	 * reported when the pidfd says it is gone. */
+	if (u->pidfd >= 0 &&
+	    syscall(SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0))
+		log_warn("event=upgrade_kill_failed child=%d err=\"%s\"",
+			 (int)u->child, strerror(errno));
+}
+
 /* SIGUSR2: starts the child, unless one is starting already. */
 static void upgrade_start(void *arg)
 {
@@ -183,6 +220,13 @@ static void upgrade_start(void *arg)
 	} else {
 		u->pidfd = fd;
 		upgrade_arm(u);
+		/* Without the pidfd, no deadline either: nothing tells us
+		 * that a kill was done, nor that the pid is still the
+		 * child's. */
+		if (loop_timer_arm(u->loop, &u->deadline, timer_now() +
+				   (uint64_t)u->timeout_ms * 1000000ull))
+			log_warn("event=upgrade_unwatched child=%d "
+				 "err=\"no deadline\"", (int)pid);
 	}
 	log_info("event=upgrade_started child=%d path=%s", (int)pid, u->path);
 	notify_sendf("STATUS=upgrading: new agent %d starting from %s",
@@ -207,6 +251,7 @@ void upgrade_successor(void *arg, pid_t pid)
 	log_info("event=upgrade_handed_over child=%d pid=%d", (int)pid,
 		 (int)getpid());
 	/* Its end is no longer ours to wait for. */
+	loop_timer_cancel(u->loop, &u->deadline);
 	u->child = 0;
 	if (u->pidfd >= 0)
 		close(u->pidfd);

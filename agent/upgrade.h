@@ -22,7 +22,9 @@
  * STATUS=, and goes on serving.  One upgrade at a time: a SIGUSR2 while a
  * child starts is logged and ignored.  Once the child took over, the old
  * agent no longer waits for it: its exit is the service manager's to see
- * (the child is reparented to it when the old agent exits).
+ * (the child is reparented to it when the old agent exits).  A child that
+ * has not taken over after UPGRADE_START_TIMEOUT_MS, and has not been
+ * handed the sockets yet, is killed and reported the same way.
  *
  * Why SIGUSR2: SIGHUP is the certificate reload (ExecReload=), SIGTERM the
  * stop; SIGUSR2 is what nginx and HAProxy use for the same binary
@@ -36,16 +38,27 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "handover.h"
 #include "loop.h"
+#include "timer.h"
+
+/* How long a child has to take the listeners over before it is killed
+ * (and the upgrade reported failed): the unit's TimeoutStartSec=.  One
+ * whose hand-over is under way (it has the sockets) is given more. */
+#define UPGRADE_START_TIMEOUT_MS	30000
 
 struct upgrade {
 	struct loop *loop;		/* loop 0: signals, the pidfd poll */
+	const struct handover_srv *hsrv;	/* loop 0's; NULL: none */
 	char path[PATH_MAX];		/* the binary, absolute */
 	char *const *argv;		/* borrowed: the agent's own */
 	pid_t child;			/* starting; 0: none */
 	int pidfd;			/* the child's; -1: none */
 	int op;				/* the poll's loop op */
 	bool poll_armed;
+	struct timer deadline;		/* the child's start, on loop 0 */
+	uint32_t timeout_ms;		/* UPGRADE_START_TIMEOUT_MS */
+	bool timed_out;			/* the child was killed for it */
 	unsigned int started, failed, done;	/* counts, for the logs */
 };
 
@@ -55,9 +68,12 @@ struct upgrade {
  * kernel ran (/proc/self/exe).  @argv (NULL-terminated, a copy the caller
  * keeps until upgrade_fini()) is what the child gets.  From then on,
  * SIGUSR2 on loop @l (its handle_signals) starts the child, unless one is
- * starting already.  Returns 0 or -errno.
+ * starting already.  @hs (loop 0's hand-over server, or NULL) tells
+ * whether a child that is late has the sockets already.  Returns 0 or
+ * -errno.
  */
-int upgrade_init(struct upgrade *u, struct loop *l, char *const *argv);
+int upgrade_init(struct upgrade *u, struct loop *l, char *const *argv,
+		 const struct handover_srv *hs);
 
 /* handover_on_successor()'s function, @arg the struct upgrade: the
  * hand-over was committed by process @pid; when it is the child, tells

@@ -11,6 +11,8 @@
  *  - a child that exits 3 before it took over is reaped and reported
  *    (STATUS=upgrade failed ... exit status 3), and another SIGUSR2 then
  *    starts a child again;
+ *  - a child that hangs is killed at the deadline and reported, but not
+ *    while it has the sockets (its hand-over is under way);
  *  - a path that cannot be run is reported, nothing starts.
  */
 #include <errno.h>
@@ -35,6 +37,9 @@ struct fixture {
 	char sock[96];
 	int nfd;
 	struct loop l;
+	/* What upgrade.c reads of the hand-over: whether the child has the
+	 * sockets (set by the test). */
+	struct handover_srv hs;
 	struct upgrade u;
 };
 
@@ -63,6 +68,7 @@ static bool setup(struct fixture *f, char **argv)
 
 	memset(f, 0, sizeof(*f));
 	f->nfd = -1;
+	f->hs.conn = -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/mf-upgrade-%d", getpid());
 	snprintf(f->bin, sizeof(f->bin), "%s/agent", f->dir);
 	snprintf(f->out, sizeof(f->out), "%s/argv", f->dir);
@@ -75,7 +81,7 @@ static bool setup(struct fixture *f, char **argv)
 	setenv("NOTIFY_SOCKET", f->sock, 1);
 	argv[0] = f->bin;
 	return ASSERT_EQ(loop_init(&f->l, &cfg), 0) &&
-	       ASSERT_EQ(upgrade_init(&f->u, &f->l, argv), 0) &&
+	       ASSERT_EQ(upgrade_init(&f->u, &f->l, argv, &f->hs), 0) &&
 	       ASSERT_STREQ(f->u.path, f->bin);
 }
 
@@ -210,6 +216,41 @@ static bool test_upgrade_child_fails(void)
 	return ok;
 }
 
+/* A child that hangs: killed at the deadline and reported, but not
+ * while its hand-over is under way. */
+static bool test_upgrade_late(void)
+{
+	char *argv[] = { NULL, "--node", "n1", NULL };
+	struct fixture f;
+	pid_t child = 0;
+	bool ok;
+
+	ok = setup(&f, argv) && write_bin(&f, "exec sleep 30");
+	f.u.timeout_ms = 200;
+	ok = ok && ASSERT_EQ(kill(getpid(), SIGUSR2), 0) &&
+	     next_note(&f, "STATUS=upgrading: new agent ", NULL);
+	if (ok) {
+		child = f.u.child;
+		/* It has the sockets: given more time. */
+		f.hs.conn = f.nfd;
+		f.hs.sent = true;
+		f.hs.conn_pid = child;
+	}
+	ok = ok && lh_run_for(&f.l, 500) && ASSERT_EQ(kill(child, 0), 0) &&
+	     ASSERT_EQ(f.u.failed, 0u) && ASSERT_EQ(f.u.child, child);
+	/* It hung up without taking over: the next deadline kills it. */
+	f.hs.conn = -1;
+	f.hs.sent = false;
+	ok = ok && next_note(&f, "STATUS=upgrade failed: new agent ",
+			     "ended with a kill, after 200 ms without taking over") &&
+	     ASSERT_EQ(f.u.failed, 1u) && ASSERT_EQ(f.u.child, 0) &&
+	     ASSERT_EQ(waitpid(-1, NULL, WNOHANG), -1) && ASSERT_EQ(errno, ECHILD);
+	if (!ok && child > 0 && kill(child, SIGKILL) == 0)
+		waitpid(child, NULL, 0);
+	teardown(&f);
+	return ok;
+}
+
 static bool test_upgrade_not_runnable(void)
 {
 	char *argv[] = { NULL, "--node", "n1", NULL };
@@ -231,6 +272,7 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_upgrade_hands_over);
 	TEST_RUN(test_upgrade_child_fails);
+	TEST_RUN(test_upgrade_late);
 	TEST_RUN(test_upgrade_not_runnable);
 	TEST_MAIN_END();
 }
