@@ -4,9 +4,9 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stddef.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +108,10 @@ static void upgrade_child_failed(struct upgrade *u, const siginfo_t *si)
 	log_error("event=upgrade_failed child=%d path=%s reason=\"%s\" "
 		  "effect=\"this agent (pid %d) goes on serving\"", (int)u->child,
 		  u->path, how, (int)getpid());
-	notify_sendf("STATUS=upgrade failed: new agent %d (%s) ended with %s "
-		     "before taking over; pid %d serves", (int)u->child, u->path,
-		     how, (int)getpid());
+	/* The path cut short: the line must fit one notification. */
+	notify_sendf("STATUS=upgrade failed: new agent %d (%.256s) ended with "
+		     "%s before taking over; pid %d serves", (int)u->child,
+		     u->path, how, (int)getpid());
 	u->child = 0;
 }
 
@@ -204,8 +205,9 @@ static void upgrade_start(void *arg)
 		log_error("event=upgrade_failed path=%s err=\"%s\" "
 			  "effect=\"this agent goes on serving\"", u->path,
 			  strerror(err));
-		notify_sendf("STATUS=upgrade failed: cannot start %s: %s; pid %d "
-			     "serves", u->path, strerror(err), (int)getpid());
+		notify_sendf("STATUS=upgrade failed: cannot start %.256s: %s; "
+			     "pid %d serves", u->path, strerror(err),
+			     (int)getpid());
 		return;
 	}
 	u->started++;
@@ -229,7 +231,7 @@ static void upgrade_start(void *arg)
 				 "err=\"no deadline\"", (int)pid);
 	}
 	log_info("event=upgrade_started child=%d path=%s", (int)pid, u->path);
-	notify_sendf("STATUS=upgrading: new agent %d starting from %s",
+	notify_sendf("STATUS=upgrading: new agent %d starting from %.256s",
 		     (int)pid, u->path);
 }
 
