@@ -19,6 +19,19 @@
  * manager that kept it back bounded the agent itself), so neither the
  * agent nor anything it could be made to run gets it back.  With raw
  * capset(2) and prctl(2): no library.
+ *
+ * These four are also all that a new agent started by the upgrade in
+ * place (upgrade.h) gets: under no_new_privs (the unit's
+ * NoNewPrivileges=yes) execve(2) gives no capability the parent's
+ * permitted set lacks, whatever the bounding set.  They are all its start
+ * needs, as it adopts its listeners rather than binding them: loading the
+ * programs (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN for TC programs), opening
+ * the pins (CAP_BPF), attaching TC and XDP (CAP_NET_ADMIN).  Its file
+ * limit is the one it inherits (the unit's LimitNOFILE=, above what it
+ * wants, or the one its parent raised): the raise that would need
+ * CAP_SYS_RESOURCE is not tried, or fails with a warning.  So nothing more
+ * is kept for it (tests/integration/test_upgrade.sh starts the agent with
+ * the unit's bounding set and no_new_privs and upgrades it twice).
  */
 #ifndef MF_AGENT_CAPS_H
 #define MF_AGENT_CAPS_H

@@ -314,6 +314,7 @@ static void handover_conn_end(struct handover_srv *s)
 	if (s->conn >= 0)
 		close(s->conn);
 	s->conn = -1;
+	s->conn_pid = 0;
 	s->conn_gen = (s->conn_gen + 1) & LOOP_UD_GEN_MASK;
 	s->sent = false;
 }
@@ -410,6 +411,10 @@ static void handover_taken(struct handover_srv *s)
 {
 	struct loop *l = s->loop;
 
+	/* First: what goes to the service manager about the successor
+	 * precedes RELEASED, after which the successor says it is ready. */
+	if (s->on_successor)
+		s->on_successor(s->successor_arg, s->conn_pid);
 	s->taken = true;
 	s->pending = s->nloops - 1;
 	for (unsigned int i = 0; i < l->nlisteners; i++)
@@ -481,8 +486,16 @@ static void handover_cqe(void *arg, const struct io_uring_cqe *cqe)
 		if (fd >= 0 && s->conn >= 0) {
 			close(fd);
 		} else if (fd >= 0) {
+			struct ucred cr;
+			socklen_t crlen = sizeof(cr);
+
 			s->conn = fd;
-			log_info("event=handover_requested");
+			/* Who asks: the agent's own child, for an upgrade in
+			 * place (upgrade.h), or another. */
+			s->conn_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED,
+						 &cr, &crlen) ? 0 : cr.pid;
+			log_info("event=handover_requested peer_pid=%d",
+				 (int)s->conn_pid);
 			handover_arm(s, HANDOVER_POLL_CONN);
 		}
 		handover_arm(s, HANDOVER_POLL_LISTEN);
@@ -558,6 +571,13 @@ fail:
 	s->lfd = -1;
 	s->path[0] = '\0';
 	return err;
+}
+
+void handover_on_successor(struct handover_srv *s,
+			   void (*fn)(void *arg, pid_t pid), void *arg)
+{
+	s->on_successor = fn;
+	s->successor_arg = arg;
 }
 
 void handover_srv_close(struct handover_srv *s)

@@ -101,6 +101,7 @@ struct handover_srv {
 	dev_t dev;		/* its inode: the path is still ours */
 	ino_t ino;
 	int conn;		/* a new agent connected; -1: none */
+	pid_t conn_pid;		/* its process (SO_PEERCRED); 0: unknown */
 	uint32_t conn_gen;	/* tells a completion of a past one */
 	bool sent;		/* the fds went to it */
 	bool taken;		/* it has taken them over */
@@ -109,6 +110,10 @@ struct handover_srv {
 	/* What the agent does once the fds are taken (drain). */
 	void (*on_taken)(void *arg);
 	void *arg;
+	/* Told first at TAKEN which process took over
+	 * (handover_on_successor()); NULL: nothing. */
+	void (*on_successor)(void *arg, pid_t pid);
+	void *successor_arg;
 };
 
 /*
@@ -160,6 +165,12 @@ void handover_in_close(struct handover_in *in);
 int handover_serve(struct handover_srv *s, struct loop *const *loops,
 		   unsigned int n, const char *path,
 		   void (*on_taken)(void *arg), void *arg);
+
+/* At TAKEN, before anything else (before RELEASED can go), calls
+ * @fn(@arg, pid of the process that took over; 0 when unknown) on
+ * @s->loop's thread.  Set after handover_serve(), before the loop runs. */
+void handover_on_successor(struct handover_srv *s,
+			   void (*fn)(void *arg, pid_t pid), void *arg);
 
 /* On @s->loop's thread: another loop's listeners are released (no accept
  * of its own is left).  RELEASED goes once all are. */

@@ -668,12 +668,15 @@ static void loop_cqe_signal(void *arg, const struct io_uring_cqe *cqe)
 	l->signal_armed = false;
 	if (cqe->res == (int)sizeof(l->siginfo)) {
 		log_info("event=signal signo=%u", l->siginfo.ssi_signo);
-		if (l->siginfo.ssi_signo != SIGHUP) {
+		if (l->siginfo.ssi_signo == SIGUSR2) {
+			if (l->upgrade)
+				l->upgrade(l->upgrade_arg);
+		} else if (l->siginfo.ssi_signo != SIGHUP) {
 			l->stopping = true;
 			return;
-		}
-		if (l->reload)
+		} else if (l->reload) {
 			l->reload(l->reload_arg);
+		}
 		loop_arm_signal(l);
 		return;
 	}
@@ -787,6 +790,7 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 		sigaddset(&set, SIGINT);
 		sigaddset(&set, SIGTERM);
 		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGUSR2);
 		/* Blocked so they queue for the signalfd instead of killing
 		 * us; threads created later inherit the mask. */
 		pthread_sigmask(SIG_BLOCK, &set, NULL);

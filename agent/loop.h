@@ -136,7 +136,8 @@ struct loop_listener {
 
 struct loop_config {
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop,
-					 * SIGHUP calls its reload hook */
+					 * SIGHUP calls its reload hook,
+					 * SIGUSR2 its upgrade hook */
 	bool reuseport;			/* listeners join SO_REUSEPORT groups
 					 * (one loop of several) */
 	uint32_t nbufs;			/* recv buffers, power of 2; 0: default */
@@ -227,6 +228,9 @@ struct loop {
 	/* What SIGHUP does (loop_on_reload()); NULL: nothing. */
 	void (*reload)(void *arg);
 	void *reload_arg;
+	/* What SIGUSR2 does (loop_on_upgrade()); NULL: nothing. */
+	void (*upgrade)(void *arg);
+	void *upgrade_arg;
 	struct signalfd_siginfo siginfo;	/* target of the signalfd read */
 
 	struct loop_stats stats;
@@ -370,6 +374,15 @@ static inline void loop_on_reload(struct loop *l, void (*fn)(void *arg),
 {
 	l->reload = fn;
 	l->reload_arg = arg;
+}
+
+/* SIGUSR2 (with handle_signals) calls @fn(@arg) on the loop's thread
+ * (upgrade.h). */
+static inline void loop_on_upgrade(struct loop *l, void (*fn)(void *arg),
+				   void *arg)
+{
+	l->upgrade = fn;
+	l->upgrade_arg = arg;
 }
 
 /* Runs until loop_stop() or a signal.  Returns 0 or -errno on a ring

@@ -26,6 +26,9 @@
  * and as they come while the loop runs (agent/podwatch.h); one that goes
  * is forgotten.  A new agent for the same pin root takes the listeners of
  * a running one over, which then drains and exits (agent/handover.h);
+ * SIGUSR2 has the agent start such a new agent itself, from the same path
+ * and with the same arguments, for an upgrade inside its service unit
+ * (agent/upgrade.h);
  * pins made again under the agent are taken (agent/pinwatch.h), pins of
  * another layout refused.  Exit codes: 0 clean stop, 1 bad command line,
  * 2 system error (missing maps, certificates, bpffs, ports in use, pins of
@@ -62,6 +65,7 @@
 #include "policy/txn.h"
 #include "spiffe.h"
 #include "tls.h"
+#include "upgrade.h"
 
 #define MAIN_EXIT_USAGE	1
 #define MAIN_EXIT_SYSTEM 2
@@ -742,21 +746,32 @@ int main(int argc, char **argv)
 	struct stats tot;
 	unsigned int threads;
 	char handover[PATH_MAX];
+	struct upgrade upg = { .pidfd = -1 };
+	char **args;
 	sigset_t set;
 	int rc, err;
 
+	/* What an upgrade starts again (upgrade.h), before getopt_long()
+	 * reorders argv. */
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args)
+		return MAIN_EXIT_SYSTEM;
+	memcpy(args, argv, (size_t)argc * sizeof(*args));
 	rc = main_parse(argc, argv, &o);
 	if (rc)
-		return rc;
+		goto out_args;
 	/* Before anything on the node changes: an old kernel is refused
 	 * with what it lacks, not half way through startup. */
 	err = kreq_check(&kr);
-	if (o.check_kernel)
-		return err ? MAIN_EXIT_SYSTEM : 0;
+	if (o.check_kernel) {
+		rc = err ? MAIN_EXIT_SYSTEM : 0;
+		goto out_args;
+	}
 	if (err) {
 		log_error("event=startup_failed what=kernel release=%s",
 			  kr.release ? kr.release : "unknown");
-		return MAIN_EXIT_SYSTEM;
+		rc = MAIN_EXIT_SYSTEM;
+		goto out_args;
 	}
 
 	/* From here on SIGINT/SIGTERM wait for the loop's signalfd, so a stop
@@ -765,6 +780,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	/* Sends use MSG_NOSIGNAL; this covers anything else. */
 	signal(SIGPIPE, SIG_IGN);
@@ -775,7 +791,7 @@ int main(int argc, char **argv)
 	if (err) {
 		log_error("event=startup_failed what=tls_init err=\"%s\"",
 			  strerror(-err));
-		return rc;
+		goto out_args;
 	}
 	/* Certificates first: checking them changes nothing on the node,
 	 * while opening the maps may create and pin them. */
@@ -878,6 +894,14 @@ int main(int argc, char **argv)
 		log_warn("event=caps_drop_failed err=\"%s\"", strerror(-err));
 	ag = workers_agent0(&wk);
 	loop_on_reload(&ag->loop, main_reload, ag);
+	/* SIGUSR2: a successor started in place; without it the agent
+	 * still runs (and can be taken over from outside). */
+	err = upgrade_init(&upg, &ag->loop, args, &ag->hsrv);
+	if (err) {
+		log_warn("event=upgrade_unavailable err=\"%s\"", strerror(-err));
+	} else {
+		handover_on_successor(&ag->hsrv, upgrade_successor, &upg);
+	}
 	log_info("event=ready node=%s outbound_port=%u tunnel_port=%u "
 		 "admin_port=%u pod_ifaces=%u threads=%u bpf_root=%s "
 		 "config_dir=%s", o.node, o.outbound_port, o.tunnel_port,
@@ -886,7 +910,10 @@ int main(int argc, char **argv)
 	notify_sendf("READY=1\nSTATUS=serving node %s, %u pod interfaces",
 		     o.node, podwatch_attached(&ag->podwatch));
 	err = workers_run(&wk);
-	notify_send("STOPPING=1");
+	/* A child that took over is the service's main process now: what
+	 * this one says would be refused (NotifyAccess=main). */
+	if (!upgrade_handed_over(&upg))
+		notify_send("STOPPING=1");
 	rc = err ? MAIN_EXIT_SYSTEM : 0;
 	workers_totals(&wk, &tot);
 	log_info("event=stopping accepted=%llu relayed=%llu refused=%llu "
@@ -897,6 +924,7 @@ int main(int argc, char **argv)
 		 (unsigned long long)tot.aborted,
 		 (unsigned long long)tot.finished);
 	workers_fini(&wk);
+	upgrade_fini(&upg);
 out_kern:
 	sockfast_close(sfast);
 	frontdoor_close(fdoor);
@@ -909,6 +937,8 @@ out_certs:
 out_tls:
 	tls_global_fini();
 	if (rc == 0)
-		log_info("event=stopped");
+		log_info("event=stopped pid=%d", (int)getpid());
+out_args:
+	free(args);
 	return rc;
 }

@@ -10,8 +10,12 @@
  *   READY=1       the listeners are up and the policy is loaded
  *   RELOADING=1   certificates are being read again (SIGHUP), with
  *                 MONOTONIC_USEC, followed by READY=1 when done
+ *   MAINPID=N     the agent's child N, started by the upgrade in place,
+ *                 took over (upgrade.h): it is the main process now, and
+ *                 says READY=1 itself; this one drains without STOPPING=1
  *   STOPPING=1    the agent is going down
- *   STATUS=...    a line for `systemctl status`
+ *   STATUS=...    a line for `systemctl status` (an upgrade started, or
+ *                 failed and why)
  */
 #ifndef MF_AGENT_NOTIFY_H
 #define MF_AGENT_NOTIFY_H

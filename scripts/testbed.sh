@@ -27,7 +27,9 @@
 #
 # Environment: O (build dir, default build), MF_AGENT_THREADS (the agents'
 # --threads, default 1), MF_AGENT_ARGS (extra agent
-# arguments, e.g. "--log-level debug"), MF_TB_READY_TIMEOUT (seconds, 15).
+# arguments, e.g. "--log-level debug"), MF_AGENT_WRAP (a command the agent
+# is run under, e.g. setpriv with a unit's capability bounding set),
+# MF_TB_READY_TIMEOUT (seconds, 15).
 set -u
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -343,7 +345,8 @@ cmd_agents_start() {
 		# fd 9 may be a caller's lock; the agent must not keep it held.
 		# The agents' restore at start takes mfctl's lock in the
 		# testbed's run dir, not the host's /run/meshforge.
-		MF_RUN_DIR=$TB_RUN nsenter --net="/run/netns/$node" -- "$AGENT" "${args[@]}" \
+		# shellcheck disable=SC2086 # MF_AGENT_WRAP is split on purpose
+		MF_RUN_DIR=$TB_RUN nsenter --net="/run/netns/$node" -- ${MF_AGENT_WRAP:-} "$AGENT" "${args[@]}" \
 			>>"$log" 2>&1 </dev/null 9<&- &
 		echo $! >"$TB_STATE/$node/agent.pid"
 	done

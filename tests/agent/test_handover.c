@@ -15,7 +15,9 @@
  *   - the commit returns once every old loop's accept is over; clients
  *     that come before the new loops start accepting are queued in
  *     whichever socket of the group, not refused, and the new loops take
- *     every one; the old agent is told (on_taken), each of its loops
+ *     every one; the old agent is told which process took over (this
+ *     one, by the socket's credentials) before anything else of the
+ *     take-over, then on_taken, and each of its loops
  *     accepts no more and frees its listener; every later client goes to
  *     the new loops, and to each of them, also once the old agent is
  *     gone (one to two: the second loop's socket joins the group);
@@ -75,6 +77,10 @@ struct old_agent {
 	struct handover_srv srv;
 	uint16_t port;		/* loop 0's, once listening */
 	int taken;		/* atomic: on_taken ran */
+	/* Who took over, as handover_on_successor() said (atomic), and
+	 * whether it said so before on_taken and RELEASED. */
+	int successor;
+	int successor_first;
 	int release;		/* atomic: the other loops release */
 	int stop;		/* atomic */
 };
@@ -94,6 +100,17 @@ static void old_taken(void *arg)
 
 	__atomic_store_n(&o->taken, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&o->release, 1, __ATOMIC_RELEASE);
+}
+
+/* handover_on_successor(): the pid of the process that took over. */
+static void old_successor(void *arg, pid_t pid)
+{
+	struct old_agent *o = arg;
+
+	__atomic_store_n(&o->successor_first,
+			 !__atomic_load_n(&o->taken, __ATOMIC_ACQUIRE) &&
+			 !o->srv.taken, __ATOMIC_RELEASE);
+	__atomic_store_n(&o->successor, (int)pid, __ATOMIC_RELEASE);
 }
 
 /* A turn of old loop @ol's own duties besides its loop. */
@@ -143,8 +160,10 @@ static void *old_thread(void *arg)
 	if (!ol->err && ol->index == 0)
 		ol->err = handover_serve(&o->srv, loops, o->n, path, old_taken,
 					 o);
-	if (!ol->err && ol->index == 0)
+	if (!ol->err && ol->index == 0) {
 		o->port = loop_listen_port(&ol->l, "outbound");
+		handover_on_successor(&o->srv, old_successor, o);
+	}
 	__atomic_store_n(&ol->up, 1, __ATOMIC_RELEASE);
 	while (!ol->err && !__atomic_load_n(&o->stop, __ATOMIC_ACQUIRE)) {
 		lh_run_for(&ol->l, 10);
@@ -361,6 +380,12 @@ static bool handover_loops(unsigned int old_n, unsigned int new_n)
 	    !ASSERT_EQ(in.conn, -1) ||
 	    !ASSERT_EQ(__atomic_load_n(&o.taken, __ATOMIC_ACQUIRE), 1) ||
 	    !connect_n(port, 10))
+		goto out;
+	/* The old agent was told who took over (this process, by its
+	 * socket's credentials), before anything else of the take-over. */
+	if (!ASSERT_EQ(__atomic_load_n(&o.successor, __ATOMIC_ACQUIRE),
+		       (int)getpid()) ||
+	    !ASSERT_EQ(__atomic_load_n(&o.successor_first, __ATOMIC_ACQUIRE), 1))
 		goto out;
 	for (unsigned int k = 0; k < new_n; k++)
 		loop_listen_start(&nl[k].l);

@@ -18,25 +18,9 @@
 #include <unistd.h>
 
 #include "harness/test.h"
+#include "harness/notify_harness.h"
 #include "../../agent/caps.h"
 #include "../../agent/notify.h"
-
-/* A datagram socket bound at @name (a path, or '@' for abstract). */
-static int listener(const char *name)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n = strlen(name);
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	memcpy(sa.sun_path, name, n);
-	if (name[0] == '@')
-		sa.sun_path[0] = '\0';
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa,
-			   (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-				       n + (name[0] == '/'))))
-		return -1;
-	return fd;
-}
 
 static bool received(int fd, const char *want)
 {
@@ -58,8 +42,8 @@ static bool test_notify(void)
 	snprintf(path, sizeof(path), "/tmp/mf-notify-%d.sock", getpid());
 	snprintf(abs, sizeof(abs), "@mf-notify-%d", getpid());
 	unlink(path);
-	fd = listener(path);
-	afd = listener(abs);
+	fd = nh_listener(path);
+	afd = nh_listener(abs);
 	ok = ASSERT_GE(fd, 0) && ASSERT_GE(afd, 0);
 	unsetenv("NOTIFY_SOCKET");
 	ok = ok && ASSERT_EQ(notify_send("READY=1"), 0);

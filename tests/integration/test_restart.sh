@@ -44,60 +44,6 @@ for p in b1 b2; do
 	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
 done
 
-cat >"$TL_TMP/steady.py" <<'PY'
-import http.client, sys, time
-end = time.monotonic() + float(sys.argv[1])
-while time.monotonic() < end:
-    try:
-        c = http.client.HTTPConnection("10.96.0.10", 80, timeout=10)
-        c.request("GET", "/whoami")
-        r = c.getresponse()
-        body = r.read()
-        print("ok" if r.status == 200 and body.startswith(b"pod=") else "fail status %d" % r.status,
-              round(time.time(), 3), flush=True)
-        c.close()
-    except Exception as e:
-        print("fail", round(time.time(), 3), type(e).__name__, e, flush=True)
-    time.sleep(0.05)
-PY
-cat >"$TL_TMP/longlived.py" <<'PY'
-import http.client, sys, time
-n, rounds = int(sys.argv[1]), int(sys.argv[2])
-conns, answers, errors = [], [0] * n, []
-for i in range(n):
-    c = http.client.HTTPConnection("10.96.0.10", 80, timeout=10)
-    c.connect()
-    conns.append(c)
-print("open", n, flush=True)
-for r in range(rounds):
-    t0 = time.monotonic()
-    for i, c in enumerate(conns):
-        if c is None:
-            continue
-        try:
-            c.request("GET", "/whoami")
-            resp = c.getresponse()
-            body = resp.read()
-            if resp.status == 200 and body.startswith(b"pod="):
-                answers[i] += 1
-            else:
-                errors.append("conn %d round %d: status %d" % (i, r, resp.status))
-            if resp.will_close:
-                errors.append("conn %d round %d: closed by the server" % (i, r))
-                conns[i] = None
-        except Exception as e:
-            errors.append("conn %d round %d: %s %s" % (i, r, type(e).__name__, e))
-            conns[i] = None
-    time.sleep(max(0, 1 - (time.monotonic() - t0)))
-for c in conns:
-    if c is not None:
-        c.close()
-full = sum(1 for a in answers if a == rounds)
-print("full", full, "of", n, "answers", sum(answers), flush=True)
-for e in errors[:5]:
-    print("error", e, flush=True)
-sys.exit(0 if full == n and not errors else 1)
-PY
 
 # The kernel steers pods' connections into an SO_REUSEPORT group from
 # Linux 6.5 (workers_reuseport_steering()): the agent runs one loop before.
@@ -124,11 +70,11 @@ restart() {
 	OLD=$pid_old
 	prog_before=$(tb_exec "$NODE" tc filter show dev "$VETH" ingress | grep -o 'id [0-9]*' | head -1)
 
-	tl_bg a1 "$TL_TMP/long.out" "$TL_PY" "$TL_TMP/longlived.py" 100 8
+	tl_bg a1 "$TL_TMP/long.out" "$TL_PY" "$TL_TOOLS/mf_longlived.py" 100 8
 	LONG=$TL_BG_PID
 	wait_for 10 grep -q '^open 100' "$TL_TMP/long.out" ||
 		{ fail "longlived_open_$r" "$(cat "$TL_TMP/long.out")"; tl_finish; }
-	tl_bg a1 "$TL_TMP/steady.out" "$TL_PY" "$TL_TMP/steady.py" 12
+	tl_bg a1 "$TL_TMP/steady.out" "$TL_PY" "$TL_TOOLS/mf_steady.py" 12
 	STEADY=$TL_BG_PID
 	sleep 1.5
 
