@@ -22,10 +22,7 @@ int balance_find(const struct policy *p, const struct mf_endpoint *src,
 		 const struct mf_service *dst, struct balance_conf *bc)
 {
 	const struct sel_ctx ctx = router_sel_ctx(p);
-	struct sel_workload ws, wd = {
-		.service = dst->name,
-		.service_port = policy_service_port(p, dst),
-	};
+	struct sel_workload ws, wd;
 	const struct sel_query q = { .self = &ws, .section = MF_SEC_TO,
 				     .peer = &wd };
 	const struct mf_lb_balancer *lb;
@@ -45,6 +42,7 @@ int balance_find(const struct policy *p, const struct mf_endpoint *src,
 		return -ENOMEM;
 	}
 	router_view(p, src, &ws);
+	router_dest_view(p, dst, &wd);
 	if (n)
 		got = sel_effective(&kind_mesh_lb_strategy, c, n, &q, &ctx, conf,
 				    names, 16);

@@ -817,6 +817,17 @@ const struct mf_endpoint *policy_pick_endpoint(struct policy *p,
 	return &p->eps[p->ep_by_svc[s->ep_first + i]].ep;
 }
 
+uint32_t policy_service_ticket(struct policy *p, const struct mf_service *s)
+{
+	struct pol_svc *ps = (struct pol_svc *)
+		((char *)(uintptr_t)s - offsetof(struct pol_svc, svc));
+
+	(void)p;
+	/* As policy_pick_endpoint(): a distinct ticket is all a caller
+	 * needs. */
+	return __atomic_fetch_add(&ps->rr, 1, __ATOMIC_RELAXED);
+}
+
 /* ---- authorization ------------------------------------------------------- */
 
 /* First rule of service @id in p->rules (or where it would be). */

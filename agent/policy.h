@@ -155,6 +155,11 @@ enum policy_ticket_kind {
 uint32_t policy_ticket(struct policy *p, enum policy_ticket_kind kind,
 		       size_t rec, unsigned int counter);
 
+/* The next ticket of the round robin cursor of service record @s of @p
+ * (one a lookup of @p gave): for a destination whose endpoints are not
+ * its own run (a MeshMultiZoneService's). */
+uint32_t policy_service_ticket(struct policy *p, const struct mf_service *s);
+
 /* The port of service @s, a service of @p (a MeshService's first port, as
  * policy_service_by_id() and _by_name() give it). */
 uint16_t policy_service_port(const struct policy *p,

@@ -130,25 +130,20 @@ static void resil_faults(const struct mf_fault_conf *f, struct resil *r)
 const char *resil_health(const struct policy *p, const struct mf_endpoint *src,
 			 const struct mf_service *dst, struct mf_hc_conf *conf)
 {
-	struct sel_workload ws, wd = {
-		.service = dst->name,
-		.service_port = policy_service_port(p, dst),
-	};
+	struct sel_workload ws, wd;
 	struct sel_query to = { .self = &ws, .section = MF_SEC_TO,
 				.peer = &wd };
 
 	memset(conf, 0, sizeof(*conf));
 	router_view(p, src, &ws);
+	router_dest_view(p, dst, &wd);
 	return resil_effective(p, &kind_mesh_health_check, &to, conf);
 }
 
 int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	       const struct mf_service *dst, struct resil *r)
 {
-	struct sel_workload ws, wd = {
-		.service = dst->name,
-		.service_port = policy_service_port(p, dst),
-	};
+	struct sel_workload ws, wd;
 	struct sel_query to = { .self = &ws, .section = MF_SEC_TO,
 				.peer = &wd };
 	struct sel_query from = { .self = &wd, .section = MF_SEC_FROM,
@@ -165,6 +160,7 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	if (!u)
 		return -ENOMEM;
 	router_view(p, src, &ws);
+	router_dest_view(p, dst, &wd);
 
 	memset(u, 0, sizeof(*u));
 	r->timeout_policy = resil_effective(p, &kind_mesh_timeout, &to, &u->t);

@@ -66,7 +66,7 @@ int router_select_to(const struct policy *p, const struct kind_desc *kd,
 		     size_t **order)
 {
 	const struct sel_ctx ctx = router_sel_ctx(p);
-	struct sel_workload self, peer = { .service = dst->name };
+	struct sel_workload self, peer;
 	const struct sel_query q = {
 		.self = &self, .section = MF_SEC_TO, .peer = &peer,
 	};
@@ -81,7 +81,22 @@ int router_select_to(const struct policy *p, const struct kind_desc *kd,
 	if (!*order)
 		return -ENOMEM;
 	router_view(p, src, &self);
+	router_dest_view(p, dst, &peer);
 	return sel_select(kd, *c, n, &q, &ctx, *order);
+}
+
+void router_dest_view(const struct policy *p, const struct mf_service *dst,
+		      struct sel_workload *w)
+{
+	memset(w, 0, sizeof(*w));
+	/* A MeshMultiZoneService is no MeshService: only `to` entries of
+	 * its own kind (or Mesh) select it. */
+	if (dst->flags & MF_SERVICE_F_MULTI_ZONE) {
+		w->multi_zone = dst->name;
+		return;
+	}
+	w->service = dst->name;
+	w->service_port = policy_service_port(p, dst);
 }
 
 void router_view(const struct policy *p, const struct mf_endpoint *ep,
@@ -113,8 +128,11 @@ int router_traffic_route(const struct policy *p, const struct mf_endpoint *src,
 	size_t n;
 	int best = -1;
 
-	/* Out of memory: the default route then, degraded, not down. */
-	if (!src || router_cands(p, &kind_traffic_route, &c, &n))
+	/* Out of memory: the default route then, degraded, not down.  A
+	 * MeshMultiZoneService has no kuma.io/service for a legacy
+	 * selector to name. */
+	if (!src || (dst->flags & MF_SERVICE_F_MULTI_ZONE) ||
+	    router_cands(p, &kind_traffic_route, &c, &n))
 		return -1;
 	if (n > 0) {
 		router_view(p, src, &ws);
@@ -288,6 +306,10 @@ static bool router_http_match(const struct mf_tr_match *m,
 	return true;
 }
 
+static const struct mf_endpoint *router_mzs_vip(struct policy *p,
+						const struct balance_pick *bp,
+						const struct mf_service *dst);
+
 const struct mf_endpoint *router_pick(struct policy *p,
 				      const struct balance_pick *bp, int tr,
 				      const struct mf_service *dst,
@@ -295,6 +317,11 @@ const struct mf_endpoint *router_pick(struct policy *p,
 {
 	const struct mf_traffic_route *r;
 	const struct mf_tr_conf *conf;
+
+	/* A MeshMultiZoneService's VIP: its members' endpoints at that
+	 * port (no TrafficRoute selects it). */
+	if (dst->flags & MF_SERVICE_F_MULTI_ZONE)
+		return router_mzs_vip(p, bp, dst);
 
 	r = tr < 0 ? NULL : polkinds_record(policy_kinds(p), router_tr_kind(),
 					    (size_t)tr, NULL);
@@ -393,10 +420,32 @@ router_mzs_walk(const struct policy *p,
 	return NULL;
 }
 
-/* An endpoint of MeshMultiZoneService backendRef @b (named @name): of the
- * MeshServices mfctl found it selects, at the port it names
- * (mesh_service.h), by @bp's balancer, else round robin by counter @ctr
- * of record @rec of @kind. */
+/* An endpoint of MeshMultiZoneService @z at @port: of the MeshServices
+ * mfctl found it selects (mesh_service.h), by @bp's balancer, else (no
+ * balancer, or no room for its list) the @ticket-th mod how many there
+ * are.  NULL when there is none. */
+static const struct mf_endpoint *
+router_mzs_choose(const struct policy *p, const struct balance_pick *bp,
+		  const struct mf_mesh_multi_zone_service *z, uint16_t port,
+		  uint32_t ticket)
+{
+	const struct mf_endpoint **eps;
+	size_t n = 0;
+
+	router_mzs_walk(p, z, port, SIZE_MAX, NULL, &n);
+	if (!n)
+		return NULL;
+	eps = bp ? balance_scratch(bp->b, n) : NULL;
+	if (eps) {
+		router_mzs_walk(p, z, port, SIZE_MAX, eps, &n);
+		return balance_pick(bp, eps, n);
+	}
+	return router_mzs_walk(p, z, port, ticket % n, NULL, &n);
+}
+
+/* An endpoint of MeshMultiZoneService backendRef @b (named @name), at the
+ * port it names, round robin without a balancer by counter @ctr of record
+ * @rec of @kind. */
 static const struct mf_endpoint *router_mzs(struct policy *p,
 					    const struct balance_pick *bp,
 					    const struct mf_route_backend *b,
@@ -405,24 +454,32 @@ static const struct mf_endpoint *router_mzs(struct policy *p,
 					    const char *name, const char **why)
 {
 	const struct mf_mesh_multi_zone_service *z = router_mzs_find(p, name);
-	const struct mf_endpoint **eps;
-	size_t n = 0;
 
 	if (!z) {
 		*why = "backendRef names no MeshMultiZoneService";
 		return NULL;
 	}
 	*why = "backendRef has no endpoints";
-	router_mzs_walk(p, z, b->port, SIZE_MAX, NULL, &n);
-	if (!n)
-		return NULL;
-	eps = bp ? balance_scratch(bp->b, n) : NULL;
-	if (eps) {
-		router_mzs_walk(p, z, b->port, SIZE_MAX, eps, &n);
-		return balance_pick(bp, eps, n);
-	}
-	return router_mzs_walk(p, z, b->port,
-			       policy_ticket(p, kind, rec, ctr) % n, NULL, &n);
+	return router_mzs_choose(p, bp, z, b->port,
+				 bp ? 0 : policy_ticket(p, kind, rec, ctr));
+}
+
+/* An endpoint for a connection to the VIP:port of MeshMultiZoneService
+ * @dst (its mf_services record of that port), round robin without a
+ * balancer by the record's own cursor. */
+static const struct mf_endpoint *router_mzs_vip(struct policy *p,
+						const struct balance_pick *bp,
+						const struct mf_service *dst)
+{
+	char name[MF_NAME_MAX + 1];
+	const struct mf_mesh_multi_zone_service *z;
+
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(dst->name),
+		 dst->name);
+	z = router_mzs_find(p, name);
+	return z ? router_mzs_choose(p, bp, z, policy_service_port(p, dst),
+				     bp ? 0 : policy_service_ticket(p, dst)) :
+		   NULL;
 }
 
 const struct mf_endpoint *router_backend(struct policy *p,

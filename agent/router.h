@@ -42,6 +42,13 @@ size_t router_kind(const struct kind_desc *kd);
 void router_view(const struct policy *p, const struct mf_endpoint *ep,
 		 struct sel_workload *w);
 
+/* Service @dst of @p as the peer of a `to` entry sees it: by its name
+ * and port; a MeshMultiZoneService's record (MF_SERVICE_F_MULTI_ZONE)
+ * by its name as a MeshMultiZoneService, which only `to` targetRefs of
+ * that kind (and Mesh) select. */
+void router_dest_view(const struct policy *p, const struct mf_service *dst,
+		      struct sel_workload *w);
+
 /*
  * The records of route kind @kd (a targetRef kind: MeshHTTPRoute,
  * MeshTCPRoute) in @p that apply to traffic from endpoint @src to service
@@ -67,7 +74,9 @@ const char *router_traffic_route_name(const struct policy *p, int tr);
 /*
  * An endpoint for one request @req (NULL: a TCP connection) to service
  * @dst under TrafficRoute @tr (-1: none).  NULL when the destination
- * picked has no endpoint.
+ * picked has no endpoint.  @dst a MeshMultiZoneService's record of one
+ * port: an endpoint of one of its members at that port, round robin by
+ * the record's own cursor when @bp is NULL.
  *
  * Here and below, the endpoint among those a destination has is @bp's
  * balancer's pick (balance.h); with @bp NULL, round robin.

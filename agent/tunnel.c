@@ -240,6 +240,19 @@ static struct policy *tunnel_policy(struct tunnel *tu, struct conn *c)
 	return p;
 }
 
+/* The service record @c goes to: the one of the VIP:port it dialled, for
+ * a MeshMultiZoneService's members differ by port; else (a front door's,
+ * a gateway's connection) the record of its service id. */
+static const struct mf_service *tunnel_dst_service(const struct conn *c)
+{
+	const struct mf_service *s;
+
+	s = policy_service_by_vip(c->policy, c->down_local.sin_addr.s_addr,
+				  ntohs(c->down_local.sin_port));
+	return s && s->id == c->service_id ? s :
+	       policy_service_by_id(c->policy, c->service_id);
+}
+
 /* How long the TCP relay of @c may go without a byte: its MeshTimeout's
  * idleTimeout, else the agent's; 0: for ever. */
 static uint32_t tunnel_idle_ms(const struct tunnel *tu, const struct conn *c)
@@ -264,7 +277,7 @@ static bool tunnel_speak_as(struct tunnel *tu, struct conn *c,
 
 	/* To a MeshExternalService the identity is only a name: its TLS is
 	 * not ours (egress.h). */
-	svc = policy_service_by_id(c->policy, c->service_id);
+	svc = tunnel_dst_service(c);
 	if (svc && (svc->flags & MF_SERVICE_F_EXTERNAL)) {
 		c->src_spiffe = src_id;
 		return true;
@@ -300,7 +313,7 @@ static void tunnel_l7_begin(struct tunnel *tu, struct conn *c,
 		return;
 	}
 	if (rs) {
-		svc = policy_service_by_id(c->policy, c->service_id);
+		svc = tunnel_dst_service(c);
 		hproxy_set_resil(c->l7, rs, hash_fnv_str(HASH_FNV_INIT,
 						svc ? svc->name : ""));
 		c->up_timeout_ms = rs->connect_ms;
@@ -636,7 +649,7 @@ static uint64_t tunnel_svc_key(struct conn *c)
 	const struct mf_service *svc;
 
 	if (!c->svc_key) {
-		svc = policy_service_by_id(c->policy, c->service_id);
+		svc = tunnel_dst_service(c);
 		c->svc_key = hash_fnv_str(HASH_FNV_INIT, svc ? svc->name : "");
 	}
 	return c->svc_key;
@@ -739,7 +752,7 @@ static bool tunnel_try_begin(struct tunnel *tu, struct conn *c,
 		tunnel_breaker_put(tu, c, BREAKER_RETRIES);
 		return false;
 	}
-	svc = policy_service_by_id(c->policy, c->service_id);
+	svc = tunnel_dst_service(c);
 	c->try_key = balance_key(c->policy, ep);
 	c->try_ns = timer_now();
 	hosts_begin(tu->bal.hosts, c->try_key,
@@ -825,7 +838,7 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 	struct balance_pick bp;
 	int err;
 
-	svc = policy_service_by_id(c->policy, c->service_id);
+	svc = tunnel_dst_service(c);
 	if (!svc) {
 		r->status = 503;
 		r->why = "the service is gone";
@@ -907,7 +920,7 @@ static void tunnel_l7_done(void *arg, struct conn *c,
 	struct sockaddr_in ep_addr;
 	size_t n;
 
-	svc = policy_service_by_id(c->policy, c->service_id);
+	svc = tunnel_dst_service(c);
 	l7stats_count(&tu->ctx->l7stats, c->src_spiffe, svc ? svc->name : NULL,
 		      x->route, x->status, x->seconds);
 	if (!tu->access_log || log_level_max < LOG_LVL_INFO)
@@ -1148,8 +1161,11 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		return;
 	/* The fast path's verdict for this pod and service, as the
 	 * destination's agent decides it; the pair's next connections are
-	 * judged by it in the kernel (sockfast.h). */
-	if (tu->ctx->sockfast && !front)
+	 * judged by it in the kernel (sockfast.h).  A MeshMultiZoneService
+	 * has none: the verdict is its member's, which varies by
+	 * connection. */
+	if (tu->ctx->sockfast && !front &&
+	    !(svc->flags & MF_SERVICE_F_MULTI_ZONE))
 		sockfast_verdict(tu->ctx->sockfast, svc->id,
 				 src_ep->identity_id,
 				 (uint8_t)policy_authorize_sni(
@@ -1601,7 +1617,7 @@ static bool tunnel_outbound_connect_failed(void *arg, struct conn *c,
 		attempts = tunnel_nhosts(c);
 	if (c->l7 || ++c->connects >= attempts)
 		return false;
-	svc = policy_service_by_id(c->policy, c->service_id);
+	svc = tunnel_dst_service(c);
 	if (!svc)
 		return false;
 	tunnel_pick_of(tu, c, NULL, &bp);

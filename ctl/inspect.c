@@ -225,7 +225,7 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			/* The protocol the agent speaks there, and whether
 			 * a Service's spec said it (else its endpoints). */
 			printf("  %s:%u/%s -> id %u name %.*s authz_rules "
-			       "%u app %s%s%s%s\n", a, sk->port,
+			       "%u app %s%s%s%s%s\n", a, sk->port,
 			       abi_name_or(&abi_proto, sk->proto), s->id,
 			       INSP_S(s->name), s->authz_rules,
 			       s->flags & MF_SERVICE_F_HTTP ? "http" : "tcp",
@@ -234,7 +234,9 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			       s->flags & MF_SERVICE_F_MESH_SERVICE ?
 			       " (MeshService)" : "",
 			       s->flags & MF_SERVICE_F_EXTERNAL ?
-			       " (MeshExternalService)" : "");
+			       " (MeshExternalService)" : "",
+			       s->flags & MF_SERVICE_F_MULTI_ZONE ?
+			       " (MeshMultiZoneService)" : "");
 			if (s->conn_rate_num)
 				printf("    conn_rate %u per %u ms per source "
 				       "pod\n", s->conn_rate_num,

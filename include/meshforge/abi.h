@@ -287,6 +287,10 @@ struct mf_config {
 	__u8 pt_prof_dom;
 	__u8 _pad5[2];
 	struct mf_pt_profile pt_prof[MF_PT_PROFILES_MAX];
+	/* spec.meshMultiZoneServices.vipRange as written, "": the default;
+	 * MeshMultiZoneService VIPs come from it as MeshService VIPs do
+	 * from msvc_vip_range. */
+	char mzs_vip_range[MF_CIDR_MAX];
 };
 
 enum mf_config_flags {
@@ -355,6 +359,12 @@ enum mf_service_flags {
 	 * and it has no mf_endpoints: the source's agent connects to one
 	 * of its endpoints itself. */
 	MF_SERVICE_F_EXTERNAL = 1u << 3,
+	/* A port of a MeshMultiZoneService: its VIP was allocated from the
+	 * Mesh's spec.meshMultiZoneServices.vipRange, it has one record per
+	 * spec.ports entry (same id) and no mf_endpoints of its own: the
+	 * source's agent picks an endpoint of one of the MeshServices its
+	 * mf_mz_services record lists as members at that port. */
+	MF_SERVICE_F_MULTI_ZONE = 1u << 4,
 };
 
 /*

@@ -523,6 +523,7 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 	strcpy(cfg->mtls_enabled, t->enabled_backend);
 	strcpy(cfg->msvc_vip_range, cm->mesh_services.vip_range);
 	strcpy(cfg->mes_vip_range, cm->mesh_ext_services.vip_range);
+	strcpy(cfg->mzs_vip_range, cm->mesh_mz_services.vip_range);
 	if (cm->routing.forbid_mes)
 		cfg->flags |= MF_CONFIG_F_FORBID_MES;
 	cfg->mtls_nbackends = t->nbackends;
@@ -765,16 +766,17 @@ static void cmp_merge_by_name(const struct model_obj **out,
 }
 
 /* The VIPs of the objects of kind @mk (MeshService, or with @flag
- * MF_SERVICE_F_EXTERNAL MeshExternalService) of @sorted, in name order,
- * from @range, into *out (caller frees), kept from @prev where they can
- * be; none of @taken (@ntaken: the VIPs given already). */
+ * MF_SERVICE_F_EXTERNAL MeshExternalService, with MF_SERVICE_F_MULTI_ZONE
+ * MeshMultiZoneService) of @sorted, in name order, from @range (the Mesh's
+ * spec.@field.vipRange), into *out (caller frees), kept from @prev where
+ * they can be; none of @taken (@ntaken: the VIPs given already). */
 static int cmp_vips(enum model_kind mk, uint32_t flag, const char *range,
-		    const struct rec_set *prev,
+		    const char *field, const struct rec_set *prev,
 		    const struct model_obj **sorted, const size_t *first,
 		    const size_t *cnt, const uint8_t (*taken)[4],
 		    size_t ntaken, uint8_t (**out)[4], struct diag *d)
 {
-	const bool ext = flag == MF_SERVICE_F_EXTERNAL;
+	const char *kind = model_kind_name(mk);
 	const char **names = calloc(cnt[mk] + 1, sizeof(*names));
 	size_t failed = 0;
 	int err;
@@ -792,49 +794,57 @@ static int cmp_vips(enum model_kind mk, uint32_t flag, const char *range,
 		const struct model_obj *o = sorted[first[mk] + failed];
 		char what[MF_NAME_MAX + 32];
 
-		snprintf(what, sizeof(what), "%s %s",
-			 ext ? "MeshExternalService" : "MeshService", o->name);
+		snprintf(what, sizeof(what), "%s %s", kind, o->name);
 		diag_add(d, o->loc.file ? &o->name_loc : NULL, what,
 			 "metadata.name", "no address is left for it in the "
-			 "%s VIP range %s (Mesh spec.%s.vipRange)",
-			 ext ? "MeshExternalService" : "MeshService",
-			 range[0] ? range : ext ? MES_VIP_RANGE_DEFAULT :
-			 MSVC_VIP_RANGE_DEFAULT,
-			 ext ? "meshExternalServices" : "meshServices");
+			 "%s VIP range %s (Mesh spec.%s.vipRange)", kind,
+			 range[0] ? range : msvc_default_range(flag), field);
 	}
 out:
 	free(names);
 	return err;
 }
 
-/* The VIPs of the MeshServices (*mvips) and of the MeshExternalServices
- * (*evips) of @sorted, each in name order: none takes a Service's VIP, a
- * MeshExternalService none of a MeshService's either. */
+/* The VIPs of the MeshServices (*mvips), of the MeshExternalServices
+ * (*evips) and of the MeshMultiZoneServices (*zvips) of @sorted, each in
+ * name order: none takes a Service's VIP, nor one given before it (in
+ * that order), should the Mesh's ranges overlap. */
 static int cmp_all_vips(const struct mf_config *cfg,
 			const struct rec_set *prev,
 			const struct model_obj **sorted, const size_t *first,
 			const size_t *cnt, uint8_t (**mvips)[4],
-			uint8_t (**evips)[4], struct diag *d)
+			uint8_t (**evips)[4], uint8_t (**zvips)[4],
+			struct diag *d)
 {
 	const size_t ns = cnt[MODEL_SERVICE], nm = cnt[msvc_kind()];
-	uint8_t (*taken)[4] = calloc(ns + nm + 1, sizeof(*taken));
+	const size_t ne = cnt[mes_kind()];
+	uint8_t (*taken)[4] = calloc(ns + nm + ne + 1, sizeof(*taken));
 	int err;
 
-	*evips = NULL;
+	*evips = *zvips = NULL;
 	if (!taken)
 		return -ENOMEM;
 	for (size_t i = 0; i < ns; i++)
 		memcpy(taken[i], ((const struct core_service *)model_spec(
 			sorted[first[MODEL_SERVICE] + i]))->vip, 4);
 	err = cmp_vips(msvc_kind(), MF_SERVICE_F_MESH_SERVICE,
-		       cfg->msvc_vip_range, prev, sorted, first, cnt,
-		       (const uint8_t (*)[4])taken, ns, mvips, d);
+		       cfg->msvc_vip_range, "meshServices", prev, sorted,
+		       first, cnt, (const uint8_t (*)[4])taken, ns, mvips, d);
 	if (!err) {
 		memcpy(taken + ns, *mvips, nm * sizeof(*taken));
 		err = cmp_vips(mes_kind(), MF_SERVICE_F_EXTERNAL,
-			       cfg->mes_vip_range, prev, sorted, first, cnt,
+			       cfg->mes_vip_range, "meshExternalServices",
+			       prev, sorted, first, cnt,
 			       (const uint8_t (*)[4])taken, ns + nm, evips,
 			       d);
+	}
+	if (!err) {
+		memcpy(taken + ns + nm, *evips, ne * sizeof(*taken));
+		err = cmp_vips(mzs_kind(), MF_SERVICE_F_MULTI_ZONE,
+			       cfg->mzs_vip_range, "meshMultiZoneServices",
+			       prev, sorted, first, cnt,
+			       (const uint8_t (*)[4])taken, ns + nm + ne,
+			       zvips, d);
 	}
 	free(taken);
 	return err;
@@ -894,6 +904,36 @@ static int cmp_mes_record(struct rec_set *out, const struct model_obj *o,
 	v.flags = MF_SERVICE_F_EXTERNAL |
 		  (e->match.protocol == MF_MES_HTTP ? MF_SERVICE_F_HTTP : 0);
 	return rec_add(out, REC_SERVICES, &k, &v);
+}
+
+/* The mf_services records of MeshMultiZoneService @o, id as @s, at @vip:
+ * one per port of its spec, flagged multi-zone, HTTP when the port's
+ * appProtocol is http (only that is HTTP/1.1, as for a MeshService). */
+static int cmp_mzs_records(struct rec_set *out, const struct model_obj *o,
+			   const struct cmp_id *s, const uint8_t vip[4])
+{
+	const struct mf_mesh_multi_zone_service *z = (const void *)o->pol.recs;
+	struct mf_service_key k;
+	struct mf_service v;
+	int err = 0;
+
+	if (!o->pol.n)
+		return -EINVAL;	/* parsed before */
+	memset(&v, 0, sizeof(v));
+	v.id = s->id;
+	strcpy(v.name, o->name);
+	for (size_t p = 0; !err && p < z->nports && p < MF_MZS_PORTS_MAX;
+	     p++) {
+		memset(&k, 0, sizeof(k));
+		memcpy(k.vip, vip, 4);
+		k.port = z->ports[p].port;
+		k.proto = MF_PROTO_TCP;
+		v.flags = MF_SERVICE_F_MULTI_ZONE |
+			  (z->ports[p].app_protocol == MF_MZS_HTTP ?
+			   MF_SERVICE_F_HTTP : 0);
+		err = rec_add(out, REC_SERVICES, &k, &v);
+	}
+	return err;
 }
 
 /* The members of each MeshMultiZoneService record of @out (mesh_service.h):
@@ -973,7 +1013,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	/* Services and MeshServices by name, as svc[]; the MeshServices'
 	 * VIPs, in their order; the MeshExternalServices' too. */
 	const struct model_obj **svo = NULL, **svo2 = NULL;
-	uint8_t (*mvips)[4] = NULL, (*evips)[4] = NULL;
+	uint8_t (*mvips)[4] = NULL, (*evips)[4] = NULL, (*zvips)[4] = NULL;
 	__u32 max_svc, max_id;
 	const char *td = "";
 	struct sel_cand *tls = NULL;	/* the MeshTLS records */
@@ -1033,9 +1073,11 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	err = cmp_prev_ids(prev, REC_SERVICES, &prev_svc, &nprev_svc, &max_svc);
 	if (err)
 		goto out;
-	/* Services, MeshServices and MeshExternalServices share names and
-	 * ids: one list, by name (validation keeps the names apart). */
-	nsvc = cnt[MODEL_SERVICE] + cnt[msvc_kind()] + cnt[mes_kind()];
+	/* Services, MeshServices, MeshExternalServices and
+	 * MeshMultiZoneServices share names and ids: one list, by name
+	 * (validation keeps the names apart). */
+	nsvc = cnt[MODEL_SERVICE] + cnt[msvc_kind()] + cnt[mes_kind()] +
+	       cnt[mzs_kind()];
 	svc = calloc(nsvc ? nsvc : 1, sizeof(*svc));
 	svo = calloc(nsvc ? nsvc : 1, sizeof(*svo));
 	svo2 = calloc(nsvc ? nsvc : 1, sizeof(*svo2));
@@ -1049,11 +1091,14 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			  cnt[msvc_kind()]);
 	cmp_merge_by_name(svo, svo2, cnt[MODEL_SERVICE] + cnt[msvc_kind()],
 			  sorted + first[mes_kind()], cnt[mes_kind()]);
+	memcpy(svo2, svo, (nsvc - cnt[mzs_kind()]) * sizeof(*svo2));
+	cmp_merge_by_name(svo, svo2, nsvc - cnt[mzs_kind()],
+			  sorted + first[mzs_kind()], cnt[mzs_kind()]);
 	for (size_t i = 0; i < nsvc; i++)
 		svc[i].name = svo[i]->name;
 	cmp_assign(svc, nsvc, prev_svc, nprev_svc, max_svc);
 	err = cmp_all_vips(&out->config, prev, sorted, first, cnt, &mvips,
-			   &evips, d);
+			   &evips, &zvips, d);
 	if (err)
 		goto out;
 
@@ -1165,6 +1210,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 				.port = msvc_service_port(svo[si]),
 			};
 
+			/* A MeshMultiZoneService is authorized by the
+			 * MeshService whose endpoint takes the connection. */
+			if (svo[si]->kind == mzs_kind())
+				continue;
 			if (svo[si]->kind == mes_kind() ?
 			    target->kind != MF_REF_MESH_EXTERNAL_SERVICE ||
 			    strcmp(target->name, svc[si].name) :
@@ -1187,7 +1236,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0, mi = 0, ei = 0; i < nsvc; i++) {
+	for (size_t i = 0, mi = 0, ei = 0, zi = 0; i < nsvc; i++) {
 		const struct model_obj *o = svo[i];
 		const bool ms = o->kind == msvc_kind();
 		const struct mf_mesh_service *m = (const void *)o->pol.recs;
@@ -1196,6 +1245,12 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		if (o->kind == mes_kind()) {
 			err = cmp_mes_record(out, o, &svc[i], rules[i],
 					     evips[ei++]);
+			if (err)
+				goto out;
+			continue;
+		}
+		if (o->kind == mzs_kind()) {
+			err = cmp_mzs_records(out, o, &svc[i], zvips[zi++]);
 			if (err)
 				goto out;
 			continue;
@@ -1338,6 +1393,7 @@ out:
 	free(svo2);
 	free(mvips);
 	free(evips);
+	free(zvips);
 	free(rules);
 	free(ids);
 	free(prev_ids);

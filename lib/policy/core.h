@@ -97,6 +97,8 @@ struct core_mesh {
 	/* spec.meshExternalServices: where their VIPs come from */
 	struct core_mesh_services mesh_ext_services;
 	struct core_mesh_routing routing;
+	/* spec.meshMultiZoneServices: where their VIPs come from */
+	struct core_mesh_services mesh_mz_services;
 };
 
 /* ---- Node, Service, Workload -------------------------------------------- */

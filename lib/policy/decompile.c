@@ -326,6 +326,12 @@ static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
 		m->mesh_ext_services.present = 1;
 		strcpy(m->mesh_ext_services.vip_range, cfg->mes_vip_range);
 	}
+	if (dc_terminated(cfg->mzs_vip_range, sizeof(cfg->mzs_vip_range)) &&
+	    cfg->mzs_vip_range[0]) {
+		m->present |= 1u << 6;
+		m->mesh_mz_services.present = 1;
+		strcpy(m->mesh_mz_services.vip_range, cfg->mzs_vip_range);
+	}
 	if (cfg->flags & MF_CONFIG_F_FORBID_MES) {
 		m->present |= 1u << 5;
 		m->routing.present = 1;
@@ -587,9 +593,11 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 		}
 		/* A MeshService's ports: the object is its spec's
 		 * (mf_mesh_services), the address is allocated; a
-		 * MeshExternalService's likewise (mf_ext_services). */
+		 * MeshExternalService's and a MeshMultiZoneService's
+		 * likewise (mf_ext_services, mf_mz_services). */
 		if (v->flags & (MF_SERVICE_F_MESH_SERVICE |
-				MF_SERVICE_F_EXTERNAL))
+				MF_SERVICE_F_EXTERNAL |
+				MF_SERVICE_F_MULTI_ZONE))
 			continue;
 		o = dc_obj(set, MODEL_SERVICE, v->name);
 		if (!o) {
@@ -611,7 +619,8 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 	qsort(svcs, nsvc, sizeof(*svcs), dc_svc_cmp);
 	for (size_t i = 1; i < nsvc; i++)
 		if (svcs[i].id == svcs[i - 1].id &&
-		    !((svcs[i].s->flags & MF_SERVICE_F_MESH_SERVICE) &&
+		    !((svcs[i].s->flags & (MF_SERVICE_F_MESH_SERVICE |
+					    MF_SERVICE_F_MULTI_ZONE)) &&
 		      !strncmp(svcs[i].s->name, svcs[i - 1].s->name,
 			       sizeof(svcs[i].s->name))))
 			dc_err(&c, rec_map_info(REC_SERVICES)->name,

@@ -182,6 +182,12 @@ static const struct sch_field mesh_ext_services_fields[] = {
 };
 SCH_OBJECT_DEF(mesh_ext_services, "Mesh meshExternalServices");
 
+static const struct sch_field mesh_mz_services_fields[] = {
+	SCH_F_STRING("vipRange", core_mesh_services, vip_range,
+		     .check = mesh_check_vip_range),
+};
+SCH_OBJECT_DEF(mesh_mz_services, "Mesh meshMultiZoneServices");
+
 static const struct sch_field routing_fields[] = {
 	SCH_F_BOOL("defaultForbidMeshExternalServiceAccess",
 		   core_mesh_routing, forbid_mes),
@@ -215,6 +221,8 @@ static const struct sch_field mesh_spec_fields[] = {
 	SCH_F_OBJECT("meshExternalServices", core_mesh, mesh_ext_services,
 		     &mesh_ext_services),
 	SCH_F_OBJECT("routing", core_mesh, routing, &routing),
+	SCH_F_OBJECT("meshMultiZoneServices", core_mesh, mesh_mz_services,
+		     &mesh_mz_services),
 };
 SCH_OBJECT_DEF(mesh_spec, "Mesh spec");
 

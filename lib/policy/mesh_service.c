@@ -243,6 +243,13 @@ static uint32_t msvc_prev_vip(const struct rec_set *prev, uint32_t flag,
 	return 0;
 }
 
+const char *msvc_default_range(uint32_t flag)
+{
+	return flag == MF_SERVICE_F_EXTERNAL ? MES_VIP_RANGE_DEFAULT :
+	       flag == MF_SERVICE_F_MULTI_ZONE ? MZS_VIP_RANGE_DEFAULT :
+						 MSVC_VIP_RANGE_DEFAULT;
+}
+
 int msvc_alloc_vips(const char *range, uint32_t flag,
 		    const struct rec_set *prev, const char *const *names, size_t n,
 		    const uint8_t (*taken)[4], size_t ntaken,
@@ -254,8 +261,7 @@ int msvc_alloc_vips(const char *range, uint32_t flag,
 	int err = 0;
 
 	if (!range[0])
-		range = flag == MF_SERVICE_F_EXTERNAL ? MES_VIP_RANGE_DEFAULT :
-							MSVC_VIP_RANGE_DEFAULT;
+		range = msvc_default_range(flag);
 	if (msvc_parse_range(range, net, &prefix))
 		return -EINVAL;
 	first = msvc_h(net) + 1;

@@ -31,10 +31,15 @@
  * metadata.labels its selector.meshService.matchLabels match.  meshforge
  * runs one zone, so its endpoints are those of the MeshServices of that
  * zone it selects, at each of its ports that they have too (by number).
- * It is no service of its own (no VIP, no id): mfctl compiles the
- * selection, less the MeshServices whose spec.state is Unavailable, into
- * its record's members (service id and port), which the
- * agents, who know no labels, balance a backendRef to it over.
+ * It is a destination of its own, in the services' name space and id
+ * space: a VIP that mfctl allocates from the Mesh's
+ * spec.meshMultiZoneServices.vipRange (default 243.0.0.0/8, Kuma's), kept
+ * across applies, with one mf_services record per spec.ports entry,
+ * flagged MF_SERVICE_F_MULTI_ZONE (and MF_SERVICE_F_HTTP for appProtocol
+ * http), and no mf_endpoints.  mfctl compiles the selection, less the
+ * MeshServices whose spec.state is Unavailable, into its record's members
+ * (service id and port), which the agents, who know no labels, balance
+ * over: a connection to its VIP:port, or a backendRef to it.
  */
 #ifndef MF_POLICY_MESH_SERVICE_H
 #define MF_POLICY_MESH_SERVICE_H
@@ -48,6 +53,9 @@
 #define MSVC_VIP_RANGE_DEFAULT	"241.0.0.0/8"
 /* Kuma's default range of MeshExternalService VIPs. */
 #define MES_VIP_RANGE_DEFAULT	"242.0.0.0/8"
+/* Kuma's default range of MeshMultiZoneService VIPs (its control plane's
+ * ipam.meshMultiZoneService.cidr), a range of their own. */
+#define MZS_VIP_RANGE_DEFAULT	"243.0.0.0/8"
 
 /* The model kind of MeshService. */
 enum model_kind msvc_kind(void);
@@ -89,10 +97,12 @@ bool msvc_available(const struct model_obj *ms);
 
 /*
  * Gives each of the @n MeshServices @names a VIP in @range ("": the
- * default, MSVC_VIP_RANGE_DEFAULT or, with @flag MF_SERVICE_F_EXTERNAL,
- * MES_VIP_RANGE_DEFAULT) into @vips: the one @prev's records whose flags
+ * default of @flag: MSVC_VIP_RANGE_DEFAULT, MES_VIP_RANGE_DEFAULT with
+ * MF_SERVICE_F_EXTERNAL, MZS_VIP_RANGE_DEFAULT with
+ * MF_SERVICE_F_MULTI_ZONE) into @vips: the one @prev's records whose flags
  * have @flag (MF_SERVICE_F_MESH_SERVICE: a MeshService's,
- * MF_SERVICE_F_EXTERNAL: a MeshExternalService's) gave it (NULL: none) when
+ * MF_SERVICE_F_EXTERNAL: a MeshExternalService's, MF_SERVICE_F_MULTI_ZONE:
+ * a MeshMultiZoneService's) gave it (NULL: none) when
  * that is still in the range and free, else the lowest free address (the
  * network's first and last excluded).  @taken (@ntaken) are addresses in
  * use otherwise (the Services' VIPs).  Returns 0, -EINVAL (a bad range),
@@ -102,6 +112,10 @@ int msvc_alloc_vips(const char *range, uint32_t flag,
 		    const struct rec_set *prev, const char *const *names, size_t n,
 		    const uint8_t (*taken)[4], size_t ntaken,
 		    uint8_t (*vips)[4], size_t *failed);
+
+/* The default VIP range of the objects whose mf_services records carry
+ * @flag (MF_SERVICE_F_MESH_SERVICE, _EXTERNAL or _MULTI_ZONE). */
+const char *msvc_default_range(uint32_t flag);
 
 /* Whether @o is a service: a Service or a MeshService. */
 bool msvc_is_service(const struct model_obj *o);

@@ -252,6 +252,10 @@ bool sel_ref_selects(const struct mf_ref *r, const struct sel_workload *w,
 				      ctx) && sel_ref_section(r, w);
 	case MF_REF_MESH_SERVICE_SUBSET:
 		return sel_name_is(r, w->service) && sel_ref_tags(r, w, ctx);
+	case MF_REF_MESH_MULTI_ZONE_SERVICE:
+		return sel_ref_object(r, MF_REF_MESH_MULTI_ZONE_SERVICE,
+				      w->multi_zone, ctx) &&
+		       sel_ref_section(r, w);
 	case MF_REF_WORKLOAD:
 		return sel_ref_object(r, MF_REF_WORKLOAD, w->name, ctx) &&
 		       sel_ref_tags(r, w, ctx) && sel_ref_section(r, w);

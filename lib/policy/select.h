@@ -69,6 +69,9 @@ struct sel_workload {
 	 * it as its name does (svcname.h). */
 	const char *service_ns;
 	uint16_t service_port;
+	/* The MeshMultiZoneService a `to` destination is (NULL: none); it
+	 * then has no @service. */
+	const char *multi_zone;
 };
 
 /* The label that stands for an object's name in label selectors (Kuma
@@ -162,9 +165,10 @@ int sel_cmp(const struct sel_rank *a, const struct sel_rank *b);
  * tags); MeshHTTPRoute when @route names it (or has its labels) and (with
  * ctx->route_target) the route's own targetRef selects @w.  A namespace
  * must be the object's k8s.kuma.io/namespace label; a sectionName must be
- * w->port.  MeshExternalService and MeshMultiZoneService name no workload
- * here, and an absent kind selects nothing.  @w NULL: only Mesh selects
- * it.
+ * w->port.  MeshMultiZoneService selects a destination that is one
+ * (w->multi_zone) by name or labels; MeshExternalService names no
+ * workload here, and an absent kind selects nothing.  @w NULL: only Mesh
+ * selects it.
  */
 bool sel_ref_selects(const struct mf_ref *r, const struct sel_workload *w,
 		     const char *route, const struct sel_ctx *ctx);

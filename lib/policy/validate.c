@@ -486,6 +486,20 @@ static void val_mes(struct val_ctx *c, const struct model_obj *o)
 			o->name);
 }
 
+/* A MeshMultiZoneService too has a VIP and an id of the services' (its
+ * traffic's policies find it by name): no other destination may share its
+ * name. */
+static void val_mzs(struct val_ctx *c, const struct model_obj *o)
+{
+	if (val_find(c, MODEL_SERVICE, o->name) ||
+	    val_find(c, msvc_kind(), o->name) ||
+	    val_find(c, mes_kind(), o->name))
+		val_err(c, o, &o->name_loc, "metadata.name",
+			"a Service, MeshService or MeshExternalService is "
+			"named \"%s\" too: they and MeshMultiZoneServices "
+			"share one name space", o->name);
+}
+
 static void val_msvc(struct val_ctx *c, const struct model_obj *o)
 {
 	const struct mf_mesh_service *m = (const void *)o->pol.recs;
@@ -748,6 +762,8 @@ int validate_set(const struct model_set *set, struct diag *d)
 			val_msvc(&c, o);
 		} else if (o->kind == mes_kind()) {
 			val_mes(&c, o);
+		} else if (o->kind == mzs_kind()) {
+			val_mzs(&c, o);
 		} else if (o->kind == dp_kind()) {
 			val_dataplane(&c, o);
 		} else if (o->kind == MODEL_MTP)

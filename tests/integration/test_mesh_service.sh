@@ -13,6 +13,10 @@
 #  - shop's identities: listing only another identity than b2's, a1 gets
 #    503 (counted identity_unlisted on node a) and inspect marks b2;
 #    listing b2's again (ServiceTag shop), b2 answers;
+#  - MeshMultiZoneServices over shop and a second MeshService (b1): their
+#    VIPs (http and tcp) reach both pods, inspect marks them, an
+#    Unavailable member is skipped, and a MeshHTTPRoute whose `to` is one
+#    of them changes what the upstream receives and where it goes;
 #  - b2 declared again as a Kuma Dataplane on node b, in web: web's VIP
 #    reaches it next to b1.
 # shellcheck source=tests/harness/testlib.sh
@@ -138,6 +142,173 @@ if with_ids '[{type: ServiceTag, value: shop}]' &&
 else
 	fail identities_admit_listed_workload "$(cat "$TL_TMP/apply-ids.out"; answers 10.96.128.1)"
 fi
+
+# MeshMultiZoneService "front" over MeshServices shop (b2) and shop-b1
+# (b1, moved out of web for this), both labelled group: front, its VIP from
+# the Mesh's range for them (10.96.64.0/18, inside the local route):
+# front (port 80, http) and front-tcp (port 80, tcp) each reach both pods;
+# inspect marks the VIP; shop-b1 Unavailable, only b2 answers; the
+# members' permissions judge the caller's identity on node b; a
+# MeshHTTPRoute whose `to` is front sets a header the upstream receives and
+# sends everything to shop (b2), while front-tcp, which it does not target,
+# still reaches b1.  Then b1 goes back to web.
+# mzs_policy [STATE]: ids.yaml as MeshMultiZoneServices want it, shop-b1
+# with spec.state STATE (none: left out).
+mzs_policy() {
+	python3 - "$TL_TMP/ids.yaml" "${1:-}" <<'PY'
+import sys
+docs = open(sys.argv[1]).read().split("\n---\n")
+docs = [d for d in docs if "metadata: {name: b1}" not in d]
+out = "\n---\n".join(docs)
+out = out.replace("meshServices: {vipRange: 10.96.128.0/17}}",
+                  "meshServices: {vipRange: 10.96.128.0/17}, "
+                  "meshMultiZoneServices: {vipRange: 10.96.64.0/18}}")
+out = out.replace("metadata: {name: shop}",
+                  "metadata: {name: shop, labels: {group: front}}")
+print(out)
+state = "  state: %s\n" % sys.argv[2] if sys.argv[2] else ""
+print("""---
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: b1, labels: {app: shop-b1}}
+spec: {node: mf-node-b, ip: 10.78.2.11, port: 8080, identity: "spiffe://mesh.local/ns/default/sa/web"}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshService
+metadata: {name: shop-b1, labels: {group: front}}
+spec:
+  selector: {dataplaneLabels: {matchLabels: {app: shop-b1}}}
+  ports: [{name: http, port: 80, targetPort: 8080, appProtocol: http}]
+%s---
+apiVersion: kuma.io/v1alpha1
+kind: MeshMultiZoneService
+metadata: {name: front}
+spec:
+  selector: {meshService: {matchLabels: {group: front}}}
+  ports: [{name: http, port: 80, appProtocol: http}]
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshMultiZoneService
+metadata: {name: front-tcp}
+spec:
+  selector: {meshService: {matchLabels: {group: front}}}
+  ports: [{port: 80}]""" % state)
+PY
+}
+mzs_apply() { # FILE: apply it, or fail mzs_apply and finish
+	"$TB" apply "$1" >"$TL_TMP/apply-mzs.out" 2>&1 && return 0
+	fail mzs_apply "$(cat "$TL_TMP/apply-mzs.out")"
+	tl_finish
+}
+# answers12 VIP: who answers VIP twelve times (round robin: both members
+# twice over at least).
+answers12() { { answers "$1"; echo; answers "$1"; } | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }
+mzs_policy >"$TL_TMP/mzs.yaml"
+mzs_apply "$TL_TMP/mzs.yaml"
+got=$(answers12 10.96.64.1)
+[ "$got" = "pod=mf-pod-b1 pod=mf-pod-b2 " ] && pass mzs_vip_reaches_members ||
+	fail mzs_vip_reaches_members "10.96.64.1 (http) answered by: $got"
+got=$(answers12 10.96.64.2)
+[ "$got" = "pod=mf-pod-b1 pod=mf-pod-b2 " ] && pass mzs_tcp_vip_reaches_members ||
+	fail mzs_tcp_vip_reaches_members "10.96.64.2 (tcp) answered by: $got"
+if ctl_b inspect 2>&1 | grep -q '^  10\.96\.64\.1:80/tcp -> id [0-9]* name front .*app http (MeshMultiZoneService)$' &&
+	ctl_b inspect 2>&1 | grep -q '^  10\.96\.64\.2:80/tcp -> id [0-9]* name front-tcp .*app tcp (MeshMultiZoneService)$'; then
+	pass inspect_shows_mzs_vip
+else
+	fail inspect_shows_mzs_vip "$(ctl_b inspect 2>&1 | grep -A8 '^mf_services')"
+fi
+
+mzs_policy Unavailable >"$TL_TMP/mzs-down.yaml"
+mzs_apply "$TL_TMP/mzs-down.yaml"
+got=$(answers12 10.96.64.1)
+[ "$got" = "pod=mf-pod-b2 " ] && pass mzs_skips_unavailable_member ||
+	fail mzs_skips_unavailable_member "10.96.64.1 answered by: $got"
+# shop-b1 itself is still reached at its own VIP: Unavailable speaks of
+# the multi-zone service's traffic only.
+got=$(answers 10.96.128.3)
+[ "$got" = "pod=mf-pod-b1 " ] && pass unavailable_member_keeps_own_vip ||
+	fail unavailable_member_keeps_own_vip "10.96.128.3 answered by: $got"
+
+# The members' permissions decide, on the destination's node, with the
+# caller's identity: only the client's may reach shop and shop-b1, so a1
+# still reaches both through front, and a2 (intruder) neither, which node
+# b's agent logs as a denial for a member.
+cat "$TL_TMP/mzs.yaml" - >"$TL_TMP/mzs-mtp.yaml" <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrafficPermission
+metadata: {name: shop-allow}
+spec:
+  targetRef: {kind: MeshService, name: shop}
+  from:
+    - targetRef: {kind: SpiffeID, name: "spiffe://mesh.local/ns/default/sa/client"}
+      default: {action: Allow}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrafficPermission
+metadata: {name: shop-b1-allow}
+spec:
+  targetRef: {kind: MeshService, name: shop-b1}
+  from:
+    - targetRef: {kind: SpiffeID, name: "spiffe://mesh.local/ns/default/sa/client"}
+      default: {action: Allow}
+YAML
+mzs_apply "$TL_TMP/mzs-mtp.yaml"
+mark_b=$(tl_log_mark mf-node-b)
+got=$(answers12 10.96.64.1)
+a2_out=$(for _ in 1 2 3 4; do tb_exec a2 curl -sS -m 10 http://10.96.64.1/whoami 2>&1; done)
+mzs_deny_line() {
+	tl_log_since mf-node-b "$mark_b" | grep 'event=denied' |
+		grep -F 'src_spiffe=spiffe://mesh.local/ns/default/sa/intruder ' |
+		grep -E 'service=shop(-b1)? '
+}
+if [ "$got" = "pod=mf-pod-b1 pod=mf-pod-b2 " ] &&
+	! printf '%s\n' "$a2_out" | grep -q 'pod=' &&
+	wait_for 5 mzs_deny_line >/dev/null; then
+	pass mzs_members_permissions_decide
+else
+	fail mzs_members_permissions_decide "a1 answered by: $got; a2 got: $a2_out; denials: $(mzs_deny_line | head -n 2)"
+fi
+
+cat "$TL_TMP/mzs.yaml" - >"$TL_TMP/mzs-route.yaml" <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshHTTPRoute
+metadata: {name: front-route}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshMultiZoneService, name: front}
+      rules:
+        - matches: [{path: {type: PathPrefix, value: /}}]
+          default:
+            filters:
+              - type: RequestHeaderModifier
+                requestHeaderModifier:
+                  set: [{name: x-mzs-route, value: front-route}]
+            backendRefs: [{kind: MeshService, name: shop, port: 80}]
+YAML
+mzs_apply "$TL_TMP/mzs-route.yaml"
+got=$(answers12 10.96.64.1)
+hdrs=$(tb_exec a1 curl -sS -m 10 http://10.96.64.1/headers 2>&1)
+if [ "$got" = "pod=mf-pod-b2 " ] &&
+	printf '%s\n' "$hdrs" | grep -qi '^x-mzs-route: front-route'; then
+	pass mzs_http_route_applies
+else
+	fail mzs_http_route_applies "answered by: $got; headers: $hdrs"
+fi
+got=$(answers12 10.96.64.2)
+[ "$got" = "pod=mf-pod-b1 pod=mf-pod-b2 " ] && pass mzs_route_targets_only_its_mzs ||
+	fail mzs_route_targets_only_its_mzs "10.96.64.2 answered by: $got"
+
+# b1 back in web for what follows.
+cat >"$TL_TMP/b1-web.yaml" <<'YAML'
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: b1}
+spec: {node: mf-node-b, ip: 10.78.2.11, port: 8080, service: web, identity: "spiffe://mesh.local/ns/default/sa/web"}
+YAML
+mzs_apply "$TL_TMP/b1-web.yaml"
 
 # A Kuma Dataplane as b2, on node b, back in web: the VIP reaches it.
 cat >"$TL_TMP/dp.yaml" <<'YAML'

@@ -4,7 +4,8 @@
  * mesh_service.c): its VIP from the Mesh's range, kept across applies;
  * a record per port; the Workloads its selector picks as endpoints, those
  * its identities leave out flagged; what validation refuses; how it reads
- * back from the maps; and the members a MeshMultiZoneService compiles to.
+ * back from the maps; and the members a MeshMultiZoneService compiles to,
+ * its VIP and records.
  */
 #include "harness/test.h"
 #include "harness/policy_harness.h"
@@ -467,6 +468,129 @@ static bool test_mzs_members_too_many(void)
 	return ok;
 }
 
+/* A MeshMultiZoneService's VIP: from Kuma's range of their own,
+ * 243.0.0.0/8, apart from the MeshServices' (241.0.0.0/8), its first
+ * address; a record per spec.ports entry, one id (not a MeshService's),
+ * flagged multi-zone, HTTP where appProtocol is http; no endpoint of its
+ * own.  Read back from the maps, it is no Service. */
+static bool test_mzs_vip_records(void)
+{
+	static const char yaml[] =
+		PH_BASE
+		MS_G("be-west", "west", "backend",
+		     "[{port: 8080, targetPort: 8080}]")
+		WL_APP("w1", "10.78.2.32", "8080", "west")
+		MZS_DOC("backend", "backend",
+			"[{port: 8080, appProtocol: http}, {port: 9090}]");
+	const struct mf_service *ms, *h, *t;
+	struct model_set set;
+	struct rec_set rs;
+	struct diag d;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	ms = ok ? ph_service_at(&rs, "241.0.0.1", 8080) : NULL;
+	h = ok ? ph_service_at(&rs, "243.0.0.1", 8080) : NULL;
+	t = ok ? ph_service_at(&rs, "243.0.0.1", 9090) : NULL;
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_SERVICES), 3) &&
+	     ASSERT_TRUE(ms) && ASSERT_TRUE(h) && ASSERT_TRUE(t) &&
+	     ASSERT_STREQ(h->name, "backend") && ASSERT_EQ(h->id, t->id) &&
+	     ASSERT_TRUE(h->id != ms->id) &&
+	     ASSERT_EQ(h->flags, MF_SERVICE_F_MULTI_ZONE | MF_SERVICE_F_HTTP) &&
+	     ASSERT_EQ(t->flags, MF_SERVICE_F_MULTI_ZONE) &&
+	     ASSERT_EQ(h->authz_rules, 0) &&
+	     ASSERT_EQ(rec_count(&rs, REC_ENDPOINTS), 1);
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ok && ASSERT_EQ(decompile_records(&rs, &set, &d), 0) &&
+	     ASSERT_FALSE(model_set_find(&set, MODEL_SERVICE, "backend")) &&
+	     ASSERT_TRUE(model_set_find(&set, mzs_kind(), "backend")) &&
+	     ASSERT_EQ(validate_set(&set, &d), 0);
+	if (!ok)
+		diag_print(&d, stderr);
+	diag_free(&d);
+	model_set_free(&set);
+	rec_set_free(&rs);
+	return ok;
+}
+
+#define MESH_MZ_30 PH_MESH_WITH("meshMultiZoneServices: "                   \
+				"{vipRange: 10.201.0.0/30}")
+#define MESH_MZ_24 PH_MESH_WITH("meshMultiZoneServices: "                   \
+				"{vipRange: 10.201.0.0/24}")
+#define MZ_BE MS_G("be-west", "west", "backend",                              \
+		   "[{port: 8080, targetPort: 8080}]")                       \
+	WL_APP("w1", "10.78.2.32", "8080", "west")                            \
+	MZS_DOC("backend", "backend", "[{port: 8080}]")
+
+/* The Mesh's spec.meshMultiZoneServices.vipRange: a MeshMultiZoneService
+ * keeps its VIP across applies when another comes first by name and the
+ * range grows, the new one taking the next free address; the range reads
+ * back from mf_config; used up, apply says which one found none. */
+static bool test_mzs_vip_kept(void)
+{
+	static const char *const full[] = {
+		"t.yaml:28:18: metadata.name: no address is left for it in "
+		"the MeshMultiZoneService VIP range 10.201.0.0/30 (Mesh "
+		"spec.meshMultiZoneServices.vipRange)",
+		NULL,
+	};
+	static const char yaml3[] = MESH_MZ_30 MZS_DOC("a", "g", "[{port: 1}]")
+		MZS_DOC("b", "g", "[{port: 1}]")
+		MZS_DOC("c", "g", "[{port: 1}]");
+	struct rec_set first, second, rs;
+	const struct mf_service *be, *aaa;
+	const struct core_mesh *m;
+	struct model_set set;
+	struct diag d;
+	bool ok = rh_compile(MESH_MZ_30 MZ_BE, NULL, &first) &&
+		  ASSERT_TRUE(ph_service_at(&first, "10.201.0.1", 8080)) &&
+		  rh_compile(MESH_MZ_24 MZ_BE
+			     MZS_DOC("aaa", "backend", "[{port: 8080}]"),
+			     &first, &second);
+
+	be = ok ? ph_service_at(&second, "10.201.0.1", 8080) : NULL;
+	aaa = ok ? ph_service_at(&second, "10.201.0.2", 8080) : NULL;
+	ok = ok && ASSERT_TRUE(be) && ASSERT_STREQ(be->name, "backend") &&
+	     ASSERT_TRUE(aaa) && ASSERT_STREQ(aaa->name, "aaa");
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ok && ASSERT_EQ(decompile_records(&second, &set, &d), 0);
+	m = ok ? model_spec(model_set_find(&set, MODEL_MESH, "default")) : NULL;
+	ok = ok && ASSERT_STREQ(m->mesh_mz_services.vip_range,
+				"10.201.0.0/24");
+	model_set_free(&set);
+	rec_set_free(&first);
+	rec_set_free(&second);
+	model_set_init(&set);
+	ok = ok && ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml3,
+					      strlen(yaml3), &d), 0) &&
+	     ASSERT_EQ(validate_set(&set, &d), 0) &&
+	     ASSERT_EQ(compile_set(&set, NULL, &rs, &d), -ENOSPC) &&
+	     ph_diag_is(&d, full);
+	rec_set_free(&rs);
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
+/* A MeshMultiZoneService shares the services' name space: one named as a
+ * MeshService is refused. */
+static bool test_mzs_name_clash(void)
+{
+	static const char *const clash[] = {
+		"t.yaml:26:18: metadata.name: a Service, MeshService or "
+		"MeshExternalService is named \"be-west\" too: they and "
+		"MeshMultiZoneServices share one name space",
+		NULL,
+	};
+
+	return ph_validate_refuses(PH_BASE MS_G("be-west", "west", "backend",
+					  "[{port: 8080, targetPort: 8080}]")
+				   WL_APP("w1", "10.78.2.32", "8080", "west")
+				   MZS_DOC("be-west", "backend",
+					   "[{port: 8080}]"), clash);
+}
+
 /* A Workload labelled app: @app that speaks as service account @sa,
  * with @tags (", tags: {...}" or ""). */
 #define WL_AS(name, ip, app, sa, tags)                                        \
@@ -542,6 +666,9 @@ int main(void)
 	TEST_RUN(test_mzs_members);
 	TEST_RUN(test_mzs_members_state);
 	TEST_RUN(test_mzs_members_too_many);
+	TEST_RUN(test_mzs_vip_records);
+	TEST_RUN(test_mzs_vip_kept);
+	TEST_RUN(test_mzs_name_clash);
 	TEST_RUN(test_msvc_identities);
 	TEST_MAIN_END();
 }

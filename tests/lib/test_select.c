@@ -186,11 +186,11 @@ static void setup(void)
 	tags_web1 = T("team", "a", "version", "v1");
 	tags_web2 = T("version", "v2");
 	web1 = (struct sel_workload){ "web-1", "web", TS(tags_web1), NULL,
-				      8080, NULL, 0 };
+				      8080, NULL, 0, NULL };
 	web2 = (struct sel_workload){ "web-2", "web", TS(tags_web2), NULL,
-				      8081, NULL, 0 };
+				      8081, NULL, 0, NULL };
 	api1 = (struct sel_workload){ "api-1", "api", NULL, NULL, 9090,
-			NULL, 0 };
+			NULL, 0, NULL };
 }
 
 /* ---- targetRef kinds: selecting and not selecting --------------------- */
@@ -278,10 +278,10 @@ static bool test_implicit_service_tag(void)
 	/* A workload whose own tags claim another service: the Service it
 	 * belongs to is what counts. */
 	struct sel_workload liar = {
-		"web-3", "web", TS(ST("api")), NULL, 8080, NULL, 0,
+		"web-3", "web", TS(ST("api")), NULL, 8080, NULL, 0, NULL,
 	};
 	struct sel_workload serviceless = { "lone", NULL, NULL, NULL, 80,
-			NULL, 0 };
+			NULL, 0, NULL };
 
 	return YES(svc_web, &web2) && NO(svc_web, &api1) &&
 	       /* api-1 has no tags at all, only the implicit one */
@@ -320,9 +320,9 @@ static bool test_ref_mesh_gateway(void)
 {
 	struct mf_ref r = ref(MF_REF_MESH_GATEWAY, "edge", 0);
 	struct sel_workload gw = { "edge-1", "edge-gw", NULL, "edge", 8080,
-			NULL, 0 };
+			NULL, 0, NULL };
 	struct sel_workload other = { "int-1", "int-gw", NULL, "internal",
-				      8080, NULL, 0 };
+				      8080, NULL, 0, NULL };
 
 	return YES(r, &gw) && NO(r, &other, &web1);
 }
@@ -387,7 +387,7 @@ static bool test_ref_namespace_section_proxy_types(void)
 	struct mf_ref dp_port = ref(MF_REF_WORKLOAD, "web-1", 0);
 	struct mf_ref gw_only = MESH, sidecars = SUBSET("team", "a");
 	struct sel_workload gw = { "edge-1", "edge-gw", NULL, "edge", 8080,
-			NULL, 0 };
+			NULL, 0, NULL };
 
 	snprintf(shop.namespace, sizeof(shop.namespace), "shop");
 	snprintf(other.namespace, sizeof(other.namespace), "other");
@@ -813,7 +813,7 @@ static bool test_doc_example_subset(void)
 	struct sel_cand c[] = { C(&r[0], "web-inbound", 0),
 				C(&r[1], "web-2-debug", 0) };
 	struct sel_workload web3 = { "web-3", "web", NULL, NULL, 8080,
-			NULL, 0 };
+			NULL, 0, NULL };
 
 	return ASSERT_EQ(eff(c, 2, &web1, MF_SEC_FROM, &api1), 1) &&
 	       ASSERT_EQ(out.idle_timeout, 300000) &&
@@ -914,6 +914,7 @@ static bool test_legacy_selectors_form(void)
 	struct mf_gateway g2 = { .hdr.nsources = 1, .hdr.sources[0] = east };
 	struct sel_workload gw = {
 		"edge-1", "edge", TS(T("zone", "east")), NULL, 8080, NULL, 0,
+		NULL,
 	};
 	struct sel_cand c[] = { C(&g1, "edge-any", 0), C(&g2, "edge-east", 0) };
 
