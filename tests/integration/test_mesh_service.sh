@@ -192,7 +192,16 @@ kind: MeshMultiZoneService
 metadata: {name: front-tcp}
 spec:
   selector: {meshService: {matchLabels: {group: front}}}
-  ports: [{port: 80}]""" % state)
+  ports: [{port: 80}]
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshLoadBalancingStrategy
+metadata: {name: front-rr}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshMultiZoneService, name: front}
+      default: {loadBalancer: {type: RoundRobin}}""" % state)
 PY
 }
 mzs_apply() { # FILE: apply it, or fail mzs_apply and finish
@@ -201,7 +210,9 @@ mzs_apply() { # FILE: apply it, or fail mzs_apply and finish
 	tl_finish
 }
 # answers12 VIP: who answers VIP twelve times (round robin: both members
-# twice over at least).
+# twice over at least).  Requests to the HTTP one go round robin by the
+# MeshLoadBalancingStrategy to it (without, requests go by latency, which
+# may keep to the faster member); connections to the TCP one always do.
 answers12() { { answers "$1"; echo; answers "$1"; } | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }
 mzs_policy >"$TL_TMP/mzs.yaml"
 mzs_apply "$TL_TMP/mzs.yaml"
