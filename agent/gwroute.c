@@ -9,6 +9,7 @@
 
 #include "gwroute.h"
 #include "hmatch.h"
+#include "hroute.h"
 #include "log.h"
 #include "policy/kinds.h"
 #include "policy/select.h"
@@ -48,6 +49,13 @@ struct gw_listener {
 	const struct mf_gateway_route *tcp;
 	const char *tcp_name;
 	uint32_t tcp_rec;
+	/* Kuma's newer form: the MeshHTTPRoute rules attached to it (HTTP,
+	 * HTTPS; owned, NULL: none), the MeshTCPRoute record whose
+	 * backendRefs take its connections (TCP, TLS; -1: none) and its
+	 * name. */
+	struct hroute_list *hroutes;
+	int mtcp;
+	const char *mtcp_name;
 };
 
 struct gw_table {
@@ -239,6 +247,71 @@ static void gw_listener_tcp(const struct policy *p, struct gw_listener *gl,
 	}
 }
 
+/* Listener @gl as a targetRef sees it: its instance, the instance's
+ * service, the listener's tags and its MeshGateway (Kuma's MeshGateway
+ * targetRef: by name, and its tags against the listener's). */
+static struct sel_workload gw_self(const struct gw_listener *gl)
+{
+	struct sel_workload w = {
+		.name = gl->instance,
+		.service = gw_tag(&gl->tags, SEL_SERVICE_TAG),
+		.tags = &gl->tags,
+		.gateway = gl->gateway,
+		.port = gl->l->port,
+	};
+
+	return w;
+}
+
+/* The records of route kind @kd (@c, @n) attached to listener @gl: a
+ * spec.targetRef that selects it and a to[] entry for any destination
+ * (kind Mesh), merge order into @order.  Returns how many, or -ENOMEM. */
+static int gw_attached(const struct policy *p, const struct kind_desc *kd,
+		       const struct gw_listener *gl, const struct sel_cand *c,
+		       size_t n, size_t *order)
+{
+	const struct sel_ctx ctx = router_sel_ctx(p);
+	struct sel_workload self = gw_self(gl);
+	const struct sel_query q = { .self = &self, .section = MF_SEC_TO };
+
+	return n ? sel_select(kd, c, n, &q, &ctx, order) : 0;
+}
+
+/* The MeshHTTPRoute rules attached to HTTP listener @gl (hroute.h's
+ * order), @hc/@nhc the kind's records, @order room for them. */
+static int gw_listener_hroutes(const struct policy *p, struct gw_listener *gl,
+			       const struct sel_cand *hc, size_t nhc,
+			       size_t *order)
+{
+	int m = gw_attached(p, &kind_mesh_http_route, gl, hc, nhc, order);
+
+	if (m <= 0)
+		return m == -ENOMEM ? m : 0;
+	return hroute_list_of(p, hc, order, (size_t)m, &gl->hroutes);
+}
+
+/* The MeshTCPRoute of TCP listener @gl: merged, the most precedent record
+ * with backendRefs decides (router_tcp_route()'s rule). */
+static int gw_listener_mtcp(const struct policy *p, struct gw_listener *gl,
+			    const struct sel_cand *tc, size_t ntc,
+			    size_t *order)
+{
+	int m = gw_attached(p, &kind_mesh_tcp_route, gl, tc, ntc, order);
+
+	if (m == -ENOMEM)
+		return m;
+	for (int i = m - 1; i >= 0; i--) {
+		const struct mf_tcp_route *r = tc[order[i]].val;
+
+		if (r->rule.def.nbackend_refs) {
+			gl->mtcp = (int)order[i];
+			gl->mtcp_name = tc[order[i]].name;
+			break;
+		}
+	}
+	return 0;
+}
+
 static int gw_port_cmp(const void *a, const void *b)
 {
 	const struct gw_port *x = a, *y = b;
@@ -293,16 +366,64 @@ static void gw_port_cert(struct gw_port *pt, const struct mf_gw_listener *l)
 	c->secret = kind_gw_cert_secret(&l->tls.certificates[0]);
 }
 
+/* The route records of a snapshot, as selection candidates. */
+struct gw_cands {
+	struct sel_cand *gwr, *http, *tcp;	/* MeshGatewayRoute,
+						 * MeshHTTPRoute, MeshTCPRoute */
+	size_t ngwr, nhttp, ntcp;
+	size_t *order;			/* room for the most of them */
+};
+
+static bool gw_is_http(const struct mf_gw_listener *l)
+{
+	return l->protocol == MF_GW_HTTP || l->protocol == MF_GW_HTTPS;
+}
+
+/* The routes of the listeners @t->ls[@first..] of one instance.  Kuma's
+ * rule: once a MeshHTTPRoute is attached to one of the instance's HTTP or
+ * HTTPS listeners, MeshHTTPRoutes alone route all of them (its
+ * MeshGatewayRoutes' http rules are left out); the same for MeshTCPRoute
+ * and the TCP and TLS listeners. */
+static int gw_instance_routes(struct gw_table *t, size_t first,
+			      const struct gw_cands *rc)
+{
+	bool http_new = false, tcp_new = false;
+	int err = 0;
+
+	for (size_t i = first; !err && i < t->nlisteners; i++) {
+		struct gw_listener *gl = &t->ls[i];
+
+		if (gw_is_http(gl->l)) {
+			err = gw_listener_hroutes(t->p, gl, rc->http,
+						  rc->nhttp, rc->order);
+			http_new |= gl->hroutes != NULL;
+		} else {
+			err = gw_listener_mtcp(t->p, gl, rc->tcp, rc->ntcp,
+					       rc->order);
+			tcp_new |= gl->mtcp >= 0;
+		}
+	}
+	for (size_t i = first; !err && i < t->nlisteners; i++) {
+		struct gw_listener *gl = &t->ls[i];
+
+		if (gw_is_http(gl->l) && !http_new)
+			err = gw_listener_routes(t->p, gl, rc->gwr, rc->ngwr);
+		else if (!gw_is_http(gl->l) && !tcp_new)
+			gw_listener_tcp(t->p, gl, rc->gwr, rc->ngwr);
+	}
+	return err;
+}
+
 /* The listeners of instance @inst, which runs gateway @gw (record of
  * policy @gw_name), into @t. */
 static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst,
 			   const struct mf_gateway *gw, const char *gw_name,
-			   const struct sel_cand *rc, size_t nrc)
+			   const struct gw_cands *rc)
 {
 	const struct polkinds *k = policy_kinds(t->p);
 	const char *id = policy_identity(t->p, inst->identity_id);
+	size_t first = t->nlisteners;
 	struct gw_port *pt;
-	int err = 0;
 
 	if (!id || !id[0]) {
 		log_warn("event=gateway_skipped instance=%s reason=\"no "
@@ -319,6 +440,7 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 		gl->src_id = id;
 		gl->gateway = gw_name;
 		gl->l = l;
+		gl->mtcp = -1;
 		gw_tags_merge(&gl->tags, polkinds_tags(k, inst->tags));
 		gw_tags_merge(&gl->tags, polkinds_tags(k, gw->tags));
 		gw_tags_merge(&gl->tags, polkinds_tags(k, l->tags));
@@ -326,22 +448,17 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 		if (!pt)
 			continue;
 		gw_port_cert(pt, l);
-		if (l->protocol == MF_GW_TCP || l->protocol == MF_GW_TLS)
-			gw_listener_tcp(t->p, gl, rc, nrc);
-		else
-			err = gw_listener_routes(t->p, gl, rc, nrc);
-		t->nlisteners++;	/* its matches are the table's now */
-		if (err)
-			return err;
+		t->nlisteners++;	/* its routes are the table's now */
 	}
-	return 0;
+	return gw_instance_routes(t, first, rc);
 }
 
 int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
 {
 	const struct sel_ctx ctx = router_sel_ctx(p);
-	struct sel_cand *gc = NULL, *rc = NULL;
-	size_t ngc = 0, nrc = 0, nls = 0, ninst = policy_gw_instance_count(p);
+	struct sel_cand *gc = NULL;
+	struct gw_cands rc = { 0 };
+	size_t ngc = 0, nls = 0, ninst = policy_gw_instance_count(p), most;
 	struct gw_table *t;
 	int err = -ENOMEM;
 
@@ -352,7 +469,13 @@ int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
 	t->refs = 1;
 	t->p = policy_get(p);
 	if (router_cands(p, &kind_mesh_gateway, &gc, &ngc) ||
-	    router_cands(p, &kind_mesh_gateway_route, &rc, &nrc))
+	    router_cands(p, &kind_mesh_gateway_route, &rc.gwr, &rc.ngwr) ||
+	    router_cands(p, &kind_mesh_http_route, &rc.http, &rc.nhttp) ||
+	    router_cands(p, &kind_mesh_tcp_route, &rc.tcp, &rc.ntcp))
+		goto out;
+	most = rc.nhttp > rc.ntcp ? rc.nhttp : rc.ntcp;
+	rc.order = calloc(most ? most : 1, sizeof(*rc.order));
+	if (!rc.order)
 		goto out;
 	for (size_t i = 0; i < ngc; i++)
 		nls += ((const struct mf_gateway *)gc[i].val)->conf.nlisteners;
@@ -377,14 +500,17 @@ int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
 				 "MeshGateway selects it\"", inst->name);
 			continue;
 		}
-		err = gw_instance_add(t, inst, gc[best].val, gc[best].name, rc,
-				      nrc);
+		err = gw_instance_add(t, inst, gc[best].val, gc[best].name,
+				      &rc);
 	}
 	if (!err)
 		qsort(t->ports, t->nports, sizeof(*t->ports), gw_port_cmp);
 out:
 	free(gc);
-	free(rc);
+	free(rc.gwr);
+	free(rc.http);
+	free(rc.tcp);
+	free(rc.order);
 	if (err) {
 		gwroute_put(t);
 		return err;
@@ -412,6 +538,7 @@ void gwroute_put(struct gw_table *t)
 				if (gl->matches[j].re_ok & 1u << r)
 					regfree(&gl->matches[j].re[r]);
 		free(gl->matches);
+		hroute_list_free(gl->hroutes);
 	}
 	free(t->ls);
 	free(t->ports);
@@ -568,8 +695,12 @@ static int gw_header_filter(const struct mf_gwr_header_filter *f,
 	return err;
 }
 
-int gwroute_response(const struct mf_gwr_header_filter *f, struct hhead *rsp)
+int gwroute_response(const struct gw_table *t,
+		     const struct mf_gwr_header_filter *f,
+		     const struct mf_header_mod *m, struct hhead *rsp)
 {
+	if (m)
+		return hroute_response(t->p, m, rsp);
 	return f ? gw_header_filter(f, rsp) : 0;
 }
 
@@ -693,6 +824,7 @@ static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 		    struct hhead *req, struct gw_decision *d)
 {
 	const struct mf_gwr_rule *rule = &g->route->conf.http.rules[g->rule];
+	bool to_backend_host = false;
 	size_t i;
 	int err = 0;
 
@@ -710,6 +842,7 @@ static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 			break;
 		case KIND_GWR_REWRITE:
 			err = gw_rewrite(g, &f->rewrite, req);
+			to_backend_host |= f->rewrite.host_to_backend_hostname;
 			break;
 		case KIND_GWR_REDIRECT:
 			/* The client goes elsewhere: no backend, no copy. */
@@ -725,6 +858,36 @@ static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 	if (err)
 		return err;
 	gw_backend(t, bp, g->rec, g->rule, rule->backends, rule->nbackends, d);
+	/* The Host names the backend picked (hroute.h). */
+	return d->ep && to_backend_host ?
+	       hroute_backend_host(t->p, d->ep, req) : 0;
+}
+
+/* A request of a listener that MeshHTTPRoutes route (hroute.h): the
+ * first of their rules that serves @host and accepts it decides. */
+static int gw_decide_hroute(struct gw_table *t, const struct balance_pick *bp,
+			    const struct gw_listener *gl, const char *host,
+			    size_t hlen, struct hhead *req,
+			    struct gw_decision *d)
+{
+	struct hroute_decision hd;
+	int rc = hroute_decide_host(t->p, bp, gl->hroutes, host, hlen, req,
+				    &hd);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		d->status = 404;
+		d->why = "no gateway route for this request";
+		return 0;
+	}
+	d->ep = hd.ep;
+	d->status = hd.status;
+	d->why = hd.why;
+	d->location = hd.location;	/* now the decision's */
+	d->rsp_http = hd.rsp_mod;
+	d->route = hd.route;
+	d->mirror = hd.mirror;
 	return 0;
 }
 
@@ -772,6 +935,8 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 		d->why = "the request's host is not the TLS server name's";
 		return 0;
 	}
+	if (gl->hroutes)
+		return gw_decide_hroute(t, bp, gl, host, hlen, req, d);
 	for (size_t i = 0; i < gl->nmatches; i++) {
 		const struct gw_match *g = &gl->matches[i];
 
@@ -816,6 +981,14 @@ void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
 	}
 	d->listener = gl->gateway;
 	d->src_id = gl->src_id;
+	if (gl->mtcp >= 0) {
+		/* A MeshTCPRoute's backendRefs, by weight per connection. */
+		d->route = gl->mtcp_name;
+		d->ep = router_tcp_pick(t->p, bp, gl->mtcp, &d->why);
+		if (!d->ep)
+			d->status = 503;
+		return;
+	}
 	if (!gl->tcp) {
 		d->status = 404;
 		d->why = "no gateway route for this TCP listener";
