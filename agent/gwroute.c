@@ -11,6 +11,7 @@
 #include "hmatch.h"
 #include "hroute.h"
 #include "log.h"
+#include "policy/gw_attach.h"
 #include "policy/kinds.h"
 #include "policy/select.h"
 #include "polkinds.h"
@@ -41,7 +42,7 @@ struct gw_listener {
 	const char *src_id;		/* ... and SPIFFE ID */
 	const char *gateway;		/* its MeshGateway's name */
 	const struct mf_gw_listener *l;
-	struct mf_tagset tags;		/* instance, gateway, listener */
+	struct gwa_listener v;		/* as selectors see it */
 	size_t nmatches;
 	struct gw_match *matches;	/* owned */
 	/* TCP: the route whose first rule takes its connections, NULL:
@@ -79,36 +80,6 @@ _Static_assert(GW_CTR_MIRROR_BACKEND(MF_GWR_RULES_MAX - 1) < POLICY_TICKETS,
 	       "a route's counters fit its tickets");
 
 /* ---- building --------------------------------------------------------------- */
-
-/* Sets tag @k of @ts to @v, adding it when there is room. */
-static void gw_tag_set(struct mf_tagset *ts, const struct mf_tag *t)
-{
-	size_t i;
-
-	for (i = 0; i < ts->n && i < MF_TAGS_MAX; i++)
-		if (!strncmp(ts->tags[i].key, t->key, sizeof(t->key)))
-			break;
-	if (i == MF_TAGS_MAX)
-		return;		/* the tags checked at apply fit */
-	ts->tags[i] = *t;
-	if (i == ts->n)
-		ts->n++;
-}
-
-static void gw_tags_merge(struct mf_tagset *ts, const struct mf_tagset *add)
-{
-	for (size_t i = 0; add && i < add->n && i < MF_TAGS_MAX; i++)
-		gw_tag_set(ts, &add->tags[i]);
-}
-
-/* The value of tag @key in @ts, NULL when it has none. */
-static const char *gw_tag(const struct mf_tagset *ts, const char *key)
-{
-	for (size_t i = 0; ts && i < ts->n && i < MF_TAGS_MAX; i++)
-		if (!strncmp(ts->tags[i].key, key, sizeof(ts->tags[i].key)))
-			return ts->tags[i].value;
-	return NULL;
-}
 
 static enum hmatch_type gw_type(uint8_t match);
 
@@ -158,39 +129,18 @@ static void gw_match_regexes(struct gw_match *g)
 			      m->query_parameters[i].value);
 }
 
-/* Whether one of the selectors of route @r matches listener @gl. */
-static bool gw_route_selects(const struct policy *p,
-			     const struct mf_gateway_route *r,
-			     const struct gw_listener *gl)
-{
-	struct sel_workload w = {
-		.name = gl->instance,
-		.service = gw_tag(&gl->tags, SEL_SERVICE_TAG),
-		.tags = &gl->tags,
-		.gateway = gl->gateway,
-	};
-
-	for (size_t i = 0; i < r->hdr.nsources && i < MF_SELECTORS_MAX; i++) {
-		const struct mf_tagset *ts =
-			polkinds_tags(policy_kinds(p), r->hdr.sources[i]);
-
-		if (ts && sel_tags_match(ts, &w))
-			return true;
-	}
-	return false;
-}
-
 /* The matches of the routes of listener @gl, in the order requests try
  * them. */
 static int gw_listener_routes(const struct policy *p, struct gw_listener *gl,
 			      const struct sel_cand *c, size_t n)
 {
+	const struct sel_ctx ctx = router_sel_ctx(p);
 	size_t cnt = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_gateway_route *r = c[i].val;
 
-		if (!kind_gwr_http(r) || !gw_route_selects(p, r, gl))
+		if (!kind_gwr_http(r) || !gwa_gwr_selects(r, &gl->v, &ctx))
 			continue;
 		for (size_t j = 0; j < r->conf.http.nrules &&
 				   j < MF_GWR_RULES_MAX; j++)
@@ -202,7 +152,7 @@ static int gw_listener_routes(const struct policy *p, struct gw_listener *gl,
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_gateway_route *r = c[i].val;
 
-		if (!kind_gwr_http(r) || !gw_route_selects(p, r, gl))
+		if (!kind_gwr_http(r) || !gwa_gwr_selects(r, &gl->v, &ctx))
 			continue;
 		for (size_t j = 0; j < r->conf.http.nrules &&
 				   j < MF_GWR_RULES_MAX; j++) {
@@ -234,11 +184,13 @@ static int gw_listener_routes(const struct policy *p, struct gw_listener *gl,
 static void gw_listener_tcp(const struct policy *p, struct gw_listener *gl,
 			    const struct sel_cand *c, size_t n)
 {
+	const struct sel_ctx ctx = router_sel_ctx(p);
+
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_gateway_route *r = c[i].val;
 
 		if (kind_gwr_http(r) || !r->conf.tcp.nrules ||
-		    !gw_route_selects(p, r, gl))
+		    !gwa_gwr_selects(r, &gl->v, &ctx))
 			continue;
 		gl->tcp = r;
 		gl->tcp_name = c[i].name;
@@ -247,43 +199,15 @@ static void gw_listener_tcp(const struct policy *p, struct gw_listener *gl,
 	}
 }
 
-/* Listener @gl as a targetRef sees it: its instance, the instance's
- * service, the listener's tags and its MeshGateway (Kuma's MeshGateway
- * targetRef: by name, and its tags against the listener's). */
-static struct sel_workload gw_self(const struct gw_listener *gl)
-{
-	struct sel_workload w = {
-		.name = gl->instance,
-		.service = gw_tag(&gl->tags, SEL_SERVICE_TAG),
-		.tags = &gl->tags,
-		.gateway = gl->gateway,
-		.port = gl->l->port,
-	};
-
-	return w;
-}
-
-/* The records of route kind @kd (@c, @n) attached to listener @gl: a
- * spec.targetRef that selects it and a to[] entry for any destination
- * (kind Mesh), merge order into @order.  Returns how many, or -ENOMEM. */
-static int gw_attached(const struct policy *p, const struct kind_desc *kd,
-		       const struct gw_listener *gl, const struct sel_cand *c,
-		       size_t n, size_t *order)
-{
-	const struct sel_ctx ctx = router_sel_ctx(p);
-	struct sel_workload self = gw_self(gl);
-	const struct sel_query q = { .self = &self, .section = MF_SEC_TO };
-
-	return n ? sel_select(kd, c, n, &q, &ctx, order) : 0;
-}
-
 /* The MeshHTTPRoute rules attached to HTTP listener @gl (hroute.h's
  * order), @hc/@nhc the kind's records, @order room for them. */
 static int gw_listener_hroutes(const struct policy *p, struct gw_listener *gl,
 			       const struct sel_cand *hc, size_t nhc,
 			       size_t *order)
 {
-	int m = gw_attached(p, &kind_mesh_http_route, gl, hc, nhc, order);
+	const struct sel_ctx ctx = router_sel_ctx(p);
+	int m = gwa_attached(&kind_mesh_http_route, hc, nhc, &gl->v, &ctx,
+			     order);
 
 	if (m <= 0)
 		return m == -ENOMEM ? m : 0;
@@ -296,19 +220,14 @@ static int gw_listener_mtcp(const struct policy *p, struct gw_listener *gl,
 			    const struct sel_cand *tc, size_t ntc,
 			    size_t *order)
 {
-	int m = gw_attached(p, &kind_mesh_tcp_route, gl, tc, ntc, order);
+	const struct sel_ctx ctx = router_sel_ctx(p);
+	int m = gwa_attached(&kind_mesh_tcp_route, tc, ntc, &gl->v, &ctx,
+			     order);
 
-	if (m == -ENOMEM)
+	if (m < 0)
 		return m;
-	for (int i = m - 1; i >= 0; i--) {
-		const struct mf_tcp_route *r = tc[order[i]].val;
-
-		if (r->rule.def.nbackend_refs) {
-			gl->mtcp = (int)order[i];
-			gl->mtcp_name = tc[order[i]].name;
-			break;
-		}
-	}
+	gl->mtcp = gwa_tcp_decider(tc, order, m);
+	gl->mtcp_name = gl->mtcp >= 0 ? tc[gl->mtcp].name : NULL;
 	return 0;
 }
 
@@ -374,41 +293,36 @@ struct gw_cands {
 	size_t *order;			/* room for the most of them */
 };
 
-static bool gw_is_http(const struct mf_gw_listener *l)
-{
-	return l->protocol == MF_GW_HTTP || l->protocol == MF_GW_HTTPS;
-}
-
-/* The routes of the listeners @t->ls[@first..] of one instance.  Kuma's
- * rule: once a MeshHTTPRoute is attached to one of the instance's HTTP or
- * HTTPS listeners, MeshHTTPRoutes alone route all of them (its
- * MeshGatewayRoutes' http rules are left out); the same for MeshTCPRoute
- * and the TCP and TLS listeners. */
+/* The routes of the listeners @t->ls[@first..] of one instance, which
+ * runs @gw (@gw_name): MeshHTTPRoutes or MeshGatewayRoutes' http rules on
+ * its HTTP and HTTPS listeners, MeshTCPRoute or theirs tcp rules on its
+ * TCP and TLS ones, by Kuma's rule (gw_attach.h). */
 static int gw_instance_routes(struct gw_table *t, size_t first,
+			      const struct mf_gw_instance *inst,
+			      const struct mf_gateway *gw, const char *gw_name,
 			      const struct gw_cands *rc)
 {
-	bool http_new = false, tcp_new = false;
-	int err = 0;
+	const struct sel_ctx ctx = router_sel_ctx(t->p);
+	struct gwa_forms forms;
+	int err;
 
+	err = gwa_forms(&forms, &ctx, inst->name,
+			polkinds_tags(policy_kinds(t->p), inst->tags), gw,
+			gw_name, rc->http, rc->nhttp, rc->tcp, rc->ntcp,
+			rc->order);
 	for (size_t i = first; !err && i < t->nlisteners; i++) {
 		struct gw_listener *gl = &t->ls[i];
+		bool http = gwa_is_http(gl->l);
 
-		if (gw_is_http(gl->l)) {
+		if (http && forms.http)
 			err = gw_listener_hroutes(t->p, gl, rc->http,
 						  rc->nhttp, rc->order);
-			http_new |= gl->hroutes != NULL;
-		} else {
+		else if (http)
+			err = gw_listener_routes(t->p, gl, rc->gwr, rc->ngwr);
+		else if (forms.tcp)
 			err = gw_listener_mtcp(t->p, gl, rc->tcp, rc->ntcp,
 					       rc->order);
-			tcp_new |= gl->mtcp >= 0;
-		}
-	}
-	for (size_t i = first; !err && i < t->nlisteners; i++) {
-		struct gw_listener *gl = &t->ls[i];
-
-		if (gw_is_http(gl->l) && !http_new)
-			err = gw_listener_routes(t->p, gl, rc->gwr, rc->ngwr);
-		else if (!gw_is_http(gl->l) && !tcp_new)
+		else
 			gw_listener_tcp(t->p, gl, rc->gwr, rc->ngwr);
 	}
 	return err;
@@ -420,7 +334,7 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 			   const struct mf_gateway *gw, const char *gw_name,
 			   const struct gw_cands *rc)
 {
-	const struct polkinds *k = policy_kinds(t->p);
+	const struct sel_ctx ctx = router_sel_ctx(t->p);
 	const char *id = policy_identity(t->p, inst->identity_id);
 	size_t first = t->nlisteners;
 	struct gw_port *pt;
@@ -441,16 +355,16 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 		gl->gateway = gw_name;
 		gl->l = l;
 		gl->mtcp = -1;
-		gw_tags_merge(&gl->tags, polkinds_tags(k, inst->tags));
-		gw_tags_merge(&gl->tags, polkinds_tags(k, gw->tags));
-		gw_tags_merge(&gl->tags, polkinds_tags(k, l->tags));
+		gwa_listener(&gl->v, &ctx, inst->name,
+			     polkinds_tags(policy_kinds(t->p), inst->tags), gw,
+			     gw_name, l);
 		pt = gw_port_take(t, gl);
 		if (!pt)
 			continue;
 		gw_port_cert(pt, l);
 		t->nlisteners++;	/* its routes are the table's now */
 	}
-	return gw_instance_routes(t, first, rc);
+	return gw_instance_routes(t, first, inst, gw, gw_name, rc);
 }
 
 int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
@@ -486,15 +400,13 @@ int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
 	err = 0;
 	for (size_t i = 0; !err && i < ninst; i++) {
 		const struct mf_gw_instance *inst = policy_gw_instance_at(p, i);
-		struct sel_workload w = { .name = inst->name };
 		int best;
 
 		if (strncmp(inst->node, node, sizeof(inst->node)))
 			continue;
-		w.tags = polkinds_tags(policy_kinds(p), inst->tags);
-		w.service = gw_tag(w.tags, SEL_SERVICE_TAG);
-		best = ngc ? sel_legacy_best(gc, ngc, &w, NULL, &ctx, NULL) :
-			     -ENOENT;
+		best = gwa_gateway(gc, ngc, inst->name,
+				   polkinds_tags(policy_kinds(p), inst->tags),
+				   &ctx);
 		if (best < 0) {
 			log_warn("event=gateway_skipped instance=%s reason=\"no "
 				 "MeshGateway selects it\"", inst->name);

@@ -54,7 +54,9 @@
  * port, the plaintext relayed by its tcp route), one with PASSTHROUGH
  * relays the TLS bytes themselves, unread, by its tcp route.
  *
- * Kuma's newer form: a MeshHTTPRoute or MeshTCPRoute whose spec.targetRef
+ * Which routes a listener takes is gw_attach.h's rule, which mfctl
+ * effective shows too.  Kuma's newer form: a MeshHTTPRoute or MeshTCPRoute
+ * whose spec.targetRef
  * is {kind: MeshGateway, name: <the gateway>} (its tags, when it has some,
  * against the listener's tags; Kuma reads no sectionName there) and whose
  * to[] entry is {kind: Mesh} is attached to each listener it selects
