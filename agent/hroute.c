@@ -135,11 +135,6 @@ int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
 	return err;
 }
 
-size_t hroute_list_len(const struct hroute_list *l)
-{
-	return l ? l->n : 0;
-}
-
 void hroute_list_free(struct hroute_list *l)
 {
 	free(l);

@@ -63,8 +63,6 @@ int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
 int hroute_list_of(const struct policy *p, const struct sel_cand *c,
 		   const size_t *order, size_t m, struct hroute_list **out);
 void hroute_list_free(struct hroute_list *l);
-/* How many (rule, match) pairs @l has (NULL: 0). */
-size_t hroute_list_len(const struct hroute_list *l);
 
 /* What a request gets. */
 struct hroute_decision {

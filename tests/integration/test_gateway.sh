@@ -602,6 +602,32 @@ else
 	fail gateway_host_to_backend_hostname "client got: $b_ext; server saw: $(grep hr-ext "$TL_TMP/httpd-ext.log"); $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
 fi
 
+# mfctl effective shows each listener's routes, as the agent serves them;
+# the agent's /config_dump holds the MeshHTTPRoute with its gateway
+# targetRef.
+tl_ctl a effective edge-gateway-1 >"$TL_TMP/effective" 2>&1
+admin_a /config_dump >"$TL_TMP/config_dump" 2>&1
+if grep -qx 'MeshGateway edge-gateway' "$TL_TMP/effective" &&
+	grep -qx 'listener 8081 HTTP \*.example.com: MeshHTTPRoute edge-http\[0\] edge-http\[1\] edge-http\[2\] (3 rules)' "$TL_TMP/effective" &&
+	grep -qx 'listener 9000 TCP: MeshTCPRoute edge-tcp-new\[0\] (1 rule), edge-tcp-new\[0\] decides' "$TL_TMP/effective" &&
+	! grep -q MeshGatewayRoute "$TL_TMP/effective" &&
+	python3 - "$TL_TMP/config_dump" >"$TL_TMP/config_dump.check" 2>&1 <<'PY'
+import json, sys
+pol = json.load(open(sys.argv[1]))["policies"]
+recs = [r for r in pol.get("MeshHTTPRoute", []) if r["policy"] == "edge-http"]
+assert len(recs) == 3, recs
+for r in recs:
+    assert r["targetRef"]["kind"] == "MeshGateway", r
+    assert r["targetRef"]["name"] == "edge-gateway", r
+tcp = [r for r in pol.get("MeshTCPRoute", []) if r["policy"] == "edge-tcp-new"]
+assert len(tcp) == 1 and tcp[0]["targetRef"]["kind"] == "MeshGateway", tcp
+PY
+then
+	pass gateway_routes_shown_by_effective_and_config_dump
+else
+	fail gateway_routes_shown_by_effective_and_config_dump "effective: $(tr '\n' '|' <"$TL_TMP/effective"); config_dump: $(tr '\n' '|' <"$TL_TMP/config_dump.check")"
+fi
+
 # The MeshTCPRoute takes the TCP listener's connections (to a2), in place
 # of the MeshGatewayRoute's tcp rule (to the API pods).
 b_tcp=$(outside -H 'Host: tcp.test' "http://$NODE_A:9000/tcp/whoami?hr-tcp" 2>&1)
