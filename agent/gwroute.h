@@ -67,8 +67,9 @@
  * same for MeshTCPRoute on TCP and TLS listeners.  A MeshHTTPRoute
  * listener's requests go by hroute_decide_host(): the rules whose to[]
  * entry's hostnames match the Host (none: any), in hroute.h's order (the
- * more specific match first, then the more precedent policy: at equal
- * rank the name that sorts first); a TCP listener's connections by the
+ * more specific match first; at equal rank the route whose hostname names
+ * the Host best, then the more precedent policy: the name that sorts
+ * first); a TCP listener's connections by the
  * most precedent MeshTCPRoute rule with backendRefs, by weight.
  *
  * A rewrite's host_to_backend_hostname (MeshGatewayRoute) or

@@ -458,24 +458,27 @@ int hroute_decide(struct policy *p, const struct balance_pick *bp,
 	return 0;
 }
 
-/* Whether the to[] entry of rule @r serves host @host (@n bytes): it names
- * no hostnames, or one of them matches. */
-static bool hroute_serves_host(const struct mf_http_route *r, const char *host,
-			       size_t n)
+/* How well the to[] entry of rule @r serves host @host (@n bytes): the
+ * best hmatch_host() rank of its hostnames, that of "any" when it names
+ * none; 0: it does not serve it. */
+static unsigned int hroute_host_rank(const struct mf_http_route *r,
+				     const char *host, size_t n)
 {
 	const struct mf_route_entry *e = &r->entry;
 	char name[MF_ROUTE_HOSTNAME_MAX + 1];
+	unsigned int best = 0, rank;
 
 	if (e->nhostnames == 0)
-		return true;
+		return hmatch_host("", host, n);
 	for (size_t i = 0; i < e->nhostnames && i < MF_ROUTE_HOSTNAMES_MAX;
 	     i++) {
 		snprintf(name, sizeof(name), "%.*s", MF_ROUTE_HOSTNAME_MAX,
 			 e->hostnames[i]);
-		if (hmatch_host(name, host, n))
-			return true;
+		rank = hmatch_host(name, host, n);
+		if (rank > best)
+			best = rank;
 	}
-	return false;
+	return best;
 }
 
 int hroute_decide_host(struct policy *p, const struct balance_pick *bp,
@@ -483,15 +486,30 @@ int hroute_decide_host(struct policy *p, const struct balance_pick *bp,
 		       size_t hlen, struct hhead *req,
 		       struct hroute_decision *d)
 {
-	memset(d, 0, sizeof(*d));
-	for (size_t i = 0; l && i < l->n; i++)
-		if (hroute_serves_host(l->p[i].rule, host, hlen) &&
-		    hroute_match(p, l->p[i].m, req)) {
-			int err = hroute_apply(p, bp, &l->p[i], NULL, req, d);
+	const struct hroute_pair *best = NULL;
+	unsigned int best_host = 0, hr;
+	int err;
 
-			return err ? err : 1;
+	memset(d, 0, sizeof(*d));
+	/* The first match that takes the request, and among those of its
+	 * rank, the one of the route whose hostname names the host best
+	 * (exact, then the longer wildcard, then none); at equal hostname
+	 * ranks the list's order (the more precedent policy). */
+	for (size_t i = 0; l && i < l->n; i++) {
+		const struct hroute_pair *pp = &l->p[i];
+
+		if (best && pp->rank != best->rank)
+			break;
+		hr = hroute_host_rank(pp->rule, host, hlen);
+		if (hr > best_host && hroute_match(p, pp->m, req)) {
+			best = pp;
+			best_host = hr;
 		}
-	return 0;
+	}
+	if (!best)
+		return 0;
+	err = hroute_apply(p, bp, best, NULL, req, d);
+	return err ? err : 1;
 }
 
 void hroute_decision_free(struct hroute_decision *d)

@@ -97,11 +97,14 @@ void hroute_decision_free(struct hroute_decision *d);
 
 /*
  * A request of a gateway listener (gwroute.h) whose host is @host (@hlen
- * bytes): the first rule of @l whose to[] entry serves that host (its
+ * bytes): of the rules of @l whose to[] entry serves that host (its
  * hostnames by hmatch_host(); none: every host) and whose match accepts
- * @req decides, as in hroute_decide() (a rule without backendRefs that
- * does not redirect gets 503: there is no destination to keep).  Returns
- * 1 (the decision in @d), 0 when no rule took the request, or -ENOMEM.
+ * @req, the first in @l's order decides, as in hroute_decide(); between
+ * matches of equal rank, the rule whose hostname names the host best
+ * (exact, longer wildcard, none) goes first, as Kuma orders a virtual
+ * host's routes by their hostnames.  A rule without backendRefs that does
+ * not redirect gets 503 (there is no destination to keep).  Returns 1
+ * (the decision in @d), 0 when no rule took the request, or -ENOMEM.
  */
 int hroute_decide_host(struct policy *p, const struct balance_pick *bp,
 		       const struct hroute_list *l, const char *host,

@@ -698,9 +698,20 @@ static const char *const hr_yaml =
 	       "              - type: RequestRedirect\n"
 	       "                requestRedirect: {scheme: https,"
 	       " statusCode: 301}\n")
-	/* Same match as shop's /x: the name that sorts first wins. */
-	HROUTE("a-override", "", "",
+	/* Same match and hostnames as shop's /x: the name that sorts first
+	 * wins. */
+	HROUTE("a-override", "", "      hostnames: ['*.example.com']\n",
 	       "        - matches: [{path: {type: Exact, value: /x}}]\n"
+	       "          default:\n"
+	       "            backendRefs: [{kind: MeshService, name: web}]\n")
+	/* Equal matches: the route that names the host best first. */
+	HROUTE("a-wild", "", "      hostnames: ['*.example.com']\n",
+	       "        - matches: [{path: {type: Exact, value: /h}}]\n"
+	       "          default:\n"
+	       "            backendRefs: [{kind: MeshServiceSubset, name: api,"
+	       " tags: {version: v2}}]\n")
+	HROUTE("z-exact", "", "      hostnames: [shop.example.com]\n",
+	       "        - matches: [{path: {type: Exact, value: /h}}]\n"
 	       "          default:\n"
 	       "            backendRefs: [{kind: MeshService, name: web}]\n")
 	HROUTE("only-b", "", "      hostnames: [b.example.com]\n",
@@ -795,10 +806,21 @@ static bool test_http_route_on_gateway(void)
 				   NULL, &d), "web1") &&
 	     ASSERT_STREQ(d.route, "only-b");
 	gwroute_decision_free(&d);
-	/* Equal matches: the route whose name sorts first wins. */
+	/* Equal matches and hostnames: the route whose name sorts first
+	 * wins. */
 	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/x", "shop.example.com",
 				   NULL, NULL, &d), "web1") &&
 	     ASSERT_STREQ(d.route, "a-override");
+	gwroute_decision_free(&d);
+	/* Equal matches of routes with hostnames: the exact name before
+	 * the wildcard, whatever their names' order. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/h", "shop.example.com",
+				   NULL, NULL, &d), "web1") &&
+	     ASSERT_STREQ(d.route, "z-exact");
+	gwroute_decision_free(&d);
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/h", "c.example.com", NULL,
+				   NULL, &d), "api2") &&
+	     ASSERT_STREQ(d.route, "a-wild");
 	gwroute_decision_free(&d);
 	/* A redirect. */
 	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/old?q", "shop.example.com",
