@@ -56,10 +56,10 @@
  *
  * Which routes a listener takes is gw_attach.h's rule, which mfctl
  * effective shows too.  Kuma's newer form: a MeshHTTPRoute or MeshTCPRoute
- * whose spec.targetRef
- * is {kind: MeshGateway, name: <the gateway>} (its tags, when it has some,
- * against the listener's tags; Kuma reads no sectionName there) and whose
- * to[] entry is {kind: Mesh} is attached to each listener it selects
+ * whose spec.targetRef is {kind: MeshGateway, name: <the gateway>} (its
+ * tags, when it has some, against the listener's tags; apply refuses a
+ * sectionName there) and whose to[] entry is {kind: Mesh} is attached to
+ * each listener it selects
  * (sel_select(), merge order).  Kuma's rule between the two forms: once a
  * MeshHTTPRoute is attached to one HTTP or HTTPS listener of an instance,
  * MeshHTTPRoutes alone route all of them, its MeshGatewayRoutes' http

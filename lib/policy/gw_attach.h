@@ -16,7 +16,8 @@
  *   - MeshHTTPRoute, MeshTCPRoute: spec.targetRef {kind: MeshGateway} by
  *     name, its tags (none: every listener) against the listener's tags,
  *     with a to[] entry {kind: Mesh}; attached in merge order
- *     (sel_select()).  Kuma reads no sectionName on a MeshGateway ref.
+ *     (sel_select()).  A MeshGateway ref has no sectionName (apply
+ *     refuses one, as Kuma does).
  * Once a MeshHTTPRoute is attached to one HTTP or HTTPS listener of an
  * instance, MeshHTTPRoutes alone route all of them, its MeshGatewayRoutes'
  * http rules left out (Kuma's gateway plugin skips the listeners of a
