@@ -43,7 +43,9 @@
 #    not name, and with hostToBackendHostname gives a MeshExternalService
 #    known as localhost (a server on node a's loopback) Host: localhost; a
 #    MeshTCPRoute takes the TCP listener's connections instead of the
-#    MeshGatewayRoute's tcp rule.
+#    MeshGatewayRoute's tcp rule; mfctl effective and /config_dump show
+#    them; once the Mesh forbids MeshExternalService access by default,
+#    the gateway's request to it gets 403.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_gateway
@@ -638,5 +640,22 @@ else
 	fail gateway_mesh_tcp_route_on_tcp_listener "client got: $b_tcp; $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
 fi
 
-tl_finish
+# A MeshExternalService is held to its access for the gateway's identity
+# too: once the Mesh forbids it by default, the client gets 403 and the
+# server sees nothing.
+sed 's|meshExternalServices: {vipRange: 10.96.64.0/24}}|meshExternalServices: {vipRange: 10.96.64.0/24}, routing: {defaultForbidMeshExternalServiceAccess: true}}|' \
+	"$TL_TMP/gw-new.yaml" >"$TL_TMP/gw-forbid.yaml"
+if "$TB" apply "$TL_TMP/gw-forbid.yaml" >"$TL_TMP/apply.log" 2>&1; then
+	forbidden() { [ "$(code -H 'Host: api.example.com' "http://$NODE_A:8081/ext/whoami?hr-probe")" = 403 ]; }
+	wait_for 5 forbidden
+	c1=$(code -H 'Host: api.example.com' "http://$NODE_A:8081/ext/whoami?hr-forbidden")
+	if [ "$c1" = 403 ] && ! grep -q hr-forbidden "$TL_TMP/httpd-ext.log"; then
+		pass gateway_external_service_access_held
+	else
+		fail gateway_external_service_access_held "got $c1 (the server saw it: $(grep -c hr-forbidden "$TL_TMP/httpd-ext.log"))"
+	fi
+else
+	fail gateway_external_service_access_held "apply: $(cat "$TL_TMP/apply.log")"
+fi
 
+tl_finish
