@@ -9,7 +9,9 @@
 
 #include "gwroute.h"
 #include "hmatch.h"
+#include "hroute.h"
 #include "log.h"
+#include "policy/gw_attach.h"
 #include "policy/kinds.h"
 #include "policy/select.h"
 #include "polkinds.h"
@@ -40,7 +42,7 @@ struct gw_listener {
 	const char *src_id;		/* ... and SPIFFE ID */
 	const char *gateway;		/* its MeshGateway's name */
 	const struct mf_gw_listener *l;
-	struct mf_tagset tags;		/* instance, gateway, listener */
+	struct gwa_listener v;		/* as selectors see it */
 	size_t nmatches;
 	struct gw_match *matches;	/* owned */
 	/* TCP: the route whose first rule takes its connections, NULL:
@@ -48,6 +50,13 @@ struct gw_listener {
 	const struct mf_gateway_route *tcp;
 	const char *tcp_name;
 	uint32_t tcp_rec;
+	/* Kuma's newer form: the MeshHTTPRoute rules attached to it (HTTP,
+	 * HTTPS; owned, NULL: none), the MeshTCPRoute record whose
+	 * backendRefs take its connections (TCP, TLS; -1: none) and its
+	 * name. */
+	struct hroute_list *hroutes;
+	int mtcp;
+	const char *mtcp_name;
 };
 
 struct gw_table {
@@ -71,36 +80,6 @@ _Static_assert(GW_CTR_MIRROR_BACKEND(MF_GWR_RULES_MAX - 1) < POLICY_TICKETS,
 	       "a route's counters fit its tickets");
 
 /* ---- building --------------------------------------------------------------- */
-
-/* Sets tag @k of @ts to @v, adding it when there is room. */
-static void gw_tag_set(struct mf_tagset *ts, const struct mf_tag *t)
-{
-	size_t i;
-
-	for (i = 0; i < ts->n && i < MF_TAGS_MAX; i++)
-		if (!strncmp(ts->tags[i].key, t->key, sizeof(t->key)))
-			break;
-	if (i == MF_TAGS_MAX)
-		return;		/* the tags checked at apply fit */
-	ts->tags[i] = *t;
-	if (i == ts->n)
-		ts->n++;
-}
-
-static void gw_tags_merge(struct mf_tagset *ts, const struct mf_tagset *add)
-{
-	for (size_t i = 0; add && i < add->n && i < MF_TAGS_MAX; i++)
-		gw_tag_set(ts, &add->tags[i]);
-}
-
-/* The value of tag @key in @ts, NULL when it has none. */
-static const char *gw_tag(const struct mf_tagset *ts, const char *key)
-{
-	for (size_t i = 0; ts && i < ts->n && i < MF_TAGS_MAX; i++)
-		if (!strncmp(ts->tags[i].key, key, sizeof(ts->tags[i].key)))
-			return ts->tags[i].value;
-	return NULL;
-}
 
 static enum hmatch_type gw_type(uint8_t match);
 
@@ -150,39 +129,18 @@ static void gw_match_regexes(struct gw_match *g)
 			      m->query_parameters[i].value);
 }
 
-/* Whether one of the selectors of route @r matches listener @gl. */
-static bool gw_route_selects(const struct policy *p,
-			     const struct mf_gateway_route *r,
-			     const struct gw_listener *gl)
-{
-	struct sel_workload w = {
-		.name = gl->instance,
-		.service = gw_tag(&gl->tags, SEL_SERVICE_TAG),
-		.tags = &gl->tags,
-		.gateway = gl->gateway,
-	};
-
-	for (size_t i = 0; i < r->hdr.nsources && i < MF_SELECTORS_MAX; i++) {
-		const struct mf_tagset *ts =
-			polkinds_tags(policy_kinds(p), r->hdr.sources[i]);
-
-		if (ts && sel_tags_match(ts, &w))
-			return true;
-	}
-	return false;
-}
-
 /* The matches of the routes of listener @gl, in the order requests try
  * them. */
 static int gw_listener_routes(const struct policy *p, struct gw_listener *gl,
 			      const struct sel_cand *c, size_t n)
 {
+	const struct sel_ctx ctx = router_sel_ctx(p);
 	size_t cnt = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_gateway_route *r = c[i].val;
 
-		if (!kind_gwr_http(r) || !gw_route_selects(p, r, gl))
+		if (!kind_gwr_http(r) || !gwa_gwr_selects(r, &gl->v, &ctx))
 			continue;
 		for (size_t j = 0; j < r->conf.http.nrules &&
 				   j < MF_GWR_RULES_MAX; j++)
@@ -194,7 +152,7 @@ static int gw_listener_routes(const struct policy *p, struct gw_listener *gl,
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_gateway_route *r = c[i].val;
 
-		if (!kind_gwr_http(r) || !gw_route_selects(p, r, gl))
+		if (!kind_gwr_http(r) || !gwa_gwr_selects(r, &gl->v, &ctx))
 			continue;
 		for (size_t j = 0; j < r->conf.http.nrules &&
 				   j < MF_GWR_RULES_MAX; j++) {
@@ -226,17 +184,51 @@ static int gw_listener_routes(const struct policy *p, struct gw_listener *gl,
 static void gw_listener_tcp(const struct policy *p, struct gw_listener *gl,
 			    const struct sel_cand *c, size_t n)
 {
+	const struct sel_ctx ctx = router_sel_ctx(p);
+
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_gateway_route *r = c[i].val;
 
 		if (kind_gwr_http(r) || !r->conf.tcp.nrules ||
-		    !gw_route_selects(p, r, gl))
+		    !gwa_gwr_selects(r, &gl->v, &ctx))
 			continue;
 		gl->tcp = r;
 		gl->tcp_name = c[i].name;
 		gl->tcp_rec = (uint32_t)i;
 		return;
 	}
+}
+
+/* The MeshHTTPRoute rules attached to HTTP listener @gl (hroute.h's
+ * order), @hc/@nhc the kind's records, @order room for them. */
+static int gw_listener_hroutes(const struct policy *p, struct gw_listener *gl,
+			       const struct sel_cand *hc, size_t nhc,
+			       size_t *order)
+{
+	const struct sel_ctx ctx = router_sel_ctx(p);
+	int m = gwa_attached(&kind_mesh_http_route, hc, nhc, &gl->v, &ctx,
+			     order);
+
+	if (m <= 0)
+		return m == -ENOMEM ? m : 0;
+	return hroute_list_of(p, hc, order, (size_t)m, &gl->hroutes);
+}
+
+/* The MeshTCPRoute of TCP listener @gl: merged, the most precedent record
+ * with backendRefs decides (router_tcp_route()'s rule). */
+static int gw_listener_mtcp(const struct policy *p, struct gw_listener *gl,
+			    const struct sel_cand *tc, size_t ntc,
+			    size_t *order)
+{
+	const struct sel_ctx ctx = router_sel_ctx(p);
+	int m = gwa_attached(&kind_mesh_tcp_route, tc, ntc, &gl->v, &ctx,
+			     order);
+
+	if (m < 0)
+		return m;
+	gl->mtcp = gwa_tcp_decider(tc, order, m);
+	gl->mtcp_name = gl->mtcp >= 0 ? tc[gl->mtcp].name : NULL;
+	return 0;
 }
 
 static int gw_port_cmp(const void *a, const void *b)
@@ -293,16 +285,59 @@ static void gw_port_cert(struct gw_port *pt, const struct mf_gw_listener *l)
 	c->secret = kind_gw_cert_secret(&l->tls.certificates[0]);
 }
 
+/* The route records of a snapshot, as selection candidates. */
+struct gw_cands {
+	struct sel_cand *gwr, *http, *tcp;	/* MeshGatewayRoute,
+						 * MeshHTTPRoute, MeshTCPRoute */
+	size_t ngwr, nhttp, ntcp;
+	size_t *order;			/* room for the most of them */
+};
+
+/* The routes of the listeners @t->ls[@first..] of one instance, which
+ * runs @gw (@gw_name): MeshHTTPRoutes or MeshGatewayRoutes' http rules on
+ * its HTTP and HTTPS listeners, MeshTCPRoute or theirs tcp rules on its
+ * TCP and TLS ones, by Kuma's rule (gw_attach.h). */
+static int gw_instance_routes(struct gw_table *t, size_t first,
+			      const struct mf_gw_instance *inst,
+			      const struct mf_gateway *gw, const char *gw_name,
+			      const struct gw_cands *rc)
+{
+	const struct sel_ctx ctx = router_sel_ctx(t->p);
+	struct gwa_forms forms;
+	int err;
+
+	err = gwa_forms(&forms, &ctx, inst->name,
+			polkinds_tags(policy_kinds(t->p), inst->tags), gw,
+			gw_name, rc->http, rc->nhttp, rc->tcp, rc->ntcp,
+			rc->order);
+	for (size_t i = first; !err && i < t->nlisteners; i++) {
+		struct gw_listener *gl = &t->ls[i];
+		bool http = gwa_is_http(gl->l);
+
+		if (http && forms.http)
+			err = gw_listener_hroutes(t->p, gl, rc->http,
+						  rc->nhttp, rc->order);
+		else if (http)
+			err = gw_listener_routes(t->p, gl, rc->gwr, rc->ngwr);
+		else if (forms.tcp)
+			err = gw_listener_mtcp(t->p, gl, rc->tcp, rc->ntcp,
+					       rc->order);
+		else
+			gw_listener_tcp(t->p, gl, rc->gwr, rc->ngwr);
+	}
+	return err;
+}
+
 /* The listeners of instance @inst, which runs gateway @gw (record of
  * policy @gw_name), into @t. */
 static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst,
 			   const struct mf_gateway *gw, const char *gw_name,
-			   const struct sel_cand *rc, size_t nrc)
+			   const struct gw_cands *rc)
 {
-	const struct polkinds *k = policy_kinds(t->p);
+	const struct sel_ctx ctx = router_sel_ctx(t->p);
 	const char *id = policy_identity(t->p, inst->identity_id);
+	size_t first = t->nlisteners;
 	struct gw_port *pt;
-	int err = 0;
 
 	if (!id || !id[0]) {
 		log_warn("event=gateway_skipped instance=%s reason=\"no "
@@ -319,29 +354,25 @@ static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst
 		gl->src_id = id;
 		gl->gateway = gw_name;
 		gl->l = l;
-		gw_tags_merge(&gl->tags, polkinds_tags(k, inst->tags));
-		gw_tags_merge(&gl->tags, polkinds_tags(k, gw->tags));
-		gw_tags_merge(&gl->tags, polkinds_tags(k, l->tags));
+		gl->mtcp = -1;
+		gwa_listener(&gl->v, &ctx, inst->name,
+			     polkinds_tags(policy_kinds(t->p), inst->tags), gw,
+			     gw_name, l);
 		pt = gw_port_take(t, gl);
 		if (!pt)
 			continue;
 		gw_port_cert(pt, l);
-		if (l->protocol == MF_GW_TCP || l->protocol == MF_GW_TLS)
-			gw_listener_tcp(t->p, gl, rc, nrc);
-		else
-			err = gw_listener_routes(t->p, gl, rc, nrc);
-		t->nlisteners++;	/* its matches are the table's now */
-		if (err)
-			return err;
+		t->nlisteners++;	/* its routes are the table's now */
 	}
-	return 0;
+	return gw_instance_routes(t, first, inst, gw, gw_name, rc);
 }
 
 int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
 {
 	const struct sel_ctx ctx = router_sel_ctx(p);
-	struct sel_cand *gc = NULL, *rc = NULL;
-	size_t ngc = 0, nrc = 0, nls = 0, ninst = policy_gw_instance_count(p);
+	struct sel_cand *gc = NULL;
+	struct gw_cands rc = { 0 };
+	size_t ngc = 0, nls = 0, ninst = policy_gw_instance_count(p), most;
 	struct gw_table *t;
 	int err = -ENOMEM;
 
@@ -352,7 +383,13 @@ int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
 	t->refs = 1;
 	t->p = policy_get(p);
 	if (router_cands(p, &kind_mesh_gateway, &gc, &ngc) ||
-	    router_cands(p, &kind_mesh_gateway_route, &rc, &nrc))
+	    router_cands(p, &kind_mesh_gateway_route, &rc.gwr, &rc.ngwr) ||
+	    router_cands(p, &kind_mesh_http_route, &rc.http, &rc.nhttp) ||
+	    router_cands(p, &kind_mesh_tcp_route, &rc.tcp, &rc.ntcp))
+		goto out;
+	most = rc.nhttp > rc.ntcp ? rc.nhttp : rc.ntcp;
+	rc.order = calloc(most ? most : 1, sizeof(*rc.order));
+	if (!rc.order)
 		goto out;
 	for (size_t i = 0; i < ngc; i++)
 		nls += ((const struct mf_gateway *)gc[i].val)->conf.nlisteners;
@@ -363,28 +400,29 @@ int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
 	err = 0;
 	for (size_t i = 0; !err && i < ninst; i++) {
 		const struct mf_gw_instance *inst = policy_gw_instance_at(p, i);
-		struct sel_workload w = { .name = inst->name };
 		int best;
 
 		if (strncmp(inst->node, node, sizeof(inst->node)))
 			continue;
-		w.tags = polkinds_tags(policy_kinds(p), inst->tags);
-		w.service = gw_tag(w.tags, SEL_SERVICE_TAG);
-		best = ngc ? sel_legacy_best(gc, ngc, &w, NULL, &ctx, NULL) :
-			     -ENOENT;
+		best = gwa_gateway(gc, ngc, inst->name,
+				   polkinds_tags(policy_kinds(p), inst->tags),
+				   &ctx);
 		if (best < 0) {
 			log_warn("event=gateway_skipped instance=%s reason=\"no "
 				 "MeshGateway selects it\"", inst->name);
 			continue;
 		}
-		err = gw_instance_add(t, inst, gc[best].val, gc[best].name, rc,
-				      nrc);
+		err = gw_instance_add(t, inst, gc[best].val, gc[best].name,
+				      &rc);
 	}
 	if (!err)
 		qsort(t->ports, t->nports, sizeof(*t->ports), gw_port_cmp);
 out:
 	free(gc);
-	free(rc);
+	free(rc.gwr);
+	free(rc.http);
+	free(rc.tcp);
+	free(rc.order);
 	if (err) {
 		gwroute_put(t);
 		return err;
@@ -412,6 +450,7 @@ void gwroute_put(struct gw_table *t)
 				if (gl->matches[j].re_ok & 1u << r)
 					regfree(&gl->matches[j].re[r]);
 		free(gl->matches);
+		hroute_list_free(gl->hroutes);
 	}
 	free(t->ls);
 	free(t->ports);
@@ -568,8 +607,12 @@ static int gw_header_filter(const struct mf_gwr_header_filter *f,
 	return err;
 }
 
-int gwroute_response(const struct mf_gwr_header_filter *f, struct hhead *rsp)
+int gwroute_response(const struct gw_table *t,
+		     const struct mf_gwr_header_filter *f,
+		     const struct mf_header_mod *m, struct hhead *rsp)
 {
+	if (m)
+		return hroute_response(t->p, m, rsp);
 	return f ? gw_header_filter(f, rsp) : 0;
 }
 
@@ -693,6 +736,7 @@ static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 		    struct hhead *req, struct gw_decision *d)
 {
 	const struct mf_gwr_rule *rule = &g->route->conf.http.rules[g->rule];
+	bool to_backend_host = false;
 	size_t i;
 	int err = 0;
 
@@ -710,6 +754,7 @@ static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 			break;
 		case KIND_GWR_REWRITE:
 			err = gw_rewrite(g, &f->rewrite, req);
+			to_backend_host |= f->rewrite.host_to_backend_hostname;
 			break;
 		case KIND_GWR_REDIRECT:
 			/* The client goes elsewhere: no backend, no copy. */
@@ -725,6 +770,36 @@ static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 	if (err)
 		return err;
 	gw_backend(t, bp, g->rec, g->rule, rule->backends, rule->nbackends, d);
+	/* The Host names the backend picked (hroute.h). */
+	return d->ep && to_backend_host ?
+	       hroute_backend_host(t->p, d->ep, req) : 0;
+}
+
+/* A request of a listener that MeshHTTPRoutes route (hroute.h): the
+ * first of their rules that serves @host and accepts it decides. */
+static int gw_decide_hroute(struct gw_table *t, const struct balance_pick *bp,
+			    const struct gw_listener *gl, const char *host,
+			    size_t hlen, struct hhead *req,
+			    struct gw_decision *d)
+{
+	struct hroute_decision hd;
+	int rc = hroute_decide_host(t->p, bp, gl->hroutes, host, hlen, req,
+				    &hd);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		d->status = 404;
+		d->why = "no gateway route for this request";
+		return 0;
+	}
+	d->ep = hd.ep;
+	d->status = hd.status;
+	d->why = hd.why;
+	d->location = hd.location;	/* now the decision's */
+	d->rsp_http = hd.rsp_mod;
+	d->route = hd.route;
+	d->mirror = hd.mirror;
 	return 0;
 }
 
@@ -772,6 +847,8 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 		d->why = "the request's host is not the TLS server name's";
 		return 0;
 	}
+	if (gl->hroutes)
+		return gw_decide_hroute(t, bp, gl, host, hlen, req, d);
 	for (size_t i = 0; i < gl->nmatches; i++) {
 		const struct gw_match *g = &gl->matches[i];
 
@@ -816,6 +893,14 @@ void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
 	}
 	d->listener = gl->gateway;
 	d->src_id = gl->src_id;
+	if (gl->mtcp >= 0) {
+		/* A MeshTCPRoute's backendRefs, by weight per connection. */
+		d->route = gl->mtcp_name;
+		d->ep = router_tcp_pick(t->p, bp, gl->mtcp, &d->why);
+		if (!d->ep)
+			d->status = 503;
+		return;
+	}
 	if (!gl->tcp) {
 		d->status = 404;
 		d->why = "no gateway route for this TCP listener";

@@ -54,8 +54,27 @@
  * port, the plaintext relayed by its tcp route), one with PASSTHROUGH
  * relays the TLS bytes themselves, unread, by its tcp route.
  *
- * Not yet: a rewrite of the host to the backend's, and MeshHTTPRoute or
- * MeshTCPRoute attached to a MeshGateway (Kuma's newer form).
+ * Which routes a listener takes is gw_attach.h's rule, which mfctl
+ * effective shows too.  Kuma's newer form: a MeshHTTPRoute or MeshTCPRoute
+ * whose spec.targetRef is {kind: MeshGateway, name: <the gateway>} (its
+ * tags, when it has some, against the listener's tags; apply refuses a
+ * sectionName there) and whose to[] entry is {kind: Mesh} is attached to
+ * each listener it selects
+ * (sel_select(), merge order).  Kuma's rule between the two forms: once a
+ * MeshHTTPRoute is attached to one HTTP or HTTPS listener of an instance,
+ * MeshHTTPRoutes alone route all of them, its MeshGatewayRoutes' http
+ * rules left out (a listener no MeshHTTPRoute selects answers 404); the
+ * same for MeshTCPRoute on TCP and TLS listeners.  A MeshHTTPRoute
+ * listener's requests go by hroute_decide_host(): the rules whose to[]
+ * entry's hostnames match the Host (none: any), in hroute.h's order (the
+ * more specific match first; at equal rank the route whose hostname names
+ * the Host best, then the more precedent policy: the name that sorts
+ * first); a TCP listener's connections by the
+ * most precedent MeshTCPRoute rule with backendRefs, by weight.
+ *
+ * A rewrite's host_to_backend_hostname (MeshGatewayRoute) or
+ * hostToBackendHostname (MeshHTTPRoute) sets the Host to the picked
+ * endpoint's hostname, when it has one (hroute_backend_hostname()).
  */
 #ifndef MF_AGENT_GWROUTE_H
 #define MF_AGENT_GWROUTE_H
@@ -123,8 +142,11 @@ struct gw_decision {
 	/* The response header filter of the rule (gwroute_response());
 	 * NULL: none.  Points into the snapshot. */
 	const struct mf_gwr_header_filter *rsp_mod;
-	const char *route;		/* the MeshGatewayRoute that decided,
-					 * NULL: none did */
+	/* ... or of the MeshHTTPRoute rule (hroute_response()). */
+	const struct mf_header_mod *rsp_http;
+	const char *route;		/* the MeshGatewayRoute (or
+					 * MeshHTTPRoute, MeshTCPRoute) that
+					 * decided, NULL: none did */
 	const char *listener;		/* the MeshGateway of the listener,
 					 * NULL: no listener took the host */
 	const char *src_id;		/* the instance's SPIFFE ID, which the
@@ -164,8 +186,11 @@ void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
  * @port is no TLS port. */
 int gwroute_tls_mode(struct gw_table *t, uint16_t port, const char *sni);
 
-/* Applies a response header filter to response head @rsp (NULL: none).
- * Returns 0 or -ENOMEM. */
-int gwroute_response(const struct mf_gwr_header_filter *f, struct hhead *rsp);
+/* Applies the response header filter of a decision of @t to response head
+ * @rsp: a MeshHTTPRoute's @m, else a MeshGatewayRoute's @f (both NULL:
+ * none).  Returns 0 or -ENOMEM. */
+int gwroute_response(const struct gw_table *t,
+		     const struct mf_gwr_header_filter *f,
+		     const struct mf_header_mod *m, struct hhead *rsp);
 
 #endif /* MF_AGENT_GWROUTE_H */

@@ -2,6 +2,7 @@
 /*
  * MeshHTTPRoute in force (see hroute.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,21 +81,16 @@ static int hroute_pair_cmp(const void *a, const void *b)
 	return x->order > y->order ? -1 : x->order < y->order;
 }
 
-int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
-		      const struct mf_service *dst, struct hroute_list **out)
+int hroute_list_of(const struct policy *p, const struct sel_cand *c,
+		   const size_t *order, size_t m, struct hroute_list **out)
 {
-	struct hroute_list *l = NULL;
-	struct sel_cand *c = NULL;
-	size_t *order = NULL, np = 0;
-	int m, err = -ENOMEM;
+	struct hroute_list *l;
+	size_t np = 0;
 
 	*out = NULL;
-	m = router_select_to(p, &kind_mesh_http_route, src, dst, &c, &order);
-	if (m <= 0) {
-		err = m;
-		goto out;
-	}
-	for (int i = 0; i < m; i++) {
+	if (m == 0)
+		return 0;
+	for (size_t i = 0; i < m; i++) {
 		const struct mf_http_route *r = c[order[i]].val;
 
 		np += r->rule.nmatches < MF_ROUTE_MATCHES_MAX ?
@@ -102,8 +98,8 @@ int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
 	}
 	l = calloc(1, sizeof(*l) + np * sizeof(l->p[0]));
 	if (!l)
-		goto out;
-	for (int i = 0; i < m; i++) {
+		return -ENOMEM;
+	for (size_t i = 0; i < m; i++) {
 		const struct mf_http_route *r = c[order[i]].val;
 
 		for (size_t j = 0; j < r->rule.nmatches &&
@@ -120,10 +116,20 @@ int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
 	}
 	qsort(l->p, l->n, sizeof(l->p[0]), hroute_pair_cmp);
 	*out = l;
-	l = NULL;
-	err = 0;
-out:
-	free(l);
+	return 0;
+}
+
+int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
+		      const struct mf_service *dst, struct hroute_list **out)
+{
+	struct sel_cand *c = NULL;
+	size_t *order = NULL;
+	int m, err;
+
+	*out = NULL;
+	m = router_select_to(p, &kind_mesh_http_route, src, dst, &c, &order);
+	err = m < 0 ? m : hroute_list_of(p, c, order, (size_t)(m > 0 ? m : 0),
+					 out);
 	free(c);
 	free(order);
 	return err;
@@ -334,6 +340,33 @@ static void hroute_mirror(struct policy *p, const struct mf_route_mirror *m,
 				   HROUTE_CTR_MIRROR_SUBSET, &why);
 }
 
+/* ---- the backend's hostname --------------------------------------------------- */
+
+const char *hroute_backend_hostname(const struct policy *p,
+				    const struct mf_endpoint *ep)
+{
+	const struct mf_mesh_external_service *mes;
+	const char *host;
+	struct in6_addr a;
+
+	if (!(ep->flags & MF_ENDPOINT_F_EXTERNAL) ||
+	    policy_external(p, ep, &mes, &host) || !host || !host[0])
+		return NULL;
+	/* An address, not a name: the endpoint has no hostname. */
+	if (inet_pton(AF_INET, host, &a) == 1 ||
+	    inet_pton(AF_INET6, host, &a) == 1)
+		return NULL;
+	return host;
+}
+
+int hroute_backend_host(const struct policy *p, const struct mf_endpoint *ep,
+			struct hhead *req)
+{
+	const char *host = hroute_backend_hostname(p, ep);
+
+	return host ? hhead_set(req, "Host", host) : 0;
+}
+
 /* ---- a request --------------------------------------------------------------- */
 
 static int hroute_apply(struct policy *p, const struct balance_pick *bp,
@@ -343,6 +376,7 @@ static int hroute_apply(struct policy *p, const struct balance_pick *bp,
 {
 	const struct mf_route_default *def = &pp->rule->rule.def;
 	const struct mf_route_backend *b;
+	bool to_backend_host = false;
 	int err = 0;
 
 	d->route = pp->policy;
@@ -360,6 +394,8 @@ static int hroute_apply(struct policy *p, const struct balance_pick *bp,
 			break;
 		case MF_FILTER_URL_REWRITE:
 			err = hroute_rewrite(p, &f->url_rewrite, pp->m, req);
+			to_backend_host |=
+				f->url_rewrite.host_to_backend_hostname != 0;
 			break;
 		case MF_FILTER_REQUEST_REDIRECT:
 			/* The client goes elsewhere: no backend. */
@@ -374,10 +410,12 @@ static int hroute_apply(struct policy *p, const struct balance_pick *bp,
 	}
 	if (err)
 		return err;
-	if (def->nbackend_refs == 0) {
+	if (def->nbackend_refs == 0 && dst) {
 		/* A rule without backendRefs keeps the destination. */
 		d->ep = router_service_pick(p, bp, dst->id);
 		d->why = "the service has no endpoints";
+	} else if (def->nbackend_refs == 0) {
+		d->why = "the rule has no backendRefs";
 	} else {
 		b = router_weigh(p, def->backend_refs,
 				 def->nbackend_refs < MF_ROUTE_BACKENDS_MAX ?
@@ -388,9 +426,11 @@ static int hroute_apply(struct policy *p, const struct balance_pick *bp,
 					   pp->rec, HROUTE_CTR_SUBSET,
 					   &d->why) : NULL;
 	}
-	if (!d->ep)
+	if (!d->ep) {
 		d->status = 503;
-	return 0;
+		return 0;
+	}
+	return to_backend_host ? hroute_backend_host(p, d->ep, req) : 0;
 }
 
 int hroute_decide(struct policy *p, const struct balance_pick *bp,
@@ -416,6 +456,60 @@ int hroute_decide(struct policy *p, const struct balance_pick *bp,
 			 "the service has no endpoints";
 	}
 	return 0;
+}
+
+/* How well the to[] entry of rule @r serves host @host (@n bytes): the
+ * best hmatch_host() rank of its hostnames, that of "any" when it names
+ * none; 0: it does not serve it. */
+static unsigned int hroute_host_rank(const struct mf_http_route *r,
+				     const char *host, size_t n)
+{
+	const struct mf_route_entry *e = &r->entry;
+	char name[MF_ROUTE_HOSTNAME_MAX + 1];
+	unsigned int best = 0, rank;
+
+	if (e->nhostnames == 0)
+		return hmatch_host("", host, n);
+	for (size_t i = 0; i < e->nhostnames && i < MF_ROUTE_HOSTNAMES_MAX;
+	     i++) {
+		snprintf(name, sizeof(name), "%.*s", MF_ROUTE_HOSTNAME_MAX,
+			 e->hostnames[i]);
+		rank = hmatch_host(name, host, n);
+		if (rank > best)
+			best = rank;
+	}
+	return best;
+}
+
+int hroute_decide_host(struct policy *p, const struct balance_pick *bp,
+		       const struct hroute_list *l, const char *host,
+		       size_t hlen, struct hhead *req,
+		       struct hroute_decision *d)
+{
+	const struct hroute_pair *best = NULL;
+	unsigned int best_host = 0, hr;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	/* The first match that takes the request, and among those of its
+	 * rank, the one of the route whose hostname names the host best
+	 * (exact, then the longer wildcard, then none); at equal hostname
+	 * ranks the list's order (the more precedent policy). */
+	for (size_t i = 0; l && i < l->n; i++) {
+		const struct hroute_pair *pp = &l->p[i];
+
+		if (best && pp->rank != best->rank)
+			break;
+		hr = hroute_host_rank(pp->rule, host, hlen);
+		if (hr > best_host && hroute_match(p, pp->m, req)) {
+			best = pp;
+			best_host = hr;
+		}
+	}
+	if (!best)
+		return 0;
+	err = hroute_apply(p, bp, best, NULL, req, d);
+	return err ? err : 1;
 }
 
 void hroute_decision_free(struct hroute_decision *d)

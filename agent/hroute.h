@@ -31,6 +31,9 @@
  * as the weights, so the share is exact.  One mirror per request: the
  * rule's first RequestMirror filter.
  *
+ * URLRewrite's hostToBackendHostname (a MeshGateway's routes only) sets
+ * the Host to the picked endpoint's hostname (hroute_backend_hostname()).
+ *
  * A backendRef to a MeshMultiZoneService goes to one of the endpoints of
  * the MeshServices it selects, at the port the backendRef names
  * (router_backend()).
@@ -38,12 +41,14 @@
 #ifndef MF_AGENT_HROUTE_H
 #define MF_AGENT_HROUTE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "balance.h"
 #include "hhead.h"
 #include "meshforge/abi.h"
 #include "policy.h"
+#include "policy/select.h"
 
 struct hroute_list;
 
@@ -52,6 +57,11 @@ struct hroute_list;
  * -ENOMEM. */
 int hroute_list_build(struct policy *p, const struct mf_endpoint *src,
 		      const struct mf_service *dst, struct hroute_list **out);
+/* The same of the @m records @c[@order[i]] that a selection found apply
+ * (sel_select(): merge order, least precedent first), whatever selected
+ * them (a gateway listener: gwroute.h). */
+int hroute_list_of(const struct policy *p, const struct sel_cand *c,
+		   const size_t *order, size_t m, struct hroute_list **out);
 void hroute_list_free(struct hroute_list *l);
 
 /* What a request gets. */
@@ -84,6 +94,37 @@ int hroute_decide(struct policy *p, const struct balance_pick *bp,
 		  const struct mf_service *dst, struct hhead *req,
 		  struct hroute_decision *d);
 void hroute_decision_free(struct hroute_decision *d);
+
+/*
+ * A request of a gateway listener (gwroute.h) whose host is @host (@hlen
+ * bytes): of the rules of @l whose to[] entry serves that host (its
+ * hostnames by hmatch_host(); none: every host) and whose match accepts
+ * @req, the first in @l's order decides, as in hroute_decide(); between
+ * matches of equal rank, the rule whose hostname names the host best
+ * (exact, longer wildcard, none) goes first, as Kuma orders a virtual
+ * host's routes by their hostnames.  A rule without backendRefs that does
+ * not redirect gets 503 (there is no destination to keep).  Returns 1
+ * (the decision in @d), 0 when no rule took the request, or -ENOMEM.
+ */
+int hroute_decide_host(struct policy *p, const struct balance_pick *bp,
+		       const struct hroute_list *l, const char *host,
+		       size_t hlen, struct hhead *req,
+		       struct hroute_decision *d);
+
+/*
+ * hostToBackendHostname (Kuma's auto host rewrite): the hostname of
+ * endpoint @ep, which a rewrite puts in the Host header once @ep is
+ * picked.  Only an endpoint known by a DNS name has one: a
+ * MeshExternalService's whose spec.endpoints address is a host name
+ * (that name, without port, as Envoy's strict DNS cluster names its
+ * hosts); NULL for an IP address and for any mesh workload (a MeshService,
+ * kuma.io/service, MeshMultiZoneService endpoint), whose request keeps its
+ * Host.  hroute_backend_host() sets it in @req (0 or -ENOMEM).
+ */
+const char *hroute_backend_hostname(const struct policy *p,
+				    const struct mf_endpoint *ep);
+int hroute_backend_host(const struct policy *p, const struct mf_endpoint *ep,
+			struct hhead *req);
 
 /* Applies a ResponseHeaderModifier to response head @rsp.  Returns 0 or
  * -ENOMEM. */

@@ -1961,6 +1961,7 @@ struct tunnel_gw {
 	/* The response header filter of the request's rule, NULL: none.
 	 * Points into the table's snapshot. */
 	const struct mf_gwr_header_filter *rsp_mod;
+	const struct mf_header_mod *rsp_http;	/* a MeshHTTPRoute's */
 	struct tls_ctx *tls;		/* HTTPS, TLS: until the client's
 					 * first byte, a reference */
 	bool tls_done;			/* TLS: the client's handshake is
@@ -1996,6 +1997,7 @@ static int tunnel_gw_route(void *arg, struct conn *c, struct hhead *req,
 	if (err)
 		return err;
 	gc->rsp_mod = d.rsp_mod;
+	gc->rsp_http = d.rsp_http;
 	r->name = d.route;
 	if (d.src_id)
 		c->src_spiffe = d.src_id;	/* counted as the source */
@@ -2003,6 +2005,12 @@ static int tunnel_gw_route(void *arg, struct conn *c, struct hhead *req,
 		r->status = d.status;
 		r->why = d.why;
 		r->location = d.location;	/* now hproxy's */
+		return 0;
+	}
+	/* A MeshExternalService is held to its access, for the gateway's
+	 * identity as for a pod's. */
+	if (!tunnel_egress_ok(c, d.ep, d.src_id, &r->why)) {
+		r->status = 403;
 		return 0;
 	}
 	c->service_id = d.ep->service_id;
@@ -2052,7 +2060,7 @@ static int tunnel_gw_response(void *arg, struct conn *c, struct hhead *rsp)
 	struct tunnel_gw *gc = c->routes;
 
 	(void)arg;
-	return gwroute_response(gc->rsp_mod, rsp);
+	return gwroute_response(gc->table, gc->rsp_mod, gc->rsp_http, rsp);
 }
 
 static const struct hproxy_flow tunnel_gw_flow = {
@@ -2128,6 +2136,12 @@ static void tunnel_gw_tcp_go(struct tunnel *tu, struct conn *c,
 		snprintf(reason, sizeof(reason), "gateway %s port %u: %s",
 			 d.listener ? d.listener : "-", gc->port, d.why);
 		tunnel_refuse(tu, c, STATS_REFUSE_NO_ENDPOINTS, reason);
+		return;
+	}
+	if (!tunnel_egress_ok(c, d.ep, d.src_id, &d.why)) {
+		snprintf(reason, sizeof(reason), "gateway %s port %u: %s",
+			 d.listener, gc->port, d.why);
+		tunnel_refuse(tu, c, STATS_REFUSE_EGRESS_DENIED, reason);
 		return;
 	}
 	c->service_id = d.ep->service_id;

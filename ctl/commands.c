@@ -343,7 +343,10 @@ const struct ctl_cmd ctl_cmds[] = {
 			 "`default`.  Policies are listed in merge order: the\n"
 			 "last one won every field it set.  Routes list their "
 			 "rules; legacy\nkinds (TrafficRoute, RateLimit) the "
-			 "single best match.",
+			 "single best match.  For a builtin\ngateway instance "
+			 "(a Dataplane with a BUILTIN gateway), its MeshGateway\n"
+			 "and the routes each of its listeners takes "
+			 "(docs/http.md).",
 		.opts = { { CTL_OPT_FROM,
 			    "the source Service of `from` entries" } },
 		.min_words = 1,

@@ -7,6 +7,8 @@
 #include "effective.h"
 #include "policy/dataplane.h"
 #include "policy/endpoint.h"
+#include "policy/gw_attach.h"
+#include "policy/gw_instance.h"
 #include "policy/identity.h"
 #include "policy/mesh_service.h"
 #include "policy/select.h"
@@ -171,6 +173,147 @@ static const struct model_obj *eff_endpoint(const struct model_set *set,
 	return o;
 }
 
+static const char *const eff_gw_protocols[] = {
+	[MF_GW_HTTP] = "HTTP", [MF_GW_HTTPS] = "HTTPS", [MF_GW_TCP] = "TCP",
+	[MF_GW_TLS] = "TLS",
+};
+
+/* The route records of a set that a gateway's listeners may take. */
+struct eff_gw_cands {
+	struct sel_cand *gwr, *http, *tcp;
+	size_t ngwr, nhttp, ntcp;
+	size_t *order;
+};
+
+/* The MeshGatewayRoutes of legacy form that route listener @gl: for HTTP
+ * the http rules of each that selects it, for TCP the first by name that
+ * has tcp rules and selects it. */
+static void eff_gw_legacy(FILE *f, const struct eff_gw_cands *rc,
+			  const struct gwa_listener *gl,
+			  const struct sel_ctx *sctx)
+{
+	bool http = gwa_is_http(gl->l);
+	const char *first = NULL;
+	size_t got = 0;
+
+	for (size_t i = 0; i < rc->ngwr; i++) {
+		const struct mf_gateway_route *r = rc->gwr[i].val;
+
+		if (kind_gwr_http(r) != http ||
+		    (!http && !r->conf.tcp.nrules) ||
+		    !gwa_gwr_selects(r, gl, sctx))
+			continue;
+		if (http)
+			fprintf(f, "%s %s", got ? "," : " MeshGatewayRoute",
+				rc->gwr[i].name);
+		else if (!first || strcmp(rc->gwr[i].name, first) < 0)
+			first = rc->gwr[i].name;
+		got++;
+	}
+	if (first)
+		fprintf(f, " MeshGatewayRoute %s", first);
+	if (!got)
+		fputs(" no route (404)", f);
+	fputc('\n', f);
+}
+
+/* The MeshHTTPRoute or MeshTCPRoute records attached to listener @gl, in
+ * merge order; for TCP, the one that decides.  Returns 0 or -ENOMEM. */
+static int eff_gw_attached(FILE *f, const struct eff_gw_cands *rc,
+			   const struct gwa_listener *gl,
+			   const struct sel_ctx *sctx)
+{
+	bool http = gwa_is_http(gl->l);
+	const struct kind_desc *kd = http ? &kind_mesh_http_route :
+					    &kind_mesh_tcp_route;
+	const struct sel_cand *c = http ? rc->http : rc->tcp;
+	int m = gwa_attached(kd, c, http ? rc->nhttp : rc->ntcp, gl, sctx,
+			     rc->order), tcp;
+
+	if (m < 0)
+		return m;
+	if (m == 0) {
+		fputs(" no route (404)\n", f);
+		return 0;
+	}
+	fprintf(f, " %s", kd->name);
+	for (int i = 0; i < m; i++)
+		fprintf(f, " %s[%u]", c[rc->order[i]].name,
+			c[rc->order[i]].index);
+	fprintf(f, " (%d rule%s)", m, m == 1 ? "" : "s");
+	tcp = http ? -1 : gwa_tcp_decider(c, rc->order, m);
+	if (tcp >= 0)
+		fprintf(f, ", %s[%u] decides", c[tcp].name, c[tcp].index);
+	fputc('\n', f);
+	return 0;
+}
+
+/* A builtin gateway instance: its identity, its MeshGateway and, per
+ * listener, the routes that take its traffic (gw_attach.h: the agent's
+ * rule).  Returns 0 or -ENOMEM. */
+static int eff_gateway(FILE *f, const struct model_set *set,
+		       const struct model_obj *o)
+{
+	const struct sel_ctx sctx = sel_model_ctx(set);
+	struct eff_gw_cands rc = { 0 };
+	const struct mf_tagset *tags;
+	const struct mf_gateway *gw;
+	struct sel_cand *gc;
+	struct gwa_forms forms;
+	struct gwi_view v;
+	size_t ngc;
+	int best, err = -ENOMEM;
+
+	gwi_view(set, o, &v);
+	tags = model_tags_get(set, v.tags);
+	gc = sel_model_cands(set, model_kind_parse("MeshGateway"), &ngc);
+	rc.gwr = sel_model_cands(set, model_kind_parse("MeshGatewayRoute"),
+				 &rc.ngwr);
+	rc.http = sel_model_cands(set, model_kind_parse("MeshHTTPRoute"),
+				  &rc.nhttp);
+	rc.tcp = sel_model_cands(set, model_kind_parse("MeshTCPRoute"),
+				 &rc.ntcp);
+	rc.order = calloc(rc.nhttp + rc.ntcp + 1, sizeof(*rc.order));
+	if (!gc || !rc.gwr || !rc.http || !rc.tcp || !rc.order)
+		goto out;
+	fprintf(f, "Dataplane %s (gateway instance, node %s)\n", o->name,
+		v.node);
+	fprintf(f, "  identity %s\n", v.id[0] ? v.id : "(none)");
+	err = 0;
+	best = gwa_gateway(gc, ngc, o->name, tags, &sctx);
+	if (best < 0) {
+		fputs("  no MeshGateway selects it\n", f);
+		goto out;
+	}
+	gw = gc[best].val;
+	fprintf(f, "MeshGateway %s\n", gc[best].name);
+	err = gwa_forms(&forms, &sctx, o->name, tags, gw, gc[best].name,
+			rc.http, rc.nhttp, rc.tcp, rc.ntcp, rc.order);
+	for (size_t i = 0; !err && i < gw->conf.nlisteners &&
+			   i < MF_GW_LISTENERS_MAX; i++) {
+		const struct mf_gw_listener *l = &gw->conf.listeners[i];
+		struct gwa_listener gl;
+
+		gwa_listener(&gl, &sctx, o->name, tags, gw, gc[best].name, l);
+		fprintf(f, "listener %u %s%s%.*s:", l->port,
+			l->protocol <= MF_GW_TLS ?
+			eff_gw_protocols[l->protocol] : "?",
+			l->hostname[0] ? " " : "",
+			(int)sizeof(l->hostname), l->hostname);
+		if (gwa_is_http(l) ? forms.http : forms.tcp)
+			err = eff_gw_attached(f, &rc, &gl, &sctx);
+		else
+			eff_gw_legacy(f, &rc, &gl, &sctx);
+	}
+out:
+	free(gc);
+	free(rc.gwr);
+	free(rc.http);
+	free(rc.tcp);
+	free(rc.order);
+	return err;
+}
+
 int effective_print(FILE *f, const struct model_set *set, const char *name,
 		    const char *from)
 {
@@ -182,6 +325,13 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 	struct ep_view v;
 	int err = 0;
 
+	if (!w) {
+		const struct model_obj *o = model_set_find(set, dp_kind(),
+							   name);
+
+		if (o && gwi_is(set, o) && !from)
+			return eff_gateway(f, set, o);
+	}
 	if (!w || !ep_view(set, w, &v) ||
 	    (from && !model_set_find(set, MODEL_SERVICE, from) &&
 	     !model_set_find(set, msvc_kind(), from)))

@@ -25,8 +25,15 @@
  * list the contributing rules instead of a merged conf; legacy kinds name
  * the single best match).  @from, when not NULL, is the Service whose
  * traffic `from` entries are evaluated for; else only Mesh-wide `from`
- * entries apply ("from any").  Returns 0, -ENOENT (no such Workload or
- * @from Service), or -ENOMEM.
+ * entries apply ("from any").  A builtin gateway instance (a Dataplane
+ * with a BUILTIN gateway) shows instead its MeshGateway and, per
+ * listener, the routes that take its traffic, by the agent's rule
+ * (gw_attach.h):
+ *   "listener 8080 HTTP *.example.com: MeshHTTPRoute shop[0] shop[1]
+ *    (2 rules)"
+ *   "listener 9000 TCP: MeshTCPRoute db[0] (1 rule), db[0] decides"
+ *   "listener 8081 HTTP: MeshGatewayRoute api, web"
+ * Returns 0, -ENOENT (no such Workload or @from Service), or -ENOMEM.
  */
 int effective_print(FILE *f, const struct model_set *set, const char *name,
 		    const char *from);

@@ -10,7 +10,12 @@
  * paths nobody takes, and TCP listeners' connections by their route;
  * several HTTPS listeners of one port, each with its certificate and its
  * routes, picked by SNI (421 for another Host), and TLS listeners
- * (TERMINATE and PASSTHROUGH) picked the same way.
+ * (TERMINATE and PASSTHROUGH) picked the same way.  Kuma's newer form:
+ * MeshHTTPRoutes attached to the gateway (by name, listeners by tags),
+ * their hostnames against the Host and the listener's, their rules and
+ * filters, precedence between them and over MeshGatewayRoutes; a
+ * MeshTCPRoute on the TCP listener by weight; hostToBackendHostname and
+ * host_to_backend_hostname (the backend's name, where it has one).
  */
 #include "harness/test.h"
 #include "harness/records_harness.h"
@@ -24,6 +29,10 @@
 
 #define MESH                                                                  \
 	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
+	OBJECTS
+
+/* Everything of the mesh but the Mesh itself. */
+#define OBJECTS                                                               \
 	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
 	RH_DOC("Node", "n2") "spec: {address: 10.0.0.2}\n"                    \
 	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 8080}\n"      \
@@ -600,6 +609,323 @@ static bool test_tls_listeners(void)
 	return ok;
 }
 
+/* ---- Kuma's newer form: MeshHTTPRoute and MeshTCPRoute on a MeshGateway -- */
+
+#define KUMA(kind, name)                                                      \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: " kind "\n"                 \
+	"metadata: {name: " name "}\nspec:\n"
+
+/* The mesh above with MeshExternalServices: one known by a host name
+ * (localhost, which resolves wherever the test runs), one by an IP. */
+#define MES                                                                   \
+	RH_DOC("Mesh", "default")                                             \
+	"spec: {trustDomain: mesh.local, meshExternalServices: "              \
+	"{vipRange: 10.201.0.0/29}}\n"                                        \
+	KUMA("MeshExternalService", "named-ext")                              \
+	"  match: {type: HostnameGenerator, port: 80, protocol: http}\n"      \
+	"  endpoints: [{address: localhost, port: 18080}]\n"                  \
+	KUMA("MeshExternalService", "ip-ext")                                 \
+	"  match: {type: HostnameGenerator, port: 80, protocol: http}\n"      \
+	"  endpoints: [{address: 192.0.2.1, port: 80}]\n"
+
+/* A MeshHTTPRoute on gateway edge (@target: its targetRef's other keys),
+ * one to[] entry with @hostnames (a flow list, "" for none) and @rules. */
+#define HROUTE(name, target, hostnames, rules)                                \
+	KUMA("MeshHTTPRoute", name)                                           \
+	"  targetRef: {kind: MeshGateway, name: edge" target "}\n"            \
+	"  to:\n    - targetRef: {kind: Mesh}\n"                              \
+	hostnames "      rules:\n" rules
+
+static const char *const hr_yaml =
+	MES OBJECTS
+	GATEWAY("edge", "edge",
+		"      - {port: 8080, protocol: HTTP, hostname: '*.example.com'}\n"
+		"      - {port: 8080, protocol: HTTP, hostname: api.example.com,"
+		" tags: {vhost: api}}\n"
+		"      - {port: 8081, protocol: HTTP, tags: {port: alt}}\n"
+		"      - {port: 9000, protocol: TCP}\n")
+	GATEWAY("other", "other",
+		"      - {port: 7000, protocol: HTTP}\n")
+	/* MeshGatewayRoutes: edge's are left out once MeshHTTPRoutes and
+	 * a MeshTCPRoute are attached to it; other's still route. */
+	ROUTE("legacy", "kuma.io/service: edge",
+	      "      rules:\n"
+	      "        - matches: [{path: {match: PREFIX, value: /legacy}}]\n"
+	      "          backends: [{destination: {kuma.io/service: web}}]\n")
+	ROUTE("other-route", "kuma.io/service: other",
+	      "      rules:\n"
+	      "        - matches: [{path: {match: PREFIX, value: /ext}}]\n"
+	      "          filters: [{rewrite: {host_to_backend_hostname: true}}]\n"
+	      "          backends: [{destination: {kuma.io/service: "
+	      "named-ext}}]\n"
+	      "        - matches: [{path: {match: PREFIX, value: /api}}]\n"
+	      "          filters: [{rewrite: {host_to_backend_hostname: true}}]\n"
+	      "          backends: [{destination: {kuma.io/service: api, "
+	      "version: v1}}]\n")
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGatewayRoute\n"
+	"metadata: {name: edge-tcp}\nspec:\n"
+	"  selectors: [{match: {kuma.io/service: edge}}]\n"
+	"  conf:\n    tcp:\n      rules:\n"
+	"        - backends: [{destination: {kuma.io/service: web}}]\n"
+	HROUTE("shop", "", "      hostnames: ['*.example.com']\n",
+	       "        - matches: [{path: {type: PathPrefix, value: /v2},"
+	       " headers: [{type: Exact, name: x-version, value: v2}]}]\n"
+	       "          default:\n"
+	       "            filters:\n"
+	       "              - type: URLRewrite\n"
+	       "                urlRewrite: {path: {type: ReplacePrefixMatch,"
+	       " replacePrefixMatch: /}}\n"
+	       "              - type: ResponseHeaderModifier\n"
+	       "                responseHeaderModifier:"
+	       " {add: [{name: x-gw, value: shop}]}\n"
+	       "            backendRefs: [{kind: MeshServiceSubset, name: api,"
+	       " tags: {version: v2}}]\n"
+	       "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	       "          default:\n"
+	       "            filters:\n"
+	       "              - type: RequestHeaderModifier\n"
+	       "                requestHeaderModifier:"
+	       " {set: [{name: x-route, value: shop}]}\n"
+	       "            backendRefs: [{kind: MeshServiceSubset, name: api,"
+	       " tags: {version: v1}}]\n"
+	       "        - matches: [{path: {type: Exact, value: /x}}]\n"
+	       "          default:\n"
+	       "            backendRefs: [{kind: MeshServiceSubset, name: api,"
+	       " tags: {version: v1}}]\n"
+	       "        - matches: [{path: {type: Exact, value: /old}}]\n"
+	       "          default:\n"
+	       "            filters:\n"
+	       "              - type: RequestRedirect\n"
+	       "                requestRedirect: {scheme: https,"
+	       " statusCode: 301}\n")
+	/* Same match and hostnames as shop's /x: the name that sorts first
+	 * wins. */
+	HROUTE("a-override", "", "      hostnames: ['*.example.com']\n",
+	       "        - matches: [{path: {type: Exact, value: /x}}]\n"
+	       "          default:\n"
+	       "            backendRefs: [{kind: MeshService, name: web}]\n")
+	/* Equal matches: the route that names the host best first. */
+	HROUTE("a-wild", "", "      hostnames: ['*.example.com']\n",
+	       "        - matches: [{path: {type: Exact, value: /h}}]\n"
+	       "          default:\n"
+	       "            backendRefs: [{kind: MeshServiceSubset, name: api,"
+	       " tags: {version: v2}}]\n")
+	HROUTE("z-exact", "", "      hostnames: [shop.example.com]\n",
+	       "        - matches: [{path: {type: Exact, value: /h}}]\n"
+	       "          default:\n"
+	       "            backendRefs: [{kind: MeshService, name: web}]\n")
+	HROUTE("only-b", "", "      hostnames: [b.example.com]\n",
+	       "        - matches: [{path: {type: PathPrefix, value: /b}}]\n"
+	       "          default:\n"
+	       "            backendRefs: [{kind: MeshService, name: web}]\n")
+	HROUTE("ext", "", "      hostnames: [ext.example.com]\n",
+	       "        - matches: [{path: {type: PathPrefix, value: /named}}]\n"
+	       "          default:\n"
+	       "            filters: [{type: URLRewrite, urlRewrite:"
+	       " {hostToBackendHostname: true}}]\n"
+	       "            backendRefs: [{kind: MeshExternalService,"
+	       " name: named-ext}]\n"
+	       "        - matches: [{path: {type: PathPrefix, value: /ip}}]\n"
+	       "          default:\n"
+	       "            filters: [{type: URLRewrite, urlRewrite:"
+	       " {hostToBackendHostname: true}}]\n"
+	       "            backendRefs: [{kind: MeshExternalService,"
+	       " name: ip-ext}]\n"
+	       "        - matches: [{path: {type: PathPrefix, value: /mesh}}]\n"
+	       "          default:\n"
+	       "            filters: [{type: URLRewrite, urlRewrite:"
+	       " {hostToBackendHostname: true}}]\n"
+	       "            backendRefs: [{kind: MeshService, name: web}]\n")
+	/* Attached by the listener's tags: 8081 alone. */
+	HROUTE("alt", ", tags: {port: alt}", "      hostnames: [alt.test]\n",
+	       "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
+	       "          default:\n"
+	       "            backendRefs: [{kind: MeshService, name: web}]\n")
+	KUMA("MeshTCPRoute", "edge-tcp-new")
+	"  targetRef: {kind: MeshGateway, name: edge}\n"
+	"  to:\n    - targetRef: {kind: Mesh}\n"
+	"      rules:\n"
+	"        - default:\n"
+	"            backendRefs:\n"
+	"              - {kind: MeshServiceSubset, name: api,"
+	" tags: {version: v1}, weight: 3}\n"
+	"              - {kind: MeshService, name: web, weight: 1}\n";
+
+/* The value of header @name of @h, "" when it has none. */
+static const char *hval(const struct hhead *h, const char *name)
+{
+	static char buf[256];
+	const char *v;
+	size_t n;
+
+	if (!hhead_get(h, name, &v, &n))
+		return "";
+	snprintf(buf, sizeof(buf), "%.*s", (int)n, v);
+	return buf;
+}
+
+/* Which MeshHTTPRoute rule a request of an edge listener goes by: the
+ * rule's match, filters and backendRefs, the route's hostnames against
+ * the Host and the listener's, the precedence between routes, and the
+ * MeshGatewayRoutes left out. */
+static bool test_http_route_on_gateway(void)
+{
+	static const char *const v2[] = { "x-version: v2", NULL };
+	struct gw_table *t = open_yaml(hr_yaml, "n1");
+	struct gw_decision d;
+	struct hhead h;
+	bool ok;
+
+	if (!t)
+		return false;
+	/* A header match and a prefix rewrite to the v2 subset, with the
+	 * rule's response header filter. */
+	ok = ASSERT_STREQ(go(t, 8080, NULL, "/v2/users?a=1", "shop.example.com",
+			     v2, &h, &d), "api2") &&
+	     target_is(&h, "/users?a=1") &&
+	     ASSERT_STREQ(d.route, "shop") &&
+	     ASSERT_STREQ(d.listener, "edge") &&
+	     ASSERT_TRUE(d.rsp_http != NULL) && ASSERT_TRUE(d.rsp_mod == NULL);
+	hhead_free(&h);
+	gwroute_decision_free(&d);
+	/* Without the header, the catch-all rule, its request header. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/v2/users",
+				   "shop.example.com", NULL, &h, NULL), "api1") &&
+	     target_is(&h, "/v2/users") &&
+	     ASSERT_STREQ(hval(&h, "x-route"), "shop");
+	hhead_free(&h);
+	/* The more specific listener (api.example.com) takes its host; the
+	 * route's *.example.com covers it, b.example.com's route does not. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/v2/x", "api.example.com",
+				   v2, NULL, NULL), "api2") &&
+	     ASSERT_STREQ(go(t, 8080, NULL, "/b/1", "api.example.com", NULL,
+			     NULL, &d), "api1") &&
+	     ASSERT_STREQ(d.route, "shop");
+	gwroute_decision_free(&d);
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/b/1", "b.example.com", NULL,
+				   NULL, &d), "web1") &&
+	     ASSERT_STREQ(d.route, "only-b");
+	gwroute_decision_free(&d);
+	/* Equal matches and hostnames: the route whose name sorts first
+	 * wins. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/x", "shop.example.com",
+				   NULL, NULL, &d), "web1") &&
+	     ASSERT_STREQ(d.route, "a-override");
+	gwroute_decision_free(&d);
+	/* Equal matches of routes with hostnames: the exact name before
+	 * the wildcard, whatever their names' order. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/h", "shop.example.com",
+				   NULL, NULL, &d), "web1") &&
+	     ASSERT_STREQ(d.route, "z-exact");
+	gwroute_decision_free(&d);
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/h", "c.example.com", NULL,
+				   NULL, &d), "api2") &&
+	     ASSERT_STREQ(d.route, "a-wild");
+	gwroute_decision_free(&d);
+	/* A redirect. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/old?q", "shop.example.com",
+				   NULL, NULL, &d), "301") &&
+	     ASSERT_STREQ(d.location, "https://shop.example.com/old?q");
+	gwroute_decision_free(&d);
+	/* The MeshGatewayRoute's /legacy is left out: the shop catch-all
+	 * takes it. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/legacy", "shop.example.com",
+				   NULL, NULL, &d), "api1") &&
+	     ASSERT_STREQ(d.route, "shop");
+	gwroute_decision_free(&d);
+	/* A listener selected by its tags: alt.test only, other hosts 404,
+	 * and no route of the other listeners. */
+	ok = ok && ASSERT_STREQ(go(t, 8081, NULL, "/v2/a", "alt.test", v2, NULL,
+				   &d), "web1") &&
+	     ASSERT_STREQ(d.route, "alt");
+	gwroute_decision_free(&d);
+	ok = ok && ASSERT_STREQ(go(t, 8081, NULL, "/v2/a", "other.test", v2,
+				   NULL, &d), "404") &&
+	     ASSERT_STREQ(d.why, "no gateway route for this request");
+	gwroute_decision_free(&d);
+	/* alt is 8081's alone; a route without tags is every listener's. */
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/a", "alt.test", NULL, NULL,
+				   NULL), "404") &&
+	     ASSERT_STREQ(go(t, 8081, NULL, "/b", "b.example.com", NULL, NULL,
+			     &d), "web1") &&
+	     ASSERT_STREQ(d.route, "only-b");
+	gwroute_decision_free(&d);
+	gwroute_put(t);
+	return ok;
+}
+
+/* hostToBackendHostname: the Host becomes the picked backend's hostname
+ * where it has one (a MeshExternalService known by name), else stays. */
+static bool test_host_to_backend_hostname(void)
+{
+	struct gw_table *t = open_yaml(hr_yaml, "n1"), *o;
+	struct hhead h;
+	bool ok;
+
+	if (!t)
+		return false;
+	ok = ASSERT_STREQ(go(t, 8080, NULL, "/named/a", "ext.example.com", NULL,
+			     &h, NULL), "named-ext") &&
+	     ASSERT_STREQ(hval(&h, "host"), "localhost") &&
+	     target_is(&h, "/named/a");
+	hhead_free(&h);
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/ip/a", "ext.example.com",
+				   NULL, &h, NULL), "ip-ext") &&
+	     ASSERT_STREQ(hval(&h, "host"), "ext.example.com");
+	hhead_free(&h);
+	ok = ok && ASSERT_STREQ(go(t, 8080, NULL, "/mesh/a", "ext.example.com",
+				   NULL, &h, NULL), "web1") &&
+	     ASSERT_STREQ(hval(&h, "host"), "ext.example.com");
+	hhead_free(&h);
+	gwroute_put(t);
+	/* MeshGatewayRoute's rewrite.host_to_backend_hostname, on the
+	 * other gateway (no MeshHTTPRoute there). */
+	o = open_yaml(hr_yaml, "n2");
+	if (!ASSERT_TRUE(o))
+		return false;
+	ok = ok && ASSERT_STREQ(go(o, 7000, NULL, "/ext/1", "gw.test", NULL, &h,
+				   NULL), "named-ext") &&
+	     ASSERT_STREQ(hval(&h, "host"), "localhost");
+	hhead_free(&h);
+	ok = ok && ASSERT_STREQ(go(o, 7000, NULL, "/api/1", "gw.test", NULL, &h,
+				   NULL), "api1") &&
+	     ASSERT_STREQ(hval(&h, "host"), "gw.test");
+	hhead_free(&h);
+	gwroute_put(o);
+	return ok;
+}
+
+/* A MeshTCPRoute on the TCP listener, in place of the MeshGatewayRoute's
+ * tcp rule: its backendRefs by weight, per connection. */
+static bool test_tcp_route_on_gateway(void)
+{
+	struct gw_table *t = open_yaml(hr_yaml, "n1");
+	struct gw_decision d;
+	unsigned int api = 0, web = 0, other = 0;
+	bool ok = true;
+
+	if (!t)
+		return false;
+	for (int i = 0; i < 400; i++) {
+		gwroute_tcp_decide(t, NULL, 9000, NULL, &d);
+		ok = ok && ASSERT_EQ(d.status, 0) &&
+		     ASSERT_STREQ(d.route, "edge-tcp-new");
+		if (!ok)
+			break;
+		if (!strcmp(d.ep->name, "api1"))
+			api++;
+		else if (!strcmp(d.ep->name, "web1"))
+			web++;
+		else
+			other++;
+	}
+	/* The golden-ratio sequence: within a few of 300 and 100. */
+	ok = ok && ASSERT_TRUE(api >= 297 && api <= 303) &&
+	     ASSERT_EQ(api + web, 400u) && ASSERT_EQ(other, 0u);
+	gwroute_put(t);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -610,5 +936,8 @@ int main(void)
 	TEST_RUN(test_tcp);
 	TEST_RUN(test_sni_listeners);
 	TEST_RUN(test_tls_listeners);
+	TEST_RUN(test_http_route_on_gateway);
+	TEST_RUN(test_host_to_backend_hostname);
+	TEST_RUN(test_tcp_route_on_gateway);
 	TEST_MAIN_END();
 }

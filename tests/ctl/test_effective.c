@@ -2,7 +2,8 @@
 /*
  * `mfctl effective`: the selection and merge rules of lib/select.c applied
  * to a parsed policy, as a user reads them: which policies select a
- * workload, in which order, and the merged conf per destination.
+ * workload, in which order, and the merged conf per destination; for a
+ * builtin gateway instance, the routes each of its listeners takes.
  */
 #include "harness/test.h"
 #include "harness/policy_harness.h"
@@ -20,6 +21,13 @@
 	"spec:\n  targetRef: " target "\n  to:\n"                             \
 	"    - targetRef: {kind: Mesh}\n"                                     \
 	"      default: {tcp: {maxConnectAttempt: " n "}}\n"
+
+/* A builtin gateway instance @name on n1, of service @svc. */
+#define GW_INSTANCE(name, svc)                                                \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: Dataplane\n"                \
+	"metadata: {name: " name ", labels: {meshforge.io/node: n1}}\n"       \
+	"spec:\n  networking:\n    address: 10.77.0.1\n"                      \
+	"    gateway: {type: BUILTIN, tags: {kuma.io/service: " svc "}}\n"
 
 static const char policy[] =
 	PH_MESH
@@ -87,7 +95,45 @@ static const char policy[] =
 	"    inbound: [{port: 8080, tags: {kuma.io/service: api}}]\n"
 	KUMA_DOC("MeshIdentity", "dp-id") "spec:\n"
 	"  selector: {dataplane: {matchLabels: {kuma.io/display-name: d1}}}\n"
-	"  spiffeID: {trustDomain: mesh.local, path: \"/dp/{{ .Workload }}\"}\n";
+	"  spiffeID: {trustDomain: mesh.local, path: \"/dp/{{ .Workload }}\"}\n"
+	/* Two builtin gateway instances: gw1 runs edge, whose alt listener
+	 * a MeshHTTPRoute is attached to (so MeshHTTPRoutes route all its
+	 * HTTP listeners) and whose TCP listener MeshGatewayRoutes route;
+	 * gw2 runs plain, the other way round. */
+	GW_INSTANCE("gw1", "edge") GW_INSTANCE("gw2", "plain")
+	KUMA_DOC("MeshGateway", "edge") "spec:\n"
+	"  selectors: [{match: {kuma.io/service: edge}}]\n"
+	"  conf:\n    listeners:\n"
+	"      - {port: 8080, protocol: HTTP, hostname: '*.example.com'}\n"
+	"      - {port: 8081, protocol: HTTP, tags: {port: alt}}\n"
+	"      - {port: 9000, protocol: TCP}\n"
+	KUMA_DOC("MeshGateway", "plain") "spec:\n"
+	"  selectors: [{match: {kuma.io/service: plain}}]\n"
+	"  conf:\n    listeners:\n"
+	"      - {port: 7000, protocol: HTTP}\n"
+	"      - {port: 7001, protocol: TCP}\n"
+	KUMA_DOC("MeshGatewayRoute", "legacy-http") "spec:\n"
+	"  selectors: [{match: {kuma.io/service: edge}},"
+	" {match: {kuma.io/service: plain}}]\n"
+	"  conf:\n    http:\n      rules:\n"
+	"        - matches: [{path: {match: PREFIX, value: /}}]\n"
+	"          backends: [{destination: {kuma.io/service: web}}]\n"
+	KUMA_DOC("MeshGatewayRoute", "legacy-tcp") "spec:\n"
+	"  selectors: [{match: {kuma.io/service: edge}},"
+	" {match: {kuma.io/service: plain}}]\n"
+	"  conf:\n    tcp:\n      rules:\n"
+	"        - backends: [{destination: {kuma.io/service: web}}]\n"
+	KUMA_DOC("MeshHTTPRoute", "alt-http") "spec:\n"
+	"  targetRef: {kind: MeshGateway, name: edge, tags: {port: alt}}\n"
+	"  to:\n    - targetRef: {kind: Mesh}\n      rules:\n"
+	"        - matches: [{path: {type: PathPrefix, value: /a}}]\n"
+	"          default: {backendRefs: [{kind: MeshService, name: web}]}\n"
+	"        - matches: [{path: {type: PathPrefix, value: /b}}]\n"
+	"          default: {backendRefs: [{kind: MeshService, name: api}]}\n"
+	KUMA_DOC("MeshTCPRoute", "plain-tcp") "spec:\n"
+	"  targetRef: {kind: MeshGateway, name: plain}\n"
+	"  to:\n    - targetRef: {kind: Mesh}\n      rules:\n"
+	"        - default: {backendRefs: [{kind: MeshService, name: api}]}\n";
 
 /* What `mfctl effective @workload` (--from @from unless NULL) prints for
  * policy, its error in *@err; a malloc'd string, or NULL. */
@@ -202,6 +248,25 @@ static bool test_identity_unlisted(void)
 		"identities: no client uses this endpoint)\n", NULL });
 }
 
+/* A gateway instance: its MeshGateway and each listener's routes, by the
+ * agent's rule between MeshGatewayRoute and the newer kinds. */
+static bool test_gateway_instance(void)
+{
+	return prints("gw1", "legacy-http", (const char *const[]){
+		"Dataplane gw1 (gateway instance, node n1)\n"
+		"  identity spiffe://mesh.local/edge\n"
+		"MeshGateway edge\n"
+		"listener 8080 HTTP *.example.com: no route (404)\n"
+		"listener 8081 HTTP: MeshHTTPRoute alt-http[0] alt-http[1] "
+		"(2 rules)\n"
+		"listener 9000 TCP: MeshGatewayRoute legacy-tcp\n", NULL }) &&
+	       prints("gw2", "alt-http", (const char *const[]){
+		"MeshGateway plain\n"
+		"listener 7000 HTTP: MeshGatewayRoute legacy-http\n"
+		"listener 7001 TCP: MeshTCPRoute plain-tcp[0] (1 rule), "
+		"plain-tcp[0] decides\n", NULL });
+}
+
 static bool test_unknown(void)
 {
 	int err;
@@ -227,6 +292,7 @@ int main(void)
 	TEST_RUN(test_dataplane_endpoint);
 	TEST_RUN(test_protocol);
 	TEST_RUN(test_identity_unlisted);
+	TEST_RUN(test_gateway_instance);
 	TEST_RUN(test_unknown);
 	TEST_MAIN_END();
 }

@@ -36,7 +36,16 @@
 #    of its MeshGatewayRoute's tcp backend;
 #  - moving the listener to another port with `mfctl apply` closes 8080 and
 #    opens the new port while the agent runs;
-#  - /metrics counts the gateway's requests by its identity and route.
+#  - /metrics counts the gateway's requests by its identity and route;
+#  - Kuma's newer form: a MeshHTTPRoute attached to the MeshGateway sends
+#    /v2 with x-version: v2 to the v2 pod and the rest to the v1 pod (as
+#    the pods saw them), answers 404 for a host of its listener it does
+#    not name, and with hostToBackendHostname gives a MeshExternalService
+#    known as localhost (a server on node a's loopback) Host: localhost; a
+#    MeshTCPRoute takes the TCP listener's connections instead of the
+#    MeshGatewayRoute's tcp rule; mfctl effective and /config_dump show
+#    them; once the Mesh forbids MeshExternalService access by default,
+#    the gateway's request to it gets 403.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_gateway
@@ -48,15 +57,19 @@ NODE_A=10.77.0.1
 GW_ID=spiffe://mesh.local/edge-gateway
 
 # ---- the policy -----------------------------------------------------------------
-# gw_policy PORT ACTION: the mesh with the gateway listening on PORT (HTTP)
-# and 8443 (HTTPS); ACTION (Allow or Deny) is what a MeshTrafficPermission
-# says of the gateway's identity reaching my-api-service.
+# gw_policy PORT ACTION [new]: the mesh with the gateway listening on PORT
+# (HTTP) and 8443 (HTTPS); ACTION (Allow or Deny) is what a
+# MeshTrafficPermission says of the gateway's identity reaching
+# my-api-service.  With "new", Kuma's newer form too (gw_new_routes), and
+# the PORT listener takes *.example.com.
 gw_policy() {
+	local host=example.com
+	[ "${3:-}" = new ] && host='"*.example.com"'
 	cat <<EOF
 apiVersion: meshforge.io/v1alpha1
 kind: Mesh
 metadata: {name: default}
-spec: {trustDomain: mesh.local}
+spec: {trustDomain: mesh.local, meshExternalServices: {vipRange: 10.96.64.0/24}}
 ---
 apiVersion: meshforge.io/v1alpha1
 kind: Node
@@ -77,13 +90,13 @@ apiVersion: meshforge.io/v1alpha1
 kind: Workload
 metadata: {name: b1}
 spec: {node: mf-node-b, ip: 10.78.2.11, port: 8080, service: my-api-service,
-       identity: "spiffe://mesh.local/ns/default/sa/web"}
+       identity: "spiffe://mesh.local/ns/default/sa/web", tags: {version: v1}}
 ---
 apiVersion: meshforge.io/v1alpha1
 kind: Workload
 metadata: {name: b2}
 spec: {node: mf-node-b, ip: 10.78.2.12, port: 8080, service: my-api-service,
-       identity: "spiffe://mesh.local/ns/default/sa/web"}
+       identity: "spiffe://mesh.local/ns/default/sa/web", tags: {version: v2}}
 ---
 apiVersion: meshforge.io/v1alpha1
 kind: Service
@@ -129,7 +142,7 @@ conf:
   listeners:
     - port: $1
       protocol: HTTP
-      hostname: example.com
+      hostname: $host
     - port: 8443
       protocol: HTTPS
       hostname: "*.example.com"
@@ -240,6 +253,64 @@ spec:
   from:
     - targetRef: {kind: SpiffeID, name: "$GW_ID"}
       default: {action: $2}
+EOF
+	[ "${3:-}" = new ] && gw_new_routes
+	return 0
+}
+
+# gw_new_routes: Kuma's newer form on the gateway.  A MeshHTTPRoute
+# attached to it, serving api.example.com (not the rest of the HTTP
+# listener's *.example.com): /v2 with x-version: v2 to the v2 pod (b2), anything else to
+# the v1 pod (b1), /ext to a MeshExternalService known by a host name
+# (localhost, a server on node a's loopback) with hostToBackendHostname;
+# a MeshTCPRoute taking the TCP listener's connections to pod a2.  The
+# MeshGatewayRoutes no longer route this gateway (Kuma's rule).
+gw_new_routes() {
+	cat <<EOF
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshExternalService
+metadata: {name: local-ext}
+spec:
+  match: {type: HostnameGenerator, port: 80, protocol: http}
+  endpoints: [{address: localhost, port: 18080}]
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshHTTPRoute
+metadata: {name: edge-http}
+spec:
+  targetRef: {kind: MeshGateway, name: edge-gateway}
+  to:
+    - targetRef: {kind: Mesh}
+      hostnames: [api.example.com]
+      rules:
+        - matches:
+            - path: {type: PathPrefix, value: /v2}
+              headers: [{type: Exact, name: x-version, value: v2}]
+          default:
+            backendRefs:
+              - {kind: MeshServiceSubset, name: my-api-service, tags: {version: v2}}
+        - matches: [{path: {type: PathPrefix, value: /}}]
+          default:
+            backendRefs:
+              - {kind: MeshServiceSubset, name: my-api-service, tags: {version: v1}}
+        - matches: [{path: {type: PathPrefix, value: /ext}}]
+          default:
+            filters:
+              - type: URLRewrite
+                urlRewrite: {hostToBackendHostname: true}
+            backendRefs: [{kind: MeshExternalService, name: local-ext}]
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTCPRoute
+metadata: {name: edge-tcp-new}
+spec:
+  targetRef: {kind: MeshGateway, name: edge-gateway}
+  to:
+    - targetRef: {kind: Mesh}
+      rules:
+        - default:
+            backendRefs: [{kind: MeshService, name: shadow}]
 EOF
 }
 
@@ -483,6 +554,108 @@ if "$TB" apply "$TL_TMP/gw-8081.yaml" >"$TL_TMP/apply.log" 2>&1 &&
 	fi
 else
 	fail gateway_listener_follows_apply "8081 not served or 8080 still open: $(cat "$TL_TMP/apply.log")"
+fi
+
+# ---- Kuma's newer form: MeshHTTPRoute and MeshTCPRoute on the gateway ----------
+# The server the MeshExternalService names, on node a's loopback.
+tl_bg mf-node-a "$TL_TMP/httpd-ext.log" "$TL_PY" "$TL_TOOLS/mf_httpd.py" \
+	--bind 127.0.0.1 --port 18080 --pod mf-ext --node mf-node-a \
+	--state-dir "$TL_TMP/httpd-state"
+wait_for 10 tb_exec mf-node-a curl -fs -o /dev/null -m 1 http://127.0.0.1:18080/whoami ||
+	{ fail httpd_ext "$(cat "$TL_TMP/httpd-ext.log")"; tl_finish; }
+gw_policy 8081 Allow new >"$TL_TMP/gw-new.yaml"
+if ! "$TB" apply "$TL_TMP/gw-new.yaml" >"$TL_TMP/apply.log" 2>&1; then
+	fail gateway_new_form_applied "$(cat "$TL_TMP/apply.log")"
+	tl_finish
+fi
+# in_log POD PATTERN: whether pod POD's server logged a request matching it.
+in_log() { grep -qE -- "$2" "$TL_TMP/httpd-$1.log"; }
+v1_routed() { outside -H 'Host: api.example.com' "http://$NODE_A:8081/v2/whoami?probe" 2>/dev/null | grep -q pod=mf-pod-b1; }
+wait_for 5 v1_routed
+
+# /v2 with the header goes to v2 (b2), without it to v1 (b1): the path as
+# sent, the Host the client's.
+b_v2=$(outside -H 'Host: api.example.com' -H 'x-version: v2' "http://$NODE_A:8081/v2/whoami?hr-v2" 2>&1)
+b_v1=$(outside -H 'Host: api.example.com' "http://$NODE_A:8081/v2/whoami?hr-v1" 2>&1)
+if printf '%s' "$b_v2" | grep -qE '^pod=mf-pod-b2 .* path=/v2/whoami\?hr-v2$' &&
+	printf '%s' "$b_v1" | grep -qE '^pod=mf-pod-b1 .* path=/v2/whoami\?hr-v1$' &&
+	in_log b2 'GET /v2/whoami\?hr-v2 .* host=api.example.com$' &&
+	! in_log b1 'hr-v2' && ! in_log b2 'hr-v1'; then
+	pass gateway_mesh_http_route_by_header
+else
+	fail gateway_mesh_http_route_by_header "with x-version: v2: $b_v2; without: $b_v1; $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
+fi
+
+# The listener takes *.example.com; the route serves api.example.com
+# alone.
+c1=$(code -H 'Host: www.example.com' "http://$NODE_A:8081/shop/whoami?hr-not-served")
+if [ "$c1" = 404 ] && ! seen hr-not-served; then
+	pass gateway_mesh_http_route_hostname_not_served_404
+else
+	fail gateway_mesh_http_route_hostname_not_served_404 "www.example.com got $c1 (a pod logged it: $(seen hr-not-served && echo yes || echo no))"
+fi
+
+# hostToBackendHostname: the server named localhost sees Host localhost.
+b_ext=$(outside -H 'Host: api.example.com' "http://$NODE_A:8081/ext/whoami?hr-ext" 2>&1)
+if printf '%s' "$b_ext" | grep -qE '^pod=mf-ext .* path=/ext/whoami\?hr-ext$' &&
+	in_log ext 'GET /ext/whoami\?hr-ext .* host=localhost$'; then
+	pass gateway_host_to_backend_hostname
+else
+	fail gateway_host_to_backend_hostname "client got: $b_ext; server saw: $(grep hr-ext "$TL_TMP/httpd-ext.log"); $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
+fi
+
+# mfctl effective shows each listener's routes, as the agent serves them;
+# the agent's /config_dump holds the MeshHTTPRoute with its gateway
+# targetRef.
+tl_ctl a effective edge-gateway-1 >"$TL_TMP/effective" 2>&1
+admin_a /config_dump >"$TL_TMP/config_dump" 2>&1
+if grep -qx 'MeshGateway edge-gateway' "$TL_TMP/effective" &&
+	grep -qx 'listener 8081 HTTP \*.example.com: MeshHTTPRoute edge-http\[0\] edge-http\[1\] edge-http\[2\] (3 rules)' "$TL_TMP/effective" &&
+	grep -qx 'listener 9000 TCP: MeshTCPRoute edge-tcp-new\[0\] (1 rule), edge-tcp-new\[0\] decides' "$TL_TMP/effective" &&
+	! grep -q MeshGatewayRoute "$TL_TMP/effective" &&
+	python3 - "$TL_TMP/config_dump" >"$TL_TMP/config_dump.check" 2>&1 <<'PY'
+import json, sys
+pol = json.load(open(sys.argv[1]))["policies"]
+recs = [r for r in pol.get("MeshHTTPRoute", []) if r["policy"] == "edge-http"]
+assert len(recs) == 3, recs
+for r in recs:
+    assert r["targetRef"]["kind"] == "MeshGateway", r
+    assert r["targetRef"]["name"] == "edge-gateway", r
+tcp = [r for r in pol.get("MeshTCPRoute", []) if r["policy"] == "edge-tcp-new"]
+assert len(tcp) == 1 and tcp[0]["targetRef"]["kind"] == "MeshGateway", tcp
+PY
+then
+	pass gateway_routes_shown_by_effective_and_config_dump
+else
+	fail gateway_routes_shown_by_effective_and_config_dump "effective: $(tr '\n' '|' <"$TL_TMP/effective"); config_dump: $(tr '\n' '|' <"$TL_TMP/config_dump.check")"
+fi
+
+# The MeshTCPRoute takes the TCP listener's connections (to a2), in place
+# of the MeshGatewayRoute's tcp rule (to the API pods).
+b_tcp=$(outside -H 'Host: tcp.test' "http://$NODE_A:9000/tcp/whoami?hr-tcp" 2>&1)
+if printf '%s' "$b_tcp" | grep -qE '^pod=mf-pod-a2 .* path=/tcp/whoami\?hr-tcp$' &&
+	in_log a2 'GET /tcp/whoami\?hr-tcp .* host=tcp.test$' && ! seen hr-tcp; then
+	pass gateway_mesh_tcp_route_on_tcp_listener
+else
+	fail gateway_mesh_tcp_route_on_tcp_listener "client got: $b_tcp; $(grep gateway "$(tl_agent_log mf-node-a)" | tail -n 3)"
+fi
+
+# A MeshExternalService is held to its access for the gateway's identity
+# too: once the Mesh forbids it by default, the client gets 403 and the
+# server sees nothing.
+sed 's|meshExternalServices: {vipRange: 10.96.64.0/24}}|meshExternalServices: {vipRange: 10.96.64.0/24}, routing: {defaultForbidMeshExternalServiceAccess: true}}|' \
+	"$TL_TMP/gw-new.yaml" >"$TL_TMP/gw-forbid.yaml"
+if "$TB" apply "$TL_TMP/gw-forbid.yaml" >"$TL_TMP/apply.log" 2>&1; then
+	forbidden() { [ "$(code -H 'Host: api.example.com' "http://$NODE_A:8081/ext/whoami?hr-probe")" = 403 ]; }
+	wait_for 5 forbidden
+	c1=$(code -H 'Host: api.example.com' "http://$NODE_A:8081/ext/whoami?hr-forbidden")
+	if [ "$c1" = 403 ] && ! grep -q hr-forbidden "$TL_TMP/httpd-ext.log"; then
+		pass gateway_external_service_access_held
+	else
+		fail gateway_external_service_access_held "got $c1 (the server saw it: $(grep -c hr-forbidden "$TL_TMP/httpd-ext.log"))"
+	fi
+else
+	fail gateway_external_service_access_held "apply: $(cat "$TL_TMP/apply.log")"
 fi
 
 tl_finish
