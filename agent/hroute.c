@@ -25,7 +25,19 @@ struct hroute_pair {
 	uint32_t rec;			/* its record, among the kind's */
 	uint32_t order;			/* its merge position: later wins */
 	uint64_t rank;			/* specificity of @m */
+	/* The rule's default merged with those of the less precedent rules
+	 * of identical matches (hroute_merge()): where its filters and its
+	 * backendRefs come from, and their records. */
+	const struct mf_route_default *filters;
+	const struct mf_route_default *backends;
+	uint32_t filters_rec;
+	uint32_t backends_rec;
 };
+
+/* mf_route_default's present bits: its schema's fields, in order
+ * (lib/policy/kind_mesh_http_route.c). */
+#define HROUTE_DEF_FILTERS	(1u << 0)
+#define HROUTE_DEF_BACKENDS	(1u << 1)
 
 struct hroute_list {
 	size_t n;
@@ -81,6 +93,90 @@ static int hroute_pair_cmp(const void *a, const void *b)
 	return x->order > y->order ? -1 : x->order < y->order;
 }
 
+/* Whether strings @a and @b of the snapshot's pool say the same. */
+static bool hroute_str_eq(const struct policy *p, uint32_t a, uint32_t b)
+{
+	size_t la, lb;
+	const char *sa = hroute_s(p, a, &la), *sb = hroute_s(p, b, &lb);
+
+	return la == lb && !memcmp(sa, sb, la);
+}
+
+static bool hroute_kv_eq(const struct policy *p,
+			 const struct mf_route_kv_match *a,
+			 const struct mf_route_kv_match *b)
+{
+	return a->type == b->type && hroute_str_eq(p, a->name, b->name) &&
+	       hroute_str_eq(p, a->value, b->value);
+}
+
+static bool hroute_match_eq(const struct policy *p,
+			    const struct mf_route_match *a,
+			    const struct mf_route_match *b)
+{
+	if (a->method != b->method || a->nheaders != b->nheaders ||
+	    a->nquery_params != b->nquery_params ||
+	    a->path.type != b->path.type ||
+	    (a->path.type && !hroute_str_eq(p, a->path.value, b->path.value)))
+		return false;
+	for (size_t i = 0; i < a->nheaders && i < MF_ROUTE_KV_MAX; i++)
+		if (!hroute_kv_eq(p, &a->headers[i], &b->headers[i]))
+			return false;
+	for (size_t i = 0; i < a->nquery_params && i < MF_ROUTE_KV_MAX; i++)
+		if (!hroute_kv_eq(p, &a->query_params[i], &b->query_params[i]))
+			return false;
+	return true;
+}
+
+/* Whether rules @a and @b have the same key, as Kuma merges them: the
+ * same matches in the same order (and, under a gateway, the same
+ * hostnames). */
+static bool hroute_key_eq(const struct policy *p,
+			  const struct mf_http_route *a,
+			  const struct mf_http_route *b)
+{
+	if (a->rule.nmatches != b->rule.nmatches ||
+	    a->entry.nhostnames != b->entry.nhostnames ||
+	    memcmp(a->entry.hostnames, b->entry.hostnames,
+		   sizeof(a->entry.hostnames)))
+		return false;
+	for (size_t i = 0; i < a->rule.nmatches && i < MF_ROUTE_MATCHES_MAX; i++)
+		if (!hroute_match_eq(p, &a->rule.matches[i], &b->rule.matches[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Kuma treats the rules of the policies that apply as a map from their
+ * matches to their default, and merges the defaults of identical matches
+ * as it merges any conf: field by field, the more precedent winning, a
+ * list that is set replacing the whole list.  So rule @i (of the rules in
+ * precedence order @c / @order, later wins) takes its filters and its
+ * backendRefs from itself if it sets them, else from the most precedent
+ * rule before it with its key that does.
+ */
+static void hroute_merge(const struct policy *p, const struct sel_cand *c,
+			 const size_t *order, size_t i, struct hroute_pair *pp)
+{
+	const struct mf_http_route *r = c[order[i]].val;
+
+	pp->filters = pp->backends = NULL;
+	for (size_t k = i + 1; k-- > 0 && (!pp->filters || !pp->backends);) {
+		const struct mf_http_route *o = c[order[k]].val;
+
+		if (k != i && !hroute_key_eq(p, r, o))
+			continue;
+		if (!pp->filters && o->rule.def.present & HROUTE_DEF_FILTERS) {
+			pp->filters = &o->rule.def;
+			pp->filters_rec = (uint32_t)order[k];
+		}
+		if (!pp->backends && o->rule.def.present & HROUTE_DEF_BACKENDS) {
+			pp->backends = &o->rule.def;
+			pp->backends_rec = (uint32_t)order[k];
+		}
+	}
+}
+
 int hroute_list_of(const struct policy *p, const struct sel_cand *c,
 		   const size_t *order, size_t m, struct hroute_list **out)
 {
@@ -112,6 +208,7 @@ int hroute_list_of(const struct policy *p, const struct sel_cand *c,
 			pp->rec = (uint32_t)order[i];
 			pp->order = (uint32_t)i;
 			pp->rank = hroute_rank(p, pp->m);
+			hroute_merge(p, c, order, i, pp);
 		}
 	}
 	qsort(l->p, l->n, sizeof(l->p[0]), hroute_pair_cmp);
@@ -374,15 +471,18 @@ static int hroute_apply(struct policy *p, const struct balance_pick *bp,
 			const struct mf_service *dst, struct hhead *req,
 			struct hroute_decision *d)
 {
-	const struct mf_route_default *def = &pp->rule->rule.def;
+	/* The merged default (hroute_merge()): none set is an empty one. */
+	static const struct mf_route_default none;
+	const struct mf_route_default *fd = pp->filters ? pp->filters : &none;
+	const struct mf_route_default *bd = pp->backends ? pp->backends : &none;
 	const struct mf_route_backend *b;
 	bool to_backend_host = false;
 	int err = 0;
 
 	d->route = pp->policy;
-	for (size_t i = 0; !err && i < def->nfilters &&
+	for (size_t i = 0; !err && i < fd->nfilters &&
 			   i < MF_ROUTE_FILTERS_MAX; i++) {
-		const struct mf_route_filter *f = &def->filters[i];
+		const struct mf_route_filter *f = &fd->filters[i];
 
 		switch (f->type) {
 		case MF_FILTER_REQUEST_HEADER_MODIFIER:
@@ -402,7 +502,8 @@ static int hroute_apply(struct policy *p, const struct balance_pick *bp,
 			return hroute_redirect(p, &f->request_redirect, pp->m,
 					       req, d);
 		case MF_FILTER_REQUEST_MIRROR:
-			hroute_mirror(p, &f->request_mirror, pp->rec, d);
+			hroute_mirror(p, &f->request_mirror, pp->filters_rec,
+				      d);
 			break;
 		default:
 			break;
@@ -410,20 +511,20 @@ static int hroute_apply(struct policy *p, const struct balance_pick *bp,
 	}
 	if (err)
 		return err;
-	if (def->nbackend_refs == 0 && dst) {
+	if (bd->nbackend_refs == 0 && dst) {
 		/* A rule without backendRefs keeps the destination. */
 		d->ep = router_service_pick(p, bp, dst->id);
 		d->why = "the service has no endpoints";
-	} else if (def->nbackend_refs == 0) {
+	} else if (bd->nbackend_refs == 0) {
 		d->why = "the rule has no backendRefs";
 	} else {
-		b = router_weigh(p, def->backend_refs,
-				 def->nbackend_refs < MF_ROUTE_BACKENDS_MAX ?
-				 def->nbackend_refs : MF_ROUTE_BACKENDS_MAX,
-				 POLICY_TICKET_HTTP_ROUTE, pp->rec,
+		b = router_weigh(p, bd->backend_refs,
+				 bd->nbackend_refs < MF_ROUTE_BACKENDS_MAX ?
+				 bd->nbackend_refs : MF_ROUTE_BACKENDS_MAX,
+				 POLICY_TICKET_HTTP_ROUTE, pp->backends_rec,
 				 HROUTE_CTR_WEIGHT);
 		d->ep = b ? router_backend(p, bp, b, POLICY_TICKET_HTTP_ROUTE,
-					   pp->rec, HROUTE_CTR_SUBSET,
+					   pp->backends_rec, HROUTE_CTR_SUBSET,
 					   &d->why) : NULL;
 	}
 	if (!d->ep) {

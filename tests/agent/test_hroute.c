@@ -7,9 +7,10 @@
  * header and query matches, a 90/10 split by MeshServiceSubset followed
  * exactly, header modifiers, URL rewrites, redirects, a rule without
  * backendRefs, requests no rule takes, RequestMirror's choice of which
- * requests are copied and where, and backendRefs to a MeshMultiZoneService
+ * requests are copied and where, backendRefs to a MeshMultiZoneService
  * balanced over the endpoints of the MeshServices it selects, its
- * Unavailable ones (spec.state) left out.
+ * Unavailable ones (spec.state) left out, and the rules of identical
+ * matches of several routes merged field by field, as Kuma merges them.
  */
 #include <arpa/inet.h>
 
@@ -203,6 +204,63 @@ static bool test_selection(void)
 		snprintf(b, sizeof(b), "%s", go(&h, "GET", "/", NULL, NULL));
 		ok = ASSERT_TRUE(strcmp(a, b) != 0);
 	}
+	hr_close(&h);
+	return ok;
+}
+
+#define SET_HEADER(name)                                                      \
+	"{type: RequestHeaderModifier, requestHeaderModifier: "               \
+	"{set: [{name: " name ", value: '1'}]}}"
+
+/* Two routes with rules of identical matches: the more precedent one
+ * (a-over: at equal targetRef, the name first in byte order) gives what
+ * it sets, the other what only it sets; a list set replaces the whole
+ * list.  Rules whose matches differ by a method are not merged. */
+static bool test_identical_matches_merged(void)
+{
+	const char *v;
+	size_t vlen;
+	struct hhead r;
+	struct hr h;
+	bool ok;
+
+	ok = hr_open(&h, MESH
+		ROUTE("b-base", "{kind: Mesh}",
+		"        - matches: [{path: {type: PathPrefix, value: /x}}]\n"
+		"          default: {filters: [" SET_HEADER("x-base") "], "
+		"backendRefs: [" SUBSET("v1", "1") "]}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /y}}]\n"
+		"          default: {filters: [" SET_HEADER("x-base") "], "
+		"backendRefs: [" SUBSET("v1", "1") "]}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /z}}]\n"
+		"          default: {filters: [" SET_HEADER("x-base") "], "
+		"backendRefs: [" SUBSET("v1", "1") "]}\n")
+		ROUTE("a-over", "{kind: Mesh}",
+		"        - matches: [{path: {type: PathPrefix, value: /x}}]\n"
+		"          default: {backendRefs: [" SUBSET("v2", "1") "]}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /y}}]\n"
+		"          default: {filters: [" SET_HEADER("x-over") "]}\n"
+		"        - matches: [{path: {type: PathPrefix, value: /z}, "
+		"method: GET}]\n"
+		"          default: {backendRefs: [" SUBSET("v2", "1") "]}\n"),
+		"10.1.0.9");
+	/* /x: a-over's backendRefs, b-base's filters */
+	ok = ok && ASSERT_STREQ(go(&h, "GET", "/x", NULL, &r), "v2") &&
+	     ASSERT_TRUE(hhead_get(&r, "x-base", &v, &vlen));
+	hhead_free(&r);
+	/* /y: a-over's filters (b-base's list replaced), b-base's
+	 * backendRefs */
+	ok = ok && ASSERT_STREQ(go(&h, "GET", "/y", NULL, &r), "v1") &&
+	     ASSERT_TRUE(hhead_get(&r, "x-over", &v, &vlen)) &&
+	     ASSERT_TRUE(!hhead_get(&r, "x-base", &v, &vlen));
+	hhead_free(&r);
+	/* /z with GET: a-over's rule alone (another key), no filter */
+	ok = ok && ASSERT_STREQ(go(&h, "GET", "/z", NULL, &r), "v2") &&
+	     ASSERT_TRUE(!hhead_get(&r, "x-base", &v, &vlen));
+	hhead_free(&r);
+	ok = ok && ASSERT_STREQ(go(&h, "POST", "/z", NULL, &r), "v1") &&
+	     ASSERT_TRUE(hhead_get(&r, "x-base", &v, &vlen));
+	hhead_free(&r);
 	hr_close(&h);
 	return ok;
 }
@@ -534,6 +592,7 @@ int main(void)
 	TEST_RUN(test_order_and_matches);
 	TEST_RUN(test_selection);
 	TEST_RUN(test_split_90_10);
+	TEST_RUN(test_identical_matches_merged);
 	TEST_RUN(test_filters);
 	TEST_RUN(test_regex);
 	TEST_RUN(test_mirror);
