@@ -185,7 +185,7 @@ fail:
 
 int frontdoor_take(struct frontdoor *f, const struct sockaddr_in *peer,
 		   const struct sockaddr_in *local, struct sockaddr_in *orig,
-		   const char **identity)
+		   const char **identity, uint32_t *workload)
 {
 	struct mf_sock_tuple t;
 	struct mf_sock_orig o;
@@ -211,7 +211,13 @@ int frontdoor_take(struct frontdoor *f, const struct sockaddr_in *peer,
 	memcpy(&orig->sin_addr, o.ip, sizeof(o.ip));
 	orig->sin_port = htons(o.port);
 	*identity = f->wl[o.workload].identity;
+	*workload = o.workload;
 	return 0;
+}
+
+int frontdoor_orig_fd(const struct frontdoor *f)
+{
+	return f ? bpf_map__fd(f->skel->maps.mf_orig_dst) : -EBADF;
 }
 
 int frontdoor_stats(const struct frontdoor *f, uint64_t *out)

@@ -56,13 +56,18 @@ int frontdoor_open(struct frontdoor **out, const char *pin_root,
 /*
  * The connection the agent accepted from @peer on @local, when a
  * workload's connect() was sent there: its original destination into
- * *@orig and the workload's identity into *@identity (valid while @f
- * is).  The record is consumed.  Returns 0, or -ENOENT when the
- * connection came through no front door.
+ * *@orig, the workload's identity into *@identity (valid while @f is)
+ * and its number (--workload-cgroup order) into *@workload.  The record
+ * is consumed.  Returns 0, or -ENOENT when the connection came through no
+ * front door.
  */
 int frontdoor_take(struct frontdoor *f, const struct sockaddr_in *peer,
 		   const struct sockaddr_in *local, struct sockaddr_in *orig,
-		   const char **identity);
+		   const char **identity, uint32_t *workload);
+
+/* The map of the records by 4-tuple (mf_orig_dst), for the fast path's
+ * programs to share (sockfast.h); -EBADF without one. */
+int frontdoor_orig_fd(const struct frontdoor *f);
 
 /* The counters of the socket programs, summed over the CPUs, into @out
  * (MF_SOCK_STAT_MAX of them); 0 or -errno. */

@@ -701,11 +701,15 @@ static int main_restore_policy(const struct main_opts *o)
  * self-tested.  With auto, any failure leaves it off (logged); with on,
  * it stops the start.  Returns 0 (*out NULL when off) or an exit code.
  */
-static int main_sockmap(const struct main_opts *o, struct sockfast **out,
+static int main_sockmap(const struct main_opts *o,
+			const struct frontdoor *fdoor, struct sockfast **out,
 			const char **selftest)
 {
+	/* With a front door, its connections' first hop moves too. */
 	const struct sockfast_config sc = {
 		.pin_root = o->bpf_root, .cgroup = o->sockmap_cgroup,
+		.front_orig_fd = fdoor ? frontdoor_orig_fd(fdoor) : 0,
+		.front_port = o->outbound_port,
 	};
 	int err;
 
@@ -834,7 +838,7 @@ int main(int argc, char **argv)
 			goto out_kern;	/* logged */
 	}
 	if (o.sockmap != SOCKFAST_OFF &&
-	    main_sockmap(&o, &sfast, &sockmap_selftest))
+	    main_sockmap(&o, fdoor, &sfast, &sockmap_selftest))
 		goto out_kern;	/* logged */
 
 	memset(&cfg, 0, sizeof(cfg));

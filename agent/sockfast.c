@@ -175,6 +175,16 @@ int sockfast_open(struct sockfast **out, const struct sockfast_config *cfg)
 	if (cfg->max_sockets)
 		bpf_map__set_max_entries(sf->skel->maps.mf_fast_sockets,
 					 cfg->max_sockets);
+	if (cfg->front_orig_fd > 0) {
+		err = bpf_map__reuse_fd(sf->skel->maps.mf_orig_dst,
+					cfg->front_orig_fd);
+		if (err) {
+			log_error("event=sockmap_failed step=front_door "
+				  "err=\"%s\"", strerror(-err));
+			goto fail;
+		}
+		sf->skel->rodata->mf_front_port = cfg->front_port;
+	}
 	err = mf_fast__load(sf->skel);
 	if (err) {
 		log_error("event=sockmap_failed step=load err=\"%s\"",

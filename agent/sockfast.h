@@ -42,6 +42,11 @@ struct sockfast_config {
 	bool any_netns;		/* agent ends in any network namespace
 				 * (tests); else the caller's only */
 	uint32_t max_sockets;	/* 0: MF_FAST_MAX_SOCKETS */
+	/* The front door's records (frontdoor_orig_fd()) and the port its
+	 * connections reach the agent on: their first hop moves too.  0:
+	 * no front door (fd 0 is never a map of ours). */
+	int front_orig_fd;
+	uint16_t front_port;
 };
 
 /* "on", "off", "auto" into *@m; -EINVAL for anything else. */

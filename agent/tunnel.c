@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "frontdoor.h"
 #include "sockfast.h"
+#include "meshforge/abi_sock.h"
 #include "log.h"
 #include "policy.h"
 #include "proxyv2.h"
@@ -1063,15 +1064,16 @@ static const struct mf_endpoint *tunnel_endpoint_of_identity(
 /* Whether outbound connection @c came through the front door
  * (frontdoor.h): a process of a workload cgroup whose connect() was
  * rewritten to our loopback listener.  c->down_local then becomes the
- * VIP:port it asked for, *@src_id the cgroup's identity. */
+ * VIP:port it asked for, *@src_id the cgroup's identity, *@workload its
+ * number. */
 static bool tunnel_front_door(struct tunnel *tu, struct conn *c,
-			      const char **src_id)
+			      const char **src_id, uint32_t *workload)
 {
 	struct sockaddr_in orig;
 
 	if ((ntohl(c->down_peer.sin_addr.s_addr) >> 24) != 127 ||
 	    frontdoor_take(tu->ctx->frontdoor, &c->down_peer, &c->down_local,
-			   &orig, src_id))
+			   &orig, src_id, workload))
 		return false;
 	c->down_local = orig;
 	return true;
@@ -1130,6 +1132,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	struct policy *p;
 	const char *src_id = NULL, *why;
 	char reason[256];
+	uint32_t workload = 0;
 	bool front;
 
 	p = tunnel_policy(tu, c);
@@ -1137,7 +1140,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		return;
 	/* First: a front door connection's destination is known only
 	 * once its record is taken. */
-	front = tunnel_front_door(tu, c, &src_id);
+	front = tunnel_front_door(tu, c, &src_id, &workload);
 	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
 				    ntohs(c->down_local.sin_port));
 	if (!svc && !front &&
@@ -1159,15 +1162,15 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	c->service_id = svc->id;
 	if (!tunnel_outbound_source(tu, c, p, front, &src_ep, &src_id))
 		return;
-	/* The fast path's verdict for this pod and service, as the
-	 * destination's agent decides it; the pair's next connections are
-	 * judged by it in the kernel (sockfast.h).  A MeshMultiZoneService
-	 * has none: the verdict is its member's, which varies by
-	 * connection. */
-	if (tu->ctx->sockfast && !front &&
-	    !(svc->flags & MF_SERVICE_F_MULTI_ZONE))
+	/* The fast path's verdict for this pod (or front door workload)
+	 * and service, as the destination's agent decides it; the pair's
+	 * next connections are judged by it in the kernel (sockfast.h).  A
+	 * MeshMultiZoneService has none: the verdict is its member's,
+	 * which varies by connection. */
+	if (tu->ctx->sockfast && !(svc->flags & MF_SERVICE_F_MULTI_ZONE))
 		sockfast_verdict(tu->ctx->sockfast, svc->id,
-				 src_ep->identity_id,
+				 front ? MF_FAST_SRC_FRONT(workload) :
+					 (uint32_t)src_ep->identity_id,
 				 (uint8_t)policy_authorize_sni(
 					 p, svc->id, NULL, src_id,
 					 tunnel_sni_of(p, svc->id), NULL),

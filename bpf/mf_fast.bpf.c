@@ -14,10 +14,16 @@
  *    second hop, a health probe): its socket, in the agent's namespace and
  *    carrying the agent's mark (MF_SKB_MARK_AGENT), and the pod's that
  *    accepted it from the node's address;
+ *  - a front door connection (mf_sock.bpf.c): a workload process's socket
+ *    whose connect() to a service VIP was sent to the agent's loopback
+ *    listener, with the record of what it asked for in mf_orig_dst (the
+ *    front door's own map, shared by the loader), and the agent's socket
+ *    that accepted it;
  *  - the connections of the agent's self-test, on 127.0.0.1 to the port
  *    in mf_fast_probe.
  * Each gets a socket storage (mf_fast_socks) naming the pair its bytes
- * are judged by: (destination service, source pod's identity), or
+ * are judged by: (destination service, source pod's identity, or
+ * MF_FAST_SRC_FRONT(its workload) through the front door), or
  * MF_FAST_SRC_UPSTREAM for the agent's connection to a pod.
  *
  * mf_fast_msg (sk_msg, on the SOCKHASH) runs on each send of those
@@ -59,6 +65,9 @@
  * tests) and its node's address (network order; 0: any). */
 const volatile __u64 mf_netns_cookie = 0;
 const volatile __u32 mf_node_ip = 0;
+/* The port the front door's connections reach the agent on (host order;
+ * 0: no front door). */
+const volatile __u16 mf_front_port = 0;
 
 #define FAST_LOOPBACK	0x7f000001	/* 127.0.0.1, host order */
 #define FAST_OK		1		/* sockops: return value ignored */
@@ -99,6 +108,15 @@ struct {
 	__type(key, struct mf_fast_vkey);
 	__type(value, struct mf_fast_verdict);
 } mf_fast_verdicts SEC(".maps");
+
+/* The front door's records by the client's 4-tuple (mf_sock.bpf.c's
+ * map, the same definition: the loader makes it that very map). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MF_SOCK_MAX_PENDING);
+	__type(key, struct mf_sock_tuple);
+	__type(value, struct mf_sock_orig);
+} mf_orig_dst SEC(".maps");
 
 /* The self-test's port (host order; 0: none). */
 struct {
@@ -200,6 +218,25 @@ static __always_inline bool fast_classify(struct bpf_sock_ops *skops,
 	if (!cfg)
 		return false;
 	if (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB) {
+		/* A workload's connect() the front door sent to the agent:
+		 * the service it asked for, from its record. */
+		if (mf_front_port && rip == bpf_htonl(FAST_LOOPBACK) &&
+		    t->remote_port == mf_front_port) {
+			const struct mf_sock_orig *o =
+				bpf_map_lookup_elem(&mf_orig_dst, (void *)t);
+			__u32 vip;
+
+			if (!o || o->workload >= MF_SOCK_MAX_WORKLOADS)
+				return false;
+			__builtin_memcpy(&vip, o->ip, sizeof(vip));
+			svc = fast_service(cfg, vip, o->port);
+			if (!svc)
+				return false;
+			fs->agent = 0;
+			fs->pair.service_id = svc->id;
+			fs->pair.src = MF_FAST_SRC_FRONT(o->workload);
+			return true;
+		}
 		/* A pod of this node connected to a service. */
 		svc = fast_service(cfg, rip, t->remote_port);
 		if (svc) {
@@ -215,6 +252,14 @@ static __always_inline bool fast_classify(struct bpf_sock_ops *skops,
 			return false;
 		fs->agent = 1;
 		goto upstream;
+	}
+	/* The agent accepted a front door connection. */
+	if (mine && mf_front_port && lip == bpf_htonl(FAST_LOOPBACK) &&
+	    t->local_port == mf_front_port) {
+		fs->agent = 1;
+		fs->pair.service_id = 0;
+		fs->pair.src = 0;
+		return true;
 	}
 	/* The agent accepted it: the VIP is its local address. */
 	svc = mine ? fast_service(cfg, lip, t->local_port) : NULL;

@@ -68,6 +68,9 @@ enum mf_sock_stat {
  * only the pod's answers move (into the agent's socket), by no verdict,
  * as the agent authorized the connection before it opened it. */
 #define MF_FAST_SRC_UPSTREAM	0xfffffffeu
+/* The source of a front door connection: the identity of --workload-cgroup
+ * number @i (< MF_SOCK_MAX_WORKLOADS), above every identity id. */
+#define MF_FAST_SRC_FRONT(i)	(0xfffe0000u + (__u32)(i))
 
 /* Which pair a connection's bytes are judged by. */
 struct mf_fast_vkey {

@@ -20,6 +20,9 @@
 #  - a same-node call (a1 to intruder, whose endpoint is a2 on node a):
 #    a2's answers are moved into the agent's connection to it, whole;
 #    a2's answers to a1 dialling it directly are not;
+#  - the front door's hop: curl in the client cgroup, after its first call
+#    (whose verdict the agent gives), sends to the agent socket to socket,
+#    answered as before; the intruder cgroup's calls, denied, never move;
 #  - the agent's stop takes its cgroup links with it.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -164,6 +167,33 @@ if [ "$n" = "200 65536" ] && [ "${up2:-0}" = "${up1:-0}" ]; then
 	pass sockmap_direct_answers_not_moved
 else
 	fail sockmap_direct_answers_not_moved "a1 -> a2 direct got '$n', upstream_bytes ${up1:-none} -> ${up2:-none}"
+fi
+
+# The front door's loopback hop: a workload process's sends move into the
+# agent's socket once the agent has judged (web, its identity).
+sockstat() { metrics | sed -n "s/^meshforge_sockmap_total{stat=\"$1\"} //p"; }
+allow0=$(sockstat allow_msgs)
+ok=1
+for _ in 1 2 3 4; do
+	got=$(in_cgroup "$cg_client" curl -sS -m 10 http://10.96.0.10/whoami 2>&1)
+	case "$got" in pod=mf-pod-b[12]\ *) ;; *) ok=0; tl_log "client cgroup got: $got" ;; esac
+done
+allow1=$(sockstat allow_msgs)
+if [ "$ok" = 1 ] && [ "$((${allow1:-0} - ${allow0:-0}))" -ge 3 ]; then
+	pass sockmap_front_door_moved
+else
+	fail sockmap_front_door_moved "answers ok=$ok, allow_msgs ${allow0:-none} -> ${allow1:-none}: $(metrics | grep sockmap_total)"
+fi
+deny0=$(sockstat deny_msgs)
+for _ in 1 2 3; do
+	in_cgroup "$cg_intruder" curl -sS -m 10 -o /dev/null http://10.96.0.10/whoami 2>/dev/null
+done
+deny1=$(sockstat deny_msgs)
+allow2=$(sockstat allow_msgs)
+if [ "$((${deny1:-0} - ${deny0:-0}))" -ge 2 ] && [ "${allow2:-0}" = "${allow1:-0}" ]; then
+	pass sockmap_front_door_denied_not_moved
+else
+	fail sockmap_front_door_denied_not_moved "deny_msgs ${deny0:-none} -> ${deny1:-none}, allow_msgs ${allow1:-none} -> ${allow2:-none}"
 fi
 
 # The links go with the agent: after its stop, the cgroup's connect() is
