@@ -286,13 +286,6 @@ static void gw_port_cert(struct gw_port *pt, const struct mf_gw_listener *l)
 }
 
 /* The route records of a snapshot, as selection candidates. */
-struct gw_cands {
-	struct sel_cand *gwr, *http, *tcp;	/* MeshGatewayRoute,
-						 * MeshHTTPRoute, MeshTCPRoute */
-	size_t ngwr, nhttp, ntcp;
-	size_t *order;			/* room for the most of them */
-};
-
 /* The routes of the listeners @t->ls[@first..] of one instance, which
  * runs @gw (@gw_name): MeshHTTPRoutes or MeshGatewayRoutes' http rules on
  * its HTTP and HTTPS listeners, MeshTCPRoute or theirs tcp rules on its
@@ -300,7 +293,7 @@ struct gw_cands {
 static int gw_instance_routes(struct gw_table *t, size_t first,
 			      const struct mf_gw_instance *inst,
 			      const struct mf_gateway *gw, const char *gw_name,
-			      const struct gw_cands *rc)
+			      const struct gwa_cands *rc)
 {
 	const struct sel_ctx ctx = router_sel_ctx(t->p);
 	struct gwa_forms forms;
@@ -332,7 +325,7 @@ static int gw_instance_routes(struct gw_table *t, size_t first,
  * policy @gw_name), into @t. */
 static int gw_instance_add(struct gw_table *t, const struct mf_gw_instance *inst,
 			   const struct mf_gateway *gw, const char *gw_name,
-			   const struct gw_cands *rc)
+			   const struct gwa_cands *rc)
 {
 	const struct sel_ctx ctx = router_sel_ctx(t->p);
 	const char *id = policy_identity(t->p, inst->identity_id);
@@ -371,7 +364,7 @@ int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
 {
 	const struct sel_ctx ctx = router_sel_ctx(p);
 	struct sel_cand *gc = NULL;
-	struct gw_cands rc = { 0 };
+	struct gwa_cands rc = { 0 };
 	size_t ngc = 0, nls = 0, ninst = policy_gw_instance_count(p), most;
 	struct gw_table *t;
 	int err = -ENOMEM;
@@ -419,10 +412,7 @@ int gwroute_build(struct policy *p, const char *node, struct gw_table **out)
 		qsort(t->ports, t->nports, sizeof(*t->ports), gw_port_cmp);
 out:
 	free(gc);
-	free(rc.gwr);
-	free(rc.http);
-	free(rc.tcp);
-	free(rc.order);
+	gwa_cands_free(&rc);
 	if (err) {
 		gwroute_put(t);
 		return err;

@@ -60,6 +60,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "meshforge/abi_sock.h"
+#include "lib/front.h"
 
 /* Set by the loader before load: the agent's network namespace (0: any;
  * tests) and its node's address (network order; 0: any). */
@@ -108,15 +109,6 @@ struct {
 	__type(key, struct mf_fast_vkey);
 	__type(value, struct mf_fast_verdict);
 } mf_fast_verdicts SEC(".maps");
-
-/* The front door's records by the client's 4-tuple (mf_sock.bpf.c's
- * map, the same definition: the loader makes it that very map). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MF_SOCK_MAX_PENDING);
-	__type(key, struct mf_sock_tuple);
-	__type(value, struct mf_sock_orig);
-} mf_orig_dst SEC(".maps");
 
 /* The self-test's port (host order; 0: none). */
 struct {

@@ -20,6 +20,7 @@
 #include "lib/maps.h"
 #include <bpf/bpf_endian.h>
 #include "meshforge/abi_sock.h"
+#include "lib/front.h"
 
 /* The agent's outbound listener port, set by the loader before load. */
 const volatile __u16 mf_outbound_port = MF_PORT_OUTBOUND;
@@ -44,13 +45,8 @@ struct {
 	__type(value, struct mf_sock_orig);
 } mf_sock_cookies SEC(".maps");
 
-/* The same by the client's 4-tuple, until the agent accepts it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MF_SOCK_MAX_PENDING);
-	__type(key, struct mf_sock_tuple);
-	__type(value, struct mf_sock_orig);
-} mf_orig_dst SEC(".maps");
+/* The same by the client's 4-tuple, until the agent accepts it:
+ * mf_orig_dst (lib/front.h). */
 
 /* Counters, enum mf_sock_stat. */
 struct {

@@ -179,16 +179,10 @@ static const char *const eff_gw_protocols[] = {
 };
 
 /* The route records of a set that a gateway's listeners may take. */
-struct eff_gw_cands {
-	struct sel_cand *gwr, *http, *tcp;
-	size_t ngwr, nhttp, ntcp;
-	size_t *order;
-};
-
 /* The MeshGatewayRoutes of legacy form that route listener @gl: for HTTP
  * the http rules of each that selects it, for TCP the first by name that
  * has tcp rules and selects it. */
-static void eff_gw_legacy(FILE *f, const struct eff_gw_cands *rc,
+static void eff_gw_legacy(FILE *f, const struct gwa_cands *rc,
 			  const struct gwa_listener *gl,
 			  const struct sel_ctx *sctx)
 {
@@ -219,7 +213,7 @@ static void eff_gw_legacy(FILE *f, const struct eff_gw_cands *rc,
 
 /* The MeshHTTPRoute or MeshTCPRoute records attached to listener @gl, in
  * merge order; for TCP, the one that decides.  Returns 0 or -ENOMEM. */
-static int eff_gw_attached(FILE *f, const struct eff_gw_cands *rc,
+static int eff_gw_attached(FILE *f, const struct gwa_cands *rc,
 			   const struct gwa_listener *gl,
 			   const struct sel_ctx *sctx)
 {
@@ -255,7 +249,7 @@ static int eff_gateway(FILE *f, const struct model_set *set,
 		       const struct model_obj *o)
 {
 	const struct sel_ctx sctx = sel_model_ctx(set);
-	struct eff_gw_cands rc = { 0 };
+	struct gwa_cands rc = { 0 };
 	const struct mf_tagset *tags;
 	const struct mf_gateway *gw;
 	struct sel_cand *gc;
@@ -307,10 +301,7 @@ static int eff_gateway(FILE *f, const struct model_set *set,
 	}
 out:
 	free(gc);
-	free(rc.gwr);
-	free(rc.http);
-	free(rc.tcp);
-	free(rc.order);
+	gwa_cands_free(&rc);
 	return err;
 }
 

@@ -3,6 +3,7 @@
  * Which routes a builtin gateway's listeners take (see gw_attach.h).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gw_attach.h"
@@ -131,4 +132,13 @@ int gwa_forms(struct gwa_forms *out, const struct sel_ctx *ctx,
 			out->tcp |= m > 0;
 	}
 	return 0;
+}
+
+void gwa_cands_free(struct gwa_cands *c)
+{
+	free(c->gwr);
+	free(c->http);
+	free(c->tcp);
+	free(c->order);
+	memset(c, 0, sizeof(*c));
 }

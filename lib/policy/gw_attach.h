@@ -74,6 +74,17 @@ int gwa_attached(const struct kind_desc *kd, const struct sel_cand *c,
 int gwa_tcp_decider(const struct sel_cand *c, const size_t *order, int m);
 
 /* Which form routes the listeners of an instance (the rule above). */
+/* The route records a gateway's listeners are routed by, each kind's
+ * candidates (the caller owns them all; gwa_cands_free()). */
+struct gwa_cands {
+	struct sel_cand *gwr, *http, *tcp;	/* MeshGatewayRoute,
+						 * MeshHTTPRoute, MeshTCPRoute */
+	size_t ngwr, nhttp, ntcp;
+	size_t *order;			/* room for the most of them */
+};
+
+void gwa_cands_free(struct gwa_cands *c);
+
 struct gwa_forms {
 	bool http;			/* MeshHTTPRoute, not MeshGatewayRoute */
 	bool tcp;			/* MeshTCPRoute, not MeshGatewayRoute */
