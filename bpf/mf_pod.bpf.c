@@ -374,18 +374,10 @@ static __always_inline int pod_conn_rate(const struct mf_service *svc,
  * the mesh looked at. */
 static __always_inline bool pod_pt_domains(const struct mf_config *cfg)
 {
-	return (cfg->pt_mode == MF_PASSTHROUGH_MATCHED &&
-		(cfg->pt_dom_n || cfg->pt_dom_any)) || cfg->pt_prof_dom;
+	return (cfg->pt_mesh.mode == MF_PASSTHROUGH_MATCHED &&
+		(cfg->pt_mesh.dom_n || cfg->pt_mesh.dom_any)) ||
+	       cfg->pt_prof_dom;
 }
-
-/* One MeshPassthrough in force (the Mesh's, or a profile), by pointers
- * into mf_config: the fields of both are laid out alike, not as one
- * struct. */
-struct pod_pt {
-	__u8 mode, n, dom_n, dom_any;
-	const struct mf_pt_net *pt;
-	const __u16 *dom_port;
-};
 
 /* pod_pt_of() masks the profile's index with it (the verifier wants a
  * bound it can see). */
@@ -395,40 +387,24 @@ _Static_assert((MF_PT_PROFILES_MAX & (MF_PT_PROFILES_MAX - 1)) == 0,
 /* The MeshPassthrough the pod at @iph->saddr is held to: its profile when
  * a MeshSubset or Dataplane one selects it (its endpoint's pt_profile;
  * one lookup, made only when the policy has profiles), else the Mesh's. */
-static __always_inline void pod_pt_of(const struct mf_config *cfg,
-				      const struct iphdr *iph,
-				      struct pod_pt *pt)
+static __always_inline const struct mf_pt_profile *
+pod_pt_of(const struct mf_config *cfg, const struct iphdr *iph)
 {
 	struct mf_endpoint_key k = { .half = cfg->active };
 	const struct mf_endpoint *src;
 
-	pt->mode = cfg->pt_mode;
-	pt->n = cfg->pt_n;
-	pt->dom_n = cfg->pt_dom_n;
-	pt->dom_any = cfg->pt_dom_any;
-	pt->pt = cfg->pt;
-	pt->dom_port = cfg->pt_dom_port;
 	if (!cfg->pt_nprof)
-		return;
+		return &cfg->pt_mesh;
 	__builtin_memcpy(k.ip, &iph->saddr, 4);
 	src = bpf_map_lookup_elem(&mf_endpoints, &k);
-	if (src && src->pt_profile &&
-	    src->pt_profile <= MF_PT_PROFILES_MAX) {
-		const struct mf_pt_profile *pf =
-			&cfg->pt_prof[(src->pt_profile - 1) &
-				      (MF_PT_PROFILES_MAX - 1)];
-
-		pt->mode = pf->mode;
-		pt->n = pf->n;
-		pt->dom_n = pf->dom_n;
-		pt->dom_any = pf->dom_any;
-		pt->pt = pf->pt;
-		pt->dom_port = pf->dom_port;
-	}
+	if (src && src->pt_profile && src->pt_profile <= MF_PT_PROFILES_MAX)
+		return &cfg->pt_prof[(src->pt_profile - 1) &
+				     (MF_PT_PROFILES_MAX - 1)];
+	return &cfg->pt_mesh;
 }
 
 /* Whether a Domain match of @pt has port @dport (or every port). */
-static __always_inline bool pod_pt_dom_port(const struct pod_pt *pt,
+static __always_inline bool pod_pt_dom_port(const struct mf_pt_profile *pt,
 					    __u16 dport)
 {
 	if (pt->dom_any)
@@ -442,7 +418,7 @@ static __always_inline bool pod_pt_dom_port(const struct pod_pt *pt,
 	return false;
 }
 
-/* MeshPassthrough (abi.h, mf_config.pt_*, and pt_prof[] for the pods a
+/* MeshPassthrough (abi.h, mf_config.pt_mesh, and pt_prof[] for the pods a
  * narrower one selects): a pod's connection to @iph->daddr:@dport, which
  * is no service, passes when the mode lets everything through, when the
  * destination is a workload of the mesh, or when one of the admitted
@@ -458,20 +434,19 @@ static __always_inline int pod_passthrough(const struct mf_config *cfg,
 {
 	struct mf_endpoint_key k = { .half = cfg->active };
 	__u32 h = bpf_ntohl(iph->daddr);
-	struct pod_pt pt;
+	const struct mf_pt_profile *pt = pod_pt_of(cfg, iph);
 
-	pod_pt_of(cfg, iph, &pt);
-	if (pt.mode != MF_PASSTHROUGH_MATCHED &&
-	    pt.mode != MF_PASSTHROUGH_NONE)
+	if (pt->mode != MF_PASSTHROUGH_MATCHED &&
+	    pt->mode != MF_PASSTHROUGH_NONE)
 		return VERDICT_CONTINUE;
 	__builtin_memcpy(k.ip, &iph->daddr, 4);
 	if (bpf_map_lookup_elem(&mf_endpoints, &k))
 		return VERDICT_CONTINUE;
 	for (__u32 i = 0; i < MF_PT_NETS_MAX; i++) {
-		const struct mf_pt_net *x = &pt.pt[i];
+		const struct mf_pt_net *x = &pt->pt[i];
 		__u32 net, mask;
 
-		if (pt.mode != MF_PASSTHROUGH_MATCHED || i >= pt.n)
+		if (pt->mode != MF_PASSTHROUGH_MATCHED || i >= pt->n)
 			break;
 		mask = x->prefix == 0 ? 0 :
 		       x->prefix >= 32 ? ~0u : ~0u << (32 - x->prefix);
@@ -480,8 +455,8 @@ static __always_inline int pod_passthrough(const struct mf_config *cfg,
 		    (!x->port || x->port == dport))
 			return VERDICT_CONTINUE;
 	}
-	if (pt.mode == MF_PASSTHROUGH_MATCHED &&
-	    (pt.dom_n || pt.dom_any) && pod_pt_dom_port(&pt, dport))
+	if (pt->mode == MF_PASSTHROUGH_MATCHED &&
+	    (pt->dom_n || pt->dom_any) && pod_pt_dom_port(pt, dport))
 		return POD_PT_STEER;
 	return VERDICT_DROP(MF_STAT_DROP_PASSTHROUGH);
 }

@@ -213,9 +213,15 @@ struct mf_pt_net {
 
 /* Distinct MeshPassthroughs in force for some workloads only. */
 #define MF_PT_PROFILES_MAX	8
-/* The MeshPassthrough in force for the workloads a MeshSubset or
- * Dataplane one selects: theirs merged over the Mesh's (Kuma's merge),
- * the fields as mf_config.pt_* are for the rest. */
+/* A MeshPassthrough in force (mf_config.pt_mesh, pt_prof[]): which
+ * destinations outside the mesh (no service VIP, no workload) pods may
+ * open TCP connections to.  The pods' TC ingress program drops the SYN of
+ * any other under Matched and None; 0 (none applied) and All let
+ * everything pass.  Under Matched, the ports of the Domain matches (tls,
+ * http, http2, grpc): a SYN to such a port that no network of pt[] admits
+ * goes to the agent (marked MF_SKB_MARK_PASSTHROUGH), which reads the name
+ * (SNI, Host, :authority) and admits or resets it.  dom_any: a Domain
+ * match has no port, every port goes there. */
 struct mf_pt_profile {
 	__u8 mode;			/* enum mf_passthrough_mode, 0: none */
 	__u8 n;
@@ -263,25 +269,11 @@ struct mf_config {
 	/* The mesh store's revision this policy was compiled from, written
 	 * by `mfctl sync` (docs/store.md); 0: applied on this node by hand. */
 	__u64 store_rev;
-	/* MeshPassthrough, of the policies that target the whole Mesh:
-	 * which destinations outside the mesh (no service VIP, no
-	 * workload) pods may open TCP connections to.  The pods' TC
-	 * ingress program drops the SYN of any other under Matched and
-	 * None; 0 (none applied) and All let everything pass. */
-	__u8 pt_mode;			/* enum mf_passthrough_mode, 0: none */
-	__u8 pt_n;
-	/* Under Matched, the ports of the Domain matches (tls, http):
-	 * a SYN to such a port that no network of pt[] admits goes to
-	 * the agent (marked MF_SKB_MARK_PASSTHROUGH), which reads the
-	 * name (SNI, Host) and admits or resets it.  pt_dom_any: a
-	 * Domain match has no port, every port goes there. */
-	__u8 pt_dom_n;
-	__u8 pt_dom_any;
-	struct mf_pt_net pt[MF_PT_NETS_MAX];
-	__u16 pt_dom_port[MF_PT_DOM_PORTS_MAX];	/* host order */
+	/* MeshPassthrough, of the policies that target the whole Mesh. */
+	struct mf_pt_profile pt_mesh;
 	/* The MeshPassthroughs of some workloads only: a source pod whose
 	 * mf_endpoint.pt_profile is k > 0 is held to pt_prof[k - 1]
-	 * instead of the above.  pt_prof_dom: one of them has Domain
+	 * instead of pt_mesh.  pt_prof_dom: one of them has Domain
 	 * matches under Matched (later segments are then looked at). */
 	__u8 pt_nprof;
 	__u8 pt_prof_dom;
@@ -388,7 +380,7 @@ struct mf_endpoint {
 	char name[MF_NAME_MAX];		/* Workload object name */
 	__u32 tags;			/* mf_tagsets id of its tags, 0: none */
 	__u32 flags;			/* MF_ENDPOINT_F_* */
-	/* Its MeshPassthrough as a source: 0 the Mesh's (mf_config.pt_*),
+	/* Its MeshPassthrough as a source: 0 the Mesh's (mf_config.pt_mesh),
 	 * k > 0 mf_config.pt_prof[k - 1] (a MeshSubset or Dataplane one
 	 * selects it). */
 	__u32 pt_profile;

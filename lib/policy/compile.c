@@ -684,7 +684,6 @@ static int cmp_passthrough(struct mf_config *cfg, const struct model_set *set,
 {
 	struct sel_cand *mesh = calloc(n ? n : 1, sizeof(*mesh));
 	const struct sel_workload none = { .name = NULL };
-	struct mf_pt_profile pf;
 	size_t nm = 0;
 	bool narrow;
 	int err;
@@ -696,14 +695,8 @@ static int cmp_passthrough(struct mf_config *cfg, const struct model_set *set,
 		    MF_REF_MESH)
 			mesh[nm++] = c[i];
 	err = cmp_pt_merge(set, mesh, nm, &none, sorted, nsorted,
-			   "the Mesh's", &pf, &narrow, d);
+			   "the Mesh's", &cfg->pt_mesh, &narrow, d);
 	free(mesh);
-	cfg->pt_mode = pf.mode;
-	cfg->pt_n = pf.n;
-	cfg->pt_dom_n = pf.dom_n;
-	cfg->pt_dom_any = pf.dom_any;
-	memcpy(cfg->pt, pf.pt, sizeof(cfg->pt));
-	memcpy(cfg->pt_dom_port, pf.dom_port, sizeof(cfg->pt_dom_port));
 	return err;
 }
 

@@ -750,14 +750,14 @@ static bool pt_set(__u8 mode, __u16 dom_port)
 
 	if (!ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, &cfg), 0))
 		return false;
-	cfg.pt_mode = mode;
-	cfg.pt_n = 1;
-	inet_pton(AF_INET, "10.99.1.0", cfg.pt[0].addr);
-	cfg.pt[0].prefix = 24;
-	cfg.pt[0].port = 0;
-	cfg.pt_dom_n = dom_port ? 1 : 0;
-	cfg.pt_dom_any = 0;
-	cfg.pt_dom_port[0] = dom_port;
+	cfg.pt_mesh.mode = mode;
+	cfg.pt_mesh.n = 1;
+	inet_pton(AF_INET, "10.99.1.0", cfg.pt_mesh.pt[0].addr);
+	cfg.pt_mesh.pt[0].prefix = 24;
+	cfg.pt_mesh.pt[0].port = 0;
+	cfg.pt_mesh.dom_n = dom_port ? 1 : 0;
+	cfg.pt_mesh.dom_any = 0;
+	cfg.pt_mesh.dom_port[0] = dom_port;
 	return ASSERT_EQ(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
 }
 

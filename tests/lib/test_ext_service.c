@@ -170,12 +170,12 @@ static bool test_passthrough_config(void)
 	const struct mf_config *c = &rs.config;
 	bool ok = rh_compile(yaml, NULL, &rs);
 
-	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_MATCHED) &&
-	     ASSERT_EQ(c->pt_n, 2) &&
-	     ASSERT_EQ(c->pt[1].addr[0], 192) && ASSERT_EQ(c->pt[1].addr[3], 7) &&
-	     ASSERT_EQ(c->pt[1].prefix, 32) && ASSERT_EQ(c->pt[1].port, 443) &&
-	     ASSERT_EQ(c->pt[0].addr[0], 198) && ASSERT_EQ(c->pt[0].prefix, 24) &&
-	     ASSERT_EQ(c->pt[0].port, 0);
+	ok = ok && ASSERT_EQ(c->pt_mesh.mode, MF_PASSTHROUGH_MATCHED) &&
+	     ASSERT_EQ(c->pt_mesh.n, 2) &&
+	     ASSERT_EQ(c->pt_mesh.pt[1].addr[0], 192) && ASSERT_EQ(c->pt_mesh.pt[1].addr[3], 7) &&
+	     ASSERT_EQ(c->pt_mesh.pt[1].prefix, 32) && ASSERT_EQ(c->pt_mesh.pt[1].port, 443) &&
+	     ASSERT_EQ(c->pt_mesh.pt[0].addr[0], 198) && ASSERT_EQ(c->pt_mesh.pt[0].prefix, 24) &&
+	     ASSERT_EQ(c->pt_mesh.pt[0].port, 0);
 	rec_set_free(&rs);
 	return ok;
 }
@@ -214,19 +214,19 @@ static bool test_passthrough_domain_ports(void)
 	const struct mf_config *c = &rs.config;
 	bool ok = rh_compile(yaml, NULL, &rs);
 
-	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_MATCHED) &&
-	     ASSERT_EQ(c->pt_n, 1) && ASSERT_EQ(c->pt_dom_any, 0) &&
-	     ASSERT_EQ(c->pt_dom_n, 3) &&
-	     ASSERT_EQ(c->pt_dom_port[0], 8443) &&
-	     ASSERT_EQ(c->pt_dom_port[1], 80) &&
-	     ASSERT_EQ(c->pt_dom_port[2], 9090);
+	ok = ok && ASSERT_EQ(c->pt_mesh.mode, MF_PASSTHROUGH_MATCHED) &&
+	     ASSERT_EQ(c->pt_mesh.n, 1) && ASSERT_EQ(c->pt_mesh.dom_any, 0) &&
+	     ASSERT_EQ(c->pt_mesh.dom_n, 3) &&
+	     ASSERT_EQ(c->pt_mesh.dom_port[0], 8443) &&
+	     ASSERT_EQ(c->pt_mesh.dom_port[1], 80) &&
+	     ASSERT_EQ(c->pt_mesh.dom_port[2], 9090);
 	rec_set_free(&rs);
 	ok = ok && rh_compile(any_yaml, NULL, &rs);
-	ok = ok && ASSERT_EQ(c->pt_dom_any, 1) && ASSERT_EQ(c->pt_dom_n, 0);
+	ok = ok && ASSERT_EQ(c->pt_mesh.dom_any, 1) && ASSERT_EQ(c->pt_mesh.dom_n, 0);
 	rec_set_free(&rs);
 	ok = ok && rh_compile(PH_BASE, NULL, &rs);
-	ok = ok && ASSERT_EQ(c->pt_mode, 0) && ASSERT_EQ(c->pt_dom_any, 0) &&
-	     ASSERT_EQ(c->pt_dom_n, 0);
+	ok = ok && ASSERT_EQ(c->pt_mesh.mode, 0) && ASSERT_EQ(c->pt_mesh.dom_any, 0) &&
+	     ASSERT_EQ(c->pt_mesh.dom_n, 0);
 	rec_set_free(&rs);
 	return ok;
 }
@@ -352,8 +352,8 @@ static bool test_passthrough_profiles(void)
 		if (k->ip[0] == 10 && k->ip[3] >= 1 && k->ip[3] <= 3)
 			pf[k->ip[3] - 1] = v->pt_profile;
 	}
-	ok = ok && ASSERT_EQ(c->pt_mode, MF_PASSTHROUGH_NONE) &&
-	     ASSERT_EQ(c->pt_n, 1) && ASSERT_EQ(c->pt_dom_n, 0) &&
+	ok = ok && ASSERT_EQ(c->pt_mesh.mode, MF_PASSTHROUGH_NONE) &&
+	     ASSERT_EQ(c->pt_mesh.n, 1) && ASSERT_EQ(c->pt_mesh.dom_n, 0) &&
 	     ASSERT_EQ(c->pt_nprof, 2) && ASSERT_EQ(c->pt_prof_dom, 1) &&
 	     /* x1: the MeshSubset's; x2: the Dataplane one's on top. */
 	     ASSERT_EQ(pf[0], 1) && ASSERT_EQ(pf[1], 2) && ASSERT_EQ(pf[2], 0) &&
