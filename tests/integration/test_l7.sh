@@ -19,7 +19,9 @@
 #    (b2) sends 900 and 100 of 1,000 requests there, within 3%;
 #  - a MeshHTTPRoute sends x-canary: on to v2, splits /split 90/10 by
 #    MeshServiceSubset, rewrites a path with header modifiers both ways, and
-#    redirects with 301;
+#    redirects with 301; a second MeshHTTPRoute with a rule of identical
+#    matches gives it the filters the first does not set (merged field by
+#    field: the first's backendRefs, the second's rewrite and header);
 #  - /metrics counts the requests, responses and the proxy's own replies,
 #    and by source identity, destination and route, with a latency
 #    histogram per destination;
@@ -370,6 +372,39 @@ spec:
                   hostname: web.example.com
                   path: {type: ReplaceFullPath, replaceFullPath: /new}
                   statusCode: 301
+        - matches:
+            - path: {type: PathPrefix, value: /merged}
+          default:
+            backendRefs:
+              - {kind: MeshServiceSubset, name: web, tags: {version: v2}}
+---
+# Less precedent (its name sorts after web-routes): its /merged rule has
+# the same matches, so its filters, which web-routes' rule does not set,
+# apply with web-routes' backendRefs.
+apiVersion: kuma.io/v1alpha1
+kind: MeshHTTPRoute
+metadata:
+  name: web-routes-z
+spec:
+  targetRef:
+    kind: Mesh
+  to:
+    - targetRef:
+        kind: MeshService
+        name: web
+      rules:
+        - matches:
+            - path: {type: PathPrefix, value: /merged}
+          default:
+            filters:
+              - type: URLRewrite
+                urlRewrite:
+                  path: {type: ReplacePrefixMatch, replacePrefixMatch: /headers}
+              - type: RequestHeaderModifier
+                requestHeaderModifier:
+                  set: [{name: x-merged, value: base}]
+            backendRefs:
+              - {kind: MeshServiceSubset, name: web, tags: {version: v1}}
 EOF
 if "$TB" apply "$TL_TMP/routes.yaml" >"$TL_TMP/apply-routes.log" 2>&1; then
 	tb_exec a1 curl -sS -m 60 -H 'x-canary: on' "http://$VIP/whoami?n=[1-20]" >"$TL_TMP/hdr.out" 2>&1
@@ -423,6 +458,20 @@ if "$TB" apply "$TL_TMP/routes.yaml" >"$TL_TMP/apply-routes.log" 2>&1; then
 		pass l7_mesh_http_route_redirect
 	else
 		fail l7_mesh_http_route_redirect "got '$out'"
+	fi
+	# Identical matches of two routes merged field by field: web-routes'
+	# backendRefs (v2, b2), web-routes-z's filters (the pod saw the path
+	# rewritten to /headers and x-merged), each request.
+	ok=1
+	for i in 1 2 3 4; do
+		tb_exec a1 curl -sS -m 10 -D "$TL_TMP/merged.hdrs" "http://$VIP/merged" >"$TL_TMP/merged.out" 2>&1
+		tr -d '\r' <"$TL_TMP/merged.hdrs" | grep -qix 'x-mf-pod: mf-pod-b2' &&
+			grep -qix 'x-merged: base' "$TL_TMP/merged.out" || { ok=0; break; }
+	done
+	if [ "$ok" = 1 ]; then
+		pass l7_mesh_http_route_identical_matches_merged
+	else
+		fail l7_mesh_http_route_identical_matches_merged "answer $i: $(tr -d '\r' <"$TL_TMP/merged.hdrs" | tr '\n' '|') body: $(tr '\n' '|' <"$TL_TMP/merged.out")"
 	fi
 else
 	fail l7_mesh_http_route_applies "$(cat "$TL_TMP/apply-routes.log")"
