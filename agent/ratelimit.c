@@ -67,9 +67,12 @@ static bool rl_legacy(const struct policy *p, const struct mf_endpoint *src,
 	return true;
 }
 
-/* MeshRateLimit local.http for @dst as the proxy. */
-static bool rl_mesh(const struct policy *p, const struct mf_service *dst,
-		    struct rl_limit *l)
+/* MeshRateLimit local.http for @dst as the proxy, for a peer of identity
+ * @src_id (NULL: unknown): the `from` entries, then a `rules` entry that
+ * applies to the peer (its SPIFFE ID, and the SNI that the tunnel asks
+ * for, @dst's name), which wins. */
+static bool rl_mesh(const struct policy *p, const char *src_id,
+		    const struct mf_service *dst, struct rl_limit *l)
 {
 	static const uint8_t sections[] = { MF_SEC_FROM, MF_SEC_RULE };
 	const struct sel_ctx ctx = router_sel_ctx(p);
@@ -86,7 +89,8 @@ static bool rl_mesh(const struct policy *p, const struct mf_service *dst,
 	if (router_cands(p, &kind_mesh_rate_limit, &c, &n))
 		return false;
 	for (size_t i = 0; n && i < sizeof(sections); i++) {
-		struct sel_query q = { .self = &self, .section = sections[i] };
+		struct sel_query q = { .self = &self, .section = sections[i],
+				       .peer_id = src_id, .sni = dst->name };
 		int got;
 
 		memset(&conf, 0, sizeof(conf));
@@ -129,7 +133,7 @@ bool ratelimit_find(const struct policy *p, const struct mf_endpoint *src,
 	uint64_t h = HASH_FNV_INIT;
 
 	memset(l, 0, sizeof(*l));
-	if (!(src && rl_legacy(p, src, dst, l)) && !rl_mesh(p, dst, l))
+	if (!(src && rl_legacy(p, src, dst, l)) && !rl_mesh(p, src_id, dst, l))
 		return false;
 	if (!l->status)
 		l->status = 429;

@@ -38,15 +38,44 @@ static const char *resil_effective(const struct policy *p,
 	return name;
 }
 
+/* The inbound conf of @kd for the destination of @from and @rule: a
+ * `rules` entry's when one applies to the peer (its SPIFFE ID and the SNI
+ * it asks for), which wins, else the `from` entries'.  Its last merged
+ * policy's name, NULL: none. */
+static const char *resil_inbound(const struct policy *p,
+				 const struct kind_desc *kd,
+				 const struct sel_query *from,
+				 const struct sel_query *rule, void *conf,
+				 size_t size)
+{
+	const char *name;
+
+	memset(conf, 0, size);
+	name = resil_effective(p, kd, rule, conf);
+	if (name)
+		return name;
+	memset(conf, 0, size);
+	return resil_effective(p, kd, from, conf);
+}
+
+/* Timeout *@have, lowered to @ms when that is set and fires first: the
+ * destination's inbound timeouts run on the same request as the source's
+ * outbound ones, and the user sees whichever ends it first. */
+static void resil_min_ms(uint32_t *have, uint32_t ms)
+{
+	if (ms && (!*have || ms < *have))
+		*have = ms;
+}
+
 static void resil_timeouts(const struct mf_timeout_conf *t, struct resil *r)
 {
-	r->connect_ms = t->connection_timeout;
-	r->idle_ms = t->idle_timeout;
-	r->request_ms = t->http.request_timeout;
-	r->stream_idle_ms = t->http.stream_idle_timeout;
-	r->max_stream_ms = t->http.max_stream_duration;
-	r->max_conn_ms = t->http.max_connection_duration;
-	r->headers_ms = t->http.request_headers_timeout;
+	resil_min_ms(&r->connect_ms, t->connection_timeout);
+	resil_min_ms(&r->idle_ms, t->idle_timeout);
+	resil_min_ms(&r->request_ms, t->http.request_timeout);
+	resil_min_ms(&r->stream_idle_ms, t->http.stream_idle_timeout);
+	resil_min_ms(&r->max_stream_ms, t->http.max_stream_duration);
+	resil_min_ms(&r->max_conn_ms, t->http.max_connection_duration);
+	resil_min_ms(&r->headers_ms, t->http.request_headers_timeout);
 }
 
 /* One retryOn item: a condition, a method or a status code. */
@@ -141,13 +170,20 @@ const char *resil_health(const struct policy *p, const struct mf_endpoint *src,
 }
 
 int resil_find(const struct policy *p, const struct mf_endpoint *src,
-	       const struct mf_service *dst, struct resil *r)
+	       const char *src_id, const struct mf_service *dst,
+	       struct resil *r)
 {
 	struct sel_workload ws, wd;
 	struct sel_query to = { .self = &ws, .section = MF_SEC_TO,
 				.peer = &wd };
 	struct sel_query from = { .self = &wd, .section = MF_SEC_FROM,
 				  .peer = &ws };
+	/* The tunnel's ClientHello asks for the destination service's
+	 * name: the SNI its agent sees. */
+	struct sel_query rule = { .self = &wd, .section = MF_SEC_RULE,
+				  .peer = &ws, .peer_id = src_id,
+				  .sni = dst->name };
+	const char *inbound;
 	union {
 		struct mf_timeout_conf t;
 		struct mf_retry_conf rt;
@@ -166,15 +202,20 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	r->timeout_policy = resil_effective(p, &kind_mesh_timeout, &to, &u->t);
 	if (r->timeout_policy)
 		resil_timeouts(&u->t, r);
+	inbound = resil_inbound(p, &kind_mesh_timeout, &from, &rule, &u->t,
+				sizeof(u->t));
+	if (inbound) {
+		resil_timeouts(&u->t, r);
+		r->timeout_policy = inbound;
+	}
 
 	memset(u, 0, sizeof(*u));
 	r->retry_policy = resil_effective(p, &kind_mesh_retry, &to, &u->rt);
 	if (r->retry_policy)
 		resil_retry(&u->rt, r);
 
-	memset(u, 0, sizeof(*u));
-	r->fault_policy = resil_effective(p, &kind_mesh_fault_injection, &from,
-					  &u->f);
+	r->fault_policy = resil_inbound(p, &kind_mesh_fault_injection, &from,
+				       &rule, &u->f, sizeof(u->f));
 	if (!r->fault_policy || !u->f.nhttp) {
 		memset(u, 0, sizeof(*u));
 		r->fault_policy = resil_effective(p, &kind_mesh_fault_injection,

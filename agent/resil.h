@@ -66,7 +66,8 @@ enum resil_method {
 
 struct resil {
 	/* MeshTimeout */
-	const char *timeout_policy;	/* the last merged, NULL: none */
+	const char *timeout_policy;	/* the last merged (the destination's
+					 * inbound one when any), NULL: none */
 	uint32_t connect_ms;		/* connectionTimeout: the up end */
 	uint32_t idle_ms;		/* idleTimeout: between requests,
 					 * and a TCP connection's */
@@ -115,10 +116,15 @@ struct resil {
 	bool fail_on_panic;		/* failTrafficOnPanic */
 };
 
-/* What applies from endpoint @src to service @dst, into @r (zeroed first).
- * Returns 0 or -ENOMEM (then @r says nothing applies). */
+/* What applies from endpoint @src (speaking as @src_id, NULL: unknown) to
+ * service @dst, into @r (zeroed first): the source's `to` entries and the
+ * destination's `from` and `rules` ones (the latter matched on @src_id and
+ * the SNI the tunnel asks for, @dst's name); of the timeouts that both
+ * set, the shorter.  Returns 0 or -ENOMEM (then @r says nothing
+ * applies). */
 int resil_find(const struct policy *p, const struct mf_endpoint *src,
-	       const struct mf_service *dst, struct resil *r);
+	       const char *src_id, const struct mf_service *dst,
+	       struct resil *r);
 
 /* Whether @r asks for anything. */
 static inline bool resil_any(const struct resil *r)

@@ -969,17 +969,17 @@ static const struct hproxy_flow tunnel_l7_flow = {
 };
 
 /* What MeshTimeout, MeshRetry, MeshFaultInjection,
- * MeshLoadBalancingStrategy and MeshCircuitBreaker ask of @c, from @src to
- * @svc, into c->resil when any applies; then its place under
- * maxConnections.  Returns 0, or -errno once @c is ended (out of memory,
+ * MeshLoadBalancingStrategy and MeshCircuitBreaker ask of @c, from @src
+ * (speaking as @src_id) to @svc, into c->resil when any applies; then its
+ * place under maxConnections.  Returns 0, or -errno once @c is ended (out of memory,
  * refused past the limit). */
 static int tunnel_resil(struct tunnel *tu, struct conn *c,
-			const struct mf_endpoint *src,
+			const struct mf_endpoint *src, const char *src_id,
 			const struct mf_service *svc)
 {
 	struct resil rs;
 
-	if (resil_find(c->policy, src, svc, &rs) || !resil_any(&rs))
+	if (resil_find(c->policy, src, src_id, svc, &rs) || !resil_any(&rs))
 		return 0;	/* out of memory: without them, not down */
 	c->resil = malloc(sizeof(rs));
 	if (!c->resil) {
@@ -1028,7 +1028,7 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 	if (!tunnel_speak_as(tu, c, src_id))
 		return;
 	/* Its timeouts, retries, faults and balancing, once. */
-	if (tunnel_resil(tu, c, src_ep, svc))
+	if (tunnel_resil(tu, c, src_ep, src_id, svc))
 		return;
 	/* The connection's HTTP rate limit, once. */
 	if (ratelimit_find(c->policy, src_ep, src_id, svc, &lim)) {
@@ -1196,7 +1196,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		return;
 	}
 	/* Its timeouts and balancing, once. */
-	if (tunnel_resil(tu, c, src_ep, svc))
+	if (tunnel_resil(tu, c, src_ep, src_id, svc))
 		return;
 	tunnel_pick_of(tu, c, NULL, &bp);
 	if (c->tcp_route >= 0) {

@@ -309,7 +309,7 @@ static bool test_outbound_kinds(void)
 	bool ok = mz_open(&m, BASE OUT_POLICIES OUT_MZS) &&
 		  mz_open(&m0, BASE OUT_POLICIES);
 
-	ok = ok && ASSERT_EQ(resil_find(m.p, m.src, m.http, &r), 0) &&
+	ok = ok && ASSERT_EQ(resil_find(m.p, m.src, NULL, m.http, &r), 0) &&
 	     ASSERT_EQ(r.connect_ms, 7000u) &&
 	     ASSERT_EQ(r.idle_ms, 3600u * 1000) &&
 	     ASSERT_STREQ(r.timeout_policy, "mzs") &&
@@ -318,7 +318,7 @@ static bool test_outbound_kinds(void)
 	     ASSERT_STREQ(r.breaker_policy, "mzs-cb") &&
 	     ASSERT_EQ(r.limits.max_connections, 9u) &&
 	     ASSERT_STREQ(r.lb.policy, "mzs-lb");
-	ok = ok && ASSERT_EQ(resil_find(m0.p, m0.src, m0.http, &r0), 0) &&
+	ok = ok && ASSERT_EQ(resil_find(m0.p, m0.src, NULL, m0.http, &r0), 0) &&
 	     ASSERT_EQ(r0.connect_ms, 1000u) &&
 	     ASSERT_STREQ(r0.timeout_policy, "all") &&
 	     ASSERT_TRUE(r0.retry_policy == NULL) &&

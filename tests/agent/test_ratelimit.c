@@ -77,6 +77,40 @@ static bool find(struct rl *r, const char *src, const char *vip,
 			      s, l);
 }
 
+/* Kuma 3.0's `rules` form: a rate for one peer by SPIFFE ID, another for
+ * any peer. */
+static const char *const rules_yaml =
+	MESH
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshRateLimit\n"
+	"metadata: {name: web-rules}\nspec:\n"
+	"  targetRef: {kind: MeshService, name: web}\n"
+	"  rules:\n"
+	"    - matches:\n"
+	"        - spiffeID: {type: Exact, value: "
+	"\"spiffe://mesh.local/ns/default/sa/client\"}\n"
+	"      default:\n        local:\n          http:\n"
+	"            requestRate: {num: 3, interval: 1s}\n"
+	"    - default:\n        local:\n          http:\n"
+	"            requestRate: {num: 50, interval: 1s}\n";
+
+static bool test_rules_by_peer(void)
+{
+	struct rl r = { rh_yaml_snapshot(rules_yaml, 1), NULL };
+	struct rl_limit l, o;
+	bool ok;
+
+	if (!ASSERT_TRUE(r.p))
+		return false;
+	/* client: its own rule; other: the rule for any peer, counted
+	 * apart (another rate, another bucket). */
+	ok = ASSERT_TRUE(find(&r, "10.1.0.9", "10.96.0.10", &l)) &&
+	     ASSERT_STREQ(l.policy, "web-rules") && ASSERT_EQ(l.requests, 3) &&
+	     ASSERT_TRUE(find(&r, "10.1.0.10", "10.96.0.10", &o)) &&
+	     ASSERT_EQ(o.requests, 50) && ASSERT_NE(l.key, o.key);
+	policy_put(r.p);
+	return ok;
+}
+
 static bool test_seed_100_per_10s(void)
 {
 	struct rl r = { rh_yaml_snapshot(policy_yaml, 1),
@@ -221,5 +255,6 @@ int main(void)
 	TEST_RUN(test_loop_share);
 	TEST_RUN(test_per_source_and_mesh_rate_limit);
 	TEST_RUN(test_rate_over_10s);
+	TEST_RUN(test_rules_by_peer);
 	TEST_MAIN_END();
 }

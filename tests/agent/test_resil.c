@@ -87,7 +87,93 @@ static bool find(struct policy *p, const char *src, const char *vip,
 	const struct mf_endpoint *ep = policy_endpoint_by_ip(p, ip4(src));
 	const struct mf_service *s = policy_service_by_vip(p, ip4(vip), 80);
 
-	return ASSERT_TRUE(ep && s) && ASSERT_EQ(resil_find(p, ep, s, r), 0);
+	return ASSERT_TRUE(ep && s) &&
+	       ASSERT_EQ(resil_find(p, ep, policy_identity(p, ep->identity_id),
+				    s, r), 0);
+}
+
+#define ID(sa) "spiffe://mesh.local/ns/default/sa/" sa
+
+/* The destination's inbound entries: Kuma 3.0's `rules`, matched on the
+ * peer's SPIFFE ID and the SNI it asks for, and 2.x `from`. */
+static const char *const inbound_yaml =
+	MESH
+	KUMA("MeshTimeout", "all-timeout")
+	"  targetRef: {kind: Mesh}\n"
+	"  to:\n    - targetRef: {kind: Mesh}\n      default:\n"
+	"        idleTimeout: 1h\n"
+	"        http: {requestTimeout: 2s}\n"
+	/* api: client's requests end at 100 ms, another peer's at 700; any
+	 * peer asking for api by name idles at most 20 s. */
+	KUMA("MeshTimeout", "api-inbound")
+	"  targetRef: {kind: MeshService, name: api}\n"
+	"  rules:\n"
+	"    - matches:\n"
+	"        - spiffeID: {type: Exact, value: \"" ID("client") "\"}\n"
+	"      default:\n        http: {requestTimeout: 100ms}\n"
+	"    - matches:\n"
+	"        - sni: {type: Exact, value: api}\n"
+	"      default: {idleTimeout: 20s}\n"
+	"    - default:\n        http: {requestTimeout: 700ms}\n"
+	/* web: an inbound timeout longer than the source's (idle) does not
+	 * lengthen it; a shorter one (request) shortens it. */
+	KUMA("MeshTimeout", "web-inbound")
+	"  targetRef: {kind: MeshService, name: web}\n"
+	"  from:\n    - targetRef: {kind: Mesh}\n      default:\n"
+	"        idleTimeout: 2h\n"
+	"        http: {requestTimeout: 1500ms, streamIdleTimeout: 9s}\n"
+	/* other: faults for peers under /ns/default/sa/c..., by prefix. */
+	KUMA("MeshFaultInjection", "other-rules")
+	"  targetRef: {kind: MeshService, name: other}\n"
+	"  rules:\n"
+	"    - matches:\n"
+	"        - spiffeID: {type: Prefix, value: \"" ID("c") "\"}\n"
+	"      default:\n        http:\n"
+	"          - abort: {httpStatus: 418, percentage: 100}\n";
+
+static bool test_inbound_rules(void)
+{
+	struct policy *p = rh_yaml_snapshot(inbound_yaml, 1);
+	struct resil r;
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	/* client -> api: its rule by SPIFFE ID (and the SNI rule merged
+	 * over it), under the source's 2 s and 1 h. */
+	ok = find(p, "10.1.0.9", "10.96.0.13", &r) &&
+	     ASSERT_STREQ(r.timeout_policy, "api-inbound") &&
+	     ASSERT_EQ(r.request_ms, 100) && ASSERT_EQ(r.idle_ms, 20000);
+	/* other -> api: not client: the rule for every peer. */
+	ok = ok && find(p, "10.1.0.10", "10.96.0.13", &r) &&
+	     ASSERT_EQ(r.request_ms, 700) && ASSERT_EQ(r.idle_ms, 20000);
+	/* client -> web: `from`; the shorter of each pair. */
+	ok = ok && find(p, "10.1.0.9", "10.96.0.10", &r) &&
+	     ASSERT_STREQ(r.timeout_policy, "web-inbound") &&
+	     ASSERT_EQ(r.request_ms, 1500) && ASSERT_EQ(r.idle_ms, 3600000) &&
+	     ASSERT_EQ(r.stream_idle_ms, 9000);
+	/* client -> other: the source's alone. */
+	ok = ok && find(p, "10.1.0.9", "10.96.0.12", &r) &&
+	     ASSERT_STREQ(r.timeout_policy, "all-timeout") &&
+	     ASSERT_EQ(r.request_ms, 2000);
+	/* Faults by SPIFFE ID prefix: client's ID has it, api's not. */
+	ok = ok && ASSERT_STREQ(r.fault_policy, "other-rules") &&
+	     ASSERT_EQ(r.nfaults, 1) &&
+	     ASSERT_EQ(r.faults[0].abort.http_status, 418);
+	ok = ok && find(p, "10.1.0.5", "10.96.0.12", &r) &&
+	     ASSERT_TRUE(!r.fault_policy) && ASSERT_EQ(r.nfaults, 0);
+	/* An unknown peer identity: only rules without a match apply. */
+	{
+		const struct mf_endpoint *ep = policy_endpoint_by_ip(p,
+							ip4("10.1.0.9"));
+		const struct mf_service *s = policy_service_by_vip(p,
+							ip4("10.96.0.13"), 80);
+
+		ok = ok && ASSERT_EQ(resil_find(p, ep, NULL, s, &r), 0) &&
+		     ASSERT_EQ(r.request_ms, 700);
+	}
+	policy_put(p);
+	return ok;
 }
 
 static bool test_timeouts_by_precedence(void)
@@ -236,6 +322,7 @@ int main(void)
 	TEST_RUN(test_timeouts_by_precedence);
 	TEST_RUN(test_retry_on);
 	TEST_RUN(test_faults_by_source);
+	TEST_RUN(test_inbound_rules);
 	TEST_RUN(test_backoff);
 	TEST_RUN(test_budget);
 	TEST_MAIN_END();

@@ -18,6 +18,8 @@
 #  - a MeshFaultInjection abort of 50% answers 50% +-5% of 1,000 requests
 #    with its status, and none of those reaches a pod; a delay holds a
 #    request for its time; a response bandwidth paces the response;
+#  - Kuma 3.0's inbound `rules`: a fault for the client's SPIFFE ID (and not
+#    another's), a requestTimeout for the SNI the tunnel asks for;
 #  - a TCP connection with no byte either way for idleTimeout is closed;
 #  - tcp.maxConnectAttempt: a connect that fails (connectionTimeout) goes to
 #    another endpoint, and every connection is answered.
@@ -295,8 +297,63 @@ else
 	fail fault_response_bandwidth "curl: $out (want 200, 200000 bytes in 2.1..2.9 s)"
 fi
 
-# ---- a TCP connection's idleTimeout --------------------------------------------
+# ---- Kuma 3.0's inbound `rules`, matched on the peer ------------------------------
+# web's own MeshTimeout and MeshFaultInjection, matched on the SPIFFE ID the
+# client pod speaks as and on the SNI its tunnel asks for (the service's
+# name); a rule for another identity must not touch a1's requests.
 drop MeshFaultInjection web-delay
+policy rules <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshFaultInjection
+metadata: {name: web-rules-fault}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  rules:
+    - matches:
+        - spiffeID: {type: Exact, value: "spiffe://mesh.local/ns/default/sa/intruder"}
+      default:
+        http:
+          - abort: {httpStatus: 503, percentage: 100}
+    - matches:
+        - spiffeID: {type: Prefix, value: "spiffe://mesh.local/ns/default/sa/cli"}
+      default:
+        http:
+          - abort: {httpStatus: 418, percentage: 100}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTimeout
+metadata: {name: web-rules-timeout}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  rules:
+    - matches:
+        - sni: {type: Exact, value: web}
+      default:
+        http: {requestTimeout: 400ms}
+YAML
+"$TB" apply "$TL_TMP/rules.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_rules "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+n0=$(seen 'GET /whoami?rules=')
+client GET '/whoami?rules=%i' 20 >"$TL_TMP/rules.out"
+if [ "$(grep -c '^418 ' "$TL_TMP/rules.out")" = 20 ] &&
+	[ "$(seen 'GET /whoami?rules=')" = "$n0" ]; then
+	pass rules_fault_by_spiffe_id
+else
+	fail rules_fault_by_spiffe_id "$(sort "$TL_TMP/rules.out" | uniq -c | head -5 | tr '\n' '|'); pods saw $(seen 'GET /whoami?rules=')"
+fi
+drop MeshFaultInjection web-rules-fault
+# No MeshTimeout of the source's is left: the rule's 400 ms alone.
+out=$(client GET /slow/3000 1)
+set -- $out
+if [ "$1" = 504 ] && [ "$2" -ge 400 ] && [ "$2" -le 450 ]; then
+	pass rules_timeout_by_sni
+else
+	fail rules_timeout_by_sni "client: $out (want 504 at 400..450 ms)"
+fi
+drop MeshTimeout web-rules-timeout
+
+# ---- a TCP connection's idleTimeout --------------------------------------------
 {
 	cat "$TL_TOP/tests/integration/policy.yaml"
 	cat <<'YAML'
