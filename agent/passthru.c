@@ -79,18 +79,21 @@ static int passthru_sni(const uint8_t *p, size_t n,
 /* What the head reader gathers of the first request. */
 struct passthru_host {
 	char *name;
+	uint16_t *port;		/* the Host's port, 0: none */
 	int len;		/* of the Host, -ENAMETOOLONG, 0: none */
 	bool head;		/* the head ended */
 };
 
-/* The name of a Host or :authority value @value (@n): its port left
- * out (host = uri-host [ ":" port ]; an IPv6 literal keeps its colons
- * inside brackets, and is no name), lowercased into @name.  Returns
- * passthru_lower()'s. */
+/* The name of a Host or :authority value @value (@n), lowercased into
+ * @name, and its port into *@port (0: none, or an empty one): host =
+ * uri-host [ ":" port ]; an IPv6 literal keeps its colons inside
+ * brackets, and is no name.  Returns passthru_lower()'s, or -EPROTO for a
+ * port past 65535. */
 static int passthru_authority(const char *value, size_t n,
-			      char name[PASSTHRU_NAME_MAX])
+			      char name[PASSTHRU_NAME_MAX], uint16_t *port)
 {
 	size_t len = n;
+	uint32_t v = 0;
 
 	for (size_t i = n; i-- > 0;) {
 		if (value[i] == ':') {
@@ -100,6 +103,12 @@ static int passthru_authority(const char *value, size_t n,
 		if (value[i] < '0' || value[i] > '9')
 			break;
 	}
+	for (size_t i = len + 1; i < n; i++) {
+		v = v * 10 + (uint32_t)(value[i] - '0');
+		if (v > 65535)
+			return -EPROTO;
+	}
+	*port = (uint16_t)v;
 	return passthru_lower(value, len, name);
 }
 
@@ -109,7 +118,8 @@ static int passthru_on_header(void *arg, const char *name, size_t name_len,
 	struct passthru_host *h = arg;
 
 	if (http1_token_eq(name, name_len, "host"))
-		h->len = passthru_authority(value, value_len, h->name);
+		h->len = passthru_authority(value, value_len, h->name,
+					    h->port);
 	return 0;
 }
 
@@ -131,9 +141,10 @@ static const struct http1_cbs passthru_host_cbs = {
  * afresh from the first byte (the bytes are few, and a head never grows
  * past the caller's buffer). */
 static int passthru_http_host(const uint8_t *p, size_t n,
-			      char name[PASSTHRU_NAME_MAX], const char **why)
+			      char name[PASSTHRU_NAME_MAX], uint16_t *port,
+			      const char **why)
 {
-	struct passthru_host h = { .name = name };
+	struct passthru_host h = { .name = name, .port = port };
 	struct http1 rd;
 	int rc;
 
@@ -166,6 +177,7 @@ static int passthru_http_host(const uint8_t *p, size_t n,
 /* What a server session of nghttp2 gathers of the first request. */
 struct passthru_h2 {
 	char *name;
+	uint16_t *port;		/* its port, 0: none */
 	int len;		/* of :authority (else Host), -errno, 0: none */
 	bool authority;		/* len is :authority's, a Host does not
 				 * override it */
@@ -189,7 +201,7 @@ static int passthru_h2_on_header(nghttp2_session *s, const nghttp2_frame *f,
 	if (auth || (!h->authority && name_len == 4 &&
 		     !memcmp(name, "host", 4))) {
 		h->len = passthru_authority((const char *)value, value_len,
-					    h->name);
+					    h->name, h->port);
 		h->authority = auth;
 	}
 	return 0;
@@ -299,10 +311,10 @@ static int passthru_h2_on_bad_header(nghttp2_session *s,
  * the first byte, as passthru_http_host(); what the session would answer
  * is never sent: the bytes are relayed untouched. */
 static int passthru_h2_authority(const uint8_t *p, size_t n,
-				 char name[PASSTHRU_NAME_MAX],
+				 char name[PASSTHRU_NAME_MAX], uint16_t *port,
 				 const char **why)
 {
-	struct passthru_h2 h = { .name = name };
+	struct passthru_h2 h = { .name = name, .port = port };
 	nghttp2_session_callbacks *cbs = NULL;
 	nghttp2_session *s = NULL;
 	ssize_t r;
@@ -358,8 +370,14 @@ static int passthru_h2_authority(const uint8_t *p, size_t n,
 }
 
 int passthru_name(const uint8_t *p, size_t n, uint8_t *proto,
-		  char name[PASSTHRU_NAME_MAX], const char **why)
+		  char name[PASSTHRU_NAME_MAX], uint16_t *port,
+		  const char **why)
 {
+	uint16_t unused;
+
+	if (!port)
+		port = &unused;
+	*port = 0;
 	if (n == 0)
 		return 0;
 	if (p[0] == PASSTHRU_TLS_HANDSHAKE) {
@@ -373,10 +391,10 @@ int passthru_name(const uint8_t *p, size_t n, uint8_t *proto,
 	    (n >= 2 || p[0] != 'P')) {
 		*proto = MF_PASSTHROUGH_HTTP2;
 		return n < NGHTTP2_CLIENT_MAGIC_LEN ? 0 :
-		       passthru_h2_authority(p, n, name, why);
+		       passthru_h2_authority(p, n, name, port, why);
 	}
 	*proto = MF_PASSTHROUGH_HTTP;
-	return passthru_http_host(p, n, name, why);
+	return passthru_http_host(p, n, name, port, why);
 }
 
 bool passthru_domain_match(const char *pattern, const char *name)
@@ -460,13 +478,23 @@ uint8_t passthru_mode(const struct policy *p, const struct mf_endpoint *src)
 	return mode;
 }
 
+/* Whether Domain match @m admits a Host or :authority that named port
+ * @host_port (0: none): Kuma's virtual host for a match with a port takes
+ * the name alone and name:<port>; one without a port (an exact name: a
+ * wildcard over HTTP must have one) takes name:<any>. */
+static bool passthru_port_ok(const struct mf_passthrough_match *m,
+			     uint16_t host_port)
+{
+	return !host_port || !m->port || host_port == m->port;
+}
+
 bool passthru_admit(const struct policy *p, const struct mf_endpoint *src,
 		    uint16_t port, uint8_t proto, const char *name,
-		    const char **why)
+		    uint16_t host_port, const char **why)
 {
 	struct sel_cand *c;
 	size_t *order;
-	bool any = false, ok = false;
+	bool any = false, named = false, ok = false;
 	int got = passthru_select(p, src, &c, &order);
 
 	*why = "out of memory";
@@ -496,10 +524,14 @@ bool passthru_admit(const struct policy *p, const struct mf_endpoint *src,
 			any = true;
 			memcpy(v, m->value, sizeof(m->value));
 			v[sizeof(m->value)] = '\0';
-			ok = passthru_domain_match(v, name);
+			if (!passthru_domain_match(v, name))
+				continue;
+			ok = passthru_port_ok(m, host_port);
+			named = true;
 		}
 	}
-	*why = ok ? "" : any ? "no Domain match has the name" :
+	*why = ok ? "" : named ? "the port named with it is not the match's" :
+	       any ? "no Domain match has the name" :
 	       proto == MF_PASSTHROUGH_TLS ? "no tls Domain match on the port" :
 	       "no http, http2 or grpc Domain match on the port";
 out:

@@ -52,8 +52,9 @@ struct policy;
 /*
  * The name the client asks for in the first @n bytes it sent, @p: into
  * @name (PASSTHRU_NAME_MAX bytes, lowercased, NUL-terminated), and which
- * protocol carried it into *@proto (MF_PASSTHROUGH_TLS, _HTTP or _HTTP2).
- * Returns the name's length (>0); 0 when more bytes are needed; -EPROTO
+ * protocol carried it into *@proto (MF_PASSTHROUGH_TLS, _HTTP or _HTTP2);
+ * the port a Host or :authority named into *@port (0: none; @port may be
+ * NULL).  Returns the name's length (>0); 0 when more bytes are needed; -EPROTO
  * when the bytes are neither a ClientHello, nor an HTTP/1.1 request head,
  * nor an HTTP/2 client preface and request (or break it), or the name has
  * a byte no DNS name has (letters, digits, '-', '.', '_': an IP literal
@@ -62,7 +63,8 @@ struct policy;
  * -ENOMEM.  On an error, *@why says what in a few words.
  */
 int passthru_name(const uint8_t *p, size_t n, uint8_t *proto,
-		  char name[PASSTHRU_NAME_MAX], const char **why);
+		  char name[PASSTHRU_NAME_MAX], uint16_t *port,
+		  const char **why);
 
 /* Whether Domain match value @pattern admits @name (lowercase), Kuma's
  * way (see the top of this file). */
@@ -78,11 +80,13 @@ uint8_t passthru_mode(const struct policy *p, const struct mf_endpoint *src);
  * none, only the policies that target the whole Mesh select it) admits a
  * connection to port @port whose client asked for @name over @proto: the
  * mode is Matched and a Domain match serving that protocol, with that
- * port (or none) and a value that matches @name is there.  When it does
- * not, *@why says why (static).
+ * port (or none) and a value that matches @name is there, and the port
+ * the client's Host or :authority named, @host_port (0: none), is one
+ * Kuma's virtual hosts take for that match (passthru_port_ok()).  When it
+ * does not, *@why says why (static).
  */
 bool passthru_admit(const struct policy *p, const struct mf_endpoint *src,
 		    uint16_t port, uint8_t proto, const char *name,
-		    const char **why);
+		    uint16_t host_port, const char **why);
 
 #endif /* MF_AGENT_PASSTHRU_H */

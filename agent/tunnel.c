@@ -1276,6 +1276,7 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 	struct conn_dir *d = &c->dir[CONN_DOWN];
 	char name[PASSTHRU_NAME_MAX], reason[PASSTHRU_NAME_MAX + 128];
 	uint16_t port = ntohs(c->down_local.sin_port);
+	uint16_t host_port = 0;
 	const char *why = "";
 	uint8_t proto = 0;
 	ssize_t r;
@@ -1302,7 +1303,8 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 		return;
 	}
 	c->pt_fill += (uint32_t)r;
-	rc = passthru_name(e->rbuf, c->pt_fill, &proto, name, &why);
+	rc = passthru_name(e->rbuf, c->pt_fill, &proto, name, &host_port,
+			   &why);
 	if (rc == 0 && c->pt_fill < CONN_PBUF_SIZE) {
 		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
 		return;
@@ -1316,7 +1318,7 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 	}
 	if (!passthru_admit(c->policy, policy_endpoint_by_ip(c->policy,
 			    c->down_peer.sin_addr.s_addr), port, proto, name,
-			    &why)) {
+			    host_port, &why)) {
 		snprintf(reason, sizeof(reason), "MeshPassthrough: %s %s: %s",
 			 proto == MF_PASSTHROUGH_TLS ? "SNI" :
 			 proto == MF_PASSTHROUGH_HTTP2 ? ":authority" : "Host",

@@ -106,12 +106,12 @@ static bool test_sni(void)
 	uint8_t proto = 0;
 	bool ok = client_hello("API.Example.test", &h);
 
-	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, &why),
+	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, NULL, &why),
 			     (int)strlen("api.example.test")) &&
 	     ASSERT_EQ(proto, MF_PASSTHROUGH_TLS) &&
 	     ASSERT_STREQ(name, "api.example.test");
 	for (size_t n = 0; ok && n < h.len; n++)
-		ok = ASSERT_EQ(passthru_name(h.buf, n, &proto, name, &why), 0);
+		ok = ASSERT_EQ(passthru_name(h.buf, n, &proto, name, NULL, &why), 0);
 	return ok;
 }
 
@@ -126,10 +126,10 @@ static bool test_sni_none(void)
 	uint8_t proto = 0;
 	bool ok = client_hello(NULL, &h);
 
-	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, &why),
+	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, NULL, &why),
 			     -ENOENT) &&
 	     ASSERT_STREQ(why, "ClientHello without SNI");
-	ok = ok && ASSERT_EQ(passthru_name(junk, sizeof(junk), &proto, name,
+	ok = ok && ASSERT_EQ(passthru_name(junk, sizeof(junk), &proto, name, NULL,
 					   &why), -EPROTO) &&
 	     ASSERT_EQ(proto, MF_PASSTHROUGH_TLS);
 	return ok;
@@ -152,17 +152,17 @@ static bool test_host(void)
 	bool ok = true;
 
 	ok = ASSERT_EQ(passthru_name((const uint8_t *)req, strlen(req), &proto,
-				     name, &why), 15) &&
+				     name, NULL, &why), 15) &&
 	     ASSERT_EQ(proto, MF_PASSTHROUGH_HTTP) &&
 	     ASSERT_STREQ(name, "www.example.org");
 	for (size_t n = 0; ok && n < head; n++)
 		ok = ASSERT_EQ(passthru_name((const uint8_t *)req, n, &proto,
-					     name, &why), 0);
+					     name, NULL, &why), 0);
 	ok = ok && ASSERT_EQ(passthru_name((const uint8_t *)req10,
-					   strlen(req10), &proto, name, &why),
+					   strlen(req10), &proto, name, NULL, &why),
 			     -ENOENT) &&
 	     ASSERT_EQ(passthru_name((const uint8_t *)junk, strlen(junk),
-				     &proto, name, &why), -EPROTO);
+				     &proto, name, NULL, &why), -EPROTO);
 	return ok;
 }
 
@@ -180,18 +180,18 @@ static bool test_name_bytes(void)
 	uint8_t proto = 0;
 	bool ok = client_hello("allowed.testXevil", &h);
 
-	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, &why),
+	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, NULL, &why),
 			     17);
 	if (ok)
 		x = memmem(h.buf, h.len, "allowed.testX", 13);
 	ok = ok && ASSERT_TRUE(x != NULL);
 	if (ok)
 		x[12] = 0;
-	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, &why),
+	ok = ok && ASSERT_EQ(passthru_name(h.buf, h.len, &proto, name, NULL, &why),
 			     -EPROTO) &&
 	     ASSERT_STREQ(why, "SNI is no DNS name") &&
 	     ASSERT_EQ(passthru_name((const uint8_t *)req, strlen(req), &proto,
-				     name, &why), -EPROTO) &&
+				     name, NULL, &why), -EPROTO) &&
 	     ASSERT_STREQ(why, "Host is no DNS name");
 	return ok;
 }
@@ -264,14 +264,16 @@ static bool test_h2(void)
 	const char *why = NULL;
 	struct h2out o;
 	uint8_t proto = 0;
+	uint16_t port = 0;
 	bool ok = h2_client(h2_req, 5, true, &o);
 
-	ok = ok && ASSERT_EQ(passthru_name(o.buf, o.len, &proto, name, &why),
+	ok = ok && ASSERT_EQ(passthru_name(o.buf, o.len, &proto, name, &port,
+					   &why),
 			     (int)strlen("h2.example.test")) &&
 	     ASSERT_EQ(proto, MF_PASSTHROUGH_HTTP2) &&
-	     ASSERT_STREQ(name, "h2.example.test");
+	     ASSERT_STREQ(name, "h2.example.test") && ASSERT_EQ(port, 8080);
 	for (size_t n = 0; ok && n < o.len; n++)
-		ok = ASSERT_EQ(passthru_name(o.buf, n, &proto, name, &why), 0);
+		ok = ASSERT_EQ(passthru_name(o.buf, n, &proto, name, NULL, &why), 0);
 	return ok;
 }
 
@@ -330,12 +332,12 @@ static bool test_h2_continuation(void)
 		memcpy(f + 9, o.buf + at + 9 + off, cut[i]);
 		c.len += 9 + cut[i];
 	}
-	ok = ok && ASSERT_EQ(passthru_name(c.buf, c.len, &proto, name, &why),
+	ok = ok && ASSERT_EQ(passthru_name(c.buf, c.len, &proto, name, NULL, &why),
 			     (int)strlen("h2.example.test")) &&
 	     ASSERT_STREQ(name, "h2.example.test");
 	/* Before the last CONTINUATION is whole: more bytes. */
 	for (size_t n = at; ok && n < c.len; n++)
-		ok = ASSERT_EQ(passthru_name(c.buf, n, &proto, name, &why), 0);
+		ok = ASSERT_EQ(passthru_name(c.buf, n, &proto, name, NULL, &why), 0);
 	return ok;
 }
 
@@ -353,7 +355,7 @@ static bool test_h2_host(void)
 	bool ok = h2_client(req, 4, false, &o);
 
 	return ok &&
-	       ASSERT_EQ(passthru_name(o.buf, o.len, &proto, name, &why),
+	       ASSERT_EQ(passthru_name(o.buf, o.len, &proto, name, NULL, &why),
 			 (int)strlen("grpc.example.test")) &&
 	       ASSERT_STREQ(name, "grpc.example.test");
 }
@@ -372,7 +374,7 @@ static bool test_h2_garbage(void)
 	memcpy(g.buf, NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN);
 	memset(g.buf + NGHTTP2_CLIENT_MAGIC_LEN, 0xff, 64);
 	g.len = NGHTTP2_CLIENT_MAGIC_LEN + 64;
-	ok = ok && ASSERT_EQ(passthru_name(g.buf, g.len, &proto, name, &why),
+	ok = ok && ASSERT_EQ(passthru_name(g.buf, g.len, &proto, name, NULL, &why),
 			     -EPROTO) &&
 	     ASSERT_EQ(proto, MF_PASSTHROUGH_HTTP2) &&
 	     ASSERT_STREQ(why, "not an HTTP/2 request");
@@ -383,10 +385,10 @@ static bool test_h2_garbage(void)
 		o.buf[at + 3] = NGHTTP2_DATA;
 		o.buf[at + 4] = 0;
 	}
-	ok = ok && ASSERT_EQ(passthru_name(o.buf, o.len, &proto, name, &why),
+	ok = ok && ASSERT_EQ(passthru_name(o.buf, o.len, &proto, name, NULL, &why),
 			     -EPROTO);
 	memcpy(g.buf, "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", 24);
-	ok = ok && ASSERT_EQ(passthru_name(g.buf, 24, &proto, name, &why),
+	ok = ok && ASSERT_EQ(passthru_name(g.buf, 24, &proto, name, NULL, &why),
 			     -EPROTO);
 	return ok;
 }
@@ -430,6 +432,48 @@ static bool test_domain_match(void)
 	"protocol: http}\n"                                                   \
 	"      - {type: CIDR, value: 10.0.0.0/8}\n"
 
+/* The port a Host names, as Kuma's virtual hosts take it: the match's
+ * own port when it has one, any port when it has none.  A port past 65535
+ * is no Host. */
+static bool test_admit_host_port(void)
+{
+	struct policy *p = rh_yaml_snapshot(PT_DOC("Matched",
+		"      - {type: Domain, value: www.example.test, port: 80, "
+		"protocol: http}\n"
+		"      - {type: Domain, value: any.example.test, protocol: http}\n"),
+		1);
+	static const char big[] = "GET / HTTP/1.1\r\nHost: a.wild.test:65536"
+				  "\r\n\r\n";
+	static const char host[] = "GET / HTTP/1.1\r\nHost: WWW.example.test:80"
+				   "\r\n\r\n";
+	char name[PASSTHRU_NAME_MAX];
+	const char *why = NULL;
+	uint8_t proto = 0;
+	uint16_t port = 0;
+	bool ok;
+
+	ok = ASSERT_TRUE(p) &&
+	     ASSERT_EQ(passthru_name((const uint8_t *)host, strlen(host), &proto,
+				     name, &port, &why),
+		       (int)strlen("www.example.test")) &&
+	     ASSERT_STREQ(name, "www.example.test") && ASSERT_EQ(port, 80) &&
+	     ASSERT_EQ(passthru_name((const uint8_t *)big, strlen(big), &proto,
+				     name, &port, &why), -EPROTO);
+	ok = ok &&
+	     ASSERT_TRUE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP,
+					"www.example.test", 80, &why)) &&
+	     ASSERT_TRUE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP,
+					"www.example.test", 0, &why)) &&
+	     ASSERT_FALSE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP,
+					 "www.example.test", 8080, &why)) &&
+	     ASSERT_STREQ(why, "the port named with it is not the match's") &&
+	     ASSERT_TRUE(passthru_admit(p, NULL, 8080, MF_PASSTHROUGH_HTTP,
+					"any.example.test", 9, &why));
+	if (p)
+		policy_put(p);
+	return ok;
+}
+
 /* The policy's verdict by protocol, port and name; nothing but Matched
  * admits by name. */
 static bool test_admit(void)
@@ -440,29 +484,29 @@ static bool test_admit(void)
 
 	ok = ASSERT_TRUE(p) &&
 	     ASSERT_TRUE(passthru_admit(p, NULL, 8443, MF_PASSTHROUGH_TLS,
-					"api.example.test", &why)) &&
+					"api.example.test", 0, &why)) &&
 	     ASSERT_TRUE(passthru_admit(p, NULL, 9999, MF_PASSTHROUGH_TLS,
-					"x.wild.test", &why)) &&
+					"x.wild.test", 0, &why)) &&
 	     ASSERT_TRUE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP,
-					"www.example.test", &why));
+					"www.example.test", 0, &why));
 	ok = ok && ASSERT_FALSE(passthru_admit(p, NULL, 8443, MF_PASSTHROUGH_TLS,
-					       "evil.example.test", &why)) &&
+					       "evil.example.test", 0, &why)) &&
 	     ASSERT_STREQ(why, "no Domain match has the name");
 	/* The right name on another port, or over another protocol. */
 	ok = ok && ASSERT_FALSE(passthru_admit(p, NULL, 8444, MF_PASSTHROUGH_TLS,
-					       "api.example.test", &why)) &&
+					       "api.example.test", 0, &why)) &&
 	     ASSERT_FALSE(passthru_admit(p, NULL, 8443, MF_PASSTHROUGH_HTTP,
-					 "api.example.test", &why)) &&
+					 "api.example.test", 0, &why)) &&
 	     ASSERT_STREQ(why, "no http, http2 or grpc Domain match on the port") &&
 	     ASSERT_FALSE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_TLS,
-					 "www.example.test", &why));
+					 "www.example.test", 0, &why));
 	if (p)
 		policy_put(p);
 
 	p = ok ? rh_yaml_snapshot(PT_DOC("All", PT_MATCHES), 1) : NULL;
 	ok = ok && ASSERT_TRUE(p) &&
 	     ASSERT_FALSE(passthru_admit(p, NULL, 8443, MF_PASSTHROUGH_TLS,
-					 "api.example.test", &why)) &&
+					 "api.example.test", 0, &why)) &&
 	     ASSERT_STREQ(why, "passthroughMode is not Matched");
 	if (p)
 		policy_put(p);
@@ -513,18 +557,18 @@ static bool test_admit_http2(void)
 
 	ok = ASSERT_TRUE(p) &&
 	     ASSERT_TRUE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP2,
-					"h2.test", &why)) &&
+					"h2.test", 0, &why)) &&
 	     ASSERT_TRUE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP,
-					"h2.test", &why)) &&
+					"h2.test", 0, &why)) &&
 	     ASSERT_TRUE(passthru_admit(p, NULL, 50051, MF_PASSTHROUGH_HTTP2,
-					"grpc.test", &why)) &&
+					"grpc.test", 0, &why)) &&
 	     ASSERT_FALSE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_HTTP2,
-					 "other.test", &why)) &&
+					 "other.test", 0, &why)) &&
 	     ASSERT_STREQ(why, "no Domain match has the name") &&
 	     ASSERT_FALSE(passthru_admit(p, NULL, 80, MF_PASSTHROUGH_TLS,
-					 "h2.test", &why)) &&
+					 "h2.test", 0, &why)) &&
 	     ASSERT_FALSE(passthru_admit(p, NULL, 50052, MF_PASSTHROUGH_HTTP2,
-					 "grpc.test", &why));
+					 "grpc.test", 0, &why));
 	if (p)
 		policy_put(p);
 	return ok;
@@ -557,29 +601,29 @@ static bool test_admit_targets(void)
 			/* The Mesh says None: x is Matched by its own,
 			 * and has the Mesh's matches too; y none. */
 			ok = ASSERT_TRUE(passthru_admit(p, x, 80,
-					 MF_PASSTHROUGH_HTTP2, "h2.test",
+					 MF_PASSTHROUGH_HTTP2, "h2.test", 0,
 					 &why)) &&
 			     ASSERT_TRUE(passthru_admit(p, x, 80,
-					 MF_PASSTHROUGH_HTTP, "all.test",
+					 MF_PASSTHROUGH_HTTP, "all.test", 0,
 					 &why)) &&
 			     ASSERT_FALSE(passthru_admit(p, y, 80,
-					  MF_PASSTHROUGH_HTTP2, "h2.test",
+					  MF_PASSTHROUGH_HTTP2, "h2.test", 0,
 					  &why)) &&
 			     ASSERT_STREQ(why,
 					  "passthroughMode is not Matched") &&
 			     ASSERT_FALSE(passthru_admit(p, NULL, 80,
-					  MF_PASSTHROUGH_HTTP, "all.test",
+					  MF_PASSTHROUGH_HTTP, "all.test", 0,
 					  &why));
 		} else if (ok && i == 2) {
 			/* Both Matched: y has the Mesh's match only. */
 			ok = ASSERT_TRUE(passthru_admit(p, x, 80,
-					 MF_PASSTHROUGH_HTTP2, "h2.test",
+					 MF_PASSTHROUGH_HTTP2, "h2.test", 0,
 					 &why)) &&
 			     ASSERT_TRUE(passthru_admit(p, y, 80,
-					 MF_PASSTHROUGH_HTTP, "all.test",
+					 MF_PASSTHROUGH_HTTP, "all.test", 0,
 					 &why)) &&
 			     ASSERT_FALSE(passthru_admit(p, y, 80,
-					  MF_PASSTHROUGH_HTTP2, "h2.test",
+					  MF_PASSTHROUGH_HTTP2, "h2.test", 0,
 					  &why)) &&
 			     ASSERT_STREQ(why, "no Domain match has the name");
 		} else if (ok) {
@@ -587,12 +631,12 @@ static bool test_admit_targets(void)
 			 * kernel lets its connections through, the agent
 			 * reads no name for it. */
 			ok = ASSERT_FALSE(passthru_admit(p, x, 80,
-					  MF_PASSTHROUGH_HTTP, "all.test",
+					  MF_PASSTHROUGH_HTTP, "all.test", 0,
 					  &why)) &&
 			     ASSERT_STREQ(why,
 					  "passthroughMode is not Matched") &&
 			     ASSERT_TRUE(passthru_admit(p, y, 80,
-					 MF_PASSTHROUGH_HTTP, "all.test",
+					 MF_PASSTHROUGH_HTTP, "all.test", 0,
 					 &why));
 		}
 		if (p)
@@ -615,6 +659,7 @@ int main(void)
 	TEST_RUN(test_h2_host);
 	TEST_RUN(test_h2_garbage);
 	TEST_RUN(test_admit);
+	TEST_RUN(test_admit_host_port);
 	TEST_RUN(test_admit_http2);
 	TEST_RUN(test_admit_targets);
 	wolfSSL_Cleanup();

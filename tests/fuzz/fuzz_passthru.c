@@ -30,7 +30,8 @@ static void check(const uint8_t *data, size_t n)
 	char name[PASSTHRU_NAME_MAX];
 	const char *why = NULL;
 	uint8_t proto = 0;
-	int rc = passthru_name(data, n, &proto, name, &why);
+	uint16_t port = 1;
+	int rc = passthru_name(data, n, &proto, name, &port, &why);
 
 	if (rc < 0 && (rc != -EPROTO && rc != -ENOENT &&
 		       rc != -ENAMETOOLONG && rc != -ENOMEM))

@@ -482,8 +482,17 @@ case "$got" in
 *"code=200"*) fail passthrough_domain_http_other_refused "$got" ;;
 *) pass passthrough_domain_http_other_refused ;;
 esac
+# The right name with another port in its Host: the match is for 9080, so
+# Kuma's virtual host takes www.web.test and www.web.test:9080 only.
+got=$(curl_name http://www.web.test:9080/ www.web.test 9080 -H 'Host: www.web.test:9081')
+if [ "${got%code=200*}" = "$got" ] && tl_log_since mf-node-a "$mark" |
+	grep -q 'reason="MeshPassthrough: Host www.web.test: the port named with it is not the match.s"'; then
+	pass passthrough_domain_http_host_port_refused
+else
+	fail passthrough_domain_http_host_port_refused "$got; $(tl_log_since mf-node-a "$mark" | tail -n 2)"
+fi
 d1=$(denied)
-[ "${d1:-0}" -ge $((${d0:-0} + 3)) ] 2>/dev/null &&
+[ "${d1:-0}" -ge $((${d0:-0} + 4)) ] 2>/dev/null &&
 	pass passthrough_domain_denied_counted ||
 	fail passthrough_domain_denied_counted "passthrough_denied $d0 -> $d1"
 if tl_log_since mf-node-a "$mark" | grep -q 'event=refused .*reason="MeshPassthrough: SNI other.example.test: no Domain match has the name"'; then
