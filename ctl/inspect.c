@@ -252,13 +252,19 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 			/* The record names its node by address; the
 			 * tunnel port is shown raw (0: the default). */
 			printf("  %s -> name %.*s port %u service %u identity "
-			       "%u node %s:%u%s\n", a, INSP_S(e->name),
+			       "%u node %s:%u%s", a, INSP_S(e->name),
 			       e->port, e->service_id, e->identity_id, b,
 			       e->tunnel_port,
 			       /* Why clients never pick it. */
 			       e->flags & MF_ENDPOINT_F_UNLISTED ?
 			       " (identity not in its MeshService's "
 			       "identities)" : "");
+			/* The MeshPassthrough profile its pod is held to
+			 * (the config's "passthrough profile N" line). */
+			if (e->pt_profile)
+				printf(" passthrough profile %u",
+				       e->pt_profile);
+			putchar('\n');
 			break;
 		}
 		case REC_GW_INSTANCES: {
@@ -321,6 +327,36 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 }
 
 /* mf_stats, summed over the CPUs.  Returns 0 or -errno. */
+/* A MeshPassthrough as the pods' TC program holds it: its mode, the
+ * networks it admits (port 0: every port) and the ports whose connections
+ * go to the agent for their name (Domain matches). */
+static void insp_pt(const char *what, const struct mf_pt_profile *pt)
+{
+	static const char *const modes[] = {
+		[MF_PASSTHROUGH_ALL] = "All",
+		[MF_PASSTHROUGH_MATCHED] = "Matched",
+		[MF_PASSTHROUGH_NONE] = "None",
+	};
+	char a[16];
+
+	printf("  kernel %s mode %s nets", what,
+	       pt->mode && pt->mode <= MF_PASSTHROUGH_NONE ? modes[pt->mode] :
+							    "none");
+	for (unsigned i = 0; i < pt->n && i < MF_PT_NETS_MAX; i++) {
+		insp_ip(a, sizeof(a), pt->pt[i].addr);
+		printf(" %s/%u", a, pt->pt[i].prefix);
+		if (pt->pt[i].port)
+			printf(":%u", pt->pt[i].port);
+	}
+	printf("%s domain_ports", pt->n ? "" : " none");
+	if (pt->dom_any)
+		printf(" all");
+	for (unsigned i = 0; !pt->dom_any && i < pt->dom_n &&
+			     i < MF_PT_DOM_PORTS_MAX; i++)
+		printf(" %u", pt->dom_port[i]);
+	printf("%s\n", pt->dom_any || pt->dom_n ? "" : " none");
+}
+
 static int insp_stats(struct store *st, bool summary)
 {
 	uint64_t sums[MF_STAT_MAX];
@@ -423,6 +459,15 @@ int ctl_inspect(const struct ctl_opts *o, const struct ctl_args *a)
 			       cfg->exempt[i].addr[1], cfg->exempt[i].addr[2],
 			       cfg->exempt[i].addr[3], cfg->exempt[i].prefix);
 		printf("%s\n", cfg->nexempt ? "" : " none");
+		insp_pt("passthrough", &cfg->pt_mesh);
+		for (unsigned i = 0; i < cfg->pt_nprof &&
+				     i < MF_PT_PROFILES_MAX; i++) {
+			char what[32];
+
+			snprintf(what, sizeof(what), "passthrough profile %u",
+				 i + 1);
+			insp_pt(what, &cfg->pt_prof[i]);
+		}
 	}
 	left = rec_other_count(&t.have);
 	if (left)

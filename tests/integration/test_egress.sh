@@ -612,4 +612,15 @@ p1=$(dropped)
 got=$(reach 9098 a1)
 [ "$got" = blocked ] && pass passthrough_subset_other_port_blocked ||
 	fail passthrough_subset_other_port_blocked "$got"
+# What inspect shows of it: the Mesh's None, the one profile (Matched, its
+# /32 and port), a1's endpoint held to it and a2's to none.
+tl_ctl a inspect >"$TL_TMP/inspect-pt.out" 2>&1
+if grep -q '^  kernel passthrough mode None nets none domain_ports none$' "$TL_TMP/inspect-pt.out" &&
+	grep -q '^  kernel passthrough profile 1 mode Matched nets 10\.77\.0\.9/32:9099 domain_ports none$' "$TL_TMP/inspect-pt.out" &&
+	grep -q '^  10\.78\.1\.11 -> name a1 .* passthrough profile 1$' "$TL_TMP/inspect-pt.out" &&
+	grep -q '^  10\.78\.1\.12 -> name a2 .*[0-9]$' "$TL_TMP/inspect-pt.out"; then
+	pass passthrough_subset_inspect_shows_profiles
+else
+	fail passthrough_subset_inspect_shows_profiles "$(grep -E 'passthrough|-> name a' "$TL_TMP/inspect-pt.out")"
+fi
 tl_finish
