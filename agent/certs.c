@@ -234,6 +234,10 @@ static uint64_t certs_trust_hash(const struct policy *p)
 	const char *td = p ? policy_trust_domain(p) : "";
 	uint64_t h = hash_fnv_str(HASH_FNV_INIT, td);
 
+	for (size_t i = 0; p && i < policy_mid_domain_count(p); i++)
+		if (policy_mid_domain_ca(p, i))
+			h = hash_fnv_str(h, policy_mid_domain(p, i));
+
 	for (size_t i = 0; k && i < polkinds_count(k, CERTS_MESH_TRUSTS);
 	     i++) {
 		const struct mf_mesh_trust *m =
@@ -331,6 +335,23 @@ static int certs_trust_make(struct certs *c, const struct policy *p,
 		if (ret)
 			log_error("event=trust_error file=%s err=\"%s\"",
 				  c->prev, strerror(-ret));
+		else
+			cas++;
+	}
+	/* The domains a MeshIdentity's meshTrustCreation has the mesh CA
+	 * vouch for (Kuma makes a MeshTrust of its CA for each): the same
+	 * roots, for each.  A root loaded once above loads again. */
+	for (size_t i = 0; p && i < policy_mid_domain_count(p); i++) {
+		const char *d = policy_mid_domain(p, i);
+
+		if (!policy_mid_domain_ca(p, i))
+			continue;
+		ret = tls_trust_add_file(t, d, c->ca);
+		if (!ret && access(c->prev, R_OK) == 0)
+			ret = tls_trust_add_file(t, d, c->prev);
+		if (ret)
+			log_error("event=trust_error file=%s trust_domain=%s "
+				  "err=\"%s\"", c->ca, d, strerror(-ret));
 		else
 			cas++;
 	}

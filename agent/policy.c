@@ -440,6 +440,8 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 	p->config = rs->config;
 	POL_TERMINATE(p->config.mesh);
 	POL_TERMINATE(p->config.trust_domain);
+	for (size_t i = 0; i < MF_MID_DOMAINS_MAX; i++)
+		POL_TERMINATE(p->config.mid_domains[i]);
 
 	p->svcs = pol_alloc(n_svcs, sizeof(*p->svcs));
 	p->svc_by_id = pol_alloc(n_svcs, sizeof(*p->svc_by_id));
@@ -667,6 +669,34 @@ uint32_t policy_config_flags(const struct policy *p)
 const char *policy_trust_domain(const struct policy *p)
 {
 	return p->config.trust_domain;
+}
+
+size_t policy_mid_domain_count(const struct policy *p)
+{
+	return p->config.nmid_domains < MF_MID_DOMAINS_MAX ?
+	       p->config.nmid_domains : MF_MID_DOMAINS_MAX;
+}
+
+const char *policy_mid_domain(const struct policy *p, size_t i)
+{
+	return p->config.mid_domains[i];
+}
+
+bool policy_mid_domain_ca(const struct policy *p, size_t i)
+{
+	return p->config.mid_domain_ca & 1u << i;
+}
+
+bool policy_mesh_member(const struct policy *p, const char *id)
+{
+	const char *td = p->config.trust_domain;
+
+	if (!td[0] || spiffe_in_trust_domain(id, td))
+		return true;
+	for (size_t i = 0; i < policy_mid_domain_count(p); i++)
+		if (spiffe_in_trust_domain(id, p->config.mid_domains[i]))
+			return true;
+	return false;
 }
 
 const struct mf_service *policy_service_by_vip(const struct policy *p,
@@ -913,9 +943,7 @@ enum mf_authz_action policy_authorize_sni(const struct policy *p,
 	 * none: then they went missing, and missing rules must not open the
 	 * service to everyone. */
 	if (napply == 0 && nrules == s->svc.authz_rules) {
-		const char *td = p->config.trust_domain;
-
-		if (td[0] && !spiffe_in_trust_domain(spiffe, td)) {
+		if (!policy_mesh_member(p, spiffe)) {
 			reason = "foreign-trust-domain";
 			goto out;
 		}

@@ -38,6 +38,15 @@ uint64_t policy_store_rev(const struct policy *p);
 uint32_t policy_config_flags(const struct policy *p);
 /* "" when no Mesh has been applied. */
 const char *policy_trust_domain(const struct policy *p);
+/* The mesh's trust domains besides the Mesh's (mf_config.mid_domains,
+ * its MeshIdentities'): how many, domain @i of them (NUL-terminated), and
+ * whether the mesh CA vouches for it (meshTrustCreation). */
+size_t policy_mid_domain_count(const struct policy *p);
+const char *policy_mid_domain(const struct policy *p, size_t i);
+bool policy_mid_domain_ca(const struct policy *p, size_t i);
+/* Whether SPIFFE ID @id is of one of the mesh's trust domains: the
+ * Mesh's (every one before a Mesh is applied) or its MeshIdentities'. */
+bool policy_mesh_member(const struct policy *p, const char *id);
 /* The Mesh object's name; "" when no Mesh has been applied. */
 const char *policy_mesh(const struct policy *p);
 

@@ -426,7 +426,7 @@ static bool tunnel_local_admit(struct tunnel *tu, struct conn *c,
 	if (c->tls_ctx && !tunnel_local_cert_ok(tu, c))
 		return false;
 
-	if (!spiffe_in_trust_domain(id, policy_trust_domain(c->policy))) {
+	if (!policy_mesh_member(c->policy, id)) {
 		tunnel_deny_note(tu, c, id, c->id, "-", NULL,
 				 "peer outside the trust domain");
 		return false;
@@ -1807,8 +1807,7 @@ static void tunnel_inbound_handshake_done(void *arg, struct conn *c,
 		tunnel_deny(tu, c, "-", NULL, reason);
 		return;
 	}
-	if (!spiffe_in_trust_domain(c->peer_spiffe,
-				    policy_trust_domain(c->policy))) {
+	if (!policy_mesh_member(c->policy, c->peer_spiffe)) {
 		tunnel_deny(tu, c, "-", NULL, "peer outside the trust domain");
 		return;
 	}

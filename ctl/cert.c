@@ -438,10 +438,13 @@ static uint64_t cert_applied_expiration(const struct ctl_opts *o)
 /*
  * The identity of the applied Workload or Dataplane @name (cert_find())
  * into @id (MF_SPIFFE_MAX bytes), and into *secs its MeshIdentity's
- * certificate expiry, if it has one.  Returns a CTL_EXIT_* code.
+ * certificate expiry, if it has one; *@bundled: a Bundled MeshIdentity
+ * gives it, whose trust domain may be other than the CA's (the mesh CA
+ * issues that provider's certificates whatever the domain they are of).
+ * Returns a CTL_EXIT_* code.
  */
 static int cert_workload_identity(const struct ctl_opts *o, const char *name,
-				  char *id, uint64_t *secs)
+				  char *id, uint64_t *secs, bool *bundled)
 {
 	const struct model_obj *w, *mid;
 	const struct mf_mid_provider *pv;
@@ -486,6 +489,7 @@ static int cert_workload_identity(const struct ctl_opts *o, const char *name,
 		if (pv->bundled.certificate_parameters.expiry)
 			*secs = pv->bundled.certificate_parameters.expiry /
 				1000;
+		*bundled = true;
 	}
 	/* Else the Mesh's rotation, as Kuma gives its dataplanes. */
 	if (!*secs)
@@ -541,6 +545,7 @@ static int cert_issue_checked(const struct ctl_opts *o,
 	char td[MF_NAME_MAX], wid[MF_SPIFFE_MAX];
 	unsigned long days = PKI_LEAF_DAYS;
 	uint64_t secs = 0;
+	bool bundled = false;
 	char *end;
 	int err;
 
@@ -558,7 +563,7 @@ static int cert_issue_checked(const struct ctl_opts *o,
 		return CTL_EXIT_INVALID;
 	}
 	if (wl) {
-		err = cert_workload_identity(o, wl, wid, &secs);
+		err = cert_workload_identity(o, wl, wid, &secs, &bundled);
 		if (err)
 			return err;
 		id = wid;
@@ -590,7 +595,7 @@ static int cert_issue_checked(const struct ctl_opts *o,
 				"not a valid trust domain" : strerror(-err));
 		return err == -ENOENT ? CTL_EXIT_INVALID : CTL_EXIT_SYSTEM;
 	}
-	if (!spiffe_in_trust_domain(id, td)) {
+	if (!spiffe_in_trust_domain(id, td) && !bundled) {
 		ctl_err("identity %s is outside the CA's trust domain \"%s\"",
 			id, td);
 		return CTL_EXIT_INVALID;

@@ -447,6 +447,19 @@ int ctl_inspect(const struct ctl_opts *o, const struct ctl_args *a)
 		       t.have.config.active, t.have.config.flags,
 		       INSP_S(t.have.config.mesh),
 		       INSP_S(t.have.config.trust_domain));
+	/* The mesh's other trust domains (its MeshIdentities'), and who
+	 * vouches for each: the mesh CA by meshTrustCreation, or the
+	 * MeshTrusts. */
+	if (!summary && t.have.config.nmid_domains) {
+		printf("  also trust domains");
+		for (unsigned i = 0; i < t.have.config.nmid_domains &&
+				     i < MF_MID_DOMAINS_MAX; i++)
+			printf(" %.*s (%s)",
+			       INSP_S(t.have.config.mid_domains[i]),
+			       t.have.config.mid_domain_ca & 1u << i ?
+			       "mesh CA" : "MeshTrust");
+		putchar('\n');
+	}
 	if (!summary) {
 		const struct mf_config *cfg = &t.have.config;
 

@@ -211,6 +211,9 @@ struct mf_pt_net {
 	__u16 port;			/* host order, 0: every port */
 };
 
+/* Trust domains of MeshIdentities besides the Mesh's (mf_config). */
+#define MF_MID_DOMAINS_MAX	4
+
 /* Distinct MeshPassthroughs in force for some workloads only. */
 #define MF_PT_PROFILES_MAX	8
 /* A MeshPassthrough in force (mf_config.pt_mesh, pt_prof[]): which
@@ -283,6 +286,15 @@ struct mf_config {
 	 * MeshMultiZoneService VIPs come from it as MeshService VIPs do
 	 * from msvc_vip_range. */
 	char mzs_vip_range[MF_CIDR_MAX];
+	/* The mesh's trust domains besides trust_domain: those of the
+	 * identities MeshIdentities render.  Their peers are the mesh's, as
+	 * trust_domain's are.  Bit i of mid_domain_ca: the mesh CA vouches
+	 * for mid_domains[i] (a Bundled MeshIdentity's meshTrustCreation,
+	 * for which Kuma makes a MeshTrust of its CA); else a MeshTrust's
+	 * CAs do. */
+	__u32 nmid_domains;
+	__u32 mid_domain_ca;
+	char mid_domains[MF_MID_DOMAINS_MAX][MF_NAME_MAX];
 };
 
 enum mf_config_flags {

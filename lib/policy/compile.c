@@ -128,6 +128,7 @@ struct cmp_mtp_ctx {
 					 * Dataplanes (endpoint.h) */
 	size_t neps;
 	const char *td;
+	const struct mf_config *cfg;	/* its mid_domains */
 };
 
 static int cmp_str_cmp(const void *a, const void *b)
@@ -255,9 +256,17 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 				cmp_spiffe_match(v.spiffe, sizeof(v.spiffe),
 						 f->spiffe_id.value, v.match);
 		} else if (f->target_ref.kind == MF_MTP_MESH) {
+			/* Every identity of the mesh: of its trust domain,
+			 * and of those its MeshIdentities add. */
 			v.match = MF_AUTHZ_MATCH_PREFIX;
 			snprintf(v.spiffe, sizeof(v.spiffe), "spiffe://%s/",
 				 m->td);
+			for (size_t i = 0; i < m->cfg->nmid_domains &&
+					   i < MF_MID_DOMAINS_MAX && !err; i++) {
+				err = cmp_authz_add(out, id, next, &v);
+				snprintf(v.spiffe, sizeof(v.spiffe),
+					 "spiffe://%s/", m->cfg->mid_domains[i]);
+			}
 		} else if (f->target_ref.kind == MF_MTP_SPIFFE_ID ||
 			   f->target_ref.kind == MF_MTP_SPIFFE_PREFIX) {
 			v.match = f->target_ref.kind == MF_MTP_SPIFFE_ID ?
@@ -274,7 +283,8 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 			}
 			continue;
 		}
-		err = cmp_authz_add(out, id, next, &v);
+		if (!err)
+			err = cmp_authz_add(out, id, next, &v);
 	}
 	return err;
 }
@@ -509,6 +519,27 @@ static uint32_t cmp_tls_mode(const struct model_set *set,
 			mode = MF_ENDPOINT_F_TLS_PERMISSIVE;
 	}
 	return mode;
+}
+
+/* mf_config's mid_domains: the mesh's trust domains besides the Mesh's,
+ * from its MeshIdentities, and which of them the mesh CA vouches for. */
+static int cmp_mid_domains(struct mf_config *cfg, const struct model_set *set,
+			   const char *td, struct diag *d)
+{
+	int n = identity_domains(set, td, cfg->mid_domains,
+				 MF_MID_DOMAINS_MAX, &cfg->mid_domain_ca);
+
+	if (n == -ENOSPC) {
+		diag_add(d, NULL, NULL, "MeshIdentity", "their identities are "
+			 "in more than %d trust domains besides the Mesh's "
+			 "\"%s\" (the first: %s, %s, %s, %s)",
+			 MF_MID_DOMAINS_MAX, td, cfg->mid_domains[0],
+			 cfg->mid_domains[1], cfg->mid_domains[2],
+			 cfg->mid_domains[3]);
+		return -EINVAL;
+	}
+	cfg->nmid_domains = n < 0 ? 0 : (uint32_t)n;
+	return n < 0 ? n : 0;
 }
 
 /* mf_config of Mesh @m. */
@@ -1042,6 +1073,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		if (err)
 			goto out;
 		td = ((const struct core_mesh *)model_spec(m))->trust_domain;
+		err = cmp_mid_domains(&out->config, set, td, d);
+		if (err)
+			goto out;
 	}
 
 	/* mf_nodes */
@@ -1155,6 +1189,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	mtp.eps = eps;
 	mtp.neps = neps;
 	mtp.td = td;
+	mtp.cfg = &out->config;
 	mtp_ids = calloc(neps + 1, sizeof(*mtp_ids));
 	if (!mtp_ids) {
 		err = -ENOMEM;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "dataplane.h"
 #include "identity.h"
 #include "kinds.h"
 #include "records.h"
@@ -211,4 +212,52 @@ const char *identity_of_workload(const struct model_set *set,
 				    sizeof(why)))
 		return NULL;
 	return buf;
+}
+
+bool identity_creates_trust(const struct model_obj *mid)
+{
+	const struct mf_mid_provider *pv =
+		&((const struct mf_mesh_identity *)mid->pol.recs)->provider;
+
+	return mid->pol.n && (!pv->type || pv->type == MF_MID_BUNDLED) &&
+	       pv->bundled.mesh_trust_creation != MF_MID_TRUST_DISABLED;
+}
+
+int identity_domains(const struct model_set *set, const char *td,
+		     char (*out)[MF_NAME_MAX], size_t max, uint32_t *ca)
+{
+	const enum model_kind dp = dp_kind();
+	char id[MF_SPIFFE_MAX], why[8];
+	struct spiffe_id sid;
+	size_t n = 0;
+	bool more = false;
+
+	*ca = 0;
+	if (!model_set_count(set, identity_kind()))
+		return 0;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct model_obj *o = &set->objs[i], *mid;
+		size_t k;
+
+		if (o->kind != MODEL_WORKLOAD &&
+		    !(o->kind == dp && dp_node(set, o)))
+			continue;
+		mid = identity_select(set, o);
+		if (!mid || identity_render(set, mid, o, id, sizeof(id), why,
+					    sizeof(why)) ||
+		    spiffe_parse(id, &sid) ||
+		    (td && !strcmp(sid.trust_domain, td)))
+			continue;
+		for (k = 0; k < n && strcmp(out[k], sid.trust_domain); k++)
+			;
+		if (k == n && n == max) {
+			more = true;
+			continue;
+		}
+		if (k == n)
+			strcpy(out[n++], sid.trust_domain);
+		if (identity_creates_trust(mid))
+			*ca |= 1u << k;
+	}
+	return more ? -ENOSPC : (int)n;
 }

@@ -23,7 +23,9 @@
 #ifndef MF_POLICY_IDENTITY_H
 #define MF_POLICY_IDENTITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "model.h"
 
@@ -50,5 +52,24 @@ int identity_render(const struct model_set *set, const struct model_obj *mid,
  */
 const char *identity_of_workload(const struct model_set *set,
 				 const struct model_obj *w, char *buf);
+
+/*
+ * Whether the mesh CA vouches for the trust domain MeshIdentity @mid
+ * renders: Kuma's meshTrustCreation, which makes a MeshTrust of the
+ * identity's CA unless it is Disabled, for the Bundled provider (the one
+ * whose certificates the mesh CA issues; none written is Bundled).
+ */
+bool identity_creates_trust(const struct model_obj *mid);
+
+/*
+ * The trust domains of the mesh besides the Mesh's own @td: those of the
+ * identities MeshIdentities render for the set's Workloads and
+ * Dataplanes, each once, in the order first met, into @out (@max of
+ * them), and in *@ca bit i when one that creates trust
+ * (identity_creates_trust()) renders @out[i].  Returns how many, or
+ * -ENOSPC when there are more (the first @max are in @out).
+ */
+int identity_domains(const struct model_set *set, const char *td,
+		     char (*out)[MF_NAME_MAX], size_t max, uint32_t *ca);
 
 #endif /* MF_POLICY_IDENTITY_H */

@@ -23,6 +23,11 @@ struct val_ctx {
 	size_t kind_first[MODEL_KIND_MAX];	/* range of each kind */
 	size_t kind_n[MODEL_KIND_MAX];
 	const char *td;				/* NULL: no Mesh */
+	/* The mesh's trust domains besides td, and which the mesh CA
+	 * vouches for (identity_domains(); compile refuses more). */
+	char mid_domains[MF_MID_DOMAINS_MAX][MF_NAME_MAX];
+	size_t nmid_domains;
+	uint32_t mid_domain_ca;
 	bool mesh_missing_reported;
 	unsigned errors;
 };
@@ -213,8 +218,56 @@ static int val_unique(struct val_ctx *c, enum model_kind kind)
 	return 0;
 }
 
+/* The MeshTrust kind's model kind. */
+static enum model_kind val_mesh_trust_kind(void)
+{
+	return (enum model_kind)(MODEL_GEN_FIRST + REC_MESH_TRUSTS -
+				 REC_KIND_FIRST);
+}
+
+/* The index of trust domain @td (@n bytes) among the mesh's besides the
+ * Mesh's (its MeshIdentities'), or -1. */
+static int val_mid_domain(const struct val_ctx *c, const char *td, size_t n)
+{
+	for (size_t i = 0; i < c->nmid_domains; i++)
+		if (strlen(c->mid_domains[i]) == n &&
+		    !strncmp(c->mid_domains[i], td, n))
+			return (int)i;
+	return -1;
+}
+
+/* Whether a MeshTrust is for trust domain @td. */
+static bool val_mesh_trust_for(const struct val_ctx *c, const char *td)
+{
+	const enum model_kind mt = val_mesh_trust_kind();
+
+	for (size_t i = 0; i < c->kind_n[mt]; i++) {
+		const struct model_obj *o = c->sorted[c->kind_first[mt] + i];
+		const struct mf_mesh_trust *m = (const void *)o->pol.recs;
+
+		if (o->pol.n && !strncmp(m->trust_domain, td,
+					 sizeof(m->trust_domain)))
+			return true;
+	}
+	return false;
+}
+
+/* Whether @spiffe (a SPIFFE ID or prefix) names one of the mesh's trust
+ * domains besides the Mesh's. */
+static bool val_in_other_td(const struct val_ctx *c, const char *spiffe)
+{
+	const char *td = spiffe + strlen("spiffe://"), *end;
+
+	if (strncmp(spiffe, "spiffe://", strlen("spiffe://")))
+		return false;
+	end = strchr(td, '/');
+	return val_mid_domain(c, td, end ? (size_t)(end - td) :
+					   strlen(td)) >= 0;
+}
+
 /* @spiffe (an identity, or with @prefix the start of some) is in the
- * trust domain of the Mesh; else says so at where it was written. */
+ * trust domain of the Mesh, or in another of the mesh's (its
+ * MeshIdentities'); else says so at where it was written. */
 static void val_in_td(struct val_ctx *c, const struct model_obj *o,
 		      const struct model_ref_loc *at, const char *path,
 		      const char *spiffe, bool prefix)
@@ -222,20 +275,56 @@ static void val_in_td(struct val_ctx *c, const struct model_obj *o,
 	char want[MF_NAME_MAX + 16];
 	const char *td = val_need_td(c, o, at ? &at->loc : NULL,
 				     at ? at->path : path);
+	const char *also = " or one its MeshIdentities give";
 
 	if (!td)
 		return;
+	/* Said as before when the Mesh's is the only domain there is. */
+	if (!c->nmid_domains)
+		also = "";
 	snprintf(want, sizeof(want), "spiffe://%s/", td);
-	if (!prefix && !spiffe_in_trust_domain(spiffe, td))
+	if (!prefix && !spiffe_in_trust_domain(spiffe, td) &&
+	    !val_in_other_td(c, spiffe))
 		val_err(c, o, at ? &at->loc : NULL, at ? at->path : path,
-			"must be in the Mesh's trust domain \"%s\"", td);
+			"must be in the Mesh's trust domain \"%s\"%s", td,
+			also);
 	/* A prefix may be the trust domain itself, without its '/'. */
 	if (prefix && strncmp(spiffe, want, strlen(want)) &&
 	    !(strlen(spiffe) == strlen(want) - 1 &&
-	      !strncmp(spiffe, want, strlen(spiffe))))
+	      !strncmp(spiffe, want, strlen(spiffe))) &&
+	    !val_in_other_td(c, spiffe))
 		val_err(c, o, at ? &at->loc : NULL, at ? at->path : path,
-			"must start with \"%s\" (the Mesh's trust domain)",
-			want);
+			"must start with \"%s\" (the Mesh's trust "
+			"domain)%s", want, also);
+}
+
+/* Identity @id, which MeshIdentity @mid gives @o (a @what), is in a trust
+ * domain some CA of the mesh vouches for; else says which and why not. */
+static void val_mid_td(struct val_ctx *c, const struct model_obj *o,
+		       const char *what, const char *path, const char *id,
+		       const struct model_obj *mid)
+{
+	const struct mf_mid_provider *pv =
+		&((const struct mf_mesh_identity *)mid->pol.recs)->provider;
+	struct spiffe_id sid;
+
+	int i;
+
+	if (!c->td || spiffe_in_trust_domain(id, c->td) ||
+	    spiffe_parse(id, &sid))
+		return;
+	i = val_mid_domain(c, sid.trust_domain, strlen(sid.trust_domain));
+	if ((i >= 0 && c->mid_domain_ca & 1u << i) ||
+	    val_mesh_trust_for(c, sid.trust_domain))
+		return;
+	val_err(c, o, NULL, path,
+		"\"%s\", which MeshIdentity \"%s\" gives this %s, is in "
+		"trust domain \"%s\", which no CA of the mesh vouches for "
+		"(%s): apply a MeshTrust for it", id, mid->name, what,
+		sid.trust_domain,
+		pv->type && pv->type != MF_MID_BUNDLED ?
+		"its provider's CA is not the mesh CA" :
+		"its meshTrustCreation is Disabled");
 }
 
 /* A Workload's identity is its spec.identity or its MeshIdentity's
@@ -271,13 +360,7 @@ static void val_workload(struct val_ctx *c, const struct model_obj *o)
 			"gives this Workload, or be left out", id, mid->name);
 		return;
 	}
-	if (!w->identity[0] && c->td && !spiffe_in_trust_domain(id, c->td))
-		val_err(c, o, NULL, "spec.identity",
-			"\"%s\", which MeshIdentity \"%s\" gives this "
-			"Workload, must be in the Mesh's trust domain \"%s\"",
-			id, mid->name, c->td);
-	else if (w->identity[0])
-		val_in_td(c, o, at, "spec.identity", w->identity, false);
+	val_mid_td(c, o, "Workload", "spec.identity", id, mid);
 }
 
 /* A Workload is the endpoint of one service: its spec.service, or the
@@ -368,11 +451,8 @@ static void val_gw_instance(struct val_ctx *c, const struct model_obj *o)
 		val_err(c, o, NULL, "spec.networking.gateway.tags",
 			"kuma.io/service is its identity without a "
 			"MeshIdentity, and %s", why);
-	else if (mid && c->td && !spiffe_in_trust_domain(id, c->td))
-		val_err(c, o, NULL, "metadata.labels",
-			"\"%s\", which MeshIdentity \"%s\" gives this "
-			"Dataplane, must be in the Mesh's trust domain \"%s\"",
-			id, mid->name, c->td);
+	else if (mid)
+		val_mid_td(c, o, "Dataplane", "metadata.labels", id, mid);
 }
 
 /* A Dataplane labelled meshforge.io/node is a Workload (dataplane.h): it
@@ -733,7 +813,7 @@ static void val_policy(struct val_ctx *c, const struct model_obj *o)
 int validate_set(const struct model_set *set, struct diag *d)
 {
 	struct val_ctx c = { .set = set, .d = d };
-	int err = 0;
+	int err = 0, n;
 
 	c.sorted = calloc(set->n ? set->n : 1, sizeof(*c.sorted));
 	if (!c.sorted)
@@ -747,6 +827,9 @@ int validate_set(const struct model_set *set, struct diag *d)
 	 * the Mesh error says what to fix. */
 	c.td = c.kind_n[MODEL_MESH] > 1 ? NULL : validate_trust_domain(set);
 	c.mesh_missing_reported = c.kind_n[MODEL_MESH] > 1;
+	n = identity_domains(set, c.td, c.mid_domains, MF_MID_DOMAINS_MAX,
+			     &c.mid_domain_ca);
+	c.nmid_domains = n < 0 ? MF_MID_DOMAINS_MAX : (size_t)n;
 
 	val_meshes(&c);
 	for (int k = 0; k < MODEL_KIND_MAX && !err; k++)

@@ -18,7 +18,11 @@
 #    Unavailable member is skipped, and a MeshHTTPRoute whose `to` is one
 #    of them changes what the upstream receives and where it goes;
 #  - b2 declared again as a Kuma Dataplane on node b, in web: web's VIP
-#    reaches it next to b1.
+#    reaches it next to b1;
+#  - Kuma's default MeshIdentity gives a1 an identity in another trust
+#    domain; by its meshTrustCreation the mesh CA vouches for it, node b
+#    authorizes a1 by it, inspect shows it; with meshTrustCreation
+#    Disabled and no MeshTrust, the apply is refused.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_mesh_service
@@ -346,6 +350,70 @@ if tl_ctl a delete workload b2 >"$TL_TMP/apply3.out" 2>&1 &&
 		fail dataplane_is_a_workload "10.96.0.10 answered by: $got"
 else
 	fail dataplane_is_a_workload "$(cat "$TL_TMP/apply3.out")"
+fi
+
+# Kuma's default MeshIdentity (no spiffeID) gives a1 (now without its own
+# spec.identity) an identity in
+# another trust domain than the Mesh's: spiffe://default.default.mesh.local
+# /workload/a1.  Its meshTrustCreation (Kuma's default) has the mesh CA
+# vouch for that domain: node b's agent takes a1's certificate, issued by
+# the mesh CA for it, and a permission names the new identity.
+A1_ID=spiffe://default.default.mesh.local/workload/a1
+cat >"$TL_TMP/mid.yaml" <<YAML
+apiVersion: meshforge.io/v1alpha1
+kind: Workload
+metadata: {name: a1}
+spec: {node: mf-node-a, ip: 10.78.1.11, port: 8080, service: client}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshIdentity
+metadata: {name: a1-default}
+spec:
+  selector: {dataplane: {matchLabels: {kuma.io/display-name: a1}}}
+  provider: {type: Bundled, bundled: {autogenerate: {enabled: true}}}
+---
+apiVersion: meshforge.io/v1alpha1
+kind: MeshTrafficPermission
+metadata: {name: web-allow-a1}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  from:
+    - targetRef: {kind: SpiffeID, name: "$A1_ID"}
+      default: {action: Allow}
+YAML
+sed 's/meshTrustCreation: Enabled/meshTrustCreation: Disabled/; s/{type: Bundled, bundled: {autogenerate/{type: Bundled, bundled: {meshTrustCreation: Disabled, autogenerate/' \
+	"$TL_TMP/mid.yaml" >"$TL_TMP/mid-disabled.yaml"
+if "$TB" apply "$TL_TMP/mid.yaml" >"$TL_TMP/mid.out" 2>&1 &&
+	tl_ctl a --config-dir "$TL_STATE/ca" cert issue --workload a1 \
+		--out "$TL_STATE/mf-node-a" >>"$TL_TMP/mid.out" 2>&1; then
+	pass mesh_identity_default_domain_applied
+else
+	fail mesh_identity_default_domain_applied "$(cat "$TL_TMP/mid.out")"
+fi
+mark=$(tl_log_mark mf-node-b)
+reached() {
+	tb_exec a1 curl -sS -m 5 http://10.96.0.10/whoami 2>/dev/null | grep -q '^pod=' &&
+		tl_log_since mf-node-b "$mark" | grep -q "event=authorized .*src_spiffe=$A1_ID "
+}
+if wait_for 10 reached; then
+	pass mesh_identity_trust_creation_vouches
+else
+	fail mesh_identity_trust_creation_vouches "$(tb_exec a1 curl -sS -m 5 http://10.96.0.10/whoami 2>&1); $(tl_log_since mf-node-b "$mark" | tail -n 3)"
+fi
+if tl_ctl b inspect 2>&1 | grep -q '^  also trust domains default\.default\.mesh\.local (mesh CA)$'; then
+	pass mesh_identity_inspect_shows_domain
+else
+	fail mesh_identity_inspect_shows_domain "$(tl_ctl b inspect 2>&1 | head -n 4)"
+fi
+# Disabled, with no MeshTrust for the domain: no CA would vouch for a1's
+# identity, so the apply is refused and the policy in force stays.
+if "$TB" apply "$TL_TMP/mid-disabled.yaml" >"$TL_TMP/mid-disabled.out" 2>&1; then
+	fail mesh_identity_disabled_refused "applied: $(cat "$TL_TMP/mid-disabled.out")"
+elif grep -q 'is in trust domain "default.default.mesh.local", which no CA of the mesh vouches for (its meshTrustCreation is Disabled)' \
+	"$TL_TMP/mid-disabled.out" && reached; then
+	pass mesh_identity_disabled_refused
+else
+	fail mesh_identity_disabled_refused "$(cat "$TL_TMP/mid-disabled.out")"
 fi
 
 tl_finish

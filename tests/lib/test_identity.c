@@ -6,6 +6,7 @@
  * that the compiled endpoint carries the rendered identity.
  */
 #include "harness/test.h"
+#include "harness/pem_harness.h"
 #include "harness/policy_harness.h"
 
 #include "policy/core.h"
@@ -164,10 +165,12 @@ static bool test_identity_invalid(void)
 		NULL,
 	};
 	static const char *const other_td[] = {
-		"t.yaml:23:1: spec.identity: "
+		"t.yaml:25:1: spec.identity: "
 		"\"spiffe://default.default.mesh.local/workload/w1\", which "
-		"MeshIdentity \"m\" gives this Workload, must be in the Mesh's "
-		"trust domain \"mesh.local\"",
+		"MeshIdentity \"m\" gives this Workload, is in trust domain "
+		"\"default.default.mesh.local\", which no CA of the mesh "
+		"vouches for (its meshTrustCreation is Disabled): apply a "
+		"MeshTrust for it",
 		NULL,
 	};
 	static const char *const disagree[] = {
@@ -192,6 +195,9 @@ static bool test_identity_invalid(void)
 			  missing) &&
 	       ph_validate_refuses(BASE MI_DOC("m")
 			  "  selector: {dataplane: {matchLabels: {app: web}}}\n"
+			  "  provider: {type: Bundled, bundled: "
+			  "{meshTrustCreation: Disabled,\n"
+			  "             autogenerate: {enabled: true}}}\n"
 			  WL_LABELED("b1", "10.78.2.11",
 				     "{app: web, kuma.io/workload: w1}"),
 			  other_td) &&
@@ -206,6 +212,69 @@ static bool test_identity_invalid(void)
 	       ph_validate_refuses(BASE MI_NS_SA("m", "{app: web}")
 			  WL_LABELED("b1", "10.78.2.11", "{app: web}"),
 			  empty_path);
+}
+
+/* Kuma's default trust domain template renders another domain than the
+ * Mesh's: with meshTrustCreation (Kuma's default), the mesh CA vouches
+ * for it (mf_config.mid_domains), a Mesh-wide permission admits its
+ * identities, and a permission may name them; Disabled, a MeshTrust for
+ * it must be there, and the mesh CA does not vouch for it. */
+#define TC_MTP                                                                \
+	"---\napiVersion: kuma.io/v1alpha1\n"                                 \
+	"kind: MeshTrafficPermission\nmetadata: {name: p}\nspec:\n"           \
+	"  targetRef: {kind: MeshService, name: web}\n"                       \
+	"  from:\n"                                                           \
+	"  - targetRef: {kind: Mesh}\n"                                       \
+	"    default: {action: Allow}\n"                                      \
+	"  - targetRef: {kind: SpiffeID, name: "                              \
+	"\"spiffe://default.default.mesh.local/workload/w1\"}\n"              \
+	"    default: {action: Deny}\n"
+#define TC_TRUST                                                              \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshTrust\n"               \
+	"metadata: {name: t}\nspec:\n"                                        \
+	"  trustDomain: default.default.mesh.local\n"                         \
+	"  caBundles:\n    - type: Pem\n      pem:\n        value: |\n"      \
+	CA_PEM("          ")
+#define TC_WL                                                                 \
+	WL_LABELED("b1", "10.78.2.11", "{app: web, kuma.io/workload: w1}")
+
+static bool test_identity_trust_creation(void)
+{
+	struct rec_set rs;
+	const struct mf_authz_rule *r;
+	bool mesh_td = false, other_td = false;
+	bool ok = rh_compile(BASE MI_DOC("m")
+			     "  selector: {dataplane: {matchLabels: {app: web}}}\n"
+			     TC_WL TC_MTP, NULL, &rs);
+
+	ok = ok && ASSERT_EQ(rs.config.nmid_domains, 1) &&
+	     ASSERT_EQ(rs.config.mid_domain_ca, 1) &&
+	     ASSERT_STREQ(rs.config.mid_domains[0],
+			  "default.default.mesh.local");
+	for (size_t i = 0; ok && i < rec_count(&rs, REC_AUTHZ); i++) {
+		r = rec_val(&rs, REC_AUTHZ, i);
+		if (r->match != MF_AUTHZ_MATCH_PREFIX)
+			continue;
+		mesh_td |= !strcmp(r->spiffe, "spiffe://mesh.local/");
+		other_td |= !strcmp(r->spiffe,
+				    "spiffe://default.default.mesh.local/");
+	}
+	ok = ok && ASSERT_EQ(rec_count(&rs, REC_AUTHZ), 3) &&
+	     ASSERT_TRUE(mesh_td) && ASSERT_TRUE(other_td);
+	rec_set_free(&rs);
+	/* Disabled, with a MeshTrust for the domain: valid, the domain the
+	 * mesh's, and the mesh CA not the one that vouches. */
+	ok = ok && rh_compile(BASE MI_DOC("m")
+			      "  selector: {dataplane: {matchLabels: "
+			      "{app: web}}}\n"
+			      "  provider: {type: Bundled, bundled: "
+			      "{meshTrustCreation: Disabled,\n"
+			      "             autogenerate: {enabled: true}}}\n"
+			      TC_WL TC_TRUST TC_MTP, NULL, &rs) &&
+	     ASSERT_EQ(rs.config.nmid_domains, 1) &&
+	     ASSERT_EQ(rs.config.mid_domain_ca, 0);
+	rec_set_free(&rs);
+	return ok;
 }
 
 /* The endpoint's identity is the rendered one; a Workload that also
@@ -277,6 +346,7 @@ int main(void)
 	TEST_RUN(test_identity_render);
 	TEST_RUN(test_identity_invalid);
 	TEST_RUN(test_identity_compiled);
+	TEST_RUN(test_identity_trust_creation);
 	TEST_RUN(test_identity_decompiled);
 	TEST_MAIN_END();
 }
