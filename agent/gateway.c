@@ -11,17 +11,20 @@
 #include "log.h"
 #include "reload.h"
 
-/* The file certificate @c of port @gp comes from, into @buf; false
- * (logged) when it names none the agent can read. */
+/* The file the certificate @i (0 or 1) of listener @c of port @gp comes
+ * from, into @buf; false (logged) when it names none the agent can
+ * read. */
 static bool gateway_cert_path(const struct gateway *g, const struct gw_port *gp,
-			      const struct gw_cert *c, char *buf, size_t n)
+			      const struct gw_cert *c, size_t i, char *buf,
+			      size_t n)
 {
 	int len;
 
-	if (c->file)
-		len = snprintf(buf, n, "%s", c->file);
-	else if (c->secret && g->secrets_dir[0])
-		len = snprintf(buf, n, "%s/%s.pem", g->secrets_dir, c->secret);
+	if (c->file[i])
+		len = snprintf(buf, n, "%s", c->file[i]);
+	else if (c->secret[i] && g->secrets_dir[0])
+		len = snprintf(buf, n, "%s/%s.pem", g->secrets_dir,
+			       c->secret[i]);
 	else
 		len = -1;
 	if (len < 0 || (size_t)len >= n) {
@@ -47,18 +50,25 @@ static bool gateway_certs_sig(const struct gateway *g,
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < gp->ncerts; i++) {
-		if (!gateway_cert_path(g, gp, &gp->certs[i], path,
-				       sizeof(path)))
-			return false;
-		len = snprintf(buf + used, n - used, "%s=%s\n",
-			       gp->certs[i].hostname, path);
-		if (len < 0 || (size_t)len >= n - used) {
-			log_error("event=gateway_port_failed port=%u "
-				  "gateway=%s reason=\"certificate paths too "
-				  "long\"", gp->port, gp->gateway);
-			return false;
+		const struct gw_cert *c = &gp->certs[i];
+
+		for (size_t k = 0; k < MF_GW_CERTS_MAX; k++) {
+			if (k && !c->file[k] && !c->secret[k])
+				break;
+			if (!gateway_cert_path(g, gp, c, k, path,
+					       sizeof(path)))
+				return false;
+			len = snprintf(buf + used, n - used, "%s=%s\n",
+				       c->hostname, path);
+			if (len < 0 || (size_t)len >= n - used) {
+				log_error("event=gateway_port_failed port=%u "
+					  "gateway=%s reason=\"certificate "
+					  "paths too long\"", gp->port,
+					  gp->gateway);
+				return false;
+			}
+			used += (size_t)len;
 		}
-		used += (size_t)len;
 	}
 	return true;
 }
@@ -73,14 +83,15 @@ static bool gateway_is_tls(const struct gw_port *gp)
  * its listeners' certificates, presented to the clients whose SNI picks
  * that listener (hmatch_host(), as requests pick listeners by host, so
  * the certificate a client gets is its listener's), a name no listener
- * takes refused in the handshake.  The context sessions start on is one
- * more load of the first listener's file: wolfSSL wants a certificate on
- * it before it reads the ClientHello, and it must not reference itself.
- * Returns 0 or -errno (logged). */
+ * takes refused in the handshake; a listener's second certificate to the
+ * clients that take only its key type (tls_ctx_sni_add()).  The context
+ * sessions start on is one more load of the first listener's file:
+ * wolfSSL wants a certificate on it before it reads the ClientHello, and
+ * it must not reference itself.  Returns 0 or -errno (logged). */
 static int gateway_tls_ctx(const struct gateway *g, const struct gw_port *gp,
 			   struct tls_ctx **out)
 {
-	struct tls_ctx *front = NULL, *one;
+	struct tls_ctx *front = NULL, *one, *two;
 	char path[1024];
 	int err = -ENOENT;
 
@@ -95,8 +106,9 @@ static int gateway_tls_ctx(const struct gateway *g, const struct gw_port *gp,
 		return -ENOENT;
 	}
 	for (size_t i = 0; i < gp->ncerts; i++) {
-		if (!gateway_cert_path(g, gp, &gp->certs[i], path,
-				       sizeof(path))) {
+		const struct gw_cert *c = &gp->certs[i];
+
+		if (!gateway_cert_path(g, gp, c, 0, path, sizeof(path))) {
 			err = -ENOENT;
 			goto fail;
 		}
@@ -108,9 +120,24 @@ static int gateway_tls_ctx(const struct gateway *g, const struct gw_port *gp,
 		err = tls_ctx_new_public(&one, path);
 		if (err)
 			goto fail_file;
-		err = tls_ctx_sni_add(front, hmatch_host, gp->certs[i].hostname,
-				      one);
-		tls_ctx_put(one);	/* @front holds its own */
+		two = NULL;
+		if (c->file[1] || c->secret[1]) {
+			if (!gateway_cert_path(g, gp, c, 1, path,
+					       sizeof(path)))
+				err = -ENOENT;
+			else
+				err = tls_ctx_new_public(&two, path);
+			if (err) {
+				tls_ctx_put(one);
+				goto fail_file;
+			}
+		}
+		err = tls_ctx_sni_add(front, hmatch_host, c->hostname, one,
+				      two);
+		/* @front holds its own references. */
+		tls_ctx_put(one);
+		if (two)
+			tls_ctx_put(two);
 		if (err)
 			goto fail;
 	}

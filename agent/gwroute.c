@@ -268,9 +268,9 @@ static struct gw_port *gw_port_take(struct gw_table *t,
 	return pt;
 }
 
-/* Listener @l of port @pt terminates TLS: its certificate goes with the
- * port's (the first of its own: the one it presents).  A PASSTHROUGH
- * one presents none. */
+/* Listener @l of port @pt terminates TLS: its certificates go with the
+ * port's (the first, and a second the client may take instead,
+ * tls_ctx_sni_add()).  A PASSTHROUGH one presents none. */
 static void gw_port_cert(struct gw_port *pt, const struct mf_gw_listener *l)
 {
 	struct gw_cert *c;
@@ -281,8 +281,11 @@ static void gw_port_cert(struct gw_port *pt, const struct mf_gw_listener *l)
 		return;
 	c = &pt->certs[pt->ncerts++];
 	c->hostname = l->hostname;
-	c->file = kind_gw_cert_file(&l->tls.certificates[0]);
-	c->secret = kind_gw_cert_secret(&l->tls.certificates[0]);
+	for (size_t i = 0; i < l->tls.ncertificates && i < MF_GW_CERTS_MAX;
+	     i++) {
+		c->file[i] = kind_gw_cert_file(&l->tls.certificates[i]);
+		c->secret[i] = kind_gw_cert_secret(&l->tls.certificates[i]);
+	}
 }
 
 /* The route records of a snapshot, as selection candidates. */

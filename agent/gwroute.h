@@ -93,8 +93,11 @@ struct gw_table;
  * tls.certificates. */
 struct gw_cert {
 	const char *hostname;		/* the listener's; "" or "*": any */
-	const char *file;		/* a file's path, or */
-	const char *secret;		/* a secret's name (the other NULL) */
+	/* Its certificates, the first and a second (Kuma's RSA beside
+	 * ECDSA; NULL both: none): each a file's path, or a secret's name
+	 * (the other NULL). */
+	const char *file[MF_GW_CERTS_MAX];
+	const char *secret[MF_GW_CERTS_MAX];
 };
 
 /* A port the table listens on. */

@@ -102,6 +102,9 @@ struct tls_ctx {
 	struct tls_sni *sni;
 	size_t n_sni;
 	tls_sni_rank_fn sni_rank;
+	bool sni_alt;			/* a choice has a second certificate:
+					 * sessions keep their ClientHello
+					 * for tls_sni_pick() */
 };
 
 /* ---- tls_trust.c --------------------------------------------------------- */
@@ -184,6 +187,13 @@ struct tls_sess {
 	char *sni;		/* the server name a client asked a public
 				 * server for (tls_sni()); NULL: none.
 				 * Owned */
+	/* A public server session whose context has certificates of two
+	 * key types for a name: the first record the client sent (its
+	 * ClientHello), up to TLS_KEEP_HELLO bytes, until the name is
+	 * picked.  Owned */
+	uint8_t *hello;
+	size_t hello_len;
+	bool hello_whole;	/* the first record is all in (or cut) */
 	struct tls_rec rec;	/* keys, valid once hs_done */
 	char peer_id[MF_SPIFFE_MAX];	/* when peer_rc == 0 */
 };

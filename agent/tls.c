@@ -105,6 +105,31 @@ void tls_failf(struct tls_sess *s, const char *fmt, ...)
 
 /* Hands wolfSSL ciphertext, never past the end of the current record: see
  * the top of the file for why. */
+/* Most of a ClientHello kept for tls_sni_pick(): a client's is well
+ * under this; of a longer one the signature_algorithms may be cut off,
+ * and then the first certificate goes. */
+#define TLS_KEEP_HELLO	4096u
+
+/* Keeps @n more bytes of the first record @s reads (tls_sess.hello). */
+static void tls_keep_hello(struct tls_sess *s, const char *p, size_t n)
+{
+	size_t k;
+
+	if (!s->hello) {
+		s->hello = malloc(TLS_KEEP_HELLO);
+		if (!s->hello) {
+			s->hello_whole = true;	/* without: the first */
+			return;
+		}
+	}
+	k = TLS_KEEP_HELLO - s->hello_len < n ? TLS_KEEP_HELLO - s->hello_len :
+						 n;
+	memcpy(s->hello + s->hello_len, p, k);
+	s->hello_len += k;
+	if (s->rec_left == 0 || s->hello_len == TLS_KEEP_HELLO)
+		s->hello_whole = true;
+}
+
 int tls_cb_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 {
 	struct tls_sess *s = arg;
@@ -126,6 +151,8 @@ int tls_cb_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 		n = (size_t)sz;
 	n = bufq_in_take(q, buf, n);
 	s->rec_left -= n;
+	if (s->ctx->sni_alt && !s->hello_whole)
+		tls_keep_hello(s, buf, n);
 	return n ? (int)n : WOLFSSL_CBIO_ERR_WANT_READ;
 }
 
@@ -276,7 +303,42 @@ static void tls_ctx_common(struct tls_ctx *ctx)
 struct tls_sni {
 	char *pattern;			/* owned */
 	struct tls_ctx *ctx;		/* a reference */
+	struct tls_ctx *alt;		/* a reference, NULL: none */
+	unsigned int key, alt_key;	/* TLS_SIG_* of their keys */
 };
+
+/* The TLS_SIG_* of the key of @ctx's certificate, 0: unknown. */
+static unsigned int tls_ctx_key(struct tls_ctx *ctx)
+{
+	WOLFSSL_X509 *x = wolfSSL_CTX_get0_certificate(ctx->wctx);
+	WOLFSSL_EVP_PKEY *k = x ? wolfSSL_X509_get_pubkey(x) : NULL;
+	int id = k ? wolfSSL_EVP_PKEY_base_id(k) : 0;
+
+	wolfSSL_EVP_PKEY_free(k);
+	return id == EVP_PKEY_EC ? TLS_SIG_ECDSA :
+	       id == EVP_PKEY_RSA ? TLS_SIG_RSA : 0;
+}
+
+/* Which of choice @c's certificates session @s presents: the first,
+ * unless the client's signature_algorithms take only the other's key
+ * (Envoy's rule, as Kuma's gateway presents them).  The ClientHello
+ * kept for it goes. */
+static struct tls_ctx *tls_sni_cert(const struct tls_sni *c,
+				    struct tls_sess *s)
+{
+	unsigned int take = 0;
+
+	if (s && s->hello)
+		take = tls_hello_sigalgs(s->hello, s->hello_len);
+	if (s) {
+		free(s->hello);
+		s->hello = NULL;
+		s->hello_whole = true;
+	}
+	if (!c->alt || !take || (take & c->key) || !(take & c->alt_key))
+		return c->ctx;
+	return c->alt;
+}
 
 /* The servername callback of a context with SNI choices: the session
  * goes on with the context whose pattern ranks highest against the name
@@ -309,7 +371,7 @@ static int tls_sni_pick(WOLFSSL *ssl, int *alert, void *arg)
 		*alert = unrecognized_name;
 		return fatal_return;
 	}
-	if (!wolfSSL_set_SSL_CTX(ssl, best->ctx->wctx)) {
+	if (!wolfSSL_set_SSL_CTX(ssl, tls_sni_cert(best, tls_hs_cur)->wctx)) {
 		*alert = internal_error;
 		return fatal_return;
 	}
@@ -317,7 +379,8 @@ static int tls_sni_pick(WOLFSSL *ssl, int *alert, void *arg)
 }
 
 int tls_ctx_sni_add(struct tls_ctx *front, tls_sni_rank_fn rank,
-		    const char *pattern, struct tls_ctx *ctx)
+		    const char *pattern, struct tls_ctx *ctx,
+		    struct tls_ctx *alt)
 {
 	struct tls_sni *v;
 	char *copy;
@@ -333,6 +396,10 @@ int tls_ctx_sni_add(struct tls_ctx *front, tls_sni_rank_fn rank,
 	front->sni = v;
 	v[front->n_sni].pattern = copy;
 	v[front->n_sni].ctx = tls_ctx_get(ctx);
+	v[front->n_sni].key = tls_ctx_key(ctx);
+	v[front->n_sni].alt = alt ? tls_ctx_get(alt) : NULL;
+	v[front->n_sni].alt_key = alt ? tls_ctx_key(alt) : 0;
+	front->sni_alt |= alt != NULL;
 	front->n_sni++;
 	front->sni_rank = rank;
 	wolfSSL_CTX_set_servername_callback(front->wctx, tls_sni_pick);
@@ -365,12 +432,89 @@ int tls_hello_sni(const void *p, size_t n, char *buf, size_t size)
 	return len == 0 || memchr(buf, '\0', len) ? -EILSEQ : 1;
 }
 
+/* Reads 2 bytes (big endian) at *@p if there are 2 before @end. */
+static bool tls_get16(const uint8_t **p, const uint8_t *end, size_t *v)
+{
+	if (end - *p < 2)
+		return false;
+	*v = (size_t)(*p)[0] << 8 | (*p)[1];
+	*p += 2;
+	return true;
+}
+
+/* Skips a vector of @lenlen length bytes at *@p. */
+static bool tls_skip_vec(const uint8_t **p, const uint8_t *end, int lenlen)
+{
+	size_t n;
+
+	if (lenlen == 1) {
+		if (end - *p < 1)
+			return false;
+		n = (*p)[0];
+		*p += 1;
+	} else if (!tls_get16(p, end, &n)) {
+		return false;
+	}
+	if ((size_t)(end - *p) < n)
+		return false;
+	*p += n;
+	return true;
+}
+
+unsigned int tls_hello_sigalgs(const void *hello, size_t n)
+{
+	const uint8_t *p = hello, *end = p + n, *ext_end;
+	size_t len, type, list;
+	unsigned int take = 0;
+
+	/* Record header, handshake header: a ClientHello (1). */
+	if (n < 9 || p[0] != 22 || p[5] != 1)
+		return 0;
+	p += 9;
+	/* legacy_version, random, session id, suites, compression. */
+	if (end - p < 34)
+		return 0;
+	p += 34;
+	if (!tls_skip_vec(&p, end, 1) || !tls_skip_vec(&p, end, 2) ||
+	    !tls_skip_vec(&p, end, 1) || !tls_get16(&p, end, &len))
+		return 0;
+	ext_end = (size_t)(end - p) < len ? end : p + len;
+	while (tls_get16(&p, ext_end, &type) && tls_get16(&p, ext_end, &len) &&
+	       (size_t)(ext_end - p) >= len) {
+		const uint8_t *q = p, *qend = p + len;
+		size_t alg;
+
+		p += len;
+		if (type != 13 || !tls_get16(&q, qend, &list))
+			continue;
+		if ((size_t)(qend - q) < list)
+			return 0;
+		for (qend = q + list; tls_get16(&q, qend, &alg);) {
+			/* ecdsa_secp*_sha* (0x0403..), rsa_pss_* (0x0804..
+			 * 0x080b), rsa_pkcs1_* (0x0401..: a certificate's
+			 * own signature only, in TLS 1.3; a client listing
+			 * it takes RSA keys). */
+			if ((alg & 0xff) == 0x03 && alg >= 0x0403 &&
+			    alg <= 0x0603)
+				take |= TLS_SIG_ECDSA;
+			else if ((alg >= 0x0804 && alg <= 0x080b) ||
+				 ((alg & 0xff) == 0x01 && alg >= 0x0401 &&
+				  alg <= 0x0601))
+				take |= TLS_SIG_RSA;
+		}
+		return take;
+	}
+	return 0;
+}
+
 /* The SNI choices of @ctx go, with their references. */
 static void tls_ctx_sni_free(struct tls_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n_sni; i++) {
 		free(ctx->sni[i].pattern);
 		tls_ctx_put(ctx->sni[i].ctx);
+		if (ctx->sni[i].alt)
+			tls_ctx_put(ctx->sni[i].alt);
 	}
 	free(ctx->sni);
 	ctx->sni = NULL;
@@ -807,6 +951,7 @@ void tls_sess_free(struct tls_sess *s)
 	free(s->err);
 	free(s->names);
 	free(s->sni);
+	free(s->hello);
 	tls_ctx_put(s->ctx);
 	slab_put(&tls_pool, s);
 }

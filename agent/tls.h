@@ -95,17 +95,6 @@ int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
  * -EINVAL (the key is not the certificate's), -ENOMEM. */
 int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file);
 
-/*
- * Several certificates on one public server context, picked by the server
- * name (SNI) each client asks for: the handshake of a session of @front
- * presents the certificate of the context added with the pattern that
- * @rank ranks highest against that name ("" when the client sent none;
- * rank 0: no match).  A client whose name no pattern matches is refused
- * with an unrecognized_name alert.  Adds @ctx (a public context, which
- * @front references from now on) under @pattern (copied); the contexts
- * are picked among in the order added when ranks tie.  Only before @front
- * is shared.  Returns 0 or -ENOMEM.
- */
 /* The largest first record a client sends (a ClientHello): a TLS
  * record's header and its longest plaintext. */
 #define TLS_HELLO_MAX	(5u + 16384u)
@@ -121,10 +110,38 @@ int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file);
  */
 int tls_hello_sni(const void *p, size_t n, char *buf, size_t size);
 
+/* Key types a certificate may have, as bits. */
+#define TLS_SIG_ECDSA	1u
+#define TLS_SIG_RSA	2u
+
+/*
+ * The key types whose signatures the client that sent ClientHello @p (@n
+ * bytes, its first record from the header on) takes, by its
+ * signature_algorithms: TLS_SIG_* bits; 0 when the bytes say none (no
+ * such extension, cut, or not a ClientHello).
+ */
+unsigned int tls_hello_sigalgs(const void *p, size_t n);
+
+/*
+ * Several certificates on one public server context, picked by the server
+ * name (SNI) each client asks for: the handshake of a session of @front
+ * presents the certificate of the context added with the pattern that
+ * @rank ranks highest against that name ("" when the client sent none;
+ * rank 0: no match).  A client whose name no pattern matches is refused
+ * with an unrecognized_name alert.  Adds @ctx (a public context, which
+ * @front references from now on) under @pattern (copied); the contexts
+ * are picked among in the order added when ranks tie.  @alt (NULL: none)
+ * is a second one for the same pattern, whose certificate has a key of
+ * another type (RSA beside ECDSA): @ctx's is presented unless the
+ * client's signature_algorithms take only @alt's key type (Envoy's rule:
+ * the first certificate the client can verify).  Only before @front is
+ * shared.  Returns 0 or -ENOMEM.
+ */
 typedef unsigned int (*tls_sni_rank_fn)(const char *pattern, const char *name,
 					size_t n);
 int tls_ctx_sni_add(struct tls_ctx *front, tls_sni_rank_fn rank,
-		    const char *pattern, struct tls_ctx *ctx);
+		    const char *pattern, struct tls_ctx *ctx,
+		    struct tls_ctx *alt);
 
 /*
  * A client context for TLS to a server outside the mesh (a

@@ -68,7 +68,8 @@ static const char *const policy_yaml =
 		"      - {port: 8080, protocol: HTTP, hostname: '*.example.com',"
 		" tags: {vhost: wild}}\n"
 		"      - {port: 8443, protocol: HTTPS, hostname: '*.example.com',"
-		" tls: {mode: TERMINATE, certificates: [{file: /etc/gw.pem}]}}\n"
+		" tls: {mode: TERMINATE, certificates: [{file: /etc/gw.pem},"
+		" {secret: gw-rsa}]}}\n"
 		"      - {port: 9000, protocol: TCP}\n")
 	GATEWAY("other", "other",
 		"      - {port: 7000, protocol: HTTP}\n")
@@ -203,8 +204,11 @@ static bool test_ports(void)
 	ok = ok && ASSERT_EQ(p->port, 8443) &&
 	     ASSERT_EQ(p->protocol, MF_GW_HTTPS) &&
 	     ASSERT_EQ(p->ncerts, 1u) &&
-	     ASSERT_STREQ(p->certs[0].file, "/etc/gw.pem") &&
-	     ASSERT_TRUE(p->certs[0].secret == NULL) &&
+	     ASSERT_STREQ(p->certs[0].file[0], "/etc/gw.pem") &&
+	     ASSERT_TRUE(p->certs[0].secret[0] == NULL) &&
+	     /* Its second certificate, which clients of RSA alone get. */
+	     ASSERT_STREQ(p->certs[0].secret[1], "gw-rsa") &&
+	     ASSERT_TRUE(p->certs[0].file[1] == NULL) &&
 	     ASSERT_STREQ(p->certs[0].hostname, "*.example.com") &&
 	     ASSERT_STREQ(p->gateway, "edge") &&
 	     ASSERT_STREQ(p->instance, "edge-1");
@@ -486,13 +490,13 @@ static bool test_sni_listeners(void)
 	ok = ASSERT_EQ(gwroute_nports(t), 1u) && ASSERT_TRUE(p != NULL) &&
 	     ASSERT_EQ(p->protocol, MF_GW_HTTPS) && ASSERT_EQ(p->ncerts, 3u) &&
 	     ASSERT_STREQ(p->certs[0].hostname, "api.example.com") &&
-	     ASSERT_STREQ(p->certs[0].secret, "api-cert") &&
-	     ASSERT_TRUE(p->certs[0].file == NULL) &&
+	     ASSERT_STREQ(p->certs[0].secret[0], "api-cert") &&
+	     ASSERT_TRUE(p->certs[0].file[0] == NULL) &&
 	     ASSERT_STREQ(p->certs[1].hostname, "*.example.com") &&
-	     ASSERT_STREQ(p->certs[1].file, "/etc/wild.pem") &&
+	     ASSERT_STREQ(p->certs[1].file[0], "/etc/wild.pem") &&
 	     ASSERT_TRUE(!strcmp(p->certs[2].hostname, "") ||
 			 !strcmp(p->certs[2].hostname, "*")) &&
-	     ASSERT_STREQ(p->certs[2].file, "/etc/any.pem");
+	     ASSERT_STREQ(p->certs[2].file[0], "/etc/any.pem");
 	/* Each name its listener, and its routes alone. */
 	ok = ok &&
 	     ASSERT_STREQ(go(t, 8443, "api.example.com", "/api",
@@ -569,8 +573,8 @@ static bool test_tls_listeners(void)
 	ok = ASSERT_TRUE(p != NULL) && ASSERT_EQ(p->protocol, MF_GW_TLS) &&
 	     ASSERT_EQ(p->ncerts, 2u) &&
 	     ASSERT_STREQ(p->certs[0].hostname, "db.example.com") &&
-	     ASSERT_STREQ(p->certs[0].file, "/etc/db.pem") &&
-	     ASSERT_STREQ(p->certs[1].file, "/etc/rest.pem");
+	     ASSERT_STREQ(p->certs[0].file[0], "/etc/db.pem") &&
+	     ASSERT_STREQ(p->certs[1].file[0], "/etc/rest.pem");
 	p = gwroute_port_find(t, 9444);
 	ok = ok && ASSERT_TRUE(p != NULL) && ASSERT_EQ(p->protocol, MF_GW_TLS) &&
 	     ASSERT_EQ(p->ncerts, 0u);

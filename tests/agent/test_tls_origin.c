@@ -34,7 +34,18 @@ static bool setup(void)
 			 "DNS:www.example.test") != 0 ||
 	    ph_make_leaf(th_dir, "ca", "dflt", "default.test",
 			 "DNS:default.test") != 0 ||
-	    ph_sh("cd %s && for l in wild www dflt; do "
+	    ph_make_leaf(th_dir, "ca", "wwwec", "wwwec",
+			 "DNS:www.example.test,DNS:ec.www.example.test") != 0 ||
+	    /* The same names under an RSA key: a listener's second
+	     * certificate. */
+	    ph_sh("cd %s && printf 'subjectAltName=DNS:www.example.test,"
+		  "DNS:rsa.www.example.test\\nextendedKeyUsage=serverAuth\\n' "
+		  "> wwwrsa.ext && openssl req -new -newkey rsa:2048 -nodes "
+		  "-keyout wwwrsa.key -out wwwrsa.csr -subj /CN=wwwrsa "
+		  ">/dev/null 2>&1 && openssl x509 -req -in wwwrsa.csr -CA "
+		  "ca.crt -CAkey ca.key -CAcreateserial -days 2 -out wwwrsa.crt "
+		  "-extfile wwwrsa.ext >/dev/null 2>&1", th_dir) != 0 ||
+	    ph_sh("cd %s && for l in wild www dflt wwwec wwwrsa; do "
 		  "cat $l.crt $l.key > $l.pem; done", th_dir) != 0)
 		return false;
 	snprintf(p, sizeof(p), "%s/ca.crt", th_dir);
@@ -177,7 +188,8 @@ static int sni_pick(struct th_pair *p, bool with_any, const char *sni,
 		snprintf(pem, sizeof(pem), "%s/%s.pem", th_dir, leaves[i][1]);
 		if (!ASSERT_EQ(tls_ctx_new_public(&one, pem), 0))
 			return -EINVAL;
-		rc = tls_ctx_sni_add(p->sctx, hmatch_host, leaves[i][0], one);
+		rc = tls_ctx_sni_add(p->sctx, hmatch_host, leaves[i][0], one,
+				     NULL);
 		tls_ctx_put(one);
 		if (!ASSERT_EQ(rc, 0))
 			return -EINVAL;
@@ -221,9 +233,64 @@ static bool test_sni_pick(void)
 	return ok;
 }
 
-/* The first flight of a client session asking for @sni (NULL: none):
- * its ClientHello, into @buf (@cap bytes); its length. */
-static size_t hello_of(const char *sni, uint8_t *buf, size_t cap)
+/* A handshake against a listener with two certificates (ECDSA first,
+ * RSA second, tls_ctx_sni_add()'s @alt) of a client whose signature
+ * algorithms are @sigalgs (wolfSSL's list syntax; NULL: its own, which
+ * take both) and who accepts only a certificate with a DNS SAN starting
+ * with @want: the client's result. */
+static int alt_pick(struct th_pair *p, const char *sigalgs, const char *want)
+{
+	const struct tls_name name = { TLS_NAME_PREFIX, want };
+	struct tls_origin o = { .ca_pem = ca_pem, .ca_len = ca_len };
+	struct tls_ctx *ec, *rsa;
+	char pem[128];
+	int rc, rs;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(pem, sizeof(pem), "%s/wwwec.pem", th_dir);
+	if (!ASSERT_EQ(tls_ctx_new_origin(&p->cctx, &o), 0) ||
+	    !ASSERT_EQ(tls_ctx_new_public(&p->sctx, pem), 0) ||
+	    !ASSERT_EQ(tls_ctx_new_public(&ec, pem), 0))
+		return -EINVAL;
+	snprintf(pem, sizeof(pem), "%s/wwwrsa.pem", th_dir);
+	if (!ASSERT_EQ(tls_ctx_new_public(&rsa, pem), 0))
+		return -EINVAL;
+	rc = tls_ctx_sni_add(p->sctx, hmatch_host, "www.example.test", ec, rsa);
+	tls_ctx_put(ec);
+	tls_ctx_put(rsa);
+	if (!ASSERT_EQ(rc, 0) ||
+	    (sigalgs && !ASSERT_EQ(wolfSSL_CTX_set1_sigalgs_list(p->cctx->wctx,
+								 sigalgs),
+				   WOLFSSL_SUCCESS)) ||
+	    !ASSERT_EQ(tls_sess_new_origin(&p->c, p->cctx, "www.example.test",
+					   &name, 1), 0) ||
+	    !ASSERT_EQ(tls_sess_new(&p->s, p->sctx), 0))
+		return -EINVAL;
+	th_handshake(p, &rc, &rs);
+	return rc;
+}
+
+/* A listener's second certificate (Kuma's RSA beside ECDSA): a client
+ * that takes both gets the first; one whose signature algorithms take
+ * only RSA keys gets the RSA one; one that takes only ECDSA the first. */
+static bool test_sni_alt_cert(void)
+{
+	struct th_pair p;
+	bool ok = ASSERT_EQ(alt_pick(&p, NULL, "ec."), 0);
+
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(alt_pick(&p, "RSA-PSS+SHA256", "rsa."), 0);
+	th_pair_close(&p);
+	ok = ok && ASSERT_EQ(alt_pick(&p, "ECDSA+SHA256", "ec."), 0);
+	th_pair_close(&p);
+	return ok;
+}
+
+/* The first flight of a client session asking for @sni (NULL: none),
+ * with signature algorithms @sigalgs (NULL: its own): its ClientHello,
+ * into @buf (@cap bytes); its length. */
+static size_t hello_of(const char *sni, const char *sigalgs, uint8_t *buf,
+		       size_t cap)
 {
 	struct tls_origin o = { .skip_ca = true };
 	struct tls_ctx *cctx = NULL;
@@ -232,6 +299,9 @@ static size_t hello_of(const char *sni, uint8_t *buf, size_t cap)
 	size_t n = 0;
 
 	if (ASSERT_EQ(tls_ctx_new_origin(&cctx, &o), 0) &&
+	    (!sigalgs ||
+	     ASSERT_EQ(wolfSSL_CTX_set1_sigalgs_list(cctx->wctx, sigalgs),
+		       WOLFSSL_SUCCESS)) &&
 	    ASSERT_EQ(tls_sess_new_origin(&c, cctx, sni, NULL, 0), 0) &&
 	    ASSERT_EQ(tls_handshake(c), -EAGAIN)) {
 		n = tls_out_pending(c, &p);
@@ -253,7 +323,7 @@ static bool test_hello_sni(void)
 				  "Accept: */*\r\n\r\n";
 	uint8_t hello[TLS_HELLO_MAX];
 	char name[256], small[8];
-	size_t n = hello_of("pt.example.test", hello, sizeof(hello));
+	size_t n = hello_of("pt.example.test", NULL, hello, sizeof(hello));
 	bool ok = ASSERT_TRUE(n > 5) &&
 		  ASSERT_EQ(tls_hello_sni(hello, n, name, sizeof(name)), 1) &&
 		  ASSERT_STREQ(name, "pt.example.test") &&
@@ -265,7 +335,7 @@ static bool test_hello_sni(void)
 		  ASSERT_EQ(tls_hello_sni(hello, n, small, sizeof(small)),
 			    -ENAMETOOLONG);
 
-	n = hello_of(NULL, hello, sizeof(hello));
+	n = hello_of(NULL, NULL, hello, sizeof(hello));
 	ok = ok && ASSERT_TRUE(n > 5) &&
 	     ASSERT_EQ(tls_hello_sni(hello, n, name, sizeof(name)), 0) &&
 	     ASSERT_STREQ(name, "");
@@ -273,6 +343,26 @@ static bool test_hello_sni(void)
 	ok = ok && ASSERT_EQ(tls_hello_sni(get, strlen(get), name,
 					    sizeof(name)), -EPROTO);
 	return ok;
+}
+
+/* The key types a ClientHello's signature_algorithms take: both from a
+ * client of its own list, RSA or ECDSA alone as set; none from bytes that
+ * are no ClientHello, or cut before the extensions. */
+static bool test_hello_sigalgs(void)
+{
+	static const char get[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	uint8_t hello[TLS_HELLO_MAX];
+	size_t n = hello_of("a.example.test", NULL, hello, sizeof(hello));
+	bool ok = ASSERT_TRUE(n > 60) &&
+		  ASSERT_EQ(tls_hello_sigalgs(hello, n),
+			    TLS_SIG_ECDSA | TLS_SIG_RSA) &&
+		  ASSERT_EQ(tls_hello_sigalgs(hello, 50), 0u) &&
+		  ASSERT_EQ(tls_hello_sigalgs(get, sizeof(get) - 1), 0u);
+
+	n = hello_of("a.example.test", "RSA-PSS+SHA256", hello, sizeof(hello));
+	ok = ok && ASSERT_EQ(tls_hello_sigalgs(hello, n), TLS_SIG_RSA);
+	n = hello_of("a.example.test", "ECDSA+SHA256", hello, sizeof(hello));
+	return ok && ASSERT_EQ(tls_hello_sigalgs(hello, n), TLS_SIG_ECDSA);
 }
 
 /* Version bounds: a client held to TLS 1.2 does not meet the TLS 1.3
@@ -305,7 +395,9 @@ int main(void)
 	TEST_RUN(test_other_ca);
 	TEST_RUN(test_names);
 	TEST_RUN(test_sni_pick);
+	TEST_RUN(test_sni_alt_cert);
 	TEST_RUN(test_hello_sni);
+	TEST_RUN(test_hello_sigalgs);
 	TEST_RUN(test_versions);
 	free(ca_pem);
 	free(ca2_pem);

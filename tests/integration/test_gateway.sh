@@ -12,7 +12,9 @@
 #  - `curl -H 'Host: example.com' http://<node>:8080/myapi/...` reaches a pod
 #    of the API service, with the path as sent, over the mTLS tunnel;
 #  - another host, and a path no route takes, get 404 and reach no pod;
-#  - two HTTPS listeners on 8443, *.example.com and www.example.org, each
+#  - two HTTPS listeners on 8443, *.example.com and www.example.org (the
+#    latter with an RSA certificate beside its ECDSA one, presented to
+#    clients that take RSA keys alone), each
 #    with a certificate of its own from a file: the client's SNI gets its
 #    listener's certificate (the subject and SAN openssl s_client saw; curl
 #    verifies each against its own file) and its listener's routes alone;
@@ -155,7 +157,7 @@ conf:
       tags: {vhost: www}
       tls:
         mode: TERMINATE
-        certificates: [{file: $TL_TMP/www.pem}]
+        certificates: [{file: $TL_TMP/www.pem}, {file: $TL_TMP/www-rsa.pem}]
     - port: 9000
       protocol: TCP
     - port: 9443
@@ -314,11 +316,14 @@ spec:
 EOF
 }
 
-# gw_cert STEM CN SANS: a self-signed certificate and its key, in one PEM
-# file as Kuma's gateway secrets hold them, $TL_TMP/STEM.pem (the
-# certificate alone in STEM.crt, for clients to verify it with).
+# gw_cert STEM CN SANS [KEY]: a self-signed certificate and its key (KEY:
+# openssl's -newkey, an ECDSA P-256 one when not given), in one PEM file
+# as Kuma's gateway secrets hold them, $TL_TMP/STEM.pem (the certificate
+# alone in STEM.crt, for clients to verify it with).
 gw_cert() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	local key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+	[ -n "${4:-}" ] && key=(-newkey "$4")
+	openssl req -x509 "${key[@]}" -nodes \
 		-keyout "$TL_TMP/$1.key" -out "$TL_TMP/$1.crt" -days 1 \
 		-subj "/CN=$2" -addext "subjectAltName=$3" \
 		>"$TL_TMP/openssl.log" 2>&1 ||
@@ -327,6 +332,8 @@ gw_cert() {
 }
 gw_cert gw api.example.com 'DNS:api.example.com,DNS:*.example.com'
 gw_cert www www.example.org DNS:www.example.org
+# www.example.org's listener's second certificate, an RSA one.
+gw_cert www-rsa rsa.www.example.org 'DNS:www.example.org,DNS:rsa.www.example.org' rsa:2048
 gw_cert tls tls.example.com DNS:tls.example.com
 gw_cert pt pt.example.com DNS:pt.example.com
 
@@ -444,6 +451,22 @@ if printf '%s' "$c_www" | grep -q 'CN *= *www.example.org.*DNS:www.example.org' 
 	pass gateway_https_sni_picks_listener_certificate
 else
 	fail gateway_https_sni_picks_listener_certificate "www.example.org got: $c_www; api.example.com got: $c_api; deep.sub.example.com got: $c_sub"
+fi
+
+# A listener's second certificate: a client whose signature algorithms
+# take RSA keys alone gets the RSA one, and its request is served; one
+# that takes both got the first (above).
+c_rsa=$(tb_exec b sh -c "openssl s_client -connect $NODE_A:8443 -servername www.example.org \
+	-sigalgs RSA-PSS+SHA256 </dev/null 2>/dev/null |
+	openssl x509 -noout -subject 2>&1" 2>&1 | tr '\n' ' ')
+got=$(tb_exec b sh -c "printf 'GET /wwwonly/whoami?rsa HTTP/1.1\r\nHost: www.example.org\r\nConnection: close\r\n\r\n' |
+	timeout 10 openssl s_client -quiet -connect $NODE_A:8443 -servername www.example.org \
+	-sigalgs RSA-PSS+SHA256 2>/dev/null" 2>&1)
+if printf '%s' "$c_rsa" | grep -q 'CN *= *rsa.www.example.org' &&
+	printf '%s' "$got" | grep -qE '^pod=mf-pod-b[12] .* path=/wwwonly/whoami\?rsa'; then
+	pass gateway_https_second_certificate_for_rsa_clients
+else
+	fail gateway_https_second_certificate_for_rsa_clients "RSA-only client got: $c_rsa; its request got: $(printf '%s' "$got" | tail -n 2)"
 fi
 
 # Each name its listener's routes: /wwwonly is www.example.org's alone.
