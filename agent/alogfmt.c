@@ -277,14 +277,17 @@ static size_t alogfmt_parse_op(const struct alogfmt_vals *v, const char *s,
 	return (size_t)(p + 1 - s);
 }
 
-/* Format string @fmt (@n bytes) of @v into @o, plain: an operator without
- * a value is "-", "" with @omit.  Returns the operators written and, in
- * *@lone, the value of the format when it is one operator alone. */
+/* Format string @fmt (@n bytes) of @v into @o: an operator without a
+ * value is "-", "" with @omit; control bytes escaped, unless @raw (a json
+ * value, which the emitter escapes).  Returns the operators written and,
+ * in *@lone, the value of the format when it is one operator alone. */
 static unsigned int alogfmt_render(const struct alogfmt_vals *v,
 				   const char *fmt, size_t n, bool omit,
-				   struct alogfmt_out *o,
+				   bool raw, struct alogfmt_out *o,
 				   struct alogfmt_val *lone, bool *is_lone)
 {
+	void (*put)(struct alogfmt_out *, const char *, size_t) =
+		raw ? alogfmt_put : alogfmt_put_safe;
 	const char *p = fmt, *end = fmt + n;
 	unsigned int ops = 0;
 
@@ -295,10 +298,10 @@ static unsigned int alogfmt_render(const struct alogfmt_vals *v,
 		size_t took;
 
 		if (!pct) {
-			alogfmt_put_safe(o, p, (size_t)(end - p));
+			put(o, p, (size_t)(end - p));
 			break;
 		}
-		alogfmt_put_safe(o, p, (size_t)(pct - p));
+		put(o, p, (size_t)(pct - p));
 		took = alogfmt_parse_op(v, pct + 1, end, &r);
 		if (!took) {
 			alogfmt_put(o, "%", 1);
@@ -307,7 +310,7 @@ static unsigned int alogfmt_render(const struct alogfmt_vals *v,
 		}
 		ops++;
 		if (r.p)
-			alogfmt_put_safe(o, r.p, r.n);
+			put(o, r.p, r.n);
 		else if (!omit)
 			alogfmt_put(o, "-", 1);
 		if (pct == fmt && pct + 1 + took == end) {
@@ -332,7 +335,7 @@ static void alogfmt_plain(const struct alogfmt_vals *v, const char *fmt,
 
 	while (n && (fmt[n - 1] == '\n' || fmt[n - 1] == '\r'))
 		n--;
-	alogfmt_render(v, fmt, n, omit, o, &lone, &is_lone);
+	alogfmt_render(v, fmt, n, omit, false, o, &lone, &is_lone);
 }
 
 static void alogfmt_json(const struct mf_log_format *f,
@@ -350,7 +353,8 @@ static void alogfmt_json(const struct mf_log_format *f,
 		bool is_lone;
 
 		alogfmt_render(v, j->value, strnlen(j->value, sizeof(j->value)),
-			       f->omit_empty_values, &vo, &lone, &is_lone);
+			       f->omit_empty_values, true, &vo, &lone,
+			       &is_lone);
 		vbuf[vo.n] = '\0';
 		if (is_lone && !lone.p && f->omit_empty_values)
 			continue;
