@@ -18,8 +18,8 @@ const char alogfmt_default_http[] =
 	"%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%\" %RESPONSE_CODE% "
 	"%RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% "
 	"%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" "
-	"\"%REQ(USER-AGENT)%\" \"%REQ(X-B3-TRACEID?X-DATADOG-TRACEID)%\" "
-	"\"%REQ(X-REQUEST-ID)%\" \"%REQ(:AUTHORITY)%\" "
+	"\"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\" "
+	"\"%REQ(:AUTHORITY)%\" "
 	"\"%KUMA_SOURCE_SERVICE%\" \"%KUMA_DESTINATION_SERVICE%\" "
 	"\"%KUMA_SOURCE_ADDRESS_WITHOUT_PORT%\" \"%UPSTREAM_HOST%\"";
 
@@ -82,11 +82,10 @@ static void alogfmt_put_safe(struct alogfmt_out *o, const char *p, size_t n)
 	}
 }
 
-/* An operator's value: a span, NULL when it has none.  @num: a number. */
+/* An operator's value: a span, NULL when it has none. */
 struct alogfmt_val {
 	const char *p;
 	size_t n;
-	bool num;
 	char tmp[64];		/* the bytes of a value made here */
 };
 
@@ -100,7 +99,6 @@ static void alogfmt_u64(struct alogfmt_val *r, uint64_t v)
 {
 	snprintf(r->tmp, sizeof(r->tmp), "%" PRIu64, v);
 	alogfmt_str(r, r->tmp);
-	r->num = true;
 }
 
 /* "ip:port" without its port. */
@@ -193,7 +191,6 @@ static void alogfmt_op(const struct alogfmt_vals *v, const char *name,
 #define IS(s) (len == sizeof(s) - 1 && !memcmp(name, s, len))
 	r->p = NULL;
 	r->n = 0;
-	r->num = false;
 	if (IS("START_TIME"))
 		alogfmt_time(r, &v->start, arg, alen);
 	else if (IS("RESPONSE_CODE"))
@@ -363,8 +360,6 @@ static void alogfmt_json(const struct mf_log_format *f,
 		emit_key(&e, j->key);
 		if (is_lone && !lone.p)
 			emit_num(&e, "null");
-		else if (is_lone && lone.num)
-			emit_num(&e, vbuf);
 		else
 			emit_strn(&e, vbuf, vo.n);
 	}

@@ -9,10 +9,10 @@
  *
  *  - plain: the string with each operator replaced.  omitEmptyValues:
  *    an operator without a value is "" instead of "-".
- *  - json: one object per line, through the JSON emitter (emit.h).  A
- *    value that is a lone number operator (%RESPONSE_CODE%, %BYTES_*%,
- *    %DURATION%) is a JSON number, a lone operator without a value is
- *    null (left out with omitEmptyValues); anything else is a string.
+ *  - json: one object per line, through the JSON emitter (emit.h).  Each
+ *    value is a string, as Kuma writes them ("bytes_received": "154"); a
+ *    value that is one operator alone without a value is null (left out
+ *    with omitEmptyValues).
  *  - no format: Kuma's default plain format, the HTTP one or the TCP one.
  *
  * A line never breaks: bytes under 0x20 and 0x7f out of a header or the
