@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@
 #include "meshforge/abi.h"
 
 #define ALOGW_DIAL_MS	1000
+/* Lines taken off the queue at once; consecutive ones for one sink go
+ * out in one writev(). */
+#define ALOGW_BATCH	64
 
 struct alogw_line {
 	uint8_t kind;			/* enum alogw_kind */
@@ -165,19 +169,28 @@ static int alogw_dial(struct alogw_sink *s)
 	return err;
 }
 
-/* All of @p to @fd. */
-static int alogw_write_all(int fd, const char *p, size_t n, bool sock)
+/* All of the @n buffers at @iov to @fd (@iov is consumed). */
+static int alogw_write_all(int fd, struct iovec *iov, int n, bool sock)
 {
 	while (n) {
-		ssize_t k = sock ? send(fd, p, n, MSG_NOSIGNAL) :
-				   write(fd, p, n);
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		ssize_t k = sock ? sendmsg(fd, &mh, MSG_NOSIGNAL) :
+				   writev(fd, iov, n);
 
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			return k < 0 ? -errno : -EIO;
-		p += k;
-		n -= (size_t)k;
+		/* Past what went out: a short write resumes mid-buffer. */
+		while (n && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
 	}
 	return 0;
 }
@@ -195,7 +208,7 @@ static void alogw_down(struct alogw_sink *s, uint64_t now, int err)
 		 "retry_ms=%u", s->target, strerror(-err), s->backoff_ms);
 }
 
-static int alogw_write_tcp(struct alogw_sink *s, const struct alogw_line *l)
+static int alogw_write_tcp(struct alogw_sink *s, struct iovec *iov, int n)
 {
 	uint64_t now = alogw_now_ns();
 	int err;
@@ -209,7 +222,7 @@ static int alogw_write_tcp(struct alogw_sink *s, const struct alogw_line *l)
 			return err;
 		}
 	}
-	err = alogw_write_all(s->fd, l->b, l->n, true);
+	err = alogw_write_all(s->fd, iov, n, true);
 	if (err) {
 		alogw_down(s, now, err);
 		return err;
@@ -218,53 +231,79 @@ static int alogw_write_tcp(struct alogw_sink *s, const struct alogw_line *l)
 	return 0;
 }
 
-static int alogw_write_file(struct alogw_sink *s, const struct alogw_line *l)
+static int alogw_write_file(struct alogw_sink *s, struct iovec *iov, int n)
 {
+	struct iovec again[ALOGW_BATCH];
 	int err;
 
+	/* Kept whole for the second attempt: the first consumes @iov. */
+	memcpy(again, iov, sizeof(*iov) * (size_t)n);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (s->fd < 0 && (err = alogw_open_file(s)))
 			return err;
-		err = alogw_write_all(s->fd, l->b, l->n, false);
+		err = alogw_write_all(s->fd, attempt ? again : iov, n, false);
 		if (!err)
 			return 0;
-		/* Gone, or the disk said no: the file once more. */
+		/* Gone, or the disk said no: the file once more (a line
+		 * that half went may then be written twice, never lost). */
 		alogw_close(s);
 	}
 	return err;
 }
 
-static void alogw_write(struct alogw *w, const struct alogw_line *l)
+/* Lines @l[0..@n), all for one sink, in one write. */
+static void alogw_write(struct alogw *w, struct alogw_line *const *l, int n)
 {
-	struct alogw_sink *s = alogw_sink(w, l->kind, l->target);
+	struct alogw_sink *s = alogw_sink(w, l[0]->kind, l[0]->target);
+	struct iovec iov[ALOGW_BATCH];
 	int err;
 
+	for (int i = 0; i < n; i++) {
+		iov[i].iov_base = l[i]->b;
+		iov[i].iov_len = l[i]->n;
+	}
 	s->used_ns = alogw_now_ns();
-	err = l->kind == ALOGW_TCP ? alogw_write_tcp(s, l) :
-				     alogw_write_file(s, l);
+	err = l[0]->kind == ALOGW_TCP ? alogw_write_tcp(s, iov, n) :
+					alogw_write_file(s, iov, n);
 	if (err)
-		__atomic_add_fetch(&w->failed, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&w->failed, (uint64_t)n, __ATOMIC_RELAXED);
+}
+
+static bool alogw_same_sink(const struct alogw_line *a,
+			    const struct alogw_line *b)
+{
+	return a->kind == b->kind && !strcmp(a->target, b->target);
 }
 
 static void *alogw_thread(void *arg)
 {
 	struct alogw *w = arg;
+	struct alogw_line *batch[ALOGW_BATCH];
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		struct alogw_line *l;
+		int k = 0;
 
 		while (!w->len && !w->stop)
 			pthread_cond_wait(&w->cond, &w->lock);
 		if (!w->len)
 			break;	/* stopped, and nothing left */
-		l = w->q[w->head];
-		w->q[w->head] = NULL;
-		w->head = (w->head + 1) % ALOGW_QUEUE_MAX;
-		w->len--;
+		while (w->len && k < ALOGW_BATCH) {
+			batch[k++] = w->q[w->head];
+			w->q[w->head] = NULL;
+			w->head = (w->head + 1) % ALOGW_QUEUE_MAX;
+			w->len--;
+		}
 		pthread_mutex_unlock(&w->lock);
-		alogw_write(w, l);
-		free(l);
+		/* In order; each run of one sink's lines in one write. */
+		for (int i = 0, j; i < k; i = j) {
+			for (j = i + 1; j < k && alogw_same_sink(batch[i],
+								 batch[j]); j++)
+				;
+			alogw_write(w, batch + i, j - i);
+		}
+		for (int i = 0; i < k; i++)
+			free(batch[i]);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);

@@ -7,11 +7,12 @@
  * target; the push copies it into a queue of at most ALOGW_QUEUE_MAX
  * lines and never blocks: when the queue is full the line is dropped and
  * the push says so (the caller counts it).  The writer takes the lines in
- * order and keeps one sink per target:
+ * order, up to 64 at a time, writes each run of one target's lines with
+ * one writev()/sendmsg(), and keeps one sink per target:
  *
  *  - file: the path opened for appending, created 0640 when missing; a
- *    failed write closes it and the line is tried once more on the file
- *    opened again.
+ *    failed write closes it and the lines are tried once more on the
+ *    file opened again.
  *  - tcp: "host:port" resolved with getaddrinfo() and dialled (1 s at
  *    most); a failure or a broken connection leaves the sink down for a
  *    back off (100 ms doubling up to 5 s) during which its lines are
