@@ -97,12 +97,7 @@ static int alogw_open_file(struct alogw_sink *s)
 {
 	s->fd = open(s->target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 		     0640);
-	if (s->fd < 0) {
-		log_warn("event=access_log_open_failed path=\"%s\" err=\"%s\"",
-			 s->target, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return s->fd < 0 ? -errno : 0;
 }
 
 /* connect() of @fd to @ai within ALOGW_DIAL_MS. */
@@ -195,7 +190,8 @@ static int alogw_write_all(int fd, struct iovec *iov, int n, bool sock)
 	return 0;
 }
 
-/* The tcp sink down for its back off, doubled. */
+/* Sink @s down for its back off, doubled: its lines are dropped until
+ * then, and it says so once per failure, not once per line. */
 static void alogw_down(struct alogw_sink *s, uint64_t now, int err)
 {
 	alogw_close(s);
@@ -204,8 +200,9 @@ static void alogw_down(struct alogw_sink *s, uint64_t now, int err)
 	if (s->backoff_ms > ALOGW_BACKOFF_MAX_MS)
 		s->backoff_ms = ALOGW_BACKOFF_MAX_MS;
 	s->retry_ns = now + (uint64_t)s->backoff_ms * 1000000u;
-	log_warn("event=access_log_backend_down address=\"%s\" err=\"%s\" "
-		 "retry_ms=%u", s->target, strerror(-err), s->backoff_ms);
+	log_warn("event=access_log_backend_down kind=%s target=\"%s\" "
+		 "err=\"%s\" retry_ms=%u", s->kind == ALOGW_TCP ? "tcp" : "file",
+		 s->target, strerror(-err), s->backoff_ms);
 }
 
 static int alogw_write_tcp(struct alogw_sink *s, struct iovec *iov, int n)
@@ -234,20 +231,26 @@ static int alogw_write_tcp(struct alogw_sink *s, struct iovec *iov, int n)
 static int alogw_write_file(struct alogw_sink *s, struct iovec *iov, int n)
 {
 	struct iovec again[ALOGW_BATCH];
-	int err;
+	uint64_t now = alogw_now_ns();
+	int err = 0;
 
+	if (s->fd < 0 && now < s->retry_ns)
+		return -EAGAIN;
 	/* Kept whole for the second attempt: the first consumes @iov. */
 	memcpy(again, iov, sizeof(*iov) * (size_t)n);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (s->fd < 0 && (err = alogw_open_file(s)))
-			return err;
+			break;
 		err = alogw_write_all(s->fd, attempt ? again : iov, n, false);
-		if (!err)
+		if (!err) {
+			s->backoff_ms = 0;
 			return 0;
+		}
 		/* Gone, or the disk said no: the file once more (a line
 		 * that half went may then be written twice, never lost). */
 		alogw_close(s);
 	}
+	alogw_down(s, now, err);
 	return err;
 }
 

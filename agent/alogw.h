@@ -14,9 +14,12 @@
  *    failed write closes it and the lines are tried once more on the
  *    file opened again.
  *  - tcp: "host:port" resolved with getaddrinfo() and dialled (1 s at
- *    most); a failure or a broken connection leaves the sink down for a
- *    back off (100 ms doubling up to 5 s) during which its lines are
- *    dropped, counted in alogw_failed().
+ *    most), then one connection kept.
+ *
+ * A file that cannot be opened or written, a dial that fails or a broken
+ * connection leave the sink down for a back off (100 ms doubling up to
+ * 5 s, one warning each time) during which its lines are dropped; the
+ * lines lost are counted in alogw_failed().
  *
  * Ownership: a pushed line is the queue's, then the writer's, which frees
  * it.  alogw_stop() lets the writer finish what is queued, joins it and

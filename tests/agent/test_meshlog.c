@@ -6,7 +6,8 @@
  * union with a backend both list once, openTelemetry left out, nothing
  * without a policy.  And the writer (agent/alogw.c) with real backends:
  * a file created 0640 and appended to, a tcp collector on loopback that
- * gets the lines, one that is down costing its lines only (counted).
+ * gets the lines, one that is down and a file that cannot be opened
+ * costing their own lines only (counted).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -241,10 +242,40 @@ out:
 	return ok;
 }
 
+/* A file that cannot be opened (its directory is missing): its lines
+ * counted failed, nothing created, the writer goes on. */
+static bool test_file_unwritable(void)
+{
+	static const char path[] = "/tmp/mf_meshlog_no_such_dir/a.log";
+	struct meshlog *m = calloc(1, sizeof(*m));
+	struct alogfmt_vals v = { .http = true, .status = 200 };
+	struct alogw *w = NULL;
+	uint64_t dropped = 0;
+	bool ok;
+
+	ok = ASSERT_TRUE(m) && ASSERT_EQ(alogw_start(&w), 0);
+	if (ok) {
+		m->n = 1;
+		m->b[0].be.present = 1u << MF_LOG_FILE;
+		snprintf(m->b[0].be.file.path, sizeof(m->b[0].be.file.path),
+			 "%s", path);
+		for (int i = 0; i < 3; i++)
+			meshlog_write(m, &v, w, &dropped);
+		for (int i = 0; i < 500 && alogw_failed(w) < 3; i++)
+			usleep(10000);
+		ok = ASSERT_EQ(dropped, 0) && ASSERT_EQ(alogw_failed(w), 3) &&
+		     ASSERT_TRUE(access(path, F_OK) != 0);
+	}
+	alogw_stop(w);
+	free(m);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_select);
 	TEST_RUN(test_write);
+	TEST_RUN(test_file_unwritable);
 	TEST_MAIN_END();
 }
