@@ -944,6 +944,7 @@ static void tunnel_meshlog_l7(struct tunnel *tu, struct conn *c,
 	v.bytes_sent = x->rsp_bytes;
 	v.duration_ms = ms;
 	v.req = x->req;
+	v.rsp = x->rsp;
 	v.protocol = "HTTP/1.1";
 	v.upstream_host = x->local ? NULL : tunnel_endpoint_str(c, up);
 	v.downstream = conn_addr_str(&c->down_peer, down);

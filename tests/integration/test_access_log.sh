@@ -6,7 +6,8 @@
 # writes the lines.  Asserted by what the backends received:
 #  - a file backend with a Plain format: one line per request the client
 #    made, with the status, path and method the client saw and sent, the
-#    source and destination services and the direction; the file 0640;
+#    source and destination services, the direction and a field of the
+#    response (the pod that answered); the file 0640;
 #  - a Json format: one JSON object per line (python3 parses it) with the
 #    keys asked, string values as Kuma writes them;
 #  - a `to` entry for another service (intruder) writes nothing for web;
@@ -41,7 +42,7 @@ while True:
     c.close()
 PY
 
-PLAIN='%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %KUMA_SOURCE_SERVICE% %KUMA_DESTINATION_SERVICE% %KUMA_TRAFFIC_DIRECTION% %UPSTREAM_CLUSTER%'
+PLAIN='%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %KUMA_SOURCE_SERVICE% %KUMA_DESTINATION_SERVICE% %KUMA_TRAFFIC_DIRECTION% %UPSTREAM_CLUSTER% %RESP(X-MF-Pod)%'
 
 # The web service over HTTP, with file backends (plain, json), a tcp one,
 # and a `to` for intruder alone.
@@ -114,9 +115,11 @@ metric() {
 		awk -v m="$1" '$1 == m {print $2; f = 1} END {if (!f) print 0}'
 }
 
-# request METHOD PATH: one request from a1, its status on stdout.
+# request METHOD PATH [BODY]: one request from a1; its status and the pod
+# that answered (its X-MF-Pod header) on stdout.
 request() {
-	tb_exec a1 curl -sS -o /dev/null -m 10 -w '%{http_code}' -X "$1" \
+	tb_exec a1 curl -sS -o /dev/null -m 10 \
+		-w '%{http_code} %header{x-mf-pod}' -X "$1" \
 		${3:+--data "$3"} "http://10.96.0.10$2"
 }
 
@@ -127,8 +130,8 @@ want_tcp=""
 for r in "GET /status/200" "GET /status/418" "POST /echo?x=1 hello" \
 	"GET /status/200?i=4" "GET /status/503"; do
 	set -- $r
-	code=$(request "$1" "$2" "${3:-}")
-	want+="$1 $2 $code client web OUTBOUND web"$'\n'
+	read -r code pod < <(request "$1" "$2" "${3:-}")
+	want+="$1 $2 $code client web OUTBOUND web $pod"$'\n'
 	want_json+="$code $1 $2 client"$'\n'
 	want_tcp+="INBOUND $2 $code"$'\n'
 done
@@ -198,7 +201,7 @@ wait_for 5 sh -c "! kill -0 $cpid 2>/dev/null"
 f0=$(metric 'meshforge_access_log_dropped_total{reason="backend_failed"}')
 ok=1
 for i in 1 2 3; do
-	code=$(request GET "/status/200?down=$i")
+	read -r code pod < <(request GET "/status/200?down=$i")
 	[ "$code" = 200 ] || ok=0
 done
 wait_for 5 test "$(lines "$TL_TMP/web.log")" -ge $((N + 3))
