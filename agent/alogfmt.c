@@ -143,7 +143,8 @@ static bool alogfmt_head_one(struct alogfmt_val *r, const struct hhead *h,
 	if (!h || !len || len >= sizeof(field))
 		return false;
 	if (name[0] == ':') {
-		if (h->request && len == 7 && !strncasecmp(name, ":method", 7)) {
+		if (h->request && len == 7 &&
+		    !strncasecmp(name, ":method", 7)) {
 			r->p = h->buf + h->method.off;
 			r->n = h->method.len;
 		} else if (h->request && len == 5 &&

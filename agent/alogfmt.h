@@ -43,10 +43,11 @@ extern const char alogfmt_default_tcp[];
 
 /* What a line may tell.  NULL strings and heads: not known ("-"). */
 struct alogfmt_vals {
-	struct timespec start;		/* CLOCK_REALTIME, the first byte */
+	struct timespec start;		/* CLOCK_REALTIME: the first byte */
 	bool http;			/* a request, else a TCP connection */
 	int status;			/* the response's, 0: none */
-	const char *flags;		/* Envoy's response flags, NULL: none */
+	const char *flags;		/* Envoy's response flags, NULL:
+					 * none */
 	uint64_t bytes_received;	/* from the client (request body) */
 	uint64_t bytes_sent;		/* to the client (response body) */
 	uint64_t duration_ms;

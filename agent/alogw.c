@@ -201,8 +201,9 @@ static void alogw_down(struct alogw_sink *s, uint64_t now, int err)
 		s->backoff_ms = ALOGW_BACKOFF_MAX_MS;
 	s->retry_ns = now + (uint64_t)s->backoff_ms * 1000000u;
 	log_warn("event=access_log_backend_down kind=%s target=\"%s\" "
-		 "err=\"%s\" retry_ms=%u", s->kind == ALOGW_TCP ? "tcp" : "file",
-		 s->target, strerror(-err), s->backoff_ms);
+		 "err=\"%s\" retry_ms=%u",
+		 s->kind == ALOGW_TCP ? "tcp" : "file", s->target,
+		 strerror(-err), s->backoff_ms);
 }
 
 static int alogw_write_tcp(struct alogw_sink *s, struct iovec *iov, int n)

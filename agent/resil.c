@@ -154,11 +154,12 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	router_dest_view(p, dst, &wd);
 
 	memset(u, 0, sizeof(*u));
-	r->timeout_policy = router_effective(p, &kind_mesh_timeout, &to, &u->t);
+	r->timeout_policy = router_effective(p, &kind_mesh_timeout, &to,
+					     &u->t);
 	if (r->timeout_policy)
 		resil_timeouts(&u->t, r);
 	inbound = router_inbound(p, &kind_mesh_timeout, &from, &rule, &u->t,
-				sizeof(u->t));
+				 sizeof(u->t));
 	if (inbound) {
 		resil_timeouts(&u->t, r);
 		r->timeout_policy = inbound;
@@ -170,11 +171,12 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 		resil_retry(&u->rt, r);
 
 	r->fault_policy = router_inbound(p, &kind_mesh_fault_injection, &from,
-				       &rule, &u->f, sizeof(u->f));
+					 &rule, &u->f, sizeof(u->f));
 	if (!r->fault_policy || !u->f.nhttp) {
 		memset(u, 0, sizeof(*u));
-		r->fault_policy = router_effective(p, &kind_mesh_fault_injection,
-						  &to, &u->f);
+		r->fault_policy = router_effective(p,
+						   &kind_mesh_fault_injection,
+						   &to, &u->f);
 	}
 	if (r->fault_policy)
 		resil_faults(&u->f, r);
@@ -182,8 +184,8 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 		r->fault_policy = NULL;
 
 	memset(u, 0, sizeof(*u));
-	r->breaker_policy = router_effective(p, &kind_mesh_circuit_breaker, &to,
-					    &u->cb);
+	r->breaker_policy = router_effective(p, &kind_mesh_circuit_breaker,
+					     &to, &u->cb);
 	if (r->breaker_policy) {
 		hosts_outlier_conf(&u->cb.outlier_detection, &r->outlier);
 		r->limits = u->cb.connection_limits;

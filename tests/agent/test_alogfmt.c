@@ -198,8 +198,8 @@ static bool test_hostile(void)
 {
 	static const char *const kv[][2] = { { "ua", "%REQ(user-agent)%" } };
 	struct http1_start rl = {
-		.method = "GET", .method_len = 3, .target = "/", .target_len = 1,
-		.major = 1, .minor = 1,
+		.method = "GET", .method_len = 3, .target = "/",
+		.target_len = 1, .major = 1, .minor = 1,
 	};
 	static char big[4 * ALOGFMT_VALUE_MAX];
 	struct alogfmt_vals v = vals();
