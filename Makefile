@@ -191,6 +191,9 @@ FUZZ_CFLAGS_http1 := -Wno-unused-parameter
 FUZZ_SRCS_hhead   := agent/hhead.c agent/bufq.c agent/heap.c agent/http1.c \
 		     $(LLHTTP_SRCS)
 FUZZ_CFLAGS_hhead := -Wno-unused-parameter
+# alogfmt reads the request's fields from an hhead.
+FUZZ_SRCS_alogfmt := agent/alogfmt.c $(FUZZ_SRCS_hhead)
+FUZZ_CFLAGS_alogfmt := -Wno-unused-parameter
 # passthru reads names with http1, tls_hello_sni() and nghttp2, and admits
 # them from a snapshot by selection (router.c).
 FUZZ_SRCS_passthru   = agent/passthru.c agent/http1.c agent/policy.c \

@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 
 #include "abi_names.h"
+#include "alogw.h"
 #include "admin_page.h"
 #include "certs.h"
 #include "ctx.h"
@@ -267,6 +268,9 @@ static const struct apage_counter {
 		      "Copies of requests for a RequestMirror: sent, or skipped (a chunked or upgrade request, a body over 64 KiB, no memory)."),
 	APAGE_COUNTER("meshforge_http_mirror_requests_total",
 		      "{result=\"skipped\"}", http_mirror_skipped, NULL),
+	APAGE_COUNTER("meshforge_access_log_dropped_total",
+		      "{reason=\"queue_full\"}", access_log_dropped,
+		      "MeshAccessLog lines dropped: the writer's queue was full, or the backend (file, tcp collector) could not take them."),
 	APAGE_COUNTER("meshforge_pod_interface_events_total",
 		      "{event=\"attached\"}", pod_attached,
 		      "Pod interfaces the TC programs were attached to, detached from (deleted or renamed), failed to attach to; and dumps of the links after netlink events were lost (resync)."),
@@ -459,6 +463,12 @@ static void apage_metrics_head(const struct apage_env *env,
 			apage_metric_head(b, c->name, "counter", c->help);
 		apage_buf_printf(b, "%s%s %llu\n", c->name, c->label,
 				 (unsigned long long)apage_sum(env, c->off));
+		/* The writer's own count, one for the agent, in the same
+		 * family. */
+		if (c->off == offsetof(struct stats, access_log_dropped))
+			apage_buf_printf(b, "%s{reason=\"backend_failed\"} "
+					 "%llu\n", c->name, (unsigned long long)
+					 alogw_failed(env->ctx->alogw));
 	}
 	for (unsigned int i = 0; i < apage_nloops(env); i++) {
 		uint64_t m = apage_load(&apage_loop(env, i)->stats.stall_max_ns);

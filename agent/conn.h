@@ -291,6 +291,8 @@ struct conn {
 	void *resil;		/* outbound: its timeouts, retries and
 				 * faults (resil.h), NULL: none.  The
 				 * flow's */
+	void *alog;		/* outbound: its MeshAccessLog backends
+				 * (meshlog.h), NULL: none.  The flow's */
 	uint64_t try_key;	/* L7: the hosts key (hosts.h) of the
 				 * endpoint a try of its request is on, 0:
 				 * none */

@@ -12,6 +12,7 @@
 #include "meshforge/abi.h"
 #include "stats.h"
 
+struct alogw;
 struct certs;
 struct frontdoor;
 struct sockfast;
@@ -53,6 +54,9 @@ struct ctx {
 					 * rewrite, NULL: none.  Borrowed */
 	struct sockfast *sockfast;	/* the same-node fast path, NULL:
 					 * off.  Borrowed */
+	struct alogw *alogw;		/* the MeshAccessLog writer, NULL:
+					 * MeshAccessLog lines are dropped
+					 * (counted).  Borrowed */
 	/* What --sockmap asked and its self-test said ("on", "pass"...),
 	 * for /metrics; NULL: not asked.  Static strings. */
 	const char *sockmap_mode;

@@ -208,6 +208,7 @@ static void hproxy_done(struct hproxy *hp, int status, bool local)
 {
 	struct hproxy_exchange x = {
 		.req = hp->head_whole ? &hp->req_head : NULL,
+		.rsp = hp->rsp_sent && !local ? &hp->rsp_head : NULL,
 		.route = hp->route.name,
 		.status = status,
 		.local = local,
@@ -225,6 +226,7 @@ static void hproxy_done(struct hproxy *hp, int status, bool local)
 		hp->flow->done(hp->flow_arg, hp->c, &x);
 	hproxy_request_over(hp, false);
 	hhead_free(&hp->req_head);
+	hhead_free(&hp->rsp_head);
 	hp->head_whole = false;
 	hp->req_bytes = hp->rsp_bytes = 0;
 }
@@ -709,8 +711,9 @@ static int hproxy_rsp_head(void *arg, const struct http1_head *h)
 	if (!fw.upgrade)
 		fw.connection = !hp->keep ? "close" :
 				hp->client_minor == 0 ? "keep-alive" : NULL;
+	/* The head stays until the exchange is done, for its access log
+	 * line (%RESP(...)%). */
 	err = hhead_render(&hp->rsp_head, &fw, conn_out(hp->c, CONN_DOWN));
-	hhead_free(&hp->rsp_head);
 	if (err)
 		return err;
 	hp->rsp_sent = true;

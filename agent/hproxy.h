@@ -99,6 +99,9 @@ struct hproxy_exchange {
 	const struct hhead *req;	/* the head as forwarded (the route's
 					 * changes made); NULL when it was
 					 * never whole */
+	const struct hhead *rsp;	/* the final response's head as
+					 * forwarded; NULL: none went (a reply
+					 * of the proxy's own) */
 	const char *request_id;		/* its x-request-id, NULL: none */
 	size_t request_id_len;
 	const char *route;		/* the route that decided, NULL: none */

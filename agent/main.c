@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "alogw.h"
 #include "caps.h"
 #include "frontdoor.h"
 #include "sockfast.h"
@@ -746,6 +747,7 @@ int main(int argc, char **argv)
 	const char *sockmap_selftest = "not_run";
 	struct pmap pm;
 	struct workers wk;
+	struct alogw *alogw = NULL;
 	struct agent *ag;
 	struct stats tot;
 	unsigned int threads;
@@ -865,6 +867,13 @@ int main(int argc, char **argv)
 	cfg.xdp = xdp;
 	cfg.frontdoor = fdoor;
 	cfg.sockfast = sfast;
+	/* The MeshAccessLog writer: without it the agent serves, and the
+	 * lines are counted dropped. */
+	err = alogw_start(&alogw);
+	if (err)
+		log_warn("event=access_log_writer_unavailable err=\"%s\"",
+			 strerror(-err));
+	cfg.alogw = alogw;
 	cfg.sockmap_mode = sockfast_mode_str(o.sockmap);
 	cfg.sockmap_selftest = sockmap_selftest;
 	cfg.handle_signals = true;
@@ -930,6 +939,10 @@ int main(int argc, char **argv)
 	workers_fini(&wk);
 	upgrade_fini(&upg);
 out_kern:
+	/* After the loops: no line is pushed any more; what is queued is
+	 * written. */
+	alogw_stop(alogw);
+	alogw = NULL;
 	sockfast_close(sfast);
 	frontdoor_close(fdoor);
 	xdp_close(xdp);

@@ -13,51 +13,6 @@
 #include "resil.h"
 #include "router.h"
 
-#define RESIL_NAMES	16
-
-/* The conf of @kd that applies to query @q into @conf; its last merged
- * policy's name, NULL when none applies (or out of memory). */
-static const char *resil_effective(const struct policy *p,
-				   const struct kind_desc *kd,
-				   const struct sel_query *q, void *conf)
-{
-	const struct sel_ctx ctx = router_sel_ctx(p);
-	const char *names[RESIL_NAMES], *name = NULL;
-	struct sel_cand *c;
-	size_t n;
-	int got;
-
-	if (router_cands(p, kd, &c, &n))
-		return NULL;
-	got = n ? sel_effective(kd, c, n, q, &ctx, conf, names, RESIL_NAMES) :
-		  0;
-	/* The names point into the snapshot, which outlives @c. */
-	if (got > 0)
-		name = names[got < RESIL_NAMES ? got - 1 : RESIL_NAMES - 1];
-	free(c);
-	return name;
-}
-
-/* The inbound conf of @kd for the destination of @from and @rule: a
- * `rules` entry's when one applies to the peer (its SPIFFE ID and the SNI
- * it asks for), which wins, else the `from` entries'.  Its last merged
- * policy's name, NULL: none. */
-static const char *resil_inbound(const struct policy *p,
-				 const struct kind_desc *kd,
-				 const struct sel_query *from,
-				 const struct sel_query *rule, void *conf,
-				 size_t size)
-{
-	const char *name;
-
-	memset(conf, 0, size);
-	name = resil_effective(p, kd, rule, conf);
-	if (name)
-		return name;
-	memset(conf, 0, size);
-	return resil_effective(p, kd, from, conf);
-}
-
 /* Timeout *@have, lowered to @ms when that is set and fires first: the
  * destination's inbound timeouts run on the same request as the source's
  * outbound ones, and the user sees whichever ends it first. */
@@ -166,7 +121,7 @@ const char *resil_health(const struct policy *p, const struct mf_endpoint *src,
 	memset(conf, 0, sizeof(*conf));
 	router_view(p, src, &ws);
 	router_dest_view(p, dst, &wd);
-	return resil_effective(p, &kind_mesh_health_check, &to, conf);
+	return router_effective(p, &kind_mesh_health_check, &to, conf);
 }
 
 int resil_find(const struct policy *p, const struct mf_endpoint *src,
@@ -199,27 +154,29 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	router_dest_view(p, dst, &wd);
 
 	memset(u, 0, sizeof(*u));
-	r->timeout_policy = resil_effective(p, &kind_mesh_timeout, &to, &u->t);
+	r->timeout_policy = router_effective(p, &kind_mesh_timeout, &to,
+					     &u->t);
 	if (r->timeout_policy)
 		resil_timeouts(&u->t, r);
-	inbound = resil_inbound(p, &kind_mesh_timeout, &from, &rule, &u->t,
-				sizeof(u->t));
+	inbound = router_inbound(p, &kind_mesh_timeout, &from, &rule, &u->t,
+				 sizeof(u->t));
 	if (inbound) {
 		resil_timeouts(&u->t, r);
 		r->timeout_policy = inbound;
 	}
 
 	memset(u, 0, sizeof(*u));
-	r->retry_policy = resil_effective(p, &kind_mesh_retry, &to, &u->rt);
+	r->retry_policy = router_effective(p, &kind_mesh_retry, &to, &u->rt);
 	if (r->retry_policy)
 		resil_retry(&u->rt, r);
 
-	r->fault_policy = resil_inbound(p, &kind_mesh_fault_injection, &from,
-				       &rule, &u->f, sizeof(u->f));
+	r->fault_policy = router_inbound(p, &kind_mesh_fault_injection, &from,
+					 &rule, &u->f, sizeof(u->f));
 	if (!r->fault_policy || !u->f.nhttp) {
 		memset(u, 0, sizeof(*u));
-		r->fault_policy = resil_effective(p, &kind_mesh_fault_injection,
-						  &to, &u->f);
+		r->fault_policy = router_effective(p,
+						   &kind_mesh_fault_injection,
+						   &to, &u->f);
 	}
 	if (r->fault_policy)
 		resil_faults(&u->f, r);
@@ -227,8 +184,8 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 		r->fault_policy = NULL;
 
 	memset(u, 0, sizeof(*u));
-	r->breaker_policy = resil_effective(p, &kind_mesh_circuit_breaker, &to,
-					    &u->cb);
+	r->breaker_policy = router_effective(p, &kind_mesh_circuit_breaker,
+					     &to, &u->cb);
 	if (r->breaker_policy) {
 		hosts_outlier_conf(&u->cb.outlier_detection, &r->outlier);
 		r->limits = u->cb.connection_limits;

@@ -574,3 +574,50 @@ const struct mf_endpoint *router_tcp_pick(struct policy *p,
 	return b ? router_backend(p, bp, b, POLICY_TICKET_TCP_ROUTE,
 				  (uint32_t)rec, 1, why) : NULL;
 }
+
+/* ---- a kind's conf in force ------------------------------------------ */
+
+#define ROUTER_NAMES	16
+
+/* The conf of @kd that applies to query @q into @conf; its last merged
+ * policy's name, NULL when none applies (or out of memory). */
+const char *router_effective(const struct policy *p,
+			     const struct kind_desc *kd,
+			     const struct sel_query *q, void *conf)
+{
+	const struct sel_ctx ctx = router_sel_ctx(p);
+	const char *names[ROUTER_NAMES], *name = NULL;
+	struct sel_cand *c;
+	size_t n;
+	int got;
+
+	if (router_cands(p, kd, &c, &n))
+		return NULL;
+	got = n ? sel_effective(kd, c, n, q, &ctx, conf, names, ROUTER_NAMES) :
+		  0;
+	/* The names point into the snapshot, which outlives @c. */
+	if (got > 0)
+		name = names[got < ROUTER_NAMES ? got - 1 : ROUTER_NAMES - 1];
+	free(c);
+	return name;
+}
+
+/* The inbound conf of @kd for the destination of @from and @rule: a
+ * `rules` entry's when one applies to the peer (its SPIFFE ID and the SNI
+ * it asks for), which wins, else the `from` entries'.  Its last merged
+ * policy's name, NULL: none. */
+const char *router_inbound(const struct policy *p,
+			   const struct kind_desc *kd,
+			   const struct sel_query *from,
+			   const struct sel_query *rule, void *conf,
+			   size_t size)
+{
+	const char *name;
+
+	memset(conf, 0, size);
+	name = router_effective(p, kd, rule, conf);
+	if (name)
+		return name;
+	memset(conf, 0, size);
+	return router_effective(p, kd, from, conf);
+}

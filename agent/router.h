@@ -113,6 +113,23 @@ const struct mf_endpoint *router_tags_endpoint(struct policy *p,
 int router_cands(const struct policy *p, const struct kind_desc *kd,
 		 struct sel_cand **out, size_t *n);
 
+/* The conf of kind @kd in force for query @q, merged into @conf (zeroed
+ * by the caller): its last merged policy's name, NULL when none applies
+ * (or out of memory).  No candidates: nothing is asked of selection. */
+const char *router_effective(const struct policy *p,
+			     const struct kind_desc *kd,
+			     const struct sel_query *q, void *conf);
+
+/* A destination's inbound conf of @kd (@conf of @size bytes, zeroed
+ * here): a `rules` entry's when one applies to the peer of @rule (its
+ * SPIFFE ID and the SNI it asks for), which wins, else the `from`
+ * entries' of @from.  Its last merged policy's name, NULL: none. */
+const char *router_inbound(const struct policy *p,
+			   const struct kind_desc *kd,
+			   const struct sel_query *from,
+			   const struct sel_query *rule, void *conf,
+			   size_t size);
+
 /* How selection resolves @p's tag sets: router_sel_ctx(). */
 const struct mf_tagset *router_tags_of(void *arg, uint32_t id);
 

@@ -151,6 +151,8 @@ struct stats {
 	uint64_t http_mirror_skipped;	/* requests a mirror was asked for
 					 * but not sent (chunked, upgrade,
 					 * body over HPROXY_REPLAY_MAX) */
+	uint64_t access_log_dropped;	/* MeshAccessLog lines the writer's
+					 * queue had no room for (alogw.h) */
 	uint64_t timeouts[STATS_TIMEOUT_MAX];	/* deadlines run out */
 	uint64_t outlier_ejections;	/* endpoints outlier detection
 					 * ejected */

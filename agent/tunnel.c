@@ -33,6 +33,7 @@
 #include "gwroute.h"
 #include "hash.h"
 #include "hroute.h"
+#include "meshlog.h"
 #include "passthru.h"
 #include "policy/kinds.h"
 #include "router.h"
@@ -909,6 +910,72 @@ static int tunnel_l7_response(void *arg, struct conn *c, struct hhead *rsp)
 	return hroute_response(c->policy, c->rsp_mod, rsp);
 }
 
+/* The upstream endpoint of @c as "ip:port" into @buf (CONN_ADDR_STRLEN);
+ * NULL when it has none. */
+static const char *tunnel_endpoint_str(const struct conn *c, char *buf)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+
+	if (!c->endpoint)
+		return NULL;
+	a.sin_addr.s_addr = policy_endpoint_ip(c->policy, c->endpoint);
+	a.sin_port = htons(c->endpoint->port);
+	return conn_addr_str(&a, buf);
+}
+
+/* The MeshAccessLog lines of request @x of @c (meshlog.h). */
+static void tunnel_meshlog_l7(struct tunnel *tu, struct conn *c,
+			      const struct hproxy_exchange *x)
+{
+	char down[CONN_ADDR_STRLEN], up[CONN_ADDR_STRLEN];
+	struct alogfmt_vals v = { .http = true };
+	uint64_t ms = (uint64_t)(x->seconds * 1000.0);
+	struct timespec now;
+	int64_t start_ns;
+
+	/* It started x->seconds ago. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	start_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec -
+		   (int64_t)(x->seconds * 1e9);
+	v.start.tv_sec = start_ns / 1000000000;
+	v.start.tv_nsec = start_ns % 1000000000;
+	v.status = x->status;
+	v.bytes_received = x->req_bytes;
+	v.bytes_sent = x->rsp_bytes;
+	v.duration_ms = ms;
+	v.req = x->req;
+	v.rsp = x->rsp;
+	v.protocol = "HTTP/1.1";
+	v.upstream_host = x->local ? NULL : tunnel_endpoint_str(c, up);
+	v.downstream = conn_addr_str(&c->down_peer, down);
+	v.src_address = v.downstream;
+	meshlog_write(c->alog, &v, tu->ctx->alogw,
+		      &tu->ctx->stats.access_log_dropped);
+}
+
+/* The MeshAccessLog lines of L4 connection @c, which ends. */
+static void tunnel_meshlog_l4(struct tunnel *tu, struct conn *c)
+{
+	const struct meshlog *m = c->alog;
+	char down[CONN_ADDR_STRLEN], up[CONN_ADDR_STRLEN];
+	struct alogfmt_vals v = { .http = false, .start = m->start };
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	v.duration_ms = ((uint64_t)now.tv_sec * 1000000000u +
+			 (uint64_t)now.tv_nsec - m->start_ns) / 1000000u;
+	/* dir[CONN_DOWN] carries what the client sent. */
+	v.bytes_received = c->dir[CONN_DOWN].bytes;
+	v.bytes_sent = c->dir[CONN_UP].bytes;
+	v.upstream_host = tunnel_endpoint_str(c, up);
+	/* Envoy's flag for a connection no upstream took. */
+	v.flags = v.upstream_host ? NULL : "UH";
+	v.downstream = conn_addr_str(&c->down_peer, down);
+	v.src_address = v.downstream;
+	meshlog_write(m, &v, tu->ctx->alogw,
+		      &tu->ctx->stats.access_log_dropped);
+}
+
 /* The done step: the request counted by source, destination, route and
  * status, and its access log line. */
 static void tunnel_l7_done(void *arg, struct conn *c,
@@ -924,6 +991,8 @@ static void tunnel_l7_done(void *arg, struct conn *c,
 	svc = tunnel_dst_service(c);
 	l7stats_count(&tu->ctx->l7stats, c->src_spiffe, svc ? svc->name : NULL,
 		      x->route, x->status, x->seconds);
+	if (c->alog)
+		tunnel_meshlog_l7(tu, c, x);
 	if (!tu->access_log || log_level_max < LOG_LVL_INFO)
 		return;
 	e.src_identity = alog_cstr(c->src_spiffe);
@@ -995,6 +1064,28 @@ static int tunnel_resil(struct tunnel *tu, struct conn *c,
 	return 0;
 }
 
+/* The MeshAccessLog backends of @c, from @src (speaking as @src_id) to
+ * @svc, into c->alog when any applies.  Returns 0, or -ENOMEM once @c is
+ * ended. */
+static int tunnel_meshlog(struct tunnel *tu, struct conn *c,
+			  const struct mf_endpoint *src, const char *src_id,
+			  const struct mf_service *svc)
+{
+	struct meshlog *m = malloc(sizeof(*m));
+
+	if (!m || meshlog_find(c->policy, src, src_id, svc, m)) {
+		free(m);
+		conn_abort(tu->conns, c, "out of memory");
+		return -ENOMEM;
+	}
+	if (!m->n) {
+		free(m);
+		return 0;
+	}
+	c->alog = m;
+	return 0;
+}
+
 /* The setup deadline of @c (its up end's connect and handshake) @ms from
  * now. */
 static void tunnel_deadline(struct conn *c, uint32_t ms)
@@ -1029,6 +1120,9 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 		return;
 	/* Its timeouts, retries, faults and balancing, once. */
 	if (tunnel_resil(tu, c, src_ep, src_id, svc))
+		return;
+	/* Its access log backends, once. */
+	if (tunnel_meshlog(tu, c, src_ep, src_id, svc))
 		return;
 	/* The connection's HTTP rate limit, once. */
 	if (ratelimit_find(c->policy, src_ep, src_id, svc, &lim)) {
@@ -1197,6 +1291,9 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	}
 	/* Its timeouts and balancing, once. */
 	if (tunnel_resil(tu, c, src_ep, src_id, svc))
+		return;
+	/* Its access log backends, once: a line when it ends. */
+	if (tunnel_meshlog(tu, c, src_ep, src_id, svc))
 		return;
 	tunnel_pick_of(tu, c, NULL, &bp);
 	if (c->tcp_route >= 0) {
@@ -1857,6 +1954,11 @@ static void tunnel_release_common(struct tunnel *tu, struct conn *c)
 
 static void tunnel_release(void *arg, struct conn *c)
 {
+	/* An L7 connection's lines went per request. */
+	if (c->alog && !c->l7)
+		tunnel_meshlog_l4(arg, c);
+	free(c->alog);
+	c->alog = NULL;
 	tunnel_release_common(arg, c);
 	hroute_list_free(c->routes);
 	c->routes = NULL;

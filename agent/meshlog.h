@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * meshlog: the MeshAccessLog backends in force for one outbound
+ * connection, found once when it is accepted (its source and destination
+ * are fixed), and its lines handed to the writer (alogw.h).
+ *
+ * Kuma writes a request's lines on both proxies: the source's, by its
+ * `to` entries (the source workload as the proxy, the destination service
+ * as the peer), and the destination's, by its inbound entries (`rules`
+ * matched on the source's SPIFFE ID and the SNI, the destination
+ * service's name, which win; else `from`).  This agent is both ends, so a
+ * request goes to the union of the two sides' backends; a backend both
+ * list (same kind, target and format) gets one line, the outbound one.
+ * %KUMA_TRAFFIC_DIRECTION% says which side's a line is.
+ *
+ * Backends kept: file and tcp.  openTelemetry is stored and shown, not
+ * written.
+ */
+#ifndef MF_AGENT_MESHLOG_H
+#define MF_AGENT_MESHLOG_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "alogfmt.h"
+#include "alogw.h"
+#include "meshforge/abi.h"
+#include "policy.h"
+
+#define MESHLOG_BACKENDS_MAX	(2 * MF_LOG_BACKENDS_MAX)
+
+enum meshlog_side {
+	MESHLOG_OUTBOUND = 0,
+	MESHLOG_INBOUND,
+};
+
+struct meshlog_backend {
+	enum meshlog_side side;
+	struct mf_log_backend be;	/* file or tcp */
+};
+
+struct meshlog {
+	uint8_t n;
+	struct meshlog_backend b[MESHLOG_BACKENDS_MAX];
+	/* What every line of the connection says; the strings point into
+	 * the snapshot the connection holds. */
+	const char *mesh, *src_service, *dst_service;
+	struct timespec start;		/* CLOCK_REALTIME at accept */
+	uint64_t start_ns;		/* CLOCK_MONOTONIC at accept */
+};
+
+/* The backends in force from endpoint @src (speaking as @src_id, NULL:
+ * unknown) to service @dst, into @m (zeroed first; m->n 0: none).  With
+ * no MeshAccessLog at all, no selection is run.  Returns 0 or -ENOMEM. */
+int meshlog_find(const struct policy *p, const struct mf_endpoint *src,
+		 const char *src_id, const struct mf_service *dst,
+		 struct meshlog *m);
+
+/* @v's line for each of @m's backends, by its format, pushed to @w; the
+ * lines dropped (queue full) are added to *@dropped.  @v's direction,
+ * mesh and services are @m's. */
+void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
+		   struct alogw *w, uint64_t *dropped);
+
+/* "OUTBOUND" or "INBOUND". */
+const char *meshlog_side_str(enum meshlog_side s);
+
+#endif /* MF_AGENT_MESHLOG_H */

@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# MeshAccessLog in force on the two-node testbed: pod a1 (service client)
+# calls the web service, served by mf_httpd in pods b1 and b2; agent a
+# writes the lines.  Asserted by what the backends received:
+#  - a file backend with a Plain format: one line per request the client
+#    made, with the status, path and method the client saw and sent, the
+#    source and destination services, the direction and a field of the
+#    response (the pod that answered); the file 0640;
+#  - a Json format: one JSON object per line (python3 parses it) with the
+#    keys asked, string values as Kuma writes them;
+#  - a `to` entry for another service (intruder) writes nothing for web;
+#  - a tcp backend: a collector on 127.0.0.1 in node a's namespace (where
+#    agent a runs) gets the lines; once it is gone the agent keeps serving
+#    and counts the lines it could not write in /metrics;
+#  - a TCP (L4) web: one line per connection at its end, with the bytes
+#    each way the client counted.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_access_log
+tl_require_testbed
+tl_require_built "$MFCTL" "$AGENT"
+
+# The collector: every line it reads, appended to $TL_TMP/collector.out.
+cat >"$TL_TMP/collector.py" <<'PY'
+import os, socket, sys
+open(sys.argv[3], "w").write("%d\n" % os.getpid())
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(4)
+print("listening", flush=True)
+out = open(sys.argv[2], "ab", buffering=0)
+while True:
+    c, _ = ls.accept()
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        out.write(b)
+    c.close()
+PY
+
+PLAIN='%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %KUMA_SOURCE_SERVICE% %KUMA_DESTINATION_SERVICE% %KUMA_TRAFFIC_DIRECTION% %UPSTREAM_CLUSTER% %RESP(X-MF-Pod)%'
+
+# The web service over HTTP, with file backends (plain, json), a tcp one,
+# and a `to` for intruder alone.
+{
+	tl_web_http
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+metadata: {name: web-log}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        backends:
+          - type: File
+            file:
+              path: $TL_TMP/web.log
+              format: {type: Plain, plain: '$PLAIN'}
+          - file:
+              path: $TL_TMP/web.json
+              format:
+                type: Json
+                json:
+                  - {key: status, value: '%RESPONSE_CODE%'}
+                  - {key: method, value: '%REQ(:METHOD)%'}
+                  - {key: path, value: '%REQ(:PATH)%'}
+                  - {key: source, value: '%KUMA_SOURCE_SERVICE%'}
+                  - {key: flags, value: '%RESPONSE_FLAGS%'}
+                omitEmptyValues: true
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+metadata: {name: web-collector}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  from:
+    - targetRef: {kind: Mesh}
+      default:
+        backends:
+          - tcp:
+              address: 127.0.0.1:15099
+              format: {plain: '%KUMA_TRAFFIC_DIRECTION% %REQ(:PATH)% %RESPONSE_CODE%'}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+metadata: {name: intruder-log}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: intruder}
+      default:
+        backends:
+          - file: {path: $TL_TMP/intruder.log}
+YAML
+} >"$TL_TMP/http.yaml"
+
+tl_bed_up --apply "$TL_TMP/http.yaml" --agents
+for p in b1 b2; do
+	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
+done
+tl_bg mf-node-a "$TL_TMP/collector.log" "$TL_PY" "$TL_TMP/collector.py" \
+	15099 "$TL_TMP/collector.out" "$TL_TMP/collector.pid"
+wait_for 5 grep -q listening "$TL_TMP/collector.log" ||
+	{ fail collector_up "$(cat "$TL_TMP/collector.log")"; tl_finish; }
+
+metric() {
+	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
+		awk -v m="$1" '$1 == m {print $2; f = 1} END {if (!f) print 0}'
+}
+
+# request METHOD PATH [BODY]: one request from a1; its status and the pod
+# that answered (its X-MF-Pod header) on stdout.
+request() {
+	tb_exec a1 curl -sS -o /dev/null -m 10 \
+		-w '%{http_code} %header{x-mf-pod}' -X "$1" \
+		${3:+--data "$3"} "http://10.96.0.10$2"
+}
+
+# The requests, and the lines they must write, in order.
+want=""
+want_json=""
+want_tcp=""
+for r in "GET /status/200" "GET /status/418" "POST /echo?x=1 hello" \
+	"GET /status/200?i=4" "GET /status/503"; do
+	set -- $r
+	read -r code pod < <(request "$1" "$2" "${3:-}")
+	want+="$1 $2 $code client web OUTBOUND web $pod"$'\n'
+	want_json+="$code $1 $2 client"$'\n'
+	want_tcp+="INBOUND $2 $code"$'\n'
+done
+N=5
+
+lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+wait_for 5 test "$(lines "$TL_TMP/web.log")" -ge "$N"
+got=$(cat "$TL_TMP/web.log" 2>/dev/null)
+if [ "$got"$'\n' = "$want" ]; then
+	pass plain_line_per_request
+else
+	fail plain_line_per_request "want:
+$want
+got:
+$got"
+fi
+mode=$(stat -c %a "$TL_TMP/web.log" 2>/dev/null)
+if [ "$mode" = 640 ]; then
+	pass file_created_0640
+else
+	fail file_created_0640 "mode $mode"
+fi
+
+# Json: each line an object with exactly the keys asked (flags, with no
+# value, left out), every value a string.
+wait_for 5 test "$(lines "$TL_TMP/web.json")" -ge "$N"
+got=$("$TL_PY" - "$TL_TMP/web.json" <<'PY' 2>&1
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    assert sorted(o) == ["method", "path", "source", "status"], o
+    assert all(isinstance(x, str) for x in o.values()), o
+    print(o["status"], o["method"], o["path"], o["source"])
+PY
+)
+if [ "$got"$'\n' = "$want_json" ]; then
+	pass json_lines_parse_with_keys
+else
+	fail json_lines_parse_with_keys "want:
+$want_json
+got:
+$got"
+fi
+
+if [ ! -s "$TL_TMP/intruder.log" ]; then
+	pass other_service_to_writes_nothing
+else
+	fail other_service_to_writes_nothing "$(cat "$TL_TMP/intruder.log")"
+fi
+
+# tcp: web's inbound (from) lines at the collector.
+wait_for 5 test "$(lines "$TL_TMP/collector.out")" -ge "$N"
+got=$(cat "$TL_TMP/collector.out" 2>/dev/null)
+if [ "$got"$'\n' = "$want_tcp" ]; then
+	pass tcp_collector_gets_lines
+else
+	fail tcp_collector_gets_lines "want:
+$want_tcp
+got:
+$got"
+fi
+
+# The collector gone: requests still served, their lines counted failed.
+cpid=$(cat "$TL_TMP/collector.pid")
+kill "$cpid"
+wait_for 5 sh -c "! kill -0 $cpid 2>/dev/null"
+f0=$(metric 'meshforge_access_log_dropped_total{reason="backend_failed"}')
+ok=1
+for i in 1 2 3; do
+	read -r code pod < <(request GET "/status/200?down=$i")
+	[ "$code" = 200 ] || ok=0
+done
+wait_for 5 test "$(lines "$TL_TMP/web.log")" -ge $((N + 3))
+f1=$(metric 'meshforge_access_log_dropped_total{reason="backend_failed"}')
+if [ "$ok" = 1 ] && [ "$(lines "$TL_TMP/web.log")" = $((N + 3)) ] &&
+	[ "$f1" -gt "$f0" ]; then
+	pass serves_with_collector_down
+else
+	fail serves_with_collector_down "ok=$ok lines=$(lines "$TL_TMP/web.log") backend_failed $f0 -> $f1"
+fi
+
+# ---- L4: web over TCP, one line per connection at its end ------------------
+{
+	cat "$TL_TOP/tests/integration/policy.yaml"
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+metadata: {name: web-l4}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        backends:
+          - file:
+              path: $TL_TMP/l4.log
+              format: {plain: '%BYTES_RECEIVED% %BYTES_SENT% %KUMA_SOURCE_SERVICE% %UPSTREAM_CLUSTER% %RESPONSE_FLAGS%'}
+          - file: {path: $TL_TMP/l4-default.log}
+YAML
+} >"$TL_TMP/tcp.yaml"
+"$TB" apply "$TL_TMP/tcp.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_tcp "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+# What the client sent and got, counted by itself.
+out=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket
+s = socket.create_connection(("10.96.0.10", 80), timeout=10)
+req = b"GET /bytes/1000 HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"
+s.sendall(req)
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+s.close()
+print(len(req), len(got), got.split(b" ")[1].decode())
+PY
+)
+set -- $out
+wait_for 5 test "$(lines "$TL_TMP/l4.log")" -ge 1
+got=$(cat "$TL_TMP/l4.log" 2>/dev/null)
+if [ "${3:-}" = 200 ] && [ "$got" = "$1 $2 client web -" ]; then
+	pass tcp_connection_line_with_bytes
+else
+	fail tcp_connection_line_with_bytes "client: $out; line: $got"
+fi
+# Kuma's default TCP format.
+got=$(cat "$TL_TMP/l4-default.log" 2>/dev/null)
+if [[ "$got" =~ ^\[[0-9T:.-]+Z\]\ -\ default\ 10\.78\.1\.11\(client\)-\>10\.78\.2\.1[12]:8080\(web\)\ took\ [0-9]+ms,\ sent\ $2\ bytes,\ received:\ $1\ bytes$ ]]; then
+	pass tcp_default_format
+else
+	fail tcp_default_format "line: $got"
+fi
+
+tl_finish
