@@ -88,15 +88,10 @@ int meshlog_find(const struct policy *p, const struct mf_endpoint *src,
 	const struct mf_service *ss;
 	struct mf_log_conf *conf;
 	struct timespec now;
-	struct sel_cand *c;
-	size_t n;
 
 	memset(m, 0, sizeof(*m));
 	/* The common case: no MeshAccessLog, no selection. */
-	if (router_cands(p, &kind_mesh_access_log, &c, &n))
-		return -ENOMEM;
-	free(c);
-	if (!n)
+	if (!router_count(p, &kind_mesh_access_log))
 		return 0;
 	conf = malloc(sizeof(*conf));
 	if (!conf)

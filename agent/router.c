@@ -39,6 +39,11 @@ const struct mf_tagset *router_tags_of(void *arg, uint32_t id)
 	return polkinds_tags(arg, id);
 }
 
+size_t router_count(const struct policy *p, const struct kind_desc *kd)
+{
+	return polkinds_count(policy_kinds(p), router_kind(kd));
+}
+
 int router_cands(const struct policy *p, const struct kind_desc *kd,
 		 struct sel_cand **out, size_t *n)
 {
@@ -591,10 +596,11 @@ const char *router_effective(const struct policy *p,
 	size_t n;
 	int got;
 
-	if (router_cands(p, kd, &c, &n))
+	/* Most kinds have no record in most meshes: then nothing applies,
+	 * and nothing is gathered for each connection. */
+	if (!router_count(p, kd) || router_cands(p, kd, &c, &n))
 		return NULL;
-	got = n ? sel_effective(kd, c, n, q, &ctx, conf, names, ROUTER_NAMES) :
-		  0;
+	got = sel_effective(kd, c, n, q, &ctx, conf, names, ROUTER_NAMES);
 	/* The names point into the snapshot, which outlives @c. */
 	if (got > 0)
 		name = names[got < ROUTER_NAMES ? got - 1 : ROUTER_NAMES - 1];

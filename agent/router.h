@@ -108,6 +108,10 @@ const struct mf_endpoint *router_tags_endpoint(struct policy *p,
 					       uint32_t rec, unsigned int ctr,
 					       uint32_t ts_id);
 
+/* How many records of kind @kd snapshot @p holds: 0 says no selection of
+ * that kind can apply, without gathering candidates. */
+size_t router_count(const struct policy *p, const struct kind_desc *kd);
+
 /* The records of kind @kd of @p as selection candidates, into *out
  * (caller frees) and *n.  Returns 0 or -ENOMEM. */
 int router_cands(const struct policy *p, const struct kind_desc *kd,

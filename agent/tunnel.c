@@ -1071,8 +1071,12 @@ static int tunnel_meshlog(struct tunnel *tu, struct conn *c,
 			  const struct mf_endpoint *src, const char *src_id,
 			  const struct mf_service *svc)
 {
-	struct meshlog *m = malloc(sizeof(*m));
+	struct meshlog *m;
 
+	/* No MeshAccessLog: nothing to allocate per connection. */
+	if (!router_count(c->policy, &kind_mesh_access_log))
+		return 0;
+	m = malloc(sizeof(*m));
 	if (!m || meshlog_find(c->policy, src, src_id, svc, m)) {
 		free(m);
 		conn_abort(tu->conns, c, "out of memory");
