@@ -50,6 +50,9 @@ const volatile __u16 mf_outbound_port = MF_PORT_OUTBOUND;
 /* Enough linear bytes for Ethernet and the largest IPv4 and TCP headers:
  * parse_tcphdr() wants the whole TCP header, options included. */
 #define POD_PULL_LEN	(ETH_HLEN + PARSE_IPV4_HLEN_MAX + PARSE_TCP_HLEN_MAX)
+/* IPv6: its header, room for the extension headers a pod sends in
+ * practice, TCP's. */
+#define POD_PULL6_LEN	(ETH_HLEN + PARSE_IPV6_HLEN + 64 + PARSE_TCP_HLEN_MAX)
 
 /*
  * Assigns @sk to @skb.  Takes a socket reference the caller still owns and
@@ -384,18 +387,19 @@ static __always_inline bool pod_pt_domains(const struct mf_config *cfg)
 _Static_assert((MF_PT_PROFILES_MAX & (MF_PT_PROFILES_MAX - 1)) == 0,
 	       "MF_PT_PROFILES_MAX is a power of two");
 
-/* The MeshPassthrough the pod at @iph->saddr is held to: its profile when
- * a MeshSubset or Dataplane one selects it (its endpoint's pt_profile;
- * one lookup, made only when the policy has profiles), else the Mesh's. */
+/* The MeshPassthrough the pod at @saddr (network order) is held to: its
+ * profile when a MeshSubset or Dataplane one selects it (its endpoint's
+ * pt_profile; one lookup, made only when the policy has profiles), else
+ * the Mesh's. */
 static __always_inline const struct mf_pt_profile *
-pod_pt_of(const struct mf_config *cfg, const struct iphdr *iph)
+pod_pt_of(const struct mf_config *cfg, __u32 saddr)
 {
 	struct mf_endpoint_key k = { .half = cfg->active };
 	const struct mf_endpoint *src;
 
 	if (!cfg->pt_nprof)
 		return &cfg->pt_mesh;
-	__builtin_memcpy(k.ip, &iph->saddr, 4);
+	__builtin_memcpy(k.ip, &saddr, 4);
 	src = bpf_map_lookup_elem(&mf_endpoints, &k);
 	if (src && src->pt_profile && src->pt_profile <= MF_PT_PROFILES_MAX)
 		return &cfg->pt_prof[(src->pt_profile - 1) &
@@ -434,7 +438,7 @@ static __always_inline int pod_passthrough(const struct mf_config *cfg,
 {
 	struct mf_endpoint_key k = { .half = cfg->active };
 	__u32 h = bpf_ntohl(iph->daddr);
-	const struct mf_pt_profile *pt = pod_pt_of(cfg, iph);
+	const struct mf_pt_profile *pt = pod_pt_of(cfg, iph->saddr);
 
 	if (pt->mode != MF_PASSTHROUGH_MATCHED &&
 	    pt->mode != MF_PASSTHROUGH_NONE)
@@ -461,8 +465,85 @@ static __always_inline int pod_passthrough(const struct mf_config *cfg,
 	return VERDICT_DROP(MF_STAT_DROP_PASSTHROUGH);
 }
 
+/* Whether IPv6 address @a is in network @x (its port aside). */
+static __always_inline bool pod_in_net6(const struct mf_pt_net6 *x,
+					const struct in6_addr *a)
+{
+	for (__u32 w = 0; w < 4; w++) {
+		__u32 bits = x->prefix > w * 32 ? x->prefix - w * 32 : 0;
+		__u32 mask = bits == 0 ? 0 : bits >= 32 ? ~0u :
+			     ~0u << (32 - bits);
+		__u32 net;
+
+		__builtin_memcpy(&net, &x->addr[w * 4], 4);
+		if ((bpf_ntohl(a->in6_u.u6_addr32[w]) & mask) !=
+		    bpf_ntohl(net))
+			return false;
+	}
+	return true;
+}
+
+/* A pod's TCP over IPv6, held to MeshPassthrough (abi.h mf_pt_profile):
+ * no destination over IPv6 is the mesh's, so under Matched and None a
+ * SYN passes only when a network of pt6[] admits it, and anything else
+ * passes (later segments, other protocols, neighbour discovery).  The
+ * pod's profile is found by the IPv4 address its veth was last seen
+ * with (mf_pod_src), else the Mesh's.  A TCP segment behind a fragment
+ * header, or behind more extension headers than are walked, cannot be
+ * told from a SYN: it is dropped as one. */
+static __always_inline int pod_ipv6(struct __sk_buff *skb)
+{
+	const struct mf_pt_profile *pt;
+	const struct mf_config *cfg;
+	const struct pod_src *ps;
+	struct parse_cursor c;
+	struct ipv6hdr *ip6;
+	struct ethhdr *eth;
+	struct tcphdr *th;
+	__u32 ifindex = skb->ifindex, zero = 0, linear;
+	__u16 dport;
+	int next;
+
+	if (skb->protocol != bpf_htons(ETH_P_IPV6))
+		return VERDICT_CONTINUE;
+	cfg = bpf_map_lookup_elem(&mf_config, &zero);
+	if (!cfg)
+		return VERDICT_CONTINUE;
+	ps = cfg->pt_nprof ? bpf_map_lookup_elem(&mf_pod_src, &ifindex) : NULL;
+	pt = pod_pt_of(cfg, ps ? ps->addr : 0);
+	if (pt->mode != MF_PASSTHROUGH_MATCHED &&
+	    pt->mode != MF_PASSTHROUGH_NONE)
+		return VERDICT_CONTINUE;
+	linear = skb->data_end - skb->data;
+	if (linear < POD_PULL6_LEN && skb->len > linear)
+		bpf_skb_pull_data(skb, skb->len < POD_PULL6_LEN ?
+				  skb->len : POD_PULL6_LEN);
+	asm volatile("" : "+r"(skb));
+	parse_cursor_init(&c, skb);
+	if (parse_ethhdr(&c, &eth) != ETH_P_IPV6)
+		return VERDICT_CONTINUE;
+	next = parse_ipv6hdr(&c, &ip6);
+	if (next == PARSE_IPV6_FRAGMENT)
+		return VERDICT_DROP(MF_STAT_DROP_PASSTHROUGH);
+	if (next != IPPROTO_TCP || parse_tcphdr(&c, &th) < 0 ||
+	    !(th->syn && !th->ack))
+		return VERDICT_CONTINUE;
+	dport = bpf_ntohs(th->dest);
+	for (__u32 i = 0; i < MF_PT_NETS6_MAX; i++) {
+		const struct mf_pt_net6 *x = &pt->pt6[i];
+
+		if (pt->mode != MF_PASSTHROUGH_MATCHED || i >= pt->n6)
+			break;
+		if (pod_in_net6(x, &ip6->daddr) &&
+		    (!x->port || x->port == dport))
+			return VERDICT_CONTINUE;
+	}
+	return VERDICT_DROP(MF_STAT_DROP_PASSTHROUGH);
+}
+
 /* Returns VERDICT_CONTINUE for anything that is not TCP/IPv4 to a registered
- * service, else the verdict of pod_steer(). */
+ * service, else the verdict of pod_steer(); TCP over IPv6 is
+ * pod_ipv6()'s. */
 static __always_inline int pod_classify(struct __sk_buff *skb)
 {
 	struct mf_service_key key = {};
@@ -476,6 +557,8 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	int proto, v;
 
 	proto = pod_ipv4(skb, &c, &iph);
+	if (proto == POD_NOT_IPV4)
+		return pod_ipv6(skb);
 	if (proto < 0)
 		return VERDICT_CONTINUE;
 	v = pod_source_check(skb, iph);

@@ -348,7 +348,19 @@ static void insp_pt(const char *what, const struct mf_pt_profile *pt)
 		if (pt->pt[i].port)
 			printf(":%u", pt->pt[i].port);
 	}
-	printf("%s domain_ports", pt->n ? "" : " none");
+	printf("%s", pt->n ? "" : " none");
+	if (pt->n6) {
+		printf(" nets6");
+		for (unsigned i = 0; i < pt->n6 && i < MF_PT_NETS6_MAX; i++) {
+			char a6[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET6, pt->pt6[i].addr, a6, sizeof(a6));
+			printf(" %s/%u", a6, pt->pt6[i].prefix);
+			if (pt->pt6[i].port)
+				printf(":%u", pt->pt6[i].port);
+		}
+	}
+	printf(" domain_ports");
 	if (pt->dom_any)
 		printf(" all");
 	for (unsigned i = 0; !pt->dom_any && i < pt->dom_n &&

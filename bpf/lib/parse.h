@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * A bounds-checked packet cursor for Ethernet / IPv4 / TCP.
+ * A bounds-checked packet cursor for Ethernet / IPv4 / IPv6 / TCP.
  *
  * Return contract of every parse_<hdr>():
  *   - on success it stores a pointer to the header in *hdr, moves the cursor
@@ -88,6 +88,59 @@ static __always_inline int parse_iphdr(struct parse_cursor *c,
 	c->pos = (void *)iph + hlen;
 	*hdr = iph;
 	return iph->protocol;
+}
+
+#ifndef ETH_P_IPV6
+#define ETH_P_IPV6	0x86DD
+#endif
+#define PARSE_IPV6_HLEN		40
+/* IPv6 extension headers walked to the upper-layer header: hop-by-hop
+ * options, routing, destination options; a fragment header ends the
+ * walk (what follows it may be no header at all). */
+#define PARSE_IPV6_HOPOPTS	0
+#define PARSE_IPV6_ROUTING	43
+#define PARSE_IPV6_FRAGMENT	44
+#define PARSE_IPV6_DSTOPTS	60
+#define PARSE_IPV6_EXT_MAX	3
+
+/* The IPv6 header and its extension headers (up to PARSE_IPV6_EXT_MAX of
+ * hop-by-hop, routing and destination options): returns the next header
+ * after them, the cursor past them.  PARSE_IPV6_FRAGMENT when a fragment
+ * header comes (the cursor at it), or when more extension headers do. */
+static __always_inline int parse_ipv6hdr(struct parse_cursor *c,
+					 struct ipv6hdr **hdr)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u8 *ext;
+	int next;
+
+	if ((void *)ip6 + PARSE_IPV6_HLEN > c->end)
+		return PARSE_ERR;
+	if ((*(__u8 *)ip6 >> 4) != 6)
+		return PARSE_ERR;
+	next = ip6->nexthdr;
+	ext = (void *)ip6 + PARSE_IPV6_HLEN;
+	for (int i = 0; i < PARSE_IPV6_EXT_MAX; i++) {
+		__u32 len;
+
+		if (next != PARSE_IPV6_HOPOPTS && next != PARSE_IPV6_ROUTING &&
+		    next != PARSE_IPV6_DSTOPTS)
+			break;
+		if ((void *)(ext + 2) > c->end)
+			return PARSE_ERR;
+		/* Its length in 8-byte units past the first 8. */
+		len = ((__u32)ext[1] + 1) * 8;
+		next = ext[0];
+		if ((void *)ext + len > c->end)
+			return PARSE_ERR;
+		ext += len;
+	}
+	if (next == PARSE_IPV6_HOPOPTS || next == PARSE_IPV6_ROUTING ||
+	    next == PARSE_IPV6_DSTOPTS)
+		next = PARSE_IPV6_FRAGMENT;	/* too many to walk: unknown */
+	c->pos = ext;
+	*hdr = ip6;
+	return next;
 }
 
 /* True for any fragment of a datagram (first, middle or last). */

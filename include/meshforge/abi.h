@@ -210,6 +210,14 @@ struct mf_pt_net {
 	__u8 _pad;
 	__u16 port;			/* host order, 0: every port */
 };
+/* An IPv6 destination MeshPassthrough admits. */
+#define MF_PT_NETS6_MAX		8
+struct mf_pt_net6 {
+	__u8 addr[16];			/* network order, no host bits */
+	__u8 prefix;			/* 0..128 */
+	__u8 _pad;
+	__u16 port;			/* host order, 0: every port */
+};
 
 /* Trust domains of MeshIdentities besides the Mesh's (mf_config). */
 #define MF_MID_DOMAINS_MAX	4
@@ -224,7 +232,10 @@ struct mf_pt_net {
  * http, http2, grpc): a SYN to such a port that no network of pt[] admits
  * goes to the agent (marked MF_SKB_MARK_PASSTHROUGH), which reads the name
  * (SNI, Host, :authority) and admits or resets it.  dom_any: a Domain
- * match has no port, every port goes there. */
+ * match has no port, every port goes there.  IPv6: no destination is the
+ * mesh's (its workloads and VIPs are IPv4), so under Matched and None a
+ * pod's TCP SYN over IPv6 is dropped unless a network of pt6[] admits
+ * it; the agent reads no name over IPv6. */
 struct mf_pt_profile {
 	__u8 mode;			/* enum mf_passthrough_mode, 0: none */
 	__u8 n;
@@ -232,6 +243,9 @@ struct mf_pt_profile {
 	__u8 dom_any;
 	struct mf_pt_net pt[MF_PT_NETS_MAX];
 	__u16 dom_port[MF_PT_DOM_PORTS_MAX];	/* host order */
+	__u8 n6;
+	__u8 _pad6[3];
+	struct mf_pt_net6 pt6[MF_PT_NETS6_MAX];
 };
 
 struct mf_config {

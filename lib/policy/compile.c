@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -606,6 +607,42 @@ static bool cmp_pt_dom_port(struct mf_pt_profile *pf, __u16 port)
 	return true;
 }
 
+/* An IP or CIDR appendMatch value @v of MeshPassthrough into @a, its
+ * network (host bits cleared, as Go's net.ParseCIDR gives it to Kuma),
+ * and *@pfx: returns 4 (IPv4) or 16 (IPv6) bytes, or -EINVAL.  An IP is
+ * its own network. */
+static int cmp_pt_net(const char *v, uint8_t a[16], uint8_t *pfx)
+{
+	const char *slash = strchr(v, '/');
+	char addr[MF_HOST_MAX + 1], *end;
+	unsigned long bits;
+	int bytes;
+
+	snprintf(addr, sizeof(addr), "%.*s",
+		 slash ? (int)(slash - v) : (int)strlen(v), v);
+	if (inet_pton(AF_INET, addr, a) == 1)
+		bytes = 4;
+	else if (inet_pton(AF_INET6, addr, a) == 1)
+		bytes = 16;
+	else
+		return -EINVAL;
+	bits = (unsigned long)bytes * 8;
+	if (slash) {
+		bits = strtoul(slash + 1, &end, 10);
+		if (*end || bits > (unsigned long)bytes * 8)
+			return -EINVAL;
+	}
+	for (int i = 0; i < bytes; i++) {
+		unsigned long keep = bits > (unsigned long)i * 8 ?
+				     bits - (unsigned long)i * 8 : 0;
+
+		if (keep < 8)
+			a[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	*pfx = (uint8_t)bits;
+	return bytes;
+}
+
 /* A MeshPassthrough @o whose appendMatch[@j] does not fit in mf_config
  * for @whose ("the Mesh's", "Workload x's"): said in @d. */
 static int cmp_pt_full(const struct model_obj *o, size_t j, const char *what,
@@ -626,8 +663,8 @@ static int cmp_pt_full(const struct model_obj *o, size_t j, const char *what,
  * named append* add up), each with its port, and the ports of the Domain
  * matches the agent reads a name for (tls: the SNI, http, http2, grpc:
  * the Host or :authority; the kernel steers those ports to it, and the
- * agent matches the names itself from the records).  IPv6 entries are not
- * enforced (docs/policy.md).  *@narrow: a record that applies targets
+ * agent matches the names itself from the records), and every IPv6 IP and
+ * CIDR (pt6[]).  *@narrow: a record that applies targets
  * less than the whole Mesh.  More networks or Domain ports than @pf holds
  * are refused, said in @d on the policy's match (found in @sorted, @nsorted)
  * as @whose: -ENOSPC.  Returns 0, -ENOSPC or -ENOMEM. */
@@ -665,33 +702,40 @@ static int cmp_pt_merge(const struct model_set *set, const struct sel_cand *c,
 				   j < MF_PASSTHROUGH_MATCHES_MAX; j++) {
 			const struct mf_passthrough_match *m =
 				&cf->append_match[j];
-			struct mf_pt_net *net = &pf->pt[pf->n];
 			const char *what = "Domain ports";
 			unsigned int max = MF_PT_DOM_PORTS_MAX;
-			char v[MF_HOST_MAX + 4];
-			uint8_t a4[4];
+			char v[MF_HOST_MAX + 1];
+			uint8_t a[16];
 			uint8_t pfx;
+			int bytes;
 
 			if (m->type == MF_PASSTHROUGH_DOMAIN) {
 				if (cmp_pt_dom_port(pf, m->port))
 					continue;
 			} else {
-				snprintf(v, sizeof(v), "%.*s%s",
-					 (int)sizeof(m->value), m->value,
-					 m->type == MF_PASSTHROUGH_IP &&
-					 !strchr(m->value, '/') ? "/32" : "");
-				/* IPv6: not enforced. */
-				if (kind_parse_cidr4(v, a4, &pfx))
-					continue;
-				if (pf->n < MF_PT_NETS_MAX) {
-					memcpy(net->addr, a4, 4);
-					net->prefix = pfx;
-					net->port = m->port;
+				snprintf(v, sizeof(v), "%.*s",
+					 (int)sizeof(m->value), m->value);
+				bytes = cmp_pt_net(v, a, &pfx);
+				if (bytes == 4 && pf->n < MF_PT_NETS_MAX) {
+					memcpy(pf->pt[pf->n].addr, a, 4);
+					pf->pt[pf->n].prefix = pfx;
+					pf->pt[pf->n].port = m->port;
 					pf->n++;
 					continue;
 				}
-				what = "IPv4 networks";
-				max = MF_PT_NETS_MAX;
+				if (bytes == 16 && pf->n6 < MF_PT_NETS6_MAX) {
+					memcpy(pf->pt6[pf->n6].addr, a, 16);
+					pf->pt6[pf->n6].prefix = pfx;
+					pf->pt6[pf->n6].port = m->port;
+					pf->n6++;
+					continue;
+				}
+				if (bytes < 0)
+					continue;	/* validated */
+				what = bytes == 4 ? "IPv4 networks" :
+						    "IPv6 networks";
+				max = bytes == 4 ? MF_PT_NETS_MAX :
+						   MF_PT_NETS6_MAX;
 			}
 			o = model_sorted_find(sorted, nsorted, pt_kind,
 					      c[order[i]].name);

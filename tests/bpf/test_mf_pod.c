@@ -43,6 +43,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/magic.h>
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
@@ -715,10 +716,9 @@ static bool config_set_mode(__u8 mode, const char *exempt)
 }
 
 /* Runs program @prog once on @f with skb mark @mark into @r. */
-static bool frame_run(int prog, const struct frame *f, __u32 mark,
-		      struct run *r)
+/* One run of @prog on packet @p (frame_run(), frame6_run()). */
+static bool pkt_run(int prog, const struct pkt *p, __u32 mark, struct run *r)
 {
-	struct pkt p;
 	struct __sk_buff ctx = { .mark = mark };
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .repeat = 1,
@@ -726,9 +726,8 @@ static bool frame_run(int prog, const struct frame *f, __u32 mark,
 		    .ctx_out = &ctx, .ctx_size_out = sizeof(ctx));
 	struct stats before;
 
-	pkt_build(&p, f);
-	topts.data_in = p.b;
-	topts.data_size_in = p.len;
+	topts.data_in = p->b;
+	topts.data_size_in = p->len;
 	memset(r, 0, sizeof(*r));
 	if (!ASSERT_TRUE(stats_read(&before)) ||
 	    !ASSERT_EQ(bpf_prog_test_run_opts(prog, &topts), 0) ||
@@ -738,6 +737,64 @@ static bool frame_run(int prog, const struct frame *f, __u32 mark,
 	r->out_len = topts.data_size_out;
 	r->mark = ctx.mark;
 	return true;
+}
+
+static bool frame_run(int prog, const struct frame *f, __u32 mark,
+		      struct run *r)
+{
+	struct pkt p;
+
+	pkt_build(&p, f);
+	return pkt_run(prog, &p, mark, r);
+}
+
+/* An IPv6 frame from the pod: TCP (a SYN, or with @ack an answer's
+ * segment), UDP or ICMPv6 by @next, to @daddr:@dport, behind one
+ * extension header of type @ext when it is not 0xff. */
+struct frame6 {
+	const char *daddr;
+	uint16_t dport;
+	bool ack;
+	uint8_t next;		/* IPPROTO_TCP when 0 */
+	uint8_t ext;		/* 0xff: none */
+};
+
+static bool frame6_run(int prog, const struct frame6 *f, struct run *r)
+{
+	struct pkt p;
+	struct ethhdr *eth = (struct ethhdr *)p.b;
+	struct ipv6hdr *ip6 = (struct ipv6hdr *)(eth + 1);
+	unsigned char *l4 = (unsigned char *)(ip6 + 1);
+	uint8_t next = f->next ?: IPPROTO_TCP;
+	struct tcphdr *th;
+
+	memset(&p, 0, sizeof(p));
+	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
+	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x02", ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IPV6);
+	ip6->version = 6;
+	ip6->hop_limit = 64;
+	inet_pton(AF_INET6, "fd00:78:1::11", &ip6->saddr);
+	inet_pton(AF_INET6, f->daddr, &ip6->daddr);
+	ip6->nexthdr = next;
+	if (f->ext != 0xff) {
+		/* 8 bytes: its next header, length 0 (hop-by-hop,
+		 * destination options) or a fragment header's offset 0. */
+		ip6->nexthdr = f->ext;
+		l4[0] = next;
+		l4 += 8;
+	}
+	th = (struct tcphdr *)l4;
+	th->source = htons(40000);
+	th->dest = htons(f->dport);
+	th->seq = htonl(1);
+	th->doff = 5;
+	th->syn = next == IPPROTO_TCP;
+	th->ack = f->ack;
+	th->window = htons(65535);
+	ip6->payload_len = htons((uint16_t)(l4 + 20 - (unsigned char *)(ip6 + 1)));
+	p.len = (size_t)(l4 + 20 - p.b);
+	return pkt_run(prog, &p, 0, r);
 }
 
 /* MeshPassthrough in mf_config: @mode, the network 10.99.1.0/24 (every
@@ -824,6 +881,93 @@ static bool test_passthrough_domain_steered(void)
 	     ASSERT_EQ(r.mark, 0);
 	pt_set(0, 0);
 	close(lfd);
+	return ok;
+}
+
+/* The Mesh's IPv6 networks: 2001:db8:1::/48 on every port and
+ * 2001:db8:2::7/128 on port 443; none when not @on. */
+static bool pt6_set(bool on)
+{
+	int fd = bpf_map__fd(skel->maps.mf_config);
+	struct mf_config cfg;
+	__u32 zero = 0;
+
+	if (!ASSERT_EQ(bpf_map_lookup_elem(fd, &zero, &cfg), 0))
+		return false;
+	cfg.pt_mesh.n6 = on ? 2 : 0;
+	inet_pton(AF_INET6, "2001:db8:1::", cfg.pt_mesh.pt6[0].addr);
+	cfg.pt_mesh.pt6[0].prefix = 48;
+	cfg.pt_mesh.pt6[0].port = 0;
+	inet_pton(AF_INET6, "2001:db8:2::7", cfg.pt_mesh.pt6[1].addr);
+	cfg.pt_mesh.pt6[1].prefix = 128;
+	cfg.pt_mesh.pt6[1].port = 443;
+	return ASSERT_EQ(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+}
+
+/* The verdict of one IPv6 frame: dropped as MeshPassthrough's, or
+ * passed untouched. */
+static bool v6_dropped(int prog, const struct frame6 *f)
+{
+	struct run r;
+
+	return frame6_run(prog, f, &r) && ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
+	       assert_counted(&r, MF_STAT_POD_PACKETS,
+			      MF_STAT_DROP_PASSTHROUGH);
+}
+
+static bool v6_passed(int prog, const struct frame6 *f)
+{
+	struct run r;
+
+	return frame6_run(prog, f, &r) &&
+	       ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	       assert_counted(&r, MF_STAT_POD_PACKETS, MF_STAT_POD_PASSED);
+}
+
+/*
+ * MeshPassthrough over IPv6: no destination is the mesh's, so under None
+ * a pod's TCP SYN is dropped (behind a hop-by-hop header too, and a
+ * fragment header, which hides what follows), while an answer's segment,
+ * UDP and ICMPv6 pass; under Matched an IPv6 IP or CIDR match admits its
+ * network and port, nothing else; All, or no MeshPassthrough, lets all
+ * pass.
+ */
+static bool test_passthrough_ipv6(void)
+{
+	const struct frame6 out = { "2001:db8:9::5", 443, false, 0, 0xff },
+			    out_ack = { "2001:db8:9::5", 443, true, 0, 0xff },
+			    udp = { "2001:db8:9::5", 53, false, IPPROTO_UDP,
+				    0xff },
+			    icmp = { "2001:db8:9::5", 0, false, IPPROTO_ICMPV6,
+				     0xff },
+			    hbh = { "2001:db8:9::5", 443, false, 0, 0 },
+			    frag = { "2001:db8:9::5", 443, false, 0, 44 },
+			    net = { "2001:db8:1:2::9", 8080, false, 0, 0xff },
+			    net_hbh = { "2001:db8:1:2::9", 8080, false, 0, 0 },
+			    host = { "2001:db8:2::7", 443, false, 0, 0xff },
+			    host_port = { "2001:db8:2::7", 444, false, 0, 0xff },
+			    host_next = { "2001:db8:2::8", 443, false, 0,
+					  0xff };
+	int prog;
+	bool ok;
+
+	CASE_PROLOGUE();
+	prog = bpf_program__fd(skel->progs.mf_pod_ingress);
+	ok = v6_passed(prog, &out) && pt6_set(true) &&
+	     pt_set(MF_PASSTHROUGH_NONE, 0) &&
+	     v6_dropped(prog, &out) && v6_passed(prog, &out_ack) &&
+	     v6_passed(prog, &udp) && v6_passed(prog, &icmp) &&
+	     v6_dropped(prog, &hbh) && v6_dropped(prog, &frag) &&
+	     /* None admits no network, IPv6 ones neither. */
+	     v6_dropped(prog, &net);
+	ok = ok && pt_set(MF_PASSTHROUGH_MATCHED, 8443) &&
+	     v6_passed(prog, &net) && v6_passed(prog, &net_hbh) &&
+	     v6_passed(prog, &host) && v6_dropped(prog, &host_port) &&
+	     v6_dropped(prog, &host_next) && v6_dropped(prog, &out) &&
+	     v6_passed(prog, &out_ack);
+	ok = ok && pt_set(MF_PASSTHROUGH_ALL, 0) && v6_passed(prog, &out);
+	pt_set(0, 0);
+	pt6_set(false);
 	return ok;
 }
 
@@ -2042,6 +2186,7 @@ int main(int argc, char **argv)
 	TEST_RUN(test_fragment_for_node_dropped);
 	TEST_RUN(test_passthrough_domain_steered);
 	TEST_RUN(test_passthrough_profile);
+	TEST_RUN(test_passthrough_ipv6);
 	TEST_RUN(test_conn_rate_held);
 	TEST_RUN(test_conn_buckets_bounded);
 	TEST_RUN(test_xdp_deny);

@@ -8,6 +8,8 @@
  * those; the Mesh's defaultForbidMeshExternalServiceAccess; one name
  * space with the services.
  */
+#include <arpa/inet.h>
+
 #include "harness/test.h"
 #include "harness/policy_harness.h"
 
@@ -176,6 +178,40 @@ static bool test_passthrough_config(void)
 	     ASSERT_EQ(c->pt_mesh.pt[1].prefix, 32) && ASSERT_EQ(c->pt_mesh.pt[1].port, 443) &&
 	     ASSERT_EQ(c->pt_mesh.pt[0].addr[0], 198) && ASSERT_EQ(c->pt_mesh.pt[0].prefix, 24) &&
 	     ASSERT_EQ(c->pt_mesh.pt[0].port, 0);
+	rec_set_free(&rs);
+	return ok;
+}
+
+/* IPv6 IP and CIDR matches into the IPv6 list, an IP as its /128; a
+ * network with host bits (Go's net.ParseCIDR takes them, and so Kuma)
+ * goes in as its network, IPv4 and IPv6 alike. */
+static bool test_passthrough_config_ipv6(void)
+{
+	static const char yaml[] =
+		PH_BASE
+		RH_DOC("MeshPassthrough", "a")
+		"spec:\n  targetRef: {kind: Mesh}\n"
+		"  default:\n    passthroughMode: Matched\n    appendMatch:\n"
+		"      - {type: IP, value: \"2001:db8::7\", port: 443, "
+		"protocol: tls}\n"
+		"      - {type: CIDR, value: \"2001:db8:1:ff::1/48\"}\n"
+		"      - {type: CIDR, value: 198.51.100.77/24}\n";
+	struct rec_set rs;
+	const struct mf_config *c = &rs.config;
+	uint8_t want[16];
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	inet_pton(AF_INET6, "2001:db8::7", want);
+	ok = ok && ASSERT_EQ(c->pt_mesh.n6, 2) && ASSERT_EQ(c->pt_mesh.n, 1) &&
+	     ASSERT_EQ(memcmp(c->pt_mesh.pt6[0].addr, want, 16), 0) &&
+	     ASSERT_EQ(c->pt_mesh.pt6[0].prefix, 128) &&
+	     ASSERT_EQ(c->pt_mesh.pt6[0].port, 443);
+	inet_pton(AF_INET6, "2001:db8:1::", want);
+	ok = ok && ASSERT_EQ(memcmp(c->pt_mesh.pt6[1].addr, want, 16), 0) &&
+	     ASSERT_EQ(c->pt_mesh.pt6[1].prefix, 48) &&
+	     ASSERT_EQ(c->pt_mesh.pt[0].addr[3], 0) &&
+	     ASSERT_EQ(c->pt_mesh.pt[0].addr[2], 100) &&
+	     ASSERT_EQ(c->pt_mesh.pt[0].prefix, 24);
 	rec_set_free(&rs);
 	return ok;
 }
@@ -382,6 +418,7 @@ int main(void)
 	TEST_RUN(test_mes_permissions);
 	TEST_RUN(test_mes_invalid);
 	TEST_RUN(test_passthrough_config);
+	TEST_RUN(test_passthrough_config_ipv6);
 	TEST_RUN(test_passthrough_domain_ports);
 	TEST_RUN(test_passthrough_full);
 	TEST_RUN(test_passthrough_profiles);
