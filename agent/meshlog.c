@@ -75,16 +75,7 @@ int meshlog_find(const struct policy *p, const struct mf_endpoint *src,
 		 const char *src_id, const struct mf_service *dst,
 		 struct meshlog *m)
 {
-	struct sel_workload ws, wd;
-	struct sel_query to = { .self = &ws, .section = MF_SEC_TO,
-				.peer = &wd };
-	struct sel_query from = { .self = &wd, .section = MF_SEC_FROM,
-				  .peer = &ws };
-	/* The tunnel asks for the destination service's name: the SNI its
-	 * agent sees. */
-	struct sel_query rule = { .self = &wd, .section = MF_SEC_RULE,
-				  .peer = &ws, .peer_id = src_id,
-				  .sni = dst->name };
+	struct router_conn_q q;
 	const struct mf_service *ss;
 	struct mf_log_conf *conf;
 	struct timespec now;
@@ -96,12 +87,11 @@ int meshlog_find(const struct policy *p, const struct mf_endpoint *src,
 	conf = malloc(sizeof(*conf));
 	if (!conf)
 		return -ENOMEM;
-	router_view(p, src, &ws);
-	router_dest_view(p, dst, &wd);
+	router_conn_queries(p, src, src_id, dst, &q);
 	memset(conf, 0, sizeof(*conf));
-	if (router_effective(p, &kind_mesh_access_log, &to, conf))
+	if (router_effective(p, &kind_mesh_access_log, &q.to, conf))
 		meshlog_add(m, conf, MESHLOG_OUTBOUND);
-	if (router_inbound(p, &kind_mesh_access_log, &from, &rule, conf,
+	if (router_inbound(p, &kind_mesh_access_log, &q.from, &q.rule, conf,
 			   sizeof(*conf)))
 		meshlog_add(m, conf, MESHLOG_INBOUND);
 	free(conf);

@@ -128,16 +128,7 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	       const char *src_id, const struct mf_service *dst,
 	       struct resil *r)
 {
-	struct sel_workload ws, wd;
-	struct sel_query to = { .self = &ws, .section = MF_SEC_TO,
-				.peer = &wd };
-	struct sel_query from = { .self = &wd, .section = MF_SEC_FROM,
-				  .peer = &ws };
-	/* The tunnel's ClientHello asks for the destination service's
-	 * name: the SNI its agent sees. */
-	struct sel_query rule = { .self = &wd, .section = MF_SEC_RULE,
-				  .peer = &ws, .peer_id = src_id,
-				  .sni = dst->name };
+	struct router_conn_q q;
 	const char *inbound;
 	union {
 		struct mf_timeout_conf t;
@@ -150,15 +141,14 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	memset(r, 0, sizeof(*r));
 	if (!u)
 		return -ENOMEM;
-	router_view(p, src, &ws);
-	router_dest_view(p, dst, &wd);
+	router_conn_queries(p, src, src_id, dst, &q);
 
 	memset(u, 0, sizeof(*u));
-	r->timeout_policy = router_effective(p, &kind_mesh_timeout, &to,
+	r->timeout_policy = router_effective(p, &kind_mesh_timeout, &q.to,
 					     &u->t);
 	if (r->timeout_policy)
 		resil_timeouts(&u->t, r);
-	inbound = router_inbound(p, &kind_mesh_timeout, &from, &rule, &u->t,
+	inbound = router_inbound(p, &kind_mesh_timeout, &q.from, &q.rule, &u->t,
 				 sizeof(u->t));
 	if (inbound) {
 		resil_timeouts(&u->t, r);
@@ -166,17 +156,17 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 	}
 
 	memset(u, 0, sizeof(*u));
-	r->retry_policy = router_effective(p, &kind_mesh_retry, &to, &u->rt);
+	r->retry_policy = router_effective(p, &kind_mesh_retry, &q.to, &u->rt);
 	if (r->retry_policy)
 		resil_retry(&u->rt, r);
 
-	r->fault_policy = router_inbound(p, &kind_mesh_fault_injection, &from,
-					 &rule, &u->f, sizeof(u->f));
+	r->fault_policy = router_inbound(p, &kind_mesh_fault_injection, &q.from,
+					 &q.rule, &u->f, sizeof(u->f));
 	if (!r->fault_policy || !u->f.nhttp) {
 		memset(u, 0, sizeof(*u));
 		r->fault_policy = router_effective(p,
 						   &kind_mesh_fault_injection,
-						   &to, &u->f);
+						   &q.to, &u->f);
 	}
 	if (r->fault_policy)
 		resil_faults(&u->f, r);
@@ -185,7 +175,7 @@ int resil_find(const struct policy *p, const struct mf_endpoint *src,
 
 	memset(u, 0, sizeof(*u));
 	r->breaker_policy = router_effective(p, &kind_mesh_circuit_breaker,
-					     &to, &u->cb);
+					     &q.to, &u->cb);
 	if (r->breaker_policy) {
 		hosts_outlier_conf(&u->cb.outlier_detection, &r->outlier);
 		r->limits = u->cb.connection_limits;

@@ -39,6 +39,25 @@ const struct mf_tagset *router_tags_of(void *arg, uint32_t id)
 	return polkinds_tags(arg, id);
 }
 
+void router_conn_queries(const struct policy *p, const struct mf_endpoint *src,
+			 const char *src_id, const struct mf_service *dst,
+			 struct router_conn_q *q)
+{
+	router_view(p, src, &q->src);
+	router_dest_view(p, dst, &q->dst);
+	q->to = (struct sel_query){ .self = &q->src, .section = MF_SEC_TO,
+				    .peer = &q->dst };
+	q->from = (struct sel_query){ .self = &q->dst,
+				      .section = MF_SEC_FROM,
+				      .peer = &q->src };
+	/* The tunnel's ClientHello asks for the destination service's
+	 * name: the SNI its agent sees. */
+	q->rule = (struct sel_query){ .self = &q->dst,
+				      .section = MF_SEC_RULE,
+				      .peer = &q->src, .peer_id = src_id,
+				      .sni = dst->name };
+}
+
 size_t router_count(const struct policy *p, const struct kind_desc *kd)
 {
 	return polkinds_count(policy_kinds(p), router_kind(kd));

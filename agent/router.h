@@ -50,6 +50,24 @@ void router_dest_view(const struct policy *p, const struct mf_service *dst,
 		      struct sel_workload *w);
 
 /*
+ * The selections of one connection from @src (speaking as @src_id, NULL:
+ * unknown) to @dst: @to, the source's `to` entries (the source as the
+ * proxy, the destination as the peer); @from and @rule, the
+ * destination's inbound ones (`from`, and Kuma 3.0 `rules` matched on
+ * @src_id and the SNI the tunnel asks for, @dst's name, as the
+ * destination's agent sees them).  The queries point into the struct,
+ * which must stay where router_conn_queries() filled it.
+ */
+struct router_conn_q {
+	struct sel_workload src, dst;
+	struct sel_query to, from, rule;
+};
+
+void router_conn_queries(const struct policy *p, const struct mf_endpoint *src,
+			 const char *src_id, const struct mf_service *dst,
+			 struct router_conn_q *q);
+
+/*
  * The records of route kind @kd (a targetRef kind: MeshHTTPRoute,
  * MeshTCPRoute) in @p that apply to traffic from endpoint @src to service
  * @dst, by Kuma's selection: the records as candidates in *c, the indexes
