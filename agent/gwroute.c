@@ -831,6 +831,7 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 		return 0;
 	}
 	d->listener = gl->gateway;
+	d->self = &gl->v.w;
 	d->src_id = gl->src_id;
 	/* Its requests are for its host: another host's went on a
 	 * connection made for another name. */
@@ -885,6 +886,7 @@ void gwroute_tcp_decide(struct gw_table *t, const struct balance_pick *bp,
 		return;
 	}
 	d->listener = gl->gateway;
+	d->self = &gl->v.w;
 	d->src_id = gl->src_id;
 	if (gl->mtcp >= 0) {
 		/* A MeshTCPRoute's backendRefs, by weight per connection. */

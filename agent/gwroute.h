@@ -87,6 +87,8 @@
 #include "meshforge/abi.h"
 #include "policy.h"
 
+struct sel_workload;
+
 struct gw_table;
 
 /* The certificate of a listener that terminates TLS: the first of its
@@ -152,6 +154,9 @@ struct gw_decision {
 					 * decided, NULL: none did */
 	const char *listener;		/* the MeshGateway of the listener,
 					 * NULL: no listener took the host */
+	/* The listener as selectors see it (its instance, gateway, tags
+	 * and port), NULL: none took the host.  Points into the table. */
+	const struct sel_workload *self;
 	const char *src_id;		/* the instance's SPIFFE ID, which the
 					 * request goes out with */
 	const struct mf_endpoint *mirror;	/* where a copy of the

@@ -71,6 +71,17 @@ static void meshlog_add(struct meshlog *m, const struct mf_log_conf *conf,
 	}
 }
 
+/* When @m's lines start: now. */
+static void meshlog_start(struct meshlog *m)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &m->start);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	m->start_ns = (uint64_t)now.tv_sec * 1000000000u +
+		      (uint64_t)now.tv_nsec;
+}
+
 int meshlog_find(const struct policy *p, const struct mf_endpoint *src,
 		 const char *src_id, const struct mf_service *dst,
 		 struct meshlog *m)
@@ -78,7 +89,6 @@ int meshlog_find(const struct policy *p, const struct mf_endpoint *src,
 	struct router_conn_q q;
 	const struct mf_service *ss;
 	struct mf_log_conf *conf;
-	struct timespec now;
 
 	memset(m, 0, sizeof(*m));
 	/* The common case: no MeshAccessLog, no selection. */
@@ -99,10 +109,33 @@ int meshlog_find(const struct policy *p, const struct mf_endpoint *src,
 	ss = src ? policy_service_by_id(p, src->service_id) : NULL;
 	m->src_service = ss ? ss->name : NULL;
 	m->dst_service = dst->name;
-	clock_gettime(CLOCK_REALTIME, &m->start);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	m->start_ns = (uint64_t)now.tv_sec * 1000000000u +
-		      (uint64_t)now.tv_nsec;
+	meshlog_start(m);
+	return 0;
+}
+
+int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
+			 const struct mf_service *dst, struct meshlog *m)
+{
+	struct sel_workload wd;
+	struct sel_query to = { .self = gw, .section = MF_SEC_TO,
+				.peer = dst ? &wd : NULL };
+	struct mf_log_conf *conf;
+
+	memset(m, 0, sizeof(*m));
+	if (!router_count(p, &kind_mesh_access_log))
+		return 0;
+	conf = calloc(1, sizeof(*conf));
+	if (!conf)
+		return -ENOMEM;
+	if (dst)
+		router_dest_view(p, dst, &wd);
+	if (router_effective(p, &kind_mesh_access_log, &to, conf))
+		meshlog_add(m, conf, MESHLOG_OUTBOUND);
+	free(conf);
+	m->mesh = policy_mesh(p);
+	m->src_service = gw->service;
+	m->dst_service = dst ? dst->name : NULL;
+	meshlog_start(m);
 	return 0;
 }
 

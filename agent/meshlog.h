@@ -27,6 +27,8 @@
 #include "meshforge/abi.h"
 #include "policy.h"
 
+struct sel_workload;
+
 #define MESHLOG_BACKENDS_MAX	(2 * MF_LOG_BACKENDS_MAX)
 
 enum meshlog_side {
@@ -55,6 +57,15 @@ struct meshlog {
 int meshlog_find(const struct policy *p, const struct mf_endpoint *src,
 		 const char *src_id, const struct mf_service *dst,
 		 struct meshlog *m);
+
+/* The backends in force for a request of a builtin gateway's listener
+ * @gw (as selectors see it, gwroute.h) to service @dst (NULL: none, an
+ * answer of the gateway's own), into @m (zeroed first): the `to` entries
+ * with the gateway as the proxy (a MeshAccessLog targeting its
+ * MeshGateway, or the Mesh).  The gateway is the source; no agent of
+ * this mesh plays an inbound proxy for it.  Returns 0 or -ENOMEM. */
+int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
+			 const struct mf_service *dst, struct meshlog *m);
 
 /* @v's line for each of @m's backends, by its format, pushed to @w; the
  * lines dropped (queue full) are added to *@dropped.  @v's direction,

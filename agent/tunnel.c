@@ -2084,6 +2084,31 @@ static const struct balance_conf tunnel_gw_lb = {
 	.type = MF_LB_ROUND_ROBIN,
 };
 
+/* The MeshAccessLog backends of the request decision @d of gateway
+ * connection @c is for, into c->alog (for its done step): per request,
+ * as its listener and destination are; nothing when the snapshot has no
+ * MeshAccessLog.  Out of memory, the request goes unlogged, not down. */
+static void tunnel_gw_meshlog(struct conn *c, const struct gw_decision *d)
+{
+	const struct mf_service *dst;
+	struct meshlog *m;
+
+	free(c->alog);
+	c->alog = NULL;
+	if (!d->self || !router_count(c->policy, &kind_mesh_access_log))
+		return;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return;
+	dst = d->ep ? policy_service_by_id(c->policy, d->ep->service_id) :
+		      NULL;
+	if (meshlog_find_gateway(c->policy, d->self, dst, m) || !m->n) {
+		free(m);
+		return;
+	}
+	c->alog = m;
+}
+
 /* The route step of a gateway connection: its listener and routes decide
  * each request (gwroute.h), which then goes to the endpoint's node with
  * the gateway instance's identity. */
@@ -2106,6 +2131,7 @@ static int tunnel_gw_route(void *arg, struct conn *c, struct hhead *req,
 			     down->tls ? tls_sni(down->tls) : NULL, req, &d);
 	if (err)
 		return err;
+	tunnel_gw_meshlog(c, &d);
 	gc->rsp_mod = d.rsp_mod;
 	gc->rsp_http = d.rsp_http;
 	r->name = d.route;
@@ -2437,6 +2463,9 @@ static void tunnel_gw_release(void *arg, struct conn *c)
 {
 	struct tunnel_gw *gc = c->routes;
 
+	/* Its last request's MeshAccessLog backends (its lines went). */
+	free(c->alog);
+	c->alog = NULL;
 	tunnel_release_common(arg, c);
 	if (gc) {
 		gwroute_put(gc->table);

@@ -4,10 +4,11 @@
  * compiled from YAML as mfctl compiles them: the source's `to` entries,
  * the destination's `from` and `rules` (by the peer's SPIFFE ID), their
  * union with a backend both list once, openTelemetry left out, nothing
- * without a policy.  And the writer (agent/alogw.c) with real backends:
- * a file created 0640 and appended to, a tcp collector on loopback that
- * gets the lines, one that is down and a file that cannot be opened
- * costing their own lines only (counted).
+ * without a policy; a builtin gateway's requests by its MeshGateway.  And
+ * the writer (agent/alogw.c) with real backends: a file created 0640 and
+ * appended to, a tcp collector on loopback that gets the lines, one that
+ * is down and a file that cannot be opened costing their own lines only
+ * (counted).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "harness/test.h"
 #include "harness/records_harness.h"
 #include "../../agent/meshlog.h"
+#include "policy/select.h"
 
 #define WL(name, ip, svc)                                                     \
 	RH_DOC("Workload", name)                                              \
@@ -142,6 +144,61 @@ static char *slurp(const char *path)
 		close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	return buf;
+}
+
+/* A builtin gateway's listener: a MeshAccessLog targeting its
+ * MeshGateway, `to` the Mesh, takes its requests whatever their
+ * destination (none, for an answer of its own), as the outbound side;
+ * one for another gateway does not. */
+static bool test_select_gateway(void)
+{
+	static const char yaml[] =
+		MESH
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
+		"metadata: {name: edge}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: edge-gateway}}]\n"
+		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
+		"metadata: {name: other}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: x-gateway}}]\n"
+		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
+		KUMA("MeshAccessLog", "edge-log")
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  to:\n    - targetRef: {kind: Mesh}\n"
+		"      default:\n        backends:\n"
+		"          - file: {path: /var/log/edge.log}\n"
+		KUMA("MeshAccessLog", "other-gw-log")
+		"  targetRef: {kind: MeshGateway, name: other}\n"
+		"  to:\n    - targetRef: {kind: Mesh}\n"
+		"      default:\n        backends:\n"
+		"          - file: {path: /var/log/other.log}\n";
+	struct policy *p = rh_yaml_snapshot(yaml, 1);
+	const struct sel_workload edge = { .name = "edge-1", .gateway = "edge",
+					   .service = "edge-gateway",
+					   .port = 8080 },
+				  nogw = { .name = "x-1", .gateway = "x",
+					   .service = "x-gateway",
+					   .port = 8080 };
+	const struct mf_service *web;
+	struct meshlog m;
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	web = policy_service_by_vip(p, ip4("10.96.0.10"), 80);
+	ok = ASSERT_TRUE(web) &&
+	     ASSERT_EQ(meshlog_find_gateway(p, &edge, web, &m), 0) &&
+	     ASSERT_EQ(m.n, 1) &&
+	     ASSERT_STREQ(m.b[0].be.file.path, "/var/log/edge.log") &&
+	     ASSERT_EQ(m.b[0].side, MESHLOG_OUTBOUND) &&
+	     ASSERT_STREQ(m.src_service, "edge-gateway") &&
+	     ASSERT_STREQ(m.dst_service, "web");
+	ok = ok && ASSERT_EQ(meshlog_find_gateway(p, &edge, NULL, &m), 0) &&
+	     ASSERT_EQ(m.n, 1) && ASSERT_TRUE(m.dst_service == NULL);
+	ok = ok && ASSERT_EQ(meshlog_find_gateway(p, &nogw, web, &m), 0) &&
+	     ASSERT_EQ(m.n, 0);
+	policy_put(p);
+	return ok;
 }
 
 /* A line per backend through the writer: the file is created 0640 and
@@ -275,6 +332,7 @@ int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_select);
+	TEST_RUN(test_select_gateway);
 	TEST_RUN(test_write);
 	TEST_RUN(test_file_unwritable);
 	TEST_MAIN_END();

@@ -681,4 +681,40 @@ else
 	fail gateway_external_service_access_held "apply: $(cat "$TL_TMP/apply.log")"
 fi
 
+# MeshAccessLog targeting the MeshGateway: a line per request the gateway
+# serves, with what the client sent and got, its own answers (404) too.
+{
+	cat "$TL_TMP/gw-forbid.yaml"
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+metadata: {name: edge-log}
+spec:
+  targetRef: {kind: MeshGateway, name: edge-gateway}
+  to:
+    - targetRef: {kind: Mesh}
+      default:
+        backends:
+          - file:
+              path: $TL_TMP/gateway-access.log
+              format:
+                plain: '%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %KUMA_SOURCE_SERVICE% %KUMA_DESTINATION_SERVICE%'
+YAML
+} >"$TL_TMP/gw-log.yaml"
+logged() { grep -q "$1" "$TL_TMP/gateway-access.log" 2>/dev/null; }
+if "$TB" apply "$TL_TMP/gw-log.yaml" >"$TL_TMP/apply.log" 2>&1; then
+	b_log=$(outside -H 'Host: api.example.com' "http://$NODE_A:8081/v2/whoami?gw-logged" 2>&1)
+	c1=$(code -H 'Host: www.example.com' "http://$NODE_A:8081/shop/whoami?gw-logged-404")
+	if printf '%s' "$b_log" | grep -q '^pod=mf-pod-b1' && [ "$c1" = 404 ] &&
+		wait_for 5 logged '^GET /v2/whoami?gw-logged 200 edge-gateway my-api-service$' &&
+		wait_for 5 logged '^GET /shop/whoami?gw-logged-404 404 edge-gateway -$'; then
+		pass gateway_mesh_access_log_lines
+	else
+		fail gateway_mesh_access_log_lines "client got: $b_log / $c1; log: $(tail -n 3 "$TL_TMP/gateway-access.log" 2>&1)"
+	fi
+else
+	fail gateway_mesh_access_log_lines "apply: $(cat "$TL_TMP/apply.log")"
+fi
+
 tl_finish
