@@ -332,16 +332,10 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
  * go to the agent for their name (Domain matches). */
 static void insp_pt(const char *what, const struct mf_pt_profile *pt)
 {
-	static const char *const modes[] = {
-		[MF_PASSTHROUGH_ALL] = "All",
-		[MF_PASSTHROUGH_MATCHED] = "Matched",
-		[MF_PASSTHROUGH_NONE] = "None",
-	};
 	char a[16];
 
 	printf("  kernel %s mode %s nets", what,
-	       pt->mode && pt->mode <= MF_PASSTHROUGH_NONE ? modes[pt->mode] :
-							    "none");
+	       pt->mode ? abi_name_or(&abi_pt_mode, pt->mode) : "none");
 	for (unsigned i = 0; i < pt->n && i < MF_PT_NETS_MAX; i++) {
 		insp_ip(a, sizeof(a), pt->pt[i].addr);
 		printf(" %s/%u", a, pt->pt[i].prefix);

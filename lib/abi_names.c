@@ -30,6 +30,11 @@ ABI_ENUM(abi_mtls_mode, "mTLS mode",
 	 [MF_MTLS_STRICT] = "STRICT",
 	 [MF_MTLS_PERMISSIVE] = "PERMISSIVE");
 
+ABI_ENUM(abi_pt_mode, "MeshPassthrough mode",
+	 [MF_PASSTHROUGH_ALL] = "All",
+	 [MF_PASSTHROUGH_MATCHED] = "Matched",
+	 [MF_PASSTHROUGH_NONE] = "None");
+
 ABI_ENUM(abi_proto, "protocol",
 	 [MF_PROTO_TCP] = "tcp");
 

@@ -34,6 +34,8 @@ extern const struct abi_enum abi_authz_match;
 extern const struct abi_enum abi_mtls_type;
 /* enum mf_mtls_mode: STRICT, PERMISSIVE */
 extern const struct abi_enum abi_mtls_mode;
+/* enum mf_passthrough_mode: All, Matched, None */
+extern const struct abi_enum abi_pt_mode;
 /* enum mf_proto: tcp */
 extern const struct abi_enum abi_proto;
 /* enum mf_ref_kind: Mesh, MeshSubset, ... (MF_REF_WORKLOAD is Kuma's
@@ -52,6 +54,7 @@ ABI_NAMES_EXTERN(abi_authz_action);
 ABI_NAMES_EXTERN(abi_authz_match);
 ABI_NAMES_EXTERN(abi_mtls_type);
 ABI_NAMES_EXTERN(abi_mtls_mode);
+ABI_NAMES_EXTERN(abi_pt_mode);
 #undef ABI_NAMES_EXTERN
 
 #endif /* MF_ABI_NAMES_H */

@@ -27,12 +27,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "abi_names.h"
 #include "kinds.h"
 
 enum { M_TYPE, M_VALUE, M_PORT, M_PROTOCOL };
 enum { CONF_MODE, CONF_APPEND };
 
-static const char *const pt_modes[] = { "All", "Matched", "None", NULL };
 static const char *const pt_types[] = { "Domain", "IP", "CIDR", NULL };
 static const char *const pt_protocols[] = { "tcp", "tls", "grpc", "http",
 					    "http2", "mysql", NULL };
@@ -233,7 +233,7 @@ static const char *pt_conf_check(const void *obj, unsigned *field)
 
 static const struct sch_field pt_conf_fields[] = {
 	[CONF_MODE] = SCH_F_ENUM("passthroughMode", mf_passthrough_conf,
-				 passthrough_mode, pt_modes),
+				 passthrough_mode, abi_pt_mode_names + 1),
 	[CONF_APPEND] = SCH_F_LIST("appendMatch", mf_passthrough_conf,
 				   append_match, &pt_match),
 };

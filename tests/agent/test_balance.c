@@ -23,10 +23,6 @@
 	"spec: {node: " node ", ip: " ip ", port: 8080, service: " svc ", "   \
 	"identity: \"spiffe://mesh.local/ns/default/sa/" svc "\"" tags "}\n"
 
-#define KUMA(kind, name)                                                      \
-	"---\napiVersion: kuma.io/v1alpha1\nkind: " kind "\n"                 \
-	"metadata: {name: " name "}\nspec:\n"
-
 static const char *const policy_yaml =
 	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"
 	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"
@@ -42,7 +38,7 @@ static const char *const policy_yaml =
 	WL("a1", "n2", "10.1.0.5", "api", "")
 	WL("a2", "n3", "10.1.0.6", "api", "")
 	WL("c1", "n1", "10.1.0.9", "client", ", tags: {kuma.io/zone: east}")
-	KUMA("MeshLoadBalancingStrategy", "lb")
+	RH_KUMA("MeshLoadBalancingStrategy", "lb")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n"
 	"    - targetRef: {kind: MeshService, name: web}\n"
@@ -62,14 +58,6 @@ static const char *const policy_yaml =
 	"            hashPolicies:\n"
 	"              - {type: Connection, connection: {sourceIP: true}}\n";
 
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
-
 struct bt {
 	struct policy *p;
 	struct balancer b;
@@ -87,9 +75,9 @@ static bool bt_init(struct bt *t)
 	t->p = rh_yaml_snapshot(policy_yaml, 1);
 	if (!ASSERT_TRUE(t->p) || !ASSERT_EQ(balance_init(&t->b), 0))
 		return false;
-	web = policy_service_by_vip(t->p, ip4("10.96.0.10"), 80);
-	api = policy_service_by_vip(t->p, ip4("10.96.0.13"), 80);
-	t->client = policy_endpoint_by_ip(t->p, ip4("10.1.0.9"));
+	web = policy_service_by_vip(t->p, rh_ip4("10.96.0.10"), 80);
+	api = policy_service_by_vip(t->p, rh_ip4("10.96.0.13"), 80);
+	t->client = policy_endpoint_by_ip(t->p, rh_ip4("10.1.0.9"));
 	ok = ASSERT_TRUE(web && api && t->client);
 	for (size_t i = 0; ok && i < 4; i++)
 		t->web[i] = policy_service_endpoint_at(t->p, web->id, i);
@@ -390,7 +378,7 @@ static const char *const mes_yaml =
 	RH_DOC("Mesh", "default")
 	"spec: {trustDomain: mesh.local, meshExternalServices: "
 	"{vipRange: 10.201.0.0/29}}\n"
-	KUMA("MeshExternalService", "ext")
+	RH_KUMA("MeshExternalService", "ext")
 	"  match: {type: HostnameGenerator, port: 443, protocol: tcp}\n"
 	"  endpoints:\n"
 	"    - {address: 192.0.2.3, port: 443, priority: 1}\n"
@@ -441,10 +429,10 @@ static bool test_priority_failover(void)
 	}
 	ok = ok && ASSERT_TRUE(policy_service_endpoint_at(p, svc->id, 3) ==
 			       NULL) &&
-	     ASSERT_EQ(policy_endpoint_ip(p, eps[0]), ip4("192.0.2.1")) &&
-	     ASSERT_EQ(policy_endpoint_ip(p, eps[1]), ip4("192.0.2.2")) &&
+	     ASSERT_EQ(policy_endpoint_ip(p, eps[0]), rh_ip4("192.0.2.1")) &&
+	     ASSERT_EQ(policy_endpoint_ip(p, eps[1]), rh_ip4("192.0.2.2")) &&
 	     ASSERT_EQ(eps[1]->port, 8443) &&
-	     ASSERT_EQ(policy_endpoint_ip(p, eps[2]), ip4("192.0.2.3"));
+	     ASSERT_EQ(policy_endpoint_ip(p, eps[2]), rh_ip4("192.0.2.3"));
 	if (!ok)
 		goto out;
 	/* All up: priority 0 only, round robin. */
@@ -495,7 +483,7 @@ out:
 static const char *const ids_yaml =
 	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"
 	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"
-	KUMA("MeshService", "db")
+	RH_KUMA("MeshService", "db")
 	"  selector: {dataplaneLabels: {matchLabels: {app: db}}}\n"
 	"  ports: [{port: 5432, targetPort: 5432}]\n"
 	"  identities:\n"
@@ -526,8 +514,8 @@ static bool test_identities_unlisted(void)
 		policy_put(p);
 		return false;
 	}
-	d1 = policy_endpoint_by_ip(p, ip4("10.1.0.1"));
-	d2 = policy_endpoint_by_ip(p, ip4("10.1.0.2"));
+	d1 = policy_endpoint_by_ip(p, rh_ip4("10.1.0.1"));
+	d2 = policy_endpoint_by_ip(p, rh_ip4("10.1.0.2"));
 	ok = ASSERT_TRUE(d1 && d2) &&
 	     ASSERT_EQ(d2->flags & MF_ENDPOINT_F_UNLISTED,
 		       MF_ENDPOINT_F_UNLISTED) &&

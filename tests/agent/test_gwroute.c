@@ -615,27 +615,23 @@ static bool test_tls_listeners(void)
 
 /* ---- Kuma's newer form: MeshHTTPRoute and MeshTCPRoute on a MeshGateway -- */
 
-#define KUMA(kind, name)                                                      \
-	"---\napiVersion: kuma.io/v1alpha1\nkind: " kind "\n"                 \
-	"metadata: {name: " name "}\nspec:\n"
-
 /* The mesh above with MeshExternalServices: one known by a host name
  * (localhost, which resolves wherever the test runs), one by an IP. */
 #define MES                                                                   \
 	RH_DOC("Mesh", "default")                                             \
 	"spec: {trustDomain: mesh.local, meshExternalServices: "              \
 	"{vipRange: 10.201.0.0/29}}\n"                                        \
-	KUMA("MeshExternalService", "named-ext")                              \
+	RH_KUMA("MeshExternalService", "named-ext")                              \
 	"  match: {type: HostnameGenerator, port: 80, protocol: http}\n"      \
 	"  endpoints: [{address: localhost, port: 18080}]\n"                  \
-	KUMA("MeshExternalService", "ip-ext")                                 \
+	RH_KUMA("MeshExternalService", "ip-ext")                                 \
 	"  match: {type: HostnameGenerator, port: 80, protocol: http}\n"      \
 	"  endpoints: [{address: 192.0.2.1, port: 80}]\n"
 
 /* A MeshHTTPRoute on gateway edge (@target: its targetRef's other keys),
  * one to[] entry with @hostnames (a flow list, "" for none) and @rules. */
 #define HROUTE(name, target, hostnames, rules)                                \
-	KUMA("MeshHTTPRoute", name)                                           \
+	RH_KUMA("MeshHTTPRoute", name)                                           \
 	"  targetRef: {kind: MeshGateway, name: edge" target "}\n"            \
 	"  to:\n    - targetRef: {kind: Mesh}\n"                              \
 	hostnames "      rules:\n" rules
@@ -745,7 +741,7 @@ static const char *const hr_yaml =
 	       "        - matches: [{path: {type: PathPrefix, value: /}}]\n"
 	       "          default:\n"
 	       "            backendRefs: [{kind: MeshService, name: web}]\n")
-	KUMA("MeshTCPRoute", "edge-tcp-new")
+	RH_KUMA("MeshTCPRoute", "edge-tcp-new")
 	"  targetRef: {kind: MeshGateway, name: edge}\n"
 	"  to:\n    - targetRef: {kind: Mesh}\n"
 	"      rules:\n"

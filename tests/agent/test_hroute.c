@@ -50,14 +50,6 @@
 	"{kind: MeshServiceSubset, name: web, tags: {version: " v "}, "       \
 	"weight: " w "}"
 
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
-
 struct hr {
 	struct policy *p;
 	const struct mf_service *web;
@@ -72,14 +64,14 @@ static bool hr_open(struct hr *h, const char *routes, const char *src)
 	h->p = rh_yaml_snapshot(routes, 1);
 	if (!ASSERT_TRUE(h->p))
 		return false;
-	h->web = policy_service_by_vip(h->p, ip4("10.96.0.10"), 80);
+	h->web = policy_service_by_vip(h->p, rh_ip4("10.96.0.10"), 80);
 	if (!ASSERT_TRUE(h->web != NULL))
 		return false;
-	h->tr = router_traffic_route(h->p, policy_endpoint_by_ip(h->p, ip4(src)),
+	h->tr = router_traffic_route(h->p, policy_endpoint_by_ip(h->p, rh_ip4(src)),
 				     h->web);
 	return
 	       ASSERT_EQ(hroute_list_build(h->p,
-					   policy_endpoint_by_ip(h->p, ip4(src)),
+					   policy_endpoint_by_ip(h->p, rh_ip4(src)),
 					   h->web, &h->l), 0);
 }
 

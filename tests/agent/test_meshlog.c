@@ -23,31 +23,12 @@
 #include "../../agent/meshlog.h"
 #include "policy/select.h"
 
-#define WL(name, ip, svc)                                                     \
-	RH_DOC("Workload", name)                                              \
-	"spec: {node: n1, ip: " ip ", port: 8080, service: " svc ", "         \
-	"identity: \"spiffe://mesh.local/ns/default/sa/" svc "\"}\n"
-
-#define MESH                                                                  \
-	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
-	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
-	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"        \
-	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 80}\n"        \
-	RH_DOC("Service", "client") "spec: {vip: 10.96.0.11, port: 80}\n"     \
-	RH_DOC("Service", "other") "spec: {vip: 10.96.0.12, port: 80}\n"      \
-	WL("w1", "10.1.0.1", "web") WL("a1", "10.1.0.5", "api")               \
-	WL("c1", "10.1.0.9", "client") WL("o1", "10.1.0.10", "other")
-
-#define KUMA(kind, name)                                                      \
-	"---\napiVersion: kuma.io/v1alpha1\nkind: " kind "\n"                 \
-	"metadata: {name: " name "}\nspec:\n"
-
 #define ID(sa) "spiffe://mesh.local/ns/default/sa/" sa
 
 static const char *const policy_yaml =
-	MESH
+	RH_MESH4
 	/* Outbound to web: a file, plain. */
-	KUMA("MeshAccessLog", "web-out")
+	RH_KUMA("MeshAccessLog", "web-out")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n    - targetRef: {kind: MeshService, name: web}\n"
 	"      default:\n        backends:\n"
@@ -55,20 +36,20 @@ static const char *const policy_yaml =
 	"              format: {plain: '%KUMA_TRAFFIC_DIRECTION%'}\n"
 	/* web's inbound: the same file and format (once), and a tcp
 	 * collector; an openTelemetry backend is not written. */
-	KUMA("MeshAccessLog", "web-in")
+	RH_KUMA("MeshAccessLog", "web-in")
 	"  targetRef: {kind: MeshService, name: web}\n"
 	"  from:\n    - targetRef: {kind: Mesh}\n"
 	"      default:\n        backends:\n"
 	"          - file:\n              path: /var/log/web.log\n"
 	"              format: {plain: '%KUMA_TRAFFIC_DIRECTION%'}\n"
 	"          - type: Tcp\n            tcp: {address: '127.0.0.1:5000'}\n"
-	KUMA("MeshAccessLog", "other-otel")
+	RH_KUMA("MeshAccessLog", "other-otel")
 	"  targetRef: {kind: MeshService, name: other}\n"
 	"  from:\n    - targetRef: {kind: Mesh}\n"
 	"      default:\n        backends:\n"
 	"          - openTelemetry: {endpoint: 'otel:4317'}\n"
 	/* api's inbound: client's requests by SPIFFE ID only. */
-	KUMA("MeshAccessLog", "api-rules")
+	RH_KUMA("MeshAccessLog", "api-rules")
 	"  targetRef: {kind: MeshService, name: api}\n"
 	"  rules:\n"
 	"    - matches:\n"
@@ -76,19 +57,11 @@ static const char *const policy_yaml =
 	"      default:\n        backends:\n"
 	"          - file: {path: /var/log/api-client.log}\n";
 
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
-
 static bool find(struct policy *p, const char *src, const char *vip,
 		 struct meshlog *m)
 {
-	const struct mf_endpoint *ep = policy_endpoint_by_ip(p, ip4(src));
-	const struct mf_service *s = policy_service_by_vip(p, ip4(vip), 80);
+	const struct mf_endpoint *ep = policy_endpoint_by_ip(p, rh_ip4(src));
+	const struct mf_service *s = policy_service_by_vip(p, rh_ip4(vip), 80);
 
 	return ASSERT_TRUE(ep && s) &&
 	       ASSERT_EQ(meshlog_find(p, ep, policy_identity(p,
@@ -124,7 +97,7 @@ static bool test_select(void)
 	policy_put(p);
 
 	/* No MeshAccessLog at all: none. */
-	p = rh_yaml_snapshot(MESH, 1);
+	p = rh_yaml_snapshot(RH_MESH4, 1);
 	ok = ok && ASSERT_TRUE(p) && find(p, "10.1.0.9", "10.96.0.10", m) &&
 	     ASSERT_EQ(m->n, 0);
 	policy_put(p);
@@ -153,7 +126,7 @@ static char *slurp(const char *path)
 static bool test_select_gateway(void)
 {
 	static const char yaml[] =
-		MESH
+		RH_MESH4
 		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
 		"metadata: {name: edge}\nspec:\n"
 		"  selectors: [{match: {kuma.io/service: edge-gateway}}]\n"
@@ -162,12 +135,12 @@ static bool test_select_gateway(void)
 		"metadata: {name: other}\nspec:\n"
 		"  selectors: [{match: {kuma.io/service: x-gateway}}]\n"
 		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
-		KUMA("MeshAccessLog", "edge-log")
+		RH_KUMA("MeshAccessLog", "edge-log")
 		"  targetRef: {kind: MeshGateway, name: edge}\n"
 		"  to:\n    - targetRef: {kind: Mesh}\n"
 		"      default:\n        backends:\n"
 		"          - file: {path: /var/log/edge.log}\n"
-		KUMA("MeshAccessLog", "other-gw-log")
+		RH_KUMA("MeshAccessLog", "other-gw-log")
 		"  targetRef: {kind: MeshGateway, name: other}\n"
 		"  to:\n    - targetRef: {kind: Mesh}\n"
 		"      default:\n        backends:\n"
@@ -185,7 +158,7 @@ static bool test_select_gateway(void)
 
 	if (!ASSERT_TRUE(p))
 		return false;
-	web = policy_service_by_vip(p, ip4("10.96.0.10"), 80);
+	web = policy_service_by_vip(p, rh_ip4("10.96.0.10"), 80);
 	ok = ASSERT_TRUE(web) &&
 	     ASSERT_EQ(meshlog_find_gateway(p, &edge, web, &m), 0) &&
 	     ASSERT_EQ(m.n, 1) &&

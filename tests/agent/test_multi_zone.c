@@ -31,10 +31,6 @@
 	"metadata: {name: " name ", labels: {group: " group "}}\n"           \
 	"spec:\n  selector: {dataplaneLabels: {matchLabels: {app: " app "}}}\n" \
 	"  ports: " ports "\n"
-#define KUMA(kind, name)                                                      \
-	"---\napiVersion: kuma.io/v1alpha1\nkind: " kind "\n"                 \
-	"metadata: {name: " name "}\nspec:\n"
-
 /* MeshMultiZoneService "backend" (VIP 243.0.0.1) over be-east (e1, e2)
  * and be-west (w1) at 8080, be-west alone at 9090; be-gone (g1) is
  * Unavailable, be-else (x1) another group's.  c1 is the client. */
@@ -54,17 +50,9 @@
 	WL_APP("e1", "10.1.1.1", "east") WL_APP("e2", "10.1.1.2", "east")     \
 	WL_APP("w1", "10.1.1.3", "west") WL_APP("g1", "10.1.1.4", "gone")     \
 	WL_APP("x1", "10.1.1.5", "else")                                      \
-	KUMA("MeshMultiZoneService", "backend")                               \
+	RH_KUMA("MeshMultiZoneService", "backend")                               \
 	"  selector: {meshService: {matchLabels: {group: backend}}}\n"       \
 	"  ports: [{port: 8080, appProtocol: http}, {port: 9090}]\n"
-
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
 
 struct mz {
 	struct policy *p;
@@ -78,9 +66,9 @@ static bool mz_open(struct mz *m, const char *yaml)
 	m->p = rh_yaml_snapshot(yaml, 1);
 	if (!ASSERT_TRUE(m->p))
 		return false;
-	m->src = policy_endpoint_by_ip(m->p, ip4("10.1.0.9"));
-	m->http = policy_service_by_vip(m->p, ip4("243.0.0.1"), 8080);
-	m->tcp = policy_service_by_vip(m->p, ip4("243.0.0.1"), 9090);
+	m->src = policy_endpoint_by_ip(m->p, rh_ip4("10.1.0.9"));
+	m->http = policy_service_by_vip(m->p, rh_ip4("243.0.0.1"), 8080);
+	m->tcp = policy_service_by_vip(m->p, rh_ip4("243.0.0.1"), 9090);
 	return ASSERT_TRUE(m->src) && ASSERT_TRUE(m->http) &&
 	       ASSERT_TRUE(m->tcp) &&
 	       ASSERT_TRUE(m->http->flags & MF_SERVICE_F_MULTI_ZONE) &&
@@ -117,7 +105,7 @@ static bool test_vip_pick(void)
 	struct tally a = { 0 }, b = { 0 }, c = { 0 };
 	struct mz m;
 	bool ok = mz_open(&m, BASE
-		KUMA("TrafficRoute", "all")
+		RH_KUMA("TrafficRoute", "all")
 		"  sources: [{match: {kuma.io/service: \"*\"}}]\n"
 		"  destinations: [{match: {kuma.io/service: \"*\"}}]\n"
 		"  conf: {destination: {kuma.io/service: be-else}}\n");
@@ -174,7 +162,7 @@ static bool test_http_route(void)
 	size_t vlen;
 	struct mz m;
 	bool ok = mz_open(&m, BASE
-		KUMA("MeshHTTPRoute", "to-mzs")
+		RH_KUMA("MeshHTTPRoute", "to-mzs")
 		"  targetRef: {kind: Mesh}\n"
 		"  to:\n    - targetRef: {kind: MeshMultiZoneService, "
 		"name: backend}\n      rules:\n"
@@ -186,7 +174,7 @@ static bool test_http_route(void)
 		"                  set: [{name: x-route, value: to-mzs}]\n"
 		"            backendRefs: [{kind: MeshService, name: be-east, "
 		"port: 8080}]\n"
-		KUMA("MeshHTTPRoute", "to-member")
+		RH_KUMA("MeshHTTPRoute", "to-member")
 		"  targetRef: {kind: Mesh}\n"
 		"  to:\n    - targetRef: {kind: MeshService, name: be-west}\n"
 		"      rules:\n"
@@ -241,14 +229,14 @@ static bool test_tcp_route(void)
 	struct mz m;
 	int rec;
 	bool ok = mz_open(&m, BASE
-		KUMA("MeshTCPRoute", "to-mzs")
+		RH_KUMA("MeshTCPRoute", "to-mzs")
 		"  targetRef: {kind: Mesh}\n"
 		"  to:\n    - targetRef: {kind: MeshMultiZoneService, "
 		"name: backend}\n      rules:\n"
 		"        - default:\n"
 		"            backendRefs: [{kind: MeshService, name: be-west, "
 		"port: 8080}]\n"
-		KUMA("MeshTCPRoute", "to-member")
+		RH_KUMA("MeshTCPRoute", "to-member")
 		"  targetRef: {kind: Mesh}\n"
 		"  to:\n    - targetRef: {kind: MeshService, name: be-west}\n"
 		"      rules:\n"
@@ -267,32 +255,32 @@ static bool test_tcp_route(void)
 }
 
 #define OUT_POLICIES \
-	KUMA("MeshTimeout", "all") \
+	RH_KUMA("MeshTimeout", "all") \
 	"  targetRef: {kind: Mesh}\n" \
 	"  to:\n    - targetRef: {kind: Mesh}\n      default:\n" \
 	"        connectionTimeout: 1s\n        idleTimeout: 1h\n" \
-	KUMA("MeshTimeout", "member") \
+	RH_KUMA("MeshTimeout", "member") \
 	"  targetRef: {kind: Mesh}\n" \
 	"  to:\n    - targetRef: {kind: MeshService, name: be-east}\n" \
 	"      default:\n        connectionTimeout: 3s\n"
 
 #define OUT_MZS \
-	KUMA("MeshTimeout", "mzs") \
+	RH_KUMA("MeshTimeout", "mzs") \
 	"  targetRef: {kind: Mesh}\n" \
 	"  to:\n    - targetRef: {kind: MeshMultiZoneService, " \
 	"name: backend}\n" \
 	"      default:\n        connectionTimeout: 7s\n" \
-	KUMA("MeshRetry", "mzs-retry") \
+	RH_KUMA("MeshRetry", "mzs-retry") \
 	"  targetRef: {kind: Mesh}\n" \
 	"  to:\n    - targetRef: {kind: MeshMultiZoneService, " \
 	"name: backend}\n" \
 	"      default:\n        http: {numRetries: 6}\n" \
-	KUMA("MeshCircuitBreaker", "mzs-cb") \
+	RH_KUMA("MeshCircuitBreaker", "mzs-cb") \
 	"  targetRef: {kind: Mesh}\n" \
 	"  to:\n    - targetRef: {kind: MeshMultiZoneService, " \
 	"name: backend}\n" \
 	"      default:\n        connectionLimits: {maxConnections: 9}\n" \
-	KUMA("MeshLoadBalancingStrategy", "mzs-lb") \
+	RH_KUMA("MeshLoadBalancingStrategy", "mzs-lb") \
 	"  targetRef: {kind: Mesh}\n" \
 	"  to:\n    - targetRef: {kind: MeshMultiZoneService, " \
 	"name: backend}\n" \

@@ -19,14 +19,6 @@
 #define ID_CLIENT TD "ns/default/sa/client"
 #define NS_DEF TD "ns/default/"
 
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
-
 /* ---- the records --------------------------------------------------------- */
 
 #define ALLOW MF_AUTHZ_ALLOW
@@ -159,26 +151,26 @@ static bool test_lookups(void)
 	if (!ASSERT_EQ(policy_epoch(p), 7) ||
 	    !ASSERT_STREQ(policy_trust_domain(p), "mesh.local"))
 		goto out;
-	s = policy_service_by_vip(p, ip4("10.96.0.10"), 80);
+	s = policy_service_by_vip(p, rh_ip4("10.96.0.10"), 80);
 	if (!ASSERT_TRUE(s) || !ASSERT_EQ(s->id, S_WEB) ||
 	    !ASSERT_STREQ(s->name, "web"))
 		goto out;
-	s = policy_service_by_vip(p, ip4("10.96.0.10"), 5432);
+	s = policy_service_by_vip(p, rh_ip4("10.96.0.10"), 5432);
 	if (!ASSERT_TRUE(s) || !ASSERT_EQ(s->id, S_DB))
 		goto out;
-	if (!ASSERT_TRUE(!policy_service_by_vip(p, ip4("10.96.0.10"), 81)) ||
-	    !ASSERT_TRUE(!policy_service_by_vip(p, ip4("10.96.0.99"), 80)))
+	if (!ASSERT_TRUE(!policy_service_by_vip(p, rh_ip4("10.96.0.10"), 81)) ||
+	    !ASSERT_TRUE(!policy_service_by_vip(p, rh_ip4("10.96.0.99"), 80)))
 		goto out;
 	s = policy_service_by_id(p, S_API);
 	if (!ASSERT_TRUE(s) || !ASSERT_STREQ(s->name, "api") ||
 	    !ASSERT_TRUE(!policy_service_by_id(p, 999)) ||
 	    !ASSERT_TRUE(!policy_service_by_id(p, 0)))
 		goto out;
-	e = policy_endpoint_by_ip(p, ip4("10.78.1.11"));
+	e = policy_endpoint_by_ip(p, rh_ip4("10.78.1.11"));
 	if (!ASSERT_TRUE(e) || !ASSERT_STREQ(e->name, "a1") ||
 	    !ASSERT_EQ(e->port, 9090) || !ASSERT_EQ(e->service_id, S_API) ||
-	    !ASSERT_EQ(policy_endpoint_ip(p, e), ip4("10.78.1.11")) ||
-	    !ASSERT_TRUE(!policy_endpoint_by_ip(p, ip4("10.78.9.9"))))
+	    !ASSERT_EQ(policy_endpoint_ip(p, e), rh_ip4("10.78.1.11")) ||
+	    !ASSERT_TRUE(!policy_endpoint_by_ip(p, rh_ip4("10.78.9.9"))))
 		goto out;
 	/* A pointer that is not one of ours gives no address. */
 	if (!ASSERT_EQ(policy_endpoint_ip(p, (const void *)p), 0))
@@ -189,19 +181,19 @@ static bool test_lookups(void)
 		goto out;
 	n = policy_node(p, "mf-node-b");
 	if (!ASSERT_TRUE(n) || !ASSERT_EQ(n->tunnel_port, 15008) ||
-	    !ASSERT_EQ(*(uint32_t *)n->ip, ip4("10.77.0.2")))
+	    !ASSERT_EQ(*(uint32_t *)n->ip, rh_ip4("10.77.0.2")))
 		goto out;
 	n = policy_node(p, "mf-node-a");
 	if (!ASSERT_TRUE(n) || !ASSERT_EQ(n->tunnel_port, 0) ||
 	    !ASSERT_TRUE(!policy_node(p, "mf-node-c")))
 		goto out;
 	/* Endpoints name their node by address: back to the name. */
-	e = policy_endpoint_by_ip(p, ip4("10.78.2.11"));
+	e = policy_endpoint_by_ip(p, rh_ip4("10.78.2.11"));
 	if (!ASSERT_TRUE(e) ||
 	    !ASSERT_STREQ(policy_node_name_by_ip(p, e->node_ip), "mf-node-b") ||
 	    !ASSERT_EQ(e->tunnel_port, 15008))
 		goto out;
-	e = policy_endpoint_by_ip(p, ip4("10.78.1.11"));
+	e = policy_endpoint_by_ip(p, rh_ip4("10.78.1.11"));
 	if (!ASSERT_TRUE(e) ||
 	    !ASSERT_STREQ(policy_node_name_by_ip(p, e->node_ip), "mf-node-a") ||
 	    !ASSERT_TRUE(!policy_node_name_by_ip(p,
@@ -232,7 +224,7 @@ static bool test_round_robin(void)
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		e = policy_pick_endpoint(p, S_WEB);
 		if (!ASSERT_TRUE(e) ||
-		    !ASSERT_EQ(policy_endpoint_ip(p, e), ip4(want[i])) ||
+		    !ASSERT_EQ(policy_endpoint_ip(p, e), rh_ip4(want[i])) ||
 		    !ASSERT_EQ(e->service_id, S_WEB))
 			goto out;
 	}
@@ -276,7 +268,7 @@ static bool test_mesh_service_ports(void)
 	bool ok = ASSERT_TRUE(p);
 
 	for (uint16_t port = 80; ok && port <= 82; port++) {
-		s = policy_service_by_vip(p, ip4("241.0.0.1"), port);
+		s = policy_service_by_vip(p, rh_ip4("241.0.0.1"), port);
 		ok = ASSERT_TRUE(s) &&
 		     ASSERT_TRUE(policy_service_endpoint_at(p, s->id, 0)) &&
 		     ASSERT_TRUE(policy_service_endpoint_at(p, s->id, 1)) &&
@@ -571,7 +563,7 @@ static bool test_empty_snapshot(void)
 		return false;
 	ok = ASSERT_EQ(policy_epoch(p), 0) &&
 	     ASSERT_STREQ(policy_trust_domain(p), "") &&
-	     ASSERT_TRUE(!policy_service_by_vip(p, ip4("10.96.0.10"), 80)) &&
+	     ASSERT_TRUE(!policy_service_by_vip(p, rh_ip4("10.96.0.10"), 80)) &&
 	     ASSERT_TRUE(!policy_pick_endpoint(p, 1)) &&
 	     ASSERT_EQ(policy_authorize(p, 1, NULL, ID_CLIENT, NULL), DENY);
 	policy_put(p);
@@ -634,12 +626,12 @@ static bool test_load_from_pinned_maps(void)
 	if (!ASSERT_EQ(policy_epoch(p), 7) ||
 	    !ASSERT_STREQ(policy_trust_domain(p), "mesh.local"))
 		goto out;
-	s = policy_service_by_vip(p, ip4("10.96.0.10"), 80);
+	s = policy_service_by_vip(p, rh_ip4("10.96.0.10"), 80);
 	if (!ASSERT_TRUE(s) || !ASSERT_EQ(s->id, S_WEB))
 		goto out;
 	e = policy_pick_endpoint(p, S_WEB);
 	if (!ASSERT_TRUE(e) ||
-	    !ASSERT_EQ(policy_endpoint_ip(p, e), ip4("10.78.1.12")) ||
+	    !ASSERT_EQ(policy_endpoint_ip(p, e), rh_ip4("10.78.1.12")) ||
 	    !ASSERT_STREQ(policy_identity(p, e->identity_id),
 			  TD "ns/default/sa/web") ||
 	    !ASSERT_TRUE(policy_node(p, "mf-node-b")))

@@ -15,23 +15,8 @@
 #include "harness/records_harness.h"
 #include "../../agent/ratelimit.h"
 
-#define WL(name, ip, svc)                                                     \
-	RH_DOC("Workload", name)                                              \
-	"spec: {node: n1, ip: " ip ", port: 8080, service: " svc ", "         \
-	"identity: \"spiffe://mesh.local/ns/default/sa/" svc "\"}\n"
-
-#define MESH                                                                  \
-	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
-	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
-	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"        \
-	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 80}\n"        \
-	RH_DOC("Service", "client") "spec: {vip: 10.96.0.11, port: 80}\n"     \
-	RH_DOC("Service", "other") "spec: {vip: 10.96.0.12, port: 80}\n"      \
-	WL("w1", "10.1.0.1", "web") WL("a1", "10.1.0.5", "api")               \
-	WL("c1", "10.1.0.9", "client") WL("o1", "10.1.0.10", "other")
-
 static const char *const policy_yaml =
-	MESH
+	RH_MESH4
 	/* The seed's: 100 requests per 10 s to web, from anyone. */
 	"---\ntype: RateLimit\nmesh: default\nname: web-rl\n"
 	"sources: [{match: {kuma.io/service: '*'}}]\n"
@@ -53,14 +38,6 @@ static const char *const policy_yaml =
 	"            onRateLimit:\n              status: 423\n"
 	"              headers: {set: [{name: x-why, value: slow-down}]}\n";
 
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
-
 struct rl {
 	struct policy *p;
 	struct rl_table *t;
@@ -69,8 +46,8 @@ struct rl {
 static bool find(struct rl *r, const char *src, const char *vip,
 		 struct rl_limit *l)
 {
-	const struct mf_endpoint *ep = policy_endpoint_by_ip(r->p, ip4(src));
-	const struct mf_service *s = policy_service_by_vip(r->p, ip4(vip), 80);
+	const struct mf_endpoint *ep = policy_endpoint_by_ip(r->p, rh_ip4(src));
+	const struct mf_service *s = policy_service_by_vip(r->p, rh_ip4(vip), 80);
 
 	return ep && s &&
 	       ratelimit_find(r->p, ep, policy_identity(r->p, ep->identity_id),
@@ -80,7 +57,7 @@ static bool find(struct rl *r, const char *src, const char *vip,
 /* Kuma 3.0's `rules` form: a rate for one peer by SPIFFE ID, another for
  * any peer. */
 static const char *const rules_yaml =
-	MESH
+	RH_MESH4
 	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshRateLimit\n"
 	"metadata: {name: web-rules}\nspec:\n"
 	"  targetRef: {kind: MeshService, name: web}\n"

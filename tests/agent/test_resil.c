@@ -16,41 +16,22 @@
 #include "../../agent/rbudget.h"
 #include "../../agent/resil.h"
 
-#define WL(name, ip, svc)                                                     \
-	RH_DOC("Workload", name)                                              \
-	"spec: {node: n1, ip: " ip ", port: 8080, service: " svc ", "         \
-	"identity: \"spiffe://mesh.local/ns/default/sa/" svc "\"}\n"
-
-#define MESH                                                                  \
-	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
-	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
-	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"        \
-	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 80}\n"        \
-	RH_DOC("Service", "client") "spec: {vip: 10.96.0.11, port: 80}\n"     \
-	RH_DOC("Service", "other") "spec: {vip: 10.96.0.12, port: 80}\n"      \
-	WL("w1", "10.1.0.1", "web") WL("a1", "10.1.0.5", "api")               \
-	WL("c1", "10.1.0.9", "client") WL("o1", "10.1.0.10", "other")
-
-#define KUMA(kind, name)                                                      \
-	"---\napiVersion: kuma.io/v1alpha1\nkind: " kind "\n"                 \
-	"metadata: {name: " name "}\nspec:\n"
-
 static const char *const policy_yaml =
-	MESH
+	RH_MESH4
 	/* Every service: a 2 s request timeout; web: 300 ms, and a connect
 	 * timeout. */
-	KUMA("MeshTimeout", "all-timeout")
+	RH_KUMA("MeshTimeout", "all-timeout")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n    - targetRef: {kind: Mesh}\n      default:\n"
 	"        idleTimeout: 1h\n"
 	"        http: {requestTimeout: 2s, streamIdleTimeout: 30s}\n"
-	KUMA("MeshTimeout", "web-timeout")
+	RH_KUMA("MeshTimeout", "web-timeout")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n    - targetRef: {kind: MeshService, name: web}\n"
 	"      default:\n        connectionTimeout: 250ms\n"
 	"        http: {requestTimeout: 300ms, maxStreamDuration: 5s}\n"
 	/* web: retries on 5xx, 409 and 429, GET and POST only. */
-	KUMA("MeshRetry", "web-retry")
+	RH_KUMA("MeshRetry", "web-retry")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n    - targetRef: {kind: MeshService, name: web}\n"
 	"      default:\n        tcp: {maxConnectAttempt: 3}\n"
@@ -60,12 +41,12 @@ static const char *const policy_yaml =
 	" HttpMethodPost]\n"
 	/* api: an http section with a try timeout alone: Kuma's defaults for
 	 * the rest. */
-	KUMA("MeshRetry", "api-retry")
+	RH_KUMA("MeshRetry", "api-retry")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n    - targetRef: {kind: MeshService, name: api}\n"
 	"      default:\n        http: {perTryTimeout: 2s}\n"
 	/* other: aborts for client's traffic only, delays for anyone. */
-	KUMA("MeshFaultInjection", "other-fault")
+	RH_KUMA("MeshFaultInjection", "other-fault")
 	"  targetRef: {kind: MeshService, name: other}\n"
 	"  from:\n"
 	"    - targetRef: {kind: MeshService, name: client}\n"
@@ -73,19 +54,11 @@ static const char *const policy_yaml =
 	"          - abort: {httpStatus: 503, percentage: \"2.5\"}\n"
 	"            delay: {value: 1s, percentage: 50}\n";
 
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
-
 static bool find(struct policy *p, const char *src, const char *vip,
 		 struct resil *r)
 {
-	const struct mf_endpoint *ep = policy_endpoint_by_ip(p, ip4(src));
-	const struct mf_service *s = policy_service_by_vip(p, ip4(vip), 80);
+	const struct mf_endpoint *ep = policy_endpoint_by_ip(p, rh_ip4(src));
+	const struct mf_service *s = policy_service_by_vip(p, rh_ip4(vip), 80);
 
 	return ASSERT_TRUE(ep && s) &&
 	       ASSERT_EQ(resil_find(p, ep, policy_identity(p, ep->identity_id),
@@ -97,15 +70,15 @@ static bool find(struct policy *p, const char *src, const char *vip,
 /* The destination's inbound entries: Kuma 3.0's `rules`, matched on the
  * peer's SPIFFE ID and the SNI it asks for, and 2.x `from`. */
 static const char *const inbound_yaml =
-	MESH
-	KUMA("MeshTimeout", "all-timeout")
+	RH_MESH4
+	RH_KUMA("MeshTimeout", "all-timeout")
 	"  targetRef: {kind: Mesh}\n"
 	"  to:\n    - targetRef: {kind: Mesh}\n      default:\n"
 	"        idleTimeout: 1h\n"
 	"        http: {requestTimeout: 2s}\n"
 	/* api: client's requests end at 100 ms, another peer's at 700; any
 	 * peer asking for api by name idles at most 20 s. */
-	KUMA("MeshTimeout", "api-inbound")
+	RH_KUMA("MeshTimeout", "api-inbound")
 	"  targetRef: {kind: MeshService, name: api}\n"
 	"  rules:\n"
 	"    - matches:\n"
@@ -117,13 +90,13 @@ static const char *const inbound_yaml =
 	"    - default:\n        http: {requestTimeout: 700ms}\n"
 	/* web: an inbound timeout longer than the source's (idle) does not
 	 * lengthen it; a shorter one (request) shortens it. */
-	KUMA("MeshTimeout", "web-inbound")
+	RH_KUMA("MeshTimeout", "web-inbound")
 	"  targetRef: {kind: MeshService, name: web}\n"
 	"  from:\n    - targetRef: {kind: Mesh}\n      default:\n"
 	"        idleTimeout: 2h\n"
 	"        http: {requestTimeout: 1500ms, streamIdleTimeout: 9s}\n"
 	/* other: faults for peers under /ns/default/sa/c..., by prefix. */
-	KUMA("MeshFaultInjection", "other-rules")
+	RH_KUMA("MeshFaultInjection", "other-rules")
 	"  targetRef: {kind: MeshService, name: other}\n"
 	"  rules:\n"
 	"    - matches:\n"
@@ -165,9 +138,9 @@ static bool test_inbound_rules(void)
 	/* An unknown peer identity: only rules without a match apply. */
 	{
 		const struct mf_endpoint *ep = policy_endpoint_by_ip(p,
-							ip4("10.1.0.9"));
+							rh_ip4("10.1.0.9"));
 		const struct mf_service *s = policy_service_by_vip(p,
-							ip4("10.96.0.13"), 80);
+							rh_ip4("10.96.0.13"), 80);
 
 		ok = ok && ASSERT_EQ(resil_find(p, ep, NULL, s, &r), 0) &&
 		     ASSERT_EQ(r.request_ms, 700);

@@ -40,22 +40,14 @@
 	"      - {weight: 90, destination: {kuma.io/service: web, version: v1}}\n" \
 	"      - {weight: 10, destination: {kuma.io/service: web, version: v2}}\n"
 
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
-
 static const struct mf_service *svc(struct policy *p, const char *vip)
 {
-	return policy_service_by_vip(p, ip4(vip), 80);
+	return policy_service_by_vip(p, rh_ip4(vip), 80);
 }
 
 static const struct mf_endpoint *ep(struct policy *p, const char *ip)
 {
-	return policy_endpoint_by_ip(p, ip4(ip));
+	return policy_endpoint_by_ip(p, rh_ip4(ip));
 }
 
 /* A request head as hproxy keeps it. */

@@ -44,6 +44,40 @@
 	"---\napiVersion: meshforge.io/v1alpha1\nkind: " kind "\n"           \
 	"metadata: {name: " name "}\n"
 
+/* The head of a Kuma document of @kind named @name, up to its spec:
+ * (the lines after it are the spec's, indented). */
+#define RH_KUMA(kind, name)                                                   \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: " kind "\n"                 \
+	"metadata: {name: " name "}\nspec:\n"
+
+/* A mesh of four services on node n1, each with one Workload that speaks
+ * as spiffe://mesh.local/ns/default/sa/<service>: web (VIP 10.96.0.10,
+ * w1 10.1.0.1), api (10.96.0.13, a1 10.1.0.5), client (10.96.0.11, c1
+ * 10.1.0.9), other (10.96.0.12, o1 10.1.0.10), every port 80 and 8080:
+ * what the agent's selection tests put their policies over. */
+#define RH_WL4(name, ip, svc)                                                 \
+	RH_DOC("Workload", name)                                              \
+	"spec: {node: n1, ip: " ip ", port: 8080, service: " svc ", "         \
+	"identity: \"spiffe://mesh.local/ns/default/sa/" svc "\"}\n"
+#define RH_MESH4                                                              \
+	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
+	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
+	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"        \
+	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 80}\n"        \
+	RH_DOC("Service", "client") "spec: {vip: 10.96.0.11, port: 80}\n"     \
+	RH_DOC("Service", "other") "spec: {vip: 10.96.0.12, port: 80}\n"      \
+	RH_WL4("w1", "10.1.0.1", "web") RH_WL4("a1", "10.1.0.5", "api")       \
+	RH_WL4("c1", "10.1.0.9", "client") RH_WL4("o1", "10.1.0.10", "other")
+
+/* Dotted quad @s as a network-order address (0 when it is none). */
+static inline uint32_t rh_ip4(const char *s)
+{
+	struct in_addr a = { 0 };
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
 /* Copies @src into the field @dst of @size bytes; it must fit, NUL
  * included, since a cut name would test something else. */
 static inline bool rh_str(char *dst, size_t size, const char *src)

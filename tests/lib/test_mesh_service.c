@@ -145,26 +145,14 @@ static bool test_msvc_range(void)
 	};
 	static const char yaml[] = MESH_30 MS("a", "a", "80")
 		MS("b", "b", "80") MS("c", "c", "80");
-	struct model_set set;
 	struct rec_set rs;
-	struct diag d;
 	bool ok = rh_compile(MESH_30 MS("a", "a", "80") WL_APP("a1", "10.78.2.1",
 							       "80", "a"),
 			     NULL, &rs) &&
 		  ASSERT_TRUE(ph_service_at(&rs, "10.200.0.1", 80));
 
 	rec_set_free(&rs);
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ok && ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml,
-					      strlen(yaml), &d), 0) &&
-	     ASSERT_EQ(validate_set(&set, &d), 0) &&
-	     ASSERT_EQ(compile_set(&set, NULL, &rs, &d), -ENOSPC) &&
-	     ph_diag_is(&d, full);
-	rec_set_free(&rs);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
+	return ok && ph_compile_refuses(yaml, full);
 }
 
 static bool test_msvc_invalid(void)
@@ -420,10 +408,6 @@ static bool test_mzs_members_too_many(void)
 	};
 	char ports[1024], zports[512], yaml[16384];
 	size_t n = 0, m = 0, zn = 0;
-	struct model_set set;
-	struct rec_set rs;
-	struct diag d;
-	bool ok;
 
 	n += (size_t)snprintf(ports + n, sizeof(ports) - n, "[");
 	zn += (size_t)snprintf(zports + zn, sizeof(zports) - zn, "[");
@@ -454,18 +438,7 @@ static bool test_mzs_members_too_many(void)
 		 "kind: MeshMultiZoneService\nmetadata: {name: many}\nspec:\n"
 		 "  selector: {meshService: {matchLabels: {group: g}}}\n"
 		 "  ports: %s\n", zports);
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_TRUE(m < sizeof(yaml)) &&
-	     ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
-					&d), 0) &&
-	     ASSERT_EQ(validate_set(&set, &d), 0) &&
-	     ASSERT_EQ(compile_set(&set, NULL, &rs, &d), -ENOSPC) &&
-	     ph_diag_is(&d, want);
-	rec_set_free(&rs);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
+	return ASSERT_TRUE(m < sizeof(yaml)) && ph_compile_refuses(yaml, want);
 }
 
 /* A MeshMultiZoneService's VIP: from Kuma's range of their own,
@@ -537,7 +510,7 @@ static bool test_mzs_vip_kept(void)
 	static const char yaml3[] = MESH_MZ_30 MZS_DOC("a", "g", "[{port: 1}]")
 		MZS_DOC("b", "g", "[{port: 1}]")
 		MZS_DOC("c", "g", "[{port: 1}]");
-	struct rec_set first, second, rs;
+	struct rec_set first, second;
 	const struct mf_service *be, *aaa;
 	const struct core_mesh *m;
 	struct model_set set;
@@ -559,18 +532,10 @@ static bool test_mzs_vip_kept(void)
 	ok = ok && ASSERT_STREQ(m->mesh_mz_services.vip_range,
 				"10.201.0.0/24");
 	model_set_free(&set);
+	diag_free(&d);
 	rec_set_free(&first);
 	rec_set_free(&second);
-	model_set_init(&set);
-	ok = ok && ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml3,
-					      strlen(yaml3), &d), 0) &&
-	     ASSERT_EQ(validate_set(&set, &d), 0) &&
-	     ASSERT_EQ(compile_set(&set, NULL, &rs, &d), -ENOSPC) &&
-	     ph_diag_is(&d, full);
-	rec_set_free(&rs);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
+	return ok && ph_compile_refuses(yaml3, full);
 }
 
 /* A MeshMultiZoneService shares the services' name space: one named as a
