@@ -100,6 +100,28 @@ $(O)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 CTL_OBJS   := $(call obj,$(CTL_SRCS))
 
+# OTLP, what the agent sends an OpenTelemetry collector: C from our
+# proto/ files by protoc-c (Debian's protobuf-c-compiler), built into the
+# agent's archive with libprotobuf-c.
+PROTO_SRCS := $(shell find proto -name '*.proto')
+PROTO_GEN  := $(patsubst proto/%.proto,$(O)/gen/%.pb-c.c,$(PROTO_SRCS))
+PROTO_HDRS := $(PROTO_GEN:.c=.h)
+PROTO_OBJS := $(patsubst $(O)/gen/%.c,$(O)/obj/gen/%.o,$(PROTO_GEN))
+CFLAGS	+= -I$(O)/gen
+
+# Kept: objects and the agent's sources include them.
+.SECONDARY: $(PROTO_GEN) $(PROTO_HDRS)
+
+$(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(O)/gen
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --c_out=$(O)/gen -Iproto $<
+
+$(O)/obj/gen/%.o: $(O)/gen/%.c $(PROTO_HDRS)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
 # One archive per tree, main()s apart, for the binaries and the tests to
 # link against.  Tests may #include a .c file to reach its statics; the
 # archive then leaves that member out because nothing is left unresolved.
@@ -107,13 +129,13 @@ LIB_A   := $(O)/libmeshforge.a
 AGENT_A := $(O)/libmfagent.a
 CTL_A   := $(O)/libmfctl.a
 
-$(O)/obj/%.o: %.c $(BPF_SKELS)
+$(O)/obj/%.o: %.c $(BPF_SKELS) $(PROTO_HDRS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
-$(AGENT_A): $(filter-out %/main.o,$(AGENT_OBJS)) $(LLHTTP_OBJS)
+$(AGENT_A): $(filter-out %/main.o,$(AGENT_OBJS)) $(LLHTTP_OBJS) $(PROTO_OBJS)
 $(CTL_A): $(filter-out %/main.o,$(CTL_OBJS))
 $(LIB_A) $(AGENT_A) $(CTL_A):
 	$(call msg,AR,$@)
@@ -124,11 +146,12 @@ MFCTL := $(O)/bin/mfctl
 
 $(AGENT): $(O)/obj/agent/main.o $(AGENT_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(AGENT_LIBS) $(LDLIBS)
 
-# mfctl alone speaks to the mesh store (ctl/mstore_etcd.c): the agent
-# does not link libcurl.
+# mfctl speaks to the mesh store with libcurl (ctl/mstore_etcd.c); the
+# agent's exporters post to collectors with it, off the loops (alogw.c).
 CTL_LIBS := -lcurl
+AGENT_LIBS := -lcurl -lprotobuf-c
 
 $(MFCTL): $(O)/obj/ctl/main.o $(CTL_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
@@ -145,7 +168,7 @@ $(O)/tests/%: tests/%.c tests/harness/test.h $(ARCHIVES) $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -DTEST_NAME='"$*"' -MF $@.d -o $@ $< \
-		$(ARCHIVES) $(CTL_LIBS) $(LDLIBS)
+		$(ARCHIVES) $(CTL_LIBS) $(AGENT_LIBS) $(LDLIBS)
 
 # Helper programs for the integration tests (load generator, ...): plain
 # C programs on their own, nothing from the archive.
@@ -182,7 +205,7 @@ $(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIV
 	$(call msg,CC-SEED,$@)
 	$(Q)$(CC) $(CFLAGS) -MF $@.d -DFUZZ_NAME='"$*"' \
 		-DSEED_DIR='"tests/fuzz/seeds/$*"' -o $@ tests/fuzz/seed_main.c $< \
-		$(ARCHIVES) $(CTL_LIBS) $(LDLIBS)
+		$(ARCHIVES) $(CTL_LIBS) $(AGENT_LIBS) $(LDLIBS)
 
 # What a target needs beyond lib/: the agent's HTTP/1.1 parser and llhttp,
 # and for hhead the rendering of forwarded heads.
@@ -237,7 +260,7 @@ $(BENCH_LOAD): tests/bench/mf_httpload.c
 $(BENCH_POLICY_LOAD): tests/bench/mf_policy_load.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(call msg,CC-TOOL,$@)
-	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< $(ARCHIVES) $(CTL_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MF $@.d -o $@ $< $(ARCHIVES) $(CTL_LIBS) $(AGENT_LIBS) $(LDLIBS)
 
 $(O)/bpf $(O)/bin:
 	$(Q)mkdir -p $@

@@ -367,6 +367,17 @@ static void alogfmt_json(const struct mf_log_format *f,
 	emit_map_end(&e);
 }
 
+size_t alogfmt_text(const char *fmt, bool omit, const struct alogfmt_vals *v,
+		    char *buf, size_t cap)
+{
+	/* One byte kept for the NUL. */
+	struct alogfmt_out o = { buf, 0, cap - 1, false };
+
+	alogfmt_plain(v, fmt, omit, &o);
+	buf[o.n] = '\0';
+	return o.n;
+}
+
 size_t alogfmt_line(const struct mf_log_format *f,
 		    const struct alogfmt_vals *v, char *buf, size_t cap)
 {

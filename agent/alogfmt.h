@@ -69,4 +69,11 @@ struct alogfmt_vals {
 size_t alogfmt_line(const struct mf_log_format *f,
 		    const struct alogfmt_vals *v, char *buf, size_t cap);
 
+/* Format string @fmt alone, rendered as a plain format is (omit: as
+ * omitEmptyValues), into @buf of @cap bytes (at least 1), NUL-terminated:
+ * an openTelemetry backend's body or attribute value.  Returns its
+ * length. */
+size_t alogfmt_text(const char *fmt, bool omit, const struct alogfmt_vals *v,
+		    char *buf, size_t cap);
+
 #endif /* MF_AGENT_ALOGFMT_H */

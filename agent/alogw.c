@@ -19,6 +19,7 @@
 
 #include "alogw.h"
 #include "log.h"
+#include "otlp.h"
 #include "meshforge/abi.h"
 
 #define ALOGW_DIAL_MS	1000
@@ -37,6 +38,8 @@ struct alogw_sink {
 	uint8_t kind;			/* 0: a free slot */
 	char target[MF_PATH_MAX];
 	int fd;				/* -1: not open */
+	struct otlp_client *otlp;	/* otlp: NULL until the first
+					 * export */
 	uint64_t retry_ns;		/* down until then (tcp) */
 	uint32_t backoff_ms;
 	uint64_t used_ns;		/* its last line, for reuse */
@@ -68,6 +71,24 @@ static void alogw_close(struct alogw_sink *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	otlp_client_free(s->otlp);
+	s->otlp = NULL;
+}
+
+static bool alogw_is_otlp(uint8_t kind)
+{
+	return kind == ALOGW_OTLP_GRPC || kind == ALOGW_OTLP_HTTP;
+}
+
+static const char *alogw_kind_str(uint8_t kind)
+{
+	switch (kind) {
+	case ALOGW_FILE: return "file";
+	case ALOGW_TCP: return "tcp";
+	case ALOGW_OTLP_GRPC: return "otlp_grpc";
+	case ALOGW_OTLP_HTTP: return "otlp_http";
+	default: return "?";
+	}
 }
 
 /* The sink of @kind at @target: the one there is, else a free slot or the
@@ -202,7 +223,7 @@ static void alogw_down(struct alogw_sink *s, uint64_t now, int err)
 	s->retry_ns = now + (uint64_t)s->backoff_ms * 1000000u;
 	log_warn("event=access_log_backend_down kind=%s target=\"%s\" "
 		 "err=\"%s\" retry_ms=%u",
-		 s->kind == ALOGW_TCP ? "tcp" : "file", s->target,
+		 alogw_kind_str(s->kind), s->target,
 		 strerror(-err), s->backoff_ms);
 }
 
@@ -255,6 +276,36 @@ static int alogw_write_file(struct alogw_sink *s, struct iovec *iov, int n)
 	return err;
 }
 
+/* Records @l[0..@n), all for one collector, in one export; a line that
+ * is not a record (never: the loops write them) is left out. */
+static int alogw_write_otlp(struct alogw_sink *s,
+			    struct alogw_line *const *l, int n)
+{
+	struct otlp_log r[ALOGW_BATCH];
+	uint64_t now = alogw_now_ns();
+	size_t k = 0;
+	int err;
+
+	if (!s->otlp && now < s->retry_ns)
+		return -EAGAIN;
+	for (int i = 0; i < n; i++)
+		if (!otlp_log_decode(l[i]->b, l[i]->n, &r[k]))
+			k++;
+	if (!s->otlp) {
+		err = otlp_client_new(&s->otlp, s->kind == ALOGW_OTLP_GRPC ?
+				      OTLP_GRPC : OTLP_HTTP, s->target);
+		if (err)
+			return err;
+	}
+	err = otlp_export_logs(s->otlp, r, k);
+	if (err) {
+		alogw_down(s, now, err);
+		return err;
+	}
+	s->backoff_ms = 0;
+	return 0;
+}
+
 /* Lines @l[0..@n), all for one sink, in one write. */
 static void alogw_write(struct alogw *w, struct alogw_line *const *l, int n)
 {
@@ -267,8 +318,12 @@ static void alogw_write(struct alogw *w, struct alogw_line *const *l, int n)
 		iov[i].iov_len = l[i]->n;
 	}
 	s->used_ns = alogw_now_ns();
-	err = l[0]->kind == ALOGW_TCP ? alogw_write_tcp(s, iov, n) :
-					alogw_write_file(s, iov, n);
+	if (alogw_is_otlp(s->kind))
+		err = alogw_write_otlp(s, l, n);
+	else if (s->kind == ALOGW_TCP)
+		err = alogw_write_tcp(s, iov, n);
+	else
+		err = alogw_write_file(s, iov, n);
 	if (err)
 		__atomic_add_fetch(&w->failed, (uint64_t)n, __ATOMIC_RELAXED);
 }

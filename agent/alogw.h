@@ -15,9 +15,12 @@
  *    file opened again.
  *  - tcp: "host:port" resolved with getaddrinfo() and dialled (1 s at
  *    most), then one connection kept.
+ *  - otlp over gRPC or HTTP: the collector's URL; each line is a record
+ *    as otlp_log_encode() writes it, and a run of one collector's records
+ *    goes in one export (otlp.h).
  *
- * A file that cannot be opened or written, a dial that fails or a broken
- * connection leave the sink down for a back off (100 ms doubling up to
+ * A file that cannot be opened or written, a dial that fails, a broken
+ * connection or an export that fails leave the sink down for a back off (100 ms doubling up to
  * 5 s, one warning each time) during which its lines are dropped; the
  * lines lost are counted in alogw_failed().
  *
@@ -39,6 +42,8 @@
 enum alogw_kind {
 	ALOGW_FILE = 1,
 	ALOGW_TCP,
+	ALOGW_OTLP_GRPC,
+	ALOGW_OTLP_HTTP,
 };
 
 struct alogw;

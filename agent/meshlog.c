@@ -5,16 +5,21 @@
  * its lines.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "meshlog.h"
+#include "otlp.h"
 #include "policy/kinds.h"
 #include "policy/select.h"
 #include "router.h"
 
-/* Thread-local: each loop formats its own lines. */
+/* Thread-local: each loop formats its own lines.  An OTLP record takes
+ * its first OTLP_LOG_MAX bytes, its rendered strings the rest. */
 static __thread char meshlog_buf[ALOGFMT_LINE_MAX];
+_Static_assert(ALOGFMT_LINE_MAX >= 2 * OTLP_LOG_MAX,
+	       "room for an OTLP record and its strings");
 
 const char *meshlog_side_str(enum meshlog_side s)
 {
@@ -44,11 +49,31 @@ static bool meshlog_same(const struct mf_log_backend *a,
 		return !strcmp(a->file.path, b->file.path) &&
 		       !memcmp(&a->file.format, &b->file.format,
 			       sizeof(a->file.format));
+	if (k == MF_LOG_OTEL)
+		return !memcmp(&a->open_telemetry, &b->open_telemetry,
+			       sizeof(a->open_telemetry));
 	return !strcmp(a->tcp.address, b->tcp.address) &&
 	       !memcmp(&a->tcp.format, &b->tcp.format, sizeof(a->tcp.format));
 }
 
-/* The file and tcp backends of @conf, as @side's, those not there yet. */
+/* Whether the agent writes to backend @be: file, tcp, and openTelemetry
+ * by its endpoint (a backendRef to a MeshOpenTelemetryBackend is stored
+ * only, meshlog.h). */
+static bool meshlog_written(const struct mf_log_backend *be)
+{
+	switch (meshlog_kind(be)) {
+	case MF_LOG_FILE:
+	case MF_LOG_TCP:
+		return true;
+	case MF_LOG_OTEL:
+		return be->open_telemetry.endpoint[0] != '\0';
+	default:
+		return false;
+	}
+}
+
+/* The backends of @conf written (meshlog_written()), as @side's, those
+ * not there yet. */
 static void meshlog_add(struct meshlog *m, const struct mf_log_conf *conf,
 			enum meshlog_side side)
 {
@@ -57,9 +82,7 @@ static void meshlog_add(struct meshlog *m, const struct mf_log_conf *conf,
 		const struct mf_log_backend *be = &conf->backends[i];
 		bool dup = false;
 
-		/* openTelemetry: stored, not written (meshlog.h). */
-		if (meshlog_kind(be) != MF_LOG_FILE &&
-		    meshlog_kind(be) != MF_LOG_TCP)
+		if (!meshlog_written(be))
 			continue;
 		for (size_t k = 0; k < m->n && !dup; k++)
 			dup = meshlog_same(&m->b[k].be, be);
@@ -139,6 +162,47 @@ int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
 	return 0;
 }
 
+/* The OTLP record of @v for openTelemetry backend @o, written for
+ * @side, into meshlog_buf: Kuma's default plain format for a body not
+ * given, each attribute's value rendered alike.  Returns its length, 0
+ * when it does not fit. */
+static size_t meshlog_otlp(const struct mf_log_otel *o, enum meshlog_side side,
+			   const struct meshlog *m,
+			   const struct alogfmt_vals *v)
+{
+	char *text = meshlog_buf + OTLP_LOG_MAX, *end = meshlog_buf +
+		     sizeof(meshlog_buf);
+	struct otlp_log r = {
+		.time_ns = (uint64_t)v->start.tv_sec * 1000000000u +
+			   (uint64_t)v->start.tv_nsec,
+		/* The proxy's service, as Envoy's resource names its own. */
+		.service = side == MESHLOG_INBOUND ? m->dst_service :
+						     m->src_service,
+	};
+	const char *body = o->body[0] ? o->body :
+			   v->http ? alogfmt_default_http :
+				     alogfmt_default_tcp;
+
+	r.body = text;
+	text += alogfmt_text(body, false, v, text, (size_t)(end - text)) + 1;
+	for (size_t a = 0; a < o->nattributes && a < OTLP_ATTRS_MAX &&
+	     text < end; a++) {
+		r.key[a] = o->attributes[a].key;
+		r.value[a] = text;
+		text += alogfmt_text(o->attributes[a].value, false, v, text,
+				     (size_t)(end - text)) + 1;
+		r.nattrs++;
+	}
+	return otlp_log_encode(&r, meshlog_buf, OTLP_LOG_MAX);
+}
+
+/* An OTLP backend's collector: gRPC at its endpoint (host:port). */
+static void meshlog_otlp_url(const struct mf_log_otel *o, char *url,
+			     size_t cap)
+{
+	snprintf(url, cap, "http://%s%s", o->endpoint, OTLP_GRPC_LOGS_PATH);
+}
+
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 		   struct alogw *w, uint64_t *dropped)
 {
@@ -148,16 +212,34 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 	v->cluster = m->dst_service;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct mf_log_backend *be = &m->b[i].be;
-		bool tcp = meshlog_kind(be) == MF_LOG_TCP;
-		const struct mf_log_format *f = tcp ? &be->tcp.format :
-						      &be->file.format;
+		enum mf_log_backend_type k = meshlog_kind(be);
+		char url[MF_PATH_MAX];
 		size_t len;
+		int err;
 
 		v->direction = meshlog_side_str(m->b[i].side);
-		len = alogfmt_line(f, v, meshlog_buf, sizeof(meshlog_buf));
-		if (!w || alogw_push(w, tcp ? ALOGW_TCP : ALOGW_FILE,
-				     tcp ? be->tcp.address : be->file.path,
-				     meshlog_buf, len))
+		if (k == MF_LOG_OTEL) {
+			len = meshlog_otlp(&be->open_telemetry, m->b[i].side,
+					   m, v);
+			meshlog_otlp_url(&be->open_telemetry, url,
+					 sizeof(url));
+			err = !len || !w ? -ENOBUFS :
+			      alogw_push(w, ALOGW_OTLP_GRPC, url, meshlog_buf,
+					 len);
+		} else {
+			bool tcp = k == MF_LOG_TCP;
+			const struct mf_log_format *f =
+				tcp ? &be->tcp.format : &be->file.format;
+
+			len = alogfmt_line(f, v, meshlog_buf,
+					   sizeof(meshlog_buf));
+			err = !w ? -ENOBUFS :
+			      alogw_push(w, tcp ? ALOGW_TCP : ALOGW_FILE,
+					 tcp ? be->tcp.address :
+					       be->file.path,
+					 meshlog_buf, len);
+		}
+		if (err)
 			(*dropped)++;
 	}
 }

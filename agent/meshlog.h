@@ -13,7 +13,9 @@
  * list (same kind, target and format) gets one line, the outbound one.
  * %KUMA_TRAFFIC_DIRECTION% says which side's a line is.
  *
- * Backends kept: file and tcp.  openTelemetry is stored and shown, not
+ * Backends written: file, tcp, and openTelemetry by its `endpoint` (an
+ * OTLP collector over gRPC, otlp.h).  An openTelemetry backend by
+ * `backendRef` (a MeshOpenTelemetryBackend) is stored and shown, not
  * written.
  */
 #ifndef MF_AGENT_MESHLOG_H
@@ -38,7 +40,7 @@ enum meshlog_side {
 
 struct meshlog_backend {
 	enum meshlog_side side;
-	struct mf_log_backend be;	/* file or tcp */
+	struct mf_log_backend be;	/* as meshlog_add() keeps them */
 };
 
 struct meshlog {

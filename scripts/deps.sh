@@ -3,8 +3,11 @@
 # Installs what meshforge needs on Debian 12, idempotently:
 #  - build and test packages from Debian's archive (node-llhttp for the
 #    generated C of llhttp, which the Makefile compiles into the agent;
-#    libcurl for mfctl's mesh store client, etcd-server and etcd-client
-#    for the store's tests, docs/store.md;
+#    libcurl for mfctl's mesh store client and the agent's exporters,
+#    protobuf-c-compiler and libprotobuf-c-dev for the OTLP messages the
+#    agent sends (proto/), etcd-server and etcd-client for the store's
+#    tests, docs/store.md; protobuf-compiler and python3-grpcio for the
+#    tests' OpenTelemetry collector;
 #    testssl.sh for the scan of the tunnel port, docs/tls-scan.md);
 #  - podman and runc, which `make image` builds the container image with
 #    and tests/integration/test_container.sh runs it with (runc: crun
@@ -41,7 +44,8 @@ stamp="$prefix/.meshforge-built"
 pkgs=(
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 	libxxhash-dev liburing-dev libyaml-dev libnghttp2-dev node-llhttp pkg-config
-	libcurl4-openssl-dev etcd-server etcd-client
+	libcurl4-openssl-dev protobuf-c-compiler libprotobuf-c-dev
+	etcd-server etcd-client protobuf-compiler python3-grpcio
 	autoconf automake libtool dpkg-dev
 	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest testssl.sh
 	nghttp2-server

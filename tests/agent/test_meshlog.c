@@ -3,8 +3,8 @@
  * MeshAccessLog in force for a connection (agent/meshlog.c), on snapshots
  * compiled from YAML as mfctl compiles them: the source's `to` entries,
  * the destination's `from` and `rules` (by the peer's SPIFFE ID), their
- * union with a backend both list once, openTelemetry left out, nothing
- * without a policy; a builtin gateway's requests by its MeshGateway.  And
+ * union with a backend both list once, openTelemetry by endpoint (not by
+ * backendRef), nothing without a policy; a builtin gateway's requests by its MeshGateway.  And
  * the writer (agent/alogw.c) with real backends: a file created 0640 and
  * appended to, a tcp collector on loopback that gets the lines, one that
  * is down and a file that cannot be opened costing their own lines only
@@ -35,7 +35,7 @@ static const char *const policy_yaml =
 	"          - file:\n              path: /var/log/web.log\n"
 	"              format: {plain: '%KUMA_TRAFFIC_DIRECTION%'}\n"
 	/* web's inbound: the same file and format (once), and a tcp
-	 * collector; an openTelemetry backend is not written. */
+	 * collector. */
 	RH_KUMA("MeshAccessLog", "web-in")
 	"  targetRef: {kind: MeshService, name: web}\n"
 	"  from:\n    - targetRef: {kind: Mesh}\n"
@@ -48,6 +48,10 @@ static const char *const policy_yaml =
 	"  from:\n    - targetRef: {kind: Mesh}\n"
 	"      default:\n        backends:\n"
 	"          - openTelemetry: {endpoint: 'otel:4317'}\n"
+	"          - openTelemetry:\n"
+	"              backendRef:\n"
+	"                kind: MeshOpenTelemetryBackend\n"
+	"                labels: {app: otel}\n"
 	/* api's inbound: client's requests by SPIFFE ID only. */
 	RH_KUMA("MeshAccessLog", "api-rules")
 	"  targetRef: {kind: MeshService, name: api}\n"
@@ -92,8 +96,11 @@ static bool test_select(void)
 	/* other -> api: the rule's match is not other's ID. */
 	ok = ok && find(p, "10.1.0.10", "10.96.0.13", m) &&
 	     ASSERT_EQ(m->n, 0);
-	/* client -> other: openTelemetry only, which is not written. */
-	ok = ok && find(p, "10.1.0.9", "10.96.0.12", m) && ASSERT_EQ(m->n, 0);
+	/* client -> other: its collector by endpoint, inbound; the one by
+	 * backendRef is not written. */
+	ok = ok && find(p, "10.1.0.9", "10.96.0.12", m) && ASSERT_EQ(m->n, 1) &&
+	     ASSERT_EQ(m->b[0].side, MESHLOG_INBOUND) &&
+	     ASSERT_STREQ(m->b[0].be.open_telemetry.endpoint, "otel:4317");
 	policy_put(p);
 
 	/* No MeshAccessLog at all: none. */

@@ -14,6 +14,12 @@
 #  - a tcp backend: a collector on 127.0.0.1 in node a's namespace (where
 #    agent a runs) gets the lines; once it is gone the agent keeps serving
 #    and counts the lines it could not write in /metrics;
+#  - an openTelemetry backend by endpoint: a gRPC collector (grpcio) on
+#    127.0.0.1 in node a's namespace gets LogsService/Export requests whose
+#    records (read with the classes protoc makes of proto/) say each
+#    request's method, path and status in the body, the attributes asked,
+#    and the proxy's service; once it is gone the agent keeps serving and
+#    says so in its log;
 #  - a TCP (L4) web: one line per connection at its end, with the bytes
 #    each way the client counted.
 # shellcheck source=tests/harness/testlib.sh
@@ -41,6 +47,53 @@ while True:
         out.write(b)
     c.close()
 PY
+
+# The OTLP collector: each Export request's bytes, length-prefixed, to
+# $TL_TMP/otlp.out; it answers with an empty ExportLogsServiceResponse.
+cat >"$TL_TMP/otlp_collector.py" <<'PY'
+import os, sys, threading
+from concurrent import futures
+import grpc
+open(sys.argv[3], "w").write("%d\n" % os.getpid())
+out = open(sys.argv[2], "ab", buffering=0)
+lock = threading.Lock()
+def export(req, ctx):
+    with lock:
+        out.write(len(req).to_bytes(4, "big") + req)
+    return b""
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+    "opentelemetry.proto.collector.logs.v1.LogsService",
+    {"Export": grpc.unary_unary_rpc_method_handler(export)}),))
+server.add_insecure_port("127.0.0.1:" + sys.argv[1])
+server.start()
+print("listening", flush=True)
+server.wait_for_termination()
+PY
+# The records the collector got, one line each: the resource's
+# service.name, the body, then each attribute as key=value.
+mkdir -p "$TL_TMP/pb"
+protoc --python_out="$TL_TMP/pb" -I"$TL_TOP/proto" \
+	$(cd "$TL_TOP/proto" && find . -name '*.proto' | sed 's|^\./||')
+otlp_records() {
+	PYTHONPATH="$TL_TMP/pb" "$TL_PY" - "$TL_TMP/otlp.out" <<'PY'
+import sys
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+b = open(sys.argv[1], "rb").read()
+while b:
+    n = int.from_bytes(b[:4], "big")
+    req = logs_service_pb2.ExportLogsServiceRequest.FromString(b[4:4 + n])
+    b = b[4 + n:]
+    for rl in req.resource_logs:
+        svc = {a.key: a.value.string_value for a in rl.resource.attributes}
+        for sl in rl.scope_logs:
+            for r in sl.log_records:
+                attrs = " ".join("%s=%s" % (a.key, a.value.string_value)
+                                 for a in r.attributes)
+                print(svc.get("service.name"), r.body.string_value, attrs,
+                      "ts" if r.time_unix_nano > 1.6e18 else "no-ts")
+PY
+}
 
 PLAIN='%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %KUMA_SOURCE_SERVICE% %KUMA_DESTINATION_SERVICE% %KUMA_TRAFFIC_DIRECTION% %UPSTREAM_CLUSTER% %RESP(X-MF-Pod)%'
 
@@ -87,6 +140,13 @@ spec:
           - tcp:
               address: 127.0.0.1:15099
               format: {plain: '%KUMA_TRAFFIC_DIRECTION% %REQ(:PATH)% %RESPONSE_CODE%'}
+          - type: OpenTelemetry
+            openTelemetry:
+              endpoint: 127.0.0.1:15098
+              body: '%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE%'
+              attributes:
+                - {key: source, value: '%KUMA_SOURCE_SERVICE%'}
+                - {key: direction, value: '%KUMA_TRAFFIC_DIRECTION%'}
 ---
 apiVersion: kuma.io/v1alpha1
 kind: MeshAccessLog
@@ -109,6 +169,11 @@ tl_bg mf-node-a "$TL_TMP/collector.log" "$TL_PY" "$TL_TMP/collector.py" \
 	15099 "$TL_TMP/collector.out" "$TL_TMP/collector.pid"
 wait_for 5 grep -q listening "$TL_TMP/collector.log" ||
 	{ fail collector_up "$(cat "$TL_TMP/collector.log")"; tl_finish; }
+tl_bg mf-node-a "$TL_TMP/otlp_collector.log" "$TL_PY" \
+	"$TL_TMP/otlp_collector.py" 15098 "$TL_TMP/otlp.out" \
+	"$TL_TMP/otlp_collector.pid"
+wait_for 10 grep -q listening "$TL_TMP/otlp_collector.log" ||
+	{ fail otlp_collector_up "$(cat "$TL_TMP/otlp_collector.log")"; tl_finish; }
 
 metric() {
 	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
@@ -127,6 +192,7 @@ request() {
 want=""
 want_json=""
 want_tcp=""
+want_otlp=""
 for r in "GET /status/200" "GET /status/418" "POST /echo?x=1 hello" \
 	"GET /status/200?i=4" "GET /status/503"; do
 	set -- $r
@@ -134,6 +200,7 @@ for r in "GET /status/200" "GET /status/418" "POST /echo?x=1 hello" \
 	want+="$1 $2 $code client web OUTBOUND web $pod"$'\n'
 	want_json+="$code $1 $2 client"$'\n'
 	want_tcp+="INBOUND $2 $code"$'\n'
+	want_otlp+="web $1 $2 $code source=client direction=INBOUND ts"$'\n'
 done
 N=5
 
@@ -194,7 +261,28 @@ got:
 $got"
 fi
 
-# The collector gone: requests still served, their lines counted failed.
+# OpenTelemetry: the records at the gRPC collector, in order.
+wait_for 10 test -s "$TL_TMP/otlp.out"
+got=""
+for i in $(seq 1 50); do
+	got=$(otlp_records 2>&1)
+	[ "$got"$'\n' = "$want_otlp" ] && break
+	sleep 0.1
+done
+if [ "$got"$'\n' = "$want_otlp" ]; then
+	pass otlp_grpc_collector_gets_records
+else
+	fail otlp_grpc_collector_gets_records "want:
+$want_otlp
+got:
+$got"
+fi
+
+# The collectors gone: requests still served, their lines counted failed.
+opid=$(cat "$TL_TMP/otlp_collector.pid")
+kill "$opid"
+wait_for 5 sh -c "! kill -0 $opid 2>/dev/null"
+mark=$(tl_log_mark mf-node-a)
 cpid=$(cat "$TL_TMP/collector.pid")
 kill "$cpid"
 wait_for 5 sh -c "! kill -0 $cpid 2>/dev/null"
@@ -211,6 +299,11 @@ if [ "$ok" = 1 ] && [ "$(lines "$TL_TMP/web.log")" = $((N + 3)) ] &&
 	pass serves_with_collector_down
 else
 	fail serves_with_collector_down "ok=$ok lines=$(lines "$TL_TMP/web.log") backend_failed $f0 -> $f1"
+fi
+if wait_for 5 sh -c "tail -n +$((mark + 1)) '$(tl_agent_log mf-node-a)' | grep -q 'event=access_log_backend_down kind=otlp_grpc'"; then
+	pass otlp_collector_down_said
+else
+	fail otlp_collector_down_said "$(tl_log_since mf-node-a "$mark" | tail -5)"
 fi
 
 # ---- L4: web over TCP, one line per connection at its end ------------------
