@@ -350,7 +350,7 @@ image: all
 	$(Q)O=$(O) scripts/image.sh $(IMAGE)
 
 clean:
-	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/bin $(O)/tests $(O)/fuzz $(O)/image $(O)/*.a \
+	$(Q)rm -rf $(O)/bpf $(O)/obj $(O)/gen $(O)/bin $(O)/tests $(O)/fuzz $(O)/image $(O)/*.a \
 		build-san
 
 -include $(shell find $(O)/obj $(O)/tests -name '*.d' 2>/dev/null)
