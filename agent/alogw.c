@@ -29,14 +29,14 @@
 
 struct alogw_line {
 	uint8_t kind;			/* enum alogw_kind */
-	char target[MF_PATH_MAX];
+	char target[ALOGW_TARGET_MAX];
 	size_t n;
 	char b[];
 };
 
 struct alogw_sink {
 	uint8_t kind;			/* 0: a free slot */
-	char target[MF_PATH_MAX];
+	char target[ALOGW_TARGET_MAX];
 	int fd;				/* -1: not open */
 	struct otlp_client *otlp;	/* otlp: NULL until the first
 					 * export */
@@ -144,7 +144,7 @@ static int alogw_dial(struct alogw_sink *s)
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 				  .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
-	char host[MF_PATH_MAX];
+	char host[ALOGW_TARGET_MAX];
 	char *colon;
 	int err = -EINVAL;
 
@@ -414,6 +414,8 @@ int alogw_push(struct alogw *w, enum alogw_kind kind, const char *target,
 	struct alogw_line *l;
 	int err = 0;
 
+	if (strlen(target) >= ALOGW_TARGET_MAX)
+		return -ENAMETOOLONG;
 	/* Full: dropped before anything is copied. */
 	pthread_mutex_lock(&w->lock);
 	if (w->len == ALOGW_QUEUE_MAX || w->stop)

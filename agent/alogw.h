@@ -34,10 +34,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meshforge/abi.h"
+
 #define ALOGW_QUEUE_MAX		4096
 #define ALOGW_SINKS_MAX		32
 #define ALOGW_BACKOFF_MIN_MS	100
 #define ALOGW_BACKOFF_MAX_MS	5000
+/* A target's room: a path, host:port, or a collector's URL (an address,
+ * a port, a path and OTLP's own path). */
+#define ALOGW_TARGET_MAX	(3 * MF_PATH_MAX)
 
 enum alogw_kind {
 	ALOGW_FILE = 1,
@@ -55,7 +60,8 @@ int alogw_start(struct alogw **out);
 void alogw_stop(struct alogw *w);
 
 /* Queues line @line (@n bytes, '\n' included) for the sink of @kind at
- * @target (NUL-terminated).  Returns 0, -ENOBUFS when the queue is full or
+ * @target (NUL-terminated).  Returns 0, -ENOBUFS when the queue is full,
+ * -ENAMETOOLONG for a target longer than ALOGW_TARGET_MAX - 1 bytes or
  * -ENOMEM: the line is dropped. */
 int alogw_push(struct alogw *w, enum alogw_kind kind, const char *target,
 	       const char *line, size_t n);

@@ -56,40 +56,46 @@ static bool meshlog_same(const struct mf_log_backend *a,
 	       !memcmp(&a->tcp.format, &b->tcp.format, sizeof(a->tcp.format));
 }
 
-/* Whether the agent writes to backend @be: file, tcp, and openTelemetry
- * by its endpoint (a backendRef to a MeshOpenTelemetryBackend is stored
- * only, meshlog.h). */
-static bool meshlog_written(const struct mf_log_backend *be)
+/* Where openTelemetry backend @o's records go: its endpoint over gRPC,
+ * else the MeshOpenTelemetryBackend its backendRef selects, if that names
+ * an address. */
+static const struct mf_otel_backend *meshlog_otel_ref(const struct policy *p,
+						      const struct mf_log_otel *o)
 {
-	switch (meshlog_kind(be)) {
-	case MF_LOG_FILE:
-	case MF_LOG_TCP:
-		return true;
-	case MF_LOG_OTEL:
-		return be->open_telemetry.endpoint[0] != '\0';
-	default:
-		return false;
-	}
+	const struct mf_otel_backend *ob;
+
+	if (o->endpoint[0] || !o->backend_ref.present)
+		return NULL;
+	ob = polkinds_otel_backend(policy_kinds(p), &o->backend_ref);
+	return ob && ob->endpoint.address[0] ? ob : NULL;
 }
 
-/* The backends of @conf written (meshlog_written()), as @side's, those
- * not there yet. */
-static void meshlog_add(struct meshlog *m, const struct mf_log_conf *conf,
-			enum meshlog_side side)
+/* The backends of @conf the agent writes to (file, tcp, openTelemetry
+ * with a collector to send to), as @side's, those not there yet. */
+static void meshlog_add(const struct policy *p, struct meshlog *m,
+			const struct mf_log_conf *conf, enum meshlog_side side)
 {
 	for (size_t i = 0; i < conf->nbackends && i < MF_LOG_BACKENDS_MAX;
 	     i++) {
 		const struct mf_log_backend *be = &conf->backends[i];
+		const struct mf_otel_backend *ob = NULL;
+		enum mf_log_backend_type k = meshlog_kind(be);
 		bool dup = false;
 
-		if (!meshlog_written(be))
+		if (k == MF_LOG_OTEL) {
+			ob = meshlog_otel_ref(p, &be->open_telemetry);
+			if (!be->open_telemetry.endpoint[0] && !ob)
+				continue;
+		} else if (k != MF_LOG_FILE && k != MF_LOG_TCP) {
 			continue;
-		for (size_t k = 0; k < m->n && !dup; k++)
-			dup = meshlog_same(&m->b[k].be, be);
+		}
+		for (size_t j = 0; j < m->n && !dup; j++)
+			dup = meshlog_same(&m->b[j].be, be);
 		if (dup || m->n == MESHLOG_BACKENDS_MAX)
 			continue;
 		m->b[m->n].side = side;
 		m->b[m->n].be = *be;
+		m->b[m->n].otel = ob;
 		m->n++;
 	}
 }
@@ -123,10 +129,10 @@ int meshlog_find(const struct policy *p, const struct mf_endpoint *src,
 	router_conn_queries(p, src, src_id, dst, &q);
 	memset(conf, 0, sizeof(*conf));
 	if (router_effective(p, &kind_mesh_access_log, &q.to, conf))
-		meshlog_add(m, conf, MESHLOG_OUTBOUND);
+		meshlog_add(p, m, conf, MESHLOG_OUTBOUND);
 	if (router_inbound(p, &kind_mesh_access_log, &q.from, &q.rule, conf,
 			   sizeof(*conf)))
-		meshlog_add(m, conf, MESHLOG_INBOUND);
+		meshlog_add(p, m, conf, MESHLOG_INBOUND);
 	free(conf);
 	m->mesh = policy_mesh(p);
 	ss = src ? policy_service_by_id(p, src->service_id) : NULL;
@@ -153,7 +159,7 @@ int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
 	if (dst)
 		router_dest_view(p, dst, &wd);
 	if (router_effective(p, &kind_mesh_access_log, &to, conf))
-		meshlog_add(m, conf, MESHLOG_OUTBOUND);
+		meshlog_add(p, m, conf, MESHLOG_OUTBOUND);
 	free(conf);
 	m->mesh = policy_mesh(p);
 	m->src_service = gw->service;
@@ -196,11 +202,36 @@ static size_t meshlog_otlp(const struct mf_log_otel *o, enum meshlog_side side,
 	return otlp_log_encode(&r, meshlog_buf, OTLP_LOG_MAX);
 }
 
-/* An OTLP backend's collector: gRPC at its endpoint (host:port). */
-static void meshlog_otlp_url(const struct mf_log_otel *o, char *url,
-			     size_t cap)
+/* Backend @b's collector: its URL into @url, how to reach it as the
+ * return value.  An endpoint is gRPC's host:port; a
+ * MeshOpenTelemetryBackend's address and port (4317 by default) with,
+ * over HTTP, its path and OTLP's /v1/logs after it. */
+static enum alogw_kind meshlog_otlp_url(const struct meshlog_backend *b,
+					char *url, size_t cap)
 {
-	snprintf(url, cap, "http://%s%s", o->endpoint, OTLP_GRPC_LOGS_PATH);
+	const struct mf_otel_backend *ob = b->otel;
+	const char *addr, *fmt;
+	bool v6;
+
+	if (!ob) {
+		snprintf(url, cap, "http://%s%s", b->be.open_telemetry.endpoint,
+			 OTLP_GRPC_LOGS_PATH);
+		return ALOGW_OTLP_GRPC;
+	}
+	addr = ob->endpoint.address;
+	v6 = strchr(addr, ':') != NULL;
+	fmt = v6 ? "http://[%s]:%u%s%s" : "http://%s:%u%s%s";
+	if (ob->protocol == MF_OTEL_HTTP) {
+		snprintf(url, cap, fmt, addr,
+			 ob->endpoint.port ? ob->endpoint.port : 4318,
+			 ob->endpoint.path[0] && strcmp(ob->endpoint.path, "/") ?
+			 ob->endpoint.path : "", OTLP_HTTP_LOGS_PATH);
+		return ALOGW_OTLP_HTTP;
+	}
+	snprintf(url, cap, fmt, addr,
+		 ob->endpoint.port ? ob->endpoint.port : 4317, "",
+		 OTLP_GRPC_LOGS_PATH);
+	return ALOGW_OTLP_GRPC;
 }
 
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
@@ -213,19 +244,19 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 	for (size_t i = 0; i < m->n; i++) {
 		const struct mf_log_backend *be = &m->b[i].be;
 		enum mf_log_backend_type k = meshlog_kind(be);
-		char url[MF_PATH_MAX];
+		char url[ALOGW_TARGET_MAX];
 		size_t len;
 		int err;
 
 		v->direction = meshlog_side_str(m->b[i].side);
 		if (k == MF_LOG_OTEL) {
+			enum alogw_kind ak = meshlog_otlp_url(&m->b[i], url,
+							      sizeof(url));
+
 			len = meshlog_otlp(&be->open_telemetry, m->b[i].side,
 					   m, v);
-			meshlog_otlp_url(&be->open_telemetry, url,
-					 sizeof(url));
 			err = !len || !w ? -ENOBUFS :
-			      alogw_push(w, ALOGW_OTLP_GRPC, url, meshlog_buf,
-					 len);
+			      alogw_push(w, ak, url, meshlog_buf, len);
 		} else {
 			bool tcp = k == MF_LOG_TCP;
 			const struct mf_log_format *f =

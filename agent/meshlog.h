@@ -13,10 +13,10 @@
  * list (same kind, target and format) gets one line, the outbound one.
  * %KUMA_TRAFFIC_DIRECTION% says which side's a line is.
  *
- * Backends written: file, tcp, and openTelemetry by its `endpoint` (an
- * OTLP collector over gRPC, otlp.h).  An openTelemetry backend by
- * `backendRef` (a MeshOpenTelemetryBackend) is stored and shown, not
- * written.
+ * Backends written: file, tcp, and openTelemetry (otlp.h): by its
+ * `endpoint`, a collector over gRPC; by `backendRef`, the
+ * MeshOpenTelemetryBackend it selects, over its protocol, when that names
+ * an address.
  */
 #ifndef MF_AGENT_MESHLOG_H
 #define MF_AGENT_MESHLOG_H
@@ -40,7 +40,10 @@ enum meshlog_side {
 
 struct meshlog_backend {
 	enum meshlog_side side;
-	struct mf_log_backend be;	/* as meshlog_add() keeps them */
+	struct mf_log_backend be;
+	/* openTelemetry by backendRef: the MeshOpenTelemetryBackend it
+	 * selects (the snapshot's, which the connection holds). */
+	const struct mf_otel_backend *otel;
 };
 
 struct meshlog {

@@ -9,7 +9,9 @@
 #include "log.h"
 #include "pmap.h"
 #include "polkinds.h"
+#include "policy/model.h"
 #include "policy/render.h"
+#include "policy/select.h"
 
 struct pk_kind {
 	struct mf_pol_key *keys;	/* owned */
@@ -46,6 +48,10 @@ struct polkinds {
 					 * sorted by destination name */
 	size_t nroutes;
 	size_t http_kind;		/* index of MeshHTTPRoute */
+	size_t otel_kind;		/* index of MeshOpenTelemetryBackend */
+	uint32_t *otel_labels;		/* owned: its records' metadata.labels
+					 * tag sets, in record order (0:
+					 * none) */
 };
 
 /* Sorting records through an index array; the context is the table. */
@@ -289,6 +295,46 @@ const regex_t *polkinds_regex(const struct polkinds *k, uint32_t id)
 	return NULL;
 }
 
+/* The metadata.labels of each MeshOpenTelemetryBackend record (a
+ * backendRef selects one by them): mfctl writes every object's labels in
+ * REC_LABELS, by its model kind and name. */
+static int pk_otel_labels_build(struct polkinds *k, const struct rec_set *rs)
+{
+	const struct pk_kind *ob = &k->kinds[k->otel_kind];
+	uint8_t model = (uint8_t)(MODEL_GEN_FIRST + k->otel_kind);
+
+	k->otel_labels = calloc(ob->n ? ob->n : 1, sizeof(*k->otel_labels));
+	if (!k->otel_labels)
+		return -ENOMEM;
+	for (size_t i = 0; i < rec_count(rs, REC_LABELS); i++) {
+		const struct mf_labels_key *lk = rec_key(rs, REC_LABELS, i);
+		const struct mf_labels *lv = rec_val(rs, REC_LABELS, i);
+
+		if (lk->kind != model || lk->meta != MF_META_LABELS)
+			continue;
+		for (size_t r = 0; r < ob->n; r++)
+			if (!strncmp(ob->keys[r].name, lk->name,
+				     sizeof(lk->name)))
+				k->otel_labels[r] = lv->tags;
+	}
+	return 0;
+}
+
+const struct mf_otel_backend *
+polkinds_otel_backend(const struct polkinds *k, const struct mf_otel_ref *ref)
+{
+	const struct pk_kind *ob = &k->kinds[k->otel_kind];
+	const struct mf_tagset *sel = polkinds_tags(k, ref->labels);
+
+	if (!ref->present || !sel)
+		return NULL;
+	for (size_t r = 0; r < ob->n; r++)
+		if (sel_labels_match(sel, ob->keys[r].name,
+				     polkinds_tags(k, k->otel_labels[r])))
+			return polkinds_record(k, k->otel_kind, r, NULL);
+	return NULL;
+}
+
 int polkinds_build(struct polkinds **out, const struct rec_set *rs)
 {
 	struct polkinds *k = calloc(1, sizeof(*k));
@@ -307,6 +353,8 @@ int polkinds_build(struct polkinds **out, const struct rec_set *rs)
 	for (size_t i = 0; i < kinds_count; i++) {
 		if (kinds_all[i] == &kind_mesh_http_route)
 			k->http_kind = i;
+		if (kinds_all[i] == &kind_mesh_otel_backend)
+			k->otel_kind = i;
 		err = pk_kind_build(k, &k->kinds[i], kinds_all[i], rs,
 				    REC_KIND_FIRST + i);
 		if (err)
@@ -335,6 +383,8 @@ int polkinds_build(struct polkinds **out, const struct rec_set *rs)
 	k->nroutes = http->n;
 	qsort_r(k->routes, k->nroutes, sizeof(*k->routes), pk_route_cmp, k);
 	err = pk_regexes_build(k);
+	if (!err)
+		err = pk_otel_labels_build(k, rs);
 	if (err)
 		goto fail;
 	*out = k;
@@ -353,6 +403,7 @@ void polkinds_free(struct polkinds *k)
 		free(k->kinds[i].vals);
 	}
 	free(k->tags);
+	free(k->otel_labels);
 	free(k->strs);
 	for (size_t i = 0; i < k->nregexes; i++)
 		if (k->regexes[i].ok)

@@ -70,6 +70,14 @@ size_t polkinds_http_routes(const struct polkinds *k, const char *service,
 			    const uint32_t **idx);
 
 /*
+ * The MeshOpenTelemetryBackend a backendRef @ref selects: the first, in
+ * name order, whose metadata.labels hold every label of @ref's (by
+ * sel_labels_match()).  NULL: none does.  Owned by the snapshot.
+ */
+const struct mf_otel_backend *
+polkinds_otel_backend(const struct polkinds *k, const struct mf_otel_ref *ref);
+
+/*
  * Renders every record through @e: a map with one member per kind that
  * has records, each a list of records as render_record() shows them, tags
  * and strings resolved.

@@ -3,8 +3,9 @@
  * MeshAccessLog in force for a connection (agent/meshlog.c), on snapshots
  * compiled from YAML as mfctl compiles them: the source's `to` entries,
  * the destination's `from` and `rules` (by the peer's SPIFFE ID), their
- * union with a backend both list once, openTelemetry by endpoint (not by
- * backendRef), nothing without a policy; a builtin gateway's requests by its MeshGateway.  And
+ * union with a backend both list once, openTelemetry by endpoint and by a
+ * backendRef that selects a MeshOpenTelemetryBackend, nothing without a
+ * policy; a builtin gateway's requests by its MeshGateway.  And
  * the writer (agent/alogw.c) with real backends: a file created 0640 and
  * appended to, a tcp collector on loopback that gets the lines, one that
  * is down and a file that cannot be opened costing their own lines only
@@ -52,6 +53,20 @@ static const char *const policy_yaml =
 	"              backendRef:\n"
 	"                kind: MeshOpenTelemetryBackend\n"
 	"                labels: {app: otel}\n"
+	/* The collector other's backendRef selects; api's selects none. */
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshOpenTelemetryBackend\n"
+	"metadata: {name: collector, labels: {app: otel, tier: infra}}\n"
+	"spec:\n"
+	"  endpoint: {address: 10.0.0.5, port: 4318, path: /otlp}\n"
+	"  protocol: http\n"
+	RH_KUMA("MeshAccessLog", "api-otel")
+	"  targetRef: {kind: MeshService, name: api}\n"
+	"  from:\n    - targetRef: {kind: Mesh}\n"
+	"      default:\n        backends:\n"
+	"          - openTelemetry:\n"
+	"              backendRef:\n"
+	"                kind: MeshOpenTelemetryBackend\n"
+	"                labels: {app: nothing}\n"
 	/* api's inbound: client's requests by SPIFFE ID only. */
 	RH_KUMA("MeshAccessLog", "api-rules")
 	"  targetRef: {kind: MeshService, name: api}\n"
@@ -93,14 +108,19 @@ static bool test_select(void)
 	ok = ok && find(p, "10.1.0.9", "10.96.0.13", m) &&
 	     ASSERT_EQ(m->n, 1) && ASSERT_EQ(m->b[0].side, MESHLOG_INBOUND) &&
 	     ASSERT_STREQ(m->b[0].be.file.path, "/var/log/api-client.log");
-	/* other -> api: the rule's match is not other's ID. */
+	/* other -> api: the rule's match is not other's ID, and the
+	 * backendRef of `from` selects no backend. */
 	ok = ok && find(p, "10.1.0.10", "10.96.0.13", m) &&
 	     ASSERT_EQ(m->n, 0);
-	/* client -> other: its collector by endpoint, inbound; the one by
-	 * backendRef is not written. */
-	ok = ok && find(p, "10.1.0.9", "10.96.0.12", m) && ASSERT_EQ(m->n, 1) &&
+	/* client -> other: its collector by endpoint, inbound, and the
+	 * MeshOpenTelemetryBackend its backendRef selects by labels. */
+	ok = ok && find(p, "10.1.0.9", "10.96.0.12", m) && ASSERT_EQ(m->n, 2) &&
 	     ASSERT_EQ(m->b[0].side, MESHLOG_INBOUND) &&
-	     ASSERT_STREQ(m->b[0].be.open_telemetry.endpoint, "otel:4317");
+	     ASSERT_STREQ(m->b[0].be.open_telemetry.endpoint, "otel:4317") &&
+	     ASSERT_TRUE(!m->b[0].otel) && ASSERT_TRUE(m->b[1].otel) &&
+	     ASSERT_STREQ(m->b[1].otel->endpoint.address, "10.0.0.5") &&
+	     ASSERT_EQ(m->b[1].otel->endpoint.port, 4318) &&
+	     ASSERT_EQ(m->b[1].otel->protocol, MF_OTEL_HTTP);
 	policy_put(p);
 
 	/* No MeshAccessLog at all: none. */

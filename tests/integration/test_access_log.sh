@@ -21,7 +21,9 @@
 #    and the proxy's service; once it is gone the agent keeps serving and
 #    says so in its log;
 #  - a TCP (L4) web: one line per connection at its end, with the bytes
-#    each way the client counted.
+#    each way the client counted; and one OTLP record, over HTTP, to the
+#    collector of the MeshOpenTelemetryBackend a backendRef selects by its
+#    labels (a python3 http.server that records the POSTs).
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_access_log
@@ -70,17 +72,44 @@ server.start()
 print("listening", flush=True)
 server.wait_for_termination()
 PY
+# The OTLP/HTTP collector: each POST's path and body, length-prefixed.
+cat >"$TL_TMP/otlp_http.py" <<'PY'
+import os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+out = open(sys.argv[2], "ab", buffering=0)
+class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        head = ("%s %s\n" % (self.path, self.headers["Content-Type"])).encode()
+        out.write(len(head).to_bytes(4, "big") + head +
+                  len(body).to_bytes(4, "big") + body)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+print("listening", flush=True)
+s.serve_forever()
+PY
+
 # The records the collector got, one line each: the resource's
 # service.name, the body, then each attribute as key=value.
 mkdir -p "$TL_TMP/pb"
 protoc --python_out="$TL_TMP/pb" -I"$TL_TOP/proto" \
 	$(cd "$TL_TOP/proto" && find . -name '*.proto' | sed 's|^\./||')
+# otlp_records [http]: from the gRPC collector's file, or the HTTP one's
+# (each record then after its POST's path and type).
 otlp_records() {
-	PYTHONPATH="$TL_TMP/pb" "$TL_PY" - "$TL_TMP/otlp.out" <<'PY'
+	PYTHONPATH="$TL_TMP/pb" "$TL_PY" - "$TL_TMP/otlp${1:+-$1}.out" "${1:-}" <<'PY'
 import sys
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 b = open(sys.argv[1], "rb").read()
 while b:
+    if sys.argv[2]:
+        n = int.from_bytes(b[:4], "big")
+        print(b[4:4 + n].decode().strip())
+        b = b[4 + n:]
     n = int.from_bytes(b[:4], "big")
     req = logs_service_pb2.ExportLogsServiceRequest.FromString(b[4:4 + n])
     b = b[4 + n:]
@@ -324,10 +353,41 @@ spec:
               path: $TL_TMP/l4.log
               format: {plain: '%BYTES_RECEIVED% %BYTES_SENT% %KUMA_SOURCE_SERVICE% %UPSTREAM_CLUSTER% %RESPONSE_FLAGS%'}
           - file: {path: $TL_TMP/l4-default.log}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshOpenTelemetryBackend
+metadata:
+  name: collector-http
+  labels: {app: otel-http}
+spec:
+  endpoint: {address: 127.0.0.1, port: 15097, path: /otlp}
+  protocol: http
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+# web-collector's from entry is still there: at equal rank the name first
+# in byte order wins.
+metadata: {name: web-a-otel}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  from:
+    - targetRef: {kind: Mesh}
+      default:
+        backends:
+          - type: OpenTelemetry
+            openTelemetry:
+              backendRef:
+                kind: MeshOpenTelemetryBackend
+                labels: {app: otel-http}
+              body: '%BYTES_RECEIVED% %BYTES_SENT% %KUMA_DESTINATION_SERVICE%'
 YAML
 } >"$TL_TMP/tcp.yaml"
 "$TB" apply "$TL_TMP/tcp.yaml" >"$TL_TMP/apply.log" 2>&1 ||
 	{ fail apply_tcp "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+tl_bg mf-node-a "$TL_TMP/otlp_http.log" "$TL_PY" "$TL_TMP/otlp_http.py" \
+	15097 "$TL_TMP/otlp-http.out"
+wait_for 5 grep -q listening "$TL_TMP/otlp_http.log" ||
+	{ fail otlp_http_up "$(cat "$TL_TMP/otlp_http.log")"; tl_finish; }
 # What the client sent and got, counted by itself.
 out=$(tb_exec a1 "$TL_PY" - <<'PY'
 import socket
@@ -358,6 +418,23 @@ if [[ "$got" =~ ^\[[0-9T:.-]+Z\]\ -\ default\ 10\.78\.1\.11\(client\)-\>10\.78\.
 	pass tcp_default_format
 else
 	fail tcp_default_format "line: $got"
+fi
+# OTLP over HTTP, by backendRef: the base path, then /v1/logs.
+wait_for 10 test -s "$TL_TMP/otlp-http.out"
+want="/otlp/v1/logs application/x-protobuf
+web $1 $2 web  ts"
+for i in $(seq 1 50); do
+	got=$(otlp_records http 2>&1)
+	[ "$got" = "$want" ] && break
+	sleep 0.1
+done
+if [ "$got" = "$want" ]; then
+	pass otlp_http_backend_ref_gets_record
+else
+	fail otlp_http_backend_ref_gets_record "want:
+$want
+got:
+$got"
 fi
 
 tl_finish
