@@ -19,7 +19,7 @@
 
 #include "alogw.h"
 #include "log.h"
-#include "otlp.h"
+#include "otlp_logs.h"
 #include "meshforge/abi.h"
 
 #define ALOGW_DIAL_MS	1000

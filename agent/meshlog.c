@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "meshlog.h"
-#include "otlp.h"
+#include "otlp_logs.h"
 #include "policy/kinds.h"
 #include "policy/select.h"
 #include "router.h"

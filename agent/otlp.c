@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * OTLP logs (otlp.h): the queued form of a record, the request packed
- * with libprotobuf-c from the messages protoc-c made of proto/, and its
- * export with libcurl.
+ * OTLP's transport (otlp.h): a request posted with libcurl, over gRPC or
+ * HTTP; and strings as OTLP wants them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,16 +14,9 @@
 #include <curl/curl.h>
 
 #include "log.h"
-#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "otlp.h"
 
-/* ---- the queued form -------------------------------------------------- */
-/*
- * time_ns (8 bytes, host order), nattrs (1 byte), then the strings, each
- * NUL-terminated: service, body, and each attribute's key and value.  A
- * string that is not given is "" (none of them means anything empty).
- */
-#define OTLP_LOG_HEAD	9
+/* ---- strings ------------------------------------------------------------ */
 
 /* Length of the well-formed UTF-8 sequence at @s (@n bytes left), 0 when
  * it is not one (RFC 3629: no overlong forms, no surrogates, nothing past
@@ -64,9 +56,7 @@ static size_t otlp_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* @s (NULL: "") into @b at *@at, well-formed, NUL-terminated.  False when
- * it does not fit in @cap. */
-static bool otlp_put_str(char *b, size_t cap, size_t *at, const char *s)
+bool otlp_put_str(char *b, size_t cap, size_t *at, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p);
@@ -89,238 +79,6 @@ static bool otlp_put_str(char *b, size_t cap, size_t *at, const char *s)
 	}
 	b[(*at)++] = '\0';
 	return true;
-}
-
-size_t otlp_log_encode(const struct otlp_log *r, char *buf, size_t cap)
-{
-	size_t at = OTLP_LOG_HEAD;
-
-	if (cap < OTLP_LOG_HEAD || r->nattrs > OTLP_ATTRS_MAX)
-		return 0;
-	memcpy(buf, &r->time_ns, 8);
-	buf[8] = (char)r->nattrs;
-	if (!otlp_put_str(buf, cap, &at, r->service) ||
-	    !otlp_put_str(buf, cap, &at, r->body))
-		return 0;
-	for (size_t i = 0; i < r->nattrs; i++)
-		if (!otlp_put_str(buf, cap, &at, r->key[i]) ||
-		    !otlp_put_str(buf, cap, &at, r->value[i]))
-			return 0;
-	return at;
-}
-
-/* The string at *@at of @b (@n bytes), past it.  NULL when no NUL ends
- * it. */
-static const char *otlp_get_str(const char *b, size_t n, size_t *at)
-{
-	const char *s = b + *at;
-	const char *nul = *at < n ? memchr(s, '\0', n - *at) : NULL;
-
-	if (!nul)
-		return NULL;
-	*at += (size_t)(nul - s) + 1;
-	return s;
-}
-
-int otlp_log_decode(const char *b, size_t n, struct otlp_log *r)
-{
-	size_t at = OTLP_LOG_HEAD;
-
-	memset(r, 0, sizeof(*r));
-	if (n < OTLP_LOG_HEAD || (unsigned char)b[8] > OTLP_ATTRS_MAX)
-		return -EINVAL;
-	memcpy(&r->time_ns, b, 8);
-	r->nattrs = (unsigned char)b[8];
-	r->service = otlp_get_str(b, n, &at);
-	r->body = otlp_get_str(b, n, &at);
-	if (!r->service || !r->body)
-		return -EINVAL;
-	for (size_t i = 0; i < r->nattrs; i++) {
-		r->key[i] = otlp_get_str(b, n, &at);
-		r->value[i] = otlp_get_str(b, n, &at);
-		if (!r->key[i] || !r->value[i])
-			return -EINVAL;
-	}
-	if (at != n)
-		return -EINVAL;
-	if (!r->service[0])
-		r->service = NULL;
-	if (!r->body[0])
-		r->body = NULL;
-	return 0;
-}
-
-/* ---- the request ------------------------------------------------------- */
-
-typedef Opentelemetry__Proto__Common__V1__AnyValue otlp_any;
-typedef Opentelemetry__Proto__Common__V1__KeyValue otlp_kv;
-typedef Opentelemetry__Proto__Logs__V1__LogRecord otlp_rec;
-typedef Opentelemetry__Proto__Logs__V1__ScopeLogs otlp_scope_logs;
-typedef Opentelemetry__Proto__Logs__V1__ResourceLogs otlp_res_logs;
-typedef Opentelemetry__Proto__Resource__V1__Resource otlp_res;
-typedef Opentelemetry__Proto__Common__V1__InstrumentationScope otlp_scope;
-typedef Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest
-	otlp_req;
-
-/* Everything one request's messages take, in one allocation: protobuf-c
- * packs from structs that point at each other. */
-struct otlp_msgs {
-	otlp_req req;
-	otlp_scope scope;
-	otlp_res_logs *rl;		/* [nres] */
-	otlp_res_logs **rlp;
-	otlp_scope_logs *sl;		/* [nres] */
-	otlp_scope_logs **slp;
-	otlp_res *res;			/* [nres] */
-	otlp_kv *res_kv;		/* [nres]: service.name */
-	otlp_kv **res_kvp;
-	otlp_any *res_val;
-	otlp_rec *rec;			/* [n] */
-	otlp_rec **recp;		/* [n], grouped by resource */
-	otlp_any *body;			/* [n] */
-	otlp_kv *kv;			/* [n * OTLP_ATTRS_MAX] */
-	otlp_kv **kvp;
-	otlp_any *val;
-};
-
-static void otlp_str_any(otlp_any *a, const char *s)
-{
-	opentelemetry__proto__common__v1__any_value__init(a);
-	a->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-	a->string_value = (char *)s;
-}
-
-static void otlp_kv_set(otlp_kv *kv, otlp_any *val, const char *key,
-			const char *s)
-{
-	opentelemetry__proto__common__v1__key_value__init(kv);
-	otlp_str_any(val, s);
-	kv->key = (char *)key;
-	kv->value = val;
-}
-
-static bool otlp_same_service(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-int otlp_logs_pack(const struct otlp_log *r, size_t n, size_t head,
-		   uint8_t **out, size_t *len)
-{
-	size_t *res_of = calloc(n ? n : 1, sizeof(*res_of));
-	struct otlp_msgs m = { 0 };
-	size_t nres = 0, at = 0, size;
-	int err = -ENOMEM;
-	uint8_t *buf;
-
-	*out = NULL;
-	*len = 0;
-	/* Resources: the services in the order they first come. */
-	for (size_t i = 0; res_of && i < n; i++) {
-		size_t k = 0;
-
-		while (k < i && !otlp_same_service(r[k].service, r[i].service))
-			k++;
-		res_of[i] = k < i ? res_of[k] : nres++;
-	}
-	m.rl = calloc(nres, sizeof(*m.rl));
-	m.rlp = calloc(nres, sizeof(*m.rlp));
-	m.sl = calloc(nres, sizeof(*m.sl));
-	m.slp = calloc(nres, sizeof(*m.slp));
-	m.res = calloc(nres, sizeof(*m.res));
-	m.res_kv = calloc(nres, sizeof(*m.res_kv));
-	m.res_kvp = calloc(nres, sizeof(*m.res_kvp));
-	m.res_val = calloc(nres, sizeof(*m.res_val));
-	m.rec = calloc(n, sizeof(*m.rec));
-	m.recp = calloc(n, sizeof(*m.recp));
-	m.body = calloc(n, sizeof(*m.body));
-	m.kv = calloc(n * OTLP_ATTRS_MAX, sizeof(*m.kv));
-	m.kvp = calloc(n * OTLP_ATTRS_MAX, sizeof(*m.kvp));
-	m.val = calloc(n * OTLP_ATTRS_MAX, sizeof(*m.val));
-	if (!res_of || (n && (!m.rl || !m.rlp || !m.sl || !m.slp || !m.res ||
-			      !m.res_kv || !m.res_kvp || !m.res_val ||
-			      !m.rec || !m.recp || !m.body || !m.kv ||
-			      !m.kvp || !m.val)))
-		goto out;
-
-	opentelemetry__proto__collector__logs__v1__export_logs_service_request__init(&m.req);
-	opentelemetry__proto__common__v1__instrumentation_scope__init(&m.scope);
-	m.scope.name = "meshforge";
-	for (size_t i = 0; i < n; i++) {
-		otlp_rec *rec = &m.rec[i];
-		size_t k = i * OTLP_ATTRS_MAX;
-
-		opentelemetry__proto__logs__v1__log_record__init(rec);
-		rec->time_unix_nano = r[i].time_ns;
-		rec->observed_time_unix_nano = r[i].time_ns;
-		if (r[i].body) {
-			otlp_str_any(&m.body[i], r[i].body);
-			rec->body = &m.body[i];
-		}
-		rec->attributes = &m.kvp[k];
-		for (size_t a = 0; a < r[i].nattrs && a < OTLP_ATTRS_MAX; a++) {
-			otlp_kv_set(&m.kv[k + a], &m.val[k + a], r[i].key[a],
-				    r[i].value[a]);
-			m.kvp[k + a] = &m.kv[k + a];
-			rec->n_attributes++;
-		}
-	}
-	for (size_t j = 0; j < nres; j++) {
-		size_t first = 0;
-
-		while (res_of[first] != j)
-			first++;
-		opentelemetry__proto__resource__v1__resource__init(&m.res[j]);
-		otlp_kv_set(&m.res_kv[j], &m.res_val[j], "service.name",
-			    r[first].service ? r[first].service : "unknown");
-		m.res_kvp[j] = &m.res_kv[j];
-		m.res[j].attributes = &m.res_kvp[j];
-		m.res[j].n_attributes = 1;
-
-		opentelemetry__proto__logs__v1__scope_logs__init(&m.sl[j]);
-		m.sl[j].scope = &m.scope;
-		m.sl[j].log_records = &m.recp[at];
-		for (size_t i = first; i < n; i++)
-			if (res_of[i] == j)
-				m.recp[at++] = &m.rec[i];
-		m.sl[j].n_log_records = (size_t)(&m.recp[at] -
-						 m.sl[j].log_records);
-		m.slp[j] = &m.sl[j];
-
-		opentelemetry__proto__logs__v1__resource_logs__init(&m.rl[j]);
-		m.rl[j].resource = &m.res[j];
-		m.rl[j].scope_logs = &m.slp[j];
-		m.rl[j].n_scope_logs = 1;
-		m.rlp[j] = &m.rl[j];
-	}
-	m.req.resource_logs = m.rlp;
-	m.req.n_resource_logs = nres;
-
-	size = opentelemetry__proto__collector__logs__v1__export_logs_service_request__get_packed_size(&m.req);
-	buf = malloc(head + size + 1);
-	if (!buf)
-		goto out;
-	opentelemetry__proto__collector__logs__v1__export_logs_service_request__pack(&m.req, buf + head);
-	*out = buf;
-	*len = head + size;
-	err = 0;
-out:
-	free(res_of);
-	free(m.rl);
-	free(m.rlp);
-	free(m.sl);
-	free(m.slp);
-	free(m.res);
-	free(m.res_kv);
-	free(m.res_kvp);
-	free(m.res_val);
-	free(m.rec);
-	free(m.recp);
-	free(m.body);
-	free(m.kv);
-	free(m.kvp);
-	free(m.val);
-	return err;
 }
 
 /* ---- the export -------------------------------------------------------- */
@@ -441,36 +199,30 @@ void otlp_client_free(struct otlp_client *c)
 	free(c);
 }
 
-/* gRPC's framing of one message: not compressed, its length (big
- * endian). */
-#define OTLP_GRPC_HEAD	5
-
-int otlp_export_logs(struct otlp_client *c, const struct otlp_log *r,
-		     size_t n)
+int otlp_send(struct otlp_client *c, uint8_t *buf, size_t len)
 {
-	size_t head = c->t == OTLP_GRPC ? OTLP_GRPC_HEAD : 0, len;
+	const uint8_t *body = buf + OTLP_HEAD;
+	size_t n = len - OTLP_HEAD;
 	long status = 0;
-	uint8_t *body;
 	CURLcode rc;
-	int err;
 
-	err = otlp_logs_pack(r, n, head, &body, &len);
-	if (err)
-		return err;
-	if (head) {
-		uint32_t m = (uint32_t)(len - head);
+	if (c->t == OTLP_GRPC) {
+		uint32_t m = (uint32_t)n;
 
-		body[0] = 0;
-		body[1] = (uint8_t)(m >> 24);
-		body[2] = (uint8_t)(m >> 16);
-		body[3] = (uint8_t)(m >> 8);
-		body[4] = (uint8_t)m;
+		/* gRPC's framing of one message: not compressed, its length
+		 * (big endian). */
+		buf[0] = 0;
+		buf[1] = (uint8_t)(m >> 24);
+		buf[2] = (uint8_t)(m >> 16);
+		buf[3] = (uint8_t)(m >> 8);
+		buf[4] = (uint8_t)m;
+		body = buf;
+		n = len;
 	}
 	c->grpc_status = -1;
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
 	rc = curl_easy_perform(c->curl);
-	free(body);
 	if (rc != CURLE_OK) {
 		log_debug("event=otlp_export_failed err=\"%s\"",
 			  curl_easy_strerror(rc));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * OTLP logs (agent/otlp.c): a record's queued form both ways, strings made
+ * OTLP logs (agent/otlp_logs.c, agent/otlp.c): a record's queued form both ways, strings made
  * valid UTF-8, the ExportLogsServiceRequest as a collector unpacks it (one
  * resource per service, records in order, body and attributes), and the
  * export over HTTP to a collector on loopback that records what it got:
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "harness/test.h"
-#include "../../agent/otlp.h"
+#include "../../agent/otlp_logs.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 
 typedef Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest
@@ -101,9 +101,9 @@ static bool test_pack(void)
 	req_t *q;
 	bool ok;
 
-	if (!ASSERT_EQ(otlp_logs_pack(r, 3, 4, &b, &n), 0))
+	if (!ASSERT_EQ(otlp_logs_pack(r, 3, &b, &n), 0))
 		return false;
-	q = unpack(b + 4, n - 4);
+	q = unpack(b + OTLP_HEAD, n - OTLP_HEAD);
 	free(b);
 	if (!ASSERT_TRUE(q))
 		return false;
