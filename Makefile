@@ -124,11 +124,15 @@ MFCTL := $(O)/bin/mfctl
 
 $(AGENT): $(O)/obj/agent/main.o $(AGENT_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(AGENT_LIBS) $(LDLIBS)
 
-# mfctl alone speaks to the mesh store (ctl/mstore_etcd.c): the agent
-# does not link libcurl.
+# libcurl: mfctl speaks to the mesh store with it (ctl/mstore_etcd.c),
+# and the agent's MeshTrace reporter POSTs spans to Zipkin collectors
+# with it (agent/tracew.c), on a thread of its own, never a loop: HTTP/1.1
+# and HTTPS clients with keep-alive, timeouts and proxies are Debian's to
+# maintain, not ours to write again.
 CTL_LIBS := -lcurl
+AGENT_LIBS := -lcurl
 
 $(MFCTL): $(O)/obj/ctl/main.o $(CTL_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
