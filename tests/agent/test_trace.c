@@ -408,6 +408,15 @@ static bool test_select(void)
 	ok = ok && find(p, "10.1.0.5", "10.96.0.10", t) &&
 	     ASSERT_FALSE(t->out.on) && ASSERT_TRUE(t->in.on);
 	policy_put(p);
+	/* A MeshTrace for other only: none for client -> web. */
+	p = rh_yaml_snapshot(RH_MESH4 RH_KUMA("MeshTrace", "other-only")
+			     "  targetRef: {kind: MeshService, name: other}\n"
+			     "  default:\n    backends:\n"
+			     "      - zipkin: {url: 'http://z:9411/'}\n", 1);
+	ok = ok && ASSERT_TRUE(p) && find(p, "10.1.0.9", "10.96.0.10", t) &&
+	     ASSERT_FALSE(t->out.on) && ASSERT_FALSE(t->in.on) &&
+	     find(p, "10.1.0.10", "10.96.0.10", t) && ASSERT_TRUE(t->out.on);
+	policy_put(p);
 	/* No MeshTrace at all: none. */
 	p = rh_yaml_snapshot(RH_MESH4, 1);
 	ok = ok && ASSERT_TRUE(p) && find(p, "10.1.0.9", "10.96.0.10", t) &&
