@@ -433,7 +433,7 @@ static void trace_user_tags(const struct trace_side *s,
 	}
 }
 
-/* Envoy's standard tags, then the side's own. */
+/* Envoy's standard tags (@cluster NULL: none), then the side's own. */
 static void trace_tags(const struct trace_side *s, const struct trace_vals *v,
 		       const struct trace_common *cm, const char *node,
 		       const char *cluster, struct tspan *sp)
@@ -445,7 +445,8 @@ static void trace_tags(const struct trace_side *s, const struct trace_vals *v,
 	tspan_tag(sp, "http.url", cm->url, strlen(cm->url));
 	tspan_tag(sp, "http.protocol", "HTTP/1.1", 8);
 	tspan_tag(sp, "http.status_code", cm->status, strlen(cm->status));
-	tspan_tag(sp, "upstream_cluster", cluster, strlen(cluster));
+	if (cluster)
+		tspan_tag(sp, "upstream_cluster", cluster, strlen(cluster));
 	if (v->request_id)
 		tspan_tag(sp, "guid:x-request-id", v->request_id,
 			  v->request_id_len);
@@ -543,12 +544,15 @@ void trace_done(struct trace_conn *t, const struct trace_vals *v,
 		sp.remote = (struct tspan_endpoint){ t->src_service, t->src_ip,
 						     0 };
 		sp.ntags = 0;
+		/* A reply of the proxy's own reached no workload: the
+		 * destination service stands for it. */
 		snprintf(node, sizeof(node), "%s.%s", t->mesh ? t->mesh : "",
-			 v->up_name ? v->up_name : "");
+			 v->up_name ? v->up_name : t->dst_service);
 		/* Kuma's inbound cluster: the workload's own port. */
 		snprintf(cluster, sizeof(cluster), "localhost:%u",
 			 (unsigned)v->up_port);
-		trace_tags(&t->in, v, &cm, node, cluster, &sp);
+		trace_tags(&t->in, v, &cm, node, v->up_port ? cluster : NULL,
+			   &sp);
 		trace_push(&sp, t->in.url, w, dropped);
 	}
 }

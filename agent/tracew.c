@@ -268,8 +268,8 @@ int tracew_start(struct tracew **out)
 		return -ENOMEM;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	/* Before any other thread runs: curl_global_init() is not
-	 * thread-safe. */
+	/* Before the loops start: curl_global_init() must not run while
+	 * another thread uses libcurl or its TLS library. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		tracew_free(w);
 		return -ENOMEM;
