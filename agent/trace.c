@@ -27,29 +27,56 @@
 #define TRACE_TAG_F_HEADER	(1u << 2)
 /* mf_trace_zipkin.api_version */
 #define TRACE_ZIPKIN_HTTP_PROTO	2
+/* An OpenTelemetry endpoint's port when it names none (Kuma's). */
+#define TRACE_OTEL_PORT		"4317"
 
 /* Thread-local: each loop encodes its own spans. */
 static __thread char trace_buf[TSPAN_JSON_MAX];
 
 /* ---- selection ------------------------------------------------------------ */
 
+/* Side @s reports to OpenTelemetry endpoint @ep (host[:port]) over
+ * OTLP/HTTP. */
+static void trace_side_otel(const char *ep, size_t max, struct trace_side *s)
+{
+	size_t n = strnlen(ep, max);
+
+	s->on = true;
+	s->fmt = TRACEW_OTLP;
+	s->id128 = true;
+	s->shared = false;
+	snprintf(s->url, sizeof(s->url), "http://%.*s%s/v1/traces", (int)n, ep,
+		 memchr(ep, ':', n) ? "" : ":" TRACE_OTEL_PORT);
+}
+
 void trace_side_of(const struct mf_trace_conf *conf, struct trace_side *s)
 {
 	const struct mf_trace_backend *be = &conf->backends[0];
 	const struct mf_trace_zipkin *z = &be->zipkin;
+	const struct mf_trace_otel *ot = &be->open_telemetry;
 
 	memset(s, 0, sizeof(*s));
-	/* The objects share storage: bit k says object k is the one set
-	 * (enum mf_trace_backend_type).  Zipkin over JSON alone is
-	 * reported (trace.h). */
-	if (!conf->nbackends || !(be->present & (1u << MF_TRACE_ZIPKIN)) ||
-	    z->api_version == TRACE_ZIPKIN_HTTP_PROTO)
+	if (!conf->nbackends)
 		return;
-	s->on = true;
-	s->id128 = z->trace_id_128bit;
-	s->shared = !(z->present & TRACE_ZIPKIN_F_SHARED) || z->shared_span;
-	snprintf(s->url, sizeof(s->url), "%.*s", (int)sizeof(z->url) - 1,
-		 z->url);
+	/* The objects share storage: bit k says object k is the one set
+	 * (enum mf_trace_backend_type).  Zipkin over JSON and an
+	 * OpenTelemetry endpoint are reported (trace.h). */
+	if (be->present & (1u << MF_TRACE_OTEL)) {
+		if (!ot->endpoint[0])
+			return;
+		trace_side_otel(ot->endpoint, sizeof(ot->endpoint), s);
+	} else if (!(be->present & (1u << MF_TRACE_ZIPKIN)) ||
+		   z->api_version == TRACE_ZIPKIN_HTTP_PROTO) {
+		return;
+	} else {
+		s->on = true;
+		s->fmt = TRACEW_ZIPKIN;
+		s->id128 = z->trace_id_128bit;
+		s->shared = !(z->present & TRACE_ZIPKIN_F_SHARED) ||
+			    z->shared_span;
+		snprintf(s->url, sizeof(s->url), "%.*s",
+			 (int)sizeof(z->url) - 1, z->url);
+	}
 	s->sampling = conf->sampling;
 	s->ntags = conf->ntags < MF_TRACE_TAGS_MAX ? conf->ntags :
 						     MF_TRACE_TAGS_MAX;
@@ -488,14 +515,17 @@ static void trace_common_of(const struct trace_conn *t,
 	cm->start_us = now_us - cm->duration_us;
 }
 
-/* Span @sp pushed to @w for @url, counted in *@dropped when it cannot
- * be. */
-static void trace_push(const struct tspan *sp, const char *url,
+/* Span @sp pushed to @w for side @s's backend, counted in *@dropped
+ * when it cannot be. */
+static void trace_push(const struct tspan *sp, const struct trace_side *s,
 		       struct tracew *w, uint64_t *dropped)
 {
-	int n = tspan_json(sp, trace_buf, sizeof(trace_buf));
+	int n = s->fmt == TRACEW_OTLP ?
+		tspan_otlp_json(sp, trace_buf, sizeof(trace_buf)) :
+		tspan_json(sp, trace_buf, sizeof(trace_buf));
 
-	if (n < 0 || !w || tracew_push(w, url, trace_buf, (size_t)n))
+	if (n < 0 || !w || tracew_push(w, s->fmt, s->url, trace_buf,
+				       (size_t)n))
 		(*dropped)++;
 }
 
@@ -532,7 +562,7 @@ void trace_done(struct trace_conn *t, const struct trace_vals *v,
 		snprintf(node, sizeof(node), "%s.%s", t->mesh ? t->mesh : "",
 			 t->src_name ? t->src_name : "");
 		trace_tags(&t->out, v, &cm, node, t->dst_service, &sp);
-		trace_push(&sp, t->out.url, w, dropped);
+		trace_push(&sp, &t->out, w, dropped);
 	}
 	if (t->in.on) {
 		sp.kind = TSPAN_SERVER;
@@ -553,6 +583,6 @@ void trace_done(struct trace_conn *t, const struct trace_vals *v,
 			 (unsigned)v->up_port);
 		trace_tags(&t->in, v, &cm, node, v->up_port ? cluster : NULL,
 			   &sp);
-		trace_push(&sp, t->in.url, w, dropped);
+		trace_push(&sp, &t->in, w, dropped);
 	}
 }

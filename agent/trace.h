@@ -13,8 +13,13 @@
  * snapshot (router_count()) nothing is selected nor allocated.
  *
  * Backends.  A side is on when its merged conf's backend is Zipkin with
- * apiVersion httpJson (the default); Zipkin httpProto, Datadog and
- * OpenTelemetry are stored and shown, not reported (docs/policy.md).
+ * apiVersion httpJson (the default), or OpenTelemetry with an `endpoint`
+ * (host[:port], 4317 when left out), to which spans go as OTLP/JSON over
+ * HTTP (POST http://<endpoint>/v1/traces); the OpenTelemetry side's
+ * trace ids are 128 bits and its SERVER span a child of the CLIENT span
+ * (Envoy's OpenTelemetry tracer shares no span).  Zipkin httpProto,
+ * Datadog and an OpenTelemetry backendRef are stored and shown, not
+ * reported (docs/policy.md).
  *
  * Propagation (B3, as Envoy's Zipkin tracer, and W3C):
  *   - read: x-b3-traceid + x-b3-spanid (+ x-b3-parentspanid,
@@ -55,18 +60,18 @@
 #include "lb.h"
 #include "meshforge/abi.h"
 #include "policy.h"
-
-struct tracew;
+#include "tracew.h"
 
 /* Percentages in thousandths of a percent, as mf_trace_sampling. */
 #define TRACE_PCT_ALL	100000u
 
 /* One side's conf, when on. */
 struct trace_side {
-	bool on;			/* a Zipkin httpJson backend applies */
+	bool on;			/* a backend that reports applies */
+	enum tracew_fmt fmt;		/* ... Zipkin's or OTLP's */
 	bool id128;			/* traceId128bit */
 	bool shared;			/* sharedSpanContext (default true) */
-	char url[MF_PATH_MAX];
+	char url[MF_PATH_MAX + 32];	/* where the spans go */
 	struct mf_trace_sampling sampling;
 	uint8_t ntags;
 	struct mf_trace_tag tags[MF_TRACE_TAGS_MAX];

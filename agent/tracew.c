@@ -21,6 +21,7 @@
 #define TRACEW_TIMEOUT_MS	2000
 
 struct tracew_span {
+	uint8_t fmt;			/* enum tracew_fmt */
 	char url[MF_PATH_MAX];
 	size_t n;
 	char b[];
@@ -100,12 +101,15 @@ static size_t tracew_discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* The JSON array of spans @s[0..@n) into w->body.  Returns its length,
- * or 0 out of memory. */
+/* The body of spans @s[0..@n), all of one format, into w->body: Zipkin's
+ * JSON array, or OTLP's resourceSpans.  Returns its length, or 0 out of
+ * memory. */
 static size_t tracew_body(struct tracew *w, struct tracew_span *const *s,
 			  int n)
 {
-	size_t need = 2, len = 0;
+	static const char otlp_open[] = "{\"resourceSpans\": [";
+	bool otlp = s[0]->fmt == TRACEW_OTLP;
+	size_t need = sizeof(otlp_open) + 2, len = 0;
 
 	for (int i = 0; i < n; i++)
 		need += s[i]->n + 1;
@@ -117,7 +121,12 @@ static size_t tracew_body(struct tracew *w, struct tracew_span *const *s,
 		w->body = b;
 		w->body_cap = need;
 	}
-	w->body[len++] = '[';
+	if (otlp) {
+		memcpy(w->body, otlp_open, sizeof(otlp_open) - 1);
+		len = sizeof(otlp_open) - 1;
+	} else {
+		w->body[len++] = '[';
+	}
 	for (int i = 0; i < n; i++) {
 		if (i)
 			w->body[len++] = ',';
@@ -125,10 +134,12 @@ static size_t tracew_body(struct tracew *w, struct tracew_span *const *s,
 		len += s[i]->n;
 	}
 	w->body[len++] = ']';
+	if (otlp)
+		w->body[len++] = '}';
 	return len;
 }
 
-/* Spans @s[0..@n), all for one collector, in one POST. */
+/* Spans @s[0..@n), all for one collector in one format, in one POST. */
 static void tracew_send(struct tracew *w, struct tracew_span *const *s, int n)
 {
 	struct tracew_target *t = tracew_target(w, s[0]->url);
@@ -216,8 +227,8 @@ static void *tracew_thread(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		/* In order; each run of one collector's spans in one POST. */
 		for (int i = 0, j; i < k; i = j) {
-			for (j = i + 1; j < k && !strcmp(batch[i]->url,
-							 batch[j]->url); j++)
+			for (j = i + 1; j < k && batch[i]->fmt == batch[j]->fmt &&
+			     !strcmp(batch[i]->url, batch[j]->url); j++)
 				;
 			tracew_send(w, batch + i, j - i);
 		}
@@ -299,8 +310,8 @@ void tracew_stop(struct tracew *w)
 	curl_global_cleanup();
 }
 
-int tracew_push(struct tracew *w, const char *url, const char *json,
-		size_t n)
+int tracew_push(struct tracew *w, enum tracew_fmt fmt, const char *url,
+		const char *json, size_t n)
 {
 	struct tracew_span *s;
 	int err = 0;
@@ -315,6 +326,7 @@ int tracew_push(struct tracew *w, const char *url, const char *json,
 	s = malloc(sizeof(*s) + n);
 	if (!s)
 		return -ENOMEM;
+	s->fmt = (uint8_t)fmt;
 	snprintf(s->url, sizeof(s->url), "%s", url);
 	s->n = n;
 	memcpy(s->b, json, n);

@@ -3,14 +3,16 @@
  * tracew: the thread that reports finished spans to their Zipkin
  * collectors, so that the io_uring loops never wait on one.
  *
- * A loop encodes a span (tspan.h) and pushes it with its collector's URL;
+ * A loop encodes a span (tspan.h) and pushes it with its collector's URL
+ * and format;
  * the push copies it into a queue of at most TRACEW_QUEUE_MAX spans and
  * never blocks: when the queue is full the span is dropped and the push
  * says so (the caller counts it).  The reporter wakes when
  * TRACEW_BATCH spans wait, or TRACEW_FLUSH_MS after it last did, takes
- * them in order, and POSTs each run of one URL's spans as one JSON array
- * with libcurl (Content-Type: application/json; 1 s to connect, 2 s in
- * all), reusing its connections.
+ * them in order, and POSTs each run of one URL's spans in one body with
+ * libcurl (Content-Type: application/json; 1 s to connect, 2 s in all),
+ * reusing its connections: Zipkin's a JSON array of the spans, OTLP's
+ * {"resourceSpans": [...]} of the elements.
  *
  * A collector that refuses, times out or answers other than 2xx is down
  * for a back off (100 ms doubling up to 5 s, one warning each time),
@@ -34,6 +36,12 @@
 #define TRACEW_BACKOFF_MIN_MS	100
 #define TRACEW_BACKOFF_MAX_MS	5000
 
+/* What a pushed span is. */
+enum tracew_fmt {
+	TRACEW_ZIPKIN = 1,		/* a Zipkin v2 span object */
+	TRACEW_OTLP,			/* an OTLP/JSON resourceSpans element */
+};
+
 struct tracew;
 
 /* Starts the reporter into *@out.  Returns 0 or -errno. */
@@ -43,11 +51,11 @@ int tracew_start(struct tracew **out);
  * nothing. */
 void tracew_stop(struct tracew *w);
 
-/* Queues span @json (@n bytes, one JSON object) for the collector at
- * @url (NUL-terminated).  Returns 0, -ENOBUFS when the queue is full or
- * -ENOMEM: the span is dropped. */
-int tracew_push(struct tracew *w, const char *url, const char *json,
-		size_t n);
+/* Queues span @json (@n bytes, one JSON object in format @fmt) for the
+ * collector at @url (NUL-terminated).  Returns 0, -ENOBUFS when the
+ * queue is full or -ENOMEM: the span is dropped. */
+int tracew_push(struct tracew *w, enum tracew_fmt fmt, const char *url,
+		const char *json, size_t n);
 
 /* Spans the collectors took (a 2xx answer). */
 uint64_t tracew_reported(const struct tracew *w);

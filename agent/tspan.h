@@ -14,7 +14,18 @@
  * Ids are lower-case hex, as Zipkin wants them: a trace id of 64 bits
  * (16 digits) or 128 (32), span ids of 64.  A parentId of 0, an endpoint
  * with neither a service name nor an address and a "shared" that is false
- * are left out.  Pure: no I/O, no clock.
+ * are left out.
+ *
+ * The same span as one element of OTLP/JSON's resourceSpans (what an
+ * OpenTelemetry collector's /v1/traces takes over HTTP): the local
+ * endpoint's service as the resource's service.name, one scope
+ * ("meshforge"), one span whose ids are hex (a 64-bit trace id as the low
+ * half of 32 digits), kind 2 (SERVER) or 3 (CLIENT), start and end in ns
+ * as decimal strings (proto3's JSON form of 64-bit integers), the tags
+ * and the endpoints' addresses as string attributes, and status ERROR
+ * when the tags say error.
+ *
+ * Pure: no I/O, no clock.
  */
 #ifndef MF_AGENT_TSPAN_H
 #define MF_AGENT_TSPAN_H
@@ -74,5 +85,8 @@ bool tspan_tag(struct tspan *s, const char *key, const char *value,
 /* @s as one JSON object into @buf (@cap bytes, NUL-terminated).  Returns
  * its length, or -ENOSPC when it does not fit (nothing usable then). */
 int tspan_json(const struct tspan *s, char *buf, size_t cap);
+
+/* @s as one OTLP/JSON resourceSpans element, as tspan_json(). */
+int tspan_otlp_json(const struct tspan *s, char *buf, size_t cap);
 
 #endif /* MF_AGENT_TSPAN_H */

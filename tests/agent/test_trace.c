@@ -2,12 +2,13 @@
 /*
  * MeshTrace in the agent: the Zipkin v2 span encoder (agent/tspan.c:
  * every field, 64- and 128-bit trace ids, escaping, what is left out, a
- * buffer too small); the B3 and W3C context reader, the sampling
+ * buffer too small) and the OTLP/JSON one; the B3 and W3C context reader, the sampling
  * arithmetic, the ids of both spans and the headers sent upstream
  * (agent/trace.c); the selection of both sides from snapshots compiled
  * from YAML as mfctl compiles them; and the reporter (agent/tracew.c)
- * POSTing the spans trace_done() builds to a collector on loopback, and
- * counting those a collector that is down cannot take.
+ * POSTing the spans trace_done() builds to a collector on loopback (a
+ * Zipkin array, an OTLP resourceSpans body), and counting those a
+ * collector that is down cannot take.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -77,6 +78,48 @@ static bool test_span_json(void)
 		"\"localEndpoint\": {\"serviceName\": \"client\"}}");
 	/* Too small a buffer: refused, never cut. */
 	ok = ok && ASSERT_EQ(tspan_json(&s, buf, 40), -ENOSPC);
+	return ok;
+}
+
+/* OTLP/JSON: the resource's service.name, hex ids (a 64-bit trace id
+ * widened to 32 digits), kind, times in ns as strings, the tags and the
+ * peer as attributes, status ERROR with an error tag. */
+static bool test_span_otlp(void)
+{
+	struct tspan s = {
+		.trace_lo = 0xabc, .id = 0x1a, .parent = 0xb2,
+		.kind = TSPAN_CLIENT, .name = "web",
+		.timestamp_us = 1796487601123456ULL, .duration_us = 2500,
+		.local = { "client", 0, 0 },
+		.remote = { "web", 0, 8080 },
+	};
+	char buf[2048];
+	int n;
+	bool ok;
+
+	s.remote.ipv4 = rh_ip4("10.1.0.1");
+	tspan_tag(&s, "team", "a\"b", 3);
+	tspan_tag(&s, "error", "true", 4);
+	n = tspan_otlp_json(&s, buf, sizeof(buf));
+	ok = ASSERT_TRUE(n > 0) &&
+	     ASSERT_STREQ(buf,
+		"{\"resource\": {\"attributes\": [{\"key\": \"service.name\", "
+		"\"value\": {\"stringValue\": \"client\"}}]}, "
+		"\"scopeSpans\": [{\"scope\": {\"name\": \"meshforge\"}, "
+		"\"spans\": [{\"traceId\": \"00000000000000000000000000000abc\", "
+		"\"spanId\": \"000000000000001a\", "
+		"\"parentSpanId\": \"00000000000000b2\", \"name\": \"web\", "
+		"\"kind\": 3, \"startTimeUnixNano\": \"1796487601123456000\", "
+		"\"endTimeUnixNano\": \"1796487601125956000\", "
+		"\"attributes\": [{\"key\": \"team\", \"value\": "
+		"{\"stringValue\": \"a\\\"b\"}}, {\"key\": \"error\", "
+		"\"value\": {\"stringValue\": \"true\"}}, "
+		"{\"key\": \"net.peer.ip\", \"value\": {\"stringValue\": "
+		"\"10.1.0.1\"}}, {\"key\": \"net.peer.port\", \"value\": "
+		"{\"stringValue\": \"8080\"}}, {\"key\": \"peer.service\", "
+		"\"value\": {\"stringValue\": \"web\"}}], "
+		"\"status\": {\"code\": 2}}]}]}");
+	ok = ok && ASSERT_EQ(tspan_otlp_json(&s, buf, 100), -ENOSPC);
 	return ok;
 }
 
@@ -386,6 +429,7 @@ static bool test_select(void)
 	ok = find(p, "10.1.0.9", "10.96.0.10", t) &&
 	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->in.on) &&
 	     ASSERT_STREQ(t->out.url, "http://127.0.0.1:9411/api/v2/spans") &&
+	     ASSERT_EQ(t->out.fmt, TRACEW_ZIPKIN) &&
 	     ASSERT_TRUE(t->out.id128) && ASSERT_TRUE(t->out.shared) &&
 	     ASSERT_EQ(t->out.ntags, 2) &&
 	     ASSERT_STREQ(t->out.tags[0].literal, "core") &&
@@ -416,6 +460,20 @@ static bool test_select(void)
 	ok = ok && ASSERT_TRUE(p) && find(p, "10.1.0.9", "10.96.0.10", t) &&
 	     ASSERT_FALSE(t->out.on) && ASSERT_FALSE(t->in.on) &&
 	     find(p, "10.1.0.10", "10.96.0.10", t) && ASSERT_TRUE(t->out.on);
+	policy_put(p);
+	/* OpenTelemetry: an endpoint is reported to over OTLP/HTTP (4317
+	 * when it names no port), 128-bit, never shared. */
+	p = rh_yaml_snapshot(RH_MESH4 RH_KUMA("MeshTrace", "otel")
+			     "  targetRef: {kind: Mesh}\n"
+			     "  default:\n    backends:\n"
+			     "      - type: OpenTelemetry\n"
+			     "        openTelemetry: {endpoint: otel-collector}\n",
+			     1);
+	ok = ok && ASSERT_TRUE(p) && find(p, "10.1.0.9", "10.96.0.10", t) &&
+	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->in.on) &&
+	     ASSERT_EQ(t->in.fmt, TRACEW_OTLP) &&
+	     ASSERT_STREQ(t->out.url, "http://otel-collector:4317/v1/traces") &&
+	     ASSERT_TRUE(t->out.id128) && ASSERT_FALSE(t->in.shared);
 	policy_put(p);
 	/* No MeshTrace at all: none. */
 	p = rh_yaml_snapshot(RH_MESH4, 1);
@@ -542,6 +600,7 @@ static bool test_report(void)
 	lb_rng_seed(&rng, 7);
 	memset(&t, 0, sizeof(t));
 	t.out.on = t.in.on = true;
+	t.out.fmt = t.in.fmt = TRACEW_ZIPKIN;
 	t.in.shared = true;
 	t.out.ntags = 1;
 	t.out.tags[0].present = 1u << 1;
@@ -616,14 +675,70 @@ static bool test_report(void)
 	return ok;
 }
 
+/* An OpenTelemetry side: its span in an OTLP body, {"resourceSpans":
+ * [...]}, POSTed apart from the Zipkin side's array. */
+static bool test_report_otlp(void)
+{
+	struct collector col;
+	struct trace_conn t;
+	struct tracew *w = NULL;
+	struct lb_rng rng;
+	uint64_t dropped = 0;
+	struct trace_vals v = { .status = 200, .seconds = 0.001,
+				.up_port = 8080, .up_name = "w1" };
+	char sid[17];
+	bool ok;
+
+	lb_rng_seed(&rng, 9);
+	memset(&t, 0, sizeof(t));
+	t.out.on = t.in.on = true;
+	t.out.fmt = TRACEW_ZIPKIN;
+	t.in.fmt = TRACEW_OTLP;
+	t.in.id128 = true;
+	t.mesh = "default";
+	t.src_service = "client";
+	t.dst_service = "web";
+	ok = ASSERT_TRUE(collector_start(&col)) &&
+	     ASSERT_EQ(tracew_start(&w), 0);
+	snprintf(t.out.url, sizeof(t.out.url),
+		 "http://127.0.0.1:%u/api/v2/spans", col.port);
+	snprintf(t.in.url, sizeof(t.in.url), "http://127.0.0.1:%u/v1/traces",
+		 col.port);
+	ok = ok && ASSERT_TRUE(head_of(KV("Host", "web"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	v.req = &hd;
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && tracew_reported(w) < 2; i++)
+		usleep(10000);
+	ok = ok && ASSERT_EQ(tracew_reported(w), 2) && ASSERT_EQ(dropped, 0);
+	pthread_mutex_lock(&col.lock);
+	tspan_hex64(t.req.server_id, sid);
+	ok = ok && ASSERT_EQ(col.posts, 2) &&
+	     ASSERT_TRUE(strncmp(col.bodies, "[{\"traceId\"", 11) == 0) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\n{\"resourceSpans\": [{\"resource\": "
+				"{\"attributes\": [{\"key\": \"service.name\", "
+				"\"value\": {\"stringValue\": \"web\"}}]}") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"kind\": 2") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, sid) != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "}]}]}]}\n") != NULL);
+	pthread_mutex_unlock(&col.lock);
+	collector_stop(&col);
+	tracew_stop(w);
+	hhead_free(&hd);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_span_json);
+	TEST_RUN(test_span_otlp);
 	TEST_RUN(test_read);
 	TEST_RUN(test_sample);
 	TEST_RUN(test_decide);
 	TEST_RUN(test_select);
 	TEST_RUN(test_report);
+	TEST_RUN(test_report_otlp);
 	TEST_MAIN_END();
 }

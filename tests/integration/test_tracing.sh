@@ -17,6 +17,9 @@
 #  - sampling.overall 0: no span, and the upstream saw x-b3-sampled: 0;
 #  - MeshTraces that select another workload (intruder) only: no span
 #    for a1's requests;
+#  - openTelemetry backends (an endpoint): both spans as OTLP/JSON at the
+#    collector's /v1/traces, the SERVER span a child of the CLIENT span,
+#    and the upstream saw a traceparent naming the SERVER span;
 #  - the collector down: requests still served, the spans counted in
 #    /metrics as backend_failed.
 # Absence is shown in order: the reporter sends spans in the order they
@@ -32,20 +35,25 @@ ZPORT=15098
 ZURL="http://127.0.0.1:$ZPORT/api/v2/spans"
 
 # The collector: each POSTed body (a JSON array of spans) on a line of
-# $TL_TMP/spans.out, answered 202 as Zipkin does.
+# $TL_TMP/spans.out, answered 202 as Zipkin does; an OTLP/HTTP one
+# (/v1/traces) on a line of $TL_TMP/otlp.out, answered 200.
 cat >"$TL_TMP/zipkin.py" <<'PY'
 import http.server, os, sys
 open(sys.argv[3], "w").write("%d\n" % os.getpid())
 out = open(sys.argv[2], "ab", buffering=0)
+otlp = open(sys.argv[2].replace("spans.out", "otlp.out"), "ab", buffering=0)
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
-        if self.path == "/api/v2/spans" and \
-           self.headers.get("Content-Type") == "application/json":
+        ok = self.headers.get("Content-Type") == "application/json"
+        if self.path == "/api/v2/spans" and ok:
             out.write(body.replace(b"\n", b" ") + b"\n")
             self.send_response(202)
+        elif self.path == "/v1/traces" and ok:
+            otlp.write(body.replace(b"\n", b" ") + b"\n")
+            self.send_response(200)
         else:
             self.send_response(400)
         self.send_header("Content-Length", "0")
@@ -292,6 +300,85 @@ if [ "$ok" = 1 ] && [ "$after" = $((before + 2)) ]; then
 	pass other_workload_no_spans
 else
 	fail other_workload_no_spans "ok=$ok spans $before -> $after (marker 2)"
+fi
+
+# ---- OpenTelemetry ------------------------------------------------------------
+policy "$TL_TMP/otel.yaml" <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrace
+metadata: {name: client-trace}
+spec:
+  targetRef: {kind: MeshService, name: client}
+  default:
+    backends:
+      - type: OpenTelemetry
+        openTelemetry: {endpoint: '127.0.0.1:$ZPORT'}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrace
+metadata: {name: web-trace}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  default:
+    backends:
+      - openTelemetry: {endpoint: '127.0.0.1:$ZPORT'}
+YAML
+"$TB" apply "$TL_TMP/otel.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_otel "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+otlp_spans() {
+	"$TL_PY" - "$TL_TMP/otlp.out" <<'PY'
+import json, sys
+try:
+    print(sum(len(ss["spans"]) for l in open(sys.argv[1])
+              for rs in json.loads(l)["resourceSpans"]
+              for ss in rs["scopeSpans"]))
+except FileNotFoundError:
+    print(0)
+PY
+}
+code=$(request /status/201)
+tb_exec a1 curl -sS -m 10 http://10.96.0.10/headers >"$TL_TMP/seen-otel.txt"
+wait_for 5 test "$(otlp_spans)" -ge 4
+got=$("$TL_PY" - "$TL_TMP/otlp.out" "$TL_TMP/seen-otel.txt" <<'PY' 2>&1
+import json, sys
+spans = []
+for l in open(sys.argv[1]):
+    for rs in json.loads(l)["resourceSpans"]:
+        svc = {a["key"]: a["value"]["stringValue"]
+               for a in rs["resource"]["attributes"]}["service.name"]
+        for ss in rs["scopeSpans"]:
+            for s in ss["spans"]:
+                s["svc"] = svc
+                s["attrs"] = {a["key"]: a["value"]["stringValue"]
+                              for a in s["attributes"]}
+                spans.append(s)
+assert len(spans) == 4, len(spans)
+cl = [s for s in spans if s["kind"] == 3]
+sv = [s for s in spans if s["kind"] == 2]
+assert len(cl) == 2 and len(sv) == 2, spans
+for c in cl:
+    s = [x for x in sv if x["parentSpanId"] == c["spanId"]]
+    assert len(s) == 1, c
+    s = s[0]
+    assert c["svc"] == "client" and s["svc"] == "web", (c, s)
+    assert c["traceId"] == s["traceId"] and len(c["traceId"]) == 32, (c, s)
+    assert int(c["endTimeUnixNano"]) > int(c["startTimeUnixNano"]), c
+    assert c["attrs"]["http.status_code"] == s["attrs"]["http.status_code"]
+seen = {}
+for line in open(sys.argv[2]):
+    if ":" in line:
+        k, v = line.split(":", 1)
+        seen[k.strip().lower()] = v.strip()
+h = [s for s in sv if s["attrs"]["http.url"].endswith("/headers")][0]
+assert seen["traceparent"] == "00-%s-%s-01" % (h["traceId"], h["spanId"]), seen
+print(" ".join(sorted(s["attrs"]["http.status_code"] for s in cl)))
+PY
+)
+if [ "$code" = 201 ] && [ "$got" = "200 201" ]; then
+	pass otel_spans_over_otlp_http
+else
+	fail otel_spans_over_otlp_http "status $code: $got"
 fi
 
 # ---- the collector down ------------------------------------------------------
