@@ -121,6 +121,30 @@ int trace_find(const struct policy *p, const struct mf_endpoint *src,
 	return 0;
 }
 
+int trace_find_gateway(const struct policy *p, const struct sel_workload *gw,
+		       uint32_t src_ip, const struct mf_service *dst,
+		       struct trace_conn *t)
+{
+	const struct sel_query q = { .self = gw, .section = MF_SEC_DEFAULT };
+	struct mf_trace_conf *conf;
+
+	memset(t, 0, sizeof(*t));
+	if (!router_count(p, &kind_mesh_trace))
+		return 0;
+	conf = calloc(1, sizeof(*conf));
+	if (!conf)
+		return -ENOMEM;
+	if (router_effective(p, &kind_mesh_trace, &q, conf))
+		trace_side_of(conf, &t->out);
+	free(conf);
+	t->mesh = policy_mesh(p);
+	t->src_service = gw->service;
+	t->src_name = gw->name;
+	t->src_ip = src_ip;
+	t->dst_service = dst ? dst->name : NULL;
+	return 0;
+}
+
 /* ---- propagation ---------------------------------------------------------- */
 
 /* Exactly @n (1..16) hex digits at @s into *@v. */
@@ -504,7 +528,8 @@ static void trace_common_of(const struct trace_conn *t,
 		snprintf(cm->name, sizeof(cm->name), "%.*s",
 			 (int)cm->host_len, cm->host);
 	else
-		snprintf(cm->name, sizeof(cm->name), "%s", t->dst_service);
+		snprintf(cm->name, sizeof(cm->name), "%s",
+			 t->dst_service ? t->dst_service : "-");
 	snprintf(cm->url, sizeof(cm->url), "http://%s%.*s", cm->name,
 		 (int)tlen, target);
 	snprintf(cm->status, sizeof(cm->status), "%d", v->status);

@@ -60,6 +60,7 @@
 #include "lb.h"
 #include "meshforge/abi.h"
 #include "policy.h"
+#include "policy/select.h"
 #include "tracew.h"
 
 /* Percentages in thousandths of a percent, as mf_trace_sampling. */
@@ -102,7 +103,8 @@ struct trace_conn {
 	struct trace_side out, in;
 	/* What the spans say; the strings point into the snapshot the
 	 * connection holds. */
-	const char *mesh, *src_service, *dst_service, *src_name;
+	const char *mesh, *src_service, *src_name;
+	const char *dst_service;	/* NULL: none (a gateway's answer) */
 	uint32_t src_ip;		/* network order, 0: unknown */
 	struct trace_req req;
 };
@@ -127,6 +129,16 @@ struct trace_vals {
 int trace_find(const struct policy *p, const struct mf_endpoint *src,
 	       uint32_t src_ip, const struct mf_service *dst,
 	       struct trace_conn *t);
+
+/* The MeshTrace in force for a request of a builtin gateway's listener
+ * @gw (as selectors see it, gwroute.h) from @src_ip to service @dst
+ * (NULL: none, an answer of the gateway's own), into @t (zeroed first):
+ * the gateway is the proxy that reports, as the outbound side (its span
+ * a CLIENT one); no agent of this mesh plays an inbound proxy for it, as
+ * for MeshAccessLog.  Returns 0 or -ENOMEM. */
+int trace_find_gateway(const struct policy *p, const struct sel_workload *gw,
+		       uint32_t src_ip, const struct mf_service *dst,
+		       struct trace_conn *t);
 
 static inline bool trace_any(const struct trace_conn *t)
 {

@@ -2172,6 +2172,33 @@ static void tunnel_gw_meshlog(struct conn *c, const struct gw_decision *d)
 	c->alog = m;
 }
 
+/* The MeshTrace of the request decision @d of gateway connection @c is
+ * for, into c->trace (for its route and done steps): per request, as its
+ * listener and destination are; nothing when the snapshot has no
+ * MeshTrace.  Out of memory, the request goes untraced, not down. */
+static void tunnel_gw_trace(struct conn *c, const struct gw_decision *d)
+{
+	const struct mf_service *dst;
+	struct trace_conn *t;
+
+	free(c->trace);
+	c->trace = NULL;
+	if (!d->self || !router_count(c->policy, &kind_mesh_trace))
+		return;
+	t = malloc(sizeof(*t));
+	if (!t)
+		return;
+	dst = d->ep ? policy_service_by_id(c->policy, d->ep->service_id) :
+		      NULL;
+	if (trace_find_gateway(c->policy, d->self,
+			       c->down_peer.sin_addr.s_addr, dst, t) ||
+	    !trace_any(t)) {
+		free(t);
+		return;
+	}
+	c->trace = t;
+}
+
 /* The route step of a gateway connection: its listener and routes decide
  * each request (gwroute.h), which then goes to the endpoint's node with
  * the gateway instance's identity. */
@@ -2195,6 +2222,14 @@ static int tunnel_gw_route(void *arg, struct conn *c, struct hhead *req,
 	if (err)
 		return err;
 	tunnel_gw_meshlog(c, &d);
+	/* Its MeshTrace at its first try; another try keeps its ids. */
+	if (r->attempt == 0)
+		tunnel_gw_trace(c, &d);
+	if (c->trace) {
+		err = trace_request(c->trace, req, r->attempt, &tu->http.rng);
+		if (err)
+			return err;
+	}
 	gc->rsp_mod = d.rsp_mod;
 	gc->rsp_http = d.rsp_http;
 	r->name = d.route;
@@ -2526,9 +2561,12 @@ static void tunnel_gw_release(void *arg, struct conn *c)
 {
 	struct tunnel_gw *gc = c->routes;
 
-	/* Its last request's MeshAccessLog backends (its lines went). */
+	/* Its last request's MeshAccessLog backends and MeshTrace (its
+	 * lines and spans went). */
 	free(c->alog);
 	c->alog = NULL;
+	free(c->trace);
+	c->trace = NULL;
 	tunnel_release_common(arg, c);
 	if (gc) {
 		gwroute_put(gc->table);

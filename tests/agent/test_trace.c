@@ -484,6 +484,57 @@ static bool test_select(void)
 	return ok;
 }
 
+/* A builtin gateway's listener: a MeshTrace targeting its MeshGateway
+ * applies to its requests, as the outbound side, whatever their
+ * destination (none, for an answer of its own); one for another gateway
+ * does not. */
+static bool test_select_gateway(void)
+{
+	static const char yaml[] =
+		RH_MESH4
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
+		"metadata: {name: edge}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: edge-gateway}}]\n"
+		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
+		"metadata: {name: other}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: x-gateway}}]\n"
+		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
+		RH_KUMA("MeshTrace", "edge-trace")
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  default:\n    backends:\n"
+		"      - zipkin: {url: 'http://z:9411/api/v2/spans'}\n";
+	struct policy *p = rh_yaml_snapshot(yaml, 1);
+	const struct sel_workload edge = { .name = "edge-1", .gateway = "edge",
+					   .service = "edge-gateway",
+					   .port = 8080 },
+				  nogw = { .name = "x-1", .gateway = "other",
+					   .service = "x-gateway",
+					   .port = 8080 };
+	const struct mf_service *web;
+	struct trace_conn *t = malloc(sizeof(*t));
+	bool ok;
+
+	if (!ASSERT_TRUE(p && t))
+		return false;
+	web = policy_service_by_vip(p, rh_ip4("10.96.0.10"), 80);
+	ok = ASSERT_TRUE(web) &&
+	     ASSERT_EQ(trace_find_gateway(p, &edge, rh_ip4("192.0.2.1"), web,
+					  t), 0) &&
+	     ASSERT_TRUE(t->out.on) && ASSERT_FALSE(t->in.on) &&
+	     ASSERT_STREQ(t->out.url, "http://z:9411/api/v2/spans") &&
+	     ASSERT_STREQ(t->src_service, "edge-gateway") &&
+	     ASSERT_STREQ(t->src_name, "edge-1") &&
+	     ASSERT_STREQ(t->dst_service, "web");
+	ok = ok && ASSERT_EQ(trace_find_gateway(p, &edge, 0, NULL, t), 0) &&
+	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->dst_service == NULL);
+	ok = ok && ASSERT_EQ(trace_find_gateway(p, &nogw, 0, web, t), 0) &&
+	     ASSERT_FALSE(trace_any(t));
+	policy_put(p);
+	free(t);
+	return ok;
+}
+
 /* ---- the reporter --------------------------------------------------------- */
 
 /* A Zipkin collector on loopback: reads POSTs, answers 202, keeps their
@@ -738,6 +789,7 @@ int main(void)
 	TEST_RUN(test_sample);
 	TEST_RUN(test_decide);
 	TEST_RUN(test_select);
+	TEST_RUN(test_select_gateway);
 	TEST_RUN(test_report);
 	TEST_RUN(test_report_otlp);
 	TEST_MAIN_END();

@@ -3,9 +3,9 @@
 #
 # MeshTrace in force on the two-node testbed: pod a1 (service client)
 # calls the web service, served by mf_httpd in pods b1 and b2; agent a
-# plays both proxies and reports both spans to a Zipkin collector (python3
-# http.server on 127.0.0.1 in node a's namespace, where agent a runs, that
-# keeps each POSTed body).  Asserted by what the collector, the client and
+# plays both proxies and reports both spans to a Zipkin collector
+# (tests/tools/mf_zipkin.py on 127.0.0.1 in node a's namespace, where agent
+# a runs, that keeps each POSTed body).  Asserted by what the collector, the client and
 # the upstream received:
 #  - N requests: N CLIENT spans (client -> web, the client's MeshTrace:
 #    its literal and header tags, the header's default when the request
@@ -33,37 +33,6 @@ tl_require_built "$MFCTL" "$AGENT"
 
 ZPORT=15098
 ZURL="http://127.0.0.1:$ZPORT/api/v2/spans"
-
-# The collector: each POSTed body (a JSON array of spans) on a line of
-# $TL_TMP/spans.out, answered 202 as Zipkin does; an OTLP/HTTP one
-# (/v1/traces) on a line of $TL_TMP/otlp.out, answered 200.
-cat >"$TL_TMP/zipkin.py" <<'PY'
-import http.server, os, sys
-open(sys.argv[3], "w").write("%d\n" % os.getpid())
-out = open(sys.argv[2], "ab", buffering=0)
-otlp = open(sys.argv[2].replace("spans.out", "otlp.out"), "ab", buffering=0)
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(n)
-        ok = self.headers.get("Content-Type") == "application/json"
-        if self.path == "/api/v2/spans" and ok:
-            out.write(body.replace(b"\n", b" ") + b"\n")
-            self.send_response(202)
-        elif self.path == "/v1/traces" and ok:
-            otlp.write(body.replace(b"\n", b" ") + b"\n")
-            self.send_response(200)
-        else:
-            self.send_response(400)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
-print("listening", flush=True)
-s.serve_forever()
-PY
 
 # policy FILE MESHTRACE-YAML: the web service over HTTP and the MeshTraces.
 policy() {
@@ -102,13 +71,13 @@ tl_bed_up --apply "$TL_TMP/trace.yaml" --agents
 for p in b1 b2; do
 	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
 done
-zipkin_up() {
-	tl_bg mf-node-a "$TL_TMP/zipkin.log" "$TL_PY" "$TL_TMP/zipkin.py" \
-		"$ZPORT" "$TL_TMP/spans.out" "$TL_TMP/zipkin.pid"
-	wait_for 5 grep -q listening "$TL_TMP/zipkin.log" ||
-		{ fail zipkin_up "$(cat "$TL_TMP/zipkin.log")"; tl_finish; }
-}
-zipkin_up
+# The collector (tests/tools/mf_zipkin.py): each POSTed body on a line of
+# spans.out (Zipkin) or otlp.out (OTLP/HTTP).
+tl_bg mf-node-a "$TL_TMP/zipkin.log" "$TL_PY" "$TL_TOOLS/mf_zipkin.py" \
+	--port "$ZPORT" --spans "$TL_TMP/spans.out" --otlp "$TL_TMP/otlp.out" \
+	--pid "$TL_TMP/zipkin.pid"
+wait_for 5 grep -q listening "$TL_TMP/zipkin.log" ||
+	{ fail zipkin_up "$(cat "$TL_TMP/zipkin.log")"; tl_finish; }
 
 metric() {
 	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
