@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -780,6 +781,74 @@ static bool test_report_otlp(void)
 	return ok;
 }
 
+/* The queue is bounded: with the reporter held in a POST (a collector
+ * that reads and never answers), TRACEW_QUEUE_MAX spans are queued and
+ * the next is refused, counted dropped by trace_done(); once the
+ * collector is gone, every span taken is counted failed. */
+static bool test_queue_full(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	struct pollfd pfd = { .events = POLLIN };
+	struct trace_conn t;
+	struct tracew *w = NULL;
+	struct lb_rng rng;
+	struct trace_vals v = { .status = 200 };
+	uint64_t dropped = 0;
+	char url[64], b[256];
+	int ls, cs = -1;
+	bool ok;
+
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = ASSERT_TRUE(ls >= 0) &&
+	     ASSERT_EQ(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0) &&
+	     ASSERT_EQ(listen(ls, 1), 0) &&
+	     ASSERT_EQ(getsockname(ls, (struct sockaddr *)&a, &alen), 0) &&
+	     ASSERT_EQ(tracew_start(&w), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v2/spans",
+		 ntohs(a.sin_port));
+	/* A batch: the reporter takes it at once and POSTs it. */
+	for (int i = 0; ok && i < TRACEW_BATCH; i++)
+		ok = ASSERT_EQ(tracew_push(w, TRACEW_ZIPKIN, url, "{}", 2), 0);
+	pfd.fd = ls;
+	ok = ok && ASSERT_EQ(poll(&pfd, 1, 5000), 1);
+	if (ok)
+		cs = accept(ls, NULL, NULL);
+	pfd.fd = cs;
+	ok = ok && ASSERT_TRUE(cs >= 0) && ASSERT_EQ(poll(&pfd, 1, 5000), 1) &&
+	     ASSERT_TRUE(read(cs, b, sizeof(b)) > 0);
+	/* Held there (2 s at most): the queue fills, then refuses. */
+	for (int i = 0; ok && i < TRACEW_QUEUE_MAX; i++)
+		ok = ASSERT_EQ(tracew_push(w, TRACEW_ZIPKIN, url, "{}", 2), 0);
+	ok = ok && ASSERT_EQ(tracew_push(w, TRACEW_ZIPKIN, url, "{}", 2),
+			     -ENOBUFS);
+	memset(&t, 0, sizeof(t));
+	t.out.on = t.in.on = true;
+	t.out.fmt = t.in.fmt = TRACEW_ZIPKIN;
+	t.dst_service = "web";
+	lb_rng_seed(&rng, 3);
+	ok = ok && ASSERT_TRUE(head_of(KV("Host", "web"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	v.req = &hd;
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	ok = ok && ASSERT_EQ(dropped, 2);
+	/* The collector goes: the batch in flight and all that was queued
+	 * fail, counted. */
+	if (cs >= 0)
+		close(cs);
+	close(ls);
+	for (int i = 0; ok && i < 1000 &&
+	     tracew_failed(w) < TRACEW_BATCH + TRACEW_QUEUE_MAX; i++)
+		usleep(10000);
+	ok = ok && ASSERT_EQ(tracew_failed(w), TRACEW_BATCH + TRACEW_QUEUE_MAX) &&
+	     ASSERT_EQ(tracew_reported(w), 0);
+	tracew_stop(w);
+	hhead_free(&hd);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -792,5 +861,6 @@ int main(void)
 	TEST_RUN(test_select_gateway);
 	TEST_RUN(test_report);
 	TEST_RUN(test_report_otlp);
+	TEST_RUN(test_queue_full);
 	TEST_MAIN_END();
 }
