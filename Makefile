@@ -148,8 +148,11 @@ $(AGENT): $(O)/obj/agent/main.o $(AGENT_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(AGENT_LIBS) $(LDLIBS)
 
-# mfctl speaks to the mesh store with libcurl (ctl/mstore_etcd.c); the
-# agent's exporters post to collectors with it, off the loops (alogw.c).
+# libcurl: mfctl speaks to the mesh store with it (ctl/mstore_etcd.c),
+# and the agent's exporters post to collectors with it (agent/tracew.c for
+# MeshTrace's spans, agent/otlp.c for OTLP), on threads of their own, never
+# a loop: HTTP/1.1, HTTP/2 and HTTPS clients with timeouts are Debian's to
+# maintain, not ours to write again.  libprotobuf-c packs OTLP's messages.
 CTL_LIBS := -lcurl
 AGENT_LIBS := -lcurl -lprotobuf-c
 
@@ -225,6 +228,13 @@ FUZZ_SRCS_passthru   = agent/passthru.c agent/http1.c agent/policy.c \
 			agent/crl.c agent/tls.c agent/tls_record.c \
 			$(FUZZ_SRCS_TLS) $(LLHTTP_SRCS)
 FUZZ_CFLAGS_passthru := -Wno-unused-parameter
+# trace reads and writes trace headers on an hhead; its spans' reporter
+# (tracew.c) links libcurl.
+FUZZ_SRCS_trace   = agent/trace.c agent/tracew.c agent/tspan.c agent/router.c \
+		    agent/policy.c agent/polkinds.c agent/balance.c agent/lb.c \
+		    agent/hosts.c agent/timer.c $(FUZZ_SRCS_hhead)
+FUZZ_CFLAGS_trace := -Wno-unused-parameter
+FUZZ_LIBS_trace   := -lcurl
 # The TLS targets: ctl/pki.c makes their certificates; tls_record includes
 # agent/tls.c and tls_record.c for their statics.  FUZZ_DEPS_<name>: what
 # a target includes, for it to be built again when that changes.
@@ -245,7 +255,7 @@ $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) $(BPF_SKELS) $$(FUZZ_SRCS_$$*)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(filter-out -MMD -MP,$(CFLAGS)) $(FUZZ_CFLAGS_$*) \
 		-fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(LIB_SRCS) $(FUZZ_SRCS_$*) $(LDLIBS)
+		-o $@ $< $(LIB_SRCS) $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*) $(LDLIBS)
 
 # The benchmark's load generator and the snapshot-load timer (tests/bench/,
 # `make bench` only).

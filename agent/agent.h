@@ -71,6 +71,9 @@ struct agent_config {
 	/* The MeshAccessLog writer (alogw.h); NULL: none, the lines are
 	 * dropped.  Borrowed. */
 	struct alogw *alogw;
+	/* The MeshTrace span reporter (tracew.h); NULL: none, the spans
+	 * are dropped.  Borrowed. */
+	struct tracew *tracew;
 	const char *sockmap_mode;	/* see struct ctx */
 	const char *sockmap_selftest;
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */

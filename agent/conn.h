@@ -293,6 +293,9 @@ struct conn {
 				 * flow's */
 	void *alog;		/* outbound: its MeshAccessLog backends
 				 * (meshlog.h), NULL: none.  The flow's */
+	void *trace;		/* outbound L7: its MeshTraces and its
+				 * request's ids (trace.h), NULL: none.
+				 * The flow's */
 	uint64_t try_key;	/* L7: the hosts key (hosts.h) of the
 				 * endpoint a try of its request is on, 0:
 				 * none */

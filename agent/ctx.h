@@ -13,6 +13,7 @@
 #include "stats.h"
 
 struct alogw;
+struct tracew;
 struct certs;
 struct frontdoor;
 struct sockfast;
@@ -56,6 +57,9 @@ struct ctx {
 					 * off.  Borrowed */
 	struct alogw *alogw;		/* the MeshAccessLog writer, NULL:
 					 * MeshAccessLog lines are dropped
+					 * (counted).  Borrowed */
+	struct tracew *tracew;		/* the MeshTrace span reporter,
+					 * NULL: spans are dropped
 					 * (counted).  Borrowed */
 	/* What --sockmap asked and its self-test said ("on", "pass"...),
 	 * for /metrics; NULL: not asked.  Static strings. */

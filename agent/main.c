@@ -47,6 +47,7 @@
 #include <sys/resource.h>
 
 #include "alogw.h"
+#include "tracew.h"
 #include "caps.h"
 #include "frontdoor.h"
 #include "sockfast.h"
@@ -748,6 +749,7 @@ int main(int argc, char **argv)
 	struct pmap pm;
 	struct workers wk;
 	struct alogw *alogw = NULL;
+	struct tracew *tracew = NULL;
 	struct agent *ag;
 	struct stats tot;
 	unsigned int threads;
@@ -874,6 +876,13 @@ int main(int argc, char **argv)
 		log_warn("event=access_log_writer_unavailable err=\"%s\"",
 			 strerror(-err));
 	cfg.alogw = alogw;
+	/* The MeshTrace reporter, likewise: without it the spans are
+	 * counted dropped. */
+	err = tracew_start(&tracew);
+	if (err)
+		log_warn("event=trace_reporter_unavailable err=\"%s\"",
+			 strerror(-err));
+	cfg.tracew = tracew;
 	cfg.sockmap_mode = sockfast_mode_str(o.sockmap);
 	cfg.sockmap_selftest = sockmap_selftest;
 	cfg.handle_signals = true;
@@ -943,6 +952,8 @@ out_kern:
 	 * written. */
 	alogw_stop(alogw);
 	alogw = NULL;
+	tracew_stop(tracew);
+	tracew = NULL;
 	sockfast_close(sfast);
 	frontdoor_close(fdoor);
 	xdp_close(xdp);

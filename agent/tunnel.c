@@ -34,6 +34,7 @@
 #include "hash.h"
 #include "hroute.h"
 #include "meshlog.h"
+#include "trace.h"
 #include "passthru.h"
 #include "policy/kinds.h"
 #include "router.h"
@@ -840,6 +841,13 @@ static int tunnel_l7_route(void *arg, struct conn *c, struct hhead *req,
 	struct balance_pick bp;
 	int err;
 
+	/* Its trace context first: a reply of the proxy's own is a span
+	 * too. */
+	if (c->trace) {
+		err = trace_request(c->trace, req, r->attempt, &tu->http.rng);
+		if (err)
+			return err;
+	}
 	svc = tunnel_dst_service(c);
 	if (!svc) {
 		r->status = 503;
@@ -976,8 +984,30 @@ static void tunnel_meshlog_l4(struct tunnel *tu, struct conn *c)
 		      &tu->ctx->stats.access_log_dropped);
 }
 
+/* The MeshTrace spans of request @x of @c (trace.h). */
+static void tunnel_trace_done(struct tunnel *tu, struct conn *c,
+			      const struct hproxy_exchange *x)
+{
+	struct trace_vals v = {
+		.req = x->req,
+		.status = x->status,
+		.request_id = x->request_id,
+		.request_id_len = x->request_id_len,
+		.seconds = x->seconds,
+	};
+
+	/* A reply of the proxy's own had no upstream (or not this one). */
+	if (!x->local && c->endpoint) {
+		v.up_ip = policy_endpoint_ip(c->policy, c->endpoint);
+		v.up_port = c->endpoint->port;
+		v.up_name = c->endpoint->name;
+	}
+	trace_done(c->trace, &v, tu->ctx->tracew,
+		   &tu->ctx->stats.trace_spans_dropped);
+}
+
 /* The done step: the request counted by source, destination, route and
- * status, and its access log line. */
+ * status, its access log line and its spans. */
 static void tunnel_l7_done(void *arg, struct conn *c,
 			   const struct hproxy_exchange *x)
 {
@@ -993,6 +1023,8 @@ static void tunnel_l7_done(void *arg, struct conn *c,
 		      x->route, x->status, x->seconds);
 	if (c->alog)
 		tunnel_meshlog_l7(tu, c, x);
+	if (c->trace)
+		tunnel_trace_done(tu, c, x);
 	if (!tu->access_log || log_level_max < LOG_LVL_INFO)
 		return;
 	e.src_identity = alog_cstr(c->src_spiffe);
@@ -1090,6 +1122,32 @@ static int tunnel_meshlog(struct tunnel *tu, struct conn *c,
 	return 0;
 }
 
+/* The MeshTraces of L7 connection @c, from @src to @svc, into c->trace
+ * when either side has one.  Returns 0, or -ENOMEM once @c is ended. */
+static int tunnel_trace(struct tunnel *tu, struct conn *c,
+			const struct mf_endpoint *src,
+			const struct mf_service *svc)
+{
+	struct trace_conn *t;
+
+	/* No MeshTrace: nothing to allocate per connection. */
+	if (!router_count(c->policy, &kind_mesh_trace))
+		return 0;
+	t = malloc(sizeof(*t));
+	if (!t || trace_find(c->policy, src, c->down_peer.sin_addr.s_addr,
+			     svc, t)) {
+		free(t);
+		conn_abort(tu->conns, c, "out of memory");
+		return -ENOMEM;
+	}
+	if (!trace_any(t)) {
+		free(t);
+		return 0;
+	}
+	c->trace = t;
+	return 0;
+}
+
 /* The setup deadline of @c (its up end's connect and handshake) @ms from
  * now. */
 static void tunnel_deadline(struct conn *c, uint32_t ms)
@@ -1127,6 +1185,9 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 		return;
 	/* Its access log backends, once. */
 	if (tunnel_meshlog(tu, c, src_ep, src_id, svc))
+		return;
+	/* Its MeshTraces, once. */
+	if (tunnel_trace(tu, c, src_ep, svc))
 		return;
 	/* The connection's HTTP rate limit, once. */
 	if (ratelimit_find(c->policy, src_ep, src_id, svc, &lim)) {
@@ -1963,6 +2024,8 @@ static void tunnel_release(void *arg, struct conn *c)
 		tunnel_meshlog_l4(arg, c);
 	free(c->alog);
 	c->alog = NULL;
+	free(c->trace);
+	c->trace = NULL;
 	tunnel_release_common(arg, c);
 	hroute_list_free(c->routes);
 	c->routes = NULL;
@@ -2109,6 +2172,33 @@ static void tunnel_gw_meshlog(struct conn *c, const struct gw_decision *d)
 	c->alog = m;
 }
 
+/* The MeshTrace of the request decision @d of gateway connection @c is
+ * for, into c->trace (for its route and done steps): per request, as its
+ * listener and destination are; nothing when the snapshot has no
+ * MeshTrace.  Out of memory, the request goes untraced, not down. */
+static void tunnel_gw_trace(struct conn *c, const struct gw_decision *d)
+{
+	const struct mf_service *dst;
+	struct trace_conn *t;
+
+	free(c->trace);
+	c->trace = NULL;
+	if (!d->self || !router_count(c->policy, &kind_mesh_trace))
+		return;
+	t = malloc(sizeof(*t));
+	if (!t)
+		return;
+	dst = d->ep ? policy_service_by_id(c->policy, d->ep->service_id) :
+		      NULL;
+	if (trace_find_gateway(c->policy, d->self,
+			       c->down_peer.sin_addr.s_addr, dst, t) ||
+	    !trace_any(t)) {
+		free(t);
+		return;
+	}
+	c->trace = t;
+}
+
 /* The route step of a gateway connection: its listener and routes decide
  * each request (gwroute.h), which then goes to the endpoint's node with
  * the gateway instance's identity. */
@@ -2132,6 +2222,14 @@ static int tunnel_gw_route(void *arg, struct conn *c, struct hhead *req,
 	if (err)
 		return err;
 	tunnel_gw_meshlog(c, &d);
+	/* Its MeshTrace at its first try; another try keeps its ids. */
+	if (r->attempt == 0)
+		tunnel_gw_trace(c, &d);
+	if (c->trace) {
+		err = trace_request(c->trace, req, r->attempt, &tu->http.rng);
+		if (err)
+			return err;
+	}
 	gc->rsp_mod = d.rsp_mod;
 	gc->rsp_http = d.rsp_http;
 	r->name = d.route;
@@ -2463,9 +2561,12 @@ static void tunnel_gw_release(void *arg, struct conn *c)
 {
 	struct tunnel_gw *gc = c->routes;
 
-	/* Its last request's MeshAccessLog backends (its lines went). */
+	/* Its last request's MeshAccessLog backends and MeshTrace (its
+	 * lines and spans went). */
 	free(c->alog);
 	c->alog = NULL;
+	free(c->trace);
+	c->trace = NULL;
 	tunnel_release_common(arg, c);
 	if (gc) {
 		gwroute_put(gc->table);

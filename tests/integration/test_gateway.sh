@@ -47,7 +47,10 @@
 #    MeshTCPRoute takes the TCP listener's connections instead of the
 #    MeshGatewayRoute's tcp rule; mfctl effective and /config_dump show
 #    them; once the Mesh forbids MeshExternalService access by default,
-#    the gateway's request to it gets 403.
+#    the gateway's request to it gets 403;
+#  - a MeshTrace targeting the MeshGateway: a Zipkin collector in node a
+#    gets the gateway's CLIENT span of each request it serves, continuing
+#    the trace the client sent, its own answers (404) too.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_gateway
@@ -715,6 +718,64 @@ if "$TB" apply "$TL_TMP/gw-log.yaml" >"$TL_TMP/apply.log" 2>&1; then
 	fi
 else
 	fail gateway_mesh_access_log_lines "apply: $(cat "$TL_TMP/apply.log")"
+fi
+
+# MeshTrace targeting the MeshGateway: a CLIENT span per request the
+# gateway serves, at a Zipkin collector in node a's namespace (where the
+# gateway's agent runs): the trace the client sent continued, the
+# gateway's service and the destination's, the status the client got.
+{
+	cat "$TL_TMP/gw-log.yaml"
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrace
+metadata: {name: edge-trace}
+spec:
+  targetRef: {kind: MeshGateway, name: edge-gateway}
+  default:
+    backends:
+      - zipkin: {url: 'http://127.0.0.1:15097/api/v2/spans'}
+YAML
+} >"$TL_TMP/gw-trace.yaml"
+tl_bg mf-node-a "$TL_TMP/zipkin.log" "$TL_PY" "$TL_TOOLS/mf_zipkin.py" \
+	--port 15097 --spans "$TL_TMP/spans.out" --otlp "$TL_TMP/otlp.out" \
+	--pid "$TL_TMP/zipkin.pid"
+gw_spans() { [ "$(wc -l <"$TL_TMP/spans.out" 2>/dev/null || echo 0)" -ge 1 ] &&
+	grep -q '"gw-traced-404' "$TL_TMP/spans.out"; }
+if wait_for 5 grep -q listening "$TL_TMP/zipkin.log" &&
+	"$TB" apply "$TL_TMP/gw-trace.yaml" >"$TL_TMP/apply.log" 2>&1; then
+	b_tr=$(outside -H 'Host: api.example.com' \
+		-H 'x-b3-traceid: 463ac35c9f6413ad48485a3953bb6124' \
+		-H 'x-b3-spanid: a2fb4a1d1a96d312' \
+		"http://$NODE_A:8081/v2/whoami?gw-traced" 2>&1)
+	c1=$(code -H 'Host: www.example.com' -H 'x-request-id: gw-traced-404' \
+		"http://$NODE_A:8081/shop/whoami?gw-traced-404")
+	wait_for 5 gw_spans
+	got=$("$TL_PY" - "$TL_TMP/spans.out" <<'PY' 2>&1
+import json, sys
+spans = [s for l in open(sys.argv[1]) for s in json.loads(l)]
+ok = [s for s in spans if s["tags"]["http.url"].endswith("?gw-traced")]
+nf = [s for s in spans if s["tags"]["http.url"].endswith("?gw-traced-404")]
+assert len(ok) == 1 and len(nf) == 1, spans
+s = ok[0]
+assert s["kind"] == "CLIENT" and s["traceId"] == "463ac35c9f6413ad48485a3953bb6124", s
+assert s["parentId"] == "a2fb4a1d1a96d312", s
+assert s["localEndpoint"]["serviceName"] == "edge-gateway", s
+assert s["remoteEndpoint"]["serviceName"] == "my-api-service", s
+assert all(x["kind"] == "CLIENT" for x in spans), spans
+print(s["tags"]["http.status_code"], nf[0]["tags"]["http.status_code"],
+      "remoteEndpoint" in nf[0])
+PY
+)
+	if printf '%s' "$b_tr" | grep -q '^pod=mf-pod-b1' && [ "$c1" = 404 ] &&
+		[ "$got" = "200 404 False" ]; then
+		pass gateway_mesh_trace_spans
+	else
+		fail gateway_mesh_trace_spans "client got: $b_tr / $c1; spans: $got"
+	fi
+else
+	fail gateway_mesh_trace_spans "collector: $(cat "$TL_TMP/zipkin.log"); apply: $(cat "$TL_TMP/apply.log")"
 fi
 
 tl_finish

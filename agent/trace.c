@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * MeshTrace of one connection (trace.h): both sides' confs by the
+ * selection every other kind uses (router.h), the trace context of each
+ * request, and its spans (tspan.h) handed to the reporter (tracew.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "policy/kinds.h"
+#include "policy/select.h"
+#include "router.h"
+#include "trace.h"
+#include "tracew.h"
+#include "tspan.h"
+
+/* Presence bits of the records' fields (kind_mesh_trace.c's order). */
+#define TRACE_ZIPKIN_F_SHARED	(1u << 3)	/* sharedSpanContext */
+#define TRACE_SAMPLING_F_OVERALL (1u << 0)
+#define TRACE_SAMPLING_F_CLIENT	(1u << 1)
+#define TRACE_SAMPLING_F_RANDOM	(1u << 2)
+#define TRACE_TAG_F_LITERAL	(1u << 1)
+#define TRACE_TAG_F_HEADER	(1u << 2)
+/* mf_trace_zipkin.api_version */
+#define TRACE_ZIPKIN_HTTP_PROTO	2
+/* An OpenTelemetry endpoint's port when it names none (Kuma's). */
+#define TRACE_OTEL_PORT		"4317"
+
+/* Thread-local: each loop encodes its own spans. */
+static __thread char trace_buf[TSPAN_JSON_MAX];
+
+/* ---- selection ------------------------------------------------------------ */
+
+/* Side @s reports to OpenTelemetry endpoint @ep (host[:port]) over
+ * OTLP/HTTP. */
+static void trace_side_otel(const char *ep, size_t max, struct trace_side *s)
+{
+	size_t n = strnlen(ep, max);
+
+	s->on = true;
+	s->fmt = TRACEW_OTLP;
+	s->id128 = true;
+	s->shared = false;
+	snprintf(s->url, sizeof(s->url), "http://%.*s%s/v1/traces", (int)n, ep,
+		 memchr(ep, ':', n) ? "" : ":" TRACE_OTEL_PORT);
+}
+
+void trace_side_of(const struct mf_trace_conf *conf, struct trace_side *s)
+{
+	const struct mf_trace_backend *be = &conf->backends[0];
+	const struct mf_trace_zipkin *z = &be->zipkin;
+	const struct mf_trace_otel *ot = &be->open_telemetry;
+
+	memset(s, 0, sizeof(*s));
+	if (!conf->nbackends)
+		return;
+	/* The objects share storage: bit k says object k is the one set
+	 * (enum mf_trace_backend_type).  Zipkin over JSON and an
+	 * OpenTelemetry endpoint are reported (trace.h). */
+	if (be->present & (1u << MF_TRACE_OTEL)) {
+		if (!ot->endpoint[0])
+			return;
+		trace_side_otel(ot->endpoint, sizeof(ot->endpoint), s);
+	} else if (!(be->present & (1u << MF_TRACE_ZIPKIN)) ||
+		   z->api_version == TRACE_ZIPKIN_HTTP_PROTO) {
+		return;
+	} else {
+		s->on = true;
+		s->fmt = TRACEW_ZIPKIN;
+		s->id128 = z->trace_id_128bit;
+		s->shared = !(z->present & TRACE_ZIPKIN_F_SHARED) ||
+			    z->shared_span;
+		snprintf(s->url, sizeof(s->url), "%.*s",
+			 (int)sizeof(z->url) - 1, z->url);
+	}
+	s->sampling = conf->sampling;
+	s->ntags = conf->ntags < MF_TRACE_TAGS_MAX ? conf->ntags :
+						     MF_TRACE_TAGS_MAX;
+	memcpy(s->tags, conf->tags, sizeof(s->tags));
+}
+
+int trace_find(const struct policy *p, const struct mf_endpoint *src,
+	       uint32_t src_ip, const struct mf_service *dst,
+	       struct trace_conn *t)
+{
+	struct sel_workload ws, wd;
+	const struct sel_query out = { .self = &ws,
+				       .section = MF_SEC_DEFAULT };
+	const struct sel_query in = { .self = &wd,
+				      .section = MF_SEC_DEFAULT };
+	const struct mf_service *ss;
+	struct mf_trace_conf *conf;
+
+	memset(t, 0, sizeof(*t));
+	/* The common case: no MeshTrace, no selection. */
+	if (!router_count(p, &kind_mesh_trace))
+		return 0;
+	conf = calloc(1, sizeof(*conf));
+	if (!conf)
+		return -ENOMEM;
+	/* The source workload is the outbound proxy; the destination
+	 * service's, the inbound one (as meshlog's inbound side). */
+	router_view(p, src, &ws);
+	router_dest_view(p, dst, &wd);
+	if (router_effective(p, &kind_mesh_trace, &out, conf))
+		trace_side_of(conf, &t->out);
+	memset(conf, 0, sizeof(*conf));
+	if (router_effective(p, &kind_mesh_trace, &in, conf))
+		trace_side_of(conf, &t->in);
+	free(conf);
+	t->mesh = policy_mesh(p);
+	ss = src ? policy_service_by_id(p, src->service_id) : NULL;
+	t->src_service = ss ? ss->name : NULL;
+	t->src_name = src ? src->name : NULL;
+	t->src_ip = src_ip;
+	t->dst_service = dst->name;
+	return 0;
+}
+
+int trace_find_gateway(const struct policy *p, const struct sel_workload *gw,
+		       uint32_t src_ip, const struct mf_service *dst,
+		       struct trace_conn *t)
+{
+	const struct sel_query q = { .self = gw, .section = MF_SEC_DEFAULT };
+	struct mf_trace_conf *conf;
+
+	memset(t, 0, sizeof(*t));
+	if (!router_count(p, &kind_mesh_trace))
+		return 0;
+	conf = calloc(1, sizeof(*conf));
+	if (!conf)
+		return -ENOMEM;
+	if (router_effective(p, &kind_mesh_trace, &q, conf))
+		trace_side_of(conf, &t->out);
+	free(conf);
+	t->mesh = policy_mesh(p);
+	t->src_service = gw->service;
+	t->src_name = gw->name;
+	t->src_ip = src_ip;
+	t->dst_service = dst ? dst->name : NULL;
+	return 0;
+}
+
+/* ---- propagation ---------------------------------------------------------- */
+
+/* Exactly @n (1..16) hex digits at @s into *@v. */
+static bool trace_hex(const char *s, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (!n || n > 16)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return false;
+		x = x << 4 | d;
+	}
+	*v = x;
+	return true;
+}
+
+/* A trace id of 16 or 32 hex digits at @s (@n bytes), not zero. */
+static bool trace_id(const char *s, size_t n, struct trace_in *in)
+{
+	uint64_t hi = 0, lo;
+
+	if (n == 32) {
+		if (!trace_hex(s, 16, &hi) || !trace_hex(s + 16, 16, &lo))
+			return false;
+	} else if (n != 16 || !trace_hex(s, 16, &lo)) {
+		return false;
+	}
+	if (!hi && !lo)
+		return false;
+	in->hi = hi;
+	in->lo = lo;
+	in->id128 = n == 32;
+	return true;
+}
+
+/* A span id: 16 hex digits, not zero. */
+static bool trace_span_id(const char *s, size_t n, uint64_t *v)
+{
+	return n == 16 && trace_hex(s, n, v) && *v;
+}
+
+static bool trace_is(const char *v, size_t n, const char *word)
+{
+	return n == strlen(word) && !strncasecmp(v, word, n);
+}
+
+/* x-b3-sampled's value: 1, 0, or -1 when it is neither. */
+static int trace_sampled_word(const char *v, size_t n)
+{
+	if (trace_is(v, n, "1") || trace_is(v, n, "true") || trace_is(v, n, "d"))
+		return 1;
+	if (trace_is(v, n, "0") || trace_is(v, n, "false"))
+		return 0;
+	return -1;
+}
+
+/* The multi-header B3 context: true when there was one. */
+static bool trace_read_b3_multi(const struct hhead *h, struct trace_in *in)
+{
+	const char *t, *s, *p;
+	size_t tn, sn, pn;
+	uint64_t parent = 0;
+
+	if (!hhead_get(h, "x-b3-traceid", &t, &tn) ||
+	    !hhead_get(h, "x-b3-spanid", &s, &sn))
+		return false;
+	if (hhead_get(h, "x-b3-parentspanid", &p, &pn) &&
+	    !trace_span_id(p, pn, &parent))
+		return false;
+	if (!trace_id(t, tn, in) || !trace_span_id(s, sn, &in->span))
+		return false;
+	in->parent = parent;
+	in->ctx = true;
+	return true;
+}
+
+/* The single `b3` header: T-S[-s[-P]], or a decision alone. */
+static void trace_read_b3_single(const char *v, size_t n, struct trace_in *in)
+{
+	const char *d1 = memchr(v, '-', n), *d2, *d3;
+	struct trace_in c = *in;
+	uint64_t parent = 0;
+	size_t rest;
+
+	if (!d1) {
+		in->sampled = trace_sampled_word(v, n);
+		return;
+	}
+	rest = n - (size_t)(d1 + 1 - v);
+	d2 = memchr(d1 + 1, '-', rest);
+	d3 = d2 ? memchr(d2 + 1, '-', n - (size_t)(d2 + 1 - v)) : NULL;
+	if (!trace_id(v, (size_t)(d1 - v), &c) ||
+	    !trace_span_id(d1 + 1, (size_t)((d2 ? d2 : v + n) - d1 - 1),
+			   &c.span))
+		return;
+	if (d2) {
+		int smp = trace_sampled_word(d2 + 1, (size_t)((d3 ? d3 : v + n) -
+							      d2 - 1));
+
+		if (smp < 0)
+			return;
+		c.sampled = smp;
+	}
+	if (d3 && !trace_span_id(d3 + 1, (size_t)(v + n - d3 - 1), &parent))
+		return;
+	c.parent = parent;
+	c.ctx = true;
+	*in = c;
+}
+
+/* W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>. */
+static void trace_read_w3c(const char *v, size_t n, struct trace_in *in)
+{
+	struct trace_in c = *in;
+	uint64_t ver, flags;
+
+	/* A later version may add fields after these: "-..." */
+	if (n < 55 || (n > 55 && v[55] != '-') || v[2] != '-' ||
+	    v[35] != '-' || v[52] != '-' || !trace_hex(v, 2, &ver) ||
+	    ver == 0xff || (ver == 0 && n != 55) ||
+	    !trace_id(v + 3, 32, &c) || !trace_span_id(v + 36, 16, &c.span) ||
+	    !trace_hex(v + 53, 2, &flags))
+		return;
+	c.parent = 0;
+	c.sampled = (int)(flags & 1);
+	c.ctx = true;
+	*in = c;
+}
+
+void trace_read(const struct hhead *h, struct trace_in *in)
+{
+	const char *v;
+	size_t n;
+
+	memset(in, 0, sizeof(*in));
+	in->sampled = -1;
+	if (hhead_get(h, "x-b3-sampled", &v, &n))
+		in->sampled = trace_sampled_word(v, n);
+	/* Debug implies sampled. */
+	if (hhead_get(h, "x-b3-flags", &v, &n) && trace_is(v, n, "1"))
+		in->sampled = 1;
+	if (trace_read_b3_multi(h, in))
+		return;
+	if (hhead_get(h, "b3", &v, &n)) {
+		trace_read_b3_single(v, n, in);
+		if (in->ctx)
+			return;
+	}
+	if (hhead_get(h, "traceparent", &v, &n))
+		trace_read_w3c(v, n, in);
+}
+
+/* ---- sampling and ids ----------------------------------------------------- */
+
+/* Field @bit of @s, or 100% when it is not set. */
+static uint32_t trace_pct(const struct mf_trace_sampling *s, uint32_t bit,
+			  uint32_t v)
+{
+	return (s->present & bit) ? v : TRACE_PCT_ALL;
+}
+
+bool trace_sample(const struct mf_trace_sampling *s, bool client, bool forced,
+		  uint32_t r)
+{
+	bool traced;
+
+	traced = (client && r < trace_pct(s, TRACE_SAMPLING_F_CLIENT,
+					  s->client)) ||
+		 forced ||
+		 r < trace_pct(s, TRACE_SAMPLING_F_RANDOM, s->random);
+	return traced && r < trace_pct(s, TRACE_SAMPLING_F_OVERALL,
+				       s->overall);
+}
+
+/* A new id, never 0 (0 says "none" in Zipkin and B3). */
+static uint64_t trace_new_id(struct lb_rng *rng)
+{
+	uint64_t v;
+
+	do
+		v = lb_rng_next(rng);
+	while (!v);
+	return v;
+}
+
+void trace_decide(const struct trace_conn *t, const struct trace_in *in,
+		  bool client, bool forced, struct lb_rng *rng,
+		  struct trace_req *r)
+{
+	const struct trace_side *decider = t->out.on ? &t->out : &t->in;
+	/* The context the inbound proxy would receive. */
+	uint64_t arr_span, arr_parent;
+	bool arr;
+
+	memset(r, 0, sizeof(*r));
+	r->on = true;
+	if (in->sampled >= 0)
+		r->sampled = in->sampled;
+	else
+		r->sampled = trace_sample(&decider->sampling, client, forced,
+					  (uint32_t)lb_rng_below(rng,
+							TRACE_PCT_ALL));
+	if (in->ctx) {
+		r->hi = in->hi;
+		r->lo = in->lo;
+		r->id128 = in->id128;
+	} else {
+		r->id128 = decider->id128;
+		r->hi = r->id128 ? trace_new_id(rng) : 0;
+		r->lo = trace_new_id(rng);
+	}
+	arr = in->ctx;
+	arr_span = in->span;
+	arr_parent = in->parent;
+	if (t->out.on) {
+		r->client_id = trace_new_id(rng);
+		r->client_parent = in->ctx ? in->span : 0;
+		arr = true;
+		arr_span = r->client_id;
+		arr_parent = r->client_parent;
+	}
+	r->up_id = arr_span;
+	r->up_parent = arr_parent;
+	if (t->in.on) {
+		r->shared = t->in.shared && arr;
+		r->server_id = r->shared ? arr_span : trace_new_id(rng);
+		r->server_parent = r->shared ? arr_parent :
+				   arr ? arr_span : 0;
+		r->up_id = r->server_id;
+		r->up_parent = r->server_parent;
+	}
+}
+
+/* The trace id as written: 16 or 32 digits, into @out (33 bytes). */
+static void trace_id_hex(const struct trace_req *r, char *out)
+{
+	if (r->id128) {
+		tspan_hex64(r->hi, out);
+		tspan_hex64(r->lo, out + 16);
+	} else {
+		tspan_hex64(r->lo, out);
+	}
+}
+
+int trace_headers(const struct trace_req *r, struct hhead *h)
+{
+	char tid[33], sid[17], pid[17], tp[56];
+	int err;
+
+	trace_id_hex(r, tid);
+	tspan_hex64(r->up_id, sid);
+	/* W3C has 128-bit ids only: a 64-bit one is its low half. */
+	snprintf(tp, sizeof(tp), "00-%016llx%016llx-%s-%s",
+		 (unsigned long long)r->hi, (unsigned long long)r->lo, sid,
+		 r->sampled ? "01" : "00");
+	hhead_remove(h, "b3");
+	err = hhead_set(h, "x-b3-traceid", tid);
+	if (!err)
+		err = hhead_set(h, "x-b3-spanid", sid);
+	if (!err && r->up_parent) {
+		tspan_hex64(r->up_parent, pid);
+		err = hhead_set(h, "x-b3-parentspanid", pid);
+	} else if (!err) {
+		hhead_remove(h, "x-b3-parentspanid");
+	}
+	if (!err)
+		err = hhead_set(h, "x-b3-sampled", r->sampled ? "1" : "0");
+	if (!err)
+		err = hhead_set(h, "traceparent", tp);
+	return err;
+}
+
+int trace_request(struct trace_conn *t, struct hhead *h, unsigned int attempt,
+		  struct lb_rng *rng)
+{
+	const char *v;
+	size_t n;
+
+	/* Another try goes with the ids of the first (its head is the
+	 * client's again, without them). */
+	if (attempt == 0 || !t->req.on) {
+		struct trace_in in;
+
+		trace_read(h, &in);
+		trace_decide(t, &in, hhead_get(h, "x-client-trace-id", &v, &n),
+			     hhead_get(h, "x-envoy-force-trace", &v, &n), rng,
+			     &t->req);
+	}
+	return trace_headers(&t->req, h);
+}
+
+/* ---- spans ---------------------------------------------------------------- */
+
+/* What both spans of a request say, built once. */
+struct trace_common {
+	char name[MF_PATH_MAX];		/* the span's */
+	char url[2 * MF_PATH_MAX];
+	char status[8];
+	const char *method, *host;
+	size_t method_len, host_len;
+	uint64_t start_us, duration_us;
+};
+
+/* Side @s's tags of the request (@req, NULL: none): a literal, or a
+ * header's value, else its default, else none. */
+static void trace_user_tags(const struct trace_side *s,
+			    const struct hhead *req, struct tspan *sp)
+{
+	for (size_t i = 0; i < s->ntags; i++) {
+		const struct mf_trace_tag *tg = &s->tags[i];
+		const char *v;
+		size_t n;
+
+		if (tg->present & TRACE_TAG_F_LITERAL) {
+			tspan_tag(sp, tg->name, tg->literal,
+				  strnlen(tg->literal, sizeof(tg->literal)));
+		} else if (tg->present & TRACE_TAG_F_HEADER) {
+			if (req && hhead_get(req, tg->header.name, &v, &n))
+				tspan_tag(sp, tg->name, v, n);
+			else if (tg->header.default_value[0])
+				tspan_tag(sp, tg->name,
+					  tg->header.default_value,
+					  strnlen(tg->header.default_value,
+						  sizeof(tg->header.default_value)));
+		}
+	}
+}
+
+/* Envoy's standard tags (@cluster NULL: none), then the side's own. */
+static void trace_tags(const struct trace_side *s, const struct trace_vals *v,
+		       const struct trace_common *cm, const char *node,
+		       const char *cluster, struct tspan *sp)
+{
+	tspan_tag(sp, "component", "proxy", 5);
+	tspan_tag(sp, "node_id", node, strlen(node));
+	if (cm->method)
+		tspan_tag(sp, "http.method", cm->method, cm->method_len);
+	tspan_tag(sp, "http.url", cm->url, strlen(cm->url));
+	tspan_tag(sp, "http.protocol", "HTTP/1.1", 8);
+	tspan_tag(sp, "http.status_code", cm->status, strlen(cm->status));
+	if (cluster)
+		tspan_tag(sp, "upstream_cluster", cluster, strlen(cluster));
+	if (v->request_id)
+		tspan_tag(sp, "guid:x-request-id", v->request_id,
+			  v->request_id_len);
+	if (v->status >= 500)
+		tspan_tag(sp, "error", "true", 4);
+	trace_user_tags(s, v->req, sp);
+}
+
+static void trace_common_of(const struct trace_conn *t,
+			    const struct trace_vals *v, struct trace_common *cm)
+{
+	struct timespec now;
+	const char *target = "";
+	size_t tlen = 0;
+	uint64_t now_us;
+
+	memset(cm, 0, sizeof(*cm));
+	if (v->req) {
+		cm->method = v->req->buf + v->req->method.off;
+		cm->method_len = v->req->method.len;
+		target = hhead_target(v->req, &tlen);
+		if (!hhead_get(v->req, "host", &cm->host, &cm->host_len))
+			cm->host = NULL;
+	}
+	/* Envoy's span name is the destination host: the request's
+	 * authority, else the service's name. */
+	if (cm->host)
+		snprintf(cm->name, sizeof(cm->name), "%.*s",
+			 (int)cm->host_len, cm->host);
+	else
+		snprintf(cm->name, sizeof(cm->name), "%s",
+			 t->dst_service ? t->dst_service : "-");
+	snprintf(cm->url, sizeof(cm->url), "http://%s%.*s", cm->name,
+		 (int)tlen, target);
+	snprintf(cm->status, sizeof(cm->status), "%d", v->status);
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_us = (uint64_t)now.tv_sec * 1000000u +
+		 (uint64_t)now.tv_nsec / 1000u;
+	cm->duration_us = (uint64_t)(v->seconds * 1e6);
+	cm->start_us = now_us - cm->duration_us;
+}
+
+/* Span @sp pushed to @w for side @s's backend, counted in *@dropped
+ * when it cannot be. */
+static void trace_push(const struct tspan *sp, const struct trace_side *s,
+		       struct tracew *w, uint64_t *dropped)
+{
+	int n = s->fmt == TRACEW_OTLP ?
+		tspan_otlp_json(sp, trace_buf, sizeof(trace_buf)) :
+		tspan_json(sp, trace_buf, sizeof(trace_buf));
+
+	if (n < 0 || !w || tracew_push(w, s->fmt, s->url, trace_buf,
+				       (size_t)n))
+		(*dropped)++;
+}
+
+void trace_done(struct trace_conn *t, const struct trace_vals *v,
+		struct tracew *w, uint64_t *dropped)
+{
+	const struct trace_req *r = &t->req;
+	struct trace_common cm;
+	char node[2 * MF_NAME_MAX + 2], cluster[MF_NAME_MAX + 16];
+	struct tspan sp;
+
+	if (!r->on)
+		return;
+	t->req.on = false;
+	if (!r->sampled)
+		return;
+	trace_common_of(t, v, &cm);
+	memset(&sp, 0, sizeof(sp));
+	sp.trace_hi = r->hi;
+	sp.trace_lo = r->lo;
+	sp.trace_128 = r->id128;
+	sp.name = cm.name;
+	sp.timestamp_us = cm.start_us;
+	sp.duration_us = cm.duration_us;
+	if (t->out.on) {
+		sp.kind = TSPAN_CLIENT;
+		sp.id = r->client_id;
+		sp.parent = r->client_parent;
+		sp.local = (struct tspan_endpoint){ t->src_service, t->src_ip,
+						    0 };
+		sp.remote = (struct tspan_endpoint){ t->dst_service, v->up_ip,
+						     v->up_port };
+		/* Kuma's node id: <mesh>.<dataplane>. */
+		snprintf(node, sizeof(node), "%s.%s", t->mesh ? t->mesh : "",
+			 t->src_name ? t->src_name : "");
+		trace_tags(&t->out, v, &cm, node, t->dst_service, &sp);
+		trace_push(&sp, &t->out, w, dropped);
+	}
+	if (t->in.on) {
+		sp.kind = TSPAN_SERVER;
+		sp.id = r->server_id;
+		sp.parent = r->server_parent;
+		sp.shared = r->shared;
+		sp.local = (struct tspan_endpoint){ t->dst_service, v->up_ip,
+						    v->up_port };
+		sp.remote = (struct tspan_endpoint){ t->src_service, t->src_ip,
+						     0 };
+		sp.ntags = 0;
+		/* A reply of the proxy's own reached no workload: the
+		 * destination service stands for it. */
+		snprintf(node, sizeof(node), "%s.%s", t->mesh ? t->mesh : "",
+			 v->up_name ? v->up_name : t->dst_service);
+		/* Kuma's inbound cluster: the workload's own port. */
+		snprintf(cluster, sizeof(cluster), "localhost:%u",
+			 (unsigned)v->up_port);
+		trace_tags(&t->in, v, &cm, node, v->up_port ? cluster : NULL,
+			   &sp);
+		trace_push(&sp, &t->in, w, dropped);
+	}
+}

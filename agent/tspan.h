@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tspan: one finished span as Zipkin's v2 JSON object (the items of the
+ * array POSTed to /api/v2/spans), written with the project's emitter
+ * (emit.h), so every string is escaped by its one JSON rule.
+ *
+ *   {"traceId": "<16 or 32 hex>", "id": "<16 hex>", "parentId": ...,
+ *    "kind": "CLIENT", "name": "web:80", "timestamp": <us since epoch>,
+ *    "duration": <us>, "shared": true,
+ *    "localEndpoint": {"serviceName": "client", "ipv4": "10.0.0.1",
+ *                      "port": 80},
+ *    "remoteEndpoint": {...}, "tags": {"http.method": "GET", ...}}
+ *
+ * Ids are lower-case hex, as Zipkin wants them: a trace id of 64 bits
+ * (16 digits) or 128 (32), span ids of 64.  A parentId of 0, an endpoint
+ * with neither a service name nor an address and a "shared" that is false
+ * are left out.
+ *
+ * The same span as one element of OTLP/JSON's resourceSpans (what an
+ * OpenTelemetry collector's /v1/traces takes over HTTP): the local
+ * endpoint's service as the resource's service.name, one scope
+ * ("meshforge"), one span whose ids are hex (a 64-bit trace id as the low
+ * half of 32 digits), kind 2 (SERVER) or 3 (CLIENT), start and end in ns
+ * as decimal strings (proto3's JSON form of 64-bit integers), the tags
+ * and the endpoints' addresses as string attributes, and status ERROR
+ * when the tags say error.
+ *
+ * Pure: no I/O, no clock.
+ */
+#ifndef MF_AGENT_TSPAN_H
+#define MF_AGENT_TSPAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TSPAN_TAGS_MAX		24
+/* The longest object tspan_json() writes: what a span may cost. */
+#define TSPAN_JSON_MAX		8192
+
+enum tspan_kind {
+	TSPAN_CLIENT = 1,
+	TSPAN_SERVER,
+};
+
+struct tspan_endpoint {
+	const char *service;		/* NULL: none */
+	uint32_t ipv4;			/* network order, 0: none */
+	uint16_t port;			/* host order, 0: none */
+};
+
+struct tspan_tag {
+	const char *key;		/* NUL-terminated, < 64 bytes */
+	const char *value;		/* @len bytes, any */
+	size_t len;
+};
+
+struct tspan {
+	uint64_t trace_hi;		/* the high 64 bits of the trace id */
+	uint64_t trace_lo;
+	bool trace_128;			/* 32 hex digits, else 16 (trace_lo) */
+	uint64_t id, parent;		/* parent 0: a root span */
+	enum tspan_kind kind;
+	const char *name;		/* NULL: none */
+	uint64_t timestamp_us;		/* start, since the epoch */
+	uint64_t duration_us;
+	bool shared;			/* a SERVER span that shares the
+					 * CLIENT's id */
+	struct tspan_endpoint local, remote;
+	size_t ntags;
+	struct tspan_tag tags[TSPAN_TAGS_MAX];
+};
+
+/* "CLIENT" or "SERVER". */
+const char *tspan_kind_str(enum tspan_kind k);
+
+/* @v as 16 lower-case hex digits into @out (17 bytes). */
+void tspan_hex64(uint64_t v, char *out);
+
+/* Adds tag @key = @len bytes at @value to @s; false when it has
+ * TSPAN_TAGS_MAX already. */
+bool tspan_tag(struct tspan *s, const char *key, const char *value,
+	       size_t len);
+
+/* @s as one JSON object into @buf (@cap bytes, NUL-terminated).  Returns
+ * its length, or -ENOSPC when it does not fit (nothing usable then). */
+int tspan_json(const struct tspan *s, char *buf, size_t cap);
+
+/* @s as one OTLP/JSON resourceSpans element, as tspan_json(). */
+int tspan_otlp_json(const struct tspan *s, char *buf, size_t cap);
+
+#endif /* MF_AGENT_TSPAN_H */

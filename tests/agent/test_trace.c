@@ -1,0 +1,866 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * MeshTrace in the agent: the Zipkin v2 span encoder (agent/tspan.c:
+ * every field, 64- and 128-bit trace ids, escaping, what is left out, a
+ * buffer too small) and the OTLP/JSON one; the B3 and W3C context reader, the sampling
+ * arithmetic, the ids of both spans and the headers sent upstream
+ * (agent/trace.c); the selection of both sides from snapshots compiled
+ * from YAML as mfctl compiles them; and the reporter (agent/tracew.c)
+ * POSTing the spans trace_done() builds to a collector on loopback (a
+ * Zipkin array, an OTLP resourceSpans body), and counting those a
+ * collector that is down cannot take.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness/test.h"
+#include "harness/records_harness.h"
+#include "../../agent/trace.h"
+#include "../../agent/tracew.h"
+#include "../../agent/tspan.h"
+
+/* ---- the encoder ---------------------------------------------------------- */
+
+static bool test_span_json(void)
+{
+	struct tspan s = {
+		.trace_hi = 0x0123456789abcdefULL, .trace_lo = 0xfedcba9876543210ULL,
+		.trace_128 = true, .id = 0x1a, .parent = 0xb2,
+		.kind = TSPAN_SERVER, .name = "web:80",
+		.timestamp_us = 1796487601123456ULL, .duration_us = 2500,
+		.shared = true,
+		.local = { "web", 0, 8080 },
+		.remote = { "client", 0, 0 },
+	};
+	char buf[1024];
+	int n;
+	bool ok;
+
+	s.local.ipv4 = rh_ip4("10.1.0.1");
+	s.remote.ipv4 = rh_ip4("10.1.0.9");
+	tspan_tag(&s, "http.method", "GET", 3);
+	/* A quote, a backslash and a control byte, escaped by JSON's rule;
+	 * the value's length counts, not a NUL. */
+	tspan_tag(&s, "team", "a\"b\\c\x01" "dXXX", 7);
+	n = tspan_json(&s, buf, sizeof(buf));
+	ok = ASSERT_TRUE(n > 0) && ASSERT_EQ((size_t)n, strlen(buf)) &&
+	     ASSERT_STREQ(buf,
+		"{\"traceId\": \"0123456789abcdeffedcba9876543210\", "
+		"\"id\": \"000000000000001a\", \"parentId\": \"00000000000000b2\", "
+		"\"kind\": \"SERVER\", \"name\": \"web:80\", "
+		"\"timestamp\": 1796487601123456, \"duration\": 2500, "
+		"\"shared\": true, "
+		"\"localEndpoint\": {\"serviceName\": \"web\", "
+		"\"ipv4\": \"10.1.0.1\", \"port\": 8080}, "
+		"\"remoteEndpoint\": {\"serviceName\": \"client\", "
+		"\"ipv4\": \"10.1.0.9\"}, "
+		"\"tags\": {\"http.method\": \"GET\", "
+		"\"team\": \"a\\\"b\\\\c\\u0001d\"}}");
+
+	/* 64 bits: 16 digits; a root CLIENT span: no parentId, no shared,
+	 * no remote endpoint, no tags. */
+	memset(&s, 0, sizeof(s));
+	s.trace_lo = 0xabc;
+	s.id = 0xdef;
+	s.kind = TSPAN_CLIENT;
+	s.timestamp_us = 1;
+	s.duration_us = 0;
+	s.local.service = "client";
+	n = tspan_json(&s, buf, sizeof(buf));
+	ok = ok && ASSERT_TRUE(n > 0) &&
+	     ASSERT_STREQ(buf,
+		"{\"traceId\": \"0000000000000abc\", \"id\": \"0000000000000def\", "
+		"\"kind\": \"CLIENT\", \"timestamp\": 1, \"duration\": 0, "
+		"\"localEndpoint\": {\"serviceName\": \"client\"}}");
+	/* Too small a buffer: refused, never cut. */
+	ok = ok && ASSERT_EQ(tspan_json(&s, buf, 40), -ENOSPC);
+	return ok;
+}
+
+/* OTLP/JSON: the resource's service.name, hex ids (a 64-bit trace id
+ * widened to 32 digits), kind, times in ns as strings, the tags and the
+ * peer as attributes, status ERROR with an error tag. */
+static bool test_span_otlp(void)
+{
+	struct tspan s = {
+		.trace_lo = 0xabc, .id = 0x1a, .parent = 0xb2,
+		.kind = TSPAN_CLIENT, .name = "web",
+		.timestamp_us = 1796487601123456ULL, .duration_us = 2500,
+		.local = { "client", 0, 0 },
+		.remote = { "web", 0, 8080 },
+	};
+	char buf[2048];
+	int n;
+	bool ok;
+
+	s.remote.ipv4 = rh_ip4("10.1.0.1");
+	tspan_tag(&s, "team", "a\"b", 3);
+	tspan_tag(&s, "error", "true", 4);
+	n = tspan_otlp_json(&s, buf, sizeof(buf));
+	ok = ASSERT_TRUE(n > 0) &&
+	     ASSERT_STREQ(buf,
+		"{\"resource\": {\"attributes\": [{\"key\": \"service.name\", "
+		"\"value\": {\"stringValue\": \"client\"}}]}, "
+		"\"scopeSpans\": [{\"scope\": {\"name\": \"meshforge\"}, "
+		"\"spans\": [{\"traceId\": \"00000000000000000000000000000abc\", "
+		"\"spanId\": \"000000000000001a\", "
+		"\"parentSpanId\": \"00000000000000b2\", \"name\": \"web\", "
+		"\"kind\": 3, \"startTimeUnixNano\": \"1796487601123456000\", "
+		"\"endTimeUnixNano\": \"1796487601125956000\", "
+		"\"attributes\": [{\"key\": \"team\", \"value\": "
+		"{\"stringValue\": \"a\\\"b\"}}, {\"key\": \"error\", "
+		"\"value\": {\"stringValue\": \"true\"}}, "
+		"{\"key\": \"net.peer.ip\", \"value\": {\"stringValue\": "
+		"\"10.1.0.1\"}}, {\"key\": \"net.peer.port\", \"value\": "
+		"{\"stringValue\": \"8080\"}}, {\"key\": \"peer.service\", "
+		"\"value\": {\"stringValue\": \"web\"}}], "
+		"\"status\": {\"code\": 2}}]}]}");
+	ok = ok && ASSERT_EQ(tspan_otlp_json(&s, buf, 100), -ENOSPC);
+	return ok;
+}
+
+/* ---- the context reader --------------------------------------------------- */
+
+static struct hhead hd;
+
+/* A GET / whose fields are @kv's name/value pairs (NULL-terminated). */
+static bool head_of(const char *const *kv)
+{
+	struct http1_start rl = { .method = "GET", .method_len = 3,
+				  .target = "/p?q=1", .target_len = 6,
+				  .major = 1, .minor = 1 };
+
+	hhead_free(&hd);
+	memset(&hd, 0, sizeof(hd));
+	if (hhead_start(&hd, true, &rl))
+		return false;
+	for (; kv[0]; kv += 2)
+		if (hhead_add(&hd, kv[0], strlen(kv[0]), kv[1], strlen(kv[1])))
+			return false;
+	return true;
+}
+
+static bool read_of(const char *const *kv, struct trace_in *in)
+{
+	if (!ASSERT_TRUE(head_of(kv)))
+		return false;
+	trace_read(&hd, in);
+	return true;
+}
+
+#define KV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static bool test_read(void)
+{
+	struct trace_in in;
+	bool ok;
+
+	/* B3, 64 bits, with parent and sampled. */
+	ok = read_of(KV("X-B3-TraceId", "463ac35c9f6413ad",
+			"x-b3-spanid", "a2fb4a1d1a96d312",
+			"x-b3-parentspanid", "0020000000000001",
+			"x-b3-sampled", "1"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_FALSE(in.id128) &&
+	     ASSERT_EQ(in.hi, 0) && ASSERT_EQ(in.lo, 0x463ac35c9f6413adULL) &&
+	     ASSERT_EQ(in.span, 0xa2fb4a1d1a96d312ULL) &&
+	     ASSERT_EQ(in.parent, 0x0020000000000001ULL) &&
+	     ASSERT_EQ(in.sampled, 1);
+	/* 128 bits, sampled 0, no parent. */
+	ok = ok && read_of(KV("x-b3-traceid",
+			      "463ac35c9f6413ad48485a3953bb6124",
+			      "x-b3-spanid", "a2fb4a1d1a96d312",
+			      "x-b3-sampled", "0"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_TRUE(in.id128) &&
+	     ASSERT_EQ(in.hi, 0x463ac35c9f6413adULL) &&
+	     ASSERT_EQ(in.lo, 0x48485a3953bb6124ULL) && ASSERT_EQ(in.parent, 0) &&
+	     ASSERT_EQ(in.sampled, 0);
+	/* Malformed: not hex, 15 digits, a zero span, a bad parent: no
+	 * context (a new trace); the sampled flag still counts. */
+	ok = ok && read_of(KV("x-b3-traceid", "463ac35c9f6413aZ",
+			      "x-b3-spanid", "a2fb4a1d1a96d312",
+			      "x-b3-sampled", "0"), &in) &&
+	     ASSERT_FALSE(in.ctx) && ASSERT_EQ(in.sampled, 0);
+	ok = ok && read_of(KV("x-b3-traceid", "463ac35c9f6413a",
+			      "x-b3-spanid", "a2fb4a1d1a96d312"), &in) &&
+	     ASSERT_FALSE(in.ctx) && ASSERT_EQ(in.sampled, -1);
+	ok = ok && read_of(KV("x-b3-traceid", "463ac35c9f6413ad",
+			      "x-b3-spanid", "0000000000000000"), &in) &&
+	     ASSERT_FALSE(in.ctx);
+	ok = ok && read_of(KV("x-b3-traceid", "463ac35c9f6413ad",
+			      "x-b3-spanid", "a2fb4a1d1a96d312",
+			      "x-b3-parentspanid", "xyz"), &in) &&
+	     ASSERT_FALSE(in.ctx);
+	/* x-b3-flags: 1 is debug, sampled. */
+	ok = ok && read_of(KV("x-b3-flags", "1"), &in) &&
+	     ASSERT_FALSE(in.ctx) && ASSERT_EQ(in.sampled, 1);
+	/* The single header: T-S-s-P, T-S, and a decision alone. */
+	ok = ok && read_of(KV("b3", "80f198ee56343ba864fe8b2a57d3eff7-"
+			      "e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_TRUE(in.id128) &&
+	     ASSERT_EQ(in.lo, 0x64fe8b2a57d3eff7ULL) &&
+	     ASSERT_EQ(in.span, 0xe457b5a2e4d86bd1ULL) &&
+	     ASSERT_EQ(in.parent, 0x05e3ac9a4f6e3b90ULL) &&
+	     ASSERT_EQ(in.sampled, 1);
+	ok = ok && read_of(KV("b3", "64fe8b2a57d3eff7-e457b5a2e4d86bd1"),
+			   &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_EQ(in.sampled, -1) &&
+	     ASSERT_EQ(in.parent, 0);
+	ok = ok && read_of(KV("b3", "0"), &in) && ASSERT_FALSE(in.ctx) &&
+	     ASSERT_EQ(in.sampled, 0);
+	ok = ok && read_of(KV("b3", "64fe8b2a57d3eff7-e457b5a2e4d86bd1-x"),
+			   &in) && ASSERT_FALSE(in.ctx);
+	/* W3C traceparent, sampled and not; malformed ones. */
+	ok = ok && read_of(KV("traceparent", "00-0af7651916cd43dd8448eb211c80319c"
+			      "-b7ad6b7169203331-01"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_EQ(in.hi, 0x0af7651916cd43ddULL) &&
+	     ASSERT_EQ(in.lo, 0x8448eb211c80319cULL) &&
+	     ASSERT_EQ(in.span, 0xb7ad6b7169203331ULL) &&
+	     ASSERT_EQ(in.sampled, 1);
+	ok = ok && read_of(KV("traceparent", "00-0af7651916cd43dd8448eb211c80319c"
+			      "-b7ad6b7169203331-00"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_EQ(in.sampled, 0);
+	ok = ok && read_of(KV("traceparent", "00-00000000000000000000000000000000"
+			      "-b7ad6b7169203331-01"), &in) &&
+	     ASSERT_FALSE(in.ctx);
+	ok = ok && read_of(KV("traceparent", "00-0af7651916cd43dd8448eb211c80319c"
+			      "-b7ad6b7169203331-01-extra"), &in) &&
+	     ASSERT_FALSE(in.ctx);
+	/* B3 wins over traceparent. */
+	ok = ok && read_of(KV("traceparent", "00-0af7651916cd43dd8448eb211c80319c"
+			      "-b7ad6b7169203331-01",
+			      "x-b3-traceid", "0000000000000005",
+			      "x-b3-spanid", "0000000000000006"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_EQ(in.lo, 5) && ASSERT_EQ(in.span, 6);
+	hhead_free(&hd);
+	return ok;
+}
+
+/* ---- sampling ------------------------------------------------------------- */
+
+static bool test_sample(void)
+{
+	struct mf_trace_sampling none = { 0 };
+	struct mf_trace_sampling s = { .present = 7, .overall = 80000,
+				       .client = 40000, .random = 60000 };
+	struct mf_trace_sampling zero = { .present = 1, .overall = 0 };
+	bool ok;
+
+	/* Nothing set: 100% each, every draw traced. */
+	ok = ASSERT_TRUE(trace_sample(&none, false, false, 0)) &&
+	     ASSERT_TRUE(trace_sample(&none, false, false, TRACE_PCT_ALL - 1));
+	/* random 60: below 60% traced; client 40 adds nothing then. */
+	ok = ok && ASSERT_TRUE(trace_sample(&s, false, false, 59999)) &&
+	     ASSERT_FALSE(trace_sample(&s, false, false, 60000)) &&
+	     ASSERT_TRUE(trace_sample(&s, true, false, 39999)) &&
+	     ASSERT_FALSE(trace_sample(&s, true, false, 60000));
+	/* Forced, then overall still caps it at 80%. */
+	ok = ok && ASSERT_TRUE(trace_sample(&s, false, true, 79999)) &&
+	     ASSERT_FALSE(trace_sample(&s, false, true, 80000));
+	/* overall 0: nothing, forced or not. */
+	ok = ok && ASSERT_FALSE(trace_sample(&zero, false, false, 0)) &&
+	     ASSERT_FALSE(trace_sample(&zero, true, true, 0));
+	return ok;
+}
+
+/* ---- ids and headers ------------------------------------------------------ */
+
+static bool hdr_is(const char *name, const char *want)
+{
+	const char *v;
+	size_t n;
+
+	if (!want)
+		return ASSERT_FALSE(hhead_get(&hd, name, &v, &n));
+	return ASSERT_TRUE(hhead_get(&hd, name, &v, &n)) &&
+	       ASSERT_EQ(n, strlen(want)) && ASSERT_MEMEQ(v, want, n);
+}
+
+static bool test_decide(void)
+{
+	struct trace_conn t;
+	struct lb_rng rng;
+	char sid[17], pid[17];
+	bool ok;
+
+	lb_rng_seed(&rng, 42);
+	memset(&t, 0, sizeof(t));
+	t.out.on = t.in.on = true;
+	t.in.shared = true;
+	/* A new trace, 64 bits: CLIENT root; SERVER shares it; upstream
+	 * is told the shared span, no parent. */
+	ok = ASSERT_TRUE(head_of(KV("b3", "1"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0) &&
+	     ASSERT_TRUE(t.req.on) && ASSERT_TRUE(t.req.sampled) &&
+	     ASSERT_FALSE(t.req.id128) && ASSERT_EQ(t.req.hi, 0) &&
+	     ASSERT_NE(t.req.lo, 0) && ASSERT_NE(t.req.client_id, 0) &&
+	     ASSERT_EQ(t.req.client_parent, 0) &&
+	     ASSERT_EQ(t.req.server_id, t.req.client_id) &&
+	     ASSERT_TRUE(t.req.shared) && ASSERT_EQ(t.req.server_parent, 0);
+	tspan_hex64(t.req.client_id, sid);
+	ok = ok && hdr_is("b3", NULL) && hdr_is("x-b3-spanid", sid) &&
+	     hdr_is("x-b3-parentspanid", NULL) && hdr_is("x-b3-sampled", "1");
+	if (ok) {
+		char tid[17], tp[64];
+
+		tspan_hex64(t.req.lo, tid);
+		snprintf(tp, sizeof(tp), "00-0000000000000000%s-%s-01", tid,
+			 sid);
+		ok = hdr_is("x-b3-traceid", tid) && hdr_is("traceparent", tp);
+	}
+	/* A second try: the same ids, set again on the client's head. */
+	if (ok) {
+		struct trace_req first = t.req;
+
+		ok = ASSERT_TRUE(head_of(KV("x-b3-sampled", "0"))) &&
+		     ASSERT_EQ(trace_request(&t, &hd, 1, &rng), 0) &&
+		     ASSERT_MEMEQ(&t.req, &first, sizeof(first)) &&
+		     hdr_is("x-b3-spanid", sid) && hdr_is("x-b3-sampled", "1");
+	}
+	/* Continued, not shared: CLIENT child of the request's span,
+	 * SERVER child of CLIENT; upstream told the SERVER span. */
+	t.in.shared = false;
+	ok = ok && ASSERT_TRUE(head_of(KV("x-b3-traceid",
+					  "463ac35c9f6413ad48485a3953bb6124",
+					  "x-b3-spanid", "a2fb4a1d1a96d312",
+					  "x-b3-sampled", "1"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0) &&
+	     ASSERT_TRUE(t.req.id128) &&
+	     ASSERT_EQ(t.req.hi, 0x463ac35c9f6413adULL) &&
+	     ASSERT_EQ(t.req.lo, 0x48485a3953bb6124ULL) &&
+	     ASSERT_EQ(t.req.client_parent, 0xa2fb4a1d1a96d312ULL) &&
+	     ASSERT_FALSE(t.req.shared) &&
+	     ASSERT_EQ(t.req.server_parent, t.req.client_id) &&
+	     ASSERT_NE(t.req.server_id, t.req.client_id);
+	if (ok) {
+		tspan_hex64(t.req.server_id, sid);
+		tspan_hex64(t.req.client_id, pid);
+		ok = hdr_is("x-b3-traceid", "463ac35c9f6413ad48485a3953bb6124") &&
+		     hdr_is("x-b3-spanid", sid) &&
+		     hdr_is("x-b3-parentspanid", pid) &&
+		     hdr_is("x-b3-sampled", "1");
+	}
+	/* sampled=0 from the client: not sampled, and 0 goes on. */
+	ok = ok && ASSERT_TRUE(head_of(KV("x-b3-sampled", "0"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0) &&
+	     ASSERT_FALSE(t.req.sampled) && hdr_is("x-b3-sampled", "0");
+	/* Outbound side only, 128-bit by its traceId128bit, overall 0:
+	 * not sampled, upstream told the CLIENT span with sampled 0. */
+	memset(&t, 0, sizeof(t));
+	t.out.on = true;
+	t.out.id128 = true;
+	t.out.sampling.present = 1;
+	ok = ok && ASSERT_TRUE(head_of(KV("x-client-trace-id", "x"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0) &&
+	     ASSERT_FALSE(t.req.sampled) && ASSERT_TRUE(t.req.id128) &&
+	     ASSERT_NE(t.req.hi, 0) && ASSERT_EQ(t.req.server_id, 0) &&
+	     ASSERT_EQ(t.req.up_id, t.req.client_id) &&
+	     hdr_is("x-b3-sampled", "0");
+	/* Inbound side only, shared, continuing: the SERVER span is the
+	 * request's own span. */
+	memset(&t, 0, sizeof(t));
+	t.in.on = true;
+	t.in.shared = true;
+	ok = ok && ASSERT_TRUE(head_of(KV("x-b3-traceid", "0000000000000005",
+					  "x-b3-spanid", "0000000000000006",
+					  "x-b3-parentspanid",
+					  "0000000000000007"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0) &&
+	     ASSERT_TRUE(t.req.sampled) && ASSERT_EQ(t.req.server_id, 6) &&
+	     ASSERT_EQ(t.req.server_parent, 7) && ASSERT_TRUE(t.req.shared);
+	hhead_free(&hd);
+	return ok;
+}
+
+/* ---- selection ------------------------------------------------------------ */
+
+static const char *const policy_yaml =
+	RH_MESH4
+	/* client's proxy: Zipkin, 128-bit, a literal and a header tag. */
+	RH_KUMA("MeshTrace", "client-trace")
+	"  targetRef: {kind: MeshService, name: client}\n"
+	"  default:\n    backends:\n"
+	"      - type: Zipkin\n        zipkin:\n"
+	"          url: http://127.0.0.1:9411/api/v2/spans\n"
+	"          traceId128bit: true\n"
+	"    tags:\n      - {name: team, literal: core}\n"
+	"      - name: env\n        header: {name: x-env, default: prod}\n"
+	"    sampling: {overall: 50}\n"
+	/* web's: Zipkin, not shared. */
+	RH_KUMA("MeshTrace", "web-trace")
+	"  targetRef: {kind: MeshService, name: web}\n"
+	"  default:\n    backends:\n"
+	"      - zipkin:\n          url: http://10.0.0.2:9411/api/v2/spans\n"
+	"          sharedSpanContext: false\n"
+	/* api's: Datadog, stored only. */
+	RH_KUMA("MeshTrace", "api-trace")
+	"  targetRef: {kind: MeshService, name: api}\n"
+	"  default:\n    backends:\n"
+	"      - datadog: {url: 'http://127.0.0.1:8126'}\n"
+	/* other's: Zipkin over protobuf, stored only. */
+	RH_KUMA("MeshTrace", "other-trace")
+	"  targetRef: {kind: MeshService, name: other}\n"
+	"  default:\n    backends:\n"
+	"      - zipkin: {url: 'http://z:9411/api/v2/spans', "
+	"apiVersion: httpProto}\n";
+
+static bool find(struct policy *p, const char *src, const char *vip,
+		 struct trace_conn *t)
+{
+	const struct mf_endpoint *ep = policy_endpoint_by_ip(p, rh_ip4(src));
+	const struct mf_service *s = policy_service_by_vip(p, rh_ip4(vip), 80);
+
+	return ASSERT_TRUE(ep && s) &&
+	       ASSERT_EQ(trace_find(p, ep, rh_ip4(src), s, t), 0);
+}
+
+static bool test_select(void)
+{
+	struct policy *p = rh_yaml_snapshot(policy_yaml, 1);
+	struct trace_conn *t = malloc(sizeof(*t));
+	bool ok;
+
+	if (!ASSERT_TRUE(p && t))
+		return false;
+	/* client -> web: both sides, each its own. */
+	ok = find(p, "10.1.0.9", "10.96.0.10", t) &&
+	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->in.on) &&
+	     ASSERT_STREQ(t->out.url, "http://127.0.0.1:9411/api/v2/spans") &&
+	     ASSERT_EQ(t->out.fmt, TRACEW_ZIPKIN) &&
+	     ASSERT_TRUE(t->out.id128) && ASSERT_TRUE(t->out.shared) &&
+	     ASSERT_EQ(t->out.ntags, 2) &&
+	     ASSERT_STREQ(t->out.tags[0].literal, "core") &&
+	     ASSERT_STREQ(t->out.tags[1].header.name, "x-env") &&
+	     ASSERT_EQ(t->out.sampling.overall, 50000) &&
+	     ASSERT_STREQ(t->in.url, "http://10.0.0.2:9411/api/v2/spans") &&
+	     ASSERT_FALSE(t->in.shared) && ASSERT_FALSE(t->in.id128) &&
+	     ASSERT_EQ(t->in.ntags, 0) &&
+	     ASSERT_STREQ(t->src_service, "client") &&
+	     ASSERT_STREQ(t->src_name, "c1") &&
+	     ASSERT_STREQ(t->dst_service, "web") &&
+	     ASSERT_STREQ(t->mesh, "default");
+	/* client -> api: api's Datadog is stored only. */
+	ok = ok && find(p, "10.1.0.9", "10.96.0.13", t) &&
+	     ASSERT_TRUE(t->out.on) && ASSERT_FALSE(t->in.on);
+	/* other -> api: neither (httpProto is stored only). */
+	ok = ok && find(p, "10.1.0.10", "10.96.0.13", t) &&
+	     ASSERT_FALSE(trace_any(t));
+	/* api -> web: web's side only. */
+	ok = ok && find(p, "10.1.0.5", "10.96.0.10", t) &&
+	     ASSERT_FALSE(t->out.on) && ASSERT_TRUE(t->in.on);
+	policy_put(p);
+	/* A MeshTrace for other only: none for client -> web. */
+	p = rh_yaml_snapshot(RH_MESH4 RH_KUMA("MeshTrace", "other-only")
+			     "  targetRef: {kind: MeshService, name: other}\n"
+			     "  default:\n    backends:\n"
+			     "      - zipkin: {url: 'http://z:9411/'}\n", 1);
+	ok = ok && ASSERT_TRUE(p) && find(p, "10.1.0.9", "10.96.0.10", t) &&
+	     ASSERT_FALSE(t->out.on) && ASSERT_FALSE(t->in.on) &&
+	     find(p, "10.1.0.10", "10.96.0.10", t) && ASSERT_TRUE(t->out.on);
+	policy_put(p);
+	/* OpenTelemetry: an endpoint is reported to over OTLP/HTTP (4317
+	 * when it names no port), 128-bit, never shared. */
+	p = rh_yaml_snapshot(RH_MESH4 RH_KUMA("MeshTrace", "otel")
+			     "  targetRef: {kind: Mesh}\n"
+			     "  default:\n    backends:\n"
+			     "      - type: OpenTelemetry\n"
+			     "        openTelemetry: {endpoint: otel-collector}\n",
+			     1);
+	ok = ok && ASSERT_TRUE(p) && find(p, "10.1.0.9", "10.96.0.10", t) &&
+	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->in.on) &&
+	     ASSERT_EQ(t->in.fmt, TRACEW_OTLP) &&
+	     ASSERT_STREQ(t->out.url, "http://otel-collector:4317/v1/traces") &&
+	     ASSERT_TRUE(t->out.id128) && ASSERT_FALSE(t->in.shared);
+	policy_put(p);
+	/* No MeshTrace at all: none. */
+	p = rh_yaml_snapshot(RH_MESH4, 1);
+	ok = ok && ASSERT_TRUE(p) && find(p, "10.1.0.9", "10.96.0.10", t) &&
+	     ASSERT_FALSE(trace_any(t));
+	policy_put(p);
+	free(t);
+	return ok;
+}
+
+/* A builtin gateway's listener: a MeshTrace targeting its MeshGateway
+ * applies to its requests, as the outbound side, whatever their
+ * destination (none, for an answer of its own); one for another gateway
+ * does not. */
+static bool test_select_gateway(void)
+{
+	static const char yaml[] =
+		RH_MESH4
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
+		"metadata: {name: edge}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: edge-gateway}}]\n"
+		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
+		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
+		"metadata: {name: other}\nspec:\n"
+		"  selectors: [{match: {kuma.io/service: x-gateway}}]\n"
+		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
+		RH_KUMA("MeshTrace", "edge-trace")
+		"  targetRef: {kind: MeshGateway, name: edge}\n"
+		"  default:\n    backends:\n"
+		"      - zipkin: {url: 'http://z:9411/api/v2/spans'}\n";
+	struct policy *p = rh_yaml_snapshot(yaml, 1);
+	const struct sel_workload edge = { .name = "edge-1", .gateway = "edge",
+					   .service = "edge-gateway",
+					   .port = 8080 },
+				  nogw = { .name = "x-1", .gateway = "other",
+					   .service = "x-gateway",
+					   .port = 8080 };
+	const struct mf_service *web;
+	struct trace_conn *t = malloc(sizeof(*t));
+	bool ok;
+
+	if (!ASSERT_TRUE(p && t))
+		return false;
+	web = policy_service_by_vip(p, rh_ip4("10.96.0.10"), 80);
+	ok = ASSERT_TRUE(web) &&
+	     ASSERT_EQ(trace_find_gateway(p, &edge, rh_ip4("192.0.2.1"), web,
+					  t), 0) &&
+	     ASSERT_TRUE(t->out.on) && ASSERT_FALSE(t->in.on) &&
+	     ASSERT_STREQ(t->out.url, "http://z:9411/api/v2/spans") &&
+	     ASSERT_STREQ(t->src_service, "edge-gateway") &&
+	     ASSERT_STREQ(t->src_name, "edge-1") &&
+	     ASSERT_STREQ(t->dst_service, "web");
+	ok = ok && ASSERT_EQ(trace_find_gateway(p, &edge, 0, NULL, t), 0) &&
+	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->dst_service == NULL);
+	ok = ok && ASSERT_EQ(trace_find_gateway(p, &nogw, 0, web, t), 0) &&
+	     ASSERT_FALSE(trace_any(t));
+	policy_put(p);
+	free(t);
+	return ok;
+}
+
+/* ---- the reporter --------------------------------------------------------- */
+
+/* A Zipkin collector on loopback: reads POSTs, answers 202, keeps their
+ * bodies. */
+struct collector {
+	int ls;
+	int fd;				/* the connection, -1: none */
+	uint16_t port;
+	pthread_t th;
+	pthread_mutex_t lock;
+	char bodies[16384];
+	size_t len;
+	int posts;
+};
+
+static void *collector_run(void *arg)
+{
+	struct collector *c = arg;
+	char buf[16384];
+	int fd = accept(c->ls, NULL, NULL);
+	size_t have = 0;
+
+	pthread_mutex_lock(&c->lock);
+	c->fd = fd;
+	pthread_mutex_unlock(&c->lock);
+
+	while (fd >= 0) {
+		char *end, *cl;
+		ssize_t k = read(fd, buf + have, sizeof(buf) - 1 - have);
+		size_t head, body;
+
+		if (k <= 0)
+			break;
+		have += (size_t)k;
+		buf[have] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		cl = strcasestr(buf, "content-length:");
+		if (!end || !cl)
+			continue;
+		head = (size_t)(end + 4 - buf);
+		body = strtoul(cl + 15, NULL, 10);
+		if (have < head + body)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if (c->len + body + 2 < sizeof(c->bodies)) {
+			memcpy(c->bodies + c->len, buf + head, body);
+			c->len += body;
+			c->bodies[c->len++] = '\n';
+			c->bodies[c->len] = '\0';
+		}
+		c->posts++;
+		pthread_mutex_unlock(&c->lock);
+		static const char rsp[] = "HTTP/1.1 202 Accepted\r\n"
+					  "Content-Length: 0\r\n\r\n";
+		if (write(fd, rsp, sizeof(rsp) - 1) < 0)
+			break;
+		memmove(buf, buf + head + body, have - head - body);
+		have -= head + body;
+	}
+	return NULL;
+}
+
+static bool collector_start(struct collector *c)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	c->ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->ls < 0 || bind(c->ls, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(c->ls, 4) ||
+	    getsockname(c->ls, (struct sockaddr *)&a, &alen))
+		return false;
+	c->port = ntohs(a.sin_port);
+	return !pthread_create(&c->th, NULL, collector_run, c);
+}
+
+/* The collector goes away: its listener and the reporter's kept-alive
+ * connection both close. */
+static void collector_stop(struct collector *c)
+{
+	shutdown(c->ls, SHUT_RDWR);
+	pthread_mutex_lock(&c->lock);
+	if (c->fd >= 0)
+		shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->th, NULL);
+	close(c->ls);
+	if (c->fd >= 0)
+		close(c->fd);
+	pthread_mutex_destroy(&c->lock);
+}
+
+/* A sampled request of client to web through trace_done(): one POST of
+ * both spans to the collector (the two sides name one URL), with the
+ * ids trace_request() decided, the tags of each side; and a collector
+ * that is down: its spans counted failed, the agent's counters only. */
+static bool test_report(void)
+{
+	struct collector col;
+	struct trace_conn t;
+	struct tracew *w = NULL;
+	struct lb_rng rng;
+	uint64_t dropped = 0;
+	char want[256], tid[17], cid[17];
+	struct trace_vals v = { .status = 503, .request_id = "rid-7",
+				.request_id_len = 5, .seconds = 0.25,
+				.up_port = 8080, .up_name = "w1" };
+	bool ok;
+
+	lb_rng_seed(&rng, 7);
+	memset(&t, 0, sizeof(t));
+	t.out.on = t.in.on = true;
+	t.out.fmt = t.in.fmt = TRACEW_ZIPKIN;
+	t.in.shared = true;
+	t.out.ntags = 1;
+	t.out.tags[0].present = 1u << 1;
+	snprintf(t.out.tags[0].name, sizeof(t.out.tags[0].name), "team");
+	snprintf(t.out.tags[0].literal, sizeof(t.out.tags[0].literal), "core");
+	t.in.ntags = 1;
+	t.in.tags[0].present = 1u << 2;
+	snprintf(t.in.tags[0].name, sizeof(t.in.tags[0].name), "env");
+	snprintf(t.in.tags[0].header.name, sizeof(t.in.tags[0].header.name),
+		 "x-env");
+	t.mesh = "default";
+	t.src_service = "client";
+	t.src_name = "c1";
+	t.dst_service = "web";
+	t.src_ip = rh_ip4("10.1.0.9");
+	v.up_ip = rh_ip4("10.1.0.1");
+	ok = ASSERT_TRUE(collector_start(&col)) &&
+	     ASSERT_EQ(tracew_start(&w), 0);
+	snprintf(t.out.url, sizeof(t.out.url),
+		 "http://127.0.0.1:%u/api/v2/spans", col.port);
+	memcpy(t.in.url, t.out.url, sizeof(t.in.url));
+	ok = ok && ASSERT_TRUE(head_of(KV("Host", "web", "x-env", "qa\"1"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	v.req = &hd;
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && tracew_reported(w) < 2; i++)
+		usleep(10000);
+	ok = ok && ASSERT_EQ(dropped, 0) && ASSERT_EQ(tracew_reported(w), 2) &&
+	     ASSERT_EQ(tracew_failed(w), 0) && ASSERT_FALSE(t.req.on);
+	pthread_mutex_lock(&col.lock);
+	tspan_hex64(t.req.lo, tid);
+	tspan_hex64(t.req.client_id, cid);
+	/* One POST, a JSON array of the two. */
+	ok = ok && ASSERT_EQ(col.posts, 1) && ASSERT_TRUE(col.bodies[0] == '[');
+	snprintf(want, sizeof(want), "{\"traceId\": \"%s\", \"id\": \"%s\", "
+		 "\"kind\": \"CLIENT\", \"name\": \"web\"", tid, cid);
+	ok = ok && ASSERT_TRUE(strstr(col.bodies, want) != NULL);
+	snprintf(want, sizeof(want), "{\"traceId\": \"%s\", \"id\": \"%s\", "
+		 "\"kind\": \"SERVER\", \"name\": \"web\"", tid, cid);
+	ok = ok && ASSERT_TRUE(strstr(col.bodies, want) != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"duration\": 250000, "
+			"\"shared\": true, \"localEndpoint\": {\"serviceName\": "
+			"\"web\", \"ipv4\": \"10.1.0.1\", \"port\": 8080}") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"http.url\": \"http://web/p?q=1\"") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"http.status_code\": \"503\"") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"guid:x-request-id\": \"rid-7\"") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"error\": \"true\"") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"node_id\": \"default.c1\"") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"node_id\": \"default.w1\"") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"upstream_cluster\": \"localhost:8080\"") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"team\": \"core\"}") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"env\": \"qa\\\"1\"}") != NULL);
+	pthread_mutex_unlock(&col.lock);
+	collector_stop(&col);
+	/* The collector is gone: both spans of the next request fail,
+	 * counted; nothing is counted dropped at the push. */
+	ok = ok && ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && tracew_failed(w) < 2; i++)
+		usleep(10000);
+	ok = ok && ASSERT_EQ(tracew_failed(w), 2) &&
+	     ASSERT_EQ(tracew_reported(w), 2) && ASSERT_EQ(dropped, 0);
+	tracew_stop(w);
+	/* No reporter: the spans are counted dropped. */
+	ok = ok && ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	if (ok)
+		trace_done(&t, &v, NULL, &dropped);
+	ok = ok && ASSERT_EQ(dropped, 2);
+	hhead_free(&hd);
+	return ok;
+}
+
+/* An OpenTelemetry side: its span in an OTLP body, {"resourceSpans":
+ * [...]}, POSTed apart from the Zipkin side's array. */
+static bool test_report_otlp(void)
+{
+	struct collector col;
+	struct trace_conn t;
+	struct tracew *w = NULL;
+	struct lb_rng rng;
+	uint64_t dropped = 0;
+	struct trace_vals v = { .status = 200, .seconds = 0.001,
+				.up_port = 8080, .up_name = "w1" };
+	char sid[17];
+	bool ok;
+
+	lb_rng_seed(&rng, 9);
+	memset(&t, 0, sizeof(t));
+	t.out.on = t.in.on = true;
+	t.out.fmt = TRACEW_ZIPKIN;
+	t.in.fmt = TRACEW_OTLP;
+	t.in.id128 = true;
+	t.mesh = "default";
+	t.src_service = "client";
+	t.dst_service = "web";
+	ok = ASSERT_TRUE(collector_start(&col)) &&
+	     ASSERT_EQ(tracew_start(&w), 0);
+	snprintf(t.out.url, sizeof(t.out.url),
+		 "http://127.0.0.1:%u/api/v2/spans", col.port);
+	snprintf(t.in.url, sizeof(t.in.url), "http://127.0.0.1:%u/v1/traces",
+		 col.port);
+	ok = ok && ASSERT_TRUE(head_of(KV("Host", "web"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	v.req = &hd;
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && tracew_reported(w) < 2; i++)
+		usleep(10000);
+	ok = ok && ASSERT_EQ(tracew_reported(w), 2) && ASSERT_EQ(dropped, 0);
+	pthread_mutex_lock(&col.lock);
+	tspan_hex64(t.req.server_id, sid);
+	ok = ok && ASSERT_EQ(col.posts, 2) &&
+	     ASSERT_TRUE(strncmp(col.bodies, "[{\"traceId\"", 11) == 0) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\n{\"resourceSpans\": [{\"resource\": "
+				"{\"attributes\": [{\"key\": \"service.name\", "
+				"\"value\": {\"stringValue\": \"web\"}}]}") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"kind\": 2") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, sid) != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "}]}]}]}\n") != NULL);
+	pthread_mutex_unlock(&col.lock);
+	collector_stop(&col);
+	tracew_stop(w);
+	hhead_free(&hd);
+	return ok;
+}
+
+/* The queue is bounded: with the reporter held in a POST (a collector
+ * that reads and never answers), TRACEW_QUEUE_MAX spans are queued and
+ * the next is refused, counted dropped by trace_done(); once the
+ * collector is gone, every span taken is counted failed. */
+static bool test_queue_full(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	struct pollfd pfd = { .events = POLLIN };
+	struct trace_conn t;
+	struct tracew *w = NULL;
+	struct lb_rng rng;
+	struct trace_vals v = { .status = 200 };
+	uint64_t dropped = 0;
+	char url[64], b[256];
+	int ls, cs = -1;
+	bool ok;
+
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = ASSERT_TRUE(ls >= 0) &&
+	     ASSERT_EQ(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0) &&
+	     ASSERT_EQ(listen(ls, 1), 0) &&
+	     ASSERT_EQ(getsockname(ls, (struct sockaddr *)&a, &alen), 0) &&
+	     ASSERT_EQ(tracew_start(&w), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v2/spans",
+		 ntohs(a.sin_port));
+	/* A batch: the reporter takes it at once and POSTs it. */
+	for (int i = 0; ok && i < TRACEW_BATCH; i++)
+		ok = ASSERT_EQ(tracew_push(w, TRACEW_ZIPKIN, url, "{}", 2), 0);
+	pfd.fd = ls;
+	ok = ok && ASSERT_EQ(poll(&pfd, 1, 5000), 1);
+	if (ok)
+		cs = accept(ls, NULL, NULL);
+	pfd.fd = cs;
+	ok = ok && ASSERT_TRUE(cs >= 0) && ASSERT_EQ(poll(&pfd, 1, 5000), 1) &&
+	     ASSERT_TRUE(read(cs, b, sizeof(b)) > 0);
+	/* Held there (2 s at most): the queue fills, then refuses. */
+	for (int i = 0; ok && i < TRACEW_QUEUE_MAX; i++)
+		ok = ASSERT_EQ(tracew_push(w, TRACEW_ZIPKIN, url, "{}", 2), 0);
+	ok = ok && ASSERT_EQ(tracew_push(w, TRACEW_ZIPKIN, url, "{}", 2),
+			     -ENOBUFS);
+	memset(&t, 0, sizeof(t));
+	t.out.on = t.in.on = true;
+	t.out.fmt = t.in.fmt = TRACEW_ZIPKIN;
+	t.dst_service = "web";
+	lb_rng_seed(&rng, 3);
+	ok = ok && ASSERT_TRUE(head_of(KV("Host", "web"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	v.req = &hd;
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	ok = ok && ASSERT_EQ(dropped, 2);
+	/* The collector goes: the batch in flight and all that was queued
+	 * fail, counted. */
+	if (cs >= 0)
+		close(cs);
+	close(ls);
+	for (int i = 0; ok && i < 1000 &&
+	     tracew_failed(w) < TRACEW_BATCH + TRACEW_QUEUE_MAX; i++)
+		usleep(10000);
+	ok = ok && ASSERT_EQ(tracew_failed(w), TRACEW_BATCH + TRACEW_QUEUE_MAX) &&
+	     ASSERT_EQ(tracew_reported(w), 0);
+	tracew_stop(w);
+	hhead_free(&hd);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN();
+	TEST_RUN(test_span_json);
+	TEST_RUN(test_span_otlp);
+	TEST_RUN(test_read);
+	TEST_RUN(test_sample);
+	TEST_RUN(test_decide);
+	TEST_RUN(test_select);
+	TEST_RUN(test_select_gateway);
+	TEST_RUN(test_report);
+	TEST_RUN(test_report_otlp);
+	TEST_RUN(test_queue_full);
+	TEST_MAIN_END();
+}
