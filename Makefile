@@ -232,9 +232,10 @@ FUZZ_CFLAGS_passthru := -Wno-unused-parameter
 # (tracew.c) links libcurl.
 FUZZ_SRCS_trace   = agent/trace.c agent/tracew.c agent/tspan.c agent/router.c \
 		    agent/policy.c agent/polkinds.c agent/balance.c agent/lb.c \
-		    agent/hosts.c agent/timer.c $(FUZZ_SRCS_hhead)
+		    agent/hosts.c agent/timer.c agent/otlp.c $(PROTO_GEN) \
+		    $(FUZZ_SRCS_hhead)
 FUZZ_CFLAGS_trace := -Wno-unused-parameter
-FUZZ_LIBS_trace   := -lcurl
+FUZZ_LIBS_trace   := -lcurl -lprotobuf-c
 # The TLS targets: ctl/pki.c makes their certificates; tls_record includes
 # agent/tls.c and tls_record.c for their statics.  FUZZ_DEPS_<name>: what
 # a target includes, for it to be built again when that changes.

@@ -203,34 +203,16 @@ static size_t meshlog_otlp(const struct mf_log_otel *o, enum meshlog_side side,
 }
 
 /* Backend @b's collector: its URL into @url, how to reach it as the
- * return value.  An endpoint is gRPC's host:port; a
- * MeshOpenTelemetryBackend's address and port (4317 by default) with,
- * over HTTP, its path and OTLP's /v1/logs after it. */
+ * return value (otlp.h). */
 static enum alogw_kind meshlog_otlp_url(const struct meshlog_backend *b,
 					char *url, size_t cap)
 {
-	const struct mf_otel_backend *ob = b->otel;
-	const char *addr, *fmt;
-	bool v6;
-
-	if (!ob) {
-		snprintf(url, cap, "http://%s%s", b->be.open_telemetry.endpoint,
-			 OTLP_GRPC_LOGS_PATH);
-		return ALOGW_OTLP_GRPC;
-	}
-	addr = ob->endpoint.address;
-	v6 = strchr(addr, ':') != NULL;
-	fmt = v6 ? "http://[%s]:%u%s%s" : "http://%s:%u%s%s";
-	if (ob->protocol == MF_OTEL_HTTP) {
-		snprintf(url, cap, fmt, addr,
-			 ob->endpoint.port ? ob->endpoint.port : 4318,
-			 ob->endpoint.path[0] && strcmp(ob->endpoint.path, "/") ?
-			 ob->endpoint.path : "", OTLP_HTTP_LOGS_PATH);
-		return ALOGW_OTLP_HTTP;
-	}
-	snprintf(url, cap, fmt, addr,
-		 ob->endpoint.port ? ob->endpoint.port : 4317, "",
-		 OTLP_GRPC_LOGS_PATH);
+	if (b->otel)
+		return otlp_backend_url(b->otel, &otlp_logs_signal, url,
+					cap) == OTLP_HTTP ?
+		       ALOGW_OTLP_HTTP : ALOGW_OTLP_GRPC;
+	otlp_endpoint_url(b->be.open_telemetry.endpoint, &otlp_logs_signal,
+			  url, cap);
 	return ALOGW_OTLP_GRPC;
 }
 

@@ -14,7 +14,55 @@
 #include <curl/curl.h>
 
 #include "log.h"
+#include "meshforge/abi.h"
 #include "otlp.h"
+
+const struct otlp_signal otlp_logs_signal = {
+	"/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+	"/v1/logs",
+};
+
+const struct otlp_signal otlp_traces_signal = {
+	"/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+	"/v1/traces",
+};
+
+/* ---- where ------------------------------------------------------------- */
+
+enum otlp_transport otlp_endpoint_url(const char *ep,
+				      const struct otlp_signal *sig,
+				      char *url, size_t cap)
+{
+	const char *close = ep[0] == '[' ? strchr(ep, ']') : NULL;
+	bool port = close ? close[1] == ':' : strchr(ep, ':') != NULL;
+
+	if (port)
+		snprintf(url, cap, "http://%s%s", ep, sig->grpc_path);
+	else
+		snprintf(url, cap, "http://%s:%u%s", ep, OTLP_GRPC_PORT,
+			 sig->grpc_path);
+	return OTLP_GRPC;
+}
+
+enum otlp_transport otlp_backend_url(const struct mf_otel_backend *ob,
+				     const struct otlp_signal *sig,
+				     char *url, size_t cap)
+{
+	const char *addr = ob->endpoint.address;
+	bool http = ob->protocol == MF_OTEL_HTTP;
+	const char *fmt = strchr(addr, ':') ? "http://[%s]:%u%s%s" :
+					      "http://%s:%u%s%s";
+	const char *base = ob->endpoint.path;
+	unsigned port = ob->endpoint.port ? ob->endpoint.port :
+			http ? OTLP_HTTP_PORT : OTLP_GRPC_PORT;
+
+	/* A base path of "/" adds nothing before the signal's. */
+	if (!http || !strcmp(base, "/"))
+		base = "";
+	snprintf(url, cap, fmt, addr, port, base,
+		 http ? sig->http_path : sig->grpc_path);
+	return http ? OTLP_HTTP : OTLP_GRPC;
+}
 
 /* ---- strings ------------------------------------------------------------ */
 

@@ -29,6 +29,35 @@ enum otlp_transport {
 	OTLP_HTTP,
 };
 
+/* An OTLP signal: where its Export is, over each transport. */
+struct otlp_signal {
+	const char *grpc_path;		/* its service's Export */
+	const char *http_path;		/* OTLP/HTTP's, after a base path */
+};
+
+extern const struct otlp_signal otlp_logs_signal, otlp_traces_signal;
+
+/* A collector's port when its address names none. */
+#define OTLP_GRPC_PORT		4317
+#define OTLP_HTTP_PORT		4318
+
+struct mf_otel_backend;
+
+/* The URL of signal @sig at collector endpoint @ep ("host[:port]", an
+ * IPv6 address in brackets; OTLP_GRPC_PORT when it names none), which
+ * speaks gRPC, into @url (@cap bytes).  Returns OTLP_GRPC. */
+enum otlp_transport otlp_endpoint_url(const char *ep,
+				      const struct otlp_signal *sig,
+				      char *url, size_t cap);
+
+/* The same for MeshOpenTelemetryBackend @ob (it names an address): gRPC
+ * at address:port (OTLP_GRPC_PORT by default), or with protocol http
+ * OTLP/HTTP at address:port (OTLP_HTTP_PORT), its base path and the
+ * signal's.  Returns which. */
+enum otlp_transport otlp_backend_url(const struct mf_otel_backend *ob,
+				     const struct otlp_signal *sig,
+				     char *url, size_t cap);
+
 /* @s (NULL: "") into @b at *@at (@cap bytes in all), well-formed UTF-8,
  * NUL-terminated, *@at past it.  False when it does not fit. */
 bool otlp_put_str(char *b, size_t cap, size_t *at, const char *s);

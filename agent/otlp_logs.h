@@ -23,12 +23,6 @@
 #define OTLP_LOG_MAX		8192
 #define OTLP_ATTRS_MAX		MF_LOG_ATTRS_MAX
 
-/* The path of LogsService/Export, after a gRPC collector's host:port. */
-#define OTLP_GRPC_LOGS_PATH \
-	"/opentelemetry.proto.collector.logs.v1.LogsService/Export"
-/* OTLP/HTTP's, after a collector's base path. */
-#define OTLP_HTTP_LOGS_PATH	"/v1/logs"
-
 /* One log record.  Strings are NUL-terminated; NULL: none. */
 struct otlp_log {
 	uint64_t time_ns;		/* CLOCK_REALTIME: the request's

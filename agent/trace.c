@@ -11,7 +11,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "otlp.h"
 #include "policy/kinds.h"
+#include "polkinds.h"
 #include "policy/select.h"
 #include "router.h"
 #include "trace.h"
@@ -27,29 +29,41 @@
 #define TRACE_TAG_F_HEADER	(1u << 2)
 /* mf_trace_zipkin.api_version */
 #define TRACE_ZIPKIN_HTTP_PROTO	2
-/* An OpenTelemetry endpoint's port when it names none (Kuma's). */
-#define TRACE_OTEL_PORT		"4317"
-
 /* Thread-local: each loop encodes its own spans. */
 static __thread char trace_buf[TSPAN_JSON_MAX];
 
 /* ---- selection ------------------------------------------------------------ */
 
-/* Side @s reports to OpenTelemetry endpoint @ep (host[:port]) over
- * OTLP/HTTP. */
-static void trace_side_otel(const char *ep, size_t max, struct trace_side *s)
+/* Side @s reports to OpenTelemetry backend @ot over OTLP (otlp.h): its
+ * endpoint over gRPC, else the MeshOpenTelemetryBackend its backendRef
+ * selects in @p, when that names an address.  False: neither. */
+static bool trace_side_otel(const struct policy *p,
+			    const struct mf_trace_otel *ot,
+			    struct trace_side *s)
 {
-	size_t n = strnlen(ep, max);
+	const struct mf_otel_backend *ob = NULL;
+	enum otlp_transport t;
 
+	if (!ot->endpoint[0] && ot->backend_ref.present) {
+		ob = polkinds_otel_backend(policy_kinds(p), &ot->backend_ref);
+		if (!ob || !ob->endpoint.address[0])
+			return false;
+	} else if (!ot->endpoint[0]) {
+		return false;
+	}
+	t = ob ? otlp_backend_url(ob, &otlp_traces_signal, s->url,
+				  sizeof(s->url)) :
+		 otlp_endpoint_url(ot->endpoint, &otlp_traces_signal, s->url,
+				   sizeof(s->url));
 	s->on = true;
-	s->fmt = TRACEW_OTLP;
+	s->fmt = t == OTLP_HTTP ? TRACEW_OTLP_HTTP : TRACEW_OTLP_GRPC;
 	s->id128 = true;
 	s->shared = false;
-	snprintf(s->url, sizeof(s->url), "http://%.*s%s/v1/traces", (int)n, ep,
-		 memchr(ep, ':', n) ? "" : ":" TRACE_OTEL_PORT);
+	return true;
 }
 
-void trace_side_of(const struct mf_trace_conf *conf, struct trace_side *s)
+void trace_side_of(const struct policy *p, const struct mf_trace_conf *conf,
+		   struct trace_side *s)
 {
 	const struct mf_trace_backend *be = &conf->backends[0];
 	const struct mf_trace_zipkin *z = &be->zipkin;
@@ -62,9 +76,8 @@ void trace_side_of(const struct mf_trace_conf *conf, struct trace_side *s)
 	 * (enum mf_trace_backend_type).  Zipkin over JSON and an
 	 * OpenTelemetry endpoint are reported (trace.h). */
 	if (be->present & (1u << MF_TRACE_OTEL)) {
-		if (!ot->endpoint[0])
+		if (!trace_side_otel(p, ot, s))
 			return;
-		trace_side_otel(ot->endpoint, sizeof(ot->endpoint), s);
 	} else if (!(be->present & (1u << MF_TRACE_ZIPKIN)) ||
 		   z->api_version == TRACE_ZIPKIN_HTTP_PROTO) {
 		return;
@@ -107,10 +120,10 @@ int trace_find(const struct policy *p, const struct mf_endpoint *src,
 	router_view(p, src, &ws);
 	router_dest_view(p, dst, &wd);
 	if (router_effective(p, &kind_mesh_trace, &out, conf))
-		trace_side_of(conf, &t->out);
+		trace_side_of(p, conf, &t->out);
 	memset(conf, 0, sizeof(*conf));
 	if (router_effective(p, &kind_mesh_trace, &in, conf))
-		trace_side_of(conf, &t->in);
+		trace_side_of(p, conf, &t->in);
 	free(conf);
 	t->mesh = policy_mesh(p);
 	ss = src ? policy_service_by_id(p, src->service_id) : NULL;
@@ -135,7 +148,7 @@ int trace_find_gateway(const struct policy *p, const struct sel_workload *gw,
 	if (!conf)
 		return -ENOMEM;
 	if (router_effective(p, &kind_mesh_trace, &q, conf))
-		trace_side_of(conf, &t->out);
+		trace_side_of(p, conf, &t->out);
 	free(conf);
 	t->mesh = policy_mesh(p);
 	t->src_service = gw->service;
@@ -545,9 +558,9 @@ static void trace_common_of(const struct trace_conn *t,
 static void trace_push(const struct tspan *sp, const struct trace_side *s,
 		       struct tracew *w, uint64_t *dropped)
 {
-	int n = s->fmt == TRACEW_OTLP ?
-		tspan_otlp_json(sp, trace_buf, sizeof(trace_buf)) :
-		tspan_json(sp, trace_buf, sizeof(trace_buf));
+	int n = s->fmt == TRACEW_ZIPKIN ?
+		tspan_json(sp, trace_buf, sizeof(trace_buf)) :
+		tspan_otlp(sp, (uint8_t *)trace_buf, sizeof(trace_buf));
 
 	if (n < 0 || !w || tracew_push(w, s->fmt, s->url, trace_buf,
 				       (size_t)n))

@@ -13,13 +13,13 @@
  * snapshot (router_count()) nothing is selected nor allocated.
  *
  * Backends.  A side is on when its merged conf's backend is Zipkin with
- * apiVersion httpJson (the default), or OpenTelemetry with an `endpoint`
- * (host[:port], 4317 when left out), to which spans go as OTLP/JSON over
- * HTTP (POST http://<endpoint>/v1/traces); the OpenTelemetry side's
- * trace ids are 128 bits and its SERVER span a child of the CLIENT span
- * (Envoy's OpenTelemetry tracer shares no span).  Zipkin httpProto,
- * Datadog and an OpenTelemetry backendRef are stored and shown, not
- * reported (docs/policy.md).
+ * apiVersion httpJson (the default), or OpenTelemetry, to which spans go
+ * in OTLP (otlp.h, tspan_otlp()): at its `endpoint` (host[:port], 4317
+ * when left out) over gRPC, or at the MeshOpenTelemetryBackend its
+ * `backendRef` selects, over that one's protocol.  The OpenTelemetry
+ * side's trace ids are 128 bits and its SERVER span a child of the CLIENT
+ * span (Envoy's OpenTelemetry tracer shares no span).  Zipkin httpProto
+ * and Datadog are stored and shown, not reported (docs/policy.md).
  *
  * Propagation (B3, as Envoy's Zipkin tracer, and W3C):
  *   - read: x-b3-traceid + x-b3-spanid (+ x-b3-parentspanid,
@@ -72,7 +72,7 @@ struct trace_side {
 	enum tracew_fmt fmt;		/* ... Zipkin's or OTLP's */
 	bool id128;			/* traceId128bit */
 	bool shared;			/* sharedSpanContext (default true) */
-	char url[MF_PATH_MAX + 32];	/* where the spans go */
+	char url[TRACEW_URL_MAX];	/* where the spans go */
 	struct mf_trace_sampling sampling;
 	uint8_t ntags;
 	struct mf_trace_tag tags[MF_TRACE_TAGS_MAX];
@@ -145,8 +145,10 @@ static inline bool trace_any(const struct trace_conn *t)
 	return t->out.on || t->in.on;
 }
 
-/* Side @s of merged conf @conf (as trace_find() reads it). */
-void trace_side_of(const struct mf_trace_conf *conf, struct trace_side *s);
+/* Side @s of merged conf @conf in snapshot @p (as trace_find() reads
+ * it). */
+void trace_side_of(const struct policy *p, const struct mf_trace_conf *conf,
+		   struct trace_side *s);
 
 /* The trace context request head @h carries, into @in. */
 void trace_read(const struct hhead *h, struct trace_in *in);

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "meshforge/abi.h"
+#include "otlp.h"
 #include "tracew.h"
 
 #define TRACEW_CONNECT_MS	1000
@@ -22,14 +23,15 @@
 
 struct tracew_span {
 	uint8_t fmt;			/* enum tracew_fmt */
-	char url[MF_PATH_MAX];
+	char url[TRACEW_URL_MAX];
 	size_t n;
 	char b[];
 };
 
 /* A collector: its back off after a failure. */
 struct tracew_target {
-	char url[MF_PATH_MAX];		/* "": a free slot */
+	char url[TRACEW_URL_MAX];	/* "": a free slot */
+	struct otlp_client *otlp;	/* an OTLP one's, once used */
 	uint64_t retry_ns;		/* down until then */
 	uint32_t backoff_ms;
 	uint64_t used_ns;		/* its last batch, for reuse */
@@ -74,6 +76,7 @@ static struct tracew_target *tracew_target(struct tracew *w, const char *url)
 		if (!t->url[0] || (lru->url[0] && t->used_ns < lru->used_ns))
 			lru = t;
 	}
+	otlp_client_free(lru->otlp);
 	memset(lru, 0, sizeof(*lru));
 	snprintf(lru->url, sizeof(lru->url), "%s", url);
 	return lru;
@@ -102,14 +105,13 @@ static size_t tracew_discard(char *p, size_t size, size_t n, void *arg)
 }
 
 /* The body of spans @s[0..@n), all of one format, into w->body: Zipkin's
- * JSON array, or OTLP's resourceSpans.  Returns its length, or 0 out of
- * memory. */
+ * JSON array; OTLP's requests one after the other, after OTLP_HEAD bytes
+ * for otlp_send().  Returns its length, or 0 out of memory. */
 static size_t tracew_body(struct tracew *w, struct tracew_span *const *s,
 			  int n)
 {
-	static const char otlp_open[] = "{\"resourceSpans\": [";
-	bool otlp = s[0]->fmt == TRACEW_OTLP;
-	size_t need = sizeof(otlp_open) + 2, len = 0;
+	bool otlp = s[0]->fmt != TRACEW_ZIPKIN;
+	size_t need = OTLP_HEAD + 2, len = 0;
 
 	for (int i = 0; i < n; i++)
 		need += s[i]->n + 1;
@@ -122,11 +124,14 @@ static size_t tracew_body(struct tracew *w, struct tracew_span *const *s,
 		w->body_cap = need;
 	}
 	if (otlp) {
-		memcpy(w->body, otlp_open, sizeof(otlp_open) - 1);
-		len = sizeof(otlp_open) - 1;
-	} else {
-		w->body[len++] = '[';
+		len = OTLP_HEAD;
+		for (int i = 0; i < n; i++) {
+			memcpy(w->body + len, s[i]->b, s[i]->n);
+			len += s[i]->n;
+		}
+		return len;
 	}
+	w->body[len++] = '[';
 	for (int i = 0; i < n; i++) {
 		if (i)
 			w->body[len++] = ',';
@@ -134,9 +139,25 @@ static size_t tracew_body(struct tracew *w, struct tracew_span *const *s,
 		len += s[i]->n;
 	}
 	w->body[len++] = ']';
-	if (otlp)
-		w->body[len++] = '}';
 	return len;
+}
+
+/* Body @len bytes of w->body to OTLP collector @t.  Returns 0 or why it
+ * failed into @why. */
+static int tracew_send_otlp(struct tracew *w, struct tracew_target *t,
+			    enum tracew_fmt fmt, size_t len, char *why,
+			    size_t cap)
+{
+	int err = 0;
+
+	if (!t->otlp)
+		err = otlp_client_new(&t->otlp, fmt == TRACEW_OTLP_GRPC ?
+				      OTLP_GRPC : OTLP_HTTP, t->url);
+	if (!err)
+		err = otlp_send(t->otlp, (uint8_t *)w->body, len);
+	if (err)
+		snprintf(why, cap, "%s", strerror(-err));
+	return err;
 }
 
 /* Spans @s[0..@n), all for one collector in one format, in one POST. */
@@ -144,6 +165,7 @@ static void tracew_send(struct tracew *w, struct tracew_span *const *s, int n)
 {
 	struct tracew_target *t = tracew_target(w, s[0]->url);
 	uint64_t now = tracew_now_ns();
+	char why[128];
 	long code = 0;
 	CURLcode rc;
 	size_t len;
@@ -158,20 +180,26 @@ static void tracew_send(struct tracew *w, struct tracew_span *const *s, int n)
 		__atomic_add_fetch(&w->failed, (uint64_t)n, __ATOMIC_RELAXED);
 		return;
 	}
-	curl_easy_setopt(w->curl, CURLOPT_URL, t->url);
-	curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, w->body);
-	curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-			 (curl_off_t)len);
-	rc = curl_easy_perform(w->curl);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &code);
-	if (rc != CURLE_OK || code < 200 || code > 299) {
-		char why[64];
-
+	if (s[0]->fmt != TRACEW_ZIPKIN) {
+		rc = tracew_send_otlp(w, t, s[0]->fmt, len, why, sizeof(why)) ?
+		     CURLE_SEND_ERROR : CURLE_OK;
+		code = 200;
+	} else {
+		curl_easy_setopt(w->curl, CURLOPT_URL, t->url);
+		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, w->body);
+		curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)len);
+		rc = curl_easy_perform(w->curl);
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE,
+					  &code);
 		if (rc != CURLE_OK)
-			snprintf(why, sizeof(why), "%s", curl_easy_strerror(rc));
+			snprintf(why, sizeof(why), "%s",
+				 curl_easy_strerror(rc));
 		else
 			snprintf(why, sizeof(why), "HTTP %ld", code);
+	}
+	if (rc != CURLE_OK || code < 200 || code > 299) {
 		tracew_down(t, now, why);
 		__atomic_add_fetch(&w->failed, (uint64_t)n, __ATOMIC_RELAXED);
 		return;
@@ -260,6 +288,8 @@ static int tracew_curl(struct tracew *w)
 
 static void tracew_free(struct tracew *w)
 {
+	for (size_t i = 0; i < TRACEW_TARGETS_MAX; i++)
+		otlp_client_free(w->targets[i].otlp);
 	curl_slist_free_all(w->hdrs);
 	if (w->curl)
 		curl_easy_cleanup(w->curl);
@@ -311,11 +341,13 @@ void tracew_stop(struct tracew *w)
 }
 
 int tracew_push(struct tracew *w, enum tracew_fmt fmt, const char *url,
-		const char *json, size_t n)
+		const void *b, size_t n)
 {
 	struct tracew_span *s;
 	int err = 0;
 
+	if (strlen(url) >= TRACEW_URL_MAX)
+		return -ENAMETOOLONG;
 	/* Full: dropped before anything is copied. */
 	pthread_mutex_lock(&w->lock);
 	if (w->len == TRACEW_QUEUE_MAX || w->stop)
@@ -329,7 +361,7 @@ int tracew_push(struct tracew *w, enum tracew_fmt fmt, const char *url,
 	s->fmt = (uint8_t)fmt;
 	snprintf(s->url, sizeof(s->url), "%s", url);
 	s->n = n;
-	memcpy(s->b, json, n);
+	memcpy(s->b, b, n);
 	pthread_mutex_lock(&w->lock);
 	if (w->len == TRACEW_QUEUE_MAX || w->stop) {
 		err = -ENOBUFS;

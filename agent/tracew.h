@@ -11,8 +11,10 @@
  * TRACEW_BATCH spans wait, or TRACEW_FLUSH_MS after it last did, takes
  * them in order, and POSTs each run of one URL's spans in one body with
  * libcurl (Content-Type: application/json; 1 s to connect, 2 s in all),
- * reusing its connections: Zipkin's a JSON array of the spans, OTLP's
- * {"resourceSpans": [...]} of the elements.
+ * reusing its connections: Zipkin's a JSON array of the spans.  An OTLP
+ * collector's run goes in one request too, the packed requests of its
+ * spans one after the other (which is one request, tspan.h), sent by
+ * otlp_send() over gRPC or HTTP.
  *
  * A collector that refuses, times out or answers other than 2xx is down
  * for a back off (100 ms doubling up to 5 s, one warning each time),
@@ -29,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meshforge/abi.h"
+
 #define TRACEW_QUEUE_MAX	4096
 #define TRACEW_BATCH		64
 #define TRACEW_FLUSH_MS		1000
@@ -36,10 +40,16 @@
 #define TRACEW_BACKOFF_MIN_MS	100
 #define TRACEW_BACKOFF_MAX_MS	5000
 
-/* What a pushed span is. */
+/* A collector URL's room. */
+#define TRACEW_URL_MAX		(3 * MF_PATH_MAX)
+
+/* What a pushed span is, and how its collector takes it. */
 enum tracew_fmt {
-	TRACEW_ZIPKIN = 1,		/* a Zipkin v2 span object */
-	TRACEW_OTLP,			/* an OTLP/JSON resourceSpans element */
+	TRACEW_ZIPKIN = 1,		/* a Zipkin v2 span object, POSTed
+					 * in a JSON array */
+	TRACEW_OTLP_GRPC,		/* a packed ExportTraceServiceRequest
+					 * (tspan_otlp()), over gRPC ... */
+	TRACEW_OTLP_HTTP,		/* ... or OTLP/HTTP (otlp.h) */
 };
 
 struct tracew;
@@ -51,11 +61,12 @@ int tracew_start(struct tracew **out);
  * nothing. */
 void tracew_stop(struct tracew *w);
 
-/* Queues span @json (@n bytes, one JSON object in format @fmt) for the
- * collector at @url (NUL-terminated).  Returns 0, -ENOBUFS when the
- * queue is full or -ENOMEM: the span is dropped. */
+/* Queues span @b (@n bytes, in format @fmt) for the collector at @url
+ * (NUL-terminated).  Returns 0, -ENOBUFS when the queue is full,
+ * -ENAMETOOLONG for a URL of TRACEW_URL_MAX bytes or more, or -ENOMEM:
+ * the span is dropped. */
 int tracew_push(struct tracew *w, enum tracew_fmt fmt, const char *url,
-		const char *json, size_t n);
+		const void *b, size_t n);
 
 /* Spans the collectors took (a 2xx answer). */
 uint64_t tracew_reported(const struct tracew *w);

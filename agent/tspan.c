@@ -7,9 +7,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emit.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp.h"
 #include "tspan.h"
 
 const char *tspan_kind_str(enum tspan_kind k)
@@ -143,125 +146,164 @@ int tspan_json(const struct tspan *s, char *buf, size_t cap)
 	return (int)o.len;
 }
 
-/* An OTLP attribute {"key": @key, "value": {"stringValue": @n bytes at
- * @v}}. */
-static void tspan_otlp_attr(struct emit *e, const char *key, const char *v,
-			    size_t n)
+/* ---- OTLP ------------------------------------------------------------- */
+
+typedef Opentelemetry__Proto__Common__V1__AnyValue tspan_any;
+typedef Opentelemetry__Proto__Common__V1__KeyValue tspan_kv;
+
+/* Room for one span's OTLP attributes: its tags, the remote end's address,
+ * port and service. */
+#define TSPAN_OTLP_ATTRS	(TSPAN_TAGS_MAX + 3)
+
+/* An OTLP span's strings, made valid UTF-8 (otlp_put_str()), and its
+ * attributes: one span's worth, on the caller's stack. */
+struct tspan_otlp {
+	char str[TSPAN_JSON_MAX];
+	size_t at;
+	tspan_kv kv[TSPAN_OTLP_ATTRS];
+	tspan_kv *kvp[TSPAN_OTLP_ATTRS];
+	tspan_any val[TSPAN_OTLP_ATTRS];
+	size_t n;
+};
+
+/* @n bytes at @v as a string of @o, NUL-terminated; NULL when there is no
+ * room left. */
+static char *tspan_otlp_str(struct tspan_otlp *o, const char *v, size_t n)
 {
-	emit_map_begin(e);
-	emit_key(e, "key");
-	emit_str(e, key);
-	emit_key(e, "value");
-	emit_map_begin(e);
-	emit_key(e, "stringValue");
-	emit_strn(e, v, n);
-	emit_map_end(e);
-	emit_map_end(e);
+	char tmp[1024];
+	size_t at = o->at;
+
+	/* A tag's value is bytes with a length; otlp_put_str() takes a
+	 * string. */
+	if (n >= sizeof(tmp))
+		n = sizeof(tmp) - 1;
+	memcpy(tmp, v, n);
+	tmp[n] = '\0';
+	if (!otlp_put_str(o->str, sizeof(o->str), &o->at, tmp))
+		return NULL;
+	return o->str + at;
 }
 
-/* The address of endpoint @ep as attributes @ip_key and @port_key. */
-static void tspan_otlp_endpoint(struct emit *e, const struct tspan_endpoint *ep,
-				const char *ip_key, const char *port_key)
+/* Attribute @key = @n bytes at @v on @o; false when out of room. */
+static bool tspan_otlp_attr(struct tspan_otlp *o, const char *key,
+			    const char *v, size_t n)
 {
-	char ip[INET_ADDRSTRLEN], port[8];
+	char *k = o->n < TSPAN_OTLP_ATTRS ?
+		  tspan_otlp_str(o, key, strlen(key)) : NULL;
+	char *s = k ? tspan_otlp_str(o, v, n) : NULL;
 
-	if (ep->ipv4 && inet_ntop(AF_INET, &ep->ipv4, ip, sizeof(ip)))
-		tspan_otlp_attr(e, ip_key, ip, strlen(ip));
-	if (ep->port) {
-		snprintf(port, sizeof(port), "%u", (unsigned)ep->port);
-		tspan_otlp_attr(e, port_key, port, strlen(port));
+	if (!s)
+		return false;
+	opentelemetry__proto__common__v1__key_value__init(&o->kv[o->n]);
+	opentelemetry__proto__common__v1__any_value__init(&o->val[o->n]);
+	o->val[o->n].value_case =
+		OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+	o->val[o->n].string_value = s;
+	o->kv[o->n].key = k;
+	o->kv[o->n].value = &o->val[o->n];
+	o->kvp[o->n] = &o->kv[o->n];
+	o->n++;
+	return true;
+}
+
+/* @v as 8 bytes, big endian: how OTLP writes ids. */
+static void tspan_be64(uint64_t v, uint8_t *out)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = (uint8_t)v;
+		v >>= 8;
 	}
 }
 
-/* A time in ns as proto3 JSON writes a 64-bit integer: a decimal
- * string. */
-static void tspan_otlp_ns(struct emit *e, const char *key, uint64_t us)
+int tspan_otlp(const struct tspan *s, uint8_t *buf, size_t cap)
 {
-	char ns[24];
+	Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest req;
+	Opentelemetry__Proto__Trace__V1__ResourceSpans rs, *rsp = &rs;
+	Opentelemetry__Proto__Trace__V1__ScopeSpans ss, *ssp = &ss;
+	Opentelemetry__Proto__Trace__V1__Span sp, *spp = &sp;
+	Opentelemetry__Proto__Trace__V1__Status st;
+	Opentelemetry__Proto__Common__V1__InstrumentationScope scope;
+	Opentelemetry__Proto__Resource__V1__Resource res;
+	struct tspan_otlp *o = malloc(sizeof(*o));
+	uint8_t trace[16], id[8], parent[8];
+	char port[8], ip[INET_ADDRSTRLEN];
+	bool ok, error = false;
+	size_t size;
 
-	snprintf(ns, sizeof(ns), "%" PRIu64 "000", us);
-	emit_key(e, key);
-	emit_str(e, ns);
-}
+	if (!o)
+		return -ENOMEM;
+	o->at = 0;
+	o->n = 0;
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(&req);
+	opentelemetry__proto__trace__v1__resource_spans__init(&rs);
+	opentelemetry__proto__trace__v1__scope_spans__init(&ss);
+	opentelemetry__proto__trace__v1__span__init(&sp);
+	opentelemetry__proto__trace__v1__status__init(&st);
+	opentelemetry__proto__common__v1__instrumentation_scope__init(&scope);
+	opentelemetry__proto__resource__v1__resource__init(&res);
 
-int tspan_otlp_json(const struct tspan *s, char *buf, size_t cap)
-{
-	struct tspan_out o = { .p = buf, .cap = cap };
-	bool error = false;
-	char id[33];
-	struct emit e;
-
-	if (!cap)
-		return -ENOSPC;
-	emit_init(&e, EMIT_JSON, tspan_write, &o);
-	emit_map_begin(&e);
-	emit_key(&e, "resource");
-	emit_map_begin(&e);
-	emit_key(&e, "attributes");
-	emit_list_begin(&e);
-	if (s->local.service)
-		tspan_otlp_attr(&e, "service.name", s->local.service,
-				strlen(s->local.service));
-	emit_list_end(&e);
-	emit_map_end(&e);
-	emit_key(&e, "scopeSpans");
-	emit_list_begin(&e);
-	emit_map_begin(&e);
-	emit_key(&e, "scope");
-	emit_map_begin(&e);
-	emit_key(&e, "name");
-	emit_str(&e, "meshforge");
-	emit_map_end(&e);
-	emit_key(&e, "spans");
-	emit_list_begin(&e);
-	emit_map_begin(&e);
-	emit_key(&e, "traceId");
-	tspan_trace_hex(s, true, id);
-	emit_str(&e, id);
-	emit_key(&e, "spanId");
-	tspan_hex64(s->id, id);
-	emit_str(&e, id);
+	/* The resource: the local end's service, its first attribute. */
+	ok = !s->local.service ||
+	     tspan_otlp_attr(o, "service.name", s->local.service,
+			     strlen(s->local.service));
+	if (s->local.service) {
+		res.attributes = &o->kvp[0];
+		res.n_attributes = 1;
+	}
+	tspan_be64(s->trace_hi, trace);
+	tspan_be64(s->trace_lo, trace + 8);
+	tspan_be64(s->id, id);
+	tspan_be64(s->parent, parent);
+	sp.trace_id.data = trace;
+	sp.trace_id.len = 16;
+	sp.span_id.data = id;
+	sp.span_id.len = 8;
 	if (s->parent) {
-		emit_key(&e, "parentSpanId");
-		tspan_hex64(s->parent, id);
-		emit_str(&e, id);
+		sp.parent_span_id.data = parent;
+		sp.parent_span_id.len = 8;
 	}
-	if (s->name) {
-		emit_key(&e, "name");
-		emit_str(&e, s->name);
-	}
+	sp.name = s->name ? tspan_otlp_str(o, s->name, strlen(s->name)) : "";
+	ok = ok && sp.name;
 	/* SpanKind: SERVER 2, CLIENT 3. */
-	emit_key(&e, "kind");
-	emit_uint(&e, s->kind == TSPAN_SERVER ? 2 : 3);
-	tspan_otlp_ns(&e, "startTimeUnixNano", s->timestamp_us);
-	tspan_otlp_ns(&e, "endTimeUnixNano", s->timestamp_us + s->duration_us);
-	emit_key(&e, "attributes");
-	emit_list_begin(&e);
-	for (size_t i = 0; i < s->ntags; i++) {
-		tspan_otlp_attr(&e, s->tags[i].key, s->tags[i].value,
-				s->tags[i].len);
+	sp.kind = s->kind == TSPAN_SERVER ? 2 : 3;
+	sp.start_time_unix_nano = s->timestamp_us * 1000u;
+	sp.end_time_unix_nano = (s->timestamp_us + s->duration_us) * 1000u;
+	sp.attributes = &o->kvp[o->n];
+	for (size_t i = 0; ok && i < s->ntags; i++) {
+		ok = tspan_otlp_attr(o, s->tags[i].key, s->tags[i].value,
+				     s->tags[i].len);
 		error |= !strcmp(s->tags[i].key, "error");
 	}
-	tspan_otlp_endpoint(&e, &s->remote, "net.peer.ip", "net.peer.port");
-	if (s->remote.service)
-		tspan_otlp_attr(&e, "peer.service", s->remote.service,
-				strlen(s->remote.service));
-	emit_list_end(&e);
-	if (error) {
-		/* STATUS_CODE_ERROR */
-		emit_key(&e, "status");
-		emit_map_begin(&e);
-		emit_key(&e, "code");
-		emit_uint(&e, 2);
-		emit_map_end(&e);
+	if (ok && s->remote.ipv4 &&
+	    inet_ntop(AF_INET, &s->remote.ipv4, ip, sizeof(ip)))
+		ok = tspan_otlp_attr(o, "net.peer.ip", ip, strlen(ip));
+	if (ok && s->remote.port) {
+		snprintf(port, sizeof(port), "%u", (unsigned)s->remote.port);
+		ok = tspan_otlp_attr(o, "net.peer.port", port, strlen(port));
 	}
-	emit_map_end(&e);
-	emit_list_end(&e);
-	emit_map_end(&e);
-	emit_list_end(&e);
-	emit_map_end(&e);
-	if (o.full || e.err)
+	if (ok && s->remote.service)
+		ok = tspan_otlp_attr(o, "peer.service", s->remote.service,
+				     strlen(s->remote.service));
+	sp.n_attributes = (size_t)(&o->kvp[o->n] - sp.attributes);
+	if (error) {
+		st.code = 2;	/* STATUS_CODE_ERROR */
+		sp.status = &st;
+	}
+	scope.name = "meshforge";
+	ss.scope = &scope;
+	ss.spans = &spp;
+	ss.n_spans = 1;
+	rs.resource = &res;
+	rs.scope_spans = &ssp;
+	rs.n_scope_spans = 1;
+	req.resource_spans = &rsp;
+	req.n_resource_spans = 1;
+	size = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(&req);
+	if (!ok || size > cap) {
+		free(o);
 		return -ENOSPC;
-	buf[o.len] = '\0';
-	return (int)o.len;
+	}
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(&req, buf);
+	free(o);
+	return (int)size;
 }

@@ -16,14 +16,16 @@
  * with neither a service name nor an address and a "shared" that is false
  * are left out.
  *
- * The same span as one element of OTLP/JSON's resourceSpans (what an
- * OpenTelemetry collector's /v1/traces takes over HTTP): the local
- * endpoint's service as the resource's service.name, one scope
- * ("meshforge"), one span whose ids are hex (a 64-bit trace id as the low
- * half of 32 digits), kind 2 (SERVER) or 3 (CLIENT), start and end in ns
- * as decimal strings (proto3's JSON form of 64-bit integers), the tags
- * and the endpoints' addresses as string attributes, and status ERROR
- * when the tags say error.
+ * The same span as OTLP's ExportTraceServiceRequest of one resource (the
+ * local endpoint's service as its service.name), one scope ("meshforge")
+ * and the span (proto/opentelemetry/proto/trace/v1/trace.proto), packed
+ * by libprotobuf-c: ids as bytes, big endian (a 64-bit trace id as the
+ * low half of 16), kind 2 (SERVER) or 3 (CLIENT), start and end in ns, the
+ * tags and the remote end's address, port and service as string
+ * attributes (valid UTF-8, otlp.h), and status ERROR when the tags say
+ * error.  Requests packed alike join into one by concatenation: a
+ * message's repeated field read twice appends, so the reporter sends a
+ * batch as one request without unpacking it.
  *
  * Pure: no I/O, no clock.
  */
@@ -86,7 +88,8 @@ bool tspan_tag(struct tspan *s, const char *key, const char *value,
  * its length, or -ENOSPC when it does not fit (nothing usable then). */
 int tspan_json(const struct tspan *s, char *buf, size_t cap);
 
-/* @s as one OTLP/JSON resourceSpans element, as tspan_json(). */
-int tspan_otlp_json(const struct tspan *s, char *buf, size_t cap);
+/* @s as OTLP's ExportTraceServiceRequest into @buf (@cap bytes).  Returns
+ * its length, -ENOSPC when it does not fit or -ENOMEM. */
+int tspan_otlp(const struct tspan *s, uint8_t *buf, size_t cap);
 
 #endif /* MF_AGENT_TSPAN_H */

@@ -266,7 +266,7 @@ static bool test_export_http(void)
 		getsockname(fd, (struct sockaddr *)&a, &alen);
 		close(fd);
 		snprintf(url, sizeof(url), "http://127.0.0.1:%u%s",
-			 ntohs(a.sin_port), OTLP_GRPC_LOGS_PATH);
+			 ntohs(a.sin_port), otlp_logs_signal.grpc_path);
 		ok = ASSERT_EQ(otlp_client_new(&cl, OTLP_GRPC, url), 0) &&
 		     ASSERT_EQ(otlp_export_logs(cl, &r, 1), -ECONNREFUSED);
 		otlp_client_free(cl);

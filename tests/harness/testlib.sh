@@ -219,6 +219,30 @@ tl_httpd() {
 	}
 }
 
+# tl_otlp NODE GRPC-PORT [HTTP-PORT]: an OpenTelemetry collector
+# (tests/tools/mf_otlp.py) on 127.0.0.1 in NODE's namespace, keeping each
+# request in $TL_TMP/otlp.out, its pid in $TL_TMP/otlp.pid; and the
+# Python classes of proto/ in $TL_TMP/pb, for tl_otlp_read.  Returns 1
+# when it does not come up.
+tl_otlp() {
+	mkdir -p "$TL_TMP/pb"
+	(cd "$TL_TOP/proto" && protoc --python_out="$TL_TMP/pb" \
+		$(find . -name '*.proto' | sed 's|^\./||')) || return 1
+	tl_bg "$1" "$TL_TMP/otlp.log" "$TL_PY" "$TL_TOOLS/mf_otlp.py" serve \
+		--grpc-port "$2" ${3:+--http-port "$3"} --out "$TL_TMP/otlp.out" \
+		--pid "$TL_TMP/otlp.pid"
+	wait_for 10 grep -q listening "$TL_TMP/otlp.log" || {
+		cat "$TL_TMP/otlp.log" >&2
+		return 1
+	}
+}
+
+# tl_otlp_read: what the collector of tl_otlp got, one JSON line per log
+# record or span (tests/tools/mf_otlp.py read).
+tl_otlp_read() {
+	"$TL_PY" "$TL_TOOLS/mf_otlp.py" read "$TL_TMP/otlp.out" --pb "$TL_TMP/pb"
+}
+
 # tl_web_http: the shipped policy.yaml with the web Service declared
 # `protocol: http` (its requests go through the agents' L7 engine), on
 # stdout.

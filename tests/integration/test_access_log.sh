@@ -14,16 +14,17 @@
 #  - a tcp backend: a collector on 127.0.0.1 in node a's namespace (where
 #    agent a runs) gets the lines; once it is gone the agent keeps serving
 #    and counts the lines it could not write in /metrics;
-#  - an openTelemetry backend by endpoint: a gRPC collector (grpcio) on
-#    127.0.0.1 in node a's namespace gets LogsService/Export requests whose
-#    records (read with the classes protoc makes of proto/) say each
+#  - an openTelemetry backend by endpoint: an OpenTelemetry collector
+#    (tests/tools/mf_otlp.py, grpcio) on 127.0.0.1 in node a's namespace
+#    gets LogsService/Export requests over gRPC whose records (read with
+#    the classes protoc makes of proto/) say each
 #    request's method, path and status in the body, the attributes asked,
 #    and the proxy's service; once it is gone the agent keeps serving and
 #    says so in its log;
 #  - a TCP (L4) web: one line per connection at its end, with the bytes
 #    each way the client counted; and one OTLP record, over HTTP, to the
 #    collector of the MeshOpenTelemetryBackend a backendRef selects by its
-#    labels (a python3 http.server that records the POSTs).
+#    labels (the same collector's OTLP/HTTP port).
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_access_log
@@ -50,78 +51,19 @@ while True:
     c.close()
 PY
 
-# The OTLP collector: each Export request's bytes, length-prefixed, to
-# $TL_TMP/otlp.out; it answers with an empty ExportLogsServiceResponse.
-cat >"$TL_TMP/otlp_collector.py" <<'PY'
-import os, sys, threading
-from concurrent import futures
-import grpc
-open(sys.argv[3], "w").write("%d\n" % os.getpid())
-out = open(sys.argv[2], "ab", buffering=0)
-lock = threading.Lock()
-def export(req, ctx):
-    with lock:
-        out.write(len(req).to_bytes(4, "big") + req)
-    return b""
-server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
-    "opentelemetry.proto.collector.logs.v1.LogsService",
-    {"Export": grpc.unary_unary_rpc_method_handler(export)}),))
-server.add_insecure_port("127.0.0.1:" + sys.argv[1])
-server.start()
-print("listening", flush=True)
-server.wait_for_termination()
-PY
-# The OTLP/HTTP collector: each POST's path and body, length-prefixed.
-cat >"$TL_TMP/otlp_http.py" <<'PY'
-import os, sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
-out = open(sys.argv[2], "ab", buffering=0)
-class H(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        head = ("%s %s\n" % (self.path, self.headers["Content-Type"])).encode()
-        out.write(len(head).to_bytes(4, "big") + head +
-                  len(body).to_bytes(4, "big") + body)
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-s = HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
-print("listening", flush=True)
-s.serve_forever()
-PY
-
-# The records the collector got, one line each: the resource's
-# service.name, the body, then each attribute as key=value.
-mkdir -p "$TL_TMP/pb"
-protoc --python_out="$TL_TMP/pb" -I"$TL_TOP/proto" \
-	$(cd "$TL_TOP/proto" && find . -name '*.proto' | sed 's|^\./||')
-# otlp_records [http]: from the gRPC collector's file, or the HTTP one's
-# (each record then after its POST's path and type).
+# otlp_records: the log records the OpenTelemetry collector got, one line
+# each: the POST's path and type over HTTP, the resource's service.name,
+# the body, each attribute as key=value, and whether the time is set.
 otlp_records() {
-	PYTHONPATH="$TL_TMP/pb" "$TL_PY" - "$TL_TMP/otlp${1:+-$1}.out" "${1:-}" <<'PY'
-import sys
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
-b = open(sys.argv[1], "rb").read()
-while b:
-    if sys.argv[2]:
-        n = int.from_bytes(b[:4], "big")
-        print(b[4:4 + n].decode().strip())
-        b = b[4 + n:]
-    n = int.from_bytes(b[:4], "big")
-    req = logs_service_pb2.ExportLogsServiceRequest.FromString(b[4:4 + n])
-    b = b[4 + n:]
-    for rl in req.resource_logs:
-        svc = {a.key: a.value.string_value for a in rl.resource.attributes}
-        for sl in rl.scope_logs:
-            for r in sl.log_records:
-                attrs = " ".join("%s=%s" % (a.key, a.value.string_value)
-                                 for a in r.attributes)
-                print(svc.get("service.name"), r.body.string_value, attrs,
-                      "ts" if r.time_unix_nano > 1.6e18 else "no-ts")
-PY
+	tl_otlp_read | "$TL_PY" -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    attrs = " ".join("%s=%s" % kv for kv in r["attrs"].items())
+    head = "%s %s " % (r["path"], r["type"]) if r["type"] else ""
+    print(head + "%s %s %s %s" % (r["service"], r["body"], attrs,
+                                  "ts" if r["time"] > 1.6e18 else "no-ts"))
+'
 }
 
 PLAIN='%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %KUMA_SOURCE_SERVICE% %KUMA_DESTINATION_SERVICE% %KUMA_TRAFFIC_DIRECTION% %UPSTREAM_CLUSTER% %RESP(X-MF-Pod)%'
@@ -198,11 +140,8 @@ tl_bg mf-node-a "$TL_TMP/collector.log" "$TL_PY" "$TL_TMP/collector.py" \
 	15099 "$TL_TMP/collector.out" "$TL_TMP/collector.pid"
 wait_for 5 grep -q listening "$TL_TMP/collector.log" ||
 	{ fail collector_up "$(cat "$TL_TMP/collector.log")"; tl_finish; }
-tl_bg mf-node-a "$TL_TMP/otlp_collector.log" "$TL_PY" \
-	"$TL_TMP/otlp_collector.py" 15098 "$TL_TMP/otlp.out" \
-	"$TL_TMP/otlp_collector.pid"
-wait_for 10 grep -q listening "$TL_TMP/otlp_collector.log" ||
-	{ fail otlp_collector_up "$(cat "$TL_TMP/otlp_collector.log")"; tl_finish; }
+tl_otlp mf-node-a 15098 15097 ||
+	{ fail otlp_collector_up "did not start"; tl_finish; }
 
 metric() {
 	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
@@ -291,9 +230,8 @@ $got"
 fi
 
 # OpenTelemetry: the records at the gRPC collector, in order.
-wait_for 10 test -s "$TL_TMP/otlp.out"
 got=""
-for i in $(seq 1 50); do
+for i in $(seq 1 100); do
 	got=$(otlp_records 2>&1)
 	[ "$got"$'\n' = "$want_otlp" ] && break
 	sleep 0.1
@@ -308,7 +246,7 @@ $got"
 fi
 
 # The collectors gone: requests still served, their lines counted failed.
-opid=$(cat "$TL_TMP/otlp_collector.pid")
+opid=$(cat "$TL_TMP/otlp.pid")
 kill "$opid"
 wait_for 5 sh -c "! kill -0 $opid 2>/dev/null"
 mark=$(tl_log_mark mf-node-a)
@@ -384,10 +322,10 @@ YAML
 } >"$TL_TMP/tcp.yaml"
 "$TB" apply "$TL_TMP/tcp.yaml" >"$TL_TMP/apply.log" 2>&1 ||
 	{ fail apply_tcp "$(cat "$TL_TMP/apply.log")"; tl_finish; }
-tl_bg mf-node-a "$TL_TMP/otlp_http.log" "$TL_PY" "$TL_TMP/otlp_http.py" \
-	15097 "$TL_TMP/otlp-http.out"
-wait_for 5 grep -q listening "$TL_TMP/otlp_http.log" ||
-	{ fail otlp_http_up "$(cat "$TL_TMP/otlp_http.log")"; tl_finish; }
+# The collector again (it was killed above), for OTLP/HTTP this time.
+: >"$TL_TMP/otlp.out"
+tl_otlp mf-node-a 15098 15097 ||
+	{ fail otlp_collector_again "did not start"; tl_finish; }
 # What the client sent and got, counted by itself.
 out=$(tb_exec a1 "$TL_PY" - <<'PY'
 import socket
@@ -420,11 +358,9 @@ else
 	fail tcp_default_format "line: $got"
 fi
 # OTLP over HTTP, by backendRef: the base path, then /v1/logs.
-wait_for 10 test -s "$TL_TMP/otlp-http.out"
-want="/otlp/v1/logs application/x-protobuf
-web $1 $2 web  ts"
-for i in $(seq 1 50); do
-	got=$(otlp_records http 2>&1)
+want="/otlp/v1/logs application/x-protobuf web $1 $2 web  ts"
+for i in $(seq 1 100); do
+	got=$(otlp_records 2>&1)
 	[ "$got" = "$want" ] && break
 	sleep 0.1
 done

@@ -739,8 +739,7 @@ spec:
 YAML
 } >"$TL_TMP/gw-trace.yaml"
 tl_bg mf-node-a "$TL_TMP/zipkin.log" "$TL_PY" "$TL_TOOLS/mf_zipkin.py" \
-	--port 15097 --spans "$TL_TMP/spans.out" --otlp "$TL_TMP/otlp.out" \
-	--pid "$TL_TMP/zipkin.pid"
+	--port 15097 --spans "$TL_TMP/spans.out" --pid "$TL_TMP/zipkin.pid"
 gw_spans() { [ "$(wc -l <"$TL_TMP/spans.out" 2>/dev/null || echo 0)" -ge 1 ] &&
 	grep -q '"gw-traced-404' "$TL_TMP/spans.out"; }
 if wait_for 5 grep -q listening "$TL_TMP/zipkin.log" &&

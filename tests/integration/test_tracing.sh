@@ -17,9 +17,12 @@
 #  - sampling.overall 0: no span, and the upstream saw x-b3-sampled: 0;
 #  - MeshTraces that select another workload (intruder) only: no span
 #    for a1's requests;
-#  - openTelemetry backends (an endpoint): both spans as OTLP/JSON at the
-#    collector's /v1/traces, the SERVER span a child of the CLIENT span,
-#    and the upstream saw a traceparent naming the SERVER span;
+#  - openTelemetry backends: the client's by its endpoint, over OTLP/gRPC,
+#    and web's by a backendRef to a MeshOpenTelemetryBackend of protocol
+#    http, over OTLP/HTTP, at an OpenTelemetry collector
+#    (tests/tools/mf_otlp.py): both spans, read with the classes protoc
+#    makes of proto/, the SERVER span a child of the CLIENT span, and the
+#    upstream saw a traceparent naming the SERVER span;
 #  - the collector down: requests still served, the spans counted in
 #    /metrics as backend_failed.
 # Absence is shown in order: the reporter sends spans in the order they
@@ -72,10 +75,9 @@ for p in b1 b2; do
 	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
 done
 # The collector (tests/tools/mf_zipkin.py): each POSTed body on a line of
-# spans.out (Zipkin) or otlp.out (OTLP/HTTP).
+# spans.out.
 tl_bg mf-node-a "$TL_TMP/zipkin.log" "$TL_PY" "$TL_TOOLS/mf_zipkin.py" \
-	--port "$ZPORT" --spans "$TL_TMP/spans.out" --otlp "$TL_TMP/otlp.out" \
-	--pid "$TL_TMP/zipkin.pid"
+	--port "$ZPORT" --spans "$TL_TMP/spans.out" --pid "$TL_TMP/zipkin.pid"
 wait_for 5 grep -q listening "$TL_TMP/zipkin.log" ||
 	{ fail zipkin_up "$(cat "$TL_TMP/zipkin.log")"; tl_finish; }
 
@@ -272,6 +274,8 @@ else
 fi
 
 # ---- OpenTelemetry ------------------------------------------------------------
+OPORT=15096
+OHTTP=15095
 policy "$TL_TMP/otel.yaml" <<YAML
 ---
 apiVersion: kuma.io/v1alpha1
@@ -282,7 +286,16 @@ spec:
   default:
     backends:
       - type: OpenTelemetry
-        openTelemetry: {endpoint: '127.0.0.1:$ZPORT'}
+        openTelemetry: {endpoint: '127.0.0.1:$OPORT'}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshOpenTelemetryBackend
+metadata:
+  name: collector-http
+  labels: {app: otel-http}
+spec:
+  endpoint: {address: 127.0.0.1, port: $OHTTP}
+  protocol: http
 ---
 apiVersion: kuma.io/v1alpha1
 kind: MeshTrace
@@ -291,69 +304,58 @@ spec:
   targetRef: {kind: MeshService, name: web}
   default:
     backends:
-      - openTelemetry: {endpoint: '127.0.0.1:$ZPORT'}
+      - openTelemetry:
+          backendRef:
+            kind: MeshOpenTelemetryBackend
+            labels: {app: otel-http}
 YAML
+tl_otlp mf-node-a "$OPORT" "$OHTTP" ||
+	{ fail otlp_collector_up "did not start"; tl_finish; }
 "$TB" apply "$TL_TMP/otel.yaml" >"$TL_TMP/apply.log" 2>&1 ||
 	{ fail apply_otel "$(cat "$TL_TMP/apply.log")"; tl_finish; }
-otlp_spans() {
-	"$TL_PY" - "$TL_TMP/otlp.out" <<'PY'
-import json, sys
-try:
-    print(sum(len(ss["spans"]) for l in open(sys.argv[1])
-              for rs in json.loads(l)["resourceSpans"]
-              for ss in rs["scopeSpans"]))
-except FileNotFoundError:
-    print(0)
-PY
-}
 code=$(request /status/201)
 tb_exec a1 curl -sS -m 10 http://10.96.0.10/headers >"$TL_TMP/seen-otel.txt"
-wait_for 5 test "$(otlp_spans)" -ge 4
-got=$("$TL_PY" - "$TL_TMP/otlp.out" "$TL_TMP/seen-otel.txt" <<'PY' 2>&1
+otlp_spans() { [ "$(tl_otlp_read | wc -l)" -ge 4 ]; }
+wait_for 10 otlp_spans
+got=$(tl_otlp_read | "$TL_PY" -c '
 import json, sys
-spans = []
-for l in open(sys.argv[1]):
-    for rs in json.loads(l)["resourceSpans"]:
-        svc = {a["key"]: a["value"]["stringValue"]
-               for a in rs["resource"]["attributes"]}["service.name"]
-        for ss in rs["scopeSpans"]:
-            for s in ss["spans"]:
-                s["svc"] = svc
-                s["attrs"] = {a["key"]: a["value"]["stringValue"]
-                              for a in s["attributes"]}
-                spans.append(s)
-assert len(spans) == 4, len(spans)
+spans = [json.loads(l) for l in sys.stdin]
+assert len(spans) == 4, spans
 cl = [s for s in spans if s["kind"] == 3]
 sv = [s for s in spans if s["kind"] == 2]
 assert len(cl) == 2 and len(sv) == 2, spans
 for c in cl:
-    s = [x for x in sv if x["parentSpanId"] == c["spanId"]]
+    s = [x for x in sv if x["parent"] == c["id"]]
     assert len(s) == 1, c
     s = s[0]
-    assert c["svc"] == "client" and s["svc"] == "web", (c, s)
-    assert c["traceId"] == s["traceId"] and len(c["traceId"]) == 32, (c, s)
-    assert int(c["endTimeUnixNano"]) > int(c["startTimeUnixNano"]), c
+    assert c["service"] == "client" and s["service"] == "web", (c, s)
+    assert c["path"].endswith("TraceService/Export") and not c["type"], c
+    assert s["path"] == "/v1/traces", s
+    assert s["type"] == "application/x-protobuf", s
+    assert c["trace"] == s["trace"] and len(c["trace"]) == 32, (c, s)
+    assert c["end"] > c["start"], c
     assert c["attrs"]["http.status_code"] == s["attrs"]["http.status_code"]
 seen = {}
-for line in open(sys.argv[2]):
+for line in open(sys.argv[1]):
     if ":" in line:
         k, v = line.split(":", 1)
         seen[k.strip().lower()] = v.strip()
 h = [s for s in sv if s["attrs"]["http.url"].endswith("/headers")][0]
-assert seen["traceparent"] == "00-%s-%s-01" % (h["traceId"], h["spanId"]), seen
+assert seen["traceparent"] == "00-%s-%s-01" % (h["trace"], h["id"]), seen
 print(" ".join(sorted(s["attrs"]["http.status_code"] for s in cl)))
-PY
-)
+' "$TL_TMP/seen-otel.txt" 2>&1)
 if [ "$code" = 201 ] && [ "$got" = "200 201" ]; then
-	pass otel_spans_over_otlp_http
+	pass otel_spans_over_otlp_grpc_and_http
 else
-	fail otel_spans_over_otlp_http "status $code: $got"
+	fail otel_spans_over_otlp_grpc_and_http "status $code: $got"
 fi
 
 # ---- the collector down ------------------------------------------------------
-zpid=$(cat "$TL_TMP/zipkin.pid")
-kill "$zpid"
-wait_for 5 sh -c "! kill -0 $zpid 2>/dev/null"
+# Both collectors of the OpenTelemetry policy in force: its two spans of
+# each request fail.
+opid=$(cat "$TL_TMP/otlp.pid")
+kill "$opid"
+wait_for 5 sh -c "! kill -0 $opid 2>/dev/null"
 f0=$(metric 'meshforge_trace_spans_dropped_total{reason="backend_failed"}')
 ok=1
 for i in 1 2 3; do

@@ -1,11 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""A span collector for the testbed: Zipkin's and OpenTelemetry's HTTP APIs.
+"""A span collector for the testbed: Zipkin's HTTP API.
 
   POST /api/v2/spans (application/json) -> 202; the body (a JSON array of
                      Zipkin v2 spans) on one line of --spans
-  POST /v1/traces    (application/json) -> 200; the body (OTLP/JSON,
-                     {"resourceSpans": [...]}) on one line of --otlp
   anything else      -> 400
 
 Prints "listening" once it accepts; writes its pid to --pid.
@@ -20,13 +18,11 @@ def main():
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--spans", required=True)
-    ap.add_argument("--otlp", required=True)
     ap.add_argument("--pid", required=True)
     a = ap.parse_args()
     with open(a.pid, "w") as f:
         f.write("%d\n" % os.getpid())
-    outs = {"/api/v2/spans": (open(a.spans, "ab", buffering=0), 202),
-            "/v1/traces": (open(a.otlp, "ab", buffering=0), 200)}
+    outs = {"/api/v2/spans": (open(a.spans, "ab", buffering=0), 202)}
 
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

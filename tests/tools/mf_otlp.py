@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""An OpenTelemetry collector for the testbed, and a reader of what it got.
+
+  serve --grpc-port P [--http-port Q] --out FILE --pid FILE
+      OTLP over gRPC (grpcio): LogsService/Export and TraceService/Export,
+      each answered with an empty response; and, with --http-port, OTLP
+      over HTTP: any POST answered 200.  Each request on one line of FILE,
+      as JSON: {"via": "grpc" or "http", "path": the method's or the POST's
+      path, "type": the HTTP Content-Type ("" over gRPC), "body": the
+      request's bytes in base64}.  Prints "listening" once it accepts;
+      writes its pid to --pid.
+
+  read FILE --pb DIR
+      Each request of FILE decoded with the Python classes protoc made of
+      the repository's proto/ into DIR: one JSON line per log record or
+      span, {"path", "type", "service" (its resource's service.name),
+      "kind" ("log" or the span's kind number), "body" (a log record's
+      string body), "attrs" {key: string value}, and for a span "trace",
+      "id", "parent" (hex) and "start", "end" (ns)}.
+"""
+import argparse
+import base64
+import http.server
+import json
+import os
+import sys
+import threading
+from concurrent import futures
+
+LOGS = "opentelemetry.proto.collector.logs.v1.LogsService"
+TRACES = "opentelemetry.proto.collector.trace.v1.TraceService"
+
+
+def serve(a):
+    import grpc
+
+    with open(a.pid, "w") as f:
+        f.write("%d\n" % os.getpid())
+    out = open(a.out, "a", buffering=1)
+    lock = threading.Lock()
+
+    def keep(via, path, ctype, body):
+        line = json.dumps({"via": via, "path": path, "type": ctype,
+                           "body": base64.b64encode(body).decode()})
+        with lock:
+            out.write(line + "\n")
+
+    def handler(service):
+        def export(req, ctx):
+            keep("grpc", "/%s/Export" % service, "", req)
+            return b""
+        return grpc.method_handlers_generic_handler(
+            service, {"Export": grpc.unary_unary_rpc_method_handler(export)})
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    server.add_generic_rpc_handlers((handler(LOGS), handler(TRACES)))
+    server.add_insecure_port("%s:%d" % (a.bind, a.grpc_port))
+    server.start()
+
+    if a.http_port:
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                keep("http", self.path,
+                     self.headers.get("Content-Type", ""),
+                     self.rfile.read(n))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        hs = http.server.HTTPServer((a.bind, a.http_port), H)
+        threading.Thread(target=hs.serve_forever, daemon=True).start()
+    print("listening", flush=True)
+    server.wait_for_termination()
+
+
+def attrs(kvs):
+    return {kv.key: kv.value.string_value for kv in kvs}
+
+
+def read(a):
+    sys.path.insert(0, a.pb)
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+    try:
+        lines = open(a.file).read().splitlines()
+    except FileNotFoundError:
+        return
+    for line in lines:
+        r = json.loads(line)
+        body = base64.b64decode(r["body"])
+        head = {"path": r["path"], "type": r["type"]}
+        if r["path"].endswith("/logs") or LOGS in r["path"]:
+            req = logs_service_pb2.ExportLogsServiceRequest.FromString(body)
+            for rl in req.resource_logs:
+                svc = attrs(rl.resource.attributes).get("service.name")
+                for sl in rl.scope_logs:
+                    for rec in sl.log_records:
+                        print(json.dumps(dict(
+                            head, service=svc, kind="log",
+                            body=rec.body.string_value,
+                            time=rec.time_unix_nano,
+                            attrs=attrs(rec.attributes))))
+            continue
+        req = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+        for rs in req.resource_spans:
+            svc = attrs(rs.resource.attributes).get("service.name")
+            for ss in rs.scope_spans:
+                for s in ss.spans:
+                    print(json.dumps(dict(
+                        head, service=svc, kind=s.kind, name=s.name,
+                        trace=s.trace_id.hex(), id=s.span_id.hex(),
+                        parent=s.parent_span_id.hex(),
+                        start=s.start_time_unix_nano,
+                        end=s.end_time_unix_nano,
+                        status=s.status.code, attrs=attrs(s.attributes))))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("--bind", default="127.0.0.1")
+    s.add_argument("--grpc-port", type=int, required=True)
+    s.add_argument("--http-port", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.add_argument("--pid", required=True)
+    r = sub.add_parser("read")
+    r.add_argument("file")
+    r.add_argument("--pb", required=True)
+    a = ap.parse_args()
+    serve(a) if a.cmd == "serve" else read(a)
+
+
+if __name__ == "__main__":
+    main()
