@@ -38,7 +38,9 @@
 #include "ctx.h"
 #include "log.h"
 #include "loop.h"
+#include "policy.h"
 #include "reload.h"
+#include "wmplan.h"
 
 /* The size line of a chunk, of fixed width so it can be written after the
  * chunk's bytes into the room kept before them: 8 hex digits (leading
@@ -70,7 +72,18 @@ struct admin_conn {
 	struct apage_buf out;
 	size_t out_off;		/* bytes of it sent */
 	size_t req_len;		/* bytes of req[] received */
+	uint16_t mport;		/* accepted on MeshMetric port mport; 0:
+				 * on the admin port */
 	char req[ADMIN_HEAD_MAX];
+};
+
+/* A MeshMetric Prometheus port the endpoint listens on (wmplan.h). */
+struct admin_mport {
+	struct admin *a;	/* back-pointer, for the accept handler */
+	uint16_t port;		/* 0: a free entry */
+	int id;			/* its loop listener, -1: none (the listen
+				 * failed; tried again with the next plan) */
+	char name[24];		/* "metrics:PORT", the listener's name */
 };
 
 struct admin {
@@ -83,6 +96,14 @@ struct admin {
 	struct apage_env env;	/* what the pages read */
 	struct timer render_timer;	/* armed while a render is due */
 	uint32_t render_next;	/* where the next render turn starts */
+	/* MeshMetric: the plan of the snapshot last seen (NULL: none yet),
+	 * which snapshot that was, and the ports its Prometheus backends
+	 * are served on, at metrics_addr (network order). */
+	struct wmplan *plan;	/* a reference.  Owned */
+	const struct policy *plan_pol;	/* compared only, never read */
+	uint64_t plan_epoch;
+	uint32_t metrics_addr;
+	struct admin_mport mports[ADMIN_MPORTS_MAX];
 	struct admin_conn conns[ADMIN_MAX_CONNS];
 };
 
@@ -285,6 +306,8 @@ static int admin_page_chunk(struct admin *a, struct admin_conn *ac)
 }
 
 static void admin_render_soon(struct admin *a);
+static int admin_page_begin(struct admin *a, struct admin_conn *ac,
+			    struct apage *pg, const char *ctype, bool http11);
 
 /*
  * Starts page @kind for @ac: its head (chunked for HTTP/1.1, else with
@@ -306,6 +329,14 @@ static int admin_page_start(struct admin *a, struct admin_conn *ac,
 		free(pg);
 		return err;
 	}
+	return admin_page_begin(a, ac, pg, ctype, http11);
+}
+
+/* Page @pg (opened, owned from here) for @ac: its head, and its first
+ * chunk due.  Returns 0 or -ENOMEM. */
+static int admin_page_begin(struct admin *a, struct admin_conn *ac,
+			    struct apage *pg, const char *ctype, bool http11)
+{
 	ac->page = pg;
 	a->nrenders++;
 	ac->chunked = http11;
@@ -316,6 +347,43 @@ static int admin_page_start(struct admin *a, struct admin_conn *ac,
 	ac->render_due = true;
 	admin_render_soon(a);
 	return ac->out.oom ? -ENOMEM : 0;
+}
+
+static void admin_plan_sync(struct admin *a);
+
+/*
+ * A GET on MeshMetric port ac->mport for @path (@plen bytes): the page of
+ * the workloads the plan serves there (admin_page.h), 404 when none.
+ * Returns 0 or -ENOMEM.
+ */
+static int admin_respond_mport(struct admin *a, struct admin_conn *ac,
+			       const char *path, size_t plen, bool http11)
+{
+	const char *ctype = "text/plain; version=0.0.4; charset=utf-8";
+	struct apage *pg;
+	int err = -ENOENT;
+
+	admin_plan_sync(a);
+	if (a->nrenders >= ADMIN_RENDERS_MAX) {
+		log_warn("event=admin_busy renders=%u", a->nrenders);
+		admin_answer(ac, "503 Service Unavailable",
+			     "text/plain; charset=utf-8", "Retry-After: 1\r\n",
+			     "busy: too many pages being rendered\n");
+		return ac->out.oom ? -ENOMEM : 0;
+	}
+	pg = calloc(1, sizeof(*pg));
+	if (!pg)
+		return -ENOMEM;
+	if (a->plan)
+		err = apage_open_workloads(pg, &a->env, &ac->out, a->plan,
+					   ac->mport, path, plen);
+	if (err) {
+		free(pg);
+		admin_answer(ac, "404 Not Found", "text/plain; charset=utf-8",
+			     "", "not found\n");
+		return ac->out.oom ? -ENOMEM : 0;
+	}
+	return admin_page_begin(a, ac, pg, ctype, http11);
 }
 
 /*
@@ -339,6 +407,8 @@ static int admin_respond(struct admin *a, struct admin_conn *ac, size_t len)
 			  &http11);
 	if (err)
 		return err;
+	if (ac->mport && !(mlen != 3 || memcmp(method, "GET", 3)))
+		return admin_respond_mport(a, ac, path, plen, http11);
 	if (mlen != 3 || memcmp(method, "GET", 3)) {
 		status = "405 Method Not Allowed";
 		extra = "Allow: GET\r\n";
@@ -495,11 +565,10 @@ static void admin_reap(struct admin *a, struct admin_conn *ac)
 	a->nconns--;
 }
 
-/* The listener's accept handler: serves @fd, or resets it when the table is
- * full. */
-static void admin_accept(void *arg, int fd)
+/* Serves @fd, accepted on MeshMetric port @mport (0: the admin port), or
+ * resets it when the table is full. */
+static void admin_accept_on(struct admin *a, int fd, uint16_t mport)
 {
-	struct admin *a = arg;
 	struct admin_conn *ac = NULL;
 	int sndbuf = ADMIN_SNDBUF;
 
@@ -523,10 +592,112 @@ static void admin_accept(void *arg, int fd)
 	ac->page = NULL;
 	ac->out = (struct apage_buf){ 0 };
 	ac->out_off = ac->req_len = 0;
+	ac->mport = mport;
 	ac->accepted_ns = ac->progress_ns = timer_now();
 	a->nconns++;
 	admin_arm_deadline(a, ac);
 	admin_submit_recv(a, ac);
+}
+
+/* The admin listener's accept handler. */
+static void admin_accept(void *arg, int fd)
+{
+	admin_accept_on(arg, fd, 0);
+}
+
+/* A MeshMetric port's accept handler: @arg is its struct admin_mport. */
+static void admin_mport_accept(void *arg, int fd)
+{
+	const struct admin_mport *mp = arg;
+
+	admin_accept_on(mp->a, fd, mp->port);
+}
+
+/* ---- MeshMetric ports ---------------------------------------------------- */
+
+/* Stops listening on @mp and frees the entry. */
+static void admin_mport_drop(struct admin *a, struct admin_mport *mp)
+{
+	if (mp->id >= 0)
+		(void)loop_unlisten(a->loop, mp->id);
+	log_info("event=metrics_port_closed port=%u", mp->port);
+	mp->port = 0;
+	mp->id = -1;
+}
+
+/* Listens on @port at metrics_addr (a free entry; a full table, or a
+ * listen that fails, is logged and the port left out). */
+static void admin_mport_add(struct admin *a, uint16_t port)
+{
+	struct admin_mport *mp = NULL;
+	char addr[INET_ADDRSTRLEN];
+	int id;
+
+	for (size_t i = 0; i < ADMIN_MPORTS_MAX && !mp; i++)
+		if (!a->mports[i].port)
+			mp = &a->mports[i];
+	inet_ntop(AF_INET, &a->metrics_addr, addr, sizeof(addr));
+	if (!mp) {
+		log_warn("event=metrics_port_failed port=%u reason=too_many",
+			 port);
+		return;
+	}
+	mp->a = a;
+	mp->port = port;
+	snprintf(mp->name, sizeof(mp->name), "metrics:%u", port);
+	id = loop_listen(a->loop, mp->name, a->metrics_addr, port,
+			 admin_mport_accept, mp);
+	mp->id = id < 0 ? -1 : id;
+	if (id < 0)
+		log_warn("event=metrics_port_failed address=%s port=%u "
+			 "err=\"%s\"", addr, port, strerror(-id));
+	else
+		log_info("event=metrics_port_open address=%s port=%u", addr,
+			 port);
+}
+
+/*
+ * The plan of the snapshot in force, built when it is one this endpoint
+ * has not seen yet, and the listeners made to follow it: a port no
+ * longer named is closed, a new one opened.  Runs on the loop's tick and
+ * before a MeshMetric page; a plan that cannot be built keeps the old one
+ * (tried again at the next call).
+ */
+static void admin_plan_sync(struct admin *a)
+{
+	struct policy *p = reload_current(a->ctx->reload);
+	struct wmplan *pl;
+
+	if (!p || (a->plan && p == a->plan_pol &&
+		   policy_epoch(p) == a->plan_epoch))
+		return;
+	if (wmplan_build(&pl, p, a->ctx->node)) {
+		log_warn("event=metrics_plan_failed err=\"out of memory\"");
+		return;
+	}
+	wmplan_put(a->plan);
+	a->plan = pl;
+	a->plan_pol = p;
+	a->plan_epoch = policy_epoch(p);
+	for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++)
+		if (a->mports[i].port &&
+		    (!wmplan_has_port(pl, a->mports[i].port) ||
+		     a->mports[i].id < 0))
+			admin_mport_drop(a, &a->mports[i]);
+	for (size_t k = 0; k < pl->nports; k++) {
+		bool have = false;
+
+		for (size_t i = 0; i < ADMIN_MPORTS_MAX && !have; i++)
+			have = a->mports[i].port == pl->ports[k];
+		if (!have)
+			admin_mport_add(a, pl->ports[k]);
+	}
+}
+
+/* loop_user: about once a second. */
+static void admin_tick(void *arg)
+{
+	admin_plan_sync(arg);
 }
 
 static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
@@ -753,10 +924,11 @@ static bool admin_busy(void *arg)
 }
 
 int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
-	       uint16_t port, uint32_t timeout_ms)
+	       uint16_t port, uint32_t timeout_ms, uint32_t metrics_addr)
 {
 	struct loop_user u = {
 		.abort_all = admin_abort_all, .busy = admin_busy,
+		.tick = admin_tick,
 	};
 	struct admin *a;
 	int err;
@@ -767,6 +939,9 @@ int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	a->loop = l;
 	a->ctx = ctx;
 	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
+	a->metrics_addr = metrics_addr;
+	for (int i = 0; i < ADMIN_MPORTS_MAX; i++)
+		a->mports[i].id = -1;
 	a->env = (struct apage_env){
 		.loop = l, .ctx = ctx, .ncpu = libbpf_num_possible_cpus(),
 	};
@@ -814,5 +989,7 @@ void admin_close(struct admin *a)
 		admin_page_end(a, ac);
 		apage_buf_free(&ac->out);
 	}
+	/* The listeners went with the loop. */
+	wmplan_put(a->plan);
 	free(a);
 }

@@ -91,6 +91,7 @@
 struct conn;
 struct conn_table;
 struct policy;
+struct wmstats_series;
 struct tls_ctx;
 struct tls_sess;
 
@@ -293,6 +294,9 @@ struct conn {
 				 * flow's */
 	void *alog;		/* outbound: its MeshAccessLog backends
 				 * (meshlog.h), NULL: none.  The flow's */
+	struct wmstats_series *wm;	/* its local workload's counters
+				 * (wmstats.h), found once; NULL: none.
+				 * Borrowed from the loop's table */
 	uint64_t try_key;	/* L7: the hosts key (hosts.h) of the
 				 * endpoint a try of its request is on, 0:
 				 * none */

@@ -41,6 +41,7 @@
 #include "tls.h"
 #include "tunhdr.h"
 #include "tunnel.h"
+#include "wmstats.h"
 
 /* Namespace of node agent identities: spiffe://<td>/ns/<this>/sa/<node>. */
 #define TUNNEL_NODE_NS	"meshforge-system"
@@ -991,6 +992,11 @@ static void tunnel_l7_done(void *arg, struct conn *c,
 	svc = tunnel_dst_service(c);
 	l7stats_count(&tu->ctx->l7stats, c->src_spiffe, svc ? svc->name : NULL,
 		      x->route, x->status, x->seconds);
+	if (c->wm) {
+		/* Outbound: the workload sent the request's body. */
+		wmstats_request(c->wm, x->status, x->seconds);
+		wmstats_bytes(c->wm, false, x->req_bytes, x->rsp_bytes);
+	}
 	if (c->alog)
 		tunnel_meshlog_l7(tu, c, x);
 	if (!tu->access_log || log_level_max < LOG_LVL_INFO)
@@ -1090,6 +1096,26 @@ static int tunnel_meshlog(struct tunnel *tu, struct conn *c,
 	return 0;
 }
 
+/* The per-workload series of @c (wmstats.h), found once, its connection
+ * counted: local workload @wl (of this node) in direction @dir, its
+ * peer service @peer (NULL: unknown), for service @svc. */
+static void tunnel_wm_open(struct tunnel *tu, struct conn *c,
+			   const struct mf_endpoint *wl, enum wmstats_dir dir,
+			   const struct mf_service *peer,
+			   const struct mf_service *svc)
+{
+	const struct mf_service *ws;
+
+	if (!wl)
+		return;
+	ws = policy_service_by_id(c->policy, wl->service_id);
+	c->wm = wmstats_series(&tu->ctx->wmstats, policy_mesh(c->policy),
+			       wl->name, ws ? ws->name : NULL, dir,
+			       peer ? peer->name : NULL);
+	if (c->wm)
+		wmstats_conn(c->wm, !(svc->flags & MF_SERVICE_F_HTTP));
+}
+
 /* The setup deadline of @c (its up end's connect and handshake) @ms from
  * now. */
 static void tunnel_deadline(struct conn *c, uint32_t ms)
@@ -1137,6 +1163,7 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 		}
 		memcpy(c->limit, &lim, sizeof(lim));
 	}
+	tunnel_wm_open(tu, c, src_ep, WMSTATS_OUTBOUND, svc, svc);
 	tunnel_l7_begin(tu, c, &tunnel_l7_flow);
 }
 
@@ -1342,6 +1369,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		conn_abort(tu->conns, c, NULL);
 		return;
 	}
+	tunnel_wm_open(tu, c, src_ep, WMSTATS_OUTBOUND, svc, svc);
 	/* MeshTimeout: the connect (and handshake) to the node's agent,
 	 * then the relay's idle timeout once it runs. */
 	if (c->resil && ((const struct resil *)c->resil)->connect_ms)
@@ -1634,6 +1662,17 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 		return;
 	}
 	c->service_id = ep->service_id;
+	svc = policy_service_by_id(c->policy, ep->service_id);
+	if (svc) {
+		const struct mf_endpoint *src =
+			policy_endpoint_by_ip(c->policy,
+					      info->src.sin_addr.s_addr);
+
+		tunnel_wm_open(tu, c, ep, WMSTATS_INBOUND,
+			       src ? policy_service_by_id(c->policy,
+							  src->service_id) :
+				     NULL, svc);
+	}
 	/* Whatever followed the header is the client's first bytes. */
 	d->data = d->pbuf;
 	d->off = (uint32_t)hdr_len;
@@ -1956,8 +1995,31 @@ static void tunnel_release_common(struct tunnel *tu, struct conn *c)
 	}
 }
 
+/* An L4 connection's bytes into its workload's series (an L7 one's went
+ * per request): dir[CONN_DOWN] carries what the client sent. */
+static void tunnel_wm_close(struct conn *c)
+{
+	uint64_t down = c->dir[CONN_DOWN].bytes, up = c->dir[CONN_UP].bytes;
+	const struct mf_service *svc;
+	bool tcp;
+
+	if (!c->wm)
+		return;
+	if (!c->l7) {
+		svc = c->policy ? policy_service_by_id(c->policy,
+						       c->service_id) : NULL;
+		tcp = svc && !(svc->flags & MF_SERVICE_F_HTTP);
+		if (c->wm->dir == WMSTATS_OUTBOUND)
+			wmstats_bytes(c->wm, tcp, down, up);
+		else
+			wmstats_bytes(c->wm, tcp, up, down);
+	}
+	c->wm = NULL;
+}
+
 static void tunnel_release(void *arg, struct conn *c)
 {
+	tunnel_wm_close(c);
 	/* An L7 connection's lines went per request. */
 	if (c->alog && !c->l7)
 		tunnel_meshlog_l4(arg, c);

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * MeshMetric in the agent: the families a MeshMetric's profiles, exclude,
+ * include pick (agent/wmplan.c), the plan of a snapshot compiled from
+ * YAML as mfctl compiles it (which workloads of the node, which ports
+ * and paths), the per-workload counters (agent/wmstats.c), summed over
+ * two loops' tables, and the page a Prometheus backend's port serves
+ * (agent/admin_page.c): only the workloads its plan names there, only
+ * their families, series never updated only under includeUnused.
+ */
+#include <stdlib.h>
+
+#include "harness/test.h"
+#include "harness/records_harness.h"
+#include "../../agent/admin_page.h"
+#include "../../agent/ctx.h"
+#include "../../agent/wmplan.h"
+#include "../../agent/wmstats.h"
+
+#define F(x) (1u << (x))
+
+/* A sidecar with appendProfiles @prof (0: none given), one exclude and
+ * one include selector (type 0: none). */
+static struct mf_metric_sidecar sidecar(uint8_t prof, uint8_t ex_type,
+					const char *ex, uint8_t in_type,
+					const char *in)
+{
+	struct mf_metric_sidecar sc = { .present = 1 };
+
+	if (prof) {
+		sc.profiles.nappend_profiles = 1;
+		sc.profiles.append_profiles[0].name = prof;
+	}
+	if (ex_type) {
+		sc.profiles.nexclude = 1;
+		sc.profiles.exclude[0].type = ex_type;
+		snprintf(sc.profiles.exclude[0].match,
+			 sizeof(sc.profiles.exclude[0].match), "%s", ex);
+	}
+	if (in_type) {
+		sc.profiles.ninclude = 1;
+		sc.profiles.include[0].type = in_type;
+		snprintf(sc.profiles.include[0].match,
+			 sizeof(sc.profiles.include[0].match), "%s", in);
+	}
+	return sc;
+}
+
+/* Profiles × exclude × include. */
+static bool test_families(void)
+{
+	struct mf_metric_sidecar sc;
+	bool ok = true;
+
+	/* No sidecar, or no profiles: All. */
+	ok = ok && ASSERT_EQ(wmplan_families(NULL), WMPLAN_ALL);
+	sc = sidecar(0, 0, NULL, 0, NULL);
+	ok = ok && ASSERT_EQ(wmplan_families(&sc), WMPLAN_ALL);
+	sc = sidecar(MF_METRIC_PROFILE_BASIC, 0, NULL, 0, NULL);
+	ok = ok && ASSERT_EQ(wmplan_families(&sc),
+			     F(WMF_REQUESTS) | F(WMF_RESPONSES) |
+			     F(WMF_DURATION) | F(WMF_CONNECTIONS));
+	sc = sidecar(MF_METRIC_PROFILE_NONE, 0, NULL, 0, NULL);
+	ok = ok && ASSERT_EQ(wmplan_families(&sc), 0);
+	/* Basic and All add up to All. */
+	sc = sidecar(MF_METRIC_PROFILE_BASIC, 0, NULL, 0, NULL);
+	sc.profiles.nappend_profiles = 2;
+	sc.profiles.append_profiles[1].name = MF_METRIC_PROFILE_ALL;
+	ok = ok && ASSERT_EQ(wmplan_families(&sc), WMPLAN_ALL);
+	/* exclude Prefix: the three tcp families go. */
+	sc = sidecar(MF_METRIC_PROFILE_ALL, MF_METRIC_SEL_PREFIX,
+		     "meshforge_workload_tcp_", 0, NULL);
+	ok = ok && ASSERT_EQ(wmplan_families(&sc),
+			     WMPLAN_ALL & ~(F(WMF_TCP_CONNECTIONS) |
+					    F(WMF_TCP_SENT) |
+					    F(WMF_TCP_RECEIVED)));
+	/* ... include Exact brings one back: include wins. */
+	sc = sidecar(MF_METRIC_PROFILE_ALL, MF_METRIC_SEL_PREFIX,
+		     "meshforge_workload_tcp_", MF_METRIC_SEL_EXACT,
+		     "meshforge_workload_tcp_sent_bytes_total");
+	ok = ok && ASSERT_EQ(wmplan_families(&sc),
+			     WMPLAN_ALL & ~(F(WMF_TCP_CONNECTIONS) |
+					    F(WMF_TCP_RECEIVED)));
+	/* exclude Regex: the whole name must match. */
+	sc = sidecar(MF_METRIC_PROFILE_ALL, MF_METRIC_SEL_REGEX,
+		     ".*_bytes_total", 0, NULL);
+	ok = ok && ASSERT_EQ(wmplan_families(&sc),
+			     WMPLAN_ALL & ~(F(WMF_SENT) | F(WMF_RECEIVED) |
+					    F(WMF_TCP_SENT) |
+					    F(WMF_TCP_RECEIVED)));
+	sc = sidecar(MF_METRIC_PROFILE_ALL, MF_METRIC_SEL_REGEX, "bytes", 0,
+		     NULL);
+	ok = ok && ASSERT_EQ(wmplan_families(&sc), WMPLAN_ALL);
+	/* exclude Contains; include Regex over profile None. */
+	sc = sidecar(MF_METRIC_PROFILE_BASIC, MF_METRIC_SEL_CONTAINS,
+		     "request", 0, NULL);
+	ok = ok && ASSERT_EQ(wmplan_families(&sc),
+			     F(WMF_RESPONSES) | F(WMF_CONNECTIONS));
+	sc = sidecar(MF_METRIC_PROFILE_NONE, 0, NULL, MF_METRIC_SEL_REGEX,
+		     "meshforge_workload_(sent|received)_bytes_total");
+	ok = ok && ASSERT_EQ(wmplan_families(&sc),
+			     F(WMF_SENT) | F(WMF_RECEIVED));
+	/* exclude with no profile given: All, less what it matches. */
+	sc = sidecar(0, MF_METRIC_SEL_EXACT,
+		     "meshforge_workload_requests_total", 0, NULL);
+	ok = ok && ASSERT_EQ(wmplan_families(&sc),
+			     WMPLAN_ALL & ~F(WMF_REQUESTS));
+	return ok;
+}
+
+static const char *const policy_yaml =
+	RH_MESH4
+	RH_DOC("Node", "n2") "spec: {address: 10.0.0.2}\n"
+	RH_DOC("Workload", "w2")
+	"spec: {node: n2, ip: 10.1.0.20, port: 8080, service: web, "
+	"identity: \"spiffe://mesh.local/ns/default/sa/web\"}\n"
+	/* web's workloads: Basic with the duration out, port 5670. */
+	RH_KUMA("MeshMetric", "web-metrics")
+	"  targetRef: {kind: MeshService, name: web}\n"
+	"  default:\n"
+	"    sidecar:\n"
+	"      profiles:\n"
+	"        appendProfiles: [{name: Basic}]\n"
+	"        exclude: [{type: Prefix, match: meshforge_workload_request_}]\n"
+	"    backends:\n"
+	"      - type: Prometheus\n"
+	"        prometheus: {port: 5670, path: /metrics}\n"
+	/* api's: everything, includeUnused, two ports (one of Kuma's
+	 * default path, written without its '/'), and an OpenTelemetry
+	 * backend that is not served. */
+	RH_KUMA("MeshMetric", "api-metrics")
+	"  targetRef: {kind: MeshService, name: api}\n"
+	"  default:\n"
+	"    sidecar: {includeUnused: true}\n"
+	"    backends:\n"
+	"      - type: Prometheus\n"
+	"        prometheus: {port: 9100, path: stats}\n"
+	"      - type: OpenTelemetry\n"
+	"        openTelemetry: {endpoint: 'otel:4317'}\n";
+
+/* The plan of the YAML snapshot on node n1: w1 (web) and a1 (api), not
+ * w2 (web, but on n2), not c1 and o1 (no MeshMetric). */
+static bool test_plan(void)
+{
+	struct policy *p = rh_yaml_snapshot(policy_yaml, 1);
+	const struct wmplan_wl *w;
+	struct wmplan *pl = NULL;
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	ok = ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
+	     ASSERT_EQ(pl->n, 2) && ASSERT_EQ(pl->nports, 2) &&
+	     ASSERT_EQ(pl->ports[0], 5670) && ASSERT_EQ(pl->ports[1], 9100) &&
+	     ASSERT_TRUE(wmplan_has_port(pl, 9100)) &&
+	     ASSERT_FALSE(wmplan_has_port(pl, 9101));
+	w = ok ? wmplan_find(pl, "w1") : NULL;
+	ok = ok && ASSERT_TRUE(w) &&
+	     ASSERT_EQ(w->families, F(WMF_REQUESTS) | F(WMF_RESPONSES) |
+				    F(WMF_CONNECTIONS)) &&
+	     ASSERT_FALSE(w->include_unused) && ASSERT_EQ(w->nprom, 1) &&
+	     ASSERT_TRUE(wmplan_serves(w, 5670, "/metrics", 8)) &&
+	     ASSERT_FALSE(wmplan_serves(w, 5670, "/stats", 6)) &&
+	     ASSERT_FALSE(wmplan_serves(w, 9100, "/metrics", 8));
+	w = ok ? wmplan_find(pl, "a1") : NULL;
+	ok = ok && ASSERT_TRUE(w) && ASSERT_EQ(w->families, WMPLAN_ALL) &&
+	     ASSERT_TRUE(w->include_unused) && ASSERT_EQ(w->nprom, 1) &&
+	     ASSERT_TRUE(wmplan_serves(w, 9100, "/stats", 6));
+	ok = ok && ASSERT_TRUE(!wmplan_find(pl, "c1")) &&
+	     ASSERT_TRUE(!wmplan_find(pl, "o1")) &&
+	     ASSERT_TRUE(!wmplan_find(pl, "w2"));
+	wmplan_put(pl);
+	pl = NULL;
+	/* On n2: w2 alone. */
+	ok = ok && ASSERT_EQ(wmplan_build(&pl, p, "n2"), 0) &&
+	     ASSERT_EQ(pl->n, 1) && ASSERT_TRUE(wmplan_find(pl, "w2"));
+	wmplan_put(pl);
+	pl = NULL;
+	/* A node the snapshot does not know: nothing. */
+	ok = ok && ASSERT_EQ(wmplan_build(&pl, p, "n9"), 0) &&
+	     ASSERT_EQ(pl->n, 0) && ASSERT_EQ(pl->nports, 0);
+	wmplan_put(pl);
+	policy_put(p);
+	/* No MeshMetric at all: an empty plan. */
+	p = rh_yaml_snapshot(RH_MESH4, 1);
+	pl = NULL;
+	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
+	     ASSERT_EQ(pl->n, 0) && ASSERT_EQ(pl->nports, 0);
+	wmplan_put(pl);
+	policy_put(p);
+	return ok;
+}
+
+/* Series are found again by their labels, counted, and found from
+ * another table (a second loop's). */
+static bool test_series(void)
+{
+	struct wmstats a = { 0 }, b = { 0 };
+	struct wmstats_series *x, *y;
+	bool ok;
+
+	x = wmstats_series(&a, "default", "w1", "web", WMSTATS_OUTBOUND, "api");
+	y = wmstats_series(&b, "default", "w1", "web", WMSTATS_OUTBOUND, "api");
+	ok = ASSERT_TRUE(x && y) &&
+	     ASSERT_TRUE(wmstats_series(&a, "default", "w1", "web",
+					WMSTATS_OUTBOUND, "api") == x) &&
+	     ASSERT_TRUE(wmstats_series(&a, "default", "w1", "web",
+					WMSTATS_INBOUND, "api") != x) &&
+	     ASSERT_TRUE(wmstats_find(&b, x) == y) && ASSERT_EQ(a.nseries, 2);
+	/* No workload: nothing, counted. */
+	ok = ok && ASSERT_TRUE(!wmstats_series(&a, "default", "", "web",
+					       WMSTATS_OUTBOUND, NULL)) &&
+	     ASSERT_EQ(a.dropped, 1);
+	if (ok) {
+		ok = ASSERT_FALSE(wmstats_used(x, WMF_REQUESTS));
+		wmstats_conn(x, false);
+		wmstats_request(x, 200, 0.003);
+		wmstats_request(x, 503, 2.0);
+		ok = ok && ASSERT_EQ(x->requests, 2) &&
+		     ASSERT_EQ(x->by_class[2], 1) && ASSERT_EQ(x->by_class[5], 1) &&
+		     ASSERT_EQ(x->buckets[3], 1) &&	/* <= 0.005 */
+		     ASSERT_EQ(x->buckets[11], 1) &&	/* <= 5 */
+		     ASSERT_EQ(x->dcount, 2) && ASSERT_TRUE(x->conns == 1) &&
+		     ASSERT_EQ(x->tcp_conns, 0) &&
+		     ASSERT_TRUE(wmstats_used(x, WMF_DURATION)) &&
+		     ASSERT_FALSE(wmstats_used(x, WMF_TCP_CONNECTIONS));
+	}
+	wmstats_free(&a);
+	wmstats_free(&b);
+	return ok;
+}
+
+/* The whole page of @plan on @port at @path, from two loops' tables. */
+static char *render(struct ctx *c0, struct wmplan *plan, uint16_t port,
+		    const char *path)
+{
+	struct apage_env env = { .ctx = c0, .ncpu = 1 };
+	struct apage_buf out = { 0 };
+	struct apage pg;
+	int r;
+
+	if (apage_open_workloads(&pg, &env, &out, plan, port, path,
+				 strlen(path)))
+		return NULL;
+	do
+		r = apage_step(&pg, 512);
+	while (r == 0);
+	apage_close(&pg);
+	if (r < 0) {
+		apage_buf_free(&out);
+		return NULL;
+	}
+	apage_buf_put(&out, "", 1);
+	return out.p;
+}
+
+static bool test_page(void)
+{
+	struct policy *p = rh_yaml_snapshot(policy_yaml, 1);
+	static struct ctx c0, c1;
+	struct ctx_loops loops = { .n = 2 };
+	struct wmstats_series *x;
+	struct wmplan *pl = NULL;
+	char *page = NULL;
+	bool ok;
+
+	if (!ASSERT_TRUE(p) || !ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0))
+		return false;
+	loops.ctx[0] = &c0;
+	loops.ctx[1] = &c1;
+	c0.loops = c1.loops = &loops;
+	/* w1 -> api: 2 requests on loop 0, 1 on loop 1; w1 inbound from
+	 * client, a connection; c1 (no MeshMetric) -> web. */
+	x = wmstats_series(&c0.wmstats, "default", "w1", "web",
+			   WMSTATS_OUTBOUND, "api");
+	wmstats_conn(x, false);
+	wmstats_request(x, 200, 0.01);
+	wmstats_request(x, 200, 0.01);
+	x = wmstats_series(&c1.wmstats, "default", "w1", "web",
+			   WMSTATS_OUTBOUND, "api");
+	wmstats_conn(x, false);
+	wmstats_request(x, 404, 0.01);
+	x = wmstats_series(&c1.wmstats, "default", "w1", "web",
+			   WMSTATS_INBOUND, "client");
+	wmstats_conn(x, false);
+	x = wmstats_series(&c0.wmstats, "default", "c1", "client",
+			   WMSTATS_OUTBOUND, "web");
+	wmstats_conn(x, false);
+	wmstats_request(x, 200, 0.01);
+	/* a1: one L4 connection that was counted but moved no byte. */
+	x = wmstats_series(&c0.wmstats, "default", "a1", "api",
+			   WMSTATS_OUTBOUND, "other");
+	wmstats_conn(x, true);
+
+	page = render(&c0, pl, 5670, "/metrics");
+#define W1_OUT "mesh=\"default\",workload=\"w1\",kuma_io_service=\"web\"," \
+	"direction=\"outbound\",destination_service=\"api\""
+	ok = ASSERT_TRUE(page) &&
+	     /* Summed over both loops. */
+	     ASSERT_TRUE(strstr(page, "meshforge_workload_connections_total{"
+				W1_OUT "} 2\n")) &&
+	     ASSERT_TRUE(strstr(page, "meshforge_workload_responses_total{"
+				W1_OUT ",class=\"2xx\"} 2\n")) &&
+	     ASSERT_TRUE(strstr(page, "meshforge_workload_responses_total{"
+				W1_OUT ",class=\"4xx\"} 1\n")) &&
+	     ASSERT_TRUE(strstr(page, "meshforge_workload_connections_total{"
+				"mesh=\"default\",workload=\"w1\","
+				"kuma_io_service=\"web\",direction=\"inbound\","
+				"source_service=\"client\"} 1\n")) &&
+	     ASSERT_TRUE(strstr(page, "meshforge_workload_requests_total{"
+				W1_OUT "} 3\n")) &&
+	     /* Excluded by its MeshMetric: the duration. */
+	     ASSERT_TRUE(!strstr(page, "_duration_seconds_bucket{")) &&
+	     /* Not Basic. */
+	     ASSERT_TRUE(!strstr(page, "meshforge_workload_sent_bytes_total{")) &&
+	     /* Other workloads: not on this page. */
+	     ASSERT_TRUE(!strstr(page, "workload=\"c1\"")) &&
+	     ASSERT_TRUE(!strstr(page, "workload=\"a1\""));
+	free(page);
+	/* a1's page: includeUnused shows its zero series too. */
+	page = ok ? render(&c0, pl, 9100, "/stats") : NULL;
+	ok = ok && ASSERT_TRUE(page) &&
+	     ASSERT_TRUE(strstr(page, "meshforge_workload_tcp_connections_total{"
+				"mesh=\"default\",workload=\"a1\","
+				"kuma_io_service=\"api\",direction=\"outbound\","
+				"destination_service=\"other\"} 1\n")) &&
+	     ASSERT_TRUE(strstr(page, "meshforge_workload_tcp_sent_bytes_total{"
+				"mesh=\"default\",workload=\"a1\","
+				"kuma_io_service=\"api\",direction=\"outbound\","
+				"destination_service=\"other\"} 0\n")) &&
+	     ASSERT_TRUE(strstr(page, "meshforge_workload_request_duration_seconds_count{"
+				"mesh=\"default\",workload=\"a1\"")) &&
+	     ASSERT_TRUE(!strstr(page, "workload=\"w1\""));
+	free(page);
+	/* A path or port no backend names: no page. */
+	ok = ok && ASSERT_TRUE(!render(&c0, pl, 5670, "/stats")) &&
+	     ASSERT_TRUE(!render(&c0, pl, 5671, "/metrics"));
+	wmplan_put(pl);
+	policy_put(p);
+	wmstats_free(&c0.wmstats);
+	wmstats_free(&c1.wmstats);
+	return ok;
+}
+
+int main(void)
+{
+	TEST_MAIN_BEGIN();
+	TEST_RUN(test_families);
+	TEST_RUN(test_plan);
+	TEST_RUN(test_series);
+	TEST_RUN(test_page);
+	TEST_MAIN_END();
+}
