@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# MeshMetric in force on the two-node testbed: pod a1 (service client)
+# calls the web service, served by mf_httpd in pods b1 and b2.  A
+# MeshMetric for a1's service exposes a Prometheus backend; agent a
+# serves it at node a's address (--metrics-address, as the testbed starts
+# the agents), scraped from node b over the wire.  Asserted by what the
+# scraper read against what the clients did:
+#  - after N requests from a1, a1's outbound series to web: N requests,
+#    N responses of class 2xx, a duration histogram of count N, one
+#    connection per request;
+#  - a2 (no MeshMetric) made requests too: they are on admin's /metrics,
+#    not on the MeshMetric page;
+#  - a path no backend names: 404;
+#  - exclude Prefix hides the request families, include Exact brings
+#    requests_total back (the duration stays out);
+#  - a new port by apply: the listener moves (the old port refuses);
+#  - a TCP (L4) web: the tcp families count the connection and the bytes
+#    each way the client counted.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_meshmetric
+tl_require_testbed
+tl_require_built "$MFCTL" "$AGENT"
+
+NODE_A=10.77.0.1
+N=5
+
+# mesh_metric PORT [SIDECAR]: a MeshMetric for the client service's
+# workloads (a1) with a Prometheus backend on PORT, on stdout.
+mesh_metric() {
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshMetric
+metadata: {name: client-metrics}
+spec:
+  targetRef: {kind: MeshService, name: client}
+  default:
+${2:-}
+    backends:
+      - type: Prometheus
+        prometheus: {port: $1, path: /metrics}
+YAML
+}
+
+{ tl_web_http; mesh_metric 15670; } >"$TL_TMP/http.yaml"
+tl_bed_up --apply "$TL_TMP/http.yaml" --agents
+for p in b1 b2; do
+	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
+done
+
+# scrape PORT [PATH]: the MeshMetric page of node a, from node b.
+scrape() {
+	tb_exec b curl -sS -m 5 "http://$NODE_A:$1${2:-/metrics}"
+}
+# value PAGE SERIES: the sample of SERIES (name{labels}) on PAGE, or
+# "none".
+value() {
+	awk -v m="$2" '$1 == m {print $2; f = 1} END {if (!f) print "none"}' <<<"$1"
+}
+
+A1='mesh="default",workload="a1",kuma_io_service="client",direction="outbound",destination_service="web"'
+for i in $(seq $N); do
+	tb_exec a1 curl -sS -o /dev/null -m 10 http://10.96.0.10/status/200
+	tb_exec a2 curl -sS -o /dev/null -m 10 http://10.96.0.10/status/200
+done
+
+wait_for 5 sh -c "'$TB' exec b curl -fsS -m 2 http://$NODE_A:15670/metrics >/dev/null 2>&1" ||
+	{ fail metrics_port_listens "no answer on $NODE_A:15670"; tl_finish; }
+page=$(scrape 15670)
+got="$(value "$page" "meshforge_workload_requests_total{$A1}") $(value "$page" "meshforge_workload_responses_total{$A1,class=\"2xx\"}") $(value "$page" "meshforge_workload_request_duration_seconds_count{$A1}") $(value "$page" "meshforge_workload_connections_total{$A1}")"
+if [ "$got" = "$N $N $N $N" ]; then
+	pass outbound_requests_counted
+else
+	fail outbound_requests_counted "requests, 2xx, duration count, connections: $got; page:
+$page"
+fi
+inf=$(value "$page" "meshforge_workload_request_duration_seconds_bucket{$A1,le=\"+Inf\"}")
+if [ "$inf" = "$N" ] && grep -q '^# TYPE meshforge_workload_request_duration_seconds histogram$' <<<"$page"; then
+	pass duration_histogram
+else
+	fail duration_histogram "+Inf bucket: $inf"
+fi
+
+admin=$(tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics)
+if grep -q 'workload="a2"' <<<"$admin" && ! grep -q 'workload="a2"' <<<"$page"; then
+	pass other_workload_not_on_page
+else
+	fail other_workload_not_on_page "a2 on admin: $(grep -c 'workload="a2"' <<<"$admin"), on the page: $(grep -c 'workload="a2"' <<<"$page")"
+fi
+
+code=$(tb_exec b curl -sS -o /dev/null -w '%{http_code}' -m 5 "http://$NODE_A:15670/stats")
+if [ "$code" = 404 ]; then
+	pass other_path_404
+else
+	fail other_path_404 "status $code"
+fi
+
+# exclude the request families, include requests_total back.
+{
+	tl_web_http
+	mesh_metric 15670 '    sidecar:
+      profiles:
+        exclude: [{type: Prefix, match: meshforge_workload_request}]
+        include: [{type: Exact, match: meshforge_workload_requests_total}]'
+} >"$TL_TMP/filter.yaml"
+"$TB" apply "$TL_TMP/filter.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_filter "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+filtered() {
+	local p
+	p=$(scrape 15670)
+	! grep -q '^meshforge_workload_request_duration_seconds' <<<"$p" &&
+		[ "$(value "$p" "meshforge_workload_requests_total{$A1}")" = "$N" ]
+}
+if wait_for 5 filtered; then
+	page=$(scrape 15670)
+	if [ "$(value "$page" "meshforge_workload_connections_total{$A1}")" = "$N" ]; then
+		pass exclude_prefix_include_exact
+	else
+		fail exclude_prefix_include_exact "connections gone too:
+$page"
+	fi
+else
+	fail exclude_prefix_include_exact "$(scrape 15670)"
+fi
+
+# A new port: the listener moves.
+{ tl_web_http; mesh_metric 15671; } >"$TL_TMP/port.yaml"
+"$TB" apply "$TL_TMP/port.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_port "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+moved() {
+	scrape 15671 >/dev/null 2>&1 && ! scrape 15670 >/dev/null 2>&1
+}
+if wait_for 5 moved && [ "$(value "$(scrape 15671)" "meshforge_workload_requests_total{$A1}")" = "$N" ]; then
+	pass port_follows_apply
+else
+	fail port_follows_apply "15671: $(scrape 15671 2>&1 | head -3); 15670: $(scrape 15670 2>&1 | head -3)"
+fi
+
+# L4: web over TCP; one connection's bytes as the client counted them.
+{ cat "$TL_TOP/tests/integration/policy.yaml"; mesh_metric 15670; } >"$TL_TMP/tcp.yaml"
+"$TB" apply "$TL_TMP/tcp.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_tcp "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+wait_for 5 sh -c "'$TB' exec b curl -fsS -m 2 http://$NODE_A:15670/metrics >/dev/null 2>&1"
+out=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket
+s = socket.create_connection(("10.96.0.10", 80), timeout=10)
+req = b"GET /bytes/1000 HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"
+s.sendall(req)
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+s.close()
+print(len(req), len(got))
+PY
+)
+set -- $out
+tcp_counted() {
+	local p
+	p=$(scrape 15670)
+	[ "$(value "$p" "meshforge_workload_tcp_connections_total{$A1}")" = 1 ] &&
+		[ "$(value "$p" "meshforge_workload_tcp_sent_bytes_total{$A1}")" = "$1" ] &&
+		[ "$(value "$p" "meshforge_workload_tcp_received_bytes_total{$A1}")" = "$2" ]
+}
+if [ -n "${2:-}" ] && wait_for 5 tcp_counted "$1" "$2"; then
+	pass tcp_connection_bytes
+else
+	fail tcp_connection_bytes "client: $out; page: $(scrape 15670 | grep tcp_)"
+fi
+
+tl_finish
