@@ -17,7 +17,8 @@
 #    requests_total back (the duration stays out);
 #  - a new port by apply: the listener moves (the old port refuses);
 #  - a TCP (L4) web: the tcp families count the connection and the bytes
-#    each way the client counted.
+#    each way the client counted, a1's outbound on node a, and inbound
+#    on node b for web's workload that served it (source_service client).
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_meshmetric
@@ -139,8 +140,15 @@ else
 	fail port_follows_apply "15671: $(scrape 15671 2>&1 | head -3); 15670: $(scrape 15670 2>&1 | head -3)"
 fi
 
-# L4: web over TCP; one connection's bytes as the client counted them.
-{ cat "$TL_TOP/tests/integration/policy.yaml"; mesh_metric 15670; } >"$TL_TMP/tcp.yaml"
+# L4: web over TCP; one connection's bytes as the client counted them,
+# outbound on node a, inbound (web's workloads, their own MeshMetric) on
+# node b.
+{
+	cat "$TL_TOP/tests/integration/policy.yaml"
+	mesh_metric 15670
+	mesh_metric 15672 | sed -e 's/client-metrics/web-metrics/' \
+		-e 's/name: client}/name: web}/'
+} >"$TL_TMP/tcp.yaml"
 "$TB" apply "$TL_TMP/tcp.yaml" >"$TL_TMP/apply.log" 2>&1 ||
 	{ fail apply_tcp "$(cat "$TL_TMP/apply.log")"; tl_finish; }
 wait_for 5 sh -c "'$TB' exec b curl -fsS -m 2 http://$NODE_A:15670/metrics >/dev/null 2>&1"
@@ -171,6 +179,29 @@ if [ -n "${2:-}" ] && wait_for 5 tcp_counted "$1" "$2"; then
 	pass tcp_connection_bytes
 else
 	fail tcp_connection_bytes "client: $out; page: $(scrape 15670 | grep tcp_)"
+fi
+
+# Node b's page, from node a: the one connection inbound to b1 or b2,
+# from the client service, its bytes the other way round.
+inbound() {
+	tb_exec a curl -sS -m 5 "http://10.77.0.2:15672/metrics" 2>/dev/null |
+		awk -v want="$1" '
+		/^meshforge_workload_tcp_(connections|sent_bytes|received_bytes)_total\{/ &&
+		/direction="inbound",source_service="client"/ &&
+		/workload="b[12]"/ {
+			split($1, n, "{"); v[n[1]] += $2
+		}
+		END {
+			got = v["meshforge_workload_tcp_connections_total"] " " \
+			      v["meshforge_workload_tcp_sent_bytes_total"] " " \
+			      v["meshforge_workload_tcp_received_bytes_total"]
+			exit got != want
+		}'
+}
+if [ -n "${2:-}" ] && wait_for 5 inbound "1 $2 $1"; then
+	pass inbound_tcp_connection_bytes
+else
+	fail inbound_tcp_connection_bytes "client: $out; node b: $(tb_exec a curl -sS -m 5 http://10.77.0.2:15672/metrics 2>&1 | grep -E 'tcp_|^curl')"
 fi
 
 tl_finish
