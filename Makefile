@@ -122,13 +122,15 @@ $(LIB_A) $(AGENT_A) $(CTL_A):
 AGENT := $(O)/bin/meshforge-agent
 MFCTL := $(O)/bin/mfctl
 
+# libcurl: mfctl speaks to the mesh store with it (ctl/mstore_etcd.c),
+# the agent fetches MeshMetric applications' metrics with it, on a thread
+# of their own (agent/appscrape.c).
+CURL_LIBS := -lcurl
+CTL_LIBS := $(CURL_LIBS)
+
 $(AGENT): $(O)/obj/agent/main.o $(AGENT_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-# mfctl alone speaks to the mesh store (ctl/mstore_etcd.c): the agent
-# does not link libcurl.
-CTL_LIBS := -lcurl
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) $(LDLIBS)
 
 $(MFCTL): $(O)/obj/ctl/main.o $(CTL_A) $(LIB_A) | $(O)/bin
 	$(call msg,LD,$@)

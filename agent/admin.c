@@ -33,6 +33,7 @@
 
 #include "admin.h"
 #include "admin_page.h"
+#include "appscrape.h"
 #include "certs.h"
 #include "crl.h"
 #include "ctx.h"
@@ -104,6 +105,7 @@ struct admin {
 	uint64_t plan_epoch;
 	uint32_t metrics_addr;
 	struct admin_mport mports[ADMIN_MPORTS_MAX];
+	struct appscrape *apps;	/* the plan's applications.  Owned */
 	struct admin_conn conns[ADMIN_MAX_CONNS];
 };
 
@@ -656,6 +658,83 @@ static void admin_mport_add(struct admin *a, uint16_t port)
 			 port);
 }
 
+/* Writes into a fixed buffer (struct admin_lbuf), cutting what does not
+ * fit (the caller checks). */
+struct admin_lbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void admin_lbuf_write(void *arg, const char *s, size_t n)
+{
+	struct admin_lbuf *b = arg;
+
+	if (b->len + n >= b->cap) {
+		b->len = b->cap;	/* full: marks it cut */
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* name="@v" (escaped), a comma before it unless first. */
+static void admin_lbuf_label(struct admin_lbuf *b, const char *name,
+			     const char *v)
+{
+	if (b->len)
+		admin_lbuf_write(b, ",", 1);
+	admin_lbuf_write(b, name, strlen(name));
+	admin_lbuf_write(b, "=\"", 2);
+	emit_prom_escape(admin_lbuf_write, b, v, strlen(v));
+	admin_lbuf_write(b, "\"", 1);
+}
+
+/* The applications of the plan's workloads, as the scraper's targets,
+ * with the labels their samples get. */
+static void admin_apps_sync(struct admin *a)
+{
+	struct appscrape_target *t;
+	size_t n = 0;
+	int err;
+
+	if (!a->apps)
+		return;
+	t = calloc(APPSCRAPE_TARGETS_MAX, sizeof(*t));
+	if (!t) {
+		log_warn("event=app_scrape_targets_failed err=\"out of memory\"");
+		return;
+	}
+	for (size_t i = 0; i < a->plan->n; i++) {
+		const struct wmplan_wl *w = &a->plan->wl[i];
+
+		for (size_t k = 0; k < w->napps && n < APPSCRAPE_TARGETS_MAX;
+		     k++) {
+			struct admin_lbuf lb = { .p = t[n].labels,
+						 .cap = sizeof(t[n].labels) };
+
+			snprintf(t[n].workload, sizeof(t[n].workload), "%s",
+				 w->name);
+			snprintf(t[n].app, sizeof(t[n].app), "%s",
+				 w->apps[k].name);
+			snprintf(t[n].url, sizeof(t[n].url), "%s",
+				 w->apps[k].url);
+			admin_lbuf_label(&lb, "mesh", w->mesh);
+			admin_lbuf_label(&lb, "workload", w->name);
+			admin_lbuf_label(&lb, "kuma_io_service", w->service);
+			admin_lbuf_label(&lb, "kuma_io_application",
+					 w->apps[k].name);
+			if (lb.len < lb.cap)
+				n++;
+		}
+	}
+	err = appscrape_targets(a->apps, t, n);
+	if (err)
+		log_warn("event=app_scrape_targets_failed err=\"%s\"",
+			 strerror(-err));
+	free(t);
+}
+
 /*
  * The plan of the snapshot in force, built when it is one this endpoint
  * has not seen yet, and the listeners made to follow it: a port no
@@ -679,6 +758,7 @@ static void admin_plan_sync(struct admin *a)
 	a->plan = pl;
 	a->plan_pol = p;
 	a->plan_epoch = policy_epoch(p);
+	admin_apps_sync(a);
 	for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++)
 		if (a->mports[i].port &&
 		    (!wmplan_has_port(pl, a->mports[i].port) ||
@@ -940,10 +1020,15 @@ int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	a->ctx = ctx;
 	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
 	a->metrics_addr = metrics_addr;
+	/* No thread until a MeshMetric names an application. */
+	err = appscrape_open(&a->apps);
+	if (err)
+		goto fail;
 	for (int i = 0; i < ADMIN_MPORTS_MAX; i++)
 		a->mports[i].id = -1;
 	a->env = (struct apage_env){
 		.loop = l, .ctx = ctx, .ncpu = libbpf_num_possible_cpus(),
+		.apps = a->apps,
 	};
 	timer_init(&a->render_timer, admin_on_render);
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
@@ -991,5 +1076,6 @@ void admin_close(struct admin *a)
 	}
 	/* The listeners went with the loop. */
 	wmplan_put(a->plan);
+	appscrape_close(a->apps);
 	free(a);
 }

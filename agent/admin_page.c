@@ -34,6 +34,7 @@
 #include "xdp.h"
 #include "sockfast.h"
 #include "meshforge/abi_sock.h"
+#include "appscrape.h"
 #include "wmplan.h"
 
 /* ---- a growing buffer ---------------------------------------------------- */
@@ -119,6 +120,7 @@ const char *apage_state_str(enum apage_state s)
 	case APAGE_S_SERIES:	return "series";
 	case APAGE_S_DEST:	return "dest";
 	case APAGE_S_WORKLOAD:	return "workload";
+	case APAGE_S_APPS:	return "apps";
 	case APAGE_S_DONE:	return "done";
 	}
 	return "?";
@@ -924,6 +926,26 @@ static bool apage_wm_unit(struct apage *pg)
 	return false;
 }
 
+/* One unit of a MeshMetric page's applications: the last good text of
+ * application pg->j of the plan's workload pg->i, when that workload is
+ * served on the page's port and path.  True once all are out. */
+static bool apage_apps_unit(struct apage *pg)
+{
+	const struct wmplan_wl *w;
+
+	for (; pg->i < pg->plan->n; pg->i++, pg->j = 0) {
+		w = &pg->plan->wl[pg->i];
+		if (pg->j >= w->napps || !pg->env->apps ||
+		    !wmplan_serves(w, pg->port, pg->path, strlen(pg->path)))
+			continue;
+		appscrape_copy(pg->env->apps, w->name, w->apps[pg->j].name,
+			       apage_buf_write, pg->out);
+		pg->j++;
+		return false;
+	}
+	return true;
+}
+
 /* One unit of /metrics: the fixed families, an L7 series or destination
  * slot (empty ones write nothing), and the fixed families after them. */
 static void apage_metrics_unit(struct apage *pg)
@@ -984,9 +1006,17 @@ static void apage_metrics_unit(struct apage *pg)
 	case APAGE_S_WORKLOAD:
 		if (!apage_wm_unit(pg))
 			break;
-		if (pg->kind == APAGE_METRICS)
+		if (pg->kind == APAGE_METRICS) {
 			apage_metrics_tail(pg->env, b);
-		pg->state = APAGE_S_DONE;
+			pg->state = APAGE_S_DONE;
+		} else {
+			pg->state = APAGE_S_APPS;
+			pg->i = pg->j = 0;
+		}
+		break;
+	case APAGE_S_APPS:
+		if (apage_apps_unit(pg))
+			pg->state = APAGE_S_DONE;
 		break;
 	default:
 		pg->state = APAGE_S_DONE;

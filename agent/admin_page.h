@@ -33,6 +33,7 @@
 #include "meshforge/abi.h"
 #include "polkinds.h"
 
+struct appscrape;
 struct ctx;
 struct loop;
 struct policy;
@@ -81,6 +82,8 @@ enum apage_state {
 	APAGE_S_DEST,		/* metrics: L7 destination slot i */
 	APAGE_S_WORKLOAD,	/* metrics, workloads: family j, workload
 				 * series slot i (over the loops) */
+	APAGE_S_APPS,		/* workloads: the plan's workload i's
+				 * application j (appscrape.h) */
 	APAGE_S_DONE,		/* all written */
 };
 
@@ -91,6 +94,8 @@ struct apage_env {
 	const struct loop *loop;
 	struct ctx *ctx;
 	int ncpu;		/* possible CPUs (per-CPU map values) */
+	struct appscrape *apps;	/* MeshMetric applications' texts; NULL:
+				 * none */
 };
 
 struct apage {

@@ -4,6 +4,7 @@
  * node by the selection every kind with a `default` uses (router.h), its
  * families decided once, its Prometheus backends; the ports they name.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <regex.h>
 #include <stdio.h>
@@ -101,6 +102,41 @@ static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
 	}
 }
 
+/* @conf's applications into @w: at @ep's IP unless an address is
+ * given, Kuma's default path /metrics. */
+static void wmplan_apps(struct wmplan_wl *w, const struct policy *p,
+			const struct mf_endpoint *ep,
+			const struct mf_metric_conf *conf)
+{
+	for (size_t i = 0; i < conf->napplications && i < MF_METRIC_APPS_MAX;
+	     i++) {
+		const struct mf_metric_app *app = &conf->applications[i];
+		struct wmplan_app *wa = &w->apps[w->napps];
+		char ip[INET_ADDRSTRLEN];
+		uint32_t a = policy_endpoint_ip(p, ep);
+		const char *path = *app->path ? app->path : WMPLAN_DEFAULT_PATH;
+		const char *addr = app->address;
+		int n;
+
+		if (!app->port)
+			continue;
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		/* Kuma's sidecar reaches its application on the pod's own
+		 * loopback; this agent, on the node, at the pod's address. */
+		if (!*addr || !strncmp(addr, "127.", 4) ||
+		    !strcmp(addr, "localhost") || !strcmp(addr, "::1"))
+			addr = ip;
+		n = snprintf(wa->url, sizeof(wa->url), "http://%s%s%s:%u%s%s",
+			     strchr(addr, ':') ? "[" : "", addr,
+			     strchr(addr, ':') ? "]" : "", app->port,
+			     *path == '/' ? "" : "/", path);
+		if (n < 0 || (size_t)n >= sizeof(wa->url))
+			continue;
+		snprintf(wa->name, sizeof(wa->name), "%s", app->name);
+		w->napps++;
+	}
+}
+
 static int wmplan_cmp_wl(const void *a, const void *b)
 {
 	return strcmp(((const struct wmplan_wl *)a)->name,
@@ -159,6 +195,7 @@ int wmplan_build(struct wmplan **out, const struct policy *p,
 		const struct sel_query q = { .self = &view,
 					     .section = MF_SEC_DEFAULT };
 		struct wmplan_wl *w = &pl->wl[pl->n];
+		const struct mf_service *svc;
 
 		if (!ep || (ep->flags & MF_ENDPOINT_F_EXTERNAL) ||
 		    memcmp(ep->node_ip, self->ip, sizeof(self->ip)))
@@ -169,6 +206,11 @@ int wmplan_build(struct wmplan **out, const struct policy *p,
 			continue;
 		memset(w, 0, sizeof(*w));
 		snprintf(w->name, sizeof(w->name), "%s", ep->name);
+		snprintf(w->mesh, sizeof(w->mesh), "%s", policy_mesh(p));
+		svc = policy_service_by_id(p, ep->service_id);
+		snprintf(w->service, sizeof(w->service), "%s",
+			 svc ? svc->name : "");
+		wmplan_apps(w, p, ep, conf);
 		w->families = wmplan_families(conf->sidecar.present ?
 					      &conf->sidecar : NULL);
 		w->include_unused = conf->sidecar.include_unused;

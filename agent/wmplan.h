@@ -52,8 +52,20 @@ struct wmplan_prom {
 	char path[MF_PATH_MAX];		/* with its leading '/' */
 };
 
+/* An application whose own metrics join the workload's page. */
+struct wmplan_app {
+	char name[MF_NAME_MAX];
+	char url[160];			/* http://address:port/path: address
+					 * the workload's IP unless given */
+};
+
 struct wmplan_wl {
 	char name[MF_NAME_MAX];		/* the workload (its series' label) */
+	char mesh[MF_NAME_MAX];		/* ... and its other labels, for its
+					 * applications' samples */
+	char service[MF_NAME_MAX];
+	uint8_t napps;
+	struct wmplan_app apps[MF_METRIC_APPS_MAX];
 	uint32_t families;		/* 1 << enum wmstats_family shown */
 	bool include_unused;
 	uint8_t nprom;

@@ -3,7 +3,8 @@
 # Installs what meshforge needs on Debian 12, idempotently:
 #  - build and test packages from Debian's archive (node-llhttp for the
 #    generated C of llhttp, which the Makefile compiles into the agent;
-#    libcurl for mfctl's mesh store client, etcd-server and etcd-client
+#    libcurl for mfctl's mesh store client and the agent's MeshMetric
+#    application scrapes, etcd-server and etcd-client
 #    for the store's tests, docs/store.md;
 #    testssl.sh for the scan of the tunnel port, docs/tls-scan.md);
 #  - podman and runc, which `make image` builds the container image with

@@ -6,13 +6,16 @@
  * and paths), the per-workload counters (agent/wmstats.c), summed over
  * two loops' tables, and the page a Prometheus backend's port serves
  * (agent/admin_page.c): only the workloads its plan names there, only
- * their families, series never updated only under includeUnused.
+ * their families, series never updated only under includeUnused; an
+ * application's exposition text with the workload's labels put in
+ * (agent/appscrape.c).
  */
 #include <stdlib.h>
 
 #include "harness/test.h"
 #include "harness/records_harness.h"
 #include "../../agent/admin_page.h"
+#include "../../agent/appscrape.h"
 #include "../../agent/ctx.h"
 #include "../../agent/wmplan.h"
 #include "../../agent/wmstats.h"
@@ -132,14 +135,19 @@ static const char *const policy_yaml =
 	"  targetRef: {kind: MeshService, name: api}\n"
 	"  default:\n"
 	"    sidecar: {includeUnused: true}\n"
+	"    applications:\n"
+	"      - {name: app, port: 9000}\n"
+	"      - {name: side, port: 9001, path: stats, address: 127.0.0.1}\n"
+	"      - {name: far, port: 9002, address: 10.9.9.9}\n"
 	"    backends:\n"
 	"      - type: Prometheus\n"
 	"        prometheus: {port: 9100, path: stats}\n"
 	"      - type: OpenTelemetry\n"
 	"        openTelemetry: {endpoint: 'otel:4317'}\n";
 
-/* The plan of the YAML snapshot on node n1: w1 (web) and a1 (api), not
- * w2 (web, but on n2), not c1 and o1 (no MeshMetric). */
+/* The plan of the YAML snapshot on node n1: w1 (web) and a1 (api) with
+ * its applications, not w2 (web, but on n2), not c1 and o1 (no
+ * MeshMetric). */
 static bool test_plan(void)
 {
 	struct policy *p = rh_yaml_snapshot(policy_yaml, 1);
@@ -165,7 +173,16 @@ static bool test_plan(void)
 	w = ok ? wmplan_find(pl, "a1") : NULL;
 	ok = ok && ASSERT_TRUE(w) && ASSERT_EQ(w->families, WMPLAN_ALL) &&
 	     ASSERT_TRUE(w->include_unused) && ASSERT_EQ(w->nprom, 1) &&
-	     ASSERT_TRUE(wmplan_serves(w, 9100, "/stats", 6));
+	     ASSERT_TRUE(wmplan_serves(w, 9100, "/stats", 6)) &&
+	     ASSERT_STREQ(w->mesh, "default") &&
+	     ASSERT_STREQ(w->service, "api") &&
+	     /* Applications: at a1's address unless another is given (a
+	      * loopback one is the pod's own: its address here). */
+	     ASSERT_EQ(w->napps, 3) &&
+	     ASSERT_STREQ(w->apps[0].name, "app") &&
+	     ASSERT_STREQ(w->apps[0].url, "http://10.1.0.5:9000/metrics") &&
+	     ASSERT_STREQ(w->apps[1].url, "http://10.1.0.5:9001/stats") &&
+	     ASSERT_STREQ(w->apps[2].url, "http://10.9.9.9:9002/metrics");
 	ok = ok && ASSERT_TRUE(!wmplan_find(pl, "c1")) &&
 	     ASSERT_TRUE(!wmplan_find(pl, "o1")) &&
 	     ASSERT_TRUE(!wmplan_find(pl, "w2"));
@@ -342,6 +359,53 @@ static bool test_page(void)
 	return ok;
 }
 
+/* An application's text: samples get the labels first, comments,
+ * malformed lines and samples that carry one of the added labels go. */
+static bool test_label(void)
+{
+	static const char body[] =
+		"# HELP app_requests_total Requests.\n"
+		"# TYPE app_requests_total counter\n"
+		"app_requests_total{code=\"200\"} 7\n"
+		"\n"
+		"app_up 1 1700000000000\n"
+		"app_broken{code=200} 1\n"
+		"app_mine{workload=\"x\"} 2\n"
+		"app_last{} 3";	/* no final newline */
+	static const char labels[] =
+		"mesh=\"default\",workload=\"a1\",kuma_io_service=\"client\","
+		"kuma_io_application=\"app\"";
+	static const char want[] =
+		"app_requests_total{mesh=\"default\",workload=\"a1\","
+		"kuma_io_service=\"client\",kuma_io_application=\"app\","
+		"code=\"200\"} 7\n"
+		"app_up{mesh=\"default\",workload=\"a1\","
+		"kuma_io_service=\"client\",kuma_io_application=\"app\"} "
+		"1 1700000000000\n"
+		"app_last{mesh=\"default\",workload=\"a1\","
+		"kuma_io_service=\"client\",kuma_io_application=\"app\"} 3\n";
+	char *out = NULL, *big;
+	size_t len = 0, n = APPSCRAPE_TEXT_MAX;
+	long dropped;
+	bool ok;
+
+	dropped = appscrape_label(body, strlen(body), labels, &out, &len);
+	ok = ASSERT_EQ(dropped, 4) && ASSERT_TRUE(out) &&
+	     ASSERT_EQ(len, strlen(want)) && ASSERT_MEMEQ(out, want, len);
+	free(out);
+	/* Past the bound of a labelled copy: refused whole. */
+	big = malloc(n);
+	if (!ASSERT_TRUE(big))
+		return false;
+	for (size_t i = 0; i + 4 <= n; i += 4)
+		memcpy(big + i, "x 1\n", 4);
+	out = NULL;
+	ok = ok && ASSERT_EQ(appscrape_label(big, n, labels, &out, &len),
+			     -EFBIG) && ASSERT_TRUE(!out);
+	free(big);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -349,5 +413,6 @@ int main(void)
 	TEST_RUN(test_plan);
 	TEST_RUN(test_series);
 	TEST_RUN(test_page);
+	TEST_RUN(test_label);
 	TEST_MAIN_END();
 }

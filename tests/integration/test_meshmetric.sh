@@ -16,6 +16,9 @@
 #  - exclude Prefix hides the request families, include Exact brings
 #    requests_total back (the duration stays out);
 #  - a new port by apply: the listener moves (the old port refuses);
+#  - an application's endpoint (python3's http.server in a1's pod serving
+#    a fixed exposition text): its samples on the page with a1's labels
+#    and kuma_io_application, its comments and malformed line left out;
 #  - a TCP (L4) web: the tcp families count the connection and the bytes
 #    each way the client counted, a1's outbound on node a, and inbound
 #    on node b for web's workload that served it (source_service client).
@@ -138,6 +141,50 @@ if wait_for 5 moved && [ "$(value "$(scrape 15671)" "meshforge_workload_requests
 	pass port_follows_apply
 else
 	fail port_follows_apply "15671: $(scrape 15671 2>&1 | head -3); 15670: $(scrape 15670 2>&1 | head -3)"
+fi
+
+# An application in a1's pod serving its own metrics: on the page with
+# a1's labels and kuma_io_application (its comments and a malformed line
+# left out).
+mkdir -p "$TL_TMP/app"
+cat >"$TL_TMP/app/metrics" <<'PROM'
+# HELP app_orders_total Orders taken.
+# TYPE app_orders_total counter
+app_orders_total{kind="book"} 42
+app_broken{kind=book} 1
+app_up 1
+PROM
+tl_bg a1 "$TL_TMP/app.log" "$TL_PY" -m http.server 9464 --bind 10.78.1.11 \
+	--directory "$TL_TMP/app"
+app_listening() {
+	tb_exec a curl -fsS -o /dev/null -m 1 http://10.78.1.11:9464/metrics 2>/dev/null
+}
+wait_for 5 app_listening ||
+	fail app_up "$(cat "$TL_TMP/app.log")"
+{
+	tl_web_http
+	mesh_metric 15671 '    applications:
+      - {name: shop, port: 9464}'
+} >"$TL_TMP/app.yaml"
+"$TB" apply "$TL_TMP/app.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_app "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+APP='mesh="default",workload="a1",kuma_io_service="client",kuma_io_application="shop"'
+app_shown() {
+	local p
+	p=$(scrape 15671)
+	[ "$(value "$p" "app_orders_total{$APP,kind=\"book\"}")" = 42 ] &&
+		[ "$(value "$p" "app_up{$APP}")" = 1 ]
+}
+if wait_for 10 app_shown; then
+	page=$(scrape 15671)
+	if ! grep -q 'app_broken\|^# TYPE app_' <<<"$page" &&
+		[ "$(value "$page" "meshforge_workload_requests_total{$A1}")" = "$N" ]; then
+		pass application_metrics_labelled
+	else
+		fail application_metrics_labelled "$page"
+	fi
+else
+	fail application_metrics_labelled "$(scrape 15671 | grep app_)"
 fi
 
 # L4: web over TCP; one connection's bytes as the client counted them,
