@@ -702,6 +702,14 @@ static void apage_metrics_tail(const struct apage_env *env,
 		dropped += apage_load(&apage_ctx(env, i)->l7stats.dropped);
 	apage_buf_printf(b, "meshforge_http_stats_dropped_total %llu\n",
 			 (unsigned long long)dropped);
+	apage_metric_head(b, "meshforge_workload_series_dropped_total",
+			  "counter",
+			  "Connections the per-workload counters had no room for (their tables are bounded).");
+	dropped = 0;
+	for (unsigned int i = 0; i < apage_nloops(env); i++)
+		dropped += apage_load(&apage_ctx(env, i)->wmstats.dropped);
+	apage_buf_printf(b, "meshforge_workload_series_dropped_total %llu\n",
+			 (unsigned long long)dropped);
 	apage_metrics_kernel(env, b);
 	apage_metrics_xdp(env, b);
 	apage_metrics_sockmap(env, b);

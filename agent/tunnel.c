@@ -1098,7 +1098,8 @@ static int tunnel_meshlog(struct tunnel *tu, struct conn *c,
 
 /* The per-workload series of @c (wmstats.h), found once, its connection
  * counted: local workload @wl (of this node) in direction @dir, its
- * peer service @peer (NULL: unknown), for service @svc. */
+ * peer service @peer (NULL: unknown), for service @svc; while the
+ * snapshot holds a MeshMetric. */
 static void tunnel_wm_open(struct tunnel *tu, struct conn *c,
 			   const struct mf_endpoint *wl, enum wmstats_dir dir,
 			   const struct mf_service *peer,
@@ -1106,7 +1107,9 @@ static void tunnel_wm_open(struct tunnel *tu, struct conn *c,
 {
 	const struct mf_service *ws;
 
-	if (!wl)
+	/* Without a MeshMetric in the snapshot, the data path pays
+	 * nothing for it: no lookup, no counting. */
+	if (!wl || !router_count(c->policy, &kind_mesh_metric))
 		return;
 	ws = policy_service_by_id(c->policy, wl->service_id);
 	c->wm = wmstats_series(&tu->ctx->wmstats, policy_mesh(c->policy),

@@ -81,7 +81,8 @@ uint32_t wmplan_families(const struct mf_metric_sidecar *sc)
 }
 
 /* @conf's Prometheus backends into @w (Kuma's defaults where a field is
- * left out; a path without its leading '/' gets one). */
+ * left out; a path without its leading '/' gets one), those with a TLS
+ * mode other than Disabled left out. */
 static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
 {
 	for (size_t i = 0; i < conf->nbackends && i < MF_METRIC_BACKENDS_MAX;
@@ -90,7 +91,11 @@ static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
 		struct wmplan_prom *pm = &w->prom[w->nprom];
 		const char *path = be->prometheus.path;
 
-		if (be->type != MF_METRIC_PROMETHEUS)
+		/* TLS on the port is not served: such a backend is stored
+		 * only, never answered in plain text. */
+		if (be->type != MF_METRIC_PROMETHEUS ||
+		    (be->prometheus.tls.mode &&
+		     be->prometheus.tls.mode != MF_METRIC_TLS_DISABLED))
 			continue;
 		pm->port = be->prometheus.port ? be->prometheus.port :
 						 WMPLAN_DEFAULT_PORT;

@@ -23,6 +23,10 @@
  * an HTTP route's, kind_regex_compile(); Exact, Contains), include adds
  * those it matches whatever the profiles and exclude say.
  *
+ * A Prometheus backend with a tls.mode other than Disabled is left out:
+ * the ports are plain HTTP, and a backend that asks for TLS is not
+ * answered without it.
+ *
  * Built on the loop that serves the pages (admin's), when it first sees
  * a new snapshot; immutable after, and referenced by the pages that show
  * it (that loop's thread only: a plain count).

@@ -143,11 +143,18 @@ static const char *const policy_yaml =
 	"      - type: Prometheus\n"
 	"        prometheus: {port: 9100, path: stats}\n"
 	"      - type: OpenTelemetry\n"
-	"        openTelemetry: {endpoint: 'otel:4317'}\n";
+	"        openTelemetry: {endpoint: 'otel:4317'}\n"
+	/* o1's: TLS asked, which the ports do not speak: not served. */
+	RH_KUMA("MeshMetric", "other-metrics")
+	"  targetRef: {kind: MeshService, name: other}\n"
+	"  default:\n"
+	"    backends:\n"
+	"      - type: Prometheus\n"
+	"        prometheus: {port: 9200, tls: {mode: ProvidedTLS}}\n";
 
-/* The plan of the YAML snapshot on node n1: w1 (web) and a1 (api) with
- * its applications, not w2 (web, but on n2), not c1 and o1 (no
- * MeshMetric). */
+/* The plan of the YAML snapshot on node n1: w1 (web), a1 (api) with its
+ * applications, o1 (other) with no port; not w2 (web, but on n2), not c1
+ * (no MeshMetric). */
 static bool test_plan(void)
 {
 	struct policy *p = rh_yaml_snapshot(policy_yaml, 1);
@@ -158,7 +165,7 @@ static bool test_plan(void)
 	if (!ASSERT_TRUE(p))
 		return false;
 	ok = ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
-	     ASSERT_EQ(pl->n, 2) && ASSERT_EQ(pl->nports, 2) &&
+	     ASSERT_EQ(pl->n, 3) && ASSERT_EQ(pl->nports, 2) &&
 	     ASSERT_EQ(pl->ports[0], 5670) && ASSERT_EQ(pl->ports[1], 9100) &&
 	     ASSERT_TRUE(wmplan_has_port(pl, 9100)) &&
 	     ASSERT_FALSE(wmplan_has_port(pl, 9101));
@@ -183,8 +190,11 @@ static bool test_plan(void)
 	     ASSERT_STREQ(w->apps[0].url, "http://10.1.0.5:9000/metrics") &&
 	     ASSERT_STREQ(w->apps[1].url, "http://10.1.0.5:9001/stats") &&
 	     ASSERT_STREQ(w->apps[2].url, "http://10.9.9.9:9002/metrics");
+	/* o1: selected, its backend left out (TLS). */
+	w = ok ? wmplan_find(pl, "o1") : NULL;
+	ok = ok && ASSERT_TRUE(w) && ASSERT_EQ(w->nprom, 0) &&
+	     ASSERT_FALSE(wmplan_has_port(pl, 9200));
 	ok = ok && ASSERT_TRUE(!wmplan_find(pl, "c1")) &&
-	     ASSERT_TRUE(!wmplan_find(pl, "o1")) &&
 	     ASSERT_TRUE(!wmplan_find(pl, "w2"));
 	wmplan_put(pl);
 	pl = NULL;

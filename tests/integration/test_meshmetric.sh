@@ -7,6 +7,7 @@
 # serves it at node a's address (--metrics-address, as the testbed starts
 # the agents), scraped from node b over the wire.  Asserted by what the
 # scraper read against what the clients did:
+#  - with no MeshMetric applied, a request is counted nowhere;
 #  - after N requests from a1, a1's outbound series to web: N requests,
 #    N responses of class 2xx, a duration histogram of count N, one
 #    connection per request;
@@ -49,11 +50,23 @@ ${2:-}
 YAML
 }
 
+# First no MeshMetric at all: a request from a1 is counted nowhere.
+tl_web_http >"$TL_TMP/plain.yaml"
 { tl_web_http; mesh_metric 15670; } >"$TL_TMP/http.yaml"
-tl_bed_up --apply "$TL_TMP/http.yaml" --agents
+tl_bed_up --apply "$TL_TMP/plain.yaml" --agents
 for p in b1 b2; do
 	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
 done
+code=$(tb_exec a1 curl -sS -o /dev/null -w '%{http_code}' -m 10 http://10.96.0.10/status/200)
+admin=$(tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics)
+if [ "$code" = 200 ] && ! grep -q '^meshforge_workload_[a-z_]*{' <<<"$admin" &&
+	grep -q '^meshforge_workload_series_dropped_total 0$' <<<"$admin"; then
+	pass nothing_counted_without_meshmetric
+else
+	fail nothing_counted_without_meshmetric "status $code; $(grep '^meshforge_workload_' <<<"$admin")"
+fi
+"$TB" apply "$TL_TMP/http.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_http "$(cat "$TL_TMP/apply.log")"; tl_finish; }
 
 # scrape PORT [PATH]: the MeshMetric page of node a, from node b.
 scrape() {
