@@ -83,7 +83,8 @@ struct admin_mport {
 	struct admin *a;	/* back-pointer, for the accept handler */
 	uint16_t port;		/* 0: a free entry */
 	int id;			/* its loop listener, -1: none (the listen
-				 * failed; tried again with the next plan) */
+				 * failed; tried again each tick) */
+	bool warned;		/* its failure is in the log already */
 	char name[24];		/* "metrics:PORT", the listener's name */
 };
 
@@ -627,18 +628,36 @@ static void admin_mport_drop(struct admin *a, struct admin_mport *mp)
 	mp->id = -1;
 }
 
-/* Listens on @port at metrics_addr (a free entry; a full table, or a
- * listen that fails, is logged and the port left out). */
+/* Listens on @mp's port at metrics_addr; a failure (the port taken: by
+ * another process, or by the agent this one takes over from, for a
+ * while) is logged once and tried again at the next tick. */
+static void admin_mport_listen(struct admin *a, struct admin_mport *mp)
+{
+	char addr[INET_ADDRSTRLEN];
+	int id;
+
+	inet_ntop(AF_INET, &a->metrics_addr, addr, sizeof(addr));
+	id = loop_listen(a->loop, mp->name, a->metrics_addr, mp->port,
+			 admin_mport_accept, mp);
+	mp->id = id < 0 ? -1 : id;
+	if (id < 0 && !mp->warned)
+		log_warn("event=metrics_port_failed address=%s port=%u "
+			 "err=\"%s\"", addr, mp->port, strerror(-id));
+	else if (id >= 0)
+		log_info("event=metrics_port_open address=%s port=%u", addr,
+			 mp->port);
+	mp->warned = id < 0;
+}
+
+/* Listens on @port at metrics_addr, in a free entry (a full table is
+ * logged and the port left out). */
 static void admin_mport_add(struct admin *a, uint16_t port)
 {
 	struct admin_mport *mp = NULL;
-	char addr[INET_ADDRSTRLEN];
-	int id;
 
 	for (size_t i = 0; i < ADMIN_MPORTS_MAX && !mp; i++)
 		if (!a->mports[i].port)
 			mp = &a->mports[i];
-	inet_ntop(AF_INET, &a->metrics_addr, addr, sizeof(addr));
 	if (!mp) {
 		log_warn("event=metrics_port_failed port=%u reason=too_many",
 			 port);
@@ -646,16 +665,9 @@ static void admin_mport_add(struct admin *a, uint16_t port)
 	}
 	mp->a = a;
 	mp->port = port;
+	mp->warned = false;
 	snprintf(mp->name, sizeof(mp->name), "metrics:%u", port);
-	id = loop_listen(a->loop, mp->name, a->metrics_addr, port,
-			 admin_mport_accept, mp);
-	mp->id = id < 0 ? -1 : id;
-	if (id < 0)
-		log_warn("event=metrics_port_failed address=%s port=%u "
-			 "err=\"%s\"", addr, port, strerror(-id));
-	else
-		log_info("event=metrics_port_open address=%s port=%u", addr,
-			 port);
+	admin_mport_listen(a, mp);
 }
 
 /* Writes into a fixed buffer (struct admin_lbuf), cutting what does not
@@ -738,9 +750,9 @@ static void admin_apps_sync(struct admin *a)
 /*
  * The plan of the snapshot in force, built when it is one this endpoint
  * has not seen yet, and the listeners made to follow it: a port no
- * longer named is closed, a new one opened.  Runs on the loop's tick and
- * before a MeshMetric page; a plan that cannot be built keeps the old one
- * (tried again at the next call).
+ * longer named is closed, a new one opened, one that failed tried again.
+ * Runs on the loop's tick and before a MeshMetric page; a plan that
+ * cannot be built keeps the old one (tried again at the next call).
  */
 static void admin_plan_sync(struct admin *a)
 {
@@ -748,8 +760,12 @@ static void admin_plan_sync(struct admin *a)
 	struct wmplan *pl;
 
 	if (!p || (a->plan && p == a->plan_pol &&
-		   policy_epoch(p) == a->plan_epoch))
+		   policy_epoch(p) == a->plan_epoch)) {
+		for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++)
+			if (a->mports[i].port && a->mports[i].id < 0)
+				admin_mport_listen(a, &a->mports[i]);
 		return;
+	}
 	if (wmplan_build(&pl, p, a->ctx->node)) {
 		log_warn("event=metrics_plan_failed err=\"out of memory\"");
 		return;
@@ -760,10 +776,10 @@ static void admin_plan_sync(struct admin *a)
 	a->plan_epoch = policy_epoch(p);
 	admin_apps_sync(a);
 	for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++)
-		if (a->mports[i].port &&
-		    (!wmplan_has_port(pl, a->mports[i].port) ||
-		     a->mports[i].id < 0))
+		if (a->mports[i].port && !wmplan_has_port(pl, a->mports[i].port))
 			admin_mport_drop(a, &a->mports[i]);
+		else if (a->mports[i].port && a->mports[i].id < 0)
+			admin_mport_listen(a, &a->mports[i]);
 	for (size_t k = 0; k < pl->nports; k++) {
 		bool have = false;
 

@@ -901,6 +901,13 @@ static bool apage_wm_unit(struct apage *pg)
 
 	if (pg->j >= WMF_COUNT)
 		return true;
+	/* A family no workload of a MeshMetric page shows: not even its
+	 * head. */
+	if (pg->plan && !(pg->families & (1u << f))) {
+		pg->j++;
+		pg->i = 0;
+		return pg->j >= WMF_COUNT;
+	}
 	if (pg->i == 0)
 		apage_metric_head(pg->out, wmstats_family_name(f),
 				  wmstats_family_type(f),
@@ -1198,15 +1205,20 @@ int apage_open_workloads(struct apage *pg, const struct apage_env *env,
 			 struct apage_buf *out, struct wmplan *plan,
 			 uint16_t port, const char *path, size_t plen)
 {
+	uint32_t families = 0;
 	bool any = false;
 
-	for (size_t i = 0; i < plan->n && !any; i++)
-		any = wmplan_serves(&plan->wl[i], port, path, plen);
+	for (size_t i = 0; i < plan->n; i++)
+		if (wmplan_serves(&plan->wl[i], port, path, plen)) {
+			any = true;
+			families |= plan->wl[i].families;
+		}
 	if (!any || plen >= sizeof(pg->path))
 		return -ENOENT;
 	*pg = (struct apage){
 		.kind = APAGE_WORKLOADS, .state = APAGE_S_WORKLOAD, .env = env,
 		.out = out, .plan = wmplan_get(plan), .port = port,
+		.families = families,
 	};
 	memcpy(pg->path, path, plen);
 	pg->path[plen] = '\0';

@@ -111,6 +111,7 @@ struct apage {
 	/* workloads: the plan that picks the series, a reference (Owned),
 	 * and the port and path asked. */
 	struct wmplan *plan;
+	uint32_t families;	/* those a workload served there shows */
 	uint16_t port;
 	char path[MF_PATH_MAX];
 };
