@@ -13,7 +13,7 @@
 #    connection per request;
 #  - a2 (no MeshMetric) made requests too: they are on admin's /metrics,
 #    not on the MeshMetric page;
-#  - a path no backend names: 404;
+#  - a path no backend names, admin's own pages among them: 404;
 #  - exclude Prefix hides the request families, include Exact brings
 #    requests_total back (the duration stays out);
 #  - a new port by apply: the listener moves (the old port refuses);
@@ -22,7 +22,10 @@
 #    and kuma_io_application, its comments and malformed line left out;
 #  - a TCP (L4) web: the tcp families count the connection and the bytes
 #    each way the client counted, a1's outbound on node a, and inbound
-#    on node b for web's workload that served it (source_service client).
+#    on node b for web's workload that served it (source_service client);
+#  - same node (a1 -> intruder, served by a2 on node a): a2's inbound
+#    series on node a's page counts the HTTP requests it answered, and an
+#    L4 connection with its bytes.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_meshmetric
@@ -54,7 +57,7 @@ YAML
 tl_web_http >"$TL_TMP/plain.yaml"
 { tl_web_http; mesh_metric 15670; } >"$TL_TMP/http.yaml"
 tl_bed_up --apply "$TL_TMP/plain.yaml" --agents
-for p in b1 b2; do
+for p in a2 b1 b2; do
 	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
 done
 code=$(tb_exec a1 curl -sS -o /dev/null -w '%{http_code}' -m 10 http://10.96.0.10/status/200)
@@ -70,7 +73,7 @@ fi
 
 # scrape PORT [PATH]: the MeshMetric page of node a, from node b.
 scrape() {
-	tb_exec b curl -sS -m 5 "http://$NODE_A:$1${2:-/metrics}"
+	tb_exec b curl -sS -m 5 "http://$NODE_A:$1${2:-/metrics}" 2>/dev/null
 }
 # value PAGE SERIES: the sample of SERIES (name{labels}) on PAGE, or
 # "none".
@@ -108,11 +111,16 @@ else
 	fail other_workload_not_on_page "a2 on admin: $(grep -c 'workload="a2"' <<<"$admin"), on the page: $(grep -c 'workload="a2"' <<<"$page")"
 fi
 
-code=$(tb_exec b curl -sS -o /dev/null -w '%{http_code}' -m 5 "http://$NODE_A:15670/stats")
-if [ "$code" = 404 ]; then
-	pass other_path_404
+# Only the MeshMetric page is on the wire: not admin's own pages.
+codes=""
+for path in /stats /config_dump /ready /metrics/; do
+	codes+="$(tb_exec b curl -sS -o /dev/null -w '%{http_code}' -m 5 "http://$NODE_A:15670$path") "
+done
+codes+=$(tb_exec b curl -sS -o /dev/null -w '%{http_code}' -m 5 -X DELETE "http://$NODE_A:15670/metrics")
+if [ "$codes" = "404 404 404 404 405" ]; then
+	pass other_paths_not_served
 else
-	fail other_path_404 "status $code"
+	fail other_paths_not_served "statuses $codes"
 fi
 
 # exclude the request families, include requests_total back.
@@ -200,6 +208,37 @@ else
 	fail application_metrics_labelled "$(scrape 15671 | grep app_)"
 fi
 
+# Same node: a1 -> intruder (a2, on node a too) over HTTP; agent a is the
+# destination's agent as well, and a2's inbound series counts the
+# requests it answered.
+intruder_metric() {
+	mesh_metric "$1" | sed -e 's/client-metrics/intruder-metrics/' \
+		-e 's/name: client}/name: intruder}/'
+}
+{
+	tl_web_http | sed -e 's/spec: {vip: 10.96.0.12, port: 80}/spec: {vip: 10.96.0.12, port: 80, protocol: http}/'
+	mesh_metric 15671
+	intruder_metric 15673
+} >"$TL_TMP/same.yaml"
+"$TB" apply "$TL_TMP/same.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_same_node "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+codes=""
+for i in 1 2 3; do
+	codes+="$(tb_exec a1 curl -sS -o /dev/null -w '%{http_code}' -m 10 http://10.96.0.12/status/200) "
+done
+A2IN='mesh="default",workload="a2",kuma_io_service="intruder",direction="inbound",source_service="client"'
+same_node_in() {
+	local p
+	p=$(scrape 15673)
+	[ "$(value "$p" "meshforge_workload_requests_total{$A2IN}")" = 3 ] &&
+		[ "$(value "$p" "meshforge_workload_responses_total{$A2IN,class=\"2xx\"}")" = 3 ]
+}
+if [ "$codes" = "200 200 200 " ] && wait_for 5 same_node_in; then
+	pass same_node_inbound_requests
+else
+	fail same_node_inbound_requests "client saw: $codes; page: $(scrape 15673 | grep 'workload="a2"')"
+fi
+
 # L4: web over TCP; one connection's bytes as the client counted them,
 # outbound on node a, inbound (web's workloads, their own MeshMetric) on
 # node b.
@@ -208,13 +247,17 @@ fi
 	mesh_metric 15670
 	mesh_metric 15672 | sed -e 's/client-metrics/web-metrics/' \
 		-e 's/name: client}/name: web}/'
+	intruder_metric 15673
 } >"$TL_TMP/tcp.yaml"
 "$TB" apply "$TL_TMP/tcp.yaml" >"$TL_TMP/apply.log" 2>&1 ||
 	{ fail apply_tcp "$(cat "$TL_TMP/apply.log")"; tl_finish; }
 wait_for 5 sh -c "'$TB' exec b curl -fsS -m 2 http://$NODE_A:15670/metrics >/dev/null 2>&1"
-out=$(tb_exec a1 "$TL_PY" - <<'PY'
-import socket
-s = socket.create_connection(("10.96.0.10", 80), timeout=10)
+# tcp_exchange VIP: one connection from a1, its request's and answer's
+# sizes as the client counted them.
+tcp_exchange() {
+	tb_exec a1 "$TL_PY" - "$1" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
 req = b"GET /bytes/1000 HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"
 s.sendall(req)
 got = b""
@@ -226,7 +269,8 @@ while True:
 s.close()
 print(len(req), len(got))
 PY
-)
+}
+out=$(tcp_exchange 10.96.0.10)
 set -- $out
 tcp_counted() {
 	local p
@@ -262,6 +306,22 @@ if [ -n "${2:-}" ] && wait_for 5 inbound "1 $2 $1"; then
 	pass inbound_tcp_connection_bytes
 else
 	fail inbound_tcp_connection_bytes "client: $out; node b: $(tb_exec a curl -sS -m 5 http://10.77.0.2:15672/metrics 2>&1 | grep -E 'tcp_|^curl')"
+fi
+
+# Same node, L4: a2's inbound on node a's page.
+out=$(tcp_exchange 10.96.0.12)
+set -- $out
+same_node_tcp() {
+	local p
+	p=$(scrape 15673)
+	[ "$(value "$p" "meshforge_workload_tcp_connections_total{$A2IN}")" = 1 ] &&
+		[ "$(value "$p" "meshforge_workload_tcp_sent_bytes_total{$A2IN}")" = "$2" ] &&
+		[ "$(value "$p" "meshforge_workload_tcp_received_bytes_total{$A2IN}")" = "$1" ]
+}
+if [ -n "${2:-}" ] && wait_for 5 same_node_tcp "$1" "$2"; then
+	pass same_node_inbound_tcp_bytes
+else
+	fail same_node_inbound_tcp_bytes "client: $out; page: $(scrape 15673 | grep 'workload="a2"')"
 fi
 
 tl_finish
