@@ -139,7 +139,7 @@ static void main_usage(FILE *f)
 		"                /config_dump); 0 disables it (default %d)\n"
 		"  --metrics-address  where the MeshMetric Prometheus backends'\n"
 		"                ports listen, served by the admin endpoint\n"
-		"                (default 0.0.0.0; none without it)\n"
+		"                (default 0.0.0.0; none with --admin-port 0)\n"
 		"  --http-header-timeout  ms for an HTTP request head, answered\n"
 		"                with 408 when it is not whole by then (default %d)\n"
 		"  --http-idle-timeout    ms an HTTP connection may wait between\n"
