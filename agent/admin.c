@@ -95,6 +95,9 @@ struct admin {
 	uint32_t timeout_ms;
 	uint32_t nconns;	/* slots in use */
 	uint32_t nrenders;	/* conns with a page (ac->page) */
+	/* ... of them, those of MeshMetric ports (ADMIN_MPORT_CONNS_MAX,
+	 * ADMIN_MPORT_RENDERS_MAX) */
+	uint32_t nmconns, nmrenders;
 	struct apage_env env;	/* what the pages read */
 	struct timer render_timer;	/* armed while a render is due */
 	uint32_t render_next;	/* where the next render turn starts */
@@ -268,6 +271,8 @@ static void admin_page_end(struct admin *a, struct admin_conn *ac)
 	free(ac->page);
 	ac->page = NULL;
 	a->nrenders--;
+	if (ac->mport)
+		a->nmrenders--;
 }
 
 /*
@@ -342,6 +347,8 @@ static int admin_page_begin(struct admin *a, struct admin_conn *ac,
 {
 	ac->page = pg;
 	a->nrenders++;
+	if (ac->mport)
+		a->nmrenders++;
 	ac->chunked = http11;
 	apage_buf_printf(&ac->out, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
 			 "%sConnection: close\r\nCache-Control: no-store\r\n"
@@ -367,7 +374,8 @@ static int admin_respond_mport(struct admin *a, struct admin_conn *ac,
 	int err = -ENOENT;
 
 	admin_plan_sync(a);
-	if (a->nrenders >= ADMIN_RENDERS_MAX) {
+	if (a->nrenders >= ADMIN_RENDERS_MAX ||
+	    a->nmrenders >= ADMIN_MPORT_RENDERS_MAX) {
 		log_warn("event=admin_busy renders=%u", a->nrenders);
 		admin_answer(ac, "503 Service Unavailable",
 			     "text/plain; charset=utf-8", "Retry-After: 1\r\n",
@@ -566,6 +574,8 @@ static void admin_reap(struct admin *a, struct admin_conn *ac)
 	ac->fd = -1;
 	ac->gen = (ac->gen + 1) & LOOP_UD_GEN_MASK;
 	a->nconns--;
+	if (ac->mport)
+		a->nmconns--;
 }
 
 /* Serves @fd, accepted on MeshMetric port @mport (0: the admin port), or
@@ -575,6 +585,14 @@ static void admin_accept_on(struct admin *a, int fd, uint16_t mport)
 	struct admin_conn *ac = NULL;
 	int sndbuf = ADMIN_SNDBUF;
 
+	/* Whoever reaches a MeshMetric port from the wire can take half the
+	 * table at most: the rest stays for the node's probes. */
+	if (mport && a->nmconns >= ADMIN_MPORT_CONNS_MAX) {
+		log_warn("event=admin_refused reason=metrics_conns_full "
+			 "port=%u", mport);
+		loop_close_fd(a->loop, fd, true);
+		return;
+	}
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
 		if (a->conns[i].fd < 0) {
 			ac = &a->conns[i];
@@ -598,6 +616,8 @@ static void admin_accept_on(struct admin *a, int fd, uint16_t mport)
 	ac->mport = mport;
 	ac->accepted_ns = ac->progress_ns = timer_now();
 	a->nconns++;
+	if (mport)
+		a->nmconns++;
 	admin_arm_deadline(a, ac);
 	admin_submit_recv(a, ac);
 }

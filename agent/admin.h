@@ -62,8 +62,12 @@ struct loop;
 /* Connections, and how many of them may be sending a page; the rest of
  * the table is for /ready and for the 503 that says to come back. */
 #define ADMIN_MAX_CONNS		32
-/* MeshMetric Prometheus ports listened on at once. */
+/* MeshMetric Prometheus ports listened on at once, and how much of the
+ * tables above their connections (from the wire) may take: half, so a
+ * client there never locks the node's own probes out. */
 #define ADMIN_MPORTS_MAX	16
+#define ADMIN_MPORT_CONNS_MAX	(ADMIN_MAX_CONNS / 2)
+#define ADMIN_MPORT_RENDERS_MAX	(ADMIN_RENDERS_MAX / 2)
 #define ADMIN_RENDERS_MAX	16
 /* Bytes of a page rendered per step (a step stops after the unit, an
  * endpoint or a policy record, that crosses it), and per render turn over

@@ -14,6 +14,8 @@
 #  - a2 (no MeshMetric) made requests too: they are on admin's /metrics,
 #    not on the MeshMetric page;
 #  - a path no backend names, admin's own pages among them: 404;
+#  - 40 connections held open from the wire: 24 reset (half the admin
+#    table is theirs at most), and node a's /ready still answers;
 #  - exclude Prefix hides the request families, include Exact brings
 #    requests_total back (the duration stays out);
 #  - a new port by apply: the listener moves (the old port refuses);
@@ -121,6 +123,42 @@ if [ "$codes" = "404 404 404 404 405" ]; then
 	pass other_paths_not_served
 else
 	fail other_paths_not_served "statuses $codes"
+fi
+
+# A client on the wire holding MeshMetric connections open gets half the
+# admin endpoint's table at most (16 of 32): the rest are reset, and the
+# node's /ready still answers.  40 held would fill the whole table.
+tb_exec b "$TL_PY" - "$NODE_A" >"$TL_TMP/hold.log" 2>&1 <<'PY' &
+import socket, sys, time
+socks, reset = [], 0
+for _ in range(40):
+    try:
+        socks.append(socket.create_connection((sys.argv[1], 15670),
+                                              timeout=2))
+    except ConnectionResetError:
+        # The agent's reset can beat connect()'s return.
+        reset += 1
+print("held", len(socks), flush=True)
+time.sleep(1.2)
+for s in socks:
+    s.setblocking(False)
+    try:
+        if s.recv(1) == b"":
+            reset += 1
+    except BlockingIOError:
+        pass
+    except ConnectionResetError:
+        reset += 1
+print("reset", reset, flush=True)
+PY
+hold=$!
+wait_for 5 grep -q '^held' "$TL_TMP/hold.log"
+ready=$(tb_exec a curl -sS -o /dev/null -w '%{http_code}' -m 2 http://127.0.0.1:15000/ready)
+wait "$hold"
+if [ "$ready" = 200 ] && grep -q '^reset 24$' "$TL_TMP/hold.log"; then
+	pass wire_clients_leave_probes_room
+else
+	fail wire_clients_leave_probes_room "ready: $ready; $(cat "$TL_TMP/hold.log")"
 fi
 
 # exclude the request families, include requests_total back.
