@@ -710,6 +710,17 @@ static void apage_metrics_tail(const struct apage_env *env,
 		dropped += apage_load(&apage_ctx(env, i)->wmstats.dropped);
 	apage_buf_printf(b, "meshforge_workload_series_dropped_total %llu\n",
 			 (unsigned long long)dropped);
+	if (env->apps) {
+		uint64_t ok, failed;
+
+		appscrape_counts(env->apps, &ok, &failed);
+		apage_metric_head(b, "meshforge_app_scrapes_total", "counter",
+				  "Fetches of MeshMetric applications' metrics, by result (ok: a new copy kept).");
+		apage_buf_printf(b, "meshforge_app_scrapes_total{result=\"ok\"} %llu\n"
+				 "meshforge_app_scrapes_total{result=\"failed\"} %llu\n",
+				 (unsigned long long)ok,
+				 (unsigned long long)failed);
+	}
 	apage_metrics_kernel(env, b);
 	apage_metrics_xdp(env, b);
 	apage_metrics_sockmap(env, b);

@@ -38,6 +38,7 @@ struct appscrape {
 	pthread_t thread;
 	struct appscrape_entry *e;	/* Owned */
 	size_t n;
+	uint64_t ok, failed;		/* fetches (appscrape_counts()) */
 };
 
 /* The labels MeshMetric adds: a sample of the application's that has one
@@ -243,9 +244,14 @@ static void *appscrape_main(void *arg)
 			char *text = NULL;
 			size_t len = 0;
 
-			if (appscrape_fetch(curl, &t[i], &text, &len))
+			if (appscrape_fetch(curl, &t[i], &text, &len)) {
+				pthread_mutex_lock(&s->mu);
+				s->failed++;
+				pthread_mutex_unlock(&s->mu);
 				continue;
+			}
 			pthread_mutex_lock(&s->mu);
+			s->ok++;
 			e = appscrape_entry(s, t[i].workload, t[i].app);
 			if (e && !strcmp(e->t.url, t[i].url)) {
 				free(e->text);
@@ -362,4 +368,12 @@ size_t appscrape_copy(struct appscrape *s, const char *workload,
 	}
 	pthread_mutex_unlock(&s->mu);
 	return n;
+}
+
+void appscrape_counts(struct appscrape *s, uint64_t *ok, uint64_t *failed)
+{
+	pthread_mutex_lock(&s->mu);
+	*ok = s->ok;
+	*failed = s->failed;
+	pthread_mutex_unlock(&s->mu);
 }

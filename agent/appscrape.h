@@ -68,6 +68,10 @@ int appscrape_targets(struct appscrape *s, const struct appscrape_target *t,
 size_t appscrape_copy(struct appscrape *s, const char *workload,
 		      const char *app, emit_write_fn *write, void *arg);
 
+/* Fetches done since start: *ok those that gave a new copy, *failed the
+ * others. */
+void appscrape_counts(struct appscrape *s, uint64_t *ok, uint64_t *failed);
+
 /*
  * The labelled copy of exposition text @body (@n bytes): each sample line
  * with @labels first, the rest dropped (see above); into *out (malloc'ed,

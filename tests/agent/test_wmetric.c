@@ -7,10 +7,18 @@
  * two loops' tables, and the page a Prometheus backend's port serves
  * (agent/admin_page.c): only the workloads its plan names there, only
  * their families, series never updated only under includeUnused; an
- * application's exposition text with the workload's labels put in
+ * application's exposition text with the workload's labels put in, and
+ * the scraper thread against a real HTTP server on loopback: its copy,
+ * the last good one kept through a 500 and a body over the bound
  * (agent/appscrape.c).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness/test.h"
 #include "harness/records_harness.h"
@@ -416,6 +424,161 @@ static bool test_label(void)
 	return ok;
 }
 
+/* An HTTP server on 127.0.0.1 for the scraper: each connection gets
+ * srv.status and srv.body (set before a fetch is asked for), then the
+ * close. */
+static struct {
+	int fd;
+	uint16_t port;
+	pthread_t th;
+	char *body;
+	size_t len;
+	int status;
+} srv;
+
+static void *srv_main(void *arg)
+{
+	char req[4096], head[128];
+	int c;
+
+	(void)arg;
+	while ((c = accept(srv.fd, NULL, NULL)) >= 0) {
+		size_t got = 0, off = 0;
+		ssize_t n;
+
+		/* The request head, whole. */
+		while (got < sizeof(req) - 1 &&
+		       (n = recv(c, req + got, sizeof(req) - 1 - got, 0)) > 0) {
+			got += (size_t)n;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n"))
+				break;
+		}
+		n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\n"
+			     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			     srv.status, srv.len);
+		if (send(c, head, (size_t)n, MSG_NOSIGNAL) == n)
+			while (off < srv.len &&
+			       (n = send(c, srv.body + off, srv.len - off,
+					 MSG_NOSIGNAL)) > 0)
+				off += (size_t)n;
+		close(c);
+	}
+	return NULL;
+}
+
+static bool srv_start(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+
+	srv.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return ASSERT_TRUE(srv.fd >= 0) &&
+	       ASSERT_EQ(bind(srv.fd, (struct sockaddr *)&sa, sizeof(sa)), 0) &&
+	       ASSERT_EQ(listen(srv.fd, 8), 0) &&
+	       ASSERT_EQ(getsockname(srv.fd, (struct sockaddr *)&sa, &sl), 0) &&
+	       (srv.port = ntohs(sa.sin_port)) &&
+	       ASSERT_EQ(pthread_create(&srv.th, NULL, srv_main, NULL), 0);
+}
+
+static void srv_stop(void)
+{
+	shutdown(srv.fd, SHUT_RDWR);
+	pthread_join(srv.th, NULL);
+	close(srv.fd);
+}
+
+/* Waits (5 s at most) until the scraper has done @ok good fetches and
+ * @failed failed ones. */
+static bool scrapes(struct appscrape *s, uint64_t ok, uint64_t failed)
+{
+	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	uint64_t o = 0, f = 0;
+
+	for (int i = 0; i < 500; i++) {
+		appscrape_counts(s, &o, &f);
+		if (o >= ok && f >= failed)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	return ASSERT_EQ(o, ok) && ASSERT_EQ(f, failed);
+}
+
+/* The copy of w1's application "app", compared with @want. */
+static bool copy_is(struct appscrape *s, const char *want)
+{
+	struct apage_buf b = { 0 };
+	size_t n = appscrape_copy(s, "w1", "app", apage_buf_write, &b);
+	bool ok = ASSERT_EQ(n, strlen(want)) &&
+		  (!n || ASSERT_MEMEQ(b.p, want, n));
+
+	apage_buf_free(&b);
+	return ok;
+}
+
+static bool test_scrape(void)
+{
+	static char one[] = "# TYPE a_total counter\na_total{x=\"1\"} 5\n";
+	static char two[] = "a_total{x=\"1\"} 6\nb 1\n";
+	struct appscrape_target t = {
+		.workload = "w1", .app = "app",
+		.labels = "workload=\"w1\",kuma_io_application=\"app\"",
+	};
+	struct appscrape *s = NULL;
+	char *big = NULL;
+	bool ok;
+
+	if (!srv_start())
+		return false;
+	snprintf(t.url, sizeof(t.url), "http://127.0.0.1:%u/metrics",
+		 srv.port);
+	srv.status = 200;
+	srv.body = one;
+	srv.len = strlen(one);
+	ok = ASSERT_EQ(appscrape_open(&s), 0) && copy_is(s, "") &&
+	     ASSERT_EQ(appscrape_targets(s, &t, 1), 0) && scrapes(s, 1, 0) &&
+	     copy_is(s, "a_total{workload=\"w1\",kuma_io_application=\"app\","
+		     "x=\"1\"} 5\n");
+	/* A 500: the last good copy stays.  Setting the same target asks
+	 * for a fetch at once. */
+	srv.status = 500;
+	srv.body = two;
+	srv.len = strlen(two);
+	ok = ok && ASSERT_EQ(appscrape_targets(s, &t, 1), 0) &&
+	     scrapes(s, 1, 1) &&
+	     copy_is(s, "a_total{workload=\"w1\",kuma_io_application=\"app\","
+		     "x=\"1\"} 5\n");
+	/* A body over the bound: the same. */
+	big = malloc(APPSCRAPE_BODY_MAX + 4);
+	if (ok && ASSERT_TRUE(big)) {
+		for (size_t i = 0; i + 4 <= APPSCRAPE_BODY_MAX + 4; i += 4)
+			memcpy(big + i, "x 1\n", 4);
+		srv.status = 200;
+		srv.body = big;
+		srv.len = APPSCRAPE_BODY_MAX + 4;
+		ok = ASSERT_EQ(appscrape_targets(s, &t, 1), 0) &&
+		     scrapes(s, 1, 2) &&
+		     copy_is(s, "a_total{workload=\"w1\",kuma_io_application=\"app\","
+			     "x=\"1\"} 5\n");
+	}
+	/* Good again: the new copy. */
+	srv.body = two;
+	srv.len = strlen(two);
+	ok = ok && ASSERT_EQ(appscrape_targets(s, &t, 1), 0) &&
+	     scrapes(s, 2, 2) &&
+	     copy_is(s, "a_total{workload=\"w1\",kuma_io_application=\"app\","
+		     "x=\"1\"} 6\n"
+		     "b{workload=\"w1\",kuma_io_application=\"app\"} 1\n");
+	/* No longer a target: no copy. */
+	ok = ok && ASSERT_EQ(appscrape_targets(s, NULL, 0), 0) &&
+	     copy_is(s, "");
+	appscrape_close(s);
+	srv_stop();
+	free(big);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -424,5 +587,6 @@ int main(void)
 	TEST_RUN(test_series);
 	TEST_RUN(test_page);
 	TEST_RUN(test_label);
+	TEST_RUN(test_scrape);
 	TEST_MAIN_END();
 }
