@@ -164,45 +164,57 @@ static size_t appscrape_write(char *data, size_t size, size_t nmemb,
 	return n;
 }
 
-/* Fetches @t with @curl; its labelled text into *text (the caller's).
- * Returns 0 or -errno, logged at debug level (an application that is
- * down is no news each 5 s). */
-static int appscrape_fetch(CURL *curl, const struct appscrape_target *t,
-			   char **text, size_t *len)
-{
-	struct appscrape_body b = { 0 };
-	long status = 0, dropped;
-	CURLcode rc;
-	int err = 0;
+/* One fetch of a round: its target (a copy) and its transfer. */
+struct appscrape_job {
+	struct appscrape_target t;
+	CURL *curl;			/* NULL: could not be made.  Owned */
+	struct appscrape_body b;	/* Owned */
+};
 
-	curl_easy_reset(curl);
-	curl_easy_setopt(curl, CURLOPT_URL, t->url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)APPSCRAPE_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appscrape_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "meshforge-agent");
-	rc = curl_easy_perform(curl);
+/* @j's transfer, for its target's URL: HTTP only, within
+ * APPSCRAPE_TIMEOUT_MS, its body bounded.  Returns 0 or -ENOMEM. */
+static int appscrape_job_init(struct appscrape_job *j)
+{
+	j->curl = curl_easy_init();
+	if (!j->curl)
+		return -ENOMEM;
+	curl_easy_setopt(j->curl, CURLOPT_URL, j->t.url);
+	curl_easy_setopt(j->curl, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(j->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(j->curl, CURLOPT_TIMEOUT_MS,
+			 (long)APPSCRAPE_TIMEOUT_MS);
+	curl_easy_setopt(j->curl, CURLOPT_WRITEFUNCTION, appscrape_write);
+	curl_easy_setopt(j->curl, CURLOPT_WRITEDATA, &j->b);
+	curl_easy_setopt(j->curl, CURLOPT_USERAGENT, "meshforge-agent");
+	curl_easy_setopt(j->curl, CURLOPT_PRIVATE, (char *)j);
+	return 0;
+}
+
+/* Finished job @j (curl's result @rc): its labelled text into *text
+ * (the caller's).  Returns 0 or -errno, logged at debug level (an
+ * application that is down is no news each 5 s). */
+static int appscrape_job_text(struct appscrape_job *j, CURLcode rc,
+			      char **text, size_t *len)
+{
+	long status = 0, dropped;
+
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(j->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK || status < 200 || status > 299) {
 		log_debug("event=app_scrape_failed workload=%s app=%s url=%s "
-			  "err=\"%s\" status=%ld", t->workload, t->app, t->url,
-			  b.big ? "body too large" : curl_easy_strerror(rc),
-			  status);
-		err = b.big ? -EFBIG : -EIO;
-		goto out;
+			  "err=\"%s\" status=%ld", j->t.workload, j->t.app,
+			  j->t.url, j->b.big ? "body too large" :
+			  curl_easy_strerror(rc), status);
+		return j->b.big ? -EFBIG : -EIO;
 	}
-	dropped = appscrape_label(b.p ? b.p : "", b.len, t->labels, text, len);
+	dropped = appscrape_label(j->b.p ? j->b.p : "", j->b.len,
+				  j->t.labels, text, len);
 	if (dropped < 0) {
 		log_debug("event=app_scrape_failed workload=%s app=%s err=\"%s\"",
-			  t->workload, t->app, strerror((int)-dropped));
-		err = (int)dropped;
+			  j->t.workload, j->t.app, strerror((int)-dropped));
+		return (int)dropped;
 	}
-out:
-	free(b.p);
-	return err;
+	return 0;
 }
 
 /* The entry of @workload's @app, or NULL.  Under the mutex. */
@@ -217,51 +229,98 @@ static struct appscrape_entry *appscrape_entry(struct appscrape *s,
 	return NULL;
 }
 
+/* Job @j's outcome: a new copy (@text, given to the entry when its
+ * target is still the same), or a failure; counted either way. */
+static void appscrape_keep(struct appscrape *s, const struct appscrape_job *j,
+			   int err, char *text, size_t len)
+{
+	struct appscrape_entry *e;
+
+	pthread_mutex_lock(&s->mu);
+	if (err) {
+		s->failed++;
+	} else {
+		s->ok++;
+		e = appscrape_entry(s, j->t.workload, j->t.app);
+		if (e && !strcmp(e->t.url, j->t.url)) {
+			free(e->text);
+			e->text = text;
+			e->len = len;
+			text = NULL;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(text);
+}
+
+/* A round: every job of @jobs (@n) at once on @m, each within its
+ * timeout, so one application that does not answer costs the others
+ * nothing; then each one's outcome kept. */
+static void appscrape_round(struct appscrape *s, CURLM *m,
+			    struct appscrape_job *jobs, size_t n)
+{
+	struct appscrape_job *j;
+	CURLMcode mc = CURLM_OK;
+	int running = 0, left;
+	CURLMsg *msg;
+
+	for (size_t i = 0; i < n; i++)
+		if (appscrape_job_init(&jobs[i]) ||
+		    curl_multi_add_handle(m, jobs[i].curl) != CURLM_OK)
+			appscrape_keep(s, &jobs[i], -ENOMEM, NULL, 0);
+	do {
+		mc = curl_multi_perform(m, &running);
+		if (mc == CURLM_OK && running)
+			mc = curl_multi_poll(m, NULL, 0, 1000, NULL);
+	} while (mc == CURLM_OK && running);
+	while ((msg = curl_multi_info_read(m, &left))) {
+		char *text = NULL;
+		size_t len = 0;
+		int err;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		j = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&j);
+		if (!j)
+			continue;
+		err = appscrape_job_text(j, msg->data.result, &text, &len);
+		appscrape_keep(s, j, err, text, len);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].curl) {
+			curl_multi_remove_handle(m, jobs[i].curl);
+			curl_easy_cleanup(jobs[i].curl);
+		}
+		free(jobs[i].b.p);
+	}
+}
+
 static void *appscrape_main(void *arg)
 {
 	struct appscrape *s = arg;
-	struct appscrape_target *t = NULL;
-	CURL *curl = curl_easy_init();
+	struct appscrape_job *jobs;
+	CURLM *m = curl_multi_init();
 	struct timespec until;
-	size_t n = 0;
+	size_t n;
 
-	if (!curl) {
-		log_warn("event=app_scrape_unavailable err=\"curl_easy_init\"");
+	if (!m) {
+		log_warn("event=app_scrape_unavailable err=\"curl_multi_init\"");
 		return NULL;
 	}
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
 		/* The targets of this round, copied: fetched unlocked. */
-		free(t);
 		n = s->n;
-		t = calloc(n ? n : 1, sizeof(*t));
-		for (size_t i = 0; t && i < n; i++)
-			t[i] = s->e[i].t;
+		jobs = calloc(n ? n : 1, sizeof(*jobs));
+		for (size_t i = 0; jobs && i < n; i++)
+			jobs[i].t = s->e[i].t;
 		s->changed = false;
 		pthread_mutex_unlock(&s->mu);
-		for (size_t i = 0; t && i < n; i++) {
-			struct appscrape_entry *e;
-			char *text = NULL;
-			size_t len = 0;
-
-			if (appscrape_fetch(curl, &t[i], &text, &len)) {
-				pthread_mutex_lock(&s->mu);
-				s->failed++;
-				pthread_mutex_unlock(&s->mu);
-				continue;
-			}
-			pthread_mutex_lock(&s->mu);
-			s->ok++;
-			e = appscrape_entry(s, t[i].workload, t[i].app);
-			if (e && !strcmp(e->t.url, t[i].url)) {
-				free(e->text);
-				e->text = text;
-				e->len = len;
-				text = NULL;
-			}
-			pthread_mutex_unlock(&s->mu);
-			free(text);
-		}
+		if (jobs)
+			appscrape_round(s, m, jobs, n);
+		free(jobs);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += APPSCRAPE_INTERVAL_MS / 1000;
 		pthread_mutex_lock(&s->mu);
@@ -270,8 +329,7 @@ static void *appscrape_main(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&s->mu);
-	free(t);
-	curl_easy_cleanup(curl);
+	curl_multi_cleanup(m);
 	return NULL;
 }
 

@@ -4,9 +4,11 @@
  * application exposes itself, fetched off the loop and kept labelled for
  * the MeshMetric pages (admin.h).
  *
- * One thread, started with the first target, fetches each target's
- * http://address:port/path with libcurl every APPSCRAPE_INTERVAL_MS,
- * within APPSCRAPE_TIMEOUT_MS, and keeps the last good copy: every sample
+ * One thread, started with the first target, fetches every target's
+ * http://address:port/path with libcurl every APPSCRAPE_INTERVAL_MS, all
+ * at once (one curl multi handle), each within APPSCRAPE_TIMEOUT_MS, so
+ * an application that does not answer delays no other; and keeps each
+ * one's last good copy: every sample
  * line with the target's labels first (the workload's, and
  * kuma_io_application), so that the texts of several workloads and their
  * applications join into one valid page.  Lines are read with lib's

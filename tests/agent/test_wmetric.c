@@ -9,7 +9,8 @@
  * their families, series never updated only under includeUnused; an
  * application's exposition text with the workload's labels put in, and
  * the scraper thread against a real HTTP server on loopback: its copy,
- * the last good one kept through a 500 and a body over the bound
+ * the last good one kept through a 500 and a body over the bound, and
+ * applications that never answer costing the others nothing
  * (agent/appscrape.c).
  */
 #include <arpa/inet.h>
@@ -570,6 +571,44 @@ static bool test_scrape(void)
 	     copy_is(s, "a_total{workload=\"w1\",kuma_io_application=\"app\","
 		     "x=\"1\"} 6\n"
 		     "b{workload=\"w1\",kuma_io_application=\"app\"} 1\n");
+	/* Three applications that never answer (a listener that never
+	 * accepts) beside it: fetched at once, the round takes one timeout,
+	 * not three, and the good one's copy is new. */
+	if (ok) {
+		struct sockaddr_in sa = {
+			.sin_family = AF_INET,
+			.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t sl = sizeof(sa);
+		struct appscrape_target ts[4];
+		struct timespec t0, t1;
+		int mute = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		ok = ASSERT_TRUE(mute >= 0) &&
+		     ASSERT_EQ(bind(mute, (struct sockaddr *)&sa, sizeof(sa)), 0) &&
+		     ASSERT_EQ(listen(mute, 8), 0) &&
+		     ASSERT_EQ(getsockname(mute, (struct sockaddr *)&sa, &sl), 0);
+		for (int i = 0; i < 3; i++) {
+			ts[i] = t;
+			snprintf(ts[i].app, sizeof(ts[i].app), "mute%d", i);
+			snprintf(ts[i].url, sizeof(ts[i].url),
+				 "http://127.0.0.1:%u/metrics",
+				 ntohs(sa.sin_port));
+		}
+		ts[3] = t;
+		srv.body = one;
+		srv.len = strlen(one);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ok = ok && ASSERT_EQ(appscrape_targets(s, ts, 4), 0) &&
+		     scrapes(s, 3, 5);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ok = ok && ASSERT_TRUE((t1.tv_sec - t0.tv_sec) * 1000 +
+				       (t1.tv_nsec - t0.tv_nsec) / 1000000 <
+				       2 * APPSCRAPE_TIMEOUT_MS) &&
+		     copy_is(s, "a_total{workload=\"w1\",kuma_io_application=\"app\","
+			     "x=\"1\"} 5\n");
+		if (mute >= 0)
+			close(mute);
+	}
 	/* No longer a target: no copy. */
 	ok = ok && ASSERT_EQ(appscrape_targets(s, NULL, 0), 0) &&
 	     copy_is(s, "");
