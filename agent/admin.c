@@ -690,36 +690,12 @@ static void admin_mport_add(struct admin *a, uint16_t port)
 	admin_mport_listen(a, mp);
 }
 
-/* Writes into a fixed buffer (struct admin_lbuf), cutting what does not
- * fit (the caller checks). */
-struct admin_lbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void admin_lbuf_write(void *arg, const char *s, size_t n)
+/* name="@v" (escaped) into @b, a comma before it unless first. */
+static void admin_label(struct apage_buf *b, const char *name, const char *v)
 {
-	struct admin_lbuf *b = arg;
-
-	if (b->len + n >= b->cap) {
-		b->len = b->cap;	/* full: marks it cut */
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-/* name="@v" (escaped), a comma before it unless first. */
-static void admin_lbuf_label(struct admin_lbuf *b, const char *name,
-			     const char *v)
-{
-	if (b->len)
-		admin_lbuf_write(b, ",", 1);
-	admin_lbuf_write(b, name, strlen(name));
-	admin_lbuf_write(b, "=\"", 2);
-	emit_prom_escape(admin_lbuf_write, b, v, strlen(v));
-	admin_lbuf_write(b, "\"", 1);
+	apage_buf_printf(b, "%s%s=\"", b->len ? "," : "", name);
+	emit_prom_escape(apage_buf_write, b, v, strlen(v));
+	apage_buf_put(b, "\"", 1);
 }
 
 /* The applications of the plan's workloads, as the scraper's targets,
@@ -742,8 +718,7 @@ static void admin_apps_sync(struct admin *a)
 
 		for (size_t k = 0; k < w->napps && n < APPSCRAPE_TARGETS_MAX;
 		     k++) {
-			struct admin_lbuf lb = { .p = t[n].labels,
-						 .cap = sizeof(t[n].labels) };
+			struct apage_buf lb = { 0 };
 
 			snprintf(t[n].workload, sizeof(t[n].workload), "%s",
 				 w->name);
@@ -751,13 +726,20 @@ static void admin_apps_sync(struct admin *a)
 				 w->apps[k].name);
 			snprintf(t[n].url, sizeof(t[n].url), "%s",
 				 w->apps[k].url);
-			admin_lbuf_label(&lb, "mesh", w->mesh);
-			admin_lbuf_label(&lb, "workload", w->name);
-			admin_lbuf_label(&lb, "kuma_io_service", w->service);
-			admin_lbuf_label(&lb, "kuma_io_application",
-					 w->apps[k].name);
-			if (lb.len < lb.cap)
+			admin_label(&lb, "mesh", w->mesh);
+			admin_label(&lb, "workload", w->name);
+			admin_label(&lb, "kuma_io_service", w->service);
+			admin_label(&lb, "kuma_io_application",
+				    w->apps[k].name);
+			/* Names and values of policy: they fit, escaped
+			 * at worst twice as long; else the app is left
+			 * out rather than labelled in part. */
+			if (!lb.oom && lb.len < sizeof(t[n].labels)) {
+				memcpy(t[n].labels, lb.p, lb.len);
+				t[n].labels[lb.len] = '\0';
 				n++;
+			}
+			apage_buf_free(&lb);
 		}
 	}
 	err = appscrape_targets(a->apps, t, n);

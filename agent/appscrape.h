@@ -45,7 +45,7 @@ struct appscrape_target {
 	char workload[MF_NAME_MAX];
 	char app[MF_NAME_MAX];		/* the application's name */
 	char url[160];			/* http://address:port/path */
-	char labels[512];		/* what every sample gets first:
+	char labels[640];		/* what every sample gets first:
 					 * name="value",... (escaped) */
 };
 
