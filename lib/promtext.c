@@ -156,20 +156,37 @@ int promtext_line(const char *s, size_t n, struct promtext_sample *out)
 	return PROMTEXT_SAMPLE;
 }
 
-bool promtext_has_label(const struct promtext_sample *x, const char *name)
+bool promtext_label(const struct promtext_sample *x, const char *name,
+		    const char **value, size_t *len)
 {
 	const char *p = x->labels, *end = x->labels + x->labels_len, *q;
 	size_t n = strlen(name);
 
 	while (p && p < end) {
+		const char *start = p;
+
 		q = promtext_label_name(p, end);
-		if (!q)
+		if (!q || q + 1 >= end)
 			return false;
-		if ((size_t)(q - p) == n && !memcmp(p, name, n))
-			return true;
+		/* q: the '='; q + 1: the value's opening quote. */
 		p = promtext_label_value(q + 1, end);
-		if (p && p < end && *p == ',')
+		if (!p)
+			return false;
+		if ((size_t)(q - start) == n && !memcmp(start, name, n)) {
+			*value = q + 2;
+			*len = (size_t)(p - 1 - (q + 2));
+			return true;
+		}
+		if (p < end && *p == ',')
 			p++;
 	}
 	return false;
+}
+
+bool promtext_has_label(const struct promtext_sample *x, const char *name)
+{
+	const char *v;
+	size_t n;
+
+	return promtext_label(x, name, &v, &n);
 }

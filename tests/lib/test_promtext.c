@@ -2,7 +2,7 @@
 /*
  * The exposition line parser (lib/promtext.c): samples with and without
  * labels and timestamps, their parts exactly; comments and blank lines;
- * each malformation refused; labels found by name.
+ * each malformation refused; labels and their values found by name.
  */
 #include <errno.h>
 #include <string.h>
@@ -86,6 +86,25 @@ static bool test_has_label(void)
 	       ASSERT_FALSE(promtext_has_label(&x, "b"));
 }
 
+static bool test_label_value(void)
+{
+	static const char line[] =
+		"x{mesh=\"a,b\",workload=\"w\\\"1\",empty=\"\"} 1";
+	struct promtext_sample x;
+	const char *v = NULL;
+	size_t n = 0;
+
+	return ASSERT_EQ(promtext_line(line, strlen(line), &x),
+			 PROMTEXT_SAMPLE) &&
+	       ASSERT_TRUE(promtext_label(&x, "mesh", &v, &n)) &&
+	       part(v, n, "a,b") &&
+	       ASSERT_TRUE(promtext_label(&x, "workload", &v, &n)) &&
+	       part(v, n, "w\\\"1") &&
+	       ASSERT_TRUE(promtext_label(&x, "empty", &v, &n)) &&
+	       ASSERT_EQ(n, 0) &&
+	       ASSERT_FALSE(promtext_label(&x, "a", &v, &n));
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -93,5 +112,6 @@ int main(void)
 	TEST_RUN(test_other_lines);
 	TEST_RUN(test_malformed);
 	TEST_RUN(test_has_label);
+	TEST_RUN(test_label_value);
 	TEST_MAIN_END();
 }
