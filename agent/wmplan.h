@@ -10,9 +10,9 @@
  * so the plan lists the node's workloads that a MeshMetric selects, each
  * with the families it shows (a bitmask over enum wmstats_family,
  * decided once here: selectors, Regex ones included, are matched against
- * the family names when the plan is built, never per scrape) and its
- * Prometheus ports and paths; and the distinct ports, which the admin
- * endpoint listens on.  A workload no MeshMetric selects is in no plan:
+ * the family names when the plan is built, never per scrape), its
+ * Prometheus ports and paths and its applications' URLs (appscrape.h);
+ * and the distinct ports, which the admin endpoint listens on.  A workload no MeshMetric selects is in no plan:
  * its series are on no MeshMetric port (admin's own /metrics shows
  * everything, whatever the plan).
  *
