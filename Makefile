@@ -149,9 +149,10 @@ $(AGENT): $(O)/obj/agent/main.o $(AGENT_A) $(LIB_A) | $(O)/bin
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(AGENT_LIBS) $(LDLIBS)
 
 # libcurl: mfctl speaks to the mesh store with it (ctl/mstore_etcd.c),
-# and the agent's exporters post to collectors with it (agent/tracew.c for
-# MeshTrace's spans, agent/otlp.c for OTLP), on threads of their own, never
-# a loop: HTTP/1.1, HTTP/2 and HTTPS clients with timeouts are Debian's to
+# and the agent with collectors and applications (agent/tracew.c posts
+# MeshTrace's spans, agent/otlp.c OTLP requests, agent/appscrape.c fetches
+# MeshMetric applications' metrics), on threads of their own, never a
+# loop: HTTP/1.1, HTTP/2 and HTTPS clients with timeouts are Debian's to
 # maintain, not ours to write again.  libprotobuf-c packs OTLP's messages.
 CTL_LIBS := -lcurl
 AGENT_LIBS := -lcurl -lprotobuf-c

@@ -33,12 +33,15 @@
 
 #include "admin.h"
 #include "admin_page.h"
+#include "appscrape.h"
 #include "certs.h"
 #include "crl.h"
 #include "ctx.h"
 #include "log.h"
 #include "loop.h"
+#include "policy.h"
 #include "reload.h"
+#include "wmplan.h"
 
 /* The size line of a chunk, of fixed width so it can be written after the
  * chunk's bytes into the room kept before them: 8 hex digits (leading
@@ -70,7 +73,19 @@ struct admin_conn {
 	struct apage_buf out;
 	size_t out_off;		/* bytes of it sent */
 	size_t req_len;		/* bytes of req[] received */
+	uint16_t mport;		/* accepted on MeshMetric port mport; 0:
+				 * on the admin port */
 	char req[ADMIN_HEAD_MAX];
+};
+
+/* A MeshMetric Prometheus port the endpoint listens on (wmplan.h). */
+struct admin_mport {
+	struct admin *a;	/* back-pointer, for the accept handler */
+	uint16_t port;		/* 0: a free entry */
+	int id;			/* its loop listener, -1: none (the listen
+				 * failed; tried again each tick) */
+	bool warned;		/* its failure is in the log already */
+	char name[24];		/* "metrics:PORT", the listener's name */
 };
 
 struct admin {
@@ -80,9 +95,21 @@ struct admin {
 	uint32_t timeout_ms;
 	uint32_t nconns;	/* slots in use */
 	uint32_t nrenders;	/* conns with a page (ac->page) */
+	/* ... of them, those of MeshMetric ports (ADMIN_MPORT_CONNS_MAX,
+	 * ADMIN_MPORT_RENDERS_MAX) */
+	uint32_t nmconns, nmrenders;
 	struct apage_env env;	/* what the pages read */
 	struct timer render_timer;	/* armed while a render is due */
 	uint32_t render_next;	/* where the next render turn starts */
+	/* MeshMetric: the plan of the snapshot last seen (NULL: none yet),
+	 * which snapshot that was, and the ports its Prometheus backends
+	 * are served on, at metrics_addr (network order). */
+	struct wmplan *plan;	/* a reference.  Owned */
+	const struct policy *plan_pol;	/* compared only, never read */
+	uint64_t plan_epoch;
+	uint32_t metrics_addr;
+	struct admin_mport mports[ADMIN_MPORTS_MAX];
+	struct appscrape *apps;	/* the plan's applications.  Owned */
 	struct admin_conn conns[ADMIN_MAX_CONNS];
 };
 
@@ -244,6 +271,8 @@ static void admin_page_end(struct admin *a, struct admin_conn *ac)
 	free(ac->page);
 	ac->page = NULL;
 	a->nrenders--;
+	if (ac->mport)
+		a->nmrenders--;
 }
 
 /*
@@ -285,6 +314,8 @@ static int admin_page_chunk(struct admin *a, struct admin_conn *ac)
 }
 
 static void admin_render_soon(struct admin *a);
+static int admin_page_begin(struct admin *a, struct admin_conn *ac,
+			    struct apage *pg, const char *ctype, bool http11);
 
 /*
  * Starts page @kind for @ac: its head (chunked for HTTP/1.1, else with
@@ -306,8 +337,18 @@ static int admin_page_start(struct admin *a, struct admin_conn *ac,
 		free(pg);
 		return err;
 	}
+	return admin_page_begin(a, ac, pg, ctype, http11);
+}
+
+/* Page @pg (opened, owned from here) for @ac: its head, and its first
+ * chunk due.  Returns 0 or -ENOMEM. */
+static int admin_page_begin(struct admin *a, struct admin_conn *ac,
+			    struct apage *pg, const char *ctype, bool http11)
+{
 	ac->page = pg;
 	a->nrenders++;
+	if (ac->mport)
+		a->nmrenders++;
 	ac->chunked = http11;
 	apage_buf_printf(&ac->out, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
 			 "%sConnection: close\r\nCache-Control: no-store\r\n"
@@ -316,6 +357,44 @@ static int admin_page_start(struct admin *a, struct admin_conn *ac,
 	ac->render_due = true;
 	admin_render_soon(a);
 	return ac->out.oom ? -ENOMEM : 0;
+}
+
+static void admin_plan_sync(struct admin *a);
+
+/*
+ * A GET on MeshMetric port ac->mport for @path (@plen bytes): the page of
+ * the workloads the plan serves there (admin_page.h), 404 when none.
+ * Returns 0 or -ENOMEM.
+ */
+static int admin_respond_mport(struct admin *a, struct admin_conn *ac,
+			       const char *path, size_t plen, bool http11)
+{
+	const char *ctype = "text/plain; version=0.0.4; charset=utf-8";
+	struct apage *pg;
+	int err = -ENOENT;
+
+	admin_plan_sync(a);
+	if (a->nrenders >= ADMIN_RENDERS_MAX ||
+	    a->nmrenders >= ADMIN_MPORT_RENDERS_MAX) {
+		log_warn("event=admin_busy renders=%u", a->nrenders);
+		admin_answer(ac, "503 Service Unavailable",
+			     "text/plain; charset=utf-8", "Retry-After: 1\r\n",
+			     "busy: too many pages being rendered\n");
+		return ac->out.oom ? -ENOMEM : 0;
+	}
+	pg = calloc(1, sizeof(*pg));
+	if (!pg)
+		return -ENOMEM;
+	if (a->plan)
+		err = apage_open_workloads(pg, &a->env, &ac->out, a->plan,
+					   ac->mport, path, plen);
+	if (err) {
+		free(pg);
+		admin_answer(ac, "404 Not Found", "text/plain; charset=utf-8",
+			     "", "not found\n");
+		return ac->out.oom ? -ENOMEM : 0;
+	}
+	return admin_page_begin(a, ac, pg, ctype, http11);
 }
 
 /*
@@ -339,6 +418,8 @@ static int admin_respond(struct admin *a, struct admin_conn *ac, size_t len)
 			  &http11);
 	if (err)
 		return err;
+	if (ac->mport && !(mlen != 3 || memcmp(method, "GET", 3)))
+		return admin_respond_mport(a, ac, path, plen, http11);
 	if (mlen != 3 || memcmp(method, "GET", 3)) {
 		status = "405 Method Not Allowed";
 		extra = "Allow: GET\r\n";
@@ -493,16 +574,25 @@ static void admin_reap(struct admin *a, struct admin_conn *ac)
 	ac->fd = -1;
 	ac->gen = (ac->gen + 1) & LOOP_UD_GEN_MASK;
 	a->nconns--;
+	if (ac->mport)
+		a->nmconns--;
 }
 
-/* The listener's accept handler: serves @fd, or resets it when the table is
- * full. */
-static void admin_accept(void *arg, int fd)
+/* Serves @fd, accepted on MeshMetric port @mport (0: the admin port), or
+ * resets it when the table is full. */
+static void admin_accept_on(struct admin *a, int fd, uint16_t mport)
 {
-	struct admin *a = arg;
 	struct admin_conn *ac = NULL;
 	int sndbuf = ADMIN_SNDBUF;
 
+	/* Whoever reaches a MeshMetric port from the wire can take half the
+	 * table at most: the rest stays for the node's probes. */
+	if (mport && a->nmconns >= ADMIN_MPORT_CONNS_MAX) {
+		log_warn("event=admin_refused reason=metrics_conns_full "
+			 "port=%u", mport);
+		loop_close_fd(a->loop, fd, true);
+		return;
+	}
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
 		if (a->conns[i].fd < 0) {
 			ac = &a->conns[i];
@@ -523,10 +613,189 @@ static void admin_accept(void *arg, int fd)
 	ac->page = NULL;
 	ac->out = (struct apage_buf){ 0 };
 	ac->out_off = ac->req_len = 0;
+	ac->mport = mport;
 	ac->accepted_ns = ac->progress_ns = timer_now();
 	a->nconns++;
+	if (mport)
+		a->nmconns++;
 	admin_arm_deadline(a, ac);
 	admin_submit_recv(a, ac);
+}
+
+/* The admin listener's accept handler. */
+static void admin_accept(void *arg, int fd)
+{
+	admin_accept_on(arg, fd, 0);
+}
+
+/* A MeshMetric port's accept handler: @arg is its struct admin_mport. */
+static void admin_mport_accept(void *arg, int fd)
+{
+	const struct admin_mport *mp = arg;
+
+	admin_accept_on(mp->a, fd, mp->port);
+}
+
+/* ---- MeshMetric ports ---------------------------------------------------- */
+
+/* Stops listening on @mp and frees the entry. */
+static void admin_mport_drop(struct admin *a, struct admin_mport *mp)
+{
+	if (mp->id >= 0)
+		(void)loop_unlisten(a->loop, mp->id);
+	log_info("event=metrics_port_closed port=%u", mp->port);
+	mp->port = 0;
+	mp->id = -1;
+}
+
+/* Listens on @mp's port at metrics_addr; a failure (the port taken: by
+ * another process, or by the agent this one takes over from, for a
+ * while) is logged once and tried again at the next tick. */
+static void admin_mport_listen(struct admin *a, struct admin_mport *mp)
+{
+	char addr[INET_ADDRSTRLEN];
+	int id;
+
+	inet_ntop(AF_INET, &a->metrics_addr, addr, sizeof(addr));
+	id = loop_listen(a->loop, mp->name, a->metrics_addr, mp->port,
+			 admin_mport_accept, mp);
+	mp->id = id < 0 ? -1 : id;
+	if (id < 0 && !mp->warned)
+		log_warn("event=metrics_port_failed address=%s port=%u "
+			 "err=\"%s\"", addr, mp->port, strerror(-id));
+	else if (id >= 0)
+		log_info("event=metrics_port_open address=%s port=%u", addr,
+			 mp->port);
+	mp->warned = id < 0;
+}
+
+/* Listens on @port at metrics_addr, in a free entry (a full table is
+ * logged and the port left out). */
+static void admin_mport_add(struct admin *a, uint16_t port)
+{
+	struct admin_mport *mp = NULL;
+
+	for (size_t i = 0; i < ADMIN_MPORTS_MAX && !mp; i++)
+		if (!a->mports[i].port)
+			mp = &a->mports[i];
+	if (!mp) {
+		log_warn("event=metrics_port_failed port=%u reason=too_many",
+			 port);
+		return;
+	}
+	mp->a = a;
+	mp->port = port;
+	mp->warned = false;
+	snprintf(mp->name, sizeof(mp->name), "metrics:%u", port);
+	admin_mport_listen(a, mp);
+}
+
+/* name="@v" (escaped) into @b, a comma before it unless first. */
+static void admin_label(struct apage_buf *b, const char *name, const char *v)
+{
+	apage_buf_printf(b, "%s%s=\"", b->len ? "," : "", name);
+	emit_prom_escape(apage_buf_write, b, v, strlen(v));
+	apage_buf_put(b, "\"", 1);
+}
+
+/* The applications of the plan's workloads, as the scraper's targets,
+ * with the labels their samples get. */
+static void admin_apps_sync(struct admin *a)
+{
+	struct appscrape_target *t;
+	size_t n = 0;
+	int err;
+
+	if (!a->apps)
+		return;
+	t = calloc(APPSCRAPE_TARGETS_MAX, sizeof(*t));
+	if (!t) {
+		log_warn("event=app_scrape_targets_failed err=\"out of memory\"");
+		return;
+	}
+	for (size_t i = 0; i < a->plan->n; i++) {
+		const struct wmplan_wl *w = &a->plan->wl[i];
+
+		for (size_t k = 0; k < w->napps && n < APPSCRAPE_TARGETS_MAX;
+		     k++) {
+			struct apage_buf lb = { 0 };
+
+			snprintf(t[n].workload, sizeof(t[n].workload), "%s",
+				 w->name);
+			snprintf(t[n].app, sizeof(t[n].app), "%s",
+				 w->apps[k].name);
+			snprintf(t[n].url, sizeof(t[n].url), "%s",
+				 w->apps[k].url);
+			admin_label(&lb, "mesh", w->mesh);
+			admin_label(&lb, "workload", w->name);
+			admin_label(&lb, "kuma_io_service", w->service);
+			admin_label(&lb, "kuma_io_application",
+				    w->apps[k].name);
+			/* Names and values of policy: they fit, escaped
+			 * at worst twice as long; else the app is left
+			 * out rather than labelled in part. */
+			if (!lb.oom && lb.len < sizeof(t[n].labels)) {
+				memcpy(t[n].labels, lb.p, lb.len);
+				t[n].labels[lb.len] = '\0';
+				n++;
+			}
+			apage_buf_free(&lb);
+		}
+	}
+	err = appscrape_targets(a->apps, t, n);
+	if (err)
+		log_warn("event=app_scrape_targets_failed err=\"%s\"",
+			 strerror(-err));
+	free(t);
+}
+
+/*
+ * The plan of the snapshot in force, built when it is one this endpoint
+ * has not seen yet, and the listeners made to follow it: a port no
+ * longer named is closed, a new one opened, one that failed tried again.
+ * Runs on the loop's tick and before a MeshMetric page; a plan that
+ * cannot be built keeps the old one (tried again at the next call).
+ */
+static void admin_plan_sync(struct admin *a)
+{
+	struct policy *p = reload_current(a->ctx->reload);
+	struct wmplan *pl;
+
+	if (!p || (a->plan && p == a->plan_pol &&
+		   policy_epoch(p) == a->plan_epoch)) {
+		for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++)
+			if (a->mports[i].port && a->mports[i].id < 0)
+				admin_mport_listen(a, &a->mports[i]);
+		return;
+	}
+	if (wmplan_build(&pl, p, a->ctx->node)) {
+		log_warn("event=metrics_plan_failed err=\"out of memory\"");
+		return;
+	}
+	wmplan_put(a->plan);
+	a->plan = pl;
+	a->plan_pol = p;
+	a->plan_epoch = policy_epoch(p);
+	admin_apps_sync(a);
+	for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++)
+		if (a->mports[i].port && !wmplan_has_port(pl, a->mports[i].port))
+			admin_mport_drop(a, &a->mports[i]);
+		else if (a->mports[i].port && a->mports[i].id < 0)
+			admin_mport_listen(a, &a->mports[i]);
+	for (size_t k = 0; k < pl->nports; k++) {
+		bool have = false;
+
+		for (size_t i = 0; i < ADMIN_MPORTS_MAX && !have; i++)
+			have = a->mports[i].port == pl->ports[k];
+		if (!have)
+			admin_mport_add(a, pl->ports[k]);
+	}
+}
+
+/* loop_user: about once a second. */
+static void admin_tick(void *arg)
+{
+	admin_plan_sync(arg);
 }
 
 static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
@@ -753,10 +1022,11 @@ static bool admin_busy(void *arg)
 }
 
 int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
-	       uint16_t port, uint32_t timeout_ms)
+	       uint16_t port, uint32_t timeout_ms, uint32_t metrics_addr)
 {
 	struct loop_user u = {
 		.abort_all = admin_abort_all, .busy = admin_busy,
+		.tick = admin_tick,
 	};
 	struct admin *a;
 	int err;
@@ -767,8 +1037,16 @@ int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	a->loop = l;
 	a->ctx = ctx;
 	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
+	a->metrics_addr = metrics_addr;
+	/* No thread until a MeshMetric names an application. */
+	err = appscrape_open(&a->apps);
+	if (err)
+		goto fail;
+	for (int i = 0; i < ADMIN_MPORTS_MAX; i++)
+		a->mports[i].id = -1;
 	a->env = (struct apage_env){
 		.loop = l, .ctx = ctx, .ncpu = libbpf_num_possible_cpus(),
+		.apps = a->apps,
 	};
 	timer_init(&a->render_timer, admin_on_render);
 	for (int i = 0; i < ADMIN_MAX_CONNS; i++)
@@ -814,5 +1092,8 @@ void admin_close(struct admin *a)
 		admin_page_end(a, ac);
 		apage_buf_free(&ac->out);
 	}
+	/* The listeners went with the loop. */
+	wmplan_put(a->plan);
+	appscrape_close(a->apps);
 	free(a);
 }

@@ -12,6 +12,15 @@
  *                     none is loaded)
  *   other paths 404, other methods 405.
  *
+ * MeshMetric (wmplan.h): for each port a Prometheus backend in force on
+ * this node's workloads names, the endpoint also listens on
+ * @metrics_addr:port and answers a GET at a path a backend names with
+ * the workload families of exactly the workloads whose MeshMetric names
+ * that port and path (other paths 404), through the same connections,
+ * deadlines and pages.  The listeners follow the snapshots: the plan is
+ * rebuilt when the loop's tick (about once a second) or a request sees a
+ * new one, and ports no longer named are closed.
+ *
  * One request per connection, answered with "Connection: close".  It can
  * never disturb the data path: admin connections live in their own small
  * table (a full table resets new ones), read into their own buffers (never
@@ -53,6 +62,12 @@ struct loop;
 /* Connections, and how many of them may be sending a page; the rest of
  * the table is for /ready and for the 503 that says to come back. */
 #define ADMIN_MAX_CONNS		32
+/* MeshMetric Prometheus ports listened on at once, and how much of the
+ * tables above their connections (from the wire) may take: half, so a
+ * client there never locks the node's own probes out. */
+#define ADMIN_MPORTS_MAX	16
+#define ADMIN_MPORT_CONNS_MAX	(ADMIN_MAX_CONNS / 2)
+#define ADMIN_MPORT_RENDERS_MAX	(ADMIN_RENDERS_MAX / 2)
 #define ADMIN_RENDERS_MAX	16
 /* Bytes of a page rendered per step (a step stops after the unit, an
  * endpoint or a policy record, that crosses it), and per render turn over
@@ -76,13 +91,14 @@ enum admin_op {
 /*
  * Registers the endpoint with loop @l: its operation, its teardown and its
  * listener on 127.0.0.1:@port (0: ephemeral), with a deadline of
- * @timeout_ms per connection (0: ADMIN_DEFAULT_TIMEOUT_MS).  The pages read
+ * @timeout_ms per connection (0: ADMIN_DEFAULT_TIMEOUT_MS), and the
+ * MeshMetric ports it will listen on at @metrics_addr (network order).  The pages read
  * @ctx (node, pinned maps, policy, counters).  Returns 0 or -errno; *out is
  * set either way, since the loop keeps pointers to it until loop_fini():
  * the caller frees it with admin_close() after that.
  */
 int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
-	       uint16_t port, uint32_t timeout_ms);
+	       uint16_t port, uint32_t timeout_ms, uint32_t metrics_addr);
 
 /* Frees @a (NULL-safe), closing what loop_fini() could not.  After
  * loop_fini(): no recv can land in an admin buffer any more. */

@@ -35,6 +35,8 @@
 #include "xdp.h"
 #include "sockfast.h"
 #include "meshforge/abi_sock.h"
+#include "appscrape.h"
+#include "wmplan.h"
 
 /* ---- a growing buffer ---------------------------------------------------- */
 
@@ -118,6 +120,8 @@ const char *apage_state_str(enum apage_state s)
 	case APAGE_S_POLICIES:	return "policies";
 	case APAGE_S_SERIES:	return "series";
 	case APAGE_S_DEST:	return "dest";
+	case APAGE_S_WORKLOAD:	return "workload";
+	case APAGE_S_APPS:	return "apps";
 	case APAGE_S_DONE:	return "done";
 	}
 	return "?";
@@ -710,6 +714,25 @@ static void apage_metrics_tail(const struct apage_env *env,
 		dropped += apage_load(&apage_ctx(env, i)->l7stats.dropped);
 	apage_buf_printf(b, "meshforge_http_stats_dropped_total %llu\n",
 			 (unsigned long long)dropped);
+	apage_metric_head(b, "meshforge_workload_series_dropped_total",
+			  "counter",
+			  "Connections the per-workload counters had no room for (their tables are bounded).");
+	dropped = 0;
+	for (unsigned int i = 0; i < apage_nloops(env); i++)
+		dropped += apage_load(&apage_ctx(env, i)->wmstats.dropped);
+	apage_buf_printf(b, "meshforge_workload_series_dropped_total %llu\n",
+			 (unsigned long long)dropped);
+	if (env->apps) {
+		uint64_t ok, failed;
+
+		appscrape_counts(env->apps, &ok, &failed);
+		apage_metric_head(b, "meshforge_app_scrapes_total", "counter",
+				  "Fetches of MeshMetric applications' metrics, by result (ok: a new copy kept).");
+		apage_buf_printf(b, "meshforge_app_scrapes_total{result=\"ok\"} %llu\n"
+				 "meshforge_app_scrapes_total{result=\"failed\"} %llu\n",
+				 (unsigned long long)ok,
+				 (unsigned long long)failed);
+	}
 	apage_metrics_kernel(env, b);
 	apage_metrics_xdp(env, b);
 	apage_metrics_sockmap(env, b);
@@ -729,6 +752,236 @@ static const struct l7stats *apage_l7(const struct apage_env *env, size_t i,
 	else
 		lbl[0] = '\0';
 	return &apage_ctx(env, k)->l7stats;
+}
+
+/* ---- per-workload families (wmstats.h) ----------------------------------- */
+
+/* Counter @f of a series of another loop's, read once (ctx.h). */
+#define APAGE_WM_ADD(sum, y, f) ((sum)->f += apage_load(&(y)->f))
+
+/* Adds @y's counts to @sum. */
+static void apage_wm_add(struct wmstats_series *sum,
+			 const struct wmstats_series *y)
+{
+	double d;
+
+	APAGE_WM_ADD(sum, y, conns);
+	APAGE_WM_ADD(sum, y, tcp_conns);
+	APAGE_WM_ADD(sum, y, sent);
+	APAGE_WM_ADD(sum, y, received);
+	APAGE_WM_ADD(sum, y, tcp_sent);
+	APAGE_WM_ADD(sum, y, tcp_received);
+	APAGE_WM_ADD(sum, y, requests);
+	APAGE_WM_ADD(sum, y, dcount);
+	for (int c = 0; c < 6; c++)
+		APAGE_WM_ADD(sum, y, by_class[c]);
+	for (int k = 0; k < L7STATS_BUCKETS; k++)
+		APAGE_WM_ADD(sum, y, buckets[k]);
+	/* A double: read once, whole (8 bytes, as the counters). */
+	__atomic_load(&y->dsum, &d, __ATOMIC_RELAXED);
+	sum->dsum += d;
+}
+
+/* The workload series of loop @k's table at @slot, summed over every
+ * loop that has the same series, into @sum; false when the slot is unused
+ * or the series was already shown from an earlier loop's table. */
+static bool apage_wm_sum(const struct apage_env *env, unsigned int k,
+			 size_t slot, struct wmstats_series *sum)
+{
+	const struct wmstats_series *t =
+		__atomic_load_n(&apage_ctx(env, k)->wmstats.series,
+				__ATOMIC_ACQUIRE);
+	const struct wmstats_series *x, *y;
+
+	if (!t)
+		return false;
+	x = &t[slot];
+	if (!__atomic_load_n(&x->workload[0], __ATOMIC_ACQUIRE))
+		return false;
+	for (unsigned int j = 0; j < k; j++)
+		if (wmstats_find(&apage_ctx(env, j)->wmstats, x))
+			return false;
+	memset(sum, 0, sizeof(*sum));
+	memcpy(sum->mesh, x->mesh, sizeof(sum->mesh));
+	memcpy(sum->workload, x->workload, sizeof(sum->workload));
+	memcpy(sum->service, x->service, sizeof(sum->service));
+	memcpy(sum->peer, x->peer, sizeof(sum->peer));
+	sum->dir = x->dir;
+	apage_wm_add(sum, x);
+	for (unsigned int j = k + 1; j < apage_nloops(env); j++) {
+		y = wmstats_find(&apage_ctx(env, j)->wmstats, x);
+		if (y)
+			apage_wm_add(sum, y);
+	}
+	return true;
+}
+
+/* Series @x's labels, then @after. */
+static void apage_wm_labels(struct apage_buf *b,
+			    const struct wmstats_series *x, const char *after)
+{
+	apage_buf_put(b, "mesh=\"", 6);
+	apage_label(b, x->mesh, "\",workload=\"");
+	apage_label(b, x->workload, "\",kuma_io_service=\"");
+	apage_label(b, x->service, "\",direction=\"");
+	apage_buf_printf(b, "%s\",%s=\"",
+			 wmstats_dir_str((enum wmstats_dir)x->dir),
+			 x->dir == WMSTATS_INBOUND ? "source_service" :
+						     "destination_service");
+	apage_label(b, x->peer, "\"");
+	apage_buf_put(b, after, strlen(after));
+}
+
+/* One sample of counter family @f of @x: @v. */
+static void apage_wm_sample(struct apage_buf *b, enum wmstats_family f,
+			    const struct wmstats_series *x, uint64_t v)
+{
+	apage_buf_printf(b, "%s{", wmstats_family_name(f));
+	apage_wm_labels(b, x, "} ");
+	apage_buf_printf(b, "%llu\n", (unsigned long long)v);
+}
+
+/* Family @f of series @x (summed over the loops): its samples. */
+static void apage_wm_family(struct apage_buf *b, enum wmstats_family f,
+			    const struct wmstats_series *x)
+{
+	static const char *const classes[6] = { "other", "1xx", "2xx", "3xx",
+						"4xx", "5xx" };
+	const char *name = wmstats_family_name(f);
+	uint64_t cum = 0;
+
+	switch (f) {
+	case WMF_REQUESTS:
+		apage_wm_sample(b, f, x, x->requests);
+		break;
+	case WMF_RESPONSES:
+		for (int c = 0; c < 6; c++) {
+			if (!x->by_class[c])
+				continue;
+			apage_buf_printf(b, "%s{", name);
+			apage_wm_labels(b, x, "");
+			apage_buf_printf(b, ",class=\"%s\"} %llu\n", classes[c],
+					 (unsigned long long)x->by_class[c]);
+		}
+		break;
+	case WMF_DURATION:
+		for (int k = 0; k < L7STATS_BUCKETS; k++) {
+			cum += x->buckets[k];
+			apage_buf_printf(b, "%s_bucket{", name);
+			apage_wm_labels(b, x, "");
+			if (k < L7STATS_BUCKETS - 1)
+				apage_buf_printf(b, ",le=\"%g\"} %llu\n",
+						 l7stats_bounds[k],
+						 (unsigned long long)cum);
+			else
+				apage_buf_printf(b, ",le=\"+Inf\"} %llu\n",
+						 (unsigned long long)cum);
+		}
+		apage_buf_printf(b, "%s_sum{", name);
+		apage_wm_labels(b, x, "} ");
+		apage_buf_printf(b, "%.6f\n", x->dsum);
+		apage_buf_printf(b, "%s_count{", name);
+		apage_wm_labels(b, x, "} ");
+		apage_buf_printf(b, "%llu\n", (unsigned long long)x->dcount);
+		break;
+	case WMF_CONNECTIONS:
+		apage_wm_sample(b, f, x, x->conns);
+		break;
+	case WMF_SENT:
+		apage_wm_sample(b, f, x, x->sent);
+		break;
+	case WMF_RECEIVED:
+		apage_wm_sample(b, f, x, x->received);
+		break;
+	case WMF_TCP_CONNECTIONS:
+		apage_wm_sample(b, f, x, x->tcp_conns);
+		break;
+	case WMF_TCP_SENT:
+		apage_wm_sample(b, f, x, x->tcp_sent);
+		break;
+	case WMF_TCP_RECEIVED:
+		apage_wm_sample(b, f, x, x->tcp_received);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * One unit of the workload families: family pg->j's head (at slot 0),
+ * or slot pg->i (over every loop's table) of it, shown when the page
+ * shows it: on /metrics every series that was updated; on a MeshMetric
+ * page those of the workloads its plan serves there, the families each
+ * one's MeshMetric picks, and with includeUnused the series never
+ * updated too.  True once every family is out.
+ */
+static bool apage_wm_unit(struct apage *pg)
+{
+	size_t nslots = apage_nloops(pg->env) * (size_t)WMSTATS_SERIES_MAX;
+	enum wmstats_family f = (enum wmstats_family)pg->j;
+	const struct wmplan_wl *w = NULL;
+	struct wmstats_series sum;
+
+	if (pg->j >= WMF_COUNT)
+		return true;
+	/* A family no workload of a MeshMetric page shows: not even its
+	 * head. */
+	if (pg->plan && !(pg->families & (1u << f))) {
+		pg->j++;
+		pg->i = 0;
+		return pg->j >= WMF_COUNT;
+	}
+	if (pg->i == 0)
+		apage_metric_head(pg->out, wmstats_family_name(f),
+				  wmstats_family_type(f),
+				  wmstats_family_help(f));
+	if (pg->i >= nslots) {
+		pg->j++;
+		pg->i = 0;
+		return pg->j >= WMF_COUNT;
+	}
+	/* A loop whose table is not there yet: its slots are passed. */
+	if (!__atomic_load_n(&apage_ctx(pg->env, (unsigned int)(pg->i /
+				WMSTATS_SERIES_MAX))->wmstats.series,
+			     __ATOMIC_ACQUIRE)) {
+		pg->i = (pg->i / WMSTATS_SERIES_MAX + 1) * WMSTATS_SERIES_MAX;
+		return false;
+	}
+	if (apage_wm_sum(pg->env, (unsigned int)(pg->i / WMSTATS_SERIES_MAX),
+			 pg->i % WMSTATS_SERIES_MAX, &sum)) {
+		if (pg->plan) {
+			w = wmplan_find(pg->plan, sum.workload);
+			if (w && (!wmplan_serves(w, pg->port, pg->path,
+						 strlen(pg->path)) ||
+				  !(w->families & (1u << f))))
+				w = NULL;
+		}
+		if ((!pg->plan || w) &&
+		    ((w && w->include_unused) || wmstats_used(&sum, f)))
+			apage_wm_family(pg->out, f, &sum);
+	}
+	pg->i++;
+	return false;
+}
+
+/* One unit of a MeshMetric page's applications: the last good text of
+ * application pg->j of the plan's workload pg->i, when that workload is
+ * served on the page's port and path.  True once all are out. */
+static bool apage_apps_unit(struct apage *pg)
+{
+	const struct wmplan_wl *w;
+
+	for (; pg->i < pg->plan->n; pg->i++, pg->j = 0) {
+		w = &pg->plan->wl[pg->i];
+		if (pg->j >= w->napps || !pg->env->apps ||
+		    !wmplan_serves(w, pg->port, pg->path, strlen(pg->path)))
+			continue;
+		appscrape_copy(pg->env->apps, w->name, w->apps[pg->j].name,
+			       apage_buf_write, pg->out);
+		pg->j++;
+		return false;
+	}
+	return true;
 }
 
 /* One unit of /metrics: the fixed families, an L7 series or destination
@@ -785,8 +1038,23 @@ static void apage_metrics_unit(struct apage *pg)
 				L7STATS_DESTS_MAX;
 			break;
 		}
-		apage_metrics_tail(pg->env, b);
-		pg->state = APAGE_S_DONE;
+		pg->state = APAGE_S_WORKLOAD;
+		pg->i = pg->j = 0;
+		break;
+	case APAGE_S_WORKLOAD:
+		if (!apage_wm_unit(pg))
+			break;
+		if (pg->kind == APAGE_METRICS) {
+			apage_metrics_tail(pg->env, b);
+			pg->state = APAGE_S_DONE;
+		} else {
+			pg->state = APAGE_S_APPS;
+			pg->i = pg->j = 0;
+		}
+		break;
+	case APAGE_S_APPS:
+		if (apage_apps_unit(pg))
+			pg->state = APAGE_S_DONE;
 		break;
 	default:
 		pg->state = APAGE_S_DONE;
@@ -956,6 +1224,30 @@ int apage_open(struct apage *pg, enum apage_kind kind,
 	return 0;
 }
 
+int apage_open_workloads(struct apage *pg, const struct apage_env *env,
+			 struct apage_buf *out, struct wmplan *plan,
+			 uint16_t port, const char *path, size_t plen)
+{
+	uint32_t families = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (wmplan_serves(&plan->wl[i], port, path, plen)) {
+			any = true;
+			families |= plan->wl[i].families;
+		}
+	if (!any || plen >= sizeof(pg->path))
+		return -ENOENT;
+	*pg = (struct apage){
+		.kind = APAGE_WORKLOADS, .state = APAGE_S_WORKLOAD, .env = env,
+		.out = out, .plan = wmplan_get(plan), .port = port,
+		.families = families,
+	};
+	memcpy(pg->path, path, plen);
+	pg->path[plen] = '\0';
+	return 0;
+}
+
 int apage_step(struct apage *pg, size_t budget)
 {
 	size_t stop = pg->out->len + budget;
@@ -977,5 +1269,7 @@ void apage_close(struct apage *pg)
 	if (pg->pol)
 		reload_release(pg->env->ctx->reload, pg->pol);
 	pg->pol = NULL;
+	wmplan_put(pg->plan);
+	pg->plan = NULL;
 	pg->state = APAGE_S_DONE;
 }

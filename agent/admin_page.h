@@ -30,11 +30,14 @@
 #include <stddef.h>
 
 #include "emit.h"
+#include "meshforge/abi.h"
 #include "polkinds.h"
 
+struct appscrape;
 struct ctx;
 struct loop;
 struct policy;
+struct wmplan;
 
 /* ---- a growing buffer ---------------------------------------------------- */
 
@@ -62,6 +65,10 @@ void apage_buf_free(struct apage_buf *b);
 enum apage_kind {
 	APAGE_METRICS = 1,	/* Prometheus text format 0.0.4 */
 	APAGE_CONFIG_DUMP,	/* the snapshot as JSON */
+	APAGE_WORKLOADS,	/* a MeshMetric Prometheus backend's page:
+				 * the workload families of the workloads
+				 * its plan serves at one port and path
+				 * (wmplan.h), text format 0.0.4 */
 };
 
 /* Where a page stopped: what its next step writes first. */
@@ -73,6 +80,10 @@ enum apage_state {
 	APAGE_S_POLICIES,	/* dump: the next policy record (kinds) */
 	APAGE_S_SERIES,		/* metrics: L7 series slot i */
 	APAGE_S_DEST,		/* metrics: L7 destination slot i */
+	APAGE_S_WORKLOAD,	/* metrics, workloads: family j, workload
+				 * series slot i (over the loops) */
+	APAGE_S_APPS,		/* workloads: the plan's workload i's
+				 * application j (appscrape.h) */
 	APAGE_S_DONE,		/* all written */
 };
 
@@ -83,6 +94,8 @@ struct apage_env {
 	const struct loop *loop;
 	struct ctx *ctx;
 	int ncpu;		/* possible CPUs (per-CPU map values) */
+	struct appscrape *apps;	/* MeshMetric applications' texts; NULL:
+				 * none */
 };
 
 struct apage {
@@ -95,6 +108,12 @@ struct apage {
 	size_t i, j;		/* cursors, as the state says */
 	struct polkinds_cursor kinds;
 	struct emit e;		/* dump: writes to @out */
+	/* workloads: the plan that picks the series, a reference (Owned),
+	 * and the port and path asked. */
+	struct wmplan *plan;
+	uint32_t families;	/* those a workload served there shows */
+	uint16_t port;
+	char path[MF_PATH_MAX];
 };
 
 /*
@@ -104,6 +123,16 @@ struct apage {
  */
 int apage_open(struct apage *pg, enum apage_kind kind,
 	       const struct apage_env *env, struct apage_buf *out);
+
+/*
+ * Starts an APAGE_WORKLOADS page in @pg: the series of the workloads
+ * @plan serves on @port at @path (@plen bytes), each with the families
+ * its MeshMetric shows.  Takes a reference to @plan.  Returns 0, or
+ * -ENOENT when no workload of @plan is served there (nothing to show).
+ */
+int apage_open_workloads(struct apage *pg, const struct apage_env *env,
+			 struct apage_buf *out, struct wmplan *plan,
+			 uint16_t port, const char *path, size_t plen);
 
 /*
  * Appends the next part of the page to its buffer: @budget bytes, or the

@@ -297,7 +297,7 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	}
 	if (cfg->admin_on) {
 		err = admin_open(&a->admin, &a->loop, &a->ctx, cfg->admin_port,
-				 cfg->admin_timeout_ms);
+				 cfg->admin_timeout_ms, cfg->metrics_addr);
 		if (err)
 			goto fail;
 	}
@@ -332,6 +332,7 @@ void agent_fini(struct agent *a)
 	 * shared one's owner took them first: agent_take_pinwatch()). */
 	pinwatch_fini(&a->pinwatch);
 	l7stats_free(&a->ctx.l7stats);
+	wmstats_free(&a->ctx.wmstats);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -97,6 +97,9 @@ struct agent_config {
 	/* The request's deadline, and a page's between sends that take
 	 * bytes (admin.h); 0: default. */
 	uint32_t admin_timeout_ms;
+	/* Where the admin endpoint listens for MeshMetric's Prometheus
+	 * backends (admin.h), network order. */
+	uint32_t metrics_addr;
 	bool watch_certs;		/* a change in the config dir reloads
 					 * the certificates (certs_watch()) */
 	/* The pod interfaces (podwatch.h): those named in @pod_ifaces and

@@ -91,6 +91,8 @@
 struct conn;
 struct conn_table;
 struct policy;
+struct mf_endpoint;
+struct wmstats_series;
 struct tls_ctx;
 struct tls_sess;
 
@@ -296,6 +298,14 @@ struct conn {
 	void *trace;		/* outbound L7: its MeshTraces and its
 				 * request's ids (trace.h), NULL: none.
 				 * The flow's */
+	struct wmstats_series *wm;	/* its local workload's counters
+				 * (wmstats.h), found once; NULL: none.
+				 * Borrowed from the loop's table */
+	struct wmstats_series *wm_in;	/* outbound to a pod of this node:
+				 * that pod's inbound counters, found
+				 * again only when the endpoint changes
+				 * (wm_in_ep); NULL: none.  Borrowed */
+	const struct mf_endpoint *wm_in_ep;	/* ... for this endpoint */
 	uint64_t try_key;	/* L7: the hosts key (hosts.h) of the
 				 * endpoint a try of its request is on, 0:
 				 * none */

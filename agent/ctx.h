@@ -11,6 +11,7 @@
 #include "l7stats.h"
 #include "meshforge/abi.h"
 #include "stats.h"
+#include "wmstats.h"
 
 struct alogw;
 struct tracew;
@@ -49,6 +50,7 @@ struct ctx {
 					 * (reload_current()) */
 	struct stats stats;		/* the connections' counters */
 	struct l7stats l7stats;		/* the L7 engine's labelled ones */
+	struct wmstats wmstats;		/* per local workload (MeshMetric) */
 	struct xdp *xdp;		/* the uplink's firewall, NULL: none.
 					 * Borrowed */
 	struct frontdoor *frontdoor;	/* the workload cgroups' connect

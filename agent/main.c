@@ -35,6 +35,7 @@
  * another layout...).
  */
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -89,6 +90,8 @@ struct main_opts {
 	uint16_t outbound_port;
 	uint16_t tunnel_port;
 	uint16_t admin_port;		/* 127.0.0.1 only; 0: no admin endpoint */
+	uint32_t metrics_addr;		/* MeshMetric ports' address, network
+					 * order */
 	uint32_t http_header_timeout_ms;	/* 0: the default */
 	uint32_t http_idle_timeout_ms;		/* 0: the default */
 	bool http_access_log;
@@ -116,7 +119,7 @@ static void main_usage(FILE *f)
 		"usage: meshforge-agent --node NAME [--bpf-root DIR] [--config-dir DIR]\n"
 		"                       [--pod-iface IFNAME]... [--pod-iface-pattern GLOB]\n"
 		"                       [--outbound-port PORT] [--tunnel-port PORT]\n"
-		"                       [--admin-port PORT]\n"
+		"                       [--admin-port PORT] [--metrics-address IPV4]\n"
 		"                       [--log-level info|debug] [--state-dir DIR]\n"
 		"                       [--http-header-timeout MS] [--http-idle-timeout MS]\n"
 		"                       [--http-access-log] [--uplink IFNAME]\n"
@@ -136,6 +139,9 @@ static void main_usage(FILE *f)
 		"                lock in $MF_RUN_DIR (default " MF_RUN_DIR_DEFAULT ")\n"
 		"  --admin-port  admin endpoint on 127.0.0.1 (/ready, /metrics,\n"
 		"                /config_dump); 0 disables it (default %d)\n"
+		"  --metrics-address  where the MeshMetric Prometheus backends'\n"
+		"                ports listen, served by the admin endpoint\n"
+		"                (default 0.0.0.0; none with --admin-port 0)\n"
 		"  --http-header-timeout  ms for an HTTP request head, answered\n"
 		"                with 408 when it is not whole by then (default %d)\n"
 		"  --http-idle-timeout    ms an HTTP connection may wait between\n"
@@ -300,6 +306,7 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "outbound-port", required_argument, NULL, 'o' },
 		{ "tunnel-port", required_argument, NULL, 't' },
 		{ "admin-port", required_argument, NULL, 'a' },
+		{ "metrics-address", required_argument, NULL, 'm' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "http-header-timeout", required_argument, NULL, 'H' },
@@ -393,6 +400,13 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			} else if (main_port(optarg, &o->admin_port)) {
 				fprintf(stderr, "meshforge-agent: bad port '%s'\n",
 					optarg);
+				return MAIN_EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			if (inet_pton(AF_INET, optarg, &o->metrics_addr) != 1) {
+				fprintf(stderr, "meshforge-agent: bad address "
+					"'%s'\n", optarg);
 				return MAIN_EXIT_USAGE;
 			}
 			break;
@@ -854,6 +868,7 @@ int main(int argc, char **argv)
 	cfg.tunnel_port = o.tunnel_port;
 	cfg.admin_on = o.admin_port != 0;
 	cfg.admin_port = o.admin_port;
+	cfg.metrics_addr = o.metrics_addr;
 	cfg.http_header_timeout_ms = o.http_header_timeout_ms;
 	cfg.http_idle_timeout_ms = o.http_idle_timeout_ms;
 	cfg.http_access_log = o.http_access_log;
@@ -869,6 +884,12 @@ int main(int argc, char **argv)
 	cfg.xdp = xdp;
 	cfg.frontdoor = fdoor;
 	cfg.sockfast = sfast;
+	/* libcurl once, here, before any thread that uses it starts (the
+	 * writers below, the admin endpoint's application scraper): its
+	 * global state is set up on this thread alone. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		log_warn("event=curl_init_failed effect=\"no collector or "
+			 "application is reached\"");
 	/* The MeshAccessLog writer: without it the agent serves, and the
 	 * lines are counted dropped. */
 	err = alogw_start(&alogw);

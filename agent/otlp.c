@@ -4,7 +4,6 @@
  * HTTP; and strings as OTLP wants them.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,14 +137,6 @@ struct otlp_client {
 	int grpc_status;		/* -1: none seen */
 };
 
-static pthread_once_t otlp_once = PTHREAD_ONCE_INIT;
-static bool otlp_curl_ok;
-
-static void otlp_global_init(void)
-{
-	otlp_curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
 /* The answer's body: a collector's ExportLogsServiceResponse, of no use
  * to us (partial success is counted by the collector). */
 static size_t otlp_discard(char *p, size_t size, size_t n, void *arg)
@@ -182,9 +173,6 @@ int otlp_client_new(struct otlp_client **out, enum otlp_transport t,
 	struct curl_slist *h;
 
 	*out = NULL;
-	pthread_once(&otlp_once, otlp_global_init);
-	if (!otlp_curl_ok)
-		return -ENOMEM;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;

@@ -309,18 +309,11 @@ int tracew_start(struct tracew **out)
 		return -ENOMEM;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	/* Before the loops start: curl_global_init() must not run while
-	 * another thread uses libcurl or its TLS library. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		tracew_free(w);
-		return -ENOMEM;
-	}
 	err = tracew_curl(w);
 	if (!err)
 		err = -pthread_create(&w->thread, NULL, tracew_thread, w);
 	if (err) {
 		tracew_free(w);
-		curl_global_cleanup();
 		return err;
 	}
 	*out = w;
@@ -337,7 +330,6 @@ void tracew_stop(struct tracew *w)
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	tracew_free(w);
-	curl_global_cleanup();
 }
 
 int tracew_push(struct tracew *w, enum tracew_fmt fmt, const char *url,

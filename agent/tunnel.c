@@ -42,6 +42,7 @@
 #include "tls.h"
 #include "tunhdr.h"
 #include "tunnel.h"
+#include "wmstats.h"
 
 /* Namespace of node agent identities: spiffe://<td>/ns/<this>/sa/<node>. */
 #define TUNNEL_NODE_NS	"meshforge-system"
@@ -1006,6 +1007,35 @@ static void tunnel_trace_done(struct tunnel *tu, struct conn *c,
 		   &tu->ctx->stats.trace_spans_dropped);
 }
 
+static struct wmstats_series *tunnel_wm_series(struct tunnel *tu,
+					       const struct conn *c,
+					       const struct mf_endpoint *wl,
+					       enum wmstats_dir dir,
+					       const char *peer, bool conn,
+					       bool tcp);
+
+/* A request answered by a pod of this node: that pod's inbound series
+ * counts it too (this agent is its destination's agent), found again
+ * only when the request's endpoint is not the last one's.  No connection
+ * is counted: the connections to the pod are the L7 engine's. */
+static void tunnel_wm_local_in(struct tunnel *tu, struct conn *c,
+			       const struct hproxy_exchange *x)
+{
+	if (x->local || !c->endpoint)
+		return;
+	if (c->endpoint != c->wm_in_ep) {
+		c->wm_in_ep = c->endpoint;
+		c->wm_in = tunnel_ep_local(tu, c->policy, c->endpoint) ?
+			   tunnel_wm_series(tu, c, c->endpoint,
+					    WMSTATS_INBOUND, c->wm->service,
+					    false, false) : NULL;
+	}
+	if (c->wm_in) {
+		wmstats_request(c->wm_in, x->status, x->seconds);
+		wmstats_bytes(c->wm_in, false, x->rsp_bytes, x->req_bytes);
+	}
+}
+
 /* The done step: the request counted by source, destination, route and
  * status, its access log line and its spans. */
 static void tunnel_l7_done(void *arg, struct conn *c,
@@ -1021,6 +1051,12 @@ static void tunnel_l7_done(void *arg, struct conn *c,
 	svc = tunnel_dst_service(c);
 	l7stats_count(&tu->ctx->l7stats, c->src_spiffe, svc ? svc->name : NULL,
 		      x->route, x->status, x->seconds);
+	if (c->wm) {
+		/* Outbound: the workload sent the request's body. */
+		wmstats_request(c->wm, x->status, x->seconds);
+		wmstats_bytes(c->wm, false, x->req_bytes, x->rsp_bytes);
+		tunnel_wm_local_in(tu, c, x);
+	}
 	if (c->alog)
 		tunnel_meshlog_l7(tu, c, x);
 	if (c->trace)
@@ -1148,6 +1184,40 @@ static int tunnel_trace(struct tunnel *tu, struct conn *c,
 	return 0;
 }
 
+/* The per-workload series (wmstats.h) of local workload @wl (of this
+ * node) in direction @dir, its peer service @peer (NULL: unknown), for a
+ * connection of @c's snapshot, with a connection counted when @conn (an
+ * L4 one when @tcp); NULL when the snapshot holds no MeshMetric: the data
+ * path then pays nothing for it, no lookup and no counting. */
+static struct wmstats_series *tunnel_wm_series(struct tunnel *tu,
+					       const struct conn *c,
+					       const struct mf_endpoint *wl,
+					       enum wmstats_dir dir,
+					       const char *peer, bool conn,
+					       bool tcp)
+{
+	const struct mf_service *ws;
+	struct wmstats_series *x;
+
+	if (!wl || !router_count(c->policy, &kind_mesh_metric))
+		return NULL;
+	ws = policy_service_by_id(c->policy, wl->service_id);
+	x = wmstats_series(&tu->ctx->wmstats, policy_mesh(c->policy),
+			   wl->name, ws ? ws->name : NULL, dir, peer);
+	if (x && conn)
+		wmstats_conn(x, tcp);
+	return x;
+}
+
+/* An outbound connection's series: source @src_ep's, to service @svc. */
+static void tunnel_wm_open(struct tunnel *tu, struct conn *c,
+			   const struct mf_endpoint *src_ep,
+			   const struct mf_service *svc)
+{
+	c->wm = tunnel_wm_series(tu, c, src_ep, WMSTATS_OUTBOUND, svc->name,
+				 true, !(svc->flags & MF_SERVICE_F_HTTP));
+}
+
 /* The setup deadline of @c (its up end's connect and handshake) @ms from
  * now. */
 static void tunnel_deadline(struct conn *c, uint32_t ms)
@@ -1198,6 +1268,7 @@ static void tunnel_outbound_l7(struct tunnel *tu, struct conn *c,
 		}
 		memcpy(c->limit, &lim, sizeof(lim));
 	}
+	tunnel_wm_open(tu, c, src_ep, svc);
 	tunnel_l7_begin(tu, c, &tunnel_l7_flow);
 }
 
@@ -1403,6 +1474,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 		conn_abort(tu->conns, c, NULL);
 		return;
 	}
+	tunnel_wm_open(tu, c, src_ep, svc);
 	/* MeshTimeout: the connect (and handshake) to the node's agent,
 	 * then the relay's idle timeout once it runs. */
 	if (c->resil && ((const struct resil *)c->resil)->connect_ms)
@@ -1695,6 +1767,19 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 		return;
 	}
 	c->service_id = ep->service_id;
+	svc = policy_service_by_id(c->policy, ep->service_id);
+	if (svc) {
+		const struct mf_endpoint *src =
+			policy_endpoint_by_ip(c->policy,
+					      info->src.sin_addr.s_addr);
+		const struct mf_service *ss =
+			src ? policy_service_by_id(c->policy,
+						   src->service_id) : NULL;
+
+		c->wm = tunnel_wm_series(tu, c, ep, WMSTATS_INBOUND,
+					 ss ? ss->name : NULL, true,
+					 !(svc->flags & MF_SERVICE_F_HTTP));
+	}
 	/* Whatever followed the header is the client's first bytes. */
 	d->data = d->pbuf;
 	d->off = (uint32_t)hdr_len;
@@ -1869,6 +1954,18 @@ static void tunnel_local_connected(struct tunnel *tu, struct conn *c)
 
 	tu->ctx->stats.up_connects[STATS_PATH_LOCAL]++;
 	if (c->flow->ops != &tunnel_probe_ops) {
+		/* An L4 connection to a pod of this node: that pod's
+		 * inbound series counts it, as its agent's inbound half
+		 * would. */
+		if (c->wm && !c->l7) {
+			const struct mf_service *svc =
+				policy_service_by_id(c->policy,
+						     c->service_id);
+
+			c->wm_in = tunnel_wm_series(tu, c, c->endpoint,
+				WMSTATS_INBOUND, c->wm->service, true,
+				svc && !(svc->flags & MF_SERVICE_F_HTTP));
+		}
 		tunnel_up_go(tu, c);
 		return;
 	}
@@ -2017,8 +2114,33 @@ static void tunnel_release_common(struct tunnel *tu, struct conn *c)
 	}
 }
 
+/* An L4 connection's bytes into its series (an L7 one's went per
+ * request): dir[CONN_DOWN] carries what the client sent, which the
+ * destination received. */
+static void tunnel_wm_close(struct conn *c)
+{
+	uint64_t down = c->dir[CONN_DOWN].bytes, up = c->dir[CONN_UP].bytes;
+	const struct mf_service *svc;
+	bool tcp;
+
+	if (c->wm && !c->l7) {
+		svc = c->policy ? policy_service_by_id(c->policy,
+						       c->service_id) : NULL;
+		tcp = svc && !(svc->flags & MF_SERVICE_F_HTTP);
+		if (c->wm->dir == WMSTATS_OUTBOUND)
+			wmstats_bytes(c->wm, tcp, down, up);
+		else
+			wmstats_bytes(c->wm, tcp, up, down);
+		if (c->wm_in)
+			wmstats_bytes(c->wm_in, tcp, up, down);
+	}
+	c->wm = c->wm_in = NULL;
+	c->wm_in_ep = NULL;
+}
+
 static void tunnel_release(void *arg, struct conn *c)
 {
+	tunnel_wm_close(c);
 	/* An L7 connection's lines went per request. */
 	if (c->alog && !c->l7)
 		tunnel_meshlog_l4(arg, c);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agentq.h"
+#include "promtext.h"
 
 /* Enough for the agent's metrics page, which is a few KiB. */
 #define AGENTQ_MAX (256u * 1024)
@@ -77,22 +78,33 @@ static int agentq_wait(int fd, short events, const struct timespec *deadline)
 /* The metrics lines we need, from body @b. */
 static int agentq_parse(const char *b, struct agentq_info *out)
 {
-	const char *p;
+	struct promtext_sample x;
+	const char *eol, *v;
+	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	for (p = b; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		unsigned long long v;
-		const char *q;
+	for (const char *p = b; *p; p = *eol ? eol + 1 : eol) {
+		unsigned long long e;
+		char num[24];
 
-		if (!strncmp(p, "meshforge_policy_epoch ", 23) &&
-		    sscanf(p + 23, "%llu", &v) == 1) {
-			out->epoch = v;
-			out->has_epoch = true;
-		} else if (!strncmp(p, "meshforge_build_info{version=\"", 30)) {
-			q = strchr(p + 30, '"');
-			if (q && (size_t)(q - (p + 30)) < sizeof(out->version))
-				memcpy(out->version, p + 30,
-				       (size_t)(q - (p + 30)));
+		eol = p + strcspn(p, "\n");
+		if (promtext_line(p, (size_t)(eol - p), &x) != PROMTEXT_SAMPLE)
+			continue;
+		if (x.name_len == 22 &&
+		    !memcmp(x.name, "meshforge_policy_epoch", 22) &&
+		    x.rest_len < sizeof(num)) {
+			memcpy(num, x.rest, x.rest_len);
+			num[x.rest_len] = '\0';
+			if (sscanf(num, "%llu", &e) == 1) {
+				out->epoch = e;
+				out->has_epoch = true;
+			}
+		} else if (x.name_len == 20 &&
+			   !memcmp(x.name, "meshforge_build_info", 20) &&
+			   promtext_label(&x, "version", &v, &n) &&
+			   n < sizeof(out->version)) {
+			memcpy(out->version, v, n);
+			out->version[n] = '\0';
 		}
 	}
 	return out->has_epoch ? 0 : -EPROTO;

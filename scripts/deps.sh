@@ -3,11 +3,12 @@
 # Installs what meshforge needs on Debian 12, idempotently:
 #  - build and test packages from Debian's archive (node-llhttp for the
 #    generated C of llhttp, which the Makefile compiles into the agent;
-#    libcurl for mfctl's mesh store client and the agent's exporters,
-#    protobuf-c-compiler and libprotobuf-c-dev for the OTLP messages the
-#    agent sends (proto/), etcd-server and etcd-client for the store's
-#    tests, docs/store.md; protobuf-compiler and python3-grpcio for the
-#    tests' OpenTelemetry collector;
+#    libcurl for mfctl's mesh store client, the agent's exporters and its
+#    MeshMetric application scrapes, protobuf-c-compiler and
+#    libprotobuf-c-dev for the OTLP messages the agent sends (proto/),
+#    etcd-server and etcd-client for the store's tests, docs/store.md;
+#    protobuf-compiler and python3-grpcio for the tests' OpenTelemetry
+#    collector;
 #    testssl.sh for the scan of the tunnel port, docs/tls-scan.md);
 #  - podman and runc, which `make image` builds the container image with
 #    and tests/integration/test_container.sh runs it with (runc: crun

@@ -340,6 +340,9 @@ cmd_agents_start() {
 		# the agent's own default (a loop per CPU) would make them
 		# depend on the machine.
 		args+=(--threads "${MF_AGENT_THREADS:-1}")
+		# MeshMetric's Prometheus ports on the node's address, where
+		# a scraper on the wire reaches them.
+		args+=(--metrics-address "${TB_NODE_ADDR[$node]}")
 		# shellcheck disable=SC2206 # MF_AGENT_ARGS is split on purpose
 		args+=(${MF_AGENT_ARGS:-})
 		# fd 9 may be a caller's lock; the agent must not keep it held.

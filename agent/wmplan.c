@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The MeshMetric plan of a snapshot (wmplan.h): each workload of this
+ * node by the selection every kind with a `default` uses (router.h), its
+ * families decided once, its Prometheus backends; the ports they name.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "policy/kinds.h"
+#include "policy/select.h"
+#include "router.h"
+#include "wmplan.h"
+
+/* Whether selector @sel matches family name @name.  A Regex that does not
+ * compile (apply refuses one) matches nothing. */
+static bool wmplan_match(const struct mf_metric_selector *sel,
+			 const char *name)
+{
+	regex_t re;
+	bool hit;
+
+	switch (sel->type) {
+	case MF_METRIC_SEL_PREFIX:
+		return !strncmp(name, sel->match, strlen(sel->match));
+	case MF_METRIC_SEL_EXACT:
+		return !strcmp(name, sel->match);
+	case MF_METRIC_SEL_CONTAINS:
+		return strstr(name, sel->match) != NULL;
+	case MF_METRIC_SEL_REGEX:
+		if (kind_regex_compile(&re, sel->match))
+			return false;
+		hit = !regexec(&re, name, 0, NULL, 0);
+		regfree(&re);
+		return hit;
+	default:
+		return false;
+	}
+}
+
+/* The families (1 << family) that one of selectors @sel (@n) matches. */
+static uint32_t wmplan_matching(const struct mf_metric_selector *sel,
+				size_t n)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < n && i < MF_METRIC_SELECTORS_MAX; i++)
+		for (unsigned int f = 0; f < WMF_COUNT; f++)
+			if (wmplan_match(&sel[i], wmstats_family_name(f)))
+				m |= 1u << f;
+	return m;
+}
+
+uint32_t wmplan_families(const struct mf_metric_sidecar *sc)
+{
+	const struct mf_metric_profiles *pr = sc ? &sc->profiles : NULL;
+	uint32_t base = 0;
+
+	if (!pr)
+		return WMPLAN_ALL;
+	if (!pr->nappend_profiles)
+		base = WMPLAN_ALL;
+	for (size_t i = 0; i < pr->nappend_profiles && i < 3; i++)
+		switch (pr->append_profiles[i].name) {
+		case MF_METRIC_PROFILE_ALL:
+			base |= WMPLAN_ALL;
+			break;
+		case MF_METRIC_PROFILE_BASIC:
+			base |= WMPLAN_BASIC;
+			break;
+		default:	/* None adds nothing */
+			break;
+		}
+	base &= ~wmplan_matching(pr->exclude, pr->nexclude);
+	return base | wmplan_matching(pr->include, pr->ninclude);
+}
+
+/* @conf's Prometheus backends into @w (Kuma's defaults where a field is
+ * left out; a path without its leading '/' gets one), those with a TLS
+ * mode other than Disabled left out. */
+static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
+{
+	for (size_t i = 0; i < conf->nbackends && i < MF_METRIC_BACKENDS_MAX;
+	     i++) {
+		const struct mf_metric_backend *be = &conf->backends[i];
+		struct wmplan_prom *pm = &w->prom[w->nprom];
+		const char *path = be->prometheus.path;
+
+		/* TLS on the port is not served: such a backend is stored
+		 * only, never answered in plain text. */
+		if (be->type != MF_METRIC_PROMETHEUS ||
+		    (be->prometheus.tls.mode &&
+		     be->prometheus.tls.mode != MF_METRIC_TLS_DISABLED))
+			continue;
+		pm->port = be->prometheus.port ? be->prometheus.port :
+						 WMPLAN_DEFAULT_PORT;
+		if (!*path)
+			path = WMPLAN_DEFAULT_PATH;
+		snprintf(pm->path, sizeof(pm->path), "%s%s",
+			 *path == '/' ? "" : "/", path);
+		w->nprom++;
+	}
+}
+
+/* @conf's applications into @w: at @ep's IP unless an address is
+ * given, Kuma's default path /metrics. */
+static void wmplan_apps(struct wmplan_wl *w, const struct policy *p,
+			const struct mf_endpoint *ep,
+			const struct mf_metric_conf *conf)
+{
+	for (size_t i = 0; i < conf->napplications && i < MF_METRIC_APPS_MAX;
+	     i++) {
+		const struct mf_metric_app *app = &conf->applications[i];
+		struct wmplan_app *wa = &w->apps[w->napps];
+		char ip[INET_ADDRSTRLEN];
+		uint32_t a = policy_endpoint_ip(p, ep);
+		const char *path = *app->path ? app->path : WMPLAN_DEFAULT_PATH;
+		const char *addr = app->address;
+		int n;
+
+		if (!app->port)
+			continue;
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		/* Kuma's sidecar reaches its application on the pod's own
+		 * loopback; this agent, on the node, at the pod's address. */
+		if (!*addr || !strncmp(addr, "127.", 4) ||
+		    !strcmp(addr, "localhost") || !strcmp(addr, "::1"))
+			addr = ip;
+		n = snprintf(wa->url, sizeof(wa->url), "http://%s%s%s:%u%s%s",
+			     strchr(addr, ':') ? "[" : "", addr,
+			     strchr(addr, ':') ? "]" : "", app->port,
+			     *path == '/' ? "" : "/", path);
+		if (n < 0 || (size_t)n >= sizeof(wa->url))
+			continue;
+		snprintf(wa->name, sizeof(wa->name), "%s", app->name);
+		w->napps++;
+	}
+}
+
+static int wmplan_cmp_wl(const void *a, const void *b)
+{
+	return strcmp(((const struct wmplan_wl *)a)->name,
+		      ((const struct wmplan_wl *)b)->name);
+}
+
+static int wmplan_cmp_port(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* The distinct ports of @pl's workloads into pl->ports. */
+static int wmplan_ports(struct wmplan *pl)
+{
+	size_t n = 0;
+
+	pl->ports = calloc(pl->n * MF_METRIC_BACKENDS_MAX + 1,
+			   sizeof(*pl->ports));
+	if (!pl->ports)
+		return -ENOMEM;
+	for (size_t i = 0; i < pl->n; i++)
+		for (size_t k = 0; k < pl->wl[i].nprom; k++)
+			pl->ports[n++] = pl->wl[i].prom[k].port;
+	qsort(pl->ports, n, sizeof(*pl->ports), wmplan_cmp_port);
+	for (size_t i = 0; i < n; i++)
+		if (!pl->nports || pl->ports[pl->nports - 1] != pl->ports[i])
+			pl->ports[pl->nports++] = pl->ports[i];
+	return 0;
+}
+
+int wmplan_build(struct wmplan **out, const struct policy *p,
+		 const char *node)
+{
+	const struct mf_node *self = node ? policy_node(p, node) : NULL;
+	size_t neps = policy_endpoint_count(p);
+	struct mf_metric_conf *conf = NULL;
+	struct wmplan *pl;
+	int err = -ENOMEM;
+
+	*out = NULL;
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	pl->refs = 1;
+	if (!self || !router_count(p, &kind_mesh_metric)) {
+		err = wmplan_ports(pl);
+		goto out;
+	}
+	conf = malloc(sizeof(*conf));
+	pl->wl = calloc(neps ? neps : 1, sizeof(*pl->wl));
+	if (!conf || !pl->wl)
+		goto out;
+	for (size_t i = 0; i < neps; i++) {
+		const struct mf_endpoint *ep = policy_endpoint_at(p, i);
+		struct sel_workload view;
+		const struct sel_query q = { .self = &view,
+					     .section = MF_SEC_DEFAULT };
+		struct wmplan_wl *w = &pl->wl[pl->n];
+		const struct mf_service *svc;
+
+		if (!ep || (ep->flags & MF_ENDPOINT_F_EXTERNAL) ||
+		    memcmp(ep->node_ip, self->ip, sizeof(self->ip)))
+			continue;
+		router_view(p, ep, &view);
+		memset(conf, 0, sizeof(*conf));
+		if (!router_effective(p, &kind_mesh_metric, &q, conf))
+			continue;
+		memset(w, 0, sizeof(*w));
+		snprintf(w->name, sizeof(w->name), "%s", ep->name);
+		snprintf(w->mesh, sizeof(w->mesh), "%s", policy_mesh(p));
+		svc = policy_service_by_id(p, ep->service_id);
+		snprintf(w->service, sizeof(w->service), "%s",
+			 svc ? svc->name : "");
+		wmplan_apps(w, p, ep, conf);
+		w->families = wmplan_families(conf->sidecar.present ?
+					      &conf->sidecar : NULL);
+		w->include_unused = conf->sidecar.include_unused;
+		wmplan_proms(w, conf);
+		pl->n++;
+	}
+	qsort(pl->wl, pl->n, sizeof(*pl->wl), wmplan_cmp_wl);
+	err = wmplan_ports(pl);
+out:
+	free(conf);
+	if (err) {
+		wmplan_put(pl);
+		return err;
+	}
+	*out = pl;
+	return 0;
+}
+
+struct wmplan *wmplan_get(struct wmplan *pl)
+{
+	pl->refs++;
+	return pl;
+}
+
+void wmplan_put(struct wmplan *pl)
+{
+	if (!pl || --pl->refs > 0)
+		return;
+	free(pl->wl);
+	free(pl->ports);
+	free(pl);
+}
+
+const struct wmplan_wl *wmplan_find(const struct wmplan *pl,
+				    const char *name)
+{
+	struct wmplan_wl key;
+
+	if (!pl->n || strlen(name) >= sizeof(key.name))
+		return NULL;
+	strcpy(key.name, name);
+	return bsearch(&key, pl->wl, pl->n, sizeof(*pl->wl), wmplan_cmp_wl);
+}
+
+bool wmplan_serves(const struct wmplan_wl *w, uint16_t port,
+		   const char *path, size_t plen)
+{
+	for (size_t k = 0; k < w->nprom; k++)
+		if (w->prom[k].port == port &&
+		    strlen(w->prom[k].path) == plen &&
+		    !memcmp(w->prom[k].path, path, plen))
+			return true;
+	return false;
+}
+
+bool wmplan_has_port(const struct wmplan *pl, uint16_t port)
+{
+	return bsearch(&port, pl->ports, pl->nports, sizeof(*pl->ports),
+		       wmplan_cmp_port) != NULL;
+}

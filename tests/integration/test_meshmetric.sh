@@ -1,0 +1,365 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# MeshMetric in force on the two-node testbed: pod a1 (service client)
+# calls the web service, served by mf_httpd in pods b1 and b2.  A
+# MeshMetric for a1's service exposes a Prometheus backend; agent a
+# serves it at node a's address (--metrics-address, as the testbed starts
+# the agents), scraped from node b over the wire.  Asserted by what the
+# scraper read against what the clients did:
+#  - with no MeshMetric applied, a request is counted nowhere;
+#  - after N requests from a1, a1's outbound series to web: N requests,
+#    N responses of class 2xx, a duration histogram of count N, one
+#    connection per request;
+#  - a2 (no MeshMetric) made requests too: they are on admin's /metrics,
+#    not on the MeshMetric page;
+#  - a path no backend names, admin's own pages among them: 404;
+#  - 40 connections held open from the wire: 24 reset (half the admin
+#    table is theirs at most), and node a's /ready still answers;
+#  - exclude Prefix hides the request families, include Exact brings
+#    requests_total back (the duration stays out);
+#  - a new port by apply: the listener moves (the old port refuses);
+#  - an application's endpoint (python3's http.server in a1's pod serving
+#    a fixed exposition text): its samples on the page with a1's labels
+#    and kuma_io_application, its comments and malformed line left out;
+#  - a TCP (L4) web: the tcp families count the connection and the bytes
+#    each way the client counted, a1's outbound on node a, and inbound
+#    on node b for web's workload that served it (source_service client);
+#  - same node (a1 -> intruder, served by a2 on node a): a2's inbound
+#    series on node a's page counts the HTTP requests it answered, and an
+#    L4 connection with its bytes.
+# shellcheck source=tests/harness/testlib.sh
+. "$(dirname "$0")/../harness/testlib.sh"
+tl_init test_meshmetric
+tl_require_testbed
+tl_require_built "$MFCTL" "$AGENT"
+
+NODE_A=10.77.0.1
+N=5
+
+# mesh_metric PORT [SIDECAR]: a MeshMetric for the client service's
+# workloads (a1) with a Prometheus backend on PORT, on stdout.
+mesh_metric() {
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshMetric
+metadata: {name: client-metrics}
+spec:
+  targetRef: {kind: MeshService, name: client}
+  default:
+${2:-}
+    backends:
+      - type: Prometheus
+        prometheus: {port: $1, path: /metrics}
+YAML
+}
+
+# First no MeshMetric at all: a request from a1 is counted nowhere.
+tl_web_http >"$TL_TMP/plain.yaml"
+{ tl_web_http; mesh_metric 15670; } >"$TL_TMP/http.yaml"
+tl_bed_up --apply "$TL_TMP/plain.yaml" --agents
+for p in a2 b1 b2; do
+	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
+done
+code=$(tb_exec a1 curl -sS -o /dev/null -w '%{http_code}' -m 10 http://10.96.0.10/status/200)
+admin=$(tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics)
+if [ "$code" = 200 ] && ! grep -q '^meshforge_workload_[a-z_]*{' <<<"$admin" &&
+	grep -q '^meshforge_workload_series_dropped_total 0$' <<<"$admin"; then
+	pass nothing_counted_without_meshmetric
+else
+	fail nothing_counted_without_meshmetric "status $code; $(grep '^meshforge_workload_' <<<"$admin")"
+fi
+"$TB" apply "$TL_TMP/http.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_http "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+
+# scrape PORT [PATH]: the MeshMetric page of node a, from node b.
+scrape() {
+	tb_exec b curl -sS -m 5 "http://$NODE_A:$1${2:-/metrics}" 2>/dev/null
+}
+# value PAGE SERIES: the sample of SERIES (name{labels}) on PAGE, or
+# "none".
+value() {
+	awk -v m="$2" '$1 == m {print $2; f = 1} END {if (!f) print "none"}' <<<"$1"
+}
+
+A1='mesh="default",workload="a1",kuma_io_service="client",direction="outbound",destination_service="web"'
+for i in $(seq $N); do
+	tb_exec a1 curl -sS -o /dev/null -m 10 http://10.96.0.10/status/200
+	tb_exec a2 curl -sS -o /dev/null -m 10 http://10.96.0.10/status/200
+done
+
+wait_for 5 sh -c "'$TB' exec b curl -fsS -m 2 http://$NODE_A:15670/metrics >/dev/null 2>&1" ||
+	{ fail metrics_port_listens "no answer on $NODE_A:15670"; tl_finish; }
+page=$(scrape 15670)
+got="$(value "$page" "meshforge_workload_requests_total{$A1}") $(value "$page" "meshforge_workload_responses_total{$A1,class=\"2xx\"}") $(value "$page" "meshforge_workload_request_duration_seconds_count{$A1}") $(value "$page" "meshforge_workload_connections_total{$A1}")"
+if [ "$got" = "$N $N $N $N" ]; then
+	pass outbound_requests_counted
+else
+	fail outbound_requests_counted "requests, 2xx, duration count, connections: $got; page:
+$page"
+fi
+inf=$(value "$page" "meshforge_workload_request_duration_seconds_bucket{$A1,le=\"+Inf\"}")
+if [ "$inf" = "$N" ] && grep -q '^# TYPE meshforge_workload_request_duration_seconds histogram$' <<<"$page"; then
+	pass duration_histogram
+else
+	fail duration_histogram "+Inf bucket: $inf"
+fi
+
+admin=$(tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics)
+if grep -q 'workload="a2"' <<<"$admin" && ! grep -q 'workload="a2"' <<<"$page"; then
+	pass other_workload_not_on_page
+else
+	fail other_workload_not_on_page "a2 on admin: $(grep -c 'workload="a2"' <<<"$admin"), on the page: $(grep -c 'workload="a2"' <<<"$page")"
+fi
+
+# Only the MeshMetric page is on the wire: not admin's own pages.
+codes=""
+for path in /stats /config_dump /ready /metrics/; do
+	codes+="$(tb_exec b curl -sS -o /dev/null -w '%{http_code}' -m 5 "http://$NODE_A:15670$path") "
+done
+codes+=$(tb_exec b curl -sS -o /dev/null -w '%{http_code}' -m 5 -X DELETE "http://$NODE_A:15670/metrics")
+if [ "$codes" = "404 404 404 404 405" ]; then
+	pass other_paths_not_served
+else
+	fail other_paths_not_served "statuses $codes"
+fi
+
+# A client on the wire holding MeshMetric connections open gets half the
+# admin endpoint's table at most (16 of 32): the rest are reset, and the
+# node's /ready still answers.  40 held would fill the whole table.
+tb_exec b "$TL_PY" - "$NODE_A" >"$TL_TMP/hold.log" 2>&1 <<'PY' &
+import socket, sys, time
+socks, reset = [], 0
+for _ in range(40):
+    try:
+        socks.append(socket.create_connection((sys.argv[1], 15670),
+                                              timeout=2))
+    except ConnectionResetError:
+        # The agent's reset can beat connect()'s return.
+        reset += 1
+print("held", len(socks), flush=True)
+time.sleep(1.2)
+for s in socks:
+    s.setblocking(False)
+    try:
+        if s.recv(1) == b"":
+            reset += 1
+    except BlockingIOError:
+        pass
+    except ConnectionResetError:
+        reset += 1
+print("reset", reset, flush=True)
+PY
+hold=$!
+wait_for 5 grep -q '^held' "$TL_TMP/hold.log"
+ready=$(tb_exec a curl -sS -o /dev/null -w '%{http_code}' -m 2 http://127.0.0.1:15000/ready)
+wait "$hold"
+if [ "$ready" = 200 ] && grep -q '^reset 24$' "$TL_TMP/hold.log"; then
+	pass wire_clients_leave_probes_room
+else
+	fail wire_clients_leave_probes_room "ready: $ready; $(cat "$TL_TMP/hold.log")"
+fi
+
+# exclude the request families, include requests_total back.
+{
+	tl_web_http
+	mesh_metric 15670 '    sidecar:
+      profiles:
+        exclude: [{type: Prefix, match: meshforge_workload_request}]
+        include: [{type: Exact, match: meshforge_workload_requests_total}]'
+} >"$TL_TMP/filter.yaml"
+"$TB" apply "$TL_TMP/filter.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_filter "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+filtered() {
+	local p
+	p=$(scrape 15670)
+	! grep -q '^meshforge_workload_request_duration_seconds' <<<"$p" &&
+		[ "$(value "$p" "meshforge_workload_requests_total{$A1}")" = "$N" ]
+}
+if wait_for 5 filtered; then
+	page=$(scrape 15670)
+	if [ "$(value "$page" "meshforge_workload_connections_total{$A1}")" = "$N" ]; then
+		pass exclude_prefix_include_exact
+	else
+		fail exclude_prefix_include_exact "connections gone too:
+$page"
+	fi
+else
+	fail exclude_prefix_include_exact "$(scrape 15670)"
+fi
+
+# A new port: the listener moves.
+{ tl_web_http; mesh_metric 15671; } >"$TL_TMP/port.yaml"
+"$TB" apply "$TL_TMP/port.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_port "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+moved() {
+	scrape 15671 >/dev/null 2>&1 && ! scrape 15670 >/dev/null 2>&1
+}
+if wait_for 5 moved && [ "$(value "$(scrape 15671)" "meshforge_workload_requests_total{$A1}")" = "$N" ]; then
+	pass port_follows_apply
+else
+	fail port_follows_apply "15671: $(scrape 15671 2>&1 | head -3); 15670: $(scrape 15670 2>&1 | head -3)"
+fi
+
+# An application in a1's pod serving its own metrics: on the page with
+# a1's labels and kuma_io_application (its comments and a malformed line
+# left out).
+mkdir -p "$TL_TMP/app"
+cat >"$TL_TMP/app/metrics" <<'PROM'
+# HELP app_orders_total Orders taken.
+# TYPE app_orders_total counter
+app_orders_total{kind="book"} 42
+app_broken{kind=book} 1
+app_up 1
+PROM
+tl_bg a1 "$TL_TMP/app.log" "$TL_PY" -m http.server 9464 --bind 10.78.1.11 \
+	--directory "$TL_TMP/app"
+app_listening() {
+	tb_exec a curl -fsS -o /dev/null -m 1 http://10.78.1.11:9464/metrics 2>/dev/null
+}
+wait_for 5 app_listening ||
+	fail app_up "$(cat "$TL_TMP/app.log")"
+{
+	tl_web_http
+	mesh_metric 15671 '    applications:
+      - {name: shop, port: 9464}'
+} >"$TL_TMP/app.yaml"
+"$TB" apply "$TL_TMP/app.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_app "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+APP='mesh="default",workload="a1",kuma_io_service="client",kuma_io_application="shop"'
+app_shown() {
+	local p
+	p=$(scrape 15671)
+	[ "$(value "$p" "app_orders_total{$APP,kind=\"book\"}")" = 42 ] &&
+		[ "$(value "$p" "app_up{$APP}")" = 1 ]
+}
+if wait_for 10 app_shown; then
+	page=$(scrape 15671)
+	if ! grep -q 'app_broken\|^# TYPE app_' <<<"$page" &&
+		[ "$(value "$page" "meshforge_workload_requests_total{$A1}")" = "$N" ]; then
+		pass application_metrics_labelled
+	else
+		fail application_metrics_labelled "$page"
+	fi
+else
+	fail application_metrics_labelled "$(scrape 15671 | grep app_)"
+fi
+
+# Same node: a1 -> intruder (a2, on node a too) over HTTP; agent a is the
+# destination's agent as well, and a2's inbound series counts the
+# requests it answered.
+intruder_metric() {
+	mesh_metric "$1" | sed -e 's/client-metrics/intruder-metrics/' \
+		-e 's/name: client}/name: intruder}/'
+}
+{
+	tl_web_http | sed -e 's/spec: {vip: 10.96.0.12, port: 80}/spec: {vip: 10.96.0.12, port: 80, protocol: http}/'
+	mesh_metric 15671
+	intruder_metric 15673
+} >"$TL_TMP/same.yaml"
+"$TB" apply "$TL_TMP/same.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_same_node "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+codes=""
+for i in 1 2 3; do
+	codes+="$(tb_exec a1 curl -sS -o /dev/null -w '%{http_code}' -m 10 http://10.96.0.12/status/200) "
+done
+A2IN='mesh="default",workload="a2",kuma_io_service="intruder",direction="inbound",source_service="client"'
+same_node_in() {
+	local p
+	p=$(scrape 15673)
+	[ "$(value "$p" "meshforge_workload_requests_total{$A2IN}")" = 3 ] &&
+		[ "$(value "$p" "meshforge_workload_responses_total{$A2IN,class=\"2xx\"}")" = 3 ]
+}
+if [ "$codes" = "200 200 200 " ] && wait_for 5 same_node_in; then
+	pass same_node_inbound_requests
+else
+	fail same_node_inbound_requests "client saw: $codes; page: $(scrape 15673 | grep 'workload="a2"')"
+fi
+
+# L4: web over TCP; one connection's bytes as the client counted them,
+# outbound on node a, inbound (web's workloads, their own MeshMetric) on
+# node b.
+{
+	cat "$TL_TOP/tests/integration/policy.yaml"
+	mesh_metric 15670
+	mesh_metric 15672 | sed -e 's/client-metrics/web-metrics/' \
+		-e 's/name: client}/name: web}/'
+	intruder_metric 15673
+} >"$TL_TMP/tcp.yaml"
+"$TB" apply "$TL_TMP/tcp.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_tcp "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+wait_for 5 sh -c "'$TB' exec b curl -fsS -m 2 http://$NODE_A:15670/metrics >/dev/null 2>&1"
+# tcp_exchange VIP: one connection from a1, its request's and answer's
+# sizes as the client counted them.
+tcp_exchange() {
+	tb_exec a1 "$TL_PY" - "$1" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+req = b"GET /bytes/1000 HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"
+s.sendall(req)
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+s.close()
+print(len(req), len(got))
+PY
+}
+out=$(tcp_exchange 10.96.0.10)
+set -- $out
+tcp_counted() {
+	local p
+	p=$(scrape 15670)
+	[ "$(value "$p" "meshforge_workload_tcp_connections_total{$A1}")" = 1 ] &&
+		[ "$(value "$p" "meshforge_workload_tcp_sent_bytes_total{$A1}")" = "$1" ] &&
+		[ "$(value "$p" "meshforge_workload_tcp_received_bytes_total{$A1}")" = "$2" ]
+}
+if [ -n "${2:-}" ] && wait_for 5 tcp_counted "$1" "$2"; then
+	pass tcp_connection_bytes
+else
+	fail tcp_connection_bytes "client: $out; page: $(scrape 15670 | grep tcp_)"
+fi
+
+# Node b's page, from node a: the one connection inbound to b1 or b2,
+# from the client service, its bytes the other way round.
+inbound() {
+	tb_exec a curl -sS -m 5 "http://10.77.0.2:15672/metrics" 2>/dev/null |
+		awk -v want="$1" '
+		/^meshforge_workload_tcp_(connections|sent_bytes|received_bytes)_total\{/ &&
+		/direction="inbound",source_service="client"/ &&
+		/workload="b[12]"/ {
+			split($1, n, "{"); v[n[1]] += $2
+		}
+		END {
+			got = v["meshforge_workload_tcp_connections_total"] " " \
+			      v["meshforge_workload_tcp_sent_bytes_total"] " " \
+			      v["meshforge_workload_tcp_received_bytes_total"]
+			exit got != want
+		}'
+}
+if [ -n "${2:-}" ] && wait_for 5 inbound "1 $2 $1"; then
+	pass inbound_tcp_connection_bytes
+else
+	fail inbound_tcp_connection_bytes "client: $out; node b: $(tb_exec a curl -sS -m 5 http://10.77.0.2:15672/metrics 2>&1 | grep -E 'tcp_|^curl')"
+fi
+
+# Same node, L4: a2's inbound on node a's page.
+out=$(tcp_exchange 10.96.0.12)
+set -- $out
+same_node_tcp() {
+	local p
+	p=$(scrape 15673)
+	[ "$(value "$p" "meshforge_workload_tcp_connections_total{$A2IN}")" = 1 ] &&
+		[ "$(value "$p" "meshforge_workload_tcp_sent_bytes_total{$A2IN}")" = "$2" ] &&
+		[ "$(value "$p" "meshforge_workload_tcp_received_bytes_total{$A2IN}")" = "$1" ]
+}
+if [ -n "${2:-}" ] && wait_for 5 same_node_tcp "$1" "$2"; then
+	pass same_node_inbound_tcp_bytes
+else
+	fail same_node_inbound_tcp_bytes "client: $out; page: $(scrape 15673 | grep 'workload="a2"')"
+fi
+
+tl_finish
