@@ -149,8 +149,8 @@ $(AGENT): $(O)/obj/agent/main.o $(AGENT_A) $(LIB_A) | $(O)/bin
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(AGENT_LIBS) $(LDLIBS)
 
 # libcurl: mfctl speaks to the mesh store with it (ctl/mstore_etcd.c),
-# and the agent with collectors and applications (agent/tracew.c posts
-# MeshTrace's spans, agent/otlp.c OTLP requests, agent/appscrape.c fetches
+# and the agent with collectors and applications (agent/collector.c
+# sends MeshAccessLog's and MeshTrace's telemetry, agent/appscrape.c fetches
 # MeshMetric applications' metrics), on threads of their own, never a
 # loop: HTTP/1.1, HTTP/2 and HTTPS clients with timeouts are Debian's to
 # maintain, not ours to write again.  libprotobuf-c packs OTLP's messages.
@@ -231,9 +231,10 @@ FUZZ_SRCS_passthru   = agent/passthru.c agent/http1.c agent/policy.c \
 FUZZ_CFLAGS_passthru := -Wno-unused-parameter
 # trace reads and writes trace headers on an hhead; its spans' reporter
 # (tracew.c) links libcurl.
-FUZZ_SRCS_trace   = agent/trace.c agent/tracew.c agent/tspan.c agent/router.c \
+FUZZ_SRCS_trace   = agent/trace.c agent/telw.c agent/tspan.c agent/router.c \
 		    agent/policy.c agent/polkinds.c agent/balance.c agent/lb.c \
-		    agent/hosts.c agent/timer.c agent/otlp.c $(PROTO_GEN) \
+		    agent/hosts.c agent/timer.c agent/otlp.c agent/otlp_logs.c \
+		    agent/collector.c $(PROTO_GEN) \
 		    $(FUZZ_SRCS_hhead)
 FUZZ_CFLAGS_trace := -Wno-unused-parameter
 FUZZ_LIBS_trace   := -lcurl -lprotobuf-c

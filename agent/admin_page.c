@@ -21,8 +21,7 @@
 #include <bpf/bpf.h>
 
 #include "abi_names.h"
-#include "alogw.h"
-#include "tracew.h"
+#include "telw.h"
 #include "admin_page.h"
 #include "certs.h"
 #include "ctx.h"
@@ -278,7 +277,7 @@ static const struct apage_counter {
 		      "MeshAccessLog lines dropped: the writer's queue was full, or the backend (file, tcp collector) could not take them."),
 	APAGE_COUNTER("meshforge_trace_spans_dropped_total",
 		      "{reason=\"queue_full\"}", trace_spans_dropped,
-		      "MeshTrace spans dropped: the reporter's queue was full, or the Zipkin collector could not take them (down, or an answer other than 2xx)."),
+		      "MeshTrace spans dropped: the telemetry writer's queue was full, or the collector could not take them (down, or an answer other than 2xx or gRPC OK)."),
 	APAGE_COUNTER("meshforge_pod_interface_events_total",
 		      "{event=\"attached\"}", pod_attached,
 		      "Pod interfaces the TC programs were attached to, detached from (deleted or renamed), failed to attach to; and dumps of the links after netlink events were lost (resync)."),
@@ -476,11 +475,11 @@ static void apage_metrics_head(const struct apage_env *env,
 		if (c->off == offsetof(struct stats, access_log_dropped))
 			apage_buf_printf(b, "%s{reason=\"backend_failed\"} "
 					 "%llu\n", c->name, (unsigned long long)
-					 alogw_failed(env->ctx->alogw));
+					 telw_failed(env->ctx->telw, TELW_LOGS));
 		if (c->off == offsetof(struct stats, trace_spans_dropped))
 			apage_buf_printf(b, "%s{reason=\"backend_failed\"} "
 					 "%llu\n", c->name, (unsigned long long)
-					 tracew_failed(env->ctx->tracew));
+					 telw_failed(env->ctx->telw, TELW_SPANS));
 	}
 	for (unsigned int i = 0; i < apage_nloops(env); i++) {
 		uint64_t m = apage_load(&apage_loop(env, i)->stats.stall_max_ns);
@@ -489,9 +488,10 @@ static void apage_metrics_head(const struct apage_env *env,
 			stall_max = m;
 	}
 	apage_metric_head(b, "meshforge_trace_spans_reported_total", "counter",
-			  "MeshTrace spans a Zipkin collector took (a 2xx answer to their POST).");
+			  "MeshTrace spans a collector took (a 2xx answer, and gRPC status OK for OTLP over gRPC).");
 	apage_buf_printf(b, "meshforge_trace_spans_reported_total %llu\n",
-			 (unsigned long long)tracew_reported(env->ctx->tracew));
+			 (unsigned long long)telw_delivered(env->ctx->telw,
+							 TELW_SPANS));
 	apage_metric_head(b, "meshforge_loop_stall_seconds_max", "gauge",
 			  "Longest time one loop iteration spent handling its completions since start, over the loops: every connection of that loop waited that long.");
 	apage_buf_printf(b, "meshforge_loop_stall_seconds_max %.6f\n",

@@ -204,8 +204,7 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	a->ctx.xdp = cfg->xdp;
 	a->ctx.frontdoor = cfg->frontdoor;
 	a->ctx.sockfast = cfg->sockfast;
-	a->ctx.alogw = cfg->alogw;
-	a->ctx.tracew = cfg->tracew;
+	a->ctx.telw = cfg->telw;
 	a->ctx.sockmap_mode = cfg->sockmap_mode;
 	a->ctx.sockmap_selftest = cfg->sockmap_selftest;
 	a->ctx.loop_index = cfg->loop_index;

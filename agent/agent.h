@@ -68,12 +68,9 @@ struct agent_config {
 	/* The same-node fast path (sockfast.h), whose verdicts the
 	 * outbound flow gives; NULL: off.  Borrowed. */
 	struct sockfast *sockfast;
-	/* The MeshAccessLog writer (alogw.h); NULL: none, the lines are
-	 * dropped.  Borrowed. */
-	struct alogw *alogw;
-	/* The MeshTrace span reporter (tracew.h); NULL: none, the spans
-	 * are dropped.  Borrowed. */
-	struct tracew *tracew;
+	/* The telemetry writer (telw.h); NULL: none, MeshAccessLog's
+	 * lines and MeshTrace's spans are dropped.  Borrowed. */
+	struct telw *telw;
 	const char *sockmap_mode;	/* see struct ctx */
 	const char *sockmap_selftest;
 	bool handle_signals;		/* SIGINT/SIGTERM stop the loop */

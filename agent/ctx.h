@@ -13,8 +13,7 @@
 #include "stats.h"
 #include "wmstats.h"
 
-struct alogw;
-struct tracew;
+struct telw;
 struct certs;
 struct frontdoor;
 struct sockfast;
@@ -57,11 +56,9 @@ struct ctx {
 					 * rewrite, NULL: none.  Borrowed */
 	struct sockfast *sockfast;	/* the same-node fast path, NULL:
 					 * off.  Borrowed */
-	struct alogw *alogw;		/* the MeshAccessLog writer, NULL:
-					 * MeshAccessLog lines are dropped
-					 * (counted).  Borrowed */
-	struct tracew *tracew;		/* the MeshTrace span reporter,
-					 * NULL: spans are dropped
+	struct telw *telw;		/* the telemetry writer
+					 * (MeshAccessLog, MeshTrace), NULL:
+					 * lines and spans are dropped
 					 * (counted).  Borrowed */
 	/* What --sockmap asked and its self-test said ("on", "pass"...),
 	 * for /metrics; NULL: not asked.  Static strings. */

@@ -47,8 +47,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "alogw.h"
-#include "tracew.h"
+#include "telw.h"
 #include "caps.h"
 #include "frontdoor.h"
 #include "sockfast.h"
@@ -762,8 +761,7 @@ int main(int argc, char **argv)
 	const char *sockmap_selftest = "not_run";
 	struct pmap pm;
 	struct workers wk;
-	struct alogw *alogw = NULL;
-	struct tracew *tracew = NULL;
+	struct telw *telw = NULL;
 	struct agent *ag;
 	struct stats tot;
 	unsigned int threads;
@@ -890,20 +888,13 @@ int main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		log_warn("event=curl_init_failed effect=\"no collector or "
 			 "application is reached\"");
-	/* The MeshAccessLog writer: without it the agent serves, and the
-	 * lines are counted dropped. */
-	err = alogw_start(&alogw);
+	/* The telemetry writer (MeshAccessLog, MeshTrace): without it the
+	 * agent serves, and the lines and spans are counted dropped. */
+	err = telw_start(&telw);
 	if (err)
-		log_warn("event=access_log_writer_unavailable err=\"%s\"",
+		log_warn("event=telemetry_writer_unavailable err=\"%s\"",
 			 strerror(-err));
-	cfg.alogw = alogw;
-	/* The MeshTrace reporter, likewise: without it the spans are
-	 * counted dropped. */
-	err = tracew_start(&tracew);
-	if (err)
-		log_warn("event=trace_reporter_unavailable err=\"%s\"",
-			 strerror(-err));
-	cfg.tracew = tracew;
+	cfg.telw = telw;
 	cfg.sockmap_mode = sockfast_mode_str(o.sockmap);
 	cfg.sockmap_selftest = sockmap_selftest;
 	cfg.handle_signals = true;
@@ -971,10 +962,8 @@ int main(int argc, char **argv)
 out_kern:
 	/* After the loops: no line is pushed any more; what is queued is
 	 * written. */
-	alogw_stop(alogw);
-	alogw = NULL;
-	tracew_stop(tracew);
-	tracew = NULL;
+	telw_stop(telw);
+	telw = NULL;
 	sockfast_close(sfast);
 	frontdoor_close(fdoor);
 	xdp_close(xdp);

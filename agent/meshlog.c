@@ -204,20 +204,20 @@ static size_t meshlog_otlp(const struct mf_log_otel *o, enum meshlog_side side,
 
 /* Backend @b's collector: its URL into @url, how to reach it as the
  * return value (otlp.h). */
-static enum alogw_kind meshlog_otlp_url(const struct meshlog_backend *b,
+static enum telw_kind meshlog_otlp_url(const struct meshlog_backend *b,
 					char *url, size_t cap)
 {
 	if (b->otel)
 		return otlp_backend_url(b->otel, &otlp_logs_signal, url,
-					cap) == OTLP_HTTP ?
-		       ALOGW_OTLP_HTTP : ALOGW_OTLP_GRPC;
+					cap) == COLLECTOR_PROTOBUF ?
+		       TELW_OTLP_LOGS_HTTP : TELW_OTLP_LOGS_GRPC;
 	otlp_endpoint_url(b->be.open_telemetry.endpoint, &otlp_logs_signal,
 			  url, cap);
-	return ALOGW_OTLP_GRPC;
+	return TELW_OTLP_LOGS_GRPC;
 }
 
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
-		   struct alogw *w, uint64_t *dropped)
+		   struct telw *w, uint64_t *dropped)
 {
 	v->mesh = m->mesh;
 	v->src_service = m->src_service;
@@ -226,19 +226,19 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 	for (size_t i = 0; i < m->n; i++) {
 		const struct mf_log_backend *be = &m->b[i].be;
 		enum mf_log_backend_type k = meshlog_kind(be);
-		char url[ALOGW_TARGET_MAX];
+		char url[TELW_TARGET_MAX];
 		size_t len;
 		int err;
 
 		v->direction = meshlog_side_str(m->b[i].side);
 		if (k == MF_LOG_OTEL) {
-			enum alogw_kind ak = meshlog_otlp_url(&m->b[i], url,
+			enum telw_kind ak = meshlog_otlp_url(&m->b[i], url,
 							      sizeof(url));
 
 			len = meshlog_otlp(&be->open_telemetry, m->b[i].side,
 					   m, v);
 			err = !len || !w ? -ENOBUFS :
-			      alogw_push(w, ak, url, meshlog_buf, len);
+			      telw_push(w, ak, url, meshlog_buf, len);
 		} else {
 			bool tcp = k == MF_LOG_TCP;
 			const struct mf_log_format *f =
@@ -247,7 +247,7 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 			len = alogfmt_line(f, v, meshlog_buf,
 					   sizeof(meshlog_buf));
 			err = !w ? -ENOBUFS :
-			      alogw_push(w, tcp ? ALOGW_TCP : ALOGW_FILE,
+			      telw_push(w, tcp ? TELW_TCP : TELW_FILE,
 					 tcp ? be->tcp.address :
 					       be->file.path,
 					 meshlog_buf, len);

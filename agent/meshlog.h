@@ -2,7 +2,7 @@
 /*
  * meshlog: the MeshAccessLog backends in force for one outbound
  * connection, found once when it is accepted (its source and destination
- * are fixed), and its lines handed to the writer (alogw.h).
+ * are fixed), and its lines handed to the writer (telw.h).
  *
  * Kuma writes a request's lines on both proxies: the source's, by its
  * `to` entries (the source workload as the proxy, the destination service
@@ -25,7 +25,7 @@
 #include <time.h>
 
 #include "alogfmt.h"
-#include "alogw.h"
+#include "telw.h"
 #include "meshforge/abi.h"
 #include "policy.h"
 
@@ -76,7 +76,7 @@ int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
  * lines dropped (queue full) are added to *@dropped.  @v's direction,
  * mesh and services are @m's. */
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
-		   struct alogw *w, uint64_t *dropped);
+		   struct telw *w, uint64_t *dropped);
 
 /* "OUTBOUND" or "INBOUND". */
 const char *meshlog_side_str(enum meshlog_side s);

@@ -137,7 +137,7 @@ int otlp_logs_pack(const struct otlp_log *r, size_t n, uint8_t **out,
 {
 	size_t *res_of = calloc(n ? n : 1, sizeof(*res_of));
 	struct otlp_msgs m = { 0 };
-	size_t nres = 0, at = 0, size, head = OTLP_HEAD;
+	size_t nres = 0, at = 0, size, head = COLLECTOR_HEAD;
 	int err = -ENOMEM;
 	uint8_t *buf;
 
@@ -251,7 +251,7 @@ out:
 	return err;
 }
 
-int otlp_export_logs(struct otlp_client *c, const struct otlp_log *r,
+int otlp_export_logs(struct collector *c, const struct otlp_log *r,
 		     size_t n)
 {
 	uint8_t *buf;
@@ -261,7 +261,7 @@ int otlp_export_logs(struct otlp_client *c, const struct otlp_log *r,
 	err = otlp_logs_pack(r, n, &buf, &len);
 	if (err)
 		return err;
-	err = otlp_send(c, buf, len);
+	err = collector_send(c, buf, len);
 	free(buf);
 	return err;
 }

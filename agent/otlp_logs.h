@@ -3,10 +3,10 @@
  * otlp_logs: MeshAccessLog's records for an OpenTelemetry collector, as
  * OTLP's ExportLogsServiceRequest
  * (proto/opentelemetry/proto/collector/logs/v1/logs_service.proto), sent
- * with otlp.h.
+ * to a collector (collector.h).
  *
  * A loop describes a record (struct otlp_log) and queues it as one buffer
- * (otlp_log_encode()); the writer thread (alogw.h) reads its run of
+ * (otlp_log_encode()); the writer thread (telw.h) reads its run of
  * records for one collector back (otlp_log_decode()) and exports them in
  * one request.
  */
@@ -46,14 +46,15 @@ int otlp_log_decode(const char *b, size_t n, struct otlp_log *r);
 
 /* The ExportLogsServiceRequest of records @r[0..@n): one resource per
  * service, one scope ("meshforge"), the records in order.  Into *@out
- * (malloc'd, the caller frees it) of *@len bytes, the first OTLP_HEAD of
- * them left for otlp_send().  Returns 0 or -ENOMEM. */
+ * (malloc'd, the caller frees it) of *@len bytes, the first
+ * COLLECTOR_HEAD of them left for collector_send().  Returns 0 or
+ * -ENOMEM. */
 int otlp_logs_pack(const struct otlp_log *r, size_t n, uint8_t **out,
 		   size_t *len);
 
-/* Exports records @r[0..@n) in one request (otlp_send()).  Returns as it
- * does, or -ENOMEM. */
-int otlp_export_logs(struct otlp_client *c, const struct otlp_log *r,
+/* Exports records @r[0..@n) to collector @c in one request
+ * (collector_send()).  Returns as it does, or -ENOMEM. */
+int otlp_export_logs(struct collector *c, const struct otlp_log *r,
 		     size_t n);
 
 #endif /* MF_AGENT_OTLP_LOGS_H */

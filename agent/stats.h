@@ -152,9 +152,9 @@ struct stats {
 					 * but not sent (chunked, upgrade,
 					 * body over HPROXY_REPLAY_MAX) */
 	uint64_t access_log_dropped;	/* MeshAccessLog lines the writer's
-					 * queue had no room for (alogw.h) */
-	uint64_t trace_spans_dropped;	/* MeshTrace spans the reporter's
-					 * queue had no room for (tracew.h) */
+					 * queue had no room for (telw.h) */
+	uint64_t trace_spans_dropped;	/* MeshTrace spans the writer's
+					 * queue had no room for (telw.h) */
 	uint64_t timeouts[STATS_TIMEOUT_MAX];	/* deadlines run out */
 	uint64_t outlier_ejections;	/* endpoints outlier detection
 					 * ejected */

@@ -2,7 +2,7 @@
 /*
  * MeshTrace of one connection (trace.h): both sides' confs by the
  * selection every other kind uses (router.h), the trace context of each
- * request, and its spans (tspan.h) handed to the reporter (tracew.h).
+ * request, and its spans (tspan.h) handed to the writer (telw.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #include "policy/select.h"
 #include "router.h"
 #include "trace.h"
-#include "tracew.h"
+#include "telw.h"
 #include "tspan.h"
 
 /* Presence bits of the records' fields (kind_mesh_trace.c's order). */
@@ -42,7 +42,7 @@ static bool trace_side_otel(const struct policy *p,
 			    struct trace_side *s)
 {
 	const struct mf_otel_backend *ob = NULL;
-	enum otlp_transport t;
+	enum collector_proto t;
 
 	if (!ot->endpoint[0] && ot->backend_ref.present) {
 		ob = polkinds_otel_backend(policy_kinds(p), &ot->backend_ref);
@@ -56,7 +56,8 @@ static bool trace_side_otel(const struct policy *p,
 		 otlp_endpoint_url(ot->endpoint, &otlp_traces_signal, s->url,
 				   sizeof(s->url));
 	s->on = true;
-	s->fmt = t == OTLP_HTTP ? TRACEW_OTLP_HTTP : TRACEW_OTLP_GRPC;
+	s->fmt = t == COLLECTOR_PROTOBUF ? TELW_OTLP_TRACES_HTTP :
+		 TELW_OTLP_TRACES_GRPC;
 	s->id128 = true;
 	s->shared = false;
 	return true;
@@ -83,7 +84,7 @@ void trace_side_of(const struct policy *p, const struct mf_trace_conf *conf,
 		return;
 	} else {
 		s->on = true;
-		s->fmt = TRACEW_ZIPKIN;
+		s->fmt = TELW_ZIPKIN;
 		s->id128 = z->trace_id_128bit;
 		s->shared = !(z->present & TRACE_ZIPKIN_F_SHARED) ||
 			    z->shared_span;
@@ -556,19 +557,19 @@ static void trace_common_of(const struct trace_conn *t,
 /* Span @sp pushed to @w for side @s's backend, counted in *@dropped
  * when it cannot be. */
 static void trace_push(const struct tspan *sp, const struct trace_side *s,
-		       struct tracew *w, uint64_t *dropped)
+		       struct telw *w, uint64_t *dropped)
 {
-	int n = s->fmt == TRACEW_ZIPKIN ?
+	int n = s->fmt == TELW_ZIPKIN ?
 		tspan_json(sp, trace_buf, sizeof(trace_buf)) :
 		tspan_otlp(sp, (uint8_t *)trace_buf, sizeof(trace_buf));
 
-	if (n < 0 || !w || tracew_push(w, s->fmt, s->url, trace_buf,
-				       (size_t)n))
+	if (n < 0 || !w || telw_push(w, s->fmt, s->url, trace_buf,
+				     (size_t)n))
 		(*dropped)++;
 }
 
 void trace_done(struct trace_conn *t, const struct trace_vals *v,
-		struct tracew *w, uint64_t *dropped)
+		struct telw *w, uint64_t *dropped)
 {
 	const struct trace_req *r = &t->req;
 	struct trace_common cm;

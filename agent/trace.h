@@ -61,7 +61,7 @@
 #include "meshforge/abi.h"
 #include "policy.h"
 #include "policy/select.h"
-#include "tracew.h"
+#include "telw.h"
 
 /* Percentages in thousandths of a percent, as mf_trace_sampling. */
 #define TRACE_PCT_ALL	100000u
@@ -69,10 +69,10 @@
 /* One side's conf, when on. */
 struct trace_side {
 	bool on;			/* a backend that reports applies */
-	enum tracew_fmt fmt;		/* ... Zipkin's or OTLP's */
+	enum telw_kind fmt;		/* ... Zipkin's or OTLP's */
 	bool id128;			/* traceId128bit */
 	bool shared;			/* sharedSpanContext (default true) */
-	char url[TRACEW_URL_MAX];	/* where the spans go */
+	char url[TELW_TARGET_MAX];	/* where the spans go */
 	struct mf_trace_sampling sampling;
 	uint8_t ntags;
 	struct mf_trace_tag tags[MF_TRACE_TAGS_MAX];
@@ -177,6 +177,6 @@ int trace_request(struct trace_conn *t, struct hhead *h, unsigned int attempt,
 /* The request of @t is over (@v): its sampled spans pushed to @w, those
  * that could not be (queue full, @w NULL) added to *@dropped. */
 void trace_done(struct trace_conn *t, const struct trace_vals *v,
-		struct tracew *w, uint64_t *dropped);
+		struct telw *w, uint64_t *dropped);
 
 #endif /* MF_AGENT_TRACE_H */

@@ -24,8 +24,8 @@
  * tags and the remote end's address, port and service as string
  * attributes (valid UTF-8, otlp.h), and status ERROR when the tags say
  * error.  Requests packed alike join into one by concatenation: a
- * message's repeated field read twice appends, so the reporter sends a
- * batch as one request without unpacking it.
+ * message's repeated field read twice appends, so the writer (telw.h)
+ * sends a batch as one request without unpacking it.
  *
  * Pure: no I/O, no clock.
  */

@@ -958,7 +958,7 @@ static void tunnel_meshlog_l7(struct tunnel *tu, struct conn *c,
 	v.upstream_host = x->local ? NULL : tunnel_endpoint_str(c, up);
 	v.downstream = conn_addr_str(&c->down_peer, down);
 	v.src_address = v.downstream;
-	meshlog_write(c->alog, &v, tu->ctx->alogw,
+	meshlog_write(c->alog, &v, tu->ctx->telw,
 		      &tu->ctx->stats.access_log_dropped);
 }
 
@@ -981,7 +981,7 @@ static void tunnel_meshlog_l4(struct tunnel *tu, struct conn *c)
 	v.flags = v.upstream_host ? NULL : "UH";
 	v.downstream = conn_addr_str(&c->down_peer, down);
 	v.src_address = v.downstream;
-	meshlog_write(m, &v, tu->ctx->alogw,
+	meshlog_write(m, &v, tu->ctx->telw,
 		      &tu->ctx->stats.access_log_dropped);
 }
 
@@ -1003,7 +1003,7 @@ static void tunnel_trace_done(struct tunnel *tu, struct conn *c,
 		v.up_port = c->endpoint->port;
 		v.up_name = c->endpoint->name;
 	}
-	trace_done(c->trace, &v, tu->ctx->tracew,
+	trace_done(c->trace, &v, tu->ctx->telw,
 		   &tu->ctx->stats.trace_spans_dropped);
 }
 

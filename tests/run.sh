@@ -34,6 +34,11 @@ run_one() {
 		f=1
 	fi
 	if [ "$f" -gt 0 ]; then
+		# What the test said of its failures first: the agents' logs
+		# that an integration test dumps at its end would push them
+		# out of the tail.
+		echo "---- $name: stderr without agent log lines (first 40) ----"
+		grep -v -e '^ts=' -e '^---- .* agent.log ' "$log" | head -n 40
 		echo "---- $name: stderr (last 40 lines) ----"
 		tail -n 40 "$log"
 		echo "----"

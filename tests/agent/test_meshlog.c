@@ -6,7 +6,7 @@
  * union with a backend both list once, openTelemetry by endpoint and by a
  * backendRef that selects a MeshOpenTelemetryBackend, nothing without a
  * policy; a builtin gateway's requests by its MeshGateway.  And
- * the writer (agent/alogw.c) with real backends: a file created 0640 and
+ * the writer (agent/telw.c) with real backends: a file created 0640 and
  * appended to, a tcp collector on loopback that gets the lines, one that
  * is down and a file that cannot be opened costing their own lines only
  * (counted).
@@ -213,7 +213,7 @@ static bool test_write(void)
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(a);
 	char path[64], addr[32], down[32], got[256];
-	struct alogw *w = NULL;
+	struct telw *w = NULL;
 	uint64_t dropped = 0;
 	struct stat st;
 	size_t have = 0;
@@ -226,7 +226,7 @@ static bool test_write(void)
 	     ASSERT_EQ(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0) &&
 	     ASSERT_EQ(listen(ls, 1), 0) &&
 	     ASSERT_EQ(getsockname(ls, (struct sockaddr *)&a, &alen), 0) &&
-	     ASSERT_EQ(alogw_start(&w), 0);
+	     ASSERT_EQ(telw_start(&w), 0);
 	if (!ok)
 		goto out;
 	snprintf(path, sizeof(path), "%s/access.log", tdir);
@@ -275,11 +275,11 @@ static bool test_write(void)
 				     "OUTBOUND 503 client\n");
 	/* The collector that is down: its two lines failed (the dial
 	 * refused, then its back off), the others' went. */
-	for (int i = 0; i < 500 && alogw_failed(w) < 2; i++)
+	for (int i = 0; i < 500 && telw_failed(w, TELW_LOGS) < 2; i++)
 		usleep(10000);
-	ok = ok && ASSERT_EQ(alogw_failed(w), 2);
-	/* alogw_stop(): what was queued is written first. */
-	alogw_stop(w);
+	ok = ok && ASSERT_EQ(telw_failed(w, TELW_LOGS), 2);
+	/* telw_stop(): what was queued is written first. */
+	telw_stop(w);
 	w = NULL;
 	ok = ok && ASSERT_STREQ(slurp(path), "OUTBOUND 200 client\n"
 					     "INBOUND 200 client\n"
@@ -290,7 +290,7 @@ static bool test_write(void)
 	if (cs >= 0)
 		close(cs);
 out:
-	alogw_stop(w);
+	telw_stop(w);
 	if (ls >= 0)
 		close(ls);
 	unlink(path);
@@ -306,11 +306,11 @@ static bool test_file_unwritable(void)
 	static const char path[] = "/tmp/mf_meshlog_no_such_dir/a.log";
 	struct meshlog *m = calloc(1, sizeof(*m));
 	struct alogfmt_vals v = { .http = true, .status = 200 };
-	struct alogw *w = NULL;
+	struct telw *w = NULL;
 	uint64_t dropped = 0;
 	bool ok;
 
-	ok = ASSERT_TRUE(m) && ASSERT_EQ(alogw_start(&w), 0);
+	ok = ASSERT_TRUE(m) && ASSERT_EQ(telw_start(&w), 0);
 	if (ok) {
 		m->n = 1;
 		m->b[0].be.present = 1u << MF_LOG_FILE;
@@ -318,12 +318,12 @@ static bool test_file_unwritable(void)
 			 "%s", path);
 		for (int i = 0; i < 3; i++)
 			meshlog_write(m, &v, w, &dropped);
-		for (int i = 0; i < 500 && alogw_failed(w) < 3; i++)
+		for (int i = 0; i < 500 && telw_failed(w, TELW_LOGS) < 3; i++)
 			usleep(10000);
-		ok = ASSERT_EQ(dropped, 0) && ASSERT_EQ(alogw_failed(w), 3) &&
+		ok = ASSERT_EQ(dropped, 0) && ASSERT_EQ(telw_failed(w, TELW_LOGS), 3) &&
 		     ASSERT_TRUE(access(path, F_OK) != 0);
 	}
-	alogw_stop(w);
+	telw_stop(w);
 	free(m);
 	return ok;
 }

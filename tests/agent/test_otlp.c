@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * OTLP logs (agent/otlp_logs.c, agent/otlp.c): a record's queued form both ways, strings made
- * valid UTF-8, the ExportLogsServiceRequest as a collector unpacks it (one
+ * OTLP logs (agent/otlp_logs.c, agent/otlp.c, agent/collector.c): a
+ * record's queued form both ways, strings made valid UTF-8, the
+ * ExportLogsServiceRequest as a collector unpacks it (one
  * resource per service, records in order, body and attributes), and the
  * export over HTTP to a collector on loopback that records what it got:
  * its path and type, its records; a collector's error status and one that
@@ -103,7 +104,7 @@ static bool test_pack(void)
 
 	if (!ASSERT_EQ(otlp_logs_pack(r, 3, &b, &n), 0))
 		return false;
-	q = unpack(b + OTLP_HEAD, n - OTLP_HEAD);
+	q = unpack(b + COLLECTOR_HEAD, n - COLLECTOR_HEAD);
 	free(b);
 	if (!ASSERT_TRUE(q))
 		return false;
@@ -203,7 +204,7 @@ static int export_to(struct collector *c, const char *answer,
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(a);
-	struct otlp_client *cl;
+	struct collector *cl;
 	char url[64];
 	pthread_t t;
 	int err;
@@ -218,10 +219,10 @@ static int export_to(struct collector *c, const char *answer,
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/logs",
 		 ntohs(a.sin_port));
 	pthread_create(&t, NULL, collector_run, c);
-	err = otlp_client_new(&cl, OTLP_HTTP, url);
+	err = collector_new(&cl, COLLECTOR_PROTOBUF, url);
 	if (!err) {
 		err = otlp_export_logs(cl, r, n);
-		otlp_client_free(cl);
+		collector_free(cl);
 	}
 	shutdown(c->lfd, SHUT_RDWR);
 	pthread_join(t, NULL);
@@ -234,7 +235,7 @@ static bool test_export_http(void)
 	struct otlp_log r = { .time_ns = 42, .service = "web",
 			      .body = "GET / 200" };
 	struct collector *c = calloc(1, sizeof(*c));
-	struct otlp_client *cl;
+	struct collector *cl;
 	req_t *q = NULL;
 	bool ok;
 
@@ -267,9 +268,9 @@ static bool test_export_http(void)
 		close(fd);
 		snprintf(url, sizeof(url), "http://127.0.0.1:%u%s",
 			 ntohs(a.sin_port), otlp_logs_signal.grpc_path);
-		ok = ASSERT_EQ(otlp_client_new(&cl, OTLP_GRPC, url), 0) &&
+		ok = ASSERT_EQ(collector_new(&cl, COLLECTOR_GRPC, url), 0) &&
 		     ASSERT_EQ(otlp_export_logs(cl, &r, 1), -ECONNREFUSED);
-		otlp_client_free(cl);
+		collector_free(cl);
 	}
 	return ok;
 }

@@ -5,7 +5,7 @@
  * buffer too small) and the OTLP one; the B3 and W3C context reader, the sampling
  * arithmetic, the ids of both spans and the headers sent upstream
  * (agent/trace.c); the selection of both sides from snapshots compiled
- * from YAML as mfctl compiles them; and the reporter (agent/tracew.c)
+ * from YAML as mfctl compiles them; and the writer (agent/telw.c)
  * POSTing the spans trace_done() builds to a collector on loopback (a
  * Zipkin array, an OTLP request), and counting those a
  * collector that is down cannot take.
@@ -21,7 +21,7 @@
 #include "harness/test.h"
 #include "harness/records_harness.h"
 #include "../../agent/trace.h"
-#include "../../agent/tracew.h"
+#include "../../agent/telw.h"
 #include "../../agent/tspan.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
@@ -489,7 +489,7 @@ static bool test_select(void)
 	ok = find(p, "10.1.0.9", "10.96.0.10", t) &&
 	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->in.on) &&
 	     ASSERT_STREQ(t->out.url, "http://127.0.0.1:9411/api/v2/spans") &&
-	     ASSERT_EQ(t->out.fmt, TRACEW_ZIPKIN) &&
+	     ASSERT_EQ(t->out.fmt, TELW_ZIPKIN) &&
 	     ASSERT_TRUE(t->out.id128) && ASSERT_TRUE(t->out.shared) &&
 	     ASSERT_EQ(t->out.ntags, 2) &&
 	     ASSERT_STREQ(t->out.tags[0].literal, "core") &&
@@ -545,12 +545,12 @@ static bool test_select(void)
 			     "  protocol: http\n", 1);
 	ok = ok && ASSERT_TRUE(p) && find(p, "10.1.0.9", "10.96.0.10", t) &&
 	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->in.on) &&
-	     ASSERT_EQ(t->out.fmt, TRACEW_OTLP_GRPC) &&
+	     ASSERT_EQ(t->out.fmt, TELW_OTLP_TRACES_GRPC) &&
 	     ASSERT_STREQ(t->out.url, "http://otel-collector:4317/"
 			  "opentelemetry.proto.collector.trace.v1.TraceService/"
 			  "Export") &&
 	     ASSERT_TRUE(t->out.id128) && ASSERT_FALSE(t->in.shared) &&
-	     ASSERT_EQ(t->in.fmt, TRACEW_OTLP_HTTP) &&
+	     ASSERT_EQ(t->in.fmt, TELW_OTLP_TRACES_HTTP) &&
 	     ASSERT_STREQ(t->in.url, "http://10.0.0.5:4318/otlp/v1/traces");
 	policy_put(p);
 	/* No MeshTrace at all: none. */
@@ -613,7 +613,7 @@ static bool test_select_gateway(void)
 	return ok;
 }
 
-/* ---- the reporter --------------------------------------------------------- */
+/* ---- the writer ----------------------------------------------------------- */
 
 /* A Zipkin collector on loopback: reads POSTs, answers 202, keeps their
  * bodies. */
@@ -629,7 +629,7 @@ struct collector_conn {
 /* An HTTP/1.1 collector on loopback: every POST's body kept, one after
  * the other (each followed by '\n'), and where each starts; it answers
  * 202 and keeps the connection.  Several connections at once (the
- * reporter's kept-alive one, and OTLP's, one per export). */
+ * writer's kept-alive one, and OTLP's, one per export). */
 struct collector {
 	int ls;
 	uint16_t port;
@@ -775,7 +775,7 @@ static bool test_report(void)
 {
 	struct collector col;
 	struct trace_conn t;
-	struct tracew *w = NULL;
+	struct telw *w = NULL;
 	struct lb_rng rng;
 	uint64_t dropped = 0;
 	char want[256], tid[17], cid[17];
@@ -787,7 +787,7 @@ static bool test_report(void)
 	lb_rng_seed(&rng, 7);
 	memset(&t, 0, sizeof(t));
 	t.out.on = t.in.on = true;
-	t.out.fmt = t.in.fmt = TRACEW_ZIPKIN;
+	t.out.fmt = t.in.fmt = TELW_ZIPKIN;
 	t.in.shared = true;
 	t.out.ntags = 1;
 	t.out.tags[0].present = 1u << 1;
@@ -805,7 +805,7 @@ static bool test_report(void)
 	t.src_ip = rh_ip4("10.1.0.9");
 	v.up_ip = rh_ip4("10.1.0.1");
 	ok = ASSERT_TRUE(collector_start(&col)) &&
-	     ASSERT_EQ(tracew_start(&w), 0);
+	     ASSERT_EQ(telw_start(&w), 0);
 	snprintf(t.out.url, sizeof(t.out.url),
 		 "http://127.0.0.1:%u/api/v2/spans", col.port);
 	memcpy(t.in.url, t.out.url, sizeof(t.in.url));
@@ -814,10 +814,10 @@ static bool test_report(void)
 	v.req = &hd;
 	if (ok)
 		trace_done(&t, &v, w, &dropped);
-	for (int i = 0; ok && i < 500 && tracew_reported(w) < 2; i++)
+	for (int i = 0; ok && i < 500 && telw_delivered(w, TELW_SPANS) < 2; i++)
 		usleep(10000);
-	ok = ok && ASSERT_EQ(dropped, 0) && ASSERT_EQ(tracew_reported(w), 2) &&
-	     ASSERT_EQ(tracew_failed(w), 0) && ASSERT_FALSE(t.req.on);
+	ok = ok && ASSERT_EQ(dropped, 0) && ASSERT_EQ(telw_delivered(w, TELW_SPANS), 2) &&
+	     ASSERT_EQ(telw_failed(w, TELW_SPANS), 0) && ASSERT_FALSE(t.req.on);
 	pthread_mutex_lock(&col.lock);
 	tspan_hex64(t.req.lo, tid);
 	tspan_hex64(t.req.client_id, cid);
@@ -848,12 +848,12 @@ static bool test_report(void)
 	ok = ok && ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
 	if (ok)
 		trace_done(&t, &v, w, &dropped);
-	for (int i = 0; ok && i < 500 && tracew_failed(w) < 2; i++)
+	for (int i = 0; ok && i < 500 && telw_failed(w, TELW_SPANS) < 2; i++)
 		usleep(10000);
-	ok = ok && ASSERT_EQ(tracew_failed(w), 2) &&
-	     ASSERT_EQ(tracew_reported(w), 2) && ASSERT_EQ(dropped, 0);
-	tracew_stop(w);
-	/* No reporter: the spans are counted dropped. */
+	ok = ok && ASSERT_EQ(telw_failed(w, TELW_SPANS), 2) &&
+	     ASSERT_EQ(telw_delivered(w, TELW_SPANS), 2) && ASSERT_EQ(dropped, 0);
+	telw_stop(w);
+	/* No writer: the spans are counted dropped. */
 	ok = ok && ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
 	if (ok)
 		trace_done(&t, &v, NULL, &dropped);
@@ -869,7 +869,7 @@ static bool test_report_otlp(void)
 {
 	struct collector col;
 	struct trace_conn t;
-	struct tracew *w = NULL;
+	struct telw *w = NULL;
 	struct lb_rng rng;
 	uint64_t dropped = 0;
 	struct trace_vals v = { .status = 200, .seconds = 0.001,
@@ -881,14 +881,14 @@ static bool test_report_otlp(void)
 	lb_rng_seed(&rng, 9);
 	memset(&t, 0, sizeof(t));
 	t.out.on = t.in.on = true;
-	t.out.fmt = TRACEW_ZIPKIN;
-	t.in.fmt = TRACEW_OTLP_HTTP;
+	t.out.fmt = TELW_ZIPKIN;
+	t.in.fmt = TELW_OTLP_TRACES_HTTP;
 	t.in.id128 = true;
 	t.mesh = "default";
 	t.src_service = "client";
 	t.dst_service = "web";
 	ok = ASSERT_TRUE(collector_start(&col)) &&
-	     ASSERT_EQ(tracew_start(&w), 0);
+	     ASSERT_EQ(telw_start(&w), 0);
 	snprintf(t.out.url, sizeof(t.out.url),
 		 "http://127.0.0.1:%u/api/v2/spans", col.port);
 	snprintf(t.in.url, sizeof(t.in.url), "http://127.0.0.1:%u/v1/traces",
@@ -898,9 +898,9 @@ static bool test_report_otlp(void)
 	v.req = &hd;
 	if (ok)
 		trace_done(&t, &v, w, &dropped);
-	for (int i = 0; ok && i < 500 && tracew_reported(w) < 2; i++)
+	for (int i = 0; ok && i < 500 && telw_delivered(w, TELW_SPANS) < 2; i++)
 		usleep(10000);
-	ok = ok && ASSERT_EQ(tracew_reported(w), 2) && ASSERT_EQ(dropped, 0);
+	ok = ok && ASSERT_EQ(telw_delivered(w, TELW_SPANS), 2) && ASSERT_EQ(dropped, 0);
 	pthread_mutex_lock(&col.lock);
 	for (int i = 7; i >= 0; i--)
 		sid[7 - i] = (uint8_t)(t.req.server_id >> (i * 8));
@@ -920,13 +920,13 @@ static bool test_report_otlp(void)
 	if (q)
 		treq_free(q);
 	collector_stop(&col);
-	tracew_stop(w);
+	telw_stop(w);
 	hhead_free(&hd);
 	return ok;
 }
 
-/* The queue is bounded: with the reporter held in a POST (a collector
- * that reads and never answers), TRACEW_QUEUE_MAX spans are queued and
+/* The queue is bounded: with the writer held in a POST (a collector
+ * that reads and never answers), TELW_QUEUE_MAX spans are queued and
  * the next is refused, counted dropped by trace_done(); once the
  * collector is gone, every span taken is counted failed. */
 static bool test_queue_full(void)
@@ -936,7 +936,7 @@ static bool test_queue_full(void)
 	socklen_t alen = sizeof(a);
 	struct pollfd pfd = { .events = POLLIN };
 	struct trace_conn t;
-	struct tracew *w = NULL;
+	struct telw *w = NULL;
 	struct lb_rng rng;
 	struct trace_vals v = { .status = 200 };
 	uint64_t dropped = 0;
@@ -949,12 +949,12 @@ static bool test_queue_full(void)
 	     ASSERT_EQ(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0) &&
 	     ASSERT_EQ(listen(ls, 1), 0) &&
 	     ASSERT_EQ(getsockname(ls, (struct sockaddr *)&a, &alen), 0) &&
-	     ASSERT_EQ(tracew_start(&w), 0);
+	     ASSERT_EQ(telw_start(&w), 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v2/spans",
 		 ntohs(a.sin_port));
-	/* A batch: the reporter takes it at once and POSTs it. */
-	for (int i = 0; ok && i < TRACEW_BATCH; i++)
-		ok = ASSERT_EQ(tracew_push(w, TRACEW_ZIPKIN, url, "{}", 2), 0);
+	/* A batch: the writer takes it at once and POSTs it. */
+	for (int i = 0; ok && i < TELW_BATCH; i++)
+		ok = ASSERT_EQ(telw_push(w, TELW_ZIPKIN, url, "{}", 2), 0);
 	pfd.fd = ls;
 	ok = ok && ASSERT_EQ(poll(&pfd, 1, 5000), 1);
 	if (ok)
@@ -963,13 +963,13 @@ static bool test_queue_full(void)
 	ok = ok && ASSERT_TRUE(cs >= 0) && ASSERT_EQ(poll(&pfd, 1, 5000), 1) &&
 	     ASSERT_TRUE(read(cs, b, sizeof(b)) > 0);
 	/* Held there (2 s at most): the queue fills, then refuses. */
-	for (int i = 0; ok && i < TRACEW_QUEUE_MAX; i++)
-		ok = ASSERT_EQ(tracew_push(w, TRACEW_ZIPKIN, url, "{}", 2), 0);
-	ok = ok && ASSERT_EQ(tracew_push(w, TRACEW_ZIPKIN, url, "{}", 2),
+	for (int i = 0; ok && i < TELW_QUEUE_MAX; i++)
+		ok = ASSERT_EQ(telw_push(w, TELW_ZIPKIN, url, "{}", 2), 0);
+	ok = ok && ASSERT_EQ(telw_push(w, TELW_ZIPKIN, url, "{}", 2),
 			     -ENOBUFS);
 	memset(&t, 0, sizeof(t));
 	t.out.on = t.in.on = true;
-	t.out.fmt = t.in.fmt = TRACEW_ZIPKIN;
+	t.out.fmt = t.in.fmt = TELW_ZIPKIN;
 	t.dst_service = "web";
 	lb_rng_seed(&rng, 3);
 	ok = ok && ASSERT_TRUE(head_of(KV("Host", "web"))) &&
@@ -984,11 +984,11 @@ static bool test_queue_full(void)
 		close(cs);
 	close(ls);
 	for (int i = 0; ok && i < 1000 &&
-	     tracew_failed(w) < TRACEW_BATCH + TRACEW_QUEUE_MAX; i++)
+	     telw_failed(w, TELW_SPANS) < TELW_BATCH + TELW_QUEUE_MAX; i++)
 		usleep(10000);
-	ok = ok && ASSERT_EQ(tracew_failed(w), TRACEW_BATCH + TRACEW_QUEUE_MAX) &&
-	     ASSERT_EQ(tracew_reported(w), 0);
-	tracew_stop(w);
+	ok = ok && ASSERT_EQ(telw_failed(w, TELW_SPANS), TELW_BATCH + TELW_QUEUE_MAX) &&
+	     ASSERT_EQ(telw_delivered(w, TELW_SPANS), 0);
+	telw_stop(w);
 	hhead_free(&hd);
 	return ok;
 }
