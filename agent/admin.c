@@ -41,6 +41,8 @@
 #include "loop.h"
 #include "policy.h"
 #include "reload.h"
+#include "otlp_metrics.h"
+#include "telw.h"
 #include "wmplan.h"
 
 /* The size line of a chunk, of fixed width so it can be written after the
@@ -110,6 +112,12 @@ struct admin {
 	uint32_t metrics_addr;
 	struct admin_mport mports[ADMIN_MPORTS_MAX];
 	struct appscrape *apps;	/* the plan's applications.  Owned */
+	/* MeshMetric's OpenTelemetry backends: when each of the plan's
+	 * workloads pushes next to each (CLOCK_MONOTONIC ns, 0: at the next
+	 * tick), and when the counters began (CLOCK_REALTIME ns, the
+	 * pushes' start time). */
+	uint64_t *otel_due;	/* [plan->n * MF_METRIC_BACKENDS_MAX].  Owned */
+	uint64_t start_ns;
 	struct admin_conn conns[ADMIN_MAX_CONNS];
 };
 
@@ -776,6 +784,11 @@ static void admin_plan_sync(struct admin *a)
 	a->plan = pl;
 	a->plan_pol = p;
 	a->plan_epoch = policy_epoch(p);
+	/* A new plan pushes at its first tick; out of memory, it pushes
+	 * nothing until the next plan. */
+	free(a->otel_due);
+	a->otel_due = calloc(pl->n ? pl->n * MF_METRIC_BACKENDS_MAX : 1,
+			     sizeof(*a->otel_due));
 	admin_apps_sync(a);
 	for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++)
 		if (a->mports[i].port && !wmplan_has_port(pl, a->mports[i].port))
@@ -792,10 +805,69 @@ static void admin_plan_sync(struct admin *a)
 	}
 }
 
+static uint64_t admin_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Each workload's metrics to those of its OpenTelemetry backends whose
+ * refreshInterval has passed (otlp_metrics.h), through the telemetry
+ * writer; a push the writer's queue refuses is counted. */
+static void admin_otel_push(struct admin *a)
+{
+	struct wmstats_series *s = NULL;
+	uint64_t now = admin_clock_ns(CLOCK_MONOTONIC);
+
+	for (size_t i = 0; a->otel_due && i < a->plan->n; i++) {
+		const struct wmplan_wl *w = &a->plan->wl[i];
+		size_t n = 0;
+
+		for (size_t k = 0; k < w->notel; k++) {
+			uint64_t *due = &a->otel_due[i * MF_METRIC_BACKENDS_MAX +
+						     k];
+			uint8_t *buf = NULL;
+			size_t len = 0;
+			int err;
+
+			if (now < *due)
+				continue;
+			*due = now + (uint64_t)w->otel[k].refresh_ms * 1000000u;
+			if (!s) {
+				s = malloc(WMSTATS_SERIES_MAX * sizeof(*s));
+				if (!s) {
+					a->ctx->stats.metric_pushes_dropped++;
+					continue;
+				}
+			}
+			if (!n)
+				n = apage_wm_workload(&a->env, w->name, s,
+						      WMSTATS_SERIES_MAX);
+			err = otlp_metrics_pack(w, s, n, a->start_ns,
+						admin_clock_ns(CLOCK_REALTIME),
+						&buf, &len);
+			if (err == -ENODATA)
+				continue;	/* nothing counted yet */
+			if (err || !a->ctx->telw ||
+			    telw_push(a->ctx->telw, w->otel[k].kind,
+				      w->otel[k].url, buf, len))
+				a->ctx->stats.metric_pushes_dropped++;
+			free(buf);
+		}
+	}
+	free(s);
+}
+
 /* loop_user: about once a second. */
 static void admin_tick(void *arg)
 {
-	admin_plan_sync(arg);
+	struct admin *a = arg;
+
+	admin_plan_sync(a);
+	if (a->plan)
+		admin_otel_push(a);
 }
 
 static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
@@ -1038,6 +1110,7 @@ int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	a->ctx = ctx;
 	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
 	a->metrics_addr = metrics_addr;
+	a->start_ns = admin_clock_ns(CLOCK_REALTIME);
 	/* No thread until a MeshMetric names an application. */
 	err = appscrape_open(&a->apps);
 	if (err)
@@ -1094,6 +1167,7 @@ void admin_close(struct admin *a)
 	}
 	/* The listeners went with the loop. */
 	wmplan_put(a->plan);
+	free(a->otel_due);
 	appscrape_close(a->apps);
 	free(a);
 }

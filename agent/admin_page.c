@@ -278,6 +278,9 @@ static const struct apage_counter {
 	APAGE_COUNTER("meshforge_trace_spans_dropped_total",
 		      "{reason=\"queue_full\"}", trace_spans_dropped,
 		      "MeshTrace spans dropped: the telemetry writer's queue was full, or the collector could not take them (down, or an answer other than 2xx or gRPC OK)."),
+	APAGE_COUNTER("meshforge_metric_pushes_dropped_total",
+		      "{reason=\"queue_full\"}", metric_pushes_dropped,
+		      "MeshMetric pushes of a workload's metrics to an OpenTelemetry backend dropped: the telemetry writer's queue was full, or the collector could not take them."),
 	APAGE_COUNTER("meshforge_pod_interface_events_total",
 		      "{event=\"attached\"}", pod_attached,
 		      "Pod interfaces the TC programs were attached to, detached from (deleted or renamed), failed to attach to; and dumps of the links after netlink events were lost (resync)."),
@@ -480,6 +483,11 @@ static void apage_metrics_head(const struct apage_env *env,
 			apage_buf_printf(b, "%s{reason=\"backend_failed\"} "
 					 "%llu\n", c->name, (unsigned long long)
 					 telw_failed(env->ctx->telw, TELW_SPANS));
+		if (c->off == offsetof(struct stats, metric_pushes_dropped))
+			apage_buf_printf(b, "%s{reason=\"backend_failed\"} "
+					 "%llu\n", c->name, (unsigned long long)
+					 telw_failed(env->ctx->telw,
+						     TELW_METRICS));
 	}
 	for (unsigned int i = 0; i < apage_nloops(env); i++) {
 		uint64_t m = apage_load(&apage_loop(env, i)->stats.stall_max_ns);
@@ -492,6 +500,12 @@ static void apage_metrics_head(const struct apage_env *env,
 	apage_buf_printf(b, "meshforge_trace_spans_reported_total %llu\n",
 			 (unsigned long long)telw_delivered(env->ctx->telw,
 							 TELW_SPANS));
+	apage_metric_head(b, "meshforge_metric_pushes_reported_total",
+			  "counter",
+			  "MeshMetric pushes of a workload's metrics an OpenTelemetry collector took.");
+	apage_buf_printf(b, "meshforge_metric_pushes_reported_total %llu\n",
+			 (unsigned long long)telw_delivered(env->ctx->telw,
+							 TELW_METRICS));
 	apage_metric_head(b, "meshforge_loop_stall_seconds_max", "gauge",
 			  "Longest time one loop iteration spent handling its completions since start, over the loops: every connection of that loop waited that long.");
 	apage_buf_printf(b, "meshforge_loop_stall_seconds_max %.6f\n",
@@ -816,6 +830,19 @@ static bool apage_wm_sum(const struct apage_env *env, unsigned int k,
 	return true;
 }
 
+size_t apage_wm_workload(const struct apage_env *env, const char *workload,
+			 struct wmstats_series *out, size_t max)
+{
+	size_t n = 0;
+
+	for (unsigned int k = 0; k < apage_nloops(env); k++)
+		for (size_t i = 0; i < WMSTATS_SERIES_MAX && n < max; i++)
+			if (apage_wm_sum(env, k, i, &out[n]) &&
+			    !strcmp(out[n].workload, workload))
+				n++;
+	return n;
+}
+
 /* Series @x's labels, then @after. */
 static void apage_wm_labels(struct apage_buf *b,
 			    const struct wmstats_series *x, const char *after)
@@ -845,22 +872,18 @@ static void apage_wm_sample(struct apage_buf *b, enum wmstats_family f,
 static void apage_wm_family(struct apage_buf *b, enum wmstats_family f,
 			    const struct wmstats_series *x)
 {
-	static const char *const classes[6] = { "other", "1xx", "2xx", "3xx",
-						"4xx", "5xx" };
 	const char *name = wmstats_family_name(f);
 	uint64_t cum = 0;
 
 	switch (f) {
-	case WMF_REQUESTS:
-		apage_wm_sample(b, f, x, x->requests);
-		break;
 	case WMF_RESPONSES:
 		for (int c = 0; c < 6; c++) {
 			if (!x->by_class[c])
 				continue;
 			apage_buf_printf(b, "%s{", name);
 			apage_wm_labels(b, x, "");
-			apage_buf_printf(b, ",class=\"%s\"} %llu\n", classes[c],
+			apage_buf_printf(b, ",class=\"%s\"} %llu\n",
+					 wmstats_classes[c],
 					 (unsigned long long)x->by_class[c]);
 		}
 		break;
@@ -884,25 +907,8 @@ static void apage_wm_family(struct apage_buf *b, enum wmstats_family f,
 		apage_wm_labels(b, x, "} ");
 		apage_buf_printf(b, "%llu\n", (unsigned long long)x->dcount);
 		break;
-	case WMF_CONNECTIONS:
-		apage_wm_sample(b, f, x, x->conns);
-		break;
-	case WMF_SENT:
-		apage_wm_sample(b, f, x, x->sent);
-		break;
-	case WMF_RECEIVED:
-		apage_wm_sample(b, f, x, x->received);
-		break;
-	case WMF_TCP_CONNECTIONS:
-		apage_wm_sample(b, f, x, x->tcp_conns);
-		break;
-	case WMF_TCP_SENT:
-		apage_wm_sample(b, f, x, x->tcp_sent);
-		break;
-	case WMF_TCP_RECEIVED:
-		apage_wm_sample(b, f, x, x->tcp_received);
-		break;
 	default:
+		apage_wm_sample(b, f, x, wmstats_value(x, f));
 		break;
 	}
 }

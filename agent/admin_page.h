@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "emit.h"
+#include "wmstats.h"
 #include "meshforge/abi.h"
 #include "polkinds.h"
 
@@ -141,6 +142,12 @@ int apage_open_workloads(struct apage *pg, const struct apage_env *env,
  * when there is more, or -ENOMEM when the buffer could not grow.
  */
 int apage_step(struct apage *pg, size_t budget);
+
+/* The series of workload @workload (wmstats.h), each summed over every
+ * loop's table as a page shows it, into @out (@max at most).  Returns how
+ * many. */
+size_t apage_wm_workload(const struct apage_env *env, const char *workload,
+			 struct wmstats_series *out, size_t max);
 
 /* Drops what @pg holds (its snapshot reference).  Idempotent. */
 void apage_close(struct apage *pg);

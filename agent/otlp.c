@@ -22,6 +22,11 @@ const struct otlp_signal otlp_traces_signal = {
 	"/v1/traces",
 };
 
+const struct otlp_signal otlp_metrics_signal = {
+	"/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+	"/v1/metrics",
+};
+
 /* ---- where ------------------------------------------------------------- */
 
 enum collector_proto otlp_endpoint_url(const char *ep,

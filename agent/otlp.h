@@ -3,9 +3,10 @@
  * otlp: what the agent sends an OpenTelemetry collector, in OpenTelemetry's
  * protocol (OTLP): requests packed by libprotobuf-c from the messages
  * protoc-c makes of proto/ (otlp_logs.h for MeshAccessLog's records,
- * tspan.h for MeshTrace's spans), sent by the writer thread (telw.h) to a
- * collector (collector.h) over gRPC (the signal's service's Export) or
- * OTLP/HTTP (a POST to the signal's path).  Here: where a collector takes
+ * tspan.h for MeshTrace's spans, otlp_metrics.h for MeshMetric's), sent
+ * by the writer thread (telw.h) to a collector (collector.h) over gRPC
+ * (the signal's service's Export) or OTLP/HTTP (a POST to the signal's
+ * path).  Here: where a collector takes
  * a signal, and strings as OTLP wants them, valid UTF-8.
  */
 #ifndef MF_AGENT_OTLP_H
@@ -22,7 +23,8 @@ struct otlp_signal {
 	const char *http_path;		/* OTLP/HTTP's, after a base path */
 };
 
-extern const struct otlp_signal otlp_logs_signal, otlp_traces_signal;
+extern const struct otlp_signal otlp_logs_signal, otlp_traces_signal,
+	otlp_metrics_signal;
 
 /* A collector's port when its address names none. */
 #define OTLP_GRPC_PORT		4317

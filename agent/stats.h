@@ -153,6 +153,9 @@ struct stats {
 					 * body over HPROXY_REPLAY_MAX) */
 	uint64_t access_log_dropped;	/* MeshAccessLog lines the writer's
 					 * queue had no room for (telw.h) */
+	uint64_t metric_pushes_dropped;	/* MeshMetric OpenTelemetry pushes
+					 * the writer's queue had no room
+					 * for (admin.c) */
 	uint64_t trace_spans_dropped;	/* MeshTrace spans the writer's
 					 * queue had no room for (telw.h) */
 	uint64_t timeouts[STATS_TIMEOUT_MAX];	/* deadlines run out */

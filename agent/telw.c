@@ -64,7 +64,17 @@ static uint64_t telw_now_ns(void)
 
 static enum telw_signal telw_signal_of(uint8_t kind)
 {
-	return kind >= TELW_ZIPKIN ? TELW_SPANS : TELW_LOGS;
+	switch (kind) {
+	case TELW_ZIPKIN:
+	case TELW_OTLP_TRACES_GRPC:
+	case TELW_OTLP_TRACES_HTTP:
+		return TELW_SPANS;
+	case TELW_OTLP_METRICS_GRPC:
+	case TELW_OTLP_METRICS_HTTP:
+		return TELW_METRICS;
+	default:
+		return TELW_LOGS;
+	}
 }
 
 static const char *telw_kind_str(uint8_t kind)
@@ -77,6 +87,8 @@ static const char *telw_kind_str(uint8_t kind)
 	case TELW_ZIPKIN: return "zipkin";
 	case TELW_OTLP_TRACES_GRPC: return "otlp_grpc";
 	case TELW_OTLP_TRACES_HTTP: return "otlp_http";
+	case TELW_OTLP_METRICS_GRPC: return "otlp_grpc";
+	case TELW_OTLP_METRICS_HTTP: return "otlp_http";
 	default: return "?";
 	}
 }
@@ -87,6 +99,7 @@ static enum collector_proto telw_proto(uint8_t kind)
 	switch (kind) {
 	case TELW_OTLP_LOGS_GRPC:
 	case TELW_OTLP_TRACES_GRPC:
+	case TELW_OTLP_METRICS_GRPC:
 		return COLLECTOR_GRPC;
 	case TELW_ZIPKIN:
 		return COLLECTOR_JSON;
@@ -131,6 +144,12 @@ static struct telw_sink *telw_sink(struct telw *w, uint8_t kind,
  * then, and it says so once per failure, not once per item. */
 static void telw_down(struct telw_sink *s, uint64_t now, int err)
 {
+	static const char *const event[TELW_SIGNALS] = {
+		[TELW_LOGS] = "access_log_backend_down",
+		[TELW_SPANS] = "trace_collector_down",
+		[TELW_METRICS] = "metrics_collector_down",
+	};
+
 	telw_close(s);
 	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 :
 			TELW_BACKOFF_MIN_MS;
@@ -138,8 +157,7 @@ static void telw_down(struct telw_sink *s, uint64_t now, int err)
 		s->backoff_ms = TELW_BACKOFF_MAX_MS;
 	s->retry_ns = now + (uint64_t)s->backoff_ms * 1000000u;
 	log_warn("event=%s kind=%s target=\"%s\" err=\"%s\" retry_ms=%u",
-		 telw_signal_of(s->kind) == TELW_SPANS ?
-		 "trace_collector_down" : "access_log_backend_down",
+		 event[telw_signal_of(s->kind)],
 		 telw_kind_str(s->kind), s->target, strerror(-err),
 		 s->backoff_ms);
 }
@@ -304,12 +322,12 @@ static bool telw_body_room(struct telw *w, size_t need)
 	return true;
 }
 
-/* The request of spans @l[0..@n) for one collector, into w->body after
- * COLLECTOR_HEAD bytes: Zipkin's JSON array of them, or OTLP's requests
- * one after the other (which is one request, tspan.h).  Returns its
- * length, or 0 out of memory. */
-static size_t telw_spans_body(struct telw *w, struct telw_item *const *l,
-			      int n)
+/* The request of items @l[0..@n) (spans, metrics) for one collector,
+ * into w->body after COLLECTOR_HEAD bytes: Zipkin's JSON array of them,
+ * or OTLP's requests one after the other (which is one request, tspan.h).
+ * Returns its length, or 0 out of memory. */
+static size_t telw_requests_body(struct telw *w, struct telw_item *const *l,
+				 int n)
 {
 	bool json = l[0]->kind == TELW_ZIPKIN;
 	size_t need = COLLECTOR_HEAD + 2, len = COLLECTOR_HEAD;
@@ -343,8 +361,8 @@ static int telw_request(struct telw *w, struct telw_sink *s,
 		err = collector_new(&s->coll, telw_proto(s->kind), s->target);
 	if (err)
 		return err;
-	if (telw_signal_of(s->kind) == TELW_SPANS) {
-		len = telw_spans_body(w, l, n);
+	if (telw_signal_of(s->kind) != TELW_LOGS) {
+		len = telw_requests_body(w, l, n);
 		return len ? collector_send(s->coll, w->body, len) : -ENOMEM;
 	}
 	/* A line that is not a record (never: the loops write them) is

@@ -23,6 +23,7 @@
  *    URL as one JSON array.
  *  - TELW_OTLP_TRACES_GRPC, _HTTP: tspan_otlp() requests, sent one after
  *    the other as one request (tspan.h), over gRPC or OTLP/HTTP.
+ *  - TELW_OTLP_METRICS_GRPC, _HTTP: otlp_metrics_pack() requests, alike.
  *
  * A file that cannot be opened or written, a dial that fails, a broken
  * connection or a collector that does not take a request leave the sink
@@ -30,7 +31,7 @@
  * TELW_BACKOFF_MAX_MS, one warning each time) during which its items are
  * dropped; the items lost are counted in telw_failed(), those delivered
  * in telw_delivered(), each by what they are (a log line or record, a
- * span).
+ * span, a workload's metrics).
  *
  * Ownership: a pushed item is the queue's, then the writer's, which frees
  * it; sinks and their connections are the writer's.  telw_stop() lets the
@@ -64,12 +65,16 @@ enum telw_kind {
 	TELW_ZIPKIN,
 	TELW_OTLP_TRACES_GRPC,
 	TELW_OTLP_TRACES_HTTP,
+	TELW_OTLP_METRICS_GRPC,
+	TELW_OTLP_METRICS_HTTP,
 };
 
 /* What items are, for the counters. */
 enum telw_signal {
 	TELW_LOGS = 0,			/* file, tcp, OTLP logs */
 	TELW_SPANS,			/* Zipkin, OTLP traces */
+	TELW_METRICS,			/* OTLP metrics: a workload's
+					 * families once */
 	TELW_SIGNALS,
 };
 

@@ -15,6 +15,8 @@
 #include "policy/kinds.h"
 #include "policy/select.h"
 #include "router.h"
+#include "otlp.h"
+#include "polkinds.h"
 #include "wmplan.h"
 
 /* Whether selector @sel matches family name @name.  A Regex that does not
@@ -104,6 +106,41 @@ static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
 		snprintf(pm->path, sizeof(pm->path), "%s%s",
 			 *path == '/' ? "" : "/", path);
 		w->nprom++;
+	}
+}
+
+/* @conf's OpenTelemetry backends into @w: its endpoint over gRPC, else
+ * the MeshOpenTelemetryBackend its backendRef selects in @p (when that
+ * names an address), over that one's protocol; pushed every
+ * refreshInterval (Kuma's default when left out). */
+static void wmplan_otels(struct wmplan_wl *w, const struct policy *p,
+			 const struct mf_metric_conf *conf)
+{
+	for (size_t i = 0; i < conf->nbackends && i < MF_METRIC_BACKENDS_MAX;
+	     i++) {
+		const struct mf_metric_otel *ot =
+			&conf->backends[i].open_telemetry;
+		struct wmplan_otel *wo = &w->otel[w->notel];
+		const struct mf_otel_backend *ob = NULL;
+		enum collector_proto proto;
+
+		if (conf->backends[i].type != MF_METRIC_OPENTELEMETRY)
+			continue;
+		if (!ot->endpoint[0] && ot->backend_ref.present)
+			ob = polkinds_otel_backend(policy_kinds(p),
+						   &ot->backend_ref);
+		if (!ot->endpoint[0] && (!ob || !ob->endpoint.address[0]))
+			continue;
+		proto = ob ? otlp_backend_url(ob, &otlp_metrics_signal,
+					      wo->url, sizeof(wo->url)) :
+			     otlp_endpoint_url(ot->endpoint,
+					       &otlp_metrics_signal, wo->url,
+					       sizeof(wo->url));
+		wo->kind = proto == COLLECTOR_PROTOBUF ?
+			   TELW_OTLP_METRICS_HTTP : TELW_OTLP_METRICS_GRPC;
+		wo->refresh_ms = ot->refresh_interval ? ot->refresh_interval :
+				 WMPLAN_OTEL_REFRESH_MS;
+		w->notel++;
 	}
 }
 
@@ -220,6 +257,7 @@ int wmplan_build(struct wmplan **out, const struct policy *p,
 					      &conf->sidecar : NULL);
 		w->include_unused = conf->sidecar.include_unused;
 		wmplan_proms(w, conf);
+		wmplan_otels(w, p, conf);
 		pl->n++;
 	}
 	qsort(pl->wl, pl->n, sizeof(*pl->wl), wmplan_cmp_wl);

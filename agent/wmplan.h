@@ -23,6 +23,10 @@
  * an HTTP route's, kind_regex_compile(); Exact, Contains), include adds
  * those it matches whatever the profiles and exclude say.
  *
+ * An OpenTelemetry backend: the workload's families are pushed to it,
+ * every refreshInterval, in OTLP (otlp_metrics.h): at its endpoint over
+ * gRPC, or to the MeshOpenTelemetryBackend its backendRef selects.
+ *
  * A Prometheus backend with a tls.mode other than Disabled is left out:
  * the ports are plain HTTP, and a backend that asks for TLS is not
  * answered without it.
@@ -39,6 +43,7 @@
 #include <stdint.h>
 
 #include "meshforge/abi.h"
+#include "telw.h"
 #include "wmstats.h"
 
 struct policy;
@@ -63,6 +68,17 @@ struct wmplan_app {
 					 * the workload's IP unless given */
 };
 
+/* Kuma's default refreshInterval of an OpenTelemetry backend: 1m. */
+#define WMPLAN_OTEL_REFRESH_MS	60000
+
+/* An OpenTelemetry backend: where the workload's metrics are pushed
+ * (otlp_metrics.h), and how often. */
+struct wmplan_otel {
+	char url[TELW_TARGET_MAX];
+	uint8_t kind;			/* TELW_OTLP_METRICS_GRPC or _HTTP */
+	uint32_t refresh_ms;
+};
+
 struct wmplan_wl {
 	char name[MF_NAME_MAX];		/* the workload (its series' label) */
 	char mesh[MF_NAME_MAX];		/* ... and its other labels, for its
@@ -74,6 +90,8 @@ struct wmplan_wl {
 	bool include_unused;
 	uint8_t nprom;
 	struct wmplan_prom prom[MF_METRIC_BACKENDS_MAX];
+	uint8_t notel;
+	struct wmplan_otel otel[MF_METRIC_BACKENDS_MAX];
 };
 
 struct wmplan {

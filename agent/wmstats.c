@@ -52,6 +52,31 @@ const char *wmstats_family_help(enum wmstats_family f)
 	return (unsigned int)f < WMF_COUNT ? wmstats_families[f].help : "?";
 }
 
+const char *const wmstats_classes[6] = { "other", "1xx", "2xx", "3xx",
+					 "4xx", "5xx" };
+
+uint64_t wmstats_value(const struct wmstats_series *x, enum wmstats_family f)
+{
+	switch (f) {
+	case WMF_REQUESTS:
+		return x->requests;
+	case WMF_CONNECTIONS:
+		return x->conns;
+	case WMF_SENT:
+		return x->sent;
+	case WMF_RECEIVED:
+		return x->received;
+	case WMF_TCP_CONNECTIONS:
+		return x->tcp_conns;
+	case WMF_TCP_SENT:
+		return x->tcp_sent;
+	case WMF_TCP_RECEIVED:
+		return x->tcp_received;
+	default:
+		return 0;
+	}
+}
+
 const char *wmstats_dir_str(enum wmstats_dir d)
 {
 	return d == WMSTATS_INBOUND ? "inbound" : "outbound";

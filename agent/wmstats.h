@@ -126,6 +126,13 @@ static inline void wmstats_bytes(struct wmstats_series *x, bool tcp,
 /* One request of @x answered @status after @seconds. */
 void wmstats_request(struct wmstats_series *x, int status, double seconds);
 
+/* The `class` label of by_class[c]: "other", "1xx" .. "5xx". */
+extern const char *const wmstats_classes[6];
+
+/* The one counter of family @f of @x; 0 for the families of several
+ * values (WMF_RESPONSES, by class; WMF_DURATION, a histogram). */
+uint64_t wmstats_value(const struct wmstats_series *x, enum wmstats_family f);
+
 /* Whether family @f of @x was ever updated (includeUnused: false hides
  * the others). */
 bool wmstats_used(const struct wmstats_series *x, enum wmstats_family f);

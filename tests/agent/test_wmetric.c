@@ -137,9 +137,9 @@ static const char *const policy_yaml =
 	"    backends:\n"
 	"      - type: Prometheus\n"
 	"        prometheus: {port: 5670, path: /metrics}\n"
-	/* api's: everything, includeUnused, two ports (one of Kuma's
-	 * default path, written without its '/'), and an OpenTelemetry
-	 * backend that is not served. */
+	/* api's: everything, includeUnused, a port (of Kuma's default
+	 * path, written without its '/'), and an OpenTelemetry backend
+	 * pushed to over gRPC, at Kuma's default interval. */
 	RH_KUMA("MeshMetric", "api-metrics")
 	"  targetRef: {kind: MeshService, name: api}\n"
 	"  default:\n"
@@ -153,13 +153,25 @@ static const char *const policy_yaml =
 	"        prometheus: {port: 9100, path: stats}\n"
 	"      - type: OpenTelemetry\n"
 	"        openTelemetry: {endpoint: 'otel:4317'}\n"
-	/* o1's: TLS asked, which the ports do not speak: not served. */
+	/* o1's: TLS asked, which the ports do not speak: not served; a
+	 * MeshOpenTelemetryBackend over OTLP/HTTP every 10 s. */
 	RH_KUMA("MeshMetric", "other-metrics")
 	"  targetRef: {kind: MeshService, name: other}\n"
 	"  default:\n"
 	"    backends:\n"
 	"      - type: Prometheus\n"
-	"        prometheus: {port: 9200, tls: {mode: ProvidedTLS}}\n";
+	"        prometheus: {port: 9200, tls: {mode: ProvidedTLS}}\n"
+	"      - type: OpenTelemetry\n"
+	"        openTelemetry:\n"
+	"          refreshInterval: 10s\n"
+	"          backendRef:\n"
+	"            kind: MeshOpenTelemetryBackend\n"
+	"            labels: {app: otel}\n"
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshOpenTelemetryBackend\n"
+	"metadata: {name: collector, labels: {app: otel}}\n"
+	"spec:\n"
+	"  endpoint: {address: 10.0.0.7, path: /otlp}\n"
+	"  protocol: http\n";
 
 /* The plan of the YAML snapshot on node n1: w1 (web), a1 (api) with its
  * applications, o1 (other) with no port; not w2 (web, but on n2), not c1
@@ -198,11 +210,21 @@ static bool test_plan(void)
 	     ASSERT_STREQ(w->apps[0].name, "app") &&
 	     ASSERT_STREQ(w->apps[0].url, "http://10.1.0.5:9000/metrics") &&
 	     ASSERT_STREQ(w->apps[1].url, "http://10.1.0.5:9001/stats") &&
-	     ASSERT_STREQ(w->apps[2].url, "http://10.9.9.9:9002/metrics");
-	/* o1: selected, its backend left out (TLS). */
+	     ASSERT_STREQ(w->apps[2].url, "http://10.9.9.9:9002/metrics") &&
+	     ASSERT_EQ(w->notel, 1) &&
+	     ASSERT_EQ(w->otel[0].kind, TELW_OTLP_METRICS_GRPC) &&
+	     ASSERT_STREQ(w->otel[0].url, "http://otel:4317/opentelemetry."
+			  "proto.collector.metrics.v1.MetricsService/Export") &&
+	     ASSERT_EQ(w->otel[0].refresh_ms, 60000);
+	/* o1: selected, its Prometheus backend left out (TLS); its
+	 * OpenTelemetry one by backendRef. */
 	w = ok ? wmplan_find(pl, "o1") : NULL;
 	ok = ok && ASSERT_TRUE(w) && ASSERT_EQ(w->nprom, 0) &&
-	     ASSERT_FALSE(wmplan_has_port(pl, 9200));
+	     ASSERT_FALSE(wmplan_has_port(pl, 9200)) &&
+	     ASSERT_EQ(w->notel, 1) &&
+	     ASSERT_EQ(w->otel[0].kind, TELW_OTLP_METRICS_HTTP) &&
+	     ASSERT_STREQ(w->otel[0].url, "http://10.0.0.7:4318/otlp/v1/metrics") &&
+	     ASSERT_EQ(w->otel[0].refresh_ms, 10000);
 	ok = ok && ASSERT_TRUE(!wmplan_find(pl, "c1")) &&
 	     ASSERT_TRUE(!wmplan_find(pl, "w2"));
 	wmplan_put(pl);

@@ -19,6 +19,11 @@
 #  - exclude Prefix hides the request families, include Exact brings
 #    requests_total back (the duration stays out);
 #  - a new port by apply: the listener moves (the old port refuses);
+#  - an OpenTelemetry backend (an endpoint, refreshInterval 1s) beside it:
+#    an OpenTelemetry collector (tests/tools/mf_otlp.py) on node a gets
+#    MetricsService/Export pushes of a1's families, read with the classes
+#    protoc makes of proto/: N requests, N 2xx responses, a duration of
+#    count N, as the page says; and the pushes are counted in /metrics;
 #  - an application's endpoint (python3's http.server in a1's pod serving
 #    a fixed exposition text): its samples on the page with a1's labels
 #    and kuma_io_application, its comments and malformed line left out;
@@ -200,6 +205,50 @@ if wait_for 5 moved && [ "$(value "$(scrape 15671)" "meshforge_workload_requests
 	pass port_follows_apply
 else
 	fail port_follows_apply "15671: $(scrape 15671 2>&1 | head -3); 15670: $(scrape 15670 2>&1 | head -3)"
+fi
+
+# An OpenTelemetry backend beside the port: a1's families pushed.
+{
+	tl_web_http
+	mesh_metric 15671 | head -n -2
+	cat <<YAML
+      - type: Prometheus
+        prometheus: {port: 15671, path: /metrics}
+      - type: OpenTelemetry
+        openTelemetry: {endpoint: '127.0.0.1:15094', refreshInterval: 1s}
+YAML
+} >"$TL_TMP/otel.yaml"
+tl_otlp mf-node-a 15094 || { fail otlp_collector_up "did not start"; tl_finish; }
+"$TB" apply "$TL_TMP/otel.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_otel "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+# pushed: the last push of a1's outbound series to web, as
+# "requests 2xx duration_count".
+pushed() {
+	tl_otlp_read | "$TL_PY" -c '
+import json, sys
+last = {}
+for line in sys.stdin:
+    d = json.loads(line)
+    a = d["attrs"]
+    if d["workload"] != "a1" or a.get("destination_service") != "web":
+        continue
+    if d["name"] == "meshforge_workload_responses_total":
+        if a["class"] == "2xx":
+            last["2xx"] = d["value"]
+    elif "count" in d:
+        last[d["name"]] = d["count"]
+    else:
+        last[d["name"]] = d["value"]
+print(last.get("meshforge_workload_requests_total"), last.get("2xx"),
+      last.get("meshforge_workload_request_duration_seconds"))
+'
+}
+otel_pushed() { [ "$(pushed)" = "$N $N $N" ]; }
+if wait_for 10 otel_pushed &&
+	[ "$(value "$(tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics)" meshforge_metric_pushes_reported_total)" -ge 1 ]; then
+	pass otel_backend_gets_pushes
+else
+	fail otel_backend_gets_pushes "pushed: $(pushed); $(tl_otlp_read | head -3)"
 fi
 
 # An application in a1's pod serving its own metrics: on the page with

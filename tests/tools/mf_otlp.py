@@ -3,8 +3,8 @@
 """An OpenTelemetry collector for the testbed, and a reader of what it got.
 
   serve --grpc-port P [--http-port Q] --out FILE --pid FILE
-      OTLP over gRPC (grpcio): LogsService/Export and TraceService/Export,
-      each answered with an empty response; and, with --http-port, OTLP
+      OTLP over gRPC (grpcio): LogsService/Export, TraceService/Export and
+      MetricsService/Export, each answered with an empty response; and, with --http-port, OTLP
       over HTTP: any POST answered 200.  Each request on one line of FILE,
       as JSON: {"via": "grpc" or "http", "path": the method's or the POST's
       path, "type": the HTTP Content-Type ("" over gRPC), "body": the
@@ -17,7 +17,10 @@
       span, {"path", "type", "service" (its resource's service.name),
       "kind" ("log" or the span's kind number), "body" (a log record's
       string body), "attrs" {key: string value}, and for a span "trace",
-      "id", "parent" (hex) and "start", "end" (ns)}.
+      "id", "parent" (hex) and "start", "end" (ns)}; or per metric data
+      point, {"path", "type", "service", "workload" (its resource's),
+      "kind": "metric", "name", "attrs", and "value" (a sum's) or "count"
+      and "sum" (a histogram's), "start", "time" (ns)}.
 """
 import argparse
 import base64
@@ -30,6 +33,7 @@ from concurrent import futures
 
 LOGS = "opentelemetry.proto.collector.logs.v1.LogsService"
 TRACES = "opentelemetry.proto.collector.trace.v1.TraceService"
+METRICS = "opentelemetry.proto.collector.metrics.v1.MetricsService"
 
 
 def serve(a):
@@ -54,7 +58,8 @@ def serve(a):
             service, {"Export": grpc.unary_unary_rpc_method_handler(export)})
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    server.add_generic_rpc_handlers((handler(LOGS), handler(TRACES)))
+    server.add_generic_rpc_handlers((handler(LOGS), handler(TRACES),
+                                     handler(METRICS)))
     server.add_insecure_port("%s:%d" % (a.bind, a.grpc_port))
     server.start()
 
@@ -88,6 +93,8 @@ def read(a):
     sys.path.insert(0, a.pb)
     from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+    from opentelemetry.proto.collector.metrics.v1 import \
+        metrics_service_pb2
 
     try:
         lines = open(a.file).read().splitlines()
@@ -108,6 +115,29 @@ def read(a):
                             body=rec.body.string_value,
                             time=rec.time_unix_nano,
                             attrs=attrs(rec.attributes))))
+            continue
+        if r["path"].endswith("/metrics") or METRICS in r["path"]:
+            req = metrics_service_pb2.ExportMetricsServiceRequest.FromString(
+                body)
+            for rm in req.resource_metrics:
+                res = attrs(rm.resource.attributes)
+                for sm in rm.scope_metrics:
+                    for m in sm.metrics:
+                        pts = (m.sum.data_points if m.HasField("sum")
+                               else m.histogram.data_points)
+                        for p in pts:
+                            d = dict(head, service=res.get("service.name"),
+                                     workload=res.get("workload"),
+                                     kind="metric", name=m.name,
+                                     attrs=attrs(p.attributes),
+                                     start=p.start_time_unix_nano,
+                                     time=p.time_unix_nano)
+                            if m.HasField("sum"):
+                                d["value"] = p.as_int
+                            else:
+                                d["count"] = p.count
+                                d["sum"] = p.sum
+                            print(json.dumps(d))
             continue
         req = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
         for rs in req.resource_spans:
