@@ -153,15 +153,7 @@ static char *slurp(const char *path)
 static bool test_select_gateway(void)
 {
 	static const char yaml[] =
-		RH_MESH4
-		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
-		"metadata: {name: edge}\nspec:\n"
-		"  selectors: [{match: {kuma.io/service: edge-gateway}}]\n"
-		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
-		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
-		"metadata: {name: other}\nspec:\n"
-		"  selectors: [{match: {kuma.io/service: x-gateway}}]\n"
-		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
+		RH_MESH4 RH_GW2
 		RH_KUMA("MeshAccessLog", "edge-log")
 		"  targetRef: {kind: MeshGateway, name: edge}\n"
 		"  to:\n    - targetRef: {kind: Mesh}\n"

@@ -10,6 +10,7 @@
  * nothing to send when nothing was counted.
  */
 #include "harness/test.h"
+#include "harness/otlp_harness.h"
 #include "../../agent/l7stats.h"
 #include "../../agent/otlp_metrics.h"
 #include "../../agent/wmplan.h"
@@ -18,15 +19,6 @@
 typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest
 	mreq_t;
 typedef Opentelemetry__Proto__Metrics__V1__Metric metric_t;
-typedef Opentelemetry__Proto__Common__V1__KeyValue kv_t;
-
-static const char *attr(kv_t **kv, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(kv[i]->key, key))
-			return kv[i]->value->string_value;
-	return NULL;
-}
 
 static const metric_t *metric(const mreq_t *q, const char *name)
 {
@@ -77,10 +69,10 @@ static bool test_pack(void)
 	ok = ASSERT_EQ(otlp_metrics_pack(&w, s, 2, 1000, 2000, &b, &n), 0) &&
 	     ASSERT_TRUE((q = opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(NULL, n, b))) &&
 	     ASSERT_EQ(q->n_resource_metrics, 1) &&
-	     ASSERT_STREQ(attr(q->resource_metrics[0]->resource->attributes,
+	     ASSERT_STREQ(otlp_attr(q->resource_metrics[0]->resource->attributes,
 			       q->resource_metrics[0]->resource->n_attributes,
 			       "service.name"), "client") &&
-	     ASSERT_STREQ(attr(q->resource_metrics[0]->resource->attributes,
+	     ASSERT_STREQ(otlp_attr(q->resource_metrics[0]->resource->attributes,
 			       q->resource_metrics[0]->resource->n_attributes,
 			       "workload"), "w1") &&
 	     ASSERT_STREQ(q->resource_metrics[0]->scope_metrics[0]->scope->name,
@@ -101,20 +93,20 @@ static bool test_pack(void)
 	     ASSERT_EQ(m->sum->data_points[0]->as_int, 3) &&
 	     ASSERT_EQ(m->sum->data_points[0]->start_time_unix_nano, 1000) &&
 	     ASSERT_EQ(m->sum->data_points[0]->time_unix_nano, 2000) &&
-	     ASSERT_STREQ(attr(m->sum->data_points[0]->attributes,
+	     ASSERT_STREQ(otlp_attr(m->sum->data_points[0]->attributes,
 			       m->sum->data_points[0]->n_attributes,
 			       "direction"), "outbound") &&
-	     ASSERT_STREQ(attr(m->sum->data_points[0]->attributes,
+	     ASSERT_STREQ(otlp_attr(m->sum->data_points[0]->attributes,
 			       m->sum->data_points[0]->n_attributes,
 			       "destination_service"), "web");
 	/* Responses by class: 2xx 2, 5xx 1. */
 	m = ok ? metric(q, "meshforge_workload_responses_total") : NULL;
 	ok = ok && ASSERT_TRUE(m) && ASSERT_EQ(m->sum->n_data_points, 2) &&
-	     ASSERT_STREQ(attr(m->sum->data_points[0]->attributes,
+	     ASSERT_STREQ(otlp_attr(m->sum->data_points[0]->attributes,
 			       m->sum->data_points[0]->n_attributes, "class"),
 			  "2xx") &&
 	     ASSERT_EQ(m->sum->data_points[0]->as_int, 2) &&
-	     ASSERT_STREQ(attr(m->sum->data_points[1]->attributes,
+	     ASSERT_STREQ(otlp_attr(m->sum->data_points[1]->attributes,
 			       m->sum->data_points[1]->n_attributes, "class"),
 			  "5xx") &&
 	     ASSERT_EQ(m->sum->data_points[1]->as_int, 1);
@@ -157,7 +149,7 @@ static bool test_pack(void)
 	     ASSERT_TRUE((q = opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(NULL, n, b))) &&
 	     ASSERT_TRUE((m = metric(q, "meshforge_workload_requests_total"))) &&
 	     ASSERT_EQ(m->sum->n_data_points, 2) &&
-	     ASSERT_STREQ(attr(m->sum->data_points[1]->attributes,
+	     ASSERT_STREQ(otlp_attr(m->sum->data_points[1]->attributes,
 			       m->sum->data_points[1]->n_attributes,
 			       "source_service"), "client") &&
 	     ASSERT_EQ(m->sum->data_points[1]->as_int, 0);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "harness/test.h"
+#include "harness/otlp_harness.h"
 #include "harness/records_harness.h"
 #include "../../agent/trace.h"
 #include "../../agent/telw.h"
@@ -96,16 +97,6 @@ static void treq_free(treq_t *q)
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(q, NULL);
 }
 
-/* The value of attribute @key of @kv[0..@n), or NULL. */
-static const char *attr(Opentelemetry__Proto__Common__V1__KeyValue **kv,
-			size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(kv[i]->key, key))
-			return kv[i]->value->string_value;
-	return NULL;
-}
-
 /* OTLP, as a collector unpacks it: the resource's service.name, the ids
  * as bytes (a 64-bit trace id in the low half of 16), kind, times in ns,
  * the tags (a byte no UTF-8 string has made '?') and the peer as
@@ -134,7 +125,7 @@ static bool test_span_otlp(void)
 	n = tspan_otlp(&s, buf, sizeof(buf));
 	ok = ASSERT_TRUE(n > 0) && ASSERT_TRUE((q = treq_unpack(buf, n))) &&
 	     ASSERT_EQ(q->n_resource_spans, 1) &&
-	     ASSERT_STREQ(attr(q->resource_spans[0]->resource->attributes,
+	     ASSERT_STREQ(otlp_attr(q->resource_spans[0]->resource->attributes,
 			       q->resource_spans[0]->resource->n_attributes,
 			       "service.name"), "client") &&
 	     ASSERT_EQ(q->resource_spans[0]->n_scope_spans, 1) &&
@@ -157,12 +148,12 @@ static bool test_span_otlp(void)
 	     ASSERT_EQ(sp->start_time_unix_nano, 1796487601123456000ULL) &&
 	     ASSERT_EQ(sp->end_time_unix_nano, 1796487601125956000ULL) &&
 	     ASSERT_EQ(sp->n_attributes, 5) &&
-	     ASSERT_STREQ(attr(sp->attributes, 5, "team"), "a\"b?") &&
-	     ASSERT_STREQ(attr(sp->attributes, 5, "error"), "true") &&
-	     ASSERT_STREQ(attr(sp->attributes, 5, "net.peer.ip"),
+	     ASSERT_STREQ(otlp_attr(sp->attributes, 5, "team"), "a\"b?") &&
+	     ASSERT_STREQ(otlp_attr(sp->attributes, 5, "error"), "true") &&
+	     ASSERT_STREQ(otlp_attr(sp->attributes, 5, "net.peer.ip"),
 			  "10.1.0.1") &&
-	     ASSERT_STREQ(attr(sp->attributes, 5, "net.peer.port"), "8080") &&
-	     ASSERT_STREQ(attr(sp->attributes, 5, "peer.service"), "web") &&
+	     ASSERT_STREQ(otlp_attr(sp->attributes, 5, "net.peer.port"), "8080") &&
+	     ASSERT_STREQ(otlp_attr(sp->attributes, 5, "peer.service"), "web") &&
 	     ASSERT_TRUE(sp->status) && ASSERT_EQ(sp->status->code, 2);
 	treq_free(q);
 	q = NULL;
@@ -569,15 +560,7 @@ static bool test_select(void)
 static bool test_select_gateway(void)
 {
 	static const char yaml[] =
-		RH_MESH4
-		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
-		"metadata: {name: edge}\nspec:\n"
-		"  selectors: [{match: {kuma.io/service: edge-gateway}}]\n"
-		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
-		"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"
-		"metadata: {name: other}\nspec:\n"
-		"  selectors: [{match: {kuma.io/service: x-gateway}}]\n"
-		"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
+		RH_MESH4 RH_GW2
 		RH_KUMA("MeshTrace", "edge-trace")
 		"  targetRef: {kind: MeshGateway, name: edge}\n"
 		"  default:\n    backends:\n"
@@ -909,7 +892,7 @@ static bool test_report_otlp(void)
 	     ASSERT_TRUE((q = treq_unpack(col.bodies + col.off[1],
 					  col.blen[1]))) &&
 	     ASSERT_EQ(q->n_resource_spans, 1) &&
-	     ASSERT_STREQ(attr(q->resource_spans[0]->resource->attributes,
+	     ASSERT_STREQ(otlp_attr(q->resource_spans[0]->resource->attributes,
 			       q->resource_spans[0]->resource->n_attributes,
 			       "service.name"), "web") &&
 	     ASSERT_EQ(q->resource_spans[0]->scope_spans[0]->spans[0]->kind,

@@ -59,6 +59,18 @@
 	RH_DOC("Workload", name)                                              \
 	"spec: {node: n1, ip: " ip ", port: 8080, service: " svc ", "         \
 	"identity: \"spiffe://mesh.local/ns/default/sa/" svc "\"}\n"
+/* Two MeshGateways over RH_MESH4: edge (the kuma.io/service
+ * edge-gateway's) and other (x-gateway's), each an HTTP listener on
+ * 8080: a policy under one gateway's targetRef, and not the other's. */
+#define RH_GW2                                                                \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"              \
+	"metadata: {name: edge}\nspec:\n"                                      \
+	"  selectors: [{match: {kuma.io/service: edge-gateway}}]\n"            \
+	"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"             \
+	"---\napiVersion: kuma.io/v1alpha1\nkind: MeshGateway\n"              \
+	"metadata: {name: other}\nspec:\n"                                     \
+	"  selectors: [{match: {kuma.io/service: x-gateway}}]\n"               \
+	"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
 #define RH_MESH4                                                              \
 	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
 	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \

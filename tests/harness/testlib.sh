@@ -243,6 +243,26 @@ tl_otlp_read() {
 	"$TL_PY" "$TL_TOOLS/mf_otlp.py" read "$TL_TMP/otlp.out" --pb "$TL_TMP/pb"
 }
 
+# tl_tcp_exchange POD VIP: one connection from POD to VIP:80 asking
+# GET /bytes/1000 and reading to the end; prints the request's and the
+# answer's sizes as the client counted them, and the answer's status.
+tl_tcp_exchange() {
+	tb_exec "$1" "$TL_PY" - "$2" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+req = b"GET /bytes/1000 HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"
+s.sendall(req)
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+s.close()
+print(len(req), len(got), got.split(b" ")[1].decode() if got else "-")
+PY
+}
+
 # tl_web_http: the shipped policy.yaml with the web Service declared
 # `protocol: http` (its requests go through the agents' L7 engine), on
 # stdout.

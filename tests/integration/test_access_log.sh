@@ -327,21 +327,7 @@ YAML
 tl_otlp mf-node-a 15098 15097 ||
 	{ fail otlp_collector_again "did not start"; tl_finish; }
 # What the client sent and got, counted by itself.
-out=$(tb_exec a1 "$TL_PY" - <<'PY'
-import socket
-s = socket.create_connection(("10.96.0.10", 80), timeout=10)
-req = b"GET /bytes/1000 HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"
-s.sendall(req)
-got = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
-s.close()
-print(len(req), len(got), got.split(b" ")[1].decode())
-PY
-)
+out=$(tl_tcp_exchange a1 10.96.0.10)
 set -- $out
 wait_for 5 test "$(lines "$TL_TMP/l4.log")" -ge 1
 got=$(cat "$TL_TMP/l4.log" 2>/dev/null)

@@ -339,25 +339,7 @@ fi
 "$TB" apply "$TL_TMP/tcp.yaml" >"$TL_TMP/apply.log" 2>&1 ||
 	{ fail apply_tcp "$(cat "$TL_TMP/apply.log")"; tl_finish; }
 wait_for 5 sh -c "'$TB' exec b curl -fsS -m 2 http://$NODE_A:15670/metrics >/dev/null 2>&1"
-# tcp_exchange VIP: one connection from a1, its request's and answer's
-# sizes as the client counted them.
-tcp_exchange() {
-	tb_exec a1 "$TL_PY" - "$1" <<'PY'
-import socket, sys
-s = socket.create_connection((sys.argv[1], 80), timeout=10)
-req = b"GET /bytes/1000 HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"
-s.sendall(req)
-got = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
-s.close()
-print(len(req), len(got))
-PY
-}
-out=$(tcp_exchange 10.96.0.10)
+out=$(tl_tcp_exchange a1 10.96.0.10)
 set -- $out
 tcp_counted() {
 	local p
@@ -396,7 +378,7 @@ else
 fi
 
 # Same node, L4: a2's inbound on node a's page.
-out=$(tcp_exchange 10.96.0.12)
+out=$(tl_tcp_exchange a1 10.96.0.12)
 set -- $out
 same_node_tcp() {
 	local p
