@@ -68,10 +68,12 @@
 
 #define TUNNEL_SWEEPS	64
 /* A TLS client's first byte (its ClientHello's) comes with its first
- * flight, but a busy peer (a burst of handshakes on a loaded node, a lost
- * segment or two) may take a second or more to send it: 3 s, well within
- * the setup deadline, still frees a squatter's slot early. */
-#define TUNNEL_FIRST_BYTE_MS	3000
+ * flight, but a busy peer (a burst of handshakes on a loaded node) or a
+ * lossy link may take seconds to send it: after a lost SYN or SYN-ACK,
+ * TCP resends a lost first segment only 3 s after it sent it (RFC 6298
+ * 5.7, Linux's fallback RTO).  4.5 s lets that one through, stays within
+ * the setup deadline (5 s), and still frees a squatter's slot early. */
+#define TUNNEL_FIRST_BYTE_MS	4500
 /* A relayed TCP connection with no byte either way for this long ends,
  * unless a MeshTimeout says otherwise (Envoy's TCP proxy default). */
 #define TUNNEL_TCP_IDLE_MS	(3600u * 1000)

@@ -427,7 +427,7 @@ esac
 [ "$(grep -c '^handshake' "$TL_TMP/server.log")" = "$n_hs" ] &&
 	pass passthrough_domain_tls_other_never_reached ||
 	fail passthrough_domain_tls_other_never_reached "$(tail -n 2 "$TL_TMP/server.log")"
-# A client that sends nothing: reset at the first-byte deadline (3 s),
+# A client that sends nothing: reset at the first-byte deadline (4.5 s),
 # and the server never sees it.
 got=$(tb_exec a1 "$TL_PY" - <<'PY'
 import socket, time
