@@ -47,7 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line + n, x.name, x.name_len);
 	n += x.name_len;
 	line[n++] = '{';
-	memcpy(line + n, x.labels, x.labels_len);
+	/* A sample without labels has none: NULL, which memcpy() must not
+	 * be given even for 0 bytes. */
+	if (x.labels_len)
+		memcpy(line + n, x.labels, x.labels_len);
 	n += x.labels_len;
 	line[n++] = '}';
 	line[n++] = ' ';
@@ -57,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    y.name_len != x.name_len || y.labels_len != x.labels_len ||
 	    y.rest_len != x.rest_len ||
 	    memcmp(y.name, x.name, x.name_len) ||
-	    memcmp(y.labels, x.labels, x.labels_len) ||
+	    (x.labels_len && memcmp(y.labels, x.labels, x.labels_len)) ||
 	    memcmp(y.rest, x.rest, x.rest_len))
 		abort();
 	free(line);
