@@ -70,6 +70,35 @@ static const struct mf_otel_backend *meshlog_otel_ref(const struct policy *p,
 	return ob && ob->endpoint.address[0] ? ob : NULL;
 }
 
+/* Where backend @b's lines go (its sink, target and, for a collector,
+ * URL), once for the connection. */
+void meshlog_sink(struct meshlog_backend *b)
+{
+	enum collector_proto proto;
+
+	switch (meshlog_kind(&b->be)) {
+	case MF_LOG_TCP:
+		b->sink = TELW_TCP;
+		b->target = b->be.tcp.address;
+		return;
+	case MF_LOG_OTEL:
+		proto = b->otel ?
+			otlp_backend_url(b->otel, &otlp_logs_signal, b->url,
+					 sizeof(b->url)) :
+			otlp_endpoint_url(b->be.open_telemetry.endpoint,
+					  &otlp_logs_signal, b->url,
+					  sizeof(b->url));
+		b->sink = proto == COLLECTOR_PROTOBUF ? TELW_OTLP_LOGS_HTTP :
+							TELW_OTLP_LOGS_GRPC;
+		b->target = b->url;
+		return;
+	default:
+		b->sink = TELW_FILE;
+		b->target = b->be.file.path;
+		return;
+	}
+}
+
 /* The backends of @conf the agent writes to (file, tcp, openTelemetry
  * with a collector to send to), as @side's, those not there yet. */
 static void meshlog_add(const struct policy *p, struct meshlog *m,
@@ -96,6 +125,7 @@ static void meshlog_add(const struct policy *p, struct meshlog *m,
 		m->b[m->n].side = side;
 		m->b[m->n].be = *be;
 		m->b[m->n].otel = ob;
+		meshlog_sink(&m->b[m->n]);
 		m->n++;
 	}
 }
@@ -202,20 +232,6 @@ static size_t meshlog_otlp(const struct mf_log_otel *o, enum meshlog_side side,
 	return otlp_log_encode(&r, meshlog_buf, OTLP_LOG_MAX);
 }
 
-/* Backend @b's collector: its URL into @url, how to reach it as the
- * return value (otlp.h). */
-static enum telw_kind meshlog_otlp_url(const struct meshlog_backend *b,
-					char *url, size_t cap)
-{
-	if (b->otel)
-		return otlp_backend_url(b->otel, &otlp_logs_signal, url,
-					cap) == COLLECTOR_PROTOBUF ?
-		       TELW_OTLP_LOGS_HTTP : TELW_OTLP_LOGS_GRPC;
-	otlp_endpoint_url(b->be.open_telemetry.endpoint, &otlp_logs_signal,
-			  url, cap);
-	return TELW_OTLP_LOGS_GRPC;
-}
-
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 		   struct telw *w, uint64_t *dropped)
 {
@@ -224,34 +240,21 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 	v->dst_service = m->dst_service;
 	v->cluster = m->dst_service;
 	for (size_t i = 0; i < m->n; i++) {
-		const struct mf_log_backend *be = &m->b[i].be;
-		enum mf_log_backend_type k = meshlog_kind(be);
-		char url[TELW_TARGET_MAX];
+		const struct meshlog_backend *b = &m->b[i];
 		size_t len;
 		int err;
 
-		v->direction = meshlog_side_str(m->b[i].side);
-		if (k == MF_LOG_OTEL) {
-			enum telw_kind ak = meshlog_otlp_url(&m->b[i], url,
-							      sizeof(url));
-
-			len = meshlog_otlp(&be->open_telemetry, m->b[i].side,
-					   m, v);
-			err = !len || !w ? -ENOBUFS :
-			      telw_push(w, ak, url, meshlog_buf, len);
-		} else {
-			bool tcp = k == MF_LOG_TCP;
-			const struct mf_log_format *f =
-				tcp ? &be->tcp.format : &be->file.format;
-
-			len = alogfmt_line(f, v, meshlog_buf,
-					   sizeof(meshlog_buf));
-			err = !w ? -ENOBUFS :
-			      telw_push(w, tcp ? TELW_TCP : TELW_FILE,
-					 tcp ? be->tcp.address :
-					       be->file.path,
-					 meshlog_buf, len);
-		}
+		v->direction = meshlog_side_str(b->side);
+		if (b->sink == TELW_FILE || b->sink == TELW_TCP)
+			len = alogfmt_line(b->sink == TELW_TCP ?
+					   &b->be.tcp.format :
+					   &b->be.file.format,
+					   v, meshlog_buf, sizeof(meshlog_buf));
+		else
+			len = meshlog_otlp(&b->be.open_telemetry, b->side, m,
+					   v);
+		err = !len || !w ? -ENOBUFS :
+		      telw_push(w, b->sink, b->target, meshlog_buf, len);
 		if (err)
 			(*dropped)++;
 	}

@@ -44,6 +44,12 @@ struct meshlog_backend {
 	/* openTelemetry by backendRef: the MeshOpenTelemetryBackend it
 	 * selects (the snapshot's, which the connection holds). */
 	const struct mf_otel_backend *otel;
+	/* Where its lines go, decided once with the connection: the
+	 * writer's sink (telw.h) and its target, the file's path, the tcp
+	 * address or the collector's URL (into @url). */
+	enum telw_kind sink;
+	const char *target;
+	char url[TELW_TARGET_MAX];
 };
 
 struct meshlog {
@@ -77,6 +83,10 @@ int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
  * mesh and services are @m's. */
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 		   struct telw *w, uint64_t *dropped);
+
+/* Where backend @b (its be and otel set) writes: b->sink, b->target and
+ * b->url.  meshlog_find() does it for the backends it finds. */
+void meshlog_sink(struct meshlog_backend *b);
 
 /* "OUTBOUND" or "INBOUND". */
 const char *meshlog_side_str(enum meshlog_side s);

@@ -166,6 +166,10 @@ struct tspan_otlp {
 	size_t n;
 };
 
+/* Thread-local: each loop encodes its own spans, and a span's strings and
+ * attributes (about 10 KB) are no allocation per span. */
+static __thread struct tspan_otlp tspan_otlp_room;
+
 /* @n bytes at @v as a string of @o, NUL-terminated; NULL when there is no
  * room left. */
 static char *tspan_otlp_str(struct tspan_otlp *o, const char *v, size_t n)
@@ -224,14 +228,12 @@ int tspan_otlp(const struct tspan *s, uint8_t *buf, size_t cap)
 	Opentelemetry__Proto__Trace__V1__Status st;
 	Opentelemetry__Proto__Common__V1__InstrumentationScope scope;
 	Opentelemetry__Proto__Resource__V1__Resource res;
-	struct tspan_otlp *o = malloc(sizeof(*o));
+	struct tspan_otlp *o = &tspan_otlp_room;
 	uint8_t trace[16], id[8], parent[8];
 	char port[8], ip[INET_ADDRSTRLEN];
 	bool ok, error = false;
 	size_t size;
 
-	if (!o)
-		return -ENOMEM;
 	o->at = 0;
 	o->n = 0;
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(&req);
@@ -299,11 +301,8 @@ int tspan_otlp(const struct tspan *s, uint8_t *buf, size_t cap)
 	req.resource_spans = &rsp;
 	req.n_resource_spans = 1;
 	size = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(&req);
-	if (!ok || size > cap) {
-		free(o);
+	if (!ok || size > cap)
 		return -ENOSPC;
-	}
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(&req, buf);
-	free(o);
 	return (int)size;
 }

@@ -89,7 +89,7 @@ bool tspan_tag(struct tspan *s, const char *key, const char *value,
 int tspan_json(const struct tspan *s, char *buf, size_t cap);
 
 /* @s as OTLP's ExportTraceServiceRequest into @buf (@cap bytes).  Returns
- * its length, -ENOSPC when it does not fit or -ENOMEM. */
+ * its length, or -ENOSPC when it does not fit. */
 int tspan_otlp(const struct tspan *s, uint8_t *buf, size_t cap);
 
 #endif /* MF_AGENT_TSPAN_H */

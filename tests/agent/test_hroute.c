@@ -27,12 +27,7 @@
 	"tags: {" tags "}}\n"
 
 #define MESH                                                                  \
-	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
-	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
-	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"        \
-	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 80}\n"        \
-	RH_DOC("Service", "client") "spec: {vip: 10.96.0.11, port: 80}\n"     \
-	RH_DOC("Service", "other") "spec: {vip: 10.96.0.12, port: 80}\n"      \
+	RH_MESH4_SERVICES                                                     \
 	WL("v1", "10.1.0.1", "web", "version: v1")                            \
 	WL("v2", "10.1.0.2", "web", "version: v2")                            \
 	WL("api1", "10.1.0.5", "api", "version: v1")                          \

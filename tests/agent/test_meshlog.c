@@ -118,6 +118,10 @@ static bool test_select(void)
 	     ASSERT_EQ(m->b[0].side, MESHLOG_INBOUND) &&
 	     ASSERT_STREQ(m->b[0].be.open_telemetry.endpoint, "otel:4317") &&
 	     ASSERT_TRUE(!m->b[0].otel) && ASSERT_TRUE(m->b[1].otel) &&
+	     ASSERT_EQ(m->b[0].sink, TELW_OTLP_LOGS_GRPC) &&
+	     ASSERT_EQ(m->b[1].sink, TELW_OTLP_LOGS_HTTP) &&
+	     ASSERT_STREQ(m->b[1].target,
+			  "http://10.0.0.5:4318/otlp/v1/logs") &&
 	     ASSERT_STREQ(m->b[1].otel->endpoint.address, "10.0.0.5") &&
 	     ASSERT_EQ(m->b[1].otel->endpoint.port, 4318) &&
 	     ASSERT_EQ(m->b[1].otel->protocol, MF_OTEL_HTTP);
@@ -246,6 +250,7 @@ static bool test_write(void)
 		else
 			snprintf(be->tcp.address, sizeof(be->tcp.address),
 				 "%s", i == 2 ? addr : down);
+		meshlog_sink(&m->b[i]);
 	}
 	meshlog_write(m, &v, w, &dropped);
 	v.status = 503;
@@ -308,6 +313,7 @@ static bool test_file_unwritable(void)
 		m->b[0].be.present = 1u << MF_LOG_FILE;
 		snprintf(m->b[0].be.file.path, sizeof(m->b[0].be.file.path),
 			 "%s", path);
+		meshlog_sink(&m->b[0]);
 		for (int i = 0; i < 3; i++)
 			meshlog_write(m, &v, w, &dropped);
 		for (int i = 0; i < 500 && telw_failed(w, TELW_LOGS) < 3; i++)

@@ -71,13 +71,17 @@
 	"metadata: {name: other}\nspec:\n"                                     \
 	"  selectors: [{match: {kuma.io/service: x-gateway}}]\n"               \
 	"  conf:\n    listeners: [{port: 8080, protocol: HTTP}]\n"
-#define RH_MESH4                                                              \
+/* RH_MESH4 without its Workloads: the Mesh, node n1 and the four
+ * Services, for a test that gives them workloads of its own. */
+#define RH_MESH4_SERVICES                                                     \
 	RH_DOC("Mesh", "default") "spec: {trustDomain: mesh.local}\n"          \
 	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                    \
 	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"        \
 	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 80}\n"        \
 	RH_DOC("Service", "client") "spec: {vip: 10.96.0.11, port: 80}\n"     \
-	RH_DOC("Service", "other") "spec: {vip: 10.96.0.12, port: 80}\n"      \
+	RH_DOC("Service", "other") "spec: {vip: 10.96.0.12, port: 80}\n"
+#define RH_MESH4                                                              \
+	RH_MESH4_SERVICES                                                     \
 	RH_WL4("w1", "10.1.0.1", "web") RH_WL4("a1", "10.1.0.5", "api")       \
 	RH_WL4("c1", "10.1.0.9", "client") RH_WL4("o1", "10.1.0.10", "other")
 
