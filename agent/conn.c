@@ -556,6 +556,7 @@ static void conn_dir_release_chunk(struct conn_table *t, struct conn *c,
 	}
 	d->data = NULL;
 	d->off = d->len = 0;
+	d->tapped = false;
 }
 
 static void conn_l7_run(struct conn_table *t, struct conn *c);
@@ -583,6 +584,12 @@ static void conn_dir_pump(struct conn_table *t, struct conn *c,
 		switch (d->state) {
 		case CONN_DIR_SEND:
 			if (d->off < d->len) {
+				if (c->tap && !d->tapped) {
+					d->tapped = true;
+					c->flow->ops->tap(c->flow->arg, c, side,
+							  d->data + d->off,
+							  d->len - d->off);
+				}
 				if (!sink->tls) {
 					if (!sink->send_busy)
 						conn_submit_send(t, c, !side,

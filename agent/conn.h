@@ -172,6 +172,12 @@ struct conn_flow_ops {
 	 * policy reference).  NULL: nothing. */
 	void (*release)(void *arg, struct conn *c);
 
+	/* L4 connections with c->tap set: each chunk the relay moves from
+	 * end @side, shown once before it goes to the other end, for a
+	 * flow that watches the bytes and never changes them. */
+	void (*tap)(void *arg, struct conn *c, enum conn_side side,
+		    const uint8_t *p, size_t n);
+
 	/* L7 connections only (c->l7 set by the flow before the relay).
 	 * Relayed bytes read from end @side: returns how many it took (all
 	 * unless it paused the direction), or -errno once it has ended the
@@ -250,6 +256,7 @@ struct conn_dir {
 				 * (tls_read() writes none past what it
 				 * returns): wiped when it goes back */
 	uint64_t bytes;		/* plaintext bytes relayed */
+	bool tapped;		/* the chunk was shown to the flow's tap */
 };
 
 struct conn {
@@ -336,6 +343,9 @@ struct conn {
 					 * at release */
 	char peer_spiffe[MF_SPIFFE_MAX];	/* verified TLS peer identity */
 
+	void *tap;		/* L4: what the flow's "tap" step watches
+				 * the relayed bytes with, NULL: none.  The
+				 * flow's */
 	void *l7;		/* the flow's L7 state, NULL: an L4 relay.
 				 * The flow's (freed in its release step) */
 	bool l7_ending;		/* L7: the connection ends once the down end

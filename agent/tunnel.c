@@ -32,6 +32,7 @@
 #include "gateway.h"
 #include "gwroute.h"
 #include "hash.h"
+#include "hobs.h"
 #include "hroute.h"
 #include "meshlog.h"
 #include "trace.h"
@@ -1779,6 +1780,10 @@ static void tunnel_inbound_header(struct tunnel *tu, struct conn *c,
 		c->wm = tunnel_wm_series(tu, c, ep, WMSTATS_INBOUND,
 					 ss ? ss->name : NULL, true,
 					 !(svc->flags & MF_SERVICE_F_HTTP));
+		/* The source's L7 engine speaks HTTP on it: its requests
+		 * are this workload's inbound ones (hobs.h). */
+		if (c->wm && (svc->flags & MF_SERVICE_F_HTTP))
+			c->tap = hobs_new(c->wm);
 	}
 	/* Whatever followed the header is the client's first bytes. */
 	d->data = d->pbuf;
@@ -2136,6 +2141,16 @@ static void tunnel_wm_close(struct conn *c)
 	}
 	c->wm = c->wm_in = NULL;
 	c->wm_in_ep = NULL;
+	hobs_free(c->tap);
+	c->tap = NULL;
+}
+
+/* An inbound connection's bytes, to the pod (from the tunnel) or back. */
+static void tunnel_inbound_tap(void *arg, struct conn *c, enum conn_side side,
+			       const uint8_t *p, size_t n)
+{
+	(void)arg;
+	hobs_feed(c->tap, side == CONN_DOWN, p, n);
 }
 
 static void tunnel_release(void *arg, struct conn *c)
@@ -2833,6 +2848,7 @@ static const struct conn_flow_ops tunnel_inbound_ops = {
 	.handshake_done = tunnel_inbound_handshake_done,
 	.setup_recv = tunnel_inbound_setup_recv,
 	.release = tunnel_release,
+	.tap = tunnel_inbound_tap,
 };
 
 static const struct conn_flow_ops tunnel_forward_ops = {

@@ -32,7 +32,10 @@
 #    on node b for web's workload that served it (source_service client);
 #  - same node (a1 -> intruder, served by a2 on node a): a2's inbound
 #    series on node a's page counts the HTTP requests it answered, and an
-#    L4 connection with its bytes.
+#    L4 connection with its bytes;
+#  - another node (a1 -> web over HTTP): web's inbound series on node b's
+#    page count the requests b relayed, with the statuses the client saw
+#    (HEADs, a POST body and a 404 among them).
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_meshmetric
@@ -326,14 +329,65 @@ else
 	fail same_node_inbound_requests "client saw: $codes; page: $(scrape 15673 | grep 'workload="a2"')"
 fi
 
+# Another node: a1 -> web (b1, b2 on node b) over HTTP.  Agent a's L7
+# engine speaks to them through the tunnel, which agent b relays as bytes;
+# b's page still counts web's inbound requests, read off what it relays
+# (agent/hobs.c): as many as the client made, with the statuses it saw.
+# Among them a HEAD whose response announces a body it does not carry,
+# then requests after it on the same connections, and a POST's body.
+web_metric() {
+	mesh_metric "$1" | sed -e 's/client-metrics/web-metrics/' \
+		-e 's/name: client}/name: web}/'
+}
+{ cat "$TL_TMP/same.yaml"; web_metric 15672; } >"$TL_TMP/http-in.yaml"
+"$TB" apply "$TL_TMP/http-in.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_http_in "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+# web_in: web's inbound HTTP families from the client service, summed
+# over b1 and b2, as "requests 2xx 4xx duration_count".
+web_in() {
+	tb_exec a curl -sS -m 5 "http://10.77.0.2:15672/metrics" 2>/dev/null |
+		awk '
+		/direction="inbound",source_service="client"/ && /workload="b[12]"/ {
+			split($1, n, "{")
+			if (n[1] == "meshforge_workload_responses_total") {
+				if ($1 ~ /class="2xx"/) ok += $2
+				if ($1 ~ /class="4xx"/) bad += $2
+			} else {
+				v[n[1]] += $2
+			}
+		}
+		END {
+			print v["meshforge_workload_requests_total"] + 0, ok + 0, \
+			      bad + 0, v["meshforge_workload_request_duration_seconds_count"] + 0
+		}'
+}
+wait_for 5 sh -c "'$TB' exec a curl -fsS -m 2 http://10.77.0.2:15672/metrics >/dev/null 2>&1"
+before=$(web_in)
+head -c 20000 /dev/zero | tr '\0' x >"$TL_TMP/post.bin"
+W=http://10.96.0.10
+codes=$(tb_exec a1 curl -sS -m 10 -o /dev/null -w '%{http_code} ' $W/status/200 \
+	--next -sS -m 10 -I -o /dev/null -w '%{http_code} ' $W/bytes/5000 \
+	--next -sS -m 10 -o /dev/null -w '%{http_code} ' $W/bytes/5000 \
+	--next -sS -m 10 -o /dev/null -w '%{http_code} ' --data-binary @"$TL_TMP/post.bin" $W/echo \
+	--next -sS -m 10 -o /dev/null -w '%{http_code} ' $W/status/404 \
+	--next -sS -m 10 -I -o /dev/null -w '%{http_code} ' $W/bytes/70000 \
+	--next -sS -m 10 -o /dev/null -w '%{http_code}' $W/status/201)
+set -- $before
+want="$(($1 + 7)) $(($2 + 6)) $(($3 + 1)) $(($4 + 7))"
+web_in_counted() { [ "$(web_in)" = "$want" ]; }
+if [ "$codes" = "200 200 200 200 404 200 201" ] && wait_for 5 web_in_counted; then
+	pass cross_node_inbound_requests
+else
+	fail cross_node_inbound_requests "client saw: $codes; before: $before; want: $want; now: $(web_in)"
+fi
+
 # L4: web over TCP; one connection's bytes as the client counted them,
 # outbound on node a, inbound (web's workloads, their own MeshMetric) on
 # node b.
 {
 	cat "$TL_TOP/tests/integration/policy.yaml"
 	mesh_metric 15670
-	mesh_metric 15672 | sed -e 's/client-metrics/web-metrics/' \
-		-e 's/name: client}/name: web}/'
+	web_metric 15672
 	intruder_metric 15673
 } >"$TL_TMP/tcp.yaml"
 "$TB" apply "$TL_TMP/tcp.yaml" >"$TL_TMP/apply.log" 2>&1 ||

@@ -7,6 +7,7 @@
                    connects from the node, a direct connection from the pod)
   GET  .../whoami -> the same under any prefix, with " path=<target>" after
                    it: the request-target the pod received
+  HEAD /bytes/N -> the head of GET /bytes/N (Content-Length N), no body
   GET  /token   -> the bytes of --token-file (a value unique to one test run)
   GET  /headers -> the request's header fields, one "Name: value" per line,
                    as received (what a proxy forwarded)
@@ -130,6 +131,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             return False
         return True
+
+    def do_HEAD(self):
+        # The head GET /bytes/N has: its Content-Length, with no body.
+        parts = self._route().strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "bytes" and parts[1].isdigit():
+            self.send_response(200)
+            self.send_header("Content-Length", parts[1])
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "10")
+        self.end_headers()
 
     def do_PUT(self):
         if not self._failure():
