@@ -374,6 +374,11 @@ static void conn_submit_recv_into(struct conn_table *t, struct conn *c,
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = LOOP_BGID;
 	}
+	/* A request-response peer is quiet right after the last read: the
+	 * read the kernel would try first is wasted (the socket's lock and
+	 * queue check for nothing) before it waits anyway. */
+	if (e->drained && t->loop->poll_first)
+		sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
 	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_RECV, side,
 					     own_buf ? CONN_RECV_OWN_BUF : 0));
 	e->recv_busy = true;
@@ -1626,6 +1631,7 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 	int err;
 
 	e->recv_busy = false;
+	e->drained = res > 0 && !(cqe->flags & IORING_CQE_F_SOCK_NONEMPTY);
 	if (c->state == CONN_STATE_CLOSING) {
 		if (bid >= 0)
 			loop_buf_put(t->loop, (uint16_t)bid,

@@ -218,6 +218,10 @@ struct conn_end {
 				 * ring is empty, held until its bytes are
 				 * consumed.  Owned */
 	bool recv_busy;		/* a recv is in flight */
+	bool drained;		/* the last recv left the socket empty: the
+				 * next one waits for data before it reads
+				 * (IORING_RECVSEND_POLL_FIRST) rather than
+				 * first trying a read that finds nothing */
 	bool send_busy;		/* a send is in flight */
 	bool wr_shut;		/* shutdown(SHUT_WR) submitted: no more sends */
 	bool setup_recv;	/* the in-flight recv is linked to

@@ -731,6 +731,7 @@ static int loop_ring_init(struct loop *l)
 		  IORING_SETUP_CQSIZE;
 	p.cq_entries = LOOP_CQ_ENTRIES;
 	err = io_uring_queue_init_params(LOOP_SQ_ENTRIES, &l->ring, &p);
+	l->poll_first = !err;
 	if (err == -EINVAL) {
 		log_info("event=io_uring_fallback reason=\"no SINGLE_ISSUER or "
 			 "DEFER_TASKRUN\"");

@@ -214,6 +214,9 @@ struct loop {
 	struct timer_heap timers;
 
 	bool reuseport;			/* as loop_config's */
+	/* The ring runs completion work deferred (DEFER_TASKRUN, 6.1), so
+	 * recvs take IORING_RECVSEND_POLL_FIRST (5.19) too. */
+	bool poll_first;
 	int signal_fd;
 	bool signal_armed;			/* read of it in flight */
 	/* Where loop_listen() looks for a listening socket before it makes
