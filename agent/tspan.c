@@ -391,7 +391,7 @@ int tspan_zipkin_proto(const struct tspan *s, uint8_t *buf, size_t cap)
 		o->ztagp[i] = t;
 	}
 	sp.tags = o->ztagp;
-	sp.n_tags = ok ? s->ntags : 0;
+	sp.n_tags = s->ntags;
 	list.spans = &spp;
 	list.n_spans = 1;
 	size = zipkin__proto3__list_of_spans__get_packed_size(&list);

@@ -283,6 +283,41 @@ out:
 	return ok;
 }
 
+/* Zipkin's protobuf byte for byte: each field under the number Zipkin's
+ * published zipkin.proto3 gives it (trace_id 1, parent_id 2, id 3, kind
+ * 4, name 5, timestamp 6 as fixed64, duration 7, local_endpoint 8, tags
+ * 11 as a map entry, shared 13; Endpoint.service_name 1), whatever our
+ * own .proto says: a collector reads these numbers. */
+static bool test_span_zipkin_proto_wire(void)
+{
+	struct tspan s = {
+		.trace_lo = 0xabc, .id = 0x1a, .parent = 0xb2,
+		.kind = TSPAN_SERVER, .name = "w",
+		.timestamp_us = 1, .duration_us = 2, .shared = true,
+		.local = { "a", 0, 0 },
+	};
+	static const uint8_t want[] = {
+		0x0a, 0x3d,					/* spans */
+		0x0a, 0x08, 0, 0, 0, 0, 0, 0, 0x0a, 0xbc,	/* trace_id */
+		0x12, 0x08, 0, 0, 0, 0, 0, 0, 0, 0xb2,		/* parent_id */
+		0x1a, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x1a,		/* id */
+		0x20, 0x02,					/* kind */
+		0x2a, 0x01, 'w',				/* name */
+		0x31, 1, 0, 0, 0, 0, 0, 0, 0,			/* timestamp */
+		0x38, 0x02,					/* duration */
+		0x42, 0x03, 0x0a, 0x01, 'a',			/* local */
+		0x5a, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v',	/* tags */
+		0x68, 0x01,					/* shared */
+	};
+	uint8_t buf[256];
+	int n;
+
+	tspan_tag(&s, "k", "v", 1);
+	n = tspan_zipkin_proto(&s, buf, sizeof(buf));
+	return ASSERT_EQ(n, (int)sizeof(want)) &&
+	       ASSERT_MEMEQ(buf, want, sizeof(want));
+}
+
 /* Datadog: a chunk of a trace's two spans, every field; ids as unsigned
  * numbers (the low 64 bits of a 128-bit trace id, its high half in
  * _dd.p.tid), times in ns, error 1 with an error tag, the tags escaped as
@@ -1184,8 +1219,9 @@ static bool test_report_zipkin_proto(void)
  * /v0.4/traces of application/json, one chunk of the request's two spans
  * (the SERVER span a child of the CLIENT span, not shared), their
  * services client_OUTBOUND_web and web_INBOUND; both spans counted
- * reported.  Without splitService, the services as they are; and the
- * agent down: both counted failed. */
+ * reported.  Without splitService, the services as they are; a
+ * gateway's answer of its own, split: <service>_OUTBOUND; and the agent
+ * down: both spans counted failed. */
 static bool test_report_datadog(void)
 {
 	struct collector col;
@@ -1256,14 +1292,33 @@ static bool test_report_datadog(void)
 	     ASSERT_TRUE(strstr(col.bodies + col.off[1],
 				"\"service\": \"web\", \"type\"") != NULL);
 	pthread_mutex_unlock(&col.lock);
+	/* A builtin gateway's answer of its own (no destination), split:
+	 * <service>_OUTBOUND, a chunk of its one span. */
+	t.out.split = true;
+	t.in.on = false;
+	t.src_service = "edge-gateway";
+	t.dst_service = NULL;
+	ok = ok && ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && telw_delivered(w, TELW_SPANS) < 5; i++)
+		usleep(10000);
+	pthread_mutex_lock(&col.lock);
+	ok = ok && ASSERT_EQ(col.posts, 3) &&
+	     ASSERT_TRUE(strstr(col.bodies + col.off[2],
+				"\"service\": \"edge-gateway_OUTBOUND\", ") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies + col.off[2], "}}]]\n") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies + col.off[2], "}}, {") == NULL);
+	pthread_mutex_unlock(&col.lock);
 	collector_stop(&col);
+	t.in.on = true;
 	ok = ok && ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
 	if (ok)
 		trace_done(&t, &v, w, &dropped);
 	for (int i = 0; ok && i < 500 && telw_failed(w, TELW_SPANS) < 2; i++)
 		usleep(10000);
 	ok = ok && ASSERT_EQ(telw_failed(w, TELW_SPANS), 2) &&
-	     ASSERT_EQ(telw_delivered(w, TELW_SPANS), 4) &&
+	     ASSERT_EQ(telw_delivered(w, TELW_SPANS), 5) &&
 	     ASSERT_EQ(dropped, 0);
 	telw_stop(w);
 	hhead_free(&hd);
@@ -1344,6 +1399,7 @@ int main(void)
 	TEST_RUN(test_span_json);
 	TEST_RUN(test_span_otlp);
 	TEST_RUN(test_span_zipkin_proto);
+	TEST_RUN(test_span_zipkin_proto_wire);
 	TEST_RUN(test_span_datadog);
 	TEST_RUN(test_read);
 	TEST_RUN(test_sample);
