@@ -89,7 +89,7 @@ int collector_new(struct collector **out, enum collector_proto p,
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)COLLECTOR_CONNECT_MS);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR,
-			 p == COLLECTOR_JSON ? "http,https" : "http");
+			 p == COLLECTOR_GRPC ? "http" : "http,https");
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collector_discard);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, collector_header);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, c);

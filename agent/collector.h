@@ -9,9 +9,10 @@
  *                       connection without TLS (h2c with prior knowledge,
  *                       as collectors on :4317 take it), the message
  *                       framed by gRPC; OK only with grpc-status 0;
- *   COLLECTOR_PROTOBUF  a POST of application/x-protobuf (OTLP/HTTP);
- *   COLLECTOR_JSON      a POST of application/json (Zipkin's API), http
- *                       or https.
+ *   COLLECTOR_PROTOBUF  a POST of application/x-protobuf (OTLP/HTTP,
+ *                       Zipkin's httpProto), http or https;
+ *   COLLECTOR_JSON      a POST of application/json (Zipkin's API, a
+ *                       Datadog agent's trace intake), http or https.
  *
  * A proxy the node's environment names is not used: collectors are
  * dialled directly.  A gRPC request goes on a connection of its own:

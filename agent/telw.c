@@ -24,6 +24,7 @@
 
 struct telw_item {
 	uint8_t kind;			/* enum telw_kind */
+	uint32_t count;			/* what it holds, for the counters */
 	char target[TELW_TARGET_MAX];
 	size_t n;
 	char b[];
@@ -66,6 +67,8 @@ static enum telw_signal telw_signal_of(uint8_t kind)
 {
 	switch (kind) {
 	case TELW_ZIPKIN:
+	case TELW_ZIPKIN_PROTO:
+	case TELW_DATADOG:
 	case TELW_OTLP_TRACES_GRPC:
 	case TELW_OTLP_TRACES_HTTP:
 		return TELW_SPANS;
@@ -85,6 +88,8 @@ static const char *telw_kind_str(uint8_t kind)
 	case TELW_OTLP_LOGS_GRPC: return "otlp_grpc";
 	case TELW_OTLP_LOGS_HTTP: return "otlp_http";
 	case TELW_ZIPKIN: return "zipkin";
+	case TELW_ZIPKIN_PROTO: return "zipkin_proto";
+	case TELW_DATADOG: return "datadog";
 	case TELW_OTLP_TRACES_GRPC: return "otlp_grpc";
 	case TELW_OTLP_TRACES_HTTP: return "otlp_http";
 	case TELW_OTLP_METRICS_GRPC: return "otlp_grpc";
@@ -102,6 +107,7 @@ static enum collector_proto telw_proto(uint8_t kind)
 	case TELW_OTLP_METRICS_GRPC:
 		return COLLECTOR_GRPC;
 	case TELW_ZIPKIN:
+	case TELW_DATADOG:
 		return COLLECTOR_JSON;
 	default:
 		return COLLECTOR_PROTOBUF;
@@ -323,13 +329,14 @@ static bool telw_body_room(struct telw *w, size_t need)
 }
 
 /* The request of items @l[0..@n) (spans, metrics) for one collector,
- * into w->body after COLLECTOR_HEAD bytes: Zipkin's JSON array of them,
- * or OTLP's requests one after the other (which is one request, tspan.h).
+ * into w->body after COLLECTOR_HEAD bytes: a JSON array of them (Zipkin's
+ * spans, Datadog's chunks), or protobuf messages one after the other
+ * (which is one message, tspan.h).
  * Returns its length, or 0 out of memory. */
 static size_t telw_requests_body(struct telw *w, struct telw_item *const *l,
 				 int n)
 {
-	bool json = l[0]->kind == TELW_ZIPKIN;
+	bool json = l[0]->kind == TELW_ZIPKIN || l[0]->kind == TELW_DATADOG;
 	size_t need = COLLECTOR_HEAD + 2, len = COLLECTOR_HEAD;
 
 	for (int i = 0; i < n; i++)
@@ -381,7 +388,7 @@ static void telw_deliver(struct telw *w, struct telw_item *const *l, int n)
 {
 	struct telw_sink *s = telw_sink(w, l[0]->kind, l[0]->target);
 	enum telw_signal sig = telw_signal_of(s->kind);
-	uint64_t now = telw_now_ns();
+	uint64_t now = telw_now_ns(), count = 0;
 	int err;
 
 	s->used_ns = now;
@@ -395,8 +402,10 @@ static void telw_deliver(struct telw *w, struct telw_item *const *l, int n)
 		else
 			s->backoff_ms = 0;
 	}
-	__atomic_add_fetch(err ? &w->failed[sig] : &w->delivered[sig],
-			   (uint64_t)n, __ATOMIC_RELAXED);
+	for (int i = 0; i < n; i++)
+		count += l[i]->count;
+	__atomic_add_fetch(err ? &w->failed[sig] : &w->delivered[sig], count,
+			   __ATOMIC_RELAXED);
 }
 
 static bool telw_same_sink(const struct telw_item *a,
@@ -513,6 +522,12 @@ void telw_stop(struct telw *w)
 int telw_push(struct telw *w, enum telw_kind kind, const char *target,
 	      const void *b, size_t n)
 {
+	return telw_push_n(w, kind, target, b, n, 1);
+}
+
+int telw_push_n(struct telw *w, enum telw_kind kind, const char *target,
+		const void *b, size_t n, uint32_t count)
+{
 	struct telw_item *l;
 	int err = 0;
 
@@ -529,6 +544,7 @@ int telw_push(struct telw *w, enum telw_kind kind, const char *target,
 	if (!l)
 		return -ENOMEM;
 	l->kind = (uint8_t)kind;
+	l->count = count;
 	snprintf(l->target, sizeof(l->target), "%s", target);
 	l->n = n;
 	memcpy(l->b, b, n);

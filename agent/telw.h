@@ -21,6 +21,10 @@
  *    (otlp_logs.h), over gRPC or OTLP/HTTP (collector.h).
  *  - TELW_ZIPKIN: Zipkin v2 span objects (tspan.h), POSTed to the target
  *    URL as one JSON array.
+ *  - TELW_ZIPKIN_PROTO: tspan_zipkin_proto() lists, POSTed to the target
+ *    URL one after the other as one ListOfSpans (application/x-protobuf).
+ *  - TELW_DATADOG: tspan_datadog() chunks, POSTed to the target URL (a
+ *    Datadog agent's /v0.4/traces) as one JSON array of them.
  *  - TELW_OTLP_TRACES_GRPC, _HTTP: tspan_otlp() requests, sent one after
  *    the other as one request (tspan.h), over gRPC or OTLP/HTTP.
  *  - TELW_OTLP_METRICS_GRPC, _HTTP: otlp_metrics_pack() requests, alike.
@@ -67,12 +71,16 @@ enum telw_kind {
 	TELW_OTLP_TRACES_HTTP,
 	TELW_OTLP_METRICS_GRPC,
 	TELW_OTLP_METRICS_HTTP,
+	TELW_ZIPKIN_PROTO,
+	TELW_DATADOG,
 };
 
 /* What items are, for the counters. */
 enum telw_signal {
 	TELW_LOGS = 0,			/* file, tcp, OTLP logs */
-	TELW_SPANS,			/* Zipkin, OTLP traces */
+	TELW_SPANS,			/* Zipkin, Datadog, OTLP traces;
+					 * a Datadog chunk counts its
+					 * spans */
 	TELW_METRICS,			/* OTLP metrics: a workload's
 					 * families once */
 	TELW_SIGNALS,
@@ -93,6 +101,11 @@ void telw_stop(struct telw *w);
  * -ENOMEM: the item is dropped. */
 int telw_push(struct telw *w, enum telw_kind kind, const char *target,
 	      const void *b, size_t n);
+
+/* telw_push() of an item that holds @count of what its signal counts (a
+ * Datadog chunk of two spans: 2). */
+int telw_push_n(struct telw *w, enum telw_kind kind, const char *target,
+		const void *b, size_t n, uint32_t count);
 
 /* Items of signal @s the writer took and could not deliver (a sink
  * down), and those a sink took. */

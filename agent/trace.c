@@ -29,8 +29,9 @@
 #define TRACE_TAG_F_HEADER	(1u << 2)
 /* mf_trace_zipkin.api_version */
 #define TRACE_ZIPKIN_HTTP_PROTO	2
-/* Thread-local: each loop encodes its own spans. */
-static __thread char trace_buf[TSPAN_JSON_MAX];
+/* Thread-local: each loop encodes its own spans (a Datadog chunk holds
+ * two). */
+static __thread char trace_buf[2 * TSPAN_JSON_MAX];
 
 /* ---- selection ------------------------------------------------------------ */
 
@@ -63,6 +64,20 @@ static bool trace_side_otel(const struct policy *p,
 	return true;
 }
 
+/* Side @s reports to Datadog agent @dd at its trace intake, in JSON;
+ * 64-bit trace ids, and the SERVER span a child of the CLIENT span (a
+ * Datadog trace has no shared span: two spans of one id are refused). */
+static void trace_side_datadog(const struct mf_trace_datadog *dd,
+			       struct trace_side *s)
+{
+	int n = (int)strnlen(dd->url, sizeof(dd->url));
+
+	s->on = true;
+	s->fmt = TELW_DATADOG;
+	s->split = dd->split_service;
+	snprintf(s->url, sizeof(s->url), "%.*s/v0.4/traces", n, dd->url);
+}
+
 void trace_side_of(const struct policy *p, const struct mf_trace_conf *conf,
 		   struct trace_side *s)
 {
@@ -74,17 +89,18 @@ void trace_side_of(const struct policy *p, const struct mf_trace_conf *conf,
 	if (!conf->nbackends)
 		return;
 	/* The objects share storage: bit k says object k is the one set
-	 * (enum mf_trace_backend_type).  Zipkin over JSON and an
-	 * OpenTelemetry endpoint are reported (trace.h). */
+	 * (enum mf_trace_backend_type). */
 	if (be->present & (1u << MF_TRACE_OTEL)) {
 		if (!trace_side_otel(p, ot, s))
 			return;
-	} else if (!(be->present & (1u << MF_TRACE_ZIPKIN)) ||
-		   z->api_version == TRACE_ZIPKIN_HTTP_PROTO) {
+	} else if (be->present & (1u << MF_TRACE_DATADOG)) {
+		trace_side_datadog(&be->datadog, s);
+	} else if (!(be->present & (1u << MF_TRACE_ZIPKIN))) {
 		return;
 	} else {
 		s->on = true;
-		s->fmt = TELW_ZIPKIN;
+		s->fmt = z->api_version == TRACE_ZIPKIN_HTTP_PROTO ?
+			 TELW_ZIPKIN_PROTO : TELW_ZIPKIN;
 		s->id128 = z->trace_id_128bit;
 		s->shared = !(z->present & TRACE_ZIPKIN_F_SHARED) ||
 			    z->shared_span;
@@ -554,18 +570,65 @@ static void trace_common_of(const struct trace_conn *t,
 	cm->start_us = now_us - cm->duration_us;
 }
 
-/* Span @sp pushed to @w for side @s's backend, counted in *@dropped
- * when it cannot be. */
-static void trace_push(const struct tspan *sp, const struct trace_side *s,
+/* Spans @sp[0..@n) of one request, each for side @s[i]'s backend,
+ * pushed to @w: one item per span, but the spans of Datadog sides that
+ * name one agent in one chunk (a trace's spans go together); those that
+ * cannot be (too big, queue full, @w NULL) counted in *@dropped. */
+static void trace_push(const struct tspan *const *sp,
+		       const struct trace_side *const *s, size_t n,
 		       struct telw *w, uint64_t *dropped)
 {
-	int n = s->fmt == TELW_ZIPKIN ?
-		tspan_json(sp, trace_buf, sizeof(trace_buf)) :
-		tspan_otlp(sp, (uint8_t *)trace_buf, sizeof(trace_buf));
+	for (size_t i = 0; i < n; i++) {
+		const struct tspan *chunk[2] = { sp[i] };
+		size_t k = 1;
+		int len;
 
-	if (n < 0 || !w || telw_push(w, s->fmt, s->url, trace_buf,
-				     (size_t)n))
-		(*dropped)++;
+		switch (s[i]->fmt) {
+		case TELW_ZIPKIN:
+			len = tspan_json(sp[i], trace_buf, sizeof(trace_buf));
+			break;
+		case TELW_ZIPKIN_PROTO:
+			len = tspan_zipkin_proto(sp[i], (uint8_t *)trace_buf,
+						 sizeof(trace_buf));
+			break;
+		case TELW_DATADOG:
+			if (i + 1 < n && s[i + 1]->fmt == TELW_DATADOG &&
+			    !strcmp(s[i]->url, s[i + 1]->url))
+				chunk[k++] = sp[++i];
+			len = tspan_datadog(chunk, k, trace_buf,
+					    sizeof(trace_buf));
+			break;
+		default:
+			len = tspan_otlp(sp[i], (uint8_t *)trace_buf,
+					 sizeof(trace_buf));
+			break;
+		}
+		if (len < 0 || !w ||
+		    telw_push_n(w, s[i]->fmt, s[i]->url, trace_buf,
+				(size_t)len, (uint32_t)k))
+			*dropped += k;
+	}
+}
+
+/* The service a Datadog span of side @s names in @out (@cap bytes):
+ * @svc, and with splitService (as Kuma names it) @svc_INBOUND for the
+ * inbound side, @svc_OUTBOUND_@dst for the outbound one (@dst NULL: an
+ * answer of a gateway's own, @svc_OUTBOUND). */
+static const char *trace_dd_service(const struct trace_side *s, bool inbound,
+				    const char *svc, const char *dst,
+				    char *out, size_t cap)
+{
+	if (!svc)
+		svc = "unknown";
+	if (!s->split)
+		return svc;
+	if (inbound)
+		snprintf(out, cap, "%s_INBOUND", svc);
+	else if (dst)
+		snprintf(out, cap, "%s_OUTBOUND_%s", svc, dst);
+	else
+		snprintf(out, cap, "%s_OUTBOUND", svc);
+	return out;
 }
 
 void trace_done(struct trace_conn *t, const struct trace_vals *v,
@@ -573,8 +636,13 @@ void trace_done(struct trace_conn *t, const struct trace_vals *v,
 {
 	const struct trace_req *r = &t->req;
 	struct trace_common cm;
-	char node[2 * MF_NAME_MAX + 2], cluster[MF_NAME_MAX + 16];
-	struct tspan sp;
+	char node_out[2 * MF_NAME_MAX + 2], node_in[2 * MF_NAME_MAX + 2];
+	char cluster[MF_NAME_MAX + 16];
+	char dd_out[3 * MF_NAME_MAX + 16], dd_in[MF_NAME_MAX + 16];
+	struct tspan out, in;
+	const struct tspan *sp[2];
+	const struct trace_side *side[2];
+	size_t n = 0;
 
 	if (!r->on)
 		return;
@@ -582,46 +650,59 @@ void trace_done(struct trace_conn *t, const struct trace_vals *v,
 	if (!r->sampled)
 		return;
 	trace_common_of(t, v, &cm);
-	memset(&sp, 0, sizeof(sp));
-	sp.trace_hi = r->hi;
-	sp.trace_lo = r->lo;
-	sp.trace_128 = r->id128;
-	sp.name = cm.name;
-	sp.timestamp_us = cm.start_us;
-	sp.duration_us = cm.duration_us;
+	memset(&out, 0, sizeof(out));
+	out.trace_hi = r->hi;
+	out.trace_lo = r->lo;
+	out.trace_128 = r->id128;
+	out.name = cm.name;
+	out.timestamp_us = cm.start_us;
+	out.duration_us = cm.duration_us;
+	in = out;
 	if (t->out.on) {
-		sp.kind = TSPAN_CLIENT;
-		sp.id = r->client_id;
-		sp.parent = r->client_parent;
-		sp.local = (struct tspan_endpoint){ t->src_service, t->src_ip,
-						    0 };
-		sp.remote = (struct tspan_endpoint){ t->dst_service, v->up_ip,
-						     v->up_port };
+		out.kind = TSPAN_CLIENT;
+		out.id = r->client_id;
+		out.parent = r->client_parent;
+		out.local = (struct tspan_endpoint){ t->src_service, t->src_ip,
+						     0 };
+		out.remote = (struct tspan_endpoint){ t->dst_service, v->up_ip,
+						      v->up_port };
+		if (t->out.fmt == TELW_DATADOG)
+			out.local.service = trace_dd_service(&t->out, false,
+					t->src_service, t->dst_service,
+					dd_out, sizeof(dd_out));
 		/* Kuma's node id: <mesh>.<dataplane>. */
-		snprintf(node, sizeof(node), "%s.%s", t->mesh ? t->mesh : "",
+		snprintf(node_out, sizeof(node_out), "%s.%s",
+			 t->mesh ? t->mesh : "",
 			 t->src_name ? t->src_name : "");
-		trace_tags(&t->out, v, &cm, node, t->dst_service, &sp);
-		trace_push(&sp, &t->out, w, dropped);
+		trace_tags(&t->out, v, &cm, node_out, t->dst_service, &out);
+		sp[n] = &out;
+		side[n++] = &t->out;
 	}
 	if (t->in.on) {
-		sp.kind = TSPAN_SERVER;
-		sp.id = r->server_id;
-		sp.parent = r->server_parent;
-		sp.shared = r->shared;
-		sp.local = (struct tspan_endpoint){ t->dst_service, v->up_ip,
+		in.kind = TSPAN_SERVER;
+		in.id = r->server_id;
+		in.parent = r->server_parent;
+		in.shared = r->shared;
+		in.local = (struct tspan_endpoint){ t->dst_service, v->up_ip,
 						    v->up_port };
-		sp.remote = (struct tspan_endpoint){ t->src_service, t->src_ip,
+		in.remote = (struct tspan_endpoint){ t->src_service, t->src_ip,
 						     0 };
-		sp.ntags = 0;
+		if (t->in.fmt == TELW_DATADOG)
+			in.local.service = trace_dd_service(&t->in, true,
+					t->dst_service, NULL, dd_in,
+					sizeof(dd_in));
 		/* A reply of the proxy's own reached no workload: the
 		 * destination service stands for it. */
-		snprintf(node, sizeof(node), "%s.%s", t->mesh ? t->mesh : "",
+		snprintf(node_in, sizeof(node_in), "%s.%s",
+			 t->mesh ? t->mesh : "",
 			 v->up_name ? v->up_name : t->dst_service);
 		/* Kuma's inbound cluster: the workload's own port. */
 		snprintf(cluster, sizeof(cluster), "localhost:%u",
 			 (unsigned)v->up_port);
-		trace_tags(&t->in, v, &cm, node, v->up_port ? cluster : NULL,
-			   &sp);
-		trace_push(&sp, &t->in, w, dropped);
+		trace_tags(&t->in, v, &cm, node_in, v->up_port ? cluster : NULL,
+			   &in);
+		sp[n] = &in;
+		side[n++] = &t->in;
 	}
+	trace_push(sp, side, n, w, dropped);
 }

@@ -12,14 +12,19 @@
  * side's backend, with its own side's tags.  With no MeshTrace in the
  * snapshot (router_count()) nothing is selected nor allocated.
  *
- * Backends.  A side is on when its merged conf's backend is Zipkin with
- * apiVersion httpJson (the default), or OpenTelemetry, to which spans go
- * in OTLP (otlp.h, tspan_otlp()): at its `endpoint` (host[:port], 4317
- * when left out) over gRPC, or at the MeshOpenTelemetryBackend its
- * `backendRef` selects, over that one's protocol.  The OpenTelemetry
+ * Backends.  A side is on when its merged conf's backend is Zipkin, with
+ * apiVersion httpJson (the default; tspan_json()) or httpProto
+ * (tspan_zipkin_proto(), POSTed to the same URL); Datadog, to the agent's
+ * <url>/v0.4/traces (tspan_datadog(); the spans' service the side's, with
+ * splitService as Kuma names it: <service>_INBOUND for the inbound side,
+ * <service>_OUTBOUND_<destination> for the outbound one; 64-bit trace
+ * ids and no shared span, as Envoy's Datadog tracer); or OpenTelemetry,
+ * to which spans go in OTLP (otlp.h, tspan_otlp()): at its `endpoint`
+ * (host[:port], 4317 when left out) over gRPC, or at the
+ * MeshOpenTelemetryBackend its `backendRef` selects, over that one's
+ * protocol.  The OpenTelemetry
  * side's trace ids are 128 bits and its SERVER span a child of the CLIENT
- * span (Envoy's OpenTelemetry tracer shares no span).  Zipkin httpProto
- * and Datadog are stored and shown, not reported (docs/policy.md).
+ * span (Envoy's OpenTelemetry tracer shares no span).
  *
  * Propagation (B3, as Envoy's Zipkin tracer, and W3C):
  *   - read: x-b3-traceid + x-b3-spanid (+ x-b3-parentspanid,
@@ -69,7 +74,9 @@
 /* One side's conf, when on. */
 struct trace_side {
 	bool on;			/* a backend that reports applies */
-	enum telw_kind fmt;		/* ... Zipkin's or OTLP's */
+	enum telw_kind fmt;		/* ... Zipkin's (JSON, protobuf),
+					 * Datadog's or OTLP's */
+	bool split;			/* Datadog's splitService */
 	bool id128;			/* traceId128bit */
 	bool shared;			/* sharedSpanContext (default true) */
 	char url[TELW_TARGET_MAX];	/* where the spans go */

@@ -12,6 +12,7 @@
 
 #include "emit.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "zipkin/proto3/zipkin.pb-c.h"
 #include "otlp.h"
 #include "tspan.h"
 
@@ -150,29 +151,33 @@ int tspan_json(const struct tspan *s, char *buf, size_t cap)
 
 typedef Opentelemetry__Proto__Common__V1__AnyValue tspan_any;
 typedef Opentelemetry__Proto__Common__V1__KeyValue tspan_kv;
+typedef Zipkin__Proto3__Span__TagsEntry tspan_ztag;
 
 /* Room for one span's OTLP attributes: its tags, the remote end's address,
  * port and service. */
 #define TSPAN_OTLP_ATTRS	(TSPAN_TAGS_MAX + 3)
 
-/* An OTLP span's strings, made valid UTF-8 (otlp_put_str()), and its
- * attributes: one span's worth, on the caller's stack. */
-struct tspan_otlp {
+/* A protobuf span's strings, made valid UTF-8 (otlp_put_str(): proto3
+ * strings must be), and its key-value pairs: one span's worth, OTLP's
+ * attributes or Zipkin's tags. */
+struct tspan_room {
 	char str[TSPAN_JSON_MAX];
 	size_t at;
 	tspan_kv kv[TSPAN_OTLP_ATTRS];
 	tspan_kv *kvp[TSPAN_OTLP_ATTRS];
 	tspan_any val[TSPAN_OTLP_ATTRS];
 	size_t n;
+	tspan_ztag ztag[TSPAN_TAGS_MAX];
+	tspan_ztag *ztagp[TSPAN_TAGS_MAX];
 };
 
 /* Thread-local: each loop encodes its own spans, and a span's strings and
- * attributes (about 10 KB) are no allocation per span. */
-static __thread struct tspan_otlp tspan_otlp_room;
+ * pairs (about 11 KB) are no allocation per span. */
+static __thread struct tspan_room tspan_room;
 
 /* @n bytes at @v as a string of @o, NUL-terminated; NULL when there is no
  * room left. */
-static char *tspan_otlp_str(struct tspan_otlp *o, const char *v, size_t n)
+static char *tspan_room_str(struct tspan_room *o, const char *v, size_t n)
 {
 	char tmp[1024];
 	size_t at = o->at;
@@ -189,12 +194,12 @@ static char *tspan_otlp_str(struct tspan_otlp *o, const char *v, size_t n)
 }
 
 /* Attribute @key = @n bytes at @v on @o; false when out of room. */
-static bool tspan_otlp_attr(struct tspan_otlp *o, const char *key,
+static bool tspan_otlp_attr(struct tspan_room *o, const char *key,
 			    const char *v, size_t n)
 {
 	char *k = o->n < TSPAN_OTLP_ATTRS ?
-		  tspan_otlp_str(o, key, strlen(key)) : NULL;
-	char *s = k ? tspan_otlp_str(o, v, n) : NULL;
+		  tspan_room_str(o, key, strlen(key)) : NULL;
+	char *s = k ? tspan_room_str(o, v, n) : NULL;
 
 	if (!s)
 		return false;
@@ -228,7 +233,7 @@ int tspan_otlp(const struct tspan *s, uint8_t *buf, size_t cap)
 	Opentelemetry__Proto__Trace__V1__Status st;
 	Opentelemetry__Proto__Common__V1__InstrumentationScope scope;
 	Opentelemetry__Proto__Resource__V1__Resource res;
-	struct tspan_otlp *o = &tspan_otlp_room;
+	struct tspan_room *o = &tspan_room;
 	uint8_t trace[16], id[8], parent[8];
 	char port[8], ip[INET_ADDRSTRLEN];
 	bool ok, error = false;
@@ -264,7 +269,7 @@ int tspan_otlp(const struct tspan *s, uint8_t *buf, size_t cap)
 		sp.parent_span_id.data = parent;
 		sp.parent_span_id.len = 8;
 	}
-	sp.name = s->name ? tspan_otlp_str(o, s->name, strlen(s->name)) : "";
+	sp.name = s->name ? tspan_room_str(o, s->name, strlen(s->name)) : "";
 	ok = ok && sp.name;
 	/* SpanKind: SERVER 2, CLIENT 3. */
 	sp.kind = s->kind == TSPAN_SERVER ? 2 : 3;
@@ -305,4 +310,168 @@ int tspan_otlp(const struct tspan *s, uint8_t *buf, size_t cap)
 		return -ENOSPC;
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(&req, buf);
 	return (int)size;
+}
+
+/* ---- Zipkin protobuf --------------------------------------------------- */
+
+typedef Zipkin__Proto3__Endpoint tspan_zep;
+
+/* Endpoint @ep as Zipkin's into @z (its ipv4 bytes at @ip4), its service
+ * name a string of @o.  NULL when it says nothing, or out of room
+ * (*@ok false then). */
+static tspan_zep *tspan_zipkin_ep(struct tspan_room *o,
+				  const struct tspan_endpoint *ep,
+				  tspan_zep *z, uint32_t *ip4, bool *ok)
+{
+	if (!ep->service && !ep->ipv4)
+		return NULL;
+	zipkin__proto3__endpoint__init(z);
+	if (ep->service) {
+		z->service_name = tspan_room_str(o, ep->service,
+						 strlen(ep->service));
+		*ok = *ok && z->service_name;
+	}
+	if (ep->ipv4) {
+		*ip4 = ep->ipv4;	/* network order: the bytes as sent */
+		z->ipv4.data = (uint8_t *)ip4;
+		z->ipv4.len = 4;
+	}
+	z->port = ep->port;
+	return z;
+}
+
+int tspan_zipkin_proto(const struct tspan *s, uint8_t *buf, size_t cap)
+{
+	Zipkin__Proto3__ListOfSpans list;
+	Zipkin__Proto3__Span sp, *spp = &sp;
+	tspan_zep local, remote;
+	struct tspan_room *o = &tspan_room;
+	uint8_t trace[16], id[8], parent[8];
+	uint32_t lip, rip;
+	bool ok = true;
+	size_t size;
+
+	o->at = 0;
+	zipkin__proto3__list_of_spans__init(&list);
+	zipkin__proto3__span__init(&sp);
+	/* Ids as the bytes of their length: a 64-bit trace id is 8. */
+	tspan_be64(s->trace_hi, trace);
+	tspan_be64(s->trace_lo, trace + 8);
+	tspan_be64(s->id, id);
+	tspan_be64(s->parent, parent);
+	sp.trace_id.data = s->trace_128 ? trace : trace + 8;
+	sp.trace_id.len = s->trace_128 ? 16 : 8;
+	sp.id.data = id;
+	sp.id.len = 8;
+	if (s->parent) {
+		sp.parent_id.data = parent;
+		sp.parent_id.len = 8;
+	}
+	sp.kind = s->kind == TSPAN_SERVER ? ZIPKIN__PROTO3__SPAN__KIND__SERVER :
+					    ZIPKIN__PROTO3__SPAN__KIND__CLIENT;
+	if (s->name) {
+		sp.name = tspan_room_str(o, s->name, strlen(s->name));
+		ok = sp.name != NULL;
+	}
+	sp.timestamp = s->timestamp_us;
+	sp.duration = s->duration_us;
+	sp.shared = s->shared;
+	sp.local_endpoint = tspan_zipkin_ep(o, &s->local, &local, &lip, &ok);
+	sp.remote_endpoint = tspan_zipkin_ep(o, &s->remote, &remote, &rip,
+					     &ok);
+	for (size_t i = 0; ok && i < s->ntags; i++) {
+		tspan_ztag *t = &o->ztag[i];
+
+		zipkin__proto3__span__tags_entry__init(t);
+		t->key = tspan_room_str(o, s->tags[i].key,
+					strlen(s->tags[i].key));
+		t->value = t->key ? tspan_room_str(o, s->tags[i].value,
+						   s->tags[i].len) : NULL;
+		ok = t->value != NULL;
+		o->ztagp[i] = t;
+	}
+	sp.tags = o->ztagp;
+	sp.n_tags = s->ntags;
+	list.spans = &spp;
+	list.n_spans = 1;
+	size = zipkin__proto3__list_of_spans__get_packed_size(&list);
+	if (!ok || size > cap)
+		return -ENOSPC;
+	zipkin__proto3__list_of_spans__pack(&list, buf);
+	return (int)size;
+}
+
+/* ---- Datadog ------------------------------------------------------------ */
+
+/* One span of a Datadog chunk. */
+static void tspan_datadog_one(struct emit *e, const struct tspan *s)
+{
+	bool error = false;
+	char hi[17];
+
+	emit_map_begin(e);
+	emit_key(e, "trace_id");
+	emit_uint(e, s->trace_lo);
+	emit_key(e, "span_id");
+	emit_uint(e, s->id);
+	emit_key(e, "parent_id");
+	emit_uint(e, s->parent);
+	emit_key(e, "name");
+	emit_str(e, TSPAN_DATADOG_NAME);
+	emit_key(e, "resource");
+	emit_str(e, s->name ? s->name : "-");
+	emit_key(e, "service");
+	emit_str(e, s->local.service ? s->local.service : "unknown");
+	emit_key(e, "type");
+	emit_str(e, "web");
+	emit_key(e, "start");
+	emit_uint(e, s->timestamp_us * 1000u);
+	emit_key(e, "duration");
+	emit_uint(e, s->duration_us * 1000u);
+	for (size_t i = 0; i < s->ntags; i++)
+		error |= !strcmp(s->tags[i].key, "error");
+	emit_key(e, "error");
+	emit_uint(e, error);
+	emit_key(e, "meta");
+	emit_map_begin(e);
+	emit_key(e, "span.kind");
+	emit_str(e, s->kind == TSPAN_SERVER ? "server" : "client");
+	if (s->trace_128) {
+		/* The trace id's high half, as Datadog's tracers carry it. */
+		tspan_hex64(s->trace_hi, hi);
+		emit_key(e, "_dd.p.tid");
+		emit_str(e, hi);
+	}
+	for (size_t i = 0; i < s->ntags; i++) {
+		emit_key(e, s->tags[i].key);
+		emit_strn(e, s->tags[i].value, s->tags[i].len);
+	}
+	emit_map_end(e);
+	/* Kept: the agent already sampled the trace (1 is the tracer's own
+	 * keep); without it the Datadog agent would sample it again. */
+	emit_key(e, "metrics");
+	emit_map_begin(e);
+	emit_key(e, "_sampling_priority_v1");
+	emit_uint(e, 1);
+	emit_map_end(e);
+	emit_map_end(e);
+}
+
+int tspan_datadog(const struct tspan *const *s, size_t n, char *buf,
+		  size_t cap)
+{
+	struct tspan_out o = { .p = buf, .cap = cap };
+	struct emit e;
+
+	if (!cap)
+		return -ENOSPC;
+	emit_init(&e, EMIT_JSON, tspan_write, &o);
+	emit_list_begin(&e);
+	for (size_t i = 0; i < n; i++)
+		tspan_datadog_one(&e, s[i]);
+	emit_list_end(&e);
+	if (o.full || e.err)
+		return -ENOSPC;
+	buf[o.len] = '\0';
+	return (int)o.len;
 }

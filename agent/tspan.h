@@ -27,6 +27,27 @@
  * message's repeated field read twice appends, so the writer (telw.h)
  * sends a batch as one request without unpacking it.
  *
+ * The same span in Zipkin's protobuf (proto/zipkin/proto3/zipkin.proto,
+ * MeshTrace's `apiVersion: httpProto`): a ListOfSpans of the one span, ids
+ * as the bytes of their length (a trace id 8 or 16, big endian), kind
+ * CLIENT 1 or SERVER 2, times in us, the endpoints (ipv4 as 4 bytes), the
+ * tags as its map, shared; lists join by concatenation as OTLP's do.
+ *
+ * Spans for a Datadog agent's trace intake (PUT or POST /v0.4/traces, which
+ * takes JSON as application/json): a chunk of one trace, a JSON array
+ * of span objects
+ *
+ *   [{"trace_id": <low 64 bits>, "span_id": .., "parent_id": <0: root>,
+ *     "name": "envoy.proxy", "resource": <the span's name>,
+ *     "service": <local endpoint's service>, "type": "web",
+ *     "start": <ns since the epoch>, "duration": <ns>, "error": 0 or 1,
+ *     "meta": {"span.kind": "client", "_dd.p.tid": <high 64 bits, hex,
+ *              a 128-bit trace id only>, <the tags>},
+ *     "metrics": {"_sampling_priority_v1": 1}}, ...]
+ *
+ * ids as unsigned 64-bit numbers; error 1 when the tags say error.  The
+ * body of a request is an array of such chunks (telw.h).
+ *
  * Pure: no I/O, no clock.
  */
 #ifndef MF_AGENT_TSPAN_H
@@ -91,5 +112,19 @@ int tspan_json(const struct tspan *s, char *buf, size_t cap);
 /* @s as OTLP's ExportTraceServiceRequest into @buf (@cap bytes).  Returns
  * its length, or -ENOSPC when it does not fit. */
 int tspan_otlp(const struct tspan *s, uint8_t *buf, size_t cap);
+
+/* @s as Zipkin's ListOfSpans of one span into @buf (@cap bytes).
+ * Returns its length, or -ENOSPC when it does not fit. */
+int tspan_zipkin_proto(const struct tspan *s, uint8_t *buf, size_t cap);
+
+/* Datadog's operation name of every span: Envoy's Datadog tracer's (the
+ * tracer names a span's operation in its resource), so that what a
+ * Datadog account keys on (its trace.<name>.* metrics) is what it was. */
+#define TSPAN_DATADOG_NAME	"envoy.proxy"
+
+/* Spans @s[0..@n), of one trace, as one Datadog chunk (a JSON array) into
+ * @buf (@cap bytes, NUL-terminated).  Returns its length, or -ENOSPC. */
+int tspan_datadog(const struct tspan *const *s, size_t n, char *buf,
+		  size_t cap);
 
 #endif /* MF_AGENT_TSPAN_H */

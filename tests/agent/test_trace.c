@@ -2,12 +2,14 @@
 /*
  * MeshTrace in the agent: the Zipkin v2 span encoder (agent/tspan.c:
  * every field, 64- and 128-bit trace ids, escaping, what is left out, a
- * buffer too small) and the OTLP one; the B3 and W3C context reader, the sampling
+ * buffer too small), the OTLP one, Zipkin's protobuf one and Datadog's;
+ * the B3 and W3C context reader, the sampling
  * arithmetic, the ids of both spans and the headers sent upstream
  * (agent/trace.c); the selection of both sides from snapshots compiled
  * from YAML as mfctl compiles them; and the writer (agent/telw.c)
  * POSTing the spans trace_done() builds to a collector on loopback (a
- * Zipkin array, an OTLP request), and counting those a
+ * Zipkin array, an OTLP request, a ListOfSpans, Datadog's chunks at
+ * /v0.4/traces), and counting those a
  * collector that is down cannot take.
  */
 #include <arpa/inet.h>
@@ -25,6 +27,7 @@
 #include "../../agent/telw.h"
 #include "../../agent/tspan.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "zipkin/proto3/zipkin.pb-c.h"
 
 /* ---- the encoder ---------------------------------------------------------- */
 
@@ -172,6 +175,206 @@ static bool test_span_otlp(void)
 	if (q)
 		treq_free(q);
 	return ok && ASSERT_EQ(tspan_otlp(&s, buf, 40), -ENOSPC);
+}
+
+
+typedef Zipkin__Proto3__ListOfSpans zlist_t;
+
+static zlist_t *zlist_unpack(const void *b, size_t n)
+{
+	return zipkin__proto3__list_of_spans__unpack(NULL, n, b);
+}
+
+/* Tag @key of Zipkin span @sp, NULL when it has none. */
+static const char *ztag(const Zipkin__Proto3__Span *sp, const char *key)
+{
+	for (size_t i = 0; i < sp->n_tags; i++)
+		if (!strcmp(sp->tags[i]->key, key))
+			return sp->tags[i]->value;
+	return NULL;
+}
+
+/* Zipkin's protobuf, as a collector unpacks it: ids as the bytes of
+ * their length (a 64-bit trace id is 8, a 128-bit one 16), kind, times
+ * in us, both endpoints (ipv4 as 4 bytes), the tags (a byte no UTF-8
+ * string has made '?'), shared; no parent for a root span; two lists one
+ * after the other read as one of both spans; too small a buffer refused. */
+static bool test_span_zipkin_proto(void)
+{
+	struct tspan s = {
+		.trace_hi = 0x0123456789abcdefULL, .trace_lo = 0xfedcba9876543210ULL,
+		.trace_128 = true, .id = 0x1a, .parent = 0xb2,
+		.kind = TSPAN_SERVER, .name = "web:80",
+		.timestamp_us = 1796487601123456ULL, .duration_us = 2500,
+		.shared = true,
+		.local = { "web", 0, 8080 },
+		.remote = { "client", 0, 0 },
+	};
+	static const uint8_t trace[16] = {
+		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+		0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10 };
+	static const uint8_t id[8] = { [7] = 0x1a }, parent[8] = { [7] = 0xb2 };
+	static const uint8_t lip[4] = { 10, 1, 0, 1 }, rip[4] = { 10, 1, 0, 9 };
+	static const uint8_t trace64[8] = { [6] = 0x0a, [7] = 0xbc };
+	uint8_t buf[4096];
+	Zipkin__Proto3__Span *sp;
+	zlist_t *q = NULL;
+	int n, n2;
+	bool ok;
+
+	s.local.ipv4 = rh_ip4("10.1.0.1");
+	s.remote.ipv4 = rh_ip4("10.1.0.9");
+	tspan_tag(&s, "http.method", "GET", 3);
+	tspan_tag(&s, "team", "a\"b\xff" "XX", 4);
+	n = tspan_zipkin_proto(&s, buf, sizeof(buf));
+	ok = ASSERT_TRUE(n > 0) && ASSERT_TRUE((q = zlist_unpack(buf, n))) &&
+	     ASSERT_EQ(q->n_spans, 1);
+	if (!ok)
+		goto out;
+	sp = q->spans[0];
+	ok = ASSERT_EQ(sp->trace_id.len, 16) &&
+	     ASSERT_MEMEQ(sp->trace_id.data, trace, 16) &&
+	     ASSERT_EQ(sp->id.len, 8) && ASSERT_MEMEQ(sp->id.data, id, 8) &&
+	     ASSERT_EQ(sp->parent_id.len, 8) &&
+	     ASSERT_MEMEQ(sp->parent_id.data, parent, 8) &&
+	     ASSERT_EQ(sp->kind, ZIPKIN__PROTO3__SPAN__KIND__SERVER) &&
+	     ASSERT_STREQ(sp->name, "web:80") &&
+	     ASSERT_EQ(sp->timestamp, 1796487601123456ULL) &&
+	     ASSERT_EQ(sp->duration, 2500) && ASSERT_TRUE(sp->shared) &&
+	     ASSERT_TRUE(sp->local_endpoint && sp->remote_endpoint) &&
+	     ASSERT_STREQ(sp->local_endpoint->service_name, "web") &&
+	     ASSERT_EQ(sp->local_endpoint->ipv4.len, 4) &&
+	     ASSERT_MEMEQ(sp->local_endpoint->ipv4.data, lip, 4) &&
+	     ASSERT_EQ(sp->local_endpoint->port, 8080) &&
+	     ASSERT_STREQ(sp->remote_endpoint->service_name, "client") &&
+	     ASSERT_MEMEQ(sp->remote_endpoint->ipv4.data, rip, 4) &&
+	     ASSERT_EQ(sp->remote_endpoint->port, 0) &&
+	     ASSERT_EQ(sp->n_tags, 2) &&
+	     ASSERT_STREQ(ztag(sp, "http.method"), "GET") &&
+	     ASSERT_STREQ(ztag(sp, "team"), "a\"b?");
+	zipkin__proto3__list_of_spans__free_unpacked(q, NULL);
+	q = NULL;
+	/* 64 bits, a root CLIENT span without endpoints nor tags; after the
+	 * first: one list of both. */
+	memset(&s, 0, sizeof(s));
+	s.trace_lo = 0xabc;
+	s.id = 0x1a;
+	s.kind = TSPAN_CLIENT;
+	s.timestamp_us = 1;
+	n2 = ok ? tspan_zipkin_proto(&s, buf + n, sizeof(buf) - (size_t)n) : -1;
+	ok = ok && ASSERT_TRUE(n2 > 0) &&
+	     ASSERT_TRUE((q = zlist_unpack(buf, (size_t)(n + n2)))) &&
+	     ASSERT_EQ(q->n_spans, 2);
+	if (!ok)
+		goto out;
+	sp = q->spans[1];
+	ok = ASSERT_EQ(sp->trace_id.len, 8) &&
+	     ASSERT_MEMEQ(sp->trace_id.data, trace64, 8) &&
+	     ASSERT_EQ(sp->parent_id.len, 0) &&
+	     ASSERT_EQ(sp->kind, ZIPKIN__PROTO3__SPAN__KIND__CLIENT) &&
+	     ASSERT_TRUE(sp->local_endpoint == NULL) &&
+	     ASSERT_TRUE(sp->remote_endpoint == NULL) &&
+	     ASSERT_EQ(sp->n_tags, 0) && ASSERT_FALSE(sp->shared) &&
+	     ASSERT_EQ(q->spans[0]->kind, ZIPKIN__PROTO3__SPAN__KIND__SERVER) &&
+	     ASSERT_EQ(tspan_zipkin_proto(&s, buf, 10), -ENOSPC);
+out:
+	if (q)
+		zipkin__proto3__list_of_spans__free_unpacked(q, NULL);
+	return ok;
+}
+
+/* Zipkin's protobuf byte for byte: each field under the number Zipkin's
+ * published zipkin.proto3 gives it (trace_id 1, parent_id 2, id 3, kind
+ * 4, name 5, timestamp 6 as fixed64, duration 7, local_endpoint 8, tags
+ * 11 as a map entry, shared 13; Endpoint.service_name 1), whatever our
+ * own .proto says: a collector reads these numbers. */
+static bool test_span_zipkin_proto_wire(void)
+{
+	struct tspan s = {
+		.trace_lo = 0xabc, .id = 0x1a, .parent = 0xb2,
+		.kind = TSPAN_SERVER, .name = "w",
+		.timestamp_us = 1, .duration_us = 2, .shared = true,
+		.local = { "a", 0, 0 },
+	};
+	static const uint8_t want[] = {
+		0x0a, 0x3d,					/* spans */
+		0x0a, 0x08, 0, 0, 0, 0, 0, 0, 0x0a, 0xbc,	/* trace_id */
+		0x12, 0x08, 0, 0, 0, 0, 0, 0, 0, 0xb2,		/* parent_id */
+		0x1a, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x1a,		/* id */
+		0x20, 0x02,					/* kind */
+		0x2a, 0x01, 'w',				/* name */
+		0x31, 1, 0, 0, 0, 0, 0, 0, 0,			/* timestamp */
+		0x38, 0x02,					/* duration */
+		0x42, 0x03, 0x0a, 0x01, 'a',			/* local */
+		0x5a, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v',	/* tags */
+		0x68, 0x01,					/* shared */
+	};
+	uint8_t buf[256];
+	int n;
+
+	tspan_tag(&s, "k", "v", 1);
+	n = tspan_zipkin_proto(&s, buf, sizeof(buf));
+	return ASSERT_EQ(n, (int)sizeof(want)) &&
+	       ASSERT_MEMEQ(buf, want, sizeof(want));
+}
+
+/* Datadog: a chunk of a trace's two spans, every field; ids as unsigned
+ * numbers (the low 64 bits of a 128-bit trace id, its high half in
+ * _dd.p.tid), times in ns, error 1 with an error tag, the tags escaped as
+ * JSON; a root span's parent_id 0; too small a buffer refused. */
+static bool test_span_datadog(void)
+{
+	struct tspan c = {
+		.trace_hi = 0x0123456789abcdefULL, .trace_lo = 0xfedcba9876543210ULL,
+		.trace_128 = true, .id = 0x1a, .parent = 0,
+		.kind = TSPAN_CLIENT, .name = "web:80",
+		.timestamp_us = 1796487601123456ULL, .duration_us = 2500,
+		.local = { "client_OUTBOUND_web", 0, 0 },
+	}, sv;
+	const struct tspan *chunk[2] = { &c, &sv };
+	char buf[2048];
+	int n;
+	bool ok;
+
+	sv = c;
+	sv.kind = TSPAN_SERVER;
+	sv.id = 0x2b;
+	sv.parent = 0x1a;
+	sv.duration_us = 2000;
+	sv.local.service = "web_INBOUND";
+	tspan_tag(&c, "http.status_code", "503", 3);
+	tspan_tag(&c, "error", "true", 4);
+	tspan_tag(&sv, "team", "a\"b", 3);
+	n = tspan_datadog(chunk, 2, buf, sizeof(buf));
+	ok = ASSERT_TRUE(n > 0) && ASSERT_EQ((size_t)n, strlen(buf)) &&
+	     ASSERT_STREQ(buf,
+		"[{\"trace_id\": 18364758544493064720, \"span_id\": 26, "
+		"\"parent_id\": 0, \"name\": \"envoy.proxy\", "
+		"\"resource\": \"web:80\", \"service\": \"client_OUTBOUND_web\", "
+		"\"type\": \"web\", \"start\": 1796487601123456000, "
+		"\"duration\": 2500000, \"error\": 1, "
+		"\"meta\": {\"span.kind\": \"client\", "
+		"\"_dd.p.tid\": \"0123456789abcdef\", "
+		"\"http.status_code\": \"503\", \"error\": \"true\"}, "
+		"\"metrics\": {\"_sampling_priority_v1\": 1}}, "
+		"{\"trace_id\": 18364758544493064720, \"span_id\": 43, "
+		"\"parent_id\": 26, \"name\": \"envoy.proxy\", "
+		"\"resource\": \"web:80\", \"service\": \"web_INBOUND\", "
+		"\"type\": \"web\", \"start\": 1796487601123456000, "
+		"\"duration\": 2000000, \"error\": 0, "
+		"\"meta\": {\"span.kind\": \"server\", "
+		"\"_dd.p.tid\": \"0123456789abcdef\", "
+		"\"team\": \"a\\\"b\"}, "
+		"\"metrics\": {\"_sampling_priority_v1\": 1}}]");
+	/* 64 bits: no _dd.p.tid. */
+	c.trace_128 = false;
+	c.ntags = 0;
+	n = tspan_datadog(chunk, 1, buf, sizeof(buf));
+	ok = ok && ASSERT_TRUE(n > 0) &&
+	     ASSERT_TRUE(strstr(buf, "\"meta\": {\"span.kind\": \"client\"}, ") != NULL) &&
+	     ASSERT_TRUE(strstr(buf, "\"error\": 0, ") != NULL) &&
+	     ASSERT_EQ(tspan_datadog(chunk, 2, buf, 100), -ENOSPC);
+	return ok;
 }
 
 /* ---- the context reader --------------------------------------------------- */
@@ -446,12 +649,12 @@ static const char *const policy_yaml =
 	"  default:\n    backends:\n"
 	"      - zipkin:\n          url: http://10.0.0.2:9411/api/v2/spans\n"
 	"          sharedSpanContext: false\n"
-	/* api's: Datadog, stored only. */
+	/* api's: Datadog, its service split. */
 	RH_KUMA("MeshTrace", "api-trace")
 	"  targetRef: {kind: MeshService, name: api}\n"
 	"  default:\n    backends:\n"
-	"      - datadog: {url: 'http://127.0.0.1:8126'}\n"
-	/* other's: Zipkin over protobuf, stored only. */
+	"      - datadog: {url: 'http://127.0.0.1:8126', splitService: true}\n"
+	/* other's: Zipkin over protobuf. */
 	RH_KUMA("MeshTrace", "other-trace")
 	"  targetRef: {kind: MeshService, name: other}\n"
 	"  default:\n    backends:\n"
@@ -493,15 +696,25 @@ static bool test_select(void)
 	     ASSERT_STREQ(t->src_name, "c1") &&
 	     ASSERT_STREQ(t->dst_service, "web") &&
 	     ASSERT_STREQ(t->mesh, "default");
-	/* client -> api: api's Datadog is stored only. */
+	/* client -> api: api's Datadog, at its agent's trace intake, 64-bit
+	 * and never shared. */
 	ok = ok && find(p, "10.1.0.9", "10.96.0.13", t) &&
-	     ASSERT_TRUE(t->out.on) && ASSERT_FALSE(t->in.on);
-	/* other -> api: neither (httpProto is stored only). */
+	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->in.on) &&
+	     ASSERT_EQ(t->in.fmt, TELW_DATADOG) &&
+	     ASSERT_STREQ(t->in.url, "http://127.0.0.1:8126/v0.4/traces") &&
+	     ASSERT_TRUE(t->in.split) && ASSERT_FALSE(t->out.split) &&
+	     ASSERT_FALSE(t->in.id128) && ASSERT_FALSE(t->in.shared);
+	/* other -> api: Zipkin's protobuf to its URL, and Datadog. */
 	ok = ok && find(p, "10.1.0.10", "10.96.0.13", t) &&
-	     ASSERT_FALSE(trace_any(t));
-	/* api -> web: web's side only. */
+	     ASSERT_TRUE(t->out.on) && ASSERT_TRUE(t->in.on) &&
+	     ASSERT_EQ(t->out.fmt, TELW_ZIPKIN_PROTO) &&
+	     ASSERT_STREQ(t->out.url, "http://z:9411/api/v2/spans") &&
+	     ASSERT_TRUE(t->out.shared);
+	/* api -> web: api's Datadog as the outbound side, web's Zipkin. */
 	ok = ok && find(p, "10.1.0.5", "10.96.0.10", t) &&
-	     ASSERT_FALSE(t->out.on) && ASSERT_TRUE(t->in.on);
+	     ASSERT_TRUE(t->out.on) && ASSERT_EQ(t->out.fmt, TELW_DATADOG) &&
+	     ASSERT_TRUE(t->out.split) && ASSERT_TRUE(t->in.on) &&
+	     ASSERT_EQ(t->in.fmt, TELW_ZIPKIN);
 	policy_put(p);
 	/* A MeshTrace for other only: none for client -> web. */
 	p = rh_yaml_snapshot(RH_MESH4 RH_KUMA("MeshTrace", "other-only")
@@ -624,6 +837,7 @@ struct collector {
 	size_t len;
 	int posts;
 	size_t off[16], blen[16];	/* the first 16 POSTs' bodies */
+	char head[16][512];		/* ... and their heads (cut) */
 };
 
 /* The requests whole in @cc's buffer, taken: their bodies kept.  False
@@ -651,6 +865,9 @@ static bool collector_take(struct collector *c, struct collector_conn *cc)
 			if (c->posts < 16) {
 				c->off[c->posts] = c->len;
 				c->blen[c->posts] = body;
+				snprintf(c->head[c->posts],
+					 sizeof(c->head[0]), "%.*s",
+					 (int)head, cc->buf);
 			}
 			memcpy(c->bodies + c->len, cc->buf + head, body);
 			c->len += body;
@@ -908,6 +1125,206 @@ static bool test_report_otlp(void)
 	return ok;
 }
 
+/* Side @s of @t named to the collector at @port, path @path, as @fmt. */
+static void side_at(struct trace_side *s, enum telw_kind fmt, uint16_t port,
+		    const char *path)
+{
+	s->on = true;
+	s->fmt = fmt;
+	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%u%s", port, path);
+}
+
+/* Zipkin's protobuf on both sides (one URL): one POST of
+ * application/x-protobuf, a ListOfSpans of both spans with the ids
+ * trace_request() decided (the SERVER span sharing the CLIENT's id) and
+ * each side's tags, as a collector unpacks it. */
+static bool test_report_zipkin_proto(void)
+{
+	struct collector col;
+	struct trace_conn t;
+	struct telw *w = NULL;
+	struct lb_rng rng;
+	uint64_t dropped = 0;
+	struct trace_vals v = { .status = 503, .seconds = 0.25,
+				.up_port = 8080, .up_name = "w1" };
+	Zipkin__Proto3__Span *c = NULL, *sv = NULL;
+	zlist_t *q = NULL;
+	uint8_t tid[8], cid[8];
+	bool ok;
+
+	lb_rng_seed(&rng, 11);
+	memset(&t, 0, sizeof(t));
+	t.in.shared = true;
+	t.mesh = "default";
+	t.src_service = "client";
+	t.src_name = "c1";
+	t.dst_service = "web";
+	t.src_ip = rh_ip4("10.1.0.9");
+	v.up_ip = rh_ip4("10.1.0.1");
+	ok = ASSERT_TRUE(collector_start(&col)) &&
+	     ASSERT_EQ(telw_start(&w), 0);
+	side_at(&t.out, TELW_ZIPKIN_PROTO, col.port, "/api/v2/spans");
+	side_at(&t.in, TELW_ZIPKIN_PROTO, col.port, "/api/v2/spans");
+	ok = ok && ASSERT_TRUE(head_of(KV("Host", "web"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	v.req = &hd;
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && telw_delivered(w, TELW_SPANS) < 2; i++)
+		usleep(10000);
+	ok = ok && ASSERT_EQ(telw_delivered(w, TELW_SPANS), 2) &&
+	     ASSERT_EQ(dropped, 0);
+	for (int i = 7; i >= 0; i--) {
+		tid[7 - i] = (uint8_t)(t.req.lo >> (i * 8));
+		cid[7 - i] = (uint8_t)(t.req.client_id >> (i * 8));
+	}
+	pthread_mutex_lock(&col.lock);
+	ok = ok && ASSERT_EQ(col.posts, 1) &&
+	     ASSERT_TRUE(strncmp(col.head[0], "POST /api/v2/spans ", 19) == 0) &&
+	     ASSERT_TRUE(strcasestr(col.head[0], "\r\nContent-Type: "
+				    "application/x-protobuf\r\n") != NULL) &&
+	     ASSERT_TRUE((q = zlist_unpack(col.bodies + col.off[0],
+					   col.blen[0]))) &&
+	     ASSERT_EQ(q->n_spans, 2);
+	pthread_mutex_unlock(&col.lock);
+	for (size_t i = 0; ok && i < q->n_spans; i++) {
+		if (q->spans[i]->kind == ZIPKIN__PROTO3__SPAN__KIND__CLIENT)
+			c = q->spans[i];
+		else
+			sv = q->spans[i];
+	}
+	ok = ok && ASSERT_TRUE(c && sv) &&
+	     ASSERT_EQ(c->trace_id.len, 8) &&
+	     ASSERT_MEMEQ(c->trace_id.data, tid, 8) &&
+	     ASSERT_MEMEQ(sv->trace_id.data, tid, 8) &&
+	     ASSERT_MEMEQ(c->id.data, cid, 8) &&
+	     ASSERT_MEMEQ(sv->id.data, cid, 8) && ASSERT_TRUE(sv->shared) &&
+	     ASSERT_STREQ(c->local_endpoint->service_name, "client") &&
+	     ASSERT_STREQ(sv->local_endpoint->service_name, "web") &&
+	     ASSERT_EQ(sv->local_endpoint->port, 8080) &&
+	     ASSERT_EQ(sv->duration, 250000) &&
+	     ASSERT_STREQ(ztag(c, "http.status_code"), "503") &&
+	     ASSERT_STREQ(ztag(sv, "error"), "true") &&
+	     ASSERT_STREQ(ztag(c, "node_id"), "default.c1") &&
+	     ASSERT_STREQ(ztag(sv, "upstream_cluster"), "localhost:8080");
+	if (q)
+		zipkin__proto3__list_of_spans__free_unpacked(q, NULL);
+	collector_stop(&col);
+	telw_stop(w);
+	hhead_free(&hd);
+	return ok;
+}
+
+/* Datadog on both sides, at one agent, splitService on: one POST to
+ * /v0.4/traces of application/json, one chunk of the request's two spans
+ * (the SERVER span a child of the CLIENT span, not shared), their
+ * services client_OUTBOUND_web and web_INBOUND; both spans counted
+ * reported.  Without splitService, the services as they are; a
+ * gateway's answer of its own, split: <service>_OUTBOUND; and the agent
+ * down: both spans counted failed. */
+static bool test_report_datadog(void)
+{
+	struct collector col;
+	struct trace_conn t;
+	struct telw *w = NULL;
+	struct lb_rng rng;
+	uint64_t dropped = 0;
+	struct trace_vals v = { .status = 200, .seconds = 0.001,
+				.up_port = 8080, .up_name = "w1" };
+	char want[512];
+	bool ok;
+
+	lb_rng_seed(&rng, 13);
+	memset(&t, 0, sizeof(t));
+	t.mesh = "default";
+	t.src_service = "client";
+	t.dst_service = "web";
+	ok = ASSERT_TRUE(collector_start(&col)) &&
+	     ASSERT_EQ(telw_start(&w), 0);
+	side_at(&t.out, TELW_DATADOG, col.port, "/v0.4/traces");
+	side_at(&t.in, TELW_DATADOG, col.port, "/v0.4/traces");
+	t.out.split = t.in.split = true;
+	ok = ok && ASSERT_TRUE(head_of(KV("Host", "web"))) &&
+	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0) &&
+	     ASSERT_FALSE(t.req.shared) &&
+	     ASSERT_EQ(t.req.server_parent, t.req.client_id);
+	v.req = &hd;
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && telw_delivered(w, TELW_SPANS) < 2; i++)
+		usleep(10000);
+	ok = ok && ASSERT_EQ(telw_delivered(w, TELW_SPANS), 2) &&
+	     ASSERT_EQ(dropped, 0);
+	pthread_mutex_lock(&col.lock);
+	snprintf(want, sizeof(want),
+		 "[[{\"trace_id\": %llu, \"span_id\": %llu, \"parent_id\": 0, "
+		 "\"name\": \"envoy.proxy\", \"resource\": \"web\", "
+		 "\"service\": \"client_OUTBOUND_web\", \"type\": \"web\", ",
+		 (unsigned long long)t.req.lo,
+		 (unsigned long long)t.req.client_id);
+	ok = ok && ASSERT_EQ(col.posts, 1) &&
+	     ASSERT_TRUE(strncmp(col.head[0], "POST /v0.4/traces ", 18) == 0) &&
+	     ASSERT_TRUE(strcasestr(col.head[0], "\r\nContent-Type: "
+				    "application/json\r\n") != NULL) &&
+	     ASSERT_TRUE(strncmp(col.bodies, want, strlen(want)) == 0);
+	snprintf(want, sizeof(want),
+		 "}, {\"trace_id\": %llu, \"span_id\": %llu, \"parent_id\": %llu, "
+		 "\"name\": \"envoy.proxy\", \"resource\": \"web\", "
+		 "\"service\": \"web_INBOUND\", \"type\": \"web\", ",
+		 (unsigned long long)t.req.lo,
+		 (unsigned long long)t.req.server_id,
+		 (unsigned long long)t.req.client_id);
+	ok = ok && ASSERT_TRUE(strstr(col.bodies, want) != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "\"http.status_code\": \"200\"") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies, "}]]\n") != NULL);
+	pthread_mutex_unlock(&col.lock);
+	/* Not split: each side's own service. */
+	t.out.split = t.in.split = false;
+	ok = ok && ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && telw_delivered(w, TELW_SPANS) < 4; i++)
+		usleep(10000);
+	pthread_mutex_lock(&col.lock);
+	ok = ok && ASSERT_EQ(col.posts, 2) &&
+	     ASSERT_TRUE(strstr(col.bodies + col.off[1],
+				"\"service\": \"client\", \"type\"") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies + col.off[1],
+				"\"service\": \"web\", \"type\"") != NULL);
+	pthread_mutex_unlock(&col.lock);
+	/* A builtin gateway's answer of its own (no destination), split:
+	 * <service>_OUTBOUND, a chunk of its one span. */
+	t.out.split = true;
+	t.in.on = false;
+	t.src_service = "edge-gateway";
+	t.dst_service = NULL;
+	ok = ok && ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && telw_delivered(w, TELW_SPANS) < 5; i++)
+		usleep(10000);
+	pthread_mutex_lock(&col.lock);
+	ok = ok && ASSERT_EQ(col.posts, 3) &&
+	     ASSERT_TRUE(strstr(col.bodies + col.off[2],
+				"\"service\": \"edge-gateway_OUTBOUND\", ") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies + col.off[2], "}}]]\n") != NULL) &&
+	     ASSERT_TRUE(strstr(col.bodies + col.off[2], "}}, {") == NULL);
+	pthread_mutex_unlock(&col.lock);
+	collector_stop(&col);
+	t.in.on = true;
+	ok = ok && ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	if (ok)
+		trace_done(&t, &v, w, &dropped);
+	for (int i = 0; ok && i < 500 && telw_failed(w, TELW_SPANS) < 2; i++)
+		usleep(10000);
+	ok = ok && ASSERT_EQ(telw_failed(w, TELW_SPANS), 2) &&
+	     ASSERT_EQ(telw_delivered(w, TELW_SPANS), 5) &&
+	     ASSERT_EQ(dropped, 0);
+	telw_stop(w);
+	hhead_free(&hd);
+	return ok;
+}
+
 /* The queue is bounded: with the writer held in a POST (a collector
  * that reads and never answers), TELW_QUEUE_MAX spans are queued and
  * the next is refused, counted dropped by trace_done(); once the
@@ -981,6 +1398,9 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_span_json);
 	TEST_RUN(test_span_otlp);
+	TEST_RUN(test_span_zipkin_proto);
+	TEST_RUN(test_span_zipkin_proto_wire);
+	TEST_RUN(test_span_datadog);
 	TEST_RUN(test_read);
 	TEST_RUN(test_sample);
 	TEST_RUN(test_decide);
@@ -988,6 +1408,8 @@ int main(void)
 	TEST_RUN(test_select_gateway);
 	TEST_RUN(test_report);
 	TEST_RUN(test_report_otlp);
+	TEST_RUN(test_report_zipkin_proto);
+	TEST_RUN(test_report_datadog);
 	TEST_RUN(test_queue_full);
 	TEST_MAIN_END();
 }

@@ -219,15 +219,21 @@ tl_httpd() {
 	}
 }
 
+# tl_proto_py: the Python classes protoc makes of proto/, in $TL_TMP/pb
+# (import them with that directory on sys.path).
+tl_proto_py() {
+	mkdir -p "$TL_TMP/pb"
+	(cd "$TL_TOP/proto" && protoc --python_out="$TL_TMP/pb" \
+		$(find . -name '*.proto' | sed 's|^\./||'))
+}
+
 # tl_otlp NODE GRPC-PORT [HTTP-PORT]: an OpenTelemetry collector
 # (tests/tools/mf_otlp.py) on 127.0.0.1 in NODE's namespace, keeping each
 # request in $TL_TMP/otlp.out, its pid in $TL_TMP/otlp.pid; and the
 # Python classes of proto/ in $TL_TMP/pb, for tl_otlp_read.  Returns 1
 # when it does not come up.
 tl_otlp() {
-	mkdir -p "$TL_TMP/pb"
-	(cd "$TL_TOP/proto" && protoc --python_out="$TL_TMP/pb" \
-		$(find . -name '*.proto' | sed 's|^\./||')) || return 1
+	tl_proto_py || return 1
 	tl_bg "$1" "$TL_TMP/otlp.log" "$TL_PY" "$TL_TOOLS/mf_otlp.py" serve \
 		--grpc-port "$2" ${3:+--http-port "$3"} --out "$TL_TMP/otlp.out" \
 		--pid "$TL_TMP/otlp.pid"

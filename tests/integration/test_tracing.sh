@@ -17,6 +17,13 @@
 #  - sampling.overall 0: no span, and the upstream saw x-b3-sampled: 0;
 #  - MeshTraces that select another workload (intruder) only: no span
 #    for a1's requests;
+#  - zipkin backends with apiVersion httpProto: both spans of each
+#    request in Zipkin's protobuf (read with the classes protoc makes of
+#    proto/), the SERVER span shared, the upstream saw its ids;
+#  - datadog backends (the client's with splitService) at the collector's
+#    /v0.4/traces: each request's two spans in one chunk, services
+#    client_OUTBOUND_web and web, ids as the B3 headers the upstream saw,
+#    error on the 5xx;
 #  - openTelemetry backends: the client's by its endpoint, over OTLP/gRPC,
 #    and web's by a backendRef to a MeshOpenTelemetryBackend of protocol
 #    http, over OTLP/HTTP, at an OpenTelemetry collector
@@ -75,9 +82,11 @@ for p in b1 b2; do
 	tl_httpd "$p" || { fail "httpd_$p" "server did not start"; tl_finish; }
 done
 # The collector (tests/tools/mf_zipkin.py): each POSTed body on a line of
-# spans.out.
+# spans.out (Zipkin's JSON), proto.out (Zipkin's protobuf, base64) or
+# datadog.out (Datadog's /v0.4/traces).
 tl_bg mf-node-a "$TL_TMP/zipkin.log" "$TL_PY" "$TL_TOOLS/mf_zipkin.py" \
-	--port "$ZPORT" --spans "$TL_TMP/spans.out" --pid "$TL_TMP/zipkin.pid"
+	--port "$ZPORT" --spans "$TL_TMP/spans.out" --proto "$TL_TMP/proto.out" \
+	--datadog "$TL_TMP/datadog.out" --pid "$TL_TMP/zipkin.pid"
 wait_for 5 grep -q listening "$TL_TMP/zipkin.log" ||
 	{ fail zipkin_up "$(cat "$TL_TMP/zipkin.log")"; tl_finish; }
 
@@ -271,6 +280,188 @@ if [ "$ok" = 1 ] && [ "$after" = $((before + 2)) ]; then
 	pass other_workload_no_spans
 else
 	fail other_workload_no_spans "ok=$ok spans $before -> $after (marker 2)"
+fi
+
+# ---- Zipkin over protobuf ------------------------------------------------------
+# Both sides' Zipkin backends with apiVersion httpProto, at the same URL:
+# each request's two spans in a ListOfSpans, read with the classes protoc
+# makes of proto/.
+policy "$TL_TMP/zproto.yaml" <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrace
+metadata: {name: client-trace}
+spec:
+  targetRef: {kind: MeshService, name: client}
+  default:
+    backends:
+      - zipkin: {url: '$ZURL', apiVersion: httpProto}
+    tags:
+      - {name: team, literal: core}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrace
+metadata: {name: web-trace}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  default:
+    backends:
+      - zipkin: {url: '$ZURL', apiVersion: httpProto}
+YAML
+tl_proto_py || { fail proto_py "protoc --python_out failed"; tl_finish; }
+"$TB" apply "$TL_TMP/zproto.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_zproto "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+tb_exec a1 curl -sS -m 10 http://10.96.0.10/headers >"$TL_TMP/seen-zp.txt"
+code=$(request /status/503)
+# proto_spans: how many spans the protobuf bodies hold.
+proto_spans() {
+	"$TL_PY" - "$TL_TMP/proto.out" "$TL_TMP/pb" <<'PY'
+import base64, sys
+sys.path.insert(0, sys.argv[2])
+from zipkin.proto3 import zipkin_pb2
+try:
+    print(sum(len(zipkin_pb2.ListOfSpans.FromString(base64.b64decode(l)).spans)
+              for l in open(sys.argv[1])))
+except FileNotFoundError:
+    print(0)
+PY
+}
+wait_for 10 test "$(proto_spans)" -ge 4
+got=$("$TL_PY" - "$TL_TMP/proto.out" "$TL_TMP/pb" "$TL_TMP/seen-zp.txt" <<'PY' 2>&1
+import base64, sys
+sys.path.insert(0, sys.argv[2])
+from zipkin.proto3 import zipkin_pb2
+K = zipkin_pb2.Span
+spans = [s for l in open(sys.argv[1])
+         for s in zipkin_pb2.ListOfSpans.FromString(base64.b64decode(l)).spans]
+seen = {}
+for line in open(sys.argv[3]):
+    if ":" in line:
+        k, v = line.split(":", 1)
+        seen[k.strip().lower()] = v.strip()
+assert len(spans) == 4, spans
+cl = [s for s in spans if s.kind == K.CLIENT]
+sv = [s for s in spans if s.kind == K.SERVER]
+assert len(cl) == 2 and len(sv) == 2, spans
+for c in cl:
+    s = [x for x in sv if x.id == c.id]
+    assert len(s) == 1, ("no shared SERVER span", c)
+    s = s[0]
+    assert s.shared and not c.shared, (c, s)
+    assert c.trace_id == s.trace_id and len(c.trace_id) == 8, (c, s)
+    assert len(c.id) == 8 and not c.parent_id, c
+    assert c.local_endpoint.service_name == "client", c
+    assert bytes(c.local_endpoint.ipv4) == bytes([10, 78, 1, 11]), c
+    assert c.remote_endpoint.service_name == "web", c
+    assert s.local_endpoint.service_name == "web", s
+    assert s.local_endpoint.port == 8080, s
+    assert s.remote_endpoint.service_name == "client", s
+    assert c.tags["team"] == "core" and "team" not in s.tags, (c, s)
+    assert c.tags["http.status_code"] == s.tags["http.status_code"], (c, s)
+    assert c.tags.get("error") == s.tags.get("error") == (
+        "true" if c.tags["http.status_code"] == "503" else None), (c, s)
+    assert c.timestamp > 1_700_000_000_000_000 and c.duration >= s.duration
+h = [c for c in cl if c.tags["http.url"].endswith("/headers")]
+assert len(h) == 1, cl
+assert seen["x-b3-traceid"] == h[0].trace_id.hex(), (seen, h)
+assert seen["x-b3-spanid"] == h[0].id.hex(), (seen, h)
+assert "x-b3-parentspanid" not in seen, seen
+assert seen["traceparent"] == "00-%016x%s-%s-01" % (
+    0, h[0].trace_id.hex(), h[0].id.hex()), seen
+print(" ".join(sorted(c.tags["http.status_code"] for c in cl)))
+PY
+)
+if [ "$code" = 503 ] && [ "$got" = "200 503" ]; then
+	pass zipkin_http_proto_spans
+else
+	fail zipkin_http_proto_spans "status $code: $got"
+fi
+
+# ---- Datadog ----------------------------------------------------------------
+# The client's Datadog backend with splitService, web's without, at one
+# agent (the collector's /v0.4/traces): each request's two spans in one
+# chunk.
+policy "$TL_TMP/dd.yaml" <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrace
+metadata: {name: client-trace}
+spec:
+  targetRef: {kind: MeshService, name: client}
+  default:
+    backends:
+      - type: Datadog
+        datadog: {url: 'http://127.0.0.1:$ZPORT', splitService: true}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTrace
+metadata: {name: web-trace}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  default:
+    backends:
+      - datadog: {url: 'http://127.0.0.1:$ZPORT'}
+YAML
+"$TB" apply "$TL_TMP/dd.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_dd "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+tb_exec a1 curl -sS -m 10 -H "x-b3-traceid: $T" -H "x-b3-spanid: $S" \
+	http://10.96.0.10/headers >"$TL_TMP/seen-dd.txt"
+code=$(request /status/502)
+dd_spans() {
+	"$TL_PY" - "$TL_TMP/datadog.out" <<'PY'
+import json, sys
+try:
+    print(sum(len(c) for l in open(sys.argv[1]) for c in json.loads(l)))
+except FileNotFoundError:
+    print(0)
+PY
+}
+wait_for 10 test "$(dd_spans)" -ge 4
+got=$("$TL_PY" - "$TL_TMP/datadog.out" "$TL_TMP/seen-dd.txt" "$T" "$S" <<'PY' 2>&1
+import json, sys
+chunks = [c for l in open(sys.argv[1]) for c in json.loads(l)]
+seen = {}
+for line in open(sys.argv[2]):
+    if ":" in line:
+        k, v = line.split(":", 1)
+        seen[k.strip().lower()] = v.strip()
+t, p = int(sys.argv[3], 16), int(sys.argv[4], 16)
+assert len(chunks) == 2 and all(len(c) == 2 for c in chunks), chunks
+codes = []
+for ch in chunks:
+    c = [s for s in ch if s["meta"]["span.kind"] == "client"]
+    s = [s for s in ch if s["meta"]["span.kind"] == "server"]
+    assert len(c) == 1 and len(s) == 1, ch
+    c, s = c[0], s[0]
+    assert c["service"] == "client_OUTBOUND_web", c
+    assert s["service"] == "web", s
+    assert c["trace_id"] == s["trace_id"] and s["parent_id"] == c["span_id"]
+    assert s["span_id"] != c["span_id"], (c, s)
+    for x in (c, s):
+        assert x["name"] == "envoy.proxy" and x["type"] == "web", x
+        assert x["resource"] == "10.96.0.10", x
+        assert x["start"] > 1_700_000_000_000_000_000 and x["duration"] >= 0
+        assert x["meta"]["http.status_code"] == c["meta"]["http.status_code"]
+        assert x["error"] == (1 if x["meta"]["http.status_code"] >= "500"
+                              else 0), x
+        assert x["metrics"]["_sampling_priority_v1"] == 1, x
+    if c["meta"]["http.url"].endswith("/headers"):
+        assert c["trace_id"] == t and c["parent_id"] == p, (c, t, p)
+        assert seen["x-b3-traceid"] == "%016x" % t, seen
+        assert seen["x-b3-spanid"] == "%016x" % s["span_id"], (seen, s)
+        assert seen["x-b3-parentspanid"] == "%016x" % c["span_id"], seen
+        assert seen["traceparent"] == "00-%032x-%016x-01" % (
+            t, s["span_id"]), seen
+    else:
+        assert c["parent_id"] == 0 and c["trace_id"] != t, c
+    codes.append(c["meta"]["http.status_code"])
+print(" ".join(sorted(codes)))
+PY
+)
+if [ "$code" = 502 ] && [ "$got" = "200 502" ]; then
+	pass datadog_spans_at_v04_traces
+else
+	fail datadog_spans_at_v04_traces "status $code: $got"
 fi
 
 # ---- OpenTelemetry ------------------------------------------------------------
