@@ -127,6 +127,12 @@ struct admin {
 	/* ProvidedTLS ports' certificate (--metrics-tls-cert and -key), a
 	 * reference; NULL: none given, such ports are not served. */
 	struct tls_ctx *provided;
+	/* TLS connections taken in the second that began at tls_window
+	 * (timer_now() ns): ADMIN_TLS_ACCEPTS_PER_S; whether the refusals
+	 * of that second are in the log. */
+	uint64_t tls_window;
+	uint32_t tls_accepts;
+	bool tls_refusal_said;
 	const struct policy *plan_pol;	/* compared only, never read */
 	uint64_t plan_epoch;
 	uint32_t metrics_addr;
@@ -653,9 +659,31 @@ static int admin_tls_sess(struct admin *a, uint8_t tls, struct tls_sess **out)
 	return err;
 }
 
+/* Whether a TLS connection may be taken now (ADMIN_TLS_ACCEPTS_PER_S): a
+ * fixed window of a second, the first refusal of each logged. */
+static bool admin_tls_admit(struct admin *a, uint16_t port)
+{
+	uint64_t now = timer_now();
+
+	if (now - a->tls_window >= 1000000000u) {
+		a->tls_window = now;
+		a->tls_accepts = 0;
+		a->tls_refusal_said = false;
+	}
+	if (a->tls_accepts < ADMIN_TLS_ACCEPTS_PER_S) {
+		a->tls_accepts++;
+		return true;
+	}
+	if (!a->tls_refusal_said)
+		log_warn("event=admin_refused reason=tls_rate port=%u "
+			 "limit_per_s=%u", port, ADMIN_TLS_ACCEPTS_PER_S);
+	a->tls_refusal_said = true;
+	return false;
+}
+
 /* Serves @fd, accepted on MeshMetric port @mport (0: the admin port) of
- * mode @tls, or resets it when the table is full or no TLS session can
- * be had. */
+ * mode @tls, or resets it when the table is full, TLS connections are
+ * over their rate, or no TLS session can be had. */
 static void admin_accept_on(struct admin *a, int fd, uint16_t mport,
 			    uint8_t tls)
 {
@@ -683,6 +711,10 @@ static void admin_accept_on(struct admin *a, int fd, uint16_t mport,
 		return;
 	}
 	if (mport && tls != MF_METRIC_TLS_DISABLED) {
+		if (!admin_tls_admit(a, mport)) {
+			loop_close_fd(a->loop, fd, true);
+			return;
+		}
 		err = admin_tls_sess(a, tls, &sess);
 		if (err) {
 			log_warn("event=admin_refused reason=tls_session "

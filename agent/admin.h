@@ -32,7 +32,8 @@
  * given; no certificate store) is not listened on, and the log says so
  * with each snapshot.  The handshake runs on the loop, inside the head's
  * deadline, through the session's memory queues (tls.h), and a client
- * may send at most ADMIN_TLS_IN_MAX bytes before its head is whole.
+ * may send at most ADMIN_TLS_IN_MAX bytes before its head is whole; at
+ * most ADMIN_TLS_ACCEPTS_PER_S TLS connections a second are taken.
  *
  * One request per connection, answered with "Connection: close".  It can
  * never disturb the data path: admin connections live in their own small
@@ -99,6 +100,13 @@ struct loop;
  * more is refused as a head over ADMIN_HEAD_MAX is). */
 #define ADMIN_TLS_RECV		4096
 #define ADMIN_TLS_IN_MAX	(64 * 1024)
+/* TLS connections the MeshMetric ports of a loop take a second, the rest
+ * reset at accept, before any cryptography: a handshake costs the loop
+ * about half a millisecond of CPU (X25519, an ECDSA signature, the
+ * client's chain verified), so a client that reconnects without end
+ * takes under 2% of it, where a Prometheus scrapes a port once per
+ * scrape_interval. */
+#define ADMIN_TLS_ACCEPTS_PER_S	32
 
 /* Sub-operations, the aux byte of an admin op's user_data. */
 enum admin_op {

@@ -14,12 +14,15 @@
  *    deadline; one that sends its head a byte a record (more than
  *    ADMIN_TLS_IN_MAX of ciphertext) is reset before an answer, where the
  *    same head in one record is answered;
+ *  - ADMIN_TLS_ACCEPTS_PER_S TLS connections a second, the next ones
+ *    reset before any handshake, and served again the second after;
  *  - without the operator's certificate or an identity store, the TLS
  *    ports are not listened on at all, while the plain one is.
  * Skips when openssl is missing (no PKI).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -158,7 +161,13 @@ static void scrape_open(struct scrape *c, uint16_t port, struct tls_sess *s)
 	c->fd = lh_client(port);
 	c->hs = -ENOTCONN;
 	if (c->fd >= 0) {
+		int one = 1;
+
 		lh_set_timeout(c->fd, 5000);
+		/* As scrapers do: else the request waits for the ACK of the
+		 * handshake's last flight (Nagle), 40 ms of delayed ACK. */
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				 sizeof(one));
 		if (s)
 			c->hs = ts_handshake(s, c->fd);
 	}
@@ -402,6 +411,41 @@ static bool test_limits(void)
 	return ok && ASSERT_EQ(h.loop_stats.stale_cqes, 0);
 }
 
+/* ADMIN_TLS_ACCEPTS_PER_S TLS connections in a second (all of them well
+ * within one: under a millisecond each), then resets; the second after,
+ * served again. */
+static bool test_tls_rate(void)
+{
+	struct timespec later = { .tv_sec = 1, .tv_nsec = 100 * 1000000 };
+	int pages = 0, refused = 0;
+	struct lh_loop h;
+	struct scrape c;
+	bool ok;
+
+	SKIP_WITHOUT_PKI();
+	if (!start(&h, certs, provided))
+		return false;
+	/* Probed on the plain port: a probe of a TLS one would count.  All
+	 * ports of a plan open in the same tick. */
+	ok = ASSERT_TRUE(listening(port_plain));
+	for (int i = 0; ok && i < ADMIN_TLS_ACCEPTS_PER_S + 8; i++) {
+		scrape_open(&c, port_active, mesh_sess());
+		scrape_ask(&c, get_req, sizeof(get_req) - 1, sizeof(get_req));
+		pages += is_page(&c);
+		refused += c.hs != 0;
+		scrape_end(&c);
+	}
+	ok = ok && ASSERT_EQ(pages, ADMIN_TLS_ACCEPTS_PER_S) &&
+	     ASSERT_EQ(refused, 8);
+	nanosleep(&later, NULL);
+	scrape_open(&c, port_active, mesh_sess());
+	scrape_ask(&c, get_req, sizeof(get_req) - 1, sizeof(get_req));
+	ok = ok && ASSERT_TRUE(is_page(&c));
+	scrape_end(&c);
+	lh_loop_stop(&h);
+	return ok && ASSERT_EQ(h.loop_stats.stale_cqes, 0);
+}
+
 /* Nothing to serve the TLS modes with: their ports closed, never plain. */
 static bool test_not_served(void)
 {
@@ -446,6 +490,7 @@ int main(void)
 	TEST_RUN(test_provided);
 	TEST_RUN(test_active);
 	TEST_RUN(test_limits);
+	TEST_RUN(test_tls_rate);
 	TEST_RUN(test_not_served);
 
 	tls_ctx_put(provided);
