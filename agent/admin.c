@@ -124,6 +124,10 @@ struct admin {
 	 * which snapshot that was, and the ports its Prometheus backends
 	 * are served on, at metrics_addr (network order). */
 	struct wmplan *plan;	/* a reference.  Owned */
+	const struct policy *plan_pol;	/* compared only, never read */
+	uint64_t plan_epoch;
+	uint32_t metrics_addr;
+	struct admin_mport mports[ADMIN_MPORTS_MAX];
 	/* ProvidedTLS ports' certificate (--metrics-tls-cert and -key), a
 	 * reference; NULL: none given, such ports are not served. */
 	struct tls_ctx *provided;
@@ -133,10 +137,6 @@ struct admin {
 	uint64_t tls_window;
 	uint32_t tls_accepts;
 	bool tls_refusal_said;
-	const struct policy *plan_pol;	/* compared only, never read */
-	uint64_t plan_epoch;
-	uint32_t metrics_addr;
-	struct admin_mport mports[ADMIN_MPORTS_MAX];
 	struct appscrape *apps;	/* the plan's applications.  Owned */
 	/* MeshMetric's OpenTelemetry backends: when each of the plan's
 	 * workloads pushes next to each (CLOCK_MONOTONIC ns, 0: at the next
