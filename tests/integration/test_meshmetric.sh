@@ -45,7 +45,9 @@
 #    node a's address) to the mesh CA; curl without a client
 #    certificate, and with one of another CA (same trust domain, same
 #    identity), gets none; the operator's certificate is no longer
-#    presented;
+#    presented; a MeshTrust of that other CA for another trust domain
+#    changes nothing, one for the mesh's own makes its certificate read
+#    the page;
 #  - Prometheus (when installed) scraping that port with tls_config:
 #    the target up and a1's requests read from its API.
 # shellcheck source=tests/harness/testlib.sh
@@ -541,6 +543,35 @@ if [ "$rc" != 0 ] && ! grep -q meshforge_workload <<<"$out"; then
 	pass active_mtls_presents_mesh_certificate
 else
 	fail active_mtls_presents_mesh_certificate "curl $rc with the operator's CA: $(head -3 <<<"$out")"
+fi
+
+# MeshTrust: the other CA trusted for another trust domain still does not
+# vouch for the scraper's identity (of the mesh's domain); trusted for the
+# mesh's own (a rollover), its certificate reads the page.
+trust_doc() {
+	printf -- '---\napiVersion: kuma.io/v1alpha1\nkind: MeshTrust\n'
+	printf 'metadata: {name: scraper-ca}\nspec:\n  trustDomain: %s\n' "$1"
+	printf '  caBundles:\n    - type: Pem\n      pem:\n        value: |\n'
+	sed 's/^/          /' "$TL_TMP/evil/ca.crt"
+}
+evil_get() {
+	tls_get --cacert "$CA" --cert "$TL_TMP/evil-out/certs/$STEM.crt" \
+		--key "$TL_TMP/evil-out/certs/$STEM.key"
+}
+{ tl_web_http; mesh_metric_tls ActiveMTLSBackend; trust_doc other.td; } >"$TL_TMP/trust-other.yaml"
+{ tl_web_http; mesh_metric_tls ActiveMTLSBackend; trust_doc "$TD"; } >"$TL_TMP/trust-mesh.yaml"
+"$TB" apply "$TL_TMP/trust-other.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_trust_other "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+out=$(evil_get 2>&1)
+rc=$?
+"$TB" apply "$TL_TMP/trust-mesh.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_trust_mesh "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+page=$(evil_get)
+if [ "$rc" != 0 ] && ! grep -q meshforge_workload <<<"$out" &&
+	[ "$(value "$page" "meshforge_workload_requests_total{$A1}")" = "$M" ]; then
+	pass active_mtls_mesh_trust_vouches
+else
+	fail active_mtls_mesh_trust_vouches "other domain: curl $rc $(head -2 <<<"$out"); mesh's: $(head -3 <<<"$page"; tail -2 "$TL_TMP/curl.err")"
 fi
 
 # A real Prometheus scraping the ActiveMTLSBackend port from node b.
