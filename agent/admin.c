@@ -43,6 +43,7 @@
 #include "reload.h"
 #include "otlp_metrics.h"
 #include "telw.h"
+#include "tls.h"
 #include "wmplan.h"
 
 /* The size line of a chunk, of fixed width so it can be written after the
@@ -77,7 +78,20 @@ struct admin_conn {
 	size_t req_len;		/* bytes of req[] received */
 	uint16_t mport;		/* accepted on MeshMetric port mport; 0:
 				 * on the admin port */
+	/* TLS (a MeshMetric port of ProvidedTLS or ActiveMTLSBackend):
+	 * the session, NULL: plain.  Owned.  What is received goes into
+	 * cin, and through the session into req; ac->out goes through the
+	 * session (admin_send_out()), and what is sent is its output. */
+	struct tls_sess *tls;
+	bool hs_done;		/* its handshake completed */
+	bool answered;		/* the head is in and answered: a send that
+				 * ends leads to the answer's next part,
+				 * not to another recv */
+	bool tls_fin;		/* close_notify or an alert queued: the
+				 * connection ends once it is sent */
+	size_t wire_in;		/* ciphertext received (ADMIN_TLS_IN_MAX) */
 	char req[ADMIN_HEAD_MAX];
+	uint8_t cin[ADMIN_TLS_RECV];
 };
 
 /* A MeshMetric Prometheus port the endpoint listens on (wmplan.h). */
@@ -87,6 +101,9 @@ struct admin_mport {
 	int id;			/* its loop listener, -1: none (the listen
 				 * failed; tried again each tick) */
 	bool warned;		/* its failure is in the log already */
+	uint8_t tls;		/* how it speaks: enum mf_metric_tls_mode
+				 * (wmplan.h), for connections accepted
+				 * from now on */
 	char name[24];		/* "metrics:PORT", the listener's name */
 };
 
@@ -111,6 +128,15 @@ struct admin {
 	uint64_t plan_epoch;
 	uint32_t metrics_addr;
 	struct admin_mport mports[ADMIN_MPORTS_MAX];
+	/* ProvidedTLS ports' certificate (--metrics-tls-cert and -key), a
+	 * reference; NULL: none given, such ports are not served. */
+	struct tls_ctx *provided;
+	/* TLS connections taken in the second that began at tls_window
+	 * (timer_now() ns): ADMIN_TLS_ACCEPTS_PER_S; whether the refusals
+	 * of that second are in the log. */
+	uint64_t tls_window;
+	uint32_t tls_accepts;
+	bool tls_refusal_said;
 	struct appscrape *apps;	/* the plan's applications.  Owned */
 	/* MeshMetric's OpenTelemetry backends: when each of the plan's
 	 * workloads pushes next to each (CLOCK_MONOTONIC ns, 0: at the next
@@ -519,23 +545,38 @@ static void admin_arm_deadline(struct admin *a, struct admin_conn *ac)
 	ac->inflight++;
 }
 
+/* A recv of the head's next bytes: into req, or into cin under TLS (the
+ * session's input queue, 256 KiB, always has room for it: what came
+ * before was handed on, and ADMIN_TLS_IN_MAX bounds the whole). */
 static void admin_submit_recv(struct admin *a, struct admin_conn *ac)
 {
 	struct io_uring_sqe *sqe = loop_sqe(a->loop, 1);
 
-	io_uring_prep_recv(sqe, ac->fd, ac->req + ac->req_len,
-			   sizeof(ac->req) - ac->req_len, 0);
+	if (ac->tls)
+		io_uring_prep_recv(sqe, ac->fd, ac->cin, sizeof(ac->cin), 0);
+	else
+		io_uring_prep_recv(sqe, ac->fd, ac->req + ac->req_len,
+				   sizeof(ac->req) - ac->req_len, 0);
 	io_uring_sqe_set_data64(sqe, admin_ud(a, ac, ADMIN_OP_RECV));
 	ac->recv_busy = true;
 	ac->inflight++;
 }
 
+/* A send of what is left of ac->out, or under TLS of the session's
+ * output (whose bytes stay put until consumed, tls.h). */
 static void admin_submit_send(struct admin *a, struct admin_conn *ac)
 {
 	struct io_uring_sqe *sqe = loop_sqe(a->loop, 1);
+	const void *p;
+	size_t n;
 
-	io_uring_prep_send(sqe, ac->fd, ac->out.p + ac->out_off,
-			   ac->out.len - ac->out_off, MSG_NOSIGNAL);
+	if (ac->tls) {
+		n = tls_out_pending(ac->tls, &p);
+		io_uring_prep_send(sqe, ac->fd, p, n, MSG_NOSIGNAL);
+	} else {
+		io_uring_prep_send(sqe, ac->fd, ac->out.p + ac->out_off,
+				   ac->out.len - ac->out_off, MSG_NOSIGNAL);
+	}
 	io_uring_sqe_set_data64(sqe, admin_ud(a, ac, ADMIN_OP_SEND));
 	ac->send_busy = true;
 	ac->inflight++;
@@ -579,6 +620,8 @@ static void admin_reap(struct admin *a, struct admin_conn *ac)
 	loop_close_fd(a->loop, ac->fd, ac->rst);
 	admin_page_end(a, ac);
 	apage_buf_free(&ac->out);
+	tls_sess_free(ac->tls);
+	ac->tls = NULL;
 	ac->fd = -1;
 	ac->gen = (ac->gen + 1) & LOOP_UD_GEN_MASK;
 	a->nconns--;
@@ -586,12 +629,68 @@ static void admin_reap(struct admin *a, struct admin_conn *ac)
 		a->nmconns--;
 }
 
-/* Serves @fd, accepted on MeshMetric port @mport (0: the admin port), or
- * resets it when the table is full. */
-static void admin_accept_on(struct admin *a, int fd, uint16_t mport)
+/*
+ * A TLS session for a connection to a MeshMetric port of mode @tls into
+ * *out (owned by the caller), on the context that mode serves with:
+ * ProvidedTLS the certificate given, ActiveMTLSBackend this node's mesh
+ * certificate under the trust of the snapshot in force (its MeshTrusts).
+ * Returns 0, -ENOENT (nothing to serve the mode with), or -errno.
+ */
+static int admin_tls_sess(struct admin *a, uint8_t tls, struct tls_sess **out)
+{
+	const struct policy *p = reload_current(a->ctx->reload);
+	char id[MF_SPIFFE_MAX];
+	struct tls_ctx *ctx = NULL;
+	int err = -ENOENT;
+
+	if (tls == MF_METRIC_TLS_PROVIDED && a->provided) {
+		ctx = tls_ctx_get(a->provided);
+		err = 0;
+	} else if (tls == MF_METRIC_TLS_ACTIVE_MTLS && a->ctx->certs && p) {
+		err = certs_node_spiffe(id, sizeof(id), policy_trust_domain(p),
+					a->ctx->node);
+		if (!err)
+			err = certs_server_ctx(a->ctx->certs, id, p, &ctx);
+	}
+	if (err)
+		return err;
+	err = tls_sess_new(out, ctx);
+	tls_ctx_put(ctx);	/* the session holds its own reference */
+	return err;
+}
+
+/* Whether a TLS connection may be taken now (ADMIN_TLS_ACCEPTS_PER_S): a
+ * fixed window of a second, the first refusal of each logged. */
+static bool admin_tls_admit(struct admin *a, uint16_t port)
+{
+	uint64_t now = timer_now();
+
+	if (now - a->tls_window >= 1000000000u) {
+		a->tls_window = now;
+		a->tls_accepts = 0;
+		a->tls_refusal_said = false;
+	}
+	if (a->tls_accepts < ADMIN_TLS_ACCEPTS_PER_S) {
+		a->tls_accepts++;
+		return true;
+	}
+	if (!a->tls_refusal_said)
+		log_warn("event=admin_refused reason=tls_rate port=%u "
+			 "limit_per_s=%u", port, ADMIN_TLS_ACCEPTS_PER_S);
+	a->tls_refusal_said = true;
+	return false;
+}
+
+/* Serves @fd, accepted on MeshMetric port @mport (0: the admin port) of
+ * mode @tls, or resets it when the table is full, TLS connections are
+ * over their rate, or no TLS session can be had. */
+static void admin_accept_on(struct admin *a, int fd, uint16_t mport,
+			    uint8_t tls)
 {
 	struct admin_conn *ac = NULL;
+	struct tls_sess *sess = NULL;
 	int sndbuf = ADMIN_SNDBUF;
+	int err;
 
 	/* Whoever reaches a MeshMetric port from the wire can take half the
 	 * table at most: the rest stays for the node's probes. */
@@ -611,6 +710,20 @@ static void admin_accept_on(struct admin *a, int fd, uint16_t mport)
 		loop_close_fd(a->loop, fd, true);
 		return;
 	}
+	if (mport && tls != MF_METRIC_TLS_DISABLED) {
+		if (!admin_tls_admit(a, mport)) {
+			loop_close_fd(a->loop, fd, true);
+			return;
+		}
+		err = admin_tls_sess(a, tls, &sess);
+		if (err) {
+			log_warn("event=admin_refused reason=tls_session "
+				 "port=%u tls=%s err=\"%s\"", mport,
+				 wmplan_tls_str(tls), strerror(-err));
+			loop_close_fd(a->loop, fd, true);
+			return;
+		}
+	}
 	/* Not a blocking call.  Failing, it leaves the default, whose
 	 * autotuning lets a slow client look stalled (admin_deadline_ns()). */
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
@@ -622,6 +735,11 @@ static void admin_accept_on(struct admin *a, int fd, uint16_t mport)
 	ac->out = (struct apage_buf){ 0 };
 	ac->out_off = ac->req_len = 0;
 	ac->mport = mport;
+	ac->tls = sess;
+	ac->hs_done = ac->tls_fin = false;
+	/* A plain connection's head is answered as soon as it is in. */
+	ac->answered = false;
+	ac->wire_in = 0;
 	ac->accepted_ns = ac->progress_ns = timer_now();
 	a->nconns++;
 	if (mport)
@@ -633,15 +751,34 @@ static void admin_accept_on(struct admin *a, int fd, uint16_t mport)
 /* The admin listener's accept handler. */
 static void admin_accept(void *arg, int fd)
 {
-	admin_accept_on(arg, fd, 0);
+	admin_accept_on(arg, fd, 0, MF_METRIC_TLS_DISABLED);
 }
 
-/* A MeshMetric port's accept handler: @arg is its struct admin_mport. */
+static void admin_plan_refresh(struct admin *a);
+static uint8_t admin_port_tls(const struct admin *a, const struct wmplan *pl,
+			      uint16_t port);
+static void admin_mport_mode(struct admin_mport *mp, uint8_t tls);
+
+/* A MeshMetric port's accept handler: @arg is its struct admin_mport.
+ * The connection speaks as the snapshot in force says, even before the
+ * tick makes the listeners follow it (a port it no longer serves
+ * refuses). */
 static void admin_mport_accept(void *arg, int fd)
 {
-	const struct admin_mport *mp = arg;
+	struct admin_mport *mp = arg;
+	struct admin *a = mp->a;
+	uint8_t tls;
 
-	admin_accept_on(mp->a, fd, mp->port);
+	admin_plan_refresh(a);
+	tls = a->plan ? admin_port_tls(a, a->plan, mp->port) : 0;
+	if (!tls) {
+		log_warn("event=admin_refused reason=port_not_served port=%u",
+			 mp->port);
+		loop_close_fd(a->loop, fd, true);
+		return;
+	}
+	admin_mport_mode(mp, tls);
+	admin_accept_on(a, fd, mp->port, tls);
 }
 
 /* ---- MeshMetric ports ---------------------------------------------------- */
@@ -672,14 +809,14 @@ static void admin_mport_listen(struct admin *a, struct admin_mport *mp)
 		log_warn("event=metrics_port_failed address=%s port=%u "
 			 "err=\"%s\"", addr, mp->port, strerror(-id));
 	else if (id >= 0)
-		log_info("event=metrics_port_open address=%s port=%u", addr,
-			 mp->port);
+		log_info("event=metrics_port_open address=%s port=%u tls=%s",
+			 addr, mp->port, wmplan_tls_str(mp->tls));
 	mp->warned = id < 0;
 }
 
-/* Listens on @port at metrics_addr, in a free entry (a full table is
- * logged and the port left out). */
-static void admin_mport_add(struct admin *a, uint16_t port)
+/* Listens on @port at metrics_addr, speaking as @tls says, in a free
+ * entry (a full table is logged and the port left out). */
+static void admin_mport_add(struct admin *a, uint16_t port, uint8_t tls)
 {
 	struct admin_mport *mp = NULL;
 
@@ -693,6 +830,7 @@ static void admin_mport_add(struct admin *a, uint16_t port)
 	}
 	mp->a = a;
 	mp->port = port;
+	mp->tls = tls;
 	mp->warned = false;
 	snprintf(mp->name, sizeof(mp->name), "metrics:%u", port);
 	admin_mport_listen(a, mp);
@@ -757,25 +895,53 @@ static void admin_apps_sync(struct admin *a)
 	free(t);
 }
 
+/* Why the endpoint cannot serve a port of mode @tls (NULL: it can). */
+static const char *admin_tls_lacks(const struct admin *a, uint8_t tls)
+{
+	if (tls == MF_METRIC_TLS_PROVIDED && !a->provided)
+		return "no certificate given (--metrics-tls-cert, "
+		       "--metrics-tls-key)";
+	if (tls == MF_METRIC_TLS_ACTIVE_MTLS &&
+	    (!a->ctx->certs || !a->ctx->node[0]))
+		return "no mesh certificate (the agent has no node identity)";
+	return NULL;
+}
+
+/* How the endpoint serves @port under plan @pl: its mode, 0 when not at
+ * all (not in the plan, or a mode it has nothing to serve with). */
+static uint8_t admin_port_tls(const struct admin *a, const struct wmplan *pl,
+			      uint16_t port)
+{
+	uint8_t tls = wmplan_port_tls(pl, port);
+
+	return tls && !admin_tls_lacks(a, tls) ? tls : 0;
+}
+
+/* @mp speaks @tls to the connections it accepts from now on. */
+static void admin_mport_mode(struct admin_mport *mp, uint8_t tls)
+{
+	if (tls == mp->tls)
+		return;
+	log_info("event=metrics_port_tls port=%u tls=%s was=%s", mp->port,
+		 wmplan_tls_str(tls), wmplan_tls_str(mp->tls));
+	mp->tls = tls;
+}
+
 /*
  * The plan of the snapshot in force, built when it is one this endpoint
- * has not seen yet, and the listeners made to follow it: a port no
- * longer named is closed, a new one opened, one that failed tried again.
- * Runs on the loop's tick and before a MeshMetric page; a plan that
+ * has not seen yet; what it cannot serve logged then, once per snapshot.
+ * Touches no listener, so an accept handler may call it.  A plan that
  * cannot be built keeps the old one (tried again at the next call).
  */
-static void admin_plan_sync(struct admin *a)
+static void admin_plan_refresh(struct admin *a)
 {
 	struct policy *p = reload_current(a->ctx->reload);
 	struct wmplan *pl;
+	const char *why;
 
 	if (!p || (a->plan && p == a->plan_pol &&
-		   policy_epoch(p) == a->plan_epoch)) {
-		for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++)
-			if (a->mports[i].port && a->mports[i].id < 0)
-				admin_mport_listen(a, &a->mports[i]);
+		   policy_epoch(p) == a->plan_epoch))
 		return;
-	}
 	if (wmplan_build(&pl, p, a->ctx->node)) {
 		log_warn("event=metrics_plan_failed err=\"out of memory\"");
 		return;
@@ -790,18 +956,61 @@ static void admin_plan_sync(struct admin *a)
 	a->otel_due = calloc(pl->n ? pl->n * MF_METRIC_BACKENDS_MAX : 1,
 			     sizeof(*a->otel_due));
 	admin_apps_sync(a);
-	for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++)
-		if (a->mports[i].port && !wmplan_has_port(pl, a->mports[i].port))
-			admin_mport_drop(a, &a->mports[i]);
-		else if (a->mports[i].port && a->mports[i].id < 0)
-			admin_mport_listen(a, &a->mports[i]);
+	if (pl->tls_conflicts)
+		log_warn("event=metrics_tls_conflict backends=%zu "
+			 "reason=\"a port speaks the strictest tls.mode its "
+			 "backends ask for; the others are not served on it\"",
+			 pl->tls_conflicts);
 	for (size_t k = 0; k < pl->nports; k++) {
+		why = admin_tls_lacks(a, pl->ports[k].tls);
+		/* Never in plain text instead: not at all. */
+		if (why)
+			log_warn("event=metrics_port_not_served port=%u tls=%s "
+				 "reason=\"%s\"", pl->ports[k].port,
+				 wmplan_tls_str(pl->ports[k].tls), why);
+	}
+}
+
+/*
+ * The plan refreshed, and the listeners made to follow it: a port no
+ * longer named (or named with a mode that cannot be served) is closed,
+ * a new one opened, one that failed tried again, and one whose mode
+ * changed speaks the new way to the connections it accepts from now on
+ * (which admin_mport_accept() sees at once).  Runs on the loop's tick
+ * and before a MeshMetric page.
+ */
+static void admin_plan_sync(struct admin *a)
+{
+	const struct wmplan *pl;
+
+	admin_plan_refresh(a);
+	pl = a->plan;
+	if (!pl)
+		return;
+	for (size_t i = 0; i < ADMIN_MPORTS_MAX; i++) {
+		struct admin_mport *mp = &a->mports[i];
+		uint8_t tls = mp->port ? admin_port_tls(a, pl, mp->port) : 0;
+
+		if (!mp->port)
+			continue;
+		if (!tls) {
+			admin_mport_drop(a, mp);
+			continue;
+		}
+		admin_mport_mode(mp, tls);
+		if (mp->id < 0)
+			admin_mport_listen(a, mp);
+	}
+	for (size_t k = 0; k < pl->nports; k++) {
+		uint16_t port = pl->ports[k].port;
 		bool have = false;
 
+		if (admin_tls_lacks(a, pl->ports[k].tls))
+			continue;
 		for (size_t i = 0; i < ADMIN_MPORTS_MAX && !have; i++)
-			have = a->mports[i].port == pl->ports[k];
+			have = a->mports[i].port == port;
 		if (!have)
-			admin_mport_add(a, pl->ports[k]);
+			admin_mport_add(a, port, pl->ports[k].tls);
 	}
 }
 
@@ -870,20 +1079,57 @@ static void admin_tick(void *arg)
 		admin_otel_push(a);
 }
 
-static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
+/*
+ * Sends ac->out from ac->out_off: as it is, or under TLS sealed into the
+ * session's output (as much as its queue takes: the rest once that is
+ * sent, admin_on_send()).  A session that fails resets the connection.
+ */
+static void admin_send_out(struct admin *a, struct admin_conn *ac)
 {
-	size_t from, i, head = 0;
+	const void *p;
+	ssize_t w;
+
+	while (ac->tls && ac->out_off < ac->out.len) {
+		w = tls_write(ac->tls, ac->out.p + ac->out_off,
+			      ac->out.len - ac->out_off);
+		if (w == -EAGAIN)
+			break;
+		if (w < 0) {
+			log_warn("event=admin_refused reason=tls_write "
+				 "err=\"%s\"", tls_last_error(ac->tls));
+			admin_conn_close(a, ac, true);
+			return;
+		}
+		ac->out_off += (size_t)w;
+	}
+	if (!ac->tls || tls_out_pending(ac->tls, &p))
+		admin_submit_send(a, ac);
+}
+
+/* The answer is all out: the end, a plain close (FIN after the
+ * answer), after a close_notify under TLS. */
+static void admin_finish(struct admin *a, struct admin_conn *ac)
+{
+	const void *p;
+
+	if (ac->tls && !ac->tls_fin) {
+		ac->tls_fin = true;
+		if (!tls_close_notify(ac->tls) && tls_out_pending(ac->tls, &p)) {
+			admin_submit_send(a, ac);
+			return;
+		}
+	}
+	admin_conn_close(a, ac, false);
+}
+
+/* Bytes up to req_len are in req, those from @from on new: answers the
+ * head once it is whole, else receives more. */
+static void admin_head_in(struct admin *a, struct admin_conn *ac, size_t from)
+{
+	size_t i, head = 0;
 	int err;
 
-	if (ac->closing)
-		return;
-	if (res <= 0) {
-		/* Gone, or an error, before a whole head arrived. */
-		admin_conn_close(a, ac, true);
-		return;
-	}
-	from = ac->req_len >= 3 ? ac->req_len - 3 : 0;
-	ac->req_len += (size_t)res;
+	from = from >= 3 ? from - 3 : 0;
 	for (i = from; i + 4 <= ac->req_len; i++)
 		if (!memcmp(ac->req + i, "\r\n\r\n", 4)) {
 			head = i + 4;
@@ -898,6 +1144,7 @@ static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
 		admin_submit_recv(a, ac);
 		return;
 	}
+	ac->answered = true;
 	err = admin_respond(a, ac, head);
 	if (err) {
 		log_warn("event=admin_refused reason=%s",
@@ -909,21 +1156,151 @@ static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
 	 * have one is closing already). */
 	ac->out_off = 0;
 	if (!ac->render_due && !ac->closing)
+		admin_send_out(a, ac);
+}
+
+/* A refused handshake: its alert, when the session queued one, goes to
+ * the client before the close, which tells it why. */
+static void admin_tls_refuse(struct admin *a, struct admin_conn *ac,
+			     int err)
+{
+	const void *p;
+
+	log_warn("event=admin_refused reason=tls_handshake port=%u err=\"%s\" "
+		 "why=\"%s\"", ac->mport, strerror(-err),
+		 tls_last_error(ac->tls));
+	if (tls_out_pending(ac->tls, &p)) {
+		ac->tls_fin = true;
 		admin_submit_send(a, ac);
+		return;
+	}
+	admin_conn_close(a, ac, true);
+}
+
+/*
+ * @n bytes of ciphertext in ac->cin: through the handshake while it
+ * runs (its answer sent, more received), then decrypted into req up to
+ * a whole head (admin_head_in()).
+ */
+static void admin_tls_in(struct admin *a, struct admin_conn *ac, size_t n)
+{
+	size_t from = ac->req_len;
+	char peer[MF_SPIFFE_MAX];
+	const void *p;
+	ssize_t r;
+	int err;
+
+	ac->wire_in += n;
+	if (ac->wire_in > ADMIN_TLS_IN_MAX) {
+		log_warn("event=admin_refused reason=tls_too_large port=%u "
+			 "bytes_received=%zu", ac->mport, ac->wire_in);
+		admin_conn_close(a, ac, true);
+		return;
+	}
+	if (tls_feed(ac->tls, ac->cin, n)) {
+		admin_conn_close(a, ac, true);
+		return;
+	}
+	if (!ac->hs_done) {
+		err = tls_handshake(ac->tls);
+		if (err && err != -EAGAIN) {
+			admin_tls_refuse(a, ac, err);
+			return;
+		}
+		if (err == -EAGAIN) {
+			/* Our flight first, then the client's next one
+			 * (admin_on_send()). */
+			if (tls_out_pending(ac->tls, &p))
+				admin_submit_send(a, ac);
+			else
+				admin_submit_recv(a, ac);
+			return;
+		}
+		ac->hs_done = true;
+		if (!tls_peer_spiffe(ac->tls, peer, sizeof(peer)))
+			log_debug("event=metrics_scrape_tls port=%u peer=%s",
+				  ac->mport, peer);
+	}
+	while (ac->req_len < sizeof(ac->req)) {
+		r = tls_read(ac->tls, ac->req + ac->req_len,
+			     sizeof(ac->req) - ac->req_len);
+		if (r == -EAGAIN)
+			break;
+		if (r <= 0) {
+			/* close_notify before a whole head, or our
+			 * certificate refused, or a bad record. */
+			log_warn("event=admin_refused reason=tls_read port=%u "
+				 "err=\"%s\"", ac->mport,
+				 r ? tls_last_error(ac->tls) : "closed");
+			admin_conn_close(a, ac, true);
+			return;
+		}
+		ac->req_len += (size_t)r;
+	}
+	/* What reading queued (a KeyUpdate's answer) goes out before more
+	 * is received; the head's answer carries it otherwise. */
+	if (ac->req_len == from && tls_out_pending(ac->tls, &p)) {
+		admin_submit_send(a, ac);
+		return;
+	}
+	admin_head_in(a, ac, from);
+}
+
+static void admin_on_recv(struct admin *a, struct admin_conn *ac, int res)
+{
+	size_t from = ac->req_len;
+
+	if (ac->closing)
+		return;
+	if (res <= 0) {
+		/* Gone, or an error, before a whole head arrived. */
+		admin_conn_close(a, ac, true);
+		return;
+	}
+	if (ac->tls) {
+		admin_tls_in(a, ac, (size_t)res);
+		return;
+	}
+	ac->req_len += (size_t)res;
+	admin_head_in(a, ac, from);
 }
 
 static void admin_on_send(struct admin *a, struct admin_conn *ac, int res)
 {
+	const void *p;
+
 	if (ac->closing)
 		return;
 	if (res <= 0) {
 		admin_conn_close(a, ac, true);
 		return;
 	}
-	ac->progress_ns = timer_now();
-	ac->out_off += (size_t)res;
+	/* Progress moves the deadline on once the answer goes: until
+	 * then (a handshake's flights), the head's deadline stands. */
+	if (ac->answered)
+		ac->progress_ns = timer_now();
+	if (ac->tls) {
+		tls_out_consume(ac->tls, (size_t)res);
+		if (tls_out_pending(ac->tls, &p)) {
+			admin_submit_send(a, ac);
+			return;
+		}
+		if (ac->tls_fin) {
+			/* close_notify out, or a refusal's alert: a FIN
+			 * after it, which a reset could overtake. */
+			admin_conn_close(a, ac, false);
+			return;
+		}
+		if (!ac->answered) {
+			/* A flight of the handshake: the client's turn. */
+			admin_submit_recv(a, ac);
+			return;
+		}
+	} else {
+		ac->out_off += (size_t)res;
+	}
 	if (ac->out_off < ac->out.len) {
-		admin_submit_send(a, ac);
+		admin_send_out(a, ac);
 		return;
 	}
 	if (ac->page) {
@@ -934,8 +1311,7 @@ static void admin_on_send(struct admin *a, struct admin_conn *ac, int res)
 		admin_render_soon(a);
 		return;
 	}
-	/* All out: a plain close sends FIN after the response. */
-	admin_conn_close(a, ac, false);
+	admin_finish(a, ac);
 }
 
 /* Renders the next chunk of @ac's page and sends it; the end of the page
@@ -952,11 +1328,11 @@ static size_t admin_render_one(struct admin *a, struct admin_conn *ac)
 		return 0;
 	}
 	if (!ac->out.len) {
-		admin_conn_close(a, ac, false);
+		admin_finish(a, ac);
 		admin_reap(a, ac);
 		return 0;
 	}
-	admin_submit_send(a, ac);
+	admin_send_out(a, ac);
 	return ac->out.len;
 }
 
@@ -1094,7 +1470,8 @@ static bool admin_busy(void *arg)
 }
 
 int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
-	       uint16_t port, uint32_t timeout_ms, uint32_t metrics_addr)
+	       uint16_t port, uint32_t timeout_ms, uint32_t metrics_addr,
+	       struct tls_ctx *metrics_tls)
 {
 	struct loop_user u = {
 		.abort_all = admin_abort_all, .busy = admin_busy,
@@ -1110,6 +1487,7 @@ int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	a->ctx = ctx;
 	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
 	a->metrics_addr = metrics_addr;
+	a->provided = metrics_tls ? tls_ctx_get(metrics_tls) : NULL;
 	a->start_ns = admin_clock_ns(CLOCK_REALTIME);
 	/* No thread until a MeshMetric names an application. */
 	err = appscrape_open(&a->apps);
@@ -1164,10 +1542,13 @@ void admin_close(struct admin *a)
 		close(ac->fd);
 		admin_page_end(a, ac);
 		apage_buf_free(&ac->out);
+		tls_sess_free(ac->tls);
+		ac->tls = NULL;
 	}
 	/* The listeners went with the loop. */
 	wmplan_put(a->plan);
 	free(a->otel_due);
 	appscrape_close(a->apps);
+	tls_ctx_put(a->provided);
 	free(a);
 }

@@ -21,6 +21,20 @@
  * rebuilt when the loop's tick (about once a second) or a request sees a
  * new one, and ports no longer named are closed.
  *
+ * A Prometheus backend's tls.mode is its port's (wmplan.h): ProvidedTLS
+ * ports speak TLS 1.3 with the certificate given to the agent
+ * (--metrics-tls-cert, --metrics-tls-key) and ask the client for none;
+ * ActiveMTLSBackend ports speak it with this node's mesh certificate
+ * (its tunnel identity, certs.h) and require a client certificate that
+ * the mesh's trust vouches for (its CA and the MeshTrusts' CAs, each for
+ * its trust domain, and the CA's revocation list), any identity of the
+ * mesh.  A port whose mode has nothing to serve it with (no certificate
+ * given; no certificate store) is not listened on, and the log says so
+ * with each snapshot.  The handshake runs on the loop, inside the head's
+ * deadline, through the session's memory queues (tls.h), and a client
+ * may send at most ADMIN_TLS_IN_MAX bytes before its head is whole; at
+ * most ADMIN_TLS_ACCEPTS_PER_S TLS connections a second are taken.
+ *
  * One request per connection, answered with "Connection: close".  It can
  * never disturb the data path: admin connections live in their own small
  * table (a full table resets new ones), read into their own buffers (never
@@ -80,6 +94,20 @@ struct loop;
  * to 4 MB: a page's progress is seen as it drains (admin.c). */
 #define ADMIN_SNDBUF		(256 * 1024)
 
+/* A MeshMetric port that speaks TLS: ciphertext read per recv, and how
+ * much a client may send before its request head is whole (a
+ * ClientHello, a certificate chain, its Finished and the head: a few KB;
+ * more is refused as a head over ADMIN_HEAD_MAX is). */
+#define ADMIN_TLS_RECV		4096
+#define ADMIN_TLS_IN_MAX	(64 * 1024)
+/* TLS connections the MeshMetric ports of a loop take a second, the rest
+ * reset at accept, before any cryptography: a handshake costs the loop
+ * about half a millisecond of CPU (X25519, an ECDSA signature, the
+ * client's chain verified), so a client that reconnects without end
+ * takes under 2% of it, where a Prometheus scrapes a port once per
+ * scrape_interval. */
+#define ADMIN_TLS_ACCEPTS_PER_S	32
+
 /* Sub-operations, the aux byte of an admin op's user_data. */
 enum admin_op {
 	ADMIN_OP_RECV = 1,
@@ -92,13 +120,17 @@ enum admin_op {
  * Registers the endpoint with loop @l: its operation, its teardown and its
  * listener on 127.0.0.1:@port (0: ephemeral), with a deadline of
  * @timeout_ms per connection (0: ADMIN_DEFAULT_TIMEOUT_MS), and the
- * MeshMetric ports it will listen on at @metrics_addr (network order).  The pages read
- * @ctx (node, pinned maps, policy, counters).  Returns 0 or -errno; *out is
- * set either way, since the loop keeps pointers to it until loop_fini():
- * the caller frees it with admin_close() after that.
+ * MeshMetric ports it will listen on at @metrics_addr (network order),
+ * those of ProvidedTLS with server context @metrics_tls (NULL: none; the
+ * endpoint takes a reference).  The pages read @ctx (node, pinned maps,
+ * policy, counters; its certs for ActiveMTLSBackend ports).  Returns 0 or
+ * -errno; *out is set either way, since the loop keeps pointers to it
+ * until loop_fini(): the caller frees it with admin_close() after that.
  */
+struct tls_ctx;
 int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
-	       uint16_t port, uint32_t timeout_ms, uint32_t metrics_addr);
+	       uint16_t port, uint32_t timeout_ms, uint32_t metrics_addr,
+	       struct tls_ctx *metrics_tls);
 
 /* Frees @a (NULL-safe), closing what loop_fini() could not.  After
  * loop_fini(): no recv can land in an admin buffer any more. */

@@ -296,7 +296,8 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 	}
 	if (cfg->admin_on) {
 		err = admin_open(&a->admin, &a->loop, &a->ctx, cfg->admin_port,
-				 cfg->admin_timeout_ms, cfg->metrics_addr);
+				 cfg->admin_timeout_ms, cfg->metrics_addr,
+				 cfg->metrics_tls);
 		if (err)
 			goto fail;
 	}

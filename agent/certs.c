@@ -490,6 +490,14 @@ int certs_client_ctx(struct certs *c, const char *spiffe,
 	return certs_get(c, spiffe, TLS_ROLE_CLIENT, p, out);
 }
 
+int certs_node_spiffe(char *buf, size_t n, const char *td, const char *node)
+{
+	int len = snprintf(buf, n, "spiffe://%s/ns/" CERTS_NODE_NS "/sa/%s",
+			   td, node);
+
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
 int certs_server_ctx(struct certs *c, const char *spiffe,
 		     const struct policy *p, struct tls_ctx **out)
 {

@@ -43,6 +43,14 @@ int certs_open(struct certs **out, const char *config_dir);
  * certificate names another identity, or cert and key do not match),
  * -ENOENT (no certificate or key for it, or no CA), -ENOMEM.
  */
+/* Namespace of node agent identities: spiffe://<td>/ns/<this>/sa/<node>. */
+#define CERTS_NODE_NS	"meshforge-system"
+
+/* Node @node's agent identity in trust domain @td into @buf (@n bytes):
+ * the tunnel's server identity, and what serves a MeshMetric port under
+ * ActiveMTLSBackend.  Returns 0 or -ENAMETOOLONG. */
+int certs_node_spiffe(char *buf, size_t n, const char *td, const char *node);
+
 int certs_client_ctx(struct certs *c, const char *spiffe,
 		     const struct policy *p, struct tls_ctx **out);
 int certs_server_ctx(struct certs *c, const char *spiffe,

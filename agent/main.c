@@ -91,6 +91,10 @@ struct main_opts {
 	uint16_t admin_port;		/* 127.0.0.1 only; 0: no admin endpoint */
 	uint32_t metrics_addr;		/* MeshMetric ports' address, network
 					 * order */
+	/* ProvidedTLS MeshMetric ports' certificate chain and key (PEM);
+	 * NULL: none given, such ports are not served. */
+	const char *metrics_tls_cert;
+	const char *metrics_tls_key;
 	uint32_t http_header_timeout_ms;	/* 0: the default */
 	uint32_t http_idle_timeout_ms;		/* 0: the default */
 	bool http_access_log;
@@ -119,6 +123,7 @@ static void main_usage(FILE *f)
 		"                       [--pod-iface IFNAME]... [--pod-iface-pattern GLOB]\n"
 		"                       [--outbound-port PORT] [--tunnel-port PORT]\n"
 		"                       [--admin-port PORT] [--metrics-address IPV4]\n"
+		"                       [--metrics-tls-cert FILE --metrics-tls-key FILE]\n"
 		"                       [--log-level info|debug] [--state-dir DIR]\n"
 		"                       [--http-header-timeout MS] [--http-idle-timeout MS]\n"
 		"                       [--http-access-log] [--uplink IFNAME]\n"
@@ -141,6 +146,11 @@ static void main_usage(FILE *f)
 		"  --metrics-address  where the MeshMetric Prometheus backends'\n"
 		"                ports listen, served by the admin endpoint\n"
 		"                (default 0.0.0.0; none with --admin-port 0)\n"
+		"  --metrics-tls-cert, --metrics-tls-key  the certificate chain\n"
+		"                and its private key (PEM files; one file may\n"
+		"                hold both) of the MeshMetric ports whose\n"
+		"                tls.mode is ProvidedTLS; without them such\n"
+		"                ports are not served\n"
 		"  --http-header-timeout  ms for an HTTP request head, answered\n"
 		"                with 408 when it is not whole by then (default %d)\n"
 		"  --http-idle-timeout    ms an HTTP connection may wait between\n"
@@ -306,6 +316,8 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 		{ "tunnel-port", required_argument, NULL, 't' },
 		{ "admin-port", required_argument, NULL, 'a' },
 		{ "metrics-address", required_argument, NULL, 'm' },
+		{ "metrics-tls-cert", required_argument, NULL, 'E' },
+		{ "metrics-tls-key", required_argument, NULL, 'Y' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "http-header-timeout", required_argument, NULL, 'H' },
@@ -408,6 +420,12 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 					"'%s'\n", optarg);
 				return MAIN_EXIT_USAGE;
 			}
+			break;
+		case 'E':
+			o->metrics_tls_cert = optarg;
+			break;
+		case 'Y':
+			o->metrics_tls_key = optarg;
 			break;
 		case 'l':
 			if (!strcmp(optarg, "info")) {
@@ -542,6 +560,11 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
 			MF_NAME_MAX - 1);
 		return MAIN_EXIT_USAGE;
 	}
+	if (!o->metrics_tls_cert != !o->metrics_tls_key) {
+		fprintf(stderr, "meshforge-agent: --metrics-tls-cert and "
+			"--metrics-tls-key go together\n");
+		return MAIN_EXIT_USAGE;
+	}
 	if (o->outbound_port == o->tunnel_port) {
 		fprintf(stderr, "meshforge-agent: outbound and tunnel ports must differ\n");
 		return MAIN_EXIT_USAGE;
@@ -616,8 +639,7 @@ static int main_check_node_cert(const struct main_opts *o, struct certs *certs)
 			  "err=\"%s\"", o->config_dir, strerror(-err));
 		return MAIN_EXIT_SYSTEM;
 	}
-	if (snprintf(id, sizeof(id), "spiffe://%s/ns/meshforge-system/sa/%s",
-		     td, o->node) >= (int)sizeof(id)) {
+	if (certs_node_spiffe(id, sizeof(id), td, o->node)) {
 		log_error("event=startup_failed what=node_identity err=too_long");
 		return MAIN_EXIT_SYSTEM;
 	}
@@ -762,6 +784,7 @@ int main(int argc, char **argv)
 	struct pmap pm;
 	struct workers wk;
 	struct telw *telw = NULL;
+	struct tls_ctx *metrics_tls = NULL;
 	struct agent *ag;
 	struct stats tot;
 	unsigned int threads;
@@ -823,6 +846,19 @@ int main(int argc, char **argv)
 	}
 	if (main_check_node_cert(&o, certs))
 		goto out_certs;
+	/* A certificate given and not loaded is a mistake to say now, not
+	 * a port that stays silent later. */
+	if (o.metrics_tls_cert) {
+		err = tls_ctx_new_public_pair(&metrics_tls, o.metrics_tls_cert,
+					      o.metrics_tls_key);
+		if (err) {
+			log_error("event=startup_failed what=metrics_tls "
+				  "cert=%s key=%s err=\"%s\"",
+				  o.metrics_tls_cert, o.metrics_tls_key,
+				  strerror(-err));
+			goto out_certs;
+		}
+	}
 	if (main_check_pins(&o))
 		goto out_certs;
 	threads = main_threads(&o);
@@ -867,6 +903,7 @@ int main(int argc, char **argv)
 	cfg.admin_on = o.admin_port != 0;
 	cfg.admin_port = o.admin_port;
 	cfg.metrics_addr = o.metrics_addr;
+	cfg.metrics_tls = metrics_tls;
 	cfg.http_header_timeout_ms = o.http_header_timeout_ms;
 	cfg.http_idle_timeout_ms = o.http_idle_timeout_ms;
 	cfg.http_access_log = o.http_access_log;
@@ -971,6 +1008,7 @@ out_kern:
 out_pmap:
 	pmap_close(&pm);
 out_certs:
+	tls_ctx_put(metrics_tls);
 	certs_close(certs);
 out_tls:
 	tls_global_fini();

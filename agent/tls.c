@@ -654,6 +654,12 @@ err_ctx:
 
 int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file)
 {
+	return tls_ctx_new_public_pair(out, pem_file, pem_file);
+}
+
+int tls_ctx_new_public_pair(struct tls_ctx **out, const char *cert_file,
+			    const char *key_file)
+{
 	int groups[] = { WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1 };
 	struct tls_ctx *ctx;
 	int ret;
@@ -662,19 +668,19 @@ int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file)
 	if (ret)
 		return ret;
 	ret = -EINVAL;
-	if (wolfSSL_CTX_use_certificate_chain_file(ctx->wctx, pem_file) !=
+	if (wolfSSL_CTX_use_certificate_chain_file(ctx->wctx, cert_file) !=
 	    WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_use_PrivateKey_file(ctx->wctx, pem_file,
+	    wolfSSL_CTX_use_PrivateKey_file(ctx->wctx, key_file,
 					    WOLFSSL_FILETYPE_PEM) !=
 	    WOLFSSL_SUCCESS) {
-		log_error("event=tls_ctx_error what=cert_and_key file=%s",
-			  pem_file);
+		log_error("event=tls_ctx_error what=cert_and_key cert=%s "
+			  "key=%s", cert_file, key_file);
 		ret = -ENOENT;
 		goto err_ctx;
 	}
 	if (wolfSSL_CTX_check_private_key(ctx->wctx) != WOLFSSL_SUCCESS) {
-		log_error("event=tls_ctx_error what=key_mismatch file=%s",
-			  pem_file);
+		log_error("event=tls_ctx_error what=key_mismatch cert=%s "
+			  "key=%s", cert_file, key_file);
 		goto err_ctx;
 	}
 	if (wolfSSL_CTX_set_cipher_list(ctx->wctx, TLS_CIPHERS) !=

@@ -94,6 +94,10 @@ int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
  * reference), -ENOENT (no such file, or no certificate or key in it),
  * -EINVAL (the key is not the certificate's), -ENOMEM. */
 int tls_ctx_new_public(struct tls_ctx **out, const char *pem_file);
+/* The same with the chain and the key in files of their own (the key
+ * file may be the chain's). */
+int tls_ctx_new_public_pair(struct tls_ctx **out, const char *cert_file,
+			    const char *key_file);
 
 /* The largest first record a client sends (a ClientHello): a TLS
  * record's header and its longest plaintext. */

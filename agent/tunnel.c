@@ -45,9 +45,6 @@
 #include "tunnel.h"
 #include "wmstats.h"
 
-/* Namespace of node agent identities: spiffe://<td>/ns/<this>/sa/<node>. */
-#define TUNNEL_NODE_NS	"meshforge-system"
-
 /*
  * The server name the tunnel's ClientHello asks for when it carries a
  * connection to service @svc_id of @p, and the one the destination's agent
@@ -182,16 +179,6 @@ static bool tunnel_admit(struct tunnel *tu, struct conn *c, const char *spiffe,
 	return true;
 }
 
-/* Node agent identity of @node in trust domain @td into @buf. */
-static int tunnel_node_spiffe(char *buf, size_t n, const char *td,
-			      const char *node)
-{
-	int len = snprintf(buf, n, "spiffe://%s/ns/" TUNNEL_NODE_NS "/sa/%s",
-			   td, node);
-
-	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
-}
-
 /* The server context of this node's identity under snapshot @p, which
  * the inbound half shakes hands with: 0 and *ctx (the caller's
  * reference), or -errno with why in @reason (@n bytes). */
@@ -201,7 +188,7 @@ static int tunnel_node_ctx(struct tunnel *tu, const struct policy *p,
 	char id[MF_SPIFFE_MAX];
 	int err;
 
-	err = tunnel_node_spiffe(id, sizeof(id), policy_trust_domain(p),
+	err = certs_node_spiffe(id, sizeof(id), policy_trust_domain(p),
 				 tu->ctx->node);
 	if (!err)
 		err = certs_server_ctx(tu->ctx->certs, id, p, ctx);
@@ -1649,7 +1636,7 @@ static void tunnel_outbound_handshake_done(void *arg, struct conn *c,
 		conn_up_failed(tu->conns, c, reason);
 		return;
 	}
-	err = tunnel_node_spiffe(want, sizeof(want),
+	err = certs_node_spiffe(want, sizeof(want),
 				 policy_trust_domain(c->policy), node);
 	if (err || strcmp(want, c->peer_spiffe) != 0) {
 		snprintf(reason, sizeof(reason),

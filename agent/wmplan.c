@@ -83,8 +83,8 @@ uint32_t wmplan_families(const struct mf_metric_sidecar *sc)
 }
 
 /* @conf's Prometheus backends into @w (Kuma's defaults where a field is
- * left out; a path without its leading '/' gets one), those with a TLS
- * mode other than Disabled left out. */
+ * left out: port 5670, path /metrics, no TLS; a path without its leading
+ * '/' gets one). */
 static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
 {
 	for (size_t i = 0; i < conf->nbackends && i < MF_METRIC_BACKENDS_MAX;
@@ -93,14 +93,12 @@ static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
 		struct wmplan_prom *pm = &w->prom[w->nprom];
 		const char *path = be->prometheus.path;
 
-		/* TLS on the port is not served: such a backend is stored
-		 * only, never answered in plain text. */
-		if (be->type != MF_METRIC_PROMETHEUS ||
-		    (be->prometheus.tls.mode &&
-		     be->prometheus.tls.mode != MF_METRIC_TLS_DISABLED))
+		if (be->type != MF_METRIC_PROMETHEUS)
 			continue;
 		pm->port = be->prometheus.port ? be->prometheus.port :
 						 WMPLAN_DEFAULT_PORT;
+		pm->tls = be->prometheus.tls.mode ? be->prometheus.tls.mode :
+						    MF_METRIC_TLS_DISABLED;
 		if (!*path)
 			path = WMPLAN_DEFAULT_PATH;
 		snprintf(pm->path, sizeof(pm->path), "%s%s",
@@ -187,10 +185,13 @@ static int wmplan_cmp_wl(const void *a, const void *b)
 
 static int wmplan_cmp_port(const void *a, const void *b)
 {
-	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+	return (int)((const struct wmplan_port *)a)->port -
+	       (int)((const struct wmplan_port *)b)->port;
 }
 
-/* The distinct ports of @pl's workloads into pl->ports. */
+/* The distinct ports of @pl's workloads into pl->ports, each with the
+ * strictest TLS mode its backends ask for (the enum's order); then the
+ * backends that ask for another left off their port. */
 static int wmplan_ports(struct wmplan *pl)
 {
 	size_t n = 0;
@@ -201,11 +202,36 @@ static int wmplan_ports(struct wmplan *pl)
 		return -ENOMEM;
 	for (size_t i = 0; i < pl->n; i++)
 		for (size_t k = 0; k < pl->wl[i].nprom; k++)
-			pl->ports[n++] = pl->wl[i].prom[k].port;
+			pl->ports[n++] = (struct wmplan_port){
+				.port = pl->wl[i].prom[k].port,
+				.tls = pl->wl[i].prom[k].tls,
+			};
 	qsort(pl->ports, n, sizeof(*pl->ports), wmplan_cmp_port);
-	for (size_t i = 0; i < n; i++)
-		if (!pl->nports || pl->ports[pl->nports - 1] != pl->ports[i])
-			pl->ports[pl->nports++] = pl->ports[i];
+	for (size_t i = 0; i < n; i++) {
+		struct wmplan_port *last = pl->nports ?
+					   &pl->ports[pl->nports - 1] : NULL;
+
+		if (last && last->port == pl->ports[i].port) {
+			if (pl->ports[i].tls > last->tls)
+				last->tls = pl->ports[i].tls;
+			continue;
+		}
+		pl->ports[pl->nports++] = pl->ports[i];
+	}
+	for (size_t i = 0; i < pl->n; i++) {
+		struct wmplan_wl *w = &pl->wl[i];
+		uint8_t kept = 0;
+
+		for (size_t k = 0; k < w->nprom; k++) {
+			if (w->prom[k].tls != wmplan_port_tls(pl,
+							      w->prom[k].port)) {
+				pl->tls_conflicts++;
+				continue;
+			}
+			w->prom[kept++] = w->prom[k];
+		}
+		w->nprom = kept;
+	}
 	return 0;
 }
 
@@ -311,6 +337,28 @@ bool wmplan_serves(const struct wmplan_wl *w, uint16_t port,
 
 bool wmplan_has_port(const struct wmplan *pl, uint16_t port)
 {
-	return bsearch(&port, pl->ports, pl->nports, sizeof(*pl->ports),
-		       wmplan_cmp_port) != NULL;
+	return wmplan_port_tls(pl, port) != 0;
+}
+
+uint8_t wmplan_port_tls(const struct wmplan *pl, uint16_t port)
+{
+	const struct wmplan_port key = { .port = port }, *p;
+
+	p = bsearch(&key, pl->ports, pl->nports, sizeof(*pl->ports),
+		    wmplan_cmp_port);
+	return p ? p->tls : 0;
+}
+
+const char *wmplan_tls_str(uint8_t mode)
+{
+	switch (mode) {
+	case MF_METRIC_TLS_DISABLED:
+		return "Disabled";
+	case MF_METRIC_TLS_PROVIDED:
+		return "ProvidedTLS";
+	case MF_METRIC_TLS_ACTIVE_MTLS:
+		return "ActiveMTLSBackend";
+	default:
+		return "none";
+	}
 }

@@ -27,9 +27,15 @@
  * every refreshInterval, in OTLP (otlp_metrics.h): at its endpoint over
  * gRPC, or to the MeshOpenTelemetryBackend its backendRef selects.
  *
- * A Prometheus backend with a tls.mode other than Disabled is left out:
- * the ports are plain HTTP, and a backend that asks for TLS is not
- * answered without it.
+ * A Prometheus backend's tls.mode is its port's: plain HTTP (Disabled),
+ * TLS with the certificate the operator gave the agent (ProvidedTLS), or
+ * mutual TLS with the node's mesh certificate (ActiveMTLSBackend); the
+ * admin endpoint serves each port so (admin.h).  One port speaks one
+ * way: when backends on a port disagree, the port takes the strictest
+ * mode they ask for (ActiveMTLSBackend, then ProvidedTLS) and the others
+ * are left off it (counted in tls_conflicts), so a backend that asks for
+ * TLS is never answered without it, nor one of them with less than it
+ * asked for.
  *
  * Built on the loop that serves the pages (admin's), when it first sees
  * a new snapshot; immutable after, and referenced by the pages that show
@@ -58,6 +64,7 @@ struct policy;
 
 struct wmplan_prom {
 	uint16_t port;
+	uint8_t tls;			/* enum mf_metric_tls_mode, never 0 */
 	char path[MF_PATH_MAX];		/* with its leading '/' */
 };
 
@@ -94,12 +101,21 @@ struct wmplan_wl {
 	struct wmplan_otel otel[MF_METRIC_BACKENDS_MAX];
 };
 
+/* A port the plan's backends name, and how it speaks. */
+struct wmplan_port {
+	uint16_t port;
+	uint8_t tls;			/* enum mf_metric_tls_mode, never 0 */
+};
+
 struct wmplan {
 	int refs;
 	size_t n;
 	struct wmplan_wl *wl;		/* by name.  Owned */
 	size_t nports;
-	uint16_t *ports;		/* distinct, ascending.  Owned */
+	struct wmplan_port *ports;	/* distinct, ascending.  Owned */
+	/* Backends left off their port for asking another TLS mode than
+	 * the port's (above). */
+	size_t tls_conflicts;
 };
 
 /* The families @sc (a MeshMetric's sidecar, NULL: not given) shows, as
@@ -128,5 +144,12 @@ bool wmplan_serves(const struct wmplan_wl *w, uint16_t port,
 
 /* Whether the plan serves anything on @port. */
 bool wmplan_has_port(const struct wmplan *pl, uint16_t port);
+
+/* How the plan serves @port: enum mf_metric_tls_mode, 0 when it does
+ * not. */
+uint8_t wmplan_port_tls(const struct wmplan *pl, uint16_t port);
+
+/* The mode's name in Kuma's spelling, for logs. */
+const char *wmplan_tls_str(uint8_t mode);
 
 #endif /* MF_AGENT_WMPLAN_H */

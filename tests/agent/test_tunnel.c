@@ -30,6 +30,7 @@
 #include "harness/pki_harness.h"
 #include "harness/loop_harness.h"
 #include "harness/records_harness.h"
+#include "harness/tls_sock_harness.h"
 #include "../../agent/certs.h"
 #include "../../agent/conn.h"
 #include "../../agent/loop.h"
@@ -357,19 +358,6 @@ static void tun_stop(struct tun *t)
 
 /* ---- a TLS client talking to the tunnel port directly -------------------- */
 
-static bool tc_flush(struct tls_sess *s, int fd)
-{
-	const void *p;
-	size_t n;
-
-	while ((n = tls_out_pending(s, &p)) > 0) {
-		if (send(fd, p, n, MSG_NOSIGNAL) != (ssize_t)n)
-			return false;
-		tls_out_consume(s, n);
-	}
-	return true;
-}
-
 /* Handshakes with the tunnel listener on client context @ctx (the
  * caller's reference, which this takes; NULL: none could be made), asking
  * for server name @sni (NULL: none).  Returns the session and *fd, or
@@ -378,8 +366,7 @@ static struct tls_sess *tc_open_ctx_sni(struct tls_ctx *ctx, int *fd,
 					const char *sni)
 {
 	struct tls_sess *s = NULL;
-	uint8_t buf[16384];
-	int r, err = -EINVAL;
+	int err = -EINVAL;
 
 	*fd = dial("127.0.0.1", "127.0.0.1", port_tun);
 	if (*fd >= 0 && ctx)
@@ -390,20 +377,8 @@ static struct tls_sess *tc_open_ctx_sni(struct tls_ctx *ctx, int *fd,
 		tls_ctx_put(ctx);	/* the session holds its own */
 	if (err)
 		goto fail;
-	for (;;) {
-		ssize_t n;
-
-		r = tls_handshake(s);
-		if (!tc_flush(s, *fd))
-			goto fail;
-		if (r == 0)
-			return s;
-		if (r != -EAGAIN)
-			goto fail;
-		n = recv(*fd, buf, sizeof(buf), 0);
-		if (n <= 0 || tls_feed(s, buf, (size_t)n))
-			goto fail;
-	}
+	if (ts_handshake(s, *fd) == 0)
+		return s;
 fail:
 	tls_sess_free(s);
 	if (*fd >= 0)
@@ -458,7 +433,7 @@ static bool tc_send_header(struct tls_sess *s, int fd, const char *dst,
 	inet_pton(AF_INET, dst, &info.dst.sin_addr);
 	info.dst.sin_port = htons(port);
 	n = pp2_encode(&info, hdr, sizeof(hdr));
-	return n > 0 && tls_write(s, hdr, (size_t)n) == n && tc_flush(s, fd);
+	return n > 0 && tls_write(s, hdr, (size_t)n) == n && ts_flush(s, fd);
 }
 
 /* ---- cases ---------------------------------------------------------------- */
@@ -842,7 +817,7 @@ static bool test_inbound_header_checks(void)
 	t = tc_open(ID_CLIENT, &fd);
 	if (ASSERT_TRUE(t != NULL)) {
 		if (!ASSERT_EQ(tls_write(t, "GET / HTTP/1.1\r\n\r\n", 18), 18) ||
-		    !ASSERT_TRUE(tc_flush(t, fd)) ||
+		    !ASSERT_TRUE(ts_flush(t, fd)) ||
 		    !ASSERT_EQ(lh_recv_err(fd), -ECONNRESET))
 			ok = false;
 		tls_sess_free(t);
@@ -857,7 +832,7 @@ static bool test_inbound_header_checks(void)
 
 		if (!ASSERT_TRUE(tc_send_header(t, fd, IP_WEB, port_srv)) ||
 		    !ASSERT_EQ(tls_write(t, "data", 4), 4) ||
-		    !ASSERT_TRUE(tc_flush(t, fd)))
+		    !ASSERT_TRUE(ts_flush(t, fd)))
 			ok = false;
 		tu.s = lh_accept_timeout(tu.lfd, 5000);
 		if (!ASSERT_GE(tu.s, 0) ||
@@ -1101,7 +1076,7 @@ static bool svid_inbound_case(struct tun *tu, const char *stem,
 		ok = ASSERT_TRUE(t != NULL) &&
 		     ASSERT_TRUE(tc_send_header(t, fd, IP_WEB, port_srv)) &&
 		     ASSERT_EQ(tls_write(t, "data", 4), 4) &&
-		     ASSERT_TRUE(tc_flush(t, fd));
+		     ASSERT_TRUE(ts_flush(t, fd));
 		tu->s = ok ? lh_accept_timeout(tu->lfd, 5000) : -1;
 		ok = ok && ASSERT_GE(tu->s, 0) &&
 		     ASSERT_TRUE(lh_read_exact(tu->s, b, 4)) &&

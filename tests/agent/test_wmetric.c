@@ -153,8 +153,8 @@ static const char *const policy_yaml =
 	"        prometheus: {port: 9100, path: stats}\n"
 	"      - type: OpenTelemetry\n"
 	"        openTelemetry: {endpoint: 'otel:4317'}\n"
-	/* o1's: TLS asked, which the ports do not speak: not served; a
-	 * MeshOpenTelemetryBackend over OTLP/HTTP every 10 s. */
+	/* o1's: ProvidedTLS on its port; a MeshOpenTelemetryBackend over
+	 * OTLP/HTTP every 10 s. */
 	RH_KUMA("MeshMetric", "other-metrics")
 	"  targetRef: {kind: MeshService, name: other}\n"
 	"  default:\n"
@@ -186,10 +186,17 @@ static bool test_plan(void)
 	if (!ASSERT_TRUE(p))
 		return false;
 	ok = ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
-	     ASSERT_EQ(pl->n, 3) && ASSERT_EQ(pl->nports, 2) &&
-	     ASSERT_EQ(pl->ports[0], 5670) && ASSERT_EQ(pl->ports[1], 9100) &&
+	     ASSERT_EQ(pl->n, 3) && ASSERT_EQ(pl->nports, 3) &&
+	     ASSERT_EQ(pl->ports[0].port, 5670) &&
+	     ASSERT_EQ(pl->ports[1].port, 9100) &&
+	     ASSERT_EQ(pl->ports[2].port, 9200) &&
 	     ASSERT_TRUE(wmplan_has_port(pl, 9100)) &&
-	     ASSERT_FALSE(wmplan_has_port(pl, 9101));
+	     ASSERT_FALSE(wmplan_has_port(pl, 9101)) &&
+	     /* No tls given: Disabled. */
+	     ASSERT_EQ(wmplan_port_tls(pl, 5670), MF_METRIC_TLS_DISABLED) &&
+	     ASSERT_EQ(wmplan_port_tls(pl, 9200), MF_METRIC_TLS_PROVIDED) &&
+	     ASSERT_EQ(wmplan_port_tls(pl, 9101), 0) &&
+	     ASSERT_EQ(pl->tls_conflicts, 0);
 	w = ok ? wmplan_find(pl, "w1") : NULL;
 	ok = ok && ASSERT_TRUE(w) &&
 	     ASSERT_EQ(w->families, F(WMF_REQUESTS) | F(WMF_RESPONSES) |
@@ -216,11 +223,12 @@ static bool test_plan(void)
 	     ASSERT_STREQ(w->otel[0].url, "http://otel:4317/opentelemetry."
 			  "proto.collector.metrics.v1.MetricsService/Export") &&
 	     ASSERT_EQ(w->otel[0].refresh_ms, 60000);
-	/* o1: selected, its Prometheus backend left out (TLS); its
-	 * OpenTelemetry one by backendRef. */
+	/* o1: selected, its Prometheus backend of Kuma's default path on
+	 * 9200 with TLS; its OpenTelemetry one by backendRef. */
 	w = ok ? wmplan_find(pl, "o1") : NULL;
-	ok = ok && ASSERT_TRUE(w) && ASSERT_EQ(w->nprom, 0) &&
-	     ASSERT_FALSE(wmplan_has_port(pl, 9200)) &&
+	ok = ok && ASSERT_TRUE(w) && ASSERT_EQ(w->nprom, 1) &&
+	     ASSERT_EQ(w->prom[0].tls, MF_METRIC_TLS_PROVIDED) &&
+	     ASSERT_TRUE(wmplan_serves(w, 9200, "/metrics", 8)) &&
 	     ASSERT_EQ(w->notel, 1) &&
 	     ASSERT_EQ(w->otel[0].kind, TELW_OTLP_METRICS_HTTP) &&
 	     ASSERT_STREQ(w->otel[0].url, "http://10.0.0.7:4318/otlp/v1/metrics") &&
@@ -244,6 +252,62 @@ static bool test_plan(void)
 	pl = NULL;
 	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
 	     ASSERT_EQ(pl->n, 0) && ASSERT_EQ(pl->nports, 0);
+	wmplan_put(pl);
+	policy_put(p);
+	return ok;
+}
+
+/* Backends that ask one port for different TLS modes: the port speaks
+ * the strictest (ActiveMTLSBackend over ProvidedTLS over Disabled), and
+ * the others are left off it, never answered with less than they asked;
+ * another port of theirs stays as it was. */
+static bool test_plan_tls(void)
+{
+	static const char *const yaml =
+		RH_MESH4
+		RH_KUMA("MeshMetric", "web-metrics")
+		"  targetRef: {kind: MeshService, name: web}\n"
+		"  default:\n"
+		"    backends:\n"
+		"      - type: Prometheus\n"
+		"        prometheus: {port: 5670}\n"
+		"      - type: Prometheus\n"
+		"        prometheus: {port: 5671, tls: {mode: Disabled}}\n"
+		RH_KUMA("MeshMetric", "api-metrics")
+		"  targetRef: {kind: MeshService, name: api}\n"
+		"  default:\n"
+		"    backends:\n"
+		"      - type: Prometheus\n"
+		"        prometheus: {port: 5670, tls: {mode: ActiveMTLSBackend}}\n"
+		RH_KUMA("MeshMetric", "other-metrics")
+		"  targetRef: {kind: MeshService, name: other}\n"
+		"  default:\n"
+		"    backends:\n"
+		"      - type: Prometheus\n"
+		"        prometheus: {port: 5670, tls: {mode: ProvidedTLS}}\n";
+	struct policy *p = rh_yaml_snapshot(yaml, 1);
+	const struct wmplan_wl *w1, *a1, *o1;
+	struct wmplan *pl = NULL;
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	ok = ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
+	     ASSERT_EQ(pl->nports, 2) &&
+	     ASSERT_EQ(wmplan_port_tls(pl, 5670), MF_METRIC_TLS_ACTIVE_MTLS) &&
+	     ASSERT_EQ(wmplan_port_tls(pl, 5671), MF_METRIC_TLS_DISABLED) &&
+	     ASSERT_EQ(pl->tls_conflicts, 2);
+	w1 = ok ? wmplan_find(pl, "w1") : NULL;
+	a1 = ok ? wmplan_find(pl, "a1") : NULL;
+	o1 = ok ? wmplan_find(pl, "o1") : NULL;
+	ok = ok && ASSERT_TRUE(w1 && a1 && o1) &&
+	     ASSERT_TRUE(wmplan_serves(a1, 5670, "/metrics", 8)) &&
+	     ASSERT_FALSE(wmplan_serves(w1, 5670, "/metrics", 8)) &&
+	     ASSERT_FALSE(wmplan_serves(o1, 5670, "/metrics", 8)) &&
+	     ASSERT_EQ(w1->nprom, 1) &&
+	     ASSERT_TRUE(wmplan_serves(w1, 5671, "/metrics", 8)) &&
+	     ASSERT_STREQ(wmplan_tls_str(MF_METRIC_TLS_ACTIVE_MTLS),
+			  "ActiveMTLSBackend");
 	wmplan_put(pl);
 	policy_put(p);
 	return ok;
@@ -645,6 +709,7 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_families);
 	TEST_RUN(test_plan);
+	TEST_RUN(test_plan_tls);
 	TEST_RUN(test_series);
 	TEST_RUN(test_page);
 	TEST_RUN(test_label);

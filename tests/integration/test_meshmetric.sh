@@ -35,7 +35,24 @@
 #    L4 connection with its bytes;
 #  - another node (a1 -> web over HTTP): web's inbound series on node b's
 #    page count the requests b relayed, with the statuses the client saw
-#    (HEADs, a POST body and a 404 among them).
+#    (HEADs, a POST body and a 404 among them);
+#  - tls.mode ProvidedTLS with no certificate given to the agent: the
+#    port is not listened on (not even in plain text), and the log says
+#    so once;
+#  - agent a restarted with --metrics-tls-cert/--metrics-tls-key (a
+#    certificate openssl made for node a's address): curl --cacert reads
+#    a1's requests over TLS 1.3; plain HTTP to the port gets no page;
+#  - the same port switched to ActiveMTLSBackend by apply: curl with a
+#    certificate mfctl issued (an identity of the mesh, no workload's)
+#    reads the page, verifying node a's mesh certificate (reissued with
+#    node a's address) to the mesh CA; curl without a client
+#    certificate, and with one of another CA (same trust domain, same
+#    identity), gets none; the operator's certificate is no longer
+#    presented; a MeshTrust of that other CA for another trust domain
+#    changes nothing, one for the mesh's own makes its certificate read
+#    the page;
+#  - Prometheus (when installed) scraping that port with tls_config:
+#    the target up and a1's requests read from its API.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_meshmetric
@@ -445,6 +462,208 @@ if [ -n "${2:-}" ] && wait_for 5 same_node_tcp "$1" "$2"; then
 	pass same_node_inbound_tcp_bytes
 else
 	fail same_node_inbound_tcp_bytes "client: $out; page: $(scrape 15673 | grep 'workload="a2"')"
+fi
+
+# ---- TLS on the Prometheus port ---------------------------------------------
+
+MPORT=15674
+TD=$(cat "$TL_STATE/ca/trust-domain")
+# mesh_metric_tls MODE: client's MeshMetric on MPORT with tls.mode MODE.
+mesh_metric_tls() {
+	mesh_metric "$MPORT" | sed -e "s|prometheus: {port: $MPORT, path: /metrics}|prometheus: {port: $MPORT, path: /metrics, tls: {mode: $1}}|"
+}
+{ tl_web_http; mesh_metric_tls ProvidedTLS; } >"$TL_TMP/provided.yaml"
+{ tl_web_http; mesh_metric_tls ActiveMTLSBackend; } >"$TL_TMP/active.yaml"
+# tls_get [CURL ARGS...]: node a's TLS page from node b; curl's exit
+# status is the function's.
+tls_get() {
+	tb_exec b curl -sS -m 5 "$@" "https://$NODE_A:$MPORT/metrics" 2>>"$TL_TMP/curl.err"
+}
+
+# ProvidedTLS, and agent a was given no certificate: no listener at all.
+mark=$(tl_log_mark mf-node-a)
+"$TB" apply "$TL_TMP/provided.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_provided "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+# curl's 7: the connection refused.
+tb_exec b curl -sS -o /dev/null -m 3 "http://$NODE_A:$MPORT/metrics" 2>/dev/null
+plain=$?
+tls_get -k >/dev/null
+tls=$?
+# The plan is built at the admin endpoint's next tick (about a second).
+not_served_said() {
+	tl_log_since mf-node-a "$mark" | grep -q "event=metrics_port_not_served port=$MPORT tls=ProvidedTLS"
+}
+wait_for 3 not_served_said
+sleep 1.2	# a tick more: said once, not at each
+said=$(tl_log_since mf-node-a "$mark" | grep -c "event=metrics_port_not_served port=$MPORT tls=ProvidedTLS")
+if [ "$plain" = 7 ] && [ "$tls" = 7 ] && [ "$said" = 1 ]; then
+	pass provided_tls_without_certificate_not_served
+else
+	fail provided_tls_without_certificate_not_served "curl exit plain $plain, TLS $tls; log lines: $said"
+fi
+
+# The operator's certificate for node a's address, and node a's mesh
+# certificate reissued with that address beside its SPIFFE ID (so a
+# scraper can check the address it dials).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$TL_TMP/metrics.key" -out "$TL_TMP/metrics.crt" -days 1 \
+	-subj /CN=mf-metrics -addext "subjectAltName=IP:$NODE_A" 2>"$TL_TMP/openssl.log" ||
+	{ fail metrics_cert_made "$(cat "$TL_TMP/openssl.log")"; tl_finish; }
+"$MFCTL" --config-dir "$TL_STATE/ca" cert issue \
+	--identity "spiffe://$TD/ns/meshforge-system/sa/mf-node-a" --ip "$NODE_A" \
+	--out "$TL_STATE/mf-node-a" >"$TL_TMP/issue.log" 2>&1 ||
+	{ fail node_cert_reissued "$(cat "$TL_TMP/issue.log")"; tl_finish; }
+# Agent a again, now with the certificate (the policy stays pinned).
+pid=$("$TB" pid a)
+kill -TERM "$pid"
+wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" ||
+	{ fail agent_a_stopped "pid $pid still runs"; tl_finish; }
+MF_AGENT_ARGS="--metrics-tls-cert $TL_TMP/metrics.crt --metrics-tls-key $TL_TMP/metrics.key" \
+	"$TB" agents-start a >"$TL_TMP/start-a.log" 2>&1 ||
+	{ fail agent_a_restarted "$(cat "$TL_TMP/start-a.log")"; tl_finish; }
+
+M=3
+for i in $(seq $M); do
+	tb_exec a1 curl -sS -o /dev/null -m 10 http://10.96.0.10/status/200
+done
+provided_page() {
+	local p
+	p=$(tls_get --cacert "$TL_TMP/metrics.crt") &&
+		[ "$(value "$p" "meshforge_workload_requests_total{$A1}")" = "$M" ]
+}
+if wait_for 10 provided_page; then
+	ver=$(tb_exec b curl -sS -o /dev/null -w '%{http_code} %{ssl_verify_result}' -m 5 \
+		--cacert "$TL_TMP/metrics.crt" --tlsv1.3 "https://$NODE_A:$MPORT/metrics")
+	if [ "$ver" = "200 0" ]; then
+		pass provided_tls_served
+	else
+		fail provided_tls_served "TLS 1.3 status, verify result: $ver"
+	fi
+else
+	fail provided_tls_served "$(tls_get --cacert "$TL_TMP/metrics.crt" | grep -c .) lines; $(tail -3 "$TL_TMP/curl.err")"
+fi
+out=$(tb_exec b curl -sS -m 3 "http://$NODE_A:$MPORT/metrics" 2>&1)
+rc=$?
+if [ "$rc" != 0 ] && ! grep -q meshforge_workload <<<"$out"; then
+	pass provided_tls_plain_http_refused
+else
+	fail provided_tls_plain_http_refused "curl $rc: $(head -3 <<<"$out")"
+fi
+
+# ActiveMTLSBackend on the same port, by apply.
+SCRAPER_ID="spiffe://$TD/ns/monitoring/sa/prometheus"
+STEM="$TD+ns+monitoring+sa+prometheus"
+"$MFCTL" --config-dir "$TL_STATE/ca" cert issue --identity "$SCRAPER_ID" \
+	--out "$TL_TMP/scraper" >"$TL_TMP/issue.log" 2>&1 &&
+	"$MFCTL" --config-dir "$TL_TMP/evil" ca init --trust-domain "$TD" >>"$TL_TMP/issue.log" 2>&1 &&
+	"$MFCTL" --config-dir "$TL_TMP/evil" cert issue --identity "$SCRAPER_ID" \
+		--out "$TL_TMP/evil-out" >>"$TL_TMP/issue.log" 2>&1 ||
+	{ fail scraper_certs_issued "$(cat "$TL_TMP/issue.log")"; tl_finish; }
+CA="$TL_STATE/ca/ca.crt"
+CRT="$TL_TMP/scraper/certs/$STEM.crt"
+KEY="$TL_TMP/scraper/certs/$STEM.key"
+"$TB" apply "$TL_TMP/active.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_active "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+active_page() {
+	local p
+	p=$(tls_get --cacert "$CA" --cert "$CRT" --key "$KEY") &&
+		[ "$(value "$p" "meshforge_workload_requests_total{$A1}")" = "$M" ]
+}
+# At once: apply returns when the agent serves the snapshot, and its
+# port speaks as that says from then on.
+if active_page; then
+	pass active_mtls_served_to_mesh_certificate
+else
+	fail active_mtls_served_to_mesh_certificate "$(tail -3 "$TL_TMP/curl.err")"
+fi
+out=$(tls_get --cacert "$CA" 2>&1)
+rc=$?
+if [ "$rc" != 0 ] && ! grep -q meshforge_workload <<<"$out"; then
+	pass active_mtls_refuses_no_client_certificate
+else
+	fail active_mtls_refuses_no_client_certificate "curl $rc: $(head -3 <<<"$out")"
+fi
+out=$(tls_get --cacert "$CA" --cert "$TL_TMP/evil-out/certs/$STEM.crt" \
+	--key "$TL_TMP/evil-out/certs/$STEM.key" 2>&1)
+rc=$?
+if [ "$rc" != 0 ] && ! grep -q meshforge_workload <<<"$out"; then
+	pass active_mtls_refuses_other_ca
+else
+	fail active_mtls_refuses_other_ca "curl $rc: $(head -3 <<<"$out")"
+fi
+out=$(tls_get --cacert "$TL_TMP/metrics.crt" --cert "$CRT" --key "$KEY" 2>&1)
+rc=$?
+if [ "$rc" != 0 ] && ! grep -q meshforge_workload <<<"$out"; then
+	pass active_mtls_presents_mesh_certificate
+else
+	fail active_mtls_presents_mesh_certificate "curl $rc with the operator's CA: $(head -3 <<<"$out")"
+fi
+
+# MeshTrust: the other CA trusted for another trust domain still does not
+# vouch for the scraper's identity (of the mesh's domain); trusted for the
+# mesh's own (a rollover), its certificate reads the page.
+trust_doc() {
+	printf -- '---\napiVersion: kuma.io/v1alpha1\nkind: MeshTrust\n'
+	printf 'metadata: {name: scraper-ca}\nspec:\n  trustDomain: %s\n' "$1"
+	printf '  caBundles:\n    - type: Pem\n      pem:\n        value: |\n'
+	sed 's/^/          /' "$TL_TMP/evil/ca.crt"
+}
+evil_get() {
+	tls_get --cacert "$CA" --cert "$TL_TMP/evil-out/certs/$STEM.crt" \
+		--key "$TL_TMP/evil-out/certs/$STEM.key"
+}
+{ tl_web_http; mesh_metric_tls ActiveMTLSBackend; trust_doc other.td; } >"$TL_TMP/trust-other.yaml"
+{ tl_web_http; mesh_metric_tls ActiveMTLSBackend; trust_doc "$TD"; } >"$TL_TMP/trust-mesh.yaml"
+"$TB" apply "$TL_TMP/trust-other.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_trust_other "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+out=$(evil_get 2>&1)
+rc=$?
+"$TB" apply "$TL_TMP/trust-mesh.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_trust_mesh "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+page=$(evil_get)
+if [ "$rc" != 0 ] && ! grep -q meshforge_workload <<<"$out" &&
+	[ "$(value "$page" "meshforge_workload_requests_total{$A1}")" = "$M" ]; then
+	pass active_mtls_mesh_trust_vouches
+else
+	fail active_mtls_mesh_trust_vouches "other domain: curl $rc $(head -2 <<<"$out"); mesh's: $(head -3 <<<"$page"; tail -2 "$TL_TMP/curl.err")"
+fi
+
+# A real Prometheus scraping the ActiveMTLSBackend port from node b.
+if command -v prometheus >/dev/null 2>&1; then
+	PROM_PORT=19090
+	mkdir -p "$TL_TMP/prom-data"
+	cat >"$TL_TMP/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, scrape_timeout: 1s}
+scrape_configs:
+  - job_name: meshforge
+    scheme: https
+    metrics_path: /metrics
+    tls_config: {ca_file: $CA, cert_file: $CRT, key_file: $KEY}
+    static_configs:
+      - targets: ['$NODE_A:$MPORT']
+YAML
+	tl_bg b "$TL_TMP/prometheus.log" prometheus --config.file "$TL_TMP/prometheus.yml" \
+		--storage.tsdb.path "$TL_TMP/prom-data" --web.listen-address "127.0.0.1:$PROM_PORT"
+	PROM_PID=$TL_BG_PID
+	prom_query() {
+		tb_exec b curl -sS -m 3 "http://127.0.0.1:$PROM_PORT/api/v1/query" \
+			--data-urlencode "query=$1" 2>/dev/null | "$TL_PY" -c '
+import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print(r[0]["value"][1] if r else "none")'
+	}
+	prom_scraped() {
+		[ "$(prom_query 'up{job="meshforge"}')" = 1 ] &&
+			[ "$(prom_query 'meshforge_workload_requests_total{workload="a1",direction="outbound",destination_service="web"}')" = "$M" ]
+	}
+	if wait_for 30 prom_scraped; then
+		pass prometheus_scrapes_active_mtls
+	else
+		fail prometheus_scrapes_active_mtls "up: $(prom_query 'up{job="meshforge"}'); $(tail -5 "$TL_TMP/prometheus.log")"
+	fi
+	kill "$PROM_PID" 2>/dev/null
+else
+	tl_log "prometheus_scrapes_active_mtls: skipped, prometheus is not installed"
 fi
 
 tl_finish
