@@ -51,6 +51,7 @@ pkgs=(
 	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest testssl.sh
 	nghttp2-server
 	podman runc python3-yaml
+	prometheus
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
@@ -73,8 +74,15 @@ apt_update() {
 }
 
 if need_install "${pkgs[@]}"; then
+	had_prometheus=0
+	need_install prometheus || had_prometheus=1
 	apt_update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+	# The tests run prometheus (and its promtool) themselves: the
+	# server the package starts under systemd is not ours to keep.
+	if [ "$had_prometheus" = 0 ] && [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+	fi
 fi
 
 build_wolfssl() {
