@@ -83,7 +83,8 @@
 # MF_BENCH_CPU_ORIGIN (0), MF_BENCH_CPU_PROXY (1), MF_BENCH_CPU_PROXY2 (the
 # CPUs of meshforge-2loops' and meshforge-free's agents: CPU_PROXY and
 # CPU_LOAD, 1,0 here),
-# MF_HTTPLOAD (the load generator binary).
+# MF_HTTPLOAD (the load generator binary), MF_BENCH_PERF (set: a perf
+# profile of the proxies in each max and newconn run, $O/bench/perf-*.data).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -594,6 +595,15 @@ measure_loaded() {
 	lpid=$!
 	sleep "$WARMUP"
 	c0=$(cpu_ticks "${PATH_PIDS[@]}")
+	# MF_BENCH_PERF=1: where the proxies' CPU goes in this run, as
+	# perf's call graphs (perf report -i FILE), across every thread of
+	# the path's processes.
+	if [ -n "${MF_BENCH_PERF:-}" ] && [ "${#PATH_PIDS[@]}" -gt 0 ] &&
+		[[ "$test" == max || "$test" == newconn ]]; then
+		perf record -q -g -o "$OUT/perf-$path-$test-$rep.data" \
+			-p "$(IFS=,; echo "${PATH_PIDS[*]}")" -- sleep "$DURATION" \
+			>/dev/null 2>&1 </dev/null 9<&- &
+	fi
 	if [[ "$path" == meshforge* && "$test" == lat* ]]; then
 		loop_turns a >"$out.turns-a0"
 		loop_turns b >"$out.turns-b0"
