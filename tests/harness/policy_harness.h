@@ -144,10 +144,10 @@ static inline bool ph_parse_refuses(const char *yaml, const char *const *want)
 	return ph_refuses(yaml, false, want);
 }
 
-/* @yaml (as t.yaml) parses and validates, and its compile is refused
- * with @rc and exactly the messages @want. */
-static inline bool ph_compile_refuses_rc(const char *yaml, int rc,
-					 const char *const *want)
+/* @yaml (as t.yaml) parses and validates, and its compile is refused for
+ * records that do not fit (-ENOSPC) with exactly the messages @want. */
+static inline bool ph_compile_refuses(const char *yaml,
+				      const char *const *want)
 {
 	struct model_set set;
 	struct rec_set rs;
@@ -159,19 +159,12 @@ static inline bool ph_compile_refuses_rc(const char *yaml, int rc,
 	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
 					&d), 0) &&
 	     ASSERT_EQ(validate_set(&set, &d), 0) &&
-	     ASSERT_EQ(compile_set(&set, NULL, &rs, &d), rc) &&
+	     ASSERT_EQ(compile_set(&set, NULL, &rs, &d), -ENOSPC) &&
 	     ph_diag_is(&d, want);
 	rec_set_free(&rs);
 	diag_free(&d);
 	model_set_free(&set);
 	return ok;
-}
-
-/* ... refused for records that do not fit (-ENOSPC). */
-static inline bool ph_compile_refuses(const char *yaml,
-				      const char *const *want)
-{
-	return ph_compile_refuses_rc(yaml, -ENOSPC, want);
 }
 
 /* The mf_services record of @vip:@port (TCP) in @rs, or NULL. */

@@ -6,8 +6,9 @@
  * default (TLS 1.3); TLS 1.2's suites in the order written, each once,
  * only those of the mesh's ECDSA certificates; several policies merged
  * as Kuma merges them (the name that sorts first last, rules after
- * from); and the profiles the agents cannot speak refused with exact
- * messages naming the field and its policy.
+ * from); and the profiles the agents cannot speak refused by validation,
+ * before anything is written, with exact messages naming the field and
+ * its policy.
  */
 #include "harness/test.h"
 #include "harness/policy_harness.h"
@@ -224,7 +225,7 @@ static bool test_profile_refused(void)
 	for (size_t i = 0; ok && i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *want[] = { cases[i].want, NULL };
 
-		ok = ph_compile_refuses_rc(cases[i].yaml, -EINVAL, want);
+		ok = ph_validate_refuses(cases[i].yaml, want);
 		if (!ok)
 			fprintf(stderr, "  case %zu\n", i);
 	}
