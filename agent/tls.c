@@ -29,6 +29,11 @@
  * a wolfSSL that derived otherwise fails handshakes, loudly, rather than
  * letting a session run on wrong secrets.
  *
+ * The mesh's MeshTLS may let TLS 1.2 in (struct tls_profile,
+ * tls_ctx_new_mesh()): a session that agrees it has its peer checked as
+ * any other, then keeps the WOLFSSL and wolfSSL's record layer, as an
+ * origin session does; ours is TLS 1.3's.
+ *
  * Where the memory goes matters as much as how much: sessions live in
  * slabs of their own (slab.h), and the heap that bursts of handshakes grow
  * is trimmed once a burst is over (heap.h), so that an agent's resident
@@ -1314,7 +1319,9 @@ static int tls_handoff(struct tls_sess *s)
 	size_t n;
 	int ret;
 	bool client = s->ctx->role == TLS_ROLE_CLIENT;
-	/* Only a context whose profile lets TLS 1.2 in can agree it. */
+	/* Only a context whose profile lets TLS 1.2 in can agree it.  This
+	 * wolfSSL has no renegotiation (HAVE_SECURE_RENEGOTIATION is not in
+	 * its build), so the peer checked here stays the session's peer. */
 	bool keep = wolfSSL_version(ssl) == TLS1_2_VERSION;
 
 	ret = keep ? 0 : tls_handoff_keys(s, ssl);
@@ -1583,11 +1590,11 @@ static ssize_t tls_wolf_read(struct tls_sess *s, void *buf, size_t n)
 	return tls_fail(s, ret, "read");
 }
 
-/* tls_write() of a session on wolfSSL's record layer: records of at most 16 KiB while the
- * output queue is under its soft bound, so wolfSSL never meets a full
- * queue (which it would have us call again with the same bytes). */
-static ssize_t tls_wolf_write(struct tls_sess *s, const void *buf,
-				size_t n)
+/* tls_write() of a session on wolfSSL's record layer: records of at
+ * most 16 KiB while the output queue is under its soft bound, so wolfSSL
+ * never meets a full queue (which it would have us call again with the
+ * same bytes). */
+static ssize_t tls_wolf_write(struct tls_sess *s, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
 	size_t done = 0;
