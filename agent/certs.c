@@ -401,7 +401,9 @@ static void certs_profile(const struct policy *p, struct tls_profile *out)
 	size_t len = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!t || !t->min)
+	/* mfctl writes only TLS 1.2 and 1.3, in order (tls_profile.h);
+	 * anything else is a map of another ABI: the default. */
+	if (!t || t->min < MF_TLS_12 || t->max > MF_TLS_13 || t->min > t->max)
 		return;
 	/* enum mf_tls_version: MF_TLS_12 is 0x0303. */
 	out->min_version = 0x0303 + (t->min - MF_TLS_12);
