@@ -458,6 +458,14 @@ static void apage_metrics_head(const struct apage_env *env,
 				 (unsigned long long)apage_sum(env,
 					offsetof(struct stats, refused_by) +
 					(size_t)i * sizeof(uint64_t)));
+	apage_metric_head(b, "meshforge_tls_negotiated_total", "counter",
+			  "TLS handshakes completed (meshforge_tls_handshakes_total ok), by the version and cipher suite agreed; other: a suite of a connection to a server outside the mesh.");
+	for (int i = 0; i < TLS_SUITE_MAX; i++)
+		apage_buf_printf(b, "meshforge_tls_negotiated_total{version=\"%s\",cipher=\"%s\"} %llu\n",
+				 tls_suite_version(i), tls_suite_cipher(i),
+				 (unsigned long long)apage_sum(env,
+					offsetof(struct stats, tls_suites) +
+					(size_t)i * sizeof(uint64_t)));
 	apage_metric_head(b, "meshforge_tls_peer_svid_refused_total", "counter",
 			  "TLS handshakes of tunnel connections refused because the peer's certificate chain broke an X.509-SVID rule, by rule (counted in meshforge_tls_handshakes_total failed too).");
 	for (int i = SVID_OK + 1; i < SVID_RULE_MAX; i++)

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "policy.h"
 #include "polkinds.h"
+#include "policy/tls_profile.h"
 #include "spiffe.h"
 #include "svid.h"
 
@@ -67,6 +68,10 @@ struct certs {
 	struct tls_trust *trust;	/* a reference */
 	uint64_t trust_epoch;
 	uint64_t trust_hash;
+	/* The versions and suites the contexts speak (the policy's MeshTLS
+	 * profile, checked at the same epochs as the trust): when it
+	 * changes, the store makes new contexts, as for a new trust. */
+	struct tls_profile prof;
 	int watch_fd;			/* inotify on the config dir, -1:
 					 * none */
 };
@@ -191,8 +196,8 @@ static int certs_load(struct certs *c, const char *spiffe, enum tls_role role,
 			 "err=\"%s\"", spiffe, c->dir, stem, strerror(-ret));
 		return ret;
 	}
-	ret = tls_ctx_new_pem(&ctx, role, c->trust, crt, crt_len, key,
-			      key_len);
+	ret = tls_ctx_new_mesh(&ctx, role, c->trust, crt, crt_len, key,
+			       key_len, &c->prof);
 	explicit_bzero(key, key_len);
 	free(key);
 	free(crt);
@@ -388,28 +393,83 @@ static int certs_trust_make(struct certs *c, const struct policy *p,
 	return 0;
 }
 
-/* Brings the store's trust up to policy @p: a new one when what it is
- * made from changed, and then no cached context (they hold the old one,
- * and the sessions using them keep it).  Caller holds the lock. */
+/* The profile of policy @p (NULL: none yet, the default) into @out: the
+ * versions as wolfSSL numbers them, TLS 1.2's suites by their names. */
+static void certs_profile(const struct policy *p, struct tls_profile *out)
+{
+	const struct mf_tls_profile *t = p ? policy_tls_profile(p) : NULL;
+	size_t len = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* mfctl writes only TLS 1.2 and 1.3, in order (tls_profile.h);
+	 * anything else is a map of another ABI: the default. */
+	if (!t || t->min < MF_TLS_12 || t->max > MF_TLS_13 || t->min > t->max)
+		return;
+	/* enum mf_tls_version: MF_TLS_12 is 0x0303. */
+	out->min_version = 0x0303 + (t->min - MF_TLS_12);
+	out->max_version = 0x0303 + (t->max - MF_TLS_12);
+	for (unsigned i = 0; i < t->nciphers && i < MF_TLS_PROFILE_CIPHERS;
+	     i++) {
+		const char *name = tlsprof_cipher_name(t->ciphers[i]);
+
+		if (name && len + strlen(name) + 2 < sizeof(out->ciphers12))
+			len += (size_t)snprintf(out->ciphers12 + len,
+						sizeof(out->ciphers12) - len,
+						"%s%s", len ? ":" : "", name);
+	}
+}
+
+/* Drops every cached context: the next lookups make new ones, the
+ * sessions using the old ones keep them.  Caller holds the lock. */
+static void certs_drop(struct certs *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		tls_ctx_put(c->v[i].ctx);
+	c->n = 0;
+}
+
+/* Sets the store's profile to @prof, saying so when it changes. */
+static void certs_set_profile(struct certs *c, const struct tls_profile *prof,
+			      uint64_t epoch)
+{
+	if (!memcmp(prof, &c->prof, sizeof(*prof)))
+		return;
+	c->prof = *prof;
+	log_info("event=tls_profile min=%#x max=%#x ciphers12=%s epoch=%llu",
+		 prof->min_version ? prof->min_version : 0x0304,
+		 prof->max_version ? prof->max_version : 0x0304,
+		 prof->ciphers12[0] ? prof->ciphers12 : "default",
+		 (unsigned long long)epoch);
+}
+
+/* Brings the store's trust and profile up to policy @p: a new trust when
+ * what it is made from changed, and then, or when the profile changed, no
+ * cached context (they hold the old ones, and the sessions using them
+ * keep them).  Caller holds the lock. */
 static int certs_trust_update(struct certs *c, const struct policy *p)
 {
 	uint64_t epoch = p ? policy_epoch(p) : 0, h;
+	struct tls_profile prof;
 	struct tls_trust *t;
 	int ret;
 
 	if (c->trust && (!p || epoch == c->trust_epoch))
 		return 0;
+	certs_profile(p, &prof);
 	h = certs_trust_hash(p);
 	if (c->trust && h == c->trust_hash) {
 		c->trust_epoch = epoch;
+		if (memcmp(&prof, &c->prof, sizeof(prof))) {
+			certs_drop(c);
+			certs_set_profile(c, &prof, epoch);
+		}
 		return 0;
 	}
 	ret = certs_trust_make(c, p, &t);
 	if (ret)
 		return ret;
-	for (size_t i = 0; i < c->n; i++)
-		tls_ctx_put(c->v[i].ctx);
-	c->n = 0;
+	certs_drop(c);
+	certs_set_profile(c, &prof, epoch);
 	tls_trust_put(c->trust);
 	c->trust = t;
 	c->trust_epoch = epoch;
@@ -506,6 +566,7 @@ int certs_server_ctx(struct certs *c, const char *spiffe,
 
 int certs_reload(struct certs *c, const struct policy *p)
 {
+	struct tls_profile prof;
 	struct tls_trust *t, *old;
 	unsigned int renewed = 0, kept = 0;
 	int ret;
@@ -523,6 +584,8 @@ int certs_reload(struct certs *c, const struct policy *p)
 	}
 	old = c->trust;
 	c->trust = t;
+	certs_profile(p, &prof);
+	certs_set_profile(c, &prof, p ? policy_epoch(p) : 0);
 	for (size_t i = 0; i < c->n; i++) {
 		struct certs_entry *e = &c->v[i];
 		struct tls_ctx *ctx;

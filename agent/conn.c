@@ -1258,6 +1258,7 @@ static void conn_handshake_step(struct conn_table *t, struct conn *c,
 		conn_hs_put(t, c);
 	if (!err) {
 		t->stats->tls_ok++;
+		t->stats->tls_suites[tls_suite_of(e->tls)]++;
 		c->flow->ops->handshake_done(c->flow->arg, c, NULL);
 		return;
 	}

@@ -671,6 +671,11 @@ const char *policy_trust_domain(const struct policy *p)
 	return p->config.trust_domain;
 }
 
+const struct mf_tls_profile *policy_tls_profile(const struct policy *p)
+{
+	return &p->config.tls;
+}
+
 size_t policy_mid_domain_count(const struct policy *p)
 {
 	return p->config.nmid_domains < MF_MID_DOMAINS_MAX ?

@@ -47,6 +47,9 @@ bool policy_mid_domain_ca(const struct policy *p, size_t i);
 /* Whether SPIFFE ID @id is of one of the mesh's trust domains: the
  * Mesh's (every one before a Mesh is applied) or its MeshIdentities'. */
 bool policy_mesh_member(const struct policy *p, const char *id);
+/* The TLS the agents speak to each other (mf_config.tls, from the
+ * mesh's MeshTLS; all 0: the default, TLS 1.3 only). */
+const struct mf_tls_profile *policy_tls_profile(const struct policy *p);
 /* The Mesh object's name; "" when no Mesh has been applied. */
 const char *policy_mesh(const struct policy *p);
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "svid.h"
+#include "tls.h"
 
 /* Why a connection was refused before any relaying (stats.refused_by);
  * names from stats_refuse_name(). */
@@ -130,6 +131,8 @@ struct stats {
 					 * stats_path) */
 	uint64_t tls_ok;		/* TLS handshakes completed */
 	uint64_t tls_failed;		/* TLS handshakes that failed */
+	uint64_t tls_suites[TLS_SUITE_MAX];	/* of those completed, by the
+					 * version and suite agreed */
 	uint64_t svid_refused[SVID_RULE_MAX];	/* of those, peers whose
 					 * certificate chain broke an
 					 * X.509-SVID rule, by rule */

@@ -29,6 +29,11 @@
  * a wolfSSL that derived otherwise fails handshakes, loudly, rather than
  * letting a session run on wrong secrets.
  *
+ * The mesh's MeshTLS may let TLS 1.2 in (struct tls_profile,
+ * tls_ctx_new_mesh()): a session that agrees it has its peer checked as
+ * any other, then keeps the WOLFSSL and wolfSSL's record layer, as an
+ * origin session does; ours is TLS 1.3's.
+ *
  * Where the memory goes matters as much as how much: sessions live in
  * slabs of their own (slab.h), and the heap that bursts of handshakes grow
  * is trimmed once a burst is over (heap.h), so that an agent's resident
@@ -236,17 +241,35 @@ int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 	return ret;
 }
 
-/* A TLS 1.3 context of @role with one reference, its settings still to
- * make.  Returns 0 and *out, or -EINVAL (no such role), -ENOMEM. */
-static int tls_ctx_alloc(struct tls_ctx **out, enum tls_role role)
+/* wolfSSL's number of TLS version @v (0x0301..0x0304) for
+ * wolfSSL_CTX_SetMinVersion(), or -1. */
+static int tls_min_version(int v)
+{
+	switch (v) {
+	case 0x0301: return WOLFSSL_TLSV1;
+	case 0x0302: return WOLFSSL_TLSV1_1;
+	case 0x0303: return WOLFSSL_TLSV1_2;
+	case 0x0304: return WOLFSSL_TLSV1_3;
+	default: return -1;
+	}
+}
+
+/* A context of @role with one reference, its settings still to make:
+ * TLS 1.3 only, or with @any_version every version wolfSSL speaks (for
+ * the caller to bound).  Returns 0 and *out, or -EINVAL (no such role),
+ * -ENOMEM. */
+static int tls_ctx_alloc(struct tls_ctx **out, enum tls_role role,
+			 bool any_version)
 {
 	WOLFSSL_METHOD *method;
 	struct tls_ctx *ctx;
 
 	if (role == TLS_ROLE_CLIENT)
-		method = wolfTLSv1_3_client_method();
+		method = any_version ? wolfSSLv23_client_method() :
+				       wolfTLSv1_3_client_method();
 	else if (role == TLS_ROLE_SERVER)
-		method = wolfTLSv1_3_server_method();
+		method = any_version ? wolfSSLv23_server_method() :
+				       wolfTLSv1_3_server_method();
 	else
 		return -EINVAL;
 	if (!method)
@@ -597,11 +620,59 @@ int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
 		    struct tls_trust *trust, const char *crt, size_t crt_len,
 		    const char *key, size_t key_len)
 {
+	return tls_ctx_new_mesh(out, role, trust, crt, crt_len, key, key_len,
+				NULL);
+}
+
+/* TLS 1.2's suites when a profile lets TLS 1.2 in and names none: those
+ * of the mesh's ECDSA certificates, TLS 1.3's two first, as there. */
+#define TLS_CIPHERS12	"ECDHE-ECDSA-AES128-GCM-SHA256:" \
+			"ECDHE-ECDSA-CHACHA20-POLY1305:" \
+			"ECDHE-ECDSA-AES256-GCM-SHA384"
+
+/* Bounds @ctx (made with any_version) to @prof's versions and gives it
+ * TLS 1.3's suites and then @prof's of TLS 1.2.  Returns 0 or -EINVAL. */
+static int tls_ctx_profile(struct tls_ctx *ctx, const struct tls_profile *prof)
+{
+	int min = prof->min_version ? prof->min_version : 0x0304;
+	int max = prof->max_version ? prof->max_version : 0x0304;
+	char list[sizeof(TLS_CIPHERS) + 1 + sizeof(prof->ciphers12)];
+
+	if (min < 0x0303 || min > max || max > 0x0304 ||
+	    wolfSSL_CTX_SetMinVersion(ctx->wctx, tls_min_version(min)) !=
+	    WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_max_proto_version(ctx->wctx, max) !=
+	    WOLFSSL_SUCCESS)
+		return -EINVAL;
+	snprintf(list, sizeof(list), "%s%s%s", max == 0x0304 ? TLS_CIPHERS : "",
+		 max == 0x0304 ? ":" : "",
+		 prof->ciphers12[0] ? prof->ciphers12 : TLS_CIPHERS12);
+	if (wolfSSL_CTX_set_cipher_list(ctx->wctx, list) != WOLFSSL_SUCCESS)
+		return -EINVAL;
+	if (ctx->role == TLS_ROLE_SERVER) {
+		/* Our order, as written in the MeshTLS, not the client's. */
+		wolfSSL_CTX_set_options(ctx->wctx,
+					WOLFSSL_OP_CIPHER_SERVER_PREFERENCE);
+		/* A resumed session carries no client certificate (see
+		 * tls_ctx_common()): no TLS 1.2 tickets either. */
+		wolfSSL_CTX_NoTicketTLSv12(ctx->wctx);
+	}
+	return 0;
+}
+
+int tls_ctx_new_mesh(struct tls_ctx **out, enum tls_role role,
+		     struct tls_trust *trust, const char *crt, size_t crt_len,
+		     const char *key, size_t key_len,
+		     const struct tls_profile *prof)
+{
 	int groups[] = { WOLFSSL_ECC_X25519 };
 	struct tls_ctx *ctx;
 	int ret;
 
-	ret = tls_ctx_alloc(&ctx, role);
+	/* The default, TLS 1.3 only, keeps its TLS 1.3 method. */
+	if (prof && prof->min_version == 0x0304)
+		prof = NULL;
+	ret = tls_ctx_alloc(&ctx, role, prof != NULL);
 	if (ret)
 		return ret;
 	ret = -EINVAL;
@@ -631,8 +702,9 @@ int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
 		log_error("event=tls_ctx_error what=key_mismatch");
 		goto err_ctx;
 	}
-	if (wolfSSL_CTX_set_cipher_list(ctx->wctx, TLS_CIPHERS) !=
-	    WOLFSSL_SUCCESS ||
+	if ((prof ? tls_ctx_profile(ctx, prof) :
+	     wolfSSL_CTX_set_cipher_list(ctx->wctx, TLS_CIPHERS) !=
+	     WOLFSSL_SUCCESS) ||
 	    wolfSSL_CTX_set_groups(ctx->wctx, groups, 1) != WOLFSSL_SUCCESS) {
 		log_error("event=tls_ctx_error what=profile");
 		ret = -EINVAL;
@@ -664,7 +736,7 @@ int tls_ctx_new_public_pair(struct tls_ctx **out, const char *cert_file,
 	struct tls_ctx *ctx;
 	int ret;
 
-	ret = tls_ctx_alloc(&ctx, TLS_ROLE_SERVER);
+	ret = tls_ctx_alloc(&ctx, TLS_ROLE_SERVER, false);
 	if (ret)
 		return ret;
 	ret = -EINVAL;
@@ -698,19 +770,6 @@ int tls_ctx_new_public_pair(struct tls_ctx **out, const char *cert_file,
 err_ctx:
 	tls_ctx_drop(ctx);
 	return ret;
-}
-
-/* wolfSSL's number of TLS version @v (0x0301..0x0304) for
- * wolfSSL_CTX_SetMinVersion(), or -1. */
-static int tls_min_version(int v)
-{
-	switch (v) {
-	case 0x0301: return WOLFSSL_TLSV1;
-	case 0x0302: return WOLFSSL_TLSV1_1;
-	case 0x0303: return WOLFSSL_TLSV1_2;
-	case 0x0304: return WOLFSSL_TLSV1_3;
-	default: return -1;
-	}
 }
 
 int tls_ctx_new_origin(struct tls_ctx **out, const struct tls_origin *o)
@@ -1243,14 +1302,19 @@ static int tls_check_revoked(struct tls_sess *s, const struct svid_cert *v,
 				   s->peer_rc == 0 ? s->peer_id : NULL, buf,
 				   sizeof(buf)))
 		return 0;
-	(void)tls_rec_alert(s, TLS_AD_CERTIFICATE_REVOKED);
+	/* A TLS 1.2 session keeps wolfSSL's record layer, which has no way
+	 * to send an alert of ours: its peer sees the connection close. */
+	if (s->keys)
+		(void)tls_rec_alert(s, TLS_AD_CERTIFICATE_REVOKED);
 	tls_failf(s, "handshake: %s", buf);
 	return -EKEYREVOKED;
 }
 
 /*
  * The handshake of @s just completed: takes the record layer over from
- * wolfSSL (see the top of the file) and frees the WOLFSSL.  Returns 0, or
+ * wolfSSL (see the top of the file) and frees the WOLFSSL, or, when the
+ * profile let TLS 1.2 in and it was agreed, checks the peer alike and
+ * keeps wolfSSL's record layer (our own is TLS 1.3's).  Returns 0, or
  * -EPROTO (reason recorded) when the session is not in a state we can take
  * over, -EACCES (the peer's chain is not of its trust domain), -EIO.
  */
@@ -1261,8 +1325,12 @@ static int tls_handoff(struct tls_sess *s)
 	size_t n;
 	int ret;
 	bool client = s->ctx->role == TLS_ROLE_CLIENT;
+	/* Only a context whose profile lets TLS 1.2 in can agree it.  This
+	 * wolfSSL has no renegotiation (HAVE_SECURE_RENEGOTIATION is not in
+	 * its build), so the peer checked here stays the session's peer. */
+	bool keep = wolfSSL_version(ssl) == TLS1_2_VERSION;
 
-	ret = tls_handoff_keys(s, ssl);
+	ret = keep ? 0 : tls_handoff_keys(s, ssl);
 	if (ret < 0)
 		return ret;
 	/* wolfSSL verified the chain; the profile is ours to check. */
@@ -1301,6 +1369,8 @@ static int tls_handoff(struct tls_sess *s)
 	s->version_name = wolfSSL_get_version(ssl);
 	s->cipher_name = wolfSSL_get_cipher_name(ssl);
 	s->group_name = wolfSSL_get_curve_name(ssl);
+	if (keep)
+		return 0;
 
 	wolfSSL_free(ssl);	/* zeroes its copies of the keys */
 	s->ssl = NULL;
@@ -1452,7 +1522,8 @@ int tls_ctx_check_held(struct tls_ctx *judge, struct tls_ctx *held,
 	return rc;
 }
 
-/* ---- origin sessions: wolfSSL's record layer throughout --------------- */
+/* ---- wolfSSL's record layer throughout: origin sessions, and mesh
+ * sessions that agreed TLS 1.2 (tls_handoff()) ---------------------------- */
 
 /* Whether the certificate @x has the name @type, @name (tls.h). */
 static bool tls_origin_has(WOLFSSL_X509 *x, enum tls_name_type type,
@@ -1507,8 +1578,8 @@ static int tls_origin_done(struct tls_sess *s)
 	return 0;
 }
 
-/* tls_read() of an origin session. */
-static ssize_t tls_origin_read(struct tls_sess *s, void *buf, size_t n)
+/* tls_read() of a session on wolfSSL's record layer. */
+static ssize_t tls_wolf_read(struct tls_sess *s, void *buf, size_t n)
 {
 	int ret, err;
 
@@ -1525,11 +1596,11 @@ static ssize_t tls_origin_read(struct tls_sess *s, void *buf, size_t n)
 	return tls_fail(s, ret, "read");
 }
 
-/* tls_write() of an origin session: records of at most 16 KiB while the
- * output queue is under its soft bound, so wolfSSL never meets a full
- * queue (which it would have us call again with the same bytes). */
-static ssize_t tls_origin_write(struct tls_sess *s, const void *buf,
-				size_t n)
+/* tls_write() of a session on wolfSSL's record layer: records of at
+ * most 16 KiB while the output queue is under its soft bound, so wolfSSL
+ * never meets a full queue (which it would have us call again with the
+ * same bytes). */
+static ssize_t tls_wolf_write(struct tls_sess *s, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
 	size_t done = 0;
@@ -1579,7 +1650,7 @@ ssize_t tls_read(struct tls_sess *s, void *buf, size_t n)
 		return -ENOTCONN;
 	if (s->failed)
 		return -EPROTO;
-	return s->ssl ? tls_origin_read(s, buf, n) : tls_rec_read(s, buf, n);
+	return s->ssl ? tls_wolf_read(s, buf, n) : tls_rec_read(s, buf, n);
 }
 
 ssize_t tls_write(struct tls_sess *s, const void *buf, size_t n)
@@ -1590,7 +1661,7 @@ ssize_t tls_write(struct tls_sess *s, const void *buf, size_t n)
 		return -EPIPE;
 	if (s->failed)
 		return -EPROTO;
-	return s->ssl ? tls_origin_write(s, buf, n) :
+	return s->ssl ? tls_wolf_write(s, buf, n) :
 			tls_rec_write(s, buf, n);
 }
 
@@ -1668,4 +1739,42 @@ const char *tls_group_name(struct tls_sess *s)
 		s->group_name;
 
 	return g ? g : "none";
+}
+
+/* ---- what a handshake agreed ------------------------------------------- */
+
+static const struct {
+	const char *version, *cipher;
+} tls_suites[TLS_SUITE_MAX] = {
+	[TLS_SUITE_OTHER] = { "other", "other" },
+	[TLS_SUITE_13_AES128_GCM] = { "TLSv1.3", "TLS13-AES128-GCM-SHA256" },
+	[TLS_SUITE_13_CHACHA20] = { "TLSv1.3",
+				    "TLS13-CHACHA20-POLY1305-SHA256" },
+	[TLS_SUITE_12_ECDSA_AES128_GCM] = { "TLSv1.2",
+					    "ECDHE-ECDSA-AES128-GCM-SHA256" },
+	[TLS_SUITE_12_ECDSA_AES256_GCM] = { "TLSv1.2",
+					    "ECDHE-ECDSA-AES256-GCM-SHA384" },
+	[TLS_SUITE_12_ECDSA_CHACHA20] = { "TLSv1.2",
+					  "ECDHE-ECDSA-CHACHA20-POLY1305" },
+};
+
+enum tls_suite tls_suite_of(struct tls_sess *s)
+{
+	const char *v = tls_version_name(s), *c = tls_cipher_name(s);
+
+	for (int k = TLS_SUITE_OTHER + 1; k < TLS_SUITE_MAX; k++)
+		if (!strcmp(v, tls_suites[k].version) &&
+		    !strcmp(c, tls_suites[k].cipher))
+			return (enum tls_suite)k;
+	return TLS_SUITE_OTHER;
+}
+
+const char *tls_suite_version(enum tls_suite k)
+{
+	return tls_suites[k < TLS_SUITE_MAX ? k : TLS_SUITE_OTHER].version;
+}
+
+const char *tls_suite_cipher(enum tls_suite k)
+{
+	return tls_suites[k < TLS_SUITE_MAX ? k : TLS_SUITE_OTHER].cipher;
 }

@@ -11,7 +11,10 @@
  * TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256, peer certificate
  * required on both sides and verified to the mesh CA, and held to the
  * X.509-SVID rules (lib/svid.h): the leaf as a client's or a server's,
- * the signing certificates the peer sent as CAs.
+ * the signing certificates the peer sent as CAs.  The mesh's MeshTLS may
+ * let TLS 1.2 in (struct tls_profile): its sessions keep wolfSSL's record
+ * layer and its memory (about 80 KB each), where a TLS 1.3 session hands
+ * over to ours.
  */
 #ifndef MF_TLS_H
 #define MF_TLS_H
@@ -77,6 +80,19 @@ int tls_ctx_new(struct tls_ctx **out, enum tls_role role, const char *ca_file,
 int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
 		      struct tls_trust *trust, const char *cert_file,
 		      const char *key_file);
+/*
+ * The versions and suites mesh contexts speak (mf_config.tls, from the
+ * mesh's MeshTLS): versions @min_version..@max_version (0x0303 TLS 1.2,
+ * 0x0304 TLS 1.3; 0: TLS 1.3); @ciphers12, TLS 1.2's suites by wolfSSL's
+ * names, ':' between them, in order of preference ("": ECDHE-ECDSA with
+ * AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM).  TLS 1.3's suites stay
+ * the agents' own.
+ */
+struct tls_profile {
+	int min_version, max_version;
+	char ciphers12[256];
+};
+
 /* The same from memory: certificate chain @crt (@crt_len bytes of PEM) and
  * private key @key, which the context copies.  For a reader that must
  * take a certificate and its key from one place at one time (certdir.h).
@@ -86,6 +102,13 @@ int tls_ctx_new_trust(struct tls_ctx **out, enum tls_role role,
 int tls_ctx_new_pem(struct tls_ctx **out, enum tls_role role,
 		    struct tls_trust *trust, const char *crt, size_t crt_len,
 		    const char *key, size_t key_len);
+/* The same, speaking profile @prof (NULL: the default, TLS 1.3 only).
+ * Also -EINVAL for a profile wolfSSL does not take (a version or suite
+ * it lacks). */
+int tls_ctx_new_mesh(struct tls_ctx **out, enum tls_role role,
+		     struct tls_trust *trust, const char *crt, size_t crt_len,
+		     const char *key, size_t key_len,
+		     const struct tls_profile *prof);
 /* A server context for clients from outside the mesh (an ingress
  * gateway's listener): the certificate chain and its private key from PEM
  * file @pem_file (both in one file, as Kuma's gateway secrets hold them),
@@ -307,6 +330,23 @@ const char *tls_sni(const struct tls_sess *s);
 
 /* A short human-readable reason for the last failure of @s. */
 const char *tls_last_error(struct tls_sess *s);
+
+/* The version and suite a handshake agreed, as counted in /metrics. */
+enum tls_suite {
+	TLS_SUITE_OTHER = 0,		/* any other (origin sessions) */
+	TLS_SUITE_13_AES128_GCM,
+	TLS_SUITE_13_CHACHA20,
+	TLS_SUITE_12_ECDSA_AES128_GCM,
+	TLS_SUITE_12_ECDSA_AES256_GCM,
+	TLS_SUITE_12_ECDSA_CHACHA20,
+	TLS_SUITE_MAX,
+};
+/* Of session @s, after its handshake. */
+enum tls_suite tls_suite_of(struct tls_sess *s);
+/* Suite @k's version ("TLSv1.3") and cipher (wolfSSL's name, which for
+ * TLS 1.2 is OpenSSL's and MeshTLS's); "other" for TLS_SUITE_OTHER. */
+const char *tls_suite_version(enum tls_suite k);
+const char *tls_suite_cipher(enum tls_suite k);
 
 /* For logs, after the handshake: "TLSv1.3", the cipher suite name, the key
  * exchange group ("X25519").  Static strings. */

@@ -17,6 +17,7 @@
 #include "abi_names.h"
 #include "kstate.h"
 #include "policy/kinds.h"
+#include "policy/tls_profile.h"
 #include "policy/txn.h"
 
 static void insp_ip(char *buf, size_t n, const __u8 ip[4])
@@ -327,6 +328,23 @@ static void insp_entries(const struct rec_set *rs, enum rec_map m)
 }
 
 /* mf_stats, summed over the CPUs.  Returns 0 or -errno. */
+/* The TLS the agents speak to each other (mf_config.tls, the mesh's
+ * MeshTLS): its versions and TLS 1.2's suites, or the default. */
+static void insp_tls(const struct mf_tls_profile *t)
+{
+	if (!t->min) {
+		printf("  agents tls default (TLS13 only)\n");
+		return;
+	}
+	printf("  agents tls %s to %s ciphers12", tlsprof_version_name(t->min),
+	       tlsprof_version_name(t->max));
+	for (unsigned i = 0; i < t->nciphers && i < MF_TLS_PROFILE_CIPHERS;
+	     i++)
+		printf("%s%s", i ? "," : " ", tlsprof_cipher_name(t->ciphers[i]) ?
+		       tlsprof_cipher_name(t->ciphers[i]) : "?");
+	printf("%s\n", t->nciphers ? "" : " default");
+}
+
 /* A MeshPassthrough as the pods' TC program holds it: its mode, the
  * networks it admits (port 0: every port) and the ports whose connections
  * go to the agent for their name (Domain matches). */
@@ -487,6 +505,7 @@ int ctl_inspect(const struct ctl_opts *o, const struct ctl_args *a)
 				 i + 1);
 			insp_pt(what, &cfg->pt_prof[i]);
 		}
+		insp_tls(&cfg->tls);
 	}
 	left = rec_other_count(&t.have);
 	if (left)

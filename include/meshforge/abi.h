@@ -248,6 +248,22 @@ struct mf_pt_profile {
 	struct mf_pt_net6 pt6[MF_PT_NETS6_MAX];
 };
 
+/* The mesh's TLS between agents (mf_config.tls): the tlsVersion and
+ * tlsCiphers of the MeshTLS policies that target the Mesh, merged and
+ * checked by mfctl (lib/policy/tls_profile.h).  Versions are enum
+ * mf_tls_version, resolved (never TLSAuto); 0: no MeshTLS set them, the
+ * agents' default, TLS 1.3 only.  ciphers[]: the suites of TLS 1.2 in
+ * order of preference (enum mf_tls_cipher), only those the mesh's ECDSA
+ * certificates can agree; none: the agents' default. */
+#define MF_TLS_PROFILE_CIPHERS	8
+struct mf_tls_profile {
+	__u8 min;			/* enum mf_tls_version, 0: default */
+	__u8 max;
+	__u8 nciphers;
+	__u8 _pad;
+	__u8 ciphers[MF_TLS_PROFILE_CIPHERS];
+};
+
 struct mf_config {
 	__u64 epoch;			/* bumped once by every successful apply */
 	__u32 flags;			/* MF_CONFIG_F_* */
@@ -309,6 +325,8 @@ struct mf_config {
 	__u32 nmid_domains;
 	__u32 mid_domain_ca;
 	char mid_domains[MF_MID_DOMAINS_MAX][MF_NAME_MAX];
+	/* The TLS the agents speak to each other (above). */
+	struct mf_tls_profile tls;
 };
 
 enum mf_config_flags {

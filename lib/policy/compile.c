@@ -13,6 +13,7 @@
 #include "select.h"
 #include "select_model.h"
 #include "svcname.h"
+#include "tls_profile.h"
 
 /* A name (service name or SPIFFE ID) and its id, for sorted lookups. */
 struct cmp_id {
@@ -1108,12 +1109,22 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		err = -ENOMEM;
 		goto out;
 	}
+	tls = sel_model_cands(set, (enum model_kind)(MODEL_GEN_FIRST + REC_TLS -
+						     REC_KIND_FIRST), &ntls);
+	if (!tls) {
+		err = -ENOMEM;
+		goto out;
+	}
 	if (cnt[MODEL_MESH]) {
 		const struct model_obj *m = sorted[first[MODEL_MESH]];
 
 		cmp_mesh(&out->config, m);
 		err = cmp_passthrough(&out->config, set, ptc, nptc, sorted,
 				      set->n, d);
+		if (err)
+			goto out;
+		err = tlsprof_compile(set, tls, ntls, sorted, set->n,
+				      &out->config.tls, d);
 		if (err)
 			goto out;
 		td = ((const struct core_mesh *)model_spec(m))->trust_domain;
@@ -1359,12 +1370,6 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	}
 
 	/* mf_endpoints, each with its MeshTLS mode */
-	tls = sel_model_cands(set, (enum model_kind)(MODEL_GEN_FIRST + REC_TLS -
-						     REC_KIND_FIRST), &ntls);
-	if (!tls) {
-		err = -ENOMEM;
-		goto out;
-	}
 	for (size_t i = 0; i < neps; i++) {
 		const struct ep_view *e = &eps[i];
 		const struct model_obj *node = NULL;

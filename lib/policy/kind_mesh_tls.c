@@ -13,17 +13,23 @@
  *                        ECDHE-RSA-CHACHA20-POLY1305]
  *           mode: Strict
  *
- * Versions are TLSAuto (Envoy's default), TLS10 .. TLS13; a min above the
- * max is refused unless one of them is TLSAuto.  The ciphers are kept in
+ * Versions are TLSAuto (the agents' default), TLS10 .. TLS13; a min above
+ * the max is refused unless one of them is TLSAuto.  The ciphers are kept in
  * the order written, Envoy's order of preference.  As in Kuma, versions
- * and ciphers hold for the whole mesh: only a Mesh target sets them.
+ * and ciphers hold for the whole mesh: only a Mesh target sets them, and
+ * the agents speak them to each other (tls_profile.h).
  */
 #include <stddef.h>
 
 #include "kinds.h"
+#include "tls_profile.h"
 
-enum { VER_MIN, VER_MAX };
-enum { CONF_VERSION, CONF_CIPHERS, CONF_MODE };
+/* Field numbers: tls_profile.h (the profile reads the present bits). */
+#define VER_MIN		MESH_TLS_VER_MIN
+#define VER_MAX		MESH_TLS_VER_MAX
+#define CONF_VERSION	MESH_TLS_CONF_VERSION
+#define CONF_CIPHERS	MESH_TLS_CONF_CIPHERS
+#define CONF_MODE	MESH_TLS_CONF_MODE
 
 static const char *const tls_version_names[] = {
 	"TLSAuto", "TLS10", "TLS11", "TLS12", "TLS13", NULL,
@@ -35,7 +41,20 @@ static const char *const tls_cipher_names[] = {
 };
 static const char *const tls_mode_names[] = { "Permissive", "Strict", NULL };
 
-/* TLSAuto leaves the bound to Envoy, so it orders against nothing. */
+const char *tlsprof_version_name(unsigned int v)
+{
+	return v >= MF_TLS_AUTO && v <= MF_TLS_13 ? tls_version_names[v - 1] :
+						    NULL;
+}
+
+const char *tlsprof_cipher_name(unsigned int c)
+{
+	return c >= MF_TLS_ECDHE_ECDSA_AES128_GCM_SHA256 &&
+	       c <= MF_TLS_ECDHE_RSA_CHACHA20_POLY1305 ?
+	       tls_cipher_names[c - 1] : NULL;
+}
+
+/* TLSAuto leaves the bound to the agents, so it orders against nothing. */
 static const char *tls_versions_check(const void *obj, unsigned *field)
 {
 	const struct mf_tls_versions *v = obj;

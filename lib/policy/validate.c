@@ -13,6 +13,8 @@
 #include "mesh_service.h"
 #include "svcname.h"
 #include "select.h"
+#include "select_model.h"
+#include "tls_profile.h"
 #include "spiffe.h"
 #include "validate.h"
 
@@ -810,6 +812,31 @@ static void val_policy(struct val_ctx *c, const struct model_obj *o)
 	}
 }
 
+/* The mesh's TLS profile, as compile_set() will make it (tls_profile.h):
+ * one the agents cannot speak is refused here, before anything is
+ * written.  Returns 0 (problems counted in c->errors) or -ENOMEM. */
+static int val_tls_profile(struct val_ctx *c)
+{
+	const enum model_kind kind = (enum model_kind)(MODEL_GEN_FIRST +
+					REC_TLS - REC_KIND_FIRST);
+	struct mf_tls_profile prof;
+	struct sel_cand *tc;
+	size_t n = 0;
+	int err;
+
+	tc = sel_model_cands(c->set, kind, &n);
+	if (!tc)
+		return -ENOMEM;
+	err = tlsprof_compile(c->set, tc, n, c->sorted, c->set->n, &prof,
+			      c->d);
+	free(tc);
+	if (err == -EINVAL) {
+		c->errors++;
+		err = 0;
+	}
+	return err;
+}
+
 int validate_set(const struct model_set *set, struct diag *d)
 {
 	struct val_ctx c = { .set = set, .d = d };
@@ -854,6 +881,8 @@ int validate_set(const struct model_set *set, struct diag *d)
 	}
 	if (!err)
 		err = val_endpoint_ips(&c);
+	if (!err && c.kind_n[MODEL_MESH] == 1)
+		err = val_tls_profile(&c);
 	free(c.sorted);
 	if (err)
 		return err;

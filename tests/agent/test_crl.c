@@ -16,6 +16,8 @@
  *    the rest is accepted;
  *  - a list of another issuer refuses nothing of this CA's;
  *  - without ca.crl again, nothing is refused as revoked;
+ *  - at TLS 1.2 (a MeshTLS lets only it in) a revoked client is refused
+ *    alike, another served;
  *  - a certificate the store holds is judged as a handshake judges a
  *    peer's (tls_ctx_check_held()), under the trust in force;
  *  - a list with any one bit flipped, or cut short anywhere, is not
@@ -32,6 +34,8 @@
 #include "../../agent/crl.h"
 #include "../../agent/tls-int.h"
 #include "harness/tls_harness.h"
+#include "harness/policy_harness.h"
+#include "../../agent/policy.h"
 #include "../../ctl/pki.h"
 #include "certdir.h"
 #include "der.h"
@@ -270,6 +274,76 @@ static bool refused(struct certs *c, const char *cid, const char *sid,
 		return false;
 	}
 	return true;
+}
+
+/* A policy snapshot of epoch 1 whose MeshTLS has the agents speak TLS
+ * 1.2 only. */
+static struct policy *tls12_policy(void)
+{
+	static const char yaml[] =
+		PH_BASE PH_KUMA_DOC("MeshTLS", "tls12")
+		"  targetRef: {kind: Mesh}\n"
+		"  rules:\n"
+		"    - default:\n"
+		"        tlsVersion: {min: TLS12, max: TLS12}\n";
+	struct rec_set rs;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	rs.config.epoch = 1;
+	return rh_snapshot(&rs, ok);
+}
+
+/* At TLS 1.2 (a MeshTLS lets only it in) a revoked client is refused as
+ * at TLS 1.3, after a handshake that agreed TLS 1.2; the client, whose
+ * handshake completed, gets no certificate_revoked alert (wolfSSL's
+ * record layer, which TLS 1.2 sessions keep, sends none of ours): it
+ * reads nothing, and its connection is closed.  Another client is
+ * served. */
+static bool test_revoked_at_tls12(void)
+{
+	const uint8_t *s[1] = { web_serial };
+	size_t lens[1] = { web_serial_len };
+	char hex[2 * PKI_SERIAL_MAX + 1], path[128], buf[16];
+	struct policy *p = NULL;
+	struct certs *c = NULL;
+	struct th_pair pair;
+	int rc, rs;
+	bool ok;
+
+	if (!th_have_certs)
+		TEST_SKIP("no PKI");
+	memset(&pair, 0, sizeof(pair));
+	der_serial_hex(web_serial, web_serial_len, hex, sizeof(hex));
+	snprintf(path, sizeof(path), "%s/ca.crl", th_dir);
+	p = tls12_policy();
+	ok = ASSERT_TRUE(p) &&
+	     ASSERT_EQ(write_crl(&ca_key, time(NULL), time(NULL) + 3600, s,
+				 lens, 1, DER_CRL_KEY_COMPROMISE), 0) &&
+	     ASSERT_EQ(certs_open(&c, th_dir), 0) &&
+	     ASSERT_EQ(certs_reload(c, p), 0) &&
+	     th_pair_certs(&pair, c, ID_WEB, ID_NODE);
+	if (ok) {
+		th_handshake(&pair, &rc, &rs);
+		printf("  server: %s\n", tls_last_error(pair.s));
+		ok = ASSERT_EQ(rs, -EKEYREVOKED) && ASSERT_EQ(rc, 0) &&
+		     ASSERT_STREQ(tls_version_name(pair.c), "TLSv1.2") &&
+		     ASSERT_TRUE(strstr(tls_last_error(pair.s), hex) != NULL) &&
+		     ASSERT_TRUE(strstr(tls_last_error(pair.s),
+					"keyCompromise") != NULL) &&
+		     ASSERT_EQ(tls_read(pair.c, buf, sizeof(buf)), -EAGAIN);
+	}
+	th_pair_close(&pair);
+	ok = ok && ASSERT_TRUE(th_pair_certs(&pair, c, ID_API, ID_NODE));
+	if (ok) {
+		th_handshake(&pair, &rc, &rs);
+		ok = ASSERT_EQ(rc, 0) && ASSERT_EQ(rs, 0) &&
+		     ASSERT_STREQ(tls_version_name(pair.s), "TLSv1.2");
+	}
+	th_pair_close(&pair);
+	unlink(path);
+	certs_close(c);
+	policy_put(p);
+	return ok;
 }
 
 static bool test_crl_round_trip(void)
@@ -735,6 +809,7 @@ int main(void)
 	}
 	TEST_RUN(test_crl_round_trip);
 	TEST_RUN(test_revoke_reload);
+	TEST_RUN(test_revoked_at_tls12);
 	TEST_RUN(test_held_check);
 	TEST_RUN(test_held_expires);
 	TEST_RUN(test_other_issuer);

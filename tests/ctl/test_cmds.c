@@ -221,10 +221,12 @@ static bool test_diff_invalid(void)
 static bool test_inspect(void)
 {
 	static const char *const want[] = {
-		"mf_config  type array  key 4  value 5176  entries 1/1 (100.0%)\n"
+		"mf_config  type array  key 4  value 5184  entries 1/1 (100.0%)\n"
 		/* apply, delete, delete: the third write is in half 1. */
 		"  epoch 3 active half 1 flags 0x1 mesh default trust_domain "
 		"mesh.local\n",
+		/* No MeshTLS: the agents' default. */
+		"  agents tls default (TLS13 only)\n",
 		/* Capacities cover both halves. */
 		"\nmf_nodes  type hash  key 68  value 8  entries 2/2048 (0.1%)\n",
 		"  mf-node-b -> 10.77.0.2:15008\n",
