@@ -20,20 +20,6 @@
 #include "select_model.h"
 #include "tls_profile.h"
 
-/* What the agents' wolfSSL speaks below TLS 1.2 (its build's options.h:
- * TLS 1.0 only with WOLFSSL_ALLOW_TLSV10, 1.0 and 1.1 not at all under
- * NO_OLD_TLS). */
-#if defined(NO_OLD_TLS)
-#define TLSPROF_HAS_TLS11	false
-#define TLSPROF_HAS_TLS10	false
-#elif defined(WOLFSSL_ALLOW_TLSV10)
-#define TLSPROF_HAS_TLS11	true
-#define TLSPROF_HAS_TLS10	true
-#else
-#define TLSPROF_HAS_TLS11	true
-#define TLSPROF_HAS_TLS10	false
-#endif
-
 /* The record that set a field last: its policy's name and entry. */
 struct tlsprof_src {
 	const struct sel_cand *c;	/* NULL: none set it */
@@ -79,7 +65,6 @@ int tlsprof_compile(const struct model_set *set, const struct sel_cand *c,
 	size_t *order = NULL, nm = 0;
 	unsigned int min = 0, max = 0, lo, hi;
 	const struct mf_tls_conf *ciphers = NULL;
-	char name[32];
 	int got = 0, err = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -132,7 +117,11 @@ int tlsprof_compile(const struct model_set *set, const struct sel_cand *c,
 
 	lo = min && min != MF_TLS_AUTO ? min : TLSPROF_DEFAULT_MIN;
 	hi = max && max != MF_TLS_AUTO ? max : TLSPROF_DEFAULT_MAX;
-	if (lo > hi && min && min != MF_TLS_AUTO) {
+	/* A min left to the proxy goes down to a max written below the
+	 * agents' default, as Envoy's (TLS 1.2) would. */
+	if (lo > hi && (!min || min == MF_TLS_AUTO))
+		lo = hi;
+	if (lo > hi) {
 		/* Written in two policies (one's own is the kind's check). */
 		tlsprof_refuse(&smax, sorted, nsorted, d,
 			       "%s is below tlsVersion.min, %s, as the MeshTLS "
@@ -141,37 +130,21 @@ int tlsprof_compile(const struct model_set *set, const struct sel_cand *c,
 		err = -EINVAL;
 		goto out;
 	}
-	if (lo > hi) {
-		tlsprof_refuse(&smax, sorted, nsorted, d,
-			       "%s is below %s, the lowest version the agents "
-			       "speak when tlsVersion.min is TLSAuto or not "
-			       "set (their default is TLS 1.3 only): set "
-			       "tlsVersion.min too",
+	/* The agents speak the part of the range that can be agreed:
+	 * TLS 1.2 and 1.3.  None of MeshTLS's ciphers runs below 1.2 (all
+	 * six are TLS 1.2 AEAD suites). */
+	if (hi < MF_TLS_12) {
+		tlsprof_refuse(max && max != MF_TLS_AUTO ? &smax : &smin,
+			       sorted, nsorted, d,
+			       "%s: the agents speak TLS 1.2 and 1.3, and %s",
 			       tlsprof_version_name(hi),
-			       tlsprof_version_name(lo));
+			       "no MeshTLS cipher runs below TLS 1.2 (all six "
+			       "are TLS 1.2 AEAD suites)");
 		err = -EINVAL;
 		goto out;
 	}
-	if ((lo == MF_TLS_10 && !TLSPROF_HAS_TLS10) ||
-	    (lo == MF_TLS_11 && !TLSPROF_HAS_TLS11)) {
-		snprintf(name, sizeof(name), "TLS 1.%u", lo - MF_TLS_10);
-		tlsprof_refuse(&smin, sorted, nsorted, d,
-			       "%s: the agents' TLS library (wolfSSL, as "
-			       "built) does not speak %s",
-			       tlsprof_version_name(lo), name);
-		err = -EINVAL;
-		goto out;
-	}
-	if (lo < MF_TLS_12) {
-		snprintf(name, sizeof(name), "TLS 1.%u", lo - MF_TLS_10);
-		tlsprof_refuse(&smin, sorted, nsorted, d,
-			       "%s: no MeshTLS cipher runs on %s (all six are "
-			       "TLS 1.2 AEAD suites), so it could never be "
-			       "agreed: set TLS12 or TLS13",
-			       tlsprof_version_name(lo), name);
-		err = -EINVAL;
-		goto out;
-	}
+	if (lo < MF_TLS_12)
+		lo = MF_TLS_12;
 	out->min = (uint8_t)lo;
 	out->max = (uint8_t)hi;
 	/* The suites of TLS 1.2 the mesh's ECDSA certificates can agree, in
@@ -188,13 +161,17 @@ int tlsprof_compile(const struct model_set *set, const struct sel_cand *c,
 		if (!seen && out->nciphers < MF_TLS_PROFILE_CIPHERS)
 			out->ciphers[out->nciphers++] = (uint8_t)k;
 	}
-	if (ciphers && !out->nciphers && lo <= MF_TLS_12) {
+	/* No suite for TLS 1.2: the agents speak TLS 1.3 alone, if the
+	 * range holds it. */
+	if (ciphers && !out->nciphers && lo == MF_TLS_12 && hi > MF_TLS_12) {
+		out->min = MF_TLS_13;
+	} else if (ciphers && !out->nciphers && lo == MF_TLS_12) {
 		tlsprof_refuse(&sciph, sorted, nsorted, d,
 			       "none of these suites can be agreed at TLS 1.2, "
-			       "which tlsVersion allows (%s to %s): the mesh's "
-			       "certificates are ECDSA P-256, so only "
-			       "ECDHE-ECDSA-* suites can",
-			       tlsprof_version_name(lo),
+			       "the only version tlsVersion allows (%s to %s): "
+			       "the mesh's certificates are ECDSA P-256, so "
+			       "only ECDHE-ECDSA-* suites can",
+			       tlsprof_version_name(min ? min : MF_TLS_AUTO),
 			       tlsprof_version_name(hi));
 		err = -EINVAL;
 		goto out;

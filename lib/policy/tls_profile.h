@@ -10,18 +10,20 @@
  *    overriding the fields it sets: tlsVersion's min and max each, the
  *    tlsCiphers list whole.
  *  - TLSAuto (or no bound) leaves a bound at the agents' default: TLS 1.3
- *    for both, stricter than Envoy's minimum of 1.2.
+ *    for both, stricter than Envoy's minimum of 1.2; a min so left goes
+ *    down to a max written below it (as Envoy's 1.2 would).
+ *  - The agents speak the part of the range that can be agreed: TLS 1.2
+ *    and 1.3 (none of MeshTLS's ciphers runs below 1.2), so TLS10 and
+ *    TLS11 bounds are raised to TLS 1.2.
  *  - The agents' TLS 1.3 suites are theirs; tlsCiphers chooses among
  *    TLS 1.2's, in the order written.  The mesh's certificates are ECDSA
  *    P-256, so only the ECDHE-ECDSA suites can be agreed: the others are
- *    left out.
- *  - Refused (in the diagnostics, -EINVAL): a range empty once the
- *    defaults are in (max TLS12 without a min); a version the agents'
- *    wolfSSL cannot speak (TLS 1.0 without WOLFSSL_ALLOW_TLSV10, TLS 1.1
- *    under NO_OLD_TLS) or for which no MeshTLS cipher exists (TLS 1.0
- *    and 1.1: Kuma's six are TLS 1.2 AEAD suites); a tlsCiphers without
- *    an ECDHE-ECDSA suite while TLS 1.2 is allowed.  Each message names
- *    the field and the policy that set it.
+ *    left out, and a list without one leaves TLS 1.3 alone in the range.
+ *    Kuma accepts all these, and `mfctl inspect` shows what is left.
+ *  - Refused (in the diagnostics, -EINVAL), when nothing can be agreed: a
+ *    range that two policies cross; a max below TLS 1.2; a tlsCiphers
+ *    without an ECDHE-ECDSA suite when TLS 1.2 is all the range holds.
+ *    Each message names the field and the policy that set it.
  */
 #ifndef MF_POLICY_TLS_PROFILE_H
 #define MF_POLICY_TLS_PROFILE_H

@@ -6,7 +6,10 @@
  * default (TLS 1.3); TLS 1.2's suites in the order written, each once,
  * only those of the mesh's ECDSA certificates; several policies merged
  * as Kuma merges them (the name that sorts first last, rules after
- * from); and the profiles the agents cannot speak refused by validation,
+ * from); what Kuma accepts and the agents speak only in part narrowed
+ * to that part (TLS 1.0 and 1.1 raised to 1.2, a min left to the proxy
+ * following a max below 1.3, TLS 1.3 alone when no suite runs at 1.2);
+ * and the profiles of which nothing can be agreed refused by validation,
  * before anything is written, with exact messages naming the field and
  * its policy.
  */
@@ -156,6 +159,49 @@ static bool test_profile_rules_win(void)
 	       profile_is(&p, MF_TLS_12, MF_TLS_13, NULL, 0);
 }
 
+/* Kuma accepts what the agents speak only in part: they speak what can
+ * be agreed of it. */
+static bool test_profile_narrowed(void)
+{
+	static const uint8_t want[] = { MF_TLS_ECDHE_ECDSA_AES256_GCM_SHA384 };
+	struct mf_tls_profile p;
+
+	return /* a min left to the proxy follows a max below 1.3 down */
+	       profile_of(PH_BASE TLS_DOC("m")
+			  "  rules:\n"
+			  "    - default:\n"
+			  "        tlsVersion: {max: TLS12}\n", &p) &&
+	       profile_is(&p, MF_TLS_12, MF_TLS_12, NULL, 0) &&
+	       /* TLS 1.0 and 1.1: no MeshTLS cipher runs there */
+	       profile_of(PH_BASE TLS_DOC("m")
+			  "  rules:\n"
+			  "    - default:\n"
+			  "        tlsVersion: {min: TLS10, max: TLS12}\n", &p) &&
+	       profile_is(&p, MF_TLS_12, MF_TLS_12, NULL, 0) &&
+	       profile_of(PH_BASE TLS_DOC("m")
+			  "  rules:\n"
+			  "    - default:\n"
+			  "        tlsVersion: {min: TLS11}\n", &p) &&
+	       profile_is(&p, MF_TLS_12, MF_TLS_13, NULL, 0) &&
+	       /* RSA suites left out; none left: TLS 1.3 alone */
+	       profile_of(PH_BASE TLS_DOC("m")
+			  "  rules:\n"
+			  "    - default:\n"
+			  "        tlsVersion: {min: TLS12, max: TLS13}\n"
+			  "        tlsCiphers: [ECDHE-RSA-CHACHA20-POLY1305]\n",
+			  &p) &&
+	       profile_is(&p, MF_TLS_13, MF_TLS_13, NULL, 0) &&
+	       profile_of(PH_BASE TLS_DOC("m")
+			  "  rules:\n"
+			  "    - default:\n"
+			  "        tlsVersion: {min: TLS12, max: TLS13}\n"
+			  "        tlsCiphers: [ECDHE-RSA-AES128-GCM-SHA256,\n"
+			  "                     ECDHE-ECDSA-AES256-GCM-SHA384]\n",
+			  &p) &&
+	       profile_is(&p, MF_TLS_12, MF_TLS_13, want, 1);
+}
+
+/* Refused only when nothing can be agreed. */
 static bool test_profile_refused(void)
 {
 	static const struct {
@@ -165,46 +211,26 @@ static bool test_profile_refused(void)
 		{ PH_BASE TLS_DOC("m")
 		  "  rules:\n"
 		  "    - default:\n"
-		  "        tlsVersion: {max: TLS12}\n",
-		  "t.yaml:14:18: spec.rules[0].default.tlsVersion.max: TLS12 "
-		  "is below TLS13, the lowest version the agents speak when "
-		  "tlsVersion.min is TLSAuto or not set (their default is "
-		  "TLS 1.3 only): set tlsVersion.min too" },
+		  "        tlsVersion: {min: TLS10, max: TLS11}\n",
+		  "t.yaml:14:18: spec.rules[0].default.tlsVersion.max: TLS11: "
+		  "the agents speak TLS 1.2 and 1.3, and no MeshTLS cipher "
+		  "runs below TLS 1.2 (all six are TLS 1.2 AEAD suites)" },
 		{ PH_BASE TLS_DOC("m")
 		  "  rules:\n"
 		  "    - default:\n"
-		  "        tlsVersion: {min: TLS10, max: TLS12}\n",
-		  "t.yaml:14:18: spec.rules[0].default.tlsVersion.min: TLS10: "
-		  "the agents' TLS library (wolfSSL, as built) does not speak "
-		  "TLS 1.0" },
-		{ PH_BASE TLS_DOC("m")
-		  "  rules:\n"
-		  "    - default:\n"
-		  "        tlsVersion: {min: TLS11}\n",
-		  "t.yaml:14:18: spec.rules[0].default.tlsVersion.min: TLS11: "
-		  "no MeshTLS cipher runs on TLS 1.1 (all six are TLS 1.2 "
-		  "AEAD suites), so it could never be agreed: set TLS12 or "
-		  "TLS13" },
+		  "        tlsVersion: {max: TLS10}\n",
+		  "t.yaml:14:18: spec.rules[0].default.tlsVersion.max: TLS10: "
+		  "the agents speak TLS 1.2 and 1.3, and no MeshTLS cipher "
+		  "runs below TLS 1.2 (all six are TLS 1.2 AEAD suites)" },
 		{ PH_BASE TLS_DOC("m")
 		  "  rules:\n"
 		  "    - default:\n"
 		  "        tlsVersion: {min: TLS12, max: TLS12}\n"
 		  "        tlsCiphers: [ECDHE-RSA-AES128-GCM-SHA256]\n",
 		  "t.yaml:14:18: spec.rules[0].default.tlsCiphers: none of "
-		  "these suites can be agreed at TLS 1.2, which tlsVersion "
-		  "allows (TLS12 to TLS12): the mesh's certificates are ECDSA "
-		  "P-256, so only ECDHE-ECDSA-* suites can" },
-		/* TLS 1.3 beside does not save a TLS 1.2 that cannot be
-		 * agreed. */
-		{ PH_BASE TLS_DOC("m")
-		  "  rules:\n"
-		  "    - default:\n"
-		  "        tlsVersion: {min: TLS12, max: TLS13}\n"
-		  "        tlsCiphers: [ECDHE-RSA-CHACHA20-POLY1305]\n",
-		  "t.yaml:14:18: spec.rules[0].default.tlsCiphers: none of "
-		  "these suites can be agreed at TLS 1.2, which tlsVersion "
-		  "allows (TLS12 to TLS13): the mesh's certificates are ECDSA "
-		  "P-256, so only ECDHE-ECDSA-* suites can" },
+		  "these suites can be agreed at TLS 1.2, the only version "
+		  "tlsVersion allows (TLS12 to TLS12): the mesh's certificates "
+		  "are ECDSA P-256, so only ECDHE-ECDSA-* suites can" },
 		/* Each bound right in its own policy, not merged: the one
 		 * whose max won is named (b's entry 1). */
 		{ PH_BASE TLS_DOC("a")
@@ -240,6 +266,7 @@ int main(void)
 	TEST_RUN(test_profile_auto);
 	TEST_RUN(test_profile_merge);
 	TEST_RUN(test_profile_rules_win);
+	TEST_RUN(test_profile_narrowed);
 	TEST_RUN(test_profile_refused);
 	TEST_MAIN_END();
 }
