@@ -14,9 +14,15 @@
 /* Fields no proxy forwards (RFC 9110 7.6.1), besides those Connection
  * names.  Transfer-Encoding is not among them: the proxy re-frames a
  * chunked body chunk by chunk and keeps the codings as they were. */
-static const char *const hhead_hop_by_hop[] = {
-	"connection", "keep-alive", "proxy-connection", "te", "trailer",
-	"upgrade",
+static const struct {
+	const char *name;
+	size_t len;
+} hhead_hop_by_hop[] = {
+#define HHEAD_NAME(s) { s, sizeof(s) - 1 }
+	HHEAD_NAME("connection"), HHEAD_NAME("keep-alive"),
+	HHEAD_NAME("proxy-connection"), HHEAD_NAME("te"),
+	HHEAD_NAME("trailer"), HHEAD_NAME("upgrade"),
+#undef HHEAD_NAME
 };
 
 static int hhead_reserve(struct hhead *h, size_t n)
@@ -165,15 +171,18 @@ static bool hhead_conn_names(const struct hhead *h,
 	return false;
 }
 
-/* Whether field @f goes on to the next hop. */
+/* Whether field @f goes on to the next hop; @conn: the head has a
+ * Connection field, which may name it. */
 static bool hhead_forwards(const struct hhead *h, const struct hhead_field *f,
-			   const struct hhead_fwd *fw)
+			   const struct hhead_fwd *fw, bool conn)
 {
 	if (fw->upgrade && hhead_is(h, f, "upgrade"))
 		return true;
 	for (size_t i = 0; i < sizeof(hhead_hop_by_hop) /
 			       sizeof(hhead_hop_by_hop[0]); i++)
-		if (hhead_is(h, f, hhead_hop_by_hop[i]))
+		if (f->name.len == hhead_hop_by_hop[i].len &&
+		    !strncasecmp(hhead_str(h, f->name), hhead_hop_by_hop[i].name,
+				 f->name.len))
 			return false;
 	if (fw->drop_te && hhead_is(h, f, "transfer-encoding"))
 		return false;
@@ -186,7 +195,7 @@ static bool hhead_forwards(const struct hhead *h, const struct hhead_field *f,
 	if (hhead_is(h, f, "content-length") ||
 	    hhead_is(h, f, "transfer-encoding") || hhead_is(h, f, "host"))
 		return true;
-	return !hhead_conn_names(h, f);
+	return !conn || !hhead_conn_names(h, f);
 }
 
 static int hhead_out(struct bufq_out *out, const char *p, size_t n)
@@ -245,10 +254,13 @@ static int hhead_out_xff(const struct hhead *h, const char *client,
 int hhead_render(const struct hhead *h, const struct hhead_fwd *fw,
 		 struct bufq_out *out)
 {
-	char line[32];
+	/* The start line's numbers are bounded by http1: a one-digit
+	 * version (1.0, 1.1) and a three-digit status. */
+	char ver[] = " HTTP/1.1\r\n", status[] = "HTTP/1.1 200 ";
 	const char *v;
 	size_t vlen;
-	int err, n;
+	bool conn;
+	int err;
 
 	if (h->request) {
 		/* The client's version goes on: the upstream then frames its
@@ -259,23 +271,26 @@ int hhead_render(const struct hhead *h, const struct hhead_fwd *fw,
 		if (!err)
 			err = hhead_out(out, hhead_str(h, h->target),
 					h->target.len);
-		n = snprintf(line, sizeof(line), " HTTP/%u.%u\r\n", h->major,
-			     h->minor);
+		ver[6] = (char)('0' + h->major % 10);
+		ver[8] = (char)('0' + h->minor % 10);
 		if (!err)
-			err = hhead_out(out, line, (size_t)n);
+			err = hhead_out(out, ver, sizeof(ver) - 1);
 	} else {
-		n = snprintf(line, sizeof(line), "HTTP/1.1 %03d ", h->status);
-		err = hhead_out(out, line, (size_t)n);
+		status[9] = (char)('0' + h->status / 100 % 10);
+		status[10] = (char)('0' + h->status / 10 % 10);
+		status[11] = (char)('0' + h->status % 10);
+		err = hhead_out(out, status, sizeof(status) - 1);
 		if (!err)
 			err = hhead_out(out, hhead_str(h, h->reason),
 					h->reason.len);
 		if (!err)
 			err = hhead_out(out, "\r\n", 2);
 	}
+	conn = hhead_get(h, "connection", &v, &vlen);
 	for (uint32_t i = 0; !err && i < h->nf; i++) {
 		const struct hhead_field *f = &h->f[i];
 
-		if (hhead_forwards(h, f, fw))
+		if (hhead_forwards(h, f, fw, conn))
 			err = hhead_out_field(out, hhead_str(h, f->name),
 					      f->name.len,
 					      hhead_str(h, f->value),

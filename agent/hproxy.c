@@ -142,12 +142,21 @@ static void hproxy_uuid(struct hproxy_shared *sh, char *buf)
 {
 	uint64_t hi = hproxy_rand(sh), lo = hproxy_rand(sh);
 
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
 	hi = (hi & ~0xf000ull) | 0x4000ull;
 	lo = (lo & ~(3ull << 62)) | (2ull << 62);
-	snprintf(buf, 37, "%08x-%04x-%04x-%04x-%012llx",
-		 (unsigned int)(hi >> 32), (unsigned int)(hi >> 16) & 0xffff,
-		 (unsigned int)hi & 0xffff, (unsigned int)(lo >> 48),
-		 (unsigned long long)(lo & 0xffffffffffffull));
+	/* 8-4-4-4-12 hex digits, hi's 16 then lo's 16, most significant
+	 * first (one per request: no printf). */
+	for (int i = 0; i < 32; i++) {
+		uint64_t w = i < 16 ? hi : lo;
+
+		if (i == 8 || i == 12 || i == 16 || i == 20)
+			buf[o++] = '-';
+		buf[o++] = hex[(w >> (60 - 4 * (i % 16))) & 0xf];
+	}
+	buf[o] = '\0';
 }
 
 /* ---- replies of the proxy's own ------------------------------------------ */

@@ -68,11 +68,6 @@ static int http1_append(struct http1 *p, const char *at, size_t n)
 	return 0;
 }
 
-bool http1_token_eq(const char *s, size_t len, const char *tok)
-{
-	return strlen(tok) == len && strncasecmp(s, tok, len) == 0;
-}
-
 static bool http1_is_ows(char c)
 {
 	return c == ' ' || c == '\t';
@@ -678,15 +673,20 @@ static size_t http1_bare_cr(struct http1 *p, const char *s, size_t n,
 		p->head_cr = false;
 		i = 1;
 	}
-	for (; i < n; i++) {
-		if (s[i] != '\r')
-			continue;
+	/* memchr(): the bytes scanned may run on into a body. */
+	while (i < n) {
+		const char *cr = memchr(s + i, '\r', n - i);
+
+		if (!cr)
+			break;
+		i = (size_t)(cr - s);
 		if (i + 1 == n) {
 			*tail_cr = true;
 			break;
 		}
 		if (s[i + 1] != '\n')
 			return i;
+		i += 2;
 	}
 	return n;
 }

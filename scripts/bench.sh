@@ -84,7 +84,9 @@
 # CPUs of meshforge-2loops' and meshforge-free's agents: CPU_PROXY and
 # CPU_LOAD, 1,0 here),
 # MF_HTTPLOAD (the load generator binary), MF_BENCH_PERF (set: a perf
-# profile of the proxies in each max and newconn run, $O/bench/perf-*.data).
+# profile of the proxies in each max and newconn run, $O/bench/perf-*.data;
+# "dwarf": call graphs unwound from DWARF, through code built without frame
+# pointers).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -600,7 +602,9 @@ measure_loaded() {
 	# the path's processes.
 	if [ -n "${MF_BENCH_PERF:-}" ] && [ "${#PATH_PIDS[@]}" -gt 0 ] &&
 		[[ "$test" == max || "$test" == newconn ]]; then
-		perf record -q -g -o "$OUT/perf-$path-$test-$rep.data" \
+		local cg=fp
+		[ "$MF_BENCH_PERF" = dwarf ] && cg=dwarf
+		perf record -q --call-graph "$cg" -o "$OUT/perf-$path-$test-$rep.data" \
 			-p "$(IFS=,; echo "${PATH_PIDS[*]}")" -- sleep "$DURATION" \
 			>/dev/null 2>&1 </dev/null 9<&- &
 	fi
