@@ -56,46 +56,42 @@ static bool meshlog_same(const struct mf_log_backend *a,
 	       !memcmp(&a->tcp.format, &b->tcp.format, sizeof(a->tcp.format));
 }
 
-/* Where openTelemetry backend @o's records go: its endpoint over gRPC,
- * else the MeshOpenTelemetryBackend its backendRef selects, if that names
- * an address. */
+/* The MeshOpenTelemetryBackend openTelemetry backend @o's backendRef
+ * selects, when it has no endpoint; NULL when none. */
 static const struct mf_otel_backend *meshlog_otel_ref(const struct policy *p,
 						      const struct mf_log_otel *o)
 {
-	const struct mf_otel_backend *ob;
-
 	if (o->endpoint[0] || !o->backend_ref.present)
 		return NULL;
-	ob = polkinds_otel_backend(policy_kinds(p), &o->backend_ref);
-	return ob && ob->endpoint.address[0] ? ob : NULL;
+	return polkinds_otel_backend(policy_kinds(p), &o->backend_ref);
 }
 
-/* Where backend @b's lines go (its sink, target and, for a collector,
- * URL), once for the connection. */
-void meshlog_sink(struct meshlog_backend *b)
+int meshlog_sink(struct meshlog_backend *b)
 {
-	enum collector_proto proto;
+	enum collector_proto proto = COLLECTOR_GRPC;
+	int err = 0;
 
 	switch (meshlog_kind(&b->be)) {
 	case MF_LOG_TCP:
 		b->sink = TELW_TCP;
 		b->target = b->be.tcp.address;
-		return;
+		return 0;
 	case MF_LOG_OTEL:
-		proto = b->otel ?
-			otlp_backend_url(b->otel, &otlp_logs_signal, b->url,
-					 sizeof(b->url)) :
+		if (b->otel)
+			err = otlp_backend_url(b->otel, &otlp_logs_signal,
+					       b->url, sizeof(b->url), &proto);
+		else
 			otlp_endpoint_url(b->be.open_telemetry.endpoint,
 					  &otlp_logs_signal, b->url,
 					  sizeof(b->url));
 		b->sink = proto == COLLECTOR_PROTOBUF ? TELW_OTLP_LOGS_HTTP :
 							TELW_OTLP_LOGS_GRPC;
 		b->target = b->url;
-		return;
+		return err;
 	default:
 		b->sink = TELW_FILE;
 		b->target = b->be.file.path;
-		return;
+		return 0;
 	}
 }
 
@@ -125,8 +121,10 @@ static void meshlog_add(const struct policy *p, struct meshlog *m,
 		m->b[m->n].side = side;
 		m->b[m->n].be = *be;
 		m->b[m->n].otel = ob;
-		meshlog_sink(&m->b[m->n]);
-		m->n++;
+		/* A collector no source names (otlp_backend_url()): not
+		 * written to. */
+		if (!meshlog_sink(&m->b[m->n]))
+			m->n++;
 	}
 }
 

@@ -15,8 +15,9 @@
  *
  * Backends written: file, tcp, and openTelemetry (otlp.h): by its
  * `endpoint`, a collector over gRPC; by `backendRef`, the
- * MeshOpenTelemetryBackend it selects, over its protocol, when that names
- * an address.
+ * MeshOpenTelemetryBackend it selects, over its protocol, at its address
+ * or the one the agent's OTEL_EXPORTER_OTLP_* variables give (its `env`,
+ * otlp.h).
  */
 #ifndef MF_AGENT_MESHLOG_H
 #define MF_AGENT_MESHLOG_H
@@ -85,8 +86,10 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 		   struct telw *w, uint64_t *dropped);
 
 /* Where backend @b (its be and otel set) writes: b->sink, b->target and
- * b->url.  meshlog_find() does it for the backends it finds. */
-void meshlog_sink(struct meshlog_backend *b);
+ * b->url.  meshlog_find() does it for the backends it finds.  Returns 0,
+ * or for a MeshOpenTelemetryBackend whose collector nothing names (its
+ * `env`, otlp_backend_url()) -ENOENT or -ENODATA: @b writes nowhere. */
+int meshlog_sink(struct meshlog_backend *b);
 
 /* "OUTBOUND" or "INBOUND". */
 const char *meshlog_side_str(enum meshlog_side s);

@@ -1726,10 +1726,26 @@ struct mf_otel_endpoint {
 	char path[MF_ROUTE_PATH_MAX];
 };
 
+/* 1 + index of the names, as every enum field; 0: left out (Optional,
+ * EnvFirst, as Kuma's defaults). */
+enum mf_otel_env_mode {
+	MF_OTEL_ENV_DISABLED = 1,
+	MF_OTEL_ENV_OPTIONAL,
+	MF_OTEL_ENV_REQUIRED,
+};
+
+enum mf_otel_env_precedence {
+	MF_OTEL_ENV_EXPLICIT_FIRST = 1,
+	MF_OTEL_ENV_ENV_FIRST,
+};
+
+/* allowSignalOverrides' bit in present (false when left out is true). */
+#define MF_OTEL_ENV_F_OVERRIDES	2
+
 struct mf_otel_env {
 	__u32 present;
-	__u8 mode;			/* Disabled, Optional, Required */
-	__u8 precedence;		/* ExplicitFirst, EnvFirst */
+	__u8 mode;			/* enum mf_otel_env_mode */
+	__u8 precedence;		/* enum mf_otel_env_precedence */
 	__u8 allow_signal_overrides;
 	__u8 _pad;
 };

@@ -55,8 +55,9 @@ SCH_OBJECT_DEF(otel_endpoint, "MeshOpenTelemetryBackend endpoint");
 static const struct sch_field otel_env_fields[] = {
 	SCH_F_ENUM("mode", mf_otel_env, mode, otel_modes),
 	SCH_F_ENUM("precedence", mf_otel_env, precedence, otel_precedences),
-	SCH_F_BOOL("allowSignalOverrides", mf_otel_env,
-		   allow_signal_overrides),
+	[MF_OTEL_ENV_F_OVERRIDES] = SCH_F_BOOL("allowSignalOverrides",
+					       mf_otel_env,
+					       allow_signal_overrides),
 };
 SCH_OBJECT_DEF(otel_env, "MeshOpenTelemetryBackend env");
 

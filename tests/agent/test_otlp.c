@@ -7,7 +7,10 @@
  * export over HTTP to a collector on loopback that records what it got:
  * its path and type, its records; a collector's error status and one that
  * is not there are errors.  gRPC is exercised against a real gRPC server
- * by tests/integration/test_access_log.sh.
+ * by tests/integration/test_access_log.sh.  And where a
+ * MeshOpenTelemetryBackend's collector is, with the OTEL_EXPORTER_OTLP_*
+ * variables by its `env` (mode, precedence, allowSignalOverrides), one
+ * row per rule.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -275,6 +278,179 @@ static bool test_export_http(void)
 	return ok;
 }
 
+/* ---- the collector of a MeshOpenTelemetryBackend, with its env ---------- */
+
+/* The variables of one row: "NAME=value" strings, NULL-ended. */
+static const char *const *env_vars;
+
+static char *env_get(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *const *v = env_vars; v && *v; v++)
+		if (!strncmp(*v, name, n) && (*v)[n] == '=')
+			return (char *)*v + n + 1;
+	return NULL;
+}
+
+/* A backend: address ("" none), port (0 none), protocol http, and env's
+ * mode, precedence (0: left out) and allowSignalOverrides (-1: left
+ * out). */
+static void env_backend(struct mf_otel_backend *ob, const char *addr,
+			unsigned port, bool http, unsigned mode,
+			unsigned prec, int overrides)
+{
+	memset(ob, 0, sizeof(*ob));
+	snprintf(ob->endpoint.address, sizeof(ob->endpoint.address), "%s",
+		 addr);
+	ob->endpoint.port = (uint16_t)port;
+	ob->protocol = http ? MF_OTEL_HTTP : 0;
+	ob->env.mode = (uint8_t)mode;
+	ob->env.precedence = (uint8_t)prec;
+	if (overrides >= 0) {
+		ob->env.present |= 1u << MF_OTEL_ENV_F_OVERRIDES;
+		ob->env.allow_signal_overrides = (uint8_t)overrides;
+	}
+}
+
+static bool test_env_url(void)
+{
+	static const char *const none[] = { NULL };
+	static const char *const shared[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT= http://envcol:4317 ", NULL };
+	static const char *const shared_http[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://envcol:4318/base",
+		"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", NULL };
+	static const char *const per_signal[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=envcol:4317",
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=logscol:5317", NULL };
+	static const char *const signal_http[] = {
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=http://logscol:5318/in",
+		"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=http/protobuf", NULL };
+	static const char *const proto_only[] = {
+		"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", NULL };
+	static const char *const bad_proto[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=envcol",
+		"OTEL_EXPORTER_OTLP_PROTOCOL=http/json", NULL };
+	static const char *const tls[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=https://envcol:4317", NULL };
+	static const char *const grpc_path[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://envcol:4317/x", NULL };
+	static const char *const empty[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=  ", NULL };
+	static const char *const v6[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=[fd00::1]", NULL };
+	const struct {
+		const char *what;
+		const char *const *vars;
+		const char *addr;
+		unsigned port;
+		bool http;
+		unsigned mode, prec;
+		int overrides;
+		const struct otlp_signal *sig;
+		int err;
+		const char *url;		/* after the host */
+	} rows[] = {
+		{ "no env: the backend's", none, "col", 0, false, 0, 0, -1,
+		  &otlp_logs_signal, 0, "http://col:4317" },
+		{ "no env, no address: nowhere", none, "", 0, false, 0, 0, -1,
+		  &otlp_logs_signal, -ENOENT, NULL },
+		{ "default (Optional, EnvFirst): env wins", shared, "col",
+		  9999, false, 0, 0, -1, &otlp_logs_signal, 0,
+		  "http://envcol:4317" },
+		{ "Disabled: the backend's", shared, "col", 9999, false,
+		  MF_OTEL_ENV_DISABLED, 0, -1, &otlp_logs_signal, 0,
+		  "http://col:9999" },
+		{ "Disabled, no address: nowhere", shared, "", 0, false,
+		  MF_OTEL_ENV_DISABLED, 0, -1, &otlp_logs_signal, -ENOENT,
+		  NULL },
+		{ "ExplicitFirst: the backend's", shared, "col", 9999, false,
+		  MF_OTEL_ENV_OPTIONAL, MF_OTEL_ENV_EXPLICIT_FIRST, -1,
+		  &otlp_logs_signal, 0, "http://col:9999" },
+		{ "ExplicitFirst, no address: env fills it", shared, "", 0,
+		  false, MF_OTEL_ENV_OPTIONAL, MF_OTEL_ENV_EXPLICIT_FIRST, -1,
+		  &otlp_logs_signal, 0, "http://envcol:4317" },
+		{ "Optional, no env: the backend's", none, "col", 0, true,
+		  MF_OTEL_ENV_OPTIONAL, 0, -1, &otlp_logs_signal, 0,
+		  "http://col:4318/v1/logs" },
+		{ "Required, no env: not used", none, "col", 0, false,
+		  MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal, -ENODATA,
+		  NULL },
+		{ "Required, env: env's", shared, "", 0, false,
+		  MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal, 0,
+		  "http://envcol:4317" },
+		{ "Required, protocol only: env's protocol, backend's "
+		  "address", proto_only, "col", 0, false,
+		  MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_traces_signal, 0,
+		  "http://col:4318/v1/traces" },
+		{ "Required, a bad protocol: not used", bad_proto, "col", 0,
+		  false, MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal,
+		  -ENODATA, NULL },
+		{ "Optional, a bad protocol: ignored", bad_proto, "col", 0,
+		  false, MF_OTEL_ENV_OPTIONAL, 0, -1, &otlp_logs_signal, 0,
+		  "http://envcol:4317" },
+		{ "Required, https: not used", tls, "col", 0, false,
+		  MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal, -ENODATA,
+		  NULL },
+		{ "Optional, https: the backend's", tls, "col", 0, false, 0,
+		  0, -1, &otlp_logs_signal, 0, "http://col:4317" },
+		{ "gRPC and a URL path: dropped", grpc_path, "col", 0, false,
+		  0, 0, -1, &otlp_logs_signal, 0, "http://col:4317" },
+		{ "a blank value is not set", empty, "", 0, false,
+		  MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal, -ENODATA,
+		  NULL },
+		{ "shared OTLP/HTTP: its path a base", shared_http, "col", 0,
+		  false, 0, 0, -1, &otlp_metrics_signal, 0,
+		  "http://envcol:4318/base/v1/metrics" },
+		{ "the signal's own overrides the shared", per_signal, "col",
+		  0, false, 0, 0, -1, &otlp_logs_signal, 0,
+		  "http://logscol:5317" },
+		{ "... for that signal only", per_signal, "col", 0, false, 0,
+		  0, -1, &otlp_traces_signal, 0, "http://envcol:4317" },
+		{ "allowSignalOverrides false: the shared", per_signal, "col",
+		  0, false, 0, 0, 0, &otlp_logs_signal, 0,
+		  "http://envcol:4317" },
+		{ "the signal's URL: its path whole", signal_http, "col", 0,
+		  false, 0, 0, 1, &otlp_logs_signal, 0,
+		  "http://logscol:5318/in" },
+		{ "Required, only the signal's, overrides off: backend's",
+		  signal_http, "col", 0, false, MF_OTEL_ENV_REQUIRED, 0, 0,
+		  &otlp_logs_signal, 0, "http://col:4317" },
+		{ "an IPv6 host: the protocol's port", v6, "", 0, false, 0, 0,
+		  -1, &otlp_logs_signal, 0, "http://[fd00::1]:4317" },
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && ok; i++) {
+		struct mf_otel_backend ob;
+		struct otlp_env e;
+		enum collector_proto proto = 0;
+		char url[256] = "", want[256] = "";
+		int err;
+
+		env_vars = rows[i].vars;
+		otlp_env_read(&e, env_get);
+		env_backend(&ob, rows[i].addr, rows[i].port, rows[i].http,
+			    rows[i].mode, rows[i].prec, rows[i].overrides);
+		err = otlp_env_url(&ob, &e, rows[i].sig, url, sizeof(url),
+				   &proto);
+		if (rows[i].url)
+			snprintf(want, sizeof(want), "%s%s", rows[i].url,
+				 strstr(rows[i].url + 7, "/") ? "" :
+				 rows[i].sig->grpc_path);
+		ok = ASSERT_EQ(err, rows[i].err) &&
+		     (err || (ASSERT_STREQ(url, want) &&
+			      ASSERT_EQ(proto, strstr(want, "/v1/") ||
+					       strstr(want, "/in") ?
+					       COLLECTOR_PROTOBUF :
+					       COLLECTOR_GRPC)));
+		if (!ok)
+			fprintf(stderr, "  row: %s\n", rows[i].what);
+	}
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -282,5 +458,6 @@ int main(void)
 	TEST_RUN(test_utf8);
 	TEST_RUN(test_pack);
 	TEST_RUN(test_export_http);
+	TEST_RUN(test_env_url);
 	TEST_MAIN_END();
 }
