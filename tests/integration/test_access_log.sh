@@ -24,7 +24,10 @@
 #  - a TCP (L4) web: one line per connection at its end, with the bytes
 #    each way the client counted; and one OTLP record, over HTTP, to the
 #    collector of the MeshOpenTelemetryBackend a backendRef selects by its
-#    labels (the same collector's OTLP/HTTP port).
+#    labels (the same collector's OTLP/HTTP port);
+#  - a MeshOpenTelemetryBackend with env mode Required: nothing sent, and
+#    said, while the agent has no OTEL_EXPORTER_OTLP_*; with
+#    OTEL_EXPORTER_OTLP_ENDPOINT set for the agent, the records go there.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_access_log
@@ -354,6 +357,79 @@ if [ "$got" = "$want" ]; then
 	pass otlp_http_backend_ref_gets_record
 else
 	fail otlp_http_backend_ref_gets_record "want:
+$want
+got:
+$got"
+fi
+
+
+# ---- a MeshOpenTelemetryBackend's env: the collector from the agent's -------
+# environment.  Its backend (mode Required; its own address one where
+# nothing listens) sends nothing while agent a has no
+# OTEL_EXPORTER_OTLP_*, and says so in its log; agent a started again with
+# OTEL_EXPORTER_OTLP_ENDPOINT at the collector's gRPC port, its records
+# go there (EnvFirst, Kuma's default precedence).
+cat >"$TL_TMP/env.yaml" <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshOpenTelemetryBackend
+metadata:
+  name: collector-env
+  labels: {app: otel-env}
+spec:
+  endpoint: {address: 127.0.0.1, port: 15096}
+  env: {mode: Required}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+# Before web-a-otel in byte order: its from entry wins.
+metadata: {name: web-0-env}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  from:
+    - targetRef: {kind: Mesh}
+      default:
+        backends:
+          - openTelemetry:
+              backendRef:
+                kind: MeshOpenTelemetryBackend
+                labels: {app: otel-env}
+              body: 'env %KUMA_DESTINATION_SERVICE% %BYTES_SENT%'
+YAML
+mark=$(tl_log_mark mf-node-a)
+"$TB" apply "$TL_TMP/env.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_env "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+: >"$TL_TMP/otlp.out"
+n_l4=$(lines "$TL_TMP/l4.log")
+out=$(tl_tcp_exchange a1 10.96.0.10)
+# The connection's outbound line is written: its inbound record would be
+# by now.
+wait_for 5 test "$(lines "$TL_TMP/l4.log")" -gt "$n_l4"
+if wait_for 5 sh -c "tail -n +$((mark + 1)) '$(tl_agent_log mf-node-a)' | grep -q 'event=otel_env_required_missing signal=logs'" &&
+	sleep 0.5 && [ -z "$(otlp_records 2>&1)" ]; then
+	pass otel_env_required_missing_sends_nothing
+else
+	fail otel_env_required_missing_sends_nothing "out=$out records: $(otlp_records 2>&1) log: $(tl_log_since mf-node-a "$mark" | tail -3)"
+fi
+pid_a=$("$TB" pid a)
+kill "$pid_a"
+wait_for 10 sh -c "! kill -0 $pid_a 2>/dev/null"
+OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:15098 "$TB" agents-start a \
+	>"$TL_TMP/start-a.log" 2>&1 ||
+	{ fail agent_a_with_otel_env "$(cat "$TL_TMP/start-a.log")"; tl_finish; }
+: >"$TL_TMP/otlp.out"
+out=$(tl_tcp_exchange a1 10.96.0.10)
+set -- $out
+want="web env web $2  ts"
+for i in $(seq 1 100); do
+	got=$(otlp_records 2>&1)
+	[ "$got" = "$want" ] && break
+	sleep 0.1
+done
+if [ "${3:-}" = 200 ] && [ "$got" = "$want" ]; then
+	pass otel_env_endpoint_gets_record
+else
+	fail otel_env_endpoint_gets_record "client: $out; want:
 $want
 got:
 $got"
