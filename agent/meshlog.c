@@ -12,6 +12,7 @@
 #include "meshlog.h"
 #include "otlp_logs.h"
 #include "policy/kinds.h"
+#include "policy/otlpval.h"
 #include "policy/select.h"
 #include "router.h"
 
@@ -95,6 +96,21 @@ int meshlog_sink(struct meshlog_backend *b)
 	}
 }
 
+/* The body openTelemetry backend @o gives, its length in *@len: NULL
+ * when it gives none, or one not well formed (only a map written by
+ * hand holds such a one). */
+static const char *meshlog_body(const struct policy *p,
+				const struct mf_log_otel *o, size_t *len)
+{
+	const char *s;
+
+	*len = 0;
+	if (!o->body)
+		return NULL;
+	s = polkinds_str(policy_kinds(p), o->body, len);
+	return s && !otlpv_check(s, *len, NULL) ? s : NULL;
+}
+
 /* The backends of @conf the agent writes to (file, tcp, openTelemetry
  * with a collector to send to), as @side's, those not there yet. */
 static void meshlog_add(const struct policy *p, struct meshlog *m,
@@ -121,6 +137,9 @@ static void meshlog_add(const struct policy *p, struct meshlog *m,
 		m->b[m->n].side = side;
 		m->b[m->n].be = *be;
 		m->b[m->n].otel = ob;
+		m->b[m->n].body = k == MF_LOG_OTEL ?
+				  meshlog_body(p, &be->open_telemetry,
+					       &m->b[m->n].body_len) : NULL;
 		/* A collector no source names (otlp_backend_url()): not
 		 * written to. */
 		if (!meshlog_sink(&m->b[m->n]))
@@ -196,34 +215,90 @@ int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
 	return 0;
 }
 
-/* The OTLP record of @v for openTelemetry backend @o, written for
- * @side, into meshlog_buf: Kuma's default plain format for a body not
- * given, each attribute's value rendered alike.  Returns its length, 0
- * when it does not fit. */
-static size_t meshlog_otlp(const struct mf_log_otel *o, enum meshlog_side side,
+/* Thread-local, as meshlog_buf: a body's string as a format, and as
+ * rendered. */
+static __thread char meshlog_fmt[MF_STRING_MAX + 1];
+static __thread char meshlog_str[ALOGFMT_VALUE_MAX * 4];
+
+/* Body @c (a value of the otlpval.h form, checked) into @o with each of
+ * its strings rendered for @v as a plain format; the rest as it is. */
+static void meshlog_body_render(struct otlpv_cur *c, struct otlpv_out *o,
+				const struct alogfmt_vals *v)
+{
+	size_t start = c->at, klen, n;
+	struct otlpv_val x;
+	const char *k;
+
+	if (otlpv_next(c, &x)) {
+		o->over = true;
+		return;
+	}
+	switch (x.type) {
+	case OTLPV_STRING:
+		memcpy(meshlog_fmt, x.s, x.len);
+		meshlog_fmt[x.len] = '\0';
+		n = alogfmt_text(meshlog_fmt, false, v, meshlog_str,
+				 sizeof(meshlog_str));
+		otlpv_put_text(o, OTLPV_STRING, meshlog_str, n);
+		return;
+	case OTLPV_ARRAY:
+	case OTLPV_KVLIST:
+		otlpv_put_list(o, x.type, x.count);
+		for (size_t i = 0; i < x.count && !o->over; i++) {
+			if (x.type == OTLPV_KVLIST) {
+				otlpv_next_key(c, &k, &klen);
+				otlpv_put_key(o, k, klen);
+			}
+			meshlog_body_render(c, o, v);
+		}
+		return;
+	default:
+		otlpv_put_raw(o, c->p + start, c->at - start);
+		return;
+	}
+}
+
+/* The OTLP record of @v for openTelemetry backend @b, written for @m,
+ * into meshlog_buf: its body (Kuma's default plain format when it has
+ * none) with its strings rendered, each attribute's value alike.
+ * Returns its length, 0 when it does not fit. */
+static size_t meshlog_otlp(const struct meshlog_backend *b,
 			   const struct meshlog *m,
 			   const struct alogfmt_vals *v)
 {
+	const struct mf_log_otel *ot = &b->be.open_telemetry;
 	char *text = meshlog_buf + OTLP_LOG_MAX, *end = meshlog_buf +
 		     sizeof(meshlog_buf);
 	struct otlp_log r = {
 		.time_ns = (uint64_t)v->start.tv_sec * 1000000000u +
 			   (uint64_t)v->start.tv_nsec,
 		/* The proxy's service, as Envoy's resource names its own. */
-		.service = side == MESHLOG_INBOUND ? m->dst_service :
-						     m->src_service,
+		.service = b->side == MESHLOG_INBOUND ? m->dst_service :
+							m->src_service,
 	};
-	const char *body = o->body[0] ? o->body :
-			   v->http ? alogfmt_default_http :
-				     alogfmt_default_tcp;
+	/* One byte left for the body's NUL. */
+	struct otlpv_out o = { text, (size_t)(end - text) - 1, 0, false };
+	struct otlpv_cur c = { b->body, b->body_len, 0 };
+	size_t n;
 
+	if (b->body) {
+		meshlog_body_render(&c, &o, v);
+	} else {
+		n = alogfmt_text(v->http ? alogfmt_default_http :
+					   alogfmt_default_tcp,
+				 false, v, meshlog_str, sizeof(meshlog_str));
+		otlpv_put_text(&o, OTLPV_STRING, meshlog_str, n);
+	}
+	if (o.over)
+		return 0;
+	text[o.at] = '\0';
 	r.body = text;
-	text += alogfmt_text(body, false, v, text, (size_t)(end - text)) + 1;
-	for (size_t a = 0; a < o->nattributes && a < OTLP_ATTRS_MAX &&
+	text += o.at + 1;
+	for (size_t a = 0; a < ot->nattributes && a < OTLP_ATTRS_MAX &&
 	     text < end; a++) {
-		r.key[a] = o->attributes[a].key;
+		r.key[a] = ot->attributes[a].key;
 		r.value[a] = text;
-		text += alogfmt_text(o->attributes[a].value, false, v, text,
+		text += alogfmt_text(ot->attributes[a].value, false, v, text,
 				     (size_t)(end - text)) + 1;
 		r.nattrs++;
 	}
@@ -249,8 +324,7 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 					   &b->be.file.format,
 					   v, meshlog_buf, sizeof(meshlog_buf));
 		else
-			len = meshlog_otlp(&b->be.open_telemetry, b->side, m,
-					   v);
+			len = meshlog_otlp(b, m, v);
 		err = !len || !w ? -ENOBUFS :
 		      telw_push(w, b->sink, b->target, meshlog_buf, len);
 		if (err)

@@ -51,6 +51,10 @@ struct meshlog_backend {
 	enum telw_kind sink;
 	const char *target;
 	char url[TELW_TARGET_MAX];
+	/* openTelemetry's body, in the form of lib/policy/otlpval.h (the
+	 * snapshot's string); NULL: Kuma's default plain format. */
+	const char *body;
+	size_t body_len;
 };
 
 struct meshlog {

@@ -48,7 +48,10 @@ static const char *const policy_yaml =
 	"  targetRef: {kind: MeshService, name: other}\n"
 	"  from:\n    - targetRef: {kind: Mesh}\n"
 	"      default:\n        backends:\n"
-	"          - openTelemetry: {endpoint: 'otel:4317'}\n"
+	"          - openTelemetry:\n"
+	"              endpoint: 'otel:4317'\n"
+	"              body: {kvlistValue: {values: [{key: code, value: "
+	"{stringValue: '%RESPONSE_CODE%'}}]}}\n"
 	"          - openTelemetry:\n"
 	"              backendRef:\n"
 	"                kind: MeshOpenTelemetryBackend\n"
@@ -117,6 +120,11 @@ static bool test_select(void)
 	ok = ok && find(p, "10.1.0.9", "10.96.0.12", m) && ASSERT_EQ(m->n, 2) &&
 	     ASSERT_EQ(m->b[0].side, MESHLOG_INBOUND) &&
 	     ASSERT_STREQ(m->b[0].be.open_telemetry.endpoint, "otel:4317") &&
+	     /* Its body as the snapshot pools it (lib/policy/otlpval.h);
+	      * the other has none (the default format). */
+	     ASSERT_EQ(m->b[0].body_len, 28) &&
+	     ASSERT_MEMEQ(m->b[0].body, "k1:4:codes15:%RESPONSE_CODE%", 28) &&
+	     ASSERT_TRUE(!m->b[1].body) &&
 	     ASSERT_TRUE(!m->b[0].otel) && ASSERT_TRUE(m->b[1].otel) &&
 	     ASSERT_EQ(m->b[0].sink, TELW_OTLP_LOGS_GRPC) &&
 	     ASSERT_EQ(m->b[1].sink, TELW_OTLP_LOGS_HTTP) &&

@@ -25,6 +25,10 @@
 #    each way the client counted; and one OTLP record, over HTTP, to the
 #    collector of the MeshOpenTelemetryBackend a backendRef selects by its
 #    labels (the same collector's OTLP/HTTP port);
+#  - an openTelemetry body written as an OTLP AnyValue (a kvlist holding
+#    strings with format operators, a nested kvlist, an array of an int,
+#    a bool, a double and bytes): the collector unpacks that very value,
+#    each string rendered for the curl request it logs;
 #  - a MeshOpenTelemetryBackend with env mode Required: nothing sent, and
 #    said, while the agent has no OTEL_EXPORTER_OTLP_*; with
 #    OTEL_EXPORTER_OTLP_ENDPOINT set for the agent, the records go there.
@@ -433,6 +437,82 @@ else
 $want
 got:
 $got"
+fi
+
+# ---- an openTelemetry body written as an OTLP AnyValue -----------------------
+# web over HTTP again; its inbound records to the gRPC collector with a
+# kvlist body, whose strings are rendered per request.
+{
+	tl_web_http
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+# Before web-0-env in byte order: its from entry wins (agent a's
+# OTEL_EXPORTER_OTLP_ENDPOINT is for backendRefs only).
+metadata: {name: web-0-body}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  from:
+    - targetRef: {kind: Mesh}
+      default:
+        backends:
+          - openTelemetry:
+              endpoint: 127.0.0.1:15098
+              body:
+                kvlistValue:
+                  values:
+                    - key: method
+                      value: {stringValue: '%REQ(:METHOD)%'}
+                    - key: request
+                      value:
+                        kvlistValue:
+                          values:
+                            - {key: path, value: {stringValue: '%REQ(:PATH)%'}}
+                            - {key: status, value: {stringValue: 'code %RESPONSE_CODE%'}}
+                            - {key: pod, value: {stringValue: '%RESP(X-MF-Pod)%'}}
+                    - key: fixed
+                      value:
+                        arrayValue:
+                          values:
+                            - {intValue: 7}
+                            - {boolValue: true}
+                            - {doubleValue: 0.5}
+                            - {bytesValue: aGk=}
+YAML
+} >"$TL_TMP/body.yaml"
+"$TB" apply "$TL_TMP/body.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_body "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+: >"$TL_TMP/otlp.out"
+read -r code pod < <(request GET "/status/201?kv=1")
+# What the collector unpacked, against what curl sent and saw.
+body_check() {
+	tl_otlp_read | "$TL_PY" -c '
+import json, sys
+code, pod = sys.argv[1], sys.argv[2]
+s = lambda x: {"stringValue": x}
+want = {"kvlistValue": {"values": [
+    {"key": "method", "value": s("GET")},
+    {"key": "request", "value": {"kvlistValue": {"values": [
+        {"key": "path", "value": s("/status/201?kv=1")},
+        {"key": "status", "value": s("code " + code)},
+        {"key": "pod", "value": s(pod)}]}}},
+    {"key": "fixed", "value": {"arrayValue": {"values": [
+        {"intValue": "7"}, {"boolValue": True}, {"doubleValue": 0.5},
+        {"bytesValue": "aGk="}]}}}]}}
+got = [json.loads(l)["value"] for l in sys.stdin]
+print("ok" if got == [want] else "want %s\ngot %s" % (json.dumps(want), json.dumps(got)))
+' "$code" "$pod"
+}
+for i in $(seq 1 100); do
+	got=$(body_check 2>&1)
+	[ "$got" = ok ] && break
+	sleep 0.1
+done
+if [ "$code" = 201 ] && [ -n "$pod" ] && [ "$got" = ok ]; then
+	pass otlp_kvlist_body_rendered
+else
+	fail otlp_kvlist_body_rendered "client: $code $pod; $got"
 fi
 
 tl_finish
