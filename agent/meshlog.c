@@ -122,6 +122,7 @@ static void meshlog_add(const struct policy *p, struct meshlog *m,
 		const struct mf_otel_backend *ob = NULL;
 		enum mf_log_backend_type k = meshlog_kind(be);
 		bool dup = false;
+		int err;
 
 		if (k == MF_LOG_OTEL) {
 			ob = meshlog_otel_ref(p, &be->open_telemetry);
@@ -141,8 +142,10 @@ static void meshlog_add(const struct policy *p, struct meshlog *m,
 				  meshlog_body(p, &be->open_telemetry,
 					       &m->b[m->n].body_len) : NULL;
 		/* A collector no source names (otlp_backend_url()): not
-		 * written to. */
-		if (!meshlog_sink(&m->b[m->n]))
+		 * written to; one env requires: its lines counted. */
+		err = meshlog_sink(&m->b[m->n]);
+		m->b[m->n].env_missing = err == -ENODATA;
+		if (!err || err == -ENODATA)
 			m->n++;
 	}
 }
@@ -306,7 +309,7 @@ static size_t meshlog_otlp(const struct meshlog_backend *b,
 }
 
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
-		   struct telw *w, uint64_t *dropped)
+		   struct telw *w, uint64_t *dropped, uint64_t *env_missing)
 {
 	v->mesh = m->mesh;
 	v->src_service = m->src_service;
@@ -317,6 +320,10 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 		size_t len;
 		int err;
 
+		if (b->env_missing) {
+			(*env_missing)++;
+			continue;
+		}
 		v->direction = meshlog_side_str(b->side);
 		if (b->sink == TELW_FILE || b->sink == TELW_TCP)
 			len = alogfmt_line(b->sink == TELW_TCP ?

@@ -55,6 +55,10 @@ struct meshlog_backend {
 	 * snapshot's string); NULL: Kuma's default plain format. */
 	const char *body;
 	size_t body_len;
+	/* Its MeshOpenTelemetryBackend's env mode Required found none of
+	 * the agent's OTEL_EXPORTER_OTLP_*: its lines are counted, not
+	 * written. */
+	bool env_missing;
 };
 
 struct meshlog {
@@ -84,10 +88,11 @@ int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
 			 const struct mf_service *dst, struct meshlog *m);
 
 /* @v's line for each of @m's backends, by its format, pushed to @w; the
- * lines dropped (queue full) are added to *@dropped.  @v's direction,
- * mesh and services are @m's. */
+ * lines dropped (queue full) are added to *@dropped, those of a backend
+ * whose env requires variables the agent lacks to *@env_missing.  @v's
+ * direction, mesh and services are @m's. */
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
-		   struct telw *w, uint64_t *dropped);
+		   struct telw *w, uint64_t *dropped, uint64_t *env_missing);
 
 /* Where backend @b (its be and otel set) writes: b->sink, b->target and
  * b->url.  meshlog_find() does it for the backends it finds.  Returns 0,

@@ -604,7 +604,7 @@ static bool test_meshlog_body(void)
 	m->b[0].body_len = o.at;
 	ok = ASSERT_EQ(telw_start(&w), 0);
 	if (ok)
-		meshlog_write(m, &v, w, &dropped);
+		meshlog_write(m, &v, w, &dropped, &dropped);
 	/* The collector takes the one request the writer sends (none
 	 * without a writer: then it stops waiting). */
 	if (!ok)

@@ -29,8 +29,9 @@
 #    strings with format operators, a nested kvlist, an array of an int,
 #    a bool, a double and bytes): the collector unpacks that very value,
 #    each string rendered for the curl request it logs;
-#  - a MeshOpenTelemetryBackend with env mode Required: nothing sent, and
-#    said, while the agent has no OTEL_EXPORTER_OTLP_*; with
+#  - a MeshOpenTelemetryBackend with env mode Required: nothing sent,
+#    said, and the line counted in /metrics, while the agent has no
+#    OTEL_EXPORTER_OTLP_*; with
 #    OTEL_EXPORTER_OTLP_ENDPOINT set for the agent, the records go there.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
@@ -405,15 +406,17 @@ mark=$(tl_log_mark mf-node-a)
 	{ fail apply_env "$(cat "$TL_TMP/apply.log")"; tl_finish; }
 : >"$TL_TMP/otlp.out"
 n_l4=$(lines "$TL_TMP/l4.log")
+e0=$(metric 'meshforge_access_log_dropped_total{reason="env_required_missing"}')
 out=$(tl_tcp_exchange a1 10.96.0.10)
 # The connection's outbound line is written: its inbound record would be
 # by now.
 wait_for 5 test "$(lines "$TL_TMP/l4.log")" -gt "$n_l4"
+e1=$(metric 'meshforge_access_log_dropped_total{reason="env_required_missing"}')
 if wait_for 5 sh -c "tail -n +$((mark + 1)) '$(tl_agent_log mf-node-a)' | grep -q 'event=otel_env_required_missing signal=logs'" &&
-	sleep 0.5 && [ -z "$(otlp_records 2>&1)" ]; then
+	sleep 0.5 && [ -z "$(otlp_records 2>&1)" ] && [ "$e1" = $((e0 + 1)) ]; then
 	pass otel_env_required_missing_sends_nothing
 else
-	fail otel_env_required_missing_sends_nothing "out=$out records: $(otlp_records 2>&1) log: $(tl_log_since mf-node-a "$mark" | tail -3)"
+	fail otel_env_required_missing_sends_nothing "out=$out env_required_missing $e0 -> $e1 records: $(otlp_records 2>&1) log: $(tl_log_since mf-node-a "$mark" | tail -3)"
 fi
 pid_a=$("$TB" pid a)
 kill "$pid_a"
