@@ -134,7 +134,10 @@ static int otlp_env_where(const char *v, bool own, bool http,
 	}
 	slash = strchr(host, '/');
 	n = slash ? (size_t)(slash - host) : strlen(host);
-	if (!n || n >= sizeof(w->host) || memchr(host, ' ', n) ||
+	/* No host (":4317"), or more than one (user@host): not a
+	 * collector this agent can name. */
+	if (!n || host[0] == ':' || n >= sizeof(w->host) ||
+	    memchr(host, ' ', n) ||
 	    memchr(host, '?', n) || memchr(host, '#', n) ||
 	    memchr(host, '@', n))
 		return -1;

@@ -598,6 +598,8 @@ bool otlpv_read_yaml(struct doc_ctx *c, const struct ynode *v,
 		     const char *path, struct otlpv_out *o)
 {
 	struct otlpv_rd r = { .c = c, .o = o };
+	/* Problems doc_check_map() says (an unknown key) count too. */
+	unsigned before = c->errors;
 
 	if (v->type == YNODE_SCALAR) {
 		/* Kuma's raw string. */
@@ -616,5 +618,5 @@ bool otlpv_read_yaml(struct doc_ctx *c, const struct ynode *v,
 			"record's form", o->cap);
 		r.bad = true;
 	}
-	return !r.bad;
+	return !r.bad && c->errors == before;
 }

@@ -443,6 +443,8 @@ static bool test_env_url(void)
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://envcol:4317/x", NULL };
 	static const char *const empty[] = {
 		"OTEL_EXPORTER_OTLP_ENDPOINT=  ", NULL };
+	static const char *const no_host[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=:4317", NULL };
 	static const char *const v6[] = {
 		"OTEL_EXPORTER_OTLP_ENDPOINT=[fd00::1]", NULL };
 	const struct {
@@ -522,6 +524,11 @@ static bool test_env_url(void)
 		{ "Required, only the signal's, overrides off: backend's",
 		  signal_http, "col", 0, false, MF_OTEL_ENV_REQUIRED, 0, 0,
 		  &otlp_logs_signal, 0, "http://col:4317" },
+		{ "no host: bad, under Required not used", no_host, "col", 0,
+		  false, MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal,
+		  -ENODATA, NULL },
+		{ "no host: ignored under Optional", no_host, "col", 0, false,
+		  0, 0, -1, &otlp_logs_signal, 0, "http://col:4317" },
 		{ "an IPv6 host: the protocol's port", v6, "", 0, false, 0, 0,
 		  -1, &otlp_logs_signal, 0, "http://[fd00::1]:4317" },
 	};

@@ -401,6 +401,43 @@ static bool test_access_log_otel_body_value(void)
 	return kh_finish(&s, ok);
 }
 
+/* A body past the record's room: 1,024 bytes in its pooled form. */
+static bool test_access_log_otel_body_size(void)
+{
+	char yaml[2048], val[1100];
+	bool ok;
+
+	/* "s1012:" and 1,012 bytes: 1,018; in a kvlist of one key "k"
+	 * ("k1:1:k"), 1,024: it just fits.  One byte more does not. */
+	memset(val, 'x', sizeof(val));
+	val[1012] = '\0';
+	snprintf(yaml, sizeof(yaml), "%s%s        backends:\n"
+		 "          - openTelemetry:\n"
+		 "              endpoint: otel\n"
+		 "              body: {kvlistValue: {values: [{key: k, value: "
+		 "{stringValue: %s}}]}}\n", MAL_HEAD, KH_ENTRY("from"), val);
+	{
+		struct model_set s;
+		const struct mf_accesslog *r = kh_policy(yaml, &s,
+				&kind_mesh_access_log, 1);
+
+		ok = r && ASSERT_EQ(strlen(kh_str(&s,
+			r->conf.backends[0].open_telemetry.body)), 1024);
+		if (!kh_finish(&s, ok))
+			return false;
+	}
+	memset(val, 'x', sizeof(val));
+	val[1013] = '\0';
+	snprintf(yaml, sizeof(yaml), "%s%s        backends:\n"
+		 "          - openTelemetry:\n"
+		 "              endpoint: otel\n"
+		 "              body: {kvlistValue: {values: [{key: k, value: "
+		 "{stringValue: %s}}]}}\n", MAL_HEAD, KH_ENTRY("from"), val);
+	return kh_expect1(yaml, "t.yaml:13:21: spec.from[0].default."
+			  "backends[0].openTelemetry.body: takes more than "
+			  "1024 bytes in the record's form");
+}
+
 #define MAL_BODY(body) MAL_OTEL("{endpoint: otel, body: " body "}")
 #define MAL_BODY_PATH "spec.to[0].default.backends[0].openTelemetry.body"
 #define MAL_BODY_NAMES                                                        \
@@ -484,5 +521,6 @@ int main(void)
 	TEST_RUN(test_access_log_attributes_invalid);
 	TEST_RUN(test_access_log_otel_body_value);
 	TEST_RUN(test_access_log_otel_body_invalid);
+	TEST_RUN(test_access_log_otel_body_size);
 	TEST_MAIN_END();
 }
