@@ -10,6 +10,10 @@
  *     protocol: http                    # grpc (default) or http
  *     env: {mode: Optional, precedence: EnvFirst,
  *           allowSignalOverrides: true}
+ *
+ * env says whether the agent's OTEL_EXPORTER_OTLP_* variables name the
+ * collector instead (agent/otlp.h); left out, it is Kuma's defaults, the
+ * ones shown.
  */
 #include <arpa/inet.h>
 #include <string.h>
