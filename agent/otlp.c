@@ -152,7 +152,8 @@ static int otlp_env_where(const char *v, bool own, bool http,
 		const char *p = slash && slash[1] ? slash : "";
 
 		if (own)
-			snprintf(w->path, sizeof(w->path), "%s", p[0] ? p : "/");
+			snprintf(w->path, sizeof(w->path), "%s",
+				 p[0] ? p : "/");
 		else
 			snprintf(w->path, sizeof(w->path), "%s%s",
 				 strcmp(p, "/") ? p : "", sig->http_path);

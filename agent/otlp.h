@@ -23,7 +23,7 @@ struct otlp_signal {
 	const char *grpc_path;		/* its service's Export */
 	const char *http_path;		/* OTLP/HTTP's, after a base path */
 	const char *name;		/* "logs", "traces", "metrics" */
-	unsigned env;			/* its layer in otlp_env.signal[] */
+	unsigned env;			/* its otlp_env.signal[] */
 };
 
 extern const struct otlp_signal otlp_logs_signal, otlp_traces_signal,

@@ -257,8 +257,8 @@ static const enum otlpv_type otlpv_types[OTLPV_NTYPES] = {
 	OTLPV_ARRAY, OTLPV_KVLIST,
 };
 
-#define OTLPV_NAMES							      \
-	"stringValue, boolValue, intValue, doubleValue, bytesValue, "	      \
+#define OTLPV_NAMES							\
+	"stringValue, boolValue, intValue, doubleValue, bytesValue, "	\
 	"arrayValue, kvlistValue"
 
 static const char *otlpv_name(enum otlpv_type t)
@@ -269,7 +269,7 @@ static const char *otlpv_name(enum otlpv_type t)
 	return "?";
 }
 
-/* ---- written back ---------------------------------------------------------- */
+/* ---- written back ------------------------------------------------------ */
 
 static void otlpv_emit_at(struct emit *e, struct otlpv_cur *c, bool top)
 {
@@ -538,7 +538,7 @@ static void otlpv_rd_value(struct otlpv_rd *r, const struct ynode *v,
 		if (!strcmp(k->str, otlpv_keys[j]))
 			t = otlpv_types[j % OTLPV_NTYPES];
 	if (!t)
-		return;		/* an unknown key: said by doc_check_map() */
+		return;	/* an unknown key: doc_check_map() said it */
 	doc_path(fp, path, k->str);
 	switch (t) {
 	case OTLPV_STRING:
