@@ -241,6 +241,10 @@ FUZZ_SRCS_trace   = agent/trace.c agent/telw.c agent/tspan.c agent/router.c \
 		    $(FUZZ_SRCS_hhead)
 FUZZ_CFLAGS_trace := -Wno-unused-parameter
 FUZZ_LIBS_trace   := -lcurl -lprotobuf-c
+# otlpval packs a value as the agent sends it (otlp_logs.c).
+FUZZ_SRCS_otlpval = agent/otlp_logs.c agent/otlp.c agent/collector.c \
+		    $(PROTO_GEN)
+FUZZ_LIBS_otlpval := -lcurl -lprotobuf-c
 # The TLS targets: ctl/pki.c makes their certificates; tls_record includes
 # agent/tls.c and tls_record.c for their statics.  FUZZ_DEPS_<name>: what
 # a target includes, for it to be built again when that changes.

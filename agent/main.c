@@ -60,6 +60,7 @@
 #include "xdp.h"
 #include "log.h"
 #include "notify.h"
+#include "otlp.h"
 #include "rbudget.h"
 #include "meshforge/abi.h"
 #include "pmap.h"
@@ -922,6 +923,9 @@ int main(int argc, char **argv)
 	/* libcurl once, here, before any thread that uses it starts (the
 	 * writers below, the admin endpoint's application scraper): its
 	 * global state is set up on this thread alone. */
+	/* The OpenTelemetry exporter variables a unit or DaemonSet sets,
+	 * once: MeshOpenTelemetryBackends' `env` reads them (otlp.h). */
+	otlp_env_read(&otlp_agent_env, getenv);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		log_warn("event=curl_init_failed effect=\"no collector or "
 			 "application is reached\"");

@@ -12,6 +12,7 @@
 #include "meshlog.h"
 #include "otlp_logs.h"
 #include "policy/kinds.h"
+#include "policy/otlpval.h"
 #include "policy/select.h"
 #include "router.h"
 
@@ -56,47 +57,58 @@ static bool meshlog_same(const struct mf_log_backend *a,
 	       !memcmp(&a->tcp.format, &b->tcp.format, sizeof(a->tcp.format));
 }
 
-/* Where openTelemetry backend @o's records go: its endpoint over gRPC,
- * else the MeshOpenTelemetryBackend its backendRef selects, if that names
- * an address. */
+/* The MeshOpenTelemetryBackend openTelemetry backend @o's backendRef
+ * selects, when it has no endpoint; NULL when none. */
 static const struct mf_otel_backend *meshlog_otel_ref(const struct policy *p,
 						      const struct mf_log_otel *o)
 {
-	const struct mf_otel_backend *ob;
-
 	if (o->endpoint[0] || !o->backend_ref.present)
 		return NULL;
-	ob = polkinds_otel_backend(policy_kinds(p), &o->backend_ref);
-	return ob && ob->endpoint.address[0] ? ob : NULL;
+	return polkinds_otel_backend(policy_kinds(p), &o->backend_ref);
 }
 
-/* Where backend @b's lines go (its sink, target and, for a collector,
- * URL), once for the connection. */
-void meshlog_sink(struct meshlog_backend *b)
+int meshlog_sink(struct meshlog_backend *b)
 {
-	enum collector_proto proto;
+	enum collector_proto proto = COLLECTOR_GRPC;
+	int err = 0;
 
 	switch (meshlog_kind(&b->be)) {
 	case MF_LOG_TCP:
 		b->sink = TELW_TCP;
 		b->target = b->be.tcp.address;
-		return;
+		return 0;
 	case MF_LOG_OTEL:
-		proto = b->otel ?
-			otlp_backend_url(b->otel, &otlp_logs_signal, b->url,
-					 sizeof(b->url)) :
+		if (b->otel)
+			err = otlp_backend_url(b->otel, &otlp_logs_signal,
+					       b->url, sizeof(b->url), &proto);
+		else
 			otlp_endpoint_url(b->be.open_telemetry.endpoint,
 					  &otlp_logs_signal, b->url,
 					  sizeof(b->url));
 		b->sink = proto == COLLECTOR_PROTOBUF ? TELW_OTLP_LOGS_HTTP :
 							TELW_OTLP_LOGS_GRPC;
 		b->target = b->url;
-		return;
+		return err;
 	default:
 		b->sink = TELW_FILE;
 		b->target = b->be.file.path;
-		return;
+		return 0;
 	}
+}
+
+/* The body openTelemetry backend @o gives, its length in *@len: NULL
+ * when it gives none, or one not well formed (only a map written by
+ * hand holds such a one). */
+static const char *meshlog_body(const struct policy *p,
+				const struct mf_log_otel *o, size_t *len)
+{
+	const char *s;
+
+	*len = 0;
+	if (!o->body)
+		return NULL;
+	s = polkinds_str(policy_kinds(p), o->body, len);
+	return s && !otlpv_check(s, *len, NULL) ? s : NULL;
 }
 
 /* The backends of @conf the agent writes to (file, tcp, openTelemetry
@@ -110,6 +122,7 @@ static void meshlog_add(const struct policy *p, struct meshlog *m,
 		const struct mf_otel_backend *ob = NULL;
 		enum mf_log_backend_type k = meshlog_kind(be);
 		bool dup = false;
+		int err;
 
 		if (k == MF_LOG_OTEL) {
 			ob = meshlog_otel_ref(p, &be->open_telemetry);
@@ -125,8 +138,15 @@ static void meshlog_add(const struct policy *p, struct meshlog *m,
 		m->b[m->n].side = side;
 		m->b[m->n].be = *be;
 		m->b[m->n].otel = ob;
-		meshlog_sink(&m->b[m->n]);
-		m->n++;
+		m->b[m->n].body = k == MF_LOG_OTEL ?
+				  meshlog_body(p, &be->open_telemetry,
+					       &m->b[m->n].body_len) : NULL;
+		/* A collector no source names (otlp_backend_url()): not
+		 * written to; one env requires: its lines counted. */
+		err = meshlog_sink(&m->b[m->n]);
+		m->b[m->n].env_missing = err == -ENODATA;
+		if (!err || err == -ENODATA)
+			m->n++;
 	}
 }
 
@@ -198,34 +218,90 @@ int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
 	return 0;
 }
 
-/* The OTLP record of @v for openTelemetry backend @o, written for
- * @side, into meshlog_buf: Kuma's default plain format for a body not
- * given, each attribute's value rendered alike.  Returns its length, 0
- * when it does not fit. */
-static size_t meshlog_otlp(const struct mf_log_otel *o, enum meshlog_side side,
+/* Thread-local, as meshlog_buf: a body's string as a format, and as
+ * rendered. */
+static __thread char meshlog_fmt[MF_STRING_MAX + 1];
+static __thread char meshlog_str[ALOGFMT_VALUE_MAX * 4];
+
+/* Body @c (a value of the otlpval.h form, checked) into @o with each of
+ * its strings rendered for @v as a plain format; the rest as it is. */
+static void meshlog_body_render(struct otlpv_cur *c, struct otlpv_out *o,
+				const struct alogfmt_vals *v)
+{
+	size_t start = c->at, klen, n;
+	struct otlpv_val x;
+	const char *k;
+
+	if (otlpv_next(c, &x)) {
+		o->over = true;
+		return;
+	}
+	switch (x.type) {
+	case OTLPV_STRING:
+		memcpy(meshlog_fmt, x.s, x.len);
+		meshlog_fmt[x.len] = '\0';
+		n = alogfmt_text(meshlog_fmt, false, v, meshlog_str,
+				 sizeof(meshlog_str));
+		otlpv_put_text(o, OTLPV_STRING, meshlog_str, n);
+		return;
+	case OTLPV_ARRAY:
+	case OTLPV_KVLIST:
+		otlpv_put_list(o, x.type, x.count);
+		for (size_t i = 0; i < x.count && !o->over; i++) {
+			if (x.type == OTLPV_KVLIST) {
+				otlpv_next_key(c, &k, &klen);
+				otlpv_put_key(o, k, klen);
+			}
+			meshlog_body_render(c, o, v);
+		}
+		return;
+	default:
+		otlpv_put_raw(o, c->p + start, c->at - start);
+		return;
+	}
+}
+
+/* The OTLP record of @v for openTelemetry backend @b, written for @m,
+ * into meshlog_buf: its body (Kuma's default plain format when it has
+ * none) with its strings rendered, each attribute's value alike.
+ * Returns its length, 0 when it does not fit. */
+static size_t meshlog_otlp(const struct meshlog_backend *b,
 			   const struct meshlog *m,
 			   const struct alogfmt_vals *v)
 {
+	const struct mf_log_otel *ot = &b->be.open_telemetry;
 	char *text = meshlog_buf + OTLP_LOG_MAX, *end = meshlog_buf +
 		     sizeof(meshlog_buf);
 	struct otlp_log r = {
 		.time_ns = (uint64_t)v->start.tv_sec * 1000000000u +
 			   (uint64_t)v->start.tv_nsec,
 		/* The proxy's service, as Envoy's resource names its own. */
-		.service = side == MESHLOG_INBOUND ? m->dst_service :
-						     m->src_service,
+		.service = b->side == MESHLOG_INBOUND ? m->dst_service :
+							m->src_service,
 	};
-	const char *body = o->body[0] ? o->body :
-			   v->http ? alogfmt_default_http :
-				     alogfmt_default_tcp;
+	/* One byte left for the body's NUL. */
+	struct otlpv_out o = { text, (size_t)(end - text) - 1, 0, false };
+	struct otlpv_cur c = { b->body, b->body_len, 0 };
+	size_t n;
 
+	if (b->body) {
+		meshlog_body_render(&c, &o, v);
+	} else {
+		n = alogfmt_text(v->http ? alogfmt_default_http :
+					   alogfmt_default_tcp,
+				 false, v, meshlog_str, sizeof(meshlog_str));
+		otlpv_put_text(&o, OTLPV_STRING, meshlog_str, n);
+	}
+	if (o.over)
+		return 0;
+	text[o.at] = '\0';
 	r.body = text;
-	text += alogfmt_text(body, false, v, text, (size_t)(end - text)) + 1;
-	for (size_t a = 0; a < o->nattributes && a < OTLP_ATTRS_MAX &&
+	text += o.at + 1;
+	for (size_t a = 0; a < ot->nattributes && a < OTLP_ATTRS_MAX &&
 	     text < end; a++) {
-		r.key[a] = o->attributes[a].key;
+		r.key[a] = ot->attributes[a].key;
 		r.value[a] = text;
-		text += alogfmt_text(o->attributes[a].value, false, v, text,
+		text += alogfmt_text(ot->attributes[a].value, false, v, text,
 				     (size_t)(end - text)) + 1;
 		r.nattrs++;
 	}
@@ -233,7 +309,7 @@ static size_t meshlog_otlp(const struct mf_log_otel *o, enum meshlog_side side,
 }
 
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
-		   struct telw *w, uint64_t *dropped)
+		   struct telw *w, uint64_t *dropped, uint64_t *env_missing)
 {
 	v->mesh = m->mesh;
 	v->src_service = m->src_service;
@@ -244,6 +320,10 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 		size_t len;
 		int err;
 
+		if (b->env_missing) {
+			(*env_missing)++;
+			continue;
+		}
 		v->direction = meshlog_side_str(b->side);
 		if (b->sink == TELW_FILE || b->sink == TELW_TCP)
 			len = alogfmt_line(b->sink == TELW_TCP ?
@@ -251,8 +331,7 @@ void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
 					   &b->be.file.format,
 					   v, meshlog_buf, sizeof(meshlog_buf));
 		else
-			len = meshlog_otlp(&b->be.open_telemetry, b->side, m,
-					   v);
+			len = meshlog_otlp(b, m, v);
 		err = !len || !w ? -ENOBUFS :
 		      telw_push(w, b->sink, b->target, meshlog_buf, len);
 		if (err)

@@ -15,8 +15,9 @@
  *
  * Backends written: file, tcp, and openTelemetry (otlp.h): by its
  * `endpoint`, a collector over gRPC; by `backendRef`, the
- * MeshOpenTelemetryBackend it selects, over its protocol, when that names
- * an address.
+ * MeshOpenTelemetryBackend it selects, over its protocol, at its address
+ * or the one the agent's OTEL_EXPORTER_OTLP_* variables give (its `env`,
+ * otlp.h).
  */
 #ifndef MF_AGENT_MESHLOG_H
 #define MF_AGENT_MESHLOG_H
@@ -50,6 +51,14 @@ struct meshlog_backend {
 	enum telw_kind sink;
 	const char *target;
 	char url[TELW_TARGET_MAX];
+	/* openTelemetry's body, in the form of lib/policy/otlpval.h (the
+	 * snapshot's string); NULL: Kuma's default plain format. */
+	const char *body;
+	size_t body_len;
+	/* Its MeshOpenTelemetryBackend's env mode Required found none of
+	 * the agent's OTEL_EXPORTER_OTLP_*: its lines are counted, not
+	 * written. */
+	bool env_missing;
 };
 
 struct meshlog {
@@ -79,14 +88,17 @@ int meshlog_find_gateway(const struct policy *p, const struct sel_workload *gw,
 			 const struct mf_service *dst, struct meshlog *m);
 
 /* @v's line for each of @m's backends, by its format, pushed to @w; the
- * lines dropped (queue full) are added to *@dropped.  @v's direction,
- * mesh and services are @m's. */
+ * lines dropped (queue full) are added to *@dropped, those of a backend
+ * whose env requires variables the agent lacks to *@env_missing.  @v's
+ * direction, mesh and services are @m's. */
 void meshlog_write(const struct meshlog *m, struct alogfmt_vals *v,
-		   struct telw *w, uint64_t *dropped);
+		   struct telw *w, uint64_t *dropped, uint64_t *env_missing);
 
 /* Where backend @b (its be and otel set) writes: b->sink, b->target and
- * b->url.  meshlog_find() does it for the backends it finds. */
-void meshlog_sink(struct meshlog_backend *b);
+ * b->url.  meshlog_find() does it for the backends it finds.  Returns 0,
+ * or for a MeshOpenTelemetryBackend whose collector nothing names (its
+ * `env`, otlp_backend_url()) -ENOENT or -ENODATA: @b writes nowhere. */
+int meshlog_sink(struct meshlog_backend *b);
 
 /* "OUTBOUND" or "INBOUND". */
 const char *meshlog_side_str(enum meshlog_side s);

@@ -17,10 +17,13 @@
 
 #include "collector.h"
 
-/* An OTLP signal: where its Export is, over each protocol. */
+/* An OTLP signal: where its Export is, over each protocol, and which of
+ * the per-signal OTEL_EXPORTER_OTLP_<SIGNAL>_* variables are its. */
 struct otlp_signal {
 	const char *grpc_path;		/* its service's Export */
 	const char *http_path;		/* OTLP/HTTP's, after a base path */
+	const char *name;		/* "logs", "traces", "metrics" */
+	unsigned env;			/* its otlp_env.signal[] */
 };
 
 extern const struct otlp_signal otlp_logs_signal, otlp_traces_signal,
@@ -39,13 +42,67 @@ enum collector_proto otlp_endpoint_url(const char *ep,
 				       const struct otlp_signal *sig,
 				       char *url, size_t cap);
 
-/* The same for MeshOpenTelemetryBackend @ob (it names an address): gRPC
- * at address:port (OTLP_GRPC_PORT by default), or with protocol http
- * OTLP/HTTP at address:port (OTLP_HTTP_PORT), its base path and the
- * signal's.  Returns COLLECTOR_GRPC or COLLECTOR_PROTOBUF. */
-enum collector_proto otlp_backend_url(const struct mf_otel_backend *ob,
-				      const struct otlp_signal *sig,
-				      char *url, size_t cap);
+/*
+ * The OpenTelemetry exporter variables the agent was started with, as
+ * the OpenTelemetry SDKs read them: the shared OTEL_EXPORTER_OTLP_ENDPOINT
+ * and _PROTOCOL, and each signal's OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT
+ * and _PROTOCOL.  A value is trimmed of blanks; "" is one not set (so is
+ * an empty one).  A MeshOpenTelemetryBackend's `env` says whether and how
+ * they take part in where its collector is (otlp_backend_url()).
+ */
+#define OTLP_SIGNALS		3	/* logs, traces, metrics */
+#define OTLP_ENV_MAX		256
+
+struct otlp_env_layer {
+	char endpoint[OTLP_ENV_MAX];	/* URL or host[:port] */
+	char protocol[OTLP_ENV_MAX];	/* grpc, http/protobuf */
+};
+
+struct otlp_env {
+	struct otlp_env_layer shared;
+	struct otlp_env_layer signal[OTLP_SIGNALS];
+};
+
+/* The agent's own, read once at start (otlp_env_read(), by main). */
+extern struct otlp_env otlp_agent_env;
+
+/* @e from the variables @get (getenv, or a test's) returns: NULL for
+ * one not set.  A value too long for its room is kept as a bad one
+ * ("\x01"), so that a Required backend refuses it. */
+void otlp_env_read(struct otlp_env *e, char *(*get)(const char *name));
+
+/*
+ * The URL of signal @sig at MeshOpenTelemetryBackend @ob into @url (@cap
+ * bytes) and how it speaks in *@proto: COLLECTOR_GRPC, or with protocol
+ * http (OTLP/HTTP) COLLECTOR_PROTOBUF, as Kuma resolves a backend with
+ * the exporter variables @e (its `env`; when left out mode Optional,
+ * precedence EnvFirst, allowSignalOverrides true):
+ *   - mode Disabled: the variables take no part;
+ *   - Optional, Required: each of protocol and endpoint is taken from the
+ *     last of the sources that gives it, lowest first: with EnvFirst the
+ *     backend's, then the shared variables, then the signal's; with
+ *     ExplicitFirst the shared, the signal's, then the backend's (whose
+ *     protocol always wins, grpc when left out);
+ *   - allowSignalOverrides false: the signal's variables are ignored;
+ *   - Required: some variable for the signal must be set, and none of
+ *     them badly, else the backend sends nothing of the signal.
+ * An endpoint variable is a URL (http://host[:port][/path]; a path only
+ * for OTLP/HTTP, where a signal's own is the whole path and the shared
+ * one's is a base for /v1/<signal>) or host[:port]; https (TLS to a
+ * collector) is not supported and such a value is a bad one.  A port left
+ * out is the protocol's (OTLP_GRPC_PORT, OTLP_HTTP_PORT).
+ * Returns 0; -ENOENT when no source names an address; -ENODATA when mode
+ * Required finds the variables missing or bad.
+ */
+int otlp_env_url(const struct mf_otel_backend *ob, const struct otlp_env *e,
+		 const struct otlp_signal *sig, char *url, size_t cap,
+		 enum collector_proto *proto);
+
+/* otlp_env_url() with the agent's variables; the first -ENODATA of each
+ * signal is said in the log (the variables do not change). */
+int otlp_backend_url(const struct mf_otel_backend *ob,
+		     const struct otlp_signal *sig, char *url, size_t cap,
+		     enum collector_proto *proto);
 
 /* @s (NULL: "") into @b at *@at (@cap bytes in all), NUL-terminated, *@at
  * past it, as valid UTF-8: a byte that does not start or continue a

@@ -8,8 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/coding.h>
+
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "otlp_logs.h"
+#include "policy/otlpval.h"
 
 /* ---- the queued form -------------------------------------------------- */
 /*
@@ -106,10 +110,168 @@ struct otlp_msgs {
 	otlp_rec *rec;			/* [n] */
 	otlp_rec **recp;		/* [n], grouped by resource */
 	otlp_any *body;			/* [n] */
+	char **body_block;		/* [n]: what each body's messages
+					 * take */
 	otlp_kv *kv;			/* [n * OTLP_ATTRS_MAX] */
 	otlp_kv **kvp;
 	otlp_any *val;
 };
+
+/* ---- a body: its form (otlpval.h) as protobuf-c's messages ------------ */
+
+typedef Opentelemetry__Proto__Common__V1__ArrayValue otlp_array;
+typedef Opentelemetry__Proto__Common__V1__KeyValueList otlp_kvlist;
+
+/* One block a body's messages and strings are taken from, freed whole. */
+struct otlp_arena {
+	char *p;
+	size_t at, cap;
+};
+
+static void *otlp_take(struct otlp_arena *a, size_t n)
+{
+	size_t at = (a->at + 15) & ~(size_t)15;
+
+	if (at > a->cap || a->cap - at < n)
+		return NULL;
+	a->at = at + n;
+	return a->p + at;
+}
+
+/* A block with room for a body of @nodes values in @len bytes: each
+ * value at most an AnyValue, a list, a KeyValue and two pointers, each
+ * aligned; its texts NUL-terminated. */
+static size_t otlp_arena_size(size_t nodes, size_t len)
+{
+	return nodes * (sizeof(otlp_any) + sizeof(otlp_array) +
+			sizeof(otlp_kvlist) + sizeof(otlp_kv) +
+			2 * sizeof(void *) + 6 * 16) + len + nodes + 16;
+}
+
+/* A copy of @len bytes at @s in @a, NUL-terminated. */
+static char *otlp_take_str(struct otlp_arena *a, const char *s, size_t len)
+{
+	char *d = otlp_take(a, len + 1);
+
+	if (d) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
+/* The value at @c into @out, from @a.  @c was checked whole
+ * (otlpv_check()), so its depth is bounded.  Returns 0 or -EINVAL. */
+static int otlp_body_value(struct otlpv_cur *c, otlp_any *out,
+			   struct otlp_arena *a)
+{
+	struct otlpv_val v;
+	otlp_array *arr;
+	otlp_kvlist *kvl;
+	void **items;
+	word32 blen;
+
+	opentelemetry__proto__common__v1__any_value__init(out);
+	if (otlpv_next(c, &v))
+		return -EINVAL;
+	switch (v.type) {
+	case OTLPV_STRING:
+		out->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+		out->string_value = otlp_take_str(a, v.s, v.len);
+		return out->string_value ? 0 : -EINVAL;
+	case OTLPV_BOOL:
+		out->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
+		out->bool_value = v.b;
+		return 0;
+	case OTLPV_INT:
+		out->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE;
+		out->int_value = v.i;
+		return 0;
+	case OTLPV_DOUBLE:
+		out->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE;
+		out->double_value = v.d;
+		return 0;
+	case OTLPV_BYTES:
+		/* Checked base64 when the policy was read. */
+		out->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE;
+		out->bytes_value.data = otlp_take(a, v.len + 1);
+		blen = (word32)v.len + 1;
+		if (!out->bytes_value.data ||
+		    Base64_Decode((const byte *)v.s, (word32)v.len,
+				  out->bytes_value.data, &blen))
+			return -EINVAL;
+		out->bytes_value.len = blen;
+		return 0;
+	case OTLPV_ARRAY:
+	case OTLPV_KVLIST:
+		break;
+	}
+	items = otlp_take(a, (v.count ? v.count : 1) * sizeof(void *));
+	if (!items)
+		return -EINVAL;
+	if (v.type == OTLPV_ARRAY) {
+		arr = otlp_take(a, sizeof(*arr));
+		if (!arr)
+			return -EINVAL;
+		opentelemetry__proto__common__v1__array_value__init(arr);
+		for (size_t i = 0; i < v.count; i++) {
+			otlp_any *x = otlp_take(a, sizeof(*x));
+
+			if (!x || otlp_body_value(c, x, a))
+				return -EINVAL;
+			items[i] = x;
+		}
+		arr->values = (otlp_any **)items;
+		arr->n_values = v.count;
+		out->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE;
+		out->array_value = arr;
+		return 0;
+	}
+	kvl = otlp_take(a, sizeof(*kvl));
+	if (!kvl)
+		return -EINVAL;
+	opentelemetry__proto__common__v1__key_value_list__init(kvl);
+	for (size_t i = 0; i < v.count; i++) {
+		otlp_kv *kv = otlp_take(a, sizeof(*kv));
+		otlp_any *x = otlp_take(a, sizeof(*x));
+		const char *k;
+		size_t klen;
+
+		if (!kv || !x || otlpv_next_key(c, &k, &klen))
+			return -EINVAL;
+		opentelemetry__proto__common__v1__key_value__init(kv);
+		kv->key = otlp_take_str(a, k, klen);
+		if (!kv->key || otlp_body_value(c, x, a))
+			return -EINVAL;
+		kv->value = x;
+		items[i] = kv;
+	}
+	kvl->values = (otlp_kv **)items;
+	kvl->n_values = v.count;
+	out->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE;
+	out->kvlist_value = kvl;
+	return 0;
+}
+
+/* Body @s (NUL-terminated, in the otlpval.h form) into @out, its
+ * messages in *@block (malloc'd, the caller frees it).  Returns 0,
+ * -EINVAL for a body not well formed, or -ENOMEM. */
+static int otlp_body(const char *s, otlp_any *out, char **block)
+{
+	size_t len = strlen(s), nodes;
+	struct otlpv_cur c = { s, len, 0 };
+	struct otlp_arena a = { NULL, 0, 0 };
+
+	*block = NULL;
+	if (otlpv_check(s, len, &nodes))
+		return -EINVAL;
+	a.cap = otlp_arena_size(nodes, len);
+	a.p = malloc(a.cap);
+	if (!a.p)
+		return -ENOMEM;
+	*block = a.p;
+	return otlp_body_value(&c, out, &a);
+}
 
 static void otlp_str_any(otlp_any *a, const char *s)
 {
@@ -162,12 +324,14 @@ int otlp_logs_pack(const struct otlp_log *r, size_t n, uint8_t **out,
 	m.rec = calloc(n, sizeof(*m.rec));
 	m.recp = calloc(n, sizeof(*m.recp));
 	m.body = calloc(n, sizeof(*m.body));
+	m.body_block = calloc(n, sizeof(*m.body_block));
 	m.kv = calloc(n * OTLP_ATTRS_MAX, sizeof(*m.kv));
 	m.kvp = calloc(n * OTLP_ATTRS_MAX, sizeof(*m.kvp));
 	m.val = calloc(n * OTLP_ATTRS_MAX, sizeof(*m.val));
 	if (!res_of || (n && (!m.rl || !m.rlp || !m.sl || !m.slp || !m.res ||
 			      !m.res_kv || !m.res_kvp || !m.res_val ||
-			      !m.rec || !m.recp || !m.body || !m.kv ||
+			      !m.rec || !m.recp || !m.body ||
+			      !m.body_block || !m.kv ||
 			      !m.kvp || !m.val)))
 		goto out;
 
@@ -182,8 +346,13 @@ int otlp_logs_pack(const struct otlp_log *r, size_t n, uint8_t **out,
 		rec->time_unix_nano = r[i].time_ns;
 		rec->observed_time_unix_nano = r[i].time_ns;
 		if (r[i].body) {
-			otlp_str_any(&m.body[i], r[i].body);
-			rec->body = &m.body[i];
+			int e = otlp_body(r[i].body, &m.body[i],
+					  &m.body_block[i]);
+
+			if (e == -ENOMEM)
+				goto out;
+			if (!e)
+				rec->body = &m.body[i];
 		}
 		rec->attributes = &m.kvp[k];
 		for (size_t a = 0; a < r[i].nattrs && a < OTLP_ATTRS_MAX; a++) {
@@ -244,6 +413,9 @@ out:
 	free(m.res_val);
 	free(m.rec);
 	free(m.recp);
+	for (size_t i = 0; m.body_block && i < n; i++)
+		free(m.body_block[i]);
+	free(m.body_block);
 	free(m.body);
 	free(m.kv);
 	free(m.kvp);

@@ -29,6 +29,8 @@ struct otlp_log {
 					 * start */
 	const char *service;		/* the resource's service.name: the
 					 * proxy's service */
+	/* An OTLP value in the form of lib/policy/otlpval.h, its strings
+	 * rendered: 's' len ':' text for a string body. */
 	const char *body;
 	size_t nattrs;
 	const char *key[OTLP_ATTRS_MAX];
@@ -45,7 +47,8 @@ size_t otlp_log_encode(const struct otlp_log *r, char *buf, size_t cap);
 int otlp_log_decode(const char *b, size_t n, struct otlp_log *r);
 
 /* The ExportLogsServiceRequest of records @r[0..@n): one resource per
- * service, one scope ("meshforge"), the records in order.  Into *@out
+ * service, one scope ("meshforge"), the records in order, each body the
+ * AnyValue its form says (a body not well formed is left out).  Into *@out
  * (malloc'd, the caller frees it) of *@len bytes, the first
  * COLLECTOR_HEAD of them left for collector_send().  Returns 0 or
  * -ENOMEM. */

@@ -156,6 +156,10 @@ struct stats {
 					 * body over HPROXY_REPLAY_MAX) */
 	uint64_t access_log_dropped;	/* MeshAccessLog lines the writer's
 					 * queue had no room for (telw.h) */
+	uint64_t access_log_env_missing; /* MeshAccessLog lines of a
+					 * MeshOpenTelemetryBackend whose
+					 * env mode Required found no
+					 * OTEL_EXPORTER_OTLP_* (otlp.h) */
 	uint64_t metric_pushes_dropped;	/* MeshMetric OpenTelemetry pushes
 					 * the writer's queue had no room
 					 * for (admin.c) */

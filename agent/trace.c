@@ -37,7 +37,8 @@ static __thread char trace_buf[2 * TSPAN_JSON_MAX];
 
 /* Side @s reports to OpenTelemetry backend @ot over OTLP (otlp.h): its
  * endpoint over gRPC, else the MeshOpenTelemetryBackend its backendRef
- * selects in @p, when that names an address.  False: neither. */
+ * selects in @p, when a collector is named for it (its address, or the
+ * agent's OTEL_EXPORTER_OTLP_* by its `env`, otlp.h).  False: neither. */
 static bool trace_side_otel(const struct policy *p,
 			    const struct mf_trace_otel *ot,
 			    struct trace_side *s)
@@ -47,15 +48,15 @@ static bool trace_side_otel(const struct policy *p,
 
 	if (!ot->endpoint[0] && ot->backend_ref.present) {
 		ob = polkinds_otel_backend(policy_kinds(p), &ot->backend_ref);
-		if (!ob || !ob->endpoint.address[0])
+		if (!ob || otlp_backend_url(ob, &otlp_traces_signal, s->url,
+					    sizeof(s->url), &t))
 			return false;
 	} else if (!ot->endpoint[0]) {
 		return false;
+	} else {
+		t = otlp_endpoint_url(ot->endpoint, &otlp_traces_signal,
+				      s->url, sizeof(s->url));
 	}
-	t = ob ? otlp_backend_url(ob, &otlp_traces_signal, s->url,
-				  sizeof(s->url)) :
-		 otlp_endpoint_url(ot->endpoint, &otlp_traces_signal, s->url,
-				   sizeof(s->url));
 	s->on = true;
 	s->fmt = t == COLLECTOR_PROTOBUF ? TELW_OTLP_TRACES_HTTP :
 		 TELW_OTLP_TRACES_GRPC;

@@ -947,7 +947,8 @@ static void tunnel_meshlog_l7(struct tunnel *tu, struct conn *c,
 	v.downstream = conn_addr_str(&c->down_peer, down);
 	v.src_address = v.downstream;
 	meshlog_write(c->alog, &v, tu->ctx->telw,
-		      &tu->ctx->stats.access_log_dropped);
+		      &tu->ctx->stats.access_log_dropped,
+		      &tu->ctx->stats.access_log_env_missing);
 }
 
 /* The MeshAccessLog lines of L4 connection @c, which ends. */
@@ -970,7 +971,8 @@ static void tunnel_meshlog_l4(struct tunnel *tu, struct conn *c)
 	v.downstream = conn_addr_str(&c->down_peer, down);
 	v.src_address = v.downstream;
 	meshlog_write(m, &v, tu->ctx->telw,
-		      &tu->ctx->stats.access_log_dropped);
+		      &tu->ctx->stats.access_log_dropped,
+		      &tu->ctx->stats.access_log_env_missing);
 }
 
 /* The MeshTrace spans of request @x of @c (trace.h). */

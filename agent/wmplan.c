@@ -108,9 +108,9 @@ static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
 }
 
 /* @conf's OpenTelemetry backends into @w: its endpoint over gRPC, else
- * the MeshOpenTelemetryBackend its backendRef selects in @p (when that
- * names an address), over that one's protocol; pushed every
- * refreshInterval (Kuma's default when left out). */
+ * the MeshOpenTelemetryBackend its backendRef selects in @p (when a
+ * collector is named for it: otlp_backend_url()), over its protocol;
+ * pushed every refreshInterval (Kuma's default when left out). */
 static void wmplan_otels(struct wmplan_wl *w, const struct policy *p,
 			 const struct mf_metric_conf *conf)
 {
@@ -127,13 +127,14 @@ static void wmplan_otels(struct wmplan_wl *w, const struct policy *p,
 		if (!ot->endpoint[0] && ot->backend_ref.present)
 			ob = polkinds_otel_backend(policy_kinds(p),
 						   &ot->backend_ref);
-		if (!ot->endpoint[0] && (!ob || !ob->endpoint.address[0]))
+		if (ot->endpoint[0])
+			proto = otlp_endpoint_url(ot->endpoint,
+						  &otlp_metrics_signal, wo->url,
+						  sizeof(wo->url));
+		else if (!ob || otlp_backend_url(ob, &otlp_metrics_signal,
+						 wo->url, sizeof(wo->url),
+						 &proto))
 			continue;
-		proto = ob ? otlp_backend_url(ob, &otlp_metrics_signal,
-					      wo->url, sizeof(wo->url)) :
-			     otlp_endpoint_url(ot->endpoint,
-					       &otlp_metrics_signal, wo->url,
-					       sizeof(wo->url));
 		wo->kind = proto == COLLECTOR_PROTOBUF ?
 			   TELW_OTLP_METRICS_HTTP : TELW_OTLP_METRICS_GRPC;
 		wo->refresh_ms = ot->refresh_interval ? ot->refresh_interval :

@@ -668,7 +668,6 @@ struct mf_otel_ref {
 #define MF_LOG_BACKENDS_MAX	2
 #define MF_LOG_JSON_MAX		6
 #define MF_LOG_PLAIN_MAX	640	/* fits in the json entries' bytes */
-#define MF_LOG_BODY_MAX		192
 #define MF_LOG_ATTRS_MAX	4
 
 enum mf_log_format_type {
@@ -721,7 +720,10 @@ struct mf_log_otel {
 	__u8 nattributes;
 	__u8 _pad[3];
 	char endpoint[MF_PATH_MAX];
-	char body[MF_LOG_BODY_MAX];
+	/* mf_strings id (0: none) of an OTLP value, a string or one
+	 * written as protobuf's JSON writes an AnyValue, in the form
+	 * lib/policy/otlpval.h describes. */
+	__u32 body;
 	struct mf_otel_ref backend_ref;
 	struct mf_log_otel_attr attributes[MF_LOG_ATTRS_MAX];
 };
@@ -1726,10 +1728,26 @@ struct mf_otel_endpoint {
 	char path[MF_ROUTE_PATH_MAX];
 };
 
+/* 1 + index of the names, as every enum field; 0: left out (Optional,
+ * EnvFirst, as Kuma's defaults). */
+enum mf_otel_env_mode {
+	MF_OTEL_ENV_DISABLED = 1,
+	MF_OTEL_ENV_OPTIONAL,
+	MF_OTEL_ENV_REQUIRED,
+};
+
+enum mf_otel_env_precedence {
+	MF_OTEL_ENV_EXPLICIT_FIRST = 1,
+	MF_OTEL_ENV_ENV_FIRST,
+};
+
+/* allowSignalOverrides' bit in present (false when left out is true). */
+#define MF_OTEL_ENV_F_OVERRIDES	2
+
 struct mf_otel_env {
 	__u32 present;
-	__u8 mode;			/* Disabled, Optional, Required */
-	__u8 precedence;		/* ExplicitFirst, EnvFirst */
+	__u8 mode;			/* enum mf_otel_env_mode */
+	__u8 precedence;		/* enum mf_otel_env_precedence */
 	__u8 allow_signal_overrides;
 	__u8 _pad;
 };

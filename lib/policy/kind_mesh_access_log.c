@@ -43,7 +43,14 @@
  * openTelemetry has exactly one of `endpoint` (Kuma 2.x) and `backendRef:
  * {kind: MeshOpenTelemetryBackend, labels: {...}}` (the only form in Kuma
  * 3.0).
- * openTelemetry.body is kept as a string (Kuma also takes an OTLP value).
+ * openTelemetry.body is a string or an OpenTelemetry AnyValue written
+ * as a mapping (otlpval.h):
+ *
+ *   body:
+ *     kvlistValue:
+ *       values:
+ *         - {key: mesh, value: {stringValue: '%KUMA_MESH%'}}
+ *         - {key: status, value: {stringValue: '%RESPONSE_CODE%'}}
  * A tcp address is a host:port the proxy can dial.
  */
 #include <stddef.h>
@@ -221,7 +228,7 @@ static const struct sch_field log_otel_fields[] = {
 					   .check = log_check_otel_endpoint),
 	[LOG_OTEL_REF] = SCH_F_OBJECT("backendRef", mf_log_otel, backend_ref,
 				      &kind_otel_backend_ref),
-	[LOG_OTEL_BODY] = SCH_F_STRING("body", mf_log_otel, body),
+	[LOG_OTEL_BODY] = SCH_F_OTLPVAL("body", mf_log_otel, body),
 	[LOG_OTEL_ATTRS] = SCH_F_LIST("attributes", mf_log_otel, attributes,
 				      &log_otel_attr),
 };

@@ -10,6 +10,10 @@
  *     protocol: http                    # grpc (default) or http
  *     env: {mode: Optional, precedence: EnvFirst,
  *           allowSignalOverrides: true}
+ *
+ * env says whether the agent's OTEL_EXPORTER_OTLP_* variables name the
+ * collector instead (agent/otlp.h); left out, it is Kuma's defaults, the
+ * ones shown.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -55,8 +59,9 @@ SCH_OBJECT_DEF(otel_endpoint, "MeshOpenTelemetryBackend endpoint");
 static const struct sch_field otel_env_fields[] = {
 	SCH_F_ENUM("mode", mf_otel_env, mode, otel_modes),
 	SCH_F_ENUM("precedence", mf_otel_env, precedence, otel_precedences),
-	SCH_F_BOOL("allowSignalOverrides", mf_otel_env,
-		   allow_signal_overrides),
+	[MF_OTEL_ENV_F_OVERRIDES] = SCH_F_BOOL("allowSignalOverrides",
+					       mf_otel_env,
+					       allow_signal_overrides),
 };
 SCH_OBJECT_DEF(otel_env, "MeshOpenTelemetryBackend env");
 

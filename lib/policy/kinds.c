@@ -77,7 +77,7 @@ static void kind_str_cb(void *arg, const struct sch_field *f, const void *p)
 {
 	const struct kind_str_walk *w = arg;
 
-	if (f->type == SCH_STRREF)
+	if (f->type == SCH_STRREF || f->type == SCH_OTLPVAL)
 		w->fn(w->arg, p);
 }
 

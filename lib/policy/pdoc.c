@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "abi_names.h"
+#include "otlpval.h"
 #include "pdoc.h"
 
 /* Records one policy may make (to/from entries, route rules): beyond this
@@ -642,6 +643,27 @@ static int pd_strref(struct pd *pd, const struct sch_field *f,
 	return id ? 0 : -ENOMEM;
 }
 
+/* An OTLP value (otlpval.h): read and checked, pooled as a string is,
+ * its id at @p.  Returns 0 or -ENOMEM. */
+static int pd_otlpval(struct pd *pd, const struct ynode *v,
+		      const char *path, uint8_t *p)
+{
+	char buf[MF_STRING_MAX];
+	struct otlpv_out o = { buf, sizeof(buf), 0, false };
+	struct mf_string str;
+	uint32_t id;
+
+	if (!otlpv_read_yaml(pd->c, v, path, &o))
+		return 0;
+	if (sch_str_make(&str, buf, o.at)) {
+		doc_err(pd->c, v, path, "must not be empty");
+		return 0;
+	}
+	id = model_str_intern(pd->set, &str);
+	sch_put_uint(p, 4, id);
+	return id ? 0 : -ENOMEM;
+}
+
 static int pd_value(struct pd *pd, const struct sch_field *f,
 		    const struct ynode *v, const char *path, uint8_t *p,
 		    uint8_t *obj);
@@ -840,6 +862,8 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 		return 0;
 	case SCH_STRREF:
 		return pd_strref(pd, f, v, path, p);
+	case SCH_OTLPVAL:
+		return pd_otlpval(pd, v, path, p);
 	}
 	return 0;
 }

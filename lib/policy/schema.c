@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "abi_names.h"
+#include "otlpval.h"
 #include "schema.h"
 
 
@@ -46,6 +47,7 @@ size_t sch_field_size(const struct sch_field *f)
 	case SCH_IPV4:
 	case SCH_LIFETIME:
 	case SCH_STRREF:
+	case SCH_OTLPVAL:
 		return sizeof(uint32_t);
 	case SCH_NAME:
 		return MF_NAME_MAX;
@@ -385,6 +387,19 @@ static void sch_emit_strref(struct emit *e, uint32_t id,
 		emit_uint(e, id);
 }
 
+/* Pooled OTLP value @id as it was written (otlpval.h), or its id. */
+static void sch_emit_otlpval(struct emit *e, uint32_t id,
+			     const struct sch_ids *t)
+{
+	size_t len = 0;
+	const char *s = sch_str(t, id, &len);
+
+	if (s)
+		otlpv_emit(e, s, len);
+	else
+		emit_uint(e, id);
+}
+
 /* The keys of ref @r in the map being written, those it has. */
 static void sch_emit_ref_keys(struct emit *e, const struct mf_ref *r,
 			      const struct sch_ids *t)
@@ -554,6 +569,9 @@ static void sch_emit_value(struct emit *e, const struct sch_field *f,
 	case SCH_STRREF:
 		sch_emit_strref(e, (uint32_t)sch_get_uint(p, 4), t);
 		break;
+	case SCH_OTLPVAL:
+		sch_emit_otlpval(e, (uint32_t)sch_get_uint(p, 4), t);
+		break;
 	}
 }
 
@@ -629,6 +647,7 @@ static void sch_walk_value(const struct sch_field *f, const uint8_t *p,
 	switch (f->type) {
 	case SCH_TAGS:
 	case SCH_STRREF:
+	case SCH_OTLPVAL:
 	case SCH_REF:
 	case SCH_NAME:
 		fn(arg, f, p);

@@ -60,6 +60,9 @@ enum sch_type {
 	SCH_LIFETIME,	/* __u32 seconds; YAML "1d", "12h", "90m", "3600s" */
 	SCH_STRREF,	/* __u32 mf_strings id; YAML a string of 1..
 			 * MF_STRING_MAX bytes, non-empty; check() */
+	SCH_OTLPVAL,	/* __u32 mf_strings id; YAML a string or an
+			 * OpenTelemetry AnyValue mapping, pooled in the
+			 * form otlpval.h describes */
 };
 
 struct sch_object;
@@ -182,6 +185,8 @@ struct sch_object {
 	SCH_F(yaml, SCH_NAME, st, m, __VA_ARGS__)
 #define SCH_F_STRREF(yaml, st, m, ...)                                        \
 	SCH_F(yaml, SCH_STRREF, st, m, __VA_ARGS__)
+#define SCH_F_OTLPVAL(yaml, st, m, ...)                                       \
+	SCH_F(yaml, SCH_OTLPVAL, st, m, __VA_ARGS__)
 /* The one field of a list of scalars (sch_object.scalar): an item of
  * @size bytes. */
 #define SCH_ITEM(t, sz, ...)	{ .type = (t), .size = (sz), __VA_ARGS__ }
@@ -280,7 +285,8 @@ void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_ids *t);
  */
 void sch_merge(const struct sch_object *s, void *dst, const void *src);
 
-/* Calls @fn for every SCH_TAGS, SCH_STRREF, SCH_REF and SCH_NAME value of
+/* Calls @fn for every SCH_TAGS, SCH_STRREF, SCH_OTLPVAL, SCH_REF and
+ * SCH_NAME value of
  * @obj (present ones only), for reference checks and for collecting the
  * tag sets and strings to write; @p points at the value (__u32 tag set or
  * string id, struct mf_ref, char[] name). */

@@ -760,7 +760,7 @@ static void val_pol_walk_cb(void *arg, const struct sch_field *f,
 			val_service_value(w->c, w->o, path, v);
 		}
 	}
-	else if (f->type == SCH_STRREF) {
+	else if (f->type == SCH_STRREF || f->type == SCH_OTLPVAL) {
 		uint32_t id;
 
 		memcpy(&id, p, sizeof(id));

@@ -9,7 +9,8 @@
  * the writer (agent/telw.c) with real backends: a file created 0640 and
  * appended to, a tcp collector on loopback that gets the lines, one that
  * is down and a file that cannot be opened costing their own lines only
- * (counted).
+ * (counted); a MeshOpenTelemetryBackend whose env requires variables the
+ * agent lacks, its lines counted apart.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include "harness/test.h"
 #include "harness/records_harness.h"
 #include "../../agent/meshlog.h"
+#include "../../agent/otlp.h"
 #include "policy/select.h"
 
 #define ID(sa) "spiffe://mesh.local/ns/default/sa/" sa
@@ -48,7 +50,10 @@ static const char *const policy_yaml =
 	"  targetRef: {kind: MeshService, name: other}\n"
 	"  from:\n    - targetRef: {kind: Mesh}\n"
 	"      default:\n        backends:\n"
-	"          - openTelemetry: {endpoint: 'otel:4317'}\n"
+	"          - openTelemetry:\n"
+	"              endpoint: 'otel:4317'\n"
+	"              body: {kvlistValue: {values: [{key: code, value: "
+	"{stringValue: '%RESPONSE_CODE%'}}]}}\n"
 	"          - openTelemetry:\n"
 	"              backendRef:\n"
 	"                kind: MeshOpenTelemetryBackend\n"
@@ -117,6 +122,11 @@ static bool test_select(void)
 	ok = ok && find(p, "10.1.0.9", "10.96.0.12", m) && ASSERT_EQ(m->n, 2) &&
 	     ASSERT_EQ(m->b[0].side, MESHLOG_INBOUND) &&
 	     ASSERT_STREQ(m->b[0].be.open_telemetry.endpoint, "otel:4317") &&
+	     /* Its body as the snapshot pools it (lib/policy/otlpval.h);
+	      * the other has none (the default format). */
+	     ASSERT_EQ(m->b[0].body_len, 28) &&
+	     ASSERT_MEMEQ(m->b[0].body, "k1:4:codes15:%RESPONSE_CODE%", 28) &&
+	     ASSERT_TRUE(!m->b[1].body) &&
 	     ASSERT_TRUE(!m->b[0].otel) && ASSERT_TRUE(m->b[1].otel) &&
 	     ASSERT_EQ(m->b[0].sink, TELW_OTLP_LOGS_GRPC) &&
 	     ASSERT_EQ(m->b[1].sink, TELW_OTLP_LOGS_HTTP) &&
@@ -252,9 +262,9 @@ static bool test_write(void)
 				 "%s", i == 2 ? addr : down);
 		meshlog_sink(&m->b[i]);
 	}
-	meshlog_write(m, &v, w, &dropped);
+	meshlog_write(m, &v, w, &dropped, &dropped);
 	v.status = 503;
-	meshlog_write(m, &v, w, &dropped);
+	meshlog_write(m, &v, w, &dropped, &dropped);
 	ok = ASSERT_EQ(dropped, 0);
 	cs = accept(ls, NULL, NULL);
 	ok = ok && ASSERT_TRUE(cs >= 0);
@@ -315,13 +325,65 @@ static bool test_file_unwritable(void)
 			 "%s", path);
 		meshlog_sink(&m->b[0]);
 		for (int i = 0; i < 3; i++)
-			meshlog_write(m, &v, w, &dropped);
+			meshlog_write(m, &v, w, &dropped, &dropped);
 		for (int i = 0; i < 500 && telw_failed(w, TELW_LOGS) < 3; i++)
 			usleep(10000);
 		ok = ASSERT_EQ(dropped, 0) && ASSERT_EQ(telw_failed(w, TELW_LOGS), 3) &&
 		     ASSERT_TRUE(access(path, F_OK) != 0);
 	}
 	telw_stop(w);
+	free(m);
+	return ok;
+}
+
+/* A backendRef whose MeshOpenTelemetryBackend has env mode Required, on
+ * an agent without OTEL_EXPORTER_OTLP_*: the backend is in force but
+ * writes nothing, each of its lines counted as such (not as a full
+ * queue); with the variable set, it writes to the collector it names. */
+static bool test_env_required(void)
+{
+	static const char yaml[] =
+		RH_MESH4
+		"---\napiVersion: kuma.io/v1alpha1\n"
+		"kind: MeshOpenTelemetryBackend\n"
+		"metadata: {name: collector, labels: {app: otel}}\n"
+		"spec:\n"
+		"  endpoint: {address: 10.0.0.5}\n"
+		"  env: {mode: Required}\n"
+		RH_KUMA("MeshAccessLog", "web-otel")
+		"  targetRef: {kind: MeshService, name: web}\n"
+		"  from:\n    - targetRef: {kind: Mesh}\n"
+		"      default:\n        backends:\n"
+		"          - openTelemetry:\n"
+		"              backendRef:\n"
+		"                kind: MeshOpenTelemetryBackend\n"
+		"                labels: {app: otel}\n";
+	struct policy *p = rh_yaml_snapshot(yaml, 1);
+	struct meshlog *m = calloc(1, sizeof(*m));
+	struct alogfmt_vals v = { .http = true, .status = 200 };
+	uint64_t dropped = 0, missing = 0;
+	struct otlp_env saved = otlp_agent_env;
+	bool ok;
+
+	if (!ASSERT_TRUE(p && m))
+		return false;
+	memset(&otlp_agent_env, 0, sizeof(otlp_agent_env));
+	ok = find(p, "10.1.0.9", "10.96.0.10", m) && ASSERT_EQ(m->n, 1) &&
+	     ASSERT_TRUE(m->b[0].env_missing);
+	if (ok) {
+		meshlog_write(m, &v, NULL, &dropped, &missing);
+		meshlog_write(m, &v, NULL, &dropped, &missing);
+	}
+	ok = ok && ASSERT_EQ(missing, 2) && ASSERT_EQ(dropped, 0);
+	strcpy(otlp_agent_env.shared.endpoint, "http://10.0.0.9:14317");
+	ok = ok && find(p, "10.1.0.9", "10.96.0.10", m) &&
+	     ASSERT_EQ(m->n, 1) && ASSERT_FALSE(m->b[0].env_missing) &&
+	     ASSERT_EQ(m->b[0].sink, TELW_OTLP_LOGS_GRPC) &&
+	     ASSERT_STREQ(m->b[0].target, "http://10.0.0.9:14317/"
+			  "opentelemetry.proto.collector.logs.v1.LogsService/"
+			  "Export");
+	otlp_agent_env = saved;
+	policy_put(p);
 	free(m);
 	return ok;
 }
@@ -333,5 +395,6 @@ int main(void)
 	TEST_RUN(test_select_gateway);
 	TEST_RUN(test_write);
 	TEST_RUN(test_file_unwritable);
+	TEST_RUN(test_env_required);
 	TEST_MAIN_END();
 }

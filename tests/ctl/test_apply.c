@@ -346,6 +346,182 @@ static bool test_big_route_round_trip(void)
 	return ok;
 }
 
+/* A MeshAccessLog whose openTelemetry body is an OTLP AnyValue: it
+ * applies, its body goes to mf_strings, get prints it back as the mapping
+ * it was (YAML and JSON), and `get | apply -f -` changes nothing; a body
+ * that is not an AnyValue is refused with where and why, and writes
+ * nothing. */
+static bool test_otel_body_round_trip(void)
+{
+	static const char mal[] =
+		"apiVersion: kuma.io/v1alpha1\nkind: MeshAccessLog\n"
+		"metadata: {name: web-otel}\n"
+		"spec:\n"
+		"  targetRef: {kind: Mesh}\n"
+		"  from:\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      default:\n"
+		"        backends:\n"
+		"          - openTelemetry:\n"
+		"              endpoint: otel:4317\n"
+		"              body:\n"
+		"                kvlistValue:\n"
+		"                  values:\n"
+		"                    - key: mesh\n"
+		"                      value: {stringValue: '%KUMA_MESH%'}\n"
+		"                    - key: codes\n"
+		"                      value:\n"
+		"                        arrayValue:\n"
+		"                          values:\n"
+		"                            - {intValue: 7}\n"
+		"                            - {doubleValue: 2.5}\n"
+		"                            - {boolValue: false}\n"
+		"                            - {bytesValue: aGk=}\n";
+	static const char bad[] =
+		"apiVersion: kuma.io/v1alpha1\nkind: MeshAccessLog\n"
+		"metadata: {name: web-otel}\n"
+		"spec:\n"
+		"  targetRef: {kind: Mesh}\n"
+		"  from:\n"
+		"    - targetRef: {kind: Mesh}\n"
+		"      default:\n"
+		"        backends:\n"
+		"          - openTelemetry:\n"
+		"              endpoint: otel:4317\n"
+		"              body: {kvlistValue: {values: [{key: a, "
+		"value: {stringValue: x, intValue: 1}}]}}\n";
+	struct rec_set before, after;
+	char *y1 = NULL;
+	bool ok;
+
+	rec_set_init(&before);
+	rec_set_init(&after);
+	ok = apply("mal.yaml", mal, false, CTL_EXIT_OK) &&
+	     ch_read(true, &before) &&
+	     PH_CMD(CTL_EXIT_OK, "get", "meshaccesslogs") &&
+	     ASSERT_TRUE((y1 = strdup(ph_out.out)) != NULL) &&
+	     ph_out_has("              body:\n"
+			"                kvlistValue:\n"
+			"                  values:\n"
+			"                    - key: mesh\n"
+			"                      value:\n"
+			"                        stringValue: "
+			"\"%KUMA_MESH%\"\n") &&
+	     ph_out_has("                            - intValue: 7\n"
+			"                            - doubleValue: 2.5\n"
+			"                            - boolValue: false\n"
+			"                            - bytesValue: \"aGk=\"\n") &&
+	     apply("get1.yaml", y1, false, CTL_EXIT_OK) &&
+	     ch_read(true, &after) &&
+	     ASSERT_EQ(after.config.epoch, before.config.epoch + 1) &&
+	     ASSERT_TRUE(rec_set_equal(&before, &after)) &&
+	     PH_CMD(CTL_EXIT_OK, "get", "meshaccesslogs") &&
+	     ASSERT_STREQ(ph_out.out, y1) &&
+	     PH_CMD(CTL_EXIT_OK, "get", "meshaccesslogs", "-o", "json") &&
+	     ph_out_has("\"body\": {\"kvlistValue\": {\"values\": "
+			"[{\"key\": \"mesh\", \"value\": {\"stringValue\": "
+			"\"%KUMA_MESH%\"}}, {\"key\": \"codes\", \"value\": "
+			"{\"arrayValue\": {\"values\": [{\"intValue\": 7}, "
+			"{\"doubleValue\": 2.5}, {\"boolValue\": false}, "
+			"{\"bytesValue\": \"aGk=\"}]}}}]}}") &&
+	     apply("bad.yaml", bad, false, CTL_EXIT_INVALID) &&
+	     ph_err_has("bad.yaml:12:61: spec.from[0].default.backends[0]."
+			"openTelemetry.body.kvlistValue.values[0].value: must "
+			"have exactly one of stringValue, boolValue, intValue, "
+			"doubleValue, bytesValue, arrayValue, kvlistValue") &&
+	     ch_read(true, &after) &&
+	     ASSERT_EQ(after.config.epoch, before.config.epoch + 1);
+	free(y1);
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
+/* Bodies one at a time, as `apply` takes them: each valid one applies and
+ * `get` prints it as the table says (a stringValue alone as the string
+ * it is, proto names as JSON ones, an int quoted or not as a number);
+ * each invalid one exits with its diagnostic and writes nothing. */
+static bool test_otel_body_table(void)
+{
+	static const struct {
+		const char *body;	/* written after "body: " */
+		int rc;
+		const char *out;	/* get prints "body:<out>"; or the
+					 * error, after "b.yaml:" */
+	} rows[] = {
+		{ "'%KUMA_MESH% %RESPONSE_CODE%'", CTL_EXIT_OK,
+		  " \"%KUMA_MESH% %RESPONSE_CODE%\"\n" },
+		{ "{stringValue: '%KUMA_MESH%'}", CTL_EXIT_OK,
+		  " \"%KUMA_MESH%\"\n" },
+		{ "{int_value: '-12'}", CTL_EXIT_OK,
+		  "\n                intValue: -12\n" },
+		{ "{arrayValue: {values: [{doubleValue: 1e3}]}}", CTL_EXIT_OK,
+		  "\n                arrayValue:\n"
+		  "                  values:\n"
+		  "                    - doubleValue: 1000\n" },
+		{ "{kvlistValue: {}}", CTL_EXIT_OK,
+		  "\n                kvlistValue:\n"
+		  "                  values: []\n" },
+		{ "{boolValue: yes}", CTL_EXIT_INVALID,
+		  "12:33: spec.from[0].default.backends[0].openTelemetry.body."
+		  "boolValue: must be true or false" },
+		{ "{kvlistValue: {values: [{key: a, value: x}]}}",
+		  CTL_EXIT_INVALID,
+		  "12:61: spec.from[0].default.backends[0].openTelemetry.body."
+		  "kvlistValue.values[0].value: must be a mapping with one of "
+		  "stringValue, boolValue, intValue, doubleValue, bytesValue, "
+		  "arrayValue, kvlistValue, not a scalar" },
+		{ "[a, b]", CTL_EXIT_INVALID,
+		  "12:21: spec.from[0].default.backends[0].openTelemetry.body: "
+		  "must be a mapping with one of stringValue, boolValue, "
+		  "intValue, doubleValue, bytesValue, arrayValue, kvlistValue, "
+		  "not a list" },
+	};
+	struct rec_set before, after;
+	char yaml[1024], want[512];
+	bool ok = true;
+
+	rec_set_init(&before);
+	rec_set_init(&after);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && ok; i++) {
+		snprintf(yaml, sizeof(yaml),
+			 "apiVersion: kuma.io/v1alpha1\nkind: MeshAccessLog\n"
+			 "metadata: {name: web-otel-%zu}\n"
+			 "spec:\n"
+			 "  targetRef: {kind: Mesh}\n"
+			 "  from:\n"
+			 "    - targetRef: {kind: Mesh}\n"
+			 "      default:\n"
+			 "        backends:\n"
+			 "          - openTelemetry:\n"
+			 "              endpoint: otel:4317\n"
+			 "              body: %s\n", i, rows[i].body);
+		rec_set_free(&before);
+		rec_set_init(&before);
+		ok = ch_read(true, &before) &&
+		     apply("b.yaml", yaml, false, rows[i].rc);
+		if (ok && rows[i].rc == CTL_EXIT_OK) {
+			snprintf(want, sizeof(want), "name: web-otel-%zu\n", i);
+			ok = PH_CMD(CTL_EXIT_OK, "get", "meshaccesslogs") &&
+			     ph_out_has(want);
+			snprintf(want, sizeof(want), "              body:%s",
+				 rows[i].out);
+			ok = ok && ph_out_has(want);
+		} else if (ok) {
+			snprintf(want, sizeof(want), "b.yaml:%s", rows[i].out);
+			rec_set_free(&after);
+			rec_set_init(&after);
+			ok = ph_err_has(want) && ch_read(true, &after) &&
+			     ASSERT_TRUE(rec_set_equal(&before, &after));
+		}
+		if (!ok)
+			fprintf(stderr, "  row %zu: body: %s\n", i, rows[i].body);
+	}
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
 /* Nothing pinned: get prints an empty policy and succeeds. */
 static bool test_get_nothing_applied(void)
 {
@@ -409,6 +585,8 @@ int main(void)
 	TEST_RUN(test_kuma_manifests_round_trip);
 	TEST_RUN(test_big_route_round_trip);
 	TEST_RUN(test_egress_round_trip);
+	TEST_RUN(test_otel_body_round_trip);
+	TEST_RUN(test_otel_body_table);
 	TEST_RUN(test_get_nothing_applied);
 	ch_cleanup();
 	TEST_MAIN_END();

@@ -24,7 +24,15 @@
 #  - a TCP (L4) web: one line per connection at its end, with the bytes
 #    each way the client counted; and one OTLP record, over HTTP, to the
 #    collector of the MeshOpenTelemetryBackend a backendRef selects by its
-#    labels (the same collector's OTLP/HTTP port).
+#    labels (the same collector's OTLP/HTTP port);
+#  - an openTelemetry body written as an OTLP AnyValue (a kvlist holding
+#    strings with format operators, a nested kvlist, an array of an int,
+#    a bool, a double and bytes): the collector unpacks that very value,
+#    each string rendered for the curl request it logs;
+#  - a MeshOpenTelemetryBackend with env mode Required: nothing sent,
+#    said, and the line counted in /metrics, while the agent has no
+#    OTEL_EXPORTER_OTLP_*; with
+#    OTEL_EXPORTER_OTLP_ENDPOINT set for the agent, the records go there.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_access_log
@@ -357,6 +365,157 @@ else
 $want
 got:
 $got"
+fi
+
+
+# ---- a MeshOpenTelemetryBackend's env: the collector from the agent's -------
+# environment.  Its backend (mode Required; its own address one where
+# nothing listens) sends nothing while agent a has no
+# OTEL_EXPORTER_OTLP_*, and says so in its log; agent a started again with
+# OTEL_EXPORTER_OTLP_ENDPOINT at the collector's gRPC port, its records
+# go there (EnvFirst, Kuma's default precedence).
+cat >"$TL_TMP/env.yaml" <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshOpenTelemetryBackend
+metadata:
+  name: collector-env
+  labels: {app: otel-env}
+spec:
+  endpoint: {address: 127.0.0.1, port: 15096}
+  env: {mode: Required}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+# Before web-a-otel in byte order: its from entry wins.
+metadata: {name: web-0-env}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  from:
+    - targetRef: {kind: Mesh}
+      default:
+        backends:
+          - openTelemetry:
+              backendRef:
+                kind: MeshOpenTelemetryBackend
+                labels: {app: otel-env}
+              body: 'env %KUMA_DESTINATION_SERVICE% %BYTES_SENT%'
+YAML
+mark=$(tl_log_mark mf-node-a)
+"$TB" apply "$TL_TMP/env.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_env "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+: >"$TL_TMP/otlp.out"
+n_l4=$(lines "$TL_TMP/l4.log")
+e0=$(metric 'meshforge_access_log_dropped_total{reason="env_required_missing"}')
+out=$(tl_tcp_exchange a1 10.96.0.10)
+# The connection's outbound line is written: its inbound record would be
+# by now.
+wait_for 5 test "$(lines "$TL_TMP/l4.log")" -gt "$n_l4"
+e1=$(metric 'meshforge_access_log_dropped_total{reason="env_required_missing"}')
+if wait_for 5 sh -c "tail -n +$((mark + 1)) '$(tl_agent_log mf-node-a)' | grep -q 'event=otel_env_required_missing signal=logs'" &&
+	sleep 0.5 && [ -z "$(otlp_records 2>&1)" ] && [ "$e1" = $((e0 + 1)) ]; then
+	pass otel_env_required_missing_sends_nothing
+else
+	fail otel_env_required_missing_sends_nothing "out=$out env_required_missing $e0 -> $e1 records: $(otlp_records 2>&1) log: $(tl_log_since mf-node-a "$mark" | tail -3)"
+fi
+pid_a=$("$TB" pid a)
+kill "$pid_a"
+wait_for 10 sh -c "! kill -0 $pid_a 2>/dev/null"
+OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:15098 "$TB" agents-start a \
+	>"$TL_TMP/start-a.log" 2>&1 ||
+	{ fail agent_a_with_otel_env "$(cat "$TL_TMP/start-a.log")"; tl_finish; }
+: >"$TL_TMP/otlp.out"
+out=$(tl_tcp_exchange a1 10.96.0.10)
+set -- $out
+want="web env web $2  ts"
+for i in $(seq 1 100); do
+	got=$(otlp_records 2>&1)
+	[ "$got" = "$want" ] && break
+	sleep 0.1
+done
+if [ "${3:-}" = 200 ] && [ "$got" = "$want" ]; then
+	pass otel_env_endpoint_gets_record
+else
+	fail otel_env_endpoint_gets_record "client: $out; want:
+$want
+got:
+$got"
+fi
+
+# ---- an openTelemetry body written as an OTLP AnyValue -----------------------
+# web over HTTP again; its inbound records to the gRPC collector with a
+# kvlist body, whose strings are rendered per request.
+{
+	tl_web_http
+	cat <<YAML
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+# Before web-0-env in byte order: its from entry wins (agent a's
+# OTEL_EXPORTER_OTLP_ENDPOINT is for backendRefs only).
+metadata: {name: web-0-body}
+spec:
+  targetRef: {kind: MeshService, name: web}
+  from:
+    - targetRef: {kind: Mesh}
+      default:
+        backends:
+          - openTelemetry:
+              endpoint: 127.0.0.1:15098
+              body:
+                kvlistValue:
+                  values:
+                    - key: method
+                      value: {stringValue: '%REQ(:METHOD)%'}
+                    - key: request
+                      value:
+                        kvlistValue:
+                          values:
+                            - {key: path, value: {stringValue: '%REQ(:PATH)%'}}
+                            - {key: status, value: {stringValue: 'code %RESPONSE_CODE%'}}
+                            - {key: pod, value: {stringValue: '%RESP(X-MF-Pod)%'}}
+                    - key: fixed
+                      value:
+                        arrayValue:
+                          values:
+                            - {intValue: 7}
+                            - {boolValue: true}
+                            - {doubleValue: 0.5}
+                            - {bytesValue: aGk=}
+YAML
+} >"$TL_TMP/body.yaml"
+"$TB" apply "$TL_TMP/body.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_body "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+: >"$TL_TMP/otlp.out"
+read -r code pod < <(request GET "/status/201?kv=1")
+# What the collector unpacked, against what curl sent and saw.
+body_check() {
+	tl_otlp_read | "$TL_PY" -c '
+import json, sys
+code, pod = sys.argv[1], sys.argv[2]
+s = lambda x: {"stringValue": x}
+want = {"kvlistValue": {"values": [
+    {"key": "method", "value": s("GET")},
+    {"key": "request", "value": {"kvlistValue": {"values": [
+        {"key": "path", "value": s("/status/201?kv=1")},
+        {"key": "status", "value": s("code " + code)},
+        {"key": "pod", "value": s(pod)}]}}},
+    {"key": "fixed", "value": {"arrayValue": {"values": [
+        {"intValue": "7"}, {"boolValue": True}, {"doubleValue": 0.5},
+        {"bytesValue": "aGk="}]}}}]}}
+got = [json.loads(l)["value"] for l in sys.stdin]
+print("ok" if got == [want] else "want %s\ngot %s" % (json.dumps(want), json.dumps(got)))
+' "$code" "$pod"
+}
+for i in $(seq 1 100); do
+	got=$(body_check 2>&1)
+	[ "$got" = ok ] && break
+	sleep 0.1
+done
+if [ "$code" = 201 ] && [ -n "$pod" ] && [ "$got" = ok ]; then
+	pass otlp_kvlist_body_rendered
+else
+	fail otlp_kvlist_body_rendered "client: $code $pod; $got"
 fi
 
 tl_finish

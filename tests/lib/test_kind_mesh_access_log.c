@@ -6,7 +6,10 @@
  * long plain and json formats parse into the expected records and print
  * back to the same bytes; the exactly-one rules, formats, paths,
  * addresses, collector endpoints, backendRefs and attribute names each
- * give exactly the expected diagnostic.
+ * give exactly the expected diagnostic.  An openTelemetry body written as
+ * an OTLP AnyValue (every kind of value, proto and JSON names, nested
+ * lists) is kept in the pooled form of otlpval.h and printed back as the
+ * mapping it was; each way a body is not one is refused where it is.
  */
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
@@ -81,7 +84,7 @@ static bool test_access_log_full(void)
 	     ASSERT_EQ(r[1].hdr.section, MF_SEC_FROM) &&
 	     ASSERT_EQ(r[1].conf.nbackends, 1) &&
 	     ASSERT_STREQ(o->endpoint, "otel-collector:4317") &&
-	     ASSERT_STREQ(o->body, "%KUMA_MESH%") &&
+	     ASSERT_STREQ(kh_str(&s, o->body), "s11:%KUMA_MESH%") &&
 	     ASSERT_EQ(o->nattributes, 2) &&
 	     ASSERT_STREQ(o->attributes[0].key, "mesh") &&
 	     ASSERT_STREQ(o->attributes[0].value, "%KUMA_MESH%") &&
@@ -331,6 +334,181 @@ KH_TEST_BAD(test_access_log_attributes_invalid,
 	  "attributes: must have at most 4 entries" },
 )
 
+/* A body of every kind of value, with protobuf's JSON names. */
+#define MAL_BODY_ALL                                                          \
+	"              body:\n"                                               \
+	"                kvlistValue:\n"                                      \
+	"                  values:\n"                                         \
+	"                    - key: mesh\n"                                   \
+	"                      value: {stringValue: '%KUMA_MESH%'}\n"         \
+	"                    - key: ok\n"                                     \
+	"                      value: {boolValue: true}\n"                    \
+	"                    - key: n\n"                                      \
+	"                      value: {intValue: -9223372036854775808}\n"     \
+	"                    - key: q\n"                                      \
+	"                      value: {intValue: '42'}\n"                     \
+	"                    - key: r\n"                                      \
+	"                      value: {doubleValue: 0.1}\n"                   \
+	"                    - key: raw\n"                                    \
+	"                      value: {bytesValue: aGk=}\n"                   \
+	"                    - key: list\n"                                   \
+	"                      value:\n"                                      \
+	"                        arrayValue:\n"                               \
+	"                          values:\n"                                 \
+	"                            - {stringValue: '%RESPONSE_CODE%'}\n"    \
+	"                            - {arrayValue: {}}\n"                    \
+	"                            - {kvlistValue: {values: []}}\n"
+
+static bool test_access_log_otel_body_value(void)
+{
+	static const char want[] =
+		"k7:4:meshs11:%KUMA_MESH%2:okb11:ni-9223372036854775808;"
+		"1:qi42;1:rd0.1;3:rawx4:aGk=4:lista3:s15:%RESPONSE_CODE%"
+		"a0:k0:";
+	struct model_set s;
+	const struct mf_accesslog *r;
+	const struct mf_log_otel *o;
+	bool ok;
+
+	r = kh_policy(MAL_HEAD KH_ENTRY("from") "        backends:\n"
+		      "          - openTelemetry:\n"
+		      "              endpoint: otel\n" MAL_BODY_ALL,
+		      &s, &kind_mesh_access_log, 1);
+	o = r ? &r->conf.backends[0].open_telemetry : NULL;
+	ok = r && ASSERT_STREQ(kh_str(&s, o->body), want);
+	if (!kh_finish(&s, ok))
+		return false;
+	/* Proto names read as JSON ones; a stringValue at the top is the
+	 * plain string it means. */
+	r = kh_policy(MAL_HEAD KH_ENTRY("from") "        backends:\n"
+		      "          - openTelemetry:\n"
+		      "              endpoint: otel\n"
+		      "              body: {array_value: {values: "
+		      "[{string_value: a}, {bool_value: false}, "
+		      "{double_value: 1e300}]}}\n",
+		      &s, &kind_mesh_access_log, 1);
+	o = r ? &r->conf.backends[0].open_telemetry : NULL;
+	ok = r && ASSERT_STREQ(kh_str(&s, o->body), "a3:s1:ab0d1e+300;");
+	if (!kh_finish(&s, ok))
+		return false;
+	r = kh_policy(MAL_HEAD KH_ENTRY("from") "        backends:\n"
+		      "          - openTelemetry:\n"
+		      "              endpoint: otel\n"
+		      "              body: {stringValue: '%KUMA_MESH% x'}\n",
+		      &s, &kind_mesh_access_log, 1);
+	o = r ? &r->conf.backends[0].open_telemetry : NULL;
+	ok = r && ASSERT_STREQ(kh_str(&s, o->body), "s13:%KUMA_MESH% x");
+	return kh_finish(&s, ok);
+}
+
+/* A body past the record's room: 1,024 bytes in its pooled form. */
+static bool test_access_log_otel_body_size(void)
+{
+	char yaml[2048], val[1100];
+	bool ok;
+
+	/* "s1012:" and 1,012 bytes: 1,018; in a kvlist of one key "k"
+	 * ("k1:1:k"), 1,024: it just fits.  One byte more does not. */
+	memset(val, 'x', sizeof(val));
+	val[1012] = '\0';
+	snprintf(yaml, sizeof(yaml), "%s%s        backends:\n"
+		 "          - openTelemetry:\n"
+		 "              endpoint: otel\n"
+		 "              body: {kvlistValue: {values: [{key: k, value: "
+		 "{stringValue: %s}}]}}\n", MAL_HEAD, KH_ENTRY("from"), val);
+	{
+		struct model_set s;
+		const struct mf_accesslog *r = kh_policy(yaml, &s,
+				&kind_mesh_access_log, 1);
+
+		ok = r && ASSERT_EQ(strlen(kh_str(&s,
+			r->conf.backends[0].open_telemetry.body)), 1024);
+		if (!kh_finish(&s, ok))
+			return false;
+	}
+	memset(val, 'x', sizeof(val));
+	val[1013] = '\0';
+	snprintf(yaml, sizeof(yaml), "%s%s        backends:\n"
+		 "          - openTelemetry:\n"
+		 "              endpoint: otel\n"
+		 "              body: {kvlistValue: {values: [{key: k, value: "
+		 "{stringValue: %s}}]}}\n", MAL_HEAD, KH_ENTRY("from"), val);
+	return kh_expect1(yaml, "t.yaml:13:21: spec.from[0].default."
+			  "backends[0].openTelemetry.body: takes more than "
+			  "1024 bytes in the record's form");
+}
+
+#define MAL_BODY(body) MAL_OTEL("{endpoint: otel, body: " body "}")
+#define MAL_BODY_PATH "spec.to[0].default.backends[0].openTelemetry.body"
+#define MAL_BODY_NAMES                                                        \
+	"stringValue, boolValue, intValue, doubleValue, bytesValue, "         \
+	"arrayValue, kvlistValue"
+
+KH_TEST_BAD(test_access_log_otel_body_invalid,
+	{ MAL_BODY("''"),
+	  "t.yaml:11:52: " MAL_BODY_PATH ": must not be empty" },
+	{ MAL_BODY("{}"),
+	  "t.yaml:11:52: " MAL_BODY_PATH ": must have exactly one of "
+	  MAL_BODY_NAMES },
+	{ MAL_BODY("{stringValue: a, boolValue: true}"),
+	  "t.yaml:11:52: " MAL_BODY_PATH ": must have exactly one of "
+	  MAL_BODY_NAMES },
+	{ MAL_BODY("{stringvalue: a}"),
+	  "t.yaml:11:53: " MAL_BODY_PATH ".stringvalue: unknown field" },
+	{ MAL_BODY("{stringValue: [a]}"),
+	  "t.yaml:11:66: " MAL_BODY_PATH ".stringValue: must be a scalar, "
+	  "not a list" },
+	{ MAL_BODY("{boolValue: 'true'}"),
+	  "t.yaml:11:64: " MAL_BODY_PATH ".boolValue: must be true or false" },
+	{ MAL_BODY("{intValue: 1.5}"),
+	  "t.yaml:11:63: " MAL_BODY_PATH ".intValue: must be an integer in "
+	  "the int64 range" },
+	{ MAL_BODY("{intValue: 9223372036854775808}"),
+	  "t.yaml:11:63: " MAL_BODY_PATH ".intValue: must be an integer in "
+	  "the int64 range" },
+	{ MAL_BODY("{doubleValue: .nan}"),
+	  "t.yaml:11:66: " MAL_BODY_PATH ".doubleValue: must be a finite "
+	  "number" },
+	{ MAL_BODY("{doubleValue: '1.5'}"),
+	  "t.yaml:11:66: " MAL_BODY_PATH ".doubleValue: must be a finite "
+	  "number" },
+	{ MAL_BODY("{bytesValue: 'not base64!'}"),
+	  "t.yaml:11:65: " MAL_BODY_PATH ".bytesValue: must be base64" },
+	{ MAL_BODY("{arrayValue: {values: [a]}}"),
+	  "t.yaml:11:75: " MAL_BODY_PATH ".arrayValue.values[0]: must be a "
+	  "mapping with one of " MAL_BODY_NAMES ", not a scalar" },
+	{ MAL_BODY("{arrayValue: {values: {}}}"),
+	  "t.yaml:11:74: " MAL_BODY_PATH ".arrayValue.values: must be a "
+	  "list, not a mapping" },
+	{ MAL_BODY("{arrayValue: {items: []}}"),
+	  "t.yaml:11:66: " MAL_BODY_PATH ".arrayValue.items: unknown field" },
+	{ MAL_BODY("{kvlistValue: {values: [{key: a}]}}"),
+	  "t.yaml:11:76: " MAL_BODY_PATH ".kvlistValue.values[0].value: "
+	  "is required" },
+	{ MAL_BODY("{kvlistValue: {values: [{key: '', value: "
+		   "{boolValue: true}}]}}"),
+	  "t.yaml:11:82: " MAL_BODY_PATH ".kvlistValue.values[0].key: "
+	  "must not be empty" },
+	{ MAL_BODY("{kvlistValue: {values: [{key: '%KUMA_MESH%', value: "
+		   "{boolValue: true}}]}}"),
+	  "t.yaml:11:82: " MAL_BODY_PATH ".kvlistValue.values[0].key: "
+	  "must be a fixed name: placeholders (%...%) go in values" },
+	{ MAL_BODY("{kvlistValue: {values: [{key: a, value: {boolValue: "
+		   "true}}, {key: a, value: {boolValue: false}}]}}"),
+	  "t.yaml:11:118: " MAL_BODY_PATH ".kvlistValue.values[1].key: "
+	  "duplicate key (first at " MAL_BODY_PATH ".kvlistValue.values[0])" },
+	/* Nine values deep: one too many. */
+	{ MAL_BODY("{arrayValue: {values: [{arrayValue: {values: "
+		   "[{arrayValue: {values: [{arrayValue: {values: "
+		   "[{arrayValue: {values: [{arrayValue: {values: "
+		   "[{arrayValue: {values: [{arrayValue: {values: "
+		   "[{boolValue: true}]}}]}}]}}]}}]}}]}}]}}]}}"),
+	  "t.yaml:11:236: " MAL_BODY_PATH ".arrayValue.values[0].arrayValue."
+	  "values[0].arrayValue.values[0].arrayValue.values[0].arrayValue."
+	  "values[0].arrayValue.values[0].arrayValue.values[0].arrayValue."
+	  "values[0]: must nest at most 8 values deep" },
+)
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -341,5 +519,8 @@ int main(void)
 	TEST_RUN(test_access_log_invalid);
 	TEST_RUN(test_access_log_otel_invalid);
 	TEST_RUN(test_access_log_attributes_invalid);
+	TEST_RUN(test_access_log_otel_body_value);
+	TEST_RUN(test_access_log_otel_body_invalid);
+	TEST_RUN(test_access_log_otel_body_size);
 	TEST_MAIN_END();
 }

@@ -16,7 +16,8 @@
       the repository's proto/ into DIR: one JSON line per log record or
       span, {"path", "type", "service" (its resource's service.name),
       "kind" ("log" or the span's kind number), "body" (a log record's
-      string body), "attrs" {key: string value}, and for a span "trace",
+      string body), "value" (a log record's body as protobuf's JSON
+      writes the AnyValue: {"kvlistValue": ...}), "attrs" {key: string value}, and for a span "trace",
       "id", "parent" (hex) and "start", "end" (ns)}; or per metric data
       point, {"path", "type", "service", "workload" (its resource's),
       "kind": "metric", "name", "attrs", and "value" (a sum's) or "count"
@@ -95,6 +96,7 @@ def read(a):
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
     from opentelemetry.proto.collector.metrics.v1 import \
         metrics_service_pb2
+    from google.protobuf.json_format import MessageToDict
 
     try:
         lines = open(a.file).read().splitlines()
@@ -113,6 +115,7 @@ def read(a):
                         print(json.dumps(dict(
                             head, service=svc, kind="log",
                             body=rec.body.string_value,
+                            value=MessageToDict(rec.body),
                             time=rec.time_unix_nano,
                             attrs=attrs(rec.attributes))))
             continue
