@@ -243,20 +243,44 @@ static inline int lh_listener(uint16_t *port, int backlog)
 	return fd;
 }
 
-/* A port that was free a moment ago (0 when none could be had). */
+/*
+ * A port that was free a moment ago (0 when none could be had), for a
+ * listener the test starts next.  Taken below the kernel's ephemeral
+ * range (ip_local_port_range, 32768 and up by default), which a port the
+ * kernel picks for bind(0) is in: between the probe and the listen(),
+ * any connect() of the test (or of another program) could take such a
+ * port as its own source port, and the listener would then fail with
+ * EADDRINUSE.  Each call starts further on, so that two calls before
+ * either port is bound give two ports.
+ */
+#define LH_PORT_FIRST	20000
+#define LH_PORT_SPAN	12000
 static inline uint16_t lh_free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	uint16_t port = 0;
+	static unsigned int next;
+	unsigned int start;
 
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
+	if (!next)
+		next = (unsigned int)getpid() * 7919u;
+	start = next;
+	next += 17;
+	for (unsigned int i = 0; i < LH_PORT_SPAN; i++) {
+		struct sockaddr_in sa = {
+			.sin_family = AF_INET,
+			.sin_port = htons((uint16_t)(LH_PORT_FIRST +
+					  (start + i) % LH_PORT_SPAN)),
+		};
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool free_now;
+
+		if (fd < 0)
+			return 0;
+		free_now = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 		close(fd);
-	return port;
+		if (free_now)
+			return ntohs(sa.sin_port);
+	}
+	return 0;
 }
 
 /* A blocking socket connected to 127.0.0.1:@port (the caller closes it),
