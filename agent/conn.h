@@ -224,6 +224,8 @@ struct conn_end {
 				 * first trying a read that finds nothing */
 	bool send_busy;		/* a send is in flight */
 	bool wr_shut;		/* shutdown(SHUT_WR) submitted: no more sends */
+	int shut_res;		/* that shutdown's result, 0 or -errno, for
+				 * conn_on_shutdown() */
 	bool setup_recv;	/* the in-flight recv is linked to
 				 * @deadline (setup, or an L7 input
 				 * deadline) */
