@@ -215,7 +215,7 @@ $(O)/tests/fuzz/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/seed_main.c $(ARCHIV
 # and for hhead the rendering of forwarded heads.
 FUZZ_SRCS_http1   := agent/http1.c $(LLHTTP_SRCS)
 FUZZ_CFLAGS_http1 := -Wno-unused-parameter
-FUZZ_SRCS_hobs    := agent/hobs.c agent/wmstats.c agent/l7stats.c \
+FUZZ_SRCS_hobs    := agent/hobs.c agent/wmstats.c agent/l7stats.c agent/timer.c \
 		     agent/http1.c $(LLHTTP_SRCS)
 FUZZ_CFLAGS_hobs  := -Wno-unused-parameter
 FUZZ_SRCS_hhead   := agent/hhead.c agent/bufq.c agent/heap.c agent/http1.c \

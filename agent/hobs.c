@@ -8,13 +8,13 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "hobs.h"
 #include "http1.h"
+#include "timer.h"
 
 struct hobs_req {
-	struct timespec start;
+	uint64_t start_ns;	/* timer_now() */
 	bool head;		/* a HEAD: its response has no body */
 };
 
@@ -45,7 +45,7 @@ static int hobs_req_start(void *arg, const struct http1_start *sl)
 		return -ENOBUFS;
 	}
 	r = &o->ring[(o->first + o->count++) % HOBS_PIPELINE];
-	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->start_ns = timer_now();
 	r->head = http1_token_eq(sl->method, sl->method_len, "HEAD");
 	return 0;
 }
@@ -75,15 +75,6 @@ static int hobs_rsp_start(void *arg, const struct http1_start *sl)
 	return 0;
 }
 
-static double hobs_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) +
-	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* A response ended: a final one ends its request, which is counted. */
 static int hobs_rsp_end(void *arg)
 {
@@ -92,7 +83,8 @@ static int hobs_rsp_end(void *arg)
 
 	if (o->status >= 100 && o->status < 200 && o->status != 101)
 		return 0;
-	wmstats_request(o->x, o->status, hobs_since(&r->start));
+	wmstats_request(o->x, o->status,
+			(double)(timer_now() - r->start_ns) / 1e9);
 	o->first = (o->first + 1) % HOBS_PIPELINE;
 	o->count--;
 	if (o->status == 101 || (o->upgrading && !o->count))
