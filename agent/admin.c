@@ -38,6 +38,7 @@
 #include "crl.h"
 #include "ctx.h"
 #include "log.h"
+#include "tlsfile.h"
 #include "loop.h"
 #include "policy.h"
 #include "reload.h"
@@ -128,9 +129,9 @@ struct admin {
 	uint64_t plan_epoch;
 	uint32_t metrics_addr;
 	struct admin_mport mports[ADMIN_MPORTS_MAX];
-	/* ProvidedTLS ports' certificate (--metrics-tls-cert and -key), a
-	 * reference; NULL: none given, such ports are not served. */
-	struct tls_ctx *provided;
+	/* ProvidedTLS ports' certificate (--metrics-tls-cert and -key),
+	 * borrowed; NULL: none given, such ports are not served. */
+	struct tlsfile *provided;
 	/* TLS connections taken in the second that began at tls_window
 	 * (timer_now() ns): ADMIN_TLS_ACCEPTS_PER_S; whether the refusals
 	 * of that second are in the log. */
@@ -644,7 +645,7 @@ static int admin_tls_sess(struct admin *a, uint8_t tls, struct tls_sess **out)
 	int err = -ENOENT;
 
 	if (tls == MF_METRIC_TLS_PROVIDED && a->provided) {
-		ctx = tls_ctx_get(a->provided);
+		ctx = tls_ctx_get(tlsfile_ctx(a->provided));
 		err = 0;
 	} else if (tls == MF_METRIC_TLS_ACTIVE_MTLS && a->ctx->certs && p) {
 		err = certs_node_spiffe(id, sizeof(id), policy_trust_domain(p),
@@ -1077,6 +1078,14 @@ static void admin_tick(void *arg)
 	admin_plan_sync(a);
 	if (a->plan)
 		admin_otel_push(a);
+	if (a->provided && tlsfile_changed(a->provided))
+		(void)tlsfile_reload(a->provided);
+}
+
+void admin_reload_tls(struct admin *a)
+{
+	if (a && a->provided)
+		(void)tlsfile_reload(a->provided);
 }
 
 /*
@@ -1471,7 +1480,7 @@ static bool admin_busy(void *arg)
 
 int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	       uint16_t port, uint32_t timeout_ms, uint32_t metrics_addr,
-	       struct tls_ctx *metrics_tls)
+	       struct tlsfile *metrics_tls)
 {
 	struct loop_user u = {
 		.abort_all = admin_abort_all, .busy = admin_busy,
@@ -1487,7 +1496,7 @@ int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	a->ctx = ctx;
 	a->timeout_ms = timeout_ms ? timeout_ms : ADMIN_DEFAULT_TIMEOUT_MS;
 	a->metrics_addr = metrics_addr;
-	a->provided = metrics_tls ? tls_ctx_get(metrics_tls) : NULL;
+	a->provided = metrics_tls;
 	a->start_ns = admin_clock_ns(CLOCK_REALTIME);
 	/* No thread until a MeshMetric names an application. */
 	err = appscrape_open(&a->apps);
@@ -1549,6 +1558,5 @@ void admin_close(struct admin *a)
 	wmplan_put(a->plan);
 	free(a->otel_due);
 	appscrape_close(a->apps);
-	tls_ctx_put(a->provided);
 	free(a);
 }

@@ -121,16 +121,21 @@ enum admin_op {
  * listener on 127.0.0.1:@port (0: ephemeral), with a deadline of
  * @timeout_ms per connection (0: ADMIN_DEFAULT_TIMEOUT_MS), and the
  * MeshMetric ports it will listen on at @metrics_addr (network order),
- * those of ProvidedTLS with server context @metrics_tls (NULL: none; the
- * endpoint takes a reference).  The pages read @ctx (node, pinned maps,
+ * those of ProvidedTLS with the certificate of @metrics_tls (NULL: none;
+ * borrowed, it must outlive the endpoint, which reads it again when its
+ * files change: tlsfile.h).  The pages read @ctx (node, pinned maps,
  * policy, counters; its certs for ActiveMTLSBackend ports).  Returns 0 or
  * -errno; *out is set either way, since the loop keeps pointers to it
  * until loop_fini(): the caller frees it with admin_close() after that.
  */
-struct tls_ctx;
+struct tlsfile;
 int admin_open(struct admin **out, struct loop *l, struct ctx *ctx,
 	       uint16_t port, uint32_t timeout_ms, uint32_t metrics_addr,
-	       struct tls_ctx *metrics_tls);
+	       struct tlsfile *metrics_tls);
+
+/* SIGHUP: the ProvidedTLS certificate is read again (when one was given),
+ * for new connections; those open keep theirs.  @a may be NULL. */
+void admin_reload_tls(struct admin *a);
 
 /* Frees @a (NULL-safe), closing what loop_fini() could not.  After
  * loop_fini(): no recv can land in an admin buffer any more. */

@@ -47,6 +47,7 @@ void agent_reload_certs(struct agent *a)
 
 	if (a->ctx.certs)
 		certs_reload(a->ctx.certs, p);
+	admin_reload_tls(a->admin);
 }
 
 /* The config dir changed (a certificate issued, a CA rolled): read again

@@ -28,6 +28,7 @@
 struct admin;
 struct certs;
 struct kern;
+struct tlsfile;
 struct pmap;
 struct policy;
 
@@ -97,9 +98,9 @@ struct agent_config {
 	/* Where the admin endpoint listens for MeshMetric's Prometheus
 	 * backends (admin.h), network order. */
 	uint32_t metrics_addr;
-	/* ProvidedTLS MeshMetric ports' server context (tls.h), NULL:
-	 * none.  Borrowed (admin takes a reference). */
-	struct tls_ctx *metrics_tls;
+	/* ProvidedTLS MeshMetric ports' certificate (tlsfile.h), NULL:
+	 * none.  Borrowed: it must outlive the agent. */
+	struct tlsfile *metrics_tls;
 	bool watch_certs;		/* a change in the config dir reloads
 					 * the certificates (certs_watch()) */
 	/* The pod interfaces (podwatch.h): those named in @pod_ifaces and

@@ -68,6 +68,7 @@
 #include "policy/txn.h"
 #include "spiffe.h"
 #include "tls.h"
+#include "tlsfile.h"
 #include "upgrade.h"
 
 #define MAIN_EXIT_USAGE	1
@@ -150,8 +151,9 @@ static void main_usage(FILE *f)
 		"  --metrics-tls-cert, --metrics-tls-key  the certificate chain\n"
 		"                and its private key (PEM files; one file may\n"
 		"                hold both) of the MeshMetric ports whose\n"
-		"                tls.mode is ProvidedTLS; without them such\n"
-		"                ports are not served\n"
+		"                tls.mode is ProvidedTLS, read again when they\n"
+		"                change and on SIGHUP; without them such ports\n"
+		"                are not served\n"
 		"  --http-header-timeout  ms for an HTTP request head, answered\n"
 		"                with 408 when it is not whole by then (default %d)\n"
 		"  --http-idle-timeout    ms an HTTP connection may wait between\n"
@@ -785,7 +787,7 @@ int main(int argc, char **argv)
 	struct pmap pm;
 	struct workers wk;
 	struct telw *telw = NULL;
-	struct tls_ctx *metrics_tls = NULL;
+	struct tlsfile *metrics_tls = NULL;
 	struct agent *ag;
 	struct stats tot;
 	unsigned int threads;
@@ -850,8 +852,8 @@ int main(int argc, char **argv)
 	/* A certificate given and not loaded is a mistake to say now, not
 	 * a port that stays silent later. */
 	if (o.metrics_tls_cert) {
-		err = tls_ctx_new_public_pair(&metrics_tls, o.metrics_tls_cert,
-					      o.metrics_tls_key);
+		err = tlsfile_open(&metrics_tls, o.metrics_tls_cert,
+				   o.metrics_tls_key);
 		if (err) {
 			log_error("event=startup_failed what=metrics_tls "
 				  "cert=%s key=%s err=\"%s\"",
@@ -1012,7 +1014,7 @@ out_kern:
 out_pmap:
 	pmap_close(&pm);
 out_certs:
-	tls_ctx_put(metrics_tls);
+	tlsfile_close(metrics_tls);
 	certs_close(certs);
 out_tls:
 	tls_global_fini();

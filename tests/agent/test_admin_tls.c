@@ -37,6 +37,7 @@
 #include "../../agent/admin.h"
 #include "../../agent/certs.h"
 #include "../../agent/tls.h"
+#include "../../agent/tlsfile.h"
 #include "fsio.h"
 #include "log.h"
 
@@ -49,7 +50,7 @@
 static char dir[64];
 static bool have_pki;
 static struct certs *certs;		/* the mesh's, in dir */
-static struct tls_ctx *provided;	/* the operator's certificate */
+static struct tlsfile *provided;	/* the operator's certificate */
 static struct policy *pol;
 static uint16_t port_plain, port_provided, port_active;
 
@@ -111,7 +112,7 @@ static struct policy *make_policy(void)
 /* Node n1's loop serving pol with the admin endpoint, MeshMetric ports on
  * 127.0.0.1, identity store @cs and the operator's certificate @op (each
  * NULL: none). */
-static bool start(struct lh_loop *h, struct certs *cs, struct tls_ctx *op)
+static bool start(struct lh_loop *h, struct certs *cs, struct tlsfile *op)
 {
 	memset(h, 0, sizeof(*h));
 	h->cfg = (struct agent_config){
@@ -469,6 +470,75 @@ static bool test_not_served(void)
 	return ok && ASSERT_EQ(h.loop_stats.stale_cqes, 0);
 }
 
+/* Whether a new session, checked against CA @ca_stem, gets the page of
+ * the ProvidedTLS port within about 3 s (the files are looked at once a
+ * tick). */
+static bool provided_verifies_within(const char *ca_stem)
+{
+	for (int i = 0; i < 30; i++) {
+		struct scrape c;
+		bool page;
+
+		scrape_open(&c, port_provided, origin_sess(ca_stem, NULL, true));
+		scrape_ask(&c, get_req, sizeof(get_req) - 1, sizeof(get_req));
+		page = c.hs == 0 && is_page(&c);
+		scrape_end(&c);
+		if (page)
+			return true;
+		usleep(100 * 1000);
+	}
+	return false;
+}
+
+/* Whether a session checked against CA @ca_stem fails its handshake. */
+static bool provided_refused_by(const char *ca_stem)
+{
+	struct scrape c;
+	bool refused;
+
+	scrape_open(&c, port_provided, origin_sess(ca_stem, NULL, true));
+	scrape_ask(&c, get_req, sizeof(get_req) - 1, sizeof(get_req));
+	refused = c.hs != 0;
+	scrape_end(&c);
+	return refused;
+}
+
+/*
+ * The operator renews the certificate on disk under a running agent, as a
+ * Secret's symlink swap or certbot does (a new file renamed over the old
+ * one): new connections get the new certificate with no signal, and a
+ * pair that does not load (a key
+ * of another certificate) leaves the last good one in force.  (SIGHUP,
+ * which reads them whatever their stamps, is test_meshmetric.sh's.)
+ */
+static bool test_provided_renewed(void)
+{
+	struct lh_loop h;
+	bool ok;
+
+	SKIP_WITHOUT_PKI();
+	if (!start(&h, certs, provided))
+		return false;
+	ok = ASSERT_TRUE(listening(port_provided)) &&
+	     ASSERT_TRUE(provided_verifies_within("op-ca"));
+	/* Renewed under another CA, each file renamed into place. */
+	ok = ok && ASSERT_EQ(ph_make_ca(dir, "op-ca2", "operator-ca-2"), 0) &&
+	     ASSERT_EQ(ph_make_leaf(dir, "op-ca2", "op2", "op", "IP:127.0.0.1"),
+		       0) &&
+	     ASSERT_EQ(ph_sh("cd %s && cp op2.key op.key.new && "
+			     "cp op2.crt op.crt.new && mv op.key.new op.key && "
+			     "mv op.crt.new op.crt", dir), 0);
+	ok = ok && ASSERT_TRUE(provided_verifies_within("op-ca2")) &&
+	     ASSERT_TRUE(provided_refused_by("op-ca"));
+	/* A key that is not the certificate's: the renewed pair stays. */
+	ok = ok && ASSERT_EQ(ph_sh("cd %s && cp evil-scraper.key op.key.new && "
+				   "mv op.key.new op.key", dir), 0);
+	usleep(2500 * 1000);
+	ok = ok && ASSERT_TRUE(provided_verifies_within("op-ca2"));
+	lh_loop_stop(&h);
+	return ok && ASSERT_EQ(h.loop_stats.stale_cqes, 0);
+}
+
 int main(void)
 {
 	char crt[128], key[128];
@@ -485,15 +555,16 @@ int main(void)
 	snprintf(crt, sizeof(crt), "%s/op.crt", dir);
 	snprintf(key, sizeof(key), "%s/op.key", dir);
 	have_pki = have_pki && pol &&
-		   tls_ctx_new_public_pair(&provided, crt, key) == 0;
+		   tlsfile_open(&provided, crt, key) == 0;
 
 	TEST_RUN(test_provided);
 	TEST_RUN(test_active);
 	TEST_RUN(test_limits);
 	TEST_RUN(test_tls_rate);
 	TEST_RUN(test_not_served);
+	TEST_RUN(test_provided_renewed);
 
-	tls_ctx_put(provided);
+	tlsfile_close(provided);
 	certs_close(certs);
 	if (pol)
 		policy_put(pol);

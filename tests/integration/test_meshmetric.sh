@@ -42,6 +42,8 @@
 #  - agent a restarted with --metrics-tls-cert/--metrics-tls-key (a
 #    certificate openssl made for node a's address): curl --cacert reads
 #    a1's requests over TLS 1.3; plain HTTP to the port gets no page;
+#    the files renewed in place and SIGHUP: the renewed certificate is
+#    served, the old one no more;
 #  - the same port switched to ActiveMTLSBackend by apply: curl with a
 #    certificate mfctl issued (an identity of the mesh, no workload's)
 #    reads the page, verifying node a's mesh certificate (reissued with
@@ -550,6 +552,26 @@ else
 	fail provided_tls_plain_http_refused "curl $rc: $(head -3 <<<"$out")"
 fi
 
+# The operator renews the certificate in place (same files, new key, a
+# new name) and reloads the agent, as `systemctl reload` does: new
+# connections get the renewed certificate, and the one before is gone.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$TL_TMP/metrics2.key" -out "$TL_TMP/metrics2.crt" -days 1 \
+	-subj /CN=mf-metrics-renewed -addext "subjectAltName=IP:$NODE_A" 2>"$TL_TMP/openssl.log" ||
+	{ fail metrics_cert_renewed "$(cat "$TL_TMP/openssl.log")"; tl_finish; }
+cp "$TL_TMP/metrics.crt" "$TL_TMP/metrics1.crt"
+cat "$TL_TMP/metrics2.key" >"$TL_TMP/metrics.key"
+cat "$TL_TMP/metrics2.crt" >"$TL_TMP/metrics.crt"
+kill -HUP "$("$TB" pid a)"
+renewed_served() {
+	tls_get --cacert "$TL_TMP/metrics2.crt" | grep -q '^meshforge_workload_requests_total'
+}
+if wait_for 10 renewed_served && ! tls_get --cacert "$TL_TMP/metrics1.crt" >/dev/null; then
+	pass provided_tls_renewed_on_reload
+else
+	fail provided_tls_renewed_on_reload "$(tail -3 "$TL_TMP/curl.err")"
+fi
+
 # ActiveMTLSBackend on the same port, by apply.
 SCRAPER_ID="spiffe://$TD/ns/monitoring/sa/prometheus"
 STEM="$TD+ns+monitoring+sa+prometheus"
@@ -649,7 +671,10 @@ YAML
 		tb_exec b curl -sS -m 3 "http://127.0.0.1:$PROM_PORT/api/v1/query" \
 			--data-urlencode "query=$1" 2>/dev/null | "$TL_PY" -c '
 import json, sys
-r = json.load(sys.stdin)["data"]["result"]
+try:
+    r = json.load(sys.stdin)["data"]["result"]
+except ValueError:  # not up yet: no answer, or not JSON
+    r = []
 print(r[0]["value"][1] if r else "none")'
 	}
 	prom_scraped() {
