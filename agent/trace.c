@@ -316,6 +316,80 @@ static void trace_read_w3c(const char *v, size_t n, struct trace_in *in)
 	*in = c;
 }
 
+/* A decimal uint64 of exactly @n bytes (1..20 digits, no sign, no
+ * overflow) at @s into *@v. */
+static bool trace_dec(const char *s, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (!n || n > 20)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (d > 9 || x > (UINT64_MAX - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return true;
+}
+
+/* The `_dd.p.tid` member of x-datadog-tags (k=v,k=v): a 128-bit trace
+ * id's high half, 16 hex digits.  False when there is none that reads. */
+static bool trace_dd_tid(const char *v, size_t n, uint64_t *hi)
+{
+	static const char key[] = "_dd.p.tid=";
+	const char *end = v + n;
+
+	while (v < end) {
+		const char *comma = memchr(v, ',', (size_t)(end - v));
+		const char *m = comma ? comma : end;
+
+		if ((size_t)(m - v) >= sizeof(key) - 1 &&
+		    !memcmp(v, key, sizeof(key) - 1))
+			return (size_t)(m - v) - (sizeof(key) - 1) == 16 &&
+			       trace_hex(v + sizeof(key) - 1, 16, hi) && *hi;
+		v = m + 1;
+	}
+	return false;
+}
+
+/* Datadog's context: x-datadog-trace-id (the low 64 bits, decimal) and
+ * x-datadog-parent-id (decimal), both not zero; the high 64 bits in
+ * x-datadog-tags' _dd.p.tid; x-datadog-sampling-priority, above 0 kept,
+ * else dropped, when no B3 decision was said.  True when there was one. */
+static bool trace_read_datadog(const struct hhead *h, struct trace_in *in)
+{
+	const char *t, *p, *v;
+	size_t tn, pn, n;
+	struct trace_in c = *in;
+	uint64_t prio;
+
+	if (!hhead_get(h, "x-datadog-trace-id", &t, &tn) ||
+	    !hhead_get(h, "x-datadog-parent-id", &p, &pn) ||
+	    !trace_dec(t, tn, &c.lo) || !c.lo ||
+	    !trace_dec(p, pn, &c.span) || !c.span)
+		return false;
+	c.hi = 0;
+	c.id128 = hhead_get(h, "x-datadog-tags", &v, &n) &&
+		  trace_dd_tid(v, n, &c.hi);
+	if (!c.id128)
+		c.hi = 0;
+	c.parent = 0;
+	if (c.sampled < 0 &&
+	    hhead_get(h, "x-datadog-sampling-priority", &v, &n)) {
+		/* -1 and 0 drop, 1 and 2 keep; anything else says nothing. */
+		if (n == 2 && v[0] == '-' && v[1] == '1')
+			c.sampled = 0;
+		else if (trace_dec(v, n, &prio))
+			c.sampled = prio > 0;
+	}
+	c.ctx = true;
+	*in = c;
+	return true;
+}
+
 void trace_read(const struct hhead *h, struct trace_in *in)
 {
 	const char *v;
@@ -335,6 +409,8 @@ void trace_read(const struct hhead *h, struct trace_in *in)
 		if (in->ctx)
 			return;
 	}
+	if (trace_read_datadog(h, in))
+		return;
 	if (hhead_get(h, "traceparent", &v, &n))
 		trace_read_w3c(v, n, in);
 }
@@ -383,6 +459,8 @@ void trace_decide(const struct trace_conn *t, const struct trace_in *in,
 
 	memset(r, 0, sizeof(*r));
 	r->on = true;
+	r->dd = (t->out.on && t->out.fmt == TELW_DATADOG) ||
+		(t->in.on && t->in.fmt == TELW_DATADOG);
 	if (in->sampled >= 0)
 		r->sampled = in->sampled;
 	else
@@ -431,6 +509,35 @@ static void trace_id_hex(const struct trace_req *r, char *out)
 	}
 }
 
+/* Datadog's headers for @r, as its tracer writes them: the ids in
+ * decimal (the trace id's low half), the decision as a sampling
+ * priority (1 kept, 0 dropped: the automatic ones), and a 128-bit
+ * trace's high half in x-datadog-tags when the request brought none
+ * (one it brought goes on as it came: it carries the trace's other
+ * propagated tags). */
+static int trace_headers_datadog(const struct trace_req *r, struct hhead *h)
+{
+	char tid[21], sid[21], tags[32];
+	const char *v;
+	size_t n;
+	int err;
+
+	snprintf(tid, sizeof(tid), "%llu", (unsigned long long)r->lo);
+	snprintf(sid, sizeof(sid), "%llu", (unsigned long long)r->up_id);
+	err = hhead_set(h, "x-datadog-trace-id", tid);
+	if (!err)
+		err = hhead_set(h, "x-datadog-parent-id", sid);
+	if (!err)
+		err = hhead_set(h, "x-datadog-sampling-priority",
+				r->sampled ? "1" : "0");
+	if (!err && r->hi && !hhead_get(h, "x-datadog-tags", &v, &n)) {
+		snprintf(tags, sizeof(tags), "_dd.p.tid=%016llx",
+			 (unsigned long long)r->hi);
+		err = hhead_set(h, "x-datadog-tags", tags);
+	}
+	return err;
+}
+
 int trace_headers(const struct trace_req *r, struct hhead *h)
 {
 	char tid[33], sid[17], pid[17], tp[56];
@@ -456,6 +563,8 @@ int trace_headers(const struct trace_req *r, struct hhead *h)
 		err = hhead_set(h, "x-b3-sampled", r->sampled ? "1" : "0");
 	if (!err)
 		err = hhead_set(h, "traceparent", tp);
+	if (!err && r->dd)
+		err = trace_headers_datadog(r, h);
 	return err;
 }
 

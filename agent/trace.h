@@ -29,7 +29,10 @@
  * Propagation (B3, as Envoy's Zipkin tracer, and W3C):
  *   - read: x-b3-traceid + x-b3-spanid (+ x-b3-parentspanid,
  *     x-b3-sampled, x-b3-flags: 1 is debug, sampled), else the single
- *     `b3` header (T-S[-s[-P]], or 0/1/d alone), else `traceparent`
+ *     `b3` header (T-S[-s[-P]], or 0/1/d alone), else Datadog's
+ *     x-datadog-trace-id + x-datadog-parent-id (decimal; the high half
+ *     of a 128-bit id in x-datadog-tags' _dd.p.tid, and
+ *     x-datadog-sampling-priority), else `traceparent`
  *     (00-<32 hex>-<16 hex>-<flags>).  Malformed ids are no context: a
  *     new trace starts (a sampled flag that was valid still counts);
  *   - sampled: the request's own decision when it carries one (0: no
@@ -45,6 +48,11 @@
  *     when none), x-b3-sampled and traceparent name the last span (the
  *     SERVER's when the inbound side is on, else the CLIENT's); a `b3`
  *     header the client sent is removed, since it names the old span.
+ *     When a side reports to Datadog, Datadog's headers name it too
+ *     (x-datadog-trace-id, -parent-id, -sampling-priority 1 or 0, and
+ *     x-datadog-tags with _dd.p.tid for a 128-bit trace that brought
+ *     none), as Envoy's Datadog tracer writes them, so that a Datadog
+ *     tracer upstream continues the trace.
  *
  * Sampling, as Envoy's (Kuma's overall, client, random; 100 each when
  * not set): one uniform draw r in [0, 100%) per request; traced when
@@ -104,6 +112,7 @@ struct trace_req {
 	uint64_t server_id, server_parent;	/* inbound side on */
 	bool shared;
 	uint64_t up_id, up_parent;	/* what the upstream is told */
+	bool dd;			/* ... in Datadog's headers too */
 };
 
 struct trace_conn {

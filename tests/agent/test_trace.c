@@ -16,6 +16,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -483,6 +485,52 @@ static bool test_read(void)
 	ok = ok && read_of(KV("traceparent", "00-0af7651916cd43dd8448eb211c80319c"
 			      "-b7ad6b7169203331-01-extra"), &in) &&
 	     ASSERT_FALSE(in.ctx);
+	/* Datadog's: decimal ids, the priority as the decision; the high
+	 * half of a 128-bit id in x-datadog-tags. */
+	ok = ok && read_of(KV("x-datadog-trace-id", "12345678901234567890",
+			      "x-datadog-parent-id", "987654321",
+			      "x-datadog-sampling-priority", "2"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_FALSE(in.id128) &&
+	     ASSERT_EQ(in.hi, 0) && ASSERT_EQ(in.lo, 12345678901234567890ULL) &&
+	     ASSERT_EQ(in.span, 987654321) && ASSERT_EQ(in.parent, 0) &&
+	     ASSERT_EQ(in.sampled, 1);
+	ok = ok && read_of(KV("x-datadog-trace-id", "5",
+			      "x-datadog-parent-id", "6",
+			      "x-datadog-sampling-priority", "-1",
+			      "x-datadog-tags",
+			      "_dd.p.dm=-1,_dd.p.tid=640cfd8d00000000"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_TRUE(in.id128) &&
+	     ASSERT_EQ(in.hi, 0x640cfd8d00000000ULL) && ASSERT_EQ(in.lo, 5) &&
+	     ASSERT_EQ(in.sampled, 0);
+	ok = ok && read_of(KV("x-datadog-trace-id", "5",
+			      "x-datadog-parent-id", "6",
+			      "x-datadog-sampling-priority", "0",
+			      "x-datadog-tags", "_dd.p.tid=640cfd8d"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_FALSE(in.id128) &&
+	     ASSERT_EQ(in.hi, 0) && ASSERT_EQ(in.sampled, 0);
+	/* Malformed: past 2^64, a sign, a zero id, no parent: no context. */
+	ok = ok && read_of(KV("x-datadog-trace-id", "18446744073709551616",
+			      "x-datadog-parent-id", "6"), &in) &&
+	     ASSERT_FALSE(in.ctx);
+	ok = ok && read_of(KV("x-datadog-trace-id", "+5",
+			      "x-datadog-parent-id", "6"), &in) &&
+	     ASSERT_FALSE(in.ctx);
+	ok = ok && read_of(KV("x-datadog-trace-id", "5",
+			      "x-datadog-parent-id", "0"), &in) &&
+	     ASSERT_FALSE(in.ctx);
+	ok = ok && read_of(KV("x-datadog-trace-id", "5",
+			      "x-datadog-sampling-priority", "1"), &in) &&
+	     ASSERT_FALSE(in.ctx) && ASSERT_EQ(in.sampled, -1);
+	/* B3's decision wins over Datadog's priority; Datadog's context over
+	 * traceparent. */
+	ok = ok && read_of(KV("x-b3-sampled", "0",
+			      "x-datadog-trace-id", "5",
+			      "x-datadog-parent-id", "6",
+			      "x-datadog-sampling-priority", "1",
+			      "traceparent", "00-0af7651916cd43dd8448eb211c80319c"
+			      "-b7ad6b7169203331-01"), &in) &&
+	     ASSERT_TRUE(in.ctx) && ASSERT_EQ(in.lo, 5) && ASSERT_EQ(in.span, 6) &&
+	     ASSERT_EQ(in.sampled, 0);
 	/* B3 wins over traceparent. */
 	ok = ok && read_of(KV("traceparent", "00-0af7651916cd43dd8448eb211c80319c"
 			      "-b7ad6b7169203331-01",
@@ -973,6 +1021,8 @@ static void collector_stop(struct collector *c)
  * that is down: its spans counted failed, the agent's counters only. */
 static bool test_report(void)
 {
+	const char *hv;
+	size_t hn;
 	struct collector col;
 	struct trace_conn t;
 	struct telw *w = NULL;
@@ -1011,6 +1061,9 @@ static bool test_report(void)
 	memcpy(t.in.url, t.out.url, sizeof(t.in.url));
 	ok = ok && ASSERT_TRUE(head_of(KV("Host", "web", "x-env", "qa\"1"))) &&
 	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0);
+	/* Zipkin's sides: B3 and W3C upstream, not Datadog's headers. */
+	ok = ok && ASSERT_TRUE(hhead_get(&hd, "x-b3-traceid", &hv, &hn)) &&
+	     ASSERT_FALSE(hhead_get(&hd, "x-datadog-trace-id", &hv, &hn));
 	v.req = &hd;
 	if (ok)
 		trace_done(&t, &v, w, &dropped);
@@ -1222,8 +1275,30 @@ static bool test_report_zipkin_proto(void)
  * reported.  Without splitService, the services as they are; a
  * gateway's answer of its own, split: <service>_OUTBOUND; and the agent
  * down: both spans counted failed. */
+/* Whether head @h has header @name with the value printf makes of
+ * @fmt. */
+static bool header_is(const struct hhead *h, const char *name,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool header_is(const struct hhead *h, const char *name,
+		      const char *fmt, ...)
+{
+	char want[128];
+	const char *v;
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	return hhead_get(h, name, &v, &n) && n == strlen(want) &&
+	       !memcmp(v, want, n);
+}
+
 static bool test_report_datadog(void)
 {
+	const char *hv;
+	size_t hn;
 	struct collector col;
 	struct trace_conn t;
 	struct telw *w = NULL;
@@ -1248,6 +1323,13 @@ static bool test_report_datadog(void)
 	     ASSERT_EQ(trace_request(&t, &hd, 0, &rng), 0) &&
 	     ASSERT_FALSE(t.req.shared) &&
 	     ASSERT_EQ(t.req.server_parent, t.req.client_id);
+	/* The upstream is told the SERVER span in Datadog's headers too. */
+	ok = ok && ASSERT_TRUE(header_is(&hd, "x-datadog-trace-id", "%llu",
+					 (unsigned long long)t.req.lo)) &&
+	     ASSERT_TRUE(header_is(&hd, "x-datadog-parent-id", "%llu",
+				   (unsigned long long)t.req.server_id)) &&
+	     ASSERT_TRUE(header_is(&hd, "x-datadog-sampling-priority", "1")) &&
+	     ASSERT_FALSE(hhead_get(&hd, "x-datadog-tags", &hv, &hn));
 	v.req = &hd;
 	if (ok)
 		trace_done(&t, &v, w, &dropped);

@@ -22,8 +22,9 @@
 #    proto/), the SERVER span shared, the upstream saw its ids;
 #  - datadog backends (the client's with splitService) at the collector's
 #    /v0.4/traces: each request's two spans in one chunk, services
-#    client_OUTBOUND_web and web, ids as the B3 headers the upstream saw,
-#    error on the 5xx;
+#    client_OUTBOUND_web and web, ids as the B3 and Datadog headers the
+#    upstream saw, error on the 5xx; a client's context in Datadog's
+#    headers alone continued;
 #  - openTelemetry backends: the client's by its endpoint, over OTLP/gRPC,
 #    and web's by a backendRef to a MeshOpenTelemetryBackend of protocol
 #    http, over OTLP/HTTP, at an OpenTelemetry collector
@@ -406,6 +407,12 @@ YAML
 	{ fail apply_dd "$(cat "$TL_TMP/apply.log")"; tl_finish; }
 tb_exec a1 curl -sS -m 10 -H "x-b3-traceid: $T" -H "x-b3-spanid: $S" \
 	http://10.96.0.10/headers >"$TL_TMP/seen-dd.txt"
+# A client traced by Datadog: its context in Datadog's headers alone.
+DDT=12345678901234567890
+DDP=4242
+tb_exec a1 curl -sS -m 10 -H "x-datadog-trace-id: $DDT" \
+	-H "x-datadog-parent-id: $DDP" -H "x-datadog-sampling-priority: 2" \
+	http://10.96.0.10/headers >"$TL_TMP/seen-dd2.txt"
 code=$(request /status/502)
 dd_spans() {
 	"$TL_PY" - "$TL_TMP/datadog.out" <<'PY'
@@ -416,17 +423,22 @@ except FileNotFoundError:
     print(0)
 PY
 }
-wait_for 10 test "$(dd_spans)" -ge 4
-got=$("$TL_PY" - "$TL_TMP/datadog.out" "$TL_TMP/seen-dd.txt" "$T" "$S" <<'PY' 2>&1
+wait_for 10 test "$(dd_spans)" -ge 6
+got=$("$TL_PY" - "$TL_TMP/datadog.out" "$TL_TMP/seen-dd.txt" "$T" "$S" \
+	"$TL_TMP/seen-dd2.txt" "$DDT" "$DDP" <<'PY' 2>&1
 import json, sys
 chunks = [c for l in open(sys.argv[1]) for c in json.loads(l)]
-seen = {}
-for line in open(sys.argv[2]):
-    if ":" in line:
-        k, v = line.split(":", 1)
-        seen[k.strip().lower()] = v.strip()
+def headers(path):
+    seen = {}
+    for line in open(path):
+        if ":" in line:
+            k, v = line.split(":", 1)
+            seen[k.strip().lower()] = v.strip()
+    return seen
+seen, seen_dd = headers(sys.argv[2]), headers(sys.argv[5])
 t, p = int(sys.argv[3], 16), int(sys.argv[4], 16)
-assert len(chunks) == 2 and all(len(c) == 2 for c in chunks), chunks
+ddt, ddp = int(sys.argv[6]), int(sys.argv[7])
+assert len(chunks) == 3 and all(len(c) == 2 for c in chunks), chunks
 codes = []
 for ch in chunks:
     c = [s for s in ch if s["meta"]["span.kind"] == "client"]
@@ -445,20 +457,32 @@ for ch in chunks:
         assert x["error"] == (1 if x["meta"]["http.status_code"] >= "500"
                               else 0), x
         assert x["metrics"]["_sampling_priority_v1"] == 1, x
-    if c["meta"]["http.url"].endswith("/headers"):
-        assert c["trace_id"] == t and c["parent_id"] == p, (c, t, p)
+    if c["meta"]["http.url"].endswith("/headers") and c["trace_id"] == t:
+        assert c["parent_id"] == p, (c, t, p)
         assert seen["x-b3-traceid"] == "%016x" % t, seen
         assert seen["x-b3-spanid"] == "%016x" % s["span_id"], (seen, s)
         assert seen["x-b3-parentspanid"] == "%016x" % c["span_id"], seen
         assert seen["traceparent"] == "00-%032x-%016x-01" % (
             t, s["span_id"]), seen
+        # A Datadog tracer upstream is told the same span.
+        assert seen["x-datadog-trace-id"] == str(t), seen
+        assert seen["x-datadog-parent-id"] == str(s["span_id"]), seen
+        assert seen["x-datadog-sampling-priority"] == "1", seen
+        codes.append("b3")
+    elif c["meta"]["http.url"].endswith("/headers"):
+        # Datadog's context read: the trace continues, under its span.
+        assert c["trace_id"] == ddt and c["parent_id"] == ddp, (c, ddt, ddp)
+        assert seen_dd["x-datadog-trace-id"] == str(ddt), seen_dd
+        assert seen_dd["x-datadog-parent-id"] == str(s["span_id"]), seen_dd
+        assert seen_dd["x-b3-traceid"] == "%016x" % ddt, seen_dd
+        codes.append("dd")
     else:
         assert c["parent_id"] == 0 and c["trace_id"] != t, c
     codes.append(c["meta"]["http.status_code"])
 print(" ".join(sorted(codes)))
 PY
 )
-if [ "$code" = 502 ] && [ "$got" = "200 502" ]; then
+if [ "$code" = 502 ] && [ "$got" = "200 200 502 b3 dd" ]; then
 	pass datadog_spans_at_v04_traces
 else
 	fail datadog_spans_at_v04_traces "status $code: $got"
