@@ -169,6 +169,8 @@ struct tls_sess {
 	bool peer_closed;	/* peer's close_notify seen */
 	bool sent_close;	/* our close_notify queued */
 	bool failed;		/* fatal error: the session is unusable */
+	bool revoked;		/* ... refused in the handshake as revoked
+				 * (reason recorded) */
 	bool keys;		/* rec holds set-up keys (free them) */
 	bool update_owed;	/* the peer asked for a KeyUpdate: ours goes
 				 * before our next record */

@@ -660,6 +660,8 @@ static int tls_ctx_profile(struct tls_ctx *ctx, const struct tls_profile *prof)
 	return 0;
 }
 
+static void tls_ctx_crl(struct tls_ctx *ctx, const struct tls_trust *trust);
+
 int tls_ctx_new_mesh(struct tls_ctx **out, enum tls_role role,
 		     struct tls_trust *trust, const char *crt, size_t crt_len,
 		     const char *key, size_t key_len,
@@ -714,6 +716,8 @@ int tls_ctx_new_mesh(struct tls_ctx **out, enum tls_role role,
 	wolfSSL_CTX_set_verify(ctx->wctx,
 			       WOLFSSL_VERIFY_PEER |
 			       WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	if (prof && prof->min_version && prof->min_version < 0x0304)
+		tls_ctx_crl(ctx, trust);
 	tls_ctx_common(ctx);
 	ctx->trust = tls_trust_get(trust);
 	*out = ctx;
@@ -1161,6 +1165,9 @@ static int tls_fail(struct tls_sess *s, int ret, const char *what)
 
 	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
 		return -EAGAIN;
+	/* The verify callback said why (tls_verify_crl()). */
+	if (s->revoked)
+		return -EKEYREVOKED;
 	wolfSSL_ERR_error_string_n(err, msg, sizeof(msg));
 	if (tls_err_is_cert(err)) {
 		snprintf(wmsg, sizeof(wmsg), "wolfSSL: %s (%d)", msg, err);
@@ -1308,6 +1315,74 @@ static int tls_check_revoked(struct tls_sess *s, const struct svid_cert *v,
 		(void)tls_rec_alert(s, TLS_AD_CERTIFICATE_REVOKED);
 	tls_failf(s, "handshake: %s", buf);
 	return -EKEYREVOKED;
+}
+
+/*
+ * A session that agrees TLS 1.2 keeps wolfSSL's record layer, which has no
+ * way to send an alert of ours once the handshake is over
+ * (tls_check_revoked()).  So a context that may agree it has wolfSSL check
+ * the peer's leaf against the CA's list itself, in the handshake, and
+ * refuse a listed one with a certificate_revoked alert, as
+ * tls_check_revoked() does at TLS 1.3.  What wolfSSL cannot judge comes
+ * back as "no list" (CRL_MISSING): a leaf of another issuer (a MeshTrust's
+ * CA), a list past its nextUpdate (whose certificates stay refused here,
+ * certs.c), and is let through to tls_check_revoked(), which judges every
+ * session after the handshake anyway.
+ */
+static int tls_verify_crl(int ok, WOLFSSL_X509_STORE_CTX *st)
+{
+	int err = wolfSSL_X509_STORE_CTX_get_error(st);
+	struct tls_sess *s = tls_hs_cur;
+	struct svid_cert leaf = { 0 };
+	char why[TLS_HELD_WHY], id[MF_SPIFFE_MAX];
+	WOLFSSL_X509 *x;
+	int len = 0;
+
+	if (ok || wolfSSL_X509_STORE_CTX_get_error_depth(st) != 0)
+		return ok;
+	if (err == CRL_MISSING)
+		return 1;
+	if (err != CRL_CERT_REVOKED || !s)
+		return ok;
+	x = wolfSSL_X509_STORE_CTX_get_current_cert(st);
+	leaf.der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
+	leaf.len = len > 0 ? (size_t)len : 0;
+	if (tls_revoked_why(s->ctx->trust, &leaf,
+			    leaf.der && !der_cert_spiffe(leaf.der, leaf.len, id,
+							 sizeof(id)) ?
+			    id : NULL, why, sizeof(why)))
+		tls_failf(s, "handshake: %s", why);
+	else
+		tls_failf(s, "handshake: the peer's certificate is revoked");
+	s->revoked = true;
+	return 0;
+}
+
+/* The CA's list of @trust into @ctx's wolfSSL, for tls_verify_crl().  A
+ * list wolfSSL does not take is left to tls_check_revoked() alone. */
+static void tls_ctx_crl(struct tls_ctx *ctx, const struct tls_trust *trust)
+{
+	const struct crl *l = tls_trust_crl(trust);
+	const uint8_t *der;
+	size_t len;
+
+	if (!l)
+		return;
+	der = crl_der(l, &len);
+	if (wolfSSL_CTX_EnableCRL(ctx->wctx, 0) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_LoadCRLBuffer(ctx->wctx, der, (long)len,
+				      WOLFSSL_FILETYPE_ASN1) !=
+	    WOLFSSL_SUCCESS) {
+		(void)wolfSSL_CTX_DisableCRL(ctx->wctx);
+		log_warn("event=tls_ctx_crl_not_loaded effect=\"a revoked "
+			 "TLS 1.2 peer is refused after its handshake, with "
+			 "no alert\"");
+		return;
+	}
+	wolfSSL_CTX_set_verify(ctx->wctx,
+			       WOLFSSL_VERIFY_PEER |
+			       WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+			       tls_verify_crl);
 }
 
 /*
