@@ -322,6 +322,17 @@ static void conn_dir_pbuf_put(struct conn_table *t, struct conn_dir *d)
 	d->pbuf_used = 0;
 }
 
+/* Frees a passthrough connection's grown first-bytes buffer, wiped as far
+ * as the client's bytes reached. */
+static void conn_pt_buf_free(struct conn *c)
+{
+	if (!c->pt_buf)
+		return;
+	explicit_bzero(c->pt_buf, c->pt_fill);
+	free(c->pt_buf);
+	c->pt_buf = NULL;
+}
+
 /* Releases @c if it is CLOSING and nothing is in flight.  Called after
  * every completion and accept. */
 static void conn_reap(struct conn_table *t, struct conn *c)
@@ -337,6 +348,7 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 	if (c->up_pool_ok && c->end[CONN_UP].fd >= 0 &&
 	    c->flow->ops->release_up)
 		c->flow->ops->release_up(c->flow->arg, c);
+	conn_pt_buf_free(c);
 	for (int i = 0; i < 2; i++) {
 		struct conn_end *e = &c->end[i];
 		struct conn_dir *d = &c->dir[i];
@@ -584,6 +596,8 @@ static void conn_dir_release_chunk(struct conn_table *t, struct conn *c,
 	} else if (src->rbuf && d->data == src->rbuf) {
 		loop_pbuf_put(t->loop, src->rbuf, d->len);
 		src->rbuf = NULL;
+	} else if (c->pt_buf && d->data == c->pt_buf) {
+		conn_pt_buf_free(c);
 	}
 	d->data = NULL;
 	d->off = d->len = 0;

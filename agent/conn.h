@@ -309,6 +309,9 @@ struct conn {
 				 * (passthru.h): no service, no tunnel */
 	uint32_t pt_fill;	/* ... the client's first bytes read so far
 				 * into end[CONN_DOWN].rbuf, relayed first */
+	uint8_t *pt_buf;	/* ... or into this, PASSTHRU_H2_ROOM bytes,
+				 * once an HTTP/2 request outgrew rbuf;
+				 * freed once relayed.  Owned */
 	int32_t traffic_route;	/* outbound: the TrafficRoute in force for
 				 * it (router.h), -1: none */
 	int32_t tcp_route;	/* outbound: its MeshTCPRoute record, -1:

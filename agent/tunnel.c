@@ -1507,13 +1507,17 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	conn_connect(tu->conns, c);
 }
 
+_Static_assert(CONN_PBUF_SIZE == PASSTHRU_ROOM,
+	       "a passthrough's first bytes are read into a pooled buffer");
+
 /*
  * A passthrough connection's bytes are there (conn_await_first_byte()):
  * read what came into the down end's own buffer, and once the name it
  * carries is whole (passthru.h), connect to the original destination if
  * the policy admits it, or reset.  The bytes read are relayed first.
  * More bytes to come: wait for them, under the first-byte deadline again
- * (within the setup deadline).
+ * (within the setup deadline); an HTTP/2 request that outgrows the pooled
+ * buffer moves into a larger one of the connection's own (c->pt_buf).
  */
 static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 {
@@ -1524,20 +1528,24 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 	uint16_t port = ntohs(c->down_local.sin_port);
 	uint16_t host_port = 0;
 	const char *why = "";
-	uint8_t proto = 0;
+	uint8_t proto = 0, *buf;
+	size_t cap, grow;
 	ssize_t r;
 	int rc;
 
-	if (!e->rbuf)
+	/* The pooled buffer first; an HTTP/2 client whose request does not
+	 * fit it gets one of its own (passthru_first()). */
+	if (!c->pt_buf && !e->rbuf)
 		e->rbuf = loop_pbuf_get(tu->conns->loop);
-	if (!e->rbuf) {
+	buf = c->pt_buf ? c->pt_buf : e->rbuf;
+	cap = c->pt_buf ? PASSTHRU_H2_ROOM : CONN_PBUF_SIZE;
+	if (!buf) {
 		conn_abort(tu->conns, c, "out of memory");
 		return;
 	}
 	/* The poll said there are bytes (or an end): a nonblocking read
 	 * does not wait. */
-	r = recv(e->fd, e->rbuf + c->pt_fill, CONN_PBUF_SIZE - c->pt_fill,
-		 MSG_DONTWAIT);
+	r = recv(e->fd, buf + c->pt_fill, cap - c->pt_fill, MSG_DONTWAIT);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
 		return;
@@ -1549,15 +1557,23 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 		return;
 	}
 	c->pt_fill += (uint32_t)r;
-	rc = passthru_name(e->rbuf, c->pt_fill, &proto, name, &host_port,
-			   &why);
-	if (rc == 0 && c->pt_fill < CONN_PBUF_SIZE) {
+	rc = passthru_first(buf, c->pt_fill, cap, &proto, name, &host_port,
+			    &grow, &why);
+	if (rc == 0 && grow) {
+		c->pt_buf = malloc(grow);
+		if (!c->pt_buf) {
+			conn_abort(tu->conns, c, "out of memory");
+			return;
+		}
+		memcpy(c->pt_buf, e->rbuf, c->pt_fill);
+		loop_pbuf_put(tu->conns->loop, e->rbuf, c->pt_fill);
+		e->rbuf = NULL;
+	}
+	if (rc == 0) {
 		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
 		return;
 	}
-	if (rc == 0)
-		why = "no name in the first 16 KiB";
-	if (rc <= 0) {
+	if (rc < 0) {
 		snprintf(reason, sizeof(reason), "MeshPassthrough: %s", why);
 		tunnel_refuse(tu, c, STATS_REFUSE_PASSTHROUGH_DENIED, reason);
 		return;
@@ -1584,9 +1600,9 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 			  name);
 	}
 	/* What was read goes out first (conn_start_relay()); the buffer
-	 * goes back once it has. */
+	 * goes back (or, c->pt_buf, is freed) once it has. */
 	d->bid = -1;
-	d->data = e->rbuf;
+	d->data = buf;
 	d->off = 0;
 	d->len = c->pt_fill;
 	/* The original destination, IPv4 or IPv6: the whole address. */

@@ -34,7 +34,9 @@
 #    :authority of its first request, and nghttpd on the outside host
 #    answers it (its log shows the request), while another authority is
 #    reset (counted, logged) and never reaches it, and so is garbage after
-#    the HTTP/2 preface;
+#    the HTTP/2 preface; a request with a 40 KB header (past the agent's
+#    16 KiB buffer) is admitted and reaches nghttpd, one whose header
+#    block goes past 64 KiB is reset and counted;
 #  - MeshPassthrough over IPv6: All, None and an IP match as above;
 #    Domain matches admit curl https://api.example.test and
 #    http://www.web.test onto the outside host's IPv6 address (its
@@ -533,6 +535,18 @@ grep -q 'recv (stream_id=1) :authority: h2.test:9081' "$TL_TMP/h2.log" &&
 	grep -q 'recv (stream_id=1) :path: /hello' "$TL_TMP/h2.log" &&
 	pass passthrough_domain_h2_server_saw_request ||
 	fail passthrough_domain_h2_server_saw_request "$(tail -n 20 "$TL_TMP/h2.log")"
+# A request with a 40 KB header: its header block (HEADERS and
+# CONTINUATION frames) outgrows the agent's 16 KiB buffer, and is read
+# whole in a larger one; the server gets it.
+big=$(head -c 40000 /dev/zero | tr '\0' '#')
+got=$(curl_name http://h2.test:9081/hello h2.test 9081 --http2-prior-knowledge -H "X-Big: $big")
+case "$got" in
+"h2 outside"?" code=200") pass passthrough_domain_h2_large_header ;;
+*) fail passthrough_domain_h2_large_header "${got:0:300}; server: $(tail -n 5 "$TL_TMP/h2.log" | cut -c1-200)" ;;
+esac
+grep -q "recv (stream_id=[0-9]*) x-big: ${big:0:100}" "$TL_TMP/h2.log" &&
+	pass passthrough_domain_h2_large_header_reached ||
+	fail passthrough_domain_h2_large_header_reached "$(grep -c x-big "$TL_TMP/h2.log")"
 got=$(curl_name http://other.test:9081/hello other.test 9081 --http2-prior-knowledge)
 case "$got" in
 *"code=200"*) fail passthrough_domain_h2_other_refused "$got" ;;
@@ -571,6 +585,49 @@ esac
 	[ "$(grep -c 'recv HEADERS frame' "$TL_TMP/h2.log")" = "$n_h2" ] &&
 	pass passthrough_domain_h2_garbage_counted ||
 	fail passthrough_domain_h2_garbage_counted "passthrough_denied $d1 -> $d2"
+# A request to h2.test whose header block goes past 64 KiB (three
+# 30,000-byte headers, HPACK literals, in HEADERS and CONTINUATION
+# frames): reset, counted, logged, never at the server.
+got=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket, struct
+def lit(name, value):
+    def n(v):
+        if v < 127:
+            return bytes([v])
+        out, v = [127], v - 127
+        while v >= 128:
+            out.append(v % 128 + 128); v //= 128
+        return bytes(out + [v])
+    return b"\x00" + n(len(name)) + name + n(len(value)) + value
+def frame(t, flags, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([t, flags]) + \
+        struct.pack(">I", 1) + payload
+block = lit(b":method", b"GET") + lit(b":scheme", b"http") + \
+    lit(b":authority", b"h2.test:9081") + lit(b":path", b"/big") + \
+    b"".join(lit(b"x-big-%d" % i, b"#" * 30000) for i in range(3))
+out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + \
+    b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+pieces = [block[i:i + 16384] for i in range(0, len(block), 16384)]
+for i, p in enumerate(pieces):
+    out += frame(1 if i == 0 else 9, 4 if i == len(pieces) - 1 else 0, p)
+s = socket.create_connection(("10.77.0.9", 9081), timeout=10)
+try:
+    s.sendall(out)
+    print("eof" if not s.recv(1) else "data")
+except OSError:
+    print("reset")
+PY
+)
+d3=$(denied)
+case "$got" in
+reset | eof) pass passthrough_domain_h2_past_bound_refused ;;
+*) fail passthrough_domain_h2_past_bound_refused "$got" ;;
+esac
+[ "${d3:-0}" -ge $((${d2:-0} + 1)) ] 2>/dev/null &&
+	! grep -q ':path: /big' "$TL_TMP/h2.log" &&
+	tl_log_since mf-node-a "$mark" | grep -q 'reason="MeshPassthrough: no name in the first 64 KiB"' &&
+	pass passthrough_domain_h2_past_bound_counted ||
+	fail passthrough_domain_h2_past_bound_counted "passthrough_denied $d2 -> $d3; $(tl_log_since mf-node-a "$mark" | grep refused | tail -n 2)"
 
 # A MeshPassthrough for some workloads only: the Mesh's says None, a
 # MeshSubset one for the client service's workloads (a1) says Matched with
