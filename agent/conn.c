@@ -53,12 +53,19 @@ static const char *conn_dir_state_str(enum conn_dir_state s)
 
 const char *conn_addr_str(const struct sockaddr_in *sa, char *buf)
 {
-	char ip[INET_ADDRSTRLEN];
+	const struct sockaddr_in6 *sa6 = (const void *)sa;
+	char ip[INET6_ADDRSTRLEN];
 
-	if (sa->sin_family != AF_INET ||
-	    !inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof(ip)))
-		strcpy(ip, "-");
-	snprintf(buf, CONN_ADDR_STRLEN, "%s:%u", ip, ntohs(sa->sin_port));
+	if (sa->sin_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &sa6->sin6_addr, ip, sizeof(ip)))
+		snprintf(buf, CONN_ADDR_STRLEN, "[%s]:%u", ip,
+			 ntohs(sa6->sin6_port));
+	else if (sa->sin_family == AF_INET &&
+		 inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof(ip)))
+		snprintf(buf, CONN_ADDR_STRLEN, "%s:%u", ip,
+			 ntohs(sa->sin_port));
+	else
+		snprintf(buf, CONN_ADDR_STRLEN, "-:%u", ntohs(sa->sin_port));
 	return buf;
 }
 
@@ -254,12 +261,22 @@ static struct conn_source *conn_source(struct conn_table *t, uint32_t ip,
 	return make ? spare : NULL;
 }
 
+/* The key of @c's peer in t->sources: its IPv4 address, or an IPv6 one
+ * folded to 32 bits (two peers that fold alike share a share). */
+static uint32_t conn_source_key(const struct conn *c)
+{
+	const uint32_t *w = c->down_peer6.sin6_addr.s6_addr32;
+
+	if (c->down_peer.sin_family == AF_INET6)
+		return w[0] ^ w[1] ^ w[2] ^ w[3];
+	return c->down_peer.sin_addr.s_addr;
+}
+
 /* @c, from c->down_peer, counts in its peer's share: false when that is
  * used (or @c is left uncounted when the table has no room to count). */
 static bool conn_source_take(struct conn_table *t, struct conn *c)
 {
-	struct conn_source *e = conn_source(t, c->down_peer.sin_addr.s_addr,
-					    true);
+	struct conn_source *e = conn_source(t, conn_source_key(c), true);
 
 	if (!e)
 		return true;
@@ -277,7 +294,7 @@ static void conn_source_put(struct conn_table *t, struct conn *c)
 	if (!c->src_held)
 		return;
 	c->src_held = false;
-	e = conn_source(t, c->down_peer.sin_addr.s_addr, false);
+	e = conn_source(t, conn_source_key(c), false);
 	if (e)
 		e->n--;
 }
@@ -305,6 +322,17 @@ static void conn_dir_pbuf_put(struct conn_table *t, struct conn_dir *d)
 	d->pbuf_used = 0;
 }
 
+/* Frees a passthrough connection's grown first-bytes buffer, wiped as far
+ * as the client's bytes reached. */
+static void conn_pt_buf_free(struct conn *c)
+{
+	if (!c->pt_buf)
+		return;
+	explicit_bzero(c->pt_buf, c->pt_fill);
+	free(c->pt_buf);
+	c->pt_buf = NULL;
+}
+
 /* Releases @c if it is CLOSING and nothing is in flight.  Called after
  * every completion and accept. */
 static void conn_reap(struct conn_table *t, struct conn *c)
@@ -320,6 +348,7 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 	if (c->up_pool_ok && c->end[CONN_UP].fd >= 0 &&
 	    c->flow->ops->release_up)
 		c->flow->ops->release_up(c->flow->arg, c);
+	conn_pt_buf_free(c);
 	for (int i = 0; i < 2; i++) {
 		struct conn_end *e = &c->end[i];
 		struct conn_dir *d = &c->dir[i];
@@ -567,6 +596,8 @@ static void conn_dir_release_chunk(struct conn_table *t, struct conn *c,
 	} else if (src->rbuf && d->data == src->rbuf) {
 		loop_pbuf_put(t->loop, src->rbuf, d->len);
 		src->rbuf = NULL;
+	} else if (c->pt_buf && d->data == c->pt_buf) {
+		conn_pt_buf_free(c);
 	}
 	d->data = NULL;
 	d->off = d->len = 0;
@@ -1323,7 +1354,8 @@ static int conn_submit_connect(struct conn_table *t, struct conn *c,
 	struct io_uring_sqe *sqe;
 	int fd, one = 1;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(c->up_addr.sin_family == AF_INET6 ? AF_INET6 : AF_INET,
+		    SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(reason, n, "socket: %s", strerror(errno));
 		return -errno;
@@ -1346,8 +1378,9 @@ static int conn_submit_connect(struct conn_table *t, struct conn *c,
 	c->end[CONN_UP].fd = fd;
 
 	sqe = loop_sqe(t->loop, 2);
-	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&c->up_addr,
-			      sizeof(c->up_addr));
+	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&c->up_addr6,
+			      c->up_addr.sin_family == AF_INET6 ?
+			      sizeof(c->up_addr6) : sizeof(c->up_addr));
 	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_CONNECT, CONN_UP, 0));
 	sqe->flags |= IOSQE_IO_LINK;
 	sqe = loop_sqe(t->loop, 1);
@@ -1554,13 +1587,14 @@ static void conn_accept(void *arg, int fd)
 		return;
 	}
 	conn_keepalive(fd);
-	len = sizeof(c->down_local);
-	if (getsockname(fd, (struct sockaddr *)&c->down_local, &len) < 0) {
+	/* Room for either family (the IPv6 outbound listener's). */
+	len = sizeof(c->down_local6);
+	if (getsockname(fd, (struct sockaddr *)&c->down_local6, &len) < 0) {
 		conn_abort(t, c, "getsockname failed");
 		goto out;
 	}
-	len = sizeof(c->down_peer);
-	if (getpeername(fd, (struct sockaddr *)&c->down_peer, &len) < 0) {
+	len = sizeof(c->down_peer6);
+	if (getpeername(fd, (struct sockaddr *)&c->down_peer6, &len) < 0) {
 		/* The client is gone already (reset before we got to it). */
 		conn_abort(t, c, NULL);
 		goto out;
@@ -1999,8 +2033,10 @@ void conn_table_fini(struct conn_table *t)
 	t->sources = NULL;
 }
 
-int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
-		uint16_t port, const struct conn_flow_ops *ops, void *arg)
+/* conn_listen() and conn_listen6(). */
+static int conn_listen_at(struct conn_table *t, const char *name,
+			  uint32_t addr, uint16_t port, bool v6,
+			  const struct conn_flow_ops *ops, void *arg)
 {
 	struct conn_flow *f;
 	bool is_new;
@@ -2009,7 +2045,8 @@ int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
 	f = conn_flow_of(t, ops, arg, &is_new);
 	if (!f)
 		return -ENOSPC;
-	id = loop_listen(t->loop, name, addr, port, conn_accept, f);
+	id = v6 ? loop_listen6(t->loop, name, port, conn_accept, f) :
+		  loop_listen(t->loop, name, addr, port, conn_accept, f);
 	if (id < 0)
 		return id;
 	/* Counted only now: a flow no listener took is no flow. */
@@ -2017,6 +2054,18 @@ int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
 		t->nflows++;
 	t->listener_flow[id] = f;
 	return id;
+}
+
+int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
+		uint16_t port, const struct conn_flow_ops *ops, void *arg)
+{
+	return conn_listen_at(t, name, addr, port, false, ops, arg);
+}
+
+int conn_listen6(struct conn_table *t, const char *name, uint16_t port,
+		 const struct conn_flow_ops *ops, void *arg)
+{
+	return conn_listen_at(t, name, 0, port, true, ops, arg);
 }
 
 int conn_unlisten(struct conn_table *t, int id)

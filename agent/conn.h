@@ -277,9 +277,24 @@ struct conn {
 	struct conn_dir dir[2];
 
 	struct policy *policy;	/* the snapshot it started with.  Reference */
-	struct sockaddr_in down_peer;	/* who connected to us */
-	struct sockaddr_in down_local;	/* where they connected (VIP:port) */
-	struct sockaddr_in up_addr;	/* where we connect */
+	/* Addresses are IPv4 but for a connection the pods' TC program
+	 * steered to the IPv6 outbound listener (a MeshPassthrough Domain
+	 * match over IPv6): its sin_family (sin6_family, at the same place)
+	 * says AF_INET6, and the *6 views hold them.  Copy an address
+	 * through its *6 view, which covers both. */
+	union {
+		struct sockaddr_in down_peer;	/* who connected to us */
+		struct sockaddr_in6 down_peer6;
+	};
+	union {
+		struct sockaddr_in down_local;	/* where they connected
+						 * (VIP:port) */
+		struct sockaddr_in6 down_local6;
+	};
+	union {
+		struct sockaddr_in up_addr;	/* where we connect */
+		struct sockaddr_in6 up_addr6;
+	};
 	uint32_t hdr_fill;	/* PROXY_HDR: plaintext bytes in dir pbuf */
 	uint64_t peer_req_id;	/* inbound: request id from the header */
 	bool ack_owed;		/* inbound: the header asked for PP2_ACK
@@ -294,6 +309,9 @@ struct conn {
 				 * (passthru.h): no service, no tunnel */
 	uint32_t pt_fill;	/* ... the client's first bytes read so far
 				 * into end[CONN_DOWN].rbuf, relayed first */
+	uint8_t *pt_buf;	/* ... or into this, PASSTHRU_H2_ROOM bytes,
+				 * once an HTTP/2 request outgrew rbuf;
+				 * freed once relayed.  Owned */
 	int32_t traffic_route;	/* outbound: the TrafficRoute in force for
 				 * it (router.h), -1: none */
 	int32_t tcp_route;	/* outbound: its MeshTCPRoute record, -1:
@@ -477,6 +495,10 @@ void conn_table_fini(struct conn_table *t);
 int conn_listen(struct conn_table *t, const char *name, uint32_t addr,
 		uint16_t port, const struct conn_flow_ops *ops, void *arg);
 
+/* conn_listen() on [::]:@port, IPv6 only (loop_listen6()). */
+int conn_listen6(struct conn_table *t, const char *name, uint16_t port,
+		 const struct conn_flow_ops *ops, void *arg);
+
 /*
  * Removes listener @id of conn_listen() (loop_unlisten(): its port is free
  * when this returns; such a listener goes through here, never straight
@@ -630,8 +652,10 @@ bool conn_up_park(struct conn_table *t, struct conn *c,
 bool conn_up_unpark(struct conn_table *t, struct conn *c,
 		    const struct conn_pool_key *k, char *peer_spiffe);
 
-/* "a.b.c.d:port" of @sa into @buf (at least 22 bytes); returns @buf. */
+/* "a.b.c.d:port", or "[v6]:port" for an AF_INET6 @sa (which then sits in
+ * room for a sockaddr_in6, as struct conn's addresses do), into @buf
+ * (CONN_ADDR_STRLEN bytes); returns @buf. */
 const char *conn_addr_str(const struct sockaddr_in *sa, char *buf);
-#define CONN_ADDR_STRLEN 24
+#define CONN_ADDR_STRLEN 56
 
 #endif /* MF_CONN_H */

@@ -64,7 +64,10 @@ static int handover_parse(struct handover_in *in, char *text, size_t len,
 {
 	unsigned int n = 0, port;
 	char *line, *save = NULL;
-	struct sockaddr_in sa;
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} sa;
 	socklen_t salen = sizeof(sa);
 	int err = 0;
 
@@ -87,11 +90,17 @@ static int handover_parse(struct handover_in *in, char *text, size_t len,
 		snprintf(hs->name, sizeof(hs->name), "%s", name);
 		hs->port = (uint16_t)port;
 		/* What it is bound to, for handover_adopt_loop(): an IPv4
-		 * listening socket, or none of ours. */
-		if (getsockname(hs->fd, (struct sockaddr *)&sa, &salen) ||
-		    sa.sin_family != AF_INET)
+		 * listening socket, or an IPv6 one on [::] (loop_listen6(),
+		 * address 0), or none of ours. */
+		if (getsockname(hs->fd, (struct sockaddr *)&sa, &salen))
 			return -EPROTO;
-		hs->addr = sa.sin_addr.s_addr;
+		if (sa.in.sin_family == AF_INET)
+			hs->addr = sa.in.sin_addr.s_addr;
+		else if (sa.in.sin_family == AF_INET6 &&
+			 IN6_IS_ADDR_UNSPECIFIED(&sa.in6.sin6_addr))
+			hs->addr = 0;
+		else
+			return -EPROTO;
 		salen = sizeof(sa);
 	}
 	return err;

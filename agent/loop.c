@@ -194,19 +194,37 @@ static unsigned int loop_drain(struct loop *l)
 /* ---- listeners ----------------------------------------------------------- */
 
 /* A listening socket on @addr:@port (network order address, host order
- * port).  Returns the fd or -errno. */
-static int loop_socket_listen(uint32_t addr, uint16_t port, bool reuseport)
+ * port), or with @v6 on [::]:@port, IPv6 only (an IPv4 connection is the
+ * IPv4 listener's).  Returns the fd or -errno. */
+static int loop_socket_listen(uint32_t addr, uint16_t port, bool reuseport,
+			      bool v6)
 {
-	struct sockaddr_in sa = {
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} sa = { .in = {
 		.sin_family = AF_INET,
 		.sin_port = htons(port),
 		.sin_addr.s_addr = addr,
-	};
+	} };
+	socklen_t salen = sizeof(sa.in);
 	int fd, one = 1, err;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (v6) {
+		sa.in6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+						.sin6_port = htons(port),
+						.sin6_addr = in6addr_any };
+		salen = sizeof(sa.in6);
+	}
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			     sizeof(one))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
 	/* SO_REUSEPORT only when several loops share the port (the kernel
 	 * spreads connections over their sockets by 4-tuple hash): with one
 	 * loop it would only let a second agent start silently next to the
@@ -217,7 +235,7 @@ static int loop_socket_listen(uint32_t addr, uint16_t port, bool reuseport)
 	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
 	    /* Accepted sockets inherit it. */
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    bind(fd, (struct sockaddr *)&sa, salen) ||
 	    listen(fd, LOOP_LISTEN_BACKLOG)) {
 		err = -errno;
 		close(fd);
@@ -290,12 +308,15 @@ static void loop_adopted(struct loop *l, int fd)
 			 strerror(errno));
 }
 
-int loop_listen(struct loop *l, const char *name, uint32_t addr,
-		uint16_t port, loop_accept_fn *fn, void *arg)
+/* loop_listen() and loop_listen6(): @v6 listens on [::]:@port (@addr 0,
+ * as the adopt hook is asked). */
+static int loop_listen_at(struct loop *l, const char *name, uint32_t addr,
+			  uint16_t port, bool v6, loop_accept_fn *fn,
+			  void *arg)
 {
 	struct loop_listener ls = {
 		.live = true, .name = name, .accept = fn, .arg = arg,
-		.addr = addr, .port = port,
+		.addr = addr, .port = port, .v6 = v6,
 	};
 	unsigned int id = loop_slot_free(l), more;
 	int fd;
@@ -307,7 +328,7 @@ int loop_listen(struct loop *l, const char *name, uint32_t addr,
 	if (fd == -EALREADY)
 		fd = -1;	/* joins at loop_listen_start() */
 	else if (fd == -ENOENT)
-		fd = loop_socket_listen(addr, port, l->reuseport);
+		fd = loop_socket_listen(addr, port, l->reuseport, v6);
 	else if (fd >= 0)
 		loop_adopted(l, fd);
 	if (fd < 0 && !ls.held) {
@@ -334,6 +355,18 @@ int loop_listen(struct loop *l, const char *name, uint32_t addr,
 	return (int)id;
 }
 
+int loop_listen(struct loop *l, const char *name, uint32_t addr,
+		uint16_t port, loop_accept_fn *fn, void *arg)
+{
+	return loop_listen_at(l, name, addr, port, false, fn, arg);
+}
+
+int loop_listen6(struct loop *l, const char *name, uint16_t port,
+		 loop_accept_fn *fn, void *arg)
+{
+	return loop_listen_at(l, name, 0, port, true, fn, arg);
+}
+
 void loop_listen_start(struct loop *l)
 {
 	for (unsigned int i = 0; i < l->nlisteners; i++) {
@@ -346,7 +379,7 @@ void loop_listen_start(struct loop *l)
 			/* Its group's sockets are other loops': this one
 			 * joins them now that they accept. */
 			fd = loop_socket_listen(ls->addr, ls->port,
-						l->reuseport);
+						l->reuseport, ls->v6);
 			if (fd < 0) {
 				log_error("event=listen_failed listener=%s "
 					  "port=%u err=\"%s\" effect=\"the "
@@ -374,7 +407,7 @@ int loop_listeners_dup(struct loop *l, struct loop_listener_dup *out,
 	pthread_mutex_lock(&l->lsn_lock);
 	for (unsigned int i = 0; i < l->nlisteners && !err; i++) {
 		const struct loop_listener *ls = &l->listeners[i];
-		struct sockaddr_in sa;
+		struct sockaddr_in6 sa;	/* sin6_port is where sin_port is */
 		socklen_t len = sizeof(sa);
 
 		if (!ls->live || ls->released || ls->fd < 0 ||
@@ -390,7 +423,7 @@ int loop_listeners_dup(struct loop *l, struct loop_listener_dup *out,
 			break;
 		}
 		snprintf(out[n].name, sizeof(out[n].name), "%s", ls->name);
-		out[n].port = ntohs(sa.sin_port);
+		out[n].port = ntohs(sa.sin6_port);
 		n++;
 	}
 	pthread_mutex_unlock(&l->lsn_lock);
@@ -519,7 +552,7 @@ int loop_release(struct loop *l, int id)
 
 uint16_t loop_listen_port(const struct loop *l, const char *name)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_in6 sa;	/* sin6_port is where sin_port is */
 	socklen_t len = sizeof(sa);
 
 	for (unsigned int i = 0; i < l->nlisteners; i++)
@@ -527,7 +560,7 @@ uint16_t loop_listen_port(const struct loop *l, const char *name)
 		    !strcmp(l->listeners[i].name, name) &&
 		    !getsockname(l->listeners[i].fd, (struct sockaddr *)&sa,
 				 &len))
-			return ntohs(sa.sin_port);
+			return ntohs(sa.sin6_port);
 	return 0;
 }
 

@@ -124,6 +124,7 @@ struct loop_listener {
 	unsigned int lead;
 	uint32_t addr;		/* as loop_listen() was asked */
 	uint16_t port;
+	bool v6;		/* loop_listen6(): [::]:port, IPv6 only */
 	loop_accept_fn *accept;
 	void *arg;
 	bool armed;		/* multishot accept live */
@@ -284,6 +285,11 @@ int loop_op_add(struct loop *l, const char *name, loop_cqe_fn *fn, void *arg);
  */
 int loop_listen(struct loop *l, const char *name, uint32_t addr,
 		uint16_t port, loop_accept_fn *fn, void *arg);
+
+/* loop_listen() on [::]:@port, IPv6 only; the adopt hook below is asked
+ * for @name with address 0. */
+int loop_listen6(struct loop *l, const char *name, uint16_t port,
+		 loop_accept_fn *fn, void *arg);
 
 /*
  * Removes listener @id while the loop runs: its accept is cancelled and

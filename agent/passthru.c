@@ -397,6 +397,24 @@ int passthru_name(const uint8_t *p, size_t n, uint8_t *proto,
 	return passthru_http_host(p, n, name, port, why);
 }
 
+int passthru_first(const uint8_t *p, size_t fill, size_t cap,
+		   uint8_t *proto, char name[PASSTHRU_NAME_MAX],
+		   uint16_t *port, size_t *grow, const char **why)
+{
+	int rc = passthru_name(p, fill, proto, name, port, why);
+
+	*grow = 0;
+	if (rc != 0 || fill < cap)
+		return rc;
+	if (*proto == MF_PASSTHROUGH_HTTP2 && cap < PASSTHRU_H2_ROOM) {
+		*grow = PASSTHRU_H2_ROOM;
+		return 0;
+	}
+	*why = cap < PASSTHRU_H2_ROOM ? "no name in the first 16 KiB" :
+					"no name in the first 64 KiB";
+	return -EMSGSIZE;
+}
+
 bool passthru_domain_match(const char *pattern, const char *name)
 {
 	size_t np = strlen(pattern), nn = strlen(name);

@@ -33,6 +33,10 @@
  * "*.example.com" any name of one or more labels before ".example.com"
  * (not example.com itself).
  *
+ * The first bytes must carry the name within PASSTHRU_ROOM (16 KiB), or
+ * PASSTHRU_H2_ROOM (64 KiB) for HTTP/2, whose header block may be large
+ * (passthru_first()); past that the connection is refused.
+ *
  * Everything here is pure: the flow (tunnel.c) reads the bytes, keeps
  * them for the relay, and connects or resets.
  */
@@ -65,6 +69,26 @@ struct policy;
 int passthru_name(const uint8_t *p, size_t n, uint8_t *proto,
 		  char name[PASSTHRU_NAME_MAX], uint16_t *port,
 		  const char **why);
+
+/* The room a connection's first bytes have to carry a name: TLS and
+ * HTTP/1.1 that of the buffer they are read into (the agent's pooled one);
+ * HTTP/2 more, only for a connection that needs it: 64 KiB, room for a
+ * request with the 60 KiB of headers Envoy takes by default
+ * (max_request_headers_kb), its frames and the preface. */
+#define PASSTHRU_ROOM		(16 * 1024)
+#define PASSTHRU_H2_ROOM	(64 * 1024)
+
+/*
+ * passthru_name() of the @fill bytes a connection sent first, @p, read
+ * into a buffer of @cap bytes (PASSTHRU_ROOM, or PASSTHRU_H2_ROOM once
+ * grown).  Returns what it does, but when it needs more bytes and the
+ * buffer is full: 0 with *@grow = PASSTHRU_H2_ROOM for HTTP/2 in a smaller
+ * buffer (the caller moves the bytes into one that large and reads on),
+ * else -EMSGSIZE (*@why: the room).  *@grow is 0 otherwise.
+ */
+int passthru_first(const uint8_t *p, size_t fill, size_t cap,
+		   uint8_t *proto, char name[PASSTHRU_NAME_MAX],
+		   uint16_t *port, size_t *grow, const char **why);
 
 /* Whether Domain match value @pattern admits @name (lowercase), Kuma's
  * way (see the top of this file). */

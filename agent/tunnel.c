@@ -1342,6 +1342,21 @@ static bool tunnel_outbound_source(struct tunnel *tu, struct conn *c,
 	return true;
 }
 
+/*
+ * The workload a passthrough connection @c comes from, by its client's
+ * address (NULL: none, only the MeshPassthroughs that target the whole
+ * Mesh select it).  None over IPv6: the mesh's workloads are known by
+ * their IPv4 addresses, and nothing tells the agent which of them a
+ * pod's IPv6 address is (the kernel finds a pod's profile by its veth).
+ */
+static const struct mf_endpoint *tunnel_pt_source(const struct policy *p,
+						  const struct conn *c)
+{
+	if (c->down_peer.sin_family == AF_INET6)
+		return NULL;
+	return policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
+}
+
 /* Accepted: decide where it goes. */
 static void tunnel_outbound_accepted(void *arg, struct conn *c)
 {
@@ -1358,14 +1373,20 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	p = tunnel_policy(tu, c);
 	if (!p)
 		return;
-	/* First: a front door connection's destination is known only
-	 * once its record is taken. */
-	front = tunnel_front_door(tu, c, &src_id, &workload);
-	svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
-				    ntohs(c->down_local.sin_port));
+	/* Over IPv6 (the IPv6 outbound listener), no service is there:
+	 * only a MeshPassthrough Domain match brings one. */
+	if (c->down_local.sin_family == AF_INET6) {
+		front = false;
+		svc = NULL;
+	} else {
+		/* First: a front door connection's destination is known
+		 * only once its record is taken. */
+		front = tunnel_front_door(tu, c, &src_id, &workload);
+		svc = policy_service_by_vip(p, c->down_local.sin_addr.s_addr,
+					    ntohs(c->down_local.sin_port));
+	}
 	if (!svc && !front &&
-	    passthru_mode(p, policy_endpoint_by_ip(p,
-			  c->down_peer.sin_addr.s_addr)) ==
+	    passthru_mode(p, tunnel_pt_source(p, c)) ==
 	    MF_PASSTHROUGH_MATCHED) {
 		/* No service: the TC program steered it for a
 		 * MeshPassthrough Domain match (the Mesh's or the source
@@ -1486,36 +1507,45 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	conn_connect(tu->conns, c);
 }
 
+_Static_assert(CONN_PBUF_SIZE == PASSTHRU_ROOM,
+	       "a passthrough's first bytes are read into a pooled buffer");
+
 /*
  * A passthrough connection's bytes are there (conn_await_first_byte()):
  * read what came into the down end's own buffer, and once the name it
  * carries is whole (passthru.h), connect to the original destination if
  * the policy admits it, or reset.  The bytes read are relayed first.
  * More bytes to come: wait for them, under the first-byte deadline again
- * (within the setup deadline).
+ * (within the setup deadline); an HTTP/2 request that outgrows the pooled
+ * buffer moves into a larger one of the connection's own (c->pt_buf).
  */
 static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 {
 	struct conn_end *e = &c->end[CONN_DOWN];
 	struct conn_dir *d = &c->dir[CONN_DOWN];
 	char name[PASSTHRU_NAME_MAX], reason[PASSTHRU_NAME_MAX + 128];
+	/* sin6_port is where sin_port is: either family. */
 	uint16_t port = ntohs(c->down_local.sin_port);
 	uint16_t host_port = 0;
 	const char *why = "";
-	uint8_t proto = 0;
+	uint8_t proto = 0, *buf;
+	size_t cap, grow;
 	ssize_t r;
 	int rc;
 
-	if (!e->rbuf)
+	/* The pooled buffer first; an HTTP/2 client whose request does not
+	 * fit it gets one of its own (passthru_first()). */
+	if (!c->pt_buf && !e->rbuf)
 		e->rbuf = loop_pbuf_get(tu->conns->loop);
-	if (!e->rbuf) {
+	buf = c->pt_buf ? c->pt_buf : e->rbuf;
+	cap = c->pt_buf ? PASSTHRU_H2_ROOM : CONN_PBUF_SIZE;
+	if (!buf) {
 		conn_abort(tu->conns, c, "out of memory");
 		return;
 	}
 	/* The poll said there are bytes (or an end): a nonblocking read
 	 * does not wait. */
-	r = recv(e->fd, e->rbuf + c->pt_fill, CONN_PBUF_SIZE - c->pt_fill,
-		 MSG_DONTWAIT);
+	r = recv(e->fd, buf + c->pt_fill, cap - c->pt_fill, MSG_DONTWAIT);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
 		return;
@@ -1527,22 +1557,29 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 		return;
 	}
 	c->pt_fill += (uint32_t)r;
-	rc = passthru_name(e->rbuf, c->pt_fill, &proto, name, &host_port,
-			   &why);
-	if (rc == 0 && c->pt_fill < CONN_PBUF_SIZE) {
+	rc = passthru_first(buf, c->pt_fill, cap, &proto, name, &host_port,
+			    &grow, &why);
+	if (rc == 0 && grow) {
+		c->pt_buf = malloc(grow);
+		if (!c->pt_buf) {
+			conn_abort(tu->conns, c, "out of memory");
+			return;
+		}
+		memcpy(c->pt_buf, e->rbuf, c->pt_fill);
+		loop_pbuf_put(tu->conns->loop, e->rbuf, c->pt_fill);
+		e->rbuf = NULL;
+	}
+	if (rc == 0) {
 		conn_await_first_byte(tu->conns, c, tu->first_byte_ms);
 		return;
 	}
-	if (rc == 0)
-		why = "no name in the first 16 KiB";
-	if (rc <= 0) {
+	if (rc < 0) {
 		snprintf(reason, sizeof(reason), "MeshPassthrough: %s", why);
 		tunnel_refuse(tu, c, STATS_REFUSE_PASSTHROUGH_DENIED, reason);
 		return;
 	}
-	if (!passthru_admit(c->policy, policy_endpoint_by_ip(c->policy,
-			    c->down_peer.sin_addr.s_addr), port, proto, name,
-			    host_port, &why)) {
+	if (!passthru_admit(c->policy, tunnel_pt_source(c->policy, c), port,
+			    proto, name, host_port, &why)) {
 		snprintf(reason, sizeof(reason), "MeshPassthrough: %s %s: %s",
 			 proto == MF_PASSTHROUGH_TLS ? "SNI" :
 			 proto == MF_PASSTHROUGH_HTTP2 ? ":authority" : "Host",
@@ -1563,12 +1600,13 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 			  name);
 	}
 	/* What was read goes out first (conn_start_relay()); the buffer
-	 * goes back once it has. */
+	 * goes back (or, c->pt_buf, is freed) once it has. */
 	d->bid = -1;
-	d->data = e->rbuf;
+	d->data = buf;
 	d->off = 0;
 	d->len = c->pt_fill;
-	c->up_addr = c->down_local;
+	/* The original destination, IPv4 or IPv6: the whole address. */
+	c->up_addr6 = c->down_local6;
 	conn_connect(tu->conns, c);
 }
 
@@ -2705,7 +2743,8 @@ static void tunnel_gw_release(void *arg, struct conn *c)
 /* ---- registration -------------------------------------------------------- */
 
 /*
- * IP_TRANSPARENT on the outbound listener @fd (its accepted sockets
+ * IP_TRANSPARENT (@v6: IPV6_TRANSPARENT) on the outbound listener @fd
+ * (its accepted sockets
  * inherit it).  A connection the TC program steered for a MeshPassthrough
  * Domain match has a local address outside the mesh (its original
  * destination), which only the node's rule for MF_SKB_MARK_PASSTHROUGH
@@ -2714,14 +2753,18 @@ static void tunnel_gw_release(void *arg, struct conn *c)
  * Without CAP_NET_ADMIN it cannot be set: said once, and such connections
  * never open.
  */
-static void tunnel_outbound_transparent(int fd)
+static void tunnel_outbound_transparent(int fd, bool v6)
 {
 	int one = 1;
 
-	if (setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0)
-		log_warn("event=transparent_failed listener=outbound "
-			 "err=\"%s\" effect=\"MeshPassthrough Domain matches "
-			 "cannot be served\"", strerror(errno));
+	if ((v6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &one,
+			     sizeof(one)) :
+		  setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one,
+			     sizeof(one))) < 0)
+		log_warn("event=transparent_failed listener=%s err=\"%s\" "
+			 "effect=\"MeshPassthrough Domain matches cannot be "
+			 "served\"", v6 ? "outbound6" : "outbound",
+			 strerror(errno));
 }
 
 static const struct conn_flow_ops tunnel_outbound_ops = {
@@ -2935,8 +2978,24 @@ int tunnel_init(struct tunnel *tu, struct conn_table *t, struct ctx *ctx,
 	if (cfg->outbound_port)
 		id = conn_listen(t, "outbound", cfg->listen_addr,
 				 cfg->outbound_port, &tunnel_outbound_ops, tu);
-	if (id >= 0 && cfg->outbound_port)
-		tunnel_outbound_transparent(t->loop->listeners[id].fd);
+	if (id >= 0 && cfg->outbound_port) {
+		int id6;
+
+		tunnel_outbound_transparent(t->loop->listeners[id].fd, false);
+		/* Where the pods' TC program steers an IPv6 connection for
+		 * a MeshPassthrough Domain match.  Without it (a node
+		 * without IPv6) only those connections fail. */
+		id6 = conn_listen6(t, "outbound6", cfg->outbound_port,
+				   &tunnel_outbound_ops, tu);
+		if (id6 >= 0)
+			tunnel_outbound_transparent(
+				t->loop->listeners[id6].fd, true);
+		else
+			log_warn("event=listen6_failed listener=outbound6 "
+				 "err=\"%s\" effect=\"MeshPassthrough Domain "
+				 "matches are not served over IPv6\"",
+				 strerror(-id6));
+	}
 	if (id >= 0 && cfg->tunnel_port)
 		id = conn_listen(t, "tunnel", cfg->listen_addr,
 				 cfg->tunnel_port, &tunnel_inbound_ops, tu);

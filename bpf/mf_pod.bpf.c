@@ -71,7 +71,8 @@ static __always_inline int pod_assign(struct __sk_buff *skb,
 /*
  * Steers a TCP segment for a service: to the socket that owns its 4-tuple if
  * one exists, else to the agent's listener.  @tuple is the segment's own
- * 4-tuple and is modified.
+ * 4-tuple, @len sizeof(tuple->ipv4) or sizeof(tuple->ipv6) (a constant once
+ * inlined), and is modified.
  *
  * Any socket but a listener owns the tuple: normally the agent's accepted
  * socket or its request socket mid-handshake, and also a TIME_WAIT socket
@@ -84,7 +85,7 @@ static __always_inline int pod_assign(struct __sk_buff *skb,
  * A listener on VIP:port itself is not the agent's: fall through to it.
  */
 static __always_inline int pod_steer(struct __sk_buff *skb,
-				     struct bpf_sock_tuple *tuple)
+				     struct bpf_sock_tuple *tuple, __u32 len)
 {
 	struct bpf_sock *sk;
 	int v;
@@ -93,8 +94,7 @@ static __always_inline int pod_steer(struct __sk_buff *skb,
 	 * stack's own lookup, so the handshake's last ACK, were it given to
 	 * the listener instead of its request socket, would be answered
 	 * with an RST. */
-	sk = bpf_skc_lookup_tcp(skb, tuple, sizeof(tuple->ipv4),
-				BPF_F_CURRENT_NETNS, 0);
+	sk = bpf_skc_lookup_tcp(skb, tuple, len, BPF_F_CURRENT_NETNS, 0);
 	if (sk) {
 		if (sk->state != BPF_TCP_LISTEN) {
 			v = pod_assign(skb, sk, MF_STAT_POD_ESTABLISHED);
@@ -104,11 +104,14 @@ static __always_inline int pod_steer(struct __sk_buff *skb,
 		bpf_sk_release(sk);
 	}
 
-	/* The agent listens on 0.0.0.0:mf_outbound_port; the lookup keeps
-	 * daddr = VIP, which the INADDR_ANY listener matches. */
-	tuple->ipv4.dport = bpf_htons(mf_outbound_port);
-	sk = bpf_skc_lookup_tcp(skb, tuple, sizeof(tuple->ipv4),
-				BPF_F_CURRENT_NETNS, 0);
+	/* The agent listens on 0.0.0.0:mf_outbound_port (and [::] for
+	 * IPv6); the lookup keeps daddr = VIP, which the wildcard listener
+	 * matches. */
+	if (len == sizeof(tuple->ipv6))
+		tuple->ipv6.dport = bpf_htons(mf_outbound_port);
+	else
+		tuple->ipv4.dport = bpf_htons(mf_outbound_port);
+	sk = bpf_skc_lookup_tcp(skb, tuple, len, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return VERDICT_DROP_NO_LISTENER;
 	if (sk->state != BPF_TCP_LISTEN) {
@@ -485,14 +488,19 @@ static __always_inline bool pod_in_net6(const struct mf_pt_net6 *x,
 
 /* A pod's TCP over IPv6, held to MeshPassthrough (abi.h mf_pt_profile):
  * no destination over IPv6 is the mesh's, so under Matched and None a
- * SYN passes only when a network of pt6[] admits it, and anything else
- * passes (later segments, other protocols, neighbour discovery).  The
- * pod's profile is found by the IPv4 address its veth was last seen
- * with (mf_pod_src), else the Mesh's.  A TCP segment behind a fragment
- * header, or behind more extension headers than are walked, cannot be
- * told from a SYN: it is dropped as one. */
+ * SYN passes only when a network of pt6[] admits it; under Matched, one
+ * to a port of a Domain match goes to the agent, every segment of it
+ * marked and steered as over IPv4 (to the agent's IPv6 outbound
+ * listener); anything else passes (later segments of other connections,
+ * other protocols, neighbour discovery).  Later segments are looked at
+ * only when the pod's policy has Domain matches.  The pod's profile is
+ * found by the IPv4 address its veth was last seen with (mf_pod_src),
+ * else the Mesh's.  A TCP segment behind a fragment header, or behind
+ * more extension headers than are walked, cannot be told from a SYN: it
+ * is dropped as one. */
 static __always_inline int pod_ipv6(struct __sk_buff *skb)
 {
+	struct bpf_sock_tuple tuple = {};
 	const struct mf_pt_profile *pt;
 	const struct mf_config *cfg;
 	const struct pod_src *ps;
@@ -501,6 +509,7 @@ static __always_inline int pod_ipv6(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	struct tcphdr *th;
 	__u32 ifindex = skb->ifindex, zero = 0, linear;
+	bool syn, dom;
 	__u16 dport;
 	int next;
 
@@ -525,8 +534,11 @@ static __always_inline int pod_ipv6(struct __sk_buff *skb)
 	next = parse_ipv6hdr(&c, &ip6);
 	if (next == PARSE_IPV6_FRAGMENT)
 		return VERDICT_DROP(MF_STAT_DROP_PASSTHROUGH);
-	if (next != IPPROTO_TCP || parse_tcphdr(&c, &th) < 0 ||
-	    !(th->syn && !th->ack))
+	if (next != IPPROTO_TCP || parse_tcphdr(&c, &th) < 0)
+		return VERDICT_CONTINUE;
+	syn = th->syn && !th->ack;
+	dom = pt->mode == MF_PASSTHROUGH_MATCHED && (pt->dom_n || pt->dom_any);
+	if (!syn && !dom)
 		return VERDICT_CONTINUE;
 	dport = bpf_ntohs(th->dest);
 	for (__u32 i = 0; i < MF_PT_NETS6_MAX; i++) {
@@ -538,7 +550,17 @@ static __always_inline int pod_ipv6(struct __sk_buff *skb)
 		    (!x->port || x->port == dport))
 			return VERDICT_CONTINUE;
 	}
-	return VERDICT_DROP(MF_STAT_DROP_PASSTHROUGH);
+	if (!dom || !pod_pt_dom_port(pt, dport))
+		return syn ? VERDICT_DROP(MF_STAT_DROP_PASSTHROUGH) :
+			     VERDICT_CONTINUE;
+	/* The node's IPv6 rule for this mark makes the destination local
+	 * (abi.h MF_SKB_MARK_PASSTHROUGH). */
+	skb->mark = MF_SKB_MARK_PASSTHROUGH;
+	__builtin_memcpy(tuple.ipv6.saddr, &ip6->saddr, 16);
+	__builtin_memcpy(tuple.ipv6.daddr, &ip6->daddr, 16);
+	tuple.ipv6.sport = th->source;
+	tuple.ipv6.dport = th->dest;
+	return pod_steer(skb, &tuple, sizeof(tuple.ipv6));
 }
 
 /* Returns VERDICT_CONTINUE for anything that is not TCP/IPv4 to a registered
@@ -609,7 +631,7 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	tuple.ipv4.daddr = iph->daddr;
 	tuple.ipv4.sport = th->source;
 	tuple.ipv4.dport = th->dest;
-	return pod_steer(skb, &tuple);
+	return pod_steer(skb, &tuple, sizeof(tuple.ipv4));
 }
 
 SEC("tc")

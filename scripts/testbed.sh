@@ -228,6 +228,11 @@ tb_net_up() {
 		# its destination (include/meshforge/abi.h).
 		tb_run ip -n "$node" rule add fwmark 0x6d660002 lookup 0x6d66 pref 100
 		tb_run ip -n "$node" route add local 0.0.0.0/0 dev lo table 0x6d66
+		# ... over IPv6 too (a pod with an IPv6 address): the route
+		# needs IPv6 on lo, the one interface that carries it.
+		tb_sysctl "$node" net.ipv6.conf.lo.disable_ipv6=0
+		tb_run ip -n "$node" -6 rule add fwmark 0x6d660002 lookup 0x6d66 pref 100
+		tb_run ip -n "$node" -6 route add local ::/0 dev lo table 0x6d66
 		tb_sysctl "$node" net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 			net.ipv4.conf.default.rp_filter=0
 	done

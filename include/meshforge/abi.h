@@ -85,6 +85,8 @@ enum mf_mtls_mode {
  * setups do:
  *   ip rule add fwmark 0x6d660002 lookup 0x6d66
  *   ip route add local 0.0.0.0/0 dev lo table 0x6d66
+ *   ip -6 rule add fwmark 0x6d660002 lookup 0x6d66
+ *   ip -6 route add local ::/0 dev lo table 0x6d66
  * (scripts/testbed.sh; docs/policy.md).  Without them the stack forwards
  * the packet and drops it for the socket it was assigned.
  */
@@ -235,7 +237,8 @@ struct mf_pt_net6 {
  * match has no port, every port goes there.  IPv6: no destination is the
  * mesh's (its workloads and VIPs are IPv4), so under Matched and None a
  * pod's TCP SYN over IPv6 is dropped unless a network of pt6[] admits
- * it; the agent reads no name over IPv6. */
+ * it or, under Matched, it is to a Domain match's port: the agent's IPv6
+ * outbound listener gets it, as over IPv4. */
 struct mf_pt_profile {
 	__u8 mode;			/* enum mf_passthrough_mode, 0: none */
 	__u8 n;

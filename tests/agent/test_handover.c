@@ -83,6 +83,8 @@ struct old_agent {
 	int successor_first;
 	int release;		/* atomic: the other loops release */
 	int stop;		/* atomic */
+	bool v6;		/* one loop, listening on [::] too
+				 * ("outbound6") */
 };
 
 static void old_accept(void *arg, int fd)
@@ -154,6 +156,9 @@ static void *old_thread(void *arg)
 				    ol->index ? o->port : 0, old_accept,
 				    ol) < 0)
 		ol->err = -EADDRINUSE;
+	if (!ol->err && o->v6 &&
+	    loop_listen6(&ol->l, "outbound6", 0, old_accept, ol) < 0)
+		ol->err = -EADDRINUSE;
 	for (unsigned int k = 0; k < o->n; k++)
 		loops[k] = &o->loops[k].l;
 	/* Every loop's listeners go, the others' as they are at GET. */
@@ -179,10 +184,11 @@ static void *old_thread(void *arg)
 /* Starts the old agent's @n loops, one after the other: loop 0 binds
  * (an ephemeral port) and serves the path, the others join its port.  A
  * new agent connects only once all are up. */
-static bool old_start(struct old_agent *o, unsigned int n)
+static bool old_start(struct old_agent *o, unsigned int n, bool v6)
 {
 	memset(o, 0, sizeof(*o));
 	o->n = n;
+	o->v6 = v6;
 	for (unsigned int k = 0; k < n; k++) {
 		o->loops[k].o = o;
 		o->loops[k].index = k;
@@ -331,7 +337,7 @@ static bool handover_loops(unsigned int old_n, unsigned int new_n)
 	memset(&in, 0, sizeof(in));
 	memset(nl, 0, sizeof(nl));
 	in.conn = -1;
-	if (!old_start(&o, old_n))
+	if (!old_start(&o, old_n, false))
 		goto out;
 
 	if (!ASSERT_EQ(handover_fetch(&in, path), 0) ||
@@ -453,6 +459,61 @@ static bool test_one_loop_to_two(void)
 static bool test_two_loops_to_one(void)
 {
 	return handover_loops(2, 1);
+}
+
+/*
+ * An IPv6 listener on [::] (loop_listen6(), the agent's "outbound6") is
+ * handed over beside the IPv4 one: the new loop's loop_listen6() of that
+ * name adopts the very socket (its port), and once started accepts an
+ * IPv6 client on it.
+ */
+static bool test_ipv6_listener_taken_over(void)
+{
+	static struct old_agent o;
+	const struct loop_config lc = { .nbufs = 8, .buf_size = 4096 };
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct new_loop nl = { .index = 0, .n = 1 };
+	struct handover_in in;
+	uint16_t port6 = 0;
+	bool ok = false, nl_up = false;
+	int fd = -1;
+
+	unlink(path);
+	memset(&in, 0, sizeof(in));
+	in.conn = -1;
+	nl.in = &in;
+	if (!old_start(&o, 1, true) ||
+	    !ASSERT_EQ(handover_fetch(&in, path), 0) || !ASSERT_EQ(in.n, 2))
+		goto out;
+	for (unsigned int i = 0; i < in.n; i++)
+		if (!strcmp(in.socks[i].name, "outbound6"))
+			port6 = in.socks[i].port;
+	if (!ASSERT_NE(port6, 0) || !ASSERT_NE(port6, o.port) ||
+	    !ASSERT_EQ(loop_init(&nl.l, &lc), 0))
+		goto out;
+	nl_up = true;
+	loop_on_adopt(&nl.l, new_adopt, &nl);
+	if (!ASSERT_TRUE(loop_listen6(&nl.l, "outbound6", 0, new_accept,
+				      &nl) >= 0) ||
+	    !ASSERT_EQ(loop_listen_port(&nl.l, "outbound6"), port6) ||
+	    !ASSERT_EQ(in.adopted, 1) || !ASSERT_EQ(handover_commit(&in), 0))
+		goto out;
+	loop_listen_start(&nl.l);
+	sa.sin6_port = htons(port6);
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!ASSERT_TRUE(fd >= 0) ||
+	    !ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0))
+		goto out;
+	ok = new_run_until(&nl, 1, 1);
+out:
+	if (fd >= 0)
+		close(fd);
+	old_stop(&o);
+	if (nl_up)
+		loop_fini(&nl.l);
+	handover_in_close(&in);
+	return ok;
 }
 
 /* A server that answers GET with something else. */
@@ -743,6 +804,7 @@ int main(void)
 	TEST_RUN(test_two_loops_to_two);
 	TEST_RUN(test_one_loop_to_two);
 	TEST_RUN(test_two_loops_to_one);
+	TEST_RUN(test_ipv6_listener_taken_over);
 	TEST_RUN(test_other_protocol_refused);
 	lh_signals_setup();
 	TEST_RUN(test_agent_drains_http);

@@ -18,6 +18,9 @@
  * shorter prefix, the same with its header block split into HEADERS and
  * CONTINUATION frames; Host when there is no :authority; -EPROTO for a
  * preface followed by garbage or by a DATA frame before any request.
+ * Large HTTP/2 header blocks (~20 and ~40 KiB of first flight, read in
+ * pieces) grow the buffer once and are read; past 64 KiB they are
+ * refused, as is an HTTP/1.1 head past 16 KiB.
  * http, http2 and grpc Domain matches serve HTTP/1.1 and HTTP/2 alike.
  * Targets: a MeshSubset or Dataplane MeshPassthrough applies to the
  * workloads it selects only, its mode over the Mesh's, its appendMatch
@@ -196,9 +199,10 @@ static bool test_name_bytes(void)
 	return ok;
 }
 
-/* What a client session of nghttp2 sends. */
+/* What a client session of nghttp2 sends: room for a first flight past
+ * PASSTHRU_H2_ROOM. */
 struct h2out {
-	uint8_t buf[8192];
+	uint8_t buf[96 * 1024];
 	size_t len;
 };
 
@@ -226,14 +230,22 @@ static bool h2_client(const nghttp2_nv *nva, size_t nnv, bool window,
 		      struct h2out *o)
 {
 	nghttp2_session_callbacks *cbs = NULL;
+	nghttp2_option *opt = NULL;
 	nghttp2_session *s = NULL;
 	bool ok;
 
 	o->len = 0;
-	ok = ASSERT_EQ(nghttp2_session_callbacks_new(&cbs), 0);
-	if (ok)
+	ok = ASSERT_EQ(nghttp2_session_callbacks_new(&cbs), 0) &&
+	     ASSERT_EQ(nghttp2_option_new(&opt), 0);
+	if (ok) {
 		nghttp2_session_callbacks_set_send_callback(cbs, h2_send);
-	ok = ok && ASSERT_EQ(nghttp2_session_client_new(&s, cbs, o), 0) &&
+		/* A client sends no header block past 64 KiB by default:
+		 * the tests of the bound need one. */
+		nghttp2_option_set_max_send_header_block_length(
+			opt, sizeof(o->buf));
+	}
+	ok = ok && ASSERT_EQ(nghttp2_session_client_new2(&s, cbs, o, opt),
+			     0) &&
 	     ASSERT_EQ(nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, NULL, 0),
 		       0) &&
 	     (!window || ASSERT_EQ(nghttp2_submit_window_update(
@@ -246,6 +258,7 @@ static bool h2_client(const nghttp2_nv *nva, size_t nnv, bool window,
 	     ASSERT_EQ(memcmp(o->buf, NGHTTP2_CLIENT_MAGIC,
 			      NGHTTP2_CLIENT_MAGIC_LEN), 0);
 	nghttp2_session_del(s);
+	nghttp2_option_del(opt);
 	nghttp2_session_callbacks_del(cbs);
 	return ok;
 }
@@ -390,6 +403,127 @@ static bool test_h2_garbage(void)
 	memcpy(g.buf, "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", 24);
 	ok = ok && ASSERT_EQ(passthru_name(g.buf, 24, &proto, name, NULL, &why),
 			     -EPROTO);
+	return ok;
+}
+
+/*
+ * Reads @o's @len bytes the way the agent does (passthru_first()): in
+ * reads of at most @chunk bytes, into a buffer of PASSTHRU_ROOM that grows
+ * when it says so.  Returns its last answer (0: the client sent all and
+ * waits), the bytes taken into *@fill, whether the buffer grew into
+ * *@grown.
+ */
+static int first_reads(const uint8_t *p, size_t len, size_t chunk,
+		       char name[PASSTHRU_NAME_MAX], const char **why,
+		       size_t *fill, bool *grown)
+{
+	size_t cap = PASSTHRU_ROOM, n = 0, grow = 0, take;
+	uint8_t proto = 0;
+	int rc = 0;
+
+	*grown = false;
+	while (rc == 0) {
+		take = cap - n < chunk ? cap - n : chunk;
+		take = len - n < take ? len - n : take;
+		if (take == 0)
+			break;
+		n += take;
+		rc = passthru_first(p, n, cap, &proto, name, NULL, &grow, why);
+		if (rc == 0 && grow) {
+			if (!ASSERT_GE(grow, cap + 1))
+				return -EINVAL;
+			cap = grow;
+			*grown = true;
+		}
+	}
+	*fill = n;
+	return rc;
+}
+
+/* A request to h2.example.test whose header block carries @nbig headers
+ * x-big-N of @vlen bytes each, which HPACK's Huffman code does not
+ * shorten much (no two alike, so none is indexed): the first flight of
+ * an nghttp2 client into @o. */
+static bool h2_big(size_t nbig, size_t vlen, struct h2out *o)
+{
+	static char val[4][40 * 1024];
+	static char names[4][8];
+	nghttp2_nv nva[4 + 4] = {
+		H2_NV(":method", "GET"), H2_NV(":scheme", "http"),
+		H2_NV(":authority", "h2.example.test"), H2_NV(":path", "/x"),
+	};
+	uint32_t x = 12345;
+
+	if (!ASSERT_TRUE(nbig <= 4 && vlen <= sizeof(val[0])))
+		return false;
+	for (size_t k = 0; k < nbig; k++) {
+		for (size_t i = 0; i < vlen; i++) {
+			x = x * 1103515245u + 12345u;
+			val[k][i] = "!#$&*+^|~`{}<>[]"[(x >> 16) & 15];
+		}
+		snprintf(names[k], sizeof(names[k]), "x-big-%zu", k);
+		nva[4 + k] = (nghttp2_nv){ (uint8_t *)names[k],
+					   (uint8_t *)val[k],
+					   strlen(names[k]), vlen,
+					   NGHTTP2_NV_FLAG_NONE };
+	}
+	return h2_client(nva, 4 + nbig, true, o);
+}
+
+/*
+ * HTTP/2 requests with large header blocks (HEADERS and CONTINUATION
+ * frames, a real client's), past the pooled buffer: ~20 KiB and ~40 KiB
+ * of first flight, read in pieces of 1,000 and of 7,000 bytes, have the
+ * buffer grown to PASSTHRU_H2_ROOM once and give their :authority; the
+ * usual small request does not grow it.  Past PASSTHRU_H2_ROOM, a request
+ * is refused (-EMSGSIZE) with the 64 KiB taken; an HTTP/1.1 head or a
+ * ClientHello never gets more than PASSTHRU_ROOM.
+ */
+static bool test_h2_large(void)
+{
+	static struct h2out o;
+	static const size_t chunks[] = { 1000, 7000 };
+	static const size_t sizes[][2] = { { 1, 20 * 1024 },
+					   { 2, 20 * 1024 } };
+	static char head[20 * 1024];
+	char name[PASSTHRU_NAME_MAX];
+	const char *why = NULL;
+	size_t fill = 0;
+	bool grown = true, ok = true;
+	int rc;
+
+	for (size_t s = 0; ok && s < 2; s++) {
+		ok = h2_big(sizes[s][0], sizes[s][1], &o) &&
+		     ASSERT_GE(o.len, s == 0 ? 19 * 1024 : 38 * 1024) &&
+		     ASSERT_GE(s == 0 ? 22 * 1024 : 44 * 1024, o.len) &&
+		     ASSERT_NE(h2_find(&o, NGHTTP2_CONTINUATION), 0);
+		for (size_t k = 0; ok && k < 2; k++) {
+			rc = first_reads(o.buf, o.len, chunks[k], name, &why,
+					 &fill, &grown);
+			ok = ASSERT_EQ(rc, (int)strlen("h2.example.test")) &&
+			     ASSERT_STREQ(name, "h2.example.test") &&
+			     ASSERT_TRUE(grown) && ASSERT_EQ(fill, o.len);
+		}
+	}
+	ok = ok && h2_client(h2_req, 5, true, &o) &&
+	     ASSERT_EQ(first_reads(o.buf, o.len, 7000, name, &why, &fill,
+				   &grown), (int)strlen("h2.example.test")) &&
+	     ASSERT_FALSE(grown);
+	/* Three headers of 24 KiB: past the room. */
+	ok = ok && h2_big(3, 24 * 1024, &o) &&
+	     ASSERT_GE(o.len, PASSTHRU_H2_ROOM + 1);
+	ok = ok && ASSERT_EQ(first_reads(o.buf, o.len, 7000, name, &why, &fill,
+					 &grown), -EMSGSIZE) &&
+	     ASSERT_TRUE(grown) && ASSERT_EQ(fill, PASSTHRU_H2_ROOM) &&
+	     ASSERT_STREQ(why, "no name in the first 64 KiB");
+	/* HTTP/1.1: a head longer than the pooled buffer. */
+	memset(head, 'a', sizeof(head));
+	memcpy(head, "GET / HTTP/1.1\r\nX-Long: ", 24);
+	ok = ok && ASSERT_EQ(first_reads((const uint8_t *)head, sizeof(head),
+					 7000, name, &why, &fill, &grown),
+			     -EMSGSIZE) &&
+	     ASSERT_FALSE(grown) && ASSERT_EQ(fill, PASSTHRU_ROOM) &&
+	     ASSERT_STREQ(why, "no name in the first 16 KiB");
 	return ok;
 }
 
@@ -658,6 +792,7 @@ int main(void)
 	TEST_RUN(test_h2_continuation);
 	TEST_RUN(test_h2_host);
 	TEST_RUN(test_h2_garbage);
+	TEST_RUN(test_h2_large);
 	TEST_RUN(test_admit);
 	TEST_RUN(test_admit_host_port);
 	TEST_RUN(test_admit_http2);

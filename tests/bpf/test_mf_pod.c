@@ -221,6 +221,29 @@ static int listener_open(uint16_t port)
 	return fd;
 }
 
+/* A TCP listener on [::]:@port, IPv6 only (as the agent's "outbound6").
+ * Returns the fd or -errno. */
+static int listener6_open(uint16_t port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(port) };
+	int fd, one = 1;
+
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, 16) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 /* ---- maps -------------------------------------------------------------- */
 
 /* A service at @vip:@port in half @half of mf_services. */
@@ -759,7 +782,7 @@ struct frame6 {
 	uint8_t ext;		/* 0xff: none */
 };
 
-static bool frame6_run(int prog, const struct frame6 *f, struct run *r)
+static void pkt6_build(struct pkt *pk, const struct frame6 *f)
 {
 	struct pkt p;
 	struct ethhdr *eth = (struct ethhdr *)p.b;
@@ -794,6 +817,14 @@ static bool frame6_run(int prog, const struct frame6 *f, struct run *r)
 	th->window = htons(65535);
 	ip6->payload_len = htons((uint16_t)(l4 + 20 - (unsigned char *)(ip6 + 1)));
 	p.len = (size_t)(l4 + 20 - p.b);
+	*pk = p;
+}
+
+static bool frame6_run(int prog, const struct frame6 *f, struct run *r)
+{
+	struct pkt p;
+
+	pkt6_build(&p, f);
 	return pkt_run(prog, &p, 0, r);
 }
 
@@ -968,6 +999,72 @@ static bool test_passthrough_ipv6(void)
 	ok = ok && pt_set(MF_PASSTHROUGH_ALL, 0) && v6_passed(prog, &out);
 	pt_set(0, 0);
 	pt6_set(false);
+	return ok;
+}
+
+/*
+ * MeshPassthrough Domain matches over IPv6: under Matched with one on
+ * port 8443, a SYN to an IPv6 destination on 8443 that no IPv6 network
+ * admits takes the steering path to the agent's IPv6 listener (see the
+ * file comment for its end under test-run) marked MF_SKB_MARK_PASSTHROUGH,
+ * and so does a later segment of it, behind a hop-by-hop header too; one
+ * an IPv6 network admits passes unmarked on that port, its later segments
+ * too; on another port the SYN is dropped (drop_passthrough) and a later
+ * segment passes.  The IPv4 listener alone takes none of it: dropped for
+ * no listener.  None and All steer nothing.
+ */
+static bool test_passthrough_ipv6_domain_steered(void)
+{
+	const struct frame6 syn = { "2001:db8:9::5", 8443, false, 0, 0xff },
+			    later = { "2001:db8:9::5", 8443, true, 0, 0xff },
+			    hbh = { "2001:db8:9::5", 8443, false, 0, 0 },
+			    other = { "2001:db8:9::5", 8444, false, 0, 0xff },
+			    other_later = { "2001:db8:9::5", 8444, true, 0,
+					    0xff },
+			    net = { "2001:db8:1:2::9", 8443, false, 0, 0xff },
+			    net_later = { "2001:db8:1:2::9", 8443, true, 0,
+					  0xff };
+	int prog, lfd, lfd6 = -1;
+	struct run r;
+	bool ok;
+
+	CASE_PROLOGUE();
+	prog = bpf_program__fd(skel->progs.mf_pod_ingress);
+	lfd = listener_open(TEST_PORT);
+	if (!ASSERT_GE(lfd, 0))
+		return false;
+	ok = pt6_set(true) && pt_set(MF_PASSTHROUGH_MATCHED, 8443) &&
+	     frame6_run(prog, &syn, &r) && ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS,
+			    MF_STAT_DROP_NO_LISTENER);
+	lfd6 = listener6_open(TEST_PORT);
+	ok = ok && ASSERT_GE(lfd6, 0);
+	ok = ok && frame6_run(prog, &syn, &r) && assert_steered(&r) &&
+	     ASSERT_EQ(r.mark, MF_SKB_MARK_PASSTHROUGH);
+	ok = ok && frame6_run(prog, &later, &r) && assert_steered(&r) &&
+	     ASSERT_EQ(r.mark, MF_SKB_MARK_PASSTHROUGH);
+	ok = ok && frame6_run(prog, &hbh, &r) && assert_steered(&r) &&
+	     ASSERT_EQ(r.mark, MF_SKB_MARK_PASSTHROUGH);
+	ok = ok && frame6_run(prog, &net, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS, MF_STAT_POD_PASSED) &&
+	     ASSERT_EQ(r.mark, 0) &&
+	     frame6_run(prog, &net_later, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     assert_counted(&r, MF_STAT_POD_PACKETS, MF_STAT_POD_PASSED) &&
+	     ASSERT_EQ(r.mark, 0);
+	ok = ok && v6_dropped(prog, &other) && v6_passed(prog, &other_later);
+	/* None: the SYN dropped; All: passed; neither marks. */
+	ok = ok && pt_set(MF_PASSTHROUGH_NONE, 8443) &&
+	     v6_dropped(prog, &syn) && v6_passed(prog, &later) &&
+	     frame6_run(prog, &syn, &r) && ASSERT_EQ(r.mark, 0);
+	ok = ok && pt_set(MF_PASSTHROUGH_ALL, 8443) && v6_passed(prog, &syn) &&
+	     frame6_run(prog, &syn, &r) && ASSERT_EQ(r.mark, 0);
+	pt_set(0, 0);
+	pt6_set(false);
+	if (lfd6 >= 0)
+		close(lfd6);
+	close(lfd);
 	return ok;
 }
 
@@ -2032,10 +2129,11 @@ static int bench_empty_prog(enum bpf_prog_type type, int ret)
 	return bpf_prog_load(type, NULL, "GPL", insns, 2, NULL);
 }
 
-/* The mean ns per run of program @fd on @f (mark @mark, device @ifindex)
- * over BENCH_REPEAT runs; < 0 on failure. */
+/* The mean ns per run of program @fd on @f, or the IPv6 frame @f6 when
+ * not NULL (mark @mark, device @ifindex) over BENCH_REPEAT runs; < 0 on
+ * failure. */
 static double bench_ns(int fd, const struct frame *f, __u32 mark,
-		       int ifindex, bool xdp)
+		       int ifindex, bool xdp, const struct frame6 *f6)
 {
 	struct pkt p;
 	unsigned char out[sizeof(p.b)];
@@ -2043,7 +2141,10 @@ static double bench_ns(int fd, const struct frame *f, __u32 mark,
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = BENCH_REPEAT);
 
-	pkt_build(&p, f);
+	if (f6)
+		pkt6_build(&p, f6);
+	else
+		pkt_build(&p, f);
 	topts.data_in = p.b;
 	topts.data_size_in = p.len;
 	if (!xdp) {
@@ -2075,43 +2176,56 @@ static int bench_main(void)
 					    .dport = 80 };
 	const struct frame syn_out_prof = { .daddr = "10.99.3.5",
 					    .dport = 80 };
+	const struct frame6 plain6 = { "2001:db8:9::5", 8080, true, 0, 0xff };
+	const struct frame6 syn6_net = { "2001:db8:1:2::9", 8080, false, 0,
+					 0xff };
 	struct { const char *name; int prog; const struct frame *f;
 		 __u32 mark; bool pod_if, xdp; int mode; bool fw;
-		 bool pt, pf; } c[] = {
+		 bool pt, pf; const struct frame6 *f6; } c[] = {
 		{ "tc_ingress_plain_tcp", 0, &plain, 0, true, false, -1, false,
-		  false, false },
+		  false, false, NULL },
 		/* The same segment under Matched with a Domain match (on
 		 * another port): what segments that are not SYNs to
 		 * destinations outside the mesh pay for the check. */
 		{ "tc_ingress_plain_tcp_pt_domains", 0, &plain, 0, true,
-		  false, -1, false, true, false },
+		  false, -1, false, true, false, NULL },
 		/* ... and when the source pod has a MeshPassthrough of its
 		 * own (a profile with Domain matches): its endpoint is
 		 * looked up too. */
 		{ "tc_ingress_plain_tcp_pt_profile", 0, &plain, 0, true,
-		  false, -1, false, true, true },
+		  false, -1, false, true, true, NULL },
 		/* A SYN outside the mesh that the Mesh's network admits,
 		 * and one the source's own profile admits. */
 		{ "tc_ingress_syn_outside_pt_mesh", 0, &syn_out_mesh, 0, true,
-		  false, -1, false, true, false },
+		  false, -1, false, true, false, NULL },
 		{ "tc_ingress_syn_outside_pt_profile", 0, &syn_out_prof, 0,
-		  true, false, -1, false, true, true },
+		  true, false, -1, false, true, true, NULL },
+		/* IPv6: a segment of an open connection under Matched
+		 * without and with Domain matches (on another port; the
+		 * latter walks the IPv6 networks and the Domain ports), and
+		 * a SYN an IPv6 network admits. */
+		{ "tc_ingress_plain_tcp6_pt", 0, NULL, 0, true, false, -1,
+		  false, false, false, &plain6 },
+		{ "tc_ingress_plain_tcp6_pt_domains", 0, NULL, 0, true, false,
+		  -1, false, true, false, &plain6 },
+		{ "tc_ingress_syn6_outside_pt_mesh", 0, NULL, 0, true, false,
+		  -1, false, true, false, &syn6_net },
 		{ "tc_ingress_udp_flow_noted", 0, &udp, 0, true, false, -1,
-		  false, false, false },
+		  false, false, false, NULL },
 		{ "tc_ingress_syn_to_service", 0, &syn_svc, 0, false, false,
-		  -1, false, false, false },
+		  -1, false, false, false, NULL },
 		{ "tc_ingress_segment_to_service", 0, &data_svc, 0, false,
-		  false, -1, false, false, false },
+		  false, -1, false, false, false, NULL },
 		{ "tc_egress_no_mtls", 1, &to_pod, 0, false, false, 0, false,
-		  false, false },
+		  false, false, NULL },
 		{ "tc_egress_strict_return", 1, &to_pod, 0, false, false,
-		  MF_MTLS_STRICT, false, false, false },
+		  MF_MTLS_STRICT, false, false, false, NULL },
 		{ "tc_egress_strict_agent", 1, &to_pod, MF_SKB_MARK_AGENT,
-		  false, false, MF_MTLS_STRICT, false, false, false },
+		  false, false, MF_MTLS_STRICT, false, false, false, NULL },
 		{ "xdp_no_firewall", 2, &wire, 0, false, true, -1, false,
-		  false, false },
+		  false, false, NULL },
 		{ "xdp_per_source_rates", 2, &wire, 0, false, true, -1, true,
-		  false, false },
+		  false, false, NULL },
 	};
 	struct run r;
 	int empty_tc = bench_empty_prog(BPF_PROG_TYPE_SCHED_CLS, TC_ACT_OK);
@@ -2124,8 +2238,8 @@ static int bench_main(void)
 			setup_skip ? setup_skip : "programs did not load");
 		return 2;
 	}
-	base_tc = bench_ns(empty_tc, &plain, 0, 0, false);
-	base_xdp = bench_ns(empty_xdp, &wire, 0, 0, true);
+	base_tc = bench_ns(empty_tc, &plain, 0, 0, false, NULL);
+	base_xdp = bench_ns(empty_xdp, &wire, 0, 0, true, NULL);
 	/* The return flow the egress cases hit. */
 	ok = frame_run(bpf_program__fd(skel->progs.mf_pod_ingress), &pod_syn,
 		       0, &r);
@@ -2141,12 +2255,14 @@ static int bench_main(void)
 			ok = config_set_mode((__u8)c[i].mode, NULL);
 		ok = ok && fw_set("", c[i].fw ? 1000000000u : 0,
 				  c[i].fw ? 1000000000u : 0) &&
-		     pt_set(c[i].pt ? MF_PASSTHROUGH_MATCHED : 0,
+		     pt_set(c[i].pt || c[i].f6 ? MF_PASSTHROUGH_MATCHED : 0,
 			    c[i].pt ? 443 : 0) &&
+		     pt6_set(c[i].f6 != NULL) &&
 		     pt_profile_set(MF_PASSTHROUGH_MATCHED, c[i].pf) &&
 		     pt_source_set(TEST_POD, c[i].pf);
 		ns = bench_ns(fd, c[i].f, c[i].mark,
-			      c[i].pod_if ? pod_veth_ifindex() : 0, c[i].xdp);
+			      c[i].pod_if ? pod_veth_ifindex() : 0, c[i].xdp,
+			      c[i].f6);
 		if (ns < 0) {
 			ok = false;
 			break;
@@ -2160,6 +2276,7 @@ static int bench_main(void)
 	pt_source_del(TEST_POD);
 	pt_profile_set(0, 0);
 	pt_set(0, 0);
+	pt6_set(false);
 	close(empty_tc);
 	close(empty_xdp);
 	return ok ? 0 : 1;
@@ -2187,6 +2304,7 @@ int main(int argc, char **argv)
 	TEST_RUN(test_passthrough_domain_steered);
 	TEST_RUN(test_passthrough_profile);
 	TEST_RUN(test_passthrough_ipv6);
+	TEST_RUN(test_passthrough_ipv6_domain_steered);
 	TEST_RUN(test_conn_rate_held);
 	TEST_RUN(test_conn_buckets_bounded);
 	TEST_RUN(test_xdp_deny);

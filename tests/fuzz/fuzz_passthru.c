@@ -8,7 +8,9 @@
  * only, and came over TLS exactly when the first byte opens a
  * handshake record, over HTTP/2 exactly when the bytes start as the
  * HTTP/2 client preface does (two bytes of it at least).  Every prefix of the input keeps the same contract
- * (the agent reads a name again as bytes arrive).
+ * (the agent reads a name again as bytes arrive).  passthru_first() on
+ * the input as a full buffer: the same, but a bigger buffer for HTTP/2
+ * or -EMSGSIZE where more bytes are wanted.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -58,6 +60,30 @@ static void check(const uint8_t *data, size_t n)
 		abort();
 }
 
+/* passthru_first() on @n bytes that fill a buffer of @n: passthru_name()'s
+ * answer, but where that wants more bytes, a bigger buffer for HTTP/2 in
+ * one smaller than PASSTHRU_H2_ROOM and -EMSGSIZE otherwise. */
+static void check_first(const uint8_t *data, size_t n)
+{
+	char name[PASSTHRU_NAME_MAX];
+	const char *why = NULL, *why2 = NULL;
+	uint8_t proto = 0, proto2 = 0;
+	size_t grow = 1;
+	int rc = passthru_name(data, n, &proto, name, NULL, &why);
+	int rc2 = passthru_first(data, n, n, &proto2, name, NULL, &grow,
+				 &why2);
+
+	if (rc != 0) {
+		if (rc2 != rc || grow)
+			abort();
+	} else if (proto2 == MF_PASSTHROUGH_HTTP2 && n < PASSTHRU_H2_ROOM) {
+		if (rc2 != 0 || grow != PASSTHRU_H2_ROOM)
+			abort();
+	} else if (rc2 != -EMSGSIZE || grow || !why2) {
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
@@ -69,5 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(data, size);
 	/* Halves: the bytes as they may arrive first. */
 	check(data, size / 2);
+	if (size)	/* a buffer has room */
+		check_first(data, size);
 	return 0;
 }

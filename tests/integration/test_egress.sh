@@ -34,7 +34,15 @@
 #    :authority of its first request, and nghttpd on the outside host
 #    answers it (its log shows the request), while another authority is
 #    reset (counted, logged) and never reaches it, and so is garbage after
-#    the HTTP/2 preface;
+#    the HTTP/2 preface; a request with a 40 KB header (past the agent's
+#    16 KiB buffer) is admitted and reaches nghttpd, one whose header
+#    block goes past 64 KiB is reset and counted;
+#  - MeshPassthrough over IPv6: All, None and an IP match as above;
+#    Domain matches admit curl https://api.example.test and
+#    http://www.web.test onto the outside host's IPv6 address (its
+#    servers see them come from node a's agent) and reset other names
+#    (counted, logged), and a port without a match is dropped in the
+#    kernel;
 #  - MeshPassthrough for some workloads only: the Mesh says None, a
 #    MeshSubset one (kuma.io/service: client) says Matched with the
 #    outside host's /32 and port: a1 (client) reaches it, a2 (intruder)
@@ -527,6 +535,18 @@ grep -q 'recv (stream_id=1) :authority: h2.test:9081' "$TL_TMP/h2.log" &&
 	grep -q 'recv (stream_id=1) :path: /hello' "$TL_TMP/h2.log" &&
 	pass passthrough_domain_h2_server_saw_request ||
 	fail passthrough_domain_h2_server_saw_request "$(tail -n 20 "$TL_TMP/h2.log")"
+# A request with a 40 KB header: its header block (HEADERS and
+# CONTINUATION frames) outgrows the agent's 16 KiB buffer, and is read
+# whole in a larger one; the server gets it.
+big=$(head -c 40000 /dev/zero | tr '\0' '#')
+got=$(curl_name http://h2.test:9081/hello h2.test 9081 --http2-prior-knowledge -H "X-Big: $big")
+case "$got" in
+"h2 outside"?" code=200") pass passthrough_domain_h2_large_header ;;
+*) fail passthrough_domain_h2_large_header "${got:0:300}; server: $(tail -n 5 "$TL_TMP/h2.log" | cut -c1-200)" ;;
+esac
+grep -q "recv (stream_id=[0-9]*) x-big: ${big:0:100}" "$TL_TMP/h2.log" &&
+	pass passthrough_domain_h2_large_header_reached ||
+	fail passthrough_domain_h2_large_header_reached "$(grep -c x-big "$TL_TMP/h2.log")"
 got=$(curl_name http://other.test:9081/hello other.test 9081 --http2-prior-knowledge)
 case "$got" in
 *"code=200"*) fail passthrough_domain_h2_other_refused "$got" ;;
@@ -565,6 +585,49 @@ esac
 	[ "$(grep -c 'recv HEADERS frame' "$TL_TMP/h2.log")" = "$n_h2" ] &&
 	pass passthrough_domain_h2_garbage_counted ||
 	fail passthrough_domain_h2_garbage_counted "passthrough_denied $d1 -> $d2"
+# A request to h2.test whose header block goes past 64 KiB (three
+# 30,000-byte headers, HPACK literals, in HEADERS and CONTINUATION
+# frames): reset, counted, logged, never at the server.
+got=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket, struct
+def lit(name, value):
+    def n(v):
+        if v < 127:
+            return bytes([v])
+        out, v = [127], v - 127
+        while v >= 128:
+            out.append(v % 128 + 128); v //= 128
+        return bytes(out + [v])
+    return b"\x00" + n(len(name)) + name + n(len(value)) + value
+def frame(t, flags, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([t, flags]) + \
+        struct.pack(">I", 1) + payload
+block = lit(b":method", b"GET") + lit(b":scheme", b"http") + \
+    lit(b":authority", b"h2.test:9081") + lit(b":path", b"/big") + \
+    b"".join(lit(b"x-big-%d" % i, b"#" * 30000) for i in range(3))
+out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + \
+    b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+pieces = [block[i:i + 16384] for i in range(0, len(block), 16384)]
+for i, p in enumerate(pieces):
+    out += frame(1 if i == 0 else 9, 4 if i == len(pieces) - 1 else 0, p)
+s = socket.create_connection(("10.77.0.9", 9081), timeout=10)
+try:
+    s.sendall(out)
+    print("eof" if not s.recv(1) else "data")
+except OSError:
+    print("reset")
+PY
+)
+d3=$(denied)
+case "$got" in
+reset | eof) pass passthrough_domain_h2_past_bound_refused ;;
+*) fail passthrough_domain_h2_past_bound_refused "$got" ;;
+esac
+[ "${d3:-0}" -ge $((${d2:-0} + 1)) ] 2>/dev/null &&
+	! grep -q ':path: /big' "$TL_TMP/h2.log" &&
+	tl_log_since mf-node-a "$mark" | grep -q 'reason="MeshPassthrough: no name in the first 64 KiB"' &&
+	pass passthrough_domain_h2_past_bound_counted ||
+	fail passthrough_domain_h2_past_bound_counted "passthrough_denied $d2 -> $d3; $(tl_log_since mf-node-a "$mark" | grep refused | tail -n 2)"
 
 # A MeshPassthrough for some workloads only: the Mesh's says None, a
 # MeshSubset one for the client service's workloads (a1) says Matched with
@@ -688,4 +751,111 @@ got=$(reach6 9097)
 got=$(reach6 9096)
 [ "$got" = blocked ] && pass passthrough_ipv6_matched_other_port_blocked ||
 	fail passthrough_ipv6_matched_other_port_blocked "$got"
+
+# Domain matches over IPv6: the outside host gets an IPv6 address on node
+# b's wire (node a's end of the wire one too), a1 a route to it through
+# node a; the TLS server and an HTTP server that answers with the head it
+# got and the address it came from listen there.  Node a's kernel hands
+# a1's connections on the Domain ports to the agent's IPv6 listener, the
+# agent reads the name, and connects on over IPv6 from its own address.
+OUTSIDE6=fd00:77::9
+tb_exec a sysctl -qw net.ipv6.conf.mfwa.disable_ipv6=0 &&
+	tb_exec b sysctl -qw net.ipv6.conf.mfwb.disable_ipv6=0 &&
+	tb_exec a ip -6 addr add fd00:77::1/64 dev mfwa nodad &&
+	tb_exec b ip -6 addr add "$OUTSIDE6/64" dev mfwb nodad &&
+	tb_exec a1 ip -6 route add fd00:77::/64 via fd00:78:1::1 dev eth0 ||
+	{ fail ipv6_wire_up "cannot give the wire IPv6 addresses"; tl_finish; }
+tl_bg b "$TL_TMP/server6.log" "$TL_PY" "$TL_TOOLS/mf_tls_origin_server.py" \
+	--bind "$OUTSIDE6" --port 8443 --cert "$PKI/srv.crt" --key "$PKI/srv.key"
+tl_bg b "$TL_TMP/echo6.log" "$TL_PY" -c '
+import socket
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("fd00:77::9", 9080)); s.listen(16); print("listening", flush=True)
+while True:
+    c, peer = s.accept(); c.settimeout(5); buf = b""
+    try:
+        while b"\r\n\r\n" not in buf:
+            b = c.recv(4096)
+            if not b:
+                break
+            buf += b
+        print("request", buf.split(b"\r\n")[0].decode(), "from", peer[0],
+              flush=True)
+        body = b"from " + peer[0].encode() + b"\n" + buf
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+                  b"Connection: close\r\n\r\n" % len(body) + body)
+    except OSError:
+        pass
+    c.close()'
+wait_for 10 grep -q listening "$TL_TMP/server6.log" &&
+	wait_for 10 grep -q listening "$TL_TMP/echo6.log" ||
+	{ fail servers6_up "$(cat "$TL_TMP/server6.log" "$TL_TMP/echo6.log")"; tl_finish; }
+passthrough Matched "{type: Domain, value: api.example.test, port: 8443, protocol: tls}, {type: Domain, value: \"*.web.test\", port: 9080, protocol: http}"
+# curl_name6 URL NAME PORT [ARGS...]: curl_name onto the IPv6 address.
+curl_name6() {
+	local url=$1 name=$2 port=$3
+	shift 3
+	tb_exec a1 curl -sS -m 10 --resolve "$name:$port:[$OUTSIDE6]" \
+		-o - -w ' code=%{http_code}' "$@" "$url" 2>&1
+}
+mark=$(tl_log_mark mf-node-a)
+d0=$(denied)
+got=$(curl_name6 https://api.example.test:8443/ api.example.test 8443 --cacert "$PKI/ca.crt")
+case "$got" in
+*"sni=api.example.test tls=TLSv1.3"*"code=200") pass passthrough_ipv6_domain_tls_sni ;;
+*) fail passthrough_ipv6_domain_tls_sni "$got; server: $(tail -n 3 "$TL_TMP/server6.log"); $(tl_log_since mf-node-a "$mark" | tail -n 3)" ;;
+esac
+n_hs6=$(grep -c '^handshake' "$TL_TMP/server6.log")
+got=$(curl_name6 https://other.example.test:8443/ other.example.test 8443 -k)
+case "$got" in
+*"code=200"*) fail passthrough_ipv6_domain_tls_other_refused "$got" ;;
+*) pass passthrough_ipv6_domain_tls_other_refused ;;
+esac
+[ "$(grep -c '^handshake' "$TL_TMP/server6.log")" = "$n_hs6" ] &&
+	pass passthrough_ipv6_domain_tls_other_never_reached ||
+	fail passthrough_ipv6_domain_tls_other_never_reached "$(tail -n 2 "$TL_TMP/server6.log")"
+# The server saw the request come from node a's address: the agent
+# relayed it (a1's own address would mean it went round the agent).
+got=$(curl_name6 http://www.web.test:9080/hello www.web.test 9080 -H 'X-Probe: 6')
+case "$got" in
+"from fd00:77::1"?"GET /hello HTTP/1.1"*"Host: www.web.test:9080"*"X-Probe: 6"*"code=200") pass passthrough_ipv6_domain_http_host ;;
+*) fail passthrough_ipv6_domain_http_host "$got; $(tl_log_since mf-node-a "$mark" | tail -n 3)" ;;
+esac
+n_rq6=$(grep -c '^request' "$TL_TMP/echo6.log")
+got=$(curl_name6 http://api.example.test:9080/ api.example.test 9080)
+case "$got" in
+*"code=200"*) fail passthrough_ipv6_domain_http_other_refused "$got" ;;
+*) pass passthrough_ipv6_domain_http_other_refused ;;
+esac
+[ "$(grep -c '^request' "$TL_TMP/echo6.log")" = "$n_rq6" ] &&
+	pass passthrough_ipv6_domain_http_other_never_reached ||
+	fail passthrough_ipv6_domain_http_other_never_reached "$(tail -n 2 "$TL_TMP/echo6.log")"
+d1=$(denied)
+[ "${d1:-0}" -ge $((${d0:-0} + 2)) ] 2>/dev/null &&
+	pass passthrough_ipv6_domain_denied_counted ||
+	fail passthrough_ipv6_domain_denied_counted "passthrough_denied $d0 -> $d1"
+if tl_log_since mf-node-a "$mark" | grep -q 'event=refused .*dst=\[fd00:77::9\]:8443 .*reason="MeshPassthrough: SNI other.example.test: no Domain match has the name"'; then
+	pass passthrough_ipv6_domain_refusal_logged
+else
+	fail passthrough_ipv6_domain_refusal_logged "$(tl_log_since mf-node-a "$mark" | grep refused | tail -n 3)"
+fi
+# Another port of the outside host over IPv6: no Domain match has it,
+# the SYN is dropped in node a's kernel.
+p0=$(dropped)
+got=$(tb_exec a1 "$TL_PY" - <<'PY'
+import socket
+try:
+    socket.create_connection(("fd00:77::9", 9099), timeout=2)
+    print("connected")
+except OSError:
+    print("blocked")
+PY
+)
+p1=$(dropped)
+if [ "$got" = blocked ] && [ "${p1:-0}" -gt "${p0:-0}" ] 2>/dev/null; then
+	pass passthrough_ipv6_domain_other_port_dropped
+else
+	fail passthrough_ipv6_domain_other_port_dropped "$got; drop_passthrough $p0 -> $p1"
+fi
 tl_finish

@@ -90,7 +90,7 @@ restart() {
 	# Each socket of the old agent's outbound group, to a loop of the new
 	# one: as many as the old one had loops, and with two new loops
 	# every one has its share (or joins the group, from one).
-	adopted=$(grep -c 'event=listener_adopted listener=outbound' <<<"$since")
+	adopted=$(grep -c 'event=listener_adopted listener=outbound ' <<<"$since")
 	tl_log "$r: new agent $pid_new: $(grep -c 'event=listener_adopted' <<<"$since") listeners adopted, $adopted outbound"
 	if [ "$adopted" = "$from" ] && grep -q "event=loops_started loops=$to" <<<"$since" &&
 		grep -q "event=handed_over loops=$from" <<<"$since" && [ "$pid_new" != "$pid_old" ] &&

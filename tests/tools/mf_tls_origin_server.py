@@ -56,7 +56,8 @@ def main():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
     ctx.sni_callback = on_sni
-    s = socket.socket()
+    # An IPv6 address (test_egress.sh's IPv6 case) binds an IPv6 socket.
+    s = socket.socket(socket.AF_INET6 if ":" in a.bind else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a.bind, a.port))
     s.listen(64)
