@@ -424,6 +424,7 @@ int otlp_env_url(const struct mf_otel_backend *ob, const struct otlp_env *e,
 	struct otlp_where w = { "", "", 0 }, one;
 	struct otlp_export scratch;
 	size_t n;
+	int k;
 
 	/* Required: the signal's variables, its own counted even when they
 	 * are ignored (as Kuma counts them), must be there and sound. */
@@ -481,10 +482,14 @@ int otlp_env_url(const struct mf_otel_backend *ob, const struct otlp_env *e,
 		snprintf(w.path, sizeof(w.path), "%s%s",
 			 strcmp(base, "/") ? base : "", sig->http_path);
 	}
-	snprintf(url, cap, "%s://%s%s%s%s%s", w.tls ? "https" : "http",
-		 w.host, http ? w.path : sig->grpc_path,
-		 opts ? "#env=shared" : "", opts && nl == 2 ? "," : "",
-		 opts && nl == 2 ? sig->name : "");
+	k = snprintf(url, cap, "%s://%s%s%s%s%s", w.tls ? "https" : "http",
+		     w.host, http ? w.path : sig->grpc_path,
+		     opts ? "#env=shared" : "", opts && nl == 2 ? "," : "",
+		     opts && nl == 2 ? sig->name : "");
+	/* Cut short, it would name another path, or lose its fragment and
+	 * with it the settings. */
+	if (k < 0 || (size_t)k >= cap)
+		return -ENAMETOOLONG;
 	*proto = http ? COLLECTOR_PROTOBUF : COLLECTOR_GRPC;
 	return 0;
 }

@@ -117,7 +117,8 @@ void otlp_env_read(struct otlp_env *e, char *(*get)(const char *name));
  * "#env=shared,<signal>", which otlp_target_opts() reads back (a
  * fragment is never sent).
  * Returns 0; -ENOENT when no source names an address; -ENODATA when mode
- * Required finds the variables missing or bad.
+ * Required finds the variables missing or bad; -ENAMETOOLONG when the URL
+ * does not fit in @cap bytes.
  */
 int otlp_env_url(const struct mf_otel_backend *ob, const struct otlp_env *e,
 		 const struct otlp_signal *sig, char *url, size_t cap,

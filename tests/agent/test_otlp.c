@@ -823,6 +823,26 @@ static bool test_env_url(void)
 		if (!ok)
 			fprintf(stderr, "  value: %s\n", bad_values[i]);
 	}
+	/* A URL cut short would lose its fragment: none at all. */
+	if (ok) {
+		struct mf_otel_backend ob;
+		struct otlp_env e;
+		enum collector_proto proto;
+		char url[256];
+		size_t whole;
+
+		env_vars = hdrs;
+		otlp_env_read(&e, env_get);
+		env_backend(&ob, "col", 0, false, 0, 0, -1);
+		ok = ASSERT_EQ(otlp_env_url(&ob, &e, &otlp_logs_signal, url,
+					    sizeof(url), &proto), 0);
+		whole = strlen(url);
+		ok = ok && ASSERT_EQ(otlp_env_url(&ob, &e, &otlp_logs_signal,
+						  url, whole, &proto),
+				     -ENAMETOOLONG) &&
+		     ASSERT_EQ(otlp_env_url(&ob, &e, &otlp_logs_signal, url,
+					    whole + 1, &proto), 0);
+	}
 	return ok;
 }
 
