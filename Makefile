@@ -245,6 +245,9 @@ FUZZ_LIBS_trace   := -lcurl -lprotobuf-c
 FUZZ_SRCS_otlpval = agent/otlp_logs.c agent/otlp.c agent/collector.c \
 		    $(PROTO_GEN)
 FUZZ_LIBS_otlpval := -lcurl -lprotobuf-c
+# otlpenv reads the exporter variables and makes a client of them.
+FUZZ_SRCS_otlpenv = agent/otlp.c agent/collector.c
+FUZZ_LIBS_otlpenv := -lcurl
 # The TLS targets: ctl/pki.c makes their certificates; tls_record includes
 # agent/tls.c and tls_record.c for their statics.  FUZZ_DEPS_<name>: what
 # a target includes, for it to be built again when that changes.

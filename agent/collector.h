@@ -2,13 +2,15 @@
 /*
  * collector: a telemetry collector the agent sends to over HTTP, with
  * libcurl, from the writer thread (telw.h), never a loop.  One request at
- * a time, its body ready, within COLLECTOR_TIMEOUT_MS (COLLECTOR_CONNECT_MS
- * to connect):
+ * a time, its body ready, within COLLECTOR_TIMEOUT_MS or the client's own
+ * timeout (COLLECTOR_CONNECT_MS at most to connect):
  *
  *   COLLECTOR_GRPC      a unary gRPC call (OTLP's Export) on an HTTP/2
- *                       connection without TLS (h2c with prior knowledge,
- *                       as collectors on :4317 take it), the message
- *                       framed by gRPC; OK only with grpc-status 0;
+ *                       connection: without TLS for an http URL (h2c with
+ *                       prior knowledge, as collectors on :4317 take it),
+ *                       over TLS (h2 by ALPN) for an https one; the
+ *                       message framed by gRPC; OK only with grpc-status
+ *                       0;
  *   COLLECTOR_PROTOBUF  a POST of application/x-protobuf (OTLP/HTTP,
  *                       Zipkin's httpProto), http or https;
  *   COLLECTOR_JSON      a POST of application/json (Zipkin's API, a
@@ -20,10 +22,17 @@
  * connection ("Error in the HTTP2 framing layer"); a request carries a
  * batch, so the handshake is paid per batch.  The others keep their
  * connection for the next.
+ *
+ * A client's options (struct collector_opts) add headers to each request
+ * (gRPC's metadata), compress the body with gzip (Content-Encoding: gzip;
+ * over gRPC grpc-encoding: gzip and the message's compressed flag), and
+ * say whom an https collector is checked against and who the agent is to
+ * it (a client certificate: mutual TLS).
  */
 #ifndef MF_AGENT_COLLECTOR_H
 #define MF_AGENT_COLLECTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,10 +50,26 @@ enum collector_proto {
 
 struct collector;
 
-/* A client for the collector at @url, speaking @p.  Returns 0 and *@out,
- * or -ENOMEM. */
+/* How a client sends, beyond its URL and protocol.  Strings are the
+ * caller's, read by collector_new() only; NULL or "": not set. */
+struct collector_opts {
+	/* Header lines "Name: value", each ended by '\n', sent with every
+	 * request (the caller has checked them: no CR, no NUL). */
+	const char *headers;
+	unsigned timeout_ms;		/* 0: COLLECTOR_TIMEOUT_MS */
+	bool gzip;			/* the body compressed */
+	const char *ca_file;		/* PEM CAs an https collector is
+					 * checked against (else the
+					 * system's) */
+	const char *cert_file;		/* PEM client certificate and its */
+	const char *key_file;		/* key, for mutual TLS */
+};
+
+/* A client for the collector at @url (a fragment, "#...", is not part of
+ * it: left out), speaking @p, with options @o (NULL: none).  Returns 0
+ * and *@out, or -ENOMEM. */
 int collector_new(struct collector **out, enum collector_proto p,
-		  const char *url);
+		  const char *url, const struct collector_opts *o);
 void collector_free(struct collector *c);
 
 /*

@@ -114,6 +114,25 @@ static enum collector_proto telw_proto(uint8_t kind)
 	}
 }
 
+/* The OTLP signal of a collector sink's items, NULL for the others (whose
+ * collectors take no options). */
+static const struct otlp_signal *telw_otlp_signal(uint8_t kind)
+{
+	switch (kind) {
+	case TELW_OTLP_LOGS_GRPC:
+	case TELW_OTLP_LOGS_HTTP:
+		return &otlp_logs_signal;
+	case TELW_OTLP_TRACES_GRPC:
+	case TELW_OTLP_TRACES_HTTP:
+		return &otlp_traces_signal;
+	case TELW_OTLP_METRICS_GRPC:
+	case TELW_OTLP_METRICS_HTTP:
+		return &otlp_metrics_signal;
+	default:
+		return NULL;
+	}
+}
+
 static void telw_close(struct telw_sink *s)
 {
 	if (s->fd >= 0)
@@ -364,8 +383,17 @@ static int telw_request(struct telw *w, struct telw_sink *s,
 	size_t k = 0, len;
 	int err = 0;
 
-	if (!s->coll)
-		err = collector_new(&s->coll, telw_proto(s->kind), s->target);
+	if (!s->coll) {
+		const struct otlp_signal *sig = telw_otlp_signal(s->kind);
+		struct otlp_export x;
+
+		/* An OTLP collector's headers, timeout, compression and
+		 * certificates: as the exporter variables its URL names set
+		 * them (otlp.h). */
+		err = collector_new(&s->coll, telw_proto(s->kind), s->target,
+				    sig ? otlp_target_opts(s->target, sig, &x) :
+					  NULL);
+	}
 	if (err)
 		return err;
 	if (telw_signal_of(s->kind) != TELW_LOGS) {

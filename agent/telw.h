@@ -29,6 +29,10 @@
  *    the other as one request (tspan.h), over gRPC or OTLP/HTTP.
  *  - TELW_OTLP_METRICS_GRPC, _HTTP: otlp_metrics_pack() requests, alike.
  *
+ * An OTLP collector's headers, timeout, compression and certificates are
+ * those of the exporter variables its target's fragment names
+ * (otlp_target_opts()), taken when its client is made.
+ *
  * A file that cannot be opened or written, a dial that fails, a broken
  * connection or a collector that does not take a request leave the sink
  * down for a back off (TELW_BACKOFF_MIN_MS doubling up to

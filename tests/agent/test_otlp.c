@@ -16,11 +16,14 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "harness/test.h"
 #include "../../agent/meshlog.h"
 #include "../../agent/otlp_logs.h"
+#include "../../agent/telw.h"
 #include "policy/otlpval.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 
@@ -295,8 +298,9 @@ static void *collector_run(void *arg)
 }
 
 /* A collector on loopback answering @answer to the one request it takes
- * (into @c), on thread *@t; its OTLP/HTTP logs URL into @url (64
- * bytes).  Returns 0 or -errno. */
+ * (into @c), on thread *@t (@t NULL: one that never accepts, nor
+ * answers); its OTLP/HTTP logs URL into @url (64 bytes).  Returns 0 or
+ * -errno. */
 static int collector_up(struct collector *c, const char *answer,
 			pthread_t *t, char *url)
 {
@@ -312,7 +316,7 @@ static int collector_up(struct collector *c, const char *answer,
 	    getsockname(c->lfd, (struct sockaddr *)&a, &alen))
 		return -errno;
 	snprintf(url, 64, "http://127.0.0.1:%u/v1/logs", ntohs(a.sin_port));
-	return -pthread_create(t, NULL, collector_run, c);
+	return t ? -pthread_create(t, NULL, collector_run, c) : 0;
 }
 
 /* Exports @r to a collector answering @answer; its request into @c. */
@@ -327,7 +331,7 @@ static int export_to(struct collector *c, const char *answer,
 	err = collector_up(c, answer, &t, url);
 	if (err)
 		return err;
-	err = collector_new(&cl, COLLECTOR_PROTOBUF, url);
+	err = collector_new(&cl, COLLECTOR_PROTOBUF, url, NULL);
 	if (!err) {
 		err = otlp_export_logs(cl, r, n);
 		collector_free(cl);
@@ -376,18 +380,151 @@ static bool test_export_http(void)
 		close(fd);
 		snprintf(url, sizeof(url), "http://127.0.0.1:%u%s",
 			 ntohs(a.sin_port), otlp_logs_signal.grpc_path);
-		ok = ASSERT_EQ(collector_new(&cl, COLLECTOR_GRPC, url), 0) &&
+		ok = ASSERT_EQ(collector_new(&cl, COLLECTOR_GRPC, url, NULL), 0) &&
 		     ASSERT_EQ(otlp_export_logs(cl, &r, 1), -ECONNREFUSED);
 		collector_free(cl);
 	}
 	return ok;
 }
 
+/* ---- a collector's options, as a collector sees them --------------------- */
+
+/* @b (@n bytes of gzip) inflated into @out (@cap bytes).  Returns its
+ * length, or 0 when it is not gzip. */
+static size_t gunzip(const uint8_t *b, size_t n, uint8_t *out, size_t cap)
+{
+	z_stream zs = { .next_in = (Bytef *)b, .avail_in = (uInt)n,
+			.next_out = out, .avail_out = (uInt)cap };
+	size_t len = 0;
+
+	/* 15 + 16: gzip's wrapper only, not zlib's. */
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+		return 0;
+	if (inflate(&zs, Z_FINISH) == Z_STREAM_END)
+		len = zs.total_out;
+	inflateEnd(&zs);
+	return len;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The exporter variables a test has, "NAME=value" strings, NULL-ended
+ * (env_get()). */
+static const char *const *env_vars;
+static char *env_get(const char *name);
+
+/*
+ * Through the writer, as the agent sends: a backend's records to a
+ * collector on loopback with the exporter variables the agent has, its
+ * URL by otlp_backend_url().  The collector sees the headers, a body it
+ * inflates into the records, and the path without the URL's fragment; a
+ * collector that never answers ends the export at the variables' timeout,
+ * a failure.
+ */
+static bool test_env_export(void)
+{
+	static const char *const vars[] = {
+		"OTEL_EXPORTER_OTLP_HEADERS=x-api-key=s3cret%20one,x-tenant=acme",
+		"OTEL_EXPORTER_OTLP_TRACES_HEADERS=x-api-key=other",
+		"OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
+		"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT=300",
+		NULL };
+	struct otlp_env saved = otlp_agent_env;
+	struct otlp_log r = { .time_ns = 42, .service = "web",
+			      .body = "s9:GET / 200" };
+	struct collector *c = calloc(1, sizeof(*c));
+	uint8_t *plain = malloc(65536);
+	struct mf_otel_backend ob;
+	enum collector_proto proto;
+	struct telw *w = NULL;
+	char url[64], target[256], item[512];
+	size_t n = otlp_log_encode(&r, item, sizeof(item)), np = 0;
+	unsigned port;
+	uint64_t t0, took;
+	req_t *q = NULL;
+	pthread_t t;
+	bool ok;
+
+	env_vars = vars;
+	otlp_env_read(&otlp_agent_env, env_get);
+	ok = ASSERT_TRUE(c && plain && n) &&
+	     ASSERT_EQ(collector_up(c, "HTTP/1.1 200 OK", &t, url), 0);
+	if (!ok)
+		goto out;
+	port = (unsigned)strtoul(url + strlen("http://127.0.0.1:"), NULL, 10);
+	memset(&ob, 0, sizeof(ob));
+	strcpy(ob.endpoint.address, "127.0.0.1");
+	ob.endpoint.port = (uint16_t)port;
+	ob.protocol = MF_OTEL_HTTP;
+	ok = ASSERT_EQ(otlp_backend_url(&ob, &otlp_logs_signal, target,
+					sizeof(target), &proto), 0) &&
+	     ASSERT_TRUE(strstr(target, "/v1/logs#env=shared,logs")) &&
+	     ASSERT_EQ(telw_start(&w), 0) &&
+	     ASSERT_EQ(telw_push(w, TELW_OTLP_LOGS_HTTP, target, item, n), 0);
+	if (!ok)
+		shutdown(c->lfd, SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(c->lfd);
+	telw_stop(w);
+	w = NULL;
+	if (ok)
+		np = gunzip(c->body, c->nbody, plain, 65536);
+	ok = ok && ASSERT_TRUE(!strncmp(c->head, "POST /v1/logs HTTP/1.1\r\n",
+					24)) &&
+	     ASSERT_TRUE(strcasestr(c->head, "\r\nx-api-key: s3cret one\r\n")) &&
+	     ASSERT_TRUE(strcasestr(c->head, "\r\nx-tenant: acme\r\n")) &&
+	     ASSERT_TRUE(strcasestr(c->head, "\r\ncontent-encoding: gzip\r\n")) &&
+	     ASSERT_TRUE(np > 0) &&
+	     ASSERT_TRUE((q = unpack(plain, np)) != NULL) &&
+	     ASSERT_STREQ(q->resource_logs[0]->scope_logs[0]->log_records[0]
+				  ->body->string_value, "GET / 200");
+	if (!ok)
+		goto out;
+	/* A collector that takes the connection and never answers: a
+	 * listener nobody accepts on. */
+	memset(c, 0, sizeof(*c));
+	ok = ASSERT_EQ(collector_up(c, NULL, NULL, url), 0);
+	if (!ok)
+		goto out;
+	port = (unsigned)strtoul(url + strlen("http://127.0.0.1:"), NULL, 10);
+	ob.endpoint.port = (uint16_t)port;
+	ok = ASSERT_EQ(otlp_backend_url(&ob, &otlp_logs_signal, target,
+					sizeof(target), &proto), 0) &&
+	     ASSERT_EQ(telw_start(&w), 0) &&
+	     ASSERT_EQ(telw_push(w, TELW_OTLP_LOGS_HTTP, target, item, n), 0);
+	/* The writer waits TELW_FLUSH_MS for more, then exports: failed
+	 * at 300 ms on, not at COLLECTOR_TIMEOUT_MS. */
+	t0 = now_ms();
+	while (ok && !telw_failed(w, TELW_LOGS) && now_ms() - t0 < 5000)
+		usleep(5000);
+	took = now_ms() - t0;
+	ok = ok && ASSERT_EQ(telw_failed(w, TELW_LOGS), 1) &&
+	     ASSERT_EQ(telw_delivered(w, TELW_LOGS), 0) &&
+	     ASSERT_TRUE(took >= TELW_FLUSH_MS + 300) &&
+	     ASSERT_TRUE(took < TELW_FLUSH_MS + 300 + 700);
+	if (!ok)
+		fprintf(stderr, "  failed after %llu ms\n",
+			(unsigned long long)took);
+	telw_stop(w);
+	close(c->lfd);
+out:
+	if (q)
+		unpack_free(q);
+	otlp_agent_env = saved;
+	free(plain);
+	free(c);
+	return ok;
+}
+
 /* ---- the collector of a MeshOpenTelemetryBackend, with its env ---------- */
 
 /* The variables of one row: "NAME=value" strings, NULL-ended. */
-static const char *const *env_vars;
-
 static char *env_get(const char *name)
 {
 	size_t n = strlen(name);
@@ -447,6 +584,32 @@ static bool test_env_url(void)
 		"OTEL_EXPORTER_OTLP_ENDPOINT=:4317", NULL };
 	static const char *const v6[] = {
 		"OTEL_EXPORTER_OTLP_ENDPOINT=[fd00::1]", NULL };
+	static const char *const tls_http[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=HTTPS://envcol",
+		"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", NULL };
+	static const char *const insecure_no[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=envcol:4317",
+		"OTEL_EXPORTER_OTLP_INSECURE=false", NULL };
+	static const char *const tls_insecure[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=https://envcol",
+		"OTEL_EXPORTER_OTLP_INSECURE=true", NULL };
+	static const char *const tls_sig_plain[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=https://envcol",
+		"OTEL_EXPORTER_OTLP_LOGS_INSECURE=TRUE", NULL };
+	static const char *const insecure_only[] = {
+		"OTEL_EXPORTER_OTLP_INSECURE=false", NULL };
+	static const char *const insecure_bad[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=envcol",
+		"OTEL_EXPORTER_OTLP_INSECURE=yes", NULL };
+	static const char *const unix_ep[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=unix:///run/otel.sock", NULL };
+	static const char *const frag_ep[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://envcol#x", NULL };
+	static const char *const hdrs[] = {
+		"OTEL_EXPORTER_OTLP_HEADERS=api-key=s3cret", NULL };
+	static const char *const tmo_gzip[] = {
+		"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT=250",
+		"OTEL_EXPORTER_OTLP_COMPRESSION=GZIP", NULL };
 	const struct {
 		const char *what;
 		const char *const *vars;
@@ -497,11 +660,61 @@ static bool test_env_url(void)
 		{ "Optional, a bad protocol: ignored", bad_proto, "col", 0,
 		  false, MF_OTEL_ENV_OPTIONAL, 0, -1, &otlp_logs_signal, 0,
 		  "http://envcol:4317" },
-		{ "Required, https: not used", tls, "col", 0, false,
-		  MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal, -ENODATA,
-		  NULL },
-		{ "Optional, https: the backend's", tls, "col", 0, false, 0,
-		  0, -1, &otlp_logs_signal, 0, "http://col:4317" },
+		{ "Required, https: TLS", tls, "col", 0, false,
+		  MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal, 0,
+		  "https://envcol:4317" },
+		{ "ExplicitFirst, https: the backend's, without TLS", tls,
+		  "col", 0, false, 0, MF_OTEL_ENV_EXPLICIT_FIRST, -1,
+		  &otlp_logs_signal, 0, "http://col:4317" },
+		{ "ExplicitFirst, https, no address: TLS", tls, "", 0, false,
+		  0, MF_OTEL_ENV_EXPLICIT_FIRST, -1, &otlp_logs_signal, 0,
+		  "https://envcol:4317" },
+		{ "https OTLP/HTTP: TLS, the path", tls_http, "", 0, false, 0,
+		  0, -1, &otlp_traces_signal, 0,
+		  "https://envcol:4318/v1/traces" },
+		{ "INSECURE false, host:port: TLS", insecure_no, "col", 0,
+		  false, 0, 0, -1, &otlp_logs_signal, 0,
+		  "https://envcol:4317" },
+		{ "INSECURE true beside https: the scheme says", tls_insecure,
+		  "col", 0, false, 0, 0, -1, &otlp_logs_signal, 0,
+		  "https://envcol:4317" },
+		{ "the signal's INSECURE over the shared https", tls_sig_plain,
+		  "col", 0, false, 0, 0, -1, &otlp_logs_signal, 0,
+		  "http://envcol:4317" },
+		{ "... for that signal only", tls_sig_plain, "col", 0, false,
+		  0, 0, -1, &otlp_traces_signal, 0, "https://envcol:4317" },
+		{ "... nor with allowSignalOverrides false", tls_sig_plain,
+		  "col", 0, false, 0, 0, 0, &otlp_logs_signal, 0,
+		  "https://envcol:4317" },
+		{ "INSECURE false, the backend's address: TLS", insecure_only,
+		  "col", 0, false, 0, 0, -1, &otlp_logs_signal, 0,
+		  "https://col:4317" },
+		{ "Required, INSECURE bad: not used", insecure_bad, "col", 0,
+		  false, MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal,
+		  -ENODATA, NULL },
+		{ "Optional, INSECURE bad: ignored", insecure_bad, "col", 0,
+		  false, 0, 0, -1, &otlp_logs_signal, 0, "http://envcol:4317" },
+		{ "unix: bad, under Required not used", unix_ep, "col", 0,
+		  false, MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal,
+		  -ENODATA, NULL },
+		{ "a fragment: bad, under Required not used", frag_ep, "col",
+		  0, false, MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal,
+		  -ENODATA, NULL },
+		{ "HEADERS: the layers in force named", hdrs, "col", 0, false,
+		  0, 0, -1, &otlp_logs_signal, 0,
+		  "http://col:4317#env=shared,logs" },
+		{ "... the shared alone without overrides", hdrs, "col", 0,
+		  false, 0, 0, 0, &otlp_logs_signal, 0,
+		  "http://col:4317#env=shared" },
+		{ "... none when Disabled", hdrs, "col", 0, false,
+		  MF_OTEL_ENV_DISABLED, 0, -1, &otlp_logs_signal, 0,
+		  "http://col:4317" },
+		{ "Required, HEADERS alone: input enough", hdrs, "col", 0,
+		  false, MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_metrics_signal, 0,
+		  "http://col:4317#env=shared,metrics" },
+		{ "Required, TIMEOUT and COMPRESSION", tmo_gzip, "col", 0, true,
+		  MF_OTEL_ENV_REQUIRED, 0, -1, &otlp_logs_signal, 0,
+		  "http://col:4318/v1/logs#env=shared,logs" },
 		{ "gRPC and a URL path: dropped", grpc_path, "col", 0, false,
 		  0, 0, -1, &otlp_logs_signal, 0, "http://col:4317" },
 		{ "a blank value is not set", empty, "", 0, false,
@@ -532,6 +745,27 @@ static bool test_env_url(void)
 		{ "an IPv6 host: the protocol's port", v6, "", 0, false, 0, 0,
 		  -1, &otlp_logs_signal, 0, "http://[fd00::1]:4317" },
 	};
+	/* Each value refused by a Required backend, let be by an Optional
+	 * one. */
+	static const char *const bad_values[] = {
+		"OTEL_EXPORTER_OTLP_HEADERS=novalue",
+		"OTEL_EXPORTER_OTLP_HEADERS==v",
+		"OTEL_EXPORTER_OTLP_HEADERS=a b=c",
+		"OTEL_EXPORTER_OTLP_HEADERS=a=1,x=%0d%0aevil: 1",
+		"OTEL_EXPORTER_OTLP_HEADERS=a=%00",
+		"OTEL_EXPORTER_OTLP_HEADERS=Content-Type=text/plain",
+		"OTEL_EXPORTER_OTLP_HEADERS=grpc-timeout=1S",
+		"OTEL_EXPORTER_OTLP_LOGS_HEADERS=te=gzip",
+		"OTEL_EXPORTER_OTLP_TIMEOUT=0",
+		"OTEL_EXPORTER_OTLP_TIMEOUT=-5",
+		"OTEL_EXPORTER_OTLP_TIMEOUT=10s",
+		"OTEL_EXPORTER_OTLP_TIMEOUT=+10",
+		"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT=99999999999",
+		"OTEL_EXPORTER_OTLP_COMPRESSION=zstd",
+		"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION=deflate",
+		"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=/c.pem",
+		"OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY=/k.pem",
+	};
 	bool ok = true;
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && ok; i++) {
@@ -547,10 +781,16 @@ static bool test_env_url(void)
 			    rows[i].mode, rows[i].prec, rows[i].overrides);
 		err = otlp_env_url(&ob, &e, rows[i].sig, url, sizeof(url),
 				   &proto);
-		if (rows[i].url)
-			snprintf(want, sizeof(want), "%s%s", rows[i].url,
-				 strstr(rows[i].url + 7, "/") ? "" :
-				 rows[i].sig->grpc_path);
+		/* The row's URL, the signal's gRPC path before its fragment
+		 * when it names no path. */
+		if (rows[i].url) {
+			size_t at = strcspn(rows[i].url, "#");
+
+			snprintf(want, sizeof(want), "%.*s%s%s", (int)at,
+				 rows[i].url,
+				 memchr(rows[i].url + 8, '/', at - 8) ? "" :
+				 rows[i].sig->grpc_path, rows[i].url + at);
+		}
 		ok = ASSERT_EQ(err, rows[i].err) &&
 		     (err || (ASSERT_STREQ(url, want) &&
 			      ASSERT_EQ(proto, strstr(want, "/v1/") ||
@@ -559,6 +799,144 @@ static bool test_env_url(void)
 					       COLLECTOR_GRPC)));
 		if (!ok)
 			fprintf(stderr, "  row: %s\n", rows[i].what);
+	}
+	for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]) &&
+			   ok; i++) {
+		const char *vars[] = {
+			"OTEL_EXPORTER_OTLP_ENDPOINT=envcol", bad_values[i],
+			NULL };
+		struct mf_otel_backend ob;
+		struct otlp_env e;
+		enum collector_proto proto;
+		char url[256];
+
+		env_vars = vars;
+		otlp_env_read(&e, env_get);
+		env_backend(&ob, "col", 0, false, MF_OTEL_ENV_REQUIRED, 0, -1);
+		ok = ASSERT_EQ(otlp_env_url(&ob, &e, &otlp_logs_signal, url,
+					    sizeof(url), &proto), -ENODATA);
+		env_backend(&ob, "col", 0, false, MF_OTEL_ENV_OPTIONAL, 0, -1);
+		ok = ok && ASSERT_EQ(otlp_env_url(&ob, &e, &otlp_logs_signal,
+						  url, sizeof(url), &proto),
+				     0) &&
+		     ASSERT_TRUE(!strncmp(url, "http://envcol:4317/", 19));
+		if (!ok)
+			fprintf(stderr, "  value: %s\n", bad_values[i]);
+	}
+	/* A URL cut short would lose its fragment: none at all. */
+	if (ok) {
+		struct mf_otel_backend ob;
+		struct otlp_env e;
+		enum collector_proto proto;
+		char url[256];
+		size_t whole;
+
+		env_vars = hdrs;
+		otlp_env_read(&e, env_get);
+		env_backend(&ob, "col", 0, false, 0, 0, -1);
+		ok = ASSERT_EQ(otlp_env_url(&ob, &e, &otlp_logs_signal, url,
+					    sizeof(url), &proto), 0);
+		whole = strlen(url);
+		ok = ok && ASSERT_EQ(otlp_env_url(&ob, &e, &otlp_logs_signal,
+						  url, whole, &proto),
+				     -ENAMETOOLONG) &&
+		     ASSERT_EQ(otlp_env_url(&ob, &e, &otlp_logs_signal, url,
+					    whole + 1, &proto), 0);
+	}
+	return ok;
+}
+
+/* The settings other than where, as the collector gets them: the last
+ * layer in force that sets one wins; bad values left out. */
+static bool test_env_opts(void)
+{
+	static const char *const layered[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=envcol",
+		"OTEL_EXPORTER_OTLP_HEADERS= api-key=s3cret%20one, x-tenant = "
+		"acme ,,x-empty=,x-pct=100%25%zz",
+		"OTEL_EXPORTER_OTLP_LOGS_HEADERS=x-logs=1",
+		"OTEL_EXPORTER_OTLP_TRACES_HEADERS=bad",
+		"OTEL_EXPORTER_OTLP_TIMEOUT=500",
+		"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT=250",
+		"OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
+		"OTEL_EXPORTER_OTLP_METRICS_COMPRESSION=none",
+		"OTEL_EXPORTER_OTLP_CERTIFICATE=/etc/ca.pem",
+		"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=/etc/c.pem",
+		"OTEL_EXPORTER_OTLP_CLIENT_KEY=/etc/k.pem",
+		"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE=/etc/t.pem",
+		"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY=/etc/tk.pem",
+		"OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY=/etc/mk.pem",
+		NULL };
+	const char *all = "api-key: s3cret one\nx-tenant: acme\nx-empty;\n"
+			  "x-pct: 100%%zz\n";
+	const struct {
+		const char *what;
+		int overrides;
+		unsigned mode;
+		const struct otlp_signal *sig;
+		const char *headers;
+		unsigned timeout_ms;
+		bool gzip;
+		const char *cert, *key;
+	} rows[] = {
+		{ "logs: its own headers and timeout", -1, 0, &otlp_logs_signal,
+		  "x-logs: 1\n", 250, true, "/etc/c.pem", "/etc/k.pem" },
+		{ "traces: its bad headers left out, its client pair", -1, 0,
+		  &otlp_traces_signal, all, 500, true, "/etc/t.pem",
+		  "/etc/tk.pem" },
+		{ "metrics: no compression, a key alone left out", -1, 0,
+		  &otlp_metrics_signal, all, 500, false, "/etc/c.pem",
+		  "/etc/k.pem" },
+		{ "allowSignalOverrides false: the shared", 0, 0,
+		  &otlp_logs_signal, all, 500, true, "/etc/c.pem",
+		  "/etc/k.pem" },
+		{ "Disabled: none", -1, MF_OTEL_ENV_DISABLED, &otlp_logs_signal,
+		  "", 0, false, NULL, NULL },
+	};
+	bool ok = true;
+
+	env_vars = layered;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && ok; i++) {
+		const struct collector_opts *o;
+		struct mf_otel_backend ob;
+		struct otlp_export *x = malloc(sizeof(*x));
+		struct otlp_env *e = malloc(sizeof(*e));
+		enum collector_proto proto;
+		char url[256];
+
+		ok = ASSERT_TRUE(x && e);
+		if (ok) {
+			otlp_env_read(e, env_get);
+			env_backend(&ob, "col", 0, false, rows[i].mode, 0,
+				    rows[i].overrides);
+			ok = ASSERT_EQ(otlp_env_url(&ob, e, rows[i].sig, url,
+						    sizeof(url), &proto), 0);
+		}
+		if (ok) {
+			o = otlp_env_opts(e, url, rows[i].sig, x);
+			ok = ASSERT_STREQ(o->headers, rows[i].headers) &&
+			     ASSERT_EQ(o->timeout_ms, rows[i].timeout_ms) &&
+			     ASSERT_EQ(o->gzip, rows[i].gzip) &&
+			     ASSERT_TRUE(rows[i].cert ?
+					 !strcmp(o->ca_file, "/etc/ca.pem") :
+					 !o->ca_file) &&
+			     ASSERT_TRUE(rows[i].cert ?
+					 !strcmp(o->cert_file, rows[i].cert) &&
+					 !strcmp(o->key_file, rows[i].key) :
+					 !o->cert_file && !o->key_file);
+		}
+		/* Another signal's fragment, or none: nothing of these. */
+		if (ok) {
+			o = otlp_env_opts(e, "http://col:4317/x#env=shared,x",
+					  rows[i].sig, x);
+			ok = ASSERT_STREQ(o->headers, "") &&
+			     ASSERT_EQ(o->timeout_ms, 0) &&
+			     ASSERT_TRUE(!o->gzip && !o->ca_file);
+		}
+		if (!ok)
+			fprintf(stderr, "  row: %s (%s)\n", rows[i].what, url);
+		free(x);
+		free(e);
 	}
 	return ok;
 }
@@ -667,5 +1045,7 @@ int main(void)
 	TEST_RUN(test_export_http);
 	TEST_RUN(test_meshlog_body);
 	TEST_RUN(test_env_url);
+	TEST_RUN(test_env_opts);
+	TEST_RUN(test_env_export);
 	TEST_MAIN_END();
 }

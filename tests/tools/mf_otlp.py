@@ -3,18 +3,29 @@
 """An OpenTelemetry collector for the testbed, and a reader of what it got.
 
   serve --grpc-port P [--http-port Q] --out FILE --pid FILE
+        [--tls-cert F --tls-key F [--tls-ca F]] [--stall] [--no-gzip]
       OTLP over gRPC (grpcio): LogsService/Export, TraceService/Export and
       MetricsService/Export, each answered with an empty response; and, with --http-port, OTLP
-      over HTTP: any POST answered 200.  Each request on one line of FILE,
+      over HTTP: any POST answered 200, a body of Content-Encoding gzip
+      inflated first.  Each request on one line of FILE,
       as JSON: {"via": "grpc" or "http", "path": the method's or the POST's
-      path, "type": the HTTP Content-Type ("" over gRPC), "body": the
-      request's bytes in base64}.  Prints "listening" once it accepts;
+      path, "type": the HTTP Content-Type ("" over gRPC), "enc": its
+      Content-Encoding ("" over gRPC, where grpcio inflates a gzip'd
+      message itself), "headers": {name in lower case: value} of the
+      request's headers or gRPC metadata, "peer": the common name of the
+      client's certificate ("" without), "t": when it came (s since the
+      epoch), "body": the request's bytes in base64}.  With --tls-cert and
+      --tls-key both speak TLS only (gRPC's h2 by ALPN), and with --tls-ca
+      they ask a client certificate that CA issued and refuse a client
+      without one.  With --stall a request is kept and never answered.
+      With --no-gzip the gRPC server takes no compressed message (grpcio
+      refuses it: UNIMPLEMENTED).  Prints "listening" once it accepts;
       writes its pid to --pid.
 
   read FILE --pb DIR
       Each request of FILE decoded with the Python classes protoc made of
       the repository's proto/ into DIR: one JSON line per log record or
-      span, {"path", "type", "service" (its resource's service.name),
+      span, {"path", "type", "enc", "headers", "peer", "t", "service" (its resource's service.name),
       "kind" ("log" or the span's kind number), "body" (a log record's
       string body), "value" (a log record's body as protobuf's JSON
       writes the AnyValue: {"kvlistValue": ...}), "attrs" {key: string value}, and for a span "trace",
@@ -27,9 +38,12 @@ import argparse
 import base64
 import http.server
 import json
+import gzip
 import os
+import ssl
 import sys
 import threading
+import time
 from concurrent import futures
 
 LOGS = "opentelemetry.proto.collector.logs.v1.LogsService"
@@ -44,24 +58,48 @@ def serve(a):
         f.write("%d\n" % os.getpid())
     out = open(a.out, "a", buffering=1)
     lock = threading.Lock()
+    never = threading.Event()
 
-    def keep(via, path, ctype, body):
+    def keep(via, path, ctype, enc, headers, peer, body):
         line = json.dumps({"via": via, "path": path, "type": ctype,
+                           "enc": enc, "headers": headers, "peer": peer,
+                           "t": time.time(),
                            "body": base64.b64encode(body).decode()})
         with lock:
             out.write(line + "\n")
+        if a.stall:
+            never.wait()
+
+    def grpc_peer(ctx):
+        cn = ctx.auth_context().get("x509_common_name") or [b""]
+        return cn[0].decode()
 
     def handler(service):
         def export(req, ctx):
-            keep("grpc", "/%s/Export" % service, "", req)
+            md = {k: v for k, v in ctx.invocation_metadata()
+                  if isinstance(v, str)}
+            keep("grpc", "/%s/Export" % service, "", "", md,
+                 grpc_peer(ctx), req)
             return b""
         return grpc.method_handlers_generic_handler(
             service, {"Export": grpc.unary_unary_rpc_method_handler(export)})
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    # identity alone (bit 0): a gzip'd message is refused.
+    opts = [("grpc.compression_enabled_algorithms_bitset", 1)] \
+        if a.no_gzip else []
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
+                         options=opts)
     server.add_generic_rpc_handlers((handler(LOGS), handler(TRACES),
                                      handler(METRICS)))
-    server.add_insecure_port("%s:%d" % (a.bind, a.grpc_port))
+    where = "%s:%d" % (a.bind, a.grpc_port)
+    if a.tls_cert:
+        ca = open(a.tls_ca, "rb").read() if a.tls_ca else None
+        creds = grpc.ssl_server_credentials(
+            [(open(a.tls_key, "rb").read(), open(a.tls_cert, "rb").read())],
+            root_certificates=ca, require_client_auth=ca is not None)
+        server.add_secure_port(where, creds)
+    else:
+        server.add_insecure_port(where)
     server.start()
 
     if a.http_port:
@@ -70,9 +108,21 @@ def serve(a):
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                enc = self.headers.get("Content-Encoding", "")
+                if enc == "gzip":
+                    body = gzip.decompress(body)
+                peer = ""
+                cert = getattr(self.connection, "getpeercert",
+                               lambda: None)()
+                for rdn in (cert or {}).get("subject", ()):
+                    for k, v in rdn:
+                        if k == "commonName":
+                            peer = v
                 keep("http", self.path,
-                     self.headers.get("Content-Type", ""),
-                     self.rfile.read(n))
+                     self.headers.get("Content-Type", ""), enc,
+                     {k.lower(): v for k, v in self.headers.items()},
+                     peer, body)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -80,7 +130,15 @@ def serve(a):
             def log_message(self, *args):
                 pass
 
-        hs = http.server.HTTPServer((a.bind, a.http_port), H)
+        hs = http.server.ThreadingHTTPServer((a.bind, a.http_port), H)
+        hs.daemon_threads = True
+        if a.tls_cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(a.tls_cert, a.tls_key)
+            if a.tls_ca:
+                ctx.load_verify_locations(a.tls_ca)
+                ctx.verify_mode = ssl.CERT_REQUIRED
+            hs.socket = ctx.wrap_socket(hs.socket, server_side=True)
         threading.Thread(target=hs.serve_forever, daemon=True).start()
     print("listening", flush=True)
     server.wait_for_termination()
@@ -105,7 +163,8 @@ def read(a):
     for line in lines:
         r = json.loads(line)
         body = base64.b64decode(r["body"])
-        head = {"path": r["path"], "type": r["type"]}
+        head = {k: r.get(k) for k in ("path", "type", "enc", "headers",
+                                      "peer", "t")}
         if r["path"].endswith("/logs") or LOGS in r["path"]:
             req = logs_service_pb2.ExportLogsServiceRequest.FromString(body)
             for rl in req.resource_logs:
@@ -165,6 +224,11 @@ def main():
     s.add_argument("--http-port", type=int, default=0)
     s.add_argument("--out", required=True)
     s.add_argument("--pid", required=True)
+    s.add_argument("--tls-cert")
+    s.add_argument("--tls-key")
+    s.add_argument("--tls-ca")
+    s.add_argument("--stall", action="store_true")
+    s.add_argument("--no-gzip", action="store_true")
     r = sub.add_parser("read")
     r.add_argument("file")
     r.add_argument("--pb", required=True)
