@@ -63,7 +63,7 @@
  * across set, add and remove.
  *
  * A policy may have no entry at all (to: []), to override others, and an
- * entry may have no rules.
+ * entry may have no rules (`rules: []`: Kuma's schema wants the field).
  *
  * Limits: a rule has up to 8 matches and 8 filters; a match up to 16
  * headers and 16 queryParams; a header modifier up to 16 set, 16 add and

@@ -1497,11 +1497,10 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 		if (v)
 			err = pd_ref(pd, v, doc_path(q, p, "targetRef"),
 				     pd_to_kinds(kd, &target), false, &ref);
-		rules = (kd->sections & KIND_SEC_ENTRY_NO_RULES) ?
-				doc_get(e, "rules") :
-				doc_need(pd->c, e, p, "rules");
-		if (err || (!rules && !(kd->sections &
-					KIND_SEC_ENTRY_NO_RULES)))
+		/* Kuma's schema wants rules in every entry, even where an
+		 * empty list is taken (`rules: []`). */
+		rules = doc_need(pd->c, e, p, "rules");
+		if (err || !rules)
 			continue;
 		doc_path(q, p, "rules");
 		if (rules && rules->type != YNODE_SEQ) {
@@ -1509,7 +1508,7 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 				doc_kind_str(rules->type));
 			continue;
 		}
-		norules = !rules || !rules->nkids;
+		norules = !rules->nkids;
 		if (norules && !(kd->sections & KIND_SEC_ENTRY_NO_RULES))
 			doc_err(pd->c, rules, q, "must have at least one entry");
 		/* An entry without rules: one record, for the entry. */

@@ -512,6 +512,7 @@ static bool test_http_entry_without_rules(void)
 		"  to:\n"
 		"    - targetRef: {kind: Mesh}\n"
 		"      hostnames: [shop.example.com]\n"
+		"      rules: []\n"
 		"    - targetRef: {kind: Mesh}\n"
 		"      rules: []\n";
 	struct model_set s;
@@ -529,6 +530,16 @@ static bool test_http_entry_without_rules(void)
 	     ASSERT_TRUE(!kind_rec_check(&kind_mesh_http_route, &r[0]));
 	return kh_finish(&s, ok);
 }
+
+/* Kuma's schema wants rules in every to[] entry, `rules: []` at least. */
+KH_TEST_BAD(test_http_rules_required,
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      hostnames: [shop.example.com]\n",
+	  "r.yaml:7:7: spec.to[0].rules: is required" },
+)
 
 KH_TEST_BAD(test_http_hostnames_invalid,
 	/* A sidecar's route has one destination, whatever the Host. */
@@ -851,6 +862,7 @@ int main(void)
 	TEST_RUN(test_http_hostnames);
 	TEST_RUN(test_http_empty_to);
 	TEST_RUN(test_http_entry_without_rules);
+	TEST_RUN(test_http_rules_required);
 	TEST_RUN(test_http_hostnames_invalid);
 	TEST_RUN(test_http_backend_ref_checked);
 	TEST_RUN(test_http_room);
