@@ -504,6 +504,8 @@ static void pd_milli(struct pd *pd, const struct sch_field *f,
 /*
  * A certificate lifetime such as "1d", "12h", "90m" or "3600s" (Kuma
  * writes dpCert.rotation.expiration in days or hours), into seconds.
+ * Kuma's reader also takes weeks and years of 365 days ("2y"); below a
+ * second (its "ms") is not a certificate's lifetime.
  */
 static void pd_lifetime(struct pd *pd, const struct ynode *v,
 			const char *path, uint8_t *p)
@@ -511,7 +513,8 @@ static void pd_lifetime(struct pd *pd, const struct ynode *v,
 	static const struct {
 		char unit;
 		unsigned long secs;
-	} units[] = { { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
+	} units[] = { { 'y', 365 * 86400 }, { 'w', 7 * 86400 },
+		      { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
 	unsigned long n = 0;
 	const char *s = v->str;
 
@@ -519,7 +522,8 @@ static void pd_lifetime(struct pd *pd, const struct ynode *v,
 		goto bad;
 	for (; *s >= '0' && *s <= '9'; s++) {
 		n = n * 10 + (unsigned long)(*s - '0');
-		if (n > 100000000ul)
+		/* 10 years in seconds is what get prints for "10y". */
+		if (n > 10ul * 365 * 86400)
 			goto bad;
 	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -531,7 +535,7 @@ static void pd_lifetime(struct pd *pd, const struct ynode *v,
 	}
 bad:
 	doc_err(pd->c, v, path,
-		"must be a lifetime such as 1d, 12h, 90m or 3600s "
+		"must be a lifetime such as 1y, 2w, 1d, 12h, 90m or 3600s "
 		"(1s to 10 years)");
 }
 
