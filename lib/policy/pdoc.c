@@ -134,6 +134,8 @@ int pdoc_tags(struct doc_ctx *c, struct model_set *set, const struct ynode *v,
 				MF_TAG_KEY_MAX - 1);
 			continue;
 		}
+		if (!doc_is_text(c, val, p))
+			continue;
 		if (val->type != YNODE_SCALAR || ynode_is_null(val) ||
 		    !pd_tag_value_ok(val->str, val->len)) {
 			doc_err(c, val, p,
@@ -347,8 +349,8 @@ static int pd_ref(struct pd *pd, const struct ynode *m, const char *path,
 	if (f[1])
 		doc_name(c, f[1], doc_path(p, path, "namespace"),
 			 r->ref.namespace);
-	if (f[4] && doc_str(c, f[4], doc_path(p, path, "sectionName"),
-			    r->ref.section, sizeof(r->ref.section)) &&
+	if (f[4] && doc_is_text(c, f[4], doc_path(p, path, "sectionName")) &&
+	    doc_str(c, f[4], p, r->ref.section, sizeof(r->ref.section)) &&
 	    !r->ref.section[0])
 		doc_err(c, f[4], p, "must not be empty");
 	if (f[5])
@@ -609,7 +611,8 @@ static void pd_string(struct pd *pd, const struct sch_field *f,
 {
 	const char *why;
 
-	if (!doc_str(pd->c, v, path, (char *)p, f->size))
+	if ((!f->number_ok && !doc_is_text(pd->c, v, path)) ||
+	    !doc_str(pd->c, v, path, (char *)p, f->size))
 		return;
 	if (!p[0]) {
 		doc_err(pd->c, v, path, "must not be empty");
@@ -632,7 +635,8 @@ static int pd_strref(struct pd *pd, const struct sch_field *f,
 	/* doc_str() says what is wrong with a string that cannot be one
 	 * (not a scalar, a NUL in it, too long); sch_str_make() then
 	 * refuses nothing it took but the empty one. */
-	if (!doc_str(pd->c, v, path, str.s, sizeof(str.s)))
+	if (!doc_is_text(pd->c, v, path) ||
+	    !doc_str(pd->c, v, path, str.s, sizeof(str.s)))
 		return 0;
 	if (sch_str_make(&str, v->str, v->len)) {
 		doc_err(pd->c, v, path, "must not be empty");

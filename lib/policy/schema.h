@@ -94,6 +94,10 @@ struct sch_field {
 	/* SCH_TAGS: an empty mapping reads as the field left out, as an
 	 * empty proto map is (Kuma's Dataplane). */
 	bool empty_ok;
+	/* SCH_STRING: a plain number is taken as its text (Kuma's
+	 * int-or-string, a port's number or name); else a plain number or
+	 * boolean is refused where a string is due, as Kuma's schema does. */
+	bool number_ok;
 	/* SCH_INT, SCH_ENUM (1 + index), SCH_BOOL: the value an absent
 	 * field takes (then present); 0: none. */
 	uint64_t def;

@@ -376,8 +376,8 @@ static bool test_bad_namespace_and_annotations(void)
 			       "{k8s.kuma.io/namespace: b}}"),
 		       "t.yaml:3:32: metadata.namespace: is not what label "
 		       "k8s.kuma.io/namespace says (\"b\")") &&
-	       expect1(KUMA_MT("{name: t, namespace: a, labels: {a: 1, b: 1, "
-			       "c: 1, d: 1, e: 1, f: 1, g: 1, h: 1}}"),
+	       expect1(KUMA_MT("{name: t, namespace: a, labels: {a: v, b: v, "
+			       "c: v, d: v, e: v, f: v, g: v, h: v}}"),
 		       "t.yaml:3:32: metadata.namespace: is kept as label "
 		       "k8s.kuma.io/namespace, and the labels are 8 already "
 		       "(at most 8)") &&

@@ -146,9 +146,9 @@ KH_TEST_BAD(test_health_invalid,
 	  "value: is required" },
 	{ HEALTH_HEAD "        http:\n"
 		      "          requestHeadersToAdd:\n"
-		      "            add: [{name: a, value: 1},"
-		      " {name: b, value: 2}, {name: c, value: 3},"
-		      " {name: d, value: 4}, {name: e, value: 5}]\n",
+		      "            add: [{name: a, value: v}, {name: b, "
+		      "value: v}, {name: c, value: v},"
+		      " {name: d, value: v}, {name: e, value: v}]\n",
 	  "t.yaml:11:18: spec.to[0].default.http.requestHeadersToAdd.add: "
 	  "must have at most 4 entries" },
 	{ HEALTH_HEAD "        intervalJitterPercent: 101\n"
