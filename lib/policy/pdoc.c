@@ -947,6 +947,9 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 		if (v && f->empty_ok && v->type == YNODE_MAP &&
 		    !ynode_map_len(v))
 			v = NULL;
+		if (v && f->empty_ok && f->type == SCH_STRING &&
+		    v->type == YNODE_SCALAR && !v->plain && !v->len)
+			v = NULL;
 		if (!v) {
 			if (f->required)
 				doc_err(pd->c, m, doc_path(fp, path, f->name),
