@@ -606,6 +606,14 @@ def reason(case, errs, unk):
     return ""
 
 
+def unknown_only(case):
+    """Whether mfctl refused @case only for fields it does not take: an
+    invalid spec refused so is refused, but not by Kuma's rule."""
+    lines = [l for l in case.message.splitlines()
+             if not l.startswith("mfctl: ")]
+    return bool(lines) and all(l.endswith(": unknown field") for l in lines)
+
+
 def pct(a, b):
     return "%5.1f%%" % (100.0 * a / b) if b else "    -"
 
@@ -614,7 +622,7 @@ def frac(a, b):
     return "%4d / %-4d%s" % (a, b, pct(a, b))
 
 
-def report(rows, misses, explained):
+def report(rows, misses, explained, unknown):
     print("\nPer Kuma's tests (validate() alone), and per Kuma's apply path "
           "(the kind's OpenAPI\nschema, then validate(): a test's valid "
           "spec that the schema refuses is invalid):\n")
@@ -634,6 +642,10 @@ def report(rows, misses, explained):
             r[0], frac(r[1], r[2]), frac(r[3], r[4]), frac(r[5], r[6]),
             frac(r[7], r[8]),
             "  (%d not read: no YAML)" % r[9] if r[9] else ""))
+    if unknown:
+        print("\nInvalid specs refused only for fields mfctl does not take "
+              "(refused, but not by\nKuma's rule): " + ", ".join(
+                  "%s %d" % kv for kv in sorted(unknown.items())))
     print("\nTest misses that Kuma's apply path explains (the test's valid "
           "spec fails the\nschema; mfctl refuses it as kumactl apply "
           "does): %d" % len(explained))
@@ -681,7 +693,7 @@ def main():
     print("Kuma %s (%s), %s; schema check by %s" % (
         args.rev, commit, args.mfctl,
         "jsonschema" if jsonschema else "the script's own check"))
-    rows, misses, explained = [], [], []
+    rows, misses, explained, unknown = [], [], [], {}
     with tempfile.TemporaryDirectory(prefix="mf-conf-") as tmp:
         for kind, where in KINDS:
             if args.kind and kind not in args.kind:
@@ -716,6 +728,8 @@ def main():
                 if args.show_yaml:
                     with open(path) as f:
                         c.message += "\n" + f.read()
+                if not c.kuma_valid and not c.accepted and unknown_only(c):
+                    unknown[kind] = unknown.get(kind, 0) + 1
                 if c.accepted != c.kuma_valid:
                     misses.append(c)
                 elif c.accepted != c.valid:
@@ -726,7 +740,7 @@ def main():
                         "\n       " + c.message.splitlines()[0]
                         if c.message else ""))
             rows.append((kind,) + tuple(n))
-    report(rows, misses, explained)
+    report(rows, misses, explained, unknown)
     return 0
 
 
