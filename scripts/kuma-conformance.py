@@ -34,7 +34,6 @@ Exit status: 0 when the run completed (whatever the figures), 2 when the
 Kuma revision or mfctl cannot be read or run.
 """
 import argparse
-import copy
 import os
 import re
 import subprocess
@@ -206,7 +205,7 @@ class Case:
         self.reason = ""
 
 
-def golden_cases(kuma, kind, base, inputs):
+def golden_cases(kuma, kind, inputs):
     """Cases of testdata files: X.input.yaml with X.output.yaml or
     X.golden.yaml beside it, empty or missing for a valid spec.  @inputs
     maps each input path to the name the test gives the object, if any."""
@@ -300,7 +299,7 @@ def test_cases(kuma, kind, path):
                 name, spec = spec, "{}"
             cases.append(Case(kind, valid, desc, spec, where, name))
         i = end + 1
-    return cases + golden_cases(kuma, kind, dirname, files)
+    return cases + golden_cases(kuma, kind, files)
 
 
 def kind_cases(kuma, kind, where):
@@ -428,8 +427,9 @@ def walk(v, fn, key=None):
 class World:
     """The Mesh and the objects around one case."""
 
-    def __init__(self, kind, spec):
+    def __init__(self, kind, spec, case_name):
         self.kind = kind
+        self.case_name = case_name  # a MeshService case is its own
         self.services = {}      # name -> set of sectionNames
         self.gateways = set()
         self.routes = set()
@@ -563,8 +563,7 @@ def object_name(case):
 
 
 def run_case(mfctl, tmp, case, spec):
-    world = World(case.kind, spec)
-    world.case_name = object_name(case)
+    world = World(case.kind, spec, object_name(case))
     doc = {"apiVersion": API, "kind": case.kind,
            "metadata": {"name": object_name(case)}, "spec": spec}
     for _ in range(8):
