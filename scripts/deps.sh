@@ -14,7 +14,10 @@
 #    and tests/integration/test_container.sh runs it with (runc: crun
 #    refuses hosts whose cgroup v1 layout has a cgroup2 with controllers
 #    beside it), and python3-yaml, with which the tests read the
-#    Kubernetes manifests (deploy/kubernetes/);
+#    Kubernetes manifests (deploy/kubernetes/) and
+#    scripts/kuma-conformance.py reads Kuma's tests, and
+#    python3-jsonschema, with which that script checks specs against
+#    Kuma's OpenAPI schemas;
 #  - wolfSSL built from Debian's source package with AES-NI and Intel
 #    assembly into build/wolfssl (31x faster AES-GCM than the binary package).
 #    If that build fails we say so loudly and fall back to libwolfssl-dev.
@@ -50,7 +53,7 @@ pkgs=(
 	autoconf automake libtool dpkg-dev
 	iproute2 curl openssl tcpdump python3 procps util-linux slowhttptest testssl.sh
 	nghttp2-server
-	podman runc python3-yaml
+	podman runc python3-yaml python3-jsonschema
 	prometheus
 )
 

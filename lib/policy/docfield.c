@@ -139,6 +139,88 @@ const struct ynode *doc_need(struct doc_ctx *c, const struct ynode *map,
 	return v;
 }
 
+static bool doc_digits(const char *s, const char *set, bool under)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!strchr(set, *s) && !(under && *s == '_'))
+			return false;
+	return true;
+}
+
+/* A YAML float: [-+](digits[.digits] | .digits)[e[-+]digits], .inf,
+ * .nan. */
+static bool doc_float(const char *s)
+{
+	static const char *const special[] = {
+		".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN", NULL,
+	};
+	bool mant = false;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	for (size_t i = 0; special[i]; i++)
+		if (!strcmp(s, special[i]))
+			return true;
+	for (; (*s >= '0' && *s <= '9') || *s == '_'; s++)
+		mant = true;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			mant = true;
+	if (!mant)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '-' || *s == '+')
+			s++;
+		if (!doc_digits(s, "0123456789", false))
+			return false;
+		return true;
+	}
+	return !*s;
+}
+
+const char *doc_plain_type(const struct ynode *v)
+{
+	static const char *const bools[] = {
+		"true", "True", "TRUE", "false", "False", "FALSE",
+		"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON",
+		"off", "Off", "OFF", "y", "Y", "n", "N", NULL,
+	};
+	const char *s = v->str;
+
+	if (v->type != YNODE_SCALAR || !v->plain)
+		return NULL;
+	if (ynode_is_null(v))
+		return "null";
+	for (size_t i = 0; bools[i]; i++)
+		if (!strcmp(s, bools[i]))
+			return "a boolean";
+	if (!strncmp(s, "0x", 2) && doc_digits(s + 2, "0123456789abcdefABCDEF",
+					       true))
+		return "a number";
+	if (!strncmp(s, "0o", 2) && doc_digits(s + 2, "01234567", true))
+		return "a number";
+	if (!strncmp(s, "0b", 2) && doc_digits(s + 2, "01", true))
+		return "a number";
+	if ((*s == '-' || *s == '+') ? doc_digits(s + 1, "0123456789", true) :
+				       doc_digits(s, "0123456789", true))
+		return "a number";
+	return doc_float(s) ? "a number" : NULL;
+}
+
+bool doc_is_text(struct doc_ctx *c, const struct ynode *v, const char *path)
+{
+	const char *t = doc_plain_type(v);
+
+	/* null is what the readers call empty or missing, and say so. */
+	if (t && strcmp(t, "null"))
+		doc_err(c, v, path, "must be a string, not %s (quote it: "
+			"\"%s\")", t, v->str);
+	return !t || !strcmp(t, "null");
+}
+
 /*
  * Copies string value @v into @out (@outsz bytes, NUL-padded).  Returns
  * true, or false after reporting a non-scalar, a NUL byte or an overlong

@@ -58,6 +58,18 @@ const struct ynode *doc_get(const struct ynode *map, const char *key);
 const struct ynode *doc_need(struct doc_ctx *c, const struct ynode *map,
 			     const char *path, const char *key);
 
+/*
+ * What a plain (unquoted) scalar @v is when YAML does not read it as a
+ * string: "a number", "a boolean" or "null" (Go's YAML reader's rules,
+ * which Kuma and kubectl read with, YAML 1.1's yes/no/on/off and y/n
+ * included); NULL when it is a string.  Kuma's schema refuses such a
+ * value where a string is due: `retryOn: [500]`, `tags: {port: 6000}`.
+ */
+const char *doc_plain_type(const struct ynode *v);
+/* Reports @v at @path when doc_plain_type() says it is a number or a
+ * boolean; returns whether it is not (null is left to the caller, which
+ * says what an empty value means). */
+bool doc_is_text(struct doc_ctx *c, const struct ynode *v, const char *path);
 /* A string into @out (@outsz bytes, NUL-padded); false after reporting a
  * non-scalar, a NUL byte or an overlong value. */
 bool doc_str(struct doc_ctx *c, const struct ynode *v, const char *path,

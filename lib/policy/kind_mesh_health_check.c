@@ -121,12 +121,14 @@ static const struct sch_field hc_tcp_fields[] = {
 SCH_OBJECT_DEF(hc_tcp, "MeshHealthCheck tcp");
 
 /* ---- grpc --------------------------------------------------------------- */
+/* Kuma: serviceName "" asks for the server's overall health and
+ * authority "" is the cluster's name, their defaults. */
 static const struct sch_field hc_grpc_fields[] = {
 	SCH_F_BOOL("disabled", mf_hc_grpc, disabled),
 	SCH_F_STRING("serviceName", mf_hc_grpc, service_name,
-		     .check = kind_check_header_value),
+		     .check = kind_check_header_value, .empty_ok = true),
 	SCH_F_STRING("authority", mf_hc_grpc, authority,
-		     .check = kind_check_header_value),
+		     .check = kind_check_header_value, .empty_ok = true),
 };
 SCH_OBJECT_DEF(hc_grpc, "MeshHealthCheck grpc");
 

@@ -63,7 +63,7 @@
  * across set, add and remove.
  *
  * A policy may have no entry at all (to: []), to override others, and an
- * entry may have no rules.
+ * entry may have no rules (`rules: []`: Kuma's schema wants the field).
  *
  * Limits: a rule has up to 8 matches and 8 filters; a match up to 16
  * headers and 16 queryParams; a header modifier up to 16 set, 16 add and
@@ -269,7 +269,24 @@ static const struct sch_field route_match_fields[] = {
 	[ROUTE_MATCH_QUERY] = SCH_F_LIST("queryParams", mf_route_match,
 					 query_params, &route_query),
 };
-SCH_OBJECT_DEF(route_match, "MeshHTTPRoute match");
+/* Kuma: a match names a query parameter once (the same name is the
+ * same mf_strings id). */
+static const char *route_match_query_dup_check(const void *obj,
+					       unsigned *field)
+{
+	const struct mf_route_match *m = obj;
+	unsigned n = m->nquery_params < MF_ROUTE_KV_MAX ? m->nquery_params :
+							  MF_ROUTE_KV_MAX;
+
+	*field = ROUTE_MATCH_QUERY;
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (m->query_params[i].name == m->query_params[j].name)
+				return "names a query parameter twice";
+	return NULL;
+}
+SCH_OBJECT_DEF(route_match, "MeshHTTPRoute match",
+	       .check_field = route_match_query_dup_check);
 
 /* ---- filters ----------------------------------------------------------- */
 

@@ -367,8 +367,11 @@ SCH_OBJECT_DEF(mid_provider, "MeshIdentity provider",
 
 /* ---- spec -------------------------------------------------------------- */
 
+/* Kuma: empty matchLabels select every dataplane, as a selector with
+ * none does; both read as no labels (identity.c). */
 static const struct sch_field mid_labels_fields[] = {
-	SCH_F_TAGS("matchLabels", mf_label_selector, match_labels),
+	SCH_F_TAGS("matchLabels", mf_label_selector, match_labels,
+		   .empty_ok = true),
 };
 SCH_OBJECT_DEF(mid_labels, "MeshIdentity dataplane selector");
 

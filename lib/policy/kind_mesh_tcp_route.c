@@ -27,8 +27,8 @@
  * A backendRef is the one MeshHTTPRoute has (weight defaults to 1).  As in
  * Kuma, a to[] entry has at most one rule (a connection has nothing to
  * match on), and the rule lists at least one backendRef.  An entry may
- * have no rule (Kuma takes it): its one record has hdr.rule
- * MF_ROUTE_NO_RULES.
+ * have no rule (Kuma takes `rules: []`; its schema wants the field): its
+ * one record has hdr.rule MF_ROUTE_NO_RULES.
  */
 #include <stddef.h>
 

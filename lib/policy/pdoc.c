@@ -134,6 +134,8 @@ int pdoc_tags(struct doc_ctx *c, struct model_set *set, const struct ynode *v,
 				MF_TAG_KEY_MAX - 1);
 			continue;
 		}
+		if (!doc_is_text(c, val, p))
+			continue;
 		if (val->type != YNODE_SCALAR || ynode_is_null(val) ||
 		    !pd_tag_value_ok(val->str, val->len)) {
 			doc_err(c, val, p,
@@ -347,8 +349,8 @@ static int pd_ref(struct pd *pd, const struct ynode *m, const char *path,
 	if (f[1])
 		doc_name(c, f[1], doc_path(p, path, "namespace"),
 			 r->ref.namespace);
-	if (f[4] && doc_str(c, f[4], doc_path(p, path, "sectionName"),
-			    r->ref.section, sizeof(r->ref.section)) &&
+	if (f[4] && doc_is_text(c, f[4], doc_path(p, path, "sectionName")) &&
+	    doc_str(c, f[4], p, r->ref.section, sizeof(r->ref.section)) &&
 	    !r->ref.section[0])
 		doc_err(c, f[4], p, "must not be empty");
 	if (f[5])
@@ -504,6 +506,8 @@ static void pd_milli(struct pd *pd, const struct sch_field *f,
 /*
  * A certificate lifetime such as "1d", "12h", "90m" or "3600s" (Kuma
  * writes dpCert.rotation.expiration in days or hours), into seconds.
+ * Kuma's reader also takes weeks and years of 365 days ("2y"); below a
+ * second (its "ms") is not a certificate's lifetime.
  */
 static void pd_lifetime(struct pd *pd, const struct ynode *v,
 			const char *path, uint8_t *p)
@@ -511,7 +515,8 @@ static void pd_lifetime(struct pd *pd, const struct ynode *v,
 	static const struct {
 		char unit;
 		unsigned long secs;
-	} units[] = { { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
+	} units[] = { { 'y', 365 * 86400 }, { 'w', 7 * 86400 },
+		      { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
 	unsigned long n = 0;
 	const char *s = v->str;
 
@@ -519,7 +524,8 @@ static void pd_lifetime(struct pd *pd, const struct ynode *v,
 		goto bad;
 	for (; *s >= '0' && *s <= '9'; s++) {
 		n = n * 10 + (unsigned long)(*s - '0');
-		if (n > 100000000ul)
+		/* 10 years in seconds is what get prints for "10y". */
+		if (n > 10ul * 365 * 86400)
 			goto bad;
 	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -531,7 +537,7 @@ static void pd_lifetime(struct pd *pd, const struct ynode *v,
 	}
 bad:
 	doc_err(pd->c, v, path,
-		"must be a lifetime such as 1d, 12h, 90m or 3600s "
+		"must be a lifetime such as 1y, 2w, 1d, 12h, 90m or 3600s "
 		"(1s to 10 years)");
 }
 
@@ -605,7 +611,8 @@ static void pd_string(struct pd *pd, const struct sch_field *f,
 {
 	const char *why;
 
-	if (!doc_str(pd->c, v, path, (char *)p, f->size))
+	if ((!f->number_ok && !doc_is_text(pd->c, v, path)) ||
+	    !doc_str(pd->c, v, path, (char *)p, f->size))
 		return;
 	if (!p[0]) {
 		doc_err(pd->c, v, path, "must not be empty");
@@ -628,7 +635,8 @@ static int pd_strref(struct pd *pd, const struct sch_field *f,
 	/* doc_str() says what is wrong with a string that cannot be one
 	 * (not a scalar, a NUL in it, too long); sch_str_make() then
 	 * refuses nothing it took but the empty one. */
-	if (!doc_str(pd->c, v, path, str.s, sizeof(str.s)))
+	if (!doc_is_text(pd->c, v, path) ||
+	    !doc_str(pd->c, v, path, str.s, sizeof(str.s)))
 		return 0;
 	if (sch_str_make(&str, v->str, v->len)) {
 		doc_err(pd->c, v, path, "must not be empty");
@@ -938,6 +946,9 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 		v = vals[i] = doc_get(m, f->name);
 		if (v && f->empty_ok && v->type == YNODE_MAP &&
 		    !ynode_map_len(v))
+			v = NULL;
+		if (v && f->empty_ok && f->type == SCH_STRING &&
+		    v->type == YNODE_SCALAR && !v->plain && !v->len)
 			v = NULL;
 		if (!v) {
 			if (f->required)
@@ -1497,11 +1508,10 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 		if (v)
 			err = pd_ref(pd, v, doc_path(q, p, "targetRef"),
 				     pd_to_kinds(kd, &target), false, &ref);
-		rules = (kd->sections & KIND_SEC_ENTRY_NO_RULES) ?
-				doc_get(e, "rules") :
-				doc_need(pd->c, e, p, "rules");
-		if (err || (!rules && !(kd->sections &
-					KIND_SEC_ENTRY_NO_RULES)))
+		/* Kuma's schema wants rules in every entry, even where an
+		 * empty list is taken (`rules: []`). */
+		rules = doc_need(pd->c, e, p, "rules");
+		if (err || !rules)
 			continue;
 		doc_path(q, p, "rules");
 		if (rules && rules->type != YNODE_SEQ) {
@@ -1509,7 +1519,7 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 				doc_kind_str(rules->type));
 			continue;
 		}
-		norules = !rules || !rules->nkids;
+		norules = !rules->nkids;
 		if (norules && !(kd->sections & KIND_SEC_ENTRY_NO_RULES))
 			doc_err(pd->c, rules, q, "must have at least one entry");
 		/* An entry without rules: one record, for the entry. */

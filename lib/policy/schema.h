@@ -92,8 +92,13 @@ struct sch_field {
 	const char *(*check_tags)(const struct mf_tagset *ts,
 				  const char **key);
 	/* SCH_TAGS: an empty mapping reads as the field left out, as an
-	 * empty proto map is (Kuma's Dataplane). */
+	 * empty proto map is (Kuma's Dataplane).  SCH_STRING: so does an
+	 * empty string, where Kuma takes "" as the field's default. */
 	bool empty_ok;
+	/* SCH_STRING: a plain number is taken as its text (Kuma's
+	 * int-or-string, a port's number or name); else a plain number or
+	 * boolean is refused where a string is due, as Kuma's schema does. */
+	bool number_ok;
 	/* SCH_INT, SCH_ENUM (1 + index), SCH_BOOL: the value an absent
 	 * field takes (then present); 0: none. */
 	uint64_t def;

@@ -9,6 +9,7 @@
 #include "harness/test.h"
 #include "harness/policy_harness.h"
 
+#include "policy/docfield.h"
 #include "policy/ytree.h"
 
 #define API "apiVersion: meshforge.io/v1alpha1\n"
@@ -247,6 +248,71 @@ static bool test_bad_addresses(void)
 		       "t.yaml:4:17: spec.address: must be an IPv4 address (a.b.c.d)");
 }
 
+/* Which plain scalars YAML (Go's reader, as Kuma and kubectl use it)
+ * reads as something other than a string; quoted ones are strings. */
+static bool test_plain_types(void)
+{
+	static const struct {
+		const char *s;
+		bool plain;
+		const char *want;	/* NULL: a string */
+	} cases[] = {
+		{ "503", true, "a number" },	{ "-1", true, "a number" },
+		{ "+7", true, "a number" },	{ "1_000", true, "a number" },
+		{ "0x1F", true, "a number" },	{ "0o17", true, "a number" },
+		{ "0b101", true, "a number" },	{ "1.5", true, "a number" },
+		{ ".5", true, "a number" },	{ "1e3", true, "a number" },
+		{ "2.5E-3", true, "a number" },	{ "-.inf", true, "a number" },
+		{ ".NaN", true, "a number" },	{ "true", true, "a boolean" },
+		{ "False", true, "a boolean" },	{ "yes", true, "a boolean" },
+		{ "OFF", true, "a boolean" },	{ "y", true, "a boolean" },
+		{ "N", true, "a boolean" },	{ "null", true, "null" },
+		{ "~", true, "null" },		{ "", true, "null" },
+		{ "503", false, NULL },		{ "true", false, NULL },
+		{ "5xx", true, NULL },		{ "10.0.0.1", true, NULL },
+		{ "1.2.3", true, NULL },	{ "0x1g", true, NULL },
+		{ "e5", true, NULL },		{ "1e", true, NULL },
+		{ "-", true, NULL },		{ ".", true, NULL },
+		{ "tRue", true, NULL },		{ "yes-no", true, NULL },
+		{ "v1", true, NULL },		{ "10s", true, NULL },
+		{ "+", true, NULL },		{ "0x", true, NULL },
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ynode v = {
+			.type = YNODE_SCALAR, .str = (char *)cases[i].s,
+			.len = strlen(cases[i].s), .plain = cases[i].plain,
+		};
+		const char *got = doc_plain_type(&v);
+
+		if (cases[i].want ? !got || strcmp(got, cases[i].want) : !!got) {
+			fprintf(stderr, "  %s%s%s: got %s, want %s\n",
+				cases[i].plain ? "" : "\"", cases[i].s,
+				cases[i].plain ? "" : "\"",
+				got ? got : "a string",
+				cases[i].want ? cases[i].want : "a string");
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/* Tag and label values are strings: a plain number is refused with the
+ * quoted spelling to use; quoted, it is taken. */
+static bool test_tag_values_are_strings(void)
+{
+	return expect1(API "kind: Workload\nmetadata: {name: w}\n"
+		       "spec: {node: n, ip: 10.0.0.2, port: 80, service: s,\n"
+		       "       identity: \"spiffe://td/w\", tags: {version: 1}}\n",
+		       "t.yaml:5:51: spec.tags.version: must be a string, not "
+		       "a number (quote it: \"1\")") &&
+	       expect1(API "kind: Mesh\nmetadata: {name: m, labels: {on: yes}}\n"
+		       "spec: {trustDomain: td}\n",
+		       "t.yaml:3:34: metadata.labels.on: must be a string, not "
+		       "a boolean (quote it: \"yes\")");
+}
+
 /* A Mesh whose metadata is @meta (line 3); the spec most of them have. */
 #define MESH(meta) API "kind: Mesh\nmetadata: " meta "\n"
 #define TD "spec: {trustDomain: td}\n"
@@ -376,8 +442,8 @@ static bool test_bad_namespace_and_annotations(void)
 			       "{k8s.kuma.io/namespace: b}}"),
 		       "t.yaml:3:32: metadata.namespace: is not what label "
 		       "k8s.kuma.io/namespace says (\"b\")") &&
-	       expect1(KUMA_MT("{name: t, namespace: a, labels: {a: 1, b: 1, "
-			       "c: 1, d: 1, e: 1, f: 1, g: 1, h: 1}}"),
+	       expect1(KUMA_MT("{name: t, namespace: a, labels: {a: v, b: v, "
+			       "c: v, d: v, e: v, f: v, g: v, h: v}}"),
 		       "t.yaml:3:32: metadata.namespace: is kept as label "
 		       "k8s.kuma.io/namespace, and the labels are 8 already "
 		       "(at most 8)") &&
@@ -769,6 +835,8 @@ int main(void)
 	TEST_RUN(test_empty_documents);
 	TEST_RUN(test_bad_ports);
 	TEST_RUN(test_bad_addresses);
+	TEST_RUN(test_plain_types);
+	TEST_RUN(test_tag_values_are_strings);
 	TEST_RUN(test_unknown_fields);
 	TEST_RUN(test_document_shape);
 	TEST_RUN(test_namespace_and_annotations);

@@ -87,6 +87,33 @@ static bool test_identity_best_match(void)
 	return ok;
 }
 
+/* Empty matchLabels select every Workload, as a dataplane selector
+ * without matchLabels does (Kuma writes both); a labeled selector still
+ * wins where it matches. */
+static bool test_identity_empty_match_labels(void)
+{
+	static const char yaml[] =
+		BASE
+		MI_NS_SA("all", "{}")
+		MI_NS_SA("web", "{app: web}")
+		WL_LABELED("b1", "10.78.2.11", WEB_LABELS)
+		WL_LABELED("b2", "10.78.2.12", "{app: api}");
+	struct model_set set;
+	struct diag d;
+	const struct model_obj *m;
+	bool ok = id_parse(yaml, &set, &d);
+
+	m = ok ? identity_select(&set, model_set_find(&set, MODEL_WORKLOAD,
+						      "b2")) : NULL;
+	ok = ok && ASSERT_TRUE(m) && ASSERT_STREQ(m->name, "all");
+	m = ok ? identity_select(&set, model_set_find(&set, MODEL_WORKLOAD,
+						      "b1")) : NULL;
+	ok = ok && ASSERT_TRUE(m) && ASSERT_STREQ(m->name, "web");
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
 /* A MeshIdentity without selector.dataplane selects nothing (Kuma's
  * rule), so the Workload needs its own identity. */
 static bool test_identity_no_selector_selects_nothing(void)
@@ -342,6 +369,7 @@ int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_identity_best_match);
+	TEST_RUN(test_identity_empty_match_labels);
 	TEST_RUN(test_identity_no_selector_selects_nothing);
 	TEST_RUN(test_identity_render);
 	TEST_RUN(test_identity_invalid);

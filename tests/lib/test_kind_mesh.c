@@ -36,6 +36,50 @@ KH_TEST_BAD(test_bad_mtls,
 	  "STRICT or PERMISSIVE" },
 )
 
+/* dpCert.rotation.expiration of the only backend of the only object of
+ * @yaml, a Mesh, is @secs; printed back, it parses to the same record. */
+static bool mesh_expiration_is(const char *yaml, uint32_t secs)
+{
+	struct model_set s;
+	bool ok = kh_parse_ok(yaml, &s);
+	const struct core_mesh *m = ok && s.n == 1 ? model_spec(&s.objs[0]) :
+						     NULL;
+
+	ok = ok && ASSERT_TRUE(m) &&
+	     ASSERT_EQ(m->mtls.backends[0].dp_cert.rotation.expiration, secs) &&
+	     kh_round_trip(&s, &s.objs[0]);
+	if (ok || s.n)
+		model_set_free(&s);
+	return ok;
+}
+
+#define MESH_EXPIRATION(v)                                                    \
+	MESH_MTLS("    backends: [{name: b, type: builtin, "                  \
+		  "dpCert: {rotation: {expiration: " v "}}}]\n")
+
+/* Kuma's lifetimes: weeks and years of 365 days as well as days, hours,
+ * minutes and seconds; 1s to 10 years, whole seconds. */
+static bool test_rotation_expiration(void)
+{
+	return mesh_expiration_is(MESH_EXPIRATION("2y"), 2 * 365 * 86400) &&
+	       mesh_expiration_is(MESH_EXPIRATION("3w"), 21 * 86400) &&
+	       mesh_expiration_is(MESH_EXPIRATION("1d"), 86400) &&
+	       mesh_expiration_is(MESH_EXPIRATION("90m"), 5400) &&
+	       mesh_expiration_is(MESH_EXPIRATION("10y"), 3650 * 86400) &&
+	       kh_expect1(MESH_EXPIRATION("11y"),
+			  "m.yaml:8:73: spec.mtls.backends[0].dpCert.rotation."
+			  "expiration: must be a lifetime such as 1y, 2w, 1d, "
+			  "12h, 90m or 3600s (1s to 10 years)") &&
+	       kh_expect1(MESH_EXPIRATION("500ms"),
+			  "m.yaml:8:73: spec.mtls.backends[0].dpCert.rotation."
+			  "expiration: must be a lifetime such as 1y, 2w, 1d, "
+			  "12h, 90m or 3600s (1s to 10 years)") &&
+	       kh_expect1(MESH_EXPIRATION("0y"),
+			  "m.yaml:8:73: spec.mtls.backends[0].dpCert.rotation."
+			  "expiration: must be a lifetime such as 1y, 2w, 1d, "
+			  "12h, 90m or 3600s (1s to 10 years)");
+}
+
 /* The trust domain of the only object of @yaml, a Mesh, is @td; printed
  * back (meshforge's apiVersion, trustDomain spelled out), it parses to
  * the same record. */
@@ -86,5 +130,6 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_bad_mtls);
 	TEST_RUN(test_kuma_mesh_trust_domain);
+	TEST_RUN(test_rotation_expiration);
 	TEST_MAIN_END();
 }

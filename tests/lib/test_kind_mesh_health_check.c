@@ -106,6 +106,23 @@ static bool test_health_parse(void)
 
 #define HEALTH_HEAD KH_DOC("MeshHealthCheck", "h") KH_ENTRY("to")
 
+/* Kuma takes grpc serviceName and authority as "", their defaults (the
+ * server's overall health, the cluster's name): read as left out, and
+ * so printed back without them. */
+static bool test_health_grpc_empty_strings(void)
+{
+	struct model_set set;
+	const struct mf_healthcheck *r = kh_policy(
+		HEALTH_HEAD "        grpc: {serviceName: \"\", authority: ''}\n",
+		&set, &kind_mesh_health_check, 1);
+	const struct mf_hc_conf *c = r ? &r->conf : NULL;
+
+	return kh_finish(&set, r && ASSERT_EQ(c->grpc.present, 0) &&
+				   ASSERT_STREQ(c->grpc.service_name, "") &&
+				   ASSERT_STREQ(c->grpc.authority, "") &&
+				   kh_round_trip(&set, &set.objs[0]));
+}
+
 KH_TEST_BAD(test_health_invalid,
 	{ HEALTH_HEAD "        http: {expectedStatuses: [200, 600]}\n",
 	  "t.yaml:9:40: spec.to[0].default.http.expectedStatuses[1]: "
@@ -146,9 +163,9 @@ KH_TEST_BAD(test_health_invalid,
 	  "value: is required" },
 	{ HEALTH_HEAD "        http:\n"
 		      "          requestHeadersToAdd:\n"
-		      "            add: [{name: a, value: 1},"
-		      " {name: b, value: 2}, {name: c, value: 3},"
-		      " {name: d, value: 4}, {name: e, value: 5}]\n",
+		      "            add: [{name: a, value: v}, {name: b, "
+		      "value: v}, {name: c, value: v},"
+		      " {name: d, value: v}, {name: e, value: v}]\n",
 	  "t.yaml:11:18: spec.to[0].default.http.requestHeadersToAdd.add: "
 	  "must have at most 4 entries" },
 	{ HEALTH_HEAD "        intervalJitterPercent: 101\n"
@@ -173,6 +190,7 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_health_parse);
 	TEST_RUN(test_health_invalid);
+	TEST_RUN(test_health_grpc_empty_strings);
 	TEST_RUN(test_health_layout);
 	TEST_MAIN_END();
 }

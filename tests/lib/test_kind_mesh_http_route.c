@@ -212,6 +212,16 @@ KH_TEST_BAD(test_http_invalid,
 	  "          default: {}\n",
 	  "r.yaml:8:36: spec.to[0].rules[0].matches[0].queryParams[0]: type "
 	  "must be Exact or RegularExpression" },
+	/* Kuma: a match names a query parameter once; two matches may each
+	 * name it (below, in the valid rules). */
+	{ HTTP_HEAD
+	  "        - matches: [{queryParams: [{type: Exact, name: q, value: a},\n"
+	  "                                   {type: Exact, name: p, value: b},\n"
+	  "                                   {type: RegularExpression, name: q,"
+	  " value: c}]}]\n"
+	  "          default: {}\n",
+	  "r.yaml:8:35: spec.to[0].rules[0].matches[0].queryParams: names a "
+	  "query parameter twice" },
 	{ HTTP_HEAD
 	  "        - matches: [{path: {type: Exact, value: /}}]\n"
 	  "          default:\n"
@@ -512,6 +522,7 @@ static bool test_http_entry_without_rules(void)
 		"  to:\n"
 		"    - targetRef: {kind: Mesh}\n"
 		"      hostnames: [shop.example.com]\n"
+		"      rules: []\n"
 		"    - targetRef: {kind: Mesh}\n"
 		"      rules: []\n";
 	struct model_set s;
@@ -529,6 +540,41 @@ static bool test_http_entry_without_rules(void)
 	     ASSERT_TRUE(!kind_rec_check(&kind_mesh_http_route, &r[0]));
 	return kh_finish(&s, ok);
 }
+
+/* A query parameter is named once per match: two matches of a rule may
+ * each name it. */
+static bool test_http_query_name_per_match(void)
+{
+	static const char yaml[] =
+		KH_DOC("MeshHTTPRoute", "r")
+		"  targetRef: {kind: Mesh}\n"
+		"  to:\n"
+		"    - targetRef: {kind: MeshService, name: backend}\n"
+		"      rules:\n"
+		"        - matches:\n"
+		"            - queryParams: [{type: Exact, name: q, value: a}]\n"
+		"            - queryParams: [{type: Exact, name: q, value: b}]\n"
+		"          default: {}\n";
+	struct model_set s;
+	const struct mf_http_route *r = kh_policy(yaml, &s,
+						  &kind_mesh_http_route, 1);
+
+	return kh_finish(&s, r && ASSERT_EQ(r[0].rule.nmatches, 2) &&
+				 ASSERT_EQ(r[0].rule.matches[0].query_params[0]
+						   .name,
+					   r[0].rule.matches[1].query_params[0]
+						   .name));
+}
+
+/* Kuma's schema wants rules in every to[] entry, `rules: []` at least. */
+KH_TEST_BAD(test_http_rules_required,
+	{ KH_DOC("MeshHTTPRoute", "r")
+	  "  targetRef: {kind: MeshGateway, name: edge}\n"
+	  "  to:\n"
+	  "    - targetRef: {kind: Mesh}\n"
+	  "      hostnames: [shop.example.com]\n",
+	  "r.yaml:7:7: spec.to[0].rules: is required" },
+)
 
 KH_TEST_BAD(test_http_hostnames_invalid,
 	/* A sidecar's route has one destination, whatever the Host. */
@@ -851,6 +897,8 @@ int main(void)
 	TEST_RUN(test_http_hostnames);
 	TEST_RUN(test_http_empty_to);
 	TEST_RUN(test_http_entry_without_rules);
+	TEST_RUN(test_http_rules_required);
+	TEST_RUN(test_http_query_name_per_match);
 	TEST_RUN(test_http_hostnames_invalid);
 	TEST_RUN(test_http_backend_ref_checked);
 	TEST_RUN(test_http_room);

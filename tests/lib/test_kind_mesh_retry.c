@@ -23,7 +23,7 @@ static const char retry_yaml[] =
 	"          perTryTimeout: 2s\n"
 	"          backOff: {baseInterval: 25ms, maxInterval: 1m30s}\n"
 	"          retryOn: [5xx, GatewayError, Reset, HttpMethodGet,\n"
-	"                    HttpMethodTrace, 5XX, 503, \"409\"]\n"
+	"                    HttpMethodTrace, 5XX, \"503\", \"409\"]\n"
 	"          rateLimitedBackOff:\n"
 	"            resetHeaders:\n"
 	"              - {name: retry-after, format: Seconds}\n"
@@ -168,8 +168,12 @@ KH_TEST_BAD(test_retry_invalid,
 	{ RETRY_HEAD "        http: {retryOn: [5xx, reset]}\n",
 	  "t.yaml:9:31: spec.to[0].default.http.retryOn[1]: " RETRY_ON_WANT },
 	/* Statuses Go's http.StatusText does not name, as in Kuma. */
-	{ RETRY_HEAD "        http: {retryOn: [503, 306]}\n",
-	  "t.yaml:9:31: spec.to[0].default.http.retryOn[1]: " RETRY_ON_WANT },
+	{ RETRY_HEAD "        http: {retryOn: [\"503\", \"306\"]}\n",
+	  "t.yaml:9:33: spec.to[0].default.http.retryOn[1]: " RETRY_ON_WANT },
+	/* A code is a string in Kuma's schema: a plain 503 is a number. */
+	{ RETRY_HEAD "        http: {retryOn: [5xx, 503]}\n",
+	  "t.yaml:9:31: spec.to[0].default.http.retryOn[1]: must be a "
+	  "string, not a number (quote it: \"503\")" },
 	{ RETRY_HEAD "        http: {retryOn: [\"123\"]}\n",
 	  "t.yaml:9:26: spec.to[0].default.http.retryOn[0]: " RETRY_ON_WANT },
 	{ RETRY_HEAD "        http: {retryOn: [5xx, 5xx, 5xx, 5xx, 5xx, 5xx,"

@@ -136,14 +136,16 @@ static bool test_tcp_gateway(void)
 	return kh_finish(&s, ok);
 }
 
-/* Kuma takes a to[] entry without rules, written without them or as
- * `rules: []`: one record for the entry, printed back as `rules: []`. */
+/* Kuma takes a to[] entry with `rules: []`: one record for the entry,
+ * printed back as `rules: []`.  rules itself is required (Kuma's schema
+ * wants it in every entry). */
 static bool test_tcp_entry_without_rules(void)
 {
 	static const char yaml[] =
 		KH_DOC("MeshTCPRoute", "r")
 		"  to:\n"
 		"    - targetRef: {kind: MeshService, name: db}\n"
+		"      rules: []\n"
 		"    - targetRef: {kind: MeshService, name: cache}\n"
 		"      rules: []\n"
 		"    - targetRef: {kind: MeshService, name: web}\n"
@@ -179,11 +181,26 @@ KH_TEST_BAD(test_tcp_rules_not_a_list,
 
 /* A route is outbound traffic's: its Dataplane target names no inbound
  * (Kuma refuses sectionName there). */
+KH_TEST_BAD(test_tcp_rules_required,
+	{ KH_DOC("MeshTCPRoute", "t")
+	  "  to:\n"
+	  "    - targetRef: {kind: MeshService, name: db}\n"
+	  "      rules: []\n"
+	  "    - targetRef: {kind: MeshService, name: cache}\n",
+	  "r.yaml:8:7: spec.to[1].rules: is required" },
+	{ KH_DOC("MeshTCPRoute", "t")
+	  "  to:\n"
+	  "    - targetRef: {kind: MeshService, name: db}\n"
+	  "      rules:\n",		/* null, as good as left out */
+	  "r.yaml:6:7: spec.to[0].rules: is required" },
+)
+
 KH_TEST_BAD(test_tcp_target_section,
 	{ KH_DOC("MeshTCPRoute", "t")
 	  "  targetRef: {kind: Dataplane, labels: {app: web}, sectionName: http}\n"
 	  "  to:\n"
-	  "    - targetRef: {kind: MeshService, name: db}\n",
+	  "    - targetRef: {kind: MeshService, name: db}\n"
+	  "      rules: []\n",
 	  "r.yaml:5:65: spec.targetRef.sectionName: can only be used with "
 	  "inbound policies (from or rules entries)" },
 )
@@ -195,6 +212,7 @@ int main(void)
 	TEST_RUN(test_tcp_invalid);
 	TEST_RUN(test_tcp_entry_without_rules);
 	TEST_RUN(test_tcp_rules_not_a_list);
+	TEST_RUN(test_tcp_rules_required);
 	TEST_RUN(test_tcp_target_section);
 	TEST_RUN(test_tcp_gateway);
 	TEST_MAIN_END();

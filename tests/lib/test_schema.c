@@ -866,8 +866,9 @@ static bool test_ref_shapes_round_trip(void)
 }
 
 /* A route kind whose entries may have no rules: one record for such an
- * entry (none written, or `rules: []`), marked MF_ROUTE_NO_RULES, with a
- * zero conf; the other entries keep a record per rule. */
+ * entry (`rules: []`), marked MF_ROUTE_NO_RULES, with a zero conf; the
+ * other entries keep a record per rule.  rules itself is required, as in
+ * Kuma's schema. */
 static bool test_route_entry_no_rules(void)
 {
 	struct model_set set;
@@ -880,6 +881,7 @@ static bool test_route_entry_no_rules(void)
 	ok = t_ok(&t_route_no_rules,
 		  "spec:\n  to:\n"
 		  "    - targetRef: {kind: MeshService, name: a}\n"
+		  "      rules: []\n"
 		  "    - targetRef: {kind: Mesh}\n"
 		  "      rules: [{port: 3}]\n"
 		  "    - targetRef: {kind: MeshService, name: b}\n"
@@ -1231,6 +1233,12 @@ T_TEST_BAD(test_errors_spec,
 	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n      rules: []\n",
 	  "s.yaml:4:14: spec.to[0].rules: must have at least one entry",
 	  &t_route },
+	/* Kuma's schema wants rules in every entry, even where an empty
+	 * list is taken. */
+	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n",
+	  "s.yaml:3:7: spec.to[0].rules: is required", &t_route },
+	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n",
+	  "s.yaml:3:7: spec.to[0].rules: is required", &t_route_no_rules },
 	{ "spec:\n  to:\n    - targetRef: {kind: Mesh}\n"
 	  "      rules: [{port: 0}]\n",
 	  "s.yaml:4:22: spec.to[0].rules[0].port: must be 1..65535",
