@@ -302,7 +302,8 @@ static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 	for (size_t i = 0; i < m->nquery_params && i < MF_ROUTE_KV_MAX; i++) {
 		const struct mf_route_kv_match *qp = &m->query_params[i];
 
-		v = hmatch_query(t, tlen, hroute_str(p, qp->name, &wlen), &vlen);
+		v = hmatch_query(t, tlen, hroute_str(p, qp->name, &wlen),
+				 &vlen);
 		w = hroute_kv_want(p, qp);
 		if (!hmatch_value(&w, v, vlen))
 			return false;

@@ -1026,7 +1026,8 @@ uint32_t policy_ticket(struct policy *p, enum policy_ticket_kind kind,
 	if ((unsigned int)kind >= POLICY_TICKET_KINDS ||
 	    rec >= p->n_tickets[kind] || counter >= pol_tickets_per(kind))
 		return 0;
-	return __atomic_fetch_add(&p->tickets[kind][rec * pol_tickets_per(kind) +
+	return __atomic_fetch_add(&p->tickets[kind][rec *
+						    pol_tickets_per(kind) +
 						    counter], 1,
 				  __ATOMIC_RELAXED);
 }

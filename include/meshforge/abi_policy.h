@@ -1493,7 +1493,8 @@ struct mf_gateway {
 #define MF_GWR_HEADERS_MAX	8	/* a match's headers */
 #define MF_GWR_QUERY_MAX	8	/* a match's query_parameters */
 #define MF_GWR_FILTERS_MAX	8	/* a rule's filters */
-#define MF_GWR_HEADER_MODS_MAX	8	/* a header filter's set, add, remove */
+#define MF_GWR_HEADER_MODS_MAX	8	/* a header filter's set, add,
+					 * remove */
 #define MF_GWR_SCHEME_MAX	16
 
 enum mf_gwr_match {
@@ -1549,7 +1550,7 @@ struct mf_gwr_header_filter {
 	__u8 _pad;
 	struct mf_header_value set[MF_GWR_HEADER_MODS_MAX];
 	struct mf_header_value add[MF_GWR_HEADER_MODS_MAX];
-	__u32 remove[MF_GWR_HEADER_MODS_MAX];	/* mf_strings ids of names */
+	__u32 remove[MF_GWR_HEADER_MODS_MAX];	/* mf_strings ids */
 };
 
 struct mf_gwr_mirror {

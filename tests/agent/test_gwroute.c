@@ -938,7 +938,8 @@ static char *many_rules_yaml(void)
 
 	if (!f)
 		return NULL;
-	fputs(MESH GATEWAY("edge", "edge", "      - {port: 8080, protocol: HTTP}\n")
+	fputs(MESH
+	      GATEWAY("edge", "edge", "      - {port: 8080, protocol: HTTP}\n")
 	      ROUTE("many", "kuma.io/service: edge", "      rules:\n"), f);
 	for (int i = 0; i < MF_GWR_RULES_MAX; i++) {
 		fprintf(f, "        - matches: [{path: {match: PREFIX, "

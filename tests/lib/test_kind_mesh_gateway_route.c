@@ -66,9 +66,11 @@ static bool test_gateway_route_full(void)
 	     ASSERT_EQ(h->rules[0].matches[0].method, MF_METHOD_GET) &&
 	     ASSERT_EQ(h->rules[0].matches[0].nheaders, 2) &&
 	     ASSERT_EQ(h->rules[0].matches[0].headers[1].match, MF_GWR_ABSENT) &&
-	     ASSERT_STREQ(kh_str(&s, h->rules[0].matches[0].headers[1].name), "x-debug") &&
+	     ASSERT_STREQ(kh_str(&s, h->rules[0].matches[0].headers[1].name),
+			  "x-debug") &&
 	     ASSERT_EQ(h->rules[0].matches[1].path.match, 0) &&
-	     ASSERT_STREQ(kh_str(&s, h->rules[0].matches[1].path.value), "/api-exact") &&
+	     ASSERT_STREQ(kh_str(&s, h->rules[0].matches[1].path.value),
+			  "/api-exact") &&
 	     ASSERT_EQ(h->rules[0].nbackends, 2) &&
 	     ASSERT_STREQ(kh_tag(&s, h->rules[0].backends[0].destination,
 				 "version"), "v2") &&
@@ -169,7 +171,8 @@ static bool test_gateway_route_filters(void)
 	     ASSERT_STREQ(r->filters[0].rewrite.path, "/v2") &&
 	     ASSERT_EQ(r->filters[0].rewrite.present, 1u << 2 | 1u << 4) &&
 	     ASSERT_EQ(r->filters[1].present, 1u << 0) &&
-	     ASSERT_STREQ(kh_str(&s, r->filters[1].request_header.set[0].value), "foo") &&
+	     ASSERT_STREQ(kh_str(&s, r->filters[1].request_header.set[0].value),
+			  "foo") &&
 	     ASSERT_STREQ(kh_str(&s, r->filters[1].request_header.add[0].name),
 			  "x-added") &&
 	     ASSERT_STREQ(kh_str(&s, r->filters[1].request_header.remove[0]),
@@ -564,7 +567,7 @@ KH_TEST_BAD(test_gateway_route_shorthand_invalid,
 	  "r.yaml:9:9: spec.conf.http.rules[0].destinations: unknown field" },
 )
 
-/* ---- the bounds ------------------------------------------------------------ */
+/* ---- the bounds --------------------------------------------------------- */
 
 /* How many of each list gwr_big() writes. */
 struct gwr_size {
@@ -622,8 +625,8 @@ static char *gwr_big(const struct gwr_size *z)
 		fprintf(f, "        - h%u.example.com\n", i);
 	fputs("      rules:\n        - matches:\n", f);
 	for (unsigned m = 0; m < z->matches; m++) {
-		fprintf(f, "            - path: {match: PREFIX, value: /r0/m%u}\n",
-			m);
+		fprintf(f, "            - path: {match: PREFIX, "
+			   "value: /r0/m%u}\n", m);
 		if (m)
 			continue;
 		fputs("              headers:\n", f);
