@@ -31,6 +31,8 @@ struct gw_match {
 	uint32_t rec;			/* its record, among the kind's */
 	uint32_t rule;			/* the rule's index in it */
 	const struct mf_gwr_match_s *m;
+	const char *path;		/* @m's path (snapshot's), "": none */
+	size_t path_len;
 	uint64_t rank;			/* specificity of @m, higher first */
 	uint32_t order;			/* at equal rank, lower first */
 	uint32_t re_ok;			/* bit i: re[i] compiled */
@@ -68,29 +70,30 @@ struct gw_table {
 	struct gw_port *ports;		/* owned, ascending */
 };
 
-/* Counters of a route's record (policy_ticket()): rule i's weight pick,
- * then its backend's round robin; after those of every rule, rule i's
- * mirror pick (which requests get a copy), then its mirror's round
- * robin. */
+/* Counters of a route's record (policy_ticket(), which gives this kind
+ * POLICY_TICKETS_GW_ROUTE a record): rule i's weight pick, then its
+ * backend's round robin; after those of every rule, rule i's mirror pick
+ * (which requests get a copy), then its mirror's round robin. */
 #define GW_CTR_WEIGHT(i)	(2 * (i))
 #define GW_CTR_BACKEND(i)	(2 * (i) + 1)
 #define GW_CTR_MIRROR(i)	(2 * MF_GWR_RULES_MAX + 2 * (i))
 #define GW_CTR_MIRROR_BACKEND(i) (2 * MF_GWR_RULES_MAX + 2 * (i) + 1)
-_Static_assert(GW_CTR_MIRROR_BACKEND(MF_GWR_RULES_MAX - 1) < POLICY_TICKETS,
+_Static_assert(GW_CTR_MIRROR_BACKEND(MF_GWR_RULES_MAX - 1) <
+		       POLICY_TICKETS_GW_ROUTE,
 	       "a route's counters fit its tickets");
 
 /* ---- building --------------------------------------------------------------- */
 
 static enum hmatch_type gw_type(uint8_t match);
 
-/* Specificity of a match, higher first (gwroute.h). */
-static uint64_t gw_rank(const struct mf_gwr_match_s *m)
+/* Specificity of match @g, higher first (gwroute.h). */
+static uint64_t gw_rank(const struct gw_match *g)
 {
-	bool path = m->path.value[0];
+	const struct mf_gwr_match_s *m = g->m;
+	bool path = g->path_len;
 
 	return hmatch_rank(path ? gw_type(m->path.match) : HMATCH_NONE,
-			   path ? strnlen(m->path.value, sizeof(m->path.value)) :
-				  0, m->method, m->nheaders,
+			   g->path_len, m->method, m->nheaders,
 			   m->nquery_parameters);
 }
 
@@ -112,21 +115,23 @@ static void gw_re(struct gw_match *g, unsigned int i, const char *s)
 		log_warn("event=policy_regex_dropped route=%s", g->name);
 }
 
-static void gw_match_regexes(struct gw_match *g)
+static void gw_match_regexes(const struct policy *p, struct gw_match *g)
 {
 	const struct mf_gwr_match_s *m = g->m;
+	size_t n;
 
-	if (m->path.value[0] && m->path.match == MF_GWR_REGEX)
-		gw_re(g, GW_RE_PATH, m->path.value);
+	if (g->path_len && m->path.match == MF_GWR_REGEX)
+		gw_re(g, GW_RE_PATH, g->path);
 	for (unsigned int i = 0; i < m->nheaders && i < MF_GWR_HEADERS_MAX;
 	     i++)
 		if (m->headers[i].match == MF_GWR_REGEX)
-			gw_re(g, GW_RE_HEADER(i), m->headers[i].value);
+			gw_re(g, GW_RE_HEADER(i),
+			      hroute_str(p, m->headers[i].value, &n));
 	for (unsigned int i = 0; i < m->nquery_parameters &&
 				 i < MF_GWR_QUERY_MAX; i++)
 		if (m->query_parameters[i].match == MF_GWR_REGEX)
 			gw_re(g, GW_RE_QUERY(i),
-			      m->query_parameters[i].value);
+			      hroute_str(p, m->query_parameters[i].value, &n));
 }
 
 /* The matches of the routes of listener @gl, in the order requests try
@@ -169,9 +174,11 @@ static int gw_listener_routes(const struct policy *p, struct gw_listener *gl,
 				g->rec = (uint32_t)i;
 				g->rule = (uint32_t)j;
 				g->m = &rule->matches[k];
-				g->rank = gw_rank(g->m);
+				g->path = hroute_str(p, g->m->path.value,
+						     &g->path_len);
+				g->rank = gw_rank(g);
 				g->order = (uint32_t)gl->nmatches++;
-				gw_match_regexes(g);
+				gw_match_regexes(p, g);
 			}
 		}
 	}
@@ -517,28 +524,29 @@ static enum hmatch_type gw_type(uint8_t match)
 
 static struct hmatch_want gw_want(const struct gw_match *g, unsigned int re,
 				  uint8_t match, const char *value,
-				  size_t size)
+				  size_t len)
 {
 	struct hmatch_want w = {
 		.type = gw_type(match),
 		.s = value,
-		.len = strnlen(value, size),
+		.len = len,
 		.re = g->re_ok & 1u << re ? &g->re[re] : NULL,
 	};
 
 	return w;
 }
 
-static bool gw_match(const struct gw_match *g, const struct hhead *req)
+static bool gw_match(const struct policy *p, const struct gw_match *g,
+		     const struct hhead *req)
 {
 	const struct mf_gwr_match_s *m = g->m;
-	size_t tlen, vlen;
-	const char *t = hhead_target(req, &tlen), *v;
+	size_t tlen, vlen, n, wn;
+	const char *t = hhead_target(req, &tlen), *v, *s;
 	struct hmatch_want w;
 
-	if (m->path.value[0]) {
-		w = gw_want(g, GW_RE_PATH, m->path.match, m->path.value,
-			    sizeof(m->path.value));
+	if (g->path_len) {
+		w = gw_want(g, GW_RE_PATH, m->path.match, g->path,
+			    g->path_len);
 		if (!hmatch_path(&w, t, hmatch_path_len(t, tlen)))
 			return false;
 	}
@@ -548,9 +556,9 @@ static bool gw_match(const struct gw_match *g, const struct hhead *req)
 	     i++) {
 		const struct mf_gwr_header *h = &m->headers[i];
 
-		v = hmatch_header(req, h->name, &vlen);
-		w = gw_want(g, GW_RE_HEADER(i), h->match, h->value,
-			    sizeof(h->value));
+		v = hmatch_header(req, hroute_str(p, h->name, &n), &vlen);
+		s = hroute_str(p, h->value, &wn);
+		w = gw_want(g, GW_RE_HEADER(i), h->match, s, wn);
 		if (!hmatch_value(&w, v, vlen))
 			return false;
 	}
@@ -558,9 +566,9 @@ static bool gw_match(const struct gw_match *g, const struct hhead *req)
 				 i < MF_GWR_QUERY_MAX; i++) {
 		const struct mf_gwr_header *q = &m->query_parameters[i];
 
-		v = hmatch_query(t, tlen, q->name, &vlen);
-		w = gw_want(g, GW_RE_QUERY(i), q->match, q->value,
-			    sizeof(q->value));
+		v = hmatch_query(t, tlen, hroute_str(p, q->name, &n), &vlen);
+		s = hroute_str(p, q->value, &wn);
+		w = gw_want(g, GW_RE_QUERY(i), q->match, s, wn);
 		if (!hmatch_value(&w, v, vlen))
 			return false;
 	}
@@ -582,21 +590,27 @@ static bool gw_route_host(const struct mf_gateway_route *r, const char *host,
 	return false;
 }
 
-static int gw_header_filter(const struct mf_gwr_header_filter *f,
+static int gw_header_filter(const struct policy *p,
+			    const struct mf_gwr_header_filter *f,
 			    struct hhead *h)
 {
+	size_t nl, vl;
 	int err = 0;
 
 	for (size_t i = 0; !err && i < f->nset && i < MF_GWR_HEADER_MODS_MAX;
 	     i++)
-		err = hhead_set(h, f->set[i].name, f->set[i].value);
+		err = hhead_set(h, hroute_str(p, f->set[i].name, &nl),
+				hroute_str(p, f->set[i].value, &vl));
 	for (size_t i = 0; !err && i < f->nadd && i < MF_GWR_HEADER_MODS_MAX;
-	     i++)
-		err = hhead_add(h, f->add[i].name, strlen(f->add[i].name),
-				f->add[i].value, strlen(f->add[i].value));
+	     i++) {
+		const char *name = hroute_str(p, f->add[i].name, &nl);
+		const char *value = hroute_str(p, f->add[i].value, &vl);
+
+		err = hhead_add(h, name, nl, value, vl);
+	}
 	for (size_t i = 0; !err && i < f->nremove &&
 			   i < MF_GWR_HEADER_MODS_MAX; i++)
-		hhead_remove(h, f->remove[i]);
+		hhead_remove(h, hroute_str(p, f->remove[i], &nl));
 	return err;
 }
 
@@ -606,7 +620,7 @@ int gwroute_response(const struct gw_table *t,
 {
 	if (m)
 		return hroute_response(t->p, m, rsp);
-	return f ? gw_header_filter(f, rsp) : 0;
+	return f ? gw_header_filter(t->p, f, rsp) : 0;
 }
 
 /* The request-target after path rewrite @rw of @req, which match @g
@@ -624,10 +638,8 @@ static char *gw_rewrite_target(const struct gw_match *g,
 		return hmatch_rewrite_target(t, tlen, SIZE_MAX, with, wlen);
 	case KIND_GWR_PATH_PREFIX:
 		/* Apply checked the match is a PREFIX one. */
-		return hmatch_rewrite_target(t, tlen,
-					     strnlen(g->m->path.value,
-						     sizeof(g->m->path.value)),
-					     with, wlen);
+		return hmatch_rewrite_target(t, tlen, g->path_len, with,
+					     wlen);
 	default:
 		return strndup(t, tlen);
 	}
@@ -740,7 +752,7 @@ static int gw_apply(struct gw_table *t, const struct balance_pick *bp,
 
 		switch (kind_gwr_filter_type(f)) {
 		case KIND_GWR_REQUEST_HEADER:
-			err = gw_header_filter(&f->request_header, req);
+			err = gw_header_filter(t->p, &f->request_header, req);
 			break;
 		case KIND_GWR_RESPONSE_HEADER:
 			d->rsp_mod = &f->response_header;
@@ -846,7 +858,8 @@ int gwroute_decide(struct gw_table *t, const struct balance_pick *bp,
 	for (size_t i = 0; i < gl->nmatches; i++) {
 		const struct gw_match *g = &gl->matches[i];
 
-		if (gw_route_host(g->route, host, hlen) && gw_match(g, req))
+		if (gw_route_host(g->route, host, hlen) &&
+		    gw_match(t->p, g, req))
 			return gw_apply(t, bp, g, req, d);
 	}
 	d->status = 404;

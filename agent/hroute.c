@@ -50,10 +50,7 @@ struct hroute_list {
 #define HROUTE_CTR_MIRROR	2	/* which requests are mirrored */
 #define HROUTE_CTR_MIRROR_SUBSET 3	/* the mirror's endpoint */
 
-/* A string of a record, held in the snapshot's pool (mf_strings) by @id:
- * "" for none (the snapshot dropped every record that names a string it
- * does not have). */
-static const char *hroute_s(const struct policy *p, uint32_t id, size_t *len)
+const char *hroute_str(const struct policy *p, uint32_t id, size_t *len)
 {
 	const char *s = polkinds_str(policy_kinds(p), id, len);
 
@@ -80,7 +77,7 @@ static uint64_t hroute_rank(const struct policy *p,
 	size_t plen = 0;
 
 	if (t != HMATCH_NONE)
-		(void)hroute_s(p, m->path.value, &plen);
+		(void)hroute_str(p, m->path.value, &plen);
 	return hmatch_rank(t, plen, m->method, m->nheaders, m->nquery_params);
 }
 
@@ -97,7 +94,7 @@ static int hroute_pair_cmp(const void *a, const void *b)
 static bool hroute_str_eq(const struct policy *p, uint32_t a, uint32_t b)
 {
 	size_t la, lb;
-	const char *sa = hroute_s(p, a, &la), *sb = hroute_s(p, b, &lb);
+	const char *sa = hroute_str(p, a, &la), *sb = hroute_str(p, b, &lb);
 
 	return la == lb && !memcmp(sa, sb, la);
 }
@@ -246,7 +243,7 @@ static struct hmatch_want hroute_want(const struct policy *p,
 {
 	struct hmatch_want w = { .type = type };
 
-	w.s = hroute_s(p, value, &w.len);
+	w.s = hroute_str(p, value, &w.len);
 	w.re = polkinds_regex(policy_kinds(p), value);
 	return w;
 }
@@ -297,7 +294,7 @@ static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 	for (size_t i = 0; i < m->nheaders && i < MF_ROUTE_KV_MAX; i++) {
 		const struct mf_route_kv_match *h = &m->headers[i];
 
-		v = hmatch_header(req, hroute_s(p, h->name, &wlen), &vlen);
+		v = hmatch_header(req, hroute_str(p, h->name, &wlen), &vlen);
 		w = hroute_kv_want(p, h);
 		if (!hmatch_value(&w, v, vlen))
 			return false;
@@ -305,7 +302,8 @@ static bool hroute_match(const struct policy *p, const struct mf_route_match *m,
 	for (size_t i = 0; i < m->nquery_params && i < MF_ROUTE_KV_MAX; i++) {
 		const struct mf_route_kv_match *qp = &m->query_params[i];
 
-		v = hmatch_query(t, tlen, hroute_s(p, qp->name, &wlen), &vlen);
+		v = hmatch_query(t, tlen, hroute_str(p, qp->name, &wlen),
+				 &vlen);
 		w = hroute_kv_want(p, qp);
 		if (!hmatch_value(&w, v, vlen))
 			return false;
@@ -323,17 +321,17 @@ static int hroute_header_mod(const struct policy *p,
 	int err = 0;
 
 	for (size_t i = 0; !err && i < m->nset && i < MF_HEADERS_MAX; i++) {
-		name = hroute_s(p, m->set[i].name, &nlen);
-		value = hroute_s(p, m->set[i].value, &vlen);
+		name = hroute_str(p, m->set[i].name, &nlen);
+		value = hroute_str(p, m->set[i].value, &vlen);
 		err = hhead_set(h, name, value);
 	}
 	for (size_t i = 0; !err && i < m->nadd && i < MF_HEADERS_MAX; i++) {
-		name = hroute_s(p, m->add[i].name, &nlen);
-		value = hroute_s(p, m->add[i].value, &vlen);
+		name = hroute_str(p, m->add[i].name, &nlen);
+		value = hroute_str(p, m->add[i].value, &vlen);
 		err = hhead_add(h, name, nlen, value, vlen);
 	}
 	for (size_t i = 0; !err && i < m->nremove && i < MF_HEADERS_MAX; i++)
-		hhead_remove(h, hroute_s(p, m->remove[i], &nlen));
+		hhead_remove(h, hroute_str(p, m->remove[i], &nlen));
 	return err;
 }
 
@@ -354,12 +352,12 @@ static char *hroute_rewrite_target(const struct policy *p,
 	const char *with;
 
 	if (rw->type == MF_REWRITE_FULL_PATH) {
-		with = hroute_s(p, rw->replace_full_path, &wlen);
+		with = hroute_str(p, rw->replace_full_path, &wlen);
 		return hmatch_rewrite_target(t, n, SIZE_MAX, with, wlen);
 	}
 	if (rw->type == MF_REWRITE_PREFIX && m->path.type == MF_PATH_PREFIX) {
-		(void)hroute_s(p, m->path.value, &mlen);
-		with = hroute_s(p, rw->replace_prefix_match, &wlen);
+		(void)hroute_str(p, m->path.value, &mlen);
+		with = hroute_str(p, rw->replace_prefix_match, &wlen);
 		return hmatch_rewrite_target(t, n, mlen, with, wlen);
 	}
 	return strndup(t, n);
@@ -370,7 +368,7 @@ static int hroute_rewrite(const struct policy *p,
 			  const struct mf_route_match *m, struct hhead *req)
 {
 	size_t tlen, hlen;
-	const char *t, *host = hroute_s(p, rw->hostname, &hlen);
+	const char *t, *host = hroute_str(p, rw->hostname, &hlen);
 	int err = 0;
 
 	if (hlen)
@@ -395,7 +393,7 @@ static int hroute_redirect(const struct policy *p,
 	int err;
 
 	if (rd->hostname)
-		host = hroute_s(p, rd->hostname, &hlen);
+		host = hroute_str(p, rd->hostname, &hlen);
 	snprintf(scheme, sizeof(scheme), "%.*s", (int)sizeof(rd->scheme),
 		 rd->scheme);
 	if (rd->path.type) {

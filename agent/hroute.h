@@ -121,6 +121,12 @@ int hroute_decide_host(struct policy *p, const struct balance_pick *bp,
  * kuma.io/service, MeshMultiZoneService endpoint), whose request keeps its
  * Host.  hroute_backend_host() sets it in @req (0 or -ENOMEM).
  */
+/* A string of a record, held in the snapshot's pool (mf_strings) by @id,
+ * its length in *@len: "" for none (the snapshot dropped every record
+ * that names a string it does not have).  MeshHTTPRoute's and
+ * MeshGatewayRoute's paths, header names and values are such ids. */
+const char *hroute_str(const struct policy *p, uint32_t id, size_t *len);
+
 const char *hroute_backend_hostname(const struct policy *p,
 				    const struct mf_endpoint *ep);
 int hroute_backend_host(const struct policy *p, const struct mf_endpoint *ep,

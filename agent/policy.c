@@ -112,15 +112,22 @@ struct policy {
 	size_t n_gws;
 	char *why_pool;			/* the rules' why strings */
 	struct polkinds *kinds;		/* the schema-driven kinds, owned */
-	/* POLICY_TICKETS per record of the kinds router.c picks by
-	 * (TrafficRoute, MeshHTTPRoute): the mutable state of their splits,
-	 * as the services' round robin cursors (atomic). */
+	/* pol_tickets_per() per record of the kinds router.c picks by
+	 * (TrafficRoute, MeshHTTPRoute...): the mutable state of their
+	 * splits, as the services' round robin cursors (atomic). */
 	uint32_t *tickets[POLICY_TICKET_KINDS];
 	size_t n_tickets[POLICY_TICKET_KINDS];
 	uint32_t *svc_by_name;		/* services by name, then key */
 };
 
 /* ---- building ------------------------------------------------------------ */
+
+/* Counters a record of ticket kind @kind has (policy.h). */
+static unsigned int pol_tickets_per(enum policy_ticket_kind kind)
+{
+	return kind == POLICY_TICKET_GW_ROUTE ? POLICY_TICKETS_GW_ROUTE :
+						POLICY_TICKETS;
+}
 
 static int cmp_svc(const void *a, const void *b)
 {
@@ -571,7 +578,7 @@ int policy_from_rec_set(struct policy **out, const struct rec_set *rs)
 				polkinds_count(p->kinds, i);
 	}
 	for (i = 0; i < POLICY_TICKET_KINDS; i++) {
-		p->tickets[i] = pol_alloc(p->n_tickets[i] * POLICY_TICKETS,
+		p->tickets[i] = pol_alloc(p->n_tickets[i] * pol_tickets_per(i),
 					  sizeof(*p->tickets[i]));
 		if (!p->tickets[i]) {
 			policy_free(p);
@@ -1017,9 +1024,10 @@ uint32_t policy_ticket(struct policy *p, enum policy_ticket_kind kind,
 		       size_t rec, unsigned int counter)
 {
 	if ((unsigned int)kind >= POLICY_TICKET_KINDS ||
-	    rec >= p->n_tickets[kind] || counter >= POLICY_TICKETS)
+	    rec >= p->n_tickets[kind] || counter >= pol_tickets_per(kind))
 		return 0;
-	return __atomic_fetch_add(&p->tickets[kind][rec * POLICY_TICKETS +
+	return __atomic_fetch_add(&p->tickets[kind][rec *
+						    pol_tickets_per(kind) +
 						    counter], 1,
 				  __ATOMIC_RELAXED);
 }

@@ -163,7 +163,11 @@ enum policy_ticket_kind {
 	POLICY_TICKET_GW_ROUTE,		/* MeshGatewayRoute */
 	POLICY_TICKET_KINDS,
 };
+/* Counters per record: POLICY_TICKETS for every kind but
+ * MeshGatewayRoute, whose one record holds up to 16 rules of 4 counters
+ * each (gwroute.c asserts they fit). */
 #define POLICY_TICKETS	8
+#define POLICY_TICKETS_GW_ROUTE	64
 uint32_t policy_ticket(struct policy *p, enum policy_ticket_kind kind,
 		       size_t rec, unsigned int counter);
 

@@ -21,8 +21,9 @@
  *  - Sizes are chosen so a record stays under 4 KiB: at 10k route records
  *    the map memory has to stay in tens of MiB.  Long strings live in
  *    mf_strings (abi.h) and records hold their ids (__u32).  A
- *    MeshHTTPRoute rule is the exception, at some 10 KiB for the room its
- *    lists need (below).
+ *    MeshHTTPRoute rule is an exception, at some 10 KiB for the room its
+ *    lists need, and a MeshGatewayRoute, one record for up to 16 rules,
+ *    at some 66 KiB (below).
  */
 #ifndef MESHFORGE_ABI_POLICY_H
 #define MESHFORGE_ABI_POLICY_H
@@ -1478,14 +1479,22 @@ struct mf_gateway {
 };
 
 /* ---- MeshGatewayRoute (legacy) ----------------------------------------- */
-/* One record holds the whole route, so every list is short. */
-#define MF_GWR_RULES_MAX	2
-#define MF_GWR_HOSTNAMES_MAX	2
-#define MF_GWR_MATCHES_MAX	2	/* a rule's matches */
-#define MF_GWR_HEADERS_MAX	2	/* a match's headers */
-#define MF_GWR_QUERY_MAX	1	/* a match's query_parameters */
-#define MF_GWR_FILTERS_MAX	2	/* a rule's filters */
-#define MF_GWR_HEADER_MODS_MAX	1	/* a header filter's set, add, remove */
+/*
+ * One record holds the whole route.  The lists have the room real routes
+ * need, so the strings that multiply with them (paths, header and query
+ * names and values, a header filter's names and values) are mf_strings
+ * ids, as MeshHTTPRoute's are: inline, 16 rules of 8 matches of 8 headers
+ * and 8 query parameters would be some 500 KiB a record; by id the record
+ * is some 66 KiB (kind_mesh_gateway_route.c asserts the bound).
+ */
+#define MF_GWR_RULES_MAX	16
+#define MF_GWR_HOSTNAMES_MAX	8
+#define MF_GWR_MATCHES_MAX	8	/* a rule's matches */
+#define MF_GWR_HEADERS_MAX	8	/* a match's headers */
+#define MF_GWR_QUERY_MAX	8	/* a match's query_parameters */
+#define MF_GWR_FILTERS_MAX	8	/* a rule's filters */
+#define MF_GWR_HEADER_MODS_MAX	8	/* a header filter's set, add,
+					 * remove */
 #define MF_GWR_SCHEME_MAX	16
 
 enum mf_gwr_match {
@@ -1500,7 +1509,7 @@ struct mf_gwr_path {
 	__u32 present;
 	__u8 match;			/* enum mf_gwr_match */
 	__u8 _pad[3];
-	char value[MF_ROUTE_PATH_MAX];
+	__u32 value;			/* mf_strings id */
 };
 
 /* A header or query parameter match. */
@@ -1508,8 +1517,8 @@ struct mf_gwr_header {
 	__u32 present;
 	__u8 match;			/* enum mf_gwr_match */
 	__u8 _pad[3];
-	char name[MF_HDR_NAME_MAX];
-	char value[MF_HDR_VALUE_MAX];
+	__u32 name;			/* mf_strings id */
+	__u32 value;			/* mf_strings id, 0: none */
 };
 
 /* query_parameters and queryParameters (Kuma's proto JSON takes both)
@@ -1531,24 +1540,17 @@ struct mf_gwr_backend {
 	__u32 destination;		/* tagset id */
 };
 
-/* A header filter's set or add item.  Inline, unlike MeshHTTPRoute's
- * (struct mf_header_value): the lists are one item long. */
-struct mf_gwr_header_value {
-	__u32 present;
-	char name[MF_HDR_NAME_MAX];
-	char value[MF_HDR_VALUE_MAX];
-};
-
-/* request_header and response_header filters. */
+/* request_header and response_header filters: set and add items are
+ * MeshHTTPRoute's struct mf_header_value (ids of name and value). */
 struct mf_gwr_header_filter {
 	__u32 present;
 	__u8 nset;
 	__u8 nadd;
 	__u8 nremove;
 	__u8 _pad;
-	struct mf_gwr_header_value set[MF_GWR_HEADER_MODS_MAX];
-	struct mf_gwr_header_value add[MF_GWR_HEADER_MODS_MAX];
-	char remove[MF_GWR_HEADER_MODS_MAX][MF_HDR_NAME_MAX];
+	struct mf_header_value set[MF_GWR_HEADER_MODS_MAX];
+	struct mf_header_value add[MF_GWR_HEADER_MODS_MAX];
+	__u32 remove[MF_GWR_HEADER_MODS_MAX];	/* mf_strings ids */
 };
 
 struct mf_gwr_mirror {

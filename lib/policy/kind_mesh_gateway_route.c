@@ -74,9 +74,10 @@
  * Its problems are reported at the canonical paths
  * (spec.conf.http.rules[0].matches[0]), at its own positions.
  *
- * One record holds the whole route, hence the short lists (abi_policy.h):
- * 2 rules of 2 matches (2 headers, 1 query parameter each) and 2 filters
- * (a header filter sets, adds and removes one header each), 2 hostnames.
+ * One record holds the whole route (abi_policy.h): up to 16 rules of 8
+ * matches (8 headers and 8 query parameters each) and 8 filters (a header
+ * filter sets, adds and removes up to 8 headers each), 8 hostnames.
+ * Paths, header and query names and values are mf_strings ids.
  */
 #include <stddef.h>
 #include <string.h>
@@ -125,36 +126,50 @@ enum { GWR_P_MATCH, GWR_P_VALUE };
 static const struct sch_field gwr_path_fields[] = {
 	[GWR_P_MATCH] = SCH_F_ENUM("match", mf_gwr_path, match,
 				   gwr_path_matches),
-	[GWR_P_VALUE] = SCH_F_STRING("value", mf_gwr_path, value,
+	[GWR_P_VALUE] = SCH_F_STRREF("value", mf_gwr_path, value,
 				     SCH_REQUIRED),
 };
 
-static const char *gwr_path_check(const void *obj)
+static const char *gwr_path_check(const void *obj, const struct sch_ids *ids)
 {
 	const struct mf_gwr_path *p = obj;
+	size_t n;
+	const char *v = sch_str(ids, p->value, &n);
 
-	if (!p->value[0])
+	if (!v)
 		return NULL;	/* reported as missing */
 	if (p->match == MF_GWR_REGEX)
-		return kind_regex_ok(p->value) ?
+		return kind_regex_ok(v) ?
 			       NULL :
 			       "value is not a valid regular expression";
-	return p->value[0] == '/' ? NULL : "value must start with '/'";
+	return v[0] == '/' ? NULL : "value must start with '/'";
 }
 SCH_OBJECT_DEF(gwr_path, "MeshGatewayRoute path match",
-	       .check = gwr_path_check);
+	       .check_strs = gwr_path_check);
 
 enum { GWR_H_MATCH, GWR_H_NAME, GWR_H_VALUE };
 
 static const struct sch_field gwr_header_fields[] = {
 	[GWR_H_MATCH] = SCH_F_ENUM("match", mf_gwr_header, match,
 				   gwr_header_matches),
-	[GWR_H_NAME] = SCH_F_STRING("name", mf_gwr_header, name, SCH_REQUIRED,
+	[GWR_H_NAME] = SCH_F_STRREF("name", mf_gwr_header, name, SCH_REQUIRED,
 				    .check = kind_check_header_name),
-	[GWR_H_VALUE] = SCH_F_STRING("value", mf_gwr_header, value),
+	[GWR_H_VALUE] = SCH_F_STRREF("value", mf_gwr_header, value),
 };
 
-static const char *gwr_header_check(const void *obj)
+/* Whether the value of match @h, a regular expression, compiles (one
+ * that does not resolve is reported as missing). */
+static bool gwr_regex_ok(const struct mf_gwr_header *h,
+			 const struct sch_ids *ids)
+{
+	size_t n;
+	const char *v = sch_str(ids, h->value, &n);
+
+	return !v || kind_regex_ok(v);
+}
+
+static const char *gwr_header_check(const void *obj,
+				    const struct sch_ids *ids)
 {
 	const struct mf_gwr_header *h = obj;
 	uint8_t match = sch_has(h, GWR_H_MATCH) ? h->match : MF_GWR_EXACT;
@@ -170,12 +185,12 @@ static const char *gwr_header_check(const void *obj)
 	}
 	if (!has_value)
 		return "value is required for match EXACT and REGEX";
-	if (match == MF_GWR_REGEX && !kind_regex_ok(h->value))
+	if (match == MF_GWR_REGEX && !gwr_regex_ok(h, ids))
 		return "value is not a valid regular expression";
 	return NULL;
 }
 SCH_OBJECT_DEF(gwr_header, "MeshGatewayRoute header match",
-	       .check = gwr_header_check);
+	       .check_strs = gwr_header_check);
 
 /* Query parameters share the header match struct; their names are not
  * header names (anything but control characters), and every match
@@ -183,25 +198,25 @@ SCH_OBJECT_DEF(gwr_header, "MeshGatewayRoute header match",
 static const struct sch_field gwr_query_fields[] = {
 	[GWR_H_MATCH] = SCH_F_ENUM("match", mf_gwr_header, match,
 				   gwr_header_matches),
-	[GWR_H_NAME] = SCH_F_STRING("name", mf_gwr_header, name, SCH_REQUIRED,
+	[GWR_H_NAME] = SCH_F_STRREF("name", mf_gwr_header, name, SCH_REQUIRED,
 				    .check = kind_check_header_value),
-	[GWR_H_VALUE] = SCH_F_STRING("value", mf_gwr_header, value,
+	[GWR_H_VALUE] = SCH_F_STRREF("value", mf_gwr_header, value,
 				     SCH_REQUIRED),
 };
 
-static const char *gwr_query_check(const void *obj)
+static const char *gwr_query_check(const void *obj, const struct sch_ids *ids)
 {
 	const struct mf_gwr_header *q = obj;
 
 	if (sch_has(q, GWR_H_MATCH) && q->match != MF_GWR_EXACT &&
 	    q->match != MF_GWR_REGEX)
 		return "match must be EXACT or REGEX";
-	if (q->match == MF_GWR_REGEX && !kind_regex_ok(q->value))
+	if (q->match == MF_GWR_REGEX && !gwr_regex_ok(q, ids))
 		return "value is not a valid regular expression";
 	return NULL;
 }
 SCH_OBJECT_DEF(gwr_query, "MeshGatewayRoute query parameter match",
-	       .check = gwr_query_check);
+	       .check_strs = gwr_query_check);
 
 enum { GWR_M_PATH, GWR_M_METHOD, GWR_M_HEADERS, GWR_M_QUERY,
        GWR_M_QUERY_JSON };
@@ -270,15 +285,15 @@ uint32_t kind_gwr_backend_weight(const struct mf_gwr_backend *b)
 /* ---- filters ----------------------------------------------------------- */
 
 static const struct sch_field gwr_header_value_fields[] = {
-	SCH_F_STRING("name", mf_gwr_header_value, name, SCH_REQUIRED,
+	SCH_F_STRREF("name", mf_header_value, name, SCH_REQUIRED,
 		     .check = kind_check_header_name),
-	SCH_F_STRING("value", mf_gwr_header_value, value, SCH_REQUIRED,
+	SCH_F_STRREF("value", mf_header_value, value, SCH_REQUIRED,
 		     .check = kind_check_header_value),
 };
 SCH_OBJECT_DEF(gwr_header_value, "MeshGatewayRoute header");
 
 static const struct sch_field gwr_header_names_fields[] = {
-	SCH_ITEM(SCH_STRING, MF_HDR_NAME_MAX, .check = kind_check_header_name),
+	SCH_ITEM(SCH_STRREF, 0, .check = kind_check_header_name),
 };
 SCH_OBJECT_DEF(gwr_header_names, "header name", .scalar = true);
 
@@ -513,23 +528,28 @@ GWR_RULE_CHECK(gwr_rule_check, mf_gwr_rule)
 
 /* Whether header filter @h (set and add) writes the host header, which
  * host_to_backend_hostname leaves to the proxy. */
-static bool gwr_sets_host(const struct mf_gwr_header_filter *h)
+static bool gwr_sets_host(const struct mf_gwr_header_filter *h,
+			  const struct sch_ids *ids)
 {
-	const struct mf_gwr_header_value *v[] = { h->set, h->add };
+	const struct mf_header_value *v[] = { h->set, h->add };
 	const unsigned n[] = { h->nset, h->nadd };
 
 	for (unsigned k = 0; k < 2; k++)
-		for (unsigned i = 0; i < n[k]; i++)
-			if (!strcasecmp(v[k][i].name, "host") ||
-			    !strcmp(v[k][i].name, ":authority"))
+		for (unsigned i = 0; i < n[k]; i++) {
+			size_t len;
+			const char *name = sch_str(ids, v[k][i].name, &len);
+
+			if (name && (!strcasecmp(name, "host") ||
+				     !strcmp(name, ":authority")))
 				return true;
+		}
 	return false;
 }
 
 /* What the filters ask of the rest of the rule. */
 static const char *gwr_rule_filters_check(const struct mf_gwr_rule *r)
 {
-	bool prefix_match = false, host_rewrite = false;
+	bool prefix_match = false;
 
 	for (unsigned i = 0; i < r->nmatches; i++)
 		if (sch_has(&r->matches[i], GWR_M_PATH) &&
@@ -538,8 +558,6 @@ static const char *gwr_rule_filters_check(const struct mf_gwr_rule *r)
 	for (unsigned i = 0; i < r->nfilters; i++) {
 		const struct mf_gwr_filter *f = &r->filters[i];
 
-		if (gwr_is(f, GWR_F_REWRITE) && gwr_rewrites_host(&f->rewrite))
-			host_rewrite = true;
 		if (gwr_is(f, GWR_F_REDIRECT) && r->nfilters != 1)
 			return "a redirect filter answers the request: it must "
 			       "be the rule's only filter";
@@ -548,14 +566,31 @@ static const char *gwr_rule_filters_check(const struct mf_gwr_rule *r)
 			return "rewrite.replace_prefix_match needs a match on "
 			       "a path prefix (match PREFIX)";
 	}
+	return NULL;
+}
+
+/* A rewrite with host_to_backend_hostname leaves the host header to the
+ * proxy: no request_header filter of the rule may write it.  The names
+ * are ids, so this is the rule's check_strs rule (reported at the
+ * rule). */
+static const char *gwr_rule_host_check(const void *obj,
+				       const struct sch_ids *ids)
+{
+	const struct mf_gwr_rule *r = obj;
+	bool host_rewrite = false;
+
+	for (unsigned i = 0; i < r->nfilters; i++)
+		if (gwr_is(&r->filters[i], GWR_F_REWRITE) &&
+		    gwr_rewrites_host(&r->filters[i].rewrite))
+			host_rewrite = true;
 	for (unsigned i = 0; i < r->nfilters && host_rewrite; i++) {
 		const struct mf_gwr_filter *f = &r->filters[i];
 
 		if ((gwr_is(f, GWR_F_REQ_HEADER) ||
 		     gwr_is(f, GWR_F_REQ_HEADER_JSON)) &&
-		    gwr_sets_host(&f->request_header))
-			return "request_header cannot set the host header "
-			       "(host, :authority) when a rewrite has "
+		    gwr_sets_host(&f->request_header, ids))
+			return "a request_header filter cannot set the host "
+			       "header (host, :authority) when a rewrite has "
 			       "host_to_backend_hostname";
 	}
 	return NULL;
@@ -589,7 +624,8 @@ static const char *gwr_rule_parts_check(const void *obj, unsigned *field)
 	return NULL;
 }
 SCH_OBJECT_DEF(gwr_rule, "MeshGatewayRoute http rule",
-	       .check = gwr_rule_check, .check_field = gwr_rule_parts_check);
+	       .check = gwr_rule_check, .check_field = gwr_rule_parts_check,
+	       .check_strs = gwr_rule_host_check);
 
 static const struct sch_field gwr_hostnames_fields[] = {
 	SCH_ITEM(SCH_STRING, MF_NAME_MAX, .check = gwr_hostname_check),
@@ -650,9 +686,12 @@ static const char *gwr_conf_check(const void *obj)
 }
 SCH_OBJECT_DEF(gwr_conf, "MeshGatewayRoute conf", .check = gwr_conf_check);
 
-/* The map's value buffer and the record budget (abi_policy.h). */
-_Static_assert(sizeof(struct mf_gateway_route) <= 4096,
-	       "a MeshGatewayRoute record must fit in 4 KiB");
+/* The record budget (abi_policy.h): some 66 KiB, which the kernel
+ * allocates whole for each route applied (a 128 KiB page block, the map
+ * being without preallocation); a list that grows past these bounds
+ * needs records of their own, not a larger one. */
+_Static_assert(sizeof(struct mf_gateway_route) <= 68 * 1024,
+	       "a MeshGatewayRoute record stays under 68 KiB");
 
 /* ---- the shorthand ------------------------------------------------------ */
 

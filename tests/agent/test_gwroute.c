@@ -15,7 +15,8 @@
  * their hostnames against the Host and the listener's, their rules and
  * filters, precedence between them and over MeshGatewayRoutes; a
  * MeshTCPRoute on the TCP listener by weight; hostToBackendHostname and
- * host_to_backend_hostname (the backend's name, where it has one).
+ * host_to_backend_hostname (the backend's name, where it has one); a
+ * route of MF_GWR_RULES_MAX rules, each with counters of its own.
  */
 #include "harness/test.h"
 #include "harness/records_harness.h"
@@ -926,6 +927,87 @@ static bool test_tcp_route_on_gateway(void)
 	return ok;
 }
 
+/* A route of MF_GWR_RULES_MAX rules, rule i for /r<i>: the last two split
+ * 90/10 over api's v1 and v2 pods and copy 12.5% of their requests to
+ * web, the others go to web.  Malloc'd, or NULL. */
+static char *many_rules_yaml(void)
+{
+	char *doc = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&doc, &n);
+
+	if (!f)
+		return NULL;
+	fputs(MESH
+	      GATEWAY("edge", "edge", "      - {port: 8080, protocol: HTTP}\n")
+	      ROUTE("many", "kuma.io/service: edge", "      rules:\n"), f);
+	for (int i = 0; i < MF_GWR_RULES_MAX; i++) {
+		fprintf(f, "        - matches: [{path: {match: PREFIX, "
+			   "value: /r%d}}]\n", i);
+		if (i < MF_GWR_RULES_MAX - 2) {
+			fputs("          backends: [{destination: "
+			      "{kuma.io/service: web}}]\n", f);
+			continue;
+		}
+		fputs("          filters:\n"
+		      "            - mirror: {percentage: 12.5, backend: "
+		      "{destination: {kuma.io/service: web}}}\n"
+		      "          backends:\n"
+		      "            - {destination: {kuma.io/service: api, "
+		      "version: v1}, weight: 90}\n"
+		      "            - {destination: {kuma.io/service: api, "
+		      "version: v2}, weight: 10}\n", f);
+	}
+	if (fclose(f)) {
+		free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* Each rule of a route at MF_GWR_RULES_MAX rules has counters of its own
+ * (POLICY_TICKETS_GW_ROUTE): the last rule, whose counters are the
+ * record's last, splits 1,000 requests 90/10 and copies 12.5% of them,
+ * exactly, and the rule before it, interleaved, does the same with its
+ * own; every other rule still reaches its backend. */
+static bool test_rules_at_bound(void)
+{
+	char *yaml = many_rules_yaml();
+	struct gw_table *t = yaml ? open_yaml(yaml, "n1") : NULL;
+	unsigned int v1[2] = { 0, 0 }, copies[2] = { 0, 0 }, n[2] = { 0, 0 };
+	struct gw_decision d;
+	char target[16];
+	bool ok = true;
+
+	free(yaml);
+	if (!ASSERT_TRUE(t != NULL))
+		return false;
+	for (int i = 0; ok && i < 2000; i++) {
+		int k = i % 2;
+		const char *r;
+
+		snprintf(target, sizeof(target), "/r%d/x",
+			 MF_GWR_RULES_MAX - 2 + k);
+		r = go(t, 8080, NULL, target, "example.com", NULL, NULL, &d);
+		v1[k] += !strcmp(r, "api1");
+		n[k] += !strcmp(r, "api1") || !strcmp(r, "api2");
+		copies[k] += d.mirror && !strcmp(d.mirror->name, "web1");
+		ok = ASSERT_TRUE(strcmp(r, "error") != 0);
+		gwroute_decision_free(&d);
+	}
+	for (int k = 0; ok && k < 2; k++)
+		ok = ASSERT_EQ(n[k], 1000u) &&
+		     ASSERT_TRUE(v1[k] >= 895 && v1[k] <= 905) &&
+		     ASSERT_GE(copies[k], 124u) && ASSERT_GE(126u, copies[k]);
+	for (int i = 0; ok && i < MF_GWR_RULES_MAX - 2; i++) {
+		snprintf(target, sizeof(target), "/r%d/x", i);
+		ok = ASSERT_STREQ(go(t, 8080, NULL, target, "example.com", NULL,
+				     NULL, NULL), "web1");
+	}
+	gwroute_put(t);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -939,5 +1021,6 @@ int main(void)
 	TEST_RUN(test_http_route_on_gateway);
 	TEST_RUN(test_host_to_backend_hostname);
 	TEST_RUN(test_tcp_route_on_gateway);
+	TEST_RUN(test_rules_at_bound);
 	TEST_MAIN_END();
 }

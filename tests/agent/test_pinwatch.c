@@ -292,11 +292,51 @@ out:
 	return ok;
 }
 
+/* The MeshGatewayRoute map of the layout before its records took 16 rules
+ * (4,040-byte values): its pins are refused by name and size, so a new
+ * agent never reads old records as new ones. */
+static bool test_layout_gateway_routes(void)
+{
+	char why[160] = "", path[128];
+	struct pmap pm;
+	int fd;
+	bool ok = false;
+
+	if (setup_skip)
+		TEST_SKIP(setup_skip);
+	pin_root_remove();
+	if (!ASSERT_EQ(pmap_open(&pm, pin_root, true), 0))
+		return false;
+	pmap_close(&pm);
+	snprintf(path, sizeof(path), "%s/mf_gateway_routes", pin_root);
+	if (!ASSERT_EQ(unlink(path), 0))
+		goto out;
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "mf_gateway_routes",
+			    sizeof(struct mf_pol_key), 4040, 8,
+			    &(struct bpf_map_create_opts){
+				    .sz = sizeof(struct bpf_map_create_opts),
+				    .map_flags = BPF_F_NO_PREALLOC });
+	if (!ASSERT_TRUE(fd >= 0))
+		goto out;
+	ok = ASSERT_EQ(bpf_obj_pin(fd, path), 0);
+	close(fd);
+	ok = ok &&
+	     ASSERT_EQ(kern_check_pins(pin_root, why, sizeof(why)), -ESTALE) &&
+	     ASSERT_TRUE(strstr(why, "mf_gateway_routes") != NULL) &&
+	     ASSERT_TRUE(strstr(why, "4040") != NULL);
+	if (!ok)
+		fprintf(stderr, "  why: %s\n", why);
+out:
+	pin_root_remove();
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	setup();
 	TEST_RUN(test_layout_check);
+	TEST_RUN(test_layout_gateway_routes);
 	TEST_RUN(test_recreated_pins_reopened);
 	TEST_MAIN_END();
 }

@@ -34,6 +34,10 @@
 #  - a MeshGatewayRoute's mirror filter: requests to /mirrored are answered
 #    by the API pods, and a copy of each (Host suffixed "-shadow") reaches
 #    pod a2 of the mirror's service, whose answers the client never sees;
+#  - a MeshGatewayRoute of eight rules: each rule's requests (by path
+#    prefix, header, query parameter; one rewriting the path, one setting,
+#    adding and removing headers) reach the pod of its own backend, with
+#    the path and headers that pod saw;
 #  - a TCP listener on 9000 relays a connection's bytes, unread, to a pod
 #    of its MeshGatewayRoute's tcp backend;
 #  - moving the listener to another port with `mfctl apply` closes 8080 and
@@ -238,6 +242,52 @@ conf:
 ---
 type: MeshGatewayRoute
 mesh: default
+name: edge-gateway-many
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+conf:
+  http:
+    hostnames: [example.com]
+    rules:
+      - matches: [{path: {match: PREFIX, value: /many/v1}}]
+        backends:
+          - destination: {kuma.io/service: my-api-service, version: v1}
+      - matches: [{path: {match: PREFIX, value: /many/v2}}]
+        backends:
+          - destination: {kuma.io/service: my-api-service, version: v2}
+      - matches: [{path: {match: PREFIX, value: /many/shadow}}]
+        backends:
+          - destination: {kuma.io/service: shadow}
+      - matches:
+          - path: {match: PREFIX, value: /many/pick}
+            headers: [{name: x-pick, value: two}]
+        backends:
+          - destination: {kuma.io/service: my-api-service, version: v2}
+      - matches: [{path: {match: PREFIX, value: /many/pick}}]
+        backends:
+          - destination: {kuma.io/service: my-api-service, version: v1}
+      - matches:
+          - path: {match: PREFIX, value: /many/q}
+            query_parameters: [{name: to, value: shadow}]
+        backends:
+          - destination: {kuma.io/service: shadow}
+      - matches: [{path: {match: PREFIX, value: /many/old}}]
+        filters: [{rewrite: {replace_prefix_match: /many/new}}]
+        backends:
+          - destination: {kuma.io/service: my-api-service, version: v2}
+      - matches: [{path: {match: EXACT, value: /many/hdrs}}]
+        filters:
+          - rewrite: {replace_full: /headers}
+          - request_header:
+              set: [{name: x-rule, value: hdrs}]
+              add: [{name: x-added, value: one}]
+              remove: [x-drop]
+        backends:
+          - destination: {kuma.io/service: shadow}
+---
+type: MeshGatewayRoute
+mesh: default
 name: edge-gateway-tcp
 selectors:
   - match:
@@ -415,6 +465,49 @@ if [ "$napi" -eq 5 ] && [ "$(wc -l <"$TL_TMP/gw-mirror.out")" -eq 5 ] && [ "$nc"
 	pass gateway_mirror_filter_copies_requests
 else
 	fail gateway_mirror_filter_copies_requests "client got $napi of 5 from the API pods ($(tr '\n' '|' <"$TL_TMP/gw-mirror.out")); API pods saw $nreq, a2 saw $nc copies with Host example.com-shadow"
+fi
+
+# ---- a route of many rules ----------------------------------------------------
+# edge-gateway-many's eight rules, each sending its requests to its own
+# backend: the version v1 pod (b1), the v2 pod (b2) or the shadow pod
+# (a2), by path, by a header (the more specific match of /many/pick), by a
+# query parameter; one rewriting the path's prefix.  Each answer comes
+# from the pod its rule names, with the path that pod saw.  The last
+# rule's request reaches a2 as /headers with the header it sets and the
+# one it adds, without the one it removes.
+many_case() { # EXPECTED-POD EXPECTED-PATH CURL-ARGS...
+	local pod=$1 path=$2 body
+	shift 2
+	body=$(outside -H 'Host: example.com' "$@" 2>&1)
+	printf '%s' "$body" | grep -qE "^pod=mf-pod-$pod .* path=$path\$" ||
+		echo "$* -> $body (wanted $pod $path)"
+}
+{
+	many_case b1 '/many/v1/whoami\?mr=1' "http://$NODE_A:8080/many/v1/whoami?mr=1"
+	many_case b2 '/many/v2/whoami\?mr=2' "http://$NODE_A:8080/many/v2/whoami?mr=2"
+	many_case a2 '/many/shadow/whoami\?mr=3' "http://$NODE_A:8080/many/shadow/whoami?mr=3"
+	many_case b2 '/many/pick/whoami\?mr=4' -H 'x-pick: two' "http://$NODE_A:8080/many/pick/whoami?mr=4"
+	many_case b1 '/many/pick/whoami\?mr=5' "http://$NODE_A:8080/many/pick/whoami?mr=5"
+	many_case a2 '/many/q/whoami\?to=shadow&mr=6' "http://$NODE_A:8080/many/q/whoami?to=shadow&mr=6"
+	many_case b2 '/many/new/whoami\?mr=7' -H 'x-drop: yes' "http://$NODE_A:8080/many/old/whoami?mr=7"
+	hdrs=$(outside -H 'Host: example.com' -H 'x-drop: yes' -H 'x-rule: client' \
+		"http://$NODE_A:8080/many/hdrs" 2>&1)
+	{ printf '%s\n' "$hdrs" | grep -qix 'x-rule: hdrs' &&
+		printf '%s\n' "$hdrs" | grep -qix 'x-added: one' &&
+		! printf '%s\n' "$hdrs" | grep -qi '^x-drop:' &&
+		! printf '%s\n' "$hdrs" | grep -qi '^x-rule: client' &&
+		grep -q 'GET /headers ' "$TL_TMP/httpd-a2.log"; } ||
+		echo "/many/hdrs: a2 saw $(printf '%s' "$hdrs" | tr '\n' '|')"
+} >"$TL_TMP/gw-many.out"
+# Each request reached its pod alone: the one it names logged it.
+for m in b1:1 b2:2 a2:3 b2:4 b1:5 a2:6 b2:7; do
+	grep -q "?.*mr=${m#*:} " "$TL_TMP/httpd-${m%%:*}.log" ||
+		echo "pod ${m%%:*} did not log mr=${m#*:}"
+done >>"$TL_TMP/gw-many.out"
+if [ ! -s "$TL_TMP/gw-many.out" ]; then
+	pass gateway_route_of_many_rules_reaches_each_backend
+else
+	fail gateway_route_of_many_rules_reaches_each_backend "$(tr '\n' '|' <"$TL_TMP/gw-many.out")"
 fi
 
 # ---- a TCP listener -----------------------------------------------------------

@@ -66,9 +66,11 @@ static bool test_gateway_route_full(void)
 	     ASSERT_EQ(h->rules[0].matches[0].method, MF_METHOD_GET) &&
 	     ASSERT_EQ(h->rules[0].matches[0].nheaders, 2) &&
 	     ASSERT_EQ(h->rules[0].matches[0].headers[1].match, MF_GWR_ABSENT) &&
-	     ASSERT_STREQ(h->rules[0].matches[0].headers[1].name, "x-debug") &&
+	     ASSERT_STREQ(kh_str(&s, h->rules[0].matches[0].headers[1].name),
+			  "x-debug") &&
 	     ASSERT_EQ(h->rules[0].matches[1].path.match, 0) &&
-	     ASSERT_STREQ(h->rules[0].matches[1].path.value, "/api-exact") &&
+	     ASSERT_STREQ(kh_str(&s, h->rules[0].matches[1].path.value),
+			  "/api-exact") &&
 	     ASSERT_EQ(h->rules[0].nbackends, 2) &&
 	     ASSERT_STREQ(kh_tag(&s, h->rules[0].backends[0].destination,
 				 "version"), "v2") &&
@@ -158,7 +160,7 @@ static bool test_gateway_route_filters(void)
 	     ASSERT_EQ(r->matches[0].headers[0].match, MF_GWR_PRESENT) &&
 	     ASSERT_EQ(r->matches[0].nquery_parameters, 1) &&
 	     ASSERT_EQ(r->matches[0].present, 0xf) &&
-	     ASSERT_STREQ(r->matches[0].query_parameters[0].name,
+	     ASSERT_STREQ(kh_str(&s, r->matches[0].query_parameters[0].name),
 			  "customer") &&
 	     ASSERT_EQ(r->matches[1].present, 1u << 4) &&
 	     ASSERT_EQ(r->matches[1].query_parameters[0].match,
@@ -169,10 +171,11 @@ static bool test_gateway_route_filters(void)
 	     ASSERT_STREQ(r->filters[0].rewrite.path, "/v2") &&
 	     ASSERT_EQ(r->filters[0].rewrite.present, 1u << 2 | 1u << 4) &&
 	     ASSERT_EQ(r->filters[1].present, 1u << 0) &&
-	     ASSERT_STREQ(r->filters[1].request_header.set[0].value, "foo") &&
-	     ASSERT_STREQ(r->filters[1].request_header.add[0].name,
+	     ASSERT_STREQ(kh_str(&s, r->filters[1].request_header.set[0].value),
+			  "foo") &&
+	     ASSERT_STREQ(kh_str(&s, r->filters[1].request_header.add[0].name),
 			  "x-added") &&
-	     ASSERT_STREQ(r->filters[1].request_header.remove[0],
+	     ASSERT_STREQ(kh_str(&s, r->filters[1].request_header.remove[0]),
 			  "x-deleted") &&
 	     ASSERT_EQ(r->nbackends, 2) &&
 	     ASSERT_EQ(r1->nbackends, 0) && ASSERT_EQ(r1->nfilters, 1) &&
@@ -321,17 +324,6 @@ KH_TEST_BAD(test_gateway_route_invalid,
 	{ GWR_HEAD
 	  "    http:\n"
 	  "      rules:\n"
-	  "        - matches:\n"
-	  "            - headers:\n"
-	  "                - {name: a, value: b}\n"
-	  "                - {name: c, value: d}\n"
-	  "                - {name: e, value: f}\n"
-	  GWR_BACKENDS,
-	  "r.yaml:11:17: spec.conf.http.rules[0].matches[0].headers: must "
-	  "have at most 2 entries" },
-	{ GWR_HEAD
-	  "    http:\n"
-	  "      rules:\n"
 	  "        - matches: [{path: {value: /}}]\n"
 	  "          filters: [{request_header: {}}]\n"
 	  GWR_BACKENDS,
@@ -358,20 +350,10 @@ KH_TEST_BAD(test_gateway_route_invalid,
 	  "      rules:\n"
 	  "        - matches: [{path: {value: /}}]\n"
 	  "          filters:\n"
-	  "            - request_header: {set: [{name: a, value: b}, "
-	  "{name: c, value: d}]}\n"
-	  GWR_BACKENDS,
-	  "r.yaml:11:37: spec.conf.http.rules[0].filters[0].request_header."
-	  "set: must have at most 1 entries" },
-	{ GWR_HEAD
-	  "    http:\n"
-	  "      rules:\n"
-	  "        - matches: [{path: {value: /}}]\n"
-	  "          filters:\n"
 	  "            - rewrite: {host_to_backend_hostname: true}\n"
 	  "            - request_header: {set: [{name: Host, value: foo}]}\n"
 	  GWR_BACKENDS,
-	  "r.yaml:11:13: spec.conf.http.rules[0].filters: request_header "
+	  "r.yaml:9:11: spec.conf.http.rules[0]: a request_header filter "
 	  "cannot set the host header (host, :authority) when a rewrite has "
 	  "host_to_backend_hostname" },
 	{ GWR_HEAD
@@ -504,17 +486,7 @@ KH_TEST_BAD(test_gateway_route_invalid,
 	  "r.yaml:10:21: spec.conf.http.rules[0].filters[0]: needs exactly "
 	  "one of request_header, response_header, mirror, redirect and "
 	  "rewrite" },
-	{ GWR_HEAD
-	  "    http:\n"
-	  "      rules:\n"
-	  "        - matches: [{path: {value: /}}]\n"
-	  "          filters:\n"
-	  "            - rewrite: {host_to_backend_hostname: true}\n"
-	  "            - rewrite: {replace_full: /a}\n"
-	  "            - request_header: {remove: [x-a]}\n"
-	  GWR_BACKENDS,
-	  "r.yaml:11:13: spec.conf.http.rules[0].filters: must have at most "
-	  "2 entries" },	/* A backend is a service, by its tag. */
+	/* A backend is a service, by its tag. */
 	{ GWR_HEAD
 	  "    http:\n"
 	  "      rules:\n"
@@ -595,6 +567,256 @@ KH_TEST_BAD(test_gateway_route_shorthand_invalid,
 	  "r.yaml:9:9: spec.conf.http.rules[0].destinations: unknown field" },
 )
 
+/* ---- the bounds --------------------------------------------------------- */
+
+/* How many of each list gwr_big() writes. */
+struct gwr_size {
+	unsigned hostnames, rules, matches, headers, query, filters;
+	unsigned set0, add0, remove0;	/* the first filter's lists */
+	unsigned mods;			/* the other filters' lists */
+};
+
+/* The bounds (abi_policy.h), each list full. */
+static const struct gwr_size gwr_full = {
+	MF_GWR_HOSTNAMES_MAX, MF_GWR_RULES_MAX, MF_GWR_MATCHES_MAX,
+	MF_GWR_HEADERS_MAX, MF_GWR_QUERY_MAX, MF_GWR_FILTERS_MAX,
+	MF_GWR_HEADER_MODS_MAX, MF_GWR_HEADER_MODS_MAX,
+	MF_GWR_HEADER_MODS_MAX, MF_GWR_HEADER_MODS_MAX,
+};
+
+/* The member of struct gwr_size each case of
+ * test_gateway_route_past_bounds() takes one past its bound. */
+#define GWR_SIZE_FIELD(m)                                                      \
+	static unsigned *gwr_size_##m(struct gwr_size *z)                      \
+	{                                                                      \
+		return &z->m;                                                  \
+	}
+GWR_SIZE_FIELD(hostnames)
+GWR_SIZE_FIELD(rules)
+GWR_SIZE_FIELD(matches)
+GWR_SIZE_FIELD(headers)
+GWR_SIZE_FIELD(query)
+GWR_SIZE_FIELD(filters)
+GWR_SIZE_FIELD(set0)
+GWR_SIZE_FIELD(add0)
+GWR_SIZE_FIELD(remove0)
+
+/*
+ * A route with @z's lists, block style, one item a line: @z->hostnames
+ * hostnames (line 9 on); @z->rules rules, rule i matching /r<i>; rule 0
+ * with @z->matches matches, its first with @z->headers headers and
+ * @z->query query parameters, and @z->filters request_header filters,
+ * the first setting, adding and removing @z->set0, @z->add0 and
+ * @z->remove0 headers, the others @z->mods each.  Returns a malloc'd
+ * document, or NULL.
+ */
+static char *gwr_big(const struct gwr_size *z)
+{
+	char *doc = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&doc, &n);
+
+	if (!f)
+		return NULL;
+	fputs(KH_DOC("MeshGatewayRoute", "big")
+	      "  selectors: [{match: {kuma.io/service: gw}}]\n"
+	      "  conf:\n    http:\n      hostnames:\n", f);
+	for (unsigned i = 0; i < z->hostnames; i++)
+		fprintf(f, "        - h%u.example.com\n", i);
+	fputs("      rules:\n        - matches:\n", f);
+	for (unsigned m = 0; m < z->matches; m++) {
+		fprintf(f, "            - path: {match: PREFIX, "
+			   "value: /r0/m%u}\n", m);
+		if (m)
+			continue;
+		fputs("              headers:\n", f);
+		for (unsigned i = 0; i < z->headers; i++)
+			fprintf(f, "                - {match: REGEX, "
+				   "name: x-h%u, value: \"^v%u$\"}\n", i, i);
+		fputs("              query_parameters:\n", f);
+		for (unsigned i = 0; i < z->query; i++)
+			fprintf(f, "                - {name: q%u, value: v%u}\n",
+				i, i);
+	}
+	fputs("          filters:\n", f);
+	for (unsigned k = 0; k < z->filters; k++) {
+		static const char *const ops[] = { "set", "add" };
+		const unsigned n[] = { k ? z->mods : z->set0,
+				       k ? z->mods : z->add0,
+				       k ? z->mods : z->remove0 };
+
+		fputs("            - request_header:\n", f);
+		for (unsigned o = 0; o < 2; o++) {
+			fprintf(f, "                %s:\n", ops[o]);
+			for (unsigned i = 0; i < n[o]; i++)
+				fprintf(f, "                  - {name: x-%s%u-%u, "
+					   "value: v%u}\n", ops[o], k, i, i);
+		}
+		fputs("                remove:\n", f);
+		for (unsigned i = 0; i < n[2]; i++)
+			fprintf(f, "                  - x-rm%u-%u\n", k, i);
+	}
+	fputs("          backends: [{destination: {kuma.io/service: b0}}]\n",
+	      f);
+	for (unsigned r = 1; r < z->rules; r++)
+		fprintf(f, "        - matches: [{path: {value: /r%u}}]\n"
+			   "          backends: [{destination: "
+			   "{kuma.io/service: b%u}}]\n", r, r);
+	if (fclose(f)) {
+		free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* A rule as Kuma's validator tests write one: four header matches, three
+ * filters, two headers set and two added. */
+static const char gwr_kuma_rule_yaml[] =
+	KH_DOC("MeshGatewayRoute", "kuma-rule")
+	"  selectors: [{match: {kuma.io/service: gateway}}]\n"
+	"  conf:\n"
+	"    http:\n"
+	"      rules:\n"
+	"        - matches:\n"
+	"            - headers:\n"
+	"                - {match: EXACT, name: x-a, value: a}\n"
+	"                - {match: REGEX, name: x-b, value: \"b+\"}\n"
+	"                - {match: ABSENT, name: x-c}\n"
+	"                - {match: PRESENT, name: x-d}\n"
+	"          filters:\n"
+	"            - request_header:\n"
+	"                set: [{name: x-s1, value: s1}, {name: x-s2, value: s2}]\n"
+	"                add: [{name: x-a1, value: a1}, {name: x-a2, value: a2}]\n"
+	"                remove: [x-r1, x-r2]\n"
+	"            - response_header:\n"
+	"                set: [{name: x-s3, value: s3}, {name: x-s4, value: s4}]\n"
+	"            - mirror:\n"
+	"                percentage: 50\n"
+	"                backend: {destination: {kuma.io/service: shadow}}\n"
+	"          backends: [{destination: {kuma.io/service: a}}]\n";
+
+static bool test_gateway_route_kuma_rule(void)
+{
+	struct model_set s;
+	const struct mf_gateway_route *g;
+	const struct mf_gwr_rule *r;
+	bool ok;
+
+	g = kh_policy(gwr_kuma_rule_yaml, &s, &kind_mesh_gateway_route, 1);
+	r = g ? &g->conf.http.rules[0] : NULL;
+	ok = g && ASSERT_EQ(r->matches[0].nheaders, 4) &&
+	     ASSERT_EQ(r->matches[0].headers[3].match, MF_GWR_PRESENT) &&
+	     ASSERT_STREQ(kh_str(&s, r->matches[0].headers[1].value), "b+") &&
+	     ASSERT_EQ(r->nfilters, 3) &&
+	     ASSERT_EQ(r->filters[0].request_header.nset, 2) &&
+	     ASSERT_EQ(r->filters[0].request_header.nadd, 2) &&
+	     ASSERT_STREQ(kh_str(&s, r->filters[0].request_header.add[1].value),
+			  "a2") &&
+	     ASSERT_EQ(r->filters[1].response_header.nset, 2) &&
+	     ASSERT_EQ(r->filters[2].mirror.percentage, 50000);
+	return kh_finish(&s, ok);
+}
+
+/* Every list at its bound: 16 rules, 8 hostnames, 8 matches, 8 headers
+ * and 8 query parameters a match, 8 filters of 8 set, add and remove
+ * each, all in the record as written, and printed back to the same
+ * bytes. */
+static bool test_gateway_route_bounds(void)
+{
+	char *yaml = gwr_big(&gwr_full);
+	struct model_set s;
+	const struct mf_gateway_route *g;
+	const struct mf_gwr_http *h;
+	const struct mf_gwr_rule *r;
+	bool ok;
+
+	if (!ASSERT_TRUE(yaml != NULL))
+		return false;
+	g = kh_policy(yaml, &s, &kind_mesh_gateway_route, 1);
+	free(yaml);
+	h = g ? &g->conf.http : NULL;
+	r = h ? &h->rules[0] : NULL;
+	ok = g && ASSERT_EQ(h->nhostnames, 8) &&
+	     ASSERT_STREQ(h->hostnames[7], "h7.example.com") &&
+	     ASSERT_EQ(h->nrules, 16) &&
+	     ASSERT_STREQ(kh_str(&s, h->rules[15].matches[0].path.value),
+			  "/r15") &&
+	     ASSERT_STREQ(kh_tag(&s, h->rules[15].backends[0].destination,
+				 "kuma.io/service"), "b15") &&
+	     ASSERT_EQ(r->nmatches, 8) &&
+	     ASSERT_STREQ(kh_str(&s, r->matches[7].path.value), "/r0/m7") &&
+	     ASSERT_EQ(r->matches[0].nheaders, 8) &&
+	     ASSERT_STREQ(kh_str(&s, r->matches[0].headers[7].name), "x-h7") &&
+	     ASSERT_STREQ(kh_str(&s, r->matches[0].headers[7].value),
+			  "^v7$") &&
+	     ASSERT_EQ(r->matches[0].nquery_parameters, 8) &&
+	     ASSERT_STREQ(kh_str(&s, r->matches[0].query_parameters[7].name),
+			  "q7") &&
+	     ASSERT_EQ(r->nfilters, 8) &&
+	     ASSERT_EQ(r->filters[7].request_header.nset, 8) &&
+	     ASSERT_EQ(r->filters[7].request_header.nadd, 8) &&
+	     ASSERT_EQ(r->filters[7].request_header.nremove, 8) &&
+	     ASSERT_STREQ(kh_str(&s, r->filters[7].request_header.set[7].name),
+			  "x-set7-7") &&
+	     ASSERT_STREQ(kh_str(&s, r->filters[7].request_header.add[7].name),
+			  "x-add7-7") &&
+	     ASSERT_STREQ(kh_str(&s, r->filters[7].request_header.remove[7]),
+			  "x-rm7-7");
+	return kh_finish(&s, ok);
+}
+
+/* One past each bound is refused, with the bound, at the list. */
+static bool test_gateway_route_past_bounds(void)
+{
+	static const struct {
+		unsigned *(*field)(struct gwr_size *z);
+		const char *want;
+	} past[] = {
+#define GWR_PAST(m, msg)                                                       \
+	{ .field = gwr_size_##m, .want = msg }
+		GWR_PAST(hostnames, "r.yaml:9:9: spec.conf.http.hostnames: "
+			 "must have at most 8 entries"),
+		GWR_PAST(rules, "r.yaml:18:9: spec.conf.http.rules: must have "
+			 "at most 16 entries"),
+		GWR_PAST(matches, "r.yaml:19:13: spec.conf.http.rules[0]."
+			 "matches: must have at most 8 entries"),
+		GWR_PAST(headers, "r.yaml:21:17: spec.conf.http.rules[0]."
+			 "matches[0].headers: must have at most 8 entries"),
+		GWR_PAST(query, "r.yaml:30:17: spec.conf.http.rules[0]."
+			 "matches[0].query_parameters: must have at most 8 "
+			 "entries"),
+		GWR_PAST(filters, "r.yaml:46:13: spec.conf.http.rules[0]."
+			 "filters: must have at most 8 entries"),
+		GWR_PAST(set0, "r.yaml:48:19: spec.conf.http.rules[0]."
+			 "filters[0].request_header.set: must have at most 8 "
+			 "entries"),
+		GWR_PAST(add0, "r.yaml:57:19: spec.conf.http.rules[0]."
+			 "filters[0].request_header.add: must have at most 8 "
+			 "entries"),
+		GWR_PAST(remove0, "r.yaml:66:19: spec.conf.http.rules[0]."
+			 "filters[0].request_header.remove: must have at most "
+			 "8 entries"),
+#undef GWR_PAST
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < KH_NCASES(past); i++) {
+		struct gwr_size z = gwr_full;
+		char *yaml;
+
+		(*past[i].field(&z))++;
+		yaml = gwr_big(&z);
+		if (!ASSERT_TRUE(yaml != NULL))
+			return false;
+		if (!kh_expect1(yaml, past[i].want)) {
+			fprintf(stderr, "  in case %zu\n", i);
+			ok = false;
+		}
+		free(yaml);
+	}
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -603,5 +825,8 @@ int main(void)
 	TEST_RUN(test_gateway_route_invalid);
 	TEST_RUN(test_gateway_route_shorthand);
 	TEST_RUN(test_gateway_route_shorthand_invalid);
+	TEST_RUN(test_gateway_route_kuma_rule);
+	TEST_RUN(test_gateway_route_bounds);
+	TEST_RUN(test_gateway_route_past_bounds);
 	TEST_MAIN_END();
 }
