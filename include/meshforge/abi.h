@@ -296,11 +296,13 @@ struct mf_tls_profile {
  * with each is in docs/policy.md (Mesh): networking.outbound.passthrough
  * and constraints are in force, the rest is kept.
  */
-#define MF_MESH_BACKENDS_MAX	4	/* tracing, logging, metrics backends */
+#define MF_MESH_BACKENDS_MAX	4	/* tracing and logging backends */
+#define MF_MESH_METRICS_MAX	2	/* metrics backends */
 #define MF_MESH_RULES_MAX	4	/* constraints requirements, restrictions */
-#define MF_MESH_RULE_TAGS_MAX	4	/* tags of one constraint rule */
+#define MF_MESH_TAGS_MAX	4	/* tags of a constraint rule, of a
+					 * prometheus backend */
 #define MF_MESH_SKIP_MAX	8	/* skipCreatingInitialPolicies */
-#define MF_PROM_AGGREGATE_MAX	4
+#define MF_PROM_AGGREGATE_MAX	2
 #define MF_LOG_FORMAT_MAX	256
 
 struct mf_mesh_tag {			/* one key: value of a tags map */
@@ -398,7 +400,7 @@ struct mf_prom_conf {
 	__u8 skip_mtls;
 	__u8 naggregate;
 	__u8 _pad;
-	struct mf_mesh_tag tags[MF_TAGS_MAX];
+	struct mf_mesh_tag tags[MF_MESH_TAGS_MAX];
 	struct mf_prom_aggregate aggregate[MF_PROM_AGGREGATE_MAX];
 	struct mf_prom_envoy envoy;
 	struct mf_prom_tls tls;
@@ -417,7 +419,7 @@ struct mf_mesh_metrics {
 	char enabled_backend[MF_NAME_MAX];
 	__u8 nbackends;
 	__u8 _pad[3];
-	struct mf_metrics_backend backends[MF_MESH_BACKENDS_MAX];
+	struct mf_metrics_backend backends[MF_MESH_METRICS_MAX];
 };
 
 struct mf_mesh_outbound {
@@ -435,7 +437,7 @@ struct mf_mesh_rule {			/* a constraint: tags a proxy has */
 	__u32 present;
 	__u8 ntags;
 	__u8 _pad[3];
-	struct mf_mesh_tag tags[MF_MESH_RULE_TAGS_MAX];
+	struct mf_mesh_tag tags[MF_MESH_TAGS_MAX];
 };
 
 struct mf_mesh_dp_constraints {

@@ -68,7 +68,7 @@ static const char *mk_names_check(const char *name0, size_t stride,
 	static _Thread_local char why[MF_NAME_MAX + 48];
 
 	*found = false;
-	for (unsigned i = 0; i < n && i < MF_MESH_BACKENDS_MAX; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		const char *a = name0 + i * stride;
 
 		for (unsigned j = 0; j < i; j++)
@@ -451,7 +451,7 @@ const struct sch_object mesh_kuma_skip =
 static bool mk_rule_matches(const struct mf_mesh_rule *r,
 			    const struct mf_tagset *ts)
 {
-	for (unsigned i = 0; i < r->ntags && i < MF_MESH_RULE_TAGS_MAX; i++) {
+	for (unsigned i = 0; i < r->ntags && i < MF_MESH_TAGS_MAX; i++) {
 		const char *v = kind_tag_value(ts, r->tags[i].key);
 
 		if (!v || (strcmp(r->tags[i].value, "*") &&
@@ -466,7 +466,7 @@ static void mk_rule_str(char *buf, size_t n, const struct mf_mesh_rule *r)
 {
 	size_t len = strlen(buf);
 
-	for (unsigned i = 0; i < r->ntags && i < MF_MESH_RULE_TAGS_MAX &&
+	for (unsigned i = 0; i < r->ntags && i < MF_MESH_TAGS_MAX &&
 			     len < n; i++) {
 		snprintf(buf + len, n - len, "%s%s: %s", i ? ", " : " {",
 			 r->tags[i].key, r->tags[i].value);
