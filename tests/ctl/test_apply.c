@@ -598,7 +598,7 @@ static bool test_kuma_mesh_round_trip(void)
 		"  networking: {outbound: {passthrough: true}}\n"
 		"  routing: {zoneEgress: false}\n"
 		"  constraints:\n    dataplaneProxy:\n"
-		"      requirements: [{tags: {app: '*'}}]\n"
+		"      restrictions: [{tags: {team: '*'}}]\n"
 		"  skipCreatingInitialPolicies: [MeshTimeout, MeshRetry]\n"
 		"  meshServices: {mode: Everywhere}\n";
 	static const char *const want[] = {
@@ -619,8 +619,8 @@ static bool test_kuma_mesh_round_trip(void)
 		"        conf:\n          port: 5670\n          path: /metrics\n"
 		"          tags:\n            team: a\n",
 		"  networking:\n    outbound:\n      passthrough: true\n",
-		"  constraints:\n    dataplaneProxy:\n      requirements:\n"
-		"        - tags:\n            app: \"*\"\n",
+		"  constraints:\n    dataplaneProxy:\n      restrictions:\n"
+		"        - tags:\n            team: \"*\"\n",
 		"  skipCreatingInitialPolicies:\n    - MeshTimeout\n"
 		"    - MeshRetry\n",
 	};
