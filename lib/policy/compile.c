@@ -794,7 +794,11 @@ static int cmp_pt_merge(const struct model_set *set, const struct sel_cand *c,
 
 /* MeshPassthrough into @cfg: the policies that target the whole Mesh
  * (of @c, @n), merged (cmp_pt_merge()), for every source that no
- * narrower one selects. */
+ * narrower one selects.  With none, the Mesh's
+ * networking.outbound.passthrough (cmp_mesh() put it in @cfg) decides
+ * for those sources, as in Kuma, where a MeshPassthrough that selects a
+ * proxy overrides the Mesh's flag: false is mode None (nothing outside
+ * the mesh); true or unset, everything passes. */
 static int cmp_passthrough(struct mf_config *cfg, const struct model_set *set,
 			   const struct sel_cand *c, size_t n,
 			   const struct model_obj **sorted, size_t nsorted,
@@ -814,6 +818,9 @@ static int cmp_passthrough(struct mf_config *cfg, const struct model_set *set,
 			mesh[nm++] = c[i];
 	err = cmp_pt_merge(set, mesh, nm, &none, sorted, nsorted,
 			   "the Mesh's", &cfg->pt_mesh, &narrow, d);
+	if (!nm && sch_has(&cfg->kuma.networking.outbound, 0) &&
+	    !cfg->kuma.networking.outbound.passthrough)
+		cfg->pt_mesh.mode = MF_PASSTHROUGH_NONE;
 	free(mesh);
 	return err;
 }
