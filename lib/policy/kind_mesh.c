@@ -38,6 +38,13 @@
  *         packetRate: {num: 100000, interval: 1s}
  *         synRate: {num: 200, interval: 1s}
  *
+ *     # and the rest of Kuma 2.x's Mesh: tracing, logging, metrics,
+ *     # networking, constraints, skipCreatingInitialPolicies (their
+ *     # YAML and rules in mesh_kuma.h), meshServices.mode,
+ *     # routing.zoneEgress (needs mtls.enabledBackend) and
+ *     # localityAwareLoadBalancing, mtls.skipValidation, a backend's
+ *     # dpCert.requestTimeout and rootChain.requestTimeout
+ *
  * Only one Mesh is supported.  Kuma's data sources other than files are
  * not: a provided backend reads its CA from files.
  */
