@@ -108,7 +108,7 @@ static const char *mk_check_zipkin_url(const char *s)
 	host = sep + 3;
 	end = host + strcspn(host, "/?#");
 	snprintf(hp, sizeof(hp), "%.*s", (int)(end - host), host);
-	if (kind_check_host_port(hp, "@[]", "x"))
+	if (kind_check_host_port(hp, "@", "x"))
 		return "port has to be explicitly specified";
 	return kind_check_no_space(s);
 }
