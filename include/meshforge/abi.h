@@ -180,10 +180,22 @@ struct mf_mtls_backend {
 	char name[MF_NAME_MAX];
 	__u8 type;			/* enum mf_mtls_backend_type */
 	__u8 mode;			/* enum mf_mtls_mode */
-	__u16 _pad;
+	__u8 timeouts;			/* MF_MTLS_T_*: which of the two below
+					 * were written */
+	__u8 _pad;
 	__u32 cert_validity_s;		/* dpCert.rotation.expiration, 0: default */
 	char cert_file[MF_PATH_MAX];	/* provided: conf.cert.file */
 	char key_file[MF_PATH_MAX];	/* provided: conf.key.file */
+	/* Kuma's timeouts towards its CA, kept only: the agents sign their
+	 * certificates locally (docs/policy.md, Mesh). */
+	__u32 request_timeout_ms;	/* dpCert.requestTimeout */
+	__u32 root_chain_timeout_ms;	/* rootChain.requestTimeout */
+};
+
+enum mf_mtls_backend_timeouts {
+	MF_MTLS_T_REQUEST = 1u << 0,	/* dpCert.requestTimeout */
+	MF_MTLS_T_ROOT_CHAIN = 1u << 1,	/* rootChain: {} */
+	MF_MTLS_T_ROOT_CHAIN_REQUEST = 1u << 2,	/* rootChain.requestTimeout */
 };
 
 #define MF_CIDR_MAX		24	/* "255.255.255.255/32" and NUL */
@@ -267,6 +279,206 @@ struct mf_tls_profile {
 	__u8 ciphers[MF_TLS_PROFILE_CIPHERS];
 };
 
+/*
+ * Tags (Workload tags, MeshSubset tags, legacy selectors, the Mesh's
+ * constraints): at most MF_TAGS_MAX per set, keys and values shorter than
+ * these (mf_tagsets below).
+ */
+#define MF_TAGS_MAX		8
+#define MF_TAG_KEY_MAX		64
+#define MF_TAG_VALUE_MAX	64
+
+/*
+ * Kuma's Mesh fields beyond mTLS (mf_config.kuma), as lib/policy/
+ * kind_mesh.c's tables describe them: each struct that stands for a YAML
+ * mapping starts with its presence mask, bit i for its field i, so
+ * `mfctl get` prints back exactly what was applied.  What meshforge does
+ * with each is in docs/policy.md (Mesh): networking.outbound.passthrough
+ * and constraints are in force, the rest is kept.
+ */
+#define MF_MESH_BACKENDS_MAX	4	/* tracing and logging backends */
+#define MF_MESH_METRICS_MAX	2	/* metrics backends */
+#define MF_MESH_RULES_MAX	4	/* constraints requirements, restrictions */
+#define MF_MESH_TAGS_MAX	4	/* tags of a constraint rule, of a
+					 * prometheus backend */
+#define MF_MESH_SKIP_MAX	8	/* skipCreatingInitialPolicies */
+#define MF_PROM_AGGREGATE_MAX	2
+#define MF_LOG_FORMAT_MAX	256
+
+struct mf_mesh_tag {			/* one key: value of a tags map */
+	__u32 present;
+	char key[MF_TAG_KEY_MAX];
+	char value[MF_TAG_VALUE_MAX];
+};
+
+enum mf_mesh_trace_type { MF_MESH_TRACE_ZIPKIN = 1, MF_MESH_TRACE_DATADOG = 2 };
+enum mf_mesh_log_type { MF_MESH_LOG_FILE = 1, MF_MESH_LOG_TCP = 2 };
+enum mf_mesh_metrics_type { MF_MESH_METRICS_PROMETHEUS = 1 };
+
+/* tracing.backends[].conf: zipkin's fields, then datadog's (the backend's
+ * type says which it may hold). */
+struct mf_mesh_trace_conf {
+	__u32 present;
+	char url[MF_PATH_MAX];
+	__u8 trace_id_128bit;
+	__u8 api_version;		/* httpJsonV1, httpJson, httpProto */
+	__u8 shared_span_context;
+	__u8 split_service;		/* datadog */
+	char address[MF_PATH_MAX];	/* datadog */
+	__u32 port;
+};
+
+struct mf_mesh_trace_backend {
+	__u32 present;
+	char name[MF_NAME_MAX];
+	__u32 sampling;			/* thousandths of a percent */
+	__u8 type;			/* enum mf_mesh_trace_type */
+	__u8 _pad[3];
+	struct mf_mesh_trace_conf conf;
+};
+
+struct mf_mesh_tracing {
+	__u32 present;
+	char default_backend[MF_NAME_MAX];
+	__u8 nbackends;
+	__u8 _pad[3];
+	struct mf_mesh_trace_backend backends[MF_MESH_BACKENDS_MAX];
+};
+
+struct mf_mesh_log_conf {			/* file: path; tcp: address */
+	__u32 present;
+	char path[MF_PATH_MAX];
+	char address[MF_PATH_MAX];
+};
+
+struct mf_mesh_log_backend {
+	__u32 present;
+	char name[MF_NAME_MAX];
+	char format[MF_LOG_FORMAT_MAX];
+	__u8 type;			/* enum mf_mesh_log_type */
+	__u8 _pad[3];
+	struct mf_mesh_log_conf conf;
+};
+
+struct mf_mesh_logging {
+	__u32 present;
+	char default_backend[MF_NAME_MAX];
+	__u8 nbackends;
+	__u8 _pad[3];
+	struct mf_mesh_log_backend backends[MF_MESH_BACKENDS_MAX];
+};
+
+struct mf_prom_aggregate {
+	__u32 present;
+	char name[MF_NAME_MAX];
+	__u32 port;
+	char path[MF_PATH_MAX];
+	__u8 enabled;
+	__u8 _pad[3];
+	char address[MF_PATH_MAX];
+};
+
+struct mf_prom_envoy {
+	__u32 present;
+	char filter_regex[MF_PATH_MAX];
+	__u8 used_only;
+	__u8 _pad[3];
+};
+
+struct mf_prom_tls {
+	__u32 present;
+	__u8 mode;			/* activeMTLSBackend, providedTLS,
+					 * disabled */
+	__u8 _pad[3];
+};
+
+struct mf_prom_conf {
+	__u32 present;
+	__u32 port;
+	char path[MF_PATH_MAX];
+	__u8 ntags;
+	__u8 skip_mtls;
+	__u8 naggregate;
+	__u8 _pad;
+	struct mf_mesh_tag tags[MF_MESH_TAGS_MAX];
+	struct mf_prom_aggregate aggregate[MF_PROM_AGGREGATE_MAX];
+	struct mf_prom_envoy envoy;
+	struct mf_prom_tls tls;
+};
+
+struct mf_metrics_backend {
+	__u32 present;
+	char name[MF_NAME_MAX];
+	__u8 type;			/* enum mf_mesh_metrics_type */
+	__u8 _pad[3];
+	struct mf_prom_conf conf;
+};
+
+struct mf_mesh_metrics {
+	__u32 present;
+	char enabled_backend[MF_NAME_MAX];
+	__u8 nbackends;
+	__u8 _pad[3];
+	struct mf_metrics_backend backends[MF_MESH_METRICS_MAX];
+};
+
+struct mf_mesh_outbound {
+	__u32 present;
+	__u8 passthrough;
+	__u8 _pad[3];
+};
+
+struct mf_mesh_networking {
+	__u32 present;
+	struct mf_mesh_outbound outbound;
+};
+
+struct mf_mesh_rule {			/* a constraint: tags a proxy has */
+	__u32 present;
+	__u8 ntags;
+	__u8 _pad[3];
+	struct mf_mesh_tag tags[MF_MESH_TAGS_MAX];
+};
+
+struct mf_mesh_dp_constraints {
+	__u32 present;
+	__u8 nrequirements;
+	__u8 nrestrictions;
+	__u8 _pad[2];
+	struct mf_mesh_rule requirements[MF_MESH_RULES_MAX];
+	struct mf_mesh_rule restrictions[MF_MESH_RULES_MAX];
+};
+
+struct mf_mesh_constraints {
+	__u32 present;
+	struct mf_mesh_dp_constraints dataplane_proxy;
+};
+
+enum mf_mesh_kuma_flags {
+	MF_MESH_F_LOCALITY_LB = 1u << 0,	/* routing.localityAware... */
+	MF_MESH_F_ZONE_EGRESS = 1u << 1,	/* routing.zoneEgress */
+	MF_MESH_F_SKIP_VALIDATION = 1u << 2,	/* mtls.skipValidation */
+	/* The booleans above were written (false included). */
+	MF_MESH_F_LOCALITY_LB_SET = 1u << 3,
+	MF_MESH_F_ZONE_EGRESS_SET = 1u << 4,
+	MF_MESH_F_SKIP_VALIDATION_SET = 1u << 5,
+};
+
+struct mf_mesh_kuma {
+	struct mf_mesh_tracing tracing;
+	struct mf_mesh_logging logging;
+	struct mf_mesh_metrics metrics;
+	struct mf_mesh_networking networking;
+	struct mf_mesh_constraints constraints;
+	__u32 flags;			/* MF_MESH_F_* */
+	__u8 msvc_mode;			/* meshServices.mode, 1 + Disabled,
+					 * Everywhere, ReachableBackends,
+					 * Exclusive; 0: not written */
+	__u8 nskip_initial;
+	__u8 _pad[2];
+	char skip_initial[MF_MESH_SKIP_MAX][MF_NAME_MAX];
+};
+
 struct mf_config {
 	__u64 epoch;			/* bumped once by every successful apply */
 	__u32 flags;			/* MF_CONFIG_F_* */
@@ -330,6 +542,11 @@ struct mf_config {
 	char mid_domains[MF_MID_DOMAINS_MAX][MF_NAME_MAX];
 	/* The TLS the agents speak to each other (above). */
 	struct mf_tls_profile tls;
+	/* Kuma's Mesh fields beyond mTLS (above).  The Mesh's
+	 * networking.outbound.passthrough false is compiled into pt_mesh
+	 * too, the constraints are checked by mfctl; the rest is kept for
+	 * `mfctl get`. */
+	struct mf_mesh_kuma kuma;
 };
 
 enum mf_config_flags {
@@ -567,9 +784,6 @@ struct mf_authz_rule {
  * refer to tags by id to stay small.  Tags are sorted by key; a value of
  * "*" matches any value.
  */
-#define MF_TAGS_MAX		8
-#define MF_TAG_KEY_MAX		64
-#define MF_TAG_VALUE_MAX	64
 #define MF_MAX_TAGSETS		16384
 
 struct mf_tagset_key {

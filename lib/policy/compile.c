@@ -544,6 +544,47 @@ static int cmp_mid_domains(struct mf_config *cfg, const struct model_set *set,
 	return n < 0 ? n : 0;
 }
 
+/* Kuma's Mesh fields beyond mTLS of @cm into @k, and its backends'
+ * timeouts into @mtls (the backends of mf_config). */
+static void cmp_mesh_kuma(struct mf_mesh_kuma *k, struct mf_mtls_backend *mtls,
+			  const struct core_mesh *cm)
+{
+	const struct core_mtls *t = &cm->mtls;
+
+	k->tracing = cm->tracing;
+	k->logging = cm->logging;
+	k->metrics = cm->metrics;
+	k->networking = cm->networking;
+	k->constraints = cm->constraints;
+	k->nskip_initial = cm->nskip_initial;
+	memcpy(k->skip_initial, cm->skip_initial, sizeof(k->skip_initial));
+	k->msvc_mode = cm->mesh_services.mode;
+	if (sch_has(&cm->routing, 1))
+		k->flags |= MF_MESH_F_LOCALITY_LB_SET |
+			    (cm->routing.locality_lb ? MF_MESH_F_LOCALITY_LB : 0);
+	if (sch_has(&cm->routing, 2))
+		k->flags |= MF_MESH_F_ZONE_EGRESS_SET |
+			    (cm->routing.zone_egress ? MF_MESH_F_ZONE_EGRESS : 0);
+	if (sch_has(t, 3))
+		k->flags |= MF_MESH_F_SKIP_VALIDATION_SET |
+			    (t->skip_validation ? MF_MESH_F_SKIP_VALIDATION : 0);
+	for (unsigned i = 0; i < t->nbackends && i < MF_MTLS_BACKENDS_MAX; i++) {
+		const struct core_backend *b = &t->backends[i];
+
+		if (sch_has(&b->dp_cert, 1)) {
+			mtls[i].timeouts |= MF_MTLS_T_REQUEST;
+			mtls[i].request_timeout_ms = b->dp_cert.request_timeout;
+		}
+		if (sch_has(b, 5))
+			mtls[i].timeouts |= MF_MTLS_T_ROOT_CHAIN;
+		if (sch_has(&b->root_chain, 0)) {
+			mtls[i].timeouts |= MF_MTLS_T_ROOT_CHAIN_REQUEST;
+			mtls[i].root_chain_timeout_ms =
+				b->root_chain.request_timeout;
+		}
+	}
+}
+
 /* mf_config of Mesh @m. */
 static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 {
@@ -589,6 +630,7 @@ static void cmp_mesh(struct mf_config *cfg, const struct model_obj *m)
 	cfg->fw_pkt_interval_ms = cm->firewall.per_source.packet_rate.interval;
 	cfg->fw_syn_num = cm->firewall.per_source.syn_rate.num;
 	cfg->fw_syn_interval_ms = cm->firewall.per_source.syn_rate.interval;
+	cmp_mesh_kuma(&cfg->kuma, cfg->mtls, cm);
 }
 
 /* Adds @port to the Domain matches' ports of @pf (0: every port).
@@ -752,7 +794,11 @@ static int cmp_pt_merge(const struct model_set *set, const struct sel_cand *c,
 
 /* MeshPassthrough into @cfg: the policies that target the whole Mesh
  * (of @c, @n), merged (cmp_pt_merge()), for every source that no
- * narrower one selects. */
+ * narrower one selects.  With none, the Mesh's
+ * networking.outbound.passthrough (cmp_mesh() put it in @cfg) decides
+ * for those sources, as in Kuma, where a MeshPassthrough that selects a
+ * proxy overrides the Mesh's flag: false is mode None (nothing outside
+ * the mesh); true or unset, everything passes. */
 static int cmp_passthrough(struct mf_config *cfg, const struct model_set *set,
 			   const struct sel_cand *c, size_t n,
 			   const struct model_obj **sorted, size_t nsorted,
@@ -772,6 +818,9 @@ static int cmp_passthrough(struct mf_config *cfg, const struct model_set *set,
 			mesh[nm++] = c[i];
 	err = cmp_pt_merge(set, mesh, nm, &none, sorted, nsorted,
 			   "the Mesh's", &cfg->pt_mesh, &narrow, d);
+	if (!nm && sch_has(&cfg->kuma.networking.outbound, 0) &&
+	    !cfg->kuma.networking.outbound.passthrough)
+		cfg->pt_mesh.mode = MF_PASSTHROUGH_NONE;
 	free(mesh);
 	return err;
 }

@@ -39,6 +39,12 @@ struct core_rotation {
 struct core_dp_cert {
 	__u32 present;
 	struct core_rotation rotation;
+	__u32 request_timeout;		/* ms, kept only */
+};
+
+struct core_root_chain {		/* Kuma's, kept only */
+	__u32 present;
+	__u32 request_timeout;		/* ms */
 };
 
 struct core_backend {			/* spec.mtls.backends[] */
@@ -48,6 +54,7 @@ struct core_backend {			/* spec.mtls.backends[] */
 	__u8 mode;			/* enum mf_mtls_mode */
 	struct core_dp_cert dp_cert;
 	struct core_backend_conf conf;
+	struct core_root_chain root_chain;
 };
 
 struct core_mtls {
@@ -57,11 +64,13 @@ struct core_mtls {
 	struct core_backend backends[MF_MTLS_BACKENDS_MAX];
 	__u8 nexempt_sources;
 	char exempt_sources[MF_EXEMPT_MAX][MF_CIDR_MAX];
+	__u8 skip_validation;		/* Kuma's, kept only */
 };
 
 struct core_mesh_services {
 	__u32 present;
 	char vip_range[MF_CIDR_MAX];
+	__u8 mode;			/* meshServices.mode, kept only */
 };
 
 /* The index of spec.trustDomain in the Mesh's fields (kind_mesh.c). */
@@ -85,7 +94,9 @@ struct core_firewall {
 struct core_mesh_routing {
 	__u32 present;
 	__u8 forbid_mes;	/* defaultForbidMeshExternalServiceAccess */
-	__u8 _pad[3];
+	__u8 locality_lb;	/* localityAwareLoadBalancing, kept only */
+	__u8 zone_egress;	/* zoneEgress, kept only */
+	__u8 _pad;
 };
 
 struct core_mesh {
@@ -99,6 +110,14 @@ struct core_mesh {
 	struct core_mesh_routing routing;
 	/* spec.meshMultiZoneServices: where their VIPs come from */
 	struct core_mesh_services mesh_mz_services;
+	/* Kuma's fields beyond mTLS, as mf_config keeps them. */
+	struct mf_mesh_tracing tracing;
+	struct mf_mesh_logging logging;
+	struct mf_mesh_metrics metrics;
+	struct mf_mesh_networking networking;
+	struct mf_mesh_constraints constraints;
+	__u8 nskip_initial;
+	char skip_initial[MF_MESH_SKIP_MAX][MF_NAME_MAX];
 };
 
 /* ---- Node, Service, Workload -------------------------------------------- */

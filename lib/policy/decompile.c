@@ -9,6 +9,7 @@
 #include "abi_names.h"
 #include "decompile.h"
 #include "identity.h"
+#include "mesh_kuma.h"
 #include "mesh_service.h"
 
 struct dc_ctx {
@@ -305,6 +306,73 @@ static void dc_firewall(struct core_mesh *m, const struct mf_config *cfg)
 		m->present |= 1u << 3;
 }
 
+/* NULL when mf_config.kuma @k is what an apply can have written, else
+ * what is wrong with it: it is printed, so it is checked as records are. */
+static const char *dc_mesh_kuma_check(const struct mf_mesh_kuma *k)
+{
+	const char *why = sch_check(&mesh_kuma_tracing, &k->tracing);
+
+	why = why ? why : sch_check(&mesh_kuma_logging, &k->logging);
+	why = why ? why : sch_check(&mesh_kuma_metrics, &k->metrics);
+	why = why ? why : sch_check(&mesh_kuma_networking, &k->networking);
+	why = why ? why : sch_check(&mesh_kuma_constraints, &k->constraints);
+	if (!why && k->nskip_initial > MF_MESH_SKIP_MAX)
+		why = "too many skipCreatingInitialPolicies";
+	for (unsigned i = 0; !why && i < k->nskip_initial; i++)
+		if (!dc_terminated(k->skip_initial[i], MF_NAME_MAX))
+			why = "unterminated skipCreatingInitialPolicies";
+	if (!why && k->msvc_mode > 4)
+		why = "unknown meshServices.mode";
+	return why;
+}
+
+/* Kuma's Mesh fields beyond mTLS from mf_config.kuma (kind_mesh.c's
+ * field indexes); the mTLS backends' timeouts are dc_mesh()'s. */
+static void dc_mesh_kuma(struct core_mesh *m, const struct mf_mesh_kuma *k)
+{
+	static const struct {
+		uint32_t set, on;
+		unsigned field;
+	} rt[] = {
+		{ MF_MESH_F_LOCALITY_LB_SET, MF_MESH_F_LOCALITY_LB, 1 },
+		{ MF_MESH_F_ZONE_EGRESS_SET, MF_MESH_F_ZONE_EGRESS, 2 },
+	};
+
+	m->tracing = k->tracing;
+	m->logging = k->logging;
+	m->metrics = k->metrics;
+	m->networking = k->networking;
+	m->constraints = k->constraints;
+	m->nskip_initial = k->nskip_initial;
+	memcpy(m->skip_initial, k->skip_initial, sizeof(m->skip_initial));
+	m->present |= (k->tracing.present ? 1u << 7 : 0) |
+		      (k->logging.present ? 1u << 8 : 0) |
+		      (k->metrics.present ? 1u << 9 : 0) |
+		      (k->networking.present ? 1u << 10 : 0) |
+		      (k->constraints.present ? 1u << 11 : 0) |
+		      (k->nskip_initial ? 1u << 12 : 0);
+	if (k->msvc_mode) {
+		m->present |= 1u << 2;
+		m->mesh_services.present |= 2;
+		m->mesh_services.mode = k->msvc_mode;
+	}
+	for (unsigned i = 0; i < sizeof(rt) / sizeof(rt[0]); i++)
+		if (k->flags & rt[i].set) {
+			m->present |= 1u << 5;
+			m->routing.present |= 1u << rt[i].field;
+			if (rt[i].field == 1)
+				m->routing.locality_lb = !!(k->flags & rt[i].on);
+			else
+				m->routing.zone_egress = !!(k->flags & rt[i].on);
+		}
+	if (k->flags & MF_MESH_F_SKIP_VALIDATION_SET) {
+		m->present |= 2;
+		m->mtls.present |= 1u << 3;
+		m->mtls.skip_validation =
+			!!(k->flags & MF_MESH_F_SKIP_VALIDATION);
+	}
+}
+
 /* The Mesh record mf_config @cfg stands for: the bytes parsing it would
  * have made (the presence bits of what `get` prints). */
 static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
@@ -337,6 +405,7 @@ static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
 		m->routing.present = 1;
 		m->routing.forbid_mes = 1;
 	}
+	dc_mesh_kuma(m, &cfg->kuma);
 	if (!cfg->mtls_enabled[0] && !cfg->mtls_nbackends && !cfg->nexempt)
 		return;
 	m->present |= 2;
@@ -384,6 +453,19 @@ static void dc_mesh(struct core_mesh *m, const struct mf_config *cfg)
 			       sizeof(b->conf.key.file));
 			b->conf.cert.file[MF_PATH_MAX - 1] = 0;
 			b->conf.key.file[MF_PATH_MAX - 1] = 0;
+		}
+		if (c->timeouts & MF_MTLS_T_REQUEST) {
+			b->present |= 1u << 3;
+			b->dp_cert.present |= 2;
+			b->dp_cert.request_timeout = c->request_timeout_ms;
+		}
+		if (c->timeouts & (MF_MTLS_T_ROOT_CHAIN |
+				   MF_MTLS_T_ROOT_CHAIN_REQUEST))
+			b->present |= 1u << 5;
+		if (c->timeouts & MF_MTLS_T_ROOT_CHAIN_REQUEST) {
+			b->root_chain.present = 1;
+			b->root_chain.request_timeout =
+				c->root_chain_timeout_ms;
 		}
 	}
 }
@@ -499,7 +581,8 @@ int decompile_records(const struct rec_set *rs, struct model_set *set,
 				   sizeof(cfg->mtls_enabled)) ||
 		    cfg->mtls_nbackends > MF_MTLS_BACKENDS_MAX ||
 		    cfg->nexempt > MF_EXEMPT_MAX ||
-		    cfg->fw_ndeny > MF_FW_DENY_MAX) {
+		    cfg->fw_ndeny > MF_FW_DENY_MAX ||
+		    dc_mesh_kuma_check(&cfg->kuma)) {
 			dc_err(&c, MF_MAP_CONFIG, "malformed");
 		} else {
 			o = dc_obj(set, MODEL_MESH, cfg->mesh);

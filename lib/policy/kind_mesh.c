@@ -38,6 +38,13 @@
  *         packetRate: {num: 100000, interval: 1s}
  *         synRate: {num: 200, interval: 1s}
  *
+ *     # and the rest of Kuma 2.x's Mesh: tracing, logging, metrics,
+ *     # networking, constraints, skipCreatingInitialPolicies (their
+ *     # YAML and rules in mesh_kuma.h), meshServices.mode,
+ *     # routing.zoneEgress (needs mtls.enabledBackend) and
+ *     # localityAwareLoadBalancing, mtls.skipValidation, a backend's
+ *     # dpCert.requestTimeout and rootChain.requestTimeout
+ *
  * Only one Mesh is supported.  Kuma's data sources other than files are
  * not: a provided backend reads its CA from files.
  */
@@ -48,6 +55,7 @@
 #include "abi_names.h"
 #include "core.h"
 #include "kinds.h"
+#include "mesh_kuma.h"
 #include "mesh_service.h"
 #include "spiffe.h"
 
@@ -79,8 +87,14 @@ SCH_OBJECT_DEF(rotation, "rotation");
 
 static const struct sch_field dp_cert_fields[] = {
 	SCH_F_OBJECT("rotation", core_dp_cert, rotation, &rotation),
+	SCH_F_DURATION("requestTimeout", core_dp_cert, request_timeout),
 };
 SCH_OBJECT_DEF(dp_cert, "dpCert");
+
+static const struct sch_field root_chain_fields[] = {
+	SCH_F_DURATION("requestTimeout", core_root_chain, request_timeout),
+};
+SCH_OBJECT_DEF(root_chain, "rootChain");
 
 enum { BACKEND_TYPE = 1, BACKEND_CONF = 4 };	/* field indexes */
 
@@ -107,6 +121,7 @@ static const struct sch_field backend_fields[] = {
 	SCH_F_OBJECT("dpCert", core_backend, dp_cert, &dp_cert),
 	[BACKEND_CONF] = SCH_F_OBJECT("conf", core_backend, conf,
 				      &backend_conf),
+	SCH_F_OBJECT("rootChain", core_backend, root_chain, &root_chain),
 };
 SCH_OBJECT_DEF(backend, "mTLS backend", .check_field = backend_check);
 
@@ -156,6 +171,7 @@ static const struct sch_field mtls_fields[] = {
 	[MTLS_BACKENDS] = SCH_F_LIST("backends", core_mtls, backends,
 				     &backend),
 	SCH_F_LIST("exemptSources", core_mtls, exempt_sources, &exempt),
+	SCH_F_BOOL("skipValidation", core_mtls, skip_validation),
 };
 SCH_OBJECT_DEF(mtls, "Mesh mtls", .check_field = mtls_check);
 
@@ -170,9 +186,15 @@ static const char *mesh_check_vip_range(const char *s)
 		       "241.0.0.0/8)" : NULL;
 }
 
+/* Kuma's meshServices.mode, 1 + index (mf_mesh_kuma.msvc_mode). */
+static const char *const msvc_mode_names[] = {
+	"Disabled", "Everywhere", "ReachableBackends", "Exclusive", NULL,
+};
+
 static const struct sch_field mesh_services_fields[] = {
 	SCH_F_STRING("vipRange", core_mesh_services, vip_range,
 		     .check = mesh_check_vip_range),
+	SCH_F_ENUM("mode", core_mesh_services, mode, msvc_mode_names),
 };
 SCH_OBJECT_DEF(mesh_services, "Mesh meshServices");
 
@@ -188,9 +210,16 @@ static const struct sch_field mesh_mz_services_fields[] = {
 };
 SCH_OBJECT_DEF(mesh_mz_services, "Mesh meshMultiZoneServices");
 
+enum { MESH_ROUTING_ZONE_EGRESS = 2 };	/* field index */
+
 static const struct sch_field routing_fields[] = {
 	SCH_F_BOOL("defaultForbidMeshExternalServiceAccess",
 		   core_mesh_routing, forbid_mes),
+	SCH_F_BOOL("localityAwareLoadBalancing", core_mesh_routing,
+		   locality_lb),
+	[MESH_ROUTING_ZONE_EGRESS] = SCH_F_BOOL("zoneEgress",
+						core_mesh_routing,
+						zone_egress),
 };
 SCH_OBJECT_DEF(routing, "Mesh routing");
 
@@ -209,22 +238,46 @@ static const struct sch_field firewall_fields[] = {
 };
 SCH_OBJECT_DEF(firewall, "Mesh firewall");
 
+enum { MESH_MTLS = 1, MESH_ROUTING = 5 };	/* field indexes */
+
+/* Kuma: zoneEgress sends cross-zone and external traffic through the
+ * zone's egress, which only mTLS identities may use. */
+static const char *mesh_spec_check(const void *obj, unsigned *field)
+{
+	const struct core_mesh *m = obj;
+
+	*field = MESH_MTLS;
+	return m->routing.zone_egress && !m->mtls.enabled_backend[0] ?
+		       "has to be set, with an enabledBackend, when "
+		       "routing.zoneEgress is enabled" : NULL;
+}
+
 static const struct sch_field mesh_spec_fields[] = {
 	/* Required of meshforge's Mesh; Kuma's defaults it (doc.c). */
 	[CORE_MESH_TRUST_DOMAIN] = SCH_F_STRING("trustDomain", core_mesh,
 						trust_domain,
 						.check = mesh_check_td),
-	SCH_F_OBJECT("mtls", core_mesh, mtls, &mtls),
+	[MESH_MTLS] = SCH_F_OBJECT("mtls", core_mesh, mtls, &mtls),
 	SCH_F_OBJECT("meshServices", core_mesh, mesh_services,
 		     &mesh_services),
 	SCH_F_OBJECT("firewall", core_mesh, firewall, &firewall),
 	SCH_F_OBJECT("meshExternalServices", core_mesh, mesh_ext_services,
 		     &mesh_ext_services),
-	SCH_F_OBJECT("routing", core_mesh, routing, &routing),
+	[MESH_ROUTING] = SCH_F_OBJECT("routing", core_mesh, routing,
+				      &routing),
 	SCH_F_OBJECT("meshMultiZoneServices", core_mesh, mesh_mz_services,
 		     &mesh_mz_services),
+	SCH_F_OBJECT("tracing", core_mesh, tracing, &mesh_kuma_tracing),
+	SCH_F_OBJECT("logging", core_mesh, logging, &mesh_kuma_logging),
+	SCH_F_OBJECT("metrics", core_mesh, metrics, &mesh_kuma_metrics),
+	SCH_F_OBJECT("networking", core_mesh, networking,
+		     &mesh_kuma_networking),
+	SCH_F_OBJECT("constraints", core_mesh, constraints,
+		     &mesh_kuma_constraints),
+	SCH_F_LIST("skipCreatingInitialPolicies", core_mesh, skip_initial,
+		   &mesh_kuma_skip),
 };
-SCH_OBJECT_DEF(mesh_spec, "Mesh spec");
+SCH_OBJECT_DEF(mesh_spec, "Mesh spec", .check_field = mesh_spec_check);
 
 const struct kind_desc kind_mesh = {
 	.name = "Mesh", .plural = "meshes",

@@ -10,6 +10,8 @@
 #include "endpoint.h"
 #include "gw_instance.h"
 #include "identity.h"
+#include "kinds.h"
+#include "mesh_kuma.h"
 #include "mesh_service.h"
 #include "svcname.h"
 #include "select.h"
@@ -554,6 +556,50 @@ static int val_endpoint_ips(struct val_ctx *c)
 	return 0;
 }
 
+/* The Mesh's constraints.dataplaneProxy: Kuma refuses the control-plane
+ * connection of a proxy whose tags they do not admit; here the apply is
+ * the admission, so the endpoint is refused.  Its tags are its own
+ * (a Workload's spec.tags, a Dataplane's inbound's) with its service as
+ * kuma.io/service, as a Kuma proxy's are. */
+static int val_constraints(struct val_ctx *c)
+{
+	const struct core_mesh *m =
+		model_spec(c->sorted[c->kind_first[MODEL_MESH]]);
+	const struct mf_mesh_dp_constraints *dp =
+		&m->constraints.dataplane_proxy;
+	struct ep_view *v;
+	size_t n;
+	int err;
+
+	if (!dp->nrequirements && !dp->nrestrictions)
+		return 0;
+	err = ep_views(c->set, &v, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_tagset *own = model_tags_get(c->set, v[i].tags);
+		struct mf_tagset ts = { .n = 0 };
+		char why[320];
+
+		if (own)
+			ts = *own;
+		if (v[i].service[0] && ts.n < MF_TAGS_MAX &&
+		    !kind_tag_value(&ts, "kuma.io/service")) {
+			snprintf(ts.tags[ts.n].key, MF_TAG_KEY_MAX, "%s",
+				 "kuma.io/service");
+			snprintf(ts.tags[ts.n].value, MF_TAG_VALUE_MAX, "%s",
+				 v[i].service);
+			ts.n++;
+		}
+		if (mesh_kuma_admit(&m->constraints, &ts, why, sizeof(why)))
+			val_err(c, v[i].o, NULL, v[i].dataplane ?
+				"spec.networking.inbound[0].tags" : "spec.tags",
+				"%s", why);
+	}
+	free(v);
+	return 0;
+}
+
 /* A MeshService: a name no Service has; a numeric targetPort is the
  * port of every Workload it selects (they listen on one port). */
 /* A MeshExternalService is a destination in the services' name space
@@ -883,6 +929,8 @@ int validate_set(const struct model_set *set, struct diag *d)
 		err = val_endpoint_ips(&c);
 	if (!err && c.kind_n[MODEL_MESH] == 1)
 		err = val_tls_profile(&c);
+	if (!err && c.kind_n[MODEL_MESH] == 1)
+		err = val_constraints(&c);
 	free(c.sorted);
 	if (err)
 		return err;

@@ -575,6 +575,80 @@ static bool test_egress_round_trip(void)
 	return ok;
 }
 
+/* Kuma's Mesh fields beyond mTLS go through mf_config: `get` prints
+ * them as applied (block for block), and `get | apply -f - ; get` prints
+ * the same bytes again over the same records. */
+static bool test_kuma_mesh_round_trip(void)
+{
+	static const char doc[] =
+		"apiVersion: kuma.io/v1alpha1\nkind: Mesh\n"
+		"metadata: {name: default}\nspec:\n  trustDomain: mesh.local\n"
+		"  mtls:\n    enabledBackend: ca-1\n    skipValidation: false\n"
+		"    backends:\n      - {name: ca-1, type: builtin,\n"
+		"         dpCert: {requestTimeout: 2s}, rootChain: {}}\n"
+		"  tracing:\n    backends:\n"
+		"      - {name: dd, type: datadog, sampling: 12.5,\n"
+		"         conf: {address: dd.local, port: 8126}}\n"
+		"  logging:\n    defaultBackend: tcp-1\n"
+		"    backends: [{name: tcp-1, type: tcp, "
+		"conf: {address: 'logs:5000'}}]\n"
+		"  metrics:\n    enabledBackend: prom-1\n"
+		"    backends: [{name: prom-1, type: prometheus,\n"
+		"                conf: {port: 5670, path: /metrics, "
+		"tags: {team: a}}}]\n"
+		"  networking: {outbound: {passthrough: true}}\n"
+		"  routing: {zoneEgress: false}\n"
+		"  constraints:\n    dataplaneProxy:\n"
+		"      restrictions: [{tags: {team: '*'}}]\n"
+		"  skipCreatingInitialPolicies: [MeshTimeout, MeshRetry]\n"
+		"  meshServices: {mode: Everywhere}\n";
+	static const char *const want[] = {
+		"    skipValidation: false\n",
+		"        dpCert:\n          requestTimeout: 2s\n"
+		"        rootChain: {}\n",
+		"  meshServices:\n    mode: Everywhere\n",
+		"  routing:\n    zoneEgress: false\n",
+		"  tracing:\n    backends:\n      - name: dd\n"
+		"        sampling: 12.5\n        type: datadog\n"
+		"        conf:\n          address: dd.local\n"
+		"          port: 8126\n",
+		"  logging:\n    defaultBackend: tcp-1\n    backends:\n"
+		"      - name: tcp-1\n        type: tcp\n        conf:\n"
+		"          address: \"logs:5000\"\n",
+		"  metrics:\n    enabledBackend: prom-1\n    backends:\n"
+		"      - name: prom-1\n        type: prometheus\n"
+		"        conf:\n          port: 5670\n          path: /metrics\n"
+		"          tags:\n            team: a\n",
+		"  networking:\n    outbound:\n      passthrough: true\n",
+		"  constraints:\n    dataplaneProxy:\n      restrictions:\n"
+		"        - tags:\n            team: \"*\"\n",
+		"  skipCreatingInitialPolicies:\n    - MeshTimeout\n"
+		"    - MeshRetry\n",
+	};
+	struct rec_set before, after;
+	char *y1 = NULL;
+	bool ok;
+
+	rec_set_init(&before);
+	rec_set_init(&after);
+	ok = apply("kmesh.yaml", doc, false, CTL_EXIT_OK) &&
+	     ch_read(true, &before) &&
+	     ASSERT_STREQ(before.config.kuma.metrics.backends[0].name,
+			  "prom-1") &&
+	     PH_CMD(CTL_EXIT_OK, "get");
+	for (size_t i = 0; ok && i < sizeof(want) / sizeof(want[0]); i++)
+		ok = ph_out_has(want[i]);
+	ok = ok && ASSERT_TRUE((y1 = strdup(ph_out.out)) != NULL) &&
+	     apply("kmesh2.yaml", y1, false, CTL_EXIT_OK) &&
+	     ch_read(true, &after) &&
+	     ASSERT_TRUE(rec_set_equal(&before, &after)) &&
+	     PH_CMD(CTL_EXIT_OK, "get") && ASSERT_STREQ(ph_out.out, y1);
+	free(y1);
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -588,6 +662,7 @@ int main(void)
 	TEST_RUN(test_kuma_manifests_round_trip);
 	TEST_RUN(test_big_route_round_trip);
 	TEST_RUN(test_egress_round_trip);
+	TEST_RUN(test_kuma_mesh_round_trip);
 	TEST_RUN(test_otel_body_round_trip);
 	TEST_RUN(test_otel_body_table);
 	TEST_RUN(test_get_nothing_applied);

@@ -47,6 +47,10 @@
 #    MeshSubset one (kuma.io/service: client) says Matched with the
 #    outside host's /32 and port: a1 (client) reaches it, a2 (intruder)
 #    is dropped in node a's kernel (counted).
+#  - the Mesh's networking.outbound.passthrough: false with no
+#    MeshPassthrough: a1's SYN to the outside host is dropped in node a's
+#    kernel (counted), the MeshExternalService still answers; a Mesh-wide
+#    MeshPassthrough All overrides the flag and a1 gets out.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_egress
@@ -694,6 +698,53 @@ for n in a b; do
 		delete MeshPassthrough pt-client --wait >>"$TL_TMP/pt.out" 2>&1 ||
 		{ fail passthrough_subset_delete "$(cat "$TL_TMP/pt.out")"; tl_finish; }
 done
+
+# The Mesh's networking.outbound.passthrough: false.  With no
+# MeshPassthrough left, a1 is held to the mesh as under None (its SYN to
+# the outside host dropped in node a's kernel, counted; inspect shows the
+# Mesh's mode None) and still reaches the MeshExternalService; a
+# Mesh-wide MeshPassthrough All overrides the Mesh's flag, as in Kuma,
+# and a1 gets out again.
+for n in a b; do
+	tb_exec "mf-node-$n" "$MFCTL" --bpf-root "/sys/fs/bpf/mf-node-$n" \
+		--state-dir "$TL_STATE/mf-node-$n/state" --run-dir "$TL_STATE/run" \
+		delete MeshPassthrough pt --wait >>"$TL_TMP/pt.out" 2>&1 ||
+		{ fail mesh_passthrough_delete "$(cat "$TL_TMP/pt.out")"; tl_finish; }
+done
+sed 's|^\(spec: {trustDomain: mesh.local, .*\)}$|\1, networking: {outbound: {passthrough: false}}}|' \
+	"$TL_TMP/egress.yaml" >"$TL_TMP/no-passthrough.yaml"
+grep -q 'networking: {outbound: {passthrough: false}}}$' "$TL_TMP/no-passthrough.yaml" ||
+	{ fail mesh_passthrough_yaml "no Mesh line to add the flag to"; tl_finish; }
+"$TB" apply "$TL_TMP/no-passthrough.yaml" >"$TL_TMP/pt.out" 2>&1 ||
+	{ fail mesh_passthrough_apply "$(cat "$TL_TMP/pt.out")"; tl_finish; }
+p0=$(dropped)
+got=$(reach 9099 a1)
+p1=$(dropped)
+[ "$got" = blocked ] && pass mesh_passthrough_false_blocks ||
+	fail mesh_passthrough_false_blocks "$got"
+[ "${p1:-0}" -gt "${p0:-0}" ] 2>/dev/null &&
+	pass mesh_passthrough_false_drop_counted ||
+	fail mesh_passthrough_false_drop_counted "drop_passthrough $p0 -> $p1"
+tl_ctl a inspect >"$TL_TMP/inspect-mpt.out" 2>&1
+grep -q '^  kernel passthrough mode None nets none domain_ports none$' "$TL_TMP/inspect-mpt.out" &&
+	pass mesh_passthrough_false_inspect ||
+	fail mesh_passthrough_false_inspect "$(grep passthrough "$TL_TMP/inspect-mpt.out")"
+got=$(raw a1 10.96.64.2 81)
+case "$got" in
+*"200 OK"*) pass mesh_passthrough_false_keeps_external_service ;;
+*) fail mesh_passthrough_false_keeps_external_service "$got" ;;
+esac
+{
+	cat "$TL_TMP/no-passthrough.yaml"
+	printf -- '---\napiVersion: kuma.io/v1alpha1\nkind: MeshPassthrough\n'
+	printf 'metadata: {name: pt}\nspec:\n  targetRef: {kind: Mesh}\n'
+	printf '  default: {passthroughMode: All}\n'
+} >"$TL_TMP/no-passthrough-all.yaml"
+"$TB" apply "$TL_TMP/no-passthrough-all.yaml" >"$TL_TMP/pt.out" 2>&1 ||
+	{ fail mesh_passthrough_all_apply "$(cat "$TL_TMP/pt.out")"; tl_finish; }
+got=$(reach 9099 a1)
+[ "$got" = outside ] && pass mesh_passthrough_false_overridden_by_all ||
+	fail mesh_passthrough_false_overridden_by_all "$got"
 
 # MeshPassthrough over IPv6.  The testbed runs without IPv6; a1 and its
 # veth on node a get it here, and node a listens on its end, which is no

@@ -410,6 +410,53 @@ static bool test_passthrough_profiles(void)
 	return ok;
 }
 
+/* The Mesh's networking.outbound.passthrough: false holds every source
+ * that no MeshPassthrough selects to mode None (mf_config.pt_mesh); a
+ * MeshPassthrough overrides it, Mesh-wide for everyone, narrower for the
+ * workloads it selects (their profile); true or unset changes nothing. */
+static bool mesh_pt_mode_is(const char *yaml, __u8 mode, __u8 nprof,
+			    __u8 prof_mode)
+{
+	struct rec_set rs;
+	bool ok = rh_compile(yaml, NULL, &rs);
+
+	ok = ok && ASSERT_EQ(rs.config.pt_mesh.mode, mode) &&
+	     ASSERT_EQ(rs.config.pt_nprof, nprof) &&
+	     (!nprof || ASSERT_EQ(rs.config.pt_prof[0].mode, prof_mode));
+	if (ok)
+		rec_set_free(&rs);
+	return ok;
+}
+
+static bool test_mesh_passthrough_flag(void)
+{
+#define PT_WLS PH_SVC("x", "10.96.0.10", "80")                               \
+	PH_WL("x1", "mf-node-b", "10.1.0.1", "8080", "x", "x")
+#define PT_OFF PH_MESH_WITH("networking: {outbound: {passthrough: false}}")
+	static const char off[] = PT_OFF PT_WLS;
+	static const char on[] =
+		PH_MESH_WITH("networking: {outbound: {passthrough: true}}")
+		PT_WLS;
+	static const char off_mesh_all[] = PT_OFF PT_WLS
+		RH_DOC("MeshPassthrough", "all")
+		"spec:\n  targetRef: {kind: Mesh}\n"
+		"  default: {passthroughMode: All}\n";
+	static const char off_subset_all[] = PT_OFF PT_WLS
+		RH_DOC("MeshPassthrough", "x")
+		"spec:\n  targetRef: {kind: MeshSubset, tags: "
+		"{kuma.io/service: x}}\n"
+		"  default: {passthroughMode: All}\n";
+
+	return mesh_pt_mode_is(off, MF_PASSTHROUGH_NONE, 0, 0) &&
+	       mesh_pt_mode_is(on, 0, 0, 0) &&
+	       mesh_pt_mode_is(PH_BASE PT_WLS, 0, 0, 0) &&
+	       mesh_pt_mode_is(off_mesh_all, MF_PASSTHROUGH_ALL, 0, 0) &&
+	       mesh_pt_mode_is(off_subset_all, MF_PASSTHROUGH_NONE, 1,
+			       MF_PASSTHROUGH_ALL);
+#undef PT_OFF
+#undef PT_WLS
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -422,5 +469,6 @@ int main(void)
 	TEST_RUN(test_passthrough_domain_ports);
 	TEST_RUN(test_passthrough_full);
 	TEST_RUN(test_passthrough_profiles);
+	TEST_RUN(test_mesh_passthrough_flag);
 	TEST_MAIN_END();
 }
