@@ -683,6 +683,23 @@ const struct mf_tls_profile *policy_tls_profile(const struct policy *p)
 	return &p->config.tls;
 }
 
+const struct mf_prom_conf *policy_mesh_prometheus(const struct policy *p,
+						  bool *mtls)
+{
+	const struct mf_mesh_metrics *m = &p->config.kuma.metrics;
+
+	*mtls = p->config.mtls_enabled[0] != 0;
+	if (!m->enabled_backend[0])
+		return NULL;
+	for (size_t i = 0; i < m->nbackends && i < MF_MESH_METRICS_MAX; i++)
+		if (!strncmp(m->backends[i].name, m->enabled_backend,
+			     sizeof(m->backends[i].name)))
+			return m->backends[i].type ==
+				       MF_MESH_METRICS_PROMETHEUS ?
+				       &m->backends[i].conf : NULL;
+	return NULL;
+}
+
 size_t policy_mid_domain_count(const struct policy *p)
 {
 	return p->config.nmid_domains < MF_MID_DOMAINS_MAX ?

@@ -50,6 +50,10 @@ bool policy_mesh_member(const struct policy *p, const char *id);
 /* The TLS the agents speak to each other (mf_config.tls, from the
  * mesh's MeshTLS; all 0: the default, TLS 1.3 only). */
 const struct mf_tls_profile *policy_tls_profile(const struct policy *p);
+/* Kuma 2.x's Mesh.metrics: the conf of its enabled backend when that is
+ * a prometheus one, else NULL; *@mtls whether the Mesh's mTLS is on. */
+const struct mf_prom_conf *policy_mesh_prometheus(const struct policy *p,
+						  bool *mtls);
 /* The Mesh object's name; "" when no Mesh has been applied. */
 const char *policy_mesh(const struct policy *p);
 

@@ -107,6 +107,38 @@ static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
 	}
 }
 
+/*
+ * Kuma 2.x's Mesh-wide metrics (Mesh.metrics, its enabled prometheus
+ * backend @pc) into @w, for a workload no MeshMetric selects, as Kuma's
+ * proxies served them before MeshMetric: every family, at the backend's
+ * port and path (Kuma's defaults where left out); TLS as its tls.mode
+ * says, else plain with skipMTLS, else the mesh's mTLS when the Mesh has
+ * it on (@mtls).
+ */
+static void wmplan_mesh_prom(struct wmplan_wl *w,
+			     const struct mf_prom_conf *pc, bool mtls)
+{
+	/* tls.mode's names: activeMTLSBackend, providedTLS, disabled. */
+	static const uint8_t tls_of[] = {
+		[1] = MF_METRIC_TLS_ACTIVE_MTLS,
+		[2] = MF_METRIC_TLS_PROVIDED,
+		[3] = MF_METRIC_TLS_DISABLED,
+	};
+	struct wmplan_prom *pm = &w->prom[0];
+	const char *path = pc->path[0] ? pc->path : WMPLAN_DEFAULT_PATH;
+
+	w->families = wmplan_families(NULL);
+	pm->port = pc->port ? (uint16_t)pc->port : WMPLAN_DEFAULT_PORT;
+	if (pc->tls.mode && pc->tls.mode < sizeof(tls_of))
+		pm->tls = tls_of[pc->tls.mode];
+	else
+		pm->tls = pc->skip_mtls || !mtls ? MF_METRIC_TLS_DISABLED :
+						   MF_METRIC_TLS_ACTIVE_MTLS;
+	/* mfctl took only a path that starts with '/'. */
+	snprintf(pm->path, sizeof(pm->path), "%s", path);
+	w->nprom = 1;
+}
+
 /* @conf's OpenTelemetry backends into @w: its endpoint over gRPC, else
  * the MeshOpenTelemetryBackend its backendRef selects in @p (when a
  * collector is named for it: otlp_backend_url()), over its protocol;
@@ -242,6 +274,8 @@ int wmplan_build(struct wmplan **out, const struct policy *p,
 	const struct mf_node *self = node ? policy_node(p, node) : NULL;
 	size_t neps = policy_endpoint_count(p);
 	struct mf_metric_conf *conf = NULL;
+	const struct mf_prom_conf *mesh_prom;
+	bool mtls;
 	struct wmplan *pl;
 	int err = -ENOMEM;
 
@@ -250,7 +284,8 @@ int wmplan_build(struct wmplan **out, const struct policy *p,
 	if (!pl)
 		return -ENOMEM;
 	pl->refs = 1;
-	if (!self || !router_count(p, &kind_mesh_metric)) {
+	mesh_prom = policy_mesh_prometheus(p, &mtls);
+	if (!self || (!router_count(p, &kind_mesh_metric) && !mesh_prom)) {
 		err = wmplan_ports(pl);
 		goto out;
 	}
@@ -265,13 +300,15 @@ int wmplan_build(struct wmplan **out, const struct policy *p,
 					     .section = MF_SEC_DEFAULT };
 		struct wmplan_wl *w = &pl->wl[pl->n];
 		const struct mf_service *svc;
+		const char *selected;
 
 		if (!ep || (ep->flags & MF_ENDPOINT_F_EXTERNAL) ||
 		    memcmp(ep->node_ip, self->ip, sizeof(self->ip)))
 			continue;
 		router_view(p, ep, &view);
 		memset(conf, 0, sizeof(*conf));
-		if (!router_effective(p, &kind_mesh_metric, &q, conf))
+		selected = router_effective(p, &kind_mesh_metric, &q, conf);
+		if (!selected && !mesh_prom)
 			continue;
 		memset(w, 0, sizeof(*w));
 		snprintf(w->name, sizeof(w->name), "%s", ep->name);
@@ -279,6 +316,13 @@ int wmplan_build(struct wmplan **out, const struct policy *p,
 		svc = policy_service_by_id(p, ep->service_id);
 		snprintf(w->service, sizeof(w->service), "%s",
 			 svc ? svc->name : "");
+		/* A MeshMetric that selects the workload replaces the
+		 * Mesh's metrics for it. */
+		if (!selected) {
+			wmplan_mesh_prom(w, mesh_prom, mtls);
+			pl->n++;
+			continue;
+		}
 		wmplan_apps(w, p, ep, conf);
 		w->families = wmplan_families(conf->sidecar.present ?
 					      &conf->sidecar : NULL);

@@ -313,6 +313,78 @@ static bool test_plan_tls(void)
 	return ok;
 }
 
+/* Kuma 2.x's Mesh.metrics with a prometheus backend enabled: every
+ * workload of the node that no MeshMetric selects serves every family at
+ * its port and path, over the mesh's mTLS unless skipMTLS (or tls.mode)
+ * says otherwise; one a MeshMetric selects has the MeshMetric's plan; a
+ * backend that is not the enabled one serves nothing. */
+static bool test_plan_mesh_metrics(void)
+{
+#define MESH_METRICS(conf)                                                   \
+	RH_DOC("Mesh", "default")                                            \
+	"spec:\n"                                                            \
+	"  trustDomain: mesh.local\n"                                        \
+	"  metrics:\n"                                                       \
+	"    enabledBackend: prom-1\n"                                       \
+	"    backends:\n"                                                    \
+	"      - {name: prom-0, type: prometheus, conf: {port: 7000}}\n"     \
+	"      - name: prom-1\n"                                             \
+	"        type: prometheus\n"                                         \
+	"        conf: " conf "\n"
+#define NODES_AND_WORKLOADS                                                  \
+	RH_DOC("Node", "n1") "spec: {address: 10.0.0.1}\n"                   \
+	RH_DOC("Service", "web") "spec: {vip: 10.96.0.10, port: 80}\n"       \
+	RH_DOC("Service", "api") "spec: {vip: 10.96.0.13, port: 80}\n"       \
+	RH_WL4("w1", "10.1.0.1", "web") RH_WL4("a1", "10.1.0.5", "api")
+	static const char *const yaml =
+		MESH_METRICS("{port: 5680, path: /stats, skipMTLS: true}")
+		NODES_AND_WORKLOADS
+		RH_KUMA("MeshMetric", "api-metrics")
+		"  targetRef: {kind: MeshService, name: api}\n"
+		"  default:\n"
+		"    backends:\n"
+		"      - type: Prometheus\n"
+		"        prometheus: {port: 9100}\n";
+	static const char *const yaml_tls =
+		MESH_METRICS("{tls: {mode: providedTLS}}") NODES_AND_WORKLOADS;
+	struct policy *p = rh_yaml_snapshot(yaml, 1);
+	const struct wmplan_wl *w;
+	struct wmplan *pl = NULL;
+	bool ok;
+
+	if (!ASSERT_TRUE(p))
+		return false;
+	ok = ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) && ASSERT_EQ(pl->n, 2) &&
+	     ASSERT_EQ(pl->nports, 2) &&
+	     ASSERT_EQ(wmplan_port_tls(pl, 5680), MF_METRIC_TLS_DISABLED) &&
+	     ASSERT_FALSE(wmplan_has_port(pl, 7000));
+	w = ok ? wmplan_find(pl, "w1") : NULL;
+	ok = ok && ASSERT_TRUE(w) && ASSERT_EQ(w->families, WMPLAN_ALL) &&
+	     ASSERT_EQ(w->nprom, 1) &&
+	     ASSERT_TRUE(wmplan_serves(w, 5680, "/stats", 6)) &&
+	     ASSERT_STREQ(w->service, "web");
+	w = ok ? wmplan_find(pl, "a1") : NULL;
+	ok = ok && ASSERT_TRUE(w) &&
+	     ASSERT_TRUE(wmplan_serves(w, 9100, "/metrics", 8)) &&
+	     ASSERT_FALSE(wmplan_serves(w, 5680, "/stats", 6));
+	wmplan_put(pl);
+	policy_put(p);
+	/* Kuma's defaults, TLS as tls.mode says. */
+	pl = NULL;
+	p = rh_yaml_snapshot(yaml_tls, 1);
+	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
+	     ASSERT_EQ(pl->n, 2) &&
+	     ASSERT_EQ(wmplan_port_tls(pl, 5670), MF_METRIC_TLS_PROVIDED) &&
+	     (w = wmplan_find(pl, "w1")) &&
+	     ASSERT_TRUE(wmplan_serves(w, 5670, "/metrics", 8));
+	wmplan_put(pl);
+	if (p)
+		policy_put(p);
+	return ok;
+#undef MESH_METRICS
+#undef NODES_AND_WORKLOADS
+}
+
 /* Series are found again by their labels, counted, and found from
  * another table (a second loop's). */
 static bool test_series(void)
@@ -710,6 +782,7 @@ int main(void)
 	TEST_RUN(test_families);
 	TEST_RUN(test_plan);
 	TEST_RUN(test_plan_tls);
+	TEST_RUN(test_plan_mesh_metrics);
 	TEST_RUN(test_series);
 	TEST_RUN(test_page);
 	TEST_RUN(test_label);
