@@ -365,6 +365,45 @@ static int pd_ref(struct pd *pd, const struct ynode *m, const char *path,
 	return err;
 }
 
+/*
+ * A policy's targetRef (spec.targetRef, or an entry's) at @m (@path): as
+ * pd_ref() with @kinds, the kinds the kind takes, and under Kuma 3.0 with
+ * @kinds3, refusing too what 3.0's refs do not have (TopLevelTargetRef,
+ * OutboundTargetRef: kind, labels and sectionName).  Returns 0 or -ENOMEM.
+ */
+static int pd_target_ref(struct pd *pd, const struct ynode *m,
+			 const char *path, uint32_t kinds, uint32_t kinds3,
+			 struct pd_ref *r)
+{
+	static const char *const gone[] = { "name", "namespace", "tags",
+					    "proxyTypes" };
+	const struct ynode *kv = m->type == YNODE_MAP ? doc_get(m, "kind") :
+							 NULL;
+	char p[DOC_PATH_MAX], list[256];
+	int k;
+
+	if (pd->c->kuma != KUMA_3_0)
+		return pd_ref(pd, m, path, kinds, false, r);
+	k = kv && kv->type == YNODE_SCALAR ? pd_ref_kind_parse(kv->str) : -1;
+	if (k >= 0 && (kinds & (1u << k)) && !(kinds3 & (1u << k))) {
+		memset(r, 0, sizeof(*r));
+		doc_err(pd->c, kv, doc_path(p, path, "kind"), "must be %s "
+			KUMA_3_0_ONLY,
+			pd_kind_list(list, sizeof(list), kinds3));
+		return 0;
+	}
+	for (size_t i = 0; m->type == YNODE_MAP && i < 4; i++) {
+		const struct ynode *v = doc_get(m, gone[i]);
+
+		if (v)
+			doc_err(pd->c, v, doc_path(p, path, gone[i]),
+				"is not a field of a targetRef, which has "
+				"kind, labels and sectionName "
+				KUMA_3_0_ONLY);
+	}
+	return pd_ref(pd, m, path, kinds3, false, r);
+}
+
 /* Notes that the record being read holds at byte @at a value written at
  * @loc (@path), so validation can point at it.  Returns 0 or -ENOMEM. */
 static int pd_note(struct pd *pd, const void *at, const struct diag_loc *loc,
@@ -1057,8 +1096,9 @@ static int pd_target(struct pd *pd, const struct ynode *spec,
 	int err;
 
 	if (v) {
-		err = pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
-			     false, t);
+		err = pd_target_ref(pd, v, "spec.targetRef",
+				    pd->kd->target_kinds,
+				    kind_target_kinds(pd->kd, pd->c->kuma), t);
 		if (!err && (pd->kd->sections & KIND_SEC_GATEWAY_NO_TAGS) &&
 		    t->ref.kind == MF_REF_MESH_GATEWAY && t->ref.tags)
 			doc_err(pd->c, doc_get(v, "tags"), "spec.targetRef.tags",
@@ -1086,6 +1126,11 @@ static const struct ynode *pd_section(struct pd *pd, const struct ynode *spec,
 	if (!v)
 		return NULL;
 	doc_path(p, "spec", key);
+	if (!(allowed & bit) && (pd->kd->sections & bit)) {
+		doc_err(pd->c, v, p, "was removed from %s " KUMA_3_0_ONLY,
+			pd->kd->name);
+		return NULL;
+	}
 	if (!(allowed & bit)) {
 		doc_err(pd->c, v, p, "is not allowed in a %s (it has only %s)",
 			pd->kd->name, (allowed & KIND_SEC_TO) ? "to" : "from");
@@ -1103,7 +1148,13 @@ static const struct ynode *pd_section(struct pd *pd, const struct ynode *spec,
 static void pd_no_entries(struct pd *pd, const struct ynode *spec,
 			  unsigned sections)
 {
-	if (sections & KIND_SEC_RULES)
+	if ((pd->kd->sections & KIND_SEC_EMPTY_OK) &&
+	    (sections & KIND_SEC_RULES))
+		doc_err(pd->c, spec, "spec",
+			"must have at least one of %s " KUMA_3_0_ONLY,
+			(sections & KIND_SEC_FROM) ? "to, from, rules" :
+						     "to, rules");
+	else if (sections & KIND_SEC_RULES)
 		doc_err(pd->c, spec, "spec",
 			"must have at least one of %s",
 			(sections & KIND_SEC_FROM) ? "to, from, rules" :
@@ -1373,6 +1424,7 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 	} secs[] = { { "to", KIND_SEC_TO, MF_SEC_TO },
 		     { "from", KIND_SEC_FROM, MF_SEC_FROM } };
 	const struct kind_desc *kd = pd->kd;
+	const unsigned sec = kind_sections(kd, pd->c->kuma);
 	struct pd_ref target, ref;
 	char p[DOC_PATH_MAX], q[DOC_PATH_MAX];
 	const struct ynode *rules;
@@ -1385,8 +1437,7 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 	err = pd_target(pd, spec, &target);
 	for (size_t s = 0; s < 2 && !err; s++) {
 		const struct ynode *list = pd_section(pd, spec, secs[s].key,
-						      secs[s].bit,
-						      kd->sections);
+						      secs[s].bit, sec);
 		uint32_t kinds = s ? kd->from_kinds :
 				     pd_to_kinds(kd, &target);
 
@@ -1412,8 +1463,9 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 			memset(&ref, 0, sizeof(ref));
 			v = doc_need(pd->c, e, p, "targetRef");
 			if (v)
-				err = pd_ref(pd, v, doc_path(q, p, "targetRef"),
-					     kinds, false, &ref);
+				err = pd_target_ref(pd, v,
+						    doc_path(q, p, "targetRef"),
+						    kinds, kinds, &ref);
 			if (!err)
 				err = pd_rec_refs(pd, &target, &ref);
 			v = doc_need(pd->c, e, p, "default");
@@ -1430,7 +1482,7 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 		}
 	}
 	rules = err ? NULL : pd_section(pd, spec, "rules", KIND_SEC_RULES,
-					kd->sections);
+					sec);
 	if (!err)
 		pd_gateway_scope(pd, spec, &target, count, rules);
 	bad |= !rules && doc_get(spec, "rules") != NULL;
@@ -1449,10 +1501,10 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 		pd_target_section(pd, spec, &target,
 				  count[1] || (rules && rules->nkids));
 	if (!err && !total && !bad) {
-		if (kd->sections & KIND_SEC_EMPTY_OK)
+		if (sec & KIND_SEC_EMPTY_OK)
 			err = pd_empty(pd, spec, &target);
 		else
-			pd_no_entries(pd, spec, kd->sections);
+			pd_no_entries(pd, spec, sec);
 	}
 	return err ? err : pd->err;
 }
@@ -1506,8 +1558,9 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 		memset(&ref, 0, sizeof(ref));
 		v = doc_need(pd->c, e, p, "targetRef");
 		if (v)
-			err = pd_ref(pd, v, doc_path(q, p, "targetRef"),
-				     pd_to_kinds(kd, &target), false, &ref);
+			err = pd_target_ref(pd, v, doc_path(q, p, "targetRef"),
+					    pd_to_kinds(kd, &target),
+					    pd_to_kinds(kd, &target), &ref);
 		/* Kuma's schema wants rules in every entry, even where an
 		 * empty list is taken (`rules: []`). */
 		rules = doc_need(pd->c, e, p, "rules");
@@ -1809,10 +1862,22 @@ static int pd_permission(struct pd *pd, const struct ynode *spec)
 	memset(&target, 0, sizeof(target));
 	v = doc_need(pd->c, spec, "spec", "targetRef");
 	if (v)
-		err = pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
-			     false, &target);
+		err = pd_target_ref(pd, v, "spec.targetRef",
+				    pd->kd->target_kinds,
+				    kind_target_kinds(pd->kd, pd->c->kuma),
+				    &target);
 	from = doc_get(spec, "from");
 	rules = doc_get(spec, "rules");
+	/* Kuma 3.0 removed `from`: `rules` says it all. */
+	if (!err && pd->c->kuma == KUMA_3_0 && from) {
+		doc_err(pd->c, from, "spec.from", "was removed from %s "
+			KUMA_3_0_ONLY, pd->kd->name);
+		return 0;
+	}
+	if (!err && pd->c->kuma == KUMA_3_0 && !rules) {
+		doc_err(pd->c, spec, "spec.rules", "is required " KUMA_3_0_ONLY);
+		return 0;
+	}
 	if (err || (from && rules)) {
 		if (!err)
 			doc_err(pd->c, rules, "spec.rules", "cannot be used "
@@ -1858,6 +1923,13 @@ int pdoc_parse(struct doc_ctx *c, struct model_set *set, struct model_obj *o,
 	}
 	memset(&o->pol, 0, sizeof(o->pol));
 	o->pol.kd = pd.kd;
+	/* Kuma's legacy kinds, the only ones of these two forms. */
+	if (c->kuma == KUMA_3_0 && (pd.kd->form == KIND_FORM_SOURCES ||
+				    pd.kd->form == KIND_FORM_SELECTORS)) {
+		doc_err(c, spec, "spec", "kind %s was removed " KUMA_3_0_ONLY,
+			pd.kd->name);
+		return 0;
+	}
 	switch (pd.kd->form) {
 	case KIND_FORM_TO_FROM:
 		return pd_to_from(&pd, spec);
