@@ -9,9 +9,9 @@
 /* Whose validation the input gets (lib/policy/kinds.h, enum
  * kuma_version). */
 #define CTL_KUMA_HELP                                                          \
-	"validate as Kuma VERSION does: 2.14 (the default)\n"                 \
-	"takes Kuma 2.14's shapes and 3.0's; 3.0 refuses\n"                   \
-	"what Kuma 3.0 removed (docs/policy.md)"
+	"validate as that Kuma version does: 2.14 (the\n"                    \
+	"default) takes 2.14's shapes and 3.0's; 3.0\n"                      \
+	"refuses what Kuma 3.0 removed (docs/policy.md)"
 #define CTL_WAIT_HELP                                                          \
 	"then wait (10 s at most) until the agent serves\n"                   \
 	"the new policy; exit 2 if it does not"
