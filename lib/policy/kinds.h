@@ -107,6 +107,9 @@ int kuma_version_parse(const char *s, enum kuma_version *v);
 /* What a refusal under KUMA_3_0 alone adds to its message. */
 #define KUMA_3_0_ONLY "(Kuma 3.0; mfctl takes it without --kuma 3.0)"
 
+/* What the targetRef-less parts of a kind lose under KUMA_3_0 are in
+ * kind_desc.gone_v3 (MeshHealthCheck's healthyPanicThreshold, ...). */
+
 /* The top-level targetRef kinds of Kuma 3.0: its TopLevelTargetRef's. */
 #define KIND_TARGETS_V3 (KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_WORKLOAD))
 
@@ -142,6 +145,11 @@ struct kind_desc {
 	/* Kuma 3.0 wants the object's name to be an RFC 1035 label (a
 	 * letter first, no dots), as it becomes a DNS name's label. */
 	bool name_rfc1035;
+	/* What Kuma 3.0 removed from the conf (a `default`), refused under
+	 * KUMA_3_0: NULL-terminated paths below it of dot-separated keys,
+	 * "key[]" for every item of a list, and a last "key=value" for one
+	 * value of a scalar ("hashPolicies[].type=SourceIP"); NULL: none. */
+	const char *const *gone_v3;
 	size_t val_size;		/* sizeof(struct mf_<kind>) */
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */
 	const struct sch_object *conf;	/* the default/rule/conf mapping */

@@ -446,6 +446,61 @@ static int pd_note_ref(struct pd *pd, const void *at, const struct pd_ref *r)
 static int pd_object(struct pd *pd, const struct sch_object *s,
 		     const struct ynode *m, const char *path, uint8_t *obj);
 
+/*
+ * Reports what pattern @pat (kind_desc.gone_v3) names under mapping @m (at
+ * @path): keys Kuma 3.0 removed from the kind's conf, or a value of one.
+ */
+static void pd_gone_v3(struct pd *pd, const struct ynode *m,
+		       const char *path, const char *pat)
+{
+	const char *dot = strchr(pat, '.'), *eq;
+	char key[64], p[DOC_PATH_MAX], q[DOC_PATH_MAX];
+	size_t n = dot ? (size_t)(dot - pat) : strlen(pat);
+	const struct ynode *v;
+	bool list;
+
+	if (n >= sizeof(key) || m->type != YNODE_MAP)
+		return;
+	memcpy(key, pat, n);
+	key[n] = 0;
+	list = n > 2 && !strcmp(key + n - 2, "[]");
+	if (list)
+		key[n - 2] = 0;
+	eq = strchr(key, '=');
+	if (eq)
+		key[eq++ - key] = 0;
+	v = doc_get(m, key);
+	if (!v)
+		return;
+	doc_path(p, path, key);
+	if (eq && (v->type != YNODE_SCALAR || strcmp(v->str, eq)))
+		return;
+	if (!dot && eq)
+		doc_err(pd->c, v, p, "%s was removed from %s " KUMA_3_0_ONLY,
+			eq, pd->kd->name);
+	else if (!dot)
+		doc_err(pd->c, v, p, "was removed from %s " KUMA_3_0_ONLY,
+			pd->kd->name);
+	else if (list && v->type == YNODE_SEQ)
+		for (size_t i = 0; i < v->nkids; i++)
+			pd_gone_v3(pd, v->kids[i], pd_item_path(q, p, i),
+				   dot + 1);
+	else if (!list)
+		pd_gone_v3(pd, v, p, dot + 1);
+}
+
+/* The conf of the record being read, from @m (a `default`, at @path):
+ * under Kuma 3.0 without what 3.0 removed.  Returns 0 or -ENOMEM. */
+static int pd_conf(struct pd *pd, const struct ynode *m, const char *path)
+{
+	const struct kind_desc *kd = pd->kd;
+
+	for (const char *const *g = kd->gone_v3;
+	     g && *g && pd->c->kuma == KUMA_3_0; g++)
+		pd_gone_v3(pd, m, path, *g);
+	return pd_object(pd, kd->conf, m, path, pd->rec + kd->conf_off);
+}
+
 static bool pd_scalar_text(const struct ynode *v, char *buf, size_t n)
 {
 	if (v->type != YNODE_SCALAR || v->len >= n || strlen(v->str) != v->len)
@@ -1310,9 +1365,8 @@ static int pd_rules(struct pd *pd, const struct ynode *list,
 					      &h->match);
 			err = pd_rec_refs(pd, target, NULL);
 			if (!err)
-				err = pd_object(pd, kd->conf, def,
-						doc_path(q, p, "default"),
-						pd->rec + kd->conf_off);
+				err = pd_conf(pd, def,
+					      doc_path(q, p, "default"));
 			if (!err)
 				pd_rec_check(pd, def, q, before);
 			if (err)
@@ -1470,9 +1524,8 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 				err = pd_rec_refs(pd, &target, &ref);
 			v = doc_need(pd->c, e, p, "default");
 			if (v && !err)
-				err = pd_object(pd, kd->conf, v,
-						doc_path(q, p, "default"),
-						pd->rec + kd->conf_off);
+				err = pd_conf(pd, v,
+					      doc_path(q, p, "default"));
 			if (v && !err)
 				pd_rec_check(pd, v, q, before);
 			if (err)
@@ -1636,8 +1689,7 @@ static int pd_default(struct pd *pd, const struct ynode *spec)
 	err = pd_rec_refs(pd, &target, NULL);
 	v = doc_need(pd->c, spec, "spec", "default");
 	if (v && !err)
-		err = pd_object(pd, pd->kd->conf, v, "spec.default",
-				pd->rec + pd->kd->conf_off);
+		err = pd_conf(pd, v, "spec.default");
 	if (err) {
 		free(pd->rec);
 		return err;

@@ -16,7 +16,8 @@
  *  - MeshRateLimit needs `to` or `rules`;
  *  - TrafficRoute, RateLimit, MeshGateway and MeshGatewayRoute are gone;
  *  - Mesh, MeshService, MeshExternalService and MeshMultiZoneService names
- *    are RFC 1035 labels (they become DNS labels).
+ *    are RFC 1035 labels (they become DNS labels);
+ *  - fields and values gone from a kind's conf (kind_desc.gone_v3).
  */
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
@@ -194,6 +195,55 @@ KH_TEST_KUMA3(test_kuma3_names,
 	  "t.yaml:3:18: metadata.name: " RFC1035("MeshMultiZoneService") },
 )
 
+/* What Kuma 3.0 removed inside a kind's conf: MeshHealthCheck's panic
+ * threshold (now MeshCircuitBreaker's), hash policies inside ringHash and
+ * maglev and the SourceIP type, an OpenTelemetry backend's endpoint (a
+ * backendRef names a MeshOpenTelemetryBackend instead). */
+KH_TEST_KUMA3(test_kuma3_gone,
+	{ KH_DOC("MeshHealthCheck", "hc") KH_ENTRY("to")
+	  "        interval: 10s\n"
+	  "        healthyPanicThreshold: 50\n"
+	  "        tcp: {}\n",
+	  "t.yaml:10:32: spec.to[0].default.healthyPanicThreshold: was removed "
+	  "from MeshHealthCheck" ONLY3 },
+	{ KH_DOC("MeshLoadBalancingStrategy", "lb") KH_ENTRY("to")
+	  "        loadBalancer:\n"
+	  "          type: RingHash\n"
+	  "          ringHash: {hashPolicies: [{type: Header, "
+	  "header: {name: x-user}}]}\n",
+	  "t.yaml:11:36: spec.to[0].default.loadBalancer.ringHash.hashPolicies: "
+	  "was removed from MeshLoadBalancingStrategy" ONLY3 },
+	{ KH_DOC("MeshLoadBalancingStrategy", "lb") KH_ENTRY("to")
+	  "        loadBalancer:\n"
+	  "          type: Maglev\n"
+	  "          maglev: {hashPolicies: [{type: Cookie, "
+	  "cookie: {name: cart}}]}\n",
+	  "t.yaml:11:34: spec.to[0].default.loadBalancer.maglev.hashPolicies: "
+	  "was removed from MeshLoadBalancingStrategy" ONLY3 },
+	{ KH_DOC("MeshLoadBalancingStrategy", "lb") KH_ENTRY("to")
+	  "        hashPolicies:\n"
+	  "          - type: SourceIP\n"
+	  "            connection: {sourceIP: true}\n",
+	  "t.yaml:10:19: spec.to[0].default.hashPolicies[0].type: SourceIP was "
+	  "removed from MeshLoadBalancingStrategy" ONLY3 },
+	{ KH_DOC("MeshAccessLog", "l")
+	  "  rules:\n    - default:\n        backends:\n"
+	  "          - type: OpenTelemetry\n"
+	  "            openTelemetry: {endpoint: \"otel:4317\"}\n",
+	  "t.yaml:9:39: spec.rules[0].default.backends[0].openTelemetry."
+	  "endpoint: was removed from MeshAccessLog" ONLY3 },
+	{ KH_DOC("MeshTrace", "tr")
+	  "  default:\n    backends:\n      - type: OpenTelemetry\n"
+	  "        openTelemetry: {endpoint: \"otel:4317\"}\n",
+	  "t.yaml:8:35: spec.default.backends[0].openTelemetry.endpoint: was "
+	  "removed from MeshTrace" ONLY3 },
+	{ KH_DOC("MeshMetric", "m")
+	  "  default:\n    backends:\n      - type: OpenTelemetry\n"
+	  "        openTelemetry: {endpoint: \"otel:4317\"}\n",
+	  "t.yaml:8:35: spec.default.backends[0].openTelemetry.endpoint: was "
+	  "removed from MeshMetric" ONLY3 },
+)
+
 /* The same policies written 3.0's way: taken under both. */
 static bool test_kuma3_taken(void)
 {
@@ -216,6 +266,14 @@ static bool test_kuma3_taken(void)
 		"  selector: {dataplaneTags: {app: web}}\n"
 		"  ports: [{port: 80, targetPort: 8080, appProtocol: http}]\n",
 		KH_API "kind: Mesh\nmetadata: {name: mesh-1}\n",
+		KH_DOC("MeshTrace", "tr")
+		"  default:\n    backends:\n      - type: OpenTelemetry\n"
+		"        openTelemetry: {backendRef: {kind: "
+		"MeshOpenTelemetryBackend, labels: {app: otel}}}\n",
+		KH_DOC("MeshLoadBalancingStrategy", "lb") KH_ENTRY("to")
+		"        loadBalancer: {type: RingHash}\n"
+		"        hashPolicies: [{type: Connection, "
+		"connection: {sourceIP: true}}]\n",
 	};
 	bool ok = true;
 
@@ -256,6 +314,7 @@ int main(void)
 	TEST_RUN(test_kuma3_mtp_needs_rules);
 	TEST_RUN(test_kuma3_legacy_kinds);
 	TEST_RUN(test_kuma3_names);
+	TEST_RUN(test_kuma3_gone);
 	TEST_RUN(test_kuma3_taken);
 	TEST_RUN(test_kuma3_version_parse);
 	TEST_MAIN_END();
