@@ -52,6 +52,7 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_CRL_URI] = { "crl-uri", 0, "URL" },
 	[CTL_OPT_IP] = { "ip", 0, "ADDR", true },
 	[CTL_OPT_DNS] = { "dns", 0, "NAME", true },
+	[CTL_OPT_KUMA] = { "kuma", 0, "2.14|3.0" },
 };
 
 /* getopt_long's value for --help. */
@@ -377,6 +378,12 @@ int ctl_parse_inputs(struct model_set *set, const struct ctl_args *a,
 {
 	int err = 0;
 
+	if (a->val[CTL_OPT_KUMA] &&
+	    kuma_version_parse(a->val[CTL_OPT_KUMA], &set->kuma)) {
+		ctl_err("--kuma must be 2.14 or 3.0, not \"%s\"; %s",
+			a->val[CTL_OPT_KUMA], consequence);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < a->nfiles; i++) {
 		int e = input_parse_arg(set, a->files[i], d);
 

@@ -6,6 +6,12 @@
 	"a YAML file, a directory (its *.yaml and *.yml\n"                     \
 	"files, in name order) or - for standard input"
 
+/* Whose validation the input gets (lib/policy/kinds.h, enum
+ * kuma_version). */
+#define CTL_KUMA_HELP                                                          \
+	"validate as that Kuma version does: 2.14 (the\n"                    \
+	"default) takes 2.14's shapes and 3.0's; 3.0\n"                      \
+	"refuses what Kuma 3.0 removed (docs/policy.md)"
 #define CTL_WAIT_HELP                                                          \
 	"then wait (10 s at most) until the agent serves\n"                   \
 	"the new policy; exit 2 if it does not"
@@ -191,7 +197,7 @@ const struct ctl_cmd ctl_cmds[] = {
 		.synopsis = "mfctl [--bpf-root DIR] [--run-dir DIR] apply "
 			    "-f FILE|DIR|- [-f ...]\n"
 			    "                                               "
-			    "[--dry-run] [--wait [--admin ADDR:PORT]]",
+			    "[--dry-run] [--kuma 2.14|3.0] [--wait ...]",
 		.about = "Applies policy objects (YAML, several documents per "
 			 "file) to the\nnode-local policy map: each object "
 			 "replaces the applied object of the\nsame kind and "
@@ -210,6 +216,7 @@ const struct ctl_cmd ctl_cmds[] = {
 			{ CTL_OPT_DRY_RUN,
 			  "validate and compile against the applied state,\n"
 			  "report what would change, write nothing" },
+			{ CTL_OPT_KUMA, CTL_KUMA_HELP },
 			{ CTL_OPT_WAIT, CTL_WAIT_HELP },
 			{ CTL_OPT_ADMIN, CTL_ADMIN_HELP },
 		},
@@ -269,6 +276,7 @@ const struct ctl_cmd ctl_cmds[] = {
 			{ CTL_OPT_IGNORE,
 			  "an object that is not applied is not an error" },
 			{ CTL_OPT_DRY_RUN, "check and report, write nothing" },
+			{ CTL_OPT_KUMA, CTL_KUMA_HELP },
 			{ CTL_OPT_WAIT, CTL_WAIT_HELP },
 			{ CTL_OPT_ADMIN, CTL_ADMIN_HELP },
 		},
@@ -290,7 +298,8 @@ const struct ctl_cmd ctl_cmds[] = {
 			 "the applied line, \"+\" the new one).  Apply is an "
 			 "upsert: objects the\ninput does not name stay, so "
 			 "nothing is ever shown as removed.",
-		.opts = { { CTL_OPT_FILE, CTL_FILES_HELP } },
+		.opts = { { CTL_OPT_FILE, CTL_FILES_HELP },
+			  { CTL_OPT_KUMA, CTL_KUMA_HELP } },
 		.footer = "Exit codes: 0 no change, 1 invalid input (apply "
 			  "would refuse it),\n2 system error, 3 changes exist.  "
 			  "(kubectl diff uses 1 for changes;\nhere 1 already "

@@ -85,6 +85,7 @@ enum ctl_opt {
 	CTL_OPT_CRL_URI,	/* --crl-uri URL */
 	CTL_OPT_IP,		/* --ip ADDR (repeatable) */
 	CTL_OPT_DNS,		/* --dns NAME (repeatable) */
+	CTL_OPT_KUMA,		/* --kuma 2.14|3.0 */
 	CTL_OPT_MAX,
 };
 

@@ -4,6 +4,7 @@
 
     scripts/kuma-conformance.py --kuma-git DIR --rev REV
                                 [--mfctl build/bin/mfctl] [--kind KIND ...]
+                                [--mfctl-args "--kuma 3.0"]
                                 [--hits] [--show-yaml]
 
 Reads Kuma's validator tests for the kinds meshforge takes from a Kuma git
@@ -15,6 +16,9 @@ applies it: the spec as a `kuma.io/v1alpha1` object, next to a Mesh and the
 objects the spec names (Services and MeshServices for its targetRefs and
 backendRefs, MeshGateways, MeshHTTPRoutes, Workloads,
 MeshOpenTelemetryBackends).  Nothing of Kuma's is written anywhere.
+
+--mfctl-args adds options to each `mfctl apply`: `--kuma 3.0` at Kuma's main
+branch validates as Kuma 3.0 does (mfctl's default takes 2.14's shapes too).
 
 Prints one line per kind (valid specs accepted / total, invalid specs
 refused / total) and every miss with mfctl's message.  A miss is marked
@@ -586,7 +590,7 @@ def object_name(case):
     return case.name if case.name is not None else "conf-case"
 
 
-def run_case(mfctl, tmp, case, spec):
+def run_case(mfctl, extra, tmp, case, spec):
     world = World(case.kind, spec, object_name(case))
     doc = {"apiVersion": API, "kind": case.kind,
            "metadata": {"name": object_name(case)}, "spec": spec}
@@ -607,7 +611,7 @@ def run_case(mfctl, tmp, case, spec):
             [mfctl, "--bpf-root", os.path.join(tmp, "bpf"),
              "--state-dir", os.path.join(tmp, "state"),
              "--run-dir", os.path.join(tmp, "run"),
-             "apply", "--dry-run", "-f", path],
+             "apply", "--dry-run"] + extra + ["-f", path],
             capture_output=True, text=True, timeout=30)
         if p.returncode not in (0, 1):
             raise RuntimeError("mfctl exited %d: %s" % (p.returncode,
@@ -700,6 +704,9 @@ def main():
                     help="Kuma's git directory (bare or .git)")
     ap.add_argument("--rev", required=True, help="tag, branch or commit")
     ap.add_argument("--mfctl", default="build/bin/mfctl")
+    ap.add_argument("--mfctl-args", default="",
+                    help="options added to each `mfctl apply` (split on "
+                    "spaces), e.g. \"--kuma 3.0\"")
     ap.add_argument("--kind", action="append",
                     help="only this kind (repeatable)")
     ap.add_argument("--hits", action="store_true",
@@ -721,8 +728,10 @@ def main():
                          args.mfctl)
         return 2
 
-    print("Kuma %s (%s), %s; schema check by %s" % (
+    extra = args.mfctl_args.split()
+    print("Kuma %s (%s), %s%s; schema check by %s" % (
         args.rev, commit, args.mfctl,
+        " " + " ".join(extra) if extra else "",
         "jsonschema" if jsonschema else "the script's own check"))
     rows, misses, explained, unknown, elsewhere = [], [], [], {}, []
     with tempfile.TemporaryDirectory(prefix="mf-conf-") as tmp:
@@ -740,8 +749,8 @@ def main():
                     n[8] += 1
                     continue
                 try:
-                    c.accepted, c.message, path = run_case(args.mfctl, tmp,
-                                                           c, spec)
+                    c.accepted, c.message, path = run_case(args.mfctl, extra,
+                                                           tmp, c, spec)
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
                     sys.stderr.write("kuma-conformance: %s\n" % e)
                     return 2

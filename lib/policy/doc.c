@@ -69,6 +69,38 @@ static int doc_label(struct doc_ctx *c, struct model_set *set,
 	return o->labels ? 0 : -ENOMEM;
 }
 
+/* An RFC 1035 label: a letter, then letters, digits and '-', ending with
+ * a letter or digit, at most 63 characters (what Kuma's
+ * NameIsDNS1035Label takes). */
+static bool doc_rfc1035_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] < 'a' || s[0] > 'z' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* Kuma 3.0: the name @v (at @path, read into @name) of an object of @kind
+ * whose names become DNS labels (kind_desc.name_rfc1035) must be an
+ * RFC 1035 label; 2.14 took others with a deprecation warning. */
+static void doc_name_v3(struct doc_ctx *c, int kind, const struct ynode *v,
+			const char *path, const char *name)
+{
+	const struct kind_desc *kd = kind < 0 ? NULL : model_kind_desc(kind);
+
+	if (c->kuma != KUMA_3_0 || !kd || !kd->name_rfc1035 || !name[0] ||
+	    doc_rfc1035_ok(name))
+		return;
+	doc_err(c, v, path, "must be an RFC 1035 label for a %s (a-z, 0-9 and "
+		"'-', starting with a letter, no dots) "
+		KUMA_3_0_ONLY, kd->name);
+}
+
 /*
  * The metadata of @o from mapping @meta (at @path, its keys checked):
  * name, labels, namespace (kept as a label, doc_namespace()) and
@@ -221,8 +253,10 @@ static int doc_universal(struct doc_ctx *c, struct model_set *set,
 		doc_check_map(c, root, "", known);
 
 	v = doc_need(c, root, "", "name");
-	if (v && doc_name(c, v, "name", obj.name))
+	if (v && doc_name(c, v, "name", obj.name)) {
 		obj.name_loc = v->loc;
+		doc_name_v3(c, kind, v, "name", obj.name);
+	}
 	v = doc_get(root, "labels");
 	if (v)
 		err = pdoc_tags(c, set, v, "labels", &obj.labels);
@@ -312,6 +346,8 @@ static int doc_one(struct doc_ctx *c, struct model_set *set,
 		err = doc_meta(c, set, meta, "metadata", &obj);
 		if (err)
 			return err;
+		doc_name_v3(c, kind, doc_get(meta, "name"), "metadata.name",
+			    obj.name);
 	}
 	/* Kept as the universal form keeps it: the label kuma.io/mesh. */
 	v = doc_get(root, "mesh");
@@ -398,7 +434,7 @@ static int doc_parse_named(struct model_set *set, const char *file,
 			   const char *buf, size_t len, struct diag *d,
 			   bool many)
 {
-	struct doc_ctx c = { .d = d };
+	struct doc_ctx c = { .d = d, .kuma = set->kuma };
 	size_t first = set->n;
 	struct ytree t;
 	const char *name;

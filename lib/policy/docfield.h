@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "kinds.h"
 #include "meshforge/abi.h"
 #include "ytree.h"
 
@@ -29,6 +30,8 @@ struct doc_ctx {
 	/* A prefix ("spec.") that paths lose when reported: Kuma's
 	 * universal form writes those fields at the top level. */
 	const char *strip;
+	/* Whose validation the document gets (kinds.h). */
+	enum kuma_version kuma;
 };
 
 /* @path as the document writes it (without c->strip). */

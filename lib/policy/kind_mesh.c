@@ -282,6 +282,6 @@ SCH_OBJECT_DEF(mesh_spec, "Mesh spec", .check_field = mesh_spec_check);
 const struct kind_desc kind_mesh = {
 	.name = "Mesh", .plural = "meshes",
 	.kuma_inline = true,
-	.form = KIND_FORM_SPEC,
+	.form = KIND_FORM_SPEC, .name_rfc1035 = true,
 	.val_size = sizeof(struct core_mesh), .conf = &mesh_spec,
 };

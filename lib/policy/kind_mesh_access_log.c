@@ -264,9 +264,13 @@ static const struct sch_field log_conf_fields[] = {
 };
 SCH_OBJECT_DEF(log_conf, "MeshAccessLog default");
 
+/* Kuma 3.0 sends OpenTelemetry through a backendRef only. */
+static const char *const log_gone_v3[] = {
+	"backends[].openTelemetry.endpoint", NULL };
+
 const struct kind_desc kind_mesh_access_log = {
 	.name = "MeshAccessLog", .plural = "meshaccesslogs",
-	.form = KIND_FORM_TO_FROM,
+	.form = KIND_FORM_TO_FROM, .gone_v3 = log_gone_v3,
 	.sections = KIND_SEC_TO | KIND_SEC_FROM | KIND_SEC_RULES |
 		    KIND_SEC_RULE_MATCHES,
 	.target_kinds = KIND_TARGETS_GATEWAY,

@@ -388,6 +388,6 @@ const struct kind_desc kind_mesh_external_service = {
 	.name = "MeshExternalService",
 	.plural = "meshexternalservices",
 	.short_name = "extsvc",
-	.form = KIND_FORM_SPEC,
+	.form = KIND_FORM_SPEC, .name_rfc1035 = true,
 	.val_size = sizeof(struct mf_mesh_external_service), .conf = &mes,
 };

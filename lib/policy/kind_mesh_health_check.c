@@ -174,9 +174,13 @@ static const char *hc_conf_check(const void *obj)
 }
 SCH_OBJECT_DEF(hc_conf, "MeshHealthCheck default", .check = hc_conf_check);
 
+/* Kuma 3.0 moved it to MeshCircuitBreaker (failTrafficOnPanic). */
+static const char *const hc_gone_v3[] = { "healthyPanicThreshold", NULL };
+
 const struct kind_desc kind_mesh_health_check = {
 	.name = "MeshHealthCheck", .plural = "meshhealthchecks",
 	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_EMPTY_OK,
 	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_OUTBOUND,
+	.gone_v3 = hc_gone_v3,
 	KIND_RECORD(mf_healthcheck, conf, &hc_conf),
 };

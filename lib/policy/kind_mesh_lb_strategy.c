@@ -518,11 +518,19 @@ static uint32_t lb_to_kinds_of(const struct kind_desc *kd,
 	return kd->to_kinds & ~KIND_REF(MF_REF_MESH_EXTERNAL_SERVICE);
 }
 
+/* Kuma 3.0: hash policies at the top of the conf only, and no SourceIP
+ * type (Connection with sourceIP says it). */
+static const char *const lb_gone_v3[] = {
+	"loadBalancer.ringHash.hashPolicies",
+	"loadBalancer.maglev.hashPolicies",
+	"hashPolicies[].type=SourceIP", NULL };
+
 const struct kind_desc kind_mesh_lb_strategy = {
 	.name = "MeshLoadBalancingStrategy",
 	.plural = "meshloadbalancingstrategies",
 	.form = KIND_FORM_TO_FROM, .sections = KIND_SEC_TO | KIND_SEC_EMPTY_OK,
 	.target_kinds = KIND_TARGETS_GATEWAY, .to_kinds = KIND_TO_OUTBOUND_ROUTE,
+	.gone_v3 = lb_gone_v3,
 	/* A gateway balances over the mesh's own services. */
 	.gw_tops = KIND_REF(MF_REF_MESH_GATEWAY),
 	.to_kinds_gw = KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_MESH_SERVICE) |

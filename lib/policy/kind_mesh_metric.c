@@ -193,9 +193,13 @@ static const struct sch_field metric_conf_fields[] = {
 SCH_OBJECT_DEF(metric_conf, "MeshMetric default");
 
 /* KIND_FORM_DEFAULT: no to/from entries, so no sections or entry kinds. */
+/* Kuma 3.0 sends OpenTelemetry through a backendRef only. */
+static const char *const metric_gone_v3[] = {
+	"backends[].openTelemetry.endpoint", NULL };
+
 const struct kind_desc kind_mesh_metric = {
 	.name = "MeshMetric", .plural = "meshmetrics",
-	.form = KIND_FORM_DEFAULT,
+	.form = KIND_FORM_DEFAULT, .gone_v3 = metric_gone_v3,
 	.target_kinds = KIND_TARGETS_GATEWAY,
 	KIND_RECORD(mf_metric, conf, &metric_conf),
 };

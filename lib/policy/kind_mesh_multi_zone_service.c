@@ -63,6 +63,6 @@ const struct kind_desc kind_mesh_multi_zone_service = {
 	.name = "MeshMultiZoneService",
 	.plural = "meshmultizoneservices",
 	.short_name = "mzsvc",
-	.form = KIND_FORM_SPEC,
+	.form = KIND_FORM_SPEC, .name_rfc1035 = true,
 	.val_size = sizeof(struct mf_mesh_multi_zone_service), .conf = &mzs,
 };

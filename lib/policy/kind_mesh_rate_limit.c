@@ -110,6 +110,9 @@ const struct kind_desc kind_mesh_rate_limit = {
 	.sections = KIND_SEC_TO | KIND_SEC_FROM | KIND_SEC_RULES |
 		    KIND_SEC_RULE_MATCHES | KIND_SEC_EMPTY_OK |
 		    KIND_SEC_GATEWAY_SCOPED | KIND_SEC_RULES_NO_GATEWAY,
+	/* Kuma 3.0 wants `to` or `rules` (2.14 took a policy of neither). */
+	.sections_v3 = KIND_SEC_TO | KIND_SEC_RULES | KIND_SEC_RULE_MATCHES |
+		       KIND_SEC_GATEWAY_SCOPED | KIND_SEC_RULES_NO_GATEWAY,
 	.rec_check = mrl_rec_check,
 	.target_kinds = KIND_TARGETS_ROUTE, .to_kinds = KIND_REF(MF_REF_MESH),
 	.from_kinds = KIND_REF(MF_REF_MESH),

@@ -216,6 +216,6 @@ SCH_OBJECT_DEF(msvc_spec, "MeshService spec",
 
 const struct kind_desc kind_mesh_service = {
 	.name = "MeshService", .plural = "meshservices", .short_name = "msvc",
-	.form = KIND_FORM_SPEC,
+	.form = KIND_FORM_SPEC, .name_rfc1035 = true,
 	.val_size = sizeof(struct mf_mesh_service), .conf = &msvc_spec,
 };

@@ -179,9 +179,13 @@ static const struct sch_field trace_conf_fields[] = {
 SCH_OBJECT_DEF(trace_conf, "MeshTrace default");
 
 /* KIND_FORM_DEFAULT: no to/from entries, so no sections or entry kinds. */
+/* Kuma 3.0 sends OpenTelemetry through a backendRef only. */
+static const char *const trace_gone_v3[] = {
+	"backends[].openTelemetry.endpoint", NULL };
+
 const struct kind_desc kind_mesh_trace = {
 	.name = "MeshTrace", .plural = "meshtraces",
-	.form = KIND_FORM_DEFAULT,
+	.form = KIND_FORM_DEFAULT, .gone_v3 = trace_gone_v3,
 	/* A gateway is traced as a whole: no listener tags. */
 	.sections = KIND_SEC_GATEWAY_NO_TAGS,
 	.target_kinds = KIND_TARGETS_GATEWAY,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
 #include <string.h>
 
 #include "kinds.h"
@@ -106,4 +107,15 @@ const char *kind_rec_check(const struct kind_desc *kd, const void *rec)
 		why = sch_check(kd->entry,
 				(const uint8_t *)rec + kd->entry_off);
 	return why;
+}
+
+int kuma_version_parse(const char *s, enum kuma_version *v)
+{
+	if (!strcmp(s, "2.14"))
+		*v = KUMA_2_14;
+	else if (!strcmp(s, "3.0"))
+		*v = KUMA_3_0;
+	else
+		return -EINVAL;
+	return 0;
 }

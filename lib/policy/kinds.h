@@ -79,6 +79,40 @@ enum kind_section_bits {
 
 struct ynode;
 
+/*
+ * Whose validation a document gets.  Kuma 3.0 (Kuma's main branch) refuses
+ * shapes 2.14 took, deprecated then removed; users of either write them, so
+ * by default mfctl takes both (KUMA_2_14: 2.14's shapes and 3.0's).  With
+ * KUMA_3_0 (`--kuma 3.0`) it refuses what 3.0 refuses:
+ *  - a top-level targetRef other than Mesh or Dataplane (3.0's
+ *    TopLevelTargetRef), and in a targetRef `name`, `namespace`, `tags`
+ *    or `proxyTypes` (3.0's refs have kind, labels and sectionName);
+ *  - `from` sections, gone from every kind (MeshTrafficPermission then
+ *    needs `rules`);
+ *  - kind_desc.sections_v3 where a kind's requirement changed
+ *    (MeshRateLimit needs `to` or `rules`);
+ *  - the legacy kinds (TrafficRoute, RateLimit, MeshGateway,
+ *    MeshGatewayRoute);
+ *  - names that are not RFC 1035 labels for Mesh, MeshService,
+ *    MeshExternalService and MeshMultiZoneService (kind_desc.name_rfc1035).
+ */
+enum kuma_version {
+	KUMA_2_14 = 0,
+	KUMA_3_0,
+};
+
+/* "2.14" or "3.0" into *@v: 0, or -EINVAL for any other. */
+int kuma_version_parse(const char *s, enum kuma_version *v);
+
+/* What a refusal under KUMA_3_0 alone adds to its message. */
+#define KUMA_3_0_ONLY "(Kuma 3.0; mfctl takes it without --kuma 3.0)"
+
+/* What the targetRef-less parts of a kind lose under KUMA_3_0 are in
+ * kind_desc.gone_v3 (MeshHealthCheck's healthyPanicThreshold, ...). */
+
+/* The top-level targetRef kinds of Kuma 3.0: its TopLevelTargetRef's. */
+#define KIND_TARGETS_V3 (KIND_REF(MF_REF_MESH) | KIND_REF(MF_REF_WORKLOAD))
+
 /* Nodes a kind_desc.conf_canon made, owned until kind_own_free(). */
 struct kind_own {
 	void **p;
@@ -105,6 +139,17 @@ struct kind_desc {
 	uint32_t (*to_kinds_of)(const struct kind_desc *kd,
 				const struct mf_ref *top);
 	uint32_t from_kinds;		/* from[].targetRef kinds */
+	/* KIND_SEC_* under KUMA_3_0 when they differ from `sections` less
+	 * KIND_SEC_FROM (kind_sections()); 0: they do not. */
+	unsigned sections_v3;
+	/* Kuma 3.0 wants the object's name to be an RFC 1035 label (a
+	 * letter first, no dots), as it becomes a DNS name's label. */
+	bool name_rfc1035;
+	/* What Kuma 3.0 removed from the conf (a `default`), refused under
+	 * KUMA_3_0: NULL-terminated paths below it of dot-separated keys,
+	 * "key[]" for every item of a list, and a last "key=value" for one
+	 * value of a scalar ("hashPolicies[].type=SourceIP"); NULL: none. */
+	const char *const *gone_v3;
 	size_t val_size;		/* sizeof(struct mf_<kind>) */
 	size_t conf_off;		/* offsetof(struct mf_<kind>, conf) */
 	const struct sch_object *conf;	/* the default/rule/conf mapping */
@@ -143,6 +188,24 @@ struct kind_desc {
 
 /* Bits for target_kinds and friends. */
 #define KIND_REF(k) (1u << (k))
+
+/* The spec.targetRef kinds of @kd under @v. */
+static inline uint32_t kind_target_kinds(const struct kind_desc *kd,
+					 enum kuma_version v)
+{
+	return v == KUMA_3_0 ? kd->target_kinds & KIND_TARGETS_V3 :
+			       kd->target_kinds;
+}
+
+/* The KIND_SEC_* of @kd under @v. */
+static inline unsigned kind_sections(const struct kind_desc *kd,
+				     enum kuma_version v)
+{
+	if (v != KUMA_3_0)
+		return kd->sections;
+	return kd->sections_v3 ? kd->sections_v3 :
+				 kd->sections & ~KIND_SEC_FROM;
+}
 
 /* The targetRef kind sets most kinds share, named so that a kind says
  * which proxies it may select rather than spelling out the bits. */

@@ -115,6 +115,9 @@ struct model_set {
 	 * object (a Workload's MeshIdentity, its MeshService) skip when
 	 * there are none, which at 100k Workloads is an n^2 avoided. */
 	size_t nkind[MODEL_KIND_MAX];
+	/* Whose validation the documents read into the set get (kinds.h):
+	 * KUMA_2_14, the default, takes Kuma 2.14's shapes and 3.0's. */
+	enum kuma_version kuma;
 };
 
 /* How many objects of @kind @s holds. */

@@ -365,6 +365,45 @@ static int pd_ref(struct pd *pd, const struct ynode *m, const char *path,
 	return err;
 }
 
+/*
+ * A policy's targetRef (spec.targetRef, or an entry's) at @m (@path): as
+ * pd_ref() with @kinds, the kinds the kind takes, and under Kuma 3.0 with
+ * @kinds3, refusing too what 3.0's refs do not have (TopLevelTargetRef,
+ * OutboundTargetRef: kind, labels and sectionName).  Returns 0 or -ENOMEM.
+ */
+static int pd_target_ref(struct pd *pd, const struct ynode *m,
+			 const char *path, uint32_t kinds, uint32_t kinds3,
+			 struct pd_ref *r)
+{
+	static const char *const gone[] = { "name", "namespace", "tags",
+					    "proxyTypes" };
+	const struct ynode *kv = m->type == YNODE_MAP ? doc_get(m, "kind") :
+							 NULL;
+	char p[DOC_PATH_MAX], list[256];
+	int k;
+
+	if (pd->c->kuma != KUMA_3_0)
+		return pd_ref(pd, m, path, kinds, false, r);
+	k = kv && kv->type == YNODE_SCALAR ? pd_ref_kind_parse(kv->str) : -1;
+	if (k >= 0 && (kinds & (1u << k)) && !(kinds3 & (1u << k))) {
+		memset(r, 0, sizeof(*r));
+		doc_err(pd->c, kv, doc_path(p, path, "kind"), "must be %s "
+			KUMA_3_0_ONLY,
+			pd_kind_list(list, sizeof(list), kinds3));
+		return 0;
+	}
+	for (size_t i = 0; m->type == YNODE_MAP && i < 4; i++) {
+		const struct ynode *v = doc_get(m, gone[i]);
+
+		if (v)
+			doc_err(pd->c, v, doc_path(p, path, gone[i]),
+				"is not a field of a targetRef, which has "
+				"kind, labels and sectionName "
+				KUMA_3_0_ONLY);
+	}
+	return pd_ref(pd, m, path, kinds3, false, r);
+}
+
 /* Notes that the record being read holds at byte @at a value written at
  * @loc (@path), so validation can point at it.  Returns 0 or -ENOMEM. */
 static int pd_note(struct pd *pd, const void *at, const struct diag_loc *loc,
@@ -406,6 +445,61 @@ static int pd_note_ref(struct pd *pd, const void *at, const struct pd_ref *r)
 
 static int pd_object(struct pd *pd, const struct sch_object *s,
 		     const struct ynode *m, const char *path, uint8_t *obj);
+
+/*
+ * Reports what pattern @pat (kind_desc.gone_v3) names under mapping @m (at
+ * @path): keys Kuma 3.0 removed from the kind's conf, or a value of one.
+ */
+static void pd_gone_v3(struct pd *pd, const struct ynode *m,
+		       const char *path, const char *pat)
+{
+	const char *dot = strchr(pat, '.'), *eq;
+	char key[64], p[DOC_PATH_MAX], q[DOC_PATH_MAX];
+	size_t n = dot ? (size_t)(dot - pat) : strlen(pat);
+	const struct ynode *v;
+	bool list;
+
+	if (n >= sizeof(key) || m->type != YNODE_MAP)
+		return;
+	memcpy(key, pat, n);
+	key[n] = 0;
+	list = n > 2 && !strcmp(key + n - 2, "[]");
+	if (list)
+		key[n - 2] = 0;
+	eq = strchr(key, '=');
+	if (eq)
+		key[eq++ - key] = 0;
+	v = doc_get(m, key);
+	if (!v)
+		return;
+	doc_path(p, path, key);
+	if (eq && (v->type != YNODE_SCALAR || strcmp(v->str, eq)))
+		return;
+	if (!dot && eq)
+		doc_err(pd->c, v, p, "%s was removed from %s " KUMA_3_0_ONLY,
+			eq, pd->kd->name);
+	else if (!dot)
+		doc_err(pd->c, v, p, "was removed from %s " KUMA_3_0_ONLY,
+			pd->kd->name);
+	else if (list && v->type == YNODE_SEQ)
+		for (size_t i = 0; i < v->nkids; i++)
+			pd_gone_v3(pd, v->kids[i], pd_item_path(q, p, i),
+				   dot + 1);
+	else if (!list)
+		pd_gone_v3(pd, v, p, dot + 1);
+}
+
+/* The conf of the record being read, from @m (a `default`, at @path):
+ * under Kuma 3.0 without what 3.0 removed.  Returns 0 or -ENOMEM. */
+static int pd_conf(struct pd *pd, const struct ynode *m, const char *path)
+{
+	const struct kind_desc *kd = pd->kd;
+
+	for (const char *const *g = kd->gone_v3;
+	     g && *g && pd->c->kuma == KUMA_3_0; g++)
+		pd_gone_v3(pd, m, path, *g);
+	return pd_object(pd, kd->conf, m, path, pd->rec + kd->conf_off);
+}
 
 static bool pd_scalar_text(const struct ynode *v, char *buf, size_t n)
 {
@@ -1057,8 +1151,9 @@ static int pd_target(struct pd *pd, const struct ynode *spec,
 	int err;
 
 	if (v) {
-		err = pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
-			     false, t);
+		err = pd_target_ref(pd, v, "spec.targetRef",
+				    pd->kd->target_kinds,
+				    kind_target_kinds(pd->kd, pd->c->kuma), t);
 		if (!err && (pd->kd->sections & KIND_SEC_GATEWAY_NO_TAGS) &&
 		    t->ref.kind == MF_REF_MESH_GATEWAY && t->ref.tags)
 			doc_err(pd->c, doc_get(v, "tags"), "spec.targetRef.tags",
@@ -1086,6 +1181,11 @@ static const struct ynode *pd_section(struct pd *pd, const struct ynode *spec,
 	if (!v)
 		return NULL;
 	doc_path(p, "spec", key);
+	if (!(allowed & bit) && (pd->kd->sections & bit)) {
+		doc_err(pd->c, v, p, "was removed from %s " KUMA_3_0_ONLY,
+			pd->kd->name);
+		return NULL;
+	}
 	if (!(allowed & bit)) {
 		doc_err(pd->c, v, p, "is not allowed in a %s (it has only %s)",
 			pd->kd->name, (allowed & KIND_SEC_TO) ? "to" : "from");
@@ -1103,7 +1203,13 @@ static const struct ynode *pd_section(struct pd *pd, const struct ynode *spec,
 static void pd_no_entries(struct pd *pd, const struct ynode *spec,
 			  unsigned sections)
 {
-	if (sections & KIND_SEC_RULES)
+	if ((pd->kd->sections & KIND_SEC_EMPTY_OK) &&
+	    (sections & KIND_SEC_RULES))
+		doc_err(pd->c, spec, "spec",
+			"must have at least one of %s " KUMA_3_0_ONLY,
+			(sections & KIND_SEC_FROM) ? "to, from, rules" :
+						     "to, rules");
+	else if (sections & KIND_SEC_RULES)
 		doc_err(pd->c, spec, "spec",
 			"must have at least one of %s",
 			(sections & KIND_SEC_FROM) ? "to, from, rules" :
@@ -1259,9 +1365,8 @@ static int pd_rules(struct pd *pd, const struct ynode *list,
 					      &h->match);
 			err = pd_rec_refs(pd, target, NULL);
 			if (!err)
-				err = pd_object(pd, kd->conf, def,
-						doc_path(q, p, "default"),
-						pd->rec + kd->conf_off);
+				err = pd_conf(pd, def,
+					      doc_path(q, p, "default"));
 			if (!err)
 				pd_rec_check(pd, def, q, before);
 			if (err)
@@ -1373,6 +1478,7 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 	} secs[] = { { "to", KIND_SEC_TO, MF_SEC_TO },
 		     { "from", KIND_SEC_FROM, MF_SEC_FROM } };
 	const struct kind_desc *kd = pd->kd;
+	const unsigned sec = kind_sections(kd, pd->c->kuma);
 	struct pd_ref target, ref;
 	char p[DOC_PATH_MAX], q[DOC_PATH_MAX];
 	const struct ynode *rules;
@@ -1385,8 +1491,7 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 	err = pd_target(pd, spec, &target);
 	for (size_t s = 0; s < 2 && !err; s++) {
 		const struct ynode *list = pd_section(pd, spec, secs[s].key,
-						      secs[s].bit,
-						      kd->sections);
+						      secs[s].bit, sec);
 		uint32_t kinds = s ? kd->from_kinds :
 				     pd_to_kinds(kd, &target);
 
@@ -1412,15 +1517,15 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 			memset(&ref, 0, sizeof(ref));
 			v = doc_need(pd->c, e, p, "targetRef");
 			if (v)
-				err = pd_ref(pd, v, doc_path(q, p, "targetRef"),
-					     kinds, false, &ref);
+				err = pd_target_ref(pd, v,
+						    doc_path(q, p, "targetRef"),
+						    kinds, kinds, &ref);
 			if (!err)
 				err = pd_rec_refs(pd, &target, &ref);
 			v = doc_need(pd->c, e, p, "default");
 			if (v && !err)
-				err = pd_object(pd, kd->conf, v,
-						doc_path(q, p, "default"),
-						pd->rec + kd->conf_off);
+				err = pd_conf(pd, v,
+					      doc_path(q, p, "default"));
 			if (v && !err)
 				pd_rec_check(pd, v, q, before);
 			if (err)
@@ -1430,7 +1535,7 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 		}
 	}
 	rules = err ? NULL : pd_section(pd, spec, "rules", KIND_SEC_RULES,
-					kd->sections);
+					sec);
 	if (!err)
 		pd_gateway_scope(pd, spec, &target, count, rules);
 	bad |= !rules && doc_get(spec, "rules") != NULL;
@@ -1449,10 +1554,10 @@ static int pd_to_from(struct pd *pd, const struct ynode *spec)
 		pd_target_section(pd, spec, &target,
 				  count[1] || (rules && rules->nkids));
 	if (!err && !total && !bad) {
-		if (kd->sections & KIND_SEC_EMPTY_OK)
+		if (sec & KIND_SEC_EMPTY_OK)
 			err = pd_empty(pd, spec, &target);
 		else
-			pd_no_entries(pd, spec, kd->sections);
+			pd_no_entries(pd, spec, sec);
 	}
 	return err ? err : pd->err;
 }
@@ -1506,8 +1611,9 @@ static int pd_route(struct pd *pd, const struct ynode *spec)
 		memset(&ref, 0, sizeof(ref));
 		v = doc_need(pd->c, e, p, "targetRef");
 		if (v)
-			err = pd_ref(pd, v, doc_path(q, p, "targetRef"),
-				     pd_to_kinds(kd, &target), false, &ref);
+			err = pd_target_ref(pd, v, doc_path(q, p, "targetRef"),
+					    pd_to_kinds(kd, &target),
+					    pd_to_kinds(kd, &target), &ref);
 		/* Kuma's schema wants rules in every entry, even where an
 		 * empty list is taken (`rules: []`). */
 		rules = doc_need(pd->c, e, p, "rules");
@@ -1583,8 +1689,7 @@ static int pd_default(struct pd *pd, const struct ynode *spec)
 	err = pd_rec_refs(pd, &target, NULL);
 	v = doc_need(pd->c, spec, "spec", "default");
 	if (v && !err)
-		err = pd_object(pd, pd->kd->conf, v, "spec.default",
-				pd->rec + pd->kd->conf_off);
+		err = pd_conf(pd, v, "spec.default");
 	if (err) {
 		free(pd->rec);
 		return err;
@@ -1809,10 +1914,22 @@ static int pd_permission(struct pd *pd, const struct ynode *spec)
 	memset(&target, 0, sizeof(target));
 	v = doc_need(pd->c, spec, "spec", "targetRef");
 	if (v)
-		err = pd_ref(pd, v, "spec.targetRef", pd->kd->target_kinds,
-			     false, &target);
+		err = pd_target_ref(pd, v, "spec.targetRef",
+				    pd->kd->target_kinds,
+				    kind_target_kinds(pd->kd, pd->c->kuma),
+				    &target);
 	from = doc_get(spec, "from");
 	rules = doc_get(spec, "rules");
+	/* Kuma 3.0 removed `from`: `rules` says it all. */
+	if (!err && pd->c->kuma == KUMA_3_0 && from) {
+		doc_err(pd->c, from, "spec.from", "was removed from %s "
+			KUMA_3_0_ONLY, pd->kd->name);
+		return 0;
+	}
+	if (!err && pd->c->kuma == KUMA_3_0 && !rules) {
+		doc_err(pd->c, spec, "spec.rules", "is required " KUMA_3_0_ONLY);
+		return 0;
+	}
 	if (err || (from && rules)) {
 		if (!err)
 			doc_err(pd->c, rules, "spec.rules", "cannot be used "
@@ -1858,6 +1975,13 @@ int pdoc_parse(struct doc_ctx *c, struct model_set *set, struct model_obj *o,
 	}
 	memset(&o->pol, 0, sizeof(o->pol));
 	o->pol.kd = pd.kd;
+	/* Kuma's legacy kinds, the only ones of these two forms. */
+	if (c->kuma == KUMA_3_0 && (pd.kd->form == KIND_FORM_SOURCES ||
+				    pd.kd->form == KIND_FORM_SELECTORS)) {
+		doc_err(c, spec, "spec", "kind %s was removed " KUMA_3_0_ONLY,
+			pd.kd->name);
+		return 0;
+	}
 	switch (pd.kd->form) {
 	case KIND_FORM_TO_FROM:
 		return pd_to_from(&pd, spec);

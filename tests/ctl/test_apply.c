@@ -526,6 +526,42 @@ static bool test_otel_body_table(void)
 }
 
 /* Nothing pinned: get prints an empty policy and succeeds. */
+/*
+ * --kuma: a MeshService named as Kuma 2.14 took it (`api.v1`) is applied
+ * by default and with --kuma 2.14; with --kuma 3.0 apply, diff and delete
+ * refuse it as Kuma 3.0 does (its names are RFC 1035 labels), saying so at
+ * its position, and write nothing; any other version is refused.
+ */
+static bool test_apply_kuma_version(void)
+{
+	static const char msvc[] =
+		"apiVersion: kuma.io/v1alpha1\nkind: MeshService\n"
+		"metadata: {name: api.v1}\nspec:\n"
+		"  selector: {dataplaneTags: {app: api}}\n"
+		"  ports: [{port: 80, targetPort: 8080, appProtocol: http}]\n";
+	char path[128];
+	__u64 epoch = ph_epoch();
+
+	return ch_write_file("msvc.yaml", msvc, path, sizeof(path)) &&
+	       PH_CMD(CTL_EXIT_OK, "apply", "-f", path, "--dry-run") &&
+	       PH_CMD(CTL_EXIT_OK, "apply", "-f", path, "--dry-run", "--kuma",
+		      "2.14") &&
+	       PH_CMD(CTL_EXIT_INVALID, "apply", "-f", path, "--kuma", "3.0") &&
+	       ph_err_has("msvc.yaml:3:18: metadata.name: must be an RFC 1035 "
+			  "label for a MeshService (a-z, 0-9 and '-', "
+			  "starting with a letter, no dots) (Kuma 3.0; mfctl "
+			  "takes it without --kuma 3.0)") &&
+	       ph_err_has("1 problem found; nothing applied") &&
+	       PH_CMD(CTL_EXIT_INVALID, "diff", "-f", path, "--kuma", "3.0") &&
+	       ph_err_has("metadata.name: must be an RFC 1035 label") &&
+	       PH_CMD(CTL_EXIT_INVALID, "delete", "-f", path, "--kuma", "3.0") &&
+	       ph_err_has("metadata.name: must be an RFC 1035 label") &&
+	       PH_CMD(CTL_EXIT_INVALID, "apply", "-f", path, "--kuma", "3") &&
+	       ph_err_has("mfctl: --kuma must be 2.14 or 3.0, not \"3\"; "
+			  "nothing applied") &&
+	       ASSERT_EQ(ph_epoch(), epoch);
+}
+
 static bool test_get_nothing_applied(void)
 {
 	struct ctl_opts o = ch_opts(false);
@@ -665,6 +701,7 @@ int main(void)
 	TEST_RUN(test_kuma_mesh_round_trip);
 	TEST_RUN(test_otel_body_round_trip);
 	TEST_RUN(test_otel_body_table);
+	TEST_RUN(test_apply_kuma_version);
 	TEST_RUN(test_get_nothing_applied);
 	ch_cleanup();
 	TEST_MAIN_END();

@@ -54,12 +54,14 @@ static inline void kh_print_diag(const struct diag *d)
 /* Parses @yaml, which must give no diagnostic at all, into @set
  * (initialised here).  On success the caller frees @set; on failure it is
  * freed (and empty) already. */
-static inline bool kh_parse_ok(const char *yaml, struct model_set *set)
+static inline bool kh_parse_ok_kuma(const char *yaml, enum kuma_version v,
+				    struct model_set *set)
 {
 	struct diag d;
 	bool ok;
 
 	model_set_init(set);
+	set->kuma = v;
 	diag_init(&d);
 	ok = ASSERT_EQ(doc_parse_buffer(set, KH_FILE, yaml, strlen(yaml), &d),
 		       0) &&
@@ -72,14 +74,23 @@ static inline bool kh_parse_ok(const char *yaml, struct model_set *set)
 	return ok;
 }
 
-/* Parses @yaml, which must fail with exactly the one message @want. */
-static inline bool kh_expect1(const char *yaml, const char *want)
+/* ... with the default validation (Kuma 2.14's shapes and 3.0's). */
+static inline bool kh_parse_ok(const char *yaml, struct model_set *set)
+{
+	return kh_parse_ok_kuma(yaml, KUMA_2_14, set);
+}
+
+/* Parses @yaml with @v's validation: it must fail with exactly the one
+ * message @want. */
+static inline bool kh_expect1_kuma(const char *yaml, enum kuma_version v,
+				   const char *want)
 {
 	struct model_set set;
 	struct diag d;
 	bool ok;
 
 	model_set_init(&set);
+	set.kuma = v;
 	diag_init(&d);
 	ok = ASSERT_EQ(doc_parse_buffer(&set, KH_FILE, yaml, strlen(yaml), &d),
 		       -EINVAL) &&
@@ -91,6 +102,12 @@ static inline bool kh_expect1(const char *yaml, const char *want)
 	diag_free(&d);
 	model_set_free(&set);
 	return ok;
+}
+
+/* ... with the default validation. */
+static inline bool kh_expect1(const char *yaml, const char *want)
+{
+	return kh_expect1_kuma(yaml, KUMA_2_14, want);
 }
 
 struct kh_bad {
@@ -122,6 +139,39 @@ static inline bool kh_expect_all(const struct kh_bad *cases, size_t n)
 		static const struct kh_bad cases_[] = { __VA_ARGS__ };        \
                                                                               \
 		return KH_EXPECT_ALL(cases_);                                 \
+	}
+
+/*
+ * Every case of @cases is valid by default (mfctl takes Kuma 2.14's
+ * shapes) and fails with its one message under KUMA_3_0 (`--kuma 3.0`).
+ * All are run.
+ */
+static inline bool kh_expect_kuma3(const struct kh_bad *cases, size_t n)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++) {
+		struct model_set set;
+		bool one = kh_parse_ok(cases[i].yaml, &set);
+
+		if (one)
+			model_set_free(&set);
+		one &= kh_expect1_kuma(cases[i].yaml, KUMA_3_0, cases[i].want);
+		if (!one)
+			fprintf(stderr, "  in case %zu\n", i);
+		ok &= one;
+	}
+	return ok;
+}
+
+/* Defines test @fn: each struct kh_bad of the arguments is valid by
+ * default and fails with its one message under KUMA_3_0. */
+#define KH_TEST_KUMA3(fn, ...)                                                \
+	static bool fn(void)                                                  \
+	{                                                                     \
+		static const struct kh_bad cases_[] = { __VA_ARGS__ };        \
+                                                                              \
+		return kh_expect_kuma3(cases_, KH_NCASES(cases_));            \
 	}
 
 /* The one object of @set, which must be a policy of kind @kd with @n
