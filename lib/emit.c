@@ -244,6 +244,22 @@ static void emit_yaml_line(struct emit *e, struct emit_level *l)
 	emit_spaces(e, l ? l->col : 0);
 }
 
+/* YAML: key @key, plain when it reads back as itself, else quoted as a
+ * string value would be (keys from a schema are always plain; a free-form
+ * value's need not be). */
+static void emit_yaml_key(struct emit *e, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (emit_yaml_plain(key, n)) {
+		e->write(e->arg, key, n);
+		return;
+	}
+	emit_put(e, "\"");
+	emit_yaml_escape(e->write, e->arg, key, n);
+	emit_put(e, "\"");
+}
+
 /* YAML: writes the held-back header lines of the open levels, outermost
  * first ("key:" for a keyed container; a list item's map has none: its
  * first entry carries the dash). */
@@ -257,7 +273,7 @@ static void emit_yaml_open(struct emit *e)
 		l->open = true;
 		if (l->keyed) {
 			emit_yaml_line(e, i ? &e->lv[i - 1] : NULL);
-			emit_put(e, l->key);
+			emit_yaml_key(e, l->key);
 			emit_put(e, ":\n");
 		}
 	}
@@ -327,7 +343,7 @@ static void emit_scalar(struct emit *e, const char *s, size_t n, bool str)
 		if (l && !l->map)
 			emit_put(e, "- ");
 		else if (l)
-			emit_put(e, e->key), emit_put(e, ": ");
+			emit_yaml_key(e, e->key), emit_put(e, ": ");
 		if (!str || emit_yaml_plain(s, n)) {
 			e->write(e->arg, s, n);
 		} else {
@@ -446,7 +462,7 @@ static void emit_end(struct emit *e, bool map)
 		emit_yaml_open(e);
 		emit_yaml_line(e, parent);
 		if (parent->map)
-			emit_put(e, l->key), emit_put(e, ": ");
+			emit_yaml_key(e, l->key), emit_put(e, ": ");
 		else
 			emit_put(e, "- ");
 		emit_put(e, map ? "{}\n" : "[]\n");
