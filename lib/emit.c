@@ -236,9 +236,17 @@ static struct emit_level *emit_top(struct emit *e)
 static void emit_yaml_line(struct emit *e, struct emit_level *l)
 {
 	if (l && l->dash) {
-		emit_spaces(e, l->col - 2);
-		emit_put(e, "- ");
-		l->dash = false;
+		struct emit_level *first = l;
+
+		/* An item of a list that is itself the first item of a list
+		 * shares its line: "- - x", one dash per level. */
+		while (first > e->lv && first[-1].dash)
+			first--;
+		emit_spaces(e, first->col - 2);
+		for (; first <= l; first++) {
+			emit_put(e, "- ");
+			first->dash = false;
+		}
 		return;
 	}
 	emit_spaces(e, l ? l->col : 0);
@@ -431,7 +439,7 @@ static void emit_begin(struct emit *e, bool map)
 	}
 	l->col = parent->col + 2;
 	l->keyed = parent->map;
-	l->dash = !parent->map && map;
+	l->dash = !parent->map;
 	l->open = !parent->map && !map;
 }
 

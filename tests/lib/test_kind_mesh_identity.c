@@ -370,6 +370,9 @@ static bool test_mesh_identity_extension_config(void)
 		  "\n        - 1\n        - -2.5\n        - \"3\"\n"
 		  "        - null\n        - \"x y\"\n        - 2.0\n"
 		  "        - 1000.0\n        - []\n        - {}\n" },
+		{ "[[1, [2]], [{a: 1}]]", "a2:a2:i1;a1:i2;a1:k1:1:ai1;",
+		  "\n        - - 1\n          - - 2\n"
+		  "        - - a: 1\n" },
 		{ "hello", "s5:hello", " hello\n" },
 		{ "'true'", "s4:true", " \"true\"\n" },
 		{ "false", "b0", " false\n" },
