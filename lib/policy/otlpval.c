@@ -140,8 +140,10 @@ int otlpv_next_key(struct otlpv_cur *c, const char **key, size_t *len)
 	return 0;
 }
 
-/* One value at @c and all it holds, at @depth (1: the top); a null
- * only in a JSON value (@json). */
+/* One value at @c and all it holds, at @depth (1: the top).  In a JSON
+ * value (@json), and only there, a null; its keys are what the reader
+ * takes, so that they can be written back as keys (emit_key()): no NUL,
+ * at most EMIT_KEY_MAX - 1 bytes. */
 static int otlpv_check_at(struct otlpv_cur *c, unsigned depth, size_t *nodes,
 			  bool json)
 {
@@ -154,6 +156,9 @@ static int otlpv_check_at(struct otlpv_cur *c, unsigned depth, size_t *nodes,
 		return -EINVAL;
 	for (size_t i = 0; i < v.count; i++) {
 		if (v.type == OTLPV_KVLIST && otlpv_next_key(c, &k, &klen))
+			return -EINVAL;
+		if (v.type == OTLPV_KVLIST && json &&
+		    (klen >= EMIT_KEY_MAX || memchr(k, '\0', klen)))
 			return -EINVAL;
 		if (otlpv_check_at(c, depth + 1, nodes, json))
 			return -EINVAL;
@@ -391,8 +396,8 @@ static void otlpv_emit_json_at(struct emit *e, struct otlpv_cur *c)
 		for (size_t i = 0; i < v.count; i++) {
 			char key[EMIT_KEY_MAX];
 
-			/* emit_key() takes a C string; a key holds no NUL
-			 * (read so) and fits the pooled string it is in. */
+			/* emit_key() takes a C string: otlpv_check_json()
+			 * saw that a key holds no NUL and fits. */
 			if (otlpv_next_key(c, &k, &klen) || klen >= sizeof(key))
 				return;
 			memcpy(key, k, klen);
