@@ -806,7 +806,9 @@ static void otlpv_rd_json(struct otlpv_rd *r, const struct ynode *v,
 
 			if (pk->type == YNODE_SCALAR && pk->len == k->len &&
 			    !memcmp(pk->str, k->str, k->len)) {
-				otlpv_err(r, k, fp, "duplicate key");
+				doc_err(r->c, k, fp, "duplicate key (first at "
+					"line %u)", pk->loc.line);
+				r->bad = true;
 				break;
 			}
 		}
