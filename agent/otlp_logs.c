@@ -205,6 +205,8 @@ static int otlp_body_value(struct otlpv_cur *c, otlp_any *out,
 	case OTLPV_ARRAY:
 	case OTLPV_KVLIST:
 		break;
+	case OTLPV_NULL:
+		return -EINVAL;	/* a JSON value's, never a body's */
 	}
 	items = otlp_take(a, (v.count ? v.count : 1) * sizeof(void *));
 	if (!items)

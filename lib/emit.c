@@ -236,12 +236,36 @@ static struct emit_level *emit_top(struct emit *e)
 static void emit_yaml_line(struct emit *e, struct emit_level *l)
 {
 	if (l && l->dash) {
-		emit_spaces(e, l->col - 2);
-		emit_put(e, "- ");
-		l->dash = false;
+		struct emit_level *first = l;
+
+		/* An item of a list that is itself the first item of a list
+		 * shares its line: "- - x", one dash per level. */
+		while (first > e->lv && first[-1].dash)
+			first--;
+		emit_spaces(e, first->col - 2);
+		for (; first <= l; first++) {
+			emit_put(e, "- ");
+			first->dash = false;
+		}
 		return;
 	}
 	emit_spaces(e, l ? l->col : 0);
+}
+
+/* YAML: key @key, plain when it reads back as itself, else quoted as a
+ * string value would be (keys from a schema are always plain; a free-form
+ * value's need not be). */
+static void emit_yaml_key(struct emit *e, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (emit_yaml_plain(key, n)) {
+		e->write(e->arg, key, n);
+		return;
+	}
+	emit_put(e, "\"");
+	emit_yaml_escape(e->write, e->arg, key, n);
+	emit_put(e, "\"");
 }
 
 /* YAML: writes the held-back header lines of the open levels, outermost
@@ -257,7 +281,7 @@ static void emit_yaml_open(struct emit *e)
 		l->open = true;
 		if (l->keyed) {
 			emit_yaml_line(e, i ? &e->lv[i - 1] : NULL);
-			emit_put(e, l->key);
+			emit_yaml_key(e, l->key);
 			emit_put(e, ":\n");
 		}
 	}
@@ -327,7 +351,7 @@ static void emit_scalar(struct emit *e, const char *s, size_t n, bool str)
 		if (l && !l->map)
 			emit_put(e, "- ");
 		else if (l)
-			emit_put(e, e->key), emit_put(e, ": ");
+			emit_yaml_key(e, e->key), emit_put(e, ": ");
 		if (!str || emit_yaml_plain(s, n)) {
 			e->write(e->arg, s, n);
 		} else {
@@ -415,7 +439,7 @@ static void emit_begin(struct emit *e, bool map)
 	}
 	l->col = parent->col + 2;
 	l->keyed = parent->map;
-	l->dash = !parent->map && map;
+	l->dash = !parent->map;
 	l->open = !parent->map && !map;
 }
 
@@ -446,7 +470,7 @@ static void emit_end(struct emit *e, bool map)
 		emit_yaml_open(e);
 		emit_yaml_line(e, parent);
 		if (parent->map)
-			emit_put(e, l->key), emit_put(e, ": ");
+			emit_yaml_key(e, l->key), emit_put(e, ": ");
 		else
 			emit_put(e, "- ");
 		emit_put(e, map ? "{}\n" : "[]\n");

@@ -2048,6 +2048,10 @@ struct mf_mid_spire {
 struct mf_mid_extension {
 	__u32 present;
 	char name[MF_NAME_MAX];
+	__u32 config;			/* mf_strings id: the extension's own
+					 * configuration, a JSON value
+					 * (otlpval.h's form); kept, never
+					 * read */
 };
 
 struct mf_mid_provider {

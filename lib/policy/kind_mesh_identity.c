@@ -20,7 +20,7 @@
  *           privateKey: {type: File, file: {path: /etc/ca/key.pem}}
  *         certificateParameters: {expiry: 24h}
  *       # spire: {agent: {timeout: 1s}}
- *       # extension: {name: my-provider}
+ *       # extension: {name: my-provider, config: {any: [json]}}
  *
  * The templates are what Kuma's renderer fills in, in the one form
  * meshforge renders: literal text and actions {{ .Field }} or
@@ -35,6 +35,12 @@
  * {value}, the one object of that type and no other.  An inline value is
  * at most 1535 characters (a PEM certificate or EC key; RSA keys come from
  * elsewhere), so a record with two stays under 4 KiB.
+ *
+ * An extension's config is whatever JSON value its provider takes (an
+ * object, a list, a string, a number, a bool, null).  meshforge runs no
+ * extension provider, so the value is kept, pooled out of line, and
+ * printed back, never read: its bounds are the pooled form's (otlpval.h:
+ * at most MF_STRING_MAX bytes, 64 values, 8 deep).
  */
 #include <string.h>
 
@@ -321,6 +327,7 @@ SCH_OBJECT_DEF(mid_spire, "MeshIdentity spire");
 
 static const struct sch_field mid_extension_fields[] = {
 	SCH_F_STRING("name", mf_mid_extension, name, SCH_REQUIRED),
+	SCH_F_JSONVAL("config", mf_mid_extension, config),
 };
 SCH_OBJECT_DEF(mid_extension, "MeshIdentity extension");
 

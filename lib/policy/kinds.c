@@ -78,7 +78,8 @@ static void kind_str_cb(void *arg, const struct sch_field *f, const void *p)
 {
 	const struct kind_str_walk *w = arg;
 
-	if (f->type == SCH_STRREF || f->type == SCH_OTLPVAL)
+	if (f->type == SCH_STRREF || f->type == SCH_OTLPVAL ||
+	    f->type == SCH_JSONVAL)
 		w->fn(w->arg, p);
 }
 

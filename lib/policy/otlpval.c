@@ -125,6 +125,8 @@ int otlpv_next(struct otlpv_cur *c, struct otlpv_val *v)
 	case OTLPV_ARRAY:
 	case OTLPV_KVLIST:
 		return otlpv_num(c, ':', OTLPV_NODES_MAX, &v->count);
+	case OTLPV_NULL:
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -138,20 +140,27 @@ int otlpv_next_key(struct otlpv_cur *c, const char **key, size_t *len)
 	return 0;
 }
 
-/* One value at @c and all it holds, at @depth (1: the top). */
-static int otlpv_check_at(struct otlpv_cur *c, unsigned depth, size_t *nodes)
+/* One value at @c and all it holds, at @depth (1: the top).  In a JSON
+ * value (@json), and only there, a null; its keys are what the reader
+ * takes, so that they can be written back as keys (emit_key()): no NUL,
+ * at most EMIT_KEY_MAX - 1 bytes. */
+static int otlpv_check_at(struct otlpv_cur *c, unsigned depth, size_t *nodes,
+			  bool json)
 {
 	struct otlpv_val v;
 	const char *k;
 	size_t klen;
 
 	if (depth > OTLPV_DEPTH_MAX || ++*nodes > OTLPV_NODES_MAX ||
-	    otlpv_next(c, &v))
+	    otlpv_next(c, &v) || (v.type == OTLPV_NULL && !json))
 		return -EINVAL;
 	for (size_t i = 0; i < v.count; i++) {
 		if (v.type == OTLPV_KVLIST && otlpv_next_key(c, &k, &klen))
 			return -EINVAL;
-		if (otlpv_check_at(c, depth + 1, nodes))
+		if (v.type == OTLPV_KVLIST && json &&
+		    (klen >= EMIT_KEY_MAX || memchr(k, '\0', klen)))
+			return -EINVAL;
+		if (otlpv_check_at(c, depth + 1, nodes, json))
 			return -EINVAL;
 	}
 	return 0;
@@ -162,11 +171,19 @@ int otlpv_check(const char *p, size_t n, size_t *nodes)
 	struct otlpv_cur c = { p, n, 0 };
 	size_t count = 0;
 
-	if (otlpv_check_at(&c, 1, &count) || c.at != n)
+	if (otlpv_check_at(&c, 1, &count, false) || c.at != n)
 		return -EINVAL;
 	if (nodes)
 		*nodes = count;
 	return 0;
+}
+
+int otlpv_check_json(const char *p, size_t n)
+{
+	struct otlpv_cur c = { p, n, 0 };
+	size_t count = 0;
+
+	return otlpv_check_at(&c, 1, &count, true) || c.at != n ? -EINVAL : 0;
 }
 
 void otlpv_put_raw(struct otlpv_out *o, const char *s, size_t len)
@@ -210,6 +227,11 @@ void otlpv_put_key(struct otlpv_out *o, const char *s, size_t len)
 void otlpv_put_bool(struct otlpv_out *o, bool b)
 {
 	otlpv_put_raw(o, b ? "b1" : "b0", 2);
+}
+
+void otlpv_put_null(struct otlpv_out *o)
+{
+	otlpv_put_raw(o, "n", 1);
 }
 
 void otlpv_put_int(struct otlpv_out *o, int64_t i)
@@ -324,8 +346,79 @@ static void otlpv_emit_at(struct emit *e, struct otlpv_cur *c, bool top)
 		emit_list_end(e);
 		emit_map_end(e);
 		break;
+	case OTLPV_NULL:
+		break;	/* not in a body: otlpv_check() refused it */
 	}
 	emit_map_end(e);
+}
+
+/* JSON value at @c (checked whole) through @e. */
+static void otlpv_emit_json_at(struct emit *e, struct otlpv_cur *c)
+{
+	struct otlpv_val v;
+	const char *k;
+	size_t klen;
+	char buf[48];
+
+	if (otlpv_next(c, &v))
+		return;
+	switch (v.type) {
+	case OTLPV_STRING:
+	case OTLPV_BYTES:
+		emit_strn(e, v.s, v.len);
+		return;
+	case OTLPV_BOOL:
+		emit_bool(e, v.b);
+		return;
+	case OTLPV_INT:
+		snprintf(buf, sizeof(buf), "%" PRId64, v.i);
+		emit_num(e, buf);
+		return;
+	case OTLPV_DOUBLE:
+		/* 2.0 as "2.0", not "2", which would read back as an int. */
+		otlpv_fmt_double(buf, sizeof(buf) - 2, v.d);
+		if (!strpbrk(buf, ".e"))
+			strcat(buf, ".0");
+		emit_num(e, buf);
+		return;
+	case OTLPV_NULL:
+		/* The same word in YAML and JSON, unquoted as a number is. */
+		emit_num(e, "null");
+		return;
+	case OTLPV_ARRAY:
+		emit_list_begin(e);
+		for (size_t i = 0; i < v.count; i++)
+			otlpv_emit_json_at(e, c);
+		emit_list_end(e);
+		return;
+	case OTLPV_KVLIST:
+		emit_map_begin(e);
+		for (size_t i = 0; i < v.count; i++) {
+			char key[EMIT_KEY_MAX];
+
+			/* emit_key() takes a C string: otlpv_check_json()
+			 * saw that a key holds no NUL and fits. */
+			if (otlpv_next_key(c, &k, &klen) || klen >= sizeof(key))
+				return;
+			memcpy(key, k, klen);
+			key[klen] = '\0';
+			emit_key(e, key);
+			otlpv_emit_json_at(e, c);
+		}
+		emit_map_end(e);
+		return;
+	}
+}
+
+void otlpv_emit_json(struct emit *e, const char *p, size_t n)
+{
+	struct otlpv_cur c = { p, n, 0 };
+
+	if (otlpv_check_json(p, n)) {
+		emit_strn(e, p, n);
+		return;
+	}
+	otlpv_emit_json_at(e, &c);
 }
 
 void otlpv_emit(struct emit *e, const char *p, size_t n)
@@ -591,6 +684,8 @@ static void otlpv_rd_value(struct otlpv_rd *r, const struct ynode *v,
 	case OTLPV_KVLIST:
 		otlpv_rd_list(r, t, x, fp, depth);
 		return;
+	case OTLPV_NULL:
+		return;	/* no key names it */
 	}
 }
 
@@ -613,6 +708,122 @@ bool otlpv_read_yaml(struct doc_ctx *c, const struct ynode *v,
 	} else {
 		otlpv_rd_value(&r, v, path, 1);
 	}
+	if (!r.bad && o->over) {
+		doc_err(c, v, path, "takes more than %zu bytes in the "
+			"record's form", o->cap);
+		r.bad = true;
+	}
+	return !r.bad && c->errors == before;
+}
+
+/* ---- a JSON value read from YAML ----------------------------------------- */
+
+/* A JSON value's scalar @v, which otlpv_scalar() passed: plain words as
+ * YAML 1.2's core schema reads them, the rest strings. */
+static void otlpv_rd_json_scalar(struct otlpv_rd *r, const struct ynode *v)
+{
+	int64_t i;
+	double d;
+
+	if (v->plain && ynode_is_null(v))
+		otlpv_put_null(r->o);
+	else if (v->plain && (!strcmp(v->str, "true") ||
+			      !strcmp(v->str, "false")))
+		otlpv_put_bool(r->o, !strcmp(v->str, "true"));
+	else if (v->plain && !otlpv_parse_int(v->str, &i))
+		otlpv_put_int(r->o, i);
+	else if (v->plain && !otlpv_parse_double(v->str, &d))
+		otlpv_put_double(r->o, d);
+	else
+		otlpv_put_text(r->o, OTLPV_STRING, v->str, v->len);
+}
+
+/* JSON value @v (at @path), @depth deep (1: the top). */
+static void otlpv_rd_json(struct otlpv_rd *r, const struct ynode *v,
+			  const char *path, unsigned depth)
+{
+	char fp[DOC_PATH_MAX];
+	size_t n;
+
+	if (depth > OTLPV_DEPTH_MAX) {
+		doc_err(r->c, v, path, "must nest at most %d values deep",
+			OTLPV_DEPTH_MAX);
+		r->bad = true;
+		return;
+	}
+	if (++r->nodes > OTLPV_NODES_MAX) {
+		if (r->nodes == OTLPV_NODES_MAX + 1)
+			doc_err(r->c, v, path, "is one value too many: at "
+				"most %d in all", OTLPV_NODES_MAX);
+		r->bad = true;
+		return;
+	}
+	if (v->tagged) {
+		otlpv_err(r, v, path, "must not have a YAML tag: a JSON "
+			  "value has none");
+		return;
+	}
+	if (v->type == YNODE_SCALAR) {
+		if (otlpv_scalar(r, v, path))
+			otlpv_rd_json_scalar(r, v);
+		return;
+	}
+	n = v->type == YNODE_MAP ? ynode_map_len(v) : v->nkids;
+	if (n > OTLPV_NODES_MAX) {
+		doc_err(r->c, v, path, "must have at most %d items",
+			OTLPV_NODES_MAX);
+		r->bad = true;
+		return;
+	}
+	if (v->type == YNODE_SEQ) {
+		otlpv_put_list(r->o, OTLPV_ARRAY, n);
+		for (size_t i = 0; i < n; i++)
+			otlpv_rd_json(r, v->kids[i],
+				      otlpv_item_path(fp, path, i), depth + 1);
+		return;
+	}
+	otlpv_put_list(r->o, OTLPV_KVLIST, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *k = v->kids[2 * i];
+
+		/* A key is JSON's string: a scalar, its text. */
+		if (k->type != YNODE_SCALAR || k->tagged) {
+			otlpv_err(r, k, path, "must have only strings as keys");
+			continue;
+		}
+		doc_path(fp, path, k->str);
+		if (!otlpv_scalar(r, k, fp))
+			continue;
+		/* Written back as a key, which takes EMIT_KEY_MAX - 1. */
+		if (!k->len || k->len >= EMIT_KEY_MAX) {
+			doc_err(r->c, k, fp, "must be a key of 1 to %d bytes",
+				EMIT_KEY_MAX - 1);
+			r->bad = true;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct ynode *pk = v->kids[2 * j];
+
+			if (pk->type == YNODE_SCALAR && pk->len == k->len &&
+			    !memcmp(pk->str, k->str, k->len)) {
+				doc_err(r->c, k, fp, "duplicate key (first at "
+					"line %u)", pk->loc.line);
+				r->bad = true;
+				break;
+			}
+		}
+		otlpv_put_key(r->o, k->str, k->len);
+		otlpv_rd_json(r, v->kids[2 * i + 1], fp, depth + 1);
+	}
+}
+
+bool otlpv_read_json(struct doc_ctx *c, const struct ynode *v,
+		     const char *path, struct otlpv_out *o)
+{
+	struct otlpv_rd r = { .c = c, .o = o };
+	unsigned before = c->errors;
+
+	otlpv_rd_json(&r, v, path, 1);
 	if (!r.bad && o->over) {
 		doc_err(c, v, path, "takes more than %zu bytes in the "
 			"record's form", o->cap);

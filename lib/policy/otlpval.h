@@ -39,6 +39,19 @@
  * and at most OTLPV_DEPTH_MAX values deep and OTLPV_NODES_MAX values in
  * all, so that the agent's records (otlp_logs.h) have room for a body
  * once its strings are rendered.
+ *
+ * The same form holds a free-form JSON value (a MeshIdentity extension's
+ * config: Go's apiextensionsv1.JSON), with one more type:
+ *
+ *   value := 'n'                      null (JSON values only)
+ *
+ * an object being a kvlist, a list an array, a number an int or a double.
+ * It is read from any YAML the JSON data model holds: no tags (aliases the
+ * YAML reader refuses already), keys scalars taken as their text, unique
+ * and non-empty; plain true/false are bools, plain numbers ints (int64)
+ * or doubles, null and ~ null, anything else a string.  It is written
+ * back as that YAML or JSON, a double always with a '.' or an exponent so
+ * that it reads back as a double.
  */
 #ifndef MF_OTLPVAL_H
 #define MF_OTLPVAL_H
@@ -60,6 +73,7 @@ enum otlpv_type {
 	OTLPV_BYTES = 'x',
 	OTLPV_ARRAY = 'a',
 	OTLPV_KVLIST = 'k',
+	OTLPV_NULL = 'n',	/* JSON values only: otlpv_check() refuses it */
 };
 
 /* A cursor over an encoded value. */
@@ -90,6 +104,8 @@ int otlpv_next_key(struct otlpv_cur *c, const char **key, size_t *len);
  * bounds; its values' count into *@nodes (may be NULL).  Returns 0 or
  * -EINVAL. */
 int otlpv_check(const char *p, size_t n, size_t *nodes);
+/* The same for a JSON value, which may hold nulls. */
+int otlpv_check_json(const char *p, size_t n);
 
 /* Writing one: each call appends at o->at; o->over once @cap ran out
  * (what was written is then not a value). */
@@ -103,6 +119,7 @@ void otlpv_put_text(struct otlpv_out *o, enum otlpv_type t, const char *s,
 		    size_t len);
 void otlpv_put_key(struct otlpv_out *o, const char *s, size_t len);
 void otlpv_put_bool(struct otlpv_out *o, bool b);
+void otlpv_put_null(struct otlpv_out *o);
 void otlpv_put_int(struct otlpv_out *o, int64_t i);
 void otlpv_put_double(struct otlpv_out *o, double d);
 void otlpv_put_list(struct otlpv_out *o, enum otlpv_type t, size_t count);
@@ -113,6 +130,9 @@ void otlpv_put_raw(struct otlpv_out *o, const char *s, size_t len);
  * string, else the mapping it was written as (protobuf's JSON names).
  * One that is not well formed is written as its text. */
 void otlpv_emit(struct emit *e, const char *p, size_t n);
+/* JSON value @p (@n bytes) as its YAML or JSON through @e, as above; one
+ * not well formed as its text. */
+void otlpv_emit_json(struct emit *e, const char *p, size_t n);
 
 struct doc_ctx;
 struct ynode;
@@ -121,6 +141,9 @@ struct ynode;
  * @c with its place.  Returns false when there was one (@o is then not a
  * value). */
 bool otlpv_read_yaml(struct doc_ctx *c, const struct ynode *v,
+		     const char *path, struct otlpv_out *o);
+/* The same for a JSON value. */
+bool otlpv_read_json(struct doc_ctx *c, const struct ynode *v,
 		     const char *path, struct otlpv_out *o);
 
 #endif /* MF_OTLPVAL_H */

@@ -745,17 +745,18 @@ static int pd_strref(struct pd *pd, const struct sch_field *f,
 	return id ? 0 : -ENOMEM;
 }
 
-/* An OTLP value (otlpval.h): read and checked, pooled as a string is,
- * its id at @p.  Returns 0 or -ENOMEM. */
+/* An OTLP value or a JSON value (@json; otlpval.h): read and checked,
+ * pooled as a string is, its id at @p.  Returns 0 or -ENOMEM. */
 static int pd_otlpval(struct pd *pd, const struct ynode *v,
-		      const char *path, uint8_t *p)
+		      const char *path, uint8_t *p, bool json)
 {
 	char buf[MF_STRING_MAX];
 	struct otlpv_out o = { buf, sizeof(buf), 0, false };
 	struct mf_string str;
 	uint32_t id;
 
-	if (!otlpv_read_yaml(pd->c, v, path, &o))
+	if (json ? !otlpv_read_json(pd->c, v, path, &o) :
+		   !otlpv_read_yaml(pd->c, v, path, &o))
 		return 0;
 	if (sch_str_make(&str, buf, o.at)) {
 		doc_err(pd->c, v, path, "must not be empty");
@@ -965,7 +966,9 @@ static int pd_value(struct pd *pd, const struct sch_field *f,
 	case SCH_STRREF:
 		return pd_strref(pd, f, v, path, p);
 	case SCH_OTLPVAL:
-		return pd_otlpval(pd, v, path, p);
+		return pd_otlpval(pd, v, path, p, false);
+	case SCH_JSONVAL:
+		return pd_otlpval(pd, v, path, p, true);
 	}
 	return 0;
 }

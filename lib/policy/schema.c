@@ -48,6 +48,7 @@ size_t sch_field_size(const struct sch_field *f)
 	case SCH_LIFETIME:
 	case SCH_STRREF:
 	case SCH_OTLPVAL:
+	case SCH_JSONVAL:
 		return sizeof(uint32_t);
 	case SCH_NAME:
 		return MF_NAME_MAX;
@@ -387,14 +388,17 @@ static void sch_emit_strref(struct emit *e, uint32_t id,
 		emit_uint(e, id);
 }
 
-/* Pooled OTLP value @id as it was written (otlpval.h), or its id. */
+/* Pooled OTLP value @id (a JSON value with @json) as it was written
+ * (otlpval.h), or its id. */
 static void sch_emit_otlpval(struct emit *e, uint32_t id,
-			     const struct sch_ids *t)
+			     const struct sch_ids *t, bool json)
 {
 	size_t len = 0;
 	const char *s = sch_str(t, id, &len);
 
-	if (s)
+	if (s && json)
+		otlpv_emit_json(e, s, len);
+	else if (s)
 		otlpv_emit(e, s, len);
 	else
 		emit_uint(e, id);
@@ -570,7 +574,10 @@ static void sch_emit_value(struct emit *e, const struct sch_field *f,
 		sch_emit_strref(e, (uint32_t)sch_get_uint(p, 4), t);
 		break;
 	case SCH_OTLPVAL:
-		sch_emit_otlpval(e, (uint32_t)sch_get_uint(p, 4), t);
+		sch_emit_otlpval(e, (uint32_t)sch_get_uint(p, 4), t, false);
+		break;
+	case SCH_JSONVAL:
+		sch_emit_otlpval(e, (uint32_t)sch_get_uint(p, 4), t, true);
 		break;
 	}
 }
@@ -648,6 +655,7 @@ static void sch_walk_value(const struct sch_field *f, const uint8_t *p,
 	case SCH_TAGS:
 	case SCH_STRREF:
 	case SCH_OTLPVAL:
+	case SCH_JSONVAL:
 	case SCH_REF:
 	case SCH_NAME:
 		fn(arg, f, p);

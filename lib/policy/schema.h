@@ -63,6 +63,9 @@ enum sch_type {
 	SCH_OTLPVAL,	/* __u32 mf_strings id; YAML a string or an
 			 * OpenTelemetry AnyValue mapping, pooled in the
 			 * form otlpval.h describes */
+	SCH_JSONVAL,	/* __u32 mf_strings id; YAML any value JSON holds
+			 * (Go's apiextensionsv1.JSON), pooled in the same
+			 * form (otlpval.h) */
 };
 
 struct sch_object;
@@ -192,6 +195,8 @@ struct sch_object {
 	SCH_F(yaml, SCH_STRREF, st, m, __VA_ARGS__)
 #define SCH_F_OTLPVAL(yaml, st, m, ...)                                       \
 	SCH_F(yaml, SCH_OTLPVAL, st, m, __VA_ARGS__)
+#define SCH_F_JSONVAL(yaml, st, m, ...)                                       \
+	SCH_F(yaml, SCH_JSONVAL, st, m, __VA_ARGS__)
 /* The one field of a list of scalars (sch_object.scalar): an item of
  * @size bytes. */
 #define SCH_ITEM(t, sz, ...)	{ .type = (t), .size = (sz), __VA_ARGS__ }
@@ -290,8 +295,8 @@ void sch_emit_tags(struct emit *e, uint32_t id, const struct sch_ids *t);
  */
 void sch_merge(const struct sch_object *s, void *dst, const void *src);
 
-/* Calls @fn for every SCH_TAGS, SCH_STRREF, SCH_OTLPVAL, SCH_REF and
- * SCH_NAME value of
+/* Calls @fn for every SCH_TAGS, SCH_STRREF, SCH_OTLPVAL, SCH_JSONVAL,
+ * SCH_REF and SCH_NAME value of
  * @obj (present ones only), for reference checks and for collecting the
  * tag sets and strings to write; @p points at the value (__u32 tag set or
  * string id, struct mf_ref, char[] name). */

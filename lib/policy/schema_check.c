@@ -61,6 +61,7 @@ static const char *sch_check_field(const struct sch_field *f,
 		break;
 	case SCH_STRREF:
 	case SCH_OTLPVAL:
+	case SCH_JSONVAL:
 		/* Whether the pool holds it is the reader's to say: the
 		 * record alone cannot. */
 		if (!sch_int_at(p, 4))

@@ -806,7 +806,8 @@ static void val_pol_walk_cb(void *arg, const struct sch_field *f,
 			val_service_value(w->c, w->o, path, v);
 		}
 	}
-	else if (f->type == SCH_STRREF || f->type == SCH_OTLPVAL) {
+	else if (f->type == SCH_STRREF || f->type == SCH_OTLPVAL ||
+		 f->type == SCH_JSONVAL) {
 		uint32_t id;
 
 		memcpy(&id, p, sizeof(id));

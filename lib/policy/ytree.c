@@ -125,14 +125,17 @@ static struct ynode *ynode_new(struct ytree *t, const char *file,
 			return NULL;
 		memcpy(n->str, ev->data.scalar.value, n->len);
 		n->str[n->len] = '\0';
+		n->tagged = ev->data.scalar.tag != NULL;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-			   !ev->data.scalar.tag;
+			   !n->tagged;
 		break;
 	case YAML_MAPPING_START_EVENT:
 		n->type = YNODE_MAP;
+		n->tagged = ev->data.mapping_start.tag != NULL;
 		break;
 	default:
 		n->type = YNODE_SEQ;
+		n->tagged = ev->data.sequence_start.tag != NULL;
 		break;
 	}
 	return n;

@@ -31,6 +31,8 @@ struct ynode {
 	char *str;		/* owned, NUL-terminated */
 	size_t len;		/* may be > strlen(str) if the value holds a NUL */
 	bool plain;		/* written without quotes and without a tag */
+	bool tagged;		/* any node: written with an explicit tag
+				 * (!!str, !foo) */
 	/* YNODE_MAP: kids[2i] is a key, kids[2i+1] its value.
 	 * YNODE_SEQ: kids[i] is item i. */
 	struct ynode **kids;	/* owned, with every kid */

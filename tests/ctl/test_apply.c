@@ -440,6 +440,78 @@ static bool test_otel_body_round_trip(void)
 	return ok;
 }
 
+/* A MeshIdentity of type Extension with Kuma's config (any JSON value):
+ * it applies, the value goes to mf_strings, get prints it back as the YAML
+ * it was (and as JSON), and `get | apply -f -` changes nothing; a config
+ * with a YAML tag is refused with where, and writes nothing. */
+static bool test_mesh_identity_config_round_trip(void)
+{
+	static const char mid[] =
+		"apiVersion: kuma.io/v1alpha1\nkind: MeshIdentity\n"
+		"metadata: {name: ext-id}\n"
+		"spec:\n"
+		"  provider:\n"
+		"    type: Extension\n"
+		"    extension:\n"
+		"      name: my-custom-provider\n"
+		"      config:\n"
+		"        key: value\n"
+		"        nested: {setting: true, ttl: 1.5, n: null}\n"
+		"        \"list of\": [1, \"2\", [], {}]\n";
+	static const char bad[] =
+		"apiVersion: kuma.io/v1alpha1\nkind: MeshIdentity\n"
+		"metadata: {name: ext-id}\n"
+		"spec:\n"
+		"  provider:\n"
+		"    type: Extension\n"
+		"    extension: {name: x, config: {a: !!binary aGk=}}\n";
+	struct rec_set before, after, last;
+	char *y1 = NULL;
+	bool ok;
+
+	rec_set_init(&before);
+	rec_set_init(&after);
+	rec_set_init(&last);
+	ok = apply("mid.yaml", mid, false, CTL_EXIT_OK) &&
+	     ch_read(true, &before) &&
+	     PH_CMD(CTL_EXIT_OK, "get", "meshidentities") &&
+	     ASSERT_TRUE((y1 = strdup(ph_out.out)) != NULL) &&
+	     ph_out_has("      name: my-custom-provider\n"
+			"      config:\n"
+			"        key: value\n"
+			"        nested:\n"
+			"          setting: true\n"
+			"          ttl: 1.5\n"
+			/* YAML 1.1's "n" is a bool: quoted. */
+			"          \"n\": null\n"
+			"        \"list of\":\n"
+			"          - 1\n"
+			"          - \"2\"\n"
+			"          - []\n"
+			"          - {}\n") &&
+	     apply("get1.yaml", y1, false, CTL_EXIT_OK) &&
+	     ch_read(true, &after) &&
+	     ASSERT_EQ(after.config.epoch, before.config.epoch + 1) &&
+	     ASSERT_TRUE(rec_set_equal(&before, &after)) &&
+	     PH_CMD(CTL_EXIT_OK, "get", "meshidentities") &&
+	     ASSERT_STREQ(ph_out.out, y1) &&
+	     PH_CMD(CTL_EXIT_OK, "get", "meshidentities", "-o", "json") &&
+	     ph_out_has("\"config\": {\"key\": \"value\", \"nested\": "
+			"{\"setting\": true, \"ttl\": 1.5, \"n\": null}, "
+			"\"list of\": [1, \"2\", [], {}]}") &&
+	     apply("bad.yaml", bad, false, CTL_EXIT_INVALID) &&
+	     ph_err_has("bad.yaml:7:38: spec.provider.extension.config.a: "
+			"must not have a YAML tag: a JSON value has none") &&
+	     ch_read(true, &last) &&
+	     ASSERT_EQ(last.config.epoch, after.config.epoch) &&
+	     ASSERT_TRUE(rec_set_equal(&after, &last));
+	free(y1);
+	rec_set_free(&last);
+	rec_set_free(&after);
+	rec_set_free(&before);
+	return ok;
+}
+
 /* Bodies one at a time, as `apply` takes them: each valid one applies and
  * `get` prints it as the table says (a stringValue alone as the string
  * it is, proto names as JSON ones, an int quoted or not as a number);
@@ -701,6 +773,7 @@ int main(void)
 	TEST_RUN(test_kuma_mesh_round_trip);
 	TEST_RUN(test_otel_body_round_trip);
 	TEST_RUN(test_otel_body_table);
+	TEST_RUN(test_mesh_identity_config_round_trip);
 	TEST_RUN(test_apply_kuma_version);
 	TEST_RUN(test_get_nothing_applied);
 	ch_cleanup();

@@ -6,7 +6,9 @@
  * it accepts is written as YAML and as JSON, and read value by value and
  * written again, is accepted again with as many values; and the agent
  * packs it as an OTLP log record's body (agent/otlp_logs.c), which
- * protobuf-c reads back.
+ * protobuf-c reads back.  The same input as a free-form JSON value
+ * (which may hold nulls) keeps the same contract, is written whole as
+ * YAML and JSON, and copied is accepted again.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -51,6 +53,9 @@ static void fz_copy(struct otlpv_cur *c, struct otlpv_out *o)
 	case OTLPV_DOUBLE:
 		otlpv_put_double(o, v.d);
 		return;
+	case OTLPV_NULL:
+		otlpv_put_null(o);
+		return;
 	case OTLPV_ARRAY:
 	case OTLPV_KVLIST:
 		otlpv_put_list(o, v.type, v.count);
@@ -65,6 +70,38 @@ static void fz_copy(struct otlpv_cur *c, struct otlpv_out *o)
 		return;
 	}
 	abort();
+}
+
+/* @s (@size bytes) as a JSON value: the copy of one is one again. */
+static void fz_json(const char *s, size_t size)
+{
+	struct otlpv_cur c = { s, size, 0 };
+	struct otlpv_out o;
+	struct emit e;
+	int err = otlpv_check_json(s, size);
+
+	if (err && err != -EINVAL)
+		abort();
+	if (err)
+		return;
+	/* Written whole: every container closed, every key one emit
+	 * takes. */
+	emit_init(&e, EMIT_YAML, fz_discard, NULL);
+	otlpv_emit_json(&e, s, size);
+	if (e.err || e.depth)
+		abort();
+	emit_init(&e, EMIT_JSON, fz_discard, NULL);
+	otlpv_emit_json(&e, s, size);
+	if (e.err || e.depth)
+		abort();
+	o = (struct otlpv_out){ malloc(2 * size + 64), 2 * size + 64, 0,
+				false };
+	if (!o.p)
+		return;
+	fz_copy(&c, &o);
+	if (o.over || otlpv_check_json(o.p, o.at))
+		abort();
+	free(o.p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (err && err != -EINVAL)
 		abort();
+	fz_json(s, size);
 	if (err)
 		return 0;
 	if (!nodes || nodes > OTLPV_NODES_MAX)

@@ -372,6 +372,45 @@ static bool test_layouts(void)
 	       ASSERT_TRUE(strstr(l.s, "12.5}},\n  {}\n]\n") != NULL);
 }
 
+/* What a free-form value brings that schemas do not: lists in lists, one
+ * dash per level on the first item's line (each a valid YAML reading back
+ * as written), and keys that are not plain, quoted as a string is. */
+static bool test_yaml_nested_lists_and_keys(void)
+{
+	struct buf y = { .n = 0 };
+	struct emit e;
+
+	emit_init(&e, EMIT_YAML, buf_write, &y);
+	emit_map_begin(&e);
+	emit_key(&e, "a b");
+	emit_list_begin(&e);
+	emit_list_begin(&e);		/* [[[1, 2]], [{80: x, k: z}, []]] */
+	emit_list_begin(&e);
+	emit_num(&e, "1");
+	emit_num(&e, "2");
+	emit_list_end(&e);
+	emit_list_end(&e);
+	emit_list_begin(&e);
+	emit_map_begin(&e);
+	emit_key(&e, "80");
+	emit_str(&e, "x");
+	emit_key(&e, "k");
+	emit_str(&e, "z");
+	emit_map_end(&e);
+	emit_list_begin(&e);
+	emit_list_end(&e);
+	emit_list_end(&e);
+	emit_list_end(&e);
+	emit_map_end(&e);
+	return ASSERT_EQ(e.err, 0) &&
+	       ASSERT_STREQ(y.s, "\"a b\":\n"
+				 "  - - - 1\n"
+				 "      - 2\n"
+				 "  - - \"80\": x\n"
+				 "      k: z\n"
+				 "    - []\n");
+}
+
 static bool test_misuse_flagged(void)
 {
 	struct buf b = { .n = 0 };
@@ -403,6 +442,7 @@ int main(void)
 	TEST_RUN(test_yaml_plain_words);
 	TEST_RUN(test_yaml_round_trip);
 	TEST_RUN(test_layouts);
+	TEST_RUN(test_yaml_nested_lists_and_keys);
 	TEST_RUN(test_misuse_flagged);
 	TEST_MAIN_END();
 }

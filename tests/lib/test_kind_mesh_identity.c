@@ -5,7 +5,9 @@
  * expected records and print back to the same bytes; the SPIFFE ID
  * templates take exactly the actions meshforge renders; every
  * SecureDataSource type takes its own object and no other; provider and
- * bundled rules each give exactly the expected diagnostic.
+ * bundled rules each give exactly the expected diagnostic; an extension's
+ * config is any JSON value, pooled in otlpval.h's form and printed back
+ * as the YAML it was, bounded, without tags.
  */
 #include "harness/test.h"
 #include "harness/kinds_harness.h"
@@ -344,6 +346,163 @@ static bool test_mesh_identity_inline_bound(void)
 	       kh_expect1(doc, want);
 }
 
+#define EXT(config)                                                           \
+	MI "  provider:\n    type: Extension\n    extension:\n"               \
+	   "      name: my-provider\n      config: " config "\n"
+
+/* An extension's config, each JSON shape: pooled in the form the table
+ * says (otlpval.h) and printed as the YAML it says, which reads back to
+ * the same record and text (kh_finish()). */
+static bool test_mesh_identity_extension_config(void)
+{
+	static const struct {
+		const char *config;	/* written after "config: " */
+		const char *form;	/* the pooled string */
+		const char *out;	/* get prints "config:<out>" */
+	} rows[] = {
+		/* Kuma's valid-extension-with-config.input.yaml */
+		{ "{key: value, nested: {setting: true}}",
+		  "k2:3:keys5:value6:nestedk1:7:settingb1",
+		  "\n        key: value\n        nested:\n"
+		  "          setting: true\n" },
+		{ "[1, -2.5, \"3\", null, x y, 2.0, 1e3, [], {}]",
+		  "a9:i1;d-2.5;s1:3ns3:x yd2;d1000;a0:k0:",
+		  "\n        - 1\n        - -2.5\n        - \"3\"\n"
+		  "        - null\n        - \"x y\"\n        - 2.0\n"
+		  "        - 1000.0\n        - []\n        - {}\n" },
+		{ "[[1, [2]], [{a: 1}]]", "a2:a2:i1;a1:i2;a1:k1:1:ai1;",
+		  "\n        - - 1\n          - - 2\n"
+		  "        - - a: 1\n" },
+		{ "hello", "s5:hello", " hello\n" },
+		{ "'true'", "s4:true", " \"true\"\n" },
+		{ "false", "b0", " false\n" },
+		{ "-7", "i-7;", " -7\n" },
+		{ "{}", "k0:", " {}\n" },
+		/* Keys are strings: a number's is its text, quoted back. */
+		{ "{80: a, \"a b\": {\"c:d\": ~}}",
+		  "k2:2:80s1:a3:a bk1:3:c:dn",
+		  "\n        \"80\": a\n        \"a b\":\n"
+		  "          \"c:d\": null\n" },
+		{ "|\n        multi\n        line", "s11:multi\nline\n",
+		  " \"multi\\x0aline\\x0a\"\n" },
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < KH_NCASES(rows); i++) {
+		char doc[512], want[256], *out = NULL;
+		struct model_set set;
+		const struct mf_mesh_identity *m;
+		const char *form;
+
+		snprintf(doc, sizeof(doc), EXT("%s"), rows[i].config);
+		snprintf(want, sizeof(want), "      config:%s", rows[i].out);
+		m = kh_policy(doc, &set, &kind_mesh_identity, 1);
+		form = m ? kh_str(&set, m->provider.extension.config) : NULL;
+		if (m)
+			out = kh_emit_doc(&set, &set.objs[0]);
+		if (!kh_finish(&set, m &&
+				     ASSERT_EQ(m->provider.extension.present,
+					       0x3) &&
+				     ASSERT_STREQ(form, rows[i].form) &&
+				     ASSERT_TRUE(out && strstr(out, want)))) {
+			fprintf(stderr, "  in case %zu; printed:\n%s", i,
+				out ? out : "(nothing)\n");
+			ok = false;
+		}
+		free(out);
+	}
+	return ok;
+}
+
+/* A config of nothing or null at the top is one not written, as for any
+ * field (Go's apiextensionsv1.JSON keeps no value for null either); a
+ * null inside one is kept. */
+static bool test_mesh_identity_extension_config_null(void)
+{
+	static const char *const nulls[] = { "", "null", "~" };
+	struct model_set set;
+	const struct mf_mesh_identity *m;
+
+	for (size_t i = 0; i < KH_NCASES(nulls); i++) {
+		char doc[256];
+
+		snprintf(doc, sizeof(doc), EXT("%s"), nulls[i]);
+		m = kh_policy(doc, &set, &kind_mesh_identity, 1);
+		if (!kh_finish(&set, m &&
+				     ASSERT_EQ(m->provider.extension.present,
+					       0x1) &&
+				     ASSERT_EQ(m->provider.extension.config,
+					       0)))
+			return false;
+	}
+	m = kh_policy(EXT("[null]"), &set, &kind_mesh_identity, 1);
+	return kh_finish(&set, m && ASSERT_STREQ(kh_str(&set,
+				m->provider.extension.config), "a1:n"));
+}
+
+/* What JSON cannot hold, and what is over the bounds of the pooled form. */
+KH_TEST_BAD(test_mesh_identity_bad_extension_config,
+	{ EXT("!!str x"),
+	  "t.yaml:9:15: spec.provider.extension.config: must not have a YAML "
+	  "tag: a JSON value has none" },
+	{ EXT("{a: !custom {b: 1}}"),
+	  "t.yaml:9:19: spec.provider.extension.config.a: must not have a "
+	  "YAML tag: a JSON value has none" },
+	{ EXT("{[a]: 1}"),
+	  "t.yaml:9:16: spec.provider.extension.config: must have only "
+	  "strings as keys" },
+	{ EXT("{a: 1,\n          a: 2}"),
+	  "t.yaml:10:11: spec.provider.extension.config.a: duplicate key "
+	  "(first at line 9)" },
+	{ EXT("{\"\": 1}"),
+	  "t.yaml:9:16: spec.provider.extension.config.: must be a key of 1 "
+	  "to 63 bytes" },
+	{ EXT("[[[[[[[[[1]]]]]]]]]"),
+	  "t.yaml:9:23: spec.provider.extension.config[0][0][0][0][0][0][0]"
+	  "[0]: must nest at most 8 values deep" },
+	{ EXT("\"a\\0b\""),
+	  "t.yaml:9:15: spec.provider.extension.config: must not contain a "
+	  "NUL byte" },
+)
+
+/* The config's bound is the pooled string's (MF_STRING_MAX bytes in its
+ * form) and 64 values: over either is refused with where. */
+static bool test_mesh_identity_extension_config_bound(void)
+{
+	char text[MF_STRING_MAX], doc[MF_STRING_MAX + 256], want[256];
+	const struct mf_mesh_identity *m;
+	struct model_set set;
+	size_t n;
+
+	/* "s1018:" and 1018 bytes: MF_STRING_MAX exactly. */
+	n = MF_STRING_MAX - 6;
+	memset(text, 'x', n);
+	text[n] = 0;
+	snprintf(doc, sizeof(doc), EXT("%s"), text);
+	m = kh_policy(doc, &set, &kind_mesh_identity, 1);
+	if (!kh_finish(&set, m && ASSERT_EQ(strlen(kh_str(&set,
+				m->provider.extension.config)), n + 6)))
+		return false;
+	text[n] = 'x';
+	text[n + 1] = 0;
+	snprintf(doc, sizeof(doc), EXT("%s"), text);
+	snprintf(want, sizeof(want),
+		 "t.yaml:9:15: spec.provider.extension.config: takes more "
+		 "than %d bytes in the record's form", MF_STRING_MAX);
+	if (!kh_expect1(doc, want))
+		return false;
+	/* 65 values: a list of 64 (said at the last). */
+	n = 0;
+	for (int i = 0; i < 64; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%d",
+				      i ? "," : "[", i % 10);
+	snprintf(text + n, sizeof(text) - n, "]");
+	snprintf(doc, sizeof(doc), EXT("%s"), text);
+	return kh_expect1(doc, "t.yaml:9:142: spec.provider.extension."
+			       "config[63]: is one value too many: at most "
+			       "64 in all");
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -355,5 +514,9 @@ int main(void)
 	TEST_RUN(test_mesh_identity_bad_provider);
 	TEST_RUN(test_mesh_identity_bad_data_sources);
 	TEST_RUN(test_mesh_identity_inline_bound);
+	TEST_RUN(test_mesh_identity_extension_config);
+	TEST_RUN(test_mesh_identity_extension_config_null);
+	TEST_RUN(test_mesh_identity_bad_extension_config);
+	TEST_RUN(test_mesh_identity_extension_config_bound);
 	TEST_MAIN_END();
 }
