@@ -291,6 +291,38 @@ static const char *otlpv_name(enum otlpv_type t)
 	return "?";
 }
 
+/* Scalar @v (a string, bytes, a bool, an int or a double) through @e,
+ * as both forms write it; false for any other type.  @json: a double
+ * that prints as a whole number gets ".0", so that it reads back as a
+ * double, not an int. */
+static bool otlpv_emit_scalar(struct emit *e, const struct otlpv_val *v,
+			      bool json)
+{
+	char buf[48];
+
+	switch (v->type) {
+	case OTLPV_STRING:
+	case OTLPV_BYTES:
+		emit_strn(e, v->s, v->len);
+		return true;
+	case OTLPV_BOOL:
+		emit_bool(e, v->b);
+		return true;
+	case OTLPV_INT:
+		snprintf(buf, sizeof(buf), "%" PRId64, v->i);
+		emit_num(e, buf);
+		return true;
+	case OTLPV_DOUBLE:
+		otlpv_fmt_double(buf, sizeof(buf) - 2, v->d);
+		if (json && !strpbrk(buf, ".e"))
+			strcat(buf, ".0");
+		emit_num(e, buf);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- written back ------------------------------------------------------ */
 
 static void otlpv_emit_at(struct emit *e, struct otlpv_cur *c, bool top)
@@ -298,7 +330,6 @@ static void otlpv_emit_at(struct emit *e, struct otlpv_cur *c, bool top)
 	struct otlpv_val v;
 	const char *k;
 	size_t klen;
-	char buf[48];
 
 	/* Checked whole before: this cannot fail. */
 	if (otlpv_next(c, &v))
@@ -309,22 +340,11 @@ static void otlpv_emit_at(struct emit *e, struct otlpv_cur *c, bool top)
 	}
 	emit_map_begin(e);
 	emit_key(e, otlpv_name(v.type));
+	if (otlpv_emit_scalar(e, &v, false)) {
+		emit_map_end(e);
+		return;
+	}
 	switch (v.type) {
-	case OTLPV_STRING:
-	case OTLPV_BYTES:
-		emit_strn(e, v.s, v.len);
-		break;
-	case OTLPV_BOOL:
-		emit_bool(e, v.b);
-		break;
-	case OTLPV_INT:
-		snprintf(buf, sizeof(buf), "%" PRId64, v.i);
-		emit_num(e, buf);
-		break;
-	case OTLPV_DOUBLE:
-		otlpv_fmt_double(buf, sizeof(buf), v.d);
-		emit_num(e, buf);
-		break;
 	case OTLPV_ARRAY:
 	case OTLPV_KVLIST:
 		emit_map_begin(e);
@@ -346,8 +366,9 @@ static void otlpv_emit_at(struct emit *e, struct otlpv_cur *c, bool top)
 		emit_list_end(e);
 		emit_map_end(e);
 		break;
-	case OTLPV_NULL:
-		break;	/* not in a body: otlpv_check() refused it */
+	case OTLPV_NULL:	/* not in a body: otlpv_check() refused it */
+	default:		/* a scalar: written above */
+		break;
 	}
 	emit_map_end(e);
 }
@@ -358,29 +379,10 @@ static void otlpv_emit_json_at(struct emit *e, struct otlpv_cur *c)
 	struct otlpv_val v;
 	const char *k;
 	size_t klen;
-	char buf[48];
 
-	if (otlpv_next(c, &v))
+	if (otlpv_next(c, &v) || otlpv_emit_scalar(e, &v, true))
 		return;
 	switch (v.type) {
-	case OTLPV_STRING:
-	case OTLPV_BYTES:
-		emit_strn(e, v.s, v.len);
-		return;
-	case OTLPV_BOOL:
-		emit_bool(e, v.b);
-		return;
-	case OTLPV_INT:
-		snprintf(buf, sizeof(buf), "%" PRId64, v.i);
-		emit_num(e, buf);
-		return;
-	case OTLPV_DOUBLE:
-		/* 2.0 as "2.0", not "2", which would read back as an int. */
-		otlpv_fmt_double(buf, sizeof(buf) - 2, v.d);
-		if (!strpbrk(buf, ".e"))
-			strcat(buf, ".0");
-		emit_num(e, buf);
-		return;
 	case OTLPV_NULL:
 		/* The same word in YAML and JSON, unquoted as a number is. */
 		emit_num(e, "null");
@@ -406,6 +408,8 @@ static void otlpv_emit_json_at(struct emit *e, struct otlpv_cur *c)
 			otlpv_emit_json_at(e, c);
 		}
 		emit_map_end(e);
+		return;
+	default:		/* a scalar: written above */
 		return;
 	}
 }
