@@ -13,6 +13,9 @@
 #    connection per request;
 #  - a2 (no MeshMetric) made requests too: they are on admin's /metrics,
 #    not on the MeshMetric page;
+#  - Kuma 2.x's Mesh.metrics (a prometheus backend, skipMTLS): a2's
+#    requests on its port and path, a1 (selected by the MeshMetric) not;
+#    the Mesh applied without it, the port closes;
 #  - a path no backend names, admin's own pages among them: 404;
 #  - 40 connections held open from the wire: 24 reset (half the admin
 #    table is theirs at most), and node a's /ready still answers;
@@ -138,6 +141,43 @@ if grep -q 'workload="a2"' <<<"$admin" && ! grep -q 'workload="a2"' <<<"$page"; 
 	pass other_workload_not_on_page
 else
 	fail other_workload_not_on_page "a2 on admin: $(grep -c 'workload="a2"' <<<"$admin"), on the page: $(grep -c 'workload="a2"' <<<"$page")"
+fi
+
+# Kuma 2.x's Mesh.metrics with a prometheus backend enabled: every
+# workload of the node that no MeshMetric selects is served at its port and
+# path (a2 here, with its N requests); one a MeshMetric selects is not (a1,
+# still on its MeshMetric's port).  The Mesh applied without it again: the
+# port closes.
+sed -e 's|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, metrics: {enabledBackend: prom, backends: [{name: prom, type: prometheus, conf: {port: 15690, path: /mesh-stats, skipMTLS: true}}]}}|' \
+	"$TL_TMP/http.yaml" >"$TL_TMP/mesh-metrics.yaml"
+grep -q 'enabledBackend: prom' "$TL_TMP/mesh-metrics.yaml" ||
+	{ fail mesh_metrics_applied "no Mesh line to add metrics to"; tl_finish; }
+"$TB" apply "$TL_TMP/mesh-metrics.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail mesh_metrics_applied "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+a2_out() {
+	scrape 15690 /mesh-stats | awk '$1 ~ /^meshforge_workload_requests_total[{]/ &&
+		/workload="a2"/ && /direction="outbound"/ &&
+		/destination_service="web"/ {n += $2} END {print n + 0}'
+}
+a2_served() { [ "$(a2_out)" = "$N" ]; }
+if wait_for 5 a2_served; then
+	mpage=$(scrape 15690 /mesh-stats)
+	a1_own=$(value "$(scrape 15670)" "meshforge_workload_requests_total{$A1}")
+	if ! grep -q 'workload="a1"' <<<"$mpage" && [ "$a1_own" = "$N" ]; then
+		pass mesh_metrics_serves_unselected_workloads
+	else
+		fail mesh_metrics_serves_unselected_workloads "a1 lines on :15690: $(grep -c 'workload="a1"' <<<"$mpage"); a1 on :15670: $a1_own"
+	fi
+else
+	fail mesh_metrics_serves_unselected_workloads "a2's outbound requests on :15690: $(a2_out) (want $N)"
+fi
+"$TB" apply "$TL_TMP/http.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_http_again "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+mesh_port_closed() { ! tb_exec b curl -fsS -m 2 "http://$NODE_A:15690/mesh-stats" >/dev/null 2>&1; }
+if wait_for 5 mesh_port_closed; then
+	pass mesh_metrics_removed_port_closed
+else
+	fail mesh_metrics_removed_port_closed "node a still serves :15690"
 fi
 
 # Only the MeshMetric page is on the wire: not admin's own pages.
