@@ -452,6 +452,29 @@ static void otlpv_err(struct otlpv_rd *r, const struct ynode *at,
 	r->bad = true;
 }
 
+/* Whether value @v (at @path), @depth deep (1: the top), is within the
+ * bounds of depth and count; false with the error said (the count's
+ * once, where it is passed: "is one value too many: @many N@after"). */
+static bool otlpv_rd_room(struct otlpv_rd *r, const struct ynode *v,
+			  const char *path, unsigned depth, const char *many,
+			  const char *after)
+{
+	if (depth > OTLPV_DEPTH_MAX) {
+		doc_err(r->c, v, path, "must nest at most %d values deep",
+			OTLPV_DEPTH_MAX);
+		r->bad = true;
+		return false;
+	}
+	if (++r->nodes > OTLPV_NODES_MAX) {
+		if (r->nodes == OTLPV_NODES_MAX + 1)
+			doc_err(r->c, v, path, "is one value too many: %s %d%s",
+				many, OTLPV_NODES_MAX, after);
+		r->bad = true;
+		return false;
+	}
+	return true;
+}
+
 /* "@path[@i]" into @buf (DOC_PATH_MAX). */
 static const char *otlpv_item_path(char *buf, const char *path, size_t i)
 {
@@ -599,20 +622,9 @@ static void otlpv_rd_value(struct otlpv_rd *r, const struct ynode *v,
 	word32 blen;
 	byte *bin;
 
-	if (depth > OTLPV_DEPTH_MAX) {
-		doc_err(r->c, v, path, "must nest at most %d values deep",
-			OTLPV_DEPTH_MAX);
-		r->bad = true;
+	if (!otlpv_rd_room(r, v, path, depth, "a body holds at most",
+			   ""))
 		return;
-	}
-	if (++r->nodes > OTLPV_NODES_MAX) {
-		/* Said once, where the limit is passed. */
-		if (r->nodes == OTLPV_NODES_MAX + 1)
-			doc_err(r->c, v, path, "is one value too many: a "
-				"body holds at most %d", OTLPV_NODES_MAX);
-		r->bad = true;
-		return;
-	}
 	if (v->type != YNODE_MAP) {
 		doc_err(r->c, v, path, "must be a mapping with one of "
 			OTLPV_NAMES ", not %s", doc_kind_str(v->type));
@@ -749,19 +761,8 @@ static void otlpv_rd_json(struct otlpv_rd *r, const struct ynode *v,
 	char fp[DOC_PATH_MAX];
 	size_t n;
 
-	if (depth > OTLPV_DEPTH_MAX) {
-		doc_err(r->c, v, path, "must nest at most %d values deep",
-			OTLPV_DEPTH_MAX);
-		r->bad = true;
+	if (!otlpv_rd_room(r, v, path, depth, "at most", " in all"))
 		return;
-	}
-	if (++r->nodes > OTLPV_NODES_MAX) {
-		if (r->nodes == OTLPV_NODES_MAX + 1)
-			doc_err(r->c, v, path, "is one value too many: at "
-				"most %d in all", OTLPV_NODES_MAX);
-		r->bad = true;
-		return;
-	}
 	if (v->tagged) {
 		otlpv_err(r, v, path, "must not have a YAML tag: a JSON "
 			  "value has none");
