@@ -126,7 +126,8 @@ const struct model_obj *msvc_of_workload(const struct model_set *set,
 	     i++) {
 		const struct model_obj *o = &set->objs[i];
 
-		if (o->kind != msvc_kind() || !msvc_selects(set, o, w))
+		if (o->kind != msvc_kind() || !msvc_service_port(o) ||
+		    !msvc_selects(set, o, w))
 			continue;
 		cnt++;
 		if (!first || strcmp(o->name, first->name) < 0)

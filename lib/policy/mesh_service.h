@@ -65,7 +65,9 @@ bool msvc_selects(const struct model_set *set, const struct model_obj *ms,
 		  const struct model_obj *w);
 
 /* The first MeshService by name that selects Workload @w (NULL: none),
- * and in *n (may be NULL) how many do. */
+ * and in *n (may be NULL) how many do.  A MeshService without ports
+ * (Kuma takes one) carries no traffic, so it has no endpoints: it is not
+ * counted. */
 const struct model_obj *msvc_of_workload(const struct model_set *set,
 					 const struct model_obj *w,
 					 unsigned *n);

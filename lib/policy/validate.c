@@ -377,8 +377,8 @@ static void val_workload_service(struct val_ctx *c, const struct model_obj *o)
 
 	if (!w->service[0] && !ms)
 		val_err(c, o, NULL, "spec.service",
-			"is required unless a MeshService selects this "
-			"Workload");
+			"is required unless a MeshService with ports "
+			"selects this Workload");
 	else if (n > 1)
 		val_err(c, o, NULL, "spec.service",
 			"%u MeshServices select this Workload (\"%s\" and "

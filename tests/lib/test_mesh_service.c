@@ -159,7 +159,14 @@ static bool test_msvc_invalid(void)
 {
 	static const char *const no_service[] = {
 		"t.yaml:12:1: spec.service: is required unless a MeshService "
-		"selects this Workload",
+		"with ports selects this Workload",
+		NULL,
+	};
+	/* A MeshService without ports (Kuma takes one) has no endpoints:
+	 * the Workload it selects still needs a service. */
+	static const char *const portless[] = {
+		"t.yaml:18:1: spec.service: is required unless a MeshService "
+		"with ports selects this Workload",
 		NULL,
 	};
 	static const char *const two[] = {
@@ -187,6 +194,11 @@ static bool test_msvc_invalid(void)
 
 	return ph_validate_refuses(PH_BASE WL_APP("r1", "10.78.2.21", "6379", "redis"),
 			  no_service) &&
+	       ph_validate_refuses(PH_BASE PH_KUMA_DOC("MeshService", "redis")
+			  "  selector: {dataplaneLabels: {matchLabels: "
+			  "{app: redis}}}\n"
+			  WL_APP("r1", "10.78.2.21", "6379", "redis"),
+			  portless) &&
 	       ph_validate_refuses(PH_BASE REDIS MS("redis2", "redis", "6379"), two) &&
 	       ph_validate_refuses(PH_BASE PH_SVC("web", "10.96.0.10", "80") REDIS
 			  PH_WL("w1", "mf-node-b", "10.78.2.22", "6379",
