@@ -53,6 +53,7 @@ static const struct ctl_optdef ctl_optdefs[CTL_OPT_MAX] = {
 	[CTL_OPT_IP] = { "ip", 0, "ADDR", true },
 	[CTL_OPT_DNS] = { "dns", 0, "NAME", true },
 	[CTL_OPT_KUMA] = { "kuma", 0, "2.14|3.0" },
+	[CTL_OPT_VALIDATE] = { "validate", 0, "strict|warn|ignore" },
 };
 
 /* getopt_long's value for --help. */
@@ -376,6 +377,7 @@ int ctl_run(const struct ctl_opts *o, int argc, char **argv)
 int ctl_parse_inputs(struct model_set *set, const struct ctl_args *a,
 		     struct diag *d, const char *consequence)
 {
+	struct diag warnings;
 	int err = 0;
 
 	if (a->val[CTL_OPT_KUMA] &&
@@ -384,6 +386,14 @@ int ctl_parse_inputs(struct model_set *set, const struct ctl_args *a,
 			a->val[CTL_OPT_KUMA], consequence);
 		return -EINVAL;
 	}
+	if (a->val[CTL_OPT_VALIDATE] &&
+	    model_validate_parse(a->val[CTL_OPT_VALIDATE], &set->validate)) {
+		ctl_err("--validate must be strict, warn or ignore, not "
+			"\"%s\"; %s", a->val[CTL_OPT_VALIDATE], consequence);
+		return -EINVAL;
+	}
+	diag_init(&warnings);
+	set->warnings = &warnings;
 	for (size_t i = 0; i < a->nfiles; i++) {
 		int e = input_parse_arg(set, a->files[i], d);
 
@@ -392,6 +402,12 @@ int ctl_parse_inputs(struct model_set *set, const struct ctl_args *a,
 		if (e && (!err || err == -EINVAL))
 			err = e;
 	}
+	/* The warnings first, then what refused the input, if anything:
+	 * each list in reading order. */
+	set->warnings = NULL;
+	diag_sort(&warnings);
+	diag_print(&warnings, stderr);
+	diag_free(&warnings);
 	if (err) {
 		diag_sort(d);
 		diag_print(d, stderr);

@@ -12,6 +12,10 @@
 	"validate as that Kuma version does: 2.14 (the\n"                    \
 	"default) takes 2.14's shapes and 3.0's; 3.0\n"                      \
 	"refuses what Kuma 3.0 removed (docs/policy.md)"
+#define CTL_VALIDATE_HELP                                                      \
+	"what a field the kind does not have is: strict\n"                   \
+	"(the default) refuses it; warn drops it and says\n"                 \
+	"where; ignore drops it (Kuma's universal apply)"
 #define CTL_WAIT_HELP                                                          \
 	"then wait (10 s at most) until the agent serves\n"                   \
 	"the new policy; exit 2 if it does not"
@@ -197,7 +201,9 @@ const struct ctl_cmd ctl_cmds[] = {
 		.synopsis = "mfctl [--bpf-root DIR] [--run-dir DIR] apply "
 			    "-f FILE|DIR|- [-f ...]\n"
 			    "                                               "
-			    "[--dry-run] [--kuma 2.14|3.0] [--wait ...]",
+			    "[--dry-run] [--kuma 2.14|3.0]\n"
+			    "                                               "
+			    "[--validate strict|warn|ignore] [--wait ...]",
 		.about = "Applies policy objects (YAML, several documents per "
 			 "file) to the\nnode-local policy map: each object "
 			 "replaces the applied object of the\nsame kind and "
@@ -217,6 +223,7 @@ const struct ctl_cmd ctl_cmds[] = {
 			  "validate and compile against the applied state,\n"
 			  "report what would change, write nothing" },
 			{ CTL_OPT_KUMA, CTL_KUMA_HELP },
+			{ CTL_OPT_VALIDATE, CTL_VALIDATE_HELP },
 			{ CTL_OPT_WAIT, CTL_WAIT_HELP },
 			{ CTL_OPT_ADMIN, CTL_ADMIN_HELP },
 		},
@@ -277,6 +284,7 @@ const struct ctl_cmd ctl_cmds[] = {
 			  "an object that is not applied is not an error" },
 			{ CTL_OPT_DRY_RUN, "check and report, write nothing" },
 			{ CTL_OPT_KUMA, CTL_KUMA_HELP },
+			{ CTL_OPT_VALIDATE, CTL_VALIDATE_HELP },
 			{ CTL_OPT_WAIT, CTL_WAIT_HELP },
 			{ CTL_OPT_ADMIN, CTL_ADMIN_HELP },
 		},
@@ -299,7 +307,8 @@ const struct ctl_cmd ctl_cmds[] = {
 			 "upsert: objects the\ninput does not name stay, so "
 			 "nothing is ever shown as removed.",
 		.opts = { { CTL_OPT_FILE, CTL_FILES_HELP },
-			  { CTL_OPT_KUMA, CTL_KUMA_HELP } },
+			  { CTL_OPT_KUMA, CTL_KUMA_HELP },
+			  { CTL_OPT_VALIDATE, CTL_VALIDATE_HELP } },
 		.footer = "Exit codes: 0 no change, 1 invalid input (apply "
 			  "would refuse it),\n2 system error, 3 changes exist.  "
 			  "(kubectl diff uses 1 for changes;\nhere 1 already "

@@ -86,6 +86,7 @@ enum ctl_opt {
 	CTL_OPT_IP,		/* --ip ADDR (repeatable) */
 	CTL_OPT_DNS,		/* --dns NAME (repeatable) */
 	CTL_OPT_KUMA,		/* --kuma 2.14|3.0 */
+	CTL_OPT_VALIDATE,	/* --validate strict|warn|ignore */
 	CTL_OPT_MAX,
 };
 
@@ -114,7 +115,7 @@ struct ctl_cmd_opt {
 	const char *help;
 };
 
-#define CTL_CMD_OPTS_MAX 6
+#define CTL_CMD_OPTS_MAX 7
 
 struct ctl_cmd {
 	const char *name;	/* "apply", "ca init" */

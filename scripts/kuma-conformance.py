@@ -18,7 +18,9 @@ backendRefs, MeshGateways, MeshHTTPRoutes, Workloads,
 MeshOpenTelemetryBackends).  Nothing of Kuma's is written anywhere.
 
 --mfctl-args adds options to each `mfctl apply`: `--kuma 3.0` at Kuma's main
-branch validates as Kuma 3.0 does (mfctl's default takes 2.14's shapes too).
+branch validates as Kuma 3.0 does (mfctl's default takes 2.14's shapes too);
+`--validate ignore` drops fields a kind lacks, as Kuma's universal apply
+does (mfctl's default refuses them).
 
 Prints one line per kind (valid specs accepted / total, invalid specs
 refused / total) and every miss with mfctl's message.  A miss is marked
@@ -29,8 +31,10 @@ with a reason where the script can tell:
             (kumactl apply, the REST API) checks it before validate(), so
             Kuma refuses such a "valid" spec as mfctl does.
   unknown:  the spec writes a field the schema does not have.  Go's lenient
-            unmarshal ignores it in Kuma's test; kubectl's strict field
-            validation refuses it on Kubernetes, and so does mfctl.
+            unmarshal ignores it in Kuma's test and Kuma's universal apply;
+            kubectl's strict field validation refuses it on Kubernetes, and
+            so does mfctl by default.  `--mfctl-args "--validate ignore"`
+            runs mfctl as Kuma's universal apply reads a spec.
   name:     the case is about the object's name, which Kuma's test sets in
             Go and this script passes as metadata.name.
 

@@ -434,7 +434,12 @@ static int doc_parse_named(struct model_set *set, const char *file,
 			   const char *buf, size_t len, struct diag *d,
 			   bool many)
 {
-	struct doc_ctx c = { .d = d, .kuma = set->kuma };
+	struct doc_ctx c = {
+		.d = d,
+		.kuma = set->kuma,
+		.validate = set->validate,
+		.warn = set->warnings,
+	};
 	size_t first = set->n;
 	struct ytree t;
 	const char *name;

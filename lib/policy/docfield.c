@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "docfield.h"
 
@@ -105,26 +106,53 @@ bool doc_check_map(struct doc_ctx *c, const struct ynode *map,
 		for (const char *const *kn = known; *kn; kn++)
 			if (!strcmp(*kn, k->str))
 				ok = true;
-		if (!ok)
+		if (ok)
+			continue;
+		/* Every reader takes its fields by name (doc_get), so a
+		 * field left unreported here is never read: dropped. */
+		if (c->validate == MODEL_VALIDATE_STRICT)
 			doc_err(c, k, doc_path(p, path, k->str),
 				"unknown field");
+		else if (c->validate == MODEL_VALIDATE_WARN && c->warn)
+			diag_add(c->warn, &k->loc, NULL,
+				 doc_user_path(c, doc_path(p, path, k->str)),
+				 "unknown field, dropped (--validate warn)");
 	}
 	return true;
+}
+
+/* The index of @key in mapping @map, or -1. */
+static ssize_t doc_key_at(const struct ynode *map, const char *key)
+{
+	for (size_t i = 0; i < ynode_map_len(map); i++) {
+		const struct ynode *k = map->kids[2 * i];
+
+		if (k->type == YNODE_SCALAR && !strcmp(k->str, key))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+const struct ynode *doc_key(const struct ynode *map, const char *key)
+{
+	ssize_t i = doc_key_at(map, key);
+
+	return i < 0 ? NULL : map->kids[2 * i];
+}
+
+const struct ynode *doc_get_raw(const struct ynode *map, const char *key)
+{
+	ssize_t i = doc_key_at(map, key);
+
+	return i < 0 ? NULL : map->kids[2 * i + 1];
 }
 
 /* The value of @key in mapping @map, or NULL (also for a YAML null). */
 const struct ynode *doc_get(const struct ynode *map, const char *key)
 {
-	for (size_t i = 0; i < ynode_map_len(map); i++) {
-		const struct ynode *k = map->kids[2 * i];
+	const struct ynode *v = doc_get_raw(map, key);
 
-		if (k->type == YNODE_SCALAR && !strcmp(k->str, key)) {
-			const struct ynode *v = map->kids[2 * i + 1];
-
-			return ynode_is_null(v) ? NULL : v;
-		}
-	}
-	return NULL;
+	return v && !ynode_is_null(v) ? v : NULL;
 }
 
 /* The value of required field @key, or NULL after reporting it missing. */

@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "kinds.h"
 #include "meshforge/abi.h"
+#include "model.h"
 #include "ytree.h"
 
 #define DOC_PATH_MAX 256
@@ -32,6 +33,10 @@ struct doc_ctx {
 	const char *strip;
 	/* Whose validation the document gets (kinds.h). */
 	enum kuma_version kuma;
+	/* What an unknown field is (model.h), and where WARN's warnings
+	 * go (NULL: nowhere). */
+	enum model_validate validate;
+	struct diag *warn;
 };
 
 /* @path as the document writes it (without c->strip). */
@@ -56,6 +61,13 @@ bool doc_check_map(struct doc_ctx *c, const struct ynode *map,
 
 /* The value of @key in mapping @map, or NULL (also for a YAML null). */
 const struct ynode *doc_get(const struct ynode *map, const char *key);
+
+/* The value of @key in mapping @map as written (a YAML null too), or
+ * NULL when @map has no such key. */
+const struct ynode *doc_get_raw(const struct ynode *map, const char *key);
+
+/* The key node @key of mapping @map (where it is written), or NULL. */
+const struct ynode *doc_key(const struct ynode *map, const char *key);
 
 /* The value of required field @key, or NULL after reporting it missing. */
 const struct ynode *doc_need(struct doc_ctx *c, const struct ynode *map,

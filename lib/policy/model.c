@@ -206,6 +206,22 @@ static void model_pool_free(struct model_pool *p)
 	memset(p, 0, sizeof(*p));
 }
 
+int model_validate_parse(const char *s, enum model_validate *v)
+{
+	static const char *const names[] = {
+		[MODEL_VALIDATE_STRICT] = "strict",
+		[MODEL_VALIDATE_WARN] = "warn",
+		[MODEL_VALIDATE_IGNORE] = "ignore",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i])) {
+			*v = (enum model_validate)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 void model_set_init(struct model_set *s)
 {
 	memset(s, 0, sizeof(*s));

@@ -99,6 +99,16 @@ struct model_pool {
 	size_t nslots;			/* a power of two, or 0 */
 };
 
+/* mfctl --validate: what an unknown field is. */
+enum model_validate {
+	MODEL_VALIDATE_STRICT = 0,	/* an error */
+	MODEL_VALIDATE_WARN,		/* dropped, with a warning */
+	MODEL_VALIDATE_IGNORE,		/* dropped */
+};
+
+/* "strict", "warn" or "ignore" into *@v; -EINVAL for anything else. */
+int model_validate_parse(const char *s, enum model_validate *v);
+
 struct model_set {
 	struct model_obj *objs;		/* owned */
 	size_t n, cap;
@@ -118,6 +128,12 @@ struct model_set {
 	/* Whose validation the documents read into the set get (kinds.h):
 	 * KUMA_2_14, the default, takes Kuma 2.14's shapes and 3.0's. */
 	enum kuma_version kuma;
+	/* What a field the kind does not have is (docfield.c): an error
+	 * (STRICT, the default), or dropped with a warning in @warnings
+	 * (WARN) or silently (IGNORE), as kubectl's --validate and Kuma's
+	 * universal apply (which drops what its types lack) have it. */
+	enum model_validate validate;
+	struct diag *warnings;		/* borrowed; NULL: not collected */
 };
 
 /* How many objects of @kind @s holds. */

@@ -705,31 +705,52 @@ static void otlpv_rd_value(struct otlpv_rd *r, const struct ynode *v,
 	}
 }
 
+static bool otlpv_rd_top(struct otlpv_rd *r, const struct ynode *v,
+			 const char *path);
+
 bool otlpv_read_yaml(struct doc_ctx *c, const struct ynode *v,
 		     const char *path, struct otlpv_out *o)
 {
 	struct otlpv_rd r = { .c = c, .o = o };
 	/* Problems doc_check_map() says (an unknown key) count too. */
 	unsigned before = c->errors;
+	/* An AnyValue's keys are not a kind's fields but its value's type:
+	 * an unknown one is a value of no type, refused under any
+	 * --validate. */
+	const enum model_validate validate = c->validate;
+	bool ok;
+
+	c->validate = MODEL_VALIDATE_STRICT;
+	ok = otlpv_rd_top(&r, v, path);
+	c->validate = validate;
+	return ok && c->errors == before;
+}
+
+/* otlpv_read_yaml() without its bounds on the whole. */
+static bool otlpv_rd_top(struct otlpv_rd *r, const struct ynode *v,
+			 const char *path)
+{
+	struct doc_ctx *c = r->c;
+	struct otlpv_out *o = r->o;
 
 	if (v->type == YNODE_SCALAR) {
 		/* Kuma's raw string. */
-		if (!otlpv_scalar(&r, v, path))
+		if (!otlpv_scalar(r, v, path))
 			return false;
 		if (!v->len) {
-			otlpv_err(&r, v, path, "must not be empty");
+			otlpv_err(r, v, path, "must not be empty");
 			return false;
 		}
 		otlpv_put_text(o, OTLPV_STRING, v->str, v->len);
 	} else {
-		otlpv_rd_value(&r, v, path, 1);
+		otlpv_rd_value(r, v, path, 1);
 	}
-	if (!r.bad && o->over) {
+	if (!r->bad && o->over) {
 		doc_err(c, v, path, "takes more than %zu bytes in the "
 			"record's form", o->cap);
-		r.bad = true;
+		r->bad = true;
 	}
-	return !r.bad && c->errors == before;
+	return !r->bad;
 }
 
 /* ---- a JSON value read from YAML ----------------------------------------- */

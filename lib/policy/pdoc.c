@@ -977,6 +977,28 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 		     const struct ynode *m, const char *path, uint8_t *obj,
 		     unsigned before);
 
+/*
+ * Whether field @f of mapping @m is written as a YAML null (`key:` with
+ * nothing after it), reported then.  Kuma's schema has no nullable field,
+ * so its apply refuses a null wherever a value has a type; and a null is
+ * most often a mapping indented one step too little, whose fields would
+ * otherwise be read as fields of the parent.  Only a field that holds any
+ * JSON value may be null.
+ */
+static bool pd_null(struct pd *pd, const struct sch_field *f,
+		    const struct ynode *m, const char *path)
+{
+	const struct ynode *k = doc_key(m, f->name);
+
+	if (!k || !ynode_is_null(doc_get_raw(m, f->name)) ||
+	    f->type == SCH_JSONVAL || f->type == SCH_OTLPVAL)
+		return false;
+	doc_err(pd->c, k, path, "is null: leave it out, or write %s",
+		f->type == SCH_OBJECT || f->type == SCH_TAGS ? "{} for none" :
+		f->type == SCH_LIST ? "[] for none" : "a value");
+	return true;
+}
+
 /* Reads mapping @m (at @path) described by @s into @obj, which is zero.
  * Returns 0 or -ENOMEM. */
 static int pd_object(struct pd *pd, const struct sch_object *s,
@@ -1047,6 +1069,8 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 		if (v && f->empty_ok && f->type == SCH_STRING &&
 		    v->type == YNODE_SCALAR && !v->plain && !v->len)
 			v = NULL;
+		if (!v && pd_null(pd, f, m, doc_path(fp, path, f->name)))
+			continue;
 		if (!v) {
 			if (f->required)
 				doc_err(pd->c, m, doc_path(fp, path, f->name),

@@ -634,6 +634,82 @@ static bool test_apply_kuma_version(void)
 	       ASSERT_EQ(ph_epoch(), epoch);
 }
 
+/*
+ * --validate: a MeshCircuitBreaker with a field its kind lacks (Kuma's
+ * `detectors.healthyPanicThreshold`, which belongs one level up) is refused
+ * by default and with strict, nothing written; warn applies it, says where
+ * the field was dropped, and `get` prints the policy without it; ignore
+ * applies it without a word; any other value is refused.  A null written
+ * where a mapping goes is refused in every mode.
+ */
+static bool test_apply_validate(void)
+{
+	static const char mcb[] =
+		"apiVersion: kuma.io/v1alpha1\nkind: MeshCircuitBreaker\n"
+		"metadata: {name: cb}\nspec:\n"
+		"  targetRef: {kind: Mesh}\n"
+		"  to:\n"
+		"  - targetRef: {kind: Mesh}\n"
+		"    default:\n"
+		"      outlierDetection:\n"
+		"        detectors:\n"
+		"          healthyPanicThreshold: 50\n"
+		"          totalFailures: {consecutive: 5}\n";
+	static const char nul[] =
+		"apiVersion: kuma.io/v1alpha1\nkind: MeshCircuitBreaker\n"
+		"metadata: {name: cb2}\nspec:\n"
+		"  targetRef: {kind: Mesh}\n"
+		"  to:\n"
+		"  - targetRef: {kind: Mesh}\n"
+		"    default:\n"
+		"      outlierDetection:\n"
+		"      detectors: {totalFailures: {consecutive: 5}}\n";
+	static const char dropped[] =
+		"mcb.yaml:11:11: spec.to[0].default.outlierDetection.detectors."
+		"healthyPanicThreshold: unknown field, dropped (--validate warn)";
+	char path[128], npath[128];
+	__u64 epoch = ph_epoch();
+	bool ok;
+
+	ok = ch_write_file("mcb.yaml", mcb, path, sizeof(path)) &&
+	     ch_write_file("null.yaml", nul, npath, sizeof(npath)) &&
+	     PH_CMD(CTL_EXIT_INVALID, "apply", "-f", path) &&
+	     ph_err_has("mcb.yaml:11:11: spec.to[0].default.outlierDetection."
+			"detectors.healthyPanicThreshold: unknown field\n") &&
+	     PH_CMD(CTL_EXIT_INVALID, "apply", "-f", path, "--validate",
+		    "strict") &&
+	     ph_err_has("healthyPanicThreshold: unknown field\n") &&
+	     ASSERT_EQ(ph_epoch(), epoch) &&
+	     PH_CMD(CTL_EXIT_INVALID, "apply", "-f", path, "--validate",
+		    "loose") &&
+	     ph_err_has("mfctl: --validate must be strict, warn or ignore, "
+			"not \"loose\"; nothing applied") &&
+	     /* diff exits 3 (changes), and warns as apply does. */
+	     PH_CMD(CTL_EXIT_CHANGES, "diff", "-f", path, "--validate",
+			  "warn") &&
+	     ph_err_has(dropped) &&
+	     PH_CMD(CTL_EXIT_OK, "apply", "-f", path, "--validate", "warn") &&
+	     ph_err_has(dropped) &&
+	     ASSERT_EQ(ph_epoch(), epoch + 1) &&
+	     PH_CMD(CTL_EXIT_OK, "get", "meshcircuitbreakers", "cb") &&
+	     ph_out_has("totalFailures:") &&
+	     ASSERT_TRUE(!strstr(ph_out.out, "healthyPanicThreshold")) &&
+	     PH_CMD(CTL_EXIT_OK, "apply", "-f", path, "--validate",
+		    "ignore") &&
+	     ASSERT_EQ(strlen(ph_out.err), 0);
+	for (int i = 0; ok && i < 3; i++) {
+		static const char *const modes[] = { "strict", "warn",
+						     "ignore" };
+
+		ok = PH_CMD(CTL_EXIT_INVALID, "apply", "-f", npath,
+			    "--validate", modes[i]) &&
+		     ph_err_has("null.yaml:9:7: spec.to[0].default."
+				"outlierDetection: is null: leave it out, or "
+				"write {} for none");
+	}
+	return ok;
+}
+
 static bool test_get_nothing_applied(void)
 {
 	struct ctl_opts o = ch_opts(false);
@@ -775,6 +851,7 @@ int main(void)
 	TEST_RUN(test_otel_body_table);
 	TEST_RUN(test_mesh_identity_config_round_trip);
 	TEST_RUN(test_apply_kuma_version);
+	TEST_RUN(test_apply_validate);
 	TEST_RUN(test_get_nothing_applied);
 	ch_cleanup();
 	TEST_MAIN_END();

@@ -63,13 +63,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct model_set set;
 	struct rec_set recs;
-	struct diag d;
+	struct diag d, warnings;
 	int err;
 
 	model_set_init(&set);
 	diag_init(&d);
+	diag_init(&warnings);
 	rec_set_init(&recs);
+	/* Each --validate mode in turn, by the input's length: what an
+	 * unknown field is must never change what the rest reads into. */
+	set.validate = (enum model_validate)(size % 3);
+	set.warnings = &warnings;
 	err = doc_parse_buffer(&set, "fuzz.yaml", (const char *)data, size, &d);
+	set.warnings = NULL;
+	/* Only warn collects warnings. */
+	if (diag_count(&warnings) && set.validate != MODEL_VALIDATE_WARN)
+		abort();
+	diag_free(&warnings);
 	if (err && err != -EINVAL && err != -ENOMEM)
 		abort();
 	/* An input problem must come with a message that says where. */
