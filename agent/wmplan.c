@@ -45,6 +45,26 @@ static bool wmplan_match(const struct mf_metric_selector *sel,
 	}
 }
 
+/* The families (1 << family) whose names regex @re matches anywhere (a
+ * regex that does not compile, which apply refuses, matches none). */
+static uint32_t wmplan_regex_matching(const char *re)
+{
+	char any[sizeof(((struct mf_prom_envoy *)0)->filter_regex) + 8];
+	uint32_t m = 0;
+	regex_t rx;
+
+	/* kind_regex_compile() matches the whole name, as a route's
+	 * regex does; Envoy's stats filter searches in it. */
+	snprintf(any, sizeof(any), ".*(%s).*", re);
+	if (kind_regex_compile(&rx, any))
+		return 0;
+	for (unsigned int f = 0; f < WMF_COUNT; f++)
+		if (!regexec(&rx, wmstats_family_name(f), 0, NULL, 0))
+			m |= 1u << f;
+	regfree(&rx);
+	return m;
+}
+
 /* The families (1 << family) that one of selectors @sel (@n) matches. */
 static uint32_t wmplan_matching(const struct mf_metric_selector *sel,
 				size_t n)
@@ -107,15 +127,66 @@ static void wmplan_proms(struct wmplan_wl *w, const struct mf_metric_conf *conf)
 	}
 }
 
+/* An application of @ep's whose page is merged into its own: at @ep's IP
+ * unless @addr is given, Kuma's default path /metrics. */
+static void wmplan_app(struct wmplan_wl *w, const struct policy *p,
+		       const struct mf_endpoint *ep, const char *name,
+		       unsigned port, const char *path, const char *addr)
+{
+	struct wmplan_app *wa = &w->apps[w->napps];
+	char ip[INET_ADDRSTRLEN];
+	uint32_t a = policy_endpoint_ip(p, ep);
+	int n;
+
+	if (!port || w->napps >= MF_METRIC_APPS_MAX)
+		return;
+	if (!*path)
+		path = WMPLAN_DEFAULT_PATH;
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	/* Kuma's sidecar reaches its application on the pod's own
+	 * loopback; this agent, on the node, at the pod's address. */
+	if (!*addr || !strncmp(addr, "127.", 4) ||
+	    !strcmp(addr, "localhost") || !strcmp(addr, "::1"))
+		addr = ip;
+	n = snprintf(wa->url, sizeof(wa->url), "http://%s%s%s:%u%s%s",
+		     strchr(addr, ':') ? "[" : "", addr,
+		     strchr(addr, ':') ? "]" : "", port,
+		     *path == '/' ? "" : "/", path);
+	if (n < 0 || (size_t)n >= sizeof(wa->url))
+		return;
+	snprintf(wa->name, sizeof(wa->name), "%s", name);
+	w->napps++;
+}
+
+/* @conf's applications into @w. */
+static void wmplan_apps(struct wmplan_wl *w, const struct policy *p,
+			const struct mf_endpoint *ep,
+			const struct mf_metric_conf *conf)
+{
+	for (size_t i = 0; i < conf->napplications && i < MF_METRIC_APPS_MAX;
+	     i++) {
+		const struct mf_metric_app *app = &conf->applications[i];
+
+		wmplan_app(w, p, ep, app->name, app->port, app->path,
+			   app->address);
+	}
+}
+
+/* The presence bit of mf_prom_aggregate.enabled (mesh_kuma.c's field
+ * order: name, port, path, enabled, address). */
+#define WMPLAN_AGG_ENABLED	(1u << 3)
+
 /*
  * Kuma 2.x's Mesh-wide metrics (Mesh.metrics, its enabled prometheus
  * backend @pc) into @w, for a workload no MeshMetric selects, as Kuma's
- * proxies served them before MeshMetric: every family, at the backend's
- * port and path (Kuma's defaults where left out); TLS as its tls.mode
- * says, else plain with skipMTLS, else the mesh's mTLS when the Mesh has
- * it on (@mtls).
+ * proxies served them before MeshMetric: the families its envoy section
+ * leaves (every one by default) with the pages of its aggregate
+ * applications merged in, at the backend's port and path (Kuma's
+ * defaults where left out); TLS as its tls.mode says, else plain with
+ * skipMTLS, else the mesh's mTLS when the Mesh has it on (@mtls).
  */
-static void wmplan_mesh_prom(struct wmplan_wl *w,
+static void wmplan_mesh_prom(struct wmplan_wl *w, const struct policy *p,
+			     const struct mf_endpoint *ep,
 			     const struct mf_prom_conf *pc, bool mtls)
 {
 	/* tls.mode's names: activeMTLSBackend, providedTLS, disabled. */
@@ -127,7 +198,24 @@ static void wmplan_mesh_prom(struct wmplan_wl *w,
 	struct wmplan_prom *pm = &w->prom[0];
 	const char *path = pc->path[0] ? pc->path : WMPLAN_DEFAULT_PATH;
 
-	w->families = wmplan_families(NULL);
+	/* envoy: the families filterRegex matches (Envoy's stats filter:
+	 * a match anywhere in the name), and the unused ones unless
+	 * usedOnly (Kuma's default: every stat). */
+	w->families = pc->envoy.filter_regex[0] ?
+		      wmplan_regex_matching(pc->envoy.filter_regex) :
+		      wmplan_families(NULL);
+	w->include_unused = !pc->envoy.used_only;
+	/* aggregate: the applications whose pages are merged into the
+	 * workload's, each unless `enabled: false` (Kuma's default: on). */
+	for (size_t i = 0; i < pc->naggregate && i < MF_PROM_AGGREGATE_MAX;
+	     i++) {
+		const struct mf_prom_aggregate *ag = &pc->aggregate[i];
+
+		if ((ag->present & WMPLAN_AGG_ENABLED) && !ag->enabled)
+			continue;
+		wmplan_app(w, p, ep, ag->name, ag->port, ag->path,
+			   ag->address);
+	}
 	pm->port = pc->port ? (uint16_t)pc->port : WMPLAN_DEFAULT_PORT;
 	if (pc->tls.mode && pc->tls.mode < sizeof(tls_of))
 		pm->tls = tls_of[pc->tls.mode];
@@ -175,40 +263,6 @@ static void wmplan_otels(struct wmplan_wl *w, const struct policy *p,
 	}
 }
 
-/* @conf's applications into @w: at @ep's IP unless an address is
- * given, Kuma's default path /metrics. */
-static void wmplan_apps(struct wmplan_wl *w, const struct policy *p,
-			const struct mf_endpoint *ep,
-			const struct mf_metric_conf *conf)
-{
-	for (size_t i = 0; i < conf->napplications && i < MF_METRIC_APPS_MAX;
-	     i++) {
-		const struct mf_metric_app *app = &conf->applications[i];
-		struct wmplan_app *wa = &w->apps[w->napps];
-		char ip[INET_ADDRSTRLEN];
-		uint32_t a = policy_endpoint_ip(p, ep);
-		const char *path = *app->path ? app->path : WMPLAN_DEFAULT_PATH;
-		const char *addr = app->address;
-		int n;
-
-		if (!app->port)
-			continue;
-		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		/* Kuma's sidecar reaches its application on the pod's own
-		 * loopback; this agent, on the node, at the pod's address. */
-		if (!*addr || !strncmp(addr, "127.", 4) ||
-		    !strcmp(addr, "localhost") || !strcmp(addr, "::1"))
-			addr = ip;
-		n = snprintf(wa->url, sizeof(wa->url), "http://%s%s%s:%u%s%s",
-			     strchr(addr, ':') ? "[" : "", addr,
-			     strchr(addr, ':') ? "]" : "", app->port,
-			     *path == '/' ? "" : "/", path);
-		if (n < 0 || (size_t)n >= sizeof(wa->url))
-			continue;
-		snprintf(wa->name, sizeof(wa->name), "%s", app->name);
-		w->napps++;
-	}
-}
 
 static int wmplan_cmp_wl(const void *a, const void *b)
 {
@@ -319,7 +373,7 @@ int wmplan_build(struct wmplan **out, const struct policy *p,
 		/* A MeshMetric that selects the workload replaces the
 		 * Mesh's metrics for it. */
 		if (!selected) {
-			wmplan_mesh_prom(w, mesh_prom, mtls);
+			wmplan_mesh_prom(w, p, ep, mesh_prom, mtls);
 			pl->n++;
 			continue;
 		}

@@ -347,6 +347,18 @@ static bool test_plan_mesh_metrics(void)
 		"        prometheus: {port: 9100}\n";
 	static const char *const yaml_tls =
 		MESH_METRICS("{tls: {mode: providedTLS}}") NODES_AND_WORKLOADS;
+	/* envoy's filterRegex picks families anywhere in the name, usedOnly
+	 * leaves the unused ones out; aggregate's applications are scraped
+	 * at the workload's address unless disabled. */
+	static const char *const yaml_envoy =
+		MESH_METRICS("{envoy: {filterRegex: 'requests_total|sent_by', "
+			     "usedOnly: true}, aggregate: [{name: idle, port: "
+			     "8080, path: /m, enabled: false}, {name: app, "
+			     "port: 9091, address: 10.9.9.9, enabled: true}]}")
+		NODES_AND_WORKLOADS;
+	static const char *const yaml_app =
+		MESH_METRICS("{aggregate: [{name: app, port: 8080, path: /m}]}")
+		NODES_AND_WORKLOADS;
 	struct policy *p = rh_yaml_snapshot(yaml, 1);
 	const struct wmplan_wl *w;
 	struct wmplan *pl = NULL;
@@ -377,6 +389,37 @@ static bool test_plan_mesh_metrics(void)
 	     ASSERT_EQ(wmplan_port_tls(pl, 5670), MF_METRIC_TLS_PROVIDED) &&
 	     (w = wmplan_find(pl, "w1")) &&
 	     ASSERT_TRUE(wmplan_serves(w, 5670, "/metrics", 8));
+	wmplan_put(pl);
+	if (p)
+		policy_put(p);
+	/* Without envoy: every family, the unused ones too (Kuma's
+	 * usedOnly: false), no applications. */
+	pl = NULL;
+	p = ok ? rh_yaml_snapshot(yaml_tls, 1) : NULL;
+	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
+	     (w = wmplan_find(pl, "w1")) && ASSERT_TRUE(w->include_unused) &&
+	     ASSERT_EQ(w->families, WMPLAN_ALL) && ASSERT_EQ(w->napps, 0);
+	wmplan_put(pl);
+	if (p)
+		policy_put(p);
+	pl = NULL;
+	p = ok ? rh_yaml_snapshot(yaml_envoy, 1) : NULL;
+	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
+	     (w = wmplan_find(pl, "w1")) &&
+	     ASSERT_EQ(w->families, (1u << WMF_REQUESTS) | (1u << WMF_SENT) |
+				    (1u << WMF_TCP_SENT)) &&
+	     ASSERT_FALSE(w->include_unused) && ASSERT_EQ(w->napps, 1) &&
+	     ASSERT_STREQ(w->apps[0].name, "app") &&
+	     ASSERT_STREQ(w->apps[0].url, "http://10.9.9.9:9091/metrics");
+	wmplan_put(pl);
+	if (p)
+		policy_put(p);
+	/* An application at the workload's own address, its path. */
+	pl = NULL;
+	p = ok ? rh_yaml_snapshot(yaml_app, 1) : NULL;
+	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
+	     (w = wmplan_find(pl, "w1")) && ASSERT_EQ(w->napps, 1) &&
+	     ASSERT_STREQ(w->apps[0].url, "http://10.1.0.1:8080/m");
 	wmplan_put(pl);
 	if (p)
 		policy_put(p);

@@ -357,6 +357,31 @@ else
 	fail application_metrics_labelled "$(scrape 15671 | grep app_)"
 fi
 
+# The Mesh backend's aggregate and envoy sections: a2 (no MeshMetric selects
+# it) is served with the application page merged in (the app runs in a1's
+# namespace, so the entry gives its address), and only the families the
+# filterRegex finds in their names.
+sed -e 's|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, metrics: {enabledBackend: prom, backends: [{name: prom, type: prometheus, conf: {port: 15690, path: /mesh-stats, skipMTLS: true, envoy: {filterRegex: requests_total}, aggregate: [{name: shop2, port: 9464, address: 10.78.1.11}]}}]}}|' \
+	"$TL_TMP/app.yaml" >"$TL_TMP/mesh-agg.yaml"
+grep -q 'name: shop2' "$TL_TMP/mesh-agg.yaml" ||
+	{ fail mesh_metrics_aggregate "no Mesh line to add metrics to"; tl_finish; }
+"$TB" apply "$TL_TMP/mesh-agg.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail mesh_metrics_aggregate "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+agg_shown() {
+	scrape 15690 /mesh-stats | grep -q '^app_orders_total{mesh="default",workload="a2",.*kuma_io_application="shop2",kind="book"} 42$'
+}
+if wait_for 10 agg_shown; then
+	mpage=$(scrape 15690 /mesh-stats)
+	if grep -q '^meshforge_workload_requests_total{.*workload="a2"' <<<"$mpage" &&
+		! grep -q '^meshforge_workload_\(responses\|connections\|sent\)' <<<"$mpage"; then
+		pass mesh_metrics_aggregate_and_filter
+	else
+		fail mesh_metrics_aggregate_and_filter "families on :15690: $(grep -o '^meshforge_workload_[a-z_]*' <<<"$mpage" | sort -u | tr '\n' ' ')"
+	fi
+else
+	fail mesh_metrics_aggregate_and_filter "$(scrape 15690 /mesh-stats | grep 'app_\|workload="a2"' | head -5)"
+fi
+
 # Same node: a1 -> intruder (a2, on node a too) over HTTP; agent a is the
 # destination's agent as well, and a2's inbound series counts the
 # requests it answered.
