@@ -259,9 +259,14 @@ static void render_policy(struct emit *e, const struct model_set *set,
 		break;
 	case KIND_FORM_TO_FROM:
 	case KIND_FORM_ROUTE:
-		/* A policy with no entry keeps one record of no section. */
+		/* A policy with no entry keeps one record of no section:
+		 * an empty list of a section the kind has (MeshTLS has
+		 * no `to`). */
 		if (p->n == 1 && !h0->section) {
-			emit_key(e, "to");
+			const unsigned sec = kind_sections(kd, KUMA_2_14);
+
+			emit_key(e, (sec & KIND_SEC_TO) ? "to" :
+				    (sec & KIND_SEC_FROM) ? "from" : "rules");
 			emit_list_begin(e);
 			emit_list_end(e);
 			break;
