@@ -307,6 +307,9 @@ struct conn {
 	bool passthrough;	/* outbound: to a destination outside the
 				 * mesh, for a MeshPassthrough Domain match
 				 * (passthru.h): no service, no tunnel */
+	uint32_t pt_src4;	/* ... over IPv6: the IPv4 address
+				 * (network order) of the pod the kernel
+				 * noted for it (pt6src.h), 0: none */
 	uint32_t pt_fill;	/* ... the client's first bytes read so far
 				 * into end[CONN_DOWN].rbuf, relayed first */
 	uint8_t *pt_buf;	/* ... or into this, PASSTHRU_H2_ROOM bytes,

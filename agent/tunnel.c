@@ -37,6 +37,7 @@
 #include "meshlog.h"
 #include "trace.h"
 #include "passthru.h"
+#include "pt6src.h"
 #include "policy/kinds.h"
 #include "router.h"
 #include "spiffe.h"
@@ -1344,17 +1345,45 @@ static bool tunnel_outbound_source(struct tunnel *tu, struct conn *c,
 
 /*
  * The workload a passthrough connection @c comes from, by its client's
- * address (NULL: none, only the MeshPassthroughs that target the whole
- * Mesh select it).  None over IPv6: the mesh's workloads are known by
- * their IPv4 addresses, and nothing tells the agent which of them a
- * pod's IPv6 address is (the kernel finds a pod's profile by its veth).
+ * IPv4 address, or over IPv6 by the one of the pod the kernel noted
+ * (c->pt_src4, tunnel_pt6_source()); NULL: none, only the
+ * MeshPassthroughs that target the whole Mesh select it.
  */
 static const struct mf_endpoint *tunnel_pt_source(const struct policy *p,
 						  const struct conn *c)
 {
 	if (c->down_peer.sin_family == AF_INET6)
-		return NULL;
+		return c->pt_src4 ? policy_endpoint_by_ip(p, c->pt_src4) :
+				    NULL;
 	return policy_endpoint_by_ip(p, c->down_peer.sin_addr.s_addr);
+}
+
+/*
+ * An IPv6 connection the pods' TC program steered here: the pod it comes
+ * from, as the program noted it on its SYN (pt6src.h), into c->pt_src4.
+ * The mesh knows its workloads by their IPv4 addresses only.  Without a
+ * note (the map not pinned: an agent without pods' programs; a veth that
+ * showed no IPv4 address; an evicted note) 0, and the Mesh-wide
+ * MeshPassthroughs judge it.
+ */
+static void tunnel_pt6_source(struct tunnel *tu, struct conn *c)
+{
+	int err;
+
+	c->pt_src4 = 0;
+	if (!tu->ctx->pmap)
+		return;
+	err = pt6src_take(tu->ctx->pmap->root, &c->down_peer6,
+			  &c->down_local6, &c->pt_src4);
+	if (err && log_level_max >= LOG_LVL_DEBUG) {
+		char src[CONN_ADDR_STRLEN], dst[CONN_ADDR_STRLEN];
+
+		log_debug("event=passthrough_no_pod conn=%llu src=%s dst=%s "
+			  "err=\"%s\" effect=\"the Mesh-wide MeshPassthroughs "
+			  "judge it\"", (unsigned long long)c->id,
+			  conn_addr_str(&c->down_peer, src),
+			  conn_addr_str(&c->down_local, dst), strerror(-err));
+	}
 }
 
 /* Accepted: decide where it goes. */
@@ -1378,6 +1407,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	if (c->down_local.sin_family == AF_INET6) {
 		front = false;
 		svc = NULL;
+		tunnel_pt6_source(tu, c);
 	} else {
 		/* First: a front door connection's destination is known
 		 * only once its record is taken. */

@@ -69,10 +69,36 @@ static __always_inline int pod_assign(struct __sk_buff *skb,
 }
 
 /*
+ * Notes which pod the IPv6 connection of @t (a SYN on its way to the
+ * agent's listener; @dport its destination port, network order) comes
+ * from, for the agent (abi.h mf_pt6_clients): @pod, the IPv4 address of
+ * the veth it came by.  Only such a SYN pays for the update.
+ */
+static __always_inline void pod_pt6_note(const struct bpf_sock_tuple *t,
+					 __be16 dport,
+					 const struct pod_src *pod)
+{
+	struct mf_pt6_client v = {};
+	struct mf_pt6_key k = {};
+
+	__builtin_memcpy(k.client, t->ipv6.saddr, 16);
+	__builtin_memcpy(k.dst, t->ipv6.daddr, 16);
+	k.client_port = bpf_ntohs(t->ipv6.sport);
+	k.dst_port = bpf_ntohs(dport);
+	__builtin_memcpy(v.pod, &pod->addr, 4);
+	/* Written afresh: a port the pod reuses gets its new record. */
+	bpf_map_update_elem(&mf_pt6_clients, &k, &v, BPF_ANY);
+}
+
+/*
  * Steers a TCP segment for a service: to the socket that owns its 4-tuple if
  * one exists, else to the agent's listener.  @tuple is the segment's own
  * 4-tuple, @len sizeof(tuple->ipv4) or sizeof(tuple->ipv6) (a constant once
- * inlined), and is modified.
+ * inlined), and is modified.  @pt6_pod (NULL for IPv4, and for an IPv6
+ * segment that is no SYN or whose pod is unknown): the pod of an IPv6 SYN
+ * for a MeshPassthrough Domain match, noted (pod_pt6_note()) when the SYN
+ * goes to the listener, before the assignment (a retransmitted SYN that
+ * meets the agent's request socket notes nothing: the first one did).
  *
  * Any socket but a listener owns the tuple: normally the agent's accepted
  * socket or its request socket mid-handshake, and also a TIME_WAIT socket
@@ -85,8 +111,10 @@ static __always_inline int pod_assign(struct __sk_buff *skb,
  * A listener on VIP:port itself is not the agent's: fall through to it.
  */
 static __always_inline int pod_steer(struct __sk_buff *skb,
-				     struct bpf_sock_tuple *tuple, __u32 len)
+				     struct bpf_sock_tuple *tuple, __u32 len,
+				     const struct pod_src *pt6_pod)
 {
+	__be16 dport = 0;
 	struct bpf_sock *sk;
 	int v;
 
@@ -107,10 +135,12 @@ static __always_inline int pod_steer(struct __sk_buff *skb,
 	/* The agent listens on 0.0.0.0:mf_outbound_port (and [::] for
 	 * IPv6); the lookup keeps daddr = VIP, which the wildcard listener
 	 * matches. */
-	if (len == sizeof(tuple->ipv6))
+	if (len == sizeof(tuple->ipv6)) {
+		dport = tuple->ipv6.dport;
 		tuple->ipv6.dport = bpf_htons(mf_outbound_port);
-	else
+	} else {
 		tuple->ipv4.dport = bpf_htons(mf_outbound_port);
+	}
 	sk = bpf_skc_lookup_tcp(skb, tuple, len, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return VERDICT_DROP_NO_LISTENER;
@@ -120,6 +150,8 @@ static __always_inline int pod_steer(struct __sk_buff *skb,
 		bpf_sk_release(sk);
 		return VERDICT_DROP_NO_LISTENER;
 	}
+	if (len == sizeof(tuple->ipv6) && pt6_pod)
+		pod_pt6_note(tuple, dport, pt6_pod);
 	v = pod_assign(skb, sk, MF_STAT_POD_STEERED);
 	bpf_sk_release(sk);
 	return v;
@@ -491,11 +523,12 @@ static __always_inline bool pod_in_net6(const struct mf_pt_net6 *x,
  * SYN passes only when a network of pt6[] admits it; under Matched, one
  * to a port of a Domain match goes to the agent, every segment of it
  * marked and steered as over IPv4 (to the agent's IPv6 outbound
- * listener); anything else passes (later segments of other connections,
- * other protocols, neighbour discovery).  Later segments are looked at
- * only when the pod's policy has Domain matches.  The pod's profile is
- * found by the IPv4 address its veth was last seen with (mf_pod_src),
- * else the Mesh's.  A TCP segment behind a fragment header, or behind
+ * listener), its SYN with a note of which pod it is (pod_pt6_note(): the
+ * agent judges the name by that pod's policy); anything else passes
+ * (later segments of other connections, other protocols, neighbour
+ * discovery).  Later segments are looked at only when the pod's policy
+ * has Domain matches.  The pod's profile is found by the IPv4 address its
+ * veth was last seen with (mf_pod_src), else the Mesh's.  A TCP segment behind a fragment header, or behind
  * more extension headers than are walked, cannot be told from a SYN: it
  * is dropped as one. */
 static __always_inline int pod_ipv6(struct __sk_buff *skb)
@@ -560,7 +593,13 @@ static __always_inline int pod_ipv6(struct __sk_buff *skb)
 	__builtin_memcpy(tuple.ipv6.daddr, &ip6->daddr, 16);
 	tuple.ipv6.sport = th->source;
 	tuple.ipv6.dport = th->dest;
-	return pod_steer(skb, &tuple, sizeof(tuple.ipv6));
+	/* The agent judges the name by the pod's own policy: which pod it
+	 * is goes with the SYN (pod_pt6_note()).  Its address was looked up
+	 * above when the policy has profiles; only this SYN pays for it
+	 * otherwise. */
+	if (syn && !ps)
+		ps = bpf_map_lookup_elem(&mf_pod_src, &ifindex);
+	return pod_steer(skb, &tuple, sizeof(tuple.ipv6), syn ? ps : NULL);
 }
 
 /* Returns VERDICT_CONTINUE for anything that is not TCP/IPv4 to a registered
@@ -631,7 +670,7 @@ static __always_inline int pod_classify(struct __sk_buff *skb)
 	tuple.ipv4.daddr = iph->daddr;
 	tuple.ipv4.sport = th->source;
 	tuple.ipv4.dport = th->dest;
-	return pod_steer(skb, &tuple, sizeof(tuple.ipv4));
+	return pod_steer(skb, &tuple, sizeof(tuple.ipv4), NULL);
 }
 
 SEC("tc")

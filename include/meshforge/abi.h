@@ -93,6 +93,31 @@ enum mf_mtls_mode {
 #define MF_SKB_MARK_PASSTHROUGH	0x6d660002u
 #define MF_PT_ROUTE_TABLE	0x6d66
 
+/*
+ * mf_pt6_clients (LRU hash, MF_PT6_CLIENTS_MAX): which pod an IPv6
+ * connection comes from that the pods' TC ingress program hands to the
+ * agent for a MeshPassthrough Domain match.  The mesh knows its workloads
+ * by their IPv4 addresses, the program knows the pod by its veth: on the
+ * SYN it steers to the agent's listener it writes the IPv4 address that
+ * veth was last seen with (the pod's own, checked against the routes),
+ * keyed by the connection's 4-tuple as the agent sees it once accepted
+ * (its peer, its local address: the original destination).  The agent
+ * takes (looks up and deletes) it on accept and judges the name by that
+ * workload's MeshPassthroughs; without one, by the Mesh-wide ones.
+ */
+#define MF_PT6_CLIENTS_MAX	16384
+
+struct mf_pt6_key {
+	__u8 client[16];		/* the pod's IPv6 address */
+	__u8 dst[16];			/* the original destination */
+	__u16 client_port;		/* host order */
+	__u16 dst_port;
+};
+
+struct mf_pt6_client {
+	__u8 pod[4];			/* its IPv4 address, network order */
+};
+
 
 /*
  * mf_pod_flows (LRU hash, MF_POD_FLOWS_MAX): the TCP connections and UDP

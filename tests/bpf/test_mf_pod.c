@@ -739,10 +739,12 @@ static bool config_set_mode(__u8 mode, const char *exempt)
 }
 
 /* Runs program @prog once on @f with skb mark @mark into @r. */
-/* One run of @prog on packet @p (frame_run(), frame6_run()). */
-static bool pkt_run(int prog, const struct pkt *p, __u32 mark, struct run *r)
+/* One run of @prog on packet @p (frame_run(), frame6_run()), arriving
+ * by device @ifindex (0: the test-run's default, lo). */
+static bool pkt_run(int prog, const struct pkt *p, __u32 mark, int ifindex,
+		    struct run *r)
 {
-	struct __sk_buff ctx = { .mark = mark };
+	struct __sk_buff ctx = { .mark = mark, .ifindex = (__u32)ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .repeat = 1,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
@@ -768,7 +770,7 @@ static bool frame_run(int prog, const struct frame *f, __u32 mark,
 	struct pkt p;
 
 	pkt_build(&p, f);
-	return pkt_run(prog, &p, mark, r);
+	return pkt_run(prog, &p, mark, 0, r);
 }
 
 /* An IPv6 frame from the pod: TCP (a SYN, or with @ack an answer's
@@ -820,12 +822,19 @@ static void pkt6_build(struct pkt *pk, const struct frame6 *f)
 	*pk = p;
 }
 
-static bool frame6_run(int prog, const struct frame6 *f, struct run *r)
+/* frame6_run() arriving by device @ifindex. */
+static bool frame6_run_on(int prog, const struct frame6 *f, int ifindex,
+			  struct run *r)
 {
 	struct pkt p;
 
 	pkt6_build(&p, f);
-	return pkt_run(prog, &p, 0, r);
+	return pkt_run(prog, &p, 0, ifindex, r);
+}
+
+static bool frame6_run(int prog, const struct frame6 *f, struct run *r)
+{
+	return frame6_run_on(prog, f, 0, r);
 }
 
 /* MeshPassthrough in mf_config: @mode, the network 10.99.1.0/24 (every
@@ -1184,6 +1193,131 @@ static bool test_passthrough_profile(void)
 	pt_profile_set(0, 0);
 	pt_set(0, 0);
 	close(lfd);
+	return ok;
+}
+
+/* The mf_pt6_clients key of the pod's IPv6 connection that pkt6_build()
+ * makes to @daddr:@dport. */
+static struct mf_pt6_key pt6_key(const char *daddr, uint16_t dport)
+{
+	struct mf_pt6_key k;
+
+	memset(&k, 0, sizeof(k));
+	inet_pton(AF_INET6, "fd00:78:1::11", k.client);
+	inet_pton(AF_INET6, daddr, k.dst);
+	k.client_port = 40000;
+	k.dst_port = dport;
+	return k;
+}
+
+/* How many records mf_pt6_clients holds. */
+static int pt6_clients_count(void)
+{
+	int fd = bpf_map__fd(skel->maps.mf_pt6_clients), n = 0;
+	struct mf_pt6_key k, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* Empties mf_pt6_clients. */
+static void pt6_clients_clear(void)
+{
+	int fd = bpf_map__fd(skel->maps.mf_pt6_clients);
+	struct mf_pt6_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		bpf_map_delete_elem(fd, &k);
+}
+
+/* mf_pt6_clients holds one record, for the connection to @daddr:@dport,
+ * naming the pod at IPv4 address @pod. */
+static bool pt6_noted(const char *daddr, uint16_t dport, const char *pod)
+{
+	struct mf_pt6_key k = pt6_key(daddr, dport);
+	struct mf_pt6_client v;
+	uint8_t want[4];
+
+	inet_pton(AF_INET, pod, want);
+	return ASSERT_EQ(pt6_clients_count(), 1) &&
+	       ASSERT_EQ(bpf_map_lookup_elem(
+				 bpf_map__fd(skel->maps.mf_pt6_clients), &k,
+				 &v), 0) &&
+	       ASSERT_MEMEQ(v.pod, want, 4);
+}
+
+/*
+ * Which pod an IPv6 connection steered for a MeshPassthrough Domain
+ * match comes from (mf_pt6_clients): its SYN, arriving by the pod's veth
+ * (mfv0, which an IPv4 packet of TEST_POD's made the program know), is
+ * noted under its 4-tuple with TEST_POD's IPv4 address, with or without
+ * profiles in mf_config; the connection's later segment, a SYN the
+ * kernel drops, one an IPv6 network admits, one of a veth the program
+ * has seen no IPv4 address on (mfv1) and an IPv4 SYN steered for a Domain
+ * match note nothing.
+ */
+static bool test_passthrough_ipv6_pod_noted(void)
+{
+	const struct frame own4 = { .daddr = "10.78.2.99", .ack = true },
+			   syn4 = { .daddr = "10.99.2.5", .dport = 8443 };
+	const struct frame6 syn = { "2001:db8:9::5", 8443, false, 0, 0xff },
+			    later = { "2001:db8:9::5", 8443, true, 0, 0xff },
+			    other = { "2001:db8:9::5", 8444, false, 0, 0xff },
+			    net = { "2001:db8:1:2::9", 8443, false, 0, 0xff };
+	int prog, lfd, lfd6, veth;
+	struct run r;
+	bool ok;
+
+	CASE_PROLOGUE();
+	prog = bpf_program__fd(skel->progs.mf_pod_ingress);
+	veth = pod_veth_ifindex();
+	lfd = listener_open(TEST_PORT);
+	lfd6 = listener6_open(TEST_PORT);
+	ok = ASSERT_TRUE(veth > 0) && ASSERT_GE(lfd, 0) && ASSERT_GE(lfd6, 0);
+	pt6_clients_clear();
+	ok = ok && pt6_set(true) && pt_set(MF_PASSTHROUGH_MATCHED, 8443) &&
+	     from_pod_expect(&own4, veth, TC_ACT_UNSPEC, MF_STAT_POD_PASSED);
+	/* The SYN, steered and noted. */
+	ok = ok && frame6_run_on(prog, &syn, veth, &r) && assert_steered(&r) &&
+	     ASSERT_EQ(r.mark, MF_SKB_MARK_PASSTHROUGH) &&
+	     pt6_noted("2001:db8:9::5", 8443, TEST_POD);
+	pt6_clients_clear();
+	/* Its later segment: steered, not noted; nor what is not steered. */
+	ok = ok && frame6_run_on(prog, &later, veth, &r) &&
+	     assert_steered(&r) && ASSERT_EQ(pt6_clients_count(), 0);
+	ok = ok && frame6_run_on(prog, &other, veth, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_SHOT) &&
+	     frame6_run_on(prog, &net, veth, &r) &&
+	     ASSERT_EQ(r.retval, TC_ACT_UNSPEC) &&
+	     ASSERT_EQ(pt6_clients_count(), 0);
+	/* A veth without a known pod: steered, held to the Mesh's, and
+	 * nothing noted. */
+	ok = ok && frame6_run_on(prog, &syn, (int)if_nametoindex("mfv1"),
+				 &r) &&
+	     assert_steered(&r) && ASSERT_EQ(pt6_clients_count(), 0);
+	/* IPv4 needs no note. */
+	ok = ok && frame_run(prog, &syn4, 0, &r) && assert_steered(&r) &&
+	     ASSERT_EQ(pt6_clients_count(), 0);
+	/* With profiles (TEST_POD's own: Matched, Domain port 8443). */
+	ok = ok && pt_set(MF_PASSTHROUGH_NONE, 0) &&
+	     pt_profile_set(MF_PASSTHROUGH_MATCHED, 1) &&
+	     pt_source_set(TEST_POD, 1) &&
+	     frame6_run_on(prog, &syn, veth, &r) && assert_steered(&r) &&
+	     pt6_noted("2001:db8:9::5", 8443, TEST_POD);
+	pt6_clients_clear();
+	pt_source_del(TEST_POD);
+	pt_profile_set(0, 0);
+	pt_set(0, 0);
+	pt6_set(false);
+	if (lfd6 >= 0)
+		close(lfd6);
+	if (lfd >= 0)
+		close(lfd);
 	return ok;
 }
 
@@ -2179,6 +2313,8 @@ static int bench_main(void)
 	const struct frame6 plain6 = { "2001:db8:9::5", 8080, true, 0, 0xff };
 	const struct frame6 syn6_net = { "2001:db8:1:2::9", 8080, false, 0,
 					 0xff };
+	const struct frame6 syn6_dom = { "2001:db8:9::5", 443, false, 0,
+					 0xff };
 	struct { const char *name; int prog; const struct frame *f;
 		 __u32 mark; bool pod_if, xdp; int mode; bool fw;
 		 bool pt, pf; const struct frame6 *f6; } c[] = {
@@ -2210,6 +2346,10 @@ static int bench_main(void)
 		  -1, false, true, false, &plain6 },
 		{ "tc_ingress_syn6_outside_pt_mesh", 0, NULL, 0, true, false,
 		  -1, false, true, false, &syn6_net },
+		/* An IPv6 SYN to a Domain port, to the agent's IPv6
+		 * listener: its pod is noted for the agent. */
+		{ "tc_ingress_syn6_domain_steered", 0, NULL, 0, true, false,
+		  -1, false, true, false, &syn6_dom },
 		{ "tc_ingress_udp_flow_noted", 0, &udp, 0, true, false, -1,
 		  false, false, false, NULL },
 		{ "tc_ingress_syn_to_service", 0, &syn_svc, 0, false, false,
@@ -2232,6 +2372,7 @@ static int bench_main(void)
 	int empty_xdp = bench_empty_prog(BPF_PROG_TYPE_XDP, XDP_PASS);
 	double base_tc, base_xdp;
 	bool ok = true;
+	int lfd6;
 
 	if (setup_skip || !skel || !xskel || empty_tc < 0 || empty_xdp < 0) {
 		fprintf(stderr, "bench: cannot set up: %s\n",
@@ -2240,8 +2381,11 @@ static int bench_main(void)
 	}
 	base_tc = bench_ns(empty_tc, &plain, 0, 0, false, NULL);
 	base_xdp = bench_ns(empty_xdp, &wire, 0, 0, true, NULL);
+	/* The agent's IPv6 listener, for the steered IPv6 SYN. */
+	lfd6 = listener6_open(TEST_PORT);
 	/* The return flow the egress cases hit. */
-	ok = frame_run(bpf_program__fd(skel->progs.mf_pod_ingress), &pod_syn,
+	ok = lfd6 >= 0 &&
+	     frame_run(bpf_program__fd(skel->progs.mf_pod_ingress), &pod_syn,
 		       0, &r);
 	for (size_t i = 0; ok && i < sizeof(c) / sizeof(c[0]); i++) {
 		int fd = c[i].prog == 0 ?
@@ -2277,6 +2421,8 @@ static int bench_main(void)
 	pt_profile_set(0, 0);
 	pt_set(0, 0);
 	pt6_set(false);
+	if (lfd6 >= 0)
+		close(lfd6);
 	close(empty_tc);
 	close(empty_xdp);
 	return ok ? 0 : 1;
@@ -2305,6 +2451,7 @@ int main(int argc, char **argv)
 	TEST_RUN(test_passthrough_profile);
 	TEST_RUN(test_passthrough_ipv6);
 	TEST_RUN(test_passthrough_ipv6_domain_steered);
+	TEST_RUN(test_passthrough_ipv6_pod_noted);
 	TEST_RUN(test_conn_rate_held);
 	TEST_RUN(test_conn_buckets_bounded);
 	TEST_RUN(test_xdp_deny);

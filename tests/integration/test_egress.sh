@@ -42,7 +42,12 @@
 #    http://www.web.test onto the outside host's IPv6 address (its
 #    servers see them come from node a's agent) and reset other names
 #    (counted, logged), and a port without a match is dropped in the
-#    kernel;
+#    kernel; a MeshSubset one (kuma.io/service: client) that admits
+#    api.example.test (tls) and *.web.test (http) over a Mesh-wide
+#    Matched that admits other names: a1 (client) reaches both servers
+#    over IPv6 (they saw the requests), a2 (intruder) is refused the same
+#    names by node a's agent (counted, logged) and never reaches them, and
+#    the notes of which pod each connection came from are all taken;
 #  - MeshPassthrough for some workloads only: the Mesh says None, a
 #    MeshSubset one (kuma.io/service: client) says Matched with the
 #    outside host's /32 and port: a1 (client) reaches it, a2 (intruder)
@@ -58,6 +63,7 @@ tl_require_testbed
 tl_require_built "$MFCTL" "$AGENT"
 tl_require_cmd openssl
 tl_require_cmd nghttpd
+tl_require_cmd bpftool
 
 OUTSIDE=10.77.0.9
 PKI=$TL_TMP/pki
@@ -909,4 +915,114 @@ if [ "$got" = blocked ] && [ "${p1:-0}" -gt "${p0:-0}" ] 2>/dev/null; then
 else
 	fail passthrough_ipv6_domain_other_port_dropped "$got; drop_passthrough $p0 -> $p1"
 fi
+
+# Domain names over IPv6 judged by the client's own workload: the Mesh's
+# MeshPassthrough admits other names on the same ports (so node a's kernel
+# hands both pods' connections to its agent), a MeshSubset one admits
+# api.example.test and *.web.test for the client service's workloads (a1)
+# alone.  The agent knows which pod an IPv6 connection comes from by the
+# note node a's program wrote on its SYN (mf_pt6_clients, by the veth:
+# both pods have spoken IPv4 above); a2 gets an IPv6 address here.
+tb_exec a sysctl -qw net.ipv6.conf.mfpa2.disable_ipv6=0 &&
+	tb_exec a2 sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 &&
+	tb_exec a ip -6 addr add fd00:78:2::1/64 dev mfpa2 nodad &&
+	tb_exec a2 ip -6 addr add fd00:78:2::12/64 dev eth0 nodad &&
+	tb_exec a2 ip -6 route add fd00:77::/64 via fd00:78:2::1 dev eth0 ||
+	{ fail ipv6_a2_up "cannot give a2 an IPv6 address"; tl_finish; }
+{
+	cat "$TL_TMP/egress.yaml"
+	cat <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshPassthrough
+metadata: {name: pt}
+spec:
+  targetRef: {kind: Mesh}
+  default:
+    passthroughMode: Matched
+    appendMatch:
+      - {type: Domain, value: mesh.example.test, port: 8443, protocol: tls}
+      - {type: Domain, value: mesh.web.test, port: 9080, protocol: http}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshPassthrough
+metadata: {name: pt-client}
+spec:
+  targetRef: {kind: MeshSubset, tags: {kuma.io/service: client}}
+  default:
+    appendMatch:
+      - {type: Domain, value: api.example.test, port: 8443, protocol: tls}
+      - {type: Domain, value: "*.web.test", port: 9080, protocol: http}
+YAML
+} >"$TL_TMP/pt6-subset.yaml"
+"$TB" apply "$TL_TMP/pt6-subset.yaml" >"$TL_TMP/pt.out" 2>&1 ||
+	{ fail passthrough_ipv6_subset_apply "$(cat "$TL_TMP/pt.out")"; tl_finish; }
+# curl6 POD URL NAME PORT [ARGS...]: curl_name6 from POD.
+curl6() {
+	local pod=$1 url=$2 name=$3 port=$4
+	shift 4
+	tb_exec "$pod" curl -sS -m 10 --resolve "$name:$port:[$OUTSIDE6]" \
+		-o - -w ' code=%{http_code}' "$@" "$url" 2>&1
+}
+mark=$(tl_log_mark mf-node-a)
+d0=$(denied)
+n_hs6=$(grep -c '^handshake' "$TL_TMP/server6.log")
+got=$(curl6 a1 https://api.example.test:8443/ api.example.test 8443 --cacert "$PKI/ca.crt")
+case "$got" in
+*"sni=api.example.test tls=TLSv1.3"*"code=200") pass passthrough_ipv6_subset_tls_reaches ;;
+*) fail passthrough_ipv6_subset_tls_reaches "$got; server: $(tail -n 3 "$TL_TMP/server6.log"); $(tl_log_since mf-node-a "$mark" | grep -E 'refused|passthrough' | tail -n 3)" ;;
+esac
+[ "$(grep -c '^handshake' "$TL_TMP/server6.log")" -gt "$n_hs6" ] &&
+	pass passthrough_ipv6_subset_tls_server_saw_it ||
+	fail passthrough_ipv6_subset_tls_server_saw_it "$(tail -n 2 "$TL_TMP/server6.log")"
+n_rq6=$(grep -c '^request' "$TL_TMP/echo6.log")
+got=$(curl6 a1 http://www.web.test:9080/mine www.web.test 9080 -H 'X-Probe: a1')
+case "$got" in
+"from fd00:77::1"?"GET /mine HTTP/1.1"*"Host: www.web.test:9080"*"X-Probe: a1"*"code=200") pass passthrough_ipv6_subset_http_reaches ;;
+*) fail passthrough_ipv6_subset_http_reaches "$got; $(tl_log_since mf-node-a "$mark" | grep -E 'refused|passthrough' | tail -n 3)" ;;
+esac
+[ "$(grep -c '^request' "$TL_TMP/echo6.log")" -gt "$n_rq6" ] &&
+	pass passthrough_ipv6_subset_http_server_saw_it ||
+	fail passthrough_ipv6_subset_http_server_saw_it "$(tail -n 2 "$TL_TMP/echo6.log")"
+# a2, the Mesh's names only: the same two refused by node a's agent.
+d1=$(denied)
+n_hs6=$(grep -c '^handshake' "$TL_TMP/server6.log")
+n_rq6=$(grep -c '^request' "$TL_TMP/echo6.log")
+got=$(curl6 a2 https://api.example.test:8443/ api.example.test 8443 --cacert "$PKI/ca.crt")
+case "$got" in
+*"code=200"*) fail passthrough_ipv6_subset_other_tls_refused "$got" ;;
+*) pass passthrough_ipv6_subset_other_tls_refused ;;
+esac
+got=$(curl6 a2 http://www.web.test:9080/theirs www.web.test 9080)
+case "$got" in
+*"code=200"*) fail passthrough_ipv6_subset_other_http_refused "$got" ;;
+*) pass passthrough_ipv6_subset_other_http_refused ;;
+esac
+[ "$(grep -c '^handshake' "$TL_TMP/server6.log")" = "$n_hs6" ] &&
+	[ "$(grep -c '^request' "$TL_TMP/echo6.log")" = "$n_rq6" ] &&
+	pass passthrough_ipv6_subset_other_never_reached ||
+	fail passthrough_ipv6_subset_other_never_reached "$(tail -n 2 "$TL_TMP/server6.log" "$TL_TMP/echo6.log")"
+d2=$(denied)
+[ "${d1:-0}" = "${d0:-0}" ] 2>/dev/null &&
+	[ "${d2:-0}" -ge $((${d1:-0} + 2)) ] 2>/dev/null &&
+	pass passthrough_ipv6_subset_other_denied_counted ||
+	fail passthrough_ipv6_subset_other_denied_counted "passthrough_denied $d0 -> $d1 (a1) -> $d2 (a2)"
+if tl_log_since mf-node-a "$mark" | grep -q 'event=refused .*src=\[fd00:78:2::12\]:[0-9]* dst=\[fd00:77::9\]:8443 .*reason="MeshPassthrough: SNI api.example.test: no Domain match has the name"' &&
+	tl_log_since mf-node-a "$mark" | grep -q 'event=refused .*src=\[fd00:78:2::12\]:[0-9]* dst=\[fd00:77::9\]:9080 .*reason="MeshPassthrough: Host www.web.test: no Domain match has the name"'; then
+	pass passthrough_ipv6_subset_other_refusal_logged
+else
+	fail passthrough_ipv6_subset_other_refusal_logged "$(tl_log_since mf-node-a "$mark" | grep refused | tail -n 3)"
+fi
+# The Mesh's own name still goes for a2 (the server answers it; its
+# certificate is another name's, hence -k).
+got=$(curl6 a2 https://mesh.example.test:8443/ mesh.example.test 8443 -k)
+case "$got" in
+*"sni=mesh.example.test tls=TLSv1.3"*"code=200") pass passthrough_ipv6_subset_other_mesh_name_reaches ;;
+*) fail passthrough_ipv6_subset_other_mesh_name_reaches "$got; $(tail -n 2 "$TL_TMP/server6.log")" ;;
+esac
+# Every note was taken on accept: none is left behind.
+notes=$(bpftool -j map dump pinned /sys/fs/bpf/mf-node-a/mf_pt6_clients 2>&1 |
+	"$TL_PY" -c 'import json, sys; d = json.load(sys.stdin); print(len(d) if isinstance(d, list) else d)' 2>&1)
+[ "$notes" = 0 ] && pass passthrough_ipv6_notes_taken ||
+	fail passthrough_ipv6_notes_taken "mf_pt6_clients: $notes"
 tl_finish
