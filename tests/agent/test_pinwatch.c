@@ -16,20 +16,16 @@
  *     an apply to them afterwards is what new connections get.
  * The pin root is removed at exit, a failed case and a signal included.
  */
-#include <dirent.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "harness/bpffs_harness.h"
 #include "harness/test.h"
 #include "../../agent/ctx.h"
 #include "../../agent/kern.h"
@@ -45,19 +41,7 @@ static const char *setup_skip;	/* why every case skips, or NULL */
 
 static void pin_root_remove(void)
 {
-	struct dirent *de;
-	DIR *d;
-
-	if (!pin_root[0])
-		return;
-	d = opendir(pin_root);
-	if (d) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	rmdir(pin_root);
+	bh_pin_root_remove(pin_root);
 }
 
 static void cleanup_signal(int sig)
@@ -69,14 +53,11 @@ static void cleanup_signal(int sig)
 
 static void setup(void)
 {
-	struct statfs st;
-
 	if (geteuid() != 0) {
 		setup_skip = "needs root (BPF, a network namespace)";
 		return;
 	}
-	if (!(statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC) &&
-	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
+	if (!bh_bpffs_ready()) {
 		setup_skip = "bpffs is not mounted and cannot be mounted";
 		return;
 	}

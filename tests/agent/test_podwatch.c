@@ -24,20 +24,17 @@
  * a failed case and a signal included.
  */
 #include <fcntl.h>
-#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-
-#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "harness/bpffs_harness.h"
 #include "harness/test.h"
 #include "harness/loop_harness.h"
 #include "../../agent/kern.h"
@@ -63,19 +60,7 @@ static void ns_remove(void)
 
 static void pin_root_remove(void)
 {
-	struct dirent *de;
-	DIR *d;
-
-	if (!pin_root[0])
-		return;
-	d = opendir(pin_root);
-	if (d) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	rmdir(pin_root);
+	bh_pin_root_remove(pin_root);
 }
 
 static void cleanup_atexit(void)
@@ -627,15 +612,6 @@ static __u32 tc_prog_id(int ifindex, enum bpf_tc_attach_point point)
 	return bpf_tc_query(&hook, &topts) ? 0 : topts.prog_id;
 }
 
-static bool bpffs_ready(void)
-{
-	struct statfs st;
-
-	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return true;
-	return mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) == 0;
-}
-
 static bool test_real_programs(void)
 {
 	const struct loop_config lc = { .nbufs = 8, .buf_size = 4096 };
@@ -646,7 +622,7 @@ static bool test_real_programs(void)
 
 	if (setup_skip)
 		TEST_SKIP(setup_skip);
-	if (!bpffs_ready())
+	if (!bh_bpffs_ready())
 		TEST_SKIP("bpffs is not mounted and cannot be mounted");
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/mf-test-pw-%d",
 		 (int)getpid());

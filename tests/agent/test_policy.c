@@ -5,13 +5,11 @@
  * root of the test's own, removed at the end.
  */
 #include <arpa/inet.h>
-#include <sys/mount.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <linux/magic.h>
 
+#include "harness/bpffs_harness.h"
 #include "harness/test.h"
 #include "harness/records_harness.h"
 
@@ -572,15 +570,6 @@ static bool test_empty_snapshot(void)
 
 /* ---- from pinned maps ---------------------------------------------------- */
 
-static bool bpffs_ready(void)
-{
-	struct statfs st;
-
-	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return true;
-	return mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) == 0;
-}
-
 /* Writes every record of @rs into the maps of @pm as they are (half 0,
  * the half in force), and its config. */
 static bool fill_maps(const struct pmap *pm, const struct rec_set *rs)
@@ -610,7 +599,7 @@ static bool test_load_from_pinned_maps(void)
 
 	if (geteuid() != 0)
 		TEST_SKIP("needs root for bpf()");
-	if (!bpffs_ready())
+	if (!bh_bpffs_ready())
 		TEST_SKIP("bpffs is not mounted and cannot be mounted");
 	snprintf(root, sizeof(root), "/sys/fs/bpf/mf-test-policy-%d",
 		 (int)getpid());

@@ -18,18 +18,14 @@
  *     noted as another workload's.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-
-#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 
+#include "harness/bpffs_harness.h"
 #include "harness/test.h"
 #include "harness/records_harness.h"
 
@@ -43,21 +39,9 @@ static struct kern *kern;	/* the agent's programs and maps there */
 
 static void pin_root_remove(void)
 {
-	struct dirent *de;
-	DIR *d;
-
 	kern_close(kern);
 	kern = NULL;
-	if (!pin_root[0])
-		return;
-	d = opendir(pin_root);
-	if (d) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	rmdir(pin_root);
+	bh_pin_root_remove(pin_root);
 }
 
 static void cleanup_signal(int sig)
@@ -69,15 +53,13 @@ static void cleanup_signal(int sig)
 
 static void setup(void)
 {
-	struct statfs st;
 	int err;
 
 	if (geteuid() != 0) {
 		setup_skip = "needs root (BPF maps pinned in bpffs)";
 		return;
 	}
-	if (!(statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC) &&
-	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
+	if (!bh_bpffs_ready()) {
 		setup_skip = "bpffs is not mounted and cannot be mounted";
 		return;
 	}

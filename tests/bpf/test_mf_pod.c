@@ -27,16 +27,13 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,7 +41,6 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include <linux/magic.h>
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
 #include <linux/tcp.h>
@@ -53,6 +49,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "harness/bpffs_harness.h"
 #include "harness/test.h"
 #include "meshforge/abi.h"
 #include "../agent/kern.h"
@@ -82,24 +79,9 @@ static int ncpus;
 
 /* ---- environment ------------------------------------------------------- */
 
-/* Removes the pins under pin_root and pin_root.  Idempotent. */
 static void pin_root_remove(void)
 {
-	DIR *d;
-	struct dirent *de;
-
-	if (!pin_root[0])
-		return;
-	d = opendir(pin_root);
-	if (d) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			unlinkat(dirfd(d), de->d_name, 0);
-		}
-		closedir(d);
-	}
-	rmdir(pin_root);
+	bh_pin_root_remove(pin_root);
 }
 
 static void cleanup_atexit(void)
@@ -135,15 +117,6 @@ static int lo_up(void)
 		err = -errno;
 	close(fd);
 	return err;
-}
-
-static bool bpffs_ready(void)
-{
-	struct statfs st;
-
-	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return true;
-	return mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) == 0;
 }
 
 /* `ip route add local TEST_VIP_NET/TEST_VIP_PLEN dev lo` over rtnetlink, in
@@ -2195,7 +2168,7 @@ static void setup(void)
 			"ip route add " TEST_POD "/32 dev mfv0 && "
 			"ip route add 10.78.2.0/24 dev mfv1") != 0)
 		setup_skip = "cannot make a veth pair in the test namespace";
-	else if (!bpffs_ready())
+	else if (!bh_bpffs_ready())
 		setup_skip = "bpffs is not mounted and cannot be mounted";
 	else if (ncpus <= 0)
 		setup_skip = "cannot count possible CPUs";

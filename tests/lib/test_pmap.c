@@ -3,27 +3,16 @@
  * The pinned maps: created with BTF under a pin root of the test's own,
  * reused on a second open, readable by bpftool with decoded fields.
  */
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <linux/magic.h>
 
+#include "harness/bpffs_harness.h"
 #include "harness/test.h"
 #include "pmap.h"
 
 static char root[128];
-
-static bool bpffs_ready(void)
-{
-	struct statfs st;
-
-	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return true;
-	return mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) == 0;
-}
 
 static bool test_create_and_reopen(void)
 {
@@ -36,7 +25,7 @@ static bool test_create_and_reopen(void)
 
 	if (geteuid() != 0)
 		TEST_SKIP("needs root for bpf()");
-	if (!bpffs_ready())
+	if (!bh_bpffs_ready())
 		TEST_SKIP("bpffs is not mounted and cannot be mounted");
 	if (!ASSERT_EQ(pmap_open(&a, root, false), -ENOENT))
 		return false;
