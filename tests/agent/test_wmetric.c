@@ -313,6 +313,31 @@ static bool test_plan_tls(void)
 	return ok;
 }
 
+
+/* A snapshot of YAML policy, its plan on node n1 and that plan's workload
+ * w1. */
+struct plan_fx {
+	struct policy *p;
+	struct wmplan *pl;
+	const struct wmplan_wl *w1;
+};
+
+static bool plan_fx_open(struct plan_fx *f, const char *yaml)
+{
+	memset(f, 0, sizeof(*f));
+	f->p = rh_yaml_snapshot(yaml, 1);
+	return ASSERT_TRUE(f->p) &&
+	       ASSERT_EQ(wmplan_build(&f->pl, f->p, "n1"), 0) &&
+	       ASSERT_TRUE((f->w1 = wmplan_find(f->pl, "w1")) != NULL);
+}
+
+static void plan_fx_close(struct plan_fx *f)
+{
+	wmplan_put(f->pl);
+	if (f->p)
+		policy_put(f->p);
+	memset(f, 0, sizeof(*f));
+}
 /* Kuma 2.x's Mesh.metrics with a prometheus backend enabled: every
  * workload of the node that no MeshMetric selects serves every family at
  * its port and path, over the mesh's mTLS unless skipMTLS (or tls.mode)
@@ -360,6 +385,7 @@ static bool test_plan_mesh_metrics(void)
 		MESH_METRICS("{aggregate: [{name: app, port: 8080, path: /m}]}")
 		NODES_AND_WORKLOADS;
 	struct policy *p = rh_yaml_snapshot(yaml, 1);
+	struct plan_fx fx = { 0 };
 	const struct wmplan_wl *w;
 	struct wmplan *pl = NULL;
 	bool ok;
@@ -381,48 +407,29 @@ static bool test_plan_mesh_metrics(void)
 	     ASSERT_FALSE(wmplan_serves(w, 5680, "/stats", 6));
 	wmplan_put(pl);
 	policy_put(p);
-	/* Kuma's defaults, TLS as tls.mode says. */
-	pl = NULL;
-	p = rh_yaml_snapshot(yaml_tls, 1);
-	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
-	     ASSERT_EQ(pl->n, 2) &&
-	     ASSERT_EQ(wmplan_port_tls(pl, 5670), MF_METRIC_TLS_PROVIDED) &&
-	     (w = wmplan_find(pl, "w1")) &&
-	     ASSERT_TRUE(wmplan_serves(w, 5670, "/metrics", 8));
-	wmplan_put(pl);
-	if (p)
-		policy_put(p);
-	/* Without envoy: every family, the unused ones too (Kuma's
-	 * usedOnly: false), no applications. */
-	pl = NULL;
-	p = ok ? rh_yaml_snapshot(yaml_tls, 1) : NULL;
-	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
-	     (w = wmplan_find(pl, "w1")) && ASSERT_TRUE(w->include_unused) &&
-	     ASSERT_EQ(w->families, WMPLAN_ALL) && ASSERT_EQ(w->napps, 0);
-	wmplan_put(pl);
-	if (p)
-		policy_put(p);
-	pl = NULL;
-	p = ok ? rh_yaml_snapshot(yaml_envoy, 1) : NULL;
-	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
-	     (w = wmplan_find(pl, "w1")) &&
-	     ASSERT_EQ(w->families, (1u << WMF_REQUESTS) | (1u << WMF_SENT) |
-				    (1u << WMF_TCP_SENT)) &&
-	     ASSERT_FALSE(w->include_unused) && ASSERT_EQ(w->napps, 1) &&
-	     ASSERT_STREQ(w->apps[0].name, "app") &&
-	     ASSERT_STREQ(w->apps[0].url, "http://10.9.9.9:9091/metrics");
-	wmplan_put(pl);
-	if (p)
-		policy_put(p);
+	/* Kuma's defaults, TLS as tls.mode says; without envoy every
+	 * family, the unused ones too (Kuma's usedOnly: false), and no
+	 * applications. */
+	ok = ok && plan_fx_open(&fx, yaml_tls) && ASSERT_EQ(fx.pl->n, 2) &&
+	     ASSERT_EQ(wmplan_port_tls(fx.pl, 5670), MF_METRIC_TLS_PROVIDED) &&
+	     ASSERT_TRUE(wmplan_serves(fx.w1, 5670, "/metrics", 8)) &&
+	     ASSERT_TRUE(fx.w1->include_unused) &&
+	     ASSERT_EQ(fx.w1->families, WMPLAN_ALL) &&
+	     ASSERT_EQ(fx.w1->napps, 0);
+	plan_fx_close(&fx);
+	ok = ok && plan_fx_open(&fx, yaml_envoy) &&
+	     ASSERT_EQ(fx.w1->families, (1u << WMF_REQUESTS) |
+					(1u << WMF_SENT) |
+					(1u << WMF_TCP_SENT)) &&
+	     ASSERT_FALSE(fx.w1->include_unused) &&
+	     ASSERT_EQ(fx.w1->napps, 1) &&
+	     ASSERT_STREQ(fx.w1->apps[0].name, "app") &&
+	     ASSERT_STREQ(fx.w1->apps[0].url, "http://10.9.9.9:9091/metrics");
+	plan_fx_close(&fx);
 	/* An application at the workload's own address, its path. */
-	pl = NULL;
-	p = ok ? rh_yaml_snapshot(yaml_app, 1) : NULL;
-	ok = ok && ASSERT_TRUE(p) && ASSERT_EQ(wmplan_build(&pl, p, "n1"), 0) &&
-	     (w = wmplan_find(pl, "w1")) && ASSERT_EQ(w->napps, 1) &&
-	     ASSERT_STREQ(w->apps[0].url, "http://10.1.0.1:8080/m");
-	wmplan_put(pl);
-	if (p)
-		policy_put(p);
+	ok = ok && plan_fx_open(&fx, yaml_app) && ASSERT_EQ(fx.w1->napps, 1) &&
+	     ASSERT_STREQ(fx.w1->apps[0].url, "http://10.1.0.1:8080/m");
+	plan_fx_close(&fx);
 	return ok;
 #undef MESH_METRICS
 #undef NODES_AND_WORKLOADS
