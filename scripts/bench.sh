@@ -86,7 +86,7 @@
 # MF_HTTPLOAD (the load generator binary), MF_BENCH_PERF (set: a perf
 # profile of the proxies in each max and newconn run, $O/bench/perf-*.data;
 # "dwarf": call graphs unwound from DWARF, through code built without frame
-# pointers).
+# pointers; "stat": counts, $O/bench/perfstat-*.csv).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -600,7 +600,17 @@ measure_loaded() {
 	# MF_BENCH_PERF=1: where the proxies' CPU goes in this run, as
 	# perf's call graphs (perf report -i FILE), across every thread of
 	# the path's processes.
-	if [ -n "${MF_BENCH_PERF:-}" ] && [ "${#PATH_PIDS[@]}" -gt 0 ] &&
+	# MF_BENCH_PERF=stat: counts instead (CPU time, instructions where
+	# the CPU has counters for perf, system calls, context switches),
+	# which per request, but for CPU time, depend far less on what else
+	# the machine runs.
+	if [ "${MF_BENCH_PERF:-}" = stat ] && [ "${#PATH_PIDS[@]}" -gt 0 ] &&
+		[[ "$test" == max || "$test" == newconn ]]; then
+		perf stat -x, -e task-clock,instructions:u,instructions:k,raw_syscalls:sys_enter,context-switches \
+			-o "$OUT/perfstat-$path-$test-$rep.csv" \
+			-p "$(proc_tree "${PATH_PIDS[@]}" | paste -sd,)" -- sleep "$DURATION" \
+			>/dev/null 2>&1 </dev/null 9<&- &
+	elif [ -n "${MF_BENCH_PERF:-}" ] && [ "${#PATH_PIDS[@]}" -gt 0 ] &&
 		[[ "$test" == max || "$test" == newconn ]]; then
 		local cg=fp
 		[ "$MF_BENCH_PERF" = dwarf ] && cg=dwarf
