@@ -9,7 +9,53 @@
 #include <string.h>
 #include <strings.h>
 
+#include "freelist.h"
 #include "hhead.h"
+
+/* The sizes a head starts with: its buffer, its array of fields. */
+#define HHEAD_BUF_FIRST		1024u
+#define HHEAD_FIELDS_FIRST	16u
+
+/*
+ * A proxy takes two heads at every exchange (request and response) and
+ * frees them at its end, so that an idle connection holds none: a loop
+ * thread keeps a few first buffers and field arrays for the next
+ * exchange rather than ask malloc for them each time.
+ */
+FREELIST_THREAD(hhead_bufs, HHEAD_BUF_FIRST, 8);
+FREELIST_THREAD(hhead_fields, HHEAD_FIELDS_FIRST * sizeof(struct hhead_field),
+		8);
+
+/* A block of @n bytes: from @fl when it is of @fl's size. */
+static void *hhead_alloc(struct freelist *fl, size_t n)
+{
+	return n == fl->size ? freelist_get(fl) : malloc(n);
+}
+
+/* Gives back block @p of @n bytes, which hhead_alloc() or malloc() gave. */
+static void hhead_release(struct freelist *fl, void *p, size_t n)
+{
+	if (n == fl->size)
+		freelist_put(fl, p);
+	else
+		free(p);
+}
+
+/* Grows block *@p of @n bytes to @cap, keeping its first @used.
+ * Returns 0 or -ENOMEM (*@p untouched). */
+static int hhead_grow(struct freelist *fl, void **p, size_t n, size_t used,
+		      size_t cap)
+{
+	void *np = hhead_alloc(fl, cap);
+
+	if (!np)
+		return -ENOMEM;
+	if (used)
+		memcpy(np, *p, used);
+	hhead_release(fl, *p, n);
+	*p = np;
+	return 0;
+}
 
 /* Fields no proxy forwards (RFC 9110 7.6.1), besides those Connection
  * names.  Transfer-Encoding is not among them: the proxy re-frames a
@@ -28,15 +74,15 @@ static const struct {
 static int hhead_reserve(struct hhead *h, size_t n)
 {
 	size_t cap;
-	char *p;
+	void *p;
 
 	if (h->len + n <= h->cap)
 		return 0;
-	cap = h->cap ? h->cap : 1024;
+	cap = h->cap ? h->cap : HHEAD_BUF_FIRST;
 	while (cap < h->len + n)
 		cap *= 2;
-	p = realloc(h->buf, cap);
-	if (!p)
+	p = h->buf;
+	if (hhead_grow(&hhead_bufs, (void **)&p, h->cap, h->len, cap))
 		return -ENOMEM;
 	h->buf = p;
 	h->cap = cap;
@@ -90,11 +136,13 @@ int hhead_add(struct hhead *h, const char *name, size_t name_len,
 	int err;
 
 	if (h->nf == h->fcap) {
-		cap = h->fcap ? h->fcap * 2 : 16;
-		f = realloc(h->f, cap * sizeof(*f));
-		if (!f)
+		void *p = h->f;
+
+		cap = h->fcap ? h->fcap * 2 : HHEAD_FIELDS_FIRST;
+		if (hhead_grow(&hhead_fields, &p, h->fcap * sizeof(*f),
+			       h->nf * sizeof(*f), cap * sizeof(*f)))
 			return -ENOMEM;
-		h->f = f;
+		h->f = p;
 		h->fcap = cap;
 	}
 	f = &h->f[h->nf];
@@ -315,11 +363,12 @@ int hhead_copy(struct hhead *dst, const struct hhead *src)
 {
 	struct hhead c = *src;
 
-	c.buf = src->cap ? malloc(src->cap) : NULL;
-	c.f = src->fcap ? malloc(src->fcap * sizeof(*src->f)) : NULL;
+	c.buf = src->cap ? hhead_alloc(&hhead_bufs, src->cap) : NULL;
+	c.f = src->fcap ? hhead_alloc(&hhead_fields,
+				      src->fcap * sizeof(*src->f)) : NULL;
 	if ((src->cap && !c.buf) || (src->fcap && !c.f)) {
-		free(c.buf);
-		free(c.f);
+		hhead_release(&hhead_bufs, c.buf, src->cap);
+		hhead_release(&hhead_fields, c.f, src->fcap * sizeof(*src->f));
 		return -ENOMEM;
 	}
 	if (src->len)
@@ -333,7 +382,7 @@ int hhead_copy(struct hhead *dst, const struct hhead *src)
 
 void hhead_free(struct hhead *h)
 {
-	free(h->buf);
-	free(h->f);
+	hhead_release(&hhead_bufs, h->buf, h->cap);
+	hhead_release(&hhead_fields, h->f, h->fcap * sizeof(*h->f));
 	memset(h, 0, sizeof(*h));
 }

@@ -16,7 +16,8 @@
  *
  * Memory: the head owns one buffer for its bytes and one array of fields,
  * both grown as it is read and freed by hhead_free(): a connection between
- * messages holds neither.
+ * messages holds neither.  (The first ones go to a small stock of the
+ * thread's for the next head: freelist.h.)
  */
 #ifndef MF_AGENT_HHEAD_H
 #define MF_AGENT_HHEAD_H
