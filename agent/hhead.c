@@ -57,19 +57,35 @@ static int hhead_grow(struct freelist *fl, void **p, size_t n, size_t used,
 	return 0;
 }
 
-/* Fields no proxy forwards (RFC 9110 7.6.1), besides those Connection
- * names.  Transfer-Encoding is not among them: the proxy re-frames a
- * chunked body chunk by chunk and keeps the codings as they were. */
+/* The names of enum hhead_known, at their values. */
 static const struct {
 	const char *name;
 	size_t len;
-} hhead_hop_by_hop[] = {
-#define HHEAD_NAME(s) { s, sizeof(s) - 1 }
-	HHEAD_NAME("connection"), HHEAD_NAME("keep-alive"),
-	HHEAD_NAME("proxy-connection"), HHEAD_NAME("te"),
-	HHEAD_NAME("trailer"), HHEAD_NAME("upgrade"),
+} hhead_known_names[] = {
+#define HHEAD_NAME(k, s) [k] = { s, sizeof(s) - 1 }
+	HHEAD_NAME(HHEAD_K_CONNECTION, "connection"),
+	HHEAD_NAME(HHEAD_K_KEEP_ALIVE, "keep-alive"),
+	HHEAD_NAME(HHEAD_K_PROXY_CONNECTION, "proxy-connection"),
+	HHEAD_NAME(HHEAD_K_TE, "te"),
+	HHEAD_NAME(HHEAD_K_TRAILER, "trailer"),
+	HHEAD_NAME(HHEAD_K_UPGRADE, "upgrade"),
+	HHEAD_NAME(HHEAD_K_TRANSFER_ENCODING, "transfer-encoding"),
+	HHEAD_NAME(HHEAD_K_CONTENT_LENGTH, "content-length"),
+	HHEAD_NAME(HHEAD_K_HOST, "host"),
+	HHEAD_NAME(HHEAD_K_X_FORWARDED_FOR, "x-forwarded-for"),
+	HHEAD_NAME(HHEAD_K_X_REQUEST_ID, "x-request-id"),
 #undef HHEAD_NAME
 };
+
+enum hhead_known hhead_known_of(const char *name, size_t len)
+{
+	for (size_t k = 1; k < sizeof(hhead_known_names) /
+			       sizeof(hhead_known_names[0]); k++)
+		if (hhead_known_names[k].len == len &&
+		    !strncasecmp(name, hhead_known_names[k].name, len))
+			return (enum hhead_known)k;
+	return HHEAD_K_OTHER;
+}
 
 static int hhead_reserve(struct hhead *h, size_t n)
 {
@@ -146,6 +162,7 @@ int hhead_add(struct hhead *h, const char *name, size_t name_len,
 		h->fcap = cap;
 	}
 	f = &h->f[h->nf];
+	f->known = (uint8_t)hhead_known_of(name, name_len);
 	err = hhead_put(h, name, name_len, &f->name);
 	if (!err)
 		err = hhead_put(h, value, value_len, &f->value);
@@ -159,17 +176,26 @@ static const char *hhead_str(const struct hhead *h, struct hhead_span s)
 	return h->buf + s.off;
 }
 
+/* Whether field @f is named @name, whose hhead_known_of() is @k: a known
+ * name is its number, any other is compared with the names of no number
+ * only. */
 static bool hhead_is(const struct hhead *h, const struct hhead_field *f,
-		     const char *name)
+		     enum hhead_known k, const char *name, size_t len)
 {
-	return http1_token_eq(hhead_str(h, f->name), f->name.len, name);
+	if (k != HHEAD_K_OTHER || f->known != HHEAD_K_OTHER)
+		return f->known == k;
+	return f->name.len == len &&
+	       !strncasecmp(hhead_str(h, f->name), name, len);
 }
 
 bool hhead_get(const struct hhead *h, const char *name, const char **v,
 	       size_t *len)
 {
+	size_t nlen = strlen(name);
+	enum hhead_known k = hhead_known_of(name, nlen);
+
 	for (uint32_t i = 0; i < h->nf; i++) {
-		if (!hhead_is(h, &h->f[i], name))
+		if (!hhead_is(h, &h->f[i], k, name, nlen))
 			continue;
 		*v = hhead_str(h, h->f[i].value);
 		*len = h->f[i].value.len;
@@ -180,10 +206,12 @@ bool hhead_get(const struct hhead *h, const char *name, const char **v,
 
 void hhead_remove(struct hhead *h, const char *name)
 {
+	size_t nlen = strlen(name);
+	enum hhead_known k = hhead_known_of(name, nlen);
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < h->nf; i++)
-		if (!hhead_is(h, &h->f[i], name))
+		if (!hhead_is(h, &h->f[i], k, name, nlen))
 			h->f[n++] = h->f[i];
 	h->nf = n;
 }
@@ -208,7 +236,7 @@ static bool hhead_conn_names(const struct hhead *h,
 		const char *tok;
 		size_t pos = 0, tlen;
 
-		if (!hhead_is(h, &h->f[i], "connection"))
+		if (h->f[i].known != HHEAD_K_CONNECTION)
 			continue;
 		while (http1_list_next(hhead_str(h, h->f[i].value),
 				       h->f[i].value.len, &pos, &tok, &tlen))
@@ -224,25 +252,36 @@ static bool hhead_conn_names(const struct hhead *h,
 static bool hhead_forwards(const struct hhead *h, const struct hhead_field *f,
 			   const struct hhead_fwd *fw, bool conn)
 {
-	if (fw->upgrade && hhead_is(h, f, "upgrade"))
-		return true;
-	for (size_t i = 0; i < sizeof(hhead_hop_by_hop) /
-			       sizeof(hhead_hop_by_hop[0]); i++)
-		if (f->name.len == hhead_hop_by_hop[i].len &&
-		    !strncasecmp(hhead_str(h, f->name), hhead_hop_by_hop[i].name,
-				 f->name.len))
-			return false;
-	if (fw->drop_te && hhead_is(h, f, "transfer-encoding"))
+	switch ((enum hhead_known)f->known) {
+	case HHEAD_K_UPGRADE:
+		return fw->upgrade;
+	/* Fields no proxy forwards (RFC 9110 7.6.1), besides those
+	 * Connection names.  Transfer-Encoding is not among them: the proxy
+	 * re-frames a chunked body chunk by chunk and keeps the codings as
+	 * they were. */
+	case HHEAD_K_CONNECTION:
+	case HHEAD_K_KEEP_ALIVE:
+	case HHEAD_K_PROXY_CONNECTION:
+	case HHEAD_K_TE:
+	case HHEAD_K_TRAILER:
 		return false;
-	if (fw->xff && hhead_is(h, f, "x-forwarded-for"))
-		return false;	/* rendered as one field below */
 	/* The fields that frame and address the message stay whatever
 	 * Connection says: a request that named Content-Length there would
 	 * otherwise reach the upstream without it, its body read as the
 	 * next request. */
-	if (hhead_is(h, f, "content-length") ||
-	    hhead_is(h, f, "transfer-encoding") || hhead_is(h, f, "host"))
+	case HHEAD_K_TRANSFER_ENCODING:
+		return !fw->drop_te;
+	case HHEAD_K_CONTENT_LENGTH:
+	case HHEAD_K_HOST:
 		return true;
+	case HHEAD_K_X_FORWARDED_FOR:
+		if (fw->xff)
+			return false;	/* rendered as one field below */
+		break;
+	case HHEAD_K_X_REQUEST_ID:
+	case HHEAD_K_OTHER:
+		break;
+	}
 	return !conn || !hhead_conn_names(h, f);
 }
 
@@ -281,7 +320,7 @@ static int hhead_out_xff(const struct hhead *h, const char *client,
 
 	err = hhead_out_str(out, "X-Forwarded-For: ");
 	for (uint32_t i = 0; !err && i < h->nf; i++) {
-		if (!hhead_is(h, &h->f[i], "x-forwarded-for"))
+		if (h->f[i].known != HHEAD_K_X_FORWARDED_FOR)
 			continue;
 		if (!first)
 			err = hhead_out(out, ", ", 2);

@@ -34,9 +34,33 @@ struct hhead_span {
 	uint32_t off, len;
 };
 
+/*
+ * The field names the proxy itself acts on, told apart once per field as
+ * it is added (by length, then case-insensitively), so that rendering and
+ * lookups compare a number, not the name, at every turn.
+ */
+enum hhead_known {
+	HHEAD_K_OTHER = 0,	/* none of these */
+	HHEAD_K_CONNECTION,
+	HHEAD_K_KEEP_ALIVE,
+	HHEAD_K_PROXY_CONNECTION,
+	HHEAD_K_TE,
+	HHEAD_K_TRAILER,
+	HHEAD_K_UPGRADE,
+	HHEAD_K_TRANSFER_ENCODING,
+	HHEAD_K_CONTENT_LENGTH,
+	HHEAD_K_HOST,
+	HHEAD_K_X_FORWARDED_FOR,
+	HHEAD_K_X_REQUEST_ID,
+};
+
 struct hhead_field {
 	struct hhead_span name, value;
+	uint8_t known;		/* enum hhead_known of the name */
 };
+
+/* Which known name @name (@len bytes, any case) is, or HHEAD_K_OTHER. */
+enum hhead_known hhead_known_of(const char *name, size_t len);
 
 struct hhead {
 	char *buf;			/* owned */
