@@ -19,9 +19,15 @@
  * a few of each for the next exchange; an idle connection still holds
  * none.  What the queues hold is counted as transient heap as before; a
  * block in stock is not held by anyone.
+ *
+ * The stock is sized for a loop turn: its completions bring tens of
+ * exchanges at once under load, each holding a chunk until its send
+ * completes, and a stock smaller than that overflows to free() every turn.
+ * 64 chunks are 2 MiB of address space, of which only the pages once
+ * written (the first of each, for heads) are resident.
  */
-FREELIST_THREAD(bufq_chunks, sizeof(struct bufq_chunk), 8);
-FREELIST_THREAD(bufq_in_bufs, BUFQ_IN_FIRST, 8);
+FREELIST_THREAD(bufq_chunks, sizeof(struct bufq_chunk), 64);
+FREELIST_THREAD(bufq_in_bufs, BUFQ_IN_FIRST, 64);
 
 static void bufq_in_buf_free(uint8_t *buf, size_t cap)
 {

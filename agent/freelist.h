@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FREELIST_MAX	16
+#define FREELIST_MAX	64
 
 struct freelist {
 	size_t size;		/* bytes of every block */

@@ -20,11 +20,12 @@
  * A proxy takes two heads at every exchange (request and response) and
  * frees them at its end, so that an idle connection holds none: a loop
  * thread keeps a few first buffers and field arrays for the next
- * exchange rather than ask malloc for them each time.
+ * exchange rather than ask malloc for them each time, as many as a loop
+ * turn's exchanges may free at once (bufq.c's stock says why).
  */
-FREELIST_THREAD(hhead_bufs, HHEAD_BUF_FIRST, 8);
+FREELIST_THREAD(hhead_bufs, HHEAD_BUF_FIRST, 64);
 FREELIST_THREAD(hhead_fields, HHEAD_FIELDS_FIRST * sizeof(struct hhead_field),
-		8);
+		64);
 
 /* A block of @n bytes: from @fl when it is of @fl's size. */
 static void *hhead_alloc(struct freelist *fl, size_t n)
