@@ -80,9 +80,16 @@ static const struct {
 
 enum hhead_known hhead_known_of(const char *name, size_t len)
 {
+	/* The table's names are lower case and start with a letter: a
+	 * first byte that differs but for case 0x20 rules one out without a
+	 * call.  Common names share a length with a known one (User-Agent,
+	 * Content-Type). */
+	unsigned char c0 = len ? (unsigned char)(name[0] | 0x20) : 0;
+
 	for (size_t k = 1; k < sizeof(hhead_known_names) /
 			       sizeof(hhead_known_names[0]); k++)
 		if (hhead_known_names[k].len == len &&
+		    (unsigned char)hhead_known_names[k].name[0] == c0 &&
 		    !strncasecmp(name, hhead_known_names[k].name, len))
 			return (enum hhead_known)k;
 	return HHEAD_K_OTHER;

@@ -35,6 +35,7 @@ static bool test_known_names(void)
 	       ASSERT_TRUE(known_is("X-Request-Id", HHEAD_K_X_REQUEST_ID)) &&
 	       /* Same length, another name; a prefix; a longer name. */
 	       ASSERT_TRUE(known_is("connectiox", HHEAD_K_OTHER)) &&
+	       ASSERT_TRUE(known_is("Donnection", HHEAD_K_OTHER)) &&
 	       ASSERT_TRUE(known_is("hosts", HHEAD_K_OTHER)) &&
 	       ASSERT_TRUE(known_is("hos", HHEAD_K_OTHER)) &&
 	       ASSERT_TRUE(known_is("te2", HHEAD_K_OTHER)) &&
