@@ -307,8 +307,31 @@ static int hhead_out_str(struct bufq_out *out, const char *s)
 static int hhead_out_field(struct bufq_out *out, const char *name,
 			   size_t name_len, const char *value, size_t value_len)
 {
-	int err = hhead_out(out, name, name_len);
+	size_t n = name_len + value_len + 4;
+	struct bufq_chunk *fresh;
+	uint8_t *p;
+	int err;
 
+	/* A field that fits a chunk is written where it goes in one piece,
+	 * not in four appends (the usual case: a field is a few dozen
+	 * bytes, a head a few hundred, and heads are rendered at every
+	 * exchange).  The bytes queued are the same either way. */
+	if (n <= BUFQ_CHUNK) {
+		p = bufq_out_reserve(out, n, &fresh);
+		if (!p)
+			return -ENOMEM;
+		memcpy(p, name, name_len);
+		p += name_len;
+		*p++ = ':';
+		*p++ = ' ';
+		memcpy(p, value, value_len);
+		p += value_len;
+		*p++ = '\r';
+		*p = '\n';
+		bufq_out_commit(out, fresh, n);
+		return 0;
+	}
+	err = hhead_out(out, name, name_len);
 	if (!err)
 		err = hhead_out(out, ": ", 2);
 	if (!err)

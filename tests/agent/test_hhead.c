@@ -5,7 +5,9 @@
  * is another); lookups and removals by name find a field whatever its
  * case, known or not; and the forwarded head drops the hop-by-hop fields
  * and those Connection names, in any case, keeps the ones that frame and
- * address the message, and merges X-Forwarded-For.
+ * address the message, and merges X-Forwarded-For; in a queue whose chunk
+ * is nearly full, or with a field bigger than a chunk, it is the same
+ * bytes.
  */
 #include "harness/test.h"
 #include "../../agent/hhead.h"
@@ -132,11 +134,72 @@ static bool test_render(void)
 	return ok;
 }
 
+/* Everything @out holds, consumed, into @buf (@cap bytes).  Returns how
+ * many, or cap + 1 when it held more. */
+static size_t drain(struct bufq_out *out, char *buf, size_t cap)
+{
+	const void *p;
+	size_t n, got = 0;
+
+	while ((n = bufq_out_peek(out, &p)) > 0) {
+		if (got + n > cap)
+			return cap + 1;
+		memcpy(buf + got, p, n);
+		got += n;
+		bufq_out_consume(out, n);
+	}
+	return got;
+}
+
+/* A field is written whole where the queue's last chunk has room for it,
+ * else at the start of the next; one bigger than a chunk spans chunks.
+ * The queue holds the same bytes either way. */
+static bool test_render_across_chunks(void)
+{
+	enum { BIG = BUFQ_CHUNK + 5000 };
+	struct http1_start sl = { .method = "GET", .method_len = 3,
+				  .target = "/", .target_len = 1,
+				  .major = 1, .minor = 1 };
+	static char big[BIG], want[3 * BUFQ_CHUNK], got[3 * BUFQ_CHUNK];
+	static const char lead[] = "GET / HTTP/1.1\r\n";
+	struct hhead_fwd fw = { 0 };
+	struct bufq_out out = { 0 };
+	struct hhead h = { 0 };
+	size_t fill = BUFQ_CHUNK - 20, n = 0;
+	bool ok;
+
+	memset(big, 'v', sizeof(big));
+	memset(want, 'f', fill);
+	n = fill;
+	memcpy(want + n, lead, sizeof(lead) - 1);
+	n += sizeof(lead) - 1;
+	/* 20 bytes were left in the first chunk: the request line takes
+	 * 16, this field does not fit the 4 left. */
+	n += (size_t)sprintf(want + n, "X-Twelve: 123456789012\r\n");
+	n += (size_t)sprintf(want + n, "X-Big: ");
+	memcpy(want + n, big, sizeof(big));
+	n += sizeof(big);
+	n += (size_t)sprintf(want + n, "\r\n\r\n");
+
+	ok = ASSERT_EQ(bufq_out_put(&out, want, fill), 0) &&
+	     ASSERT_EQ(hhead_start(&h, true, &sl), 0) &&
+	     add(&h, "X-Twelve", "123456789012") &&
+	     ASSERT_EQ(hhead_add(&h, "X-Big", 5, big, sizeof(big)), 0) &&
+	     ASSERT_EQ(hhead_render(&h, &fw, &out), 0) &&
+	     ASSERT_EQ(out.len, n) &&
+	     ASSERT_EQ(drain(&out, got, sizeof(got)), n) &&
+	     ASSERT_MEMEQ(got, want, n);
+	bufq_out_free(&out);
+	hhead_free(&h);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_known_names);
 	TEST_RUN(test_get_and_remove);
 	TEST_RUN(test_render);
+	TEST_RUN(test_render_across_chunks);
 	TEST_MAIN_END();
 }
