@@ -134,6 +134,7 @@ int hhead_start(struct hhead *h, bool request, const struct http1_start *sl)
 
 	h->len = 0;
 	h->nf = 0;
+	memset(h->first, 0, sizeof(h->first));
 	h->request = request;
 	h->major = sl->major;
 	h->minor = sl->minor;
@@ -150,6 +151,16 @@ int hhead_start(struct hhead *h, bool request, const struct http1_start *sl)
 		err = hhead_put(h, sl->reason, sl->reason_len, &h->reason);
 	}
 	return err;
+}
+
+/* Notes field @i as the first of its known name if none came before. */
+static void hhead_note_first(struct hhead *h, uint32_t i)
+{
+	uint8_t k = h->f[i].known;
+
+	if (k != HHEAD_K_OTHER && !h->first[k])
+		h->first[k] = i < HHEAD_FIRST_FAR - 1 ? (uint8_t)(i + 1) :
+							HHEAD_FIRST_FAR;
 }
 
 int hhead_add(struct hhead *h, const char *name, size_t name_len,
@@ -174,9 +185,10 @@ int hhead_add(struct hhead *h, const char *name, size_t name_len,
 	err = hhead_put(h, name, name_len, &f->name);
 	if (!err)
 		err = hhead_put(h, value, value_len, &f->value);
-	if (!err)
-		h->nf++;
-	return err;
+	if (err)
+		return err;
+	hhead_note_first(h, h->nf++);
+	return 0;
 }
 
 static const char *hhead_str(const struct hhead *h, struct hhead_span s)
@@ -201,8 +213,15 @@ bool hhead_get(const struct hhead *h, const char *name, const char **v,
 {
 	size_t nlen = strlen(name);
 	enum hhead_known k = hhead_known_of(name, nlen);
+	uint32_t i = 0;
 
-	for (uint32_t i = 0; i < h->nf; i++) {
+	if (k != HHEAD_K_OTHER) {
+		if (!h->first[k])
+			return false;
+		if (h->first[k] != HHEAD_FIRST_FAR)
+			i = h->first[k] - 1u;
+	}
+	for (; i < h->nf; i++) {
 		if (!hhead_is(h, &h->f[i], k, name, nlen))
 			continue;
 		*v = hhead_str(h, h->f[i].value);
@@ -222,6 +241,11 @@ void hhead_remove(struct hhead *h, const char *name)
 		if (!hhead_is(h, &h->f[i], k, name, nlen))
 			h->f[n++] = h->f[i];
 	h->nf = n;
+	/* The fields after moved up: their first indexes are found again
+	 * (a route's header filter, not every request). */
+	memset(h->first, 0, sizeof(h->first));
+	for (uint32_t i = 0; i < h->nf; i++)
+		hhead_note_first(h, i);
 }
 
 int hhead_set(struct hhead *h, const char *name, const char *value)

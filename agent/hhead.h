@@ -53,6 +53,7 @@ enum hhead_known {
 	HHEAD_K_X_FORWARDED_FOR,
 	HHEAD_K_X_REQUEST_ID,
 };
+#define HHEAD_K_COUNT	(HHEAD_K_X_REQUEST_ID + 1)
 
 struct hhead_field {
 	struct hhead_span name, value;
@@ -67,11 +68,18 @@ struct hhead {
 	size_t len, cap;
 	struct hhead_field *f;		/* owned */
 	uint32_t nf, fcap;
+	/* By enum hhead_known: 1 + the index of the first field of that
+	 * name; 0: none; HHEAD_FIRST_FAR: one past index 253, looked for.  A
+	 * lookup of a known name then reads one field, not every one: the
+	 * head of a request is cold by the time its response ends. */
+	uint8_t first[HHEAD_K_COUNT];
 	bool request;
 	struct hhead_span method, target, reason;
 	int status;
 	uint8_t major, minor;
 };
+
+#define HHEAD_FIRST_FAR	UINT8_MAX
 
 /* What the forwarded head gets besides the end-to-end fields. */
 struct hhead_fwd {

@@ -194,11 +194,44 @@ static bool test_render_across_chunks(void)
 	return ok;
 }
 
+/* Lookups by a known name find the first such field wherever it is: after
+ * fields were removed before it, and past the 254th field. */
+static bool test_get_known_anywhere(void)
+{
+	struct hhead h = { 0 };
+	char name[16];
+	bool ok = true;
+
+	ok = add(&h, "X-A", "1") && add(&h, "Host", "h1") &&
+	     add(&h, "X-Request-Id", "r1") && add(&h, "host", "h2");
+	ok = ok && get_is(&h, "HOST", "h1") && get_is(&h, "x-request-id", "r1");
+	hhead_remove(&h, "x-a");
+	ok = ok && get_is(&h, "host", "h1") && get_is(&h, "x-request-id", "r1");
+	hhead_remove(&h, "Host");
+	ok = ok && get_is(&h, "host", NULL) && get_is(&h, "x-request-id", "r1") &&
+	     ASSERT_EQ(h.nf, 1);
+	hhead_free(&h);
+	/* 300 fields, a Host at 260 and a Connection last. */
+	for (int i = 0; ok && i < 300; i++) {
+		snprintf(name, sizeof(name), "x-f%d", i);
+		ok = i == 260 ? add(&h, "Host", "far") : add(&h, name, "v");
+	}
+	ok = ok && add(&h, "Connection", "x-f3") &&
+	     get_is(&h, "host", "far") && get_is(&h, "connection", "x-f3") &&
+	     get_is(&h, "te", NULL);
+	hhead_remove(&h, "x-f0");
+	ok = ok && get_is(&h, "host", "far") &&
+	     get_is(&h, "connection", "x-f3");
+	hhead_free(&h);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_known_names);
 	TEST_RUN(test_get_and_remove);
+	TEST_RUN(test_get_known_anywhere);
 	TEST_RUN(test_render);
 	TEST_RUN(test_render_across_chunks);
 	TEST_MAIN_END();
