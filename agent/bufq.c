@@ -5,7 +5,37 @@
 #include <string.h>
 
 #include "bufq.h"
+#include "freelist.h"
 #include "heap.h"
+
+/* An input queue's first buffer, the size of a request or a handshake
+ * flight. */
+#define BUFQ_IN_FIRST	4096u
+
+/*
+ * Every keep-alive exchange fills queues that drain at its end: without a
+ * stock, each one costs a malloc() and a free() of a chunk (too big for
+ * malloc's per-thread cache) and of an input buffer.  A loop thread keeps
+ * a few of each for the next exchange; an idle connection still holds
+ * none.  What the queues hold is counted as transient heap as before; a
+ * block in stock is not held by anyone.
+ *
+ * The stock is sized for a loop turn: its completions bring tens of
+ * exchanges at once under load, each holding a chunk until its send
+ * completes, and a stock smaller than that overflows to free() every turn.
+ * 64 chunks are 2 MiB of address space, of which only the pages once
+ * written (the first of each, for heads) are resident.
+ */
+FREELIST_THREAD(bufq_chunks, sizeof(struct bufq_chunk), 64);
+FREELIST_THREAD(bufq_in_bufs, BUFQ_IN_FIRST, 64);
+
+static void bufq_in_buf_free(uint8_t *buf, size_t cap)
+{
+	if (cap == BUFQ_IN_FIRST)
+		freelist_put(&bufq_in_bufs, buf);
+	else
+		free(buf);
+}
 
 int bufq_in_put(struct bufq_in *q, const void *p, size_t n, size_t max)
 {
@@ -29,7 +59,7 @@ int bufq_in_put(struct bufq_in *q, const void *p, size_t n, size_t max)
 	if (q->tail + n > q->cap) {
 		/* Small first: a handshake flight or a request is a
 		 * few hundred bytes. */
-		size_t cap = q->cap ? q->cap : 4096;
+		size_t cap = q->cap ? q->cap : BUFQ_IN_FIRST;
 		uint8_t *nb;
 
 		while (cap < q->tail + n)
@@ -37,13 +67,14 @@ int bufq_in_put(struct bufq_in *q, const void *p, size_t n, size_t max)
 		if (cap > max)
 			cap = max;
 		/* Not realloc(): it would free the old buffer unwiped. */
-		nb = malloc(cap);
+		nb = cap == BUFQ_IN_FIRST ? freelist_get(&bufq_in_bufs) :
+					    malloc(cap);
 		if (!nb)
 			return -ENOMEM;
 		if (q->buf) {
 			memcpy(nb, q->buf, q->tail);
 			explicit_bzero(q->buf, q->tail);
-			free(q->buf);
+			bufq_in_buf_free(q->buf, q->cap);
 		}
 		heap_grow(cap - q->cap);
 		q->buf = nb;
@@ -57,7 +88,8 @@ int bufq_in_put(struct bufq_in *q, const void *p, size_t n, size_t max)
 void bufq_in_free(struct bufq_in *q)
 {
 	if (q->buf) {
-		free(q->buf);
+		/* Its bytes were wiped as they were read out (bufq.h). */
+		bufq_in_buf_free(q->buf, q->cap);
 		heap_shrink(q->cap);
 	}
 	memset(q, 0, sizeof(*q));
@@ -91,7 +123,7 @@ static struct bufq_chunk *bufq_chunk_get(struct bufq_out *q)
 	if (c) {
 		q->spare = NULL;
 	} else {
-		c = malloc(sizeof(*c));
+		c = freelist_get(&bufq_chunks);
 		if (c)
 			heap_grow(sizeof(*c));
 	}
@@ -109,7 +141,7 @@ static void bufq_chunk_free(struct bufq_chunk *c)
 	/* Queued plaintext (an HTTP head, a body on its way) ends here:
 	 * whatever it held goes before the memory does. */
 	explicit_bzero(c->data, c->tail);
-	free(c);
+	freelist_put(&bufq_chunks, c);
 	heap_shrink(sizeof(*c));
 }
 

@@ -10,7 +10,9 @@
  *    even if more is appended meanwhile.  A chunk is freed only when all
  *    of it has been consumed.
  * Both give their memory back when they drain, because thousands of idle
- * connections wait most of the time: an idle queue holds no buffer.  What
+ * connections wait most of the time: an idle queue holds no buffer.  (A
+ * few chunks and first input buffers go to a stock of the thread's, not to
+ * malloc, for the next exchange to take: freelist.h.)  What
  * they hold is counted as transient heap (heap.h).  A zeroed queue is
  * empty; the queue owns its buffers, bufq_*_free() releases them.
  *

@@ -14,7 +14,8 @@
  * HEAP_TRIM_PEAK, the burst is over: malloc_trim() returns the free pages
  * to the system.  A trim needs a new peak of that size after it, which
  * bounds how often it can happen to far less than the allocations it
- * follows.  Thread-safe.
+ * follows.  Thread-safe: each thread's counts reach the total in steps
+ * (heap.c), which leaves it off by less than 128 KiB a thread.
  */
 #ifndef MF_HEAP_H
 #define MF_HEAP_H

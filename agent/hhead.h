@@ -16,7 +16,8 @@
  *
  * Memory: the head owns one buffer for its bytes and one array of fields,
  * both grown as it is read and freed by hhead_free(): a connection between
- * messages holds neither.
+ * messages holds neither.  (The first ones go to a small stock of the
+ * thread's for the next head: freelist.h.)
  */
 #ifndef MF_AGENT_HHEAD_H
 #define MF_AGENT_HHEAD_H
@@ -33,20 +34,52 @@ struct hhead_span {
 	uint32_t off, len;
 };
 
+/*
+ * The field names the proxy itself acts on, told apart once per field as
+ * it is added (by length, then case-insensitively), so that rendering and
+ * lookups compare a number, not the name, at every turn.
+ */
+enum hhead_known {
+	HHEAD_K_OTHER = 0,	/* none of these */
+	HHEAD_K_CONNECTION,
+	HHEAD_K_KEEP_ALIVE,
+	HHEAD_K_PROXY_CONNECTION,
+	HHEAD_K_TE,
+	HHEAD_K_TRAILER,
+	HHEAD_K_UPGRADE,
+	HHEAD_K_TRANSFER_ENCODING,
+	HHEAD_K_CONTENT_LENGTH,
+	HHEAD_K_HOST,
+	HHEAD_K_X_FORWARDED_FOR,
+	HHEAD_K_X_REQUEST_ID,
+};
+#define HHEAD_K_COUNT	(HHEAD_K_X_REQUEST_ID + 1)
+
 struct hhead_field {
 	struct hhead_span name, value;
+	uint8_t known;		/* enum hhead_known of the name */
 };
+
+/* Which known name @name (@len bytes, any case) is, or HHEAD_K_OTHER. */
+enum hhead_known hhead_known_of(const char *name, size_t len);
 
 struct hhead {
 	char *buf;			/* owned */
 	size_t len, cap;
 	struct hhead_field *f;		/* owned */
 	uint32_t nf, fcap;
+	/* By enum hhead_known: 1 + the index of the first field of that
+	 * name; 0: none; HHEAD_FIRST_FAR: one past index 253, looked for.  A
+	 * lookup of a known name then reads one field, not every one: the
+	 * head of a request is cold by the time its response ends. */
+	uint8_t first[HHEAD_K_COUNT];
 	bool request;
 	struct hhead_span method, target, reason;
 	int status;
 	uint8_t major, minor;
 };
+
+#define HHEAD_FIRST_FAR	UINT8_MAX
 
 /* What the forwarded head gets besides the end-to-end fields. */
 struct hhead_fwd {

@@ -64,7 +64,8 @@ struct hproxy {
 	struct timespec start;	/* the request's first byte */
 	bool req_method_head;	/* it is a HEAD */
 	struct hhead_fwd fw;	/* what its forwarded head gets */
-	char client[INET_ADDRSTRLEN];	/* fw.xff */
+	char client[INET_ADDRSTRLEN];	/* fw.xff: the text of ... */
+	struct in_addr client_addr;	/* ... this address, once written */
 	uint64_t exchanges;
 
 	/* Timeouts and retries (hproxy_set_resil()). */
@@ -457,9 +458,15 @@ static int hproxy_req_head(void *arg, const struct http1_head *h)
 	hp->req_chunked = h->body == HTTP1_BODY_CHUNKED;
 	hp->req_method_head = h->method == HTTP_HEAD;
 	memset(fw, 0, sizeof(*fw));
-	if (!inet_ntop(AF_INET, &hp->c->down_peer.sin_addr, hp->client,
-		       sizeof(hp->client)))
-		strcpy(hp->client, "unknown");
+	/* The client's address is the connection's: written once, not at
+	 * every request (inet_ntop() goes through sprintf()). */
+	if (!hp->client[0] ||
+	    hp->client_addr.s_addr != hp->c->down_peer.sin_addr.s_addr) {
+		hp->client_addr = hp->c->down_peer.sin_addr;
+		if (!inet_ntop(AF_INET, &hp->client_addr, hp->client,
+			       sizeof(hp->client)))
+			strcpy(hp->client, "unknown");
+	}
 	fw->xff = hp->client;
 	fw->upgrade = h->upgrade;
 	if (!hhead_get(&hp->req_head, "x-request-id", &v, &vlen)) {

@@ -233,6 +233,15 @@ static int http1_field(struct http1 *p)
 		goto out;
 	}
 
+	/* Most fields are none of those below: their first letter says so
+	 * before any comparison of the name.  (OR-ing 0x20 maps no byte of a
+	 * token but a letter's two cases to that letter in lower case.) */
+	switch (name[0] | 0x20) {
+	case 'c': case 'e': case 'h': case 'p': case 't':
+		break;
+	default:
+		goto deliver;
+	}
 	if (http1_token_eq(name, nl, "host")) {
 		if (++p->host_count > 1 && p->kind == HTTP1_REQUEST)
 			return http1_fail_cb(p, HTTP1_R_HOST_DUP, -EPROTO);
@@ -254,6 +263,7 @@ static int http1_field(struct http1 *p)
 	} else if (http1_token_eq(name, nl, "expect")) {
 		p->expect_continue = http1_token_eq(v, vl, "100-continue");
 	}
+deliver:
 	err = p->cbs->on_header ? p->cbs->on_header(p->arg, name, nl, v, vl) :
 	      0;
 out:

@@ -86,7 +86,7 @@
 # MF_HTTPLOAD (the load generator binary), MF_BENCH_PERF (set: a perf
 # profile of the proxies in each max and newconn run, $O/bench/perf-*.data;
 # "dwarf": call graphs unwound from DWARF, through code built without frame
-# pointers).
+# pointers; "stat": counts, $O/bench/perfstat-*.csv).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -245,16 +245,18 @@ proc_tree() {
 }
 
 # utime + stime of every thread of the processes $@ and their children, in
-# clock ticks (USER_HZ).  The fields after the ")" of the command name:
-# state is 1, utime 12 and stime 13.
+# clock ticks (USER_HZ), then utime alone (user space: where the proxies'
+# own code runs, the kernel's TCP work aside).  The fields after the ")" of
+# the command name: state is 1, utime 12 and stime 13.
 cpu_ticks() {
-	local pid sum=0 f
+	local pid sum=0 user=0 f
 	for pid in $(proc_tree "$@"); do
 		f=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
 		read -r -a f <<<"$f"
 		sum=$((sum + f[11] + f[12]))
+		user=$((user + f[11]))
 	done
-	echo "$sum"
+	echo "$sum $user"
 }
 
 # Resident set size of the processes $@ and their children, in KiB.
@@ -590,17 +592,27 @@ sched_groups() {
 # origin (mf_schedlat), and the agents' loop-turn histograms before and
 # after.
 measure_loaded() {
-	local path=$1 test=$2 rep=$3 out c0 c1 lpid rc spid="" extra=()
+	local path=$1 test=$2 rep=$3 out c0 c1 u0 u1 lpid rc spid="" extra=()
 	shift 3
 	out=$RUN/$path-$test-$rep.json
 	load "$path" "$out" "$@" &
 	lpid=$!
 	sleep "$WARMUP"
-	c0=$(cpu_ticks "${PATH_PIDS[@]}")
+	read -r c0 u0 <<<"$(cpu_ticks "${PATH_PIDS[@]}")"
 	# MF_BENCH_PERF=1: where the proxies' CPU goes in this run, as
 	# perf's call graphs (perf report -i FILE), across every thread of
 	# the path's processes.
-	if [ -n "${MF_BENCH_PERF:-}" ] && [ "${#PATH_PIDS[@]}" -gt 0 ] &&
+	# MF_BENCH_PERF=stat: counts instead (CPU time, instructions where
+	# the CPU has counters for perf, system calls, context switches),
+	# which per request, but for CPU time, depend far less on what else
+	# the machine runs.
+	if [ "${MF_BENCH_PERF:-}" = stat ] && [ "${#PATH_PIDS[@]}" -gt 0 ] &&
+		[[ "$test" == max || "$test" == newconn ]]; then
+		perf stat -x, -e task-clock,instructions:u,instructions:k,raw_syscalls:sys_enter,context-switches \
+			-o "$OUT/perfstat-$path-$test-$rep.csv" \
+			-p "$(proc_tree "${PATH_PIDS[@]}" | paste -sd,)" -- sleep "$DURATION" \
+			>/dev/null 2>&1 </dev/null 9<&- &
+	elif [ -n "${MF_BENCH_PERF:-}" ] && [ "${#PATH_PIDS[@]}" -gt 0 ] &&
 		[[ "$test" == max || "$test" == newconn ]]; then
 		local cg=fp
 		[ "$MF_BENCH_PERF" = dwarf ] && cg=dwarf
@@ -617,7 +629,7 @@ measure_loaded() {
 	fi
 	wait "$lpid"
 	rc=$?
-	c1=$(cpu_ticks "${PATH_PIDS[@]}")
+	read -r c1 u1 <<<"$(cpu_ticks "${PATH_PIDS[@]}")"
 	if [ -n "$spid" ]; then
 		kill -INT "$spid" 2>/dev/null
 		wait "$spid" && extra+=(sched="$out.sched")
@@ -625,7 +637,7 @@ measure_loaded() {
 		loop_turns b >"$out.turns-b1"
 		extra+=(turns="$out.turns")
 	fi
-	record "$path" "$test" "$rep" "$out" cpu_ticks=$((c1 - c0)) \
+	record "$path" "$test" "$rep" "$out" cpu_ticks=$((c1 - c0)) cpu_user_ticks=$((u1 - u0)) \
 		clk_tck="$(getconf CLK_TCK)" load_exit="$rc" "${extra[@]}"
 }
 

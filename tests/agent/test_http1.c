@@ -1015,6 +1015,39 @@ static bool test_host_missing_dup(void)
 	return ok;
 }
 
+/* The fields http1 acts on are known in any case (it tells most others
+ * apart by their first letter first), and a name that only starts like
+ * one is not that one. */
+static bool test_field_names_any_case(void)
+{
+	struct http1 p;
+	struct rec *r = calloc(1, sizeof(*r));
+	static const char ok_req[] =
+		"POST / HTTP/1.1\r\nX-Host: a\r\nhOST: b\r\n"
+		"Hosts: c\r\neXPECT: 100-continue\r\n"
+		"content-LENGTH: 2\r\nPROXY-connection: close\r\n\r\nab";
+	bool ok;
+
+	ok = REQ_REFUSED("GET / HTTP/1.1\r\nHOST: a\r\nhost: b\r\n\r\n",
+			 HTTP1_R_HOST_DUP) &&
+	     REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			 "CONTENT-LENGTH: 1\r\ncontent-length: 1\r\n\r\na",
+			 HTTP1_R_CL_DUP) &&
+	     REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
+			 "TRANSFER-ENCODING: gzip\r\n\r\n",
+			 HTTP1_R_TE_NOT_CHUNKED);
+	ok = ok && ASSERT_TRUE(r != NULL) &&
+	     ASSERT_EQ(feed(&p, HTTP1_REQUEST, NULL, ok_req,
+			    sizeof(ok_req) - 1, 0, false, false, r), 0) &&
+	     ASSERT_EQ(r->n, 1) && ASSERT_TRUE(r->m[0].have_head) &&
+	     ASSERT_TRUE(r->m[0].head.expect_continue) &&
+	     ASSERT_FALSE(r->m[0].head.keep_alive) &&
+	     ASSERT_EQ(r->m[0].body_len, 2) && ASSERT_TRUE(r->m[0].ended);
+	http1_fini(&p);
+	free(r);
+	return ok;
+}
+
 static bool test_chunk_size_overflow(void)
 {
 	return REQ_REFUSED("POST / HTTP/1.1\r\nHost: a\r\n"
@@ -1183,6 +1216,7 @@ int main(void)
 	TEST_RUN(test_control_chars);
 	TEST_RUN(test_space_before_colon);
 	TEST_RUN(test_host_missing_dup);
+	TEST_RUN(test_field_names_any_case);
 	TEST_RUN(test_chunk_size_overflow);
 	TEST_RUN(test_limits);
 	TEST_RUN(test_framing_and_pipelining);
