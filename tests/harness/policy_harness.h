@@ -112,6 +112,25 @@ static inline bool ph_diag_is(const struct diag *d, const char *const *want)
 	return ok;
 }
 
+/* @yaml (as t.yaml) parses and validates; what refused it is printed. */
+static inline bool ph_validates(const char *yaml)
+{
+	struct model_set set;
+	struct diag d;
+	bool ok;
+
+	model_set_init(&set);
+	diag_init(&d);
+	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
+					&d), 0) &&
+	     ASSERT_EQ(validate_set(&set, &d), 0);
+	for (size_t i = 0; !ok && i < d.n; i++)
+		fprintf(stderr, "  diag: %s\n", d.msgs[i]);
+	diag_free(&d);
+	model_set_free(&set);
+	return ok;
+}
+
 /* @yaml (as t.yaml) is refused with exactly the messages @want
  * (NULL-terminated): by parsing, or (@validate) parsed and then refused
  * by validation. */

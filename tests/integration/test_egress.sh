@@ -671,17 +671,23 @@ dropped() {
 	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
 		awk '$1 == "meshforge_pod_packets_total{reason=\"drop_passthrough\"}" { print $2 }'
 }
+# blocked_counted POD PORT CASE COUNT_CASE: POD's connection to the outside
+# server's PORT is blocked (CASE), and node a's drop_passthrough count grew
+# with it (COUNT_CASE).
+blocked_counted() {
+	local p0 p1 got
+	p0=$(dropped)
+	got=$(reach "$2" "$1")
+	p1=$(dropped)
+	[ "$got" = blocked ] && pass "$3" || fail "$3" "$got"
+	[ "${p1:-0}" -gt "${p0:-0}" ] 2>/dev/null && pass "$4" ||
+		fail "$4" "drop_passthrough $p0 -> $p1"
+}
 got=$(reach 9099 a1)
 [ "$got" = outside ] && pass passthrough_subset_selected_reaches ||
 	fail passthrough_subset_selected_reaches "$got"
-p0=$(dropped)
-got=$(reach 9099 a2)
-p1=$(dropped)
-[ "$got" = blocked ] && pass passthrough_subset_other_workload_blocked ||
-	fail passthrough_subset_other_workload_blocked "$got"
-[ "${p1:-0}" -gt "${p0:-0}" ] 2>/dev/null &&
-	pass passthrough_subset_drop_counted ||
-	fail passthrough_subset_drop_counted "drop_passthrough $p0 -> $p1"
+blocked_counted a2 9099 passthrough_subset_other_workload_blocked \
+	passthrough_subset_drop_counted
 got=$(reach 9098 a1)
 [ "$got" = blocked ] && pass passthrough_subset_other_port_blocked ||
 	fail passthrough_subset_other_port_blocked "$got"
@@ -723,14 +729,8 @@ grep -q 'networking: {outbound: {passthrough: false}}}$' "$TL_TMP/no-passthrough
 	{ fail mesh_passthrough_yaml "no Mesh line to add the flag to"; tl_finish; }
 "$TB" apply "$TL_TMP/no-passthrough.yaml" >"$TL_TMP/pt.out" 2>&1 ||
 	{ fail mesh_passthrough_apply "$(cat "$TL_TMP/pt.out")"; tl_finish; }
-p0=$(dropped)
-got=$(reach 9099 a1)
-p1=$(dropped)
-[ "$got" = blocked ] && pass mesh_passthrough_false_blocks ||
-	fail mesh_passthrough_false_blocks "$got"
-[ "${p1:-0}" -gt "${p0:-0}" ] 2>/dev/null &&
-	pass mesh_passthrough_false_drop_counted ||
-	fail mesh_passthrough_false_drop_counted "drop_passthrough $p0 -> $p1"
+blocked_counted a1 9099 mesh_passthrough_false_blocks \
+	mesh_passthrough_false_drop_counted
 tl_ctl a inspect >"$TL_TMP/inspect-mpt.out" 2>&1
 grep -q '^  kernel passthrough mode None nets none domain_ports none$' "$TL_TMP/inspect-mpt.out" &&
 	pass mesh_passthrough_false_inspect ||

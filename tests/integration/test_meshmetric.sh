@@ -148,12 +148,19 @@ fi
 # path (a2 here, with its N requests); one a MeshMetric selects is not (a1,
 # still on its MeshMetric's port).  The Mesh applied without it again: the
 # port closes.
-sed -e 's|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, metrics: {enabledBackend: prom, backends: [{name: prom, type: prometheus, conf: {port: 15690, path: /mesh-stats, skipMTLS: true}}]}}|' \
-	"$TL_TMP/http.yaml" >"$TL_TMP/mesh-metrics.yaml"
-grep -q 'enabledBackend: prom' "$TL_TMP/mesh-metrics.yaml" ||
-	{ fail mesh_metrics_applied "no Mesh line to add metrics to"; tl_finish; }
-"$TB" apply "$TL_TMP/mesh-metrics.yaml" >"$TL_TMP/apply.log" 2>&1 ||
-	{ fail mesh_metrics_applied "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+# apply_mesh_metrics CASE SRC [CONF]: SRC's policy with a Mesh prometheus
+# backend on :15690/mesh-stats in plain text, CONF added to its conf; when
+# it cannot be applied, CASE fails and the test ends.
+apply_mesh_metrics() {
+	local out="$TL_TMP/mesh-$1.yaml"
+	sed -e "s|^spec: {trustDomain: mesh.local}\$|spec: {trustDomain: mesh.local, metrics: {enabledBackend: prom, backends: [{name: prom, type: prometheus, conf: {port: 15690, path: /mesh-stats, skipMTLS: true${3:+, $3}}}]}}|" \
+		"$2" >"$out"
+	grep -q 'enabledBackend: prom' "$out" ||
+		{ fail "$1" "no Mesh line to add metrics to"; tl_finish; }
+	"$TB" apply "$out" >"$TL_TMP/apply.log" 2>&1 ||
+		{ fail "$1" "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+}
+apply_mesh_metrics mesh_metrics_applied "$TL_TMP/http.yaml"
 a2_out() {
 	scrape 15690 /mesh-stats | awk '$1 ~ /^meshforge_workload_requests_total[{]/ &&
 		/workload="a2"/ && /direction="outbound"/ &&
@@ -361,12 +368,8 @@ fi
 # it) is served with the application page merged in (the app runs in a1's
 # namespace, so the entry gives its address), and only the families the
 # filterRegex finds in their names.
-sed -e 's|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, metrics: {enabledBackend: prom, backends: [{name: prom, type: prometheus, conf: {port: 15690, path: /mesh-stats, skipMTLS: true, envoy: {filterRegex: requests_total}, aggregate: [{name: shop2, port: 9464, address: 10.78.1.11}]}}]}}|' \
-	"$TL_TMP/app.yaml" >"$TL_TMP/mesh-agg.yaml"
-grep -q 'name: shop2' "$TL_TMP/mesh-agg.yaml" ||
-	{ fail mesh_metrics_aggregate "no Mesh line to add metrics to"; tl_finish; }
-"$TB" apply "$TL_TMP/mesh-agg.yaml" >"$TL_TMP/apply.log" 2>&1 ||
-	{ fail mesh_metrics_aggregate "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+apply_mesh_metrics mesh_metrics_aggregate "$TL_TMP/app.yaml" \
+	'envoy: {filterRegex: requests_total}, aggregate: [{name: shop2, port: 9464, address: 10.78.1.11}]'
 agg_shown() {
 	scrape 15690 /mesh-stats | grep -q '^app_orders_total{mesh="default",workload="a2",.*kuma_io_application="shop2",kind="book"} 42$'
 }

@@ -38,25 +38,6 @@
 	"  spiffeID: {trustDomain: mesh.local, "                              \
 	"path: \"/dp/{{ .Workload }}\"}\n"
 
-/* @yaml parses and validates. */
-static bool admitted(const char *yaml)
-{
-	struct model_set set;
-	struct diag d;
-	bool ok;
-
-	model_set_init(&set);
-	diag_init(&d);
-	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
-					&d), 0) &&
-	     ASSERT_EQ(validate_set(&set, &d), 0);
-	for (size_t i = 0; !ok && i < d.n; i++)
-		fprintf(stderr, "  diag: %s\n", d.msgs[i]);
-	diag_free(&d);
-	model_set_free(&set);
-	return ok;
-}
-
 /* A restriction refuses the proxies it matches, naming itself; the
  * others are admitted. */
 static bool test_restrictions(void)
@@ -82,7 +63,7 @@ static bool test_restrictions(void)
 	}
 	snprintf(yaml, sizeof(yaml), "%s%s", base,
 		 WL_TAGS("w2", "10.1.0.2", "{team: legacy}"));
-	return admitted(yaml);
+	return ph_validates(yaml);
 }
 
 /* With requirements, a proxy must match one of them; kuma.io/service is
@@ -122,7 +103,7 @@ static bool test_dataplane(void)
 					       "{version: v2}}]")
 				   WEB DP("{kuma.io/service: web, "
 					  "version: v2}"), want) &&
-	       admitted(CONSTRAINTS("restrictions: [{tags: {version: v2}}]")
+	       ph_validates(CONSTRAINTS("restrictions: [{tags: {version: v2}}]")
 			WEB DP("{kuma.io/service: web, version: v3}"));
 }
 
