@@ -978,8 +978,8 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 		     unsigned before);
 
 /*
- * Whether field @f of mapping @m is written as a YAML null (`key:` with
- * nothing after it), reported then.  Kuma's schema has no nullable field,
+ * Field @f of mapping @m, written as a YAML null (`key:` with nothing
+ * after it): whether that is refused, reported then.  Kuma's schema has no nullable field,
  * so its apply refuses a null wherever a value has a type; and a null is
  * most often a mapping indented one step too little, whose fields would
  * otherwise be read as fields of the parent.  Only a field that holds any
@@ -988,12 +988,10 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 static bool pd_null(struct pd *pd, const struct sch_field *f,
 		    const struct ynode *m, const char *path)
 {
-	const struct ynode *k = doc_key(m, f->name);
-
-	if (!k || !ynode_is_null(doc_get_raw(m, f->name)) ||
-	    f->type == SCH_JSONVAL || f->type == SCH_OTLPVAL)
+	if (f->type == SCH_JSONVAL || f->type == SCH_OTLPVAL)
 		return false;
-	doc_err(pd->c, k, path, "is null: leave it out, or write %s",
+	doc_err(pd->c, doc_key(m, f->name), path,
+		"is null: leave it out, or write %s",
 		f->type == SCH_OBJECT || f->type == SCH_TAGS ? "{} for none" :
 		f->type == SCH_LIST ? "[] for none" : "a value");
 	return true;
@@ -1040,7 +1038,7 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 
 	for (size_t i = 0; i < s->nfields && i < 32 && !err; i++) {
 		const struct sch_field *f = &s->fields[i];
-		const struct ynode *v;
+		const struct ynode *v, *raw;
 
 		if (!f->name && f->type == SCH_REF) {
 			struct pd_ref r;
@@ -1062,14 +1060,16 @@ static int pd_fields(struct pd *pd, const struct sch_object *s,
 		}
 		if (!f->name)
 			continue;
-		v = vals[i] = doc_get(m, f->name);
+		raw = doc_get_raw(m, f->name);
+		v = vals[i] = raw && !ynode_is_null(raw) ? raw : NULL;
 		if (v && f->empty_ok && v->type == YNODE_MAP &&
 		    !ynode_map_len(v))
 			v = NULL;
 		if (v && f->empty_ok && f->type == SCH_STRING &&
 		    v->type == YNODE_SCALAR && !v->plain && !v->len)
 			v = NULL;
-		if (!v && pd_null(pd, f, m, doc_path(fp, path, f->name)))
+		if (raw && ynode_is_null(raw) &&
+		    pd_null(pd, f, m, doc_path(fp, path, f->name)))
 			continue;
 		if (!v) {
 			if (f->required)
