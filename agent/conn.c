@@ -340,6 +340,7 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 	if (c->state != CONN_STATE_CLOSING || c->inflight > 0)
 		return;
 	loop_timer_cancel(t->loop, &c->idle_timer);
+	loop_timer_cancel(t->loop, &c->input_timer);
 	c->idle_ms = 0;
 	if (c->retiring)
 		conn_retired_free(t, c);
@@ -385,17 +386,68 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 	t->stats->conns--;
 }
 
+/* What ends a recv that waits too long (conn_submit_recv_into()). */
+enum conn_recv_dl {
+	CONN_RECV_DL_NONE,
+	CONN_RECV_DL_LINKED,	/* the end's deadline, a linked timeout */
+	CONN_RECV_DL_INPUT,	/* the L7 input deadline, c->input_timer */
+};
+
+/*
+ * The L7 input deadline of a down recv (conn_input_deadline()) is a timer
+ * of the loop's own, not a linked timeout: it is renewed at every request
+ * of a keep-alive connection, and a linked timeout would cost each one a
+ * kernel hrtimer armed and cancelled and two more completions.  The timer
+ * stays armed across requests at the earliest deadline it was asked for;
+ * when it fires early it moves on to the in-flight recv's own deadline,
+ * and when that passed it cancels the recv, whose -ECANCELED reports the
+ * timeout as a linked one would.
+ */
+static void conn_input_fire(struct timer *tm, uint64_t now)
+{
+	struct conn *c = (struct conn *)((char *)tm -
+					 offsetof(struct conn, input_timer));
+	struct conn_table *t = c->flow->table;
+	struct conn_end *e = &c->end[CONN_DOWN];
+	struct io_uring_sqe *sqe;
+
+	if (c->state != CONN_STATE_RELAY || !e->recv_busy || !e->input_recv)
+		return;	/* armed again by the next deadline recv */
+	if (now < c->input_recv_deadline) {
+		(void)loop_timer_arm(t->loop, tm, c->input_recv_deadline);
+		return;
+	}
+	sqe = loop_sqe(t->loop, 1);
+	io_uring_prep_cancel64(sqe, e->recv_ud, 0);
+	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_CANCEL, CONN_DOWN,
+					     0));
+}
+
+/* The down recv being submitted ends at the connection's input deadline. */
+static void conn_input_arm(struct conn_table *t, struct conn *c)
+{
+	c->input_recv_deadline = c->input_deadline;
+	if (timer_armed(&c->input_timer) &&
+	    c->input_timer.when <= c->input_recv_deadline)
+		return;
+	if (!timer_armed(&c->input_timer))
+		timer_init(&c->input_timer, conn_input_fire);
+	if (loop_timer_arm(t->loop, &c->input_timer, c->input_recv_deadline))
+		c->input_recv_deadline = UINT64_MAX;	/* no memory: none */
+}
+
 /* Submits a recv on end @side: into a ring buffer the kernel selects, or
- * with @own_buf into the end's rbuf.  With @deadline it is linked to the
- * end's deadline. */
+ * with @own_buf into the end's rbuf.  With @dl it ends at a deadline: the
+ * end's, by a linked timeout (setup), or the L7 input one. */
 static void conn_submit_recv_into(struct conn_table *t, struct conn *c,
-				  enum conn_side side, bool deadline,
+				  enum conn_side side, enum conn_recv_dl dl,
 				  bool own_buf)
 {
 	struct conn_end *e = &c->end[side];
 	struct io_uring_sqe *sqe;
+	bool linked = dl == CONN_RECV_DL_LINKED;
 
-	sqe = loop_sqe(t->loop, deadline ? 2 : 1);
+	sqe = loop_sqe(t->loop, linked ? 2 : 1);
 	if (own_buf) {
 		io_uring_prep_recv(sqe, e->fd, e->rbuf, CONN_PBUF_SIZE, 0);
 	} else {
@@ -408,11 +460,15 @@ static void conn_submit_recv_into(struct conn_table *t, struct conn *c,
 	 * queue check for nothing) before it waits anyway. */
 	if (e->drained && t->loop->poll_first)
 		sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
-	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_RECV, side,
-					     own_buf ? CONN_RECV_OWN_BUF : 0));
+	e->recv_ud = conn_ud(t, c, CONN_OP_RECV, side,
+			     own_buf ? CONN_RECV_OWN_BUF : 0);
+	io_uring_sqe_set_data64(sqe, e->recv_ud);
 	e->recv_busy = true;
-	e->setup_recv = deadline;
-	if (!deadline)
+	e->setup_recv = dl != CONN_RECV_DL_NONE;
+	e->input_recv = dl == CONN_RECV_DL_INPUT;
+	if (e->input_recv)
+		conn_input_arm(t, c);
+	if (!linked)
 		return;
 	/* loop_sqe(.., 2) left room for both: the link cannot be split by a
 	 * submit in between. */
@@ -426,7 +482,8 @@ static void conn_submit_recv_into(struct conn_table *t, struct conn *c,
 void conn_submit_recv(struct conn_table *t, struct conn *c, enum conn_side side,
 		      bool deadline)
 {
-	conn_submit_recv_into(t, c, side, deadline, false);
+	conn_submit_recv_into(t, c, side, deadline ? CONN_RECV_DL_LINKED :
+						     CONN_RECV_DL_NONE, false);
 }
 
 /* Submits a send of @len bytes at @p on end @side. */
@@ -577,7 +634,9 @@ static enum conn_fetch conn_dir_fetch(struct conn_table *t, struct conn *c,
 		}
 	}
 	d->state = CONN_DIR_RECV;
-	conn_submit_recv(t, c, side, c->l7_deadline && side == CONN_DOWN);
+	conn_submit_recv_into(t, c, side,
+			      c->l7_deadline && side == CONN_DOWN ?
+			      CONN_RECV_DL_INPUT : CONN_RECV_DL_NONE, false);
 	return CONN_FETCH_WAIT;
 }
 
@@ -884,17 +943,9 @@ void conn_resume_input(struct conn_table *t, struct conn *c,
 
 void conn_input_deadline(struct conn *c, uint32_t ms)
 {
-	struct timespec now;
-	uint64_t ns;
-
 	c->l7_deadline = ms > 0;
-	if (!ms)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (uint64_t)now.tv_nsec + (uint64_t)ms * 1000000u;
-	c->end[CONN_DOWN].deadline.tv_sec = now.tv_sec +
-					    (int64_t)(ns / 1000000000u);
-	c->end[CONN_DOWN].deadline.tv_nsec = (long long)(ns % 1000000000u);
+	if (ms)
+		c->input_deadline = timer_now() + (uint64_t)ms * 1000000u;
 }
 
 void conn_end_after_reply(struct conn_table *t, struct conn *c)
@@ -1696,7 +1747,10 @@ static void conn_on_recv(struct conn_table *t, struct conn *c,
 			conn_abort(t, c, "out of memory");
 			return;
 		}
-		conn_submit_recv_into(t, c, side, e->setup_recv, true);
+		conn_submit_recv_into(t, c, side,
+				      e->input_recv ? CONN_RECV_DL_INPUT :
+				      e->setup_recv ? CONN_RECV_DL_LINKED :
+				      CONN_RECV_DL_NONE, true);
 		return;
 	}
 	if (res <= 0) {

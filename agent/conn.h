@@ -226,14 +226,17 @@ struct conn_end {
 	bool wr_shut;		/* shutdown(SHUT_WR) submitted: no more sends */
 	int shut_res;		/* that shutdown's result, 0 or -errno, for
 				 * conn_on_shutdown() */
-	bool setup_recv;	/* the in-flight recv is linked to
-				 * @deadline (setup, or an L7 input
-				 * deadline) */
+	bool setup_recv;	/* the in-flight recv has a deadline:
+				 * @deadline, linked (setup), or the L7
+				 * input deadline (@input_recv) */
+	bool input_recv;	/* ... the L7 input deadline, kept by
+				 * the connection's input_timer */
+	uint64_t recv_ud;	/* the in-flight recv's user_data */
 	uint8_t epoch;		/* bumped each time an L7 connection opens a
 				 * new up end; in every op's aux byte */
 	uint32_t inflight;	/* ops of this end not yet completed */
-	struct __kernel_timespec deadline;	/* of its linked ops:
-						 * setup, L7 input.
+	struct __kernel_timespec deadline;	/* of its linked ops
+						 * (setup).
 						 * CLOCK_MONOTONIC */
 	bool paused;		/* L7: the flow holds this end's input */
 	bool notify_sent;	/* L7: close_notify queued on this end */
@@ -377,7 +380,11 @@ struct conn {
 				 * The flow's (freed in its release step) */
 	bool l7_ending;		/* L7: the connection ends once the down end
 				 * has what was written to it */
-	bool l7_deadline;	/* L7: down recvs are linked to c->deadline */
+	bool l7_deadline;	/* L7: down recvs end at @input_deadline */
+	uint64_t input_deadline;	/* L7: conn_input_deadline()'s, ns
+					 * of timer_now() */
+	uint64_t input_recv_deadline;	/* ... the in-flight down recv's */
+	struct timer input_timer;	/* ... fires at or before it */
 	struct conn_end retired;	/* L7: an up end left behind, until
 					 * its last op completed */
 	bool retiring;		/* @retired holds one */

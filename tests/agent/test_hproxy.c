@@ -30,8 +30,9 @@ struct px {
 static struct px px;
 
 /* Starts a loop proxying HTTP to a listener of the test's, with a header
- * timeout of @header_ms (0: the default). */
-static bool px_start(uint32_t header_ms)
+ * timeout of @header_ms and a keep-alive idle timeout of @idle_ms (0: the
+ * defaults). */
+static bool px_start_with(uint32_t header_ms, uint32_t idle_ms)
 {
 	struct agent_config *cfg = &px.h.cfg;
 
@@ -48,11 +49,17 @@ static bool px_start(uint32_t header_ms)
 	cfg->handle_signals = true;
 	cfg->max_conns = 64;
 	cfg->http_header_timeout_ms = header_ms;
+	cfg->http_idle_timeout_ms = idle_ms;
 	if (!lh_loop_start(&px.h)) {
 		close(px.lfd);
 		return false;
 	}
 	return true;
+}
+
+static bool px_start(uint32_t header_ms)
+{
+	return px_start_with(header_ms, 0);
 }
 
 /* A client connection through the proxy. */
@@ -344,6 +351,46 @@ static bool test_header_timeout_408(void)
 	return ok && ASSERT_EQ(px.h.stats.http_local[STATS_HTTP_LOCAL_408], 1);
 }
 
+/* One request of the client's keep-alive connection, answered 204 by
+ * the upstream end the proxy has open. */
+static bool px_exchange(void)
+{
+	return px_send(px.c, "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n\r\n") &&
+	       px_expect(px.s, "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n"
+			       "X-Forwarded-For: 127.0.0.1\r\n\r\n") &&
+	       px_send(px.s, "HTTP/1.1 204 No Content\r\n\r\n") &&
+	       px_expect(px.c, "HTTP/1.1 204 No Content\r\n\r\n");
+}
+
+/* The keep-alive idle timeout runs from the last response, not from the
+ * first: requests 250 ms apart go on past it, and a connection then idle
+ * longer than it is closed without a word. */
+static bool test_idle_timeout_from_last_response(void)
+{
+	char got[256];
+	bool ok;
+
+	if (!px_start_with(0, 400))
+		return false;
+	ok = px_connect() &&
+	     px_send(px.c, "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n\r\n") &&
+	     px_accept() &&
+	     px_expect(px.s, "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n"
+			     "X-Forwarded-For: 127.0.0.1\r\n\r\n") &&
+	     px_send(px.s, "HTTP/1.1 204 No Content\r\n\r\n") &&
+	     px_expect(px.c, "HTTP/1.1 204 No Content\r\n\r\n");
+	for (int i = 0; ok && i < 3; i++) {
+		usleep(250 * 1000);
+		ok = px_exchange();
+	}
+	/* 1 s: the timeout and the timer heap's turn, with room. */
+	ok = ok && ASSERT_EQ(px_read_all(px.c, got, sizeof(got), 1000), 0) &&
+	     ASSERT_TRUE(px_closed(px.c));
+	px_stop();
+	return ok && ASSERT_EQ(px.h.stats.http_requests, 4) &&
+	       ASSERT_EQ(px.h.stats.http_local[STATS_HTTP_LOCAL_408], 0);
+}
+
 /* HEAD: the response's Content-Length announces a body that never
  * comes, and the next request goes on. */
 static bool test_head_then_get(void)
@@ -605,6 +652,7 @@ int main(void)
 	TEST_RUN(test_smuggling_refused);
 	TEST_RUN(test_bad_response_502);
 	TEST_RUN(test_header_timeout_408);
+	TEST_RUN(test_idle_timeout_from_last_response);
 	TEST_RUN(test_head_then_get);
 	TEST_RUN(test_expect_continue);
 	TEST_RUN(test_http10_client);
