@@ -88,6 +88,18 @@ static uint64_t conn_ud(const struct conn_table *t, struct conn *c,
 		       c->slot, c->gen);
 }
 
+/* Closes end @e's socket, its file-table slot cleared first when it has
+ * one.  SO_LINGER is set already when it is to reset. */
+static void conn_end_close(struct conn_table *t, struct conn_end *e)
+{
+	if (e->fd >= 0 && e->fixed)
+		loop_close_fixed(t->loop, e->fd, false);
+	else if (e->fd >= 0)
+		loop_close_fd(t->loop, e->fd, false);
+	e->fd = -1;
+	e->fixed = false;
+}
+
 /* Takes a free slot for socket @fd, accepted on a listener of @flow
  * (ownership of @fd passes to the connection even on failure: then it is
  * closed with RST here).  Returns the connection in CONN_STATE_ACCEPTED,
@@ -116,6 +128,7 @@ static struct conn *conn_new(struct conn_table *t,
 	c->traffic_route = -1;
 	c->tcp_route = -1;
 	c->end[CONN_DOWN].fd = fd;
+	c->end[CONN_DOWN].fixed = loop_fd_fix(t->loop, fd);
 	c->end[CONN_UP].fd = -1;
 	for (int i = 0; i < 2; i++) {
 		c->dir[i].state = CONN_DIR_IDLE;
@@ -361,10 +374,7 @@ static void conn_reap(struct conn_table *t, struct conn *c)
 		/* Whatever a recv left in it: not the data path. */
 		loop_pbuf_put(t->loop, e->rbuf, LOOP_PBUF_SIZE);
 		e->rbuf = NULL;
-		/* SO_LINGER is set already when it is to reset. */
-		if (e->fd >= 0)
-			loop_close_fd(t->loop, e->fd, false);
-		e->fd = -1;
+		conn_end_close(t, e);
 		conn_dir_pbuf_put(t, d);
 		if (d->bid >= 0) {
 			int bid = d->bid;
@@ -455,6 +465,8 @@ static void conn_submit_recv_into(struct conn_table *t, struct conn *c,
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = LOOP_BGID;
 	}
+	if (e->fixed)
+		sqe->flags |= IOSQE_FIXED_FILE;
 	/* A request-response peer is quiet right after the last read: the
 	 * read the kernel would try first is wasted (the socket's lock and
 	 * queue check for nothing) before it waits anyway. */
@@ -494,6 +506,8 @@ static void conn_submit_send(struct conn_table *t, struct conn *c,
 	struct io_uring_sqe *sqe = loop_sqe(t->loop, 1);
 
 	io_uring_prep_send(sqe, e->fd, p, len, MSG_NOSIGNAL);
+	if (e->fixed)
+		sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, conn_ud(t, c, CONN_OP_SEND, side, 0));
 	e->send_busy = true;
 }
@@ -1017,8 +1031,7 @@ static void conn_retired_free(struct conn_table *t, struct conn *c)
 	tls_sess_free(r->tls);
 	loop_pbuf_put(t->loop, r->rbuf, LOOP_PBUF_SIZE);
 	bufq_out_free(&r->out);
-	if (r->fd >= 0)
-		loop_close_fd(t->loop, r->fd, false);
+	conn_end_close(t, r);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	c->retiring = false;
@@ -1054,6 +1067,8 @@ static void conn_retired_pump(struct conn_table *t, struct conn *c)
 					   n > UINT32_MAX ? UINT32_MAX :
 							    (uint32_t)n,
 					   MSG_NOSIGNAL);
+			if (r->fixed)
+				sqe->flags |= IOSQE_FIXED_FILE;
 			io_uring_sqe_set_data64(sqe, conn_ud_retired(t, c,
 								     CONN_OP_SEND));
 			r->send_busy = true;
@@ -1197,10 +1212,10 @@ static void conn_pool_drop(struct conn_table *t, struct conn_pooled *p)
 	conn_end_untag(t, &p->end);
 	tls_sess_free(p->end.tls);
 	bufq_out_free(&p->end.out);
-	if (t->loop && p->end.fd >= 0)
-		loop_close_fd(t->loop, p->end.fd, false);
+	if (t->loop)
+		conn_end_close(t, &p->end);
 	else if (p->end.fd >= 0)
-		close(p->end.fd);
+		close(p->end.fd);	/* never fixed without a loop */
 	memset(p, 0, sizeof(*p));
 	t->npooled--;
 }
@@ -1427,6 +1442,7 @@ static int conn_submit_connect(struct conn_table *t, struct conn *c,
 			 "connections to them\"", strerror(errno));
 	}
 	c->end[CONN_UP].fd = fd;
+	c->end[CONN_UP].fixed = loop_fd_fix(t->loop, fd);
 
 	sqe = loop_sqe(t->loop, 2);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&c->up_addr6,
@@ -1453,11 +1469,7 @@ void conn_connect(struct conn_table *t, struct conn *c)
 
 void conn_reconnect(struct conn_table *t, struct conn *c)
 {
-	struct conn_end *e = &c->end[CONN_UP];
-
-	if (e->fd >= 0)
-		loop_close_fd(t->loop, e->fd, false);
-	e->fd = -1;
+	conn_end_close(t, &c->end[CONN_UP]);
 	conn_connect(t, c);
 }
 

@@ -213,6 +213,9 @@ struct conn_flow {
 
 struct conn_end {
 	int fd;			/* -1 when not open */
+	bool fixed;		/* registered in the loop's file table
+				 * (loop_fd_fix()): recvs and sends take
+				 * IOSQE_FIXED_FILE */
 	struct tls_sess *tls;	/* NULL: plaintext end.  Owned */
 	uint8_t *rbuf;		/* loop_pbuf_get() buffer for a recv when the
 				 * ring is empty, held until its bytes are

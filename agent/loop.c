@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@
 #include "loop.h"
 
 #define LOOP_SQ_ENTRIES		1024
+/* Registered descriptors at most: 1 MiB of kernel table a loop. */
+#define LOOP_FIXED_MAX		65536
 #define LOOP_CQ_ENTRIES		8192
 #define LOOP_LISTEN_BACKLOG	4096
 /* After an accept failed for lack of fds or memory, wait this long before
@@ -63,6 +66,65 @@ void loop_close_fd(struct loop *l, int fd, bool rst)
 	sqe = loop_sqe(l, 1);
 	io_uring_prep_close(sqe, fd);
 	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_CLOSE, 0, 0, 0));
+}
+
+/* ---- registered descriptors --------------------------------------------- */
+
+/* Sets slot @slot of the file table to @fd (-1: clears it). */
+static void loop_files_update(struct loop *l, int slot, int fd)
+{
+	struct io_uring_sqe *sqe = loop_sqe(l, 1);
+	int *val = &l->fixed_vals[sqe - l->ring.sq.sqes];
+
+	*val = fd;
+	io_uring_prep_files_update(sqe, val, 1, slot);
+	io_uring_sqe_set_data64(sqe, loop_ud(LOOP_OP_FILES, 0, 0, 0));
+}
+
+bool loop_fd_fix(struct loop *l, int fd)
+{
+	if (fd < 0 || (unsigned int)fd >= l->nfixed)
+		return false;
+	loop_files_update(l, fd, fd);
+	return true;
+}
+
+void loop_close_fixed(struct loop *l, int fd, bool rst)
+{
+	/* In submission order: the slot is empty before the number can be
+	 * handed out again. */
+	loop_files_update(l, fd, -1);
+	loop_close_fd(l, fd, rst);
+}
+
+static void loop_cqe_files(void *arg, const struct io_uring_cqe *cqe)
+{
+	(void)arg;
+	/* An fd that could not be set leaves its slot empty: the ops on it
+	 * fail with EBADF and its connection ends. */
+	if (cqe->res < 0)
+		log_warn("event=files_update_error err=\"%s\"",
+			 strerror(-cqe->res));
+}
+
+/* The file table: as many slots as fds may be open, up to a bound that
+ * keeps the kernel's table (16 bytes a slot) small. */
+static void loop_files_init(struct loop *l)
+{
+	struct rlimit rl;
+	unsigned int n = LOOP_FIXED_MAX;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < n)
+		n = (unsigned int)rl.rlim_cur;
+	l->fixed_vals = calloc(l->ring.sq.ring_entries,
+			       sizeof(*l->fixed_vals));
+	if (!l->fixed_vals || io_uring_register_files_sparse(&l->ring, n)) {
+		free(l->fixed_vals);
+		l->fixed_vals = NULL;
+		log_info("event=io_uring_no_file_table");
+		return;
+	}
+	l->nfixed = n;
 }
 
 /* ---- provided buffers ---------------------------------------------------- */
@@ -799,6 +861,8 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 						       "close" };
 	l->ops[LOOP_OP_TICK] = (struct loop_handler){ loop_cqe_tick, l,
 						      "tick" };
+	l->ops[LOOP_OP_FILES] = (struct loop_handler){ loop_cqe_files, l,
+						       "files" };
 	l->nops = LOOP_OP_FIRST_FREE;
 
 	/* Buffer ids are 16 bits and the ring size a power of two. */
@@ -810,6 +874,7 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 	if (err)
 		goto fail;
 	ring_up = true;
+	loop_files_init(l);
 	err = loop_bufs_init(l);
 	if (err)
 		goto fail;
@@ -964,6 +1029,7 @@ void loop_fini(struct loop *l)
 	while (l->pbuf_cached > 0)
 		free(l->pbuf_cache[--l->pbuf_cached]);
 	free(l->pbuf_cache);
+	free(l->fixed_vals);
 	pthread_mutex_destroy(&l->lsn_lock);
 	memset(l, 0, sizeof(*l));
 	l->signal_fd = -1;

@@ -42,6 +42,8 @@ enum loop_op {
 	LOOP_OP_SIGNAL,		/* read of the signalfd */
 	LOOP_OP_CLOSE,		/* close of a released fd: untracked */
 	LOOP_OP_TICK,		/* the once-a-second timer of loop_user.tick */
+	LOOP_OP_FILES,		/* a registered descriptor set or cleared:
+				 * untracked */
 	LOOP_OP_FIRST_FREE,	/* the first one loop_op_add() hands out */
 };
 
@@ -210,6 +212,12 @@ struct loop {
 	struct __kernel_timespec accept_retry_ts;
 	struct __kernel_timespec tick_ts;
 	bool tick_armed;			/* the tick timer is in flight */
+	/* Registered descriptors (loop_fd_fix()): slots in the table, 0:
+	 * none; and the value of each IORING_OP_FILES_UPDATE not yet
+	 * submitted, by the index of its sqe (the kernel reads it at
+	 * submission).  Owned */
+	unsigned int nfixed;
+	int *fixed_vals;
 	/* The modules' deadlines (loop_timer_arm()): the loop waits for
 	 * completions no longer than until the earliest. */
 	struct timer_heap timers;
@@ -463,5 +471,17 @@ void loop_set_rst(int fd);
 
 /* Closes @fd through the ring (untracked), with RST when @rst. */
 void loop_close_fd(struct loop *l, int fd, bool rst);
+
+/*
+ * Registered descriptors.  The ring's file table mirrors fd numbers: slot
+ * @fd holds socket @fd, so an op on it takes IOSQE_FIXED_FILE and the
+ * same number, and the kernel looks up and references no file per op.
+ * loop_fd_fix() registers @fd (true), or says it cannot (fd beyond the
+ * table, or no table): the ops then use @fd as is.  A registered fd is
+ * closed with loop_close_fixed(), which clears its slot first: the table
+ * holds a reference that would keep the socket open.
+ */
+bool loop_fd_fix(struct loop *l, int fd);
+void loop_close_fixed(struct loop *l, int fd, bool rst);
 
 #endif /* MF_LOOP_H */

@@ -2,7 +2,8 @@
 /*
  * The event loop without any module: completions dispatched through the
  * handler table by op, accepts through each listener's own handler,
- * listeners removed and added while the loop runs, plaintext buffers and
+ * listeners removed and added while the loop runs, registered descriptors,
+ * plaintext buffers and
  * ring buffers wiped as they come back, and a teardown that waits for its users'
  * ops.  Then the policy reloader: the
  * hand-over of snapshots between the reloader and the loop thread
@@ -135,6 +136,52 @@ static bool test_dispatch_by_op(void)
 		;
 	ok = ASSERT_EQ(n + op_b + 1, LOOP_OPS_MAX);
 out:
+	loop_fini(&l);
+	return ok;
+}
+
+/* A registered socket takes ops by its number with IOSQE_FIXED_FILE, and
+ * loop_close_fixed() closes it for good: the peer reads the end, which the
+ * file table's own reference would hold back if its slot were left set.
+ * An fd beyond the table is not registered. */
+static bool test_fixed_files(void)
+{
+	struct loop l;
+	struct seen guard, a = { .l = &l, .stop_after = 1 };
+	struct pollfd p;
+	struct io_uring_sqe *sqe;
+	char buf[4];
+	int sv[2] = { -1, -1 }, op;
+	bool ok = false;
+
+	if (!start(&l, &guard))
+		return false;
+	op = loop_op_add(&l, "a", on_cqe, &a);
+	if (!ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0) ||
+	    !ASSERT_TRUE(loop_fd_fix(&l, sv[0])) ||
+	    !ASSERT_FALSE(loop_fd_fix(&l, 1 << 20)) ||
+	    !ASSERT_FALSE(loop_fd_fix(&l, -1)))
+		goto out;
+	sqe = loop_sqe(&l, 1);
+	io_uring_prep_send(sqe, sv[0], "hi", 2, MSG_NOSIGNAL);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, loop_ud((unsigned int)op, 0, 0, 0));
+	if (!ASSERT_EQ(loop_run(&l), 0) || !ASSERT_EQ(a.res, 2) ||
+	    !ASSERT_EQ(read(sv[1], buf, sizeof(buf)), 2) ||
+	    !ASSERT_TRUE(memcmp(buf, "hi", 2) == 0))
+		goto out;
+	loop_close_fixed(&l, sv[0], false);
+	sv[0] = -1;
+	if (!ASSERT_EQ(loop_turn(&l), 0))
+		goto out;
+	p = (struct pollfd){ .fd = sv[1], .events = POLLIN };
+	ok = ASSERT_EQ(poll(&p, 1, 2000), 1) &&
+	     ASSERT_EQ(read(sv[1], buf, sizeof(buf)), 0);
+out:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
 	loop_fini(&l);
 	return ok;
 }
@@ -934,6 +981,7 @@ int main(void)
 
 	TEST_RUN(test_user_data_roundtrip);
 	TEST_RUN(test_dispatch_by_op);
+	TEST_RUN(test_fixed_files);
 	TEST_RUN(test_listener_handlers);
 	TEST_RUN(test_unlisten);
 	TEST_RUN(test_unlisten_late_accept);
