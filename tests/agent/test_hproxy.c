@@ -352,10 +352,11 @@ static bool test_header_timeout_408(void)
 }
 
 /* One request of the client's keep-alive connection, answered 204 by
- * the upstream end the proxy has open. */
+ * the upstream end the proxy opens for the first. */
 static bool px_exchange(void)
 {
 	return px_send(px.c, "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n\r\n") &&
+	       (px.s >= 0 || px_accept()) &&
 	       px_expect(px.s, "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n"
 			       "X-Forwarded-For: 127.0.0.1\r\n\r\n") &&
 	       px_send(px.s, "HTTP/1.1 204 No Content\r\n\r\n") &&
@@ -372,13 +373,7 @@ static bool test_idle_timeout_from_last_response(void)
 
 	if (!px_start_with(0, 400))
 		return false;
-	ok = px_connect() &&
-	     px_send(px.c, "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n\r\n") &&
-	     px_accept() &&
-	     px_expect(px.s, "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n"
-			     "X-Forwarded-For: 127.0.0.1\r\n\r\n") &&
-	     px_send(px.s, "HTTP/1.1 204 No Content\r\n\r\n") &&
-	     px_expect(px.c, "HTTP/1.1 204 No Content\r\n\r\n");
+	ok = px_connect() && px_exchange();
 	for (int i = 0; ok && i < 3; i++) {
 		usleep(250 * 1000);
 		ok = px_exchange();
