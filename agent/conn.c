@@ -952,6 +952,16 @@ void conn_resume_input(struct conn_table *t, struct conn *c,
 		       enum conn_side side)
 {
 	c->end[side].paused = false;
+	c->end[side].watch = false;
+	conn_l7_run(t, c);
+}
+
+void conn_up_watch(struct conn_table *t, struct conn *c)
+{
+	struct conn_end *e = &c->end[CONN_UP];
+
+	e->paused = false;
+	e->watch = true;
 	conn_l7_run(t, c);
 }
 
@@ -1089,13 +1099,18 @@ static void conn_retired_cqe(struct conn_table *t, struct conn *c,
 			     enum conn_op op, const struct io_uring_cqe *cqe)
 {
 	struct conn_end *r = &c->retired;
+	unsigned int epoch = (loop_ud_aux(cqe->user_data) >>
+			      CONN_AUX_EPOCH_SHIFT) & CONN_EPOCH_MASK;
 	int bid = loop_cqe_bid(cqe);
 
 	if (bid >= 0)
 		loop_buf_put(t->loop, (uint16_t)bid,
 			     cqe->res > 0 ? (size_t)cqe->res : 0);
-	if (!c->retiring || r->inflight == 0)
-		return;		/* cannot be: every op of it is counted */
+	/* The cancelled recv of an end parked since (conn_up_park()), or an
+	 * op of the retired end. */
+	if (!c->retiring || r->inflight == 0 ||
+	    epoch != (r->epoch & CONN_EPOCH_MASK))
+		return;
 	r->inflight--;
 	if (op == CONN_OP_SEND) {
 		r->send_busy = false;
@@ -1239,6 +1254,17 @@ bool conn_up_park(struct conn_table *t, struct conn *c,
 	const void *q;
 	uint8_t epoch = e->epoch;
 
+	/* A watched end's recv goes now, not at the next submission: the
+	 * pool holds ends with nothing in flight.  Its -ECANCELED comes
+	 * under this end's epoch, which the connection's next up end does
+	 * not have: conn_retired_cqe() lets it go. */
+	if (e->watch && e->recv_busy && conn_up_reusable(c)) {
+		if (loop_cancel_now(t->loop, e->recv_ud))
+			return false;	/* it completed: bytes or a close */
+		e->recv_busy = false;
+		e->inflight--;
+	}
+	e->watch = false;
 	if (!conn_up_reusable(c) || e->inflight > 0 || e->rbuf ||
 	    (e->tls && tls_out_pending(e->tls, &q) > 0) ||
 	    (d->data && d->off < d->len))
@@ -1333,8 +1359,14 @@ bool conn_up_reusable(const struct conn *c)
 	const struct conn_end *e = &c->end[CONN_UP];
 	char b;
 
-	if (e->fd < 0 || e->opening || e->wr_shut || e->recv_busy ||
-	    e->send_busy || e->out.len > 0)
+	if (e->fd < 0 || e->opening || e->wr_shut || e->send_busy ||
+	    e->out.len > 0)
+		return false;
+	/* Watched (conn_up_watch()): a close or a byte would have come as
+	 * input and retired it. */
+	if (e->watch && e->recv_busy)
+		return true;
+	if (e->recv_busy)
 		return false;
 	/* An idle upstream owes us nothing: bytes or an end waiting on the
 	 * socket mean it closed (or broke framing) meanwhile. */

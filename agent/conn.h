@@ -242,6 +242,8 @@ struct conn_end {
 						 * (setup).
 						 * CLOCK_MONOTONIC */
 	bool paused;		/* L7: the flow holds this end's input */
+	bool watch;		/* L7: a kept up end between exchanges, read
+				 * only to see it close (conn_up_watch()) */
 	bool notify_sent;	/* L7: close_notify queued on this end */
 	bool opening;		/* L7: an up end connecting and shaking hands
 				 * while the connection relays */
@@ -609,6 +611,12 @@ static inline struct bufq_out *conn_out(struct conn *c, enum conn_side side)
 void conn_pause_input(struct conn *c, enum conn_side side);
 void conn_resume_input(struct conn_table *t, struct conn *c,
 		       enum conn_side side);
+
+/* Between exchanges, the kept up end of @c stays read instead of paused:
+ * a close of its peer (or bytes it should not send) comes as input, and
+ * the recv armed for it serves the next response.  conn_up_reusable()
+ * then needs no look at the socket, and conn_up_park() cancels it. */
+void conn_up_watch(struct conn_table *t, struct conn *c);
 
 /* Down recvs from now on end at @ms from now with the flow's
  * input_timeout step (0: no deadline).  A recv in flight keeps the

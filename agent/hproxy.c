@@ -784,15 +784,17 @@ static void hproxy_exchange_done(struct hproxy *hp)
 		conn_end_after_reply(hp->t, hp->c);
 		return;
 	}
-	/* An up end that stays is not read until its next request: an
-	 * idle one can then be checked before it is used again. */
+	/* An up end that stays is read between requests: its close comes
+	 * as input and retires it (hproxy_input_eof()), so the next request
+	 * finds it good or gone without a look at its socket; the recv armed
+	 * for it serves the next response. */
 	if (!hp->up_keep) {
 		if (conn_up_retire(hp->t, hp->c)) {
 			conn_end_after_reply(hp->t, hp->c);
 			return;
 		}
 	} else {
-		conn_pause_input(hp->c, CONN_UP);
+		conn_up_watch(hp->t, hp->c);
 	}
 	hp->state = HP_IDLE;
 	hp->req_upgrade = false;
@@ -1238,7 +1240,16 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 		hp->io_ns = timer_now();
 	if (side == CONN_UP) {
 		/* A response is due only once a request head went up;
-		 * anything else would be read as the next request's. */
+		 * anything else would be read as the next request's.  A kept
+		 * end watched between requests (conn_up_watch()) goes, and
+		 * the next request gets another. */
+		if (!hp->req_sent && hp->c->end[CONN_UP].watch) {
+			log_info("event=http_upstream_unasked conn=%llu "
+				 "bytes=%zu", (unsigned long long)hp->c->id, n);
+			if (conn_up_retire(hp->t, hp->c))
+				conn_end_after_reply(hp->t, hp->c);
+			return (ssize_t)n;
+		}
 		if (!hp->req_sent) {
 			conn_abort(hp->t, hp->c,
 				   "upstream sent bytes with no request");

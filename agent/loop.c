@@ -97,6 +97,16 @@ void loop_close_fixed(struct loop *l, int fd, bool rst)
 	loop_close_fd(l, fd, rst);
 }
 
+int loop_cancel_now(struct loop *l, uint64_t ud)
+{
+	struct io_uring_sync_cancel_reg reg = {
+		.addr = ud,
+		.timeout = { .tv_sec = -1, .tv_nsec = -1 },
+	};
+
+	return io_uring_register_sync_cancel(&l->ring, &reg);
+}
+
 static void loop_cqe_files(void *arg, const struct io_uring_cqe *cqe)
 {
 	(void)arg;

@@ -516,6 +516,44 @@ static bool test_upstream_reuse_and_reopen(void)
 	return ok && ASSERT_EQ(px.h.stats.http_requests, 3);
 }
 
+/* The kept upstream connection is read between requests: one whose
+ * server closes it while idle, or sends bytes nobody asked for, is let go
+ * at once (the server sees it closed before any other request comes), and
+ * the client's next request goes on a new one as if nothing happened. */
+static bool test_upstream_watched_between_requests(void)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n\r\n";
+	static const char fwd[] = "GET / HTTP/1.1\r\nHost: w\r\nX-Request-Id: a\r\n"
+				  "X-Forwarded-For: 127.0.0.1\r\n\r\n";
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx";
+	bool ok;
+
+	if (!px_start(0))
+		return false;
+	ok = px_connect() && px_send(px.c, req) && px_accept() &&
+	     px_expect(px.s, fwd) && px_send(px.s, rsp) && px_expect(px.c, rsp) &&
+	     /* unasked bytes: the proxy closes that connection by itself */
+	     px_send(px.s, "HTTP/1.1 200 OK\r\n") && ASSERT_TRUE(px_closed(px.s));
+	if (ok) {
+		close(px.s);
+		px.s = -1;
+	}
+	ok = ok && px_send(px.c, req) && px_accept() && px_expect(px.s, fwd) &&
+	     px_send(px.s, rsp) && px_expect(px.c, rsp);
+	/* the server closes its idle connection: the next request does not
+	 * meet it */
+	if (ok) {
+		close(px.s);
+		px.s = -1;
+		usleep(100 * 1000);
+	}
+	ok = ok && px_send(px.c, req) && px_accept() && px_expect(px.s, fwd) &&
+	     px_send(px.s, rsp) && px_expect(px.c, rsp);
+	px_stop();
+	return ok && ASSERT_EQ(px.h.stats.http_requests, 3) &&
+	       ASSERT_EQ(px.h.stats.http_local[STATS_HTTP_LOCAL_5XX], 0);
+}
+
 /* An upstream that cannot be reached: 503; one that closes or resets
  * before its response: 502. */
 static bool test_upstream_failures(void)
@@ -653,6 +691,7 @@ int main(void)
 	TEST_RUN(test_http10_client);
 	TEST_RUN(test_upgrade_relayed);
 	TEST_RUN(test_upstream_reuse_and_reopen);
+	TEST_RUN(test_upstream_watched_between_requests);
 	TEST_RUN(test_upstream_failures);
 	TEST_RUN(test_chunked_upload_10mib);
 	TEST_MAIN_END();
