@@ -960,6 +960,12 @@ void conn_up_watch(struct conn_table *t, struct conn *c)
 {
 	struct conn_end *e = &c->end[CONN_UP];
 
+	/* Parking must take its recv back at once: without the kernel's
+	 * call for it, the end waits unread as before. */
+	if (!t->loop->cancel_now) {
+		e->paused = true;
+		return;
+	}
 	e->paused = false;
 	e->watch = true;
 	conn_l7_run(t, c);

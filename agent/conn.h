@@ -615,7 +615,9 @@ void conn_resume_input(struct conn_table *t, struct conn *c,
 /* Between exchanges, the kept up end of @c stays read instead of paused:
  * a close of its peer (or bytes it should not send) comes as input, and
  * the recv armed for it serves the next response.  conn_up_reusable()
- * then needs no look at the socket, and conn_up_park() cancels it. */
+ * then needs no look at the socket, and conn_up_park() cancels it.  On a
+ * kernel without IORING_REGISTER_SYNC_CANCEL (before 6.0) the end is
+ * paused instead, and looked at before it is used. */
 void conn_up_watch(struct conn_table *t, struct conn *c);
 
 /* Down recvs from now on end at @ms from now with the flow's

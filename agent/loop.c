@@ -885,6 +885,9 @@ int loop_init(struct loop *l, const struct loop_config *cfg)
 		goto fail;
 	ring_up = true;
 	loop_files_init(l);
+	/* No op has this user_data: a kernel that knows the call says so. */
+	l->cancel_now = loop_cancel_now(l, loop_ud(LOOP_OP_NONE, 0, 0, 0)) ==
+			-ENOENT;
 	err = loop_bufs_init(l);
 	if (err)
 		goto fail;

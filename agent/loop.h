@@ -218,6 +218,7 @@ struct loop {
 	 * submission).  Owned */
 	unsigned int nfixed;
 	int *fixed_vals;
+	bool cancel_now;	/* loop_cancel_now() works (Linux 6.0) */
 	/* The modules' deadlines (loop_timer_arm()): the loop waits for
 	 * completions no longer than until the earliest. */
 	struct timer_heap timers;
