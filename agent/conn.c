@@ -1241,6 +1241,15 @@ static void conn_pool_drop(struct conn_table *t, struct conn_pooled *p)
 	t->npooled--;
 }
 
+/* @c's up end is open, not opening, and has nothing of its own to send. */
+static bool conn_up_quiet(const struct conn *c)
+{
+	const struct conn_end *e = &c->end[CONN_UP];
+
+	return e->fd >= 0 && !e->opening && !e->wr_shut && !e->send_busy &&
+	       e->out.len == 0;
+}
+
 /* True when a parked end's peer has neither closed it nor sent anything
  * (an idle upstream owes us nothing). */
 static bool conn_pool_alive(const struct conn_pooled *p)
@@ -1263,15 +1272,19 @@ bool conn_up_park(struct conn_table *t, struct conn *c,
 	/* A watched end's recv goes now, not at the next submission: the
 	 * pool holds ends with nothing in flight.  Its -ECANCELED comes
 	 * under this end's epoch, which the connection's next up end does
-	 * not have: conn_retired_cqe() lets it go. */
-	if (e->watch && e->recv_busy && conn_up_reusable(c)) {
-		if (loop_cancel_now(t->loop, e->recv_ud))
-			return false;	/* it completed: bytes or a close */
+	 * not have: conn_retired_cqe() lets it go.  Taken back, it saw no
+	 * close: the socket needs no other look. */
+	if (e->watch && e->recv_busy) {
+		if (!conn_up_quiet(c) || loop_cancel_now(t->loop, e->recv_ud))
+			return false;	/* busy, or it completed: bytes or a
+					 * close */
 		e->recv_busy = false;
 		e->inflight--;
+	} else if (!conn_up_reusable(c)) {
+		return false;
 	}
 	e->watch = false;
-	if (!conn_up_reusable(c) || e->inflight > 0 || e->rbuf ||
+	if (e->inflight > 0 || e->rbuf ||
 	    (e->tls && tls_out_pending(e->tls, &q) > 0) ||
 	    (d->data && d->off < d->len))
 		return false;
@@ -1365,8 +1378,7 @@ bool conn_up_reusable(const struct conn *c)
 	const struct conn_end *e = &c->end[CONN_UP];
 	char b;
 
-	if (e->fd < 0 || e->opening || e->wr_shut || e->send_busy ||
-	    e->out.len > 0)
+	if (!conn_up_quiet(c))
 		return false;
 	/* Watched (conn_up_watch()): a close or a byte would have come as
 	 * input and retired it. */

@@ -1198,6 +1198,16 @@ static int pt6_clients_count(void)
 	return n;
 }
 
+/* No passthrough for TEST_POD, no profile, the Mesh's mode off and
+ * IPv6 steering off: as every case found it. */
+static void pt_reset(void)
+{
+	pt_source_del(TEST_POD);
+	pt_profile_set(0, 0);
+	pt_set(0, 0);
+	pt6_set(false);
+}
+
 /* Empties mf_pt6_clients. */
 static void pt6_clients_clear(void)
 {
@@ -1283,10 +1293,7 @@ static bool test_passthrough_ipv6_pod_noted(void)
 	     frame6_run_on(prog, &syn, veth, &r) && assert_steered(&r) &&
 	     pt6_noted("2001:db8:9::5", 8443, TEST_POD);
 	pt6_clients_clear();
-	pt_source_del(TEST_POD);
-	pt_profile_set(0, 0);
-	pt_set(0, 0);
-	pt6_set(false);
+	pt_reset();
 	if (lfd6 >= 0)
 		close(lfd6);
 	if (lfd >= 0)
@@ -2390,10 +2397,7 @@ static int bench_main(void)
 	}
 	config_set_mode(0, NULL);
 	fw_set("", 0, 0);
-	pt_source_del(TEST_POD);
-	pt_profile_set(0, 0);
-	pt_set(0, 0);
-	pt6_set(false);
+	pt_reset();
 	if (lfd6 >= 0)
 		close(lfd6);
 	close(empty_tc);
