@@ -975,7 +975,7 @@ void conn_input_deadline(struct conn *c, uint32_t ms)
 {
 	c->l7_deadline = ms > 0;
 	if (ms)
-		c->input_deadline = timer_now() + (uint64_t)ms * 1000000u;
+		c->input_deadline = timer_turn_now() + (uint64_t)ms * 1000000u;
 }
 
 void conn_end_after_reply(struct conn_table *t, struct conn *c)

@@ -14,7 +14,7 @@
 #include "timer.h"
 
 struct hobs_req {
-	uint64_t start_ns;	/* timer_now() */
+	uint64_t start_ns;	/* timer_turn_now() */
 	bool head;		/* a HEAD: its response has no body */
 };
 
@@ -45,7 +45,7 @@ static int hobs_req_start(void *arg, const struct http1_start *sl)
 		return -ENOBUFS;
 	}
 	r = &o->ring[(o->first + o->count++) % HOBS_PIPELINE];
-	r->start_ns = timer_now();
+	r->start_ns = timer_turn_now();
 	r->head = http1_token_eq(sl->method, sl->method_len, "HEAD");
 	return 0;
 }
@@ -84,7 +84,7 @@ static int hobs_rsp_end(void *arg)
 	if (o->status >= 100 && o->status < 200 && o->status != 101)
 		return 0;
 	wmstats_request(o->x, o->status,
-			(double)(timer_now() - r->start_ns) / 1e9);
+			(double)(timer_turn_now() - r->start_ns) / 1e9);
 	o->first = (o->first + 1) % HOBS_PIPELINE;
 	o->count--;
 	if (o->status == 101 || (o->upgrading && !o->count))

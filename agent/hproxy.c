@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hhead.h"
@@ -61,7 +60,6 @@ struct hproxy {
 	bool head_whole;	/* req_head holds its whole head */
 	int final_status;	/* of the final response sent, 0: none */
 	uint64_t req_bytes, rsp_bytes;
-	struct timespec start;	/* the request's first byte */
 	bool req_method_head;	/* it is a HEAD */
 	struct hhead_fwd fw;	/* what its forwarded head gets */
 	char client[INET_ADDRSTRLEN];	/* fw.xff: the text of ... */
@@ -184,14 +182,6 @@ static const char *hproxy_status_text(int status)
 	return "Error";
 }
 
-static double hproxy_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) +
-	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* The request is over, or goes again: what was kept for it goes. */
 static void hproxy_request_over(struct hproxy *hp, bool again)
@@ -224,7 +214,7 @@ static void hproxy_done(struct hproxy *hp, int status, bool local)
 		.local = local,
 		.req_bytes = hp->req_bytes,
 		.rsp_bytes = hp->rsp_bytes,
-		.seconds = hproxy_since(&hp->start),
+		.seconds = (double)(timer_turn_now() - hp->start_ns) / 1e9,
 	};
 
 	if (x.req && !hhead_get(x.req, "x-request-id", &x.request_id,
@@ -1262,9 +1252,7 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 	}
 	if (hp->state == HP_IDLE) {
 		hp->state = HP_REQUEST;
-		clock_gettime(CLOCK_MONOTONIC, &hp->start);
-		hp->start_ns = (uint64_t)hp->start.tv_sec * 1000000000ull +
-			       (uint64_t)hp->start.tv_nsec;
+		hp->start_ns = timer_turn_now();
 		hp->io_ns = hp->start_ns;
 		conn_input_deadline(hp->c, hp->header_ms);
 	}

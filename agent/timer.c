@@ -16,6 +16,24 @@ uint64_t timer_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* This thread's turn clock; 0 outside a turn. */
+static __thread uint64_t timer_turn_ns;
+
+uint64_t timer_turn_now(void)
+{
+	return timer_turn_ns ? timer_turn_ns : timer_now();
+}
+
+void timer_turn_begin(uint64_t now)
+{
+	timer_turn_ns = now;
+}
+
+void timer_turn_end(void)
+{
+	timer_turn_ns = 0;
+}
+
 static void timer_put(struct timer_heap *h, uint32_t i, struct timer *t)
 {
 	h->v[i] = t;

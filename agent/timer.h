@@ -76,4 +76,15 @@ void timer_heap_fini(struct timer_heap *h);
 /* CLOCK_MONOTONIC now, in ns. */
 uint64_t timer_now(void);
 
+/* The turn's clock: the time this thread's loop woke at, for the stamps
+ * a request takes many of (its start and end, its input deadline), so
+ * that a turn reads the clock once however many requests it moves.  A
+ * turn lasts microseconds, so a stamp is early by at most that.  Outside
+ * a turn (timer_turn_begin() .. timer_turn_end()) it is timer_now(). */
+uint64_t timer_turn_now(void);
+
+/* The calling thread's loop woke at @now, and ... is done with the turn. */
+void timer_turn_begin(uint64_t now);
+void timer_turn_end(void);
+
 #endif /* MF_AGENT_TIMER_H */

@@ -3,6 +3,7 @@
  * The event loop without any module: completions dispatched through the
  * handler table by op, accepts through each listener's own handler,
  * listeners removed and added while the loop runs, registered descriptors,
+ * the turn's clock,
  * plaintext buffers and
  * ring buffers wiped as they come back, and a teardown that waits for its users'
  * ops.  Then the policy reloader: the
@@ -557,6 +558,50 @@ static bool test_stall_gauge(void)
 	return ok;
 }
 
+/* What two handlers of one turn read from the turn's clock, 5 ms of work
+ * apart. */
+static uint64_t turn_seen[2];
+static unsigned int turn_calls;
+
+static void on_turn_cqe(void *arg, const struct io_uring_cqe *cqe)
+{
+	if (turn_calls < 2)
+		turn_seen[turn_calls++] = timer_turn_now();
+	usleep(5 * 1000);
+	on_cqe(arg, cqe);
+}
+
+/* Every completion of a turn stamps with the time the loop woke, however
+ * long the turn's work took; outside a turn the clock is read afresh. */
+static bool test_turn_clock(void)
+{
+	struct loop l;
+	struct seen guard, s = { .l = &l, .stop_after = 2 };
+	uint64_t before, outside;
+	bool ok = false;
+	int op;
+
+	turn_calls = 0;
+	if (!start(&l, &guard))
+		return false;
+	op = loop_op_add(&l, "turn", on_turn_cqe, &s);
+	if (!ASSERT_GE(op, LOOP_OP_FIRST_FREE))
+		goto out;
+	nop(&l, loop_ud((unsigned int)op, 0, 0, 0));
+	nop(&l, loop_ud((unsigned int)op, 0, 0, 0));
+	before = timer_now();
+	if (!ASSERT_EQ(loop_turn(&l), 0) || !ASSERT_EQ(turn_calls, 2))
+		goto out;
+	outside = timer_turn_now();
+	ok = ASSERT_GE(turn_seen[0], before) &&
+	     ASSERT_EQ(turn_seen[1], turn_seen[0]) &&
+	     ASSERT_GE(outside, turn_seen[0] + 10 * 1000000ull) &&
+	     ASSERT_GE(timer_turn_now(), outside);
+out:
+	loop_fini(&l);
+	return ok;
+}
+
 /* Turns over 10 ms in histogram @h (the buckets past that bound). */
 static uint64_t slow_turns(const struct stallhist *h)
 {
@@ -991,6 +1036,7 @@ int main(void)
 	TEST_RUN(test_teardown_waits_for_users);
 	TEST_RUN(test_stall_gauge);
 	TEST_RUN(test_stall_histograms);
+	TEST_RUN(test_turn_clock);
 	TEST_RUN(test_pbuf_wiped);
 	TEST_RUN(test_ring_buf_wiped);
 	TEST_RUN(test_fixed_snapshot);
