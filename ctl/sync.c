@@ -38,6 +38,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -100,12 +101,17 @@ static void sync_sleep_ms(long ms)
  * one was asked for. */
 static struct txn_opts sync_txn_opts(const struct sync *s)
 {
+	/* The node's view replaces the maps whatever they held, and what
+	 * changed is counted in records: decompiling the policy in force
+	 * into objects would only cost the time and memory of a second
+	 * mesh (and a sync could never mend maps that do not decompile). */
 	if (s->mem)
 		return (struct txn_opts){
 			.store = s->mem,
 			.state_dir = s->o->state_dir_set ? s->o->state_dir :
 							   NULL,
 			.write = true,
+			.records_only = true,
 		};
 	return (struct txn_opts){
 		.bpf_root = s->o->bpf_root,
@@ -113,6 +119,7 @@ static struct txn_opts sync_txn_opts(const struct sync *s)
 		.state_dir = s->o->state_dir,
 		.run_dir = s->o->run_dir,
 		.write = true,
+		.records_only = true,
 	};
 }
 
@@ -299,6 +306,12 @@ memo:
 	model_set_free(&set);
 	diag_free(&regd);
 	diag_free(&d);
+	/* A compile's working sets (the maps in force read back, the plan,
+	 * the copies of the memo's objects) are freed by now, and most of
+	 * them lie below what it kept, where free() gives nothing back: the
+	 * sync would otherwise hold its largest compile's size between
+	 * changes, on every node. */
+	malloc_trim(0);
 	return err;
 }
 

@@ -1988,44 +1988,75 @@ static int pd_permission(struct pd *pd, const struct ynode *spec)
 	return err;
 }
 
-int pdoc_parse(struct doc_ctx *c, struct model_set *set, struct model_obj *o,
-	       const struct ynode *spec)
+/* Reads @spec by its kind's form. */
+static int pd_form(struct pd *pd, const struct ynode *spec)
 {
-	struct pd pd = { .c = c, .set = set, .o = o };
+	struct doc_ctx *c = pd->c;
+	struct model_obj *o = pd->o;
 
 	/* A kd already set wins: tests parse kinds of their own. */
-	pd.kd = o->pol.kd ? o->pol.kd : model_kind_desc(o->kind);
-	if (!pd.kd) {
+	pd->kd = o->pol.kd ? o->pol.kd : model_kind_desc(o->kind);
+	if (!pd->kd) {
 		doc_err(c, spec, "spec", "kind %s has no schema",
 			model_kind_name(o->kind));
 		return 0;
 	}
 	memset(&o->pol, 0, sizeof(o->pol));
-	o->pol.kd = pd.kd;
+	o->pol.kd = pd->kd;
 	/* Kuma's legacy kinds, the only ones of these two forms. */
-	if (c->kuma == KUMA_3_0 && (pd.kd->form == KIND_FORM_SOURCES ||
-				    pd.kd->form == KIND_FORM_SELECTORS)) {
+	if (c->kuma == KUMA_3_0 && (pd->kd->form == KIND_FORM_SOURCES ||
+				    pd->kd->form == KIND_FORM_SELECTORS)) {
 		doc_err(c, spec, "spec", "kind %s was removed " KUMA_3_0_ONLY,
-			pd.kd->name);
+			pd->kd->name);
 		return 0;
 	}
-	switch (pd.kd->form) {
+	switch (pd->kd->form) {
 	case KIND_FORM_TO_FROM:
-		return pd_to_from(&pd, spec);
+		return pd_to_from(pd, spec);
 	case KIND_FORM_DEFAULT:
-		return pd_default(&pd, spec);
+		return pd_default(pd, spec);
 	case KIND_FORM_ROUTE:
-		return pd_route(&pd, spec);
+		return pd_route(pd, spec);
 	case KIND_FORM_SOURCES:
-		return pd_legacy(&pd, spec, true);
+		return pd_legacy(pd, spec, true);
 	case KIND_FORM_SELECTORS:
-		return pd_legacy(&pd, spec, false);
+		return pd_legacy(pd, spec, false);
 	case KIND_FORM_SPEC:
-		return pd_spec(&pd, spec);
+		return pd_spec(pd, spec);
 	case KIND_FORM_PERMISSION:
-		return pd_permission(&pd, spec);
+		return pd_permission(pd, spec);
 	}
 	doc_err(c, spec, "spec", "kind %s has an unknown form",
-		pd.kd->name);
+		pd->kd->name);
 	return 0;
+}
+
+/* The notes' array, grown by doubling, is cut to what it holds: a mesh
+ * keeps one per object, most with a note or two. */
+static void pd_refs_fit(struct pd *pd)
+{
+	struct model_policy *pol = &pd->o->pol;
+	struct model_ref_loc *l;
+
+	if (!pd->refs_cap || pol->nrefs == pd->refs_cap)
+		return;	/* none made here, or full */
+	if (!pol->nrefs) {
+		free(pol->refs);
+		pol->refs = NULL;
+		return;
+	}
+	l = realloc(pol->refs, pol->nrefs * sizeof(*l));
+	if (l)
+		pol->refs = l;	/* else the larger one stays, as good */
+}
+
+int pdoc_parse(struct doc_ctx *c, struct model_set *set, struct model_obj *o,
+	       const struct ynode *spec)
+{
+	struct pd pd = { .c = c, .set = set, .o = o };
+	int err;
+
+	err = pd_form(&pd, spec);
+	pd_refs_fit(&pd);
+	return err;
 }

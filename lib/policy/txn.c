@@ -123,7 +123,7 @@ int txn_open(struct txn *t, const struct txn_opts *o)
 		t->pinned = true;
 		err = mapio_read(t->store, &t->have, &t->d);
 	}
-	if (!err)
+	if (!err && !o->records_only)
 		err = decompile_records(&t->have, &t->applied, &t->d);
 	if (err)
 		t->stage = TXN_FAILED_OPEN;

@@ -6,7 +6,7 @@
  *
  *   txn_open()    with write, takes the writers' lock first; opens the
  *                 store and reads the policy in force: t->have (records)
- *                 and t->applied (objects).
+ *                 and, unless records_only, t->applied (objects).
  *   (the caller fills t->next: the objects the policy is to hold)
  *   txn_plan()    validates t->next, compiles it against t->have (what is
  *                 unchanged keeps its ids), epoch + 1: t->want, t->diff.
@@ -50,6 +50,10 @@ struct txn_opts {
 	const char *run_dir;
 	/* Takes the lock; the maps are created at commit when missing. */
 	bool write;
+	/* The policy in force is read as records only (t->applied stays
+	 * empty): for a writer that replaces it whatever it was, with no
+	 * report by object of what changed. */
+	bool records_only;
 };
 
 enum txn_stage {

@@ -15,6 +15,7 @@
 #include "harness/test.h"
 #include "harness/ctl_harness.h"
 #include "harness/policy_harness.h"
+#include "policy/txn.h"
 
 static char state_dir[96];	/* <tmpdir>/state, made by the first apply */
 static char state_file[128];
@@ -307,6 +308,28 @@ static bool test_apply_generated_policy_round_trips(void)
 	return ok;
 }
 
+/* A transaction opened records_only (the sync's) reads the policy in
+ * force as records and leaves the objects unread; the same open without
+ * it reads both. */
+static bool test_open_records_only(void)
+{
+	struct txn_opts to = { .store = ch_mem, .records_only = true };
+	struct txn t;
+	bool ok;
+
+	ok = ASSERT_EQ(txn_open(&t, &to), 0) &&
+	     ASSERT_GE(t.have.config.epoch, 1) &&
+	     ASSERT_GE(rec_count(&t.have, REC_SERVICES), 1) &&
+	     ASSERT_EQ(t.applied.n, 0);
+	txn_close(&t);
+	to.records_only = false;
+	ok = ok && ASSERT_EQ(txn_open(&t, &to), 0) &&
+	     ASSERT_GE(rec_count(&t.have, REC_SERVICES), 1) &&
+	     ASSERT_GE(t.applied.n, 1);
+	txn_close(&t);
+	return ok;
+}
+
 /* One Service moved to another port (a new VIP:port key, so one record
  * replaces another): `get` shows the new port. */
 static bool test_one_change_on_top(void)
@@ -334,6 +357,7 @@ int main(void)
 	TEST_RUN(test_restore_usage);
 	TEST_RUN(test_apply_saves);
 	TEST_RUN(test_delete_updates);
+	TEST_RUN(test_open_records_only);
 	TEST_RUN(test_failed_apply_keeps_file);
 	TEST_RUN(test_save_failure_reported);
 	TEST_RUN(test_restore_after_unpin);
