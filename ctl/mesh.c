@@ -154,8 +154,8 @@ void mesh_memo_free(struct mesh_memo *m)
 }
 
 /* The object of @memo for store key @kv, if it is at @kv's revision. */
-static const struct model_obj *mesh_memo_find(const struct mesh_memo *memo,
-					      const struct mstore_kv *kv)
+static struct model_obj *mesh_memo_find(struct mesh_memo *memo,
+					const struct mstore_kv *kv)
 {
 	size_t lo = 0, hi = memo ? memo->n : 0;
 
@@ -213,7 +213,7 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 
 int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 		    struct model_set *set, struct diag *d, int64_t *guard_rev,
-		    struct diag *regd, const struct mesh_memo *memo)
+		    struct diag *regd, struct mesh_memo *memo)
 {
 	char guard[512];
 	size_t first = set->n;
@@ -223,7 +223,7 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 	*guard_rev = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct mstore_kv *kv = &l->kvs[i];
-		const struct model_obj *was;
+		struct model_obj *was;
 		const char *name = NULL;
 		size_t before = set->n;
 		int k, e;
@@ -243,10 +243,11 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 			continue;
 		}
 		/* Unchanged since the memo's parse, which checked it
-		 * against its key. */
+		 * against its key: moved, not copied, for the memo goes
+		 * after this parse (a copy would hold two meshes at once). */
 		was = mesh_memo_find(memo, kv);
 		if (was) {
-			e = model_set_add_copy_own(set, &memo->set, was);
+			e = model_set_add_move_own(set, &memo->set, was);
 			if (e)
 				return e;
 			continue;

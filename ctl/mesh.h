@@ -69,10 +69,11 @@ struct mesh_memo {
 void mesh_memo_free(struct mesh_memo *m);
 
 /* mesh_parse() with what @memo (NULL: nothing) holds taken from it
- * rather than parsed again. */
+ * rather than parsed again: its objects are moved into @set, and @memo
+ * is only fit to be freed after. */
 int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 		    struct model_set *set, struct diag *d, int64_t *guard_rev,
-		    struct diag *regd, const struct mesh_memo *memo);
+		    struct diag *regd, struct mesh_memo *memo);
 
 /*
  * Makes @m the memo of @set, a mesh_parse*() of @l (of @prefix) that the

@@ -33,7 +33,7 @@
  * revision is served, and since when, each time one is (sync_status()).
  *
  * A change parses only the keys it brings: the objects of the last
- * compile that went through are kept by key (s->memo, mesh.h) and copied
+ * compile that went through are kept by key (s->memo, mesh.h) and moved
  * into the next, which at 100k objects was most of a one-object change.
  */
 #include <errno.h>
@@ -248,8 +248,9 @@ static int sync_compile(struct sync *s, int64_t rev)
 		t.next = set;	/* moved: the transaction frees it ... */
 		model_set_init(&set);
 	}
-	/* The old memo's objects are copied (with their own names), and a
-	 * memo is taken again below only from a compile that went through. */
+	/* The old memo's objects were moved out (each with its own name),
+	 * and a memo is taken again below only from a compile that went
+	 * through: a compile that fails parses everything next time. */
 	mesh_memo_free(&s->memo);
 	at[2] = sync_ms();
 	if (!err)

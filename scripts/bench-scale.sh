@@ -24,8 +24,9 @@
 #   MF_SCALE_PORT (24790: etcd's client port; the peer port is +1)
 #   MF_SCALE_TIMEOUT (600 s a phase at most)
 #   MF_SCALE_OUT ($O/bench/scale.json)  MFCTL ($O/bin/mfctl)
-# Each sync holds the whole mesh: about 300 MB at the default size, so 100
-# of them need 30 GB; see docs/store.md for what a smaller machine runs.
+# Each sync holds the whole mesh: about 250 MiB between changes at the
+# default size and 335 MiB while it compiles, so 100 of them need 25 to
+# 33 GiB; see docs/store.md for what a smaller machine runs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build}

@@ -395,12 +395,43 @@ static int model_pol_copy_strs(struct model_set *s,
 	return w.err;
 }
 
+/* Appends @src, an object of @from, to @s with @recs and @refs, its
+ * arrays or copies of them, which @s then owns: the tag sets and strings
+ * it refers to are interned in @s, and the string ids in @recs follow
+ * @s's.  Returns 0 or -ENOMEM (nothing appended: the arrays are still the
+ * caller's, and ids in @recs may have been changed). */
+static int model_set_add_arrays(struct model_set *s,
+				const struct model_set *from,
+				const struct model_obj *src, uint8_t *recs,
+				struct model_ref_loc *refs)
+{
+	const struct model_policy *p = &src->pol;
+	struct model_obj *o;
+	int err;
+
+	err = model_pol_copy_tags(s, from, p);
+	if (!err)
+		err = model_pol_copy_strs(s, from, p->kd, p->recs, recs, p->n);
+	if (!err)
+		err = model_tags_copy(s, from, src->labels);
+	if (!err)
+		err = model_tags_copy(s, from, src->annotations);
+	if (err)
+		return err;
+	o = model_set_add(s, src->kind);
+	if (!o)
+		return -ENOMEM;
+	*o = *src;
+	o->pol.recs = recs;
+	o->pol.refs = refs;
+	return 0;
+}
+
 int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		       const struct model_obj *src)
 {
 	const struct model_policy *p = &src->pol;
 	struct model_ref_loc *refs;
-	struct model_obj *o;
 	uint8_t *recs;
 	int err;
 
@@ -416,43 +447,34 @@ int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		memcpy(recs, p->recs, p->n * p->kd->val_size);
 	if (p->nrefs)
 		memcpy(refs, p->refs, p->nrefs * sizeof(*refs));
-	err = model_pol_copy_tags(s, from, p);
+	err = model_set_add_arrays(s, from, src, recs, refs);
 	if (!err)
-		err = model_pol_copy_strs(s, from, p->kd, p->recs, recs, p->n);
-	if (!err)
-		err = model_tags_copy(s, from, src->labels);
-	if (!err)
-		err = model_tags_copy(s, from, src->annotations);
-	if (err)
-		goto fail;
-	o = model_set_add(s, src->kind);
-	if (!o) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	*o = *src;
-	/* ownership of the copies moves to the set */
-	o->pol.recs = recs;
-	o->pol.refs = refs;
-	return 0;
+		return 0;
 fail:
 	free(refs);
 	free(recs);
 	return err;
 }
 
-int model_set_add_copy_own(struct model_set *s, const struct model_set *from,
-			   const struct model_obj *src)
+int model_set_add_move_own(struct model_set *s, const struct model_set *from,
+			   struct model_obj *src)
 {
-	const char *file = NULL;
+	const char *file;
 	struct model_obj *o;
 	int err;
 
-	err = model_set_add_copy(s, from, src);
-	if (err || !src->loc.file)
+	err = model_set_add_arrays(s, from, src, src->pol.recs,
+				   src->pol.refs);
+	if (err)
 		return err;
+	/* Its arrays are @s's object's now. */
+	src->pol.recs = NULL;
+	src->pol.refs = NULL;
+	src->pol.n = src->pol.nrefs = 0;
 	o = &s->objs[s->n - 1];
-	file = model_set_file_new(s, src->loc.file);
+	if (!o->loc.file)
+		return 0;
+	file = model_set_file_new(s, o->loc.file);
 	if (!file)
 		return -ENOMEM;
 	/* One input, one object: all its locations are in that input. */

@@ -171,12 +171,16 @@ struct model_obj *model_set_add(struct model_set *s, enum model_kind kind);
 int model_set_add_copy(struct model_set *s, const struct model_set *from,
 		       const struct model_obj *o);
 
-/* The same for an object that is the one object of its input (a store
- * key's value): @s keeps its own copy of that input's name, and every
- * location of the copy points at it, so that @from may go first.
- * Returns 0 or -ENOMEM (the copy may then be in @s, pointing at @from). */
-int model_set_add_copy_own(struct model_set *s, const struct model_set *from,
-			   const struct model_obj *o);
+/* Appends @o, an object of @from that is the one object of its input (a
+ * store key's value), taking its arrays rather than copying them: @o is
+ * left with none, for @from to be freed.  Its tag sets and strings are
+ * copied as by model_set_add_copy(), and @s keeps its own copy of the
+ * input's name, at which every location of the object points, so that
+ * @from may go first.  Returns 0 or -ENOMEM (then @o may be in @s
+ * already, pointing at @from's name, or left in @from with its string
+ * ids changed: either way both sets are only fit to be freed). */
+int model_set_add_move_own(struct model_set *s, const struct model_set *from,
+			   struct model_obj *o);
 
 /*
  * Interns tag set @ts (its tags sorted by key, every byte past the content

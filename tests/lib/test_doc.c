@@ -752,11 +752,14 @@ static bool test_one_of_many(void)
 
 /* A copy of a one-object input's object that outlives the set it came
  * from: its locations on its own copy of the input's name. */
-static bool test_copy_own(void)
+/* An object moved out of its set takes its arrays and its input's name
+ * along: the set it left can go first, and holds nothing of it after. */
+static bool test_move_own(void)
 {
 	const char *svc = API "kind: Service\nmetadata: {name: web}\n"
 			  "spec: {vip: 10.96.0.10, port: 80}\n";
 	struct model_set from, to;
+	const uint8_t *recs;
 	struct diag d;
 	bool ok;
 
@@ -764,13 +767,19 @@ static bool test_copy_own(void)
 	model_set_init(&to);
 	diag_init(&d);
 	ok = ASSERT_EQ(doc_parse_one_of_many(&from, "/m/policy/Service/web",
-					     svc, strlen(svc), &d), 0) &&
-	     ASSERT_EQ(model_set_add_copy_own(&to, &from, &from.objs[0]), 0);
+					     svc, strlen(svc), &d), 0);
+	recs = ok ? from.objs[0].pol.recs : NULL;
+	ok = ok && ASSERT_TRUE(recs != NULL) &&
+	     ASSERT_EQ(model_set_add_move_own(&to, &from, &from.objs[0]), 0) &&
+	     ASSERT_TRUE(from.objs[0].pol.recs == NULL) &&
+	     ASSERT_EQ(from.objs[0].pol.n, 0) &&
+	     ASSERT_TRUE(to.objs[0].pol.recs == recs);
 	model_set_free(&from);
 	ok = ok && ASSERT_EQ(to.n, 1) &&
 	     ASSERT_STREQ(to.objs[0].loc.file, "/m/policy/Service/web") &&
 	     ASSERT_TRUE(to.objs[0].name_loc.file == to.objs[0].loc.file) &&
 	     ASSERT_EQ(to.objs[0].name_loc.line, 3) &&
+	     ASSERT_EQ(to.objs[0].pol.n, 1) &&
 	     ASSERT_EQ(model_set_count(&to, MODEL_SERVICE), 1);
 	model_set_free(&to);
 	diag_free(&d);
@@ -851,7 +860,7 @@ int main(void)
 	TEST_RUN(test_bad_protocol);
 	TEST_RUN(test_defined_twice);
 	TEST_RUN(test_one_of_many);
-	TEST_RUN(test_copy_own);
+	TEST_RUN(test_move_own);
 	TEST_RUN(test_yaml_errors);
 	TEST_RUN(test_all_problems_reported);
 	TEST_RUN(test_deep_nesting_refused);
