@@ -307,8 +307,8 @@ memo:
 	model_set_free(&set);
 	diag_free(&regd);
 	diag_free(&d);
-	/* A compile's working sets (the maps in force read back, the plan,
-	 * the copies of the memo's objects) are freed by now, and most of
+	/* A compile's working sets (the store's answer, the records in
+	 * force read back, the compiled ones) are freed by now, and most of
 	 * them lie below what it kept, where free() gives nothing back: the
 	 * sync would otherwise hold its largest compile's size between
 	 * changes, on every node. */
