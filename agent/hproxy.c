@@ -182,7 +182,6 @@ static const char *hproxy_status_text(int status)
 	return "Error";
 }
 
-
 /* The request is over, or goes again: what was kept for it goes. */
 static void hproxy_request_over(struct hproxy *hp, bool again)
 {
@@ -1227,7 +1226,7 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 		return (ssize_t)n;
 	}
 	if (hp->rs && hp->rs->stream_idle_ms && hp->state != HP_IDLE)
-		hp->io_ns = timer_now();
+		hp->io_ns = timer_turn_now();
 	if (side == CONN_UP) {
 		/* A response is due only once a request head went up;
 		 * anything else would be read as the next request's.  A kept

@@ -483,11 +483,11 @@ void loop_close_fd(struct loop *l, int fd, bool rst);
  * holds a reference that would keep the socket open.
  */
 bool loop_fd_fix(struct loop *l, int fd);
+void loop_close_fixed(struct loop *l, int fd, bool rst);
 
 /* Cancels the op of user_data @ud now, not at the next submission: 0 when
  * it is (its -ECANCELED completion is then on the way), -ENOENT when it
  * had completed already, or another -errno. */
 int loop_cancel_now(struct loop *l, uint64_t ud);
-void loop_close_fixed(struct loop *l, int fd, bool rst);
 
 #endif /* MF_LOOP_H */
