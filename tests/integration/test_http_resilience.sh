@@ -12,6 +12,8 @@
 #  - requestTimeout answers 504 at its time, within 50 ms, naming it;
 #    requestHeadersTimeout answers a head not whole in time with 408;
 #  - perTryTimeout: each try ends at its time, then 504;
+#  - streamIdleTimeout answers 504 at its time when the upstream is
+#    silent, and spares a shorter wait;
 #  - a retry budget of 0.2 and 1 a second (agent flag --retry-budget)
 #    holds the upstream tries of a storm of 503s within 1.2 times the
 #    requests and 10;
@@ -240,6 +242,42 @@ if [ "$1" = 504 ] && [ "$2" -ge 600 ] && [ "$2" -le 651 ] &&
 else
 	fail per_try_timeout_each_try_in_time "client: $out (want 504 at 600..651 ms); pods saw $(seen '/hang')"
 fi
+
+# ---- streamIdleTimeout: a stream with no byte either way for its time ---------
+# The retries' per-try timeout would end the try first: they go for this.
+drop MeshRetry web-retry
+policy streamidle <<'YAML'
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshTimeout
+metadata: {name: web-stream-idle}
+spec:
+  targetRef: {kind: Mesh}
+  to:
+    - targetRef: {kind: MeshService, name: web}
+      default:
+        http:
+          requestTimeout: 10s
+          streamIdleTimeout: 300ms
+YAML
+"$TB" apply "$TL_TMP/streamidle.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_streamidle "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+out=$(client GET /slow/3000 1)
+set -- $out
+if [ "$1" = 504 ] && [ "$2" -ge 300 ] && [ "$2" -le 350 ] &&
+	[ "$3 $4 $5" = "stream idle timeout" ]; then
+	pass stream_idle_timeout_504_in_time
+else
+	fail stream_idle_timeout_504_in_time "client: $out (want 504 at 300..350 ms)"
+fi
+out=$(client GET /slow/150 1)
+if [ "${out%% *}" = 200 ]; then
+	pass stream_idle_timeout_spares_a_shorter_wait
+else
+	fail stream_idle_timeout_spares_a_shorter_wait "client: $out (want 200)"
+fi
+# The delay fault below holds a request longer than this.
+drop MeshTimeout web-stream-idle
 
 # ---- retry budget --------------------------------------------------------------
 "$TB" apply "$TL_TMP/storm.yaml" >"$TL_TMP/apply.log" 2>&1 ||
