@@ -609,9 +609,9 @@ static void apage_metrics_xdp(const struct apage_env *env,
 	if (!x)
 		return;
 	apage_metric_head(b, "meshforge_xdp_attached", "gauge",
-			  "The node firewall's XDP program on the uplink, by interface and mode (native or generic).");
-	apage_buf_printf(b, "meshforge_xdp_attached{iface=\"%s\",mode=\"%s\"} 1\n",
-			 xdp_iface(x), xdp_mode(x));
+			  "Whether the node firewall's XDP program is on the uplink (only while the policy sets a firewall), by interface and mode (native, generic; none before it was first attached).");
+	apage_buf_printf(b, "meshforge_xdp_attached{iface=\"%s\",mode=\"%s\"} %d\n",
+			 xdp_iface(x), xdp_mode(x), xdp_attached(x) ? 1 : 0);
 	apage_metric_head(b, "meshforge_xdp_drop_events_total", "counter",
 			  "Drop reports read from the XDP program's ring buffer (at most one per source and second; the drops are in meshforge_pod_packets_total{reason=\"xdp_drop_*\"}).");
 	apage_buf_printf(b, "meshforge_xdp_drop_events_total %llu\n",

@@ -23,8 +23,12 @@ static void agent_maps_tick(void *arg)
 
 	/* A draining agent's programs are its successor's business; the
 	 * pins are the node's, watched by loop 0 for every loop (the
-	 * reloader they share switches for all). */
-	if (!a->draining && a->ctx.loop_index == 0)
+	 * reloader they share switches for all).  So is the uplink: a
+	 * draining agent that attached its firewall there would take the
+	 * successor's place. */
+	if (a->draining)
+		return;
+	if (a->ctx.loop_index == 0)
 		pinwatch_tick(&a->pinwatch);
 	if (a->ctx.xdp && a->ctx.pmap)
 		xdp_tick(a->ctx.xdp, a->ctx.pmap);

@@ -23,8 +23,12 @@ struct xdp {
 	struct ring_buffer *events;	/* owned */
 	int ifindex;
 	char ifname[IF_NAMESIZE];
-	uint32_t flags;			/* XDP_FLAGS_DRV_MODE or _SKB_MODE */
+	/* XDP_FLAGS_DRV_MODE or _SKB_MODE: the mode of the last attach,
+	 * 0 before the first. */
+	uint32_t flags;
 	uint32_t prog_id;
+	bool attached;			/* on the uplink now */
+	int attach_err;			/* the last attach's -errno, logged */
 	uint64_t epoch;			/* of the lists, 0: never kept */
 	bool resync;			/* keep them whatever the epoch */
 	uint64_t nevents;
@@ -79,22 +83,6 @@ int xdp_open(struct xdp **out, const char *pin_root, const char *ifname)
 		goto fail;
 	}
 	fd = bpf_program__fd(x->skel->progs.mf_xdp);
-	/* Native where the driver has it: before an skb exists.  Generic
-	 * works on any device, after the skb is made. */
-	x->flags = XDP_FLAGS_DRV_MODE;
-	err = bpf_xdp_attach(x->ifindex, fd, x->flags, NULL);
-	if (err) {
-		log_info("event=xdp_native_unavailable iface=%s err=\"%s\"",
-			 ifname, strerror(-err));
-		x->flags = XDP_FLAGS_SKB_MODE;
-		err = bpf_xdp_attach(x->ifindex, fd, x->flags, NULL);
-	}
-	if (err) {
-		log_error("event=xdp_failed iface=%s step=attach err=\"%s\"",
-			  ifname, strerror(-err));
-		x->flags = 0;
-		goto fail;
-	}
 	memset(&info, 0, sizeof(info));
 	if (!bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		x->prog_id = info.id;
@@ -106,13 +94,66 @@ int xdp_open(struct xdp **out, const char *pin_root, const char *ifname)
 			  strerror(-err));
 		goto fail;
 	}
-	log_info("event=xdp_attached iface=%s ifindex=%d mode=%s prog_id=%u",
-		 ifname, x->ifindex, xdp_mode(x), x->prog_id);
+	/* Attached by xdp_tick() once the policy sets a firewall. */
+	log_info("event=xdp_loaded iface=%s ifindex=%d prog_id=%u", ifname,
+		 x->ifindex, x->prog_id);
 	*out = x;
 	return 0;
 fail:
 	xdp_close(x);
 	return err;
+}
+
+/*
+ * Attaches the program to the uplink: natively where the driver has it,
+ * before an skb exists, else generic, which works on any device after the
+ * skb is made; the mode found first is kept.  Returns 0 or -errno, logged
+ * when it differs from the last attempt's (a tick retries).
+ */
+static int xdp_attach(struct xdp *x)
+{
+	int fd = bpf_program__fd(x->skel->progs.mf_xdp), err;
+
+	if (!x->flags) {
+		x->flags = XDP_FLAGS_DRV_MODE;
+		err = bpf_xdp_attach(x->ifindex, fd, x->flags, NULL);
+		if (err) {
+			log_info("event=xdp_native_unavailable iface=%s "
+				 "err=\"%s\"", x->ifname, strerror(-err));
+			x->flags = XDP_FLAGS_SKB_MODE;
+		}
+	}
+	err = bpf_xdp_attach(x->ifindex, fd, x->flags, NULL);
+	if (err) {
+		if (err != x->attach_err)
+			log_error("event=xdp_failed iface=%s step=attach "
+				  "err=\"%s\"", x->ifname, strerror(-err));
+		x->attach_err = err;
+		return err;
+	}
+	x->attach_err = 0;
+	x->attached = true;
+	log_info("event=xdp_attached iface=%s ifindex=%d mode=%s prog_id=%u",
+		 x->ifname, x->ifindex, xdp_mode(x), x->prog_id);
+	return 0;
+}
+
+/* Takes the program off the uplink, when it is still ours there: a newer
+ * agent may have attached its own. */
+static void xdp_detach(struct xdp *x)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	__u32 id = 0;
+
+	if (!x->attached)
+		return;
+	x->attached = false;
+	if (bpf_xdp_query_id(x->ifindex, (int)x->flags, &id) ||
+	    id != x->prog_id)
+		return;
+	opts.old_prog_fd = bpf_program__fd(x->skel->progs.mf_xdp);
+	bpf_xdp_detach(x->ifindex, (int)x->flags, &opts);
+	log_info("event=xdp_detached iface=%s", x->ifname);
 }
 
 int xdp_reopen(struct xdp *x, const char *pin_root)
@@ -138,10 +179,12 @@ int xdp_reopen(struct xdp *x, const char *pin_root)
 		goto fail;
 	}
 	fd = bpf_program__fd(skel->progs.mf_xdp);
-	/* In place of ours only: the uplink is never without a firewall. */
+	/* In place of ours only, when it is attached: the uplink is never
+	 * without the firewall the policy sets. */
 	aopts.old_prog_fd = bpf_program__fd(x->skel->progs.mf_xdp);
-	err = bpf_xdp_attach(x->ifindex, fd, x->flags | XDP_FLAGS_REPLACE,
-			     &aopts);
+	err = x->attached ? bpf_xdp_attach(x->ifindex, fd,
+					   x->flags | XDP_FLAGS_REPLACE,
+					   &aopts) : 0;
 	if (err) {
 		ring_buffer__free(events);
 		goto fail;
@@ -249,6 +292,18 @@ void xdp_tick(struct xdp *x, const struct pmap *pm)
 		 "syn_rate=%u/%ums", (unsigned long long)cfg.epoch,
 		 cfg.fw_ndeny, cfg.fw_pkt_num, cfg.fw_pkt_interval_ms,
 		 cfg.fw_syn_num, cfg.fw_syn_interval_ms);
+	/* On the uplink only while the policy sets a firewall, its lists
+	 * kept before the first packet meets it.  An idle program is not
+	 * free where XDP changes how the device receives: a veth copies
+	 * every received frame into a page of its own for it (bulk through
+	 * the testbed's wire: half its throughput), and many NICs turn off
+	 * their receive offloads under it. */
+	if (cfg.fw_ndeny || cfg.fw_pkt_num || cfg.fw_syn_num) {
+		if (!x->attached && xdp_attach(x))
+			x->resync = true;	/* again at the next tick */
+	} else {
+		xdp_detach(x);
+	}
 }
 
 void xdp_forget_epoch(struct xdp *x)
@@ -259,7 +314,14 @@ void xdp_forget_epoch(struct xdp *x)
 
 const char *xdp_mode(const struct xdp *x)
 {
+	if (!x->flags)
+		return "none";
 	return x->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
+}
+
+bool xdp_attached(const struct xdp *x)
+{
+	return x->attached;
 }
 
 const char *xdp_iface(const struct xdp *x)
@@ -274,18 +336,9 @@ uint64_t xdp_events(const struct xdp *x)
 
 void xdp_close(struct xdp *x)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
-	__u32 id = 0;
-
 	if (!x)
 		return;
-	/* Only our own: a newer agent may have attached its program. */
-	if (x->flags && !bpf_xdp_query_id(x->ifindex, (int)x->flags, &id) &&
-	    id == x->prog_id) {
-		opts.old_prog_fd = bpf_program__fd(x->skel->progs.mf_xdp);
-		bpf_xdp_detach(x->ifindex, (int)x->flags, &opts);
-		log_info("event=xdp_detached iface=%s", x->ifname);
-	}
+	xdp_detach(x);
 	ring_buffer__free(x->events);
 	mf_xdp__destroy(x->skel);
 	free(x);

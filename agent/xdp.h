@@ -2,19 +2,24 @@
 /*
  * xdp: the node firewall on the uplink (bpf/mf_xdp.bpf.c).
  *
- * xdp_open() loads mf_xdp against the pinned maps and attaches it to the
- * node's uplink, in native mode where the driver has it, else generic, and
- * says which.  Then, about once a second (the loop's tick), xdp_tick()
- * keeps the program's two lists as the policy in force says, when its
- * epoch moved (the deny networks of mf_config into the LPM trie
- * mf_xdp_deny, the nodes' addresses of mf_nodes into mf_xdp_nodes: an
- * apply reaches the uplink within a second, without a reload), and reads
- * the drop events of the ring buffer: a warning line per source and
- * second, and counts.
+ * xdp_open() loads mf_xdp against the pinned maps.  Then, about once a
+ * second (the loop's tick), xdp_tick() keeps the program's two lists as
+ * the policy in force says, when its epoch moved (the deny networks of
+ * mf_config into the LPM trie mf_xdp_deny, the nodes' addresses of
+ * mf_nodes into mf_xdp_nodes: an apply reaches the uplink within a
+ * second, without a reload), and reads the drop events of the ring
+ * buffer: a warning line per source and second, and counts.
+ *
+ * The program is on the uplink only while the policy sets a firewall:
+ * the tick that first finds one attaches it, in native mode where the
+ * driver has it, else generic, and says which; the tick that finds none
+ * takes it off.  An attached program that passes everything still costs
+ * the device's receive path (see xdp_tick()).
  */
 #ifndef MF_AGENT_XDP_H
 #define MF_AGENT_XDP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pmap.h"
@@ -38,8 +43,11 @@ void xdp_forget_epoch(struct xdp *x);
  * xdp_tick().  Returns 0, or -errno (logged) with @x as it was. */
 int xdp_reopen(struct xdp *x, const char *pin_root);
 
-/* "native" or "generic". */
+/* "native" or "generic": the mode of the last attach; "none" before
+ * the first. */
 const char *xdp_mode(const struct xdp *x);
+/* Whether the program is on the uplink now. */
+bool xdp_attached(const struct xdp *x);
 const char *xdp_iface(const struct xdp *x);
 /* Drop events read so far. */
 uint64_t xdp_events(const struct xdp *x);

@@ -4,16 +4,20 @@
 # The node firewall (Mesh spec.firewall) in XDP on node a's uplink, on the
 # two-node testbed.  A host outside the mesh is simulated by an extra
 # address on node b's wire, 10.77.0.9; it dials node a's tunnel port.
-# Asserted by what the clients saw and the kernel's counters:
-#  - the agent attaches the program and says in which mode;
-#  - with no firewall the outside host connects;
+# Asserted by what the clients saw, the uplink and the kernel's counters:
+#  - with no firewall the program is loaded but not on the uplink (an
+#    idle XDP program costs a veth a copy of every frame), and the
+#    outside host connects;
+#  - the first firewall attaches it, and the agent says in which mode;
 #  - denySources with its network: its connections fail, counted
 #    (xdp_drop_deny), one report a second in node a's log, while a1 still
 #    reaches the web service on node b through the mesh (node b's address
 #    is a node's: never dropped);
 #  - perSource.synRate 5 per second: of 40 quick connects, about the burst
 #    and the rate get through, counted (xdp_drop_syn_rate), and the mesh
-#    still works.
+#    still works;
+#  - the firewall removed: the program leaves the uplink within a tick
+#    and the outside host connects again.
 # shellcheck source=tests/harness/testlib.sh
 . "$(dirname "$0")/../harness/testlib.sh"
 tl_init test_firewall
@@ -62,12 +66,18 @@ PY
 }
 mesh_ok() { [ "$(tb_exec a1 curl -sS -m 10 "http://$VIP/token" 2>&1)" = "$TOKEN" ]; }
 
-if grep -qE 'event=xdp_attached iface=mfwa .*mode=(native|generic)' "$(tl_agent_log mf-node-a)" &&
-	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics |
-	grep -qE '^meshforge_xdp_attached\{iface="mfwa",mode="(native|generic)"\} 1$'; then
-	pass xdp_attached_mode_reported
+# on_uplink: whether node a's uplink has an XDP program.
+on_uplink() { tb_exec a ip link show mfwa | grep -q 'prog/xdp id'; }
+xdp_metric() {
+	tb_exec a curl -sS -m 5 http://127.0.0.1:15000/metrics | grep '^meshforge_xdp_attached{'
+}
+m=$(xdp_metric)
+if grep -qE 'event=xdp_loaded iface=mfwa .*prog_id=[0-9]+' "$(tl_agent_log mf-node-a)" &&
+	! grep -q 'event=xdp_attached' "$(tl_agent_log mf-node-a)" && ! on_uplink &&
+	[ "$m" = 'meshforge_xdp_attached{iface="mfwa",mode="none"} 0' ]; then
+	pass xdp_off_without_firewall
 else
-	fail xdp_attached_mode_reported "$(grep xdp "$(tl_agent_log mf-node-a)" | tail -n 3)"
+	fail xdp_off_without_firewall "metric: $m; uplink: $(tb_exec a ip link show mfwa | grep -o 'prog/xdp.*'); $(grep xdp "$(tl_agent_log mf-node-a)" | tail -n 3)"
 fi
 read -r n _ < <(connects 3)
 if [ "$n" = 3 ]; then pass open_without_firewall; else fail open_without_firewall "$n of 3 connected"; fi
@@ -80,6 +90,12 @@ fw_policy "{denySources: [10.77.0.8/29]}" >"$TL_TMP/deny.yaml"
 # The agent keeps the deny trie within a second of the apply.
 denied() { tl_log_since mf-node-a "$mark" | grep -q 'event=xdp_policy .*deny=1 '; }
 wait_for 5 denied
+if tl_log_since mf-node-a "$mark" | grep -qE 'event=xdp_attached iface=mfwa .*mode=(native|generic)' &&
+	on_uplink && xdp_metric | grep -qE '^meshforge_xdp_attached\{iface="mfwa",mode="(native|generic)"\} 1$'; then
+	pass xdp_attached_mode_reported
+else
+	fail xdp_attached_mode_reported "metric: $(xdp_metric); $(tl_log_since mf-node-a "$mark" | grep xdp | tail -n 3)"
+fi
 d0=$(kstat xdp_drop_deny)
 read -r n _ < <(connects 5)
 d1=$(kstat xdp_drop_deny)
@@ -113,5 +129,20 @@ if [ "${n:-0}" -ge 5 ] && [ "${n:-0}" -le $((5 + 5 * ${secs:-0} + 2)) ] &&
 	pass syn_rate_held_mesh_unharmed
 else
 	fail syn_rate_held_mesh_unharmed "$n of 40 connected; xdp_drop_syn_rate ${s0:-?} -> ${s1:-?}"
+fi
+
+# ---- the firewall removed -----------------------------------------------------------
+mark=$(tl_log_mark mf-node-a)
+"$TB" apply "$TL_TMP/open.yaml" >"$TL_TMP/apply.log" 2>&1 ||
+	{ fail apply_open "$(cat "$TL_TMP/apply.log")"; tl_finish; }
+detached() { tl_log_since mf-node-a "$mark" | grep -q 'event=xdp_detached iface=mfwa'; }
+wait_for 5 detached
+read -r n _ < <(connects 3)
+m=$(xdp_metric)
+if detached && ! on_uplink && [ "$n" = 3 ] &&
+	[[ "$m" =~ ^meshforge_xdp_attached\{iface=\"mfwa\",mode=\"(native|generic)\"\}\ 0$ ]] && mesh_ok; then
+	pass firewall_removed_xdp_detached
+else
+	fail firewall_removed_xdp_detached "$n of 3 connected; metric: $m; uplink: $(tb_exec a ip link show mfwa | grep -o 'prog/xdp.*'); $(tl_log_since mf-node-a "$mark" | grep xdp | tail -n 3)"
 fi
 tl_finish

@@ -18,6 +18,9 @@
 #  - meanwhile a request every 50 ms on a new connection: none fails; and
 #    100 keep-alive connections, a request a second for 8 s: every one
 #    gets all its answers;
+#  - a Mesh firewall applied while the old agent drains: the new agent
+#    alone attaches its XDP program to the uplink, and it is still there
+#    after the old agent exits;
 #  - SIGUSR2 with a binary that exits 1 at that path: the agent goes on
 #    serving (requests every 50 ms meanwhile: none fails), logs
 #    event=upgrade_failed and says so in STATUS=; no MAINPID=;
@@ -157,6 +160,20 @@ else
 	fail mainpid_then_ready "MAINPID at '$i_main', READY at '$i_ready': $(tr '\n' '|' <<<"$notes")"
 fi
 
+# The firewall while the old agent drains (the long-lived connections
+# hold it for some seconds more): the successor's to attach; the old
+# agent must neither put its own program in its place nor take the
+# successor's off as it exits.
+fw_mark=$(tl_log_mark "$NODE")
+sed 's|^spec: {trustDomain: mesh.local}$|spec: {trustDomain: mesh.local, firewall: {denySources: [203.0.113.0/24]}}|' \
+	"$TL_TOP/tests/integration/policy.yaml" >"$TL_TMP/firewall.yaml"
+"$TB" apply "$TL_TMP/firewall.yaml" >"$TL_TMP/apply-fw.log" 2>&1 ||
+	fail apply_firewall "$(cat "$TL_TMP/apply-fw.log")"
+fw_attached() { tl_log_since "$NODE" "$fw_mark" | grep -q 'event=xdp_attached iface=mfwa '; }
+wait_for 5 fw_attached
+draining_at_apply=0
+[ -d "/proc/$pid_old" ] && draining_at_apply=1
+
 wait "$LONG"
 long_rc=$?
 tl_log "long-lived: $(tr '\n' ' ' <"$TL_TMP/long.out")"
@@ -176,6 +193,15 @@ if wait_for 25 grep -q "^exit pid=$pid_old " "$NOTES"; then
 	fi
 else
 	fail old_agent_drains_and_exits_0 "still running 25 s after the long-lived connections ended"
+fi
+xdp_ids=$(tl_log_since "$NODE" "$fw_mark" | grep -o 'event=xdp_attached iface=mfwa .*prog_id=[0-9]*' | grep -o 'prog_id=[0-9]*' | cut -d= -f2)
+on_uplink=$(tb_exec "$NODE" ip link show mfwa | grep -o 'prog/xdp id [0-9]*' | grep -o '[0-9]*$')
+tl_log "firewall during the drain: attached $(echo $xdp_ids), on the uplink after the old agent's exit: ${on_uplink:-none}"
+if [ "$draining_at_apply" = 1 ] && [ "$(wc -w <<<"$xdp_ids")" = 1 ] && [ -n "$on_uplink" ] &&
+	[ "$on_uplink" = "$xdp_ids" ] && [ -d "/proc/$child" ]; then
+	pass firewall_during_drain_is_the_successors
+else
+	fail firewall_during_drain_is_the_successors "old agent draining at the apply: $draining_at_apply; attached: $(echo $xdp_ids); on the uplink: ${on_uplink:-none}"
 fi
 
 wait "$STEADY"
