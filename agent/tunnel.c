@@ -1537,7 +1537,7 @@ static void tunnel_outbound_accepted(void *arg, struct conn *c)
 	conn_connect(tu->conns, c);
 }
 
-_Static_assert(CONN_PBUF_SIZE == PASSTHRU_ROOM,
+_Static_assert(CONN_PBUF_SIZE >= PASSTHRU_ROOM,
 	       "a passthrough's first bytes are read into a pooled buffer");
 
 /*
@@ -1568,7 +1568,7 @@ static void tunnel_passthrough_read(struct tunnel *tu, struct conn *c)
 	if (!c->pt_buf && !e->rbuf)
 		e->rbuf = loop_pbuf_get(tu->conns->loop);
 	buf = c->pt_buf ? c->pt_buf : e->rbuf;
-	cap = c->pt_buf ? PASSTHRU_H2_ROOM : CONN_PBUF_SIZE;
+	cap = c->pt_buf ? PASSTHRU_H2_ROOM : PASSTHRU_ROOM;
 	if (!buf) {
 		conn_abort(tu->conns, c, "out of memory");
 		return;

@@ -22,6 +22,7 @@
 #include "harness/test.h"
 #include "harness/pki_harness.h"
 #include "../../agent/tls_record.c"
+#include "../../agent/loop.h"
 #include "harness/tls_harness.h"
 
 #define CHACHA	  "TLS13-CHACHA20-POLY1305-SHA256"
@@ -907,6 +908,27 @@ static bool ticket_extension_cut(struct th_pair *p)
 
 TH_CASE(ticket_extension_cut, NULL, TH_SHAKEN)
 
+/* ---- the reader's chunk --------------------------------------------------- */
+
+/* A loop chunk (LOOP_PBUF_SIZE) takes four records of up to 16 KiB, each
+ * opened straight into it: one read returns them all, and none was
+ * decrypted in place in the input queue to be copied out. */
+static bool chunk_takes_four_records(struct th_pair *p)
+{
+	static uint8_t want[4 * 16384], buf[LOOP_PBUF_SIZE];
+
+	fill(want, 0, sizeof(want), 15);
+	if (!ASSERT_EQ(tls_write(p->c, want, sizeof(want)), sizeof(want)))
+		return false;
+	th_pump(p->c, p->s, 0);
+	return ASSERT_EQ(tls_read(p->s, buf, sizeof(buf)), sizeof(want)) &&
+	       ASSERT_MEMEQ(buf, want, sizeof(want)) &&
+	       ASSERT_EQ(p->s->plain_left, 0) &&
+	       ASSERT_EQ(bufq_in_len(&p->s->in), 0);
+}
+
+TH_CASE(chunk_takes_four_records, NULL, TH_SHAKEN)
+
 /* ---- plaintext left behind ----------------------------------------------- */
 
 /* A record read out in pieces was decrypted in place: what has been read
@@ -1007,6 +1029,7 @@ int main(void)
 	TEST_RUN(test_ticket_empty);
 	TEST_RUN(test_ticket_extensions_overrun);
 	TEST_RUN(test_ticket_extension_cut);
+	TEST_RUN(test_chunk_takes_four_records);
 	TEST_RUN(test_window_wiped);
 	TEST_RUN(test_reader_buffer_clean_aesgcm);
 	TEST_RUN(test_reader_buffer_clean_chacha);
