@@ -585,15 +585,29 @@ sched_groups() {
 	for pid in $(proc_tree "${ORIGIN_PIDS[@]}"); do echo "origin:$pid"; done
 }
 
+# stall_keys FILE: cyclictest's summary in FILE (-q -h) as the record's
+# keys stall_count (wake-ups 10 ms late or more, all CPUs) and
+# stall_max_us (the latest, µs).
+stall_keys() {
+	awk '/^# Histogram Overflows:/ {for (i = 4; i <= NF; i++) n += $i}
+		/^# Max Latencies:/ {for (i = 4; i <= NF; i++) if ($i + 0 > m) m = $i + 0}
+		END {if (m != "") printf "stall_count=%d stall_max_us=%d\n", n, m}' "$1"
+}
+
 # measure_loaded PATH TEST REP ARGS...: a load generator run with the
 # proxies' CPU time sampled across its measured part (after the warm-up).
 # For a meshforge path's latency runs, also where the time went over that
 # part (docs/benchmarks.md "Where the added latency goes"): the run-queue
 # waits and CPU time of the agents, softirq threads, load generator and
 # origin (mf_schedlat), and the agents' loop-turn histograms before and
-# after.
+# after.  For every path's latency runs, the machine's own stalls over
+# that part: cyclictest (rt-tests), a timer thread per CPU at the highest
+# priority waking every 10 ms, counts the wake-ups that came 10 ms late
+# or more.  On a virtual machine whose host stops its CPUs (a CPU quota
+# spent, say) a request in flight then waits for all of them, whatever the
+# path; cheap enough (200 wake-ups a second) not to move the figures.
 measure_loaded() {
-	local path=$1 test=$2 rep=$3 out c0 c1 u0 u1 lpid rc spid="" extra=()
+	local path=$1 test=$2 rep=$3 out c0 c1 u0 u1 lpid rc spid="" cpid="" extra=()
 	shift 3
 	out=$RUN/$path-$test-$rep.json
 	load "$path" "$out" "$@" &
@@ -621,6 +635,11 @@ measure_loaded() {
 			-p "$(IFS=,; echo "${PATH_PIDS[*]}")" -- sleep "$DURATION" \
 			>/dev/null 2>&1 </dev/null 9<&- &
 	fi
+	if [[ "$test" == lat* ]] && command -v cyclictest >/dev/null; then
+		cyclictest -S -m -p 99 -i 10000 -D "$DURATION" -q -h 10000 \
+			>"$out.stalls" 2>&1 </dev/null 9<&- &
+		cpid=$!
+	fi
 	if [[ "$path" == meshforge* && "$test" == lat* ]]; then
 		loop_turns a >"$out.turns-a0"
 		loop_turns b >"$out.turns-b0"
@@ -631,6 +650,11 @@ measure_loaded() {
 	wait "$lpid"
 	rc=$?
 	read -r c1 u1 <<<"$(cpu_ticks "${PATH_PIDS[@]}")"
+	if [ -n "$cpid" ]; then
+		wait "$cpid"
+		# shellcheck disable=SC2207
+		extra+=($(stall_keys "$out.stalls"))
+	fi
 	if [ -n "$spid" ]; then
 		kill -INT "$spid" 2>/dev/null
 		wait "$spid" && extra+=(sched="$out.sched")

@@ -149,7 +149,7 @@ LOUD
 fi
 
 # ---- benchmark peers (--bench) ---------------------------------------------
-bench_pkgs=(nginx haproxy wrk gnuplot-nox hping3)
+bench_pkgs=(nginx haproxy wrk gnuplot-nox hping3 rt-tests)
 policy_rc=/usr/sbin/policy-rc.d
 policy_saved=$policy_rc.meshforge-saved
 policy_ours=0

@@ -279,6 +279,15 @@ SCHED_ROWS = [
     ("rq_max_us", "run-queue wait per wake-up, longest", "µs", "{:.0f}"),
     ("cpu_us_per_req", "on a CPU per request", "µs", "{:.1f}"),
 ]
+# The machine's stalls over a latency run (cyclictest: a timer thread per
+# CPU at the highest priority, waking every 10 ms), this path's run / its
+# direct path's at the same rate.
+STALL_ROWS = [
+    ("stall_count", "machine: timer wake-ups 10 ms late or more, all CPUs (this run / "
+     "its direct path's)", "{:.0f}"),
+    ("stall_max_ms", "machine: latest timer wake-up (ms; this run / its direct path's)",
+     "{:.1f}"),
+]
 # The agents' own loops, from their turn histograms.
 LOOP_ROWS = [
     ("loop_us_per_req", "agents' loop turns (user code) per request", "µs", "{:.1f}"),
@@ -376,6 +385,10 @@ def figures_of(runs):
                     if key in lat:
                         fig(path, n).values.append(float(lat[key]))
                 sched_figures(fig, path, test, run, achieved)
+                if "stall_count" in run:
+                    fig(path, test + "_stall_count").values.append(float(run["stall_count"]))
+                    fig(path, test + "_stall_max_ms").values.append(
+                        float(run["stall_max_us"]) / 1000.0)
                 if target > 0 and achieved < SATURATED * target:
                     note = "saturated: %.0f of %.0f req/s" % (achieved, target)
                     for n in names:
@@ -727,6 +740,20 @@ def cmd_report(args):
             for p in spaths:
                 for t in ("lat25", "lat50"):
                     row.append(cell(figs[p].get(t + "_" + name), unit, fmt, reps))
+            md.append("| " + " | ".join(row) + " |")
+        # The machine's own stalls (cyclictest), beside those of the same
+        # run on the path's direct path: a host that stops the CPUs stops
+        # every path, but a path that keeps them busier meets it more.
+        for name, label, fmt in STALL_ROWS:
+            if not any(t + "_" + name in figs[p] for p in spaths for t in ("lat25", "lat50")):
+                continue
+            row = [label]
+            for p in spaths:
+                for t in ("lat25", "lat50"):
+                    a = med(figs, p, t + "_" + name)
+                    d = med(figs, BASELINE.get(p, "direct"), t + "_" + name)
+                    row.append("%s / %s" % (fmt.format(a) if a is not None else "—",
+                                            fmt.format(d) if d is not None else "—"))
             md.append("| " + " | ".join(row) + " |")
         md.append("")
 
