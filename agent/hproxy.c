@@ -1071,9 +1071,13 @@ static void hproxy_try_timer(struct timer *t, uint64_t now)
 	}
 }
 
+/* A paced response's bytes are fed a slice at a time (hproxy_input()):
+ * 16 KiB, 160 ms at 800 kbit/s. */
+#define HP_BW_SLICE	(16u * 1024)
+
 /* A fault's response bandwidth: true, with the up end's input held until
  * the bytes sent so far are due, when they are ahead of it.  The pace is
- * kept a chunk at a time. */
+ * kept a slice at a time. */
 static bool hproxy_paced(struct hproxy *hp)
 {
 	uint64_t now = timer_now();
@@ -1246,6 +1250,10 @@ ssize_t hproxy_input(struct hproxy *hp, enum conn_side side,
 		}
 		if (hp->bw_bps && hp->rsp_sent && hproxy_paced(hp))
 			return 0;
+		/* A paced response moves a slice at a time, so its pace is
+		 * kept to within a slice whatever the chunks it comes in. */
+		if (hp->bw_bps && n > HP_BW_SLICE)
+			n = HP_BW_SLICE;
 		rc = http1_feed(&hp->rsp, (const char *)p, n);
 		return rc < 0 ? hproxy_rsp_failed(hp, rc) : rc;
 	}
