@@ -108,22 +108,25 @@ fail:
  * Attaches the program to the uplink: natively where the driver has it,
  * before an skb exists, else generic, which works on any device after the
  * skb is made; the mode found first is kept.  Returns 0 or -errno, logged
- * when it differs from the last attempt's (a tick retries).
+ * when it differs from the last attempt's (the next tick tries again: the
+ * agent serves on without the firewall meanwhile, and says so).
  */
 static int xdp_attach(struct xdp *x)
 {
 	int fd = bpf_program__fd(x->skel->progs.mf_xdp), err;
 
-	if (!x->flags) {
+	if (x->flags) {
+		err = bpf_xdp_attach(x->ifindex, fd, x->flags, NULL);
+	} else {
 		x->flags = XDP_FLAGS_DRV_MODE;
 		err = bpf_xdp_attach(x->ifindex, fd, x->flags, NULL);
 		if (err) {
 			log_info("event=xdp_native_unavailable iface=%s "
 				 "err=\"%s\"", x->ifname, strerror(-err));
 			x->flags = XDP_FLAGS_SKB_MODE;
+			err = bpf_xdp_attach(x->ifindex, fd, x->flags, NULL);
 		}
 	}
-	err = bpf_xdp_attach(x->ifindex, fd, x->flags, NULL);
 	if (err) {
 		if (err != x->attach_err)
 			log_error("event=xdp_failed iface=%s step=attach "
