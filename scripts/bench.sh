@@ -59,7 +59,7 @@
 # rep 2: A B C D, ...), every path started fresh for each repetition:
 #   capacity: RSS idle; max requests/s (closed loop, keep-alive, 1 KiB) with
 #             the proxies' CPU time; new connections/s (one request each);
-#             a 100 MiB download (after one not measured); RSS with
+#             three 100 MiB downloads (after one not measured); RSS with
 #             $MF_BENCH_IDLE_CONNS idle connections open through the
 #             path; for the nginx and HAProxy pairs, new connections/s
 #             again with upstream reuse off, so that each one costs an
@@ -145,6 +145,7 @@ LOCAL_IP=10.78.1.12
 BODY_SMALL=/1k
 BODY_BULK=/100m
 BULK_BYTES=104857600
+BULK_RUNS=3
 
 declare -A URL=(
 	[direct]=http://$ORIGIN_IP:$ORIGIN_PORT
@@ -666,20 +667,24 @@ measure_loaded() {
 		clk_tck="$(getconf CLK_TCK)" load_exit="$rc" "${extra[@]}"
 }
 
-# The 100 MiB download, after one not measured, as the loaded runs have
-# their warm-up: a proxy's first bulk transfer also pays the first touch
-# of its buffers (the agents' receive rings: 8,000 page faults, a third
-# more CPU for that download on the testbed), which later ones do not.
+# The 100 MiB download, BULK_RUNS times (each a figure: one download is
+# a third of a second, and varies by a third from one to the next here),
+# after one not measured, as the loaded runs have their warm-up: a proxy's
+# first bulk transfer also pays the first touch of its buffers (the
+# agents' receive rings: 8,000 page faults, a third more CPU for that
+# download on the testbed), which later ones do not.
 measure_bulk() {
-	local path=$1 rep=$2 out
-	out=$RUN/$path-bulk-$rep.txt
+	local path=$1 rep=$2 out i
 	client_of "$path"
 	"${CLIENT[@]}" taskset -c "$CPU_LOAD" curl -s -o /dev/null -m 120 \
 		"${URL[$path]}$BODY_BULK" >/dev/null 2>&1 </dev/null 9<&-
-	"${CLIENT[@]}" taskset -c "$CPU_LOAD" curl -s -o /dev/null -m 120 \
-		-w '{"http_code": %{http_code}, "size_download": %{size_download}, "time_total": %{time_total}}' \
-		"${URL[$path]}$BODY_BULK" >"$out" 2>"$out.err" </dev/null 9<&-
-	record "$path" bulk "$rep" "$out" curl_exit=$? expect_bytes="$BULK_BYTES"
+	for i in $(seq 1 "$BULK_RUNS"); do
+		out=$RUN/$path-bulk-$rep-$i.txt
+		"${CLIENT[@]}" taskset -c "$CPU_LOAD" curl -s -o /dev/null -m 120 \
+			-w '{"http_code": %{http_code}, "size_download": %{size_download}, "time_total": %{time_total}}' \
+			"${URL[$path]}$BODY_BULK" >"$out" 2>"$out.err" </dev/null 9<&-
+		record "$path" bulk "$rep" "$out" curl_exit=$? expect_bytes="$BULK_BYTES"
+	done
 }
 
 # settle PIDS...: waits (up to 120 s) until the descriptor count of PIDS
