@@ -733,8 +733,12 @@ def cmd_report(args):
         md.append("| " + " | ".join(row) + " |")
         rows = [(g + "_" + suffix, glabel + ": " + label, unit, fmt)
                 for g, glabel in SCHED_GROUPS for suffix, label, unit, fmt in SCHED_ROWS]
+
+        def measured(name):
+            return any(t + "_" + name in figs[p] for p in spaths for t in ("lat25", "lat50"))
+
         for name, label, unit, fmt in rows + LOOP_ROWS:
-            if not any(t + "_" + name in figs[p] for p in spaths for t in ("lat25", "lat50")):
+            if not measured(name):
                 continue
             row = [label + (" (%s)" % unit if unit else "")]
             for p in spaths:
@@ -745,7 +749,7 @@ def cmd_report(args):
         # run on the path's direct path: a host that stops the CPUs stops
         # every path, but a path that keeps them busier meets it more.
         for name, label, fmt in STALL_ROWS:
-            if not any(t + "_" + name in figs[p] for p in spaths for t in ("lat25", "lat50")):
+            if not measured(name):
                 continue
             row = [label]
             for p in spaths:

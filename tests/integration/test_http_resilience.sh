@@ -185,15 +185,22 @@ else
 	fail retries_counted_in_metrics "meshforge_http_retries_total went $r0 -> $r1, want +3"
 fi
 
+# timeout_504 CASE PATH LO HI REASON: a GET of PATH is answered 504,
+# REASON (three words) in its body, LO to HI ms after it was sent.
+timeout_504() {
+	local name=$1 path=$2 lo=$3 hi=$4 why=$5 out
+	out=$(client GET "$path" 1)
+	set -- $out
+	if [ "$1" = 504 ] && [ "$2" -ge "$lo" ] && [ "$2" -le "$hi" ] &&
+		[ "$3 $4 $5" = "$why" ]; then
+		pass "$name"
+	else
+		fail "$name" "client: $out (want 504 at $lo..$hi ms)"
+	fi
+}
+
 # ---- requestTimeout --------------------------------------------------------
-out=$(client GET /slow/3000 1)
-set -- $out
-if [ "$1" = 504 ] && [ "$2" -ge 500 ] && [ "$2" -le 550 ] &&
-	[ "$3 $4 $5" = "upstream request timeout" ]; then
-	pass request_timeout_504_in_time
-else
-	fail request_timeout_504_in_time "client: $out (want 504 at 500..550 ms)"
-fi
+timeout_504 request_timeout_504_in_time /slow/3000 500 550 "upstream request timeout"
 
 # drop KIND NAME: deletes a policy on both nodes, once the agents serve
 # the policy without it.
@@ -262,14 +269,7 @@ spec:
 YAML
 "$TB" apply "$TL_TMP/streamidle.yaml" >"$TL_TMP/apply.log" 2>&1 ||
 	{ fail apply_streamidle "$(cat "$TL_TMP/apply.log")"; tl_finish; }
-out=$(client GET /slow/3000 1)
-set -- $out
-if [ "$1" = 504 ] && [ "$2" -ge 300 ] && [ "$2" -le 350 ] &&
-	[ "$3 $4 $5" = "stream idle timeout" ]; then
-	pass stream_idle_timeout_504_in_time
-else
-	fail stream_idle_timeout_504_in_time "client: $out (want 504 at 300..350 ms)"
-fi
+timeout_504 stream_idle_timeout_504_in_time /slow/3000 300 350 "stream idle timeout"
 out=$(client GET /slow/150 1)
 if [ "${out%% *}" = 200 ]; then
 	pass stream_idle_timeout_spares_a_shorter_wait
