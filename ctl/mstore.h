@@ -47,8 +47,11 @@ struct mstore_op {
 /* What a watch saw: the changes of one or more revisions, in order
  * (kvs[i].val NULL for a delete), and the revision they bring the store
  * to.  The callback returns 0 to go on watching, non-zero to stop (the
- * watch returns it).  The events are valid during the call only. */
-typedef int mstore_watch_fn(void *arg, const struct mstore_kv *ev, size_t n,
+ * watch returns it).  The events are valid during the call only, and
+ * the callback's to take: a key and value it keeps it moves out, leaving
+ * NULL in their place (a first load's events are the whole mesh, and a
+ * copy of it would be a second). */
+typedef int mstore_watch_fn(void *arg, struct mstore_kv *ev, size_t n,
 			    int64_t rev);
 
 #define MSTORE_ERR_MAX 256

@@ -42,6 +42,8 @@
 #define ETCD_LIST_MS		60000L
 /* Biggest answer kept: a list of the whole mesh at scale. */
 #define ETCD_MAX_BODY		(512u << 20)
+/* A watch's line buffer kept between answers, at most. */
+#define ETCD_LINE_KEEP		(1u << 20)
 
 struct etcd {
 	struct mstore s;
@@ -165,25 +167,39 @@ static int js_kv(const struct ynode *n, bool del, struct mstore_kv *kv)
 	return err;
 }
 
-/* Parses answer @buf into @t.  Returns 0 or -EPROTO (said in s->err). */
+/* An answer's sequence read an item at a time (ytree_parse_items()):
+ * the kvs of a list, the events of a watch. */
+struct etcd_items {
+	const char *const *path;
+	ytree_item_fn *fn;
+	void *arg;
+};
+
+/* Parses answer @buf into @t, the sequence of @its (or NULL) handed to
+ * its function instead.  Returns 0, -EPROTO (said in s->err), -ENOMEM,
+ * or what that function returned (which never is -EINVAL). */
 static int etcd_parse(struct etcd *e, const char *buf, size_t len,
-		      struct ytree *t)
+		      const struct etcd_items *its, struct ytree *t)
 {
 	struct diag d;
 	int err;
 
 	diag_init(&d);
-	err = ytree_parse(t, "etcd", buf, len, &d);
-	if (!err && (!t->ndocs || t->docs[0].root->type != YNODE_MAP)) {
+	err = its ? ytree_parse_items(t, "etcd", buf, len, its->path, its->fn,
+				      its->arg, &d) :
+		    ytree_parse(t, "etcd", buf, len, &d);
+	/* -EINVAL is the parser's syntax error alone: no item function
+	 * returns it. */
+	if (err == -EINVAL ||
+	    (!err && (!t->ndocs || t->docs[0].root->type != YNODE_MAP))) {
 		ytree_free(t);
-		err = -EPROTO;
-	}
-	if (err)
 		snprintf(e->s.err, sizeof(e->s.err),
 			 "%s: an answer that is not JSON: %.80s", e->s.where,
 			 buf);
+		err = -EPROTO;
+	}
 	diag_free(&d);
-	return err ? -EPROTO : 0;
+	return err;
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -320,11 +336,14 @@ static void etcd_say_refusal(struct etcd *e, const char *url, long code,
 }
 
 /* POSTs @body to @api on each endpoint in turn from the last that
- * answered, until one answers 200: its JSON in *@t.  Returns 0, or the
- * -errno of the last failure (said in s->err): -EKEYEXPIRED when etcd
- * does not know the token, -EACCES when it refuses the user. */
+ * answered, until one answers 200: its JSON in *@t, read through @its
+ * (or NULL) as etcd_parse() does.  Returns 0, or the -errno of the last
+ * failure (said in s->err): -EKEYEXPIRED when etcd does not know the
+ * token, -EACCES when it refuses the user.  An answer is read once: a
+ * failure to read it is returned, not taken to the next endpoint. */
 static int etcd_post_raw(struct etcd *e, const char *api,
-			 const struct etcd_buf *body, struct ytree *t)
+			 const struct etcd_buf *body,
+			 const struct etcd_items *its, struct ytree *t)
 {
 	/* A large transaction takes the member time in proportion: a
 	 * millisecond more per KiB (35 s for a whole mesh of 35 MiB). */
@@ -374,13 +393,13 @@ static int etcd_post_raw(struct etcd *e, const char *api,
 			etcd_say_refusal(e, url, code, msg);
 		} else {
 			err = etcd_parse(e, out.p ? out.p : "{}",
-					 out.p ? out.len : 2, t);
+					 out.p ? out.len : 2, its, t);
+			free(out.p);
+			if (!err)
+				e->cur = u;
+			return err;
 		}
 		free(out.p);
-		if (!err) {
-			e->cur = u;
-			return 0;
-		}
 		/* A member that answers but refuses the request itself
 		 * would refuse it on every member. */
 		if (err == -EPROTO || err == -EACCES || err == -EKEYEXPIRED)
@@ -413,7 +432,8 @@ static int etcd_authenticate(struct etcd *e)
 	emit_str(&b.em, e->password);
 	err = etcd_body_close(&b);
 	if (!err)
-		err = etcd_post_raw(e, "/v3/auth/authenticate", &b.buf, &t);
+		err = etcd_post_raw(e, "/v3/auth/authenticate", &b.buf, NULL,
+				    &t);
 	if (b.buf.p)
 		explicit_bzero(b.buf.p, b.buf.len);
 	free(b.buf.p);
@@ -453,34 +473,35 @@ static int etcd_token(struct etcd *e)
 /* etcd_post_raw() with a token: a new one, and the request once more,
  * when etcd no longer knows the one held. */
 static int etcd_post(struct etcd *e, const char *api,
-		     const struct etcd_buf *body, struct ytree *t)
+		     const struct etcd_buf *body, const struct etcd_items *its,
+		     struct ytree *t)
 {
 	int err = etcd_token(e);
 
 	if (err)
 		return err;
-	err = etcd_post_raw(e, api, body, t);
+	err = etcd_post_raw(e, api, body, its, t);
 	if (err == -EKEYEXPIRED && e->user) {
 		err = etcd_authenticate(e);
 		if (!err)
-			err = etcd_post_raw(e, api, body, t);
+			err = etcd_post_raw(e, api, body, its, t);
 	}
 	return err == -EKEYEXPIRED ? -EACCES : err;
 }
 
 /*
  * Closes @b and POSTs it to @api on each endpoint in turn from the last
- * that answered, until one answers 200: its JSON in *@t.  @b is freed
- * whatever happens.  Returns 0, or the -errno of the last failure (said
- * in s->err).
+ * that answered, until one answers 200: its JSON in *@t, read through
+ * @its (or NULL).  @b is freed whatever happens.  Returns 0, or the
+ * -errno of the last failure (said in s->err).
  */
 static int etcd_call(struct etcd *e, const char *api, struct etcd_body *b,
-		     struct ytree *t)
+		     const struct etcd_items *its, struct ytree *t)
 {
 	int err = etcd_body_close(b);
 
 	if (!err)
-		err = etcd_post(e, api, &b->buf, t);
+		err = etcd_post(e, api, &b->buf, its, t);
 	free(b->buf.p);
 	return err;
 }
@@ -498,11 +519,60 @@ void mstore_list_free(struct mstore_list *l)
 	l->n = 0;
 }
 
+/* The kvs of an answer as its items come: a list's, or a watch's
+ * events'. */
+struct etcd_kvs {
+	struct etcd *e;
+	struct mstore_kv *kvs;	/* owned, with each key and value */
+	size_t n, cap;
+};
+
+static void etcd_kvs_free(struct etcd_kvs *c)
+{
+	struct mstore_list l = { .kvs = c->kvs, .n = c->n };
+
+	mstore_list_free(&l);
+	c->kvs = NULL;
+	c->n = c->cap = 0;
+}
+
+/* Adds kv @n (@del: of a DELETE event) to @c.  Returns 0, -ENOMEM, or
+ * -EPROTO for a key or value that is not base64 (said in s->err). */
+static int etcd_kvs_add(struct etcd_kvs *c, const struct ynode *n, bool del)
+{
+	int err;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct mstore_kv *kvs = realloc(c->kvs, cap * sizeof(*kvs));
+
+		if (!kvs)
+			return -ENOMEM;
+		c->kvs = kvs;
+		c->cap = cap;
+	}
+	err = js_kv(n, del, &c->kvs[c->n]);
+	if (err == -EPROTO)
+		snprintf(c->e->s.err, sizeof(c->e->s.err), "%s: a key or value "
+			 "that is not base64", c->e->s.where);
+	if (!err)
+		c->n++;
+	return err;
+}
+
+/* An item of a list's "kvs". */
+static int etcd_list_item(void *arg, const struct ynode *kv)
+{
+	return etcd_kvs_add(arg, kv, false);
+}
+
 static int etcd_list(struct mstore *s, const char *prefix,
 		     struct mstore_list *out)
 {
+	static const char *const path[] = { "kvs", NULL };
 	struct etcd *e = (struct etcd *)s;
-	const struct ynode *kvs;
+	struct etcd_kvs c = { .e = e };
+	const struct etcd_items its = { path, etcd_list_item, &c };
 	struct ytree t = { 0 };
 	struct etcd_body b;
 	int err;
@@ -510,29 +580,19 @@ static int etcd_list(struct mstore *s, const char *prefix,
 	memset(out, 0, sizeof(*out));
 	etcd_body_open(&b);
 	etcd_body_range(&b, prefix);
-	err = etcd_call(e, "/v3/kv/range", &b, &t);
-	if (err)
+	/* Read an item at a time: a whole mesh's list is tens of MiB of
+	 * JSON, and a tree of it five times that. */
+	err = etcd_call(e, "/v3/kv/range", &b, &its, &t);
+	if (err) {
+		etcd_kvs_free(&c);
 		return err;
+	}
 	out->rev = js_int(js_get(js_get(t.docs[0].root, "header"),
 				 "revision"));
-	kvs = js_get(t.docs[0].root, "kvs");
-	if (kvs && kvs->type == YNODE_SEQ && kvs->nkids) {
-		out->kvs = calloc(kvs->nkids, sizeof(*out->kvs));
-		if (!out->kvs)
-			err = -ENOMEM;
-		for (size_t i = 0; !err && i < kvs->nkids; i++) {
-			err = js_kv(kvs->kids[i], false, &out->kvs[i]);
-			if (!err)
-				out->n++;
-		}
-	}
+	out->kvs = c.kvs;
+	out->n = c.n;
 	ytree_free(&t);
-	if (err == -EPROTO)
-		snprintf(s->err, sizeof(s->err), "%s: a key or value that is "
-			 "not base64", s->where);
-	if (err)
-		mstore_list_free(out);
-	return err;
+	return 0;
 }
 
 static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
@@ -576,7 +636,7 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 		emit_map_end(em);
 	}
 	emit_list_end(em);
-	err = etcd_call(e, "/v3/kv/txn", &b, &t);
+	err = etcd_call(e, "/v3/kv/txn", &b, NULL, &t);
 	if (err)
 		return err;
 	*rev = js_int(js_get(js_get(t.docs[0].root, "header"), "revision"));
@@ -599,7 +659,7 @@ static int etcd_call_one(struct etcd *e, const char *api, const char *key,
 	etcd_body_open(&b);
 	emit_key(&b.em, key);
 	emit_uint(&b.em, v);
-	return etcd_call(e, api, &b, t);
+	return etcd_call(e, api, &b, NULL, t);
 }
 
 static int etcd_lease_grant(struct mstore *s, int64_t ttl, int64_t *id)
@@ -647,19 +707,46 @@ struct etcd_watch {
 	int stop;		/* what ends the watch, 0 while it goes on */
 };
 
-/* One answer of the stream.  Returns 0 to go on, or why to stop. */
-static int etcd_watch_answer(struct etcd_watch *w, const char *buf, size_t len)
+/* An item of a watch answer's "events": {type, kv}. */
+static int etcd_watch_item(void *arg, const struct ynode *ev)
 {
+	const struct ynode *ty = js_get(ev, "type");
+
+	return etcd_kvs_add(arg, js_get(ev, "kv"), ty &&
+			    ty->type == YNODE_SCALAR &&
+			    !strcmp(ty->str, "DELETE"));
+}
+
+/* Empties the watch's line for the next answer.  A first load's answer
+ * is tens of MiB: its buffer is not kept for the small ones after it. */
+static void etcd_watch_line_done(struct etcd_watch *w)
+{
+	w->line.len = 0;
+	if (w->line.cap > ETCD_LINE_KEEP) {
+		free(w->line.p);
+		w->line = (struct etcd_buf){ 0 };
+	}
+}
+
+/* The answer in w->line, which it empties.  Returns 0 to go on, or why
+ * to stop. */
+static int etcd_watch_answer(struct etcd_watch *w)
+{
+	static const char *const path[] = { "result", "events", NULL };
 	struct etcd *e = w->e;
-	const struct ynode *res, *evs;
-	struct mstore_kv *kvs = NULL;
+	struct etcd_kvs c = { .e = e };
+	const struct etcd_items its = { path, etcd_watch_item, &c };
+	const struct ynode *res;
 	struct ytree t = { 0 };
-	size_t n = 0;
 	int err;
 
-	err = etcd_parse(e, buf, len, &t);
+	/* Events an item at a time, as a list's kvs: a first load's
+	 * answer holds the whole mesh.  Its text goes before the callback
+	 * compiles it. */
+	err = etcd_parse(e, w->line.p, w->line.len, &its, &t);
+	etcd_watch_line_done(w);
 	if (err)
-		return err;
+		goto out;
 	res = js_get(t.docs[0].root, "result");
 	if (!res) {
 		const struct ynode *m = js_get(js_get(t.docs[0].root, "error"),
@@ -695,35 +782,12 @@ static int etcd_watch_answer(struct etcd_watch *w, const char *buf, size_t len)
 		err = denied ? -EACCES : -ECONNRESET;
 		goto out;
 	}
-	evs = js_get(res, "events");
-	if (!evs || evs->type != YNODE_SEQ || !evs->nkids)
+	if (!c.n)
 		goto out;	/* created, or a progress notice */
-	kvs = calloc(evs->nkids, sizeof(*kvs));
-	if (!kvs) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (; !err && n < evs->nkids; n++) {
-		const struct ynode *ty = js_get(evs->kids[n], "type");
-		bool del = ty && ty->type == YNODE_SCALAR &&
-			   !strcmp(ty->str, "DELETE");
-
-		err = js_kv(js_get(evs->kids[n], "kv"), del, &kvs[n]);
-	}
-	if (err) {
-		snprintf(e->s.err, sizeof(e->s.err), "%s: watch: a key or "
-			 "value that is not base64", e->s.where);
-		n--;
-		goto out;
-	}
-	err = w->fn(w->arg, kvs, n, js_int(js_get(js_get(res, "header"),
-						  "revision")));
+	err = w->fn(w->arg, c.kvs, c.n, js_int(js_get(js_get(res, "header"),
+						      "revision")));
 out:
-	for (size_t i = 0; i < n; i++) {
-		free(kvs[i].key);
-		free(kvs[i].val);
-	}
-	free(kvs);
+	etcd_kvs_free(&c);
 	ytree_free(&t);
 	return err;
 }
@@ -748,8 +812,7 @@ static size_t etcd_watch_write(char *data, size_t sz, size_t nm, void *arg)
 			break;
 		i++;
 		if (w->line.len)
-			w->stop = etcd_watch_answer(w, w->line.p, w->line.len);
-		w->line.len = 0;
+			w->stop = etcd_watch_answer(w);
 	}
 	/* Fewer bytes than given: curl ends the transfer. */
 	return w->stop ? 0 : len;

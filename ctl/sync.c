@@ -459,8 +459,8 @@ out:
 /* An event of an answer, by key; among events of one key, the later. */
 static int sync_ev_cmp(const void *a, const void *b)
 {
-	const struct mstore_kv *x = *(const struct mstore_kv *const *)a;
-	const struct mstore_kv *y = *(const struct mstore_kv *const *)b;
+	const struct mstore_kv *x = *(struct mstore_kv *const *)a;
+	const struct mstore_kv *y = *(struct mstore_kv *const *)b;
 	int r = strcmp(x->key, y->key);
 
 	return r ? r : x < y ? -1 : x > y;	/* ev[] order = revision order */
@@ -471,41 +471,31 @@ static int sync_ev_cmp(const void *a, const void *b)
  * the @n events of one answer (a NULL value: a delete): the events sorted
  * by key, the last of each key kept, merged with the known keys in one
  * pass.  A whole mesh loaded in one transaction is 100k events: a search
- * through what is known per event would cost n^2.  Returns 0 or -ENOMEM
- * (what is known unchanged).
+ * through what is known per event would cost n^2.  A put's key and value
+ * are moved out of @ev.  Returns 0 or -ENOMEM (what is known and @ev
+ * unchanged).
  */
-static int sync_kv_merge(struct sync *s, const struct mstore_kv *ev, size_t n)
+static int sync_kv_merge(struct sync *s, struct mstore_kv *ev, size_t n)
 {
 	struct mstore_list *l = &s->kv;
-	const struct mstore_kv **by;
-	struct mstore_kv *cp, *fresh;
+	struct mstore_kv **by, *fresh;
 	size_t i = 0, j = 0, k = 0, m = 0;
-	int err = -ENOMEM;
 
+	/* Both arrays first: nothing after them can fail, so nothing is
+	 * moved before the merge is sure to finish. */
 	by = malloc((n ? n : 1) * sizeof(*by));
-	cp = calloc(n ? n : 1, sizeof(*cp));
 	fresh = calloc(l->n + n + 1, sizeof(*fresh));
-	if (!by || !cp || !fresh)
-		goto out;
+	if (!by || !fresh) {
+		free(fresh);
+		free(by);
+		return -ENOMEM;
+	}
 	for (size_t e = 0; e < n; e++)
 		by[e] = &ev[e];
 	qsort(by, n, sizeof(*by), sync_ev_cmp);
 	for (size_t e = 0; e < n; e++)
 		if (e + 1 == n || strcmp(by[e]->key, by[e + 1]->key))
 			by[m++] = by[e];	/* the last of its key */
-	/* Every copy made before anything moves: a failure leaves what is
-	 * known as it was. */
-	for (size_t e = 0; e < m; e++) {
-		if (!by[e]->val)
-			continue;
-		cp[e] = *by[e];
-		cp[e].key = strdup(by[e]->key);
-		cp[e].val = malloc(by[e]->len + 1);
-		if (!cp[e].key || !cp[e].val)
-			goto out;
-		memcpy(cp[e].val, by[e]->val, by[e]->len);
-		cp[e].val[by[e]->len] = '\0';
-	}
 	while (i < l->n || j < m) {
 		int c = i >= l->n ? 1 : j >= m ? -1 :
 			strcmp(l->kvs[i].key, by[j]->key);
@@ -519,41 +509,33 @@ static int sync_kv_merge(struct sync *s, const struct mstore_kv *ev, size_t n)
 			free(l->kvs[i].val);
 			i++;
 		}
-		if (cp[j].key) {	/* put */
-			fresh[k++] = cp[j];
-			memset(&cp[j], 0, sizeof(cp[j]));
+		if (by[j]->val) {	/* put: moved */
+			fresh[k++] = *by[j];
+			by[j]->key = NULL;
+			by[j]->val = NULL;
 		}
 		j++;
 	}
 	free(l->kvs);
 	l->kvs = fresh;
 	l->n = k;
-	fresh = NULL;
-	err = 0;
-out:
-	for (size_t e = 0; cp && e < n; e++) {
-		free(cp[e].key);
-		free(cp[e].val);
-	}
-	free(fresh);
-	free(cp);
 	free(by);
-	return err;
+	return 0;
 }
 
-static int sync_on_events(void *arg, const struct mstore_kv *ev, size_t n,
+static int sync_on_events(void *arg, struct mstore_kv *ev, size_t n,
 			  int64_t rev)
 {
 	struct sync *s = arg;
 	int64_t last = 0;
 	int err = 0;
 
-	err = sync_kv_merge(s, ev, n);
-	if (err)
-		return err;
 	for (size_t i = 0; i < n; i++)
 		if (ev[i].mod_rev > last)
 			last = ev[i].mod_rev;
+	err = sync_kv_merge(s, ev, n);
+	if (err)
+		return err;
 	/* The answer's own revision may be the store's, past events still
 	 * to come on this stream (a watch catching up): what is known is up
 	 * to the last event, and a watch that breaks resumes after it. */

@@ -137,16 +137,16 @@ tick = os.sysconf("SC_CLK_TCK")
 
 
 def proc(pid):
-    """CPU seconds so far and RSS now (bytes) of @pid."""
+    """CPU seconds so far, RSS now and peak RSS so far (bytes) of @pid."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / tick
-    rss = 0
+    mem = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1]) * 1024
-    return cpu, rss
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                mem[line.split(":")[0]] = int(line.split()[1]) * 1024
+    return cpu, mem.get("VmRSS", 0), mem.get("VmHWM", 0)
 
 
 def status(i):
@@ -205,6 +205,7 @@ elif cmd == "wait":
         "etcd_rss": after["etcd"][1],
         "sync_cpu_s": mmm([a[0] - b[0] for a, b in zip(after["syncs"], before["syncs"])]),
         "sync_rss": mmm([a[1] for a in after["syncs"]]),
+        "sync_peak_rss": mmm([a[2] for a in after["syncs"]]),
         "sync_steps_ms": {k: mmm(v) for k, v in steps.items() if v},
     }
     with open(os.path.join(tmp, "figures.jsonl"), "a") as f:
@@ -218,17 +219,18 @@ elif cmd == "report":
           " (%s objects, %.1f MiB of YAML)" % (s, n, m, k, objects, int(ybytes) / 1048576))
     print()
     print("| phase | apply returned | all syncs serving | each sync serving (min / median / max) "
-          "| etcd CPU | etcd RSS | sync CPU (min / median / max) | sync RSS (min / median / max) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| etcd CPU | etcd RSS | sync CPU (min / median / max) | sync RSS (min / median / max) "
+          "| sync peak RSS so far (min / median / max) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for f in figs:
         if f["phase"] == "start":
             continue
-        print("| %s | %.2f s | %.2f s | %s | %.1f s | %s | %s | %s |" % (
+        print("| %s | %.2f s | %.2f s | %s | %.1f s | %s | %s | %s | %s |" % (
             f["phase"], f["apply_s"], f["all_serving_s"],
             tri(f["serving_s"], lambda x: "%.2f s" % x),
             f["etcd_cpu_s"], mib(f["etcd_rss"]),
             tri(f["sync_cpu_s"], lambda x: "%.2f s" % x),
-            tri(f["sync_rss"], mib)))
+            tri(f["sync_rss"], mib), tri(f["sync_peak_rss"], mib)))
     print()
     print("Where a sync's compile goes (its log; min / median / max over the syncs):")
     print()

@@ -60,6 +60,23 @@ void ytree_free(struct ytree *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Empties @t's arena for reuse, keeping its newest chunk: an answer's
+ * items are read one after another into the same memory. */
+static void ytree_arena_reset(struct ytree *t)
+{
+	struct ytree_chunk *keep = t->chunks;
+
+	if (!keep)
+		return;
+	while (keep->next) {
+		struct ytree_chunk *next = keep->next->next;
+
+		free(keep->next);
+		keep->next = next;
+	}
+	keep->used = 0;
+}
+
 bool ynode_is_null(const struct ynode *n)
 {
 	if (n->type != YNODE_SCALAR || !n->plain)
@@ -181,12 +198,45 @@ static void ytree_syntax_error(const yaml_parser_t *p, const char *file,
 		 p->problem ? p->problem : "syntax error");
 }
 
+/* The sequence whose items ytree_parse_items() hands out one at a time. */
+struct ytree_items {
+	const char *const *path;	/* keys from the root to it */
+	size_t npath;
+	ytree_item_fn *fn;
+	void *arg;
+	struct ytree item;	/* owned: the item being read */
+	size_t depth;		/* the parser's depth inside it; 0: outside */
+};
+
+/* True when collection @n, just added at stack index @k under @parent
+ * (NULL for a root), is the node at @its's path, with every collection
+ * above it on that path (@on_path). */
+static bool ytree_on_path(const struct ytree_items *its, const bool *on_path,
+			  size_t k, const struct ynode *parent)
+{
+	const struct ynode *key;
+
+	if (!its)
+		return false;
+	if (k == 0)
+		return true;
+	if (!on_path[k - 1] || k > its->npath || parent->type != YNODE_MAP ||
+	    parent->nkids % 2)
+		return false;
+	key = parent->kids[parent->nkids - 2];
+	return key->type == YNODE_SCALAR && !strcmp(key->str, its->path[k - 1]);
+}
+
 /* Parses @buf as ytree_parse() does, with every line number @line0 more
- * than libyaml counts (for a piece cut from a larger input). */
+ * than libyaml counts (for a piece cut from a larger input).  With @its,
+ * the items of the sequence at its path go to its function instead of
+ * into @t. */
 static int ytree_parse_one(struct ytree *t, const char *file, const char *buf,
-			   size_t len, unsigned line0, struct diag *d)
+			   size_t len, unsigned line0, struct ytree_items *its,
+			   struct diag *d)
 {
 	struct ynode *stack[YTREE_MAX_DEPTH];
+	bool on_path[YTREE_MAX_DEPTH];
 	struct ynode *root = NULL;	/* the open document's root */
 	struct diag_loc doc_loc = { .file = file, .line = line0 + 1, .col = 1 };
 	size_t depth = 0;
@@ -239,7 +289,12 @@ static int ytree_parse_one(struct ytree *t, const char *file, const char *buf,
 		}
 		case YAML_SCALAR_EVENT:
 		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			/* Inside the handed-out sequence, nodes go to the
+			 * item's tree; an item is not added to the sequence. */
+			bool in_item = its && its->depth && depth >= its->depth;
+			struct ytree *to = in_item ? &its->item : t;
+
 			if (ev.type != YAML_SCALAR_EVENT &&
 			    depth == YTREE_MAX_DEPTH) {
 				struct diag_loc loc =
@@ -251,23 +306,43 @@ static int ytree_parse_one(struct ytree *t, const char *file, const char *buf,
 				err = -EINVAL;
 				break;
 			}
-			n = ynode_new(t, file, &ev, line0);
+			n = ynode_new(to, file, &ev, line0);
 			if (!n) {
 				err = -ENOMEM;
 				break;
 			}
 			if (depth == 0) {
 				root = n;
-			} else if (ynode_append(t, stack[depth - 1], n)) {
+			} else if (!(in_item && depth == its->depth) &&
+				   ynode_append(to, stack[depth - 1], n)) {
 				err = -ENOMEM;
 				break;
 			}
-			if (ev.type != YAML_SCALAR_EVENT)
-				stack[depth++] = n;
+			if (ev.type == YAML_SCALAR_EVENT) {
+				if (in_item && depth == its->depth) {
+					err = its->fn(its->arg, n);
+					ytree_arena_reset(&its->item);
+				}
+				break;
+			}
+			on_path[depth] = !in_item &&
+				ytree_on_path(its, on_path, depth,
+					      depth ? stack[depth - 1] : NULL);
+			stack[depth++] = n;
+			if (on_path[depth - 1] && depth - 1 == its->npath &&
+			    n->type == YNODE_SEQ)
+				its->depth = depth;
 			break;
+		}
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
 			depth--;
+			if (its && its->depth && depth == its->depth) {
+				err = its->fn(its->arg, stack[depth]);
+				ytree_arena_reset(&its->item);
+			} else if (its && depth + 1 == its->depth) {
+				its->depth = 0;
+			}
 			break;
 		default:
 			break;
@@ -317,7 +392,7 @@ static void *ytree_piece_run(void *arg)
 	/* Problems are thrown away: the caller re-parses to report them. */
 	diag_init(&d);
 	pc->err = ytree_parse_one(&pc->t, pc->file, pc->buf, pc->len,
-				  pc->line0, &d);
+				  pc->line0, NULL, &d);
 	diag_free(&d);
 	return NULL;
 }
@@ -434,7 +509,7 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 	/* Too small to split: no need to ask for the CPUs, which reads a
 	 * file each time (a store's 100k one-object values). */
 	if (max < 2)
-		return ytree_parse_one(t, file, buf, len, 0, d);
+		return ytree_parse_one(t, file, buf, len, 0, NULL, d);
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu < 1)
 		ncpu = 1;
@@ -443,12 +518,12 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 	if (max > YTREE_PIECES_MAX)
 		max = YTREE_PIECES_MAX;
 	if (max < 2 || !ytree_splittable(buf, len))
-		return ytree_parse_one(t, file, buf, len, 0, d);
+		return ytree_parse_one(t, file, buf, len, 0, NULL, d);
 
 	memset(pcs, 0, sizeof(pcs));
 	n = ytree_cut(buf, len, pcs, max);
 	if (n < 2)
-		return ytree_parse_one(t, file, buf, len, 0, d);
+		return ytree_parse_one(t, file, buf, len, 0, NULL, d);
 	for (size_t i = 0; i < n; i++)
 		pcs[i].file = file;
 	/* Piece 0 on this thread, the others on their own. */
@@ -477,5 +552,19 @@ int ytree_parse(struct ytree *t, const char *file, const char *buf,
 	if (err == -ENOMEM)
 		return err;
 	/* Report the problem exactly as a whole-input parse would. */
-	return ytree_parse_one(t, file, buf, len, 0, d);
+	return ytree_parse_one(t, file, buf, len, 0, NULL, d);
+}
+
+int ytree_parse_items(struct ytree *t, const char *file, const char *buf,
+		      size_t len, const char *const *path, ytree_item_fn *fn,
+		      void *arg, struct diag *d)
+{
+	struct ytree_items its = { .path = path, .fn = fn, .arg = arg };
+	int err;
+
+	while (path[its.npath])
+		its.npath++;
+	err = ytree_parse_one(t, file, buf, len, 0, &its, d);
+	ytree_free(&its.item);
+	return err;
 }

@@ -71,6 +71,22 @@ struct ytree {
 int ytree_parse(struct ytree *t, const char *file, const char *buf,
 		size_t len, struct diag *d);
 
+/*
+ * Parses @buf as ytree_parse() does, but hands each item of the sequence
+ * at @path (the keys of nested maps from a document's root to it, NULL
+ * last) to @fn as a tree of its own, which lives only for the call; in
+ * *t that sequence is left empty.  For inputs too large to hold whole as
+ * a tree: an etcd list of a 100k-object mesh is 40 MiB of JSON and 200
+ * MiB of nodes, while one item is a few hundred bytes.  Returns as
+ * ytree_parse() does, or @fn's first non-zero return, which stops the
+ * parse (*t is then empty).
+ */
+typedef int ytree_item_fn(void *arg, const struct ynode *item);
+
+int ytree_parse_items(struct ytree *t, const char *file, const char *buf,
+		      size_t len, const char *const *path, ytree_item_fn *fn,
+		      void *arg, struct diag *d);
+
 void ytree_free(struct ytree *t);
 
 /* Number of key/value pairs of a YNODE_MAP. */

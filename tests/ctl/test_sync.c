@@ -4,20 +4,32 @@
  * (sync_kv_merge(), static: the file is included): new keys put in key
  * order, changed values replaced, deletes removed, a key put and deleted
  * in one answer gone, a delete of a key never seen ignored, the last of
- * several puts of one key kept; and a whole mesh's worth of events (20,000
- * keys in reverse order) merged in one answer, which a search per event
- * made quadratic.  The store itself is tests/integration/
+ * several puts of one key kept, its key and value moved out of the
+ * answer and the rest left there for the watch to free; and a whole
+ * mesh's worth of events (20,000 keys in reverse order) merged in one
+ * answer, which a search per event made quadratic.  The store itself is tests/integration/
  * test_store_etcd.sh's and test_store_scale.sh's.
  */
 #include "../../ctl/sync.c"
 
 #include "harness/test.h"
 
+/* An event as a watch gives it: key and value its own. */
 static struct mstore_kv ev(const char *key, const char *val, int64_t rev)
 {
-	return (struct mstore_kv){ .key = (char *)key, .val = (char *)val,
+	return (struct mstore_kv){ .key = strdup(key),
+				   .val = val ? strdup(val) : NULL,
 				   .len = val ? strlen(val) : 0,
 				   .mod_rev = rev };
+}
+
+/* What a watch frees of an answer's events after its callback. */
+static void evs_free(struct mstore_kv *evs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(evs[i].key);
+		free(evs[i].val);
+	}
 }
 
 /* The known keys and values, "k=v k=v", into @buf. */
@@ -38,12 +50,12 @@ static bool test_merge_answers(void)
 	struct sync s = { 0 };
 	char buf[256];
 	bool ok;
-	const struct mstore_kv a1[] = {
+	struct mstore_kv a1[] = {
 		ev("/m/policy/Service/b", "b1", 2),
 		ev("/m/policy/Service/a", "a1", 2),
 		ev("/m/policy/Service/c", "c1", 2),
 	};
-	const struct mstore_kv a2[] = {
+	struct mstore_kv a2[] = {
 		ev("/m/policy/Service/b", NULL, 3),	/* deleted */
 		ev("/m/policy/Service/d", "d1", 3),	/* new */
 		ev("/m/policy/Service/a", "a2", 3),	/* changed */
@@ -58,13 +70,21 @@ static bool test_merge_answers(void)
 	     ASSERT_STREQ(known(&s, buf, sizeof(buf)),
 			  "/m/policy/Service/a=a1 /m/policy/Service/b=b1 "
 			  "/m/policy/Service/c=c1") &&
+	     ASSERT_TRUE(!a1[0].key && !a1[0].val) &&
 	     ASSERT_EQ(sync_kv_merge(&s, a2, 8), 0) &&
 	     ASSERT_STREQ(known(&s, buf, sizeof(buf)),
 			  "/m/policy/Service/a=a2 /m/policy/Service/c=c3 "
 			  "/m/policy/Service/d=d1") &&
 	     ASSERT_EQ(s.kv.kvs[1].mod_rev, 6) &&
 	     ASSERT_EQ(s.kv.kvs[1].len, 2) &&
+	     /* The put kept is moved; the one it overrode and the deletes
+	      * stay in the answer. */
+	     ASSERT_TRUE(!a2[7].key && !a2[7].val) &&
+	     ASSERT_STREQ(a2[6].val, "c2") &&
+	     ASSERT_STREQ(a2[0].key, "/m/policy/Service/b") &&
 	     ASSERT_EQ(sync_kv_merge(&s, NULL, 0), 0) && ASSERT_EQ(s.kv.n, 3);
+	evs_free(a1, 3);
+	evs_free(a2, 8);
 	mstore_list_free(&s.kv);
 	return ok;
 }
@@ -89,11 +109,13 @@ static bool test_merge_whole_mesh(void)
 		sorted += strcmp(s.kv.kvs[i - 1].key, s.kv.kvs[i].key) < 0;
 	ok = ok && ASSERT_EQ(sorted, N) &&
 	     ASSERT_STREQ(s.kv.kvs[0].key, "/m/policy/Workload/w00000");
-	/* Every other one deleted in a second answer. */
+	/* Every other one deleted in a second answer, the rest put again. */
+	evs_free(evs, N);
 	for (size_t i = 0; ok && i < N; i++)
-		evs[i].val = i % 2 ? NULL : evs[i].val;
+		evs[i] = ev(keys[i], i % 2 ? NULL : "v2", 3);
 	ok = ok && ASSERT_EQ(sync_kv_merge(&s, evs, N), 0) &&
 	     ASSERT_EQ(s.kv.n, N / 2);
+	evs_free(evs, N);
 	mstore_list_free(&s.kv);
 	free(keys);
 	free(evs);
