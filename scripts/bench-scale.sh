@@ -24,9 +24,11 @@
 #   MF_SCALE_PORT (24790: etcd's client port; the peer port is +1)
 #   MF_SCALE_TIMEOUT (600 s a phase at most)
 #   MF_SCALE_OUT ($O/bench/scale.json)  MFCTL ($O/bin/mfctl)
-# Each sync holds the whole mesh: about 250 MiB between changes at the
-# default size and 335 MiB while it compiles, so 100 of them need 25 to
-# 33 GiB; see docs/store.md for what a smaller machine runs.
+# Each sync holds the whole mesh: about 215 MiB between changes at the
+# default size and 330 MiB while it compiles, so 100 of them need 21 GiB
+# and more; etcd, while it sends a full load through its JSON gateway,
+# about 260 MiB per watcher.  See docs/store.md for what a smaller
+# machine runs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build}
@@ -203,6 +205,7 @@ elif cmd == "wait":
         "all_serving_s": max(late) if late else None,
         "etcd_cpu_s": after["etcd"][0] - before["etcd"][0],
         "etcd_rss": after["etcd"][1],
+        "etcd_peak_rss": after["etcd"][2],
         "sync_cpu_s": mmm([a[0] - b[0] for a, b in zip(after["syncs"], before["syncs"])]),
         "sync_rss": mmm([a[1] for a in after["syncs"]]),
         "sync_peak_rss": mmm([a[2] for a in after["syncs"]]),
@@ -219,7 +222,7 @@ elif cmd == "report":
           " (%s objects, %.1f MiB of YAML)" % (s, n, m, k, objects, int(ybytes) / 1048576))
     print()
     print("| phase | apply returned | all syncs serving | each sync serving (min / median / max) "
-          "| etcd CPU | etcd RSS | sync CPU (min / median / max) | sync RSS (min / median / max) "
+          "| etcd CPU | etcd RSS (peak so far) | sync CPU (min / median / max) | sync RSS (min / median / max) "
           "| sync peak RSS so far (min / median / max) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for f in figs:
@@ -228,7 +231,7 @@ elif cmd == "report":
         print("| %s | %.2f s | %.2f s | %s | %.1f s | %s | %s | %s | %s |" % (
             f["phase"], f["apply_s"], f["all_serving_s"],
             tri(f["serving_s"], lambda x: "%.2f s" % x),
-            f["etcd_cpu_s"], mib(f["etcd_rss"]),
+            f["etcd_cpu_s"], "%s (%s)" % (mib(f["etcd_rss"]), mib(f["etcd_peak_rss"])),
             tri(f["sync_cpu_s"], lambda x: "%.2f s" % x),
             tri(f["sync_rss"], mib), tri(f["sync_peak_rss"], mib)))
     print()
