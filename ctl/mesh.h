@@ -47,7 +47,9 @@ struct txn;
  * whose Service the policy defines; any other (a Workload that claims
  * another node: the identity check, docs/store.md) is left out and said
  * in @regd, since one node's bad registration must not stop the mesh's
- * policy.  Returns 0, -EINVAL (problems of the policy in @d), or -ENOMEM.
+ * policy.  Many values are parsed on up to one thread per CPU, with the
+ * same objects, order and problems as on one.  Returns 0, -EINVAL
+ * (problems of the policy in @d), or -ENOMEM.
  */
 int mesh_parse(const char *prefix, const struct mstore_list *l,
 	       struct model_set *set, struct diag *d, int64_t *guard_rev,
@@ -70,7 +72,8 @@ void mesh_memo_free(struct mesh_memo *m);
 
 /* mesh_parse() with what @memo (NULL: nothing) holds taken from it
  * rather than parsed again: its objects are moved into @set, and @memo
- * is only fit to be freed after. */
+ * is only fit to be freed after.  With a memo, on this thread only (a
+ * sync's heap lives on: mesh.c). */
 int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 		    struct model_set *set, struct diag *d, int64_t *guard_rev,
 		    struct diag *regd, struct mesh_memo *memo);

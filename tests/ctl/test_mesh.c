@@ -5,7 +5,9 @@
  * and mesh_parse() over a listing as etcd would return it: the objects
  * parsed, the guard's revision found, keys that are not policy left alone,
  * and a key whose value says another kind or name refused, naming the key;
- * nodes' registrations, each speaking for its own node only.
+ * nodes' registrations, each speaking for its own node only; and a
+ * listing large enough to be parsed on several threads, whose objects,
+ * their order and what is said of the bad values are a single thread's.
  */
 #include <errno.h>
 #include <string.h>
@@ -235,6 +237,73 @@ static bool test_parse_registrations(void)
 	return ok;
 }
 
+/*
+ * 12,000 Services, keys in the store's order: enough values for parts on
+ * threads (mesh.c: MESH_PART_MIN) where the machine has two CPUs.  Three
+ * are bad, in different parts: a port out of range, a key naming another
+ * Service, and one near the end that is not YAML.  Every good object is
+ * in the set in key order, its location its key; the problems are said
+ * in key order, each at its key, as a single thread would.
+ */
+static bool test_parse_many_in_parts(void)
+{
+	enum { N = 12000 };
+	struct mstore_kv *kvs = calloc(N, sizeof(*kvs));
+	struct mstore_list l = { .kvs = kvs, .n = N };
+	struct model_set set;
+	int64_t guard = -1;
+	struct diag d;
+	size_t at = 0;
+	bool ok = ASSERT_TRUE(kvs != NULL);
+
+	model_set_init(&set);
+	diag_init(&d);
+	for (size_t i = 0; ok && i < N; i++) {
+		char key[64], val[256];
+		const char *name = key + strlen("/m/policy/Service/");
+
+		snprintf(key, sizeof(key), "/m/policy/Service/s%05zu", i);
+		snprintf(val, sizeof(val), "apiVersion: meshforge.io/v1alpha1\n"
+			 "kind: Service\nmetadata: {name: %s}\n"
+			 "spec: {vip: 10.96.%zu.%zu, port: %s}\n",
+			 i == 7000 ? "other" : name, i / 250, i % 250 + 1,
+			 i == 3000 ? "99999" : "80");
+		if (i == 11000)
+			snprintf(val, sizeof(val), "kind: [Service\n");
+		kvs[i] = (struct mstore_kv){ strdup(key), strdup(val),
+					      strlen(val), 2 };
+		ok = ASSERT_TRUE(kvs[i].key && kvs[i].val);
+	}
+	ok = ok && ASSERT_EQ(mesh_parse("/m", &l, &set, &d, &guard, NULL),
+			     -EINVAL) &&
+	     /* s07000 is in the set (it holds "other"), as before threads */
+	     ASSERT_EQ(set.n, N - 2) && ASSERT_EQ(d.n, 3) &&
+	     ASSERT_TRUE(strstr(d.msgs[0], "/m/policy/Service/s03000:") ==
+			 d.msgs[0]) &&
+	     ASSERT_TRUE(strstr(d.msgs[1], "/m/policy/Service/s07000") &&
+			 strstr(d.msgs[1], "not one Service named \"s07000\"")) &&
+	     ASSERT_TRUE(strstr(d.msgs[2], "/m/policy/Service/s11000:") ==
+			 d.msgs[2]);
+	for (size_t i = 0; ok && i < N; i++) {
+		char name[16];
+
+		if (i == 3000 || i == 11000)
+			continue;
+		snprintf(name, sizeof(name), "s%05zu", i);
+		ok = ASSERT_STREQ(set.objs[at].name, i == 7000 ? "other" : name) &&
+		     ASSERT_STREQ(set.objs[at].loc.file, kvs[i].key);
+		at++;
+	}
+	model_set_free(&set);
+	diag_free(&d);
+	for (size_t i = 0; kvs && i < N; i++) {
+		free(kvs[i].key);
+		free(kvs[i].val);
+	}
+	free(kvs);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -244,5 +313,6 @@ int main(void)
 	TEST_RUN(test_parse_refuses_mismatch);
 	TEST_RUN(test_parse_invalid_value);
 	TEST_RUN(test_parse_registrations);
+	TEST_RUN(test_parse_many_in_parts);
 	TEST_MAIN_END();
 }
