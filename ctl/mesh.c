@@ -283,7 +283,6 @@ static int mesh_parse_kv(const struct mstore_kv *kv, int k, const char *name,
 struct mesh_part {
 	const char *prefix, *guard;
 	const struct mstore_list *l;
-	struct mesh_memo *memo;		/* read only */
 	size_t from, to;		/* l->kvs[from, to) */
 	uint32_t *added;		/* l->kvs[i]: objects in @set */
 	bool *again;			/* l->kvs[i]: parse on the caller's */
@@ -305,7 +304,7 @@ static void *mesh_part_run(void *arg)
 		const char *name = NULL;
 		int k = 0, e;
 
-		if (mesh_kv_class(pt->prefix, pt->guard, kv, pt->memo, &k,
+		if (mesh_kv_class(pt->prefix, pt->guard, kv, NULL, &k,
 				  &name) != MESH_KV_PARSE)
 			continue;
 		e = mesh_parse_kv(kv, k, name, &pt->set, &pt->d);
@@ -318,12 +317,12 @@ static void *mesh_part_run(void *arg)
 	return NULL;
 }
 
-/* Parses the values of @l to parse on up to one thread per CPU, into
- * @pts (MESH_PARTS_MAX; *@n set to how many ran, each to be freed with
- * mesh_parts_free(); 0: too few values to share), in sets like @like.
- * Returns 0 or -ENOMEM. */
+/* Parses the values of @l (without a memo) on up to one thread per CPU,
+ * into @pts (MESH_PARTS_MAX; *@n set to how many ran, each to be freed
+ * with mesh_parts_free(); 0: too few values to share), in sets like
+ * @like.  Returns 0 or -ENOMEM. */
 static int mesh_parts_run(const char *prefix, const char *guard,
-			  const struct mstore_list *l, struct mesh_memo *memo,
+			  const struct mstore_list *l,
 			  const struct model_set *like, struct mesh_part *pts,
 			  size_t *n, uint32_t *added, bool *again)
 {
@@ -336,7 +335,7 @@ static int mesh_parts_run(const char *prefix, const char *guard,
 		const char *name;
 		int k;
 
-		todo += mesh_kv_class(prefix, guard, &l->kvs[j], memo, &k,
+		todo += mesh_kv_class(prefix, guard, &l->kvs[j], NULL, &k,
 				      &name) == MESH_KV_PARSE;
 	}
 	if (ncpu > 1 && (size_t)ncpu < max)
@@ -352,7 +351,7 @@ static int mesh_parts_run(const char *prefix, const char *guard,
 		size_t got = 0;
 
 		*pt = (struct mesh_part){ .prefix = prefix, .guard = guard,
-					  .l = l, .memo = memo, .from = i,
+					  .l = l, .from = i,
 					  .added = added, .again = again };
 		model_set_init(&pt->set);
 		pt->set.kuma = like->kuma;
@@ -364,7 +363,7 @@ static int mesh_parts_run(const char *prefix, const char *guard,
 			const char *name;
 			int k;
 
-			got += mesh_kv_class(prefix, guard, &l->kvs[i], memo, &k,
+			got += mesh_kv_class(prefix, guard, &l->kvs[i], NULL, &k,
 					     &name) == MESH_KV_PARSE;
 		}
 		pt->to = i;
@@ -414,8 +413,8 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 	 * threads' malloc arenas, among what the parse freed there, and a
 	 * sync held 55 MiB more after a first load of 111k objects. */
 	if (!added || !again ||
-	    (!memo && mesh_parts_run(prefix, guard, l, memo, set, pts, &npts,
-				     added, again))) {
+	    (!memo && mesh_parts_run(prefix, guard, l, set, pts, &npts, added,
+				     again))) {
 		err = -ENOMEM;
 		goto out;
 	}
