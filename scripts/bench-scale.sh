@@ -24,8 +24,8 @@
 #   MF_SCALE_PORT (24790: etcd's client port; the peer port is +1)
 #   MF_SCALE_TIMEOUT (600 s a phase at most)
 #   MF_SCALE_OUT ($O/bench/scale.json)  MFCTL ($O/bin/mfctl)
-# Each sync holds the whole mesh: about 215 MiB between changes at the
-# default size and 330 MiB while it compiles, so 100 of them need 21 GiB
+# Each sync holds the whole mesh: about 190 MiB between changes at the
+# default size and 300 MiB while it compiles, so 100 of them need 19 GiB
 # and more; etcd, while it sends a full load through its JSON gateway,
 # about 260 MiB per watcher.  See docs/store.md for what a smaller
 # machine runs.

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -514,6 +515,77 @@ int model_set_take(struct model_set *s, struct model_set *from)
 					  p->n);
 	}
 	return err;
+}
+
+/* The note paths kept (model_note_path()): open addressing, NULL free,
+ * never freed. */
+static struct {
+	pthread_mutex_t lock;
+	char **slots;
+	size_t n, cap;			/* cap: a power of two, or 0 */
+} model_paths = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static size_t model_path_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return (size_t)h;
+}
+
+/* The slot of @path in @slots (@cap), or the free one it would take. */
+static char **model_path_slot(char **slots, size_t cap, const char *path)
+{
+	size_t i = model_path_hash(path) & (cap - 1);
+
+	while (slots[i] && strcmp(slots[i], path))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static const char *model_note_path_locked(const char *path)
+{
+	char **sl;
+
+	if (model_paths.cap) {
+		sl = model_path_slot(model_paths.slots, model_paths.cap, path);
+		if (*sl)
+			return *sl;
+	}
+	/* Half full at most, so a probe ends soon. */
+	if ((model_paths.n + 1) * 2 > model_paths.cap) {
+		size_t cap = model_paths.cap ? model_paths.cap * 2 : 256;
+		char **slots = calloc(cap, sizeof(*slots));
+
+		if (!slots)
+			return NULL;
+		for (size_t i = 0; i < model_paths.cap; i++)
+			if (model_paths.slots[i])
+				*model_path_slot(slots, cap,
+						 model_paths.slots[i]) =
+					model_paths.slots[i];
+		free(model_paths.slots);
+		model_paths.slots = slots;
+		model_paths.cap = cap;
+	}
+	sl = model_path_slot(model_paths.slots, model_paths.cap, path);
+	*sl = strdup(path);
+	if (*sl)
+		model_paths.n++;
+	return *sl;
+}
+
+const char *model_note_path(const char *path)
+{
+	char cut[MODEL_NOTE_PATH_MAX + 1];
+	const char *kept;
+
+	snprintf(cut, sizeof(cut), "%s", path);
+	pthread_mutex_lock(&model_paths.lock);
+	kept = model_note_path_locked(cut);
+	pthread_mutex_unlock(&model_paths.lock);
+	return kept;
 }
 
 const struct model_ref_loc *model_note(const struct model_obj *o,

@@ -411,8 +411,11 @@ static int pd_note(struct pd *pd, const void *at, const struct diag_loc *loc,
 {
 	struct model_policy *pol = &pd->o->pol;
 	struct model_ref_loc *l;
-	size_t len;
+	/* A cut path still locates the problem; the position says it all. */
+	const char *kept = model_note_path(doc_user_path(pd->c, path));
 
+	if (!kept)
+		return -ENOMEM;
 	if (pol->nrefs == pd->refs_cap) {
 		size_t cap = pd->refs_cap ? pd->refs_cap * 2 : 8;
 
@@ -422,16 +425,12 @@ static int pd_note(struct pd *pd, const void *at, const struct diag_loc *loc,
 		pol->refs = l;
 		pd->refs_cap = cap;
 	}
-	l = &pol->refs[pol->nrefs++];
-	memset(l, 0, sizeof(*l));
-	l->rec = (uint32_t)pol->n;
-	l->off = (uint32_t)((const uint8_t *)at - pd->rec);
-	l->loc = *loc;
-	/* A cut path still locates the problem; the position says it all. */
-	path = doc_user_path(pd->c, path);
-	len = strnlen(path, sizeof(l->path) - 1);
-	memcpy(l->path, path, len);
-	l->path[len] = 0;
+	pol->refs[pol->nrefs++] = (struct model_ref_loc){
+		.rec = (uint32_t)pol->n,
+		.off = (uint32_t)((const uint8_t *)at - pd->rec),
+		.loc = *loc,
+		.path = kept,
+	};
 	return 0;
 }
 

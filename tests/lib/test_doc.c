@@ -160,6 +160,41 @@ static bool test_workload_block_style_kuma(void)
 	return ok;
 }
 
+/* Notes' paths are kept once for the process: two objects' notes of the
+ * same field point at one string, which says the field; a path past
+ * MODEL_NOTE_PATH_MAX is cut there. */
+static bool test_note_paths_kept_once(void)
+{
+	char longp[200];
+	const struct model_ref_loc *a, *b;
+	const char *cut;
+	struct model_set s;
+	bool ok;
+
+	if (!parse_ok(API "kind: Workload\nmetadata: {name: b1}\n"
+		      "spec: {node: n, ip: 10.78.2.11, port: 8080, service: web,"
+		      " identity: spiffe://mesh.local/ns/default/sa/web}\n"
+		      "---\n"
+		      API "kind: Workload\nmetadata: {name: b2}\n"
+		      "spec: {node: n, ip: 10.78.2.12, port: 8080, service: web,"
+		      " identity: spiffe://mesh.local/ns/default/sa/web}\n", &s))
+		return false;
+	a = model_note(&s.objs[0], 0, offsetof(struct core_workload, identity));
+	b = model_note(&s.objs[1], 0, offsetof(struct core_workload, identity));
+	memset(longp, 'x', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	cut = model_note_path(longp);
+	ok = ASSERT_EQ(s.n, 2) && ASSERT_TRUE(a && b) &&
+	     ASSERT_STREQ(a->path, "spec.identity") &&
+	     ASSERT_TRUE(a->path == b->path) &&
+	     ASSERT_TRUE(model_note_path("spec.identity") == a->path) &&
+	     ASSERT_TRUE(cut != NULL) &&
+	     ASSERT_EQ(strlen(cut), MODEL_NOTE_PATH_MAX) &&
+	     ASSERT_TRUE(model_note_path(longp) == cut);
+	model_set_free(&s);
+	return ok;
+}
+
 static const char mtp_yaml[] =
 	API "kind: MeshTrafficPermission\nmetadata:\n  name: web-allow\n"
 	PH_WEB_ALLOW_SPEC;
@@ -861,6 +896,7 @@ int main(void)
 	TEST_RUN(test_defined_twice);
 	TEST_RUN(test_one_of_many);
 	TEST_RUN(test_move_own);
+	TEST_RUN(test_note_paths_kept_once);
 	TEST_RUN(test_yaml_errors);
 	TEST_RUN(test_all_problems_reported);
 	TEST_RUN(test_deep_nesting_refused);
