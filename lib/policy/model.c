@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "hash.h"
 #include "model.h"
 
 static const struct kind_desc *const model_core_kinds[] = {
@@ -525,19 +526,10 @@ static struct {
 	size_t n, cap;			/* cap: a power of two, or 0 */
 } model_paths = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static size_t model_path_hash(const char *p)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return (size_t)h;
-}
-
 /* The slot of @path in @slots (@cap), or the free one it would take. */
 static char **model_path_slot(char **slots, size_t cap, const char *path)
 {
-	size_t i = model_path_hash(path) & (cap - 1);
+	size_t i = (size_t)hash_fnv_str(HASH_FNV_INIT, path) & (cap - 1);
 
 	while (slots[i] && strcmp(slots[i], path))
 		i = (i + 1) & (cap - 1);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "store.h"
 
 enum { SM_FREE = 0, SM_USED, SM_GONE };
@@ -64,17 +65,6 @@ static struct sm_table *sm_table_of(struct sm_map *mp, const void *key)
 	return &mp->half[half & 1];
 }
 
-/* FNV-1a over the key bytes. */
-static size_t sm_hash(const void *key, size_t n)
-{
-	const uint8_t *p = key;
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return (size_t)h;
-}
-
 /* The slot of @t holding @key, or, with @insert, the one it would go
  * in; NULL when neither. */
 static uint8_t *sm_find(const struct sm_map *mp, const struct sm_table *t,
@@ -84,7 +74,8 @@ static uint8_t *sm_find(const struct sm_map *mp, const struct sm_table *t,
 
 	if (!t->cap)
 		return NULL;
-	for (size_t i = sm_hash(key, mp->ksz) & (t->cap - 1), probe = 0;
+	for (size_t i = (size_t)hash_fnv(HASH_FNV_INIT, key, mp->ksz) &
+			(t->cap - 1), probe = 0;
 	     probe < t->cap; i = (i + 1) & (t->cap - 1), probe++) {
 		uint8_t *sl = sm_slot(mp, t, i);
 
