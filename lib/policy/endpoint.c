@@ -15,6 +15,30 @@
 #include "mesh_service.h"
 #include "svcname.h"
 
+const char *ep_addr(const struct model_set *set, const struct model_obj *o,
+		   uint8_t ip[4], uint16_t *port)
+{
+	const char *node;
+
+	if (o->kind == MODEL_WORKLOAD) {
+		const struct core_workload *w = model_spec(o);
+
+		memcpy(ip, w->ip, 4);
+		*port = w->port;
+		return w->node;
+	}
+	node = dp_node(set, o);
+	/* A gateway has no inbound: a builtin one is a gateway instance
+	 * (gw_instance.h), a delegated one nothing the Node serves. */
+	if (!node || dp_gateway_type(o))
+		return NULL;
+	if (dp_endpoint_addr(o, ip, port)) {
+		memset(ip, 0, 4);
+		*port = 0;
+	}
+	return node;
+}
+
 bool ep_view(const struct model_set *set, const struct model_obj *o,
 	     struct ep_view *v)
 {
@@ -23,12 +47,12 @@ bool ep_view(const struct model_set *set, const struct model_obj *o,
 
 	memset(v, 0, sizeof(*v));
 	v->o = o;
+	v->node = ep_addr(set, o, v->ip, &v->port);
+	if (!v->node)
+		return false;
 	if (o->kind == MODEL_WORKLOAD) {
 		const struct core_workload *w = model_spec(o);
 
-		v->node = w->node;
-		memcpy(v->ip, w->ip, 4);
-		v->port = w->port;
 		v->service = msvc_workload_service(set, o);
 		if (w->identity[0])
 			v->written_id = w->identity;
@@ -37,16 +61,7 @@ bool ep_view(const struct model_set *set, const struct model_obj *o,
 		v->tags = w->tags;
 		return true;
 	}
-	v->node = dp_node(set, o);
-	/* A gateway has no inbound: a builtin one is a gateway instance
-	 * (gw_instance.h), a delegated one nothing the Node serves. */
-	if (!v->node || dp_gateway_type(o)) {
-		v->node = NULL;
-		return false;
-	}
 	v->dataplane = true;
-	if (dp_endpoint_addr(o, v->ip, &v->port))
-		memset(v->ip, 0, 4);
 	v->service = dp_inbound_service(set, o);
 	/* The inbound may name its service as Kuma generates it: the
 	 * endpoint belongs to the Service that name resolves to. */

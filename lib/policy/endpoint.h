@@ -40,6 +40,17 @@ static inline const char *ep_identity(const struct ep_view *v)
 bool ep_http(const struct model_set *set, const struct ep_view *v);
 
 /*
+ * Whether @o, a Workload or a Dataplane, is an endpoint, and where: its
+ * Node's name, and its address and port into @ip and *@port (zeros when
+ * a Dataplane has none that is one, which validation reports).  NULL: not
+ * an endpoint (a Dataplane without meshforge.io/node, or a gateway).  The
+ * part of ep_view() that costs no lookup, for checks of every endpoint's
+ * address alone.
+ */
+const char *ep_addr(const struct model_set *set, const struct model_obj *o,
+		    uint8_t ip[4], uint16_t *port);
+
+/*
  * The endpoint view of @o, a Workload or a Dataplane, into @v.  Returns
  * true when @o is an endpoint (a Dataplane without meshforge.io/node is
  * not, nor is a gateway); @v may then still lack a service or an

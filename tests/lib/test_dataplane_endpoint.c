@@ -235,6 +235,43 @@ static bool test_dp_invalid(void)
 #undef WEB_IN
 }
 
+/* Addresses are checked across every endpoint and only endpoints: two
+ * Dataplanes at one address are refused, the later by name; a Dataplane
+ * that is not a Node's endpoint (no meshforge.io/node) may share a
+ * Workload's; a Workload beside a Dataplane of its own name and address
+ * is the one named first. */
+static bool test_dp_same_address(void)
+{
+	static const char *const two_dps[] = {
+		"t.yaml:24:1: spec.networking: its address 10.78.2.40 is "
+		"Dataplane d1's too",
+		NULL,
+	};
+	static const char *const wl_and_dp[] = {
+		"t.yaml:29:1: spec.networking: its address 10.78.2.40 is "
+		"Workload d1's too",
+		NULL,
+	};
+#define NET "  networking:\n    address: 10.78.2.40\n" \
+	    "    inbound: [{port: 80, tags: {kuma.io/service: web}}]\n"
+
+	return ph_validate_refuses(BASE SHOP_ID
+				   DP_DOC("d2", "{meshforge.io/node: mf-node-b, "
+					  "app: shop}") NET
+				   DP_DOC("d1", "{meshforge.io/node: mf-node-b, "
+					  "app: shop}") NET, two_dps) &&
+	       ph_validates(BASE SHOP_ID
+			    PH_WL("w1", "mf-node-b", "10.78.2.40", "8080",
+				  "web", "web")
+			    DP_DOC("d1", "{app: shop}") NET) &&
+	       ph_validate_refuses(BASE SHOP_ID
+				   PH_WL("d1", "mf-node-b", "10.78.2.40",
+					 "8080", "web", "web")
+				   DP_DOC("d1", "{meshforge.io/node: mf-node-b, "
+					  "app: shop}") NET, wl_and_dp);
+#undef NET
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -243,5 +280,6 @@ int main(void)
 	TEST_RUN(test_dp_permission_target);
 	TEST_RUN(test_dp_read_back);
 	TEST_RUN(test_dp_invalid);
+	TEST_RUN(test_dp_same_address);
 	TEST_MAIN_END();
 }
