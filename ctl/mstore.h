@@ -65,7 +65,10 @@ struct mstore_ops {
 	/* Writes @ops (@n) all or none, and only if key @guard was last
 	 * written at @guard_rev (0: it does not exist): -ESTALE when another
 	 * writer got there first, nothing written.  @guard NULL: no
-	 * condition.  *rev: the revision of the write. */
+	 * condition.  *rev: the revision of the write.  Too large for one
+	 * write, nothing written either: -EFBIG, past what the store could
+	 * keep safely (not sent); -E2BIG, more writes than it takes in one;
+	 * -EMSGSIZE, more bytes than it takes in one request. */
 	int (*commit)(struct mstore *s, const char *guard, int64_t guard_rev,
 		      const struct mstore_op *ops, size_t n, int64_t *rev);
 	/* Calls @fn with every change under @prefix from revision @from

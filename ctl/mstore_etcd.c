@@ -37,6 +37,10 @@
 #define ETCD_DEFAULT_PREFIX	"/meshforge"
 #define ETCD_CONNECT_MS		500L
 #define ETCD_REQUEST_MS		5000L
+/* A transaction: a member busy sending the last large one to its
+ * watchers applies the next one late, and etcd itself waits 5 s and two
+ * election timeouts before it gives up on it. */
+#define ETCD_TXN_MS		30000L
 /* A list of a whole mesh: 110k objects are 35 MiB of JSON, which a
  * loaded member takes seconds to write. */
 #define ETCD_LIST_MS		60000L
@@ -44,6 +48,14 @@
 #define ETCD_MAX_BODY		(512u << 20)
 /* A watch's line buffer kept between answers, at most. */
 #define ETCD_LINE_KEEP		(1u << 20)
+/* The largest transaction written, as etcd encodes it: etcd 3.4 writes a
+ * request of any size its --max-request-bytes lets in to its log, but
+ * reads back no entry over 10 MiB when it starts, so a member that took
+ * a larger one cannot restart (docs/store.md). */
+#define ETCD_TXN_MAX		(8u << 20)
+/* What an operation adds to its key and value there, at most: the
+ * request's and the put's tags and lengths, a lease. */
+#define ETCD_OP_OVERHEAD	32u
 
 struct etcd {
 	struct mstore s;
@@ -311,6 +323,20 @@ static int etcd_curl_errno(CURLcode rc)
 	}
 }
 
+/* Whether etcd refused a request for its size: -E2BIG, more operations
+ * than its --max-txn-ops; -EMSGSIZE, more bytes than its
+ * --max-request-bytes (gRPC's limit, 429, or etcd's own just under it);
+ * else -EPROTO. */
+static int etcd_too_big(long code, const char *msg)
+{
+	if (strstr(msg, "too many operations in txn request"))
+		return -E2BIG;
+	if ((code == 429 && strstr(msg, "larger than max")) ||
+	    strstr(msg, "request is too large"))
+		return -EMSGSIZE;
+	return -EPROTO;
+}
+
 /* etcd's own words in an error answer (its "message"), else the answer. */
 static void etcd_say_refusal(struct etcd *e, const char *url, long code,
 			     const char *body)
@@ -346,9 +372,10 @@ static int etcd_post_raw(struct etcd *e, const char *api,
 			 const struct etcd_items *its, struct ytree *t)
 {
 	/* A large transaction takes the member time in proportion: a
-	 * millisecond more per KiB (35 s for a whole mesh of 35 MiB). */
+	 * millisecond more per KiB (8 s more for 8 MiB). */
 	const long timeout = !strcmp(api, "/v3/kv/range") ? ETCD_LIST_MS :
-			     ETCD_REQUEST_MS + (long)(body->len >> 10);
+			     (!strcmp(api, "/v3/kv/txn") ? ETCD_TXN_MS :
+			      ETCD_REQUEST_MS) + (long)(body->len >> 10);
 	int err = -ENOTCONN;
 
 	for (size_t i = 0; i < e->nurls; i++) {
@@ -389,7 +416,7 @@ static int etcd_post_raw(struct etcd *e, const char *api,
 			      code == 401 || code == 403 ||
 			      strstr(msg, "authentication failed") ||
 			      strstr(msg, "user name is empty") ? -EACCES :
-			      -EPROTO;
+			      etcd_too_big(code, msg);
 			etcd_say_refusal(e, url, code, msg);
 		} else {
 			err = etcd_parse(e, out.p ? out.p : "{}",
@@ -402,7 +429,8 @@ static int etcd_post_raw(struct etcd *e, const char *api,
 		free(out.p);
 		/* A member that answers but refuses the request itself
 		 * would refuse it on every member. */
-		if (err == -EPROTO || err == -EACCES || err == -EKEYEXPIRED)
+		if (err == -EPROTO || err == -EACCES || err == -EKEYEXPIRED ||
+		    err == -E2BIG || err == -EMSGSIZE)
 			return err;
 	}
 	return err;
@@ -602,8 +630,19 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 	struct ytree t = { 0 };
 	struct etcd_body b;
 	struct emit *em = &b.em;
+	size_t bytes = guard ? strlen(guard) + ETCD_OP_OVERHEAD : 0;
 	int err;
 
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(ops[i].key) + ops[i].len + ETCD_OP_OVERHEAD;
+	if (bytes > ETCD_TXN_MAX) {
+		snprintf(s->err, sizeof(s->err), "this change is %.1f MiB "
+			 "(%zu writes), and one etcd transaction holds at most "
+			 "%u MiB: etcd could not read a larger one back from "
+			 "its log when it restarts. Apply it in parts",
+			 (double)bytes / (1 << 20), n, ETCD_TXN_MAX >> 20);
+		return -EFBIG;
+	}
 	etcd_body_open(&b);
 	/* The guard: last written at the revision the writer read (a key
 	 * that does not exist compares as revision 0). */
@@ -637,6 +676,18 @@ static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
 	}
 	emit_list_end(em);
 	err = etcd_call(e, "/v3/kv/txn", &b, NULL, &t);
+	if (err == -E2BIG)
+		snprintf(s->err, sizeof(s->err), "etcd takes fewer writes in "
+			 "one transaction than this change's %zu (its "
+			 "--max-txn-ops, 128 unless raised): raise it on every "
+			 "member, or apply the change in parts", n);
+	else if (err == -EMSGSIZE)
+		snprintf(s->err, sizeof(s->err), "this change is %.1f MiB, "
+			 "more than etcd takes in one request (its "
+			 "--max-request-bytes, 1.5 MiB unless raised): raise "
+			 "it on every member, up to %u MiB, or apply the "
+			 "change in parts", (double)bytes / (1 << 20),
+			 ETCD_TXN_MAX >> 20);
 	if (err)
 		return err;
 	*rev = js_int(js_get(js_get(t.docs[0].root, "header"), "revision"));

@@ -7,9 +7,10 @@
 # Workloads over K Nodes (scripts/gen-policy.py, plus its
 # MeshTrafficPermissions, one per ten Services).  Measured:
 #   full load   from the start of `mfctl --store apply` of the whole mesh
-#               (one etcd transaction: etcd's --max-txn-ops and
-#               --max-request-bytes raised to fit it, docs/store.md) to
-#               every sync serving its revision;
+#               (in parts of about 4 MiB of YAML, each one etcd
+#               transaction under mfctl's 8 MiB: etcd 3.4 cannot restart
+#               with a larger one in its log, docs/store.md) to every
+#               sync serving the last part's revision;
 #   one change  the same for an apply of one changed Service (svc-7 moved
 #               to port 9090) on top;
 # and, from /proc, each phase's CPU time and the RSS after it of etcd and
@@ -26,9 +27,9 @@
 #   MF_SCALE_OUT ($O/bench/scale.json)  MFCTL ($O/bin/mfctl)
 # Each sync holds the whole mesh: about 190 MiB between changes at the
 # default size and 300 MiB while it compiles, so 100 of them need 19 GiB
-# and more; etcd, while it sends a full load through its JSON gateway,
-# about 260 MiB per watcher.  See docs/store.md for what a smaller
-# machine runs.
+# and more; etcd, while it sends the load's parts through its JSON
+# gateway, about 55 MiB per watcher (2.7 GiB with 50).  See docs/store.md
+# for what a smaller machine runs.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build}
@@ -90,14 +91,35 @@ metadata: {name: svc-7}
 spec: {vip: 10.96.0.4, port: 9090}
 EOF
 
-# etcd, with room for the whole mesh in one transaction: an operation per
-# object and the guard, and the JSON of it (base64 values, a third
-# larger, and each key twice) with room to spare.  etcd gives up on a
-# request after 5 s and two election timeouts: one member alone elects
-# nothing, so its timeout is raised, that a large transaction on a loaded
-# machine is not cut short.
+# The mesh in parts, each valid on top of the ones before it (the
+# generator writes the Mesh, Nodes and Services before the Workloads, and
+# the permissions last): documents in order, a part closed once it holds
+# 4 MiB of YAML, which mfctl writes as about 5.5 MiB.
+"$PY" - "$tmp/mesh.yaml" "$tmp/part" <<'PYEOF'
+import sys
+docs = open(sys.argv[1]).read().split("\n---\n")
+parts, cur, size = [], [], 0
+for d in docs:
+    cur.append(d)
+    size += len(d) + 5
+    if size >= 4 << 20:
+        parts.append(cur)
+        cur, size = [], 0
+if cur:
+    parts.append(cur)
+for i, p in enumerate(parts):
+    with open("%s-%02d.yaml" % (sys.argv[2], i), "w") as f:
+        f.write("\n---\n".join(p).rstrip("\n") + "\n")
+PYEOF
+
+# etcd, with room for a part in one transaction: an operation per object
+# of the largest part (any count is safe) and 9 MiB a request, under the
+# 10 MiB of a log entry that etcd reads back when it starts.  etcd gives
+# up on a request after 5 s and two election timeouts: one member alone
+# elects nothing, so its timeout is raised, that a large transaction on a
+# loaded machine is not cut short.
 txn_ops=$((objects + 16))
-req_bytes=$((yaml_bytes * 3 + (8 << 20)))
+req_bytes=$((9 << 20))
 etcd --name mf-scale --data-dir "$tmp/etcd" \
 	--listen-client-urls "http://127.0.0.1:$PORT" \
 	--advertise-client-urls "http://127.0.0.1:$PORT" \
@@ -119,7 +141,8 @@ done
 [ "$up" = 1 ] || die "etcd did not come up: $(tail -n 5 "$tmp/etcd.log")"
 
 # The syncs, each a node of its own with its maps in memory.
-log "$S syncs, a mesh of $objects objects ($N services, $M workloads, $K nodes, $((yaml_bytes >> 20)) MiB of YAML)"
+parts=("$tmp"/part-*.yaml)
+log "$S syncs, a mesh of $objects objects ($N services, $M workloads, $K nodes, $((yaml_bytes >> 20)) MiB of YAML, applied in ${#parts[@]} parts)"
 for i in $(seq 1 "$S"); do
 	"$MFCTL" --store "$STORE" sync --memory --status "$tmp/sync-$i.status" \
 		>"$tmp/sync-$i.log" 2>&1 </dev/null &
@@ -262,11 +285,14 @@ PYEOF
 
 # phase NAME FILE: applies FILE to the store and waits for every sync.
 phase() {
-	local name=$1 file=$2 t0 t1 rev
+	local name=$1 file t0 t1 rev
+	shift
 	measure snap "$tmp" "$ETCD_PID" "$TIMEOUT" before.json
 	t0=$(mono_ns)
-	"$MFCTL" --store "$STORE" apply -f "$file" >"$tmp/apply-$name.out" 2>&1 ||
-		die "apply of the $name failed: $(tail -n 3 "$tmp/apply-$name.out")"
+	for file in "$@"; do
+		"$MFCTL" --store "$STORE" apply -f "$file" >"$tmp/apply-$name.out" 2>&1 ||
+			die "apply of the $name ($file) failed: $(tail -n 3 "$tmp/apply-$name.out")"
+	done
 	t1=$(mono_ns)
 	rev=$(sed -n 's/.* revision \([0-9]*\):.*/\1/p' "$tmp/apply-$name.out")
 	[ -n "$rev" ] || die "no revision in: $(cat "$tmp/apply-$name.out")"
@@ -283,7 +309,7 @@ rev0=$("$MFCTL" --store "$STORE" status 2>/dev/null | sed -n 's/^store: .* at re
 [ -n "$rev0" ] || die "mfctl --store $STORE status gave no revision"
 measure wait "$tmp" "$ETCD_PID" "$TIMEOUT" "$rev0" "$(mono_ns)" start ||
 	die "the syncs did not start"
-phase "full load" "$tmp/mesh.yaml"
+phase "full load" "${parts[@]}"
 phase "one-service change" "$tmp/change.yaml"
 
 mkdir -p "$(dirname "$OUT")"
