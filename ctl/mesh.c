@@ -234,21 +234,44 @@ enum mesh_kv_class {
 	MESH_KV_PARSE,		/* to parse */
 };
 
-/* What key @kv is to mesh_parse_memo(); its kind and name for a policy
- * object. */
-static enum mesh_kv_class mesh_kv_class(const char *prefix, const char *guard,
-					const struct mstore_kv *kv,
-					struct mesh_memo *memo, int *kind,
-					const char **name)
+/* What mesh_parse_memo() makes of one key of the list, found once. */
+struct mesh_kv_info {
+	const char *name;		/* a policy object's, in its key */
+	struct model_obj *memo;		/* MESH_KV_MEMO: the memo's object */
+	int kind;			/* a policy object's */
+	enum mesh_kv_class cls;
+	uint32_t added;			/* parsed on a part: objects it gave */
+	bool again;			/* ... and parse it again, in turn */
+};
+
+/* Classes every key of @l into @info (l->n); returns how many are to
+ * parse. */
+static size_t mesh_kv_classify(const char *prefix, const char *guard,
+			       const struct mstore_list *l,
+			       struct mesh_memo *memo,
+			       struct mesh_kv_info *info)
 {
-	if (!strcmp(kv->key, guard))
-		return MESH_KV_SKIP;
-	*kind = mesh_key_split(prefix, kv->key, name);
-	if (*kind == -1)
-		return MESH_KV_SKIP;
-	if (*kind == -2)
-		return MESH_KV_BAD;
-	return mesh_memo_find(memo, kv) ? MESH_KV_MEMO : MESH_KV_PARSE;
+	size_t todo = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct mstore_kv *kv = &l->kvs[i];
+		struct mesh_kv_info *in = &info[i];
+
+		in->cls = MESH_KV_SKIP;
+		if (!strcmp(kv->key, guard))
+			continue;
+		in->kind = mesh_key_split(prefix, kv->key, &in->name);
+		if (in->kind == -1)
+			continue;
+		if (in->kind == -2) {
+			in->cls = MESH_KV_BAD;
+			continue;
+		}
+		in->memo = mesh_memo_find(memo, kv);
+		in->cls = in->memo ? MESH_KV_MEMO : MESH_KV_PARSE;
+		todo += in->cls == MESH_KV_PARSE;
+	}
+	return todo;
 }
 
 /* Parses @kv, key of a @k named @name, into @set.  Returns 0, -EINVAL
@@ -281,11 +304,9 @@ static int mesh_parse_kv(const struct mstore_kv *kv, int k, const char *name,
 
 /* One part of the keys, parsed on a thread of its own. */
 struct mesh_part {
-	const char *prefix, *guard;
 	const struct mstore_list *l;
+	struct mesh_kv_info *info;	/* l->kvs[i]'s, added and again set */
 	size_t from, to;		/* l->kvs[from, to) */
-	uint32_t *added;		/* l->kvs[i]: objects in @set */
-	bool *again;			/* l->kvs[i]: parse on the caller's */
 	struct model_set set;		/* owned */
 	struct diag d, warnings;	/* what its parses said: dropped */
 	int err;			/* -ENOMEM, or 0 */
@@ -298,46 +319,38 @@ static void *mesh_part_run(void *arg)
 	struct mesh_part *pt = arg;
 
 	for (size_t i = pt->from; i < pt->to && !pt->err; i++) {
-		const struct mstore_kv *kv = &pt->l->kvs[i];
+		struct mesh_kv_info *in = &pt->info[i];
 		size_t before = pt->set.n, said = diag_count(&pt->d) +
 						diag_count(&pt->warnings);
-		const char *name = NULL;
-		int k = 0, e;
+		int e;
 
-		if (mesh_kv_class(pt->prefix, pt->guard, kv, NULL, &k,
-				  &name) != MESH_KV_PARSE)
+		if (in->cls != MESH_KV_PARSE)
 			continue;
-		e = mesh_parse_kv(kv, k, name, &pt->set, &pt->d);
+		e = mesh_parse_kv(&pt->l->kvs[i], in->kind, in->name, &pt->set,
+				  &pt->d);
 		if (e == -ENOMEM)
 			pt->err = e;
-		pt->added[i] = (uint32_t)(pt->set.n - before);
-		pt->again[i] = e || diag_count(&pt->d) +
-					    diag_count(&pt->warnings) != said;
+		in->added = (uint32_t)(pt->set.n - before);
+		in->again = e || diag_count(&pt->d) +
+					 diag_count(&pt->warnings) != said;
 	}
 	return NULL;
 }
 
-/* Parses the values of @l (without a memo) on up to one thread per CPU,
- * into @pts (MESH_PARTS_MAX; *@n set to how many ran, each to be freed
- * with mesh_parts_free(); 0: too few values to share), in sets like
- * @like.  Returns 0 or -ENOMEM. */
-static int mesh_parts_run(const char *prefix, const char *guard,
-			  const struct mstore_list *l,
+/* Parses the @todo values of @l to parse (@info, without a memo) on up to
+ * one thread per CPU, into @pts (MESH_PARTS_MAX; *@n set to how many ran,
+ * each to be freed with mesh_parts_free(); 0: too few values to share),
+ * in sets like @like.  Returns 0 or -ENOMEM. */
+static int mesh_parts_run(const struct mstore_list *l,
+			  struct mesh_kv_info *info, size_t todo,
 			  const struct model_set *like, struct mesh_part *pts,
-			  size_t *n, uint32_t *added, bool *again)
+			  size_t *n)
 {
-	size_t todo = 0, per, max = MESH_PARTS_MAX, i = 0;
+	size_t per, max = MESH_PARTS_MAX, i = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int err = 0;
 
 	*n = 0;
-	for (size_t j = 0; j < l->n; j++) {
-		const char *name;
-		int k;
-
-		todo += mesh_kv_class(prefix, guard, &l->kvs[j], NULL, &k,
-				      &name) == MESH_KV_PARSE;
-	}
 	if (ncpu > 1 && (size_t)ncpu < max)
 		max = (size_t)ncpu;
 	if (ncpu < 2 || todo < 2 * MESH_PART_MIN)
@@ -350,22 +363,15 @@ static int mesh_parts_run(const char *prefix, const char *guard,
 		struct mesh_part *pt = &pts[p];
 		size_t got = 0;
 
-		*pt = (struct mesh_part){ .prefix = prefix, .guard = guard,
-					  .l = l, .from = i,
-					  .added = added, .again = again };
+		*pt = (struct mesh_part){ .l = l, .info = info, .from = i };
 		model_set_init(&pt->set);
 		pt->set.kuma = like->kuma;
 		pt->set.validate = like->validate;
 		diag_init(&pt->d);
 		diag_init(&pt->warnings);
 		pt->set.warnings = like->warnings ? &pt->warnings : NULL;
-		for (; i < l->n && (got < per || p + 1 == max); i++) {
-			const char *name;
-			int k;
-
-			got += mesh_kv_class(prefix, guard, &l->kvs[i], NULL, &k,
-					     &name) == MESH_KV_PARSE;
-		}
+		for (; i < l->n && (got < per || p + 1 == max); i++)
+			got += info[i].cls == MESH_KV_PARSE;
 		pt->to = i;
 		(*n)++;
 	}
@@ -399,35 +405,37 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 		    struct diag *regd, struct mesh_memo *memo)
 {
 	struct mesh_part pts[MESH_PARTS_MAX];
-	size_t first = set->n, npts = 0, p = 0, cur = 0;
-	uint32_t *added = calloc(l->n ? l->n : 1, sizeof(*added));
-	bool *again = calloc(l->n ? l->n : 1, sizeof(*again));
+	size_t first = set->n, npts = 0, p = 0, cur = 0, todo;
+	struct mesh_kv_info *info = calloc(l->n ? l->n : 1, sizeof(*info));
 	char guard[512];
 	int err = 0, e0;
 
 	snprintf(guard, sizeof(guard), "%s" MESH_POLICY, prefix);
 	*guard_rev = 0;
+	if (!info) {
+		err = -ENOMEM;
+		goto out;
+	}
+	todo = mesh_kv_classify(prefix, guard, l, memo, info);
 	/* Parts on threads for a one-off parse (the writers': `mfctl
 	 * --store apply` and the like) only.  A caller with a memo is a
 	 * sync that lives on: objects parsed on other threads stay in those
 	 * threads' malloc arenas, among what the parse freed there, and a
 	 * sync held 55 MiB more after a first load of 111k objects. */
-	if (!added || !again ||
-	    (!memo && mesh_parts_run(prefix, guard, l, set, pts, &npts, added,
-				     again))) {
+	if (!memo && mesh_parts_run(l, info, todo, set, pts, &npts)) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < l->n; i++) {
 		const struct mstore_kv *kv = &l->kvs[i];
-		const char *name = NULL;
-		int k = 0, e;
+		const struct mesh_kv_info *in = &info[i];
+		int e;
 
 		while (p < npts && i >= pts[p].to) {
 			p++;
 			cur = 0;
 		}
-		switch (mesh_kv_class(prefix, guard, kv, memo, &k, &name)) {
+		switch (in->cls) {
 		case MESH_KV_SKIP:
 			if (!strcmp(kv->key, guard))
 				*guard_rev = kv->mod_rev;
@@ -443,8 +451,7 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 			 * it against its key: moved, not copied, for the
 			 * memo goes after this parse (a copy would hold two
 			 * meshes at once). */
-			e = model_set_add_move_own(set, &memo->set,
-						   mesh_memo_find(memo, kv));
+			e = model_set_add_move_own(set, &memo->set, in->memo);
 			if (e) {
 				err = e;
 				goto out;
@@ -453,12 +460,12 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 		case MESH_KV_PARSE:
 			break;
 		}
-		if (p < npts && !again[i]) {
+		if (p < npts && !in->again) {
 			e = model_set_add_move_own(set, &pts[p].set,
 						   &pts[p].set.objs[cur++]);
 		} else {
-			cur += p < npts ? added[i] : 0;
-			e = mesh_parse_kv(kv, k, name, set, d);
+			cur += p < npts ? in->added : 0;
+			e = mesh_parse_kv(kv, in->kind, in->name, set, d);
 		}
 		if (e == -ENOMEM) {
 			err = e;
@@ -497,8 +504,7 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 	}
 out:
 	mesh_parts_free(pts, npts);
-	free(again);
-	free(added);
+	free(info);
 	return err;
 }
 

@@ -551,17 +551,14 @@ void mstore_list_free(struct mstore_list *l)
  * events'. */
 struct etcd_kvs {
 	struct etcd *e;
-	struct mstore_kv *kvs;	/* owned, with each key and value */
-	size_t n, cap;
+	struct mstore_list l;	/* owned; its rev unused */
+	size_t cap;		/* of l.kvs */
 };
 
 static void etcd_kvs_free(struct etcd_kvs *c)
 {
-	struct mstore_list l = { .kvs = c->kvs, .n = c->n };
-
-	mstore_list_free(&l);
-	c->kvs = NULL;
-	c->n = c->cap = 0;
+	mstore_list_free(&c->l);
+	c->cap = 0;
 }
 
 /* Adds kv @n (@del: of a DELETE event) to @c.  Returns 0, -ENOMEM, or
@@ -570,21 +567,21 @@ static int etcd_kvs_add(struct etcd_kvs *c, const struct ynode *n, bool del)
 {
 	int err;
 
-	if (c->n == c->cap) {
+	if (c->l.n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct mstore_kv *kvs = realloc(c->kvs, cap * sizeof(*kvs));
+		struct mstore_kv *kvs = realloc(c->l.kvs, cap * sizeof(*kvs));
 
 		if (!kvs)
 			return -ENOMEM;
-		c->kvs = kvs;
+		c->l.kvs = kvs;
 		c->cap = cap;
 	}
-	err = js_kv(n, del, &c->kvs[c->n]);
+	err = js_kv(n, del, &c->l.kvs[c->l.n]);
 	if (err == -EPROTO)
 		snprintf(c->e->s.err, sizeof(c->e->s.err), "%s: a key or value "
 			 "that is not base64", c->e->s.where);
 	if (!err)
-		c->n++;
+		c->l.n++;
 	return err;
 }
 
@@ -615,10 +612,9 @@ static int etcd_list(struct mstore *s, const char *prefix,
 		etcd_kvs_free(&c);
 		return err;
 	}
+	*out = c.l;
 	out->rev = js_int(js_get(js_get(t.docs[0].root, "header"),
 				 "revision"));
-	out->kvs = c.kvs;
-	out->n = c.n;
 	ytree_free(&t);
 	return 0;
 }
@@ -833,10 +829,10 @@ static int etcd_watch_answer(struct etcd_watch *w)
 		err = denied ? -EACCES : -ECONNRESET;
 		goto out;
 	}
-	if (!c.n)
+	if (!c.l.n)
 		goto out;	/* created, or a progress notice */
-	err = w->fn(w->arg, c.kvs, c.n, js_int(js_get(js_get(res, "header"),
-						      "revision")));
+	err = w->fn(w->arg, c.l.kvs, c.l.n,
+		    js_int(js_get(js_get(res, "header"), "revision")));
 out:
 	etcd_kvs_free(&c);
 	ytree_free(&t);
