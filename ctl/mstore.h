@@ -50,7 +50,9 @@ struct mstore_op {
  * watch returns it).  The events are valid during the call only, and
  * the callback's to take: a key and value it keeps it moves out, leaving
  * NULL in their place (a first load's events are the whole mesh, and a
- * copy of it would be a second). */
+ * copy of it would be a second).  Answers that came while the callback
+ * ran come together in its next call: a caller that compiles the whole
+ * mesh per call compiles a burst once. */
 typedef int mstore_watch_fn(void *arg, struct mstore_kv *ev, size_t n,
 			    int64_t rev);
 

@@ -8,6 +8,9 @@
  * the JSON etcd writes (compact, double-quoted strings, no \u escapes of
  * its own) is YAML flow syntax that libyaml reads as it is.
  *
+ * A watch's answers that come while its caller works on one are given
+ * to it together (etcd_watch_progress()).
+ *
  * Endpoints are tried in turn: a request that cannot reach one member, or
  * that a member answers with 503 (no leader), goes to the next, so losing
  * a member of three costs one failed connect, not an error.
@@ -20,9 +23,12 @@
  * the gateway: it dials etcd's gRPC side with its own credentials.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <wolfssl/options.h>
@@ -48,6 +54,9 @@
 #define ETCD_MAX_BODY		(512u << 20)
 /* A watch's line buffer kept between answers, at most. */
 #define ETCD_LINE_KEEP		(1u << 20)
+/* A watch's held answers are given this long after the first of them at
+ * the latest, whatever still comes. */
+#define ETCD_WATCH_HOLD_MS	500u
 /* The largest transaction written, as etcd encodes it: etcd 3.4 writes a
  * request of any size its --max-request-bytes lets in to its log, but
  * reads back no entry over 10 MiB when it starts, so a member that took
@@ -746,9 +755,23 @@ static int etcd_lease_keepalive(struct mstore *s, int64_t id, int64_t *ttl)
 }
 
 /* A watch in progress: the stream is cut into lines, one answer each. */
+/*
+ * A watch's answers that came while its caller worked on an earlier one
+ * (a burst of registrations, a load written in parts) are given to it
+ * together, in one call: it compiles the whole mesh once for them, not
+ * once each.  Answers are held as they are read, and given from curl's
+ * progress callback, which runs once curl has handed over all it read,
+ * unless more is waiting on the connection then; a stream of answers
+ * that does not stop is given every ETCD_WATCH_HOLD_MS.
+ */
 struct etcd_watch {
 	struct etcd *e;
+	curl_socket_t fd;	/* the transfer's connection */
 	struct etcd_buf line;
+	struct etcd_kvs held;	/* answers' events not given yet */
+	int64_t held_rev;	/* the revision they bring the store to */
+	uint64_t held_ms;	/* when the first of them was, on the
+				 * monotonic clock */
 	mstore_watch_fn *fn;
 	void *arg;
 	int stop;		/* what ends the watch, 0 while it goes on */
@@ -775,8 +798,86 @@ static void etcd_watch_line_done(struct etcd_watch *w)
 	}
 }
 
-/* The answer in w->line, which it empties.  Returns 0 to go on, or why
- * to stop. */
+static uint64_t etcd_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+/* Gives the held events to the watch's caller.  Returns its answer. */
+static int etcd_watch_give(struct etcd_watch *w)
+{
+	int err = 0;
+
+	if (w->held.l.n)
+		err = w->fn(w->arg, w->held.l.kvs, w->held.l.n, w->held_rev);
+	etcd_kvs_free(&w->held);
+	return err;
+}
+
+/* Whether the next answer's bytes wait on the watch's connection. */
+static bool etcd_watch_more(struct etcd_watch *w)
+{
+	struct pollfd p = { .fd = w->fd, .events = POLLIN };
+
+	return w->fd != CURL_SOCKET_BAD && poll(&p, 1, 0) == 1 &&
+	       (p.revents & POLLIN);
+}
+
+/* curl's socket callbacks: the watch's connection, for etcd_watch_more()
+ * (curl says which socket a transfer uses only once it is over). */
+static int etcd_watch_sockopt(void *arg, curl_socket_t fd,
+			      curlsocktype purpose)
+{
+	struct etcd_watch *w = arg;
+
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		w->fd = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+static int etcd_watch_close(void *arg, curl_socket_t fd)
+{
+	struct etcd_watch *w = arg;
+
+	if (w->fd == fd)
+		w->fd = CURL_SOCKET_BAD;
+	return close(fd);
+}
+
+/* Moves the events of @c after the held ones (@c keeps its array only).
+ * Returns 0 or -ENOMEM. */
+static int etcd_watch_hold(struct etcd_watch *w, struct etcd_kvs *c)
+{
+	struct mstore_list *h = &w->held.l;
+
+	if (!h->n) {
+		w->held.l = c->l;
+		w->held.cap = c->cap;
+		c->l = (struct mstore_list){ 0 };
+		c->cap = 0;
+		return 0;
+	}
+	if (h->n + c->l.n > w->held.cap) {
+		size_t cap = w->held.cap * 2 > h->n + c->l.n ?
+				     w->held.cap * 2 : h->n + c->l.n;
+		struct mstore_kv *kvs = realloc(h->kvs, cap * sizeof(*kvs));
+
+		if (!kvs)
+			return -ENOMEM;
+		h->kvs = kvs;
+		w->held.cap = cap;
+	}
+	memcpy(h->kvs + h->n, c->l.kvs, c->l.n * sizeof(*h->kvs));
+	h->n += c->l.n;
+	c->l.n = 0;
+	return 0;
+}
+
+/* The answer in w->line, which it empties: its events held.  Returns 0
+ * to go on, or why to stop. */
 static int etcd_watch_answer(struct etcd_watch *w)
 {
 	static const char *const path[] = { "result", "events", NULL };
@@ -785,6 +886,7 @@ static int etcd_watch_answer(struct etcd_watch *w)
 	const struct etcd_items its = { path, etcd_watch_item, &c };
 	const struct ynode *res;
 	struct ytree t = { 0 };
+	bool first;
 	int err;
 
 	/* Events an item at a time, as a list's kvs: a first load's
@@ -831,8 +933,13 @@ static int etcd_watch_answer(struct etcd_watch *w)
 	}
 	if (!c.l.n)
 		goto out;	/* created, or a progress notice */
-	err = w->fn(w->arg, c.l.kvs, c.l.n,
-		    js_int(js_get(js_get(res, "header"), "revision")));
+	first = !w->held.l.n;
+	err = etcd_watch_hold(w, &c);
+	if (err)
+		goto out;
+	w->held_rev = js_int(js_get(js_get(res, "header"), "revision"));
+	if (first)
+		w->held_ms = etcd_now_ms();
 out:
 	etcd_kvs_free(&c);
 	ytree_free(&t);
@@ -863,6 +970,27 @@ static size_t etcd_watch_write(char *data, size_t sz, size_t nm, void *arg)
 	}
 	/* Fewer bytes than given: curl ends the transfer. */
 	return w->stop ? 0 : len;
+}
+
+/* curl's progress callback, after each read: the held answers are
+ * given, unless more wait on the connection and the first of them is
+ * recent. */
+static int etcd_watch_progress(void *arg, curl_off_t dltotal,
+			       curl_off_t dlnow, curl_off_t ultotal,
+			       curl_off_t ulnow)
+{
+	struct etcd_watch *w = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (w->stop || !w->held.l.n ||
+	    (etcd_watch_more(w) &&
+	     etcd_now_ms() - w->held_ms < ETCD_WATCH_HOLD_MS))
+		return w->stop ? 1 : 0;
+	w->stop = etcd_watch_give(w);
+	return w->stop ? 1 : 0;
 }
 
 static int etcd_watch(struct mstore *s, const char *prefix, int64_t from,
@@ -900,10 +1028,21 @@ static int etcd_watch(struct mstore *s, const char *prefix, int64_t from,
 			break;
 		}
 		snprintf(url, sizeof(url), "%s/v3/watch", e->urls[u]);
+		w.fd = CURL_SOCKET_BAD;
 		if (etcd_curl_setup(e, c, url, &b.buf) ||
+		    curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION,
+				     etcd_watch_sockopt) ||
+		    curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, &w) ||
+		    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION,
+				     etcd_watch_close) ||
+		    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, &w) ||
 		    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
 				     etcd_watch_write) ||
-		    curl_easy_setopt(c, CURLOPT_WRITEDATA, &w)) {
+		    curl_easy_setopt(c, CURLOPT_WRITEDATA, &w) ||
+		    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION,
+				     etcd_watch_progress) ||
+		    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &w) ||
+		    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L)) {
 			curl_easy_cleanup(c);
 			err = -EINVAL;
 			break;
@@ -911,6 +1050,9 @@ static int etcd_watch(struct mstore *s, const char *prefix, int64_t from,
 		rc = curl_easy_perform(c);
 		curl_easy_cleanup(c);
 		w.line.len = 0;
+		/* What was held for an answer that never came whole. */
+		if (!w.stop)
+			w.stop = etcd_watch_give(&w);
 		if (w.stop)
 			break;
 		err = rc == CURLE_OK ? -ECONNRESET : etcd_curl_errno(rc);
@@ -924,6 +1066,7 @@ static int etcd_watch(struct mstore *s, const char *prefix, int64_t from,
 	}
 	if (w.stop)
 		err = w.stop;
+	etcd_kvs_free(&w.held);
 	free(w.line.p);
 	free(b.buf.p);
 	return err;
