@@ -57,17 +57,24 @@ trap 'rc=$?; cleanup_scale; (exit $rc); tl_cleanup' EXIT
 	--workloads-per-service 10 --nodes "$S" -o "$TL_TMP/mesh.yaml"
 objects=$(grep -c '^kind: ' "$TL_TMP/mesh.yaml")
 
-etcd --name mf-scale-test --data-dir "$TL_TMP/etcd" \
-	--listen-client-urls "http://127.0.0.1:$PORT" \
-	--advertise-client-urls "http://127.0.0.1:$PORT" \
-	--listen-peer-urls "http://127.0.0.1:$((PORT + 1))" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$((PORT + 1))" \
-	--initial-cluster "mf-scale-test=http://127.0.0.1:$((PORT + 1))" \
-	--max-txn-ops $((objects + 16)) --max-request-bytes $((16 << 20)) \
-	--logger zap --log-level error >"$TL_TMP/etcd.log" 2>&1 </dev/null 9<&- &
-ETCD_PID=$!
+# etcd_start NAME PORT [FLAG...]: a member of its own on PORT (peers on
+# PORT + 1), its data and log under $TL_TMP/NAME, in ETCD_PID.
+etcd_start() {
+	local name=$1 port=$2
+	shift 2
+	etcd --name "$name" --data-dir "$TL_TMP/$name" \
+		--listen-client-urls "http://127.0.0.1:$port" \
+		--advertise-client-urls "http://127.0.0.1:$port" \
+		--listen-peer-urls "http://127.0.0.1:$((port + 1))" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+		--initial-cluster "$name=http://127.0.0.1:$((port + 1))" \
+		--logger zap --log-level error "$@" >"$TL_TMP/$name.log" 2>&1 </dev/null 9<&- &
+	ETCD_PID=$!
+}
+etcd_start mf-scale-test "$PORT" \
+	--max-txn-ops $((objects + 16)) --max-request-bytes $((16 << 20))
 etcd_up() { curl -sf -m 1 "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; }
-wait_for 20 etcd_up || { fail etcd_up "$(tail -n 5 "$TL_TMP/etcd.log")"; tl_finish; }
+wait_for 20 etcd_up || { fail etcd_up "$(tail -n 5 "$TL_TMP/mf-scale-test.log")"; tl_finish; }
 pass etcd_up
 
 for i in $(seq 1 "$S"); do
@@ -258,19 +265,12 @@ ETCD_PID=""
 # etcd's own limits, as it ships (128 writes, 1.5 MiB a request): its
 # refusal is said with the flag to raise, and nothing is written.
 SPORT=$((PORT + 4))
-etcd --name mf-scale-stock --data-dir "$TL_TMP/etcd-stock" \
-	--listen-client-urls "http://127.0.0.1:$SPORT" \
-	--advertise-client-urls "http://127.0.0.1:$SPORT" \
-	--listen-peer-urls "http://127.0.0.1:$((SPORT + 1))" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$((SPORT + 1))" \
-	--initial-cluster "mf-scale-stock=http://127.0.0.1:$((SPORT + 1))" \
-	--logger zap --log-level error >"$TL_TMP/etcd-stock.log" 2>&1 </dev/null 9<&- &
-ETCD_PID=$!
+etcd_start mf-scale-stock "$SPORT"
 stock_up() { curl -sf -m 1 "http://127.0.0.1:$SPORT/health" >/dev/null 2>&1; }
 "$TL_PY" "$TL_TOP/scripts/gen-policy.py" --services 2000 \
 	--workloads-per-service 5 --nodes "$S" -o "$TL_TMP/mid.yaml"
 if ! wait_for 20 stock_up; then
-	fail stock_limits_said "etcd: $(tail -n 3 "$TL_TMP/etcd-stock.log")"
+	fail stock_limits_said "etcd: $(tail -n 3 "$TL_TMP/mf-scale-stock.log")"
 elif "$MFCTL" --store "etcd://127.0.0.1:$SPORT/mf-ops" apply \
 	-f "$TL_TMP/mesh.yaml" >"$TL_TMP/ops.out" 2>&1 ||
 	"$MFCTL" --store "etcd://127.0.0.1:$SPORT/mf-bytes" apply \
