@@ -527,15 +527,23 @@ static int sync_on_events(void *arg, struct mstore_kv *ev, size_t n,
 			  int64_t rev)
 {
 	struct sync *s = arg;
-	int64_t last = 0;
+	int64_t last = 0, first = INT64_MAX;
 	int err = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (ev[i].mod_rev > last)
 			last = ev[i].mod_rev;
+		if (ev[i].mod_rev < first)
+			first = ev[i].mod_rev;
+	}
 	err = sync_kv_merge(s, ev, n);
 	if (err)
 		return err;
+	/* Answers that came during the last compile come together
+	 * (mstore_watch_fn): one compile for them all. */
+	if (last > first)
+		sync_log("revisions %lld to %lld (%zu events) compiled together",
+			 (long long)first, (long long)last, n);
 	/* The answer's own revision may be the store's, past events still
 	 * to come on this stream (a watch catching up): what is known is up
 	 * to the last event, and a watch that breaks resumes after it. */

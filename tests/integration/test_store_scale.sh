@@ -227,7 +227,9 @@ for i in $(seq 1 "$S"); do
 	[ "$c" -gt "$most" ] && most=$c
 done
 tl_log "burst of $B revisions: at most $most compiles per sync"
-if [ "$most" -le $((B / 2)) ]; then
+if [ "$most" -le $((B / 2)) ] &&
+	grep -q 'revisions [0-9]* to [0-9]* ([0-9]* events) compiled together' \
+		"$TL_TMP"/sync-*.log; then
 	pass burst_compiled_together
 else
 	fail burst_compiled_together "$most compiles for $B answers"
