@@ -228,7 +228,8 @@ int mesh_parse(const char *prefix, const struct mstore_list *l,
 #define MESH_PARTS_MAX	8
 
 enum mesh_kv_class {
-	MESH_KV_SKIP = 0,	/* not a policy key, or the guard */
+	MESH_KV_SKIP = 0,	/* not a policy key */
+	MESH_KV_GUARD,		/* the guard */
 	MESH_KV_BAD,		/* under the policy, malformed */
 	MESH_KV_MEMO,		/* the memo's object, unchanged */
 	MESH_KV_PARSE,		/* to parse */
@@ -257,9 +258,10 @@ static size_t mesh_kv_classify(const char *prefix, const char *guard,
 		const struct mstore_kv *kv = &l->kvs[i];
 		struct mesh_kv_info *in = &info[i];
 
-		in->cls = MESH_KV_SKIP;
+		in->cls = MESH_KV_GUARD;
 		if (!strcmp(kv->key, guard))
 			continue;
+		in->cls = MESH_KV_SKIP;
 		in->kind = mesh_key_split(prefix, kv->key, &in->name);
 		if (in->kind == -1)
 			continue;
@@ -436,9 +438,10 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 			cur = 0;
 		}
 		switch (in->cls) {
+		case MESH_KV_GUARD:
+			*guard_rev = kv->mod_rev;
+			continue;
 		case MESH_KV_SKIP:
-			if (!strcmp(kv->key, guard))
-				*guard_rev = kv->mod_rev;
 			continue;
 		case MESH_KV_BAD:
 			diag_add(d, NULL, NULL, kv->key, "not a policy key "
