@@ -70,7 +70,10 @@ for n in a b; do
 	if [ "${l0:-0}" -ge 1 ] 2>/dev/null && [ "${l1:-0}" -ge 1 ] 2>/dev/null; then
 		pass "both_loops_serve_node_$n"
 	else
-		fail "both_loops_serve_node_$n" "loop 0: '$l0', loop 1: '$l1'"
+		# What the agent said of its listeners, and who else holds
+		# the tunnel's port (a socket that joined another's group).
+		fail "both_loops_serve_node_$n" "loop 0: '$l0', loop 1: '$l1'; $(tl_log_since "mf-node-$n" 0 |
+			grep -E 'event=(listen|listener_|adopt|unlisten|loops_started)' | head -n 8 | tr '\n' ' ')$(tb_exec "$n" ss -Hltnp 2>/dev/null | tr '\n' ' ')"
 	fi
 done
 
