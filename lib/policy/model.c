@@ -267,7 +267,10 @@ const char *model_set_file_new(struct model_set *s, const char *name)
 	copy = strdup(name);
 	if (!copy)
 		return NULL;
-	files = realloc(s->files, (s->nfiles + 1) * sizeof(*files));
+	/* Doubled: a mesh read from the store has a file (its key) per
+	 * object, 100k and more. */
+	files = grow_room(s->files, s->nfiles, &s->files_cap, sizeof(*files),
+			  16);
 	if (!files) {
 		free(copy);
 		return NULL;

@@ -127,7 +127,7 @@ struct model_set {
 	struct model_obj *objs;		/* owned */
 	size_t n, cap;
 	char **files;			/* owned: names objects' locs point at */
-	size_t nfiles;
+	size_t nfiles, files_cap;
 	struct model_pool tags;		/* struct mf_tagset */
 	struct model_pool strs;		/* struct mf_string */
 	/* model_set_sorted()'s last answer, as indexes (owned): valid
