@@ -13,6 +13,7 @@
 
 #include "agentq.h"
 #include "ctl.h"
+#include "mesh.h"
 #include "policy/input.h"
 #include "policy/txn.h"
 
@@ -175,7 +176,10 @@ static void ctl_main_help(FILE *f)
 	      "  --config-dir DIR  CA and certificates\n"
 	      "  --bpf-root DIR    pin root of the policy maps\n"
 	      "  --state-dir DIR   where apply and delete save the applied\n"
-	      "                    policy and restore reads it\n"
+	      "                    policy and restore reads it; with --store,\n"
+	      "                    where the commands keep their copy of the\n"
+	      "                    mesh (" MESH_CACHE_FILE "), to read only what\n"
+	      "                    changed since\n"
 	      "  --run-dir DIR     where apply, delete and restore take the\n"
 	      "                    lock that serializes them (DIR/mfctl.lock)\n"
 	      "  --store URL       etcd://HOST:PORT[,HOST:PORT...][/PREFIX]\n"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 
 #include "ctl.h"
 #include "emit.h"
+#include "fsio.h"
 #include "mesh.h"
 #include "policy/core.h"
 #include "policy/doc.h"
@@ -522,7 +524,8 @@ int ctl_mesh_open(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o)
 {
 	struct txn_opts to = { 0 };
 	struct mstore_list l = { 0 };
-	char errbuf[MSTORE_ERR_MAX], prefix[512];
+	char errbuf[MSTORE_ERR_MAX], prefix[512], cache[PATH_MAX];
+	bool changed_only;
 	int err;
 
 	memset(m, 0, sizeof(*m));
@@ -543,7 +546,11 @@ int ctl_mesh_open(struct ctl_mesh *m, struct txn *t, const struct ctl_opts *o)
 		goto fail;
 	}
 	snprintf(prefix, sizeof(prefix), "%s/", m->ms->prefix);
-	err = m->ms->ops->list(m->ms, prefix, &l);
+	/* Through the writers' copy in the state dir, when there is one. */
+	err = mesh_list_cached(m->ms, prefix, o->state_dir &&
+			       !fsio_pathf(cache, sizeof(cache), "%s/"
+					   MESH_CACHE_FILE, o->state_dir) ?
+			       cache : NULL, &l, &changed_only);
 	if (err) {
 		diag_add(&t->d, NULL, NULL, NULL, "cannot read the mesh: %s",
 			 m->ms->err);

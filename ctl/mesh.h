@@ -35,6 +35,11 @@ struct txn;
 #define MESH_POLICY	"/policy"
 #define MESH_NODES	"/nodes"
 
+/* In the state dir: the revision a sync's saved policy is of (sync.c),
+ * and the writers' copy of the mesh (mesh_cache.c). */
+#define MESH_REV_FILE	"store.rev"
+#define MESH_CACHE_FILE	"store.cache"
+
 /* Writers that lose a race read again and retry this many times before
  * they report the conflict. */
 #define MESH_RETRIES	5
@@ -86,6 +91,32 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
  */
 void mesh_memo_take(struct mesh_memo *m, const char *prefix,
 		    const struct mstore_list *l, struct model_set *set);
+
+/*
+ * The writers' copy of the mesh (mesh_cache.c): @l, read from the store
+ * named @ident (its endpoints and prefix), written to or read from the
+ * file @path.  Read: 0, -ENOENT, -EINVAL for a file that is not one (torn,
+ * damaged, another store's), or -errno.  Write: 0 or -errno.
+ */
+int mesh_cache_read(const char *path, const char *ident,
+		    struct mstore_list *out);
+int mesh_cache_write(const char *path, const char *ident,
+		     const struct mstore_list *l);
+
+/* Moves the keys of @base (a list) and @changed (a list_changed after
+ * @base's revision) into @out, the changed ones over the old: the list
+ * at @changed's revision.  -ESTALE, @out empty: @base is no base for it
+ * (another store, a history started again, a key deleted since: list
+ * again); else 0 or -ENOMEM.  @base and @changed are left to be freed. */
+int mesh_cache_merge(struct mstore_list *base, struct mstore_list *changed,
+		     struct mstore_list *out);
+
+/* ms->ops->list(@prefix) through the copy at @path (NULL: none): the
+ * keys changed since the copy, merged into it, when it is a base for
+ * them (*@changed_only), else the whole list; the copy written again
+ * after, as far as it can be.  Returns what the store's reads return. */
+int mesh_list_cached(struct mstore *ms, const char *prefix, const char *path,
+		     struct mstore_list *out, bool *changed_only);
 
 /* The key of object @kind/@name under @prefix, malloc'ed into *@key.
  * Returns 0 or -ENOMEM. */

@@ -26,11 +26,22 @@ struct mstore_kv {
 	int64_t mod_rev;	/* the revision that last wrote it */
 };
 
-/* A consistent read of every key under a prefix. */
+/* A consistent read of every key under a prefix (list_changed: of
+ * those written after a revision). */
 struct mstore_list {
-	struct mstore_kv *kvs;	/* owned, in key order */
+	struct mstore_kv *kvs;	/* owned, in key order (bytes, unsigned) */
 	size_t n;
 	int64_t rev;		/* the store's revision it was read at */
+	/* Every key under the prefix at @rev, in @kvs or not: @n after a
+	 * list, more after a list_changed when some keys did not change. */
+	size_t count;
+	/* Which store answered (etcd: its cluster's ID), 0: unknown.  Two
+	 * reads of one prefix compare only when it is the same. */
+	uint64_t store_id;
+	/* Grows, never falls, while the store keeps one history (etcd: its
+	 * raft term; one restored from a backup starts again low), 0:
+	 * unknown. */
+	uint64_t store_term;
 };
 
 void mstore_list_free(struct mstore_list *l);
@@ -64,6 +75,14 @@ struct mstore_ops {
 	/* Every key under @prefix, at one revision. */
 	int (*list)(struct mstore *s, const char *prefix,
 		    struct mstore_list *out);
+	/* The keys under @prefix last written after revision @after, at
+	 * one revision, and out->count of all its keys: a reader that
+	 * holds the list at @after merges the two, and knows from the
+	 * count whether any key was deleted since (which this does not
+	 * show).  Compaction does not matter: it is a read of the keys in
+	 * force, not of their history. */
+	int (*list_changed)(struct mstore *s, const char *prefix,
+			    int64_t after, struct mstore_list *out);
 	/* Writes @ops (@n) all or none, and only if key @guard was last
 	 * written at @guard_rev (0: it does not exist): -ESTALE when another
 	 * writer got there first, nothing written.  @guard NULL: no

@@ -139,6 +139,12 @@ static int64_t js_int(const struct ynode *n)
 	return n && n->type == YNODE_SCALAR ? strtoll(n->str, NULL, 10) : 0;
 }
 
+/* The same for a uint64 (etcd's IDs use all 64 bits). */
+static uint64_t js_uint(const struct ynode *n)
+{
+	return n && n->type == YNODE_SCALAR ? strtoull(n->str, NULL, 10) : 0;
+}
+
 static bool js_true(const struct ynode *n)
 {
 	return n && n->type == YNODE_SCALAR && !strcmp(n->str, "true");
@@ -600,13 +606,16 @@ static int etcd_list_item(void *arg, const struct ynode *kv)
 	return etcd_kvs_add(arg, kv, false);
 }
 
-static int etcd_list(struct mstore *s, const char *prefix,
-		     struct mstore_list *out)
+/* The keys under @prefix last written after revision @after (0: all of
+ * them), and what the answer's header says of the store. */
+static int etcd_range(struct mstore *s, const char *prefix, int64_t after,
+		      struct mstore_list *out)
 {
 	static const char *const path[] = { "kvs", NULL };
 	struct etcd *e = (struct etcd *)s;
 	struct etcd_kvs c = { .e = e };
 	const struct etcd_items its = { path, etcd_list_item, &c };
+	const struct ynode *root, *hdr;
 	struct ytree t = { 0 };
 	struct etcd_body b;
 	int err;
@@ -614,6 +623,12 @@ static int etcd_list(struct mstore *s, const char *prefix,
 	memset(out, 0, sizeof(*out));
 	etcd_body_open(&b);
 	etcd_body_range(&b, prefix);
+	if (after > 0) {
+		/* etcd still counts every key of the range, but sends
+		 * only these. */
+		emit_key(&b.em, "min_mod_revision");
+		emit_uint(&b.em, (uint64_t)after + 1);
+	}
 	/* Read an item at a time: a whole mesh's list is tens of MiB of
 	 * JSON, and a tree of it five times that. */
 	err = etcd_call(e, "/v3/kv/range", &b, &its, &t);
@@ -622,10 +637,27 @@ static int etcd_list(struct mstore *s, const char *prefix,
 		return err;
 	}
 	*out = c.l;
-	out->rev = js_int(js_get(js_get(t.docs[0].root, "header"),
-				 "revision"));
+	root = t.docs[0].root;
+	hdr = js_get(root, "header");
+	out->rev = js_int(js_get(hdr, "revision"));
+	/* etcd leaves a count of 0 out. */
+	out->count = (size_t)js_int(js_get(root, "count"));
+	out->store_id = js_uint(js_get(hdr, "cluster_id"));
+	out->store_term = js_uint(js_get(hdr, "raft_term"));
 	ytree_free(&t);
 	return 0;
+}
+
+static int etcd_list(struct mstore *s, const char *prefix,
+		     struct mstore_list *out)
+{
+	return etcd_range(s, prefix, 0, out);
+}
+
+static int etcd_list_changed(struct mstore *s, const char *prefix,
+			     int64_t after, struct mstore_list *out)
+{
+	return etcd_range(s, prefix, after > 0 ? after : 0, out);
 }
 
 static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,
@@ -1096,6 +1128,7 @@ static void etcd_close(struct mstore *s)
 
 static const struct mstore_ops etcd_ops = {
 	.list = etcd_list,
+	.list_changed = etcd_list_changed,
 	.commit = etcd_commit,
 	.watch = etcd_watch,
 	.lease_grant = etcd_lease_grant,

@@ -52,7 +52,6 @@
 #include "policy/core.h"
 #include "policy/txn.h"
 
-#define SYNC_REV_FILE	"store.rev"
 #define SYNC_BACKOFF_MIN_MS	100
 #define SYNC_BACKOFF_MAX_MS	2000
 #define SYNC_TTL_DEFAULT	10	/* s, of a registration's lease */
@@ -164,7 +163,7 @@ static int sync_rev_save(const struct sync *s, int64_t rev)
 
 	if (!s->o->state_dir)
 		return 0;
-	if (fsio_pathf(path, sizeof(path), "%s/" SYNC_REV_FILE,
+	if (fsio_pathf(path, sizeof(path), "%s/" MESH_REV_FILE,
 		       s->o->state_dir))
 		return -ENAMETOOLONG;
 	n = snprintf(buf, sizeof(buf), "%lld\n", (long long)rev);
@@ -178,7 +177,7 @@ static int64_t sync_rev_load(const struct sync *s)
 	size_t len;
 
 	if (!s->o->state_dir ||
-	    fsio_read_in(s->o->state_dir, SYNC_REV_FILE, &buf, &len))
+	    fsio_read_in(s->o->state_dir, MESH_REV_FILE, &buf, &len))
 		return 0;
 	rev = strtoll(buf, NULL, 10);
 	free(buf);

@@ -23,6 +23,7 @@
 #include "clsact.h"
 #include "ctl.h"
 #include "fsio.h"
+#include "mesh.h"
 #include "owned.h"
 #include "paths.h"
 #include "policy/saved.h"
@@ -120,7 +121,8 @@ static void un_dir(struct un_run *r, const char *dir)
 	r->files++;
 }
 
-/* The saved policy and the state dir. */
+/* The saved policy, what the store's commands keep beside it, and the
+ * state dir. */
 static void un_purge_state(struct un_run *r, const char *state_dir)
 {
 	int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -128,6 +130,8 @@ static void un_purge_state(struct un_run *r, const char *state_dir)
 	if (dfd < 0)
 		return;
 	un_file(r, dfd, state_dir, SAVED_FILE);
+	un_file(r, dfd, state_dir, MESH_REV_FILE);
+	un_file(r, dfd, state_dir, MESH_CACHE_FILE);
 	close(dfd);
 	un_dir(r, state_dir);
 }

@@ -13,6 +13,8 @@
 #               sync serving the last part's revision;
 #   one change  the same for an apply of one changed Service (svc-7 moved
 #               to port 9090) on top;
+# the writer with a state dir, as on a node: it keeps its copy of the
+# mesh there, and each apply after the first reads only what changed;
 # and, from /proc, each phase's CPU time and the RSS after it of etcd and
 # of every sync (min / median / max over the syncs).  The clock is
 # CLOCK_MONOTONIC, the one the syncs stamp their status with.  Prints a
@@ -290,7 +292,8 @@ phase() {
 	measure snap "$tmp" "$ETCD_PID" "$TIMEOUT" before.json
 	t0=$(mono_ns)
 	for file in "$@"; do
-		"$MFCTL" --store "$STORE" apply -f "$file" >"$tmp/apply-$name.out" 2>&1 ||
+		"$MFCTL" --state-dir "$tmp/writer" --store "$STORE" apply -f "$file" \
+			>"$tmp/apply-$name.out" 2>&1 ||
 			die "apply of the $name ($file) failed: $(tail -n 3 "$tmp/apply-$name.out")"
 	done
 	t1=$(mono_ns)
@@ -303,6 +306,7 @@ phase() {
 		"$("$PY" -c "print(($t1 - $t0) / 1e9)")"
 }
 
+mkdir -p "$tmp/writer"
 # Every sync serving the empty mesh first: the phases start from S watches.
 measure snap "$tmp" "$ETCD_PID" "$TIMEOUT" before.json
 rev0=$("$MFCTL" --store "$STORE" status 2>/dev/null | sed -n 's/^store: .* at revision \([0-9]*\),.*/\1/p')

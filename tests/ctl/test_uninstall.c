@@ -4,7 +4,8 @@
  * pinned under a root of the test's own go, the root once empty, what is
  * not meshforge's stays (a foreign map under one of our names, a foreign
  * pin, the root that holds it), a dry run removes nothing, and --purge
- * removes the saved policy, the CA, the certificates and mfctl's lock but
+ * removes the saved policy (with the store's revision and the writers'
+ * copy of the mesh beside it), the CA, the certificates and mfctl's lock but
  * not secrets/.  The attachments (TC, XDP, qdiscs) need a network
  * namespace and a running agent: tests/integration/test_uninstall.sh.
  * Every case but the first needs root (to list programs) and bpffs.
@@ -155,6 +156,7 @@ static bool test_purge(void)
 	     put(certs, "a.crt", "c\n") && put(certs, "a.key", "k\n") &&
 	     put(secrets, "gw.pem", "not ours\n") &&
 	     put(state, "policy.yaml", "---\n") &&
+	     put(state, "store.rev", "12\n") && put(state, "store.cache", "") &&
 	     put(run, "mfctl.lock", "");
 	ok = ok && UN(CTL_EXIT_OK, "--purge", "--dry-run") &&
 	     ASSERT_TRUE(exists(cfg, "ca.key")) &&

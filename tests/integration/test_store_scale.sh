@@ -19,6 +19,10 @@
 #  - a burst of 60 revisions (a put each): every sync serves the last,
 #    with at most 30 compiles (the answers that came during a compile
 #    compiled once after it);
+#  - a writer with a state dir keeps its copy of the mesh there and then
+#    reads only the keys written since (etcd sends it a tenth of the
+#    first read's bytes and less), and sees another writer's change and
+#    delete;
 #  - a change over 8 MiB is refused by mfctl, though this etcd would take
 #    it (etcd 3.4 could not restart with it in its log), and an etcd with
 #    its limits as shipped refuses the mesh's 2,212 writes and 12,000
@@ -235,7 +239,70 @@ else
 	fail burst_compiled_together "$most compiles for $B answers"
 fi
 
-# 5. etcd's limits on one transaction.  mfctl writes none over 8 MiB,
+# 5. The writers' copy of the mesh (<state-dir>/store.cache): a writer
+# with a state dir reads the whole mesh once, then only the keys written
+# since, and sees what other writers did meanwhile (a change, a delete).
+# What etcd sent its clients (the JSON gateway is one of them) tells the
+# two reads apart: the syncs' watches add a few events to each.
+sent() {
+	curl -sf -m 5 "http://127.0.0.1:$PORT/metrics" |
+		awk '/^etcd_network_client_grpc_sent_bytes_total /{printf "%d\n", $2}'
+}
+# writer NAME ARGS...: mfctl on the store with state dir NAME; its
+# output in $TL_TMP/NAME.out, and what etcd sent meanwhile in SENT.
+writer() {
+	local name=$1 b0 rc=0
+	shift
+	mkdir -p "$TL_TMP/$name"
+	b0=$(sent)
+	"$MFCTL" --state-dir "$TL_TMP/$name" --store "$STORE" "$@" >"$TL_TMP/$name.out" 2>&1 || rc=$?
+	SENT=$(($(sent) - ${b0:-0}))
+	return "$rc"
+}
+cached_svc() {
+	printf 'apiVersion: meshforge.io/v1alpha1\nkind: Service\nmetadata: {name: cached}\nspec: {vip: 10.96.10.1, port: %s}\n' "$1" \
+		>"$TL_TMP/cached.yaml"
+}
+said() { grep -q "revision [0-9]*: $2" "$TL_TMP/$1.out"; }
+cached_svc 81
+writer writer-a apply -f "$TL_TMP/cached.yaml" && cold=$SENT
+cached_svc 82
+writer writer-a apply -f "$TL_TMP/cached.yaml"
+tl_log "etcd sent ${cold:-?} bytes for a writer's first read, $SENT for its next"
+if said writer-a "0 created, 1 updated" &&
+	[ -s "$TL_TMP/writer-a/store.cache" ] && [ "${cold:-0}" -gt 0 ] &&
+	[ $((SENT * 10)) -lt "$cold" ]; then
+	pass writer_reads_changes_only
+else
+	fail writer_reads_changes_only "etcd sent $SENT bytes, '${cold:-}' for the first read; $(cat "$TL_TMP/writer-a.out")"
+fi
+# Another writer changes the Service: the first, applying the same,
+# finds nothing to write (its copy brought up to date, not stale).
+cached_svc 83
+writer writer-b apply -f "$TL_TMP/cached.yaml" ||
+	fail writer_copy_current "$(cat "$TL_TMP/writer-b.out")"
+if writer writer-a apply -f "$TL_TMP/cached.yaml" && said writer-a "0 created, 0 updated, 0 deleted" &&
+	[ $((SENT * 10)) -lt "${cold:-0}" ]; then
+	pass writer_copy_current
+else
+	fail writer_copy_current "etcd sent $SENT bytes; $(cat "$TL_TMP/writer-a.out")"
+fi
+# The other deletes it: the first sees it gone (a delete does not show
+# in a read of what changed: the count of keys does, and it reads the
+# whole mesh), and creates it again.
+writer writer-b delete service cached ||
+	fail writer_copy_sees_delete "$(cat "$TL_TMP/writer-b.out")"
+cached_svc 84
+if writer writer-a apply -f "$TL_TMP/cached.yaml" && said writer-a "1 created, 0 updated" &&
+	[ $((SENT * 2)) -gt "${cold:-0}" ]; then
+	pass writer_copy_sees_delete
+else
+	fail writer_copy_sees_delete "etcd sent $SENT bytes; $(cat "$TL_TMP/writer-a.out")"
+fi
+writer writer-a delete service cached >/dev/null 2>&1 ||
+	fail writer_copy_sees_delete "cannot delete it: $(cat "$TL_TMP/writer-a.out")"
+
+# 6. etcd's limits on one transaction.  mfctl writes none over 8 MiB,
 # whatever etcd would take (this member takes 16): etcd 3.4 cannot read a
 # larger entry back from its log when it restarts.  Nothing is written.
 # no_keys PORT PREFIX: etcd at PORT holds no key under PREFIX.
@@ -289,7 +356,7 @@ fi
 cleanup_scale
 ETCD_PID=""
 
-# 6. The bench script, tiny: its two phases and their figures.
+# 7. The bench script, tiny: its two phases and their figures.
 MF_SCALE_SYNCS=2 MF_SCALE_SERVICES=20 MF_SCALE_WORKLOADS=40 \
 	MF_SCALE_PORT=24692 MF_SCALE_TIMEOUT=30 MF_SCALE_OUT="$TL_TMP/scale.json" \
 	"$TL_TOP/scripts/bench-scale.sh" >"$TL_TMP/bench.out" 2>&1
