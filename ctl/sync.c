@@ -95,9 +95,16 @@ static void sync_sleep_ms(long ms)
 		;
 }
 
+/* Where the saved policy and its revision go: maps in memory have a
+ * state dir only where one was asked for (many syncs on one machine must
+ * not share the default one). */
+static const char *sync_state_dir(const struct sync *s)
+{
+	return s->mem && !s->o->state_dir_set ? NULL : s->o->state_dir;
+}
+
 /* The transaction options of a write to this node's maps.  Maps in
- * memory are this process's alone: no lock, and a state dir only where
- * one was asked for. */
+ * memory are this process's alone: no lock. */
 static struct txn_opts sync_txn_opts(const struct sync *s)
 {
 	/* The node's view replaces the maps whatever they held, and what
@@ -107,8 +114,7 @@ static struct txn_opts sync_txn_opts(const struct sync *s)
 	if (s->mem)
 		return (struct txn_opts){
 			.store = s->mem,
-			.state_dir = s->o->state_dir_set ? s->o->state_dir :
-							   NULL,
+			.state_dir = sync_state_dir(s),
 			.write = true,
 			.records_only = true,
 		};
@@ -161,10 +167,10 @@ static int sync_rev_save(const struct sync *s, int64_t rev)
 	char path[PATH_MAX], buf[32];
 	int n;
 
-	if (!s->o->state_dir)
+	if (!sync_state_dir(s))
 		return 0;
 	if (fsio_pathf(path, sizeof(path), "%s/" MESH_REV_FILE,
-		       s->o->state_dir))
+		       sync_state_dir(s)))
 		return -ENAMETOOLONG;
 	n = snprintf(buf, sizeof(buf), "%lld\n", (long long)rev);
 	return fsio_write_atomic(path, buf, (size_t)n, 0644);
@@ -176,8 +182,8 @@ static int64_t sync_rev_load(const struct sync *s)
 	int64_t rev = 0;
 	size_t len;
 
-	if (!s->o->state_dir ||
-	    fsio_read_in(s->o->state_dir, MESH_REV_FILE, &buf, &len))
+	if (!sync_state_dir(s) ||
+	    fsio_read_in(sync_state_dir(s), MESH_REV_FILE, &buf, &len))
 		return 0;
 	rev = strtoll(buf, NULL, 10);
 	free(buf);
@@ -295,7 +301,7 @@ static int sync_compile(struct sync *s, int64_t rev)
 			 at[3] - at[2], at[4] - at[3]);
 		if (sync_rev_save(s, rev))
 			sync_log("cannot save the revision under %s",
-				 s->o->state_dir);
+				 sync_state_dir(s));
 	}
 memo:
 	/* ... unless it went through: then the parse is the next one's
