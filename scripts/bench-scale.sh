@@ -122,17 +122,14 @@ PYEOF
 # loaded machine is not cut short.
 txn_ops=$((objects + 16))
 req_bytes=$((9 << 20))
-etcd --name mf-scale --data-dir "$tmp/etcd" \
-	--listen-client-urls "http://127.0.0.1:$PORT" \
-	--advertise-client-urls "http://127.0.0.1:$PORT" \
-	--listen-peer-urls "http://127.0.0.1:$((PORT + 1))" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$((PORT + 1))" \
-	--initial-cluster "mf-scale=http://127.0.0.1:$((PORT + 1))" \
+# shellcheck source=scripts/etcd-member.sh
+. "$top/scripts/etcd-member.sh"
+etcd_member mf-scale "$tmp/etcd" "http://127.0.0.1:$PORT" \
+	"http://127.0.0.1:$((PORT + 1))" "" "$tmp/etcd.log" \
 	--max-txn-ops "$txn_ops" --max-request-bytes "$req_bytes" \
 	--heartbeat-interval 1000 --election-timeout 20000 \
-	--quota-backend-bytes $((8 << 30)) --logger zap --log-level error \
-	>"$tmp/etcd.log" 2>&1 </dev/null &
-ETCD_PID=$!
+	--quota-backend-bytes $((8 << 30))
+ETCD_PID=$ETCD_MEMBER_PID
 STORE=etcd://127.0.0.1:$PORT/mf-scale
 up=0
 for _ in $(seq 1 300); do

@@ -42,18 +42,16 @@ STORE=etcd://$EP/mf-test
 REBOOT_ROOT=/sys/fs/bpf/mf-store-reboot
 declare -A ETCD_PID SYNC_PID
 
+# shellcheck source=scripts/etcd-member.sh
+. "$TL_TOP/scripts/etcd-member.sh"
 etcd_start() {
 	local i=$1
-	etcd --name "mf-e$i" --data-dir "$TL_TMP/etcd-$i" \
-		--listen-client-urls "http://127.0.0.1:2379$i" \
-		--advertise-client-urls "http://127.0.0.1:2379$i" \
-		--listen-peer-urls "http://127.0.0.1:2389$i" \
-		--initial-advertise-peer-urls "http://127.0.0.1:2389$i" \
-		--initial-cluster "mf-e1=http://127.0.0.1:23891,mf-e2=http://127.0.0.1:23892,mf-e3=http://127.0.0.1:23893" \
-		--initial-cluster-token mf-test --heartbeat-interval 50 \
-		--election-timeout 500 --logger zap --log-level error \
-		>>"$TL_TMP/etcd-$i.log" 2>&1 </dev/null 9<&- &
-	ETCD_PID[$i]=$!
+	etcd_member "mf-e$i" "$TL_TMP/etcd-$i" "http://127.0.0.1:2379$i" \
+		"http://127.0.0.1:2389$i" \
+		"mf-e1=http://127.0.0.1:23891,mf-e2=http://127.0.0.1:23892,mf-e3=http://127.0.0.1:23893" \
+		"$TL_TMP/etcd-$i.log" --initial-cluster-token mf-test \
+		--heartbeat-interval 50 --election-timeout 500
+	ETCD_PID[$i]=$ETCD_MEMBER_PID
 }
 etcd_kill() {
 	[ -n "${ETCD_PID[$1]:-}" ] || return 0
@@ -404,14 +402,10 @@ mkdir -p "$PKI"
 				"$([ "$n" = server ] && echo ,serverAuth)") || exit 1
 	done
 } >"$TL_TMP/pki.log" 2>&1 || { fail tls_pki "$(cat "$TL_TMP/pki.log")"; tl_finish; }
-etcd --name mf-e4 --data-dir "$TL_TMP/etcd-4" \
-	--listen-client-urls https://127.0.0.1:23794 --advertise-client-urls https://127.0.0.1:23794 \
-	--listen-peer-urls http://127.0.0.1:23894 --initial-advertise-peer-urls http://127.0.0.1:23894 \
-	--initial-cluster mf-e4=http://127.0.0.1:23894 \
-	--cert-file "$PKI/server.crt" --key-file "$PKI/server.key" \
-	--trusted-ca-file "$PKI/ca.crt" --client-cert-auth \
-	--logger zap --log-level error >>"$TL_TMP/etcd-4.log" 2>&1 </dev/null 9<&- &
-ETCD_PID[4]=$!
+etcd_member mf-e4 "$TL_TMP/etcd-4" https://127.0.0.1:23794 http://127.0.0.1:23894 "" \
+	"$TL_TMP/etcd-4.log" --cert-file "$PKI/server.crt" --key-file "$PKI/server.key" \
+	--trusted-ca-file "$PKI/ca.crt" --client-cert-auth
+ETCD_PID[4]=$ETCD_MEMBER_PID
 TLS=(--store etcds://127.0.0.1:23794 --store-ca "$PKI/ca.crt")
 tls_apply() {
 	"$MFCTL" "${TLS[@]}" --store-cert "$PKI/client.crt" --store-key "$PKI/client.key" \
@@ -432,12 +426,9 @@ fi
 # 10. etcd's auth, a role per node, on a member of its own whose tokens
 # live one second (--auth-token-ttl), so that an idle sync's expires.
 AEP=http://127.0.0.1:23795
-etcd --name mf-e5 --data-dir "$TL_TMP/etcd-5" \
-	--listen-client-urls "$AEP" --advertise-client-urls "$AEP" \
-	--listen-peer-urls http://127.0.0.1:23895 --initial-advertise-peer-urls http://127.0.0.1:23895 \
-	--initial-cluster mf-e5=http://127.0.0.1:23895 --auth-token-ttl 1 \
-	--logger zap --log-level error >>"$TL_TMP/etcd-5.log" 2>&1 </dev/null 9<&- &
-ETCD_PID[5]=$!
+etcd_member mf-e5 "$TL_TMP/etcd-5" "$AEP" http://127.0.0.1:23895 "" \
+	"$TL_TMP/etcd-5.log" --auth-token-ttl 1
+ETCD_PID[5]=$ETCD_MEMBER_PID
 actl() { ETCDCTL_API=3 etcdctl --endpoints "$AEP" "$@"; }
 # What docs/store.md tells an operator to run, for the prefix /mf-auth.
 auth_setup() {

@@ -63,17 +63,14 @@ objects=$(grep -c '^kind: ' "$TL_TMP/mesh.yaml")
 
 # etcd_start NAME PORT [FLAG...]: a member of its own on PORT (peers on
 # PORT + 1), its data and log under $TL_TMP/NAME, in ETCD_PID.
+# shellcheck source=scripts/etcd-member.sh
+. "$TL_TOP/scripts/etcd-member.sh"
 etcd_start() {
 	local name=$1 port=$2
 	shift 2
-	etcd --name "$name" --data-dir "$TL_TMP/$name" \
-		--listen-client-urls "http://127.0.0.1:$port" \
-		--advertise-client-urls "http://127.0.0.1:$port" \
-		--listen-peer-urls "http://127.0.0.1:$((port + 1))" \
-		--initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
-		--initial-cluster "$name=http://127.0.0.1:$((port + 1))" \
-		--logger zap --log-level error "$@" >"$TL_TMP/$name.log" 2>&1 </dev/null 9<&- &
-	ETCD_PID=$!
+	etcd_member "$name" "$TL_TMP/$name" "http://127.0.0.1:$port" \
+		"http://127.0.0.1:$((port + 1))" "" "$TL_TMP/$name.log" "$@"
+	ETCD_PID=$ETCD_MEMBER_PID
 }
 etcd_start mf-scale-test "$PORT" \
 	--max-txn-ops $((objects + 16)) --max-request-bytes $((16 << 20))
