@@ -90,8 +90,8 @@ static int mapio_keep(void *arg, const void *key, const void *val)
 	return rec_add(k->rs, k->m, buf, val);
 }
 
-static int mapio_read_config(struct store *s, struct mf_config *cfg,
-			     struct diag *d)
+int mapio_read_config(struct store *s, struct mf_config *cfg,
+		      struct diag *d)
 {
 	int err = s->ops->config_read(s, cfg);
 
@@ -316,7 +316,7 @@ unstage:
 	return err;
 }
 
-void mapio_retire(struct store *s, const struct rec_set *have,
+bool mapio_retire(struct store *s, const struct rec_set *have,
 		  struct diag *d)
 {
 	bool failed = false;
@@ -332,4 +332,5 @@ void mapio_retire(struct store *s, const struct rec_set *have,
 			 "the new policy is in force, but records of the "
 			 "previous one are left in the other half; the next "
 			 "apply deletes them");
+	return !failed;
 }

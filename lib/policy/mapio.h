@@ -10,6 +10,7 @@
 #ifndef CTL_MAPIO_H
 #define CTL_MAPIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -56,12 +57,18 @@ int mapio_read(struct store *s, struct rec_set *rs, struct diag *d);
  * is full (said in @d, naming it) or -errno (said in @d).
  * mapio_retire() says in @d the records of the old half it could not
  * delete, never an error: @want is in force (the caller shows it as a
- * warning; the next write deletes them as leftovers).
+ * warning; the next write deletes them as leftovers).  It returns true
+ * when the old half is all gone.
  */
 int mapio_flip(struct store *s, const struct rec_set *have,
 	       const struct rec_set *want, struct rec_diff *st,
 	       struct diag *d);
-void mapio_retire(struct store *s, const struct rec_set *have,
+bool mapio_retire(struct store *s, const struct rec_set *have,
 		  struct diag *d);
+
+/* Reads mf_config[0] alone into @cfg.  Returns 0, -EPROTO for an
+ * mf_config.active other than 0 or 1, or -errno (said in @d). */
+int mapio_read_config(struct store *s, struct mf_config *cfg,
+		      struct diag *d);
 
 #endif /* CTL_MAPIO_H */

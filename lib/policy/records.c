@@ -57,6 +57,22 @@ static int rec_table_add(struct rec_table *t, enum rec_map m, const void *key,
 	return 0;
 }
 
+void rec_set_shrink(struct rec_set *rs)
+{
+	for (int m = 0; m < REC_MAP_MAX; m++) {
+		struct rec_table *t = &rs->t[m];
+		uint8_t *p;
+
+		if (!t->n || t->n == t->cap)
+			continue;
+		p = realloc(t->data, t->n * rec_size(m));
+		if (p) {
+			t->data = p;
+			t->cap = t->n;
+		}
+	}
+}
+
 int rec_add(struct rec_set *rs, enum rec_map m, const void *key,
 	    const void *val)
 {

@@ -76,6 +76,10 @@ static inline size_t rec_map_chunk(const struct rec_map_info *mi, size_t max,
 void rec_set_init(struct rec_set *rs);
 void rec_set_free(struct rec_set *rs);
 
+/* Gives back the room @rs's tables grew beyond their records, for a set
+ * kept a long time (a failed realloc() keeps a table as it is). */
+void rec_set_shrink(struct rec_set *rs);
+
 /* Appends a record (copied).  Returns 0 or -ENOMEM.  Callers check keys
  * for uniqueness; rec_sort() orders the table. */
 int rec_add(struct rec_set *rs, enum rec_map m, const void *key,

@@ -130,6 +130,59 @@ int txn_open(struct txn *t, const struct txn_opts *o)
 	return err;
 }
 
+int txn_open_kept(struct txn *t, const struct txn_opts *o,
+		  struct rec_set *kept)
+{
+	struct mf_config now;
+	int err = 0;
+
+	if (!kept->config.epoch || !o->records_only) {
+		rec_set_free(kept);
+		rec_set_init(kept);
+		return txn_open(t, o);
+	}
+	txn_open_none(t, o);
+	if (o->write && o->run_dir)
+		err = txn_lock(t, o->run_dir);
+	if (!err)
+		err = txn_store(t, false);
+	if (!err)
+		err = mapio_read_config(t->store, &now, &t->d);
+	if (!err && !memcmp(&now, &kept->config, sizeof(now))) {
+		t->pinned = true;
+		t->have = *kept;
+		rec_set_init(kept);
+		return 0;
+	}
+	rec_set_free(kept);
+	rec_set_init(kept);
+	/* Not what it wrote: read as txn_open() reads, the lock kept. */
+	if (!err) {
+		t->pinned = true;
+		err = mapio_read(t->store, &t->have, &t->d);
+	}
+	if (err)
+		t->stage = TXN_FAILED_OPEN;
+	return err;
+}
+
+void txn_keep(struct txn *t, struct rec_set *kept)
+{
+	rec_set_free(kept);
+	rec_set_init(kept);
+	if (t->committed_clean) {
+		*kept = t->want;
+		/* The half it was staged into, now in force. */
+		kept->config.active = t->have.config.active ? 0 : 1;
+		rec_set_init(&t->want);
+		rec_set_shrink(kept);
+	} else if (t->stage == TXN_OPENED && t->pinned &&
+		   !rec_other_count(&t->have)) {
+		*kept = t->have;
+		rec_set_init(&t->have);
+	}
+}
+
 int txn_plan(struct txn *t)
 {
 	int err = validate_set(&t->next, &t->d);
@@ -175,7 +228,7 @@ int txn_commit(struct txn *t)
 		return err;
 	}
 	saved_job_stored(&job);
-	mapio_retire(t->store, &t->have, &t->d);
+	t->committed_clean = mapio_retire(t->store, &t->have, &t->d);
 	err = saved_job_finish(&job, &t->d);
 	if (err)
 		t->stage = TXN_FAILED_SAVE;

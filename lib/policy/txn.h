@@ -77,6 +77,9 @@ struct txn {
 	struct model_set next;		/* the caller's: what to commit */
 	struct rec_set want;		/* next, compiled (txn_plan) */
 	struct rec_diff diff;		/* have -> want */
+	/* txn_commit() put t->want in force and deleted the old half
+	 * whole: the maps hold t->want and nothing else. */
+	bool committed_clean;
 	struct diag d;
 };
 
@@ -89,6 +92,26 @@ struct txn {
  * returns.
  */
 int txn_open(struct txn *t, const struct txn_opts *o);
+
+/*
+ * txn_open() for the one writer that knows what the maps hold: @kept, as
+ * txn_keep() left it after its last transaction, is taken for the policy
+ * in force when mf_config is the one it wrote, to the byte (every other
+ * writer changes its epoch, and `mfctl sync` writes the store's revision
+ * there too): only mf_config is read then, not every record.  Else, or
+ * when @kept is empty, the maps are read as txn_open() reads them.
+ * @kept is emptied either way.  Only for records_only transactions.
+ */
+int txn_open_kept(struct txn *t, const struct txn_opts *o,
+		  struct rec_set *kept);
+
+/*
+ * What the maps of @t hold now, moved into @kept (freed first) for the
+ * next txn_open_kept(): t->want after a commit that put it in force and
+ * deleted the old half whole, t->have when nothing was committed (the
+ * caller found nothing to write), else nothing.  Before txn_close().
+ */
+void txn_keep(struct txn *t, struct rec_set *kept);
 
 /* @t with nothing open, for a caller that may end before txn_open():
  * txn_close() of it releases nothing. */

@@ -15,6 +15,7 @@
 #include "harness/test.h"
 #include "harness/ctl_harness.h"
 #include "harness/policy_harness.h"
+#include "policy/doc.h"
 #include "policy/txn.h"
 
 static char state_dir[96];	/* <tmpdir>/state, made by the first apply */
@@ -346,6 +347,95 @@ static bool test_one_change_on_top(void)
 			  "  port: 9090\n");
 }
 
+/* @a and @b hold the same config and records. */
+static bool same_records(const struct rec_set *a, const struct rec_set *b)
+{
+	struct rec_diff st;
+	bool ok = ASSERT_MEMEQ(&a->config, &b->config, sizeof(a->config));
+
+	rec_diff(a, b, &st);
+	for (int m = 0; ok && m < REC_MAP_MAX; m++)
+		ok = ASSERT_EQ(rec_count(a, m), rec_count(b, m));
+	return ok && ASSERT_EQ(st.created, 0) && ASSERT_EQ(st.updated, 0) &&
+	       ASSERT_EQ(st.deleted, 0);
+}
+
+/* What a fresh read of the maps gives, into @rs. */
+static bool read_fresh(struct rec_set *rs)
+{
+	struct txn_opts to = { .store = ch_mem, .records_only = true };
+	struct txn t;
+	bool ok = ASSERT_EQ(txn_open(&t, &to), 0);
+
+	*rs = t.have;
+	rec_set_init(&t.have);
+	txn_close(&t);
+	return ok;
+}
+
+/* One sync-like transaction: open through @kept, commit @text (or, NULL,
+ * nothing), keep.  *@took: whether the kept records were taken as they
+ * were (the very same tables), not read again. */
+static bool kept_txn(struct rec_set *kept, const char *text, bool *took)
+{
+	struct txn_opts to = { .store = ch_mem, .records_only = true,
+			       .write = true };
+	const void *was = kept->t[REC_SERVICES].data;
+	struct txn t;
+	bool ok = ASSERT_EQ(txn_open_kept(&t, &to, kept), 0);
+
+	*took = was && t.have.t[REC_SERVICES].data == was;
+	if (ok && text)
+		ok = ASSERT_EQ(doc_parse_buffer(&t.next, "kept.yaml", text,
+						strlen(text), &t.d), 0) &&
+		     ASSERT_EQ(txn_plan(&t), 0) && ASSERT_EQ(txn_commit(&t), 0);
+	if (!ok)
+		diag_print(&t.d, stderr);
+	txn_keep(&t, kept);
+	txn_close(&t);
+	return ok;
+}
+
+/* txn_open_kept(): what a transaction kept stands for the maps while
+ * mf_config is the one it left, after a commit and after a transaction
+ * that wrote nothing, and is what a read of the maps gives; another
+ * writer's apply in between (a new epoch) makes it read the maps, and
+ * what it read is theirs. */
+static bool test_open_kept(void)
+{
+	static const char mine[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
+		PH_WEB_AND_API;
+	static const char more[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
+		PH_WEB_AND_API PH_SVC("kept", "10.96.0.13", "83");
+	struct rec_set kept, fresh;
+	char path[128];
+	bool took = true, ok;
+
+	rec_set_init(&kept);
+	rec_set_init(&fresh);
+	ok = ch_mem_reset() && kept_txn(&kept, mine, &took) &&
+	     ASSERT_FALSE(took) && read_fresh(&fresh) &&
+	     same_records(&kept, &fresh);
+	rec_set_free(&fresh);
+	ok = ok && kept_txn(&kept, more, &took) && ASSERT_TRUE(took) &&
+	     read_fresh(&fresh) && same_records(&kept, &fresh);
+	rec_set_free(&fresh);
+	/* Nothing to write: what it read is what it keeps. */
+	ok = ok && kept_txn(&kept, NULL, &took) && ASSERT_TRUE(took) &&
+	     read_fresh(&fresh) && same_records(&kept, &fresh);
+	rec_set_free(&fresh);
+	/* Another writer: its apply is read, not the kept records. */
+	ok = ok && ch_write_file("other.yaml", extra_svc, path, sizeof(path)) &&
+	     RUN(CTL_EXIT_OK, "apply", "-f", path) &&
+	     kept_txn(&kept, NULL, &took) && ASSERT_FALSE(took) &&
+	     read_fresh(&fresh) && same_records(&kept, &fresh) &&
+	     ASSERT_EQ(rec_count(&kept, REC_SERVICES),
+		       rec_count(&fresh, REC_SERVICES));
+	rec_set_free(&fresh);
+	rec_set_free(&kept);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -367,6 +457,7 @@ int main(void)
 	gen_policy();
 	TEST_RUN(test_apply_generated_policy_round_trips);
 	TEST_RUN(test_one_change_on_top);
+	TEST_RUN(test_open_kept);
 
 	ch_cleanup();
 	TEST_MAIN_END();
