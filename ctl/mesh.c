@@ -159,25 +159,21 @@ void mesh_memo_free(struct mesh_memo *m)
 	m->n = 0;
 }
 
-/* The object of @memo for store key @kv, if it is at @kv's revision. */
+/* The object of @memo for store key @kv, if it is at @kv's revision.
+ * Keys come in order, as the memo's objects are: *@at is where the last
+ * search stopped, and this one starts there (a whole list is one pass
+ * over the memo, not a search per key). */
 static struct model_obj *mesh_memo_find(struct mesh_memo *memo,
-					const struct mstore_kv *kv)
+					const struct mstore_kv *kv, size_t *at)
 {
-	size_t lo = 0, hi = memo ? memo->n : 0;
+	int c = 1;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(memo->set.objs[mid].loc.file, kv->key);
-
-		if (!c)
-			return memo->rev[mid] == kv->mod_rev ?
-				       &memo->set.objs[mid] : NULL;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	while (memo && *at < memo->n &&
+	       (c = strcmp(memo->set.objs[*at].loc.file, kv->key)) < 0)
+		(*at)++;
+	if (!memo || *at == memo->n || c)
+		return NULL;
+	return memo->rev[*at] == kv->mod_rev ? &memo->set.objs[*at] : NULL;
 }
 
 void mesh_memo_take(struct mesh_memo *m, const char *prefix,
@@ -241,6 +237,7 @@ enum mesh_kv_class {
 struct mesh_kv_info {
 	const char *name;		/* a policy object's, in its key */
 	struct model_obj *memo;		/* MESH_KV_MEMO: the memo's object */
+	size_t memo_at;			/* ... its index in the memo's set */
 	int kind;			/* a policy object's */
 	enum mesh_kv_class cls;
 	uint32_t added;			/* parsed on a part: objects it gave */
@@ -254,7 +251,7 @@ static size_t mesh_kv_classify(const char *prefix, const char *guard,
 			       struct mesh_memo *memo,
 			       struct mesh_kv_info *info)
 {
-	size_t todo = 0;
+	size_t todo = 0, at = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
 		const struct mstore_kv *kv = &l->kvs[i];
@@ -271,7 +268,7 @@ static size_t mesh_kv_classify(const char *prefix, const char *guard,
 			in->cls = MESH_KV_BAD;
 			continue;
 		}
-		in->memo = mesh_memo_find(memo, kv);
+		in->memo = mesh_memo_find(memo, kv, &at);
 		in->cls = in->memo ? MESH_KV_MEMO : MESH_KV_PARSE;
 		todo += in->cls == MESH_KV_PARSE;
 	}
@@ -404,6 +401,94 @@ static void mesh_parts_free(struct mesh_part *pts, size_t n)
 	}
 }
 
+/* When a parse on top of a memo moves the memo's set whole: few keys to
+ * parse, and not so many names, tags and strings left in its pools by
+ * the objects it gave up before (mesh_parse_over_memo()) that a fresh
+ * set would be much smaller. */
+#define MESH_OVER_MEMO_TODO(memo)	((memo)->n / 4)
+#define MESH_OVER_MEMO_FILES(memo)	(2 * (memo)->set.n + 1024)
+
+static bool mesh_over_memo(const struct mesh_memo *memo,
+			   const struct model_set *set, size_t todo)
+{
+	return memo && memo->n && !set->n && todo <= MESH_OVER_MEMO_TODO(memo) &&
+	       memo->set.nfiles <= MESH_OVER_MEMO_FILES(memo);
+}
+
+/*
+ * mesh_parse_memo()'s loop when mesh_over_memo(): the memo's set, moved
+ * whole, becomes @set (empty); the keys to parse are parsed onto its end,
+ * then model_set_pick() puts the objects in key order and releases what
+ * no key holds any more (the changed and deleted keys' old objects, the
+ * last registrations).  Moving 111k objects one at a time was most of a
+ * one-key change's parse.  The same objects, order and messages as the
+ * loop.  Returns 0, -EINVAL (said in @d) or -ENOMEM.
+ */
+static int mesh_parse_over_memo(const char *prefix,
+				const struct mstore_list *l,
+				struct mesh_kv_info *info,
+				struct model_set *set, struct diag *d,
+				int64_t *guard_rev, struct mesh_memo *memo)
+{
+	size_t kept = 0, added = 0, base, next, k = 0, *pick;
+	int err = 0, e;
+
+	/* Indexes, before the objects array moves (parsing grows it). */
+	for (size_t i = 0; i < l->n; i++)
+		if (info[i].cls == MESH_KV_MEMO) {
+			info[i].memo_at = (size_t)(info[i].memo -
+						   memo->set.objs);
+			kept++;
+		}
+	*set = memo->set;
+	model_set_init(&memo->set);
+	memo->n = 0;
+	base = set->n;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct mstore_kv *kv = &l->kvs[i];
+		struct mesh_kv_info *in = &info[i];
+
+		switch (in->cls) {
+		case MESH_KV_GUARD:
+			*guard_rev = kv->mod_rev;
+			continue;
+		case MESH_KV_BAD:
+			diag_add(d, NULL, NULL, kv->key, "not a policy key "
+				 "(want %s" MESH_POLICY "/<Kind>/<name>)",
+				 prefix);
+			err = -EINVAL;
+			continue;
+		case MESH_KV_PARSE:
+			next = set->n;
+			e = mesh_parse_kv(kv, in->kind, in->name, set, d);
+			if (e == -ENOMEM)
+				return e;
+			if (e)
+				err = -EINVAL;
+			in->added = (uint32_t)(set->n - next);
+			added += in->added;
+			continue;
+		case MESH_KV_SKIP:
+		case MESH_KV_MEMO:
+			continue;
+		}
+	}
+	pick = malloc((kept + added + 1) * sizeof(*pick));
+	if (!pick)
+		return -ENOMEM;
+	next = base;
+	for (size_t i = 0; i < l->n; i++) {
+		if (info[i].cls == MESH_KV_MEMO)
+			pick[k++] = info[i].memo_at;
+		else if (info[i].cls == MESH_KV_PARSE)
+			for (uint32_t j = 0; j < info[i].added; j++)
+				pick[k++] = next++;
+	}
+	e = model_set_pick(set, pick, k);
+	free(pick);
+	return e ? e : err;
+}
+
 int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 		    struct model_set *set, struct diag *d, int64_t *guard_rev,
 		    struct diag *regd, struct mesh_memo *memo)
@@ -421,6 +506,13 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 		goto out;
 	}
 	todo = mesh_kv_classify(prefix, guard, l, memo, info);
+	if (mesh_over_memo(memo, set, todo)) {
+		err = mesh_parse_over_memo(prefix, l, info, set, d, guard_rev,
+					   memo);
+		if (err == -ENOMEM)
+			goto out;
+		goto unique;
+	}
 	/* Parts on threads for a one-off parse (the writers': `mfctl
 	 * --store apply` and the like) only.  A caller with a memo is a
 	 * sync that lives on: objects parsed on other threads stay in those
@@ -481,6 +573,7 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 	}
 	mesh_parts_free(pts, npts);
 	npts = 0;
+unique:
 	/* Keys are unique, and each object is checked against its own: two
 	 * of one kind and name can come only from two spellings of a kind
 	 * (Workload, Dataplane). */

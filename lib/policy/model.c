@@ -492,6 +492,38 @@ int model_set_add_move_own(struct model_set *s, const struct model_set *from,
 	return 0;
 }
 
+int model_set_pick(struct model_set *s, const size_t *pick, size_t n)
+{
+	/* Room for a few more: a set picked from is added to again (a
+	 * sync's next change), and a full array would be copied whole for
+	 * its first new object. */
+	const size_t cap = n + n / 16 + 16;
+	struct model_obj *objs = malloc(cap * sizeof(*objs));
+	bool *taken = calloc(s->n ? s->n : 1, sizeof(*taken));
+
+	if (!objs || !taken) {
+		free(objs);
+		free(taken);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = s->objs[pick[i]];
+		taken[pick[i]] = true;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		if (!taken[i]) {
+			s->nkind[s->objs[i].kind]--;
+			model_obj_release(&s->objs[i]);
+		}
+	free(taken);
+	free(s->objs);
+	s->objs = objs;
+	s->n = n;
+	s->cap = cap;
+	s->norder = 0;		/* the remembered order is stale */
+	return 0;
+}
+
 int model_set_take(struct model_set *s, struct model_set *from)
 {
 	const size_t first = s->n;

@@ -236,6 +236,15 @@ const struct mf_string *model_str_get(const struct model_set *s,
 struct sch_ids model_ids(const struct model_set *s);
 
 /*
+ * Makes @s hold the objects at the indexes @pick (@n of them, each index
+ * below s->n and at most once), in that order; the others are released.
+ * Their names, tags and strings stay in @s's pools (a set rebuilt this
+ * way again and again holds more of them than its objects need).
+ * Returns 0 or -ENOMEM (@s as it was).
+ */
+int model_set_pick(struct model_set *s, const size_t *pick, size_t n);
+
+/*
  * Moves every object of @from into @s (room for them reserved by the
  * caller), with the tag sets and strings they refer to; @from keeps no
  * object.  A string whose id @s holds for another string (the two sets

@@ -304,6 +304,115 @@ static bool test_parse_many_in_parts(void)
 	return ok;
 }
 
+/* A listing of @n Services s0000.. (their port @port, rev 2) with the
+ * guard; kvs malloc'ed, keys and values too. */
+#define OVER_N 400
+
+static void over_put(struct mstore_list *l, const char *name, int at,
+		     int port, int64_t rev)
+{
+	char key[64], val[256];
+	struct mstore_kv *kv = &l->kvs[l->n++];
+
+	snprintf(key, sizeof(key), "/m/policy/Service/%s", name);
+	snprintf(val, sizeof(val), "apiVersion: meshforge.io/v1alpha1\n"
+		 "kind: Service\nmetadata: {name: %s}\nspec: {vip: 10.96.%d.%d, "
+		 "port: %d}\n", name, at / 250, at % 250 + 1, port);
+	*kv = (struct mstore_kv){ strdup(key), strdup(val), strlen(val), rev };
+}
+
+/* The listing at step @step: every Service at port 80 but s0005 (81 from
+ * step 1, 82 from 2), s0010 gone from step 1, s0010x there from step 1
+ * (between s0010 and s0011 in key order), s0200 "bad" at step 3. */
+static void over_listing(struct mstore_list *l, int step)
+{
+	char name[16];
+
+	l->kvs = calloc(OVER_N + 8, sizeof(*l->kvs));
+	l->n = 0;
+	l->kvs[l->n++] = (struct mstore_kv){ strdup("/m/policy"),
+					      strdup("n objects"), 9, 9 };
+	for (int i = 0; i < OVER_N; i++) {
+		snprintf(name, sizeof(name), "s%04d", i);
+		if (i == 5 && step)
+			over_put(l, name, i, 80 + (step > 1 ? 2 : 1), 2 + step);
+		else if (i == 200 && step == 3) {
+			over_put(l, name, i, 80, 5);
+			free(l->kvs[l->n - 1].val);
+			l->kvs[l->n - 1].val = strdup("kind: [Service\n");
+			l->kvs[l->n - 1].len = strlen(l->kvs[l->n - 1].val);
+		} else if (i != 10 || !step)
+			over_put(l, name, i, 80, 2);
+		if (i == 10 && step)
+			over_put(l, "s0010x", OVER_N, 90, 3);
+	}
+}
+
+/* @a (over a memo) and @b (fresh) hold the same objects in the same
+ * order, each located at its key. */
+static bool same_sets(const struct model_set *a, const struct model_set *b)
+{
+	bool ok = ASSERT_EQ(a->n, b->n);
+
+	for (size_t i = 0; ok && i < a->n; i++)
+		ok = ASSERT_STREQ(a->objs[i].name, b->objs[i].name) &&
+		     ASSERT_STREQ(a->objs[i].loc.file, b->objs[i].loc.file) &&
+		     ASSERT_TRUE(model_obj_equal(&a->objs[i], &b->objs[i]));
+	for (int k = 0; ok && k < MODEL_KIND_MAX; k++)
+		ok = ASSERT_EQ(a->nkind[k], b->nkind[k]);
+	return ok;
+}
+
+/* A sync's parse over its memo, a few keys changed: the memo's set taken
+ * whole (left empty), with the same objects, order and locations as a
+ * fresh parse of the listing, over three changes (one updated, one
+ * deleted, one new between two kept); a value that does not parse is
+ * said as a fresh parse says it. */
+static bool test_parse_over_memo(void)
+{
+	struct mesh_memo memo = { 0 };
+	struct model_set over, fresh;
+	struct diag d, fd;
+	int64_t g1, g2;
+	bool ok = true;
+
+	for (int step = 0; ok && step <= 3; step++) {
+		struct mstore_list l = { 0 };
+		int want = step == 3 ? -EINVAL : 0;
+
+		over_listing(&l, step);
+		model_set_init(&over);
+		model_set_init(&fresh);
+		diag_init(&d);
+		diag_init(&fd);
+		ok = ASSERT_EQ(mesh_parse_memo("/m", &l, &over, &d, &g1, NULL,
+					       &memo), want) &&
+		     ASSERT_EQ(mesh_parse("/m", &l, &fresh, &fd, &g2, NULL),
+			       want) &&
+		     ASSERT_EQ(g1, 9) && ASSERT_EQ(g2, 9) &&
+		     ASSERT_EQ(d.n, fd.n);
+		for (size_t i = 0; ok && i < d.n; i++)
+			ok = ASSERT_STREQ(d.msgs[i], fd.msgs[i]);
+		/* Over the memo from the first change on: its set moved. */
+		if (ok && step)
+			ok = ASSERT_EQ(memo.set.n, 0);
+		if (ok && !want)
+			ok = same_sets(&over, &fresh) &&
+			     ASSERT_EQ(over.n, OVER_N);
+		mesh_memo_free(&memo);
+		if (ok && !want)
+			mesh_memo_take(&memo, "/m", &l, &over);
+		ok = ok && (want || ASSERT_EQ(memo.n, OVER_N));
+		model_set_free(&over);
+		model_set_free(&fresh);
+		diag_free(&d);
+		diag_free(&fd);
+		mstore_list_free(&l);
+	}
+	mesh_memo_free(&memo);
+	return ok;
+}
+
 int main(void)
 {
 	TEST_MAIN_BEGIN();
@@ -314,5 +423,6 @@ int main(void)
 	TEST_RUN(test_parse_invalid_value);
 	TEST_RUN(test_parse_registrations);
 	TEST_RUN(test_parse_many_in_parts);
+	TEST_RUN(test_parse_over_memo);
 	TEST_MAIN_END();
 }
