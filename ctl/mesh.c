@@ -275,6 +275,16 @@ static size_t mesh_kv_classify(const char *prefix, const char *guard,
 	return todo;
 }
 
+/* Says that @kv, under @prefix's policy, is not a policy key.  Returns
+ * -EINVAL. */
+static int mesh_kv_bad(const char *prefix, const struct mstore_kv *kv,
+		       struct diag *d)
+{
+	diag_add(d, NULL, NULL, kv->key, "not a policy key (want %s"
+		 MESH_POLICY "/<Kind>/<name>)", prefix);
+	return -EINVAL;
+}
+
 /* Parses @kv, key of a @k named @name, into @set.  Returns 0, -EINVAL
  * (said in @d) or -ENOMEM. */
 static int mesh_parse_kv(const struct mstore_kv *kv, int k, const char *name,
@@ -453,10 +463,7 @@ static int mesh_parse_over_memo(const char *prefix,
 			*guard_rev = kv->mod_rev;
 			continue;
 		case MESH_KV_BAD:
-			diag_add(d, NULL, NULL, kv->key, "not a policy key "
-				 "(want %s" MESH_POLICY "/<Kind>/<name>)",
-				 prefix);
-			err = -EINVAL;
+			err = mesh_kv_bad(prefix, kv, d);
 			continue;
 		case MESH_KV_PARSE:
 			next = set->n;
@@ -538,10 +545,7 @@ int mesh_parse_memo(const char *prefix, const struct mstore_list *l,
 		case MESH_KV_SKIP:
 			continue;
 		case MESH_KV_BAD:
-			diag_add(d, NULL, NULL, kv->key, "not a policy key "
-				 "(want %s" MESH_POLICY "/<Kind>/<name>)",
-				 prefix);
-			err = -EINVAL;
+			err = mesh_kv_bad(prefix, kv, d);
 			continue;
 		case MESH_KV_MEMO:
 			/* Unchanged since the memo's parse, which checked
