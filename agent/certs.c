@@ -21,6 +21,7 @@
 #include "grow.h"
 #include "hash.h"
 #include "log.h"
+#include "monotime.h"
 #include "policy.h"
 #include "polkinds.h"
 #include "policy/tls_profile.h"
@@ -75,14 +76,6 @@ struct certs {
 	int watch_fd;			/* inotify on the config dir, -1:
 					 * none */
 };
-
-static uint64_t certs_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int certs_open(struct certs **out, const char *config_dir)
 {
@@ -501,13 +494,12 @@ static int certs_get(struct certs *c, const char *spiffe, enum tls_role role,
 		}
 		/* It failed: again only once its time has come. */
 		ret = e->err;
-		if (certs_now_ns() < e->retry_ns)
+		if (mono_ns() < e->retry_ns)
 			goto out;
 		ret = certs_load(c, spiffe, role, &ctx);
 		if (ret) {
 			e->err = ret;
-			e->retry_ns = certs_now_ns() +
-				      CERTS_RETRY_MS * 1000000ull;
+			e->retry_ns = mono_ns() + CERTS_RETRY_MS * 1000000ull;
 			goto out;
 		}
 		e->ctx = ctx;
@@ -532,7 +524,7 @@ static int certs_get(struct certs *c, const char *spiffe, enum tls_role role,
 		/* Remembered, so the next connections do not read and log
 		 * again. */
 		e->err = ret;
-		e->retry_ns = certs_now_ns() + CERTS_RETRY_MS * 1000000ull;
+		e->retry_ns = mono_ns() + CERTS_RETRY_MS * 1000000ull;
 		goto out;
 	}
 	e->ctx = ctx;			/* the store's reference */

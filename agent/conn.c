@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "log.h"
 #include "loop.h"
+#include "monotime.h"
 #include "tls.h"
 
 static const char *conn_state_str(enum conn_state s)
@@ -1210,14 +1211,6 @@ void conn_up_failed(struct conn_table *t, struct conn *c, const char *reason)
 
 /* ---- the pool of up ends ---------------------------------------------------- */
 
-static uint64_t conn_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static bool conn_pool_key_eq(const struct conn_pool_key *a,
 			     const struct conn_pool_key *b)
 {
@@ -1314,7 +1307,7 @@ bool conn_up_park(struct conn_table *t, struct conn *c,
 	slot->end = *e;
 	slot->end.paused = false;
 	memcpy(slot->peer_spiffe, c->peer_spiffe, sizeof(slot->peer_spiffe));
-	slot->parked_ns = conn_now_ns();
+	slot->parked_ns = mono_ns();
 	t->npooled++;
 	t->stats->pool_parked++;
 	memset(e, 0, sizeof(*e));
@@ -1359,8 +1352,7 @@ bool conn_up_unpark(struct conn_table *t, struct conn *c,
 static void conn_pool_tick(void *arg)
 {
 	struct conn_table *t = arg;
-	uint64_t now = conn_now_ns(), idle = (uint64_t)CONN_POOL_IDLE_MS *
-					    1000000u;
+	uint64_t now = mono_ns(), idle = (uint64_t)CONN_POOL_IDLE_MS * 1000000u;
 
 	for (size_t i = 0; t->pool && t->npooled && i < CONN_POOL_MAX; i++) {
 		struct conn_pooled *p = &t->pool[i];

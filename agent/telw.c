@@ -19,6 +19,7 @@
 
 #include "collector.h"
 #include "log.h"
+#include "monotime.h"
 #include "otlp_logs.h"
 #include "telw.h"
 
@@ -54,14 +55,6 @@ struct telw {
 	/* Written by the writer, read atomically. */
 	uint64_t failed[TELW_SIGNALS], delivered[TELW_SIGNALS];
 };
-
-static uint64_t telw_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static enum telw_signal telw_signal_of(uint8_t kind)
 {
@@ -416,7 +409,7 @@ static void telw_deliver(struct telw *w, struct telw_item *const *l, int n)
 {
 	struct telw_sink *s = telw_sink(w, l[0]->kind, l[0]->target);
 	enum telw_signal sig = telw_signal_of(s->kind);
-	uint64_t now = telw_now_ns(), count = 0;
+	uint64_t now = mono_ns(), count = 0;
 	int err;
 
 	s->used_ns = now;

@@ -36,6 +36,7 @@
 
 #include "emit.h"
 #include "fsio.h"
+#include "monotime.h"
 #include "mstore.h"
 #include "policy/ytree.h"
 
@@ -802,7 +803,7 @@ struct etcd_watch {
 	struct etcd_buf line;
 	struct etcd_kvs held;	/* answers' events not given yet */
 	int64_t held_rev;	/* the revision they bring the store to */
-	uint64_t held_ms;	/* when the first of them was, on the
+	uint64_t held_ns;	/* when the first of them was, on the
 				 * monotonic clock */
 	mstore_watch_fn *fn;
 	void *arg;
@@ -828,14 +829,6 @@ static void etcd_watch_line_done(struct etcd_watch *w)
 		free(w->line.p);
 		w->line = (struct etcd_buf){ 0 };
 	}
-}
-
-static uint64_t etcd_now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 }
 
 /* Gives the held events to the watch's caller.  Returns its answer. */
@@ -971,7 +964,7 @@ static int etcd_watch_answer(struct etcd_watch *w)
 		goto out;
 	w->held_rev = js_int(js_get(js_get(res, "header"), "revision"));
 	if (first)
-		w->held_ms = etcd_now_ms();
+		w->held_ns = mono_ns();
 out:
 	etcd_kvs_free(&c);
 	ytree_free(&t);
@@ -1019,7 +1012,7 @@ static int etcd_watch_progress(void *arg, curl_off_t dltotal,
 	(void)ulnow;
 	if (w->stop || !w->held.l.n ||
 	    (etcd_watch_more(w) &&
-	     etcd_now_ms() - w->held_ms < ETCD_WATCH_HOLD_MS))
+	     mono_ns() - w->held_ns < ETCD_WATCH_HOLD_MS * 1000000ull))
 		return w->stop ? 1 : 0;
 	w->stop = etcd_watch_give(w);
 	return w->stop ? 1 : 0;

@@ -54,6 +54,7 @@
 #include "ctl.h"
 #include "fsio.h"
 #include "mesh.h"
+#include "monotime.h"
 #include "policy/core.h"
 #include "policy/txn.h"
 
@@ -151,18 +152,17 @@ static struct txn_opts sync_txn_opts(const struct sync *s)
 static void sync_status(const struct sync *s, int64_t rev, uint64_t epoch,
 			size_t records)
 {
-	struct timespec mono, real;
+	struct timespec real;
 	char buf[256];
 	int n;
 
 	if (!s->status)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	n = snprintf(buf, sizeof(buf),
 		     "revision %lld\nmonotonic_ns %lld\nrealtime_ns %lld\n"
 		     "epoch %llu\nrecords %zu\n", (long long)rev,
-		     (long long)mono.tv_sec * 1000000000LL + mono.tv_nsec,
+		     (long long)mono_ns(),
 		     (long long)real.tv_sec * 1000000000LL + real.tv_nsec,
 		     (unsigned long long)epoch, records);
 	if (fsio_write_atomic(s->status, buf, (size_t)n, 0644))
@@ -220,15 +220,6 @@ static size_t sync_records(const struct rec_set *rs)
 	return n;
 }
 
-/* Milliseconds on the monotonic clock, for where a compile's time goes. */
-static double sync_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /*
  * Compiles what the store holds (s->kv at @rev) into the maps, in one
  * flip.  A policy that is not valid (someone wrote the store by hand) or
@@ -244,7 +235,7 @@ static int sync_compile(struct sync *s, int64_t rev)
 	struct txn t;
 	/* When each step ended: the maps in force read, the store's
 	 * objects parsed, the policy compiled, written. */
-	double at[5] = { sync_ms() };
+	uint64_t at[5] = { mono_ns() };
 	int err;
 
 	model_set_init(&set);
@@ -253,7 +244,7 @@ static int sync_compile(struct sync *s, int64_t rev)
 	err = txn_open_kept(&t, &to, &s->kept);
 	if (err == -ENOENT)
 		err = 0;	/* no maps yet: made at commit */
-	at[1] = sync_ms();
+	at[1] = mono_ns();
 	if (!err) {
 		err = mesh_parse_memo(s->ms->prefix, &s->kv, &set, &d, &guard,
 				      &regd, &s->memo);
@@ -265,10 +256,10 @@ static int sync_compile(struct sync *s, int64_t rev)
 	 * and a memo is taken again below only from a compile that went
 	 * through: a compile that fails parses everything next time. */
 	mesh_memo_free(&s->memo);
-	at[2] = sync_ms();
+	at[2] = mono_ns();
 	if (!err)
 		err = txn_plan(&t);
-	at[3] = sync_ms();
+	at[3] = mono_ns();
 	if (!err && t.have.config.store_rev && sync_same(&t)) {
 		/* A restart, or a change that compiles to the same maps:
 		 * nothing to rewrite, and the agent has nothing to reload. */
@@ -287,7 +278,7 @@ static int sync_compile(struct sync *s, int64_t rev)
 		t.want.config.store_rev = (uint64_t)rev;
 		err = txn_commit(&t);
 	}
-	at[4] = sync_ms();
+	at[4] = mono_ns();
 	diag_print(&d, stderr);
 	diag_print(&regd, stderr);
 	if (err) {
@@ -305,8 +296,9 @@ static int sync_compile(struct sync *s, int64_t rev)
 			 "write %.0f ms)", (long long)rev,
 			 (unsigned long long)t.want.config.epoch,
 			 t.diff.created, t.diff.updated, t.diff.deleted,
-			 t.next.n, at[1] - at[0], at[2] - at[1],
-			 at[3] - at[2], at[4] - at[3]);
+			 t.next.n, (at[1] - at[0]) / 1e6,
+			 (at[2] - at[1]) / 1e6, (at[3] - at[2]) / 1e6,
+			 (at[4] - at[3]) / 1e6);
 		if (sync_rev_save(s, rev))
 			sync_log("cannot save the revision under %s",
 				 sync_state_dir(s));
