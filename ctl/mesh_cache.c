@@ -279,6 +279,7 @@ int mesh_list_cached(struct mstore *ms, const char *prefix, const char *path,
 {
 	struct mstore_list base, changed;
 	char *ident = NULL;
+	size_t nchanged = 0;
 	int err;
 
 	*changed_only = false;
@@ -294,6 +295,7 @@ int mesh_list_cached(struct mstore *ms, const char *prefix, const char *path,
 			mstore_list_free(&base);
 			goto out;
 		}
+		nchanged = changed.n;
 		err = mesh_cache_merge(&base, &changed, out);
 		mstore_list_free(&base);
 		mstore_list_free(&changed);
@@ -307,8 +309,11 @@ int mesh_list_cached(struct mstore *ms, const char *prefix, const char *path,
 			goto out;
 	}
 	/* For the next command; a state dir this user cannot write (or
-	 * none yet: it is the node's to make) leaves it without. */
-	mesh_cache_write(path, ident, out);
+	 * none yet: it is the node's to make) leaves it without.  A copy
+	 * to which nothing changed stays as it is: the next command reads
+	 * the changes from its older revision, the same keys. */
+	if (!*changed_only || nchanged)
+		mesh_cache_write(path, ident, out);
 	err = 0;
 out:
 	free(ident);

@@ -658,7 +658,7 @@ static int etcd_list(struct mstore *s, const char *prefix,
 static int etcd_list_changed(struct mstore *s, const char *prefix,
 			     int64_t after, struct mstore_list *out)
 {
-	return etcd_range(s, prefix, after > 0 ? after : 0, out);
+	return etcd_range(s, prefix, after, out);
 }
 
 static int etcd_commit(struct mstore *s, const char *guard, int64_t guard_rev,

@@ -108,8 +108,12 @@ static void txn_open_none(struct txn *t, const struct txn_opts *o)
 	t->o = *o;
 }
 
-int txn_open(struct txn *t, const struct txn_opts *o)
+/* txn_open(), the records in force taken from @kept (NULL: none) rather
+ * than read when mf_config is still the one it holds; @kept emptied. */
+static int txn_open_from(struct txn *t, const struct txn_opts *o,
+			 struct rec_set *kept)
 {
+	struct mf_config now;
 	int err = 0;
 
 	txn_open_none(t, o);
@@ -119,10 +123,18 @@ int txn_open(struct txn *t, const struct txn_opts *o)
 		err = txn_lock(t, o->run_dir);
 	if (!err)
 		err = txn_store(t, false);
-	if (!err) {
+	if (!err)
 		t->pinned = true;
+	if (!err && kept && kept->config.epoch &&
+	    !(err = mapio_read_config(t->store, &now, &t->d)) &&
+	    !memcmp(&now, &kept->config, sizeof(now))) {
+		t->have = *kept;
+		rec_set_init(kept);
+	} else if (!err) {
 		err = mapio_read(t->store, &t->have, &t->d);
 	}
+	if (kept)
+		rec_set_free(kept);
 	if (!err && !o->records_only)
 		err = decompile_records(&t->have, &t->applied, &t->d);
 	if (err)
@@ -130,46 +142,20 @@ int txn_open(struct txn *t, const struct txn_opts *o)
 	return err;
 }
 
+int txn_open(struct txn *t, const struct txn_opts *o)
+{
+	return txn_open_from(t, o, NULL);
+}
+
 int txn_open_kept(struct txn *t, const struct txn_opts *o,
 		  struct rec_set *kept)
 {
-	struct mf_config now;
-	int err = 0;
-
-	if (!kept->config.epoch || !o->records_only) {
-		rec_set_free(kept);
-		rec_set_init(kept);
-		return txn_open(t, o);
-	}
-	txn_open_none(t, o);
-	if (o->write && o->run_dir)
-		err = txn_lock(t, o->run_dir);
-	if (!err)
-		err = txn_store(t, false);
-	if (!err)
-		err = mapio_read_config(t->store, &now, &t->d);
-	if (!err && !memcmp(&now, &kept->config, sizeof(now))) {
-		t->pinned = true;
-		t->have = *kept;
-		rec_set_init(kept);
-		return 0;
-	}
-	rec_set_free(kept);
-	rec_set_init(kept);
-	/* Not what it wrote: read as txn_open() reads, the lock kept. */
-	if (!err) {
-		t->pinned = true;
-		err = mapio_read(t->store, &t->have, &t->d);
-	}
-	if (err)
-		t->stage = TXN_FAILED_OPEN;
-	return err;
+	return txn_open_from(t, o, kept);
 }
 
 void txn_keep(struct txn *t, struct rec_set *kept)
 {
 	rec_set_free(kept);
-	rec_set_init(kept);
 	if (t->committed_clean) {
 		*kept = t->want;
 		/* The half it was staged into, now in force. */

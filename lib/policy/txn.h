@@ -100,7 +100,7 @@ int txn_open(struct txn *t, const struct txn_opts *o);
  * writer changes its epoch, and `mfctl sync` writes the store's revision
  * there too): only mf_config is read then, not every record.  Else, or
  * when @kept is empty, the maps are read as txn_open() reads them.
- * @kept is emptied either way.  Only for records_only transactions.
+ * @kept is emptied either way.
  */
 int txn_open_kept(struct txn *t, const struct txn_opts *o,
 		  struct rec_set *kept);
