@@ -387,17 +387,17 @@ static const char *cert_identity_of(const struct model_set *set,
 				    const struct model_obj *o, char *buf,
 				    const struct model_obj **mid)
 {
+	char why[8], id[MF_SPIFFE_MAX];
 	struct ep_view v;
-	char why[8];
 
 	if (gwi_is(set, o))
 		return gwi_identity(set, o, buf, mid, why, sizeof(why)) ?
 		       NULL : buf;
 	*mid = identity_select(set, o);
-	if (!ep_view(set, o, &v) || !ep_identity(&v))
+	if (!ep_view(set, o, &v, id) || !v.id)
 		return NULL;
-	/* Copied: the view's rendered identity lives in the view. */
-	snprintf(buf, MF_SPIFFE_MAX, "%s", ep_identity(&v));
+	/* Copied: a rendered identity lives in this frame. */
+	snprintf(buf, MF_SPIFFE_MAX, "%s", v.id);
 	return buf;
 }
 

@@ -94,7 +94,7 @@ static void eff_identity(FILE *f, const struct model_set *set,
 			 const struct ep_view *v)
 {
 	const struct model_obj *mid = identity_select(set, v->o);
-	const char *id = ep_identity(v);
+	const char *id = v->id;
 
 	const struct model_obj *ms = model_set_find(set, msvc_kind(),
 						    v->service);
@@ -118,8 +118,8 @@ static int eff_protocol(FILE *f, const struct model_set *set,
 	const struct model_obj *s = model_set_find(set, MODEL_SERVICE,
 						   v->service);
 	const struct mf_mesh_service *m;
-	struct ep_view *eps;
-	size_t neps, n = 0, http = 0;
+	struct ep_list eps;
+	size_t n = 0, http = 0;
 	uint32_t fl;
 	int err;
 
@@ -139,16 +139,16 @@ static int eff_protocol(FILE *f, const struct model_set *set,
 		return 0;
 	}
 	/* Left to the endpoints: all of the service's are asked. */
-	err = ep_views(set, &eps, &neps);
+	err = ep_views(set, &eps);
 	if (err)
 		return err;
-	for (size_t i = 0; i < neps; i++) {
-		if (strcmp(eps[i].service, v->service))
+	for (size_t i = 0; i < eps.n; i++) {
+		if (strcmp(eps.v[i].service, v->service))
 			continue;
 		n++;
-		http += ep_http(set, &eps[i]);
+		http += ep_http(set, &eps.v[i]);
 	}
-	free(eps);
+	ep_list_free(&eps);
 	fl = msvc_port_flags(s, 0, n, http);
 	fprintf(f, "  protocol %s%s\n",
 		fl & MF_SERVICE_F_HTTP ? "http" : "tcp",
@@ -313,6 +313,7 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 	const struct model_obj *w = eff_endpoint(set, name);
 	struct sel_workload self, src;
 	const struct model_obj **sorted;
+	char id_buf[MF_SPIFFE_MAX];
 	struct ep_view v;
 	int err = 0;
 
@@ -323,7 +324,7 @@ int effective_print(FILE *f, const struct model_set *set, const char *name,
 		if (o && gwi_is(set, o) && !from)
 			return eff_gateway(f, set, o);
 	}
-	if (!w || !ep_view(set, w, &v) ||
+	if (!w || !ep_view(set, w, &v, id_buf) ||
 	    (from && !model_set_find(set, MODEL_SERVICE, from) &&
 	     !model_set_find(set, msvc_kind(), from)))
 		return -ENOENT;

@@ -161,7 +161,7 @@ static size_t cmp_mtp_identities(const struct cmp_mtp_ctx *m,
 			continue;
 		if (p->tags && (!tags || !sel_tags_match(tags, &sw)))
 			continue;
-		ids[n++] = ep_identity(e);
+		ids[n++] = e->id;
 	}
 	qsort(ids, n, sizeof(*ids), cmp_str_cmp);
 	for (size_t i = 0; i < n; i++)
@@ -1123,7 +1123,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	__u32 *rules = NULL;	/* authz rules per service, as svc[] */
 	struct cmp_mtp_ctx mtp;
 	const char **mtp_ids = NULL;	/* scratch: a source's identities */
-	struct ep_view *eps = NULL;	/* Workloads and Dataplanes */
+	struct ep_list epl = { 0 };	/* Workloads and Dataplanes */
+	const struct ep_view *eps = NULL;
 	size_t neps = 0;
 	struct gwi_view *gws = NULL;	/* builtin gateway instances */
 	size_t ngws = 0;
@@ -1142,6 +1143,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	int err;
 
 	rec_set_init(out);
+	if (prev)
+		rec_set_reserve(out, prev);
 	sorted = calloc(set->n ? set->n : 1, sizeof(*sorted));
 	if (!sorted)
 		return -ENOMEM;
@@ -1233,11 +1236,13 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	if (err)
 		goto out;
 
-	err = ep_views(set, &eps, &neps);
+	err = ep_views(set, &epl);
 	if (err)
 		goto out;
+	eps = epl.v;
+	neps = epl.n;
 	for (size_t i = 0; i < neps; i++)
-		if (!ep_identity(&eps[i]) || !eps[i].service[0]) {
+		if (!eps[i].id || !eps[i].service[0]) {
 			err = -EINVAL;	/* validated before */
 			goto out;
 		}
@@ -1265,7 +1270,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		goto out;
 	}
 	for (size_t i = 0; i < neps; i++)
-		ids[i].name = ep_identity(&eps[i]);
+		ids[i].name = eps[i].id;
 	for (size_t i = 0; i < ngws; i++)
 		ids[neps + i].name = gws[i].id;
 	if (neps + ngws)
@@ -1428,7 +1433,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct mf_endpoint v;
 
 		s = cmp_id_find(svc, nsvc, e->service);
-		id = cmp_id_find(ids, nids, ep_identity(e));
+		id = cmp_id_find(ids, nids, e->id);
 		node = model_sorted_find(sorted, set->n, MODEL_NODE, e->node);
 		if (!s || !id || !node) {	/* validated before */
 			err = -EINVAL;
@@ -1514,7 +1519,7 @@ out:
 	free(mtp_ids);
 	free(svc_eps);
 	free(gws);
-	free(eps);
+	ep_list_free(&epl);
 	free(svo);
 	free(svo2);
 	free(mvips);

@@ -40,7 +40,7 @@ const char *ep_addr(const struct model_set *set, const struct model_obj *o,
 }
 
 bool ep_view(const struct model_set *set, const struct model_obj *o,
-	     struct ep_view *v)
+	     struct ep_view *v, char id_buf[MF_SPIFFE_MAX])
 {
 	const struct model_obj *ms, *mid;
 	char why[8];
@@ -55,9 +55,9 @@ bool ep_view(const struct model_set *set, const struct model_obj *o,
 
 		v->service = msvc_workload_service(set, o);
 		if (w->identity[0])
-			v->written_id = w->identity;
-		else if (!identity_of_workload(set, o, v->id_buf))
-			v->id_buf[0] = '\0';
+			v->id = w->identity;
+		else if (identity_of_workload(set, o, id_buf))
+			v->id = id_buf;
 		v->tags = w->tags;
 		return true;
 	}
@@ -72,9 +72,9 @@ bool ep_view(const struct model_set *set, const struct model_obj *o,
 		v->service = ms ? ms->name : "";
 	}
 	mid = identity_select(set, o);
-	if (!mid || identity_render(set, mid, o, v->id_buf, sizeof(v->id_buf),
-				    why, sizeof(why)))
-		v->id_buf[0] = '\0';
+	if (mid && !identity_render(set, mid, o, id_buf, MF_SPIFFE_MAX, why,
+				    sizeof(why)))
+		v->id = id_buf;
 	v->tags = dp_inbound_tags(o);
 	return true;
 }
@@ -97,34 +97,48 @@ static int ep_obj_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-int ep_views(const struct model_set *set, struct ep_view **out, size_t *n)
+int ep_views(const struct model_set *set, struct ep_list *out)
 {
 	const struct model_obj **objs;
-	struct ep_view *v;
-	size_t cnt = 0, k = 0;
+	char id_buf[MF_SPIFFE_MAX];
+	size_t cnt = 0;
 
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < set->n; i++)
 		if (set->objs[i].kind == MODEL_WORKLOAD ||
 		    set->objs[i].kind == dp_kind())
 			cnt++;
-	objs = calloc(cnt + 1, sizeof(*objs));
-	v = calloc(cnt + 1, sizeof(*v));
-	if (!objs || !v) {
-		free(objs);
-		free(v);
-		return -ENOMEM;
-	}
+	objs = malloc((cnt + 1) * sizeof(*objs));
+	out->v = malloc((cnt + 1) * sizeof(*out->v));
+	if (!objs || !out->v)
+		goto nomem;
+	cnt = 0;
 	for (size_t i = 0; i < set->n; i++)
 		if (set->objs[i].kind == MODEL_WORKLOAD ||
 		    set->objs[i].kind == dp_kind())
-			objs[k++] = &set->objs[i];
+			objs[cnt++] = &set->objs[i];
 	qsort(objs, cnt, sizeof(*objs), ep_obj_cmp);
-	k = 0;
-	for (size_t i = 0; i < cnt; i++)
-		if (ep_view(set, objs[i], &v[k]))
-			k++;
+	for (size_t i = 0; i < cnt; i++) {
+		struct ep_view *v = &out->v[out->n];
+
+		if (!ep_view(set, objs[i], v, id_buf))
+			continue;
+		if (v->id == id_buf && !(v->id = arena_strdup(&out->ids,
+							      id_buf)))
+			goto nomem;
+		out->n++;
+	}
 	free(objs);
-	*out = v;
-	*n = k;
 	return 0;
+nomem:
+	free(objs);
+	ep_list_free(out);
+	return -ENOMEM;
+}
+
+void ep_list_free(struct ep_list *l)
+{
+	free(l->v);
+	arena_free(&l->ids);
+	memset(l, 0, sizeof(*l));
 }

@@ -306,7 +306,7 @@ bool msvc_identity_listed(const struct model_set *set,
 			  const struct model_obj *o, const struct ep_view *e)
 {
 	const struct mf_mesh_service *m = (const void *)o->pol.recs;
-	const char *spiffe = ep_identity(e), *tag;
+	const char *spiffe = e->id, *tag;
 
 	if (o->kind != msvc_kind() || !o->pol.n || !m->nidentities)
 		return true;

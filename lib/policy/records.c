@@ -57,6 +57,23 @@ static int rec_table_add(struct rec_table *t, enum rec_map m, const void *key,
 	return 0;
 }
 
+void rec_set_reserve(struct rec_set *rs, const struct rec_set *like)
+{
+	for (int m = 0; m < REC_MAP_MAX; m++) {
+		struct rec_table *t = &rs->t[m];
+		size_t want = like->t[m].n + like->t[m].n / 16;
+		uint8_t *p;
+
+		if (!like->t[m].n || t->cap >= want)
+			continue;
+		p = realloc(t->data, want * rec_size(m));
+		if (p) {
+			t->data = p;
+			t->cap = want;
+		}
+	}
+}
+
 void rec_set_shrink(struct rec_set *rs)
 {
 	for (int m = 0; m < REC_MAP_MAX; m++) {

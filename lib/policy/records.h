@@ -76,6 +76,12 @@ static inline size_t rec_map_chunk(const struct rec_map_info *mi, size_t max,
 void rec_set_init(struct rec_set *rs);
 void rec_set_free(struct rec_set *rs);
 
+/* Room in each of @rs's tables for the records of @like's and a
+ * sixteenth more, for a compile that makes about the records in force:
+ * a table doubled on its way there is copied into fresh memory each time.
+ * Room it cannot get is left to the tables' growth. */
+void rec_set_reserve(struct rec_set *rs, const struct rec_set *like);
+
 /* Gives back the room @rs's tables grew beyond their records, for a set
  * kept a long time (a failed realloc() keeps a table as it is). */
 void rec_set_shrink(struct rec_set *rs);

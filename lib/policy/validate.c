@@ -498,7 +498,7 @@ static void val_dataplane(struct val_ctx *c, const struct model_obj *o)
 	else if (svc)
 		val_service_value(c, o, "spec.networking.inbound[0].tags",
 				  svc);
-	ep_view(c->set, o, &v);
+	ep_view(c->set, o, &v, id);
 	if (!svc && !v.service[0])
 		val_err(c, o, NULL, "spec.networking.inbound[0].tags",
 			"needs kuma.io/service (a Service or MeshService), "
@@ -591,16 +591,17 @@ static int val_constraints(struct val_ctx *c)
 		model_spec(c->sorted[c->kind_first[MODEL_MESH]]);
 	const struct mf_mesh_dp_constraints *dp =
 		&m->constraints.dataplane_proxy;
-	struct ep_view *v;
-	size_t n;
+	struct ep_list eps;
+	const struct ep_view *v;
 	int err;
 
 	if (!dp->nrequirements && !dp->nrestrictions)
 		return 0;
-	err = ep_views(c->set, &v, &n);
+	err = ep_views(c->set, &eps);
 	if (err)
 		return err;
-	for (size_t i = 0; i < n; i++) {
+	v = eps.v;
+	for (size_t i = 0; i < eps.n; i++) {
 		const struct mf_tagset *own = model_tags_get(c->set, v[i].tags);
 		struct mf_tagset ts = { .n = 0 };
 		char why[320];
@@ -620,7 +621,7 @@ static int val_constraints(struct val_ctx *c)
 				"spec.networking.inbound[0].tags" : "spec.tags",
 				"%s", why);
 	}
-	free(v);
+	ep_list_free(&eps);
 	return 0;
 }
 

@@ -13,68 +13,14 @@
 
 #include <yaml.h>
 
+#include "arena.h"
 #include "ytree.h"
-
-/* ---- the tree's arena ---------------------------------------------------- */
-
-#define YTREE_CHUNK_SIZE (256u * 1024)
-
-struct ytree_chunk {
-	struct ytree_chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-/* @n bytes (aligned for any type, not zeroed) owned by @t's arena, or
- * NULL on ENOMEM. */
-static void *ytree_alloc(struct ytree *t, size_t n)
-{
-	struct ytree_chunk *c = t->chunks;
-	size_t a = sizeof(max_align_t);
-
-	n = (n + a - 1) / a * a;
-	if (!c || c->cap - c->used < n) {
-		size_t cap = n > YTREE_CHUNK_SIZE ? n : YTREE_CHUNK_SIZE;
-
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->used = 0;
-		c->cap = cap;
-		c->next = t->chunks;
-		t->chunks = c;
-	}
-	c->used += n;
-	return (char *)c->data + c->used - n;
-}
 
 void ytree_free(struct ytree *t)
 {
-	while (t->chunks) {
-		struct ytree_chunk *next = t->chunks->next;
-
-		free(t->chunks);
-		t->chunks = next;
-	}
+	arena_free(&t->arena);
 	free(t->docs);
 	memset(t, 0, sizeof(*t));
-}
-
-/* Empties @t's arena for reuse, keeping its newest chunk: an answer's
- * items are read one after another into the same memory. */
-static void ytree_arena_reset(struct ytree *t)
-{
-	struct ytree_chunk *keep = t->chunks;
-
-	if (!keep)
-		return;
-	while (keep->next) {
-		struct ytree_chunk *next = keep->next->next;
-
-		free(keep->next);
-		keep->next = next;
-	}
-	keep->used = 0;
 }
 
 bool ynode_is_null(const struct ynode *n)
@@ -110,7 +56,7 @@ static int ynode_append(struct ytree *t, struct ynode *parent,
 		if (parent->nkids < 4 && parent->kids)
 			cap = 0;	/* still within the first 4 */
 		if (cap) {
-			k = ytree_alloc(t, cap * sizeof(*k));
+			k = arena_alloc(&t->arena, cap * sizeof(*k));
 			if (!k)
 				return -ENOMEM;
 			if (parent->nkids)
@@ -127,7 +73,7 @@ static int ynode_append(struct ytree *t, struct ynode *parent,
 static struct ynode *ynode_new(struct ytree *t, const char *file,
 			       const yaml_event_t *ev, unsigned line0)
 {
-	struct ynode *n = ytree_alloc(t, sizeof(*n));
+	struct ynode *n = arena_alloc(&t->arena, sizeof(*n));
 
 	if (!n)
 		return NULL;
@@ -137,7 +83,7 @@ static struct ynode *ynode_new(struct ytree *t, const char *file,
 	case YAML_SCALAR_EVENT:
 		n->type = YNODE_SCALAR;
 		n->len = ev->data.scalar.length;
-		n->str = ytree_alloc(t, n->len + 1);
+		n->str = arena_alloc(&t->arena, n->len + 1);
 		if (!n->str)
 			return NULL;
 		memcpy(n->str, ev->data.scalar.value, n->len);
@@ -321,7 +267,7 @@ static int ytree_parse_one(struct ytree *t, const char *file, const char *buf,
 			if (ev.type == YAML_SCALAR_EVENT) {
 				if (in_item && depth == its->depth) {
 					err = its->fn(its->arg, n);
-					ytree_arena_reset(&its->item);
+					arena_reset(&its->item.arena);
 				}
 				break;
 			}
@@ -339,7 +285,7 @@ static int ytree_parse_one(struct ytree *t, const char *file, const char *buf,
 			depth--;
 			if (its && its->depth && depth == its->depth) {
 				err = its->fn(its->arg, stack[depth]);
-				ytree_arena_reset(&its->item);
+				arena_reset(&its->item.arena);
 			} else if (its && depth + 1 == its->depth) {
 				its->depth = 0;
 			}
@@ -473,7 +419,6 @@ static size_t ytree_cut(const char *buf, size_t len, struct ytree_piece *pcs,
  * of @to.  Returns 0 or -ENOMEM (nothing moved then). */
 static int ytree_take(struct ytree *to, struct ytree *from)
 {
-	struct ytree_chunk **tail = &from->chunks;
 	struct ytree_doc *d;
 
 	if (from->ndocs) {
@@ -484,15 +429,7 @@ static int ytree_take(struct ytree *to, struct ytree *from)
 		to->docs = d;
 		to->ndocs += from->ndocs;
 	}
-	/* New allocations go to the head chunk of @to: keep it first. */
-	while (*tail)
-		tail = &(*tail)->next;
-	if (to->chunks) {
-		*tail = to->chunks->next;
-		to->chunks->next = from->chunks;
-	} else {
-		to->chunks = from->chunks;
-	}
+	arena_take(&to->arena, &from->arena);
 	free(from->docs);
 	memset(from, 0, sizeof(*from));
 	return 0;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "diag.h"
 
 enum ynode_type {
@@ -44,16 +45,13 @@ struct ytree_doc {
 	struct diag_loc loc;	/* where the document starts */
 };
 
-struct ytree_chunk;
-
 struct ytree {
 	struct ytree_doc *docs;	/* owned */
 	size_t ndocs;
-	/* Every node, string and child array of the tree lives in these
-	 * chunks (owned), freed together by ytree_free(): a 100k-document
-	 * input is millions of nodes, and one malloc and free each was a
-	 * good part of what parsing cost. */
-	struct ytree_chunk *chunks;
+	/* Every node, string and child array of the tree lives in this
+	 * arena (owned), freed together by ytree_free(): a 100k-document
+	 * input is millions of nodes. */
+	struct arena arena;
 };
 
 /* Deepest nesting accepted; policy objects need 6. */

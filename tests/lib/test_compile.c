@@ -115,6 +115,29 @@ static bool test_compile_services_identities_endpoints(void)
 	return compiled_has(&want, ok, count);
 }
 
+/* A compile over the records in force has room for as many records in
+ * each table from the start (rec_set_reserve()), so that no table is
+ * copied while it fills; a compile from nothing grows its tables. */
+static bool test_compile_reserves_from_prev(void)
+{
+	struct rec_set first, again;
+	bool ok = rh_compile(policy, NULL, &first) &&
+		  rh_compile(policy, &first, &again);
+
+	for (int m = 0; ok && m < REC_MAP_MAX; m++) {
+		size_t n = rec_count(&first, m);
+
+		ok = ASSERT_EQ(rec_count(&again, m), n) &&
+		     ASSERT_EQ(again.t[m].cap, n ? n + n / 16 : 0);
+	}
+	/* From nothing, the endpoints' table doubled from its first room. */
+	ok = ok && ASSERT_NE(first.t[REC_ENDPOINTS].cap,
+			     rec_count(&first, REC_ENDPOINTS));
+	rec_set_free(&first);
+	rec_set_free(&again);
+	return ok;
+}
+
 static bool test_compile_authz(void)
 {
 	static const size_t count[REC_MAP_MAX] = { [REC_AUTHZ] = 3 };
@@ -934,6 +957,7 @@ int main(void)
 	TEST_MAIN_BEGIN();
 	TEST_RUN(test_compile_config_and_nodes);
 	TEST_RUN(test_compile_services_identities_endpoints);
+	TEST_RUN(test_compile_reserves_from_prev);
 	TEST_RUN(test_compile_authz);
 	TEST_RUN(test_compile_two_policies_one_service);
 	TEST_RUN(test_decompile_emit_round_trip);

@@ -148,9 +148,11 @@ static bool test_gw_instance_not_an_endpoint(void)
 		"  selector: {dataplane: {matchLabels: {app: shop}}}\n"
 		"  spiffeID: {trustDomain: mesh.local, path: /edge-gateway}\n";
 	struct model_set set;
-	struct ep_view *eps = NULL, v;
+	struct ep_list eps = { 0 };
+	struct ep_view v;
 	struct gwi_view *gws = NULL;
-	size_t neps = 0, ngws = 0;
+	char id[MF_SPIFFE_MAX];
+	size_t ngws = 0;
 	struct diag d;
 	struct rec_set rs;
 	bool ok;
@@ -160,12 +162,13 @@ static bool test_gw_instance_not_an_endpoint(void)
 	ok = ASSERT_EQ(doc_parse_buffer(&set, "t.yaml", yaml, strlen(yaml),
 					&d), 0) &&
 	     ASSERT_EQ(validate_set(&set, &d), 0) &&
-	     ASSERT_EQ(ep_views(&set, &eps, &neps), 0) &&
+	     ASSERT_EQ(ep_views(&set, &eps), 0) &&
 	     ASSERT_EQ(gwi_views(&set, &gws, &ngws), 0) &&
-	     ASSERT_EQ(neps, 2) && ASSERT_STREQ(eps[0].o->name, "b1") &&
-	     ASSERT_STREQ(eps[1].o->name, "d1") &&
+	     ASSERT_EQ(eps.n, 2) && ASSERT_STREQ(eps.v[0].o->name, "b1") &&
+	     ASSERT_STREQ(eps.v[1].o->name, "d1") &&
+	     ASSERT_STREQ(eps.v[1].id, "spiffe://mesh.local/edge-gateway") &&
 	     ASSERT_FALSE(ep_view(&set, model_set_find(&set, dp_kind(),
-						       "edge-1"), &v)) &&
+						       "edge-1"), &v, id)) &&
 	     ASSERT_EQ(ngws, 1) && ASSERT_STREQ(gws[0].o->name, "edge-1") &&
 	     ASSERT_STREQ(gws[0].node, "mf-node-b") &&
 	     ASSERT_STREQ(gws[0].id, "spiffe://mesh.local/edge-gateway") &&
@@ -173,7 +176,7 @@ static bool test_gw_instance_not_an_endpoint(void)
 						      "d1")));
 	if (!ok)
 		diag_print(&d, stderr);
-	free(eps);
+	ep_list_free(&eps);
 	free(gws);
 	diag_free(&d);
 	model_set_free(&set);
