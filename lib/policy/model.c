@@ -497,30 +497,59 @@ int model_set_pick(struct model_set *s, const size_t *pick, size_t n)
 	/* Room for a few more: a set picked from is added to again (a
 	 * sync's next change), and a full array would be copied whole for
 	 * its first new object. */
-	const size_t cap = n + n / 16 + 16;
-	struct model_obj *objs = malloc(cap * sizeof(*objs));
-	bool *taken = calloc(s->n ? s->n : 1, sizeof(*taken));
+	const size_t room = n + n / 16 + 16;
+	const size_t all = s->n ? s->n : 1;
+	size_t *from = malloc(all * sizeof(*from));
+	bool *seen = calloc(all, sizeof(*seen));
+	struct model_obj tmp, *objs;
+	size_t k = n;
 
-	if (!objs || !taken) {
-		free(objs);
-		free(taken);
+	if (!from || !seen) {
+		free(from);
+		free(seen);
 		return -ENOMEM;
 	}
+	/* Position i gets the object at from[i]: the picked ones first,
+	 * then, released, the others, which makes from[] a permutation of
+	 * the array, done in place one cycle at a time.  A set picked in
+	 * nearly the order it has (a sync's one-key change) moves a few
+	 * objects rather than the whole array into fresh memory. */
 	for (size_t i = 0; i < n; i++) {
-		objs[i] = s->objs[pick[i]];
-		taken[pick[i]] = true;
+		from[i] = pick[i];
+		seen[pick[i]] = true;
 	}
 	for (size_t i = 0; i < s->n; i++)
-		if (!taken[i]) {
+		if (!seen[i]) {
 			s->nkind[s->objs[i].kind]--;
 			model_obj_release(&s->objs[i]);
+			from[k++] = i;
 		}
-	free(taken);
-	free(s->objs);
-	s->objs = objs;
+	memset(seen, 0, all * sizeof(*seen));	/* now: placed */
+	for (size_t i = 0; i < s->n; i++) {
+		size_t j = i;
+
+		if (seen[i] || from[i] == i)
+			continue;
+		tmp = s->objs[i];
+		while (from[j] != i) {
+			s->objs[j] = s->objs[from[j]];
+			seen[j] = true;
+			j = from[j];
+		}
+		s->objs[j] = tmp;
+		seen[j] = true;
+	}
+	free(from);
+	free(seen);
 	s->n = n;
-	s->cap = cap;
 	s->norder = 0;		/* the remembered order is stale */
+	/* An array grown far past its objects (a set that lost many, or
+	 * doubled for one more) gives the rest back. */
+	if (s->cap > room + room / 16 &&
+	    (objs = realloc(s->objs, room * sizeof(*objs)))) {
+		s->objs = objs;
+		s->cap = room;
+	}
 	return 0;
 }
 
