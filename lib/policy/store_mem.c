@@ -11,6 +11,7 @@
  * 50 MiB per `mfctl sync --memory` at 100k Workloads, for nothing.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,11 @@ struct sm_table {
 	size_t n;		/* records */
 	size_t taken;		/* slots used or gone */
 	size_t cap;		/* slots, a power of two (0: none yet) */
-	uint8_t *slots;		/* owned: cap * (1 + ksz + vsz) */
+	uint8_t *state;		/* owned: each slot's SM_*, cap bytes */
+	uint8_t *slots;		/* owned: cap * (ksz + vsz), a slot's bytes
+				 * set only while it is SM_USED: a new
+				 * table zeroes its states, not its 30 MiB
+				 * of records */
 	/* The slots this half had when it was last cleared: the next
 	 * policy staged here is about that size, and a table grown from
 	 * 64 slots would rehash a dozen times on the way (9% of a sync's
@@ -52,7 +57,7 @@ static struct store_mem *sm_of(struct store *s)
 
 static size_t sm_slot_size(const struct sm_map *mp)
 {
-	return 1 + mp->ksz + mp->vsz;
+	return mp->ksz + mp->vsz;
 }
 
 static uint8_t *sm_slot(const struct sm_map *mp, const struct sm_table *t,
@@ -70,31 +75,33 @@ static struct sm_table *sm_table_of(struct sm_map *mp, const void *key)
 	return &mp->half[half & 1];
 }
 
+#define SM_NONE SIZE_MAX
+
 /* The slot of @t holding @key, or, with @insert, the one it would go
- * in; NULL when neither. */
-static uint8_t *sm_find(const struct sm_map *mp, const struct sm_table *t,
-			const void *key, bool insert)
+ * in; SM_NONE when neither. */
+static size_t sm_find(const struct sm_map *mp, const struct sm_table *t,
+		      const void *key, bool insert)
 {
-	uint8_t *spare = NULL;
+	size_t spare = SM_NONE;
 
 	if (!t->cap)
-		return NULL;
+		return SM_NONE;
 	for (size_t i = (size_t)hash_fnv(HASH_FNV_INIT, key, mp->ksz) &
 			(t->cap - 1), probe = 0;
 	     probe < t->cap; i = (i + 1) & (t->cap - 1), probe++) {
-		uint8_t *sl = sm_slot(mp, t, i);
-
-		if (sl[0] == SM_FREE)
-			return insert ? (spare ? spare : sl) : NULL;
-		if (sl[0] == SM_GONE) {
-			if (!spare)
-				spare = sl;
+		if (t->state[i] == SM_FREE && !insert)
+			return SM_NONE;
+		if (t->state[i] == SM_FREE)
+			return spare != SM_NONE ? spare : i;
+		if (t->state[i] == SM_GONE) {
+			if (spare == SM_NONE)
+				spare = i;
 			continue;
 		}
-		if (!memcmp(sl + 1, key, mp->ksz))
-			return sl;
+		if (!memcmp(sm_slot(mp, t, i), key, mp->ksz))
+			return i;
 	}
-	return insert ? spare : NULL;
+	return insert ? spare : SM_NONE;
 }
 
 /* Rehashes @t into the smallest table that holds its records and one
@@ -108,22 +115,29 @@ static int sm_grow(const struct sm_map *mp, struct sm_table *t)
 
 	while ((t->n + 1) * 2 > cap)	/* half full at most, after */
 		cap *= 2;
-	t->slots = calloc(cap, sm_slot_size(mp));
-	if (!t->slots) {
-		t->slots = old.slots;
+	t->state = calloc(cap, 1);
+	t->slots = malloc(cap * sm_slot_size(mp));
+	if (!t->state || !t->slots) {
+		free(t->state);
+		free(t->slots);
+		*t = old;
 		return -ENOMEM;
 	}
 	t->cap = cap;
 	t->n = t->taken = 0;
 	for (size_t i = 0; i < old.cap; i++) {
 		const uint8_t *sl = sm_slot(mp, &old, i);
+		size_t at;
 
-		if (sl[0] != SM_USED)
+		if (old.state[i] != SM_USED)
 			continue;
-		memcpy(sm_find(mp, t, sl + 1, true), sl, sm_slot_size(mp));
+		at = sm_find(mp, t, sl, true);
+		t->state[at] = SM_USED;
+		memcpy(sm_slot(mp, t, at), sl, sm_slot_size(mp));
 		t->n++;
 		t->taken++;
 	}
+	free(old.state);
 	free(old.slots);
 	return 0;
 }
@@ -172,8 +186,8 @@ static int sm_dump(struct store *s, enum rec_map m, store_dump_fn *fn,
 		for (size_t i = 0; i < t->cap && !err; i++) {
 			const uint8_t *sl = sm_slot(mp, t, i);
 
-			if (sl[0] == SM_USED)
-				err = fn(arg, sl + 1, sl + 1 + mp->ksz);
+			if (t->state[i] == SM_USED)
+				err = fn(arg, sl, sl + mp->ksz);
 		}
 	}
 	return err;
@@ -188,21 +202,21 @@ static int sm_update(struct store *s, enum rec_map m, const void *keys,
 		const uint8_t *k = (const uint8_t *)keys + *done * mp->ksz;
 		const uint8_t *v = (const uint8_t *)vals + *done * mp->vsz;
 		struct sm_table *t = sm_table_of(mp, k);
-		uint8_t *sl = sm_find(mp, t, k, false);
+		size_t at = sm_find(mp, t, k, false);
 
-		if (!sl) {
+		if (at == SM_NONE) {
 			if (mp->half[0].n + mp->half[1].n >= mp->max)
 				return -E2BIG;
 			if ((t->taken + 1) * 4 > t->cap * 3 && sm_grow(mp, t))
 				return -ENOMEM;
-			sl = sm_find(mp, t, k, true);
-			if (sl[0] == SM_FREE)
+			at = sm_find(mp, t, k, true);
+			if (t->state[at] == SM_FREE)
 				t->taken++;
-			sl[0] = SM_USED;
-			memcpy(sl + 1, k, mp->ksz);
+			t->state[at] = SM_USED;
+			memcpy(sm_slot(mp, t, at), k, mp->ksz);
 			t->n++;
 		}
-		memcpy(sl + 1 + mp->ksz, v, mp->vsz);
+		memcpy(sm_slot(mp, t, at) + mp->ksz, v, mp->vsz);
 	}
 	return 0;
 }
@@ -215,13 +229,14 @@ static int sm_remove(struct store *s, enum rec_map m, const void *keys,
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *k = (const uint8_t *)keys + i * mp->ksz;
 		struct sm_table *t = sm_table_of(mp, k);
-		uint8_t *sl = sm_find(mp, t, k, false);
+		size_t at = sm_find(mp, t, k, false);
 
-		if (!sl)
+		if (at == SM_NONE)
 			continue;
-		sl[0] = SM_GONE;
+		t->state[at] = SM_GONE;
 		/* A half cleared after a flip: its table goes. */
 		if (!--t->n) {
+			free(t->state);
 			free(t->slots);
 			*t = (struct sm_table){ .last_cap = t->cap };
 		}
@@ -248,8 +263,10 @@ static void sm_close(struct store *s)
 	struct store_mem *sm = sm_of(s);
 
 	for (int m = 0; m < REC_MAP_MAX; m++)
-		for (int h = 0; h < 2; h++)
+		for (int h = 0; h < 2; h++) {
+			free(sm->maps[m].half[h].state);
 			free(sm->maps[m].half[h].slots);
+		}
 	free(sm);
 }
 
