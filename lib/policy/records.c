@@ -179,21 +179,32 @@ void rec_diff(const struct rec_set *have, const struct rec_set *want,
 	      struct rec_diff *out)
 {
 	memset(out, 0, sizeof(*out));
+	/* Both sorted by key: one pass over the two tables side by side. */
 	for (int m = 0; m < REC_MAP_MAX; m++) {
-		for (size_t i = 0; i < rec_count(want, m); i++) {
-			long h = rec_find(have, m, rec_key(want, m, i));
+		size_t nh = rec_count(have, m), nw = rec_count(want, m);
+		size_t h = 0, w = 0;
 
-			if (h < 0)
-				out->created++;
-			else if (memcmp(rec_val(have, m, (size_t)h),
-					rec_val(want, m, i),
-					rec_maps[m].val_size))
-				out->updated++;
-			else
-				out->unchanged++;
-		}
-		for (size_t i = 0; i < rec_count(have, m); i++)
-			if (rec_find(want, m, rec_key(have, m, i)) < 0)
+		while (h < nh || w < nw) {
+			int r = h == nh ? 1 : w == nw ? -1 :
+				memcmp(rec_key(have, m, h), rec_key(want, m, w),
+				       rec_maps[m].key_size);
+
+			if (r < 0) {
 				out->deleted++;
+				h++;
+			} else if (r > 0) {
+				out->created++;
+				w++;
+			} else {
+				if (memcmp(rec_val(have, m, h),
+					   rec_val(want, m, w),
+					   rec_maps[m].val_size))
+					out->updated++;
+				else
+					out->unchanged++;
+				h++;
+				w++;
+			}
+		}
 	}
 }
