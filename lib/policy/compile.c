@@ -8,6 +8,7 @@
 #include "compile.h"
 #include "endpoint.h"
 #include "gw_instance.h"
+#include "hash.h"
 #include "identity.h"
 #include "mesh_service.h"
 #include "select.h"
@@ -27,26 +28,76 @@ static int cmp_id_cmp(const void *a, const void *b)
 		      ((const struct cmp_id *)b)->name);
 }
 
-static const struct cmp_id *cmp_id_find(const struct cmp_id *v, size_t n,
+/* (name, id) pairs, sorted by name, and their names hashed: each
+ * endpoint's service and identity are looked up by name, and 100k
+ * bisections of 10k names were 7% of a sync's one-object change. */
+struct cmp_ids {
+	struct cmp_id *v;	/* owned */
+	size_t n;
+	uint32_t *slots;	/* owned: 1 + index into v, 0: free */
+	size_t mask;		/* slots - 1 */
+};
+
+static void cmp_ids_free(struct cmp_ids *t)
+{
+	free(t->v);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Hashes pair @i of @t by its name. */
+static void cmp_ids_slot(struct cmp_ids *t, size_t i)
+{
+	size_t h = (size_t)hash_fnv_str(HASH_FNV_INIT, t->v[i].name);
+
+	while (t->slots[h & t->mask])
+		h++;
+	t->slots[h & t->mask] = (uint32_t)i + 1;
+}
+
+/* Hashes @t's names, with room for @room of them in all (at least the
+ * ones there).  Returns 0 or -ENOMEM. */
+static int cmp_ids_index(struct cmp_ids *t, size_t room)
+{
+	size_t cap = 16;
+
+	while (cap < (room > t->n ? room : t->n) * 2)
+		cap *= 2;
+	free(t->slots);
+	t->slots = calloc(cap, sizeof(*t->slots));
+	if (!t->slots)
+		return -ENOMEM;
+	t->mask = cap - 1;
+	for (size_t i = 0; i < t->n; i++)
+		cmp_ids_slot(t, i);
+	return 0;
+}
+
+static const struct cmp_id *cmp_id_find(const struct cmp_ids *t,
 					const char *name)
 {
-	struct cmp_id k = { .name = name };
+	if (!t->slots)
+		return NULL;
+	for (size_t h = (size_t)hash_fnv_str(HASH_FNV_INIT, name);
+	     t->slots[h & t->mask]; h++) {
+		const struct cmp_id *c = &t->v[t->slots[h & t->mask] - 1];
 
-	return n ? bsearch(&k, v, n, sizeof(*v), cmp_id_cmp) : NULL;
+		if (!strcmp(c->name, name))
+			return c;
+	}
+	return NULL;
 }
 
 /*
- * The (name, id) pairs of @prev's map @m, sorted by name, into *out (caller
- * frees), and the highest id into *max.  Names point into @prev.
+ * The (name, id) pairs of @prev's map @m into @out (cmp_ids_free()), and
+ * the highest id into *max.  Names point into @prev.
  */
 static int cmp_prev_ids(const struct rec_set *prev, enum rec_map m,
-			struct cmp_id **out, size_t *n, __u32 *max)
+			struct cmp_ids *out, __u32 *max)
 {
 	size_t cnt = prev ? rec_count(prev, m) : 0;
 	struct cmp_id *v;
 
-	*out = NULL;
-	*n = 0;
 	*max = 0;
 	if (!cnt)
 		return 0;
@@ -70,24 +121,22 @@ static int cmp_prev_ids(const struct rec_set *prev, enum rec_map m,
 		if (v[i].id > *max)
 			*max = v[i].id;
 	}
-	qsort(v, cnt, sizeof(*v), cmp_id_cmp);
-	*out = v;
-	*n = cnt;
-	return 0;
+	out->v = v;
+	out->n = cnt;
+	return cmp_ids_index(out, 0);
 }
 
 /*
- * Gives each of @names (sorted, distinct) its id from @prev_ids, or the
+ * Gives each of @names (sorted, distinct) its id from @prev, or the
  * next one above @max.
  */
-static void cmp_assign(struct cmp_id *names, size_t n,
-		       const struct cmp_id *prev_ids, size_t nprev, __u32 max)
+static void cmp_assign(struct cmp_ids *names, const struct cmp_ids *prev,
+		       __u32 max)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct cmp_id *p = cmp_id_find(prev_ids, nprev,
-						     names[i].name);
+	for (size_t i = 0; i < names->n; i++) {
+		const struct cmp_id *p = cmp_id_find(prev, names->v[i].name);
 
-		names[i].id = p ? p->id : ++max;
+		names->v[i].id = p ? p->id : ++max;
 	}
 }
 
@@ -180,8 +229,8 @@ static int cmp_mtp_rules(struct rec_set *out, const struct model_obj *o,
 static int cmp_mtp_workloads(struct rec_set *out, const struct model_obj *o,
 			     const struct cmp_mtp_ctx *m,
 			     const struct sel_ctx *sctx,
-			     const struct cmp_id *svc, size_t nsvc,
-			     __u32 *rules, const char **ids)
+			     const struct cmp_ids *svc, __u32 *rules,
+			     const char **ids)
 {
 	const struct mf_ref *target = &((const struct mf_mtp *)
 					       o->pol.recs)->hdr.target;
@@ -194,13 +243,13 @@ static int cmp_mtp_workloads(struct rec_set *out, const struct model_obj *o,
 			.tags = model_tags_get(m->set, e->tags),
 			.port = e->port,
 		};
-		const struct cmp_id *s = cmp_id_find(svc, nsvc, e->service);
+		const struct cmp_id *s = cmp_id_find(svc, e->service);
 
 		svcname_fill(m->set, &sw);
 		if (!s || !sel_ref_selects(target, &sw, NULL, sctx))
 			continue;
-		err = cmp_mtp_rules(out, o, m, s->id, &rules[s - svc], e->ip,
-				    ids);
+		err = cmp_mtp_rules(out, o, m, s->id, &rules[s - svc->v],
+				    e->ip, ids);
 	}
 	return err;
 }
@@ -975,25 +1024,24 @@ struct cmp_eps {
 	size_t n, http;
 };
 
-/* The endpoints of each service of @svc (@nsvc, by name) among @eps
- * (@neps), counted into *out, as svc[] (caller frees).  Returns 0 or
- * -ENOMEM. */
+/* The endpoints of each service of @svc among @eps (@neps), counted
+ * into *out, as svc->v[] (caller frees).  Returns 0 or -ENOMEM. */
 static int cmp_svc_eps(const struct model_set *set, const struct ep_view *eps,
-		       size_t neps, const struct cmp_id *svc, size_t nsvc,
+		       size_t neps, const struct cmp_ids *svc,
 		       struct cmp_eps **out)
 {
-	struct cmp_eps *c = calloc(nsvc ? nsvc : 1, sizeof(*c));
+	struct cmp_eps *c = calloc(svc->n ? svc->n : 1, sizeof(*c));
 
 	*out = c;
 	if (!c)
 		return -ENOMEM;
 	for (size_t i = 0; i < neps; i++) {
-		const struct cmp_id *s = cmp_id_find(svc, nsvc, eps[i].service);
+		const struct cmp_id *s = cmp_id_find(svc, eps[i].service);
 
 		if (!s)		/* mf_endpoints refuses it */
 			continue;
-		c[s - svc].n++;
-		c[s - svc].http += ep_http(set, &eps[i]);
+		c[s - svc->v].n++;
+		c[s - svc->v].http += ep_http(set, &eps[i]);
 	}
 	return 0;
 }
@@ -1059,12 +1107,12 @@ static int cmp_mzs_records(struct rec_set *out, const struct model_obj *o,
  * that its selector picks, that are not Unavailable (spec.state: Kuma
  * sends its traffic to the Available ones) and that have that port too,
  * with their ids
- * from @svc (@nsvc).  One that selects more than MF_MZS_MEMBERS_MAX is an
+ * from @svc.  One that selects more than MF_MZS_MEMBERS_MAX is an
  * error of @d's. */
 static int cmp_mzs_members(const struct model_set *set, struct rec_set *out,
 			   const struct model_obj **sorted, const size_t *first,
-			   const size_t *cnt, const struct cmp_id *svc,
-			   size_t nsvc, struct diag *d)
+			   const size_t *cnt, const struct cmp_ids *svc,
+			   struct diag *d)
 {
 	const struct model_obj **ms = sorted + first[msvc_kind()];
 	int err = 0;
@@ -1087,7 +1135,7 @@ static int cmp_mzs_members(const struct model_set *set, struct rec_set *out,
 				    !msvc_available(ms[j]) ||
 				    !msvc_has_port(ms[j], z->ports[p].port))
 					continue;
-				id = cmp_id_find(svc, nsvc, ms[j]->name);
+				id = cmp_id_find(svc, ms[j]->name);
 				if (!id)
 					return -EINVAL;	/* validated before */
 				if (z->nmembers == MF_MZS_MEMBERS_MAX) {
@@ -1116,9 +1164,9 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct rec_set *out, struct diag *d)
 {
 	const struct model_obj **sorted = NULL;
-	struct cmp_id *svc = NULL, *ids = NULL, *prev_svc = NULL;
-	struct cmp_id *prev_ids = NULL;
-	size_t nsvc = 0, nids = 0, nprev_svc = 0, nprev_ids = 0;
+	struct cmp_ids svc = { 0 }, ids = { 0 };	/* services', identities' */
+	struct cmp_ids prev_svc = { 0 }, prev_ids = { 0 };	/* in force */
+	size_t nsvc = 0;
 	size_t first[MODEL_KIND_MAX] = { 0 }, cnt[MODEL_KIND_MAX] = { 0 };
 	__u32 *rules = NULL;	/* authz rules per service, as svc[] */
 	struct cmp_mtp_ctx mtp;
@@ -1204,7 +1252,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	}
 
 	/* Service ids, in name order (the order `sorted` has them in). */
-	err = cmp_prev_ids(prev, REC_SERVICES, &prev_svc, &nprev_svc, &max_svc);
+	err = cmp_prev_ids(prev, REC_SERVICES, &prev_svc, &max_svc);
 	if (err)
 		goto out;
 	/* Services, MeshServices, MeshExternalServices and
@@ -1212,11 +1260,12 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	 * (validation keeps the names apart). */
 	nsvc = cnt[MODEL_SERVICE] + cnt[msvc_kind()] + cnt[mes_kind()] +
 	       cnt[mzs_kind()];
-	svc = calloc(nsvc ? nsvc : 1, sizeof(*svc));
+	svc.v = calloc(nsvc ? nsvc : 1, sizeof(*svc.v));
+	svc.n = nsvc;
 	svo = calloc(nsvc ? nsvc : 1, sizeof(*svo));
 	svo2 = calloc(nsvc ? nsvc : 1, sizeof(*svo2));
 	rules = calloc(nsvc ? nsvc : 1, sizeof(*rules));
-	if (!svc || !svo || !svo2 || !rules) {
+	if (!svc.v || !svo || !svo2 || !rules) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1229,8 +1278,11 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	cmp_merge_by_name(svo, svo2, nsvc - cnt[mzs_kind()],
 			  sorted + first[mzs_kind()], cnt[mzs_kind()]);
 	for (size_t i = 0; i < nsvc; i++)
-		svc[i].name = svo[i]->name;
-	cmp_assign(svc, nsvc, prev_svc, nprev_svc, max_svc);
+		svc.v[i].name = svo[i]->name;
+	err = cmp_ids_index(&svc, 0);
+	if (err)
+		goto out;
+	cmp_assign(&svc, &prev_svc, max_svc);
 	err = cmp_all_vips(&out->config, prev, sorted, first, cnt, &mvips,
 			   &evips, &zvips, d);
 	if (err)
@@ -1246,7 +1298,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			err = -EINVAL;	/* validated before */
 			goto out;
 		}
-	err = cmp_svc_eps(set, eps, neps, svc, nsvc, &svc_eps);
+	err = cmp_svc_eps(set, eps, neps, &svc, &svc_eps);
 	if (err)
 		goto out;
 	err = gwi_views(set, &gws, &ngws);
@@ -1259,34 +1311,37 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		}
 
 	/* Identity ids: the distinct identities of the workloads and the
-	 * gateway instances, sorted. */
-	err = cmp_prev_ids(prev, REC_IDENTITIES, &prev_ids, &nprev_ids,
-			   &max_id);
+	 * gateway instances (each kept once as it comes, 100k endpoints
+	 * having some 10k), sorted. */
+	err = cmp_prev_ids(prev, REC_IDENTITIES, &prev_ids, &max_id);
 	if (err)
 		goto out;
-	ids = calloc(neps + ngws + 1, sizeof(*ids));
-	if (!ids) {
+	ids.v = calloc(neps + ngws + 1, sizeof(*ids.v));
+	if (!ids.v || cmp_ids_index(&ids, neps + ngws)) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < neps; i++)
-		ids[i].name = eps[i].id;
-	for (size_t i = 0; i < ngws; i++)
-		ids[neps + i].name = gws[i].id;
-	if (neps + ngws)
-		qsort(ids, neps + ngws, sizeof(*ids), cmp_id_cmp);
-	for (size_t i = 0; i < neps + ngws; i++)
-		if (nids == 0 || strcmp(ids[nids - 1].name, ids[i].name))
-			ids[nids++] = ids[i];
-	cmp_assign(ids, nids, prev_ids, nprev_ids, max_id);
+	for (size_t i = 0; i < neps + ngws; i++) {
+		const char *name = i < neps ? eps[i].id : gws[i - neps].id;
+
+		if (cmp_id_find(&ids, name))
+			continue;
+		ids.v[ids.n].name = name;
+		cmp_ids_slot(&ids, ids.n++);
+	}
+	qsort(ids.v, ids.n, sizeof(*ids.v), cmp_id_cmp);
+	err = cmp_ids_index(&ids, 0);
+	if (err)
+		goto out;
+	cmp_assign(&ids, &prev_ids, max_id);
 
 	/* mf_identities */
-	for (size_t i = 0; i < nids; i++) {
-		struct mf_identity_key k = { .id = ids[i].id };
+	for (size_t i = 0; i < ids.n; i++) {
+		struct mf_identity_key k = { .id = ids.v[i].id };
 		struct mf_identity v;
 
 		memset(&v, 0, sizeof(v));
-		strcpy(v.spiffe, ids[i].name);
+		strcpy(v.spiffe, ids.v[i].name);
 		err = rec_add(out, REC_IDENTITIES, &k, &v);
 		if (err)
 			goto out;
@@ -1319,7 +1374,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		if (target->kind == MF_REF_MESH_SUBSET ||
 		    target->kind == MF_REF_MESH_SERVICE_SUBSET ||
 		    target->kind == MF_REF_WORKLOAD) {
-			err = cmp_mtp_workloads(out, o, &mtp, &sctx, svc, nsvc,
+			err = cmp_mtp_workloads(out, o, &mtp, &sctx, &svc,
 						rules, mtp_ids);
 			if (err)
 				goto out;
@@ -1333,15 +1388,15 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		if ((target->kind == MF_REF_MESH_SERVICE ||
 		     target->kind == MF_REF_MESH_EXTERNAL_SERVICE) &&
 		    target->name[0]) {
-			const struct cmp_id *s = cmp_id_find(svc, nsvc,
+			const struct cmp_id *s = cmp_id_find(&svc,
 							     target->name);
 
-			s_first = s ? (size_t)(s - svc) : nsvc;
+			s_first = s ? (size_t)(s - svc.v) : nsvc;
 			s_end = s ? s_first + 1 : nsvc;
 		}
 		for (size_t si = s_first; si < s_end; si++) {
 			const struct sel_workload whole = {
-				.service = svc[si].name,
+				.service = svc.v[si].name,
 				.service_ns = svcname_namespace(set, svo[si]),
 				.service_port = msvc_service_port(svo[si]),
 				.port = msvc_service_port(svo[si]),
@@ -1353,11 +1408,11 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 				continue;
 			if (svo[si]->kind == mes_kind() ?
 			    target->kind != MF_REF_MESH_EXTERNAL_SERVICE ||
-			    strcmp(target->name, svc[si].name) :
+			    strcmp(target->name, svc.v[si].name) :
 			    target->kind == MF_REF_MESH_EXTERNAL_SERVICE ||
 			    !sel_ref_selects(target, &whole, NULL, &sctx))
 				continue;
-			err = cmp_mtp_rules(out, o, &mtp, svc[si].id,
+			err = cmp_mtp_rules(out, o, &mtp, svc.v[si].id,
 					    &rules[si], NULL, mtp_ids);
 			if (err)
 				goto out;
@@ -1380,14 +1435,14 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		size_t nports = ms ? (o->pol.n ? m->nports : 0) : 1;
 
 		if (o->kind == mes_kind()) {
-			err = cmp_mes_record(out, o, &svc[i], rules[i],
+			err = cmp_mes_record(out, o, &svc.v[i], rules[i],
 					     evips[ei++]);
 			if (err)
 				goto out;
 			continue;
 		}
 		if (o->kind == mzs_kind()) {
-			err = cmp_mzs_records(out, o, &svc[i], zvips[zi++]);
+			err = cmp_mzs_records(out, o, &svc.v[i], zvips[zi++]);
 			if (err)
 				goto out;
 			continue;
@@ -1396,7 +1451,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct mf_service v;
 
 		memset(&v, 0, sizeof(v));
-		v.id = svc[i].id;
+		v.id = svc.v[i].id;
 		v.authz_rules = rules[i];
 		strcpy(v.name, o->name);
 		for (size_t p = 0; p < nports; p++) {
@@ -1432,8 +1487,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct mf_endpoint_key k;
 		struct mf_endpoint v;
 
-		s = cmp_id_find(svc, nsvc, e->service);
-		id = cmp_id_find(ids, nids, e->id);
+		s = cmp_id_find(&svc, e->service);
+		id = cmp_id_find(&ids, e->id);
 		node = model_sorted_find(sorted, set->n, MODEL_NODE, e->node);
 		if (!s || !id || !node) {	/* validated before */
 			err = -EINVAL;
@@ -1464,7 +1519,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		}
 		/* Still the workload's own record (its identity as a
 		 * source, its inbound); only clients pass it over. */
-		if (!msvc_identity_listed(set, svo[s - svc], e))
+		if (!msvc_identity_listed(set, svo[s - svc.v], e))
 			v.flags |= MF_ENDPOINT_F_UNLISTED;
 		if (v.flags & (MF_ENDPOINT_F_TLS_STRICT |
 			       MF_ENDPOINT_F_TLS_PERMISSIVE))
@@ -1478,7 +1533,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	 * which cmp_policies() puts in mf_tagsets. */
 	for (size_t i = 0; i < ngws; i++) {
 		const struct gwi_view *g = &gws[i];
-		const struct cmp_id *id = cmp_id_find(ids, nids, g->id);
+		const struct cmp_id *id = cmp_id_find(&ids, g->id);
 		struct mf_gw_instance_key k;
 		struct mf_gw_instance v;
 
@@ -1504,8 +1559,7 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 
 	err = cmp_policies(set, sorted, set->n, out);
 	if (!err)
-		err = cmp_mzs_members(set, out, sorted, first, cnt, svc, nsvc,
-				      d);
+		err = cmp_mzs_members(set, out, sorted, first, cnt, &svc, d);
 	if (err)
 		goto out;
 
@@ -1526,10 +1580,10 @@ out:
 	free(evips);
 	free(zvips);
 	free(rules);
-	free(ids);
-	free(prev_ids);
-	free(svc);
-	free(prev_svc);
+	cmp_ids_free(&ids);
+	cmp_ids_free(&prev_ids);
+	cmp_ids_free(&svc);
+	cmp_ids_free(&prev_svc);
 	free(sorted);
 	return err;
 }
