@@ -36,8 +36,8 @@
  * compile that went through are kept by key (s->memo, mesh.h) and moved
  * into the next, which at 100k objects was most of a one-object change.
  * Nor does it read back the records it wrote: it keeps them (s->kept,
- * txn_keep()) and reads only mf_config to know that the maps still hold
- * them (100 to 150 ms of a one-object change at 100k Workloads, for 20
+ * txn_keep()) and reads only mf_config and the writers' count to know
+ * that the maps still hold them (100 to 150 ms of a one-object change at 100k Workloads, for 20
  * MiB more between changes and no more at the compile's peak, when the
  * records read back were there too).
  */
@@ -69,7 +69,7 @@ struct sync {
 	struct mesh_memo memo;		/* the last compile's parse */
 	/* What the maps hold after the last compile (txn_keep()): the next
 	 * reads only mf_config to know they still do, not every record. */
-	struct rec_set kept;
+	struct txn_kept kept;
 	const char *status;		/* --status FILE, or NULL */
 	char prefix[512];		/* "<prefix>/", what is listed */
 	struct mstore_list kv;		/* what the store holds, as known */
@@ -681,7 +681,7 @@ int ctl_sync(const struct ctl_opts *o, const struct ctl_args *a)
 	}
 	mstore_list_free(&s.kv);
 	mesh_memo_free(&s.memo);
-	rec_set_free(&s.kept);
+	rec_set_free(&s.kept.recs);
 	mstore_close(s.ms);
 	store_close(s.mem);
 	return rc;

@@ -268,7 +268,7 @@ int ctl_uninstall(const struct ctl_opts *o, const struct ctl_args *a)
 	 * would pin maps again behind us.  A run dir that does not exist
 	 * is not made for it. */
 	if (!r.dry && o->run_dir && fsio_exists(o->run_dir)) {
-		err = txn_lock_dir(o->run_dir, &lock, &step);
+		err = txn_lock_dir(o->run_dir, &lock, NULL, &step);
 		if (err) {
 			ctl_err("%s: %s " TXN_LOCK_FILE ": %s", o->run_dir,
 				step, strerror(-err));

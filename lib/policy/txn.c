@@ -16,9 +16,12 @@
 #include "txn.h"
 #include "validate.h"
 
-int txn_lock_dir(const char *dir, int *fd, const char **step)
+int txn_lock_dir(const char *dir, int *fd, uint64_t *count,
+		 const char **step)
 {
 	char path[PATH_MAX];
+	uint64_t n = 0;
+	ssize_t got;
 	int err;
 
 	*fd = -1;
@@ -39,11 +42,31 @@ int txn_lock_dir(const char *dir, int *fd, const char **step)
 	*step = "cannot lock";
 	if (flock(*fd, LOCK_EX)) {
 		err = -errno;
-		close(*fd);
-		*fd = -1;
-		return err;
+		goto fail;
 	}
+	/* The count, native-endian (the file never leaves the node); a
+	 * file made before it held one is empty: 0. */
+	*step = "cannot count in";
+	got = pread(*fd, &n, sizeof(n), 0);
+	if (got < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (got != sizeof(n))
+		n = 0;
+	n++;
+	got = pwrite(*fd, &n, sizeof(n), 0);
+	if (got != sizeof(n)) {
+		err = got < 0 ? -errno : -EIO;
+		goto fail;
+	}
+	if (count)
+		*count = n;
 	return 0;
+fail:
+	close(*fd);
+	*fd = -1;
+	return err;
 }
 
 /* Takes the writers' lock under @dir.  Returns 0 or -errno (said in t->d). */
@@ -52,7 +75,7 @@ static int txn_lock(struct txn *t, const char *dir)
 	const char *step;
 	int err;
 
-	err = txn_lock_dir(dir, &t->lock_fd, &step);
+	err = txn_lock_dir(dir, &t->lock_fd, &t->lock_count, &step);
 	if (err)
 		diag_add(&t->d, NULL, NULL, dir, "%s (" TXN_LOCK_FILE "): %s",
 			 step, strerror(-err));
@@ -109,9 +132,10 @@ static void txn_open_none(struct txn *t, const struct txn_opts *o)
 }
 
 /* txn_open(), the records in force taken from @kept (NULL: none) rather
- * than read when mf_config is still the one it holds; @kept emptied. */
+ * than read when mf_config is still the one it holds and no other writer
+ * took the lock since (txn_open_kept()); @kept's records emptied. */
 static int txn_open_from(struct txn *t, const struct txn_opts *o,
-			 struct rec_set *kept)
+			 struct txn_kept *kept)
 {
 	struct mf_config now;
 	int err = 0;
@@ -125,16 +149,18 @@ static int txn_open_from(struct txn *t, const struct txn_opts *o,
 		err = txn_store(t, false);
 	if (!err)
 		t->pinned = true;
-	if (!err && kept && kept->config.epoch &&
+	if (!err && kept && kept->recs.config.epoch &&
+	    (t->lock_fd >= 0 ? t->lock_count == kept->count + 1 :
+			       o->store != NULL) &&
 	    !(err = mapio_read_config(t->store, &now, &t->d)) &&
-	    !memcmp(&now, &kept->config, sizeof(now))) {
-		t->have = *kept;
-		rec_set_init(kept);
+	    !memcmp(&now, &kept->recs.config, sizeof(now))) {
+		t->have = kept->recs;
+		rec_set_init(&kept->recs);
 	} else if (!err) {
 		err = mapio_read(t->store, &t->have, &t->d);
 	}
 	if (kept)
-		rec_set_free(kept);
+		rec_set_free(&kept->recs);
 	if (!err && !o->records_only)
 		err = decompile_records(&t->have, &t->applied, &t->d);
 	if (err)
@@ -148,23 +174,24 @@ int txn_open(struct txn *t, const struct txn_opts *o)
 }
 
 int txn_open_kept(struct txn *t, const struct txn_opts *o,
-		  struct rec_set *kept)
+		  struct txn_kept *kept)
 {
 	return txn_open_from(t, o, kept);
 }
 
-void txn_keep(struct txn *t, struct rec_set *kept)
+void txn_keep(struct txn *t, struct txn_kept *kept)
 {
-	rec_set_free(kept);
+	rec_set_free(&kept->recs);
+	kept->count = t->lock_count;
 	if (t->committed_clean) {
-		*kept = t->want;
+		kept->recs = t->want;
 		/* The half it was staged into, now in force. */
-		kept->config.active = t->have.config.active ? 0 : 1;
+		kept->recs.config.active = t->have.config.active ? 0 : 1;
 		rec_set_init(&t->want);
-		rec_set_shrink(kept);
+		rec_set_shrink(&kept->recs);
 	} else if (t->stage == TXN_OPENED && t->pinned &&
 		   !rec_other_count(&t->have)) {
-		*kept = t->have;
+		kept->recs = t->have;
 		rec_set_init(&t->have);
 	}
 }

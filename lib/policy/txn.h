@@ -35,11 +35,16 @@
 
 /*
  * Takes the writers' lock under @dir (made if missing), waiting while
- * another writer holds it: *@fd holds it until it is closed.  Returns 0,
- * or -errno with *@step saying what failed ("cannot open", ...).  For
- * the commands that change the node without a transaction (uninstall).
+ * another writer holds it: *@fd holds it until it is closed.  Every
+ * taker adds one to the count the file holds, into *@count (NULL: not
+ * wanted): a writer that keeps what it wrote (txn_open_kept()) learns
+ * that another took the lock since, even one that died half way through
+ * staging, which leaves mf_config as it was.  Returns 0, or -errno with
+ * *@step saying what failed ("cannot open", ...).  For the commands that
+ * change the node without a transaction (uninstall) and for txn_open().
  */
-int txn_lock_dir(const char *dir, int *fd, const char **step);
+int txn_lock_dir(const char *dir, int *fd, uint64_t *count,
+		 const char **step);
 
 struct txn_opts {
 	const char *bpf_root;	/* the pinned maps ... */
@@ -71,6 +76,7 @@ struct txn {
 	bool owned;			/* store opened here */
 	bool pinned;			/* the maps exist */
 	int lock_fd;			/* -1: no lock held */
+	uint64_t lock_count;		/* the writers' count it took */
 	enum txn_stage stage;
 	struct rec_set have;		/* the policy in force, sorted */
 	struct model_set applied;	/* ... as objects */
@@ -93,17 +99,25 @@ struct txn {
  */
 int txn_open(struct txn *t, const struct txn_opts *o);
 
+/* What a writer knows the maps hold between its transactions. */
+struct txn_kept {
+	struct rec_set recs;		/* empty: nothing known */
+	uint64_t count;			/* the writers' count it took */
+};
+
 /*
  * txn_open() for the one writer that knows what the maps hold: @kept, as
  * txn_keep() left it after its last transaction, is taken for the policy
  * in force when mf_config is the one it wrote, to the byte (every other
  * writer changes its epoch, and `mfctl sync` writes the store's revision
- * there too): only mf_config is read then, not every record.  Else, or
- * when @kept is empty, the maps are read as txn_open() reads them.
- * @kept is emptied either way.
+ * there too), and no other writer took the lock since (its count; a
+ * caller's own store, which no other process writes, has no lock): only
+ * mf_config is read then, not every record.  Else, or when @kept is
+ * empty, the maps are read as txn_open() reads them.  @kept's records
+ * are emptied either way.
  */
 int txn_open_kept(struct txn *t, const struct txn_opts *o,
-		  struct rec_set *kept);
+		  struct txn_kept *kept);
 
 /*
  * What the maps of @t hold now, moved into @kept (freed first) for the
@@ -111,7 +125,7 @@ int txn_open_kept(struct txn *t, const struct txn_opts *o,
  * deleted the old half whole, t->have when nothing was committed (the
  * caller found nothing to write), else nothing.  Before txn_close().
  */
-void txn_keep(struct txn *t, struct rec_set *kept);
+void txn_keep(struct txn *t, struct txn_kept *kept);
 
 /* @t with nothing open, for a caller that may end before txn_open():
  * txn_close() of it releases nothing. */

@@ -374,13 +374,15 @@ static bool read_fresh(struct rec_set *rs)
 }
 
 /* One sync-like transaction: open through @kept, commit @text (or, NULL,
- * nothing), keep.  *@took: whether the kept records were taken as they
- * were (the very same tables), not read again. */
-static bool kept_txn(struct rec_set *kept, const char *text, bool *took)
+ * nothing), keep; with the writers' lock under @run_dir (NULL: none).
+ * *@took: whether the kept records were taken as they were (the very
+ * same tables), not read again. */
+static bool kept_txn_in(struct txn_kept *kept, const char *run_dir,
+			const char *text, bool *took)
 {
 	struct txn_opts to = { .store = ch_mem, .records_only = true,
-			       .write = true };
-	const void *was = kept->t[REC_SERVICES].data;
+			       .write = true, .run_dir = run_dir };
+	const void *was = kept->recs.t[REC_SERVICES].data;
 	struct txn t;
 	bool ok = ASSERT_EQ(txn_open_kept(&t, &to, kept), 0);
 
@@ -396,6 +398,11 @@ static bool kept_txn(struct rec_set *kept, const char *text, bool *took)
 	return ok;
 }
 
+static bool kept_txn(struct txn_kept *kept, const char *text, bool *took)
+{
+	return kept_txn_in(kept, NULL, text, took);
+}
+
 /* txn_open_kept(): what a transaction kept stands for the maps while
  * mf_config is the one it left, after a commit and after a transaction
  * that wrote nothing, and is what a read of the maps gives; another
@@ -407,32 +414,93 @@ static bool test_open_kept(void)
 		PH_WEB_AND_API;
 	static const char more[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
 		PH_WEB_AND_API PH_SVC("kept", "10.96.0.13", "83");
-	struct rec_set kept, fresh;
+	struct txn_kept kept = { 0 };
+	struct rec_set fresh;
 	char path[128];
 	bool took = true, ok;
 
-	rec_set_init(&kept);
 	rec_set_init(&fresh);
 	ok = ch_mem_reset() && kept_txn(&kept, mine, &took) &&
 	     ASSERT_FALSE(took) && read_fresh(&fresh) &&
-	     same_records(&kept, &fresh);
+	     same_records(&kept.recs, &fresh);
 	rec_set_free(&fresh);
 	ok = ok && kept_txn(&kept, more, &took) && ASSERT_TRUE(took) &&
-	     read_fresh(&fresh) && same_records(&kept, &fresh);
+	     read_fresh(&fresh) && same_records(&kept.recs, &fresh);
 	rec_set_free(&fresh);
 	/* Nothing to write: what it read is what it keeps. */
 	ok = ok && kept_txn(&kept, NULL, &took) && ASSERT_TRUE(took) &&
-	     read_fresh(&fresh) && same_records(&kept, &fresh);
+	     read_fresh(&fresh) && same_records(&kept.recs, &fresh);
 	rec_set_free(&fresh);
 	/* Another writer: its apply is read, not the kept records. */
 	ok = ok && ch_write_file("other.yaml", extra_svc, path, sizeof(path)) &&
 	     RUN(CTL_EXIT_OK, "apply", "-f", path) &&
 	     kept_txn(&kept, NULL, &took) && ASSERT_FALSE(took) &&
-	     read_fresh(&fresh) && same_records(&kept, &fresh) &&
-	     ASSERT_EQ(rec_count(&kept, REC_SERVICES),
+	     read_fresh(&fresh) && same_records(&kept.recs, &fresh) &&
+	     ASSERT_EQ(rec_count(&kept.recs, REC_SERVICES),
 		       rec_count(&fresh, REC_SERVICES));
 	rec_set_free(&fresh);
-	rec_set_free(&kept);
+	rec_set_free(&kept.recs);
+	return ok;
+}
+
+/* A writer that took the lock and died half way through staging leaves
+ * records in the other half and mf_config as it was: the writers' count
+ * tells the one that kept its records, which reads the maps again, and
+ * its commit deletes what was left there.  Trusting mf_config alone, it
+ * would stage over them and put them in force. */
+static bool test_open_kept_after_dead_writer(void)
+{
+	static const char mine[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
+		PH_WEB_AND_API;
+	static const char more[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
+		PH_WEB_AND_API PH_SVC("kept", "10.96.0.13", "83");
+	struct txn_kept kept = { 0 };
+	struct rec_set fresh;
+	char run_dir[256], key[256], val[1024];
+	const char *step;
+	bool took = true, ok;
+	size_t done;
+	uint32_t stage;
+	int fd;
+
+	snprintf(run_dir, sizeof(run_dir), "%s/kept-run", ch_tmpdir);
+	rec_set_init(&fresh);
+	ok = ch_mem_reset() && kept_txn_in(&kept, run_dir, mine, &took) &&
+	     ASSERT_FALSE(took) &&
+	     kept_txn_in(&kept, run_dir, more, &took) && ASSERT_TRUE(took) &&
+	     ASSERT_TRUE(rec_count(&kept.recs, REC_SERVICES) > 0) &&
+	     ASSERT_TRUE(rec_map_info(REC_SERVICES)->key_size <= sizeof(key)) &&
+	     ASSERT_TRUE(rec_map_info(REC_SERVICES)->val_size <= sizeof(val));
+	if (!ok)
+		goto out;
+	/* The dead writer: the lock, then a service of its own staged into
+	 * the half not in force (a VIP:port no policy here has), no flip. */
+	stage = kept.recs.config.active ? 0 : 1;
+	memcpy(key, rec_key(&kept.recs, REC_SERVICES, 0),
+	       rec_map_info(REC_SERVICES)->key_size);
+	memcpy(val, rec_val(&kept.recs, REC_SERVICES, 0),
+	       rec_map_info(REC_SERVICES)->val_size);
+	memcpy(key, &stage, sizeof(stage));
+	((struct mf_service_key *)key)->port = 4242;
+	ok = ASSERT_EQ(txn_lock_dir(run_dir, &fd, NULL, &step), 0) &&
+	     ASSERT_EQ(ch_mem->ops->update(ch_mem, REC_SERVICES, key, val, 1,
+					   &done), 0);
+	if (fd >= 0)
+		close(fd);
+	/* The next transaction reads the maps, and its commit leaves only
+	 * its own records. */
+	ok = ok && kept_txn_in(&kept, run_dir, mine, &took) &&
+	     ASSERT_FALSE(took) && read_fresh(&fresh) &&
+	     ASSERT_EQ(rec_other_count(&fresh), 0) &&
+	     same_records(&kept.recs, &fresh);
+	rec_set_free(&fresh);
+	/* And the one after it trusts what it kept again. */
+	ok = ok && kept_txn_in(&kept, run_dir, more, &took) &&
+	     ASSERT_TRUE(took) && read_fresh(&fresh) &&
+	     same_records(&kept.recs, &fresh);
+	rec_set_free(&fresh);
+out:
+	rec_set_free(&kept.recs);
 	return ok;
 }
 
@@ -458,6 +526,7 @@ int main(void)
 	TEST_RUN(test_apply_generated_policy_round_trips);
 	TEST_RUN(test_one_change_on_top);
 	TEST_RUN(test_open_kept);
+	TEST_RUN(test_open_kept_after_dead_writer);
 
 	ch_cleanup();
 	TEST_MAIN_END();
