@@ -373,6 +373,12 @@ static bool read_fresh(struct rec_set *rs)
 	return ok;
 }
 
+/* Two policies a kept writer puts in force in turn. */
+static const char mine[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
+	PH_WEB_AND_API;
+static const char more[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
+	PH_WEB_AND_API PH_SVC("kept", "10.96.0.13", "83");
+
 /* One sync-like transaction: open through @kept, commit @text (or, NULL,
  * nothing), keep; with the writers' lock under @run_dir (NULL: none).
  * *@took: whether the kept records were taken as they were (the very
@@ -410,10 +416,6 @@ static bool kept_txn(struct txn_kept *kept, const char *text, bool *took)
  * what it read is theirs. */
 static bool test_open_kept(void)
 {
-	static const char mine[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
-		PH_WEB_AND_API;
-	static const char more[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
-		PH_WEB_AND_API PH_SVC("kept", "10.96.0.13", "83");
 	struct txn_kept kept = { 0 };
 	struct rec_set fresh;
 	char path[128];
@@ -450,10 +452,6 @@ static bool test_open_kept(void)
  * would stage over them and put them in force. */
 static bool test_open_kept_after_dead_writer(void)
 {
-	static const char mine[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
-		PH_WEB_AND_API;
-	static const char more[] = PH_MESH PH_NODE("mf-node-b", "10.77.0.2")
-		PH_WEB_AND_API PH_SVC("kept", "10.96.0.13", "83");
 	struct txn_kept kept = { 0 };
 	struct rec_set fresh;
 	char run_dir[256], key[256], val[1024];
