@@ -37,9 +37,9 @@
  * into the next, which at 100k objects was most of a one-object change.
  * Nor does it read back the records it wrote: it keeps them (s->kept,
  * txn_keep()) and reads only mf_config and the writers' count to know
- * that the maps still hold them (100 to 150 ms of a one-object change at 100k Workloads, for 20
- * MiB more between changes and no more at the compile's peak, when the
- * records read back were there too).
+ * that the maps still hold them (100 to 150 ms of a one-object change at
+ * 100k Workloads, for 20 MiB more between changes and no more at the
+ * compile's peak, when the records read back were there too).
  */
 #include <errno.h>
 #include <limits.h>
@@ -68,7 +68,8 @@ struct sync {
 	struct store *mem;		/* owned: --memory's maps, or NULL */
 	struct mesh_memo memo;		/* the last compile's parse */
 	/* What the maps hold after the last compile (txn_keep()): the next
-	 * reads only mf_config to know they still do, not every record. */
+	 * reads only mf_config and the writers' count to know they still
+	 * do, not every record. */
 	struct txn_kept kept;
 	const char *status;		/* --status FILE, or NULL */
 	char prefix[512];		/* "<prefix>/", what is listed */

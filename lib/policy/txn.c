@@ -131,11 +131,8 @@ static void txn_open_none(struct txn *t, const struct txn_opts *o)
 	t->o = *o;
 }
 
-/* txn_open(), the records in force taken from @kept (NULL: none) rather
- * than read when mf_config is still the one it holds and no other writer
- * took the lock since (txn_open_kept()); @kept's records emptied. */
-static int txn_open_from(struct txn *t, const struct txn_opts *o,
-			 struct txn_kept *kept)
+int txn_open_kept(struct txn *t, const struct txn_opts *o,
+		  struct txn_kept *kept)
 {
 	struct mf_config now;
 	int err = 0;
@@ -170,13 +167,7 @@ static int txn_open_from(struct txn *t, const struct txn_opts *o,
 
 int txn_open(struct txn *t, const struct txn_opts *o)
 {
-	return txn_open_from(t, o, NULL);
-}
-
-int txn_open_kept(struct txn *t, const struct txn_opts *o,
-		  struct txn_kept *kept)
-{
-	return txn_open_from(t, o, kept);
+	return txn_open_kept(t, o, NULL);
 }
 
 void txn_keep(struct txn *t, struct txn_kept *kept)

@@ -113,8 +113,8 @@ struct txn_kept {
  * there too), and no other writer took the lock since (its count; a
  * caller's own store, which no other process writes, has no lock): only
  * mf_config is read then, not every record.  Else, or when @kept is
- * empty, the maps are read as txn_open() reads them.  @kept's records
- * are emptied either way.
+ * empty or NULL, the maps are read as txn_open() reads them.  @kept's
+ * records are emptied either way.
  */
 int txn_open_kept(struct txn *t, const struct txn_opts *o,
 		  struct txn_kept *kept);
