@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The store in memory: each map an open-addressing hash of its records
- * with the kernel map's capacity, so a full map fails as the kernel's
- * would (-E2BIG).  For tests and tools that run without root or bpffs.
+ * The store in memory: each map a hash of its records with the kernel
+ * map's capacity, so a full map fails as the kernel's would (-E2BIG).
+ * For tests and tools that run without root or bpffs.
  *
  * A map's two halves (a key's leading `__u32 half`, abi.h) are two
  * tables: a change stages a whole half beside the one in force, then
  * clears the old one, which gives its table back.  One table for both
  * would stay sized for two policies, its old half's slots tombstones:
  * 50 MiB per `mfctl sync --memory` at 100k Workloads, for nothing.
+ *
+ * A table's records lie end to end in one array, and its hash holds only
+ * their indexes (4 bytes a slot, at most 3/4 full).  Records in the hash's
+ * own slots would leave a half to a quarter of a record's bytes unused
+ * per slot: 42 MiB for a half of the 126k records of a 10k-Service
+ * mesh, where the records are 21 MiB, written anew at every change.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,23 +24,24 @@
 #include "hash.h"
 #include "store.h"
 
-enum { SM_FREE = 0, SM_USED, SM_GONE };
+/* An index slot: free, a deleted record's, or a record's index + 1. */
+#define SM_FREE	0u
+#define SM_GONE	UINT32_MAX
 
 /* One half's records. */
 struct sm_table {
-	size_t n;		/* records */
-	size_t taken;		/* slots used or gone */
-	size_t cap;		/* slots, a power of two (0: none yet) */
-	uint8_t *state;		/* owned: each slot's SM_*, cap bytes */
-	uint8_t *slots;		/* owned: cap * (ksz + vsz), a slot's bytes
-				 * set only while it is SM_USED: a new
-				 * table zeroes its states, not its 30 MiB
-				 * of records */
-	/* The slots this half had when it was last cleared: the next
+	size_t n;		/* records, recs[0..n) */
+	size_t room;		/* records recs holds */
+	uint8_t *recs;		/* owned: room * (ksz + vsz), key then value */
+	uint32_t *idx;		/* owned: cap slots, SM_FREE, SM_GONE or a
+				 * record's index + 1 */
+	size_t cap;		/* index slots, a power of two (0: none yet) */
+	size_t taken;		/* index slots not SM_FREE */
+	/* The records this half had when it was last cleared: the next
 	 * policy staged here is about that size, and a table grown from
-	 * 64 slots would rehash a dozen times on the way (9% of a sync's
+	 * 64 would be copied a dozen times on the way (9% of a sync's
 	 * change at 100k Workloads). */
-	size_t last_cap;
+	size_t last_n;
 };
 
 struct sm_map {
@@ -55,15 +62,15 @@ static struct store_mem *sm_of(struct store *s)
 	return (struct store_mem *)s;
 }
 
-static size_t sm_slot_size(const struct sm_map *mp)
+static size_t sm_rec_size(const struct sm_map *mp)
 {
 	return mp->ksz + mp->vsz;
 }
 
-static uint8_t *sm_slot(const struct sm_map *mp, const struct sm_table *t,
-			size_t i)
+static uint8_t *sm_rec(const struct sm_map *mp, const struct sm_table *t,
+		       size_t r)
 {
-	return t->slots + i * sm_slot_size(mp);
+	return t->recs + r * sm_rec_size(mp);
 }
 
 /* The table of @key's half. */
@@ -77,8 +84,14 @@ static struct sm_table *sm_table_of(struct sm_map *mp, const void *key)
 
 #define SM_NONE SIZE_MAX
 
-/* The slot of @t holding @key, or, with @insert, the one it would go
- * in; SM_NONE when neither. */
+static size_t sm_home(const struct sm_map *mp, const struct sm_table *t,
+		      const void *key)
+{
+	return (size_t)hash_fnv(HASH_FNV_INIT, key, mp->ksz) & (t->cap - 1);
+}
+
+/* The index slot of @t holding @key, or, with @insert, the one it would
+ * go in; SM_NONE when neither.  The index is never full (sm_room()). */
 static size_t sm_find(const struct sm_map *mp, const struct sm_table *t,
 		      const void *key, bool insert)
 {
@@ -86,60 +99,84 @@ static size_t sm_find(const struct sm_map *mp, const struct sm_table *t,
 
 	if (!t->cap)
 		return SM_NONE;
-	for (size_t i = (size_t)hash_fnv(HASH_FNV_INIT, key, mp->ksz) &
-			(t->cap - 1), probe = 0;
-	     probe < t->cap; i = (i + 1) & (t->cap - 1), probe++) {
-		if (t->state[i] == SM_FREE && !insert)
-			return SM_NONE;
-		if (t->state[i] == SM_FREE)
-			return spare != SM_NONE ? spare : i;
-		if (t->state[i] == SM_GONE) {
+	for (size_t i = sm_home(mp, t, key);; i = (i + 1) & (t->cap - 1)) {
+		uint32_t x = t->idx[i];
+
+		if (x == SM_FREE)
+			return !insert ? SM_NONE : spare != SM_NONE ? spare : i;
+		if (x == SM_GONE) {
 			if (spare == SM_NONE)
 				spare = i;
 			continue;
 		}
-		if (!memcmp(sm_slot(mp, t, i), key, mp->ksz))
+		if (!memcmp(sm_rec(mp, t, x - 1), key, mp->ksz))
 			return i;
 	}
-	return insert ? spare : SM_NONE;
 }
 
-/* Rehashes @t into the smallest table that holds its records and one
- * more under 3/4 full (doubling from the size it had when last cleared,
- * else from 64; or the same size when deleted slots were what filled
- * it), dropping deleted slots. */
-static int sm_grow(const struct sm_map *mp, struct sm_table *t)
+/* The index slot of record @r, which is in @t. */
+static size_t sm_slot_of(const struct sm_map *mp, const struct sm_table *t,
+			 size_t r)
 {
-	struct sm_table old = *t;
-	size_t cap = !t->cap && t->last_cap ? t->last_cap : 64;
+	size_t i = sm_home(mp, t, sm_rec(mp, t, r));
 
-	while ((t->n + 1) * 2 > cap)	/* half full at most, after */
-		cap *= 2;
-	t->state = calloc(cap, 1);
-	t->slots = malloc(cap * sm_slot_size(mp));
-	if (!t->state || !t->slots) {
-		free(t->state);
-		free(t->slots);
-		*t = old;
-		return -ENOMEM;
-	}
-	t->cap = cap;
-	t->n = t->taken = 0;
-	for (size_t i = 0; i < old.cap; i++) {
-		const uint8_t *sl = sm_slot(mp, &old, i);
-		size_t at;
+	while (t->idx[i] != r + 1)
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
 
-		if (old.state[i] != SM_USED)
-			continue;
-		at = sm_find(mp, t, sl, true);
-		t->state[at] = SM_USED;
-		memcpy(sm_slot(mp, t, at), sl, sm_slot_size(mp));
-		t->n++;
-		t->taken++;
+/*
+ * Room in @t for one more record: the array grown (to the size the half
+ * had when last cleared, else doubled from 64), and the index rebuilt
+ * from the records, without its deleted slots, once one more would fill
+ * it past 3/4 (doubled while the records, or a new index's the half's
+ * when last cleared, would fill it past a half).
+ * Returns 0 or -ENOMEM, @t as it was.
+ */
+static int sm_room(const struct sm_map *mp, struct sm_table *t)
+{
+	if (t->n == t->room) {
+		size_t room = t->room ? 2 * t->room :
+			      t->last_n > 64 ? t->last_n + t->last_n / 16 : 64;
+		uint8_t *recs = realloc(t->recs, room * sm_rec_size(mp));
+
+		if (!recs)
+			return -ENOMEM;
+		t->recs = recs;
+		t->room = room;
 	}
-	free(old.state);
-	free(old.slots);
+	if ((t->taken + 1) * 4 > t->cap * 3) {
+		struct sm_table old = *t;
+		size_t cap = 64, want = !t->cap && t->last_n > t->n ?
+					  t->last_n : t->n;
+
+		while ((want + 1) * 2 > cap)
+			cap *= 2;
+		t->idx = calloc(cap, sizeof(*t->idx));
+		if (!t->idx) {
+			*t = old;
+			return -ENOMEM;
+		}
+		t->cap = cap;
+		t->taken = t->n;
+		for (size_t r = 0; r < t->n; r++) {
+			size_t i = sm_home(mp, t, sm_rec(mp, t, r));
+
+			while (t->idx[i] != SM_FREE)
+				i = (i + 1) & (cap - 1);
+			t->idx[i] = (uint32_t)r + 1;
+		}
+		free(old.idx);
+	}
 	return 0;
+}
+
+/* Frees @t's memory, keeping what sizes the next policy staged in it. */
+static void sm_table_clear(struct sm_table *t, size_t last_n)
+{
+	free(t->recs);
+	free(t->idx);
+	*t = (struct sm_table){ .last_n = last_n };
 }
 
 static int sm_info(struct store *s, int m, struct store_map_info *out)
@@ -183,11 +220,10 @@ static int sm_dump(struct store *s, enum rec_map m, store_dump_fn *fn,
 	for (int h = 0; h < 2; h++) {
 		const struct sm_table *t = &mp->half[h];
 
-		for (size_t i = 0; i < t->cap && !err; i++) {
-			const uint8_t *sl = sm_slot(mp, t, i);
+		for (size_t r = 0; r < t->n && !err; r++) {
+			const uint8_t *rec = sm_rec(mp, t, r);
 
-			if (t->state[i] == SM_USED)
-				err = fn(arg, sl, sl + mp->ksz);
+			err = fn(arg, rec, rec + mp->ksz);
 		}
 	}
 	return err;
@@ -202,23 +238,40 @@ static int sm_update(struct store *s, enum rec_map m, const void *keys,
 		const uint8_t *k = (const uint8_t *)keys + *done * mp->ksz;
 		const uint8_t *v = (const uint8_t *)vals + *done * mp->vsz;
 		struct sm_table *t = sm_table_of(mp, k);
-		size_t at = sm_find(mp, t, k, false);
+		size_t at = sm_find(mp, t, k, false), r;
 
-		if (at == SM_NONE) {
+		if (at != SM_NONE) {
+			r = t->idx[at] - 1;
+		} else {
 			if (mp->half[0].n + mp->half[1].n >= mp->max)
 				return -E2BIG;
-			if ((t->taken + 1) * 4 > t->cap * 3 && sm_grow(mp, t))
+			if (sm_room(mp, t))
 				return -ENOMEM;
 			at = sm_find(mp, t, k, true);
-			if (t->state[at] == SM_FREE)
+			if (t->idx[at] == SM_FREE)
 				t->taken++;
-			t->state[at] = SM_USED;
-			memcpy(sm_slot(mp, t, at), k, mp->ksz);
-			t->n++;
+			r = t->n++;
+			t->idx[at] = (uint32_t)r + 1;
+			memcpy(sm_rec(mp, t, r), k, mp->ksz);
 		}
-		memcpy(sm_slot(mp, t, at) + mp->ksz, v, mp->vsz);
+		memcpy(sm_rec(mp, t, r) + mp->ksz, v, mp->vsz);
 	}
 	return 0;
+}
+
+/* Removes the record at index slot @at of @t: the last record moves
+ * into its place, the records staying end to end. */
+static void sm_table_remove(const struct sm_map *mp, struct sm_table *t,
+			    size_t at)
+{
+	size_t r = t->idx[at] - 1, last = t->n - 1;
+
+	t->idx[at] = SM_GONE;
+	if (r != last) {
+		t->idx[sm_slot_of(mp, t, last)] = (uint32_t)r + 1;
+		memcpy(sm_rec(mp, t, r), sm_rec(mp, t, last), sm_rec_size(mp));
+	}
+	t->n--;
 }
 
 static int sm_remove(struct store *s, enum rec_map m, const void *keys,
@@ -229,17 +282,14 @@ static int sm_remove(struct store *s, enum rec_map m, const void *keys,
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *k = (const uint8_t *)keys + i * mp->ksz;
 		struct sm_table *t = sm_table_of(mp, k);
-		size_t at = sm_find(mp, t, k, false);
+		size_t at = sm_find(mp, t, k, false), had = t->n;
 
 		if (at == SM_NONE)
 			continue;
-		t->state[at] = SM_GONE;
+		sm_table_remove(mp, t, at);
 		/* A half cleared after a flip: its table goes. */
-		if (!--t->n) {
-			free(t->state);
-			free(t->slots);
-			*t = (struct sm_table){ .last_cap = t->cap };
-		}
+		if (!t->n)
+			sm_table_clear(t, had);
 	}
 	return 0;
 }
@@ -263,10 +313,8 @@ static void sm_close(struct store *s)
 	struct store_mem *sm = sm_of(s);
 
 	for (int m = 0; m < REC_MAP_MAX; m++)
-		for (int h = 0; h < 2; h++) {
-			free(sm->maps[m].half[h].state);
-			free(sm->maps[m].half[h].slots);
-		}
+		for (int h = 0; h < 2; h++)
+			sm_table_clear(&sm->maps[m].half[h], 0);
 	free(sm);
 }
 
