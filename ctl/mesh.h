@@ -40,6 +40,10 @@ struct txn;
 #define MESH_REV_FILE	"store.rev"
 #define MESH_CACHE_FILE	"store.cache"
 
+/* Keys changed since a writers' copy of @n keys that a command reads on
+ * top of it, at most, before it writes the copy again (mesh_cache.c). */
+#define MESH_CACHE_STALE_MAX(n)	(16 + (n) / 64)
+
 /* Writers that lose a race read again and retry this many times before
  * they report the conflict. */
 #define MESH_RETRIES	5
@@ -114,7 +118,9 @@ int mesh_cache_merge(struct mstore_list *base, struct mstore_list *changed,
 /* ms->ops->list(@prefix) through the copy at @path (NULL: none): the
  * keys changed since the copy, merged into it, when it is a base for
  * them (*@changed_only), else the whole list; the copy written again
- * after, as far as it can be.  Returns what the store's reads return. */
+ * after a whole list, or once more than MESH_CACHE_STALE_MAX() keys
+ * changed on it, as far as it can be.  Returns what the store's reads
+ * return. */
 int mesh_list_cached(struct mstore *ms, const char *prefix, const char *path,
 		     struct mstore_list *out, bool *changed_only);
 

@@ -7,9 +7,12 @@
  * since the copy (one alone, or one that a create balances), another
  * store, a store restored from a backup (its raft term or its revision
  * lower), a damaged, truncated or other store's file each read the whole
- * prefix again, with the right answer; and a copy that cannot be written
+ * prefix again, with the right answer; a copy is written again only once
+ * the keys changed on it are many; and a copy that cannot be written
  * costs nothing but the speed.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,7 +24,7 @@
 #include "../../ctl/mesh.h"
 #include "../../ctl/mstore.h"
 
-#define FAKE_MAX 16
+#define FAKE_MAX 64
 
 /* A store of a few keys, in key order, with revisions. */
 struct fake {
@@ -31,6 +34,7 @@ struct fake {
 	int64_t rev;
 	uint64_t id, term;
 	int lists, changed;		/* the reads of each kind */
+	size_t changed_keys;		/* keys the last list_changed gave */
 };
 
 static int fake_read(struct fake *f, int64_t after, struct mstore_list *out)
@@ -71,10 +75,13 @@ static int fake_list_changed(struct mstore *s, const char *prefix,
 			     int64_t after, struct mstore_list *out)
 {
 	struct fake *f = (struct fake *)s;
+	int err;
 
 	(void)prefix;
 	f->changed++;
-	return fake_read(f, after, out);
+	err = fake_read(f, after, out);
+	f->changed_keys = out->n;
+	return err;
 }
 
 static const struct mstore_ops fake_ops = {
@@ -180,9 +187,56 @@ static bool test_cache_reads_changes_only(void)
 	fake_put(&f, "/m/policy/Service/bb", "bb: 1\n");	/* new */
 	fake_put(&f, "/m/policy", "4 objects");
 	ok = ok && read_ok(&f, path, false);
-	/* The copy was written again at the new revision. */
 	fake_put(&f, "/m/policy/Service/a", "a: 2\n");
 	return ok && read_ok(&f, path, false);
+}
+
+/* The copy's inode and size: a copy written again (atomically, a file
+ * of its own) has another inode. */
+static bool copy_stat(struct stat *st)
+{
+	return ASSERT_EQ(stat(path, st), 0);
+}
+
+/* A copy that few keys changed on is not written again: the next read
+ * gets those keys again, and its answer is still the store's; once they
+ * are more than MESH_CACHE_STALE_MAX(), the copy is written at the
+ * store's revision, and the next read gets nothing. */
+static bool test_cache_rewritten_when_stale(void)
+{
+	static char keys[40][32];
+	struct stat a, b;
+	struct fake f;
+	size_t base;
+	unsigned i = 0;
+	bool ok;
+
+	fill(&f);
+	base = f.n;
+	ok = ASSERT_TRUE(MESH_CACHE_STALE_MAX(base) + 1 < 40) &&
+	     read_ok(&f, path, true) && copy_stat(&a);
+	/* Changes up to the bound: the same copy. */
+	for (; ok && i < MESH_CACHE_STALE_MAX(base); i++) {
+		snprintf(keys[i], sizeof(keys[i]), "/m/policy/Service/k%02u", i);
+		fake_put(&f, keys[i], "k: 1\n");
+		ok = read_ok(&f, path, false) &&
+		     ASSERT_EQ(f.changed_keys, i + 1) && copy_stat(&b) &&
+		     ASSERT_EQ(b.st_ino, a.st_ino) &&
+		     ASSERT_EQ(b.st_size, a.st_size);
+	}
+	/* One more: written again, with every key. */
+	if (ok) {
+		snprintf(keys[i], sizeof(keys[i]), "/m/policy/Service/k%02u",
+			 i);
+		fake_put(&f, keys[i], "k: 1\n");
+	}
+	ok = ok && read_ok(&f, path, false) &&
+	     copy_stat(&b) && ASSERT_TRUE(b.st_ino != a.st_ino) &&
+	     ASSERT_TRUE(b.st_size > a.st_size);
+	/* The new copy is at the store's revision: the next read gets no
+	 * key. */
+	ok = ok && read_ok(&f, path, false) && ASSERT_EQ(f.changed_keys, 0);
+	return ok;
 }
 
 static bool test_cache_delete_lists_again(void)
@@ -299,6 +353,7 @@ int main(void)
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, MESH_CACHE_FILE);
 	TEST_RUN(test_cache_reads_changes_only);
+	TEST_RUN(test_cache_rewritten_when_stale);
 	TEST_RUN(test_cache_delete_lists_again);
 	TEST_RUN(test_cache_other_store);
 	TEST_RUN(test_cache_damaged);

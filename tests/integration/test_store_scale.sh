@@ -238,7 +238,9 @@ fi
 
 # 5. The writers' copy of the mesh (<state-dir>/store.cache): a writer
 # with a state dir reads the whole mesh once, then only the keys written
-# since, and sees what other writers did meanwhile (a change, a delete).
+# since, and sees what other writers did meanwhile (a change, a delete of
+# a key in its copy).  The Service is another writer's first, so that it
+# is in the first writer's copy, which few changes leave as it is.
 # What etcd sent its clients (the JSON gateway is one of them) tells the
 # two reads apart: the syncs' watches add a few events to each.
 sent() {
@@ -261,6 +263,9 @@ cached_svc() {
 		>"$TL_TMP/cached.yaml"
 }
 said() { grep -q "revision [0-9]*: $2" "$TL_TMP/$1.out"; }
+cached_svc 80
+writer writer-b apply -f "$TL_TMP/cached.yaml" ||
+	fail writer_reads_changes_only "$(cat "$TL_TMP/writer-b.out")"
 cached_svc 81
 writer writer-a apply -f "$TL_TMP/cached.yaml" && cold=$SENT
 cached_svc 82
