@@ -153,14 +153,16 @@ static int val_keyed_cmp(const void *a, const void *b)
 }
 
 /* The key of kind @kd's unique fields in record @rec (an address, and a
- * port after it), and how it reads ("10.96.0.10:80"). */
+ * port after it), and how it reads ("10.96.0.10:80") into @text unless it
+ * is NULL (only a duplicate is said). */
 static void val_key(const struct kind_desc *kd, const uint8_t *rec,
 		    uint8_t key[8], char *text, size_t n)
 {
 	size_t at = 0, len = 0;
 
 	memset(key, 0, 8);
-	text[0] = 0;
+	if (text)
+		text[0] = 0;
 	for (unsigned i = 0; i < kd->nunique; i++) {
 		const struct sch_field *f = &kd->conf->fields[kd->unique[i]];
 		const uint8_t *p = rec + f->off;
@@ -168,6 +170,8 @@ static void val_key(const struct kind_desc *kd, const uint8_t *rec,
 
 		memcpy(key + at, p, sz);
 		at += sz;
+		if (!text)
+			continue;
 		if (f->type == SCH_IPV4)
 			len += (size_t)snprintf(text + len, n - len,
 						"%u.%u.%u.%u", p[0], p[1],
@@ -198,7 +202,7 @@ static int val_unique(struct val_ctx *c, enum model_kind kind)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		k[i].o = c->sorted[first + i];
-		val_key(kd, model_spec(k[i].o), k[i].key, text, sizeof(text));
+		val_key(kd, model_spec(k[i].o), k[i].key, NULL, 0);
 		/* Input order: position in the set. */
 		k[i].order = (size_t)(k[i].o - c->set->objs);
 	}
@@ -271,33 +275,47 @@ static bool val_in_other_td(const struct val_ctx *c, const char *spiffe)
 
 /* @spiffe (an identity, or with @prefix the start of some) is in the
  * trust domain of the Mesh, or in another of the mesh's (its
- * MeshIdentities'); else says so at where it was written. */
+ * MeshIdentities'); else says so at where it was written (the note of
+ * @o's record @rec at @off, else @path).  The note is looked up only to
+ * say something: 100k Workloads each check one identity. */
 static void val_in_td(struct val_ctx *c, const struct model_obj *o,
-		      const struct model_ref_loc *at, const char *path,
+		      size_t rec, size_t off, const char *path,
 		      const char *spiffe, bool prefix)
 {
-	char want[MF_NAME_MAX + 16];
-	const char *td = val_need_td(c, o, at ? &at->loc : NULL,
-				     at ? at->path : path);
 	const char *also = " or one its MeshIdentities give";
+	const struct model_ref_loc *at;
+	char want[MF_NAME_MAX + 16];
+	const char *td = c->td;
+	bool in;
 
-	if (!td)
+	if (td) {
+		if (!prefix) {
+			in = spiffe_in_trust_domain(spiffe, td);
+		} else {
+			/* A prefix may be the trust domain itself,
+			 * without its '/'. */
+			snprintf(want, sizeof(want), "spiffe://%s/", td);
+			in = !strncmp(spiffe, want, strlen(want)) ||
+			     (strlen(spiffe) == strlen(want) - 1 &&
+			      !strncmp(spiffe, want, strlen(spiffe)));
+		}
+		if (in || val_in_other_td(c, spiffe))
+			return;
+	}
+	at = model_note(o, rec, off);
+	if (at)
+		path = at->path;
+	if (!val_need_td(c, o, at ? &at->loc : NULL, path))
 		return;
 	/* Said as before when the Mesh's is the only domain there is. */
 	if (!c->nmid_domains)
 		also = "";
-	snprintf(want, sizeof(want), "spiffe://%s/", td);
-	if (!prefix && !spiffe_in_trust_domain(spiffe, td) &&
-	    !val_in_other_td(c, spiffe))
-		val_err(c, o, at ? &at->loc : NULL, at ? at->path : path,
+	if (!prefix)
+		val_err(c, o, at ? &at->loc : NULL, path,
 			"must be in the Mesh's trust domain \"%s\"%s", td,
 			also);
-	/* A prefix may be the trust domain itself, without its '/'. */
-	if (prefix && strncmp(spiffe, want, strlen(want)) &&
-	    !(strlen(spiffe) == strlen(want) - 1 &&
-	      !strncmp(spiffe, want, strlen(spiffe))) &&
-	    !val_in_other_td(c, spiffe))
-		val_err(c, o, at ? &at->loc : NULL, at ? at->path : path,
+	else
+		val_err(c, o, at ? &at->loc : NULL, path,
 			"must start with \"%s\" (the Mesh's trust "
 			"domain)%s", want, also);
 }
@@ -335,10 +353,10 @@ static void val_mid_td(struct val_ctx *c, const struct model_obj *o,
  * (identity.h); with both, they agree. */
 static void val_workload(struct val_ctx *c, const struct model_obj *o)
 {
+	const size_t off = offsetof(struct core_workload, identity);
 	const struct core_workload *w = model_spec(o);
-	const struct model_ref_loc *at =
-		model_note(o, 0, offsetof(struct core_workload, identity));
 	const struct model_obj *mid = identity_select(c->set, o);
+	const struct model_ref_loc *at;
 	char id[MF_SPIFFE_MAX], why[160];
 
 	if (!mid) {
@@ -347,18 +365,20 @@ static void val_workload(struct val_ctx *c, const struct model_obj *o)
 				"is required unless a MeshIdentity selects "
 				"this Workload (by its metadata.labels)");
 		else
-			val_in_td(c, o, at, "spec.identity", w->identity,
+			val_in_td(c, o, 0, off, "spec.identity", w->identity,
 				  false);
 		return;
 	}
 	if (identity_render(c->set, mid, o, id, sizeof(id), why,
 			    sizeof(why))) {
+		at = model_note(o, 0, off);
 		val_err(c, o, at ? &at->loc : NULL, "spec.identity",
 			"MeshIdentity \"%s\" selects this Workload, but %s",
 			mid->name, why);
 		return;
 	}
 	if (w->identity[0] && strcmp(w->identity, id)) {
+		at = model_note(o, 0, off);
 		val_err(c, o, at ? &at->loc : NULL, "spec.identity",
 			"must be \"%s\", the identity MeshIdentity \"%s\" "
 			"gives this Workload, or be left out", id, mid->name);
@@ -703,8 +723,8 @@ static void val_mtp(struct val_ctx *c, const struct model_obj *o)
 		if (r[i].hdr.section == MF_MTP_SEC_RULES) {
 			if (!(f->present & MF_MTP_ITEM_SPIFFE_ID))
 				continue;
-			val_in_td(c, o, model_note(o, i, offsetof(struct mf_mtp,
-				  conf.spiffe_id.value)), "spec.rules",
+			val_in_td(c, o, i, offsetof(struct mf_mtp,
+				  conf.spiffe_id.value), "spec.rules",
 				  f->spiffe_id.value,
 				  f->spiffe_id.type == MF_AUTHZ_MATCH_PREFIX);
 			continue;
@@ -715,8 +735,8 @@ static void val_mtp(struct val_ctx *c, const struct model_obj *o)
 			val_need_td(c, o, NULL, path);
 		else if (f->target_ref.kind == MF_MTP_SPIFFE_ID ||
 			 f->target_ref.kind == MF_MTP_SPIFFE_PREFIX)
-			val_in_td(c, o, model_note(o, i, offsetof(struct mf_mtp,
-				  conf.target_ref.name)), path,
+			val_in_td(c, o, i, offsetof(struct mf_mtp,
+				  conf.target_ref.name), path,
 				  f->target_ref.name,
 				  f->target_ref.kind == MF_MTP_SPIFFE_PREFIX);
 	}
