@@ -27,8 +27,8 @@
 #   MF_SCALE_PORT (24790: etcd's client port; the peer port is +1)
 #   MF_SCALE_TIMEOUT (600 s a phase at most)
 #   MF_SCALE_OUT ($O/bench/scale.json)  MFCTL ($O/bin/mfctl)
-# Each sync holds the whole mesh: about 190 MiB between changes at the
-# default size and 300 MiB while it compiles, so 100 of them need 19 GiB
+# Each sync holds the whole mesh: about 186 MiB between changes at the
+# default size and 250 MiB while it compiles, so 100 of them need 18 GiB
 # and more; etcd, while it sends the load's parts through its JSON
 # gateway, about 55 MiB per watcher (2.7 GiB with 50).  See docs/store.md
 # for what a smaller machine runs.
