@@ -13,14 +13,6 @@
 #include "harness/test.h"
 #include "../../agent/freelist.h"
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-#define FL_ASAN 1
-#else
-#define FL_ASAN 0
-#endif
 
 /* Above the threshold test_main sets: each block is an mmap of its own. */
 #define FL_BIG	(256u * 1024)
@@ -61,7 +53,7 @@ static bool test_bound_and_drain(void)
 	size_t base = mapped();
 	bool ok = true;
 
-	if (FL_ASAN)
+	if (TEST_ASAN)
 		TEST_SKIP("built with AddressSanitizer, whose allocator "
 			  "mallinfo2() does not see");
 	for (unsigned int i = 0; ok && i < FL_KEEP + 2; i++)
@@ -97,7 +89,7 @@ static bool test_thread_end_returns(void)
 	size_t base = mapped(), kept = 0;
 	pthread_t th;
 
-	if (FL_ASAN)
+	if (TEST_ASAN)
 		TEST_SKIP("built with AddressSanitizer, whose allocator "
 			  "mallinfo2() does not see");
 	if (!ASSERT_EQ(pthread_create(&th, NULL, keeper, &kept), 0) ||

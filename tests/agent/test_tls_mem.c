@@ -40,12 +40,6 @@
 #include "../../agent/tls-int.h"
 #include "harness/tls_harness.h"
 
-/* ASan's allocator pads every block and holds freed ones in quarantine:
- * under it, resident size measures ASan, not the sessions.  GCC says so
- * with __SANITIZE_ADDRESS__, clang with __has_feature(). */
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
 
 #define TLS_MEM_PAIRS	2000
 #define TLS_MEM_BATCH	250
@@ -383,10 +377,9 @@ static bool test_idle_session_memory(void)
 	int sv[2] = { -1, -1 }, status = 0;
 	pid_t pid;
 
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-	TEST_SKIP("built with AddressSanitizer, whose allocator makes resident "
-		  "size meaningless");
-#endif
+	if (TEST_ASAN)
+		TEST_SKIP("built with AddressSanitizer, whose allocator makes "
+			  "resident size meaningless");
 	if (!th_have_certs)
 		TEST_SKIP("openssl CLI unavailable or certificate setup failed");
 	if (!ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0))

@@ -33,6 +33,21 @@ static const char *test_prog_name = "test";
 static int test_failed_count;
 static const char *test_skip_reason;
 
+/* 1 in a build with AddressSanitizer (GCC says so with
+ * __SANITIZE_ADDRESS__, clang with __has_feature()), whose allocator pads
+ * every block and keeps freed ones in quarantine: a case that measures the
+ * heap or resident size skips under it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifndef TEST_ASAN
+#define TEST_ASAN 0
+#endif
+
 #define TEST_SKIP(reason)                                                     \
 	do {                                                                  \
 		test_skip_reason = (reason);                                  \

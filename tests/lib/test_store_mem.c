@@ -13,16 +13,24 @@
 
 #include "policy/store.h"
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-
 /* The keys of REC_NODES: a half, then a node's name. */
 static void node_key(uint8_t *key, size_t ksz, uint32_t half, unsigned i)
 {
 	memset(key, 0, ksz);
 	memcpy(key, &half, sizeof(half));
 	snprintf((char *)key + sizeof(half), ksz - sizeof(half), "n%u", i);
+}
+
+/* A memory store, and REC_NODES' shape in it; false (said) when either
+ * fails, the store closed. */
+static bool nodes_store(struct store **s, struct store_map_info *mi)
+{
+	if (!ASSERT_EQ(store_mem_new(s), 0))
+		return false;
+	if (ASSERT_EQ((*s)->ops->info(*s, REC_NODES, mi), 0))
+		return true;
+	(*s)->ops->close(*s);
+	return false;
 }
 
 /* Bytes the heap has handed out, mmap'ed blocks included. */
@@ -91,10 +99,9 @@ static bool test_halves_and_capacity(void)
 	unsigned per_half;
 	bool ok;
 
-	if (!ASSERT_EQ(store_mem_new(&s), 0))
+	if (!nodes_store(&s, &mi))
 		return false;
-	ok = ASSERT_EQ(s->ops->info(s, REC_NODES, &mi), 0) &&
-	     ASSERT_TRUE(mi.max_entries >= 2);
+	ok = ASSERT_TRUE(mi.max_entries >= 2);
 	per_half = mi.max_entries / 2;
 	/* The same names in both halves are different records. */
 	ok = ok && ASSERT_EQ(put_nodes(s, &mi, 0, 0, per_half), 0) &&
@@ -186,10 +193,9 @@ static bool test_remove_update_put_again(void)
 	int want[N];
 	bool ok;
 
-	if (!ASSERT_EQ(store_mem_new(&s), 0))
+	if (!nodes_store(&s, &mi))
 		return false;
-	ok = ASSERT_EQ(s->ops->info(s, REC_NODES, &mi), 0) &&
-	     ASSERT_TRUE(mi.max_entries >= 2 * N);
+	ok = ASSERT_TRUE(mi.max_entries >= 2 * N);
 	for (unsigned i = 0; ok && i < N; i++) {
 		want[i] = 0;
 		ok = ASSERT_EQ(put_node(s, &mi, 0, i, 0), 0);
@@ -232,16 +238,14 @@ static bool test_half_dense(void)
 	size_t before, rec, n;
 	bool ok;
 
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-	TEST_SKIP("built with AddressSanitizer, whose allocator makes the "
-		  "heap's figures meaningless");
-#endif
-	if (!ASSERT_EQ(store_mem_new(&s), 0))
+	if (TEST_ASAN)
+		TEST_SKIP("built with AddressSanitizer, whose allocator makes "
+			  "the heap's figures meaningless");
+	if (!nodes_store(&s, &mi))
 		return false;
-	ok = ASSERT_EQ(s->ops->info(s, REC_NODES, &mi), 0);
 	n = mi.max_entries / 2;
 	rec = mi.key_size + mi.val_size;
-	ok = ok && ASSERT_EQ(put_nodes(s, &mi, 0, 0, (unsigned)n), 0) &&
+	ok = ASSERT_EQ(put_nodes(s, &mi, 0, 0, (unsigned)n), 0) &&
 	     ASSERT_EQ(remove_nodes(s, &mi, 0, (unsigned)n), 0);
 	malloc_trim(0);
 	before = heap_in_use();
@@ -263,15 +267,13 @@ static bool test_cleared_half_freed(void)
 	unsigned per_half;
 	bool ok;
 
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-	TEST_SKIP("built with AddressSanitizer, whose allocator makes the "
-		  "heap's figures meaningless");
-#endif
-	if (!ASSERT_EQ(store_mem_new(&s), 0))
+	if (TEST_ASAN)
+		TEST_SKIP("built with AddressSanitizer, whose allocator makes "
+			  "the heap's figures meaningless");
+	if (!nodes_store(&s, &mi))
 		return false;
-	ok = ASSERT_EQ(s->ops->info(s, REC_NODES, &mi), 0);
 	per_half = mi.max_entries / 2;
-	ok = ok && ASSERT_EQ(put_nodes(s, &mi, 0, 0, per_half), 0) &&
+	ok = ASSERT_EQ(put_nodes(s, &mi, 0, 0, per_half), 0) &&
 	     ASSERT_EQ(put_nodes(s, &mi, 1, 0, per_half), 0);
 	malloc_trim(0);
 	held = heap_in_use();
