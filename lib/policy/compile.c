@@ -20,6 +20,7 @@
 struct cmp_id {
 	const char *name;
 	__u32 id;
+	uint32_t at;		/* where it was added, before a sort */
 };
 
 static int cmp_id_cmp(const void *a, const void *b)
@@ -1025,11 +1026,22 @@ struct cmp_eps {
 	size_t n, http;
 };
 
+/* An endpoint's service and identity, as indexes into the compile's
+ * tables (a service CMP_EP_NONE: none; the identity's index is the one
+ * it had before the table was sorted): each is looked up by name once,
+ * not again for the endpoint's record. */
+struct cmp_ep_at {
+	uint32_t svc, id;
+};
+
+#define CMP_EP_NONE UINT32_MAX
+
 /* The endpoints of each service of @svc among @eps (@neps), counted
- * into *out, as svc->v[] (caller frees).  Returns 0 or -ENOMEM. */
+ * into *out, as svc->v[] (caller frees), and each endpoint's service
+ * into @at.  Returns 0 or -ENOMEM. */
 static int cmp_svc_eps(const struct model_set *set, const struct ep_view *eps,
 		       size_t neps, const struct cmp_ids *svc,
-		       struct cmp_eps **out)
+		       struct cmp_eps **out, struct cmp_ep_at *at)
 {
 	struct cmp_eps *c = calloc(svc->n ? svc->n : 1, sizeof(*c));
 
@@ -1039,6 +1051,7 @@ static int cmp_svc_eps(const struct model_set *set, const struct ep_view *eps,
 	for (size_t i = 0; i < neps; i++) {
 		const struct cmp_id *s = cmp_id_find(svc, eps[i].service);
 
+		at[i].svc = s ? (uint32_t)(s - svc->v) : CMP_EP_NONE;
 		if (!s)		/* mf_endpoints refuses it */
 			continue;
 		c[s - svc->v].n++;
@@ -1178,6 +1191,8 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	struct gwi_view *gws = NULL;	/* builtin gateway instances */
 	size_t ngws = 0;
 	struct cmp_eps *svc_eps = NULL;	/* each service's, as svc[] */
+	struct cmp_ep_at *ep_at = NULL;	/* each endpoint's, as eps[] */
+	uint32_t *id_now = NULL;	/* an identity's index, by its .at */
 	/* Services and MeshServices by name, as svc[]; the MeshServices'
 	 * VIPs, in their order; the MeshExternalServices' too. */
 	const struct model_obj **svo = NULL, **svo2 = NULL;
@@ -1299,7 +1314,12 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 			err = -EINVAL;	/* validated before */
 			goto out;
 		}
-	err = cmp_svc_eps(set, eps, neps, &svc, &svc_eps);
+	ep_at = calloc(neps ? neps : 1, sizeof(*ep_at));
+	if (!ep_at) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = cmp_svc_eps(set, eps, neps, &svc, &svc_eps, ep_at);
 	if (err)
 		goto out;
 	err = gwi_views(set, &gws, &ngws);
@@ -1324,16 +1344,24 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 	}
 	for (size_t i = 0; i < neps + ngws; i++) {
 		const char *name = i < neps ? eps[i].id : gws[i - neps].id;
+		const struct cmp_id *had = cmp_id_find(&ids, name);
+		uint32_t at = had ? had->at : (uint32_t)ids.n;
 
-		if (cmp_id_find(&ids, name))
+		if (i < neps)
+			ep_at[i].id = at;
+		if (had)
 			continue;
 		ids.v[ids.n].name = name;
+		ids.v[ids.n].at = at;
 		cmp_ids_slot(&ids, ids.n++);
 	}
 	qsort(ids.v, ids.n, sizeof(*ids.v), cmp_id_cmp);
-	err = cmp_ids_index(&ids, 0);
+	id_now = malloc((ids.n ? ids.n : 1) * sizeof(*id_now));
+	err = id_now ? cmp_ids_index(&ids, 0) : -ENOMEM;
 	if (err)
 		goto out;
+	for (size_t i = 0; i < ids.n; i++)
+		id_now[ids.v[i].at] = (uint32_t)i;
 	cmp_assign(&ids, &prev_ids, max_id);
 
 	/* mf_identities */
@@ -1488,10 +1516,10 @@ int compile_set(const struct model_set *set, const struct rec_set *prev,
 		struct mf_endpoint_key k;
 		struct mf_endpoint v;
 
-		s = cmp_id_find(&svc, e->service);
-		id = cmp_id_find(&ids, e->id);
+		s = ep_at[i].svc != CMP_EP_NONE ? &svc.v[ep_at[i].svc] : NULL;
+		id = &ids.v[id_now[ep_at[i].id]];
 		node = model_sorted_find(sorted, set->n, MODEL_NODE, e->node);
-		if (!s || !id || !node) {	/* validated before */
+		if (!s || !node) {	/* validated before */
 			err = -EINVAL;
 			goto out;
 		}
@@ -1573,6 +1601,8 @@ out:
 	free(ptc);
 	free(mtp_ids);
 	free(svc_eps);
+	free(ep_at);
+	free(id_now);
 	free(gws);
 	ep_list_free(&epl);
 	free(svo);
