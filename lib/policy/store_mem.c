@@ -114,24 +114,25 @@ static size_t sm_find(const struct sm_map *mp, const struct sm_table *t,
 	}
 }
 
-/* The index slot of record @r, which is in @t. */
-static size_t sm_slot_of(const struct sm_map *mp, const struct sm_table *t,
-			 size_t r)
+/* The first index slot holding @x on record @r's probe path in @t:
+ * record @r's own slot for @x = @r + 1, where it goes for SM_FREE. */
+static size_t sm_probe(const struct sm_map *mp, const struct sm_table *t,
+		       size_t r, uint32_t x)
 {
 	size_t i = sm_home(mp, t, sm_rec(mp, t, r));
 
-	while (t->idx[i] != r + 1)
+	while (t->idx[i] != x)
 		i = (i + 1) & (t->cap - 1);
 	return i;
 }
 
 /*
- * Room in @t for one more record: the array grown (to the size the half
- * had when last cleared, else doubled from 64), and the index rebuilt
- * from the records, without its deleted slots, once one more would fill
- * it past 3/4 (doubled while the records, or a new index's the half's
- * when last cleared, would fill it past a half).
- * Returns 0 or -ENOMEM, @t as it was.
+ * Room in @t for one more record: the array grown (to the records the
+ * half had when last cleared and a sixteenth, else doubled from 64), and
+ * the index rebuilt from the records without its deleted slots once one
+ * more would fill it past 3/4.  A rebuilt index is at most half full of
+ * the records, or, when the half is new, of those it had when last
+ * cleared.  Returns 0 or -ENOMEM, @t's records as they were.
  */
 static int sm_room(const struct sm_map *mp, struct sm_table *t)
 {
@@ -159,13 +160,8 @@ static int sm_room(const struct sm_map *mp, struct sm_table *t)
 		}
 		t->cap = cap;
 		t->taken = t->n;
-		for (size_t r = 0; r < t->n; r++) {
-			size_t i = sm_home(mp, t, sm_rec(mp, t, r));
-
-			while (t->idx[i] != SM_FREE)
-				i = (i + 1) & (cap - 1);
-			t->idx[i] = (uint32_t)r + 1;
-		}
+		for (size_t r = 0; r < t->n; r++)
+			t->idx[sm_probe(mp, t, r, SM_FREE)] = (uint32_t)r + 1;
 		free(old.idx);
 	}
 	return 0;
@@ -268,7 +264,8 @@ static void sm_table_remove(const struct sm_map *mp, struct sm_table *t,
 
 	t->idx[at] = SM_GONE;
 	if (r != last) {
-		t->idx[sm_slot_of(mp, t, last)] = (uint32_t)r + 1;
+		t->idx[sm_probe(mp, t, last, (uint32_t)last + 1)] =
+			(uint32_t)r + 1;
 		memcpy(sm_rec(mp, t, r), sm_rec(mp, t, last), sm_rec_size(mp));
 	}
 	t->n--;

@@ -33,6 +33,15 @@ static bool nodes_store(struct store **s, struct store_map_info *mi)
 	return false;
 }
 
+/* What a case that reads the heap's figures does under ASan. */
+#define SKIP_WITHOUT_HEAP_FIGURES()                                           \
+	do {                                                                  \
+		if (TEST_ASAN)                                                \
+			TEST_SKIP("built with AddressSanitizer, whose "       \
+				  "allocator makes the heap's figures "       \
+				  "meaningless");                             \
+	} while (0)
+
 /* Bytes the heap has handed out, mmap'ed blocks included. */
 static size_t heap_in_use(void)
 {
@@ -238,9 +247,7 @@ static bool test_half_dense(void)
 	size_t before, rec, n;
 	bool ok;
 
-	if (TEST_ASAN)
-		TEST_SKIP("built with AddressSanitizer, whose allocator makes "
-			  "the heap's figures meaningless");
+	SKIP_WITHOUT_HEAP_FIGURES();
 	if (!nodes_store(&s, &mi))
 		return false;
 	n = mi.max_entries / 2;
@@ -267,9 +274,7 @@ static bool test_cleared_half_freed(void)
 	unsigned per_half;
 	bool ok;
 
-	if (TEST_ASAN)
-		TEST_SKIP("built with AddressSanitizer, whose allocator makes "
-			  "the heap's figures meaningless");
+	SKIP_WITHOUT_HEAP_FIGURES();
 	if (!nodes_store(&s, &mi))
 		return false;
 	per_half = mi.max_entries / 2;
